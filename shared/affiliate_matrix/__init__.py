@@ -1,0 +1,1 @@
+"""Affiliate Matrix: the package every function imports."""

@@ -1,0 +1,56 @@
+"""Settings, from AMX_* environment variables (see .env.example). The embedded defaults need none."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from affiliate_matrix.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AMX_", extra="forbid")
+
+    data_dir: Path = Field(Path(".amx"), description="Where the embedded backends keep their files.")
+    log_format: Literal["console", "json"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    object_store: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "affiliate-matrix"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    search: Literal["sqlite", "opensearch"] = "sqlite"
+    opensearch_url: str = "http://127.0.0.1:9200"
+    opensearch_username: str | None = None
+    opensearch_password: SecretStr | None = None
+    index_prefix: str = Field("amx", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
+
+    secrets: Literal["local", "vault"] = "local"
+    vault_addr: str = "http://127.0.0.1:8200"
+    vault_token: SecretStr | None = None
+    vault_kv_mount: str = "secret"
+    vault_role: str | None = Field(None, description="Kubernetes auth role; when set, log in with the service-account JWT.")
+    vault_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    vault_token_ttl_s: int = Field(3600, gt=0, description="TTL asked for on renewal.")
+
+    events: Literal["inprocess", "http"] = "inprocess"
+    broker_url: str | None = Field(None, description="Knative Broker ingress, for AMX_EVENTS=http.")
+
+    allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
+    user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, or one ConfigError naming the first bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "settings"
+        value = err.get("input")
+        shown = "" if field.endswith(("key", "password", "token")) else f" (got {value!r})"
+        raise ConfigError(f"AMX_{field.upper()}", f"{err['msg']}{shown}") from None

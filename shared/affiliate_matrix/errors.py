@@ -1,0 +1,33 @@
+"""The errors callers are expected to handle, in one place.
+
+Retriable errors (a backend is down, a rate limit) map to 5xx so Knative redelivers;
+fatal ones (bad input, a conflict) map to 4xx or a logged, acknowledged outcome.
+"""
+
+
+class AmxError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(AmxError):
+    """A setting is missing, malformed or points at something unusable. Names the setting."""
+
+    def __init__(self, setting: str, problem: str):
+        self.setting = setting
+        super().__init__(f"{setting}: {problem}")
+
+
+class ConflictError(AmxError):
+    """A conditional write lost: the object changed (If-Match) or exists (If-None-Match)."""
+
+
+class NotFoundError(AmxError):
+    """The named object, document or secret does not exist."""
+
+
+class BackendUnavailable(AmxError):
+    """A backend could not be reached or answered with a server error; retrying may help."""
+
+
+class InvalidInput(AmxError):
+    """Input failed validation; the message names the field and the value."""

@@ -1,0 +1,224 @@
+"""The domain: what a source said (RawRecord), the master record (Program), what changed (DeltaChange),
+and a configured source (Connection).
+
+Input is validated strictly: unknown fields are rejected, money is Decimal with an ISO-4217
+currency, countries are ISO-3166 alpha-2, and every timestamp is timezone-aware and kept in UTC.
+"""
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from affiliate_matrix.codes import COUNTRIES, CURRENCIES
+
+
+def _currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError(f"{code!r} is not an ISO-4217 currency code")
+    return code
+
+
+def _country(code: str) -> str:
+    if code not in COUNTRIES:
+        raise ValueError(f"{code!r} is not an ISO-3166 alpha-2 country code")
+    return code
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+Country = Annotated[str, AfterValidator(_country)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+# One fixed taxonomy of verticals; every source's own categories map onto these.
+Category = Literal[
+    "apparel", "automotive", "b2b_saas", "beauty", "books_media", "business_services", "crypto",
+    "dating", "education", "electronics", "entertainment", "finance", "food_drink", "gambling",
+    "gaming", "gifts", "health_wellness", "home_garden", "hosting_domains", "insurance",
+    "jewelry_accessories", "kids_baby", "legal", "marketing_tools", "pets", "real_estate",
+    "software", "sports_outdoors", "telecom", "travel", "vpn_security", "other",
+]
+PayoutMethod = Literal["paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other"]
+PayoutFrequency = Literal["monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"]
+Restriction = Literal[
+    "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads", "other"
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class Money(Model):
+    amount: NonNegative
+    currency: Currency
+
+
+class CommissionTier(Model):
+    threshold: str = Field(description="What unlocks the tier, verbatim, e.g. '50+ sales/month'.")
+    value: NonNegative
+
+
+class CommissionTerm(Model):
+    type: Literal["percent", "flat"]
+    value_min: NonNegative
+    value_max: NonNegative | None = None
+    currency: Currency | None = Field(None, description="Null for percent terms.")
+    recurring: bool | None = None
+    tiers: list[CommissionTier] = []
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.type == "percent" and self.currency is not None:
+            raise ValueError("a percent commission has no currency")
+        if self.type == "flat" and self.currency is None:
+            raise ValueError("a flat commission needs a currency")
+        if self.value_max is not None and self.value_max < self.value_min:
+            raise ValueError(f"value_max {self.value_max} is below value_min {self.value_min}")
+        return self
+
+
+class Payout(Model):
+    methods: list[PayoutMethod] = []
+    frequency: PayoutFrequency | None = None
+    minimum: Money | None = None
+
+
+class NetworkListing(Model):
+    network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
+    program_id: str | None = None
+    join_url: HttpUrl | None = None
+
+
+class FieldSource(Model):
+    """Who said a field's current value: the evidence behind one field of a Program."""
+
+    source: str
+    url: str
+    fetched_at: UtcDatetime
+    raw_key: str
+
+
+class RawRecord(Model):
+    """What one source said about one program at one time, as parsed."""
+
+    source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    connection_id: str
+    record_key: str = Field(min_length=1, description="The source's own id for the program (slug, offer id).")
+    url: HttpUrl
+    fetched_at: UtcDatetime
+    raw_key: str = Field(min_length=1, description="Object-store key of the raw page this came from.")
+    name: str = Field(min_length=1, max_length=300)
+    merchant_url: HttpUrl | None = None
+    description: str | None = Field(None, max_length=20_000)
+    categories: list[str] = Field([], description="The source's own category labels, verbatim.")
+    commission_text: str | None = Field(None, max_length=2_000)
+    cookie_text: str | None = Field(None, max_length=500)
+    payout_text: str | None = Field(None, max_length=2_000)
+    network: str | None = None
+    network_program_id: str | None = None
+    join_url: HttpUrl | None = None
+    countries: list[str] = Field([], description="The source's own country labels, verbatim.")
+    extra: dict[str, str] = {}
+
+
+class Program(Model):
+    """The master record: one program (or CPA offer) merged from every source that lists it."""
+
+    id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
+    name: str = Field(min_length=1, max_length=300)
+    kind: Literal["program", "offer"] = "program"
+    merchant: str | None = None
+    merchant_domain: str | None = None
+    merchant_key: str
+    merchant_key_source: Literal["domain", "alias", "name"]
+    aliases: list[str] = []
+    domains: list[str] = []
+    description: str | None = None
+    networks: list[NetworkListing] = []
+    categories: list[Category] = []
+    commission: list[CommissionTerm] = []
+    commission_text: str | None = None
+    payout_model: Literal["CPA", "CPL", "CPS", "RevShare", "CPI"] | None = None
+    cookie_days: int | None = Field(None, ge=-1, description="-1 lifetime, 0 session only.")
+    payout: Payout = Payout()
+    countries: list[Country] = []
+    excluded_countries: list[Country] = []
+    restrictions: list[Restriction] = []
+    epc_7d: Money | None = None
+    epc_90d: Money | None = None
+    conversion_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
+    approval_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
+    validation_days: int | None = Field(None, ge=0)
+    gravity: Decimal | None = None
+    approval: Literal["auto", "manual"] | None = None
+    status: Literal["active", "closed_suspected", "removed", "discovered"] = "active"
+    terms_url: HttpUrl | None = None
+    first_seen_at: UtcDatetime
+    last_seen_at: UtcDatetime
+    last_verified_at: UtcDatetime | None = None
+    provenance: dict[str, list[FieldSource]] = {}
+    quality_score: float = Field(0.0, ge=0, le=1)
+
+
+class FieldChange(Model):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class DeltaChange(Model):
+    """One change to one program. The id is derived, so recording the same change twice is a no-op."""
+
+    id: str
+    program_id: str
+    change: Literal["created", "updated", "removed"]
+    fields: list[FieldChange] = []
+    at: UtcDatetime
+    source: str
+
+    @staticmethod
+    def make_id(program_id: str, change: str, fields: list[FieldChange], at: datetime) -> str:
+        basis = f"{program_id}|{change}|{at.isoformat()}|" + "|".join(f"{f.field}={f.new!r}" for f in fields)
+        return "d_" + hashlib.sha256(basis.encode()).hexdigest()[:20]
+
+
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+class SyncResult(Model):
+    status: Literal["queued", "running", "succeeded", "failed"]
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
+    pages: int = 0
+    records: int = 0
+    errors: list[str] = []
+
+
+class Connection(Model):
+    """A configured source. Holds where its credentials live in Vault, never the credentials."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
+    rate_limit_per_s: float = Field(1.0, gt=0, le=50)
+    concurrency: int = Field(2, ge=1, le=16)
+    enabled: bool = True
+    credentials_path: str | None = Field(None, pattern=r"^[a-zA-Z0-9_/-]{1,200}$")
+    base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
+    last_sync: SyncResult | None = None
+    version: int = Field(0, ge=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _five_field_cron(cls, value: str) -> str:
+        if not _CRON.match(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value

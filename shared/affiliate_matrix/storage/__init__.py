@@ -1,0 +1,84 @@
+"""Object store port: raw pages, snapshots and configuration documents.
+
+Adapters: `LocalObjectStore` (a directory) and `S3ObjectStore` (boto3). Both give the same
+guarantees: conditional writes on ETag (If-Match) or absence (If-None-Match), keys checked
+against traversal, and content-addressed puts that never write the same bytes twice.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from affiliate_matrix.errors import ConflictError
+
+_KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    data: bytes
+    etag: str
+    content_type: str
+
+
+def check_key(key: str) -> str:
+    if len(key) > 900 or not _KEY.match(key) or any(part in (".", "..") for part in key.split("/")):
+        raise ValueError(f"object key {key!r} is not a relative path of [A-Za-z0-9_.=-] segments")
+    return key
+
+
+def etag_of(data: bytes) -> str:
+    """The ETag S3 gives a single-part put (MD5 hex); the local adapter uses the same."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+class ObjectStore:
+    """The port. Adapters implement put/get/head/list/delete; the rest is shared."""
+
+    def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+            if_match: str | None = None, if_none_match: bool = False) -> str:
+        """Write and return the new ETag. ConflictError when a condition fails."""
+        raise NotImplementedError
+
+    def get(self, key: str) -> StoredObject:
+        """NotFoundError when absent."""
+        raise NotImplementedError
+
+    def head(self, key: str) -> str | None:
+        """The ETag, or None when absent."""
+        raise NotImplementedError
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys under prefix, in lexicographic order."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Idempotent: deleting an absent key is fine."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Raise ConfigError naming the setting when the store is unusable."""
+
+    def put_content_addressed(self, prefix: str, data: bytes, *, suffix: str = "",
+                              content_type: str = "application/octet-stream") -> str:
+        """Store bytes under their SHA-256 and return the key; the same bytes twice are written once."""
+        digest = hashlib.sha256(data).hexdigest()
+        key = check_key(f"{prefix}/{digest[:2]}/{digest}{suffix}")
+        if self.head(key) is None:
+            try:
+                self.put(key, data, content_type=content_type, if_none_match=True)
+            except ConflictError:
+                pass  # a concurrent writer stored the very same bytes
+        return key
+
+
+def open_object_store(settings) -> ObjectStore:
+    if settings.object_store == "s3":
+        from affiliate_matrix.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings(settings)
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    return LocalObjectStore(settings.data_dir / "objects")

@@ -1,0 +1,103 @@
+"""Object store in a local directory: the embedded default.
+
+Writes go to a temporary file and are renamed into place, under an exclusive lock on the
+store, so a conditional write is atomic across processes and a reader never sees half a file.
+"""
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.storage import ObjectStore, StoredObject, check_key, etag_of
+
+
+class LocalObjectStore(ObjectStore):
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock_path = self.root / ".lock"
+
+    @contextmanager
+    def _locked(self):
+        with open(self._lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _meta_path(self, key: str) -> Path:
+        path = self._path(key)
+        return path.with_name(f".{path.name}.meta")
+
+    def put(self, key, data, *, content_type="application/octet-stream", if_match=None, if_none_match=False):
+        path = self._path(key)
+        etag = etag_of(data)
+        with self._locked():
+            current = self._etag(key)
+            if if_none_match and current is not None:
+                raise ConflictError(f"object {key!r} already exists")
+            if if_match is not None and current != if_match.strip('"'):
+                raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomic(self._meta_path(key), json.dumps({"etag": etag, "content_type": content_type}).encode())
+            self._write_atomic(path, data)
+        return etag
+
+    @staticmethod
+    def _write_atomic(path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def _etag(self, key: str) -> str | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        return etag_of(path.read_bytes())
+
+    def get(self, key):
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise NotFoundError(f"object {key!r} not found") from None
+        try:
+            content_type = json.loads(self._meta_path(key).read_bytes())["content_type"]
+        except (FileNotFoundError, ValueError, KeyError):
+            content_type = "application/octet-stream"
+        return StoredObject(key, data, etag_of(data), content_type)
+
+    def head(self, key):
+        return self._etag(key)
+
+    def list(self, prefix="") -> Iterator[str]:
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = os.path.relpath(dirpath, self.root)
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        return iter(sorted(keys))
+
+    def delete(self, key):
+        with self._locked():
+            for path in (self._path(key), self._meta_path(key)):
+                path.unlink(missing_ok=True)

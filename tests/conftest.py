@@ -1,0 +1,33 @@
+import uuid
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from tests.support.processes import start_moto, start_opensearch
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory):
+    server = start_moto(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory):
+    server = start_opensearch(tmp_path_factory.mktemp("opensearch"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(moto_server, request):
+    """Settings for a fresh bucket on the moto_server process."""
+    import boto3
+
+    bucket = f"t-{uuid.uuid4().hex}"
+    s3 = boto3.client("s3", endpoint_url=moto_server.url, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3.create_bucket(Bucket=bucket)
+    return Settings(object_store="s3", s3_endpoint_url=moto_server.url, s3_bucket=bucket,
+                    s3_access_key_id="test", s3_secret_access_key="test")

@@ -1,0 +1,68 @@
+"""Start real servers as separate processes on free loopback ports, and stop them."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, argv: list[str], url: str, log: Path, ready_path: str = "/", timeout: float = 60, env=None):
+        self.url = url
+        self.log = log
+        self._log_file = open(log, "wb")
+        self.process = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env={**os.environ, **(env or {})})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited with {self.process.returncode}; see {log}:\n{log.read_text()[-2000:]}")
+            try:
+                httpx.get(url + ready_path, timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{argv[0]} did not answer at {url} within {timeout}s; see {log}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log_file.close()
+
+
+def start_moto(tmp: Path) -> Server:
+    port = free_port()
+    return Server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                  f"http://127.0.0.1:{port}", tmp / "moto.log", ready_path="/moto-api/")
+
+
+def start_opensearch(tmp: Path) -> Server:
+    """A real OpenSearch node from the Maven Central jars built by `task opensearch:build`."""
+    launcher = ROOT / "infra" / "opensearch-local"
+    if not (launcher / "target" / "classes").is_dir():
+        subprocess.run(["mvn", "-B", "-q", "package", "-DskipTests"], cwd=launcher, check=True)
+    port = free_port()
+    argv = ["java", "-Xms512m", "-Xmx512m", "-XX:+UseSerialGC", "-cp",
+            f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",
+            str(port), str(tmp / "opensearch-home")]
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120)
