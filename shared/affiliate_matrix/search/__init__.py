@@ -1,0 +1,180 @@
+"""Search index port: the master index, deltas and metrics live behind it.
+
+Adapters: `SqliteSearchIndex` (an FTS5 file, the embedded default) and `OpenSearchIndex`.
+An index is declared by an `IndexSpec` (logical name, version, field types); the physical
+index is `<prefix>-<name>-v<version>` and callers always address the alias `<prefix>-<name>`.
+Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields,
+term filters (any of the values), ranges, term facets counted under the filters, sort with
+the id as tiebreak, and opaque cursors that return every hit exactly once.
+"""
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from affiliate_matrix.errors import InvalidInput
+
+FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
+FILTERABLE = ("keyword", "number", "date", "bool")
+MAX_PAGE = 1000
+_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    version: int
+    fields: dict[str, FieldType]
+    id_field: str = "id"
+
+    def __post_init__(self):
+        for name in [self.name, *self.fields]:
+            if not _FIELD.match(name):
+                raise ValueError(f"index or field name {name!r} must match {_FIELD.pattern}")
+        if self.fields.get(self.id_field) != "keyword":
+            raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
+
+    def physical(self, prefix: str) -> str:
+        return f"{prefix}-{self.name}-v{self.version}"
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "version": self.version, "fields": self.fields, "id_field": self.id_field}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "IndexSpec":
+        return cls(data["name"], data["version"], data["fields"], data.get("id_field", "id"))
+
+
+class Range(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gte: float | str | None = None
+    lte: float | str | None = None
+
+
+class SortKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str
+    order: Literal["asc", "desc"] = "asc"
+
+
+class SearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(None, max_length=500)
+    filters: dict[str, list[str | float | bool]] = {}
+    ranges: dict[str, Range] = {}
+    facets: list[str] = []
+    facet_size: int = Field(20, ge=1, le=200)
+    sort: list[SortKey] = Field([], description="Empty: relevance when there is text, else the id.")
+    size: int = Field(20, ge=0, le=MAX_PAGE)
+    offset: int = Field(0, ge=0, le=10_000)
+    cursor: str | None = Field(None, max_length=2_000)
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the query without its paging."""
+        basis = self.model_dump(mode="json", exclude={"cursor", "size", "offset", "facets", "facet_size"})
+        return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float | None
+    doc: dict[str, Any]
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+    next_cursor: str | None = None
+
+
+@dataclass
+class BulkResult:
+    indexed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def words(text: str | None) -> list[str]:
+    """The words of a free-text query; everything else (operators, quotes, syntax) is dropped."""
+    return re.findall(r"\w+", (text or "").lower())[:20]
+
+
+def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
+    """Reject fields the index does not have, or cannot filter, facet or sort on, by name."""
+    for name in query.filters:
+        if spec.fields.get(name) not in FILTERABLE:
+            raise InvalidInput(f"cannot filter on {name!r}: not a filterable field of {spec.name}")
+    for name in query.ranges:
+        if spec.fields.get(name) not in ("number", "date"):
+            raise InvalidInput(f"cannot range-filter on {name!r}: not a number or date field of {spec.name}")
+    for name in query.facets:
+        if spec.fields.get(name) not in ("keyword", "bool"):
+            raise InvalidInput(f"cannot facet on {name!r}: not a keyword field of {spec.name}")
+    for key in query.sort:
+        if spec.fields.get(key.field) in (None, "stored"):
+            raise InvalidInput(f"cannot sort on {key.field!r}: not a sortable field of {spec.name}")
+    if query.cursor and query.offset:
+        raise InvalidInput("use either cursor or offset, not both")
+
+
+def encode_cursor(query: SearchQuery, after: list) -> str:
+    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(query: SearchQuery) -> list | None:
+    if not query.cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)))
+        after, bound_to = data["a"], data["q"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
+    if bound_to != query.fingerprint() or not isinstance(after, list):
+        raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
+    return after
+
+
+class SearchIndex:
+    """The port."""
+
+    def ensure_index(self, spec: IndexSpec) -> str:
+        """Create the spec's physical index if missing and point the alias at it when the alias is new."""
+        raise NotImplementedError
+
+    def bulk_upsert(self, name: str, docs: Iterable[dict], *, refresh: bool = False) -> BulkResult:
+        """Index documents by their id; the same batch twice leaves the same index. Per-item errors are returned."""
+        raise NotImplementedError
+
+    def get(self, name: str, doc_id: str) -> dict | None:
+        raise NotImplementedError
+
+    def delete(self, name: str, doc_id: str) -> bool:
+        raise NotImplementedError
+
+    def search(self, name: str, query: SearchQuery) -> SearchResult:
+        raise NotImplementedError
+
+    def refresh(self, name: str) -> None:
+        """Make recent writes searchable."""
+
+    def check(self) -> None:
+        """Raise ConfigError naming the setting when the index backend is unusable."""
+
+
+def open_search_index(settings) -> SearchIndex:
+    if settings.search == "opensearch":
+        from affiliate_matrix.search.opensearch import OpenSearchIndex
+
+        return OpenSearchIndex.from_settings(settings)
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    return SqliteSearchIndex(settings.data_dir / "search.sqlite3", prefix=settings.index_prefix)

@@ -1,0 +1,197 @@
+"""Search index on OpenSearch through opensearch-py.
+
+The spec becomes a strict mapping (unknown fields are per-item errors, as in SQLite) with the
+spec itself kept in the mapping's `_meta`, so any reader can rebuild the query contract.
+Bulk writes check every item: 429s are retried with backoff by the helper, everything else
+is returned as a per-item error, never dropped.
+"""
+
+import json
+
+from opensearchpy import ConnectionError as OSConnectionError
+from opensearchpy import NotFoundError as OSNotFoundError
+from opensearchpy import OpenSearch, RequestError, TransportError, helpers
+
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
+from affiliate_matrix.search import (
+    BulkResult, Hit, IndexSpec, SearchIndex, SearchQuery, SearchResult, decode_cursor, encode_cursor,
+    validate_query, words,
+)
+
+_SETTINGS = {
+    "analysis": {
+        "analyzer": {"folding": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}},
+        "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
+    },
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+}
+_TYPES = {
+    "text": {"type": "text", "analyzer": "folding",
+             "fields": {"raw": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256}}},
+    "keyword": {"type": "keyword"},
+    "number": {"type": "double"},
+    "date": {"type": "date"},
+    "bool": {"type": "boolean"},
+    "stored": {"type": "object", "enabled": False},
+}
+
+
+def mapping_for(spec: IndexSpec) -> dict:
+    return {"dynamic": "strict", "_meta": {"spec": spec.to_json()},
+            "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
+
+
+class OpenSearchIndex(SearchIndex):
+    def __init__(self, client: OpenSearch, prefix: str = "amx", url: str = ""):
+        self.client = client
+        self.prefix = prefix
+        self.url = url
+        self._specs: dict[str, IndexSpec] = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> "OpenSearchIndex":
+        auth = None
+        if settings.opensearch_username:
+            password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""
+            auth = (settings.opensearch_username, password)
+        client = OpenSearch(hosts=[settings.opensearch_url], http_auth=auth, timeout=30, max_retries=2,
+                            retry_on_timeout=True, http_compress=False)
+        return cls(client, settings.index_prefix, settings.opensearch_url)
+
+    def check(self) -> None:
+        try:
+            self.client.info()
+        except OSConnectionError:
+            raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {self.url}") from None
+        except TransportError as exc:
+            raise ConfigError("AMX_OPENSEARCH_URL", f"OpenSearch at {self.url} answered {exc.status_code}") from None
+
+    def _alias(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    def ensure_index(self, spec: IndexSpec) -> str:
+        physical = spec.physical(self.prefix)
+        if not self.client.indices.exists(index=physical):
+            try:
+                self.client.indices.create(index=physical, body={"settings": _SETTINGS, "mappings": mapping_for(spec)})
+            except RequestError as exc:
+                if exc.error != "resource_already_exists_exception":
+                    raise
+        alias = self._alias(spec.name)
+        if not self.client.indices.exists_alias(name=alias):
+            self.client.indices.update_aliases(body={"actions": [{"add": {"index": physical, "alias": alias,
+                                                                          "is_write_index": True}}]})
+        return physical
+
+    def _spec(self, name: str) -> IndexSpec:
+        if name not in self._specs:
+            try:
+                mappings = self.client.indices.get_mapping(index=self._alias(name))
+            except OSNotFoundError:
+                raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+            (only,) = mappings.values()
+            self._specs[name] = IndexSpec.from_json(only["mappings"]["_meta"]["spec"])
+        return self._specs[name]
+
+    def bulk_upsert(self, name, docs, *, refresh=False) -> BulkResult:
+        spec = self._spec(name)
+        alias = self._alias(name)
+        result = BulkResult()
+
+        def actions():
+            for doc in docs:
+                doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
+                if not isinstance(doc_id, str) or not doc_id:
+                    result.errors.append((str(doc_id), f"document has no string {spec.id_field!r}"))
+                    continue
+                yield {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
+
+        try:
+            for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
+                                                   max_chunk_bytes=10 * 1024 * 1024, raise_on_error=False,
+                                                   raise_on_exception=False, max_retries=4, initial_backoff=0.5,
+                                                   max_backoff=8):
+                if ok:
+                    result.indexed += 1
+                else:
+                    info = item.get("index", {})
+                    error = info.get("error")
+                    reason = error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
+                    result.errors.append((str(info.get("_id")), reason))
+        except OSConnectionError as exc:
+            raise BackendUnavailable(f"OpenSearch bulk into {alias}: {exc}") from None
+        if refresh:
+            self.refresh(name)
+        return result
+
+    def refresh(self, name):
+        self.client.indices.refresh(index=self._alias(name))
+
+    def get(self, name, doc_id):
+        self._spec(name)
+        try:
+            return self.client.get(index=self._alias(name), id=doc_id)["_source"]
+        except OSNotFoundError:
+            return None
+
+    def delete(self, name, doc_id):
+        self._spec(name)
+        try:
+            self.client.delete(index=self._alias(name), id=doc_id)
+            return True
+        except OSNotFoundError:
+            return False
+
+    def search(self, name, query: SearchQuery) -> SearchResult:
+        spec = self._spec(name)
+        validate_query(spec, query)
+        after = decode_cursor(query)
+        text_words = words(query.text)
+        if query.text is not None and query.text.strip() and not text_words:
+            raise InvalidInput("q has no searchable words")
+        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        if text_words and not text_fields:
+            raise InvalidInput(f"index {name!r} has no text fields to search")
+
+        must, filters = [], []
+        if text_words:
+            must.append({"multi_match": {"query": " ".join(text_words), "fields": text_fields,
+                                         "type": "cross_fields", "operator": "and"}})
+        for field, values in query.filters.items():
+            filters.append({"terms": {field: values}})
+        for field, rng in query.ranges.items():
+            filters.append({"range": {field: rng.model_dump(exclude_none=True)}})
+        sort = [] if (query.sort or not text_words) else [{"_score": "desc"}]
+        for key in query.sort:
+            field = f"{key.field}.raw" if spec.fields[key.field] == "text" else key.field
+            sort.append({field: {"order": key.order, "missing": "_last"}})
+        sort.append({spec.id_field: "asc"})
+        body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+                "sort": sort, "size": query.size, "from": query.offset, "track_total_hits": True,
+                "aggs": {f: {"terms": {"field": f, "size": query.facet_size,
+                                       "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in query.facets}}
+        if after is not None:
+            if len(after) != len(sort):
+                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+            body["search_after"] = after
+        try:
+            response = self.client.search(index=self._alias(name), body=body)
+        except RequestError as exc:
+            raise InvalidInput(f"search rejected: {exc.error}") from None
+        except OSConnectionError as exc:
+            raise BackendUnavailable(f"OpenSearch search on {name}: {exc}") from None
+        raw_hits = response["hits"]["hits"]
+        total = response["hits"]["total"]["value"]
+        hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]
+        next_cursor = None
+        if raw_hits and len(raw_hits) == query.size and query.offset + query.size < total:
+            next_cursor = encode_cursor(query, raw_hits[-1]["sort"])
+        facets = {}
+        for field in query.facets:
+            buckets = response["aggregations"][field]["buckets"]
+            if spec.fields[field] == "bool":
+                facets[field] = [(b["key_as_string"] == "true", b["doc_count"]) for b in buckets]
+            else:
+                facets[field] = [(b["key"], b["doc_count"]) for b in buckets]
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)

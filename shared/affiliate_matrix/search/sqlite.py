@@ -1,0 +1,290 @@
+"""Search index in one SQLite file with FTS5: the embedded default.
+
+Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
+tables of (doc, field, value) for keyword and numeric values, which serve filters, facets and
+sorting with plain indexed SQL. Aliases and specs live in two small tables beside them.
+"""
+
+import json
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.search import (
+    BulkResult, Hit, IndexSpec, SearchIndex, SearchQuery, SearchResult, decode_cursor, encode_cursor,
+    validate_query, words,
+)
+
+_CHUNK = 1000
+
+
+def _table(physical: str) -> str:
+    return physical.replace("-", "_")
+
+
+def _epoch(value) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+class SqliteSearchIndex(SearchIndex):
+    def __init__(self, path: Path, prefix: str = "amx"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_index(physical TEXT PRIMARY KEY, spec TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
+        self._specs: dict[str, IndexSpec] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def ensure_index(self, spec: IndexSpec) -> str:
+        physical = spec.physical(self.prefix)
+        t = _table(physical)
+        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        with self._lock, self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_docs"(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)')
+            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_kw"(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)')
+            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_fv" ON "{t}_kw"(field, value, rid)')
+            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_r" ON "{t}_kw"(rid, field)')
+            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_num"(rid INTEGER NOT NULL, field TEXT NOT NULL, value REAL NOT NULL)')
+            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_fv" ON "{t}_num"(field, value, rid)')
+            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_r" ON "{t}_num"(rid, field)')
+            if text_fields:
+                columns = ", ".join(text_fields)
+                self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
+                                "tokenize='unicode61 remove_diacritics 2')")
+            self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
+            self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
+            self.db.execute("COMMIT")
+        return physical
+
+    def _resolve(self, name: str) -> tuple[str, IndexSpec]:
+        alias = f"{self.prefix}-{name}"
+        row = self.db.execute("SELECT a.physical, i.spec FROM amx_alias a JOIN amx_index i USING (physical) "
+                              "WHERE a.alias = ?", (alias,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"index {name!r} does not exist (alias {alias!r})")
+        return _table(row[0]), IndexSpec.from_json(json.loads(row[1]))
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def bulk_upsert(self, name, docs, *, refresh=False) -> BulkResult:
+        t, spec = self._resolve(name)
+        result = BulkResult()
+        batch = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= _CHUNK:
+                self._write_chunk(t, spec, batch, result)
+                batch = []
+        if batch:
+            self._write_chunk(t, spec, batch, result)
+        return result
+
+    def _write_chunk(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
+        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for doc in docs:
+                    doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
+                    try:
+                        kw, num = self._index_values(spec, doc)
+                    except (TypeError, ValueError) as exc:
+                        result.errors.append((str(doc_id), str(exc)))
+                        continue
+                    rid = self.db.execute(
+                        f'INSERT INTO "{t}_docs"(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc '
+                        "RETURNING rid", (doc_id, json.dumps(doc, default=str))).fetchone()[0]
+                    self.db.execute(f'DELETE FROM "{t}_kw" WHERE rid = ?', (rid,))
+                    self.db.execute(f'DELETE FROM "{t}_num" WHERE rid = ?', (rid,))
+                    self.db.executemany(f'INSERT INTO "{t}_kw" VALUES (?, ?, ?)', [(rid, f, v) for f, v in kw])
+                    self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
+                    if text_fields:
+                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
+                        values = [" ".join(map(str, _as_list(doc.get(f) or []))) for f in text_fields]
+                        marks = ", ".join("?" * (len(text_fields) + 1))
+                        self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
+                                        (rid, *values))
+                    result.indexed += 1
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _index_values(spec: IndexSpec, doc) -> tuple[set, set]:
+        """The (field, value) pairs to index; raises like a strict mapping would on a bad document."""
+        if not isinstance(doc, dict) or not isinstance(doc.get(spec.id_field), str) or not doc[spec.id_field]:
+            raise ValueError(f"document has no string {spec.id_field!r}")
+        unknown = set(doc) - set(spec.fields)
+        if unknown:
+            raise ValueError(f"fields not in the {spec.name} mapping: {sorted(unknown)}")
+        kw, num = set(), set()
+        for field, kind in spec.fields.items():
+            if doc.get(field) is None or kind == "stored":
+                continue
+            for value in _as_list(doc[field]):
+                if value is None:
+                    continue
+                if kind == "keyword":
+                    if isinstance(value, (dict, list)):
+                        raise TypeError(f"field {field!r} is keyword, got {type(value).__name__}")
+                    kw.add((field, str(value)))
+                elif kind == "bool":
+                    if not isinstance(value, bool):
+                        raise TypeError(f"field {field!r} is bool, got {value!r}")
+                    kw.add((field, "true" if value else "false"))
+                elif kind == "number":
+                    if isinstance(value, bool):
+                        raise TypeError(f"field {field!r} is a number, got {value!r}")
+                    num.add((field, float(value)))
+                elif kind == "date":
+                    num.add((field, _epoch(value)))
+                elif kind == "text":
+                    kw.add((f"{field}.raw", str(value).lower()[:256]))
+        return kw, num
+
+    def get(self, name, doc_id):
+        t, _ = self._resolve(name)
+        row = self.db.execute(f'SELECT doc FROM "{t}_docs" WHERE id = ?', (doc_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def delete(self, name, doc_id):
+        t, spec = self._resolve(name)
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
+            if row:
+                for table in ("kw", "num"):
+                    self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
+                if "text" in spec.fields.values():
+                    self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+            self.db.execute("COMMIT")
+        return row is not None
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def search(self, name, query: SearchQuery) -> SearchResult:
+        t, spec = self._resolve(name)
+        validate_query(spec, query)
+        after = decode_cursor(query)
+        params: list = []
+        text_words = words(query.text)
+        if query.text is not None and query.text.strip() and not text_words:
+            raise InvalidInput("q has no searchable words")
+        if text_words and "text" not in spec.fields.values():
+            raise InvalidInput(f"index {name!r} has no text fields to search")
+
+        cte = f'SELECT d.rid AS rid, d.id AS id, NULL AS score FROM "{t}_docs" d'
+        if text_words:
+            match = " AND ".join(f'"{w}"' for w in text_words)
+            cte = (f'SELECT d.rid AS rid, d.id AS id, -bm25("{t}_fts") AS score FROM "{t}_fts" '
+                   f'JOIN "{t}_docs" d ON d.rid = "{t}_fts".rowid WHERE "{t}_fts" MATCH ?')
+            params.append(match)
+        conds = []
+        for field, values in query.filters.items():
+            if spec.fields[field] in ("number", "date"):
+                table, vals = "num", [_epoch(v) if spec.fields[field] == "date" else float(v) for v in values]
+            else:
+                table, vals = "kw", [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+            conds.append(f'd.rid IN (SELECT rid FROM "{t}_{table}" WHERE field = ? AND value IN ({", ".join("?" * len(vals))}))')
+            params += [field, *vals]
+        for field, rng in query.ranges.items():
+            convert = _epoch if spec.fields[field] == "date" else float
+            bounds = [(op, convert(v)) for op, v in ((">=", rng.gte), ("<=", rng.lte)) if v is not None]
+            clause = "".join(f" AND value {op} ?" for op, _ in bounds)
+            conds.append(f'd.rid IN (SELECT rid FROM "{t}_num" WHERE field = ?{clause})')
+            params += [field, *(v for _, v in bounds)]
+        if conds:
+            cte += (" AND " if text_words else " WHERE ") + " AND ".join(conds)
+        sql_with = f"WITH m AS ({cte})"
+
+        total = self.db.execute(f"{sql_with} SELECT COUNT(*) FROM m", params).fetchone()[0]
+
+        keys = self._sort_keys(t, spec, query, bool(text_words))
+        select_keys = ", ".join(f"{expr} AS k{i}" for i, (expr, _) in enumerate(keys))
+        page_sql = f"{sql_with} SELECT * FROM (SELECT m.id, m.score, {select_keys} FROM m)"
+        page_params = list(params)
+        if after is not None:
+            if len(after) != len(keys):
+                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+            condition, cursor_params = self._after(keys, after)
+            page_sql += f" WHERE {condition}"
+            page_params += cursor_params
+        order = ", ".join(f"(k{i} IS NULL), k{i} {direction}" for i, (_, direction) in enumerate(keys))
+        page_sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+        page_params += [query.size, query.offset]
+        rows = self.db.execute(page_sql, page_params).fetchall() if query.size else []
+
+        docs = self._docs(t, [r[0] for r in rows])
+        hits = [Hit(r[0], r[1], docs[r[0]]) for r in rows]
+        next_cursor = None
+        if rows and len(rows) == query.size and query.offset + query.size < total:
+            next_cursor = encode_cursor(query, list(rows[-1][2:]))
+        facets = {f: self._facet(t, sql_with, params, f, query.facet_size, spec) for f in query.facets}
+        return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+
+    def _docs(self, t: str, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        rows = self.db.execute(f'SELECT id, doc FROM "{t}_docs" WHERE id IN ({", ".join("?" * len(ids))})', ids)
+        return {i: json.loads(d) for i, d in rows}
+
+    @staticmethod
+    def _sort_keys(t: str, spec: IndexSpec, query: SearchQuery, relevance: bool) -> list[tuple[str, str]]:
+        keys = []
+        if not query.sort and relevance:
+            keys.append(("m.score", "DESC"))
+        for key in query.sort:
+            kind = spec.fields[key.field]
+            agg = "MIN" if key.order == "asc" else "MAX"
+            table, field = ("num", key.field) if kind in ("number", "date") else ("kw", key.field)
+            if kind == "text":
+                field = f"{key.field}.raw"
+            keys.append((f"(SELECT {agg}(value) FROM \"{t}_{table}\" x WHERE x.rid = m.rid AND x.field = '{field}')",
+                         key.order.upper()))
+        keys.append(("m.id", "ASC"))
+        return keys
+
+    @staticmethod
+    def _after(keys: list[tuple[str, str]], after: list) -> tuple[str, list]:
+        """Rows strictly after the cursor in (nulls last, value, direction) order."""
+        ors, params = [], []
+        for i, (_, direction) in enumerate(keys):
+            ands, p = [], []
+            for j in range(i):
+                if after[j] is None:
+                    ands.append(f"k{j} IS NULL")
+                else:
+                    ands.append(f"k{j} = ?")
+                    p.append(after[j])
+            if after[i] is None:
+                continue  # nothing sorts after a missing value within this key
+            op = ">" if direction == "ASC" else "<"
+            ands.append(f"(k{i} IS NULL OR k{i} {op} ?)")
+            p.append(after[i])
+            ors.append("(" + " AND ".join(ands) + ")")
+            params += p
+        return (" OR ".join(ors) or "0"), params
+
+    def _facet(self, t, sql_with, params, field, size, spec) -> list[tuple]:
+        rows = self.db.execute(
+            f'{sql_with} SELECT value, COUNT(*) AS n FROM "{t}_kw" WHERE field = ? AND rid IN (SELECT rid FROM m) '
+            "GROUP BY value ORDER BY n DESC, value ASC LIMIT ?", [*params, field, size]).fetchall()
+        if spec.fields[field] == "bool":
+            return [(v == "true", n) for v, n in rows]
+        return [(v, n) for v, n in rows]

@@ -1,0 +1,238 @@
+"""One contract, two adapters: SQLite FTS5 and a real OpenSearch node.
+
+Expected answers are computed by brute force in Python from the same generated documents,
+so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
+"""
+
+import random
+import uuid
+from collections import Counter
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, open_search_index
+
+SPEC = IndexSpec("things", 1, {
+    "id": "keyword", "name": "text", "description": "text", "category": "keyword", "network": "keyword",
+    "commission": "number", "cookie_days": "number", "updated": "date", "active": "bool", "payload": "stored",
+})
+CATEGORIES = ["travel", "finance", "software", "pets", "beauty"]
+NETWORKS = ["awin", "cj", "impact", "shareasale"]
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+
+
+def make_docs(n=1200, seed=7):
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        docs.append({
+            "id": f"doc-{i:05d}",
+            "name": f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {i}",
+            "description": " ".join(rng.choices(WORDS, k=4)),
+            "category": rng.sample(CATEGORIES, rng.randint(1, 2)),
+            "network": rng.choice(NETWORKS),
+            "commission": rng.choice([None, *range(1, 60)]),
+            "cookie_days": rng.choice([-1, 0, 7, 30, 30, 60, 90]),
+            "updated": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z",
+            "active": rng.random() < 0.8,
+            "payload": {"nested": [i, "x"]},
+        })
+    docs.append({"id": "doc-cafe", "name": "Café Crème Partners", "description": "coffee", "category": ["food"],
+                 "network": "awin", "commission": 12.5, "cookie_days": 30, "updated": "2026-06-01T00:00:00Z",
+                 "active": True, "payload": None})
+    return docs
+
+
+DOCS = make_docs()
+
+
+def open_index(kind, tmp_path, request):
+    if kind == "sqlite":
+        return open_search_index(Settings(data_dir=tmp_path, index_prefix="t"))
+    node = request.getfixturevalue("opensearch_node")
+    return open_search_index(Settings(search="opensearch", opensearch_url=node.url,
+                                      index_prefix=f"t{uuid.uuid4().hex[:10]}"))
+
+
+BACKENDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)]
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path):
+    idx = open_index(request.param, tmp_path, request)
+    idx.ensure_index(SPEC)
+    return idx
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(request, tmp_path_factory):
+    idx = open_index(request.param, tmp_path_factory.mktemp("search"), request)
+    idx.ensure_index(SPEC)
+    result = idx.bulk_upsert("things", DOCS, refresh=True)
+    assert result.errors == [] and result.indexed == len(DOCS)
+    return idx
+
+
+def all_pages(idx, query):
+    seen, pages = [], 0
+    while True:
+        result = idx.search("things", query)
+        seen += [h.id for h in result.hits]
+        pages += 1
+        if not result.next_cursor:
+            return seen, pages, result.total
+        query = query.model_copy(update={"cursor": result.next_cursor})
+
+
+# -- lifecycle and writes ------------------------------------------------------------------
+
+def test_ensure_index_is_idempotent(index):
+    assert index.ensure_index(SPEC) == index.ensure_index(SPEC)
+
+
+def test_upsert_get_delete(index):
+    index.bulk_upsert("things", DOCS[:3], refresh=True)
+    assert index.get("things", "doc-00001") == DOCS[1]
+    changed = {**DOCS[1], "network": "cj"}
+    index.bulk_upsert("things", [changed], refresh=True)
+    assert index.get("things", "doc-00001")["network"] == "cj"
+    assert index.delete("things", "doc-00001") is True
+    assert index.delete("things", "doc-00001") is False
+    index.refresh("things")
+    assert index.get("things", "doc-00001") is None
+    assert index.search("things", SearchQuery(size=10)).total == 2
+
+
+def test_same_batch_twice_gives_the_same_index(index):
+    batch = DOCS[:300]
+    index.bulk_upsert("things", batch, refresh=True)
+    first = index.search("things", SearchQuery(size=1000, facets=["network"]))
+    index.bulk_upsert("things", batch, refresh=True)
+    second = index.search("things", SearchQuery(size=1000, facets=["network"]))
+    assert first.total == second.total == 300
+    assert [h.doc for h in first.hits] == [h.doc for h in second.hits]
+    assert first.facets == second.facets
+
+
+def test_bad_documents_are_per_item_errors_and_the_rest_lands(index):
+    batch = [DOCS[0], {**DOCS[1], "unknown_field": 1}, DOCS[2], {"name": "no id"}]
+    result = index.bulk_upsert("things", batch, refresh=True)
+    assert result.indexed == 2
+    failed = dict(result.errors)
+    assert set(failed) == {"doc-00001", "None"}
+    assert "unknown_field" in failed["doc-00001"]
+    assert index.search("things", SearchQuery(size=10)).total == 2
+
+
+# -- queries -------------------------------------------------------------------------------
+
+def test_text_query_is_an_and_of_words_over_all_text_fields(loaded):
+    expected = {d["id"] for d in DOCS if {"alpha", "bravo"} <= set(f"{d['name']} {d['description']}".lower().split())}
+    result = loaded.search("things", SearchQuery(text="ALPHA bravo", size=1000))
+    assert {h.id for h in result.hits} == expected and result.total == len(expected)
+
+
+def test_text_query_folds_case_and_accents(loaded):
+    result = loaded.search("things", SearchQuery(text="cafe creme"))
+    assert [h.id for h in result.hits] == ["doc-cafe"]
+
+
+def test_filters_and_ranges_match_brute_force(loaded):
+    query = SearchQuery(filters={"network": ["awin", "cj"], "category": ["travel"], "active": [True]},
+                        ranges={"commission": Range(gte=10, lte=40), "updated": Range(gte="2026-03-01T00:00:00Z")},
+                        size=1000)
+    expected = {d["id"] for d in DOCS if d["network"] in ("awin", "cj") and "travel" in d["category"]
+                and d["active"] and d["commission"] is not None and 10 <= d["commission"] <= 40
+                and d["updated"] >= "2026-03-01"}
+    result = loaded.search("things", query)
+    assert result.total == len(expected) > 10
+    assert {h.id for h in result.hits} == expected
+
+
+def test_facets_count_under_filters(loaded):
+    query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
+    matching = [d for d in DOCS if d["network"] == "impact"]
+    result = loaded.search("things", query)
+    assert dict(result.facets["category"]) == dict(Counter(c for d in matching for c in d["category"]))
+    assert dict(result.facets["active"]) == dict(Counter(d["active"] for d in matching))
+    counts = [n for _, n in result.facets["category"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_sort_by_number_desc_puts_missing_last_and_breaks_ties_by_id(loaded):
+    result = loaded.search("things", SearchQuery(sort=[SortKey(field="commission", order="desc")], size=1000))
+    expected = sorted(DOCS, key=lambda d: (d["commission"] is None, -(d["commission"] or 0), d["id"]))[:1000]
+    assert [h.id for h in result.hits] == [d["id"] for d in expected]
+
+
+def test_sort_by_text_field_is_case_insensitive(loaded):
+    result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
+    expected = sorted(DOCS, key=lambda d: (d["name"].lower(), d["id"]))[:50]
+    assert [h.id for h in result.hits] == [d["id"] for d in expected]
+
+
+@pytest.mark.parametrize("sort", [[], [SortKey(field="cookie_days", order="desc"), SortKey(field="network")],
+                                  [SortKey(field="commission")]])
+def test_cursor_pages_return_every_hit_exactly_once(loaded, sort):
+    query = SearchQuery(sort=sort, size=97)
+    seen, pages, total = all_pages(loaded, query)
+    assert total == len(DOCS) >= 1000
+    assert len(seen) == len(set(seen)) == len(DOCS)
+    assert pages == -(-len(DOCS) // 97)
+    one_page = loaded.search("things", query.model_copy(update={"size": 1000})).hits
+    assert seen[:1000] == [h.id for h in one_page]
+
+
+def test_cursor_pages_with_text_and_relevance(loaded):
+    query = SearchQuery(text="echo", size=25)
+    seen, _, total = all_pages(loaded, query)
+    assert len(seen) == len(set(seen)) == total > 25
+
+
+def test_offset_pages_for_small_pages(loaded):
+    first = loaded.search("things", SearchQuery(size=10, sort=[SortKey(field="name")]))
+    second = loaded.search("things", SearchQuery(size=10, offset=10, sort=[SortKey(field="name")]))
+    both = loaded.search("things", SearchQuery(size=20, sort=[SortKey(field="name")]))
+    assert [h.id for h in first.hits + second.hits] == [h.id for h in both.hits]
+
+
+@pytest.mark.parametrize("cursor", ["not-base64!!", "eyJhIjpbXX0", "e30"])
+def test_malformed_cursor_is_invalid_input(loaded, cursor):
+    with pytest.raises(InvalidInput, match="cursor"):
+        loaded.search("things", SearchQuery(cursor=cursor))
+
+
+def test_cursor_from_another_query_is_refused(loaded):
+    cursor = loaded.search("things", SearchQuery(size=5)).next_cursor
+    with pytest.raises(InvalidInput, match="different query"):
+        loaded.search("things", SearchQuery(size=5, cursor=cursor, filters={"network": ["cj"]}))
+
+
+@pytest.mark.parametrize("q", ['") OR 1=1 --', 'name:* OR "', "alpha' ; DROP TABLE x", "NEAR(alpha bravo)", "*"])
+def test_hostile_text_is_only_words(loaded, q):
+    if not any(c.isalnum() for c in q):
+        with pytest.raises(InvalidInput, match="no searchable words"):
+            loaded.search("things", SearchQuery(text=q))
+        return
+    result = loaded.search("things", SearchQuery(text=q, size=5))
+    assert result.total >= 0
+
+
+@pytest.mark.parametrize("query,problem", [
+    (SearchQuery(filters={"nope": ["x"]}), "cannot filter on 'nope'"),
+    (SearchQuery(filters={"name": ["x"]}), "cannot filter on 'name'"),
+    (SearchQuery(facets=["commission"]), "cannot facet on 'commission'"),
+    (SearchQuery(sort=[SortKey(field="payload")]), "cannot sort on 'payload'"),
+    (SearchQuery(ranges={"network": Range(gte=1)}), "cannot range-filter on 'network'"),
+])
+def test_unknown_or_unfit_fields_are_named(loaded, query, problem):
+    with pytest.raises(InvalidInput, match=problem):
+        loaded.search("things", query)
+
+
+def test_unreachable_opensearch_fails_naming_the_setting():
+    idx = open_search_index(Settings(search="opensearch", opensearch_url="http://127.0.0.1:9"))
+    with pytest.raises(ConfigError, match="AMX_OPENSEARCH_URL"):
+        idx.check()
