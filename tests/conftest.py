@@ -31,3 +31,17 @@ def s3_settings(moto_server, request):
     s3.create_bucket(Bucket=bucket)
     return Settings(object_store="s3", s3_endpoint_url=moto_server.url, s3_bucket=bucket,
                     s3_access_key_id="test", s3_secret_access_key="test")
+
+
+VAULT_ROOT_TOKEN = "root-token-for-tests"
+VAULT_ROLE, VAULT_JWT = "fn-scrape", "eyJhbGciOiJSUzI1NiJ9.service-account-jwt-for-tests"
+
+
+@pytest.fixture(scope="session")
+def vault_api(tmp_path_factory):
+    """The in-repo Vault-API server (no real Vault can run here), with short-lived login tokens."""
+    from tests.support.processes import start_vault_api
+
+    server = start_vault_api(tmp_path_factory.mktemp("vault"), VAULT_ROOT_TOKEN, {VAULT_ROLE: VAULT_JWT}, token_ttl=2)
+    yield server
+    server.stop()

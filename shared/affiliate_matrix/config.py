@@ -1,5 +1,7 @@
 """Settings, from AMX_* environment variables (see .env.example). The embedded defaults need none."""
 
+import difflib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -44,8 +46,21 @@ class Settings(BaseSettings):
     user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
 
 
+SECRET_ENV_PREFIX = "AMX_SECRET__"  # read-only secrets for the local secret store, see secrets/local.py
+
+
+def _reject_unknown_variables() -> None:
+    known = {f"AMX_{name.upper()}" for name in Settings.model_fields}
+    for variable in os.environ:
+        if variable.startswith("AMX_") and variable not in known and not variable.startswith(SECRET_ENV_PREFIX):
+            guess = difflib.get_close_matches(variable, known, n=1)
+            hint = f"; did you mean {guess[0]}?" if guess else ""
+            raise ConfigError(variable, f"unknown setting{hint} (every setting is listed in .env.example)")
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from the environment, or one ConfigError naming the first bad setting."""
+    _reject_unknown_variables()
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -31,3 +31,7 @@ class BackendUnavailable(AmxError):
 
 class InvalidInput(AmxError):
     """Input failed validation; the message names the field and the value."""
+
+
+class AccessDenied(AmxError):
+    """Credentials were refused (a token without the policy, a wrong role)."""

@@ -66,3 +66,13 @@ def start_opensearch(tmp: Path) -> Server:
             f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",
             str(port), str(tmp / "opensearch-home")]
     return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120)
+
+
+def start_vault_api(tmp: Path, root_token: str, k8s: dict[str, str] | None = None, token_ttl: int = 3600,
+                    port: int | None = None) -> Server:
+    """The in-repo Vault-API test server (no real Vault can run here)."""
+    port = port or free_port()
+    argv = [sys.executable, "-m", "tests.support.vault_api_server", "--port", str(port), "--root-token", root_token,
+            "--token-ttl", str(token_ttl)] + [f"--k8s={role}={jwt}" for role, jwt in (k8s or {}).items()]
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / f"vault-{port}.log", ready_path="/v1/sys/health",
+                  env={"PYTHONPATH": str(ROOT)})

@@ -1,0 +1,70 @@
+"""Secrets port: API keys and tokens, versioned, with check-and-set writes.
+
+Adapters: `LocalSecretStore` (a 0600 JSON file plus read-only AMX_SECRET__* variables) and
+`VaultSecretStore` (KV v2 through hvac, token or Kubernetes auth, renewal before expiry).
+Both keep Vault's KV v2 semantics: every write makes a new version; `cas=0` means create-only,
+`cas=N` means "only if the current version is N". Secret values never appear in errors.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+_PATH = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+
+
+def check_path(path: str) -> str:
+    if len(path) > 200 or not _PATH.match(path):
+        raise ValueError(f"secret path {path!r} must be /-separated segments of [A-Za-z0-9_-]")
+    return path
+
+
+@dataclass(frozen=True)
+class Secret:
+    path: str
+    data: dict[str, str] = field(repr=False)
+    version: int
+
+    def __repr__(self) -> str:  # never print the values
+        return f"Secret(path={self.path!r}, version={self.version}, keys={sorted(self.data)})"
+
+
+@dataclass
+class SecretMetadata:
+    current_version: int
+    versions: dict[int, dict]
+    custom_metadata: dict[str, str]
+
+
+class SecretStore:
+    """The port."""
+
+    def read(self, path: str, version: int | None = None) -> Secret:
+        """The current (or given) version. NotFoundError when absent or destroyed."""
+        raise NotImplementedError
+
+    def write(self, path: str, data: dict[str, str], *, cas: int | None = None) -> int:
+        """Write a new version and return its number. ConflictError when cas does not match."""
+        raise NotImplementedError
+
+    def metadata(self, path: str) -> SecretMetadata:
+        raise NotImplementedError
+
+    def set_custom_metadata(self, path: str, custom: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def destroy(self, path: str, versions: list[int]) -> None:
+        """Destroy versions for good (revocation)."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Raise ConfigError naming the setting when the store is unusable."""
+
+
+def open_secret_store(settings) -> SecretStore:
+    if settings.secrets == "vault":
+        from affiliate_matrix.secrets.vault import VaultSecretStore
+
+        return VaultSecretStore.from_settings(settings)
+    from affiliate_matrix.secrets.local import LocalSecretStore
+
+    return LocalSecretStore(settings.data_dir / "secrets.json")

@@ -1,0 +1,113 @@
+"""Secrets in a local JSON file (mode 0600), with Vault's versioning and check-and-set.
+
+For quick local use a secret can also come from the environment, read-only, as version 0:
+AMX_SECRET__CONNECTIONS__AWIN='{"api_token": "…"}' is the secret at path connections/awin.
+"""
+
+import fcntl
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from affiliate_matrix.config import SECRET_ENV_PREFIX
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_path
+
+
+class LocalSecretStore(SecretStore):
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def _locked(self):
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _load(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _save(self, state: dict) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".secrets-")
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, self.path)
+
+    @staticmethod
+    def _from_env(path: str) -> dict | None:
+        raw = os.environ.get(SECRET_ENV_PREFIX + path.upper().replace("/", "__").replace("-", "_"))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise InvalidInput(f"environment secret for {path!r} must be a JSON object of strings")
+        return {str(k): str(v) for k, v in data.items()}
+
+    def read(self, path, version=None):
+        check_path(path)
+        entry = self._load().get(path)
+        if entry is None:
+            env = self._from_env(path)
+            if env is not None and version in (None, 0):
+                return Secret(path, env, 0)
+            raise NotFoundError(f"secret {path!r} not found")
+        version = version or entry["current_version"]
+        meta = entry["versions"].get(str(version))
+        if meta is None or meta["destroyed"]:
+            raise NotFoundError(f"secret {path!r} version {version} not found or destroyed")
+        return Secret(path, dict(meta["data"]), version)
+
+    def write(self, path, data, *, cas=None):
+        check_path(path)
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise InvalidInput(f"secret {path!r} must be a mapping of strings")
+        with self._locked():
+            state = self._load()
+            entry = state.get(path, {"current_version": 0, "versions": {}, "custom_metadata": {}})
+            if cas is not None and cas != entry["current_version"]:
+                raise ConflictError(f"secret {path!r} is at version {entry['current_version']}, not {cas}")
+            version = entry["current_version"] + 1
+            entry["versions"][str(version)] = {"data": data, "created_time": datetime.now(UTC).isoformat(),
+                                               "destroyed": False}
+            entry["current_version"] = version
+            state[path] = entry
+            self._save(state)
+        return version
+
+    def metadata(self, path):
+        entry = self._load().get(check_path(path))
+        if entry is None:
+            raise NotFoundError(f"secret {path!r} not found")
+        versions = {int(n): {"created_time": m["created_time"], "destroyed": m["destroyed"]}
+                    for n, m in entry["versions"].items()}
+        return SecretMetadata(entry["current_version"], versions, dict(entry["custom_metadata"]))
+
+    def set_custom_metadata(self, path, custom):
+        with self._locked():
+            state = self._load()
+            entry = state.setdefault(check_path(path), {"current_version": 0, "versions": {}, "custom_metadata": {}})
+            entry["custom_metadata"] = {str(k): str(v) for k, v in custom.items()}
+            self._save(state)
+
+    def destroy(self, path, versions):
+        with self._locked():
+            state = self._load()
+            entry = state.get(check_path(path))
+            for n in versions:
+                if entry and str(n) in entry["versions"]:
+                    entry["versions"][str(n)].update(destroyed=True, data={})
+            self._save(state)

@@ -1,0 +1,138 @@
+"""Secrets in Vault's KV v2 engine through hvac.
+
+In the cluster a function logs in with its service-account JWT (Kubernetes auth, one role per
+function); locally it uses a token. Tokens get short TTLs and are renewed once a third of the
+TTL is left; when renewal fails the store logs in again (Kubernetes auth) or fails closed.
+"""
+
+import time
+
+import hvac
+import hvac.exceptions as hv
+import requests
+
+from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_path
+
+log = get_logger()
+
+
+class VaultSecretStore(SecretStore):
+    def __init__(self, client: hvac.Client, mount: str, *, role: str | None = None, jwt_path=None,
+                 token_ttl_s: int = 3600):
+        self.client = client
+        self.mount = mount
+        self.role = role
+        self.jwt_path = jwt_path
+        self.token_ttl_s = token_ttl_s
+        self._expires_at: float | None = None  # monotonic; None: not known yet or never expires
+        self._known = False
+
+    @classmethod
+    def from_settings(cls, settings) -> "VaultSecretStore":
+        token = settings.vault_token.get_secret_value() if settings.vault_token else None
+        if token is None and settings.vault_role is None:
+            raise ConfigError("AMX_VAULT_TOKEN", "set a token, or AMX_VAULT_ROLE for Kubernetes auth")
+        client = hvac.Client(url=settings.vault_addr, token=token, timeout=5)
+        return cls(client, settings.vault_kv_mount, role=settings.vault_role, jwt_path=settings.vault_jwt_path,
+                   token_ttl_s=settings.vault_token_ttl_s)
+
+    # -- authentication ----------------------------------------------------------------------
+
+    def login(self) -> None:
+        """Kubernetes auth: post the service-account JWT and the function's role."""
+        try:
+            jwt = open(self.jwt_path).read().strip()
+        except OSError as exc:
+            raise ConfigError("AMX_VAULT_JWT_PATH", f"cannot read the service-account token: {exc.strerror}") from None
+        try:
+            auth = self.client.auth.kubernetes.login(role=self.role, jwt=jwt)["auth"]
+        except hv.Forbidden:
+            raise AccessDenied(f"Vault refused Kubernetes login for role {self.role!r}") from None
+        except (requests.ConnectionError, hv.VaultDown, hv.InternalServerError) as exc:
+            raise BackendUnavailable(f"Vault login: {type(exc).__name__}") from None
+        self._expires_at = time.monotonic() + auth["lease_duration"]
+        self._known = True
+        log.info("vault.login", role=self.role, ttl_s=auth["lease_duration"])
+
+    def _ensure_token(self) -> None:
+        if self.client.token is None:
+            self.login()
+            return
+        if not self._known:
+            ttl = self._call(lambda: self.client.auth.token.lookup_self(), "token lookup")["data"]["ttl"]
+            self._expires_at = None if ttl == 0 else time.monotonic() + ttl
+            self._known = True
+        if self._expires_at is None:
+            return
+        if self._expires_at - time.monotonic() > self.token_ttl_s / 3:
+            return
+        try:
+            auth = self.client.auth.token.renew_self(increment=f"{self.token_ttl_s}s")["auth"]
+            self._expires_at = time.monotonic() + auth["lease_duration"]
+            log.info("vault.token_renewed", ttl_s=auth["lease_duration"])
+        except (hv.Forbidden, hv.InvalidRequest):
+            if not self.role:
+                raise AccessDenied("Vault token expired and could not be renewed; no AMX_VAULT_ROLE to log in again") from None
+            self.login()
+        except (requests.ConnectionError, hv.VaultDown, hv.InternalServerError) as exc:
+            raise BackendUnavailable(f"Vault token renewal: {type(exc).__name__}") from None
+
+    def _call(self, fn, what: str):
+        try:
+            return fn()
+        except hv.InvalidPath:
+            raise NotFoundError(f"{what}: not found") from None
+        except hv.InvalidRequest as exc:
+            if "check-and-set" in str(exc):
+                raise ConflictError(f"{what}: check-and-set version did not match") from None
+            raise
+        except hv.Forbidden:
+            raise AccessDenied(f"{what}: permission denied") from None
+        except (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.InternalServerError, hv.BadGateway) as exc:
+            raise BackendUnavailable(f"{what}: Vault unavailable ({type(exc).__name__})") from None
+
+    def _op(self, fn, what: str):
+        self._ensure_token()
+        return self._call(fn, what)
+
+    def check(self) -> None:
+        try:
+            self._ensure_token()
+        except BackendUnavailable:
+            raise ConfigError("AMX_VAULT_ADDR", f"cannot reach Vault at {self.client.url}") from None
+        except AccessDenied as exc:
+            raise ConfigError("AMX_VAULT_TOKEN", str(exc)) from None
+
+    # -- KV v2 -------------------------------------------------------------------------------
+
+    def read(self, path, version=None):
+        check_path(path)
+        response = self._op(lambda: self.client.secrets.kv.v2.read_secret_version(
+            path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True), f"secret {path!r}")
+        return Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
+
+    def write(self, path, data, *, cas=None):
+        check_path(path)
+        response = self._op(lambda: self.client.secrets.kv.v2.create_or_update_secret(
+            path=path, secret=data, cas=cas, mount_point=self.mount), f"secret {path!r}")
+        return response["data"]["version"]
+
+    def metadata(self, path):
+        check_path(path)
+        data = self._op(lambda: self.client.secrets.kv.v2.read_secret_metadata(
+            path=path, mount_point=self.mount), f"secret {path!r} metadata")["data"]
+        versions = {int(n): {"created_time": m["created_time"], "destroyed": m["destroyed"]}
+                    for n, m in data["versions"].items()}
+        return SecretMetadata(data["current_version"], versions, dict(data.get("custom_metadata") or {}))
+
+    def set_custom_metadata(self, path, custom):
+        check_path(path)
+        self._op(lambda: self.client.secrets.kv.v2.update_metadata(
+            path=path, custom_metadata=custom, mount_point=self.mount), f"secret {path!r} metadata")
+
+    def destroy(self, path, versions):
+        check_path(path)
+        self._op(lambda: self.client.secrets.kv.v2.destroy_secret_versions(
+            path=path, versions=versions, mount_point=self.mount), f"secret {path!r} destroy")
