@@ -1,0 +1,70 @@
+"""Event bus port: CloudEvents between functions.
+
+Adapters: `InProcessBus` (handlers called in this process, the embedded default) and
+`HttpBus` (structured CloudEvents POSTed to a Knative Broker). Delivery is at least once in
+both, so consumers de-duplicate on (source, id); ids are derived from what the event is about
+wherever possible, so a repeated run publishes the same id.
+"""
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from affiliate_matrix.models import UtcDatetime
+
+# The event types the functions exchange.
+RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
+PROGRAM_DELTA = "dev.affiliatematrix.program.delta"
+SYNC_REQUESTED = "dev.affiliatematrix.sync.requested"
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200)
+    type: str = Field(pattern=r"^[a-z0-9.]+$")
+    subject: str | None = None
+    time: UtcDatetime
+    data: dict[str, Any] = {}
+
+    @classmethod
+    def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None) -> "Event":
+        """A new event; with `key`, the id is derived from it so the same work yields the same id."""
+        event_id = hashlib.sha256(f"{type}|{key}".encode()).hexdigest()[:32] if key else uuid.uuid4().hex
+        return cls(id=event_id, source=source, type=type, subject=subject, time=datetime.now(UTC), data=data)
+
+    def to_cloudevent(self):
+        from cloudevents.http import CloudEvent
+
+        attributes = {"id": self.id, "source": self.source, "type": self.type, "time": self.time.isoformat(),
+                      "datacontenttype": "application/json"}
+        if self.subject:
+            attributes["subject"] = self.subject
+        return CloudEvent(attributes, self.model_dump(mode="json")["data"])
+
+    @classmethod
+    def from_cloudevent(cls, event) -> "Event":
+        data = event.data if isinstance(event.data, dict) else {}
+        return cls(id=event["id"], source=event["source"], type=event["type"], subject=event.get("subject"),
+                   time=event.get("time") or datetime.now(UTC), data=data)
+
+
+class EventBus:
+    """The port."""
+
+    def publish(self, event: Event) -> None:
+        raise NotImplementedError
+
+
+def open_event_bus(settings) -> EventBus:
+    if settings.events == "http":
+        from affiliate_matrix.events.http import HttpBus
+
+        return HttpBus.from_settings(settings)
+    from affiliate_matrix.events.inprocess import InProcessBus
+
+    return InProcessBus()

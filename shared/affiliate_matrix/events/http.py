@@ -1,0 +1,73 @@
+"""Structured CloudEvents over HTTP to a Knative Broker's ingress.
+
+Retries what Knative itself would retry (connection errors, 404, 409, 429, 5xx) with
+exponential backoff and jitter, honouring Retry-After; other 4xx are the sender's fault and
+fail at once with the broker's answer.
+"""
+
+import httpx
+from cloudevents.conversion import to_structured
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.events import Event, EventBus
+
+RETRIABLE = {404, 409, 429, 500, 502, 503, 504}
+
+
+class _Retriable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+_backoff = wait_exponential_jitter(multiplier=0.2, max=5)
+
+
+def _wait(state) -> float:
+    """Retry-After when the broker gave one (capped at 30 s), else exponential backoff with jitter."""
+    exc = state.outcome.exception()
+    if isinstance(exc, _Retriable) and exc.retry_after is not None:
+        return min(exc.retry_after, 30.0)
+    return _backoff(state)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["retry-after"]))
+    except (KeyError, ValueError):
+        return None
+
+
+class HttpBus(EventBus):
+    def __init__(self, broker_url: str, client: httpx.Client | None = None, attempts: int = 5):
+        self.broker_url = broker_url
+        self.client = client or httpx.Client(timeout=10)
+        self.attempts = attempts
+
+    @classmethod
+    def from_settings(cls, settings) -> "HttpBus":
+        if not settings.broker_url:
+            raise ConfigError("AMX_BROKER_URL", "required when AMX_EVENTS=http")
+        return cls(settings.broker_url)
+
+    def publish(self, event: Event) -> None:
+        headers, body = to_structured(event.to_cloudevent())
+        send = retry(retry=retry_if_exception(lambda e: isinstance(e, _Retriable)),
+                     stop=stop_after_attempt(self.attempts), wait=_wait,
+                     reraise=True)(self._send)
+        try:
+            send(headers, body, event)
+        except _Retriable as exc:
+            raise BackendUnavailable(f"broker did not accept event {event.id}: {exc}") from None
+
+    def _send(self, headers, body, event: Event) -> None:
+        try:
+            response = self.client.post(self.broker_url, headers=headers, content=body)
+        except httpx.TransportError as exc:
+            raise _Retriable(type(exc).__name__) from None
+        if response.status_code in RETRIABLE:
+            raise _Retriable(f"HTTP {response.status_code}", _retry_after(response))
+        if response.status_code >= 400:
+            raise InvalidInput(f"broker refused event {event.id} ({event.type}): HTTP {response.status_code} "
+                               f"{response.text[:200]}")

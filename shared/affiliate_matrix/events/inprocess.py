@@ -1,0 +1,34 @@
+"""Events delivered to handlers in this process, with Knative's semantics kept: at least once,
+retried on failure, then parked in a dead-letter list instead of being lost."""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from affiliate_matrix.events import Event, EventBus
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+
+
+class InProcessBus(EventBus):
+    def __init__(self, attempts: int = 3):
+        self.attempts = attempts
+        self.handlers: dict[str, list[Callable[[Event], None]]] = defaultdict(list)
+        self.published: list[Event] = []
+        self.dead_letters: list[tuple[Event, str]] = []
+
+    def subscribe(self, event_type: str, handler: Callable[[Event], None]) -> None:
+        self.handlers[event_type].append(handler)
+
+    def publish(self, event: Event) -> None:
+        self.published.append(event)
+        for handler in self.handlers.get(event.type, []):
+            for attempt in range(1, self.attempts + 1):
+                try:
+                    handler(event)
+                    break
+                except Exception as exc:  # a handler's failure must not stop delivery to the others
+                    log.warning("event.handler_failed", event_id=event.id, type=event.type, attempt=attempt,
+                                error=f"{type(exc).__name__}: {exc}")
+                    if attempt == self.attempts:
+                        self.dead_letters.append((event, f"{type(exc).__name__}: {exc}"))

@@ -1,0 +1,109 @@
+"""The event bus: in-process delivery, and structured CloudEvents over HTTP to a local receiver."""
+
+import time
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.events import RAW_BATCH_STORED, Event, open_event_bus
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def http_bus(receiver):
+    return open_event_bus(Settings(events="http", broker_url=receiver.url))
+
+
+def test_keyed_events_have_stable_ids():
+    a = Event.make(RAW_BATCH_STORED, "/scrape/demo", {"n": 1}, key="demo|2026-11-21T03")
+    b = Event.make(RAW_BATCH_STORED, "/scrape/demo", {"n": 1}, key="demo|2026-11-21T03")
+    c = Event.make(RAW_BATCH_STORED, "/scrape/demo", {"n": 1}, key="demo|2026-11-21T04")
+    assert a.id == b.id != c.id
+
+
+def test_cloudevent_roundtrip_keeps_every_attribute():
+    event = Event.make(RAW_BATCH_STORED, "/scrape/x", {"keys": ["a", "b"]}, key="k", subject="conn-1")
+    assert Event.from_cloudevent(event.to_cloudevent()) == event
+
+
+def test_inprocess_delivers_to_subscribers_of_the_type_only():
+    bus = open_event_bus(Settings())
+    got, other = [], []
+    bus.subscribe(RAW_BATCH_STORED, got.append)
+    bus.subscribe("dev.affiliatematrix.other", other.append)
+    event = Event.make(RAW_BATCH_STORED, "/t", {"x": 1})
+    bus.publish(event)
+    assert got == [event] and other == []
+
+
+def test_inprocess_retries_then_dead_letters_without_starving_other_handlers():
+    bus = open_event_bus(Settings())
+    calls, good = [], []
+
+    def flaky(event):
+        calls.append(event.id)
+        raise RuntimeError("boom")
+
+    bus.subscribe(RAW_BATCH_STORED, flaky)
+    bus.subscribe(RAW_BATCH_STORED, good.append)
+    event = Event.make(RAW_BATCH_STORED, "/t", {})
+    bus.publish(event)
+    assert len(calls) == 3 and good == [event]
+    assert bus.dead_letters == [(event, "RuntimeError: boom")]
+
+
+def test_http_posts_a_structured_cloudevent(receiver):
+    event = Event.make(RAW_BATCH_STORED, "/scrape/demo", {"raw_keys": ["raw/1"]}, key="k1", subject="demo")
+    http_bus(receiver).publish(event)
+    (request,) = receiver.requests
+    assert request["headers"]["content-type"].startswith("application/cloudevents+json")
+    body = receiver.json_bodies()[0]
+    assert body["specversion"] == "1.0"
+    assert (body["id"], body["source"], body["type"], body["subject"]) == (event.id, "/scrape/demo", RAW_BATCH_STORED, "demo")
+    assert body["data"] == {"raw_keys": ["raw/1"]}
+
+
+def test_http_retries_retriable_statuses_honouring_retry_after():
+    receiver = Receiver(statuses=[503, 429, 202], headers={"Retry-After": "0.3"})
+    try:
+        started = time.monotonic()
+        http_bus(receiver).publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert len(receiver.requests) == 3
+        assert time.monotonic() - started >= 0.6
+        assert len({r["body"] for r in receiver.requests}) == 1  # the same event each time
+    finally:
+        receiver.close()
+
+
+def test_http_gives_up_as_backend_unavailable():
+    receiver = Receiver(statuses=[503] * 10)
+    try:
+        bus = http_bus(receiver)
+        bus.attempts = 3
+        with pytest.raises(BackendUnavailable, match="HTTP 503"):
+            bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert len(receiver.requests) == 3
+    finally:
+        receiver.close()
+
+
+def test_http_does_not_retry_a_client_error():
+    receiver = Receiver(statuses=[400])
+    try:
+        with pytest.raises(InvalidInput, match="HTTP 400"):
+            http_bus(receiver).publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert len(receiver.requests) == 1
+    finally:
+        receiver.close()
+
+
+def test_http_bus_needs_a_broker_url():
+    with pytest.raises(ConfigError, match="AMX_BROKER_URL"):
+        open_event_bus(Settings(events="http"))
