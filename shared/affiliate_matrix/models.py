@@ -68,7 +68,7 @@ class CommissionTier(Model):
 
 class CommissionTerm(Model):
     type: Literal["percent", "flat"]
-    value_min: NonNegative
+    value_min: NonNegative | None = Field(None, description="Null when the text gives only a ceiling ('up to 30%').")
     value_max: NonNegative | None = None
     currency: Currency | None = Field(None, description="Null for percent terms.")
     recurring: bool | None = None
@@ -80,7 +80,9 @@ class CommissionTerm(Model):
             raise ValueError("a percent commission has no currency")
         if self.type == "flat" and self.currency is None:
             raise ValueError("a flat commission needs a currency")
-        if self.value_max is not None and self.value_max < self.value_min:
+        if self.value_min is None and self.value_max is None:
+            raise ValueError("a commission needs value_min or value_max")
+        if None not in (self.value_min, self.value_max) and self.value_max < self.value_min:
             raise ValueError(f"value_max {self.value_max} is below value_min {self.value_min}")
         return self
 

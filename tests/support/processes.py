@@ -60,7 +60,7 @@ def start_opensearch(tmp: Path) -> Server:
     """A real OpenSearch node from the Maven Central jars built by `task opensearch:build`."""
     launcher = ROOT / "infra" / "opensearch-local"
     if not (launcher / "target" / "classes").is_dir():
-        subprocess.run(["mvn", "-B", "-q", "package", "-DskipTests"], cwd=launcher, check=True)
+        raise RuntimeError("the OpenSearch launcher is not built: run ./task opensearch:build (./task test does)")
     port = free_port()
     argv = ["java", "-Xms512m", "-Xmx512m", "-XX:+UseSerialGC", "-cp",
             f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",

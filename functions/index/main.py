@@ -1,0 +1,13 @@
+"""index: fold a stored batch of raw records into the master index."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import index
+from affiliate_matrix.runtime import start
+
+rt = start("index", "store", "index", "bus")
+
+
+@functions_framework.cloud_event
+def handle(cloud_event):
+    index.on_event(rt, cloud_event)

@@ -1,0 +1,151 @@
+"""`amx`: the human interface. Each command imports what it needs when it runs."""
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from affiliate_matrix.errors import AmxError
+
+app = typer.Typer(help="Affiliate Matrix: find, track and fund affiliate programs.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
+connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(connections_app, name="connections")
+console = Console()
+
+
+def _runtime(function: str = "cli", **overrides):
+    from affiliate_matrix.config import load_settings
+    from affiliate_matrix.runtime import Runtime
+
+    return Runtime(function, load_settings(**quiet_logs(overrides)))
+
+
+def quiet_logs(overrides: dict) -> dict:
+    """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
+    import os
+
+    return overrides if "AMX_LOG_LEVEL" in os.environ else {"log_level": "warning", **overrides}
+
+
+@app.command()
+def demo():
+    """Scrape recorded directory pages, index them and show a search: the main job, no servers needed."""
+    from affiliate_matrix import demo as demo_module
+
+    demo_module.run(console)
+
+
+@app.command()
+def search(
+    text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
+    category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
+    network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
+    sort: Annotated[str, typer.Option(help="relevance, commission, cookie or name.")] = "relevance",
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+):
+    """Search the master index."""
+    from affiliate_matrix.cli_views import SORTS, print_search
+
+    if sort not in SORTS:
+        raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
+    filters = {k: v for k, v in {"categories": category, "networks": network}.items() if v}
+    print_search(console, _runtime(), text, limit=limit, sort=sort, filters=filters)
+
+
+@app.command()
+def show(program_id: str):
+    """One program with the provenance of each field."""
+    from rich.table import Table
+
+    from affiliate_matrix.cli_views import commission_summary
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+
+    rt = _runtime()
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
+    if doc is None:
+        raise NotFoundError(f"program {program_id!r} is not in the index")
+    program = from_document(doc)
+    console.print(f"[bold]{program.name}[/] ({program.id}) — {program.merchant_domain or 'no domain'}, "
+                  f"quality {program.quality_score:.2f}")
+    console.print(f"commission: {commission_summary(program)}  [dim]{program.commission_text or ''}[/]")
+    table = Table(title="provenance")
+    for column in ("field", "value", "source", "url", "fetched"):
+        table.add_column(column)
+    for name, evidence in sorted(program.provenance.items()):
+        value = getattr(program, name)
+        shown = value.model_dump_json() if hasattr(value, "model_dump_json") else str(value)
+        for e in evidence:
+            table.add_row(name, shown[:60], e.source, e.url, e.fetched_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@app.command()
+def scrape(connection_id: str):
+    """Run one connection's scrape here, then index the batch."""
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.pipeline import scrape as run_scrape
+
+    rt = _runtime("scrape")
+    if hasattr(rt.bus, "subscribe"):
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    with console.status(f"scraping {connection_id}") as status:
+        report = run_scrape(rt, connection_id, on_item=lambda item: status.update(f"scraping {getattr(item, 'url', '')}"))
+    console.print(f"{report.records} records, {len(report.failures)} failures; batch {report.batch_key}")
+
+
+@sources_app.command("list")
+def sources_list():
+    """The source plugins there are."""
+    from rich.table import Table
+
+    from affiliate_matrix.sources import all_sources
+
+    table = Table()
+    for column in ("name", "site", "address"):
+        table.add_column(column)
+    for name, source in all_sources().items():
+        table.add_row(name, source.title, source.base_url)
+    console.print(table)
+
+
+@connections_app.command("add")
+def connections_add(
+    connection_id: str,
+    source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
+    base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
+    schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+):
+    """Create a connection (fails if it exists)."""
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.sources import get_source
+
+    get_source(source)
+    connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
+    save_connection(_runtime().store, connection, create=True)
+    console.print(f"created connection {connection_id}")
+
+
+def main():
+    from pydantic import ValidationError
+
+    from affiliate_matrix.errors import ConflictError
+
+    try:
+        app()
+    except ConflictError as exc:
+        console.print(f"[red]conflict:[/] {exc}")
+        raise SystemExit(2) from None
+    except (AmxError, KeyError) as exc:
+        console.print(f"[red]error:[/] {exc.args[0] if isinstance(exc, KeyError) else exc}")
+        raise SystemExit(2) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        console.print(f"[red]invalid {'.'.join(map(str, first['loc']))}:[/] {first['msg']}")
+        raise SystemExit(2) from None

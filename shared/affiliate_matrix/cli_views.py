@@ -1,0 +1,41 @@
+"""Rich views shared by CLI commands."""
+
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.search import SearchQuery, SortKey
+
+SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
+                                         SortKey(field="commission_flat_max", order="desc")],
+         "cookie": [SortKey(field="cookie_days", order="desc")], "name": [SortKey(field="name")]}
+
+
+def commission_summary(program) -> str:
+    parts = []
+    for term in program.commission:
+        low, high = term.value_min, term.value_max
+        value = f"{low:g}–{high:g}" if low is not None and high is not None else f"{high or low:g}"
+        if low is None:
+            value = f"up to {high:g}"
+        parts.append(f"{value}%" if term.type == "percent" else f"{value} {term.currency}")
+    return ", ".join(parts) or "—"
+
+
+def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None) -> None:
+    from rich.table import Table
+
+    query = SearchQuery(text=text, filters=filters or {}, size=limit, sort=SORTS[sort],
+                        facets=["categories", "networks"])
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    result = rt.index.search(PROGRAMS_INDEX.name, query)
+    title = f"{result.total} programs" + (f" matching {text!r}" if text else "")
+    table = Table(title=title)
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "domain", "commission", "cookie", "networks", "categories"):
+        table.add_column(column)
+    for hit in result.hits:
+        p = from_document(hit.doc)
+        cookie = "—" if p.cookie_days is None else ("lifetime" if p.cookie_days == -1 else f"{p.cookie_days}d")
+        table.add_row(p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie,
+                      ", ".join(n.network for n in p.networks) or "—", ", ".join(p.categories))
+    console.print(table)
+    for name, buckets in result.facets.items():
+        console.print(f"[dim]{name}:[/] " + ", ".join(f"{v} ({n})" for v, n in buckets))

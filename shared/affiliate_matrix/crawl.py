@@ -1,0 +1,59 @@
+"""Walk a source: fetch each page, keep it raw in the object store before parsing, hand it to
+the plugin's callback, and follow what the callback asks for. A parser failure is recorded
+beside the raw page (so a fixed parser can replay it) and the crawl goes on."""
+
+import json
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
+from affiliate_matrix.storage import ObjectStore
+
+
+@dataclass
+class Failure:
+    url: str
+    stage: str  # "fetch" or "parse"
+    reason: str
+    raw_key: str | None = None
+
+
+def crawl(source: Source, connection: Connection, fetcher: Fetcher, store: ObjectStore,
+          max_pages: int = 500) -> Iterator[RawRecord | Failure]:
+    queue: deque[Request] = deque(source.start_requests())
+    seen: set[str] = set()
+    while queue and len(seen) < max_pages:
+        request = queue.popleft()
+        if request.url in seen:
+            continue
+        seen.add(request.url)
+        fetched_at = datetime.now(UTC)
+        try:
+            response = fetcher.get(request.url)
+        except FetchError as exc:
+            yield Failure(request.url, "fetch", str(exc))
+            continue
+        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
+                                              content_type=response.content_type or "text/html")
+        if response.status != 200:
+            yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
+            continue
+        page = Page(response.url, response.status, response.text, raw_key)
+        try:
+            items = list(getattr(source, request.callback)(page))
+        except ParseError as exc:
+            store.put(f"errors/{raw_key.removeprefix('raw/')}.json",
+                      json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
+                                  "at": fetched_at.isoformat()}).encode(), content_type="application/json")
+            yield Failure(request.url, "parse", str(exc), raw_key)
+            continue
+        for item in items:
+            if isinstance(item, Request):
+                queue.append(item)
+            elif isinstance(item, Listing):
+                yield RawRecord(source=source.name, connection_id=connection.id, url=page.url,
+                                fetched_at=fetched_at, raw_key=raw_key, **item.model_dump())

@@ -1,0 +1,63 @@
+"""What the function entry points call: request and event intake, error mapping, responses.
+
+Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones (bad input,
+an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
+"""
+
+import json
+import time
+from collections.abc import Callable
+
+from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.events import Event
+from affiliate_matrix.observability import bind_request, get_logger
+
+log = get_logger()
+
+
+def json_response(body, status: int = 200, headers: dict | None = None):
+    return (json.dumps(body, default=str, separators=(",", ":")), status,
+            {"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(status: int, code: str, message: str, request_id: str):
+    return json_response({"error": {"code": code, "message": message, "request_id": request_id}}, status,
+                         {"X-Request-Id": request_id})
+
+
+def serve(request, route: Callable) -> tuple:
+    """Run an HTTP route with a request id bound to every log line and errors shaped as JSON."""
+    request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
+    started = time.perf_counter()
+    try:
+        body, status, headers = route(request)
+        headers["X-Request-Id"] = request_id
+    except InvalidInput as exc:
+        body, status, headers = error_response(400, "invalid_request", str(exc), request_id)
+    except NotFoundError as exc:
+        body, status, headers = error_response(404, "not_found", str(exc), request_id)
+    except ConflictError as exc:
+        body, status, headers = error_response(409, "conflict", str(exc), request_id)
+    except BackendUnavailable as exc:
+        log.error("request.backend_unavailable", error=str(exc))
+        body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
+    log.info("request.done", status=status, ms=round((time.perf_counter() - started) * 1000, 1))
+    return body, status, headers
+
+
+def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
+    """Run event work once per (source, id): Knative delivers at least once."""
+    event = Event.from_cloudevent(cloud_event)
+    bind_request(event.id, event_type=event.type, event_source=event.source)
+    marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    if rt.store.head(marker) is not None:
+        log.info("event.duplicate_skipped")
+        return
+    try:
+        work(event)
+    except (InvalidInput, NotFoundError) as exc:
+        log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
+    try:
+        rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
+    except ConflictError:
+        pass  # a concurrent delivery finished the same work

@@ -1,0 +1,80 @@
+"""A RawRecord becomes a Program: cleaned name, registrable domain, our taxonomy, parsed terms,
+networks, and the provenance of every field it sets."""
+
+import hashlib
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from affiliate_matrix import taxonomy, terms
+from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program, RawRecord
+
+
+@lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # The suffix list bundled with tldextract: no network at run time.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str | None:
+    return _extractor()(host).top_domain_under_public_suffix.lower() or None
+
+
+def name_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def program_id(merchant_key: str, kind: str) -> str:
+    return "p_" + hashlib.sha256(f"{kind}|{merchant_key}".encode()).hexdigest()[:16]
+
+
+def normalize(record: RawRecord) -> Program:
+    name = " ".join(record.name.split())
+    domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
+    merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
+    network = (taxonomy.NETWORK_NAMES.get((record.network or "").strip().lower())
+               or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
+    if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
+        network = "direct"
+    payout = Payout(methods=terms.payout_methods(record.payout_text), frequency=terms.payout_frequency(record.payout_text),
+                    minimum=terms.min_payout(record.payout_text))
+    program = Program(
+        id=program_id(merchant_key, "program"),
+        name=name,
+        merchant=name,
+        merchant_domain=domain,
+        merchant_key=merchant_key,
+        merchant_key_source=key_source,
+        domains=[domain] if domain else [],
+        description=record.description,
+        networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url)]
+        if network else [],
+        categories=taxonomy.categories(record.categories),
+        commission=terms.commission(record.commission_text),
+        commission_text=record.commission_text,
+        cookie_days=terms.cookie_days(record.cookie_text),
+        payout=payout,
+        first_seen_at=record.fetched_at,
+        last_seen_at=record.fetched_at,
+    )
+    evidence = [FieldSource(source=record.source, url=str(record.url), fetched_at=record.fetched_at,
+                            raw_key=record.raw_key)]
+    program.provenance = {field: evidence for field in _set_fields(program)}
+    program.quality_score = quality(program)
+    return program
+
+
+_TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
+            "payout", "countries")
+
+
+def _set_fields(program: Program) -> list[str]:
+    return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
+
+
+def quality(program: Program) -> float:
+    """Completeness of the fields a user compares programs on, 0..1."""
+    return round(len(_set_fields(program)) / len(_TRACKED), 3)

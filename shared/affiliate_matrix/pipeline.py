@@ -1,0 +1,106 @@
+"""The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
+announce the batch, and index it into the master index. Each step is idempotent."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from affiliate_matrix.connections import load_connection
+from affiliate_matrix.crawl import Failure, crawl
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.fetch import Fetcher
+from affiliate_matrix.models import Program, RawRecord
+from affiliate_matrix.normalize import normalize, quality
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.sources import get_source
+
+log = get_logger()
+
+
+@dataclass
+class ScrapeReport:
+    connection_id: str
+    batch_key: str
+    event_id: str
+    records: int
+    failures: list[Failure] = field(default_factory=list)
+
+
+@dataclass
+class IndexReport:
+    batch_key: str
+    records: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Failure], None] | None = None) -> ScrapeReport:
+    connection, _ = load_connection(rt.store, connection_id)
+    source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
+    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch)
+    records, failures = [], []
+    try:
+        for item in crawl(source, connection, fetcher, rt.store):
+            (records if isinstance(item, RawRecord) else failures).append(item)
+            if isinstance(item, Failure):
+                log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
+            if on_item:
+                on_item(item)
+    finally:
+        fetcher.close()
+    batch = "\n".join(r.model_dump_json() for r in records).encode()
+    batch_key = rt.store.put_content_addressed(f"batches/{source.name}", batch, suffix=".jsonl",
+                                               content_type="application/x-ndjson")
+    event = Event.make(RAW_BATCH_STORED, f"/scrape/{connection.id}", {
+        "batch_key": batch_key, "connection_id": connection.id, "records": len(records), "failures": len(failures),
+    }, key=batch_key, subject=connection.id)
+    log.info("scrape.done", connection_id=connection.id, records=len(records), failures=len(failures),
+             batch_key=batch_key)
+    rt.bus.publish(event)
+    return ScrapeReport(connection.id, batch_key, event.id, len(records), failures)
+
+
+def index_batch(rt, batch_key: str) -> IndexReport:
+    lines = rt.store.get(batch_key).data.splitlines()
+    records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    programs: dict[str, Program] = {}
+    for record in records:
+        program = normalize(record)
+        programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
+    report = IndexReport(batch_key, len(records))
+    documents = []
+    for program in programs.values():
+        existing = rt.index.get(PROGRAMS_INDEX.name, program.id)
+        if existing is not None:
+            program = merge(from_document(existing), program)
+        document = to_document(program)
+        if existing == document:
+            report.unchanged += 1
+            continue
+        report.created += existing is None
+        report.updated += existing is not None
+        documents.append(document)
+    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
+    report.errors = result.errors
+    log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
+             unchanged=report.unchanged, errors=len(report.errors))
+    return report
+
+
+def merge(known: Program, seen: Program) -> Program:
+    """Fold a newer observation of the same program into what is known: newer non-empty values
+    win, with their provenance; first_seen_at keeps the earliest. (Field-level conflict rules by
+    source priority and agreement come with entity resolution.)"""
+    newer, older = (seen, known) if seen.last_seen_at >= known.last_seen_at else (known, seen)
+    merged = older.model_copy(deep=True)
+    for name, evidence in newer.provenance.items():
+        setattr(merged, name, getattr(newer, name))
+        merged.provenance[name] = evidence
+    merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
+    merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
+    merged.commission_text = newer.commission_text or older.commission_text
+    merged.quality_score = quality(merged)
+    return merged

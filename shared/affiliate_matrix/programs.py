@@ -1,0 +1,61 @@
+"""The programs index: its spec (fields and how they are searched) and the document a Program
+becomes in it. The full Program rides along as a stored field, so a read needs no second store."""
+
+from affiliate_matrix.models import Program
+from affiliate_matrix.search import IndexSpec
+
+PROGRAMS_INDEX = IndexSpec("programs", 1, {
+    "id": "keyword",
+    "name": "text",
+    "merchant": "text",
+    "description": "text",
+    "merchant_key": "keyword",
+    "merchant_domain": "keyword",
+    "kind": "keyword",
+    "status": "keyword",
+    "categories": "keyword",
+    "networks": "keyword",
+    "countries": "keyword",
+    "commission_types": "keyword",
+    "commission_percent_max": "number",
+    "commission_flat_max": "number",
+    "cookie_days": "number",
+    "payout_methods": "keyword",
+    "quality_score": "number",
+    "first_seen_at": "date",
+    "last_seen_at": "date",
+    "program": "stored",
+})
+
+
+def to_document(program: Program) -> dict:
+    def best(kind):
+        values = [t.value_max if t.value_max is not None else t.value_min for t in program.commission if t.type == kind]
+        return float(max(values)) if values else None
+
+    return {
+        "id": program.id,
+        "name": program.name,
+        "merchant": program.merchant,
+        "description": program.description,
+        "merchant_key": program.merchant_key,
+        "merchant_domain": program.merchant_domain,
+        "kind": program.kind,
+        "status": program.status,
+        "categories": program.categories,
+        "networks": sorted({n.network for n in program.networks}),
+        "countries": program.countries,
+        "commission_types": sorted({t.type for t in program.commission}),
+        "commission_percent_max": best("percent"),
+        "commission_flat_max": best("flat"),
+        "cookie_days": program.cookie_days,
+        "payout_methods": program.payout.methods,
+        "quality_score": program.quality_score,
+        "first_seen_at": program.first_seen_at.isoformat(),
+        "last_seen_at": program.last_seen_at.isoformat(),
+        "program": program.model_dump(mode="json"),
+    }
+
+
+def from_document(doc: dict) -> Program:
+    return Program.model_validate(doc["program"])

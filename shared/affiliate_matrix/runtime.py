@@ -1,0 +1,58 @@
+"""The ports one process uses, built from settings on first use and checked as they are built,
+so a misconfigured backend fails at start-up with one line naming the setting."""
+
+import sys
+from functools import cached_property
+
+from affiliate_matrix.config import Settings, load_settings
+from affiliate_matrix.errors import ConfigError
+from affiliate_matrix.observability import configure_logging
+
+
+class Runtime:
+    def __init__(self, function: str, settings: Settings | None = None):
+        self.function = function
+        self.settings = settings or load_settings()
+        configure_logging(function, fmt=self.settings.log_format, level=self.settings.log_level)
+
+    @cached_property
+    def store(self):
+        from affiliate_matrix.storage import open_object_store
+
+        store = open_object_store(self.settings)
+        store.check()
+        return store
+
+    @cached_property
+    def index(self):
+        from affiliate_matrix.search import open_search_index
+
+        index = open_search_index(self.settings)
+        index.check()
+        return index
+
+    @cached_property
+    def secrets(self):
+        from affiliate_matrix.secrets import open_secret_store
+
+        secrets = open_secret_store(self.settings)
+        secrets.check()
+        return secrets
+
+    @cached_property
+    def bus(self):
+        from affiliate_matrix.events import open_event_bus
+
+        return open_event_bus(self.settings)
+
+
+def start(function: str, *ports: str) -> Runtime:
+    """For a function module's import: build and check its ports, or exit with one clear line."""
+    try:
+        runtime = Runtime(function)
+        for port in ports:
+            getattr(runtime, port)
+        return runtime
+    except ConfigError as exc:
+        print(f"{function}: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

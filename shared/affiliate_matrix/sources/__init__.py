@@ -1,0 +1,122 @@
+"""Sources are plugins. A directory source reads like a Scrapy spider: where to start, and
+callbacks that turn a fetched page into listings or more pages to fetch. How to fetch politely
+and where raw pages go is the crawler's business (crawl.py), never the plugin's.
+
+A plugin is a module in this package that defines one `Source` subclass decorated with
+`@register`; its recorded pages sit beside it in `<module>/recorded/`. Nothing else changes
+when a source is added.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+_REGISTRY: dict[str, type["Source"]] = {}
+
+
+class ParseError(Exception):
+    """A page did not have the structure the plugin expects (a changed layout, a broken page)."""
+
+
+class Listing(BaseModel):
+    """What a plugin extracts about one program; the crawler adds where and when it came from."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    record_key: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=300)
+    merchant_url: HttpUrl | None = None
+    description: str | None = None
+    categories: list[str] = []
+    commission_text: str | None = None
+    cookie_text: str | None = None
+    payout_text: str | None = None
+    network: str | None = None
+    network_program_id: str | None = None
+    join_url: HttpUrl | None = None
+    countries: list[str] = []
+    extra: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    callback: str = "parse"
+
+
+@dataclass
+class Page:
+    url: str
+    status: int
+    text: str
+    raw_key: str
+
+    @cached_property
+    def tree(self):
+        from selectolax.lexbor import LexborHTMLParser
+
+        return LexborHTMLParser(self.text)
+
+    def css(self, selector: str):
+        return self.tree.css(selector)
+
+    def css_first(self, selector: str):
+        return self.tree.css_first(selector)
+
+    def text_of(self, selector: str) -> str | None:
+        node = self.css_first(selector)
+        text = node.text(separator=" ", strip=True) if node is not None else ""
+        return " ".join(text.split()) or None
+
+    def follow(self, href: str, callback: str = "parse") -> Request | None:
+        """A request for a link on this page, kept on the same host (plugins never leave their site)."""
+        url = urljoin(self.url, href)
+        if urlsplit(url).netloc != urlsplit(self.url).netloc:
+            return None
+        return Request(url.split("#")[0], callback)
+
+
+class Source:
+    """Base of every source plugin."""
+
+    name: str
+    title: str
+    base_url: str
+    start_paths: tuple[str, ...] = ("/",)
+
+    def __init__(self, base_url: str | None = None):
+        self.base_url = (base_url or type(self).base_url).rstrip("/")
+
+    def start_requests(self) -> Iterator[Request]:
+        for path in self.start_paths:
+            yield Request(self.base_url + path)
+
+    def parse(self, page: Page) -> Iterator["Listing | Request | None"]:
+        raise NotImplementedError
+
+    @classmethod
+    def recorded_dir(cls) -> Path:
+        return Path(importlib.import_module(cls.__module__).__file__).parent / "recorded"
+
+
+def register(cls: type[Source]) -> type[Source]:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def all_sources() -> dict[str, type[Source]]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_source(name: str) -> type[Source]:
+    sources = all_sources()
+    if name not in sources:
+        raise KeyError(f"unknown source {name!r}; known: {', '.join(sources)}")
+    return sources[name]

@@ -1,0 +1,57 @@
+"""AffiliatePrograms.com: category listings, then one detail page per program (/p/<slug>/)."""
+
+import re
+
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+
+
+@register
+class AffiliateProgramsCom(Source):
+    name = "affiliateprograms"
+    title = "AffiliatePrograms.com"
+    base_url = "https://www.affiliateprograms.com"
+    start_paths = ("/categories/software/", "/categories/hosting/")
+
+    def parse(self, page: Page):
+        """A category page: program cards, and the next page of the category."""
+        cards = page.css("div.program-listing")
+        if not cards:
+            raise ParseError(f"{page.url}: no div.program-listing cards (layout changed?)")
+        for card in cards:
+            link = card.css_first("h3 a[href]")
+            if link is not None:
+                yield page.follow(link.attributes["href"], "parse_program")
+        next_link = page.css_first("nav.pagination a[rel=next][href]")
+        if next_link is not None:
+            yield page.follow(next_link.attributes["href"])
+
+    def parse_program(self, page: Page):
+        """A program's detail page: its name, a label/value details table, and the join link."""
+        match = re.search(r"/p/([a-z0-9-]+)/?$", page.url)
+        name = page.text_of("h1.program-name")
+        if not match or not name:
+            raise ParseError(f"{page.url}: no h1.program-name or /p/<slug>/ address (layout changed?)")
+        details = {}
+        for row in page.css("table.program-details tr"):
+            label, value = row.css_first("th"), row.css_first("td")
+            if label is not None and value is not None:
+                details[label.text(strip=True).rstrip(":").lower()] = value
+        website = details.get("website")
+        website_link = website.css_first("a[href]") if website is not None else None
+        join = page.css_first("a.join-program[href]")
+        yield Listing(
+            record_key=match.group(1),
+            name=re.sub(r"\s+affiliate program$", "", name, flags=re.I),
+            merchant_url=website_link.attributes["href"] if website_link is not None else None,
+            description=page.text_of("div.program-description"),
+            categories=[a.text(strip=True) for a in details["category"].css("a")] if "category" in details else [],
+            commission_text=_text(details.get("commission")),
+            cookie_text=_text(details.get("cookie duration")),
+            payout_text=_text(details.get("payment terms")),
+            network=_text(details.get("network")),
+            join_url=join.attributes["href"] if join is not None else None,
+        )
+
+
+def _text(node) -> str | None:
+    return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None

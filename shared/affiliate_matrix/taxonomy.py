@@ -1,0 +1,42 @@
+"""One category taxonomy for every source, and the networks we recognise from join links."""
+
+from urllib.parse import urlsplit
+
+# Source category labels (lower-case) onto our verticals; a label missing here maps to "other".
+CATEGORY_MAP = {
+    "software": "software", "saas": "b2b_saas", "b2b": "b2b_saas", "marketing tools": "marketing_tools",
+    "marketing": "marketing_tools", "seo": "marketing_tools", "design": "software", "web hosting": "hosting_domains",
+    "hosting": "hosting_domains", "domains": "hosting_domains", "vpn & security": "vpn_security",
+    "vpn": "vpn_security", "security": "vpn_security", "travel": "travel", "finance": "finance",
+    "banking": "finance", "investing": "finance", "crypto": "crypto", "health": "health_wellness",
+    "fitness": "health_wellness", "beauty": "beauty", "fashion": "apparel", "clothing": "apparel",
+    "education": "education", "courses": "education", "gaming": "gaming", "pets": "pets", "home": "home_garden",
+    "garden": "home_garden", "electronics": "electronics", "insurance": "insurance", "dating": "dating",
+    "food": "food_drink", "gifts": "gifts", "jewelry": "jewelry_accessories", "kids": "kids_baby",
+    "sports": "sports_outdoors", "outdoors": "sports_outdoors", "automotive": "automotive", "books": "books_media",
+    "real estate": "real_estate", "legal": "legal", "telecom": "telecom", "gambling": "gambling",
+    "entertainment": "entertainment", "business": "business_services",
+}
+
+# Tracking-link hosts (registrable domains) of affiliate networks.
+NETWORK_HOSTS = {
+    "sjv.io": "impact", "pxf.io": "impact", "7eer.net": "impact", "impact.com": "impact", "ojrq.net": "impact",
+    "shareasale.com": "shareasale", "awin1.com": "awin", "awin.com": "awin", "anrdoezrs.net": "cj",
+    "dpbolvw.net": "cj", "jdoqocy.com": "cj", "kqzyfj.com": "cj", "tkqlhce.com": "cj", "clickbank.net": "clickbank",
+    "linksynergy.com": "rakuten", "partnerstack.com": "partnerstack", "prf.hn": "partnerize",
+}
+NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
+                 "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
+                 "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",
+                 "partnerize": "partnerize", "in-house": "direct", "direct": "direct"}
+
+
+def categories(labels: list[str]) -> list[str]:
+    return sorted({CATEGORY_MAP.get(label.strip().lower(), "other") for label in labels})
+
+
+def network_of(join_url: str | None, registrable) -> str | None:
+    """The network a join link belongs to, from its host's registrable domain."""
+    if not join_url:
+        return None
+    return NETWORK_HOSTS.get(registrable(urlsplit(join_url).hostname or ""))

@@ -1,0 +1,173 @@
+"""The spine's end-to-end slice over real HTTP: recorded pages → raw store → RawRecords →
+Programs → search index, then the same through the CLI and a separately started function."""
+
+import json
+import os
+import subprocess
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.models import Connection
+from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import BIN, ROOT, free_port
+
+
+@pytest.fixture(scope="module")
+def site():
+    with recorded_sites("affiliateprograms") as urls:
+        yield urls["affiliateprograms"]
+
+
+def run_slice(rt, site_url):
+    indexed = []
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: indexed.append(index_batch(rt, e.data["batch_key"])))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=site_url))
+    return scrape(rt, "ap"), indexed
+
+
+def program_named(rt, name):
+    hits = rt.index.search("programs", SearchQuery(size=50)).hits
+    return next(from_document(h.doc) for h in hits if h.doc["name"] == name)
+
+
+def test_recorded_pages_become_indexed_programs(tmp_path, site):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    report, indexed = run_slice(rt, site)
+
+    assert report.records == 5
+    assert [(f.stage, f.url.endswith("/p/hostinger/")) for f in report.failures] == [("parse", True)]
+    raw_pages = list(rt.store.list("raw/affiliateprograms/"))
+    assert len(raw_pages) == 3 + 6  # every fetched page kept raw: 3 listings, 6 details
+    (error_key,) = list(rt.store.list("errors/"))
+    error = json.loads(rt.store.get(error_key).data)
+    assert error["raw_key"] in raw_pages and "program-name" in error["error"]
+    assert b"Hostinger" in rt.store.get(error["raw_key"]).data  # the page that failed is kept for replay
+
+    assert [(r.created, r.errors) for r in indexed] == [(5, [])]
+    semrush = program_named(rt, "Semrush")
+    assert semrush.merchant_domain == "semrush.com" and semrush.merchant_key_source == "domain"
+    assert [(t.type, t.value_min, t.currency) for t in semrush.commission] == [
+        ("flat", Decimal(200), "USD"), ("flat", Decimal(10), "USD")]
+    assert semrush.cookie_days == 120
+    assert [n.network for n in semrush.networks] == ["impact"]
+    assert semrush.categories == ["marketing_tools", "software"]
+    assert semrush.payout.methods == ["paypal", "wire"] and semrush.payout.frequency == "monthly"
+    assert semrush.payout.minimum.amount == 50
+    assert semrush.provenance["cookie_days"][0].raw_key in raw_pages
+    canva = program_named(rt, "Canva Pro")
+    assert [(t.value_min, t.value_max) for t in canva.commission] == [(None, Decimal(36))]
+    tiny = program_named(rt, "Tiny Notes")  # a listing with missing fields: empty, not guessed
+    assert (tiny.commission, tiny.cookie_days, tiny.merchant_key_source) == ([], None, "name")
+
+    result = rt.index.search("programs", SearchQuery(text="hosting", filters={"networks": ["impact"]}))
+    assert [h.doc["name"] for h in result.hits] == ["Bluehost"]
+
+
+def test_indexing_the_same_batch_twice_changes_nothing(tmp_path, site):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    report, _ = run_slice(rt, site)
+    before = rt.index.search("programs", SearchQuery(size=50))
+    again = index_batch(rt, report.batch_key)
+    after = rt.index.search("programs", SearchQuery(size=50))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+    assert [h.doc for h in before.hits] == [h.doc for h in after.hits]
+
+
+def test_scraping_again_keeps_ids_and_first_seen(tmp_path, site):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    run_slice(rt, site)
+    first = {p.id: p for p in map(from_document, (h.doc for h in rt.index.search("programs", SearchQuery(size=50)).hits))}
+    scrape(rt, "ap")
+    second = {p.id: p for p in map(from_document, (h.doc for h in rt.index.search("programs", SearchQuery(size=50)).hits))}
+    assert set(first) == set(second)
+    assert all(second[i].first_seen_at == first[i].first_seen_at for i in first)
+    assert all(second[i].last_seen_at > first[i].last_seen_at for i in first)
+
+
+def test_loopback_is_refused_unless_allowed(tmp_path, site):
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    report, _ = run_slice(rt, site)
+    assert report.records == 0
+    assert {f.stage for f in report.failures} == {"fetch"}
+    assert "non-public address 127.0.0.1" in report.failures[0].reason
+
+
+def amx(*args, cwd, env=None):
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
+    demo = amx("demo", cwd=tmp_path)
+    assert demo.returncode == 0, demo.stderr
+    assert "Semrush" in demo.stdout and "5 created" in demo.stdout
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+                                "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        body = wait_json(f"http://127.0.0.1:{port}/programs?q=hosting", process)
+        assert [item["name"] for item in body["items"]] == ["Bluehost"]
+        show = amx("show", body["items"][0]["id"], cwd=tmp_path)
+        assert show.returncode == 0 and "provenance" in show.stdout and "cookie_days" in show.stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_json(url, process, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"function exited: {process.stderr.read()}")
+        try:
+            return httpx.get(url, timeout=2).json()
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"no answer from {url}")
+
+
+@pytest.mark.parametrize("env,setting", [
+    ({"AMX_SEARCH": "elastic"}, "AMX_SEARCH"),
+    ({"AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": "http://127.0.0.1:9"}, "AMX_OPENSEARCH_URL"),
+    ({"AMX_SERACH": "sqlite"}, "AMX_SERACH"),
+])
+def test_bad_configuration_is_one_line_naming_the_setting(tmp_path, env, setting):
+    result = amx("search", "x", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert setting in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_function_with_bad_configuration_exits_with_one_clear_line(tmp_path):
+    result = subprocess.run([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+                             "--target", "handle", "--port", str(free_port())], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60,
+                            env={**os.environ, "AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": "http://127.0.0.1:9"})
+    assert result.returncode != 0
+    assert "programs: configuration error: AMX_OPENSEARCH_URL: cannot reach OpenSearch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_same_demo_runs_on_s3_and_opensearch_by_settings_alone(tmp_path, s3_settings, opensearch_node):
+    env = {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,
+           "AMX_S3_BUCKET": s3_settings.s3_bucket, "AMX_S3_ACCESS_KEY_ID": "test", "AMX_S3_SECRET_ACCESS_KEY": "test",
+           "AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url, "AMX_INDEX_PREFIX": "demo"}
+    demo = amx("demo", cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert not (tmp_path / ".amx").exists() or not any((tmp_path / ".amx").rglob("*.html"))
+    s3 = Runtime("test", s3_settings).store
+    assert len(list(s3.list("raw/affiliateprograms/"))) == 9
+    count = httpx.get(f"{opensearch_node.url}/demo-programs/_count").json()["count"]
+    assert count == 5
