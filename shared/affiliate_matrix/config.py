@@ -12,7 +12,7 @@ from affiliate_matrix.errors import ConfigError
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AMX_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="AMX_", extra="forbid", env_ignore_empty=True)
 
     data_dir: Path = Field(Path(".amx"), description="Where the embedded backends keep their files.")
     log_format: Literal["console", "json"] = "console"

@@ -1,8 +1,12 @@
 """The programs index: its spec (fields and how they are searched) and the document a Program
 becomes in it. The full Program rides along as a stored field, so a read needs no second store."""
 
-from affiliate_matrix.models import Program
+from typing import TYPE_CHECKING
+
 from affiliate_matrix.search import IndexSpec
+
+if TYPE_CHECKING:  # the models load on first use: a search request never needs them
+    from affiliate_matrix.models import Program
 
 PROGRAMS_INDEX = IndexSpec("programs", 1, {
     "id": "keyword",
@@ -28,7 +32,7 @@ PROGRAMS_INDEX = IndexSpec("programs", 1, {
 })
 
 
-def to_document(program: Program) -> dict:
+def to_document(program: "Program") -> dict:
     def best(kind):
         values = [t.value_max if t.value_max is not None else t.value_min for t in program.commission if t.type == kind]
         return float(max(values)) if values else None
@@ -57,5 +61,7 @@ def to_document(program: Program) -> dict:
     }
 
 
-def from_document(doc: dict) -> Program:
+def from_document(doc: dict) -> "Program":
+    from affiliate_matrix.models import Program
+
     return Program.model_validate(doc["program"])

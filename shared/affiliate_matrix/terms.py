@@ -20,7 +20,7 @@ _PERCENT = re.compile(rf"(?P<upto>up to\s+)?(?P<a>{_NUMBER})\s*%?(?:{_DASH}(?P<b
 _FLAT = re.compile(rf"(?P<upto>up to\s+)?(?:{_SYMBOL}\s?(?P<a>{_NUMBER})(?:{_DASH}(?:US\$|AU?\$|CA?\$|R\$|\$|€|£|¥|₹)?\s?"
                    rf"(?P<b>{_NUMBER}))?|(?P<a2>{_NUMBER})\s?(?P<code>{_CODES})\b)", re.I)
 _RECURRING = re.compile(r"recurring|renewal|rebill|every month|each month|lifetime commission", re.I)
-_CLAUSES = re.compile(r"[,;]|\band\b|\bplus\b", re.I)
+_CLAUSES = re.compile(r"(?<!\d),|,(?!\d{3})|;|\band\b|\bplus\b", re.I)
 
 
 def _decimal(text: str) -> Decimal:

@@ -1,4 +1,4 @@
-"""What the function entry points call: request and event intake, error mapping, responses.
+"""What the HTTP function entry points call: request intake, error mapping, JSON responses.
 
 Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones (bad input,
 an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
-from affiliate_matrix.events import Event
 from affiliate_matrix.observability import bind_request, get_logger
 
 log = get_logger()
@@ -43,21 +42,3 @@ def serve(request, route: Callable) -> tuple:
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
     log.info("request.done", status=status, ms=round((time.perf_counter() - started) * 1000, 1))
     return body, status, headers
-
-
-def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
-    """Run event work once per (source, id): Knative delivers at least once."""
-    event = Event.from_cloudevent(cloud_event)
-    bind_request(event.id, event_type=event.type, event_source=event.source)
-    marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
-    if rt.store.head(marker) is not None:
-        log.info("event.duplicate_skipped")
-        return
-    try:
-        work(event)
-    except (InvalidInput, NotFoundError) as exc:
-        log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
-    try:
-        rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
-    except ConflictError:
-        pass  # a concurrent delivery finished the same work

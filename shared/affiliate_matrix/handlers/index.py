@@ -1,7 +1,7 @@
 """index: on a "raw batch stored" event, index the batch into the master index."""
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers import receive
+from affiliate_matrix.handlers.events import receive
 from affiliate_matrix.pipeline import index_batch
 
 

@@ -2,6 +2,7 @@
 GET /programs/{id} (one program with provenance), GET /healthz."""
 
 import re
+from functools import cache
 
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import json_response, serve
@@ -19,7 +20,14 @@ _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
 
 
 def handle(rt, request):
+    _ensure_index(rt)
     return serve(request, lambda r: route(rt, r))
+
+
+@cache
+def _ensure_index(rt) -> None:
+    """Before the first run the index does not exist yet: that is an empty index, not an error."""
+    rt.index.ensure_index(PROGRAMS_INDEX)
 
 
 def route(rt, request):

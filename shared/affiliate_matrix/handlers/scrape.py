@@ -1,7 +1,7 @@
 """scrape: on a cron PingSource event whose data names the connection, run its scrape."""
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers import receive
+from affiliate_matrix.handlers.events import receive
 from affiliate_matrix.pipeline import scrape
 
 

@@ -1,0 +1,24 @@
+"""`task bench`: every benchmark, each figure printed as `BENCH <name> <value> <unit>`.
+
+Figures are ratios against a baseline measured in the same run wherever a target is stated,
+because this machine is noisy. `python -m tests.bench NAME…` runs only the named benchmarks.
+"""
+
+import sys
+
+from tests.bench import cold_start
+
+BENCHMARKS = {"cold_start": cold_start.run}
+
+
+def main(names: list[str]) -> None:
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(BENCHMARKS)}")
+    for name, run in BENCHMARKS.items():
+        if not names or name in names:
+            run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,67 @@
+"""Cold start: process spawn to the first 200 response, for a function versus a bare
+functions-framework hello world started the same way, alternated, medians compared.
+
+Both run in `.venv-function`, which holds the project with its core dependencies only, as a
+function image does (no CLI extras: rich alone would add ~45 ms through structlog).
+"""
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.processes import ROOT, free_port
+
+ROUNDS = 7
+FUNCTION_VENV = ROOT / ".venv-function"
+
+
+def function_venv() -> Path:
+    """The project installed with its core dependencies only (editable, so it tracks the code)."""
+    if not (FUNCTION_VENV / ".installed").exists() or \
+            (ROOT / "pyproject.toml").stat().st_mtime > (FUNCTION_VENV / ".installed").stat().st_mtime:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(FUNCTION_VENV)], check=True)
+        subprocess.run([str(FUNCTION_VENV / "bin/pip"), "install", "--quiet", "--disable-pip-version-check", "-e",
+                        str(ROOT)], check=True)
+        (FUNCTION_VENV / ".installed").touch()
+    return FUNCTION_VENV / "bin"
+
+
+def time_to_first_200(bin_dir: Path, source: str, path: str, cwd: str) -> float:
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen([str(bin_dir / "functions-framework"), "--source", source, "--target", "handle",
+                                "--host", "127.0.0.1", "--port", str(port)], cwd=cwd,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(timeout=2) as client:
+            while time.perf_counter() - started < 60:
+                try:
+                    if client.get(f"http://127.0.0.1:{port}{path}").status_code == 200:
+                        return time.perf_counter() - started
+                except httpx.TransportError:
+                    time.sleep(0.005)
+        raise RuntimeError(f"{source} never answered 200 on {path}")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run() -> None:
+    bin_dir = function_venv()
+    hello = str(ROOT / "tests/bench/hello/main.py")
+    programs = str(ROOT / "functions/programs/main.py")
+    with tempfile.TemporaryDirectory() as cwd:
+        time_to_first_200(bin_dir, programs, "/healthz", cwd)  # warm the OS file cache for both, uncounted
+        time_to_first_200(bin_dir, hello, "/", cwd)
+        baseline, function = [], []
+        for _ in range(ROUNDS):
+            baseline.append(time_to_first_200(bin_dir, hello, "/", cwd))
+            function.append(time_to_first_200(bin_dir, programs, "/programs?q=x", cwd))
+    print(f"BENCH cold_start_s_hello {statistics.median(baseline):.3f} s")
+    print(f"BENCH cold_start_s_programs {statistics.median(function):.3f} s")
+    print(f"BENCH cold_start_ratio {statistics.median(function) / statistics.median(baseline):.2f} x")

@@ -1,0 +1,8 @@
+"""The baseline for cold starts: a bare functions-framework hello world."""
+
+import functions_framework
+
+
+@functions_framework.http
+def handle(request):
+    return "hello"

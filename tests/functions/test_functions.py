@@ -1,0 +1,98 @@
+"""The function entry points through functions-framework's own HTTP stack (create_app + test_client)."""
+
+import json
+
+import pytest
+from cloudevents.conversion import to_structured
+from functions_framework import create_app
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.models import Connection
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import ROOT
+
+
+def client(name):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    return tmp_path
+
+
+def post_event(app, event: Event):
+    headers, body = to_structured(event.to_cloudevent())
+    return app.post("/", headers=headers, data=body)
+
+
+def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_dir):
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"]))
+        tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
+        scrape_app = client("scrape")
+        assert post_event(scrape_app, tick).status_code == 200
+        assert post_event(scrape_app, tick).status_code == 200  # a redelivery: skipped
+    batches = list(rt.store.list("batches/"))
+    assert len(batches) == 1  # the redelivered tick did not scrape again
+    index_app = client("index")
+    stored = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": batches[0]}, key=batches[0])
+    assert post_event(index_app, stored).status_code == 200
+    assert rt.index.search("programs", SearchQuery()).total == 5
+
+
+def test_an_event_for_an_unknown_connection_is_acknowledged_not_retried(data_dir):
+    event = Event.make("dev.knative.sources.ping", "/cron/x", {"connection_id": "nope"})
+    assert post_event(client("scrape"), event).status_code == 200
+
+
+def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
+    assert post_event(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1})).status_code == 200
+
+
+@pytest.mark.parametrize("query,status,fragment", [
+    ("limit=0", 400, "limit must be"),
+    ("limit=100000", 400, "limit must be"),
+    ("sort=price", 400, "sort must be one of"),
+    ("cursor=%27%3B--", 400, "cursor is malformed"),
+    ("q=" + "a" * 501, 400, "longer than 500"),
+    ("q=%22%29%20OR%201%3D1", 200, ""),
+    ("bogus=1", 400, "unknown parameter(s): bogus"),
+])
+def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, query, status, fragment):
+    response = client("programs").get(f"/programs?{query}")
+    assert response.status_code == status
+    if fragment:
+        body = response.get_json()
+        assert fragment in body["error"]["message"] and body["error"]["request_id"] == response.headers["X-Request-Id"]
+
+
+def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir):
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    from affiliate_matrix.programs import PROGRAMS_INDEX
+
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    from tests.unit.test_normalize import make_program
+    from affiliate_matrix.programs import to_document
+
+    programs = [make_program(f"Shop {i}", f"https://shop{i}.com") for i in range(7)]
+    rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
+    app = client("programs")
+    seen, url = [], "/programs?limit=3&sort=name"
+    while url:
+        body = app.get(url).get_json()
+        seen += [item["id"] for item in body["items"]]
+        url = f"/programs?limit=3&sort=name&cursor={body['next_cursor']}" if body["next_cursor"] else None
+    assert sorted(seen) == sorted(p.id for p in programs) and len(seen) == 7
+    one = app.get(f"/programs/{programs[0].id}")
+    assert one.status_code == 200 and one.get_json()["name"] == "Shop 0"
+    assert app.get("/programs/p_ffffffffffffffff").status_code == 404
+    assert app.get("/nowhere").status_code == 404
+    assert app.post("/programs").status_code == 400

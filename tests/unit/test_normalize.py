@@ -1,0 +1,67 @@
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from affiliate_matrix.models import CommissionTerm, Connection, Program, RawRecord
+from affiliate_matrix.normalize import normalize, program_id, registrable_domain
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+
+
+def make_record(name, merchant_url=None, **fields) -> RawRecord:
+    return RawRecord(source="test", connection_id="c", record_key=name.lower().replace(" ", "-"),
+                     url="https://dir.example.org/p/x/", fetched_at=NOW, raw_key="raw/test/ab/abc.html", name=name,
+                     merchant_url=merchant_url, **fields)
+
+
+def make_program(name, merchant_url=None, **fields) -> Program:
+    return normalize(make_record(name, merchant_url, **fields))
+
+
+@pytest.mark.parametrize("host,expected", [
+    ("www.shop.example.co.uk", "example.co.uk"), ("semrush.com", "semrush.com"), ("a.b.c.github.io", "github.io"),
+    ("localhost", None),
+])
+def test_registrable_domain_uses_the_bundled_suffix_list(host, expected):
+    assert registrable_domain(host) == expected
+
+
+def test_ids_are_stable_and_keyed_by_merchant():
+    a = make_program("Shop", "https://www.shop.com/")
+    b = make_program("Shop Inc", "https://shop.com/affiliates")
+    assert a.id == b.id == program_id("shop.com", "program")
+    assert make_program("No Domain").merchant_key == "no-domain"
+
+
+def test_network_from_join_link_and_direct_programs():
+    impact = make_program("A", "https://a.com", join_url="https://a.sjv.io/c/1/2/3")
+    direct = make_program("B", "https://b.com", join_url="https://b.com/partners/signup")
+    assert [n.network for n in impact.networks] == ["impact"]
+    assert [n.network for n in direct.networks] == ["direct"]
+
+
+def test_unknown_categories_map_to_other_and_provenance_names_the_raw_page():
+    p = make_program("A", "https://a.com", categories=["Web Hosting", "Underwater Basket Weaving"])
+    assert p.categories == ["hosting_domains", "other"]
+    assert p.provenance["categories"][0].raw_key == "raw/test/ab/abc.html"
+
+
+def test_models_reject_bad_input_naming_the_field():
+    with pytest.raises(ValidationError, match="fetched_at"):
+        RawRecord(source="t", connection_id="c", record_key="k", url="https://x.org/", fetched_at="2026-01-01T00:00:00",
+                  raw_key="r", name="n")  # naive timestamp
+    with pytest.raises(ValidationError, match="not an ISO-4217"):
+        CommissionTerm(type="flat", value_min=1, currency="DOLLARS")
+    with pytest.raises(ValidationError, match="extra_field"):
+        make_record("n", extra_field=1)
+    with pytest.raises(ValidationError, match="five-field cron"):
+        Connection(id="c", source="s", schedule="every day")
+    with pytest.raises(ValidationError, match="not an ISO-3166"):
+        Program(id="p_0123456789abcdef", name="n", merchant_key="k", merchant_key_source="name",
+                first_seen_at=NOW, last_seen_at=NOW, countries=["XX"])
+
+
+def test_timestamps_are_kept_in_utc():
+    record = RawRecord.model_validate({**make_record("n").model_dump(), "fetched_at": "2026-11-21T14:00:00+02:00"})
+    assert record.fetched_at == NOW and record.fetched_at.tzinfo == UTC

@@ -1,0 +1,38 @@
+import json
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.observability import bind_request, configure_logging, get_logger
+
+
+def test_json_lines_carry_function_and_request_id_and_never_a_secret(capsys):
+    configure_logging("programs", fmt="json")
+    request_id = bind_request("req-123")
+    get_logger().info("something.happened", api_token="sk_live_secret", authorization="Bearer abc",
+                      credentials_path="connections/awin", items=3)
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["function"] == "programs" and line["request_id"] == request_id == "req-123"
+    assert line["event"] == "something.happened" and line["level"] == "info" and line["items"] == 3
+    assert line["api_token"] == line["authorization"] == "[redacted]"
+    assert line["credentials_path"] == "connections/awin"
+    assert "sk_live_secret" not in json.dumps(line)
+
+
+def test_a_request_without_an_id_gets_one(capsys):
+    configure_logging("scrape", fmt="json")
+    request_id = bind_request(None)
+    get_logger().warning("x")
+    assert json.loads(capsys.readouterr().err.strip().splitlines()[-1])["request_id"] == request_id
+    assert len(request_id) == 32
+
+
+def test_settings_never_print_secrets():
+    settings = Settings(vault_token="hvs.secret", s3_secret_access_key="abc123")
+    assert "hvs.secret" not in repr(settings) and "abc123" not in str(settings.model_dump())
+
+
+def test_every_setting_is_documented_in_env_example():
+    from tests.support.processes import ROOT
+
+    documented = (ROOT / ".env.example").read_text()
+    missing = [f"AMX_{name.upper()}" for name in Settings.model_fields if f"AMX_{name.upper()}=" not in documented]
+    assert missing == []
