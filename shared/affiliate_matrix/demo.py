@@ -14,9 +14,11 @@ DEMO_SOURCES = ("affiliateprograms",)
 
 
 @contextmanager
-def recorded_sites(*names: str):
-    """Serve the named sources' recorded pages, each on its own loopback port; yields {name: url}."""
-    sites = [f"--site={name}={get_source(name).recorded_dir()}" for name in names]
+def recorded_sites(*names: str, directories: dict[str, Path] | None = None):
+    """Serve the named sources' recorded pages (or the given directories instead), each on its own
+    loopback port; yields {name: url}."""
+    directories = directories or {}
+    sites = [f"--site={name}={directories.get(name) or get_source(name).recorded_dir()}" for name in names]
     process = subprocess.Popen([sys.executable, str(SERVER), *sites], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

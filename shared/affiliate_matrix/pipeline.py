@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.crawl import Failure, crawl
-from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
-from affiliate_matrix.models import Program, RawRecord
+from affiliate_matrix.models import DeltaChange, Program, RawRecord
 from affiliate_matrix.normalize import normalize, quality
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
@@ -33,6 +35,7 @@ class IndexReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deltas: list[DeltaChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -63,19 +66,23 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Failure], None
 
 
 def index_batch(rt, batch_key: str) -> IndexReport:
+    """Normalize a batch, fold it into the index, and record and announce what changed."""
     lines = rt.store.get(batch_key).data.splitlines()
     records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
     rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
     programs: dict[str, Program] = {}
     for record in records:
         program = normalize(record)
         programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
+
     report = IndexReport(batch_key, len(records))
-    documents = []
+    documents, deltas = [], []
     for program in programs.values():
         existing = rt.index.get(PROGRAMS_INDEX.name, program.id)
-        if existing is not None:
-            program = merge(from_document(existing), program)
+        before = from_document(existing) if existing is not None else None
+        if before is not None:
+            program = merge(before, program)
         document = to_document(program)
         if existing == document:
             report.unchanged += 1
@@ -83,10 +90,21 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         report.created += existing is None
         report.updated += existing is not None
         documents.append(document)
+        source = program.provenance.get("name", [None])[0]
+        delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
+        if delta is not None:
+            deltas.append(delta)
+
     result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    report.errors = result.errors
+    failed = {doc_id for doc_id, _ in result.errors}
+    report.deltas = [d for d in deltas if d.program_id not in failed]  # no delta for a write that did not land
+    report.errors = result.errors + rt.index.bulk_upsert(
+        DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True).errors
+    for delta in report.deltas:
+        rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
+                                  subject=delta.program_id))
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
-             unchanged=report.unchanged, errors=len(report.errors))
+             unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
     return report
 
 

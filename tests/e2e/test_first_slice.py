@@ -171,3 +171,33 @@ def test_the_same_demo_runs_on_s3_and_opensearch_by_settings_alone(tmp_path, s3_
     assert len(list(s3.list("raw/affiliateprograms/"))) == 9
     count = httpx.get(f"{opensearch_node.url}/demo-programs/_count").json()["count"]
     assert count == 5
+
+
+def test_a_commission_change_is_one_delta_in_the_feed_and_one_event(tmp_path):
+    import shutil
+
+    from affiliate_matrix.events import PROGRAM_DELTA
+    from affiliate_matrix.sources import get_source
+
+    site_dir = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site_dir)
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    events = []
+    rt.bus.subscribe(PROGRAM_DELTA, events.append)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site_dir}) as urls:
+        run_slice(rt, urls["affiliateprograms"])
+        assert {e.data["change"] for e in events} == {"created"} and len(events) == 5
+        page = site_dir / "p/semrush/index.html"
+        page.write_text(page.read_text().replace("$200 for every new subscription sale", "$250 for every new subscription sale"))
+        events.clear()
+        report = scrape(rt, "ap")
+    (delta,) = [e.data for e in events]
+    assert delta["change"] == "updated"
+    assert {f["field"] for f in delta["fields"]} == {"commission", "commission_text"}
+    commission = next(f for f in delta["fields"] if f["field"] == "commission")
+    assert commission["old"][0]["value_min"] == "200" and commission["new"][0]["value_min"] == "250"
+
+    feed = rt.index.search("deltas", SearchQuery(filters={"fields": ["commission"], "change": ["updated"]}))
+    assert [h.doc["delta"]["id"] for h in feed.hits] == [delta["id"]]
+    again = index_batch(rt, report.batch_key)  # a redelivered batch records nothing new
+    assert again.deltas == [] and rt.index.search("deltas", SearchQuery()).total == 6

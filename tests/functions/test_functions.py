@@ -96,3 +96,27 @@ def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir):
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
     assert app.get("/nowhere").status_code == 404
     assert app.post("/programs").status_code == 400
+
+
+def test_changes_feed_filters_and_validates(data_dir):
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.deltas import DELTAS_INDEX, to_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(DELTAS_INDEX)
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    deltas = [DeltaChange(id=f"d_{i}", program_id=f"p_{i % 2:016x}", change="updated", at=now - timedelta(days=i),
+                          source="t", fields=[FieldChange(field="commission" if i % 3 == 0 else "cookie_days", old=1, new=2)])
+              for i in range(6)]
+    rt.index.bulk_upsert("deltas", [to_document(d) for d in deltas], refresh=True)
+    app = client("programs")
+    body = app.get("/changes?since=2026-11-18T00:00:00Z").get_json()
+    assert [d["id"] for d in body["items"]] == ["d_0", "d_1", "d_2", "d_3"]  # newest first
+    body = app.get("/changes?field=commission").get_json()
+    assert [d["id"] for d in body["items"]] == ["d_0", "d_3"]
+    body = app.get(f"/changes?program_id=p_{'0' * 16}&limit=2").get_json()
+    assert len(body["items"]) == 2 and body["next_cursor"]
+    assert app.get("/changes?since=yesterday").status_code == 400
+    assert "timezone" in app.get("/changes?since=2026-11-18T00:00:00").get_json()["error"]["message"]
