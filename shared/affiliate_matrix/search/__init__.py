@@ -97,6 +97,13 @@ class SearchResult:
 
 
 @dataclass
+class IndexStatus:
+    name: str
+    current: int
+    versions: list[int]
+
+
+@dataclass
 class BulkResult:
     indexed: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -105,6 +112,19 @@ class BulkResult:
 def words(text: str | None) -> list[str]:
     """The words of a free-text query; everything else (operators, quotes, syntax) is dropped."""
     return re.findall(r"\w+", (text or "").lower())[:20]
+
+
+def previous_version(status: IndexStatus) -> int:
+    older = [v for v in status.versions if v < status.current]
+    if not older:
+        raise InvalidInput(f"index {status.name!r} has no version older than v{status.current} to roll back to")
+    return max(older)
+
+
+def check_migration(status: IndexStatus, spec: IndexSpec) -> None:
+    if spec.version <= status.current:
+        raise InvalidInput(f"index {spec.name!r} is at v{status.current}; migrating needs a higher version, "
+                           f"not v{spec.version}")
 
 
 def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
@@ -165,6 +185,20 @@ class SearchIndex:
 
     def refresh(self, name: str) -> None:
         """Make recent writes searchable."""
+
+    def status(self, name: str) -> IndexStatus:
+        """Which versions exist and which one the alias points at."""
+        raise NotImplementedError
+
+    def migrate(self, spec: IndexSpec) -> int:
+        """Zero-downtime move to spec.version: create it, copy every document, swap the alias in one
+        step, keep the old version for rollback. Reads never stop; a document the new mapping
+        refuses aborts the migration before the swap. Returns the number of documents copied."""
+        raise NotImplementedError
+
+    def rollback(self, name: str) -> int:
+        """Point the alias back at the newest version below the current one; returns that version."""
+        raise NotImplementedError
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the index backend is unusable."""

@@ -14,8 +14,8 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    BulkResult, Hit, IndexSpec, SearchIndex, SearchQuery, SearchResult, decode_cursor, encode_cursor,
-    validate_query, words,
+    BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
+    encode_cursor, previous_version, validate_query, words,
 )
 
 _SETTINGS = {
@@ -35,6 +35,11 @@ _TYPES = {
     "bool": {"type": "boolean"},
     "stored": {"type": "object", "enabled": False},
 }
+
+
+def index_body(spec: IndexSpec) -> dict:
+    """Settings and mappings of one index version, as committed in infra/opensearch/indices/."""
+    return {"settings": _SETTINGS, "mappings": mapping_for(spec)}
 
 
 def mapping_for(spec: IndexSpec) -> dict:
@@ -72,17 +77,70 @@ class OpenSearchIndex(SearchIndex):
 
     def ensure_index(self, spec: IndexSpec) -> str:
         physical = spec.physical(self.prefix)
+        if self.client.indices.exists_alias(name=self._alias(spec.name)):
+            return self._current(spec.name)  # another version may be live: moving is migrate()'s job
         if not self.client.indices.exists(index=physical):
             try:
-                self.client.indices.create(index=physical, body={"settings": _SETTINGS, "mappings": mapping_for(spec)})
+                self.client.indices.create(index=physical, body=index_body(spec))
             except RequestError as exc:
                 if exc.error != "resource_already_exists_exception":
                     raise
-        alias = self._alias(spec.name)
-        if not self.client.indices.exists_alias(name=alias):
-            self.client.indices.update_aliases(body={"actions": [{"add": {"index": physical, "alias": alias,
-                                                                          "is_write_index": True}}]})
+        self.client.indices.update_aliases(body={"actions": [{"add": {"index": physical, "alias": self._alias(spec.name),
+                                                                      "is_write_index": True}}]})
         return physical
+
+    def _current(self, name: str) -> str:
+        """The physical index the alias points at."""
+        try:
+            (physical,) = self.client.indices.get_alias(name=self._alias(name)).keys()
+        except OSNotFoundError:
+            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+        return physical
+
+    def status(self, name):
+        current = self._current(name)
+        prefix = f"{self.prefix}-{name}-v"
+        found = self.client.indices.get(index=f"{prefix}*", expand_wildcards="open,closed")
+        versions = sorted(int(i[len(prefix):]) for i in found if i[len(prefix):].isdigit())
+        return IndexStatus(name, int(current[len(prefix):]), versions)
+
+    def migrate(self, spec):
+        check_migration(self.status(spec.name), spec)
+        old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
+        self.client.indices.create(index=new, body=index_body(spec))
+        # Writers get a retriable block (their event is redelivered after the swap); readers go on.
+        self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
+        try:
+            try:
+                result = self.client.reindex(body={"source": {"index": old}, "dest": {"index": new}},
+                                             wait_for_completion=True, refresh=True, request_timeout=600)
+            except RequestError as exc:  # item failures come back as a 400 carrying the same report
+                result = exc.info if isinstance(exc.info, dict) and exc.info.get("failures") else {
+                    "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
+            if result.get("failures"):
+                failure = result["failures"][0]
+                raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
+                                   f"{len(result['failures'])} documents do not fit, e.g. {failure.get('id')}: "
+                                   f"{failure.get('cause', {}).get('reason')}")
+            self.client.indices.update_aliases(body={"actions": [
+                {"remove": {"index": old, "alias": alias}},
+                {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
+        except BaseException:
+            self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        finally:
+            self.client.indices.put_settings(index=old, body={"index.blocks.write": None})
+        self._specs.pop(spec.name, None)
+        return result["created"] + result.get("updated", 0)
+
+    def rollback(self, name):
+        version = previous_version(self.status(name))
+        alias = self._alias(name)
+        self.client.indices.update_aliases(body={"actions": [
+            {"remove": {"index": self._current(name), "alias": alias}},
+            {"add": {"index": f"{self.prefix}-{name}-v{version}", "alias": alias, "is_write_index": True}}]})
+        self._specs.pop(name, None)
+        return version
 
     def _spec(self, name: str) -> IndexSpec:
         if name not in self._specs:
@@ -98,6 +156,7 @@ class OpenSearchIndex(SearchIndex):
         spec = self._spec(name)
         alias = self._alias(name)
         result = BulkResult()
+        blocked = 0
 
         def actions():
             for doc in docs:
@@ -114,13 +173,18 @@ class OpenSearchIndex(SearchIndex):
                                                    max_backoff=8):
                 if ok:
                     result.indexed += 1
-                else:
-                    info = item.get("index", {})
-                    error = info.get("error")
-                    reason = error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
-                    result.errors.append((str(info.get("_id")), reason))
+                    continue
+                info = item.get("index", {})
+                error = info.get("error")
+                if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
+                    blocked += 1
+                    continue
+                reason = error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
+                result.errors.append((str(info.get("_id")), reason))
         except OSConnectionError as exc:
             raise BackendUnavailable(f"OpenSearch bulk into {alias}: {exc}") from None
+        if blocked:
+            raise BackendUnavailable(f"{blocked} writes into {alias} were blocked (a migration is running); retry")
         if refresh:
             self.refresh(name)
         return result

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    BulkResult, Hit, IndexSpec, SearchIndex, SearchQuery, SearchResult, decode_cursor, encode_cursor,
-    validate_query, words,
+    BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
+    encode_cursor, previous_version, validate_query, words,
 )
 
 _CHUNK = 1000
@@ -51,25 +51,82 @@ class SqliteSearchIndex(SearchIndex):
 
     def ensure_index(self, spec: IndexSpec) -> str:
         physical = spec.physical(self.prefix)
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                current = self.db.execute("SELECT physical FROM amx_alias WHERE alias = ?",
+                                          (f"{self.prefix}-{spec.name}",)).fetchone()
+                if current is not None:  # another version is live: moving to this one is migrate()'s job
+                    self.db.execute("COMMIT")
+                    return current[0]
+                self._create(spec)
+                self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return physical
+
+    def _create(self, spec: IndexSpec) -> None:
+        """The tables of one physical index (inside the caller's transaction)."""
+        physical = spec.physical(self.prefix)
         t = _table(physical)
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
-        with self._lock, self.db:
+        self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_docs"(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)')
+        self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_kw"(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)')
+        self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_fv" ON "{t}_kw"(field, value, rid)')
+        self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_r" ON "{t}_kw"(rid, field)')
+        self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_num"(rid INTEGER NOT NULL, field TEXT NOT NULL, value REAL NOT NULL)')
+        self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_fv" ON "{t}_num"(field, value, rid)')
+        self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_r" ON "{t}_num"(rid, field)')
+        if text_fields:
+            columns = ", ".join(text_fields)
+            self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
+                            "tokenize='unicode61 remove_diacritics 2')")
+        self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
+
+    def status(self, name):
+        _, spec = self._resolve(name)
+        rows = self.db.execute("SELECT spec FROM amx_index").fetchall()
+        versions = sorted(IndexSpec.from_json(json.loads(r[0])).version for r in rows
+                          if json.loads(r[0])["name"] == name)
+        return IndexStatus(name, spec.version, versions)
+
+    def migrate(self, spec):
+        check_migration(self.status(spec.name), spec)
+        old_t, old_spec = self._resolve(spec.name)
+        new_t = _table(spec.physical(self.prefix))
+        result = BulkResult()
+        with self._lock:
+            # One write transaction: readers keep reading the old version (WAL), writers wait for the swap.
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_docs"(rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL)')
-            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_kw"(rid INTEGER NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)')
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_fv" ON "{t}_kw"(field, value, rid)')
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_kw_r" ON "{t}_kw"(rid, field)')
-            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{t}_num"(rid INTEGER NOT NULL, field TEXT NOT NULL, value REAL NOT NULL)')
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_fv" ON "{t}_num"(field, value, rid)')
-            self.db.execute(f'CREATE INDEX IF NOT EXISTS "{t}_num_r" ON "{t}_num"(rid, field)')
-            if text_fields:
-                columns = ", ".join(text_fields)
-                self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
-                                "tokenize='unicode61 remove_diacritics 2')")
-            self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
-            self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
-            self.db.execute("COMMIT")
-        return physical
+            try:
+                self._create(spec)
+                last = 0
+                while True:
+                    rows = self.db.execute(f'SELECT rid, doc FROM "{old_t}_docs" WHERE rid > ? ORDER BY rid LIMIT ?',
+                                           (last, _CHUNK)).fetchall()
+                    if not rows:
+                        break
+                    last = rows[-1][0]
+                    self._write_docs(new_t, spec, [json.loads(doc) for _, doc in rows], result)
+                if result.errors:
+                    raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
+                                       f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
+                self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
+                                (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        return result.indexed
+
+    def rollback(self, name):
+        version = previous_version(self.status(name))
+        with self._lock:
+            self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
+                            (f"{self.prefix}-{name}-v{version}", f"{self.prefix}-{name}"))
+        return version
 
     def _resolve(self, name: str) -> tuple[str, IndexSpec]:
         alias = f"{self.prefix}-{name}"
@@ -95,35 +152,38 @@ class SqliteSearchIndex(SearchIndex):
         return result
 
     def _write_chunk(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
-        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                for doc in docs:
-                    doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
-                    try:
-                        kw, num = self._index_values(spec, doc)
-                    except (TypeError, ValueError) as exc:
-                        result.errors.append((str(doc_id), str(exc)))
-                        continue
-                    rid = self.db.execute(
-                        f'INSERT INTO "{t}_docs"(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc '
-                        "RETURNING rid", (doc_id, json.dumps(doc, default=str))).fetchone()[0]
-                    self.db.execute(f'DELETE FROM "{t}_kw" WHERE rid = ?', (rid,))
-                    self.db.execute(f'DELETE FROM "{t}_num" WHERE rid = ?', (rid,))
-                    self.db.executemany(f'INSERT INTO "{t}_kw" VALUES (?, ?, ?)', [(rid, f, v) for f, v in kw])
-                    self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
-                    if text_fields:
-                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
-                        values = [" ".join(map(str, _as_list(doc.get(f) or []))) for f in text_fields]
-                        marks = ", ".join("?" * (len(text_fields) + 1))
-                        self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
-                                        (rid, *values))
-                    result.indexed += 1
+                self._write_docs(t, spec, docs, result)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+
+    def _write_docs(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
+        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        for doc in docs:
+            doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
+            try:
+                kw, num = self._index_values(spec, doc)
+            except (TypeError, ValueError) as exc:
+                result.errors.append((str(doc_id), str(exc)))
+                continue
+            rid = self.db.execute(
+                f'INSERT INTO "{t}_docs"(id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc '
+                "RETURNING rid", (doc_id, json.dumps(doc, default=str))).fetchone()[0]
+            self.db.execute(f'DELETE FROM "{t}_kw" WHERE rid = ?', (rid,))
+            self.db.execute(f'DELETE FROM "{t}_num" WHERE rid = ?', (rid,))
+            self.db.executemany(f'INSERT INTO "{t}_kw" VALUES (?, ?, ?)', [(rid, f, v) for f, v in kw])
+            self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
+            if text_fields:
+                self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
+                values = [" ".join(map(str, _as_list(doc.get(f) or []))) for f in text_fields]
+                marks = ", ".join("?" * (len(text_fields) + 1))
+                self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
+                                (rid, *values))
+            result.indexed += 1
 
     @staticmethod
     def _index_values(spec: IndexSpec, doc) -> tuple[set, set]:

@@ -1,0 +1,101 @@
+"""Index versions on both adapters: a migration keeps every document searchable throughout,
+and rollback restores the previous mapping."""
+
+import threading
+
+import pytest
+
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.search import IndexSpec, SearchQuery
+from tests.contract.test_search_index import BACKENDS, DOCS, SPEC, open_index
+
+V2 = IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"})
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path):
+    idx = open_index(request.param, tmp_path, request)
+    idx.ensure_index(SPEC)
+    assert idx.bulk_upsert("things", DOCS, refresh=True).errors == []
+    return idx
+
+
+def test_migrate_keeps_every_document_searchable_then_rollback_restores_the_mapping(index):
+    seen_totals, failures, done = [], [], threading.Event()
+
+    def reader():
+        while not done.is_set():
+            try:
+                seen_totals.append(index.search("things", SearchQuery(size=1, filters={"active": [True, False]})).total)
+            except Exception as exc:  # any failure while migrating is what this test exists to catch
+                failures.append(repr(exc))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        copied = index.migrate(V2)
+    finally:
+        done.set()
+        thread.join()
+    assert copied == len(DOCS)
+    assert failures == [] and len(seen_totals) > 0 and set(seen_totals) == {len(DOCS)}
+
+    status = index.status("things")
+    assert (status.current, status.versions) == (2, [1, 2])
+    index.bulk_upsert("things", [{**DOCS[0], "tags": ["new"]}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(filters={"tags": ["new"]})).hits] == [DOCS[0]["id"]]
+
+    assert index.rollback("things") == 1
+    assert index.status("things").current == 1
+    with pytest.raises(InvalidInput, match="cannot filter on 'tags'"):
+        index.search("things", SearchQuery(filters={"tags": ["new"]}))
+    assert index.search("things", SearchQuery(size=0)).total == len(DOCS)
+    with pytest.raises(InvalidInput, match="no version older than v1"):
+        index.rollback("things")
+
+
+def test_migrating_to_the_same_or_a_lower_version_is_refused(index):
+    with pytest.raises(InvalidInput, match="is at v1; migrating needs a higher version"):
+        index.migrate(SPEC)
+
+
+def test_a_mapping_that_refuses_documents_aborts_before_the_swap(index):
+    narrower = IndexSpec("things", 2, {k: v for k, v in SPEC.fields.items() if k != "payload"})
+    with pytest.raises(InvalidInput, match="aborted before the swap"):
+        index.migrate(narrower)
+    assert index.status("things").current == 1
+    assert index.search("things", SearchQuery(size=0)).total == len(DOCS)
+    assert index.migrate(V2) == len(DOCS)  # nothing half-made was left in the way
+
+
+def test_ensure_index_never_moves_a_live_alias(index):
+    index.ensure_index(V2)
+    assert index.status("things").current == 1
+
+
+def test_committed_index_mappings_match_the_code():
+    import json
+
+    from affiliate_matrix.cli import _index_specs
+    from affiliate_matrix.search.opensearch import index_body
+    from tests.support.processes import ROOT
+
+    for spec in _index_specs().values():
+        path = ROOT / "infra/opensearch/indices" / f"{spec.name}-v{spec.version}.json"
+        assert json.loads(path.read_text()) == index_body(spec), f"{path} is stale: run amx index render"
+
+
+def test_cli_status_migrate_rollback(tmp_path):
+    import subprocess
+
+    from tests.support.processes import BIN
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    status = amx("index", "status")
+    assert status.returncode == 0 and "programs" in status.stdout and "v1" in status.stdout
+    refused = amx("index", "migrate", "programs")
+    assert refused.returncode == 2 and "is at v1; migrating needs a higher version" in refused.stdout
+    assert "no version older than v1" in amx("index", "rollback", "programs").stdout
+    assert amx("index", "migrate", "nope").returncode == 2
