@@ -78,3 +78,10 @@ def _set_fields(program: Program) -> list[str]:
 def quality(program: Program) -> float:
     """Completeness of the fields a user compares programs on, 0..1."""
     return round(len(_set_fields(program)) / len(_TRACKED), 3)
+
+
+def with_merchant_key(program: Program, key: str) -> Program:
+    """Re-key a program to the merchant its resolution cluster settled on."""
+    source = "domain" if program.domains and key in program.domains or "." in key else "name"
+    return program.model_copy(update={"id": program_id(key, program.kind), "merchant_key": key,
+                                      "merchant_key_source": source})

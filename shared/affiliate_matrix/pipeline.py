@@ -11,9 +11,10 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import DeltaChange, Program, RawRecord
-from affiliate_matrix.normalize import normalize, quality
+from affiliate_matrix.normalize import normalize, quality, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.resolve import Candidate, resolve
 from affiliate_matrix.sources import get_source
 
 log = get_logger()
@@ -72,8 +73,7 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
     programs: dict[str, Program] = {}
-    for record in records:
-        program = normalize(record)
+    for program in resolved(normalize(record) for record in records):
         programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
 
     report = IndexReport(batch_key, len(records))
@@ -108,6 +108,16 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     return report
 
 
+def resolved(programs) -> list[Program]:
+    """Programs re-keyed so that listings of the same merchant (typos, other TLDs, no domain,
+    other networks) share one id. Resolution runs within the batch; across batches the id is
+    stable because it derives from the merchant's domain (or name when none is known)."""
+    programs = list(programs)
+    keys = resolve([Candidate(p.name, p.merchant_domain, tuple(f"{n.network}:{n.program_id}" for n in p.networks
+                                                                 if n.program_id)) for p in programs])
+    return [with_merchant_key(p, key) for p, key in zip(programs, keys)]
+
+
 def merge(known: Program, seen: Program) -> Program:
     """Fold a newer observation of the same program into what is known: newer non-empty values
     win, with their provenance; first_seen_at keeps the earliest. (Field-level conflict rules by
@@ -117,6 +127,10 @@ def merge(known: Program, seen: Program) -> Program:
     for name, evidence in newer.provenance.items():
         setattr(merged, name, getattr(newer, name))
         merged.provenance[name] = evidence
+    merged.domains = sorted(set(known.domains) | set(seen.domains))
+    merged.aliases = sorted({known.name, seen.name, *known.aliases, *seen.aliases} - {merged.name})
+    listings = {(n.network, n.program_id): n for n in [*older.networks, *newer.networks]}
+    merged.networks = [listings[k] for k in sorted(listings, key=lambda k: (k[0], k[1] or ""))]
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
     merged.commission_text = newer.commission_text or older.commission_text

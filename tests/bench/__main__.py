@@ -6,9 +6,9 @@ because this machine is noisy. `python -m tests.bench NAME…` runs only the nam
 
 import sys
 
-from tests.bench import cold_start
+from tests.bench import cold_start, resolution
 
-BENCHMARKS = {"cold_start": cold_start.run}
+BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run}
 
 
 def main(names: list[str]) -> None:

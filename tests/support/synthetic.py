@@ -1,0 +1,73 @@
+"""A seeded generator of realistic raw listings with known duplicate groups, for measuring
+entity resolution: the same merchant seen by several sources with typos in the name, other
+TLDs, missing domains, other networks; and distinct merchants with look-alike names."""
+
+import random
+import string
+
+from affiliate_matrix.resolve import Candidate
+
+SYLLABLES = ["blu", "host", "nor", "vpn", "sem", "rush", "can", "va", "tech", "ly", "zen", "desk", "mail", "chimp",
+             "fit", "bit", "pro", "go", "daddy", "shop", "ify", "grammar", "ly", "note", "ion", "drop", "box",
+             "sur", "fshark", "kin", "sta", "web", "flow", "page", "ly", "click", "funnel", "kajabi", "teach", "able"]
+TLDS = ["com", "com", "com", "io", "co", "net", "de", "co.uk", "fr"]
+NETWORKS = ["awin", "cj", "impact", "shareasale", "rakuten", "partnerstack"]
+SUFFIXES = ["", "", "", " Inc", " Affiliate Program", " Partners", " LLC"]
+
+
+def typo(rng: random.Random, word: str) -> str:
+    i = rng.randrange(len(word))
+    kind = rng.choice(["swap", "drop", "insert", "replace"])
+    if kind == "swap" and i < len(word) - 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    if kind == "drop" and len(word) > 5:
+        return word[:i] + word[i + 1:]
+    if kind == "insert":
+        return word[:i] + rng.choice(string.ascii_lowercase) + word[i:]
+    return word[:i] + rng.choice(string.ascii_lowercase) + word[i + 1:]
+
+
+def merchants(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """n distinct (name, domain label) pairs, some of them look-alikes of each other."""
+    seen, out = set(), []
+    while len(out) < n:
+        name = "".join(rng.sample(SYLLABLES, rng.randint(2, 3)))
+        if rng.random() < 0.1 and out:  # a look-alike: another merchant with a near name, another site
+            name = out[rng.randrange(len(out))][0] + rng.choice(["hq", "plus", "pay", "app", "labs"])
+        if name in seen or len(name) < 5:
+            continue
+        seen.add(name)
+        out.append((name, name + str(rng.randint(0, 99)) if rng.random() < 0.05 else name))
+    return out
+
+
+def generate(n_records: int, seed: int = 7) -> tuple[list[Candidate], list[int]]:
+    """Candidates and, for each, the index of the merchant it really belongs to."""
+    rng = random.Random(seed)
+    base = merchants(rng, max(1, n_records * 10 // 25))
+    candidates, truth = [], []
+    while len(candidates) < n_records:
+        m = rng.randrange(len(base))
+        name, label = base[m]
+        tld = TLDS[hash((m, seed)) % len(TLDS)]
+        for _ in range(min(rng.choice([1, 1, 2, 3, 4, 5]), n_records - len(candidates))):
+            shown = name.title() if rng.random() < 0.7 else name.upper()
+            if rng.random() < 0.25:
+                shown = typo(rng, shown)
+            shown += rng.choice(SUFFIXES)
+            domain = None if rng.random() < 0.2 else f"{label}.{tld if rng.random() < 0.8 else rng.choice(TLDS)}"
+            ids = (f"{rng.choice(NETWORKS)}:{m}",) if rng.random() < 0.3 else ()
+            candidates.append(Candidate(name=shown, domain=domain, network_ids=ids))
+            truth.append(m)
+    return candidates, truth
+
+
+def pairwise_precision_recall(predicted: list, truth: list) -> tuple[float, float]:
+    from collections import Counter
+
+    def pairs(counter):
+        return sum(n * (n - 1) // 2 for n in counter.values())
+
+    both = pairs(Counter(zip(predicted, truth)))
+    predicted_pairs, true_pairs = pairs(Counter(predicted)), pairs(Counter(truth))
+    return (both / predicted_pairs if predicted_pairs else 1.0), (both / true_pairs if true_pairs else 1.0)
