@@ -236,3 +236,25 @@ def test_unreachable_opensearch_fails_naming_the_setting():
     idx = open_search_index(Settings(search="opensearch", opensearch_url="http://127.0.0.1:9"))
     with pytest.raises(ConfigError, match="AMX_OPENSEARCH_URL"):
         idx.check()
+
+
+@pytest.mark.parametrize("q,expected", [("alpah", "alpha"), ("brovo", "bravo"), ("foxtrott", "foxtrot"),
+                                        ("cafe creem", "doc-cafe")])
+def test_a_one_typo_query_finds_the_word(loaded, q, expected):
+    result = loaded.search("things", SearchQuery(text=q, size=1000))
+    if expected.startswith("doc-"):
+        assert [h.id for h in result.hits] == [expected]
+    else:
+        exact = loaded.search("things", SearchQuery(text=expected, size=1000))
+        assert exact.total > 0 and {h.id for h in exact.hits} <= {h.id for h in result.hits}
+
+
+def test_short_words_must_match_exactly(loaded):
+    assert loaded.search("things", SearchQuery(text="xy")).total == 0
+
+
+def test_new_writes_are_found_by_typo_queries_too(index):
+    index.bulk_upsert("things", DOCS[:5], refresh=True)
+    assert index.search("things", SearchQuery(text="zanzibar")).total == 0
+    index.bulk_upsert("things", [{**DOCS[0], "id": "doc-new", "name": "Zanzibar Tours"}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text="zanzibr")).hits] == ["doc-new"]

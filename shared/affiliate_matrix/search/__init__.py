@@ -114,6 +114,11 @@ def words(text: str | None) -> list[str]:
     return re.findall(r"\w+", (text or "").lower())[:20]
 
 
+def typo_allowance(word: str) -> int:
+    """Edits a word may be off by and still match: OpenSearch's fuzziness AUTO (0 / 1 / 2)."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
 def previous_version(status: IndexStatus) -> int:
     older = [v for v in status.versions if v < status.current]
     if not older:

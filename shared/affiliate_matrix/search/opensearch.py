@@ -219,9 +219,9 @@ class OpenSearchIndex(SearchIndex):
             raise InvalidInput(f"index {name!r} has no text fields to search")
 
         must, filters = [], []
-        if text_words:
-            must.append({"multi_match": {"query": " ".join(text_words), "fields": text_fields,
-                                         "type": "cross_fields", "operator": "and"}})
+        for word in text_words:  # every word must match some text field, allowing typos
+            must.append({"multi_match": {"query": word, "fields": text_fields, "fuzziness": "AUTO",
+                                         "prefix_length": 1, "max_expansions": 50}})
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, rng in query.ranges.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, validate_query, words,
+    encode_cursor, previous_version, typo_allowance, validate_query, words,
 )
 
 _CHUNK = 1000
@@ -28,6 +28,20 @@ def _epoch(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _near(word: str, vocabulary: dict[str, list[str]]) -> list[str]:
+    """The word and the indexed terms within its typo allowance, counting a transposition as one edit
+    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does."""
+    allowance = typo_allowance(word)
+    if not allowance:
+        return [word]
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import extract
+
+    found = extract(word, vocabulary.get(word[:1], []), scorer=OSA.distance,
+                    score_cutoff=allowance, limit=50)
+    return sorted({word, *(term for term, _, _ in found)})
 
 
 def _as_list(value) -> list:
@@ -45,7 +59,9 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_index(physical TEXT PRIMARY KEY, spec TEXT NOT NULL)")
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
-        self._specs: dict[str, IndexSpec] = {}
+        # A counter per physical index, bumped by every write: caches key on it.
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_generation(tbl TEXT PRIMARY KEY, generation INTEGER NOT NULL)")
+        self._vocab: dict[str, tuple] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -113,6 +129,7 @@ class SqliteSearchIndex(SearchIndex):
                 if result.errors:
                     raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                        f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
+                self._bump(new_t)
                 self.db.execute("UPDATE amx_alias SET physical = ? WHERE alias = ?",
                                 (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
                 self.db.execute("COMMIT")
@@ -156,6 +173,7 @@ class SqliteSearchIndex(SearchIndex):
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self._write_docs(t, spec, docs, result)
+                self._bump(t)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -184,6 +202,10 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
                                 (rid, *values))
             result.indexed += 1
+
+    def _bump(self, t: str) -> None:
+        self.db.execute("INSERT INTO amx_generation VALUES (?, 1) "
+                        "ON CONFLICT(tbl) DO UPDATE SET generation = generation + 1", (t,))
 
     @staticmethod
     def _index_values(spec: IndexSpec, doc) -> tuple[set, set]:
@@ -233,6 +255,7 @@ class SqliteSearchIndex(SearchIndex):
                     self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
                 if "text" in spec.fields.values():
                     self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+                self._bump(t)
             self.db.execute("COMMIT")
         return row is not None
 
@@ -251,7 +274,8 @@ class SqliteSearchIndex(SearchIndex):
 
         cte = f'SELECT d.rid AS rid, d.id AS id, NULL AS score FROM "{t}_docs" d'
         if text_words:
-            match = " AND ".join(f'"{w}"' for w in text_words)
+            vocabulary = self._vocabulary(t)
+            match = " AND ".join("(" + " OR ".join(f'"{v}"' for v in _near(w, vocabulary)) + ")" for w in text_words)
             cte = (f'SELECT d.rid AS rid, d.id AS id, -bm25("{t}_fts") AS score FROM "{t}_fts" '
                    f'JOIN "{t}_docs" d ON d.rid = "{t}_fts".rowid WHERE "{t}_fts" MATCH ?')
             params.append(match)
@@ -297,6 +321,18 @@ class SqliteSearchIndex(SearchIndex):
             next_cursor = encode_cursor(query, list(rows[-1][2:]))
         facets = {f: self._facet(t, sql_with, params, f, query.facet_size, spec) for f in query.facets}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+
+    def _vocabulary(self, t: str) -> dict[str, list[str]]:
+        """The indexed terms by first letter, cached until the next write (the generation changes)."""
+        generation = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
+        cached = self._vocab.get(t)
+        if cached is None or cached[0] != generation:
+            self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS temp."{t}_vocab" USING fts5vocab(main, "{t}_fts", row)')
+            terms: dict[str, list[str]] = {}
+            for (term,) in self.db.execute(f'SELECT term FROM temp."{t}_vocab"'):
+                terms.setdefault(term[:1], []).append(term)
+            cached = self._vocab[t] = (generation, terms)
+        return cached[1]
 
     def _docs(self, t: str, ids: list[str]) -> dict[str, dict]:
         if not ids:
