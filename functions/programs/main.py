@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import programs
 from affiliate_matrix.runtime import start
 
-rt = start("programs", "index")
+rt = start("programs", "index", "secrets")
 
 
 @functions_framework.http

@@ -13,6 +13,8 @@ sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(connections_app, name="connections")
+tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 console = Console()
@@ -132,6 +134,16 @@ def connections_add(
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
     save_connection(_runtime().store, connection, create=True)
     console.print(f"created connection {connection_id}")
+
+
+@tokens_app.command("create")
+def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "read"):
+    """Mint an API token. It is printed once and stored only as a hash."""
+    from affiliate_matrix.auth import ROLES, create_token
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
+    print(create_token(_runtime().secrets, role))
 
 
 def _index_specs() -> dict:

@@ -65,6 +65,10 @@ def run(console) -> None:
     from affiliate_matrix.cli_views import print_search
 
     print_search(console, rt, text=None, limit=10, sort="commission")
-    console.print("\nNext: [bold].venv/bin/amx search hosting[/], [bold].venv/bin/amx show <id>[/], or serve the API with\n"
-                  "  .venv/bin/functions-framework --source functions/programs/main.py --target handle --port 8080\n"
-                  "  curl 'localhost:8080/programs?q=hosting'")
+    from affiliate_matrix.auth import create_token
+
+    token = create_token(rt.secrets, "read")
+    console.print("\nNext: [bold].venv/bin/amx search hosting[/], [bold].venv/bin/amx show <id>[/], or the API:\n"
+                  "  ./task serve:programs &\n"
+                  f"  curl -H 'Authorization: Bearer {token}' '127.0.0.1:8080/programs?q=hosting'\n"
+                  "[dim](a read token minted for this demo; make more with `amx tokens create`)[/]")

@@ -35,3 +35,15 @@ class InvalidInput(AmxError):
 
 class AccessDenied(AmxError):
     """Credentials were refused (a token without the policy, a wrong role)."""
+
+
+class Unauthorized(AmxError):
+    """No credentials, or credentials that are not valid."""
+
+
+class MethodNotAllowed(AmxError):
+    """The route exists but not for this HTTP method."""
+
+    def __init__(self, method: str, allowed: tuple[str, ...]):
+        self.allowed = allowed
+        super().__init__(f"method {method} is not allowed here; use {', '.join(allowed)}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.crawl import Failure, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.errors import ConfigError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -70,8 +71,12 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed."""
     lines = rt.store.get(batch_key).data.splitlines()
     records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
-    rt.index.ensure_index(PROGRAMS_INDEX)
-    rt.index.ensure_index(DELTAS_INDEX)
+    for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
+        rt.index.ensure_index(spec)
+        live = rt.index.status(spec.name).current
+        if live != spec.version:
+            raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
+                                       f"run `amx index migrate {spec.name}` first")
     programs: dict[str, Program] = {}
     for program in resolved(normalize(record) for record in records):
         programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
@@ -83,6 +88,11 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         before = from_document(existing) if existing is not None else None
         if before is not None:
             program = merge(before, program)
+        source = program.provenance.get("name", [None])[0]
+        delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
+        if delta is not None:
+            deltas.append(delta)
+            program.last_changed_at = delta.at
         document = to_document(program)
         if existing == document:
             report.unchanged += 1
@@ -90,10 +100,6 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         report.created += existing is None
         report.updated += existing is not None
         documents.append(document)
-        source = program.provenance.get("name", [None])[0]
-        delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
-        if delta is not None:
-            deltas.append(delta)
 
     result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
     failed = {doc_id for doc_id, _ in result.errors}

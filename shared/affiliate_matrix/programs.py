@@ -8,7 +8,7 @@ from affiliate_matrix.search import IndexSpec
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
 
-PROGRAMS_INDEX = IndexSpec("programs", 1, {
+PROGRAMS_INDEX = IndexSpec("programs", 2, {
     "id": "keyword",
     "name": "text",
     "merchant": "text",
@@ -26,8 +26,10 @@ PROGRAMS_INDEX = IndexSpec("programs", 1, {
     "cookie_days": "number",
     "payout_methods": "keyword",
     "quality_score": "number",
+    "epc_7d": "number",
     "first_seen_at": "date",
     "last_seen_at": "date",
+    "last_changed_at": "date",
     "program": "stored",
 })
 
@@ -55,8 +57,10 @@ def to_document(program: "Program") -> dict:
         "cookie_days": program.cookie_days,
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,
+        "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
+        "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,
         "program": program.model_dump(mode="json"),
     }
 

@@ -85,17 +85,31 @@ def test_committed_index_mappings_match_the_code():
         assert json.loads(path.read_text()) == index_body(spec), f"{path} is stale: run amx index render"
 
 
-def test_cli_status_migrate_rollback(tmp_path):
+def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path):
     import subprocess
 
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.search import open_search_index
     from tests.support.processes import BIN
+    from tests.unit.test_normalize import make_program
 
     def amx(*args):
         return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
+    v1 = IndexSpec("programs", 1, {k: v for k, v in PROGRAMS_INDEX.fields.items()
+                                   if k not in ("epc_7d", "last_changed_at")})
+    old = open_search_index(Settings(data_dir=tmp_path / ".amx"))
+    old.ensure_index(v1)
+    doc = {k: v for k, v in to_document(make_program("Alpha", "https://alpha.com")).items() if k in v1.fields}
+    old.bulk_upsert("programs", [doc], refresh=True)
+
     status = amx("index", "status")
-    assert status.returncode == 0 and "programs" in status.stdout and "v1" in status.stdout
-    refused = amx("index", "migrate", "programs")
-    assert refused.returncode == 2 and "is at v1; migrating needs a higher version" in refused.stdout
+    assert status.returncode == 0 and "v1" in status.stdout and f"v{PROGRAMS_INDEX.version}" in status.stdout
+    migrated = amx("index", "migrate", "programs")
+    assert migrated.returncode == 0 and f"now v{PROGRAMS_INDEX.version}, 1 documents copied" in migrated.stdout
+    again = amx("index", "migrate", "programs")
+    assert again.returncode == 2 and "migrating needs a higher version" in again.stdout
+    assert "now v1" in amx("index", "rollback", "programs").stdout
     assert "no version older than v1" in amx("index", "rollback", "programs").stdout
     assert amx("index", "migrate", "nope").returncode == 2

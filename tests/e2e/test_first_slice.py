@@ -114,8 +114,10 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
     process = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
                                 "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    token = amx("tokens", "create", "--role", "read", cwd=tmp_path).stdout.strip()
+    assert token.startswith("amx_")
     try:
-        body = wait_json(f"http://127.0.0.1:{port}/programs?q=hosting", process)
+        body = wait_json(f"http://127.0.0.1:{port}/programs?q=hosting", process, {"Authorization": f"Bearer {token}"})
         assert [item["name"] for item in body["items"]] == ["Bluehost"]
         show = amx("show", body["items"][0]["id"], cwd=tmp_path)
         assert show.returncode == 0 and "provenance" in show.stdout and "cookie_days" in show.stdout
@@ -124,7 +126,7 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
         process.wait(timeout=10)
 
 
-def wait_json(url, process, timeout=30):
+def wait_json(url, process, headers, timeout=30):
     import time
 
     deadline = time.monotonic() + timeout
@@ -132,7 +134,7 @@ def wait_json(url, process, timeout=30):
         if process.poll() is not None:
             raise AssertionError(f"function exited: {process.stderr.read()}")
         try:
-            return httpx.get(url, timeout=2).json()
+            return httpx.get(url, headers=headers, timeout=2).json()
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"no answer from {url}")

@@ -27,6 +27,13 @@ def data_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture
+def auth(data_dir):
+    from affiliate_matrix.auth import create_token
+
+    return {"Authorization": f"Bearer {create_token(Runtime('test', Settings(data_dir=data_dir)).secrets, 'read')}"}
+
+
 def post_event(app, event: Event):
     headers, body = to_structured(event.to_cloudevent())
     return app.post("/", headers=headers, data=body)
@@ -66,15 +73,15 @@ def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
     ("q=%22%29%20OR%201%3D1", 200, ""),
     ("bogus=1", 400, "unknown parameter(s): bogus"),
 ])
-def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, query, status, fragment):
-    response = client("programs").get(f"/programs?{query}")
+def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, query, status, fragment):
+    response = client("programs").get(f"/programs?{query}", headers=auth)
     assert response.status_code == status
     if fragment:
         body = response.get_json()
         assert fragment in body["error"]["message"] and body["error"]["request_id"] == response.headers["X-Request-Id"]
 
 
-def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir):
+def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):
     rt = Runtime("test", Settings(data_dir=data_dir))
     from affiliate_matrix.programs import PROGRAMS_INDEX
 
@@ -87,18 +94,20 @@ def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir):
     app = client("programs")
     seen, url = [], "/programs?limit=3&sort=name"
     while url:
-        body = app.get(url).get_json()
+        body = app.get(url, headers=auth).get_json()
         seen += [item["id"] for item in body["items"]]
         url = f"/programs?limit=3&sort=name&cursor={body['next_cursor']}" if body["next_cursor"] else None
     assert sorted(seen) == sorted(p.id for p in programs) and len(seen) == 7
-    one = app.get(f"/programs/{programs[0].id}")
+    one = app.get(f"/programs/{programs[0].id}", headers=auth)
     assert one.status_code == 200 and one.get_json()["name"] == "Shop 0"
-    assert app.get("/programs/p_ffffffffffffffff").status_code == 404
-    assert app.get("/nowhere").status_code == 404
-    assert app.post("/programs").status_code == 400
+    assert app.get("/programs/p_ffffffffffffffff", headers=auth).status_code == 404
+    assert app.get("/nowhere", headers=auth).status_code == 404
+    pages = [app.get(f"/programs?limit=3&sort=name&page={n}", headers=auth).get_json()["items"] for n in (1, 2, 3)]
+    assert [i["id"] for page in pages for i in page] == seen
+    assert app.post("/programs").status_code == 405
 
 
-def test_changes_feed_filters_and_validates(data_dir):
+def test_changes_feed_filters_and_validates(data_dir, auth):
     from datetime import UTC, datetime, timedelta
 
     from affiliate_matrix.deltas import DELTAS_INDEX, to_document
@@ -112,11 +121,36 @@ def test_changes_feed_filters_and_validates(data_dir):
               for i in range(6)]
     rt.index.bulk_upsert("deltas", [to_document(d) for d in deltas], refresh=True)
     app = client("programs")
-    body = app.get("/changes?since=2026-11-18T00:00:00Z").get_json()
+    body = app.get("/changes?since=2026-11-18T00:00:00Z", headers=auth).get_json()
     assert [d["id"] for d in body["items"]] == ["d_0", "d_1", "d_2", "d_3"]  # newest first
-    body = app.get("/changes?field=commission").get_json()
+    body = app.get("/changes?field=commission", headers=auth).get_json()
     assert [d["id"] for d in body["items"]] == ["d_0", "d_3"]
-    body = app.get(f"/changes?program_id=p_{'0' * 16}&limit=2").get_json()
+    body = app.get(f"/changes?program_id=p_{'0' * 16}&limit=2", headers=auth).get_json()
     assert len(body["items"]) == 2 and body["next_cursor"]
-    assert app.get("/changes?since=yesterday").status_code == 400
-    assert "timezone" in app.get("/changes?since=2026-11-18T00:00:00").get_json()["error"]["message"]
+    assert app.get("/changes?since=yesterday", headers=auth).status_code == 400
+    assert "timezone" in app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])
+def test_requests_without_a_valid_token_get_401(data_dir, header):
+    response = client("programs").get("/programs", headers={"Authorization": header} if header else {})
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert client("programs").get("/healthz").status_code == 200  # liveness needs no token
+
+
+def test_etag_gives_304_until_the_index_changes(data_dir, auth):
+    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from tests.unit.test_normalize import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program("Alpha", "https://alpha.com"))], refresh=True)
+    app = client("programs")
+    first = app.get("/programs?q=alpha", headers=auth)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and "max-age" in first.headers["Cache-Control"]
+    assert app.get("/programs?q=alpha", headers={**auth, "If-None-Match": etag}).status_code == 304
+    rt.index.bulk_upsert("programs", [to_document(make_program("Alpha Two", "https://alpha2.com"))], refresh=True)
+    after = app.get("/programs?q=alpha", headers={**auth, "If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag  # the cache saw the new generation
+    assert after.get_json()["total"] == 2

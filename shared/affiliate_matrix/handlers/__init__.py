@@ -8,7 +8,9 @@ import json
 import time
 from collections.abc import Callable
 
-from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import (
+    AccessDenied, BackendUnavailable, ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized,
+)
 from affiliate_matrix.observability import bind_request, get_logger
 
 log = get_logger()
@@ -33,6 +35,14 @@ def serve(request, route: Callable) -> tuple:
         headers["X-Request-Id"] = request_id
     except InvalidInput as exc:
         body, status, headers = error_response(400, "invalid_request", str(exc), request_id)
+    except Unauthorized as exc:
+        body, status, headers = error_response(401, "unauthorized", str(exc), request_id)
+        headers["WWW-Authenticate"] = 'Bearer realm="affiliate-matrix"'
+    except AccessDenied as exc:
+        body, status, headers = error_response(403, "forbidden", str(exc), request_id)
+    except MethodNotAllowed as exc:
+        body, status, headers = error_response(405, "method_not_allowed", str(exc), request_id)
+        headers["Allow"] = ", ".join(exc.allowed)
     except NotFoundError as exc:
         body, status, headers = error_response(404, "not_found", str(exc), request_id)
     except ConflictError as exc:

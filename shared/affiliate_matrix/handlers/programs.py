@@ -1,53 +1,107 @@
-"""programs: the master index over HTTP. GET /programs (search, filters, facets, cursor pages),
-GET /programs/{id} (one program with provenance), GET /changes (the change feed), GET /healthz."""
+"""programs: the master index over HTTP.
 
+GET /programs            search, filters, facets, sort, cursor or page pagination
+GET /programs/{id}       one program with the provenance of every field
+GET /changes             the change feed
+GET /openapi.json, GET /healthz   (no token needed)
+
+Every other route needs a bearer token with the read role. Responses carry an ETag derived
+from the index generation and the request, so an unchanged answer is a 304; hot queries are
+served from an in-process cache that the next index generation invalidates.
+"""
+
+import hashlib
 import re
+import time
+from collections import OrderedDict
 from datetime import datetime
 from functools import cache
 
+from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
-from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import json_response, serve
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods"}
+MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
+            "min_cookie_days": "cookie_days"}
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "name": [SortKey(field="name")],
-         "last_seen": [SortKey(field="last_seen_at", order="desc")]}
-KNOWN = {"q", "limit", "cursor", "sort", *FILTERS}
+         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
+         "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
+FACETS = ["categories", "networks", "commission_types", "payout_methods"]
+SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
+CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
 _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
+CACHE_SECONDS, CACHE_SIZE = 30, 256
+_answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
 
 
 def handle(rt, request):
-    _ensure_index(rt)
+    _ensure_indexes(rt)
     return serve(request, lambda r: route(rt, r))
 
 
 @cache
-def _ensure_index(rt) -> None:
-    """Before the first run the index does not exist yet: that is an empty index, not an error."""
+def _ensure_indexes(rt) -> None:
+    """Before the first run the indexes do not exist yet: that is an empty index, not an error."""
     rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
 
 
 def route(rt, request):
-    if request.method != "GET":
-        raise InvalidInput(f"method {request.method} is not supported here; use GET")
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(request.method, ("GET", "HEAD"))
     if request.path == "/healthz":
         return json_response({"status": "ok"})
+    if request.path == "/openapi.json":
+        from affiliate_matrix.handlers.openapi import programs_openapi
+
+        return json_response(programs_openapi())
+    authorize(rt.secrets, request.headers.get("Authorization"))
     if request.path == "/programs":
-        return json_response(search(rt, request.args))
+        return cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
     if request.path == "/changes":
-        return json_response(changes(rt, request.args))
+        return cached(rt, request, DELTAS_INDEX.name, lambda: changes(rt, request.args))
     match = _PROGRAM_PATH.match(request.path)
     if match:
-        doc = rt.index.get(PROGRAMS_INDEX.name, match.group(1))
-        if doc is None:
-            raise NotFoundError(f"program {match.group(1)} not found")
-        return json_response(from_document(doc).model_dump(mode="json"))
+        return cached(rt, request, PROGRAMS_INDEX.name, lambda: program(rt, match.group(1)))
     raise NotFoundError(f"no route for {request.path}")
+
+
+def cached(rt, request, index_name: str, answer):
+    """Answer from the cache while the index generation is unchanged; 304 when the client has it."""
+    basis = f"{rt.index.generation(index_name)}|{request.path}|{sorted(request.args.items(multi=True))}"
+    etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
+    if etag in (request.headers.get("If-None-Match") or ""):
+        return "", 304, headers
+    hit = _answers.get(etag)
+    if hit is not None and hit[0] > time.monotonic():
+        _answers.move_to_end(etag)
+        return json_response(hit[2], headers=headers)
+    body = answer()
+    _answers[etag] = (time.monotonic() + CACHE_SECONDS, etag, body)
+    while len(_answers) > CACHE_SIZE:
+        _answers.popitem(last=False)
+    return json_response(body, headers=headers)
+
+
+def program(rt, program_id: str) -> dict:
+    doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
+    if doc is None:
+        raise NotFoundError(f"program {program_id} not found")
+    return from_document(doc).model_dump(mode="json")
+
+
+def whole_number(args, name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return int(raw)
 
 
 def check_parameters(args, known: set[str]) -> int:
@@ -57,22 +111,29 @@ def check_parameters(args, known: set[str]) -> int:
         raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     if len(args.get("cursor") or "") > 2000:
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-    limit = args.get("limit", "20")
-    if not limit.isdigit() or not 1 <= int(limit) <= 100:
-        raise InvalidInput(f"limit must be a whole number from 1 to 100, got {limit!r}")
-    return int(limit)
+    return whole_number(args, "limit", 20, 1, 100)
 
 
 def search(rt, args) -> dict:
-    limit = check_parameters(args, KNOWN)
+    limit = check_parameters(args, SEARCH_PARAMETERS)
+    page = whole_number(args, "page", 1, 1, 10_000 // limit)
+    if "page" in args and "cursor" in args:
+        raise InvalidInput("use either page or cursor, not both")
+    if len(args.get("q") or "") > 500:
+        raise InvalidInput("q is longer than 500 characters")
     sort = args.get("sort", "relevance")
     if sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    if len(args.get("q") or "") > 500:
-        raise InvalidInput("q is longer than 500 characters")
-    query = SearchQuery(text=args.get("q"), size=limit, cursor=args.get("cursor"), sort=SORTS[sort],
-                        filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args},
-                        facets=["categories", "networks", "commission_types"])
+    ranges = {}
+    for name, field in MINIMUMS.items():
+        if name in args:
+            try:
+                ranges[field] = Range(gte=float(args[name]))
+            except ValueError:
+                raise InvalidInput(f"{name} must be a number, got {args[name]!r}") from None
+    query = SearchQuery(text=args.get("q"), size=limit, offset=(page - 1) * limit, cursor=args.get("cursor"),
+                        sort=SORTS[sort], ranges=ranges, facets=FACETS,
+                        filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     return {
         "total": result.total,
@@ -82,12 +143,9 @@ def search(rt, args) -> dict:
     }
 
 
-CHANGES_KNOWN = {"since", "program_id", "field", "change", "limit", "cursor"}
-
-
 def changes(rt, args) -> dict:
-    """The change feed, newest first: GET /changes?since=ISO-8601&program_id=&field=&change="""
-    limit = check_parameters(args, CHANGES_KNOWN)
+    """The change feed, newest first."""
+    limit = check_parameters(args, CHANGES_PARAMETERS)
     ranges = {}
     if "since" in args:
         try:
@@ -99,7 +157,6 @@ def changes(rt, args) -> dict:
         ranges["at"] = Range(gte=since.isoformat())
     filters = {f: args.getlist(name) for name, f in (("program_id", "program_id"), ("field", "fields"),
                                                       ("change", "change")) if name in args}
-    rt.index.ensure_index(DELTAS_INDEX)
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
         filters=filters, ranges=ranges, size=limit, cursor=args.get("cursor"),
         sort=[SortKey(field="at", order="desc")]))

@@ -191,6 +191,10 @@ class SearchIndex:
     def refresh(self, name: str) -> None:
         """Make recent writes searchable."""
 
+    def generation(self, name: str) -> str:
+        """Changes whenever the index's content or version changes: the key for caches and ETags."""
+        raise NotImplementedError
+
     def status(self, name: str) -> IndexStatus:
         """Which versions exist and which one the alias points at."""
         raise NotImplementedError

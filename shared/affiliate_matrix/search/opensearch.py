@@ -97,6 +97,12 @@ class OpenSearchIndex(SearchIndex):
             raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
         return physical
 
+    def generation(self, name):
+        stats = self.client.indices.stats(index=self._alias(name), metric="indexing")["indices"]
+        (physical, numbers), = stats.items()
+        indexing = numbers["primaries"]["indexing"]
+        return f"{physical}:{indexing['index_total']}:{indexing['delete_total']}"
+
     def status(self, name):
         current = self._current(name)
         prefix = f"{self.prefix}-{name}-v"

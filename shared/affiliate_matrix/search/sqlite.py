@@ -101,6 +101,11 @@ class SqliteSearchIndex(SearchIndex):
                             "tokenize='unicode61 remove_diacritics 2')")
         self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
 
+    def generation(self, name):
+        t, _ = self._resolve(name)
+        row = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
+        return f"{self.path.resolve()}:{t}:{row[0] if row else 0}"
+
     def status(self, name):
         _, spec = self._resolve(name)
         rows = self.db.execute("SELECT spec FROM amx_index").fetchall()

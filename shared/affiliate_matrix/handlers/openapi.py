@@ -1,0 +1,108 @@
+"""The programs API's OpenAPI 3.1 document. Program and DeltaChange schemas come from the
+pydantic models themselves, so the document cannot drift from what the API returns."""
+
+from functools import cache
+
+from affiliate_matrix.handlers.programs import FILTERS, MINIMUMS, SORTS
+
+
+def _schemas() -> dict:
+    from affiliate_matrix.models import DeltaChange, Program
+
+    schemas = {}
+    for model in (Program, DeltaChange):
+        schema = model.model_json_schema(mode="serialization", ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _nullable(kind: str) -> dict:
+    return {"type": [kind, "null"]}
+
+
+STRINGS = {"type": "array", "items": {"type": "string"}}
+SUMMARY = {
+    "type": "object",
+    "required": ["id", "name", "kind", "status", "merchant_key"],
+    "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "merchant": _nullable("string"),
+        "description": _nullable("string"), "merchant_key": {"type": "string"},
+        "merchant_domain": _nullable("string"), "kind": {"type": "string"}, "status": {"type": "string"},
+        "categories": STRINGS, "networks": STRINGS, "countries": STRINGS, "commission_types": STRINGS,
+        "commission_percent_max": _nullable("number"), "commission_flat_max": _nullable("number"),
+        "cookie_days": _nullable("integer"), "payout_methods": STRINGS, "quality_score": {"type": "number"},
+        "epc_7d": _nullable("number"), "first_seen_at": {"type": "string", "format": "date-time"},
+        "last_seen_at": {"type": "string", "format": "date-time"},
+        "last_changed_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "request_id"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"}}}}}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+ERRORS = {"400": _error("A parameter is wrong; the message names it."), "401": _error("No valid bearer token."),
+          "404": _error("No such route or program."), "503": _error("A backend is unavailable; retry.")}
+CURSOR = {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 2000},
+          "description": "next_cursor from the previous page, passed back unchanged."}
+LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
+
+
+def _ok(schema: dict, description: str) -> dict:
+    return {"200": {"description": description, "headers": {"ETag": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": schema}}},
+            "304": {"description": "Not modified since the ETag sent in If-None-Match."}, **ERRORS}
+
+
+@cache
+def programs_openapi() -> dict:
+    list_of = {"type": "array", "items": {"type": "string"}}
+    search_parameters = [
+        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
+         "description": "Words to find (every word must match; one or two typos allowed by word length)."},
+        *({"name": name, "in": "query", "schema": list_of, "style": "form", "explode": True} for name in FILTERS),
+        *({"name": name, "in": "query", "schema": {"type": "number", "minimum": 0}} for name in MINIMUMS),
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},
+        LIMIT, {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}, CURSOR,
+    ]
+    facet = {"type": "array", "items": {"type": "object", "required": ["value", "count"], "properties": {
+        "value": {"type": ["string", "boolean"]}, "count": {"type": "integer"}}}}
+    page = {"type": "object", "required": ["total", "items", "facets", "next_cursor"], "properties": {
+        "total": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/ProgramSummary"}},
+        "facets": {"type": "object", "additionalProperties": facet}, "next_cursor": _nullable("string")}}
+    feed = {"type": "object", "required": ["total", "items", "next_cursor"], "properties": {
+        "total": {"type": "integer"}, "items": {"type": "array", "items": {"$ref": "#/components/schemas/DeltaChange"}},
+        "next_cursor": _nullable("string")}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Affiliate Matrix programs API", "version": "1.0.0"},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/programs": {"get": {"summary": "Search programs", "operationId": "searchPrograms",
+                                  "parameters": search_parameters, "responses": _ok(page, "A page of programs.")}},
+            "/programs/{program_id}": {"get": {
+                "summary": "One program with per-field provenance", "operationId": "getProgram",
+                "parameters": [{"name": "program_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^p_[0-9a-f]{16}$"}}],
+                "responses": _ok({"$ref": "#/components/schemas/Program"}, "The program.")}},
+            "/changes": {"get": {"summary": "What changed, newest first", "operationId": "listChanges", "parameters": [
+                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                {"name": "program_id", "in": "query", "schema": list_of, "style": "form", "explode": True},
+                {"name": "field", "in": "query", "schema": list_of, "style": "form", "explode": True},
+                {"name": "change", "in": "query", "schema": {"type": "array", "items": {
+                    "type": "string", "enum": ["created", "updated", "removed"]}}, "style": "form", "explode": True},
+                LIMIT, CURSOR], "responses": _ok(feed, "A page of changes.")}},
+            "/healthz": {"get": {"summary": "Liveness", "operationId": "health", "security": [],
+                                 "responses": {"200": {"description": "Alive.", "content": {"application/json": {
+                                     "schema": {"type": "object"}}}}}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**_schemas(), "ProgramSummary": SUMMARY, "Error": ERROR},
+        },
+    }

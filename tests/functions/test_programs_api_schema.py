@@ -1,0 +1,52 @@
+"""schemathesis against the programs function's own OpenAPI document, through functions-framework.
+
+Checks: no 5xx, status codes, content types and bodies as documented. Unknown or malformed
+parameters must be 4xx, which the document allows."""
+
+import os
+import tempfile
+
+import schemathesis
+from functions_framework import create_app
+from hypothesis import HealthCheck, settings
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.programs import to_document
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import ROOT
+from tests.unit.test_normalize import make_program
+
+DATA = tempfile.mkdtemp(prefix="amx-schemathesis-")
+os.environ["AMX_DATA_DIR"] = DATA
+_rt = Runtime("test", Settings(data_dir=DATA))
+TOKEN = create_token(_rt.secrets, "read")
+_rt.index.ensure_index(__import__("affiliate_matrix.programs", fromlist=["PROGRAMS_INDEX"]).PROGRAMS_INDEX)
+_rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com",
+                                                            commission_text=f"{i}% per sale", cookie_text="30 days"))
+                                   for i in range(25)], refresh=True)
+APP = create_app("handle", str(ROOT / "functions/programs/main.py"))
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
+os.environ.pop("AMX_DATA_DIR")
+
+
+STATUSES: dict[str, set[int]] = {}
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_programs_api_conforms_to_its_openapi_document(case):
+    from schemathesis.checks import (
+        content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+    )
+
+    response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
+    STATUSES.setdefault(case.operation.label, set()).add(response.status_code)
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                             response_schema_conformance])
+
+
+def test_the_generated_requests_reached_the_handlers():
+    assert STATUSES["GET /programs"] >= {200, 400}
+    assert 200 in STATUSES["GET /changes"] and 200 in STATUSES["GET /healthz"]
+    assert all(code < 500 for codes in STATUSES.values() for code in codes)
