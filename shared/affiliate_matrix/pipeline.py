@@ -1,6 +1,7 @@
 """The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
 announce the batch, and index it into the master index. Each step is idempotent."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,6 +107,10 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     report.deltas = [d for d in deltas if d.program_id not in failed]  # no delta for a write that did not land
     report.errors = result.errors + rt.index.bulk_upsert(
         DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True).errors
+    if report.errors:  # recorded beside the batch, so a fix can replay exactly these
+        rt.store.put(f"errors/index/{batch_key.rsplit('/', 1)[-1]}.json", json.dumps(
+            {"batch_key": batch_key, "errors": [{"id": i, "reason": r} for i, r in report.errors]}).encode(),
+            content_type="application/json")
     for delta in report.deltas:
         rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
                                   subject=delta.program_id))

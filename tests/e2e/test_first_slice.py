@@ -203,3 +203,22 @@ def test_a_commission_change_is_one_delta_in_the_feed_and_one_event(tmp_path):
     assert [h.doc["delta"]["id"] for h in feed.hits] == [delta["id"]]
     again = index_batch(rt, report.batch_key)  # a redelivered batch records nothing new
     assert again.deltas == [] and rt.index.search("deltas", SearchQuery()).total == 6
+
+
+def test_documents_the_index_refuses_are_recorded_beside_the_batch(tmp_path, site, monkeypatch):
+    import affiliate_matrix.pipeline as pipeline
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    real = pipeline.to_document
+    # Stub: a document the mapping refuses (as a mapping change would cause); no real source produces one.
+    monkeypatch.setattr(pipeline, "to_document", lambda p: {**real(p), "unmapped": 1} if p.name == "Bluehost" else real(p))
+    report, indexed = run_slice(rt, site)
+    (result,) = indexed
+    from affiliate_matrix.normalize import program_id
+
+    assert result.created == 5 and [doc_id for doc_id, _ in result.errors] == [program_id("bluehost.com", "program")]
+    (error_key,) = [k for k in rt.store.list("errors/index/")]
+    recorded = json.loads(rt.store.get(error_key).data)
+    assert recorded["batch_key"] == report.batch_key and "unmapped" in recorded["errors"][0]["reason"]
+    assert rt.index.search("programs", SearchQuery()).total == 4
+    assert all(d.program_id != recorded["errors"][0]["id"] for d in result.deltas)  # no delta for what did not land
