@@ -100,12 +100,13 @@ class NetworkListing(Model):
 
 
 class FieldSource(Model):
-    """Who said a field's current value: the evidence behind one field of a Program."""
+    """One source's claim about one field of a Program: what it said, where and when."""
 
     source: str
     url: str
     fetched_at: UtcDatetime
     raw_key: str
+    value: Any = None
 
 
 class RawRecord(Model):

@@ -7,6 +7,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from affiliate_matrix import taxonomy, terms
+from affiliate_matrix.merge import quality
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program, RawRecord
 
 
@@ -60,24 +61,23 @@ def normalize(record: RawRecord) -> Program:
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,
     )
-    evidence = [FieldSource(source=record.source, url=str(record.url), fetched_at=record.fetched_at,
-                            raw_key=record.raw_key)]
-    program.provenance = {field: evidence for field in _set_fields(program)}
+    for field in _set_fields(program):
+        value = getattr(program, field)
+        claim = value.model_dump(mode="json") if hasattr(value, "model_dump") else (
+            [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value] if isinstance(value, list)
+            else value)
+        program.provenance[field] = [FieldSource(source=record.source, url=str(record.url),
+                                                 fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim)]
     program.quality_score = quality(program)
     return program
 
 
-_TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
-            "payout", "countries")
+_TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
+            "cookie_days", "payout", "countries", "domains")
 
 
 def _set_fields(program: Program) -> list[str]:
     return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
-
-
-def quality(program: Program) -> float:
-    """Completeness of the fields a user compares programs on, 0..1."""
-    return round(len(_set_fields(program)) / len(_TRACKED), 3)
 
 
 def with_merchant_key(program: Program, key: str) -> Program:

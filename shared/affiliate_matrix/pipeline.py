@@ -13,7 +13,8 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import DeltaChange, Program, RawRecord
-from affiliate_matrix.normalize import normalize, quality, with_merchant_key
+from affiliate_matrix.merge import merge
+from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, resolve
@@ -127,23 +128,3 @@ def resolved(programs) -> list[Program]:
     keys = resolve([Candidate(p.name, p.merchant_domain, tuple(f"{n.network}:{n.program_id}" for n in p.networks
                                                                  if n.program_id)) for p in programs])
     return [with_merchant_key(p, key) for p, key in zip(programs, keys)]
-
-
-def merge(known: Program, seen: Program) -> Program:
-    """Fold a newer observation of the same program into what is known: newer non-empty values
-    win, with their provenance; first_seen_at keeps the earliest. (Field-level conflict rules by
-    source priority and agreement come with entity resolution.)"""
-    newer, older = (seen, known) if seen.last_seen_at >= known.last_seen_at else (known, seen)
-    merged = older.model_copy(deep=True)
-    for name, evidence in newer.provenance.items():
-        setattr(merged, name, getattr(newer, name))
-        merged.provenance[name] = evidence
-    merged.domains = sorted(set(known.domains) | set(seen.domains))
-    merged.aliases = sorted({known.name, seen.name, *known.aliases, *seen.aliases} - {merged.name})
-    listings = {(n.network, n.program_id): n for n in [*older.networks, *newer.networks]}
-    merged.networks = [listings[k] for k in sorted(listings, key=lambda k: (k[0], k[1] or ""))]
-    merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
-    merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
-    merged.commission_text = newer.commission_text or older.commission_text
-    merged.quality_score = quality(merged)
-    return merged

@@ -6,9 +6,9 @@ because this machine is noisy. `python -m tests.bench NAME…` runs only the nam
 
 import sys
 
-from tests.bench import cold_start, resolution
+from tests.bench import cold_start, resolution, search
 
-BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run}
+BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run, "search": search.run}
 
 
 def main(names: list[str]) -> None:

@@ -88,6 +88,9 @@ class Source:
     title: str
     base_url: str
     start_paths: tuple[str, ...] = ("/",)
+    # Whose word counts more when sources disagree on a field: network APIs (3) know their own
+    # programs, merchant pages (2) know their own terms, directories (1) copy both.
+    priority: int = 1
 
     def __init__(self, base_url: str | None = None):
         self.base_url = (base_url or type(self).base_url).rstrip("/")
@@ -120,3 +123,8 @@ def get_source(name: str) -> type[Source]:
     if name not in sources:
         raise KeyError(f"unknown source {name!r}; known: {', '.join(sources)}")
     return sources[name]
+
+
+def priority_of(source_name: str) -> int:
+    source = all_sources().get(source_name)
+    return source.priority if source else 1

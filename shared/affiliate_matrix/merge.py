@@ -1,0 +1,81 @@
+"""Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
+the value shown is the one most sources agree on, then the one from the higher-priority source,
+then the most recent. List fields take the union of what sources said."""
+
+import json
+from datetime import timedelta
+from functools import cache
+
+from pydantic import TypeAdapter
+
+from affiliate_matrix.models import FieldSource, Payout, Program
+
+VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
+UNION = ("categories", "networks", "countries", "domains", "aliases")
+FRESH_FOR = timedelta(days=30)
+
+
+@cache
+def _adapter(field: str) -> TypeAdapter:
+    """Validates a claimed (JSON) value back into the field's type."""
+    return TypeAdapter(Program.model_fields[field].annotation)
+
+
+def _key(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def claims_of(program: Program, field: str) -> list[FieldSource]:
+    return program.provenance.get(field, [])
+
+
+def merge(known: Program, seen: Program) -> Program:
+    """Fold two observations of the same program into one, field by field."""
+    from affiliate_matrix.sources import priority_of
+
+    merged = known.model_copy(deep=True)
+    for field in VOTED:
+        latest: dict[str, FieldSource] = {}
+        for claim in claims_of(known, field) + claims_of(seen, field):
+            if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
+                latest[claim.source] = claim
+        if not latest:
+            continue
+        by_value: dict[str, list[FieldSource]] = {}
+        for claim in latest.values():
+            by_value.setdefault(_key(claim.value), []).append(claim)
+        winner = max(by_value.values(), key=lambda cs: (len(cs), max(priority_of(c.source) for c in cs),
+                                                         max(c.fetched_at for c in cs), _key(cs[0].value)))
+        setattr(merged, field, _adapter(field).validate_python(winner[0].value))
+        merged.provenance[field] = sorted(latest.values(), key=lambda c: (c not in winner, c.source))
+    for field in UNION:
+        values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
+        setattr(merged, field, [values[k] for k in sorted(values)])
+        if claims_of(known, field) or claims_of(seen, field):
+            merged.provenance[field] = claims_of(known, field) + [c for c in claims_of(seen, field)
+                                                                  if c not in claims_of(known, field)]
+    merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
+    merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
+    merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
+    merged.quality_score = quality(merged)
+    return merged
+
+
+def quality(program: Program) -> float:
+    """0..1: half completeness of the compared fields, three tenths agreement among sources,
+    two tenths freshness (claims seen within 30 days of the latest sighting)."""
+    compared = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
+                "payout", "countries")
+    completeness = sum(getattr(program, f) not in (None, [], Payout()) for f in compared) / len(compared)
+    shares, fresh, total = [], 0, 0
+    for field in VOTED:
+        claims = claims_of(program, field)
+        if claims:
+            winner = _key(claims[0].value)
+            shares.append(sum(_key(c.value) == winner for c in claims) / len(claims))
+        for claim in claims:
+            total += 1
+            fresh += program.last_seen_at - claim.fetched_at <= FRESH_FOR
+    agreement = sum(shares) / len(shares) if shares else 0.0
+    freshness = fresh / total if total else 0.0
+    return round(0.5 * completeness + 0.3 * agreement + 0.2 * freshness, 3)

@@ -1,0 +1,63 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from affiliate_matrix.merge import merge
+from affiliate_matrix.normalize import normalize
+from affiliate_matrix.sources import Source, register
+from tests.unit.test_normalize import make_record
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@register
+class NetworkApiForTests(Source):
+    """A registered plugin with a network API's priority (the real API plugins come with the sources issue)."""
+
+    name = "test_network_api"
+    title = "Test network API"
+    base_url = "https://api.example.org"
+    priority = 3
+
+
+def observe(source, cookie, days=0, **fields):
+    record = make_record("Shop", "https://shop.com", cookie_text=f"{cookie} days", **fields)
+    return normalize(record.model_copy(update={"source": source, "fetched_at": T0 + timedelta(days=days)}))
+
+
+def fold(*programs):
+    result = programs[0]
+    for p in programs[1:]:
+        result = merge(result, p)
+    return result
+
+
+def test_agreement_beats_priority():
+    merged = fold(observe("dir_a", 30), observe("dir_b", 30, days=1), observe("test_network_api", 45, days=2))
+    assert merged.cookie_days == 30
+    claims = merged.provenance["cookie_days"]
+    assert [(c.source, c.value) for c in claims] == [("dir_a", 30), ("dir_b", 30), ("test_network_api", 45)]
+
+
+def test_priority_beats_recency():
+    assert fold(observe("test_network_api", 45), observe("dir_a", 30, days=5)).cookie_days == 45
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_recency_decides_between_equals_whatever_the_order(order):
+    old, new = observe("dir_a", 30), observe("dir_b", 60, days=3)
+    assert fold(*((old, new) if order == 0 else (new, old))).cookie_days == 60
+
+
+def test_a_source_changing_its_mind_replaces_its_own_claim():
+    merged = fold(observe("dir_a", 30), observe("dir_b", 60, days=1), observe("dir_a", 60, days=2))
+    assert merged.cookie_days == 60
+    assert sorted((c.source, c.value) for c in merged.provenance["cookie_days"]) == [("dir_a", 60), ("dir_b", 60)]
+
+
+def test_lists_are_unions_and_quality_rewards_agreement():
+    a = observe("dir_a", 30, categories=["Software"])
+    b = observe("dir_b", 30, categories=["Web Hosting"], days=1)
+    c = observe("dir_c", 90, categories=["Software"], days=1)
+    assert fold(a, b).categories == ["hosting_domains", "software"]
+    assert fold(a, b).quality_score > fold(a, c).quality_score
