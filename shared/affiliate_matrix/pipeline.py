@@ -17,7 +17,8 @@ from affiliate_matrix.merge import merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
-from affiliate_matrix.resolve import Candidate, resolve
+from affiliate_matrix.resolve import Candidate, name_words, resolve
+from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import get_source
 
 log = get_logger()
@@ -80,7 +81,7 @@ def index_batch(rt, batch_key: str) -> IndexReport:
             raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
                                        f"run `amx index migrate {spec.name}` first")
     programs: dict[str, Program] = {}
-    for program in resolved(normalize(record) for record in records):
+    for program in resolved(rt, (normalize(record) for record in records)):
         programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
 
     report = IndexReport(batch_key, len(records))
@@ -120,11 +121,25 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     return report
 
 
-def resolved(programs) -> list[Program]:
+def resolved(rt, programs) -> list[Program]:
     """Programs re-keyed so that listings of the same merchant (typos, other TLDs, no domain,
-    other networks) share one id. Resolution runs within the batch; across batches the id is
-    stable because it derives from the merchant's domain (or name when none is known)."""
+    other networks) share one id, within the batch and against the index: a program already
+    indexed keeps its key, so ids stay stable as new sources arrive."""
     programs = list(programs)
-    keys = resolve([Candidate(p.name, p.merchant_domain, tuple(f"{n.network}:{n.program_id}" for n in p.networks
-                                                                 if n.program_id)) for p in programs])
-    return [with_merchant_key(p, key) for p, key in zip(programs, keys)]
+    known: dict[str, dict] = {}
+    for program in programs:
+        if program.merchant_key_source != "domain":  # domain keys are stable by themselves
+            query = SearchQuery(text=name_words(program.name)[:200], size=5)
+            for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
+                known[hit.id] = hit.doc
+    existing = [from_document(doc) for doc in known.values()]
+    keys = resolve([candidate(p) for p in programs + existing])
+    kept: dict[str, str] = {}
+    for key, program in zip(keys[len(programs):], existing):
+        kept[key] = min(kept.get(key, program.merchant_key), program.merchant_key)
+    return [with_merchant_key(p, kept.get(key, key)) for p, key in zip(programs, keys)]
+
+
+def candidate(program: Program) -> Candidate:
+    ids = tuple(f"{n.network}:{n.program_id}" for n in program.networks if n.program_id)
+    return Candidate(program.name, program.merchant_domain, ids)

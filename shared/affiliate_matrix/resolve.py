@@ -33,6 +33,11 @@ class Candidate:
     network_ids: tuple[str, ...] = ()
 
 
+def name_words(name: str) -> str:
+    """The name's meaningful words, for looking up candidates in the index."""
+    return " ".join(_NOISE.sub(" ", name.lower()).split()) or name
+
+
 def compact_name(name: str) -> str:
     """Lower-case letters and digits of the name without legal and program noise words."""
     words = _NOISE.sub(" ", name.lower())

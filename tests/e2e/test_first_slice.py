@@ -222,3 +222,25 @@ def test_documents_the_index_refuses_are_recorded_beside_the_batch(tmp_path, sit
     assert recorded["batch_key"] == report.batch_key and "unmapped" in recorded["errors"][0]["reason"]
     assert rt.index.search("programs", SearchQuery()).total == 4
     assert all(d.program_id != recorded["errors"][0]["id"] for d in result.deltas)  # no delta for what did not land
+
+
+def test_a_later_listing_without_a_domain_joins_the_indexed_program(tmp_path):
+    from tests.unit.test_normalize import make_record
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+
+    def index_records(*records):
+        batch = "\n".join(r.model_dump_json() for r in records).encode()
+        return index_batch(rt, rt.store.put_content_addressed("batches/test", batch, suffix=".jsonl"))
+
+    first = index_records(make_record("Semrush", "https://www.semrush.com/", cookie_text="120 days"))
+    assert first.created == 1
+    later = index_records(make_record("SEMrsh Affiliate Program", None, cookie_text="120 days",
+                                      commission_text="$200 per sale").model_copy(update={"source": "other_dir"}))
+    assert (later.created, later.updated) == (0, 1)
+    (program,) = [from_document(h.doc) for h in rt.index.search("programs", SearchQuery()).hits]
+    assert program.merchant_key == "semrush.com" and program.commission[0].value_min == 200
+    assert {program.name, *program.aliases} == {"Semrush", "SEMrsh Affiliate Program"}
+    assert {c.source for c in program.provenance["name"]} == {"test", "other_dir"}
+    unrelated = index_records(make_record("Bluehost", None))
+    assert unrelated.created == 1 and rt.index.search("programs", SearchQuery()).total == 2
