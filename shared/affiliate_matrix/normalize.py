@@ -54,6 +54,7 @@ def normalize(record: RawRecord) -> Program:
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url)]
         if network else [],
         categories=taxonomy.categories(record.categories),
+        countries=taxonomy.countries(record.countries),
         commission=terms.commission(record.commission_text),
         commission_text=record.commission_text,
         cookie_days=terms.cookie_days(record.cookie_text),

@@ -40,3 +40,31 @@ def network_of(join_url: str | None, registrable) -> str | None:
     if not join_url:
         return None
     return NETWORK_HOSTS.get(registrable(urlsplit(join_url).hostname or ""))
+
+# Country labels sources use, onto ISO-3166 alpha-2 (alpha-2 codes themselves are accepted as they are).
+COUNTRY_NAMES = {
+    "usa": "US", "united states": "US", "united states of america": "US", "america": "US", "uk": "GB",
+    "united kingdom": "GB", "great britain": "GB", "england": "GB", "canada": "CA", "australia": "AU",
+    "germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "españa": "ES", "italy": "IT",
+    "netherlands": "NL", "holland": "NL", "belgium": "BE", "austria": "AT", "switzerland": "CH", "sweden": "SE",
+    "norway": "NO", "denmark": "DK", "finland": "FI", "ireland": "IE", "poland": "PL", "portugal": "PT",
+    "brazil": "BR", "brasil": "BR", "mexico": "MX", "méxico": "MX", "argentina": "AR", "india": "IN", "japan": "JP",
+    "china": "CN", "south korea": "KR", "korea": "KR", "singapore": "SG", "new zealand": "NZ",
+    "south africa": "ZA", "united arab emirates": "AE", "uae": "AE", "turkey": "TR", "türkiye": "TR",
+    "russia": "RU", "israel": "IL", "indonesia": "ID", "philippines": "PH", "thailand": "TH", "vietnam": "VN",
+    "malaysia": "MY", "nigeria": "NG", "egypt": "EG", "saudi arabia": "SA", "czech republic": "CZ", "czechia": "CZ",
+    "greece": "GR", "hungary": "HU", "romania": "RO", "ukraine": "UA", "chile": "CL", "colombia": "CO", "peru": "PE",
+}
+
+
+def countries(labels: list[str]) -> list[str]:
+    """ISO codes for the labels we know; the rest stay only in the raw record (never guessed)."""
+    from affiliate_matrix.codes import COUNTRIES
+
+    found = set()
+    for label in labels:
+        text = label.strip()
+        code = text.upper() if text.upper() in COUNTRIES and len(text) == 2 else COUNTRY_NAMES.get(text.lower())
+        if code:
+            found.add(code)
+    return sorted(found)

@@ -65,3 +65,8 @@ def test_models_reject_bad_input_naming_the_field():
 def test_timestamps_are_kept_in_utc():
     record = RawRecord.model_validate({**make_record("n").model_dump(), "fetched_at": "2026-11-21T14:00:00+02:00"})
     assert record.fetched_at == NOW and record.fetched_at.tzinfo == UTC
+
+
+def test_countries_become_iso_codes_and_unknown_labels_are_not_guessed():
+    p = make_program("A", "https://a.com", countries=["USA", "uk", "DE", "Deutschland", "Atlantis", "Worldwide"])
+    assert p.countries == ["DE", "GB", "US"]
