@@ -8,10 +8,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.fetch import Fetcher, FetchError, Response
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
+
+
+@dataclass
+class Fetched:
+    url: str
+    raw_key: str
+    not_modified: bool
 
 
 @dataclass
@@ -23,7 +30,7 @@ class Failure:
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher, store: ObjectStore,
-          max_pages: int = 500) -> Iterator[RawRecord | Failure]:
+          max_pages: int = 500) -> Iterator[RawRecord | Fetched | Failure]:
     queue: deque[Request] = deque(source.start_requests())
     seen: set[str] = set()
     while queue and len(seen) < max_pages:
@@ -37,11 +44,21 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher, store: Objec
         except FetchError as exc:
             yield Failure(request.url, "fetch", str(exc))
             continue
-        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
-                                              content_type=response.content_type or "text/html")
+        known = fetcher.validators.get(request.url) or {}
+        not_modified = response.status == 304 and bool(known.get("raw_key"))
+        if not_modified:  # unchanged: parse the copy we kept
+            raw_key = known["raw_key"]
+            response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
+                                store.get(raw_key).data)
+        else:
+            raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
+                                                  content_type=response.content_type or "text/html")
         if response.status != 200:
             yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
             continue
+        yield Fetched(request.url, raw_key, not_modified)
+        if request.url in fetcher.validators:
+            fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
         page = Page(response.url, response.status, response.text, raw_key)
         try:
             items = list(getattr(source, request.callback)(page))

@@ -1,20 +1,30 @@
-"""Fetching pages from the web, safely.
+"""Fetching pages politely and safely. Every source goes through `Fetcher.get`:
 
-Every request and every redirect hop is checked against the address it resolves to, so a
-page cannot send us to loopback, link-local (cloud metadata) or private ranges; bodies are
-capped after decompression. Politeness (robots.txt, per-host rate limits, backoff, conditional
-GET) builds on this in the sources issue.
+* robots.txt is read once per host (protego) and obeyed, Crawl-delay included; an unreachable
+  robots.txt (5xx) means "disallow everything" for now, as the major crawlers treat it;
+* requests to one host are spaced by its rate limit and capped in concurrency;
+* connect errors, timeouts, 408/429/5xx (Scrapy's list) are retried with exponential backoff and
+  jitter, honouring Retry-After up to a cap; other 4xx are answered at once;
+* conditional GET: the ETag / Last-Modified of every page is kept, so an unchanged page costs a 304;
+* every request and every redirect hop is checked against the address it resolves to (no loopback,
+  link-local, private or metadata addresses); bodies are capped after decompression and in time.
 """
 
 import ipaddress
+import random
+import re
 import socket
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
+RETRY_STATUSES = {408, 429, 500, 502, 503, 504, 522, 524}
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
 
 
 class FetchError(Exception):
@@ -27,19 +37,24 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+    attempts: int = 1
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip()
 
     @property
-    def text(self) -> str:
-        charset = "utf-8"
+    def charset(self) -> str:
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
-                charset = part.split("=", 1)[1].strip().strip('"')
+                return part.split("=", 1)[1].strip().strip('"')
+        match = _META_CHARSET.search(self.body[:4096])
+        return match.group(1).decode() if match else "utf-8"
+
+    @property
+    def text(self) -> str:
         try:
-            return self.body.decode(charset, errors="replace")
+            return self.body.decode(self.charset, errors="replace")
         except LookupError:
             return self.body.decode("utf-8", errors="replace")
 
@@ -64,31 +79,168 @@ def check_public(url: str, *, allow_loopback: bool = False) -> None:
             raise FetchError(f"refused {url!r}: {parts.hostname} resolves to non-public address {address}")
 
 
+@dataclass
+class _Host:
+    """Politeness state for one host: its robots.txt, when it may next be asked, a concurrency cap."""
+
+    interval: float
+    gate: threading.Semaphore
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_at: float = 0.0
+    robots: object | None = None
+    robots_until: float = 0.0
+
+    def wait_turn(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
 class Fetcher:
-    def __init__(self, user_agent: str, *, allow_loopback: bool = False, timeout: float = 15.0,
-                 max_bytes: int = MAX_BYTES):
+    def __init__(self, user_agent: str, *, allow_loopback: bool = False, rate_limit_per_s: float = 1.0,
+                 concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
+                 max_retry_after: float = 60.0, deadline: float = 60.0, validators=None):
+        self.user_agent = user_agent
         self.allow_loopback = allow_loopback
+        self.rate_limit_per_s = rate_limit_per_s
+        self.concurrency = concurrency
         self.max_bytes = max_bytes
-        self.client = httpx.Client(headers={"User-Agent": user_agent}, timeout=timeout, follow_redirects=False)
+        self.attempts = attempts
+        self.max_retry_after = max_retry_after
+        self.deadline = deadline
+        self.validators = validators if validators is not None else {}  # url -> {"etag", "last_modified"}
+        self.client = httpx.Client(headers={"User-Agent": user_agent}, follow_redirects=False,
+                                   timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+
+    def _host(self, url: str) -> _Host:
+        netloc = urlsplit(url).netloc
+        with self._hosts_lock:
+            if netloc not in self._hosts:
+                self._hosts[netloc] = _Host(1.0 / self.rate_limit_per_s, threading.Semaphore(self.concurrency))
+            return self._hosts[netloc]
+
+    # -- robots.txt --------------------------------------------------------------------------
+
+    def allowed(self, url: str) -> bool:
+        from protego import Protego
+
+        host = self._host(url)
+        if host.robots is None or host.robots_until < time.monotonic():
+            parts = urlsplit(url)
+            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            try:
+                response = self._request(robots_url, {}, host)
+            except FetchError:
+                response = None
+            if response is None or response.status >= 500:
+                rules = "User-agent: *\nDisallow: /"  # unreachable: stay away for now
+            elif response.status >= 400:
+                rules = ""  # no robots.txt: everything is allowed
+            else:
+                rules = response.text
+            host.robots, host.robots_until = Protego.parse(rules), time.monotonic() + 3600
+            delay = host.robots.crawl_delay(self.user_agent)
+            if delay:
+                host.interval = max(host.interval, min(float(delay), 60.0))
+        return host.robots.can_fetch(url, self.user_agent)
+
+    # -- fetching ----------------------------------------------------------------------------
 
     def get(self, url: str) -> Response:
+        """Fetch a page: robots.txt, politeness, retries, conditional GET, redirects checked hop by hop.
+        A 304 comes back as status 304 with an empty body (the caller has the page already)."""
+        check_public(url, allow_loopback=self.allow_loopback)
+        if not self.allowed(url):
+            raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
-            check_public(url, allow_loopback=self.allow_loopback)
+            host = self._host(url)
+            headers = {}
+            known = self.validators.get(url) or {}
+            if known.get("etag"):
+                headers["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                headers["If-Modified-Since"] = known["last_modified"]
+            response = self._with_retries(url, headers, host)
+            if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                check_public(url, allow_loopback=self.allow_loopback)
+                if not self.allowed(url):
+                    raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
+                continue
+            if response.status == 200:
+                self.validators[url] = {"etag": response.headers.get("etag"),
+                                        "last_modified": response.headers.get("last-modified")}
+            return response
+        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+    def _with_retries(self, url: str, headers: dict, host: _Host) -> Response:
+        for attempt in range(1, self.attempts + 1):
             try:
-                with self.client.stream("GET", url) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
+                response = self._request(url, headers, host)
+            except FetchError as exc:
+                if not getattr(exc, "retriable", False) or attempt == self.attempts:
+                    raise
+                wait = self._backoff(attempt)
+            else:
+                if response.status not in RETRY_STATUSES:
+                    return Response(response.url, response.status, response.headers, response.body, attempt)
+                if attempt == self.attempts:
+                    raise FetchError(f"{url}: HTTP {response.status} after {attempt} attempts")
+                wait = self._retry_after(response) or self._backoff(attempt)
+                if wait > self.max_retry_after:
+                    raise FetchError(f"{url}: HTTP {response.status}, asked to wait {wait:.0f} s "
+                                     f"(more than the {self.max_retry_after:.0f} s we wait)")
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+    @staticmethod
+    def _retry_after(response: Response) -> float | None:
+        value = response.headers.get("retry-after")
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return float(value)
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+    def _request(self, url: str, headers: dict, host: _Host) -> Response:
+        check_public(url, allow_loopback=self.allow_loopback)
+        with host.gate:
+            host.wait_turn()
+            started = time.monotonic()
+            try:
+                with self.client.stream("GET", url, headers=headers) as response:
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > self.max_bytes:
+                        raise FetchError(f"{url}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     body = bytearray()
                     for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
                         body += chunk
                         if len(body) > self.max_bytes:
-                            raise FetchError(f"{url}: body exceeds {self.max_bytes} bytes")
+                            raise FetchError(f"{url}: body exceeds {self.max_bytes} bytes (after decompression)")
+                        if time.monotonic() - started > self.deadline:
+                            raise FetchError(f"{url}: still sending after {self.deadline:.0f} s")
                     return Response(str(response.url), response.status_code,
                                     {k.lower(): v for k, v in response.headers.items()}, bytes(body))
+            except httpx.DecodingError as exc:
+                raise FetchError(f"{url}: body cannot be decoded ({exc})") from None
             except httpx.HTTPError as exc:
-                raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-        raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+                error = FetchError(f"{url}: {type(exc).__name__}: {exc}")
+                error.retriable = True  # connect errors, timeouts, truncated bodies
+                raise error from None
 
     def close(self) -> None:
         self.client.close()

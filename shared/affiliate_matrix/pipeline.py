@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from affiliate_matrix.connections import load_connection
-from affiliate_matrix.crawl import Failure, crawl
+from affiliate_matrix.crawl import Failure, Fetched, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.errors import ConfigError
 from affiliate_matrix.deltas import to_document as delta_document
@@ -31,6 +31,8 @@ class ScrapeReport:
     event_id: str
     records: int
     failures: list[Failure] = field(default_factory=list)
+    pages: int = 0
+    not_modified: int = 0
 
 
 @dataclass
@@ -44,20 +46,27 @@ class IndexReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Failure], None] | None = None) -> ScrapeReport:
+def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None
+           ) -> ScrapeReport:
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch)
-    records, failures = [], []
+    validators_key = f"http-cache/{connection.id}.json"
+    validators = json.loads(rt.store.get(validators_key).data) if rt.store.head(validators_key) else {}
+    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
+                      rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency,
+                      validators=validators)
+    records, failures, pages = [], [], []
     try:
         for item in crawl(source, connection, fetcher, rt.store):
-            (records if isinstance(item, RawRecord) else failures).append(item)
+            {RawRecord: records, Fetched: pages, Failure: failures}[type(item)].append(item)
             if isinstance(item, Failure):
                 log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
             if on_item:
                 on_item(item)
     finally:
         fetcher.close()
+        # Kept for conditional GETs next time; a lost update only costs a full fetch.
+        rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
     batch = "\n".join(r.model_dump_json() for r in records).encode()
     batch_key = rt.store.put_content_addressed(f"batches/{source.name}", batch, suffix=".jsonl",
                                                content_type="application/x-ndjson")
@@ -67,7 +76,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Failure], None
     log.info("scrape.done", connection_id=connection.id, records=len(records), failures=len(failures),
              batch_key=batch_key)
     rt.bus.publish(event)
-    return ScrapeReport(connection.id, batch_key, event.id, len(records), failures)
+    return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
+                        sum(p.not_modified for p in pages))
 
 
 def index_batch(rt, batch_key: str) -> IndexReport:

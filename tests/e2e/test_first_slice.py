@@ -30,7 +30,7 @@ def site():
 def run_slice(rt, site_url):
     indexed = []
     rt.bus.subscribe(RAW_BATCH_STORED, lambda e: indexed.append(index_batch(rt, e.data["batch_key"])))
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=site_url))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=site_url, rate_limit_per_s=50))
     return scrape(rt, "ap"), indexed
 
 
@@ -84,9 +84,11 @@ def test_indexing_the_same_batch_twice_changes_nothing(tmp_path, site):
 
 def test_scraping_again_keeps_ids_and_first_seen(tmp_path, site):
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    run_slice(rt, site)
+    first_report, _ = run_slice(rt, site)
+    assert (first_report.pages, first_report.not_modified) == (9, 0)
     first = {p.id: p for p in map(from_document, (h.doc for h in rt.index.search("programs", SearchQuery(size=50)).hits))}
-    scrape(rt, "ap")
+    again = scrape(rt, "ap")
+    assert (again.pages, again.not_modified, again.records) == (9, 9, 5)  # every page a 304, parsed from the kept copy
     second = {p.id: p for p in map(from_document, (h.doc for h in rt.index.search("programs", SearchQuery(size=50)).hits))}
     assert set(first) == set(second)
     assert all(second[i].first_seen_at == first[i].first_seen_at for i in first)

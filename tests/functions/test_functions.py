@@ -42,7 +42,8 @@ def post_event(app, event: Event):
 def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_dir):
     rt = Runtime("test", Settings(data_dir=data_dir))
     with recorded_sites("affiliateprograms") as urls:
-        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"]))
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                                 rate_limit_per_s=50))
         tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
         scrape_app = client("scrape")
         assert post_event(scrape_app, tick).status_code == 200

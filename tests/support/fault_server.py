@@ -1,0 +1,119 @@
+"""A local HTTP server that misbehaves on purpose, one path per fault, and logs every request."""
+
+import gzip
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+PAGE = b"<html><head><title>ok</title></head><body><h1>fine</h1></body></html>"
+BOMB = gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)  # 100 MB of zeros, ~100 KB on the wire
+
+
+class FaultServer:
+    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n"):
+        self.robots = robots
+        self.hits: dict[str, list[float]] = defaultdict(list)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, body=b"", headers=None):
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                if "Content-Length" not in (headers or {}):
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                path = urlsplit(self.path).path
+                server.hits[path].append(time.monotonic())
+                count = len(server.hits[path])
+                html = {"Content-Type": "text/html; charset=utf-8"}
+                if path == "/robots.txt":
+                    if isinstance(server.robots, int):
+                        return self.send(server.robots)
+                    return self.send(200, server.robots, {"Content-Type": "text/plain"})
+                if path in ("/ok", "/private/page") or path.startswith("/page/"):
+                    return self.send(200, PAGE, html)
+                if path == "/flaky":
+                    return self.send(503) if count <= 2 else self.send(200, PAGE, html)
+                if path == "/down":
+                    return self.send(503)
+                if path == "/limited":
+                    return self.send(429, b"", {"Retry-After": "1"}) if count == 1 else self.send(200, PAGE, html)
+                if path == "/go-away":
+                    return self.send(429, b"", {"Retry-After": "3600"})
+                if path == "/gone":
+                    return self.send(404, b"not here", html)
+                if path == "/slow":
+                    time.sleep(3)
+                    return self.send(200, PAGE, html)
+                if path == "/drip":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    for _ in range(200):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return None
+                if path == "/truncated":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b"<html>cut")
+                    self.close_connection = True
+                    return None
+                if path == "/huge":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    chunk = b"a" * 65536
+                    try:
+                        for _ in range(800):  # 50 MB, chunked, no length announced
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return None
+                if path == "/huge-declared":
+                    return self.send(200, b"", {"Content-Length": str(50 * 1024 * 1024)})
+                if path == "/bomb":
+                    return self.send(200, BOMB, {**html, "Content-Encoding": "gzip"})
+                if path == "/to-metadata":
+                    return self.send(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
+                if path == "/to-private":
+                    return self.send(302, b"", {"Location": "http://10.0.0.1/admin"})
+                if path == "/loop":
+                    return self.send(302, b"", {"Location": "/loop"})
+                if path == "/to-ok":
+                    return self.send(301, b"", {"Location": "/ok"})
+                if path == "/etag":
+                    if self.headers.get("If-None-Match") == '"v1"':
+                        return self.send(304, b"", {"ETag": '"v1"'})
+                    return self.send(200, PAGE, {**html, "ETag": '"v1"'})
+                if path == "/latin1":
+                    body = '<html><head><meta charset="iso-8859-1"></head><body>Café Crème</body></html>'
+                    return self.send(200, body.encode("latin-1"), {"Content-Type": "text/html"})
+                return self.send(404)
+
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # clients hanging up on purpose (size caps, timeouts) are the point of these tests
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,171 @@
+"""The polite fetcher against a local server that misbehaves on purpose: every fault ends in a
+recorded, understandable outcome, and none hangs."""
+
+import time
+
+import pytest
+
+from affiliate_matrix.fetch import Fetcher, FetchError, check_public
+from tests.support.fault_server import FaultServer
+
+
+@pytest.fixture
+def server():
+    s = FaultServer()
+    yield s
+    s.close()
+
+
+def fetcher(**options):
+    defaults = {"allow_loopback": True, "rate_limit_per_s": 50, "attempts": 3, "timeout": 2.0}
+    return Fetcher("AffiliateMatrixBot/test", **{**defaults, **options})
+
+
+def test_a_plain_page(server):
+    response = fetcher().get(f"{server.url}/ok")
+    assert (response.status, response.attempts) == (200, 1) and b"fine" in response.body
+
+
+def test_429_waits_for_retry_after_then_succeeds(server):
+    started = time.monotonic()
+    response = fetcher().get(f"{server.url}/limited")
+    assert (response.status, response.attempts) == (200, 2)
+    assert time.monotonic() - started >= 0.95
+
+
+def test_a_503_burst_is_retried_with_backoff(server):
+    response = fetcher().get(f"{server.url}/flaky")
+    assert (response.status, response.attempts) == (200, 3)
+
+
+def test_a_server_that_stays_down_is_a_clear_error(server):
+    with pytest.raises(FetchError, match="HTTP 503 after 3 attempts"):
+        fetcher().get(f"{server.url}/down")
+    assert len(server.hits["/down"]) == 3
+
+
+def test_a_retry_after_beyond_the_cap_is_not_waited_for(server):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="asked to wait 3600 s"):
+        fetcher().get(f"{server.url}/go-away")
+    assert time.monotonic() - started < 2
+
+
+def test_a_client_error_is_answered_not_retried(server):
+    assert fetcher().get(f"{server.url}/gone").status == 404
+    assert len(server.hits["/gone"]) == 1
+
+
+def test_timeouts_end_in_an_error(server):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="ReadTimeout"):
+        fetcher(timeout=0.5, attempts=2).get(f"{server.url}/slow")
+    assert time.monotonic() - started < 5
+
+
+def test_a_slow_drip_hits_the_deadline(server):
+    with pytest.raises(FetchError, match="still sending after 1 s"):
+        fetcher(deadline=1.0, attempts=1).get(f"{server.url}/drip")
+
+
+def test_a_truncated_body_is_an_error(server):
+    with pytest.raises(FetchError, match="RemoteProtocolError"):
+        fetcher(attempts=2).get(f"{server.url}/truncated")
+
+
+def test_a_50_mb_body_is_cut_off(server):
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="body exceeds 5242880 bytes"):
+        fetcher().get(f"{server.url}/huge")
+    assert time.monotonic() - started < 10
+
+
+def test_a_declared_huge_body_is_refused_before_reading(server):
+    with pytest.raises(FetchError, match="declares 52428800 bytes"):
+        fetcher().get(f"{server.url}/huge-declared")
+
+
+def test_a_gzip_bomb_is_cut_off_after_decompression(server):
+    with pytest.raises(FetchError, match="after decompression"):
+        fetcher().get(f"{server.url}/bomb")
+
+
+@pytest.mark.parametrize("path,address", [("/to-metadata", "169.254.169.254"), ("/to-private", "10.0.0.1")])
+def test_redirects_to_internal_addresses_are_refused_before_connecting(server, path, address):
+    with pytest.raises(FetchError, match=f"non-public address {address}"):
+        fetcher().get(f"{server.url}{path}")
+
+
+def test_a_redirect_loop_ends(server):
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetcher().get(f"{server.url}/loop")
+
+
+def test_a_redirect_is_followed(server):
+    assert fetcher().get(f"{server.url}/to-ok").url.endswith("/ok")
+
+
+@pytest.mark.parametrize("url,allow_loopback", [("http://127.0.0.1:9/", False), ("http://localhost:9/", False),
+                                                ("http://[::1]:9/", False), ("http://169.254.169.254/", True),
+                                                ("file:///etc/passwd", True), ("http://0.0.0.0/", True)])
+def test_internal_addresses_are_refused(url, allow_loopback):
+    with pytest.raises(FetchError, match="refused"):
+        check_public(url, allow_loopback=allow_loopback)
+
+
+def test_robots_txt_is_obeyed(server):
+    f = fetcher()
+    with pytest.raises(FetchError, match="disallowed by robots.txt"):
+        f.get(f"{server.url}/private/page")
+    assert f.get(f"{server.url}/ok").status == 200
+    assert server.hits["/private/page"] == [] and len(server.hits["/robots.txt"]) == 1  # asked once per host
+
+
+def test_an_unreachable_robots_txt_means_stay_away():
+    server = FaultServer(robots=503)
+    try:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher().get(f"{server.url}/ok")
+    finally:
+        server.close()
+
+
+def test_a_missing_robots_txt_allows_everything():
+    server = FaultServer(robots=404)
+    try:
+        assert fetcher().get(f"{server.url}/private/page").status == 200
+    finally:
+        server.close()
+
+
+def test_crawl_delay_slows_the_host_down():
+    server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 0.5\n")
+    try:
+        f = fetcher()
+        for i in range(3):
+            f.get(f"{server.url}/page/{i}")
+        times = [server.hits[f"/page/{i}"][0] for i in range(3)]
+        assert min(b - a for a, b in zip(times, times[1:])) >= 0.45
+    finally:
+        server.close()
+
+
+def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
+    f = fetcher()
+    assert f.get(f"{server.url}/etag").status == 200
+    assert f.get(f"{server.url}/etag").status == 304
+
+
+def test_the_rate_limit_spaces_requests_to_one_host(server):
+    f = fetcher(rate_limit_per_s=5, concurrency=4)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: f.get(f"{server.url}/page/{i}"), range(8)))
+    times = sorted(server.hits[f"/page/{i}"][0] for i in range(8))
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.18, gaps
+
+
+def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):
+    assert "Café Crème" in fetcher().get(f"{server.url}/latin1").text
