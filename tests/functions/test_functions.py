@@ -71,7 +71,11 @@ def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
     ("sort=price", 400, "sort must be one of"),
     ("cursor=%27%3B--", 400, "cursor is malformed"),
     ("q=" + "a" * 501, 400, "longer than 500"),
-    ("q=%22%29%20OR%201%3D1", 200, ""),
+    ("q=%22%29%20OR%201%3D1", 400, "query syntax ('=')"),
+    ("q=name%3A*", 400, "query syntax ('e:')"),
+    ("q=x%27%20--%20drop", 400, "query syntax ('--')"),
+    ("q=%3Cscript%3E", 400, "query syntax ('<')"),
+    ("q=AT%26T%20%2B%20Toys%20%22R%22%20Us%20(C%2B%2B)", 200, ""),
     ("bogus=1", 400, "unknown parameter(s): bogus"),
 ])
 def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, query, status, fragment):

@@ -64,7 +64,8 @@ def programs_openapi() -> dict:
     list_of = {"type": "array", "items": {"type": "string"}}
     search_parameters = [
         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
-         "description": "Words to find (every word must match; one or two typos allowed by word length)."},
+         "description": "Words to find (every word must match; one or two typos allowed by word length). "
+                        "Query syntax (field:, *, ?, ~, =, --, <, >, ;) is refused with a 400."},
         *({"name": name, "in": "query", "schema": list_of, "style": "form", "explode": True} for name in FILTERS),
         *({"name": name, "in": "query", "schema": {"type": "number", "minimum": 0}} for name in MINIMUMS),
         {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"}},

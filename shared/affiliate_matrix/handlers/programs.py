@@ -36,6 +36,8 @@ FACETS = ["categories", "networks", "commission_types", "payout_methods"]
 SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
 CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
 _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
+# Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
+_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
 CACHE_SECONDS, CACHE_SIZE = 30, 256
 _answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
 
@@ -121,6 +123,9 @@ def search(rt, args) -> dict:
         raise InvalidInput("use either page or cursor, not both")
     if len(args.get("q") or "") > 500:
         raise InvalidInput("q is longer than 500 characters")
+    syntax = _SYNTAX.search(args.get("q") or "")
+    if syntax:
+        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
     sort = args.get("sort", "relevance")
     if sort not in SORTS:
         raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
