@@ -103,6 +103,22 @@ def scrape(connection_id: str):
     console.print(f"{report.records} records, {len(report.failures)} failures; batch {report.batch_key}")
 
 
+@app.command()
+def replay(connection_id: str):
+    """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.pipeline import scrape as run_scrape
+
+    rt = _runtime("replay")
+    if hasattr(rt.bus, "subscribe"):
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    report = run_scrape(rt, connection_id, replay=True)
+    console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    for failure in report.failures:
+        console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+
+
 @sources_app.command("list")
 def sources_list():
     """The source plugins there are."""

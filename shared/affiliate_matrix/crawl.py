@@ -14,6 +14,25 @@ from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
 
 
+class StoredPages:
+    """Serves pages as they were last fetched, from the object store: a replay parses again
+    with no network at all. Stands in for the Fetcher (get, validators, close)."""
+
+    def __init__(self, store: ObjectStore, validators: dict):
+        self.store = store
+        self.validators = validators
+
+    def get(self, url: str) -> Response:
+        known = self.validators.get(url) or {}
+        if not known.get("raw_key"):
+            raise FetchError(f"{url}: no stored copy to replay")
+        return Response(url, 200, {"content-type": known.get("content_type") or "text/html"},
+                        self.store.get(known["raw_key"]).data)
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class Fetched:
     url: str
@@ -29,7 +48,7 @@ class Failure:
     raw_key: str | None = None
 
 
-def crawl(source: Source, connection: Connection, fetcher: Fetcher, store: ObjectStore,
+def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
           max_pages: int = 500) -> Iterator[RawRecord | Fetched | Failure]:
     queue: deque[Request] = deque(source.start_requests())
     seen: set[str] = set()
@@ -60,14 +79,16 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher, store: Objec
         if request.url in fetcher.validators:
             fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
         page = Page(response.url, response.status, response.text, raw_key)
+        error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
         try:
             items = list(getattr(source, request.callback)(page))
         except ParseError as exc:
-            store.put(f"errors/{raw_key.removeprefix('raw/')}.json",
+            store.put(error_key,
                       json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
                                   "at": fetched_at.isoformat()}).encode(), content_type="application/json")
             yield Failure(request.url, "parse", str(exc), raw_key)
             continue
+        store.delete(error_key)  # parsed now: a fixed parser clears the page's old error
         for item in items:
             if isinstance(item, Request):
                 queue.append(item)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from affiliate_matrix.connections import load_connection
-from affiliate_matrix.crawl import Failure, Fetched, crawl
+from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.errors import ConfigError
 from affiliate_matrix.deltas import to_document as delta_document
@@ -46,15 +46,16 @@ class IndexReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None
-           ) -> ScrapeReport:
+def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None,
+           *, replay: bool = False) -> ScrapeReport:
+    """Crawl a connection's source; with replay, parse the stored pages again instead of fetching."""
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     validators_key = f"http-cache/{connection.id}.json"
     validators = json.loads(rt.store.get(validators_key).data) if rt.store.head(validators_key) else {}
-    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
-                      rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency,
-                      validators=validators)
+    fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
+        rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
+        rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
     records, failures, pages = [], [], []
     try:
         for item in crawl(source, connection, fetcher, rt.store):

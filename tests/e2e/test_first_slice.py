@@ -246,3 +246,28 @@ def test_a_later_listing_without_a_domain_joins_the_indexed_program(tmp_path):
     assert {c.source for c in program.provenance["name"]} == {"test", "other_dir"}
     unrelated = index_records(make_record("Bluehost", None))
     assert unrelated.created == 1 and rt.index.search("programs", SearchQuery()).total == 2
+
+
+def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_path, monkeypatch):
+    from affiliate_matrix.sources import Listing
+    from affiliate_matrix.sources.affiliateprograms import AffiliateProgramsCom
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    with recorded_sites("affiliateprograms") as urls:
+        first, _ = run_slice(rt, urls["affiliateprograms"])
+    assert first.records == 5 and len(list(rt.store.list("errors/affiliateprograms/"))) == 1
+    # The site server is gone now: whatever happens next cannot fetch anything.
+    original = AffiliateProgramsCom.parse_program
+
+    def fixed(self, page):  # the parser fix: also read the hero layout Hostinger's page uses
+        if page.css_first("h1.program-name") is None and page.css_first("div.hero h2.title") is not None:
+            yield Listing(record_key="hostinger", name=page.text_of("div.hero h2.title").replace(" Affiliate Program", ""),
+                          commission_text=page.text_of("dl.terms dd"))
+            return
+        yield from original(self, page)
+
+    monkeypatch.setattr(AffiliateProgramsCom, "parse_program", fixed)
+    replayed = scrape(rt, "ap", replay=True)
+    assert (replayed.records, replayed.failures, replayed.not_modified) == (6, [], 0)
+    assert list(rt.store.list("errors/affiliateprograms/")) == []  # the fixed page's error is cleared
+    assert "Hostinger" in [h.doc["name"] for h in rt.index.search("programs", SearchQuery(size=10)).hits]
