@@ -13,6 +13,8 @@ sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(connections_app, name="connections")
+terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
+app.add_typer(terms_app, name="terms")
 tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
@@ -150,6 +152,33 @@ def connections_add(
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
     save_connection(_runtime().store, connection, create=True)
     console.print(f"created connection {connection_id}")
+
+
+@terms_app.command("extract")
+def terms_extract(
+    path: Annotated[str, typer.Argument(help="A text file, or - for standard input.")] = "-",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+):
+    """Structured terms (commission, cookie, payout, restrictions) from free text."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from affiliate_matrix.terms import extract
+
+    limit = 1_000_000
+    try:
+        text = sys.stdin.read(limit + 1) if path == "-" else Path(path).read_text(errors="replace")[: limit + 1]
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+    if len(text) > limit:
+        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="PATH")
+    terms = extract(text).as_json()
+    if as_json:
+        print(json.dumps(terms))
+        return
+    for field, value in terms.items():
+        console.print(f"[bold]{field}[/]: {json.dumps(value)}")
 
 
 @tokens_app.command("create")

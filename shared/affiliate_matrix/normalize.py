@@ -40,8 +40,11 @@ def normalize(record: RawRecord) -> Program:
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
     if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
         network = "direct"
-    payout = Payout(methods=terms.payout_methods(record.payout_text), frequency=terms.payout_frequency(record.payout_text),
-                    minimum=terms.min_payout(record.payout_text))
+    # Directories label some terms; the rest is often buried in the description.
+    buried = terms.extract(" ".join(t for t in (record.description, record.payout_text) if t))
+    payout = Payout(methods=terms.payout_methods(record.payout_text) or buried.payout_methods,
+                    frequency=terms.payout_frequency(record.payout_text) or buried.payout_frequency,
+                    minimum=terms.min_payout(record.payout_text) or buried.min_payout)
     program = Program(
         id=program_id(merchant_key, "program"),
         name=name,
@@ -55,9 +58,10 @@ def normalize(record: RawRecord) -> Program:
         if network else [],
         categories=taxonomy.categories(record.categories),
         countries=taxonomy.countries(record.countries),
-        commission=terms.commission(record.commission_text),
+        commission=terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
-        cookie_days=terms.cookie_days(record.cookie_text),
+        cookie_days=terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days,
+        restrictions=buried.restrictions,
         payout=payout,
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,

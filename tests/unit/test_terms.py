@@ -44,3 +44,22 @@ def test_payout_terms():
     assert terms.payout_frequency("Net 60 via check") == "net60"
     assert terms.payout_methods("Net 60 via check") == ["check"]
     assert terms.min_payout("no threshold mentioned") is None
+
+
+def test_cli_prints_one_json_object(tmp_path):
+    import json
+    import subprocess
+
+    from tests.support.processes import BIN
+
+    text = "Verdienen Sie 30 % Provision. Cookie-Laufzeit: 60 Tage. No coupon sites."
+    result = subprocess.run([str(BIN / "amx"), "terms", "extract", "-", "--json"], input=text, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "cookie_days": 60, "payout_methods": [], "payout_frequency": None, "min_payout": None,
+        "restrictions": ["coupon_sites"],
+        "commission": [{"type": "percent", "value_min": 30, "value_max": None, "currency": None, "recurring": None}]}
+    missing = subprocess.run([str(BIN / "amx"), "terms", "extract", str(tmp_path / "nope.txt")], capture_output=True,
+                             text=True, timeout=60)
+    assert missing.returncode == 2 and "cannot read" in missing.stdout + missing.stderr
