@@ -81,7 +81,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         page = Page(response.url, response.status, response.text, raw_key)
         error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
         try:
-            items = list(getattr(source, request.callback)(page))
+            items = source.run(request.callback, page)
         except ParseError as exc:
             store.put(error_key,
                       json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),

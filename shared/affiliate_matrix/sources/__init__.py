@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 _REGISTRY: dict[str, type["Source"]] = {}
 
@@ -101,6 +101,15 @@ class Source:
 
     def parse(self, page: Page) -> Iterator["Listing | Request | None"]:
         raise NotImplementedError
+
+    def run(self, callback: str, page: Page) -> list:
+        """A callback's items for a page. Data that does not fit a Listing is the page's fault, so it is a
+        ParseError naming the field; anything else a callback raises is a bug in the plugin."""
+        try:
+            return [item for item in getattr(self, callback)(page) if item is not None]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ParseError(f"{page.url}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
     @classmethod
     def recorded_dir(cls) -> Path:

@@ -1,0 +1,59 @@
+"""Every source plugin's parsers, fed mutated versions of their own recorded pages (and junk),
+raise nothing but ParseError: a broken page is a recorded parse error, never a crash."""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from affiliate_matrix.sources import Listing, Page, ParseError, Request, all_sources
+
+PAGES = [(name, path) for name, source in all_sources().items()
+         for path in sorted(source.recorded_dir().rglob("*.html"))]
+
+
+def mutate(html: str, seed: int, cuts: int) -> str:
+    """Truncate, delete, duplicate and swap random slices; splice in stray markup."""
+    rng = random.Random(seed)
+    junk = ["<", ">", "</table>", "<tr><th>", "<td>", "<!--", "]]>", "\x00", "&#x0;", "<h1 class=program-name>",
+            "<a href=", "\"", "<script>", "</div></div></div>", "\ufffd", "<table class=program-details>"]
+    for _ in range(cuts):
+        if not html:
+            break
+        i, j = sorted(rng.randrange(len(html) + 1) for _ in range(2))
+        action = rng.randrange(4)
+        if action == 0:
+            html = html[:i] + html[j:]
+        elif action == 1:
+            html = html[:i] + html[i:j] * 2 + html[j:]
+        elif action == 2:
+            html = html[:i] + rng.choice(junk) + html[i:]
+        else:
+            html = html[:j]
+    return html
+
+
+def run_every_callback(source_name: str, html: str) -> None:
+    source = all_sources()[source_name]()
+    callbacks = {name for name in dir(source) if name.startswith("parse") and name != "parse_page"}
+    for callback in sorted(callbacks):
+        page = Page(url=f"{source.base_url}/p/fuzzed/", status=200, text=html, raw_key="raw/fuzz/x.html")
+        try:
+            assert all(isinstance(item, (Listing, Request)) for item in source.run(callback, page))
+        except ParseError:
+            pass
+
+
+@pytest.mark.parametrize("source_name,path", PAGES, ids=[f"{n}:{p.parent.name}/{p.name}" for n, p in PAGES])
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32), cuts=st.integers(1, 12))
+def test_mutated_recorded_pages_raise_only_parse_errors(source_name, path, seed, cuts):
+    run_every_callback(source_name, mutate(path.read_text(), seed, cuts))
+
+
+@settings(max_examples=150, deadline=None)
+@given(html=st.text(max_size=3000))
+def test_arbitrary_text_raises_only_parse_errors(html):
+    for name in all_sources():
+        run_every_callback(name, html)
