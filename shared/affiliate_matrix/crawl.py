@@ -5,6 +5,7 @@ beside the raw page (so a fixed parser can replay it) and the crawl goes on."""
 import json
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,48 +51,72 @@ class Failure:
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
           max_pages: int = 500) -> Iterator[RawRecord | Fetched | Failure]:
+    """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
+    rate limit) and parses each page on this thread as it arrives."""
     queue: deque[Request] = deque(source.start_requests())
     seen: set[str] = set()
-    while queue and len(seen) < max_pages:
-        request = queue.popleft()
-        if request.url in seen:
-            continue
-        seen.add(request.url)
-        fetched_at = datetime.now(UTC)
-        try:
-            response = fetcher.get(request.url)
-        except FetchError as exc:
-            yield Failure(request.url, "fetch", str(exc))
-            continue
-        known = fetcher.validators.get(request.url) or {}
-        not_modified = response.status == 304 and bool(known.get("raw_key"))
-        if not_modified:  # unchanged: parse the copy we kept
-            raw_key = known["raw_key"]
-            response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
-                                store.get(raw_key).data)
+    with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
+        pending: dict = {}
+        while queue or pending:
+            while queue and len(pending) < connection.concurrency and len(seen) < max_pages:
+                request = queue.popleft()
+                if request.url not in seen:
+                    seen.add(request.url)
+                    pending[pool.submit(_fetch, fetcher, request.url)] = request
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                request = pending.pop(future)
+                fetched_at, outcome = future.result()
+                if isinstance(outcome, FetchError):
+                    yield Failure(request.url, "fetch", str(outcome))
+                    continue
+                for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
+                    if isinstance(item, Request):
+                        queue.append(item)
+                    else:
+                        yield item
+
+
+def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
+    fetched_at = datetime.now(UTC)
+    try:
+        return fetched_at, fetcher.get(url)
+    except FetchError as exc:
+        return fetched_at, exc
+
+
+def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at):
+    """Keep the page raw, then parse it: records, failures and further requests."""
+    known = fetcher.validators.get(request.url) or {}
+    not_modified = response.status == 304 and bool(known.get("raw_key"))
+    if not_modified:  # unchanged: parse the copy we kept
+        raw_key = known["raw_key"]
+        response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
+                            store.get(raw_key).data)
+    else:
+        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
+                                              content_type=response.content_type or "text/html")
+    if response.status != 200:
+        yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
+        return
+    yield Fetched(request.url, raw_key, not_modified)
+    if request.url in fetcher.validators:
+        fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
+    page = Page(response.url, response.status, response.text, raw_key)
+    error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
+    try:
+        items = source.run(request.callback, page)
+    except ParseError as exc:
+        store.put(error_key, json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
+                                         "at": fetched_at.isoformat()}).encode(), content_type="application/json")
+        yield Failure(request.url, "parse", str(exc), raw_key)
+        return
+    store.delete(error_key)  # parsed now: a fixed parser clears the page's old error
+    for item in items:
+        if isinstance(item, Listing):
+            yield RawRecord(source=source.name, connection_id=connection.id, url=page.url, fetched_at=fetched_at,
+                            raw_key=raw_key, **item.model_dump())
         else:
-            raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
-                                                  content_type=response.content_type or "text/html")
-        if response.status != 200:
-            yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
-            continue
-        yield Fetched(request.url, raw_key, not_modified)
-        if request.url in fetcher.validators:
-            fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
-        page = Page(response.url, response.status, response.text, raw_key)
-        error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
-        try:
-            items = source.run(request.callback, page)
-        except ParseError as exc:
-            store.put(error_key,
-                      json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
-                                  "at": fetched_at.isoformat()}).encode(), content_type="application/json")
-            yield Failure(request.url, "parse", str(exc), raw_key)
-            continue
-        store.delete(error_key)  # parsed now: a fixed parser clears the page's old error
-        for item in items:
-            if isinstance(item, Request):
-                queue.append(item)
-            elif isinstance(item, Listing):
-                yield RawRecord(source=source.name, connection_id=connection.id, url=page.url,
-                                fetched_at=fetched_at, raw_key=raw_key, **item.model_dump())
+            yield item

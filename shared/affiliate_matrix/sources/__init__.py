@@ -32,15 +32,15 @@ class Listing(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     merchant_url: HttpUrl | None = None
     description: str | None = None
-    categories: list[str] = []
+    categories: list[str] = Field(default_factory=list)
     commission_text: str | None = None
     cookie_text: str | None = None
     payout_text: str | None = None
     network: str | None = None
     network_program_id: str | None = None
     join_url: HttpUrl | None = None
-    countries: list[str] = []
-    extra: dict[str, str] = {}
+    countries: list[str] = Field(default_factory=list)
+    extra: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,22 @@ class Page:
         text = node.text(separator=" ", strip=True) if node is not None else ""
         return " ".join(text.split()) or None
 
-    def follow(self, href: str, callback: str = "parse") -> Request | None:
-        """A request for a link on this page, kept on the same host (plugins never leave their site)."""
-        url = urljoin(self.url, href)
-        if urlsplit(url).netloc != urlsplit(self.url).netloc:
+    @cached_property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def follow(self, href: str | None, callback: str = "parse") -> Request | None:
+        """A request for a link on this page, kept on the same host (plugins never leave their site).
+        None for an empty link (`<a href>`) or one to another host."""
+        if not href:
             return None
+        if href.startswith("/") and not href.startswith("//"):
+            url = self.origin + href  # the common case, without urljoin's general machinery
+        else:
+            url = urljoin(self.url, href)
+            if not url.startswith(self.origin + "/") and url != self.origin:
+                return None
         return Request(url.split("#")[0], callback)
 
 

@@ -33,9 +33,9 @@ class AffiliateProgramsCom(Source):
             raise ParseError(f"{page.url}: no h1.program-name or /p/<slug>/ address (layout changed?)")
         details = {}
         for row in page.css("table.program-details tr"):
-            label, value = row.css_first("th"), row.css_first("td")
-            if label is not None and value is not None:
-                details[label.text(strip=True).rstrip(":").lower()] = value
+            cells = {node.tag: node for node in row.iter()}  # children directly: no selector per row
+            if "th" in cells and "td" in cells:
+                details[cells["th"].text(strip=True).rstrip(":").lower()] = cells["td"]
         website = details.get("website")
         website_link = website.css_first("a[href]") if website is not None else None
         join = page.css_first("a.join-program[href]")
