@@ -79,6 +79,12 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                         yield item
 
 
+def _suffix(content_type: str) -> str:
+    if "xml" in content_type or "rss" in content_type:
+        return ".xml"
+    return ".json" if "json" in content_type else ".html"
+
+
 def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
     fetched_at = datetime.now(UTC)
     try:
@@ -96,7 +102,7 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
                             store.get(raw_key).data)
     else:
-        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=".html",
+        raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=_suffix(response.content_type),
                                               content_type=response.content_type or "text/html")
     if response.status != 200:
         yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)

@@ -11,7 +11,8 @@ from affiliate_matrix.sources import Listing, Page, ParseError, Request, all_sou
 
 PLUGINS = {name: source for name, source in all_sources().items()
            if source.__module__.startswith("affiliate_matrix.sources.")}  # the package's own, not test doubles
-PAGES = [(name, path) for name, source in PLUGINS.items() for path in sorted(source.recorded_dir().rglob("*.html"))]
+PAGES = [(name, path) for name, source in PLUGINS.items() for path in sorted(source.recorded_dir().rglob("*"))
+         if path.suffix in (".html", ".rss", ".xml", ".json")]
 
 
 def mutate(html: str, seed: int, cuts: int) -> str:

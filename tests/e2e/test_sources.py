@@ -1,0 +1,88 @@
+"""Every source plugin scrapes its recorded site over real HTTP (the recorded-sources server) into
+exactly the records a person checked by hand, field by field; the page in a changed layout is a
+parse error stored beside its raw copy."""
+
+import json
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.models import Connection
+from affiliate_matrix.pipeline import scrape
+from affiliate_matrix.runtime import Runtime
+
+EXPECTED = {
+    "affiliateprograms": {
+        "records": {
+            "semrush": {"name": "Semrush", "merchant_url": "https://www.semrush.com/",
+                        "categories": ["Software", "Marketing Tools"],
+                        "commission_text": "$200 for every new subscription sale, $10 per trial",
+                        "cookie_text": "120 days", "payout_text": "Paid monthly via PayPal or wire, $50 minimum",
+                        "network": "Impact", "join_url": "https://semrush.sjv.io/c/1234/567/890"},
+            "canva": {"name": "Canva Pro", "merchant_url": "https://www.canva.com/", "cookie_text": "30 days",
+                      "commission_text": "Up to $36 for every new Canva Pro subscriber", "payout_text": None},
+            "nordvpn": {"name": "NordVPN", "categories": ["VPN & Security"], "network": "Impact",
+                        "commission_text": "40% on new 1-month plans, 20% on renewals"},
+            "bluehost": {"name": "Bluehost", "commission_text": "$65 - $130 per qualified sale",
+                         "payout_text": "Net 60 via PayPal", "categories": ["Web Hosting"]},
+            "tiny-notes": {"name": "Tiny Notes", "merchant_url": None, "commission_text": None, "cookie_text": None,
+                           "network": None, "join_url": None, "categories": ["Software"]},
+        },
+        "parse_errors": ["/p/hostinger/"],
+        "pages": 9,
+    },
+    "affiliatefix": {
+        "records": {
+            "187342": {"name": "Mailflow", "merchant_url": "https://www.mailflow.io/", "categories": ["SaaS"],
+                       "join_url": "https://mailflow.partnerstack.com/?group=affiliatefix",
+                       "extra": {"author": "mailflow_team"}},
+            "187301": {"name": "TrailGear Outdoor", "merchant_url": None, "join_url": None, "categories": [],
+                       "description": "We sell outdoor and camping gear across Europe. Details on request, send us a PM."},
+        },
+        "parse_errors": ["/threads/looking-for-a-good-vpn-program.187288/"],
+        "pages": 4,
+    },
+}
+
+
+@pytest.mark.parametrize("source", sorted(EXPECTED))
+def test_recorded_site_scrapes_into_the_hand_checked_records(tmp_path, source):
+    expected = EXPECTED[source]
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    records = []
+    with recorded_sites(source) as urls:
+        save_connection(rt.store, Connection(id="c", source=source, base_url=urls[source], rate_limit_per_s=50))
+        report = scrape(rt, "c", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
+    assert report.pages == expected["pages"]
+    by_key = {r.record_key: r.model_dump(mode="json") for r in records}
+    assert set(by_key) == set(expected["records"])
+    for key, fields in expected["records"].items():
+        for field, value in fields.items():
+            assert by_key[key][field] == value, f"{source} {key} {field}"
+    assert sorted(f.url.removeprefix(urls[source]) for f in report.failures if f.stage == "parse") == expected["parse_errors"]
+    for failure in report.failures:
+        error = json.loads(rt.store.get(f"errors/{failure.raw_key.removeprefix('raw/')}.json").data)
+        assert error["raw_key"] == failure.raw_key and "layout changed?" in error["error"]
+
+
+def test_a_forum_announcement_yields_its_terms_through_normalization(tmp_path):
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.programs import from_document
+    from affiliate_matrix.search import SearchQuery
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    with recorded_sites("affiliatefix") as urls:
+        save_connection(rt.store, Connection(id="c", source="affiliatefix", base_url=urls["affiliatefix"],
+                                             rate_limit_per_s=50))
+        scrape(rt, "c")
+    hit = rt.index.search("programs", SearchQuery(text="mailflow")).hits[0]
+    program = from_document(hit.doc)
+    assert program.merchant_domain == "mailflow.io" and [n.network for n in program.networks] == ["partnerstack"]
+    assert [(t.type, int(t.value_min), t.recurring) for t in program.commission] == [("percent", 30, True)]
+    assert program.cookie_days == 60 and program.payout.methods == ["payoneer", "paypal"]
+    assert program.payout.minimum.amount == 50 and program.restrictions == ["coupon_sites", "ppc_brand_bidding"]
+    assert program.categories == ["b2b_saas"]
