@@ -4,7 +4,15 @@
 
 Prints one JSON line {"affiliateprograms": "http://127.0.0.1:PORT", ...} once every site is
 listening. `/path/` serves `path/index.html`; files carry an ETag and If-None-Match gets 304,
-as real sites do, so conditional GETs are exercised. Standard library only.
+as real sites do, so conditional GETs are exercised.
+
+A recorded API adds `routes.json` beside its files: a list of
+  {"method": "GET", "path": "/v1/things", "query": {"page": "2"}, "file": "things-2.json",
+   "status": 200, "headers": {...}, "auth": {"Authorization": "Bearer test-token"}}
+The first route whose method, path, query and "json" body (each a subset of the request's) match
+answers; "times": N limits a route to its first N uses (a 429 before the real answer); a route
+with "auth" answers 401 when the request lacks those exact headers, as the real API would.
+Standard library only.
 """
 
 import argparse
@@ -15,11 +23,14 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 
 def handler_for(root: Path):
     root = root.resolve()
+    routes = json.loads((root / "routes.json").read_text()) if (root / "routes.json").is_file() else None
+    uses = [0] * len(routes or [])
+    uses_lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -28,7 +39,48 @@ def handler_for(root: Path):
         def log_message(self, *args):
             pass
 
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {}
+            if not self.route("POST", body if isinstance(body, dict) else {}):
+                self.reply(404, b'{"error": "no recorded route"}', "application/json")
+
+        def route(self, method: str, body: dict | None = None) -> bool:
+            """Answer from routes.json when the site has one; False when no route matches."""
+            if routes is None:
+                return False
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            for index, r in enumerate(routes):
+                if r.get("method", "GET") != method or r["path"] != url.path:
+                    continue
+                if any(query.get(k) != v for k, v in r.get("query", {}).items()):
+                    continue
+                if any((body or {}).get(k) != v for k, v in r.get("json", {}).items()):
+                    continue
+                with uses_lock:
+                    if "times" in r and uses[index] >= r["times"]:
+                        continue
+                    uses[index] += 1
+                if any(self.headers.get(k) != v for k, v in r.get("auth", {}).items()):
+                    self.reply(401, b'{"error": "invalid credentials"}', "application/json")
+                    return True
+                body = (root / r["file"]).read_bytes() if r.get("file") else b""
+                self.send_response(r.get("status", 200))
+                for k, v in {"Content-Type": "application/json; charset=utf-8", **r.get("headers", {})}.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return True
+            return False
+
         def do_GET(self):
+            if self.route("GET"):
+                return None
             path = unquote(urlsplit(self.path).path)
             target = (root / path.lstrip("/")).resolve()
             if target.is_dir():

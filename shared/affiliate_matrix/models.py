@@ -119,6 +119,7 @@ class RawRecord(Model):
     fetched_at: UtcDatetime
     raw_key: str = Field(min_length=1, description="Object-store key of the raw page this came from.")
     name: str = Field(min_length=1, max_length=300)
+    kind: Literal["program", "offer"] = "program"
     merchant_url: HttpUrl | None = None
     description: str | None = Field(None, max_length=20_000)
     categories: list[str] = Field([], description="The source's own category labels, verbatim.")

@@ -36,7 +36,9 @@ def normalize(record: RawRecord) -> Program:
     name = " ".join(record.name.split())
     domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
-    network = (taxonomy.NETWORK_NAMES.get((record.network or "").strip().lower())
+    kpi = {k: record.extra[k] for k in ("approval_rate", "conversion_rate", "validation_days") if record.extra.get(k)}
+    named = (record.network or "").strip().lower()
+    network = (taxonomy.NETWORK_NAMES.get(named) or re.sub(r"[^a-z0-9]+", "", named)[:40]
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
     if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
         network = "direct"
@@ -46,7 +48,8 @@ def normalize(record: RawRecord) -> Program:
                     frequency=terms.payout_frequency(record.payout_text) or buried.payout_frequency,
                     minimum=terms.min_payout(record.payout_text) or buried.min_payout)
     program = Program(
-        id=program_id(merchant_key, "program"),
+        id=program_id(merchant_key, record.kind),
+        kind=record.kind,
         name=name,
         merchant=name,
         merchant_domain=domain,
@@ -65,6 +68,7 @@ def normalize(record: RawRecord) -> Program:
         payout=payout,
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,
+        **kpi,
     )
     for field in _set_fields(program):
         value = getattr(program, field)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError
+from affiliate_matrix.errors import ConfigError, InvalidInput
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -19,7 +19,8 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import SearchQuery
-from affiliate_matrix.sources import get_source
+from affiliate_matrix.sources import ApiSource, get_source
+from affiliate_matrix.sync import sync
 
 log = get_logger()
 
@@ -48,26 +49,22 @@ class IndexReport:
 
 def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None,
            *, replay: bool = False) -> ScrapeReport:
-    """Crawl a connection's source; with replay, parse the stored pages again instead of fetching."""
+    """Collect a connection's listings: crawl a directory, or sync an API. With replay, parse the
+    stored pages again instead of fetching. Then store the batch and announce it."""
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    validators_key = f"http-cache/{connection.id}.json"
-    validators = json.loads(rt.store.get(validators_key).data) if rt.store.head(validators_key) else {}
-    fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
-        rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
-        rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
+    if isinstance(source, ApiSource):
+        items = sync(source, connection, credentials_for(rt, connection, source), rt.store,
+                     allow_loopback=rt.settings.allow_loopback_fetch)
+    else:
+        items = crawl_with_cache(rt, connection, source, replay)
     records, failures, pages = [], [], []
-    try:
-        for item in crawl(source, connection, fetcher, rt.store):
-            {RawRecord: records, Fetched: pages, Failure: failures}[type(item)].append(item)
-            if isinstance(item, Failure):
-                log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
-            if on_item:
-                on_item(item)
-    finally:
-        fetcher.close()
-        # Kept for conditional GETs next time; a lost update only costs a full fetch.
-        rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+    for item in items:
+        {RawRecord: records, Fetched: pages, Failure: failures}[type(item)].append(item)
+        if isinstance(item, Failure):
+            log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
+        if on_item:
+            on_item(item)
     batch = "\n".join(r.model_dump_json() for r in records).encode()
     batch_key = rt.store.put_content_addressed(f"batches/{source.name}", batch, suffix=".jsonl",
                                                content_type="application/x-ndjson")
@@ -79,6 +76,36 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
                         sum(p.not_modified for p in pages))
+
+
+def crawl_with_cache(rt, connection, source, replay: bool):
+    """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time."""
+    validators_key = f"http-cache/{connection.id}.json"
+    validators = json.loads(rt.store.get(validators_key).data) if rt.store.head(validators_key) else {}
+    fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
+        rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
+        rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
+    try:
+        yield from crawl(source, connection, fetcher, rt.store)
+    finally:
+        fetcher.close()
+        # A lost update here only costs a full fetch next time.
+        rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+
+
+def credentials_for(rt, connection, source) -> dict[str, str]:
+    """The API credentials from the connection's secret; missing keys are named, values never are."""
+    if not source.credential_keys:
+        return {}
+    if not connection.credentials_path:
+        raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
+                           f"({', '.join(source.credential_keys)}) but has no credentials_path")
+    credentials = rt.secrets.read(connection.credentials_path).data
+    missing = [k for k in source.credential_keys if not credentials.get(k)]
+    if missing:
+        raise InvalidInput(f"connection {connection.id!r}: the secret at {connection.credentials_path!r} "
+                           f"lacks {', '.join(missing)}")
+    return credentials
 
 
 def index_batch(rt, batch_key: str) -> IndexReport:

@@ -44,6 +44,43 @@ EXPECTED = {
         "parse_errors": ["/threads/looking-for-a-good-vpn-program.187288/"],
         "pages": 4,
     },
+    "awin": {
+        "credentials": {"api_token": "test-awin-token", "publisher_id": "123456"},
+        "records": {
+            "1001": {"name": "Trailhead Outfitters", "merchant_url": "https://www.trailhead-outfitters.co.uk/",
+                     "commission_text": "3 - 8%", "network": "awin", "network_program_id": "1001",
+                     "join_url": "https://www.awin1.com/awclick.php?mid=1001&id=123456", "countries": ["GB"],
+                     "categories": ["Sports & Outdoors"],
+                     "extra": {"approval_rate": "0.873", "conversion_rate": "0.0241", "validation_days": "30",
+                               "epc": "0.21", "average_payment_days": "42.5"}},
+            "1002": {"name": "Semrush EU", "commission_text": "200 EUR", "countries": ["DE"]},
+        },
+        "parse_errors": [],
+        "pages": 3,  # the 429 the API answers first is retried, not kept
+    },
+    "impact": {
+        "credentials": {"account_sid": "IRtestSID", "auth_token": "test-impact-token"},
+        "records": {
+            "9871": {"name": "Semrush", "merchant_url": "https://www.semrush.com/", "network": "impact",
+                     "join_url": "https://semrush.sjv.io/c/123456/9871/1234", "countries": ["US", "GB"],
+                     "description": "All-in-one SEO toolkit. Earn $200 per subscription, 120-day cookie."},
+            "10234": {"name": "Canva", "network_program_id": "10234"},
+            "11877": {"name": "NordVPN", "countries": ["US", "DE"]},
+        },
+        "parse_errors": [],
+        "pages": 2,
+    },
+    "offervault": {
+        "records": {
+            "57321": {"name": "Keto Burn - US", "kind": "offer", "commission_text": "USD 32.00 per CPA",
+                      "network": "MaxBounty", "categories": ["Health & Fitness", "Diet"], "countries": ["US"],
+                      "merchant_url": "https://www.ketoburn-shop.com/lp1"},
+            "57402": {"name": "SolarQuote - Lead", "commission_text": "USD 18.50 per CPL", "network": "ClickDealer"},
+            "57588": {"name": "VPN Shield Trial", "countries": ["US", "GB", "DE"]},
+        },
+        "parse_errors": [],
+        "pages": 2,
+    },
 }
 
 
@@ -52,8 +89,11 @@ def test_recorded_site_scrapes_into_the_hand_checked_records(tmp_path, source):
     expected = EXPECTED[source]
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     records = []
+    if "credentials" in expected:
+        rt.secrets.write("connections/c", expected["credentials"])
     with recorded_sites(source) as urls:
-        save_connection(rt.store, Connection(id="c", source=source, base_url=urls[source], rate_limit_per_s=50))
+        save_connection(rt.store, Connection(id="c", source=source, base_url=urls[source], rate_limit_per_s=50,
+                                             credentials_path="connections/c" if "credentials" in expected else None))
         report = scrape(rt, "c", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
     assert report.pages == expected["pages"]
     by_key = {r.record_key: r.model_dump(mode="json") for r in records}
@@ -86,3 +126,49 @@ def test_a_forum_announcement_yields_its_terms_through_normalization(tmp_path):
     assert program.cookie_days == 60 and program.payout.methods == ["payoneer", "paypal"]
     assert program.payout.minimum.amount == 50 and program.restrictions == ["coupon_sites", "ppc_brand_bidding"]
     assert program.categories == ["b2b_saas"]
+
+
+def test_refused_credentials_end_the_sync_with_a_clear_failure_and_no_secret(tmp_path, capsys):
+    from affiliate_matrix.observability import configure_logging
+
+    configure_logging("sync", fmt="json")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, log_format="json"))
+    rt.secrets.write("connections/c", {"api_token": "wrong-token-value-xyz", "publisher_id": "123456"})
+    with recorded_sites("awin") as urls:
+        save_connection(rt.store, Connection(id="c", source="awin", base_url=urls["awin"], rate_limit_per_s=50,
+                                             credentials_path="connections/c"))
+        report = scrape(rt, "c")
+    (failure,) = report.failures
+    assert report.records == 0 and "HTTP 401, the connection's credentials were refused" in failure.reason
+    logged = capsys.readouterr()
+    assert "wrong-token-value-xyz" not in failure.reason + logged.out + logged.err
+
+
+@pytest.mark.parametrize("secret,path,problem", [
+    ({"api_token": "t"}, "connections/c", "lacks publisher_id"),
+    (None, None, r"needs credentials \(api_token, publisher_id\) but has no credentials_path"),
+])
+def test_missing_credentials_are_named(tmp_path, secret, path, problem):
+    from affiliate_matrix.errors import InvalidInput
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    if secret:
+        rt.secrets.write("connections/c", secret)
+    save_connection(rt.store, Connection(id="c", source="awin", base_url="http://127.0.0.1:9", credentials_path=path))
+    with pytest.raises(InvalidInput, match=problem):
+        scrape(rt, "c")
+
+
+def test_offers_are_indexed_as_offers(tmp_path):
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.search import SearchQuery
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    with recorded_sites("offervault") as urls:
+        save_connection(rt.store, Connection(id="c", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        scrape(rt, "c")
+    result = rt.index.search("programs", SearchQuery(filters={"kind": ["offer"]}, facets=["networks"]))
+    assert result.total == 3 and dict(result.facets["networks"]) == {"maxbounty": 2, "clickdealer": 1}

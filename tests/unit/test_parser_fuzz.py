@@ -7,11 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Request, all_sources
+from affiliate_matrix.sources import ApiSource, Listing, Page, ParseError, Request, all_sources
 
 PLUGINS = {name: source for name, source in all_sources().items()
            if source.__module__.startswith("affiliate_matrix.sources.")}  # the package's own, not test doubles
-PAGES = [(name, path) for name, source in PLUGINS.items() for path in sorted(source.recorded_dir().rglob("*"))
+DIRECTORIES = {name: source for name, source in PLUGINS.items() if not issubclass(source, ApiSource)}
+PAGES = [(name, path) for name, source in DIRECTORIES.items() for path in sorted(source.recorded_dir().rglob("*"))
          if path.suffix in (".html", ".rss", ".xml", ".json")]
 
 
@@ -57,13 +58,16 @@ def test_mutated_recorded_pages_raise_only_parse_errors(source_name, path, seed,
 @settings(max_examples=150, deadline=None)
 @given(html=st.text(max_size=3000))
 def test_arbitrary_text_raises_only_parse_errors(html):
-    for name in PLUGINS:
+    for name in DIRECTORIES:
         run_every_callback(name, html)
 
 
 @pytest.mark.parametrize("name", sorted(PLUGINS))
 def test_every_plugin_has_its_readme_and_recorded_pages(name):
-    folder = PLUGINS[name].recorded_dir().parent
-    assert (folder / "README.md").is_file(), f"{name}: describe the site's structure in README.md"
-    assert len(list(PLUGINS[name].recorded_dir().rglob("*.html"))) >= 3, f"{name}: record list and detail pages"
-    assert (PLUGINS[name].recorded_dir() / "robots.txt").is_file(), f"{name}: record the site's robots.txt"
+    source, recorded = PLUGINS[name], PLUGINS[name].recorded_dir()
+    assert (recorded.parent / "README.md").is_file(), f"{name}: describe the site's structure in README.md"
+    if issubclass(source, ApiSource):
+        assert (recorded / "routes.json").is_file(), f"{name}: record the API's responses with routes.json"
+    else:
+        assert len(list(recorded.rglob("*.html"))) >= 3, f"{name}: record list and detail pages"
+        assert (recorded / "robots.txt").is_file(), f"{name}: record the site's robots.txt"

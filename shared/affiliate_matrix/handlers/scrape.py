@@ -1,4 +1,5 @@
-"""scrape: on a cron PingSource event whose data names the connection, run its scrape."""
+"""scrape and sync: on a cron PingSource event whose data names the connection, collect its
+listings (a directory is crawled, an API is read) and announce the batch."""
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import receive

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
@@ -30,6 +31,7 @@ class Listing(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     record_key: str = Field(min_length=1)
     name: str = Field(min_length=1, max_length=300)
+    kind: Literal["program", "offer"] = "program"
     merchant_url: HttpUrl | None = None
     description: str | None = None
     categories: list[str] = Field(default_factory=list)
@@ -125,6 +127,23 @@ class Source:
     @classmethod
     def recorded_dir(cls) -> Path:
         return Path(importlib.import_module(cls.__module__).__file__).parent / "recorded"
+
+
+class ApiSource(Source):
+    """A network or aggregator API. `listings` reads like a directory plugin's callbacks: ask the API
+    (through `api`, which handles auth, quota, retries and raw storage), yield what it said."""
+
+    priority = 3
+    credential_keys: tuple[str, ...] = ()  # what the connection's secret must hold
+    max_rate_per_s: float = 1.0  # the API's documented quota caps the connection's rate limit
+
+    def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
+        return {}
+
+    async def listings(self, api, credentials: dict[str, str]):
+        """Yield (response, Listing) pairs; the response is the raw evidence for the listing."""
+        raise NotImplementedError
+        yield
 
 
 def register(cls: type[Source]) -> type[Source]:

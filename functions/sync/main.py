@@ -1,0 +1,13 @@
+"""sync: read one API connection (a network or aggregator) when its cron PingSource fires."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import scrape
+from affiliate_matrix.runtime import start
+
+rt = start("sync", "store", "secrets", "bus")
+
+
+@functions_framework.cloud_event
+def handle(cloud_event):
+    scrape.on_event(rt, cloud_event)
