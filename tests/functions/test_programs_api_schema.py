@@ -34,7 +34,8 @@ STATUSES: dict[str, set[int]] = {}
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=list(HealthCheck))
 def test_programs_api_conforms_to_its_openapi_document(case):
     from schemathesis.checks import (
         content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,

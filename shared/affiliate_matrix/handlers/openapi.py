@@ -46,8 +46,11 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
+NOT_FOUND = _error("No such route or program.")
+# A path the web framework cannot route at all (control characters) gets werkzeug's own HTML 404.
+NOT_FOUND["content"]["text/html"] = {"schema": {"type": "string"}}
 ERRORS = {"400": _error("A parameter is wrong; the message names it."), "401": _error("No valid bearer token."),
-          "404": _error("No such route or program."), "503": _error("A backend is unavailable; retry.")}
+          "404": NOT_FOUND, "503": _error("A backend is unavailable; retry.")}
 CURSOR = {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 2000},
           "description": "next_cursor from the previous page, passed back unchanged."}
 LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}}
