@@ -44,6 +44,33 @@ EXPECTED = {
         "parse_errors": ["/threads/looking-for-a-good-vpn-program.187288/"],
         "pages": 4,
     },
+    "affiliationlist": {
+        "records": {
+            "notion": {"name": "Notion", "merchant_url": "https://www.notion.so/", "categories": ["SaaS", "Productivity"],
+                       "commission_text": "50% of the first payment", "cookie_text": "90 days",
+                       "payout_text": "Monthly, $50 minimum PayPal, bank transfer", "network": "PartnerStack",
+                       "join_url": "https://notion.partnerstack.com/",
+                       "description": "All-in-one workspace for notes and docs."},
+            "mailflow": {"name": "Mailflow", "commission_text": "30% recurring for 12 months", "payout_text": None,
+                         "join_url": None},
+            "quietdesk": {"name": "QuietDesk", "commission_text": None, "cookie_text": None, "categories": ["SaaS"]},
+        },
+        "parse_errors": ["/program/coinledger"],
+        "pages": 7,
+    },
+    "affiliatesdirectory": {
+        "records": {
+            "4711": {"name": "HostFast", "categories": ["Computers & Internet", "Web Hosting"],
+                     "commission_text": "$100 per sale", "cookie_text": "60 days",
+                     "payout_text": "Net 30 by check or PayPal", "merchant_url": "https://www.hostfast.net/",
+                     "join_url": "https://www.shareasale.com/shareasale.cfm?merchantID=4711"},
+            "5120": {"name": "BackupCloud", "commission_text": "20% recurring", "cookie_text": None,
+                     "merchant_url": "https://backupcloud.io/"},
+            "6001": {"name": "PixelPro", "commission_text": None, "merchant_url": None, "join_url": None},
+        },
+        "parse_errors": ["/program/6002/oldsoft.html"],
+        "pages": 6,  # HostFast's priority listing repeats it on both pages; it is fetched once
+    },
     "awin": {
         "credentials": {"api_token": "test-awin-token", "publisher_id": "123456"},
         "records": {

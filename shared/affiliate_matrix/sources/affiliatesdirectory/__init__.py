@@ -1,0 +1,52 @@
+"""AffiliatesDirectory.com: an older directory. Category pages list programs in a table (paid
+"priority listings" repeat a program at the top); each program has a details table."""
+
+import re
+
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+
+
+@register
+class AffiliatesDirectory(Source):
+    name = "affiliatesdirectory"
+    title = "AffiliatesDirectory.com"
+    base_url = "http://affiliatesdirectory.com"
+    start_paths = ("/categories/computers-internet/",)
+
+    def parse(self, page: Page):
+        """A category page: a table of programs (priority listings first) and a Next link."""
+        rows = page.css("table.listing tr.program")
+        if not rows:
+            raise ParseError(f"{page.url}: no table.listing rows (layout changed?)")
+        for row in rows:
+            link = row.css_first("td.name a[href]")
+            if link is not None:
+                yield page.follow(link.attributes.get("href"), "parse_program")
+        for link in page.css("div.pages a[href]"):
+            if link.text(strip=True).lower().startswith("next"):
+                yield page.follow(link.attributes.get("href"))
+
+    def parse_program(self, page: Page):
+        """A program page: the name and a two-column details table."""
+        match = re.search(r"/program/(\d+)/", page.url)
+        name = page.text_of("div#program h2")
+        if not match or not name:
+            raise ParseError(f"{page.url}: no div#program h2 or /program/<id>/ address (layout changed?)")
+        details = {}
+        for row in page.css("div#program table.details tr"):
+            cells = [node for node in row.iter() if node.tag == "td"]
+            if len(cells) == 2:
+                details[cells[0].text(strip=True).rstrip(":").lower()] = cells[1]
+
+        def text(label):
+            node = details.get(label)
+            return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
+
+        def link(label):
+            anchor = details[label].css_first("a[href]") if label in details else None
+            return anchor.attributes.get("href") if anchor is not None else None
+
+        yield Listing(record_key=match.group(1), name=name, description=page.text_of("div#program p.description"),
+                      merchant_url=link("website"), join_url=link("signup"),
+                      categories=[c for c in (text("category") or "").split(" > ") if c],
+                      commission_text=text("commission"), cookie_text=text("cookie"), payout_text=text("payout"))
