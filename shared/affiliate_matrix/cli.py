@@ -91,18 +91,46 @@ def show(program_id: str):
 
 
 @app.command()
-def scrape(connection_id: str):
-    """Run one connection's scrape here, then index the batch."""
+def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a source name (amx sources list).")]):
+    """Collect one connection's listings here (crawl a directory or read an API), then index them.
+    Given a source name with no connection of that id, a connection with the source's defaults is made."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from affiliate_matrix.connections import load_connection, save_connection
+    from affiliate_matrix.crawl import Failure, Fetched
+    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.models import Connection
     from affiliate_matrix.pipeline import index_batch
     from affiliate_matrix.pipeline import scrape as run_scrape
+    from affiliate_matrix.sources import all_sources
 
     rt = _runtime("scrape")
+    try:
+        load_connection(rt.store, name)
+    except NotFoundError:
+        if name not in all_sources():
+            raise NotFoundError(f"{name!r} is neither a connection nor a source (amx sources list)") from None
+        save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
+        name = name.replace("_", "-")
+        console.print(f"made connection {name} with the source's defaults")
     if hasattr(rt.bus, "subscribe"):
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
-    with console.status(f"scraping {connection_id}") as status:
-        report = run_scrape(rt, connection_id, on_item=lambda item: status.update(f"scraping {getattr(item, 'url', '')}"))
-    console.print(f"{report.records} records, {len(report.failures)} failures; batch {report.batch_key}")
+    counts = {"pages": 0, "records": 0, "failures": 0}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(name)
+
+        def seen(item):
+            key = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
+            counts[key] += 1
+            bar.update(task, description=f"{name}: {counts['pages']} pages, {counts['records']} records, "
+                                         f"{counts['failures']} failures")
+
+        report = run_scrape(rt, name, on_item=seen)
+    console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
+                  f"batch {report.batch_key}")
+    for failure in report.failures:
+        console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
 
 
 @app.command()
