@@ -14,13 +14,11 @@ class AffiliateProgramsCom(Source):
 
     def parse(self, page: Page):
         """A category page: program cards, and the next page of the category."""
-        cards = page.css("div.program-listing")
-        if not cards:
+        links = page.css("div.program-listing h3 a[href]")
+        if not links:
             raise ParseError(f"{page.url}: no div.program-listing cards (layout changed?)")
-        for card in cards:
-            link = card.css_first("h3 a[href]")
-            if link is not None:
-                yield page.follow(link.attributes["href"], "parse_program")
+        for link in links:
+            yield page.follow(link.attributes.get("href"), "parse_program")
         next_link = page.css_first("nav.pagination a[rel=next][href]")
         if next_link is not None:
             yield page.follow(next_link.attributes["href"])
