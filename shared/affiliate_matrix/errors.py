@@ -47,3 +47,11 @@ class MethodNotAllowed(AmxError):
     def __init__(self, method: str, allowed: tuple[str, ...]):
         self.allowed = allowed
         super().__init__(f"method {method} is not allowed here; use {', '.join(allowed)}")
+
+
+class PreconditionRequired(AmxError):
+    """A conditional write arrived without If-Match."""
+
+
+class PreconditionFailed(AmxError):
+    """A conditional write's If-Match is no longer the current ETag."""

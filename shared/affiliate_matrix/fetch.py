@@ -89,6 +89,7 @@ class _Host:
     next_at: float = 0.0
     robots: object | None = None
     robots_until: float = 0.0
+    robots_problem: str = ""
 
     def wait_turn(self) -> None:
         """Block until this host may be asked again. The turn is taken under the lock after the wait,
@@ -134,11 +135,14 @@ class Fetcher:
         if host.robots is None or host.robots_until < time.monotonic():
             parts = urlsplit(url)
             robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            host.robots_problem = ""
             try:
                 response = self._request(robots_url, {}, host)
-            except FetchError:
-                response = None
-            if response is None or response.status >= 500:
+            except FetchError as exc:
+                response, host.robots_problem = None, f"robots.txt unreachable: {exc}"
+            if response is not None and response.status >= 500:
+                host.robots_problem = f"robots.txt answered HTTP {response.status}"
+            if host.robots_problem:
                 rules = "User-agent: *\nDisallow: /"  # unreachable: stay away for now
             elif response.status >= 400:
                 rules = ""  # no robots.txt: everything is allowed
@@ -157,7 +161,8 @@ class Fetcher:
         A 304 comes back as status 304 with an empty body (the caller has the page already)."""
         check_public(url, allow_loopback=self.allow_loopback)
         if not self.allowed(url):
-            raise FetchError(f"{url}: disallowed by robots.txt")
+            problem = self._host(url).robots_problem
+            raise FetchError(f"{url}: disallowed by robots.txt" + (f" ({problem})" if problem else ""))
         for _ in range(MAX_REDIRECTS + 1):
             host = self._host(url)
             headers = {}

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
-    AccessDenied, BackendUnavailable, ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized,
+    AccessDenied, BackendUnavailable, ConflictError, InvalidInput, MethodNotAllowed, NotFoundError,
+    PreconditionFailed, PreconditionRequired, Unauthorized,
 )
 from affiliate_matrix.observability import bind_request, get_logger
 
@@ -47,6 +48,10 @@ def serve(request, route: Callable) -> tuple:
         body, status, headers = error_response(404, "not_found", str(exc), request_id)
     except ConflictError as exc:
         body, status, headers = error_response(409, "conflict", str(exc), request_id)
+    except PreconditionFailed as exc:
+        body, status, headers = error_response(412, "precondition_failed", str(exc), request_id)
+    except PreconditionRequired as exc:
+        body, status, headers = error_response(428, "precondition_required", str(exc), request_id)
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)

@@ -110,3 +110,84 @@ def programs_openapi() -> dict:
             "schemas": {**_schemas(), "ProgramSummary": SUMMARY, "Error": ERROR},
         },
     }
+
+
+@cache
+def connections_openapi() -> dict:
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.syncs import Sync
+
+    schemas = {}
+    for name, model, mode in (("Connection", Connection, "serialization"), ("Sync", Sync, "serialization"),
+                              ("ConnectionInput", Connection, "validation")):
+        schema = model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    for field in ("version", "last_sync"):
+        schemas["ConnectionInput"]["properties"].pop(field, None)
+    schemas["ConnectionInput"]["additionalProperties"] = False
+    schemas["Error"] = ERROR
+
+    def ref(name):
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def json_body(schema, description, headers=None):
+        out = {"description": description, "content": {"application/json": {"schema": schema}}}
+        if headers:
+            out["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
+        return out
+
+    def errors(*codes):
+        words = {"400": "A field is wrong; the message names it.", "401": "No valid bearer token.",
+                 "403": "Writes need an admin token.", "404": "No such connection, sync or route.",
+                 "405": "Not for this method.", "409": "It exists already, or is disabled.",
+                 "412": "The ETag in If-Match is stale: read again.", "428": "If-Match is required.",
+                 "503": "A backend is unavailable; retry."}
+        out = {code: _error(words[code]) for code in ("400", "401", "403", "404", "405", "503", *codes)}
+        out["404"] = NOT_FOUND
+        return out
+
+    connection_id = {"name": "connection_id", "in": "path", "required": True,
+                     "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}}
+    match = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
+    body = {"required": True, "content": {"application/json": {"schema": ref("ConnectionInput")}}}
+    merge = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Affiliate Matrix connections API", "version": "1.0.0"},
+        "security": [{"bearer": []}],
+        "paths": {
+            "/connections": {
+                "get": {"operationId": "listConnections", "responses": {
+                    "200": json_body({"type": "object", "required": ["items"], "properties": {
+                        "items": {"type": "array", "items": ref("Connection")}}}, "All connections."), **errors()}},
+                "post": {"operationId": "createConnection", "requestBody": body, "responses": {
+                    "201": json_body(ref("Connection"), "Created.", ["ETag", "Location"]), **errors("409")}}},
+            "/connections/{connection_id}": {
+                "parameters": [connection_id],
+                "get": {"operationId": "getConnection", "responses": {
+                    "200": json_body(ref("Connection"), "The connection.", ["ETag"]), **errors()}},
+                "put": {"operationId": "replaceConnection", "parameters": [match], "requestBody": body, "responses": {
+                    "200": json_body(ref("Connection"), "Replaced.", ["ETag"]), **errors("412", "428")}},
+                "patch": {"operationId": "patchConnection", "parameters": [match], "requestBody": merge,
+                          "description": "JSON Merge Patch (RFC 7396): null puts a field back to its default.",
+                          "responses": {"200": json_body(ref("Connection"), "Patched.", ["ETag"]),
+                                        **errors("412", "428")}},
+                "delete": {"operationId": "deleteConnection", "parameters": [match], "responses": {
+                    "204": {"description": "Deleted."}, **errors("412", "428")}}},
+            "/connections/{connection_id}/test": {"parameters": [connection_id], "post": {
+                "operationId": "testConnection", "responses": {"200": json_body({"type": "object", "properties": {
+                    "ok": {"type": "boolean"}, "checks": {"type": "array", "items": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "ok": {"type": "boolean"}, "detail": {"type": "string"}}}}}},
+                    "What was checked, in words."), **errors()}}},
+            "/connections/{connection_id}/sync": {"parameters": [connection_id], "post": {
+                "operationId": "syncConnection", "responses": {
+                    "202": json_body(ref("Sync"), "Queued; follow Location.", ["Location"]), **errors("409")}}},
+            "/syncs/{sync_id}": {"get": {"operationId": "getSync", "parameters": [
+                {"name": "sync_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^s_[0-9a-f]{32}$"}}],
+                "responses": {"200": json_body(ref("Sync"), "The sync's state.", None), **errors()}}},
+            "/healthz": {"get": {"operationId": "health", "security": [], "responses": {"200": {
+                "description": "Alive.", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
+    }

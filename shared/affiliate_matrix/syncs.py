@@ -1,0 +1,64 @@
+"""Syncs requested over HTTP: a record per request in the object store, moved along by the
+function that runs it (queued → running → succeeded | failed), and the connection's last_sync."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.events import SYNC_REQUESTED, Event
+from affiliate_matrix.models import Connection, Model, SyncResult, UtcDatetime
+
+
+class Sync(Model):
+    id: str = Field(pattern=r"^s_[0-9a-f]{32}$")
+    connection_id: str
+    status: Literal["queued", "running", "succeeded", "failed"] = "queued"
+    requested_at: UtcDatetime
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
+    pages: int = 0
+    records: int = 0
+    errors: list[str] = []
+
+
+def sync_key(sync_id: str) -> str:
+    return f"syncs/{sync_id}.json"
+
+
+def request_sync(rt, connection: Connection) -> Sync:
+    sync = Sync(id=f"s_{uuid.uuid4().hex}", connection_id=connection.id, requested_at=datetime.now(UTC))
+    rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                 if_none_match=True)
+    rt.bus.publish(Event.make(SYNC_REQUESTED, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
+                              key=sync.id, subject=connection.id))
+    return sync
+
+
+def load_sync(rt, sync_id: str) -> Sync:
+    return Sync.model_validate_json(rt.store.get(sync_key(sync_id)).data)
+
+
+def update_sync(rt, sync_id: str, **changes) -> Sync:
+    sync = load_sync(rt, sync_id).model_copy(update=changes)
+    rt.store.put(sync_key(sync_id), sync.model_dump_json().encode(), content_type="application/json")
+    if sync.status in ("succeeded", "failed"):
+        record_last_sync(rt, sync.connection_id, SyncResult(
+            status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
+            records=sync.records, errors=sync.errors[:20]))
+    return sync
+
+
+def record_last_sync(rt, connection_id: str, result: SyncResult) -> None:
+    """Conditional write, retried on a concurrent edit so neither the edit nor the result is lost."""
+    for _ in range(5):
+        connection, etag = load_connection(rt.store, connection_id)
+        try:
+            save_connection(rt.store, connection.model_copy(update={"last_sync": result}), if_match=etag)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError(f"connection {connection_id!r} kept changing; last_sync not recorded")

@@ -1,0 +1,168 @@
+"""The connections function through functions-framework: conditional writes, roles, connection
+tests and syncs that run end to end (the connections function publishes to a local broker
+receiver, and the captured CloudEvent is delivered to the scrape function)."""
+
+import json
+import threading
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import ROOT
+from tests.support.receiver import Receiver
+
+SECRET = "sk-test-secret-value-98765"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"rt": rt, "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"},
+            "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+
+
+def app(name="connections"):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+def body(**overrides):
+    return {"id": "ap", "source": "affiliateprograms", "schedule": "0 3 * * *", "rate_limit_per_s": 20, **overrides}
+
+
+def test_create_read_list(env):
+    client = app()
+    created = client.post("/connections", json=body(), headers=env["admin"])
+    assert created.status_code == 201 and created.headers["Location"] == "/connections/ap"
+    read = client.get("/connections/ap", headers=env["read"])
+    assert read.headers["ETag"] == created.headers["ETag"] and read.get_json()["version"] == 0
+    assert [c["id"] for c in client.get("/connections", headers=env["read"]).get_json()["items"]] == ["ap"]
+    assert client.post("/connections", json=body(), headers=env["admin"]).status_code == 409
+
+
+@pytest.mark.parametrize("payload,fragment", [
+    (body(api_key=SECRET), "api_key"),
+    (body(source="nope"), "source: 'nope' is not a source plugin"),
+    (body(schedule="daily"), "schedule"),
+    (body(id="Bad Id"), "id"),
+    (body(version=3), "version: set by the server"),
+    (body(credentials_path="../../etc"), "credentials_path"),
+])
+def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
+    response = app().post("/connections", json=payload, headers=env["admin"])
+    assert response.status_code == 400 and fragment in response.get_json()["error"]["message"]
+    assert SECRET not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"{" + b" " * 70_000 + b"}"])
+def test_bodies_that_are_not_a_small_json_object_are_refused(env, raw):
+    response = app().post("/connections", data=raw, headers={**env["admin"], "Content-Type": "application/json"})
+    assert response.status_code == 400
+
+
+def test_writes_need_if_match_and_a_current_etag(env):
+    client = app()
+    etag = client.post("/connections", json=body(), headers=env["admin"]).headers["ETag"]
+    assert client.put("/connections/ap", json=body(enabled=False), headers=env["admin"]).status_code == 428
+    assert client.put("/connections/ap", json=body(enabled=False),
+                      headers={**env["admin"], "If-Match": '"stale"'}).status_code == 412
+    replaced = client.put("/connections/ap", json=body(enabled=False), headers={**env["admin"], "If-Match": etag})
+    assert replaced.status_code == 200 and replaced.get_json()["version"] == 1
+    patched = client.patch("/connections/ap", json={"schedule": None, "concurrency": 4},
+                           headers={**env["admin"], "If-Match": replaced.headers["ETag"]})
+    assert patched.status_code == 200
+    assert (patched.get_json()["schedule"], patched.get_json()["concurrency"], patched.get_json()["enabled"]) == \
+        ("0 3 * * *", 4, False)
+    assert client.patch("/connections/ap", json={"concurrency": 2},
+                        headers={**env["admin"], "If-Match": replaced.headers["ETag"]}).status_code == 412
+    assert client.delete("/connections/ap", headers={**env["admin"], "If-Match": etag}).status_code == 412
+    assert client.delete("/connections/ap", headers={**env["admin"], "If-Match": patched.headers["ETag"]}).status_code == 204
+    assert client.get("/connections/ap", headers=env["read"]).status_code == 404
+
+
+def test_two_concurrent_patches_with_one_etag_one_wins_nothing_lost(env):
+    etag = app().post("/connections", json=body(), headers=env["admin"]).headers["ETag"]
+    barrier, results = threading.Barrier(2), {}
+
+    def patcher(field, value):
+        client = app()
+        barrier.wait()
+        results[field] = client.patch("/connections/ap", json={field: value},
+                                      headers={**env["admin"], "If-Match": etag}).status_code
+
+    threads = [threading.Thread(target=patcher, args=a) for a in (("concurrency", 5), ("rate_limit_per_s", 3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [200, 412]
+    winner = next(f for f, code in results.items() if code == 200)
+    final = app().get("/connections/ap", headers=env["read"]).get_json()
+    assert final[winner] == {"concurrency": 5, "rate_limit_per_s": 3}[winner] and final["version"] == 1
+
+
+def test_roles(env):
+    client = app()
+    assert client.get("/connections").status_code == 401
+    assert client.post("/connections", json=body(), headers=env["read"]).status_code == 403
+    assert client.get("/connections", headers=env["read"]).status_code == 200
+    assert client.get("/connections/ap/test", headers=env["admin"]).status_code == 405
+
+
+def test_connection_tests_say_what_failed_in_words(env):
+    client = app()
+    env["rt"].secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    with recorded_sites("affiliateprograms", "awin") as urls:
+        client.post("/connections", json=body(base_url=urls["affiliateprograms"]), headers=env["admin"])
+        client.post("/connections", json=body(id="down", base_url="http://127.0.0.1:9"), headers=env["admin"])
+        client.post("/connections", json=body(id="aw", source="awin", base_url=urls["awin"],
+                                              credentials_path="connections/awin"), headers=env["admin"])
+        client.post("/connections", json=body(id="nocreds", source="awin", base_url=urls["awin"],
+                                              credentials_path="connections/missing"), headers=env["admin"])
+        ok = client.post("/connections/ap/test", headers=env["admin"]).get_json()
+        down = client.post("/connections/down/test", headers=env["admin"]).get_json()
+        refused = client.post("/connections/aw/test", headers=env["admin"])
+        missing = client.post("/connections/nocreds/test", headers=env["admin"]).get_json()
+    assert ok["ok"] is True and ok["checks"][0]["name"] == "reachable"
+    assert down["ok"] is False and "ConnectError" in down["checks"][0]["detail"]
+    refused_body = refused.get_json()
+    assert refused_body["ok"] is False and "credentials were refused" in refused_body["checks"][-1]["detail"]
+    assert SECRET not in refused.get_data(as_text=True)
+    assert missing["ok"] is False and missing["checks"][0]["name"] == "credentials present"
+
+
+def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
+    receiver = Receiver()
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
+    try:
+        client = app()
+        with recorded_sites("affiliateprograms") as urls:
+            client.post("/connections", json=body(base_url=urls["affiliateprograms"]), headers=env["admin"])
+            accepted = client.post("/connections/ap/sync", headers=env["admin"])
+            assert accepted.status_code == 202
+            location = accepted.headers["Location"]
+            assert client.get(location, headers=env["read"]).get_json()["status"] == "queued"
+            (delivery,) = receiver.requests  # what the broker got, delivered to the scrape function as Knative would
+            scrape_app = app("scrape")
+            assert scrape_app.post("/", data=delivery["body"],
+                                   headers={"Content-Type": "application/cloudevents+json"}).status_code == 200
+        done = client.get(location, headers=env["read"]).get_json()
+        assert (done["status"], done["records"], done["pages"]) == ("succeeded", 5, 9)
+        assert len(done["errors"]) == 1 and "hostinger" in done["errors"][0]
+        last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
+        assert last["status"] == "succeeded" and last["records"] == 5
+        assert client.get("/syncs/s_" + "0" * 32, headers=env["read"]).status_code == 404
+    finally:
+        receiver.close()
+
+
+def test_a_disabled_connection_does_not_sync(env):
+    client = app()
+    client.post("/connections", json=body(enabled=False), headers=env["admin"])
+    assert client.post("/connections/ap/sync", headers=env["admin"]).status_code == 409
