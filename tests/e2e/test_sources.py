@@ -134,18 +134,23 @@ def test_recorded_site_scrapes_into_the_hand_checked_records(tmp_path, source):
         assert error["raw_key"] == failure.raw_key and "layout changed?" in error["error"]
 
 
-def test_a_forum_announcement_yields_its_terms_through_normalization(tmp_path):
+def scraped_and_indexed(tmp_path, source: str) -> Runtime:
     from affiliate_matrix.events import RAW_BATCH_STORED
     from affiliate_matrix.pipeline import index_batch
-    from affiliate_matrix.programs import from_document
-    from affiliate_matrix.search import SearchQuery
 
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
-    with recorded_sites("affiliatefix") as urls:
-        save_connection(rt.store, Connection(id="c", source="affiliatefix", base_url=urls["affiliatefix"],
-                                             rate_limit_per_s=50))
+    with recorded_sites(source) as urls:
+        save_connection(rt.store, Connection(id="c", source=source, base_url=urls[source], rate_limit_per_s=50))
         scrape(rt, "c")
+    return rt
+
+
+def test_a_forum_announcement_yields_its_terms_through_normalization(tmp_path):
+    from affiliate_matrix.programs import from_document
+    from affiliate_matrix.search import SearchQuery
+
+    rt = scraped_and_indexed(tmp_path, "affiliatefix")
     hit = rt.index.search("programs", SearchQuery(text="mailflow")).hits[0]
     program = from_document(hit.doc)
     assert program.merchant_domain == "mailflow.io" and [n.network for n in program.networks] == ["partnerstack"]
@@ -187,15 +192,8 @@ def test_missing_credentials_are_named(tmp_path, secret, path, problem):
 
 
 def test_offers_are_indexed_as_offers(tmp_path):
-    from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.pipeline import index_batch
     from affiliate_matrix.search import SearchQuery
 
-    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
-    with recorded_sites("offervault") as urls:
-        save_connection(rt.store, Connection(id="c", source="offervault", base_url=urls["offervault"],
-                                             rate_limit_per_s=50))
-        scrape(rt, "c")
+    rt = scraped_and_indexed(tmp_path, "offervault")
     result = rt.index.search("programs", SearchQuery(filters={"kind": ["offer"]}, facets=["networks"]))
     assert result.total == 3 and dict(result.facets["networks"]) == {"maxbounty": 2, "clickdealer": 1}

@@ -6,13 +6,13 @@ import tempfile
 
 import schemathesis
 from functions_framework import create_app
-from hypothesis import HealthCheck, settings
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import save_connection
 from affiliate_matrix.models import Connection
 from affiliate_matrix.runtime import Runtime
+from tests.support.api_schema import EXAMPLES, call_and_check
 from tests.support.processes import ROOT
 
 DATA = tempfile.mkdtemp(prefix="amx-schemathesis-connections-")
@@ -27,17 +27,9 @@ STATUSES: dict[str, set[int]] = {}
 
 
 @schema.parametrize()
-@settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30")), deadline=None,
-          suppress_health_check=list(HealthCheck))
+@EXAMPLES
 def test_connections_api_conforms_to_its_openapi_document(case):
-    from schemathesis.checks import (
-        content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
-    )
-
-    response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
-    STATUSES.setdefault(case.operation.label, set()).add(response.status_code)
-    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                                             response_schema_conformance])
+    call_and_check(case, TOKEN, STATUSES)
 
 
 def test_the_generated_requests_reached_the_handlers():

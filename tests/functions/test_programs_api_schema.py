@@ -8,12 +8,12 @@ import tempfile
 
 import schemathesis
 from functions_framework import create_app
-from hypothesis import HealthCheck, settings
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.programs import to_document
 from affiliate_matrix.runtime import Runtime
+from tests.support.api_schema import EXAMPLES, call_and_check
 from tests.support.processes import ROOT
 from tests.unit.test_normalize import make_program
 
@@ -32,19 +32,10 @@ os.environ.pop("AMX_DATA_DIR")
 
 STATUSES: dict[str, set[int]] = {}
 
-
 @schema.parametrize()
-@settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40")), deadline=None,
-          suppress_health_check=list(HealthCheck))
+@EXAMPLES
 def test_programs_api_conforms_to_its_openapi_document(case):
-    from schemathesis.checks import (
-        content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
-    )
-
-    response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
-    STATUSES.setdefault(case.operation.label, set()).add(response.status_code)
-    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                                             response_schema_conformance])
+    call_and_check(case, TOKEN, STATUSES)
 
 
 def test_the_generated_requests_reached_the_handlers():

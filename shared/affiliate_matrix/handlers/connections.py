@@ -83,6 +83,11 @@ def body_of(request) -> dict:
     return body
 
 
+def refuse_read_only(body: dict) -> None:
+    if READ_ONLY & set(body):
+        raise InvalidInput(f"{', '.join(sorted(READ_ONLY & set(body)))}: set by the server, not by a request")
+
+
 def validated(data: dict) -> Connection:
     from affiliate_matrix.sources import all_sources
 
@@ -110,8 +115,7 @@ def list_connections(rt):
 
 
 def create(rt, body: dict):
-    if READ_ONLY & set(body):
-        raise InvalidInput(f"{', '.join(sorted(READ_ONLY & set(body)))}: set by the server, not by a request")
+    refuse_read_only(body)
     connection = validated(body)
     try:
         etag = save_connection(rt.store, connection, create=True)
@@ -147,8 +151,7 @@ def write(rt, connection_id: str, expected: str, current: Connection, data: dict
 def replace(rt, request, connection_id: str):
     expected = if_match(request)
     body = body_of(request)
-    if READ_ONLY & set(body):
-        raise InvalidInput(f"{', '.join(sorted(READ_ONLY & set(body)))}: set by the server, not by a request")
+    refuse_read_only(body)
     current, _ = load_connection(rt.store, connection_id)
     return write(rt, connection_id, expected, current, body)
 
@@ -157,8 +160,7 @@ def patch(rt, request, connection_id: str):
     """JSON Merge Patch (RFC 7396): null removes a field (back to its default)."""
     expected = if_match(request)
     changes = body_of(request)
-    if READ_ONLY & set(changes):
-        raise InvalidInput(f"{', '.join(sorted(READ_ONLY & set(changes)))}: set by the server, not by a request")
+    refuse_read_only(changes)
     current, _ = load_connection(rt.store, connection_id)
     data = current.model_dump(mode="json", exclude=READ_ONLY)
     for key, value in changes.items():

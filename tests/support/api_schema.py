@@ -1,0 +1,20 @@
+"""The one way our schemathesis tests call an operation and check it: with a token, recording
+which status codes each operation produced (so a test can prove the handlers were reached)."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+EXAMPLES = settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30")), deadline=None,
+                    suppress_health_check=list(HealthCheck))
+
+
+def call_and_check(case, token: str, statuses: dict[str, set[int]]) -> None:
+    from schemathesis.checks import (
+        content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+    )
+
+    response = case.call(headers={"Authorization": f"Bearer {token}"})
+    statuses.setdefault(case.operation.label, set()).add(response.status_code)
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                             response_schema_conformance])
