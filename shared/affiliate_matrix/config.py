@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     vault_role: str | None = Field(None, description="Kubernetes auth role; when set, log in with the service-account JWT.")
     vault_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
     vault_token_ttl_s: int = Field(3600, gt=0, description="TTL asked for on renewal.")
+    secret_cache_ttl_s: int = Field(300, ge=0, description="How long a secret read stays usable if Vault goes down.")
 
     events: Literal["inprocess", "http"] = "inprocess"
     broker_url: str | None = Field(None, description="Knative Broker ingress, for AMX_EVENTS=http.")

@@ -219,6 +219,8 @@ class Connection(Model):
     credentials_path: str | None = Field(None, pattern=r"^[a-zA-Z0-9_/-]{1,200}$")
     base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
     last_sync: SyncResult | None = None
+    healthy: bool = True
+    health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
     version: int = Field(0, ge=0)
 
     @field_validator("schedule")

@@ -21,6 +21,16 @@ def redact_secrets(_logger, _method, event_dict):
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is now (test captures replace it; a bound file could be closed)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(function: str, *, fmt: str = "console", level: str = "info") -> None:
     """Configure structlog once per process; `function` is bound to every line."""
     global _configured
@@ -35,7 +45,7 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()

@@ -56,6 +56,11 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     if isinstance(source, ApiSource):
         items = sync(source, connection, credentials_for(rt, connection, source), rt.store,
                      allow_loopback=rt.settings.allow_loopback_fetch)
+        if connection.credentials_path:
+            from affiliate_matrix.keys import record_use
+
+            refused = any(isinstance(i, Failure) and "credentials were refused" in i.reason for i in items)
+            record_use(rt, connection.credentials_path, ok=not refused)
     else:
         items = crawl_with_cache(rt, connection, source, replay)
     records, failures, pages = [], [], []

@@ -164,3 +164,23 @@ def test_vault_going_down_is_backend_unavailable(tmp_path):
 def test_missing_vault_credentials_is_a_config_error():
     with pytest.raises(ConfigError, match="AMX_VAULT_TOKEN"):
         open_secret_store(Settings(secrets="vault"))
+
+
+def test_vault_down_serves_cached_reads_within_ttl_then_fails_closed(tmp_path):
+    from tests.support.processes import start_vault_api
+
+    server = start_vault_api(tmp_path, VAULT_ROOT_TOKEN)
+    store = open_secret_store(Settings(secrets="vault", vault_addr=server.url, vault_token=VAULT_ROOT_TOKEN,
+                                       secret_cache_ttl_s=1, data_dir=tmp_path / "data"))
+    store.write("cached/a", {"k": SECRET_VALUE})
+    assert store.read("cached/a").data == {"k": SECRET_VALUE}
+    server.stop()
+    assert store.read("cached/a").data == {"k": SECRET_VALUE}  # Vault down: the copy read a moment ago
+    with pytest.raises(BackendUnavailable):
+        store.write("cached/a", {"k": "new"})  # writes are never faked
+    time.sleep(1.2)
+    with pytest.raises(BackendUnavailable, match="failing closed") as info:
+        store.read("cached/a")
+    assert SECRET_VALUE not in str(info.value)
+    assert not any(SECRET_VALUE.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+                   and p.suffix != ".log")  # never written to disk as a fallback

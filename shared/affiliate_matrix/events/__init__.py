@@ -19,6 +19,10 @@ from affiliate_matrix.models import UtcDatetime
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
 PROGRAM_DELTA = "dev.affiliatematrix.program.delta"
 SYNC_REQUESTED = "dev.affiliatematrix.sync.requested"
+KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
+KEY_ROTATED = "dev.affiliatematrix.key.rotated"
+KEY_ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"
+KEY_REVOKED = "dev.affiliatematrix.key.revoked"
 
 
 class Event(BaseModel):

@@ -20,7 +20,7 @@ log = get_logger()
 
 class VaultSecretStore(SecretStore):
     def __init__(self, client: hvac.Client, mount: str, *, role: str | None = None, jwt_path=None,
-                 token_ttl_s: int = 3600):
+                 token_ttl_s: int = 3600, cache_ttl_s: int = 300):
         self.client = client
         self.mount = mount
         self.role = role
@@ -28,6 +28,8 @@ class VaultSecretStore(SecretStore):
         self.token_ttl_s = token_ttl_s
         self._expires_at: float | None = None  # monotonic; None: not known yet or never expires
         self._known = False
+        self.cache_ttl_s = cache_ttl_s
+        self._cache: dict[tuple[str, int | None], tuple[float, Secret]] = {}  # memory only, never disk
 
     @classmethod
     def from_settings(cls, settings) -> "VaultSecretStore":
@@ -36,7 +38,7 @@ class VaultSecretStore(SecretStore):
             raise ConfigError("AMX_VAULT_TOKEN", "set a token, or AMX_VAULT_ROLE for Kubernetes auth")
         client = hvac.Client(url=settings.vault_addr, token=token, timeout=5)
         return cls(client, settings.vault_kv_mount, role=settings.vault_role, jwt_path=settings.vault_jwt_path,
-                   token_ttl_s=settings.vault_token_ttl_s)
+                   token_ttl_s=settings.vault_token_ttl_s, cache_ttl_s=settings.secret_cache_ttl_s)
 
     # -- authentication ----------------------------------------------------------------------
 
@@ -108,13 +110,27 @@ class VaultSecretStore(SecretStore):
     # -- KV v2 -------------------------------------------------------------------------------
 
     def read(self, path, version=None):
+        """From Vault; while Vault is down, the last copy read within the cache TTL, then fail closed."""
         check_path(path)
-        response = self._op(lambda: self.client.secrets.kv.v2.read_secret_version(
-            path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True), f"secret {path!r}")
-        return Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
+        try:
+            response = self._op(lambda: self.client.secrets.kv.v2.read_secret_version(
+                path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True),
+                f"secret {path!r}")
+        except BackendUnavailable:
+            cached = self._cache.get((path, version))
+            if cached and cached[0] > time.monotonic():
+                log.warning("vault.unavailable_serving_cache", secret_path=path)
+                return cached[1]
+            raise BackendUnavailable(f"secret {path!r}: Vault is unavailable and no copy read in the last "
+                                     f"{self.cache_ttl_s} s remains; failing closed") from None
+        secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
+        self._cache[(path, version)] = (time.monotonic() + self.cache_ttl_s, secret)
+        return secret
 
     def write(self, path, data, *, cas=None):
+        """Never faked while Vault is down: the caller gets BackendUnavailable and retries later."""
         check_path(path)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != path}
         response = self._op(lambda: self.client.secrets.kv.v2.create_or_update_secret(
             path=path, secret=data, cas=cas, mount_point=self.mount), f"secret {path!r}")
         return response["data"]["version"]
@@ -134,5 +150,6 @@ class VaultSecretStore(SecretStore):
 
     def destroy(self, path, versions):
         check_path(path)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != path}
         self._op(lambda: self.client.secrets.kv.v2.destroy_secret_versions(
             path=path, versions=versions, mount_point=self.mount), f"secret {path!r} destroy")

@@ -1,0 +1,13 @@
+"""keys: rotate keys that are due and warn about expiring ones, on a cron PingSource."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import keys
+from affiliate_matrix.runtime import start
+
+rt = start("keys", "store", "secrets", "bus")
+
+
+@functions_framework.cloud_event
+def handle(cloud_event):
+    keys.on_event(rt, cloud_event)

@@ -1,0 +1,206 @@
+"""API keys and tokens of sources: one secret path per connection (Vault KV v2), and beside it in
+the object store a record of how the key rotates, when it expires and how it is used (never the
+key itself).
+
+Rotation: `generate` (we mint the value), `provider` (the source plugin asks the provider for a
+new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new
+version with check-and-set, verifies it with every dependent connection's test, and only then
+destroys the old version; a failed verification writes the old value back. Revocation destroys
+the versions and marks every dependent connection unhealthy at once.
+"""
+
+import json
+import secrets as random_tokens
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
+from affiliate_matrix.models import Connection, Model, UtcDatetime
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+WARN_DAYS = (7, 3, 1)
+
+
+class RotationFailed(AmxError):
+    """The new key did not pass verification; the old one was put back."""
+
+
+class KeyRecord(Model):
+    path: str = Field(pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+    rotation: Literal["generate", "provider", "manual"]
+    owner_source: str | None = None
+    generated_fields: list[str] = []
+    lifetime_days: int = Field(90, ge=1, le=3650)
+    created_at: UtcDatetime
+    rotated_at: UtcDatetime | None = None
+    expires_at: UtcDatetime | None = None
+    revoked_at: UtcDatetime | None = None
+
+
+def record_key(path: str) -> str:
+    return f"keys/records/{path}.json"
+
+
+def load_record(rt, path: str) -> tuple[KeyRecord, str]:
+    try:
+        stored = rt.store.get(record_key(path))
+    except NotFoundError:
+        raise NotFoundError(f"no key is registered at {path!r} (amx keys add)") from None
+    return KeyRecord.model_validate_json(stored.data), stored.etag
+
+
+def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = False) -> None:
+    rt.store.put(record_key(record.path), record.model_dump_json().encode(), content_type="application/json",
+                 if_match=etag, if_none_match=create)
+
+
+def records(rt) -> list[KeyRecord]:
+    return [KeyRecord.model_validate_json(rt.store.get(k).data) for k in rt.store.list("keys/records/")]
+
+
+def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
+    missing = [f for f in record.generated_fields if f not in data]
+    if missing:
+        raise InvalidInput(f"generated_fields {missing} are not in the key's data")
+    rt.secrets.write(record.path, data, cas=0)
+    if record.expires_at is None:
+        record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
+    save_record(rt, record, create=True)
+    rt.secrets.set_custom_metadata(record.path, {"rotation": record.rotation, "owner_source": record.owner_source or "",
+                                                 "expires_at": record.expires_at.isoformat()})
+
+
+def dependents(rt, path: str) -> list[Connection]:
+    found = []
+    for key in rt.store.list("connections/"):
+        connection = Connection.model_validate_json(rt.store.get(key).data)
+        if connection.credentials_path == path:
+            found.append(connection)
+    return found
+
+
+def rotate(rt, path: str, now: datetime | None = None) -> int:
+    """Rotate, verify, retire the old version; or put the old value back. Returns the new version."""
+    from affiliate_matrix.connection_test import check
+
+    now = now or datetime.now(UTC)
+    record, etag = load_record(rt, path)
+    if record.revoked_at:
+        raise InvalidInput(f"key {path!r} was revoked; add a new one")
+    current = rt.secrets.read(path)
+    if record.rotation == "manual":
+        raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
+    if record.rotation == "generate":
+        new = {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
+    else:
+        from affiliate_matrix.sources import get_source
+
+        hook = getattr(get_source(record.owner_source or ""), "rotate_credentials", None)
+        if hook is None:
+            raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation")
+        new = hook(dict(current.data))
+    version = rt.secrets.write(path, new, cas=current.version)
+    failed = [f"{c.id}: {'; '.join(x['detail'] for x in result['checks'] if not x['ok'])}"
+              for c in dependents(rt, path) if not (result := check(rt, c))["ok"]]
+    if failed:
+        rt.secrets.write(path, dict(current.data), cas=version)  # the old value, as the newest version
+        rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {"path": path, "failed": failed},
+                                  key=f"{path}|{version}"))
+        raise RotationFailed(f"key {path!r}: the new version failed verification and was rolled back: "
+                             + " | ".join(failed))
+    rt.secrets.destroy(path, [current.version])
+    save_record(rt, record.model_copy(update={"rotated_at": now,
+                                              "expires_at": now + timedelta(days=record.lifetime_days)}), etag)
+    rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
+    log.info("key.rotated", secret_path=path, version=version)
+    return version
+
+
+def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
+    """Destroy every live version and mark dependents unhealthy; returns their ids."""
+    now = now or datetime.now(UTC)
+    record, etag = load_record(rt, path)
+    metadata = rt.secrets.metadata(path)
+    rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
+    flagged = []
+    for connection in dependents(rt, path):
+        mark_unhealthy(rt, connection.id, f"credentials at {path} revoked at {now.isoformat(timespec='seconds')}")
+        flagged.append(connection.id)
+    save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
+    rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged}, key=f"{path}|revoked"))
+    log.warning("key.revoked", secret_path=path, connections=flagged)
+    return flagged
+
+
+def mark_unhealthy(rt, connection_id: str, reason: str) -> None:
+    for _ in range(5):  # conditional write, retried so a concurrent edit is not lost
+        connection, etag = load_connection(rt.store, connection_id)
+        try:
+            save_connection(rt.store, connection.model_copy(update={"healthy": False, "health_reason": reason}),
+                            if_match=etag)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError(f"connection {connection_id!r} kept changing; not marked unhealthy")
+
+
+def expiring(record: KeyRecord, now: datetime) -> int | None:
+    """The smallest warning threshold (days) the key has crossed, if any."""
+    if record.expires_at is None or record.revoked_at:
+        return None
+    left = (record.expires_at - now).total_seconds() / 86400
+    crossed = [days for days in WARN_DAYS if left <= days]
+    return min(crossed) if crossed else None
+
+
+def run_checks(rt, now: datetime | None = None) -> dict:
+    """The keys function's cron run: rotate generated keys due within a week, warn about the rest.
+    Safe to run twice: rotated keys are no longer due, and warnings carry ids that repeat."""
+    now = now or datetime.now(UTC)
+    outcome = {"rotated": [], "failed": [], "warned": []}
+    for record in records(rt):
+        threshold = expiring(record, now)
+        if threshold is None:
+            continue
+        if record.rotation == "generate":
+            try:
+                rotate(rt, record.path, now)
+                outcome["rotated"].append(record.path)
+                continue
+            except (RotationFailed, AmxError) as exc:
+                outcome["failed"].append(f"{record.path}: {exc}")
+        rt.bus.publish(Event.make(KEY_EXPIRING, "/keys", {
+            "path": record.path, "days": threshold, "expires_at": record.expires_at.isoformat(),
+            "rotation": record.rotation}, key=f"{record.path}|{threshold}|{record.expires_at.isoformat()}"))
+        outcome["warned"].append(record.path)
+    return outcome
+
+
+def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:
+    """Usage per key: last use, uses and failures per day (kept 90 days)."""
+    now = now or datetime.now(UTC)
+    key, day = f"keys/usage/{path}.json", now.date().isoformat()
+    for _ in range(5):
+        etag = rt.store.head(key)
+        usage = json.loads(rt.store.get(key).data) if etag else {"uses": {}, "failures": {}}
+        bucket = usage["uses"] if ok else usage["failures"]
+        bucket[day] = bucket.get(day, 0) + 1
+        usage["last_used_at"] = now.isoformat()
+        for name in ("uses", "failures"):
+            usage[name] = dict(sorted(usage[name].items())[-90:])
+        try:
+            rt.store.put(key, json.dumps(usage).encode(), content_type="application/json", if_match=etag,
+                         if_none_match=etag is None)
+            return
+        except ConflictError:
+            continue
+
+
+def usage(rt, path: str) -> dict:
+    key = f"keys/usage/{path}.json"
+    return json.loads(rt.store.get(key).data) if rt.store.head(key) else {"uses": {}, "failures": {}}

@@ -1,0 +1,120 @@
+"""Key rotation, revocation and expiry against the in-repo Vault-API server (no real Vault can run
+here), with dependents verified through the recorded Awin API. Every log line, error and event of
+these tests is scanned for the secrets' values."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATION_FAILED
+from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, revoke, rotate, run_checks
+from affiliate_matrix.models import Connection
+from affiliate_matrix.observability import configure_logging
+from affiliate_matrix.runtime import Runtime
+from tests.conftest import VAULT_ROOT_TOKEN
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+AWIN_TOKEN = "test-awin-token"  # what the recorded API accepts
+SECRETS_SEEN: list[str] = [AWIN_TOKEN]
+
+
+@pytest.fixture
+def rt(tmp_path, vault_api, capsys):
+    configure_logging("keys", fmt="json")
+    runtime = Runtime("test", Settings(data_dir=tmp_path, secrets="vault", vault_addr=vault_api.url,
+                                       vault_token=VAULT_ROOT_TOKEN, allow_loopback_fetch=True, log_format="json"))
+    runtime.events = []
+    for event_type in (KEY_EXPIRING, KEY_REVOKED, KEY_ROTATION_FAILED, "dev.affiliatematrix.key.rotated"):
+        runtime.bus.subscribe(event_type, runtime.events.append)
+    yield runtime
+    output = capsys.readouterr()
+    text = output.out + output.err + json.dumps([e.model_dump(mode="json") for e in runtime.events])
+    for value in SECRETS_SEEN:
+        assert value not in text, "a secret value reached a log line or an event"
+
+
+def path_for(request) -> str:
+    return f"connections/{request.node.name.replace('[', '-').replace(']', '')[:40]}"
+
+
+def awin_key(rt, path, rotation="generate", expires_in_days=90):
+    add_key(rt, KeyRecord(path=path, rotation=rotation, owner_source="awin", generated_fields=["api_token"],
+                          created_at=NOW, expires_at=NOW + timedelta(days=expires_in_days)),
+            {"api_token": AWIN_TOKEN, "publisher_id": "123456"})
+
+
+def test_rotation_that_fails_verification_rolls_back(rt, request):
+    path = path_for(request)
+    awin_key(rt, path)
+    with recorded_sites("awin") as urls:
+        save_connection(rt.store, Connection(id="aw", source="awin", base_url=urls["awin"], credentials_path=path,
+                                             rate_limit_per_s=50))
+        with pytest.raises(RotationFailed, match="rolled back") as info:
+            rotate(rt, path, NOW)
+    assert "aw: " in str(info.value) and "credentials were refused" in str(info.value)
+    current = rt.secrets.read(path)
+    assert current.data["api_token"] == AWIN_TOKEN and current.version == 3  # new, then the old value again
+    assert rt.secrets.read(path, version=1).data["api_token"] == AWIN_TOKEN  # the old version was not retired
+    SECRETS_SEEN.append(rt.secrets.read(path, version=2).data["api_token"])  # the refused one, never to be logged
+    assert [e.type for e in rt.events] == [KEY_ROTATION_FAILED]
+
+
+def test_rotation_verified_retires_the_old_version(rt, request):
+    path = path_for(request)
+    awin_key(rt, path)
+    version = rotate(rt, path, NOW)  # no dependent connection to fail
+    SECRETS_SEEN.append(rt.secrets.read(path).data["api_token"])
+    assert version == 2 and rt.secrets.read(path).data["api_token"] != AWIN_TOKEN
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(path, version=1)
+    record = json.loads(rt.store.get(f"keys/records/{path}.json").data)
+    assert record["expires_at"].startswith((NOW + timedelta(days=90)).date().isoformat())
+
+
+def test_revocation_destroys_the_key_and_flags_every_dependent(rt, request):
+    path = path_for(request)
+    awin_key(rt, path)
+    for cid in ("aw-1", "aw-2"):
+        save_connection(rt.store, Connection(id=cid, source="awin", credentials_path=path))
+    save_connection(rt.store, Connection(id="other", source="affiliateprograms"))
+    assert sorted(revoke(rt, path, NOW)) == ["aw-1", "aw-2"]
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(path)
+    flagged = {cid: load_connection(rt.store, cid)[0] for cid in ("aw-1", "aw-2", "other")}
+    assert [c.healthy for c in flagged.values()] == [False, False, True]
+    assert "revoked" in flagged["aw-1"].health_reason
+    assert [e.type for e in rt.events] == [KEY_REVOKED]
+
+
+def test_the_cron_run_warns_before_expiry_and_is_safe_twice(rt, request):
+    manual = path_for(request) + "-m"
+    add_key(rt, KeyRecord(path=manual, rotation="manual", created_at=NOW, expires_at=NOW + timedelta(days=2)),
+            {"api_token": AWIN_TOKEN})
+    generated = path_for(request) + "-g"
+    awin_key(rt, generated, expires_in_days=5)
+    first = run_checks(rt, NOW)
+    second = run_checks(rt, NOW)
+    assert first["rotated"] == [generated] and first["warned"] == [manual]
+    assert second["rotated"] == [] and second["warned"] == [manual]  # rotated keys are no longer due
+    warnings = [e for e in rt.events if e.type == KEY_EXPIRING]
+    assert len({e.id for e in warnings}) == 1 and warnings[0].data["days"] == 3  # the same warning, twice
+    SECRETS_SEEN.append(rt.secrets.read(generated).data["api_token"])
+
+
+def test_usage_is_tracked_per_key(rt, request):
+    from affiliate_matrix.keys import usage
+    from affiliate_matrix.pipeline import scrape
+
+    path = path_for(request)
+    awin_key(rt, path)
+    with recorded_sites("awin") as urls:
+        save_connection(rt.store, Connection(id="aw", source="awin", base_url=urls["awin"], credentials_path=path,
+                                             rate_limit_per_s=50))
+        scrape(rt, "aw")
+    used = usage(rt, path)
+    assert sum(used["uses"].values()) == 1 and used["failures"] == {} and used["last_used_at"]
