@@ -1,0 +1,11 @@
+# keys: rotate (write new versions with check-and-set), retire and revoke (destroy versions),
+# and keep the rotation metadata of the connections' credentials.
+path "secret/data/connections/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/connections/*" {
+  capabilities = ["read", "update"]
+}
+path "secret/destroy/connections/*" {
+  capabilities = ["update"]
+}
