@@ -118,3 +118,29 @@ def test_usage_is_tracked_per_key(rt, request):
         scrape(rt, "aw")
     used = usage(rt, path)
     assert sum(used["uses"].values()) == 1 and used["failures"] == {} and used["last_used_at"]
+
+
+def test_provider_rotation_asks_the_source_plugin(rt, request):
+    from affiliate_matrix.sources import ApiSource, register
+
+    @register
+    class ProviderForTests(ApiSource):
+        """Stub provider: no real provider can mint keys here; this one hands out a fresh token."""
+
+        name = "provider_for_tests"
+        title = "Provider for tests"
+        base_url = "https://provider.example.org"
+
+        @staticmethod
+        def rotate_credentials(old: dict) -> dict:
+            return {**old, "api_token": "minted-by-provider-" + old["api_token"][-4:]}
+
+    path = path_for(request)
+    add_key(rt, KeyRecord(path=path, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": AWIN_TOKEN})
+    assert rotate(rt, path, NOW) == 2
+    assert rt.secrets.read(path).data["api_token"] == "minted-by-provider-oken"
+    manual = path + "-manual"
+    add_key(rt, KeyRecord(path=manual, rotation="manual", created_at=NOW), {"api_token": AWIN_TOKEN})
+    with pytest.raises(Exception, match="rotates manually"):
+        rotate(rt, manual, NOW)

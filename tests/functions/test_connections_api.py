@@ -18,6 +18,14 @@ from tests.support.receiver import Receiver
 SECRET = "sk-test-secret-value-98765"
 
 
+@pytest.fixture(autouse=True)
+def no_secret_in_any_log_line(capsys):
+    """Every log line these tests produce is scanned for the test secret's value."""
+    yield
+    output = capsys.readouterr()
+    assert SECRET not in output.out + output.err
+
+
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
