@@ -294,9 +294,10 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
 
 def _index_specs() -> dict:
     from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.metrics import METRICS_INDEX
     from affiliate_matrix.programs import PROGRAMS_INDEX
 
-    return {spec.name: spec for spec in (PROGRAMS_INDEX, DELTAS_INDEX)}
+    return {spec.name: spec for spec in (PROGRAMS_INDEX, DELTAS_INDEX, METRICS_INDEX)}
 
 
 def _spec(name: str):

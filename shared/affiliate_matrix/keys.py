@@ -163,6 +163,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
     Safe to run twice: rotated keys are no longer due, and warnings carry ids that repeat."""
     now = now or datetime.now(UTC)
     outcome = {"rotated": [], "failed": [], "warned": []}
+    emit_key_metrics(rt, now)
     for record in records(rt):
         threshold = expiring(record, now)
         if threshold is None:
@@ -179,6 +180,24 @@ def run_checks(rt, now: datetime | None = None) -> dict:
             "rotation": record.rotation}, key=f"{record.path}|{threshold}|{record.expires_at.isoformat()}"))
         outcome["warned"].append(record.path)
     return outcome
+
+
+def emit_key_metrics(rt, now: datetime) -> None:
+    """Per key and day: days left, uses, failures, live version (0 once revoked)."""
+    from affiliate_matrix.metrics import emit, metric
+
+    day, documents = now.date().isoformat(), []
+    for record in records(rt):
+        used, labels = usage(rt, record.path), {"key": record.path, "rotation": record.rotation}
+        days_left = (record.expires_at - now).total_seconds() / 86400 if record.expires_at else -1
+        try:
+            version = 0 if record.revoked_at else rt.secrets.metadata(record.path).current_version
+        except AmxError:
+            version = -1  # the secret store did not answer: shown, not hidden
+        for name, value in (("key_days_left", round(days_left, 2)), ("key_uses", used["uses"].get(day, 0)),
+                            ("key_failures", used["failures"].get(day, 0)), ("key_version", version)):
+            documents.append(metric(name, value, labels, now, day))
+    emit(rt, documents)
 
 
 def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:

@@ -144,3 +144,16 @@ def test_provider_rotation_asks_the_source_plugin(rt, request):
     add_key(rt, KeyRecord(path=manual, rotation="manual", created_at=NOW), {"api_token": AWIN_TOKEN})
     with pytest.raises(Exception, match="rotates manually"):
         rotate(rt, manual, NOW)
+
+
+def test_key_figures_go_to_the_metrics_index_once_per_day(rt, request):
+    from affiliate_matrix.search import SearchQuery
+
+    path = path_for(request)
+    add_key(rt, KeyRecord(path=path, rotation="manual", created_at=NOW, expires_at=NOW + timedelta(days=10)),
+            {"api_token": AWIN_TOKEN})
+    run_checks(rt, NOW)
+    run_checks(rt, NOW + timedelta(hours=2))  # the same day: overwritten, not added
+    result = rt.index.search("metrics", SearchQuery(filters={"labels": [f"key={path}"]}, size=10))
+    figures = {h.doc["name"]: h.doc["value"] for h in result.hits}
+    assert result.total == 4 and figures["key_version"] == 1 and 9.9 < figures["key_days_left"] <= 10
