@@ -136,6 +136,30 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
 
 @app.command()
+def compare(merchant_key: str):
+    """One merchant's programs and offers across networks and directories, best terms starred."""
+    from rich.table import Table
+
+    from affiliate_matrix.merchants import merchant_view
+
+    view = merchant_view(_runtime().index, merchant_key)
+    table = Table(title=f"{view['merchant']} ({view['domain'] or view['merchant_key']})")
+    for column in ("source", "kind", "network", "commission", "cookie", "payout", "join"):
+        table.add_column(column)
+    for row in view["rows"]:
+        star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
+        cookie = "—" if row["cookie_days"] is None else "lifetime" if row["cookie_days"] == -1 else f"{row['cookie_days']}d"
+        payout = row["payout"] or {}
+        table.add_row(row["source"], row["kind"], row["network"] or "—", star + (row["commission_text"] or "—"),
+                      ("★ " if "cookie_days" in row["best"] else "") + cookie,
+                      ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")
+    console.print(table)
+    for program_id, fields in view["conflicts"].items():
+        for field, said in fields.items():
+            console.print(f"[yellow]sources disagree on {field}[/]: " + "; ".join(f"{s}: {v}" for s, v in said.items()))
+
+
+@app.command()
 def replay(connection_id: str):
     """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
     from affiliate_matrix.events import RAW_BATCH_STORED

@@ -271,3 +271,28 @@ def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_p
     assert (replayed.records, replayed.failures, replayed.not_modified) == (6, [], 0)
     assert list(rt.store.list("errors/affiliateprograms/")) == []  # the fixed page's error is cleared
     assert "Hostinger" in [h.doc["name"] for h in rt.index.search("programs", SearchQuery(size=10)).hits]
+
+
+def test_one_merchant_on_three_sources_side_by_side(tmp_path):
+    from affiliate_matrix.merchants import find_merchants, merchant_view
+    from tests.unit.test_normalize import make_record
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    records = [
+        make_record("Semrush", "https://www.semrush.com/", commission_text="$200 per sale", cookie_text="120 days")
+        .model_copy(update={"source": "affiliateprograms"}),
+        make_record("Semrush EU", "https://www.semrush.com/", commission_text="200 EUR", cookie_text="30 days",
+                    network="awin", join_url="https://www.awin1.com/awclick.php?mid=1002").model_copy(update={"source": "awin"}),
+        make_record("SEMrush", "https://semrush.com/", commission_text="$250 per sale", cookie_text="Lifetime")
+        .model_copy(update={"source": "affiliationlist"}),
+    ]
+    index_batch(rt, rt.store.put_content_addressed("batches/t", "\n".join(r.model_dump_json() for r in records).encode()))
+    view = merchant_view(rt.index, "semrush.com")
+    rows = {r["source"]: r for r in view["rows"]}
+    assert set(rows) == {"affiliateprograms", "awin", "affiliationlist"} and len(view["rows"]) == 3
+    assert rows["affiliationlist"]["best"] == ["commission_flat", "cookie_days"]  # $250 and a lifetime cookie
+    assert rows["awin"]["best"] == ["commission_flat"]  # the only EUR amount: best in its currency
+    assert rows["affiliateprograms"]["best"] == []
+    assert rows["awin"]["network"] == "awin" and rows["awin"]["join_url"].startswith("https://www.awin1.com/")
+    assert set(next(iter(view["conflicts"].values()))) == {"commission", "cookie_days"}
+    assert [m["merchant_key"] for m in find_merchants(rt.index, "semrush")] == ["semrush.com"]

@@ -159,3 +159,21 @@ def test_etag_gives_304_until_the_index_changes(data_dir, auth):
     after = app.get("/programs?q=alpha", headers={**auth, "If-None-Match": etag})
     assert after.status_code == 200 and after.headers["ETag"] != etag  # the cache saw the new generation
     assert after.get_json()["total"] == 2
+
+
+def test_merchant_routes(data_dir, auth):
+    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from tests.unit.test_normalize import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program("Shop One", "https://shop1.com",
+                                                               commission_text="10%"))], refresh=True)
+    app = client("programs")
+    found = app.get("/merchants?q=shop", headers=auth).get_json()["items"]
+    assert [m["merchant_key"] for m in found] == ["shop1.com"]
+    view = app.get("/merchants/shop1.com", headers=auth).get_json()
+    assert view["domain"] == "shop1.com" and view["rows"][0]["best"] == ["commission_percent"]
+    assert app.get("/merchants/nope.com", headers=auth).status_code == 404
+    assert app.get("/merchants/Bad%20Key", headers=auth).status_code == 400
+    assert app.get("/merchants/shop1.com").status_code == 401

@@ -37,6 +37,23 @@ SUMMARY = {
         "last_changed_at": {"type": ["string", "null"], "format": "date-time"},
     },
 }
+MERCHANT_SUMMARY = {"type": "object", "required": ["merchant_key", "programs", "networks"], "properties": {
+    "merchant_key": {"type": "string"}, "merchant": {"type": "string"}, "domain": {"type": ["string", "null"]},
+    "programs": {"type": "integer"}, "networks": {"type": "array", "items": {"type": "string"}}}}
+MERCHANT_VIEW = {"type": "object", "required": ["merchant_key", "rows", "conflicts"], "properties": {
+    "merchant_key": {"type": "string"}, "merchant": {"type": "string"}, "domain": {"type": ["string", "null"]},
+    "conflicts": {"type": "object", "description": "program id → field → what each source said"},
+    "rows": {"type": "array", "items": {"type": "object", "required": ["program_id", "source", "best"], "properties": {
+        "program_id": {"type": "string"}, "kind": {"type": "string"}, "name": {"type": "string"},
+        "source": {"type": "string"}, "url": {"type": "string"}, "seen_at": {"type": "string"},
+        "commission": {"type": "array"}, "commission_text": {"type": ["string", "null"]},
+        "cookie_days": {"type": ["integer", "null"]}, "payout": {"type": ["object", "null"]},
+        "network": {"type": ["string", "null"]}, "join_url": {"type": ["string", "null"]},
+        "countries": {"type": "array"}, "epc_7d": {"type": ["object", "null"]},
+        "approval_rate": {"type": ["number", "null"]}, "last_verified_at": {"type": ["string", "null"]},
+        "restrictions": {"type": "array"},
+        "best": {"type": "array", "items": {"type": "string", "enum": ["commission_percent", "commission_flat",
+                                                                      "cookie_days"]}}}}}}}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message", "request_id"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"}}}}}
@@ -101,13 +118,24 @@ def programs_openapi() -> dict:
                 {"name": "change", "in": "query", "schema": {"type": "array", "items": {
                     "type": "string", "enum": ["created", "updated", "removed"]}}, "style": "form", "explode": True},
                 LIMIT, CURSOR], "responses": _ok(feed, "A page of changes.")}},
+            "/merchants": {"get": {"summary": "Merchants whose programs match q", "operationId": "findMerchants",
+                                   "parameters": [search_parameters[0], LIMIT], "responses": _ok(
+                                       {"type": "object", "required": ["items"], "properties": {"items": {
+                                           "type": "array", "items": {"$ref": "#/components/schemas/MerchantSummary"}}}},
+                                       "Merchants.")}},
+            "/merchants/{merchant_key}": {"get": {
+                "summary": "One merchant's programs and offers side by side, per source", "operationId": "getMerchant",
+                "parameters": [{"name": "merchant_key", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9.-]{0,252}$"}}],
+                "responses": _ok({"$ref": "#/components/schemas/MerchantView"}, "The comparison.")}},
             "/healthz": {"get": {"summary": "Liveness", "operationId": "health", "security": [],
                                  "responses": {"200": {"description": "Alive.", "content": {"application/json": {
                                      "schema": {"type": "object"}}}}}}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**_schemas(), "ProgramSummary": SUMMARY, "Error": ERROR},
+            "schemas": {**_schemas(), "ProgramSummary": SUMMARY, "Error": ERROR, "MerchantSummary": MERCHANT_SUMMARY,
+                        "MerchantView": MERCHANT_VIEW},
         },
     }
 

@@ -3,6 +3,8 @@
 GET /programs            search, filters, facets, sort, cursor or page pagination
 GET /programs/{id}       one program with the provenance of every field
 GET /changes             the change feed
+GET /merchants?q=        merchants, with their programs' networks
+GET /merchants/{key}     one merchant across every network and directory, side by side
 GET /openapi.json, GET /healthz   (no token needed)
 
 Every other route needs a bearer token with the read role. Responses carry an ETag derived
@@ -36,6 +38,7 @@ FACETS = ["categories", "networks", "commission_types", "payout_methods"]
 SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
 CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
 _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
+_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
 CACHE_SECONDS, CACHE_SIZE = 30, 256
@@ -71,6 +74,15 @@ def route(rt, request):
     match = _PROGRAM_PATH.match(request.path)
     if match:
         return cached(rt, request, PROGRAMS_INDEX.name, lambda: program(rt, match.group(1)))
+    if request.path == "/merchants":
+        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchants(rt, request.args))
+    if request.path.startswith("/merchants/"):
+        key = request.path.removeprefix("/merchants/")
+        if not _MERCHANT_KEY.match(key):
+            raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
+        from affiliate_matrix.merchants import merchant_view
+
+        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchant_view(rt.index, key))
     raise NotFoundError(f"no route for {request.path}")
 
 
@@ -146,6 +158,19 @@ def search(rt, args) -> dict:
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in result.facets.items()},
         "next_cursor": result.next_cursor,
     }
+
+
+def merchants(rt, args) -> dict:
+    """Merchants whose programs match q, each with how many programs and on which networks."""
+    from affiliate_matrix.merchants import find_merchants
+
+    limit = check_parameters(args, {"q", "limit"})
+    if len(args.get("q") or "") > 500:
+        raise InvalidInput("q is longer than 500 characters")
+    syntax = _SYNTAX.search(args.get("q") or "")
+    if syntax:
+        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+    return {"items": find_merchants(rt.index, args.get("q"), limit)}
 
 
 def changes(rt, args) -> dict:
