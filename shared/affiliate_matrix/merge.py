@@ -57,6 +57,12 @@ def merge(known: Program, seen: Program) -> Program:
     merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
+    verified = [t for t in (known.last_verified_at, seen.last_verified_at) if t]
+    merged.last_verified_at = max(verified) if verified else None
+    if seen.last_verified_at and seen.last_verified_at >= (known.last_verified_at or seen.last_verified_at):
+        merged.misses = 0  # seen again: whatever was missing is back
+        if known.status in ("closed_suspected", "removed"):
+            merged.status = "active"
     merged.quality_score = quality(merged)
     return merged
 

@@ -169,6 +169,7 @@ class Program(Model):
     last_seen_at: UtcDatetime
     last_verified_at: UtcDatetime | None = None
     last_changed_at: UtcDatetime | None = Field(None, description="When a tracked field last changed (the latest delta).")
+    misses: int = Field(0, ge=0, description="Consecutive verifications that found the source page gone.")
     provenance: dict[str, list[FieldSource]] = {}
     quality_score: float = Field(0.0, ge=0, le=1)
 

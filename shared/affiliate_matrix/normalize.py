@@ -68,6 +68,7 @@ def normalize(record: RawRecord) -> Program:
         payout=payout,
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,
+        last_verified_at=record.fetched_at,  # seen on its source just now: verified
         **kpi,
     )
     for field in _set_fields(program):

@@ -8,7 +8,7 @@ from affiliate_matrix.search import IndexSpec
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
 
-PROGRAMS_INDEX = IndexSpec("programs", 2, {
+PROGRAMS_INDEX = IndexSpec("programs", 3, {
     "id": "keyword",
     "name": "text",
     "merchant": "text",
@@ -30,6 +30,8 @@ PROGRAMS_INDEX = IndexSpec("programs", 2, {
     "first_seen_at": "date",
     "last_seen_at": "date",
     "last_changed_at": "date",
+    "last_verified_at": "date",
+    "sources": "keyword",
     "program": "stored",
 })
 
@@ -61,6 +63,8 @@ def to_document(program: "Program") -> dict:
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,
+        "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
+        "sources": sorted({claim.source for claims in program.provenance.values() for claim in claims}),
         "program": program.model_dump(mode="json"),
     }
 
