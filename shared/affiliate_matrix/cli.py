@@ -160,6 +160,41 @@ def compare(merchant_key: str):
 
 
 @app.command()
+def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+           suspect_after: Annotated[int, typer.Option(min=1, max=100)] = 2):
+    """Re-check the stalest programs on their source pages (conditional GET, per-host budget)."""
+    from affiliate_matrix.verify import verify as run_verify
+
+    report = run_verify(_runtime("verify"), budget_per_host=budget_per_host, suspect_after=suspect_after)
+    console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
+                  f"{report.inconclusive} inconclusive, {report.skipped_budget} over the host budget; "
+                  f"{len(report.deltas)} changes")
+
+
+@app.command()
+def freshness():
+    """Share of active programs verified within 1, 7 and 30 days, per source and overall; the oldest."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from affiliate_matrix.verify import emit_freshness
+    from affiliate_matrix.verify import freshness as figures_of
+
+    rt, now = _runtime("verify"), datetime.now(UTC)
+    figures = figures_of(rt, now)
+    emit_freshness(rt, figures, now)
+    table = Table(title="verified within")
+    for column in ("source", "programs", "1 day", "7 days", "30 days"):
+        table.add_column(column)
+    for source, shares in figures["sources"].items():
+        table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
+    console.print(table)
+    for program in figures["oldest"]:
+        console.print(f"[dim]oldest:[/] {program['name']} ({program['id']}), {program['age_days']} days")
+
+
+@app.command()
 def replay(connection_id: str):
     """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
     from affiliate_matrix.events import RAW_BATCH_STORED

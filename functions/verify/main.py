@@ -1,0 +1,13 @@
+"""verify: re-check the stalest programs on their sources, on a cron PingSource."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import verify
+from affiliate_matrix.runtime import start
+
+rt = start("verify", "store", "index", "bus")
+
+
+@functions_framework.cloud_event
+def handle(cloud_event):
+    verify.on_event(rt, cloud_event)

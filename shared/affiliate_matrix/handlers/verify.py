@@ -1,0 +1,20 @@
+"""verify: the cron run of re-verification, then the freshness figures."""
+
+from datetime import UTC, datetime
+
+from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.verify import emit_freshness, freshness, verify
+
+log = get_logger()
+
+
+def on_event(rt, cloud_event) -> None:
+    def work(event):
+        report = verify(rt)
+        now = datetime.now(UTC)
+        emit_freshness(rt, freshness(rt, now), now)
+        log.info("verify.done", checked=report.checked, verified=report.verified, missed=report.missed,
+                 changes=len(report.deltas))
+
+    receive(rt, cloud_event, work)

@@ -1,0 +1,139 @@
+"""Re-verification: the stalest programs first, each checked on its source page with a
+conditional GET, within a per-host budget and the fetcher's politeness. A page that answers
+(200, or 304 unchanged) verifies the program; one that is gone (404, 410) is a miss. After
+`suspect_after` misses in a row a program is closed_suspected, after twice that removed, each
+with a delta; a program seen again is restored (by the next scrape or verification). Other
+failures (timeouts, 5xx, robots.txt) prove nothing and change nothing."""
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.events import PROGRAM_DELTA, Event
+from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.models import Program
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.search import SearchQuery, SortKey
+
+GONE = {404, 410}
+VALIDATORS_KEY = "http-cache/verify.json"
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    verified: int = 0
+    missed: int = 0
+    inconclusive: int = 0
+    skipped_budget: int = 0
+    deltas: list = field(default_factory=list)
+
+
+def evidence_url(program: Program) -> str | None:
+    """The directory page that listed the program (API records are re-read by their sync)."""
+    for claim in program.provenance.get("name", []):
+        if claim.url.startswith("http") and "/api/" not in claim.url:
+            return claim.url
+    return None
+
+
+def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, batch: int = 500,
+           suspect_after: int = 2, rate_limit_per_s: float = 1.0) -> VerifyReport:
+    now = now or datetime.now(UTC)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    stalest = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(
+        filters={"status": ["active", "closed_suspected"]}, sort=[SortKey(field="last_verified_at")], size=batch))
+    validators = json.loads(rt.store.get(VALIDATORS_KEY).data) if rt.store.head(VALIDATORS_KEY) else {}
+    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=2,
+                      rate_limit_per_s=rate_limit_per_s, validators=validators)
+    report, spent, documents = VerifyReport(), Counter(), []
+    try:
+        for hit in stalest.hits:
+            before = from_document(hit.doc)
+            url = evidence_url(before)
+            if url is None:
+                continue
+            host = urlsplit(url).netloc
+            if spent[host] >= budget_per_host:
+                report.skipped_budget += 1
+                continue
+            spent[host] += 1
+            report.checked += 1
+            try:
+                status = fetcher.get(url).status
+            except FetchError:
+                report.inconclusive += 1
+                continue
+            after = before.model_copy(deep=True)
+            if status in (200, 304):
+                report.verified += 1
+                after.last_verified_at, after.misses = now, 0
+                if before.status == "closed_suspected":
+                    after.status = "active"
+            elif status in GONE:
+                report.missed += 1
+                after.misses = before.misses + 1
+                if after.misses >= 2 * suspect_after:
+                    after.status = "removed"
+                elif after.misses >= suspect_after:
+                    after.status = "closed_suspected"
+            else:
+                report.inconclusive += 1
+                continue
+            delta = diff(before, after, at=now, source="verify")
+            if delta is not None:
+                after.last_changed_at = now
+                report.deltas.append(delta)
+            documents.append(to_document(after))
+    finally:
+        fetcher.close()
+        rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
+    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True)
+    for delta in report.deltas:
+        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", delta.model_dump(mode="json"), key=delta.id,
+                                  subject=delta.program_id))
+    return report
+
+
+def freshness(rt, now: datetime | None = None) -> dict:
+    """Per source and overall: the share of active programs verified within 1, 7 and 30 days, and the oldest."""
+    now = now or datetime.now(UTC)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    per_source: dict[str, list[float]] = {}
+    oldest = []
+    query = SearchQuery(filters={"status": ["active"]}, sort=[SortKey(field="last_verified_at")], size=1000)
+    while True:
+        result = rt.index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            verified = hit.doc.get("last_verified_at")
+            age = (now - datetime.fromisoformat(verified)).total_seconds() / 86400 if verified else float("inf")
+            for source in hit.doc.get("sources") or ["unknown"]:
+                per_source.setdefault(source, []).append(age)
+            per_source.setdefault("all", []).append(age)
+            if len(oldest) < 5:
+                oldest.append({"id": hit.id, "name": hit.doc["name"], "age_days": round(age, 1)})
+        if not result.next_cursor:
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+
+    def shares(ages):
+        return {f"within_{d}d": round(sum(a <= d for a in ages) / len(ages), 4) for d in (1, 7, 30)} | {
+            "programs": len(ages)}
+
+    return {"sources": {s: shares(a) for s, a in sorted(per_source.items())}, "oldest": oldest}
+
+
+def emit_freshness(rt, figures: dict, now: datetime) -> None:
+    """The freshness shares as daily figures in the metrics index, for the dashboards."""
+    from affiliate_matrix.metrics import emit, metric
+
+    day = now.date().isoformat()
+    emit(rt, [metric(f"verified_{window}_share", value, {"source": source}, now, day)
+              for source, shares in figures["sources"].items()
+              for window, value in shares.items() if window.startswith("within_")])

@@ -1,0 +1,71 @@
+"""Re-verification on a recorded site over real HTTP: a program whose page disappears is
+closed_suspected, then removed, each with a delta; when the page returns it is restored, never
+duplicated. Per-host budgets bound the work; freshness figures follow."""
+
+import shutil
+from datetime import UTC, datetime, timedelta
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.models import Connection
+from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.programs import from_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.sources import get_source
+from affiliate_matrix.verify import freshness, verify
+
+
+def setup(tmp_path, site_dir, url):
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=url, rate_limit_per_s=50))
+    scrape(rt, "ap")
+    return rt
+
+
+def semrush(rt):
+    hits = rt.index.search("programs", SearchQuery(text="semrush", size=5)).hits
+    assert len(hits) == 1  # never duplicated
+    return from_document(hits[0].doc)
+
+
+def test_a_vanished_program_is_suspected_then_removed_then_restored(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        rt = setup(tmp_path, site, urls["affiliateprograms"])
+        page = site / "p/semrush/index.html"
+        kept = page.read_text()
+        page.unlink()
+        now = datetime.now(UTC) + timedelta(days=1)
+        statuses = []
+        for day in range(4):
+            report = verify(rt, now + timedelta(days=day), suspect_after=2, rate_limit_per_s=50)
+            statuses.append(semrush(rt).status)
+        assert statuses == ["active", "closed_suspected", "closed_suspected", "removed"]
+        assert report.missed == 1 and report.verified == 4  # the other four listings still answer
+        feed = rt.index.search("deltas", SearchQuery(filters={"fields": ["status"], "change": ["updated", "removed"]},
+                                                     size=10)).hits
+        assert sorted(h.doc["change"] for h in feed) == ["removed", "updated"]
+        page.write_text(kept)
+        scrape(rt, "ap")
+    restored = semrush(rt)
+    assert (restored.status, restored.misses) == ("active", 0)
+    changes = rt.index.search("deltas", SearchQuery(filters={"fields": ["status"], "program_id": [restored.id],
+                                                             "change": ["updated", "removed"]}, size=10)).hits
+    assert len(changes) == 3  # suspected, removed, restored
+
+
+def test_the_host_budget_bounds_a_run_and_freshness_reports_it(tmp_path):
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        report = verify(rt, budget_per_host=2, rate_limit_per_s=50)
+    assert (report.checked, report.skipped_budget) == (2, 3)
+    today = freshness(rt)
+    assert today["sources"]["all"] == {"within_1d": 1.0, "within_7d": 1.0, "within_30d": 1.0, "programs": 5}
+    later = freshness(rt, datetime.now(UTC) + timedelta(days=10))
+    assert later["sources"]["affiliateprograms"]["within_7d"] == 0.0
+    assert later["sources"]["affiliateprograms"]["within_30d"] == 1.0 and len(later["oldest"]) == 5
