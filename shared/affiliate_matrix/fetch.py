@@ -79,26 +79,33 @@ def check_public(url: str, *, allow_loopback: bool = False) -> None:
             raise FetchError(f"refused {url!r}: {parts.hostname} resolves to non-public address {address}")
 
 
+# The last request to each host, shared by every fetcher in the process: two crawls of one host
+# (two connections, a crawl and a verification) must not add up to more than either allows.
+_LAST_REQUEST: dict[str, list] = {}  # netloc -> [lock, monotonic time of the last request]
+_LAST_REQUEST_LOCK = threading.Lock()
+
+
 @dataclass
 class _Host:
-    """Politeness state for one host: its robots.txt, when it may next be asked, a concurrency cap."""
+    """Politeness state for one host: its robots.txt, this fetcher's spacing, a concurrency cap."""
 
+    netloc: str
     interval: float
     gate: threading.Semaphore
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    next_at: float = 0.0
     robots: object | None = None
     robots_until: float = 0.0
     robots_problem: str = ""
 
     def wait_turn(self) -> None:
-        """Block until this host may be asked again. The turn is taken under the lock after the wait,
-        so a thread that oversleeps cannot bunch up with the next; 2% margin for scheduling jitter."""
-        with self.lock:
-            delay = self.next_at - time.monotonic()
+        """Block until this host may be asked again. The turn is taken under the host's lock after the
+        wait, so a thread that oversleeps cannot bunch up with the next; 2% margin for scheduling jitter."""
+        with _LAST_REQUEST_LOCK:
+            shared = _LAST_REQUEST.setdefault(self.netloc, [threading.Lock(), 0.0])
+        with shared[0]:
+            delay = shared[1] + self.interval * 1.02 - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            self.next_at = time.monotonic() + self.interval * 1.02
+            shared[1] = time.monotonic()
 
 
 class Fetcher:
@@ -123,7 +130,7 @@ class Fetcher:
         netloc = urlsplit(url).netloc
         with self._hosts_lock:
             if netloc not in self._hosts:
-                self._hosts[netloc] = _Host(1.0 / self.rate_limit_per_s, threading.Semaphore(self.concurrency))
+                self._hosts[netloc] = _Host(netloc, 1.0 / self.rate_limit_per_s, threading.Semaphore(self.concurrency))
             return self._hosts[netloc]
 
     # -- robots.txt --------------------------------------------------------------------------

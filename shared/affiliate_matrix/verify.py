@@ -7,6 +7,7 @@ failures (timeouts, 5xx, robots.txt) prove nothing and change nothing."""
 
 import json
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -41,21 +42,71 @@ def evidence_url(program: Program) -> str | None:
     return None
 
 
-def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, batch: int = 500,
-           suspect_after: int = 2, rate_limit_per_s: float = 1.0) -> VerifyReport:
+def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspect_after: int = 2,
+           rate_limit_per_s: float = 1.0, concurrency: int = 8) -> VerifyReport:
     now = now or datetime.now(UTC)
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
-    stalest = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(
-        filters={"status": ["active", "closed_suspected"]}, sort=[SortKey(field="last_verified_at")], size=batch))
+    report = VerifyReport()
+    candidates = _stalest_within_budget(rt, budget_per_host, report)
     validators = json.loads(rt.store.get(VALIDATORS_KEY).data) if rt.store.head(VALIDATORS_KEY) else {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=2,
-                      rate_limit_per_s=rate_limit_per_s, validators=validators)
-    report, spent, documents = VerifyReport(), Counter(), []
+                      rate_limit_per_s=rate_limit_per_s, concurrency=concurrency, validators=validators)
+
+    def status_of(candidate):
+        try:
+            return fetcher.get(candidate[1]).status
+        except FetchError:
+            return None
+
+    documents = []
     try:
-        for hit in stalest.hits:
-            before = from_document(hit.doc)
-            url = evidence_url(before)
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:  # hosts in parallel; each host's rate holds
+            outcomes = list(pool.map(status_of, candidates))
+    finally:
+        fetcher.close()
+        rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
+    for (before, _), status in zip(candidates, outcomes):
+        report.checked += 1
+        after = before.model_copy(deep=True)
+        if status in (200, 304):
+            report.verified += 1
+            after.last_verified_at, after.misses = now, 0
+            if before.status == "closed_suspected":
+                after.status = "active"
+        elif status in GONE:
+            report.missed += 1
+            after.misses = before.misses + 1
+            if after.misses >= 2 * suspect_after:
+                after.status = "removed"
+            elif after.misses >= suspect_after:
+                after.status = "closed_suspected"
+        else:
+            report.inconclusive += 1
+            continue
+        delta = diff(before, after, at=now, source="verify")
+        if delta is not None:
+            after.last_changed_at = now
+            report.deltas.append(delta)
+        documents.append(to_document(after))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
+    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True)
+    for delta in report.deltas:
+        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", delta.model_dump(mode="json"), key=delta.id,
+                                  subject=delta.program_id))
+    return report
+
+
+def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> list[tuple[Program, str]]:
+    """Programs to check, stalest first, until every host's budget is spent."""
+    spent, chosen = Counter(), []
+    query = SearchQuery(filters={"status": ["active", "closed_suspected"]}, sort=[SortKey(field="last_verified_at")],
+                        size=1000)
+    while True:
+        result = rt.index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            program = from_document(hit.doc)
+            url = evidence_url(program)
             if url is None:
                 continue
             host = urlsplit(url).netloc
@@ -63,42 +114,10 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, batch:
                 report.skipped_budget += 1
                 continue
             spent[host] += 1
-            report.checked += 1
-            try:
-                status = fetcher.get(url).status
-            except FetchError:
-                report.inconclusive += 1
-                continue
-            after = before.model_copy(deep=True)
-            if status in (200, 304):
-                report.verified += 1
-                after.last_verified_at, after.misses = now, 0
-                if before.status == "closed_suspected":
-                    after.status = "active"
-            elif status in GONE:
-                report.missed += 1
-                after.misses = before.misses + 1
-                if after.misses >= 2 * suspect_after:
-                    after.status = "removed"
-                elif after.misses >= suspect_after:
-                    after.status = "closed_suspected"
-            else:
-                report.inconclusive += 1
-                continue
-            delta = diff(before, after, at=now, source="verify")
-            if delta is not None:
-                after.last_changed_at = now
-                report.deltas.append(delta)
-            documents.append(to_document(after))
-    finally:
-        fetcher.close()
-        rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
-    rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True)
-    for delta in report.deltas:
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", delta.model_dump(mode="json"), key=delta.id,
-                                  subject=delta.program_id))
-    return report
+            chosen.append((program, url))
+        if not result.next_cursor:
+            return chosen
+        query = query.model_copy(update={"cursor": result.next_cursor})
 
 
 def freshness(rt, now: datetime | None = None) -> dict:
