@@ -35,9 +35,14 @@ class VerifyReport:
 
 
 def evidence_url(program: Program) -> str | None:
-    """The directory page that listed the program (API records are re-read by their sync)."""
+    """The directory page that listed the program. API records are re-verified by their next sync,
+    which reads them all again (seen again = verified)."""
+    from affiliate_matrix.sources import ApiSource, all_sources
+
+    sources = all_sources()
     for claim in program.provenance.get("name", []):
-        if claim.url.startswith("http") and "/api/" not in claim.url:
+        source = sources.get(claim.source)
+        if claim.url.startswith("http") and not (source and issubclass(source, ApiSource)):
             return claim.url
     return None
 

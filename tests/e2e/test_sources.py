@@ -197,3 +197,28 @@ def test_offers_are_indexed_as_offers(tmp_path):
     rt = scraped_and_indexed(tmp_path, "offervault")
     result = rt.index.search("programs", SearchQuery(filters={"kind": ["offer"]}, facets=["networks"]))
     assert result.total == 3 and dict(result.facets["networks"]) == {"maxbounty": 2, "clickdealer": 1}
+
+
+def test_one_merchant_on_three_recorded_sources_appears_once_side_by_side(tmp_path):
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.pipeline import index_batch
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    with recorded_sites("affiliateprograms", "awin", "impact") as urls:
+        for source in ("affiliateprograms", "awin", "impact"):
+            credentials = EXPECTED[source].get("credentials")
+            if credentials:
+                rt.secrets.write(f"connections/{source}", credentials)
+            save_connection(rt.store, Connection(id=source, source=source, base_url=urls[source], rate_limit_per_s=50,
+                                                 credentials_path=f"connections/{source}" if credentials else None))
+            scrape(rt, source)
+    view = merchant_view(rt.index, "semrush.com")
+    rows = {r["source"]: r for r in view["rows"]}
+    assert len(view["rows"]) == 3 and set(rows) == {"affiliateprograms", "awin", "impact"}
+    assert len({r["program_id"] for r in view["rows"]}) == 1  # one program, three sources
+    assert rows["awin"]["best"] == ["commission_flat"]  # the only EUR amount
+    assert "cookie_days" in rows["affiliateprograms"]["best"] and rows["affiliateprograms"]["cookie_days"] == 120
+    assert rows["awin"]["network"] == "awin" and rows["impact"]["network"] == "impact"
+    assert "commission" in next(iter(view["conflicts"].values()))  # $200 + $10 vs 200 EUR vs $200

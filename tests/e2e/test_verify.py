@@ -69,3 +69,14 @@ def test_the_host_budget_bounds_a_run_and_freshness_reports_it(tmp_path):
     later = freshness(rt, datetime.now(UTC) + timedelta(days=10))
     assert later["sources"]["affiliateprograms"]["within_7d"] == 0.0
     assert later["sources"]["affiliateprograms"]["within_30d"] == 1.0 and len(later["oldest"]) == 5
+
+
+def test_api_records_are_left_to_their_sync(tmp_path):
+    from affiliate_matrix.verify import evidence_url
+    from tests.unit.test_normalize import make_program
+
+    program = make_program("Shop", "https://shop.com")
+    program.provenance["name"][0] = program.provenance["name"][0].model_copy(
+        update={"source": "awin", "url": "https://api.awin.com/publishers/1/programmedetails?advertiserId=2"})
+    assert evidence_url(program) is None
+    assert evidence_url(make_program("Shop", "https://shop.com")) == "https://dir.example.org/p/x/"
