@@ -143,6 +143,7 @@ class Program(Model):
     merchant_domain: str | None = None
     merchant_key: str
     merchant_key_source: Literal["domain", "alias", "name"]
+    merchant_key_confidence: float = Field(0.6, ge=0, le=1, description="1.0 from a domain, 0.8 an alias, 0.6 a name.")
     aliases: list[str] = []
     domains: list[str] = []
     description: str | None = None

@@ -55,6 +55,7 @@ def normalize(record: RawRecord) -> Program:
         merchant_domain=domain,
         merchant_key=merchant_key,
         merchant_key_source=key_source,
+        merchant_key_confidence=KEY_CONFIDENCE[key_source],
         domains=[domain] if domain else [],
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url)]
@@ -90,8 +91,17 @@ def _set_fields(program: Program) -> list[str]:
     return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
 
 
+KEY_CONFIDENCE = {"domain": 1.0, "alias": 0.8, "name": 0.6}
+
+
 def with_merchant_key(program: Program, key: str) -> Program:
-    """Re-key a program to the merchant its resolution cluster settled on."""
-    source = "domain" if program.domains and key in program.domains or "." in key else "name"
+    """Re-key a program to the merchant its resolution cluster settled on: a domain, else another
+    listing's name for the same merchant (an alias), else its own name."""
+    if "." in key:
+        source = "domain"
+    else:
+        from affiliate_matrix.resolve import compact_name
+
+        source = "name" if key in (name_key(program.name), compact_name(program.name)) else "alias"
     return program.model_copy(update={"id": program_id(key, program.kind), "merchant_key": key,
-                                      "merchant_key_source": source})
+                                      "merchant_key_source": source, "merchant_key_confidence": KEY_CONFIDENCE[source]})

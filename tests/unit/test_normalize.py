@@ -70,3 +70,16 @@ def test_timestamps_are_kept_in_utc():
 def test_countries_become_iso_codes_and_unknown_labels_are_not_guessed():
     p = make_program("A", "https://a.com", countries=["USA", "uk", "DE", "Deutschland", "Atlantis", "Worldwide"])
     assert p.countries == ["DE", "GB", "US"]
+
+
+def test_merchant_keys_say_how_they_were_derived():
+    from affiliate_matrix.normalize import with_merchant_key
+
+    by_domain = make_program("Shop", "https://www.shop.com/")
+    assert (by_domain.merchant_key, by_domain.merchant_key_source, by_domain.merchant_key_confidence) == \
+        ("shop.com", "domain", 1.0)
+    by_name = make_program("Tiny Notes")
+    assert (by_name.merchant_key_source, by_name.merchant_key_confidence) == ("name", 0.6)
+    by_alias = with_merchant_key(make_program("TinyNotes App"), "tiny-notes")  # joined another listing's key
+    assert (by_alias.merchant_key, by_alias.merchant_key_source, by_alias.merchant_key_confidence) == \
+        ("tiny-notes", "alias", 0.8)
