@@ -6,6 +6,7 @@ both, so consumers de-duplicate on (source, id); ids are derived from what the e
 wherever possible, so a repeated run publishes the same id.
 """
 
+from abc import ABC, abstractmethod
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -57,11 +58,12 @@ class Event(BaseModel):
                    time=event.get("time") or datetime.now(UTC), data=data)
 
 
-class EventBus:
+class EventBus(ABC):
     """The port."""
 
+    @abstractmethod
     def publish(self, event: Event) -> None:
-        raise NotImplementedError
+        ...
 
 
 def open_event_bus(settings) -> EventBus:

@@ -8,6 +8,7 @@ term filters (any of the values), ranges, term facets counted under the filters,
 the id as tiebreak, and opaque cursors that return every hit exactly once.
 """
 
+from abc import ABC, abstractmethod
 import base64
 import hashlib
 import json
@@ -168,46 +169,55 @@ def decode_cursor(query: SearchQuery) -> list | None:
     return after
 
 
-class SearchIndex:
+class SearchIndex(ABC):
     """The port."""
 
+    @abstractmethod
     def ensure_index(self, spec: IndexSpec) -> str:
         """Create the spec's physical index if missing and point the alias at it when the alias is new."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def bulk_upsert(self, name: str, docs: Iterable[dict], *, refresh: bool = False) -> BulkResult:
         """Index documents by their id; the same batch twice leaves the same index. Per-item errors are returned."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def get(self, name: str, doc_id: str) -> dict | None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def delete(self, name: str, doc_id: str) -> bool:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def search(self, name: str, query: SearchQuery) -> SearchResult:
-        raise NotImplementedError
+        ...
 
     def refresh(self, name: str) -> None:
         """Make recent writes searchable."""
 
+    @abstractmethod
     def generation(self, name: str) -> str:
         """Changes whenever the index's content or version changes: the key for caches and ETags."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def status(self, name: str) -> IndexStatus:
         """Which versions exist and which one the alias points at."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def migrate(self, spec: IndexSpec) -> int:
         """Zero-downtime move to spec.version: create it, copy every document, swap the alias in one
         step, keep the old version for rollback. Reads never stop; a document the new mapping
         refuses aborts the migration before the swap. Returns the number of documents copied."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def rollback(self, name: str) -> int:
         """Point the alias back at the newest version below the current one; returns that version."""
-        raise NotImplementedError
+        ...
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the index backend is unusable."""

@@ -6,6 +6,7 @@ Both keep Vault's KV v2 semantics: every write makes a new version; `cas=0` mean
 `cas=N` means "only if the current version is N". Secret values never appear in errors.
 """
 
+from abc import ABC, abstractmethod
 import re
 from dataclasses import dataclass, field
 
@@ -35,26 +36,31 @@ class SecretMetadata:
     custom_metadata: dict[str, str]
 
 
-class SecretStore:
+class SecretStore(ABC):
     """The port."""
 
+    @abstractmethod
     def read(self, path: str, version: int | None = None) -> Secret:
         """The current (or given) version. NotFoundError when absent or destroyed."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def write(self, path: str, data: dict[str, str], *, cas: int | None = None) -> int:
         """Write a new version and return its number. ConflictError when cas does not match."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def metadata(self, path: str) -> SecretMetadata:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def set_custom_metadata(self, path: str, custom: dict[str, str]) -> None:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def destroy(self, path: str, versions: list[int]) -> None:
         """Destroy versions for good (revocation)."""
-        raise NotImplementedError
+        ...
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the store is unusable."""

@@ -5,6 +5,7 @@ guarantees: conditional writes on ETag (If-Match) or absence (If-None-Match), ke
 against traversal, and content-addressed puts that never write the same bytes twice.
 """
 
+from abc import ABC, abstractmethod
 import hashlib
 import re
 from collections.abc import Iterator
@@ -34,29 +35,34 @@ def etag_of(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-class ObjectStore:
+class ObjectStore(ABC):
     """The port. Adapters implement put/get/head/list/delete; the rest is shared."""
 
+    @abstractmethod
     def put(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
             if_match: str | None = None, if_none_match: bool = False) -> str:
         """Write and return the new ETag. ConflictError when a condition fails."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def get(self, key: str) -> StoredObject:
         """NotFoundError when absent."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def head(self, key: str) -> str | None:
         """The ETag, or None when absent."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under prefix, in lexicographic order."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def delete(self, key: str) -> None:
         """Idempotent: deleting an absent key is fine."""
-        raise NotImplementedError
+        ...
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the store is unusable."""
