@@ -2,6 +2,7 @@
 
 import difflib
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -42,6 +43,14 @@ class Settings(BaseSettings):
 
     events: Literal["inprocess", "http"] = "inprocess"
     broker_url: str | None = Field(None, description="Knative Broker ingress, for AMX_EVENTS=http.")
+
+    budget_daily_total: Decimal | None = Field(None, ge=0, decimal_places=2,
+                                               description="What the daily budget run shares out; unset, it refuses to run.")
+    budget_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    budget_strategy: Literal["equal", "proportional", "pareto", "exploratory", "optimal"] = "optimal"
+    budget_metric: Literal["revenue", "roas", "conversions"] = Field("revenue", description="For proportional and pareto.")
+    budget_history_days: int = Field(90, ge=7, le=1000, description="How much history the daily run allocates on.")
+    budget_pacing_tolerance: float = Field(0.2, gt=0, le=10, description="Spend off its allocation by more than this share raises budget.pacing.")
 
     allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
     user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"

@@ -24,6 +24,8 @@ KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
 KEY_ROTATED = "dev.affiliatematrix.key.rotated"
 KEY_ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"
 KEY_REVOKED = "dev.affiliatematrix.key.revoked"
+BUDGET_ALLOCATED = "dev.affiliatematrix.budget.allocated"
+BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
 
 
 class Event(BaseModel):

@@ -22,6 +22,22 @@ def json_response(body, status: int = 200, headers: dict | None = None):
             {"Content-Type": "application/json", **(headers or {})})
 
 
+def body_of(request, limit: int = 64 * 1024) -> dict:
+    """The JSON object in a request body, read no further than `limit` bytes."""
+    if (request.content_length or 0) > limit:
+        raise InvalidInput(f"the body is larger than {limit} bytes")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise InvalidInput(f"the body is larger than {limit} bytes")
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise InvalidInput("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body
+
+
 def error_response(status: int, code: str, message: str, request_id: str):
     return json_response({"error": {"code": code, "message": message, "request_id": request_id}}, status,
                          {"X-Request-Id": request_id})

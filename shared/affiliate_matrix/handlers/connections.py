@@ -8,7 +8,6 @@ DELETE need If-Match with the ETag from a read (428 without it, 412 when it is s
 connection holds where its credentials live (a Vault path), never a credential.
 """
 
-import json
 import re
 
 from pydantic import ValidationError
@@ -18,10 +17,9 @@ from affiliate_matrix.connections import connection_key, load_connection, save_c
 from affiliate_matrix.errors import (
     ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired,
 )
-from affiliate_matrix.handlers import json_response, serve
+from affiliate_matrix.handlers import body_of, json_response, serve
 from affiliate_matrix.models import Connection
 
-MAX_BODY = 64 * 1024
 READ_ONLY = {"version", "last_sync"}
 _ONE = re.compile(r"^/connections/([a-z0-9][a-z0-9-]{0,62})$")
 _ACTION = re.compile(r"^/connections/([a-z0-9][a-z0-9-]{0,62})/(test|sync)$")
@@ -66,21 +64,6 @@ def route(rt, request):
         except NotFoundError:
             raise NotFoundError(f"sync {match.group(1)} not found") from None
     raise NotFoundError(f"no route for {path}")
-
-
-def body_of(request) -> dict:
-    if (request.content_length or 0) > MAX_BODY:
-        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
-    raw = request.get_data(cache=False)[: MAX_BODY + 1]
-    if len(raw) > MAX_BODY:
-        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
-    try:
-        body = json.loads(raw or b"null")
-    except ValueError:
-        raise InvalidInput("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return body
 
 
 def refuse_read_only(body: dict) -> None:

@@ -1,0 +1,13 @@
+"""budget: allocate tomorrow's budget and check pacing on a cron PingSource; take daily performance over HTTP."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import budget
+from affiliate_matrix.runtime import start
+
+rt = start("budget", "store", "index", "secrets", "bus")
+
+
+@functions_framework.http
+def handle(request):
+    return budget.handle(rt, request)

@@ -1,0 +1,225 @@
+"""Campaigns and their daily performance in the object store, mirrored to the `budget` index for
+the dashboards.
+
+    budget/campaigns/<id>.json   a Campaign
+    budget/metrics/<id>.json     its days, one row per date (a later row for a date replaces it)
+
+Every write is conditional on the ETag read, retried on a lost race, so two writers never drop
+each other's days.
+"""
+
+import csv
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from affiliate_matrix.budget.models import CampaignId, Cents, Channel, Day
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.models import Currency, Model, UtcDatetime
+from affiliate_matrix.search import IndexSpec
+
+BUDGET_INDEX = IndexSpec("budget", 1, {
+    "id": "keyword", "kind": "keyword", "campaign_id": "keyword", "channel": "keyword", "date": "date",
+    "spend": "number", "clicks": "number", "conversions": "number", "revenue": "number", "roas": "number",
+    "amount": "number", "expected_revenue": "number", "expected_low": "number", "expected_high": "number",
+    "strategy": "keyword", "run_id": "keyword", "at": "date",
+})
+CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
+MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_ERRORS = 20
+_DAY = TypeAdapter(Day)
+
+
+class Campaign(Model):
+    id: CampaignId
+    name: str = Field(min_length=1, max_length=200)
+    channel: Channel
+    program_ids: list[str] = Field(default_factory=list, max_length=100)
+    currency: Currency
+    min_budget: Cents | None = None
+    max_budget: Cents | None = None
+    active: bool = True
+    created_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def campaign_key(campaign_id: str) -> str:
+    return f"budget/campaigns/{campaign_id}.json"
+
+
+def metrics_key(campaign_id: str) -> str:
+    return f"budget/metrics/{campaign_id}.json"
+
+
+def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, create: bool = False) -> str:
+    if campaign.min_budget is not None and campaign.max_budget is not None and campaign.min_budget > campaign.max_budget:
+        raise InvalidInput(f"campaign {campaign.id}: min_budget is above max_budget")
+    return store.put(campaign_key(campaign.id), campaign.model_dump_json(indent=2).encode(),
+                     content_type="application/json", if_match=if_match, if_none_match=create)
+
+
+def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
+    try:
+        stored = store.get(campaign_key(campaign_id))
+    except NotFoundError:
+        raise NotFoundError(f"campaign {campaign_id!r} does not exist") from None
+    return Campaign.model_validate_json(stored.data), stored.etag
+
+
+def list_campaigns(store) -> list[Campaign]:
+    return [load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json"))[0]
+            for key in sorted(store.list("budget/campaigns/"))]
+
+
+def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
+    import json
+
+    try:
+        stored = store.get(metrics_key(campaign_id))
+    except NotFoundError:
+        return [], None
+    return json.loads(stored.data)["days"], stored.etag
+
+
+def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
+    """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them."""
+    rows = sorted((_DAY.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+    if until is not None:
+        rows = [d for d in rows if d["date"] < until]
+    return rows[-days:] if days else rows
+
+
+def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
+    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many."""
+    import json
+
+    incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
+    for _ in range(attempts):
+        current, etag = load_days(rt.store, campaign.id)
+        merged = {row["date"]: row for row in current} | incoming
+        body = json.dumps({"campaign_id": campaign.id, "currency": campaign.currency,
+                           "days": [merged[k] for k in sorted(merged)]}).encode()
+        try:
+            rt.store.put(metrics_key(campaign.id), body, content_type="application/json",
+                         if_match=etag, if_none_match=etag is None)
+            break
+        except ConflictError:
+            continue
+    else:
+        raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
+    mirror_days(rt, campaign, list(incoming.values()))
+    return len(incoming)
+
+
+def mirror_days(rt, campaign: Campaign, rows: list[dict]) -> None:
+    rt.index.ensure_index(BUDGET_INDEX)
+    rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+        "id": f"day:{campaign.id}:{row['date']}", "kind": "day", "campaign_id": campaign.id,
+        "channel": campaign.channel, "date": row["date"], "spend": row["spend"], "clicks": row.get("clicks", 0),
+        "conversions": row.get("conversions", 0), "revenue": row["revenue"],
+        "roas": row["revenue"] / row["spend"] if row["spend"] else None,
+    } for row in rows], refresh=True)
+
+
+def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
+    """Days posted over HTTP: each validated, the first error named by its position."""
+    if not isinstance(body, list) or not body:
+        raise InvalidInput(f"{where}: expected a non-empty list of days")
+    days, seen = [], set()
+    for i, row in enumerate(body):
+        if not isinstance(row, dict):
+            raise InvalidInput(f"{where}[{i}]: expected an object")
+        row_currency = row.get("currency", currency)
+        if row_currency != currency:
+            raise InvalidInput(f"{where}[{i}].currency: {row_currency!r} is not the campaign's currency {currency}")
+        try:
+            day = _DAY.validate_python({k: v for k, v in row.items() if k != "currency"})
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        if day["date"] in seen:
+            raise InvalidInput(f"{where}[{i}].date: {day['date']} appears twice")
+        seen.add(day["date"])
+        days.append(day)
+    return days
+
+
+def import_csv(rt, data: bytes) -> dict[str, int]:
+    """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty). The whole
+    file is checked first; any bad line fails the import with every error named by line, before
+    anything is written. Returns the days written per campaign."""
+    if len(data) > MAX_CSV_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the file is not UTF-8 (byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    extra = [c for c in header if c not in CSV_COLUMNS]
+    if missing or extra:
+        raise InvalidInput("line 1: the header must be " + ",".join(CSV_COLUMNS)
+                           + (f"; missing {', '.join(missing)}" if missing else "")
+                           + (f"; unknown {', '.join(extra)}" if extra else ""))
+    reader.fieldnames = header
+    campaigns: dict[str, Campaign | None] = {}
+    rows: dict[str, dict[date, tuple[int, dict]]] = {}
+    errors: list[str] = []
+    for record in reader:
+        line = reader.line_num
+        try:
+            campaign_id, day, currency = _csv_row(record)
+        except ValueError as exc:
+            errors.append(f"line {line}: {exc}")
+        else:
+            if campaign_id not in campaigns:
+                try:
+                    campaigns[campaign_id] = load_campaign(rt.store, campaign_id)[0]
+                except NotFoundError:
+                    campaigns[campaign_id] = None
+            campaign = campaigns[campaign_id]
+            if campaign is None:
+                errors.append(f"line {line}: campaign_id: {campaign_id!r} does not exist (add it first)")
+            elif currency != campaign.currency:
+                errors.append(f"line {line}: currency: {currency!r} is not campaign {campaign_id}'s {campaign.currency}")
+            elif day["date"] in rows.setdefault(campaign_id, {}):
+                errors.append(f"line {line}: {campaign_id} {day['date']} already given on line "
+                              f"{rows[campaign_id][day['date']][0]}")
+            else:
+                rows[campaign_id][day["date"]] = (line, day)
+        if len(errors) >= MAX_ERRORS:
+            errors.append("… stopping after 20 errors")
+            break
+    if errors:
+        raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
+    if not rows:
+        raise InvalidInput("the file has no rows")
+    return {cid: record_days(rt, campaigns[cid], [day for _, day in by_date.values()]) for cid, by_date in rows.items()}
+
+
+def _csv_row(record: dict) -> tuple[str, dict, str]:
+    if None in record or any(v is None for v in record.values()):
+        raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
+    values = {k: v.strip() for k, v in record.items()}
+    campaign_id = values["campaign_id"]
+    try:
+        TypeAdapter(CampaignId).validate_python(campaign_id)
+    except ValidationError:
+        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id") from None
+    day = {"date": values["date"]}
+    for column in ("spend", "clicks", "conversions", "revenue"):
+        raw = values[column]
+        if raw == "" and column in ("clicks", "conversions"):
+            continue
+        try:
+            day[column] = float(Decimal(raw))
+        except ArithmeticError:
+            raise ValueError(f"{column}: {raw!r} is not a number") from None
+    try:
+        parsed = _DAY.validate_python(day)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise ValueError(f"{'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})") from None
+    return campaign_id, parsed, values["currency"].upper()

@@ -1,0 +1,132 @@
+"""The budget contract: what `amx budget allocate|forecast --json` read and print, and what the
+`budget` function stores. Money the user sets (total, bounds) is Decimal in whole cents; the
+performance history is measurement, kept as floats because it only feeds statistics."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from typing_extensions import NotRequired, TypedDict
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from affiliate_matrix.models import Currency
+
+Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
+Metric = Literal["revenue", "roas", "conversions"]
+Channel = Literal["search", "social", "email", "content", "display", "video", "affiliate", "other"]
+CampaignId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
+MAX_CAMPAIGNS = 20_000
+MAX_HISTORY_DAYS = 1_100
+
+
+def _cents(value: Decimal) -> Decimal:
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("must be in whole cents (at most 2 decimal places)")
+    return value
+
+
+Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
+Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Day(TypedDict):
+    """One day of a campaign (a TypedDict: 10,000 campaigns' histories validate 3x faster than as models)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    date: date
+    spend: Count
+    clicks: NotRequired[Count]
+    conversions: NotRequired[Count]
+    revenue: Count
+
+
+class CampaignHistory(Contract):
+    id: CampaignId
+    min_budget: Cents | None = None
+    max_budget: Cents | None = None
+    history: list[Day] = Field(default_factory=list, max_length=MAX_HISTORY_DAYS)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
+            raise ValueError(f"campaign {self.id}: min_budget {self.min_budget} is above max_budget {self.max_budget}")
+        dates = [day["date"] for day in self.history]
+        if len(set(dates)) != len(dates):
+            raise ValueError(f"campaign {self.id}: a date appears twice in its history")
+        return self
+
+
+class AllocateRequest(Contract):
+    total_budget: Cents
+    currency: Currency
+    strategy: Strategy
+    campaigns: list[CampaignHistory] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
+    seed: int | None = None
+
+    @model_validator(mode="after")
+    def _feasible(self):
+        ids = [c.id for c in self.campaigns]
+        if len(set(ids)) != len(ids):
+            raise ValueError("campaign ids must be unique")
+        floor = sum((c.min_budget or Decimal(0)) for c in self.campaigns)
+        if floor > self.total_budget:
+            raise ValueError(f"the campaigns' min_budget add up to {floor}, above total_budget {self.total_budget}")
+        return self
+
+
+class Allocation(Contract):
+    campaign_id: str
+    amount: float
+    expected_revenue: float | None = None
+    expected_revenue_low: float | None = None
+    expected_revenue_high: float | None = None
+
+
+class AllocateResult(Contract):
+    strategy: Strategy
+    allocations: list[Allocation]
+    explanation: str
+
+
+class ForecastRequest(Contract):
+    campaigns: list[CampaignHistory] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
+    horizon_days: int = Field(ge=1, le=366)
+    # `total_budget`, `currency`, `strategy` and `seed` may come along when one document feeds both commands.
+    total_budget: Cents | None = None
+    currency: Currency | None = None
+    strategy: Strategy | None = None
+    seed: int | None = None
+
+
+class ForecastPoint(Contract):
+    date: date
+    value: float
+    low: float
+    high: float
+
+
+class Backtest(Contract):
+    mase: float
+    seasonal_naive_mase: float
+    origins: int
+    horizon_days: int
+
+
+class CampaignForecast(Contract):
+    campaign_id: str
+    model: str | None
+    revenue: list[ForecastPoint]
+    conversions: list[ForecastPoint]
+    backtest: Backtest | None = None
+    note: str | None = None
+
+
+class ForecastResult(Contract):
+    horizon_days: int
+    interval: float
+    forecasts: list[CampaignForecast]

@@ -1,0 +1,141 @@
+"""`amx budget report`: PNG figures and a text summary, and the same figures as documents in the
+`budget` index for OpenSearch Dashboards.
+
+    allocation.png   allocations over time, one band per campaign (one panel)
+    response.png     spend vs revenue per campaign with its fitted response curve and 80% band
+    forecast.png     revenue history per campaign with its forecast and 80% band
+    summary.txt      what the figures say, in words
+
+Panels are framed in FRAME_COLOUR so a test can count them in the rendered image.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from affiliate_matrix.budget.campaigns import BUDGET_INDEX, history, list_campaigns
+from affiliate_matrix.budget.curves import Histories, fit
+from affiliate_matrix.budget.forecast import campaign_forecast
+from affiliate_matrix.budget.models import CampaignHistory
+from affiliate_matrix.budget.run import list_runs, load_run
+
+MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
+FRAME_COLOUR = "#1f3a5f"
+HORIZON = 14
+
+
+@dataclass
+class Report:
+    files: list[Path]
+    campaigns: int
+    panels: dict[str, int]
+    summary: str
+
+
+def report(rt, out: Path, horizon: int = HORIZON) -> Report:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    campaigns = list_campaigns(rt.store)
+    histories = [CampaignHistory(id=c.id, history=history(rt.store, c.id)) for c in campaigns]
+    shown = sorted(histories, key=lambda h: -sum(d["spend"] for d in h.history))[:MAX_PANELS]
+    out.mkdir(parents=True, exist_ok=True)
+    plt.rcParams.update({"axes.edgecolor": FRAME_COLOUR, "axes.linewidth": 1.6, "font.size": 8})
+    documents, lines = [], []
+
+    runs = [load_run(rt.store, day) for day in list_runs(rt.store)]
+    figure, axes = plt.subplots(figsize=(9, 4))
+    if runs:
+        ids = [a.campaign_id for a in runs[-1].result.allocations]
+        amounts = np.array([[next((a.amount for a in r.result.allocations if a.campaign_id == cid), 0.0) for r in runs]
+                            for cid in ids])
+        axes.stackplot([r.day for r in runs], amounts, labels=ids)
+        axes.legend(loc="upper left", fontsize=6, ncol=4)
+        lines.append(f"{len(runs)} allocation runs, {runs[0].day} to {runs[-1].day}; latest strategy "
+                     f"{runs[-1].result.strategy}: {runs[-1].result.explanation}")
+    else:
+        axes.text(0.5, 0.5, "no allocation runs yet", ha="center", transform=axes.transAxes)
+        lines.append("No allocation runs yet.")
+    axes.set_title("Daily allocation by campaign")
+    files = [_save(figure, out / "allocation.png")]
+
+    posterior = fit(Histories.of(shown), fallback_scale=1.0) if shown else None
+    figure, grid = _panels(plt, len(shown))
+    for i, (campaign, axes) in enumerate(zip(shown, grid)):
+        spend = np.array([d["spend"] for d in campaign.history])
+        revenue = np.array([d["revenue"] for d in campaign.history])
+        axes.scatter(spend, revenue, s=6, alpha=0.6)
+        if posterior is not None and posterior.informed[i]:
+            xs = np.linspace(0, max(spend.max(), 1.0) * 1.5, 60)
+            row = _single(posterior, i, len(xs))
+            mean, low, high = row.expected(xs)
+            axes.plot(xs, mean, color="C1")
+            axes.fill_between(xs, low, high, color="C1", alpha=0.2)
+            documents += [{"id": f"curve:{campaign.id}:{k}", "kind": "curve", "campaign_id": campaign.id,
+                           "spend": float(x), "expected_revenue": float(m), "expected_low": float(lo),
+                           "expected_high": float(hi), "at": datetime.now(UTC).isoformat()}
+                          for k, (x, m, lo, hi) in enumerate(zip(xs[::6], mean[::6], low[::6], high[::6]))]
+        axes.set_title(f"{campaign.id}: revenue vs spend")
+    files.append(_save(figure, out / "response.png"))
+
+    figure, grid = _panels(plt, len(shown))
+    for campaign, axes in zip(shown, grid):
+        result = campaign_forecast(campaign, horizon)
+        days = [d["date"] for d in campaign.history]
+        axes.plot(days, [d["revenue"] for d in campaign.history], lw=1)
+        if result.revenue:
+            axes.plot([p.date for p in result.revenue], [p.value for p in result.revenue], color="C1")
+            axes.fill_between([p.date for p in result.revenue], [p.low for p in result.revenue],
+                              [p.high for p in result.revenue], color="C1", alpha=0.2)
+            documents += [{"id": f"forecast:{campaign.id}:{p.date}", "kind": "forecast", "campaign_id": campaign.id,
+                           "date": p.date.isoformat(), "expected_revenue": p.value, "expected_low": p.low,
+                           "expected_high": p.high, "at": datetime.now(UTC).isoformat()} for p in result.revenue]
+            total = sum(p.value for p in result.revenue)
+            score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
+            lines.append(f"{campaign.id}: {result.model} forecasts {total:,.0f} revenue over {horizon} days{score}.")
+        else:
+            lines.append(f"{campaign.id}: no forecast ({result.note}).")
+        axes.set_title(f"{campaign.id}: revenue forecast")
+        axes.tick_params(axis="x", labelrotation=30)
+    files.append(_save(figure, out / "forecast.png"))
+
+    summary = "\n".join(lines) + "\n"
+    (out / "summary.txt").write_text(summary)
+    files.append(out / "summary.txt")
+    if documents:
+        rt.index.ensure_index(BUDGET_INDEX)
+        rt.index.bulk_upsert(BUDGET_INDEX.name, documents, refresh=True)
+    return Report(files, len(campaigns), {"allocation.png": 1, "response.png": len(shown), "forecast.png": len(shown)},
+                  summary)
+
+
+def _panels(plt, count: int):
+    columns = min(3, max(count, 1))
+    rows = max(1, -(-count // columns))
+    figure, grid = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    flat = list(grid.flat)
+    for axes in flat[count:]:
+        axes.remove()
+    return figure, flat[:count]
+
+
+def _single(posterior, i: int, width: int):
+    """The posterior of campaign i repeated `width` times, to evaluate its curve at many spends at once."""
+    from affiliate_matrix.budget.curves import Posterior
+
+    pick = np.full(width, i)
+    return Posterior(posterior.scale[pick], posterior.weights[pick], posterior.a[pick], posterior.a_se[pick],
+                     posterior.informed[pick])
+
+
+def _save(figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    from matplotlib import pyplot as plt
+
+    plt.close(figure)
+    return path

@@ -1,0 +1,108 @@
+"""The daily budget run and the pacing check.
+
+The run allocates one day's budget over the active campaigns from their recent history, stores
+the run (inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
+so a redelivered cron event returns the stored run — mirrors it to the `budget` index and emits
+`budget.allocated`. The pacing check compares a finished day's spend with its allocation and
+emits `budget.pacing` for each campaign off by more than the tolerance.
+"""
+
+from datetime import UTC, date, datetime
+
+from affiliate_matrix.budget.allocate import allocate
+from affiliate_matrix.budget.campaigns import BUDGET_INDEX, history, list_campaigns, load_days
+from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
+from affiliate_matrix.models import Model, UtcDatetime
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+
+
+class AllocationRun(Model):
+    day: date
+    created_at: UtcDatetime
+    metric: str
+    request: AllocateRequest
+    result: AllocateResult
+
+
+def run_key(day: date) -> str:
+    return f"budget/runs/{day.isoformat()}.json"
+
+
+def load_run(store, day: date) -> AllocationRun:
+    try:
+        return AllocationRun.model_validate_json(store.get(run_key(day)).data)
+    except NotFoundError:
+        raise NotFoundError(f"no allocation run for {day}") from None
+
+
+def list_runs(store) -> list[date]:
+    return sorted(date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json")) for key in store.list("budget/runs/"))
+
+
+def run_allocation(rt, day: date) -> AllocationRun:
+    settings = rt.settings
+    if settings.budget_daily_total is None:
+        raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
+    campaigns = [c for c in list_campaigns(rt.store) if c.active]
+    if not campaigns:
+        raise InvalidInput("there are no active campaigns to allocate to")
+    foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
+    if foreign:
+        raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
+    request = AllocateRequest(
+        total_budget=settings.budget_daily_total, currency=settings.budget_currency, strategy=settings.budget_strategy,
+        seed=int(day.strftime("%Y%m%d")),
+        campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
+                                   history=history(rt.store, c.id, until=day, days=settings.budget_history_days))
+                   for c in campaigns])
+    run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
+                        result=allocate(request, metric=settings.budget_metric))
+    try:
+        rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json", if_none_match=True)
+    except ConflictError:
+        log.info("budget.run_exists", day=str(day))
+        return load_run(rt.store, day)
+    channels = {c.id: c.channel for c in campaigns}
+    rt.index.ensure_index(BUDGET_INDEX)
+    rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+        "id": f"allocation:{day}:{a.campaign_id}", "kind": "allocation", "campaign_id": a.campaign_id,
+        "channel": channels[a.campaign_id], "date": day.isoformat(), "amount": a.amount,
+        "expected_revenue": a.expected_revenue, "expected_low": a.expected_revenue_low,
+        "expected_high": a.expected_revenue_high, "strategy": run.result.strategy, "run_id": day.isoformat(),
+        "at": run.created_at.isoformat(),
+    } for a in run.result.allocations], refresh=True)
+    rt.bus.publish(Event.make(BUDGET_ALLOCATED, "/budget", {
+        "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
+        "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
+    }, key=day.isoformat()))
+    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(campaigns))
+    return run
+
+
+def check_pacing(rt, day: date) -> list[dict]:
+    """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance."""
+    try:
+        run = load_run(rt.store, day)
+    except NotFoundError:
+        return []
+    tolerance = rt.settings.budget_pacing_tolerance
+    alerts = []
+    for allocation in run.result.allocations:
+        spent = next((row["spend"] for row in load_days(rt.store, allocation.campaign_id)[0]
+                      if row["date"] == day.isoformat()), None)
+        if spent is None or allocation.amount <= 0:
+            continue
+        deviation = (spent - allocation.amount) / allocation.amount
+        if abs(deviation) > tolerance:
+            alert = {"campaign_id": allocation.campaign_id, "day": day.isoformat(), "allocated": allocation.amount,
+                     "spent": spent, "deviation": round(deviation, 4), "tolerance": tolerance,
+                     "direction": "over" if deviation > 0 else "under"}
+            rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{allocation.campaign_id}|{day}",
+                                      subject=allocation.campaign_id))
+            alerts.append(alert)
+    log.info("budget.pacing_checked", day=str(day), alerts=len(alerts))
+    return alerts

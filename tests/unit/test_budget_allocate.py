@@ -1,0 +1,186 @@
+"""Allocation: every strategy keeps the total (to the cent) and each campaign's bounds, on any input."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from affiliate_matrix.budget.allocate import allocate
+from affiliate_matrix.budget.contract import allocate_json
+from affiliate_matrix.budget.models import AllocateRequest
+from affiliate_matrix.errors import InvalidInput
+
+STRATEGIES = ["equal", "proportional", "pareto", "exploratory", "optimal"]
+START = date(2026, 1, 1)
+
+
+def days(spends, revenues):
+    return [{"date": (START + timedelta(days=i)).isoformat(), "spend": s, "clicks": 0, "conversions": 0, "revenue": r}
+            for i, (s, r) in enumerate(zip(spends, revenues))]
+
+
+@st.composite
+def requests(draw):
+    n = draw(st.integers(1, 25))
+    campaigns = []
+    for i in range(n):
+        lo = draw(st.one_of(st.none(), st.integers(0, 5_000)))
+        hi = draw(st.one_of(st.none(), st.integers(lo or 0, 50_000)))
+        length = draw(st.sampled_from([0, 0, 1, 3, 12, 30]))
+        kind = draw(st.sampled_from(["random", "zero_revenue", "zero_spend", "constant"]))
+        spends = [draw(st.floats(0, 5_000)) for _ in range(length)] if kind == "random" else \
+            [0.0] * length if kind == "zero_spend" else [100.0] * length
+        revenues = [0.0] * length if kind == "zero_revenue" else [draw(st.floats(0, 20_000)) for _ in range(length)]
+        campaigns.append({"id": f"c{i}", "min_budget": None if lo is None else lo / 100,
+                          "max_budget": None if hi is None else hi / 100, "history": days(spends, revenues)})
+    floor = sum(c["min_budget"] or 0 for c in campaigns)
+    total = round(floor + draw(st.integers(0, 10_000_000)) / 100, 2)
+    return {"total_budget": total, "currency": "USD", "strategy": draw(st.sampled_from(STRATEGIES)),
+            "campaigns": campaigns, "seed": draw(st.one_of(st.none(), st.integers(0, 2**31)))}
+
+
+def check_bounds_and_total(request: dict, result: dict) -> None:
+    cents = [round(a["amount"] * 100) for a in result["allocations"]]
+    assert [a["campaign_id"] for a in result["allocations"]] == [c["id"] for c in request["campaigns"]]
+    for c, amount in zip(request["campaigns"], cents):
+        assert amount >= round((c["min_budget"] or 0) * 100)
+        if c["max_budget"] is not None:
+            assert amount <= round(c["max_budget"] * 100)
+    total = round(request["total_budget"] * 100)
+    all_capped = all(c["max_budget"] is not None for c in request["campaigns"]) and \
+        sum(round(c["max_budget"] * 100) for c in request["campaigns"]) < total
+    assert sum(cents) == (sum(round(c["max_budget"] * 100) for c in request["campaigns"]) if all_capped else total)
+    for a in result["allocations"]:
+        if a["expected_revenue"] is not None:
+            assert a["expected_revenue_low"] <= a["expected_revenue"] <= a["expected_revenue_high"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_every_strategy_keeps_the_total_and_the_bounds(request):
+    result = json.loads(allocate_json(json.dumps(request)))
+    assert result["strategy"] == request["strategy"] and result["explanation"]
+    check_bounds_and_total(request, result)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_five_thousand_campaigns(strategy):
+    rng = np.random.default_rng(7)
+    campaigns = []
+    for i in range(5_000):
+        spends = rng.uniform(1, 50, 14)
+        revenue = rng.uniform(200, 900) * -np.expm1(-spends / rng.uniform(5, 40)) if i % 7 else np.zeros(14)
+        campaigns.append({"id": f"c{i}", "min_budget": 1.0 if i % 3 == 0 else None,
+                          "max_budget": 60.0 if i % 5 == 0 else None,
+                          "history": [] if i % 11 == 0 else days(list(spends), list(revenue))})
+    request = {"total_budget": 100_000.37, "currency": "EUR", "strategy": strategy, "campaigns": campaigns, "seed": 1}
+    check_bounds_and_total(request, json.loads(allocate_json(json.dumps(request))))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_one_campaign_gets_everything_up_to_its_max(strategy):
+    one = {"total_budget": 250.55, "currency": "USD", "strategy": strategy,
+           "campaigns": [{"id": "only", "min_budget": None, "max_budget": None, "history": []}], "seed": None}
+    assert json.loads(allocate_json(json.dumps(one)))["allocations"][0]["amount"] == 250.55
+    one["campaigns"][0]["max_budget"] = 100
+    result = json.loads(allocate_json(json.dumps(one)))
+    assert result["allocations"][0]["amount"] == 100 and "left unallocated" in result["explanation"]
+
+
+def request_with(strategy, histories, total=1000, **extra):
+    return AllocateRequest.model_validate({"total_budget": total, "currency": "USD", "strategy": strategy,
+                                           "campaigns": [{"id": k, "history": v} for k, v in histories.items()],
+                                           **extra})
+
+
+def test_proportional_smoothing_keeps_two_lucky_days_from_taking_the_budget():
+    proven = days([100] * 30, [500] * 30)
+    lucky = days([100] * 2, [2_000] * 2)
+    amounts = {a.campaign_id: a.amount for a in allocate(request_with("proportional", {"a": proven, "b": lucky})).allocations}
+    # raw daily revenue would give b 80%; smoothing toward the pooled figure keeps it well below
+    assert 500 < amounts["b"] < 700 and amounts["a"] + amounts["b"] == 1000
+
+
+def test_pareto_gives_the_top_eighty_percent_of_value_eighty_percent_of_budget():
+    histories = {"big": days([10] * 60, [800] * 60), "mid": days([10] * 60, [120] * 60),
+                 "s1": days([10] * 60, [40] * 60), "s2": days([10] * 60, [40] * 60)}
+    result = allocate(request_with("pareto", histories))
+    amounts = {a.campaign_id: a.amount for a in result.allocations}
+    # smoothed toward the pooled 250/day, big alone makes 74% of the value, so big and mid are the top
+    assert amounts["big"] + amounts["mid"] == 800.0 and amounts["s1"] == amounts["s2"] == 100.0
+    assert amounts["big"] > 4 * amounts["mid"] and result.explanation.startswith("2 of 4 campaigns")
+
+
+def test_optimal_funds_an_s_shaped_campaign_past_its_threshold_or_not_at_all():
+    rng = np.random.default_rng(3)
+    concave_x = rng.uniform(10, 300, 30)
+    s_x = rng.uniform(10, 300, 30)
+    concave = days(list(concave_x), list(900 * -np.expm1(-concave_x / 60)))
+    s_shaped = days(list(s_x), list(1500 * s_x ** 3 / (s_x ** 3 + 150 ** 3)))
+    amounts = {a.campaign_id: a.amount for a in
+               allocate(request_with("optimal", {"concave": concave, "s": s_shaped}, total=400)).allocations}
+    assert amounts["s"] > 150  # past the inflection, where the S-curve pays
+    small = {a.campaign_id: a.amount for a in
+             allocate(request_with("optimal", {"concave": concave, "s": s_shaped}, total=60)).allocations}
+    assert small["s"] < 1  # too little money to clear the threshold: all of it goes where it returns something
+
+
+def test_exploratory_is_reproducible_with_a_seed_and_explores_without_one():
+    histories = {"a": days([50, 80, 120], [300, 380, 450]), "b": days([50, 90, 60], [250, 400, 330]), "new": []}
+    first = allocate(request_with("exploratory", histories, seed=42))
+    assert first == allocate(request_with("exploratory", histories, seed=42))
+    draws = {tuple(a.amount for a in allocate(request_with("exploratory", histories, seed=s)).allocations)
+             for s in range(8)}
+    assert len(draws) > 4
+
+
+def test_exploratory_shares_settle_as_evidence_grows():
+    rng = np.random.default_rng(5)
+
+    def spread(n_days):
+        x = rng.uniform(20, 200, (2, n_days))
+        histories = {"a": days(list(x[0]), list(800 * -np.expm1(-x[0] / 80) * rng.lognormal(0, .15, n_days))),
+                     "b": days(list(x[1]), list(600 * -np.expm1(-x[1] / 50) * rng.lognormal(0, .15, n_days)))}
+        amounts = [allocate(request_with("exploratory", histories, total=200, seed=s)).allocations[0].amount
+                   for s in range(30)]
+        return float(np.std(amounts))
+
+    assert spread(60) < spread(4)
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"total_budget": -1}, "total_budget: Input should be greater than or equal to 0"),
+    ({"total_budget": 10.001}, "total_budget: must be in whole cents"),
+    ({"strategy": "yolo"}, "strategy: Input should be 'equal'"),
+    ({"currency": "XXY"}, "currency: 'XXY' is not an ISO-4217 currency code"),
+    ({"campaigns": []}, "campaigns: List should have at least 1 item"),
+    ({"campaigns": [{"id": "a", "min_budget": 5, "max_budget": 2}]}, "campaigns.0: campaign a: min_budget 5 is above max_budget 2"),
+    ({"campaigns": [{"id": "a", "min_budget": 800}, {"id": "b", "min_budget": 300}]}, "min_budget add up to 1100, above total_budget 1000"),
+    ({"campaigns": [{"id": "a"}, {"id": "a"}]}, "campaign ids must be unique"),
+    ({"campaigns": [{"id": "a", "history": days([1, 2], [1, 2]) * 2}]}, "a date appears twice"),
+    ({"campaigns": [{"id": "a", "history": [{"date": "2026-13-01", "spend": 1, "revenue": 1}]}]}, "campaigns.0.history.0.date"),
+    ({"campaigns": [{"id": "a", "history": [{"date": "2026-01-01", "spend": -1, "revenue": 1}]}]}, "campaigns.0.history.0.spend"),
+    ({"campaigns": [{"id": "a", "histroy": []}]}, "campaigns.0.histroy: Extra inputs are not permitted"),
+    ({"campaigns": [{"id": "a;drop table", "history": []}]}, "campaigns.0.id: String should match pattern"),
+])
+def test_bad_input_names_the_field(change, message):
+    request = {"total_budget": 1000, "currency": "USD", "strategy": "equal", "campaigns": [{"id": "a"}], **change}
+    with pytest.raises(InvalidInput) as error:
+        allocate_json(json.dumps(request))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("text,message", [("not json", "not JSON"), ("[1, 2]", "must be a JSON object"),
+                                          ('{"total_budget": NaN}', "total_budget")])
+def test_input_that_is_not_a_request_is_refused(text, message):
+    with pytest.raises(InvalidInput, match=message):
+        allocate_json(text)
+
+
+def test_amounts_are_whole_cents_adding_up_exactly():
+    request = request_with("equal", {f"c{i}": [] for i in range(3)}, total=Decimal("100.00"))
+    amounts = [a.amount for a in allocate(request).allocations]
+    assert sorted(amounts) == [33.33, 33.33, 33.34]

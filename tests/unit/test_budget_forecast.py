@@ -1,0 +1,91 @@
+"""Forecasts: ETS with prediction intervals, a rolling-origin backtest against seasonal naive, and
+the `amx budget allocate|forecast --json` commands as scripts drive them."""
+
+import json
+import subprocess
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from affiliate_matrix.budget.contract import forecast_json
+from affiliate_matrix.errors import InvalidInput
+from tests.support import budget_sim
+from tests.support.processes import BIN
+
+
+def simulated_series(seed: int, days: int = 70) -> dict:
+    """A market run under the optimal strategy: revenue with weekly seasonality and noise."""
+    market = budget_sim.Market.seeded(seed)
+    market.warm_up(7)
+    for day in range(days - 7):
+        result = json.loads(budget_sim.allocate_json(json.dumps(market.request("optimal", seed=day))))
+        market.observe([a["amount"] for a in result["allocations"]])
+    return market.request("optimal")
+
+
+def test_backtest_beats_seasonal_naive_on_weekly_series():
+    request = simulated_series(seed=4)
+    result = json.loads(forecast_json(json.dumps({"campaigns": request["campaigns"], "horizon_days": 14})))
+    scores = [f["backtest"]["mase"] for f in result["forecasts"]]
+    assert len(scores) == 6 and all(f["backtest"]["origins"] == 4 for f in result["forecasts"])
+    assert np.mean(scores) < 1.0
+
+
+def test_forecast_days_follow_the_history_with_bands_around_the_mean():
+    request = simulated_series(seed=2, days=30)
+    result = json.loads(forecast_json(json.dumps({"campaigns": request["campaigns"][:1], "horizon_days": 10})))
+    forecast = result["forecasts"][0]
+    last = date.fromisoformat(request["campaigns"][0]["history"][-1]["date"])
+    assert [p["date"] for p in forecast["revenue"]] == [(last + timedelta(days=i)).isoformat() for i in range(1, 11)]
+    assert forecast["model"].startswith("ETS(A,") and forecast["model"].endswith(",A)")
+    for point in forecast["revenue"] + forecast["conversions"]:
+        assert 0 <= point["low"] <= point["value"] <= point["high"]
+    assert any(p["high"] - p["low"] > 0 for p in forecast["revenue"])
+
+
+def test_short_and_missing_histories():
+    start = date(2026, 3, 1)
+    rows = [{"date": (start + timedelta(days=i)).isoformat(), "spend": 10, "revenue": 50 + i} for i in (0, 1, 4, 5, 6)]
+    result = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [
+        {"id": "gappy", "history": rows}, {"id": "two", "history": rows[:2]}, {"id": "none", "history": []},
+        {"id": "flat", "history": [{**r, "revenue": 0} for r in rows]}]})))
+    gappy, two, none, flat = result["forecasts"]
+    assert gappy["model"] == "ETS(A,N,N)" and len(gappy["revenue"]) == 3 and gappy["backtest"] is None
+    assert gappy["revenue"][0]["date"] == "2026-03-08"  # days 3 and 4 were missing and count as zero
+    assert two["revenue"] == [] and "2 day(s) of history" in two["note"]
+    assert none["revenue"] == [] and none["model"] is None
+    assert [p["value"] for p in flat["revenue"]] == [0, 0, 0]
+
+
+def test_horizon_is_checked():
+    with pytest.raises(InvalidInput, match="horizon_days: Input should be less than or equal to 366"):
+        forecast_json(json.dumps({"horizon_days": 1000, "campaigns": [{"id": "a"}]}))
+
+
+def amx(*args, stdin: str):
+    return subprocess.run([str(BIN / "amx"), "budget", *args], input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_the_commands_keep_the_contract():
+    request = simulated_series(seed=1, days=21)
+    request["campaigns"][0].update(min_budget=50, max_budget=80)
+    allocated = amx("allocate", "--json", stdin=json.dumps(request))
+    assert allocated.returncode == 0, allocated.stderr
+    body = json.loads(allocated.stdout)
+    assert set(body) == {"strategy", "allocations", "explanation"}
+    assert set(body["allocations"][0]) == {"campaign_id", "amount", "expected_revenue", "expected_revenue_low",
+                                           "expected_revenue_high"}
+    assert round(sum(a["amount"] for a in body["allocations"]) * 100) == round(request["total_budget"] * 100)
+    assert 50 <= body["allocations"][0]["amount"] <= 80
+    forecast = amx("forecast", "--json", stdin=json.dumps({**request, "horizon_days": 7}))
+    assert forecast.returncode == 0, forecast.stderr
+    assert [len(f["revenue"]) for f in json.loads(forecast.stdout)["forecasts"]] == [7] * 6
+
+
+def test_the_commands_refuse_bad_input_with_a_message_and_a_non_zero_exit():
+    refused = amx("allocate", "--json", stdin='{"total_budget": 10, "currency": "USD", "strategy": "equal", '
+                                              '"campaigns": [{"id": "a", "min_budget": 20}]}')
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "min_budget add up to 20, above total_budget 10" in refused.stderr
+    assert amx("forecast", "--json", stdin="{").returncode == 2
