@@ -177,3 +177,8 @@ def test_merchant_routes(data_dir, auth):
     assert app.get("/merchants/nope.com", headers=auth).status_code == 404
     assert app.get("/merchants/Bad%20Key", headers=auth).status_code == 400
     assert app.get("/merchants/shop1.com").status_code == 401
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()))
+def test_every_function_loads_and_exposes_handle(name, data_dir):
+    assert client(name) is not None

@@ -15,25 +15,27 @@ from tests.support.processes import BIN
 
 
 def simulated_series(seed: int, days: int = 70) -> dict:
-    """A market run under the optimal strategy: revenue with weekly seasonality and noise."""
+    """A market run under the optimal strategy after a week of warm-up: revenue with weekly seasonality
+    and noise (the warm-up's random spends are left out, as they would flatter the MASE scale)."""
     market = budget_sim.Market.seeded(seed)
     market.warm_up(7)
-    for day in range(days - 7):
+    for day in range(days):
         result = json.loads(budget_sim.allocate_json(json.dumps(market.request("optimal", seed=day))))
         market.observe([a["amount"] for a in result["allocations"]])
-    return market.request("optimal")
+    return market.request("optimal", window=days)
 
 
 def test_backtest_beats_seasonal_naive_on_weekly_series():
     request = simulated_series(seed=4)
     result = json.loads(forecast_json(json.dumps({"campaigns": request["campaigns"], "horizon_days": 14})))
-    scores = [f["backtest"]["mase"] for f in result["forecasts"]]
-    assert len(scores) == 6 and all(f["backtest"]["origins"] == 4 for f in result["forecasts"])
-    assert np.mean(scores) < 1.0
+    scored = [f["backtest"] for f in result["forecasts"] if f["backtest"]]  # unfunded campaigns are all zeros
+    assert len(scored) >= 4 and all(b["origins"] == 4 and b["horizon_days"] == 7 for b in scored)
+    assert np.mean([b["mase"] for b in scored]) < 1.0
+    assert np.mean([b["mase"] for b in scored]) < np.mean([b["seasonal_naive_mase"] for b in scored])
 
 
 def test_forecast_days_follow_the_history_with_bands_around_the_mean():
-    request = simulated_series(seed=2, days=30)
+    request = simulated_series(seed=2, days=28)
     result = json.loads(forecast_json(json.dumps({"campaigns": request["campaigns"][:1], "horizon_days": 10})))
     forecast = result["forecasts"][0]
     last = date.fromisoformat(request["campaigns"][0]["history"][-1]["date"])
@@ -68,7 +70,7 @@ def amx(*args, stdin: str):
 
 
 def test_the_commands_keep_the_contract():
-    request = simulated_series(seed=1, days=21)
+    request = simulated_series(seed=1, days=14)
     request["campaigns"][0].update(min_budget=50, max_budget=80)
     allocated = amx("allocate", "--json", stdin=json.dumps(request))
     assert allocated.returncode == 0, allocated.stderr

@@ -1,0 +1,185 @@
+"""Budgeting end to end: campaigns, CSV import, performance over HTTP, the daily run through the
+budget function (CloudEvents over HTTP to a receiver standing in for the Broker), pacing alerts,
+the PNG report, and the mirror in the budget index (SQLite here, the real OpenSearch node below)."""
+
+import json
+from datetime import date, datetime, timedelta, UTC
+
+import numpy as np
+import pytest
+from cloudevents.conversion import to_binary
+from functions_framework import create_app
+
+from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, save_campaign
+from affiliate_matrix.budget.report import FRAME_COLOUR, report
+from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import ROOT
+from tests.support.receiver import Receiver
+
+START = date(2026, 10, 1)
+
+
+def csv_for(days: int, campaigns=("search-1", "social-1", "email-1")) -> str:
+    rng = np.random.default_rng(1)
+    lines = ["campaign_id,date,spend,clicks,conversions,revenue,currency"]
+    for i in range(days):
+        for n, cid in enumerate(campaigns):
+            spend = float(rng.uniform(20, 200))
+            revenue = (600 + 300 * n) * -np.expm1(-spend / (40 + 40 * n)) * float(rng.lognormal(0, 0.1))
+            lines.append(f"{cid},{START + timedelta(days=i)},{spend:.2f},{int(spend)},{int(revenue / 50)},{revenue:.2f},USD")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runtime = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="500.00"))
+    for cid, channel in (("search-1", "search"), ("social-1", "social"), ("email-1", "email")):
+        save_campaign(runtime.store, Campaign(id=cid, name=cid, channel=channel, currency="USD",
+                                              min_budget="20.00" if cid == "email-1" else None), create=True)
+    return runtime
+
+
+def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
+    bad = csv_for(3) + ("search-1,2026-10-09,abc,1,1,5,USD\n"
+                        "nobody,2026-10-09,1,1,1,5,USD\n"
+                        "social-1,2026-10-09,1,1,1,5,EUR\n"
+                        "email-1,2026-10-01,1,1,1,5,USD\n"
+                        "email-1,2026-10-10,1,1\n")
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, bad.encode())
+    message = str(refused.value)
+    assert "line 11: spend: 'abc' is not a number" in message
+    assert "line 12: campaign_id: 'nobody' does not exist" in message
+    assert "line 13: currency: 'EUR' is not campaign social-1's USD" in message
+    assert "line 14: email-1 2026-10-01 already given on line 4" in message
+    assert "line 15: expected 7 columns" in message
+    assert list(rt.store.list("budget/metrics/")) == []  # nothing half-imported
+    with pytest.raises(InvalidInput, match="line 1: the header must be"):
+        import_csv(rt, b"campaign,date\nx,2026-01-01\n")
+    assert import_csv(rt, csv_for(3).encode()) == {"search-1": 3, "social-1": 3, "email-1": 3}
+    # a re-import of a corrected day replaces it rather than adding a second row
+    import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\nsearch-1,2026-10-02,1.00,,,9.50,USD\n")
+    rows = history(rt.store, "search-1")
+    assert len(rows) == 3 and rows[1]["revenue"] == 9.5 and rows[1]["spend"] == 1.0 and rows[1].get("clicks", 0) == 0
+
+
+def budget_app():
+    return create_app("handle", str(ROOT / "functions" / "budget" / "main.py")).test_client()
+
+
+def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt, tmp_path, monkeypatch):
+    from affiliate_matrix.auth import create_token
+
+    import_csv(rt, csv_for(20).encode())
+    broker = Receiver()
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", broker.url)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    app = budget_app()
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-21")
+    tick.time = datetime(2026, 10, 21, 6, tzinfo=UTC)
+    headers, body = to_binary(tick.to_cloudevent())
+    assert app.post("/", headers=headers, data=body).status_code == 204
+    assert app.post("/", headers=headers, data=body).status_code == 204  # redelivered: done once
+    run = load_run(rt.store, date(2026, 10, 22))
+    assert round(sum(a.amount for a in run.result.allocations), 2) == 500.0 and run.result.strategy == "optimal"
+    assert len(run.request.campaigns[0].history) == 20
+    allocated = [e for e in broker.json_bodies() if e["type"] == BUDGET_ALLOCATED]
+    assert len(allocated) == 1 and allocated[0]["data"]["day"] == "2026-10-22"
+
+    # the day is spent: search-1 overspends by half, the others report on target
+    amounts = {a.campaign_id: a.amount for a in run.result.allocations}
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    for cid, factor in (("search-1", 1.5), ("social-1", 1.0), ("email-1", 0.95)):
+        reply = app.post(f"/campaigns/{cid}/metrics", headers=admin, json={"days": [
+            {"date": "2026-10-22", "spend": round(amounts[cid] * factor, 2), "clicks": 10, "conversions": 2,
+             "revenue": 300.0, "currency": "USD"}]})
+        assert reply.status_code == 200 and reply.json == {"campaign_id": cid, "days_written": 1}
+    next_tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
+    next_tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
+    headers, body = to_binary(next_tick.to_cloudevent())
+    assert app.post("/", headers=headers, data=body).status_code == 204
+    pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
+    assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
+    assert pacing[0]["data"]["deviation"] == pytest.approx(0.5, abs=0.01)
+    broker.close()
+
+
+@pytest.mark.parametrize("path,body,status,fragment", [
+    ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days[0].date"),
+    ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},
+     400, "not the campaign's currency USD"),
+    ("/campaigns/search-1/metrics", {"days": []}, 400, "non-empty list"),
+    ("/campaigns/search-1/metrics", {"rows": []}, 400, '{"days": [...]}'),
+    ("/campaigns/nobody/metrics", {"days": []}, 404, "campaign 'nobody' does not exist"),
+    ("/campaigns/..%2F..%2Fetc/metrics", {"days": []}, 404, "no route"),
+])
+def test_metrics_intake_refuses_bad_input(rt, path, body, status, fragment):
+    from affiliate_matrix.auth import create_token
+
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    reply = budget_app().post(path, headers=admin, json=body)
+    assert reply.status_code == status and fragment in reply.json["error"]["message"]
+    assert budget_app().post("/campaigns/search-1/metrics", json={"days": []}).status_code == 401
+    huge = budget_app().post("/campaigns/search-1/metrics", headers=admin, data=b"[" * (5 * 1024 * 1024))
+    assert huge.status_code == 400 and "larger than" in huge.json["error"]["message"]
+
+
+def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path):
+    import_csv(rt, csv_for(10).encode())
+    with pytest.raises(InvalidInput, match="AMX_BUDGET_DAILY_TOTAL is not set"):
+        run_allocation(Runtime("test", Settings(data_dir=tmp_path)), date(2026, 10, 11))
+    first = run_allocation(rt, date(2026, 10, 11))
+    again = run_allocation(rt, date(2026, 10, 11))
+    assert again == first
+    assert check_pacing(rt, date(2026, 10, 11)) == []  # no spend reported for that day yet
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert docs.total == 3 and {h.doc["run_id"] for h in docs.hits} == {"2026-10-11"}
+
+
+def count_frames(path) -> int:
+    """Panels in a rendered PNG: connected rings of the panel frame colour."""
+    from matplotlib import image
+    from scipy import ndimage
+
+    pixels = image.imread(path)[..., :3]
+    frame = np.array([int(FRAME_COLOUR[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    mask = np.abs(pixels - frame).max(axis=2) < 0.08
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = ndimage.sum(mask, labels, range(1, count + 1))
+    return int((sizes > 200).sum())
+
+
+def test_report_renders_the_expected_panels_and_mirrors_documents(rt, tmp_path):
+    import_csv(rt, csv_for(28).encode())
+    for offset in range(3):
+        run_allocation(rt, date(2026, 10, 29) + timedelta(days=offset))
+    result = report(rt, tmp_path / "report", horizon=7)
+    assert result.panels == {"allocation.png": 1, "response.png": 3, "forecast.png": 3}
+    for name, panels in result.panels.items():
+        assert count_frames(tmp_path / "report" / name) == panels
+    assert "3 allocation runs, 2026-10-29 to 2026-10-31" in result.summary
+    forecasts = rt.index.search("budget", SearchQuery(filters={"kind": ["forecast"]}, size=100))
+    assert forecasts.total == 21
+    assert rt.index.search("budget", SearchQuery(filters={"kind": ["curve"]}, size=1)).total == 30
+
+
+@pytest.mark.slow
+def test_the_budget_index_on_opensearch(opensearch_node, tmp_path, monkeypatch):
+    settings = Settings(data_dir=tmp_path, search="opensearch", opensearch_url=opensearch_node.url,
+                        index_prefix=f"b{tmp_path.name[-8:].lower().replace('_', '')}", budget_daily_total="300.00")
+    runtime = Runtime("test", settings)
+    save_campaign(runtime.store, Campaign(id="s1", name="s1", channel="search", currency="USD"), create=True)
+    save_campaign(runtime.store, Campaign(id="s2", name="s2", channel="content", currency="USD"), create=True)
+    import_csv(runtime, csv_for(14, campaigns=("s1", "s2")).encode())
+    run_allocation(runtime, date(2026, 10, 15))
+    days = runtime.index.search("budget", SearchQuery(filters={"kind": ["day"], "channel": ["content"]}, size=50))
+    assert days.total == 14 and all(h.doc["campaign_id"] == "s2" for h in days.hits)
+    allocations = runtime.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert round(sum(h.doc["amount"] for h in allocations.hits), 2) == 300.0
