@@ -111,5 +111,5 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     again = amx("index", "migrate", "programs")
     assert again.returncode == 2 and "migrating needs a higher version" in again.stderr
     assert "now v1" in amx("index", "rollback", "programs").stdout
-    assert "no version older than v1" in amx("index", "rollback", "programs").stdout
+    assert "no version older than v1" in amx("index", "rollback", "programs").stderr
     assert amx("index", "migrate", "nope").returncode == 2

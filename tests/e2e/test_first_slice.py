@@ -150,7 +150,7 @@ def wait_json(url, process, headers, timeout=30):
 def test_bad_configuration_is_one_line_naming_the_setting(tmp_path, env, setting):
     result = amx("search", "x", cwd=tmp_path, env=env)
     assert result.returncode == 2
-    assert setting in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert setting in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_a_function_with_bad_configuration_exits_with_one_clear_line(tmp_path):

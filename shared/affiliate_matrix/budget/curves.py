@@ -110,7 +110,8 @@ def fit(history: Histories, fallback_scale: float) -> Posterior:
         else:
             if k not in powered:
                 powered[k] = spend ** k
-            basis = powered[k] / (powered[k] + half ** k)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                basis = np.nan_to_num(1.0 / (1.0 + half ** k / powered[k]))  # x = 0 gives 0, x = inf gives 1
         basis *= history.mask
         bb[:, j] = np.einsum("ij,ij->i", basis, basis)
         by = np.einsum("ij,ij->i", basis, revenue)
