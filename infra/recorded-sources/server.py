@@ -1,6 +1,7 @@
 """Serve recorded sites over real HTTP, one loopback port per site, for the demo and the tests.
 
   python infra/recorded-sources/server.py --site affiliateprograms=shared/.../recorded [--site ...]
+  --site name=DIR@127.0.0.7 binds another loopback address, so sites can differ by host too.
 
 Prints one JSON line {"affiliateprograms": "http://127.0.0.1:PORT", ...} once every site is
 listening. `/path/` serves `path/index.html`; files carry an ETag and If-None-Match gets 304,
@@ -12,7 +13,8 @@ A recorded API adds `routes.json` beside its files: a list of
 The first route whose method, path, query and "json" body (each a subset of the request's) match
 answers; "times": N limits a route to its first N uses (a 429 before the real answer); a route
 with "auth" answers 401 when the request lacks those exact headers, as the real API would.
-Standard library only.
+A body may name another site's address as {{site:NAME}} (search results pointing at recorded
+merchant sites). Standard library only.
 """
 
 import argparse
@@ -26,8 +28,16 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
-def handler_for(root: Path):
+def handler_for(root: Path, urls: dict[str, str]):
     root = root.resolve()
+
+    def render(body: bytes) -> bytes:
+        if b"{{site:" not in body:
+            return body
+        for name, url in urls.items():
+            body = body.replace(b"{{site:" + name.encode() + b"}}", url.encode())
+        return body
+
     routes = json.loads((root / "routes.json").read_text()) if (root / "routes.json").is_file() else None
     uses = [0] * len(routes or [])
     uses_lock = threading.Lock()
@@ -68,7 +78,7 @@ def handler_for(root: Path):
                 if any(self.headers.get(k) != v for k, v in r.get("auth", {}).items()):
                     self.reply(401, b'{"error": "invalid credentials"}', "application/json")
                     return True
-                body = (root / r["file"]).read_bytes() if r.get("file") else b""
+                body = render((root / r["file"]).read_bytes()) if r.get("file") else b""
                 self.send_response(r.get("status", 200))
                 for k, v in {"Content-Type": "application/json; charset=utf-8", **r.get("headers", {})}.items():
                     self.send_header(k, v)
@@ -87,7 +97,7 @@ def handler_for(root: Path):
                 target = target / "index.html"
             if root not in target.parents or not target.is_file():
                 return self.reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
-            body = target.read_bytes()
+            body = render(target.read_bytes())
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self.reply(304, b"", None, etag)
@@ -114,10 +124,14 @@ def main() -> None:
     parser.add_argument("--site", action="append", required=True, metavar="NAME=DIR")
     args = parser.parse_args()
     urls = {}
+    servers = []
     for spec in args.site:
         name, directory = spec.split("=", 1)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(Path(directory)))
-        urls[name] = f"http://127.0.0.1:{server.server_address[1]}"
+        directory, _, host = directory.partition("@")
+        server = ThreadingHTTPServer((host or "127.0.0.1", 0), handler_for(Path(directory), urls))
+        urls[name] = f"http://{host or '127.0.0.1'}:{server.server_address[1]}"
+        servers.append(server)
+    for server in servers:  # every address is known before the first request
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps(urls), flush=True)
     try:

@@ -25,6 +25,8 @@ budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and repor
 app.add_typer(budget_app, name="budget")
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
 budget_app.add_typer(campaigns_app, name="campaigns")
+discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
+app.add_typer(discover_app, name="discover")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -356,6 +358,55 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
     print(create_token(_runtime().secrets, role))
 
 
+
+
+# --- discovery -----------------------------------------------------------------------------------
+
+@discover_app.command("run")
+def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to search, e.g. pets \"web hosting\".")],
+                 language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr or es (repeatable).")] = None):
+    """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
+    from affiliate_matrix.discovery.run import discover
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+
+    rt = _runtime("discover")
+    if hasattr(rt.bus, "subscribe"):
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    report = discover(rt, niches, language or ["en"])
+    console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
+                  f"({len(report.known)} already known): {len(report.discovered)} discovered, "
+                  f"{len(report.review)} to review, {len(report.rejected)} not programs")
+    for problem in report.quota_exhausted + report.provider_errors:
+        console.print(f"  [yellow]provider[/] {problem}")
+    for url, reason in report.failures:
+        console.print(f"  [yellow]fetch[/] {url}: {reason}")
+
+
+@discover_app.command("review")
+def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept this domain into the index.")] = None,
+                    reject: Annotated[Optional[str], typer.Option(help="Reject this domain.")] = None):
+    """The doubtful finds, with their evidence; --accept or --reject one."""
+    from affiliate_matrix.discovery.run import decide, reviews
+    from affiliate_matrix.events import RAW_BATCH_STORED, Event
+    from affiliate_matrix.pipeline import index_batch
+
+    rt = _runtime("discover")
+    if accept or reject:
+        record = decide(rt, accept or reject, accept=bool(accept))
+        if record is not None:
+            key = rt.store.put_content_addressed("batches/discovery", record.model_dump_json().encode(),
+                                                 suffix=".jsonl", content_type="application/x-ndjson")
+            if hasattr(rt.bus, "subscribe"):
+                rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+            rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": key, "connection_id": "discovery",
+                                                                       "records": 1, "failures": 0}, key=key))
+        console.print(f"{'accepted' if accept else 'rejected'} {accept or reject}")
+        return
+    for item in reviews(rt):
+        console.print(f"[bold]{item['domain']}[/] {item['name']!r} confidence {item['confidence']:.2f} — {item['url']}")
+        for line in item["evidence"]:
+            console.print(f"    {line}")
 
 # --- budget --------------------------------------------------------------------------------------
 

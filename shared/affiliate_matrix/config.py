@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     budget_history_days: int = Field(90, ge=7, le=1000, description="How much history the daily run allocates on.")
     budget_pacing_tolerance: float = Field(0.2, gt=0, le=10, description="Spend off its allocation by more than this share raises budget.pacing.")
 
+    discovery_providers: str = Field("searxng,brave,google", pattern=r"^(google|brave|searxng)(,(google|brave|searxng))*$",
+                                     description="Search providers in the order they are tried.")
+    discovery_quotas: str = Field("google=100,brave=60,searxng=1000", pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
+                                  description="Queries per provider per day.")
+    discovery_niches: str = Field("", description="Comma-separated niches the cron run searches.")
+    discovery_languages: str = Field("en", pattern=r"^[a-z]{2}(,[a-z]{2})*$")
+    google_cse_url: str = "https://www.googleapis.com"
+    brave_search_url: str = "https://api.search.brave.com"
+    searxng_url: str | None = Field(None, description="A SearXNG instance with the json format enabled.")
+
     allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
     user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
 

@@ -133,6 +133,15 @@ class RawRecord(Model):
     extra: dict[str, str] = {}
 
 
+class Discovery(Model):
+    """How a program found by a dork query was judged: its confidence and the signals behind it."""
+
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[str] = []
+    query: str
+    provider: str
+
+
 class Program(Model):
     """The master record: one program (or CPA offer) merged from every source that lists it."""
 
@@ -173,6 +182,7 @@ class Program(Model):
     misses: int = Field(0, ge=0, description="Consecutive verifications that found the source page gone.")
     provenance: dict[str, list[FieldSource]] = {}
     quality_score: float = Field(0.0, ge=0, le=1)
+    discovery: Discovery | None = Field(None, description="Set for programs found by discovery (status `discovered`).")
 
 
 class FieldChange(Model):

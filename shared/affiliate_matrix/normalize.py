@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import quality
-from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program, RawRecord
+from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord
 
 
 @lru_cache(maxsize=1)
@@ -71,6 +71,7 @@ def normalize(record: RawRecord) -> Program:
         last_seen_at=record.fetched_at,
         last_verified_at=record.fetched_at,  # seen on its source just now: verified
         **kpi,
+        **_discovered(record),
     )
     for field in _set_fields(program):
         value = getattr(program, field)
@@ -81,6 +82,16 @@ def normalize(record: RawRecord) -> Program:
                                                  fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim)]
     program.quality_score = quality(program)
     return program
+
+
+def _discovered(record: RawRecord) -> dict:
+    """A program found by discovery enters as `discovered`, carrying the judgement behind it."""
+    if record.source != "discovery":
+        return {}
+    extra = record.extra
+    return {"status": "discovered", "discovery": Discovery(
+        confidence=float(extra["confidence"]), evidence=[e for e in extra.get("evidence", "").split("\n") if e],
+        query=extra.get("query", ""), provider=extra.get("provider", ""))}
 
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",

@@ -2,7 +2,6 @@
 budget function (CloudEvents over HTTP to a receiver standing in for the Broker), pacing alerts,
 the PNG report, and the mirror in the budget index (SQLite here, the real OpenSearch node below)."""
 
-import json
 from datetime import date, datetime, timedelta, UTC
 
 import numpy as np

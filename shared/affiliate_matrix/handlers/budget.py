@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from affiliate_matrix.auth import authorize
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response, serve
-from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.handlers import body_of, json_response
+from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -21,27 +21,15 @@ _METRICS = re.compile(r"^/campaigns/([A-Za-z0-9][A-Za-z0-9._:-]{0,99})/metrics$"
 
 
 def handle(rt, request):
-    if request.headers.get("ce-id") or request.mimetype == "application/cloudevents+json":
-        from cloudevents.http import from_http
-
-        try:
-            event = from_http(dict(request.headers), request.get_data())
-        except Exception as exc:  # the SDK raises several unrelated types for a malformed event
-            return json_response({"error": {"code": "invalid_event", "message": str(exc)}}, 400)
-        on_event(rt, event)
-        return "", 204, {}
-    return serve(request, lambda r: route(rt, r))
+    return http_or_event(rt, request, route, lambda event: allocate_and_pace(rt, event))
 
 
-def on_event(rt, cloud_event) -> None:
+def allocate_and_pace(rt, event) -> None:
     from affiliate_matrix.budget.run import check_pacing, run_allocation
 
-    def work(event):
-        today = event.time.date()
-        run_allocation(rt, today + timedelta(days=1))
-        check_pacing(rt, today - timedelta(days=1))
-
-    receive(rt, cloud_event, work)
+    today = event.time.date()
+    run_allocation(rt, today + timedelta(days=1))
+    check_pacing(rt, today - timedelta(days=1))
 
 
 def route(rt, request):

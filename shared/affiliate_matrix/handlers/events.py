@@ -26,3 +26,20 @@ def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
         rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
     except ConflictError:
         pass  # a concurrent delivery finished the same work
+
+
+def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
+    """For functions that take both: a CloudEvent (binary or structured, e.g. from a PingSource) goes
+    through `receive`; anything else is an HTTP request for `route`."""
+    from affiliate_matrix.handlers import json_response, serve
+
+    if not (request.headers.get("ce-id") or request.mimetype == "application/cloudevents+json"):
+        return serve(request, lambda r: route(rt, r))
+    from cloudevents.http import from_http
+
+    try:
+        cloud_event = from_http(dict(request.headers), request.get_data())
+    except Exception as exc:  # the SDK raises several unrelated types for a malformed event
+        return json_response({"error": {"code": "invalid_event", "message": str(exc)}}, 400)
+    receive(rt, cloud_event, work)
+    return "", 204, {}

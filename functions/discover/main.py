@@ -1,0 +1,13 @@
+"""discover: find new programs by dork queries, on a cron PingSource, a rule's action or POST /discover."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import discover
+from affiliate_matrix.runtime import start
+
+rt = start("discover", "store", "index", "secrets", "bus")
+
+
+@functions_framework.http
+def handle(request):
+    return discover.handle(rt, request)

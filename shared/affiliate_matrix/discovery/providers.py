@@ -1,0 +1,180 @@
+"""Search providers behind one interface, each with a daily quota and a cost per query tracked in
+the object store (discovery/usage/<day>.json, conditional writes).
+
+A provider that answers "quota exhausted" is skipped for the rest of the day; one that fails
+(5xx, bad answer, unreachable) is skipped for the rest of the run. Credentials come from the
+secrets port and never reach a log line.
+"""
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from affiliate_matrix.discovery.dorks import Dork
+from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+MAX_RESPONSE = 2 * 1024 * 1024
+
+
+class QuotaExhausted(Exception):
+    pass
+
+
+class ProviderError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Result:
+    url: str
+    title: str
+    snippet: str
+    rank: int
+    provider: str
+    query: str
+
+
+class Provider(ABC):
+    name: str
+    cost_per_query: float  # USD at list price, for the usage figures
+
+    def __init__(self, base_url: str, credentials: dict, client: httpx.Client):
+        self.base_url = base_url.rstrip("/")
+        self.credentials = credentials
+        self.client = client
+
+    @abstractmethod
+    def search(self, dork: Dork) -> list[Result]:
+        ...
+
+    def get_json(self, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict, httpx.Headers]:
+        try:
+            response = self.client.get(self.base_url + path, params=params, headers=headers or {})
+        except httpx.HTTPError as exc:
+            raise ProviderError(f"{self.name}: {type(exc).__name__}") from None
+        if len(response.content) > MAX_RESPONSE:
+            raise ProviderError(f"{self.name}: answer larger than {MAX_RESPONSE} bytes")
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return response.status_code, body if isinstance(body, dict) else {}, response.headers
+
+
+class GoogleProgrammableSearch(Provider):
+    """Custom Search JSON API: 100 queries a day free, then $5 per 1,000."""
+
+    name, cost_per_query = "google", 0.005
+
+    def search(self, dork: Dork) -> list[Result]:
+        status, body, _ = self.get_json("/customsearch/v1", {
+            "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
+            "lr": f"lang_{dork.language}", "num": 10})
+        if status == 429 or body.get("error", {}).get("status") == "RESOURCE_EXHAUSTED":
+            raise QuotaExhausted(body.get("error", {}).get("message", "quota exhausted"))
+        if status != 200:
+            raise ProviderError(f"google: HTTP {status} {body.get('error', {}).get('status', '')}".strip())
+        return [Result(item["link"], item.get("title", ""), item.get("snippet", ""), rank, self.name, dork.text)
+                for rank, item in enumerate(body.get("items", []), 1) if isinstance(item, dict) and item.get("link")]
+
+
+class BraveSearch(Provider):
+    """Brave Search API: results in web.results; plans bill per query."""
+
+    name, cost_per_query = "brave", 0.003
+
+    def search(self, dork: Dork) -> list[Result]:
+        status, body, headers = self.get_json("/res/v1/web/search", {"q": dork.text, "search_lang": dork.language,
+                                                                     "count": 20},
+                                              {"X-Subscription-Token": self.credentials.get("api_token", ""),
+                                               "Accept": "application/json"})
+        code = body.get("error", {}).get("code", "") if isinstance(body.get("error"), dict) else ""
+        if status == 429 and (code.endswith("QUOTA_LIMITED") or headers.get("x-ratelimit-remaining", "").endswith(" 0")):
+            raise QuotaExhausted(body.get("error", {}).get("detail", "quota exhausted"))
+        if status != 200:
+            raise ProviderError(f"brave: HTTP {status} {code}".strip())
+        results = body.get("web", {}).get("results", []) if isinstance(body.get("web"), dict) else []
+        return [Result(item["url"], item.get("title", ""), item.get("description", ""), rank, self.name, dork.text)
+                for rank, item in enumerate(results, 1) if isinstance(item, dict) and item.get("url")]
+
+
+class SearxngSearch(Provider):
+    """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured."""
+
+    name, cost_per_query = "searxng", 0.0
+
+    def search(self, dork: Dork) -> list[Result]:
+        status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
+        if status == 403:
+            raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
+        if status != 200:
+            raise ProviderError(f"searxng: HTTP {status}")
+        return [Result(item["url"], item.get("title", ""), item.get("content", ""), rank, self.name, dork.text)
+                for rank, item in enumerate(body.get("results", []), 1) if isinstance(item, dict) and item.get("url")]
+
+
+PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
+
+
+class Usage:
+    """Queries and cost per provider per day, and which providers ran out, in the object store."""
+
+    def __init__(self, store, quotas: dict[str, int], day: str | None = None):
+        self.store, self.quotas = store, quotas
+        self.key = f"discovery/usage/{day or datetime.now(UTC).date().isoformat()}.json"
+
+    def read(self) -> tuple[dict, str | None]:
+        try:
+            stored = self.store.get(self.key)
+        except NotFoundError:
+            return {}, None
+        return json.loads(stored.data), stored.etag
+
+    def available(self, provider: str) -> bool:
+        row = self.read()[0].get(provider, {})
+        return not row.get("exhausted") and row.get("queries", 0) < self.quotas.get(provider, 0)
+
+    def record(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
+        for _ in range(5):
+            usage, etag = self.read()
+            row = usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
+            if exhausted:
+                row["exhausted"] = True
+            else:
+                row["queries"] += 1
+                row["cost_usd"] = round(row["cost_usd"] + cost, 6)
+            try:
+                self.store.put(self.key, json.dumps(usage, sort_keys=True).encode(), content_type="application/json",
+                               if_match=etag, if_none_match=etag is None)
+                return
+            except ConflictError:
+                continue
+        raise ConflictError(f"{self.key} kept changing; usage not recorded")
+
+
+def open_providers(rt, client: httpx.Client) -> list[Provider]:
+    """The configured providers in the order they are tried, each with its credentials. Their URLs are
+    the operator's settings (SearXNG usually runs in-cluster), so they are not held to the public-address
+    rule that guards the pages we fetch."""
+    settings = rt.settings
+    urls = {"google": settings.google_cse_url, "brave": settings.brave_search_url, "searxng": settings.searxng_url}
+    providers = []
+    for name in settings.discovery_providers.split(","):
+        name = name.strip()
+        if not urls.get(name):
+            log.warning("discovery.provider_unconfigured", provider=name)
+            continue
+        credentials = {}
+        if name != "searxng":
+            try:
+                credentials = rt.secrets.read(f"discovery/{name}").data
+            except NotFoundError:
+                log.warning("discovery.provider_without_credentials", provider=name, path=f"discovery/{name}")
+                continue
+        providers.append(PROVIDERS[name](urls[name], credentials, client))
+    return providers

@@ -1,0 +1,227 @@
+"""A discovery run, top to bottom: dorks → providers (quota, then the next provider) → candidates
+de-duplicated by URL and registrable domain → known domains skipped → each page fetched politely
+and stored raw → judged → confident ones become a batch of `discovery` records for the index,
+doubtful ones go to the review list, the rest are remembered as rejected."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from affiliate_matrix.discovery.dorks import dorks
+from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
+from affiliate_matrix.discovery.validate import Verdict, classify
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.models import RawRecord
+from affiliate_matrix.normalize import registrable_domain
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.programs import PROGRAMS_INDEX
+from affiliate_matrix.search import SearchQuery
+
+log = get_logger()
+ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
+TRACKING = ("utm_", "ref", "fbclid", "gclid", "msclkid")
+
+
+@dataclass
+class Candidate:
+    url: str
+    domain: str
+    result: Result
+
+
+@dataclass
+class DiscoveryReport:
+    queries: int = 0
+    results: int = 0
+    candidates: int = 0
+    known: list[str] = field(default_factory=list)
+    discovered: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    provider_errors: list[str] = field(default_factory=list)
+    quota_exhausted: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    batch_key: str | None = None
+
+
+def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
+    report = DiscoveryReport()
+    results = search(rt, niches, languages, report)
+    candidates = dedupe(results)
+    report.results, report.candidates = len(results), len(candidates)
+    known = known_domains(rt, [c.domain for c in candidates])
+    report.known = sorted(c.domain for c in candidates if c.domain in known)
+    records = []
+    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0)
+    try:
+        for candidate in (c for c in candidates if c.domain not in known):
+            judged = judge(rt, fetcher, candidate, report)
+            if judged is not None:
+                records.append(judged)
+    finally:
+        fetcher.close()
+    if records:
+        batch = "\n".join(r.model_dump_json() for r in records).encode()
+        report.batch_key = rt.store.put_content_addressed("batches/discovery", batch, suffix=".jsonl",
+                                                          content_type="application/x-ndjson")
+        rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": report.batch_key,
+                                                                   "connection_id": "discovery",
+                                                                   "records": len(records), "failures": 0},
+                                  key=report.batch_key, subject="discovery"))
+    log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
+             review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
+    return report
+
+
+def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport) -> list[Result]:
+    try:
+        queries = dorks(niches, languages)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    if not queries:
+        raise InvalidInput("give at least one niche")
+    usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
+    results: list[Result] = []
+    broken: set[str] = set()
+    with httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False,
+                      headers={"User-Agent": rt.settings.user_agent}) as client:
+        providers = open_providers(rt, client)
+        if not providers:
+            raise InvalidInput("no search provider is usable: set AMX_DISCOVERY_PROVIDERS, the provider URLs, "
+                               "and credentials at discovery/<provider> in the secret store")
+        for dork in queries:
+            for provider in providers:
+                if provider.name in broken or not usage.available(provider.name):
+                    continue
+                try:
+                    found = provider.search(dork)
+                except QuotaExhausted:
+                    usage.record(provider.name, 0.0, exhausted=True)
+                    report.quota_exhausted.append(provider.name)
+                    log.warning("discover.quota_exhausted", provider=provider.name)
+                    continue
+                except ProviderError as exc:
+                    broken.add(provider.name)
+                    report.provider_errors.append(str(exc))
+                    log.warning("discover.provider_failed", provider=provider.name, error=str(exc))
+                    continue
+                usage.record(provider.name, provider.cost_per_query)
+                report.queries += 1
+                results += found
+                break
+            else:
+                report.unanswered.append(dork.text)
+    return results
+
+
+def quotas(setting: str) -> dict[str, int]:
+    pairs = (part.split("=", 1) for part in setting.split(",") if part.strip())
+    return {name.strip(): int(value) for name, value in pairs}
+
+
+def untracked(url: str) -> str:
+    """The URL without its fragment and tracking parameters (the path is kept: robots.txt rules see it as is)."""
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith(TRACKING))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
+
+
+def dedupe(results: list[Result]) -> list[Candidate]:
+    """One candidate per registrable domain (an IP address counts as its own): the best-ranked URL, so
+    the same page under other URLs and other pages of the site are not fetched again."""
+    best: dict[str, Candidate] = {}
+    for result in sorted(results, key=lambda r: r.rank):
+        parts = urlsplit(result.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            continue
+        domain = registrable_domain(parts.hostname) or parts.hostname
+        if domain not in best:
+            best[domain] = Candidate(untracked(result.url), domain, result)
+    return list(best.values())
+
+
+def known_domains(rt, domains: list[str]) -> set[str]:
+    """Domains the index lists or that a run has already judged."""
+    known = set()
+    if domains:
+        rt.index.ensure_index(PROGRAMS_INDEX)
+        hits = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_domain": domains}, size=1000))
+        known |= {h.doc["merchant_domain"] for h in hits.hits}
+    return known | {d for d in domains if rt.store.head(seen_key(d)) is not None}
+
+
+def seen_key(domain: str) -> str:
+    return f"discovery/seen/{domain}.json"
+
+
+def review_key(domain: str) -> str:
+    return f"discovery/review/{domain}.json"
+
+
+def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> RawRecord | None:
+    try:
+        response = fetcher.get(candidate.url)
+    except FetchError as exc:
+        report.failures.append((candidate.url, str(exc)))
+        return None
+    raw_key = rt.store.put_content_addressed("raw/discovery", response.body, suffix=".html",
+                                             content_type=response.content_type or "text/html")
+    if response.status != 200:
+        report.failures.append((candidate.url, f"HTTP {response.status}"))
+        return None
+    verdict = classify(response.text, response.url)
+    found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
+             "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
+             "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
+             "at": datetime.now(UTC).isoformat()}
+    outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
+    remember(rt, candidate.domain, {**found, "outcome": outcome})
+    getattr(report, outcome).append(candidate.domain)
+    if outcome == "review":
+        rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
+    return record(found, verdict, raw_key) if outcome == "discovered" else None
+
+
+def remember(rt, domain: str, decision: dict) -> None:
+    try:
+        rt.store.put(seen_key(domain), json.dumps(decision).encode(), content_type="application/json",
+                     if_none_match=True)
+    except ConflictError:
+        pass  # judged by a concurrent run
+
+
+def record(found: dict, verdict: Verdict, raw_key: str) -> RawRecord:
+    parts = urlsplit(found["url"])
+    return RawRecord(
+        source="discovery", connection_id="discovery", record_key=found["domain"], url=found["url"],
+        fetched_at=datetime.fromisoformat(found["at"]), raw_key=raw_key, name=verdict.name or found["domain"],
+        merchant_url=f"{parts.scheme}://{parts.netloc}/", description=" ".join(
+            t for t in (verdict.description, verdict.text[:5000]) if t) or None,
+        join_url=verdict.join_url, network=verdict.network,
+        extra={"confidence": str(found["confidence"]), "evidence": "\n".join(found["evidence"]),
+               "query": found["query"], "provider": found["provider"]})
+
+
+def reviews(rt) -> list[dict]:
+    return [json.loads(rt.store.get(key).data) for key in sorted(rt.store.list("discovery/review/"))]
+
+
+def decide(rt, domain: str, accept: bool) -> RawRecord | None:
+    """A person's call on a review item: accepted, it becomes a `discovered` record; either way it leaves the list."""
+    try:
+        found = json.loads(rt.store.get(review_key(domain)).data)
+    except NotFoundError:
+        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)") from None
+    rt.store.delete(review_key(domain))
+    rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
+                 content_type="application/json")
+    if not accept:
+        return None
+    verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
+    return record(found, verdict, found["raw_key"])

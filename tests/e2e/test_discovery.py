@@ -1,0 +1,101 @@
+"""Discovery end to end over real HTTP: recorded Google, Brave and SearXNG answers (quota
+exhaustion on Google, a 503 from Brave), recorded merchant sites each on its own loopback
+address, the polite fetcher's guards, and discovered programs in the index."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import affiliate_matrix.discovery as discovery_package
+from affiliate_matrix.config import Settings
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.discovery.run import decide, discover, reviews
+from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.models import RawRecord
+from affiliate_matrix.normalize import normalize
+from affiliate_matrix.pipeline import index_batch
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+
+RECORDED = Path(discovery_package.__file__).parent / "recorded"
+SITES = {"pawsome": "127.0.0.2", "tailwag": "127.0.0.3", "petblog": "127.0.0.4", "kittycorner": "127.0.0.5",
+         "shortlink": "127.0.0.6"}
+
+
+@pytest.fixture(scope="module")
+def urls():
+    directories = {name: RECORDED / name for name in ("google", "brave", "searxng")}
+    directories |= {name: f"{RECORDED / 'sites' / name}@{host}" for name, host in SITES.items()}
+    with recorded_sites(*directories, directories=directories) as served:
+        yield served
+
+
+@pytest.fixture
+def rt(tmp_path, urls):
+    runtime = Runtime("test", Settings(
+        data_dir=tmp_path, allow_loopback_fetch=True, discovery_providers="google,brave,searxng",
+        google_cse_url=urls["google"], brave_search_url=urls["brave"], searxng_url=urls["searxng"]))
+    runtime.secrets.write("discovery/google", {"api_key": "test-google-key", "cx": "test-cx"})
+    runtime.secrets.write("discovery/brave", {"api_token": "test-brave-token"})
+    runtime.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(runtime, event.data["batch_key"]))
+    known = normalize(RawRecord(source="affiliateprograms", connection_id="ap", record_key="chewy",
+                                url="https://www.affiliateprograms.com/p/chewy/", fetched_at=datetime.now(UTC),
+                                raw_key="raw/x", name="Chewy", merchant_url="https://www.chewy.com/"))
+    runtime.index.ensure_index(PROGRAMS_INDEX)
+    runtime.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(known)], refresh=True)
+    return runtime
+
+
+def test_dorks_to_discovered_programs(rt):
+    report = discover(rt, ["pets"], ["en"])
+    # google answered the first query, then ran out of quota; brave took over, then failed; searxng finished
+    assert report.queries == 5 and report.unanswered == []
+    assert report.quota_exhausted == ["google"] and report.provider_errors == ["brave: HTTP 503 SERVICE_UNAVAILABLE"]
+    usage = json.loads(rt.store.get(f"discovery/usage/{datetime.now(UTC).date()}.json").data)
+    assert usage["google"] == {"queries": 1, "cost_usd": 0.005, "exhausted": True}
+    assert usage["brave"]["queries"] == 1 and usage["searxng"]["queries"] == 3
+
+    # nine results, six domains; chewy.com is already indexed
+    assert report.results == 9 and report.candidates == 6 and report.known == ["chewy.com"]
+    assert report.discovered == ["127.0.0.2"] and report.review == ["127.0.0.3"] and report.rejected == ["127.0.0.4"]
+    failures = dict(report.failures)
+    assert any("disallowed by robots.txt" in reason for reason in failures.values())
+    assert any("169.254.169.254" in reason for reason in failures.values())  # the redirect to metadata was refused
+
+    hits = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]}))
+    assert hits.total == 1
+    program = from_document(hits.hits[0].doc)
+    assert program.name == "Pawsome" and program.discovery.confidence >= 0.7
+    assert program.discovery.provider == "google" and program.discovery.query == '"affiliate program" pets'
+    assert any("shareasale" in e for e in program.discovery.evidence)
+    assert program.networks[0].network == "shareasale" and program.cookie_days == 45
+    assert float(program.commission[0].value_min) == 20.0
+    assert rt.store.get(program.provenance["name"][0].raw_key).data.startswith(b"<!DOCTYPE html>")  # raw page kept
+
+
+def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt):
+    discover(rt, ["pets"], ["en"])
+    again = discover(rt, ["pets"], ["en"])
+    # google is known to be out for today and is not asked; brave fails; searxng answers all five
+    assert again.quota_exhausted == [] and again.queries == 5
+    assert again.discovered == again.review == again.rejected == again.failures == []
+    assert again.known == ["127.0.0.2", "127.0.0.3"]  # judged last run: not fetched again
+
+    assert [r["domain"] for r in reviews(rt)] == ["127.0.0.3"]
+    record = decide(rt, "127.0.0.3", accept=True)
+    assert record.name == "Tailwag" and reviews(rt) == []
+    with pytest.raises(Exception, match="not on the review list"):
+        decide(rt, "127.0.0.3", accept=False)
+
+
+def test_no_usable_provider_is_a_clear_error(tmp_path):
+    from affiliate_matrix.errors import InvalidInput
+
+    bare = Runtime("test", Settings(data_dir=tmp_path, discovery_providers="google,brave"))
+    with pytest.raises(InvalidInput, match="no search provider is usable"):
+        discover(bare, ["pets"], ["en"])
+    with pytest.raises(InvalidInput, match="no dork templates for language"):
+        discover(bare, ["pets"], ["xx"])
