@@ -26,6 +26,8 @@ KEY_ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"
 KEY_REVOKED = "dev.affiliatematrix.key.revoked"
 BUDGET_ALLOCATED = "dev.affiliatematrix.budget.allocated"
 BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
+SYNC_FAILED = "dev.affiliatematrix.sync.failed"
+ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
 
 
 class Event(BaseModel):

@@ -4,7 +4,7 @@ work per (source, id) since Knative delivers at least once, and fatal errors ack
 from collections.abc import Callable
 
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
-from affiliate_matrix.events import Event
+from affiliate_matrix.events import ACTION_PREFIX, Event
 from affiliate_matrix.observability import bind_request, get_logger
 
 log = get_logger()
@@ -18,6 +18,10 @@ def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
     if rt.store.head(marker) is not None:
         log.info("event.duplicate_skipped")
         return
+    if event.type.startswith(ACTION_PREFIX):  # a rule's action, routed here by its type
+        from affiliate_matrix.rules.actions import execute
+
+        work = lambda e: execute(rt, e)  # noqa: E731
     try:
         work(event)
     except (InvalidInput, NotFoundError) as exc:

@@ -15,7 +15,9 @@ def on_event(rt, cloud_event) -> None:
         if not isinstance(connection_id, str):
             raise InvalidInput("event data needs a string connection_id")
         if not isinstance(sync_id, str):
-            scrape(rt, connection_id)
+            report = scrape(rt, connection_id)
+            if report.records == 0 and report.failures:
+                announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
             return
         from affiliate_matrix.syncs import update_sync
 
@@ -24,10 +26,22 @@ def on_event(rt, cloud_event) -> None:
             report = scrape(rt, connection_id)
         except AmxError as exc:
             update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
+            announce_failure(rt, connection_id, sync_id, [str(exc)])
             raise
         failed = report.records == 0 and report.failures
+        errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
         update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
-                    pages=report.pages, records=report.records,
-                    errors=[f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
+                    pages=report.pages, records=report.records, errors=errors)
+        if failed:
+            announce_failure(rt, connection_id, sync_id, errors)
 
     receive(rt, cloud_event, work)
+
+
+def announce_failure(rt, connection_id: str, sync_id: str | None, errors: list[str]) -> None:
+    """sync.failed, for the rules that act on it."""
+    from affiliate_matrix.events import SYNC_FAILED, Event
+
+    rt.bus.publish(Event.make(SYNC_FAILED, "/sync", {"connection_id": connection_id, "sync_id": sync_id,
+                                                      "errors": errors[:20]},
+                              key=f"{connection_id}|{sync_id or datetime.now(UTC).isoformat()}", subject=connection_id))

@@ -1,0 +1,13 @@
+"""triggers: evaluate rules on events and on a cron PingSource; dispatch their actions as CloudEvents."""
+
+import functions_framework
+
+from affiliate_matrix.handlers import triggers
+from affiliate_matrix.runtime import start
+
+rt = start("triggers", "store", "index", "bus")
+
+
+@functions_framework.http
+def handle(request):
+    return triggers.handle(rt, request)

@@ -1,0 +1,121 @@
+"""What a rule's action does when its CloudEvent arrives (at the function the Broker routes the
+type to; `receive` sends every action event here). The outcome is written to the activation."""
+
+import json
+import re
+from datetime import UTC, datetime
+
+import httpx
+
+from affiliate_matrix.errors import BackendUnavailable, InvalidInput, NotFoundError
+from affiliate_matrix.events import Event
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.events import ACTION_PREFIX
+from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
+
+log = get_logger()
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def execute(rt, event: Event) -> None:
+    kind = event.type.removeprefix(ACTION_PREFIX)
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        raise InvalidInput(f"no action {kind!r}")
+    params, data = event.data.get("params", {}), event.data
+    try:
+        outcome, status = handler(rt, params, data), "done"
+    except BackendUnavailable:
+        raise  # retried by the bus / Knative
+    except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
+        outcome, status = f"{type(exc).__name__}: {exc}"[:500], "failed"
+    log.info("rule.action_done", rule_id=data.get("rule_id"), action=kind, status=status, outcome=outcome)
+    record_outcome(rt, data.get("activation_key"), status, outcome)
+
+
+def render(text: str, inputs: dict) -> str:
+    """{name} placeholders from the activation's inputs; nothing else is interpreted."""
+    return _FIELD.sub(lambda m: str(inputs.get(m.group(1), "")), text)
+
+
+def notify(rt, params: dict, data: dict) -> str:
+    from affiliate_matrix.fetch import check_public
+
+    inputs = data.get("inputs", {})
+    text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
+                  {**inputs, "rule_id": data.get("rule_id", "")})
+    url = str(params["webhook_url"])
+    check_public(url, allow_loopback=rt.settings.allow_loopback_fetch)
+    message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    try:
+        response = httpx.post(url, json=message, timeout=10.0, follow_redirects=False,
+                              headers={"User-Agent": rt.settings.user_agent})
+    except httpx.HTTPError as exc:
+        raise BackendUnavailable(f"webhook unreachable: {type(exc).__name__}") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise BackendUnavailable(f"webhook answered HTTP {response.status_code}")
+    if response.status_code >= 300:
+        raise InvalidInput(f"webhook answered HTTP {response.status_code}")
+    return f"posted ({response.status_code})"
+
+
+def alert(rt, params: dict, data: dict) -> str:
+    inputs = data.get("inputs", {})
+    rt.index.ensure_index(ALERTS_INDEX)
+    rt.index.bulk_upsert(ALERTS_INDEX.name, [{
+        "id": data.get("activation_id") or data.get("rule_id"), "rule_id": data.get("rule_id", ""),
+        "severity": str(params.get("severity", "warning")),
+        "text": render(str(params.get("text") or "Rule {rule_id} fired"), {**inputs, "rule_id": data.get("rule_id")}),
+        "subject": inputs.get("program_id") or inputs.get("key_path") or inputs.get("campaign_id") or "",
+        "event_type": inputs.get("event_type", ""), "at": datetime.now(UTC).isoformat()}], refresh=True)
+    return "alert written"
+
+
+def discover(rt, params: dict, data: dict) -> str:
+    from affiliate_matrix.discovery.run import discover as run
+
+    report = run(rt, [str(params["niche"])], [str(params.get("language", "en"))])
+    return f"{len(report.discovered)} discovered, {len(report.review)} to review"
+
+
+def resync(rt, params: dict, data: dict) -> str:
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.syncs import request_sync
+
+    sync = request_sync(rt, load_connection(rt.store, str(params["connection_id"]))[0])
+    return f"sync {sync.id} requested"
+
+
+def migrate_index(rt, params: dict, data: dict) -> str:
+    from affiliate_matrix.indices import index_specs
+
+    spec = index_specs().get(str(params["index"]))
+    if spec is None:
+        raise NotFoundError(f"no index {params['index']!r}")
+    rt.index.ensure_index(spec)
+    live = rt.index.status(spec.name).current
+    if live >= spec.version:
+        return f"{spec.name} already at v{live}"
+    rt.index.migrate(spec)
+    return f"{spec.name} migrated to v{spec.version}"
+
+
+def rotate_key(rt, params: dict, data: dict) -> str:
+    from affiliate_matrix.keys import rotate
+
+    return f"rotated to version {rotate(rt, str(params['path']))}"
+
+
+HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,
+            "rotate_key": rotate_key}
+
+
+def record_outcome(rt, key: str | None, status: str, outcome: str) -> None:
+    if not key or not key.startswith("rules/activations/"):
+        return
+    try:
+        activation = json.loads(rt.store.get(key).data) | {"outcome": status, "detail": outcome}
+    except NotFoundError:
+        return
+    rt.store.put(key, json.dumps(activation).encode(), content_type="application/json")
+    mirror_activation(rt, activation)

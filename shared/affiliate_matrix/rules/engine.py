@@ -1,0 +1,213 @@
+"""Rule evaluation: event rules on each incoming event, schedule rules on the cron tick.
+
+Per event the context is built once and every matching rule's compiled condition runs against
+it. A rule that holds fires unless it is cooling down; its action goes out as a CloudEvent whose
+id derives from (rule, trigger, cool-down window), so a duplicate delivery dispatches nothing
+new. A rule that raises counts a failure; after FAILURES_TO_DISABLE it is disabled with the
+reason recorded, and the other rules carry on.
+"""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.rules.conditions import compile_condition, context_of
+from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
+from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
+
+log = get_logger()
+FAILURES_TO_DISABLE = 3
+SCHEDULE_STATE = "_schedule"
+_compiled: dict[tuple[str, str], object] = {}
+
+
+def compiled(rule: Rule):
+    key = (rule.id, rule.condition)
+    if key not in _compiled:
+        _compiled[key] = compile_condition(rule.condition)
+    return _compiled[key]
+
+
+def on_event(rt, event: Event) -> list[dict]:
+    short = event.type.removeprefix(EVENT_PREFIX)
+    rules = [r for r in list_rules(rt.store, cached=True) if r.enabled and r.trigger.event == short]
+    if not rules:
+        return []
+    values, inputs = context_values(rt, event, needs_stats=any("stats" in r.condition for r in rules))
+    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs)
+
+
+def on_schedule(rt, now: datetime) -> list[dict]:
+    """Schedule rules with a cron tick since the previous call (at most a day back), once per tick."""
+    from cronsim import CronSim
+
+    state = update_state(rt.store, SCHEDULE_STATE, lambda s: {**s, "previous": s.get("last_tick"),
+                                                               "last_tick": now.isoformat()})
+    since = datetime.fromisoformat(state["previous"]) if state.get("previous") else now - timedelta(minutes=5)
+    since = max(since, now - timedelta(days=1))
+    fired = []
+    for rule in (r for r in list_rules(rt.store, cached=True) if r.enabled and r.trigger.schedule):
+        ticks = CronSim(rule.trigger.schedule, since)
+        tick = next(ticks)
+        if tick > now:
+            continue
+        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+        fired += evaluate(rt, [rule], context_of(values), trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
+                          at=tick, inputs=inputs)
+    return fired
+
+
+def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict) -> list[dict]:
+    activations = []
+    for rule, outcome in decide(rules, context):
+        if isinstance(outcome, Exception):
+            activations.append(failed(rt, rule, outcome, trigger_id, at, inputs))
+        elif outcome:
+            activations.append(fire(rt, rule, trigger_id, at, inputs))
+    return activations
+
+
+def decide(rules: list[Rule], context):
+    """(rule, True | False | the exception it raised) for each rule: the pure part, no I/O."""
+    for rule in rules:
+        try:
+            yield rule, compiled(rule).execute(context) is True
+        except Exception as exc:  # a bad rule must never take the others down
+            yield rule, exc
+
+
+def action_key(rule: Rule, trigger_id: str, at: datetime) -> str:
+    window = int(at.timestamp() // rule.cooldown_s) if rule.cooldown_s else 0
+    return f"{rule.id}|{trigger_id}|{window}"
+
+
+def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
+    key = action_key(rule, trigger_id, at)
+    outcome = {}
+
+    def claim(state):
+        last = state.get("last_fired_at")
+        cooling = last is not None and state.get("last_key") != key and \
+            (at - datetime.fromisoformat(last)).total_seconds() < rule.cooldown_s
+        outcome["cooling"] = cooling
+        return state if cooling else {**state, "last_fired_at": at.isoformat(), "last_key": key}
+
+    update_state(rt.store, rule.id, claim)
+    action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
+        "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
+        "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
+        key=key, subject=rule.id)
+    activation = {"id": activation_id(key), "rule_id": rule.id, "trigger": rule.trigger.key, "event_id": trigger_id,
+                  "decision": "cooldown" if outcome["cooling"] else "fired", "action": rule.action.type,
+                  "action_event_id": action.id, "outcome": "skipped" if outcome["cooling"] else "dispatched",
+                  "detail": "", "inputs": inputs, "at": at.isoformat()}
+    record_activation(rt, activation)
+    log.info("rule.activation", rule_id=rule.id, decision=activation["decision"], action=rule.action.type,
+             action_event_id=action.id)
+    if not outcome["cooling"]:
+        rt.bus.publish(action)
+    return activation
+
+
+def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict) -> dict:
+    reason = f"{type(exc).__name__}: {exc}"[:500]
+    state = update_state(rt.store, rule.id, lambda s: {**s, "failures": s.get("failures", 0) + 1, "last_error": reason})
+    disabled = state["failures"] >= FAILURES_TO_DISABLE
+    if disabled:
+        disable_rule(rt.store, rule.id, f"raised {state['failures']} times; last: {reason}")
+    activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,
+                  "event_id": trigger_id, "decision": "error", "action": rule.action.type, "action_event_id": "",
+                  "outcome": "disabled" if disabled else "failed", "detail": reason, "inputs": inputs,
+                  "at": at.isoformat()}
+    record_activation(rt, activation)
+    log.warning("rule.failed", rule_id=rule.id, error=reason, failures=state["failures"], disabled=disabled)
+    return activation
+
+
+def activation_key(activation: str, at: datetime) -> str:
+    return f"rules/activations/{at.date()}/{activation}.json"
+
+
+def activation_id(key: str) -> str:
+    return "a_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime | None = None) -> tuple[dict, dict]:
+    """The context parts an event fills in, and a small summary of them for the activation log."""
+    now = now or datetime.now(UTC)
+    values: dict = {"now": now.isoformat()}
+    inputs: dict = {}
+    if event is not None:
+        values["event"] = {"id": event.id, "type": event.type, "source": event.source, "subject": event.subject or "",
+                           "time": event.time.isoformat(), "data": event.data}
+        inputs |= {"event_id": event.id, "event_type": event.type}
+        data = event.data
+        if event.type == PROGRAM_DELTA:
+            values["delta"] = delta_values(data)
+            inputs |= {"delta_id": data.get("id", ""), "program_id": data.get("program_id", "")}
+            program = program_values(rt, data.get("program_id"))
+            if program:
+                values["program"] = program
+                inputs |= {"program_name": program["name"], "categories": ", ".join(program["categories"]),
+                           "commission_old": values["delta"]["commission_percent_old"],
+                           "commission_new": values["delta"]["commission_percent_new"]}
+        elif event.type.startswith(EVENT_PREFIX + "key."):
+            values["key"] = {"path": str(data.get("path", "")), "status": event.type.rsplit(".", 1)[-1],
+                             "expires_in_days": int(data.get("days", 0) or 0),
+                             "failures": len(data.get("failed", []) or [])}
+            inputs["key_path"] = values["key"]["path"]
+        elif event.type.startswith(EVENT_PREFIX + "budget."):
+            values["budget"] = {k: data[k] for k in ("campaign_id", "day", "direction", "strategy") if k in data} | \
+                {k: float(data[k]) for k in ("allocated", "spent", "deviation", "tolerance") if k in data}
+            inputs |= {k: data[k] for k in ("campaign_id", "day") if k in data}
+    if needs_stats:
+        values["stats"] = index_stats(rt)
+    return values, inputs
+
+
+def delta_values(data: dict) -> dict:
+    changes = {f.get("field"): f for f in data.get("fields", []) if isinstance(f, dict)}
+
+    def percent(terms) -> float:
+        values = [float(t.get("value_max") or t.get("value_min") or 0) for t in terms or []
+                  if isinstance(t, dict) and t.get("type") == "percent"]
+        return max(values, default=0.0)
+
+    commission = changes.get("commission", {})
+    cookie = changes.get("cookie_days", {})
+    return {"id": data.get("id", ""), "change": data.get("change", ""), "fields": sorted(k for k in changes if k),
+            "source": data.get("source", ""), "at": str(data.get("at", "")),
+            "commission_percent_old": percent(commission.get("old")), "commission_percent_new": percent(commission.get("new")),
+            "cookie_days_old": int(cookie.get("old") or 0), "cookie_days_new": int(cookie.get("new") or 0)}
+
+
+def program_values(rt, program_id) -> dict | None:
+    from affiliate_matrix.programs import PROGRAMS_INDEX
+
+    from affiliate_matrix.errors import NotFoundError
+
+    try:
+        doc = rt.index.get(PROGRAMS_INDEX.name, program_id) if isinstance(program_id, str) else None
+    except NotFoundError:  # no index yet
+        doc = None
+    if doc is None:
+        return None
+    return {"id": doc["id"], "name": doc.get("name") or "", "merchant_domain": doc.get("merchant_domain") or "",
+            "status": doc.get("status") or "", "kind": doc.get("kind") or "", "categories": doc.get("categories") or [],
+            "networks": doc.get("networks") or [], "countries": doc.get("countries") or [],
+            "commission_percent_max": float(doc.get("commission_percent_max") or 0),
+            "commission_flat_max": float(doc.get("commission_flat_max") or 0),
+            "cookie_days": int(doc.get("cookie_days") or 0), "quality_score": float(doc.get("quality_score") or 0),
+            "epc_7d": float(doc.get("epc_7d") or 0)}
+
+
+def index_stats(rt) -> dict:
+    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.search import SearchQuery
+
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    result = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(facets=["status"], size=0))
+    counts = dict(result.facets.get("status", []))
+    return {"programs": result.total, "active": counts.get("active", 0), "discovered": counts.get("discovered", 0),
+            "closed_suspected": counts.get("closed_suspected", 0)}

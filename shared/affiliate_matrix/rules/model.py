@@ -1,0 +1,93 @@
+"""A rule document (YAML or JSON): trigger, CEL condition, action with parameters, cool-down."""
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from affiliate_matrix.models import Model
+
+EVENT_PREFIX = "dev.affiliatematrix."
+# Short trigger names → the CloudEvent types the functions publish.
+EVENT_TRIGGERS = ("program.delta", "key.expiring", "key.rotated", "key.rotation.failed", "key.revoked",
+                  "sync.failed", "budget.pacing", "budget.allocated", "raw.batch.stored")
+ActionType = Literal["discover", "resync", "migrate_index", "rotate_key", "notify", "alert"]
+REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
+                   "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
+OPTIONAL_PARAMS = {"discover": {"language"}, "notify": {"text"}, "alert": {"severity", "text"}}
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+class Trigger(Model):
+    event: Literal[EVENT_TRIGGERS] | None = None  # type: ignore[valid-type]
+    schedule: str | None = Field(None, description="Five-field cron, UTC.")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.event is None) == (self.schedule is None):
+            raise ValueError("give exactly one of event or schedule")
+        if self.schedule is not None:
+            from cronsim import CronSim, CronSimError
+            from datetime import datetime, UTC
+
+            if not _CRON.match(self.schedule.strip()):
+                raise ValueError(f"schedule {self.schedule!r} is not a five-field cron expression")
+            try:
+                CronSim(self.schedule, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"schedule {self.schedule!r}: {exc}") from None
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.event or f"schedule:{self.schedule}"
+
+
+class Action(Model):
+    type: ActionType
+    params: dict[str, str | int | float | bool] = {}
+
+    @model_validator(mode="after")
+    def _params(self):
+        missing = REQUIRED_PARAMS[self.type] - set(self.params)
+        unknown = set(self.params) - REQUIRED_PARAMS[self.type] - OPTIONAL_PARAMS.get(self.type, set())
+        if missing:
+            raise ValueError(f"action {self.type} needs param(s) {', '.join(sorted(missing))}")
+        if unknown:
+            raise ValueError(f"action {self.type} does not take param(s) {', '.join(sorted(unknown))}")
+        url = self.params.get("webhook_url")
+        if url is not None and not re.match(r"^https?://[^\s/]+", str(url)):
+            raise ValueError("webhook_url must be an http(s) URL")
+        return self
+
+
+class Rule(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    description: str = Field("", max_length=500)
+    trigger: Trigger
+    condition: str = Field(min_length=1, max_length=2000, description="CEL over the context in conditions.py.")
+    action: Action
+    cooldown_s: int = Field(3600, ge=0, le=90 * 86400, description="After firing, the rule stays quiet this long.")
+    enabled: bool = True
+    disabled_reason: str | None = None
+
+    @field_validator("condition")
+    @classmethod
+    def _checked(cls, text: str) -> str:
+        from affiliate_matrix.rules.conditions import check
+
+        check(text)
+        return text
+
+
+def parse_rule(text: str) -> Rule:
+    """A rule from YAML or JSON text (YAML is a superset of JSON)."""
+    import yaml
+
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("the rule must be a mapping")
+    return Rule.model_validate(data)

@@ -1,0 +1,116 @@
+"""Rules, their state and their activations in the object store (conditional writes), activations
+and alerts mirrored to the search index for the dashboards.
+
+    rules/<id>.json                       the rule document
+    rules/state/<id>.json                 last firing, consecutive failures
+    rules/activations/<day>/<id>.json     one per decision to act (fired, cooldown, error)
+"""
+
+import json
+import time
+from datetime import datetime
+
+from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.rules.model import Rule
+from affiliate_matrix.search import IndexSpec
+
+ACTIVATIONS_INDEX = IndexSpec("activations", 1, {
+    "id": "keyword", "rule_id": "keyword", "trigger": "keyword", "event_id": "keyword", "decision": "keyword",
+    "action": "keyword", "action_event_id": "keyword", "outcome": "keyword", "detail": "text", "inputs": "stored",
+    "at": "date",
+})
+ALERTS_INDEX = IndexSpec("alerts", 1, {
+    "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
+    "event_type": "keyword", "at": "date",
+})
+CACHE_TTL_S = 10.0
+_cache: dict[int, tuple[float, list[Rule]]] = {}
+
+
+def rule_key(rule_id: str) -> str:
+    return f"rules/{rule_id}.json"
+
+
+def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = False) -> str:
+    _cache.clear()
+    return store.put(rule_key(rule.id), rule.model_dump_json(indent=2).encode(), content_type="application/json",
+                     if_match=if_match, if_none_match=create)
+
+
+def load_rule(store, rule_id: str) -> tuple[Rule, str]:
+    try:
+        stored = store.get(rule_key(rule_id))
+    except NotFoundError:
+        raise NotFoundError(f"rule {rule_id!r} does not exist") from None
+    # stored rules were checked when added; model_construct-free validation re-checks them cheaply
+    return Rule.model_validate_json(stored.data), stored.etag
+
+
+def list_rules(store, *, cached: bool = False) -> list[Rule]:
+    """Every rule; with cached, a copy up to CACHE_TTL_S old (rules change rarely, events are many)."""
+    now = time.monotonic()
+    hit = _cache.get(id(store))
+    if cached and hit and hit[0] > now:
+        return hit[1]
+    rules = [load_rule(store, key.removeprefix("rules/").removesuffix(".json"))[0]
+             for key in sorted(store.list("rules/")) if key.count("/") == 1 and key.endswith(".json")]
+    _cache[id(store)] = (now + CACHE_TTL_S, rules)
+    return rules
+
+
+def disable_rule(store, rule_id: str, reason: str) -> Rule:
+    for _ in range(5):
+        rule, etag = load_rule(store, rule_id)
+        rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
+        try:
+            save_rule(store, rule, if_match=etag)
+            return rule
+        except ConflictError:
+            continue
+    raise ConflictError(f"rule {rule_id} kept changing; not disabled")
+
+
+def state_key(rule_id: str) -> str:
+    return f"rules/state/{rule_id}.json"
+
+
+def load_state(store, rule_id: str) -> tuple[dict, str | None]:
+    try:
+        stored = store.get(state_key(rule_id))
+    except NotFoundError:
+        return {"last_fired_at": None, "failures": 0}, None
+    return json.loads(stored.data), stored.etag
+
+
+def update_state(store, rule_id: str, change) -> dict:
+    """Apply change(state) under a conditional write, retrying on a lost race; returns the new state."""
+    for _ in range(5):
+        state, etag = load_state(store, rule_id)
+        state = change(dict(state))
+        try:
+            store.put(state_key(rule_id), json.dumps(state).encode(), content_type="application/json",
+                      if_match=etag, if_none_match=etag is None)
+            return state
+        except ConflictError:
+            continue
+    raise ConflictError(f"rule {rule_id} state kept changing")
+
+
+def record_activation(rt, activation: dict) -> None:
+    at = datetime.fromisoformat(activation["at"])
+    rt.store.put(f"rules/activations/{at.date()}/{activation['id']}.json", json.dumps(activation).encode(),
+                 content_type="application/json")
+    mirror_activation(rt, activation)
+
+
+def mirror_activation(rt, activation: dict) -> None:
+    rt.index.ensure_index(ACTIVATIONS_INDEX)
+    rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [activation], refresh=True)
+
+
+def activations(rt, limit: int = 50) -> list[dict]:
+    from affiliate_matrix.search import SearchQuery, SortKey
+
+    rt.index.ensure_index(ACTIVATIONS_INDEX)
+    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(sort=[SortKey(field="at", order="desc")], size=limit))
+    return [hit.doc for hit in result.hits]

@@ -1,0 +1,213 @@
+"""Rules end to end: the triggers function fed CloudEvents over its HTTP stack, actions
+dispatched to a receiver standing in for the Knative Broker and delivered back the way Triggers
+route them, the webhook a local receiver; conditions checked by `amx rules add`."""
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cloudevents.conversion import to_structured
+from functions_framework import create_app
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, SYNC_FAILED, SYNC_REQUESTED, Event
+from affiliate_matrix.models import DeltaChange, FieldChange, RawRecord
+from affiliate_matrix.normalize import normalize
+from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.rules.engine import on_event, on_schedule
+from affiliate_matrix.rules.model import Rule
+from affiliate_matrix.rules.store import activations, load_rule, load_state, save_rule
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import BIN, ROOT
+from tests.support.receiver import Receiver
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def broker():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def webhook():
+    receiver = Receiver(statuses=[200] * 10)
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch, broker):
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_EVENTS": "http", "AMX_BROKER_URL": broker.url,
+                        "AMX_ALLOW_LOOPBACK_FETCH": "true"}.items():
+        monkeypatch.setenv(name, value)
+    runtime = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    program = normalize(RawRecord(source="awin", connection_id="awin", record_key="1001", name="PixelForge Games",
+                                  url="https://ui.awin.com/1001", fetched_at=T0, raw_key="raw/x",
+                                  merchant_url="https://pixelforge.example.com/", commission_text="30% per sale"))
+    program.categories = ["gaming"]
+    runtime.index.ensure_index(PROGRAMS_INDEX)
+    runtime.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
+    runtime.program_id = program.id
+    return runtime
+
+
+def commission_delta(program_id: str, old: float, new: float, at: datetime) -> Event:
+    def terms(value):
+        return [{"type": "percent", "value_min": str(value), "value_max": None, "currency": None,
+                 "recurring": None, "tiers": []}]
+
+    fields = [FieldChange(field="commission", old=terms(old), new=terms(new))]
+    delta = DeltaChange(id=DeltaChange.make_id(program_id, "updated", fields, at), program_id=program_id,
+                        change="updated", fields=fields, at=at, source="awin")
+    event = Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id, subject=program_id)
+    event.time = at
+    return event
+
+
+def as_event(cloud_event: dict) -> Event:
+    """A structured CloudEvent the broker received, as the functions' Event."""
+    return Event.model_validate({k: cloud_event[k] for k in ("id", "source", "type", "subject", "time", "data")
+                                 if k in cloud_event})
+
+
+def triggers_app():
+    return create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+
+
+def deliver(app, event_json: dict):
+    """POST a structured CloudEvent, as the Broker does."""
+    return app.post("/", data=json.dumps(event_json), headers={"Content-Type": "application/cloudevents+json"})
+
+
+def raise_rule(webhook_url: str) -> Rule:
+    return Rule(id="gaming-commission-up", trigger={"event": "program.delta"},
+                condition='"gaming" in program.categories && delta.commission_percent_new > delta.commission_percent_old',
+                action={"type": "notify", "params": {"webhook_url": webhook_url,
+                                                     "text": "{program_name} raised commission {commission_old}% → {commission_new}%"}},
+                cooldown_s=3600)
+
+
+def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_all(rt, broker, webhook):
+    save_rule(rt.store, raise_rule(webhook.url), create=True)
+    app = triggers_app()
+    raised = commission_delta(rt.program_id, 20, 30, T0)
+    headers, body = to_structured(raised.to_cloudevent())
+    for _ in range(3):  # at-least-once delivery
+        assert app.post("/", headers=headers, data=body).status_code == 204
+    actions = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    assert len(actions) == 1 and actions[0]["type"] == ACTION_PREFIX + "notify"
+    for _ in range(2):  # the Broker routes action.notify back to triggers; redelivered too
+        assert deliver(app, actions[0]).status_code == 204
+    assert len(webhook.requests) == 1
+    message = webhook.json_bodies()[0]
+    assert message["text"] == "PixelForge Games raised commission 20.0% → 30.0%"
+    assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": message["text"]}
+    assert webhook.requests[0]["headers"]["content-type"] == "application/json"
+
+    cut = commission_delta(rt.program_id, 30, 25, T0 + timedelta(hours=2))
+    headers, body = to_structured(cut.to_cloudevent())
+    assert app.post("/", headers=headers, data=body).status_code == 204
+    assert len([e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]) == 1
+    log = activations(rt)
+    assert [(a["decision"], a["outcome"]) for a in log] == [("fired", "done")]
+    assert log[0]["inputs"]["program_id"] == rt.program_id and "posted (200)" in log[0]["detail"]
+
+
+def test_cooldown_keeps_a_second_raise_quiet_until_it_passes(rt, broker, webhook):
+    save_rule(rt.store, raise_rule(webhook.url), create=True)
+    first = on_event(rt, commission_delta(rt.program_id, 20, 30, T0))
+    second = on_event(rt, commission_delta(rt.program_id, 30, 35, T0 + timedelta(minutes=30)))
+    third = on_event(rt, commission_delta(rt.program_id, 35, 40, T0 + timedelta(hours=2)))
+    assert [a[0]["decision"] for a in (first, second, third)] == ["fired", "cooldown", "fired"]
+    assert len([e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]) == 2
+
+
+def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_run(rt, broker, webhook):
+    # passes the trial (the sample delta has many fields) but real deltas have one: index out of range
+    fragile = Rule(id="fragile", trigger={"event": "program.delta"}, condition='delta.fields[5] == "commission"',
+                   action={"type": "alert"})
+    save_rule(rt.store, fragile, create=True)
+    save_rule(rt.store, raise_rule(webhook.url).model_copy(update={"cooldown_s": 0}), create=True)
+    for minute in range(3):
+        fired = on_event(rt, commission_delta(rt.program_id, 20 + minute, 30 + minute, T0 + timedelta(minutes=minute)))
+        assert sorted(a["decision"] for a in fired) == ["error", "fired"]
+    rule, _ = load_rule(rt.store, "fragile")
+    assert not rule.enabled and rule.disabled_reason.startswith("raised 3 times; last:")
+    assert load_state(rt.store, "fragile")[0]["failures"] == 3
+    later = on_event(rt, commission_delta(rt.program_id, 40, 50, T0 + timedelta(minutes=10)))
+    assert [a["rule_id"] for a in later] == ["gaming-commission-up"]
+
+
+def test_sync_failed_raises_an_alert_and_a_schedule_rule_resyncs(rt, broker):
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.rules.actions import execute
+
+    save_rule(rt.store, Rule(id="sync-alert", trigger={"event": "sync.failed"},
+                             condition='event.data.connection_id == "awin"',
+                             action={"type": "alert", "params": {"severity": "critical",
+                                                                 "text": "sync of awin failed"}}), create=True)
+    failed = Event.make(SYNC_FAILED, "/sync", {"connection_id": "awin", "sync_id": None, "errors": ["x"]}, key="f1")
+    [activation] = on_event(rt, failed)
+    action = next(e for e in broker.json_bodies() if e["type"] == ACTION_PREFIX + "alert")
+    execute(rt, as_event(action))
+    alerts = rt.index.search("alerts", SearchQuery())
+    assert alerts.total == 1 and alerts.hits[0].doc["severity"] == "critical"
+
+    save_connection(rt.store, Connection(id="awin", source="awin"))
+    save_rule(rt.store, Rule(id="nightly-resync", trigger={"schedule": "0 3 * * *"},
+                             condition="stats.programs >= 1", action={"type": "resync",
+                                                                      "params": {"connection_id": "awin"}}), create=True)
+    assert on_schedule(rt, datetime(2026, 11, 22, 2, 55, tzinfo=UTC)) == []
+    [fired] = on_schedule(rt, datetime(2026, 11, 22, 3, 0, 30, tzinfo=UTC))
+    assert fired["decision"] == "fired" and fired["event_id"] == "schedule:0 3 * * *@2026-11-22T03:00:00+00:00"
+    assert on_schedule(rt, datetime(2026, 11, 22, 3, 5, tzinfo=UTC)) == []  # the same tick fires once
+    resync = next(e for e in broker.json_bodies() if e["type"] == ACTION_PREFIX + "resync")
+    execute(rt, as_event(resync))
+    assert any(e["type"] == SYNC_REQUESTED and e["data"]["connection_id"] == "awin" for e in broker.json_bodies())
+
+
+@pytest.mark.parametrize("condition,message", [
+    ('"gaming" in program.categorie', "program has no field 'categorie' (did you mean 'categories'?)"),
+    ("delta.commission_percent_new >", "Syntax error"),
+    ("progam.status == 'active'", "unknown name 'progam' (did you mean 'program'?)"),
+    ("program.name", "must give true or false, gives str"),
+    ('program.name + 1 == "x"', "fails on a sample context: Unsupported operation: string + int"),
+    ("program.categories.all(a, program.networks.all(b, program.countries.exists(c, a == b)))",
+     "comprehensions nested more than 2 deep"),
+    ("program.categories.all(a, program.networks.all(b, a != b || b.size() > 0))", "runs too long"),
+])
+def test_bad_conditions_are_refused_when_added(tmp_path, condition, message):
+    rule = {"id": "r1", "trigger": {"event": "program.delta"}, "condition": condition,
+            "action": {"type": "alert"}, "cooldown_s": 60}
+    (tmp_path / "rule.json").write_text(json.dumps(rule))
+    result = subprocess.run([str(BIN / "amx"), "rules", "add", "rule.json"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / ".amx" / "objects" / "rules").exists()
+
+
+def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(tmp_path):
+    (tmp_path / "rule.yaml").write_text(
+        "id: gaming-up\ntrigger: {event: program.delta}\n"
+        "condition: '\"gaming\" in program.categories && delta.commission_percent_new > delta.commission_percent_old'\n"
+        "action: {type: notify, params: {webhook_url: 'https://hooks.slack.com/services/T0/B0/x'}}\ncooldown_s: 600\n")
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), "rules", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+
+    assert amx("add", "rule.yaml").returncode == 0
+    assert "gaming-up" in amx("list").stdout
+    event = Event.make(PROGRAM_DELTA, "/index", {"id": "d1", "program_id": "p_0000000000000000", "change": "updated",
+                                                  "fields": [], "at": T0.isoformat(), "source": "x"})
+    (tmp_path / "event.json").write_text(event.model_dump_json())
+    tested = amx("test", "gaming-up", "--event", "event.json")
+    assert tested.returncode == 0 and "→ false: no action" in tested.stdout
+    assert amx("disable", "gaming-up", "--reason", "noisy").returncode == 0
+    assert "no (noisy)" in amx("list").stdout
