@@ -99,3 +99,33 @@ def test_no_usable_provider_is_a_clear_error(tmp_path):
         discover(bare, ["pets"], ["en"])
     with pytest.raises(InvalidInput, match="no dork templates for language"):
         discover(bare, ["pets"], ["xx"])
+
+
+def test_the_discover_function_runs_on_http_and_on_a_rule_action(rt, urls, monkeypatch):
+    from functions_framework import create_app
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from tests.support.processes import ROOT
+
+    for name, value in {"AMX_DATA_DIR": str(rt.settings.data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+                        "AMX_DISCOVERY_PROVIDERS": "searxng", "AMX_SEARXNG_URL": urls["searxng"]}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app("handle", str(ROOT / "functions" / "discover" / "main.py")).test_client()
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    assert app.post("/discover", json={"niches": ["pets"]}).status_code == 401
+    refused = app.post("/discover", headers=admin, json={"niches": ["pets"], "evil": 1})
+    assert refused.status_code == 400 and "unknown field(s): evil" in refused.json["error"]["message"]
+    reply = app.post("/discover", headers=admin, json={"niches": ["pets"], "languages": ["en"]})
+    assert reply.status_code == 200 and reply.json["queries"] == 5
+    assert reply.json["discovered"] == ["127.0.0.2"] and reply.json["review"] == ["127.0.0.3"]
+
+    # a rule's discover action, as the Broker delivers it: the next niche
+    action = Event.make(ACTION_PREFIX + "discover", "/triggers", {"rule_id": "r", "params": {"niche": "cats"},
+                                                                    "inputs": {}})
+    from cloudevents.conversion import to_binary
+
+    headers, body = to_binary(action.to_cloudevent())
+    assert app.post("/", headers=headers, data=body).status_code == 204
+    usage = json.loads(rt.store.get(f"discovery/usage/{datetime.now(UTC).date()}.json").data)
+    assert usage["searxng"]["queries"] == 10  # five dorks for pets, five for cats

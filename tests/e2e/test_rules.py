@@ -211,3 +211,25 @@ def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(t
     assert tested.returncode == 0 and "→ false: no action" in tested.stdout
     assert amx("disable", "gaming-up", "--reason", "noisy").returncode == 0
     assert "no (noisy)" in amx("list").stdout
+
+
+def action_event(kind: str, params: dict) -> Event:
+    return Event.make(ACTION_PREFIX + kind, "/triggers", {"rule_id": "r", "params": params, "inputs": {}})
+
+
+def test_migrate_index_and_rotate_key_actions_do_their_work(rt):
+    from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.search import IndexSpec
+
+    fresh = Runtime("test", Settings(data_dir=rt.settings.data_dir / "fresh"))
+    v1 = IndexSpec("programs", 1, {k: v for k, v in PROGRAMS_INDEX.fields.items() if k in ("id", "name", "program")})
+    fresh.index.ensure_index(v1)
+    execute(fresh, action_event("migrate_index", {"index": "programs"}))
+    assert fresh.index.status("programs").current == PROGRAMS_INDEX.version
+
+    add_key(rt, KeyRecord(path="connections/demo", rotation="generate", generated_fields=["api_token"],
+                          created_at=T0, expires_at=T0 + timedelta(days=90)), {"api_token": "old-value"})
+    execute(rt, action_event("rotate_key", {"path": "connections/demo"}))
+    current = rt.secrets.read("connections/demo")
+    assert current.version == 2 and current.data["api_token"] != "old-value"

@@ -35,7 +35,7 @@ class Event(BaseModel):
 
     id: str = Field(min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=200)
-    type: str = Field(pattern=r"^[a-z0-9.]+$")
+    type: str = Field(pattern=r"^[a-z0-9._]+$")
     subject: str | None = None
     time: UtcDatetime
     data: dict[str, Any] = {}
