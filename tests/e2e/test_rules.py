@@ -233,3 +233,26 @@ def test_migrate_index_and_rotate_key_actions_do_their_work(rt):
     execute(rt, action_event("rotate_key", {"path": "connections/demo"}))
     current = rt.secrets.read("connections/demo")
     assert current.version == 2 and current.data["api_token"] != "old-value"
+
+
+def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.pipeline import index_batch, scrape
+    from affiliate_matrix.rules.actions import execute
+
+    local = Runtime("test", Settings(data_dir=tmp_path / "local", allow_loopback_fetch=True))
+    local.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(local, event.data["batch_key"]))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(local.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                                rate_limit_per_s=50))
+        scrape(local, "ap")
+    indexed = local.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100))
+    assert indexed.total == 5
+    for hit in indexed.hits:  # the index is lost
+        local.index.delete(PROGRAMS_INDEX.name, hit.id)
+    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0
+    execute(local, action_event("rebuild_index", {}))  # the recorded site is gone: only stored pages can do this
+    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 5

@@ -100,6 +100,26 @@ def migrate_index(rt, params: dict, data: dict) -> str:
     return f"{spec.name} migrated to v{spec.version}"
 
 
+def rebuild_index(rt, params: dict, data: dict) -> str:
+    """Re-parse every directory connection's stored raw pages (or one connection's) into new batches, which
+    the index function folds in as usual: the index rebuilt from what was fetched, with no refetching."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources import ApiSource, get_source
+
+    ids = [str(params["connection_id"])] if params.get("connection_id") else \
+        [key.removeprefix("connections/").removesuffix(".json") for key in rt.store.list("connections/")
+         if key.endswith(".json")]
+    replayed = []
+    for connection_id in ids:
+        connection, _ = load_connection(rt.store, connection_id)
+        if issubclass(get_source(connection.source), ApiSource):
+            continue  # an API keeps no pages to replay; its next sync refreshes it
+        report = scrape(rt, connection_id, replay=True)
+        replayed.append(f"{connection_id} ({report.records} records)")
+    return "replayed " + (", ".join(replayed) or "nothing")
+
+
 def rotate_key(rt, params: dict, data: dict) -> str:
     from affiliate_matrix.keys import rotate
 
@@ -107,7 +127,7 @@ def rotate_key(rt, params: dict, data: dict) -> str:
 
 
 HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,
-            "rotate_key": rotate_key}
+            "rebuild_index": rebuild_index, "rotate_key": rotate_key}
 
 
 def record_outcome(rt, key: str | None, status: str, outcome: str) -> None:

@@ -11,10 +11,10 @@ EVENT_PREFIX = "dev.affiliatematrix."
 # Short trigger names → the CloudEvent types the functions publish.
 EVENT_TRIGGERS = ("program.delta", "key.expiring", "key.rotated", "key.rotation.failed", "key.revoked",
                   "sync.failed", "budget.pacing", "budget.allocated", "raw.batch.stored")
-ActionType = Literal["discover", "resync", "migrate_index", "rotate_key", "notify", "alert"]
+ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "rotate_key", "notify", "alert"]
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
-                   "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
-OPTIONAL_PARAMS = {"discover": {"language"}, "notify": {"text"}, "alert": {"severity", "text"}}
+                   "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
+OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
