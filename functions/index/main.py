@@ -8,6 +8,6 @@ from affiliate_matrix.runtime import start
 rt = start("index", "store", "index", "bus")
 
 
-@functions_framework.cloud_event
-def handle(cloud_event):
-    index.on_event(rt, cloud_event)
+@functions_framework.http
+def handle(request):
+    return index.handle(rt, request)

@@ -8,6 +8,6 @@ from affiliate_matrix.runtime import start
 rt = start("scrape", "store", "secrets", "bus")
 
 
-@functions_framework.cloud_event
-def handle(cloud_event):
-    scrape.on_event(rt, cloud_event)
+@functions_framework.http
+def handle(request):
+    return scrape.handle(rt, request)

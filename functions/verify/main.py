@@ -8,6 +8,6 @@ from affiliate_matrix.runtime import start
 rt = start("verify", "store", "index", "bus")
 
 
-@functions_framework.cloud_event
-def handle(cloud_event):
-    verify.on_event(rt, cloud_event)
+@functions_framework.http
+def handle(request):
+    return verify.handle(rt, request)

@@ -2,14 +2,14 @@
 function that runs it (queued → running → succeeded | failed), and the connection's last_sync."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field
 
 from affiliate_matrix.connections import load_connection, save_connection
 from affiliate_matrix.errors import ConflictError
-from affiliate_matrix.events import SYNC_REQUESTED, Event
+from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.models import Connection, Model, SyncResult, UtcDatetime
 
 
@@ -29,13 +29,39 @@ def sync_key(sync_id: str) -> str:
     return f"syncs/{sync_id}.json"
 
 
+def connection_class(connection: Connection) -> str:
+    """directory (crawled by the scrape function) or api (read by the sync function)."""
+    from affiliate_matrix.sources import ApiSource, get_source
+
+    return "api" if issubclass(get_source(connection.source), ApiSource) else "directory"
+
+
 def request_sync(rt, connection: Connection) -> Sync:
+    """A sync record and its request event: scrape.requested for a directory, sync.requested for an API,
+    so the Broker routes each to its function."""
     sync = Sync(id=f"s_{uuid.uuid4().hex}", connection_id=connection.id, requested_at=datetime.now(UTC))
     rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                  if_none_match=True)
-    rt.bus.publish(Event.make(SYNC_REQUESTED, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
+    kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
+    rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
                               key=sync.id, subject=connection.id))
     return sync
+
+
+def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
+    """Request every enabled connection of a class whose own schedule had a tick in the last period."""
+    from cronsim import CronSim
+
+    requested = []
+    for key in sorted(rt.store.list("connections/")):
+        if not key.endswith(".json"):
+            continue
+        connection = Connection.model_validate_json(rt.store.get(key).data)
+        if not connection.enabled or connection_class(connection) != kind:
+            continue
+        if next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick:
+            requested.append(request_sync(rt, connection))
+    return requested
 
 
 def load_sync(rt, sync_id: str) -> Sync:

@@ -159,7 +159,7 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
             (delivery,) = receiver.requests  # what the broker got, delivered to the scrape function as Knative would
             scrape_app = app("scrape")
             assert scrape_app.post("/", data=delivery["body"],
-                                   headers={"Content-Type": "application/cloudevents+json"}).status_code == 200
+                                   headers={"Content-Type": "application/cloudevents+json"}).status_code == 204
         done = client.get(location, headers=env["read"]).get_json()
         assert (done["status"], done["records"], done["pages"]) == ("succeeded", 5, 9)
         assert len(done["errors"]) == 1 and "hostinger" in done["errors"][0]

@@ -46,23 +46,23 @@ def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_d
                                                  rate_limit_per_s=50))
         tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
         scrape_app = client("scrape")
-        assert post_event(scrape_app, tick).status_code == 200
-        assert post_event(scrape_app, tick).status_code == 200  # a redelivery: skipped
+        assert post_event(scrape_app, tick).status_code == 204
+        assert post_event(scrape_app, tick).status_code == 204  # a redelivery: skipped
     batches = list(rt.store.list("batches/"))
     assert len(batches) == 1  # the redelivered tick did not scrape again
     index_app = client("index")
     stored = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": batches[0]}, key=batches[0])
-    assert post_event(index_app, stored).status_code == 200
+    assert post_event(index_app, stored).status_code == 204
     assert rt.index.search("programs", SearchQuery()).total == 5
 
 
 def test_an_event_for_an_unknown_connection_is_acknowledged_not_retried(data_dir):
     event = Event.make("dev.knative.sources.ping", "/cron/x", {"connection_id": "nope"})
-    assert post_event(client("scrape"), event).status_code == 200
+    assert post_event(client("scrape"), event).status_code == 204
 
 
 def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
-    assert post_event(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1})).status_code == 200
+    assert post_event(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1})).status_code == 204
 
 
 @pytest.mark.parametrize("query,status,fragment", [
@@ -182,3 +182,23 @@ def test_merchant_routes(data_dir, auth):
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()))
 def test_every_function_loads_and_exposes_handle(name, data_dir):
     assert client(name) is not None
+
+
+def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED
+    from affiliate_matrix.syncs import request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    seen = []
+    for kind in (SCRAPE_REQUESTED, SYNC_REQUESTED):
+        rt.bus.subscribe(kind, seen.append)
+    for cid, source, schedule in (("ap", "affiliateprograms", "0 6 * * *"), ("fix", "affiliatefix", "0 3 * * *"),
+                                  ("aw", "awin", "0 6 * * *"), ("off", "affiliationlist", "0 6 * * *")):
+        save_connection(rt.store, Connection(id=cid, source=source, schedule=schedule, enabled=cid != "off"))
+    tick = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    assert [s.connection_id for s in request_due(rt, "directory", tick, 15)] == ["ap"]
+    assert [s.connection_id for s in request_due(rt, "api", tick, 15)] == ["aw"]
+    assert request_due(rt, "directory", datetime(2026, 11, 22, 6, 30, tzinfo=UTC), 15) == []
+    assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]

@@ -19,7 +19,8 @@ from affiliate_matrix.models import UtcDatetime
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
 PROGRAM_DELTA = "dev.affiliatematrix.program.delta"
-SYNC_REQUESTED = "dev.affiliatematrix.sync.requested"
+SYNC_REQUESTED = "dev.affiliatematrix.sync.requested"      # an API connection, for the sync function
+SCRAPE_REQUESTED = "dev.affiliatematrix.scrape.requested"  # a directory connection, for the scrape function
 KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
 KEY_ROTATED = "dev.affiliatematrix.key.rotated"
 KEY_ROTATION_FAILED = "dev.affiliatematrix.key.rotation.failed"

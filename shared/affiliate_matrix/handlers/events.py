@@ -32,6 +32,16 @@ def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
         pass  # a concurrent delivery finished the same work
 
 
+def health(rt, request):
+    """The routes every function answers: liveness (and what event-only functions answer at all)."""
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.handlers import json_response
+
+    if request.path == "/healthz":
+        return json_response({"status": "ok", "function": rt.function})
+    raise NotFoundError(f"no route for {request.path}")
+
+
 def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
     """For functions that take both: a CloudEvent (binary or structured, e.g. from a PingSource) goes
     through `receive`; anything else is an HTTP request for `route`."""

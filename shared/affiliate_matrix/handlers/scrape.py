@@ -1,41 +1,50 @@
-"""scrape and sync: on a cron PingSource event (or a sync requested over HTTP) whose data names
-the connection, collect its listings (a directory is crawled, an API is read) and announce the
-batch. A requested sync's record follows along: running, then succeeded or failed."""
+"""scrape and sync: a cron PingSource tick for a class of connections (directories for scrape, APIs
+for sync) requests each connection whose own schedule is due; a request (from that fan-out or
+over the connections API) names one connection, whose listings are collected (a directory is
+crawled, an API is read) and the batch announced. A requested sync's record follows along:
+running, then succeeded or failed; a failure is announced as sync.failed."""
 
 from datetime import UTC, datetime
 
 from affiliate_matrix.errors import AmxError, InvalidInput
-from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.handlers.events import health, http_or_event
 from affiliate_matrix.pipeline import scrape
 
 
-def on_event(rt, cloud_event) -> None:
-    def work(event):
-        connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
-        if not isinstance(connection_id, str):
-            raise InvalidInput("event data needs a string connection_id")
-        if not isinstance(sync_id, str):
-            report = scrape(rt, connection_id)
-            if report.records == 0 and report.failures:
-                announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
-            return
-        from affiliate_matrix.syncs import update_sync
+def handle(rt, request):
+    return http_or_event(rt, request, health, lambda event: collect(rt, event))
 
-        update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
-        try:
-            report = scrape(rt, connection_id)
-        except AmxError as exc:
-            update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
-            announce_failure(rt, connection_id, sync_id, [str(exc)])
-            raise
-        failed = report.records == 0 and report.failures
-        errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
-        update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
-                    pages=report.pages, records=report.records, errors=errors)
-        if failed:
-            announce_failure(rt, connection_id, sync_id, errors)
 
-    receive(rt, cloud_event, work)
+def collect(rt, event) -> None:
+    """A cron tick for a class of connections requests each one that is due; a request names one connection."""
+    if "connection_id" not in event.data and event.data.get("class") in ("directory", "api"):
+        from affiliate_matrix.syncs import request_due
+
+        request_due(rt, event.data["class"], event.time, int(event.data.get("every_minutes", 15)))
+        return
+    connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
+    if not isinstance(connection_id, str):
+        raise InvalidInput("event data needs a string connection_id")
+    if not isinstance(sync_id, str):
+        report = scrape(rt, connection_id)
+        if report.records == 0 and report.failures:
+            announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
+        return
+    from affiliate_matrix.syncs import update_sync
+
+    update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
+    try:
+        report = scrape(rt, connection_id)
+    except AmxError as exc:
+        update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
+        announce_failure(rt, connection_id, sync_id, [str(exc)])
+        raise
+    failed = report.records == 0 and report.failures
+    errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
+    update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
+                pages=report.pages, records=report.records, errors=errors)
+    if failed:
+        announce_failure(rt, connection_id, sync_id, errors)
 
 
 def announce_failure(rt, connection_id: str, sync_id: str | None, errors: list[str]) -> None:

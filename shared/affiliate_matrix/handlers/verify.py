@@ -2,19 +2,20 @@
 
 from datetime import UTC, datetime
 
-from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.handlers.events import health, http_or_event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.verify import emit_freshness, freshness, verify
 
 log = get_logger()
 
 
-def on_event(rt, cloud_event) -> None:
-    def work(event):
-        report = verify(rt)
-        now = datetime.now(UTC)
-        emit_freshness(rt, freshness(rt, now), now)
-        log.info("verify.done", checked=report.checked, verified=report.verified, missed=report.missed,
-                 changes=len(report.deltas))
+def handle(rt, request):
+    return http_or_event(rt, request, health, lambda event: verify_and_measure(rt))
 
-    receive(rt, cloud_event, work)
+
+def verify_and_measure(rt) -> None:
+    report = verify(rt)
+    now = datetime.now(UTC)
+    emit_freshness(rt, freshness(rt, now), now)
+    log.info("verify.done", checked=report.checked, verified=report.verified, missed=report.missed,
+             changes=len(report.deltas))
