@@ -1,6 +1,7 @@
 """Event intake for the CloudEvent functions: an event id bound to every log line, at-most-once
 work per (source, id) since Knative delivers at least once, and fatal errors acknowledged."""
 
+import json
 from collections.abc import Callable
 
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
@@ -55,5 +56,15 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
         cloud_event = from_http(dict(request.headers), request.get_data())
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
         return json_response({"error": {"code": "invalid_event", "message": str(exc)}}, 400)
+    if request.path == "/dead-letters":  # the Broker's dead-letter sink: keep it for a person to look at
+        park(rt, Event.from_cloudevent(cloud_event), cloud_event.get("knativeerrordest"))
+        return "", 204, {}
     receive(rt, cloud_event, work)
     return "", 204, {}
+
+
+def park(rt, event: Event, destination: str | None) -> None:
+    key = f"dead-letters/{event.type}/{event.id}.json"
+    rt.store.put(key, json.dumps({"event": event.model_dump(mode="json"), "destination": destination}).encode(),
+                 content_type="application/json")
+    log.error("event.dead_lettered", event_id=event.id, type=event.type, destination=destination)

@@ -1,0 +1,174 @@
+"""The Knative manifests without a cluster: every overlay rendered by kustomize, core resources
+validated strictly against the Kubernetes schemas (kubernetes-validate), Knative resources against
+the CRD schemas in ../shared/schemas/knative/, and the wiring checked: every function has a
+Service, every cron a PingSource, every event type a Trigger, every reference a target."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.support.processes import ROOT
+
+KUBERNETES = "1.32.0"
+CRDS = ROOT.parent / "shared" / "schemas" / "knative"
+OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
+CRONS = {"scrape", "sync", "discover", "triggers", "keys", "budget", "verify"}  # functions that run on a schedule
+
+
+def kustomize() -> list[str]:
+    tool = ROOT / ".tools" / "bin" / "kustomize"
+    if tool.exists():
+        return [str(tool), "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    pytest.fail("no kustomize: run ./task setup:kustomize")
+
+
+def render(folder: Path) -> list[dict]:
+    result = subprocess.run([*kustomize(), str(folder)], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"kustomize build {folder} failed:\n{result.stderr}")
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def crd_schemas() -> dict[tuple[str, str], dict]:
+    schemas = {}
+    for path in CRDS.glob("*.yaml"):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            for version in crd["spec"]["versions"]:
+                api = f"{crd['spec']['group']}/{version['name']}"
+                schemas[(api, crd["spec"]["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+def problems(docs: list[dict]) -> list[str]:
+    """Everything wrong with a rendered overlay, in words."""
+    found, knative = [], crd_schemas()
+    for doc in docs:
+        where = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        key = (doc.get("apiVersion"), doc.get("kind"))
+        if key in knative:
+            validator = jsonschema.Draft7Validator(knative[key])
+            found += [f"{where}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(doc)]
+            found += [f"{where}: {p}" for p in unknown_fields(doc, knative[key])]
+        else:
+            try:
+                kubernetes_validate.validate(doc, KUBERNETES, strict=True)
+            except kubernetes_validate.ValidationError as exc:
+                found.append(f"{where}: {'/'.join(map(str, exc.path))}: {exc.message}")
+    return found + wiring(docs)
+
+
+def unknown_fields(value, schema: dict, path: str = "") -> list[str]:
+    """Strictness the CRD schemas leave to the API server: a field the schema does not declare."""
+    if schema.get("x-kubernetes-preserve-unknown-fields") or not isinstance(value, dict | list):
+        return []
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in unknown_fields(item, schema.get("items", {}), f"{path}/{i}")]
+    properties = schema.get("properties")
+    if properties is None:
+        extra = schema.get("additionalProperties")
+        return [p for k, v in value.items() for p in unknown_fields(v, extra, f"{path}/{k}")] if isinstance(extra, dict) else []
+    out = []
+    for key, item in value.items():
+        if key not in properties:
+            if not (path == "" and key in ("apiVersion", "kind", "metadata", "status")):
+                out.append(f"{path}/{key}: not a field of this resource")
+            continue
+        out += unknown_fields(item, properties[key], f"{path}/{key}")
+    return out
+
+
+def wiring(docs: list[dict]) -> list[str]:
+    kinds = {}
+    for doc in docs:
+        kinds.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    services = {n for n, d in kinds.get("Service", {}).items() if d["apiVersion"].startswith("serving.knative.dev")}
+    found = []
+    functions = {p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()}
+    found += [f"functions/{f} has no Knative Service" for f in sorted(functions - services)]
+    found += [f"Service {s} has no functions/{s}" for s in sorted(services - functions)]
+    pinged = {d["spec"]["sink"]["ref"]["name"] for d in kinds.get("PingSource", {}).values()}
+    found += [f"the {c} cron has no PingSource" for c in sorted(CRONS - pinged)]
+    for kind in ("PingSource", "Trigger"):
+        for name, doc in kinds.get(kind, {}).items():
+            ref = doc["spec"]["sink" if kind == "PingSource" else "subscriber"]["ref"]["name"]
+            if ref not in services:
+                found.append(f"{kind}/{name} points at {ref}, which is not a Service")
+    for name, doc in kinds.get("Service", {}).items():
+        account = doc["spec"]["template"]["spec"].get("serviceAccountName")
+        if account not in kinds.get("ServiceAccount", {}):
+            found.append(f"Service/{name} runs as {account}, which is not a ServiceAccount")
+        container = doc["spec"]["template"]["spec"]["containers"][0]
+        if not container.get("resources", {}).get("limits") or "readinessProbe" not in container:
+            found.append(f"Service/{name} lacks resource limits or a readiness probe")
+        source = next((e["value"] for e in container.get("env", []) if e["name"] == "FUNCTION_SOURCE"), "")
+        if source != f"functions/{name}/main.py":
+            found.append(f"Service/{name} runs {source!r}")
+    routed = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()}
+    found += [f"event type {t} has no Trigger" for t in sorted(published_types() - routed)]
+    return found
+
+
+def published_types() -> set[str]:
+    """Every event type the code publishes: the constants in events/ and each rule action."""
+    from affiliate_matrix import events
+    from affiliate_matrix.rules.model import REQUIRED_PARAMS
+
+    constants = {v for k, v in vars(events).items() if k.isupper() and isinstance(v, str) and
+                 re.match(r"^dev\.affiliatematrix\.[a-z.]+[a-z]$", v)}
+    return constants | {events.ACTION_PREFIX + kind for kind in REQUIRED_PARAMS}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_overlay_renders_and_validates(overlay):
+    docs = render(ROOT / "manifests" / "overlays" / overlay)
+    assert {d["kind"] for d in docs} >= {"Namespace", "ServiceAccount", "ConfigMap", "Service", "Broker", "Trigger",
+                                         "PingSource"}
+    assert problems(docs) == []
+
+
+def test_overlays_differ_where_they_should():
+    dev, prod = (render(ROOT / "manifests" / "overlays" / o) for o in ("dev", "prod"))
+
+    def service(docs, name):
+        return next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == name)
+
+    def scale(doc, bound):
+        return doc["spec"]["template"]["metadata"]["annotations"][f"autoscaling.knative.dev/{bound}-scale"]
+
+    assert scale(service(prod, "programs"), "min") == "1" and scale(service(dev, "programs"), "min") == "0"
+    assert {scale(d, "max") for d in dev if d["kind"] == "Service"} == {"2"}
+    assert {d["metadata"]["namespace"] for d in dev if "namespace" in d["metadata"]} == {"affiliate-matrix-dev"}
+
+
+@pytest.mark.parametrize("breakage,expected", [
+    (lambda s: s.replace("containerConcurrency: 1", 'containerConcurrency: "one"', 1), "containerConcurrency"),
+    (lambda s: s.replace("timeoutSeconds:", "timeoutSecond:", 1), "timeoutSecond: not a field"),
+    (lambda s: s.replace("serviceAccountName: fn-scrape", "serviceAccountName: fn-scraper"), "runs as fn-scraper"),
+    (lambda s: s.replace("name: index\n", "name: indexer\n", 1), "functions/index has no Knative Service"),
+])
+def test_a_broken_manifest_fails_validation(tmp_path, breakage, expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    services = copy / "base" / "services.yaml"
+    services.write_text(breakage(services.read_text()))
+    found = problems(render(copy / "overlays" / "dev"))
+    assert any(expected in p for p in found), found
+
+
+def test_a_broken_core_resource_fails_validation(tmp_path):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    accounts = copy / "base" / "serviceaccounts.yaml"
+    accounts.write_text(accounts.read_text().replace("automountServiceAccountToken: true",
+                                                     "automountServiceAccountToken: sometimes", 1))
+    assert any("automountServiceAccountToken" in p for p in problems(render(copy / "overlays" / "prod")))
