@@ -2,6 +2,7 @@
 work per (source, id) since Knative delivers at least once, and fatal errors acknowledged."""
 
 import json
+import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
@@ -23,8 +24,10 @@ def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
         from affiliate_matrix.rules.actions import execute
 
         work = lambda e: execute(rt, e)  # noqa: E731
+    started = time.perf_counter()
     try:
         work(event)
+        log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
     except (InvalidInput, NotFoundError) as exc:
         log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
     try:

@@ -88,8 +88,9 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
 
     def claim(state):
         last = state.get("last_fired_at")
-        cooling = last is not None and state.get("last_key") != key and \
-            (at - datetime.fromisoformat(last)).total_seconds() < rule.cooldown_s
+        # any two firings stay a cool-down apart, whichever order their events arrive in
+        cooling = rule.cooldown_s > 0 and last is not None and state.get("last_key") != key and \
+            abs((at - datetime.fromisoformat(last)).total_seconds()) < rule.cooldown_s
         outcome["cooling"] = cooling
         return state if cooling else {**state, "last_fired_at": at.isoformat(), "last_key": key}
 

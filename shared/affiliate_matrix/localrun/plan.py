@@ -1,0 +1,60 @@
+"""What manifests/base declares, as the local runtime needs it."""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    type: str
+    subscriber: str
+    retry: int
+    backoff_s: float
+    exponential: bool
+
+
+@dataclass(frozen=True)
+class Ping:
+    name: str
+    schedule: str
+    data: dict
+    sink: str
+
+
+@dataclass
+class Plan:
+    functions: list[str]
+    routes: list[Route]
+    pings: list[Ping]
+
+
+def _seconds(duration: str) -> float:
+    """ISO-8601 durations as Knative delivery specs write them (PT1S, PT0.5S, PT2M)."""
+    match = re.fullmatch(r"PT(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", duration)
+    if not match:
+        raise ValueError(f"unsupported duration {duration!r}")
+    return float(match.group(1) or 0) * 60 + float(match.group(2) or 0)
+
+
+def read_plan(base: Path) -> Plan:
+    docs = [d for path in sorted(base.glob("*.yaml")) if path.name != "kustomization.yaml"
+            for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict) and "kind" in d]
+    functions = [d["metadata"]["name"] for d in docs
+                 if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")]
+    broker = next((d for d in docs if d["kind"] == "Broker"), {"spec": {}})
+    defaults = broker["spec"].get("delivery", {})
+    routes = []
+    for d in (d for d in docs if d["kind"] == "Trigger"):
+        delivery = {**defaults, **d["spec"].get("delivery", {})}
+        routes.append(Route(d["metadata"]["name"], d["spec"]["filter"]["attributes"]["type"],
+                            d["spec"]["subscriber"]["ref"]["name"], int(delivery.get("retry", 0)),
+                            _seconds(delivery.get("backoffDelay", "PT1S")),
+                            delivery.get("backoffPolicy", "exponential") == "exponential"))
+    pings = [Ping(d["metadata"]["name"], d["spec"]["schedule"], json.loads(d["spec"].get("data") or "{}"),
+                  d["spec"]["sink"]["ref"]["name"]) for d in docs if d["kind"] == "PingSource"]
+    return Plan(functions, routes, pings)

@@ -1,0 +1,128 @@
+"""A local Broker: takes CloudEvents on its ingress, delivers each to every Trigger whose type
+filter matches, retrying with backoff as the Trigger's delivery spec says, and writes what still
+fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once."""
+
+import json
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+from affiliate_matrix.localrun.plan import Route
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+
+
+@dataclass
+class Delivery:
+    route: Route
+    event: dict          # the structured CloudEvent
+    attempt: int = 0
+    due: float = 0.0
+
+
+class Router:
+    def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: Path, workers: int = 8):
+        self.routes, self.urls, self.dead_letters = routes, urls, dead_letters
+        self.queue: queue.PriorityQueue = queue.PriorityQueue()
+        self.counter = 0
+        self.lock = threading.Lock()
+        self.client = httpx.Client(timeout=httpx.Timeout(900.0, connect=2.0))
+        self.delivered = 0
+        router = self
+
+        class Ingress(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    event = router.structured(dict(self.headers), body)
+                except ValueError as exc:
+                    self.send_response(400)
+                    self.send_header("Content-Length", str(len(str(exc))))
+                    self.end_headers()
+                    self.wfile.write(str(exc).encode())
+                    return
+                router.publish(event)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Ingress)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        for _ in range(workers):
+            threading.Thread(target=self._work, daemon=True).start()
+
+    @staticmethod
+    def structured(headers: dict, body: bytes) -> dict:
+        lowered = {k.lower(): v for k, v in headers.items()}
+        if lowered.get("content-type", "").startswith("application/cloudevents+json"):
+            event = json.loads(body)
+        elif "ce-id" in lowered:
+            event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
+            event["data"] = json.loads(body) if body else None
+            event["datacontenttype"] = lowered.get("content-type", "application/json")
+        else:
+            raise ValueError("not a CloudEvent")
+        if not all(event.get(k) for k in ("id", "source", "type", "specversion")):
+            raise ValueError("a CloudEvent needs id, source, type and specversion")
+        return event
+
+    def publish(self, event: dict) -> None:
+        matched = [r for r in self.routes if r.type == event["type"]]
+        if not matched:
+            log.info("router.unrouted", event_id=event["id"], type=event["type"])
+        for route in matched:
+            self.deliver_later(Delivery(route, event))
+
+    def deliver_later(self, delivery: Delivery) -> None:
+        with self.lock:
+            self.counter += 1
+            self.queue.put((delivery.due, self.counter, delivery))
+
+    def _work(self) -> None:
+        while True:
+            due, _, delivery = self.queue.get()
+            wait = due - time.monotonic()
+            if wait > 0:
+                self.deliver_later(delivery)  # not yet: back in line, and let the others go first
+                time.sleep(min(wait, 0.05))
+                continue
+            self._deliver(delivery)
+
+    def _deliver(self, delivery: Delivery) -> None:
+        url = self.urls[delivery.route.subscriber]
+        try:
+            response = self.client.post(url, content=json.dumps(delivery.event),
+                                        headers={"Content-Type": "application/cloudevents+json"})
+            ok, reason = response.status_code < 300, f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            ok, reason = False, type(exc).__name__
+        if ok:
+            with self.lock:
+                self.delivered += 1
+            return
+        if delivery.attempt < delivery.route.retry:
+            delay = delivery.route.backoff_s * (2 ** delivery.attempt if delivery.route.exponential
+                                                else delivery.attempt + 1)
+            log.warning("router.retry", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason,
+                        attempt=delivery.attempt + 1, delay_s=delay)
+            self.deliver_later(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
+            return
+        folder = self.dead_letters / delivery.route.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{delivery.event['id']}.json").write_text(json.dumps(
+            {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))
+        log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

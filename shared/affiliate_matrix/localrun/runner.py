@@ -1,0 +1,184 @@
+"""Start every function as its own functions-framework process, the router, and the cron clock;
+restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from affiliate_matrix.localrun.plan import Ping, Plan, Route, read_plan
+from affiliate_matrix.localrun.router import Delivery, Router
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+NAMESPACE = "affiliate-matrix"
+PING_TYPE = "dev.knative.sources.ping"
+PING_DELIVERY = Route("pingsource", PING_TYPE, "", retry=5, backoff_s=1.0, exponential=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Function:
+    def __init__(self, name: str, root: Path, port: int, env: dict, logs: Path):
+        self.name, self.root, self.port, self.env, self.logs = name, root, port, env, logs
+        self.url = f"http://127.0.0.1:{port}/"
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        log_file = open(self.logs / f"{self.name}.log", "ab")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("functions-framework")), "--source",
+             str(self.root / "functions" / self.name / "main.py"), "--target", "handle", "--host", "127.0.0.1",
+             "--port", str(self.port)], env=self.env, stdout=log_file, stderr=subprocess.STDOUT, cwd=os.getcwd(),
+            start_new_session=True)  # its own process group: gunicorn's worker goes with its master
+
+    def kill(self) -> None:
+        """The whole process group, as a pod's death takes every process in it."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(self.url + "healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+class Clock:
+    """Simulated UTC time: `start` at launch, running `speed` times faster than the wall clock."""
+
+    def __init__(self, start: datetime, speed: float):
+        self.start, self.speed, self.t0 = start, speed, time.monotonic()
+
+    def now(self) -> datetime:
+        from datetime import timedelta
+
+        return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
+
+
+class LocalRuntime:
+    def __init__(self, root: Path, data_dir: Path, *, speed: float = 1.0, start: datetime | None = None,
+                 port_base: int = 8100):
+        self.root, self.data_dir = root, data_dir
+        self.plan: Plan = read_plan(root / "manifests" / "base")
+        self.clock = Clock(start or datetime.now(UTC), speed)
+        self.logs = data_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
+        urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
+        self.router = Router(self.plan.routes, urls, data_dir / "dead-letters")
+        env = {**os.environ, "AMX_EVENTS": "http", "AMX_BROKER_URL": self.router.url,
+               "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1"}
+        self.functions = {name: Function(name, root, ports[name], env, self.logs) for name in self.plan.functions}
+        self.stopping = threading.Event()
+
+    def run(self, ready_file: Path | None = None) -> None:
+        started = time.monotonic()
+        for function in self.functions.values():
+            function.start()
+        deadline = time.monotonic() + 120
+        while not all(f.ready() for f in self.functions.values()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("functions did not become ready in 120 s; see " + str(self.logs))
+            time.sleep(0.2)
+        state = {"pid": os.getpid(), "router": self.router.url, "started_in_s": round(time.monotonic() - started, 2),
+                 "functions": {n: {"url": f.url, "pid": f.process.pid} for n, f in self.functions.items()},
+                 "logs": str(self.logs), "clock_start": self.clock.start.isoformat(), "speed": self.clock.speed}
+        if ready_file:
+            ready_file.write_text(json.dumps(state, indent=2))
+        log.info("up.ready", started_in_s=state["started_in_s"], functions=len(self.functions))
+        self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
+        threading.Thread(target=self._cron, daemon=True).start()
+        self._supervise(ready_file, state)
+
+    def _supervise(self, ready_file: Path | None, state: dict) -> None:
+        while not self.stopping.wait(0.3):
+            for name, function in self.functions.items():
+                if function.process.poll() is not None:
+                    function.kill()  # what is left of it (a worker holding the port)
+                    function.restarts += 1
+                    log.warning("up.function_restarted", function=name, exit_code=function.process.returncode,
+                                restarts=function.restarts)
+                    function.start()
+                    state["functions"][name]["pid"] = function.process.pid
+                    if ready_file:
+                        ready_file.write_text(json.dumps(state, indent=2))
+        self.stop()
+
+    def _cron(self) -> None:
+        from cronsim import CronSim
+
+        upcoming = {ping.name: next(CronSim(ping.schedule, self.clock.now())) for ping in self.plan.pings}
+        while not self.stopping.wait(0.05):
+            now = self.clock.now()
+            for ping in self.plan.pings:
+                if upcoming[ping.name] <= now:
+                    self.fire(ping, upcoming[ping.name])
+                    upcoming[ping.name] = next(CronSim(ping.schedule, upcoming[ping.name]))
+
+    def fire(self, ping: Ping, tick: datetime) -> None:
+        event = {"specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ping.name}@{tick.isoformat()}")),
+                 "source": f"/apis/v1/namespaces/{NAMESPACE}/pingsources/{ping.name}", "type": PING_TYPE,
+                 "time": tick.isoformat(), "datacontenttype": "application/json", "data": ping.data}
+        route = Route(ping.name, PING_TYPE, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True)
+        self.router.deliver_later(Delivery(route, event))
+
+    def stop(self, *_args) -> None:
+        if getattr(self, "_stopped", False):
+            return
+        self._stopped = True
+        self.stopping.set()
+        for function in self.functions.values():
+            if function.process and function.process.poll() is None:
+                os.killpg(function.process.pid, signal.SIGTERM)
+        for function in self.functions.values():
+            try:
+                function.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            function.kill()
+        self.router.close()
+
+
+def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
+    runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
+    signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
+    try:
+        runtime.run(ready_file=data_dir / "up.json")
+    except KeyboardInterrupt:
+        runtime.stop()
+    finally:
+        (data_dir / "up.json").unlink(missing_ok=True)
+
+
+def down(data_dir: Path) -> bool:
+    state_file = data_dir / "up.json"
+    if not state_file.exists():
+        return False
+    pid = json.loads(state_file.read_text())["pid"]
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        state_file.unlink(missing_ok=True)
+        return False
+    for _ in range(150):
+        if not state_file.exists():
+            return True
+        time.sleep(0.1)
+    return True

@@ -1,0 +1,93 @@
+"""`amx up` end to end: every function its own process, the local Broker and the compressed cron.
+A scrape fires on the clock, raw pages land, the index fills, each new program's delta fires a
+rule whose webhook gets one message, and the budget run writes its allocation — while the index
+function is killed mid-flow and comes back, losing nothing and doing nothing twice."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.models import Connection
+from affiliate_matrix.programs import PROGRAMS_INDEX
+from affiliate_matrix.rules.model import Rule
+from affiliate_matrix.rules.store import save_rule
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import BIN
+from tests.support.receiver import Receiver
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
+    data = tmp_path / ".amx"
+    rt = Runtime("test", Settings(data_dir=data))
+    webhook = Receiver(statuses=[200] * 50)
+    save_rule(rt.store, Rule(id="new-program", trigger={"event": "program.delta"}, condition='delta.change == "created"',
+                             action={"type": "notify", "params": {"webhook_url": webhook.url,
+                                                                  "text": "new: {program_name}"}},
+                             cooldown_s=0), create=True)
+    save_campaign(rt.store, Campaign(id="search-1", name="s", channel="search", currency="USD"), create=True)
+    save_campaign(rt.store, Campaign(id="social-1", name="s", channel="social", currency="USD"), create=True)
+    rows = ["campaign_id,date,spend,clicks,conversions,revenue,currency"] + [
+        f"{cid},2026-11-{d:02d},{50 + d * (3 if cid == 'search-1' else 1)},10,1,{200 + 7 * d},USD"
+        for d in range(1, 21) for cid in ("search-1", "social-1")]
+    import_csv(rt, "\n".join(rows).encode())
+    env = {**os.environ, "AMX_DATA_DIR": str(data), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+           "AMX_BUDGET_DAILY_TOTAL": "500.00", "AMX_LOG_FORMAT": "json"}
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             schedule="0 6 * * *", rate_limit_per_s=50))
+        up = subprocess.Popen([str(BIN / "amx"), "up", "--speed", "60", "--start", "2026-11-22T05:59:00Z",
+                               "--port-base", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+        try:
+            state = wait_for(lambda: (data / "up.json").exists() and json.loads((data / "up.json").read_text()), 90,
+                             "amx up to be ready")
+            os.killpg(state["functions"]["index"]["pid"], signal.SIGKILL)  # gone before the batch reaches it
+
+            def indexed():
+                try:
+                    return rt.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 5
+                except Exception:  # the index does not exist until the first batch lands
+                    return False
+
+            wait_for(indexed, 90, "the scraped programs in the index")
+            wait_for(lambda: len(webhook.requests) >= 5, 60, "five webhook messages")
+            wait_for(lambda: rt.store.head("budget/runs/2026-11-23.json"), 60, "the budget run for tomorrow")
+            time.sleep(3)  # anything duplicated would arrive by now
+            after = json.loads((data / "up.json").read_text())
+        finally:
+            subprocess.run([str(BIN / "amx"), "down"], cwd=tmp_path, env=env, timeout=60)
+            output = up.communicate(timeout=60)[0].decode()
+    webhook.close()
+    assert up.returncode == 0, output[-2000:]
+    assert after["functions"]["index"]["pid"] != state["functions"]["index"]["pid"]  # it was restarted
+    assert len(list(rt.store.list("raw/affiliateprograms/"))) >= 5  # raw pages landed
+    texts = sorted(m["text"] for m in webhook.json_bodies())
+    assert len(texts) == 5 and len(set(texts)) == 5 and all(t.startswith("new: ") for t in texts)
+    run = json.loads(rt.store.get("budget/runs/2026-11-23.json").data)
+    assert round(sum(a["amount"] for a in run["result"]["allocations"]), 2) == 500.0
+    assert not (data / "dead-letters").exists() or not any((data / "dead-letters").rglob("*.json"))
+    index_log = (data / "logs" / "index.log").read_text()
+    assert '"event_type": "dev.affiliatematrix.raw.batch.stored"' in index_log
+    assert not Path(data / "up.json").exists()
