@@ -1,0 +1,39 @@
+"""The image without a Docker engine (none runs here): the Dockerfile's shape, and the wheel it
+installs carrying every data file the functions read at run time."""
+
+import re
+import subprocess
+import sys
+import zipfile
+
+from tests.support.processes import ROOT
+
+DOCKERFILE = (ROOT / "infra" / "image" / "Dockerfile").read_text()
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE)
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+            for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_multi_stage_slim_pinned_and_non_root():
+    steps = instructions()
+    bases = [arg for op, arg in steps if op == "FROM"]
+    assert len(bases) >= 2 and all(re.match(r"python:3\.11\.\d+-slim-bookworm", b) for b in bases)
+    final = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM"):]
+    users = [arg for op, arg in final if op == "USER"]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    assert not any(op == "ADD" for op, _ in steps)  # COPY only: no remote fetches at build time
+    assert any(op == "COPY" and "--from=build" in arg for op, arg in final)  # only the built venv comes across
+    assert ("ENTRYPOINT", '["functions-framework"]') in final
+
+
+def test_the_wheel_carries_the_runtime_data(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(ROOT)],
+                   check=True, timeout=300)
+    (wheel,) = tmp_path.glob("affiliate_matrix-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    needed = [p.relative_to(ROOT / "shared").as_posix() for p in (ROOT / "shared" / "affiliate_matrix").rglob("*")
+              if p.is_file() and p.suffix in (".json", ".html", ".md", ".txt", ".rss") and "__pycache__" not in p.parts]
+    assert needed and [n for n in needed if n not in names] == []
