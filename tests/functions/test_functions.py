@@ -202,3 +202,36 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     assert [s.connection_id for s in request_due(rt, "api", tick, 15)] == ["aw"]
     assert request_due(rt, "directory", datetime(2026, 11, 22, 6, 30, tzinfo=UTC), 15) == []
     assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]
+
+
+def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
+    """/metrics counts what the function did; a traceparent that comes in goes out on the events it publishes."""
+    from cloudevents.conversion import to_binary
+
+    from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from tests.support.receiver import Receiver
+
+    broker = Receiver()
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", broker.url)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "100.00")
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_campaign(rt.store, Campaign(id="c1", name="c1", channel="email", currency="USD"), create=True)
+    app = client("budget")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-11-22")
+    headers, body = to_binary(tick.to_cloudevent())
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers["traceparent"] = f"00-{trace}-00f067aa0ba902b7-01"
+    assert app.post("/", headers=headers, data=body).status_code == 204
+    (allocated,) = broker.json_bodies()
+    assert allocated["type"] == "dev.affiliatematrix.budget.allocated"
+    version, trace_id, span_id, flags = allocated["traceparent"].split("-")
+    assert trace_id == trace and span_id != "00f067aa0ba902b7" and flags == "01"  # same trace, the function's span
+    assert app.get("/healthz").status_code == 200
+    metrics = app.get("/metrics").get_data(as_text=True)
+    assert 'amx_events_total{function="budget",outcome="done",type="dev.knative.sources.ping"} 1.0' in metrics
+    assert 'amx_allocation_runs_total{strategy="optimal"}' in metrics
+    assert 'amx_requests_total{function="budget",status="200"}' in metrics
+    fresh = app.get("/healthz", headers={"traceparent": "garbage"})
+    assert fresh.headers["traceparent"].startswith("00-") and trace not in fresh.headers["traceparent"]
+    broker.close()

@@ -16,6 +16,7 @@ from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.models import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.telemetry import ALLOCATION_RUNS
 
 log = get_logger()
 
@@ -79,6 +80,7 @@ def run_allocation(rt, day: date) -> AllocationRun:
         "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
         "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
     }, key=day.isoformat()))
+    ALLOCATION_RUNS.labels(run.result.strategy).inc()
     log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(campaigns))
     return run
 

@@ -21,6 +21,7 @@ from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX
 from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.telemetry import ITEMS
 
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
@@ -74,6 +75,7 @@ def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
                                                                    "connection_id": "discovery",
                                                                    "records": len(records), "failures": 0},
                                   key=report.batch_key, subject="discovery"))
+    ITEMS.labels("discovered").inc(len(report.discovered))
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
     return report

@@ -54,6 +54,10 @@ class Event(BaseModel):
                       "datacontenttype": "application/json"}
         if self.subject:
             attributes["subject"] = self.subject
+        from affiliate_matrix.telemetry import current_traceparent
+
+        if traceparent := current_traceparent():  # the distributed-tracing extension: the flow stays one trace
+            attributes["traceparent"] = traceparent
         return CloudEvent(attributes, self.model_dump(mode="json")["data"])
 
     @classmethod

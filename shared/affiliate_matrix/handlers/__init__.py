@@ -44,8 +44,15 @@ def error_response(status: int, code: str, message: str, request_id: str):
 
 
 def serve(request, route: Callable) -> tuple:
-    """Run an HTTP route with a request id bound to every log line and errors shaped as JSON."""
+    """Run an HTTP route with a request id and trace context bound to every log line, errors shaped
+    as JSON, and the request counted; /metrics answers for every function."""
+    from affiliate_matrix import telemetry
+
+    if request.path == "/metrics":
+        body, content_type = telemetry.exposition()
+        return body, 200, {"Content-Type": content_type}
     request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
+    traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()
     try:
         body, status, headers = route(request)
@@ -71,5 +78,18 @@ def serve(request, route: Callable) -> tuple:
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
-    log.info("request.done", status=status, ms=round((time.perf_counter() - started) * 1000, 1))
+    elapsed = time.perf_counter() - started
+    log.info("request.done", status=status, ms=round(elapsed * 1000, 1))
+    function = _function()
+    telemetry.REQUESTS.labels(function, str(status)).inc()
+    telemetry.LATENCY.labels(function).observe(elapsed)
+    if status >= 500:
+        telemetry.ERRORS.labels(function, "http_5xx").inc()
+    headers["traceparent"] = traceparent
     return body, status, headers
+
+
+def _function() -> str:
+    import structlog
+
+    return str(structlog.contextvars.get_contextvars().get("function", "unknown"))

@@ -12,13 +12,19 @@ from affiliate_matrix.observability import bind_request, get_logger
 log = get_logger()
 
 
-def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
-    """Run event work once per (source, id): Knative delivers at least once."""
+def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | None = None) -> None:
+    """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
+    event's traceparent extension, else the HTTP request's traceparent header."""
+    from affiliate_matrix import telemetry
+
     event = Event.from_cloudevent(cloud_event)
     bind_request(event.id, event_type=event.type, event_source=event.source)
+    telemetry.start_span(cloud_event.get("traceparent") or traceparent)
+    function = rt.function
     marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
     if rt.store.head(marker) is not None:
         log.info("event.duplicate_skipped")
+        telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
         return
     if event.type.startswith(ACTION_PREFIX):  # a rule's action, routed here by its type
         from affiliate_matrix.rules.actions import execute
@@ -28,8 +34,16 @@ def receive(rt, cloud_event, work: Callable[[Event], None]) -> None:
     try:
         work(event)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
+        telemetry.EVENTS.labels(function, event.type, "done").inc()
     except (InvalidInput, NotFoundError) as exc:
         log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
+        telemetry.EVENTS.labels(function, event.type, "rejected").inc()
+    except Exception:
+        telemetry.EVENTS.labels(function, event.type, "failed").inc()
+        telemetry.ERRORS.labels(function, "event").inc()
+        raise
+    finally:
+        telemetry.EVENT_LATENCY.labels(function).observe(time.perf_counter() - started)
     try:
         rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
     except ConflictError:
@@ -62,7 +76,7 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
     if request.path == "/dead-letters":  # the Broker's dead-letter sink: keep it for a person to look at
         park(rt, Event.from_cloudevent(cloud_event), cloud_event.get("knativeerrordest"))
         return "", 204, {}
-    receive(rt, cloud_event, work)
+    receive(rt, cloud_event, work, request.headers.get("traceparent"))
     return "", 204, {}
 
 

@@ -15,6 +15,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
 from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
+from affiliate_matrix.telemetry import RULE_ACTIVATIONS
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
@@ -104,6 +105,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
                   "action_event_id": action.id, "outcome": "skipped" if outcome["cooling"] else "dispatched",
                   "detail": "", "inputs": inputs, "at": at.isoformat()}
     record_activation(rt, activation)
+    RULE_ACTIVATIONS.labels(rule.id, activation["decision"]).inc()
     log.info("rule.activation", rule_id=rule.id, decision=activation["decision"], action=rule.action.type,
              action_event_id=action.id)
     if not outcome["cooling"]:
@@ -122,6 +124,7 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
                   "outcome": "disabled" if disabled else "failed", "detail": reason, "inputs": inputs,
                   "at": at.isoformat()}
     record_activation(rt, activation)
+    RULE_ACTIVATIONS.labels(rule.id, "error").inc()
     log.warning("rule.failed", rule_id=rule.id, error=reason, failures=state["failures"], disabled=disabled)
     return activation
 
