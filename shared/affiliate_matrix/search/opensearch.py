@@ -13,11 +13,13 @@ from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
     encode_cursor, previous_version, validate_query, words,
 )
 
+log = get_logger()
 _SETTINGS = {
     "analysis": {
         "analyzer": {"folding": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}},
@@ -137,16 +139,30 @@ class OpenSearchIndex(SearchIndex):
         finally:
             self.client.indices.put_settings(index=old, body={"index.blocks.write": None})
         self._specs.pop(spec.name, None)
+        self._ism(old, retire=True)
         return result["created"] + result.get("updated", 0)
 
     def rollback(self, name):
         version = previous_version(self.status(name))
-        alias = self._alias(name)
+        alias, current, previous = self._alias(name), self._current(name), f"{self.prefix}-{name}-v{version}"
         self.client.indices.update_aliases(body={"actions": [
-            {"remove": {"index": self._current(name), "alias": alias}},
-            {"add": {"index": f"{self.prefix}-{name}-v{version}", "alias": alias, "is_write_index": True}}]})
+            {"remove": {"index": current, "alias": alias}},
+            {"add": {"index": previous, "alias": alias, "is_write_index": True}}]})
         self._specs.pop(name, None)
+        self._ism(previous, retire=False)
+        self._ism(current, retire=True)
         return version
+
+    def _ism(self, index: str, *, retire: bool) -> None:
+        """A version the alias left is kept for rollback, then deleted by the ISM policy Terraform
+        defines (<prefix>-superseded-versions); one the alias comes back to is kept. A cluster
+        without the ISM plugin keeps every version (and says so)."""
+        path = f"/_plugins/_ism/{'add' if retire else 'remove'}/{index}"
+        body = {"policy_id": f"{self.prefix}-superseded-versions"} if retire else None
+        try:
+            self.client.transport.perform_request("POST", path, body=body)
+        except Exception as exc:  # no ISM plugin, or no such policy: versions stay until removed by hand
+            log.warning("index.retention_unmanaged", index=index, reason=type(exc).__name__)
 
     def _spec(self, name: str) -> IndexSpec:
         if name not in self._specs:

@@ -1,0 +1,152 @@
+"""Write the OpenSearch Dashboards saved objects (*.ndjson beside this file) from the definitions
+below: index patterns over the aliases, visualizations, and one dashboard per concern. Import
+with the Dashboards saved-objects API (see the README runbook). Run after changing a definition:
+    .venv/bin/python infra/dashboards/render.py
+A test fails when the committed files differ from what this writes.
+"""
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+PREFIX = "amx"
+PATTERNS = {  # index (alias) → its time field
+    "programs": "last_seen_at", "deltas": "at", "metrics": "at", "budget": "date", "activations": "at", "alerts": "at",
+}
+
+
+def pattern_id(index: str) -> str:
+    return f"amx-{index}-pattern"
+
+
+def index_pattern(index: str) -> dict:
+    return {"type": "index-pattern", "id": pattern_id(index), "attributes": {
+        "title": f"{PREFIX}-{index}", "timeFieldName": PATTERNS[index]}, "references": []}
+
+
+def search_source(index: str, query: str = "") -> dict:
+    return {"kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({
+        "indexRefName": "kibanaSavedObjectMeta.searchSourceJSON.index", "query": {"query": query, "language": "kuery"},
+        "filter": []})}}
+
+
+def visualization(vid: str, title: str, index: str, kind: str, aggs: list[dict], query: str = "",
+                  params: dict | None = None) -> dict:
+    vis_state = {"title": title, "type": kind, "params": params or {"addLegend": True, "addTooltip": True},
+                 "aggs": [{"id": str(i + 1), "enabled": True, **agg} for i, agg in enumerate(aggs)]}
+    return {"type": "visualization", "id": vid, "attributes": {
+        "title": title, "visState": json.dumps(vis_state), "uiStateJSON": "{}", "description": "", "version": 1,
+        **search_source(index, query)},
+        "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern",
+                        "id": pattern_id(index)}]}
+
+
+def saved_search(sid: str, title: str, index: str, columns: list[str], sort: list) -> dict:
+    return {"type": "search", "id": sid, "attributes": {"title": title, "columns": columns, "sort": sort,
+                                                        "description": "", "version": 1, **search_source(index)},
+            "references": [{"name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern",
+                            "id": pattern_id(index)}]}
+
+
+def dashboard(did: str, title: str, panels: list[dict]) -> dict:
+    panel_json, references = [], []
+    for i, panel in enumerate(panels):
+        ref = f"panel_{i}"
+        panel_json.append({"panelIndex": str(i + 1), "gridData": {"x": (i % 2) * 24, "y": (i // 2) * 15, "w": 24,
+                                                                  "h": 15, "i": str(i + 1)},
+                           "embeddableConfig": {}, "version": "2.19.3", "panelRefName": ref})
+        references.append({"name": ref, "type": panel["type"], "id": panel["id"]})
+    return {"type": "dashboard", "id": did, "attributes": {
+        "title": title, "panelsJSON": json.dumps(panel_json), "optionsJSON": json.dumps({"useMargins": True}),
+        "timeRestore": False, "description": "", "version": 1,
+        "kibanaSavedObjectMeta": {"searchSourceJSON": json.dumps({"query": {"query": "", "language": "kuery"},
+                                                                  "filter": []})}},
+        "references": references}
+
+
+def terms(field: str, size: int = 10, schema: str = "segment") -> dict:
+    return {"type": "terms", "schema": schema, "params": {"field": field, "size": size, "order": "desc",
+                                                          "orderBy": "1"}}
+
+
+def over_time(field: str) -> dict:
+    return {"type": "date_histogram", "schema": "segment", "params": {"field": field, "interval": "auto",
+                                                                     "min_doc_count": 1}}
+
+
+def metric(kind: str, field: str | None = None) -> dict:
+    return {"type": kind, "schema": "metric", "params": {"field": field} if field else {}}
+
+
+def files() -> dict[str, list[dict]]:
+    programs = [
+        saved_search("amx-programs-list", "Programs", "programs",
+                     ["name", "merchant_domain", "status", "categories", "networks", "commission_percent_max",
+                      "cookie_days", "sources"], [["last_changed_at", "desc"]]),
+        visualization("amx-programs-by-category", "Programs by category", "programs", "pie",
+                      [metric("count"), terms("categories", 20)]),
+        visualization("amx-programs-by-network", "Programs by network", "programs", "histogram",
+                      [metric("count"), terms("networks", 15)]),
+        visualization("amx-programs-by-status", "Programs by status", "programs", "pie",
+                      [metric("count"), terms("status", 5)]),
+        visualization("amx-commission-by-category", "Best commission % by category", "programs", "histogram",
+                      [metric("max", "commission_percent_max"), terms("categories", 20)]),
+    ]
+    changes = [
+        visualization("amx-changes-over-time", "Changes over time", "deltas", "histogram",
+                      [metric("count"), over_time("at"), terms("change", 3, "group")]),
+        visualization("amx-changes-by-field", "Changed fields", "deltas", "histogram",
+                      [metric("count"), terms("fields", 15)]),
+        visualization("amx-changes-by-source", "Changes by source", "deltas", "pie",
+                      [metric("count"), terms("source", 15)]),
+    ]
+    health = [
+        visualization("amx-verified-7d", "Share verified within 7 days, by source", "metrics", "line",
+                      [metric("avg", "value"), over_time("at"), terms("labels", 20, "group")],
+                      query='name:"verified_within_7d_share"'),
+        visualization("amx-sources-by-program-count", "Programs per source", "programs", "histogram",
+                      [metric("count"), terms("sources", 20)]),
+        visualization("amx-rule-activations", "Rule activations", "activations", "histogram",
+                      [metric("count"), over_time("at"), terms("decision", 4, "group")]),
+        visualization("amx-alerts-by-severity", "Alerts by severity", "alerts", "pie",
+                      [metric("count"), terms("severity", 5)]),
+    ]
+    keys = [
+        visualization("amx-key-days-left", "Days until each key expires", "metrics", "histogram",
+                      [metric("min", "value"), terms("labels", 30)], query='name:"key_days_left"'),
+        visualization("amx-key-failures", "Key failures per day", "metrics", "line",
+                      [metric("sum", "value"), over_time("at"), terms("labels", 30, "group")],
+                      query='name:"key_failures"'),
+    ]
+    budget = [
+        visualization("amx-budget-allocation", "Daily allocation by campaign", "budget", "area",
+                      [metric("sum", "amount"), over_time("date"), terms("campaign_id", 20, "group")],
+                      query='kind:"allocation"'),
+        visualization("amx-budget-spend", "Daily spend by campaign", "budget", "area",
+                      [metric("sum", "spend"), over_time("date"), terms("campaign_id", 20, "group")],
+                      query='kind:"day"'),
+        visualization("amx-budget-roas", "ROAS by channel", "budget", "histogram",
+                      [metric("avg", "roas"), terms("channel", 8)], query='kind:"day"'),
+        visualization("amx-budget-forecast", "Revenue forecast", "budget", "line",
+                      [metric("sum", "expected_revenue"), over_time("date"), terms("campaign_id", 12, "group")],
+                      query='kind:"forecast"'),
+    ]
+    return {
+        "index-patterns.ndjson": [index_pattern(name) for name in PATTERNS],
+        "programs-explorer.ndjson": programs + [dashboard("amx-dashboard-programs", "Programs explorer", programs)],
+        "changes.ndjson": changes + [dashboard("amx-dashboard-changes", "Changes over time", changes)],
+        "source-health.ndjson": health + [dashboard("amx-dashboard-health", "Source health", health)],
+        "key-expiry.ndjson": keys + [dashboard("amx-dashboard-keys", "Key expiry", keys)],
+        "budget.ndjson": budget + [dashboard("amx-dashboard-budget", "Budget allocation and pacing", budget)],
+    }
+
+
+def render() -> dict[str, str]:
+    return {name: "".join(json.dumps(obj, sort_keys=True) + "\n" for obj in objects)
+            for name, objects in files().items()}
+
+
+if __name__ == "__main__":
+    for name, text in render().items():
+        (HERE / name).write_text(text)
+        print(f"wrote infra/dashboards/{name}")

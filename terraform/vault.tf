@@ -1,0 +1,41 @@
+# Secrets: a KV v2 mount, and per function a least-privilege policy and a Kubernetes auth role
+# bound to that function's service account only.
+
+resource "vault_mount" "kv" {
+  path        = "secret"
+  type        = "kv"
+  options     = { version = "2" }
+  description = "Affiliate Matrix: source credentials, API token hashes, provider keys"
+}
+
+resource "vault_auth_backend" "kubernetes" {
+  type = "kubernetes"
+}
+
+resource "vault_kubernetes_auth_backend_config" "cluster" {
+  backend            = vault_auth_backend.kubernetes.path
+  kubernetes_host    = var.kubernetes_host
+  kubernetes_ca_cert = var.kubernetes_ca_cert
+}
+
+resource "vault_policy" "function" {
+  for_each = toset(var.functions)
+  name     = "fn-${each.key}"
+  policy   = file("${path.module}/../infra/vault/policies/fn-${each.key}.hcl")
+}
+
+resource "vault_policy" "operator" {
+  name   = "amx-operator"
+  policy = file("${path.module}/../infra/vault/policies/operator.hcl")
+}
+
+resource "vault_kubernetes_auth_backend_role" "function" {
+  for_each                         = toset(var.functions)
+  backend                          = vault_auth_backend.kubernetes.path
+  role_name                        = "fn-${each.key}"
+  bound_service_account_names      = ["fn-${each.key}"]
+  bound_service_account_namespaces = [var.namespace]
+  token_policies                   = [vault_policy.function[each.key].name]
+  token_ttl                        = 3600
+  token_max_ttl                    = 14400
+}

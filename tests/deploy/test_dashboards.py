@@ -1,0 +1,85 @@
+"""Dashboards saved objects and alert rules, checked structurally: the committed files are what
+infra/dashboards/render.py writes, every reference resolves, every aggregation names a field its
+index has with a type that aggregates, and every alert reads metrics the functions export."""
+
+import importlib.util
+import json
+import re
+
+import yaml
+
+from affiliate_matrix import telemetry
+from affiliate_matrix.indices import index_specs
+from tests.support.processes import ROOT
+
+FOLDER = ROOT / "infra" / "dashboards"
+
+
+def renderer():
+    spec = importlib.util.spec_from_file_location("render", FOLDER / "render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def objects() -> list[dict]:
+    return [json.loads(line) for path in sorted(FOLDER.glob("*.ndjson")) for line in path.read_text().splitlines()]
+
+
+def test_committed_files_are_what_the_renderer_writes():
+    rendered = renderer().render()
+    assert sorted(rendered) == sorted(p.name for p in FOLDER.glob("*.ndjson"))
+    for name, text in rendered.items():
+        assert (FOLDER / name).read_text() == text, f"{name} is stale: run infra/dashboards/render.py"
+
+
+def test_references_resolve_and_fields_exist_with_types_that_aggregate():
+    saved = objects()
+    by_id = {(o["type"], o["id"]): o for o in saved}
+    assert len(by_id) == len(saved), "duplicate saved-object ids"
+    specs = {f"amx-{name}": spec for name, spec in index_specs().items()}
+    patterns = {o["id"]: o["attributes"]["title"] for o in saved if o["type"] == "index-pattern"}
+    for pattern in (o for o in saved if o["type"] == "index-pattern"):
+        spec = specs[pattern["attributes"]["title"]]
+        assert spec.fields[pattern["attributes"]["timeFieldName"]] == "date"
+    assert {o["type"] for o in saved} == {"index-pattern", "visualization", "search", "dashboard"}
+    for obj in saved:
+        for ref in obj["references"]:
+            assert (ref["type"], ref["id"]) in by_id, f"{obj['id']} refers to missing {ref['type']} {ref['id']}"
+        if obj["type"] in ("visualization", "search"):
+            source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+            (index_ref,) = [r for r in obj["references"] if r["name"] == source["indexRefName"]]
+            spec = specs[patterns[index_ref["id"]]]
+        if obj["type"] == "visualization":
+            state = json.loads(obj["attributes"]["visState"])
+            assert state["title"] == obj["attributes"]["title"]
+            for agg in state["aggs"]:
+                field = agg["params"].get("field")
+                if field is None:
+                    continue
+                kind = spec.fields.get(field)
+                assert kind in ("keyword", "number", "date", "bool"), f"{obj['id']}: {field} is {kind} in {spec.name}"
+                if agg["type"] in ("sum", "avg", "min", "max"):
+                    assert kind == "number", f"{obj['id']}: {agg['type']} over {field} ({kind})"
+                if agg["type"] == "date_histogram":
+                    assert kind == "date"
+        if obj["type"] == "search":
+            assert all(column in spec.fields for column in obj["attributes"]["columns"])
+        if obj["type"] == "dashboard":
+            panels = json.loads(obj["attributes"]["panelsJSON"])
+            assert sorted(p["panelRefName"] for p in panels) == sorted(r["name"] for r in obj["references"])
+    titles = {o["attributes"]["title"] for o in saved if o["type"] == "dashboard"}
+    assert titles == {"Programs explorer", "Changes over time", "Source health", "Key expiry",
+                      "Budget allocation and pacing"}
+
+
+def test_alert_rules_read_metrics_the_functions_export():
+    exported = {metric._name for metric in vars(telemetry).values() if hasattr(metric, "_name")}
+    rules = yaml.safe_load((ROOT / "infra" / "prometheus" / "alerts.yml").read_text())["groups"][0]["rules"]
+    assert len(rules) >= 5
+    readme = (ROOT / "README.md").read_text()
+    for rule in rules:
+        names = set(re.findall(r"\b(amx_[a-z_]+?)(?:_bucket|_total|_count|_sum)?\b", rule["expr"]))
+        assert names and names <= exported, f"{rule['alert']} reads {names - exported}"
+        assert rule["labels"]["severity"] in ("warning", "critical") and rule["annotations"]["summary"]
+        assert f"`{rule['alert']}`" in readme, f"{rule['alert']} is not explained in the README runbook"
