@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import triggers
 from affiliate_matrix.runtime import start
 
-rt = start("triggers", "store", "index", "bus")
+rt = start("triggers", "store", "index", "secrets", "bus")
 
 
 @functions_framework.http

@@ -1,4 +1,4 @@
-# triggers: evaluates rules and posts notifications to webhooks named in the rules; needs no secret.
-path "secret/data/none" {
-  capabilities = ["deny"]
+# triggers: API bearer tokens for the rules API. Webhook URLs live in the rules themselves.
+path "secret/data/api-tokens/*" {
+  capabilities = ["read"]
 }

@@ -15,7 +15,7 @@ from affiliate_matrix.models import Currency
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
 Metric = Literal["revenue", "roas", "conversions"]
 Channel = Literal["search", "social", "email", "content", "display", "video", "affiliate", "other"]
-CampaignId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
+CampaignId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 MAX_CAMPAIGNS = 20_000
 MAX_HISTORY_DAYS = 1_100
 

@@ -219,3 +219,146 @@ def connections_openapi() -> dict:
         },
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas},
     }
+
+
+# --- the document APIs (rules on triggers, campaigns on budget) ---------------------------------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str, headers: tuple = ()) -> dict:
+    out = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        out["headers"] = {h: {"schema": {"type": "string"}} for h in headers}
+    return out
+
+
+def _errors(*codes: str) -> dict:
+    words = {"400": "A field is wrong; the message names it.", "401": "No valid bearer token.",
+             "403": "Writes need an admin token.", "404": "No such document or route.", "405": "Not for this method.",
+             "409": "It exists already.", "412": "The ETag in If-Match is stale: read again.",
+             "428": "If-Match is required.", "503": "A backend is unavailable; retry."}
+    out = {code: _error(words[code]) for code in ("400", "401", "403", "404", "405", "503", *codes)}
+    out["404"] = NOT_FOUND
+    return out
+
+
+def _models(*entries) -> dict:
+    schemas = {"Error": ERROR}
+    for name, model, mode in entries:
+        schema = model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return schemas
+
+
+def _documents(path: str, name: str, id_param: dict) -> dict:
+    """Paths of a document collection served by handlers/documents.py."""
+    match = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
+    body = {"required": True, "content": {"application/json": {"schema": _ref(f"{name}Input")}}}
+    return {
+        path: {
+            "get": {"operationId": f"list{name}s", "responses": {"200": _json({"type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "items": _ref(name)}}}, f"Every {name.lower()}."),
+                    **_errors()}},
+            "post": {"operationId": f"create{name}", "requestBody": body, "responses": {
+                "201": _json(_ref(name), "Created.", ("ETag", "Location")), **_errors("409")}}},
+        f"{path}/{{{id_param['name']}}}": {
+            "parameters": [id_param],
+            "get": {"operationId": f"get{name}", "responses": {"200": _json(_ref(name), f"The {name.lower()}.",
+                                                                            ("ETag",)), **_errors()}},
+            "put": {"operationId": f"replace{name}", "parameters": [match], "requestBody": body, "responses": {
+                "200": _json(_ref(name), "Replaced.", ("ETag",)), **_errors("412", "428")}},
+            "delete": {"operationId": f"delete{name}", "parameters": [match], "responses": {
+                "204": {"description": "Deleted."}, **_errors("412", "428")}}},
+    }
+
+
+HEALTH = {"/healthz": {"get": {"operationId": "health", "security": [], "responses": {"200": {
+    "description": "Alive.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}}
+
+
+def _api(title: str, paths: dict, schemas: dict) -> dict:
+    return {"openapi": "3.1.0", "info": {"title": title, "version": "1.0.0"}, "security": [{"bearer": []}],
+            "paths": {**paths, **HEALTH},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas}}
+
+
+@cache
+def triggers_openapi() -> dict:
+    from affiliate_matrix.rules.model import Rule
+
+    rule_id = {"name": "rule_id", "in": "path", "required": True,
+               "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}}
+    event = {"type": "object", "required": ["type"], "additionalProperties": False, "properties": {
+        "type": {"type": "string"}, "source": {"type": "string"}, "id": {"type": "string"},
+        "subject": {"type": ["string", "null"]}, "time": {"type": "string", "format": "date-time"},
+        "data": {"type": "object"}}}
+    verdict = {"type": "object", "required": ["rule_id", "holds", "inputs"], "properties": {
+        "rule_id": {"type": "string"}, "holds": {"type": ["boolean", "null"]}, "error": {"type": ["string", "null"]},
+        "inputs": {"type": "object"}, "triggered_by_this_event": {"type": "boolean"},
+        "would_dispatch": {"type": ["object", "null"]}}}
+    activation = {"type": "object", "required": ["id", "rule_id", "decision", "outcome", "at"], "properties": {
+        "id": {"type": "string"}, "rule_id": {"type": "string"}, "trigger": {"type": "string"},
+        "event_id": {"type": "string"}, "decision": {"type": "string", "enum": ["fired", "cooldown", "error"]},
+        "action": {"type": "string"}, "action_event_id": {"type": "string"}, "outcome": {"type": "string"},
+        "detail": {"type": "string"}, "inputs": {"type": "object"}, "at": {"type": "string"}}}
+    paths = {
+        **_documents("/rules", "Rule", rule_id),
+        "/rules/{rule_id}/test": {"parameters": [rule_id], "post": {
+            "operationId": "testRule", "description": "Dry-run the rule against an event; nothing is dispatched.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": event}}},
+            "responses": {"200": _json(verdict, "What the rule would decide."), **_errors()}}},
+        "/activations": {"get": {"operationId": "listActivations", "parameters": [
+            {"name": "rule_id", "in": "query", "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+            "responses": {"200": _json({"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": activation}}}, "Newest first."), **_errors()}}},
+    }
+    return _api("Affiliate Matrix rules API", paths, _models(("Rule", Rule, "serialization"),
+                                                             ("RuleInput", Rule, "validation")))
+
+
+@cache
+def budget_openapi() -> dict:
+    from affiliate_matrix.budget.campaigns import Campaign
+    from affiliate_matrix.budget.run import AllocationRun
+
+    campaign_id = {"name": "campaign_id", "in": "path", "required": True,
+                   "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"}}
+    schemas = _models(("Campaign", Campaign, "serialization"), ("CampaignInput", Campaign, "validation"),
+                      ("AllocationRun", AllocationRun, "serialization"))
+    schemas["CampaignInput"]["properties"].pop("created_at", None)
+    schemas["CampaignInput"]["additionalProperties"] = False
+    day = {"type": "object", "required": ["date", "spend", "revenue"], "properties": {
+        "date": {"type": "string", "format": "date"}, "spend": {"type": "number", "minimum": 0},
+        "clicks": {"type": "number", "minimum": 0}, "conversions": {"type": "number", "minimum": 0},
+        "revenue": {"type": "number", "minimum": 0}, "currency": {"type": "string"}}}
+    paths = {
+        **_documents("/campaigns", "Campaign", campaign_id),
+        "/campaigns/{campaign_id}/metrics": {"parameters": [campaign_id],
+            "get": {"operationId": "getMetrics", "responses": {"200": _json({"type": "object", "required": ["days"],
+                    "properties": {"campaign_id": {"type": "string"}, "currency": {"type": "string"},
+                                   "days": {"type": "array", "items": day}}}, "The campaign's days."), **_errors()}},
+            "post": {"operationId": "recordMetrics", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"type": "object", "required": ["days"], "additionalProperties": False,
+                                                "properties": {"days": {"type": "array", "items": day}}}}}},
+                "responses": {"200": _json({"type": "object", "properties": {"campaign_id": {"type": "string"},
+                                                                             "days_written": {"type": "integer"}}},
+                                           "Recorded; a date already recorded was replaced."), **_errors()}}},
+        "/allocations": {
+            "get": {"operationId": "listAllocations", "responses": {"200": _json({"type": "object", "required": ["items"],
+                    "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+                        "day": {"type": "string"}, "href": {"type": "string"}}}}}}, "Days with a run."), **_errors()}},
+            "post": {"operationId": "runAllocation", "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"type": "object", "required": ["day"], "additionalProperties": False,
+                           "properties": {"day": {"type": "string", "format": "date"}}}}}},
+                "responses": {"201": _json(_ref("AllocationRun"), "Run now.", ("Location",)),
+                              "200": _json(_ref("AllocationRun"), "That day already had its run.", ("Location",)),
+                              **_errors()}}},
+        "/allocations/{day}": {"get": {"operationId": "getAllocation", "parameters": [
+            {"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}}],
+            "responses": {"200": _json(_ref("AllocationRun"), "The run."), **_errors()}}},
+    }
+    return _api("Affiliate Matrix budget API", paths, schemas)

@@ -1,0 +1,122 @@
+"""Documents over HTTP, the one way: a collection of pydantic documents in the object store, read
+with an ETag and written only with If-Match (428 without it, 412 when stale), so two writers never
+silently overwrite each other. Rules and campaigns are served through this."""
+
+import re
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ValidationError
+
+from affiliate_matrix.errors import (
+    ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired,
+)
+from affiliate_matrix.handlers import body_of, json_response
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str                      # "rule", used in messages
+    path: str                      # "/rules"
+    prefix: str                    # "rules/": documents are <prefix><id>.json
+    model: type[BaseModel]
+    id_pattern: str = r"[a-z0-9][a-z0-9-]{0,62}"
+    read_only: frozenset = field(default_factory=frozenset)  # set by the server; refused in a body
+
+    def key(self, doc_id: str) -> str:
+        return f"{self.prefix}{doc_id}.json"
+
+    def one(self, path: str) -> str | None:
+        match = re.fullmatch(rf"{re.escape(self.path)}/({self.id_pattern})", path)
+        return match.group(1) if match else None
+
+
+def route(rt, request, collection: Collection):
+    """Answer /<collection> and /<collection>/{id}; None when the path is neither."""
+    if request.path == collection.path:
+        if request.method == "GET":
+            return json_response({"items": [doc.model_dump(mode="json") for doc, _ in documents(rt, collection)]})
+        if request.method == "POST":
+            return create(rt, collection, body_of(request))
+        raise MethodNotAllowed(request.method, ("GET", "POST"))
+    doc_id = collection.one(request.path)
+    if doc_id is None:
+        return None
+    if request.method == "GET":
+        doc, etag = load(rt, collection, doc_id)
+        return with_etag(doc, etag)
+    if request.method == "PUT":
+        return replace(rt, collection, doc_id, if_match(request, collection), body_of(request))
+    if request.method == "DELETE":
+        return delete(rt, collection, doc_id, if_match(request, collection))
+    raise MethodNotAllowed(request.method, ("GET", "PUT", "DELETE"))
+
+
+def documents(rt, collection: Collection):
+    for key in sorted(rt.store.list(collection.prefix)):
+        name = key[len(collection.prefix):]
+        if name.endswith(".json") and "/" not in name:
+            yield load(rt, collection, name.removesuffix(".json"))
+
+
+def load(rt, collection: Collection, doc_id: str) -> tuple[BaseModel, str]:
+    try:
+        stored = rt.store.get(collection.key(doc_id))
+    except NotFoundError:
+        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
+    return collection.model.model_validate_json(stored.data), stored.etag
+
+
+def validated(collection: Collection, data: dict) -> BaseModel:
+    refused = collection.read_only & set(data)
+    if refused:
+        raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
+    try:
+        return collection.model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or "body"
+        raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+
+
+def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None):
+    return json_response(doc.model_dump(mode="json"), status, {"ETag": f'"{etag}"', **(headers or {})})
+
+
+def if_match(request, collection: Collection) -> str:
+    value = request.headers.get("If-Match")
+    if not value:
+        raise PreconditionRequired(f"send If-Match with the ETag of the {collection.name} you read")
+    return value.strip().removeprefix("W/").strip('"')
+
+
+def create(rt, collection: Collection, body: dict):
+    doc = validated(collection, body)
+    try:
+        etag = rt.store.put(collection.key(doc.id), doc.model_dump_json(indent=2).encode(),
+                            content_type="application/json", if_none_match=True)
+    except ConflictError:
+        raise ConflictError(f"{collection.name} {doc.id!r} already exists") from None
+    return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"})
+
+
+def replace(rt, collection: Collection, doc_id: str, expected: str, body: dict):
+    if body.get("id", doc_id) != doc_id:
+        raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
+    load(rt, collection, doc_id)  # 404 before 412
+    doc = validated(collection, {**body, "id": doc_id})
+    try:
+        etag = rt.store.put(collection.key(doc_id), doc.model_dump_json(indent=2).encode(),
+                            content_type="application/json", if_match=expected)
+    except ConflictError:
+        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
+    return with_etag(doc, etag)
+
+
+def delete(rt, collection: Collection, doc_id: str, expected: str):
+    etag = rt.store.head(collection.key(doc_id))
+    if etag is None:
+        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
+    if etag != expected:
+        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry")
+    rt.store.delete(collection.key(doc_id))
+    return "", 204, {}

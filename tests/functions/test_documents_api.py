@@ -1,0 +1,86 @@
+"""The rules and campaigns APIs: create, read with an ETag, replace only with a fresh If-Match
+(a stale one gets 412, none gets 428), dry-run a rule, read activations, record and read a
+campaign's days, run and read an allocation."""
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import ROOT
+
+RULE = {"id": "gaming-up", "trigger": {"event": "program.delta"}, "condition": 'delta.change == "created"',
+        "action": {"type": "alert", "params": {"severity": "info"}}, "cooldown_s": 60}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"},
+            "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}}
+
+
+def app(name):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+def test_concurrent_rule_updates_with_a_stale_etag_get_412(env):
+    client = app("triggers")
+    assert client.post("/rules", json=RULE, headers=env["read"]).status_code == 403
+    created = client.post("/rules", json=RULE, headers=env["admin"])
+    assert created.status_code == 201 and created.headers["Location"] == "/rules/gaming-up"
+    etag = client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]
+    first = client.put("/rules/gaming-up", json={**RULE, "cooldown_s": 120}, headers={**env["admin"], "If-Match": etag})
+    second = client.put("/rules/gaming-up", json={**RULE, "cooldown_s": 300}, headers={**env["admin"], "If-Match": etag})
+    assert first.status_code == 200 and second.status_code == 412
+    assert client.get("/rules/gaming-up", headers=env["read"]).json["cooldown_s"] == 120
+    assert client.put("/rules/gaming-up", json=RULE, headers=env["admin"]).status_code == 428
+    bad = client.post("/rules", json={**RULE, "id": "bad", "condition": "program.categorie == 1"}, headers=env["admin"])
+    assert bad.status_code == 400 and "did you mean 'categories'" in bad.json["error"]["message"]
+    assert client.post("/rules", json=RULE, headers=env["admin"]).status_code == 409
+    stale = client.delete("/rules/gaming-up", headers={**env["admin"], "If-Match": etag})
+    assert stale.status_code == 412
+
+
+def test_a_rule_dry_run_and_the_activation_log(env):
+    client = app("triggers")
+    client.post("/rules", json=RULE, headers=env["admin"])
+    verdict = client.post("/rules/gaming-up/test", headers=env["read"], json={
+        "type": "dev.affiliatematrix.program.delta", "data": {"id": "d1", "program_id": "p_1", "change": "created",
+                                                             "fields": []}})
+    assert verdict.status_code == 200 and verdict.json["holds"] is True
+    assert verdict.json["would_dispatch"] == {"type": "alert", "params": {"severity": "info"}}
+    other = client.post("/rules/gaming-up/test", headers=env["read"], json={"type": "dev.affiliatematrix.sync.failed"})
+    assert other.json["triggered_by_this_event"] is False and other.json["would_dispatch"] is None
+    assert client.get("/activations", headers=env["read"]).json == {"items": []}  # a dry run records nothing
+    assert client.get("/activations?limit=0", headers=env["read"]).status_code == 400
+
+
+def test_campaigns_metrics_and_allocations(env):
+    client = app("budget")
+    campaign = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD", "max_budget": "200.00"}
+    assert client.post("/campaigns", json=campaign, headers=env["admin"]).status_code == 201
+    assert client.post("/campaigns", json={**campaign, "id": "social-1", "channel": "social", "max_budget": None},
+                       headers=env["admin"]).status_code == 201
+    etag = client.get("/campaigns/search-1", headers=env["read"]).headers["ETag"]
+    assert client.put("/campaigns/search-1", json={**campaign, "min_budget": "10.00"},
+                      headers={**env["admin"], "If-Match": etag}).status_code == 200
+    assert client.put("/campaigns/search-1", json=campaign, headers={**env["admin"], "If-Match": etag}).status_code == 412
+    days = [{"date": f"2026-11-{d:02d}", "spend": 50 + d, "revenue": 200 + 3 * d} for d in range(1, 11)]
+    assert client.post("/campaigns/search-1/metrics", json={"days": days}, headers=env["admin"]).json == {
+        "campaign_id": "search-1", "days_written": 10}
+    read = client.get("/campaigns/search-1/metrics", headers=env["read"]).json
+    assert [d["date"] for d in read["days"]][:2] == ["2026-11-01", "2026-11-02"] and len(read["days"]) == 10
+    run = client.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
+    assert run.status_code == 201 and run.headers["Location"] == "/allocations/2026-11-12"
+    amounts = {a["campaign_id"]: a["amount"] for a in run.json["result"]["allocations"]}
+    assert round(sum(amounts.values()), 2) == 300.0 and 10 <= amounts["search-1"] <= 200
+    assert client.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"]).status_code == 200
+    assert client.get("/allocations", headers=env["read"]).json["items"] == [
+        {"day": "2026-11-12", "href": "/allocations/2026-11-12"}]
+    assert client.get("/allocations/2026-11-12", headers=env["read"]).json["result"] == run.json["result"]
+    assert client.get("/allocations/2026-11-13", headers=env["read"]).status_code == 404
+    assert client.post("/allocations", json={"day": "tomorrow"}, headers=env["admin"]).status_code == 400
