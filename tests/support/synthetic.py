@@ -71,3 +71,40 @@ def pairwise_precision_recall(predicted: list, truth: list) -> tuple[float, floa
     both = pairs(Counter(zip(predicted, truth)))
     predicted_pairs, true_pairs = pairs(Counter(predicted)), pairs(Counter(truth))
     return (both / predicted_pairs if predicted_pairs else 1.0), (both / true_pairs if true_pairs else 1.0)
+
+
+def programs(n: int, seed: int = 11) -> list:
+    """n valid Programs with every kind of field filled somewhere: commission terms, networks,
+    payout, provenance, decimals and dates, for export and import."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from affiliate_matrix.models import Program
+
+    rng = random.Random(seed)
+    categories = ["software", "travel", "finance", "hosting_domains", "apparel", "pets", "vpn_security"]
+    out = []
+    for i in range(n):
+        seen = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(400_000))
+        domain = f"merchant{i}.example.com"
+        percent = Decimal(rng.randrange(1, 700)) / 10
+        out.append(Program.model_validate({
+            "id": f"p_{i:016x}", "name": f"Merchant {i} {rng.choice(['Pro', 'Shop', 'Cloud', 'Trips'])}",
+            "merchant": f"Merchant {i}", "merchant_domain": domain, "merchant_key": domain,
+            "merchant_key_source": "domain", "merchant_key_confidence": 1.0, "domains": [domain],
+            "description": f"Affiliate program of merchant {i}, with \"quotes\", commas, and a\nnew line",
+            "networks": [{"network": rng.choice(["awin", "impact", "cj"]), "program_id": str(1000 + i),
+                          "join_url": f"https://{domain}/join"}],
+            "categories": rng.sample(categories, 2), "countries": rng.sample(["US", "GB", "DE", "FR"], 2),
+            "commission": [{"type": "percent", "value_min": str(percent), "recurring": rng.random() < 0.3}],
+            "commission_text": f"{percent}% per sale", "cookie_days": rng.choice([None, 7, 30, 90, -1]),
+            "payout": {"methods": ["paypal"], "frequency": "monthly",
+                       "minimum": {"amount": "50.00", "currency": "USD"}},
+            "conversion_rate": str(Decimal(rng.randrange(1, 100)) / 1000) if rng.random() < 0.5 else None,
+            "status": rng.choice(["active", "active", "closed_suspected", "discovered"]),
+            "first_seen_at": seen.isoformat(), "last_seen_at": (seen + timedelta(days=3)).isoformat(),
+            "provenance": {"name": [{"source": "awin", "url": f"https://ui.awin.com/{i}", "fetched_at": seen.isoformat(),
+                                     "raw_key": f"raw/awin/{i:04x}.json", "value": f"Merchant {i}"}]},
+            "quality_score": round(rng.random(), 3),
+        }))
+    return out

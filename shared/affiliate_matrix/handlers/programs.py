@@ -2,6 +2,7 @@
 
 GET /programs            search, filters, facets, sort, cursor or page pagination
 GET /programs/{id}       one program with the provenance of every field
+GET /programs/export     the index or a search's result, streamed: format=csv|jsonl|parquet
 GET /changes             the change feed
 GET /merchants?q=        merchants, with their programs' networks
 GET /merchants/{key}     one merchant across every network and directory, side by side
@@ -36,6 +37,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 FACETS = ["categories", "networks", "commission_types", "payout_methods"]
 SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
+EXPORT_PARAMETERS = {"q", "sort", "format", *FILTERS, *MINIMUMS}
 CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
 _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
 _MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
@@ -69,6 +71,8 @@ def route(rt, request):
     authorize(rt.secrets, request.headers.get("Authorization"))
     if request.path == "/programs":
         return cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
+    if request.path == "/programs/export":
+        return export(rt, request.args)
     if request.path == "/changes":
         return cached(rt, request, DELTAS_INDEX.name, lambda: changes(rt, request.args))
     match = _PROGRAM_PATH.match(request.path)
@@ -133,6 +137,19 @@ def search(rt, args) -> dict:
     page = whole_number(args, "page", 1, 1, 10_000 // limit)
     if "page" in args and "cursor" in args:
         raise InvalidInput("use either page or cursor, not both")
+    query = query_of(args).model_copy(update={"size": limit, "offset": (page - 1) * limit,
+                                              "cursor": args.get("cursor"), "facets": FACETS})
+    result = rt.index.search(PROGRAMS_INDEX.name, query)
+    return {
+        "total": result.total,
+        "items": [{k: v for k, v in hit.doc.items() if k != "program"} for hit in result.hits],
+        "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in result.facets.items()},
+        "next_cursor": result.next_cursor,
+    }
+
+
+def query_of(args) -> SearchQuery:
+    """The words, filters, minimums and sort of a search (paging is the caller's)."""
     if len(args.get("q") or "") > 500:
         raise InvalidInput("q is longer than 500 characters")
     syntax = _SYNTAX.search(args.get("q") or "")
@@ -148,16 +165,36 @@ def search(rt, args) -> dict:
                 ranges[field] = Range(gte=float(args[name]))
             except ValueError:
                 raise InvalidInput(f"{name} must be a number, got {args[name]!r}") from None
-    query = SearchQuery(text=args.get("q"), size=limit, offset=(page - 1) * limit, cursor=args.get("cursor"),
-                        sort=SORTS[sort], ranges=ranges, facets=FACETS,
-                        filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args})
-    result = rt.index.search(PROGRAMS_INDEX.name, query)
-    return {
-        "total": result.total,
-        "items": [{k: v for k, v in hit.doc.items() if k != "program"} for hit in result.hits],
-        "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in result.facets.items()},
-        "next_cursor": result.next_cursor,
-    }
+    return SearchQuery(text=args.get("q"), sort=SORTS[sort], ranges=ranges,
+                       filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args})
+
+
+def export(rt, args):
+    """The whole index, or a search's result, streamed in the asked format."""
+    from affiliate_matrix.exchange import MEDIA_TYPES, check_format, csv_chunks, jsonl_chunks, programs, write_parquet
+
+    unknown = sorted(set(args) - EXPORT_PARAMETERS)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(EXPORT_PARAMETERS))}")
+    fmt = args.get("format", "jsonl")
+    check_format(fmt)
+    items = programs(rt.index, query_of(args))
+    headers = {"Content-Type": MEDIA_TYPES[fmt],
+               "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
+    if fmt == "parquet":  # Parquet's footer comes last: spool to disk, then stream the file
+        import tempfile
+
+        spool = tempfile.TemporaryFile()
+        write_parquet(items, spool)
+        spool.seek(0)
+
+        def chunks():
+            with spool:
+                while block := spool.read(1 << 16):
+                    yield block
+
+        return chunks(), 200, headers
+    return (csv_chunks if fmt == "csv" else jsonl_chunks)(items), 200, headers
 
 
 def merchants(rt, args) -> dict:

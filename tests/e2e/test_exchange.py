@@ -1,0 +1,111 @@
+"""Export and import: every format round-trips to the same records, a bad file is refused whole
+with its errors named by line, and the programs function streams exports over HTTP."""
+
+import csv
+import io
+import json
+import subprocess
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.exchange import export, import_programs, programs
+from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import BIN, ROOT
+from tests.support.synthetic import programs as synthetic_programs
+
+N = 1_234  # more than two export pages
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    rt = Runtime("test", Settings(data_dir=tmp_path_factory.mktemp("source")))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    originals = synthetic_programs(N)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in originals], refresh=True)
+    return rt, {p.id: p.model_dump(mode="json") for p in originals}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_every_format_round_trips_to_the_same_records(source, tmp_path, fmt):
+    rt, originals = source
+    path = tmp_path / f"programs.{fmt}"
+    with open(path, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"newline": ""})) as out:
+        export(rt.index, fmt, out)
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    report = import_programs(target, path, fmt)
+    assert report.records == report.written == N and report.errors == []
+    back = {p.id: p.model_dump(mode="json") for p in programs(target.index)}
+    assert back == originals
+
+
+def test_a_search_exports_only_its_result(source, tmp_path):
+    rt, originals = source
+    buffer = io.StringIO()
+    export(rt.index, "jsonl", buffer, SearchQuery(filters={"status": ["discovered"], "categories": ["pets"]}))
+    exported = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    expected = [p for p in originals.values() if p["status"] == "discovered" and "pets" in p["categories"]]
+    assert exported and sorted(p["id"] for p in exported) == sorted(p["id"] for p in expected)
+
+
+def test_a_bad_file_is_refused_whole_with_errors_by_line(source, tmp_path):
+    rt, originals = source
+    path = tmp_path / "programs.csv"
+    with open(path, "w", newline="") as out:
+        export(rt.index, "csv", out, SearchQuery(filters={"status": ["active"]}))
+    rows = list(csv.DictReader(path.open(newline="")))
+    rows[2]["cookie_days"] = "a month"
+    rows[5]["id"] = rows[4]["id"]
+    rows[7]["commission"] = '[{"type": "percent"'
+    with open(path, "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    with pytest.raises(InvalidInput) as refused:
+        import_programs(target, path, "csv")
+    message = str(refused.value)
+    lines = [int(n) for n in __import__("re").findall(r"line (\d+):", message)]
+    assert len(lines) == 3 and "cookie_days" in message and "is already on line" in message and "commission" in message
+    target.index.ensure_index(PROGRAMS_INDEX)
+    assert target.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0  # nothing half-imported
+    (tmp_path / "bad.jsonl").write_text('{"id": "p_1"}\nnot json\n')
+    with pytest.raises(InvalidInput, match="line 2: not JSON"):
+        import_programs(target, tmp_path / "bad.jsonl", "jsonl")
+
+
+def test_the_programs_function_streams_exports(source, monkeypatch):
+    from affiliate_matrix.auth import create_token
+
+    rt, originals = source
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+    client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
+    auth = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    assert client.get("/programs/export").status_code == 401
+    reply = client.get("/programs/export?format=csv&category=travel", headers=auth)
+    assert reply.status_code == 200 and reply.headers["Content-Type"].startswith("text/csv")
+    assert reply.is_streamed and 'filename="programs.csv"' in reply.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(reply.get_data(as_text=True))))
+    assert len(rows) == sum("travel" in p["categories"] for p in originals.values())
+    parquet = client.get("/programs/export?format=parquet&status=discovered", headers=auth)
+    assert parquet.status_code == 200 and parquet.get_data()[:4] == b"PAR1"
+    assert client.get("/programs/export?format=xml", headers=auth).status_code == 400
+    assert client.get("/programs/export?limit=5", headers=auth).status_code == 400
+
+
+def test_the_commands(source, tmp_path):
+    rt, originals = source
+    env = {"AMX_DATA_DIR": str(rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    exported = subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "jsonl", "--status", "removed"],
+                              capture_output=True, text=True, env=env, timeout=120)
+    assert exported.returncode == 0 and exported.stdout == ""  # nothing is removed
+    out = tmp_path / "all.parquet"
+    assert subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "parquet", "--out", str(out)],
+                          env=env, timeout=120).returncode == 0
+    imported = subprocess.run([str(BIN / "amx"), "import", "programs", str(out)], capture_output=True, text=True,
+                              env={**env, "AMX_DATA_DIR": str(tmp_path / "target")}, timeout=120)
+    assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout
