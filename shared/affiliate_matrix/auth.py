@@ -20,6 +20,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def token_id(header: str | None) -> str | None:
+    """The id part of a bearer token, unverified: enough to bucket a caller for feature flags."""
+    scheme, _, token = (header or "").partition(" ")
+    match = _TOKEN.match(token.strip()) if scheme.lower() == "bearer" else None
+    return match.group(1) if match else None
+
+
 def create_token(secret_store, role: str) -> str:
     """A new token for `role`; the only place it is ever shown is the return value."""
     if role not in ROLES:

@@ -40,6 +40,12 @@ class Runtime:
         return secrets
 
     @cached_property
+    def flags(self):
+        from affiliate_matrix.flags import FlagReader
+
+        return FlagReader(self.store, self.settings.flags_ttl_s, seed=self.settings.flags_file)
+
+    @cached_property
     def bus(self):
         from affiliate_matrix.events import open_event_bus
 

@@ -43,9 +43,10 @@ def error_response(status: int, code: str, message: str, request_id: str):
                          {"X-Request-Id": request_id})
 
 
-def serve(request, route: Callable) -> tuple:
-    """Run an HTTP route with a request id and trace context bound to every log line, errors shaped
-    as JSON, and the request counted; /metrics answers for every function."""
+def serve(request, route: Callable, flags=None) -> tuple:
+    """Run an HTTP route with a request id and trace context bound to every log line, the feature
+    flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
+    request counted; /metrics answers for every function."""
     from affiliate_matrix import telemetry
 
     if request.path == "/metrics":
@@ -55,6 +56,11 @@ def serve(request, route: Callable) -> tuple:
     traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()
     try:
+        if flags is not None:
+            from affiliate_matrix import flags as feature_flags
+            from affiliate_matrix.auth import token_id
+
+            feature_flags.bind(flags.config(), token_id(request.headers.get("Authorization")) or request_id)
         body, status, headers = route(request)
         headers["X-Request-Id"] = request_id
     except InvalidInput as exc:

@@ -27,7 +27,7 @@ _SYNC = re.compile(r"^/syncs/(s_[0-9a-f]{32})$")
 
 
 def handle(rt, request):
-    return serve(request, lambda r: route(rt, r))
+    return serve(request, lambda r: route(rt, r), rt.flags)
 
 
 def route(rt, request):

@@ -66,7 +66,7 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
     from affiliate_matrix.handlers import json_response, serve
 
     if not (request.headers.get("ce-id") or request.mimetype == "application/cloudevents+json"):
-        return serve(request, lambda r: route(rt, r))
+        return serve(request, lambda r: route(rt, r), rt.flags)
     from cloudevents.http import from_http
 
     try:

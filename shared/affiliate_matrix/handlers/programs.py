@@ -20,6 +20,7 @@ from collections import OrderedDict
 from datetime import datetime
 from functools import cache
 
+from affiliate_matrix import flags
 from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
@@ -49,7 +50,7 @@ _answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (
 
 def handle(rt, request):
     _ensure_indexes(rt)
-    return serve(request, lambda r: route(rt, r))
+    return serve(request, lambda r: route(rt, r), rt.flags)
 
 
 @cache
@@ -92,7 +93,8 @@ def route(rt, request):
 
 def cached(rt, request, index_name: str, answer):
     """Answer from the cache while the index generation is unchanged; 304 when the client has it."""
-    basis = f"{rt.index.generation(index_name)}|{request.path}|{sorted(request.args.items(multi=True))}"
+    on = ",".join(name for name in flags.KNOWN if flags.current().on(name))  # a flag can change the answer
+    basis = f"{rt.index.generation(index_name)}|{request.path}|{sorted(request.args.items(multi=True))}|{on}"
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
     if etag in (request.headers.get("If-None-Match") or ""):
@@ -139,6 +141,8 @@ def search(rt, args) -> dict:
         raise InvalidInput("use either page or cursor, not both")
     query = query_of(args).model_copy(update={"size": limit, "offset": (page - 1) * limit,
                                               "cursor": args.get("cursor"), "facets": FACETS})
+    if not query.text and "sort" not in args and flags.current().on("quality_ranking"):
+        query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     return {
         "total": result.total,

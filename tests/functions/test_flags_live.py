@@ -1,0 +1,77 @@
+"""A flag gates a new behaviour for real: the quality ranking of GET /programs, both paths, and a
+change made while the programs function runs (its own process) is seen within its TTL."""
+
+import os
+import subprocess
+import time
+
+import httpx
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.flags import Flag, update
+from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import BIN, ROOT, free_port
+from tests.support.synthetic import programs
+
+
+def test_the_quality_ranking_flag_both_paths_and_live_within_the_ttl(tmp_path):
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    docs = [to_document(p) for p in programs(40)]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, docs, refresh=True)
+    by_id = [d["id"] for d in sorted(docs, key=lambda d: d["id"])][:10]
+    by_quality = [d["id"] for d in sorted(docs, key=lambda d: (-d["quality_score"], d["id"]))][:10]
+    assert by_id != by_quality
+    token = create_token(rt.secrets, "read")
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+                               "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                              env={**os.environ, "AMX_DATA_DIR": str(tmp_path), "AMX_FLAGS_TTL_S": "1"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def first_ten(**params) -> list[str]:
+        reply = httpx.get(f"http://127.0.0.1:{port}/programs", params={"limit": 10, **params},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert reply.status_code == 200, reply.text
+        return [item["id"] for item in reply.json()["items"]]
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert first_ten() == by_id  # the flag is off: the old order
+        update(rt.store, "quality_ranking", lambda flag: Flag(enabled=True))
+        changed = time.monotonic()
+        while first_ten() != by_quality:
+            assert time.monotonic() - changed < 3.0, "the running function did not see the flag within its TTL"
+            time.sleep(0.1)
+        assert first_ten(sort="name") != by_quality  # an explicit sort is the caller's choice
+        update(rt.store, "quality_ranking", lambda flag: Flag(kind="percentage", enabled=True, percentage=0,
+                                                                allow=[token.split("_")[1]]))
+        time.sleep(1.2)
+        assert first_ten() == by_quality  # on for this token by the allow-list, off for everyone else
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_the_commands(tmp_path):
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), "flags", *args], capture_output=True, text=True, env=env, timeout=60)
+
+    assert "quality_ranking" in amx("list").stdout
+    assert amx("set", "quality_ranking", "--on", "--percentage", "25", "--allow", "abc123").stdout.strip() == \
+        "quality_ranking: on for 25%, always for abc123"
+    assert "25%" in amx("list").stdout
+    refused = amx("set", "no_such_flag", "--on")
+    assert refused.returncode == 2 and "not a flag the code reads" in refused.stderr

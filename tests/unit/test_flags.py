@@ -1,0 +1,67 @@
+"""Feature flags: deterministic bucketing, percentage shares, allow-lists, the document and its
+seed, the published JSON Schema and every environment's flags file."""
+
+import json
+import random
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.flags import FeatureFlagConfig, Flag, FlagReader, bucket, is_on, load, update
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import ROOT
+
+
+def config(**flags) -> FeatureFlagConfig:
+    return FeatureFlagConfig(flags={name: Flag(**spec) for name, spec in flags.items()})
+
+
+def test_the_same_subject_always_lands_in_the_same_bucket():
+    assert bucket("quality_ranking", "tok123") == bucket("quality_ranking", "tok123")
+    assert bucket("quality_ranking", "tok123") != bucket("other_flag", "tok123")  # flags bucket independently
+    flags = config(quality_ranking={"kind": "percentage", "enabled": True, "percentage": 37})
+    assert {is_on(flags, "quality_ranking", "tok123") for _ in range(50)} in ({True}, {False})
+
+
+@pytest.mark.parametrize("share", [1, 10, 50, 90])
+def test_a_percentage_flag_is_on_for_its_share_within_two_points(share):
+    rng = random.Random(share)
+    ids = [f"{rng.getrandbits(48):012x}" for _ in range(10_000)]
+    flags = config(quality_ranking={"kind": "percentage", "enabled": True, "percentage": share})
+    measured = 100 * sum(is_on(flags, "quality_ranking", i) for i in ids) / len(ids)
+    assert abs(measured - share) <= 2
+
+
+def test_allow_lists_and_switches():
+    flags = config(quality_ranking={"kind": "percentage", "enabled": False, "percentage": 100, "allow": ["vip"]})
+    assert is_on(flags, "quality_ranking", "vip") and not is_on(flags, "quality_ranking", "anyone")
+    assert not is_on(flags, "quality_ranking", None) and not is_on(flags, "unknown", "vip")
+    with pytest.raises(ValueError, match="a boolean flag has no percentage"):
+        Flag(kind="boolean", percentage=30)
+    with pytest.raises(ValueError, match="lower_snake_case"):
+        FeatureFlagConfig(flags={"Bad-Name": Flag()})
+
+
+def test_the_document_is_written_conditionally_and_seeded_from_the_environment(tmp_path):
+    seed = tmp_path / "flags.json"
+    seed.write_text(json.dumps({"flags": {"quality_ranking": {"enabled": True}}}))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    reader = FlagReader(rt.store, ttl=0, seed=seed)
+    assert reader.config().flags["quality_ranking"].enabled  # seeded: the store had no document
+    update(rt.store, "quality_ranking", lambda flag: flag.model_copy(update={"enabled": False}))
+    seed.write_text(json.dumps({"flags": {}}))
+    assert not FlagReader(rt.store, ttl=0, seed=seed).config().flags["quality_ranking"].enabled  # store wins
+    _, etag = load(rt.store)
+    assert etag is not None
+
+
+def test_the_published_schema_and_every_environments_flags():
+    schema = json.loads((ROOT / "infra" / "flags" / "feature-flags.schema.json").read_text())
+    assert schema == json.loads(json.dumps(FeatureFlagConfig.model_json_schema(), sort_keys=True))
+    from affiliate_matrix.flags import KNOWN
+
+    files = sorted((ROOT / "manifests").rglob("flags.json"))
+    assert len(files) == 4
+    for path in files:
+        flags = FeatureFlagConfig.model_validate_json(path.read_text())
+        assert set(flags.flags) <= set(KNOWN), path
