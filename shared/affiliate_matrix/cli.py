@@ -35,6 +35,8 @@ import_app = typer.Typer(help="Import programs exported before.", no_args_is_hel
 app.add_typer(import_app, name="import")
 flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-lists.", no_args_is_help=True)
 app.add_typer(flags_app, name="flags")
+analytics_app = typer.Typer(help="What the programs API is asked, and what that suggests.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)
 
@@ -671,6 +673,17 @@ def flags_set(name: str,
     console.print(f"{name}: {'on' if flag.enabled else 'off'}"
                   + (f" for {flag.percentage:g}%" if flag.kind == "percentage" else "")
                   + (f", always for {', '.join(flag.allow)}" if flag.allow else ""))
+
+
+# --- query analytics -----------------------------------------------------------------------------
+
+@analytics_app.command("report")
+def analytics_report(days: Annotated[int, typer.Option(min=1, max=90, help="How far back to look.")] = 7,
+                     act: Annotated[bool, typer.Option(help="Also write the warm list and facet snapshots.")] = True):
+    """The most frequent and slowest query shapes, the top queries, and proposed mapping changes."""
+    from affiliate_matrix.analytics import analyze
+
+    console.print(analyze(_runtime("analytics"), days=days, act=act).text(), highlight=False)
 
 # --- budget --------------------------------------------------------------------------------------
 

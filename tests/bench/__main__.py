@@ -6,12 +6,12 @@ because this machine is noisy. `python -m tests.bench NAME…` runs only the nam
 
 import sys
 
-from tests.bench import budget, cold_start, exchange, functions, resolution, rules, search, sources, verify
+from tests.bench import analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, verify
 
 BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run, "search": search.run,
               "sources": sources.run, "verify": verify.run, "budget": budget.run,
               "rules": rules.run, "functions": functions.run,
-              "exchange": exchange.run}
+              "exchange": exchange.run, "analytics": analytics.run}
 
 
 def main(names: list[str]) -> None:

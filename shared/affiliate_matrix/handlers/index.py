@@ -1,8 +1,12 @@
-"""index: on a "raw batch stored" event, index the batch into the master index."""
+"""index: on a "raw batch stored" event, index the batch into the master index; on its hourly cron,
+run the query analysis (analytics.py)."""
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import health, http_or_event
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.pipeline import index_batch
+
+log = get_logger()
 
 
 def handle(rt, request):
@@ -10,6 +14,13 @@ def handle(rt, request):
 
 
 def index_event(rt, event) -> None:
+    if event.type == "dev.knative.sources.ping" and event.data.get("task") == "analytics":
+        from affiliate_matrix.analytics import analyze
+
+        report = analyze(rt)
+        log.info("analytics.done", queries=report.queries, warmed=report.warmed, snapshots=report.snapshots,
+                 proposals=len(report.proposals))
+        return
     batch_key = event.data.get("batch_key")
     if not isinstance(batch_key, str):
         raise InvalidInput("event data needs a string batch_key")

@@ -15,7 +15,9 @@ served from an in-process cache that the next index generation invalidates.
 
 import hashlib
 import re
+import threading
 import time
+from contextvars import ContextVar
 from collections import OrderedDict
 from datetime import datetime
 from functools import cache
@@ -44,8 +46,10 @@ _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
 _MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
-CACHE_SECONDS, CACHE_SIZE = 30, 256
+CACHE_SECONDS, CACHE_SIZE = 300, 512  # keys carry the index generation, so an answer is never stale
 _answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
+_warmed: str | None = None  # the index generation the warm list was last replayed for
+_total: ContextVar[int | None] = ContextVar("total", default=None)
 
 
 def handle(rt, request):
@@ -71,7 +75,10 @@ def route(rt, request):
         return json_response(programs_openapi())
     authorize(rt.secrets, request.headers.get("Authorization"))
     if request.path == "/programs":
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
+        started = time.perf_counter()
+        answer = cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
+        recorder(rt).record(request.path, request.args, (time.perf_counter() - started) * 1000, _total.get(), 200)
+        return answer
     if request.path == "/programs/export":
         return export(rt, request.args)
     if request.path == "/changes":
@@ -91,23 +98,71 @@ def route(rt, request):
     raise NotFoundError(f"no route for {request.path}")
 
 
+def etag_of(generation: str, path: str, args) -> str:
+    on = ",".join(name for name in flags.KNOWN if flags.current().on(name))  # a flag can change the answer
+    basis = f"{generation}|{path}|{sorted(args.items(multi=True))}|{on}"
+    return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+
+
+def remember(etag: str, body: dict) -> None:
+    _answers[etag] = (time.monotonic() + CACHE_SECONDS, etag, body)
+    while len(_answers) > CACHE_SIZE:
+        _answers.popitem(last=False)
+
+
 def cached(rt, request, index_name: str, answer):
     """Answer from the cache while the index generation is unchanged; 304 when the client has it."""
-    on = ",".join(name for name in flags.KNOWN if flags.current().on(name))  # a flag can change the answer
-    basis = f"{rt.index.generation(index_name)}|{request.path}|{sorted(request.args.items(multi=True))}|{on}"
-    etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+    generation = rt.index.generation(index_name)
+    if index_name == PROGRAMS_INDEX.name:
+        warm_after(rt, generation)
+    etag = etag_of(generation, request.path, request.args)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
     if etag in (request.headers.get("If-None-Match") or ""):
         return "", 304, headers
     hit = _answers.get(etag)
     if hit is not None and hit[0] > time.monotonic():
         _answers.move_to_end(etag)
+        if "total" in hit[2]:
+            _total.set(hit[2]["total"])
         return json_response(hit[2], headers=headers)
     body = answer()
-    _answers[etag] = (time.monotonic() + CACHE_SECONDS, etag, body)
-    while len(_answers) > CACHE_SIZE:
-        _answers.popitem(last=False)
+    remember(etag, body)
     return json_response(body, headers=headers)
+
+
+def warm_after(rt, generation: str) -> None:
+    """Once per index generation, replay the analysis' warm list into the cache, off the request path."""
+    global _warmed
+    if _warmed == generation:
+        return
+    _warmed = generation
+
+    def warm():
+        from urllib.parse import parse_qsl, urlsplit
+
+        from werkzeug.datastructures import MultiDict
+
+        from affiliate_matrix.analytics import warm_list
+
+        flags.bind(flags.FeatureFlagConfig(), None)  # the answer a caller with no flag on would get
+        for query in warm_list(rt.store):
+            parts = urlsplit(query)
+            if parts.path != "/programs":
+                continue
+            args = MultiDict(parse_qsl(parts.query, keep_blank_values=True))
+            try:
+                remember(etag_of(generation, parts.path, args), search(rt, args))
+            except Exception:  # a stale entry (a parameter since renamed) must not stop the others
+                continue
+
+    threading.Thread(target=warm, daemon=True).start()
+
+
+@cache
+def recorder(rt):
+    from affiliate_matrix.analytics import Recorder
+
+    return Recorder(rt.index)
 
 
 def program(rt, program_id: str) -> dict:
@@ -143,13 +198,28 @@ def search(rt, args) -> dict:
                                               "cursor": args.get("cursor"), "facets": FACETS})
     if not query.text and "sort" not in args and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
+    snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
+    if snapshot is not None:  # the analysis counted these facets for this generation already
+        query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
+    facets = snapshot if snapshot is not None else {name: [[v, n] for v, n in buckets]
+                                                    for name, buckets in result.facets.items()}
+    _total.set(result.total)
     return {
         "total": result.total,
         "items": [{k: v for k, v in hit.doc.items() if k != "program"} for hit in result.hits],
-        "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in result.facets.items()},
+        "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
     }
+
+
+def facet_snapshot(rt, args) -> dict | None:
+    from affiliate_matrix import analytics
+
+    key = analytics.filter_set(analytics.query_of("/programs", args))
+    if key is None:
+        return None
+    return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
 
 
 def query_of(args) -> SearchQuery:

@@ -1,0 +1,225 @@
+"""Query analytics for the programs API, and what the analysis does about them.
+
+Every /programs request is recorded by its shape (which filters, sort and minimums, whether it
+has words), its replayable query (path and parameters, never the token), latency and hits,
+buffered and bulk-written to the `queries` index. The analysis (the index function's hourly
+cron, or `amx analytics report`) names the most frequent and the slowest shapes and acts on
+what it safely can: the top queries become the warm list the programs function replays into
+its cache after each index generation, the most common filter sets get facet snapshots for the
+current generation, and mapping changes are proposed as a migration plan — never applied.
+"""
+
+import atexit
+import hashlib
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.search import IndexSpec, SearchQuery
+
+QUERIES_INDEX = IndexSpec("queries", 1, {
+    "id": "keyword", "at": "date", "path": "keyword", "shape": "keyword", "query": "keyword", "filters": "keyword",
+    "sort": "keyword", "has_text": "bool", "latency_ms": "number", "hits": "number", "status": "number",
+})
+WARM_KEY, SNAPSHOTS_KEY = "analytics/warm.json", "analytics/facet-snapshots.json"
+WARM_TOP, SNAPSHOT_TOP = 50, 10
+PAGING = {"cursor", "page", "limit"}
+
+
+def shape_of(args) -> str:
+    """What kind of query it is, without its values: words or not, which filters, minimums and sort."""
+    parts = ["text" if args.get("q") else "no-text"]
+    parts += sorted(f"{k}" for k in args if k not in PAGING | {"q", "sort"})
+    parts.append(f"sort={args.get('sort', 'relevance')}")
+    return " ".join(parts)
+
+
+def query_of(path: str, args) -> str:
+    """The query to replay: path and parameters in a stable order, without paging."""
+    items = sorted((k, v) for k, values in args.lists() for v in values if k not in PAGING)
+    return path + ("?" + urlencode(items) if items else "")
+
+
+_recorders: list = []
+
+
+def flush_all() -> None:
+    """Write every buffered record now (at exit, and for tests that read what was recorded)."""
+    for recorder in _recorders:
+        recorder.flush()
+
+
+class Recorder:
+    """Buffers query records and bulk-writes them every FLUSH_S seconds or FLUSH_N records."""
+
+    FLUSH_S, FLUSH_N = 5.0, 200
+
+    def __init__(self, index):
+        self.index, self.buffer, self.lock = index, [], threading.Lock()
+        self.flushed_at = time.monotonic()
+        atexit.register(self.flush)
+        _recorders.append(self)
+
+    def record(self, path: str, args, latency_ms: float, hits: int | None, status: int) -> None:
+        at = datetime.now(UTC)
+        doc = {"path": path, "shape": shape_of(args), "query": query_of(path, args),
+               "filters": sorted(k for k in args if k not in PAGING | {"q", "sort"}), "sort": args.get("sort", "relevance"),
+               "has_text": bool(args.get("q")), "latency_ms": round(latency_ms, 2), "hits": hits, "status": status,
+               "at": at.isoformat()}
+        doc["id"] = "q_" + hashlib.sha256(f"{at.isoformat()}|{doc['query']}|{id(doc)}".encode()).hexdigest()[:24]
+        with self.lock:
+            self.buffer.append(doc)
+            due = len(self.buffer) >= self.FLUSH_N or time.monotonic() - self.flushed_at > self.FLUSH_S
+        if due:
+            threading.Thread(target=self.flush, daemon=True).start()
+
+    def flush(self) -> None:
+        with self.lock:
+            batch, self.buffer, self.flushed_at = self.buffer, [], time.monotonic()
+        if batch:
+            try:
+                self.index.ensure_index(QUERIES_INDEX)
+                self.index.bulk_upsert(QUERIES_INDEX.name, batch)
+            except Exception:  # analytics are best effort: a lost batch must not fail a search
+                pass
+
+
+# --- the analysis --------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    since: datetime
+    queries: int = 0
+    frequent_shapes: list[dict] = field(default_factory=list)
+    slowest_shapes: list[dict] = field(default_factory=list)
+    top_queries: list[dict] = field(default_factory=list)
+    warmed: int = 0
+    snapshots: int = 0
+    proposals: list[dict] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"{self.queries} queries since {self.since:%Y-%m-%d %H:%M} UTC", "", "Most frequent shapes:"]
+        lines += [f"  {s['count']:>6}  p95 {s['p95_ms']:>7.1f} ms  {s['shape']}" for s in self.frequent_shapes]
+        lines += ["", "Slowest shapes (p95):"]
+        lines += [f"  {s['p95_ms']:>7.1f} ms  {s['count']:>6}x  {s['shape']}" for s in self.slowest_shapes]
+        lines += ["", "Top queries:"] + [f"  {q['count']:>6}  {q['query']}" for q in self.top_queries[:10]]
+        lines += ["", f"Acted: {self.warmed} queries on the warm list, {self.snapshots} facet snapshots."]
+        lines += ["", "Proposed mapping changes (a plan for `amx index migrate`, not applied):"]
+        lines += [f"  - {p['field']}: {p['change']} — {p['why']}" for p in self.proposals] or ["  none"]
+        return "\n".join(lines)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def recorded(rt, since: datetime, limit: int = 200_000) -> list[dict]:
+    rt.index.ensure_index(QUERIES_INDEX)
+    from affiliate_matrix.search import Range
+
+    query, rows = SearchQuery(ranges={"at": Range(gte=since.isoformat())}, size=1000), []
+    while len(rows) < limit:
+        result = rt.index.search(QUERIES_INDEX.name, query)
+        rows += [hit.doc for hit in result.hits]
+        if not result.next_cursor:
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+    return rows
+
+
+def analyze(rt, days: int = 7, act: bool = True, since: datetime | None = None) -> Report:
+    since = since or datetime.now(UTC) - timedelta(days=days)
+    rows = [r for r in recorded(rt, since) if r.get("status") == 200 and r.get("path") == "/programs"]
+    report = Report(since=since, queries=len(rows))
+    by_shape: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        by_shape[row["shape"]].append(row["latency_ms"])
+    shapes = [{"shape": s, "count": len(v), "p95_ms": p95(v)} for s, v in by_shape.items()]
+    report.frequent_shapes = sorted(shapes, key=lambda s: (-s["count"], s["shape"]))[:10]
+    report.slowest_shapes = sorted(shapes, key=lambda s: (-s["p95_ms"], s["shape"]))[:10]
+    counts = Counter(row["query"] for row in rows)
+    report.top_queries = [{"query": q, "count": n} for q, n in counts.most_common(WARM_TOP)]
+    report.proposals = proposals(rows)
+    if act:
+        rt.store.put(WARM_KEY, json.dumps({"at": datetime.now(UTC).isoformat(),
+                                           "queries": [q["query"] for q in report.top_queries]}).encode(),
+                     content_type="application/json")
+        report.warmed = len(report.top_queries)
+        report.snapshots = snapshot_facets(rt, rows)
+    return report
+
+
+def filter_set(query: str) -> str | None:
+    """The filters of a replayable query when it has no words and no minimums: the facet snapshot key."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    items = parse_qsl(urlsplit(query).query)
+    if any(k in ("q",) or k.startswith("min_") for k, _ in items):
+        return None
+    return "&".join(f"{k}={v}" for k, v in sorted(items) if k != "sort")
+
+
+def snapshot_facets(rt, rows: list[dict]) -> int:
+    """Facet counts of the most common filter sets, for the index generation they were computed on."""
+    from affiliate_matrix.handlers.programs import FACETS, FILTERS
+    from affiliate_matrix.programs import PROGRAMS_INDEX
+
+    sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
+    snapshots = {}
+    generation = rt.index.generation(PROGRAMS_INDEX.name)
+    for key, _ in sets.most_common(SNAPSHOT_TOP):
+        filters = defaultdict(list)
+        for pair in filter(None, key.split("&")):
+            name, value = pair.split("=", 1)
+            filters[FILTERS[name]].append(value)
+        result = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters=dict(filters), facets=FACETS, size=0))
+        snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in result.facets.items()}
+    rt.store.put(SNAPSHOTS_KEY, json.dumps({"generation": generation, "snapshots": snapshots}).encode(),
+                 content_type="application/json")
+    return len(snapshots)
+
+
+def proposals(rows: list[dict]) -> list[dict]:
+    """Mapping changes worth a migration, from how the index is queried."""
+    from affiliate_matrix.handlers.programs import FILTERS
+
+    out, total = [], max(len(rows), 1)
+    usage = Counter(f for row in rows for f in row.get("filters", []))
+    for name, n in usage.most_common():
+        if name in FILTERS and n / total >= 0.2:
+            out.append({"field": FILTERS[name], "change": "eager_global_ordinals: true",
+                        "why": f"filtered on in {n / total:.0%} of queries; ordinals built at refresh, not at query time"})
+    sorts = Counter(row.get("sort") for row in rows)
+    if sorts.get("name", 0) / total >= 0.1:
+        out.append({"field": "name", "change": "a normalized keyword sub-field for sorting",
+                    "why": f"{sorts['name'] / total:.0%} of queries sort by name"})
+    return out
+
+
+def warm_list(store) -> list[str]:
+    try:
+        return json.loads(store.get(WARM_KEY).data)["queries"]
+    except NotFoundError:
+        return []
+
+
+_snapshots: dict = {"until": 0.0, "data": None}
+SNAPSHOT_CACHE_S = 30.0
+
+
+def facet_snapshot(store, generation: str, key: str) -> dict | None:
+    """The snapshot for a filter set, if it was counted on this generation (read at most every 30 s)."""
+    if time.monotonic() >= _snapshots["until"]:
+        try:
+            _snapshots["data"] = json.loads(store.get(SNAPSHOTS_KEY).data)
+        except NotFoundError:
+            _snapshots["data"] = None
+        _snapshots["until"] = time.monotonic() + SNAPSHOT_CACHE_S
+    data = _snapshots["data"]
+    return data["snapshots"].get(key) if data and data.get("generation") == generation else None

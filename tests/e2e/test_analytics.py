@@ -1,0 +1,78 @@
+"""Query analytics on a recorded query log: the report names the most frequent and slowest
+shapes, the warm list and facet snapshots are written and used, mapping changes are proposed
+(not applied); and the programs API records what it is asked, never the token."""
+
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+from functions_framework import create_app
+from werkzeug.datastructures import MultiDict
+
+from affiliate_matrix.analytics import QUERIES_INDEX, SNAPSHOTS_KEY, WARM_KEY, analyze, flush_all
+from affiliate_matrix.config import Settings
+from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.processes import ROOT
+from tests.support.synthetic import programs
+
+LOG = ROOT / "tests" / "data" / "query_log.jsonl"
+SINCE = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def rt(tmp_path):
+    runtime = Runtime("test", Settings(data_dir=tmp_path))
+    runtime.index.ensure_index(PROGRAMS_INDEX)
+    runtime.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs(300)], refresh=True)
+    runtime.index.ensure_index(QUERIES_INDEX)
+    rows = [json.loads(line) for line in LOG.read_text().splitlines()]
+    runtime.index.bulk_upsert(QUERIES_INDEX.name, [{"id": f"q{i}", **row} for i, row in enumerate(rows)], refresh=True)
+    return runtime
+
+
+def test_the_report_names_the_frequent_and_slow_shapes_and_acts(rt):
+    report = analyze(rt, since=SINCE)
+    assert report.queries == 400
+    assert report.frequent_shapes[0]["shape"] == "no-text category sort=relevance"
+    assert report.slowest_shapes[0]["shape"] == "text min_cookie_days sort=epc"
+    assert report.slowest_shapes[0]["p95_ms"] > 100 > report.frequent_shapes[0]["p95_ms"]
+    assert report.top_queries[0]["query"] == "/programs?category=travel"
+    warm = json.loads(rt.store.get(WARM_KEY).data)["queries"]
+    assert warm[0] == "/programs?category=travel" and len(warm) == 5
+    snapshots = json.loads(rt.store.get(SNAPSHOTS_KEY).data)
+    assert set(snapshots["snapshots"]) == {"category=travel", "category=software&network=awin",
+                                           "network=impact"}  # words and minimums are not snapshot
+    assert snapshots["generation"] == rt.index.generation(PROGRAMS_INDEX.name)
+    assert {p["field"] for p in report.proposals} >= {"categories"}
+    text = report.text()
+    assert "Most frequent shapes:" in text and "not applied" in text and "categories: eager_global_ordinals" in text
+
+
+def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt, monkeypatch):
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.handlers import programs as handler
+
+    analyze(rt, since=SINCE)
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+    token = create_token(rt.secrets, "read")
+    client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"categories": ["travel"]},
+                                                              facets=handler.FACETS, size=0))
+    reply = client.get("/programs?category=travel", headers=auth).json
+    assert reply["facets"]["networks"] == [{"value": v, "count": n} for v, n in direct.facets["networks"]]
+    # the warm list was replayed into the cache when the function first saw this generation
+    generation = rt.index.generation(PROGRAMS_INDEX.name)
+    deadline = time.monotonic() + 5
+    while handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")])) not in handler._answers:
+        assert time.monotonic() < deadline, "the warm list was not replayed"
+        time.sleep(0.05)
+    flush_all()
+    rows = rt.index.search(QUERIES_INDEX.name, SearchQuery(filters={"query": ["/programs?category=travel"]}, size=500))
+    recorded = [h.doc for h in rows.hits if h.doc["at"] > "2026-11-22"]
+    assert recorded and recorded[0]["shape"] == "no-text category sort=relevance" and recorded[0]["hits"] > 0
+    assert token not in json.dumps(recorded)
+
