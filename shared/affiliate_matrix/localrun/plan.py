@@ -11,11 +11,14 @@ import yaml
 @dataclass(frozen=True)
 class Route:
     name: str
-    type: str
+    filters: tuple[tuple[str, str], ...]  # CloudEvent attribute → exact value, all must match (a Trigger's filter)
     subscriber: str
     retry: int
     backoff_s: float
     exponential: bool
+
+    def matches(self, event: dict) -> bool:
+        return all(event.get(attribute) == value for attribute, value in self.filters)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def read_plan(base: Path) -> Plan:
     routes = []
     for d in (d for d in docs if d["kind"] == "Trigger"):
         delivery = {**defaults, **d["spec"].get("delivery", {})}
-        routes.append(Route(d["metadata"]["name"], d["spec"]["filter"]["attributes"]["type"],
+        routes.append(Route(d["metadata"]["name"], tuple(sorted(d["spec"].get("filter", {}).get("attributes", {}).items())),
                             d["spec"]["subscriber"]["ref"]["name"], int(delivery.get("retry", 0)),
                             _seconds(delivery.get("backoffDelay", "PT1S")),
                             delivery.get("backoffPolicy", "exponential") == "exponential"))

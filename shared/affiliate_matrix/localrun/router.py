@@ -77,7 +77,7 @@ class Router:
         return event
 
     def publish(self, event: dict) -> None:
-        matched = [r for r in self.routes if r.type == event["type"]]
+        matched = [r for r in self.routes if r.matches(event)]
         if not matched:
             log.info("router.unrouted", event_id=event["id"], type=event["type"])
         for route in matched:

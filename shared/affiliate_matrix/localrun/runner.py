@@ -22,7 +22,7 @@ from affiliate_matrix.observability import get_logger
 log = get_logger()
 NAMESPACE = "affiliate-matrix"
 PING_TYPE = "dev.knative.sources.ping"
-PING_DELIVERY = Route("pingsource", PING_TYPE, "", retry=5, backoff_s=1.0, exponential=True)
+PING_DELIVERY = Route("pingsource", (("type", PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
 
 
 def free_port() -> int:
@@ -136,7 +136,7 @@ class LocalRuntime:
         event = {"specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ping.name}@{tick.isoformat()}")),
                  "source": f"/apis/v1/namespaces/{NAMESPACE}/pingsources/{ping.name}", "type": PING_TYPE,
                  "time": tick.isoformat(), "datacontenttype": "application/json", "data": ping.data}
-        route = Route(ping.name, PING_TYPE, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True)
+        route = Route(ping.name, PING_DELIVERY.filters, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True)
         self.router.deliver_later(Delivery(route, event))
 
     def stop(self, *_args) -> None:

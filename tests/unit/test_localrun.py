@@ -1,0 +1,45 @@
+"""The local Broker: Triggers' attribute filters, retries with backoff, the dead-letter folder."""
+
+import json
+import time
+
+from affiliate_matrix.localrun.plan import Route, read_plan
+from affiliate_matrix.localrun.router import Router
+from tests.support.processes import ROOT
+from tests.support.receiver import Receiver
+
+
+def event(**attributes) -> dict:
+    return {"specversion": "1.0", "id": "e1", "source": "/x", "type": "t.a", "data": {}, **attributes}
+
+
+def test_the_plan_is_the_manifests_wiring():
+    plan = read_plan(ROOT / "manifests" / "base")
+    assert sorted(plan.functions) == sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists())
+    delta = next(r for r in plan.routes if r.name == "delta-to-triggers")
+    assert delta.filters == (("type", "dev.affiliatematrix.program.delta"),) and delta.subscriber == "triggers"
+    assert delta.retry == 5 and delta.backoff_s == 2.0 and delta.exponential
+    assert {p.sink for p in plan.pings} >= {"scrape", "sync", "budget", "triggers", "keys", "verify", "discover"}
+
+
+def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
+    ok, flaky, down = Receiver(statuses=[200] * 5), Receiver(statuses=[503, 503, 200]), Receiver(statuses=[500] * 10)
+    routes = [Route("by-type", (("type", "t.a"),), "ok", 0, 0.01, True),
+              Route("by-source", (("source", "/only"), ("type", "t.a")), "flaky", 3, 0.01, True),
+              Route("never", (("type", "t.b"),), "down", 1, 0.01, False)]
+    router = Router(routes, {"ok": ok.url, "flaky": flaky.url, "down": down.url}, tmp_path / "dead")
+    router.publish(event())
+    router.publish(event(id="e2", source="/only"))
+    router.publish(event(id="e3", type="t.b"))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (tmp_path / "dead" / "never" / "e3.json").exists():
+        time.sleep(0.02)
+    time.sleep(0.2)
+    assert [json.loads(r["body"])["id"] for r in ok.requests] == ["e1", "e2"]  # type only: both
+    assert [json.loads(r["body"])["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered
+    assert len(down.requests) == 2  # one try and one retry, then the dead-letter folder
+    parked = json.loads((tmp_path / "dead" / "never" / "e3.json").read_text())
+    assert parked["reason"] == "HTTP 500" and parked["event"]["id"] == "e3"
+    router.close()
+    for receiver in (ok, flaky, down):
+        receiver.close()
