@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     brave_search_url: str = "https://api.search.brave.com"
     searxng_url: str | None = Field(None, description="A SearXNG instance with the json format enabled.")
 
+    retention_days: str = Field("deltas=400,metrics=400,activations=90,queries=30",
+                                pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
+                                description="Days each time-stamped index keeps a document (the daily retention job).")
     flags_ttl_s: float = Field(10.0, ge=0, le=3600, description="How stale a function's view of the feature flags may be.")
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
 

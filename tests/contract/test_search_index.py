@@ -258,3 +258,15 @@ def test_new_writes_are_found_by_typo_queries_too(index):
     assert index.search("things", SearchQuery(text="zanzibar")).total == 0
     index.bulk_upsert("things", [{**DOCS[0], "id": "doc-new", "name": "Zanzibar Tours"}], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text="zanzibr")).hits] == ["doc-new"]
+
+
+def test_delete_before_removes_exactly_the_old_documents(index):
+    docs = make_docs(300, seed=11)
+    index.bulk_upsert("things", docs, refresh=True)
+    cutoff = "2026-06-30T00:00:00Z"
+    old = {d["id"] for d in docs if d["updated"] <= cutoff}
+    assert 0 < len(old) < len(docs)
+    assert index.delete_before("things", "updated", cutoff, batch=50) == len(old)
+    left = {hit.id for hit in index.search("things", SearchQuery(size=1000)).hits}
+    assert left == {d["id"] for d in docs} - old
+    assert index.delete_before("things", "updated", cutoff) == 0

@@ -21,6 +21,11 @@ def index_event(rt, event) -> None:
         log.info("analytics.done", queries=report.queries, warmed=report.warmed, snapshots=report.snapshots,
                  proposals=len(report.proposals))
         return
+    if event.type == "dev.knative.sources.ping" and event.data.get("task") == "retention":
+        from affiliate_matrix.retention import apply
+
+        apply(rt, event.time)
+        return
     batch_key = event.data.get("batch_key")
     if not isinstance(batch_key, str):
         raise InvalidInput("event data needs a string batch_key")

@@ -197,6 +197,18 @@ class SearchIndex(ABC):
     def refresh(self, name: str) -> None:
         """Make recent writes searchable."""
 
+    def delete_before(self, name: str, field: str, before: str, batch: int = 500) -> int:
+        """Delete every document whose date `field` is at or before `before` (retention); returns how many.
+        Built on search and delete, so both adapters behave the same way."""
+        query, deleted = SearchQuery(ranges={field: Range(lte=before)}, size=batch), 0
+        while True:
+            hits = self.search(name, query).hits
+            if not hits:
+                return deleted
+            for hit in hits:
+                deleted += self.delete(name, hit.id)
+            self.refresh(name)
+
     @abstractmethod
     def generation(self, name: str) -> str:
         """Changes whenever the index's content or version changes: the key for caches and ETags."""

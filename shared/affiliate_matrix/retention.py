@@ -1,0 +1,33 @@
+"""Document retention for the time-stamped indices (deltas, metrics, activations, queries): the
+index function's daily cron deletes what is older than AMX_RETENTION_DAYS allows. OpenSearch's
+ISM acts on whole indices, and these are one index per version, so document age is enforced
+here; ISM (terraform/opensearch.tf) retires the versions a migration replaced."""
+
+from datetime import UTC, datetime, timedelta
+
+from affiliate_matrix.errors import ConfigError, NotFoundError
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+TIME_FIELDS = {"deltas": "at", "metrics": "at", "activations": "at", "queries": "at"}
+
+
+def windows(setting: str) -> dict[str, int]:
+    days = {name: int(value) for name, value in (part.split("=", 1) for part in setting.split(",") if part)}
+    unknown = set(days) - set(TIME_FIELDS)
+    if unknown:
+        raise ConfigError("AMX_RETENTION_DAYS", f"no retention for {', '.join(sorted(unknown))}; "
+                                                f"it applies to {', '.join(TIME_FIELDS)}")
+    return days
+
+
+def apply(rt, now: datetime | None = None) -> dict[str, int]:
+    now = now or datetime.now(UTC)
+    deleted = {}
+    for name, days in windows(rt.settings.retention_days).items():
+        try:
+            deleted[name] = rt.index.delete_before(name, TIME_FIELDS[name], (now - timedelta(days=days)).isoformat())
+        except NotFoundError:
+            deleted[name] = 0  # the index does not exist yet
+    log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})
+    return deleted

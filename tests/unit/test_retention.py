@@ -1,0 +1,29 @@
+"""The retention job: each time-stamped index keeps documents for its window, no longer."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import ConfigError
+from affiliate_matrix.metrics import METRICS_INDEX, metric
+from affiliate_matrix.retention import apply, windows
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_old_documents_go_and_recent_ones_stay(tmp_path):
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="metrics=30,deltas=400"))
+    rt.index.ensure_index(METRICS_INDEX)
+    docs = [metric("m", i, {"n": str(i)}, NOW - timedelta(days=i), f"d{i}") for i in range(60)]
+    rt.index.bulk_upsert(METRICS_INDEX.name, docs, refresh=True)
+    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0}  # 30 days old and older go; no deltas index yet
+    kept = rt.index.search(METRICS_INDEX.name, SearchQuery(size=100)).hits
+    assert sorted(int(h.doc["value"]) for h in kept) == list(range(30))
+
+
+def test_an_unknown_index_is_a_configuration_error():
+    with pytest.raises(ConfigError, match="no retention for programs"):
+        windows("programs=30")
