@@ -16,6 +16,7 @@ from decimal import Decimal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from affiliate_matrix.budget.models import CampaignId, Cents, Channel, Day
+from affiliate_matrix.documents import load_document, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.models import Currency, Model, UtcDatetime
 from affiliate_matrix.search import IndexSpec
@@ -55,16 +56,11 @@ def metrics_key(campaign_id: str) -> str:
 def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, create: bool = False) -> str:
     if campaign.min_budget is not None and campaign.max_budget is not None and campaign.min_budget > campaign.max_budget:
         raise InvalidInput(f"campaign {campaign.id}: min_budget is above max_budget")
-    return store.put(campaign_key(campaign.id), campaign.model_dump_json(indent=2).encode(),
-                     content_type="application/json", if_match=if_match, if_none_match=create)
+    return save_document(store, campaign_key(campaign.id), campaign, if_match=if_match, create=create)
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
-    try:
-        stored = store.get(campaign_key(campaign_id))
-    except NotFoundError:
-        raise NotFoundError(f"campaign {campaign_id!r} does not exist") from None
-    return Campaign.model_validate_json(stored.data), stored.etag
+    return load_document(store, campaign_key(campaign_id), Campaign, f"campaign {campaign_id!r}")
 
 
 def list_campaigns(store) -> list[Campaign]:

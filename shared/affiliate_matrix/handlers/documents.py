@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
+from affiliate_matrix.documents import load_document, save_document
 from affiliate_matrix.errors import (
     ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired,
 )
@@ -59,11 +60,7 @@ def documents(rt, collection: Collection):
 
 
 def load(rt, collection: Collection, doc_id: str) -> tuple[BaseModel, str]:
-    try:
-        stored = rt.store.get(collection.key(doc_id))
-    except NotFoundError:
-        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
-    return collection.model.model_validate_json(stored.data), stored.etag
+    return load_document(rt.store, collection.key(doc_id), collection.model, f"{collection.name} {doc_id!r}")
 
 
 def validated(collection: Collection, data: dict) -> BaseModel:
@@ -92,8 +89,7 @@ def if_match(request, collection: Collection) -> str:
 def create(rt, collection: Collection, body: dict):
     doc = validated(collection, body)
     try:
-        etag = rt.store.put(collection.key(doc.id), doc.model_dump_json(indent=2).encode(),
-                            content_type="application/json", if_none_match=True)
+        etag = save_document(rt.store, collection.key(doc.id), doc, create=True)
     except ConflictError:
         raise ConflictError(f"{collection.name} {doc.id!r} already exists") from None
     return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"})
@@ -105,8 +101,7 @@ def replace(rt, collection: Collection, doc_id: str, expected: str, body: dict):
     load(rt, collection, doc_id)  # 404 before 412
     doc = validated(collection, {**body, "id": doc_id})
     try:
-        etag = rt.store.put(collection.key(doc_id), doc.model_dump_json(indent=2).encode(),
-                            content_type="application/json", if_match=expected)
+        etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
         raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
     return with_etag(doc, etag)

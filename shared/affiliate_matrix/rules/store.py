@@ -10,6 +10,7 @@ import json
 import time
 from datetime import datetime
 
+from affiliate_matrix.documents import load_document, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
@@ -33,17 +34,11 @@ def rule_key(rule_id: str) -> str:
 
 def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = False) -> str:
     _cache.clear()
-    return store.put(rule_key(rule.id), rule.model_dump_json(indent=2).encode(), content_type="application/json",
-                     if_match=if_match, if_none_match=create)
+    return save_document(store, rule_key(rule.id), rule, if_match=if_match, create=create)
 
 
 def load_rule(store, rule_id: str) -> tuple[Rule, str]:
-    try:
-        stored = store.get(rule_key(rule_id))
-    except NotFoundError:
-        raise NotFoundError(f"rule {rule_id!r} does not exist") from None
-    # stored rules were checked when added; model_construct-free validation re-checks them cheaply
-    return Rule.model_validate_json(stored.data), stored.etag
+    return load_document(store, rule_key(rule_id), Rule, f"rule {rule_id!r}")
 
 
 def list_rules(store, *, cached: bool = False) -> list[Rule]:
