@@ -4,6 +4,9 @@ import re
 
 from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
 
+_SLUG = re.compile(r"/p/([a-z0-9-]+)/?$")
+_SUFFIX = re.compile(r"\s+affiliate program$", re.I)
+
 
 @register
 class AffiliateProgramsCom(Source):
@@ -25,7 +28,7 @@ class AffiliateProgramsCom(Source):
 
     def parse_program(self, page: Page):
         """A program's detail page: its name, a label/value details table, and the join link."""
-        match = re.search(r"/p/([a-z0-9-]+)/?$", page.url)
+        match = _SLUG.search(page.url)
         name = page.text_of("h1.program-name")
         if not match or not name:
             raise ParseError(f"{page.url}: no h1.program-name or /p/<slug>/ address (layout changed?)")
@@ -39,7 +42,7 @@ class AffiliateProgramsCom(Source):
         join = page.css_first("a.join-program[href]")
         yield Listing(
             record_key=match.group(1),
-            name=re.sub(r"\s+affiliate program$", "", name, flags=re.I),
+            name=_SUFFIX.sub("", name),
             merchant_url=website_link.attributes["href"] if website_link is not None else None,
             description=page.text_of("div.program-description"),
             categories=[a.text(strip=True) for a in details["category"].css("a")] if "category" in details else [],
