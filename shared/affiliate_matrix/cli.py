@@ -626,7 +626,8 @@ def flags_list():
     """Every flag the code reads, and its setting."""
     from rich.table import Table
 
-    from affiliate_matrix.flags import KNOWN, load
+    from affiliate_matrix.flag_config import load
+    from affiliate_matrix.flags import KNOWN
 
     config, _ = load(_runtime("flags").store)
     table = Table("flag", "kind", "on", "percentage", "allow", "what it does")
@@ -643,7 +644,7 @@ def flags_schema():
     """The FeatureFlagConfig JSON Schema (committed as infra/flags/feature-flags.schema.json)."""
     import json
 
-    from affiliate_matrix.flags import FeatureFlagConfig
+    from affiliate_matrix.flag_config import FeatureFlagConfig
 
     print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True))
 
@@ -654,7 +655,8 @@ def flags_set(name: str,
               percentage: Annotated[Optional[float], typer.Option(min=0, max=100, help="On for this share (makes it a percentage flag).")] = None,
               allow: Annotated[Optional[list[str]], typer.Option(help="A token or connection id it is always on for (repeatable; replaces the list).")] = None):
     """Change one flag; running functions see it within AMX_FLAGS_TTL_S."""
-    from affiliate_matrix.flags import KNOWN, Flag, update
+    from affiliate_matrix.flag_config import Flag, update
+    from affiliate_matrix.flags import KNOWN
 
     if name not in KNOWN:
         raise typer.BadParameter(f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}", param_hint="NAME")

@@ -7,13 +7,15 @@ import random
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.flags import FeatureFlagConfig, Flag, FlagReader, bucket, is_on, load, update
+from affiliate_matrix.flag_config import FeatureFlagConfig, Flag, load, update
+from affiliate_matrix.flags import FlagReader, bucket, is_on
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import ROOT
 
 
-def config(**flags) -> FeatureFlagConfig:
-    return FeatureFlagConfig(flags={name: Flag(**spec) for name, spec in flags.items()})
+def config(**flags) -> dict:
+    """A validated document, as evaluation reads it: plain JSON."""
+    return FeatureFlagConfig(flags={name: Flag(**spec) for name, spec in flags.items()}).model_dump(mode="json")
 
 
 def test_the_same_subject_always_lands_in_the_same_bucket():
@@ -47,10 +49,10 @@ def test_the_document_is_written_conditionally_and_seeded_from_the_environment(t
     seed.write_text(json.dumps({"flags": {"quality_ranking": {"enabled": True}}}))
     rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
     reader = FlagReader(rt.store, ttl=0, seed=seed)
-    assert reader.config().flags["quality_ranking"].enabled  # seeded: the store had no document
+    assert reader.config()["flags"]["quality_ranking"]["enabled"]  # seeded: the store had no document
     update(rt.store, "quality_ranking", lambda flag: flag.model_copy(update={"enabled": False}))
     seed.write_text(json.dumps({"flags": {}}))
-    assert not FlagReader(rt.store, ttl=0, seed=seed).config().flags["quality_ranking"].enabled  # store wins
+    assert not FlagReader(rt.store, ttl=0, seed=seed).config()["flags"]["quality_ranking"]["enabled"]  # store wins
     _, etag = load(rt.store)
     assert etag is not None
 
