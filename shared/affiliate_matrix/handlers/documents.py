@@ -3,6 +3,7 @@ with an ETag and written only with If-Match (428 without it, 412 when stale), so
 silently overwrite each other. Rules and campaigns are served through this."""
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +23,9 @@ class Collection:
     model: type[BaseModel]
     id_pattern: str = r"[a-z0-9][a-z0-9-]{0,62}"
     read_only: frozenset = field(default_factory=frozenset)  # set by the server; refused in a body
+    check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
+    carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
+    patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -47,9 +51,12 @@ def route(rt, request, collection: Collection):
         return with_etag(doc, etag)
     if request.method == "PUT":
         return replace(rt, collection, doc_id, if_match(request, collection), body_of(request))
+    if request.method == "PATCH" and collection.patch:
+        return merge(rt, collection, doc_id, if_match(request, collection), body_of(request))
     if request.method == "DELETE":
         return delete(rt, collection, doc_id, if_match(request, collection))
-    raise MethodNotAllowed(request.method, ("GET", "PUT", "DELETE"))
+    raise MethodNotAllowed(request.method, ("GET", "PUT", "PATCH", "DELETE") if collection.patch
+                           else ("GET", "PUT", "DELETE"))
 
 
 def documents(rt, collection: Collection):
@@ -68,11 +75,14 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
     try:
-        return collection.model.model_validate(data)
+        doc = collection.model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "body"
         raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+    if collection.check is not None:
+        collection.check(doc)
+    return doc
 
 
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None):
@@ -98,13 +108,30 @@ def create(rt, collection: Collection, body: dict):
 def replace(rt, collection: Collection, doc_id: str, expected: str, body: dict):
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
-    load(rt, collection, doc_id)  # 404 before 412
+    current, _ = load(rt, collection, doc_id)  # 404 before 412
     doc = validated(collection, {**body, "id": doc_id})
+    if collection.carry is not None:
+        doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
         raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
     return with_etag(doc, etag)
+
+
+def merge(rt, collection: Collection, doc_id: str, expected: str, changes: dict):
+    """JSON Merge Patch (RFC 7396): a field set to null goes back to its default."""
+    refused = collection.read_only & set(changes)
+    if refused:
+        raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
+    current, _ = load(rt, collection, doc_id)
+    data = current.model_dump(mode="json", exclude=set(collection.read_only))
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return replace(rt, collection, doc_id, expected, data)
 
 
 def delete(rt, collection: Collection, doc_id: str, expected: str):
