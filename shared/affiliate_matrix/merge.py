@@ -63,6 +63,8 @@ def merge(known: Program, seen: Program) -> Program:
         merged.misses = 0  # seen again: whatever was missing is back
         if known.status in ("closed_suspected", "removed"):
             merged.status = "active"
+    if known.status == "discovered" and seen.status == "active":
+        merged.status = "active"  # found by discovery, now listed by a source: confirmed (the discovery evidence stays)
     merged.quality_score = quality(merged)
     return merged
 

@@ -61,3 +61,14 @@ def test_lists_are_unions_and_quality_rewards_agreement():
     c = observe("dir_c", 90, categories=["Software"], days=1)
     assert fold(a, b).categories == ["hosting_domains", "software"]
     assert fold(a, b).quality_score > fold(a, c).quality_score
+
+
+def test_a_discovered_program_is_confirmed_when_a_source_lists_it():
+    found = normalize(make_record("Shop", "https://shop.com", extra={"confidence": "0.8", "evidence": "wording",
+                                                                     "query": "q", "provider": "brave"})
+                      .model_copy(update={"source": "discovery", "fetched_at": T0}))
+    assert found.status == "discovered"
+    assert merge(found, found).status == "discovered"  # discovery seeing it again confirms nothing
+    listed = observe("test", 30, days=1)
+    merged = merge(found, listed)
+    assert merged.status == "active" and merged.discovery.confidence == 0.8
