@@ -9,6 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from affiliate_matrix.fetch import Fetcher, FetchError, Response
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
@@ -113,16 +115,27 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     page = Page(response.url, response.status, response.text, raw_key)
     error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
     try:
-        items = source.run(request.callback, page)
+        items = records_of(source, connection, page, request.callback, fetched_at)
     except ParseError as exc:
         store.put(error_key, json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
                                          "at": fetched_at.isoformat()}).encode(), content_type="application/json")
         yield Failure(request.url, "parse", str(exc), raw_key)
         return
     store.delete(error_key)  # parsed now: a fixed parser clears the page's old error
-    for item in items:
+    yield from items
+
+
+def records_of(source, connection, page: Page, callback: str, fetched_at) -> list:
+    """A callback's items with its listings as RawRecords; data that does not fit one (an address the
+    listing's quick check let through, say) is the page's fault: a ParseError naming the field."""
+    items = []
+    for item in source.run(callback, page):
         if isinstance(item, Listing):
-            yield RawRecord(source=source.name, connection_id=connection.id, url=page.url, fetched_at=fetched_at,
-                            raw_key=raw_key, **item.model_dump())
-        else:
-            yield item
+            try:
+                item = RawRecord(source=source.name, connection_id=connection.id, url=page.url, fetched_at=fetched_at,
+                                 raw_key=page.raw_key, **item.model_dump())
+            except ValidationError as exc:
+                first = exc.errors(include_url=False)[0]
+                raise ParseError(f"{page.url}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        items.append(item)
+    return items

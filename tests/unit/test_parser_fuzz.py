@@ -2,12 +2,15 @@
 raise nothing but ParseError: a broken page is a recorded parse error, never a crash."""
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from affiliate_matrix.sources import ApiSource, Listing, Page, ParseError, Request, all_sources
+from affiliate_matrix.crawl import records_of
+from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.sources import ApiSource, Page, ParseError, Request, all_sources
 
 PLUGINS = {name: source for name, source in all_sources().items()
            if source.__module__.startswith("affiliate_matrix.sources.")}  # the package's own, not test doubles
@@ -38,12 +41,15 @@ def mutate(html: str, seed: int, cuts: int) -> str:
 
 
 def run_every_callback(source_name: str, html: str) -> None:
+    """As the crawler does: each callback, its listings made RawRecords."""
     source = PLUGINS[source_name]()
+    connection = Connection(id="fuzz", source=source_name)
     callbacks = {name for name in dir(source) if name.startswith("parse") and name != "parse_page"}
     for callback in sorted(callbacks):
         page = Page(url=f"{source.base_url}/p/fuzzed/", status=200, text=html, raw_key="raw/fuzz/x.html")
         try:
-            assert all(isinstance(item, (Listing, Request)) for item in source.run(callback, page))
+            items = records_of(source, connection, page, callback, datetime.now(UTC))
+            assert all(isinstance(item, (RawRecord, Request)) for item in items)
         except ParseError:
             pass
 

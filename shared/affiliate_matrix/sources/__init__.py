@@ -12,16 +12,21 @@ import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 _REGISTRY: dict[str, type["Source"]] = {}
 
 
 class ParseError(Exception):
     """A page did not have the structure the plugin expects (a changed layout, a broken page)."""
+
+
+# An absolute http(s) address, checked cheaply here; the RawRecord it becomes parses it fully
+# (HttpUrl), so a page's address is validated once, not twice.
+Url = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s]*$", max_length=2083)]
 
 
 class Listing(BaseModel):
@@ -31,7 +36,7 @@ class Listing(BaseModel):
     record_key: str = Field(min_length=1)
     name: str = Field(min_length=1, max_length=300)
     kind: Literal["program", "offer"] = "program"
-    merchant_url: HttpUrl | None = None
+    merchant_url: Url | None = None
     description: str | None = None
     categories: list[str] = Field(default_factory=list)
     commission_text: str | None = None
@@ -39,7 +44,7 @@ class Listing(BaseModel):
     payout_text: str | None = None
     network: str | None = None
     network_program_id: str | None = None
-    join_url: HttpUrl | None = None
+    join_url: Url | None = None
     countries: list[str] = Field(default_factory=list)
     extra: dict[str, str] = Field(default_factory=dict)
 
