@@ -242,3 +242,19 @@ def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
     fresh = app.get("/healthz", headers={"traceparent": "garbage"})
     assert fresh.headers["traceparent"].startswith("00-") and trace not in fresh.headers["traceparent"]
     broker.close()
+
+
+def test_dead_letters_are_parked_whatever_their_id(data_dir):
+    """The Broker's dead-letter sink: the event is kept for a person, under a safe key."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = Event.make(PROGRAM_DELTA_TYPE, "/index", {"x": 1})
+    event.id = "../../etc/passwd with spaces"
+    headers, body = to_structured(event.to_cloudevent())
+    reply = client("triggers").post("/dead-letters", headers=headers, data=body)
+    assert reply.status_code == 204
+    (key,) = list(rt.store.list("dead-letters/"))
+    assert key.startswith(f"dead-letters/{PROGRAM_DELTA_TYPE}/")
+    assert json.loads(rt.store.get(key).data)["event"]["id"] == "../../etc/passwd with spaces"
+
+
+PROGRAM_DELTA_TYPE = "dev.affiliatematrix.program.delta"

@@ -81,7 +81,9 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
 
 
 def park(rt, event: Event, destination: str | None) -> None:
-    key = f"dead-letters/{event.type}/{event.id}.json"
+    import hashlib
+
+    key = f"dead-letters/{event.type}/{hashlib.sha256(event.id.encode()).hexdigest()[:32]}.json"  # ids are free text
     rt.store.put(key, json.dumps({"event": event.model_dump(mode="json"), "destination": destination}).encode(),
                  content_type="application/json")
     log.error("event.dead_lettered", event_id=event.id, type=event.type, destination=destination)
