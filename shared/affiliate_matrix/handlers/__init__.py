@@ -46,7 +46,7 @@ def error_response(status: int, code: str, message: str, request_id: str):
 def serve(request, route: Callable, flags=None) -> tuple:
     """Run an HTTP route with a request id and trace context bound to every log line, the feature
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
-    request counted; /metrics answers for every function."""
+    request counted; /healthz and /metrics answer for every function."""
     from affiliate_matrix import telemetry
 
     if request.path == "/metrics":
@@ -55,6 +55,8 @@ def serve(request, route: Callable, flags=None) -> tuple:
     request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
     traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()
+    if request.path == "/healthz":  # liveness, for every function, without a token
+        return _answered(json_response({"status": "ok", "function": _function()}), started, traceparent)
     try:
         if flags is not None:
             from affiliate_matrix import flags as feature_flags
@@ -84,6 +86,14 @@ def serve(request, route: Callable, flags=None) -> tuple:
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
+    return _answered((body, status, headers), started, traceparent)
+
+
+def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
+    """Log, count and stamp an answer with its trace context."""
+    from affiliate_matrix import telemetry
+
+    body, status, headers = answer
     elapsed = time.perf_counter() - started
     log.info("request.done", status=status, ms=round(elapsed * 1000, 1))
     function = _function()

@@ -47,8 +47,6 @@ def allocate_and_pace(rt, event) -> None:
 
 def route(rt, request):
     path, method = request.path, request.method
-    if path == "/healthz":
-        return json_response({"status": "ok", "function": rt.function})
     if path == "/openapi.json":
         from affiliate_matrix.handlers.openapi import budget_openapi
 

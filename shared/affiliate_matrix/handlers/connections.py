@@ -45,8 +45,6 @@ def handle(rt, request):
 
 def route(rt, request):
     path, method = request.path, request.method
-    if path == "/healthz":
-        return json_response({"status": "ok"})
     if path == "/openapi.json":
         from affiliate_matrix.handlers.openapi import connections_openapi
 

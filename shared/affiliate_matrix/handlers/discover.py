@@ -28,8 +28,6 @@ def run(rt, data: dict):
 
 
 def route(rt, request):
-    if request.path == "/healthz":
-        return json_response({"status": "ok"})
     if request.path != "/discover":
         raise NotFoundError(f"no route for {request.path}")
     if request.method != "POST":

@@ -51,12 +51,9 @@ def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | N
 
 
 def health(rt, request):
-    """The routes every function answers: liveness (and what event-only functions answer at all)."""
+    """The HTTP routes of an event-only function: none beyond /healthz and /metrics, which serve answers."""
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.handlers import json_response
 
-    if request.path == "/healthz":
-        return json_response({"status": "ok", "function": rt.function})
     raise NotFoundError(f"no route for {request.path}")
 
 

@@ -67,8 +67,6 @@ def _ensure_indexes(rt) -> None:
 def route(rt, request):
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
-    if request.path == "/healthz":
-        return json_response({"status": "ok"})
     if request.path == "/openapi.json":
         from affiliate_matrix.handlers.openapi import programs_openapi
 

@@ -34,8 +34,6 @@ def evaluate(rt, event) -> None:
 
 def route(rt, request):
     path, method = request.path, request.method
-    if path == "/healthz":
-        return json_response({"status": "ok", "function": rt.function})
     if path == "/openapi.json":
         from affiliate_matrix.handlers.openapi import triggers_openapi
 
