@@ -122,11 +122,14 @@ PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngS
 
 
 class Usage:
-    """Queries and cost per provider per day, and which providers ran out, in the object store."""
+    """Queries and cost per provider per day, and which providers ran out, in the object store.
+    The document is read once and kept with its ETag; it is read again only when another run
+    wrote it in between (the conditional write says so)."""
 
     def __init__(self, store, quotas: dict[str, int], day: str | None = None):
         self.store, self.quotas = store, quotas
         self.key = f"discovery/usage/{day or datetime.now(UTC).date().isoformat()}.json"
+        self.usage, self.etag = self.read()
 
     def read(self) -> tuple[dict, str | None]:
         try:
@@ -136,24 +139,24 @@ class Usage:
         return json.loads(stored.data), stored.etag
 
     def available(self, provider: str) -> bool:
-        row = self.read()[0].get(provider, {})
+        row = self.usage.get(provider, {})
         return not row.get("exhausted") and row.get("queries", 0) < self.quotas.get(provider, 0)
 
     def record(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
         for _ in range(5):
-            usage, etag = self.read()
-            row = usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
+            row = self.usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
             if exhausted:
                 row["exhausted"] = True
             else:
                 row["queries"] += 1
                 row["cost_usd"] = round(row["cost_usd"] + cost, 6)
             try:
-                self.store.put(self.key, json.dumps(usage, sort_keys=True).encode(), content_type="application/json",
-                               if_match=etag, if_none_match=etag is None)
+                self.etag = self.store.put(self.key, json.dumps(self.usage, sort_keys=True).encode(),
+                                           content_type="application/json", if_match=self.etag,
+                                           if_none_match=self.etag is None)
                 return
             except ConflictError:
-                continue
+                self.usage, self.etag = self.read()  # another run counted too: count on top of it
         raise ConflictError(f"{self.key} kept changing; usage not recorded")
 
 
