@@ -39,7 +39,7 @@ class AffiliateFix(Source):
         post = page.css_first("article.message--post div.bbWrapper")
         if not match or not title or post is None:
             raise ParseError(f"{page.url}: no h1.p-title-value or first post div.bbWrapper (layout changed?)")
-        links = [a.attributes.get("href") or "" for a in post.css("a.link--external[href]")]
+        links = [a.attributes.get("href") or "" for a in page.css("a.link--external[href]", within=post)]
         join = next((href for href in links if _is_network_link(href)), None)
         site = next((href for href in links if href.startswith("http") and not _is_network_link(href)), None)
         prefix = page.text_of("h1.p-title-value span.label")

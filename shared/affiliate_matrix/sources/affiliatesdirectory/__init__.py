@@ -19,7 +19,7 @@ class AffiliatesDirectory(Source):
         if not rows:
             raise ParseError(f"{page.url}: no table.listing rows (layout changed?)")
         for row in rows:
-            link = row.css_first("td.name a[href]")
+            link = page.css_first("td.name a[href]", within=row)
             if link is not None:
                 yield page.follow(link.attributes.get("href"), "parse_program")
         for link in page.css("div.pages a[href]"):
@@ -43,7 +43,7 @@ class AffiliatesDirectory(Source):
             return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
 
         def link(label):
-            anchor = details[label].css_first("a[href]") if label in details else None
+            anchor = page.css_first("a[href]", within=details[label]) if label in details else None
             return anchor.attributes.get("href") if anchor is not None else None
 
         yield Listing(record_key=match.group(1), name=name, description=page.text_of("div#program p.description"),
