@@ -2,7 +2,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, register
 
 _SLUG = re.compile(r"/p/([a-z0-9-]+)/?$")
 _SUFFIX = re.compile(r"\s+affiliate program$", re.I)
@@ -37,25 +37,20 @@ class AffiliateProgramsCom(Source):
             cells = {node.tag: node for node in row.iter()}  # children directly: no selector per row
             if "th" in cells and "td" in cells:
                 details[cells["th"].text(strip=True).rstrip(":").lower()] = cells["td"]
-        website_links = _links(details.get("website"))
+        website_links = children(details.get("website"), "a")
         join = page.css_first("a.join-program[href]")
         yield Listing(
             record_key=match.group(1),
             name=_SUFFIX.sub("", name),
             merchant_url=website_links[0].attributes.get("href") if website_links else None,
             description=page.text_of("div.program-description"),
-            categories=[a.text(strip=True) for a in _links(details.get("category"))],
+            categories=[a.text(strip=True) for a in children(details.get("category"), "a")],
             commission_text=_text(details.get("commission")),
             cookie_text=_text(details.get("cookie duration")),
             payout_text=_text(details.get("payment terms")),
             network=_text(details.get("network")),
             join_url=join.attributes["href"] if join is not None else None,
         )
-
-
-def _links(cell) -> list:
-    """The links in a details cell (its children: no selector query per cell)."""
-    return [] if cell is None else [a for a in cell.iter() if a.tag == "a"]
 
 
 def _text(node) -> str | None:

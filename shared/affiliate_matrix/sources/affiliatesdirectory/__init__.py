@@ -3,7 +3,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, register
 
 
 @register
@@ -15,13 +15,11 @@ class AffiliatesDirectory(Source):
 
     def parse(self, page: Page):
         """A category page: a table of programs (priority listings first) and a Next link."""
-        rows = page.css("table.listing tr.program")
-        if not rows:
-            raise ParseError(f"{page.url}: no table.listing rows (layout changed?)")
-        for row in rows:
-            link = page.css_first("td.name a[href]", within=row)
-            if link is not None:
-                yield page.follow(link.attributes.get("href"), "parse_program")
+        links = page.css("table.listing tr.program td.name a[href]")
+        if not links:
+            raise ParseError(f"{page.url}: no table.listing rows with a td.name link (layout changed?)")
+        for link in links:
+            yield page.follow(link.attributes.get("href"), "parse_program")
         for link in page.css("div.pages a[href]"):
             if link.text(strip=True).lower().startswith("next"):
                 yield page.follow(link.attributes.get("href"))
@@ -34,7 +32,7 @@ class AffiliatesDirectory(Source):
             raise ParseError(f"{page.url}: no div#program h2 or /program/<id>/ address (layout changed?)")
         details = {}
         for row in page.css("div#program table.details tr"):
-            cells = [node for node in row.iter() if node.tag == "td"]
+            cells = children(row, "td")
             if len(cells) == 2:
                 details[cells[0].text(strip=True).rstrip(":").lower()] = cells[1]
 
@@ -43,8 +41,8 @@ class AffiliatesDirectory(Source):
             return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
 
         def link(label):
-            anchor = page.css_first("a[href]", within=details[label]) if label in details else None
-            return anchor.attributes.get("href") if anchor is not None else None
+            anchors = [a for a in children(details.get(label), "a") if "href" in a.attributes]
+            return anchors[0].attributes.get("href") if anchors else None
 
         yield Listing(record_key=match.group(1), name=name, description=page.text_of("div#program p.description"),
                       merchant_url=link("website"), join_url=link("signup"),
