@@ -95,6 +95,10 @@ def test_the_programs_function_streams_exports(source, monkeypatch):
     assert parquet.status_code == 200 and parquet.get_data()[:4] == b"PAR1"
     assert client.get("/programs/export?format=xml", headers=auth).status_code == 400
     assert client.get("/programs/export?limit=5", headers=auth).status_code == 400
+    # A query the index refuses is a 400 before the stream starts, not a 200 cut off mid-body
+    # (schemathesis found it once the export route was in the OpenAPI document).
+    refused = client.get("/programs/export?format=csv&q=%2C", headers=auth)
+    assert refused.status_code == 400 and "no searchable words" in refused.get_json()["error"]["message"]
 
 
 def test_the_commands(source, tmp_path):

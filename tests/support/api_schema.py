@@ -3,7 +3,7 @@ which status codes each operation produced (so a test can prove the handlers wer
 
 import os
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, assume, settings
 
 EXAMPLES = settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", "30")), deadline=None,
                     suppress_health_check=list(HealthCheck))
@@ -14,6 +14,9 @@ def call_and_check(case, token: str, statuses: dict[str, set[int]]) -> None:
         content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
     )
 
+    # A path parameter that spells a sibling's literal segment (/programs/{program_id} with
+    # "export") addresses that sibling, which answers as its own operation documents.
+    assume(case.formatted_path == case.path or case.formatted_path not in case.operation.schema.raw_schema["paths"])
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     statuses.setdefault(case.operation.label, set()).add(response.status_code)
     case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,

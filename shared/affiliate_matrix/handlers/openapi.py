@@ -106,6 +106,18 @@ def programs_openapi() -> dict:
         "paths": {
             "/programs": {"get": {"summary": "Search programs", "operationId": "searchPrograms",
                                   "parameters": search_parameters, "responses": _ok(page, "A page of programs.")}},
+            "/programs/export": {"get": {
+                "summary": "The index, or a search's result, streamed as a file", "operationId": "exportPrograms",
+                "parameters": [{"name": "format", "in": "query",
+                                "schema": {"type": "string", "enum": ["csv", "jsonl", "parquet"], "default": "jsonl"}},
+                               *(p for p in search_parameters if p["name"] not in ("limit", "page", "cursor"))],
+                "responses": {"200": {"description": "Every matching program, one row or line each.",
+                                      "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+                                      "content": {"text/csv": {"schema": {"type": "string"}},
+                                                  "application/x-ndjson": {"schema": {"type": "string"}},
+                                                  "application/vnd.apache.parquet": {"schema": {"type": "string",
+                                                                                                "format": "binary"}}}},
+                              **ERRORS}}},
             "/programs/{program_id}": {"get": {
                 "summary": "One program with per-field provenance", "operationId": "getProgram",
                 "parameters": [{"name": "program_id", "in": "path", "required": True,
