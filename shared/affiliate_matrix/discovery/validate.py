@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
+from affiliate_matrix.sources import Page
 
 PROGRAM_WORDS = re.compile(
     r"\b(affiliate|partner|referral|ambassador|reseller)s?\s+program(me)?s?\b|partnerprogramm|"
@@ -34,15 +33,15 @@ class Verdict:
 
 
 def classify(html: str, url: str) -> Verdict:
-    tree = LexborHTMLParser(html)
-    title = (tree.css_first("title").text(strip=True) if tree.css_first("title") else "")[:300]
-    heading = (tree.css_first("h1").text(strip=True) if tree.css_first("h1") else "")[:300]
-    meta = tree.css_first('meta[name="description"]')
+    page = Page(url, 200, html, "")
+    title = (page.text_of("title") or "")[:300]
+    heading = (page.text_of("h1") or "")[:300]
+    meta = page.css_first('meta[name="description"]')
     description = (meta.attributes.get("content") or "")[:1000] if meta else ""
-    site = tree.css_first('meta[property="og:site_name"]')
-    for noise in tree.css("script, style, nav, header, footer"):
+    site = page.css_first('meta[property="og:site_name"]')
+    for noise in page.css("script, style, nav, header, footer"):
         noise.decompose()
-    body = tree.body.text(separator=" ", strip=True)[:MAX_TEXT] if tree.body else ""
+    body = page.tree.body.text(separator=" ", strip=True)[:MAX_TEXT] if page.tree.body else ""
     verdict = Verdict(0.0, name=_name(site.attributes.get("content") if site else None, heading, title, url),
                       description=description, text=body)
     score = 0.0
@@ -60,7 +59,7 @@ def classify(html: str, url: str) -> Verdict:
         score += min(0.05 * len(topic), 0.2)
         verdict.evidence.append(f"program vocabulary: {', '.join(topic)}")
     host_domain = registrable_domain(urlsplit(url).hostname or "")
-    for link in tree.css("a[href]"):
+    for link in page.css("a[href]"):
         href = urljoin(url, link.attributes.get("href") or "")
         label = link.text(strip=True)[:200]
         network = taxonomy.NETWORK_HOSTS.get(registrable_domain(urlsplit(href).hostname or "") or "")
