@@ -38,6 +38,8 @@ def render(folder: Path) -> list[dict]:
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:
+    if not any(CRDS.glob("*.yaml")):
+        raise AssertionError(f"no Knative CRD schemas in {CRDS}: they live beside the project, in ../shared/schemas/knative/")
     schemas = {}
     for path in CRDS.glob("*.yaml"):
         for crd in yaml.safe_load_all(path.read_text()):
