@@ -8,7 +8,6 @@ from urllib.parse import urljoin, urlsplit
 
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
-from affiliate_matrix.sources import Page
 
 PROGRAM_WORDS = re.compile(
     r"\b(affiliate|partner|referral|ambassador|reseller)s?\s+program(me)?s?\b|partnerprogramm|"
@@ -33,6 +32,8 @@ class Verdict:
 
 
 def classify(html: str, url: str) -> Verdict:
+    from affiliate_matrix.sources import Page  # on the first page judged, not at the function's start
+
     page = Page(url, 200, html, "")
     title = (page.text_of("title") or "")[:300]
     heading = (page.text_of("h1") or "")[:300]
