@@ -92,6 +92,11 @@ def children(node, tag: str) -> list:
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
 
 
+def node_text(node) -> str | None:
+    """A node's text with white space folded; None for no node or no text."""
+    return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
+
+
 @dataclass(frozen=True)
 class Request:
     url: str
@@ -123,9 +128,7 @@ class Page:
         return found[0] if found else None
 
     def text_of(self, selector: str, within=None) -> str | None:
-        node = self.css_first(selector, within)
-        text = node.text(separator=" ", strip=True) if node is not None else ""
-        return " ".join(text.split()) or None
+        return node_text(self.css_first(selector, within))
 
     @property
     def origin(self) -> str:

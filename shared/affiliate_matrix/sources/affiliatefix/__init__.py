@@ -5,7 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
 from affiliate_matrix.taxonomy import NETWORK_HOSTS
 
 _THREAD = re.compile(r"/threads/([a-z0-9-]+)\.(\d+)/?$")
@@ -44,7 +44,7 @@ class AffiliateFix(Source):
         site = next((href for href in links if href.startswith("http") and not _is_network_link(href)), None)
         prefix = page.text_of("h1.p-title-value span.label")
         name = _TITLE_NOISE.sub("", title.removeprefix(prefix or "").strip()).split(" - ")[0].split(" – ")[0]
-        text = " ".join(post.text(separator=" ", strip=True).split())
+        text = node_text(post) or ""
         yield Listing(record_key=match.group(2), name=name.strip(" :|-") or title, merchant_url=site,
                       description=text[:20_000], categories=[prefix] if prefix else [], join_url=join,
                       extra={"author": (page.css_first("article.message--post") or post).attributes.get("data-author") or ""})

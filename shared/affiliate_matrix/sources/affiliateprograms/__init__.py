@@ -2,7 +2,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, node_text, register
 
 _SLUG = re.compile(r"/p/([a-z0-9-]+)/?$")
 _SUFFIX = re.compile(r"\s+affiliate program$", re.I)
@@ -45,13 +45,9 @@ class AffiliateProgramsCom(Source):
             merchant_url=website_links[0].attributes.get("href") if website_links else None,
             description=page.text_of("div.program-description"),
             categories=[a.text(strip=True) for a in children(details.get("category"), "a")],
-            commission_text=_text(details.get("commission")),
-            cookie_text=_text(details.get("cookie duration")),
-            payout_text=_text(details.get("payment terms")),
-            network=_text(details.get("network")),
+            commission_text=node_text(details.get("commission")),
+            cookie_text=node_text(details.get("cookie duration")),
+            payout_text=node_text(details.get("payment terms")),
+            network=node_text(details.get("network")),
             join_url=join.attributes["href"] if join is not None else None,
         )
-
-
-def _text(node) -> str | None:
-    return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None

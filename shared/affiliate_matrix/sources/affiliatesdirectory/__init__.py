@@ -3,7 +3,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, node_text, register
 
 
 @register
@@ -36,15 +36,12 @@ class AffiliatesDirectory(Source):
             if len(cells) == 2:
                 details[cells[0].text(strip=True).rstrip(":").lower()] = cells[1]
 
-        def text(label):
-            node = details.get(label)
-            return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
-
         def link(label):
             anchors = [a for a in children(details.get(label), "a") if "href" in a.attributes]
             return anchors[0].attributes.get("href") if anchors else None
 
         yield Listing(record_key=match.group(1), name=name, description=page.text_of("div#program p.description"),
                       merchant_url=link("website"), join_url=link("signup"),
-                      categories=[c for c in (text("category") or "").split(" > ") if c],
-                      commission_text=text("commission"), cookie_text=text("cookie"), payout_text=text("payout"))
+                      categories=[c for c in (node_text(details.get("category")) or "").split(" > ") if c],
+                      commission_text=node_text(details.get("commission")), cookie_text=node_text(details.get("cookie")),
+                      payout_text=node_text(details.get("payout")))

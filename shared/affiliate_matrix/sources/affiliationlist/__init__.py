@@ -2,7 +2,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
 
 
 @register
@@ -35,7 +35,7 @@ class AffiliationList(Source):
             if node.tag == "dt":
                 label = node.text(strip=True).rstrip(":").lower()
             elif node.tag == "dd" and label:
-                values[label] = " ".join(node.text(separator=" ", strip=True).split())
+                values[label] = node_text(node) or ""
         website = page.css_first("a.visit-website[href]")
         join = page.css_first("a.join-program[href]")
         yield Listing(
