@@ -7,7 +7,9 @@
   jitter, honouring Retry-After up to a cap; other 4xx are answered at once;
 * conditional GET: the ETag / Last-Modified of every page is kept, so an unchanged page costs a 304;
 * every request and every redirect hop is checked against the address it resolves to (no loopback,
-  link-local, private or metadata addresses); bodies are capped after decompression and in time.
+  link-local, private or metadata addresses); where loopback is allowed (recorded sites), it is for
+  the site asked for: a redirect that leaves it for a loopback address is refused like any other;
+* bodies are capped after decompression and in time.
 """
 
 import ipaddress
@@ -77,6 +79,11 @@ def check_public(url: str, *, allow_loopback: bool = False) -> None:
             continue
         if not address.is_global or address.is_multicast:
             raise FetchError(f"refused {url!r}: {parts.hostname} resolves to non-public address {address}")
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
 
 
 # The last request to each host, shared by every fetcher in the process: two crawls of one host
@@ -180,8 +187,9 @@ class Fetcher:
                 headers["If-Modified-Since"] = known["last_modified"]
             response = self._with_retries(url, headers, host)
             if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
-                check_public(url, allow_loopback=self.allow_loopback)
+                target = urljoin(url, response.headers["location"])
+                check_public(target, allow_loopback=self.allow_loopback and _origin(target) == _origin(url))
+                url = target
                 if not self.allowed(url):
                     raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
                 continue

@@ -91,6 +91,10 @@ class FaultServer:
                     return self.send(200, BOMB, {**html, "Content-Encoding": "gzip"})
                 if path == "/to-metadata":
                     return self.send(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
+                if path == "/to-loopback":  # another service on this machine
+                    return self.send(302, b"", {"Location": "http://127.0.0.1:9/admin"})
+                if path == "/to-localhost":  # this very server, under another name
+                    return self.send(302, b"", {"Location": f"http://localhost:{self.server.server_address[1]}/ok"})
                 if path == "/to-private":
                     return self.send(302, b"", {"Location": "http://10.0.0.1/admin"})
                 if path == "/loop":

@@ -90,10 +90,14 @@ def test_a_gzip_bomb_is_cut_off_after_decompression(server):
         fetcher().get(f"{server.url}/bomb")
 
 
-@pytest.mark.parametrize("path,address", [("/to-metadata", "169.254.169.254"), ("/to-private", "10.0.0.1")])
+@pytest.mark.parametrize("path,address", [("/to-metadata", "169.254.169.254"), ("/to-private", "10.0.0.1"),
+                                          ("/to-loopback", "127.0.0.1"), ("/to-localhost", "(127.0.0.1|::1)")])
 def test_redirects_to_internal_addresses_are_refused_before_connecting(server, path, address):
+    # Loopback is allowed here only because the server itself listens there; a redirect away
+    # from it to a loopback address is refused all the same.
     with pytest.raises(FetchError, match=f"non-public address {address}"):
         fetcher().get(f"{server.url}{path}")
+    assert len(server.hits[path]) == 1 and server.hits["/ok"] == []  # the redirect itself, nothing after it
 
 
 def test_a_redirect_loop_ends(server):
