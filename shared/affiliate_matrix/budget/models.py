@@ -10,12 +10,13 @@ from typing_extensions import NotRequired, TypedDict
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.models import Currency
 
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
 Metric = Literal["revenue", "roas", "conversions"]
 Channel = Literal["search", "social", "email", "content", "display", "video", "affiliate", "other"]
-CampaignId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+CampaignId = Annotated[str, Field(pattern=rf"^{CAMPAIGN_ID}$")]
 MAX_CAMPAIGNS = 20_000
 MAX_HISTORY_DAYS = 1_100
 

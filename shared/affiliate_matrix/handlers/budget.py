@@ -13,6 +13,7 @@ import re
 from datetime import date, timedelta
 
 from affiliate_matrix.auth import authorize
+from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.documents import Collection, route as documents_route
@@ -21,15 +22,14 @@ from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 MAX_BODY = 4 * 1024 * 1024
-_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
-_METRICS = re.compile(rf"^/campaigns/({_ID})/metrics$")
+_METRICS = re.compile(rf"^/campaigns/({CAMPAIGN_ID})/metrics$")
 _RUN = re.compile(r"^/allocations/(\d{4}-\d{2}-\d{2})$")
 
 
 def campaigns():
     from affiliate_matrix.budget.campaigns import Campaign
 
-    return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=_ID,
+    return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
                       read_only=frozenset({"created_at"}))
 
 
