@@ -113,7 +113,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     try:
         async for response, listing in source.listings(api, credentials):
             items.append(RawRecord(source=source.name, connection_id=connection.id, url=response.url,
-                                   fetched_at=response.fetched_at, raw_key=response.raw_key, **listing.model_dump()))
+                                   fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing)))
     except (FetchError, ParseError) as exc:
         items.append(Failure(connection.id, "fetch" if isinstance(exc, FetchError) else "parse", str(exc)))
     except ValidationError as exc:  # the API sent data that does not fit a listing

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from affiliate_matrix.crawl import records_of
 from affiliate_matrix.models import Connection, RawRecord
-from affiliate_matrix.sources import ApiSource, Page, ParseError, Request, all_sources
+from affiliate_matrix.sources import ApiSource, Listing, Page, ParseError, Request, Source, all_sources
 
 PLUGINS = {name: source for name, source in all_sources().items()
            if source.__module__.startswith("affiliate_matrix.sources.")}  # the package's own, not test doubles
@@ -77,3 +77,17 @@ def test_every_plugin_has_its_readme_and_recorded_pages(name):
     else:
         assert len(list(recorded.rglob("*.html"))) >= 3, f"{name}: record list and detail pages"
         assert (recorded / "robots.txt").is_file(), f"{name}: record the site's robots.txt"
+
+
+@pytest.mark.parametrize("fields,named", [({"name": ""}, "name"), ({"merchant_url": "javascript:alert(1)"}, "merchant_url"),
+                                          ({"join_url": "/relative/join"}, "join_url"), ({"name": "x" * 301}, "name")])
+def test_a_listing_that_does_not_fit_a_record_is_a_parse_error_naming_the_field(fields, named):
+    class Careless(Source):
+        name, base_url = "careless", "https://careless.example"
+
+        def parse(self, page):
+            yield Listing(**{"record_key": "k", "name": "Careless", **fields})
+
+    page = Page(url="https://careless.example/p/k/", status=200, text="<p>", raw_key="raw/careless/x.html")
+    with pytest.raises(ParseError, match=rf"careless.example/p/k/: {named}: "):
+        records_of(Careless(), Connection(id="careless", source="careless"), page, "parse", datetime.now(UTC))

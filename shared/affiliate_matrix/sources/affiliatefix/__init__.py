@@ -36,7 +36,8 @@ class AffiliateFix(Source):
         """A thread: its title names the program; the first post has the link and the terms."""
         match = _THREAD.search(urlsplit(page.url).path)
         title = page.text_of("h1.p-title-value")
-        post = page.css_first("article.message--post div.bbWrapper")
+        first_post = page.css_first("article.message--post")
+        post = page.css_first("div.bbWrapper", within=first_post) if first_post is not None else None
         if not match or not title or post is None:
             raise ParseError(f"{page.url}: no h1.p-title-value or first post div.bbWrapper (layout changed?)")
         links = [a.attributes.get("href") or "" for a in page.css("a.link--external[href]", within=post)]
@@ -47,7 +48,7 @@ class AffiliateFix(Source):
         text = node_text(post) or ""
         yield Listing(record_key=match.group(2), name=name.strip(" :|-") or title, merchant_url=site,
                       description=text[:20_000], categories=[prefix] if prefix else [], join_url=join,
-                      extra={"author": (page.css_first("article.message--post") or post).attributes.get("data-author") or ""})
+                      extra={"author": first_post.attributes.get("data-author") or ""})
 
 
 def _is_network_link(href: str) -> bool:
