@@ -2,8 +2,11 @@
 
 Figures are ratios against a baseline measured in the same run wherever a target is stated,
 because this machine is noisy. `python -m tests.bench NAME…` runs only the named benchmarks.
+`task bench` runs them on the memory allocator the functions image preloads (mimalloc), as the
+functions run in production; the line below says which one a run had.
 """
 
+import os
 import sys
 
 from tests.bench import analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, verify
@@ -18,6 +21,7 @@ def main(names: list[str]) -> None:
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(BENCHMARKS)}")
+    print(f"memory allocator: {os.environ.get('LD_PRELOAD') or 'the C library malloc (no LD_PRELOAD)'}")
     for name, run in BENCHMARKS.items():
         if not names or name in names:
             run()

@@ -37,3 +37,12 @@ def test_the_wheel_carries_the_runtime_data(tmp_path):
     needed = [p.relative_to(ROOT / "shared").as_posix() for p in (ROOT / "shared" / "affiliate_matrix").rglob("*")
               if p.is_file() and p.suffix in (".json", ".html", ".md", ".txt", ".rss") and "__pycache__" not in p.parts]
     assert needed and [n for n in needed if n not in names] == []
+
+
+def test_functions_run_on_the_mimalloc_the_image_installs():
+    final = instructions()[max(i for i, (op, _) in enumerate(instructions()) if op == "FROM"):]
+    preload = [arg for op, arg in final if op == "ENV" and "LD_PRELOAD=" in arg]
+    library = re.search(r"LD_PRELOAD=(\S+)", preload[-1]).group(1) if preload else None
+    assert library and "mimalloc" in library
+    installs = [arg for op, arg in final if op == "RUN" and "libmimalloc2.0=" in arg]  # pinned, from Debian
+    assert installs and library in installs[0]  # the preloaded path is the one the install links

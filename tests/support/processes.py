@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+# Servers that stand in for someone else's (S3, OpenSearch) run as they are shipped, without the
+# allocator our functions image preloads (`task test` and `task bench` set it).
+AS_SHIPPED = {"LD_PRELOAD": None}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -26,7 +31,8 @@ class Server:
         self.log = log
         self._log_file = open(log, "wb")
         self.process = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                        start_new_session=True, env={**os.environ, **(env or {})})
+                                        start_new_session=True,
+                                        env={k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -53,7 +59,7 @@ class Server:
 def start_moto(tmp: Path) -> Server:
     port = free_port()
     return Server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                  f"http://127.0.0.1:{port}", tmp / "moto.log", ready_path="/moto-api/")
+                  f"http://127.0.0.1:{port}", tmp / "moto.log", ready_path="/moto-api/", env=AS_SHIPPED)
 
 
 def start_opensearch(tmp: Path) -> Server:
@@ -65,7 +71,7 @@ def start_opensearch(tmp: Path) -> Server:
     argv = ["java", "-Xms512m", "-Xmx512m", "-XX:+UseSerialGC", "-cp",
             f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",
             str(port), str(tmp / "opensearch-home")]
-    return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120)
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED)
 
 
 def start_vault_api(tmp: Path, root_token: str, k8s: dict[str, str] | None = None, token_ttl: int = 3600,
