@@ -5,6 +5,8 @@ import re
 
 from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, node_text, register
 
+_PROGRAM = re.compile(r"/program/(\d+)/")
+
 
 @register
 class AffiliatesDirectory(Source):
@@ -26,7 +28,7 @@ class AffiliatesDirectory(Source):
 
     def parse_program(self, page: Page):
         """A program page: the name and a two-column details table."""
-        match = re.search(r"/program/(\d+)/", page.url)
+        match = _PROGRAM.search(page.url)
         name = page.text_of("div#program h2")
         if not match or not name:
             raise ParseError(f"{page.url}: no div#program h2 or /program/<id>/ address (layout changed?)")

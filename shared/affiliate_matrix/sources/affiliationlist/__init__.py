@@ -4,6 +4,8 @@ import re
 
 from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
 
+_PROGRAM = re.compile(r"/program/([a-z0-9-]+)/?$")
+
 
 @register
 class AffiliationList(Source):
@@ -25,7 +27,7 @@ class AffiliationList(Source):
 
     def parse_program(self, page: Page):
         """A program page: the name, a description and a <dl class="key-terms"> of terms."""
-        match = re.search(r"/program/([a-z0-9-]+)/?$", page.url)
+        match = _PROGRAM.search(page.url)
         name = page.text_of("main h1")
         terms = page.css_first("dl.key-terms")
         if not match or not name or terms is None:
