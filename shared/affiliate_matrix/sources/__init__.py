@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 _REGISTRY: dict[str, type["Source"]] = {}
@@ -93,8 +93,10 @@ def node_text(node) -> str | None:
     return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
+    """A page to fetch, and the plugin's callback that reads it (a tuple: cheap to make, a list page
+    makes one per link)."""
+
     url: str
     callback: str = "parse"
 
