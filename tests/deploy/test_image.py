@@ -40,7 +40,8 @@ def test_the_wheel_carries_the_runtime_data(tmp_path):
 
 
 def test_functions_run_on_the_mimalloc_the_image_installs():
-    final = instructions()[max(i for i, (op, _) in enumerate(instructions()) if op == "FROM"):]
+    steps = instructions()
+    final = steps[max(i for i, (op, _) in enumerate(steps) if op == "FROM"):]
     preload = [arg for op, arg in final if op == "ENV" and "LD_PRELOAD=" in arg]
     library = re.search(r"LD_PRELOAD=(\S+)", preload[-1]).group(1) if preload else None
     assert library and "mimalloc" in library
