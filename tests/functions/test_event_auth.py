@@ -180,3 +180,17 @@ def test_log_lines_of_an_event_then_a_request_on_one_worker_thread_keep_apart(da
     assert {line["event_id"] for line in first} == {event.id} and len({line["request_id"] for line in first}) == 1
     assert not any("event_id" in line or "event_type" in line for line in second)
     assert {line["request_id"] for line in second}.isdisjoint(line["request_id"] for line in first)
+
+
+def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_it(data_dir):
+    """Before, connections took no events at all, so every resync a rule dispatched was lost."""
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="awin", source="awin"))
+    resync = Event.make(ACTION_PREFIX + "resync", "/triggers", {"rule_id": "r", "params": {"connection_id": "awin"}})
+    assert deliver(app("connections"), resync, "connections").status_code == 204
+    (sync,) = [key for key in rt.store.list("syncs/")]
+    assert json.loads(rt.store.get(sync).data)["connection_id"] == "awin"
+    assert deliver(app("scrape"), resync, "scrape").status_code == 403  # not where resync is routed
