@@ -6,6 +6,18 @@ from affiliate_matrix.config import Settings
 from tests.support.processes import start_moto, start_opensearch
 
 
+@pytest.fixture(autouse=True)
+def event_issuer(monkeypatch):
+    """Every function under test takes events from the test issuer (tests/support/events.py), routed
+    as manifests/base routes them."""
+    from tests.support.events import issuer
+    from tests.support.processes import ROOT
+
+    monkeypatch.setenv("AMX_EVENTS_OIDC_DISCOVERY_URL", issuer().discovery_url)
+    monkeypatch.setenv("AMX_EVENTS_ROUTES", str(ROOT / "manifests" / "base"))
+    return issuer()
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     server = start_moto(tmp_path_factory.mktemp("moto"))

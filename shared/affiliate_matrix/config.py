@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
     events: Literal["inprocess", "http"] = "inprocess"
     broker_url: str | None = Field(None, description="Knative Broker ingress, for AMX_EVENTS=http.")
+    broker_token_path: Path | None = Field(None, description="A token file for the Broker's audience (a projected service-account token), sent with every event published.")
+    events_oidc_discovery_url: str | None = Field(None, description="OIDC discovery document of the issuer whose tokens events must carry (in a cluster the API server's service-account issuer; file:// for a local one). Unset: every event is refused.")
+    events_routes: Path = Field(Path("manifests/base"), description="The Triggers and PingSources saying which event types each function takes.")
+    namespace: str = Field("affiliate-matrix", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+                           description="The functions' Kubernetes namespace: event tokens must be for its Services and from its service accounts.")
 
     budget_daily_total: Decimal | None = Field(None, ge=0, decimal_places=2,
                                                description="What the daily budget run shares out; unset, it refuses to run.")

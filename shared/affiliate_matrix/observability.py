@@ -1,17 +1,24 @@
 """Structured logs: JSON in production, readable locally, every line with the function and a request/event id.
 
+The function's name is the process's (one function per process), added to every line by a
+processor, so lines logged on any thread carry it; a request's or event's own context lives in
+structlog's context variables, cleared as each one starts, so nothing of one leaks into the next
+on a reused worker thread.
+
 Secrets never reach a log line: values under secret-looking keys are redacted by a processor,
 so a careless `log.info(..., token=t)` is safe too.
 """
 
 import logging
+import re
 import sys
 import uuid
 
 import structlog
 
 _SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "apikey", "jwt", "credential")
-_configured = False
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_function = "unknown"
 
 
 def redact_secrets(_logger, _method, event_dict):
@@ -19,6 +26,20 @@ def redact_secrets(_logger, _method, event_dict):
         if any(part in key.lower() for part in _SECRET_KEYS) and not key.endswith(("_path", "_id")):
             event_dict[key] = "[redacted]"
     return event_dict
+
+
+def add_function(_logger, _method, event_dict):
+    event_dict.setdefault("function", _function)
+    return event_dict
+
+
+def context_processors() -> list:
+    """What puts the function and the request's context on a line (tests capture with these)."""
+    return [structlog.contextvars.merge_contextvars, add_function]
+
+
+def function_name() -> str:
+    return _function
 
 
 class _CurrentStderr:
@@ -32,12 +53,13 @@ class _CurrentStderr:
 
 
 def configure_logging(function: str, *, fmt: str = "console", level: str = "info") -> None:
-    """Configure structlog once per process; `function` is bound to every line."""
-    global _configured
+    """Configure structlog for this process; `function` is on every line, whichever thread logs it."""
+    global _function
+    _function = function
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
+            *context_processors(),
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
@@ -49,13 +71,14 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(function=function)
-    _configured = True
 
 
 def bind_request(request_id: str | None = None, **context) -> str:
-    """Bind a request or event id (made up when the caller has none) to every line logged after."""
-    request_id = request_id or uuid.uuid4().hex
+    """Start a request's or event's context: whatever an earlier one on this thread bound is dropped,
+    and its id (the caller's when it is a sane token, else a new one) goes on every line after."""
+    if not (request_id and _REQUEST_ID.match(request_id)):
+        request_id = uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, **context)
     return request_id
 

@@ -107,3 +107,16 @@ def test_http_does_not_retry_a_client_error():
 def test_http_bus_needs_a_broker_url():
     with pytest.raises(ConfigError, match="AMX_BROKER_URL"):
         open_event_bus(Settings(events="http"))
+
+
+def test_http_sends_the_broker_token_from_its_file_as_it_is_now(receiver, tmp_path):
+    """The kubelet replaces a projected token before it expires: each publish reads the file."""
+    token = tmp_path / "token"
+    token.write_text("first-token\n")
+    bus = open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=token))
+    bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 1}))
+    token.write_text("renewed-token")
+    bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 2}))
+    assert [r["headers"]["authorization"] for r in receiver.requests] == ["Bearer first-token", "Bearer renewed-token"]
+    with pytest.raises(ConfigError, match="AMX_BROKER_TOKEN_PATH"):
+        open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=tmp_path / "missing"))

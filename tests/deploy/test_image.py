@@ -47,3 +47,20 @@ def test_functions_run_on_the_mimalloc_the_image_installs():
     assert library and "mimalloc" in library
     installs = [arg for op, arg in final if op == "RUN" and "libmimalloc2.0=" in arg]  # pinned, from Debian
     assert installs and library in installs[0]  # the preloaded path is the one the install links
+
+
+def test_the_image_carries_the_routing_the_functions_read(tmp_path):
+    """AMX_EVENTS_ROUTES in the cluster's settings names the folder the image fills from manifests/base,
+    and what is copied there routes exactly as the whole of manifests/base does."""
+    import shutil
+
+    from affiliate_matrix.localrun.plan import read_plan
+
+    settings = dict(line.split("=", 1) for line in (ROOT / "manifests/base/settings.env").read_text().split())
+    (copy,) = [arg.split() for op, arg in instructions() if op == "COPY" and "manifests/" in arg]
+    assert copy[-1].rstrip("/") == settings["AMX_EVENTS_ROUTES"]
+    for source in copy[:-1]:
+        shutil.copy(ROOT / source, tmp_path)
+    shipped, full = read_plan(tmp_path), read_plan(ROOT / "manifests/base")
+    assert full.routes and full.pings and full.dead_letter_sink
+    assert (shipped.routes, shipped.pings, shipped.dead_letter_sink) == (full.routes, full.pings, full.dead_letter_sink)

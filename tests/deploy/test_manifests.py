@@ -19,6 +19,7 @@ KUBERNETES = "1.32.0"
 CRDS = ROOT.parent / "shared" / "schemas" / "knative"
 OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
 CRONS = {"scrape", "sync", "discover", "triggers", "keys", "budget", "verify"}  # functions that run on a schedule
+EVENT_ONLY = {"index", "keys", "scrape", "sync", "verify"}  # no HTTP API: their route is handlers.events.health
 
 
 def kustomize() -> list[str]:
@@ -117,6 +118,40 @@ def wiring(docs: list[dict]) -> list[str]:
             found.append(f"Service/{name} runs {source!r}")
     routed = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()}
     found += [f"event type {t} has no Trigger" for t in sorted(published_types() - routed)]
+    return found + event_identity(kinds, services)
+
+
+def event_identity(kinds: dict, services: set[str]) -> list[str]:
+    """Every event sender names its target's audience as Knative names a Service's (else it sends no
+    token and the function refuses the event), in this overlay's namespace, which the functions are
+    told; event-only functions are not reachable from outside the cluster."""
+    from affiliate_matrix.events.identity import audience
+
+    (namespace,) = kinds.get("Namespace", {None: None})
+    found = []
+    senders = [(f"Trigger/{n}", d["spec"]["subscriber"]) for n, d in kinds.get("Trigger", {}).items()] + \
+              [(f"PingSource/{n}", d["spec"]["sink"]) for n, d in kinds.get("PingSource", {}).items()] + \
+              [(f"Broker/{n} dead letters", d["spec"]["delivery"]["deadLetterSink"]) for n, d in
+               kinds.get("Broker", {}).items()]
+    for where, target in senders:
+        if target.get("audience") != audience(namespace, target["ref"]["name"]):
+            found.append(f"{where} sends to {target['ref']['name']} with audience {target.get('audience')!r}")
+    settings = next((d["data"] for n, d in kinds.get("ConfigMap", {}).items() if n.startswith("amx-settings")), {})
+    if settings.get("AMX_NAMESPACE") != namespace:
+        found.append(f"amx-settings has AMX_NAMESPACE={settings.get('AMX_NAMESPACE')!r} in namespace {namespace}")
+    if not settings.get("AMX_EVENTS_OIDC_DISCOVERY_URL"):
+        found.append("amx-settings sets no AMX_EVENTS_OIDC_DISCOVERY_URL: every event would be refused")
+    for name in sorted(services):
+        doc = kinds["Service"][name]
+        local = doc["metadata"].get("labels", {}).get("networking.knative.dev/visibility") == "cluster-local"
+        if local != (name in EVENT_ONLY):
+            found.append(f"Service/{name} is {'cluster-local' if local else 'public'}")
+        broker_audiences = [source["serviceAccountToken"].get("audience")
+                            for volume in doc["spec"]["template"]["spec"].get("volumes", [])
+                            for source in volume.get("projected", {}).get("sources", []) if "serviceAccountToken" in source]
+        wanted = [] if name == "programs" else [f"eventing.knative.dev/broker/{namespace}/default"]
+        if broker_audiences != wanted:
+            found.append(f"Service/{name} presents Broker token(s) {broker_audiences}, not {wanted}")
     return found
 
 
@@ -157,6 +192,7 @@ def test_overlays_differ_where_they_should():
     (lambda s: s.replace("timeoutSeconds:", "timeoutSecond:", 1), "timeoutSecond: not a field"),
     (lambda s: s.replace("serviceAccountName: fn-scrape", "serviceAccountName: fn-scraper"), "runs as fn-scraper"),
     (lambda s: s.replace("name: index\n", "name: indexer\n", 1), "functions/index has no Knative Service"),
+    (lambda s: s.replace("    networking.knative.dev/visibility: cluster-local", "", 1), "Service/scrape is public"),
 ])
 def test_a_broken_manifest_fails_validation(tmp_path, breakage, expected):
     copy = tmp_path / "manifests"
@@ -174,3 +210,27 @@ def test_a_broken_core_resource_fails_validation(tmp_path):
     accounts.write_text(accounts.read_text().replace("automountServiceAccountToken: true",
                                                      "automountServiceAccountToken: sometimes", 1))
     assert any("automountServiceAccountToken" in p for p in problems(render(copy / "overlays" / "prod")))
+
+
+@pytest.mark.parametrize("file,breakage,expected", [
+    ("triggers.yaml", lambda s: s.replace("affiliate-matrix/keys", "affiliate-matrix/triggers", 1),
+     "Trigger/action-rotate-key-to-keys sends to keys with audience"),
+    ("pingsources.yaml", lambda s: s.replace("affiliate-matrix/budget", "affiliate-matrix/programs"),
+     "sends to budget with audience 'serving.knative.dev/service/affiliate-matrix-staging/programs'"),
+    ("settings.env", lambda s: s.replace("AMX_EVENTS_OIDC_DISCOVERY_URL=", "# "), "every event would be refused"),
+])
+def test_an_event_sender_without_the_functions_audience_fails_validation(tmp_path, file, breakage, expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    path = copy / "base" / file
+    path.write_text(breakage(path.read_text()))
+    found = problems(render(copy / "overlays" / "staging"))
+    assert any(expected in p for p in found), found
+
+
+def test_the_cluster_turns_on_knatives_sender_identity():
+    (features,) = render(ROOT / "manifests" / "cluster")
+    assert (features["kind"], features["metadata"]["namespace"], features["metadata"]["name"]) == \
+        ("ConfigMap", "knative-eventing", "config-features")
+    assert features["data"]["authentication-oidc"] == "enabled"
+    kubernetes_validate.validate(features, KUBERNETES, strict=True)

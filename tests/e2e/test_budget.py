@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta, UTC
 
 import numpy as np
 import pytest
-from cloudevents.conversion import to_binary
 from functions_framework import create_app
 
 from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, save_campaign
@@ -17,6 +16,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.events import signed_event
 from tests.support.processes import ROOT
 from tests.support.receiver import Receiver
 
@@ -83,7 +83,7 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
     app = budget_app()
     tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-21")
     tick.time = datetime(2026, 10, 21, 6, tzinfo=UTC)
-    headers, body = to_binary(tick.to_cloudevent())
+    headers, body = signed_event(tick, "budget", binary=True)
     assert app.post("/", headers=headers, data=body).status_code == 204
     assert app.post("/", headers=headers, data=body).status_code == 204  # redelivered: done once
     run = load_run(rt.store, date(2026, 10, 22))
@@ -102,7 +102,7 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
         assert reply.status_code == 200 and reply.json == {"campaign_id": cid, "days_written": 1}
     next_tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
     next_tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-    headers, body = to_binary(next_tick.to_cloudevent())
+    headers, body = signed_event(next_tick, "budget", binary=True)
     assert app.post("/", headers=headers, data=body).status_code == 204
     pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
     assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]

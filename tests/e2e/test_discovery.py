@@ -123,9 +123,8 @@ def test_the_discover_function_runs_on_http_and_on_a_rule_action(rt, urls, monke
     # a rule's discover action, as the Broker delivers it: the next niche
     action = Event.make(ACTION_PREFIX + "discover", "/triggers", {"rule_id": "r", "params": {"niche": "cats"},
                                                                     "inputs": {}})
-    from cloudevents.conversion import to_binary
+    from tests.support.events import deliver
 
-    headers, body = to_binary(action.to_cloudevent())
-    assert app.post("/", headers=headers, data=body).status_code == 204
+    assert deliver(app, action, "discover", binary=True).status_code == 204
     usage = json.loads(rt.store.get(f"discovery/usage/{datetime.now(UTC).date()}.json").data)
     assert usage["searxng"]["queries"] == 10  # five dorks for pets, five for cats

@@ -7,7 +7,6 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cloudevents.conversion import to_structured
 from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
@@ -20,6 +19,7 @@ from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.rules.store import activations, load_rule, load_state, save_rule
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.events import deliver
 from tests.support.processes import BIN, ROOT
 from tests.support.receiver import Receiver
 
@@ -79,11 +79,6 @@ def triggers_app():
     return create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
 
 
-def deliver(app, event_json: dict):
-    """POST a structured CloudEvent, as the Broker does."""
-    return app.post("/", data=json.dumps(event_json), headers={"Content-Type": "application/cloudevents+json"})
-
-
 def raise_rule(webhook_url: str) -> Rule:
     return Rule(id="gaming-commission-up", trigger={"event": "program.delta"},
                 condition='"gaming" in program.categories && delta.commission_percent_new > delta.commission_percent_old',
@@ -96,13 +91,12 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
     save_rule(rt.store, raise_rule(webhook.url), create=True)
     app = triggers_app()
     raised = commission_delta(rt.program_id, 20, 30, T0)
-    headers, body = to_structured(raised.to_cloudevent())
     for _ in range(3):  # at-least-once delivery
-        assert app.post("/", headers=headers, data=body).status_code == 204
+        assert deliver(app, raised, "triggers").status_code == 204
     actions = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
     assert len(actions) == 1 and actions[0]["type"] == ACTION_PREFIX + "notify"
     for _ in range(2):  # the Broker routes action.notify back to triggers; redelivered too
-        assert deliver(app, actions[0]).status_code == 204
+        assert deliver(app, actions[0], "triggers").status_code == 204
     assert len(webhook.requests) == 1
     message = webhook.json_bodies()[0]
     assert message["text"] == "PixelForge Games raised commission 20.0% → 30.0%"
@@ -110,8 +104,7 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
     assert webhook.requests[0]["headers"]["content-type"] == "application/json"
 
     cut = commission_delta(rt.program_id, 30, 25, T0 + timedelta(hours=2))
-    headers, body = to_structured(cut.to_cloudevent())
-    assert app.post("/", headers=headers, data=body).status_code == 204
+    assert deliver(app, cut, "triggers").status_code == 204
     assert len([e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]) == 1
     log = activations(rt)
     assert [(a["decision"], a["outcome"]) for a in log] == [("fired", "done")]

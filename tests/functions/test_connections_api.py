@@ -12,6 +12,7 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.runtime import Runtime
+from tests.support.events import deliver
 from tests.support.processes import ROOT
 from tests.support.receiver import Receiver
 
@@ -158,8 +159,7 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
             assert client.get(location, headers=env["read"]).get_json()["status"] == "queued"
             (delivery,) = receiver.requests  # what the broker got, delivered to the scrape function as Knative would
             scrape_app = app("scrape")
-            assert scrape_app.post("/", data=delivery["body"],
-                                   headers={"Content-Type": "application/cloudevents+json"}).status_code == 204
+            assert deliver(scrape_app, json.loads(delivery["body"]), "scrape").status_code == 204
         done = client.get(location, headers=env["read"]).get_json()
         assert (done["status"], done["records"], done["pages"]) == ("succeeded", 5, 9)
         assert len(done["errors"]) == 1 and "hostinger" in done["errors"][0]

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from cloudevents.conversion import to_structured
 from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
@@ -13,6 +12,7 @@ from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.models import Connection
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.events import deliver, signed_event
 from tests.support.processes import ROOT
 
 
@@ -34,11 +34,6 @@ def auth(data_dir):
     return {"Authorization": f"Bearer {create_token(Runtime('test', Settings(data_dir=data_dir)).secrets, 'read')}"}
 
 
-def post_event(app, event: Event):
-    headers, body = to_structured(event.to_cloudevent())
-    return app.post("/", headers=headers, data=body)
-
-
 def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_dir):
     rt = Runtime("test", Settings(data_dir=data_dir))
     with recorded_sites("affiliateprograms") as urls:
@@ -46,23 +41,23 @@ def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_d
                                                  rate_limit_per_s=50))
         tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
         scrape_app = client("scrape")
-        assert post_event(scrape_app, tick).status_code == 204
-        assert post_event(scrape_app, tick).status_code == 204  # a redelivery: skipped
+        assert deliver(scrape_app, tick, "scrape").status_code == 204
+        assert deliver(scrape_app, tick, "scrape").status_code == 204  # a redelivery: skipped
     batches = list(rt.store.list("batches/"))
     assert len(batches) == 1  # the redelivered tick did not scrape again
     index_app = client("index")
     stored = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": batches[0]}, key=batches[0])
-    assert post_event(index_app, stored).status_code == 204
+    assert deliver(index_app, stored, "index").status_code == 204
     assert rt.index.search("programs", SearchQuery()).total == 5
 
 
 def test_an_event_for_an_unknown_connection_is_acknowledged_not_retried(data_dir):
     event = Event.make("dev.knative.sources.ping", "/cron/x", {"connection_id": "nope"})
-    assert post_event(client("scrape"), event).status_code == 204
+    assert deliver(client("scrape"), event, "scrape").status_code == 204
 
 
 def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
-    assert post_event(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1})).status_code == 204
+    assert deliver(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1}), "index").status_code == 204
 
 
 @pytest.mark.parametrize("query,status,fragment", [
@@ -206,8 +201,6 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
 
 def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
     """/metrics counts what the function did; a traceparent that comes in goes out on the events it publishes."""
-    from cloudevents.conversion import to_binary
-
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
     from tests.support.receiver import Receiver
 
@@ -227,7 +220,7 @@ def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
     runs = 'amx_allocation_runs_total{strategy="optimal"}'
     before = counted(done), counted(runs)
     tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-11-22-metrics")
-    headers, body = to_binary(tick.to_cloudevent())
+    headers, body = signed_event(tick, "budget", binary=True)
     headers.pop("ce-traceparent", None)  # this test process' own trace; the HTTP header carries the one under test
     trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     headers["traceparent"] = f"00-{trace}-00f067aa0ba902b7-01"
@@ -249,8 +242,7 @@ def test_dead_letters_are_parked_whatever_their_id(data_dir):
     rt = Runtime("test", Settings(data_dir=data_dir))
     event = Event.make(PROGRAM_DELTA_TYPE, "/index", {"x": 1})
     event.id = "../../etc/passwd with spaces"
-    headers, body = to_structured(event.to_cloudevent())
-    reply = client("triggers").post("/dead-letters", headers=headers, data=body)
+    reply = deliver(client("triggers"), event, "triggers", path="/dead-letters")
     assert reply.status_code == 204
     (key,) = list(rt.store.list("dead-letters/"))
     assert key.startswith(f"dead-letters/{PROGRAM_DELTA_TYPE}/")

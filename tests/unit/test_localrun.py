@@ -44,3 +44,32 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     router.close()
     for receiver in (ok, flaky, down):
         receiver.close()
+
+
+def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
+    """What `amx up`'s Broker sends verifies as a Knative delivery: the subscriber's audience, the
+    Trigger's (or PingSource's) service account, the local issuer's key."""
+    from affiliate_matrix.events.identity import Issuer, audience, verify
+    from affiliate_matrix.localrun.router import Delivery
+    from affiliate_matrix.localrun.runner import LocalRuntime
+
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    try:
+        issuer = Issuer(runtime.issuer.discovery_url)
+        delta = next(r for r in runtime.plan.routes if r.name == "delta-to-triggers")
+        header = runtime.sign(Delivery(delta, event(type="dev.affiliatematrix.program.delta")))["Authorization"]
+        claims = verify(header, issuer, audience("affiliate-matrix", "triggers"), "affiliate-matrix")
+        assert claims["sub"] == "system:serviceaccount:affiliate-matrix:delta-to-triggers-oidc-eventing.knative.dev-trigger"
+        ping = Route("verify-daily", (("type", "dev.knative.sources.ping"),), "verify", 5, 1.0, True)
+        header = runtime.sign(Delivery(ping, event(type="dev.knative.sources.ping")))["Authorization"]
+        claims = verify(header, issuer, audience("affiliate-matrix", "verify"), "affiliate-matrix")
+        assert claims["sub"].endswith(":verify-daily-oidc-sources.knative.dev-pingsource")
+        receiver = Receiver()
+        router = Router([Route("r", (("type", "t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url}, tmp_path / "dead",
+                        sign=lambda delivery: {"Authorization": "Bearer signed"})
+        router._deliver(Delivery(router.routes[0], event()))  # one delivery, on this thread
+        assert receiver.requests[0]["headers"]["authorization"] == "Bearer signed"
+        router.close()
+        receiver.close()
+    finally:
+        runtime.router.close()

@@ -1,5 +1,7 @@
 import json
 
+import structlog
+
 from affiliate_matrix.config import Settings
 from affiliate_matrix.observability import bind_request, configure_logging, get_logger
 
@@ -36,3 +38,38 @@ def test_every_setting_is_documented_in_env_example():
     documented = (ROOT / ".env.example").read_text()
     missing = [f"AMX_{name.upper()}" for name in Settings.model_fields if f"AMX_{name.upper()}=" not in documented]
     assert missing == []
+
+
+def test_every_line_of_a_request_on_a_worker_thread_has_the_function_and_only_that_requests_context():
+    """Two requests one after the other on the same pool thread (as a server's worker serves them):
+    the function's name, bound at start on the main thread, is on every line of both; the first
+    request's event context is gone from the second's lines."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.observability import context_processors
+
+    configure_logging("triggers", fmt="json")
+
+    def first_request():
+        bind_request("req-1", method="POST", path="/")
+        structlog.contextvars.bind_contextvars(event_id="ev-1", event_type="dev.affiliatematrix.program.delta")
+        get_logger().info("event.done")
+
+    def second_request():
+        bind_request("req-2", method="GET", path="/rules")
+        get_logger().info("request.done")
+
+    with capture_logs(processors=context_processors()) as lines, ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(first_request).result()
+        worker.submit(second_request).result()
+    first, second = lines
+    assert first["function"] == second["function"] == "triggers"
+    assert (first["request_id"], first["event_id"]) == ("req-1", "ev-1")
+    assert second["request_id"] == "req-2" and "event_id" not in second and "event_type" not in second
+
+
+def test_a_hostile_request_id_is_replaced():
+    assert bind_request("x" * 500) != "x" * 500 and bind_request("a\nb") != "a\nb"
+    assert bind_request("abc-123") == "abc-123"

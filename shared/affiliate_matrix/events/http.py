@@ -2,8 +2,12 @@
 
 Retries what Knative itself would retry (connection errors, 404, 409, 429, 5xx) with
 exponential backoff and jitter, honouring Retry-After; other 4xx are the sender's fault and
-fail at once with the broker's answer.
+fail at once with the broker's answer. With Knative's sender identity on, the Broker takes an event
+only with a token for its audience: a projected service-account token, read afresh for every
+publish since the kubelet replaces it before it expires.
 """
+
+from pathlib import Path
 
 import httpx
 from cloudevents.conversion import to_structured
@@ -40,16 +44,20 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class HttpBus(EventBus):
-    def __init__(self, broker_url: str, client: httpx.Client | None = None, attempts: int = 5):
+    def __init__(self, broker_url: str, client: httpx.Client | None = None, attempts: int = 5,
+                 token_path: Path | None = None):
         self.broker_url = broker_url
         self.client = client or httpx.Client(timeout=10)
         self.attempts = attempts
+        self.token_path = token_path
 
     @classmethod
     def from_settings(cls, settings) -> "HttpBus":
         if not settings.broker_url:
             raise ConfigError("AMX_BROKER_URL", "required when AMX_EVENTS=http")
-        return cls(settings.broker_url)
+        if settings.broker_token_path and not settings.broker_token_path.is_file():
+            raise ConfigError("AMX_BROKER_TOKEN_PATH", f"{settings.broker_token_path} is not a file")
+        return cls(settings.broker_url, token_path=settings.broker_token_path)
 
     def publish(self, event: Event) -> None:
         headers, body = to_structured(event.to_cloudevent())
@@ -62,6 +70,8 @@ class HttpBus(EventBus):
             raise BackendUnavailable(f"broker did not accept event {event.id}: {exc}") from None
 
     def _send(self, headers, body, event: Event) -> None:
+        if self.token_path:
+            headers = {**headers, "Authorization": f"Bearer {self.token_path.read_text().strip()}"}
         try:
             response = self.client.post(self.broker_url, headers=headers, content=body)
         except httpx.TransportError as exc:

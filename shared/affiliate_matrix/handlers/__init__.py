@@ -12,7 +12,7 @@ from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConflictError, InvalidInput, MethodNotAllowed, NotFoundError,
     PreconditionFailed, PreconditionRequired, Unauthorized,
 )
-from affiliate_matrix.observability import bind_request, get_logger
+from affiliate_matrix.observability import bind_request, function_name, get_logger
 
 log = get_logger()
 
@@ -56,7 +56,7 @@ def serve(request, route: Callable, flags=None) -> tuple:
     traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()
     if request.path == "/healthz":  # liveness, for every function, without a token
-        return _answered(json_response({"status": "ok", "function": _function()}), started, traceparent)
+        return _answered(json_response({"status": "ok", "function": function_name()}), started, traceparent)
     try:
         if flags is not None:
             from affiliate_matrix import flags as feature_flags
@@ -96,16 +96,10 @@ def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
     body, status, headers = answer
     elapsed = time.perf_counter() - started
     log.info("request.done", status=status, ms=round(elapsed * 1000, 1))
-    function = _function()
+    function = function_name()
     telemetry.REQUESTS.labels(function, str(status)).inc()
     telemetry.LATENCY.labels(function).observe(elapsed)
     if status >= 500:
         telemetry.ERRORS.labels(function, "http_5xx").inc()
     headers["traceparent"] = traceparent
     return body, status, headers
-
-
-def _function() -> str:
-    import structlog
-
-    return str(structlog.contextvars.get_contextvars().get("function", "unknown"))

@@ -5,7 +5,8 @@ POST /connections/{id}/test, POST /connections/{id}/sync (202), GET /syncs/{sync
 
 Reads need a read token, writes an admin token. Every write is conditional: PUT, PATCH and
 DELETE need If-Match with the ETag from a read (428 without it, 412 when it is stale). A
-connection holds where its credentials live (a Vault path), never a credential.
+connection holds where its credentials live (a Vault path), never a credential. A rule's resync
+action arrives here as a CloudEvent.
 """
 
 import re
@@ -13,7 +14,8 @@ import re
 from affiliate_matrix.auth import authorize
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.errors import ConflictError, InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import json_response, serve
+from affiliate_matrix.handlers import json_response
+from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.documents import Collection, route as documents_route
 from affiliate_matrix.models import Connection
 
@@ -40,7 +42,7 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
 
 
 def handle(rt, request):
-    return serve(request, lambda r: route(rt, r), rt.flags)
+    return http_or_event(rt, request, route)  # events: only the resync action the Triggers route here
 
 
 def route(rt, request):

@@ -1,24 +1,31 @@
-"""Event intake for the CloudEvent functions: an event id bound to every log line, at-most-once
-work per (source, id) since Knative delivers at least once, and fatal errors acknowledged."""
+"""Event intake for the CloudEvent functions. An event is taken only from its sender as Knative
+Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
+manifests route its type here (a Trigger, or a PingSource for cron ticks), and at most once per
+(source, id) since Knative delivers at least once; fatal errors are acknowledged.
+"""
 
 import json
 import time
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+import structlog
+
+from affiliate_matrix.errors import AccessDenied, ConfigError, ConflictError, InvalidInput, NotFoundError, Unauthorized
 from affiliate_matrix.events import ACTION_PREFIX, Event
-from affiliate_matrix.observability import bind_request, get_logger
+from affiliate_matrix.observability import get_logger
 
 log = get_logger()
+DEAD_LETTERS = "/dead-letters"
 
 
-def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | None = None) -> None:
+def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
+            traceparent: str | None = None) -> None:
     """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
     event's traceparent extension, else the HTTP request's traceparent header."""
     from affiliate_matrix import telemetry
 
-    event = Event.from_cloudevent(cloud_event)
-    bind_request(event.id, event_type=event.type, event_source=event.source)
     telemetry.start_span(cloud_event.get("traceparent") or traceparent)
     function = rt.function
     marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
@@ -30,6 +37,8 @@ def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | N
         from affiliate_matrix.rules.actions import execute
 
         work = lambda e: execute(rt, e)  # noqa: E731
+    if work is None:
+        raise InvalidInput(f"{function} has no work for {event.type} events")
     started = time.perf_counter()
     try:
         work(event)
@@ -52,29 +61,76 @@ def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | N
 
 def health(rt, request):
     """The HTTP routes of an event-only function: none beyond /healthz and /metrics, which serve answers."""
-    from affiliate_matrix.errors import NotFoundError
-
     raise NotFoundError(f"no route for {request.path}")
 
 
-def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
-    """For functions that take both: a CloudEvent (binary or structured, e.g. from a PingSource) goes
-    through `receive`; anything else is an HTTP request for `route`."""
-    from affiliate_matrix.handlers import json_response, serve
+def is_event(request) -> bool:
+    return bool(request.headers.get("ce-id")) or request.mimetype == "application/cloudevents+json"
 
-    if not (request.headers.get("ce-id") or request.mimetype == "application/cloudevents+json"):
+
+def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | None = None):
+    """For functions that take both: a CloudEvent (binary or structured, from the Broker or a PingSource)
+    goes through `take_event`; anything else is an HTTP request for `route`. Either way `serve` binds
+    the request's log context, maps errors to statuses and counts the answer."""
+    from affiliate_matrix.handlers import serve
+
+    if not is_event(request):
         return serve(request, lambda r: route(rt, r), rt.flags)
+    return serve(request, lambda r: take_event(rt, r, work))
+
+
+def take_event(rt, request, work: Callable[[Event], None] | None):
+    """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
+    authenticate(rt, request)
     from cloudevents.http import from_http
+    from pydantic import ValidationError
 
     try:
         cloud_event = from_http(dict(request.headers), request.get_data())
+        event = Event.from_cloudevent(cloud_event)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidInput(f"event {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
-        return json_response({"error": {"code": "invalid_event", "message": str(exc)}}, 400)
-    if request.path == "/dead-letters":  # the Broker's dead-letter sink: keep it for a person to look at
-        park(rt, Event.from_cloudevent(cloud_event), cloud_event.get("knativeerrordest"))
+        raise InvalidInput(f"not a CloudEvent: {exc}") from None
+    structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
+    plan = routes(rt.settings.events_routes)
+    if request.path == DEAD_LETTERS and plan.dead_letter_sink == rt.function:
+        park(rt, event, cloud_event.get("knativeerrordest"))  # the Broker's dead-letter sink: for a person
         return "", 204, {}
-    receive(rt, cloud_event, work, request.headers.get("traceparent"))
+    if request.path not in ("/", ""):
+        raise NotFoundError(f"no event route {request.path}")
+    if not plan.takes(rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)}):
+        log.warning("event.not_routed_here")
+        raise AccessDenied(f"{event.type} events are not routed to {rt.function}")
+    receive(rt, event, cloud_event, work, request.headers.get("traceparent"))
     return "", 204, {}
+
+
+def authenticate(rt, request) -> None:
+    """The sender's OIDC token must be for this function (Unauthorized otherwise, before the body is read)."""
+    from affiliate_matrix.events.identity import audience, issuer_for, verify
+
+    settings = rt.settings
+    try:
+        if not settings.events_oidc_discovery_url:
+            raise Unauthorized("this function takes no events: AMX_EVENTS_OIDC_DISCOVERY_URL is not set")
+        verify(request.headers.get("Authorization"), issuer_for(settings.events_oidc_discovery_url),
+               audience(settings.namespace, rt.function), settings.namespace)
+    except Unauthorized as exc:
+        log.warning("event.unauthenticated", reason=str(exc))
+        raise
+
+
+@cache
+def routes(base: Path):
+    """The manifests' Triggers and PingSources, read once per process."""
+    from affiliate_matrix.localrun.plan import read_plan
+
+    try:
+        return read_plan(base)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
 def park(rt, event: Event, destination: str | None) -> None:

@@ -1,4 +1,5 @@
-"""What manifests/base declares, as the local runtime needs it."""
+"""What manifests/base declares, as the local runtime needs it, and as each function needs it to
+know which event types are routed to it."""
 
 import json
 import re
@@ -6,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+PING_TYPE = "dev.knative.sources.ping"
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,14 @@ class Plan:
     functions: list[str]
     routes: list[Route]
     pings: list[Ping]
+    dead_letter_sink: str | None = None  # the Service the Broker parks undeliverable events with
+
+    def takes(self, function: str, attributes: dict) -> bool:
+        """Whether a Trigger routes an event with these CloudEvent attributes to `function` (or, for a
+        cron tick, a PingSource sends it there)."""
+        if attributes.get("type") == PING_TYPE:
+            return any(ping.sink == function for ping in self.pings)
+        return any(route.subscriber == function and route.matches(attributes) for route in self.routes)
 
 
 def _seconds(duration: str) -> float:
@@ -45,8 +56,11 @@ def _seconds(duration: str) -> float:
 
 
 def read_plan(base: Path) -> Plan:
+    if not base.is_dir():
+        raise FileNotFoundError(f"no manifests folder {base}")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the functions read this on their first event
     docs = [d for path in sorted(base.glob("*.yaml")) if path.name != "kustomization.yaml"
-            for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict) and "kind" in d]
+            for d in yaml.load_all(path.read_text(), Loader=loader) if isinstance(d, dict) and "kind" in d]
     functions = [d["metadata"]["name"] for d in docs
                  if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")]
     broker = next((d for d in docs if d["kind"] == "Broker"), {"spec": {}})
@@ -60,4 +74,5 @@ def read_plan(base: Path) -> Plan:
                             delivery.get("backoffPolicy", "exponential") == "exponential"))
     pings = [Ping(d["metadata"]["name"], d["spec"]["schedule"], json.loads(d["spec"].get("data") or "{}"),
                   d["spec"]["sink"]["ref"]["name"]) for d in docs if d["kind"] == "PingSource"]
-    return Plan(functions, routes, pings)
+    dead_letters = defaults.get("deadLetterSink", {}).get("ref", {}).get("name")
+    return Plan(functions, routes, pings, dead_letters)

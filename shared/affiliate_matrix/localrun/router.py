@@ -1,11 +1,13 @@
 """A local Broker: takes CloudEvents on its ingress, delivers each to every Trigger whose type
 filter matches, retrying with backoff as the Trigger's delivery spec says, and writes what still
-fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once."""
+fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once.
+Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
 
 import json
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,8 +29,10 @@ class Delivery:
 
 
 class Router:
-    def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: Path, workers: int = 8):
+    def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: Path, workers: int = 8,
+                 sign: Callable[["Delivery"], dict[str, str]] | None = None):
         self.routes, self.urls, self.dead_letters = routes, urls, dead_letters
+        self.sign = sign or (lambda delivery: {})
         self.queue: queue.PriorityQueue = queue.PriorityQueue()
         self.counter = 0
         self.lock = threading.Lock()
@@ -102,7 +106,8 @@ class Router:
         url = self.urls[delivery.route.subscriber]
         try:
             response = self.client.post(url, content=json.dumps(delivery.event),
-                                        headers={"Content-Type": "application/cloudevents+json"})
+                                        headers={"Content-Type": "application/cloudevents+json",
+                                                 **self.sign(delivery)})
             ok, reason = response.status_code < 300, f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             ok, reason = False, type(exc).__name__

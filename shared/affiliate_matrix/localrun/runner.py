@@ -1,5 +1,6 @@
 """Start every function as its own functions-framework process, the router, and the cron clock;
-restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C."""
+restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C. Deliveries
+are signed by a local issuer the functions verify, as Knative's are by the cluster's."""
 
 import json
 import os
@@ -15,13 +16,14 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.localrun.plan import Ping, Plan, Route, read_plan
+from affiliate_matrix.events.identity import audience
+from affiliate_matrix.localrun.issuer import PINGSOURCE_ACCOUNT, TRIGGER_ACCOUNT, LocalIssuer, sender
+from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, read_plan
 from affiliate_matrix.localrun.router import Delivery, Router
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 NAMESPACE = "affiliate-matrix"
-PING_TYPE = "dev.knative.sources.ping"
 PING_DELIVERY = Route("pingsource", (("type", PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
 
 
@@ -82,11 +84,21 @@ class LocalRuntime:
         self.logs.mkdir(parents=True, exist_ok=True)
         ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
-        self.router = Router(self.plan.routes, urls, data_dir / "dead-letters")
+        self.issuer = LocalIssuer(data_dir / "oidc")
+        self.router = Router(self.plan.routes, urls, data_dir / "dead-letters", sign=self.sign)
         env = {**os.environ, "AMX_EVENTS": "http", "AMX_BROKER_URL": self.router.url,
-               "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1"}
+               "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1",
+               "AMX_EVENTS_OIDC_DISCOVERY_URL": self.issuer.discovery_url, "AMX_NAMESPACE": NAMESPACE,
+               "AMX_EVENTS_ROUTES": str((root / "manifests" / "base").resolve())}
         self.functions = {name: Function(name, root, ports[name], env, self.logs) for name in self.plan.functions}
         self.stopping = threading.Event()
+
+    def sign(self, delivery: Delivery) -> dict[str, str]:
+        """The token Knative's sender identity gives a delivery: for the subscriber's audience, from the
+        Trigger's service account (or the PingSource's, for a cron tick)."""
+        ping = delivery.event.get("type") == PING_TYPE
+        subject = sender(NAMESPACE, delivery.route.name, PINGSOURCE_ACCOUNT if ping else TRIGGER_ACCOUNT)
+        return {"Authorization": f"Bearer {self.issuer.token(audience(NAMESPACE, delivery.route.subscriber), subject)}"}
 
     def run(self, ready_file: Path | None = None) -> None:
         started = time.monotonic()

@@ -1,0 +1,164 @@
+"""Who may deliver a CloudEvent: Knative Eventing's sender identity (the `authentication-oidc`
+feature). The Broker (for each Trigger) and each PingSource send `Authorization: Bearer <JWT>`, a
+token the cluster's service-account issuer signs for its own service account, with the receiving
+function's audience. It is checked here against the issuer's published keys (OIDC discovery, then
+its JWKS); anything else is refused with 401.
+
+Knative names an addressable's audience `<group>/<kind>/<namespace>/<name>`, lowercased; a Knative
+Service does not announce one, so the manifests give each Trigger and PingSource exactly that for
+its subscriber (`audience()` below). PyJWT is imported here only, on the event path: it and
+`cryptography` cost a cold start ~50 ms that the HTTP functions never pay.
+"""
+
+import json
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from affiliate_matrix.errors import BackendUnavailable, Unauthorized
+
+SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+API_SERVER_HOSTS = frozenset({"kubernetes.default.svc", "kubernetes.default.svc.cluster.local"})
+SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})  # asymmetric only: a shared secret proves nothing about a sender
+REFETCH_INTERVAL_S = 10.0  # at most one key refetch per interval, however many unknown key ids arrive
+LEEWAY_S = 30              # clock skew allowed on exp / iat / nbf
+MAX_DOCUMENT = 1024 * 1024
+
+
+def audience(namespace: str, function: str) -> str:
+    """The audience Knative would give the Knative Service `function` in `namespace`."""
+    return f"serving.knative.dev/service/{namespace}/{function}".lower()
+
+
+def fetch_json(url: str) -> dict:
+    """A discovery document or key set: a file:// URL (a local issuer), or HTTP(S)."""
+    parsed = urlparse(url)
+    try:
+        raw = Path(parsed.path).read_bytes()[:MAX_DOCUMENT + 1] if parsed.scheme == "file" else _get(url)
+    except OSError as exc:
+        raise BackendUnavailable(f"the event issuer's {url} could not be read: {type(exc).__name__}") from None
+    if len(raw) > MAX_DOCUMENT:
+        raise BackendUnavailable(f"the event issuer's {url} is larger than {MAX_DOCUMENT} bytes")
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        raise BackendUnavailable(f"the event issuer's {url} is not JSON") from None
+    if not isinstance(document, dict):
+        raise BackendUnavailable(f"the event issuer's {url} is not a JSON object")
+    return document
+
+
+def _get(url: str) -> bytes:
+    """The cluster's API server serves its issuer documents to service accounts only, so for it the
+    pod's own token and CA go along; no other host ever sees that token."""
+    import httpx
+
+    api_server = urlparse(url).hostname in API_SERVER_HOSTS and (SERVICE_ACCOUNT / "token").exists()
+    headers = {"Authorization": f"Bearer {(SERVICE_ACCOUNT / 'token').read_text().strip()}"} if api_server else {}
+    try:
+        with httpx.Client(timeout=5.0, verify=str(SERVICE_ACCOUNT / "ca.crt") if api_server else True) as client:
+            response = client.get(url, headers=headers)
+    except httpx.HTTPError as exc:
+        raise BackendUnavailable(f"the event issuer's {url} is unreachable: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
+    return response.content[:MAX_DOCUMENT + 1]
+
+
+class Issuer:
+    """An issuer's name and signing keys, read through its discovery document on first use and again
+    only when a token names a key not held (the issuer rotated keys), at most once per
+    REFETCH_INTERVAL_S. Keys have no time-to-live: what makes a token valid is its signature and its
+    own exp, so no clock decides a key's validity; a refetch replaces the set, dropping retired keys."""
+
+    def __init__(self, discovery_url: str, fetch=fetch_json, clock=time.monotonic):
+        self.discovery_url, self._fetch, self._clock = discovery_url, fetch, clock
+        self._lock = threading.Lock()
+        self.name: str | None = None
+        self.keys: dict = {}  # kid -> jwt.PyJWK
+        self._attempted_at: float | None = None
+        self.fetches = 0
+
+    def key(self, kid: str):
+        """The key `kid` names, or None when the issuer does not publish it."""
+        with self._lock:
+            if kid not in self.keys:
+                if self._attempted_at is None or self._clock() - self._attempted_at >= REFETCH_INTERVAL_S:
+                    self._attempted_at = self._clock()
+                    self._refresh()
+                elif self.name is None:  # the first fetch failed moments ago: let the sender retry, not give up
+                    raise BackendUnavailable("the event issuer's keys are not available yet")
+            return self.keys.get(kid)
+
+    def _refresh(self) -> None:
+        import jwt
+
+        self.fetches += 1
+        discovery = self._fetch(self.discovery_url)
+        name, jwks_uri = discovery.get("issuer"), discovery.get("jwks_uri")
+        if not isinstance(name, str) or not name or not isinstance(jwks_uri, str):
+            raise BackendUnavailable(f"{self.discovery_url} names no issuer and jwks_uri")
+        if urlparse(jwks_uri).scheme not in ("https", "http") and \
+                not (urlparse(jwks_uri).scheme == "file" and urlparse(self.discovery_url).scheme == "file"):
+            raise BackendUnavailable(f"{self.discovery_url} points at keys in {jwks_uri!r}")
+        keys = {}
+        for jwk in self._fetch(jwks_uri).get("keys") or []:
+            if not isinstance(jwk, dict) or jwk.get("kty") not in SIGNING_KEY_TYPES or \
+                    not isinstance(jwk.get("kid"), str) or jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                keys[jwk["kid"]] = jwt.PyJWK(jwk)
+            except jwt.PyJWTError:
+                continue  # a curve or algorithm this build does not verify
+        self.name, self.keys = name, keys
+
+
+_issuers: dict[str, Issuer] = {}
+_issuers_lock = threading.Lock()
+
+
+def issuer_for(discovery_url: str) -> Issuer:
+    """One Issuer (so one key cache) per discovery document per process."""
+    with _issuers_lock:
+        return _issuers.setdefault(discovery_url, Issuer(discovery_url))
+
+
+def verify(authorization: str | None, issuer: Issuer, expected_audience: str, namespace: str) -> dict:
+    """The claims of the event's token when it is signed by `issuer`, unexpired, for `expected_audience`
+    and from a service account of `namespace`; Unauthorized naming what is wrong otherwise."""
+    import jwt
+
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("an event needs Authorization: Bearer <the sender's OIDC token>")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise Unauthorized("the event's token is not a JWT") from None
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise Unauthorized("the event's token names no signing key (kid)")
+    key = issuer.key(kid)
+    if key is None:
+        raise Unauthorized("the event's token is signed with a key its issuer does not publish")
+    try:
+        # Only the algorithm of the key the token names: `none`, or HS256 keyed with the public
+        # key, never verify.
+        claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=expected_audience,
+                            issuer=issuer.name, leeway=LEEWAY_S,
+                            options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the event's token has expired") from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized(f"the event's token is not for {expected_audience}") from None
+    except jwt.InvalidIssuerError:
+        raise Unauthorized("the event's token is from another issuer") from None
+    except jwt.InvalidAlgorithmError:
+        raise Unauthorized(f"the event's token is not signed with {key.algorithm_name}") from None
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"the event's token is not valid: {exc}") from None
+    if not isinstance(claims["sub"], str) or not claims["sub"].startswith(f"system:serviceaccount:{namespace}:"):
+        raise Unauthorized(f"the event's sender is not a service account of namespace {namespace}")
+    return claims

@@ -1,0 +1,196 @@
+"""Events are taken only from their sender as Knative Eventing identifies it: an OIDC token for
+the receiving function, signed by the issuer the function trusts (here the test issuer,
+tests/support/events.py), and only of a type the manifests route to that function."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED, Event
+from affiliate_matrix.events.identity import audience
+from affiliate_matrix.localrun.issuer import LocalIssuer, sender
+from affiliate_matrix.runtime import Runtime
+from tests.support.events import NAMESPACE, deliver, issuer, signed_event, token_for
+from tests.support.processes import ROOT
+
+# Every function that takes events, with one event the manifests route to it.
+ROUTED = {
+    "budget": Event.make("dev.knative.sources.ping", "/cron/budget", {}),
+    "connections": Event.make(ACTION_PREFIX + "resync", "/triggers", {"params": {"connection_id": "nope"}}),
+    "discover": Event.make(ACTION_PREFIX + "discover", "/triggers", {"params": {"niche": "pets"}}),
+    "index": Event.make(RAW_BATCH_STORED, "/scrape/x", {"batch_key": "batches/none.json"}),
+    "keys": Event.make(ACTION_PREFIX + "rotate_key", "/x", {"params": {"path": "connections/demo"}}),
+    "scrape": Event.make("dev.knative.sources.ping", "/cron/scrape", {"connection_id": "nope"}),
+    "sync": Event.make("dev.knative.sources.ping", "/cron/sync", {"connection_id": "nope"}),
+    "triggers": Event.make(PROGRAM_DELTA, "/index", {"program_id": "p_0000000000000000"}),
+    "verify": Event.make("dev.knative.sources.ping", "/cron/verify", {}),
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def app(name):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def claims(function: str, **changes) -> dict:
+    return {"iss": issuer().name, "aud": [audience(NAMESPACE, function)], "sub": sender(NAMESPACE, "t"),
+            "iat": now(), "exp": now() + 600, **changes}
+
+
+def unsigned(header: dict, payload: dict, signature: bytes = b"") -> str:
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return ".".join([b64(json.dumps(header).encode()), b64(json.dumps(payload).encode()), b64(signature)])
+
+
+def hs256_with_the_public_key(function: str) -> str:
+    """The classic confusion: HMAC keyed with the RSA public key every sender can read."""
+    header = {"alg": "HS256", "typ": "JWT", "kid": issuer().kid}
+    signing_input = unsigned(header, claims(function)).rsplit(".", 1)[0]
+    signature = hmac.new(issuer().public_pem(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+def forged_signature(function: str) -> str:
+    """Signed by another key that claims the trusted key's id."""
+    impostor = LocalIssuer(issuer().folder.parent / f"impostor-{function}", name=issuer().name)
+    return impostor.sign(claims(function), headers={"kid": issuer().kid})
+
+
+@pytest.mark.parametrize("function", sorted(ROUTED))
+@pytest.mark.parametrize("authorization", [
+    pytest.param(lambda f: "", id="unsigned"),
+    pytest.param(lambda f: f"Bearer {forged_signature(f)}", id="forged-signature"),
+    pytest.param(lambda f: f"Bearer {token_for('programs')}", id="wrong-audience"),
+])
+def test_each_event_function_refuses_an_event_without_its_token(data_dir, function, authorization):
+    headers, body = signed_event(ROUTED[function], function, authorization=authorization(function))
+    reply = app(function).post("/", headers=headers, data=body)
+    assert reply.status_code == 401, reply.get_data(as_text=True)
+    assert reply.json["error"]["code"] == "unauthorized" and reply.headers["WWW-Authenticate"].startswith("Bearer")
+    assert not list(Runtime("test", Settings(data_dir=data_dir)).store.list("events/done/"))  # no work was done
+
+
+@pytest.mark.parametrize("token,message", [
+    (lambda: issuer().token(audience(NAMESPACE, "index"), sender(NAMESPACE, "t"), lifetime_s=-120), "expired"),
+    (lambda: issuer().sign(claims("index", iss="https://kubernetes.default.svc")), "another issuer"),
+    (lambda: issuer().sign(claims("index", sub="system:serviceaccount:elsewhere:t")), "namespace affiliate-matrix"),
+    (lambda: issuer().sign({k: v for k, v in claims("index").items() if k != "exp"}), "exp"),
+    (lambda: unsigned({"alg": "none", "typ": "JWT", "kid": issuer().kid}, claims("index")), "not signed with RS256"),
+    (lambda: hs256_with_the_public_key("index"), "not signed with RS256"),
+    (lambda: issuer().sign(claims("index"), headers={"kid": "no-such-key"}), "does not publish"),
+    (lambda: unsigned({"alg": "RS256", "typ": "JWT"}, claims("index")), "names no signing key"),
+    (lambda: "not.a.jwt", "not a JWT"),
+])
+def test_a_token_that_is_not_the_brokers_is_refused_with_the_reason(data_dir, token, message):
+    headers, body = signed_event(ROUTED["index"], "index", authorization=f"Bearer {token()}")
+    reply = app("index").post("/", headers=headers, data=body)
+    assert reply.status_code == 401 and message in reply.json["error"]["message"], reply.json
+
+
+def test_the_unauthenticated_rotate_key_curl_is_refused_and_rotates_nothing(data_dir):
+    """The issue's reproduction: a binary CloudEvent with ce-* headers and no credentials."""
+    from affiliate_matrix.keys import KeyRecord, add_key
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    at = datetime.now(UTC)
+    add_key(rt, KeyRecord(path="connections/x", rotation="generate", generated_fields=["api_token"], created_at=at,
+                          expires_at=at + timedelta(days=90)), {"api_token": "old-value"})
+    reply = app("keys").post("/", data=b'{"params":{"path":"connections/x"}}', headers={
+        "ce-id": "1", "ce-source": "/x", "ce-specversion": "1.0", "ce-type": "dev.affiliatematrix.action.rotate_key",
+        "Content-Type": "application/json"})
+    assert reply.status_code == 401
+    current = rt.secrets.read("connections/x")
+    assert current.version == 1 and current.data["api_token"] == "old-value"
+
+
+def test_an_action_runs_only_at_the_function_its_type_is_routed_to(data_dir):
+    from affiliate_matrix.keys import KeyRecord, add_key
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    at = datetime.now(UTC)
+    add_key(rt, KeyRecord(path="connections/demo", rotation="generate", generated_fields=["api_token"], created_at=at,
+                          expires_at=at + timedelta(days=90)), {"api_token": "old-value"})
+    rotate = ROUTED["keys"]
+    refused = deliver(app("triggers"), rotate, "triggers")  # a valid token, but Triggers route rotate_key to keys
+    assert refused.status_code == 403 and "not routed to triggers" in refused.json["error"]["message"]
+    assert rt.secrets.read("connections/demo").version == 1
+    assert deliver(app("keys"), ROUTED["triggers"], "keys").status_code == 403  # program.delta goes to triggers
+    assert deliver(app("keys"), rotate, "keys").status_code == 204
+    assert rt.secrets.read("connections/demo").version == 2
+
+
+def test_dead_letters_are_taken_only_by_the_brokers_dead_letter_sink_and_only_signed(data_dir):
+    event = Event.make(PROGRAM_DELTA, "/index", {"x": 1})
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    headers, body = signed_event(event, "triggers", authorization="")
+    assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 401
+    assert deliver(app("index"), event, "index", path="/dead-letters").status_code == 404  # not the sink
+    assert not list(rt.store.list("dead-letters/"))
+    assert deliver(app("triggers"), event, "triggers", path="/dead-letters").status_code == 204
+    assert len(list(rt.store.list("dead-letters/"))) == 1
+
+
+def test_without_an_issuer_configured_every_event_is_refused(data_dir, monkeypatch):
+    monkeypatch.delenv("AMX_EVENTS_OIDC_DISCOVERY_URL")
+    reply = deliver(app("index"), ROUTED["index"], "index")
+    assert reply.status_code == 401 and "AMX_EVENTS_OIDC_DISCOVERY_URL" in reply.json["error"]["message"]
+
+
+def test_a_signed_routed_event_still_works_and_http_routes_keep_their_bearer_tokens(data_dir):
+    budget = app("budget")
+    assert budget.get("/campaigns", headers={"Authorization": f"Bearer {token_for('budget')}"}).status_code == 401
+    assert deliver(app("index"), ROUTED["index"], "index").status_code == 204  # acknowledged (no such batch)
+
+
+def test_log_lines_of_an_event_then_a_request_on_one_worker_thread_keep_apart(data_dir):
+    """Through the real HTTP stack, as a server thread serves one delivery and then one request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.observability import context_processors
+
+    triggers = app("triggers")  # binds the function name, on this (the main) thread
+    event = ROUTED["triggers"]
+    with capture_logs(processors=context_processors()) as lines, ThreadPoolExecutor(max_workers=1) as worker:
+        assert worker.submit(deliver, triggers, event, "triggers").result().status_code == 204
+        assert worker.submit(triggers.get, "/rules").result().status_code == 401
+    assert lines and {line["function"] for line in lines} == {"triggers"}
+    first = [line for line in lines if line.get("path") == "/"]
+    second = [line for line in lines if line.get("path") == "/rules"]
+    assert first and second and len(first) + len(second) == len(lines)
+    assert {line["event_id"] for line in first} == {event.id} and len({line["request_id"] for line in first}) == 1
+    assert not any("event_id" in line or "event_type" in line for line in second)
+    assert {line["request_id"] for line in second}.isdisjoint(line["request_id"] for line in first)
+
+
+def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_it(data_dir):
+    """Before, connections took no events at all, so every resync a rule dispatched was lost."""
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="awin", source="awin"))
+    resync = Event.make(ACTION_PREFIX + "resync", "/triggers", {"rule_id": "r", "params": {"connection_id": "awin"}})
+    assert deliver(app("connections"), resync, "connections").status_code == 204
+    (sync,) = [key for key in rt.store.list("syncs/")]
+    assert json.loads(rt.store.get(sync).data)["connection_id"] == "awin"
+    assert deliver(app("scrape"), resync, "scrape").status_code == 403  # not where resync is routed
