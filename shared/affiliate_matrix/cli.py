@@ -429,7 +429,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     from pathlib import Path
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.rules.model import parse_rule
+    from affiliate_matrix.rules.model import checked, parse_rule
     from affiliate_matrix.rules.store import load_rule, save_rule
 
     try:
@@ -439,7 +439,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     from pydantic import ValidationError
 
     try:
-        rule = parse_rule(text)
+        rule = checked(parse_rule(text))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "rule"

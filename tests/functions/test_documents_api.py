@@ -91,6 +91,28 @@ def test_a_put_and_a_delete_with_one_etag_never_both_succeed(env):
             assert after.status_code == 404
 
 
+def test_a_costly_condition_is_refused_naming_the_limit_and_a_stored_rule_is_never_judged_again(env, tmp_path,
+                                                                                               monkeypatch):
+    client = app("triggers")
+    nested = {**RULE, "id": "nested", "condition": "program.countries.all(a, program.countries.all(b, a != b))"}
+    refused = client.post("/rules", json=nested, headers=env["admin"])
+    assert refused.status_code == 400 and "over the limit of 10,000" in refused.json["error"]["message"]
+    huge = {**RULE, "id": "huge", "condition": "program.name in [" + ", ".join(['"x"'] * 700) + "]"}
+    refused = client.post("/rules", json=huge, headers=env["admin"])
+    assert refused.status_code == 400 and "at most 2000 characters" in refused.json["error"]["message"]
+
+    # written when the limits were looser (or by an older version): stored rules are trusted as written
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(nested), create=True)
+    assert client.post("/rules", json=RULE, headers=env["admin"]).status_code == 201
+    monkeypatch.setattr("affiliate_matrix.rules.conditions.COST_LIMIT", 1)  # limits tightened since
+    listed = client.get("/rules", headers=env["read"])
+    assert listed.status_code == 200 and [r["id"] for r in listed.json["items"]] == ["gaming-up", "nested"]
+    assert client.get("/rules/nested", headers=env["read"]).status_code == 200
+
+
 def test_a_rule_dry_run_and_the_activation_log(env):
     client = app("triggers")
     client.post("/rules", json=RULE, headers=env["admin"])
