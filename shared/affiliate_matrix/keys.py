@@ -123,7 +123,8 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     except BaseException as exc:
         reason = _reason(exc, secret_values)
         restored = _roll_back(rt, record, current, version, written_etag, new.values())
-        _publish_failure(rt, path, version, reason, [_redacted(f, secret_values) for f in failed], old_key_live=restored)
+        failed = [_redacted(f, secret_values) for f in failed]
+        _publish_failure(rt, path, version, reason, failed, old_key_live=restored)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
         if not restored:
