@@ -39,7 +39,7 @@ def route(rt, request):
 
         return json_response(triggers_openapi())
     writes = method not in ("GET", "HEAD") and not path.endswith("/test")
-    authorize(rt.secrets, request.headers.get("Authorization"), "admin" if writes else "read")
+    authorize(rt, request.headers.get("Authorization"), "admin" if writes else "read")
     if path.startswith("/rules/") and path.endswith("/test"):
         if method != "POST":
             raise MethodNotAllowed(method, ("POST",))
