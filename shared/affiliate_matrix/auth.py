@@ -1,19 +1,46 @@
 """API bearer tokens: minted once, stored only as a SHA-256 hash through the secrets port,
-verified in constant time. A token is `amx_<id>_<secret>`; the id locates its record."""
+verified in constant time. A token is `amx_<id>_<secret>`; the id locates its record.
+
+Every token expires (`amx tokens create --ttl`, 90 days by default); the expiry is compared with
+the request's time. Every request reads the token's record afresh: no positive cache, and no copy
+kept for a Vault outage, so `amx tokens revoke ID` (which destroys the record) refuses the very
+next request in every running function. The record's metadata (role, created, expires, revoked)
+lives beside it for `amx tokens list`, which never shows a token or its hash. The last use goes to
+the object store at most once a minute per token and function instance: a burst of requests costs
+one write, and the list shows the last use to the minute.
+"""
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
-import time
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from affiliate_matrix.errors import AccessDenied, NotFoundError, Unauthorized
+from affiliate_matrix.errors import AccessDenied, AmxError, InvalidInput, NotFoundError, Unauthorized
+from affiliate_matrix.observability import get_logger
 
+log = get_logger()
 ROLES = ("read", "admin")
-CACHE_SECONDS = 60
+FOLDER = "api-tokens"
+DEFAULT_TTL = timedelta(days=90)
+MAX_TTL = timedelta(days=366)
+LAST_USE_EVERY = timedelta(minutes=1)
 _TOKEN = re.compile(r"^amx_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-_verified: dict[str, tuple[str, str, float]] = {}  # id -> (hash, role, until)
+_TTL = re.compile(r"^(\d{1,6})([dhm])$")
+_last_use_written: dict[str, datetime] = {}  # token id -> the last use this process wrote
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What `amx tokens list` shows: never the token, never its hash."""
+    id: str
+    role: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+    last_used_at: str | None
 
 
 def _hash(secret: str) -> str:
@@ -27,32 +54,110 @@ def token_id(header: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def create_token(secret_store, role: str) -> str:
-    """A new token for `role`; the only place it is ever shown is the return value."""
+def parse_ttl(text: str) -> timedelta:
+    """`90d`, `12h` or `30m`, at least a minute and at most MAX_TTL."""
+    match = _TTL.match(text.strip())
+    if not match:
+        raise InvalidInput(f"--ttl: {text!r} is not a number of days, hours or minutes (90d, 12h, 30m)")
+    unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+    ttl = timedelta(**{unit: int(match.group(1))})
+    if not timedelta(minutes=1) <= ttl <= MAX_TTL:
+        raise InvalidInput(f"--ttl: {text!r} must be between 1m and {MAX_TTL.days}d")
+    return ttl
+
+
+def create_token(secret_store, role: str, *, ttl: timedelta = DEFAULT_TTL, now: datetime | None = None) -> str:
+    """A new token for `role`, valid for `ttl` from `now`; the only place it is ever shown is the return value."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-    secret_store.write(f"api-tokens/{token_id}", {"sha256": _hash(secret), "role": role,
-                                                   "created_at": datetime.now(UTC).isoformat()}, cas=0)
+    created = now or datetime.now(UTC)
+    public = {"role": role, "created_at": created.isoformat(), "expires_at": (created + ttl).isoformat()}
+    path = f"{FOLDER}/{token_id}"
+    secret_store.write(path, {"sha256": _hash(secret), **public}, cas=0)
+    secret_store.set_custom_metadata(path, public)
     return f"amx_{token_id}_{secret}"
 
 
-def authorize(secret_store, header: str | None, needed: str = "read") -> str:
+def expires_at(record: dict) -> datetime:
+    """Tokens minted before expiry existed carry none: they expire DEFAULT_TTL after creation."""
+    if "expires_at" in record:
+        return datetime.fromisoformat(record["expires_at"])
+    return datetime.fromisoformat(record["created_at"]) + DEFAULT_TTL
+
+
+def authorize(rt, header: str | None, needed: str = "read", now: datetime | None = None) -> str:
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
     scheme, _, token = (header or "").partition(" ")
     match = _TOKEN.match(token.strip()) if scheme.lower() == "bearer" else None
     if match is None:
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
     token_id, secret = match.groups()
-    cached = _verified.get(token_id)
-    if cached is None or cached[2] < time.monotonic():
-        try:
-            record = secret_store.read(f"api-tokens/{token_id}").data
-        except NotFoundError:
-            raise Unauthorized("the token is not valid") from None
-        cached = _verified[token_id] = (record["sha256"], record["role"], time.monotonic() + CACHE_SECONDS)
-    if not hmac.compare_digest(cached[0], _hash(secret)):
+    try:
+        record = rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data
+    except NotFoundError:  # never minted, or revoked
+        raise Unauthorized("the token is not valid") from None
+    if not hmac.compare_digest(record["sha256"], _hash(secret)):
         raise Unauthorized("the token is not valid")
-    if needed == "admin" and cached[1] != "admin":
+    now = now or datetime.now(UTC)
+    if now >= expires_at(record):
+        raise Unauthorized(f"the token expired at {expires_at(record).isoformat(timespec='seconds')}; "
+                           "create a new one with `amx tokens create`")
+    _note_use(rt, token_id, now)
+    if needed == "admin" and record["role"] != "admin":
         raise AccessDenied("this needs an admin token")
-    return cached[1]
+    return record["role"]
+
+
+def _last_use_key(token_id: str) -> str:
+    return f"{FOLDER}/last-used/{token_id}.json"
+
+
+def _note_use(rt, token_id: str, now: datetime) -> None:
+    """Record the last use, at most once per LAST_USE_EVERY per token in this process; never fails a request."""
+    written = _last_use_written.get(token_id)
+    if written is not None and now - written < LAST_USE_EVERY:
+        return
+    _last_use_written[token_id] = now
+    try:
+        rt.store.put(_last_use_key(token_id), json.dumps({"last_used_at": now.isoformat()}).encode(),
+                     content_type="application/json")
+    except AmxError as exc:
+        log.warning("token.last_use_not_recorded", token_id=token_id, error=type(exc).__name__)
+
+
+def list_tokens(rt) -> list[TokenInfo]:
+    """Every token there is or was, from the records' metadata (which outlives a revocation)."""
+    tokens = []
+    for name in rt.secrets.list(FOLDER):
+        if name.endswith("/"):
+            continue
+        metadata = rt.secrets.metadata(f"{FOLDER}/{name}")
+        revoked = all(v["destroyed"] for v in metadata.versions.values())
+        public = metadata.custom_metadata
+        if not public and not revoked:  # minted before the metadata was kept: the record's public part
+            record = rt.secrets.read(f"{FOLDER}/{name}").data
+            public = {k: record[k] for k in ("role", "created_at") if k in record}
+        try:
+            used = json.loads(rt.store.get(_last_use_key(name)).data)["last_used_at"]
+        except NotFoundError:
+            used = None
+        expiry = public.get("expires_at") or (expires_at(public).isoformat() if "created_at" in public else "?")
+        tokens.append(TokenInfo(name, public.get("role", "?"), public.get("created_at", "?"), expiry,
+                                public.get("revoked_at") or ("(time unknown)" if revoked else None), used))
+    return tokens
+
+
+def revoke_token(rt, token: str, now: datetime | None = None) -> None:
+    """Destroy the token's record: every function refuses it from its next request."""
+    if not re.fullmatch(r"[0-9a-f]{12}", token):
+        raise InvalidInput(f"{token!r} is not a token id (12 hex digits, as `amx tokens list` shows)")
+    path = f"{FOLDER}/{token}"
+    try:
+        metadata = rt.secrets.metadata(path)
+    except NotFoundError:
+        raise NotFoundError(f"there is no token {token} (amx tokens list)") from None
+    rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
+    revoked = (now or datetime.now(UTC)).isoformat()
+    rt.secrets.set_custom_metadata(path, {**metadata.custom_metadata, "revoked_at": revoked})
+    log.warning("token.revoked", token_id=token)

@@ -5,6 +5,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from affiliate_matrix.cli_keys import keys_app
+from affiliate_matrix.cli_tokens import tokens_app
 from affiliate_matrix.errors import AmxError
 
 app = typer.Typer(help="Affiliate Matrix: find, track and fund affiliate programs.", no_args_is_help=True,
@@ -13,11 +15,9 @@ sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
 connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(connections_app, name="connections")
-keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
 app.add_typer(terms_app, name="terms")
-tokens_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 index_app = typer.Typer(help="Index versions: status, zero-downtime migration, rollback.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
@@ -260,77 +260,6 @@ def connections_add(
     console.print(f"created connection {connection_id}")
 
 
-@keys_app.command("add")
-def keys_add(
-    path: str,
-    rotation: Annotated[str, typer.Option(help="generate, provider or manual.")],
-    field: Annotated[list[str], typer.Option(help="NAME=VALUE (repeatable); read from stdin as JSON when absent.")] = [],
-    generate: Annotated[list[str], typer.Option(help="A field we mint on rotation (repeatable).")] = [],
-    source: Annotated[Optional[str], typer.Option(help="The source plugin that owns the key.")] = None,
-    lifetime_days: Annotated[int, typer.Option(min=1, max=3650)] = 90,
-):
-    """Store a key in the secret store (create-only) and register how it rotates."""
-    import json
-    import sys
-    from datetime import UTC, datetime
-
-    from affiliate_matrix.keys import KeyRecord, add_key
-
-    data = dict(f.split("=", 1) for f in field if "=" in f) if field else json.loads(sys.stdin.read() or "{}")
-    if not data:
-        raise typer.BadParameter("give --field NAME=VALUE or a JSON object on stdin", param_hint="--field")
-    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
-                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
-    add_key(_runtime("keys"), record, {k: str(v) for k, v in data.items()})
-    console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
-
-
-@keys_app.command("status")
-def keys_status():
-    """Every registered key: version, expiry, rotation, usage and failures today."""
-    from datetime import UTC, datetime
-
-    from rich.table import Table
-
-    from affiliate_matrix.keys import records, usage
-
-    rt = _runtime("keys")
-    today = datetime.now(UTC).date().isoformat()
-    table = Table()
-    for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
-        table.add_column(column)
-    for record in records(rt):
-        try:
-            version = str(rt.secrets.metadata(record.path).current_version)
-        except AmxError as exc:
-            version = f"[red]{type(exc).__name__}[/]"
-        left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
-        used = usage(rt, record.path)
-        table.add_row(record.path, record.rotation, "revoked" if record.revoked_at else version,
-                      record.expires_at.date().isoformat() if record.expires_at else "—",
-                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
-                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
-                      str(used["failures"].get(today, 0)))
-    console.print(table)
-
-
-@keys_app.command("rotate")
-def keys_rotate(path: str):
-    """Rotate now: new version, verified with every dependent connection, old version retired."""
-    from affiliate_matrix.keys import rotate
-
-    console.print(f"{path}: now version {rotate(_runtime('keys'), path)}")
-
-
-@keys_app.command("revoke")
-def keys_revoke(path: str):
-    """Destroy a compromised key's versions and mark every dependent connection unhealthy."""
-    from affiliate_matrix.keys import revoke
-
-    flagged = revoke(_runtime("keys"), path)
-    console.print(f"{path}: revoked; unhealthy now: {', '.join(flagged) or 'no connection'}")
-
-
 @terms_app.command("extract")
 def terms_extract(
     path: Annotated[str, typer.Argument(help="A text file, or - for standard input.")] = "-",
@@ -356,18 +285,6 @@ def terms_extract(
         return
     for field, value in terms.items():
         console.print(f"[bold]{field}[/]: {json.dumps(value)}")
-
-
-@tokens_app.command("create")
-def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "read"):
-    """Mint an API token. It is printed once and stored only as a hash."""
-    from affiliate_matrix.auth import ROLES, create_token
-
-    if role not in ROLES:
-        raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
-    print(create_token(_runtime().secrets, role))
-
-
 
 
 # --- discovery -----------------------------------------------------------------------------------
@@ -429,7 +346,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     from pathlib import Path
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.rules.model import parse_rule
+    from affiliate_matrix.rules.model import checked, parse_rule
     from affiliate_matrix.rules.store import load_rule, save_rule
 
     try:
@@ -439,7 +356,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     from pydantic import ValidationError
 
     try:
-        rule = parse_rule(text)
+        rule = checked(parse_rule(text))
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "rule"

@@ -4,9 +4,12 @@ key itself).
 
 Rotation: `generate` (we mint the value), `provider` (the source plugin asks the provider for a
 new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new
-version with check-and-set, verifies it with every dependent connection's test, and only then
-destroys the old version; a failed verification writes the old value back. Revocation destroys
-the versions and marks every dependent connection unhealthy at once.
+version with check-and-set, verifies it with every dependent connection's test, records it and
+only then destroys the old version. It is all or nothing: whatever fails once the new version is
+written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
+the old value back as the newest version and the record as it was, publishes key.rotation.failed
+with the reason (secret values blanked out) and raises RotationFailed. Revocation destroys the
+versions and marks every dependent connection unhealthy at once.
 """
 
 import json
@@ -27,7 +30,7 @@ WARN_DAYS = (7, 3, 1)
 
 
 class RotationFailed(AmxError):
-    """The new key did not pass verification; the old one was put back."""
+    """The rotation failed; the old key was put back (the message says if that failed too)."""
 
 
 class KeyRecord(Model):
@@ -54,9 +57,9 @@ def load_record(rt, path: str) -> tuple[KeyRecord, str]:
     return KeyRecord.model_validate_json(stored.data), stored.etag
 
 
-def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = False) -> None:
-    rt.store.put(record_key(record.path), record.model_dump_json().encode(), content_type="application/json",
-                 if_match=etag, if_none_match=create)
+def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = False) -> str:
+    return rt.store.put(record_key(record.path), record.model_dump_json().encode(), content_type="application/json",
+                        if_match=etag, if_none_match=create)
 
 
 def records(rt) -> list[KeyRecord]:
@@ -85,40 +88,95 @@ def dependents(rt, path: str) -> list[Connection]:
 
 
 def rotate(rt, path: str, now: datetime | None = None) -> int:
-    """Rotate, verify, retire the old version; or put the old value back. Returns the new version."""
-    from affiliate_matrix.connection_test import check
-
+    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version."""
     now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
     if record.revoked_at:
         raise InvalidInput(f"key {path!r} was revoked; add a new one")
-    current = rt.secrets.read(path)
     if record.rotation == "manual":
         raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
-    if record.rotation == "generate":
-        new = {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
-    else:
+    current = rt.secrets.read(path)
+    hook = None
+    if record.rotation == "provider":
         from affiliate_matrix.sources import get_source
 
         hook = getattr(get_source(record.owner_source or ""), "rotate_credentials", None)
         if hook is None:
             raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation")
-        new = hook(dict(current.data))
+    try:
+        new = hook(dict(current.data)) if hook else \
+            {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
+    except Exception as exc:  # nothing written yet: nothing to put back
+        reason = _reason(exc, current.data.values())
+        _publish_failure(rt, path, None, reason, [], old_key_live=True)
+        raise RotationFailed(f"key {path!r}: no new version was made: {reason}") from None
     version = rt.secrets.write(path, new, cas=current.version)
-    failed = [f"{c.id}: {'; '.join(x['detail'] for x in result['checks'] if not x['ok'])}"
-              for c in dependents(rt, path) if not (result := check(rt, c))["ok"]]
-    if failed:
-        rt.secrets.write(path, dict(current.data), cas=version)  # the old value, as the newest version
-        rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {"path": path, "failed": failed},
-                                  key=f"{path}|{version}"))
-        raise RotationFailed(f"key {path!r}: the new version failed verification and was rolled back: "
-                             + " | ".join(failed))
-    rt.secrets.destroy(path, [current.version])
-    save_record(rt, record.model_copy(update={"rotated_at": now,
-                                              "expires_at": now + timedelta(days=record.lifetime_days)}), etag)
-    rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
+    rotated = record.model_copy(update={"rotated_at": now, "expires_at": now + timedelta(days=record.lifetime_days)})
+    failed, written_etag, secret_values = [], None, [*current.data.values(), *new.values()]
+    try:
+        failed = _verify(rt, path)
+        if failed:
+            raise RotationFailed("the new version failed verification: " + " | ".join(failed))
+        written_etag = save_record(rt, rotated, etag)
+        rt.secrets.destroy(path, [current.version])
+        rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
+    except BaseException as exc:
+        reason = _reason(exc, secret_values)
+        restored = _roll_back(rt, record, current, version, written_etag, new.values())
+        failed = [_redacted(f, secret_values) for f in failed]
+        _publish_failure(rt, path, version, reason, failed, old_key_live=restored)
+        if not isinstance(exc, Exception):
+            raise  # an interrupt: put back, then stop as asked
+        if not restored:
+            raise RotationFailed(f"key {path!r}: version {version} failed ({reason}) and could NOT be rolled back: "
+                                 "it is live; see the logs") from None
+        raise RotationFailed(f"key {path!r}: version {version} failed and was rolled back: {reason}") from None
     log.info("key.rotated", secret_path=path, version=version)
     return version
+
+
+def _verify(rt, path: str) -> list[str]:
+    """Each dependent connection's test with the new version: the failures, in words."""
+    from affiliate_matrix.connection_test import check
+
+    return [f"{c.id}: {'; '.join(x['detail'] for x in result['checks'] if not x['ok'])}"
+            for c in dependents(rt, path) if not (result := check(rt, c))["ok"]]
+
+
+def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, new_values=()) -> bool:
+    """The old value as the newest version (it may be destroyed already) and the record as it was."""
+    try:
+        rt.secrets.write(record.path, dict(old.data), cas=failed_version)
+        if written_etag is not None:
+            save_record(rt, record, written_etag)
+        return True
+    except Exception as exc:
+        log.critical("key.rollback_failed", secret_path=record.path, version=failed_version,
+                     error=_reason(exc, [*old.data.values(), *new_values]))
+        return False
+
+
+def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str], old_key_live: bool) -> None:
+    log.error("key.rotation_failed", secret_path=path, version=version, reason=reason, old_key_live=old_key_live)
+    try:
+        rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {
+            "path": path, "version": version, "reason": reason, "failed": failed, "old_key_live": old_key_live},
+            key=f"{path}|{version}|failed"))
+    except Exception as exc:  # the failure is logged above; the caller still hears of it
+        log.error("key.rotation_failed_not_published", secret_path=path, error=type(exc).__name__)
+
+
+def _reason(exc: BaseException, secret_values) -> str:
+    """The exception in words, with any secret value in it blanked out."""
+    return _redacted(exc.args[0] if isinstance(exc, RotationFailed) else f"{type(exc).__name__}: {exc}",
+                     secret_values)[:500]
+
+
+def _redacted(text: str, secret_values) -> str:
+    for value in secret_values:
+        if len(value) >= 4:
+            text = text.replace(value, "[redacted]")
+    return text
 
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
@@ -173,7 +231,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
                 rotate(rt, record.path, now)
                 outcome["rotated"].append(record.path)
                 continue
-            except (RotationFailed, AmxError) as exc:
+            except AmxError as exc:
                 outcome["failed"].append(f"{record.path}: {exc}")
         rt.bus.publish(Event.make(KEY_EXPIRING, "/keys", {
             "path": record.path, "days": threshold, "expires_at": record.expires_at.isoformat(),

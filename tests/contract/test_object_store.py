@@ -60,26 +60,102 @@ def test_if_match_with_stale_etag_conflicts_and_keeps_the_winner(store):
     assert store.get("doc").data == b"v2-by-a"
 
 
-def test_two_concurrent_writers_one_wins(store):
-    etag = store.put("race", b"v0")
-    outcomes, barrier = [], threading.Barrier(2)
+def race(operations) -> list[tuple[str, str]]:
+    """Run the operations at once (a barrier releases them together); (outcome, name) for each:
+    won, or the error that made it lose."""
+    outcomes, barrier = [], threading.Barrier(len(operations))
 
-    def writer(name):
+    def run(name, operation):
         barrier.wait()
         try:
-            store.put("race", name.encode(), if_match=etag)
+            operation()
             outcomes.append(("won", name))
-        except ConflictError:
-            outcomes.append(("lost", name))
+        except (ConflictError, NotFoundError) as exc:
+            outcomes.append((type(exc).__name__, name))
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in ("a", "b")]
+    threads = [threading.Thread(target=run, args=item) for item in operations]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(o for o, _ in outcomes) == ["lost", "won"]
-    winner = next(n for o, n in outcomes if o == "won")
-    assert store.get("race").data == winner.encode()
+    return outcomes
+
+
+def test_of_32_concurrent_conditional_puts_one_wins(store):
+    etag = store.put("race", b"v0")
+    outcomes = race([(f"w{i}", lambda i=i: store.put("race", f"w{i}".encode(), if_match=etag)) for i in range(32)])
+    winners = [name for outcome, name in outcomes if outcome == "won"]
+    assert len(winners) == 1 and len(outcomes) == 32
+    assert store.get("race").data == winners[0].encode()
+
+
+def test_conditional_delete_needs_the_current_etag(store):
+    etag = store.put("doc", b"v1")
+    with pytest.raises(ConflictError):
+        store.delete("doc", if_match="0" * 32)
+    assert store.get("doc").data == b"v1"
+    store.delete("doc", if_match=etag)
+    assert store.head("doc") is None and list(store.list("do")) == []
+    with pytest.raises(NotFoundError):
+        store.get("doc")
+    with pytest.raises(NotFoundError):
+        store.delete("doc", if_match=etag)
+    store.put("doc", b"again", if_none_match=True)  # a deleted key can be created again, once
+    with pytest.raises(ConflictError):
+        store.put("doc", b"twice", if_none_match=True)
+    assert store.get("doc").data == b"again" and list(store.list("do")) == ["doc"]
+
+
+def test_of_32_concurrent_conditional_deletes_one_wins(store):
+    etag = store.put("doc", b"v1")
+    outcomes = race([(f"d{i}", lambda: store.delete("doc", if_match=etag)) for i in range(32)])
+    assert [o for o, _ in outcomes].count("won") == 1 and len(outcomes) == 32
+    assert store.head("doc") is None
+
+
+def test_a_put_and_a_delete_with_one_etag_one_wins(store):
+    for round_ in range(8):  # either may win a round; never both
+        etag = store.put("doc", b"v1")
+        outcomes = dict((name, outcome) for outcome, name in race([
+            ("put", lambda: store.put("doc", f"v2-{round_}".encode(), if_match=etag)),
+            ("delete", lambda: store.delete("doc", if_match=etag))]))
+        assert sorted(outcomes.values()).count("won") == 1, outcomes
+        if outcomes["put"] == "won":
+            assert store.get("doc").data == f"v2-{round_}".encode()
+        else:
+            assert store.head("doc") is None
+        store.delete("doc")
+
+
+def _delete_in_a_process(root, etag, barrier, results):
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store = LocalObjectStore(root)
+    barrier.wait()
+    try:
+        store.delete("doc", if_match=etag)
+        results.put("won")
+    except (ConflictError, NotFoundError) as exc:
+        results.put(type(exc).__name__)
+
+
+def test_local_conditional_deletes_from_several_processes_one_wins(tmp_path):
+    """`amx up` runs every function as its own process on one directory: the lock must hold across them."""
+    import multiprocessing
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    etag = LocalObjectStore(tmp_path).put("doc", b"v1")
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(8), context.Queue()
+    processes = [context.Process(target=_delete_in_a_process, args=(tmp_path, etag, barrier, results))
+                 for _ in range(8)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
+    outcomes = [results.get() for _ in processes]
+    assert outcomes.count("won") == 1 and len(outcomes) == 8
 
 
 def test_content_addressed_put_is_stable_and_written_once(store):

@@ -70,6 +70,16 @@ def test_custom_metadata(store, path):
     assert store.metadata(path).custom_metadata == {"owner_source": "awin", "expires_at": "2027-01-01T00:00:00Z"}
 
 
+def test_list_names_what_is_directly_under_a_folder(store):
+    folder = f"tokens-{uuid.uuid4().hex[:8]}"
+    assert store.list(folder) == []
+    for name in ("b", "a", "deeper/c"):
+        store.write(f"{folder}/{name}", {"k": "v"})
+    store.write(f"{folder}x/other", {"k": "v"})  # a folder whose name merely starts the same
+    assert store.list(folder) == ["a", "b", "deeper/"]
+    assert store.list(f"{folder}/deeper") == ["c"]
+
+
 def test_missing_secret_is_not_found(store):
     with pytest.raises(NotFoundError):
         store.read("connections/never-written")
@@ -176,6 +186,8 @@ def test_vault_down_serves_cached_reads_within_ttl_then_fails_closed(tmp_path):
     assert store.read("cached/a").data == {"k": SECRET_VALUE}
     server.stop()
     assert store.read("cached/a").data == {"k": SECRET_VALUE}  # Vault down: the copy read a moment ago
+    with pytest.raises(BackendUnavailable):
+        store.read("cached/a", outage_copy=False)  # a token check: a revocation must hold, so no copy
     with pytest.raises(BackendUnavailable):
         store.write("cached/a", {"k": "new"})  # writes are never faked
     time.sleep(1.2)

@@ -12,7 +12,7 @@ from affiliate_matrix.connections import load_connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATION_FAILED
-from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, revoke, rotate, run_checks
+from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_record, revoke, rotate, run_checks, save_record
 from affiliate_matrix.models import Connection
 from affiliate_matrix.observability import configure_logging
 from affiliate_matrix.runtime import Runtime
@@ -62,6 +62,60 @@ def test_rotation_that_fails_verification_rolls_back(rt, request):
     assert rt.secrets.read(path, version=1).data["api_token"] == AWIN_TOKEN  # the old version was not retired
     SECRETS_SEEN.append(rt.secrets.read(path, version=2).data["api_token"])  # the refused one, never to be logged
     assert [e.type for e in rt.events] == [KEY_ROTATION_FAILED]
+
+
+def test_a_check_that_raises_puts_the_old_key_back_and_says_why(rt, request, monkeypatch):
+    path = path_for(request)
+    awin_key(rt, path)
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=path))
+
+    def raising_check(runtime, connection):  # stands in for a defect in a connection test: none raises on cue
+        raise TypeError(f"unsupported token {runtime.secrets.read(path).data['api_token']!r}")
+
+    monkeypatch.setattr("affiliate_matrix.connection_test.check", raising_check)
+    with pytest.raises(RotationFailed, match="rolled back: TypeError: unsupported token '\\[redacted\\]'"):
+        rotate(rt, path, NOW)
+    SECRETS_SEEN.append(rt.secrets.read(path, version=2).data["api_token"])  # the new one, never to be shown
+    current = rt.secrets.read(path)
+    assert current.data["api_token"] == AWIN_TOKEN and current.version == 3
+    assert load_record(rt, path)[0].rotated_at is None
+    [event] = rt.events
+    assert event.type == KEY_ROTATION_FAILED and event.data["old_key_live"] is True and event.data["version"] == 2
+    assert event.data["reason"].startswith("TypeError: unsupported token")
+
+
+def test_a_record_changed_during_the_rotation_rolls_it_back(rt, request, monkeypatch):
+    path = path_for(request)
+    awin_key(rt, path)
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=path))
+
+    def check_while_a_person_edits(runtime, connection):  # a connection test passing while the record changes
+        record, etag = load_record(runtime, path)
+        save_record(runtime, record.model_copy(update={"lifetime_days": 30}), etag)
+        return {"ok": True, "checks": []}
+
+    monkeypatch.setattr("affiliate_matrix.connection_test.check", check_while_a_person_edits)
+    with pytest.raises(RotationFailed, match="rolled back: ConflictError"):
+        rotate(rt, path, NOW)
+    SECRETS_SEEN.append(rt.secrets.read(path, version=2).data["api_token"])
+    assert rt.secrets.read(path).data["api_token"] == AWIN_TOKEN
+    record = load_record(rt, path)[0]
+    assert record.lifetime_days == 30 and record.rotated_at is None  # the person's edit kept, no rotation recorded
+    assert [e.type for e in rt.events] == [KEY_ROTATION_FAILED]
+
+
+def test_the_keys_function_answers_an_error_when_a_rotation_failed(rt, request):
+    from affiliate_matrix.handlers.keys import checked
+
+    path = path_for(request)
+    awin_key(rt, path, expires_in_days=2)  # due
+    save_connection(rt.store, Connection(id="aw", source="awin", base_url="http://127.0.0.1:9/",
+                                         credentials_path=path))  # nothing listens there: its test fails
+    with pytest.raises(RotationFailed, match="1 rotation\\(s\\) failed"):
+        checked(rt)
+    SECRETS_SEEN.append(rt.secrets.read(path, version=2).data["api_token"])
+    assert rt.secrets.read(path).data["api_token"] == AWIN_TOKEN
+    assert [e.type for e in rt.events] == [KEY_ROTATION_FAILED, KEY_EXPIRING]
 
 
 def test_rotation_verified_retires_the_old_version(rt, request):

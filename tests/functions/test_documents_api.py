@@ -2,6 +2,8 @@
 (a stale one gets 412, none gets 428), dry-run a rule, read activations, record and read a
 campaign's days, run and read an allocation."""
 
+import threading
+
 import pytest
 from functions_framework import create_app
 
@@ -43,6 +45,72 @@ def test_concurrent_rule_updates_with_a_stale_etag_get_412(env):
     assert client.post("/rules", json=RULE, headers=env["admin"]).status_code == 409
     stale = client.delete("/rules/gaming-up", headers={**env["admin"], "If-Match": etag})
     assert stale.status_code == 412
+
+
+def at_once(requests) -> list[int]:
+    """Send the requests together (a barrier releases them), each from its own client; their statuses, in order."""
+    flask_app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py"))
+    statuses, barrier = [0] * len(requests), threading.Barrier(len(requests))
+
+    def send(i, request):
+        client = flask_app.test_client()
+        barrier.wait()
+        statuses[i] = request(client).status_code
+
+    threads = [threading.Thread(target=send, args=item) for item in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return statuses
+
+
+def test_of_32_concurrent_deletes_with_one_etag_exactly_one_succeeds(env):
+    client = app("triggers")
+    client.post("/rules", json=RULE, headers=env["admin"])
+    etag = client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]
+    headers = {**env["admin"], "If-Match": etag}
+    statuses = at_once([lambda c: c.delete("/rules/gaming-up", headers=headers)] * 32)
+    assert statuses.count(204) == 1 and set(statuses) <= {204, 404, 412}, statuses
+    assert client.get("/rules/gaming-up", headers=env["read"]).status_code == 404
+
+
+def test_a_put_and_a_delete_with_one_etag_never_both_succeed(env):
+    client = app("triggers")
+    for round_ in range(6):
+        assert client.post("/rules", json=RULE, headers=env["admin"]).status_code == 201
+        headers = {**env["admin"], "If-Match": client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]}
+        put, delete = at_once([lambda c: c.put("/rules/gaming-up", json={**RULE, "cooldown_s": 99}, headers=headers),
+                               lambda c: c.delete("/rules/gaming-up", headers=headers)])
+        assert sorted([put // 100, delete // 100]) == [2, 4], (put, delete)
+        after = client.get("/rules/gaming-up", headers=env["read"])
+        if after.status_code == 200:  # the PUT won: its change is there, not lost
+            assert after.json["cooldown_s"] == 99
+            client.delete("/rules/gaming-up", headers={**env["admin"], "If-Match": after.headers["ETag"]})
+        else:
+            assert after.status_code == 404
+
+
+def test_a_costly_condition_is_refused_naming_the_limit_and_a_stored_rule_is_never_judged_again(env, tmp_path,
+                                                                                               monkeypatch):
+    client = app("triggers")
+    nested = {**RULE, "id": "nested", "condition": "program.countries.all(a, program.countries.all(b, a != b))"}
+    refused = client.post("/rules", json=nested, headers=env["admin"])
+    assert refused.status_code == 400 and "over the limit of 10,000" in refused.json["error"]["message"]
+    huge = {**RULE, "id": "huge", "condition": "program.name in [" + ", ".join(['"x"'] * 700) + "]"}
+    refused = client.post("/rules", json=huge, headers=env["admin"])
+    assert refused.status_code == 400 and "at most 2000 characters" in refused.json["error"]["message"]
+
+    # written when the limits were looser (or by an older version): stored rules are trusted as written
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(nested), create=True)
+    assert client.post("/rules", json=RULE, headers=env["admin"]).status_code == 201
+    monkeypatch.setattr("affiliate_matrix.rules.conditions.COST_LIMIT", 1)  # limits tightened since
+    listed = client.get("/rules", headers=env["read"])
+    assert listed.status_code == 200 and [r["id"] for r in listed.json["items"]] == ["gaming-up", "nested"]
+    assert client.get("/rules/nested", headers=env["read"]).status_code == 200
 
 
 def test_a_rule_dry_run_and_the_activation_log(env):

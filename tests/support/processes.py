@@ -57,9 +57,11 @@ class Server:
 
 
 def start_moto(tmp: Path) -> Server:
+    """moto_server in its own process, deciding one request at a time (see tests/support/moto_serial.py)."""
     port = free_port()
-    return Server([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                  f"http://127.0.0.1:{port}", tmp / "moto.log", ready_path="/moto-api/", env=AS_SHIPPED)
+    return Server([sys.executable, "-m", "tests.support.moto_serial", "-H", "127.0.0.1", "-p", str(port)],
+                  f"http://127.0.0.1:{port}", tmp / "moto.log", ready_path="/moto-api/",
+                  env={**AS_SHIPPED, "PYTHONPATH": str(ROOT)})
 
 
 def start_opensearch(tmp: Path) -> Server:

@@ -6,6 +6,7 @@ exactly these paths with their JSON shapes and status codes:
   GET  /v1/<mount>/data/<path>[?version=N]          KV v2 read
   POST /v1/<mount>/data/<path>  {"options": {"cas": N}, "data": {...}}   KV v2 write (check-and-set)
   GET  /v1/<mount>/metadata/<path>                   KV v2 metadata
+  LIST /v1/<mount>/metadata/<folder>                 KV v2 list (also GET ...?list=true); 404 when empty
   POST /v1/<mount>/metadata/<path>  {"custom_metadata": {...}}
   POST /v1/<mount>/destroy/<path>   {"versions": [N, ...]}
   GET  /v1/auth/token/lookup-self
@@ -99,6 +100,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self):
         self.route("POST")
 
+    def do_LIST(self):
+        self.route("LIST")
+
     def route(self, method: str):
         # Read the whole body first: an early error reply must not leave bytes on a keep-alive connection.
         self._raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -143,7 +147,10 @@ class Handler(BaseHTTPRequestHandler):
             if not match:
                 return self.error(404, f"no handler for route \"{path}\"")
             kind, key = match.groups()
-            return getattr(self, f"kv_{kind}_{method.lower()}")(key, parse_qs(url.query))
+            query = parse_qs(url.query)
+            if kind == "metadata" and (method == "LIST" or query.get("list") == ["true"]):
+                return self.kv_metadata_list(key.rstrip("/"))
+            return getattr(self, f"kv_{kind}_{method.lower()}")(key, query)
         except (ValueError, KeyError, TypeError) as exc:
             return self.error(400, str(exc))
 
@@ -191,6 +198,15 @@ class Handler(BaseHTTPRequestHandler):
             "cas_required": False, "created_time": entry["created_time"], "current_version": entry["current_version"],
             "custom_metadata": entry["custom_metadata"] or None, "delete_version_after": "0s", "max_versions": 0,
             "oldest_version": min(entry["versions"]), "updated_time": entry.get("updated_time"), "versions": versions}))
+
+    def kv_metadata_list(self, folder):
+        prefix = folder + "/"
+        with self.vault.lock:
+            names = {k[len(prefix):].split("/")[0] + ("/" if "/" in k[len(prefix):] else "")
+                     for k in self.vault.kv if k.startswith(prefix)}
+        if not names:
+            return self.reply(404, {"errors": []})
+        return self.reply(200, envelope({"keys": sorted(names)}))
 
     def kv_metadata_post(self, key, _query):
         body = self.body()

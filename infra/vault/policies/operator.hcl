@@ -1,6 +1,12 @@
-# A person with amx: mint API tokens, add and revoke keys.
+# A person with amx: mint, list and revoke API tokens; add and revoke keys.
 path "secret/data/api-tokens/*" {
   capabilities = ["create", "read"]
+}
+path "secret/metadata/api-tokens/*" {
+  capabilities = ["read", "update", "list"]
+}
+path "secret/destroy/api-tokens/*" {
+  capabilities = ["update"]
 }
 path "secret/data/connections/*" {
   capabilities = ["create", "read", "update"]

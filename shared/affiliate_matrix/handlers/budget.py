@@ -51,7 +51,7 @@ def route(rt, request):
         from affiliate_matrix.handlers.openapi import budget_openapi
 
         return json_response(budget_openapi())
-    authorize(rt.secrets, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
+    authorize(rt, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
     if match := _METRICS.match(path):
         return metrics(rt, request, match.group(1))
     if path == "/allocations" or _RUN.match(path):

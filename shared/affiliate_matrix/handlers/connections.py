@@ -51,7 +51,7 @@ def route(rt, request):
         from affiliate_matrix.handlers.openapi import connections_openapi
 
         return json_response(connections_openapi())
-    authorize(rt.secrets, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
+    authorize(rt, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
     if match := _ACTION.match(path):
         if method != "POST":
             raise MethodNotAllowed(method, ("POST",))

@@ -32,7 +32,7 @@ def route(rt, request):
         raise NotFoundError(f"no route for {request.path}")
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("POST",))
-    authorize(rt.secrets, request.headers.get("Authorization"), "admin")
+    authorize(rt, request.headers.get("Authorization"), "admin")
     body = body_of(request)
     if set(body) - {"niches", "languages"}:
         raise InvalidInput(f"unknown field(s): {', '.join(sorted(set(body) - {'niches', 'languages'}))}")

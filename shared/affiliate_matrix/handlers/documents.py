@@ -135,10 +135,11 @@ def merge(rt, collection: Collection, doc_id: str, expected: str, changes: dict)
 
 
 def delete(rt, collection: Collection, doc_id: str, expected: str):
-    etag = rt.store.head(collection.key(doc_id))
-    if etag is None:
-        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
-    if etag != expected:
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry")
-    rt.store.delete(collection.key(doc_id))
+    """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins."""
+    try:
+        rt.store.delete(collection.key(doc_id), if_match=expected)
+    except NotFoundError:
+        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
+    except ConflictError:
+        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
     return "", 204, {}

@@ -1,11 +1,19 @@
-"""keys: the cron run of rotation and expiry checks."""
+"""keys: the cron run of rotation and expiry checks. A run where a rotation failed (and was put
+back) answers with an error, so the failure shows in the function's error figures and alerts."""
 
 from affiliate_matrix.handlers.events import health, http_or_event
-from affiliate_matrix.keys import run_checks
+from affiliate_matrix.keys import RotationFailed, run_checks
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, health, lambda event: log.info("keys.checked", **run_checks(rt)))
+    return http_or_event(rt, request, health, lambda event: checked(rt))
+
+
+def checked(rt) -> None:
+    outcome = run_checks(rt)
+    log.info("keys.checked", **outcome)
+    if outcome["failed"]:
+        raise RotationFailed(f"{len(outcome['failed'])} rotation(s) failed: " + " | ".join(outcome["failed"]))

@@ -71,7 +71,7 @@ def route(rt, request):
         from affiliate_matrix.handlers.openapi import programs_openapi
 
         return json_response(programs_openapi())
-    authorize(rt.secrets, request.headers.get("Authorization"))
+    authorize(rt, request.headers.get("Authorization"))
     if request.path == "/programs":
         started = time.perf_counter()
         answer = cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))

@@ -3,8 +3,9 @@
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.models import Model
 
 EVENT_PREFIX = "dev.affiliatematrix."
@@ -62,6 +63,9 @@ class Action(Model):
 
 
 class Rule(Model):
+    """A rule document. Its condition is judged by `checked` when the rule is written; a stored rule is
+    trusted as it was written, so loading one never judges it again (limits may change; rules stay)."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     description: str = Field("", max_length=500)
     trigger: Trigger
@@ -71,17 +75,21 @@ class Rule(Model):
     enabled: bool = True
     disabled_reason: str | None = None
 
-    @field_validator("condition")
-    @classmethod
-    def _checked(cls, text: str) -> str:
-        from affiliate_matrix.rules.conditions import check
 
-        check(text)
-        return text
+
+def checked(rule: Rule) -> Rule:
+    """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`)."""
+    from affiliate_matrix.rules.conditions import ConditionError, check
+
+    try:
+        check(rule.condition)
+    except ConditionError as exc:
+        raise InvalidInput(str(exc)) from None
+    return rule
 
 
 def parse_rule(text: str) -> Rule:
-    """A rule from YAML or JSON text (YAML is a superset of JSON)."""
+    """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`."""
     import yaml
 
     try:

@@ -40,8 +40,9 @@ class SecretStore(ABC):
     """The port."""
 
     @abstractmethod
-    def read(self, path: str, version: int | None = None) -> Secret:
-        """The current (or given) version. NotFoundError when absent or destroyed."""
+    def read(self, path: str, version: int | None = None, *, outage_copy: bool = True) -> Secret:
+        """The current (or given) version. NotFoundError when absent or destroyed. outage_copy=False
+        refuses a copy kept for a backend outage (a token check must see a revocation)."""
         ...
 
     @abstractmethod
@@ -60,6 +61,11 @@ class SecretStore(ABC):
     @abstractmethod
     def destroy(self, path: str, versions: list[int]) -> None:
         """Destroy versions for good (revocation)."""
+        ...
+
+    @abstractmethod  # last: inside the class body, `list` is this method from here on
+    def list(self, folder: str) -> list[str]:
+        """The names directly under folder (sub-folders end in /), sorted; [] when there are none."""
         ...
 
     def check(self) -> None:

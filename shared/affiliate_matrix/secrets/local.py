@@ -57,7 +57,7 @@ class LocalSecretStore(SecretStore):
             raise InvalidInput(f"environment secret for {path!r} must be a JSON object of strings")
         return {str(k): str(v) for k, v in data.items()}
 
-    def read(self, path, version=None):
+    def read(self, path, version=None, *, outage_copy=True):  # a local file keeps no copies
         check_path(path)
         entry = self._load().get(path)
         if entry is None:
@@ -87,6 +87,12 @@ class LocalSecretStore(SecretStore):
             state[path] = entry
             self._save(state)
         return version
+
+    def list(self, folder):
+        prefix = check_path(folder.rstrip("/")) + "/"
+        names = {p[len(prefix):].split("/")[0] + ("/" if "/" in p[len(prefix):] else "")
+                 for p in self._load() if p.startswith(prefix)}
+        return sorted(names)
 
     def metadata(self, path):
         entry = self._load().get(check_path(path))

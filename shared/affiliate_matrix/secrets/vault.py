@@ -109,23 +109,34 @@ class VaultSecretStore(SecretStore):
 
     # -- KV v2 -------------------------------------------------------------------------------
 
-    def read(self, path, version=None):
-        """From Vault; while Vault is down, the last copy read within the cache TTL, then fail closed."""
+    def read(self, path, version=None, *, outage_copy=True):
+        """From Vault; while Vault is down, the last copy read within the cache TTL (unless outage_copy is
+        False), then fail closed."""
         check_path(path)
         try:
             response = self._op(lambda: self.client.secrets.kv.v2.read_secret_version(
                 path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True),
                 f"secret {path!r}")
         except BackendUnavailable:
-            cached = self._cache.get((path, version))
+            cached = self._cache.get((path, version)) if outage_copy else None
             if cached and cached[0] > time.monotonic():
                 log.warning("vault.unavailable_serving_cache", secret_path=path)
                 return cached[1]
             raise BackendUnavailable(f"secret {path!r}: Vault is unavailable and no copy read in the last "
                                      f"{self.cache_ttl_s} s remains; failing closed") from None
         secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
-        self._cache[(path, version)] = (time.monotonic() + self.cache_ttl_s, secret)
+        if outage_copy:
+            self._cache[(path, version)] = (time.monotonic() + self.cache_ttl_s, secret)
         return secret
+
+    def list(self, folder):
+        folder = check_path(folder.rstrip("/"))
+        try:
+            response = self._op(lambda: self.client.secrets.kv.v2.list_secrets(path=folder, mount_point=self.mount),
+                                f"secrets under {folder!r}")
+        except NotFoundError:  # Vault answers 404 for a folder with nothing in it
+            return []
+        return sorted(response["data"]["keys"])
 
     def write(self, path, data, *, cas=None):
         """Never faked while Vault is down: the caller gets BackendUnavailable and retries later."""

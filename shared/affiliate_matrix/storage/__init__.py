@@ -1,8 +1,9 @@
 """Object store port: raw pages, snapshots and configuration documents.
 
 Adapters: `LocalObjectStore` (a directory) and `S3ObjectStore` (boto3). Both give the same
-guarantees: conditional writes on ETag (If-Match) or absence (If-None-Match), keys checked
-against traversal, and content-addressed puts that never write the same bytes twice.
+guarantees: conditional writes and deletes on ETag (If-Match) or absence (If-None-Match), each
+decided atomically by the store (never a read, then a write), keys checked against traversal,
+and content-addressed puts that never write the same bytes twice.
 """
 
 from abc import ABC, abstractmethod
@@ -60,8 +61,10 @@ class ObjectStore(ABC):
         ...
 
     @abstractmethod
-    def delete(self, key: str) -> None:
-        """Idempotent: deleting an absent key is fine."""
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        """Without if_match, idempotent: deleting an absent key is fine. With if_match, only while the
+        ETag is still if_match, decided atomically: ConflictError when it changed, NotFoundError when
+        the key is absent. Of concurrent conditional writes and deletes with one ETag, one wins."""
         ...
 
     def check(self) -> None:

@@ -1,10 +1,13 @@
 """Object store in a local directory: the embedded default.
 
-Writes go to a temporary file and are renamed into place, under an exclusive lock on the
-store, so a conditional write is atomic across processes and a reader never sees half a file.
+Writes and deletes go under an exclusive flock on the key's lock file (one of 256, chosen by a
+hash of the key), so comparing the ETag and acting on it is one step for every thread and every
+process on the directory (`amx up` runs each function as its own process). Data goes to a
+temporary file renamed into place, so a reader never sees half a file.
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -19,12 +22,14 @@ from affiliate_matrix.storage import ObjectStore, StoredObject, check_key, etag_
 class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._lock_path = self.root / ".lock"
+        self._locks = self.root / ".locks"
+        self._locks.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
-    def _locked(self):
-        with open(self._lock_path, "a") as lock:
+    def _locked(self, key: str):
+        """flock, not fcntl record locks: those belong to the process, so two threads would share one."""
+        stripe = hashlib.sha256(key.encode()).hexdigest()[:2]
+        with open(self._locks / stripe, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
@@ -41,7 +46,7 @@ class LocalObjectStore(ObjectStore):
     def put(self, key, data, *, content_type="application/octet-stream", if_match=None, if_none_match=False):
         path = self._path(key)
         etag = etag_of(data)
-        with self._locked():
+        with self._locked(key):
             current = self._etag(key)
             if if_none_match and current is not None:
                 raise ConflictError(f"object {key!r} already exists")
@@ -97,7 +102,14 @@ class LocalObjectStore(ObjectStore):
                     keys.append(key)
         return iter(sorted(keys))
 
-    def delete(self, key):
-        with self._locked():
+    def delete(self, key, *, if_match=None):
+        check_key(key)
+        with self._locked(key):
+            if if_match is not None:
+                current = self._etag(key)
+                if current is None:
+                    raise NotFoundError(f"object {key!r} not found")
+                if current != if_match.strip('"'):
+                    raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self._path(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)

@@ -2,8 +2,19 @@
 
 Conditional writes use S3's own If-Match / If-None-Match on PutObject, so the guarantee
 holds across every function replica, not just within one process.
+
+A conditional delete is a conditional PutObject of a tombstone, not DeleteObject with If-Match:
+AWS has honoured If-Match on DeleteObject only since September 2025, and MinIO ignores it and
+deletes whatever is there, which would silently bring back the lost-update race. A PUT with
+If-Match is decided atomically by every S3 we target, so of a DELETE and a PUT (or 32 DELETEs)
+holding one ETag exactly one wins. A tombstone is a small object with the `amx-deleted` metadata
+and a random body (so its ETag cannot be guessed); `get`, `head` and `list` treat it as absent,
+and a create (If-None-Match) replaces it with If-Match on its ETag. Tombstones stay until the key
+is written again or deleted unconditionally: a DeleteObject that ignores If-Match could remove a
+document created in the meantime.
 """
 
+import secrets
 from collections.abc import Iterator
 
 import boto3
@@ -14,6 +25,16 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, ConflictErr
 from affiliate_matrix.storage import ObjectStore, StoredObject, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+TOMBSTONE = "amx-deleted"  # user metadata: x-amz-meta-amx-deleted
+TOMBSTONE_SIZE = 46
+
+
+def _tombstone() -> bytes:
+    return b"amx-deleted:" + secrets.token_hex(17).encode()
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag.strip(chr(34))}"'
 
 
 class S3ObjectStore(ObjectStore):
@@ -63,29 +84,64 @@ class S3ObjectStore(ObjectStore):
             raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}") from None
 
     def put(self, key, data, *, content_type="application/octet-stream", if_match=None, if_none_match=False):
+        check_key(key)
         conditions = {}
         if if_none_match:
             conditions["IfNoneMatch"] = "*"
         if if_match is not None:
-            conditions["IfMatch"] = f'"{if_match.strip(chr(34))}"'
-        response = self._call("put_object", key, Key=check_key(key), Body=data, ContentType=content_type, **conditions)
+            conditions["IfMatch"] = _quoted(if_match)
+        try:
+            response = self._call("put_object", key, Key=key, Body=data, ContentType=content_type, **conditions)
+        except NotFoundError:  # If-Match on an absent key: a lost condition, as in the local adapter
+            raise ConflictError(f"object {key!r}: condition failed (absent)") from None
+        except ConflictError:
+            tombstone = self._tombstone_etag(key) if if_none_match else None
+            if tombstone is None:
+                raise
+            # deleted, so absent to every reader: creating it replaces the tombstone, still conditionally
+            response = self._call("put_object", key, Key=key, Body=data, ContentType=content_type,
+                                  IfMatch=_quoted(tombstone))
         return response["ETag"].strip('"')
 
     def get(self, key):
         response = self._call("get_object", key, Key=check_key(key))
+        if TOMBSTONE in response.get("Metadata", {}):
+            raise NotFoundError(f"object {key!r} not found")
         return StoredObject(key, response["Body"].read(), response["ETag"].strip('"'), response.get("ContentType", ""))
 
-    def head(self, key):
+    def _head(self, key):
         try:
-            return self._call("head_object", key, Key=check_key(key))["ETag"].strip('"')
+            return self._call("head_object", key, Key=check_key(key))
         except NotFoundError:
             return None
+
+    def _tombstone_etag(self, key) -> str | None:
+        response = self._head(key)
+        return response["ETag"].strip('"') if response and TOMBSTONE in response.get("Metadata", {}) else None
+
+    def head(self, key):
+        response = self._head(key)
+        if response is None or TOMBSTONE in response.get("Metadata", {}):
+            return None
+        return response["ETag"].strip('"')
 
     def list(self, prefix="") -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
+                if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
+                    continue  # a tombstone (only objects of its size are asked)
                 yield item["Key"]
 
-    def delete(self, key):
-        self._call("delete_object", key, Key=check_key(key))
+    def delete(self, key, *, if_match=None):
+        check_key(key)
+        if if_match is None:
+            self._call("delete_object", key, Key=key)
+            return
+        try:
+            self._call("put_object", key, Key=key, Body=_tombstone(), Metadata={TOMBSTONE: "1"},
+                       ContentType="application/octet-stream", IfMatch=_quoted(if_match))
+        except (ConflictError, NotFoundError):
+            if self.head(key) is None:
+                raise NotFoundError(f"object {key!r} not found") from None
+            raise ConflictError(f"object {key!r}: changed since ETag {if_match!r}") from None

@@ -1,0 +1,125 @@
+"""`amx keys`: source API keys in the secret store. A key's values are read from standard input or
+a hidden prompt, never from the command line, where `ps`, /proc and shell history would show them."""
+
+from typing import Annotated, Optional
+
+import typer
+
+keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
+STDIN_LIMIT = 64 * 1024
+
+
+def secret_fields(names: list[str]) -> dict[str, str]:
+    """The values of the named fields: a hidden prompt for each at a terminal; otherwise standard input,
+    one line per field in the order named, or a JSON object (all its fields when none are named)."""
+    import json
+    import sys
+
+    refused = [n for n in names if "=" in n]
+    if refused:
+        raise typer.BadParameter(f"{refused[0].split('=')[0]}=…: name the field only; its value is read from "
+                                 "standard input or a prompt, never from the command line", param_hint="--field")
+    if sys.stdin.isatty():
+        if not names:
+            raise typer.BadParameter("name the fields to store, e.g. --field api_token", param_hint="--field")
+        from getpass import getpass
+
+        return {name: getpass(f"{name}: ") for name in names}
+    text = sys.stdin.read(STDIN_LIMIT + 1)
+    if len(text) > STDIN_LIMIT:
+        raise typer.BadParameter(f"standard input is longer than {STDIN_LIMIT:,} characters")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"standard input is not a JSON object: {exc.msg}") from None
+        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in data.values()):
+            raise typer.BadParameter("standard input: every field's value must be a string or a number")
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise typer.BadParameter(f"standard input has no field {missing[0]!r}", param_hint="--field")
+        return {k: str(v) for k, v in data.items() if not names or k in names}
+    if not names:
+        raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
+                                 param_hint="--field")
+    lines = text.splitlines()
+    if len(lines) != len(names) or not all(lines):
+        raise typer.BadParameter(f"standard input has {len(lines)} line(s) for {len(names)} field(s) "
+                                 f"({', '.join(names)}): one non-empty line per field, in that order")
+    return dict(zip(names, lines))
+
+
+@keys_app.command("add")
+def keys_add(
+    path: str,
+    rotation: Annotated[str, typer.Option(help="generate, provider or manual.")],
+    field: Annotated[list[str], typer.Option(help="A field to store (repeatable); its value comes from standard "
+                                                  "input (one line each, or a JSON object) or a hidden prompt.")] = [],
+    generate: Annotated[list[str], typer.Option(help="A field we mint on rotation (repeatable).")] = [],
+    source: Annotated[Optional[str], typer.Option(help="The source plugin that owns the key.")] = None,
+    lifetime_days: Annotated[int, typer.Option(min=1, max=3650)] = 90,
+):
+    """Store a key in the secret store (create-only) and register how it rotates."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.cli import _runtime, console
+    from affiliate_matrix.keys import KeyRecord, add_key
+
+    data = secret_fields(field)
+    if not data:
+        raise typer.BadParameter("no fields to store", param_hint="--field")
+    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
+                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
+    add_key(_runtime("keys"), record, data)
+    console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
+
+
+@keys_app.command("status")
+def keys_status():
+    """Every registered key: version, expiry, rotation, usage and failures today."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from affiliate_matrix.cli import _runtime, console
+    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.keys import records, usage
+
+    rt = _runtime("keys")
+    today = datetime.now(UTC).date().isoformat()
+    table = Table()
+    for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
+        table.add_column(column)
+    for record in records(rt):
+        try:
+            version = str(rt.secrets.metadata(record.path).current_version)
+        except AmxError as exc:
+            version = f"[red]{type(exc).__name__}[/]"
+        left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
+        used = usage(rt, record.path)
+        table.add_row(record.path, record.rotation, "revoked" if record.revoked_at else version,
+                      record.expires_at.date().isoformat() if record.expires_at else "—",
+                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
+                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
+                      str(used["failures"].get(today, 0)))
+    console.print(table)
+
+
+@keys_app.command("rotate")
+def keys_rotate(path: str):
+    """Rotate now: new version, verified with every dependent connection, old version retired; any failure
+    puts the old key back and exits 2."""
+    from affiliate_matrix.cli import _runtime, console
+    from affiliate_matrix.keys import rotate
+
+    console.print(f"{path}: now version {rotate(_runtime('keys'), path)}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(path: str):
+    """Destroy a compromised key's versions and mark every dependent connection unhealthy."""
+    from affiliate_matrix.cli import _runtime, console
+    from affiliate_matrix.keys import revoke
+
+    flagged = revoke(_runtime("keys"), path)
+    console.print(f"{path}: revoked; unhealthy now: {', '.join(flagged) or 'no connection'}")

@@ -1,0 +1,93 @@
+"""`amx keys add` takes secret values from standard input or a hidden prompt, never from argv, and
+`amx keys rotate` exits 2 when a rotation fails and is put back."""
+
+import json
+import os
+import pty
+import subprocess
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.secrets.local import LocalSecretStore
+from tests.support.processes import BIN
+
+TOKEN = "sk_live_from-stdin-0123456789"
+
+
+def amx(*args, cwd, stdin=None):
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          input=stdin)
+
+
+def stored(tmp_path, path: str) -> dict:
+    return LocalSecretStore(Settings(data_dir=tmp_path / ".amx").data_dir / "secrets.json").read(path).data
+
+
+def test_named_fields_are_read_one_line_each_from_standard_input(tmp_path):
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token",
+                 "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN, "publisher_id": "123456"}
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_a_json_object_on_standard_input_gives_every_field(tmp_path):
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
+                 stdin=json.dumps({"api_token": TOKEN, "publisher_id": 123456}))
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN, "publisher_id": "123456"}
+
+
+def test_a_value_on_the_command_line_is_refused_and_not_stored(tmp_path):
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", f"api_token={TOKEN}",
+                 cwd=tmp_path, stdin="")
+    assert result.returncode == 2 and "name the field only" in result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_standard_input_must_give_one_line_per_named_field(tmp_path):
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token",
+                 "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n")
+    assert result.returncode == 2 and "1 line(s) for 2 field(s)" in result.stderr
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_at_a_terminal_each_field_is_asked_for_without_echo(tmp_path):
+    pid, terminal = pty.fork()  # amx with a real terminal as its controlling tty, as a person runs it
+    if pid == 0:
+        os.chdir(tmp_path)
+        os.execv(str(BIN / "amx"), [str(BIN / "amx"), "keys", "add", "connections/awin", "--rotation", "manual",
+                                    "--field", "api_token"])
+    seen = b""
+    while b"api_token: " not in seen:
+        seen += os.read(terminal, 1024)
+    os.write(terminal, f"{TOKEN}\n".encode())
+    while True:
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert TOKEN.encode() not in seen  # not echoed
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN}
+
+
+def test_a_rotation_that_fails_exits_2_with_the_old_key_live(tmp_path):
+    added = amx("keys", "add", "connections/awin", "--rotation", "generate", "--generate", "api_token",
+                "--source", "awin", "--field", "api_token", "--field", "publisher_id", cwd=tmp_path,
+                stdin=f"{TOKEN}\n123456\n")
+    assert added.returncode == 0, added.stderr
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    save_connection(LocalObjectStore(tmp_path / ".amx" / "objects"),  # nothing listens there: its test fails
+                    Connection(id="aw", source="awin", base_url="http://127.0.0.1:9/",
+                               credentials_path="connections/awin"))
+    rotated = amx("keys", "rotate", "connections/awin", cwd=tmp_path)
+    assert rotated.returncode == 2 and "rolled back" in rotated.stderr, rotated.stderr
+    assert stored(tmp_path, "connections/awin")["api_token"] == TOKEN

@@ -1,0 +1,131 @@
+"""API token lifecycle: a revocation holds from the next request in every running function, tokens
+expire, `amx tokens list` shows their use and never the token or its hash."""
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import authorize, create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import Unauthorized
+from affiliate_matrix.runtime import Runtime
+from tests.conftest import VAULT_ROOT_TOKEN
+from tests.support.processes import BIN, ROOT, Server, free_port
+
+
+def amx(*args, cwd, env=None, stdin=None):
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          input=stdin, env={**os.environ, **(env or {})})
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def local(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / ".amx"))
+    return Runtime("test", Settings(data_dir=tmp_path / ".amx"))
+
+
+def test_a_revoked_token_is_refused_at_once_by_a_function_running_in_another_process(tmp_path, local):
+    token = create_token(local.secrets, "read")
+    port = free_port()
+    function = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+                       "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                      f"http://127.0.0.1:{port}", tmp_path / "programs.log", ready_path="/healthz",
+                      env={"AMX_DATA_DIR": str(tmp_path / ".amx")})
+    try:
+        url = f"http://127.0.0.1:{port}/programs"
+        # seen once: a positive cache, were there one, would hold the token now
+        assert httpx.get(url, headers=bearer(token), timeout=30).status_code == 200
+        revoked = amx("tokens", "revoke", token.split("_")[1], cwd=tmp_path)
+        assert revoked.returncode == 0, revoked.stderr
+        refused = httpx.get(url, headers=bearer(token), timeout=30)
+        assert refused.status_code == 401 and refused.json()["error"]["message"] == "the token is not valid"
+    finally:
+        function.stop()
+
+
+@pytest.mark.parametrize("backend", ["local", "vault"])
+def test_revocation_holds_in_every_app_instance_at_once(tmp_path, monkeypatch, request, backend):
+    settings = {"AMX_DATA_DIR": str(tmp_path)}
+    if backend == "vault":
+        vault = request.getfixturevalue("vault_api")
+        settings |= {"AMX_SECRETS": "vault", "AMX_VAULT_ADDR": vault.url, "AMX_VAULT_TOKEN": VAULT_ROOT_TOKEN}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    rt = Runtime("test")
+    token = create_token(rt.secrets, "admin")
+    instances = [create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+                 for name in ("triggers", "triggers", "connections")]
+    assert [app.get(path, headers=bearer(token)).status_code
+            for app, path in zip(instances, ("/rules", "/rules", "/connections"))] == [200, 200, 200]
+    revoked = amx("tokens", "revoke", token.split("_")[1], cwd=tmp_path, env=settings)
+    assert revoked.returncode == 0, revoked.stderr
+    assert [app.get(path, headers=bearer(token)).status_code
+            for app, path in zip(instances, ("/rules", "/rules", "/connections"))] == [401, 401, 401]
+
+
+def test_an_expired_token_is_refused_and_a_current_one_is_not(local):
+    now = datetime.now(UTC)
+    expired = create_token(local.secrets, "read", ttl=timedelta(days=1), now=now - timedelta(days=2))
+    current = create_token(local.secrets, "read", ttl=timedelta(days=1), now=now - timedelta(hours=23))
+    app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+    refused = app.get("/rules", headers=bearer(expired))
+    assert refused.status_code == 401 and "the token expired at" in refused.json["error"]["message"]
+    assert app.get("/rules", headers=bearer(current)).status_code == 200
+    with pytest.raises(Unauthorized, match="expired"):  # the boundary: valid until, not at, its expiry
+        authorize(local, bearer(current)["Authorization"], now=now + timedelta(hours=1))
+
+
+def test_the_last_use_is_written_at_most_once_a_minute_per_token(local):
+    token = create_token(local.secrets, "read")
+    key = f"api-tokens/last-used/{token.split('_')[1]}.json"
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    for second in range(0, 60, 5):  # a burst within a minute: one write
+        authorize(local, bearer(token)["Authorization"], now=t0 + timedelta(seconds=second))
+    assert json.loads(local.store.get(key).data)["last_used_at"] == t0.isoformat()
+    authorize(local, bearer(token)["Authorization"], now=t0 + timedelta(seconds=61))
+    assert json.loads(local.store.get(key).data)["last_used_at"] == (t0 + timedelta(seconds=61)).isoformat()
+
+
+def test_tokens_are_listed_with_their_use_and_never_shown(tmp_path, local):
+    created = amx("tokens", "create", "--role", "admin", "--ttl", "30d", cwd=tmp_path)
+    token = created.stdout.strip()
+    unused = amx("tokens", "create", cwd=tmp_path).stdout.strip()
+    assert created.returncode == 0 and token.startswith("amx_")
+    app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+    assert app.get("/rules", headers=bearer(token)).status_code == 200
+    assert amx("tokens", "revoke", unused.split("_")[1], cwd=tmp_path).returncode == 0
+    listed = amx("tokens", "list", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+            for line in listed.stdout.splitlines() if line.count("│") > 5 and "amx" not in line}
+    used_id, unused_id = token.split("_")[1], unused.split("_")[1]
+    today = datetime.now(UTC).date().isoformat()
+    role, created_at, expires, last_used, status = rows[used_id]
+    assert (role, status) == ("admin", "active") and last_used.startswith(today)
+    assert expires.startswith((datetime.now(UTC) + timedelta(days=30)).date().isoformat()[:8])
+    assert rows[unused_id][0] == "read" and rows[unused_id][3:] == ["never", "revoked"]
+    for secret_part in (token.split("_", 2)[2], unused.split("_", 2)[2]):
+        assert secret_part not in listed.stdout
+    record = json.loads((tmp_path / ".amx" / "secrets.json").read_text())[f"api-tokens/{used_id}"]
+    assert record["versions"]["1"]["data"]["sha256"] not in listed.stdout
+
+
+@pytest.mark.parametrize("ttl,message", [("0d", "between 1m and 366d"), ("400d", "between 1m and 366d"),
+                                         ("5y", "not a number of days, hours or minutes")])
+def test_a_bad_ttl_is_refused_naming_the_option(tmp_path, ttl, message):
+    result = amx("tokens", "create", "--ttl", ttl, cwd=tmp_path)
+    assert result.returncode == 2 and "--ttl" in result.stderr and message in result.stderr
+
+
+def test_revoking_an_unknown_token_says_so(tmp_path):
+    result = amx("tokens", "revoke", "0123456789ab", cwd=tmp_path)
+    assert result.returncode == 2 and "there is no token 0123456789ab" in result.stderr

@@ -1,0 +1,76 @@
+"""Rule conditions are judged by a static cost bound when a rule is written, never by a clock."""
+
+import time
+
+import pytest
+
+from affiliate_matrix.rules import conditions
+from affiliate_matrix.rules.conditions import COST_LIMIT, ConditionError, check, cost
+
+GOOD = [
+    '"gaming" in program.categories && delta.commission_percent_new > delta.commission_percent_old',
+    'event.data.connection_id == "awin"',
+    '"name" in event.data && event.data.name == "x"',
+    'program.countries.exists(c, c in ["US", "CA", "GB"])',
+    'event.data.errors.exists(e, e.contains("503"))',
+    'program.categories.exists(c, c in ["gaming", "software"]) || stats.programs > 10',
+    'program.name.matches("^[a-z]{2,3}$")',
+]
+COSTLY = [
+    ("program.categories.all(a, program.networks.all(b, a != b || b.size() > 0))", "program.networks up to 100"),
+    ("program.countries.exists(c, c in [" + ", ".join(f'"C{i}"' for i in range(200)) + "])",
+     "program.countries up to 250"),
+    ("event.data.items.exists(a, event.data.items.exists(b, a == b))", "other lists up to 1,000"),
+    ('program.name.matches("(a{100}){100}")', "counted repetitions"),
+]
+
+
+@pytest.mark.parametrize("condition", GOOD)
+def test_ordinary_conditions_pass_and_cost_little(condition):
+    check(condition)
+    assert cost(condition) <= COST_LIMIT
+
+
+@pytest.mark.parametrize("condition,why", COSTLY)
+def test_costly_conditions_are_refused_naming_the_limit(condition, why):
+    with pytest.raises(ConditionError, match=f"over the limit of {COST_LIMIT:,}") as refused:
+        check(condition)
+    assert why in str(refused.value)
+
+
+def test_the_verdict_does_not_depend_on_how_busy_the_machine_is(monkeypatch):
+    """A busy machine, as far as any clock can tell: every reading is 50 ms after the last (the old check
+    refused any trial over 5 ms, so it refused everything here)."""
+    readings = iter(range(10**6))
+    for clock in ("perf_counter", "monotonic", "time", "process_time"):
+        monkeypatch.setattr(time, clock, lambda: next(readings) * 0.05)
+    near_the_limit = "program.countries.exists(c, c in [" + ", ".join(f'"C{i}"' for i in range(20)) + "])"
+    assert cost(near_the_limit) > COST_LIMIT / 2
+    for condition in GOOD + [near_the_limit]:
+        check(condition)
+    for condition, _ in COSTLY:
+        with pytest.raises(ConditionError, match="over the limit"):
+            check(condition)
+
+
+def test_a_comprehension_may_not_hide_a_context_name():
+    # else `program.categories` inside it would be judged by the real program's bound, not the element's
+    with pytest.raises(ConditionError, match="'program' hides the context's program"):
+        check("event.data.items.exists(program, program.categories.size() > 0)")
+
+
+def test_matches_needs_a_literal_pattern():
+    with pytest.raises(ConditionError, match="matches\\(\\) needs a literal pattern"):
+        check("program.name.matches(event.data.pattern)")
+
+
+@pytest.mark.parametrize("walked,bound", [
+    ("[1, 2, 3]", 3),  # a literal list: its own items
+    ("[[1, 2], [3]]", 2),
+    ("program.categories.filter(c, c != 'x')", conditions.LIST_BOUNDS["program.categories"]),
+    ("event.data.items", conditions.UNBOUNDED_LIST),
+    ("event.data.items[0]", conditions.UNBOUNDED_LIST),  # indexing, not a literal
+])
+def test_a_comprehension_repeats_its_body_once_per_element_it_can_walk(walked, bound):
+    plain, longer = f"{walked}.exists(x, x == 2)", f"{walked}.exists(x, x == 2 && true)"  # && true: 3 more steps
+    assert cost(longer) - cost(plain) == 3 * bound
