@@ -52,7 +52,7 @@ def xml_root(body: bytes) -> ET.Element:
     laughs) and never fetches external entities, so a hostile answer is a parse error, not a hazard."""
     try:
         return ET.fromstring(body)
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
         raise ValueError(f"the response is not XML ({exc})") from None
 
 

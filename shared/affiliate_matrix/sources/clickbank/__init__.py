@@ -17,7 +17,9 @@ MAX_XML_BYTES = 64 * 1024 * 1024  # the unzipped feed; a bigger one is refused, 
 # ClickBank's documented affiliate cookie: the last HopLink clicked counts for 60 days.
 COOKIE_TEXT = "60 days"
 _NUMBER = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,12})?$")
-_ARCHIVE_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ET.ParseError)
+# What a damaged archive or document raises (LookupError: an XML encoding Python does not know).
+_ARCHIVE_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ET.ParseError,
+                   LookupError)
 
 
 @register
