@@ -199,19 +199,34 @@ def test_a_broken_cj_answer_is_a_parse_failure_naming_the_problem(tmp_path, case
     assert reports["cj"].records == 0 and failure.stage == "parse" and problem in failure.reason
 
 
-@pytest.mark.parametrize("case", sorted(RAKUTEN_CASES))
-def test_a_broken_rakuten_answer_is_a_parse_failure_naming_the_problem(tmp_path, case):
-    body, problem = RAKUTEN_CASES[case]
+def rakuten_answering(directory, offers: bytes):
     recorded = get_source("rakuten").recorded_dir()
-    site = answering(tmp_path / "site", [
+    return answering(directory, [
         {"method": "POST", "path": "/token", "file": "token.json", "auth": RAKUTEN_TOKEN_AUTH},
         {"path": "/v1/offers", "file": "offers.json", "auth": RAKUTEN_AUTH},
         {"path": "/v2/advertisers/36342", "file": "advertiser.json", "auth": RAKUTEN_AUTH}],
-        {"token.json": (recorded / "token.json").read_bytes(), "offers.json": body,
+        {"token.json": (recorded / "token.json").read_bytes(), "offers.json": offers,
          "advertiser.json": (recorded / "advertiser-36342.json").read_bytes()})
+
+
+@pytest.mark.parametrize("case", sorted(RAKUTEN_CASES))
+def test_a_broken_rakuten_answer_is_a_parse_failure_naming_the_problem(tmp_path, case):
+    body, problem = RAKUTEN_CASES[case]
+    site = rakuten_answering(tmp_path / "site", body)
     _, reports = synced(tmp_path / "data", "rakuten", directories={"rakuten": site})
     (failure,) = reports["rakuten"].failures
     assert reports["rakuten"].records == 0 and failure.stage == "parse" and problem in failure.reason
+
+
+def test_rakuten_offers_not_sorted_by_advertiser_are_refused_not_split(tmp_path):
+    """Offers are read advertiser by advertiser; one coming back later would split its terms in two."""
+    offers = json.loads(json.dumps(OFFERS))
+    offers["offers"].append(offers["offers"][0])
+    offers["_metadata"]["total"] = 3
+    site = rakuten_answering(tmp_path / "site", json.dumps(offers).encode())
+    _, reports = synced(tmp_path / "data", "rakuten", directories={"rakuten": site})
+    (failure,) = reports["rakuten"].failures
+    assert reports["rakuten"].records == 1 and "advertiser 36342's offers came again" in failure.reason
 
 
 @pytest.mark.parametrize("case", sorted(CLICKBANK_CASES))
@@ -234,3 +249,19 @@ def test_a_refused_rakuten_client_is_named_as_refused_credentials(tmp_path):
     (failure,) = report.failures
     assert "POST" in failure.reason and "HTTP 401, the connection's credentials were refused" in failure.reason
     assert "wrong-secret-value" not in failure.reason
+
+
+@pytest.mark.parametrize("source", ["cj", "rakuten", "clickbank"])
+def test_the_connection_check_reaches_each_network_with_its_credentials(tmp_path, source):
+    from affiliate_matrix.connection_test import check
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    credentials = EXPECTED[source].get("credentials")
+    if credentials:
+        rt.secrets.write("connections/n", credentials)
+    with recorded_sites(source) as urls:
+        result = check(rt, Connection(id="n", source=source, base_url=urls[source], rate_limit_per_s=50,
+                                      credentials_path="connections/n" if credentials else None))
+    assert result["ok"], result
+    assert [c["name"] for c in result["checks"]] == (
+        ["credentials present", "credentials accepted"] if credentials else ["reachable"])

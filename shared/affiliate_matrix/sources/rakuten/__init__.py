@@ -52,20 +52,37 @@ class Rakuten(ApiSource):
 
     async def listings(self, api, credentials):
         auth = {"Authorization": f"Bearer {await _access_token(api, credentials)}"}
-        by_advertiser: dict[int, list] = {}  # offers can be spread over pages: one listing per advertiser
+        # Offers sorted by advertiser arrive together, even across pages: an advertiser is complete,
+        # and read, when the next one starts; so the first listing needs only the first page.
+        pending: list[tuple] = []
+        done: set[int] = set()
         seen = 0
         for number in range(1, MAX_PAGES + 1):
             page = await api.request("GET", "/v1/offers", headers=auth, params={
-                "offer_status": "active", "limit": str(PAGE_SIZE), "page": str(number)})
+                "offer_status": "active", "sort_by": "advertiser_id", "order_by": "asc", "limit": str(PAGE_SIZE),
+                "page": str(number)})
             offers, total = read_offers(page.data, page.url)
             for offer in offers:
-                by_advertiser.setdefault(offer.advertiser_id, []).append((page, offer))
+                if offer.advertiser_id in done:
+                    raise ParseError(f"{page.url}: advertiser {offer.advertiser_id}'s offers came again after "
+                                     "another advertiser's; the answer is not sorted by advertiser")
+                if pending and pending[0][1].advertiser_id != offer.advertiser_id:
+                    done.add(pending[0][1].advertiser_id)
+                    yield await _advertiser(api, auth, pending)
+                    pending = []
+                pending.append((page, offer))
             seen += len(offers)
             if not offers or seen >= total:
                 break
-        for advertiser_id, found in by_advertiser.items():
-            details = await api.request("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
-            yield found[0][0], listing([offer for _, offer in found], details.data, details.url)
+        if pending:
+            yield await _advertiser(api, auth, pending)
+
+
+async def _advertiser(api, auth: dict, found: list[tuple]) -> tuple:
+    """One advertiser's listing: its details read, its offers' terms; the first offers page is the evidence."""
+    advertiser_id = found[0][1].advertiser_id
+    details = await api.request("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
+    return found[0][0], listing([offer for _, offer in found], details.data, details.url)
 
 
 async def _access_token(api, credentials) -> str:
