@@ -14,6 +14,7 @@ import pkgutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
@@ -90,6 +91,12 @@ def children(node, tag: str) -> list:
     """A node's child elements with this tag: for table cells and lists, where a selector query
     would cost more than the few children it looks at."""
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
+
+
+def plain(amount: Decimal) -> Decimal:
+    """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2): equal terms from
+    two sources then compare equal."""
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
 
 def node_text(node) -> str | None:

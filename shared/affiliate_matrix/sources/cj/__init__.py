@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -146,7 +146,7 @@ def _rate(rate: str, where: str) -> tuple[tuple[str, str | None] | None, Decimal
     if not rate:
         return None, None
     if match := _PERCENT.match(rate):
-        return ("percent", None), Decimal(match[1])
+        return ("percent", None), plain(Decimal(match[1]))
     if (match := _AMOUNT.match(rate)) and match[1] in CURRENCIES:
-        return ("flat", match[1]), Decimal(match[2])
+        return ("flat", match[1]), plain(Decimal(match[2]))
     raise ParseError(f"{where}: commission {rate!r} is neither a percentage nor an amount with a currency")

@@ -10,7 +10,7 @@ import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 MAX_XML_BYTES = 64 * 1024 * 1024  # the unzipped feed; a bigger one is refused, never inflated further
@@ -98,7 +98,7 @@ def _number(site: dict, field: str, where: str) -> Decimal | None:
     if not _NUMBER.match(value):
         raise ParseError(f"{where}: {field} is {value!r}, not a number")
     number = Decimal(value)
-    return number if number.as_tuple().exponent >= -6 else number.quantize(Decimal("1e-6"))
+    return plain(number if number.as_tuple().exponent >= -6 else number.quantize(Decimal("1e-6")))
 
 
 def listing(site: dict, url: str) -> Listing:

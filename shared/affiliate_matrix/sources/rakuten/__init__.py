@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -204,7 +204,7 @@ def _decimal(value, where: str) -> Decimal:
     amount = Decimal(str(value))
     if not amount.is_finite() or amount < 0 or amount >= 10 ** 12:
         raise ParseError(f"{where} is {value!r}, out of range")
-    return amount if amount.as_tuple().exponent >= -6 else amount.quantize(Decimal("1e-6"))
+    return plain(amount if amount.as_tuple().exponent >= -6 else amount.quantize(Decimal("1e-6")))
 
 
 def _commission(offers: list[Offer]) -> tuple[list[CommissionTerm], str | None]:
