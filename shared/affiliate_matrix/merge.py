@@ -12,6 +12,8 @@ from affiliate_matrix.models import FieldSource, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "domains", "aliases")
+# Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
+REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
 
 
@@ -54,6 +56,9 @@ def merge(known: Program, seen: Program) -> Program:
         if claims_of(known, field) or claims_of(seen, field):
             merged.provenance[field] = claims_of(known, field) + [c for c in claims_of(seen, field)
                                                                   if c not in claims_of(known, field)]
+    for field in REPORTED:
+        if getattr(seen, field) is not None:
+            setattr(merged, field, getattr(seen, field))
     merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)

@@ -131,6 +131,8 @@ class RawRecord(Model):
     join_url: HttpUrl | None = None
     countries: list[str] = Field([], description="The source's own country labels, verbatim.")
     extra: dict[str, str] = {}
+    commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers); "
+                                                             "when set, commission_text is not parsed.")
 
 
 class Discovery(Model):

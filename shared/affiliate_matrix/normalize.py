@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import quality
-from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord
+from affiliate_matrix.models import Discovery, FieldSource, Money, NetworkListing, Payout, Program, RawRecord
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +36,9 @@ def normalize(record: RawRecord) -> Program:
     name = " ".join(record.name.split())
     domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
-    kpi = {k: record.extra[k] for k in ("approval_rate", "conversion_rate", "validation_days") if record.extra.get(k)}
+    kpi = {k: record.extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "gravity")
+           if record.extra.get(k)}
+    kpi |= _epcs(record.extra)
     named = (record.network or "").strip().lower()
     network = (taxonomy.NETWORK_NAMES.get(named) or re.sub(r"[^a-z0-9]+", "", named)[:40]
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
@@ -62,7 +64,7 @@ def normalize(record: RawRecord) -> Program:
         if network else [],
         categories=taxonomy.categories(record.categories),
         countries=taxonomy.countries(record.countries),
-        commission=terms.commission(record.commission_text) or buried.commission,
+        commission=record.commission or terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
         cookie_days=terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days,
         restrictions=buried.restrictions,
@@ -82,6 +84,13 @@ def normalize(record: RawRecord) -> Program:
                                                  fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim)]
     program.quality_score = quality(program)
     return program
+
+
+def _epcs(extra: dict[str, str]) -> dict:
+    """Earnings per click a network reports (`epc_7d`, `epc_90d` in `epc_currency`); none without a currency."""
+    currency = extra.get("epc_currency")
+    return {field: Money(amount=extra[field], currency=currency)
+            for field in ("epc_7d", "epc_90d") if currency and extra.get(field)}
 
 
 def _discovered(record: RawRecord) -> dict:

@@ -5,7 +5,6 @@ and 5xx honouring Retry-After, and refused credentials end the sync with a clear
 names no secret."""
 
 import asyncio
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -58,9 +57,12 @@ class Api:
     async def post(self, path: str, body: dict) -> ApiResponse:
         return await self.request("POST", path, json=body)
 
-    async def request(self, method: str, path: str, **kwargs) -> ApiResponse:
+    async def request(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse:
+        """One request, politely. A `secret` one (a token exchange) answers with a credential: its
+        body is neither kept raw nor listed as evidence."""
         url = str(self.client.build_request(method, path, **kwargs).url)
         check_public(url, allow_loopback=self.allow_loopback)
+        throttled = RETRY_STATUSES | self.source.throttle_statuses
         for attempt in range(1, self.attempts + 1):
             async with self._lock:  # one turn at a time, spaced by the rate limit
                 delay = self._next_at - time.monotonic()
@@ -75,24 +77,26 @@ class Api:
                     raise FetchError(f"{method} {url}: {type(exc).__name__}") from None
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
                 continue
-            if status in (401, 403):
+            if status in (401, 403) and status not in self.source.throttle_statuses:
                 raise CredentialsRefused(f"{method} {url}: HTTP {status}, the connection's credentials were refused")
-            if status in RETRY_STATUSES and attempt < self.attempts:
+            if status in throttled and attempt < self.attempts:
                 wait = float(headers.get("retry-after", "0") or 0) or min(30.0, 0.5 * 2 ** attempt)
                 if wait > self.max_retry_after:
                     raise FetchError(f"{method} {url}: HTTP {status}, asked to wait {wait:.0f} s")
                 await asyncio.sleep(wait)
                 continue
-            raw_key = self.store.put_content_addressed(f"raw/{self.source.name}", body, suffix=".json",
-                                                       content_type=headers.get("content-type", "application/json"))
+            raw_key = "" if secret else self.store.put_content_addressed(
+                f"raw/{self.source.name}", body, suffix=self.source.raw_suffix,
+                content_type=headers.get("content-type", "application/json"))
             if status != 200:
                 raise FetchError(f"{method} {url}: HTTP {status}")
             try:
-                data = json.loads(body)
-            except ValueError:
-                raise ParseError(f"{method} {url}: the response is not JSON") from None
+                data = self.source.decode(body)
+            except ValueError as exc:
+                raise ParseError(f"{method} {url}: {exc}") from None
             response = ApiResponse(url, status, data, raw_key, fetched_at)
-            self.responses.append(response)
+            if not secret:
+                self.responses.append(response)
             return response
         raise AssertionError("unreachable")
 

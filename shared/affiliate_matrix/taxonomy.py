@@ -16,6 +16,14 @@ CATEGORY_MAP = {
     "sports": "sports_outdoors", "outdoors": "sports_outdoors", "automotive": "automotive", "books": "books_media",
     "real estate": "real_estate", "legal": "legal", "telecom": "telecom", "gambling": "gambling",
     "entertainment": "entertainment", "business": "business_services",
+    # CJ's, Rakuten's and ClickBank's category names
+    "computer & electronics": "electronics", "web hosting/servers": "hosting_domains", "cosmetics": "beauty",
+    "online services": "software", "clothing/apparel": "apparel", "financial services": "finance",
+    "home & garden": "home_garden", "food & drinks": "food_drink", "sports & fitness": "sports_outdoors",
+    "gifts & flowers": "gifts", "telecommunications": "telecom", "health and wellness": "health_wellness",
+    "health & fitness": "health_wellness", "diets & weight loss": "health_wellness",
+    "e-business & e-marketing": "marketing_tools", "computers & internet": "software",
+    "software & services": "software",
 }
 
 # Tracking-link hosts (registrable domains) of affiliate networks.

@@ -97,6 +97,77 @@ EXPECTED = {
         "parse_errors": [],
         "pages": 2,
     },
+    "cj": {
+        "credentials": {"api_token": "test-cj-token", "requestor_cid": "7811141"},
+        "records": {
+            "1566745": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "cj",
+                        "network_program_id": "1566745", "categories": ["Computer & Electronics", "Web Hosting/Servers"],
+                        "commission_text": "Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
+                        "commission": [{"type": "flat", "value_min": "65", "value_max": "130", "currency": "USD",
+                                        "recurring": None, "tiers": []}],
+                        "extra": {"relationship_status": "joined", "account_status": "Active", "network_rank": "5",
+                                  "performance_incentives": "true", "mobile_tracking_certified": "true",
+                                  "cookieless_tracking_enabled": "true", "language": "en", "epc_7d": "45.12",
+                                  "epc_90d": "38.90", "epc_currency": "USD"}},
+            "4790321": {"name": "Lumen Skincare",
+                        "commission_text": "Online Sale: 10.00% (Gift Sets: 4.00%); Newsletter Signup: USD 2.00",
+                        "commission": [{"type": "percent", "value_min": "4", "value_max": "10", "currency": None,
+                                        "recurring": None, "tiers": []},
+                                       {"type": "flat", "value_min": "2", "value_max": "2", "currency": "USD",
+                                        "recurring": None, "tiers": []}]},
+            "3214598": {"name": "NordVPN", "merchant_url": "https://nordvpn.com/", "commission_text": "New Subscription: 40.00%"},
+        },
+        "parse_errors": [],
+        "pages": 2,
+    },
+    "rakuten": {
+        "credentials": {"client_id": "test-rakuten-client", "client_secret": "test-rakuten-secret", "sid": "3902871"},
+        "records": {
+            "36342": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "rakuten",
+                      "network_program_id": "36342", "cookie_text": "45 days", "countries": ["US", "CA"],
+                      "description": "Web hosting, domains and WordPress hosting for small businesses.",
+                      "commission": [{"type": "flat", "value_min": "65", "value_max": "100", "currency": "USD",
+                                      "recurring": None, "tiers": [
+                                          {"threshold": "Bluehost Hosting Bounty: 0 to 20", "value": "65"},
+                                          {"threshold": "Bluehost Hosting Bounty: 20 and above", "value": "100"}]}]},
+            "44583": {"name": "Lumen Skincare", "cookie_text": "60 days",  # the longer of its two offers' windows
+                      "commission_text": "Lumen Public Offer: Base commission rate: 5% (0 to 500), 8% (500 to 2000), "
+                                         "10.5% (2000 and above); Lumen Holiday Special: Gift sets: 12%",
+                      "extra": {"advertiser_status": "active", "rakuten_network": "United States",
+                                "offers": "40977 Lumen Public Offer, 41502 Lumen Holiday Special",
+                                "terms_url": "https://www.lumenskincare.com/affiliate-terms"}},
+            "51877": {"name": "Wanderlust Luggage", "countries": ["GB", "IE"], "cookie_text": "45 days",
+                      "commission": [{"type": "percent", "value_min": "7", "value_max": "7", "currency": None,
+                                      "recurring": None, "tiers": []}]},
+        },
+        "parse_errors": [],
+        "pages": 5,  # two pages of offers (a 403 "slow down" retried, not kept), three advertisers; the token is not kept
+    },
+    "clickbank": {
+        "records": {
+            "KETOCYCLE": {"name": "Keto Cycle Meal Plans", "network": "clickbank", "network_program_id": "KETOCYCLE",
+                          "categories": ["Health & Fitness", "Diets & Weight Loss"], "cookie_text": "60 days",
+                          "merchant_url": None, "join_url": None,
+                          "commission_text": "75% per sale; average $112.4/sale (initial $39.85); 50% per rebill, "
+                                             "average rebill total $72.55",
+                          "commission": [{"type": "percent", "value_min": "75", "value_max": "75", "currency": None,
+                                          "recurring": None, "tiers": []},
+                                         {"type": "percent", "value_min": "50", "value_max": "50", "currency": None,
+                                          "recurring": True, "tiers": []}],
+                          "extra": {"gravity": "182.37", "popularity_rank": "1", "percent_per_sale": "74.92",
+                                    "percent_per_rebill": "50", "average_earnings_per_sale": "112.4",
+                                    "initial_earnings_per_sale": "39.85", "average_rebill_total": "72.55",
+                                    "referred_percent": "93", "has_recurring_products": "true", "currency": "USD",
+                                    "activate_date": "2021-03-14"}},
+            "SLIMSMOOTH": {"description": "21-day smoothie diet guide, caf\u00e9-style recipes.",
+                           "commission": [{"type": "percent", "value_min": "70", "value_max": "70", "currency": None,
+                                           "recurring": None, "tiers": []}]},
+            "SEOPRESSO": {"categories": ["E-business & E-marketing", "Marketing"]},
+            "CODECAMPX": {"categories": ["Computers & Internet"], "name": "Code Camp X"},
+        },
+        "parse_errors": [],
+        "pages": 1,  # the whole marketplace is one daily file
+    },
     "offervault": {
         "records": {
             "57321": {"name": "Keto Burn - US", "kind": "offer", "commission_text": "USD 32.00 per CPA",

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -72,3 +73,11 @@ def test_a_discovered_program_is_confirmed_when_a_source_lists_it():
     listed = observe("test", 30, days=1)
     merged = merge(found, listed)
     assert merged.status == "active" and merged.discovery.confidence == 0.8
+
+
+def test_the_newest_network_figure_stands_and_a_missing_one_erases_nothing():
+    older = observe("test_network_api", 30, extra={"epc_7d": "12.50", "epc_currency": "USD", "gravity": "40.1"})
+    newer = observe("test_network_api", 30, days=1, extra={"epc_7d": "9.75", "epc_currency": "USD"})
+    merged = fold(older, newer)
+    assert (merged.epc_7d.amount, merged.epc_7d.currency) == (Decimal("9.75"), "USD")
+    assert merged.gravity == Decimal("40.1")  # the newer report says nothing about gravity

@@ -83,3 +83,24 @@ def test_merchant_keys_say_how_they_were_derived():
     by_alias = with_merchant_key(make_program("TinyNotes App"), "tiny-notes")  # joined another listing's key
     assert (by_alias.merchant_key, by_alias.merchant_key_source, by_alias.merchant_key_confidence) == \
         ("tiny-notes", "alias", 0.8)
+
+
+def test_terms_an_api_states_as_data_are_kept_with_their_tiers_and_its_text_is_not_parsed():
+    tiered = CommissionTerm(type="percent", value_min=5, value_max=10, tiers=[
+        {"threshold": "Public offer: 0 to 500", "value": 5}, {"threshold": "Public offer: 500 and above", "value": 10}])
+    program = make_program("Lumen", "https://lumen.example.com", commission=[tiered],
+                           commission_text="Public offer: 5% (0 to 500), 10% (500 and above); $3 per lead")
+    assert program.commission == [tiered]  # not the $3 the text would have given too
+    assert program.provenance["commission"][0].value[0]["tiers"][1] == {"threshold": "Public offer: 500 and above",
+                                                                       "value": "10"}
+
+
+@pytest.mark.parametrize("extra,epc_7d,epc_90d", [
+    ({"epc_7d": "45.12", "epc_90d": "38.9", "epc_currency": "USD"}, ("45.12", "USD"), ("38.9", "USD")),
+    ({"epc_90d": "12.48", "epc_currency": "USD"}, None, ("12.48", "USD")),
+    ({"epc_7d": "45.12"}, None, None),  # an amount in no known currency is not a figure
+])
+def test_reported_epcs_become_money_only_with_their_currency(extra, epc_7d, epc_90d):
+    program = make_program("Shop", "https://shop.com", extra=extra)
+    money = [(str(m.amount), m.currency) if m else None for m in (program.epc_7d, program.epc_90d)]
+    assert money == [epc_7d, epc_90d]

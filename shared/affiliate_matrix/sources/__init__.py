@@ -9,10 +9,12 @@ when a source is added.
 
 import functools
 import importlib
+import json
 import pkgutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
@@ -44,6 +46,9 @@ class Listing:
     join_url: str | None = None
     countries: list[str] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
+    # Terms an API states as data (CommissionTerm, with tiers): used as they are instead of reading
+    # commission_text, which then keeps the API's words for people.
+    commission: list = field(default_factory=list)
 
 
 @functools.cache
@@ -86,6 +91,12 @@ def children(node, tag: str) -> list:
     """A node's child elements with this tag: for table cells and lists, where a selector query
     would cost more than the few children it looks at."""
     return [] if node is None else [child for child in node.iter() if child.tag == tag]
+
+
+def plain(amount: Decimal) -> Decimal:
+    """An amount without trailing zeros (130.00 → 130, 12.50 → 12.5, never 1.3E+2): equal terms from
+    two sources then compare equal."""
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount.normalize()
 
 
 def node_text(node) -> str | None:
@@ -195,9 +206,19 @@ class ApiSource(Source):
     priority = 3
     credential_keys: tuple[str, ...] = ()  # what the connection's secret must hold
     max_rate_per_s: float = 1.0  # the API's documented quota caps the connection's rate limit
+    raw_suffix: str = ".json"  # how a kept raw response is named (".xml", ".zip" for other formats)
+    throttle_statuses: frozenset[int] = frozenset()  # besides 429: statuses this API means "slow down" by
 
     def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
         return {}
+
+    def decode(self, body: bytes):
+        """A response body as the data `listings` reads: JSON here; an API that answers in another
+        format overrides this. A body not in that format raises ValueError saying what is wrong."""
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise ValueError("the response is not JSON") from None
 
     async def listings(self, api, credentials: dict[str, str]):
         """Yield (response, Listing) pairs; the response is the raw evidence for the listing."""

@@ -1,0 +1,152 @@
+"""CJ (Commission Junction) Advertiser Lookup: the advertisers a publisher has joined, each with its
+default program terms (actions and their commission), 7-day and 3-month EPC, primary category and
+network rank. XML, paged by page number (at most 100 records a page); a personal access token as
+bearer; 25 calls a minute."""
+
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+from affiliate_matrix.codes import CURRENCIES
+from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+
+PAGE_SIZE = 100  # the API's maximum records per page
+MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
+_NUMBER = r"[0-9]{1,12}(?:\.[0-9]{1,6})?"  # what the models keep (18 digits, 6 decimals)
+_PERCENT = re.compile(rf"^({_NUMBER})\s*%$")
+_AMOUNT = re.compile(rf"^([A-Z]{{3}})\s*({_NUMBER})$")
+
+
+@register
+class CJ(ApiSource):
+    name = "cj"
+    title = "CJ Advertiser Lookup API"
+    base_url = "https://advertiser-lookup.api.cj.com"
+    credential_keys = ("api_token", "requestor_cid")
+    max_rate_per_s = 25 / 60
+    raw_suffix = ".xml"
+
+    def auth_headers(self, credentials):
+        return {"Authorization": f"Bearer {credentials['api_token']}", "Accept": "application/xml"}
+
+    def decode(self, body):
+        return xml_root(body)
+
+    async def listings(self, api, credentials):
+        query = {"requestor-cid": credentials["requestor_cid"], "advertiser-ids": "joined",
+                 "records-per-page": str(PAGE_SIZE)}
+        seen = 0
+        for number in range(1, MAX_PAGES + 1):
+            page = await api.get("/v2/advertiser-lookup", {**query, "page-number": str(number)})
+            advertisers, total = read_page(page.data, page.url)
+            for listing in advertisers:
+                yield page, listing
+            seen += len(advertisers)
+            if not advertisers or seen >= total:
+                return
+
+
+def xml_root(body: bytes) -> ET.Element:
+    """An XML document's root. ElementTree on expat ≥ 2.4.1 refuses entity amplification (billion
+    laughs) and never fetches external entities, so a hostile answer is a parse error, not a hazard."""
+    try:
+        return ET.fromstring(body)
+    except (ET.ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
+        raise ValueError(f"the response is not XML ({exc})") from None
+
+
+def read_page(root: ET.Element, url: str) -> tuple[list[Listing], int]:
+    """One page of `<cj-api><advertisers total-matched=…>`: its listings and the total CJ matched."""
+    if root.tag != "cj-api":
+        raise ParseError(f"{url}: the root element is <{root.tag}>, not <cj-api>")
+    if (message := root.findtext("error-message")) is not None:
+        raise ParseError(f"{url}: CJ answered with an error: {message.strip()[:200]}")
+    advertisers = root.find("advertisers")
+    if advertisers is None:
+        raise ParseError(f"{url}: no <advertisers> element")
+    total = advertisers.get("total-matched", "")
+    if not total.isdigit():
+        raise ParseError(f"{url}: advertisers total-matched is {total!r}, not a count")
+    return [_listing(a, url) for a in advertisers.findall("advertiser")], int(total)
+
+
+def _text(element: ET.Element, path: str) -> str | None:
+    return " ".join((element.findtext(path) or "").split()) or None
+
+
+def _listing(advertiser: ET.Element, url: str) -> Listing:
+    advertiser_id = _text(advertiser, "advertiser-id")
+    if not advertiser_id or not advertiser_id.isdigit():
+        raise ParseError(f"{url}: an advertiser's advertiser-id is {advertiser_id!r}, not a CID")
+    where = f"{url}: advertiser {advertiser_id}"
+    program_url = _text(advertiser, "program-url")
+    terms, text = _commission(advertiser.findall("actions/action"), where)
+    extra = {key: value for key, value in {
+        "relationship_status": _text(advertiser, "relationship-status"),
+        "account_status": _text(advertiser, "account-status"),
+        "network_rank": _text(advertiser, "network-rank"),  # a number, or "New" for a new program
+        "performance_incentives": _text(advertiser, "performance-incentives"),
+        "mobile_tracking_certified": _text(advertiser, "mobile-tracking-certified"),
+        "cookieless_tracking_enabled": _text(advertiser, "cookieless-tracking-enabled"),
+        "language": _text(advertiser, "language"),
+        "epc_7d": _epc(_text(advertiser, "seven-day-epc"), where, "seven-day-epc"),
+        "epc_90d": _epc(_text(advertiser, "three-month-epc"), where, "three-month-epc"),
+    }.items() if value is not None}
+    if "epc_7d" in extra or "epc_90d" in extra:
+        extra["epc_currency"] = "USD"  # CJ: "currently defaults to USD"
+    return Listing(
+        record_key=advertiser_id,
+        name=_text(advertiser, "advertiser-name") or "",
+        merchant_url=program_url if program_url is None or "://" in program_url else f"https://{program_url}",
+        categories=[c for c in (_text(advertiser, "primary-category/parent"),
+                                _text(advertiser, "primary-category/child")) if c],
+        commission_text=text,
+        commission=terms,
+        network="cj",
+        network_program_id=advertiser_id,
+        extra=extra,
+    )
+
+
+def _epc(value: str | None, where: str, field: str) -> str | None:
+    """An EPC as a plain decimal; None where CJ has none ("N/A")."""
+    if value is None or value.upper() == "N/A":
+        return None
+    if not re.fullmatch(_NUMBER, value):
+        raise ParseError(f"{where}: {field} is {value!r}, not an amount")
+    return value
+
+
+def _commission(actions: list[ET.Element], where: str) -> tuple[list[CommissionTerm], str | None]:
+    """Every action's default rate and item-list rates: one range per kind of rate (percent, or an
+    amount in each currency), and the rates verbatim for people ("Online Sale: 10.00% (Gift Sets: 4.00%)")."""
+    ranges: dict[tuple[str, str | None], list[Decimal]] = {}
+    described = []
+    for action in actions:
+        commission = action.find("commission")
+        rates = [] if commission is None else [
+            (item.get("name") if item.tag == "itemlist" else None, " ".join((item.text or "").split()))
+            for item in commission if item.tag in ("default", "itemlist")]
+        for _, rate in rates:
+            kind, value = _rate(rate, where)
+            if kind is not None:
+                ranges.setdefault(kind, []).append(value)
+        default = next((rate for label, rate in rates if label is None), None)
+        lists = ", ".join(f"{label}: {rate}" for label, rate in rates if label is not None)
+        described.append(f"{_text(action, 'name') or 'Action'}: {default or 'see item lists'}"
+                         + (f" ({lists})" if lists else ""))
+    terms = [CommissionTerm(type=kind, value_min=min(values), value_max=max(values), currency=currency)
+             for (kind, currency), values in ranges.items()]
+    return terms, "; ".join(described) or None
+
+
+def _rate(rate: str, where: str) -> tuple[tuple[str, str | None] | None, Decimal | None]:
+    """("10.00%") → percent 10; ("USD 65.00") → 65 in USD; an empty rate is no rate."""
+    if not rate:
+        return None, None
+    if match := _PERCENT.match(rate):
+        return ("percent", None), plain(Decimal(match[1]))
+    if (match := _AMOUNT.match(rate)) and match[1] in CURRENCIES:
+        return ("flat", match[1]), plain(Decimal(match[2]))
+    raise ParseError(f"{where}: commission {rate!r} is neither a percentage nor an amount with a currency")

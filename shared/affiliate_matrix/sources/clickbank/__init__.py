@@ -1,0 +1,146 @@
+"""ClickBank: the marketplace feed, one zipped XML file ClickBank rebuilds once a day, with every
+vendor in the marketplace by category: gravity, average and initial $/sale, commission %, rebill
+figures and popularity rank. Public: no credentials. Read once a day at most."""
+
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from decimal import Decimal
+
+from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+
+FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
+MAX_XML_BYTES = 64 * 1024 * 1024  # the unzipped feed; a bigger one is refused, never inflated further
+# ClickBank's documented affiliate cookie: the last HopLink clicked counts for 60 days.
+COOKIE_TEXT = "60 days"
+_NUMBER = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,12})?$")
+# What a damaged archive or document raises (LookupError: an XML encoding Python does not know).
+_ARCHIVE_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ET.ParseError,
+                   LookupError)
+
+
+@register
+class ClickBank(ApiSource):
+    name = "clickbank"
+    title = "ClickBank marketplace feed"
+    base_url = "https://accounts.clickbank.com"
+    max_rate_per_s = 0.1  # one file; the feed changes once a day
+    raw_suffix = ".zip"
+
+    def decode(self, body):
+        return read_feed(body)
+
+    async def listings(self, api, credentials):
+        feed = await api.get(FEED_PATH)
+        for site in feed.data:
+            yield feed, listing(site, feed.url)
+
+
+class _Capped:
+    """A stream that refuses to give more than `limit` bytes: the archive's own size claims are not trusted."""
+
+    def __init__(self, stream, limit: int):
+        self.stream, self.left = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(self.left + 1 if size is None or size < 0 else min(size, self.left + 1))
+        self.left -= len(data)
+        if self.left < 0:
+            raise ValueError(f"the feed unzips to more than {MAX_XML_BYTES} bytes")
+        return data
+
+
+def read_feed(body: bytes) -> list[dict]:
+    """The feed's sites, each a dict of its elements' text plus `categories` (the category path).
+    Streamed: a site is read, kept as a dict and cleared, so memory follows the sites, not the file.
+    Raises ValueError for a body that is not the zipped feed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
+            if len(names) != 1:
+                raise ValueError(f"the archive holds {len(names)} .xml files, not the one feed")
+            with archive.open(names[0]) as stream:
+                return _sites(_Capped(stream, MAX_XML_BYTES))
+    except _ARCHIVE_FAULTS as exc:
+        raise ValueError(f"the response is not the zipped XML feed ({type(exc).__name__}: {exc})") from None
+
+
+def _sites(stream) -> list[dict]:
+    sites, path, root = [], [], None
+    for event, element in ET.iterparse(stream, events=("start", "end")):
+        if root is None:
+            root = element
+            if element.tag != "Catalog":
+                raise ValueError(f"the feed's root element is <{element.tag}>, not <Catalog>")
+        if event == "start":
+            if element.tag == "Category":
+                path.append(None)
+            continue
+        if element.tag == "Name" and path and path[-1] is None:
+            path[-1] = " ".join((element.text or "").split()) or None
+        elif element.tag == "Site":
+            site = {child.tag: " ".join((child.text or "").split()) for child in element}
+            sites.append({**site, "categories": [name for name in path if name]})
+            element.clear()
+        elif element.tag == "Category":
+            path.pop()
+            element.clear()
+    return sites
+
+
+def _number(site: dict, field: str, where: str) -> Decimal | None:
+    value = site.get(field) or None
+    if value is None:
+        return None
+    if not _NUMBER.match(value):
+        raise ParseError(f"{where}: {field} is {value!r}, not a number")
+    number = Decimal(value)
+    return plain(number if number.as_tuple().exponent >= -6 else number.quantize(Decimal("1e-6")))
+
+
+def listing(site: dict, url: str) -> Listing:
+    """One vendor: its % per sale (and per rebill, for recurring products) as commission, its gravity
+    and $/sale figures kept beside them."""
+    vendor = site.get("Id") or ""
+    if not re.fullmatch(r"[A-Za-z0-9]{1,40}", vendor):
+        raise ParseError(f"{url}: a site's Id is {vendor!r}, not a vendor nickname")
+    where = f"{url}: site {vendor}"
+    figures = {field: _number(site, field, where) for field in (
+        "Gravity", "PopularityRank", "Commission", "PercentPerSale", "PercentPerRebill", "AverageEarningsPerSale",
+        "InitialEarningsPerSale", "TotalRebillAmt", "Referred")}
+    recurring = {"true": True, "false": False}.get(site.get("HasRecurringProducts", "").lower())
+    if recurring is None:
+        raise ParseError(f"{where}: HasRecurringProducts is {site.get('HasRecurringProducts')!r}, not true or false")
+    per_sale, per_rebill = figures["Commission"], figures["PercentPerRebill"] if recurring else None
+    if per_sale is None:
+        raise ParseError(f"{where}: no Commission (% per sale)")
+    terms = [CommissionTerm(type="percent", value_min=per_sale, value_max=per_sale)]
+    if per_rebill:
+        terms.append(CommissionTerm(type="percent", value_min=per_rebill, value_max=per_rebill, recurring=True))
+    text = f"{per_sale:f}% per sale; average ${figures['AverageEarningsPerSale'] or 0:f}/sale " \
+           f"(initial ${figures['InitialEarningsPerSale'] or 0:f})"
+    if per_rebill:
+        text += f"; {per_rebill:f}% per rebill, average rebill total ${figures['TotalRebillAmt'] or 0:f}"
+    extra = {name: f"{figures[field]:f}" for name, field in (
+        ("gravity", "Gravity"), ("popularity_rank", "PopularityRank"), ("percent_per_sale", "PercentPerSale"),
+        ("percent_per_rebill", "PercentPerRebill"), ("average_earnings_per_sale", "AverageEarningsPerSale"),
+        ("initial_earnings_per_sale", "InitialEarningsPerSale"), ("average_rebill_total", "TotalRebillAmt"),
+        ("referred_percent", "Referred")) if figures[field] is not None}
+    extra |= {"has_recurring_products": str(recurring).lower(), "currency": "USD"}
+    if site.get("ActivateDate"):
+        extra["activate_date"] = site["ActivateDate"]
+    return Listing(
+        record_key=vendor,
+        name=site.get("Title") or "",
+        description=site.get("Description") or None,
+        categories=site["categories"],
+        commission_text=text,
+        commission=terms,
+        cookie_text=COOKIE_TEXT,
+        network="clickbank",
+        network_program_id=vendor,
+        extra=extra,
+    )

@@ -1,0 +1,267 @@
+"""The CJ, Rakuten and ClickBank plugins end to end: synced over real HTTP from their recorded answers
+(the recorded-sources server), indexed, and compared merchant by merchant; answers that are broken
+or hostile end the sync with a parse failure that names what was wrong."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import zipfile
+from decimal import Decimal
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.models import Connection
+from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.programs import from_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.sources import get_source
+from tests.e2e.test_sources import EXPECTED
+from tests.support.processes import BIN
+
+CJ_AUTH = {"Authorization": "Bearer test-cj-token"}
+RAKUTEN_TOKEN_AUTH = {"Authorization": "Basic " + base64.b64encode(b"test-rakuten-client:test-rakuten-secret").decode()}
+RAKUTEN_AUTH = {"Authorization": "Bearer test-rakuten-access-token"}
+
+
+def synced(data_dir, *sources: str, directories=None) -> tuple[Runtime, dict]:
+    """Each source synced from its recorded answers (or the given directories) and indexed."""
+    rt = Runtime("test", Settings(data_dir=data_dir, allow_loopback_fetch=True))
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    reports = {}
+    with recorded_sites(*sources, directories=directories) as urls:
+        for source in sources:
+            credentials = EXPECTED[source].get("credentials")
+            if credentials:
+                rt.secrets.write(f"connections/{source}", credentials)
+            save_connection(rt.store, Connection(id=source, source=source, base_url=urls[source], rate_limit_per_s=50,
+                                                 credentials_path=f"connections/{source}" if credentials else None))
+            reports[source] = scrape(rt, source)
+    return rt, reports
+
+
+def program(rt, text=None, **filters):
+    (hit,) = rt.index.search("programs", SearchQuery(text=text, filters={k: [v] for k, v in filters.items()})).hits
+    return from_document(hit.doc)
+
+
+def test_network_figures_tiers_and_gravity_reach_the_index(tmp_path):
+    rt, _ = synced(tmp_path, "cj", "rakuten", "clickbank")
+    bluehost = program(rt, merchant_key="bluehost.com")  # on CJ and Rakuten: one program
+    assert sorted(n.network for n in bluehost.networks) == ["cj", "rakuten"]
+    assert (bluehost.epc_7d.amount, bluehost.epc_7d.currency, bluehost.epc_90d.amount) == (
+        Decimal("45.12"), "USD", Decimal("38.90"))
+    assert bluehost.categories == ["electronics", "hosting_domains"] and bluehost.countries == ["CA", "US"]
+
+    lumen = program(rt, merchant_key="lumenskincare.com")
+    assert lumen.epc_7d is None and lumen.epc_90d.amount == Decimal("12.48")  # CJ's "N/A" is no figure
+    rakuten = next(c.value for c in lumen.provenance["commission"] if c.source == "rakuten")
+    assert [(t["threshold"], t["value"]) for t in rakuten[0]["tiers"]] == [
+        ("Lumen Public Offer: 0 to 500", "5"), ("Lumen Public Offer: 500 to 2000", "8"),
+        ("Lumen Public Offer: 2000 and above", "10.5")]
+    assert (rakuten[0]["value_min"], rakuten[0]["value_max"]) == ("5", "12")
+
+    wanderlust = program(rt, merchant_key="wanderlustluggage.co.uk")
+    assert wanderlust.cookie_days == 45 and wanderlust.countries == ["GB", "IE"]
+
+    keto = program(rt, "keto", networks="clickbank")
+    assert keto.kind == "program" and keto.gravity == Decimal("182.37") and keto.cookie_days == 60
+    assert [(str(t.value_min), t.recurring) for t in keto.commission] == [("75", None), ("50", True)]
+    assert keto.categories == ["health_wellness"]
+    assert rt.index.search("programs", SearchQuery(filters={"networks": ["clickbank"]})).total == 4
+
+
+def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_path):
+    from affiliate_matrix.merchants import merchant_view
+
+    rt, _ = synced(tmp_path / ".amx", "affiliateprograms", "cj", "rakuten")
+    view = merchant_view(rt.index, "bluehost.com")
+    rows = {r["source"]: r for r in view["rows"]}
+    assert set(rows) == {"affiliateprograms", "cj", "rakuten"} and len({r["program_id"] for r in view["rows"]}) == 1
+    assert rows["cj"]["network"] == "cj" and rows["rakuten"]["network"] == "rakuten"
+    assert rows["rakuten"]["cookie_days"] == 45 and rows["cj"]["cookie_days"] is None
+    # $65–$130 on the directory and on CJ, $65–$100 in Rakuten's tiers: the best USD amount is $130
+    assert "commission_flat" in rows["cj"]["best"] and "commission_flat" not in rows["rakuten"]["best"]
+    assert set(next(iter(view["conflicts"].values()))["commission"]) == {"affiliateprograms", "cj", "rakuten"}
+    assert rows["cj"]["epc_7d"] == {"amount": "45.12", "currency": "USD"}
+
+    shown = subprocess.run([str(BIN / "amx"), "compare", "bluehost.com"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert shown.returncode == 0, shown.stderr
+    cells = {line.split("│")[1].strip(): line for line in shown.stdout.splitlines() if line.count("│") > 3}
+    assert {"affiliateprograms", "cj", "rakuten"} <= set(cells)  # one row per source, side by side
+    assert "★ Hosting Sale: USD 65.00" in cells["cj"] and "45d" in cells["rakuten"]
+    assert "sources disagree on commission" in shown.stdout
+
+
+def test_the_rakuten_token_is_never_kept_or_logged(tmp_path, capsys):
+    from affiliate_matrix.observability import configure_logging
+
+    configure_logging("sync", fmt="json")
+    rt, _ = synced(tmp_path, "rakuten")
+    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file() and path != rt.secrets.path)
+    assert b"Lumen Public Offer" in stored  # the offers were kept raw and indexed
+    logged = capsys.readouterr()
+    for secret in ("test-rakuten-access-token", "test-rakuten-refresh-token", "test-rakuten-secret"):
+        assert secret.encode() not in stored and secret not in logged.out + logged.err
+
+
+def test_the_recorded_clickbank_zip_is_the_readable_feed_beside_it():
+    recorded = get_source("clickbank").recorded_dir()
+    with zipfile.ZipFile(recorded / "marketplace_feed_v2.xml.zip") as archive:
+        assert sorted(archive.namelist()) == ["marketplace_feed_v2.dtd", "marketplace_feed_v2.xml"]
+        for name in archive.namelist():
+            assert archive.read(name) == (recorded / name).read_bytes(), f"rebuild the zip: {name} changed"
+
+
+def zipped(xml: bytes, name: str = "marketplace_feed_v2.xml") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, xml)
+    return buffer.getvalue()
+
+
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE Catalog [<!ENTITY a "aaaaaaaaaa">'
+          + b"".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">'.encode() for p, c in zip("abcdefg", "bcdefgh"))
+          + b"]><Catalog>&h;</Catalog>")
+CJ_PAGE = (b'<cj-api><advertisers total-matched="1" records-returned="1" page-number="1"><advertiser>'
+           b"<advertiser-id>%s</advertiser-id><advertiser-name>Acme</advertiser-name>%s</advertiser></advertisers></cj-api>")
+OFFERS = json.loads((get_source("rakuten").recorded_dir() / "offers-1.json").read_text())
+
+
+def broken_offer(**changes) -> bytes:
+    offers = json.loads(json.dumps(OFFERS))
+    offers["offers"][0].update(changes)
+    return json.dumps(offers).encode()
+
+
+CJ_CASES = {
+    "truncated": (b'<cj-api><advertisers total-matched="3"><advertiser>', "the response is not XML"),
+    "error answer": (b"<cj-api><error-message>Not Authenticated: xxxxxx</error-message></cj-api>",
+                     "CJ answered with an error: Not Authenticated"),
+    "another document": (b"<html><body>maintenance</body></html>", "the root element is <html>, not <cj-api>"),
+    "no id": (CJ_PAGE % (b"", b""), "an advertiser's advertiser-id is None"),
+    "a rate in words": (CJ_PAGE % (b"42", b"<actions><action><name>Sale</name><commission><default>ten percent"
+                                          b"</default></commission></action></actions>"),
+                        "advertiser 42: commission 'ten percent' is neither a percentage nor an amount"),
+    "a negative EPC": (CJ_PAGE % (b"42", b"<seven-day-epc>-3.10</seven-day-epc>"),
+                       "advertiser 42: seven-day-epc is '-3.10', not an amount"),
+    "entity amplification": (LAUGHS, "the response is not XML (limit on input amplification"),
+}
+RAKUTEN_CASES = {
+    "no offers": (json.dumps({"_metadata": {"total": 1}}).encode(), "offers is None, not list"),
+    "not JSON": (b"<html>Service Unavailable</html>", "the response is not JSON"),
+    "a tier in words": (broken_offer(offer_rules=[{"commissions": [{"commission_type": "percentage",
+                                                                    "tiers": [{"commission": "five"}]}]}]),
+                        "offer 40251 commission 0: tier 0 commission is 'five', not a number"),
+    "an unknown commission type": (broken_offer(offer_rules=[{"commissions": [{"commission_type": "points",
+                                                                               "tiers": [{"commission": 5}]}]}]),
+                                   "commission_type 'points' is neither a percentage nor a flat amount"),
+    "a flat amount in an unknown network": (
+        broken_offer(advertiser={"id": 36342, "network": "Atlantis", "name": "Bluehost"}),
+        "a flat commission on network 'Atlantis', whose currency is unknown"),
+}
+CLICKBANK_CASES = {
+    "not a zip": (b"<html>moved</html>", "the response is not the zipped XML feed (BadZipFile"),
+    "no feed inside": (zipped(b"<Catalog/>", name="readme.txt"), "the archive holds 0 .xml files"),
+    "another document": (zipped(b"<rss><channel/></rss>"), "the feed's root element is <rss>, not <Catalog>"),
+    "entity amplification": (zipped(LAUGHS), "limit on input amplification"),
+    "a zip bomb": (zipped(b"<Catalog>" + b" " * (65 * 1024 * 1024) + b"</Catalog>"), "unzips to more than"),
+    "gravity in words": (zipped(b"<Catalog><Category><Name>X</Name><Site><Id>ABC</Id><Title>A</Title>"
+                                b"<HasRecurringProducts>false</HasRecurringProducts><Gravity>high</Gravity>"
+                                b"<Commission>50</Commission></Site></Category></Catalog>"),
+                         "site ABC: Gravity is 'high', not a number"),
+}
+
+
+def answering(directory, routes: list[dict], files: dict[str, bytes]):
+    """A recorded API that answers with these files."""
+    directory.mkdir()
+    for name, body in files.items():
+        (directory / name).write_bytes(body)
+    (directory / "routes.json").write_text(json.dumps(routes))
+    return directory
+
+
+@pytest.mark.parametrize("case", sorted(CJ_CASES))
+def test_a_broken_cj_answer_is_a_parse_failure_naming_the_problem(tmp_path, case):
+    body, problem = CJ_CASES[case]
+    site = answering(tmp_path / "site", [{"path": "/v2/advertiser-lookup", "file": "page.xml", "auth": CJ_AUTH}],
+                     {"page.xml": body})
+    _, reports = synced(tmp_path / "data", "cj", directories={"cj": site})
+    (failure,) = reports["cj"].failures
+    assert reports["cj"].records == 0 and failure.stage == "parse" and problem in failure.reason
+
+
+def rakuten_answering(directory, offers: bytes):
+    recorded = get_source("rakuten").recorded_dir()
+    return answering(directory, [
+        {"method": "POST", "path": "/token", "file": "token.json", "auth": RAKUTEN_TOKEN_AUTH},
+        {"path": "/v1/offers", "file": "offers.json", "auth": RAKUTEN_AUTH},
+        {"path": "/v2/advertisers/36342", "file": "advertiser.json", "auth": RAKUTEN_AUTH}],
+        {"token.json": (recorded / "token.json").read_bytes(), "offers.json": offers,
+         "advertiser.json": (recorded / "advertiser-36342.json").read_bytes()})
+
+
+@pytest.mark.parametrize("case", sorted(RAKUTEN_CASES))
+def test_a_broken_rakuten_answer_is_a_parse_failure_naming_the_problem(tmp_path, case):
+    body, problem = RAKUTEN_CASES[case]
+    site = rakuten_answering(tmp_path / "site", body)
+    _, reports = synced(tmp_path / "data", "rakuten", directories={"rakuten": site})
+    (failure,) = reports["rakuten"].failures
+    assert reports["rakuten"].records == 0 and failure.stage == "parse" and problem in failure.reason
+
+
+def test_rakuten_offers_not_sorted_by_advertiser_are_refused_not_split(tmp_path):
+    """Offers are read advertiser by advertiser; one coming back later would split its terms in two."""
+    offers = json.loads(json.dumps(OFFERS))
+    offers["offers"].append(offers["offers"][0])
+    offers["_metadata"]["total"] = 3
+    site = rakuten_answering(tmp_path / "site", json.dumps(offers).encode())
+    _, reports = synced(tmp_path / "data", "rakuten", directories={"rakuten": site})
+    (failure,) = reports["rakuten"].failures
+    assert reports["rakuten"].records == 1 and "advertiser 36342's offers came again" in failure.reason
+
+
+@pytest.mark.parametrize("case", sorted(CLICKBANK_CASES))
+def test_a_broken_clickbank_feed_is_a_parse_failure_naming_the_problem(tmp_path, case):
+    body, problem = CLICKBANK_CASES[case]
+    site = answering(tmp_path / "site", [{"path": "/feeds/marketplace_feed_v2.xml.zip", "file": "feed.zip",
+                                          "headers": {"Content-Type": "application/zip"}}], {"feed.zip": body})
+    _, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site})
+    (failure,) = reports["clickbank"].failures
+    assert reports["clickbank"].records == 0 and failure.stage == "parse" and problem in failure.reason
+
+
+def test_a_refused_rakuten_client_is_named_as_refused_credentials(tmp_path):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.secrets.write("connections/r", {**EXPECTED["rakuten"]["credentials"], "client_secret": "wrong-secret-value"})
+    with recorded_sites("rakuten") as urls:
+        save_connection(rt.store, Connection(id="r", source="rakuten", base_url=urls["rakuten"], rate_limit_per_s=50,
+                                             credentials_path="connections/r"))
+        report = scrape(rt, "r")
+    (failure,) = report.failures
+    assert "POST" in failure.reason and "HTTP 401, the connection's credentials were refused" in failure.reason
+    assert "wrong-secret-value" not in failure.reason
+
+
+@pytest.mark.parametrize("source", ["cj", "rakuten", "clickbank"])
+def test_the_connection_check_reaches_each_network_with_its_credentials(tmp_path, source):
+    from affiliate_matrix.connection_test import check
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    credentials = EXPECTED[source].get("credentials")
+    if credentials:
+        rt.secrets.write("connections/n", credentials)
+    with recorded_sites(source) as urls:
+        result = check(rt, Connection(id="n", source=source, base_url=urls[source], rate_limit_per_s=50,
+                                      credentials_path="connections/n" if credentials else None))
+    assert result["ok"], result
+    assert [c["name"] for c in result["checks"]] == (
+        ["credentials present", "credentials accepted"] if credentials else ["reachable"])
