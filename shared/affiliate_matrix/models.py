@@ -131,6 +131,10 @@ class RawRecord(Model):
     join_url: HttpUrl | None = None
     countries: list[str] = Field([], description="The source's own country labels, verbatim.")
     extra: dict[str, str] = {}
+    aliases: list[str] = Field([], description="Other names of the merchant the source gives (a parent company's).")
+    extracted_by: Literal["plugin", "generic"] = Field(
+        "plugin", description="Which reader produced the record: the source plugin's own (its selectors or API "
+                              "fields), or the generic page reader that takes over on a layout the plugin does not know.")
 
 
 class Discovery(Model):
