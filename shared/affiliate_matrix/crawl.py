@@ -72,8 +72,9 @@ def error_key(raw_key: str) -> str:
 
 
 def record_parse_failures(store: ObjectStore, url: str, raw_key: str, reasons: list[str], at: datetime) -> None:
-    """Keep why a raw page did not parse beside it, for `amx replay` after a fix (the first reason is
-    `error`; a response with several unreadable items lists them all in `errors`)."""
+    """Keep why a raw page did not parse beside it, for whoever fixes the plugin (and `amx replay`
+    of a directory). The first reason is `error`; a response with several unreadable items lists
+    them all in `errors`."""
     document = {"url": url, "raw_key": raw_key, "error": reasons[0], "at": at.isoformat()}
     if len(reasons) > 1:
         document["errors"] = reasons[:100]

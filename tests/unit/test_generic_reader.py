@@ -76,6 +76,8 @@ def test_hostile_structured_data_is_read_around_not_crashed_on():
     wide = json.dumps({"@type": "Product", "name": "Wide", "additionalProperty": [{"name": f"p{i}", "value": i}
                                                                                  for i in range(20_000)]})
     html = (f'<script type="application/ld+json">{deep}</script><script type="application/ld+json">{wide}</script>'
-            '<h1>Fallback Name</h1><p>Commission: 12% per sale</p>')
+            '<h1>Fallback Name</h1><p>Commission: 12% per sale</p><p>Website: http://[broken</p>'
+            '<a href="http://shop.example.com:99999/">Visit website</a><a href="https://net.example/join">Join</a>')
     (record,) = read("affiliateprograms", "hostile", html)
     assert (record.name, record.commission_text) == ("Wide", "12% per sale")
+    assert (record.merchant_url, str(record.join_url)) == (None, "https://net.example/join")  # bad links left out

@@ -7,6 +7,7 @@ extractor reads the page's text for terms no label names. A page that gives no n
 program page states (a term, the merchant's site, a join link), is not read: it stays a ParseError.
 """
 
+import functools
 import json
 import re
 from urllib.parse import urljoin, urlsplit
@@ -127,7 +128,11 @@ def _is_program(entity: dict, page: Page) -> bool:
     if not (_types(entity) & PROGRAM_TYPES) or not _text(entity.get("name")):
         return False
     url = _text(entity.get("url"))
-    return not (url and _same_site(urljoin(page.url, url), page))  # the directory describing itself
+    try:
+        own = bool(url) and _same_site(urljoin(page.url, url), page)
+    except ValueError:  # a malformed address: not the directory's own
+        own = False
+    return not own  # at the directory's own address, it is the directory describing itself
 
 
 def _entity_fields(entity: dict, page: Page, fields: dict) -> None:
@@ -249,16 +254,18 @@ def _terms_from_text(fields: dict, lines: list[str]) -> None:
               "payout_text": lambda t: t.payout_methods or t.payout_frequency or t.min_payout}
     wanted = {field: test for field, test in wanted.items() if not fields.get(field)}
     candidates = fields.pop("_offer_text", []) + [line for line in lines if len(line) <= 500]
-    if not wanted or not candidates or not any(test(extract(" ".join(candidates))) for test in wanted.values()):
+    if not wanted or not candidates:
         return
+    whole = extract(" ".join(candidates))  # once over the whole text: most pages need no line-by-line look
+    wanted = {field: test for field, test in wanted.items() if test(whole)}
     for line in candidates:
+        if not wanted:
+            return
         found = extract(line)
         for field, test in list(wanted.items()):
             if test(found):
                 fields[field] = line
                 del wanted[field]
-        if not wanted:
-            return
 
 
 # --- name, description, links ---------------------------------------------------------------------
@@ -325,7 +332,10 @@ def _text(value, depth: int = 0) -> str | None:
 
 
 def _same_site(url: str, page: Page) -> bool:
-    return (urlsplit(url).hostname or "").lower() == (urlsplit(page.url).hostname or "").lower()
+    try:
+        return (urlsplit(url).hostname or "").lower() == (urlsplit(page.url).hostname or "").lower()
+    except ValueError:  # not an address at all ("http://[")
+        return False
 
 
 def _offsite_url(page: Page, href: str | None) -> str | None:
@@ -333,11 +343,34 @@ def _offsite_url(page: Page, href: str | None) -> str | None:
     pages, not the merchant's), else None."""
     if not href or any(c.isspace() for c in href.strip()):
         return None
-    url = urljoin(page.url, href.strip())
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or _same_site(url, page):
+    try:
+        url = urljoin(page.url, href.strip())
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # a malformed address ("http://[") is no link
+        return None
+    if parts.scheme not in ("http", "https") or not hostname or _same_site(url, page) or not _valid_url(url):
         return None
     return url
+
+
+@functools.cache
+def _url_adapter():
+    from pydantic import HttpUrl, TypeAdapter
+
+    return TypeAdapter(HttpUrl)
+
+
+def _valid_url(url: str) -> bool:
+    """What a record accepts as an address (a port out of range, say, it does not): a link a
+    record would refuse is left out, rather than costing the page."""
+    from pydantic import ValidationError
+
+    try:
+        _url_adapter().validate_python(url)
+        return True
+    except ValidationError:
+        return False
 
 
 def _as_url(text: str) -> str | None:

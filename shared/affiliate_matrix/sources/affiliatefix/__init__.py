@@ -70,7 +70,7 @@ def feed_items(page: Page) -> list[FeedItem]:
         raise ParseError(f"{page.url}: RSS without a channel")
     items = []
     for item in channel.iterfind("item"):
-        path = urlsplit((item.findtext("link") or "").strip()).path
+        path = _path((item.findtext("link") or "").strip())
         if _THREAD.search(path):
             items.append(FeedItem(" ".join((item.findtext("title") or "").split()), path,
                                   excerpt_text(item.findtext(_CONTENT) or item.findtext("description") or "")))
@@ -103,6 +103,16 @@ def _names_program(text: str) -> bool:
     return ("progra" in lowered or "affiliat" in lowered) and PROGRAM_WORDS.search(text) is not None
 
 
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # a malformed link ("http://[") leads nowhere
+        return ""
+
+
 def _is_network_link(href: str) -> bool:
-    host = (urlsplit(href).hostname or "").lower()
+    try:
+        host = (urlsplit(href).hostname or "").lower()
+    except ValueError:
+        return False
     return any(host == h or host.endswith("." + h) for h in NETWORK_HOSTS)
