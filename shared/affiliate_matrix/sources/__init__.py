@@ -209,8 +209,9 @@ class ApiSource(Source):
 
     async def listings(self, api, credentials: dict[str, str]):
         """Yield (response, Listing) pairs; the response is the raw evidence for the listing. Yield
-        (response, attempt(read, item)) to read each item of a response on its own: one the plugin
-        cannot read is then a parse failure recorded beside the response, and the rest are read."""
+        (response, attempt(read, item)) to read each item of a response on its own: an item the
+        plugin cannot read (an exception in place of the Listing) is then a parse failure recorded
+        beside the response, and the rest are read."""
         raise NotImplementedError
         yield
 
