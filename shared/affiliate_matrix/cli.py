@@ -148,8 +148,17 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         report = run_scrape(rt, name, on_item=seen)
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
                   f"batch {report.batch_key}")
+    _exit_on_failures(report)
+
+
+def _exit_on_failures(report) -> None:
+    """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
     for failure in report.failures:
         console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+    if report.failures:
+        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
+                      + (" (raw copies and reasons under errors/)" if any(f.raw_key for f in report.failures) else ""))
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -223,8 +232,7 @@ def replay(connection_id: str):
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
     report = run_scrape(rt, connection_id, replay=True)
     console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
-    for failure in report.failures:
-        console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+    _exit_on_failures(report)
 
 
 @sources_app.command("list")

@@ -1,12 +1,13 @@
-"""`POST /connections/{id}/test`: is the source reachable, and are the credentials there and
-accepted? One cheap request, answered in words."""
+"""`POST /connections/{id}/test`: is the source reachable, are the credentials there and accepted,
+and can the plugin read what the source answers? One cheap request, answered in words."""
 
 import asyncio
+from datetime import UTC, datetime
 
 from affiliate_matrix.errors import AmxError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Connection
-from affiliate_matrix.sources import ApiSource, get_source
+from affiliate_matrix.sources import ApiSource, Page, get_source
 
 TIMEOUT_S = 15
 
@@ -25,14 +26,17 @@ def check(rt, connection: Connection) -> dict:
             except AmxError as exc:
                 checks.append(("credentials present", False, str(exc)))
         if credentials is not None or not source.credential_keys:
-            checks.append(_first_response(rt, source, connection, credentials or {}))
+            checks += _first_response(rt, source, connection, credentials or {})
     else:
         fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=1,
                           timeout=TIMEOUT_S)
-        url = next(source.start_requests()).url
+        request = next(source.start_requests())
         try:
-            response = fetcher.get(url)
-            checks.append(("reachable", response.status == 200, f"GET {url}: HTTP {response.status}"))
+            response = fetcher.get(request.url)
+            checks.append(("reachable", response.status == 200, f"GET {request.url}: HTTP {response.status}"))
+            if response.status == 200:
+                checks.append(_read_page(source, connection, Page(response.url, 200, response.text, "unstored"),
+                                         request.callback))
         except FetchError as exc:
             checks.append(("reachable", False, str(exc)))
         finally:
@@ -41,22 +45,52 @@ def check(rt, connection: Connection) -> dict:
             "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks]}
 
 
-def _first_response(rt, source: ApiSource, connection: Connection, credentials: dict) -> tuple[str, bool, str]:
-    from affiliate_matrix.sync import Api, CredentialsRefused
+def _read_page(source, connection: Connection, page: Page, callback: str) -> tuple[str, bool, str]:
+    """The plugin on the first page, as the crawl would read it."""
+    from affiliate_matrix.crawl import fault_reason, records_of
+    from affiliate_matrix.sources import ParseError
+
+    try:
+        items = records_of(source, connection, page, callback, datetime.now(UTC))
+    except ParseError as exc:
+        return ("read", False, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a fault in the plugin is this check's answer
+        return ("read", False, fault_reason(exc))
+    return ("read", True, f"{page.url}: {len(items)} item(s) read")
+
+
+def _first_response(rt, source: ApiSource, connection: Connection, credentials: dict) -> list[tuple[str, bool, str]]:
+    """The API's first answer and the plugin's reading of its first item."""
+    from affiliate_matrix.crawl import Failure, fault_reason
+    from affiliate_matrix.sources import ParseError
+    from affiliate_matrix.sync import Api, CredentialsRefused, listing_record
+
+    answered = "credentials accepted" if source.credential_keys else "reachable"
+    api = None
 
     async def first():
+        nonlocal api
         api = Api(source, rt.store, source.auth_headers(credentials), connection.rate_limit_per_s,
                   rt.settings.allow_loopback_fetch, attempts=1)
         try:
-            await asyncio.wait_for(anext(source.listings(api, credentials), None), TIMEOUT_S)
-            return api.responses[-1].url if api.responses else source.base_url
+            return await asyncio.wait_for(anext(source.listings(api, credentials), None), TIMEOUT_S)
         finally:
             await api.client.aclose()
 
     try:
-        url = asyncio.run(first())
-        return ("credentials accepted" if source.credential_keys else "reachable", True, f"{url} answered")
+        item = asyncio.run(first())
     except CredentialsRefused as exc:
-        return ("credentials accepted", False, str(exc))
+        return [("credentials accepted", False, str(exc))]
     except (FetchError, AmxError, TimeoutError) as exc:
-        return ("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")
+        return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
+    except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it
+        url = api.last_stored[0] if api and api.last_stored else source.base_url
+        return [(answered, True, f"{url} answered"),
+                ("read", False, str(exc) if isinstance(exc, ParseError) else fault_reason(exc))]
+    if item is None:
+        url = api.responses[-1].url if api.responses else source.base_url
+        return [(answered, True, f"{url} answered"), ("read", True, "the answer lists nothing to read")]
+    response, listing = item
+    read = listing_record(source, connection, response, listing)
+    return [(answered, True, f"{response.url} answered"),
+            ("read", False, read.reason) if isinstance(read, Failure) else ("read", True, f"read {read.name!r}")]

@@ -1,20 +1,26 @@
 """Walk a source: fetch each page, keep it raw in the object store before parsing, hand it to
 the plugin's callback, and follow what the callback asks for. A parser failure is recorded
-beside the raw page (so a fixed parser can replay it) and the crawl goes on."""
+beside the raw page (so a fixed parser can replay it) and the crawl goes on; so is any other
+exception a plugin raises on a page (a fault in the plugin, named with where it was raised)."""
 
 import json
+import traceback
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from affiliate_matrix.fetch import Fetcher, FetchError, Response
 from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
+
+log = get_logger()
 
 
 class StoredPages:
@@ -49,6 +55,30 @@ class Failure:
     stage: str  # "fetch" or "parse"
     reason: str
     raw_key: str | None = None
+
+
+def fault_reason(exc: BaseException) -> str:
+    """A plugin's fault in words: the exception, and the line of the plugin that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    in_plugin = [f for f in frames if "affiliate_matrix/sources/" in Path(f.filename).as_posix()]
+    where = (in_plugin or frames or [None])[-1]
+    place = f" at {'/'.join(Path(where.filename).parts[-2:])}:{where.lineno} in {where.name}" if where else ""
+    return f"plugin fault: {type(exc).__name__}: {str(exc)[:300]}{place}"
+
+
+def error_key(raw_key: str) -> str:
+    """Where a raw page's parse failure is kept: beside it, under errors/."""
+    return f"errors/{raw_key.removeprefix('raw/')}.json"
+
+
+def record_parse_failures(store: ObjectStore, url: str, raw_key: str, reasons: list[str], at: datetime) -> None:
+    """Keep why a raw page did not parse beside it, for whoever fixes the plugin (and `amx replay`
+    of a directory). The first reason is `error`; a response with several unreadable items lists
+    them all in `errors`."""
+    document = {"url": url, "raw_key": raw_key, "error": reasons[0], "at": at.isoformat()}
+    if len(reasons) > 1:
+        document["errors"] = reasons[:100]
+    store.put(error_key(raw_key), json.dumps(document).encode(), content_type="application/json")
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
@@ -113,15 +143,16 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     if request.url in fetcher.validators:
         fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
     page = Page(response.url, response.status, response.text, raw_key)
-    error_key = f"errors/{raw_key.removeprefix('raw/')}.json"
     try:
         items = records_of(source, connection, page, request.callback, fetched_at)
-    except ParseError as exc:
-        store.put(error_key, json.dumps({"url": request.url, "raw_key": raw_key, "error": str(exc),
-                                         "at": fetched_at.isoformat()}).encode(), content_type="application/json")
-        yield Failure(request.url, "parse", str(exc), raw_key)
+    except Exception as exc:  # noqa: BLE001 - a ParseError, or a fault in the plugin: that page's failure
+        reason = str(exc) if isinstance(exc, ParseError) else fault_reason(exc)
+        if not isinstance(exc, ParseError):
+            log.warning("crawl.plugin_fault", source=source.name, url=request.url, reason=reason, exc_info=exc)
+        record_parse_failures(store, request.url, raw_key, [reason], fetched_at)
+        yield Failure(request.url, "parse", reason, raw_key)
         return
-    store.delete(error_key)  # parsed now: a fixed parser clears the page's old error
+    store.delete(error_key(raw_key))  # parsed now: a fixed parser clears the page's old error
     yield from items
 
 

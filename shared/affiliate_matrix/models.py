@@ -133,6 +133,10 @@ class RawRecord(Model):
     extra: dict[str, str] = {}
     commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers); "
                                                              "when set, commission_text is not parsed.")
+    aliases: list[str] = Field([], description="Other names of the merchant the source gives (a parent company's).")
+    extracted_by: Literal["plugin", "generic"] = Field(
+        "plugin", description="Which reader produced the record: the source plugin's own (its selectors or API "
+                              "fields), or the generic page reader that takes over on a layout the plugin does not know.")
 
 
 class Discovery(Model):

@@ -59,6 +59,7 @@ def normalize(record: RawRecord) -> Program:
         merchant_key_source=key_source,
         merchant_key_confidence=KEY_CONFIDENCE[key_source],
         domains=[domain] if domain else [],
+        aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url)]
         if network else [],

@@ -1,8 +1,10 @@
 """Reading a network or aggregator API (an ApiSource) the way crawl.py reads a directory:
 every response is kept raw in the object store before the plugin looks at it; requests are
-spaced by the connection's rate limit (capped by the API's documented quota), retried on 429
-and 5xx honouring Retry-After, and refused credentials end the sync with a clear error that
-names no secret."""
+spaced by the connection's rate limit (capped by the API's documented quota), retried on 429,
+5xx and the provider's own rate-limit statuses honouring Retry-After, and refused credentials
+(the statuses the provider uses for that, 401 unless it says otherwise) end the sync with a
+clear error that names no secret. An item the plugin cannot read, or any fault of the plugin,
+is a parse failure recorded beside the response it was reading, as crawl.py does for pages."""
 
 import asyncio
 import random
@@ -14,15 +16,18 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from affiliate_matrix.crawl import Failure, Fetched
+from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
 from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, check_public
 from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, ParseError
 from affiliate_matrix.storage import ObjectStore
 
+log = get_logger()
+
 
 class CredentialsRefused(FetchError):
-    """The API answered 401/403: the connection's credentials are wrong, expired or revoked."""
+    """The API answered a status its provider uses for refused credentials (wrong, expired, revoked)."""
 
 
 @dataclass
@@ -48,6 +53,7 @@ class Api:
         self.client = httpx.AsyncClient(base_url=source.base_url, headers=headers, timeout=timeout,
                                         follow_redirects=False)
         self.responses: list[ApiResponse] = []
+        self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
         self._lock = asyncio.Lock()
         self._next_at = 0.0
 
@@ -62,7 +68,6 @@ class Api:
         body is neither kept raw nor listed as evidence."""
         url = str(self.client.build_request(method, path, **kwargs).url)
         check_public(url, allow_loopback=self.allow_loopback)
-        throttled = RETRY_STATUSES | self.source.throttle_statuses
         for attempt in range(1, self.attempts + 1):
             async with self._lock:  # one turn at a time, spaced by the rate limit
                 delay = self._next_at - time.monotonic()
@@ -77,9 +82,10 @@ class Api:
                     raise FetchError(f"{method} {url}: {type(exc).__name__}") from None
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
                 continue
-            if status in (401, 403) and status not in self.source.throttle_statuses:
+            if status in self.source.refused_statuses and self.source.credential_keys:
                 raise CredentialsRefused(f"{method} {url}: HTTP {status}, the connection's credentials were refused")
-            if status in throttled and attempt < self.attempts:
+            throttled = status in self.source.throttle_statuses
+            if (status in RETRY_STATUSES or throttled) and attempt < self.attempts:
                 wait = float(headers.get("retry-after", "0") or 0) or min(30.0, 0.5 * 2 ** attempt)
                 if wait > self.max_retry_after:
                     raise FetchError(f"{method} {url}: HTTP {status}, asked to wait {wait:.0f} s")
@@ -88,8 +94,12 @@ class Api:
             raw_key = "" if secret else self.store.put_content_addressed(
                 f"raw/{self.source.name}", body, suffix=self.source.raw_suffix,
                 content_type=headers.get("content-type", "application/json"))
+            if not secret:
+                self.last_stored = (url, raw_key)
             if status != 200:
-                raise FetchError(f"{method} {url}: HTTP {status}")
+                raise FetchError(f"{method} {url}: HTTP {status}" + (
+                    f" after {attempt} attempt(s); {self.source.title} answers {status} when its rate limit is hit, "
+                    "so this alone does not say the credentials are wrong" if throttled else ""))
             try:
                 data = self.source.decode(body)
             except ValueError as exc:
@@ -116,16 +126,50 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     items: list = []
     try:
         async for response, listing in source.listings(api, credentials):
-            items.append(RawRecord(source=source.name, connection_id=connection.id, url=response.url,
-                                   fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing)))
-    except (FetchError, ParseError) as exc:
-        items.append(Failure(connection.id, "fetch" if isinstance(exc, FetchError) else "parse", str(exc)))
-    except ValidationError as exc:  # the API sent data that does not fit a listing
-        first = exc.errors()[0]
-        items.append(Failure(connection.id, "parse", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"))
+            items.append(listing_record(source, connection, response, listing))
+    except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
+        items.append(Failure(connection.id, "fetch", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
+        url, raw_key = api.last_stored or (connection.id, None)
+        items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
     finally:
         await api.client.aclose()
+    _keep_parse_failures(store, api, items)
     return [Fetched(r.url, r.raw_key, False) for r in api.responses] + items
+
+
+def listing_record(source: ApiSource, connection: Connection, response: ApiResponse, listing) -> RawRecord | Failure:
+    """A listing as a RawRecord; what the plugin could not read (an exception it handed over, data that
+    does not fit a record) as a parse failure of that response."""
+    if isinstance(listing, Exception):
+        return Failure(response.url, "parse", _reason(source, response.url, listing), response.raw_key)
+    try:
+        return RawRecord(source=source.name, connection_id=connection.id, url=response.url,
+                         fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing))
+    except ValidationError as exc:  # the API sent data that does not fit a listing
+        first = exc.errors(include_url=False)[0]
+        return Failure(response.url, "parse", f"{'.'.join(map(str, first['loc']))}: {first['msg']}", response.raw_key)
+
+
+def _reason(source: ApiSource, url: str, exc: Exception) -> str:
+    if isinstance(exc, ParseError):
+        return str(exc)
+    reason = fault_reason(exc)
+    log.warning("sync.plugin_fault", source=source.name, url=url, reason=reason, exc_info=exc)
+    return reason
+
+
+def _keep_parse_failures(store: ObjectStore, api: Api, items: list) -> None:
+    """Each response's parse failures beside its raw copy; a response read cleanly now loses its old ones."""
+    failed: dict[str, list[Failure]] = {}
+    for item in items:
+        if isinstance(item, Failure) and item.stage == "parse" and item.raw_key:
+            failed.setdefault(item.raw_key, []).append(item)
+    for raw_key, failures in failed.items():
+        record_parse_failures(store, failures[0].url, raw_key, [f.reason for f in failures], datetime.now(UTC))
+    for response in api.responses:
+        if response.raw_key not in failed:
+            store.delete(error_key(response.raw_key))
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,

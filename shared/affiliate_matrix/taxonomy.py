@@ -65,14 +65,17 @@ COUNTRY_NAMES = {
 }
 
 
-def countries(labels: list[str]) -> list[str]:
-    """ISO codes for the labels we know; the rest stay only in the raw record (never guessed)."""
+def country_code(label: str) -> str | None:
+    """The ISO-3166 alpha-2 code for a country label we know ("UK", "Canada", "de"), else None."""
     from affiliate_matrix.codes import COUNTRIES
 
-    found = set()
-    for label in labels:
-        text = label.strip()
-        code = text.upper() if text.upper() in COUNTRIES and len(text) == 2 else COUNTRY_NAMES.get(text.lower())
-        if code:
-            found.add(code)
-    return sorted(found)
+    text = label.strip()
+    code = COUNTRY_NAMES.get(text.lower())  # first: "UK" is a name here, not a code
+    if code is None and len(text) == 2 and text.upper() in COUNTRIES:
+        code = text.upper()
+    return code
+
+
+def countries(labels: list[str]) -> list[str]:
+    """ISO codes for the labels we know; the rest stay only in the raw record (never guessed)."""
+    return sorted({code for code in map(country_code, labels) if code})

@@ -33,9 +33,11 @@ def recorded_pages(name: str) -> list[tuple[str, str, str, str]]:
             url = f"{source.base_url}/{path.relative_to(root).as_posix().removesuffix('index.html')}"
             html = path.read_text(errors="replace")
             try:
-                plugin.run(callback, Page(url, 200, html, "raw/x"))
+                items = plugin.run(callback, Page(url, 200, html, "raw/x"))
             except ParseError:
                 continue
+            if any(getattr(item, "extracted_by", "plugin") == "generic" for item in items):
+                continue  # read by the generic reader, which no baseline copies: not the selectors' work
             pages.append((name, callback, url, html))
     return pages
 
@@ -132,12 +134,14 @@ def bs4_affiliatesdirectory(callback: str, url: str, html: str) -> list:
 
 
 def bs4_affiliatefix(callback: str, url: str, html: str) -> list:
-    from affiliate_matrix.sources.affiliatefix import _THREAD, _TITLE_NOISE, _is_network_link
+    from affiliate_matrix.sources.affiliatefix import (_THREAD, _TITLE_NOISE, FeedItem, _is_network_link,
+                                                       announces_program, excerpt_text)
 
-    if callback == "parse":  # the forum's RSS feed, read by lxml's XML parser
-        links = [urlsplit(item.link.get_text(strip=True)).path for item in _soup(html, "xml").select("channel > item")
-                 if item.link]
-        return _follow(url, [path for path in links if _THREAD.search(path)])
+    if callback == "parse":  # the forum's RSS feed, read by lxml's XML parser; the same announcement test
+        items = [FeedItem(_text(item.title) or "", urlsplit(item.link.get_text(strip=True)).path,
+                          excerpt_text(item.find("encoded").get_text() if item.find("encoded") else ""))
+                 for item in _soup(html, "xml").select("channel > item") if item.link]
+        return _follow(url, [i.path for i in items if _THREAD.search(i.path) and announces_program(i)])
     soup = _soup(html)
     title, post = _text(soup.select_one("h1.p-title-value")), soup.select_one("article.message--post div.bbWrapper")
     links = [a.get("href") or "" for a in post.select("a.link--external[href]")]

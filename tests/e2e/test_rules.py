@@ -243,9 +243,9 @@ def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
                                                 rate_limit_per_s=50))
         scrape(local, "ap")
     indexed = local.index.search(PROGRAMS_INDEX.name, SearchQuery(size=100))
-    assert indexed.total == 5
+    assert indexed.total == 6
     for hit in indexed.hits:  # the index is lost
         local.index.delete(PROGRAMS_INDEX.name, hit.id)
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0
     execute(local, action_event("rebuild_index", {}))  # the recorded site is gone: only stored pages can do this
-    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 5
+    assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 6

@@ -67,12 +67,12 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
 
             def indexed():
                 try:
-                    return rt.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 5
+                    return rt.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 6
                 except Exception:  # the index does not exist until the first batch lands
                     return False
 
             wait_for(indexed, 90, "the scraped programs in the index")
-            wait_for(lambda: len(webhook.requests) >= 5, 60, "five webhook messages")
+            wait_for(lambda: len(webhook.requests) >= 6, 60, "six webhook messages")
             wait_for(lambda: rt.store.head("budget/runs/2026-11-23.json"), 60, "the budget run for tomorrow")
             time.sleep(3)  # anything duplicated would arrive by now
             after = json.loads((data / "up.json").read_text())
@@ -82,9 +82,9 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
     webhook.close()
     assert up.returncode == 0, output[-2000:]
     assert after["functions"]["index"]["pid"] != state["functions"]["index"]["pid"]  # it was restarted
-    assert len(list(rt.store.list("raw/affiliateprograms/"))) >= 5  # raw pages landed
+    assert len(list(rt.store.list("raw/affiliateprograms/"))) >= 6  # raw pages landed
     texts = sorted(m["text"] for m in webhook.json_bodies())
-    assert len(texts) == 5 and len(set(texts)) == 5 and all(t.startswith("new: ") for t in texts)
+    assert len(texts) == 6 and len(set(texts)) == 6 and all(t.startswith("new: ") for t in texts)
     run = json.loads(rt.store.get("budget/runs/2026-11-23.json").data)
     assert round(sum(a["amount"] for a in run["result"]["allocations"]), 2) == 500.0
     assert not (data / "dead-letters").exists() or not any((data / "dead-letters").rglob("*.json"))

@@ -46,7 +46,7 @@ def test_a_vanished_program_is_suspected_then_removed_then_restored(tmp_path):
             report = verify(rt, now + timedelta(days=day), suspect_after=2, rate_limit_per_s=50)
             statuses.append(semrush(rt).status)
         assert statuses == ["active", "closed_suspected", "closed_suspected", "removed"]
-        assert report.missed == 1 and report.verified == 4  # the other four listings still answer
+        assert report.missed == 1 and report.verified == 5  # the other five listings still answer
         feed = rt.index.search("deltas", SearchQuery(filters={"fields": ["status"], "change": ["updated", "removed"]},
                                                      size=10)).hits
         assert sorted(h.doc["change"] for h in feed) == ["removed", "updated"]
@@ -63,9 +63,9 @@ def test_the_host_budget_bounds_a_run_and_freshness_reports_it(tmp_path):
     with recorded_sites("affiliateprograms") as urls:
         rt = setup(tmp_path, None, urls["affiliateprograms"])
         report = verify(rt, budget_per_host=2, rate_limit_per_s=50)
-    assert (report.checked, report.skipped_budget) == (2, 3)
+    assert (report.checked, report.skipped_budget) == (2, 4)
     today = freshness(rt)
-    assert today["sources"]["all"] == {"within_1d": 1.0, "within_7d": 1.0, "within_30d": 1.0, "programs": 5}
+    assert today["sources"]["all"] == {"within_1d": 1.0, "within_7d": 1.0, "within_30d": 1.0, "programs": 6}
     later = freshness(rt, datetime.now(UTC) + timedelta(days=10))
     assert later["sources"]["affiliateprograms"]["within_7d"] == 0.0
     assert later["sources"]["affiliateprograms"]["within_30d"] == 1.0 and len(later["oldest"]) == 5

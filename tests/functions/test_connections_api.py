@@ -137,7 +137,7 @@ def test_connection_tests_say_what_failed_in_words(env):
         down = client.post("/connections/down/test", headers=env["admin"]).get_json()
         refused = client.post("/connections/aw/test", headers=env["admin"])
         missing = client.post("/connections/nocreds/test", headers=env["admin"]).get_json()
-    assert ok["ok"] is True and ok["checks"][0]["name"] == "reachable"
+    assert ok["ok"] is True and [c["name"] for c in ok["checks"]] == ["reachable", "read"]  # the plugin read the page
     assert down["ok"] is False and "ConnectError" in down["checks"][0]["detail"]
     refused_body = refused.get_json()
     assert refused_body["ok"] is False and "credentials were refused" in refused_body["checks"][-1]["detail"]
@@ -161,10 +161,10 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
             scrape_app = app("scrape")
             assert deliver(scrape_app, json.loads(delivery["body"]), "scrape").status_code == 204
         done = client.get(location, headers=env["read"]).get_json()
-        assert (done["status"], done["records"], done["pages"]) == ("succeeded", 5, 9)
-        assert len(done["errors"]) == 1 and "hostinger" in done["errors"][0]
+        assert (done["status"], done["records"], done["pages"]) == ("succeeded", 6, 10)
+        assert len(done["errors"]) == 1 and "surfshark" in done["errors"][0]
         last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
-        assert last["status"] == "succeeded" and last["records"] == 5
+        assert last["status"] == "succeeded" and last["records"] == 6
         assert client.get("/syncs/s_" + "0" * 32, headers=env["read"]).status_code == 404
     finally:
         receiver.close()

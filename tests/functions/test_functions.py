@@ -48,7 +48,7 @@ def test_scrape_then_index_functions_fill_the_index_and_skip_redeliveries(data_d
     index_app = client("index")
     stored = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": batches[0]}, key=batches[0])
     assert deliver(index_app, stored, "index").status_code == 204
-    assert rt.index.search("programs", SearchQuery()).total == 5
+    assert rt.index.search("programs", SearchQuery()).total == 6
 
 
 def test_an_event_for_an_unknown_connection_is_acknowledged_not_retried(data_dir):

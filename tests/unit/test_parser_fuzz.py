@@ -3,6 +3,7 @@ raise nothing but ParseError: a broken page is a recorded parse error, never a c
 
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +18,11 @@ PLUGINS = {name: source for name, source in all_sources().items()
 DIRECTORIES = {name: source for name, source in PLUGINS.items() if not issubclass(source, ApiSource)}
 PAGES = [(name, path) for name, source in DIRECTORIES.items() for path in sorted(source.recorded_dir().rglob("*"))
          if path.suffix in (".html", ".rss", ".xml", ".json")]
+# Each plugin's detail address, so that its detail callback (and the generic reader behind it) reads the page.
+DETAIL_PATHS = {"affiliateprograms": "/p/fuzzed/", "affiliationlist": "/program/fuzzed",
+                "affiliatesdirectory": "/program/1/fuzzed.html", "affiliatefix": "/threads/fuzzed.1/"}
+GENERIC_PAGES = [(name, path) for name in ("affiliateprograms", "affiliationlist", "affiliatesdirectory")
+                 for path in sorted((Path(__file__).resolve().parents[1] / "data" / "generic-pages").glob("*.html"))]
 
 
 def mutate(html: str, seed: int, cuts: int) -> str:
@@ -46,7 +52,8 @@ def run_every_callback(source_name: str, html: str) -> None:
     connection = Connection(id="fuzz", source=source_name)
     callbacks = {name for name in dir(source) if name.startswith("parse") and name != "parse_page"}
     for callback in sorted(callbacks):
-        page = Page(url=f"{source.base_url}/p/fuzzed/", status=200, text=html, raw_key="raw/fuzz/x.html")
+        page = Page(url=f"{source.base_url}{DETAIL_PATHS.get(source_name, '/p/fuzzed/')}", status=200, text=html,
+                    raw_key="raw/fuzz/x.html")
         try:
             items = records_of(source, connection, page, callback, datetime.now(UTC))
             assert all(isinstance(item, (RawRecord, Request)) for item in items)
@@ -58,6 +65,14 @@ def run_every_callback(source_name: str, html: str) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32), cuts=st.integers(1, 12))
 def test_mutated_recorded_pages_raise_only_parse_errors(source_name, path, seed, cuts):
+    run_every_callback(source_name, mutate(path.read_text(), seed, cuts))
+
+
+@pytest.mark.parametrize("source_name,path", GENERIC_PAGES, ids=[f"{n}:{p.name}" for n, p in GENERIC_PAGES])
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32), cuts=st.integers(1, 12))
+def test_mutated_pages_of_unknown_layouts_raise_only_parse_errors(source_name, path, seed, cuts):
+    """The generic reader behind each detail callback, on broken JSON-LD, half lists and cut tables."""
     run_every_callback(source_name, mutate(path.read_text(), seed, cuts))
 
 

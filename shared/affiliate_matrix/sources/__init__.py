@@ -4,7 +4,8 @@ and where raw pages go is the crawler's business (crawl.py), never the plugin's.
 
 A plugin is a module in this package that defines one `Source` subclass decorated with
 `@register`; its recorded pages sit beside it in `<module>/recorded/`. Nothing else changes
-when a source is added.
+when a source is added. (`generic.py` is no plugin: it is the page reader directory plugins hand
+a detail page to when their selectors find nothing on it.)
 """
 
 import functools
@@ -49,6 +50,8 @@ class Listing:
     # Terms an API states as data (CommissionTerm, with tiers): used as they are instead of reading
     # commission_text, which then keeps the API's words for people.
     commission: list = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # other names of the merchant (a parent company's, say)
+    extracted_by: Literal["plugin", "generic"] = "plugin"  # the plugin's own reading, or the generic page reader's
 
 
 @functools.cache
@@ -190,8 +193,8 @@ class Source:
         raise NotImplementedError
 
     def run(self, callback: str, page: Page) -> list:
-        """A callback's items for a page (a ParseError for a page it cannot read; anything else a
-        callback raises is a bug in the plugin)."""
+        """A callback's items for a page: a ParseError for a page it cannot read. Anything else a
+        callback raises is a fault in the plugin, which the crawler records like a ParseError."""
         return [item for item in getattr(self, callback)(page) if item is not None]
 
     @classmethod
@@ -207,7 +210,11 @@ class ApiSource(Source):
     credential_keys: tuple[str, ...] = ()  # what the connection's secret must hold
     max_rate_per_s: float = 1.0  # the API's documented quota caps the connection's rate limit
     raw_suffix: str = ".json"  # how a kept raw response is named (".xml", ".zip" for other formats)
-    throttle_statuses: frozenset[int] = frozenset()  # besides 429: statuses this API means "slow down" by
+    # How the provider answers: statuses that mean the credentials were refused (a 403 is often a
+    # permission, a bot wall or a quota, so only a provider that says so lists it), and statuses it
+    # uses for its rate limit besides 429, retried like a 429.
+    refused_statuses: tuple[int, ...] = (401,)
+    throttle_statuses: tuple[int, ...] = ()
 
     def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
         return {}
@@ -221,9 +228,20 @@ class ApiSource(Source):
             raise ValueError("the response is not JSON") from None
 
     async def listings(self, api, credentials: dict[str, str]):
-        """Yield (response, Listing) pairs; the response is the raw evidence for the listing."""
+        """Yield (response, Listing) pairs; the response is the raw evidence for the listing. Yield
+        (response, attempt(read, item)) to read each item of a response on its own: an item the
+        plugin cannot read (an exception in place of the Listing) is then a parse failure recorded
+        beside the response, and the rest are read."""
         raise NotImplementedError
         yield
+
+
+def attempt(read, *args):
+    """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
+    try:
+        return read(*args)
+    except Exception as exc:  # noqa: BLE001 - any fault reading one item is that item's failure
+        return exc
 
 
 def register(cls: type[Source]) -> type[Source]:

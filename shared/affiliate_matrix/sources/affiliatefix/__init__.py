@@ -1,8 +1,12 @@
-"""AffiliateFix: a XenForo forum. A forum's RSS feed lists its threads; each thread's first
-post is the program's announcement, in free text (the terms extractor reads it later)."""
+"""AffiliateFix: a XenForo 2 forum. Its RSS feeds list threads from every forum (`/forums/-/index.rss`)
+and from the forums where programs are talked about; a thread whose title or first-post excerpt
+announces a program is followed, and its first post is read (the terms extractor reads its text
+later). Other threads (questions, news, chat) are left alone."""
 
 import re
 import xml.etree.ElementTree as ET
+from html import unescape
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
@@ -10,6 +14,15 @@ from affiliate_matrix.taxonomy import NETWORK_HOSTS
 
 _THREAD = re.compile(r"/threads/([a-z0-9-]+)\.(\d+)/?$")
 _TITLE_NOISE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+|\s+(?:affiliate|partner)\s+program(?:me)?\b.*$", re.I)
+_CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+_TAG = re.compile(r"<[^>]*>")
+_DIGIT = re.compile(r"\d")
+
+
+class FeedItem(NamedTuple):
+    title: str
+    path: str  # /threads/<slug>.<id>/
+    excerpt: str  # the first post's opening, as text
 
 
 @register
@@ -17,20 +30,15 @@ class AffiliateFix(Source):
     name = "affiliatefix"
     title = "AffiliateFix (forum)"
     base_url = "https://www.affiliatefix.com"
-    start_paths = ("/forums/affiliate-program-announcements.54/index.rss",)
+    # Feed addresses seen in public feed lists: every forum, then the general and the iGaming forums.
+    start_paths = ("/forums/-/index.rss", "/forums/affiliate-marketing-forum.2/index.rss",
+                   "/forums/igaming.54/index.rss", "/forums/casino-affiliates.89/index.rss")
 
     def parse(self, page: Page):
-        """The forum's RSS feed: one request per thread."""
-        try:
-            channel = ET.fromstring(page.text.encode()).find("channel")
-        except ET.ParseError as exc:
-            raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None
-        if channel is None:
-            raise ParseError(f"{page.url}: RSS without a channel")
-        for item in channel.iterfind("item"):
-            link = (item.findtext("link") or "").strip()
-            if _THREAD.search(urlsplit(link).path):
-                yield page.follow(urlsplit(link).path, "parse_thread")
+        """A forum's RSS feed: one request per thread that announces a program."""
+        for item in feed_items(page):
+            if announces_program(item):
+                yield page.follow(item.path, "parse_thread")
 
     def parse_thread(self, page: Page):
         """A thread: its title names the program; the first post has the link and the terms."""
@@ -51,6 +59,60 @@ class AffiliateFix(Source):
                       extra={"author": first_post.attributes.get("data-author") or ""})
 
 
+def feed_items(page: Page) -> list[FeedItem]:
+    """The threads a XenForo feed lists. Its links name the forum's own host, which a recorded copy
+    of the site does not have: the thread's path is what identifies it."""
+    try:
+        channel = ET.fromstring(page.text.encode()).find("channel")
+    except ET.ParseError as exc:
+        raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None
+    if channel is None:
+        raise ParseError(f"{page.url}: RSS without a channel")
+    items = []
+    for item in channel.iterfind("item"):
+        path = _path((item.findtext("link") or "").strip())
+        if _THREAD.search(path):
+            items.append(FeedItem(" ".join((item.findtext("title") or "").split()), path,
+                                  excerpt_text(item.findtext(_CONTENT) or item.findtext("description") or "")))
+    return items
+
+
+def excerpt_text(html: str) -> str:
+    """A feed item's excerpt as plain words (its opening: enough to spot program wording)."""
+    return " ".join(unescape(_TAG.sub(" ", html[:2000])).split())[:500]
+
+
+def announces_program(item: FeedItem) -> bool:
+    """A thread announcing a program names one ("… affiliate program", "partner program") or states
+    a commission in its title ("Mailflow - 30% recurring commission"); a question is not one."""
+    if item.title.rstrip().endswith("?"):
+        return False
+    if _names_program(item.title) or _names_program(item.excerpt):
+        return True
+    if not _DIGIT.search(item.title):  # no figure, no commission
+        return False
+    from affiliate_matrix.terms import extract
+
+    return bool(extract(item.title).commission)
+
+
+def _names_program(text: str) -> bool:
+    from affiliate_matrix.discovery.validate import PROGRAM_WORDS
+
+    lowered = text.lower()  # the words all hold one of these: most chatter is ruled out without the regex
+    return ("progra" in lowered or "affiliat" in lowered) and PROGRAM_WORDS.search(text) is not None
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # a malformed link ("http://[") leads nowhere
+        return ""
+
+
 def _is_network_link(href: str) -> bool:
-    host = (urlsplit(href).hostname or "").lower()
+    try:
+        host = (urlsplit(href).hostname or "").lower()
+    except ValueError:
+        return False
     return any(host == h or host.endswith("." + h) for h in NETWORK_HOSTS)

@@ -2,7 +2,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, node_text, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, generic, node_text, register
 
 _SLUG = re.compile(r"/p/([a-z0-9-]+)/?$")
 _SUFFIX = re.compile(r"\s+affiliate program$", re.I)
@@ -27,11 +27,15 @@ class AffiliateProgramsCom(Source):
             yield page.follow(next_link.attributes["href"])
 
     def parse_program(self, page: Page):
-        """A program's detail page: its name, a label/value details table, and the join link."""
+        """A program's detail page: its name, a label/value details table, and the join link. On a
+        layout without the name heading, the generic reader reads what it can."""
         match = _SLUG.search(page.url)
+        if not match:
+            raise ParseError(f"{page.url}: not a /p/<slug>/ address")
         name = page.text_of("h1.program-name")
-        if not match or not name:
-            raise ParseError(f"{page.url}: no h1.program-name or /p/<slug>/ address (layout changed?)")
+        if not name:
+            yield generic.read(page, match.group(1), f"{page.url}: no h1.program-name (layout changed?)")
+            return
         details = {}
         for row in page.css("table.program-details tr"):
             cells = {node.tag: node for node in row.iter()}  # children directly: no selector per row

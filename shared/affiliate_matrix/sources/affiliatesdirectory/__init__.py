@@ -3,7 +3,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, node_text, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, children, generic, node_text, register
 
 _PROGRAM = re.compile(r"/program/(\d+)/")
 
@@ -27,11 +27,15 @@ class AffiliatesDirectory(Source):
                 yield page.follow(link.attributes.get("href"))
 
     def parse_program(self, page: Page):
-        """A program page: the name and a two-column details table."""
+        """A program page: the name and a two-column details table. On a layout without the name
+        heading, the generic reader reads what it can."""
         match = _PROGRAM.search(page.url)
+        if not match:
+            raise ParseError(f"{page.url}: not a /program/<id>/ address")
         name = page.text_of("div#program h2")
-        if not match or not name:
-            raise ParseError(f"{page.url}: no div#program h2 or /program/<id>/ address (layout changed?)")
+        if not name:
+            yield generic.read(page, match.group(1), f"{page.url}: no div#program h2 (layout changed?)")
+            return
         details = {}
         for row in page.css("div#program table.details tr"):
             cells = children(row, "td")

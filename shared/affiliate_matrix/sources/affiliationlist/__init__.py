@@ -2,7 +2,7 @@
 
 import re
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
+from affiliate_matrix.sources import Listing, Page, ParseError, Source, generic, node_text, register
 
 _PROGRAM = re.compile(r"/program/([a-z0-9-]+)/?$")
 
@@ -26,12 +26,16 @@ class AffiliationList(Source):
             yield page.follow(next_link.attributes.get("href"))
 
     def parse_program(self, page: Page):
-        """A program page: the name, a description and a <dl class="key-terms"> of terms."""
+        """A program page: the name, a description and a <dl class="key-terms"> of terms. On a layout
+        without them, the generic reader reads what it can."""
         match = _PROGRAM.search(page.url)
+        if not match:
+            raise ParseError(f"{page.url}: not a /program/<slug> address")
         name = page.text_of("main h1")
         terms = page.css_first("dl.key-terms")
-        if not match or not name or terms is None:
-            raise ParseError(f"{page.url}: no main h1 or dl.key-terms (layout changed?)")
+        if not name or terms is None:
+            yield generic.read(page, match.group(1), f"{page.url}: no main h1 or dl.key-terms (layout changed?)")
+            return
         values, label = {}, None
         for node in terms.iter():
             if node.tag == "dt":

@@ -1,9 +1,19 @@
 """Impact partner API: the campaigns (programs) a media partner can promote, paged by the
-`@nextpageuri` the API returns. HTTP Basic auth with the account SID and auth token."""
+`@nextpageuri` the API returns. HTTP Basic auth with the account SID and auth token.
+
+A campaign is the program: `CampaignName` and `CampaignUrl` name it and its site; `AdvertiserName`
+is the merchant's parent company (Adorama runs the SunnySports campaign), kept as an alias.
+`ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`), mapped to ISO codes."""
 
 import base64
 
-from affiliate_matrix.sources import ApiSource, Listing, register
+from affiliate_matrix.observability import get_logger
+from affiliate_matrix.sources import ApiSource, Listing, attempt, register
+from affiliate_matrix.taxonomy import country_code
+
+log = get_logger()
+# Region names that are not one country: the campaign ships everywhere, which says no restriction.
+EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
 
 
 @register
@@ -23,18 +33,40 @@ class Impact(ApiSource):
         for _ in range(1000):  # pages; the API's own total bounds it, this bounds a looping API
             page = await api.get(path, params)
             for campaign in page.data.get("Campaigns", []):
-                yield page, Listing(
-                    record_key=str(campaign["CampaignId"]),
-                    name=campaign.get("AdvertiserName") or campaign["CampaignName"],
-                    merchant_url=campaign.get("AdvertiserUrl") or None,
-                    description=campaign.get("CampaignDescription") or None,
-                    network="impact",
-                    network_program_id=str(campaign["CampaignId"]),
-                    join_url=campaign.get("TrackingLink") or None,
-                    countries=[r for r in campaign.get("ShippingRegions", []) if len(r) == 2],
-                    extra={"contract_status": campaign.get("ContractStatus", "")},
-                )
+                yield page, attempt(campaign_listing, campaign)
             next_uri = page.data.get("@nextpageuri")
             if not next_uri:
                 return
             path, params = next_uri, None
+
+
+def campaign_listing(campaign: dict) -> Listing:
+    campaign_id = str(campaign["CampaignId"])
+    name = campaign["CampaignName"].strip()
+    advertiser = (campaign.get("AdvertiserName") or "").strip()
+    return Listing(
+        record_key=campaign_id,
+        name=name,
+        merchant_url=campaign.get("CampaignUrl") or None,  # never the parent company's site
+        description=campaign.get("CampaignDescription") or None,
+        network="impact",
+        network_program_id=campaign_id,
+        join_url=campaign.get("TrackingLink") or None,
+        countries=region_codes(campaign.get("ShippingRegions") or [], campaign_id),
+        aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
+        extra={key: str(campaign[field]) for key, field in (
+            ("contract_status", "ContractStatus"), ("advertiser_id", "AdvertiserId"),
+            ("advertiser_url", "AdvertiserUrl")) if campaign.get(field)},
+    )
+
+
+def region_codes(regions: list[str], campaign_id: str) -> list[str]:
+    """ISO codes for Impact's region names; a region we cannot map is dropped, and said so."""
+    codes = []
+    for region in regions:
+        code = country_code(str(region))
+        if code:
+            codes.append(code)
+        elif str(region).strip().lower() not in EVERYWHERE:
+            log.warning("impact.region_unknown", region=str(region)[:80], campaign_id=campaign_id)
+    return sorted(set(codes))

@@ -1,7 +1,12 @@
 """OfferVault: a directory of CPA offers across networks. No documented API: its Nuxt site reads
-`POST /api/offers/search` as JSON, which this plugin reads politely, page by page."""
+`GET /api/networks?site=offervault` and `POST /api/offers/search` as JSON, which this plugin reads
+politely, network by network (an offer in the search answer does not name its network)."""
 
-from affiliate_matrix.sources import ApiSource, Listing, register
+from decimal import Decimal
+
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register
+
+MAX_PAGES = 500  # per network: the network's offerCount ends it first; this bounds a looping answer
 
 
 @register
@@ -11,25 +16,74 @@ class OfferVault(ApiSource):
     base_url = "https://offervault.com"
     priority = 1  # a directory of other networks' offers, not the network itself
     max_rate_per_s = 0.5
+    refused_statuses = ()  # there are no credentials: a 401 or 403 is the site turning a client away
+
+    def auth_headers(self, credentials):
+        # Not authentication: the site's own front end names the site on every API call.
+        return {"site-identifier": "offervault", "Accept": "application/json"}
 
     async def listings(self, api, credentials):
-        for number in range(1, 201):  # the site's own page count ends it; this bounds a looping answer
-            page = await api.post("/api/offers/search", {"page": number, "limit": 50, "sort": "updated"})
-            for offer in page.data.get("offers", []):
-                payout = offer.get("payout") or {}
-                network = offer.get("network") or {}
-                yield page, Listing(
-                    record_key=str(offer["id"]),
-                    name=offer["name"],
-                    kind="offer",
-                    merchant_url=offer.get("preview_url") or None,
-                    categories=offer.get("categories", []),
-                    commission_text=f"{payout['currency']} {payout['amount']} per {payout.get('model', 'action')}"
-                    if payout.get("amount") else None,
-                    network=network.get("name"),
-                    network_program_id=str(offer.get("network_offer_id") or "") or None,
-                    countries=offer.get("countries", []),
-                    extra={"updated": offer.get("updated_at", "")},
-                )
-            if number >= int(page.data.get("pages") or 1):
-                return
+        networks = await api.get("/api/networks", {"site": "offervault"})
+        for network in networks.data.get("networks", []):
+            if not isinstance(network, dict) or network.get("id") is None:
+                yield networks, ParseError(f"{networks.url}: a network without an id: {str(network)[:200]}")
+                continue
+            total = network.get("offerCount")
+            if total == 0:
+                continue
+            read = 0
+            for number in range(1, MAX_PAGES + 1):
+                page = await api.post("/api/offers/search", search(network["id"], number))
+                offers = page.data.get("offers") or []  # the site leaves `offers` out past the last page
+                for offer in offers:
+                    yield page, attempt(offer_listing, offer, network)
+                read += len(offers)
+                if not offers or (isinstance(total, int) and read >= total):
+                    break
+
+
+def search(network_id, page: int) -> dict:
+    """The body the site's own search sends, narrowed to one network."""
+    return {"query": "", "page": page, "sortBy": "", "sortDesc": False, "networks": [network_id],
+            "countries": [], "categories": [], "ppc": False, "mobile": False}
+
+
+def offer_listing(offer: dict, network: dict) -> Listing:
+    amount, payout_type = offer.get("usdAmount"), (offer.get("payoutType") or "").strip()
+    return Listing(
+        record_key=str(offer["id"]),
+        name=offer["title"],
+        kind="offer",
+        merchant_url=offer.get("previewUrl") or None,  # the landing page: the merchant's domain
+        description=offer.get("description") or None,
+        categories=[label for label in map(_label, offer.get("categories") or []) if label],
+        commission_text=f"USD {Decimal(str(amount)):.2f} per {payout_type or 'action'}" if amount not in (None, "") else None,
+        payout_text=_network_payout(network),
+        network=network.get("name") or None,
+        countries=[code for code in (c.get("code") if isinstance(c, dict) else c for c in offer.get("countries") or [])
+                   if isinstance(code, str) and code],
+        extra={key: str(value) for key, value in {
+            "payout_type": payout_type, "created_at": offer.get("created_at"), "updated_at": offer.get("updated_at"),
+            "network_id": network.get("id"),
+            "offer_url": f"https://offervault.com/offer/{offer['id']}/{offer['slug']}" if offer.get("slug") else None,
+        }.items() if value not in (None, "")},
+    )
+
+
+def _label(category) -> str | None:
+    """A category as the site names it: a name, or an object with one."""
+    if isinstance(category, dict):
+        category = category.get("name") or category.get("title")
+    return category.strip() if isinstance(category, str) else None
+
+
+def _network_payout(network: dict) -> str | None:
+    """How the network pays its affiliates, as text the terms extractor reads."""
+    parts = []
+    for label, key in (("Minimum payment", "minimumPayment"), ("Payment methods", "paymentMethods"),
+                       ("Payment frequency", "paymentFrequencies")):
+        value = network.get(key)
+        text = ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
+        if text.strip():
+            parts.append(f"{label}: {text.strip()}")
+    return "; ".join(parts)[:2000] or None

@@ -45,7 +45,7 @@ class Rakuten(ApiSource):
     base_url = "https://api.linksynergy.com"
     credential_keys = ("client_id", "client_secret", "sid")
     max_rate_per_s = 1.0  # no published figure; Rakuten answers 403 past its per-minute quota
-    throttle_statuses = frozenset({403})
+    throttle_statuses = (403,)
 
     def auth_headers(self, credentials):
         return {"Accept": "application/json"}
