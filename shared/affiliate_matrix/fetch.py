@@ -228,17 +228,7 @@ class Fetcher:
 
     @staticmethod
     def _retry_after(response: Response) -> float | None:
-        value = response.headers.get("retry-after")
-        if not value:
-            return None
-        if value.strip().isdigit():
-            return float(value)
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return retry_after_seconds(response.headers.get("retry-after"))
 
     def _request(self, url: str, headers: dict, host: _Host) -> Response:
         check_public(url, allow_loopback=self.allow_loopback)
@@ -268,3 +258,19 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds, in either form it comes in (delta-seconds or an HTTP date);
+    None when absent or unreadable, so the caller backs off on its own schedule."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None

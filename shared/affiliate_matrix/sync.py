@@ -17,7 +17,7 @@ import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
-from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, check_public
+from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, check_public, retry_after_seconds
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, ParseError
@@ -86,7 +86,7 @@ class Api:
                 raise CredentialsRefused(f"{method} {url}: HTTP {status}, the connection's credentials were refused")
             throttled = status in self.source.throttle_statuses
             if (status in RETRY_STATUSES or throttled) and attempt < self.attempts:
-                wait = float(headers.get("retry-after", "0") or 0) or min(30.0, 0.5 * 2 ** attempt)
+                wait = retry_after_seconds(headers.get("retry-after")) or min(30.0, 0.5 * 2 ** attempt)
                 if wait > self.max_retry_after:
                     raise FetchError(f"{method} {url}: HTTP {status}, asked to wait {wait:.0f} s")
                 await asyncio.sleep(wait)

@@ -49,6 +49,9 @@ class FaultServer:
                     return self.send(503)
                 if path == "/limited":
                     return self.send(429, b"", {"Retry-After": "1"}) if count == 1 else self.send(200, PAGE, html)
+                if path == "/limited-until":  # Retry-After as an HTTP date (already past), then JSON
+                    return (self.send(429, b"", {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) if count == 1
+                            else self.send(200, b'{"ok": true}', {"Content-Type": "application/json"}))
                 if path == "/go-away":
                     return self.send(429, b"", {"Retry-After": "3600"})
                 if path == "/gone":
