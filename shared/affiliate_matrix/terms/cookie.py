@@ -1,0 +1,87 @@
+"""The cookie: how long a referral is credited to the affiliate (the tracking, attribution or
+referral window). -1 lifetime, 0 session only. A duration counts only where the text says it is
+the cookie's; a refund period, a payout delay or a trial is not."""
+
+import re
+
+from affiliate_matrix.terms.text import DURATION, Doc, clauses, duration_days, normalise
+
+COOKIE = re.compile(
+    r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
+    r"\b(?:tracking|attribution|referral|conversion|return|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
+    r"dauer|zeitraum|fenster|frist)|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
+    r"durée de (?:vie )?(?:du |des |de )?(?:cookie|suivi)|p[ée]riode de (?:suivi|r[ée]f[ée]rence)|"
+    r"duraci[óo]n de (?:la )?(?:cookie|sesi[óo]n)|vida (?:[úu]til )?de (?:la |las )?cookie|sesi[óo]n de|"
+    r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
+    r"looptijd|duração d[oa] (?:cookie|sess[ãa]o)|validade d[oa] cookie|janela de (?:atribui[çc][ãa]o|convers[ãa]o)|"
+    r"per[íi]odo de (?:rastreamento|atribui[çc][ãa]o)|"
+    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)", re.I)
+FOREVER = re.compile(
+    r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
+    r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
+    r"indefinitely|forever|permanent(?:ly)?|for life|unlimited|no expiration|lebenslang|unbegrenzt|unbefristet|"
+    r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
+    r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?)|"
+    r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
+    r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
+_SESSION = re.compile(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
+                      r"\bsession\b|\bsitzung\b", re.I)
+# A duration about something else: money back, payout delay, validation, a trial, a default setting.
+_OTHER_PERIOD = re.compile(
+    r"refund|money[\s-]back|guarantee|return (?:policy|period)|trial|payout|paid|payment|\bnet\b|hold|pending|lock|"
+    r"validat|approv|cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|rembours|paiement|"
+    r"reembols|devoluci|garant|pago|terugbetal|betaling|uitbetal|devolu[çc]|pagamento|by default|default|"
+    r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o", re.I)
+HYPOTHETICAL = re.compile(
+    r"\(i\.e\.|\b(?:for example|for instance|e\.g\.|let'?s say|suppose|imagine|hypothetical|consider an?|"
+    r"nehmen wir an|angenommen|zum beispiel|beispielsweise|z\.\s?b\.|beispiel\b|par exemple|supposons|imaginons|"
+    r"por ejemplo|supongamos|imagina|bijvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
+
+
+def context(doc: Doc, i: int) -> tuple[str, int]:
+    """A unit's text, with the heading or question it answers when it is a bare value ('Cookie Duration' /
+    '0 Days'), and the index of the first unit that text comes from."""
+    unit, previous = doc.units[i], doc.units[i - 1] if i else None
+    if previous is not None and unit.first_in_line and (previous.heading or previous.text.endswith("?")):
+        return f"{previous.text} {unit.text}", i - 1
+    return unit.text, i
+
+
+def cookie_in(doc: Doc) -> tuple[int | None, str | None]:
+    """The first duration the text says is the cookie's, with the verbatim text it came from."""
+    for i, unit in enumerate(doc.units):
+        text, first = context(doc, i)
+        text = normalise(text)
+        if not COOKIE.search(text) or HYPOTHETICAL.search(text):
+            continue
+        days = _duration_in(normalise(unit.text), text)
+        if days is not None:
+            return days, doc.span(first, i)
+    return None, None
+
+
+def _duration_in(text: str, context: str) -> int | None:
+    for clause in clauses(text) if len(clauses(text)) > 1 else [text]:
+        clause_is_cookie = COOKIE.search(clause) or not COOKIE.search(text)
+        for match in DURATION.finditer(clause):
+            before = clause[max(0, match.start() - 40):match.start()]
+            if _OTHER_PERIOD.search(before) and not COOKIE.search(before):
+                continue
+            if clause_is_cookie or not _OTHER_PERIOD.search(clause):
+                return duration_days(match)
+    if FOREVER.search(context):
+        return -1
+    if _SESSION.search(context):
+        return 0
+    return None
+
+
+def cookie_days(text: str | None) -> int | None:
+    """Cookie duration from text that is about the cookie (a directory's "Cookie" column)."""
+    text = normalise(" ".join((text or "").split()))
+    if FOREVER.search(text) or re.search(r"^\s*(?:lifetime|forever|unlimited|never expires)", text, re.I):
+        return -1
+    match = DURATION.search(text)
+    if match:
+        return duration_days(match)
+    return 0 if _SESSION.search(text) else None

@@ -1,0 +1,133 @@
+"""Payout: how (methods), how often (frequency) and from what balance (minimum) the affiliate is paid,
+each read only where the text talks about paying the affiliate."""
+
+import re
+
+from affiliate_matrix.models import Money
+from affiliate_matrix.terms.cookie import HYPOTHETICAL
+from affiliate_matrix.terms.text import MONEY, Doc, currency_of, money_values, normalise
+
+CUE = re.compile(
+    r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
+    r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
+    r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
+    r"pagamentos?|\bsaques?\b|\bsacar\b", re.I)
+METHODS = {
+    "paypal": r"pay\s?pal",
+    "payoneer": r"payoneer",
+    "ach": r"\bACH\b",
+    "wire": r"\bwire\b|\bswift\b|telegraphic",
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|konto)\b|virement|compte bancaire|"
+                     r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
+                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
+    "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
+             r"\bcheque|\bscheck\b|ch[èe]que",
+    "store_credit": r"store credit|account credit|shop credit|gift ?cards?|einkaufsguthaben|shop-?guthaben|"
+                    r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
+                    r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente",
+    "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
+    "other": r"venmo|zelle|skrill|stripe|tipalti|\bwise\b|transferwise|revolut|western union|moneygram|paxum|"
+             r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
+}
+_CUSTOMER_PAYS = re.compile(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+                            r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
+FREQUENCIES = [
+    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|end of the (?:next|following) (?:calendar )?month|"
+              r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
+              r"30 jours fin de mois|final del mes siguiente|einde van de volgende maand|final do m[êe]s seguinte"),
+    ("net60", r"\bnet[\s-]?60\b|60 days after the end of"),
+    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|semi-?monthly|"
+                 r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
+                 r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
+    ("weekly", r"\bweekly\b|every week|once a week|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
+               r"semanal|cada semana|wekelijks|elke week|toda semana"),
+    ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
+                  r"per kwartaal"),
+    ("monthly", r"\bmonthly\b|every month|each month|once a month|per month|(?:each|every|the following|the next) "
+                r"calendar month|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
+                r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
+                r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
+    ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment)|"
+                   r"withdraw (?:at any time|anytime|whenever)|whenever you (?:want|like)|"
+                   r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |die )?auszahlung|"
+                   r"auszahlung[^.]{0,40}(?:beantragen|anfordern)|auf anfrage|auf wunsch|sur demande|"
+                   r"demander (?:un |le |votre )?(?:paiement|versement|retrait)|a petici[óo]n|bajo petici[óo]n|"
+                   r"a solicitud|solicitar (?:el |un |tu )?(?:pago|retiro)|op aanvraag|op verzoek|"
+                   r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
+                   r"solicitar (?:o )?(?:pagamento|saque)"),
+]
+_MINIMUM = re.compile(
+    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
+    r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nim[oa]|umbral|drempel|"
+    r"minimaal|vanaf|limite|valor m[íi]nimo", re.I)
+_NOT_MINIMUM = re.compile(r"order|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
+                          re.I)
+
+
+def _payout_units(doc: Doc, topics: list[str | None]):
+    """Units that talk about paying the affiliate (a payout word, or a payout section)."""
+    for i, unit in enumerate(doc.units):
+        text = normalise(unit.text)
+        if topics[i] == "example" or HYPOTHETICAL.search(text):
+            continue
+        if topics[i] == "payout" or CUE.search(text):
+            yield i, unit, text
+
+
+def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
+    found, evidence = [], []
+    for _, unit, text in _payout_units(doc, topics):
+        if _CUSTOMER_PAYS.search(text):
+            continue
+        named = [m for m in payout_methods(text) if m not in found]
+        if named:
+            found += named
+            evidence.append(unit.raw)
+    return sorted(found), evidence
+
+
+def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
+    for _, unit, text in _payout_units(doc, topics):
+        frequency = payout_frequency(text)
+        if frequency:
+            return frequency, unit.raw
+    return None, None
+
+
+def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
+    for i, unit, text in _payout_units(doc, topics):
+        heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
+        if _NOT_MINIMUM.search(heading):
+            continue
+        minimum = _minimum(text, bool(_MINIMUM.search(heading)))
+        if minimum:
+            return minimum, doc.span(i - 1, i) if heading and not _MINIMUM.search(text) else unit.raw
+    return None, None
+
+
+def _minimum(text: str, headed: bool) -> Money | None:
+    for match in MONEY.finditer(text):
+        before = text[max(0, match.start() - 60):match.start()]
+        after = text[match.end():match.end() + 25]
+        if not (headed or _MINIMUM.search(before) or re.match(r"\s*(?:minimum|min\b|threshold)", after, re.I)):
+            continue
+        if _NOT_MINIMUM.search(before[-30:] + after):
+            continue
+        currency, (amount, _) = currency_of(match), money_values(match)
+        if currency and amount is not None:
+            return Money(amount=amount, currency=currency)
+    return None
+
+
+def payout_methods(text: str | None) -> list[str]:
+    return sorted(name for name, pattern in METHODS.items() if re.search(pattern, text or "", re.I))
+
+
+def payout_frequency(text: str | None) -> str | None:
+    return next((name for name, pattern in FREQUENCIES if re.search(pattern, text or "", re.I)), None)
+
+
+def min_payout(text: str | None) -> Money | None:
+    """The minimum payout from text that is about payouts (a directory's "Payout" column)."""
+    return _minimum(normalise(" ".join((text or "").split())), False)

@@ -1,0 +1,183 @@
+"""The text the terms extractor reads: cut into units (a sentence, a table row, a list item) that
+keep their verbatim wording for evidence, with numbers, money and durations read in six languages."""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# --- units ---------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|i\.\s?d\.\s?R|u\.\s?a|o\.\s?ä|bzw|ca|inkl|exkl|zzgl|ggf|etc|usw|vs|approx|incl|"
+    r"excl|min|max|nr|no|p\.\s?ex|ex|ej|bijv|vb|mtl|jährl|st|dr|mr|mrs|abs|art|ff|vgl|evtl|bspw|resp|sog|u\.\s?U)"
+    r"|\b[A-Za-zÄÖÜäöü]|(?:^|\s)\(?\d{1,2})\.$", re.I)  # "z. B.", "1. Registrierung", "am 15. Januar"
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*")
+_LIST_MARK = re.compile(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+
+
+@dataclass
+class Unit:
+    """A sentence or row of the text: `raw` verbatim (at `start`..`end` of it), `text` without its list mark."""
+
+    raw: str
+    text: str
+    start: int
+    end: int
+    first_in_line: bool
+    listed: bool
+
+    @property
+    def heading(self) -> bool:
+        """A short line that names what follows ('Cookie Duration', 'Payout methods:')."""
+        words = self.text.rstrip(":").split()
+        return self.first_in_line and 0 < len(words) <= 6 and not re.search(r"[.!?]$|\d", self.text)
+
+
+class Doc:
+    """A text and its units."""
+
+    def __init__(self, text: str):
+        self.text = text or ""
+        self.units = _units(self.text)
+
+    def span(self, first: int, last: int) -> str:
+        """The verbatim text from unit `first` to unit `last`."""
+        return self.text[self.units[first].start:self.units[last].end]
+
+
+def _units(text: str) -> list[Unit]:
+    found, cursor = [], 0
+    for line in _joined_lines(text):
+        start, pieces = 0, []
+        for end in _SENTENCE_END.finditer(line):
+            if _ABBREVIATIONS.search(line[start:end.start()]):
+                continue
+            pieces.append(line[start:end.start()])
+            start = end.end()
+        pieces.append(line[start:])
+        for i, piece in enumerate(p.strip() for p in pieces):
+            if piece:
+                at = text.find(piece, cursor)
+                cursor = at + len(piece)
+                mark = _LIST_MARK.match(piece)
+                found.append(Unit(piece, piece[mark.end():] if mark else piece, at, cursor, i == 0, bool(mark)))
+    return found
+
+
+def _joined_lines(text: str) -> list[str]:
+    """Lines, with a line that a list item's wrap broke ('pornografischen oder' / '• gewalt…') joined."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = _LIST_MARK.sub("", line, count=1)
+        if lines and stripped[:1].islower() and re.search(r"\b(?:oder|und|or|and|ou|et|o|y|of|en|e|sowie)$", lines[-1]):
+            lines[-1] = f"{lines[-1]}\n{line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence's clauses: "40% on new plans, 20% recurring on renewals" is two."""
+    return [c for c in re.split(r"(?<!\d),(?!\d)|;|\s+(?:and|but|plus|while|whereas|und|aber|et|mais|y|pero|en|maar|"
+                                r"e|mas|while)\s+|\|", sentence, flags=re.I) if c and c.strip()]
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred"], key=len, reverse=True))
+_NUMBER_WORDS = re.compile(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORD}))*\b", re.I)
+_PERCENT_WORDS = re.compile(r"\s*\b(?:per\s?cent|percent|pct|prozent|pour\s?cent|por\s?ciento|procent|por\s?cento)\b",
+                            re.I)
+
+
+def _words_to_number(match: re.Match) -> str:
+    current = 0
+    for word in re.split(r"[\s-]+", match.group(0).lower()):
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word != "and":
+            current += _UNITS.get(word, 0) + _TENS.get(word, 0)
+    return str(current)
+
+
+def normalise(text: str) -> str:
+    """Numbers in words as digits and percent in words as '%'; everything else as it was."""
+    return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, text or ""))
+
+
+NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+
+
+def number(text: str) -> Decimal | None:
+    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5."""
+    digits = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if "," in digits and "." in digits:
+        decimal = max(digits.rfind(","), digits.rfind("."))
+        digits = re.sub(r"[.,]", "", digits[:decimal]) + "." + digits[decimal + 1:]
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
+        digits = re.sub(r"[.,]", "", digits)
+    else:
+        digits = digits.replace(",", ".")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return None
+
+
+# --- money -----------------------------------------------------------------------------------------
+
+_SYMBOLS = {"us$": "USD", "usd$": "USD", "$": "USD", "a$": "AUD", "au$": "AUD", "c$": "CAD", "ca$": "CAD",
+            "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "r$": "BRL", "nz$": "NZD", "chf": "CHF", "fr.": "CHF",
+            "zł": "PLN", "kr": None}
+_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
+          "pounds": "GBP", "pfund": "GBP", "libras": "GBP", "reais": "BRL", "real": "BRL", "dólares": "USD",
+          "dolares": "USD", "dollari": "USD", "dólares americanos": "USD"}
+CODES = ("USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP")
+_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹"
+_AFTER = rf"(?:{CODES})\b|€|£|\$|zł|(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b"
+MONEY = re.compile(
+    rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
+    rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
+    rf"(?P<b>{NUMBER}))?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?P<b2>{NUMBER}))?"
+    rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
+
+
+def currency_of(match: re.Match) -> str | None:
+    mark = (match.group("pre") or match.group("post")).lower()
+    return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if re.fullmatch(CODES, mark, re.I) else None)
+
+
+def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
+    low = number(match.group("a") or match.group("a2"))
+    high = match.group("b") or match.group("b2")
+    return low, number(high) if high else None
+
+
+# --- durations -------------------------------------------------------------------------------------
+
+_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
+DURATION = re.compile(
+    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
+    r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
+    r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
+    r"hours?|stunden?|heures?|horas?|uur|d)\b", re.I)
+
+
+def duration_days(match: re.Match) -> int:
+    n = float(number(match["n"])) if match["n"] else 1.0
+    unit = match["unit"].lower()
+    if unit.startswith(("mo", "mes", "maand")):
+        days = n / 12 * 365 if n % 12 == 0 else n * 30  # "12 months" is a year, "6 months" 180 days
+    elif unit.startswith(("y", "j", "an", "añ", "ano")) and not unit.startswith(("jour",)):
+        days = n * 365
+    elif unit.startswith(("w", "se")):
+        days = n * 7
+    elif unit.startswith(("h", "st", "uur")):
+        days = n / 24
+    else:
+        days = n
+    return 0 if n == 0 else max(1, round(days))
