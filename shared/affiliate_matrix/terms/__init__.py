@@ -26,7 +26,7 @@ from affiliate_matrix.terms.commission import commission
 from affiliate_matrix.terms.cookie import cookie_days
 from affiliate_matrix.terms.payout import min_payout, payout_frequency, payout_methods
 from affiliate_matrix.terms.restrictions import restrictions
-from affiliate_matrix.terms.text import Doc, Unit, normalise
+from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Unit, normalise
 
 __all__ = ["Terms", "commission", "cookie_days", "extract", "min_payout", "payout_frequency", "payout_methods",
            "restrictions"]
@@ -60,7 +60,7 @@ class Terms(BaseModel):
 
 def _topic_of(unit: Unit) -> str | None:
     text = normalise(unit.text)
-    if len(text.split()) <= 4 and _cookie.HYPOTHETICAL.search(text):
+    if len(text.split()) <= 4 and HYPOTHETICAL.search(text):
         return "example"
     if _restrictions.is_section(text):
         return "restrictions"
@@ -75,24 +75,33 @@ def _mark(unit: Unit) -> str:
 
 
 def topics(doc: Doc) -> list[str | None]:
-    """The section each unit stands in: what the last heading or introducing line ("…:", "…?") was about.
-    The items of a list an introducing line opens ("Folgende … sind untersagt:" / "Cookie-Dropping" /
-    "E-Mail-Spam") stay in its section even where they look like headings themselves."""
-    found, topic, listing = [], None, None
+    """The section each unit stands in: what the last heading or introducing line ("…:", "…?", a line
+    a list follows) was about. The items of a list an introducing line opens ("Folgende … sind
+    untersagt:" / "Cookie-Dropping" / "E-Mail-Spam") stay in its section even where they look like
+    headings themselves. An example ("Let's assume …") runs on to the next heading."""
+    found, topic, listing, resume = [], None, None, None
     for i, unit in enumerate(doc.units):
-        last_in_line = i + 1 == len(doc.units) or doc.units[i + 1].first_in_line
+        following = doc.units[i + 1] if i + 1 < len(doc.units) else None
+        last_in_line = following is None or following.first_in_line
         if not unit.first_in_line:
             item = listing is not None and listing != "open"
         else:
             kind = _mark(unit)
             item = listing == "open" or (listing == kind and not (kind == "none" and unit.raw.endswith(".")))
             listing = kind if item else None
-        if not item:
-            introduces = last_in_line and unit.text.endswith(":")
+        if not item and (topic != "example" or unit.heading):
+            introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
+                                                                       and not unit.listed))
             if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):
                 topic = _topic_of(unit) or (topic if introduces else None)
             if introduces:
                 listing = "open"
+        if unit.first_in_line and resume is not None:
+            topic, resume = resume, None
+        if EXAMPLE_OPENER.search(unit.text) and topic != "example":
+            # An example opening a line runs to the next heading; one inside a paragraph, to its end.
+            resume = None if unit.first_in_line else topic
+            topic = "example"
         found.append(topic)
     return found
 

@@ -8,15 +8,15 @@ import re
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.terms.cookie import COOKIE, HYPOTHETICAL
-from affiliate_matrix.terms.text import MONEY, NUMBER, Doc, clauses, currency_of, money_values, normalise, number
+from affiliate_matrix.terms.cookie import COOKIE
+from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, NUMBER, Doc, clauses, currency_of, money_values, normalise, number
 
 CUE = re.compile(
-    r"commissions?|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|verg[üu]tung|"
-    r"vergoeding|r[ée]mun[ée]ration|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
-    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|"
+    r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
+    r"verg[üu]tung|vergoeding|r[ée]mun[ée]ration|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
+    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
-    r"you(?:'ll| will)? (?:get|receive)|\breceive|erh[äa]ltst|erhalten sie|bekommst|recevez|recevrez|"
+    r"you(?:'ll| will)? (?:get|receive)|\breceive|erh[äa]ltst|erhalten sie|bekommst|recevez|recevrez|touchez|"
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
     r"\bper (?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|purchase|booking)|"
     r"\bfor (?:each|every)\b|\bpro (?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|\bje (?:verkauf|sale)|"
@@ -25,8 +25,13 @@ CUE = re.compile(
     r"of (?:each|every|the|all|all the)? ?(?:sales?|orders?|purchases?|payments?|subscriptions?|net|revenue|"
     r"the (?:order|sale))\b|des (?:umsatzes|warenkorb|netto)|vom (?:umsatz|netto)|du (?:chiffre|montant)|"
     r"del (?:importe|valor|total)|van de (?:omzet|orderwaarde)|do valor|sobre (?:as |o )?(?:vendas?|valor)", re.I)
-_DISCOUNT_AFTER = re.compile(r"^\s*(?:off\b|discount|rabatt|nachlass|erm[äa]ßigung|skonto|de (?:r[ée]duction|remise|"
-                             r"descuento|desconto)|r[ée]duction|remise|descuento|korting|desconto|sconto)", re.I)
+_DISCOUNT = (r"off\b|discount|rabatt|nachlass|erm[äa]ßigung|skonto|r[ée]duction|remise|descuento|korting|desconto|"
+             r"sconto|promotional discount")
+# A discount named after its percentages: "20% off", "a 10%, 15% or 20% promotional discount".
+_DISCOUNT_AFTER = re.compile(
+    rf"^(?:\s*(?:,|/|\bor\b|\band\b|\boder\b|\bou\b|\bo\b|\bof\b)\s*{NUMBER}\s*%)*\s*"
+    rf"(?:(?!of\b|on\b|de\b|du\b|von\b|auf\b|sur\b|sobre\b|op\b|van\b|do\b|da\b)[^\W\d]+\s+){{0,2}}(?:{_DISCOUNT}|"
+    rf"de (?:r[ée]duction|remise|descuento|desconto))", re.I)
 _DISCOUNT_BEFORE = re.compile(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachlass|gutschein|coupon|voucher|"
                               r"promo|r[ée]duction|remise|descuento|cup[óo]n|korting|desconto|cupom|off)\b[^%]{0,25}$",
                               re.I)
@@ -35,75 +40,103 @@ _NOT_PAY = re.compile(
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
     r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
-    r"traffic|people)|average|on average|durchschnitt|en moyenne|promedio|gemiddeld|m[ée]dia|top affiliates|"
-    r"market share|margin|marge|margen", re.I)
-# An amount that is a threshold, a price or a balance, not a reward.
+    r"traffic|people)|market share|margin|marge|margen", re.I)
+# Figures about other people's earnings: an average, a market, the best affiliates.
+_AVERAGE = re.compile(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
+                      r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
+                      r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
+# An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
 _NOT_REWARD = re.compile(
     r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
-    r"\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|"
-    r"price|cost|\bplans?\b|order value|orders? (?:over|above|of)|spend|bestellwert|warenkorb|preis|prix|precio|"
-    r"prijs|pre[çc]o|valor do pedido|/\s?(?:mo|month|year|yr|jahr|monat)\b|per (?:month|year)|a month|"
-    r"gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit", re.I)
+    r"\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
+    r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
+    r"price|cost|order value|orders? (?:over|above|of)|spend|sales (?:value|of)|turnover|bestellwert|"
+    r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"
+    r"charge|\bfees?\b|geb[üu]hr|frais|tarifa|cargo|kosten|taxa|deduct|abgezogen|d[ée]duit|deducid|"
+    r"inferior|superior|weniger als|mehr als|moins de|plus de|menos de|m[áa]s de|minder dan|meer dan|"
+    r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
+    r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
+    r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
+    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
 _FLAT_CUE = re.compile(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|iedere)|"
     r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|fix[ao]|"
-    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio", re.I)
+    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
 RECURRING = re.compile(
-    r"recurr|every (?:renewal|month|payment|rebill|billing)|renewals?|rebills?|for (?:the )?(?:first )?\d+ (?:months|years)|"
-    r"lifetime(?! cookie)|for (?:the )?life(?:time)?|as long as|each month (?:they|the customer|your)|"
-    r"wiederkehrend|dauerhaft|lebenslang|jede[nr]? (?:monat|verl[äa]ngerung)|solange|gesamte laufzeit|"
-    r"r[ée]currente?s?|[àa] vie|chaque (?:mois|renouvellement)|tant que|recurrentes?|de por vida|cada (?:renovaci[óo]n|mes)|"
-    r"mientras|terugkerend|levenslang|elke (?:maand|verlenging)|zolang|recorrentes?|vital[íi]ci[ao]|"
-    r"cada renova[çc][ãa]o|enquanto", re.I)
+    r"recurr|every (?:renewal|month|payment|rebill|billing|year)|each (?:payment|year|renewal)|all (?:their )?payments|"
+    r"renewals?|rebills?|subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
+    r"for (?:up to )?(?:the )?(?:first )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"(?:months?|years?)|lifetime(?! cookie)|for (?:the )?life(?:time)?|as long as|each month (?:they|the customer|your)|"
+    r"wiederkehrend|dauerhaft|lebenslang|jede[nrs]? (?:monat|verl[äa]ngerung|zahlung|jahr)|solange|gesamte laufzeit|"
+    r"r[ée]currente?s?|[àa] vie|chaque (?:mois|renouvellement|paiement|ann[ée]e)|tout r[èe]glement|tant que|"
+    r"dans les \d+ mois|pendant \d+ mois|recurrentes?|de por vida|cada (?:renovaci[óo]n|mes|pago|a[ñn]o)|"
+    r"durante \d+ (?:meses|a[ñn]os)|mientras|terugkerend|levenslang|elke (?:maand|verlenging|betaling|jaar)|zolang|"
+    r"gedurende|toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|recorrentes?|vital[íi]ci[ao]|cada (?:renova[çc][ãa]o|pagamento)|renova[çc][ãa]o|enquanto", re.I)
 ONE_TIME = re.compile(
-    r"one[\s-]?time|one[\s-]?off|first (?:payment|month|purchase|order|invoice|sale|subscription)|initial (?:payment|purchase)|"
-    r"einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|"
-    r"[úu]nic[ao]|primer (?:pago|mes)|eenmalig|eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)",
-    re.I)
-_UPTO = r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|tot (?:wel )?|at[ée]|max(?:imal|imum|\.)?)"
-PERCENT = re.compile(rf"(?P<upto>{_UPTO}\s+)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|tot|até)\s*(?P<b>{NUMBER})|"
+    r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
+    r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
+    r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
+    r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
+_UPTO = r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|max(?:imal|imum|\.)?)"
+PERCENT = re.compile(rf"(?P<upto>{_UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
+_CANDIDATE = re.compile(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
 
 
 def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
-    found: list[tuple[str, str | None, bool, Decimal | None, Decimal | None, bool | None]] = []
+    found: list[tuple] = []
     evidence: list[str] = []
+    recurring_said = False
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         text = normalise(unit.text)
-        if topics[i] == "example" or HYPOTHETICAL.search(text):
+        if topics[i] == "example" or HYPOTHETICAL.search(text) or _AVERAGE.search(text):
             continue
         in_section = topics[i] == "commission" or bool(CUE.search(heading))
+        if (CUE.search(text) or in_section) and RECURRING.search(text) and not COOKIE.search(text):
+            recurring_said = True
         terms = _candidates(text, in_section)
         if terms:
             found += terms
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
-    return _merged(found), evidence
+    return _merged(found, recurring_said), evidence
+
+
+def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
+    """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
+    else what precedes it, else (when it is the clause's only figure) the whole clause."""
+    following = _CANDIDATE.search(clause, match.end())
+    preceding = [m.end() for m in _CANDIDATE.finditer(clause[:match.start()])]
+    for part in (clause[match.end():following.start() if following else None],
+                 clause[preceding[-1] if preceding else 0:match.start()], clause if single else ""):
+        if RECURRING.search(part):
+            return True
+        if ONE_TIME.search(part):
+            return False
+    return None
 
 
 def _candidates(text: str, in_section: bool) -> list[tuple]:
     found = []
-    parts = clauses(text)
-    sentence_cue = bool(CUE.search(text)) or in_section
-    for clause in parts:
+    cued = bool(CUE.search(text)) or in_section
+    if not cued:
+        return found
+    for clause in clauses(text):
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause)
-        if not (cue or (sentence_cue and (len(parts) == 1 or in_section))):
-            continue
-        recurring = True if RECURRING.search(clause) else False if ONE_TIME.search(clause) else None
-        if recurring is None and len(parts) > 1 and sum(bool(PERCENT.search(p) or MONEY.search(p)) for p in parts) == 1:
-            recurring = True if RECURRING.search(text) else False if ONE_TIME.search(text) else None
+        single = len(_CANDIDATE.findall(clause)) == 1
         percents = list(PERCENT.finditer(clause))
         for match in percents:
             if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
                 continue
             if _NOT_PAY.search(clause) and not cue:
                 continue
-            low, high = number(match["a"]), number(match["b"] or match["b2"] or "") if match["b"] or match["b2"] else None
+            low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):
                 continue
+            recurring = _recurring(clause, match, single)
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
@@ -111,24 +144,34 @@ def _candidates(text: str, in_section: bool) -> list[tuple]:
         if percents:
             continue
         for match in MONEY.finditer(clause):
-            before = clause[max(0, match.start() - 40):match.start()]
+            before = clause[:match.start()]
             if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
                 continue
-            if not (_FLAT_CUE.search(clause) or in_section) or _DISCOUNT_AFTER.search(clause[match.end():]):
+            if not (_FLAT_CUE.search(clause) or in_section or cue) or _DISCOUNT_AFTER.search(clause[match.end():]):
                 continue
             currency = currency_of(match)
             low, high = money_values(match)
             if currency is None or low is None or (high is not None and high <= low):
                 continue
-            found.append(("flat", currency, bool(match["upto"]), low, high, recurring))
+            found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, single)))
     return found
 
 
-def _merged(found: list[tuple]) -> list[CommissionTerm]:
-    """One entry per kind of offer: percent, flat per currency, each recurring or not."""
+def _merged(found: list[tuple], recurring_said: bool = False) -> list[CommissionTerm]:
+    """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
+    plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
+    recurs is recurring."""
     groups: dict[tuple, list[tuple]] = {}
     for kind, currency, upto, low, high, recurring in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
+    for kind, currency, _ in list(groups):
+        plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
+        if plain is None or any(r is False for *_, r in plain):
+            continue
+        if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
+            del groups[(kind, currency, False)]
+        elif repeating is None and recurring_said and kind == "percent":
+            groups[(kind, currency, True)] = groups.pop((kind, currency, False))
     merged = []
     for (kind, currency, recurring), values in groups.items():
         lows = [low for upto, low, _, _ in values if not upto]
@@ -144,5 +187,4 @@ def _merged(found: list[tuple]) -> list[CommissionTerm]:
 
 def commission(text: str | None) -> list[CommissionTerm]:
     """Commission terms from text that is about commission (a directory's "Commission" column)."""
-    return _merged([c for clause in clauses(normalise(" ".join((text or "").split())))
-                    for c in _candidates(clause, True)])
+    return _merged(_candidates(normalise(" ".join((text or "").split())), True))

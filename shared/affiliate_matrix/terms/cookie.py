@@ -4,7 +4,7 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import DURATION, Doc, clauses, duration_days, normalise
+from affiliate_matrix.terms.text import DURATION, HYPOTHETICAL, Doc, clauses, duration_days, normalise
 
 COOKIE = re.compile(
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
@@ -32,11 +32,6 @@ _OTHER_PERIOD = re.compile(
     r"validat|approv|cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|rembours|paiement|"
     r"reembols|devoluci|garant|pago|terugbetal|betaling|uitbetal|devolu[çc]|pagamento|by default|default|"
     r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o", re.I)
-HYPOTHETICAL = re.compile(
-    r"\(i\.e\.|\b(?:for example|for instance|e\.g\.|let'?s say|suppose|imagine|hypothetical|consider an?|"
-    r"nehmen wir an|angenommen|zum beispiel|beispielsweise|z\.\s?b\.|beispiel\b|par exemple|supposons|imaginons|"
-    r"por ejemplo|supongamos|imagina|bijvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
-
 
 def context(doc: Doc, i: int) -> tuple[str, int]:
     """A unit's text, with the heading or question it answers when it is a bare value ('Cookie Duration' /

@@ -4,8 +4,7 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.cookie import HYPOTHETICAL
-from affiliate_matrix.terms.text import MONEY, Doc, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, Doc, currency_of, money_values, normalise
 
 CUE = re.compile(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
@@ -65,11 +64,12 @@ _NOT_MINIMUM = re.compile(r"order|bestell|commande|pedido|bestelling|compra|purc
                           re.I)
 
 
-def _payout_units(doc: Doc, topics: list[str | None]):
-    """Units that talk about paying the affiliate (a payout word, or a payout section)."""
+def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False):
+    """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
+    amounts are nobody's terms, but the way it says money is paid usually is the program's."""
     for i, unit in enumerate(doc.units):
         text = normalise(unit.text)
-        if topics[i] == "example" or HYPOTHETICAL.search(text):
+        if HYPOTHETICAL.search(text) or (amounts and topics[i] == "example"):
             continue
         if topics[i] == "payout" or CUE.search(text):
             yield i, unit, text
@@ -96,7 +96,7 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
 
 
 def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
-    for i, unit, text in _payout_units(doc, topics):
+    for i, unit, text in _payout_units(doc, topics, amounts=True):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         if _NOT_MINIMUM.search(heading):
             continue

@@ -11,7 +11,8 @@ _ABBREVIATIONS = re.compile(
     r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|i\.\s?d\.\s?R|u\.\s?a|o\.\s?ä|bzw|ca|inkl|exkl|zzgl|ggf|etc|usw|vs|approx|incl|"
     r"excl|min|max|nr|no|p\.\s?ex|ex|ej|bijv|vb|mtl|jährl|st|dr|mr|mrs|abs|art|ff|vgl|evtl|bspw|resp|sog|u\.\s?U)"
     r"|\b[A-Za-zÄÖÜäöü]|(?:^|\s)\(?\d{1,2})\.$", re.I)  # "z. B.", "1. Registrierung", "am 15. Januar"
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*|"
+                           r"(?<=[a-zà-ÿ]{3}[.!?])(?=[A-ZÀ-Ý][a-zà-ÿ])")
 _LIST_MARK = re.compile(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 
@@ -30,7 +31,8 @@ class Unit:
     def heading(self) -> bool:
         """A short line that names what follows ('Cookie Duration', 'Payout methods:')."""
         words = self.text.rstrip(":").split()
-        return self.first_in_line and 0 < len(words) <= 6 and not re.search(r"[.!?]$|\d", self.text)
+        return (self.first_in_line and 0 < len(words) <= 6 and not re.search(r"[.!?]$|\d", self.text)
+                and re.search(r"[^\W\d_]", self.text) is not None)
 
 
 class Doc:
@@ -76,10 +78,23 @@ def _joined_lines(text: str) -> list[str]:
     return lines
 
 
+# An example or a hypothetical: its figures are nobody's terms. The openers start an example that runs
+# on to the next heading ("Let's assume …" / "Alice earns 10% of $100 …"); the rest mark one sentence.
+EXAMPLE_OPENER = re.compile(
+    r"\b(?:for example|for instance|let'?s (?:say|assume)|assum(?:e|ing)|suppose|imagine|hypothetical|consider an?\b|"
+    r"(?:example|beispiel|exemple|ejemplo|voorbeeld|exemplo)(?:\s*\d+)?\s*:|worked example|an example|ein beispiel|"
+    r"un exemple|un ejemplo|een voorbeeld|um exemplo|nehmen wir an|angenommen|zum beispiel|rechenbeispiel|"
+    r"beispielrechnung|par exemple|exemple de calcul|supposons|imaginons|por ejemplo|supongamos|bijvoorbeeld|"
+    r"rekenvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
+HYPOTHETICAL = re.compile(
+    rf"{EXAMPLE_OPENER.pattern}|\(i\.e\.|\be\.g\.|\bz\.\s?b\.|\bbeispiel\b|\bexample\b|es decir|c'est-[àa]-dire|"
+    r"das hei(?:ß|ss)t|dat wil zeggen|ou seja|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
+
+
 def clauses(sentence: str) -> list[str]:
     """A sentence's clauses: "40% on new plans, 20% recurring on renewals" is two."""
     return [c for c in re.split(r"(?<!\d),(?!\d)|;|\s+(?:and|but|plus|while|whereas|und|aber|et|mais|y|pero|en|maar|"
-                                r"e|mas|while)\s+|\|", sentence, flags=re.I) if c and c.strip()]
+                                r"e|mas|while)\s+", sentence, flags=re.I) if c and c.strip()]
 
 
 # --- numbers -------------------------------------------------------------------------------------
