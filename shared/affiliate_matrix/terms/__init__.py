@@ -111,7 +111,7 @@ def extract(text: str | None) -> Terms:
     doc = Doc(text or "")
     sections = topics(doc)
     found, evidence = Terms(), {}
-    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc)
+    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
     found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
     found.payout_methods, evidence["payout_methods"] = _payout.payout_methods_in(doc, sections)
     found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)

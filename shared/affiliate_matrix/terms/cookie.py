@@ -15,7 +15,9 @@ COOKIE = re.compile(
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
     r"looptijd|duração d[oa] (?:cookie|sess[ãa]o)|validade d[oa] cookie|janela de (?:atribui[çc][ãa]o|convers[ãa]o)|"
     r"per[íi]odo de (?:rastreamento|atribui[çc][ãa]o)|"
-    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)", re.I)
+    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
+    r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:tracking|attribution|referral)|tracking system|"
+    r"durata del cookie|finestra di (?:attribuzione|tracciamento)", re.I)
 FOREVER = re.compile(
     r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
     r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
@@ -31,7 +33,20 @@ _OTHER_PERIOD = re.compile(
     r"refund|money[\s-]back|guarantee|return (?:policy|period)|trial|payout|paid|payment|\bnet\b|hold|pending|lock|"
     r"validat|approv|cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|rembours|paiement|"
     r"reembols|devoluci|garant|pago|terugbetal|betaling|uitbetal|devolu[çc]|pagamento|by default|default|"
-    r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o", re.I)
+    r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|"
+    r"processed", re.I)
+# A general description, not one program's window: "usually 30 days".
+_HEDGE = re.compile(r"\b(?:usually|typically|often|in der regel|meistens|normalement|souvent|normalmente|a menudo|"
+                    r"doorgaans|meestal|geralmente|di solito)\b", re.I)
+# A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
+# "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
+_WINDOW = re.compile(r"\b(?:within|in the next|over the next|for|in|innerhalb|f[üu]r|binnen|dans les|pendant|dentro de|"
+                     r"en los|durante|nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d",
+                     re.I)
+_CREDIT = re.compile(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
+                     r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
+_VISIT = re.compile(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
+                    r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
 
 def context(doc: Doc, i: int) -> tuple[str, int]:
     """A unit's text, with the heading or question it answers when it is a bare value ('Cookie Duration' /
@@ -42,16 +57,27 @@ def context(doc: Doc, i: int) -> tuple[str, int]:
     return unit.text, i
 
 
-def cookie_in(doc: Doc) -> tuple[int | None, str | None]:
-    """The first duration the text says is the cookie's, with the verbatim text it came from."""
+def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | None, str | None]:
+    """The first duration the text says is the cookie's, with the verbatim text it came from; failing
+    that, a window in which a click or a referral earns a commission."""
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
         text = normalise(text)
-        if not COOKIE.search(text) or HYPOTHETICAL.search(text):
+        in_section = topics is not None and topics[i] == "cookie"
+        if not (COOKIE.search(text) or in_section) or HYPOTHETICAL.search(text) or _HEDGE.search(text):
             continue
-        days = _duration_in(normalise(unit.text), text)
+        days = _duration_in(normalise(unit.text), text if COOKIE.search(text) else f"cookie {text}")
         if days is not None:
             return days, doc.span(first, i)
+    for i, unit in enumerate(doc.units):
+        text = normalise(unit.text)
+        if (topics is not None and topics[i] == "example") or HYPOTHETICAL.search(text) or _HEDGE.search(text):
+            continue
+        window = _WINDOW.search(text)
+        if window and _CREDIT.search(text) and _VISIT.search(text) and not _OTHER_PERIOD.search(text):
+            match = DURATION.search(text, window.start())
+            if match and match.start() - window.end() < 3:
+                return duration_days(match), unit.raw
     return None, None
 
 

@@ -157,12 +157,12 @@ _AFTER = rf"(?:{CODES})\b|€|£|\$|zł|(?:euros?|dollars?|bucks|pounds?|pfund|r
 MONEY = re.compile(
     rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
     rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
-    rf"(?P<b>{NUMBER}))?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?P<b2>{NUMBER}))?"
+    rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?P<b2>{NUMBER}))?"
     rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
 
 
 def currency_of(match: re.Match) -> str | None:
-    mark = (match.group("pre") or match.group("post")).lower()
+    mark = (match.group("code") or match.group("pre") or match.group("post")).lower()  # "$300 AUD" is AUD
     return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if re.fullmatch(CODES, mark, re.I) else None)
 
 
@@ -179,7 +179,7 @@ DURATION = re.compile(
     rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
     r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
     r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
-    r"hours?|stunden?|heures?|horas?|uur|d)\b", re.I)
+    r"hours?|stunden?|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
 
 
 def duration_days(match: re.Match) -> int:
@@ -191,7 +191,7 @@ def duration_days(match: re.Match) -> int:
         days = n * 365
     elif unit.startswith(("w", "se")):
         days = n * 7
-    elif unit.startswith(("h", "st", "uur")):
+    elif unit.startswith(("h", "st", "uur", "ore")):
         days = n / 24
     else:
         days = n
