@@ -96,7 +96,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         in_section = topics[i] == "commission" or bool(CUE.search(heading))
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not COOKIE.search(text):
             recurring_said = True
-        terms = _candidates(text, in_section)
+        terms = _candidates(text, in_section, doc.dollar)
         if terms:
             found += terms
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
@@ -117,7 +117,7 @@ def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
     return None
 
 
-def _candidates(text: str, in_section: bool) -> list[tuple]:
+def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]:
     found = []
     cued = bool(CUE.search(text)) or in_section
     if not cued:
@@ -149,7 +149,7 @@ def _candidates(text: str, in_section: bool) -> list[tuple]:
                 continue
             if not (_FLAT_CUE.search(clause) or in_section or cue) or _DISCOUNT_AFTER.search(clause[match.end():]):
                 continue
-            currency = currency_of(match)
+            currency = currency_of(match, dollar)
             low, high = money_values(match)
             if currency is None or low is None or (high is not None and high <= low):
                 continue

@@ -10,23 +10,29 @@ CUE = re.compile(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
     r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
-    r"pagamentos?|\bsaques?\b|\bsacar\b", re.I)
+    r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
 METHODS = {
-    "paypal": r"pay\s?pal",
+    "paypal": r"pay[\s-]?pal",
     "payoneer": r"payoneer",
     "ach": r"\bACH\b",
     "wire": r"\bwire\b|\bswift\b|telegraphic",
     "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
                      r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|konto)\b|virement|compte bancaire|"
                      r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
     "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
+             r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |the )?che(?:ck|que)|"
              r"\bcheque|\bscheck\b|ch[èe]que",
     "store_credit": r"store credit|account credit|shop credit|gift ?cards?|einkaufsguthaben|shop-?guthaben|"
                     r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
-                    r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente",
+                    r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
+                    r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting |support |customer |shop )?"
+                    r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|purchase))?|"
+                    r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
     "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
-    "other": r"venmo|zelle|skrill|stripe|tipalti|\bwise\b|transferwise|revolut|western union|moneygram|paxum|"
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
+             r"bizum|interac|"
              r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
 }
 _CUSTOMER_PAYS = re.compile(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
@@ -44,10 +50,14 @@ FREQUENCIES = [
     ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
                   r"per kwartaal"),
     ("monthly", r"\bmonthly\b|every month|each month|once a month|per month|(?:each|every|the following|the next) "
-                r"calendar month|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
+                r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
+                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the|each|every) (?:next |following )?month|"
+                r"\d+(?:st|nd|rd|th)? (?:day )?of (?:the|each|every) (?:following |next )?month|every 30 days|"
+                r"monthly cycle|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
                 r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
                 r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
-    ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment)|"
+    ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment|funds)|"
+                   r"may be requested|can be requested|withdrawal request|"
                    r"withdraw (?:at any time|anytime|whenever)|whenever you (?:want|like)|"
                    r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |die )?auszahlung|"
                    r"auszahlung[^.]{0,40}(?:beantragen|anfordern)|auf anfrage|auf wunsch|sur demande|"
@@ -58,9 +68,11 @@ FREQUENCIES = [
 ]
 _MINIMUM = re.compile(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
+    r"greater than|more than|exceeds?|above|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
+    r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nim[oa]|umbral|drempel|"
     r"minimaal|vanaf|limite|valor m[íi]nimo", re.I)
-_NOT_MINIMUM = re.compile(r"order|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
+_NOT_MINIMUM = re.compile(r"(?<!in )\border|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 
 
@@ -100,13 +112,13 @@ def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         if _NOT_MINIMUM.search(heading):
             continue
-        minimum = _minimum(text, bool(_MINIMUM.search(heading)))
+        minimum = _minimum(text, bool(_MINIMUM.search(heading)), doc.dollar)
         if minimum:
             return minimum, doc.span(i - 1, i) if heading and not _MINIMUM.search(text) else unit.raw
     return None, None
 
 
-def _minimum(text: str, headed: bool) -> Money | None:
+def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
     for match in MONEY.finditer(text):
         before = text[max(0, match.start() - 60):match.start()]
         after = text[match.end():match.end() + 25]
@@ -114,7 +126,7 @@ def _minimum(text: str, headed: bool) -> Money | None:
             continue
         if _NOT_MINIMUM.search(before[-30:] + after):
             continue
-        currency, (amount, _) = currency_of(match), money_values(match)
+        currency, (amount, _) = currency_of(match, dollar), money_values(match)
         if currency and amount is not None:
             return Money(amount=amount, currency=currency)
     return None

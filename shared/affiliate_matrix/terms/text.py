@@ -41,6 +41,7 @@ class Doc:
     def __init__(self, text: str):
         self.text = text or ""
         self.units = _units(self.text)
+        self.dollar = dollar_of(self.text)
 
     def span(self, first: int, last: int) -> str:
         """The verbatim text from unit `first` to unit `last`."""
@@ -153,7 +154,8 @@ _WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "eur
           "dolares": "USD", "dollari": "USD", "dólares americanos": "USD"}
 CODES = ("USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP")
 _SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹"
-_AFTER = rf"(?:{CODES})\b|€|£|\$|zł|(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b"
+_AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
+          r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
 MONEY = re.compile(
     rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
     rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
@@ -161,8 +163,25 @@ MONEY = re.compile(
     rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
 
 
-def currency_of(match: re.Match) -> str | None:
+_DOLLARS = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "singapore": "SGD", "hong kong": "HKD",
+            "cad": "CAD", "aud": "AUD", "nzd": "NZD", "sgd": "SGD", "hkd": "HKD"}
+_DOLLAR_NAMED = re.compile(r"\b(?i:(canadian|australian|new zealand|singapore|hong kong)\s+(?:dollars?|currency))|"
+                           r"\b(CAD|AUD|NZD|SGD|HKD)\b")
+
+
+def dollar_of(text: str) -> str:
+    """What a bare "$" means in this text: USD, unless it names one other dollar ("in Canadian currency")."""
+    named = {_DOLLARS[(m[1] or m[2]).lower()] for m in _DOLLAR_NAMED.finditer(text or "")}
+    return named.pop() if len(named) == 1 else "USD"
+
+
+def currency_of(match: re.Match, dollar: str = "USD") -> str | None:
     mark = (match.group("code") or match.group("pre") or match.group("post")).lower()  # "$300 AUD" is AUD
+    if mark in ("$", "dollar", "dollars", "bucks"):
+        return dollar
+    named = _DOLLAR_NAMED.match(mark) or re.match(r"(?:us|u\.s\.) dollar", mark)
+    if named:
+        return _DOLLARS.get((named[1] or named[2] or "").lower(), "USD") if named.re is _DOLLAR_NAMED else "USD"
     return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if re.fullmatch(CODES, mark, re.I) else None)
 
 
