@@ -89,12 +89,14 @@ def topics(doc: Doc) -> list[str | None]:
             kind = _mark(unit)
             item = listing == "open" or (listing == kind and not (kind == "none" and unit.raw.endswith(".")))
             listing = kind if item else None
-        value = i > 0 and unit.first_in_line and doc.units[i - 1].heading  # "Payment Cycle" / "monthly"
-        if not item and not value and (topic != "example" or unit.heading):
+        if not item and (topic != "example" or unit.heading):
             introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
                                                                        and not unit.listed))
             if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):
-                topic = _topic_of(unit) or (topic if introduces else None)
+                # A line that names no topic keeps the section when it introduces a list, or when it is the
+                # value under a label ("Payment Cycle" / "monthly"); a plain heading ends the section.
+                value = i > 0 and doc.units[i - 1].heading
+                topic = _topic_of(unit) or (topic if introduces or value else None)
             if introduces:
                 listing = "open"
         if unit.first_in_line and resume is not None:

@@ -72,7 +72,7 @@ _MINIMUM = re.compile(
     r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nim[oa]|umbral|drempel|"
     r"minimaal|vanaf|limite|valor m[íi]nimo", re.I)
-_NOT_MINIMUM = re.compile(r"(?<!in )\border|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
+_NOT_MINIMUM = re.compile(r"(?<!in )\border|\buntil\b|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 
 
