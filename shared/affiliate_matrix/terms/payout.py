@@ -4,7 +4,7 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, Doc, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, Doc, clauses, currency_of, money_values, normalise
 
 CUE = re.compile(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
@@ -51,8 +51,11 @@ FREQUENCIES = [
                   r"per kwartaal"),
     ("monthly", r"\bmonthly\b|every month|each month|once a month|per month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
-                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the|each|every) (?:next |following )?month|"
-                r"\d+(?:st|nd|rd|th)? (?:day )?of (?:the|each|every) (?:following |next )?month|every 30 days|"
+                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |following )?"
+                r"month|(?:\d+(?:st|nd|rd|th)?|first|last) (?:day |week |business day |working day )?of (?:the |each |every )?"
+                r"(?:following |next |calendar )?month|every 30 days|monatserst|monatsanfang|monatsende|"
+                r"(?:anfang|ende) (?:des|jedes) (?:folge)?monats|begin van de (?:\(?nieuwe\)? |volgende )?maand|"
+                r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|"
                 r"monthly cycle|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
                 r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
                 r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
@@ -66,6 +69,15 @@ FREQUENCIES = [
                    r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
                    r"solicitar (?:o )?(?:pagamento|saque)"),
 ]
+_FREQUENCY_PATTERNS = [(name, re.compile(pattern, re.I)) for name, pattern in FREQUENCIES]
+# What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
+_NOT_THE_SCHEDULE = re.compile(
+    r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
+    r"first monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
+    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
+_HEDGE = re.compile(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
+                    r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
 _MINIMUM = re.compile(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
     r"greater than|more than|exceeds?|above|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
@@ -100,11 +112,23 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
 
 
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
-    for _, unit, text in _payout_units(doc, topics):
-        frequency = payout_frequency(text)
-        if frequency:
+    """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
+    the request that starts it ("request a withdrawal")."""
+    requested = None
+    for i, unit, text in _payout_units(doc, topics):
+        if _HEDGE.search(text):
+            continue
+        frequency = _frequency_of(text)
+        if frequency == "on_request":
+            requested = requested or (None if unit.heading else (frequency, unit.raw))
+        elif frequency:
             return frequency, unit.raw
-    return None, None
+    return requested or (None, None)
+
+
+def _frequency_of(text: str) -> str | None:
+    text = _NOT_THE_SCHEDULE.sub("", text)
+    return next((name for name, pattern in _FREQUENCY_PATTERNS if pattern.search(text)), None)
 
 
 def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
@@ -137,7 +161,7 @@ def payout_methods(text: str | None) -> list[str]:
 
 
 def payout_frequency(text: str | None) -> str | None:
-    return next((name for name, pattern in FREQUENCIES if re.search(pattern, text or "", re.I)), None)
+    return _frequency_of(text or "")
 
 
 def min_payout(text: str | None) -> Money | None:
