@@ -79,7 +79,7 @@ def topics(doc: Doc) -> list[str | None]:
     a list follows) was about. The items of a list an introducing line opens ("Folgende … sind
     untersagt:" / "Cookie-Dropping" / "E-Mail-Spam") stay in its section even where they look like
     headings themselves. An example ("Let's assume …") runs on to the next heading."""
-    found, topic, listing, resume = [], None, None, None
+    found, topic, listing, resume, was_item = [], None, None, None, False
     for i, unit in enumerate(doc.units):
         following = doc.units[i + 1] if i + 1 < len(doc.units) else None
         last_in_line = following is None or following.first_in_line
@@ -95,7 +95,7 @@ def topics(doc: Doc) -> list[str | None]:
             if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):
                 # A line that names no topic keeps the section when it introduces a list, or when it is the
                 # value under a label ("Payment Cycle" / "monthly"); a plain heading ends the section.
-                value = i > 0 and doc.units[i - 1].heading
+                value = i > 0 and doc.units[i - 1].heading and not unit.listed and not was_item
                 topic = _topic_of(unit) or (topic if introduces or value else None)
             if introduces:
                 listing = "open"
@@ -106,6 +106,7 @@ def topics(doc: Doc) -> list[str | None]:
             resume = None if unit.first_in_line else topic
             topic = "example"
         found.append(topic)
+        was_item = item
     return found
 
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.terms.cookie import COOKIE
-from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, NUMBER, Doc, clauses, currency_of, money_values, normalise, number
+from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, before_example, clauses, currency_of, money_values, normalise,
+                                        number)
 
 CUE = re.compile(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
@@ -62,16 +63,30 @@ _FLAT_CUE = re.compile(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|iedere)|"
     r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
+# A commission that repeats. "As long as", "solange", "tant que" … count only with the customer or the
+# subscription they are about; on their own they are everywhere in terms.
+_WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
+                   r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
+                   r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
+STRONG_RECURRING = re.compile(
+    r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|lebenslang|[àa] vie|"
+    r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
+    re.I)
 RECURRING = re.compile(
-    r"recurr|every (?:renewal|month|payment|rebill|billing|year)|each (?:payment|year|renewal)|all (?:their )?payments|"
-    r"renewals?|rebills?|subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
+    rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
+    r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
+    r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
     r"for (?:up to )?(?:the )?(?:first )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
-    r"(?:months?|years?)|lifetime(?! cookie)|for (?:the )?life(?:time)?|as long as|each month (?:they|the customer|your)|"
-    r"wiederkehrend|dauerhaft|lebenslang|jede[nrs]? (?:monat|verl[äa]ngerung|zahlung|jahr)|solange|gesamte laufzeit|"
-    r"r[ée]currente?s?|[àa] vie|chaque (?:mois|renouvellement|paiement|ann[ée]e)|tout r[èe]glement|tant que|"
-    r"dans les \d+ mois|pendant \d+ mois|recurrentes?|de por vida|cada (?:renovaci[óo]n|mes|pago|a[ñn]o)|"
-    r"durante \d+ (?:meses|a[ñn]os)|mientras|terugkerend|levenslang|elke (?:maand|verlenging|betaling|jaar)|zolang|"
-    r"gedurende|toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|recorrentes?|vital[íi]ci[ao]|cada (?:renova[çc][ãa]o|pagamento)|renova[çc][ãa]o|enquanto", re.I)
+    r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
+    r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
+    r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
+    r"cada (?:renovaci[óo]n|pago)|durante (?:\d+|los primeros \d+) (?:meses|a[ñn]os)|"
+    r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
+    r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
+    r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
+_NOT_RECURRING = re.compile(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?(?:recurr|wiederk|r[ée]curr|"
+                            r"terugk|recorr)", re.I)
 ONE_TIME = re.compile(
     r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
@@ -90,11 +105,12 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     recurring_said = False
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = normalise(unit.text)
-        if topics[i] == "example" or HYPOTHETICAL.search(text) or _AVERAGE.search(text):
+        text = before_example(normalise(unit.text), _AVERAGE)
+        if topics[i] == "example" or not text.strip():
             continue
         in_section = topics[i] == "commission" or bool(CUE.search(heading))
-        if (CUE.search(text) or in_section) and RECURRING.search(text) and not COOKIE.search(text):
+        if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
+                COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
         terms = _candidates(text, in_section, doc.dollar)
         if terms:
@@ -110,7 +126,7 @@ def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
     preceding = [m.end() for m in _CANDIDATE.finditer(clause[:match.start()])]
     for part in (clause[match.end():following.start() if following else None],
                  clause[preceding[-1] if preceding else 0:match.start()], clause if single else ""):
-        if RECURRING.search(part):
+        if RECURRING.search(part) and not _NOT_RECURRING.search(part):
             return True
         if ONE_TIME.search(part):
             return False

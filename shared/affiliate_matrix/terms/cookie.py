@@ -4,7 +4,7 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import DURATION, HYPOTHETICAL, Doc, clauses, duration_days, normalise
+from affiliate_matrix.terms.text import DURATION, Doc, before_example, clauses, duration_days, normalise
 
 COOKIE = re.compile(
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
@@ -62,16 +62,17 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
     that, a window in which a click or a referral earns a commission."""
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
-        text = normalise(text)
+        text = before_example(normalise(text), _HEDGE)
         in_section = topics is not None and topics[i] == "cookie"
-        if not (COOKIE.search(text) or in_section) or HYPOTHETICAL.search(text) or _HEDGE.search(text):
+        if not (COOKIE.search(text) or in_section) or (topics is not None and topics[i] == "example"):
             continue
-        days = _duration_in(normalise(unit.text), text if COOKIE.search(text) else f"cookie {text}")
+        own = before_example(normalise(unit.text), _HEDGE)
+        days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
         if days is not None:
             return days, doc.span(first, i)
     for i, unit in enumerate(doc.units):
-        text = normalise(unit.text)
-        if (topics is not None and topics[i] == "example") or HYPOTHETICAL.search(text) or _HEDGE.search(text):
+        text = before_example(normalise(unit.text), _HEDGE)
+        if topics is not None and topics[i] == "example":
             continue
         window = _WINDOW.search(text)
         if window and _CREDIT.search(text) and _VISIT.search(text) and not _OTHER_PERIOD.search(text):

@@ -4,7 +4,7 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.text import HYPOTHETICAL, MONEY, Doc, clauses, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import MONEY, Doc, before_example, currency_of, money_values, normalise
 
 CUE = re.compile(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
@@ -92,8 +92,8 @@ def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False):
     """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
     amounts are nobody's terms, but the way it says money is paid usually is the program's."""
     for i, unit in enumerate(doc.units):
-        text = normalise(unit.text)
-        if HYPOTHETICAL.search(text) or (amounts and topics[i] == "example"):
+        text = before_example(normalise(unit.text))
+        if not text.strip() or (amounts and topics[i] == "example"):
             continue
         if topics[i] == "payout" or CUE.search(text):
             yield i, unit, text

@@ -26,7 +26,8 @@ TOPICS = {
                          rf"(?:domain[\s-]?namen?|domain names?).{{0,100}}(?:kaufen|registrier|register|buy|purchase|"
                          rf"besitzen|own\b)|"
                          rf"(?:domains?|urls?|user ?names?|handles?|accounts?|profiles?|domainnamen|domaines?|"
-                         rf"dominios?|domeinnamen|dom[íi]nios?).{{0,60}}\b(?:contain|includ|with|mit|enthalt|"
+                         rf"dominios?|domeinnamen|dom[íi]nios?|social media (?:accounts?|handles?|pages?|profiles?)).{{0,60}}"
+                         rf"\b(?:contain|includ|with|mit|enthalt|using|use|bearing|featuring|incorporat|resembl|similar|"
                          rf"contenant|avec|que contenga|con|met|com|que conten).{{0,40}}{_BRAND}|"
                          rf"{_BRAND}.{{0,40}}\b(?:in|im|als|dans|en|no|na|within)\b.{{0,20}}"
                          rf"(?:domain|user ?name|handle|domainnamen|domaine|dominio|domeinnaam|dom[íi]nio)",
@@ -38,15 +39,17 @@ TOPICS = {
                     r"traffic|sites web|p[áa]ginas|"
                     r"webs|websites)|"
                     r"(?:sites?|partenaires?|portails?|p[áa]ginas|sitios|webs|websites?)(?: web)? (?:de )?"
-                    r"(?:bons? de r[ée]duction|codes? promo|coupons?|cupones|cupons|descuentos?)",
-    "email_spam": r"\bspam(?:s|ming)?\b|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
+                    r"(?:bons? de r[ée]duction|bons plans|codes? promo|coupons?|cupones|cupons|descuentos?|"
+                    r"c[óo]digos? (?:de )?(?:descuento|desconto|promocional))|deal[\s-]?sites?|schnäppchen",
+    "email_spam": r"\bspam(?:s|ming)?\b|bulk e-?mail|mass e-?mail|massen-?mail|e-?mails? en masse|correo masivo|"
+                  r"env[íi]o masivo|correo basura|unaufgefordert|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
                   r"n[ãa]o solicitad|(?:purchased|rented|bought|gekaufte|gemietete) (?:or rented )?(?:e-?mail|adress)|"
                   r"(?:e-?mail|newsletter)[\s-]?(?:marketing|promotion|werbung|advertising|campaigns?|traffic)?"
                   r".{0,30}(?:not (?:allowed|permitted|accept)|prohibited|nicht (?:erlaubt|gestattet)|verboten|untersagt|"
                   r"interdit|prohibid|verboden|proibid)|(?:do not|don't|not) accept e-?mail",
     "social_ads": r"(?:paid|bezahlte?|payantes?|pagad[oa]s?|betaalde).{0,20}(?:social|facebook|instagram|tiktok)|"
                   r"(?:social[\s-]?media|facebook|instagram|tiktok|meta|linkedin|twitter|pinterest|snapchat|"
-                  r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais)[\s-]?"
+                  r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais|sozialen? (?:netzwerke|medien))[\s-]?"
                   r"(?:ads|advertising|advertisements|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)|"
                   r"(?:ads|advertising|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios) "
                   r"(?:on|in|auf|sur|en|op|nas?) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
@@ -54,10 +57,16 @@ TOPICS = {
     "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|loyalty|"
                     r"paid[\s-]?mail|paidmailer|forced (?:clicks?|klicks?)|klickzwang|bonusprogramm|anreiz|"
                     r"incitati|r[ée]mun[ée]r[ée]s? au clic|incentivad|sitios de recompensas|beloningssite|"
-                    r"pay[\s-]to[\s-](?:click|read)",
+                    r"pay[\s-]to[\s-](?:click|read)|get[\s-]paid[\s-]to|\bgpt\b|points? (?:sites?|programs?)|"
+                    r"fid[ée]lit[ée]|fidelizaci|programas? de puntos|spaarprogramma|loyaliteit|fidelidade|"
+                    r"bonussystem|pr[äa]mienprogramm",
     "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|\bsex(?:ual|uell)?\b|\bxxx\b|nicht jugendfrei|"
-             r"pour adultes|para adultos|volwassenen|voor volwassen|erotiek|conte[úu]do adulto",
-    "self_referral": rf"self[\s-]?referr|\bown {_OWN}(?:purchases?|orders?|accounts?|links?|codes?)|"
+             r"pour adultes|para adultos|volwassenen|voor volwassen|erotiek|conte[úu]do adulto|fsk[\s-]?18|"
+             r"nudit|nackt|nudez|desnud",
+    "self_referral": rf"self[\s-]?(?:referr|purchas|orders?|buy)|(?:purchases?|orders?|buy(?:ing)?) (?:\w+ )?for yourself|"
+                     rf"selbst(?:bestellung|kauf|k[äa]ufe)|eigene[nm]? (?:affiliate-?)?(?:link|code|konto|account)|"
+                     rf"auto-?(?:achat|compra)|propio afiliado|el afiliado mismo|eigen (?:affiliate[\s-]?)?(?:link|code|account)|"
+                     rf"pr[óo]prio (?:link|c[óo]digo)|\bown {_OWN}(?:purchases?|orders?|accounts?|links?|codes?)|"
                      rf"refer(?:ring)? (?:yourself|themselves)|personal purchases|"
                      rf"(?:by|from) (?:an? |the )?(?:affiliates?|partners?|publishers?) (?:themselves|himself|herself|itself)|"
                      rf"eigen(?:bestellung|k[äa]uf|e (?:bestellungen|k[äa]ufe|eink[äa]ufe))|eigenbestellungen|"
@@ -69,6 +78,7 @@ TOPICS = {
 _TOPICS = {name: re.compile(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = re.compile(
     r"\bno\b|\bnot\b|n't\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
+    r"disallow|unacceptable|not tolerat|\bnon\b|vietat|proscri|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
     r"requires? (?:prior |written )?approval|prior (?:written )?approval|strictly|void|will not|won't|"
     r"\bfraud|betrug|\bfraude|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
@@ -83,7 +93,8 @@ _APPROVAL = re.compile(r"sous conditions|to be validated|case[\s-]by[\s-]case|on
 _EXAMPLE = re.compile(r"^\W*(?:for example|e\.g\.|for instance|zum beispiel|beispiel:|z\.\s?b\.|par exemple|"
                       r"por ejemplo|bijvoorbeeld|por exemplo)", re.I)
 _SECTION = re.compile(
-    r"restrict|prohibit|forbidden|not (?:allowed|permitted|accepted)|don'?ts|einschr[äa]nkung|ausschluss|"
+    r"restrict|prohibit|forbidden|not (?:allowed|permitted|accepted)|don'?ts|(?:may|must|shall|can|do)(?: not|n'?t)\b|"
+    r"\bnever\b|einschr[äa]nkung|ausschluss|"
     r"ausgeschlossen|verboten|untersagt|nicht (?:erlaubt|gestattet|zugelassen|akzeptiert)|interdi|restricci|"
     r"prohibid|no (?:se )?permit|verboden|niet toegestaan|beperking|uitgesloten|proibi|restri[çc]|n[ãa]o (?:é )?permitid",
     re.I)

@@ -92,6 +92,14 @@ HYPOTHETICAL = re.compile(
     r"das hei(?:ß|ss)t|dat wil zeggen|ou seja|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
 
 
+
+def before_example(text: str, *markers: re.Pattern) -> str:
+    """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
+    a $100 order)" keeps the 30%)."""
+    cut = min((m.start() for pattern in (HYPOTHETICAL, *markers) if (m := pattern.search(text))), default=len(text))
+    return text[:cut]
+
+
 def clauses(sentence: str) -> list[str]:
     """A sentence's clauses: "40% on new plans, 20% recurring on renewals" is two."""
     return [c for c in re.split(r"(?<!\d),(?!\d)|;|\s+(?:and|but|plus|while|whereas|und|aber|et|mais|y|pero|en|maar|"
