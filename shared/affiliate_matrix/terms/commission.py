@@ -17,10 +17,11 @@ CUE = re.compile(
     r"verg[üu]tung|vergoeding|r[ée]mun[ée]ration|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
-    r"you(?:'ll| will)? (?:get|receive)|\breceive|erh[äa]ltst|erhalten sie|bekommst|recevez|recevrez|touchez|"
+    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|touchez|"
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
-    r"\bper (?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|purchase|booking)|"
-    r"\bfor (?:each|every)\b|\bpro (?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|\bje (?:verkauf|sale)|"
+    r"\bper (?:\w+ )?(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|purchase|"
+    r"booking)|\bfor (?:each|every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
+    r"\bje (?:verkauf|sale)|"
     r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|registro)|"
     r"per (?:verkoop|bestelling|aanmelding|klant)|voor (?:elke|iedere)|por (?:venda|cadastro)|"
     r"of (?:each|every|the|all|all the)? ?(?:sales?|orders?|purchases?|payments?|subscriptions?|net|revenue|"
@@ -138,6 +139,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
     cued = bool(CUE.search(text)) or in_section
     if not cued:
         return found
+    any_percent = PERCENT.search(text) is not None  # then an amount needs its own cue ("30%, plans from $29")
     for clause in clauses(text):
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
@@ -163,7 +165,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             before = clause[:match.start()]
             if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
                 continue
-            if not (_FLAT_CUE.search(clause) or in_section or cue) or _DISCOUNT_AFTER.search(clause[match.end():]):
+            if not (_FLAT_CUE.search(clause) or in_section or cue or not any_percent) or \
+                    _DISCOUNT_AFTER.search(clause[match.end():]):
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)

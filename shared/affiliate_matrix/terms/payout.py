@@ -18,7 +18,9 @@ METHODS = {
     "wire": r"\bwire\b|\bswift\b|telegraphic",
     "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
-                     r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|konto)\b|virement|compte bancaire|"
+                     r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
+                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|rekeningnummer|conta corrente|"
+                     r"dep[óo]sito (?:em|na) conta|to your bank|"
                      r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
     "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
@@ -27,7 +29,7 @@ METHODS = {
     "store_credit": r"store credit|account credit|shop credit|gift ?cards?|einkaufsguthaben|shop-?guthaben|"
                     r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
                     r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
-                    r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting |support |customer |shop )?"
+                    r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting|support|customer|shop) "
                     r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|purchase))?|"
                     r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
     "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
@@ -35,6 +37,15 @@ METHODS = {
              r"bizum|interac|"
              r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
 }
+# Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
+# "PIX" there is as often how customers pay).
+_STRONG = {name: re.compile(pattern, re.I) for name, pattern in {
+    **METHODS, "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|transfer[êe]ncia banc[áa]ria|"
+                     r"conta banc[áa]ria|\bwise\b",
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|interac",
+}.items()}
 _CUSTOMER_PAYS = re.compile(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
                             r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
 FREQUENCIES = [
@@ -49,19 +60,20 @@ FREQUENCIES = [
                r"semanal|cada semana|wekelijks|elke week|toda semana"),
     ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
                   r"per kwartaal"),
-    ("monthly", r"\bmonthly\b|every month|each month|once a month|per month|(?:each|every|the following|the next) "
+    ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
                 r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |following )?"
                 r"month|(?:\d+(?:st|nd|rd|th)?|first|last) (?:day |week |business day |working day )?of (?:the |each |every )?"
                 r"(?:following |next |calendar )?month|every 30 days|monatserst|monatsanfang|monatsende|"
                 r"(?:anfang|ende) (?:des|jedes) (?:folge)?monats|begin van de (?:\(?nieuwe\)? |volgende )?maand|"
                 r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|"
-                r"monthly cycle|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
+                r"monthly cycle|(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
+                r"(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
                 r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
                 r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
     ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment|funds)|"
                    r"may be requested|can be requested|withdrawal request|"
-                   r"withdraw (?:at any time|anytime|whenever)|whenever you (?:want|like)|"
+                   r"withdraw\w*\W+(?:\w+\W+){0,3}?(?:at any time|anytime|whenever)|whenever you (?:want|like)|"
                    r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |die )?auszahlung|"
                    r"auszahlung[^.]{0,40}(?:beantragen|anfordern)|auf anfrage|auf wunsch|sur demande|"
                    r"demander (?:un |le |votre )?(?:paiement|versement|retrait)|a petici[óo]n|bajo petici[óo]n|"
@@ -69,6 +81,7 @@ FREQUENCIES = [
                    r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
                    r"solicitar (?:o )?(?:pagamento|saque)"),
 ]
+_METHODS = {name: re.compile(pattern, re.I) for name, pattern in METHODS.items()}
 _FREQUENCY_PATTERNS = [(name, re.compile(pattern, re.I)) for name, pattern in FREQUENCIES]
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
 _NOT_THE_SCHEDULE = re.compile(
@@ -82,29 +95,38 @@ _MINIMUM = re.compile(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
     r"greater than|more than|exceeds?|above|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
     r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
-    r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nim[oa]|umbral|drempel|"
-    r"minimaal|vanaf|limite|valor m[íi]nimo", re.I)
-_NOT_MINIMUM = re.compile(r"(?<!in )\border|\buntil\b|bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
+    r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
+    r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
+# Words that name a payout threshold by themselves ("The minimum threshold is $50").
+_THRESHOLD = re.compile(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
+                        r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|saque)|"
+                        r"drempel|minimale? (?:uitbetaling|bedrag)|valor m[íi]nimo|saque m[íi]nimo", re.I)
+_NOT_MINIMUM = re.compile(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+                          r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 
 
-def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False):
+def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False, anywhere: bool = False):
     """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
     amounts are nobody's terms, but the way it says money is paid usually is the program's."""
     for i, unit in enumerate(doc.units):
         text = before_example(normalise(unit.text))
         if not text.strip() or (amounts and topics[i] == "example"):
             continue
-        if topics[i] == "payout" or CUE.search(text):
+        if anywhere or topics[i] == "payout" or CUE.search(text) or (amounts and _THRESHOLD.search(text)):
             yield i, unit, text
 
 
 def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
+    """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or
+    a bank transfer is how the affiliate is paid."""
     found, evidence = [], []
-    for _, unit, text in _payout_units(doc, topics):
+    for i, unit, text in _payout_units(doc, topics, anywhere=True):
         if _CUSTOMER_PAYS.search(text):
             continue
-        named = [m for m in payout_methods(text) if m not in found]
+        strong = topics[i] == "payout" or CUE.search(text)
+        named = [name for name, pattern in (_METHODS if strong else _STRONG).items()
+                 if name not in found and pattern.search(text)]
         if named:
             found += named
             evidence.append(unit.raw)
@@ -128,7 +150,12 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
 
 def _frequency_of(text: str) -> str | None:
     text = _NOT_THE_SCHEDULE.sub("", text)
-    return next((name for name, pattern in _FREQUENCY_PATTERNS if pattern.search(text)), None)
+    for name, pattern in _FREQUENCY_PATTERNS:
+        match = pattern.search(text)
+        # "on request" is a payout's only beside a payout word ("creatives on request" is not)
+        if match and (name != "on_request" or CUE.search(text[max(0, match.start() - 60):match.end() + 60])):
+            return name
+    return None
 
 
 def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
@@ -157,7 +184,7 @@ def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
 
 
 def payout_methods(text: str | None) -> list[str]:
-    return sorted(name for name, pattern in METHODS.items() if re.search(pattern, text or "", re.I))
+    return sorted(name for name, pattern in _METHODS.items() if pattern.search(text or ""))
 
 
 def payout_frequency(text: str | None) -> str | None:

@@ -42,7 +42,8 @@ TOPICS = {
                     r"(?:bons? de r[ée]duction|bons plans|codes? promo|coupons?|cupones|cupons|descuentos?|"
                     r"c[óo]digos? (?:de )?(?:descuento|desconto|promocional))|deal[\s-]?sites?|schnäppchen",
     "email_spam": r"\bspam(?:s|ming)?\b|bulk e-?mail|mass e-?mail|massen-?mail|e-?mails? en masse|correo masivo|"
-                  r"env[íi]o masivo|correo basura|unaufgefordert|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
+                  r"env[íi]o masivo|correo basura|unaufgefordert|e-?mail[\s-]?marketing|e-?mailing|newsletter-?werbung|"
+                  r"unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
                   r"n[ãa]o solicitad|(?:purchased|rented|bought|gekaufte|gemietete) (?:or rented )?(?:e-?mail|adress)|"
                   r"(?:e-?mail|newsletter)[\s-]?(?:marketing|promotion|werbung|advertising|campaigns?|traffic)?"
                   r".{0,30}(?:not (?:allowed|permitted|accept)|prohibited|nicht (?:erlaubt|gestattet)|verboten|untersagt|"
@@ -51,8 +52,8 @@ TOPICS = {
                   r"(?:social[\s-]?media|facebook|instagram|tiktok|meta|linkedin|twitter|pinterest|snapchat|"
                   r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais|sozialen? (?:netzwerke|medien))[\s-]?"
                   r"(?:ads|advertising|advertisements|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)|"
-                  r"(?:ads|advertising|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios) "
-                  r"(?:on|in|auf|sur|en|op|nas?) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
+                  r"(?:ads|advertising|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)(?: \w+)? "
+                  r"(?:on|in|auf|sur|en|op|nas?|no) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
                   r"paid social",
     "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|loyalty|"
                     r"paid[\s-]?mail|paidmailer|forced (?:clicks?|klicks?)|klickzwang|bonusprogramm|anreiz|"
