@@ -16,6 +16,7 @@ CUE = re.compile(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
     r"verg[üu]tung|vergoeding|r[ée]mun[ée]ration|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
+    r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
     r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|touchez|"
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
@@ -42,7 +43,9 @@ _NOT_PAY = re.compile(
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
     r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
-    r"traffic|people)|market share|margin|marge|margen", re.I)
+    r"traffic|people)|market share|margin|marge|margen|reduc|deduct|withh[oe]ld|chargeback|penalt|abzug|abgezogen|"
+    r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
+    r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
 # Figures about other people's earnings: an average, a market, the best affiliates.
 _AVERAGE = re.compile(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"

@@ -17,11 +17,11 @@ COOKIE = re.compile(
     r"per[íi]odo de (?:rastreamento|atribui[çc][ãa]o)|"
     r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:tracking|attribution|referral)|tracking system|"
-    r"durata del cookie|finestra di (?:attribuzione|tracciamento)", re.I)
+    r"durata del cookie|finestra di (?:attribuzione|tracciamento)|^\W*tracking\s*[:|]", re.I)
 FOREVER = re.compile(
     r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
     r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
-    r"indefinitely|forever|permanent(?:ly)?|for life|unlimited|no expiration|lebenslang|unbegrenzt|unbefristet|"
+    r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|unbegrenzt|unbefristet|"
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
     r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?)|"
     r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
@@ -43,6 +43,11 @@ _HEDGE = re.compile(r"\b(?:usually|typically|often|in der regel|meistens|normale
 _WINDOW = re.compile(r"\b(?:within|in the next|over the next|for|in|innerhalb|f[üu]r|binnen|dans les|pendant|dentro de|"
                      r"en los|durante|nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d",
                      re.I)
+# "within 30 days of clicking your link", "Sales are attributed for 60 days": a window by itself.
+_OWN_WINDOW = re.compile(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:first\s+|last\s+|initial\s+)?"
+                         r"(?:click|visit)|attribut|zugeordnet|attribu[ée]|atribu[íi]d|toegeschreven|nach dem (?:ersten )?klick|"
+                         r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
+                         r"ap[óo]s o (?:primeiro )?clique", re.I)
 _CREDIT = re.compile(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
 _VISIT = re.compile(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
@@ -75,7 +80,8 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         if topics is not None and topics[i] == "example":
             continue
         window = _WINDOW.search(text)
-        if window and _CREDIT.search(text) and _VISIT.search(text) and not _OTHER_PERIOD.search(text):
+        if window and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) and \
+                not _OTHER_PERIOD.search(text):
             match = DURATION.search(text, window.start())
             if match and match.start() - window.end() < 3:
                 return duration_days(match), unit.raw
@@ -101,9 +107,9 @@ def _duration_in(text: str, context: str) -> int | None:
 def cookie_days(text: str | None) -> int | None:
     """Cookie duration from text that is about the cookie (a directory's "Cookie" column)."""
     text = normalise(" ".join((text or "").split()))
-    if FOREVER.search(text) or re.search(r"^\s*(?:lifetime|forever|unlimited|never expires)", text, re.I):
-        return -1
     match = DURATION.search(text)
     if match:
         return duration_days(match)
+    if FOREVER.search(text) or re.search(r"^\s*(?:lifetime|forever|unlimited|never expires)", text, re.I):
+        return -1
     return 0 if _SESSION.search(text) else None

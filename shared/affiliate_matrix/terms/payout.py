@@ -53,10 +53,16 @@ FREQUENCIES = [
               r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
               r"30 jours fin de mois|final del mes siguiente|einde van de volgende maand|final do m[êe]s seguinte"),
     ("net60", r"\bnet[\s-]?60\b|60 days after the end of"),
-    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|semi-?monthly|"
+    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
+                 r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
+                 r"(?:each|every|the) month|"
+                 r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|duas vezes por m[êe]s|"
                  r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
                  r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
-    ("weekly", r"\bweekly\b|every week|once a week|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
+    ("weekly", r"\bweekly\b|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
+               r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
+               r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
+               r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
                r"semanal|cada semana|wekelijks|elke week|toda semana"),
     ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
                   r"per kwartaal"),
@@ -86,7 +92,8 @@ _FREQUENCY_PATTERNS = [(name, re.compile(pattern, re.I)) for name, pattern in FR
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
 _NOT_THE_SCHEDULE = re.compile(
     r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
-    r"first monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
     r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
     r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
 _HEDGE = re.compile(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from affiliate_matrix.codes import CURRENCIES
+
 # --- units ---------------------------------------------------------------------------------------
 
 _ABBREVIATIONS = re.compile(
@@ -156,12 +158,14 @@ def number(text: str) -> Decimal | None:
 
 _SYMBOLS = {"us$": "USD", "usd$": "USD", "$": "USD", "a$": "AUD", "au$": "AUD", "c$": "CAD", "ca$": "CAD",
             "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "r$": "BRL", "nz$": "NZD", "chf": "CHF", "fr.": "CHF",
-            "zł": "PLN", "kr": None}
+            "zł": "PLN", "kr": None, "rs.": "INR", "rs": "INR", "gs.": "PYG"}
 _WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
           "pounds": "GBP", "pfund": "GBP", "libras": "GBP", "reais": "BRL", "real": "BRL", "dólares": "USD",
           "dolares": "USD", "dollari": "USD", "dólares americanos": "USD"}
-CODES = ("USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP")
-_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹"
+_COMMON_CODES = "USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP"
+# Any ISO-4217 code, the rarer ones in capitals only ("ALL 50" is leks, "all 50" is not).
+CODES = rf"{_COMMON_CODES}|(?-i:{'|'.join(sorted(CURRENCIES - set(_COMMON_CODES.split('|'))))})"
+_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
 _AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
           r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
 MONEY = re.compile(
@@ -190,7 +194,7 @@ def currency_of(match: re.Match, dollar: str = "USD") -> str | None:
     named = _DOLLAR_NAMED.match(mark) or re.match(r"(?:us|u\.s\.) dollar", mark)
     if named:
         return _DOLLARS.get((named[1] or named[2] or "").lower(), "USD") if named.re is _DOLLAR_NAMED else "USD"
-    return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if re.fullmatch(CODES, mark, re.I) else None)
+    return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if mark.upper() in CURRENCIES else None)
 
 
 def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
