@@ -106,19 +106,22 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
     evidence: list[str] = []
-    recurring_said = False
+    recurring_said, last_rated = False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = before_example(normalise(unit.text), _AVERAGE)
+        text = before_example(normalise(unit.text))
         if topics[i] == "example" or not text.strip():
             continue
-        in_section = topics[i] == "commission" or bool(CUE.search(heading))
+        # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
+        follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
+        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
         terms = _candidates(text, in_section, doc.dollar)
         if terms:
             found += terms
+            last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
     return _merged(found, recurring_said), evidence
 
@@ -144,6 +147,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         return found
     any_percent = PERCENT.search(text) is not None  # then an amount needs its own cue ("30%, plans from $29")
     for clause in clauses(text):
+        if _AVERAGE.search(clause):
+            continue
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause)
@@ -152,7 +157,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         for match in percents:
             if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
                 continue
-            if _NOT_PAY.search(clause) and not cue:
+            near = clause[max(0, match.start() - 30):match.end() + 15]
+            if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):

@@ -23,6 +23,8 @@ TOPICS = {
                          rf"untersagt|ausgeschlossen|interdit|prohibido|verboden|proibid)",
     "trademark_domains": rf"typo[\s-]?squat|vertipper[\s-]?domains?|tippfehler[\s-]?domains?|"
                          rf"branded (?:domains?|profile|user ?names?|handles?)|"
+                         rf"(?:register|buy|purchase|registrier|kaufen|enregistr|achet|registrar|comprar|registreren|kopen)\w*"
+                         rf"\s+(?:\w+\s+){{0,2}}?(?:domain|domein|dominio|dom[íi]nio)|"
                          rf"(?:domain[\s-]?namen?|domain names?).{{0,100}}(?:kaufen|registrier|register|buy|purchase|"
                          rf"besitzen|own\b)|"
                          rf"(?:domains?|urls?|user ?names?|handles?|accounts?|profiles?|domainnamen|domaines?|"
@@ -79,12 +81,14 @@ TOPICS = {
 _TOPICS = {name: re.compile(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = re.compile(
     r"\bno\b|\bnot\b|n't\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
-    r"disallow|unacceptable|not tolerat|\bnon\b|vietat|proscri|"
+    r"disallow|unacceptable|not tolerat|\bnon\b|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
+    r"afgewezen|recusad|result in (?:termination|removal|suspension|the closure)|lead to (?:termination|removal)|"
+    r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
     r"requires? (?:prior |written )?approval|prior (?:written )?approval|strictly|void|will not|won't|"
     r"\bfraud|betrug|\bfraude|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
     r"nur nach (?:absprache|r[üu]cksprache|genehmigung|freigabe|zustimmung)|nur mit (?:genehmigung|zustimmung)|"
-    r"\bpas(?:\b|(?=[a-zé]))|interdit|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
+    r"\bpas(?:\b|(?=[a-zé]))|interdi|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
     r"accord pr[ée]alable|\bno\b|prohibid|excluid|no se permit|queda|s[óo]lo con|previa aprobaci|"
     r"\bniet\b|\bgeen\b|verboden|uitgesloten|alleen (?:na|met)|\bn[ãa]o\b|proibid|vedad|exclu[íi]d|apenas com|"
     r"sem (?:autoriza|aprova)", re.I)
