@@ -147,7 +147,7 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     for i, unit, text in _payout_units(doc, topics):
         if _HEDGE.search(text):
             continue
-        frequency = _frequency_of(text)
+        frequency = _frequency_of(text, short=len(text.split()) <= 8 and topics[i] == "payout")
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency:
@@ -155,13 +155,14 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     return requested or (None, None)
 
 
-def _frequency_of(text: str) -> str | None:
+def _frequency_of(text: str, short: bool = True) -> str | None:
+    """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
+    sentence is not one); a bare value under a payout heading needs none."""
     text = _NOT_THE_SCHEDULE.sub("", text)
     for name, pattern in _FREQUENCY_PATTERNS:
-        match = pattern.search(text)
-        # "on request" is a payout's only beside a payout word ("creatives on request" is not)
-        if match and (name != "on_request" or CUE.search(text[max(0, match.start() - 60):match.end() + 60])):
-            return name
+        for match in pattern.finditer(text):
+            if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
+                return name
     return None
 
 

@@ -10,7 +10,7 @@ _BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|mark
 _SEARCH = (r"(?:keyword|bid|ppc|\bsem\b|\bsea\b|search engine|paid search|search ads|adwords|google|bing|yahoo|msn|"
            r"suchmaschine|anzeige|moteur|recherche payante|mots?[\s-]cl[ée]s?|motores? de b[úu]squeda|palabras? clave|"
            r"zoekmachine|zoekwoord|trefwoord|buscador|mecanismos? de busca|palavras?[\s-]chave|ench[èeé]r|pujar|bieden|"
-           r"lances|misspell|variation|verschreiber|tippfehler|fautes? de frappe|errores|suchaktivit|bezahlte suche|"
+           r"lances|suchaktivit|bezahlte suche|"
            r"such(?:anzeige|maschine))")
 _OWN = r"(?:(?:affiliate|referral|partner|personal|tracking|eigenen?|propio|propia|tu|su) )?"
 TOPICS = {
@@ -57,31 +57,38 @@ TOPICS = {
                   r"(?:ads|advertising|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)(?: \w+)? "
                   r"(?:on|in|auf|sur|en|op|nas?|no) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
                   r"paid social",
-    "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|loyalty|"
+    "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|"
+                    r"loyalty(?: (?:sites?|programs?|platforms?|portals?|publishers?|traffic|apps?)|,| and| or)|"
                     r"paid[\s-]?mail|paidmailer|forced (?:clicks?|klicks?)|klickzwang|bonusprogramm|anreiz|"
                     r"incitati|r[ée]mun[ée]r[ée]s? au clic|incentivad|sitios de recompensas|beloningssite|"
-                    r"pay[\s-]to[\s-](?:click|read)|get[\s-]paid[\s-]to|\bgpt\b|points? (?:sites?|programs?)|"
-                    r"fid[ée]lit[ée]|fidelizaci|programas? de puntos|spaarprogramma|loyaliteit|fidelidade|"
+                    r"pay[\s-]to[\s-](?:click|read)|get[\s-]paid[\s-]to|points? (?:sites?|programs?)|"
+                    r"(?:sites?|programmes?|plateformes?|portails?|sitios|programas?|webs) de (?:fid[ée]lit[ée]|fidelizaci[óo]n|"
+                    r"fidelidade|puntos|pontos)|programas? de puntos|spaarprogramma|loyaliteitsprogramma|"
                     r"bonussystem|pr[äa]mienprogramm",
     "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|\bsex(?:ual|uell)?\b|\bxxx\b|nicht jugendfrei|"
              r"pour adultes|para adultos|volwassenen|voor volwassen|erotiek|conte[úu]do adulto|fsk[\s-]?18|"
              r"nudit|nackt|nudez|desnud",
     "self_referral": rf"self[\s-]?(?:referr|purchas|orders?|buy)|(?:purchases?|orders?|buy(?:ing)?) (?:\w+ )?for yourself|"
-                     rf"selbst(?:bestellung|kauf|k[äa]ufe)|eigene[nm]? (?:affiliate-?)?(?:link|code|konto|account)|"
-                     rf"auto-?(?:achat|compra)|propio afiliado|el afiliado mismo|eigen (?:affiliate[\s-]?)?(?:link|code|account)|"
-                     rf"pr[óo]prio (?:link|c[óo]digo)|\bown {_OWN}(?:purchases?|orders?|accounts?|links?|codes?)|"
-                     rf"refer(?:ring)? (?:yourself|themselves)|personal purchases|"
+                     rf"selbst(?:bestellung|kauf|k[äa]ufe)|auto-?(?:achat|compra)|propio afiliado|el afiliado mismo|"
+                     rf"\bown {_OWN}(?:purchases?|orders?)|refer(?:ring)? (?:yourself|themselves)|personal purchases|"
                      rf"(?:by|from) (?:an? |the )?(?:affiliates?|partners?|publishers?) (?:themselves|himself|herself|itself)|"
                      rf"eigen(?:bestellung|k[äa]uf|e (?:bestellungen|k[äa]ufe|eink[äa]ufe))|eigenbestellungen|"
                      rf"auto-?parrain|achats? personnels?|propres? achats?|lui-m[êe]me|elle-m[êe]me|eux-m[êe]mes|"
-                     rf"auto-?referid|autorreferi|compras? propias?|propias compras|propio (?:enlace|c[óo]digo)|"
-                     rf"compras? .{{0,40}}\b(?:su|tu) (?:propio )?(?:enlace|c[óo]digo)|"
-                     rf"pel[oa] pr[óo]pri[oa] (?:afiliad|indicador|parceir)|eigen aankopen|zelf[\s-]?verwijz|compras? pr[óo]prias?|pr[óo]prias compras|auto-?indica",
+                     rf"auto-?referid|autorreferi|compras? propias?|propias compras|"
+                     rf"pel[oa] pr[óo]pri[oa] (?:afiliad|indicador|parceir)|eigen aankopen|zelf[\s-]?verwijz|"
+                     rf"compras? pr[óo]prias?|pr[óo]prias compras|auto-?indica|"
+                     # one's own link, code or account, where buying is what it is used for
+                     rf"(?:\bown {_OWN}|eigene[nm]? (?:affiliate-?)?|propio |eigen (?:affiliate[\s-]?)?|pr[óo]prio |"
+                     rf"\b(?:su|tu|seu) (?:propio |pr[óo]prio )?)(?:links?|codes?|c[óo]digo|enlace|konto|accounts?)"
+                     rf"(?=.*\b(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|command|compr|koop|aankoop|bestel))|"
+                     rf"\b(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|compr|koop|aankoop|bestel)\w*\b.{{0,60}}"
+                     rf"(?:\bown {_OWN}|eigene[nm]? |propio |eigen |pr[óo]prio |\b(?:su|tu|seu) (?:propio |pr[óo]prio )?)"
+                     rf"(?:links?|codes?|c[óo]digo|enlace|konto|accounts?)",
 }
 _TOPICS = {name: re.compile(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = re.compile(
     r"\bno\b|\bnot\b|n't\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
-    r"disallow|unacceptable|not tolerat|\bnon\b|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
+    r"disallow|unacceptable|not tolerat|\bnon\b(?!-)|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
     r"afgewezen|recusad|result in (?:termination|removal|suspension|the closure)|lead to (?:termination|removal)|"
     r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
