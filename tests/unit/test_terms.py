@@ -59,7 +59,9 @@ def test_cli_prints_one_json_object(tmp_path):
     assert json.loads(result.stdout) == {
         "cookie_days": 60, "payout_methods": [], "payout_frequency": None, "min_payout": None,
         "restrictions": ["coupon_sites"],
-        "commission": [{"type": "percent", "value_min": 30, "value_max": None, "currency": None, "recurring": None}]}
+        "commission": [{"type": "percent", "value_min": 30, "value_max": None, "currency": None, "recurring": None}],
+        "evidence": {"commission": ["Verdienen Sie 30 % Provision."], "cookie_days": ["Cookie-Laufzeit: 60 Tage."],
+                     "restrictions": ["No coupon sites."]}}
     missing = subprocess.run([str(BIN / "amx"), "terms", "extract", str(tmp_path / "nope.txt")], capture_output=True,
                              text=True, timeout=60)
     assert missing.returncode == 2 and "cannot read" in missing.stdout + missing.stderr

@@ -40,9 +40,11 @@ _HEDGE = re.compile(r"\b(?:usually|typically|often|in der regel|meistens|normale
                     r"doorgaans|meestal|geralmente|di solito)\b", re.I)
 # A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
 # "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
-_WINDOW = re.compile(r"\b(?:within|in the next|over the next|for|in|innerhalb|f[üu]r|binnen|dans les|pendant|dentro de|"
-                     r"en los|durante|nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d",
-                     re.I)
+_WITHIN = re.compile(r"\b(?:within|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
+                     r"nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
+# "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
+_FOR = re.compile(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
+_VALID = re.compile(r"valid|g[üu]ltig|valable|v[áa]lid|geldig|attribut|tracked|zugeordnet|registr", re.I)
 # "within 30 days of clicking your link", "Sales are attributed for 60 days": a window by itself.
 _OWN_WINDOW = re.compile(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:first\s+|last\s+|initial\s+)?"
                          r"(?:click|visit)|attribut|zugeordnet|attribu[ée]|atribu[íi]d|toegeschreven|nach dem (?:ersten )?klick|"
@@ -79,9 +81,10 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         text = before_example(normalise(unit.text), _HEDGE)
         if topics is not None and topics[i] == "example":
             continue
-        window = _WINDOW.search(text)
-        if window and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) and \
-                not _OTHER_PERIOD.search(text):
+        within, span = _WITHIN.search(text), _FOR.search(text)
+        window = within if within and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) \
+            else span if span and _VALID.search(text) else None
+        if window and not _OTHER_PERIOD.search(text):
             match = DURATION.search(text, window.start())
             if match and match.start() - window.end() < 3:
                 return duration_days(match), unit.raw

@@ -7,7 +7,8 @@ from affiliate_matrix.models import Money
 from affiliate_matrix.terms.text import MONEY, Doc, before_example, currency_of, money_values, normalise
 
 CUE = re.compile(
-    r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|withdraw|remit|disburse|"
+    r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
+    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|"
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
     r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
     r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
@@ -152,7 +153,13 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency:
             return frequency, unit.raw
-    return requested or (None, None)
+    if requested:
+        return requested
+    for unit in doc.units:  # net terms are payout terms wherever they stand
+        net = re.search(FREQUENCIES[0][1] + "|" + FREQUENCIES[1][1], unit.text, re.I)
+        if net:
+            return ("net60" if "60" in net.group(0) else "net30"), unit.raw
+    return None, None
 
 
 def _frequency_of(text: str, short: bool = True) -> str | None:
