@@ -27,7 +27,9 @@ METHODS = {
     "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
              r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |the )?che(?:ck|que)|"
              r"\bcheque|\bscheck\b|ch[èe]que",
-    "store_credit": r"store credit|account credit|shop credit|gift ?cards?|einkaufsguthaben|shop-?guthaben|"
+    "store_credit": r"store credit|account credit|shop credit|(?:paid|payouts?|receive|earn|get|redeem\w*) "
+                    r"(?:\w+ ){0,3}?(?:in|as|via|into|for) (?:an? )?(?:\w+ )?gift ?cards?|gift ?cards? (?:as|for) "
+                    r"(?:your )?(?:payouts?|commissions?|rewards?|earnings)|einkaufsguthaben|shop-?guthaben|"
                     r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
                     r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
                     r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting|support|customer|shop) "
