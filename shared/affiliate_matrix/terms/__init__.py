@@ -89,7 +89,7 @@ def topics(doc: Doc) -> list[str | None]:
             kind = _mark(unit)
             item = listing == "open" or (listing == kind and not (kind == "none" and unit.raw.endswith(".")))
             listing = kind if item else None
-        if not item and (topic != "example" or unit.heading):
+        if not item and (topic != "example" or (unit.heading and not unit.text.endswith(":"))):
             introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
                                                                        and not unit.listed))
             if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):

@@ -51,6 +51,12 @@ _NOT_PAY = re.compile(
 _AVERAGE = re.compile(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
                       r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
+# What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar
+# kan oplopen tot 30-50%").
+_OTHERS_EARN = re.compile(r"average (?:affiliate )?(?:commission|earning|payout)|(?:affiliates|partners) (?:typically |usually )?"
+                          r"earn (?:on )?average|gemiddelde (?:affiliate[\s-]?)?commissie|durchschnittliche? provision|"
+                          r"commission moyenne|comisi[óo]n media|comiss[ãa]o m[ée]dia|industry (?:average|standard)|"
+                          r"in (?:the industry|nederland|deutschland|france|espa[ñn]a|brasil)", re.I)
 # An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
 _NOT_REWARD = re.compile(
     r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
@@ -110,7 +116,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     recurring_said, last_rated = False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = before_example(normalise(unit.text))
+        text = before_example(normalise(unit.text), _OTHERS_EARN)
         if topics[i] == "example" or not text.strip():
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
