@@ -93,10 +93,11 @@ def topics(doc: Doc) -> list[str | None]:
             introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
                                                                        and not unit.listed))
             if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):
-                # A line that names no topic keeps the section when it introduces a list, or when it is the
-                # value under a label ("Payment Cycle" / "monthly"); a plain heading ends the section.
+                # A line that names no topic keeps the section when it introduces what follows ("Neuware:"), or
+                # when it is the value under a label ("Payment Cycle" / "monthly"); a plain heading ends it.
                 value = i > 0 and doc.units[i - 1].heading and not unit.listed and not was_item
-                topic = _topic_of(unit) or (topic if introduces or value else None)
+                ends = (unit.heading or unit.text.endswith("?")) and not unit.text.endswith(":") and not value
+                topic = _topic_of(unit) or (None if ends else topic)
             if introduces:
                 listing = "open"
         if unit.first_in_line and resume is not None:
