@@ -14,7 +14,7 @@ from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, before_example, cla
 
 CUE = re.compile(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
-    r"verg[üu]tung|vergoeding|r[ée]mun[ée]ration|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
+    r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
@@ -60,7 +60,7 @@ _OTHERS_EARN = re.compile(r"average (?:affiliate )?(?:commission|earning|payout)
 # An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
 _NOT_REWARD = re.compile(
     r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
-    r"\bab\b|erreich|seuil|[àa] partir d|d[èe]s que|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
+    r"\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
     r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
     r"price|cost|order value|orders? (?:over|above|of)|spend|sales (?:value|of)|turnover|bestellwert|"
     r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"

@@ -26,8 +26,9 @@ METHODS = {
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
     "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
              r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |the )?che(?:ck|que)|"
-             r"\bcheque|\bscheck\b|ch[èe]que",
-    "store_credit": r"store credit|account credit|shop credit|(?:paid|payouts?|receive|earn|get|redeem\w*) "
+             r"\bcheque(?!s?[\s-](?:regalo|cadeau|kado|presente))|\bscheck\b|ch[èe]que(?!s?[\s-](?:regalo|cadeau|kado|presente))",
+    "store_credit": r"store credit|account credit|shop credit|ch[eè]ques? (?:regalo|cadeau|kado)|cheques?-presente|"
+                    r"bons? cadeau|geschenkgutschein|cadeaukaart|(?:paid|payouts?|receive|earn|get|redeem\w*) "
                     r"(?:\w+ ){0,3}?(?:in|as|via|into|for) (?:an? )?(?:\w+ )?gift ?cards?|gift ?cards? (?:as|for) "
                     r"(?:your )?(?:payouts?|commissions?|rewards?|earnings)|einkaufsguthaben|shop-?guthaben|"
                     r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
@@ -48,6 +49,8 @@ _STRONG = {name: re.compile(pattern, re.I) for name, pattern in {
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|interac",
+    "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
+                    r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
 }.items()}
 _CUSTOMER_PAYS = re.compile(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
                             r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
@@ -76,7 +79,8 @@ FREQUENCIES = [
                 r"(?:following |next |calendar )?month|every 30 days|monatserst|monatsanfang|monatsende|"
                 r"(?:anfang|ende) (?:des|jedes) (?:folge)?monats|begin van de (?:\(?nieuwe\)? |volgende )?maand|"
                 r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|"
-                r"monthly cycle|(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
+                r"monthly cycle|todo dia \d+|dia \d+ de cada m[êe]s|el d[íi]a \d+ de cada mes|le \d+ de chaque mois|"
+                r"am \d+\.? (?:eines|jedes) monats|op de \d+e van (?:elke|iedere) maand|(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
                 r"(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
                 r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
                 r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
@@ -103,7 +107,7 @@ _HEDGE = re.compile(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemei
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
 _MINIMUM = re.compile(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
-    r"greater than|more than|exceeds?|above|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
+    r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
     r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
     r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
