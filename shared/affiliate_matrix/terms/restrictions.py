@@ -33,7 +33,8 @@ TOPICS = {
                          rf"contenant|avec|que contenga|con|met|com|que conten).{{0,40}}{_BRAND}|"
                          rf"{_BRAND}.{{0,40}}\b(?:in|im|als|dans|en|no|na|within)\b.{{0,20}}"
                          rf"(?:domain|user ?name|handle|domainnamen|domaine|dominio|domeinnaam|dom[íi]nio)",
-    "coupon_sites": r"\bcoupons?(?=,|\s+(?:and|or|&)\s|\s*/)|^\W*(?:coupons?|vouchers?|bons? de r[ée]duction|"
+    "coupon_sites": r"\bcoupons?(?=(?:,|\s+(?:and|or|&)|\s*/)\s*(?:cashback|loyalty|deal|voucher|incentiv|rebate|reward))|"
+                    r"(?:editori|publisher|siti) (?:di )?(?:codici sconto|coupon|buoni sconto)|^\W*(?:coupons?|vouchers?|bons? de r[ée]duction|"
                     r"gutscheine?|cupones|cupons|kortingscodes?|codes? promo|discount codes?)\s*:|"
                     r"(?:(?:coupon|voucher|deal|discount|promo|rabatt|gutschein)(?:[\s-]?codes?)?|codes? promo|"
                     r"bons? de r[ée]duction|cup[óo]n|cupones|kortings?code|cupo(?:m|ns))s?[\s-]?(?:sites?|websites?|"
@@ -44,12 +45,14 @@ TOPICS = {
                     r"(?:bons? de r[ée]duction|bons plans|codes? promo|coupons?|cupones|cupons|descuentos?|"
                     r"c[óo]digos? (?:de )?(?:descuento|desconto|promocional))|deal[\s-]?sites?|schnäppchen",
     "email_spam": r"\bspam(?:s|ming)?\b|bulk e-?mail|mass e-?mail|massen-?mail|e-?mails? en masse|correo masivo|"
-                  r"env[íi]o masivo|correo basura|unaufgefordert|e-?mail[\s-]?marketing|e-?mailing|newsletter-?werbung|"
-                  r"unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
+                  r"env[íi]o masivo|correo basura|unaufgefordert|"
+                  r"(?:\bno|kein\w*|pas d[e']|\bsin|geen|\bsem)\W+(?:\w+\W+){0,2}?(?:e-?mail(?:ing|[\s-]?marketing)?|"
+                  r"newsletter|mailings?)\b|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|ongevraagd|"
                   r"n[ãa]o solicitad|(?:purchased|rented|bought|gekaufte|gemietete) (?:or rented )?(?:e-?mail|adress)|"
                   r"(?:e-?mail|newsletter)[\s-]?(?:marketing|promotion|werbung|advertising|campaigns?|traffic)?"
                   r".{0,30}(?:not (?:allowed|permitted|accept)|prohibited|nicht (?:erlaubt|gestattet)|verboten|untersagt|"
-                  r"interdit|prohibid|verboden|proibid)|(?:do not|don't|not) accept e-?mail",
+                  r"interdit|non autoris|prohibid|no (?:est[áa] )?permitid|verboden|niet toegestaan|proibid|"
+                  r"n[ãa]o (?:[ée] )?permitid|non (?:[èe] )?permess)|(?:do not|don't|not) accept e-?mail",
     "social_ads": r"(?:paid|bezahlte?|payantes?|pagad[oa]s?|betaalde).{0,20}(?:social|facebook|instagram|tiktok)|"
                   r"(?:social[\s-]?media|facebook|instagram|tiktok|meta|linkedin|twitter|pinterest|snapchat|"
                   r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais|sozialen? (?:netzwerke|medien))[\s-]?"
@@ -98,12 +101,13 @@ PROHIBITION = re.compile(
     r"\bpas(?:\b|(?=[a-zé]))|interdi|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
     r"accord pr[ée]alable|\bno\b|prohibid|excluid|no se permit|queda|s[óo]lo con|previa aprobaci|"
     r"\bniet\b|\bgeen\b|verboden|uitgesloten|alleen (?:na|met)|\bn[ãa]o\b|proibid|vedad|exclu[íi]d|apenas com|"
-    r"sem (?:autoriza|aprova)", re.I)
+    r"sem (?:autoriza|aprova)|proibit|solo con (?:il )?(?:consenso|autorizzazione|approvazione)|"
+    r"senza (?:il |esplicit\w+ )?(?:consenso|autorizzazione)", re.I)
 # Coupon sites count where they need approval; the other practices only where they are forbidden.
 _APPROVAL = re.compile(r"sous conditions|to be validated|case[\s-]by[\s-]case|on approval|subject to approval|"
                        r"nach absprache|auf anfrage|sujeto a aprobaci|na overleg|mediante aprova", re.I)
 _EXAMPLE = re.compile(r"^\W*(?:for example|e\.g\.|for instance|zum beispiel|beispiel:|z\.\s?b\.|par exemple|"
-                      r"por ejemplo|bijvoorbeeld|por exemplo)", re.I)
+                      r"por ejemplo|bijvoorbeeld|por exemplo|ad esempio|per esempio)", re.I)
 _SECTION = re.compile(
     r"restrict|prohibit|forbidden|not (?:allowed|permitted|accepted)|don'?ts|(?:may|must|shall|can|do)(?: not|n'?t)\b|"
     r"\bnever\b|einschr[äa]nkung|ausschluss|"
