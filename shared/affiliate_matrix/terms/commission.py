@@ -5,26 +5,29 @@ left merges into one entry per distinct offer: one percent range, one flat range
 recurring rate apart from a one-time one."""
 
 import re
-from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.terms.cookie import COOKIE
-from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, before_example, clauses, currency_of, money_values, normalise,
-                                        number)
+from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, Pattern, before_example, clauses, currency_of, money_values,
+                                        normalise, number)
 
-CUE = re.compile(
+CUE = Pattern(
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
-    r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
+    r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|"
+    r"remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
-    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|touchez|"
+    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
+    r"touchez|"
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
     r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
-    r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
+    r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
+    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
     r"\bje (?:verkauf|sale)|"
-    r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|registro)|"
+    r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|"
+    r"registro)|"
     r"per (?:verkoop|bestelling|aanmelding|klant)|voor (?:elke|iedere)|por (?:venda|cadastro)|"
     r"of (?:each|every|the|all|all the)? ?(?:sales?|orders?|purchases?|payments?|subscriptions?|net|revenue|"
     r"the (?:order|sale))\b|des (?:umsatzes|warenkorb|netto)|vom (?:umsatz|netto)|du (?:chiffre|montant)|"
@@ -32,15 +35,15 @@ CUE = re.compile(
 _DISCOUNT = (r"off\b|discount|rabatt|nachlass|erm[äa]ßigung|skonto|r[ée]duction|remise|descuento|korting|desconto|"
              r"sconto|promotional discount")
 # A discount named after its percentages: "20% off", "a 10%, 15% or 20% promotional discount".
-_DISCOUNT_AFTER = re.compile(
+_DISCOUNT_AFTER = Pattern(
     rf"^(?:\s*(?:,|/|\bor\b|\band\b|\boder\b|\bou\b|\bo\b|\bof\b)\s*{NUMBER}\s*%)*\s*"
     rf"(?:(?!of\b|on\b|de\b|du\b|von\b|auf\b|sur\b|sobre\b|op\b|van\b|do\b|da\b)[^\W\d]+\s+){{0,2}}(?:{_DISCOUNT}|"
     rf"de (?:r[ée]duction|remise|descuento|desconto))", re.I)
-_DISCOUNT_BEFORE = re.compile(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachlass|gutschein|coupon|voucher|"
+_DISCOUNT_BEFORE = Pattern(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachlass|gutschein|coupon|voucher|"
                               r"promo|r[ée]duction|remise|descuento|cup[óo]n|korting|desconto|cupom|off)\b[^%]{0,25}$",
                               re.I)
 # A percentage of something that is not the affiliate's pay.
-_NOT_PAY = re.compile(
+_NOT_PAY = Pattern(
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
     r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
@@ -48,17 +51,18 @@ _NOT_PAY = re.compile(
     r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
     r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
 # Figures about other people's earnings: an average, a market, the best affiliates.
-_AVERAGE = re.compile(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
+_AVERAGE = Pattern(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
                       r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
 # What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar
 # kan oplopen tot 30-50%").
-_OTHERS_EARN = re.compile(r"average (?:affiliate )?(?:commission|earning|payout)|(?:affiliates|partners) (?:typically |usually )?"
+_OTHERS_EARN = Pattern(r"average (?:affiliate )?(?:commission|earning|payout)|"
+                       r"(?:affiliates|partners) (?:typically |usually )?"
                           r"earn (?:on )?average|gemiddelde (?:affiliate[\s-]?)?commissie|durchschnittliche? provision|"
                           r"commission moyenne|comisi[óo]n media|comiss[ãa]o m[ée]dia|industry (?:average|standard)|"
                           r"in (?:the industry|nederland|deutschland|france|espa[ñn]a|brasil)", re.I)
 # An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
-_NOT_REWARD = re.compile(
+_NOT_REWARD = Pattern(
     r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
     r"\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
     r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
@@ -70,21 +74,23 @@ _NOT_REWARD = re.compile(
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
     r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
-_FLAT_CUE = re.compile(
-    r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|iedere)|"
-    r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|fix[ao]|"
+_FLAT_CUE = Pattern(
+    r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
+    r"iedere)|"
+    r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
+    r"fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
 # A commission that repeats. "As long as", "solange", "tant que" … count only with the customer or the
 # subscription they are about; on their own they are everywhere in terms.
 _WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
                    r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
                    r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
-STRONG_RECURRING = re.compile(
+STRONG_RECURRING = Pattern(
     r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
     r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|lebenslang|[àa] vie|"
     r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
     re.I)
-RECURRING = re.compile(
+RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
     r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
@@ -96,17 +102,19 @@ RECURRING = re.compile(
     r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
     r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
     r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
-_NOT_RECURRING = re.compile(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?(?:recurr|wiederk|r[ée]curr|"
+_NOT_RECURRING = Pattern(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?"
+                         r"(?:recurr|wiederk|r[ée]curr|"
                             r"terugk|recorr)", re.I)
-ONE_TIME = re.compile(
+ONE_TIME = Pattern(
     r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
     r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
-_UPTO = r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|max(?:imal|imum|\.)?)"
-PERCENT = re.compile(rf"(?P<upto>{_UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
+_UPTO = (r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|"
+         r"max(?:imal|imum|\.)?)")
+PERCENT = Pattern(rf"(?P<upto>{_UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
-_CANDIDATE = re.compile(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
+_CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
 
 
 def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
@@ -210,7 +218,8 @@ def _merged(found: list[tuple], recurring_said: bool = False) -> list[Commission
     merged = []
     for (kind, currency, recurring), values in groups.items():
         lows = [low for upto, low, _, _ in values if not upto]
-        highs = [v for upto, low, high, _ in values for v in ((low, high) if not upto else (high or low,)) if v is not None]
+        highs = [v for upto, low, high, _ in values for v in ((low, high) if not upto else (high or low,))
+                 if v is not None]
         low, high = (min(lows) if lows else None), max(highs)
         if low is not None and high <= low:
             high = None

@@ -4,9 +4,9 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import DURATION, Doc, before_example, clauses, duration_days, normalise
+from affiliate_matrix.terms.text import DURATION, Doc, Pattern, before_example, clauses, duration_days, normalise
 
-COOKIE = re.compile(
+COOKIE = Pattern(
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
     r"\b(?:tracking|attribution|referral|conversion|return|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
     r"dauer|zeitraum|fenster|frist)|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
@@ -18,41 +18,43 @@ COOKIE = re.compile(
     r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:tracking|attribution|referral)|tracking system|"
     r"durata del cookie|finestra di (?:attribuzione|tracciamento)|^\W*tracking\s*[:|]", re.I)
-FOREVER = re.compile(
+FOREVER = Pattern(
     r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
     r"(?:never expires?|do(?:es)? not expire|don't expire|remains? (?:active |valid )?(?:indefinitely|forever)|"
-    r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|unbegrenzt|unbefristet|"
+    r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|"
+    r"unbegrenzt|unbefristet|"
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
     r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?)|"
     r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
-_SESSION = re.compile(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
+_SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
                       r"\bsession\b|\bsitzung\b", re.I)
 # A duration about something else: money back, payout delay, validation, a trial, a default setting.
-_OTHER_PERIOD = re.compile(
+_OTHER_PERIOD = Pattern(
     r"refund|money[\s-]back|guarantee|return (?:policy|period)|trial|payout|paid|payment|\bnet\b|hold|pending|lock|"
     r"validat|approv|cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|rembours|paiement|"
     r"reembols|devoluci|garant|pago|terugbetal|betaling|uitbetal|devolu[çc]|pagamento|by default|default|"
     r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|"
     r"processed", re.I)
 # A general description, not one program's window: "usually 30 days".
-_HEDGE = re.compile(r"\b(?:usually|typically|often|in der regel|meistens|normalement|souvent|normalmente|a menudo|"
+_HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalement|souvent|normalmente|a menudo|"
                     r"doorgaans|meestal|geralmente|di solito)\b", re.I)
 # A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
 # "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
-_WITHIN = re.compile(r"\b(?:within|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
+_WITHIN = Pattern(r"\b(?:within|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
                      r"nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
-_FOR = re.compile(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
-_VALID = re.compile(r"valid|g[üu]ltig|valable|v[áa]lid|geldig|attribut|tracked|zugeordnet|registr", re.I)
+_FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
+_VALID = Pattern(r"valid|g[üu]ltig|valable|v[áa]lid|geldig|attribut|tracked|zugeordnet|registr", re.I)
 # "within 30 days of clicking your link", "Sales are attributed for 60 days": a window by itself.
-_OWN_WINDOW = re.compile(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:first\s+|last\s+|initial\s+)?"
-                         r"(?:click|visit)|attribut|zugeordnet|attribu[ée]|atribu[íi]d|toegeschreven|nach dem (?:ersten )?klick|"
+_OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:first\s+|last\s+|initial\s+)?"
+                         r"(?:click|visit)|attribut|zugeordnet|attribu[ée]|atribu[íi]d|toegeschreven|"
+                         r"nach dem (?:ersten )?klick|"
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
-_CREDIT = re.compile(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
+_CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
-_VISIT = re.compile(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
+_VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
                     r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
 
 def context(doc: Doc, i: int) -> tuple[str, int]:

@@ -4,9 +4,9 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.text import MONEY, Doc, before_example, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import MONEY, Doc, Pattern, before_example, currency_of, money_values, normalise
 
-CUE = re.compile(
+CUE = Pattern(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
     r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|"
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
@@ -25,8 +25,10 @@ METHODS = {
                      r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
     "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
-             r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |the )?che(?:ck|que)|"
-             r"\bcheque(?!s?[\s-](?:regalo|cadeau|kado|presente))|\bscheck\b|ch[èe]que(?!s?[\s-](?:regalo|cadeau|kado|presente))",
+             r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |"
+             r"the )?che(?:ck|que)|"
+             r"\bcheque(?!s?[\s-](?:regalo|cadeau|kado|presente))|\bscheck\b|ch[èe]que(?!s?[\s-](?:regalo|cadeau|kado|"
+             r"presente))",
     "store_credit": r"store credit|account credit|shop credit|ch[eè]ques? (?:regalo|cadeau|kado)|cheques?-presente|"
                     r"bons? cadeau|geschenkgutschein|cadeaukaart|(?:paid|payouts?|receive|earn|get|redeem\w*) "
                     r"(?:\w+ ){0,3}?(?:in|as|via|into|for) (?:an? )?(?:\w+ )?gift ?cards?|gift ?cards? (?:as|for) "
@@ -34,7 +36,8 @@ METHODS = {
                     r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
                     r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
                     r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting|support|customer|shop) "
-                    r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|purchase))?|"
+                    r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|"
+                    r"purchase))?|"
                     r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
     "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
@@ -43,16 +46,19 @@ METHODS = {
 }
 # Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
 # "PIX" there is as often how customers pay).
-_STRONG = {name: re.compile(pattern, re.I) for name, pattern in {
-    **METHODS, "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
+_STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
+    **METHODS,
+    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
     "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
-                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|transfer[êe]ncia banc[áa]ria|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|"
+                     r"transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|interac",
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
+             r"interac",
     "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
                     r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
 }.items()}
-_CUSTOMER_PAYS = re.compile(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+_CUSTOMER_PAYS = Pattern(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
                             r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
 FREQUENCIES = [
     ("net30", r"\bnet[\s-]?30\b|30 days after the end of|end of the (?:next|following) (?:calendar )?month|"
@@ -62,7 +68,8 @@ FREQUENCIES = [
     ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
                  r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
                  r"(?:each|every|the) month|"
-                 r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|duas vezes por m[êe]s|"
+                 r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|"
+                 r"duas vezes por m[êe]s|"
                  r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
                  r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
     ("weekly", r"\bweekly\b|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
@@ -74,48 +81,56 @@ FREQUENCIES = [
                   r"per kwartaal"),
     ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
-                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |following )?"
-                r"month|(?:\d+(?:st|nd|rd|th)?|first|last) (?:day |week |business day |working day )?of (?:the |each |every )?"
+                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |"
+                r"following )?"
+                r"month|(?:\d+(?:st|nd|rd|th)?|first|last) (?:day |week |business day |working day )?of (?:the |each |"
+                r"every )?"
                 r"(?:following |next |calendar )?month|every 30 days|monatserst|monatsanfang|monatsende|"
                 r"(?:anfang|ende) (?:des|jedes) (?:folge)?monats|begin van de (?:\(?nieuwe\)? |volgende )?maand|"
-                r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|"
+                r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|"
+                r"do) m[êe]s|"
                 r"monthly cycle|todo dia \d+|dia \d+ de cada m[êe]s|el d[íi]a \d+ de cada mes|le \d+ de chaque mois|"
-                r"am \d+\.? (?:eines|jedes) monats|op de \d+e van (?:elke|iedere) maand|(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
-                r"(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|monatlich|jeden monat|einmal im monat|folgemonat|mensuel|chaque mois|tous les mois|"
-                r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|iedere maand|"
+                r"am \d+\.? (?:eines|jedes) monats|op de \d+e van (?:elke|iedere) maand|(?:paid|payouts?|"
+                r"uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
+                r"(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|monatlich|jeden monat|einmal im monat|"
+                r"folgemonat|mensuel|chaque mois|tous les mois|"
+                r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|"
+                r"iedere maand|"
                 r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
     ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment|funds)|"
                    r"may be requested|can be requested|withdrawal request|"
                    r"withdraw\w*\W+(?:\w+\W+){0,3}?(?:at any time|anytime|whenever)|whenever you (?:want|like)|"
-                   r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |die )?auszahlung|"
+                   r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |"
+                   r"die )?auszahlung|"
                    r"auszahlung[^.]{0,40}(?:beantragen|anfordern)|auf anfrage|auf wunsch|sur demande|"
                    r"demander (?:un |le |votre )?(?:paiement|versement|retrait)|a petici[óo]n|bajo petici[óo]n|"
                    r"a solicitud|solicitar (?:el |un |tu )?(?:pago|retiro)|op aanvraag|op verzoek|"
                    r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
                    r"solicitar (?:o )?(?:pagamento|saque)"),
 ]
-_METHODS = {name: re.compile(pattern, re.I) for name, pattern in METHODS.items()}
-_FREQUENCY_PATTERNS = [(name, re.compile(pattern, re.I)) for name, pattern in FREQUENCIES]
+_METHODS = {name: Pattern(pattern, re.I) for name, pattern in METHODS.items()}
+_FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
-_NOT_THE_SCHEDULE = re.compile(
+_NOT_THE_SCHEDULE = Pattern(
     r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
     r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
     r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
     r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
     r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
-_HEDGE = re.compile(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
+_HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
-_MINIMUM = re.compile(
+_MINIMUM = Pattern(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
     r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
     r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
     r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
 # Words that name a payout threshold by themselves ("The minimum threshold is $50").
-_THRESHOLD = re.compile(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
-                        r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|saque)|"
+_THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
+                        r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|"
+                        r"saque)|"
                         r"drempel|minimale? (?:uitbetaling|bedrag)|valor m[íi]nimo|saque m[íi]nimo", re.I)
-_NOT_MINIMUM = re.compile(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+_NOT_MINIMUM = Pattern(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
                           r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 

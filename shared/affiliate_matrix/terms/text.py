@@ -7,15 +7,34 @@ from decimal import Decimal, InvalidOperation
 
 from affiliate_matrix.codes import CURRENCIES
 
+# --- patterns ------------------------------------------------------------------------------------
+
+
+class Pattern:
+    """A regular expression compiled on first use. The extractor's patterns are many and large (a few
+    hundred milliseconds to compile); a function that imports it but reads no terms text should not pay
+    for them when it starts."""
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags, self._compiled = pattern, flags, None
+
+    def __getattr__(self, name: str):  # search, finditer, match, sub, findall: the compiled pattern's
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return getattr(self._compiled, name)
+
+
 # --- units ---------------------------------------------------------------------------------------
 
-_ABBREVIATIONS = re.compile(
+_ABBREVIATIONS = Pattern(
     r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|i\.\s?d\.\s?R|u\.\s?a|o\.\s?ä|bzw|ca|inkl|exkl|zzgl|ggf|etc|usw|vs|approx|incl|"
     r"excl|min|max|nr|no|p\.\s?ex|ex|ej|bijv|vb|mtl|jährl|st|dr|mr|mrs|abs|art|ff|vgl|evtl|bspw|resp|sog|u\.\s?U)"
     r"|\b[A-Za-zÄÖÜäöü]|(?:^|\s)\(?\d{1,2})\.$", re.I)  # "z. B.", "1. Registrierung", "am 15. Januar"
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*|"
+_SENTENCE_END = Pattern(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*|"
                            r"(?<=[a-zà-ÿ]{3}[.!?])(?=[A-ZÀ-Ý][a-zà-ÿ])")
-_LIST_MARK = re.compile(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+_LIST_MARK = Pattern(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 
 @dataclass
@@ -83,13 +102,13 @@ def _joined_lines(text: str) -> list[str]:
 
 # An example or a hypothetical: its figures are nobody's terms. The openers start an example that runs
 # on to the next heading ("Let's assume …" / "Alice earns 10% of $100 …"); the rest mark one sentence.
-EXAMPLE_OPENER = re.compile(
+EXAMPLE_OPENER = Pattern(
     r"\b(?:for example|for instance|let'?s (?:say|assume)|assum(?:e|ing)|suppose|imagine|hypothetical|consider an?\b|"
     r"(?:example|beispiel|exemple|ejemplo|voorbeeld|exemplo)(?:\s*\d+)?\s*:|worked example|an example|ein beispiel|"
     r"un exemple|un ejemplo|een voorbeeld|um exemplo|nehmen wir an|angenommen|zum beispiel|rechenbeispiel|"
     r"beispielrechnung|par exemple|exemple de calcul|supposons|imaginons|por ejemplo|supongamos|bijvoorbeeld|"
     r"rekenvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
-HYPOTHETICAL = re.compile(
+HYPOTHETICAL = Pattern(
     rf"{EXAMPLE_OPENER.pattern}|\(i\.e\.|\be\.g\.|\bz\.\s?b\.|\bbeispiel\b|\bexample\b|es decir|c'est-[àa]-dire|"
     r"das hei(?:ß|ss)t|dat wil zeggen|ou seja|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
 
@@ -115,8 +134,8 @@ _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred"], key=len, reverse=True))
-_NUMBER_WORDS = re.compile(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORD}))*\b", re.I)
-_PERCENT_WORDS = re.compile(r"\s*\b(?:per\s?cent|percent|pct|prozent|pour\s?cent|por\s?ciento|procent|por\s?cento)\b",
+_NUMBER_WORDS = Pattern(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORD}))*\b", re.I)
+_PERCENT_WORDS = Pattern(r"\s*\b(?:per\s?cent|percent|pct|prozent|pour\s?cent|por\s?ciento|procent|por\s?cento)\b",
                             re.I)
 
 
@@ -168,16 +187,17 @@ CODES = rf"{_COMMON_CODES}|(?-i:{'|'.join(sorted(CURRENCIES - set(_COMMON_CODES.
 _SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
 _AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
           r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
-MONEY = re.compile(
+MONEY = Pattern(
     rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
     rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
-    rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?P<b2>{NUMBER}))?"
+    rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|"
+    rf"até)\s*(?P<b2>{NUMBER}))?"
     rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
 
 
 _DOLLARS = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "singapore": "SGD", "hong kong": "HKD",
             "cad": "CAD", "aud": "AUD", "nzd": "NZD", "sgd": "SGD", "hkd": "HKD"}
-_DOLLAR_NAMED = re.compile(r"\b(?i:(canadian|australian|new zealand|singapore|hong kong)\s+(?:dollars?|currency))|"
+_DOLLAR_NAMED = Pattern(r"\b(?i:(canadian|australian|new zealand|singapore|hong kong)\s+(?:dollars?|currency))|"
                            r"\b(CAD|AUD|NZD|SGD|HKD)\b")
 
 
@@ -191,9 +211,11 @@ def currency_of(match: re.Match, dollar: str = "USD") -> str | None:
     mark = (match.group("code") or match.group("pre") or match.group("post")).lower()  # "$300 AUD" is AUD
     if mark in ("$", "dollar", "dollars", "bucks"):
         return dollar
-    named = _DOLLAR_NAMED.match(mark) or re.match(r"(?:us|u\.s\.) dollar", mark)
+    if re.match(r"(?:us|u\.s\.) dollar", mark):
+        return "USD"
+    named = _DOLLAR_NAMED.match(mark)
     if named:
-        return _DOLLARS.get((named[1] or named[2] or "").lower(), "USD") if named.re is _DOLLAR_NAMED else "USD"
+        return _DOLLARS[(named[1] or named[2]).lower()]
     return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if mark.upper() in CURRENCIES else None)
 
 
@@ -206,7 +228,7 @@ def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
 # --- durations -------------------------------------------------------------------------------------
 
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
-DURATION = re.compile(
+DURATION = Pattern(
     rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
     r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
     r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
