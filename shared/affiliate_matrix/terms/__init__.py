@@ -59,7 +59,7 @@ class Terms(BaseModel):
 
 
 def _topic_of(unit: Unit) -> str | None:
-    text = normalise(unit.text)
+    text = unit.norm
     if len(text.split()) <= 4 and HYPOTHETICAL.search(text):
         return "example"
     if _restrictions.is_section(text):

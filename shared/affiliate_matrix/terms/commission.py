@@ -124,7 +124,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     recurring_said, last_rated = False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = before_example(normalise(unit.text), _OTHERS_EARN)
+        text = before_example(unit.norm, _OTHERS_EARN)
         if topics[i] == "example" or not text.strip():
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.

@@ -75,12 +75,12 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         in_section = topics is not None and topics[i] == "cookie"
         if not (COOKIE.search(text) or in_section) or (topics is not None and topics[i] == "example"):
             continue
-        own = before_example(normalise(unit.text), _HEDGE)
+        own = before_example(unit.norm, _HEDGE)
         days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
         if days is not None:
             return days, doc.span(first, i)
     for i, unit in enumerate(doc.units):
-        text = before_example(normalise(unit.text), _HEDGE)
+        text = before_example(unit.norm, _HEDGE)
         if topics is not None and topics[i] == "example":
             continue
         within, span = _WITHIN.search(text), _FOR.search(text)

@@ -139,7 +139,7 @@ def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False, any
     """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
     amounts are nobody's terms, but the way it says money is paid usually is the program's."""
     for i, unit in enumerate(doc.units):
-        text = before_example(normalise(unit.text))
+        text = before_example(unit.norm)
         if not text.strip() or (amounts and topics[i] == "example"):
             continue
         if anywhere or topics[i] == "payout" or CUE.search(text) or (amounts and _THRESHOLD.search(text)):

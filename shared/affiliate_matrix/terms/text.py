@@ -3,6 +3,7 @@ keep their verbatim wording for evidence, with numbers, money and durations read
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 
 from affiliate_matrix.codes import CURRENCIES
@@ -20,10 +21,26 @@ class Pattern:
     def __init__(self, pattern: str, flags: int = 0):
         self.pattern, self.flags, self._compiled = pattern, flags, None
 
-    def __getattr__(self, name: str):  # search, finditer, match, sub, findall: the compiled pattern's
+    @property
+    def compiled(self) -> re.Pattern:
         if self._compiled is None:
             self._compiled = re.compile(self.pattern, self.flags)
-        return getattr(self._compiled, name)
+        return self._compiled
+
+    def search(self, text: str, *where: int) -> re.Match | None:
+        return self.compiled.search(text, *where)
+
+    def match(self, text: str) -> re.Match | None:
+        return self.compiled.match(text)
+
+    def finditer(self, text: str):
+        return self.compiled.finditer(text)
+
+    def findall(self, text: str) -> list:
+        return self.compiled.findall(text)
+
+    def sub(self, replacement, text: str, count: int = 0) -> str:
+        return self.compiled.sub(replacement, text, count=count)
 
 
 # --- units ---------------------------------------------------------------------------------------
@@ -37,7 +54,7 @@ _SENTENCE_END = Pattern(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|
 _LIST_MARK = Pattern(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 
 
-@dataclass
+@dataclass(eq=False)
 class Unit:
     """A sentence or row of the text: `raw` verbatim (at `start`..`end` of it), `text` without its list mark."""
 
@@ -48,7 +65,12 @@ class Unit:
     first_in_line: bool
     listed: bool
 
-    @property
+    @cached_property
+    def norm(self) -> str:
+        """The text with numbers and percentages in words as figures ("thirty percent" is "30%")."""
+        return normalise(self.text)
+
+    @cached_property
     def heading(self) -> bool:
         """A short line that names what follows ('Cookie Duration', 'Payout methods:')."""
         words = self.text.rstrip(":").split()
