@@ -61,10 +61,14 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
 _CUSTOMER_PAYS = Pattern(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
                             r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
 FREQUENCIES = [
-    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|end of the (?:next|following) (?:calendar )?month|"
+    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|"
+              r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
+              r"cierre|monatsende)|end of the (?:next|following) (?:calendar )?month|"
               r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
               r"30 jours fin de mois|final del mes siguiente|einde van de volgende maand|final do m[êe]s seguinte"),
-    ("net60", r"\bnet[\s-]?60\b|60 days after the end of"),
+    ("net60", r"\bnet[\s-]?60\b|60 days after the end of|"
+              r"\b60 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
+              r"cierre|monatsende)"),
     ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
                  r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
                  r"(?:each|every|the) month|"

@@ -10,18 +10,25 @@ _BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|mark
 _SEARCH = (r"(?:keyword|bid|ppc|\bsem\b|\bsea\b|search engine|paid search|search ads|adwords|google|bing|yahoo|msn|"
            r"suchmaschine|anzeige|moteur|recherche payante|mots?[\s-]cl[ée]s?|motores? de b[úu]squeda|palabras? clave|"
            r"zoekmachine|zoekwoord|trefwoord|buscador|mecanismos? de busca|palavras?[\s-]chave|ench[èeé]r|pujar|bieden|"
-           r"lances|suchaktivit|bezahlte suche|"
+           r"lances|bied|suchaktivit|bezahlte suche|"
            r"such(?:anzeige|maschine))")
 _OWN = r"(?:(?:affiliate|referral|partner|personal|tracking|eigenen?|propio|propia|tu|su) )?"
+_OWN_THING = (rf"(?:\bown {_OWN}|eigene[nm]? (?:affiliate-?)?|propio |propres? |eigen (?:affiliate[\s-]?)?|pr[óo]prio |"
+              rf"\b(?:su|tu|seu|son|ton) (?:propio |pr[óo]prio |propre )?)"
+              rf"(?:links?|liens?|codes?|c[óo]digo|enlace|konto|comptes?|accounts?)")
+_BUYING = r"(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|command|compr|koop|aankoop|bestel)"
 TOPICS = {
-    "ppc_brand_bidding": rf"brand[\s-]?bidding|trademark[\s-]?bidding|brand[\s-]?hijacking|"
+    "ppc_brand_bidding": rf"brand[\s-]?bidding|trademark[\s-]?bidding|brand[\s-]?hijacking|marken[\s-]?bidding|"
+                         rf"\btm\+?[\s-]*(?:bidding|terms|keywords)|direkt[\s-]?verlink|lien direct|enlace directo|"
+                         rf"link direto|"
                          rf"{_BRAND}.{{0,80}}{_SEARCH}|{_SEARCH}.{{0,80}}{_BRAND}|"
                          rf"direct[\s-]?linking|direct[\s-]to[\s-]merchant|ench[èeé]res directes|"
                          rf"(?:suchmaschine|search engine|zoekmachine|buscador).{{0,80}}(?:buchen|bid|book)|"
                          rf"\b(?:ppc|sem|sea|keyword[\s-]?advertising|suchmaschinenmarketing|paid search)\b"
                          rf".{{0,30}}(?:nicht erlaubt|not (?:allowed|permitted)|prohibited|forbidden|verboten|"
                          rf"untersagt|ausgeschlossen|interdit|prohibido|verboden|proibid)",
-    "trademark_domains": rf"typo[\s-]?squat|vertipper[\s-]?domains?|tippfehler[\s-]?domains?|"
+    "trademark_domains": rf"typo[\s-]?squat|typo[\s-]?domains?|cyber[\s-]?squat|domain[\s-]?grabbing|"
+                         rf"vertipper[\s-]?domains?|tippfehler[\s-]?domains?|"
                          rf"branded (?:domains?|profile|user ?names?|handles?)|"
                          rf"(?:register|buy|purchase|registrier|kaufen|enregistr|achet|registrar|comprar|registreren|"
                          rf"kopen)\w*"
@@ -66,19 +73,20 @@ TOPICS = {
                   r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais|sozialen? (?:netzwerke|medien))[\s-]?"
                   r"(?:ads|advertising|advertisements|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|"
                   r"an[úu]ncios)|"
-                  r"(?:ads|advertising|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)(?: \w+)? "
+                  r"(?:ads|advertis\w*|adverteren|werbung|anzeigen|publicit[ée]s?|anuncios|advertenties|an[úu]ncios)"
+                  r"(?: \w+)? "
                   r"(?:on|in|auf|sur|en|op|nas?|no) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
                   r"paid social",
     "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|"
                     r"loyalty(?: (?:sites?|programs?|platforms?|portals?|publishers?|traffic|apps?)|,| and| or)|"
                     r"paid[\s-]?mail|paidmailer|forced (?:clicks?|klicks?)|klickzwang|bonusprogramm|anreiz|"
                     r"incitati|r[ée]mun[ée]r[ée]s? au clic|incentivad|sitios de recompensas|beloningssite|"
-                    r"pay[\s-]to[\s-](?:click|read)|get[\s-]paid[\s-]to|points? (?:sites?|programs?)|"
+                    r"pay[\s-]to[\s-](?:click|read)|paid[\s-]to[\s-]click|\bptc\b|incit[ée]|get[\s-]paid[\s-]to|points? (?:sites?|programs?)|"
                     r"(?:sites?|programmes?|plateformes?|portails?|sitios|programas?|webs) de (?:fid[ée]lit[ée]|"
                     r"fidelizaci[óo]n|"
                     r"fidelidade|puntos|pontos)|programas? de puntos|spaarprogramma|loyaliteitsprogramma|"
                     r"bonussystem|pr[äa]mienprogramm",
-    "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|\bsex(?:ual|uell)?\b|\bxxx\b|nicht jugendfrei|"
+    "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|\bsex(?:ual|uell?|uales|ueel)?\b|sex[\s-]?shops?|\bxxx\b|nicht jugendfrei|"
              r"pour adultes|para adultos|volwassenen|voor volwassen|erotiek|conte[úu]do adulto|fsk[\s-]?18|"
              r"nudit|nackt|nudez|desnud",
     "self_referral": rf"self[\s-]?(?:referr|purchas|orders?|buy)|"
@@ -91,17 +99,9 @@ TOPICS = {
                      rf"auto-?parrain|achats? personnels?|propres? achats?|lui-m[êe]me|elle-m[êe]me|eux-m[êe]mes|"
                      rf"auto-?referid|autorreferi|compras? propias?|propias compras|"
                      rf"pel[oa] pr[óo]pri[oa] (?:afiliad|indicador|parceir)|eigen aankopen|zelf[\s-]?verwijz|"
-                     rf"compras? pr[óo]prias?|pr[óo]prias compras|auto-?indica|"
+                     rf"compras? pr[óo]prias?|pr[óo]prias compras|auto-?indica|zelf (?:aankopen|bestellingen|kopen)|"
                      # one's own link, code or account, where buying is what it is used for
-                     rf"(?:\bown {_OWN}|eigene[nm]? (?:affiliate-?)?|propio |eigen (?:affiliate[\s-]?)?|pr[óo]prio |"
-                     rf"\b(?:su|tu|seu) (?:propio |pr[óo]prio )?)(?:links?|codes?|c[óo]digo|enlace|konto|accounts?)"
-                     rf"(?=.*\b(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|command|compr|koop|aankoop|"
-                     rf"bestel))|"
-                     rf"\b(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|compr|koop|aankoop|"
-                     rf"bestel)\w*\b.{{0,60}}"
-                     rf"(?:\bown {_OWN}|eigene[nm]? |propio |eigen |pr[óo]prio |\b(?:su|tu|seu) (?:propio |"
-                     rf"pr[óo]prio )?)"
-                     rf"(?:links?|codes?|c[óo]digo|enlace|konto|accounts?)",
+                     rf"{_OWN_THING}(?=.*\b{_BUYING})|\b{_BUYING}\w*\b.{{0,60}}{_OWN_THING}",
 }
 _TOPICS = {name: Pattern(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = Pattern(
@@ -111,7 +111,7 @@ PROHIBITION = Pattern(
     r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
     r"requires? (?:prior |written )?approval|prior (?:written )?approval|strictly|void|will not|won't|"
-    r"\bfraud|betrug|\bfraude|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
+    r"\bfraud|betrug|\bfraude|violat|verst(?:oß|oss)|infraction|infracci|overtreding|viola[çc]|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
     r"nur nach (?:absprache|r[üu]cksprache|genehmigung|freigabe|zustimmung)|nur mit (?:genehmigung|zustimmung)|"
     r"\bpas(?:\b|(?=[a-zé]))|interdi|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
     r"accord pr[ée]alable|\bno\b|prohibid|excluid|no se permit|queda|s[óo]lo con|previa aprobaci|"
