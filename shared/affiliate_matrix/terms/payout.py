@@ -124,7 +124,8 @@ _NOT_THE_SCHEDULE = Pattern(
 _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
 _MINIMUM = Pattern(
-    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|balance (?:of|exceeds)|"
+    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|"
+    r"balances? (?:of|exceeds?|over|above)|grens|"
     r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
     r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
@@ -133,7 +134,11 @@ _MINIMUM = Pattern(
 _THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
                         r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|"
                         r"saque)|"
-                        r"drempel|minimale? (?:uitbetaling|bedrag)|valor m[íi]nimo|saque m[íi]nimo", re.I)
+                        r"drempel|minimale? (?:uitbetaling|bedrag)|uitbetalingsgrens|valor m[íi]nimo|saque m[íi]nimo|"
+                        r"minimum (?:withdrawal|cash[\s-]?out)|retiro m[íi]nimo", re.I)
+# "$50 minimum", "50 € oder mehr"
+_OR_MORE = Pattern(r"\s*(?:minimum|min\b|threshold|or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|"
+                   r"of meer|ou mais)", re.I)
 _NOT_MINIMUM = Pattern(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
                           r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
@@ -213,7 +218,7 @@ def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
     for match in MONEY.finditer(text):
         before = text[max(0, match.start() - 60):match.start()]
         after = text[match.end():match.end() + 25]
-        if not (headed or _MINIMUM.search(before) or re.match(r"\s*(?:minimum|min\b|threshold)", after, re.I)):
+        if not (headed or _MINIMUM.search(before) or _OR_MORE.match(after)):
             continue
         if _NOT_MINIMUM.search(before[-30:] + after):
             continue
