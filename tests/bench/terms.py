@@ -2,13 +2,16 @@
 on the held-back split (the figures the targets apply to), then on the dev split it is tuned on.
 AMX_TERMS_CORPUS_DIRS (colon-separated) points it at corpus directories not yet merged."""
 
-from tests.support.terms_corpus import BENCH_NAMES, TARGETS, load, score, split
+from tests.support.terms_corpus import BENCH_NAMES, TARGETS, corpus_dirs, load, score, split
 
 
 def run() -> None:
     dev, held = split(load())
     print(f"BENCH terms_items {len(held)} items")
     print(f"BENCH terms_dev_items {len(dev)} items")
+    if not held or not dev:
+        print(f"terms: no corpus items in {', '.join(map(str, corpus_dirs()))} (set AMX_TERMS_CORPUS_DIRS)")
+        return
     results = {"terms": score(held), "terms_dev": score(dev)}
     for prefix, result in results.items():
         for field, name in BENCH_NAMES.items():
