@@ -48,7 +48,8 @@ Category = Literal[
 PayoutMethod = Literal["paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other"]
 PayoutFrequency = Literal["monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"]
 Restriction = Literal[
-    "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads", "other"
+    "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads",
+    "self_referral", "other"
 ]
 
 
@@ -107,6 +108,8 @@ class FieldSource(Model):
     fetched_at: UtcDatetime
     raw_key: str
     value: Any = None
+    evidence: list[str] = Field([], description="The source's verbatim sentences the value was read from, where it "
+                                                "was read from free text.")
 
 
 class RawRecord(Model):

@@ -45,10 +45,11 @@ def normalize(record: RawRecord) -> Program:
     if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
         network = "direct"
     # Directories label some terms; the rest is often buried in the description.
-    buried = terms.extract(" ".join(t for t in (record.description, record.payout_text) if t))
-    payout = Payout(methods=terms.payout_methods(record.payout_text) or buried.payout_methods,
-                    frequency=terms.payout_frequency(record.payout_text) or buried.payout_frequency,
-                    minimum=terms.min_payout(record.payout_text) or buried.min_payout)
+    buried = terms.extract("\n".join(t for t in (record.description, record.payout_text) if t))
+    labelled = Payout(methods=terms.payout_methods(record.payout_text), frequency=terms.payout_frequency(record.payout_text),
+                      minimum=terms.min_payout(record.payout_text))
+    payout = Payout(methods=labelled.methods or buried.payout_methods,
+                    frequency=labelled.frequency or buried.payout_frequency, minimum=labelled.minimum or buried.min_payout)
     program = Program(
         id=program_id(merchant_key, record.kind),
         kind=record.kind,
@@ -76,13 +77,15 @@ def normalize(record: RawRecord) -> Program:
         **kpi,
         **_discovered(record),
     )
+    quoted = _quoted(record, buried, program, labelled)
     for field in _set_fields(program):
         value = getattr(program, field)
         claim = value.model_dump(mode="json") if hasattr(value, "model_dump") else (
             [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value] if isinstance(value, list)
             else value)
         program.provenance[field] = [FieldSource(source=record.source, url=str(record.url),
-                                                 fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim)]
+                                                 fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim,
+                                                 evidence=quoted.get(field, []))]
     program.quality_score = quality(program)
     return program
 
@@ -92,6 +95,22 @@ def _epcs(extra: dict[str, str]) -> dict:
     currency = extra.get("epc_currency")
     return {field: Money(amount=extra[field], currency=currency)
             for field in ("epc_7d", "epc_90d") if currency and extra.get(field)}
+
+
+def _quoted(record: RawRecord, buried: terms.Terms, program: Program, labelled: Payout) -> dict[str, list[str]]:
+    """The verbatim sentences behind each value read from the description or payout text (a labelled
+    column is its own evidence, kept as the field's source)."""
+    quoted = {}
+    if not record.commission and not record.commission_text and program.commission:
+        quoted["commission"] = buried.evidence.get("commission", [])
+    if not record.cookie_text and program.cookie_days is not None:
+        quoted["cookie_days"] = buried.evidence.get("cookie_days", [])
+    for name, own in (("payout_methods", labelled.methods), ("payout_frequency", labelled.frequency),
+                      ("min_payout", labelled.minimum)):
+        if not own:
+            quoted.setdefault("payout", []).extend(s for s in buried.evidence.get(name, [])
+                                                   if s not in quoted.get("payout", []))
+    return {field: sentences for field, sentences in quoted.items() if sentences}
 
 
 def _discovered(record: RawRecord) -> dict:

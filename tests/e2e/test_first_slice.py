@@ -55,8 +55,9 @@ def test_recorded_pages_become_indexed_programs(tmp_path, site):
     assert [(r.created, r.errors) for r in indexed] == [(6, [])]
     semrush = program_named(rt, "Semrush")
     assert semrush.merchant_domain == "semrush.com" and semrush.merchant_key_source == "domain"
-    assert [(t.type, t.value_min, t.currency) for t in semrush.commission] == [
-        ("flat", Decimal(200), "USD"), ("flat", Decimal(10), "USD")]
+    # "$200 for every new subscription sale, $10 per trial": flat amounts of one currency are one range
+    assert [(t.type, t.value_min, t.value_max, t.currency) for t in semrush.commission] == [
+        ("flat", Decimal(10), Decimal(200), "USD")]
     assert semrush.cookie_days == 120
     assert [n.network for n in semrush.networks] == ["impact"]
     assert semrush.categories == ["marketing_tools", "software"]
@@ -199,7 +200,7 @@ def test_a_commission_change_is_one_delta_in_the_feed_and_one_event(tmp_path):
     assert delta["change"] == "updated"
     assert {f["field"] for f in delta["fields"]} == {"commission", "commission_text"}
     commission = next(f for f in delta["fields"] if f["field"] == "commission")
-    assert commission["old"][0]["value_min"] == "200" and commission["new"][0]["value_min"] == "250"
+    assert commission["old"][0]["value_max"] == "200" and commission["new"][0]["value_max"] == "250"
 
     feed = rt.index.search("deltas", SearchQuery(filters={"fields": ["commission"], "change": ["updated"]}))
     assert [h.doc["delta"]["id"] for h in feed.hits] == [delta["id"]]

@@ -47,6 +47,16 @@ def test_unknown_categories_map_to_other_and_provenance_names_the_raw_page():
     assert p.provenance["categories"][0].raw_key == "raw/test/ab/abc.html"
 
 
+def test_terms_read_from_the_description_keep_their_sentences_in_the_provenance():
+    description = ("Join our partner program. You earn 25% on every order.\nThe cookie lasts 60 days. "
+                   "Payouts are sent monthly via PayPal. Self-referrals are not allowed.")
+    p = make_program("A", "https://a.com", description=description, commission_text="30% per sale")
+    assert p.provenance["cookie_days"][0].evidence == ["The cookie lasts 60 days."]
+    assert p.provenance["payout"][0].evidence == ["Payouts are sent monthly via PayPal."]
+    assert p.provenance["commission"][0].evidence == []  # the directory labelled it: the column is the source
+    assert (p.payout.frequency, p.payout.methods, p.restrictions) == ("monthly", ["paypal"], ["self_referral"])
+
+
 def test_models_reject_bad_input_naming_the_field():
     with pytest.raises(ValidationError, match="fetched_at"):
         RawRecord(source="t", connection_id="c", record_key="k", url="https://x.org/", fetched_at="2026-01-01T00:00:00",

@@ -59,7 +59,62 @@ def test_cli_prints_one_json_object(tmp_path):
     assert json.loads(result.stdout) == {
         "cookie_days": 60, "payout_methods": [], "payout_frequency": None, "min_payout": None,
         "restrictions": ["coupon_sites"],
-        "commission": [{"type": "percent", "value_min": 30, "value_max": None, "currency": None, "recurring": None}]}
+        "commission": [{"type": "percent", "value_min": 30, "value_max": None, "currency": None, "recurring": None}],
+        "evidence": {"commission": ["Verdienen Sie 30 % Provision."], "cookie_days": ["Cookie-Laufzeit: 60 Tage."],
+                     "restrictions": ["No coupon sites."]}}
     missing = subprocess.run([str(BIN / "amx"), "terms", "extract", str(tmp_path / "nope.txt")], capture_output=True,
                              text=True, timeout=60)
     assert missing.returncode == 2 and "cannot read" in missing.stdout + missing.stderr
+
+
+def _percent(low, high=None, recurring=None):
+    return {"type": "percent", "value_min": low, "value_max": high, "currency": None, "recurring": recurring}
+
+
+def _flat(low, currency, high=None):
+    return {"type": "flat", "value_min": low, "value_max": high, "currency": currency, "recurring": None}
+
+
+# The corpus conventions (tests/data/terms/README.md) on phrasings of each language: one entry per
+# offer, discounts and example results are not commissions, durations count only for the cookie.
+@pytest.mark.parametrize("text,expected", [
+    ("Your audience gets 15% off and you earn 10% on each order.", {"commission": [_percent(10)]}),
+    ("Commission rates: Electronics 3%, Fashion 8%, Home 5%.", {"commission": [_percent(3, 8)]}),
+    ("Earn 50% of the first payment, then 25% on every renewal.",
+     {"commission": [_percent(50, recurring=False), _percent(25, recurring=True)]}),
+    ("We offer 20% commission. Note: commissions are reduced by 50% for orders paid with gift cards.",
+     {"commission": [_percent(20)]}),
+    ("Earn 20% commission. That's $20 on a $100 order!", {"commission": [_percent(20)]}),
+    ("CPA: $120 per first deposit. RevShare: 25-35%.", {"commission": [_flat(120, "USD"), _percent(25, 35)]}),
+    ("Sie erhalten 8 % auf alle Bestellungen. Ihre Kunden erhalten 10 % Rabatt.", {"commission": [_percent(8)]}),
+    ("Commission de 30 % récurrente tant que le client reste abonné.",
+     {"commission": [_percent(30, recurring=True)]}),
+    ("Comisiones del 10% al 25% según el volumen. Pagos mensuales por PayPal.",
+     {"commission": [_percent(10, 25)], "payout_frequency": "monthly", "payout_methods": ["paypal"]}),
+    ("Je ontvangt € 15 per aanmelding. Uitbetaling per maand via bankoverschrijving vanaf € 25.",
+     {"commission": [_flat(15, "EUR")], "payout_frequency": "monthly", "payout_methods": ["bank_transfer"],
+      "min_payout": {"amount": 25, "currency": "EUR"}}),
+    ("Comissão recorrente de 20% enquanto o cliente mantiver a assinatura. Saque mínimo de R$ 100 via PIX.",
+     {"commission": [_percent(20, recurring=True)], "min_payout": {"amount": 100, "currency": "BRL"},
+      "payout_methods": ["other"]}),
+    ("Commission: 25%\nCookie: 60 days\nPayout: Monthly via PayPal\nMinimum payout: $50",
+     {"commission": [_percent(25)], "cookie_days": 60, "payout_frequency": "monthly", "payout_methods": ["paypal"],
+      "min_payout": {"amount": 50, "currency": "USD"}}),
+    ("Referrals must make a purchase within 30 days of clicking your link.", {"cookie_days": 30}),
+    ("Earn 30% recurring commission for 12 months on every referral.", {"commission": [_percent(30, recurring=True)]}),
+    ("All plans come with a 30-day money-back guarantee. Customers get a 14-day free trial.", {}),
+    ("Payouts are sent on the 1st and 15th of each month.", {"payout_frequency": "biweekly"}),
+    ("Higher commission rates available on request.", {}),
+    ("Settlement in Canadian currency on the last day of the month; minimum payout $ 100.",
+     {"payout_frequency": "monthly", "min_payout": {"amount": 100, "currency": "CAD"}}),
+    ("Nicht erlaubt:\n- Cashback\n- Gutscheinseiten\n- Brand Bidding",
+     {"restrictions": ["coupon_sites", "incentivized", "ppc_brand_bidding"]}),
+    ("We welcome coupon sites, cashback portals and email marketers.", {}),
+    ("O afiliado não pode comprar pelo próprio link.", {"restrictions": ["self_referral"]}),
+])
+def test_extract_follows_the_corpus_conventions(text, expected):
+    got = terms.extract(text).as_json()
+    empty = {"cookie_days": None, "commission": [], "payout_methods": [], "payout_frequency": None, "min_payout": None,
+             "restrictions": []}
+    assert {field: got[field] for field in empty} == {**empty, **expected}
+    assert all(sentence in text for quoted in got["evidence"].values() for sentence in quoted)

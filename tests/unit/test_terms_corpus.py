@@ -1,5 +1,7 @@
-"""The terms extractor against a hand-labelled corpus (tests/data/terms_corpus.jsonl, written for
-this purpose): precision per field must be at least 0.95; recall is reported."""
+"""The terms extractor against the first, synthetic corpus (tests/data/terms_corpus.jsonl, written
+beside the extractor, labels updated to the conventions of tests/data/terms/README.md): a regression
+check, precision per field at least 0.95, recall reported. The real measure is the real-text corpus
+(tests/unit/test_terms_real_corpus.py, `python -m tests.bench terms`)."""
 
 import json
 from collections import Counter

@@ -1,0 +1,127 @@
+"""Turn free-text affiliate terms into structured ones: commission, cookie, payout, restrictions.
+
+"earn 30% recurring for 12 months", "90-day cookie", "paid monthly via PayPal once you reach
+$50", "no PPC bidding on our brand", in English, German, French, Spanish, Dutch and Portuguese.
+Unknown stays None or empty: nothing is guessed. The conventions (what counts as a commission, how
+offers merge, what a cookie of "1 year" is) are those of the labelled corpus,
+tests/data/terms/README.md, on which it is measured (`python -m tests.bench terms`).
+
+`extract(text)` reads a whole text: it cuts it into units (sentences, rows, list items), notes the
+section each unit stands in (under "Payout methods", under "Restrictions:"), and reads each field
+only where the text talks about it; every value keeps the verbatim text it came from
+(`Terms.evidence`). The single-field helpers (`commission`, `cookie_days`, …) read a value a
+directory already labelled (its "Cookie" column).
+"""
+
+import re
+
+from pydantic import BaseModel
+
+from affiliate_matrix.models import CommissionTerm, Money
+from affiliate_matrix.terms import commission as _commission
+from affiliate_matrix.terms import cookie as _cookie
+from affiliate_matrix.terms import payout as _payout
+from affiliate_matrix.terms import restrictions as _restrictions
+from affiliate_matrix.terms.commission import commission
+from affiliate_matrix.terms.cookie import cookie_days
+from affiliate_matrix.terms.payout import min_payout, payout_frequency, payout_methods
+from affiliate_matrix.terms.restrictions import restrictions
+from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Unit, normalise
+
+__all__ = ["Terms", "commission", "cookie_days", "extract", "min_payout", "payout_frequency", "payout_methods",
+           "restrictions"]
+
+
+class Terms(BaseModel):
+    cookie_days: int | None = None
+    commission: list[CommissionTerm] = []
+    payout_methods: list[str] = []
+    payout_frequency: str | None = None
+    min_payout: Money | None = None
+    restrictions: list[str] = []
+    evidence: dict[str, list[str]] = {}  # field -> the verbatim sentences its value was read from
+
+    def as_json(self) -> dict:
+        def number(value):
+            return None if value is None else (int(value) if value == int(value) else float(value))
+
+        return {
+            "cookie_days": self.cookie_days,
+            "commission": [{"type": t.type, "value_min": number(t.value_min), "value_max": number(t.value_max),
+                            "currency": t.currency, "recurring": t.recurring} for t in self.commission],
+            "payout_methods": self.payout_methods,
+            "payout_frequency": self.payout_frequency,
+            "min_payout": {"amount": number(self.min_payout.amount), "currency": self.min_payout.currency}
+            if self.min_payout else None,
+            "restrictions": self.restrictions,
+            "evidence": self.evidence,
+        }
+
+
+def _topic_of(unit: Unit) -> str | None:
+    text = unit.norm
+    if len(text.split()) <= 4 and HYPOTHETICAL.search(text):
+        return "example"
+    if _restrictions.is_section(text):
+        return "restrictions"
+    for name, cue in (("payout", _payout.CUE), ("cookie", _cookie.COOKIE), ("commission", _commission.CUE)):
+        if cue.search(text):
+            return name
+    return None
+
+
+def _mark(unit: Unit) -> str:
+    return "none" if not unit.listed else "number" if re.match(r"\(?\d", unit.raw) else "bullet"
+
+
+def topics(doc: Doc) -> list[str | None]:
+    """The section each unit stands in: what the last heading or introducing line ("…:", "…?", a line
+    a list follows) was about. The items of a list an introducing line opens ("Folgende … sind
+    untersagt:" / "Cookie-Dropping" / "E-Mail-Spam") stay in its section even where they look like
+    headings themselves. An example ("Let's assume …") runs on to the next heading."""
+    found, topic, listing, resume, was_item = [], None, None, None, False
+    for i, unit in enumerate(doc.units):
+        following = doc.units[i + 1] if i + 1 < len(doc.units) else None
+        last_in_line = following is None or following.first_in_line
+        if not unit.first_in_line:
+            item = listing is not None and listing != "open"
+        else:
+            kind = _mark(unit)
+            item = listing == "open" or (listing == kind and not (kind == "none" and unit.raw.endswith(".")))
+            listing = kind if item else None
+        if not item and (topic != "example" or (unit.heading and not unit.text.endswith(":"))):
+            introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
+                                                                       and not unit.listed))
+            if introduces or (unit.first_in_line and (unit.heading or unit.text.endswith("?"))):
+                # A line that names no topic keeps the section when it introduces what follows ("Neuware:"), or
+                # when it is the value under a label ("Payment Cycle" / "monthly"); a plain heading ends it.
+                value = i > 0 and doc.units[i - 1].heading and not unit.listed and not was_item
+                ends = (unit.heading or unit.text.endswith("?")) and not unit.text.endswith(":") and not value
+                topic = _topic_of(unit) or (None if ends else topic)
+            if introduces:
+                listing = "open"
+        if unit.first_in_line and resume is not None:
+            topic, resume = resume, None
+        if EXAMPLE_OPENER.search(unit.text) and topic != "example":
+            # An example opening a line runs to the next heading; one inside a paragraph, to its end.
+            resume = None if unit.first_in_line else topic
+            topic = "example"
+        found.append(topic)
+        was_item = item
+    return found
+
+
+def extract(text: str | None) -> Terms:
+    """Every term a free text states, each looked for only where the text talks about it."""
+    doc = Doc(text or "")
+    sections = topics(doc)
+    found, evidence = Terms(), {}
+    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
+    found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
+    found.payout_methods, evidence["payout_methods"] = _payout.payout_methods_in(doc, sections)
+    found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)
+    found.min_payout, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
+    found.restrictions, evidence["restrictions"] = _restrictions.restrictions_in(doc, sections)
+    found.evidence = {name: quoted if isinstance(quoted, list) else [quoted]
+                      for name, quoted in evidence.items() if quoted}
+    return found

@@ -1,0 +1,234 @@
+"""Commission: what the affiliate earns. Every percentage and amount is a candidate; its clause says
+whether it is the affiliate's (a commission word, "per sale", a commission section) or something
+else (a customer discount, a conversion rate, a threshold, a price, an example's result). What is
+left merges into one entry per distinct offer: one percent range, one flat range per currency, a
+recurring rate apart from a one-time one."""
+
+import re
+
+from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.terms.cookie import COOKIE
+from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, Pattern, before_example, clauses, currency_of, money_values,
+                                        normalise, number)
+
+CUE = Pattern(
+    r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
+    r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|"
+    r"remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
+    r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
+    r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
+    r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
+    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
+    r"touchez|"
+    r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
+    r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
+    r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
+    r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
+    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
+    r"\bje (?:verkauf|sale)|"
+    r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|"
+    r"registro)|"
+    r"per (?:verkoop|bestelling|aanmelding|klant)|voor (?:elke|iedere)|por (?:venda|cadastro)|"
+    r"of (?:each|every|the|all|all the)? ?(?:sales?|orders?|purchases?|payments?|subscriptions?|net|revenue|"
+    r"the (?:order|sale))\b|des (?:umsatzes|warenkorb|netto)|vom (?:umsatz|netto)|du (?:chiffre|montant)|"
+    r"del (?:importe|valor|total)|van de (?:omzet|orderwaarde)|do valor|sobre (?:as |o )?(?:vendas?|valor)", re.I)
+_DISCOUNT = (r"off\b|discount|rabatt|nachlass|erm[äa]ßigung|skonto|r[ée]duction|remise|descuento|korting|desconto|"
+             r"sconto|promotional discount")
+# A discount named after its percentages: "20% off", "a 10%, 15% or 20% promotional discount".
+_DISCOUNT_AFTER = Pattern(
+    rf"^(?:\s*(?:,|/|\bor\b|\band\b|\boder\b|\bou\b|\bo\b|\bof\b)\s*{NUMBER}\s*%)*\s*"
+    rf"(?:(?!of\b|on\b|de\b|du\b|von\b|auf\b|sur\b|sobre\b|op\b|van\b|do\b|da\b)[^\W\d]+\s+){{0,2}}(?:{_DISCOUNT}|"
+    rf"de (?:r[ée]duction|remise|descuento|desconto))", re.I)
+_DISCOUNT_BEFORE = Pattern(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachlass|gutschein|coupon|voucher|"
+                              r"promo|r[ée]duction|remise|descuento|cup[óo]n|korting|desconto|cupom|off)\b[^%]{0,25}$",
+                              re.I)
+# A percentage of something that is not the affiliate's pay.
+_NOT_PAY = Pattern(
+    r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
+    r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
+    r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
+    r"traffic|people)|market share|margin|marge|margen|reduc|deduct|withh[oe]ld|chargeback|penalt|abzug|abgezogen|"
+    r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
+    r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
+# Figures about other people's earnings: an average, a market, the best affiliates.
+_AVERAGE = Pattern(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
+                      r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
+                      r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
+# What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar
+# kan oplopen tot 30-50%").
+_OTHERS_EARN = Pattern(r"average (?:affiliate )?(?:commission|earning|payout)|"
+                       r"(?:affiliates|partners) (?:typically |usually )?"
+                          r"earn (?:on )?average|gemiddelde (?:affiliate[\s-]?)?commissie|durchschnittliche? provision|"
+                          r"commission moyenne|comisi[óo]n media|comiss[ãa]o m[ée]dia|industry (?:average|standard)|"
+                          r"in (?:the industry|nederland|deutschland|france|espa[ñn]a|brasil)", re.I)
+# An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
+_NOT_REWARD = Pattern(
+    r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
+    r"\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
+    r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
+    r"price|cost|order value|orders? (?:over|above|of)|spend|sales (?:value|of)|turnover|bestellwert|"
+    r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"
+    r"charge|\bfees?\b|geb[üu]hr|frais|tarifa|cargo|kosten|taxa|deduct|abgezogen|d[ée]duit|deducid|"
+    r"inferior|superior|weniger als|mehr als|moins de|plus de|menos de|m[áa]s de|minder dan|meer dan|"
+    r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
+    r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
+    r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
+    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
+_FLAT_CUE = Pattern(
+    r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
+    r"iedere)|"
+    r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
+    r"fix[ao]|"
+    r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
+# A commission that repeats. "As long as", "solange", "tant que" … count only with the customer or the
+# subscription they are about; on their own they are everywhere in terms.
+_WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
+                   r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
+                   r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
+STRONG_RECURRING = Pattern(
+    r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|lebenslang|[àa] vie|"
+    r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
+    re.I)
+RECURRING = Pattern(
+    rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
+    r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
+    r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
+    r"for (?:up to )?(?:the )?(?:first )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
+    r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
+    r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
+    r"cada (?:renovaci[óo]n|pago)|durante (?:\d+|los primeros \d+) (?:meses|a[ñn]os)|"
+    r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
+    r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
+    r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
+_NOT_RECURRING = Pattern(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?"
+                         r"(?:recurr|wiederk|r[ée]curr|"
+                            r"terugk|recorr)", re.I)
+ONE_TIME = Pattern(
+    r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
+    r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
+    r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
+    r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
+_UPTO = (r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|"
+         r"max(?:imal|imum|\.)?)")
+PERCENT = Pattern(rf"(?P<upto>{_UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
+                     rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
+_CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
+
+
+def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
+    """The text's commission entries, merged per offer, and the verbatim units they came from."""
+    found: list[tuple] = []
+    evidence: list[str] = []
+    recurring_said, last_rated = False, -1
+    for i, unit in enumerate(doc.units):
+        heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
+        text = before_example(unit.norm, _OTHERS_EARN)
+        if topics[i] == "example" or not text.strip():
+            continue
+        # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
+        follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
+        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate
+        if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
+                COOKIE.search(text) or _NOT_RECURRING.search(text)):
+            recurring_said = True
+        terms = _candidates(text, in_section, doc.dollar)
+        if terms:
+            found += terms
+            last_rated = i
+            evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
+    return _merged(found, recurring_said), evidence
+
+
+def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
+    """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
+    else what precedes it, else (when it is the clause's only figure) the whole clause."""
+    following = _CANDIDATE.search(clause, match.end())
+    preceding = [m.end() for m in _CANDIDATE.finditer(clause[:match.start()])]
+    for part in (clause[match.end():following.start() if following else None],
+                 clause[preceding[-1] if preceding else 0:match.start()], clause if single else ""):
+        if RECURRING.search(part) and not _NOT_RECURRING.search(part):
+            return True
+        if ONE_TIME.search(part):
+            return False
+    return None
+
+
+def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]:
+    found = []
+    cued = bool(CUE.search(text)) or in_section
+    if not cued:
+        return found
+    any_percent = PERCENT.search(text) is not None  # then an amount needs its own cue ("30%, plans from $29")
+    for clause in clauses(text):
+        if _AVERAGE.search(clause):
+            continue
+        cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
+        clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
+        cue = CUE.search(clause)
+        single = len(_CANDIDATE.findall(clause)) == 1
+        percents = list(PERCENT.finditer(clause))
+        for match in percents:
+            if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
+                continue
+            near = clause[max(0, match.start() - 30):match.end() + 15]
+            if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
+                continue
+            low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
+            if low is None or low > 100 or (high is not None and high > 100):
+                continue
+            recurring = _recurring(clause, match, single)
+            if high is not None and high <= low:  # "40% and 20%": two rates, not a range
+                found.append(("percent", None, False, high, None, recurring))
+                high = None
+            found.append(("percent", None, bool(match["upto"]), low, high, recurring))
+        if percents:
+            continue
+        for match in MONEY.finditer(clause):
+            before = clause[:match.start()]
+            if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
+                continue
+            if not (_FLAT_CUE.search(clause) or in_section or cue or not any_percent) or \
+                    _DISCOUNT_AFTER.search(clause[match.end():]):
+                continue
+            currency = currency_of(match, dollar)
+            low, high = money_values(match)
+            if currency is None or low is None or (high is not None and high <= low):
+                continue
+            found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, single)))
+    return found
+
+
+def _merged(found: list[tuple], recurring_said: bool = False) -> list[CommissionTerm]:
+    """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
+    plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
+    recurs is recurring."""
+    groups: dict[tuple, list[tuple]] = {}
+    for kind, currency, upto, low, high, recurring in found:
+        groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
+    for kind, currency, _ in list(groups):
+        plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
+        if plain is None or any(r is False for *_, r in plain):
+            continue
+        if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
+            del groups[(kind, currency, False)]
+        elif repeating is None and recurring_said and kind == "percent":
+            groups[(kind, currency, True)] = groups.pop((kind, currency, False))
+    merged = []
+    for (kind, currency, recurring), values in groups.items():
+        lows = [low for upto, low, _, _ in values if not upto]
+        highs = [v for upto, low, high, _ in values for v in ((low, high) if not upto else (high or low,))
+                 if v is not None]
+        low, high = (min(lows) if lows else None), max(highs)
+        if low is not None and high <= low:
+            high = None
+        said = {r for *_, r in values}
+        merged.append(CommissionTerm(type=kind, value_min=low, value_max=high, currency=currency,
+                                     recurring=True if recurring else (False if said == {False} else None)))
+    return merged
+
+
+def commission(text: str | None) -> list[CommissionTerm]:
+    """Commission terms from text that is about commission (a directory's "Commission" column)."""
+    return _merged(_candidates(normalise(" ".join((text or "").split())), True))

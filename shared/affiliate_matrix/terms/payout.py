@@ -1,0 +1,241 @@
+"""Payout: how (methods), how often (frequency) and from what balance (minimum) the affiliate is paid,
+each read only where the text talks about paying the affiliate."""
+
+import re
+
+from affiliate_matrix.models import Money
+from affiliate_matrix.terms.text import MONEY, Doc, Pattern, before_example, currency_of, money_values, normalise
+
+CUE = Pattern(
+    r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
+    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|"
+    r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
+    r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
+    r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
+METHODS = {
+    "paypal": r"pay[\s-]?pal",
+    "payoneer": r"payoneer",
+    "ach": r"\bACH\b",
+    "wire": r"\bwire\b|\bswift\b|telegraphic",
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
+                     r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
+                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|rekeningnummer|conta corrente|"
+                     r"dep[óo]sito (?:em|na) conta|to your bank|"
+                     r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
+                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
+    "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
+             r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |"
+             r"the )?che(?:ck|que)|"
+             r"\bcheque(?!s?[\s-](?:regalo|cadeau|kado|presente))|\bscheck\b|ch[èe]que(?!s?[\s-](?:regalo|cadeau|kado|"
+             r"presente))",
+    "store_credit": r"store credit|account credit|shop credit|ch[eè]ques? (?:regalo|cadeau|kado)|cheques?-presente|"
+                    r"bons? cadeau|geschenkgutschein|cadeaukaart|(?:paid|payouts?|receive|earn|get|redeem\w*) "
+                    r"(?:\w+ ){0,3}?(?:in|as|via|into|for) (?:an? )?(?:\w+ )?gift ?cards?|gift ?cards? (?:as|for) "
+                    r"(?:your )?(?:payouts?|commissions?|rewards?|earnings)|einkaufsguthaben|shop-?guthaben|"
+                    r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
+                    r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
+                    r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting|support|customer|shop) "
+                    r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|"
+                    r"purchase))?|"
+                    r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
+    "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
+             r"bizum|interac|"
+             r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
+}
+# Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
+# "PIX" there is as often how customers pay).
+_STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
+    **METHODS,
+    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|"
+                     r"transfer[êe]ncia banc[áa]ria|"
+                     r"conta banc[áa]ria|\bwise\b",
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
+             r"interac",
+    "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
+                    r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
+}.items()}
+_CUSTOMER_PAYS = Pattern(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+                            r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
+FREQUENCIES = [
+    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|"
+              r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
+              r"cierre|monatsende)|end of the (?:next|following) (?:calendar )?month|"
+              r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
+              r"30 jours fin de mois|final del mes siguiente|einde van de volgende maand|final do m[êe]s seguinte"),
+    ("net60", r"\bnet[\s-]?60\b|60 days after the end of|"
+              r"\b60 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
+              r"cierre|monatsende)"),
+    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
+                 r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
+                 r"(?:each|every|the) month|"
+                 r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|"
+                 r"duas vezes por m[êe]s|"
+                 r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
+                 r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
+    ("weekly", r"\bweekly\b|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
+               r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
+               r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
+               r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
+               r"semanal|cada semana|wekelijks|elke week|toda semana"),
+    ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
+                  r"per kwartaal"),
+    ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
+                r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
+                r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |"
+                r"following )?"
+                r"month|(?:\d+(?:st|nd|rd|th)?|first|last) (?:day |week |business day |working day )?of (?:the |each |"
+                r"every )?"
+                r"(?:following |next |calendar )?month|every 30 days|monatserst|monatsanfang|monatsende|"
+                r"(?:anfang|ende) (?:des|jedes) (?:folge)?monats|begin van de (?:\(?nieuwe\)? |volgende )?maand|"
+                r"einde van de maand|d[ée]but (?:de|du) (?:chaque |mois)|principio de (?:cada )?mes|in[íi]cio (?:de|"
+                r"do) m[êe]s|"
+                r"monthly cycle|todo dia \d+|dia \d+ de cada m[êe]s|el d[íi]a \d+ de cada mes|le \d+ de chaque mois|"
+                r"am \d+\.? (?:eines|jedes) monats|op de \d+e van (?:elke|iedere) maand|(?:paid|payouts?|"
+                r"uitbetaling\w*|auszahlung\w*|paiements?|pagos?|pagamentos?)\W+(?:\w+\W+){0,3}?"
+                r"(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|monatlich|jeden monat|einmal im monat|"
+                r"folgemonat|mensuel|chaque mois|tous les mois|"
+                r"une fois par mois|mensual|cada mes|todos los meses|una vez al mes|maandelijks|elke maand|"
+                r"iedere maand|"
+                r"mensal|todo m[êe]s|todos os meses|cada m[êe]s|uma vez por m[êe]s"),
+    ("on_request", r"on request|upon request|on demand|request (?:a |your |the )?(?:payout|withdrawal|payment|funds)|"
+                   r"may be requested|can be requested|withdrawal request|"
+                   r"withdraw\w*\W+(?:\w+\W+){0,3}?(?:at any time|anytime|whenever)|whenever you (?:want|like)|"
+                   r"auszahlung (?:beantragen|anfordern)|(?:beantragen|anfordern) (?:sie |du )?(?:eine |"
+                   r"die )?auszahlung|"
+                   r"auszahlung[^.]{0,40}(?:beantragen|anfordern)|auf anfrage|auf wunsch|sur demande|"
+                   r"demander (?:un |le |votre )?(?:paiement|versement|retrait)|a petici[óo]n|bajo petici[óo]n|"
+                   r"a solicitud|solicitar (?:el |un |tu )?(?:pago|retiro)|op aanvraag|op verzoek|"
+                   r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
+                   r"solicitar (?:o )?(?:pagamento|saque)"),
+]
+_METHODS = {name: Pattern(pattern, re.I) for name, pattern in METHODS.items()}
+_FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
+# What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
+_NOT_THE_SCHEDULE = Pattern(
+    r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
+    r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
+    r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
+    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
+_HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
+                    r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
+_MINIMUM = Pattern(
+    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|"
+    r"balances? (?:of|exceeds?|over|above)|grens|"
+    r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
+    r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
+    r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
+    r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
+# Words that name a payout threshold by themselves ("The minimum threshold is $50").
+_THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
+                        r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|"
+                        r"saque)|"
+                        r"drempel|minimale? (?:uitbetaling|bedrag)|uitbetalingsgrens|valor m[íi]nimo|saque m[íi]nimo|"
+                        r"minimum (?:withdrawal|cash[\s-]?out)|retiro m[íi]nimo", re.I)
+# "$50 minimum", "50 € oder mehr"
+_OR_MORE = Pattern(r"\s*(?:minimum|min\b|threshold|or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|"
+                   r"of meer|ou mais)", re.I)
+_NOT_MINIMUM = Pattern(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+                          r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
+                          re.I)
+
+
+def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False, anywhere: bool = False):
+    """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
+    amounts are nobody's terms, but the way it says money is paid usually is the program's."""
+    for i, unit in enumerate(doc.units):
+        text = before_example(unit.norm)
+        if not text.strip() or (amounts and topics[i] == "example"):
+            continue
+        if anywhere or topics[i] == "payout" or CUE.search(text) or (amounts and _THRESHOLD.search(text)):
+            yield i, unit, text
+
+
+def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
+    """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or
+    a bank transfer is how the affiliate is paid."""
+    found, evidence = [], []
+    for i, unit, text in _payout_units(doc, topics, anywhere=True):
+        if _CUSTOMER_PAYS.search(text):
+            continue
+        strong = topics[i] == "payout" or CUE.search(text)
+        named = [name for name, pattern in (_METHODS if strong else _STRONG).items()
+                 if name not in found and pattern.search(text)]
+        if named:
+            found += named
+            evidence.append(unit.raw)
+    return sorted(found), evidence
+
+
+def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
+    """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
+    the request that starts it ("request a withdrawal")."""
+    requested = None
+    for i, unit, text in _payout_units(doc, topics):
+        if _HEDGE.search(text):
+            continue
+        frequency = _frequency_of(text, short=len(text.split()) <= 8 and topics[i] == "payout")
+        if frequency == "on_request":
+            requested = requested or (None if unit.heading else (frequency, unit.raw))
+        elif frequency:
+            return frequency, unit.raw
+    if requested:
+        return requested
+    for unit in doc.units:  # net terms are payout terms wherever they stand
+        net = re.search(FREQUENCIES[0][1] + "|" + FREQUENCIES[1][1], unit.text, re.I)
+        if net:
+            return ("net60" if "60" in net.group(0) else "net30"), unit.raw
+    return None, None
+
+
+def _frequency_of(text: str, short: bool = True) -> str | None:
+    """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
+    sentence is not one); a bare value under a payout heading needs none."""
+    text = _NOT_THE_SCHEDULE.sub("", text)
+    for name, pattern in _FREQUENCY_PATTERNS:
+        for match in pattern.finditer(text):
+            if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
+                return name
+    return None
+
+
+def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
+    for i, unit, text in _payout_units(doc, topics, amounts=True):
+        heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
+        if _NOT_MINIMUM.search(heading):
+            continue
+        minimum = _minimum(text, bool(_MINIMUM.search(heading)), doc.dollar)
+        if minimum:
+            return minimum, doc.span(i - 1, i) if heading and not _MINIMUM.search(text) else unit.raw
+    return None, None
+
+
+def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
+    for match in MONEY.finditer(text):
+        before = text[max(0, match.start() - 60):match.start()]
+        after = text[match.end():match.end() + 25]
+        if not (headed or _MINIMUM.search(before) or _OR_MORE.match(after)):
+            continue
+        if _NOT_MINIMUM.search(before[-30:] + after):
+            continue
+        currency, (amount, _) = currency_of(match, dollar), money_values(match)
+        if currency and amount is not None:
+            return Money(amount=amount, currency=currency)
+    return None
+
+
+def payout_methods(text: str | None) -> list[str]:
+    return sorted(name for name, pattern in _METHODS.items() if pattern.search(text or ""))
+
+
+def payout_frequency(text: str | None) -> str | None:
+    return _frequency_of(text or "")
+
+
+def min_payout(text: str | None) -> Money | None:
+    """The minimum payout from text that is about payouts (a directory's "Payout" column)."""
+    return _minimum(normalise(" ".join((text or "").split())), False)

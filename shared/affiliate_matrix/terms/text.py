@@ -1,0 +1,273 @@
+"""The text the terms extractor reads: cut into units (a sentence, a table row, a list item) that
+keep their verbatim wording for evidence, with numbers, money and durations read in six languages."""
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from decimal import Decimal, InvalidOperation
+
+from affiliate_matrix.codes import CURRENCIES
+
+# --- patterns ------------------------------------------------------------------------------------
+
+
+class Pattern:
+    """A regular expression compiled on first use. The extractor's patterns are many and large (a few
+    hundred milliseconds to compile); a function that imports it but reads no terms text should not pay
+    for them when it starts."""
+
+    __slots__ = ("pattern", "flags", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags, self._compiled = pattern, flags, None
+
+    @property
+    def compiled(self) -> re.Pattern:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, self.flags)
+        return self._compiled
+
+    def search(self, text: str, *where: int) -> re.Match | None:
+        return self.compiled.search(text, *where)
+
+    def match(self, text: str) -> re.Match | None:
+        return self.compiled.match(text)
+
+    def finditer(self, text: str):
+        return self.compiled.finditer(text)
+
+    def findall(self, text: str) -> list:
+        return self.compiled.findall(text)
+
+    def sub(self, replacement, text: str, count: int = 0) -> str:
+        return self.compiled.sub(replacement, text, count=count)
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+_ABBREVIATIONS = Pattern(
+    r"(?:\b(?:e\.g|i\.e|z\.\s?B|d\.\s?h|i\.\s?d\.\s?R|u\.\s?a|o\.\s?ä|bzw|ca|inkl|exkl|zzgl|ggf|etc|usw|vs|approx|incl|"
+    r"excl|min|max|nr|no|p\.\s?ex|ex|ej|bijv|vb|mtl|jährl|st|dr|mr|mrs|abs|art|ff|vgl|evtl|bspw|resp|sog|u\.\s?U)"
+    r"|\b[A-Za-zÄÖÜäöü]|(?:^|\s)\(?\d{1,2})\.$", re.I)  # "z. B.", "1. Registrierung", "am 15. Januar"
+_SENTENCE_END = Pattern(r"(?<=[.!?])[\"'”»)]*\s+(?=[\"'“„«(•\-–*\d]|[^\W\d_])|\s*\|(?:\s*\|){2,}\s*|"
+                           r"(?<=[a-zà-ÿ]{3}[.!?])(?=[A-ZÀ-Ý][a-zà-ÿ])")
+_LIST_MARK = Pattern(r"^\s*(?:[•·▪●◦*\-–—✓✔✅❌✗✘]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
+
+
+@dataclass(eq=False)
+class Unit:
+    """A sentence or row of the text: `raw` verbatim (at `start`..`end` of it), `text` without its list mark."""
+
+    raw: str
+    text: str
+    start: int
+    end: int
+    first_in_line: bool
+    listed: bool
+
+    @cached_property
+    def norm(self) -> str:
+        """The text with numbers and percentages in words as figures ("thirty percent" is "30%")."""
+        return normalise(self.text)
+
+    @cached_property
+    def heading(self) -> bool:
+        """A short line that names what follows ('Cookie Duration', 'Payout methods:')."""
+        words = self.text.rstrip(":").split()
+        return (self.first_in_line and 0 < len(words) <= 6 and not re.search(r"[.!?]$|\d", self.text)
+                and re.search(r"[^\W\d_]", self.text) is not None)
+
+
+class Doc:
+    """A text and its units."""
+
+    def __init__(self, text: str):
+        self.text = text or ""
+        self.units = _units(self.text)
+        self.dollar = dollar_of(self.text)
+
+    def span(self, first: int, last: int) -> str:
+        """The verbatim text from unit `first` to unit `last`."""
+        return self.text[self.units[first].start:self.units[last].end]
+
+
+def _units(text: str) -> list[Unit]:
+    found, cursor = [], 0
+    for line in _joined_lines(text):
+        start, pieces = 0, []
+        for end in _SENTENCE_END.finditer(line):
+            if _ABBREVIATIONS.search(line[start:end.start()]):
+                continue
+            pieces.append(line[start:end.start()])
+            start = end.end()
+        pieces.append(line[start:])
+        for i, piece in enumerate(p.strip() for p in pieces):
+            if piece:
+                at = text.find(piece, cursor)
+                cursor = at + len(piece)
+                mark = _LIST_MARK.match(piece)
+                found.append(Unit(piece, piece[mark.end():] if mark else piece, at, cursor, i == 0, bool(mark)))
+    return found
+
+
+def _joined_lines(text: str) -> list[str]:
+    """Lines, with a line that a list item's wrap broke ('pornografischen oder' / '• gewalt…') joined."""
+    lines = []
+    for line in text.split("\n"):
+        stripped = _LIST_MARK.sub("", line, count=1)
+        if lines and stripped[:1].islower() and re.search(r"\b(?:oder|und|or|and|ou|et|o|y|of|en|e|sowie)$", lines[-1]):
+            lines[-1] = f"{lines[-1]}\n{line}"
+        else:
+            lines.append(line)
+    return lines
+
+
+# An example or a hypothetical: its figures are nobody's terms. The openers start an example that runs
+# on to the next heading ("Let's assume …" / "Alice earns 10% of $100 …"); the rest mark one sentence.
+EXAMPLE_OPENER = Pattern(
+    r"\b(?:for example|for instance|let'?s (?:say|assume)|assum(?:e|ing)|suppose|imagine|hypothetical|consider an?\b|"
+    r"(?:example|beispiel|exemple|ejemplo|voorbeeld|exemplo)(?:\s*\d+)?\s*:|worked example|an example|ein beispiel|"
+    r"un exemple|un ejemplo|een voorbeeld|um exemplo|nehmen wir an|angenommen|zum beispiel|rechenbeispiel|"
+    r"beispielrechnung|par exemple|exemple de calcul|supposons|imaginons|por ejemplo|supongamos|bijvoorbeeld|"
+    r"rekenvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
+HYPOTHETICAL = Pattern(
+    rf"{EXAMPLE_OPENER.pattern}|\(i\.e\.|\be\.g\.|\bz\.\s?b\.|\bbeispiel\b|\bexample\b|es decir|c'est-[àa]-dire|"
+    r"das hei(?:ß|ss)t|dat wil zeggen|ou seja|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
+
+
+
+def before_example(text: str, *markers: re.Pattern) -> str:
+    """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
+    a $100 order)" keeps the 30%)."""
+    cut = min((m.start() for pattern in (HYPOTHETICAL, *markers) if (m := pattern.search(text))), default=len(text))
+    return text[:cut]
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence's clauses: "40% on new plans, 20% recurring on renewals" is two."""
+    return [c for c in re.split(r"(?<!\d),(?!\d)|;|\s+(?:and|but|plus|while|whereas|und|aber|et|mais|y|pero|en|maar|"
+                                r"e|mas|while)\s+", sentence, flags=re.I) if c and c.strip()]
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred"], key=len, reverse=True))
+_NUMBER_WORDS = Pattern(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORD}))*\b", re.I)
+_PERCENT_WORDS = Pattern(r"\s*\b(?:per\s?cent|percent|pct|prozent|pour\s?cent|por\s?ciento|procent|por\s?cento)\b",
+                            re.I)
+
+
+def _words_to_number(match: re.Match) -> str:
+    current = 0
+    for word in re.split(r"[\s-]+", match.group(0).lower()):
+        if word == "hundred":
+            current = max(current, 1) * 100
+        elif word != "and":
+            current += _UNITS.get(word, 0) + _TENS.get(word, 0)
+    return str(current)
+
+
+def normalise(text: str) -> str:
+    """Numbers in words as digits and percent in words as '%'; everything else as it was."""
+    return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, text or ""))
+
+
+NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+
+
+def number(text: str) -> Decimal | None:
+    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5."""
+    digits = re.sub(r"[\s\u00a0\u202f]", "", text)
+    if "," in digits and "." in digits:
+        decimal = max(digits.rfind(","), digits.rfind("."))
+        digits = re.sub(r"[.,]", "", digits[:decimal]) + "." + digits[decimal + 1:]
+    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
+        digits = re.sub(r"[.,]", "", digits)
+    else:
+        digits = digits.replace(",", ".")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:
+        return None
+
+
+# --- money -----------------------------------------------------------------------------------------
+
+_SYMBOLS = {"us$": "USD", "usd$": "USD", "$": "USD", "a$": "AUD", "au$": "AUD", "c$": "CAD", "ca$": "CAD",
+            "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "r$": "BRL", "nz$": "NZD", "chf": "CHF", "fr.": "CHF",
+            "zł": "PLN", "kr": None, "rs.": "INR", "rs": "INR", "gs.": "PYG"}
+_WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
+          "pounds": "GBP", "pfund": "GBP", "libras": "GBP", "reais": "BRL", "real": "BRL", "dólares": "USD",
+          "dolares": "USD", "dollari": "USD", "dólares americanos": "USD"}
+_COMMON_CODES = "USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP"
+# Any ISO-4217 code, the rarer ones in capitals only ("ALL 50" is leks, "all 50" is not).
+CODES = rf"{_COMMON_CODES}|(?-i:{'|'.join(sorted(CURRENCIES - set(_COMMON_CODES.split('|'))))})"
+_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
+_AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
+          r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
+MONEY = Pattern(
+    rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
+    rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
+    rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|"
+    rf"até)\s*(?P<b2>{NUMBER}))?"
+    rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
+
+
+_DOLLARS = {"canadian": "CAD", "australian": "AUD", "new zealand": "NZD", "singapore": "SGD", "hong kong": "HKD",
+            "cad": "CAD", "aud": "AUD", "nzd": "NZD", "sgd": "SGD", "hkd": "HKD"}
+_DOLLAR_NAMED = Pattern(r"\b(?i:(canadian|australian|new zealand|singapore|hong kong)\s+(?:dollars?|currency))|"
+                           r"\b(CAD|AUD|NZD|SGD|HKD)\b")
+
+
+def dollar_of(text: str) -> str:
+    """What a bare "$" means in this text: USD, unless it names one other dollar ("in Canadian currency")."""
+    named = {_DOLLARS[(m[1] or m[2]).lower()] for m in _DOLLAR_NAMED.finditer(text or "")}
+    return named.pop() if len(named) == 1 else "USD"
+
+
+def currency_of(match: re.Match, dollar: str = "USD") -> str | None:
+    mark = (match.group("code") or match.group("pre") or match.group("post")).lower()  # "$300 AUD" is AUD
+    if mark in ("$", "dollar", "dollars", "bucks"):
+        return dollar
+    if re.match(r"(?:us|u\.s\.) dollar", mark):
+        return "USD"
+    named = _DOLLAR_NAMED.match(mark)
+    if named:
+        return _DOLLARS[(named[1] or named[2]).lower()]
+    return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if mark.upper() in CURRENCIES else None)
+
+
+def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
+    low = number(match.group("a") or match.group("a2"))
+    high = match.group("b") or match.group("b2")
+    return low, number(high) if high else None
+
+
+# --- durations -------------------------------------------------------------------------------------
+
+_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
+DURATION = Pattern(
+    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
+    r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
+    r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
+    r"hours?|stunden?|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
+
+
+def duration_days(match: re.Match) -> int:
+    n = float(number(match["n"])) if match["n"] else 1.0
+    unit = match["unit"].lower()
+    if unit.startswith(("mo", "mes", "maand")):
+        days = n / 12 * 365 if n % 12 == 0 else n * 30  # "12 months" is a year, "6 months" 180 days
+    elif unit.startswith(("y", "j", "an", "añ", "ano")) and not unit.startswith(("jour",)):
+        days = n * 365
+    elif unit.startswith(("w", "se")):
+        days = n * 7
+    elif unit.startswith(("h", "st", "uur", "ore")):
+        days = n / 24
+    else:
+        days = n
+    return 0 if n == 0 else max(1, round(days))

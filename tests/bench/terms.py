@@ -1,0 +1,24 @@
+"""The terms extractor on the real-text corpus (tests/data/terms/): precision and recall per field
+on the held-back split (the figures the targets apply to), then on the dev split it is tuned on.
+AMX_TERMS_CORPUS_DIRS (colon-separated) points it at corpus directories not yet merged."""
+
+from tests.support.terms_corpus import BENCH_NAMES, TARGETS, corpus_dirs, load, score, split
+
+
+def run() -> None:
+    dev, held = split(load())
+    print(f"BENCH terms_items {len(held)} items")
+    print(f"BENCH terms_dev_items {len(dev)} items")
+    if not held or not dev:
+        print(f"terms: no corpus items in {', '.join(map(str, corpus_dirs()))} (set AMX_TERMS_CORPUS_DIRS)")
+        return
+    results = {"terms": score(held), "terms_dev": score(dev)}
+    for prefix, result in results.items():
+        for field, name in BENCH_NAMES.items():
+            print(f"BENCH {prefix}_{name}_precision {result.fields[field].precision:.3f} ratio")
+            print(f"BENCH {prefix}_{name}_recall {result.fields[field].recall:.3f} ratio")
+    held_fields = results["terms"].fields
+    missed = [f"{BENCH_NAMES[f]} {kind}" for f, (p, r) in TARGETS.items()
+              for kind, value, target in (("precision", held_fields[f].precision, p), ("recall", held_fields[f].recall, r))
+              if value < target]
+    print(f"terms held-back targets missed: {', '.join(missed) or 'none'}")

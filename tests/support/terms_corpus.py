@@ -1,0 +1,154 @@
+"""The real-text terms corpus (tests/data/terms/): its items, the computed held-back split and the
+per-field score of the extractor against the labels, in one place for the bench and the tests.
+
+Items come from `tests/data/terms/items/`, or from the directories in AMX_TERMS_CORPUS_DIRS
+(colon-separated), so the figures can be taken from corpus worktrees before they are merged.
+"""
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from tests.support.processes import ROOT
+
+ITEMS = ROOT / "tests/data/terms/items"
+FIELDS = ("cookie_days", "commission", "payout_methods", "payout_frequency", "min_payout", "restrictions")
+LIST_FIELDS = ("commission", "payout_methods", "restrictions")
+# The names the bench prints: terms_<name>_precision / _recall.
+BENCH_NAMES = {"cookie_days": "cookie", "commission": "commission", "payout_methods": "payout_methods",
+               "payout_frequency": "payout_frequency", "min_payout": "min_payout", "restrictions": "restrictions"}
+# (precision, recall) the extractor must reach on the held-back split.
+TARGETS = {"cookie_days": (0.97, 0.90), "commission": (0.90, 0.80), "payout_methods": (0.90, 0.75),
+           "payout_frequency": (0.90, 0.75), "min_payout": (0.90, 0.75), "restrictions": (0.85, 0.60)}
+
+
+def corpus_dirs() -> list[Path]:
+    configured = os.environ.get("AMX_TERMS_CORPUS_DIRS")
+    return [Path(d) for d in configured.split(":") if d] if configured else [ITEMS]
+
+
+def load(dirs: Iterable[Path] | None = None) -> list[dict]:
+    """Every item, sorted by id; `_path` says which file it came from."""
+    items = []
+    for directory in dirs if dirs is not None else corpus_dirs():
+        for path in sorted(Path(directory).glob("*.json")):
+            item = json.loads(path.read_text(encoding="utf-8"))
+            item["_path"] = path
+            items.append(item)
+    return sorted(items, key=lambda i: str(i.get("id")))
+
+
+def held_back(item_id: str) -> bool:
+    """The README's computed split: about a third of the items, chosen by nobody."""
+    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % 3 == 0
+
+
+def split(items: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(dev, held_back)."""
+    return [i for i in items if not held_back(i["id"])], [i for i in items if held_back(i["id"])]
+
+
+def _number(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def commission_key(entry: dict) -> tuple:
+    """What makes an entry correct: type, the range, the currency, and recurring exactly when True."""
+    return (entry["type"], _number(entry.get("value_min")), _number(entry.get("value_max")),
+            entry.get("currency"), entry.get("recurring") is True)
+
+
+def _elements(name: str, value) -> list:
+    """The units a field is scored in: entries, elements, or the one value of an item."""
+    if name == "commission":
+        return [commission_key(e) for e in value or []]
+    if name in LIST_FIELDS:
+        return sorted(set(value or []))
+    if value is None:
+        return []
+    if name == "min_payout":
+        return [(_number(value["amount"]), value["currency"])]
+    return [value]
+
+
+def _matched(got: list, want: list) -> int:
+    remaining, correct = list(want), 0
+    for element in got:
+        if element in remaining:
+            remaining.remove(element)
+            correct += 1
+    return correct
+
+
+@dataclass
+class FieldScore:
+    extracted: int = 0
+    correct: int = 0
+    labelled: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.extracted if self.extracted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.labelled if self.labelled else 1.0
+
+
+@dataclass
+class Miss:
+    item_id: str
+    field: str
+    got: object
+    want: object
+
+
+@dataclass
+class Score:
+    items: int = 0
+    fields: dict[str, FieldScore] = field(default_factory=lambda: {f: FieldScore() for f in FIELDS})
+    misses: list[Miss] = field(default_factory=list)
+
+
+def score(items: list[dict], extract: Callable[[str], dict] | None = None) -> Score:
+    """Precision = correct extracted / extracted, recall = correct / labelled, per field."""
+    if extract is None:
+        from affiliate_matrix.terms import extract as extractor
+
+        def extract(text):
+            return extractor(text).as_json()
+    result = Score(items=len(items))
+    for item in items:
+        got_all = extract(item["text"])
+        for name in FIELDS:
+            got, want = _elements(name, got_all.get(name)), _elements(name, item["labels"].get(name))
+            tally = result.fields[name]
+            correct = _matched(got, want)
+            tally.extracted += len(got)
+            tally.labelled += len(want)
+            tally.correct += correct
+            if correct != len(got) or correct != len(want):
+                result.misses.append(Miss(item["id"], name, got_all.get(name), item["labels"].get(name)))
+    return result
+
+
+def _dev_report() -> None:
+    """`python -m tests.support.terms_corpus`: the dev split's figures and every dev miss, to tune on.
+    It never prints a held-back item."""
+    dev, held = split(load())
+    result = score(dev)
+    print(f"dev items {len(dev)} (held back {len(held)}, not shown)")
+    for miss in result.misses:
+        print(f"- {miss.item_id} {miss.field}: got {json.dumps(miss.got, default=str)} "
+              f"want {json.dumps(miss.want, default=str)}")
+    for name, tally in result.fields.items():
+        print(f"{name:17} P {tally.precision:.3f} R {tally.recall:.3f} "
+              f"({tally.correct}/{tally.extracted} extracted, {tally.labelled} labelled)")
+
+
+if __name__ == "__main__":
+    _dev_report()

@@ -1,0 +1,150 @@
+"""The real-text terms corpus (tests/data/terms/README.md): every item follows the label
+conventions, the merged corpus is big and multilingual enough, and the extractor holds its figures
+on the held-back split (and, once it gets there, its targets). The failure messages give only
+aggregate figures: the held-back texts are not for tuning."""
+
+import re
+from collections import Counter
+
+import pytest
+
+from affiliate_matrix.codes import CURRENCIES
+from tests.support.terms_corpus import FIELDS, ITEMS, TARGETS, load, score, split
+
+LANGS = {"en", "de", "es", "fr", "nl", "pt", "it"}
+KINDS = {"merchant_page", "faq", "network_page"}
+METHODS = {"paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other"}
+FREQUENCIES = {"monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"}
+RESTRICTIONS = {"ppc_brand_bidding", "trademark_domains", "coupon_sites", "email_spam", "social_ads", "incentivized",
+                "adult", "self_referral"}
+ENTRY_KEYS = {"type", "value_min", "value_max", "currency", "recurring"}
+UNFOLDED = re.compile(r"[ \t]{2,}|[\t\r\f\v]|\n\s*\n|^\s|\s$")  # lines are kept, blank runs are not
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _commission_problems(entries) -> list[str]:
+    if not isinstance(entries, list):
+        return ["commission is not a list"]
+    problems = []
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) != ENTRY_KEYS:
+            problems.append(f"commission entry {entry!r} does not have exactly {sorted(ENTRY_KEYS)}")
+            continue
+        low, high = entry["value_min"], entry["value_max"]
+        if entry["type"] not in ("percent", "flat"):
+            problems.append(f"commission type {entry['type']!r}")
+        if entry["type"] == "percent" and entry["currency"] is not None:
+            problems.append("a percent entry with a currency")
+        if entry["type"] == "flat" and entry["currency"] not in CURRENCIES:
+            problems.append(f"a flat entry's currency {entry['currency']!r} is not an ISO code")
+        if (low, high) == (None, None) or any(v is not None and not _number(v) for v in (low, high)):
+            problems.append(f"commission range {low!r}..{high!r}")
+        elif None not in (low, high) and high <= low:
+            problems.append(f"value_max {high} is not above value_min {low}")
+        if entry["recurring"] not in (True, False, None):
+            problems.append(f"recurring {entry['recurring']!r}")
+    return problems
+
+
+def _label_problems(labels) -> list[str]:
+    if not isinstance(labels, dict) or set(labels) != set(FIELDS):
+        return [f"labels must have exactly {list(FIELDS)}"]
+    problems = _commission_problems(labels["commission"])
+    cookie = labels["cookie_days"]
+    if cookie is not None and (not isinstance(cookie, int) or isinstance(cookie, bool) or cookie < -1):
+        problems.append(f"cookie_days {cookie!r}")
+    for name, allowed in (("payout_methods", METHODS), ("restrictions", RESTRICTIONS)):
+        value = labels[name]
+        if not isinstance(value, list) or not set(value) <= allowed or len(set(value)) != len(value):
+            problems.append(f"{name} {value!r} is not a list of distinct values from the closed set")
+    if labels["payout_frequency"] not in FREQUENCIES | {None}:
+        problems.append(f"payout_frequency {labels['payout_frequency']!r}")
+    minimum = labels["min_payout"]
+    if minimum is not None and (not isinstance(minimum, dict) or set(minimum) != {"amount", "currency"}
+                                or not _number(minimum["amount"]) or minimum["currency"] not in CURRENCIES):
+        problems.append(f"min_payout {minimum!r}")
+    return problems
+
+
+def _evidence_problems(item) -> list[str]:
+    evidence, labels, text = item.get("evidence"), item["labels"], item["text"]
+    if not isinstance(evidence, dict) or not set(evidence) <= set(FIELDS):
+        return ["evidence must map label fields to sentences"]
+    problems = []
+    for name, value in labels.items():
+        if value not in (None, []) and not evidence.get(name):
+            problems.append(f"{name} is labelled but has no evidence")
+    for name, quoted in evidence.items():
+        if name == "commission" and (not isinstance(quoted, list) or len(quoted) != len(labels["commission"])):
+            problems.append("commission evidence must be a list, one sentence per entry")
+        for sentence in quoted if isinstance(quoted, list) else [quoted]:
+            if not isinstance(sentence, str) or sentence not in text:
+                problems.append(f"{name} evidence {sentence!r} is not in the text")
+    return problems
+
+
+def problems_of(item) -> list[str]:
+    required = {"id", "source", "lang", "kind", "text", "labels", "evidence"}
+    if not required <= set(item):
+        return [f"missing {sorted(required - set(item))}"]
+    extra = set(item) - required - {"notes", "_path"}
+    problems = [f"unknown keys {sorted(extra)}"] if extra else []
+    if item["_path"].name != f"{item['id']}.json":
+        problems.append(f"the file is named {item['_path'].name}, not after the id")
+    if item["lang"] not in LANGS or not str(item["id"]).startswith(f"{item['lang']}-"):
+        problems.append(f"lang {item['lang']!r} (the id starts with the language)")
+    if item["kind"] not in KINDS:
+        problems.append(f"kind {item['kind']!r}")
+    if not re.match(r"^https?://", str(item["source"])):
+        problems.append(f"source {item['source']!r} is not a URL")
+    if not isinstance(item["text"], str) or not item["text"].strip() or UNFOLDED.search(item["text"]):
+        problems.append("the text is empty or its whitespace is not folded")
+        return problems
+    return problems + _label_problems(item["labels"]) + (
+        _evidence_problems(item) if not problems and isinstance(item["labels"], dict) else [])
+
+
+def test_every_item_follows_the_conventions():
+    items = load()
+    found = {f"{item['_path'].parent.name}/{item['_path'].name}": problems_of(item) for item in items}
+    assert {path: p for path, p in found.items() if p} == {}
+    ids = Counter(item["id"] for item in items)
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_the_merged_corpus_is_big_and_speaks_six_languages():
+    items = load([ITEMS])  # the merged directory itself, whatever AMX_TERMS_CORPUS_DIRS says
+    assert len(items) >= 150
+    assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
+
+
+# What this version reaches on the held-back split (67 texts): falling below it is a regression.
+FLOORS = {"cookie_days": (0.82, 0.77), "commission": (0.46, 0.50), "payout_methods": (0.93, 0.69),
+          "payout_frequency": (0.63, 0.56), "min_payout": (0.83, 0.62), "restrictions": (0.76, 0.59)}
+
+
+def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
+    _, held = split(load())
+    assert held, "no held-back items: the corpus has not landed"
+    result = score(held)
+    return len(held), {name: (round(result.fields[name].precision, 3), round(result.fields[name].recall, 3))
+                       for name in FIELDS}
+
+
+def below(figures: dict, wanted: dict) -> dict:
+    return {name: (figures[name], floor) for name, floor in wanted.items()
+            if figures[name][0] < floor[0] or figures[name][1] < floor[1]}
+
+
+def test_the_extractor_does_not_fall_below_its_held_back_figures():
+    count, figures = held_back_figures()
+    assert below(figures, FLOORS) == {}, f"(precision, recall) vs floor on {count} held-back items"
+
+
+@pytest.mark.xfail(strict=True, reason="the targets are not met yet (README, terms_* figures)")
+def test_the_extractor_reaches_its_targets_on_the_held_back_split():
+    count, figures = held_back_figures()
+    assert below(figures, TARGETS) == {}, f"(precision, recall) vs target on {count} held-back items"
