@@ -1,13 +1,18 @@
-"""`POST /connections/{id}/test`: is the source reachable, and are the credentials there and
-accepted? One cheap request, answered in words."""
+"""`POST /connections/{id}/test`: is the source reachable, and are the credentials accepted? One
+cheap request, answered in words.
+
+A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
+the test tells nobody which secret paths exist or what they hold (the reason is logged for operators)."""
 
 import asyncio
 
-from affiliate_matrix.errors import AmxError
+from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Connection
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, get_source
 
+log = get_logger()
 TIMEOUT_S = 15
 
 
@@ -16,14 +21,19 @@ def check(rt, connection: Connection) -> dict:
     checks = []
     if isinstance(source, ApiSource):
         credentials = None
-        if source.credential_keys:
+        if source.credential_keys and not connection.credentials_path:
+            checks.append(("credentials accepted", False, f"{source.name} needs credentials "
+                           f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))
+        elif source.credential_keys:
             from affiliate_matrix.pipeline import credentials_for
 
             try:
                 credentials = credentials_for(rt, connection, source)
-                checks.append(("credentials present", True, f"{', '.join(source.credential_keys)} found"))
-            except AmxError as exc:
-                checks.append(("credentials present", False, str(exc)))
+            except (NotFoundError, InvalidInput) as exc:
+                log.warning("connection_test.credentials_unusable", connection_id=connection.id, reason=str(exc))
+                checks.append(unusable(source, connection))
+            except AmxError as exc:  # the secret store is down: says nothing about the path
+                checks.append(("credentials accepted", False, str(exc)))
         if credentials is not None or not source.credential_keys:
             checks.append(_first_response(rt, source, connection, credentials or {}))
     else:
@@ -37,7 +47,7 @@ def check(rt, connection: Connection) -> dict:
             checks.append(("reachable", False, str(exc)))
         finally:
             fetcher.close()
-    return {"ok": all(ok for _, ok, _ in checks),
+    return {"ok": bool(checks) and all(ok for _, ok, _ in checks),
             "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks]}
 
 
@@ -57,6 +67,12 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         url = asyncio.run(first())
         return ("credentials accepted" if source.credential_keys else "reachable", True, f"{url} answered")
     except CredentialsRefused as exc:
-        return ("credentials accepted", False, str(exc))
+        log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
+        return unusable(source, connection)
     except (FetchError, AmxError, TimeoutError) as exc:
         return ("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")
+
+
+def unusable(source: ApiSource, connection: Connection) -> tuple[str, bool, str]:
+    return ("credentials accepted", False, f"{source.name} cannot be used with the connection's credentials: "
+            "missing, incomplete or refused")

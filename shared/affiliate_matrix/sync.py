@@ -7,6 +7,7 @@ names no secret."""
 import asyncio
 import json
 import random
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,8 @@ import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched
-from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, check_public
+from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError
+from affiliate_matrix.netguard import guarded_async_client, origin_policy, target_of
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.sources import ApiSource, ParseError
 from affiliate_matrix.storage import ObjectStore
@@ -43,11 +45,11 @@ class Api:
         self.source = source
         self.store = store
         self.interval = 1.0 / min(rate_limit_per_s, source.max_rate_per_s)
-        self.allow_loopback = allow_loopback
         self.attempts = attempts
         self.max_retry_after = max_retry_after
-        self.client = httpx.AsyncClient(base_url=source.base_url, headers=headers, timeout=timeout,
-                                        follow_redirects=False)
+        # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names.
+        self.client = guarded_async_client(origin_policy(source.base_url, allow_loopback), base_url=source.base_url,
+                                           headers=headers, timeout=timeout)
         self.responses: list[ApiResponse] = []
         self._lock = asyncio.Lock()
         self._next_at = 0.0
@@ -59,8 +61,11 @@ class Api:
         return await self.request("POST", path, json=body)
 
     async def request(self, method: str, path: str, **kwargs) -> ApiResponse:
-        url = str(self.client.build_request(method, path, **kwargs).url)
-        check_public(url, allow_loopback=self.allow_loopback)
+        try:
+            url = str(self.client.build_request(method, path, **kwargs).url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"{method} {str(path)[:200]}: not a valid URL ({exc})") from None
+        target_of(url)  # a well-formed http(s) URL; its address is checked when the connection is made
         for attempt in range(1, self.attempts + 1):
             async with self._lock:  # one turn at a time, spaced by the rate limit
                 delay = self._next_at - time.monotonic()
@@ -78,7 +83,8 @@ class Api:
             if status in (401, 403):
                 raise CredentialsRefused(f"{method} {url}: HTTP {status}, the connection's credentials were refused")
             if status in RETRY_STATUSES and attempt < self.attempts:
-                wait = float(headers.get("retry-after", "0") or 0) or min(30.0, 0.5 * 2 ** attempt)
+                after = headers.get("retry-after", "").strip()
+                wait = (float(after) if re.fullmatch(r"[0-9]{1,6}", after) else 0) or min(30.0, 0.5 * 2 ** attempt)
                 if wait > self.max_retry_after:
                     raise FetchError(f"{method} {url}: HTTP {status}, asked to wait {wait:.0f} s")
                 await asyncio.sleep(wait)

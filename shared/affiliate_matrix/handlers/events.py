@@ -1,15 +1,34 @@
 """Event intake for the CloudEvent functions: an event id bound to every log line, at-most-once
-work per (source, id) since Knative delivers at least once, and fatal errors acknowledged."""
+work per (source, id) since Knative delivers at least once. Fatal errors are not retried: an event
+that does not fit (its attributes, or data its work refuses) is answered 400 naming the problem, so
+the Broker parks it as a dead letter; work on something that is gone, or on damaged stored data, is
+logged and acknowledged."""
 
 import json
 import time
 from collections.abc import Callable
 
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, Event
 from affiliate_matrix.observability import bind_request, get_logger
 
 log = get_logger()
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+
+def event_of(cloud_event) -> Event:
+    """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers import check_json
+
+    try:
+        event = Event.from_cloudevent(cloud_event)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidInput(f"event {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    check_json(event.data, "event data")
+    return event
 
 
 def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | None = None) -> None:
@@ -17,7 +36,7 @@ def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | N
     event's traceparent extension, else the HTTP request's traceparent header."""
     from affiliate_matrix import telemetry
 
-    event = Event.from_cloudevent(cloud_event)
+    event = event_of(cloud_event)
     bind_request(event.id, event_type=event.type, event_source=event.source)
     telemetry.start_span(cloud_event.get("traceparent") or traceparent)
     function = rt.function
@@ -35,9 +54,11 @@ def receive(rt, cloud_event, work: Callable[[Event], None], traceparent: str | N
         work(event)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
-    except (InvalidInput, NotFoundError) as exc:
-        log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
+    except (InvalidInput, NotFoundError, DamagedData) as exc:
+        log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
+        if isinstance(exc, InvalidInput):
+            raise  # the event's own data is wrong: answered 400 naming it, and the Broker parks it
     except Exception:
         telemetry.EVENTS.labels(function, event.type, "failed").inc()
         telemetry.ERRORS.labels(function, "event").inc()
@@ -66,14 +87,28 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None]):
         return serve(request, lambda r: route(rt, r), rt.flags)
     from cloudevents.http import from_http
 
+    def refused(message: str):
+        return json_response({"error": {"code": "invalid_event", "message": message}}, 400)
+
+    if (request.content_length or 0) > MAX_EVENT_BYTES:
+        return refused(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+    raw = request.stream.read(MAX_EVENT_BYTES + 1)
+    if len(raw) > MAX_EVENT_BYTES:
+        return refused(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     try:
-        cloud_event = from_http(dict(request.headers), request.get_data())
+        cloud_event = from_http(dict(request.headers), raw)
+    except RecursionError:
+        return refused("the event is nested too deeply")
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
-        return json_response({"error": {"code": "invalid_event", "message": str(exc)}}, 400)
-    if request.path == "/dead-letters":  # the Broker's dead-letter sink: keep it for a person to look at
-        park(rt, Event.from_cloudevent(cloud_event), cloud_event.get("knativeerrordest"))
-        return "", 204, {}
-    receive(rt, cloud_event, work, request.headers.get("traceparent"))
+        return refused(str(exc)[:500])
+    try:
+        if request.path == "/dead-letters":  # the Broker's dead-letter sink: keep it for a person to look at
+            park(rt, event_of(cloud_event), cloud_event.get("knativeerrordest"))
+            return "", 204, {}
+        receive(rt, cloud_event, work, request.headers.get("traceparent"))
+    except InvalidInput as exc:  # the event itself does not fit (its work's own refusals are acknowledged)
+        log.error("event.invalid", error=str(exc))
+        return refused(str(exc))
     return "", 204, {}
 
 

@@ -15,9 +15,11 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
+)
 
 from affiliate_matrix.errors import InvalidInput
 
@@ -151,6 +153,27 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
         raise InvalidInput("use either cursor or offset, not both")
 
 
+def _utf8(text: str) -> str:
+    text.encode("utf-8")  # a lone surrogate ("\ud800" in JSON) cannot reach a backend
+    return text
+
+
+# A cursor is a position, not a credential: a forged one can only ask for a page of the caller's own
+# query, which the caller may ask for anyway. So it is not signed (no key to share and rotate); it is
+# read strictly: exactly this shape, the sort values as scalars a backend takes (64-bit ints, finite
+# floats, short UTF-8 strings), one per sort key (the adapters check the count).
+_SortValue = Annotated[
+    None | StrictBool | Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+    | Annotated[StrictFloat, Field(allow_inf_nan=False)] | Annotated[StrictStr, Field(max_length=1000), AfterValidator(_utf8)],
+    Field(union_mode="left_to_right")]
+
+
+class _Cursor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
+    a: list[_SortValue] = Field(max_length=10)
+
+
 def encode_cursor(query: SearchQuery, after: list) -> str:
     raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -160,13 +183,12 @@ def decode_cursor(query: SearchQuery) -> list | None:
     if not query.cursor:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)))
-        after, bound_to = data["a"], data["q"]
-    except (ValueError, KeyError, TypeError):
+        cursor = _Cursor.model_validate_json(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)))
+    except (ValueError, ValidationError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
-    if bound_to != query.fingerprint() or not isinstance(after, list):
+    if cursor.q != query.fingerprint():
         raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
-    return after
+    return cursor.a
 
 
 class SearchIndex(ABC):
