@@ -254,8 +254,8 @@ class Fetcher:
                                     {k.lower(): v for k, v in response.headers.items()}, bytes(body))
             except httpx.DecodingError as exc:
                 raise FetchError(f"{url}: body cannot be decoded ({exc})") from None
-            except httpx.InvalidURL as exc:  # not an HTTPError: a URL httpx cannot send
-                raise FetchError(f"{url[:200]}: not a valid URL ({exc})") from None
+            except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
+                raise FetchError(f"{url[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.HTTPError as exc:
                 error = FetchError(f"{url}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies

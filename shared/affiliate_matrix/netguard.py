@@ -51,6 +51,7 @@ def target_of(url: str) -> tuple[str, str, int]:
         parsed = httpx.URL(url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         host = parsed.raw_host.decode("ascii").lower()
+        parsed.host  # decodes each punycode label: an invalid A-label (xn--zz) is refused here
         urlsplit(url).port  # the standard library must read it the same way (no port out of range)
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
         raise FetchError(f"refused {shown!r}: not a valid URL ({exc})") from None

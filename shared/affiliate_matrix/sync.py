@@ -75,6 +75,8 @@ class Api:
             fetched_at = datetime.now(UTC)
             try:
                 status, headers, body = await self._send(method, path, **kwargs)
+            except (httpx.InvalidURL, UnicodeError) as exc:  # httpx reads a redirect's Location even unfollowed
+                raise FetchError(f"{method} {url}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.HTTPError as exc:
                 if attempt == self.attempts:
                     raise FetchError(f"{method} {url}: {type(exc).__name__}") from None

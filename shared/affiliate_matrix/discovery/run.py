@@ -55,7 +55,13 @@ class DiscoveryReport:
 
 def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
     report = DiscoveryReport()
-    results = search(rt, niches, languages, report)
+    validate(rt, search(rt, niches, languages, report), report)
+    return report
+
+
+def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
+    """Candidates from the results, each page fetched and judged; the confident ones become a batch for the
+    index. A URL that cannot be fetched is a failure for it, never the run's end."""
     candidates = dedupe(results, report)
     report.results, report.candidates = len(results), len(candidates)
     known = known_domains(rt, [c.domain for c in candidates])
@@ -80,7 +86,6 @@ def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
     ITEMS.labels("discovered").inc(len(report.discovered))
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
-    return report
 
 
 def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport) -> list[Result]:

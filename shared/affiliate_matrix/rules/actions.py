@@ -55,6 +55,8 @@ def notify(rt, params: dict, data: dict) -> str:
             response = client.post(url, json=message)
     except httpx.HTTPError as exc:
         raise BackendUnavailable(f"webhook unreachable: {type(exc).__name__}") from None
+    except (httpx.InvalidURL, UnicodeError) as exc:  # a malformed redirect Location, read even unfollowed
+        raise InvalidInput(f"webhook answered with a malformed URL ({exc})") from None
     if response.status_code == 429 or response.status_code >= 500:
         raise BackendUnavailable(f"webhook answered HTTP {response.status_code}")
     if response.status_code >= 300:

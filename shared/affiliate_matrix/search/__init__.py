@@ -12,14 +12,13 @@ from abc import ABC, abstractmethod
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from affiliate_matrix.errors import InvalidInput
 
@@ -153,25 +152,28 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
         raise InvalidInput("use either cursor or offset, not both")
 
 
-def _utf8(text: str) -> str:
-    text.encode("utf-8")  # a lone surrogate ("\ud800" in JSON) cannot reach a backend
-    return text
-
-
 # A cursor is a position, not a credential: a forged one can only ask for a page of the caller's own
 # query, which the caller may ask for anyway. So it is not signed (no key to share and rotate); it is
-# read strictly: exactly this shape, the sort values as scalars a backend takes (64-bit ints, finite
-# floats, short UTF-8 strings), one per sort key (the adapters check the count).
-_SortValue = Annotated[
-    None | StrictBool | Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
-    | Annotated[StrictFloat, Field(allow_inf_nan=False)] | Annotated[StrictStr, Field(max_length=1000), AfterValidator(_utf8)],
-    Field(union_mode="left_to_right")]
+# read strictly: exactly this shape, the sort values as scalars a backend takes, one per sort key (the
+# adapters check the count).
+def _sort_value(value):
+    """Null, a bool, a 64-bit int, a finite float, or a string of at most 1000 characters of Unicode text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str) and len(value) <= 1000:
+        value.encode("utf-8")  # a lone surrogate ("\ud800" in JSON) cannot be bound
+        return value
+    raise ValueError(f"not a sort value ({type(value).__name__})")
 
 
 class _Cursor(BaseModel):
     model_config = ConfigDict(extra="forbid")
     q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
-    a: list[_SortValue] = Field(max_length=10)
+    a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
 
 
 def encode_cursor(query: SearchQuery, after: list) -> str:
@@ -182,9 +184,9 @@ def encode_cursor(query: SearchQuery, after: list) -> str:
 def decode_cursor(query: SearchQuery) -> list | None:
     if not query.cursor:
         return None
-    try:
-        cursor = _Cursor.model_validate_json(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)))
-    except (ValueError, ValidationError):  # not base64, not JSON, or not exactly a cursor's shape
+    try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
+        cursor = _Cursor.model_validate(json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))))
+    except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():
         raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
