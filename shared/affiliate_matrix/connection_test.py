@@ -74,5 +74,5 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
 
 
 def unusable(source: ApiSource, connection: Connection) -> tuple[str, bool, str]:
-    return ("credentials accepted", False, f"{source.name} cannot be used with the connection's credentials: "
-            "missing, incomplete or refused")
+    return ("credentials accepted", False, f"{source.name}: the connection's credentials were refused, "
+            "or are missing or incomplete")

@@ -20,7 +20,7 @@ def load_document(store, key: str, model: type[BaseModel], label: str) -> tuple[
     except NotFoundError:
         raise NotFoundError(f"{label} does not exist") from None
     try:
-        return model.model_validate_json(stored.data), stored.etag
+        return model.model_validate_json(stored.data, context={"stored": True}), stored.etag
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "the document"

@@ -143,7 +143,7 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert SECRET not in refused.get_data(as_text=True)
     # a missing secret path answers exactly as refused credentials do: the test is no oracle for which paths exist
     assert missing["ok"] is False and missing["checks"] == refused_body["checks"]
-    assert "missing, incomplete or refused" in missing["checks"][0]["detail"]
+    assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
 def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
