@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from affiliate_matrix.cli_keys import keys_app
 from affiliate_matrix.cli_tokens import tokens_app
@@ -46,6 +47,27 @@ def _runtime(function: str = "cli", **overrides):
     from affiliate_matrix.runtime import Runtime
 
     return Runtime(function, load_settings(**quiet_logs(overrides)))
+
+
+def index_here(rt) -> None:
+    """Index each batch this command stores, in this process (through the in-process bus; with a Broker, the
+    index function does it)."""
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+
+    if hasattr(rt.bus, "subscribe"):
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+
+
+def fail_if_undelivered(rt) -> None:
+    """Work this command handed to the in-process bus (indexing) that failed every attempt fails the command."""
+    dead = getattr(rt.bus, "dead_letters", [])
+    for event, reason in dead:
+        what = event.data.get("batch_key", event.id) if isinstance(event.data, dict) else event.id
+        errors.print(f"[red]error:[/] {event.type.removeprefix('dev.affiliatematrix.')} {escape(str(what))}: failed "
+                     f"{rt.bus.attempts} times, last: {escape(reason)}", highlight=False, markup=True)
+    if dead:
+        raise typer.Exit(1)
 
 
 def quiet_logs(overrides: dict) -> dict:
@@ -118,9 +140,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     from affiliate_matrix.connections import load_connection, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.events import RAW_BATCH_STORED
     from affiliate_matrix.models import Connection
-    from affiliate_matrix.pipeline import index_batch
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
 
@@ -133,8 +153,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")
-    if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    index_here(rt)
     counts = {"pages": 0, "records": 0, "failures": 0}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(name)
@@ -148,13 +167,14 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         report = run_scrape(rt, name, on_item=seen)
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
                   f"batch {report.batch_key}")
-    _exit_on_failures(report)
+    _exit_on_failures(rt, report)
 
 
-def _exit_on_failures(report) -> None:
+def _exit_on_failures(rt, report) -> None:
     """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
     for failure in report.failures:
         console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+    fail_if_undelivered(rt)
     if report.failures:
         console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
                       + (" (raw copies and reasons under errors/)" if any(f.raw_key for f in report.failures) else ""))
@@ -223,16 +243,13 @@ def freshness():
 @app.command()
 def replay(connection_id: str):
     """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
-    from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.pipeline import index_batch
     from affiliate_matrix.pipeline import scrape as run_scrape
 
     rt = _runtime("replay")
-    if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
     console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
-    _exit_on_failures(report)
+    _exit_on_failures(rt, report)
 
 
 @sources_app.command("list")
@@ -302,12 +319,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                  language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr or es (repeatable).")] = None):
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
-    from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.pipeline import index_batch
 
     rt = _runtime("discover")
-    if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+    index_here(rt)
     report = discover(rt, niches, language or ["en"])
     console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
@@ -316,6 +330,7 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
         console.print(f"  [yellow]provider[/] {problem}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {url}: {reason}")
+    fail_if_undelivered(rt)
 
 
 @discover_app.command("review")
@@ -324,7 +339,6 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
     """The doubtful finds, with their evidence; --accept or --reject one."""
     from affiliate_matrix.discovery.run import decide, reviews
     from affiliate_matrix.events import RAW_BATCH_STORED, Event
-    from affiliate_matrix.pipeline import index_batch
 
     rt = _runtime("discover")
     if accept or reject:
@@ -332,11 +346,11 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
         if record is not None:
             key = rt.store.put_content_addressed("batches/discovery", record.model_dump_json().encode(),
                                                  suffix=".jsonl", content_type="application/x-ndjson")
-            if hasattr(rt.bus, "subscribe"):
-                rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+            index_here(rt)
             rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": key, "connection_id": "discovery",
                                                                        "records": 1, "failures": 0}, key=key))
         console.print(f"{'accepted' if accept else 'rejected'} {accept or reject}")
+        fail_if_undelivered(rt)
         return
     for item in reviews(rt):
         console.print(f"[bold]{item['domain']}[/] {item['name']!r} confidence {item['confidence']:.2f} — {item['url']}")
@@ -839,11 +853,11 @@ def main():
     try:
         app()
     except ConflictError as exc:
-        errors.print(f"[red]conflict:[/] {exc}", highlight=False)
+        errors.print(f"[red]conflict:[/] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None
     except (AmxError, KeyError) as exc:
-        errors.print(f"[red]error:[/] {exc.args[0] if isinstance(exc, KeyError) else exc}", highlight=False,
-                     markup=True)
+        errors.print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}",
+                     highlight=False, markup=True)
         raise SystemExit(2) from None
     except ValidationError as exc:
         first = exc.errors()[0]

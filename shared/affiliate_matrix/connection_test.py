@@ -1,14 +1,19 @@
 """`POST /connections/{id}/test`: is the source reachable, are the credentials there and accepted,
-and can the plugin read what the source answers? One cheap request, answered in words."""
+and can the plugin read what the source answers? One cheap request, answered in words.
+
+A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
+the test tells nobody which secret paths exist or what they hold (the reason is logged for operators)."""
 
 import asyncio
 from datetime import UTC, datetime
 
-from affiliate_matrix.errors import AmxError
+from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Connection
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
+log = get_logger()
 TIMEOUT_S = 15
 
 
@@ -17,14 +22,19 @@ def check(rt, connection: Connection) -> dict:
     checks = []
     if isinstance(source, ApiSource):
         credentials = None
-        if source.credential_keys:
+        if source.credential_keys and not connection.credentials_path:
+            checks.append(("credentials accepted", False, f"{source.name} needs credentials "
+                           f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))
+        elif source.credential_keys:
             from affiliate_matrix.pipeline import credentials_for
 
             try:
                 credentials = credentials_for(rt, connection, source)
-                checks.append(("credentials present", True, f"{', '.join(source.credential_keys)} found"))
-            except AmxError as exc:
-                checks.append(("credentials present", False, str(exc)))
+            except (NotFoundError, InvalidInput) as exc:
+                log.warning("connection_test.credentials_unusable", connection_id=connection.id, reason=str(exc))
+                checks.append(unusable(source, connection))
+            except AmxError as exc:  # the secret store is down: says nothing about the path
+                checks.append(("credentials accepted", False, str(exc)))
         if credentials is not None or not source.credential_keys:
             checks += _first_response(rt, source, connection, credentials or {})
     else:
@@ -41,7 +51,7 @@ def check(rt, connection: Connection) -> dict:
             checks.append(("reachable", False, str(exc)))
         finally:
             fetcher.close()
-    return {"ok": all(ok for _, ok, _ in checks),
+    return {"ok": bool(checks) and all(ok for _, ok, _ in checks),
             "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks]}
 
 
@@ -80,7 +90,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
     try:
         item = asyncio.run(first())
     except CredentialsRefused as exc:
-        return [("credentials accepted", False, str(exc))]
+        log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
+        return [unusable(source, connection)]
     except (FetchError, AmxError, TimeoutError) as exc:
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it
@@ -94,3 +105,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
     read = listing_record(source, connection, response, listing)
     return [(answered, True, f"{response.url} answered"),
             ("read", False, read.reason) if isinstance(read, Failure) else ("read", True, f"read {read.name!r}")]
+
+
+def unusable(source: ApiSource, connection: Connection) -> tuple[str, bool, str]:
+    return ("credentials accepted", False, f"{source.name}: the connection's credentials were refused, "
+            "or are missing or incomplete")

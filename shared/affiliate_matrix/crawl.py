@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError, Response
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.observability import get_logger
@@ -35,8 +36,11 @@ class StoredPages:
         known = self.validators.get(url) or {}
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
-        return Response(url, 200, {"content-type": known.get("content_type") or "text/html"},
-                        self.store.get(known["raw_key"]).data)
+        try:
+            data = self.store.get(known["raw_key"]).data
+        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no valid key
+            raise FetchError(f"{url}: its stored copy cannot be read ({exc})") from None
+        return Response(url, 200, {"content-type": known.get("content_type") or "text/html"}, data)
 
     def close(self) -> None:
         pass

@@ -55,3 +55,17 @@ class PreconditionRequired(AmxError):
 
 class PreconditionFailed(AmxError):
     """A conditional write's If-Match is no longer the current ETag."""
+
+
+class DamagedData(AmxError):
+    """Stored data cannot be read (a truncated document, a corrupt secrets file, cache entry or index):
+    names where it is and what to do about it."""
+
+    def __init__(self, where: str, problem: str, remedy: str):
+        self.where = where
+        super().__init__(f"{where} is damaged ({problem[:300]}): {remedy}")
+
+
+class FetchError(Exception):
+    """A page or an API could not be fetched (or was refused by the address guard); the message says why
+    in words. Not an AmxError: a crawl records it for the page and goes on."""

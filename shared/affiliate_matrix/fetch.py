@@ -6,31 +6,35 @@
 * connect errors, timeouts, 408/429/5xx (Scrapy's list) are retried with exponential backoff and
   jitter, honouring Retry-After up to a cap; other 4xx are answered at once;
 * conditional GET: the ETag / Last-Modified of every page is kept, so an unchanged page costs a 304;
-* every request and every redirect hop is checked against the address it resolves to (no loopback,
-  link-local, private or metadata addresses); where loopback is allowed (recorded sites), it is for
-  the site asked for: a redirect that leaves it for a loopback address is refused like any other;
+* every connection, for a request or a redirect hop, is made to an address checked to be public
+  (`netguard`: one resolution, no loopback, link-local, private, metadata or transition addresses
+  that carry one); where loopback is allowed (recorded sites), it is for the site asked for: a
+  redirect that leaves it for a loopback address is refused like any other; a malformed URL or
+  redirect Location is a FetchError for that page;
 * bodies are capped after decompression and in time.
 """
 
-import ipaddress
 import random
 import re
-import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from affiliate_matrix.errors import FetchError
+from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, target_of
+
+__all__ = ["Fetcher", "FetchError", "Response", "check_public", "MAX_BYTES", "RETRY_STATUSES"]
 MAX_BYTES = 5 * 1024 * 1024
 MAX_REDIRECTS = 5
 RETRY_STATUSES = {408, 429, 500, 502, 503, 504, 522, 524}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
-
-
-class FetchError(Exception):
-    """A page could not be fetched; the message says why in words."""
+_WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+# The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
+_ASKED: ContextVar[tuple[str, int] | None] = ContextVar("asked", default=None)
 
 
 @dataclass(frozen=True)
@@ -59,31 +63,6 @@ class Response:
             return self.body.decode(self.charset, errors="replace")
         except LookupError:
             return self.body.decode("utf-8", errors="replace")
-
-
-def check_public(url: str, *, allow_loopback: bool = False) -> None:
-    """Refuse URLs that are not http(s) or that resolve to a non-public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"refused {url!r}: only http(s) URLs with a host are fetched")
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {parts.hostname!r}: {exc.strerror}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if address.is_loopback and allow_loopback:
-            continue
-        if not address.is_global or address.is_multicast:
-            raise FetchError(f"refused {url!r}: {parts.hostname} resolves to non-public address {address}")
-
-
-def _origin(url: str) -> tuple:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname, parts.port
 
 
 # The last request to each host, shared by every fetcher in the process: two crawls of one host
@@ -128,10 +107,13 @@ class Fetcher:
         self.max_retry_after = max_retry_after
         self.deadline = deadline
         self.validators = validators if validators is not None else {}  # url -> {"etag", "last_modified"}
-        self.client = httpx.Client(headers={"User-Agent": user_agent}, follow_redirects=False,
-                                   timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+        self.client = guarded_client(self._may_use_loopback, headers={"User-Agent": user_agent},
+                                     timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+
+    def _may_use_loopback(self, host: str, port: int) -> bool:
+        return self.allow_loopback and _ASKED.get() == (host, port)
 
     def _host(self, url: str) -> _Host:
         netloc = urlsplit(url).netloc
@@ -152,6 +134,8 @@ class Fetcher:
             host.robots_problem = ""
             try:
                 response = self._request(robots_url, {}, host)
+            except RefusedAddress:
+                raise  # not "unreachable": never to be asked at all
             except FetchError as exc:
                 response, host.robots_problem = None, f"robots.txt unreachable: {exc}"
             if response is not None and response.status >= 500:
@@ -173,7 +157,14 @@ class Fetcher:
     def get(self, url: str) -> Response:
         """Fetch a page: robots.txt, politeness, retries, conditional GET, redirects checked hop by hop.
         A 304 comes back as status 304 with an empty body (the caller has the page already)."""
-        check_public(url, allow_loopback=self.allow_loopback)
+        _, host, port = target_of(url)
+        asked = _ASKED.set((host, port))
+        try:
+            return self._get(url)
+        finally:
+            _ASKED.reset(asked)
+
+    def _get(self, url: str) -> Response:
         if not self.allowed(url):
             problem = self._host(url).robots_problem
             raise FetchError(f"{url}: disallowed by robots.txt" + (f" ({problem})" if problem else ""))
@@ -187,8 +178,11 @@ class Fetcher:
                 headers["If-Modified-Since"] = known["last_modified"]
             response = self._with_retries(url, headers, host)
             if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                target = urljoin(url, response.headers["location"])
-                check_public(target, allow_loopback=self.allow_loopback and _origin(target) == _origin(url))
+                try:
+                    target = urljoin(url, response.headers["location"])
+                except ValueError as exc:
+                    raise FetchError(f"{url}: redirects to a malformed Location ({exc})") from None
+                target_of(target)  # well-formed, or a FetchError for this page; its address is checked on connect
                 url = target
                 if not self.allowed(url):
                     raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
@@ -231,14 +225,13 @@ class Fetcher:
         return retry_after_seconds(response.headers.get("retry-after"))
 
     def _request(self, url: str, headers: dict, host: _Host) -> Response:
-        check_public(url, allow_loopback=self.allow_loopback)
         with host.gate:
             host.wait_turn()
             started = time.monotonic()
             try:
                 with self.client.stream("GET", url, headers=headers) as response:
                     declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > self.max_bytes:
+                    if _WHOLE.match(declared) and int(declared) > self.max_bytes:
                         raise FetchError(f"{url}: declares {declared} bytes, more than the {self.max_bytes} we take")
                     body = bytearray()
                     for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
@@ -251,6 +244,8 @@ class Fetcher:
                                     {k.lower(): v for k, v in response.headers.items()}, bytes(body))
             except httpx.DecodingError as exc:
                 raise FetchError(f"{url}: body cannot be decoded ({exc})") from None
+            except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
+                raise FetchError(f"{url[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.HTTPError as exc:
                 error = FetchError(f"{url}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies

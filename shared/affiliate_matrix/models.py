@@ -237,7 +237,8 @@ class Connection(Model):
     rate_limit_per_s: float = Field(1.0, gt=0, le=50)
     concurrency: int = Field(2, ge=1, le=16)
     enabled: bool = True
-    credentials_path: str | None = Field(None, pattern=r"^[a-zA-Z0-9_/-]{1,200}$")
+    credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
+                                        description="Where in the secret store: under connections/, no other secret.")
     base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
     last_sync: SyncResult | None = None
     healthy: bool = True

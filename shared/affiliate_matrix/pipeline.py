@@ -5,10 +5,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.errors import ConfigError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -91,7 +93,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
 def crawl_with_cache(rt, connection, source, replay: bool):
     """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time."""
     validators_key = f"http-cache/{connection.id}.json"
-    validators = json.loads(rt.store.get(validators_key).data) if rt.store.head(validators_key) else {}
+    validators = http_cache(rt, validators_key)
     fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
@@ -101,6 +103,26 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         fetcher.close()
         # A lost update here only costs a full fetch next time.
         rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
+
+
+def http_cache(rt, key: str) -> dict:
+    """A connection's ETag/Last-Modified cache: {url: {"etag", "last_modified", ...}}. It is only a cache:
+    a damaged one is logged, naming it, and the crawl fetches everything in full and writes it anew."""
+    try:
+        cache = json.loads(rt.store.get(key).data)
+    except NotFoundError:
+        return {}
+    except ValueError as exc:
+        cache, problem = None, str(exc)
+    else:
+        problem = "not a mapping of URLs to their validators"
+    if isinstance(cache, dict) and all(isinstance(url, str) and isinstance(entry, dict) and
+                                       all(isinstance(v, str | None) for v in entry.values())
+                                       for url, entry in cache.items()):
+        return cache
+    log.error("http_cache.damaged", key=key, problem=problem[:300],
+              remedy="nothing to do: this crawl fetches every page in full and writes the cache anew")
+    return {}
 
 
 def credentials_for(rt, connection, source) -> dict[str, str]:
@@ -121,7 +143,12 @@ def credentials_for(rt, connection, source) -> dict[str, str]:
 def index_batch(rt, batch_key: str) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed."""
     lines = rt.store.get(batch_key).data.splitlines()
-    records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
+    try:
+        records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
+                          "collect the connection again (amx scrape, or amx replay for stored pages)") from None
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
         rt.index.ensure_index(spec)
         live = rt.index.status(spec.name).current

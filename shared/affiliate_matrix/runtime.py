@@ -5,7 +5,7 @@ import sys
 from functools import cached_property
 
 from affiliate_matrix.config import Settings, load_settings
-from affiliate_matrix.errors import ConfigError
+from affiliate_matrix.errors import ConfigError, DamagedData
 from affiliate_matrix.observability import configure_logging
 
 
@@ -61,4 +61,7 @@ def start(function: str, *ports: str) -> Runtime:
         return runtime
     except ConfigError as exc:
         print(f"{function}: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except DamagedData as exc:
+        print(f"{function}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

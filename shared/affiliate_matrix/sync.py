@@ -17,7 +17,8 @@ import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
-from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, check_public, retry_after_seconds
+from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, retry_after_seconds
+from affiliate_matrix.netguard import guarded_async_client, origin_policy, target_of
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, ParseError
@@ -47,11 +48,11 @@ class Api:
         self.source = source
         self.store = store
         self.interval = 1.0 / min(rate_limit_per_s, source.max_rate_per_s)
-        self.allow_loopback = allow_loopback
         self.attempts = attempts
         self.max_retry_after = max_retry_after
-        self.client = httpx.AsyncClient(base_url=source.base_url, headers=headers, timeout=timeout,
-                                        follow_redirects=False)
+        # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names.
+        self.client = guarded_async_client(origin_policy(source.base_url, allow_loopback), base_url=source.base_url,
+                                           headers=headers, timeout=timeout)
         self.responses: list[ApiResponse] = []
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
         self._lock = asyncio.Lock()
@@ -66,8 +67,11 @@ class Api:
     async def request(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse:
         """One request, politely. A `secret` one (a token exchange) answers with a credential: its
         body is neither kept raw nor listed as evidence."""
-        url = str(self.client.build_request(method, path, **kwargs).url)
-        check_public(url, allow_loopback=self.allow_loopback)
+        try:
+            url = str(self.client.build_request(method, path, **kwargs).url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"{method} {str(path)[:200]}: not a valid URL ({exc})") from None
+        target_of(url)  # a well-formed http(s) URL; its address is checked when the connection is made
         for attempt in range(1, self.attempts + 1):
             async with self._lock:  # one turn at a time, spaced by the rate limit
                 delay = self._next_at - time.monotonic()
@@ -77,6 +81,8 @@ class Api:
             fetched_at = datetime.now(UTC)
             try:
                 status, headers, body = await self._send(method, path, **kwargs)
+            except (httpx.InvalidURL, UnicodeError) as exc:  # httpx reads a redirect's Location even unfollowed
+                raise FetchError(f"{method} {url}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.HTTPError as exc:
                 if attempt == self.attempts:
                     raise FetchError(f"{method} {url}: {type(exc).__name__}") from None

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.models import Connection, Model, SyncResult, UtcDatetime
@@ -53,10 +54,9 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     from cronsim import CronSim
 
     requested = []
-    for key in sorted(rt.store.list("connections/")):
-        if not key.endswith(".json"):
-            continue
-        connection = Connection.model_validate_json(rt.store.get(key).data)
+    keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
+    for connection, _ in readable(keys, lambda key: load_connection(
+            rt.store, key.removeprefix("connections/").removesuffix(".json"))):
         if not connection.enabled or connection_class(connection) != kind:
             continue
         if next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick:
@@ -65,7 +65,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
 
 
 def load_sync(rt, sync_id: str) -> Sync:
-    return Sync.model_validate_json(rt.store.get(sync_key(sync_id)).data)
+    return load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}")[0]
 
 
 def update_sync(rt, sync_id: str, **changes) -> Sync:

@@ -264,4 +264,4 @@ def test_the_connection_check_reaches_each_network_with_its_credentials(tmp_path
                                       credentials_path="connections/n" if credentials else None))
     assert result["ok"], result
     assert [c["name"] for c in result["checks"]] == (
-        ["credentials present", "credentials accepted", "read"] if credentials else ["reachable", "read"])
+        ["credentials accepted", "read"] if credentials else ["reachable", "read"])

@@ -25,7 +25,7 @@ ROUTED = {
     "budget": Event.make("dev.knative.sources.ping", "/cron/budget", {}),
     "connections": Event.make(ACTION_PREFIX + "resync", "/triggers", {"params": {"connection_id": "nope"}}),
     "discover": Event.make(ACTION_PREFIX + "discover", "/triggers", {"params": {"niche": "pets"}}),
-    "index": Event.make(RAW_BATCH_STORED, "/scrape/x", {"batch_key": "batches/none.json"}),
+    "index": Event.make(RAW_BATCH_STORED, "/scrape/x", {"batch_key": "batches/none/00/" + "0" * 64 + ".jsonl"}),
     "keys": Event.make(ACTION_PREFIX + "rotate_key", "/x", {"params": {"path": "connections/demo"}}),
     "scrape": Event.make("dev.knative.sources.ping", "/cron/scrape", {"connection_id": "nope"}),
     "sync": Event.make("dev.knative.sources.ping", "/cron/sync", {"connection_id": "nope"}),

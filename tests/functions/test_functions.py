@@ -56,8 +56,10 @@ def test_an_event_for_an_unknown_connection_is_acknowledged_not_retried(data_dir
     assert deliver(client("scrape"), event, "scrape").status_code == 204
 
 
-def test_an_event_without_a_batch_key_is_acknowledged(data_dir):
-    assert deliver(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1}), "index").status_code == 204
+def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
+    # 400, not 204: Knative does not retry it, and its Broker parks it as a dead letter for a person
+    reply = deliver(client("index"), Event.make(RAW_BATCH_STORED, "/x", {"wrong": 1}), "index")
+    assert reply.status_code == 400 and "batch_key" in reply.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("query,status,fragment", [

@@ -50,3 +50,24 @@ def deliver(app, event: Event | dict, function: str, *, path: str = "/", binary:
     """POST `event` to a functions-framework test client as the Broker delivers it to `function`."""
     headers, body = signed_event(event, function, binary=binary)
     return app.post(path, headers=headers, data=body)
+
+
+def deliver_event(client, function: str, type: str, data=None, *, path: str = "/", raw_data: str | None = None,
+                  **attributes):
+    """POST a structured CloudEvent (application/cloudevents+json), signed for `function` as the Broker
+    sends it, and return the response. Attributes default to a valid event and may be overridden with
+    anything, including values no real producer sends; `raw_data` is spliced in as the JSON text of
+    `data` (e.g. nesting too deep for json.dumps)."""
+    from datetime import UTC, datetime
+
+    envelope = {"specversion": "1.0", "id": "e-test", "source": "/tests", "type": type,
+                "time": datetime(2026, 11, 22, 6, 0, tzinfo=UTC).isoformat(), "datacontenttype": "application/json",
+                **attributes}
+    if raw_data is None:
+        envelope["data"] = {} if data is None else data
+        body = json.dumps(envelope)
+    else:
+        body = json.dumps(envelope)[:-1] + ', "data": ' + raw_data + "}"
+    return client.post(path, data=body.encode("utf-8", "surrogatepass"),
+                       headers={"Content-Type": "application/cloudevents+json",
+                                "Authorization": f"Bearer {token_for(function)}"})

@@ -167,8 +167,9 @@ def test_the_rate_limit_spaces_requests_to_one_host(server):
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda i: f.get(f"{server.url}/page/{i}"), range(8)))
     times = sorted(server.hits[f"/page/{i}"][0] for i in range(8))
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert min(gaps) >= 0.18, gaps
+    # A lower bound only (load can delay a request's arrival, never hasten the next): 8 requests at 5/s
+    # were sent over at least 1.4 s; one arrival delayed by up to 0.28 s still passes.
+    assert times[-1] - times[0] >= 7 * 0.2 * 0.8, times
 
 
 def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from affiliate_matrix.budget.models import CampaignId, Cents, Channel, Day
-from affiliate_matrix.documents import load_document, save_document
+from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.models import Currency, Model, UtcDatetime
 from affiliate_matrix.search import IndexSpec
@@ -64,8 +64,9 @@ def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
 
 
 def list_campaigns(store) -> list[Campaign]:
-    return [load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json"))[0]
-            for key in sorted(store.list("budget/campaigns/"))]
+    """Every campaign; a damaged document is logged and left out."""
+    return [campaign for campaign, _ in readable(
+        sorted(store.list("budget/campaigns/")), lambda key: load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json")))]
 
 
 def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:

@@ -55,7 +55,7 @@ class Provider(ABC):
     def get_json(self, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict, httpx.Headers]:
         try:
             response = self.client.get(self.base_url + path, params=params, headers=headers or {})
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # the last two: a malformed redirect
             raise ProviderError(f"{self.name}: {type(exc).__name__}") from None
         if len(response.content) > MAX_RESPONSE:
             raise ProviderError(f"{self.name}: answer larger than {MAX_RESPONSE} bytes")

@@ -4,6 +4,7 @@ and stored raw → judged → confident ones become a batch of `discovery` recor
 doubtful ones go to the review list, the rest are remembered as rejected."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,7 @@ from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
+from affiliate_matrix.netguard import target_of
 from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.programs import PROGRAMS_INDEX
@@ -53,8 +55,14 @@ class DiscoveryReport:
 
 def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
     report = DiscoveryReport()
-    results = search(rt, niches, languages, report)
-    candidates = dedupe(results)
+    validate(rt, search(rt, niches, languages, report), report)
+    return report
+
+
+def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
+    """Candidates from the results, each page fetched and judged; the confident ones become a batch for the
+    index. A URL that cannot be fetched is a failure for it, never the run's end."""
+    candidates = dedupe(results, report)
     report.results, report.candidates = len(results), len(candidates)
     known = known_domains(rt, [c.domain for c in candidates])
     report.known = sorted(c.domain for c in candidates if c.domain in known)
@@ -78,7 +86,6 @@ def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
     ITEMS.labels("discovered").inc(len(report.discovered))
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
-    return report
 
 
 def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport) -> list[Result]:
@@ -134,15 +141,18 @@ def untracked(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
-def dedupe(results: list[Result]) -> list[Candidate]:
+def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
     """One candidate per registrable domain (an IP address counts as its own): the best-ranked URL, so
-    the same page under other URLs and other pages of the site are not fetched again."""
+    the same page under other URLs and other pages of the site are not fetched again. Domains are
+    ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL is a failure for it."""
     best: dict[str, Candidate] = {}
     for result in sorted(results, key=lambda r: r.rank):
-        parts = urlsplit(result.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            _, host, _ = target_of(result.url)
+        except FetchError as exc:
+            report.failures.append((result.url[:500], str(exc)))
             continue
-        domain = registrable_domain(parts.hostname) or parts.hostname
+        domain = registrable_domain(host) or host
         if domain not in best:
             best[domain] = Candidate(untracked(result.url), domain, result)
     return list(best.values())
@@ -158,12 +168,27 @@ def known_domains(rt, domains: list[str]) -> set[str]:
     return known | {d for d in domains if rt.store.head(seen_key(d)) is not None}
 
 
+def domain_key(domain: str) -> str:
+    """A domain as one object-key segment: an IDN as its punycode, and anything else a key cannot hold
+    (an IPv6 address's colons, a scope's %) as '_', which no host name has."""
+    import idna
+
+    try:
+        domain = idna.encode(domain.strip().lower(), uts46=True).decode()
+    except (idna.IDNAError, UnicodeError):
+        pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
+    segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]
+    if segment.strip(".") == "":
+        raise InvalidInput(f"{domain[:100]!r} is not a domain")
+    return segment
+
+
 def seen_key(domain: str) -> str:
-    return f"discovery/seen/{domain}.json"
+    return f"discovery/seen/{domain_key(domain)}.json"
 
 
 def review_key(domain: str) -> str:
-    return f"discovery/review/{domain}.json"
+    return f"discovery/review/{domain_key(domain)}.json"
 
 
 def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> RawRecord | None:

@@ -10,9 +10,9 @@ from abc import ABC, abstractmethod
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from affiliate_matrix.models import UtcDatetime
 
@@ -31,14 +31,23 @@ SYNC_FAILED = "dev.affiliatematrix.sync.failed"
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
 
 
+def _plausible(time: datetime) -> datetime:
+    """Work is dated from an event's time (yesterday, tomorrow, a day back): years at the edge of what
+    datetime holds would overflow that arithmetic."""
+    if not 1970 <= time.year <= 9000:
+        raise ValueError(f"time {time.isoformat()} is not between the years 1970 and 9000")
+    return time
+
+
 class Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=200)
-    type: str = Field(pattern=r"^[a-z0-9._]+$")
-    subject: str | None = None
-    time: UtcDatetime
+    # dot-separated words: a type names a folder of dead letters, so no "..", no leading or trailing dot
+    type: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)
+    subject: str | None = Field(None, max_length=200)
+    time: Annotated[UtcDatetime, AfterValidator(_plausible)]
     data: dict[str, Any] = {}
 
     @classmethod

@@ -5,16 +5,19 @@ an unknown connection) are logged and acknowledged, or answered with a 4xx namin
 """
 
 import json
+import re
 import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
-    AccessDenied, BackendUnavailable, ConflictError, InvalidInput, MethodNotAllowed, NotFoundError,
+    AccessDenied, BackendUnavailable, ConflictError, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
     PreconditionFailed, PreconditionRequired, Unauthorized,
 )
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 
 log = get_logger()
+MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
+_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -31,11 +34,46 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     try:
         body = json.loads(raw or b"null")
+    except RecursionError:
+        raise InvalidInput(f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
         raise InvalidInput("the body is not JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
+    check_json(body, "the body")
     return body
+
+
+def check_json(value, where: str) -> None:
+    """Refuse decoded JSON nested deeper than MAX_DEPTH (before anything recurses into it) or holding a
+    string that is not Unicode text (a lone surrogate, "\ud800", which no backend can store)."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        for item in level:
+            for text in (item, *item.keys()) if isinstance(item, dict) else (item,):
+                if isinstance(text, str) and not _encodable(text):
+                    raise InvalidInput(f"{where} holds a string that is not Unicode text (a lone surrogate)")
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return
+    raise InvalidInput(f"{where} is nested more than {MAX_DEPTH} levels deep")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def whole_number(args, name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that must be a whole number in [low, high], in ASCII digits."""
+    raw = args.get(name, str(default))
+    if not _WHOLE.match(raw) or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {raw[:40]!r}")
+    return int(raw)
 
 
 def error_response(status: int, code: str, message: str, request_id: str):
@@ -83,6 +121,9 @@ def serve(request, route: Callable, flags=None) -> tuple:
         body, status, headers = error_response(412, "precondition_failed", str(exc), request_id)
     except PreconditionRequired as exc:
         body, status, headers = error_response(428, "precondition_required", str(exc), request_id)
+    except DamagedData as exc:  # stored data, not the request: one line naming where and what to do
+        log.error("request.damaged_data", where=exc.where, error=str(exc))
+        body, status, headers = error_response(500, "damaged_data", str(exc), request_id)
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)

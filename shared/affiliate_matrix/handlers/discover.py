@@ -2,6 +2,7 @@
 on a `dev.affiliatematrix.action.discover` event from a rule, or on POST /discover
 {"niches": [...], "languages": [...]} (admin token), which answers with the run's report."""
 
+import re
 from dataclasses import asdict
 
 from affiliate_matrix.auth import authorize
@@ -24,6 +25,9 @@ def run(rt, data: dict):
         raise InvalidInput("niches: a list of 1-100 character strings")
     if len(niches) > 50:
         raise InvalidInput("niches: at most 50 per run")
+    if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \
+            not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2}", code) for code in languages):
+        raise InvalidInput("languages: a list of 1-10 two-letter language codes, e.g. [\"en\", \"de\"]")
     return discover(rt, niches, languages)
 
 

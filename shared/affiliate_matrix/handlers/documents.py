@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
 
-from affiliate_matrix.documents import load_document, save_document
+from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import (
     ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired,
 )
@@ -39,7 +39,11 @@ def route(rt, request, collection: Collection):
     """Answer /<collection> and /<collection>/{id}; None when the path is neither."""
     if request.path == collection.path:
         if request.method == "GET":
-            return json_response({"items": [doc.model_dump(mode="json") for doc, _ in documents(rt, collection)]})
+            damaged: list[dict] = []
+            items = [doc.model_dump(mode="json") for doc, _ in documents(rt, collection, damaged)]
+            if not damaged:
+                return json_response({"items": items})
+            return json_response({"items": items, "errors": damaged}, headers={"X-Damaged-Items": str(len(damaged))})
         if request.method == "POST":
             return create(rt, collection, body_of(request))
         raise MethodNotAllowed(request.method, ("GET", "POST"))
@@ -59,11 +63,12 @@ def route(rt, request, collection: Collection):
                            else ("GET", "PUT", "DELETE"))
 
 
-def documents(rt, collection: Collection):
-    for key in sorted(rt.store.list(collection.prefix)):
-        name = key[len(collection.prefix):]
-        if name.endswith(".json") and "/" not in name:
-            yield load(rt, collection, name.removesuffix(".json"))
+def documents(rt, collection: Collection, damaged: list | None = None):
+    """Every document of the collection; damaged ones are left out, logged and added to `damaged`."""
+    keys = [key for key in sorted(rt.store.list(collection.prefix))
+            if key.endswith(".json") and "/" not in key[len(collection.prefix):]]
+    yield from readable(keys, lambda key: load(rt, collection, key[len(collection.prefix):].removesuffix(".json")),
+                        damaged)
 
 
 def load(rt, collection: Collection, doc_id: str) -> tuple[BaseModel, str]:

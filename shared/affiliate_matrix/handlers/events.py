@@ -1,7 +1,10 @@
 """Event intake for the CloudEvent functions. An event is taken only from its sender as Knative
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), and at most once per
-(source, id) since Knative delivers at least once; fatal errors are acknowledged.
+(source, id) since Knative delivers at least once. Fatal errors are not retried: an event that does
+not fit (its attributes, or data its work refuses) is answered 400 naming the problem, so the Broker
+parks it as a dead letter; work on something that is gone, or on damaged stored data, is logged and
+acknowledged.
 """
 
 import json
@@ -12,12 +15,29 @@ from pathlib import Path
 
 import structlog
 
-from affiliate_matrix.errors import AccessDenied, ConfigError, ConflictError, InvalidInput, NotFoundError, Unauthorized
+from affiliate_matrix.errors import (AccessDenied, ConfigError, ConflictError, DamagedData, InvalidInput, NotFoundError,
+                                     Unauthorized)
 from affiliate_matrix.events import ACTION_PREFIX, Event
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
+MAX_EVENT_BYTES = 4 * 1024 * 1024
+
+
+def event_of(cloud_event) -> Event:
+    """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers import check_json
+
+    try:
+        event = Event.from_cloudevent(cloud_event)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise InvalidInput(f"event {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    check_json(event.data, "event data")
+    return event
 
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
@@ -44,9 +64,11 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         work(event)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
-    except (InvalidInput, NotFoundError) as exc:
-        log.error("event.rejected", error=str(exc))  # fatal: acknowledge, do not make Knative retry
+    except (InvalidInput, NotFoundError, DamagedData) as exc:
+        log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
+        if isinstance(exc, InvalidInput):
+            raise  # the event's own data is wrong: answered 400 naming it, and the Broker parks it
     except Exception:
         telemetry.EVENTS.labels(function, event.type, "failed").inc()
         telemetry.ERRORS.labels(function, "event").inc()
@@ -83,16 +105,19 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
     authenticate(rt, request)
     from cloudevents.http import from_http
-    from pydantic import ValidationError
 
+    if (request.content_length or 0) > MAX_EVENT_BYTES:
+        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+    raw = request.stream.read(MAX_EVENT_BYTES + 1)
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     try:
-        cloud_event = from_http(dict(request.headers), request.get_data())
-        event = Event.from_cloudevent(cloud_event)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise InvalidInput(f"event {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        cloud_event = from_http(dict(request.headers), raw)
+    except RecursionError:
+        raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
-        raise InvalidInput(f"not a CloudEvent: {exc}") from None
+        raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
+    event = event_of(cloud_event)
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
     plan = routes(rt.settings.events_routes)
     if request.path == DEAD_LETTERS and plan.dead_letter_sink == rt.function:

@@ -26,7 +26,7 @@ from affiliate_matrix import flags
 from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import json_response, serve
+from affiliate_matrix.handlers import json_response, serve, whole_number
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
@@ -168,13 +168,6 @@ def program(rt, program_id: str) -> dict:
     if doc is None:
         raise NotFoundError(f"program {program_id} not found")
     return from_document(doc).model_dump(mode="json")
-
-
-def whole_number(args, name: str, default: int, low: int, high: int) -> int:
-    raw = args.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return int(raw)
 
 
 def check_parameters(args, known: set[str]) -> int:

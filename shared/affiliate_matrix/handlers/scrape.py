@@ -4,6 +4,7 @@ over the connections API) names one connection, whose listings are collected (a 
 crawled, an API is read) and the batch announced. A requested sync's record follows along:
 running, then succeeded or failed; a failure is announced as sync.failed."""
 
+import re
 from datetime import UTC, datetime
 
 from affiliate_matrix.errors import AmxError, InvalidInput
@@ -15,17 +16,26 @@ def handle(rt, request):
     return http_or_event(rt, request, health, lambda event: collect(rt, event))
 
 
+_CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_SYNC_ID = re.compile(r"^s_[0-9a-f]{32}$")
+
+
 def collect(rt, event) -> None:
     """A cron tick for a class of connections requests each one that is due; a request names one connection."""
     if "connection_id" not in event.data and event.data.get("class") in ("directory", "api"):
         from affiliate_matrix.syncs import request_due
 
-        request_due(rt, event.data["class"], event.time, int(event.data.get("every_minutes", 15)))
+        every = event.data.get("every_minutes", 15)
+        if type(every) is not int or not 1 <= every <= 1440:
+            raise InvalidInput("every_minutes must be a whole number of minutes from 1 to 1440")
+        request_due(rt, event.data["class"], event.time, every)
         return
     connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
-    if not isinstance(connection_id, str):
-        raise InvalidInput("event data needs a string connection_id")
-    if not isinstance(sync_id, str):
+    if not isinstance(connection_id, str) or not _CONNECTION_ID.match(connection_id):
+        raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
+    if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.match(sync_id)):
+        raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
+    if sync_id is None:
         report = scrape(rt, connection_id)
         if report.records == 0 and report.failures:
             announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])

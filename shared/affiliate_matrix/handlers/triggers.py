@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from affiliate_matrix.auth import authorize
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response
+from affiliate_matrix.handlers import body_of, json_response, whole_number
 from affiliate_matrix.handlers.documents import Collection, load, route as documents_route
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.rules.engine import on_event, on_schedule
@@ -85,15 +85,10 @@ def dry_run(rt, rule: Rule, body: dict):
 def activations_for(rt, request) -> list[dict]:
     from affiliate_matrix.rules.store import activations
 
-    try:
-        limit = int(request.args.get("limit", "50"))
-    except ValueError:
-        raise InvalidInput("limit must be a whole number") from None
-    if not 1 <= limit <= 500:
-        raise InvalidInput("limit must be between 1 and 500")
-    rule_id = request.args.get("rule_id")
     unknown = set(request.args) - {"limit", "rule_id"}
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(unknown))[:200]}")
+    limit = whole_number(request.args, "limit", 50, 1, 500)
+    rule_id = request.args.get("rule_id")
     rows = activations(rt, limit=500 if rule_id else limit)
     return [row for row in rows if rule_id in (None, row["rule_id"])][:limit]

@@ -3,8 +3,10 @@ filter matches, retrying with backoff as the Trigger's delivery spec says, and w
 fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once.
 Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
 
+import hashlib
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -109,13 +111,15 @@ class Router:
                                         headers={"Content-Type": "application/cloudevents+json",
                                                  **self.sign(delivery)})
             ok, reason = response.status_code < 300, f"HTTP {response.status_code}"
+            # as Knative's Broker: a refused event (400, 403, 422, ...) is parked at once, not retried
+            retriable = response.status_code >= 500 or response.status_code in (404, 408, 409, 429)
         except httpx.HTTPError as exc:
-            ok, reason = False, type(exc).__name__
+            ok, reason, retriable = False, type(exc).__name__, True
         if ok:
             with self.lock:
                 self.delivered += 1
             return
-        if delivery.attempt < delivery.route.retry:
+        if retriable and delivery.attempt < delivery.route.retry:
             delay = delivery.route.backoff_s * (2 ** delivery.attempt if delivery.route.exponential
                                                 else delivery.attempt + 1)
             log.warning("router.retry", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason,
@@ -124,7 +128,10 @@ class Router:
             return
         folder = self.dead_letters / delivery.route.name
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{delivery.event['id']}.json").write_text(json.dumps(
+        name = str(delivery.event["id"])  # the file is named by the id when it is a plain name, else by its hash
+        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}", name):
+            name = hashlib.sha256(name.encode()).hexdigest()[:32]
+        (folder / f"{name}.json").write_text(json.dumps(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))
         log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
 

@@ -15,6 +15,7 @@ from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
 
 log = get_logger()
 _FIELD = re.compile(r"\{(\w+)\}")
+_ACTIVATION_KEY = re.compile(r"^rules/activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 
 
 def execute(rt, event: Event) -> None:
@@ -23,6 +24,8 @@ def execute(rt, event: Event) -> None:
     if handler is None:
         raise InvalidInput(f"no action {kind!r}")
     params, data = event.data.get("params", {}), event.data
+    if not isinstance(params, dict):
+        raise InvalidInput("event data: params must be an object")
     try:
         outcome, status = handler(rt, params, data), "done"
     except BackendUnavailable:
@@ -39,19 +42,21 @@ def render(text: str, inputs: dict) -> str:
 
 
 def notify(rt, params: dict, data: dict) -> str:
-    from affiliate_matrix.fetch import check_public
+    from affiliate_matrix.netguard import guarded_client, origin_policy
 
     inputs = data.get("inputs", {})
     text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
                   {**inputs, "rule_id": data.get("rule_id", "")})
     url = str(params["webhook_url"])
-    check_public(url, allow_loopback=rt.settings.allow_loopback_fetch)
     message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     try:
-        response = httpx.post(url, json=message, timeout=10.0, follow_redirects=False,
-                              headers={"User-Agent": rt.settings.user_agent})
+        with guarded_client(origin_policy(url, rt.settings.allow_loopback_fetch), timeout=10.0,
+                            headers={"User-Agent": rt.settings.user_agent}) as client:
+            response = client.post(url, json=message)
     except httpx.HTTPError as exc:
         raise BackendUnavailable(f"webhook unreachable: {type(exc).__name__}") from None
+    except (httpx.InvalidURL, UnicodeError) as exc:  # a malformed redirect Location, read even unfollowed
+        raise InvalidInput(f"webhook answered with a malformed URL ({exc})") from None
     if response.status_code == 429 or response.status_code >= 500:
         raise BackendUnavailable(f"webhook answered HTTP {response.status_code}")
     if response.status_code >= 300:
@@ -130,8 +135,8 @@ HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": re
             "rebuild_index": rebuild_index, "rotate_key": rotate_key}
 
 
-def record_outcome(rt, key: str | None, status: str, outcome: str) -> None:
-    if not key or not key.startswith("rules/activations/"):
+def record_outcome(rt, key, status: str, outcome: str) -> None:
+    if not isinstance(key, str) or not _ACTIVATION_KEY.match(key):  # from the event: only what fire() writes
         return
     try:
         activation = json.loads(rt.store.get(key).data) | {"outcome": status, "detail": outcome}

@@ -10,6 +10,7 @@ reason recorded, and the other rules carry on.
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.rules.conditions import compile_condition, context_of
@@ -143,31 +144,40 @@ def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime 
     values: dict = {"now": now.isoformat()}
     inputs: dict = {}
     if event is not None:
-        values["event"] = {"id": event.id, "type": event.type, "source": event.source, "subject": event.subject or "",
-                           "time": event.time.isoformat(), "data": event.data}
-        inputs |= {"event_id": event.id, "event_type": event.type}
-        data = event.data
-        if event.type == PROGRAM_DELTA:
-            values["delta"] = delta_values(data)
-            inputs |= {"delta_id": data.get("id", ""), "program_id": data.get("program_id", "")}
-            program = program_values(rt, data.get("program_id"))
-            if program:
-                values["program"] = program
-                inputs |= {"program_name": program["name"], "categories": ", ".join(program["categories"]),
-                           "commission_old": values["delta"]["commission_percent_old"],
-                           "commission_new": values["delta"]["commission_percent_new"]}
-        elif event.type.startswith(EVENT_PREFIX + "key."):
-            values["key"] = {"path": str(data.get("path", "")), "status": event.type.rsplit(".", 1)[-1],
-                             "expires_in_days": int(data.get("days", 0) or 0),
-                             "failures": len(data.get("failed", []) or [])}
-            inputs["key_path"] = values["key"]["path"]
-        elif event.type.startswith(EVENT_PREFIX + "budget."):
-            values["budget"] = {k: data[k] for k in ("campaign_id", "day", "direction", "strategy") if k in data} | \
-                {k: float(data[k]) for k in ("allocated", "spent", "deviation", "tolerance") if k in data}
-            inputs |= {k: data[k] for k in ("campaign_id", "day") if k in data}
+        try:
+            event_values(rt, event, values, inputs)
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # event data can have any shape
+            raise InvalidInput(f"event data does not fit a {event.type} event: {type(exc).__name__}: {exc}"[:500]) \
+                from None
     if needs_stats:
         values["stats"] = index_stats(rt)
     return values, inputs
+
+
+def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
+    """What the event puts in the context (event, and delta/program, key or budget) and the activation's inputs."""
+    values["event"] = {"id": event.id, "type": event.type, "source": event.source, "subject": event.subject or "",
+                       "time": event.time.isoformat(), "data": event.data}
+    inputs |= {"event_id": event.id, "event_type": event.type}
+    data = event.data
+    if event.type == PROGRAM_DELTA:
+        values["delta"] = delta_values(data)
+        inputs |= {"delta_id": data.get("id", ""), "program_id": data.get("program_id", "")}
+        program = program_values(rt, data.get("program_id"))
+        if program:
+            values["program"] = program
+            inputs |= {"program_name": program["name"], "categories": ", ".join(program["categories"]),
+                       "commission_old": values["delta"]["commission_percent_old"],
+                       "commission_new": values["delta"]["commission_percent_new"]}
+    elif event.type.startswith(EVENT_PREFIX + "key."):
+        values["key"] = {"path": str(data.get("path", "")), "status": event.type.rsplit(".", 1)[-1],
+                         "expires_in_days": int(data.get("days", 0) or 0),
+                         "failures": len(data.get("failed", []) or [])}
+        inputs["key_path"] = values["key"]["path"]
+    elif event.type.startswith(EVENT_PREFIX + "budget."):
+        values["budget"] = {k: data[k] for k in ("campaign_id", "day", "direction", "strategy") if k in data} | \
+            {k: float(data[k]) for k in ("allocated", "spent", "deviation", "tolerance") if k in data}
+        inputs |= {k: data[k] for k in ("campaign_id", "day") if k in data}
 
 
 def delta_values(data: dict) -> dict:

@@ -76,7 +76,6 @@ class Rule(Model):
     disabled_reason: str | None = None
 
 
-
 def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`)."""
     from affiliate_matrix.rules.conditions import ConditionError, check

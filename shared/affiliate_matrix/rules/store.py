@@ -10,7 +10,7 @@ import json
 import time
 from datetime import datetime
 
-from affiliate_matrix.documents import load_document, save_document
+from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
@@ -47,8 +47,8 @@ def list_rules(store, *, cached: bool = False) -> list[Rule]:
     hit = _cache.get(id(store))
     if cached and hit and hit[0] > now:
         return hit[1]
-    rules = [load_rule(store, key.removeprefix("rules/").removesuffix(".json"))[0]
-             for key in sorted(store.list("rules/")) if key.count("/") == 1 and key.endswith(".json")]
+    keys = [key for key in sorted(store.list("rules/")) if key.count("/") == 1 and key.endswith(".json")]
+    rules = [rule for rule, _ in readable(keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")))]
     _cache[id(store)] = (now + CACHE_TTL_S, rules)
     return rules
 

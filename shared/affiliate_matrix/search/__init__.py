@@ -12,12 +12,13 @@ from abc import ABC, abstractmethod
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from affiliate_matrix.errors import InvalidInput
 
@@ -151,6 +152,30 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
         raise InvalidInput("use either cursor or offset, not both")
 
 
+# A cursor is a position, not a credential: a forged one can only ask for a page of the caller's own
+# query, which the caller may ask for anyway. So it is not signed (no key to share and rotate); it is
+# read strictly: exactly this shape, the sort values as scalars a backend takes, one per sort key (the
+# adapters check the count).
+def _sort_value(value):
+    """Null, a bool, a 64-bit int, a finite float, or a string of at most 1000 characters of Unicode text."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, str) and len(value) <= 1000:
+        value.encode("utf-8")  # a lone surrogate ("\ud800" in JSON) cannot be bound
+        return value
+    raise ValueError(f"not a sort value ({type(value).__name__})")
+
+
+class _Cursor(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
+    a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
+
+
 def encode_cursor(query: SearchQuery, after: list) -> str:
     raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -159,14 +184,13 @@ def encode_cursor(query: SearchQuery, after: list) -> str:
 def decode_cursor(query: SearchQuery) -> list | None:
     if not query.cursor:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)))
-        after, bound_to = data["a"], data["q"]
-    except (ValueError, KeyError, TypeError):
+    try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
+        cursor = _Cursor.model_validate(json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))))
+    except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
-    if bound_to != query.fingerprint() or not isinstance(after, list):
+    if cursor.q != query.fingerprint():
         raise InvalidInput("cursor belongs to a different query: keep the same q, filters and sort when paging")
-    return after
+    return cursor.a
 
 
 class SearchIndex(ABC):

@@ -8,10 +8,11 @@ sorting with plain indexed SQL. Aliases and specs live in two small tables besid
 import json
 import sqlite3
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
     encode_cursor, previous_version, typo_allowance, validate_query, words,
@@ -48,13 +49,41 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+@contextmanager
+def _damage_named(path: str):
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise
+        raise DamagedData(f"the search index {path}", str(exc),
+                          "it holds only what can be rebuilt: move it aside, then `amx replay <connection>` each "
+                          "directory connection and `amx scrape <connection>` each API connection") from None
+
+
+class _Connection(sqlite3.Connection):
+    """Corruption of the file (SQLITE_CORRUPT, SQLITE_NOTADB) surfaces as DamagedData naming it."""
+
+    path = ""
+
+    def execute(self, *args):
+        with _damage_named(self.path):
+            return super().execute(*args)
+
+    def executemany(self, *args):
+        with _damage_named(self.path):
+            return super().executemany(*args)
+
+
 class SqliteSearchIndex(SearchIndex):
     def __init__(self, path: Path, prefix: str = "amx"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30,
+                                  factory=_Connection)
+        self.db.path = str(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_index(physical TEXT PRIMARY KEY, spec TEXT NOT NULL)")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from affiliate_matrix.config import SECRET_ENV_PREFIX
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_path
 
 
@@ -33,9 +33,23 @@ class LocalSecretStore(SecretStore):
 
     def _load(self) -> dict:
         try:
-            return json.loads(self.path.read_text())
+            state = json.loads(self.path.read_bytes())
         except FileNotFoundError:
             return {}
+        except ValueError as exc:  # truncated or hand-edited: never guess, never overwrite it
+            raise DamagedData(f"the secrets file {self.path}", str(exc), self._REMEDY) from None
+        if not isinstance(state, dict) or not all(
+                isinstance(entry, dict) and isinstance(entry.get("versions"), dict) and "current_version" in entry
+                for entry in state.values()):
+            raise DamagedData(f"the secrets file {self.path}", "not a mapping of secret paths to their versions",
+                              self._REMEDY)
+        return state
+
+    _REMEDY = ("restore it from a backup; or move it aside to start with no secrets (API tokens and stored "
+               "credentials are then lost: create them again with amx tokens create and amx keys add)")
+
+    def check(self) -> None:
+        self._load()  # a damaged file stops the command or function at start, with one line
 
     def _save(self, state: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".secrets-")

@@ -1,0 +1,197 @@
+"""The one guard on requests to addresses that a page, a search result or a person chose (pages and
+their redirects, API base URLs, webhooks): every such request goes through `guarded_client` or
+`guarded_async_client`.
+
+* A URL must be http(s) with a well-formed host: a DNS name of letters, digits, `-` and `_` in labels
+  of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal.
+* The name is resolved once, when the connection is made; every address it resolves to must be
+  public, and the socket is connected to one of those checked addresses. The Host header, TLS SNI
+  and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
+  name that answers a public address first and a private one a moment later (DNS rebinding) gets
+  nowhere, and HTTPS works as usual.
+* Not public: what `ipaddress` does not call global, multicast, reserved, site-local (fec0::/10) and
+  local-use NAT64 (64:ff9b:1::/48). An IPv6 address that carries an IPv4 address is judged by that
+  address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4
+  (2002::/16) and Teredo (2001::/32: its server and its client).
+* Loopback is allowed only where the caller says so for that host and port (recorded sites on this
+  machine, with AMX_ALLOW_LOOPBACK_FETCH).
+"""
+
+import functools
+import ipaddress
+import re
+import socket
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from affiliate_matrix.errors import FetchError
+
+LoopbackPolicy = Callable[[str, int], bool]  # (ASCII host, port) -> may it be a loopback address?
+_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_ALSO_NOT_PUBLIC = [ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:ff9b:1::/48")]
+
+
+class RefusedAddress(FetchError):
+    """The host resolves to an address that is not public."""
+
+
+def never(host: str, port: int) -> bool:
+    return False
+
+
+def target_of(url: str) -> tuple[str, str, int]:
+    """(scheme, ASCII host, port) of an http(s) URL, or FetchError saying what is wrong with it."""
+    shown = url[:200]
+    try:
+        parsed = httpx.URL(url)
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        host = parsed.raw_host.decode("ascii").lower()
+        parsed.host  # decodes each punycode label: an invalid A-label (xn--zz) is refused here
+        urlsplit(url).port  # the standard library must read it the same way (no port out of range)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
+        raise FetchError(f"refused {shown!r}: not a valid URL ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise FetchError(f"refused {shown!r}: only http(s) URLs with a host are fetched")
+    if not 0 < port < 65536:
+        raise FetchError(f"refused {shown!r}: port {port} is out of range")
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        labels = host.removesuffix(".").split(".")
+        if len(host) > 253 or not all(_LABEL.match(label) for label in labels):
+            raise FetchError(f"refused {shown!r}: {host[:100]!r} is not a valid host name") from None
+    return parsed.scheme, host, port
+
+
+def embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for, if it is a transition address."""
+    if address.version == 4:
+        return []
+    if address.ipv4_mapped:
+        return [address.ipv4_mapped]
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):  # not :: nor ::1
+        return [ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)]
+    if address.sixtofour:
+        return [address.sixtofour]
+    if address.teredo:
+        return list(address.teredo)
+    return []
+
+
+def why_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why an address is not a public one, in a word or two; None when it is public."""
+    inner = embedded_ipv4(address)
+    if inner:
+        reasons = [f"carries {v4}, {reason}" for v4 in inner if (reason := why_not_public(v4))]
+        return reasons[0] if reasons else None
+    for name in ("loopback", "link_local", "multicast", "unspecified", "reserved"):
+        if getattr(address, f"is_{name}"):
+            return name.replace("_", "-")
+    if not address.is_global or any(address in network for network in _ALSO_NOT_PUBLIC):
+        return "private or special-purpose"
+    return None
+
+
+def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> list[str]:
+    """Resolve `host` once; the addresses to connect to, every one of them checked."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchError(f"cannot resolve {host!r}: no address")
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        loopback = address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))
+        if loopback and allow_loopback:
+            continue
+        reason = why_not_public(address)
+        if reason:
+            raise RefusedAddress(f"refused {host}:{port}: {host} resolves to non-public address {address} ({reason})")
+    return addresses
+
+
+def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
+    """Refuse a URL that is not http(s) or whose host resolves to a non-public address. Requests do not
+    call this: the guarded clients check the address they connect to (one resolution, no gap)."""
+    _, host, port = target_of(url)
+    return resolve_public(host, port, allow_loopback=allow_loopback)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    def __init__(self, allow_loopback: LoopbackPolicy):
+        self.allow_loopback = allow_loopback
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        error: Exception | None = None
+        for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc  # the next address, as socket.create_connection would
+        raise error
+
+
+class _AsyncGuardedBackend(httpcore.AnyIOBackend):
+    def __init__(self, allow_loopback: LoopbackPolicy):
+        self.allow_loopback = allow_loopback
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        import anyio.to_thread
+
+        addresses = await anyio.to_thread.run_sync(functools.partial(
+            resolve_public, host, port, allow_loopback=self.allow_loopback(host, port)))
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error
+
+
+def _pool_options() -> dict:
+    limits = httpx.Limits()  # httpx's defaults
+    return {"ssl_context": httpx.create_ssl_context(), "max_connections": limits.max_connections,
+            "max_keepalive_connections": limits.max_keepalive_connections, "keepalive_expiry": limits.keepalive_expiry}
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with its connection pool on the guarded backend: httpx takes no network
+    backend, so the pool it built is replaced (`_pool` is all its methods use; httpx is pinned)."""
+
+    def __init__(self, allow_loopback: LoopbackPolicy = never):
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(network_backend=_GuardedBackend(allow_loopback), **_pool_options())
+
+
+class AsyncGuardedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, allow_loopback: LoopbackPolicy = never):
+        super().__init__()
+        self._pool = httpcore.AsyncConnectionPool(network_backend=_AsyncGuardedBackend(allow_loopback),
+                                                  **_pool_options())
+
+
+def guarded_client(allow_loopback: LoopbackPolicy = never, **options) -> httpx.Client:
+    """An httpx client whose every connection is checked; it never follows redirects itself (callers
+    check each hop's URL) and never uses a proxy from the environment (the proxy would resolve)."""
+    return httpx.Client(transport=GuardedTransport(allow_loopback), follow_redirects=False, **options)
+
+
+def guarded_async_client(allow_loopback: LoopbackPolicy = never, **options) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=AsyncGuardedTransport(allow_loopback), follow_redirects=False, **options)
+
+
+def origin_policy(url: str, allowed: bool) -> LoopbackPolicy:
+    """Loopback for the host and port of `url` only, and only when `allowed`."""
+    try:
+        _, host, port = target_of(url)
+    except FetchError:
+        return never  # the request itself will say what is wrong with the URL
+    return (lambda h, p: (h, p) == (host, port)) if allowed else never

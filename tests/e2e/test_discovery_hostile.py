@@ -1,0 +1,90 @@
+"""Discovery results with awkward hosts, over real HTTP on loopback: an IDN (sent as punycode) and an IPv6
+literal are fetched and judged; a malformed URL and a malformed redirect are failures for their URL, and
+the run goes on."""
+
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.discovery.providers import Result
+from affiliate_matrix.discovery.run import DiscoveryReport, seen_key, validate
+from affiliate_matrix.runtime import Runtime
+
+PROGRAM = (b"<html><head><title>Partner program</title></head><body><h1>Join our affiliate program</h1>"
+           b"<p>Earn 20% commission with a 30 day cookie.</p><a href='/signup'>Sign up as an affiliate</a></body></html>")
+
+
+class Site(ThreadingHTTPServer):
+    address_family = socket.AF_INET
+
+    def __init__(self, host: str, redirect_to: str | None = None):
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                site.paths.append(self.path)
+                if self.path == "/robots.txt":
+                    status, headers, body = 404, {}, b""
+                elif redirect_to:
+                    status, headers, body = 302, {"Location": redirect_to}, b""
+                else:
+                    status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, PROGRAM
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.paths: list[str] = []
+        super().__init__((host, 0), Handler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def punycode_resolves_to_loopback(monkeypatch):
+    """No DNS server we control runs here: the IDN's punycode name answers 127.0.0.1, every other lookup is real."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        return real("127.0.0.1" if host == "xn--bcher-kva.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_their_url(tmp_path,
+                                                                                     punycode_resolves_to_loopback):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    idn, ipv6, redirecting = Site("127.0.0.1"), Site("::1"), Site("127.0.0.2", redirect_to="http:127.0.0.1:9")
+    results = [Result(url, "t", "s", rank, "searxng", "q") for rank, url in enumerate([
+        f"http://bücher.test:{idn.port}/partners",
+        f"http://[::1]:{ipv6.port}/affiliates",
+        f"http://127.0.0.2:{redirecting.port}/partners",
+        "http://exa mple.test/partners", "http://[::1/partners", "http://xn--zz.test/", "http://ok.test:99999/"])]
+    report = DiscoveryReport()
+    try:
+        validate(rt, results, report)
+    finally:
+        for site in (idn, ipv6, redirecting):
+            site.shutdown()
+            site.server_close()
+    assert "/partners" in idn.paths and "/affiliates" in ipv6.paths  # both fetched
+    judged = report.discovered + report.review + report.rejected
+    assert sorted(judged) == ["::1", "xn--bcher-kva.test"]
+    failed = dict(report.failures)
+    assert "a malformed URL, or a redirect to one" in failed[f"http://127.0.0.2:{redirecting.port}/partners"]
+    assert "not a valid host name" in failed["http://exa mple.test/partners"]
+    assert "not a valid URL" in failed["http://[::1/partners"]
+    assert "not a valid URL" in failed["http://xn--zz.test/"] and "not a valid URL" in failed["http://ok.test:99999/"]
+    assert rt.store.head(seen_key("::1")) and rt.store.head(seen_key("bücher.test"))  # keys: '_' for ':', punycode
+    assert seen_key("::1") == "discovery/seen/__1.json" and seen_key("bücher.test").endswith("xn--bcher-kva.test.json")

@@ -1,0 +1,150 @@
+"""Damaged stored data is one clear error naming the file or key and what to do, and the rest keeps
+working: a list route skips and reports the damaged item, a corrupt secrets file, HTTP-cache entry or
+SQLite index says so in one line, and a command whose work failed exits non-zero."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.support.hostile import untimed_rule_checks
+from tests.support.processes import ROOT
+
+AMX = ROOT / ".venv" / "bin" / "amx"
+
+
+def client(name):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    untimed_rule_checks(monkeypatch)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+
+
+def truncate(rt, key: str) -> None:
+    data = rt.store.get(key).data
+    rt.store.put(key, data[: len(data) // 2], content_type="application/json")
+
+
+@pytest.mark.parametrize("function,path,make", [
+    ("connections", "/connections", lambda i: {"id": f"c{i}", "source": "affiliateprograms"}),
+    ("triggers", "/rules", lambda i: {"id": f"r{i}", "trigger": {"event": "program.delta"}, "condition": "true",
+                                      "action": {"type": "alert", "params": {}}}),
+    ("budget", "/campaigns", lambda i: {"id": f"c{i}", "name": "n", "channel": "email", "currency": "USD"}),
+])
+def test_a_truncated_document_is_skipped_and_reported_by_its_list(env, capsys, function, path, make):
+    from affiliate_matrix.handlers.budget import campaigns
+    from affiliate_matrix.handlers.connections import CONNECTIONS
+    from affiliate_matrix.handlers.triggers import RULES
+
+    app = client(function)
+    collection = {"/connections": CONNECTIONS, "/rules": RULES, "/campaigns": campaigns()}[path]
+    for i in range(3):  # as JSON: Rule's validation times a trial run of the condition, which a busy machine can fail
+        env["rt"].store.put(collection.key(make(i)["id"]), json.dumps(make(i)).encode(), content_type="application/json")
+    key = collection.key(make(1)["id"])
+    truncate(env["rt"], key)
+    listed = app.get(path, headers=env["admin"])
+    assert listed.status_code == 200 and listed.headers["X-Damaged-Items"] == "1"
+    body = listed.get_json()
+    assert len(body["items"]) == 2 and [e["key"] for e in body["errors"]] == [key]
+    assert "is damaged" in body["errors"][0]["error"] and "delete it and create it again" in body["errors"][0]["error"]
+    one = app.get(f"{path}/{key.rsplit('/', 1)[1].removesuffix('.json')}", headers=env["admin"])
+    assert one.status_code == 500 and one.get_json()["error"]["code"] == "damaged_data"
+    assert key in one.get_json()["error"]["message"]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and key in logged and "Traceback" not in logged
+
+
+def test_a_damaged_rule_does_not_stop_the_others(env):
+    from affiliate_matrix.rules.store import list_rules
+
+    for i in range(2):  # as JSON: Rule's validation times a trial run of the condition, which a busy machine can fail
+        env["rt"].store.put(f"rules/r{i}.json", json.dumps({
+            "id": f"r{i}", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {}}}).encode(), content_type="application/json")
+    truncate(env["rt"], "rules/r0.json")
+    assert [r.id for r in list_rules(env["rt"].store)] == ["r1"]
+
+
+def amx(*args, data_dir, check=False):
+    environment = {**os.environ, "AMX_DATA_DIR": str(data_dir)}
+    return subprocess.run([str(AMX), *args], capture_output=True, text=True,
+                          timeout=120, env=environment, check=check)
+
+
+def test_a_corrupt_secrets_file_is_one_line_naming_it(tmp_path):
+    (tmp_path / "secrets.json").write_text('{"api-tokens/abc": {"current_version": 1, "vers')
+    result = amx("tokens", "create", "--role", "read", data_dir=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"the secrets file {tmp_path / 'secrets.json'} is damaged" in result.stderr
+    assert "restore it from a backup" in result.stderr
+    assert (tmp_path / "secrets.json").read_text().endswith('"vers')  # left as it was, for the person to rescue
+
+
+def test_a_function_with_a_corrupt_secrets_file_stops_at_start_with_one_line(tmp_path):
+    (tmp_path / "secrets.json").write_text("[1, 2")
+    result = subprocess.run([sys.executable, "-c", "import runpy; runpy.run_path('functions/programs/main.py')"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AMX_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the secrets file" in result.stderr and "is damaged" in result.stderr
+
+
+def test_a_corrupt_sqlite_index_is_one_line_naming_it(tmp_path):
+    (tmp_path / "search.sqlite3").write_bytes(b"this is not a database" * 100)
+    result = amx("search", "shop", data_dir=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"the search index {tmp_path / 'search.sqlite3'} is damaged" in result.stderr
+    assert "amx replay" in result.stderr
+
+
+def test_a_corrupt_http_cache_entry_is_logged_and_the_crawl_fetches_in_full(tmp_path, capsys):
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.pipeline import scrape
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.store.put("http-cache/ap.json", b'{"http://x/": {"etag": "\\"v1", ', content_type="application/json")
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ap")
+    assert report.records == 6 and report.not_modified == 0
+    logged = capsys.readouterr().err
+    assert "http_cache.damaged" in logged and "http-cache/ap.json" in logged
+    assert isinstance(json.loads(rt.store.get("http-cache/ap.json").data), dict)  # written anew
+
+
+def test_amx_scrape_exits_non_zero_when_indexing_failed(tmp_path):
+    """The batch is stored, but indexing it fails every attempt (the index is at a version this code does not
+    write): the command's work failed, so it says so and exits 1, not 0."""
+    from affiliate_matrix.programs import PROGRAMS_INDEX
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    newer = type(PROGRAMS_INDEX)(PROGRAMS_INDEX.name, PROGRAMS_INDEX.version + 1, PROGRAMS_INDEX.fields)
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.migrate(newer)
+    from affiliate_matrix.demo import recorded_sites
+
+    with recorded_sites("affiliateprograms") as urls:
+        from affiliate_matrix.connections import save_connection
+        from affiliate_matrix.models import Connection
+
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        environment = {"AMX_ALLOW_LOOPBACK_FETCH": "true"}
+        result = subprocess.run([str(AMX), "scrape", "ap"], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "AMX_DATA_DIR": str(tmp_path), **environment})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "raw.batch.stored" in result.stderr and "failed 3 times" in result.stderr and "amx index migrate" in result.stderr

@@ -1,0 +1,68 @@
+"""Every route of every HTTP function, fed hostile input (hypothesis): path ids, query parameters, headers
+and bodies. Whatever comes in, the answer is never a 5xx, and neither the body nor the logs hold a
+traceback. Routes come from each function's OpenAPI document (the routes it serves), plus the discover
+function's POST /discover and the event-only functions' paths, which answer 404 over plain HTTP."""
+
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from affiliate_matrix.handlers import openapi
+from tests.support.hostile import (
+    FUNCTIONS, FUZZ, assert_no_traceback, bodies, header_values, hostile_environment, path_parts, text,
+)
+
+DOCUMENTED = {"programs": openapi.programs_openapi, "connections": openapi.connections_openapi,
+              "triggers": openapi.triggers_openapi, "budget": openapi.budget_openapi}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def routes() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(function, method, path template, query parameter names) for every route there is."""
+    found = []
+    for function in FUNCTIONS:
+        document = DOCUMENTED.get(function)
+        paths = document()["paths"] if document else {"/discover" if function == "discover" else "/": {"post": {}}}
+        for path, operations in {**paths, "/openapi.json": {"get": {}}, "/nowhere/..": {"get": {}}}.items():
+            for method in METHODS if path != "/healthz" else ("get",):
+                parameters = [p["name"] for p in (operations.get(method) or {}).get("parameters", [])
+                              if p.get("in") == "query"]
+                found.append((function, method, path, tuple(parameters)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory):
+    with hostile_environment(tmp_path_factory.mktemp("fuzz-routes"), programs=True) as env:
+        yield env
+
+
+def test_every_function_has_routes_here():
+    assert {function for function, *_ in routes()} == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function,method,template,parameters", routes(),
+                         ids=[f"{f}-{m}-{p}" for f, m, p, _ in routes()])
+@given(data=st.data())
+@FUZZ
+def test_no_route_answers_hostile_input_with_a_5xx_or_a_traceback(environment, capsys, function, method, template,
+                                                                  parameters, data):
+    apps, admin, _ = environment
+    path = template
+    while "{" in path:
+        name = path[path.index("{"):path.index("}") + 1]
+        path = path.replace(name, quote(data.draw(path_parts(), label=name), safe=""), 1)
+    known = data.draw(st.dictionaries(st.sampled_from(parameters), text()), label="its parameters") if parameters else {}
+    query = [*known.items(), *data.draw(st.lists(st.tuples(text(), text()), max_size=2), label="other parameters")]
+    headers = {**admin, "Content-Type": "application/json"}
+    if data.draw(st.booleans(), label="If-Match"):
+        headers["If-Match"] = data.draw(header_values(), label="If-Match value")
+    body = data.draw(bodies(), label="body") if method in ("post", "put", "patch") else None
+    target = path + ("?" + urlencode(query, encoding="utf-8", errors="surrogatepass") if query else "")
+    response = getattr(apps[function], method)(target, data=body, headers=headers)
+    answer = response.get_data(as_text=True)
+    logged = capsys.readouterr()
+    assert response.status_code < 500, f"{method.upper()} {target[:300]} -> {response.status_code}: {answer[:500]}"
+    assert_no_traceback(answer, logged.out, logged.err)

@@ -1,0 +1,151 @@
+"""The reproductions of an attacker-style review, each through a function's own HTTP stack: every one
+answered a 5xx (or crashed) before, and must answer a 4xx naming the problem."""
+
+import base64
+import json
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.support.events import deliver_event
+from tests.support.hostile import untimed_rule_checks
+from tests.support.processes import ROOT
+
+
+def client(name):
+    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    untimed_rule_checks(monkeypatch)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+
+
+def refused(response, status: int, fragment: str) -> None:
+    body = response.get_json()
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert fragment in body["error"]["message"], body
+
+
+@pytest.mark.parametrize("route,query,fragment", [
+    ("/programs", "limit=%C2%B2", "limit must be a whole number"),     # '²': str.isdigit() said yes, int() no
+    ("/programs", "page=%E2%81%B5", "page must be a whole number"),    # '⁵'
+    ("/programs", "limit=%D9%A1%D9%A2", "limit must be a whole number"),  # Arabic-Indic '١٢', which int() takes
+    ("/changes", "limit=%C2%B2", "limit must be a whole number"),
+    ("/merchants", "limit=%EF%BC%95", "limit must be a whole number"),  # full-width '５'
+])
+def test_unicode_digits_are_refused(env, route, query, fragment):
+    refused(client("programs").get(f"{route}?{query}", headers=env["admin"]), 400, fragment)
+
+
+def test_unicode_digits_are_refused_by_the_activations_route(env):
+    refused(client("triggers").get("/activations?limit=%D9%A1%D9%A2", headers=env["admin"]), 400,
+            "limit must be a whole number")
+
+
+def _programs(rt, count: int):
+    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from tests.unit.test_normalize import make_program
+
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com"))
+                                      for i in range(count)], refresh=True)
+
+
+def forged(cursor: str, after) -> str:
+    """The same query's cursor (its fingerprint kept, so only the position is forged)."""
+    data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    text = json.dumps({"q": data["q"], "a": after}) if not isinstance(after, str) else after.replace("Q", data["q"])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("after", [
+    [2**70, "p_0000000000000000"],            # OverflowError in SQLite before
+    [{"x": 1}, "p_0000000000000000"],         # ProgrammingError before
+    [[1, 2], "p_0000000000000000"],
+    ["Shop", "p_0000000000000000", None, None, None, None, None, None, None, None, None],
+    ['{"q":"Q","a":["\\ud800","p_0"]}'],      # a lone surrogate: no backend can bind it
+    ['{"q":"Q","a":[NaN,"p_0"]}'],
+    ['{"q":"Q","a":["x","p_0"],"extra":1}'],
+])
+def test_forged_cursors_are_refused(env, after):
+    _programs(env["rt"], 5)
+    app = client("programs")
+    first = app.get("/programs?limit=2&sort=name", headers=env["admin"]).get_json()
+    assert first["next_cursor"]
+    answer = app.get(f"/programs?limit=2&sort=name&cursor={forged(first['next_cursor'], after)}", headers=env["admin"])
+    refused(answer, 400, "cursor is malformed")
+    assert app.get(f"/programs?limit=2&sort=name&cursor={first['next_cursor']}", headers=env["admin"]).status_code == 200
+
+
+@pytest.mark.parametrize("function,path", [("connections", "/connections"), ("triggers", "/rules"),
+                                           ("budget", "/campaigns"), ("discover", "/discover"),
+                                           ("triggers", "/rules/r1/test")])
+def test_json_nested_a_thousand_deep_is_refused(env, function, path):
+    deep = '{"id": ' + "[" * 1000 + "]" * 1000 + "}"
+    answer = client(function).post(path, data=deep, headers={**env["admin"], "Content-Type": "application/json"})
+    assert answer.status_code in (400, 404)  # /rules/r1/test: no such rule, but never a 500
+    if answer.status_code == 400:
+        assert "nested more than 32 levels" in answer.get_json()["error"]["message"]
+
+
+def test_a_lone_surrogate_in_a_body_is_refused(env):
+    body = '{"id": "ok", "name": "\\ud800", "channel": "email", "currency": "USD"}'
+    refused(client("budget").post("/campaigns", data=body, headers={**env["admin"], "Content-Type": "application/json"}),
+            400, "not Unicode text")
+
+
+@pytest.mark.parametrize("attributes,fragment", [
+    ({"type": "Bad Type!"}, "event type"),
+    ({"type": "dev.affiliatematrix..x"}, "event type"),   # '..': types name dead-letter folders
+    ({"id": "x" * 300}, "event id"),
+    ({"subject": "s" * 300}, "event subject"),
+    ({"time": "0001-01-01T00:00:00Z"}, "event time"),     # a day back from it overflows
+    ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
+])
+def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(env, attributes, fragment):
+    for function in ("triggers", "budget", "index"):
+        given = {"type": "dev.knative.sources.ping", **attributes}
+        refused(deliver_event(client(function), function, given.pop("type"), {}, **given), 400, fragment)
+
+
+@pytest.mark.parametrize("function,type,data,fragment", [
+    ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": "../../etc/passwd"}, "batch_key"),
+    ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": "batches/x/../../../y.jsonl"}, "batch_key"),
+    ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "../connections/x"}, "connection_id"),
+    ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": "../../x"}, "sync_id"),
+    ("sync", "dev.knative.sources.ping", {"class": "api", "every_minutes": 1e300}, "every_minutes"),
+    ("discover", "dev.knative.sources.ping", {"niches": ["pets"], "languages": [{"a": 1}]}, "languages"),
+    ("triggers", "dev.affiliatematrix.action.alert", {"params": "not an object"}, "params"),
+])
+def test_keys_and_values_from_event_data_are_checked_before_the_store(env, function, type, data, fragment):
+    before = sorted(env["rt"].store.list())
+    refused(deliver_event(client(function), function, type, data), 400, fragment)
+    assert sorted(env["rt"].store.list()) == before  # nothing written, nowhere
+
+
+def test_an_activation_key_from_event_data_cannot_point_elsewhere(env):
+    """The action's outcome goes only to a key fire() writes; a traversal in the event is ignored."""
+    target = "rules/activations/../../connections/x.json"
+    answer = deliver_event(client("triggers"), "triggers", "dev.affiliatematrix.action.alert",
+                           {"params": {"text": "hi"}, "activation_key": target, "rule_id": "r"})
+    assert answer.status_code == 204
+    assert not [k for k in env["rt"].store.list() if k.startswith("connections/")]
+
+
+def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(env):
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+
+    save_rule(env["rt"].store, Rule.model_validate({
+        "id": "r1", "trigger": {"event": "program.delta"}, "condition": "delta.commission_percent_new > 1.0",
+        "action": {"type": "alert", "params": {"text": "x"}}}), create=True)
+    answer = client("triggers").post("/rules/r1/test", json={"type": "dev.affiliatematrix.program.delta",
+                                                             "data": {"fields": 7}}, headers=env["admin"])
+    refused(answer, 400, "does not fit a dev.affiliatematrix.program.delta event")

@@ -1,0 +1,187 @@
+"""The address guard: which addresses are public, one resolution per connection (no DNS-rebinding gap),
+TLS kept on the host name, and malformed URLs refused in words. Every server here is on loopback."""
+
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, origin_policy, why_not_public
+
+
+@pytest.mark.parametrize("address", [
+    "::7f00:1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::a00:1",            # IPv4-mapped and -compatible
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::808:808",          # NAT64, and local-use NAT64
+    "2002:7f00:1::1", "2002:a9fe:a9fe::1", "2002:c0a8:101::1",              # 6to4 of loopback, metadata, private
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:a00:1::1",              # Teredo (a documentation / private end)
+    "fec0::1", "fe80::1", "fc00::1", "fd12:3456::1", "::", "::1", "ff02::1", "2001:db8::1",
+    "127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+    "198.18.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "192.0.2.1",
+])
+def test_non_public_addresses_are_refused(address):
+    assert why_not_public(ipaddress.ip_address(address))
+    with pytest.raises(RefusedAddress, match="non-public address"):  # a literal resolves to itself: no DNS here
+        check_public(f"http://{'[' + address + ']' if ':' in address else address}/")
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
+                                     "2002:808:808::1"])
+def test_public_addresses_and_transition_addresses_of_public_ones_pass(address):
+    assert why_not_public(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("http:127.0.0.1:9", "only http"), ("ftp://example.com/", "only http"),
+    ("http://[::1", "not a valid URL"), ("http://a.test:99999/", "not a valid URL"),
+    ("http://exa mple.com/", "not a valid host name"), ("http://a..b/", "not a valid host name"),
+    ("http://xn--zz.com/", "not a valid URL"), ("http://ab\u200b.com/", "not a valid URL"),
+    ("http://\x00x.com/", "not a valid URL"), ("http://" + "a" * 64 + ".com/", "not a valid host name"),
+])
+def test_malformed_urls_are_refused_in_words(url, problem):
+    with pytest.raises(FetchError, match=problem):
+        check_public(url, allow_loopback=True)
+
+
+class Site:
+    """A one-page HTTP(S) site on a given loopback address, counting its requests."""
+
+    def __init__(self, host: str, port: int = 0, body: bytes = b"site", tls: ssl.SSLContext | None = None):
+        self.hits = 0
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: robots.txt and the page share one connection
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                site.hits += 1
+                site.host_header = self.headers.get("Host")
+                self.send_response(200 if self.path != "/robots.txt" else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    """Answers for made-up names (no DNS server we control can run here); every other lookup, including the
+    numeric ones a connection to a checked address makes, goes to the real resolver."""
+    real, answers, asked = socket.getaddrinfo, {}, []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            asked.append(host)
+            address = answers[host][min(len(asked), len(answers[host])) - 1]
+            return real(address, port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers, asked
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(resolver):
+    """DNS rebinding: the name answers the site's address first and an internal one after that. A guard that
+    checks, then lets the client resolve again, connects to the internal one; ours resolves once."""
+    answers, asked = resolver
+    site = Site("127.0.0.1")
+    internal = Site("127.0.0.2", site.port, b"internal")
+    try:
+        answers["rebind.test"] = ["127.0.0.1", "127.0.0.2"]
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50, attempts=1)
+        response = fetcher.get(f"http://rebind.test:{site.port}/page")
+        fetcher.close()
+        assert response.body == b"site" and internal.hits == 0
+        assert site.host_header == f"rebind.test:{site.port}"  # the Host header keeps the name
+        assert asked == ["rebind.test"]  # one resolution, for the one connection (robots.txt and the page)
+    finally:
+        site.close()
+        internal.close()
+
+
+def test_the_backend_connects_to_the_address_it_checked(resolver):
+    from affiliate_matrix.netguard import _GuardedBackend
+
+    answers, asked = resolver
+    site = Site("127.0.0.1")
+    try:
+        answers["rebind.test"] = ["127.0.0.1", "127.0.0.2"]
+        stream = _GuardedBackend(lambda host, port: True).connect_tcp("rebind.test", site.port, timeout=5)
+        assert stream.get_extra_info("server_addr")[0] == "127.0.0.1" and asked == ["rebind.test"]
+        stream.close()
+        with pytest.raises(RefusedAddress, match="127.0.0.2"):  # the next answer, where loopback is not allowed
+            _GuardedBackend(lambda host, port: False).connect_tcp("rebind.test", site.port, timeout=5)
+    finally:
+        site.close()
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_before_connecting(resolver):
+    answers, _ = resolver
+    answers["inside.test"] = ["::ffff:10.0.0.1"]
+    with guarded_client() as client, pytest.raises(RefusedAddress, match="10.0.0.1"):
+        client.get("http://inside.test/")
+
+
+def _certificate(tmp_path, name: str) -> tuple[ssl.SSLContext, str]:
+    """A CA and a leaf certificate for `name`: the server's TLS context, and the CA file to trust."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def issue(subject, key, issuer, issuer_key, ca: bool, san=None):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+                   .not_valid_after(now + dt.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
+    ca = issue(ca_name, ca_key, ca_name, ca_key, True)
+    leaf = issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), leaf_key, ca_name, ca_key, False, name)
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "leaf.pem")
+    return context, str(tmp_path / "ca.pem")
+
+
+@pytest.mark.parametrize("certified_for,ok", [("shop.test", True), ("other.test", False)])
+def test_tls_is_verified_against_the_host_name_not_the_address(tmp_path, resolver, monkeypatch, certified_for, ok):
+    answers, _ = resolver
+    tls, ca_file = _certificate(tmp_path, certified_for)
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # httpx trusts this CA (trust_env) instead of the public ones
+    site = Site("127.0.0.1", tls=tls)
+    answers["shop.test"] = ["127.0.0.1"]
+    url = f"https://shop.test:{site.port}/"
+    try:
+        with guarded_client(origin_policy(url, True)) as client:
+            if ok:
+                assert client.get(url).content == b"site"  # connected to 127.0.0.1, SNI and check on shop.test
+            else:
+                with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED|hostname"):
+                    client.get(url)
+    finally:
+        site.close()
