@@ -6,6 +6,7 @@ sorting with plain indexed SQL. Aliases and specs live in two small tables besid
 """
 
 import json
+import re
 import sqlite3
 import threading
 from datetime import datetime
@@ -18,6 +19,7 @@ from affiliate_matrix.search import (
 )
 
 _CHUNK = 1000
+_PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
 
 
 def _table(physical: str) -> str:
@@ -293,16 +295,11 @@ class SqliteSearchIndex(SearchIndex):
         scores = None
         if text_words:
             vocabulary = self._vocabulary(t)
-            expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in _near(w, vocabulary)) + ")"
-                                      for w in text_words)
-            found = self.db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
-                                    (expression,)).fetchall()
-            pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
-            rids = pairs[:, 0].astype(np.int64)
-            scores = np.full(columns.size, np.nan)
-            scores[rids] = pairs[:, 1]
-            matched = np.zeros(columns.size, bool)
-            matched[rids] = True
+            groups = [_near(w, vocabulary) for w in text_words]
+            if all(_PLAIN.fullmatch(w) for w in text_words):
+                matched, scores = columns.text().match(groups, columns.size)
+            else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
+                matched, scores = self._fts_match(t, groups, columns.size)
             match &= matched
         for field, values in query.filters.items():
             kind = spec.fields[field]
@@ -349,6 +346,20 @@ class SqliteSearchIndex(SearchIndex):
             counts = columns.keyword(field).counts(match, query.facet_size)
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+
+    def _fts_match(self, t: str, groups: list[list[str]], size: int):
+        import numpy as np
+
+        expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
+        found = self.db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
+                                (expression,)).fetchall()
+        pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
+        rids = pairs[:, 0].astype(np.int64)
+        scores = np.full(size, np.nan)
+        scores[rids] = pairs[:, 1]
+        matched = np.zeros(size, bool)
+        matched[rids] = True
+        return matched, scores
 
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
