@@ -19,30 +19,33 @@ from affiliate_matrix.errors import InvalidInput
 
 
 class Keyword:
-    """One keyword field: its distinct values in sorted order and (rid, value code) pairs."""
+    """One keyword field: its distinct values in sorted order, the rows holding each value (one slice
+    per value, for filters) and the same (rid, value code) pairs in row order (for counting)."""
 
     def __init__(self, rows):
         self.values: list[str] = []
-        rids, codes = [], []
-        for code, (value, joined) in enumerate(rows):  # rows come ordered by value
+        holders = []
+        for value, joined in rows:  # rows come ordered by value
             self.values.append(value)
-            found = np.array(joined.split(","), dtype=np.int64)
-            rids.append(found)
-            codes.append(np.full(len(found), code, dtype=np.int64))
-        self.rids = np.concatenate(rids) if rids else np.zeros(0, np.int64)
-        self.codes = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+            holders.append(np.array(joined.split(","), dtype=np.int64))
+        self.bounds = np.cumsum([0, *map(len, holders)])
+        by_value = np.concatenate(holders) if holders else np.zeros(0, np.int64)
+        self.holders = by_value
+        codes = np.repeat(np.arange(len(self.values)), np.diff(self.bounds))
+        in_row_order = np.argsort(by_value, kind="stable")  # gathers from the match mask run forward
+        self.rids, self.codes = by_value[in_row_order], codes[in_row_order]
         self.code_of = {value: code for code, value in enumerate(self.values)}
         self._by_row: dict[str, np.ndarray] = {}
 
     def rows_with(self, values, size: int) -> np.ndarray:
-        wanted = [self.code_of[v] for v in values if v in self.code_of]
         mask = np.zeros(size, bool)
-        mask[self.rids[np.isin(self.codes, wanted)]] = True
+        for code in {self.code_of[v] for v in values if v in self.code_of}:
+            mask[self.holders[self.bounds[code]:self.bounds[code + 1]]] = True
         return mask
 
     def counts(self, match: np.ndarray, size: int) -> list[tuple[str, int]]:
         """Values by count under the match, most first, ties by value (as OpenSearch orders buckets)."""
-        counts = np.bincount(self.codes[match[self.rids]], minlength=len(self.values))
+        counts = np.bincount(self.codes, weights=match[self.rids], minlength=len(self.values)).astype(np.int64)
         present = np.flatnonzero(counts)
         top = present[np.lexsort((present, -counts[present]))][:size]
         return [(self.values[c], int(counts[c])) for c in top]
