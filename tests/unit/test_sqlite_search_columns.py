@@ -7,7 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey, encode_cursor
 from affiliate_matrix.search.sqlite import SqliteSearchIndex, _near
 
 SPEC = IndexSpec("things", 1, {"id": "keyword", "name": "text", "category": "keyword", "rank": "number",
@@ -102,3 +103,11 @@ def test_bm25_over_postings_is_fts5s(index, words):
     assert matched.any()
     assert np.array_equal(matched, fts_matched)
     assert np.array_equal(scores[matched], fts_scores[fts_matched])  # bit for bit: ties break the same way
+
+
+@pytest.mark.parametrize("after", [["x", "a"], [1.0, 2], [True, "a"], [None]])
+def test_a_cursor_with_values_of_the_wrong_kind_is_invalid_input(index, after):
+    index.bulk_upsert("things", [{"id": "a", "name": "alpha", "rank": 1}, {"id": "b", "name": "alpha", "rank": 2}])
+    query = SearchQuery(sort=[SortKey(field="rank", order="desc")], size=1)
+    with pytest.raises(InvalidInput, match="cursor is malformed"):
+        index.search("things", query.model_copy(update={"cursor": encode_cursor(query, after)}))
