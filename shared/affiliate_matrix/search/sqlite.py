@@ -1,8 +1,9 @@
 """Search index in one SQLite file with FTS5: the embedded default.
 
 Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
-tables of (doc, field, value) for keyword and numeric values, which serve filters, facets and
-sorting with plain indexed SQL. Aliases and specs live in two small tables beside them.
+tables of (doc, field, value) for keyword and numeric values, all written in one transaction.
+Searches read those tables into arrays once per index generation (`columns.py`) and filter, count
+facets, score and sort there. Aliases and specs live in two small tables beside them.
 """
 
 import json
