@@ -1,11 +1,13 @@
 """Search index in one SQLite file with FTS5: the embedded default.
 
 Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
-tables of (doc, field, value) for keyword and numeric values, which serve filters, facets and
-sorting with plain indexed SQL. Aliases and specs live in two small tables beside them.
+tables of (doc, field, value) for keyword and numeric values, all written in one transaction.
+Searches read those tables into arrays once per index generation (`columns.py`) and filter, count
+facets, score and sort there. Aliases and specs live in two small tables beside them.
 """
 
 import json
+import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,6 +21,7 @@ from affiliate_matrix.search import (
 )
 
 _CHUNK = 1000
+_PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
 
 
 def _table(physical: str) -> str:
@@ -91,6 +94,7 @@ class SqliteSearchIndex(SearchIndex):
         # A counter per physical index, bumped by every write: caches key on it.
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_generation(tbl TEXT PRIMARY KEY, generation INTEGER NOT NULL)")
         self._vocab: dict[str, tuple] = {}
+        self._columns: dict = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -299,62 +303,103 @@ class SqliteSearchIndex(SearchIndex):
         t, spec = self._resolve(name)
         validate_query(spec, query)
         after = decode_cursor(query)
-        params: list = []
         text_words = words(query.text)
         if query.text is not None and query.text.strip() and not text_words:
             raise InvalidInput("q has no searchable words")
         if text_words and "text" not in spec.fields.values():
             raise InvalidInput(f"index {name!r} has no text fields to search")
+        with self._lock:  # one read snapshot: the columns, the matches and the page's documents agree
+            self.db.execute("BEGIN")
+            try:
+                return self._search(t, spec, query, text_words, after)
+            finally:
+                self.db.execute("COMMIT")
 
-        cte = f'SELECT d.rid AS rid, d.id AS id, NULL AS score FROM "{t}_docs" d'
+    def _search(self, t, spec, query, text_words, after) -> SearchResult:
+        import numpy as np
+
+        from affiliate_matrix.search.columns import SortKey, page
+
+        columns = self._columns_of(t)
+        match = columns.mask()
+        scores = None
         if text_words:
             vocabulary = self._vocabulary(t)
-            match = " AND ".join("(" + " OR ".join(f'"{v}"' for v in _near(w, vocabulary)) + ")" for w in text_words)
-            cte = (f'SELECT d.rid AS rid, d.id AS id, -bm25("{t}_fts") AS score FROM "{t}_fts" '
-                   f'JOIN "{t}_docs" d ON d.rid = "{t}_fts".rowid WHERE "{t}_fts" MATCH ?')
-            params.append(match)
-        conds = []
+            groups = [_near(w, vocabulary) for w in text_words]
+            if all(_PLAIN.fullmatch(w) for w in text_words):
+                matched, scores = columns.text().match(groups, columns.size)
+            else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
+                matched, scores = self._fts_match(t, groups, columns.size)
+            match &= matched
         for field, values in query.filters.items():
-            if spec.fields[field] in ("number", "date"):
-                table, vals = "num", [_epoch(v) if spec.fields[field] == "date" else float(v) for v in values]
+            kind = spec.fields[field]
+            if kind in ("number", "date"):
+                wanted = [_epoch(v) if kind == "date" else float(v) for v in values]
+                column = columns.number(field)
+                match &= column.rows_where(np.isin(column.values, wanted), columns.size)
             else:
-                table, vals = "kw", [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
-            conds.append(f'd.rid IN (SELECT rid FROM "{t}_{table}" WHERE field = ? AND value IN ({", ".join("?" * len(vals))}))')
-            params += [field, *vals]
+                wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+                match &= columns.keyword(field).rows_with(wanted, columns.size)
         for field, rng in query.ranges.items():
             convert = _epoch if spec.fields[field] == "date" else float
-            bounds = [(op, convert(v)) for op, v in ((">=", rng.gte), ("<=", rng.lte)) if v is not None]
-            clause = "".join(f" AND value {op} ?" for op, _ in bounds)
-            conds.append(f'd.rid IN (SELECT rid FROM "{t}_num" WHERE field = ?{clause})')
-            params += [field, *(v for _, v in bounds)]
-        if conds:
-            cte += (" AND " if text_words else " WHERE ") + " AND ".join(conds)
-        sql_with = f"WITH m AS ({cte})"
+            column = columns.number(field)
+            selected = np.ones(len(column.values), bool)
+            if rng.gte is not None:
+                selected &= column.values >= convert(rng.gte)
+            if rng.lte is not None:
+                selected &= column.values <= convert(rng.lte)
+            match &= column.rows_where(selected, columns.size)
 
-        total = self.db.execute(f"{sql_with} SELECT COUNT(*) FROM m", params).fetchone()[0]
+        rows = np.flatnonzero(match)
+        keys = []
+        if not query.sort and text_words:
+            keys.append(SortKey(scores, descending=True))
+        for key in query.sort:
+            kind, agg = spec.fields[key.field], "min" if key.order == "asc" else "max"
+            if kind in ("number", "date"):
+                keys.append(SortKey(columns.number(key.field).by_row(agg, columns.size), key.order == "desc"))
+            else:
+                column = columns.keyword(f"{key.field}.raw" if kind == "text" else key.field)
+                keys.append(SortKey(column.by_row(agg, columns.size), key.order == "desc", column.values))
+        keys.append(SortKey(columns.id_rank, descending=False, labels=columns.ids))
+        total = len(rows)
+        shown = page(rows, keys, after, query.offset, query.size) if query.size else rows[:0]
 
-        keys = self._sort_keys(t, spec, query, bool(text_words))
-        select_keys = ", ".join(f"{expr} AS k{i}" for i, (expr, _) in enumerate(keys))
-        page_sql = f"{sql_with} SELECT * FROM (SELECT m.id, m.score, {select_keys} FROM m)"
-        page_params = list(params)
-        if after is not None:
-            if len(after) != len(keys):
-                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-            condition, cursor_params = self._after(keys, after)
-            page_sql += f" WHERE {condition}"
-            page_params += cursor_params
-        order = ", ".join(f"(k{i} IS NULL), k{i} {direction}" for i, (_, direction) in enumerate(keys))
-        page_sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
-        page_params += [query.size, query.offset]
-        rows = self.db.execute(page_sql, page_params).fetchall() if query.size else []
-
-        docs = self._docs(t, [r[0] for r in rows])
-        hits = [Hit(r[0], r[1], docs[r[0]]) for r in rows]
+        ids = [columns.ids[columns.id_rank[r]] for r in shown]
+        docs = self._docs(t, ids)
+        hits = [Hit(i, None if scores is None else float(scores[r]), docs[i]) for i, r in zip(ids, shown)]
         next_cursor = None
-        if rows and len(rows) == query.size and query.offset + query.size < total:
-            next_cursor = encode_cursor(query, list(rows[-1][2:]))
-        facets = {f: self._facet(t, sql_with, params, f, query.facet_size, spec) for f in query.facets}
+        if len(shown) and len(shown) == query.size and query.offset + query.size < total:
+            next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
+        facets = {}
+        for field in query.facets:
+            counts = columns.keyword(field).counts(match, query.facet_size)
+            facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+
+    def _fts_match(self, t: str, groups: list[list[str]], size: int):
+        import numpy as np
+
+        expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
+        found = self.db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
+                                (expression,)).fetchall()
+        pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
+        rids = pairs[:, 0].astype(np.int64)
+        scores = np.full(size, np.nan)
+        scores[rids] = pairs[:, 1]
+        matched = np.zeros(size, bool)
+        matched[rids] = True
+        return matched, scores
+
+    def _columns_of(self, t: str):
+        """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
+        from affiliate_matrix.search.columns import Columns
+
+        generation = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
+        cached = self._columns.get(t)
+        if cached is None or cached.generation != generation:
+            cached = self._columns[t] = Columns(self.db, t, generation)
+        return cached
 
     def _vocabulary(self, t: str) -> dict[str, list[str]]:
         """The indexed terms by first letter, cached until the next write (the generation changes)."""
@@ -373,49 +418,3 @@ class SqliteSearchIndex(SearchIndex):
             return {}
         rows = self.db.execute(f'SELECT id, doc FROM "{t}_docs" WHERE id IN ({", ".join("?" * len(ids))})', ids)
         return {i: json.loads(d) for i, d in rows}
-
-    @staticmethod
-    def _sort_keys(t: str, spec: IndexSpec, query: SearchQuery, relevance: bool) -> list[tuple[str, str]]:
-        keys = []
-        if not query.sort and relevance:
-            keys.append(("m.score", "DESC"))
-        for key in query.sort:
-            kind = spec.fields[key.field]
-            agg = "MIN" if key.order == "asc" else "MAX"
-            table, field = ("num", key.field) if kind in ("number", "date") else ("kw", key.field)
-            if kind == "text":
-                field = f"{key.field}.raw"
-            # INDEXED BY: the planner otherwise walks the (field, value) index for every row.
-            keys.append((f"(SELECT {agg}(value) FROM \"{t}_{table}\" x INDEXED BY \"{t}_{table}_r\" "
-                         f"WHERE x.rid = m.rid AND x.field = '{field}')", key.order.upper()))
-        keys.append(("m.id", "ASC"))
-        return keys
-
-    @staticmethod
-    def _after(keys: list[tuple[str, str]], after: list) -> tuple[str, list]:
-        """Rows strictly after the cursor in (nulls last, value, direction) order."""
-        ors, params = [], []
-        for i, (_, direction) in enumerate(keys):
-            ands, p = [], []
-            for j in range(i):
-                if after[j] is None:
-                    ands.append(f"k{j} IS NULL")
-                else:
-                    ands.append(f"k{j} = ?")
-                    p.append(after[j])
-            if after[i] is None:
-                continue  # nothing sorts after a missing value within this key
-            op = ">" if direction == "ASC" else "<"
-            ands.append(f"(k{i} IS NULL OR k{i} {op} ?)")
-            p.append(after[i])
-            ors.append("(" + " AND ".join(ands) + ")")
-            params += p
-        return (" OR ".join(ors) or "0"), params
-
-    def _facet(self, t, sql_with, params, field, size, spec) -> list[tuple]:
-        rows = self.db.execute(
-            f'{sql_with} SELECT value, COUNT(*) AS n FROM "{t}_kw" WHERE field = ? AND rid IN (SELECT rid FROM m) '
-            "GROUP BY value ORDER BY n DESC, value ASC LIMIT ?", [*params, field, size]).fetchall()
-        if spec.fields[field] == "bool":
-            return [(v == "true", n) for v, n in rows]
-        return [(v, n) for v, n in rows]
