@@ -13,6 +13,14 @@ from affiliate_matrix.storage import open_object_store
 from tests.conftest import fresh_bucket
 
 S3_SERVERS = ["moto_server", "s3proxy"]  # session fixtures in tests/conftest.py
+# s3proxy checks a write's condition and then writes (jclouds has no conditional put), so two racing
+# conditional writers can both win there; its conditions hold only for writers one after another.
+NOT_ATOMIC = {"s3-s3proxy"}
+
+
+def skip_unless_conditions_are_atomic(request):
+    if request.node.callspec.params["store"] in NOT_ATOMIC:
+        pytest.skip("s3proxy's conditional writes are not atomic (check, then write); racing writers run on the others")
 
 
 @pytest.fixture(params=["local", *(pytest.param(f"s3-{s}", marks=pytest.mark.slow) for s in S3_SERVERS)])
@@ -66,7 +74,8 @@ def test_if_match_with_stale_etag_conflicts_and_keeps_the_winner(store):
     assert store.get("doc").data == b"v2-by-a"
 
 
-def test_two_concurrent_writers_one_wins(store):
+def test_two_concurrent_writers_one_wins(store, request):
+    skip_unless_conditions_are_atomic(request)
     etag = store.put("race", b"v0")
     outcomes, barrier = [], threading.Barrier(2)
 
