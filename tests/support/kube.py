@@ -91,6 +91,7 @@ class LocalCluster:
         return self.kubectl(*args, *([f"--audience={audience}"] if audience else [])).stdout.strip()
 
     def stop(self):
-        self.apiserver.stop()
+        # Its state goes with etcd's: no need to wait out a graceful shutdown (seen taking 14 s on a busy machine).
+        self.apiserver.stop(grace=3)
         self.etcd.stop()
         shutil.rmtree(self._etcd_dir, ignore_errors=True)

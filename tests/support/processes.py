@@ -61,11 +61,12 @@ class Server:
         self.stop()
         raise RuntimeError(f"{argv[0]} did not answer at {url} within {timeout}s; see {log}")
 
-    def stop(self):
+    def stop(self, grace: float = 20):
+        """SIGTERM, and SIGKILL after `grace` seconds."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
