@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.support.processes import VERSIONS, Server, free_port, tool
+from tests.support.processes import AS_SHIPPED, VERSIONS, Server, free_port, tool
 
 ADMIN = "amx-test-admin"
 ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -35,7 +35,7 @@ class LocalCluster:
                             f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
                             f"--initial-cluster=amx=http://127.0.0.1:{peer}"],
                            f"http://127.0.0.1:{client}", tmp / "etcd.log", ready_path="/health",
-                           ready=lambda response: response.status_code == 200)
+                           ready=lambda response: response.status_code == 200, env=AS_SHIPPED)
         try:
             self.apiserver = self._start_apiserver(apiserver)
         except BaseException:
@@ -60,7 +60,8 @@ class LocalCluster:
                 "--authorization-mode=RBAC", "--endpoint-reconciler-type=none", "--service-cluster-ip-range=10.96.0.0/16",
                 "--enable-priority-and-fairness=false", "--profiling=false"]
         server = Server(argv, f"https://127.0.0.1:{port}", tmp / "kube-apiserver.log", ready_path="/readyz",
-                        ready=lambda response: response.status_code == 200, verify=False, timeout=120)
+                        ready=lambda response: response.status_code == 200, verify=False, timeout=120,
+                        env=AS_SHIPPED)
         # The serving certificate the API server made for itself; its CA is in the same file.
         self.ca_cert = tmp / "certs" / "apiserver.crt"
         self.kubeconfig = tmp / "kubeconfig"

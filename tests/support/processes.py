@@ -18,7 +18,7 @@ TOOLS = ROOT / ".tools"
 VERSIONS = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["vars"]
 
 
-# Servers that stand in for someone else's (S3, OpenSearch) run as they are shipped, without the
+# Servers that stand in for someone else's (S3, OpenSearch, Vault, Kubernetes) run as they are shipped, without the
 # allocator our functions image preloads (`task test` and `task bench` set it).
 AS_SHIPPED = {"LD_PRELOAD": None}
 
