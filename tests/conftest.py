@@ -3,7 +3,9 @@ import uuid
 import pytest
 
 from affiliate_matrix.config import Settings
-from tests.support.processes import start_moto, start_opensearch
+from tests.support.processes import start_moto, start_openbao, start_opensearch, start_s3proxy
+
+S3_KEY_ID, S3_SECRET = "test", "test"
 
 
 @pytest.fixture(autouse=True)
@@ -26,34 +28,53 @@ def moto_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def s3proxy(tmp_path_factory):
+    server = start_s3proxy(tmp_path_factory.mktemp("s3proxy"), S3_KEY_ID, S3_SECRET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def opensearch_node(tmp_path_factory):
     server = start_opensearch(tmp_path_factory.mktemp("opensearch"))
     yield server
     server.stop()
 
 
-@pytest.fixture
-def s3_settings(moto_server, request):
-    """Settings for a fresh bucket on the moto_server process."""
+def fresh_bucket(url: str) -> Settings:
+    """Settings for a new, empty bucket on the S3 server at `url`."""
     import boto3
 
     bucket = f"t-{uuid.uuid4().hex}"
-    s3 = boto3.client("s3", endpoint_url=moto_server.url, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                      aws_access_key_id=S3_KEY_ID, aws_secret_access_key=S3_SECRET)
     s3.create_bucket(Bucket=bucket)
-    return Settings(object_store="s3", s3_endpoint_url=moto_server.url, s3_bucket=bucket,
-                    s3_access_key_id="test", s3_secret_access_key="test")
+    return Settings(object_store="s3", s3_endpoint_url=url, s3_bucket=bucket,
+                    s3_access_key_id=S3_KEY_ID, s3_secret_access_key=S3_SECRET)
+
+
+@pytest.fixture
+def s3_settings(moto_server):
+    """Settings for a fresh bucket on the moto_server process."""
+    return fresh_bucket(moto_server.url)
 
 
 VAULT_ROOT_TOKEN = "root-token-for-tests"
-VAULT_ROLE, VAULT_JWT = "fn-scrape", "eyJhbGciOiJSUzI1NiJ9.service-account-jwt-for-tests"
 
 
 @pytest.fixture(scope="session")
-def vault_api(tmp_path_factory):
-    """The in-repo Vault-API server (no real Vault can run here), with short-lived login tokens."""
-    from tests.support.processes import start_vault_api
-
-    server = start_vault_api(tmp_path_factory.mktemp("vault"), VAULT_ROOT_TOKEN, {VAULT_ROLE: VAULT_JWT}, token_ttl=2)
+def openbao(tmp_path_factory):
+    """A real OpenBao dev server (Vault's API), KV v2 at secret/, the root token VAULT_ROOT_TOKEN."""
+    server = start_openbao(tmp_path_factory.mktemp("openbao"), VAULT_ROOT_TOKEN)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory):
+    """etcd and a real kube-apiserver on loopback, with kubectl as admin (tests/support/kube.py)."""
+    from tests.support.kube import LocalCluster
+
+    cluster = LocalCluster(tmp_path_factory.mktemp("kube"))
+    yield cluster
+    cluster.stop()

@@ -74,8 +74,9 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, create=True)
-    rt.secrets.set_custom_metadata(record.path, {"rotation": record.rotation, "owner_source": record.owner_source or "",
-                                                 "expires_at": record.expires_at.isoformat()})
+    custom = {"rotation": record.rotation, "owner_source": record.owner_source,
+              "expires_at": record.expires_at.isoformat()}
+    rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
 
 
 def dependents(rt, path: str) -> list[Connection]:

@@ -1,23 +1,27 @@
-"""One contract, two adapters: the local file and Vault KV v2 (hvac) against the in-repo Vault-API server."""
+"""One contract, two adapters: the local file, and Vault KV v2 (hvac) against a real OpenBao dev server.
+Kubernetes auth and the policies are in test_vault_kubernetes.py."""
 
+import signal
 import time
 import uuid
 
+import hvac
 import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
 from affiliate_matrix.secrets import open_secret_store
-from tests.conftest import VAULT_JWT, VAULT_ROLE, VAULT_ROOT_TOKEN
+from tests.conftest import VAULT_ROOT_TOKEN
+from tests.support.processes import start_openbao
 
 SECRET_VALUE = "sk_live_do-not-leak-0123456789"
 
 
-@pytest.fixture(params=["local", "vault"])
+@pytest.fixture(params=["local", pytest.param("vault", marks=pytest.mark.slow)])
 def store(request, tmp_path):
     if request.param == "local":
         return open_secret_store(Settings(data_dir=tmp_path))
-    vault = request.getfixturevalue("vault_api")
+    vault = request.getfixturevalue("openbao")
     store = open_secret_store(Settings(secrets="vault", vault_addr=vault.url, vault_token=VAULT_ROOT_TOKEN))
     store.check()
     return store
@@ -80,6 +84,13 @@ def test_list_names_what_is_directly_under_a_folder(store):
     assert store.list(f"{folder}/deeper") == ["c"]
 
 
+@pytest.mark.parametrize("custom", [{"owner_source": ""}, {"k": "x" * 513}, {"k" * 129: "v"}])
+def test_custom_metadata_outside_vaults_limits_is_refused(store, path, custom):
+    store.write(path, {"k": "v"})
+    with pytest.raises(ValueError, match="custom metadata"):
+        store.set_custom_metadata(path, custom)
+
+
 def test_missing_secret_is_not_found(store):
     with pytest.raises(NotFoundError):
         store.read("connections/never-written")
@@ -109,47 +120,38 @@ def test_local_secret_file_is_private(tmp_path):
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
 
 
-# -- Vault only: authentication and failure ----------------------------------------------------
+# -- Vault only: tokens and failure --------------------------------------------------------------
 
-def k8s_store(vault_api, tmp_path, ttl):
-    jwt = tmp_path / "token"
-    jwt.write_text(VAULT_JWT)
-    return open_secret_store(Settings(secrets="vault", vault_addr=vault_api.url, vault_role=VAULT_ROLE,
-                                      vault_jwt_path=jwt, vault_token_ttl_s=ttl))
+def short_lived_token(url: str) -> str:
+    """A child token whose lease can never reach a third of a 3600 s AMX_VAULT_TOKEN_TTL_S (its maximum is
+    120 s), so the store renews it before every operation: each operation starts with a renewal."""
+    root = hvac.Client(url=url, token=VAULT_ROOT_TOKEN)
+    return root.auth.token.create(policies=["root"], ttl="60s", explicit_max_ttl="120s")["auth"]["client_token"]
 
 
-def test_kubernetes_login_then_renewal_before_ttl(vault_api, tmp_path):
-    store = k8s_store(vault_api, tmp_path, ttl=30)
-    store.write("renewal/a", {"k": "v"})  # logs in: the server grants 2 s, below a third of 30 s ...
-    first_token = store.client.token
-    store.read("renewal/a")  # ... so this renews the same token to 30 s instead of letting it lapse
-    assert store.client.token == first_token
-    assert store.client.auth.token.lookup_self()["data"]["ttl"] > 20
-    time.sleep(2.5)  # past the original 2 s grant: only the renewal keeps it valid
+@pytest.mark.slow
+def test_token_is_renewed_up_to_its_maximum(openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=openbao.url, vault_token=short_lived_token(openbao.url),
+                                       vault_token_ttl_s=3600))
+    store.write("renewal/a", {"k": "v"})
+    lookup = store.client.auth.token.lookup_self()["data"]
+    assert lookup["ttl"] > 60  # renewed past its 60 s grant, towards its 120 s maximum
     assert store.read("renewal/a").data == {"k": "v"}
 
 
-def test_expired_token_logs_in_again(vault_api, tmp_path):
-    store = k8s_store(vault_api, tmp_path, ttl=3)
-    store.write("relogin/a", {"k": "v"})
-    first_token = store.client.token
-    store.client.auth.token.renew_self(increment="1s")  # make it lapse behind the store's back
-    store._expires_at = time.monotonic()  # the store knows it is due
-    time.sleep(1.5)
-    assert store.read("relogin/a").data == {"k": "v"}
-    assert store.client.token != first_token
+@pytest.mark.slow
+def test_revoked_token_without_a_role_is_access_denied(openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=openbao.url, vault_token=short_lived_token(openbao.url),
+                                       vault_token_ttl_s=3600))
+    store.write("revoked/a", {"k": "v"})
+    store.client.auth.token.revoke_self()  # behind the store's back
+    with pytest.raises(AccessDenied, match="AMX_VAULT_ROLE"):
+        store.read("revoked/a")
 
 
-def test_wrong_role_jwt_is_access_denied(vault_api, tmp_path):
-    jwt = tmp_path / "token"
-    jwt.write_text("not-the-jwt")
-    store = open_secret_store(Settings(secrets="vault", vault_addr=vault_api.url, vault_role=VAULT_ROLE, vault_jwt_path=jwt))
-    with pytest.raises(AccessDenied, match="fn-scrape"):
-        store.read("x")
-
-
-def test_bad_token_fails_at_startup_naming_the_setting(vault_api):
-    store = open_secret_store(Settings(secrets="vault", vault_addr=vault_api.url, vault_token="wrong"))
+@pytest.mark.slow
+def test_bad_token_fails_at_startup_naming_the_setting(openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=openbao.url, vault_token="wrong"))
     with pytest.raises(ConfigError, match="AMX_VAULT_TOKEN"):
         store.check()
 
@@ -160,31 +162,45 @@ def test_unreachable_vault_fails_at_startup_naming_the_setting():
         store.check()
 
 
-def test_vault_going_down_is_backend_unavailable(tmp_path):
-    from tests.support.processes import start_vault_api
-
-    server = start_vault_api(tmp_path, VAULT_ROOT_TOKEN)
-    store = open_secret_store(Settings(secrets="vault", vault_addr=server.url, vault_token=VAULT_ROOT_TOKEN))
-    store.write("down/a", {"k": "v"})
-    server.stop()
-    with pytest.raises(BackendUnavailable):
-        store.read("down/a")
-
-
 def test_missing_vault_credentials_is_a_config_error():
     with pytest.raises(ConfigError, match="AMX_VAULT_TOKEN"):
         open_secret_store(Settings(secrets="vault"))
 
 
-def test_vault_down_serves_cached_reads_within_ttl_then_fails_closed(tmp_path):
-    from tests.support.processes import start_vault_api
+@pytest.fixture
+def own_openbao(tmp_path):
+    """An OpenBao of this test's own, to stop on cue (it starts in well under a second)."""
+    server = start_openbao(tmp_path, VAULT_ROOT_TOKEN)
+    yield server
+    server.stop()
 
-    server = start_vault_api(tmp_path, VAULT_ROOT_TOKEN)
-    store = open_secret_store(Settings(secrets="vault", vault_addr=server.url, vault_token=VAULT_ROOT_TOKEN,
+
+@pytest.mark.slow
+def test_vault_going_down_is_backend_unavailable(own_openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url, vault_token=VAULT_ROOT_TOKEN))
+    store.write("down/a", {"k": "v"})
+    own_openbao.stop()
+    with pytest.raises(BackendUnavailable):
+        store.read("down/a")
+
+
+@pytest.mark.slow
+def test_sealed_vault_is_backend_unavailable(own_openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url, vault_token=VAULT_ROOT_TOKEN))
+    store.write("sealed/a", {"k": "v"})
+    hvac.Client(url=own_openbao.url, token=VAULT_ROOT_TOKEN).sys.seal()  # every request now answers 503
+    with pytest.raises(BackendUnavailable):
+        store.write("sealed/a", {"k": "w"})
+
+
+@pytest.mark.slow
+def test_vault_down_at_renewal_serves_cached_reads_within_ttl_then_fails_closed(own_openbao, tmp_path):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url,
+                                       vault_token=short_lived_token(own_openbao.url), vault_token_ttl_s=3600,
                                        secret_cache_ttl_s=1, data_dir=tmp_path / "data"))
     store.write("cached/a", {"k": SECRET_VALUE})
     assert store.read("cached/a").data == {"k": SECRET_VALUE}
-    server.stop()
+    own_openbao.stop()  # the next operation's renewal is the first request to meet it down
     assert store.read("cached/a").data == {"k": SECRET_VALUE}  # Vault down: the copy read a moment ago
     with pytest.raises(BackendUnavailable):
         store.read("cached/a", outage_copy=False)  # a token check: a revocation must hold, so no copy
@@ -196,3 +212,16 @@ def test_vault_down_serves_cached_reads_within_ttl_then_fails_closed(tmp_path):
     assert SECRET_VALUE not in str(info.value)
     assert not any(SECRET_VALUE.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
                    and p.suffix != ".log")  # never written to disk as a fallback
+
+
+@pytest.mark.slow
+def test_vault_not_answering_at_renewal_serves_cached_reads(own_openbao):
+    store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url,
+                                       vault_token=short_lived_token(own_openbao.url), vault_token_ttl_s=3600))
+    store.write("slow/a", {"k": "v"})
+    assert store.read("slow/a").data == {"k": "v"}
+    own_openbao.process.send_signal(signal.SIGSTOP)  # connections are still accepted, and never answered
+    try:
+        assert store.read("slow/a").data == {"k": "v"}  # the renewal timed out: the copy read a moment ago
+    finally:
+        own_openbao.process.send_signal(signal.SIGCONT)

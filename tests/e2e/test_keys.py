@@ -1,5 +1,5 @@
-"""Key rotation, revocation and expiry against the in-repo Vault-API server (no real Vault can run
-here), with dependents verified through the recorded Awin API. Every log line, error and event of
+"""Key rotation, revocation and expiry against a real OpenBao dev server (Vault's API), with dependents
+verified through the recorded Awin API. Every log line, error and event of
 these tests is scanned for the secrets' values."""
 
 import json
@@ -18,15 +18,17 @@ from affiliate_matrix.observability import configure_logging
 from affiliate_matrix.runtime import Runtime
 from tests.conftest import VAULT_ROOT_TOKEN
 
+pytestmark = pytest.mark.slow  # a real OpenBao server
+
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
 AWIN_TOKEN = "test-awin-token"  # what the recorded API accepts
 SECRETS_SEEN: list[str] = [AWIN_TOKEN]
 
 
 @pytest.fixture
-def rt(tmp_path, vault_api, capsys):
+def rt(tmp_path, openbao, capsys):
     configure_logging("keys", fmt="json")
-    runtime = Runtime("test", Settings(data_dir=tmp_path, secrets="vault", vault_addr=vault_api.url,
+    runtime = Runtime("test", Settings(data_dir=tmp_path, secrets="vault", vault_addr=openbao.url,
                                        vault_token=VAULT_ROOT_TOKEN, allow_loopback_fetch=True, log_format="json"))
     runtime.events = []
     for event_type in (KEY_EXPIRING, KEY_REVOKED, KEY_ROTATION_FAILED, "dev.affiliatematrix.key.rotated"):

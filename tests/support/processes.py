@@ -9,12 +9,16 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+TOOLS = ROOT / ".tools"
+# The versions of the servers the setup tasks install, from one place: the Taskfile's vars.
+VERSIONS = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["vars"]
 
 
-# Servers that stand in for someone else's (S3, OpenSearch) run as they are shipped, without the
+# Servers that stand in for someone else's (S3, OpenSearch, Vault, Kubernetes) run as they are shipped, without the
 # allocator our functions image preloads (`task test` and `task bench` set it).
 AS_SHIPPED = {"LD_PRELOAD": None}
 
@@ -25,8 +29,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def tool(path: str, task: str) -> Path:
+    """A server binary a setup task installs under .tools/, or a failure naming that task."""
+    found = TOOLS / path
+    if not found.exists():
+        raise RuntimeError(f"{found} is missing: run ./task {task} (./task test does)")
+    return found
+
+
 class Server:
-    def __init__(self, argv: list[str], url: str, log: Path, ready_path: str = "/", timeout: float = 60, env=None):
+    """A server process, started and waited for until `ready_path` answers (with a status `ready` accepts)."""
+
+    def __init__(self, argv: list[str], url: str, log: Path, ready_path: str = "/", timeout: float = 60, env=None,
+                 ready=lambda response: True, verify: bool | str = True):
         self.url = url
         self.log = log
         self._log_file = open(log, "wb")
@@ -38,18 +53,20 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{argv[0]} exited with {self.process.returncode}; see {log}:\n{log.read_text()[-2000:]}")
             try:
-                httpx.get(url + ready_path, timeout=1)
-                return
+                if ready(httpx.get(url + ready_path, timeout=1, verify=verify)):
+                    return
             except httpx.TransportError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{argv[0]} did not answer at {url} within {timeout}s; see {log}")
 
-    def stop(self):
+    def stop(self, grace: float = 20):
+        """SIGTERM, and SIGKILL after `grace` seconds."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
@@ -76,11 +93,30 @@ def start_opensearch(tmp: Path) -> Server:
     return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED)
 
 
-def start_vault_api(tmp: Path, root_token: str, k8s: dict[str, str] | None = None, token_ttl: int = 3600,
-                    port: int | None = None) -> Server:
-    """The in-repo Vault-API test server (no real Vault can run here)."""
-    port = port or free_port()
-    argv = [sys.executable, "-m", "tests.support.vault_api_server", "--port", str(port), "--root-token", root_token,
-            "--token-ttl", str(token_ttl)] + [f"--k8s={role}={jwt}" for role, jwt in (k8s or {}).items()]
-    return Server(argv, f"http://127.0.0.1:{port}", tmp / f"vault-{port}.log", ready_path="/v1/sys/health",
-                  env={"PYTHONPATH": str(ROOT)})
+def start_s3proxy(tmp: Path, access_key: str, secret_key: str) -> Server:
+    """s3proxy from Maven Central (`task setup:s3proxy`): S3's API on a local directory."""
+    jar = tool(f"lib/s3proxy-{VERSIONS['S3PROXY_VERSION']}-jar-with-dependencies.jar", "setup:s3proxy")
+    port = free_port()
+    (tmp / "data").mkdir()
+    properties = tmp / "s3proxy.properties"
+    properties.write_text("\n".join([
+        "s3proxy.authorization=aws-v2-or-v4",
+        f"s3proxy.endpoint=http://127.0.0.1:{port}",
+        f"s3proxy.identity={access_key}",
+        f"s3proxy.credential={secret_key}",
+        "jclouds.provider=filesystem",
+        f"jclouds.filesystem.basedir={tmp / 'data'}",
+    ]) + "\n")
+    argv = ["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", str(jar),
+            "--properties", str(properties)]
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / "s3proxy.log", timeout=120, env=AS_SHIPPED)
+
+
+def start_openbao(tmp: Path, root_token: str) -> Server:
+    """A real OpenBao dev server (in memory, unsealed; `task setup:openbao`), KV v2 mounted at secret/."""
+    bao = tool(f"bin/bao-{VERSIONS['OPENBAO_VERSION']}", "setup:openbao")
+    port = free_port()
+    argv = [str(bao), "server", "-dev", f"-dev-root-token-id={root_token}", f"-dev-listen-address=127.0.0.1:{port}",
+            "-dev-no-store-token"]
+    return Server(argv, f"http://127.0.0.1:{port}", tmp / f"openbao-{port}.log", ready_path="/v1/sys/health",
+                  ready=lambda response: response.status_code == 200, env={**AS_SHIPPED, "HOME": str(tmp)})

@@ -19,6 +19,17 @@ def check_path(path: str) -> str:
     return path
 
 
+def check_custom_metadata(custom: dict[str, str]) -> dict[str, str]:
+    """Vault's limits on custom metadata, which Vault enforces and the local file keeps too: at most 64
+    keys, each key up to 128 bytes, each value 1 to 512 bytes."""
+    if len(custom) > 64:
+        raise ValueError(f"custom metadata has {len(custom)} keys; at most 64")
+    for key, value in custom.items():
+        if not 0 < len(str(key).encode()) <= 128 or not 0 < len(str(value).encode()) <= 512:
+            raise ValueError(f"custom metadata {key!r}: keys must be 1-128 bytes and values 1-512 bytes")
+    return {str(k): str(v) for k, v in custom.items()}
+
+
 @dataclass(frozen=True)
 class Secret:
     path: str

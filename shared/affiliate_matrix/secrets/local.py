@@ -14,7 +14,7 @@ from pathlib import Path
 
 from affiliate_matrix.config import SECRET_ENV_PREFIX
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
-from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_path
+from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
 
 class LocalSecretStore(SecretStore):
@@ -120,7 +120,7 @@ class LocalSecretStore(SecretStore):
         with self._locked():
             state = self._load()
             entry = state.setdefault(check_path(path), {"current_version": 0, "versions": {}, "custom_metadata": {}})
-            entry["custom_metadata"] = {str(k): str(v) for k, v in custom.items()}
+            entry["custom_metadata"] = check_custom_metadata(custom)
             self._save(state)
 
     def destroy(self, path, versions):

@@ -13,9 +13,12 @@ import requests
 
 from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_path
+from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
 log = get_logger()
+
+# Vault not reachable, or not answering in time (the client's timeout), or answering that it cannot serve.
+UNAVAILABLE = (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.InternalServerError, hv.BadGateway)
 
 
 class VaultSecretStore(SecretStore):
@@ -52,7 +55,7 @@ class VaultSecretStore(SecretStore):
             auth = self.client.auth.kubernetes.login(role=self.role, jwt=jwt)["auth"]
         except hv.Forbidden:
             raise AccessDenied(f"Vault refused Kubernetes login for role {self.role!r}") from None
-        except (requests.ConnectionError, hv.VaultDown, hv.InternalServerError) as exc:
+        except UNAVAILABLE as exc:
             raise BackendUnavailable(f"Vault login: {type(exc).__name__}") from None
         self._expires_at = time.monotonic() + auth["lease_duration"]
         self._known = True
@@ -78,7 +81,7 @@ class VaultSecretStore(SecretStore):
             if not self.role:
                 raise AccessDenied("Vault token expired and could not be renewed; no AMX_VAULT_ROLE to log in again") from None
             self.login()
-        except (requests.ConnectionError, hv.VaultDown, hv.InternalServerError) as exc:
+        except UNAVAILABLE as exc:
             raise BackendUnavailable(f"Vault token renewal: {type(exc).__name__}") from None
 
     def _call(self, fn, what: str):
@@ -92,7 +95,7 @@ class VaultSecretStore(SecretStore):
             raise
         except hv.Forbidden:
             raise AccessDenied(f"{what}: permission denied") from None
-        except (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.InternalServerError, hv.BadGateway) as exc:
+        except UNAVAILABLE as exc:
             raise BackendUnavailable(f"{what}: Vault unavailable ({type(exc).__name__})") from None
 
     def _op(self, fn, what: str):
@@ -156,6 +159,7 @@ class VaultSecretStore(SecretStore):
 
     def set_custom_metadata(self, path, custom):
         check_path(path)
+        custom = check_custom_metadata(custom)
         self._op(lambda: self.client.secrets.kv.v2.update_metadata(
             path=path, custom_metadata=custom, mount_point=self.mount), f"secret {path!r} metadata")
 
