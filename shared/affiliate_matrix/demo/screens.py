@@ -20,7 +20,9 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
     while True:
         table = Table(title=title, title_justify="left")
         for i in kept:
-            table.add_column(columns[i][0], overflow="fold")
+            # a droppable column of single words (links, ids) is shown whole or not at all
+            whole = columns[i][1] > 0 and not any(" " in row[i] for row in rows)
+            table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
         for row in rows:
             table.add_row(*(row[i] for i in kept))
         droppable = [i for i in kept if columns[i][1] > 0]
@@ -164,15 +166,17 @@ def parse_failures(console, story) -> None:
     if not failures:
         console.print("every page was read")
         return
-    console.print("Pages in a layout no reader understands are not guessed at: each is kept raw, with the "
-                  "reason beside it, and re-parsed from the kept copy (no refetch) once the parser is fixed.")
+    console.print("The recorded sites hold, on purpose, pages no reader understands (a changed layout, an empty "
+                  "app shell). Nothing is guessed from them: each is kept raw with the reason beside it, and "
+                  "`amx replay` parses the kept copies again (no refetch) once a parser is fixed.")
     for source, failure in failures:
-        console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}: "
-                      f"{failure.reason}")
+        console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}\n"
+                      f"  {failure.reason.removeprefix(failure.url + ': ')}")
         if failure.raw_key:
-            console.print(f"  raw copy   {shown_path(objects / failure.raw_key)}\n"
-                          f"  reason     {shown_path(objects / 'errors' / (failure.raw_key.removeprefix('raw/') + '.json'))}")
-        console.print(f"  replay     .venv/bin/amx replay {connection_id(source)}")
+            error = objects / "errors" / (failure.raw_key.removeprefix("raw/") + ".json")
+            console.print(f"  kept raw, and the reason beside it:\n    {shown_path(objects / failure.raw_key)}\n"
+                          f"    {shown_path(error)}")
+        console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 
 def next_steps(console, story) -> None:
@@ -187,4 +191,4 @@ def next_steps(console, story) -> None:
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
                   "    curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8080/programs?q=hosting\n"
-                  "• the whole system (every function, the cron clock, events over HTTP):  [bold].venv/bin/amx up[/]")
+                  "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")
