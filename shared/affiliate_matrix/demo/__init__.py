@@ -52,9 +52,11 @@ def run(console) -> None:
     from affiliate_matrix.demo.collect import Story
     from affiliate_matrix.runtime import Runtime
 
-    # Recorded sites listen on loopback, which the fetcher otherwise refuses. The demo explains its
-    # failures itself, so logs show only errors unless AMX_LOG_LEVEL asks for more.
-    overrides = {"allow_loopback_fetch": True} | ({} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
+    # Recorded sites listen on loopback, which the fetcher otherwise refuses; the story (a delta firing a
+    # rule, its notification shown) happens in this one process. The demo explains its failures itself,
+    # so logs show only errors unless AMX_LOG_LEVEL asks for more.
+    overrides = {"allow_loopback_fetch": True, "events": "inprocess"} | (
+        {} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
     rt = Runtime("demo", load_settings(**overrides))
     story = Story(rt)
     screens.title(console, rt)

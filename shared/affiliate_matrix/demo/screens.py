@@ -44,6 +44,13 @@ def shown_path(path: Path) -> str:
         return str(path.resolve())
 
 
+def stored_at(rt, key: str) -> str:
+    """Where an object-store key lives: a path under the data directory, or the S3 object."""
+    if rt.settings.object_store == "s3":
+        return f"s3://{rt.settings.s3_bucket}/{key}"
+    return shown_path(rt.settings.data_dir / "objects" / key)
+
+
 def cookie_text(days) -> str:
     return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
 
@@ -68,8 +75,9 @@ def value_text(field: str, value) -> str:
 
 
 def title(console, rt) -> None:
-    console.print(f"[bold]Affiliate Matrix demo[/] — data in [cyan]{shown_path(rt.settings.data_dir)}[/] "
-                  "(local files, SQLite search, local secrets, events in process; running it again updates the same data)")
+    s = rt.settings
+    console.print(f"[bold]Affiliate Matrix demo[/] — data in [cyan]{shown_path(s.data_dir)}[/] (objects: {s.object_store}, "
+                  f"search: {s.search}, secrets: {s.secrets}, events: {s.events}); running it again updates the same data")
 
 
 def heading(console, number: int, text: str) -> None:
@@ -82,7 +90,7 @@ def scraped(console, story) -> None:
     pages = sum(r.pages for r in story.reports.values())
     unreadable = sum(len(r.failures) for r in story.reports.values())
     console.print(f"{listings} listings from {len(story.reports)} sources ({pages} pages and API answers); "
-                  f"every raw page kept under {shown_path(story.rt.settings.data_dir / 'objects' / 'raw')}/<source>/"
+                  f"every raw page kept under {stored_at(story.rt, 'raw')}/<source>/"
                   + (f"; {unreadable} unreadable, see step 5" if unreadable else ""))
 
 
@@ -161,7 +169,6 @@ def changed(console, story) -> None:
 
 
 def parse_failures(console, story) -> None:
-    objects = story.rt.settings.data_dir / "objects"
     failures = [(source, f) for source, report in story.reports.items() for f in report.failures]
     if not failures:
         console.print("every page was read")
@@ -173,9 +180,9 @@ def parse_failures(console, story) -> None:
         console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}\n"
                       f"  {failure.reason.removeprefix(failure.url + ': ')}")
         if failure.raw_key:
-            error = objects / "errors" / (failure.raw_key.removeprefix("raw/") + ".json")
-            console.print(f"  kept raw, and the reason beside it:\n    {shown_path(objects / failure.raw_key)}\n"
-                          f"    {shown_path(error)}")
+            error = "errors/" + failure.raw_key.removeprefix("raw/") + ".json"
+            console.print(f"  kept raw, and the reason beside it:\n    {stored_at(story.rt, failure.raw_key)}\n"
+                          f"    {stored_at(story.rt, error)}")
         console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 
