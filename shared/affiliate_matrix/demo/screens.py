@@ -181,8 +181,8 @@ def parse_failures(console, story) -> None:
                       f"  {failure.reason.removeprefix(failure.url + ': ')}")
         if failure.raw_key:
             error = "errors/" + failure.raw_key.removeprefix("raw/") + ".json"
-            console.print(f"  kept raw, and the reason beside it:\n    {stored_at(story.rt, failure.raw_key)}\n"
-                          f"    {stored_at(story.rt, error)}")
+            console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
+                          f"  {stored_at(story.rt, error)}")
         console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 
