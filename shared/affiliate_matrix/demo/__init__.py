@@ -69,7 +69,7 @@ def run(console) -> None:
         screens.heading(console, 3, "Provenance: which source said what")
         screens.provenance(console, story)
         screens.heading(console, 4, "A change, detected and acted on")
-        story.change(console)
+        story.change()
         screens.changed(console, story)
     screens.heading(console, 5, "A page the parser could not read, kept for replay")
     screens.parse_failures(console, story)

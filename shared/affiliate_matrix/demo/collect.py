@@ -124,15 +124,14 @@ class Story:
                 return program
         raise RuntimeError(f"no program was read from {url}; the demo's change (demo/collect.py CHANGE) needs one")
 
-    def change(self, console) -> None:
+    def change(self) -> None:
         """The rule, then the raised commission on the page, then a second pass over that source."""
         source, page, before, after = CHANGE
-        self.target = self.changed_program()
-        self.category = self.target.categories[0]
+        category = self.changed_program().categories[0]
         self.rule = checked(Rule(
-            id=RULE_ID, description=f"commission raised in my category ({self.category})",
+            id=RULE_ID, description=f"commission raised in my category ({category})",
             trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
-            condition=f'delta.change == "updated" && "{self.category}" in program.categories'
+            condition=f'delta.change == "updated" && "{category}" in program.categories'
                       " && delta.commission_percent_new > delta.commission_percent_old",
             action={"type": "notify", "params": {
                 "webhook_url": SHOWN_NOT_POSTED,
@@ -143,7 +142,6 @@ class Story:
         if before not in text:
             raise RuntimeError(f"{path} no longer says {before!r}; update CHANGE in demo/collect.py")
         path.write_text(text.replace(before, after), encoding="utf-8")
-        self.change_text = (before, after)
         self._second_pass = True
         try:
             self.second_report = scrape(self.rt, connection_id(source))
@@ -159,5 +157,5 @@ class Story:
         """The notify action, in process: the message a webhook would get, shown rather than posted."""
         data = event.data
         text = render(str(data["params"].get("text", "")), {**data.get("inputs", {}), "rule_id": data.get("rule_id", "")})
-        self.notifications.append((data.get("rule_id", ""), text))
         record_outcome(self.rt, data.get("activation_key"), "done", "shown by amx demo (no webhook posted)")
+        self.notifications.append((data.get("rule_id", ""), text))  # last: a retried delivery shows it once

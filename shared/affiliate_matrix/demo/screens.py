@@ -148,8 +148,11 @@ def provenance(console, story) -> None:
 
 def changed(console, story) -> None:
     source, page, before, after = CHANGE
-    console.print(f"rule [bold]{story.rule.id}[/]: {story.rule.description}\n"
-                  f"  when  {story.rule.condition}\n  then  notify")
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console.print(f"rule [bold]{story.rule.id}[/]: {story.rule.description}")
+    console.print(Padding(Text(f"when {story.rule.condition}\nthen notify"), (0, 0, 0, 2)))
     report = story.second_report
     console.print(f"{source}'s page /{page} now says “{after}” (was “{before}”); second pass over {source}: "
                   f"{report.pages} pages, {report.not_modified} unchanged (HTTP 304)")
