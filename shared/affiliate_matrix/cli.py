@@ -79,7 +79,7 @@ def quiet_logs(overrides: dict) -> dict:
 
 @app.command()
 def demo():
-    """Scrape recorded directory pages, index them and show a search: the main job, no servers needed."""
+    """The product's story on recorded sources: scrape, resolve, provenance, a change acted on; no servers."""
     from affiliate_matrix import demo as demo_module
 
     demo_module.run(console)

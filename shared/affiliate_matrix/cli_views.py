@@ -9,13 +9,24 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
 
 
 def commission_summary(program) -> str:
+    return terms_summary(program.commission)
+
+
+def terms_summary(terms) -> str:
+    """Commission terms (models, or their JSON form as a source's claim holds them) in a few words."""
+    from affiliate_matrix.models import CommissionTerm
+
     parts = []
-    for term in program.commission:
+    for term in (t if isinstance(t, CommissionTerm) else CommissionTerm.model_validate(t) for t in terms):
         low, high = term.value_min, term.value_max
-        value = f"{low:g}–{high:g}" if low is not None and high is not None else f"{high or low:g}"
         if low is None:
             value = f"up to {high:g}"
-        parts.append(f"{value}%" if term.type == "percent" else f"{value} {term.currency}")
+        elif high is None or high == low:
+            value = f"{low:g}"
+        else:
+            value = f"{low:g}–{high:g}"
+        parts.append((f"{value}%" if term.type == "percent" else f"{value} {term.currency}")
+                     + (" recurring" if term.recurring else ""))
     return ", ".join(parts) or "—"
 
 

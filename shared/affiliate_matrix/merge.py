@@ -53,9 +53,12 @@ def merge(known: Program, seen: Program) -> Program:
     for field in UNION:
         values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
         setattr(merged, field, [values[k] for k in sorted(values)])
-        if claims_of(known, field) or claims_of(seen, field):
-            merged.provenance[field] = claims_of(known, field) + [c for c in claims_of(seen, field)
-                                                                  if c not in claims_of(known, field)]
+        latest = {}  # each source's latest claim, as for voted fields: a rescrape replaces, never adds
+        for claim in claims_of(known, field) + claims_of(seen, field):
+            if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
+                latest[claim.source] = claim
+        if latest:
+            merged.provenance[field] = sorted(latest.values(), key=lambda c: c.source)
     for field in REPORTED:
         if getattr(seen, field) is not None:
             setattr(merged, field, getattr(seen, field))

@@ -112,7 +112,7 @@ def amx(*args, cwd, env=None):
 def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
     demo = amx("demo", cwd=tmp_path)
     assert demo.returncode == 0, demo.stderr
-    assert "Semrush" in demo.stdout and "6 created" in demo.stdout
+    assert "listings became" in demo.stdout
     port = free_port()
     process = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
                                 "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
@@ -121,7 +121,7 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
     assert token.startswith("amx_")
     try:
         body = wait_json(f"http://127.0.0.1:{port}/programs?q=hosting", process, {"Authorization": f"Bearer {token}"})
-        assert sorted(item["name"] for item in body["items"]) == ["Bluehost", "Hostinger"]
+        assert {"Bluehost", "Hostinger", "HostFast"} <= {item["name"] for item in body["items"]}
         show = amx("show", next(item["id"] for item in body["items"] if item["name"] == "Bluehost"), cwd=tmp_path)
         assert show.returncode == 0 and "provenance" in show.stdout and "cookie_days" in show.stdout
     finally:
@@ -175,7 +175,7 @@ def test_the_same_demo_runs_on_s3_and_opensearch_by_settings_alone(tmp_path, s3_
     s3 = Runtime("test", s3_settings).store
     assert len(list(s3.list("raw/affiliateprograms/"))) == 10
     count = httpx.get(f"{opensearch_node.url}/demo-programs/_count").json()["count"]
-    assert count == 6
+    assert f"became {count} programs" in " ".join(demo.stdout.split()) and count > 6  # every source, not one
 
 
 def test_a_commission_change_is_one_delta_in_the_feed_and_one_event(tmp_path):

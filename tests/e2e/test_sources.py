@@ -8,7 +8,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import save_connection
-from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import scrape
 from affiliate_matrix.runtime import Runtime
@@ -78,7 +78,7 @@ EXPECTED = {
         "pages": 6,  # HostFast's priority listing repeats it on both pages; it is fetched once
     },
     "awin": {
-        "credentials": {"api_token": "test-awin-token", "publisher_id": "123456"},
+        "credentials": RECORDED_CREDENTIALS["awin"],
         "records": {
             "1001": {"name": "Trailhead Outfitters", "merchant_url": "https://www.trailhead-outfitters.co.uk/",
                      "commission_text": "3 - 8%", "network": "awin", "network_program_id": "1001",
@@ -92,7 +92,7 @@ EXPECTED = {
         "pages": 3,  # the 429 and the 403 (Awin's rate limit) the API answers first are retried, not kept
     },
     "impact": {
-        "credentials": {"account_sid": "IRtestSID", "auth_token": "test-impact-token"},
+        "credentials": RECORDED_CREDENTIALS["impact"],
         "records": {
             "9871": {"name": "Semrush", "merchant_url": "https://www.semrush.com/", "network": "impact",
                      "join_url": "https://semrush.sjv.io/c/123456/9871/1234", "countries": ["GB", "US"], "aliases": [],
@@ -107,7 +107,7 @@ EXPECTED = {
         "pages": 2,
     },
     "cj": {
-        "credentials": {"api_token": "test-cj-token", "requestor_cid": "7811141"},
+        "credentials": RECORDED_CREDENTIALS["cj"],
         "records": {
             "1566745": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "cj",
                         "network_program_id": "1566745", "categories": ["Computer & Electronics", "Web Hosting/Servers"],
@@ -130,7 +130,7 @@ EXPECTED = {
         "pages": 2,
     },
     "rakuten": {
-        "credentials": {"client_id": "test-rakuten-client", "client_secret": "test-rakuten-secret", "sid": "3902871"},
+        "credentials": RECORDED_CREDENTIALS["rakuten"],
         "records": {
             "36342": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "rakuten",
                       "network_program_id": "36342", "cookie_text": "45 days", "countries": ["US", "CA"],

@@ -56,6 +56,13 @@ def test_a_source_changing_its_mind_replaces_its_own_claim():
     assert sorted((c.source, c.value) for c in merged.provenance["cookie_days"]) == [("dir_a", 60), ("dir_b", 60)]
 
 
+def test_a_rescrape_replaces_a_sources_claim_on_a_list_field_rather_than_adding_one():
+    merged = fold(*(observe("dir_a", 30, categories=["Software"], days=d) for d in range(3)),
+                  observe("dir_b", 30, categories=["Web Hosting"], days=3))
+    claims = merged.provenance["categories"]
+    assert [(c.source, c.fetched_at) for c in claims] == [("dir_a", T0 + timedelta(days=2)), ("dir_b", T0 + timedelta(days=3))]
+
+
 def test_lists_are_unions_and_quality_rewards_agreement():
     a = observe("dir_a", 30, categories=["Software"])
     b = observe("dir_b", 30, categories=["Web Hosting"], days=1)

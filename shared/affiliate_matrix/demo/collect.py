@@ -1,0 +1,161 @@
+"""What the demo does, as opposed to what it prints: scrape every recorded source (a progress bar each),
+index each batch as it lands, run the rules on every delta, and make the change: a rule, then a second
+pass over a recorded page whose commission was raised."""
+
+import shutil
+import tempfile
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+from affiliate_matrix.connections import save_connection
+from affiliate_matrix.crawl import Failure, Fetched
+from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
+from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
+from affiliate_matrix.models import Connection
+from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.rules.actions import record_outcome, render
+from affiliate_matrix.rules.engine import on_event
+from affiliate_matrix.rules.model import Rule, checked
+from affiliate_matrix.rules.store import save_rule
+from affiliate_matrix.search import MAX_PAGE, SearchQuery
+from affiliate_matrix.sources import get_source
+
+# The change the demo makes to its own copy of a recorded site: (source, page path, before, after).
+CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60% of the first payment")
+RULE_ID = "demo-commission-raised"
+# The notify action's webhook is never called: the demo's in-process handler shows the message instead.
+SHOWN_NOT_POSTED = "https://hooks.slack.com/services/amx-demo"
+
+
+def connection_id(source: str) -> str:
+    return f"demo-{source}"
+
+
+def counts_text(counts: Counter) -> str:
+    parts = [f"{counts['pages']} pages", f"{counts['records']} listings"]
+    if counts["failures"]:
+        parts.append(f"{counts['failures']} unreadable")
+    return " · ".join(parts)
+
+
+class Story:
+    def __init__(self, rt):
+        self.rt = rt
+        self.reports: dict = {}  # source → ScrapeReport of the first pass
+        self.indexed: list = []  # IndexReports, in order
+        self.deltas: list[dict] = []  # the deltas of the second pass
+        self.activations: list[dict] = []  # the rules' decisions over the whole run
+        self.notifications: list[tuple[str, str]] = []  # (rule id, message)
+        self._second_pass = False
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_batch(rt, event.data["batch_key"])))
+        rt.bus.subscribe(PROGRAM_DELTA, self._on_delta)
+        rt.bus.subscribe(ACTION_PREFIX + "notify", self._notify)
+
+    @contextmanager
+    def sites(self):
+        """Every recorded source served on loopback; the changed one from a scratch copy the change edits."""
+        source = CHANGE[0]
+        with tempfile.TemporaryDirectory(prefix="amx-demo-") as scratch:
+            self.site_copy = Path(scratch) / source
+            shutil.copytree(get_source(source).recorded_dir(), self.site_copy)
+            with recorded_sites(*DIRECTORIES, *NETWORKS, directories={source: self.site_copy}) as urls:
+                self.urls = urls
+                yield
+
+    def connect(self, source: str) -> str:
+        """The source's connection (and its recorded credentials in the secret store), overwritten each run."""
+        cid = connection_id(source)
+        credentials = RECORDED_CREDENTIALS.get(source)
+        if credentials:
+            path = f"connections/{cid}"
+            try:
+                current = self.rt.secrets.read(path).data
+            except NotFoundError:
+                current = None
+            if current != credentials:  # a rerun adds no new secret version
+                self.rt.secrets.write(path, credentials)
+        # a fast rate for loopback recorded sites, as the tests use
+        save_connection(self.rt.store, Connection(id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50,
+                                                  credentials_path=f"connections/{cid}" if credentials else None))
+        return cid
+
+    def scrape_all(self, console) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        with Progress(TextColumn("{task.description:<19}"), BarColumn(bar_width=16),
+                      TextColumn("{task.fields[counts]}"), console=console) as bar:
+            tasks = {s: bar.add_task(s, total=None, counts="waiting") for s in DIRECTORIES + NETWORKS}
+            for source, task in tasks.items():
+                counts = Counter()
+
+                def seen(item, counts=counts, task=task):
+                    kind = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
+                    counts[kind] += 1
+                    bar.update(task, advance=kind == "pages", counts=counts_text(counts))
+
+                self.reports[source] = scrape(self.rt, self.connect(source), on_item=seen)
+                done = max(self.reports[source].pages, 1)
+                bar.update(task, total=done, completed=done, counts=counts_text(counts))
+
+    def programs(self) -> list:
+        hits = self.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=MAX_PAGE)).hits
+        return [from_document(hit.doc) for hit in hits]
+
+    def merchants(self) -> dict[str, set[str]]:
+        """merchant key → the sources that list it."""
+        sources: dict[str, set[str]] = {}
+        for program in self.programs():
+            said = {claim.source for claims in program.provenance.values() for claim in claims}
+            sources.setdefault(program.merchant_key, set()).update(said)
+        return sources
+
+    def featured_merchant(self) -> str:
+        """The merchant most sources list (the first by key on a tie): chosen from the data, not named here."""
+        return min(self.merchants().items(), key=lambda item: (-len(item[1]), item[0]))[0]
+
+    def changed_program(self):
+        source, page, _, _ = CHANGE
+        url = self.urls[source].rstrip("/") + "/" + page.strip("/")
+        for program in self.programs():
+            if any(claim.url.rstrip("/") == url for claim in program.provenance.get("commission_text", [])):
+                return program
+        raise RuntimeError(f"no program was read from {url}; the demo's change (demo/collect.py CHANGE) needs one")
+
+    def change(self) -> None:
+        """The rule, then the raised commission on the page, then a second pass over that source."""
+        source, page, before, after = CHANGE
+        category = self.changed_program().categories[0]
+        self.rule = checked(Rule(
+            id=RULE_ID, description=f"commission raised in my category ({category})",
+            trigger={"event": "program.delta"}, cooldown_s=0,  # 0: a rerun of the demo fires again
+            condition=f'delta.change == "updated" && "{category}" in program.categories'
+                      " && delta.commission_percent_new > delta.commission_percent_old",
+            action={"type": "notify", "params": {
+                "webhook_url": SHOWN_NOT_POSTED,
+                "text": "{program_name} raised its commission {commission_old}% → {commission_new}% ({categories})"}}))
+        save_rule(self.rt.store, self.rule)
+        path = self.site_copy / page / "index.html"
+        text = path.read_text(encoding="utf-8")
+        if before not in text:
+            raise RuntimeError(f"{path} no longer says {before!r}; update CHANGE in demo/collect.py")
+        path.write_text(text.replace(before, after), encoding="utf-8")
+        self._second_pass = True
+        try:
+            self.second_report = scrape(self.rt, connection_id(source))
+        finally:
+            self._second_pass = False
+
+    def _on_delta(self, event) -> None:
+        if self._second_pass:
+            self.deltas.append(event.data)
+        self.activations += on_event(self.rt, event)
+
+    def _notify(self, event) -> None:
+        """The notify action, in process: the message a webhook would get, shown rather than posted."""
+        data = event.data
+        text = render(str(data["params"].get("text", "")), {**data.get("inputs", {}), "rule_id": data.get("rule_id", "")})
+        record_outcome(self.rt, data.get("activation_key"), "done", "shown by amx demo (no webhook posted)")
+        self.notifications.append((data.get("rule_id", ""), text))  # last: a retried delivery shows it once

@@ -1,0 +1,204 @@
+"""What the demo prints, screen by screen. Every table fits the terminal it is printed in: cells wrap
+(a long word folds, nothing is cut to "…"), and columns are dropped by priority when even wrapped
+they would not fit."""
+
+import json
+from pathlib import Path
+
+from affiliate_matrix.cli_views import commission_summary, terms_summary
+from affiliate_matrix.demo.collect import CHANGE, connection_id
+
+FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d")
+
+
+def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]]):
+    """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    kept = list(range(len(columns)))
+    while True:
+        table = Table(title=title, title_justify="left")
+        for i in kept:
+            # a droppable column of single words (links, ids) is shown whole or not at all
+            whole = columns[i][1] > 0 and not any(" " in row[i] for row in rows)
+            table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
+        for row in rows:
+            table.add_row(*(row[i] for i in kept))
+        droppable = [i for i in kept if columns[i][1] > 0]
+        # measured unconstrained: the minimum is then what the columns need with no word folded mid-way
+        unfolded = Measurement.get(console, console.options.update_width(100_000), table).minimum
+        if unfolded <= console.width or not droppable:
+            dropped = [name for i, (name, _) in enumerate(columns) if i not in kept]
+            if dropped:
+                table.caption = f"(a wider terminal also shows: {', '.join(dropped)})"
+            return table
+        kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
+
+
+def shown_path(path: Path) -> str:
+    """Relative to where the command runs when it can be, so it is short and can be pasted."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def stored_at(rt, key: str) -> str:
+    """Where an object-store key lives: a path under the data directory, or the S3 object."""
+    if rt.settings.object_store == "s3":
+        return f"s3://{rt.settings.s3_bucket}/{key}"
+    return shown_path(rt.settings.data_dir / "objects" / key)
+
+
+def cookie_text(days) -> str:
+    return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
+
+
+def value_text(field: str, value) -> str:
+    if field == "commission":
+        return terms_summary(value or [])
+    if field == "cookie_days":
+        return cookie_text(value)
+    if field == "networks":
+        return ", ".join(n["network"] for n in value or []) or "—"
+    if field == "payout" and isinstance(value, dict):
+        minimum = value.get("minimum") or {}
+        parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+                 f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
+        return "; ".join(p for p in parts if p) or "—"
+    if field == "epc_7d" and isinstance(value, dict):
+        return f"{value.get('amount')} {value.get('currency')}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "—"
+    return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
+
+
+def title(console, rt) -> None:
+    s = rt.settings
+    console.print(f"[bold]Affiliate Matrix demo[/] — data in [cyan]{shown_path(s.data_dir)}[/] (objects: {s.object_store}, "
+                  f"search: {s.search}, secrets: {s.secrets}, events: {s.events}); running it again updates the same data")
+
+
+def heading(console, number: int, text: str) -> None:
+    console.print()
+    console.rule(f"[bold]{number}. {text}", align="left")
+
+
+def scraped(console, story) -> None:
+    listings = sum(r.records for r in story.reports.values())
+    pages = sum(r.pages for r in story.reports.values())
+    unreadable = sum(len(r.failures) for r in story.reports.values())
+    console.print(f"{listings} listings from {len(story.reports)} sources ({pages} pages and API answers); "
+                  f"every raw page kept under {stored_at(story.rt, 'raw')}/<source>/"
+                  + (f"; {unreadable} unreadable, see step 5" if unreadable else ""))
+
+
+def resolved(console, story) -> None:
+    from affiliate_matrix.merchants import merchant_view
+
+    listings = sum(r.records for r in story.reports.values())
+    merchants = story.merchants()
+    programs = story.programs()
+    created, updated, unchanged = (sum(getattr(r, f) for r in story.indexed) for f in ("created", "updated", "unchanged"))
+    several = sum(1 for sources in merchants.values() if len(sources) > 1)
+    console.print(f"{listings} listings became {len(programs)} programs of {len(merchants)} merchants "
+                  f"({created} created, {updated} updated, {unchanged} unchanged in the index); "
+                  f"{several} merchants are listed by more than one source.")
+    story.merchant = story.featured_merchant()
+    view = merchant_view(story.rt.index, story.merchant)
+    rows = []
+    for row in view["rows"]:
+        star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
+        rows.append([row["source"], row["network"] or "—", star + (row["commission_text"] or "—"),
+                     ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
+                     value_text("payout", row["payout"]), row["join_url"] or "—"])
+    sources = sorted({row["source"] for row in view["rows"]})
+    table = fitted(console, f"{view['merchant']} ({view['domain'] or view['merchant_key']}) on {len(sources)} sources, "
+                            "★ the best terms", [("source", 0), ("network", 1), ("commission as listed", 0),
+                                                 ("cookie", 0), ("payout", 2), ("join link", 3)], rows)
+    console.print(table)
+    for fields in view["conflicts"].values():
+        for field, said in fields.items():
+            console.print(f"[yellow]sources disagree on {field}:[/] "
+                          + "; ".join(f"{s} {value_text(field, v)}" for s, v in said.items()))
+    console.print(f"[dim]again: .venv/bin/amx compare {story.merchant}[/]")
+
+
+def provenance(console, story) -> None:
+    from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.search import SearchQuery
+
+    hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [story.merchant]})).hits
+    program = max((from_document(h.doc) for h in hits), key=lambda p: len(p.provenance.get("commission_text", [])))
+    story.shown_program = program
+    console.print(f"[bold]{program.name}[/] ({program.id}): commission kept as {commission_summary(program)}, "
+                  f"cookie {cookie_text(program.cookie_days)}")
+    parsed = {claim.source: claim.value for claim in program.provenance.get("commission", [])}
+    rows = [[claim.source, claim.value or "—", terms_summary(parsed.get(claim.source) or []),
+             claim.url.removeprefix(story.urls[claim.source].rstrip("/"))]
+            for claim in program.provenance.get("commission_text", [])]
+    console.print(fitted(console, "Terms as each source wrote them, and as parsed",
+                         [("source", 0), ("as written (verbatim)", 0), ("parsed", 0), ("page", 2)], rows))
+    rows = [[field, claim.source, value_text(field, claim.value)]
+            for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
+    console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
+    console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]")
+
+
+def changed(console, story) -> None:
+    source, page, before, after = CHANGE
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console.print(f"rule [bold]{story.rule.id}[/]: {story.rule.description}")
+    console.print(Padding(Text(f"when {story.rule.condition}\nthen notify"), (0, 0, 0, 2)))
+    report = story.second_report
+    console.print(f"{source}'s page /{page} now says “{after}” (was “{before}”); second pass over {source}: "
+                  f"{report.pages} pages, {report.not_modified} unchanged (HTTP 304)")
+    names = {p.id: p.name for p in story.programs()}
+    for delta in story.deltas:
+        changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
+                            for f in delta["fields"])
+        console.print(f"[bold]delta[/] ({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}")
+    fired = [a for a in story.activations if a["decision"] == "fired"]
+    console.print(f"rule {story.rule.id} fired {len(fired)} time{'s' if len(fired) != 1 else ''}; "
+                  f"{len(story.notifications)} notification{'s' if len(story.notifications) != 1 else ''}:")
+    from rich.panel import Panel
+
+    for rule_id, text in story.notifications:
+        console.print(Panel(text, title=f"notify from {rule_id}", title_align="left",
+                            subtitle="in process; no webhook posted", subtitle_align="right"))
+
+
+def parse_failures(console, story) -> None:
+    failures = [(source, f) for source, report in story.reports.items() for f in report.failures]
+    if not failures:
+        console.print("every page was read")
+        return
+    console.print("The recorded sites hold, on purpose, pages no reader understands (a changed layout, an empty "
+                  "app shell). Nothing is guessed from them: each is kept raw with the reason beside it, and "
+                  "`amx replay` parses the kept copies again (no refetch) once a parser is fixed.")
+    for source, failure in failures:
+        console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}\n"
+                      f"  {failure.reason.removeprefix(failure.url + ': ')}")
+        if failure.raw_key:
+            error = "errors/" + failure.raw_key.removeprefix("raw/") + ".json"
+            console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
+                          f"  {stored_at(story.rt, error)}")
+        console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
+
+
+def next_steps(console, story) -> None:
+    from affiliate_matrix.auth import create_token
+
+    token = create_token(story.rt.secrets, "read")
+    console.print("• the explorer, in a browser:  [bold]./task web[/]\n"
+                  "• here:  .venv/bin/amx search hosting\n"
+                  f"         .venv/bin/amx show {story.shown_program.id}\n"
+                  f"         .venv/bin/amx compare {story.merchant}\n"
+                  "• the API, with a read token made for this demo (more: amx tokens create):\n"
+                  "    ./task serve:programs &\n"
+                  f"    TOKEN={token}\n"
+                  "    curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8080/programs?q=hosting\n"
+                  "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")

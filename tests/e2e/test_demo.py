@@ -1,0 +1,169 @@
+"""`amx demo` as a new user runs it: every step of the story checked against the data it reads (the
+hand-checked records of tests/e2e/test_sources.py, the index it leaves behind), at 80 and then 120
+columns in the same directory (the second run is a rerun: it must tell the same story), no line
+wider than the terminal."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.demo import DIRECTORIES, NETWORKS
+from affiliate_matrix.programs import from_document
+from affiliate_matrix.rules.store import activations
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import MAX_PAGE, SearchQuery
+from tests.e2e.test_sources import EXPECTED
+from tests.support.processes import BIN
+
+
+def amx(*args, cwd, columns: int):
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "AMX_LOG_LEVEL", "AMX_DATA_DIR")}
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**env, "COLUMNS": str(columns)})
+
+
+def section(out: str, number: int) -> str:
+    """The text of step `number`, from its heading to the next one."""
+    return re.split(r"^\d\. ", out, flags=re.M)[number]
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """A table's rows keyed by their first cell: each cell's text, its wrapped lines joined."""
+    rows: dict[str, list[str]] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        key = cells[0] or key
+        joined = rows.setdefault(key, [""] * (len(cells) - 1))
+        rows[key] = [" ".join(filter(None, (old, new))) for old, new in zip(joined, cells[1:])]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The demo at 80 columns on a fresh directory, then again at 120 in the same one."""
+    cwd = tmp_path_factory.mktemp("demo")
+    first = amx("demo", cwd=cwd, columns=80)
+    assert first.returncode == 0, first.stdout + first.stderr
+    rt = Runtime("test", Settings(data_dir=cwd / ".amx"))
+    after_first = (rt.index.search("programs", SearchQuery(size=MAX_PAGE)).total, len(activations(rt)))
+    second = amx("demo", cwd=cwd, columns=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    return {"cwd": cwd, "rt": rt, 80: first.stdout, 120: second.stdout, "stderr": first.stderr + second.stderr,
+            "after_first": after_first}
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_no_line_is_wider_than_the_terminal_and_no_warning_comes_first(runs, columns):
+    out = runs[columns]
+    assert out.startswith("Affiliate Matrix demo — data in .amx")
+    assert max(len(line) for line in out.splitlines()) <= columns
+    assert "…" not in out  # nothing cut off
+    assert "warning" not in runs["stderr"].lower()
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_every_recorded_source_is_scraped_with_a_bar_each(runs, columns):
+    step = section(runs[columns], 1)
+    for source in DIRECTORIES + NETWORKS:
+        expected = EXPECTED[source]
+        counts = f"{expected['pages']} pages · {len(expected['records'])} listings"
+        (line,) = [line for line in step.splitlines() if line.startswith(source + " ")]
+        assert "━" in line and counts in line, line
+        assert ("unreadable" in line) == bool(expected["parse_errors"])
+    listings = sum(len(e["records"]) for e in EXPECTED.values())
+    pages = sum(e["pages"] for e in EXPECTED.values())
+    assert f"{listings} listings from 10 sources ({pages} pages and API answers)" in " ".join(step.split())
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs, columns):
+    step = " ".join(section(runs[columns], 2).split())
+    programs = [from_document(h.doc) for h in runs["rt"].index.search("programs", SearchQuery(size=MAX_PAGE)).hits]
+    listings = sum(len(e["records"]) for e in EXPECTED.values())
+    merchants = {p.merchant_key for p in programs}
+    assert f"{listings} listings became {len(programs)} programs of {len(merchants)} merchants" in step
+    assert len(programs) < listings  # listings of one merchant were resolved into one program
+    assert "Bluehost (bluehost.com) on 3 sources" in step  # on a directory, CJ and Rakuten (test_network_apis)
+    rows = table_rows(section(runs[columns], 2))
+    assert set(rows) == {"affiliateprograms", "cj", "rakuten"}
+    assert rows["cj"][:2] == ["cj", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]  # $130: the best USD amount
+    assert rows["rakuten"][0] == "rakuten" and not rows["rakuten"][1].startswith("★") and rows["rakuten"][2] == "45d"
+    assert rows["affiliateprograms"][2] == "★ 90d"
+    assert "sources disagree on commission" in step
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, columns):
+    step = section(runs[columns], 3)
+    assert re.search(r"Bluehost \(p_[0-9a-f]{16}\): commission kept as 65–130 USD", " ".join(step.split()))
+    terms, said = step.split("Which source said what")
+    rows = table_rows(terms)
+    assert rows["affiliateprograms"][:2] == ["$65 - $130 per qualified sale", "65–130 USD"]
+    assert rows["cj"][:2] == ["Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", "65–130 USD"]
+    assert rows["rakuten"][0].startswith("Bluehost Hosting Bounty") and rows["rakuten"][1] == "65–100 USD"
+    lines = [" ".join(line.strip("│").split("│")[i].strip() for i in range(3)) for line in said.splitlines()
+             if line.startswith("│")]
+    assert "cookie_days rakuten 45d" in lines and "cookie_days affiliateprograms 90d" in lines
+    assert lines.count("categories cj electronics, hosting_domains") == 1  # a rerun adds no second claim
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs, columns):
+    step = section(runs[columns], 4)
+    flat = " ".join(step.split())
+    assert 'rule demo-commission-raised: commission raised in my category (b2b_saas)' in flat
+    deltas = [line for line in step.splitlines() if line.startswith("delta (")]
+    assert len(deltas) == 1 and "Notion: commission 50% → 60%" in deltas[0]
+    assert "second pass over affiliationlist: 7 pages, 6 unchanged (HTTP 304)" in flat
+    assert "fired 1 time; 1 notification" in flat
+    assert step.count("notify from demo-commission-raised") == 1
+    assert "Notion raised its commission 50.0% → 60.0% (b2b_saas" in flat
+
+
+def test_each_run_fires_the_rule_once_and_leaves_the_same_index(runs):
+    programs_after_first, activations_after_first = runs["after_first"]
+    rt = runs["rt"]
+    assert rt.index.search("programs", SearchQuery()).total == programs_after_first
+    fired = activations(rt)
+    assert (activations_after_first, len(fired)) == (1, 2)
+    assert all(a["rule_id"] == "demo-commission-raised" and a["decision"] == "fired" and a["outcome"] == "done"
+               for a in fired)
+    (notion,) = rt.index.search("programs", SearchQuery(text="notion")).hits
+    assert from_document(notion.doc).commission_text == "60% of the first payment"  # as the second pass read it
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_unreadable_pages_are_shown_with_their_raw_copy_and_the_replay(runs, columns):
+    step = section(runs[columns], 5)
+    failing = {(s, path) for s, e in EXPECTED.items() for path in e["parse_errors"]}
+    shown = set(re.findall(r"^parse failure (\S+) (\S+)$", step, flags=re.M))
+    if columns == 80:  # a long path goes to the next line
+        shown = set(re.findall(r"^parse failure (\S+)\s+(/\S+)$", step, flags=re.M))
+    assert shown == failing
+    kept = [line.strip() for line in step.splitlines() if line.startswith("  .amx/objects/")]
+    if columns == 120:  # at 80 the paths fold
+        assert len(kept) == 2 * len(failing) and all((runs["cwd"] / path).is_file() for path in kept)
+    for source, _ in failing:
+        assert f"replay: .venv/bin/amx replay demo-{source}" in step
+
+
+def test_the_replay_it_names_reparses_the_kept_pages(runs):
+    replay = amx("replay", "demo-affiliateprograms", cwd=runs["cwd"], columns=120)
+    assert replay.returncode == 1  # the page nobody can read still fails, and says so
+    pages = EXPECTED["affiliateprograms"]["pages"]
+    assert f"replayed {pages} stored pages: {len(EXPECTED['affiliateprograms']['records'])} records, 1 failures" \
+        in replay.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_it_ends_with_what_to_try_next(runs, columns):
+    step = section(runs[columns], 6)
+    assert "./task web" in step and ".venv/bin/amx up" in step and "./task serve:programs &" in step
+    assert re.search(r"^    TOKEN=amx_\S+$", step, flags=re.M)
+    assert re.search(r"amx show p_[0-9a-f]{16}", step) and "amx compare bluehost.com" in step
