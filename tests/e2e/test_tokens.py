@@ -56,7 +56,7 @@ def test_a_revoked_token_is_refused_at_once_by_a_function_running_in_another_pro
 def test_revocation_holds_in_every_app_instance_at_once(tmp_path, monkeypatch, request, backend):
     settings = {"AMX_DATA_DIR": str(tmp_path)}
     if backend == "vault":
-        vault = request.getfixturevalue("vault_api")
+        vault = request.getfixturevalue("openbao")
         settings |= {"AMX_SECRETS": "vault", "AMX_VAULT_ADDR": vault.url, "AMX_VAULT_TOKEN": VAULT_ROOT_TOKEN}
     for name, value in settings.items():
         monkeypatch.setenv(name, value)

@@ -106,3 +106,14 @@ def test_a_listing_that_does_not_fit_a_record_is_a_parse_error_naming_the_field(
     page = Page(url="https://careless.example/p/k/", status=200, text="<p>", raw_key="raw/careless/x.html")
     with pytest.raises(ParseError, match=rf"careless.example/p/k/: {named}: "):
         records_of(Careless(), Connection(id="careless", source="careless"), page, "parse", datetime.now(UTC))
+
+
+def test_a_feed_declaring_an_encoding_python_lacks_is_a_parse_error():
+    """Found by the fuzzer above: a mutated XML declaration (encoding="ut") raised LookupError."""
+    from affiliate_matrix.sources import Page
+    from affiliate_matrix.sources.affiliatefix import feed_items
+
+    page = Page(url="http://x/forums/-/index.rss", status=200, text='<?xml version="1.0" encoding="ut"?><rss/>',
+                raw_key="raw/x")
+    with pytest.raises(ParseError, match="not an RSS feed"):
+        feed_items(page)

@@ -64,7 +64,7 @@ def feed_items(page: Page) -> list[FeedItem]:
     of the site does not have: the thread's path is what identifies it."""
     try:
         channel = ET.fromstring(page.text.encode()).find("channel")
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: a declared encoding Python lacks
         raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None
     if channel is None:
         raise ParseError(f"{page.url}: RSS without a channel")
