@@ -18,9 +18,9 @@ CUE = Pattern(
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
-    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
+    r"you(?:'ll| will)? (?:get|receive)|\byou earn|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
     r"touchez|"
-    r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
+    r"recibir[áa]s?|recibe|ontvang|receb[ae]|belohn|"
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
     r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
     r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
@@ -74,6 +74,17 @@ _NOT_REWARD = Pattern(
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
     r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
+# What the customer gets, not the affiliate: "your referrals get 10% off their first order", "new customers
+# receive $20 credit". Such a clause carries no commission unless it names one itself.
+_CUSTOMER_GETS = Pattern(
+    r"\b(?:customers?|clients?|friends?|referrals?|referred (?:users?|customers?|friends?)|users?|visitors?|"
+    r"audience|followers?|readers?|buyers?|shoppers?|new (?:users?|members?)|they|kund(?:en|innen)|freunde|"
+    r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?)\s+(?:\w+\s+){0,2}?"
+    r"(?:get|gets|receive|receives|save|saves|enjoy|enjoys|erhalten|bekommen|sparen|re[çc]oivent|b[ée]n[ée]ficient|"
+    r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam)\b", re.I)
+_COMMISSION_WORD = Pattern(
+    r"comm?iss?i?ons?|commissie|comisi[óo]n|comiss[ãa]o|provision|provisie|verg[üu]tung|revenue[\s-]?share|"
+    r"\byou(?:'ll| will)? (?:earn|get|receive|make)|\bearn|verdienst|verdien|gagne|ganar|ganh|bount", re.I)
 _FLAT_CUE = Pattern(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
     r"iedere)|"
@@ -167,6 +178,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause)
+        if _CUSTOMER_GETS.search(clause) and not _COMMISSION_WORD.search(clause):
+            continue
         single = len(_CANDIDATE.findall(clause)) == 1
         percents = list(PERCENT.finditer(clause))
         for match in percents:
@@ -189,7 +202,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             before = clause[:match.start()]
             if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
                 continue
-            if not (_FLAT_CUE.search(clause) or in_section or cue or not any_percent) or \
+            if not (_FLAT_CUE.search(clause) or cue or (in_section and len(clause.split()) <= 8)) or \
                     _DISCOUNT_AFTER.search(clause[match.end():]):
                 continue
             currency = currency_of(match, dollar)
