@@ -196,11 +196,19 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
     """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
     sentence is not one); a bare value under a payout heading needs none."""
     text = _NOT_THE_SCHEDULE.sub("", text)
+    said: list[tuple[int, int, str]] = []
+    taken: list[range] = []  # a specific schedule's words are not also a general one's ("paid twice per month")
     for name, pattern in _FREQUENCY_PATTERNS:
         for match in pattern.finditer(text):
+            if any(match.start() < span.stop and span.start < match.end() for span in taken):
+                continue
             if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
-                return name
-    return None
+                said.append((match.start(), len(said), name))
+                taken.append(range(match.start(), match.end()))
+    # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
+    # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30).
+    nets = [name for _, _, name in said if name in ("net30", "net60")]
+    return nets[0] if nets else min(said)[2] if said else None
 
 
 def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:
