@@ -171,9 +171,13 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
     cued = bool(CUE.search(text)) or in_section
     if not cued:
         return found
-    any_percent = PERCENT.search(text) is not None  # then an amount needs its own cue ("30%, plans from $29")
+    rated = 0
     for clause in clauses(text):
-        if _AVERAGE.search(clause):
+        # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
+        # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
+        # leans on the one before it. The far end of a long sentence is about something else.
+        listing, rated = len(found) > rated, len(found)
+        if _AVERAGE.search(clause) or not (in_section or listing or CUE.search(clause)):
             continue
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
