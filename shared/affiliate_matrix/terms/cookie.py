@@ -6,10 +6,11 @@ import re
 
 from affiliate_matrix.terms.text import DURATION, Doc, Pattern, before_example, clauses, duration_days, normalise
 
+# "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
-    r"\b(?:tracking|attribution|referral|conversion|return|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
-    r"dauer|zeitraum|fenster|frist)|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
+    r"\b(?:tracking|attribution|referral|conversion|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
+    r"dauer|zeitraum|fenster|frist)|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
     r"durée de (?:vie )?(?:du |des |de )?(?:cookie|suivi)|p[ée]riode de (?:suivi|r[ée]f[ée]rence)|"
     r"duraci[óo]n de (?:la )?(?:cookie|sesi[óo]n)|vida (?:[úu]til )?de (?:la |las )?cookie|sesi[óo]n de|"
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
