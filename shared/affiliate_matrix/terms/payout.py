@@ -82,7 +82,8 @@ FREQUENCIES = [
                r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
                r"semanal|cada semana|wekelijks|elke week|toda semana"),
     ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
-                  r"per kwartaal"),
+                  r"per kwartaal|(?:each|every|per|end of (?:the |each |every )?)quarter\b|chaque trimestre|cada trimestre|"
+                  r"jedes quartal|pro quartal"),
     ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
                 r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |"
@@ -192,6 +193,17 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     return None, None
 
 
+# A schedule in the clause of a rate is how often the commission recurs ("paid 20% every month for each
+# active subscriber"), not when the affiliate is paid.
+_RATE_CLAUSE = Pattern(r"\d\s*%", re.I)
+
+
+def _clause_at(text: str, at: int) -> str:
+    start = max(text.rfind(mark, 0, at) for mark in (",", ";", ":", "(")) + 1
+    ends = [e for e in (text.find(mark, at) for mark in (",", ";", ")")) if e >= 0]
+    return text[start:min(ends, default=len(text))]
+
+
 def _frequency_of(text: str, short: bool = True) -> str | None:
     """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
     sentence is not one); a bare value under a payout heading needs none."""
@@ -200,7 +212,8 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
     taken: list[range] = []  # a specific schedule's words are not also a general one's ("paid twice per month")
     for name, pattern in _FREQUENCY_PATTERNS:
         for match in pattern.finditer(text):
-            if any(match.start() < span.stop and span.start < match.end() for span in taken):
+            if any(match.start() < span.stop and span.start < match.end() for span in taken) or \
+                    _RATE_CLAUSE.search(_clause_at(text, match.start())):
                 continue
             if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
                 said.append((match.start(), len(said), name))
