@@ -85,6 +85,11 @@ _CUSTOMER_GETS = Pattern(
 _COMMISSION_WORD = Pattern(
     r"comm?iss?i?ons?|commissie|comisi[óo]n|comiss[ãa]o|provision|provisie|verg[üu]tung|revenue[\s-]?share|"
     r"\byou(?:'ll| will)? (?:earn|get|receive|make)|\bearn|verdienst|verdien|gagne|ganar|ganh|bount", re.I)
+_BOUNTY_AFTER = Pattern(
+    r"\s*(?:per|/|for (?:each|every|a|an)|pro|je|par|por|para cada|pour chaque|voor (?:elke|iedere)|f[üu]r jede[nrs]?)"
+    r"\s+(?:\w+\s+)?(?:lead|sale|sign[\s-]?up|referral|customer|install|registration|conversion|subscriber|account|"
+    r"trial|verkauf|neukunde|anmeldung|registrierung|vente|inscription|client|venta|registro|cliente|verkoop|"
+    r"aanmelding|klant|venda|cadastro)", re.I)
 _FLAT_CUE = Pattern(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
     r"iedere)|"
@@ -200,10 +205,12 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
             found.append(("percent", None, bool(match["upto"]), low, high, recurring))
-        if percents:
-            continue
         for match in MONEY.finditer(clause):
             before = clause[:match.start()]
+            # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
+            # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
+            if percents and not (_BOUNTY_AFTER.match(clause[match.end():]) and before.count("(") <= before.count(")")):
+                continue
             if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
                 continue
             if not (_FLAT_CUE.search(clause) or cue or (in_section and len(clause.split()) <= 8)) or \
