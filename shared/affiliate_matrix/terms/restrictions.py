@@ -105,7 +105,7 @@ TOPICS = {
 }
 _TOPICS = {name: Pattern(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = Pattern(
-    r"\bno\b|\bnot\b|n't\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
+    r"\bno\b|\bnot\b|n't\b|\bcannot\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
     r"disallow|unacceptable|not tolerat|\bnon\b(?!-)|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
     r"afgewezen|recusad|result in (?:termination|removal|suspension|the closure)|lead to (?:termination|removal)|"
     r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
@@ -136,6 +136,14 @@ _ALLOWED = Pattern(r"\b(?:allowed|permitted|welcome|erlaubt|gestattet|autoris[é
 _EXCLUDED_FROM = Pattern(r"(?:excluded|exempt) from\s.{0,40}$|\bvon\s.{0,40}$", re.I)
 
 
+_CLAUSE_END = re.compile(r";|\b(?:but|however|aber|jedoch|mais|pero|maar|mas|ma)\b", re.I)
+_WELCOME = Pattern(rf"{_ALLOWED.pattern}|\b(?:accept(?:ed)?|welcome|fine|ok|akzeptiert|willkommen|accept[ée]s?|"
+                   r"bienvenue|aceptad[oa]s?|bienvenid[oa]s?|geaccepteerd|welkom|aceit[oa]s?|bem-vind[oa]s?)\b", re.I)
+_UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(?: any)?|keine|aucune|ninguna|geen|nenhuma)\s+"
+                        r"(?:\w+\s+)?(?:restrictions?|einschr[äa]nkungen|restrictions|restricciones|beperkingen|"
+                        r"restri[çc][õo]es)\b", re.I)
+
+
 def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     evidence: list[str] = []
@@ -161,6 +169,11 @@ def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list
 def _forbids(pattern: re.Pattern, text: str) -> bool:
     match = pattern.search(text)
     if match is None:
+        return False
+    # "We accept cashback and loyalty sites, but not adult sites": the part of the sentence that names the
+    # practice says whether it is allowed (a "but" parts it); "no restrictions on social ads" allows it.
+    clause = _CLAUSE_END.split(text[:match.end()])[-1] + _CLAUSE_END.split(text[match.end():])[0]
+    if (_WELCOME.search(clause) and not PROHIBITION.search(clause)) or _UNRESTRICTED.search(clause):
         return False
     kept_out = _EXCLUDED_FROM.search(text[:match.start()]) and re.search(r"ausgeschlossen|excluded|exempt",
                                                                          text[match.end():], re.I)
