@@ -124,11 +124,16 @@ _NOT_THE_SCHEDULE = Pattern(
     r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
 _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
+# "over $100" is a threshold only where what is over it is the affiliate's balance ("once your earnings exceed
+# $50"), not an order, a partner's sales or a fee's condition.
+_BALANCE = (r"balances?|earnings|earned|\bowe[sd]?\b|\bdue\b|commissions?|account|total|amount|payouts?|payments?|guthaben|provisionen|"
+            r"verdienst|solde|gains|saldo|ganancias|comisiones|tegoed|verdiensten|commissies|ganhos|comiss[õo]es")
+_COMPARED = (r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|"
+             r"sup[ée]rieur|menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima")
 _MINIMUM = Pattern(
     r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|"
     r"balances? (?:of|exceeds?|over|above)|grens|"
-    r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
-    r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
+    rf"(?:{_BALANCE})\W+(?:\w+\W+){{0,5}}?(?:{_COMPARED})|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
     r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
 # Words that name a payout threshold by themselves ("The minimum threshold is $50").
@@ -140,7 +145,7 @@ _THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|minde
 # "$50 minimum", "50 € oder mehr"
 _OR_MORE = Pattern(r"\s*(?:minimum|min\b|threshold|or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|"
                    r"of meer|ou mais)", re.I)
-_NOT_MINIMUM = Pattern(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+_NOT_MINIMUM = Pattern(r"(?<!in )\border|\bfees?\b|charge|\bcosts?\b|geb[üu]hr|frais|tarifa|kosten|taxa|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
                           r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 
