@@ -17,7 +17,7 @@ METHODS = {
     "payoneer": r"payoneer",
     "ach": r"\bACH\b",
     "wire": r"\bwire\b|\bswift\b|telegraphic",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
                      r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
                      r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|rekeningnummer|conta corrente|"
@@ -41,7 +41,7 @@ METHODS = {
                     r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
     "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|interac|"
+             r"bizum|interac|\be-?transfer|"
              r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
 }
 # Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
@@ -49,7 +49,7 @@ METHODS = {
 _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     **METHODS,
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|"
                      r"transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
@@ -58,8 +58,13 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
                     r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
 }.items()}
-_CUSTOMER_PAYS = Pattern(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
-                            r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
+# How customers pay, not how the affiliate is paid: "Customers can pay with PayPal, credit card or bank transfer".
+_CUSTOMER_PAYS = Pattern(
+    r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+    r"modes? de paiement accept|m[ée]todos de pago aceptados|credit ?cards?|kreditkarte|carte (?:bancaire|de cr[ée]dit)|"
+    r"tarjeta de cr[ée]dito|creditcard|cart[ãa]o de cr[ée]dito|"
+    r"\b(?:customers?|clients?|buyers?|shoppers?|kunden|käufer|clientes?|acheteurs?|klanten|compradores?)\s+"
+    r"(?:\w+\s+){0,2}?(?:pay|paying|zahlen|bezahlen|paient|payent|pagan|betalen|pagam)\b", re.I)
 FREQUENCIES = [
     ("net30", r"\bnet[\s-]?30\b|30 days after the end of|"
               r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
