@@ -110,7 +110,7 @@ RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
     r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
-    r"for (?:up to )?(?:the )?(?:first )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
     r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
     r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
     r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
