@@ -58,6 +58,9 @@ _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provisio
 _VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
                     r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
 
+_BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})\W*$", re.I)
+
+
 def context(doc: Doc, i: int) -> tuple[str, int]:
     """A unit's text, with the heading or question it answers when it is a bare value ('Cookie Duration' /
     '0 Days'), and the index of the first unit that text comes from."""
@@ -78,6 +81,8 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
             continue
         own = before_example(unit.norm, _HEDGE)
         days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
+        if days is None and (bare := _BARE_DAYS.match(text)):  # "Cookie | 45": a cookie row's number is days
+            days = int(bare["n"])
         if days is not None:
             return days, doc.span(first, i)
     for i, unit in enumerate(doc.units):

@@ -251,10 +251,10 @@ def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
 
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 DURATION = Pattern(
-    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
+    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
     r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
-    r"hours?|stunden?|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
+    r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
 
 
 def duration_days(match: re.Match) -> int:
