@@ -58,6 +58,15 @@ _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provisio
 _VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
                     r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
 
+_LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s()-]{0,25}?\b(?:days?|tage|jours|d[ií]as|"
+                      r"dagen|dias|giorni)\b[)\s]*[:|]\s*(?P<n>\d{1,4})(?![\d.,]|\s*(?:h|hours?|months?|weeks?)\b)", re.I)
+# A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
+# (like 90 days)"), not this program's.
+_GENERIC = Pattern(
+    r"\b(?:most|many|some|other|la plupart|beaucoup|autres|mayor[íi]a|muchos|otros|meisten|viele|andere|meeste|veel|"
+    r"maioria|muitos|outros)\s+(?:\w+\s+){0,2}?(?:programs?|programmes?|programas?|programme|programma'?s|networks?|"
+    r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b|"
+    r"\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|g[ée]n[ée]ralement)\b", re.I)
 _BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})\W*$", re.I)
 
 
@@ -100,7 +109,12 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
 
 
 def _duration_in(text: str, context: str) -> int | None:
+    labelled = _LABEL_UNIT.match(text)
+    if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
+        return int(labelled["n"])
     for clause in clauses(text) if len(clauses(text)) > 1 else [text]:
+        if _GENERIC.search(clause):
+            continue
         clause_is_cookie = COOKIE.search(clause) or not COOKIE.search(text)
         for match in DURATION.finditer(clause):
             before = clause[max(0, match.start() - 40):match.start()]
