@@ -8,7 +8,7 @@ import re
 
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.terms.cookie import COOKIE
-from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, Pattern, before_example, clauses, currency_of, money_values,
+from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of, money_values,
                                         normalise, number)
 
 CUE = Pattern(
@@ -51,7 +51,7 @@ _NOT_PAY = Pattern(
     r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
     r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
 # Figures about other people's earnings: an average, a market, the best affiliates.
-_AVERAGE = Pattern(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
+_AVERAGE = Pattern(rf"{OTHER_PROGRAMS}|average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
                       r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
 # What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar

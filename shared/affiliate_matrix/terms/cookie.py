@@ -4,7 +4,8 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import DURATION, Doc, Pattern, before_example, clauses, duration_days, normalise
+from affiliate_matrix.terms.text import (DURATION, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, duration_days,
+                                        normalise)
 
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
@@ -62,11 +63,8 @@ _LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s()-]{0,
                       r"dagen|dias|giorni)\b[)\s]*[:|]\s*(?P<n>\d{1,4})(?![\d.,]|\s*(?:h|hours?|months?|weeks?)\b)", re.I)
 # A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
 # (like 90 days)"), not this program's.
-_GENERIC = Pattern(
-    r"\b(?:most|many|some|other|la plupart|beaucoup|autres|mayor[íi]a|muchos|otros|meisten|viele|andere|meeste|veel|"
-    r"maioria|muitos|outros)\s+(?:\w+\s+){0,2}?(?:programs?|programmes?|programas?|programme|programma'?s|networks?|"
-    r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b|"
-    r"\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|g[ée]n[ée]ralement)\b", re.I)
+_GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
+                   r"g[ée]n[ée]ralement)\b", re.I)
 _BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})\W*$", re.I)
 
 

@@ -136,6 +136,13 @@ HYPOTHETICAL = Pattern(
 
 
 
+# Programs in general or other programs ("Most affiliate programs offer 5–10%"): their terms are not this one's.
+OTHER_PROGRAMS = (
+    r"\b(?:most|many|some|other|la plupart|beaucoup|autres|mayor[íi]a|muchos|otros|meisten|viele|andere|meeste|veel|"
+    r"maioria|muitos|outros)\s+(?:\w+\s+){0,2}?(?:programs?|programmes?|programas?|programme|programma'?s|networks?|"
+    r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b")
+
+
 def before_example(text: str, *markers: re.Pattern) -> str:
     """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
     a $100 order)" keeps the 30%)."""
