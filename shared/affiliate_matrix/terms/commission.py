@@ -8,7 +8,8 @@ import re
 
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.terms.cookie import COOKIE
-from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of, money_values,
+from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
+                                        money_values,
                                         normalise, number)
 
 CUE = Pattern(
@@ -110,7 +111,8 @@ RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
     r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
-    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|"
+    r"(?:during|over) (?:the )?(?:period of |first )?\d+ "
     r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
     r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
     r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"

@@ -131,7 +131,8 @@ _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
 # "over $100" is a threshold only where what is over it is the affiliate's balance ("once your earnings exceed
 # $50"), not an order, a partner's sales or a fee's condition.
-_BALANCE = (r"balances?|earnings|earned|\bowe[sd]?\b|\bdue\b|commissions?|account|total|amount|payouts?|payments?|guthaben|provisionen|"
+_BALANCE = (r"balances?|earnings|earned|\bowe[sd]?\b|\bdue\b|commissions?|account|total|amount|payouts?|payments?|"
+            r"guthaben|provisionen|"
             r"verdienst|solde|gains|saldo|ganancias|comisiones|tegoed|verdiensten|commissies|ganhos|comiss[õo]es")
 _COMPARED = (r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|"
              r"sup[ée]rieur|menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima")
@@ -150,7 +151,8 @@ _THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|minde
 # "$50 minimum", "50 € oder mehr"
 _OR_MORE = Pattern(r"\s*(?:minimum|min\b|threshold|or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|"
                    r"of meer|ou mais)", re.I)
-_NOT_MINIMUM = Pattern(r"(?<!in )\border|\bfees?\b|charge|\bcosts?\b|geb[üu]hr|frais|tarifa|kosten|taxa|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+_NOT_MINIMUM = Pattern(r"(?<!in )\border|\bfees?\b|charge|\bcosts?\b|geb[üu]hr|frais|tarifa|kosten|taxa|\buntil\b|"
+                       r"\bper (?:sale|transaction|order|lead)|for every|"
                           r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 

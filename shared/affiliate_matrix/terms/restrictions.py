@@ -139,7 +139,8 @@ _EXCLUDED_FROM = Pattern(r"(?:excluded|exempt) from\s.{0,40}$|\bvon\s.{0,40}$", 
 _CLAUSE_END = re.compile(r";|\b(?:but|however|aber|jedoch|mais|pero|maar|mas|ma)\b", re.I)
 _WELCOME = Pattern(rf"{_ALLOWED.pattern}|\b(?:accept(?:ed)?|welcome|fine|ok|akzeptiert|willkommen|accept[ée]s?|"
                    r"bienvenue|aceptad[oa]s?|bienvenid[oa]s?|geaccepteerd|welkom|aceit[oa]s?|bem-vind[oa]s?)\b", re.I)
-_UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(?: any)?|keine|aucune|ninguna|geen|nenhuma)\s+"
+_UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(?: any)?|keine|aucune|ninguna|geen|"
+                        r"nenhuma)\s+"
                         r"(?:\w+\s+)?(?:restrictions?|einschr[äa]nkungen|restrictions|restricciones|beperkingen|"
                         r"restri[çc][õo]es)\b", re.I)
 
