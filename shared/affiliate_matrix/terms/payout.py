@@ -4,7 +4,7 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.text import MONEY, Doc, Pattern, before_example, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import MONEY, OTHER_PROGRAMS, Doc, Pattern, before_example, currency_of, money_values, normalise
 
 CUE = Pattern(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
@@ -126,7 +126,10 @@ _NOT_THE_SCHEDULE = Pattern(
     r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
     r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
     r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
-    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
+    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*|"
+    r"\b(?:monthly|weekly|quarterly|daily) (?:reports?|statements?|newsletters?|updates?|bonus(?:es)?|contests?|"
+    r"promotions?|sales|traffic|visitors|performance|stats|statistics)\b|"
+    rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
 _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
 # "over $100" is a threshold only where what is over it is the affiliate's balance ("once your earnings exceed
