@@ -45,12 +45,18 @@ _DISCOUNT_BEFORE = Pattern(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachla
                               re.I)
 # A percentage of something that is not the affiliate's pay.
 _NOT_PAY = Pattern(
+    r"withholding|backup|\bheld\b|reserve|returned|refunded|cancell?ed|storniert|retourn|devuelt|geretourneerd|"
+    r"devolvid|\bon\s+\d+(?:[.,]\d+)?\s*%\s*of|"
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
     r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
     r"traffic|people)|market share|margin|marge|margen|reduc|deduct|withh[oe]ld|chargeback|penalt|abzug|abgezogen|"
     r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
     r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
+# A share of the affiliate's own commissions or of orders, not a rate: "100% of approved commissions", "5% of
+# orders are returned".
+_SHARE_OF = Pattern(r"\s*of (?:the |your |all |approved |confirmed |validated )*(?:(?P<own>commissions?|earnings|"
+                    r"payouts?|balance)|orders|sales|purchases|customers)\b(?! (?:you|they|your)\b)", re.I)
 # Figures about other people's earnings: an average, a market, the best affiliates.
 _AVERAGE = Pattern(rf"{OTHER_PROGRAMS}|average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
@@ -74,7 +80,8 @@ _NOT_REWARD = Pattern(
     r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
-    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
+    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial|"
+    r"^\s*(?:or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|of meer|ou mais)", re.I)
 # What the customer gets, not the affiliate: "your referrals get 10% off their first order", "new customers
 # receive $20 credit". Such a clause carries no commission unless it names one itself.
 _CUSTOMER_GETS = Pattern(
@@ -197,6 +204,9 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
                 continue
             near = clause[max(0, match.start() - 30):match.end() + 15]
+            share = _SHARE_OF.match(clause[match.end():])
+            if share and (share["own"] or not _COMMISSION_WORD.search(clause[:match.start()])):
+                continue
             if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
