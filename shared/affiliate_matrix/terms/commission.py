@@ -154,7 +154,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
         follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
-        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate
+        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
@@ -164,6 +164,21 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
     return _merged(found, recurring_said), evidence
+
+
+# A table row whose label names what a rate is paid on ("New customer sale | 12%", "Tier 2: 25%"): the label is
+# the row's cue. A rate of anything else ("Conversion rate: 3.2%") is not.
+_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{_UPTO}\s*)?(?:{NUMBER})\s*%\W*$", re.I)
+_ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
+                     r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
+                     r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
+                     r"subscriptions?|renewals?)\b", re.I)
+
+
+def _rate_row(text: str) -> bool:
+    row = _RATE_ROW.match(text)
+    return bool(row and _ROW_LABEL.search(row["label"]) and not (_NOT_PAY.search(row["label"])
+                                                                 or _AVERAGE.search(row["label"])))
 
 
 def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
