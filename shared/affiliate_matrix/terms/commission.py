@@ -166,9 +166,10 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     return _merged(found, recurring_said), evidence
 
 
-# A table row whose label names what a rate is paid on ("New customer sale | 12%", "Tier 2: 25%"): the label is
-# the row's cue. A rate of anything else ("Conversion rate: 3.2%") is not.
-_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{_UPTO}\s*)?(?:{NUMBER})\s*%\W*$", re.I)
+# A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
+# label is the row's cue. A rate or amount of anything else ("Conversion rate: 3.2%", "Minimum order: $50") is not.
+_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{_UPTO}\s*)?"
+                    rf"(?:(?:{NUMBER})\s*%|{MONEY.pattern})\W*$", re.I)
 _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
                      r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
