@@ -145,6 +145,15 @@ _UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(
                         r"restri[çc][õo]es)\b", re.I)
 
 
+# What the merchant says of itself ("We do not sell adult products", "we never spam", "We are not responsible for
+# spam filters") forbids the affiliate nothing; "we do not accept / allow / pay for …" does.
+_WE_OURSELVES = Pattern(
+    r"\b(?:we|wir|nous|nosotros|wij|we're|nós)\s+(?:do not|don't|dont|never|will not|won't|are not|aren't|cannot|can't|"
+    r"verkaufen (?:keine|nicht)|ne vendons pas|no vendemos|verkopen geen|n[ãa]o vendemos)\s+"
+    r"(?!allow|accept|permit|tolerat|approv|work|pay|credit|reward|compensat|support|want|partner|condone|let|"
+    r"consider|cooperat|authori)\w+", re.I)
+
+
 def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     evidence: list[str] = []
@@ -152,7 +161,7 @@ def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list
         text = unit.text
         if _EXAMPLE.search(text):
             continue
-        forbidding = bool(PROHIBITION.search(text))
+        forbidding = bool(PROHIBITION.search(_WE_OURSELVES.sub(" ", text)))
         if not forbidding and topics[i] == "restrictions":
             forbidding = not (_ALLOWED.search(text) and not _SECTION.search(text))
         approval = not forbidding and bool(_APPROVAL.search(text))
