@@ -8,7 +8,7 @@ from affiliate_matrix.terms.text import MONEY, OTHER_PROGRAMS, Doc, Pattern, bef
 
 CUE = Pattern(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
-    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|"
+    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|pagament[oi]|liquidazion|versament[oi]|prelievo|"
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
     r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
     r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
@@ -20,7 +20,7 @@ METHODS = {
     "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
                      r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
-                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|rekeningnummer|conta corrente|"
+                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|bonifico|conto corrente|rekeningnummer|conta corrente|"
                      r"dep[óo]sito (?:em|na) conta|to your bank|"
                      r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
@@ -50,7 +50,7 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     **METHODS,
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
     "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
-                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
@@ -66,7 +66,7 @@ _CUSTOMER_PAYS = Pattern(
     r"\b(?:customers?|clients?|buyers?|shoppers?|kunden|käufer|clientes?|acheteurs?|klanten|compradores?)\s+"
     r"(?:\w+\s+){0,2}?(?:pay|paying|zahlen|bezahlen|paient|payent|pagan|betalen|pagam)\b", re.I)
 FREQUENCIES = [
-    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|"
+    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|"
               r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
               r"cierre|monatsende)|end of the (?:next|following) (?:calendar )?month|"
               r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
@@ -74,22 +74,22 @@ FREQUENCIES = [
     ("net60", r"\bnet[\s-]?60\b|60 days after the end of|"
               r"\b60 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
               r"cierre|monatsende)"),
-    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
+    ("biweekly", r"bi-?weekly|quindicinal\w*|due volte al mese|ogni due settimane|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
                  r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
                  r"(?:each|every|the) month|"
                  r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|"
                  r"duas vezes por m[êe]s|"
                  r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
                  r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
-    ("weekly", r"\bweekly\b|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
+    ("weekly", r"\bweekly\b|settimanal\w*|ogni settimana|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
                r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
                r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
                r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
                r"semanal|cada semana|wekelijks|elke week|toda semana"),
-    ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
+    ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
                   r"per kwartaal|(?:each|every|per|end of (?:the |each |every )?)quarter\b|chaque trimestre|cada trimestre|"
                   r"jedes quartal|pro quartal"),
-    ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
+    ("monthly", r"\bmonthly\b|mensil\w*|ogni mese|every month|each month|once a month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
                 r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |"
                 r"following )?"
@@ -144,9 +144,9 @@ _MINIMUM = Pattern(
     r"balances? (?:of|exceeds?|over|above)|grens|"
     rf"(?:{_BALANCE})\W+(?:\w+\W+){{0,5}}?(?:{_COMPARED})|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
-    r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
+    r"minimaal|vanaf|limite|valor m[íi]nimo|soglia|raggiung|minimo|a partire da|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
 # Words that name a payout threshold by themselves ("The minimum threshold is $50").
-_THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
+_THRESHOLD = Pattern(r"threshold|soglia|importo minimo|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
                         r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|"
                         r"saque)|"
                         r"drempel|minimale? (?:uitbetaling|bedrag)|uitbetalingsgrens|valor m[íi]nimo|saque m[íi]nimo|"

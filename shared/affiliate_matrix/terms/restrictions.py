@@ -6,7 +6,7 @@ import re
 
 from affiliate_matrix.terms.text import Doc, Pattern
 
-_BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|markenname|brandname|marque|marca|merk)"
+_BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|markenname|brandname|marque|marca|merk|marchio|marchi)"
 _SEARCH = (r"(?:keyword|bid|ppc|\bsem\b|\bsea\b|search engine|paid search|search ads|adwords|google|bing|yahoo|msn|"
            r"suchmaschine|anzeige|moteur|recherche payante|mots?[\s-]cl[ée]s?|motores? de b[úu]squeda|palabras? clave|"
            r"zoekmachine|zoekwoord|trefwoord|buscador|mecanismos? de busca|palavras?[\s-]chave|ench[èeé]r|pujar|bieden|"
