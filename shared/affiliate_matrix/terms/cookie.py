@@ -43,7 +43,7 @@ _HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalemen
                     r"doorgaans|meestal|geralmente|di solito)\b", re.I)
 # A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
 # "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
-_WITHIN = Pattern(r"\b(?:within|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
+_WITHIN = Pattern(r"\b(?:within|up to|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
                      r"nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
 _FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
@@ -54,6 +54,9 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
                          r"nach dem (?:ersten )?klick|"
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
+# "within 30 days after the click": a window counted from the click is the cookie's whatever else the sentence says.
+_CLICK_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+|a\s+|your\s+)?(?:first\s+|last\s+|initial\s+)?"
+                        r"(?:click|visit)", re.I)
 _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
 _VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
@@ -99,7 +102,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         within, span = _WITHIN.search(text), _FOR.search(text)
         window = within if within and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) \
             else span if span and _VALID.search(text) else None
-        if window and not _OTHER_PERIOD.search(text):
+        if window and (not _OTHER_PERIOD.search(text) or _CLICK_WINDOW.search(text)):
             match = DURATION.search(text, window.start())
             if match and match.start() - window.end() < 3:
                 return duration_days(match), unit.raw
