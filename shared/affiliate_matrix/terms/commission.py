@@ -253,9 +253,9 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
 
 
 def _merged(found: list[tuple], recurring_said: bool = False) -> list[CommissionTerm]:
-    """One entry per kind of offer: percent, flat per currency, each recurring or not. Rates said plainly
-    beside recurring ones merge into the recurring range (two entries only for a recurring rate beside a
-    one-time one, the corpus README); a lone rate in a text that says its commission recurs is recurring."""
+    """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
+    plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
+    recurs is recurring."""
     groups: dict[tuple, list[tuple]] = {}
     for kind, currency, upto, low, high, recurring in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
@@ -263,8 +263,8 @@ def _merged(found: list[tuple], recurring_said: bool = False) -> list[Commission
         plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
         if plain is None or any(r is False for *_, r in plain):
             continue
-        if repeating is not None:
-            groups[(kind, currency, True)] = repeating + groups.pop((kind, currency, False))
+        if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
+            del groups[(kind, currency, False)]
         elif repeating is None and recurring_said and kind == "percent":
             groups[(kind, currency, True)] = groups.pop((kind, currency, False))
     merged = []
