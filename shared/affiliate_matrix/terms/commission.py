@@ -127,9 +127,12 @@ RECURRING = Pattern(
     r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
     r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
     r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
-_NOT_RECURRING = Pattern(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?"
-                         r"(?:recurr|wiederk|r[ée]curr|"
-                            r"terugk|recorr)", re.I)
+_RENEWAL = (r"(?:recurr|wiederk|r[ée]curr|terugk|recorr|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|"
+            r"verlenging|renova[çc])")
+# "Renewals are not commissionable", "(excluding renewals)": the text says the commission does not recur.
+_NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|exclud\w*|except|ohne|hors|zonder|"
+                         rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
+                         rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
     r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
