@@ -140,7 +140,8 @@ _BALANCE = (r"balances?|earnings|earned|\bowe[sd]?\b|\bdue\b|commissions?|accoun
 _COMPARED = (r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|"
              r"sup[ée]rieur|menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima")
 _MINIMUM = Pattern(
-    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|"
+    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|\bneeds?\b|"
+    r"(?:as soon as|when) (?:you|your)|"
     r"balances? (?:of|exceeds?|over|above)|grens|"
     rf"(?:{_BALANCE})\W+(?:\w+\W+){{0,5}}?(?:{_COMPARED})|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
