@@ -25,7 +25,8 @@ CUE = Pattern(
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
     r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
     r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
-    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
+    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|referral fee|"
+    r"\bon (?:each|every|all) (?:\w+ ){0,2}?(?:sales?|orders?|purchases?|subscriptions?|payments?|referrals?)\b|"
     r"\bje (?:verkauf|sale)|"
     r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|"
     r"registro)|"
@@ -48,7 +49,7 @@ _NOT_PAY = Pattern(
     r"withholding|backup|\bheld\b|reserve|returned|refunded|cancell?ed|storniert|retourn|devuelt|geretourneerd|"
     r"devolvid|\bon\s+\d+(?:[.,]\d+)?\s*%\s*of|"
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
-    r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
+    r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|(?<!referral )\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
     r"traffic|people)|market share|margin|marge|margen|reduc|deduct|withh[oe]ld|chargeback|penalt|abzug|abgezogen|"
     r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
@@ -111,7 +112,7 @@ _WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquan
                    r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
 STRONG_RECURRING = Pattern(
     r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
-    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|lebenslang|[àa] vie|"
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|[àa] vie|"
     r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
     re.I)
 RECURRING = Pattern(
