@@ -53,7 +53,7 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
+    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
              r"interac",
     "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
                     r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
