@@ -181,11 +181,20 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
             continue
         strong = topics[i] == "payout" or CUE.search(text)
         named = [name for name, pattern in (_METHODS if strong else _STRONG).items()
-                 if name not in found and pattern.search(text)]
+                 if name not in found and _offered(pattern, text)]
         if named:
             found += named
             evidence.append(unit.raw)
     return sorted(found), evidence
+
+
+# "We no longer pay by cheque", "we do not offer wire transfers": a method the text rules out.
+_NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|kein\w*|pas de|sin|geen|n[ãa]o)"
+                       r"\W+(?:\w+\W+){0,2}$", re.I)
+
+
+def _offered(pattern: Pattern, text: str) -> bool:
+    return any(not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()]) for m in pattern.finditer(text))
 
 
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
