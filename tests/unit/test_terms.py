@@ -118,3 +118,41 @@ def test_extract_follows_the_corpus_conventions(text, expected):
              "restrictions": []}
     assert {field: got[field] for field in empty} == {**empty, **expected}
     assert all(sentence in text for quoted in got["evidence"].values() for sentence in quoted)
+
+
+# What a sentence says of someone else, or of something other than the affiliate's pay, is no term, and a row's
+# label or a window from the click is one: all but the "twice per month" case (which guards the first-said-schedule
+# rule) were misread before the generalisation pass.
+@pytest.mark.parametrize("text,expected", [
+    ("Payouts: monthly (PayPal), weekly for partners earning over $1,000.",
+     {"payout_frequency": "monthly", "payout_methods": ["paypal"]}),
+    ("Clients & Community affiliates are paid twice per month.", {"payout_frequency": "biweekly"}),
+    ("You get paid 20% every month for each active subscriber.", {"commission": [_percent(20)]}),
+    ("Payments go out at the end of each quarter.", {"payout_frequency": "quarterly"}),
+    ("You will receive weekly reports. Most programs pay quarterly; payouts here are processed monthly.",
+     {"payout_frequency": "monthly"}),
+    ("The return period is 30 days; commissions on returned orders are reversed.", {}),
+    ("Most affiliate programs offer a 30-day cookie.", {}),
+    ("Cookie days: 30 (extended to 45 days during promotions)", {"cookie_days": 30}),
+    ("Cookie | 45", {"cookie_days": 45}),
+    ("You'll be credited for any purchase made within 30 days after the click.", {"cookie_days": 30}),
+    ("€10 per lead + 5% per sale.", {"commission": [_percent(5), _flat(10, "EUR")]}),
+    ("Commissions are 50% of the first month and 25% for the following 11 months.",
+     {"commission": [_percent(50, recurring=False), _percent(25, recurring=True)]}),
+    ("New customer sale: 12%\nExisting customer sale: 6%\nConversion rate: 3.2%", {"commission": [_percent(6, 12)]}),
+    ("US affiliates must submit a W-9. Without it, 24% backup withholding applies to your commissions.", {}),
+    ("Commissions for returned orders are reversed. About 5% of orders are returned.", {}),
+    ("When will I receive my commission? You receive 100% of approved commissions.", {}),
+    ("We pay out commissions of $25 or more.", {"min_payout": {"amount": 25, "currency": "USD"}}),
+    ("Earn 10% commission. Renewals are excluded.", {"commission": [_percent(10)]}),
+    ("Payouts are made monthly; a $5 fee applies to payments under $100.", {"payout_frequency": "monthly"}),
+    ("Customers can pay with PayPal, credit card or bank transfer.", {}),
+    ("We no longer pay by cheque; payouts are via PayPal.", {"payout_methods": ["paypal"]}),
+    ("We accept cashback and loyalty sites, but not adult sites.", {"restrictions": ["adult"]}),
+    ("We do not sell adult products. Email us if you have questions; we never spam.", {}),
+    ("I pagamenti vengono effettuati mensilmente tramite bonifico bancario, con una soglia minima di 50 €.",
+     {"payout_frequency": "monthly", "payout_methods": ["bank_transfer"],
+      "min_payout": {"amount": 50, "currency": "EUR"}}),
+])
+def test_extract_reads_only_the_programs_own_terms(text, expected):
+    test_extract_follows_the_corpus_conventions(text, expected)

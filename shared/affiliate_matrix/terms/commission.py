@@ -8,7 +8,8 @@ import re
 
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.terms.cookie import COOKIE
-from affiliate_matrix.terms.text import (MONEY, NUMBER, Doc, Pattern, before_example, clauses, currency_of, money_values,
+from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
+                                        money_values,
                                         normalise, number)
 
 CUE = Pattern(
@@ -18,13 +19,14 @@ CUE = Pattern(
     r"revenue split|profit[\s-]share|umsatzbeteiligung|bount(?:y|ies)|\bcp[alsoi]\b|payouts? (?:per|of|for)|\btier|"
     r"\b(?:rate|payout|tarif|tasa|taxa|tarief|satz)\s*[:|]\s*(?:up to\s*)?\d|"
     r"\bearn|\bverdien|\bgagne[zr]?\b|\bgana[rs]?\b|ganar[áa]s|\bganh[ae]r?\b|ganhe\b|we pay|pay(?:s)? you|"
-    r"you(?:'ll| will)? (?:get|receive)|\bgets?\b|\breceive|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
+    r"you(?:'ll| will)? (?:get|receive)|\byou earn|erh[äa]ltst|erhalten|bekommst|bekommen|recevez|recevrez|"
     r"touchez|"
-    r"recibir[áa]s?|recibe|ontvang|receb[ae]|\brewards?\b|belohn|"
+    r"recibir[áa]s?|recibe|ontvang|receb[ae]|belohn|"
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
     r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
     r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
-    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|"
+    r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|referral fee|"
+    r"\bon (?:each|every|all) (?:\w+ ){0,2}?(?:sales?|orders?|purchases?|subscriptions?|payments?|referrals?)\b|"
     r"\bje (?:verkauf|sale)|"
     r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|"
     r"registro)|"
@@ -44,14 +46,20 @@ _DISCOUNT_BEFORE = Pattern(r"(?:discount|save|saving|spar(?:en|t)?|rabatt|nachla
                               re.I)
 # A percentage of something that is not the affiliate's pay.
 _NOT_PAY = Pattern(
+    r"withholding|backup|\bheld\b|reserve|returned|refunded|cancell?ed|storniert|retourn|devuelt|geretourneerd|"
+    r"devolvid|\bon\s+\d+(?:[.,]\d+)?\s*%\s*of|"
     r"conversion|\bctr\b|approval|storno|cancell?ation rate|return rate|refund rate|churn|\bvat\b|mwst|\bust\b|"
-    r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|\bfees?\b|geb[üu]hr|"
+    r"\btva\b|\biva\b|\bbtw\b|\btax\b|steuer|growth|increase|\bmore\b|satisf|interest|\bapr\b|(?<!referral )\bfees?\b|geb[üu]hr|"
     r"\bfrais\b|tarifa|\bkosten\b|of (?:our |all )?(?:affiliates|publishers|partners|customers|users|visitors|"
     r"traffic|people)|market share|margin|marge|margen|reduc|deduct|withh[oe]ld|chargeback|penalt|abzug|abgezogen|"
     r"gek[üu]rzt|r[ée]duit|d[ée]duit|reducid|descontad|verlaagd|ingehouden|reduzid|"
     r"%\s*(?:free|kostenlos|gratuit|gratis|gr[áa]tis|secure|sicher|s[ée]curis)", re.I)
+# A share of the affiliate's own commissions or of orders, not a rate: "100% of approved commissions", "5% of
+# orders are returned".
+_SHARE_OF = Pattern(r"\s*of (?:the |your |all |approved |confirmed |validated )*(?:(?P<own>commissions?|earnings|"
+                    r"payouts?|balance)|orders|sales|purchases|customers)\b(?! (?:you|they|your)\b)", re.I)
 # Figures about other people's earnings: an average, a market, the best affiliates.
-_AVERAGE = Pattern(r"average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
+_AVERAGE = Pattern(rf"{OTHER_PROGRAMS}|average|on average|\baverages?\b|durchschnitt|en moyenne|promedio|gemiddeld|\bm[ée]dia\b|"
                       r"top affiliates|most affiliates|typically|typisch|in der regel|g[ée]n[ée]ralement|"
                       r"normalmente|doorgaans|sommige|some (?:programs|companies|merchants)|manche", re.I)
 # What other affiliates earn: the rest of the sentence is about them too ("… ligt tussen de 5% en 15%, maar
@@ -73,7 +81,24 @@ _NOT_REWARD = Pattern(
     r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
     r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
-    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial", re.I)
+    r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial|"
+    r"^\s*(?:or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|of meer|ou mais)", re.I)
+# What the customer gets, not the affiliate: "your referrals get 10% off their first order", "new customers
+# receive $20 credit". Such a clause carries no commission unless it names one itself.
+_CUSTOMER_GETS = Pattern(
+    r"\b(?:customers?|clients?|friends?|referrals?|referred (?:users?|customers?|friends?)|users?|visitors?|"
+    r"audience|followers?|readers?|buyers?|shoppers?|new (?:users?|members?)|they|kund(?:en|innen)|freunde|"
+    r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?)\s+(?:\w+\s+){0,2}?"
+    r"(?:get|gets|receive|receives|save|saves|enjoy|enjoys|erhalten|bekommen|sparen|re[çc]oivent|b[ée]n[ée]ficient|"
+    r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam)\b", re.I)
+_COMMISSION_WORD = Pattern(
+    r"comm?iss?i?ons?|commissie|comisi[óo]n|comiss[ãa]o|provision|provisie|verg[üu]tung|revenue[\s-]?share|"
+    r"\byou(?:'ll| will)? (?:earn|get|receive|make)|\bearn|verdienst|verdien|gagne|ganar|ganh|bount", re.I)
+_BOUNTY_AFTER = Pattern(
+    r"\s*(?:per|/|for (?:each|every|a|an)|pro|je|par|por|para cada|pour chaque|voor (?:elke|iedere)|f[üu]r jede[nrs]?)"
+    r"\s+(?:\w+\s+)?(?:lead|sale|sign[\s-]?up|referral|customer|install|registration|conversion|subscriber|account|"
+    r"trial|verkauf|neukunde|anmeldung|registrierung|vente|inscription|client|venta|registro|cliente|verkoop|"
+    r"aanmelding|klant|venda|cadastro)", re.I)
 _FLAT_CUE = Pattern(
     r"\bper\b|\bfor (?:each|every)\b|\bpro\b|\bje\b|f[üu]r jede|\bpar\b|pour chaque|por cada|\bpor\b|voor (?:elke|"
     r"iedere)|"
@@ -87,14 +112,15 @@ _WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquan
                    r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
 STRONG_RECURRING = Pattern(
     r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
-    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|lebenslang|[àa] vie|"
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|[àa] vie|"
     r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
     re.I)
 RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
     r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
-    r"for (?:up to )?(?:the )?(?:first )?\d+ (?:months|years)|(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|"
+    r"(?:during|over) (?:the )?(?:period of |first )?\d+ "
     r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
     r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
     r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
@@ -102,9 +128,12 @@ RECURRING = Pattern(
     r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
     r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
     r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
-_NOT_RECURRING = Pattern(r"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o)\b\W+(?:\w+\W+){0,2}?"
-                         r"(?:recurr|wiederk|r[ée]curr|"
-                            r"terugk|recorr)", re.I)
+_RENEWAL = (r"(?:recurr|wiederk|r[ée]curr|terugk|recorr|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|"
+            r"verlenging|renova[çc])")
+# "Renewals are not commissionable", "(excluding renewals)": the text says the commission does not recur.
+_NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|exclud\w*|except|ohne|hors|zonder|"
+                         rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
+                         rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
     r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
@@ -129,7 +158,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
         follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
-        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate
+        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
@@ -139,6 +168,22 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
     return _merged(found, recurring_said), evidence
+
+
+# A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
+# label is the row's cue. A rate or amount of anything else ("Conversion rate: 3.2%", "Minimum order: $50") is not.
+_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{_UPTO}\s*)?"
+                    rf"(?:(?:{NUMBER})\s*%|{MONEY.pattern})\W*$", re.I)
+_ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
+                     r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
+                     r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
+                     r"subscriptions?|renewals?)\b", re.I)
+
+
+def _rate_row(text: str) -> bool:
+    row = _RATE_ROW.match(text)
+    return bool(row and _ROW_LABEL.search(row["label"]) and not (_NOT_PAY.search(row["label"])
+                                                                 or _AVERAGE.search(row["label"])))
 
 
 def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
@@ -160,19 +205,28 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
     cued = bool(CUE.search(text)) or in_section
     if not cued:
         return found
-    any_percent = PERCENT.search(text) is not None  # then an amount needs its own cue ("30%, plans from $29")
+    rated = 0
     for clause in clauses(text):
-        if _AVERAGE.search(clause):
+        # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
+        # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
+        # leans on the one before it. The far end of a long sentence is about something else.
+        listing, rated = len(found) > rated, len(found)
+        if _AVERAGE.search(clause) or not (in_section or listing or CUE.search(clause)):
             continue
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause)
+        if _CUSTOMER_GETS.search(clause) and not _COMMISSION_WORD.search(clause):
+            continue
         single = len(_CANDIDATE.findall(clause)) == 1
         percents = list(PERCENT.finditer(clause))
         for match in percents:
             if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
                 continue
             near = clause[max(0, match.start() - 30):match.end() + 15]
+            share = _SHARE_OF.match(clause[match.end():])
+            if share and (share["own"] or not _COMMISSION_WORD.search(clause[:match.start()])):
+                continue
             if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
@@ -183,13 +237,15 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
             found.append(("percent", None, bool(match["upto"]), low, high, recurring))
-        if percents:
-            continue
         for match in MONEY.finditer(clause):
             before = clause[:match.start()]
+            # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
+            # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
+            if percents and not (_BOUNTY_AFTER.match(clause[match.end():]) and before.count("(") <= before.count(")")):
+                continue
             if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
                 continue
-            if not (_FLAT_CUE.search(clause) or in_section or cue or not any_percent) or \
+            if not (_FLAT_CUE.search(clause) or cue or (in_section and len(clause.split()) <= 8)) or \
                     _DISCOUNT_AFTER.search(clause[match.end():]):
                 continue
             currency = currency_of(match, dollar)

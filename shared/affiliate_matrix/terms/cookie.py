@@ -4,12 +4,14 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import DURATION, Doc, Pattern, before_example, clauses, duration_days, normalise
+from affiliate_matrix.terms.text import (DURATION, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, duration_days,
+                                        normalise)
 
+# "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
-    r"\b(?:tracking|attribution|referral|conversion|return|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
-    r"dauer|zeitraum|fenster|frist)|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
+    r"\b(?:tracking|attribution|referral|conversion|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
+    r"dauer|zeitraum|fenster|frist)|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
     r"durée de (?:vie )?(?:du |des |de )?(?:cookie|suivi)|p[ée]riode de (?:suivi|r[ée]f[ée]rence)|"
     r"duraci[óo]n de (?:la )?(?:cookie|sesi[óo]n)|vida (?:[úu]til )?de (?:la |las )?cookie|sesi[óo]n de|"
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
@@ -41,7 +43,7 @@ _HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalemen
                     r"doorgaans|meestal|geralmente|di solito)\b", re.I)
 # A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
 # "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
-_WITHIN = Pattern(r"\b(?:within|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
+_WITHIN = Pattern(r"\b(?:within|up to|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
                      r"nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
 _FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
@@ -52,10 +54,22 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
                          r"nach dem (?:ersten )?klick|"
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
+# "within 30 days after the click": a window counted from the click is the cookie's whatever else the sentence says.
+_CLICK_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+|a\s+|your\s+)?(?:first\s+|last\s+|initial\s+)?"
+                        r"(?:click|visit)", re.I)
 _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
 _VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
                     r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
+
+_LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s()-]{0,25}?\b(?:days?|tage|jours|d[ií]as|"
+                      r"dagen|dias|giorni)\b[)\s]*[:|]\s*(?P<n>\d{1,4})(?![\d.,]|\s*(?:h|hours?|months?|weeks?)\b)", re.I)
+# A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
+# (like 90 days)"), not this program's.
+_GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
+                   r"g[ée]n[ée]ralement)\b", re.I)
+_BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})\W*$", re.I)
+
 
 def context(doc: Doc, i: int) -> tuple[str, int]:
     """A unit's text, with the heading or question it answers when it is a bare value ('Cookie Duration' /
@@ -77,6 +91,8 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
             continue
         own = before_example(unit.norm, _HEDGE)
         days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
+        if days is None and (bare := _BARE_DAYS.match(text)):  # "Cookie | 45": a cookie row's number is days
+            days = int(bare["n"])
         if days is not None:
             return days, doc.span(first, i)
     for i, unit in enumerate(doc.units):
@@ -86,7 +102,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         within, span = _WITHIN.search(text), _FOR.search(text)
         window = within if within and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) \
             else span if span and _VALID.search(text) else None
-        if window and not _OTHER_PERIOD.search(text):
+        if window and (not _OTHER_PERIOD.search(text) or _CLICK_WINDOW.search(text)):
             match = DURATION.search(text, window.start())
             if match and match.start() - window.end() < 3:
                 return duration_days(match), unit.raw
@@ -94,7 +110,12 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
 
 
 def _duration_in(text: str, context: str) -> int | None:
+    labelled = _LABEL_UNIT.match(text)
+    if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
+        return int(labelled["n"])
     for clause in clauses(text) if len(clauses(text)) > 1 else [text]:
+        if _GENERIC.search(clause):
+            continue
         clause_is_cookie = COOKIE.search(clause) or not COOKIE.search(text)
         for match in DURATION.finditer(clause):
             before = clause[max(0, match.start() - 40):match.start()]

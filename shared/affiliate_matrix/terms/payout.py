@@ -4,11 +4,11 @@ each read only where the text talks about paying the affiliate."""
 import re
 
 from affiliate_matrix.models import Money
-from affiliate_matrix.terms.text import MONEY, Doc, Pattern, before_example, currency_of, money_values, normalise
+from affiliate_matrix.terms.text import MONEY, OTHER_PROGRAMS, Doc, Pattern, before_example, currency_of, money_values, normalise
 
 CUE = Pattern(
     r"pay[\s-]?outs?|\bpaid\b|\bpayments?\b|\bpay (?:you|out|affiliates|commissions?)|\bwe pay\b|"
-    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|"
+    r"\bpays? (?:on|every|each|at)\b|withdraw|remit|disburse|pagament[oi]|liquidazion|versament[oi]|prelievo|"
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
     r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
     r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
@@ -17,10 +17,10 @@ METHODS = {
     "payoneer": r"payoneer",
     "ach": r"\bACH\b",
     "wire": r"\bwire\b|\bswift\b|telegraphic",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
                      r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
-                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|rekeningnummer|conta corrente|"
+                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|bonifico|conto corrente|rekeningnummer|conta corrente|"
                      r"dep[óo]sito (?:em|na) conta|to your bank|"
                      r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
@@ -41,7 +41,7 @@ METHODS = {
                     r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
     "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|interac|"
+             r"bizum|interac|\be-?transfer|"
              r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
 }
 # Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
@@ -49,19 +49,24 @@ METHODS = {
 _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     **METHODS,
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit|wire)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
-                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|"
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|"
                      r"conta banc[áa]ria|\bwise\b",
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
+    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
              r"interac",
     "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
                     r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
 }.items()}
-_CUSTOMER_PAYS = Pattern(r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
-                            r"modes? de paiement accept|m[ée]todos de pago aceptados", re.I)
+# How customers pay, not how the affiliate is paid: "Customers can pay with PayPal, credit card or bank transfer".
+_CUSTOMER_PAYS = Pattern(
+    r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+    r"modes? de paiement accept|m[ée]todos de pago aceptados|credit ?cards?|kreditkarte|carte (?:bancaire|de cr[ée]dit)|"
+    r"tarjeta de cr[ée]dito|creditcard|cart[ãa]o de cr[ée]dito|"
+    r"\b(?:customers?|clients?|buyers?|shoppers?|kunden|käufer|clientes?|acheteurs?|klanten|compradores?)\s+"
+    r"(?:\w+\s+){0,2}?(?:pay|paying|zahlen|bezahlen|paient|payent|pagan|betalen|pagam)\b", re.I)
 FREQUENCIES = [
-    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|"
+    ("net30", r"\bnet[\s-]?30\b|30 days after the end of|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|"
               r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
               r"cierre|monatsende)|end of the (?:next|following) (?:calendar )?month|"
               r"end of the calendar month following|ende des folgemonats|30 tage nach monatsende|fin du mois suivant|"
@@ -69,21 +74,22 @@ FREQUENCIES = [
     ("net60", r"\bnet[\s-]?60\b|60 days after the end of|"
               r"\b60 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
               r"cierre|monatsende)"),
-    ("biweekly", r"bi-?weekly|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
+    ("biweekly", r"bi-?weekly|quindicinal\w*|due volte al mese|ogni due settimane|every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
                  r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
                  r"(?:each|every|the) month|"
                  r"zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|twee keer per maand|"
                  r"duas vezes por m[êe]s|"
                  r"alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|toutes les deux semaines|bimensuel|quincenal|"
                  r"cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|quinzenal|a cada (?:duas|2) semanas"),
-    ("weekly", r"\bweekly\b|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
+    ("weekly", r"\bweekly\b|settimanal\w*|ogni settimana|every week|once a week|(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
                r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
                r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
                r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
                r"semanal|cada semana|wekelijks|elke week|toda semana"),
-    ("quarterly", r"quarterly|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
-                  r"per kwartaal"),
-    ("monthly", r"\bmonthly\b|every month|each month|once a month|(?:each|every|the following|the next) "
+    ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|trimestri|elk kwartaal|"
+                  r"per kwartaal|(?:each|every|per|end of (?:the |each |every )?)quarter\b|chaque trimestre|cada trimestre|"
+                  r"jedes quartal|pro quartal"),
+    ("monthly", r"\bmonthly\b|mensil\w*|ogni mese|every month|each month|once a month|(?:each|every|the following|the next) "
                 r"calendar month|(?:the|in the|at the) (?:month after|following month|next month)|month following|"
                 r"(?:beginning|start|first week|last (?:calendar )?day|end) of (?:the |each |every )?(?:next |"
                 r"following )?"
@@ -120,18 +126,28 @@ _NOT_THE_SCHEDULE = Pattern(
     r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
     r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
     r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
-    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*", re.I)
+    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*|"
+    r"\b(?:monthly|weekly|quarterly|daily) (?:reports?|statements?|newsletters?|updates?|bonus(?:es)?|contests?|"
+    r"promotions?|sales|traffic|visitors|performance|stats|statistics)\b|"
+    rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
 _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
                     r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
+# "over $100" is a threshold only where what is over it is the affiliate's balance ("once your earnings exceed
+# $50"), not an order, a partner's sales or a fee's condition.
+_BALANCE = (r"balances?|earnings|earned|\bowe[sd]?\b|\bdue\b|commissions?|account|total|amount|payouts?|payments?|"
+            r"guthaben|provisionen|"
+            r"verdienst|solde|gains|saldo|ganancias|comisiones|tegoed|verdiensten|commissies|ganhos|comiss[õo]es")
+_COMPARED = (r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|"
+             r"sup[ée]rieur|menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima")
 _MINIMUM = Pattern(
-    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|"
+    r"minimum|\bmin\b\.?|threshold|once (?:you|your)|reach|at least|accumulate|qualify for|\bneeds?\b|"
+    r"(?:as soon as|when) (?:you|your)|"
     r"balances? (?:of|exceeds?|over|above)|grens|"
-    r"greater than|more than|exceeds?|above|\bover\b|below|less than|under|[üu]ber|unter|moins de|plus de|sup[ée]rieur|"
-    r"menos de|m[áa]s de|superior|minder dan|meer dan|abaixo|acima|"
+    rf"(?:{_BALANCE})\W+(?:\w+\W+){{0,5}}?(?:{_COMPARED})|"
     r"mindest|auszahlungsgrenze|schwelle|\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nim[oa]|umbral|drempel|"
-    r"minimaal|vanaf|limite|valor m[íi]nimo|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
+    r"minimaal|vanaf|limite|valor m[íi]nimo|soglia|raggiung|minimo|a partire da|bereik|zodra|sobald|alcan[cçz]|atingi|atinja", re.I)
 # Words that name a payout threshold by themselves ("The minimum threshold is $50").
-_THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
+_THRESHOLD = Pattern(r"threshold|soglia|importo minimo|minimum (?:balance|amount|payout|payment)|mindest(?:betrag|auszahlung|summe|guthaben)|"
                         r"auszahlungsgrenze|seuil|montant minimum|umbral|m[íi]nimo (?:para|de) (?:cobr|pag|retir|"
                         r"saque)|"
                         r"drempel|minimale? (?:uitbetaling|bedrag)|uitbetalingsgrens|valor m[íi]nimo|saque m[íi]nimo|"
@@ -139,7 +155,8 @@ _THRESHOLD = Pattern(r"threshold|minimum (?:balance|amount|payout|payment)|minde
 # "$50 minimum", "50 € oder mehr"
 _OR_MORE = Pattern(r"\s*(?:minimum|min\b|threshold|or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|"
                    r"of meer|ou mais)", re.I)
-_NOT_MINIMUM = Pattern(r"(?<!in )\border|\buntil\b|\bper (?:sale|transaction|order|lead)|for every|"
+_NOT_MINIMUM = Pattern(r"(?<!in )\border|\bfees?\b|charge|\bcosts?\b|geb[üu]hr|frais|tarifa|kosten|taxa|\buntil\b|"
+                       r"\bper (?:sale|transaction|order|lead)|for every|"
                           r"bestell|commande|pedido|bestelling|compra|purchase|cancel|k[üu]ndig|r[ée]siliation",
                           re.I)
 
@@ -164,11 +181,20 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
             continue
         strong = topics[i] == "payout" or CUE.search(text)
         named = [name for name, pattern in (_METHODS if strong else _STRONG).items()
-                 if name not in found and pattern.search(text)]
+                 if name not in found and _offered(pattern, text)]
         if named:
             found += named
             evidence.append(unit.raw)
     return sorted(found), evidence
+
+
+# "We no longer pay by cheque", "we do not offer wire transfers": a method the text rules out.
+_NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|kein\w*|pas de|sin|geen|n[ãa]o)"
+                       r"\W+(?:\w+\W+){0,2}$", re.I)
+
+
+def _offered(pattern: Pattern, text: str) -> bool:
+    return any(not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()]) for m in pattern.finditer(text))
 
 
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
@@ -192,15 +218,35 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     return None, None
 
 
+# A schedule in the clause of a rate is how often the commission recurs ("paid 20% every month for each
+# active subscriber"), not when the affiliate is paid.
+_RATE_CLAUSE = Pattern(r"\d\s*%", re.I)
+
+
+def _clause_at(text: str, at: int) -> str:
+    start = max(text.rfind(mark, 0, at) for mark in (",", ";", ":", "(")) + 1
+    ends = [e for e in (text.find(mark, at) for mark in (",", ";", ")")) if e >= 0]
+    return text[start:min(ends, default=len(text))]
+
+
 def _frequency_of(text: str, short: bool = True) -> str | None:
     """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
     sentence is not one); a bare value under a payout heading needs none."""
     text = _NOT_THE_SCHEDULE.sub("", text)
+    said: list[tuple[int, int, str]] = []
+    taken: list[range] = []  # a specific schedule's words are not also a general one's ("paid twice per month")
     for name, pattern in _FREQUENCY_PATTERNS:
         for match in pattern.finditer(text):
+            if any(match.start() < span.stop and span.start < match.end() for span in taken) or \
+                    _RATE_CLAUSE.search(_clause_at(text, match.start())):
+                continue
             if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
-                return name
-    return None
+                said.append((match.start(), len(said), name))
+                taken.append(range(match.start(), match.end()))
+    # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
+    # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30).
+    nets = [name for _, _, name in said if name in ("net30", "net60")]
+    return nets[0] if nets else min(said)[2] if said else None
 
 
 def min_payout_in(doc: Doc, topics: list[str | None]) -> tuple[Money | None, str | None]:

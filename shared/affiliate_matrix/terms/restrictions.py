@@ -6,7 +6,7 @@ import re
 
 from affiliate_matrix.terms.text import Doc, Pattern
 
-_BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|markenname|brandname|marque|marca|merk)"
+_BRAND = r"(?:brand|trademark|trade mark|company name|our name|marke|marken|markenname|brandname|marque|marca|merk|marchio|marchi)"
 _SEARCH = (r"(?:keyword|bid|ppc|\bsem\b|\bsea\b|search engine|paid search|search ads|adwords|google|bing|yahoo|msn|"
            r"suchmaschine|anzeige|moteur|recherche payante|mots?[\s-]cl[ée]s?|motores? de b[úu]squeda|palabras? clave|"
            r"zoekmachine|zoekwoord|trefwoord|buscador|mecanismos? de busca|palavras?[\s-]chave|ench[èeé]r|pujar|bieden|"
@@ -105,12 +105,12 @@ TOPICS = {
 }
 _TOPICS = {name: Pattern(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = Pattern(
-    r"\bno\b|\bnot\b|n't\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
+    r"\bno\b|\bnot\b|n't\b|\bcannot\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
     r"disallow|unacceptable|not tolerat|\bnon\b(?!-)|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
     r"afgewezen|recusad|result in (?:termination|removal|suspension|the closure)|lead to (?:termination|removal)|"
     r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
-    r"requires? (?:prior |written )?approval|prior (?:written )?approval|strictly|void|will not|won't|"
+    r"requires? (?:prior |written |express )*(?:approval|permission|consent)|prior (?:written )?approval|strictly|void|will not|won't|"
     r"\bfraud|betrug|\bfraude|violat|verst(?:oß|oss)|infraction|infracci|overtreding|viola[çc]|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
     r"nur nach (?:absprache|r[üu]cksprache|genehmigung|freigabe|zustimmung)|nur mit (?:genehmigung|zustimmung)|"
     r"\bpas(?:\b|(?=[a-zé]))|interdi|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
@@ -136,6 +136,24 @@ _ALLOWED = Pattern(r"\b(?:allowed|permitted|welcome|erlaubt|gestattet|autoris[é
 _EXCLUDED_FROM = Pattern(r"(?:excluded|exempt) from\s.{0,40}$|\bvon\s.{0,40}$", re.I)
 
 
+_CLAUSE_END = re.compile(r";|\b(?:but|however|aber|jedoch|mais|pero|maar|mas|ma)\b", re.I)
+_WELCOME = Pattern(rf"{_ALLOWED.pattern}|\b(?:accept(?:ed)?|welcome|fine|ok|akzeptiert|willkommen|accept[ée]s?|"
+                   r"bienvenue|aceptad[oa]s?|bienvenid[oa]s?|geaccepteerd|welkom|aceit[oa]s?|bem-vind[oa]s?)\b", re.I)
+_UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(?: any)?|keine|aucune|ninguna|geen|"
+                        r"nenhuma)\s+"
+                        r"(?:\w+\s+)?(?:restrictions?|einschr[äa]nkungen|restrictions|restricciones|beperkingen|"
+                        r"restri[çc][õo]es)\b", re.I)
+
+
+# What the merchant says of itself ("We do not sell adult products", "we never spam", "We are not responsible for
+# spam filters") forbids the affiliate nothing; "we do not accept / allow / pay for …" does.
+_WE_OURSELVES = Pattern(
+    r"\b(?:we|wir|nous|nosotros|wij|we're|nós)\s+(?:do not|don't|dont|never|will not|won't|are not|aren't|cannot|can't|"
+    r"verkaufen (?:keine|nicht)|ne vendons pas|no vendemos|verkopen geen|n[ãa]o vendemos)\s+"
+    r"(?!allow|accept|permit|tolerat|approv|work|pay|credit|reward|compensat|support|want|partner|condone|let|"
+    r"consider|cooperat|authori)\w+", re.I)
+
+
 def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     evidence: list[str] = []
@@ -143,7 +161,7 @@ def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list
         text = unit.text
         if _EXAMPLE.search(text):
             continue
-        forbidding = bool(PROHIBITION.search(text))
+        forbidding = bool(PROHIBITION.search(_WE_OURSELVES.sub(" ", text)))
         if not forbidding and topics[i] == "restrictions":
             forbidding = not (_ALLOWED.search(text) and not _SECTION.search(text))
         approval = not forbidding and bool(_APPROVAL.search(text))
@@ -161,6 +179,11 @@ def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list
 def _forbids(pattern: re.Pattern, text: str) -> bool:
     match = pattern.search(text)
     if match is None:
+        return False
+    # "We accept cashback and loyalty sites, but not adult sites": the part of the sentence that names the
+    # practice says whether it is allowed (a "but" parts it); "no restrictions on social ads" allows it.
+    clause = _CLAUSE_END.split(text[:match.end()])[-1] + _CLAUSE_END.split(text[match.end():])[0]
+    if (_WELCOME.search(clause) and not PROHIBITION.search(clause)) or _UNRESTRICTED.search(clause):
         return False
     kept_out = _EXCLUDED_FROM.search(text[:match.start()]) and re.search(r"ausgeschlossen|excluded|exempt",
                                                                          text[match.end():], re.I)

@@ -136,6 +136,13 @@ HYPOTHETICAL = Pattern(
 
 
 
+# Programs in general or other programs ("Most affiliate programs offer 5–10%"): their terms are not this one's.
+OTHER_PROGRAMS = (
+    r"\b(?:most|many|some|other|la plupart|beaucoup|autres|mayor[íi]a|muchos|otros|meisten|viele|andere|meeste|veel|"
+    r"maioria|muitos|outros)\s+(?:\w+\s+){0,2}?(?:programs?|programmes?|programas?|programme|programma'?s|networks?|"
+    r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b")
+
+
 def before_example(text: str, *markers: re.Pattern) -> str:
     """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
     a $100 order)" keeps the 30%)."""
@@ -251,10 +258,10 @@ def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
 
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 DURATION = Pattern(
-    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
+    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
     r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
-    r"hours?|stunden?|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
+    r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
 
 
 def duration_days(match: re.Match) -> int:
