@@ -38,7 +38,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
                                          SortKey(field="commission_flat_max", order="desc")],
          "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "commission_types", "payout_methods"]
+FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
 SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
 EXPORT_PARAMETERS = {"q", "sort", "format", *FILTERS, *MINIMUMS}
 CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
