@@ -11,7 +11,7 @@ GET  /programs/{id}           every field with each source's claim, terms verbat
 GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
 GET  /changes                 the change feed, filtered by field, change type and since
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
-GET  /static/<file>           the stylesheet and the one script
+GET  /assets/<file>           the stylesheet and the one script
 
 Every form that changes something carries a CSRF token (double-submit: a random HttpOnly cookie
 and the same value in the form, plus an Origin check). Pages are sent with a CSP that allows no
@@ -68,8 +68,8 @@ def route(rt, request):
 
 def dispatch(rt, request, page):
     path = request.path
-    if path.startswith("/static/"):
-        return static(path.removeprefix("/static/"))
+    if path.startswith("/assets/"):
+        return static(path.removeprefix("/assets/"))
     if path == "/signin":
         return sign_in(rt, request, page)
     if request.method == "POST" and path == "/signout":
@@ -135,7 +135,7 @@ class Page:
     def __init__(self, request, csrf: str, set_csrf: bool):
         self.request, self.csrf, self.signed_in = request, csrf, False
         self.headers = Headers({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-                                "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                                "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
                                 "Cache-Control": "no-store"})
         if set_csrf:
             self.cookie(CSRF, csrf)
