@@ -3,6 +3,7 @@ served by functions-framework over an index filled by the pipeline from the reco
 pages. Signs in, searches with a typo, filters, sorts, pages, opens a program and a merchant,
 follows a change, checks accessibility with axe-core, and saves the screenshots the README shows."""
 
+import os
 import re
 
 import pytest
@@ -15,7 +16,13 @@ from tests.support.browser import launch, serious_violations
 from tests.support.processes import BIN, ROOT, Server, free_port
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where screenshots go: docs/screenshots for the README when AMX_SCREENSHOTS=1 (`./task screenshots`),
+    else a temporary folder, so a test run leaves the worktree as it was."""
+    return ROOT / "docs" / "screenshots" if os.environ.get("AMX_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +73,10 @@ def names(page) -> list[str]:
     return page.locator("table.programs tbody tr td:first-child a").all_inner_texts()
 
 
-def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page, served):
+def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page, served, shots):
     base, token = served
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/signin")
-    page.screenshot(path=SHOTS / "signin.png")
+    page.screenshot(path=shots / "signin.png")
     sign_in(page, base, token)
     assert "Hostinger" in names(page)  # "hostng": the API's typo tolerance
     page.get_by_label("Search programs").fill("")
@@ -84,7 +90,7 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     with page.expect_navigation(url=re.compile(r"sort=name")):
         page.get_by_label("Sort by").select_option("name")
     assert names(page) == ["Canva Pro", "Semrush", "Tiny Notes"]
-    page.screenshot(path=SHOTS / "programs.png", full_page=True)
+    page.screenshot(path=shots / "programs.png", full_page=True)
 
     page.goto(f"{base}/programs?sort=name&limit=4")
     first = names(page)
@@ -98,11 +104,11 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     assert page.get_by_role("heading", level=1).inner_text() == "NordVPN"
     assert page.get_by_role("heading", name="Every field and what each source said").is_visible()
     assert page.locator("table.fields").get_by_text("affiliateprograms").count() > 0
-    page.screenshot(path=SHOTS / "program.png", full_page=True)
+    page.screenshot(path=shots / "program.png", full_page=True)
     with page.expect_navigation(url=re.compile(r"/merchants/nordvpn.com$")):
         page.locator(".crumbs a").nth(1).click()
     assert page.locator("table.merchant").get_by_text("★ best").count() >= 1
-    page.screenshot(path=SHOTS / "merchant.png", full_page=True)
+    page.screenshot(path=shots / "merchant.png", full_page=True)
 
     page.goto(f"{base}/changes?change=created")
     link = page.locator("table.changes tbody a").first
@@ -111,14 +117,14 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
         link.click()
     assert page.locator("table.changes").get_by_text("created").count() == 1
     page.goto(f"{base}/changes")
-    page.screenshot(path=SHOTS / "changes.png", full_page=True)
+    page.screenshot(path=shots / "changes.png", full_page=True)
     page.goto(f"{base}/graph")
     assert page.locator("svg a").count() >= 2
-    page.screenshot(path=SHOTS / "graph.png", full_page=True)
+    page.screenshot(path=shots / "graph.png", full_page=True)
     assert page.csp_violations == []
 
 
-def test_the_table_reads_as_cards_on_a_phone(browser, served):
+def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     base, token = served
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
@@ -126,7 +132,7 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served):
     row = page.locator("table.programs tbody tr").first
     assert row.bounding_box()["width"] <= 390  # no sideways scrolling for a row
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=SHOTS / "programs-phone.png", full_page=True)
+    page.screenshot(path=shots / "programs-phone.png", full_page=True)
     context.close()
 
 

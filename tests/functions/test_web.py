@@ -100,8 +100,9 @@ def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     assert app.get("/programs").status_code == 200
     revoke_token(rt, token.split("_")[1])
     answer = app.get("/programs")
-    assert answer.status_code == 303 and answer.headers["Location"].startswith("/signin")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/signin?next=%2Fprograms&refused=1"
     assert any(c.startswith("amx_session=;") for c in answer.headers.getlist("Set-Cookie"))
+    assert "revoked or has expired" in app.get(answer.headers["Location"]).text
 
 
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):

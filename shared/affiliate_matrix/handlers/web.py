@@ -55,11 +55,12 @@ def route(rt, request):
     page = Page(request, csrf or secrets.token_urlsafe(32), set_csrf=not csrf)
     try:
         return dispatch(rt, request, page)
-    except Unauthorized as exc:
+    except Unauthorized:
         if request.path == "/signin":
             raise
+        refused = bool(request.cookies.get(SESSION))  # a session whose token was revoked or expired
         return page.redirect("/signin?" + pages.encode({"next": request.full_path.rstrip("?"),
-                                                        "reason": str(exc)}), forget=True)
+                                                        "refused": "1" if refused else None}), forget=True)
     except InvalidInput as exc:
         return page.render("error.html", 400, title="That request is not valid", message=str(exc))
     except NotFoundError as exc:
@@ -79,7 +80,7 @@ def dispatch(rt, request, page):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
     token = request.cookies.get(SESSION)
     if not token:
-        raise Unauthorized("")  # not signed in yet: nothing to explain
+        raise Unauthorized("not signed in")
     authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
     page.signed_in = True
     args = pages.filled(request.args)
@@ -105,7 +106,7 @@ def dispatch(rt, request, page):
 def sign_in(rt, request, page):
     next_path = pages.local_path(request.values.get("next"))
     if request.method == "GET":
-        return page.render("signin.html", next=next_path, reason=request.args.get("reason", "")[:200])
+        return page.render("signin.html", next=next_path, refused="refused" in request.args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "POST"))
     page.check_csrf()
