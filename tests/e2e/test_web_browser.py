@@ -20,9 +20,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory):
-    """Where screenshots go: docs/screenshots for the README when AMX_SCREENSHOTS=1 (`./task screenshots`),
+    """Where screenshots go: docs/screenshots for the README when SAVE_SCREENSHOTS=1 (`./task screenshots`),
     else a temporary folder, so a test run leaves the worktree as it was."""
-    return ROOT / "docs" / "screenshots" if os.environ.get("AMX_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
+    return ROOT / "docs" / "screenshots" if os.environ.get("SAVE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
 
 
 @pytest.fixture(scope="module")
