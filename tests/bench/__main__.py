@@ -9,12 +9,12 @@ functions run in production; the line below says which one a run had.
 import os
 import sys
 
-from tests.bench import analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, verify
+from tests.bench import analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, verify, web
 
 BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run, "search": search.run,
               "sources": sources.run, "verify": verify.run, "budget": budget.run,
               "rules": rules.run, "functions": functions.run,
-              "exchange": exchange.run, "analytics": analytics.run}
+              "exchange": exchange.run, "analytics": analytics.run, "web": web.run}
 
 
 def main(names: list[str]) -> None:
