@@ -86,6 +86,8 @@ def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt
     assert app.post("/signin", data={"token": token, "csrf": "wrong" * 9}).status_code == 400
     foreign = app.post("/signin", data={"token": token, "csrf": csrf}, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 400 and "another origin" in foreign.text
+    huge = app.post("/signin", data={"token": token, "csrf": csrf, "pad": "x" * 20_000})
+    assert huge.status_code == 400 and "larger than" in huge.text
 
 
 def test_sign_in_never_redirects_off_site(app, rt):

@@ -104,12 +104,13 @@ def dispatch(rt, request, page):
 
 
 def sign_in(rt, request, page):
-    next_path = pages.local_path(request.values.get("next"))
-    if request.method == "GET":
-        return page.render("signin.html", next=next_path, refused="refused" in request.args)
+    if request.method in ("GET", "HEAD"):
+        return page.render("signin.html", next=pages.local_path(request.args.get("next")),
+                           refused="refused" in request.args)
     if request.method != "POST":
-        raise MethodNotAllowed(request.method, ("GET", "POST"))
-    page.check_csrf()
+        raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
+    page.check_csrf()  # before anything else of the form is read
+    next_path = pages.local_path(request.form.get("next"))
     token = (request.form.get("token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
         return page.render("signin.html", 400, next=next_path,
