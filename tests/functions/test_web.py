@@ -184,3 +184,18 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
         assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text) and " style=" not in answer.text
         assert "<style" not in answer.text
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/programs?q=a:b", 400), ("/programs?q=" + "x" * 501, 400), ("/programs?cursor=" + "x" * 2001, 400),
+    ("/programs?cursor=garbage", 400), ("/programs?min_cookie_days=many", 400), ("/programs?page=0", 400),
+    ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
+    ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 200), ("/merchants/..%2Fetc", 400),
+    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
+    ("/nowhere", 404),
+])
+def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
+    sign_in(app, rt)
+    answer = app.get(path)
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.handlers import programs as api
 
 FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
@@ -28,7 +29,7 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(show=show, terms=terms)
     env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
-                       CHANGE_TYPES=CHANGE_TYPES)
+                       CHANGE_TYPES=CHANGE_TYPES, TRACKED=TRACKED)
     return env
 
 
