@@ -134,6 +134,17 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
+    from affiliate_matrix.analytics import QUERIES_INDEX, flush_all
+    from affiliate_matrix.search import SearchQuery
+
+    sign_in(app, rt)
+    app.get("/programs?q=hosting&network=impact")
+    flush_all()
+    recorded = [h.doc for h in rt.index.search(QUERIES_INDEX.name, SearchQuery(size=10)).hits]
+    assert [(d["query"], d["hits"]) for d in recorded] == [("/programs?network=impact&q=hosting", 1)]
+
+
 def test_export_of_the_current_result_is_the_apis(app, rt):
     sign_in(app, rt)
     answer = app.get("/programs/export?q=hosting&format=csv")

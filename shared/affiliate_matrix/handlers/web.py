@@ -22,6 +22,7 @@ import hmac
 import ipaddress
 import re
 import secrets
+import time
 from importlib import resources
 
 from werkzeug.datastructures import Headers
@@ -87,7 +88,11 @@ def dispatch(rt, request, page):
     if path in ("/", ""):
         return page.redirect("/programs")
     if path == "/programs":
-        return page.render("programs.html", **pages.search_page(rt, args))
+        started = time.perf_counter()
+        context = pages.search_page(rt, args)
+        # recorded like the API's searches: the analysis warms and snapshots what people ask here too
+        api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
+        return page.render("programs.html", **context)
     if path == "/programs/export":
         body, status, headers = api.export(rt, args)
         return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
