@@ -132,7 +132,10 @@ def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     row = page.locator("table.programs tbody tr").first
     assert row.bounding_box()["width"] <= 390  # no sideways scrolling for a row
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert row.bounding_box()["y"] < 844 and not page.get_by_label("Minimum cookie (days)").is_visible()
     page.screenshot(path=shots / "programs-phone.png", full_page=True)
+    page.get_by_text("Filters", exact=True).click()  # folded on a phone, one tap away
+    assert page.get_by_label("Minimum cookie (days)").is_visible()
     context.close()
 
 

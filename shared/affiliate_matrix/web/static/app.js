@@ -4,3 +4,9 @@ document.addEventListener("change", (event) => {
     event.target.form.requestSubmit();
   }
 });
+
+// On a phone the filters start folded, so the results are on the first screen.
+const filterPanel = document.getElementById("filter-panel");
+if (filterPanel && window.matchMedia("(max-width: 760px)").matches) {
+  filterPanel.open = false;
+}
