@@ -28,7 +28,8 @@ from importlib import resources
 from werkzeug.datastructures import Headers
 from werkzeug.http import dump_cookie
 
-from affiliate_matrix.auth import authorize
+from affiliate_matrix import flags
+from affiliate_matrix.auth import authorize, token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers import serve
@@ -83,6 +84,7 @@ def dispatch(rt, request, page):
     if not token:
         raise Unauthorized("not signed in")
     authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
+    flags.bind(rt.flags.config(), token_id(f"Bearer {token}"))  # the same flag buckets as the token's API calls
     page.signed_in = True
     args = pages.filled(request.args)
     if path in ("/", ""):

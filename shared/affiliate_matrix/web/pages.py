@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.deltas import TRACKED
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 
 FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
@@ -118,8 +119,6 @@ def merchant_page(rt, key: str) -> dict:
     from affiliate_matrix.merchants import merchant_view
 
     if not api._MERCHANT_KEY.match(key):
-        from affiliate_matrix.errors import InvalidInput
-
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
