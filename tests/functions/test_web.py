@@ -181,7 +181,9 @@ def test_graph_links_merchants_and_networks(app, rt):
     sign_in(app, rt)
     page = app.get("/graph?merchant=hosting.com").text
     assert "<svg" in page and 'href="/merchants/hosting.com"' in page and 'href="/programs?network=impact"' in page
-    assert "otherdir" in page
+    assert 'href="/programs?source=otherdir"' in page
+    assert "Hosting Co" in app.get("/programs?source=otherdir").text
+    assert "Shop 1" not in app.get("/programs?source=otherdir").text
     assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
 
 

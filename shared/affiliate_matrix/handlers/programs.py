@@ -31,7 +31,8 @@ from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
-           "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods"}
+           "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
+           "source": "sources"}
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_days"}
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),

@@ -37,9 +37,7 @@ def link(kind: str, name: str) -> str | None:
 
     if kind == "merchant":
         return f"/merchants/{name}"
-    if kind == "network":
-        return url("/programs", network=name)
-    return None  # the API has no filter by source, so a source has no page of its own
+    return url("/programs", **{kind: name})  # a network's or a source's programs
 
 
 def layout(edges) -> dict:
