@@ -33,7 +33,11 @@ def rt(tmp_path, monkeypatch):
                                     cookie_text="90 days", join_url="https://hosting.sjv.io/c/1/2/3"))
     other = make_record("Hosting Co", "https://hosting.com", commission_text="40% per sale", cookie_text="30 days")
     merged = merge(hosting, normalize(other.model_copy(update={"source": "otherdir"})))
-    programs = [merged, make_program(HOSTILE, "https://hostile.com", commission_text="5%")]
+    hostile = make_program(HOSTILE, "https://hostile.com", commission_text="5%")
+    for claims in hostile.provenance.values():  # a source's page address is any text it gave
+        for claim in claims:
+            claim.url = "javascript:alert(1)"
+    programs = [merged, hostile]
     programs += [make_program(f"Shop {i}", f"https://shop{i}.com", commission_text=f"{i}% per sale") for i in range(5)]
     rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
     delta = DeltaChange(id="d_1", program_id=merged.id, change="updated", source="test",
@@ -191,6 +195,9 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     sign_in(app, rt)
     hostile = app.get("/programs?q=alert")
     assert '<script>alert("x")' not in hostile.text and "&lt;script&gt;" in hostile.text
+    program_id = re.search(r'href="/programs/(p_[0-9a-f]{16})"', hostile.text).group(1)
+    for page in (app.get(f"/programs/{program_id}").text, app.get("/merchants/hostile.com").text):
+        assert "javascript:" not in page and "&lt;script&gt;" in page
     for path in ("/programs", f"/programs/{rt.hosting_id}", "/merchants/hosting.com", "/changes", "/graph", "/signin"):
         answer = app.get(path)
         csp = answer.headers["Content-Security-Policy"]

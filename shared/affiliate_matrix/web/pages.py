@@ -29,6 +29,7 @@ def environment():
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(show=show, terms=terms)
+    env.tests["web_address"] = web_address
     env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
                        CHANGE_TYPES=CHANGE_TYPES, TRACKED=TRACKED)
     return env
@@ -64,6 +65,11 @@ def local_path(candidate: str | None) -> str:
     if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")) and len(candidate) < 2000:
         return candidate
     return "/programs"
+
+
+def web_address(value) -> bool:
+    """Only http(s) addresses become links: a source's `javascript:` or `data:` URL stays text."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 
 
 def show(value) -> str:
