@@ -3,6 +3,7 @@ page over a small index, escaping and the CSP. (The browser test, tests/e2e/test
 drives the same pages in Chromium.)"""
 
 import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -26,7 +27,11 @@ HOSTILE = '<script>alert("x")</script> & Co'
 @pytest.fixture
 def rt(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return filled(Runtime("test", Settings(data_dir=tmp_path)))
+
+
+def filled(rt):
+    """Seven programs (one listed by two sources that disagree, one with hostile text) and a change."""
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
         rt.index.ensure_index(spec)
     hosting = normalize(make_record("Hosting Co", "https://hosting.com", commission_text="50% per sale",
@@ -219,3 +224,26 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     answer = app.get(path)
     assert answer.status_code == status, answer.text[:300]
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
+
+
+@pytest.mark.slow
+def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypatch, opensearch_node):
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url,
+                        "AMX_INDEX_PREFIX": f"w{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    rt = filled(Runtime("test"))
+    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    sign_in(app, rt)
+    assert "Hosting Co" in app.get("/programs?q=hostnig").text
+    names = []
+    url = "/programs?sort=name&limit=3"
+    while url:
+        page = app.get(url).text
+        names += re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', page)
+        cursor = re.search(r'rel="next" href="(/programs\?[^"]+)"', page)
+        url = cursor.group(1).replace("&amp;", "&") if cursor else None
+    assert len(names) == 7 and names == sorted(names, key=str.lower)
+    assert re.search(r'value="impact" checked', app.get("/programs?network=impact").text)
+    assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
+    assert "⚠ disputed" in app.get("/merchants/hosting.com").text
+    assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
