@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 def shots(tmp_path_factory):
     """Where screenshots go: docs/screenshots for the README when SAVE_SCREENSHOTS=1 (`./task screenshots`),
     else a temporary folder, so a test run leaves the worktree as it was."""
-    return ROOT / "docs" / "screenshots" if os.environ.get("SAVE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("shots")
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("shots")
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,8 @@ def served(tmp_path_factory):
     port = free_port()
     server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/web/main.py"),
                      "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
-                    f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz", env={"AMX_DATA_DIR": str(data)})
+                    f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz",
+                    env={"AMX_DATA_DIR": str(data)})
     yield server.url, create_token(rt.secrets, "read")
     server.stop()
 
@@ -161,8 +164,8 @@ def test_no_serious_accessibility_violations(page, served):
     base, token = served
     sign_in(page, base, token)
     program = page.locator("table.programs tbody a").first.get_attribute("href")
-    for path in ("/programs", "/programs?category=software&sort=name", program, "/merchants/nordvpn.com", "/changes",
-                 "/graph", "/programs?sort=nonsense"):
+    for path in ("/programs", "/programs?category=software&sort=name", program, "/merchants?q=vpn",
+                 "/merchants/nordvpn.com", "/changes", "/graph", "/programs?sort=nonsense"):
         page.goto(base + path)
         assert serious_violations(page) == [], path
     page.context.clear_cookies()

@@ -46,7 +46,8 @@ def filled(rt):
     programs += [make_program(f"Shop {i}", f"https://shop{i}.com", commission_text=f"{i}% per sale") for i in range(5)]
     rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
     delta = DeltaChange(id="d_1", program_id=merged.id, change="updated", source="test",
-                        at=datetime(2026, 11, 21, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=30, new=90)])
+                        at=datetime(2026, 11, 21, tzinfo=UTC),
+                        fields=[FieldChange(field="cookie_days", old=30, new=90)])
     rt.index.bulk_upsert("deltas", [delta_document(delta)], refresh=True)
     rt.hosting_id = merged.id
     return rt
@@ -178,6 +179,14 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
+    sign_in(app, rt)
+    page = app.get("/merchants?q=hostnig").text
+    assert 'href="/merchants/hosting.com"' in page and "shop1.com" not in page and "impact" in page
+    assert 'href="/merchants/shop1.com"' in app.get("/merchants").text
+    assert app.get("/merchants?q=a:b").status_code == 400
+
+
 def test_changes_page_filters_and_links_to_the_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days&since=2026-11-01").text
@@ -203,7 +212,8 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     program_id = re.search(r'href="/programs/(p_[0-9a-f]{16})"', hostile.text).group(1)
     for page in (app.get(f"/programs/{program_id}").text, app.get("/merchants/hostile.com").text):
         assert "javascript:" not in page and "&lt;script&gt;" in page
-    for path in ("/programs", f"/programs/{rt.hosting_id}", "/merchants/hosting.com", "/changes", "/graph", "/signin"):
+    for path in ("/programs", f"/programs/{rt.hosting_id}", "/merchants", "/merchants/hosting.com", "/changes",
+                 "/graph", "/signin"):
         answer = app.get(path)
         csp = answer.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
@@ -228,8 +238,8 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
 
 @pytest.mark.slow
 def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypatch, opensearch_node):
-    for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url,
-                        "AMX_INDEX_PREFIX": f"w{uuid.uuid4().hex[:8]}"}.items():
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch",
+                        "AMX_OPENSEARCH_URL": opensearch_node.url, "AMX_INDEX_PREFIX": f"w{uuid.uuid4().hex[:8]}"}.items():
         monkeypatch.setenv(name, value)
     rt = filled(Runtime("test"))
     app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()

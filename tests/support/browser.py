@@ -9,8 +9,9 @@ from pathlib import Path
 from tests.support.processes import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
+# Without the background-networking flags Chromium's many calls home are refused by this closed network.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 AXE_VERSION = "4.14.1"
 AXE = ROOT / "build" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
 

@@ -8,6 +8,7 @@ GET  /programs                search, facets, minimums, sorts, cursor paging (th
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
 GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
                               the program's change history and join links
+GET  /merchants?q=            merchants whose programs match, with their networks
 GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
 GET  /changes                 the change feed, filtered by field, change type and since
 GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
@@ -101,6 +102,8 @@ def dispatch(rt, request, page):
     match = _PROGRAM.match(path)
     if match:
         return page.render("program.html", **pages.program_page(rt, match.group(1)))
+    if path == "/merchants":
+        return page.render("merchants.html", args=args, items=api.merchants(rt, args)["items"])
     if path.startswith("/merchants/"):
         return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
     if path == "/changes":
