@@ -4,7 +4,7 @@ merchants, networks) so the page draws it as plain SVG with no script."""
 from affiliate_matrix.handlers import programs as api
 
 COLUMNS = ("source", "merchant", "network")
-WIDTH, ROW, TOP, LEFT, RIGHT = 900, 34, 40, 120, 780
+WIDTH, ROW, TOP, LEFT, RIGHT = 900, 34, 40, 230, 700  # labels: sources left of their dot, others right
 MAX_NODES = 60  # per column: a bigger graph is not readable on a page
 
 

@@ -28,7 +28,7 @@ def environment():
 
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(show=show, terms=terms)
+    env.filters.update(show=show, terms=terms, payout=payout)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
                        CHANGE_TYPES=CHANGE_TYPES, TRACKED=TRACKED)
@@ -81,6 +81,16 @@ def show(value) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
     return str(value)
+
+
+def payout(value) -> str:
+    """Payout terms as a line: 'paypal, wire; monthly; minimum USD 50'."""
+    if not value:
+        return "—"
+    minimum = value.get("minimum")
+    parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+             f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
+    return "; ".join(p for p in parts if p) or "—"
 
 
 def terms(commission) -> str:
