@@ -7,7 +7,7 @@ variable "namespace" {
 variable "functions" {
   description = "Every function; each gets a Vault policy (infra/vault/policies/fn-<name>.hcl) and a Kubernetes auth role."
   type        = list(string)
-  default     = ["programs", "connections", "scrape", "sync", "index", "verify", "keys", "discover", "triggers", "budget"]
+  default     = ["programs", "connections", "scrape", "sync", "index", "verify", "keys", "discover", "triggers", "budget", "web"]
 }
 
 variable "vault_address" {

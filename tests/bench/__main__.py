@@ -9,12 +9,13 @@ functions run in production; the line below says which one a run had.
 import os
 import sys
 
-from tests.bench import analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, terms, verify
+from tests.bench import (analytics, budget, cold_start, exchange, functions, resolution, rules, search, sources, terms,
+                         verify, web)
 
 BENCHMARKS = {"cold_start": cold_start.run, "resolution": resolution.run, "search": search.run,
               "sources": sources.run, "verify": verify.run, "budget": budget.run,
               "rules": rules.run, "functions": functions.run,
-              "exchange": exchange.run, "analytics": analytics.run, "terms": terms.run}
+              "exchange": exchange.run, "analytics": analytics.run, "terms": terms.run, "web": web.run}
 
 
 def main(names: list[str]) -> None:

@@ -19,6 +19,7 @@ KUBERNETES = "1.32.0"
 CRDS = ROOT.parent / "shared" / "schemas" / "knative"
 OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
 CRONS = {"scrape", "sync", "discover", "triggers", "keys", "budget", "verify"}  # functions that run on a schedule
+PUBLISH_NOTHING = {"programs", "web"}  # HTTP only: no Broker token
 EVENT_ONLY = {"index", "keys", "scrape", "sync", "verify"}  # no HTTP API: their route is handlers.events.health
 
 
@@ -149,7 +150,7 @@ def event_identity(kinds: dict, services: set[str]) -> list[str]:
         broker_audiences = [source["serviceAccountToken"].get("audience")
                             for volume in doc["spec"]["template"]["spec"].get("volumes", [])
                             for source in volume.get("projected", {}).get("sources", []) if "serviceAccountToken" in source]
-        wanted = [] if name == "programs" else [f"eventing.knative.dev/broker/{namespace}/default"]
+        wanted = [] if name in PUBLISH_NOTHING else [f"eventing.knative.dev/broker/{namespace}/default"]
         if broker_audiences != wanted:
             found.append(f"Service/{name} presents Broker token(s) {broker_audiences}, not {wanted}")
     return found

@@ -1,0 +1,191 @@
+"""web: the programs index as server-rendered HTML pages, over the programs API's own code.
+
+GET  /signin, POST /signin    paste an API token once; it is kept in an HttpOnly, SameSite=Strict
+                              cookie (Secure except on loopback) and checked afresh on every request,
+                              so a revoked or expired token signs the browser out at its next click
+POST /signout                 forget it
+GET  /programs                search, facets, minimums, sorts, cursor paging (the URL is the state)
+GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
+GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
+                              the program's change history and join links
+GET  /merchants?q=            merchants whose programs match, with their networks
+GET  /merchants/{key}         one merchant across networks and directories, best terms, disagreements
+GET  /changes                 the change feed, filtered by field, change type and since
+GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
+GET  /assets/<file>           the stylesheet and the one script
+
+Every form that changes something carries a CSRF token (double-submit: a random HttpOnly cookie
+and the same value in the form, plus an Origin check). Pages are sent with a CSP that allows no
+inline script or style.
+"""
+
+import hmac
+import ipaddress
+import re
+import secrets
+import time
+from importlib import resources
+
+from werkzeug.datastructures import Headers
+from werkzeug.http import dump_cookie
+
+from affiliate_matrix import flags
+from affiliate_matrix.auth import authorize, token_id
+from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
+from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.handlers import serve
+from affiliate_matrix.web import pages
+
+SESSION, CSRF = "amx_session", "amx_csrf"
+SESSION_SECONDS = 12 * 3600  # the cookie's life; the token's own expiry and revocation still apply
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
+_PROGRAM = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
+_TOKEN_SHAPE = re.compile(r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
+FORM_LIMIT = 8 * 1024
+
+
+def handle(rt, request):
+    api._ensure_indexes(rt)
+    return serve(request, lambda r: route(rt, r), rt.flags)
+
+
+def route(rt, request):
+    csrf = request.cookies.get(CSRF) or ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf):
+        csrf = ""
+    page = Page(request, csrf or secrets.token_urlsafe(32), set_csrf=not csrf)
+    try:
+        return dispatch(rt, request, page)
+    except Unauthorized:
+        if request.path == "/signin":
+            raise
+        refused = bool(request.cookies.get(SESSION))  # a session whose token was revoked or expired
+        return page.redirect("/signin?" + pages.encode({"next": request.full_path.rstrip("?"),
+                                                        "refused": "1" if refused else None}), forget=True)
+    except InvalidInput as exc:
+        return page.render("error.html", 400, title="That request is not valid", message=str(exc))
+    except NotFoundError as exc:
+        return page.render("error.html", 404, title="Not found", message=str(exc))
+
+
+def dispatch(rt, request, page):
+    path = request.path
+    if path.startswith("/assets/"):
+        return static(path.removeprefix("/assets/"))
+    if path == "/signin":
+        return sign_in(rt, request, page)
+    if request.method == "POST" and path == "/signout":
+        page.check_csrf()
+        return page.redirect("/signin", forget=True)
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(request.method, ("GET", "HEAD"))
+    token = request.cookies.get(SESSION)
+    if not token:
+        raise Unauthorized("not signed in")
+    authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
+    flags.bind(rt.flags.config(), token_id(f"Bearer {token}"))  # the same flag buckets as the token's API calls
+    page.signed_in = True
+    args = pages.filled(request.args)
+    if path in ("/", ""):
+        return page.redirect("/programs")
+    if path == "/programs":
+        started = time.perf_counter()
+        context = pages.search_page(rt, args)
+        # recorded like the API's searches: the analysis warms and snapshots what people ask here too
+        api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
+        return page.render("programs.html", **context)
+    if path == "/programs/export":
+        body, status, headers = api.export(rt, args)
+        return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    match = _PROGRAM.match(path)
+    if match:
+        return page.render("program.html", **pages.program_page(rt, match.group(1)))
+    if path == "/merchants":
+        return page.render("merchants.html", args=args, items=api.merchants(rt, args)["items"])
+    if path.startswith("/merchants/"):
+        return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
+    if path == "/changes":
+        return page.render("changes.html", **pages.changes_page(rt, args))
+    if path == "/graph":
+        return page.render("graph.html", **pages.graph_page(rt, args))
+    raise NotFoundError(f"there is no page at {path}")
+
+
+def sign_in(rt, request, page):
+    if request.method in ("GET", "HEAD"):
+        return page.render("signin.html", next=pages.local_path(request.args.get("next")),
+                           refused="refused" in request.args)
+    if request.method != "POST":
+        raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
+    page.check_csrf()  # before anything else of the form is read
+    next_path = pages.local_path(request.form.get("next"))
+    token = (request.form.get("token") or "").strip()
+    if not _TOKEN_SHAPE.match(token):
+        return page.render("signin.html", 400, next=next_path,
+                           error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
+                                 "(create one with `amx tokens create --role read`).")
+    try:
+        authorize(rt, f"Bearer {token}")
+    except Unauthorized as exc:
+        return page.render("signin.html", 401, next=next_path, error=str(exc))
+    return page.redirect(next_path, session=token)
+
+
+def static(name: str):
+    if name not in STATIC:
+        raise NotFoundError(f"no static file {name[:80]!r}")
+    body = resources.files("affiliate_matrix.web").joinpath("static", name).read_bytes()
+    return body, 200, Headers({"Content-Type": STATIC[name], "Cache-Control": "public, max-age=300",
+                               "X-Content-Type-Options": "nosniff"})
+
+
+class Page:
+    """One answer's headers and cookies, and the HTML it renders."""
+
+    def __init__(self, request, csrf: str, set_csrf: bool):
+        self.request, self.csrf, self.signed_in = request, csrf, False
+        self.headers = Headers({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                                "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
+                                "Cache-Control": "no-store"})
+        if set_csrf:
+            self.cookie(CSRF, csrf)
+
+    def secure(self) -> bool:
+        """Secure cookies everywhere but a browser on this machine talking to a loopback address."""
+        host = self.request.host.rsplit(":", 1)[0].strip("[]")
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            return not (loopback and ipaddress.ip_address(self.request.remote_addr or "0.0.0.0").is_loopback)
+        except ValueError:
+            return True
+
+    def cookie(self, name: str, value: str, max_age: int | None = None) -> None:
+        self.headers.add("Set-Cookie", dump_cookie(name, value, max_age=max_age, path="/", httponly=True,
+                                                   secure=self.secure(), samesite="Strict"))
+
+    def check_csrf(self) -> None:
+        """The form's token equals the cookie's, and a browser that names the origin names this one."""
+        if (self.request.content_length or 0) > FORM_LIMIT:
+            raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
+        origin = self.request.headers.get("Origin")
+        if origin is not None and origin != self.request.host_url.rstrip("/"):
+            raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
+        sent = self.request.form.get("csrf") or ""
+        if not self.request.cookies.get(CSRF) or not hmac.compare_digest(sent, self.request.cookies[CSRF]):
+            raise InvalidInput("the form's CSRF token is missing or stale: reload the page and send it again")
+
+    def redirect(self, location: str, session: str | None = None, forget: bool = False):
+        if session is not None:
+            self.cookie(SESSION, session, max_age=SESSION_SECONDS)
+        elif forget:
+            self.cookie(SESSION, "", max_age=0)
+        self.headers["Location"] = location
+        return "", 303, self.headers
+
+    def render(self, template: str, status: int = 200, **context):
+        html = pages.render(template, csrf=self.csrf, signed_in=self.signed_in, path=self.request.path, **context)
+        self.headers["Content-Type"] = "text/html; charset=utf-8"
+        return html, status, self.headers
+

@@ -1,0 +1,59 @@
+"""Merchants, networks and sources as a graph, laid out on the server in three columns (sources,
+merchants, networks) so the page draws it as plain SVG with no script."""
+
+from affiliate_matrix.handlers import programs as api
+
+COLUMNS = ("source", "merchant", "network")
+WIDTH, ROW, TOP, LEFT, RIGHT = 900, 34, 40, 230, 700  # labels: sources left of their dot, others right
+MAX_NODES = 60  # per column: a bigger graph is not readable on a page
+
+
+def merchant_edges(rt, key: str) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """A merchant's sources and networks, from the merchant view (one row per source's claim)."""
+    from affiliate_matrix.web.pages import merchant_page
+
+    view = merchant_page(rt, key)["view"]
+    merchant = ("merchant", view["merchant_key"])
+    edges = []
+    for row in view["rows"]:
+        edges.append((("source", row["source"]), merchant))
+        if row["network"]:
+            edges.append((merchant, ("network", row["network"])))
+    return edges
+
+
+def search_edges(rt, args) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Every merchant in a search result page with its programs' sources and networks."""
+    edges = []
+    for item in api.search(rt, args)["items"]:
+        merchant = ("merchant", item["merchant_key"])
+        edges += [(("source", source), merchant) for source in item.get("sources") or []]
+        edges += [(merchant, ("network", network)) for network in item.get("networks") or []]
+    return edges
+
+
+def link(kind: str, name: str) -> str | None:
+    from affiliate_matrix.web.pages import url
+
+    if kind == "merchant":
+        return f"/merchants/{name}"
+    return url("/programs", **{kind: name})  # a network's or a source's programs
+
+
+def layout(edges) -> dict:
+    """Nodes placed column by column in the order first met; edges as line end points."""
+    unique = list(dict.fromkeys(edges))
+    columns: dict[str, list[str]] = {kind: [] for kind in COLUMNS}
+    for a, b in unique:
+        for kind, name in (a, b):
+            if name not in columns[kind] and len(columns[kind]) < MAX_NODES:
+                columns[kind].append(name)
+    x = dict(zip(COLUMNS, (LEFT, WIDTH // 2, RIGHT)))
+    position = {(kind, name): (x[kind], TOP + i * ROW) for kind in COLUMNS for i, name in enumerate(columns[kind])}
+    nodes = [{"kind": kind, "name": name, "x": px, "y": py, "href": link(kind, name)}
+             for (kind, name), (px, py) in position.items()]
+    lines = [{"x1": position[a][0], "y1": position[a][1], "x2": position[b][0], "y2": position[b][1]}
+             for a, b in unique if a in position and b in position]
+    rows = max((len(names) for names in columns.values()), default=0)
+    return {"nodes": nodes, "edges": lines, "width": WIDTH, "height": TOP * 2 + max(rows - 1, 0) * ROW,
+            "counts": {kind: len(names) for kind, names in columns.items()}, "x": x}

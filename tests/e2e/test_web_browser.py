@@ -1,0 +1,173 @@
+"""The web function in a real browser: Debian's Chromium under Playwright, against the function
+served by functions-framework over an index filled by the pipeline from the recorded directory
+pages. Signs in, searches with a typo, filters, sorts, pages, opens a program and a merchant,
+follows a change, checks accessibility with axe-core, and saves the screenshots the README shows."""
+
+import os
+import re
+
+import pytest
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.e2e.test_first_slice import run_slice
+from tests.support.browser import launch, serious_violations
+from tests.support.processes import BIN, ROOT, Server, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where screenshots go: docs/screenshots for the README when SAVE_SCREENSHOTS=1 (`./task screenshots`),
+    else a temporary folder, so a test run leaves the worktree as it was."""
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return tmp_path_factory.mktemp("shots")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from affiliate_matrix.demo import recorded_sites
+
+    data = tmp_path_factory.mktemp("web")
+    rt = Runtime("test", Settings(data_dir=data, allow_loopback_fetch=True))
+    with recorded_sites("affiliateprograms") as urls:
+        run_slice(rt, urls["affiliateprograms"])
+    port = free_port()
+    server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/web/main.py"),
+                     "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                    f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz",
+                    env={"AMX_DATA_DIR": str(data)})
+    yield server.url, create_token(rt.secrets, "read")
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, served):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.csp_violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
+    yield page
+    context.close()
+
+
+def sign_in(page, base, token):
+    page.goto(f"{base}/programs?q=hostng")
+    assert page.url.startswith(f"{base}/signin")
+    page.get_by_label("API token").fill(token)
+    with page.expect_navigation(url=re.compile(r"/programs\?q=hostng$")):
+        page.get_by_role("button", name="Sign in").click()
+
+
+def names(page) -> list[str]:
+    return page.locator("table.programs tbody tr td:first-child a").all_inner_texts()
+
+
+def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page, served, shots):
+    base, token = served
+    page.goto(f"{base}/signin")
+    page.screenshot(path=shots / "signin.png")
+    sign_in(page, base, token)
+    assert "Hostinger" in names(page)  # "hostng": the API's typo tolerance
+    page.get_by_label("Search programs").fill("")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
+    everything = names(page)
+    assert len(everything) == 6
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^software")).check()  # filters apply on change (app.js)
+    assert set(names(page)) == {"Canva Pro", "Tiny Notes", "Semrush"}
+    with page.expect_navigation(url=re.compile(r"sort=name")):
+        page.get_by_label("Sort by").select_option("name")
+    assert names(page) == ["Canva Pro", "Semrush", "Tiny Notes"]
+    page.screenshot(path=shots / "programs.png", full_page=True)
+
+    page.goto(f"{base}/programs?sort=name&limit=4")
+    first = names(page)
+    with page.expect_navigation(url=re.compile(r"cursor=")):
+        page.get_by_role("link", name="Next page").click()
+    assert len(first) == 4 and len(names(page)) == 2 and sorted(first + names(page)) == sorted(everything)
+
+    page.goto(f"{base}/programs?q=nordvpn")
+    with page.expect_navigation():
+        page.locator("table.programs tbody td:first-child a", has_text="NordVPN").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "NordVPN"
+    assert page.get_by_role("heading", name="Every field and what each source said").is_visible()
+    assert page.locator("table.fields").get_by_text("affiliateprograms").count() > 0
+    page.screenshot(path=shots / "program.png", full_page=True)
+    with page.expect_navigation(url=re.compile(r"/merchants/nordvpn.com$")):
+        page.locator(".crumbs a").nth(1).click()
+    assert page.locator("table.merchant").get_by_text("★ best").count() >= 1
+    page.screenshot(path=shots / "merchant.png", full_page=True)
+
+    page.goto(f"{base}/changes?change=created")
+    link = page.locator("table.changes tbody a").first
+    program_id = link.inner_text()
+    with page.expect_navigation(url=re.compile(f"/programs/{program_id}$")):
+        link.click()
+    assert page.locator("table.changes").get_by_text("created").count() == 1
+    page.goto(f"{base}/changes")
+    page.screenshot(path=shots / "changes.png", full_page=True)
+    page.goto(f"{base}/graph")
+    assert page.locator("svg a").count() >= 2
+    page.screenshot(path=shots / "graph.png", full_page=True)
+    assert page.csp_violations == []
+
+
+def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
+    base, token = served
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, base, token)
+    row = page.locator("table.programs tbody tr").first
+    assert row.bounding_box()["width"] <= 390  # no sideways scrolling for a row
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert row.bounding_box()["y"] < 844 and not page.get_by_label("Minimum cookie (days)").is_visible()
+    page.screenshot(path=shots / "programs-phone.png", full_page=True)
+    page.get_by_text("Filters", exact=True).click()  # folded on a phone, one tap away
+    assert page.get_by_label("Minimum cookie (days)").is_visible()
+    context.close()
+
+
+def test_the_pages_work_from_the_keyboard(page, served):
+    base, token = served
+    page.goto(f"{base}/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Tab")  # the site's name, a link home
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "token"
+    page.keyboard.type(token)
+    with page.expect_navigation(url=re.compile(r"/programs$")):
+        page.keyboard.press("Enter")
+    page.get_by_label("Search programs").focus()
+    page.keyboard.type("semrush")
+    with page.expect_navigation(url=re.compile(r"q=semrush")):
+        page.keyboard.press("Enter")
+    assert names(page) == ["Semrush"]
+
+
+def test_no_serious_accessibility_violations(page, served):
+    base, token = served
+    sign_in(page, base, token)
+    program = page.locator("table.programs tbody a").first.get_attribute("href")
+    for path in ("/programs", "/programs?category=software&sort=name", program, "/merchants?q=vpn",
+                 "/merchants/nordvpn.com", "/changes", "/graph", "/programs?sort=nonsense"):
+        page.goto(base + path)
+        assert serious_violations(page) == [], path
+    page.context.clear_cookies()
+    page.goto(f"{base}/signin")
+    assert serious_violations(page) == [], "/signin"

@@ -1,0 +1,259 @@
+"""The web function through functions-framework's own HTTP stack: sign-in, CSRF, cookies, every
+page over a small index, escaping and the CSP. (The browser test, tests/e2e/test_web_browser.py,
+drives the same pages in Chromium.)"""
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token, revoke_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.deltas import DELTAS_INDEX
+from affiliate_matrix.deltas import to_document as delta_document
+from affiliate_matrix.merge import merge
+from affiliate_matrix.models import DeltaChange, FieldChange
+from affiliate_matrix.normalize import normalize
+from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from tests.support.processes import ROOT
+from tests.unit.test_normalize import make_program, make_record
+
+HOSTILE = '<script>alert("x")</script> & Co'
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    return filled(Runtime("test", Settings(data_dir=tmp_path)))
+
+
+def filled(rt):
+    """Seven programs (one listed by two sources that disagree, one with hostile text) and a change."""
+    for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
+        rt.index.ensure_index(spec)
+    hosting = normalize(make_record("Hosting Co", "https://hosting.com", commission_text="50% per sale",
+                                    cookie_text="90 days", join_url="https://hosting.sjv.io/c/1/2/3"))
+    other = make_record("Hosting Co", "https://hosting.com", commission_text="40% per sale", cookie_text="30 days")
+    merged = merge(hosting, normalize(other.model_copy(update={"source": "otherdir"})))
+    hostile = make_program(HOSTILE, "https://hostile.com", commission_text="5%")
+    for claims in hostile.provenance.values():  # a source's page address is any text it gave
+        for claim in claims:
+            claim.url = "javascript:alert(1)"
+    programs = [merged, hostile]
+    programs += [make_program(f"Shop {i}", f"https://shop{i}.com", commission_text=f"{i}% per sale") for i in range(5)]
+    rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
+    delta = DeltaChange(id="d_1", program_id=merged.id, change="updated", source="test",
+                        at=datetime(2026, 11, 21, tzinfo=UTC),
+                        fields=[FieldChange(field="cookie_days", old=30, new=90)])
+    rt.index.bulk_upsert("deltas", [delta_document(delta)], refresh=True)
+    rt.hosting_id = merged.id
+    return rt
+
+
+@pytest.fixture
+def app(rt):
+    return create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+
+
+def csrf_of(app) -> str:
+    page = app.get("/signin")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(app, rt) -> str:
+    token = create_token(rt.secrets, "read")
+    answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs"})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/programs"
+    return token
+
+
+def test_pages_need_a_session_and_sign_in_sets_a_strict_http_only_cookie(app, rt):
+    answer = app.get("/programs?q=shop")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/signin?next=%2Fprograms%3Fq%3Dshop")
+    token = create_token(rt.secrets, "read")
+    signed = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs?q=shop"})
+    cookie = next(c for c in signed.headers.getlist("Set-Cookie") if c.startswith("amx_session="))
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie  # loopback
+    assert signed.headers["Location"] == "/programs?q=shop"
+    assert app.get("/programs?q=shop").status_code == 200
+
+
+def test_the_cookie_is_secure_off_loopback(rt):
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url="https://amx.example.com")
+    assert all("Secure" in c for c in page.headers.getlist("Set-Cookie"))
+
+
+def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt):
+    csrf = csrf_of(app)
+    bad = app.post("/signin", data={"token": "amx_0123456789ab_" + "x" * 43, "csrf": csrf})
+    assert bad.status_code == 401 and "not valid" in bad.text and "amx_session=" not in str(bad.headers)
+    assert app.post("/signin", data={"token": "hello", "csrf": csrf}).status_code == 400
+    token = create_token(rt.secrets, "read")
+    assert app.post("/signin", data={"token": token, "csrf": "wrong" * 9}).status_code == 400
+    foreign = app.post("/signin", data={"token": token, "csrf": csrf}, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 400 and "another origin" in foreign.text
+    huge = app.post("/signin", data={"token": token, "csrf": csrf, "pad": "x" * 20_000})
+    assert huge.status_code == 400 and "larger than" in huge.text
+
+
+def test_sign_in_never_redirects_off_site(app, rt):
+    token = create_token(rt.secrets, "read")
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": target})
+        assert answer.headers["Location"] == "/programs"
+
+
+def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
+    token = sign_in(app, rt)
+    assert app.get("/programs").status_code == 200
+    revoke_token(rt, token.split("_")[1])
+    answer = app.get("/programs")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/signin?next=%2Fprograms&refused=1"
+    assert any(c.startswith("amx_session=;") for c in answer.headers.getlist("Set-Cookie"))
+    assert "revoked or has expired" in app.get(answer.headers["Location"]).text
+
+
+def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
+    sign_in(app, rt)
+    assert app.post("/signout", data={}).status_code == 400
+    out = app.post("/signout", data={"csrf": csrf_of(app)})
+    assert out.status_code == 303 and any(c.startswith("amx_session=;") for c in out.headers.getlist("Set-Cookie"))
+    assert app.get("/programs").status_code == 303
+
+
+def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
+    sign_in(app, rt)
+    typo = app.get("/programs?q=hostnig")
+    assert typo.status_code == 200 and "Hosting Co" in typo.text and "Shop 1" not in typo.text
+    names = re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', app.get("/programs?sort=name").text)
+    assert names == sorted(names) and len(names) == 7
+    first = app.get("/programs?sort=name&limit=3")
+    cursor = re.search(r'rel="next" href="/programs\?([^"]+)"', first.text).group(1).replace("&amp;", "&")
+    second = app.get(f"/programs?{cursor}")
+    later = re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', second.text)
+    assert later and not set(later) & set(re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', first.text))
+    filtered = app.get("/programs?network=impact")
+    assert "Hosting Co" in filtered.text and "Shop 1" not in filtered.text
+    assert re.search(r'value="impact" checked', filtered.text)
+    assert "Shop 1" not in app.get("/programs?min_commission_percent=45").text
+    assert "(7)" in app.get("/programs").text or "(6)" in app.get("/programs").text  # facet counts shown
+    assert app.get("/programs?sort=bogus").status_code == 400
+
+
+def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
+    from affiliate_matrix.analytics import QUERIES_INDEX, flush_all
+    from affiliate_matrix.search import SearchQuery
+
+    sign_in(app, rt)
+    app.get("/programs?q=hosting&network=impact")
+    flush_all()
+    recorded = [h.doc for h in rt.index.search(QUERIES_INDEX.name, SearchQuery(size=10)).hits]
+    assert [(d["query"], d["hits"]) for d in recorded] == [("/programs?network=impact&q=hosting", 1)]
+
+
+def test_export_of_the_current_result_is_the_apis(app, rt):
+    sign_in(app, rt)
+    answer = app.get("/programs/export?q=hosting&format=csv")
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
+    rows = answer.text.strip().splitlines()
+    assert len(rows) == 2 and "Hosting Co" in rows[1]
+
+
+def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
+    sign_in(app, rt)
+    page = app.get(f"/programs/{rt.hosting_id}").text
+    assert "50% per sale" in page and "otherdir" in page and "40%" in page
+    assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
+    assert "updated" in page and "30 → 90" in page
+    assert app.get("/programs/p_ffffffffffffffff").status_code == 404
+
+
+def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
+    sign_in(app, rt)
+    page = app.get("/merchants/hosting.com").text
+    assert page.count("★ best") >= 2 and "⚠ disputed" in page
+    assert app.get("/merchants/Bad%20Key").status_code == 400
+
+
+def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
+    sign_in(app, rt)
+    page = app.get("/merchants?q=hostnig").text
+    assert 'href="/merchants/hosting.com"' in page and "shop1.com" not in page and "impact" in page
+    assert 'href="/merchants/shop1.com"' in app.get("/merchants").text
+    assert app.get("/merchants?q=a:b").status_code == 400
+
+
+def test_changes_page_filters_and_links_to_the_program(app, rt):
+    sign_in(app, rt)
+    page = app.get("/changes?field=cookie_days&since=2026-11-01").text
+    assert f'href="/programs/{rt.hosting_id}"' in page
+    assert "No change recorded" in app.get("/changes?field=commission").text
+    assert app.get("/changes?since=yesterday").status_code == 400
+
+
+def test_graph_links_merchants_and_networks(app, rt):
+    sign_in(app, rt)
+    page = app.get("/graph?merchant=hosting.com").text
+    assert "<svg" in page and 'href="/merchants/hosting.com"' in page and 'href="/programs?network=impact"' in page
+    assert 'href="/programs?source=otherdir"' in page
+    assert "Hosting Co" in app.get("/programs?source=otherdir").text
+    assert "Shop 1" not in app.get("/programs?source=otherdir").text
+    assert 'href="/merchants/shop1.com"' in app.get("/graph?q=shop").text
+
+
+def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
+    sign_in(app, rt)
+    hostile = app.get("/programs?q=alert")
+    assert '<script>alert("x")' not in hostile.text and "&lt;script&gt;" in hostile.text
+    program_id = re.search(r'href="/programs/(p_[0-9a-f]{16})"', hostile.text).group(1)
+    for page in (app.get(f"/programs/{program_id}").text, app.get("/merchants/hostile.com").text):
+        assert "javascript:" not in page and "&lt;script&gt;" in page
+    for path in ("/programs", f"/programs/{rt.hosting_id}", "/merchants", "/merchants/hosting.com", "/changes",
+                 "/graph", "/signin"):
+        answer = app.get(path)
+        csp = answer.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+        assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text) and " style=" not in answer.text
+        assert "<style" not in answer.text
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/programs?q=a:b", 400), ("/programs?q=" + "x" * 501, 400), ("/programs?cursor=" + "x" * 2001, 400),
+    ("/programs?cursor=garbage", 400), ("/programs?min_cookie_days=many", 400), ("/programs?page=0", 400),
+    ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
+    ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 200), ("/merchants/..%2Fetc", 400),
+    ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
+    ("/nowhere", 404),
+])
+def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
+    sign_in(app, rt)
+    answer = app.get(path)
+    assert answer.status_code == status, answer.text[:300]
+    assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
+
+
+@pytest.mark.slow
+def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypatch, opensearch_node):
+    for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch",
+                        "AMX_OPENSEARCH_URL": opensearch_node.url, "AMX_INDEX_PREFIX": f"w{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    rt = filled(Runtime("test"))
+    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    sign_in(app, rt)
+    assert "Hosting Co" in app.get("/programs?q=hostnig").text
+    names = []
+    url = "/programs?sort=name&limit=3"
+    while url:
+        page = app.get(url).text
+        names += re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', page)
+        cursor = re.search(r'rel="next" href="(/programs\?[^"]+)"', page)
+        url = cursor.group(1).replace("&amp;", "&") if cursor else None
+    assert len(names) == 7 and names == sorted(names, key=str.lower)
+    assert re.search(r'value="impact" checked', app.get("/programs?network=impact").text)
+    assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
+    assert "⚠ disputed" in app.get("/merchants/hosting.com").text
+    assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
