@@ -11,7 +11,6 @@ from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
 from tests.support.events import deliver_event
-from tests.support.hostile import untimed_rule_checks
 from tests.support.processes import ROOT
 
 
@@ -22,7 +21,6 @@ def client(name):
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    untimed_rule_checks(monkeypatch)
     rt = Runtime("test", Settings(data_dir=tmp_path))
     return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
 

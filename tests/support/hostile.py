@@ -78,14 +78,6 @@ def assert_no_traceback(*texts: str) -> None:
         assert not TRACEBACK.search(text_), text_[-3000:]
 
 
-def untimed_rule_checks(patch) -> None:
-    """Every read of a rule checks its condition with a trial run limited to 5 ms of wall clock, which a busy
-    machine can exceed: these tests are about hostile input, so the trial is left out (its own tests keep it)."""
-    from affiliate_matrix.rules import conditions
-
-    patch.setattr(conditions, "trial", lambda program: None)
-
-
 @contextlib.contextmanager
 def hostile_environment(data_dir, *, programs: bool):
     """Every function's app on one data directory with a connection, an API connection without its secret,
@@ -103,7 +95,6 @@ def hostile_environment(data_dir, *, programs: bool):
         for name, value in {"AMX_DATA_DIR": str(data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
                             "AMX_BUDGET_DAILY_TOTAL": "100.00", "AMX_DISCOVERY_PROVIDERS": ""}.items():
             patch.setenv(name, value)
-        untimed_rule_checks(patch)
         rt = Runtime("test", Settings())
         closed = "http://127.0.0.1:9"  # nothing listens: a fetch fails at once, and never leaves this machine
         save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=closed))
