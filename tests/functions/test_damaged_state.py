@@ -8,25 +8,16 @@ import subprocess
 import sys
 
 import pytest
-from functions_framework import create_app
 
-from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
+from tests.support.apps import function_client
 from tests.support.processes import ROOT
 
 AMX = ROOT / ".venv" / "bin" / "amx"
 
 
-def client(name):
-    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    rt = Runtime("test", Settings(data_dir=tmp_path))
-    return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+client = function_client
 
 
 def truncate(rt, key: str) -> None:
@@ -40,7 +31,7 @@ def truncate(rt, key: str) -> None:
                                       "action": {"type": "alert", "params": {}}}),
     ("budget", "/campaigns", lambda i: {"id": f"c{i}", "name": "n", "channel": "email", "currency": "USD"}),
 ])
-def test_a_truncated_document_is_skipped_and_reported_by_its_list(env, capsys, function, path, make):
+def test_a_truncated_document_is_skipped_and_reported_by_its_list(admin_env, capsys, function, path, make):
     from affiliate_matrix.handlers.budget import campaigns
     from affiliate_matrix.handlers.connections import CONNECTIONS
     from affiliate_matrix.handlers.triggers import RULES
@@ -48,30 +39,30 @@ def test_a_truncated_document_is_skipped_and_reported_by_its_list(env, capsys, f
     app = client(function)
     collection = {"/connections": CONNECTIONS, "/rules": RULES, "/campaigns": campaigns()}[path]
     for i in range(3):  # as JSON: Rule's validation times a trial run of the condition, which a busy machine can fail
-        env["rt"].store.put(collection.key(make(i)["id"]), json.dumps(make(i)).encode(), content_type="application/json")
+        admin_env["rt"].store.put(collection.key(make(i)["id"]), json.dumps(make(i)).encode(), content_type="application/json")
     key = collection.key(make(1)["id"])
-    truncate(env["rt"], key)
-    listed = app.get(path, headers=env["admin"])
+    truncate(admin_env["rt"], key)
+    listed = app.get(path, headers=admin_env["admin"])
     assert listed.status_code == 200 and listed.headers["X-Damaged-Items"] == "1"
     body = listed.get_json()
     assert len(body["items"]) == 2 and [e["key"] for e in body["errors"]] == [key]
     assert "is damaged" in body["errors"][0]["error"] and "delete it and create it again" in body["errors"][0]["error"]
-    one = app.get(f"{path}/{key.rsplit('/', 1)[1].removesuffix('.json')}", headers=env["admin"])
+    one = app.get(f"{path}/{key.rsplit('/', 1)[1].removesuffix('.json')}", headers=admin_env["admin"])
     assert one.status_code == 500 and one.get_json()["error"]["code"] == "damaged_data"
     assert key in one.get_json()["error"]["message"]
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and key in logged and "Traceback" not in logged
 
 
-def test_a_damaged_rule_does_not_stop_the_others(env):
+def test_a_damaged_rule_does_not_stop_the_others(admin_env):
     from affiliate_matrix.rules.store import list_rules
 
     for i in range(2):  # as JSON: Rule's validation times a trial run of the condition, which a busy machine can fail
-        env["rt"].store.put(f"rules/r{i}.json", json.dumps({
+        admin_env["rt"].store.put(f"rules/r{i}.json", json.dumps({
             "id": f"r{i}", "trigger": {"event": "program.delta"}, "condition": "true",
             "action": {"type": "alert", "params": {}}}).encode(), content_type="application/json")
-    truncate(env["rt"], "rules/r0.json")
-    assert [r.id for r in list_rules(env["rt"].store)] == ["r1"]
+    truncate(admin_env["rt"], "rules/r0.json")
+    assert [r.id for r in list_rules(admin_env["rt"].store)] == ["r1"]
 
 
 def amx(*args, data_dir, check=False):

@@ -5,24 +5,12 @@ import base64
 import json
 
 import pytest
-from functions_framework import create_app
 
-from affiliate_matrix.auth import create_token
-from affiliate_matrix.config import Settings
-from affiliate_matrix.runtime import Runtime
 from tests.support.events import deliver_event
-from tests.support.processes import ROOT
+from tests.support.apps import function_client
 
 
-def client(name):
-    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
-
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    rt = Runtime("test", Settings(data_dir=tmp_path))
-    return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+client = function_client
 
 
 def refused(response, status: int, fragment: str) -> None:
@@ -38,12 +26,12 @@ def refused(response, status: int, fragment: str) -> None:
     ("/changes", "limit=%C2%B2", "limit must be a whole number"),
     ("/merchants", "limit=%EF%BC%95", "limit must be a whole number"),  # full-width '５'
 ])
-def test_unicode_digits_are_refused(env, route, query, fragment):
-    refused(client("programs").get(f"{route}?{query}", headers=env["admin"]), 400, fragment)
+def test_unicode_digits_are_refused(admin_env, route, query, fragment):
+    refused(client("programs").get(f"{route}?{query}", headers=admin_env["admin"]), 400, fragment)
 
 
-def test_unicode_digits_are_refused_by_the_activations_route(env):
-    refused(client("triggers").get("/activations?limit=%D9%A1%D9%A2", headers=env["admin"]), 400,
+def test_unicode_digits_are_refused_by_the_activations_route(admin_env):
+    refused(client("triggers").get("/activations?limit=%D9%A1%D9%A2", headers=admin_env["admin"]), 400,
             "limit must be a whole number")
 
 
@@ -72,30 +60,30 @@ def forged(cursor: str, after) -> str:
     ['{"q":"Q","a":[NaN,"p_0"]}'],
     ['{"q":"Q","a":["x","p_0"],"extra":1}'],
 ])
-def test_forged_cursors_are_refused(env, after):
-    _programs(env["rt"], 5)
+def test_forged_cursors_are_refused(admin_env, after):
+    _programs(admin_env["rt"], 5)
     app = client("programs")
-    first = app.get("/programs?limit=2&sort=name", headers=env["admin"]).get_json()
+    first = app.get("/programs?limit=2&sort=name", headers=admin_env["admin"]).get_json()
     assert first["next_cursor"]
-    answer = app.get(f"/programs?limit=2&sort=name&cursor={forged(first['next_cursor'], after)}", headers=env["admin"])
+    answer = app.get(f"/programs?limit=2&sort=name&cursor={forged(first['next_cursor'], after)}", headers=admin_env["admin"])
     refused(answer, 400, "cursor is malformed")
-    assert app.get(f"/programs?limit=2&sort=name&cursor={first['next_cursor']}", headers=env["admin"]).status_code == 200
+    assert app.get(f"/programs?limit=2&sort=name&cursor={first['next_cursor']}", headers=admin_env["admin"]).status_code == 200
 
 
 @pytest.mark.parametrize("function,path", [("connections", "/connections"), ("triggers", "/rules"),
                                            ("budget", "/campaigns"), ("discover", "/discover"),
                                            ("triggers", "/rules/r1/test")])
-def test_json_nested_a_thousand_deep_is_refused(env, function, path):
+def test_json_nested_a_thousand_deep_is_refused(admin_env, function, path):
     deep = '{"id": ' + "[" * 1000 + "]" * 1000 + "}"
-    answer = client(function).post(path, data=deep, headers={**env["admin"], "Content-Type": "application/json"})
+    answer = client(function).post(path, data=deep, headers={**admin_env["admin"], "Content-Type": "application/json"})
     assert answer.status_code in (400, 404)  # /rules/r1/test: no such rule, but never a 500
     if answer.status_code == 400:
         assert "nested more than 32 levels" in answer.get_json()["error"]["message"]
 
 
-def test_a_lone_surrogate_in_a_body_is_refused(env):
+def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     body = '{"id": "ok", "name": "\\ud800", "channel": "email", "currency": "USD"}'
-    refused(client("budget").post("/campaigns", data=body, headers={**env["admin"], "Content-Type": "application/json"}),
+    refused(client("budget").post("/campaigns", data=body, headers={**admin_env["admin"], "Content-Type": "application/json"}),
             400, "not Unicode text")
 
 
@@ -107,7 +95,7 @@ def test_a_lone_surrogate_in_a_body_is_refused(env):
     ({"time": "0001-01-01T00:00:00Z"}, "event time"),     # a day back from it overflows
     ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
 ])
-def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(env, attributes, fragment):
+def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):
         given = {"type": "dev.knative.sources.ping", **attributes}
         refused(deliver_event(client(function), function, given.pop("type"), {}, **given), 400, fragment)
@@ -122,28 +110,28 @@ def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(env, attri
     ("discover", "dev.knative.sources.ping", {"niches": ["pets"], "languages": [{"a": 1}]}, "languages"),
     ("triggers", "dev.affiliatematrix.action.alert", {"params": "not an object"}, "params"),
 ])
-def test_keys_and_values_from_event_data_are_checked_before_the_store(env, function, type, data, fragment):
-    before = sorted(env["rt"].store.list())
+def test_keys_and_values_from_event_data_are_checked_before_the_store(admin_env, function, type, data, fragment):
+    before = sorted(admin_env["rt"].store.list())
     refused(deliver_event(client(function), function, type, data), 400, fragment)
-    assert sorted(env["rt"].store.list()) == before  # nothing written, nowhere
+    assert sorted(admin_env["rt"].store.list()) == before  # nothing written, nowhere
 
 
-def test_an_activation_key_from_event_data_cannot_point_elsewhere(env):
+def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
     """The action's outcome goes only to a key fire() writes; a traversal in the event is ignored."""
     target = "rules/activations/../../connections/x.json"
     answer = deliver_event(client("triggers"), "triggers", "dev.affiliatematrix.action.alert",
                            {"params": {"text": "hi"}, "activation_key": target, "rule_id": "r"})
     assert answer.status_code == 204
-    assert not [k for k in env["rt"].store.list() if k.startswith("connections/")]
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
 
 
-def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(env):
+def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(admin_env):
     from affiliate_matrix.rules.model import Rule
     from affiliate_matrix.rules.store import save_rule
 
-    save_rule(env["rt"].store, Rule.model_validate({
+    save_rule(admin_env["rt"].store, Rule.model_validate({
         "id": "r1", "trigger": {"event": "program.delta"}, "condition": "delta.commission_percent_new > 1.0",
         "action": {"type": "alert", "params": {"text": "x"}}}), create=True)
     answer = client("triggers").post("/rules/r1/test", json={"type": "dev.affiliatematrix.program.delta",
-                                                             "data": {"fields": 7}}, headers=env["admin"])
+                                                             "data": {"fields": 7}}, headers=admin_env["admin"])
     refused(answer, 400, "does not fit a dev.affiliatematrix.program.delta event")

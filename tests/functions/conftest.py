@@ -1,0 +1,13 @@
+import pytest
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+
+
+@pytest.fixture
+def admin_env(tmp_path, monkeypatch):
+    """An embedded data directory for the functions under test, and an admin's Authorization header."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
