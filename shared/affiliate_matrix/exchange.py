@@ -10,6 +10,7 @@ nothing written if any); only then are the programs written, in batches.
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,10 @@ FORMATS = ("csv", "jsonl", "parquet")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
                "parquet": "application/vnd.apache.parquet"}
 PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
+# A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
+# it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
+# can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay.
+_FORMULA = re.compile(r"^(?:[=+\-@\t\r']|\s*[=@])(?!(?<=[+-])[0-9.]+$)")
 
 
 def columns() -> list[str]:
@@ -59,12 +64,16 @@ def flat(program) -> dict[str, str]:
             for k, v in data.items()}
 
 
+def csv_cell(value: str) -> str:
+    return "'" + value if _FORMULA.match(value) else value
+
+
 def csv_chunks(items: Iterable) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     for n, program in enumerate(items, 1):
-        writer.writerow(flat(program))
+        writer.writerow({k: csv_cell(v) for k, v in flat(program).items()})
         if n % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -143,7 +152,7 @@ def records(path: Path, fmt: str) -> Iterator[tuple[int, dict]]:
                 raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
                                    if unknown else "line 1: the header has no id column")
             for row in reader:
-                yield reader.line_num, unflat(row)
+                yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
         return
     import pyarrow.parquet as pq
 

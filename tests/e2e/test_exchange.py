@@ -113,3 +113,21 @@ def test_the_commands(source, tmp_path):
     imported = subprocess.run([str(BIN / "amx"), "import", "programs", str(out)], capture_output=True, text=True,
                               env={**env, "AMX_DATA_DIR": str(tmp_path / "target")}, timeout=120)
     assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_path):
+    hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted"]
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    originals = synthetic_programs(len(hostile))
+    originals = [p.model_copy(update={"name": name, "cookie_days": -1}) for p, name in zip(originals, hostile)]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in originals], refresh=True)
+    path = tmp_path / "programs.csv"
+    with open(path, "w", newline="") as out:
+        export(rt.index, "csv", out)
+    rows = list(csv.DictReader(path.open(newline="")))
+    assert {row["name"] for row in rows} == {"'" + name for name in hostile}
+    assert {row["cookie_days"] for row in rows} == {"-1"}  # a plain negative number is not a formula
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    import_programs(target, path, "csv")
+    assert sorted(p.name for p in programs(target.index)) == sorted(hostile)
