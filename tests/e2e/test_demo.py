@@ -167,3 +167,14 @@ def test_it_ends_with_what_to_try_next(runs, columns):
     assert "./task web" in step and ".venv/bin/amx up" in step and "./task serve:programs &" in step
     assert re.search(r"^    TOKEN=amx_\S+$", step, flags=re.M)
     assert re.search(r"amx show p_[0-9a-f]{16}", step) and "amx compare bluehost.com" in step
+
+
+def test_the_tokens_it_makes_lapse_after_a_day(runs):
+    from datetime import datetime, timedelta
+
+    from affiliate_matrix.auth import list_tokens
+
+    made = list_tokens(runs["rt"])
+    assert len(made) == 2  # one per run
+    assert all(datetime.fromisoformat(t.expires_at) - datetime.fromisoformat(t.created_at) == timedelta(days=1)
+               for t in made)

@@ -190,14 +190,16 @@ def parse_failures(console, story) -> None:
 
 
 def next_steps(console, story) -> None:
+    from datetime import timedelta
+
     from affiliate_matrix.auth import create_token
 
-    token = create_token(story.rt.secrets, "read")
+    token = create_token(story.rt.secrets, "read", ttl=timedelta(days=1))  # each run makes one: they lapse
     console.print("• the explorer, in a browser:  [bold]./task web[/]\n"
                   "• here:  .venv/bin/amx search hosting\n"
                   f"         .venv/bin/amx show {story.shown_program.id}\n"
                   f"         .venv/bin/amx compare {story.merchant}\n"
-                  "• the API, with a read token made for this demo (more: amx tokens create):\n"
+                  "• the API, with a read token for this demo (a day; more: amx tokens create):\n"
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
                   "    curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8080/programs?q=hosting\n"
