@@ -103,7 +103,7 @@ def shape_problems(docs: list[dict]) -> list[str]:
 
 
 def declared_but_lost(declared, rendered, path: str = "") -> list[str]:
-    """Every value a function declares in services.yaml as it is rendered (list items with a name matched by name)."""
+    """What a function declares in services.yaml that its rendered Service lacks (named list items matched by name)."""
     if isinstance(declared, dict):
         rendered = rendered if isinstance(rendered, dict) else {}
         return [p for k, v in declared.items() for p in declared_but_lost(v, rendered.get(k), f"{path}/{k}")]
