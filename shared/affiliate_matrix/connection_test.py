@@ -81,11 +81,12 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
     async def first():
         nonlocal api
         api = Api(source, rt.store, source.auth_headers(credentials), connection.rate_limit_per_s,
-                  rt.settings.allow_loopback_fetch, attempts=1)
+                  rt.settings.allow_loopback_fetch, attempts=1, timeout=TIMEOUT_S,
+                  deadline=TIMEOUT_S)
         try:
             return await asyncio.wait_for(anext(source.listings(api, credentials), None), TIMEOUT_S)
         finally:
-            await api.client.aclose()
+            await api.aclose()
 
     try:
         item = asyncio.run(first())

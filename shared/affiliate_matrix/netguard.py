@@ -1,6 +1,6 @@
 """The one guard on requests to addresses that a page, a search result or a person chose (pages and
-their redirects, API base URLs, webhooks): every such request goes through `guarded_client` or
-`guarded_async_client`.
+their redirects, API base URLs, webhooks): every such request goes through `guarded_client` (pages and
+APIs through `polite.PoliteClient`, which is built on it).
 
 * A URL must be http(s) with a well-formed host: a DNS name of letters, digits, `-` and `_` in labels
   of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal.
@@ -17,7 +17,6 @@ their redirects, API base URLs, webhooks): every such request goes through `guar
   machine, with AMX_ALLOW_LOOPBACK_FETCH).
 """
 
-import functools
 import ipaddress
 import re
 import socket
@@ -138,24 +137,6 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise error
 
 
-class _AsyncGuardedBackend(httpcore.AnyIOBackend):
-    def __init__(self, allow_loopback: LoopbackPolicy):
-        self.allow_loopback = allow_loopback
-
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        import anyio.to_thread
-
-        addresses = await anyio.to_thread.run_sync(functools.partial(
-            resolve_public, host, port, allow_loopback=self.allow_loopback(host, port)))
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        raise error
-
-
 def _pool_options() -> dict:
     limits = httpx.Limits()  # httpx's defaults
     return {"ssl_context": httpx.create_ssl_context(), "max_connections": limits.max_connections,
@@ -171,21 +152,10 @@ class GuardedTransport(httpx.HTTPTransport):
         self._pool = httpcore.ConnectionPool(network_backend=_GuardedBackend(allow_loopback), **_pool_options())
 
 
-class AsyncGuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, allow_loopback: LoopbackPolicy = never):
-        super().__init__()
-        self._pool = httpcore.AsyncConnectionPool(network_backend=_AsyncGuardedBackend(allow_loopback),
-                                                  **_pool_options())
-
-
 def guarded_client(allow_loopback: LoopbackPolicy = never, **options) -> httpx.Client:
     """An httpx client whose every connection is checked; it never follows redirects itself (callers
     check each hop's URL) and never uses a proxy from the environment (the proxy would resolve)."""
     return httpx.Client(transport=GuardedTransport(allow_loopback), follow_redirects=False, **options)
-
-
-def guarded_async_client(allow_loopback: LoopbackPolicy = never, **options) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=AsyncGuardedTransport(allow_loopback), follow_redirects=False, **options)
 
 
 def origin_policy(url: str, allowed: bool) -> LoopbackPolicy:

@@ -1,34 +1,31 @@
 """Reading a network or aggregator API (an ApiSource) the way crawl.py reads a directory:
-every response is kept raw in the object store before the plugin looks at it; requests are
-spaced by the connection's rate limit (capped by the API's documented quota), retried on 429,
-5xx and the provider's own rate-limit statuses honouring Retry-After, and refused credentials
-(the statuses the provider uses for that, 401 unless it says otherwise) end the sync with a
-clear error that names no secret. An item the plugin cannot read, or any fault of the plugin,
-is a parse failure recorded beside the response it was reading, as crawl.py does for pages."""
+every response is kept raw in the object store before the plugin looks at it. Requests go through
+the `polite` client the fetcher uses: spaced by the connection's rate limit (capped by the API's
+documented quota) and shared per host with every other request of the process, retried on 429,
+5xx and the provider's own rate-limit statuses honouring Retry-After, checked to go to public
+addresses, capped in size; refused credentials (the statuses the provider uses for that, 401 unless
+it says otherwise) end the sync with a clear error that names no secret. An item the plugin cannot
+read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
+crawl.py does for pages."""
 
 import asyncio
-import random
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
-from affiliate_matrix.fetch import MAX_BYTES, RETRY_STATUSES, FetchError, retry_after_seconds
-from affiliate_matrix.netguard import guarded_async_client, origin_policy, target_of
+from affiliate_matrix.errors import FetchError
+from affiliate_matrix.netguard import origin_policy
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import CredentialsRefused, GaveUp, PoliteClient, Response
 from affiliate_matrix.sources import ApiSource, ParseError
 from affiliate_matrix.storage import ObjectStore
 
+__all__ = ["Api", "ApiResponse", "CredentialsRefused", "listing_record", "sync"]
 log = get_logger()
-
-
-class CredentialsRefused(FetchError):
-    """The API answered a status its provider uses for refused credentials (wrong, expired, revoked)."""
 
 
 @dataclass
@@ -41,22 +38,24 @@ class ApiResponse:
 
 
 class Api:
-    """What an ApiSource talks to: one API, politely."""
+    """What an ApiSource talks to: one API, through the polite client pages are fetched with. Its
+    requests run on a worker thread each, so the plugin's event loop never waits on a socket or a pause."""
 
     def __init__(self, source: ApiSource, store: ObjectStore, headers: dict, rate_limit_per_s: float,
-                 allow_loopback: bool, attempts: int = 4, max_retry_after: float = 60.0, timeout: float = 20.0):
+                 allow_loopback: bool, attempts: int = 4, max_retry_after: float = 60.0, timeout: float = 20.0,
+                 **client_options):
+        """`client_options`: more for the PoliteClient (a deadline; tests pass a fake clock and sleep)."""
         self.source = source
         self.store = store
-        self.interval = 1.0 / min(rate_limit_per_s, source.max_rate_per_s)
-        self.attempts = attempts
-        self.max_retry_after = max_retry_after
         # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names.
-        self.client = guarded_async_client(origin_policy(source.base_url, allow_loopback), base_url=source.base_url,
-                                           headers=headers, timeout=timeout)
+        self.client = PoliteClient(
+            "sync", allow_loopback=origin_policy(source.base_url, allow_loopback),
+            rate_limit_per_s=min(rate_limit_per_s, source.max_rate_per_s), attempts=attempts,
+            max_retry_after=max_retry_after, timeout=timeout, throttle_statuses=source.throttle_statuses,
+            refused_statuses=source.refused_statuses if source.credential_keys else (),
+            base_url=source.base_url, headers=headers, **client_options)
         self.responses: list[ApiResponse] = []
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
-        self._lock = asyncio.Lock()
-        self._next_at = 0.0
 
     async def get(self, path: str, params: dict | None = None) -> ApiResponse:
         return await self.request("GET", path, params=params)
@@ -67,63 +66,40 @@ class Api:
     async def request(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse:
         """One request, politely. A `secret` one (a token exchange) answers with a credential: its
         body is neither kept raw nor listed as evidence."""
+        fetched_at = datetime.now(UTC)
         try:
-            url = str(self.client.build_request(method, path, **kwargs).url)
-        except (httpx.InvalidURL, ValueError) as exc:
-            raise FetchError(f"{method} {str(path)[:200]}: not a valid URL ({exc})") from None
-        target_of(url)  # a well-formed http(s) URL; its address is checked when the connection is made
-        for attempt in range(1, self.attempts + 1):
-            async with self._lock:  # one turn at a time, spaced by the rate limit
-                delay = self._next_at - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self._next_at = time.monotonic() + self.interval * 1.02
-            fetched_at = datetime.now(UTC)
-            try:
-                status, headers, body = await self._send(method, path, **kwargs)
-            except (httpx.InvalidURL, UnicodeError) as exc:  # httpx reads a redirect's Location even unfollowed
-                raise FetchError(f"{method} {url}: a malformed URL, or a redirect to one ({exc})") from None
-            except httpx.HTTPError as exc:
-                if attempt == self.attempts:
-                    raise FetchError(f"{method} {url}: {type(exc).__name__}") from None
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** attempt) * random.uniform(0.5, 1.0))
-                continue
-            if status in self.source.refused_statuses and self.source.credential_keys:
-                raise CredentialsRefused(f"{method} {url}: HTTP {status}, the connection's credentials were refused")
-            throttled = status in self.source.throttle_statuses
-            if (status in RETRY_STATUSES or throttled) and attempt < self.attempts:
-                wait = retry_after_seconds(headers.get("retry-after")) or min(30.0, 0.5 * 2 ** attempt)
-                if wait > self.max_retry_after:
-                    raise FetchError(f"{method} {url}: HTTP {status}, asked to wait {wait:.0f} s")
-                await asyncio.sleep(wait)
-                continue
-            raw_key = "" if secret else self.store.put_content_addressed(
-                f"raw/{self.source.name}", body, suffix=self.source.raw_suffix,
-                content_type=headers.get("content-type", "application/json"))
-            if not secret:
-                self.last_stored = (url, raw_key)
-            if status != 200:
-                raise FetchError(f"{method} {url}: HTTP {status}" + (
-                    f" after {attempt} attempt(s); {self.source.title} answers {status} when its rate limit is hit, "
-                    "so this alone does not say the credentials are wrong" if throttled else ""))
-            try:
-                data = self.source.decode(body)
-            except ValueError as exc:
-                raise ParseError(f"{method} {url}: {exc}") from None
-            response = ApiResponse(url, status, data, raw_key, fetched_at)
-            if not secret:
-                self.responses.append(response)
-            return response
-        raise AssertionError("unreachable")
+            response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
+        except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
+            self._keep(exc.response, secret)
+            throttled = exc.response.status in self.source.throttle_statuses
+            raise FetchError(str(exc) + (
+                f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
+                "so this alone does not say the credentials are wrong" if throttled else "")) from None
+        raw_key = self._keep(response, secret)
+        label = response.url if method == "GET" else f"{method} {response.url}"
+        if response.status != 200:
+            raise FetchError(f"{label}: HTTP {response.status}")
+        try:
+            data = self.source.decode(response.body)
+        except ValueError as exc:
+            raise ParseError(f"{label}: {exc}") from None
+        answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
+        if not secret:
+            self.responses.append(answer)
+        return answer
 
-    async def _send(self, method: str, path: str, **kwargs) -> tuple[int, dict, bytes]:
-        async with self.client.stream(method, path, **kwargs) as response:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise FetchError(f"{method} {path}: body exceeds {MAX_BYTES} bytes")
-            return response.status_code, {k.lower(): v for k, v in response.headers.items()}, bytes(body)
+    def _keep(self, response: Response, secret: bool) -> str:
+        """The body, raw, in the object store (not a secret one); its key."""
+        if secret:
+            return ""
+        raw_key = self.store.put_content_addressed(
+            f"raw/{self.source.name}", response.body, suffix=self.source.raw_suffix,
+            content_type=response.headers.get("content-type", "application/json"))
+        self.last_stored = (response.url, raw_key)
+        return raw_key
+
+    async def aclose(self) -> None:
+        self.client.close()
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
@@ -139,7 +115,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
         url, raw_key = api.last_stored or (connection.id, None)
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
     finally:
-        await api.client.aclose()
+        await api.aclose()
     _keep_parse_failures(store, api, items)
     return [Fetched(r.url, r.raw_key, False) for r in api.responses] + items
 

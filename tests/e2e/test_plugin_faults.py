@@ -152,10 +152,10 @@ def test_which_status_means_refused_credentials_is_the_providers_word(tmp_path, 
             try:
                 await api.get("/probe")
             finally:
-                await api.client.aclose()
+                await api.aclose()
 
         with pytest.raises(FetchError, match=note) as raised:
             asyncio.run(probe())
     assert isinstance(raised.value, CredentialsRefused) is refused
     if source == "awin":
-        assert "after 2 attempt(s)" in str(raised.value)  # retried as a rate limit first
+        assert "after 2 attempts" in str(raised.value)  # retried as a rate limit first

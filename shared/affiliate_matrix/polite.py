@@ -1,0 +1,279 @@
+"""The one outbound HTTP client for pages (fetch.py) and network APIs (sync.py): whatever a request is
+for, it is made the same polite, safe way.
+
+* Per host (name and port), shared by every client in the process: requests are spaced by the caller's
+  interval since the last request anyone made to that host, and no more are in flight than the
+  caller's concurrency cap counting everyone's. Two crawls, or a crawl and an API sync, of one host
+  never add up to more than either allows.
+* Connect errors, timeouts, truncated bodies and the retry statuses (Scrapy's list, plus what a source
+  says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
+  after the Retry-After the server asked for (delta-seconds or an HTTP date), up to a cap; a status
+  the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
+* Every connection goes to an address checked to be public (`netguard`'s httpcore backend);
+  redirects are never followed here (callers check each hop).
+* Bodies are capped after decompression (and by a declared Content-Length) and in time.
+
+The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are parameters, so tests
+neither sleep nor depend on the time of day.
+"""
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+
+from affiliate_matrix.errors import FetchError
+from affiliate_matrix.netguard import LoopbackPolicy, guarded_client, never, target_of
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
+MAX_BYTES = 5 * 1024 * 1024
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
+_WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+
+
+class CredentialsRefused(FetchError):
+    """The server answered a status its provider uses for refused credentials (wrong, expired, revoked)."""
+
+
+class GaveUp(FetchError):
+    """Still a retry status after the last attempt; the last response is kept for whoever wants it."""
+
+    def __init__(self, message: str, response: "Response"):
+        super().__init__(message)
+        self.response = response
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    attempts: int = 1
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip()
+
+    @property
+    def charset(self) -> str:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            if part.strip().lower().startswith("charset="):
+                return part.split("=", 1)[1].strip().strip('"')
+        match = _META_CHARSET.search(self.body[:4096])
+        return match.group(1).decode() if match else "utf-8"
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.body.decode(self.charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """A Retry-After header in seconds, in either form it comes in (delta-seconds or an HTTP date, read
+    against `now`, the wall clock); None when absent or unreadable, so the caller backs off on its own."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+@dataclass
+class _HostState:
+    in_flight: int = 0
+    last_request: float = float("-inf")
+    slots: threading.Condition = field(default_factory=threading.Condition)
+    pacing: threading.Lock = field(default_factory=threading.Lock)
+
+
+class HostLimits:
+    """Who is asking which host, and when it was last asked: one per process (`HOSTS`), thread-safe."""
+
+    def __init__(self):
+        self._hosts: dict[tuple[str, int], _HostState] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def turn(self, host: tuple[str, int], interval: float, concurrency: int, clock: Callable[[], float],
+             sleep: Callable[[float], None]) -> Iterator[None]:
+        """Hold one of the host's request slots, taken `interval` after its last request. The turn is taken
+        under the host's pacing lock after the wait, so a thread that oversleeps cannot bunch up with the
+        next; 2% margin for scheduling jitter."""
+        with self._lock:
+            state = self._hosts.setdefault(host, _HostState())
+        with state.slots:
+            state.slots.wait_for(lambda: state.in_flight < concurrency)
+            state.in_flight += 1
+        try:
+            with state.pacing:
+                delay = state.last_request + interval * 1.02 - clock()
+                if delay > 0:
+                    sleep(delay)
+                state.last_request = clock()
+            yield
+        finally:
+            with state.slots:
+                state.in_flight -= 1
+                state.slots.notify_all()
+
+
+HOSTS = HostLimits()
+
+
+class _Again(Exception):
+    """An attempt worth repeating: why, and how long the server asked us to wait (if it did)."""
+
+    def __init__(self, error: FetchError, retry_after: float | None = None, response: Response | None = None):
+        super().__init__(str(error))
+        self.error, self.retry_after, self.response = error, retry_after, response
+
+
+class PoliteClient:
+    """Requests to any hosts, politely. `what` names the caller in metrics and logs ("fetch", "sync")."""
+
+    def __init__(self, what: str, *, allow_loopback: LoopbackPolicy = never, rate_limit_per_s: float = 1.0,
+                 concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
+                 max_retry_after: float = 60.0, deadline: float = 60.0, throttle_statuses=(), refused_statuses=(),
+                 hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, wall_clock: Callable[[], float] = time.time,
+                 **httpx_options):
+        if rate_limit_per_s <= 0 or concurrency < 1 or attempts < 1:
+            raise ValueError("rate_limit_per_s must be positive, concurrency and attempts at least 1")
+        self.what = what
+        self.interval = 1.0 / rate_limit_per_s
+        self.concurrency = concurrency
+        self.max_bytes = max_bytes
+        self.attempts = attempts
+        self.max_retry_after = max_retry_after
+        self.deadline = deadline
+        self.retry_statuses = RETRY_STATUSES | set(throttle_statuses)
+        self.refused_statuses = frozenset(refused_statuses)
+        self.hosts, self.clock, self.sleep, self.wall_clock = hosts, clock, sleep, wall_clock
+        self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
+        self.http = guarded_client(allow_loopback, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                   **httpx_options)
+
+    def space_host(self, url: str, interval: float) -> None:
+        """Ask this host no more often than every `interval` seconds from now on (its Crawl-delay)."""
+        host = target_of(url)[1:]
+        self.slower[host] = max(self.slower.get(host, 0.0), interval)
+
+    def request(self, method: str, url: str, **options) -> Response:
+        """One request, retried as the module says. Raises FetchError (GaveUp, CredentialsRefused) when
+        no answer worth having came; any other status is the caller's to judge."""
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+        request = self.build(method, url, **options)
+        label = _label(request)
+        attempts = 0
+
+        def once() -> Response:
+            nonlocal attempts
+            attempts += 1
+            try:
+                response = self.send(request)
+            except FetchError as exc:
+                if getattr(exc, "retriable", False):
+                    raise _Again(exc) from None
+                raise
+            if response.status in self.refused_statuses:
+                raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
+            if response.status not in self.retry_statuses:
+                return Response(response.url, response.status, response.headers, response.body, attempts)
+            wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock)
+            if wait is not None and wait > self.max_retry_after:
+                raise FetchError(f"{label}: HTTP {response.status}, asked to wait {wait:.0f} s "
+                                 f"(more than the {self.max_retry_after:.0f} s we wait)")
+            raise _Again(FetchError(f"{label}: HTTP {response.status}"), wait, response)
+
+        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
+                            retry=retry_if_exception_type(_Again), before_sleep=self._count, reraise=True)
+        try:
+            return retrying(once)
+        except _Again as last:
+            if last.response is None:
+                raise last.error from None
+            raise GaveUp(f"{last.error} after {attempts} attempts", last.response) from None
+
+    @staticmethod
+    def _wait(state) -> float:
+        """Retry-After when the server gave one, else 0.5 s doubling up to 30 s, plus up to 0.5 s of jitter."""
+        from tenacity import wait_exponential_jitter
+
+        again = state.outcome.exception()
+        if again.retry_after is not None:
+            return again.retry_after
+        return wait_exponential_jitter(multiplier=0.5, max=30.0, jitter=0.5)(state)
+
+    def _count(self, state) -> None:
+        from affiliate_matrix.telemetry import RETRIES
+
+        RETRIES.labels(self.what).inc()
+        again = state.outcome.exception()
+        log.info("http.retry", what=self.what, reason=str(again.error), attempt=state.attempt_number,
+                 wait_s=round(state.upcoming_sleep, 3))
+
+    def build(self, method: str, url: str, **options) -> httpx.Request:
+        """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
+        try:
+            request = self.http.build_request(method, url, **options)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise FetchError(f"{method} {str(url)[:200]}: not a valid URL ({exc})") from None
+        target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
+        return request
+
+    def send(self, request: httpx.Request) -> Response:
+        """One paced request, its body read within the caps; no retries, any status answered."""
+        url, label = str(request.url), _label(request)
+        host = target_of(url)[1:]
+        interval = max(self.interval, self.slower.get(host, 0.0))
+        with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep):
+            started = self.clock()
+            try:
+                response = self.http.send(request, stream=True)
+                try:
+                    declared = response.headers.get("content-length", "")
+                    if _WHOLE.match(declared) and int(declared) > self.max_bytes:
+                        raise FetchError(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)")
+                        if self.clock() - started > self.deadline:
+                            raise FetchError(f"{label}: still sending after {self.deadline:.0f} s")
+                finally:
+                    response.close()
+                return Response(str(response.url), response.status_code,
+                                {k.lower(): v for k, v in response.headers.items()}, bytes(body))
+            except httpx.DecodingError as exc:
+                raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
+            except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
+                raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
+            except httpx.HTTPError as exc:
+                error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
+                error.retriable = True  # connect errors, timeouts, truncated bodies
+                raise error from None
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _label(request: httpx.Request) -> str:
+    """How errors name a request: its URL, and its method when that is not GET."""
+    return str(request.url) if request.method == "GET" else f"{request.method} {request.url}"

@@ -1,0 +1,199 @@
+"""The one polite client behind page fetches and API syncs: what the fetcher always did, an API sync now
+does too (shared per-host limits, both forms of Retry-After, the SSRF guard, size caps, counted retries).
+Real HTTP on loopback (FaultServer); only time is faked, so nothing sleeps and nothing is timed."""
+
+import asyncio
+import threading
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from affiliate_matrix.errors import FetchError
+from affiliate_matrix.fetch import Fetcher
+from affiliate_matrix.netguard import RefusedAddress
+from affiliate_matrix.polite import HOSTS, HostLimits, retry_after_seconds
+from affiliate_matrix.sources import ApiSource
+from affiliate_matrix.storage.local import LocalObjectStore
+from affiliate_matrix.sync import Api
+from affiliate_matrix.telemetry import RETRIES
+from tests.support.fault_server import FaultServer
+
+# FaultServer's /limited-until answers 429 with this HTTP date once, then JSON.
+LIMITED_UNTIL = parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
+
+
+class FakeTime:
+    """A monotonic clock that moves only when slept on, and a wall clock that stands still."""
+
+    def __init__(self, wall: float = LIMITED_UNTIL - 20):
+        self.now, self.wall, self.sleeps = 1000.0, wall, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def options(self, hosts: HostLimits) -> dict:
+        return {"hosts": hosts, "clock": self.clock, "sleep": self.sleep, "wall_clock": lambda: self.wall}
+
+
+class Plain(ApiSource):
+    """An API whose answers are taken as they come (FaultServer speaks HTML on most paths)."""
+
+    name, title, max_rate_per_s = "plain", "Plain API", 50.0
+
+    def decode(self, body: bytes):
+        return body
+
+
+@pytest.fixture
+def server():
+    s = FaultServer()
+    yield s
+    s.close()
+
+
+def api(server, tmp_path, time: FakeTime, hosts: HostLimits, *, source=Plain, **options) -> Api:
+    options = {"rate_limit_per_s": 50, "allow_loopback": True, **options}
+    return Api(source(server.url), LocalObjectStore(tmp_path), {}, **options, **time.options(hosts))
+
+
+def call(api: Api, path: str):
+    async def run():
+        try:
+            return await api.get(path)
+        finally:
+            await api.aclose()
+
+    return asyncio.run(run())
+
+
+def fetcher(time: FakeTime, hosts: HostLimits, **options) -> Fetcher:
+    options = {"allow_loopback": True, "rate_limit_per_s": 50, "attempts": 3, **options}
+    return Fetcher("AffiliateMatrixBot/test", **options, **time.options(hosts))
+
+
+def test_retry_after_as_an_http_date_is_read_against_the_wall_clock():
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: LIMITED_UNTIL - 90) == 90.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: LIMITED_UNTIL + 90) == 0.0
+
+
+@pytest.mark.parametrize("caller", ["page", "api"])
+@pytest.mark.parametrize("path,wait", [("/limited", 1.0), ("/limited-until", 20.0)])  # "1"; a date 20 s ahead
+def test_retry_after_is_waited_for_exactly_in_either_form(server, tmp_path, caller, path, wait):
+    time = FakeTime()
+    if caller == "page":
+        response = fetcher(time, HostLimits()).get(f"{server.url}{path}")
+        assert (response.status, response.attempts) == (200, 2)
+    else:
+        assert call(api(server, tmp_path, time, HostLimits()), path).status == 200
+    assert wait in time.sleeps and len(server.hits[path]) == 2
+
+
+def test_a_page_fetch_and_an_api_call_to_one_host_share_its_rate_limit(server, tmp_path):
+    time, hosts = FakeTime(), HostLimits()
+    page = fetcher(time, hosts, rate_limit_per_s=1.0)
+    assert page.get(f"{server.url}/ok").status == 200  # robots.txt, then the page a second later
+    assert time.sleeps == [pytest.approx(1.02)]
+    call(api(server, tmp_path, time, hosts, rate_limit_per_s=1.0), "/page/1")  # another client, the same host
+    assert time.sleeps == [pytest.approx(1.02)] * 2  # it waited its turn after the page
+    other = FaultServer()  # another host (another port) has its own turns
+    try:
+        call(Api(Plain(other.url), LocalObjectStore(tmp_path), {}, rate_limit_per_s=1.0, allow_loopback=True,
+                 **time.options(hosts)), "/page/1")
+    finally:
+        other.close()
+    assert len(time.sleeps) == 2
+
+
+def test_pages_and_apis_share_one_registry_of_hosts_by_default(server, tmp_path):
+    page = Fetcher("AffiliateMatrixBot/test")
+    sync_api = Api(Plain(server.url), LocalObjectStore(tmp_path), {}, rate_limit_per_s=1.0, allow_loopback=False)
+    assert page.client.hosts is HOSTS and sync_api.client.hosts is HOSTS
+    page.close()
+    asyncio.run(sync_api.aclose())
+
+
+def test_a_host_has_no_more_requests_in_flight_than_the_cap_counting_every_client():
+    hosts, time, order = HostLimits(), FakeTime(), []
+    holding, release = threading.Event(), threading.Event()
+
+    def first():
+        with hosts.turn(("shop.test", 80), 0.0, 1, time.clock, time.sleep):
+            order.append("first in")
+            holding.set()
+            release.wait()
+            order.append("first out")
+
+    def second():
+        with hosts.turn(("shop.test", 80), 0.0, 1, time.clock, time.sleep):
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    holding.wait()
+    threads[1].start()  # blocks on the one slot until the first lets go
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert order == ["first in", "first out", "second in"]
+
+
+@pytest.mark.parametrize("caller", ["page", "api"])
+def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server, tmp_path, caller):
+    time = FakeTime()
+    with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
+        if caller == "page":
+            fetcher(time, HostLimits(), allow_loopback=False).get(f"{server.url}/ok")
+        else:
+            call(api(server, tmp_path, time, HostLimits(), allow_loopback=False), "/ok")
+    assert server.hits == {}  # refused before connecting
+
+
+def test_an_api_cannot_reach_another_service_on_this_machine_by_naming_its_url(server, tmp_path):
+    # Loopback is allowed for the recorded API's own host and port, not for an absolute URL it answers with.
+    with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
+        call(api(server, tmp_path, FakeTime(), HostLimits()), "http://127.0.0.1:9/admin")
+
+
+@pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes"),
+                                          ("/bomb", "exceeds 5242880 bytes \\(after decompression\\)")])
+def test_an_api_answer_is_capped_like_a_page(server, tmp_path, path, problem):
+    with pytest.raises(FetchError, match=problem):
+        call(api(server, tmp_path, FakeTime(), HostLimits()), path)
+
+
+def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path):
+    time, before = FakeTime(), RETRIES.values.get(("sync",), 0.0)
+    response = call(api(server, tmp_path, time, HostLimits()), "/flaky")  # 503, 503, then the page
+    assert response.status == 200 and len(server.hits["/flaky"]) == 3
+    assert RETRIES.values.get(("sync",), 0.0) - before == 2
+    backoffs = [s for s in time.sleeps if s >= 0.5]  # the rate limit's own short turns aside
+    assert len(backoffs) == 2 and 0.5 <= backoffs[0] <= 1.0 and 1.0 <= backoffs[1] <= 1.5
+
+
+def test_an_api_asking_to_wait_beyond_the_cap_is_an_error_not_a_wait(server, tmp_path):
+    time = FakeTime()
+    with pytest.raises(FetchError, match="asked to wait 3600 s"):
+        call(api(server, tmp_path, time, HostLimits(), max_retry_after=60), "/go-away")
+    assert time.sleeps == [] and len(server.hits["/go-away"]) == 1
+
+
+def test_a_server_that_stays_down_ends_an_api_call_as_it_ends_a_page(server, tmp_path):
+    with pytest.raises(FetchError, match="HTTP 503 after 3 attempts"):
+        call(api(server, tmp_path, FakeTime(), HostLimits(), attempts=3), "/down")
+    assert len(server.hits["/down"]) == 3
+
+
+def test_crawl_delay_spaces_the_host_without_a_real_wait():
+    server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 5\n")
+    try:
+        time = FakeTime()
+        pages = fetcher(time, HostLimits())
+        for i in range(3):
+            pages.get(f"{server.url}/page/{i}")
+        assert time.sleeps == [pytest.approx(5.1)] * 3  # after robots.txt, each page 5 s (and 2%) after the last
+    finally:
+        server.close()
