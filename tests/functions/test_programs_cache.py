@@ -23,6 +23,8 @@ def test_threads_hitting_and_evicting_one_cache_each_get_their_own_answer(tmp_pa
     monkeypatch.setattr(handler, "answers", AnswerCache(size=KEYS // 2))
     requests = [EnvironBuilder(path="/changes", query_string={"limit": str(n + 1)}).get_request() for n in range(KEYS)]
     barrier, failures, computed = threading.Barrier(THREADS), [], []
+    # Each answer is a stand-in naming its request: the race is in the cache, and a real search on
+    # every miss would slow the rounds too much for the threads to meet inside it.
 
     def hammer(offset: int) -> None:
         barrier.wait()  # every thread starts at once

@@ -46,7 +46,7 @@ _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
 _MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
-answers = AnswerCache(size=512)
+answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
 
 
 def handle(rt, request):
