@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from cachetools import TTLCache, cached
+
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.search import IndexSpec, SearchQuery
 
@@ -209,17 +211,19 @@ def warm_list(store) -> list[str]:
         return []
 
 
-_snapshots: dict = {"until": 0.0, "data": None}
 SNAPSHOT_CACHE_S = 30.0
 
 
+@cached(TTLCache(maxsize=8, ttl=SNAPSHOT_CACHE_S), key=id, lock=threading.Lock())
+def snapshots(store) -> dict | None:
+    """The analysis' facet snapshots as stored, read again at most every SNAPSHOT_CACHE_S."""
+    try:
+        return json.loads(store.get(SNAPSHOTS_KEY).data)
+    except NotFoundError:
+        return None
+
+
 def facet_snapshot(store, generation: str, key: str) -> dict | None:
-    """The snapshot for a filter set, if it was counted on this generation (read at most every 30 s)."""
-    if time.monotonic() >= _snapshots["until"]:
-        try:
-            _snapshots["data"] = json.loads(store.get(SNAPSHOTS_KEY).data)
-        except NotFoundError:
-            _snapshots["data"] = None
-        _snapshots["until"] = time.monotonic() + SNAPSHOT_CACHE_S
-    data = _snapshots["data"]
+    """The snapshot for a filter set, if it was counted on this generation."""
+    data = snapshots(store)
     return data["snapshots"].get(key) if data and data.get("generation") == generation else None

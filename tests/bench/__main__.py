@@ -3,7 +3,8 @@
 Figures are ratios against a baseline measured in the same run wherever a target is stated,
 because this machine is noisy. `python -m tests.bench NAME…` runs only the named benchmarks.
 `task bench` runs them on the memory allocator the functions image preloads (mimalloc), as the
-functions run in production; the line below says which one a run had.
+functions run in production, where `task setup:mimalloc` installed it, and on the C library's
+malloc otherwise; the line below says which one a run had.
 """
 
 import os

@@ -65,12 +65,12 @@ def run() -> None:
 
         cold, warm = [], []
         for _ in range(ROUNDS):
-            handler._warmed = bump()  # as if this generation had been warmed already: nothing is replayed
+            handler.answers.claim_warm_up(bump())  # as if this generation had been warmed already: nothing is replayed
             cold.append(p95(timed(top)))
             generation = bump()
             handler.warm_after(_runtime_of(client), generation)
             deadline = time.monotonic() + 120
-            while not all(handler.etag_of(generation, q.split("?")[0], _args(q)) in handler._answers for q in top):
+            while not all(handler.etag_of(generation, q.split("?")[0], _args(q)) in handler.answers for q in top):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the warm-up did not finish")
                 time.sleep(0.01)

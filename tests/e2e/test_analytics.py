@@ -67,7 +67,7 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     # the warm list was replayed into the cache when the function first saw this generation
     generation = rt.index.generation(PROGRAMS_INDEX.name)
     deadline = time.monotonic() + 5
-    while handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")])) not in handler._answers:
+    while handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")])) not in handler.answers:
         assert time.monotonic() < deadline, "the warm list was not replayed"
         time.sleep(0.05)
     flush_all()

@@ -19,7 +19,7 @@ VERSIONS = yaml.safe_load((ROOT / "Taskfile.yml").read_text())["vars"]
 
 
 # Servers that stand in for someone else's (S3, OpenSearch, Vault, Kubernetes) run as they are shipped, without the
-# allocator our functions image preloads (`task test` and `task bench` set it).
+# allocator our functions image preloads (`task bench` sets it where mimalloc is installed).
 AS_SHIPPED = {"LD_PRELOAD": None}
 
 

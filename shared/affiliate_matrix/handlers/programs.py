@@ -17,8 +17,6 @@ import hashlib
 import re
 import threading
 import time
-from contextvars import ContextVar
-from collections import OrderedDict
 from datetime import datetime
 from functools import cache
 
@@ -27,6 +25,7 @@ from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import json_response, serve, whole_number
+from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
@@ -47,10 +46,7 @@ _PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
 _MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
-CACHE_SECONDS, CACHE_SIZE = 300, 512  # keys carry the index generation, so an answer is never stale
-_answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
-_warmed: str | None = None  # the index generation the warm list was last replayed for
-_total: ContextVar[int | None] = ContextVar("total", default=None)
+answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
 
 
 def handle(rt, request):
@@ -75,9 +71,10 @@ def route(rt, request):
     authorize(rt, request.headers.get("Authorization"))
     if request.path == "/programs":
         started = time.perf_counter()
-        answer = cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
-        recorder(rt).record(request.path, request.args, (time.perf_counter() - started) * 1000, _total.get(), 200)
-        return answer
+        body, headers = cached_body(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
+        total = None if body is None else body["total"]
+        recorder(rt).record(request.path, request.args, (time.perf_counter() - started) * 1000, total, 200)
+        return respond(body, headers)
     if request.path == "/programs/export":
         return export(rt, request.args)
     if request.path == "/changes":
@@ -103,38 +100,35 @@ def etag_of(generation: str, path: str, args) -> str:
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
 
-def remember(etag: str, body: dict) -> None:
-    _answers[etag] = (time.monotonic() + CACHE_SECONDS, etag, body)
-    while len(_answers) > CACHE_SIZE:
-        _answers.popitem(last=False)
-
-
 def cached(rt, request, index_name: str, answer):
     """Answer from the cache while the index generation is unchanged; 304 when the client has it."""
+    return respond(*cached_body(rt, request, index_name, answer))
+
+
+def cached_body(rt, request, index_name: str, answer) -> tuple[dict | None, dict]:
+    """The answer's body (None when the client's copy is current) and its caching headers."""
     generation = rt.index.generation(index_name)
     if index_name == PROGRAMS_INDEX.name:
         warm_after(rt, generation)
     etag = etag_of(generation, request.path, request.args)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
     if etag in (request.headers.get("If-None-Match") or ""):
-        return "", 304, headers
-    hit = _answers.get(etag)
-    if hit is not None and hit[0] > time.monotonic():
-        _answers.move_to_end(etag)
-        if "total" in hit[2]:
-            _total.set(hit[2]["total"])
-        return json_response(hit[2], headers=headers)
-    body = answer()
-    remember(etag, body)
-    return json_response(body, headers=headers)
+        return None, headers
+    body = answers.get(etag)
+    if body is None:
+        body = answer()
+        answers.put(etag, body)
+    return body, headers
+
+
+def respond(body: dict | None, headers: dict):
+    return ("", 304, headers) if body is None else json_response(body, headers=headers)
 
 
 def warm_after(rt, generation: str) -> None:
     """Once per index generation, replay the analysis' warm list into the cache, off the request path."""
-    global _warmed
-    if _warmed == generation:
+    if not answers.claim_warm_up(generation):
         return
-    _warmed = generation
 
     def warm():
         from urllib.parse import parse_qsl, urlsplit
@@ -150,7 +144,7 @@ def warm_after(rt, generation: str) -> None:
                 continue
             args = MultiDict(parse_qsl(parts.query, keep_blank_values=True))
             try:
-                remember(etag_of(generation, parts.path, args), search(rt, args))
+                answers.put(etag_of(generation, parts.path, args), search(rt, args))
             except Exception:  # a stale entry (a parameter since renamed) must not stop the others
                 continue
 
@@ -196,7 +190,6 @@ def search(rt, args) -> dict:
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     facets = snapshot if snapshot is not None else {name: [[v, n] for v, n in buckets]
                                                     for name, buckets in result.facets.items()}
-    _total.set(result.total)
     return {
         "total": result.total,
         "items": [{k: v for k, v in hit.doc.items() if k != "program"} for hit in result.hits],

@@ -9,6 +9,7 @@ reason recorded, and the other rules carry on.
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
@@ -21,14 +22,11 @@ from affiliate_matrix.telemetry import RULE_ACTIVATIONS
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
-_compiled: dict[tuple[str, str], object] = {}
+_compiled_condition = lru_cache(maxsize=1024)(compile_condition)  # conditions outlive many events; edits make new ones
 
 
 def compiled(rule: Rule):
-    key = (rule.id, rule.condition)
-    if key not in _compiled:
-        _compiled[key] = compile_condition(rule.condition)
-    return _compiled[key]
+    return _compiled_condition(rule.condition)
 
 
 def on_event(rt, event: Event) -> list[dict]:

@@ -7,8 +7,10 @@ and alerts mirrored to the search index for the dashboards.
 """
 
 import json
-import time
+import threading
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, NotFoundError
@@ -25,7 +27,9 @@ ALERTS_INDEX = IndexSpec("alerts", 1, {
     "event_type": "keyword", "at": "date",
 })
 CACHE_TTL_S = 10.0
-_cache: dict[int, tuple[float, list[Rule]]] = {}
+# id(store) -> its rules, read up to CACHE_TTL_S ago; request threads share it, hence the lock.
+_recent: TTLCache[int, list[Rule]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
+_recent_lock = threading.Lock()
 
 
 def rule_key(rule_id: str) -> str:
@@ -33,7 +37,8 @@ def rule_key(rule_id: str) -> str:
 
 
 def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = False) -> str:
-    _cache.clear()
+    with _recent_lock:
+        _recent.clear()
     return save_document(store, rule_key(rule.id), rule, if_match=if_match, create=create)
 
 
@@ -43,13 +48,15 @@ def load_rule(store, rule_id: str) -> tuple[Rule, str]:
 
 def list_rules(store, *, cached: bool = False) -> list[Rule]:
     """Every rule; with cached, a copy up to CACHE_TTL_S old (rules change rarely, events are many)."""
-    now = time.monotonic()
-    hit = _cache.get(id(store))
-    if cached and hit and hit[0] > now:
-        return hit[1]
+    if cached:
+        with _recent_lock:
+            hit = _recent.get(id(store))
+        if hit is not None:
+            return hit
     keys = [key for key in sorted(store.list("rules/")) if key.count("/") == 1 and key.endswith(".json")]
     rules = [rule for rule, _ in readable(keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")))]
-    _cache[id(store)] = (now + CACHE_TTL_S, rules)
+    with _recent_lock:
+        _recent[id(store)] = rules
     return rules
 
 

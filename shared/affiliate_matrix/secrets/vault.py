@@ -5,11 +5,13 @@ function); locally it uses a token. Tokens get short TTLs and are renewed once a
 TTL is left; when renewal fails the store logs in again (Kubernetes auth) or fails closed.
 """
 
+import threading
 import time
 
 import hvac
 import hvac.exceptions as hv
 import requests
+from cachetools import TTLCache
 
 from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
 from affiliate_matrix.observability import get_logger
@@ -32,7 +34,10 @@ class VaultSecretStore(SecretStore):
         self._expires_at: float | None = None  # monotonic; None: not known yet or never expires
         self._known = False
         self.cache_ttl_s = cache_ttl_s
-        self._cache: dict[tuple[str, int | None], tuple[float, Secret]] = {}  # memory only, never disk
+        # (path, version) -> the copy last read, for an outage; memory only, never disk. Request
+        # threads share it, hence the lock.
+        self._copies: TTLCache[tuple[str, int | None], Secret] = TTLCache(maxsize=4096, ttl=cache_ttl_s)
+        self._copies_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings) -> "VaultSecretStore":
@@ -121,16 +126,23 @@ class VaultSecretStore(SecretStore):
                 path=path, version=version, mount_point=self.mount, raise_on_deleted_version=True),
                 f"secret {path!r}")
         except BackendUnavailable:
-            cached = self._cache.get((path, version)) if outage_copy else None
-            if cached and cached[0] > time.monotonic():
+            with self._copies_lock:
+                copy = self._copies.get((path, version)) if outage_copy else None
+            if copy is not None:
                 log.warning("vault.unavailable_serving_cache", secret_path=path)
-                return cached[1]
+                return copy
             raise BackendUnavailable(f"secret {path!r}: Vault is unavailable and no copy read in the last "
                                      f"{self.cache_ttl_s} s remains; failing closed") from None
         secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
         if outage_copy:
-            self._cache[(path, version)] = (time.monotonic() + self.cache_ttl_s, secret)
+            with self._copies_lock:
+                self._copies[(path, version)] = secret
         return secret
+
+    def _forget_copies(self, path: str) -> None:
+        with self._copies_lock:
+            for key in [key for key in self._copies if key[0] == path]:
+                self._copies.pop(key, None)
 
     def list(self, folder):
         folder = check_path(folder.rstrip("/"))
@@ -144,7 +156,7 @@ class VaultSecretStore(SecretStore):
     def write(self, path, data, *, cas=None):
         """Never faked while Vault is down: the caller gets BackendUnavailable and retries later."""
         check_path(path)
-        self._cache = {k: v for k, v in self._cache.items() if k[0] != path}
+        self._forget_copies(path)
         response = self._op(lambda: self.client.secrets.kv.v2.create_or_update_secret(
             path=path, secret=data, cas=cas, mount_point=self.mount), f"secret {path!r}")
         return response["data"]["version"]
@@ -165,6 +177,6 @@ class VaultSecretStore(SecretStore):
 
     def destroy(self, path, versions):
         check_path(path)
-        self._cache = {k: v for k, v in self._cache.items() if k[0] != path}
+        self._forget_copies(path)
         self._op(lambda: self.client.secrets.kv.v2.destroy_secret_versions(
             path=path, versions=versions, mount_point=self.mount), f"secret {path!r} destroy")

@@ -8,13 +8,13 @@ when a source is added. (`generic.py` is no plugin: it is the page reader direct
 a detail page to when their selectors find nothing on it.)
 """
 
-import functools
 import importlib
 import json
 import pkgutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -52,28 +52,6 @@ class Listing:
     commission: list = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # other names of the merchant (a parent company's, say)
     extracted_by: Literal["plugin", "generic"] = "plugin"  # the plugin's own reading, or the generic page reader's
-
-
-@functools.cache
-def _parser_class():
-    """selectolax's Lexbor parser, imported on the first page a process parses.
-
-    Lexbor takes a few hundred KB for each document and frees them after the page. With glibc's
-    default thresholds the freed top of the heap went back to the OS and was asked for again by the
-    next page: about four brk calls and a run of freshly zeroed pages per page, which made parsing
-    two to three times slower once the heap was fragmented (`task bench`: 6,600 against 18,900
-    pages/s). Fixed thresholds keep that memory in the heap, at most 16 MiB more per process.
-    This is for processes on glibc's malloc (local runs): the functions image preloads mimalloc,
-    which allocates faster still and leaves glibc's settings unused. Without glibc, nothing changes."""
-    import ctypes
-
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        mallopt(-1, 16 << 20)  # M_TRIM_THRESHOLD: free heap kept before returning it to the OS
-        mallopt(-3, 4 << 20)   # M_MMAP_THRESHOLD: a fixed value, or glibc re-derives the trim threshold
-    from selectolax.lexbor import LexborHTMLParser
-
-    return LexborHTMLParser
 
 
 _engines = threading.local()
@@ -122,21 +100,22 @@ class Page:
     text: str
     raw_key: str
 
-    @property
+    @cached_property
     def tree(self):
-        # Cached by hand: functools.cached_property takes a lock on every access in Python 3.11,
-        # which costs a plugin ~6% of its parsing time on small pages.
-        tree = self.__dict__.get("_tree")
-        if tree is None:
-            tree = self.__dict__["_tree"] = _parser_class()(self.text)
-        return tree
+        from selectolax.lexbor import LexborHTMLParser  # on the first page parsed: API sources never need it
 
-    @property
+        return LexborHTMLParser(self.text)
+
+    @cached_property
     def root(self):
-        root = self.__dict__.get("_root")
-        if root is None:
-            root = self.__dict__["_root"] = self.tree.root  # selectolax builds a new node object per call
-        return root
+        return self.tree.root  # selectolax builds a new node object per call
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The page's visible text, a line per block (generic.page_lines), read once for its several readers."""
+        from affiliate_matrix.sources.generic import page_lines
+
+        return page_lines(self)
 
     def css(self, selector: str, within=None) -> list:
         """Nodes matching a CSS selector in the page, or under a node of it."""
@@ -149,13 +128,10 @@ class Page:
     def text_of(self, selector: str, within=None) -> str | None:
         return node_text(self.css_first(selector, within))
 
-    @property
+    @cached_property
     def origin(self) -> str:
-        origin = self.__dict__.get("_origin")
-        if origin is None:
-            parts = urlsplit(self.url)
-            origin = self.__dict__["_origin"] = f"{parts.scheme}://{parts.netloc}"
-        return origin
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def follow(self, href: str | None, callback: str = "parse") -> Request | None:
         """A request for a link on this page, kept on the same host (plugins never leave their site).

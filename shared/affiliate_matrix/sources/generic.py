@@ -61,7 +61,7 @@ def read(page: Page, record_key: str, why: str) -> Listing:
     for source in (_structured(page), _pairs(page)):
         for field, value in source.items():
             fields.setdefault(field, value)
-    lines = page_lines(page)
+    lines = page.lines
     _terms_from_text(fields, lines)
     _links(page, fields)
     fields.setdefault("name", _heading_name(page))
@@ -191,7 +191,7 @@ def _pairs(page: Page) -> dict:
             elif node.tag == "dd" and label:
                 _set_pair(fields, label, node_text(node), node, page)
                 label = None
-    for line in page_lines(page):
+    for line in page.lines:
         match = _LINE_PAIR.match(line)
         if match:
             _set_pair(fields, match.group(1), match.group(2), None, page)
@@ -217,10 +217,8 @@ def _set_pair(fields: dict, label: str | None, value: str | None, node, page: Pa
 
 def page_lines(page: Page) -> list[str]:
     """The page's visible text, a line per block (scripts, styles, navigation and footer left out);
-    table cells and a definition's term stay on one line with their values."""
-    cached = page.__dict__.get("_generic_lines")
-    if cached is not None:
-        return cached
+    table cells and a definition's term stay on one line with their values. (Read through
+    `Page.lines`, which keeps them for the page's other readers.)"""
     parts: list[str] = []
     stack = [page.css_first("body") or page.root]
     while stack:
@@ -241,8 +239,7 @@ def page_lines(page: Page) -> list[str]:
             parts.append(" ")
         stack.extend(reversed(list(node.iter(include_text=True))))
     lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
-    page.__dict__["_generic_lines"] = lines = [line for line in lines if line]
-    return lines
+    return [line for line in lines if line]
 
 
 def _terms_from_text(fields: dict, lines: list[str]) -> None:
