@@ -17,7 +17,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.discovery.dorks import Dork
 from affiliate_matrix.discovery.providers import BraveSearch, GoogleProgrammableSearch, ProviderError, QuotaExhausted, \
     SearxngSearch
-from affiliate_matrix.errors import BackendUnavailable, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput
 from affiliate_matrix.polite import HostLimits, PoliteClient
 from affiliate_matrix.rules.actions import notify
 
@@ -195,3 +195,15 @@ def test_providers_share_per_host_turns_and_keep_reaching_the_operators_private_
     finally:
         searxng.close()
     assert time.sleeps == [pytest.approx(1.02 / SearxngSearch.rate_limit_per_s)]
+
+
+def test_a_redacted_request_is_named_by_scheme_host_and_port_only():
+    """Port 1 on loopback: nothing listens there, so the connection is refused and the error names the request."""
+    client = PoliteClient("webhook", allow_loopback=lambda host, port: True, redact=True, attempts=1)
+    try:
+        with pytest.raises(FetchError) as raised:
+            client.request("POST", "http://user:pa55@127.0.0.1:1/hooks/s3cr3t?token=t0k")
+    finally:
+        client.close()
+    assert "http://127.0.0.1:1/…" in str(raised.value)
+    assert not {"pa55", "s3cr3t", "t0k", "user"} & set(str(raised.value).replace("/", " ").replace(":", " ").split())
