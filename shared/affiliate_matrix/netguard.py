@@ -1,6 +1,6 @@
 """The one guard on requests to addresses that a page, a search result or a person chose (pages and
-their redirects, API base URLs, webhooks): every such request goes through `guarded_client` (pages and
-APIs through `polite.PoliteClient`, which is built on it).
+their redirects, API base URLs, webhooks): every such request goes through `guarded_client` (pages, APIs
+and rule webhooks through `polite.PoliteClient`, which is built on it).
 
 * A URL must be http(s) with a well-formed host: a DNS name of letters, digits, `-` and `_` in labels
   of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal.

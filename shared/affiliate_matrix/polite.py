@@ -1,5 +1,6 @@
-"""The one outbound HTTP client for pages (fetch.py) and network APIs (sync.py): whatever a request is
-for, it is made the same polite, safe way.
+"""The one outbound HTTP client for pages (fetch.py), network APIs (sync.py), rule webhooks
+(rules/actions.py) and search providers (discovery/providers.py): whatever a request is for, it is made
+the same polite, safe way.
 
 * Per host (name and port), shared by every client in the process: requests are spaced by the caller's
   interval since the last request anyone made to that host, and no more are in flight than the
@@ -9,8 +10,11 @@ for, it is made the same polite, safe way.
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
   after the Retry-After the server asked for (delta-seconds or an HTTP date), up to a cap; a status
   the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
-* Every connection goes to an address checked to be public (`netguard`'s httpcore backend);
-  redirects are never followed here (callers check each hop).
+* Every connection goes to an address checked to be public (`netguard`'s httpcore backend), unless the
+  caller says the URL is the operator's own setting (`guard=False`: a search provider, which may run
+  in-cluster); redirects are never followed here (callers check each hop).
+* Where the URL itself is a credential (a webhook's path, a key in the query), `redact=True` names a
+  request by its scheme and host only, in errors and logs alike.
 * Bodies are capped after decompression (and by a declared Content-Length) and in time.
 
 The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are parameters, so tests
@@ -144,12 +148,15 @@ class _Again(Exception):
 
 
 class PoliteClient:
-    """Requests to any hosts, politely. `what` names the caller in metrics and logs ("fetch", "sync")."""
+    """Requests to any hosts, politely. `what` names the caller in metrics and logs ("fetch", "sync").
+    `settled(response)`: the caller knows a retry status will not change if asked again (a provider's
+    daily quota spent), so it is answered at once rather than retried."""
 
     def __init__(self, what: str, *, allow_loopback: LoopbackPolicy = never, rate_limit_per_s: float = 1.0,
                  concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
                  max_retry_after: float = 60.0, deadline: float = 60.0, throttle_statuses=(), refused_statuses=(),
-                 hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
+                 settled: Callable[[Response], bool] = lambda response: False, guard: bool = True,
+                 redact: bool = False, hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, wall_clock: Callable[[], float] = time.time,
                  **httpx_options):
         if rate_limit_per_s <= 0 or concurrency < 1 or attempts < 1:
@@ -163,10 +170,12 @@ class PoliteClient:
         self.deadline = deadline
         self.retry_statuses = RETRY_STATUSES | set(throttle_statuses)
         self.refused_statuses = frozenset(refused_statuses)
+        self.settled, self.redact = settled, redact
         self.hosts, self.clock, self.sleep, self.wall_clock = hosts, clock, sleep, wall_clock
         self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
-        self.http = guarded_client(allow_loopback, timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-                                   **httpx_options)
+        timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        self.http = guarded_client(allow_loopback, timeout=timeouts, **httpx_options) if guard else \
+            httpx.Client(timeout=timeouts, follow_redirects=False, **httpx_options)
 
     def space_host(self, url: str, interval: float) -> None:
         """Ask this host no more often than every `interval` seconds from now on (its Crawl-delay)."""
@@ -179,7 +188,7 @@ class PoliteClient:
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
         request = self.build(method, url, **options)
-        label = _label(request)
+        label = _label(request, self.redact)
         attempts = 0
 
         def once() -> Response:
@@ -193,7 +202,7 @@ class PoliteClient:
                 raise
             if response.status in self.refused_statuses:
                 raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
-            if response.status not in self.retry_statuses:
+            if response.status not in self.retry_statuses or self.settled(response):
                 return Response(response.url, response.status, response.headers, response.body, attempts)
             wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock)
             if wait is not None and wait > self.max_retry_after:
@@ -232,14 +241,18 @@ class PoliteClient:
         """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
         try:
             request = self.http.build_request(method, url, **options)
-        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
+        except (httpx.InvalidURL, ValueError, UnicodeError, FetchError) as exc:
+            if self.redact:  # the reason may quote the URL
+                raise FetchError(f"{method} the URL: not a valid http(s) URL with a valid host") from None
+            if isinstance(exc, FetchError):
+                raise
             raise FetchError(f"{method} {str(url)[:200]}: not a valid URL ({exc})") from None
-        target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
         return request
 
     def send(self, request: httpx.Request) -> Response:
         """One paced request, its body read within the caps; no retries, any status answered."""
-        url, label = str(request.url), _label(request)
+        url, label = str(request.url), _label(request, self.redact)
         host = target_of(url)[1:]
         interval = max(self.interval, self.slower.get(host, 0.0))
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep):
@@ -274,6 +287,9 @@ class PoliteClient:
         self.http.close()
 
 
-def _label(request: httpx.Request) -> str:
-    """How errors name a request: its URL, and its method when that is not GET."""
-    return str(request.url) if request.method == "GET" else f"{request.method} {request.url}"
+def _label(request: httpx.Request, redact: bool = False) -> str:
+    """How errors name a request: its URL (only its scheme and host when the URL is a credential), and
+    its method when that is not GET."""
+    port = f":{request.url.port}" if request.url.port else ""  # the host without any user:password@ before it
+    url = f"{request.url.scheme}://{request.url.raw_host.decode('ascii')}{port}/…" if redact else str(request.url)
+    return url if request.method == "GET" else f"{request.method} {url}"

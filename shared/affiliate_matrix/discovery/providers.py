@@ -1,9 +1,14 @@
 """Search providers behind one interface, each with a daily quota and a cost per query tracked in
 the object store (discovery/usage/<day>.json, conditional writes).
 
-A provider that answers "quota exhausted" is skipped for the rest of the day; one that fails
-(5xx, bad answer, unreachable) is skipped for the rest of the run. Credentials come from the
-secrets port and never reach a log line.
+Requests go through the `polite` client (per-host pacing at the provider's documented rate, shared with
+every other request of the process; retries on connect errors, timeouts, 429 and 5xx honouring
+Retry-After; a size cap). A provider that answers "quota exhausted" is skipped for the rest of the day
+(that answer is not retried: asking again will not change it); one that still fails after the retries
+(5xx, bad answer, unreachable) is skipped for the rest of the run. Credentials come from the secrets
+port and never reach a log line (errors and logs name a provider's host only: Google's key is in the
+query). The URLs are the operator's settings (SearXNG usually runs in-cluster), so they are not held to
+the public-address rule that guards the pages we fetch.
 """
 
 import json
@@ -11,11 +16,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import httpx
-
 from affiliate_matrix.discovery.dorks import Dork
-from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.errors import ConflictError, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import GaveUp, PoliteClient, Response
 
 log = get_logger()
 MAX_RESPONSE = 2 * 1024 * 1024
@@ -39,37 +43,59 @@ class Result:
     query: str
 
 
+def json_object(body: bytes) -> dict:
+    """A JSON object answer, or {} for anything else (HTML, a list, garbage)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class Provider(ABC):
     name: str
     cost_per_query: float  # USD at list price, for the usage figures
+    rate_limit_per_s: float  # the provider's documented per-second limit (the lowest plan's)
 
-    def __init__(self, base_url: str, credentials: dict, client: httpx.Client):
+    def __init__(self, base_url: str, credentials: dict, user_agent: str, **pacing):
+        """`pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
-        self.client = client
+        self.client = PoliteClient("discovery", guard=False, redact=True, rate_limit_per_s=self.rate_limit_per_s,
+                                   concurrency=1, timeout=15.0, max_bytes=MAX_RESPONSE, attempts=3,
+                                   max_retry_after=30.0, deadline=30.0, settled=self.quota_spent,
+                                   headers={"User-Agent": user_agent}, **pacing)
 
     @abstractmethod
     def search(self, dork: Dork) -> list[Result]:
         ...
 
-    def get_json(self, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict, httpx.Headers]:
+    def quota_spent(self, response: Response) -> bool:
+        """Whether a retry status says the quota is spent for longer than a run (never retried)."""
+        return False
+
+    def get_json(self, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict, dict[str, str]]:
         try:
-            response = self.client.get(self.base_url + path, params=params, headers=headers or {})
-        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # the last two: a malformed redirect
-            raise ProviderError(f"{self.name}: {type(exc).__name__}") from None
-        if len(response.content) > MAX_RESPONSE:
-            raise ProviderError(f"{self.name}: answer larger than {MAX_RESPONSE} bytes")
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        return response.status_code, body if isinstance(body, dict) else {}, response.headers
+            response = self.client.request("GET", self.base_url + path, params=params, headers=headers or {})
+        except GaveUp as exc:  # still 429 or 5xx after the retries: judged like any other answer
+            response = exc.response
+        except FetchError as exc:  # unreachable, too large, a malformed redirect
+            raise ProviderError(f"{self.name}: {exc}") from None
+        return response.status, json_object(response.body), response.headers
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class GoogleProgrammableSearch(Provider):
-    """Custom Search JSON API: 100 queries a day free, then $5 per 1,000."""
+    """Custom Search JSON API: 100 queries a day free, then $5 per 1,000; 100 queries a minute."""
 
-    name, cost_per_query = "google", 0.005
+    name, cost_per_query, rate_limit_per_s = "google", 0.005, 1.5
+
+    def quota_spent(self, response: Response) -> bool:
+        """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
+        error = json_object(response.body).get("error")
+        return response.status == 429 and isinstance(error, dict) and "per day" in str(error.get("message", ""))
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
@@ -84,17 +110,30 @@ class GoogleProgrammableSearch(Provider):
 
 
 class BraveSearch(Provider):
-    """Brave Search API: results in web.results; plans bill per query."""
+    """Brave Search API: results in web.results; plans bill per query; the free plan takes 1 query a second.
+    X-RateLimit-Remaining is "<this second>, <this month>": a 429 with the month at 0 (or QUOTA_LIMITED) is
+    the quota spent, one with only the second at 0 (RATE_LIMITED) is waited out."""
 
-    name, cost_per_query = "brave", 0.003
+    name, cost_per_query, rate_limit_per_s = "brave", 0.003, 1.0
+
+    @staticmethod
+    def _code(body: dict) -> str:
+        return str(body["error"].get("code", "")) if isinstance(body.get("error"), dict) else ""
+
+    def _spent(self, status: int, body: dict, headers: dict[str, str]) -> bool:
+        return status == 429 and (self._code(body).endswith("QUOTA_LIMITED") or
+                                  headers.get("x-ratelimit-remaining", "").endswith(" 0"))
+
+    def quota_spent(self, response: Response) -> bool:
+        return self._spent(response.status, json_object(response.body), response.headers)
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, headers = self.get_json("/res/v1/web/search", {"q": dork.text, "search_lang": dork.language,
                                                                      "count": 20},
                                               {"X-Subscription-Token": self.credentials.get("api_token", ""),
                                                "Accept": "application/json"})
-        code = body.get("error", {}).get("code", "") if isinstance(body.get("error"), dict) else ""
-        if status == 429 and (code.endswith("QUOTA_LIMITED") or headers.get("x-ratelimit-remaining", "").endswith(" 0")):
+        code = self._code(body)
+        if self._spent(status, body, headers):
             raise QuotaExhausted(body.get("error", {}).get("detail", "quota exhausted"))
         if status != 200:
             raise ProviderError(f"brave: HTTP {status} {code}".strip())
@@ -104,9 +143,10 @@ class BraveSearch(Provider):
 
 
 class SearxngSearch(Provider):
-    """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured."""
+    """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured. Its own
+    instance: paced only so a run does not swamp it (its limiter, when on, answers 429, which is waited out)."""
 
-    name, cost_per_query = "searxng", 0.0
+    name, cost_per_query, rate_limit_per_s = "searxng", 0.0, 5.0
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
@@ -160,10 +200,9 @@ class Usage:
         raise ConflictError(f"{self.key} kept changing; usage not recorded")
 
 
-def open_providers(rt, client: httpx.Client) -> list[Provider]:
-    """The configured providers in the order they are tried, each with its credentials. Their URLs are
-    the operator's settings (SearXNG usually runs in-cluster), so they are not held to the public-address
-    rule that guards the pages we fetch."""
+def open_providers(rt, **pacing) -> list[Provider]:
+    """The configured providers in the order they are tried, each with its credentials and its own polite
+    client (close them when done). `pacing`: fakes for the PoliteClient, from tests."""
     settings = rt.settings
     urls = {"google": settings.google_cse_url, "brave": settings.brave_search_url, "searxng": settings.searxng_url}
     providers = []
@@ -179,5 +218,5 @@ def open_providers(rt, client: httpx.Client) -> list[Provider]:
             except NotFoundError:
                 log.warning("discovery.provider_without_credentials", provider=name, path=f"discovery/{name}")
                 continue
-        providers.append(PROVIDERS[name](urls[name], credentials, client))
+        providers.append(PROVIDERS[name](urls[name], credentials, settings.user_agent, **pacing))
     return providers

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
@@ -88,7 +86,9 @@ def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
              review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
 
 
-def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport) -> list[Result]:
+def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport, **pacing) -> list[Result]:
+    """Each dork to the first provider that can answer it. `pacing`: fakes for the providers' polite
+    clients, from tests."""
     try:
         queries = dorks(niches, languages)
     except ValueError as exc:
@@ -98,9 +98,8 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport)
     usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
     results: list[Result] = []
     broken: set[str] = set()
-    with httpx.Client(timeout=httpx.Timeout(15.0, connect=5.0), follow_redirects=False,
-                      headers={"User-Agent": rt.settings.user_agent}) as client:
-        providers = open_providers(rt, client)
+    providers = open_providers(rt, **pacing)
+    try:
         if not providers:
             raise InvalidInput("no search provider is usable: set AMX_DISCOVERY_PROVIDERS, the provider URLs, "
                                "and credentials at discovery/<provider> in the secret store")
@@ -126,6 +125,9 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport)
                 break
             else:
                 report.unanswered.append(dork.text)
+    finally:
+        for provider in providers:
+            provider.close()
     return results
 
 

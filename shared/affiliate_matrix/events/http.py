@@ -44,6 +44,11 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class HttpBus(EventBus):
+    """Not the polite client (polite.py), on purpose: the Broker's ingress is the cluster's own, at an
+    in-cluster address the operator set, so the public-address guard does not apply, and every event of
+    the process goes through it, so per-host pacing at an outside party's rate would throttle the event
+    path; Knative's own retry rules (404 and 409 too) are kept here."""
+
     def __init__(self, broker_url: str, client: httpx.Client | None = None, attempts: int = 5,
                  token_path: Path | None = None):
         self.broker_url = broker_url

@@ -50,7 +50,10 @@ def fetch_json(url: str) -> dict:
 
 
 def _get(url: str) -> bytes:
-    """The cluster's API server serves its issuer documents to service accounts only, so for it the
+    """Not the polite client (polite.py), on purpose: the issuer is the operator's setting and often the API
+    server on a private address with the pod's CA (the address guard would refuse it, and its pool takes no
+    CA); the Issuer spaces refetches itself (REFETCH_INTERVAL_S) and a failure is left to the sender's retry.
+    The cluster's API server serves its issuer documents to service accounts only, so for it the
     pod's own token and CA go along; no other host ever sees that token."""
     import httpx
 

@@ -38,6 +38,8 @@ class Router:
         self.queue: queue.PriorityQueue = queue.PriorityQueue()
         self.counter = 0
         self.lock = threading.Lock()
+        # Not the polite client: this Broker delivers to the local functions on loopback, with Knative's own
+        # retry schedule below; pacing, the address guard and its retries would only get in the way.
         self.client = httpx.Client(timeout=httpx.Timeout(900.0, connect=2.0))
         self.delivered = 0
         router = self

@@ -57,6 +57,7 @@ class Function:
 
     def ready(self) -> bool:
         try:
+            # a readiness probe of a function this process started on loopback: no polite client
             return httpx.get(self.url + "healthz", timeout=1.0).status_code == 200
         except httpx.HTTPError:
             return False

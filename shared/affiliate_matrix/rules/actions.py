@@ -5,9 +5,7 @@ import json
 import re
 from datetime import UTC, datetime
 
-import httpx
-
-from affiliate_matrix.errors import BackendUnavailable, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.events import ACTION_PREFIX
@@ -16,6 +14,7 @@ from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
 log = get_logger()
 _FIELD = re.compile(r"\{(\w+)\}")
 _ACTIVATION_KEY = re.compile(r"^rules/activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
+_ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
 
 
 def execute(rt, event: Event) -> None:
@@ -41,27 +40,43 @@ def render(text: str, inputs: dict) -> str:
     return _FIELD.sub(lambda m: str(inputs.get(m.group(1), "")), text)
 
 
-def notify(rt, params: dict, data: dict) -> str:
-    from affiliate_matrix.netguard import guarded_client, origin_policy
+def notify(rt, params: dict, data: dict, **pacing) -> str:
+    """Slack-compatible JSON to the rule's webhook through the polite client (per-host pacing shared with
+    every other request of the process, the address guard, a size cap). The POST carries the activation
+    id as its Idempotency-Key, the same on every redelivery, and only then is it retried on a connect
+    error, a timeout, 429 or 5xx, honouring Retry-After; without one it is sent once. The webhook URL is a
+    credential (Slack's is a secret path), so no error or log line shows more than its host.
+    `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
+    from affiliate_matrix.netguard import origin_policy
+    from affiliate_matrix.polite import GaveUp, PoliteClient
 
     inputs = data.get("inputs", {})
     text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
                   {**inputs, "rule_id": data.get("rule_id", "")})
     url = str(params["webhook_url"])
     message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    key = data.get("activation_id")
+    headers = {"User-Agent": rt.settings.user_agent} | (
+        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.match(key) else {})
+    # Slack takes about one message a second per webhook; Knative redelivers what is still failing after 30 s.
+    client = PoliteClient("webhook", allow_loopback=origin_policy(url, rt.settings.allow_loopback_fetch),
+                          rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
+                          attempts=3 if "Idempotency-Key" in headers else 1, redact=True, headers=headers, **pacing)
     try:
-        with guarded_client(origin_policy(url, rt.settings.allow_loopback_fetch), timeout=10.0,
-                            headers={"User-Agent": rt.settings.user_agent}) as client:
-            response = client.post(url, json=message)
-    except httpx.HTTPError as exc:
-        raise BackendUnavailable(f"webhook unreachable: {type(exc).__name__}") from None
-    except (httpx.InvalidURL, UnicodeError) as exc:  # a malformed redirect Location, read even unfollowed
-        raise InvalidInput(f"webhook answered with a malformed URL ({exc})") from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise BackendUnavailable(f"webhook answered HTTP {response.status_code}")
-    if response.status_code >= 300:
-        raise InvalidInput(f"webhook answered HTTP {response.status_code}")
-    return f"posted ({response.status_code})"
+        status = client.request("POST", url, json=message).status
+    except GaveUp as exc:
+        status = exc.response.status
+    except FetchError as exc:
+        if getattr(exc, "retriable", False):  # unreachable, timed out: the bus redelivers later
+            raise BackendUnavailable(f"webhook unreachable: {exc}") from None
+        raise InvalidInput(f"webhook not posted: {exc}") from None  # a non-public address, a malformed URL
+    finally:
+        client.close()
+    if status == 429 or status >= 500:
+        raise BackendUnavailable(f"webhook answered HTTP {status}")
+    if status >= 300:
+        raise InvalidInput(f"webhook answered HTTP {status}")
+    return f"posted ({status})"
 
 
 def alert(rt, params: dict, data: dict) -> str:

@@ -1,0 +1,209 @@
+"""Rule webhooks and search providers now go through the polite client: what they lacked before (a 429's
+Retry-After waited for, per-host turns shared with every other client of the process, a provider's
+throttling waited out while a spent quota is not asked again) and what they keep (the webhook's
+address guard and error mapping, the providers' operator-set URLs, no secret in a message).
+Real HTTP on loopback (a scripted server); only time is faked, so nothing sleeps and nothing is timed."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from structlog.testing import capture_logs
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.discovery.dorks import Dork
+from affiliate_matrix.discovery.providers import BraveSearch, GoogleProgrammableSearch, ProviderError, QuotaExhausted, \
+    SearxngSearch
+from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput
+from affiliate_matrix.polite import HostLimits, PoliteClient
+from affiliate_matrix.rules.actions import notify
+
+ACTIVATION = "a_0123456789abcdef01234567"
+DORK = Dork("inurl:affiliates pets", "pets", "en")
+
+
+class FakeTime:
+    """A monotonic clock that moves only when slept on."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def options(self, hosts: HostLimits) -> dict:
+        return {"hosts": hosts, "clock": self.clock, "sleep": self.sleep, "wall_clock": lambda: 0.0}
+
+
+class Scripted:
+    """Answers GETs and POSTs with the scripted (status, headers, body) in turn, then 200 {}; records each request."""
+
+    def __init__(self, *answers: tuple[int, dict, bytes]):
+        self.answers, self.requests = list(answers), []
+        scripted = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def answer(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                parts = urlsplit(self.path)
+                scripted.requests.append({"method": self.command, "path": parts.path, "query": parse_qs(parts.query),
+                                          "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                status, headers, reply = scripted.answers.pop(0) if scripted.answers else (200, {}, b"{}")
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_GET = do_POST = answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def server():
+    s = Scripted()
+    yield s
+    s.close()
+
+
+def runtime(allow_loopback: bool = True):
+    """notify reads only the settings (no store, index or bus is touched on this path)."""
+    return SimpleNamespace(settings=Settings(allow_loopback_fetch=allow_loopback))
+
+
+def post(server, time, hosts, *, path="/services/T0/B0/s3cr3t", activation=ACTIVATION, allow_loopback=True):
+    data = {"rule_id": "r1", "inputs": {"event_type": "program.delta"}} | (
+        {"activation_id": activation} if activation else {})
+    return notify(runtime(allow_loopback), {"webhook_url": server.url + path, "text": "hi"}, data,
+                  **time.options(hosts))
+
+
+# -- rule webhooks ------------------------------------------------------------------------------------
+
+def test_a_webhook_answering_429_is_posted_again_after_its_retry_after_with_the_same_idempotency_key(server):
+    server.answers = [(429, {"Retry-After": "7"}, b""), (200, {}, b"ok")]
+    time = FakeTime()
+    assert post(server, time, HostLimits()) == "posted (200)"
+    assert 7.0 in time.sleeps  # waited as asked, on the injected sleep
+    first, second = server.requests
+    assert first["body"] == second["body"] and json.loads(first["body"])["text"] == "hi"
+    assert first["headers"]["idempotency-key"] == second["headers"]["idempotency-key"] == ACTIVATION
+
+
+def test_a_webhook_without_an_idempotency_key_is_posted_once_and_its_503_left_to_the_bus(server):
+    server.answers = [(503, {}, b""), (200, {}, b"ok")]
+    with pytest.raises(BackendUnavailable, match="HTTP 503"):
+        post(server, FakeTime(), HostLimits(), activation=None)
+    assert len(server.requests) == 1 and "idempotency-key" not in server.requests[0]["headers"]
+
+
+def test_a_webhook_still_failing_is_backend_unavailable_and_no_message_or_log_shows_its_secret_path(server):
+    server.answers = [(503, {}, b"")] * 3
+    time = FakeTime()
+    with capture_logs() as logs, pytest.raises(BackendUnavailable, match="HTTP 503") as raised:
+        post(server, time, HostLimits())
+    assert len(server.requests) == 3 and len(time.sleeps) >= 2
+    retries = [entry for entry in logs if entry["event"] == "http.retry"]
+    assert len(retries) == 2 and all(entry["what"] == "webhook" for entry in retries)
+    assert "s3cr3t" not in str(raised.value) + repr(logs)
+
+
+def test_webhook_posts_share_per_host_turns_with_every_other_client(server):
+    hosts, time = HostLimits(), FakeTime()
+    PoliteClient("fetch", allow_loopback=lambda h, p: True, rate_limit_per_s=0.5, **time.options(hosts)) \
+        .request("GET", server.url + "/page")  # another caller asked this host just now
+    post(server, time, hosts)
+    assert time.sleeps == [pytest.approx(1.02)]  # the webhook's turn (1 a second) counted from that request
+
+
+def test_a_webhook_on_a_private_address_is_still_refused_and_recorded_as_invalid(server):
+    with pytest.raises(InvalidInput, match="non-public address 127.0.0.1"):
+        post(server, FakeTime(), HostLimits(), allow_loopback=False)
+    assert server.requests == []
+
+
+# -- search providers ---------------------------------------------------------------------------------
+
+def provider(kind, server, time, hosts, credentials=None):
+    return kind(server.url, credentials or {}, "AffiliateMatrixBot/test", **time.options(hosts))
+
+
+BRAVE_RESULTS = json.dumps({"web": {"results": [{"url": "https://pawsome.example/affiliates", "title": "P"}]}}).encode()
+
+
+def test_a_provider_throttling_with_retry_after_is_waited_for_and_answers(server):
+    server.answers = [(429, {"Retry-After": "4", "X-RateLimit-Remaining": "0, 1999"},
+                       b'{"error": {"code": "RATE_LIMITED"}}'), (200, {}, BRAVE_RESULTS)]
+    time = FakeTime()
+    brave = provider(BraveSearch, server, time, HostLimits(), {"api_token": "tok"})
+    try:
+        (result,) = brave.search(DORK)
+    finally:
+        brave.close()
+    assert result.url == "https://pawsome.example/affiliates" and 4.0 in time.sleeps
+    assert [r["headers"]["x-subscription-token"] for r in server.requests] == ["tok", "tok"]
+
+
+def test_a_spent_quota_is_not_asked_again(server):
+    server.answers = [(429, {"X-RateLimit-Remaining": "0, 0"}, b'{"error": {"code": "QUOTA_LIMITED"}}')]
+    time = FakeTime()
+    brave = provider(BraveSearch, server, time, HostLimits())
+    with pytest.raises(QuotaExhausted):
+        brave.search(DORK)
+    assert len(server.requests) == 1 and time.sleeps == []
+
+
+def test_googles_daily_quota_is_final_and_its_key_never_reaches_a_message_or_log(server):
+    daily = json.dumps({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                  "message": "Quota exceeded for quota metric 'Queries' and limit 'Queries per day'"}})
+    server.answers = [(429, {}, daily.encode())]
+    google = provider(GoogleProgrammableSearch, server, FakeTime(), HostLimits(), {"api_key": "k3y", "cx": "cx"})
+    with pytest.raises(QuotaExhausted):
+        google.search(DORK)
+    assert len(server.requests) == 1 and server.requests[0]["query"]["key"] == ["k3y"]
+    server.answers = [(503, {}, b"{}")] * 3
+    with capture_logs() as logs, pytest.raises(ProviderError, match="google: HTTP 503") as raised:
+        google.search(DORK)
+    assert len(server.requests) == 4  # a 503 is retried, unlike the spent quota
+    assert "k3y" not in str(raised.value) + repr(logs)
+
+
+def test_providers_share_per_host_turns_and_keep_reaching_the_operators_private_urls(server):
+    """The provider URL is loopback here and no loopback was allowed: as before, it is the operator's setting."""
+    hosts, time = HostLimits(), FakeTime()
+    searxng = provider(SearxngSearch, server, time, hosts)
+    try:
+        assert searxng.search(DORK) == [] and searxng.search(DORK) == []
+    finally:
+        searxng.close()
+    assert time.sleeps == [pytest.approx(1.02 / SearxngSearch.rate_limit_per_s)]
+
+
+def test_a_redacted_request_is_named_by_scheme_host_and_port_only():
+    """Port 1 on loopback: nothing listens there, so the connection is refused and the error names the request."""
+    client = PoliteClient("webhook", allow_loopback=lambda host, port: True, redact=True, attempts=1)
+    try:
+        with pytest.raises(FetchError) as raised:
+            client.request("POST", "http://user:pa55@127.0.0.1:1/hooks/s3cr3t?token=t0k")
+    finally:
+        client.close()
+    assert "http://127.0.0.1:1/…" in str(raised.value)
+    assert not {"pa55", "s3cr3t", "t0k", "user"} & set(str(raised.value).replace("/", " ").replace(":", " ").split())
