@@ -60,8 +60,7 @@ class Fetcher:
     def allowed(self, url: str) -> bool:
         from protego import Protego
 
-        scheme, host, port = target_of(url)
-        site = f"{scheme}://{host}:{port}"
+        site = _site(url)
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
             problem, response = "", None
@@ -99,8 +98,7 @@ class Fetcher:
 
     def _get(self, url: str) -> Response:
         if not self.allowed(url):
-            scheme, host, port = target_of(url)
-            problem = self._robots[f"{scheme}://{host}:{port}"].problem
+            problem = self._robots[_site(url)].problem
             raise FetchError(f"{url}: disallowed by robots.txt" + (f" ({problem})" if problem else ""))
         for _ in range(MAX_REDIRECTS + 1):
             headers = {}
@@ -128,3 +126,9 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _site(url: str) -> str:
+    """scheme://host:port of a URL, an IPv6 address in brackets as a URL needs it."""
+    scheme, host, port = target_of(url)
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
