@@ -291,5 +291,7 @@ def _label(request: httpx.Request, redact: bool = False) -> str:
     """How errors name a request: its URL (only its scheme and host when the URL is a credential), and
     its method when that is not GET."""
     port = f":{request.url.port}" if request.url.port else ""  # the host without any user:password@ before it
-    url = f"{request.url.scheme}://{request.url.raw_host.decode('ascii')}{port}/…" if redact else str(request.url)
+    host = request.url.raw_host.decode("ascii")
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, written as in a URL
+    url = f"{request.url.scheme}://{host}{port}/…" if redact else str(request.url)
     return url if request.method == "GET" else f"{request.method} {url}"
