@@ -18,6 +18,7 @@ import re
 from pydantic import BaseModel
 
 from affiliate_matrix.models import CommissionTerm, Money
+from affiliate_matrix.terms import gate
 from affiliate_matrix.terms import commission as _commission
 from affiliate_matrix.terms import cookie as _cookie
 from affiliate_matrix.terms import payout as _payout
@@ -116,11 +117,17 @@ def extract(text: str | None) -> Terms:
     doc = Doc(text or "")
     sections = topics(doc)
     found, evidence = Terms(), {}
-    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
+    found.cookie_days, evidence["cookie_days"] = gate.judged(doc, sections, "cookie_days",
+                                                             *_cookie.cookie_in(doc, sections))
     found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
     found.payout_methods, evidence["payout_methods"] = _payout.payout_methods_in(doc, sections)
-    found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)
-    found.min_payout, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
+    found.payout_frequency, evidence["payout_frequency"] = gate.judged(
+        doc, sections, "payout_frequency", *_payout.payout_frequency_in(doc, sections))
+    minimum, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
+    amount, evidence["min_payout"] = gate.judged(doc, sections, "min_payout",
+                                                 (minimum.amount, minimum.currency) if minimum else None,
+                                                 evidence["min_payout"])
+    found.min_payout = Money(amount=amount[0], currency=amount[1]) if amount else None
     found.restrictions, evidence["restrictions"] = _restrictions.restrictions_in(doc, sections)
     found.evidence = {name: quoted if isinstance(quoted, list) else [quoted]
                       for name, quoted in evidence.items() if quoted}

@@ -7,6 +7,7 @@ recurring rate apart from a one-time one."""
 import re
 
 from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.terms import gate
 from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
@@ -153,7 +154,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     recurring_said, last_rated = False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = before_example(unit.norm, _OTHERS_EARN)
+        text = commission_text(unit)
         if topics[i] == "example" or not text.strip():
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
@@ -162,7 +163,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
-        terms = _candidates(text, in_section, doc.dollar)
+        terms = _candidates(text, in_section, doc.dollar, (heading, topics[i]))
         if terms:
             found += terms
             last_rated = i
@@ -178,6 +179,27 @@ _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
                      r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
                      r"subscriptions?|renewals?)\b", re.I)
+
+
+def commission_text(unit) -> str:
+    """What of a unit the commission rules read: up to an example or a sentence on others' earnings."""
+    return before_example(unit.norm, _OTHERS_EARN)
+
+
+def figures(text: str, dollar: str = "USD"):
+    """Every rate and amount of a text, as (match, (type, currency, low, high)): the gate's candidates."""
+    for match in PERCENT.finditer(text):
+        high = match["b"] or match["b2"]
+        yield match, ("percent", None, number(match["a"]), number(high) if high else None)
+    for match in MONEY.finditer(text):
+        yield match, ("flat", currency_of(match, dollar), *money_values(match))
+
+
+def _doubted(text: str, at: int, match: re.Match, context: tuple[str, str | None] | None) -> bool:
+    if context is None:
+        return False
+    p = gate.probability("commission", gate.features(text, at + match.start(), at + match.end(), *context))
+    return p is not None and p < gate.DOUBTED["commission"]
 
 
 def _rate_row(text: str) -> bool:
@@ -200,13 +222,18 @@ def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
     return None
 
 
-def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]:
+def _candidates(text: str, in_section: bool, dollar: str = "USD",
+                context: tuple[str, str | None] | None = None) -> list[tuple]:
+    """The rates and amounts the rules take for the affiliate's; with the unit's (heading, section) as
+    `context`, only those the gate does not doubt."""
     found = []
     cued = bool(CUE.search(text)) or in_section
     if not cued:
         return found
-    rated = 0
+    rated, cursor = 0, 0
     for clause in clauses(text):
+        at = text.find(clause, cursor)
+        at, cursor = (at, at + len(clause)) if at >= 0 else (cursor, cursor)
         # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
         # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
         # leans on the one before it. The far end of a long sentence is about something else.
@@ -230,7 +257,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
-            if low is None or low > 100 or (high is not None and high > 100):
+            if low is None or low > 100 or (high is not None and high > 100) or _doubted(text, at, match, context):
                 continue
             recurring = _recurring(clause, match, single)
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
@@ -250,7 +277,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)
-            if currency is None or low is None or (high is not None and high <= low):
+            if currency is None or low is None or (high is not None and high <= low) or \
+                    _doubted(text, at, match, context):
                 continue
             found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, single)))
     return found
