@@ -163,7 +163,8 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
-        terms = _candidates(text, in_section, doc.dollar, (heading, topics[i]))
+        terms = _taken(text, heading, topics[i], doc.dollar)
+        terms = _candidates(text, in_section, doc.dollar) if terms is None else terms
         if terms:
             found += terms
             last_rated = i
@@ -195,11 +196,37 @@ def figures(text: str, dollar: str = "USD"):
         yield match, ("flat", currency_of(match, dollar), *money_values(match))
 
 
-def _doubted(text: str, at: int, match: re.Match, context: tuple[str, str | None] | None) -> bool:
-    if context is None:
-        return False
-    p = gate.probability("commission", gate.features(text, at + match.start(), at + match.end(), *context))
-    return p is not None and p < gate.DOUBTED["commission"]
+def commission_cues(text: str, match: re.Match) -> tuple[str, ...]:
+    """Which of the rules' cues fire around a figure: the gate weighs them with the words."""
+    clause = next((c for c in clauses(text) if match.group(0) in c), text)
+    before, after = text[:match.start()], text[match.end():]
+    near = text[max(0, match.start() - 30):match.end() + 15]
+    found = {"cue": CUE.search(clause), "cue_unit": CUE.search(text), "discount": _DISCOUNT_AFTER.search(after)
+             or _DISCOUNT_BEFORE.search(before), "not_pay": _NOT_PAY.search(near), "share": _SHARE_OF.match(after),
+             "average": _AVERAGE.search(clause), "customer": _CUSTOMER_GETS.search(clause),
+             "commission_word": _COMMISSION_WORD.search(clause), "not_reward": _NOT_REWARD.search(before[-40:]),
+             "bounty": _BOUNTY_AFTER.match(after), "flat_cue": _FLAT_CUE.search(clause), "row": _rate_row(text),
+             "cookie": COOKIE.search(clause)}
+    return tuple(name for name, fired in found.items() if fired)
+
+
+def _taken(text: str, heading: str, topic: str | None, dollar: str) -> list[tuple] | None:
+    """The rates and amounts the gate takes for the affiliate's (None when no model is shipped). On the dev
+    folds it did not see it reads commission better (0.72/0.64) than the rules did on the held-back split
+    (0.48/0.50); the rules still say what recurs and how offers merge."""
+    found = []
+    single = len(_CANDIDATE.findall(text)) == 1
+    for match, (kind, currency, low, high) in figures(text, dollar):
+        if low is None or (kind == "flat" and currency is None) or (kind == "percent" and max(low, high or 0) > 100):
+            continue
+        cues = commission_cues(text, match)
+        p = gate.probability("commission", gate.features(text, match.start(), match.end(), heading, topic, cues))
+        if p is None:
+            return None
+        if p >= gate.TAKEN and not ({"discount", "average", "not_pay"} & set(cues)):  # "20% off" is the customer's
+            found.append((kind, currency, bool(match["upto"]), low, high if high is not None and high > low else None,
+                          _recurring(text, match, single)))
+    return found
 
 
 def _rate_row(text: str) -> bool:
@@ -222,18 +249,13 @@ def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
     return None
 
 
-def _candidates(text: str, in_section: bool, dollar: str = "USD",
-                context: tuple[str, str | None] | None = None) -> list[tuple]:
-    """The rates and amounts the rules take for the affiliate's; with the unit's (heading, section) as
-    `context`, only those the gate does not doubt."""
+def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]:
     found = []
     cued = bool(CUE.search(text)) or in_section
     if not cued:
         return found
-    rated, cursor = 0, 0
+    rated = 0
     for clause in clauses(text):
-        at = text.find(clause, cursor)
-        at, cursor = (at, at + len(clause)) if at >= 0 else (cursor, cursor)
         # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
         # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
         # leans on the one before it. The far end of a long sentence is about something else.
@@ -257,7 +279,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD",
             if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
-            if low is None or low > 100 or (high is not None and high > 100) or _doubted(text, at, match, context):
+            if low is None or low > 100 or (high is not None and high > 100):
                 continue
             recurring = _recurring(clause, match, single)
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
@@ -277,8 +299,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD",
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)
-            if currency is None or low is None or (high is not None and high <= low) or \
-                    _doubted(text, at, match, context):
+            if currency is None or low is None or (high is not None and high <= low):
                 continue
             found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, single)))
     return found

@@ -274,6 +274,15 @@ def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
     return None
 
 
+def minimum_cues(text: str, match: re.Match) -> tuple[str, ...]:
+    """Which of the rules' cues fire around an amount: the gate weighs them with the words."""
+    before, after = text[max(0, match.start() - 60):match.start()], text[match.end():match.end() + 25]
+    found = {"minimum": _MINIMUM.search(before), "or_more": _OR_MORE.match(after),
+             "not_minimum": _NOT_MINIMUM.search(before[-30:] + after), "threshold": _THRESHOLD.search(text),
+             "cue": CUE.search(text)}
+    return tuple(name for name, fired in found.items() if fired)
+
+
 def payout_methods(text: str | None) -> list[str]:
     return sorted(name for name, pattern in _METHODS.items() if pattern.search(text or ""))
 
