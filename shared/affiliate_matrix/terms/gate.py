@@ -53,7 +53,9 @@ def candidates(doc, topics: list[str | None], field: str) -> list[tuple[int, obj
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         text, cues = unit.norm, (lambda text, match: ())
         if field == "cookie_days":
-            matches = [(m, duration_days(m)) for m in DURATION.finditer(text)]
+            from affiliate_matrix.terms.cookie import cookie_cues
+
+            matches, cues = [(m, duration_days(m)) for m in DURATION.finditer(text)], cookie_cues
         elif field == "min_payout":
             matches = [(m, (money_values(m)[0], currency_of(m, doc.dollar))) for m in MONEY.finditer(text)]
             cues = payout.minimum_cues
