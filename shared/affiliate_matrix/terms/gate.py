@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 
 WEIGHTS = Path(__file__).with_name("gate.json")
-DIMENSIONS = 1 << 18
+DIMENSIONS = 1 << 16
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+|#|%|€|\$|£")
 
@@ -24,7 +24,8 @@ _WORD = re.compile(r"[^\W\d_]+|#|%|€|\$|£")
 def features(text: str, start: int, end: int, heading: str = "", topic: str | None = None,
              cues: tuple[str, ...] = ()) -> list[int]:
     """Hashed features of the figure at `start`..`end` of a unit's `text`: the words before and after it
-    (near ones by position), character n-grams of its window, the unit's words, its heading and section, and
+    (near ones by position), character n-grams of its window, the words of its part of the unit, its heading
+    and section, and
     which of the rules' cues fire around it (`cues`, their names)."""
     before = _DIGITS.sub("0", text[max(0, start - 80):start].lower())
     after = _DIGITS.sub("0", text[end:end + 50].lower())
@@ -34,7 +35,7 @@ def features(text: str, start: int, end: int, heading: str = "", topic: str | No
     names += [f"b{min(i, 4)}:{w}" for i, w in enumerate(reversed(words_before))]
     names += [f"a{min(i, 3)}:{w}" for i, w in enumerate(words_after)]
     names += [f"bb:{a}_{b}" for a, b in zip(words_before[-4:], words_before[-3:])]
-    names += [f"w:{w}" for w in _WORD.findall(text.lower())]
+    names += [f"w:{w}" for w in _WORD.findall(text[max(0, start - 300):end + 300].lower())]  # bounded on long units
     names += [f"h:{w}" for w in _WORD.findall(heading.lower())]
     window = f"{before[-30:]}<{figure}>{after[:20]}"
     names += [f"c:{window[i:i + n]}" for n in (3, 4, 5) for i in range(len(window) - n + 1)]
