@@ -198,9 +198,15 @@ def figures(text: str, dollar: str = "USD"):
 
 def commission_cues(text: str, match: re.Match) -> tuple[str, ...]:
     """Which of the rules' cues fire around a figure: the gate weighs them with the words."""
-    clause = next((c for c in clauses(text) if match.group(0) in c), text)
-    before, after = text[:match.start()], text[match.end():]
-    near = text[max(0, match.start() - 30):match.end() + 15]
+    clause, start, end, cursor = text, match.start(), match.end(), 0
+    for part in clauses(text):
+        at = text.find(part, cursor)
+        cursor = at + len(part) if at >= 0 else cursor
+        if 0 <= at <= match.start() and match.end() <= at + len(part):
+            clause, start, end = part, match.start() - at, match.end() - at
+            break
+    before, after = clause[:start], clause[end:]
+    near = clause[max(0, start - 30):end + 15]
     found = {"cue": CUE.search(clause), "cue_unit": CUE.search(text), "discount": _DISCOUNT_AFTER.search(after)
              or _DISCOUNT_BEFORE.search(before), "not_pay": _NOT_PAY.search(near), "share": _SHARE_OF.match(after),
              "average": _AVERAGE.search(clause), "customer": _CUSTOMER_GETS.search(clause),
@@ -223,7 +229,8 @@ def _taken(text: str, heading: str, topic: str | None, dollar: str) -> list[tupl
         p = gate.probability("commission", gate.features(text, match.start(), match.end(), heading, topic, cues))
         if p is None:
             return None
-        if p >= gate.TAKEN and not ({"discount", "average", "not_pay"} & set(cues)):  # "20% off" is the customer's
+        # "20% off" is the customer's, "5% of orders are returned" nobody's pay; "€10 per lead" is a bounty.
+        if (p >= gate.TAKEN or "bounty" in cues) and not ({"discount", "average", "not_pay", "share"} & set(cues)):
             found.append((kind, currency, bool(match["upto"]), low, high if high is not None and high > low else None,
                           _recurring(text, match, single)))
     return found

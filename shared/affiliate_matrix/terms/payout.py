@@ -229,6 +229,21 @@ def _clause_at(text: str, at: int) -> str:
     return text[start:min(ends, default=len(text))]
 
 
+def schedules(text: str, in_section: bool) -> list[tuple[re.Match, str]]:
+    """Every schedule a text says of a payout (the gate's candidates): beside a payout word or in a payout
+    section, not in a rate's clause, not the general words of a specific schedule ("the 1st and 15th of each
+    month" is not also monthly)."""
+    found: list[tuple[re.Match, str]] = []
+    for name, pattern in _FREQUENCY_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(match.start() < m.end() and m.start() < match.end() for m, _ in found) or \
+                    _RATE_CLAUSE.search(_clause_at(text, match.start())):
+                continue
+            if in_section or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
+                found.append((match, name))
+    return found
+
+
 def _frequency_of(text: str, short: bool = True) -> str | None:
     """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
     sentence is not one); a bare value under a payout heading needs none."""
