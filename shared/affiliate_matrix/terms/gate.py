@@ -76,8 +76,8 @@ def candidates(doc, topics: list[str | None], field: str) -> list[tuple[int, obj
         counts[value] = counts.get(value, 0) + 1
     seen = set()
     for n, (_, value, ids) in enumerate(found):
-        extra = [f"n:{min(counts[value], 3)}", f"first:{value not in seen}", f"at:{min(n, 3)}",
-                 f"v:{value if field in ('cookie_days', 'payout_frequency') else value[:2] if field == 'commission' else value[1]}"]
+        kind = value[:2] if field == "commission" else value[1] if field == "min_payout" else value
+        extra = [f"n:{min(counts[value], 3)}", f"first:{value not in seen}", f"at:{min(n, 3)}", f"v:{kind}"]
         seen.add(value)
         ids += [zlib.crc32(name.encode()) % DIMENSIONS for name in extra]
     return found
