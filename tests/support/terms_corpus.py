@@ -162,23 +162,18 @@ def _dev_report(shown: str = "".join(FOLDS)) -> None:
 
 # --- the gate (affiliate_matrix/terms/gate.py): its training and its cross-validated figures ---------------
 
-GATED = ("cookie_days", "min_payout", "payout_frequency", "commission")
+GATED = ("cookie_days", "min_payout")
 
 
 def _is_value(name: str, value, labels: dict) -> bool:
-    """Whether a candidate's value is the labelled one (for commission: an end of a labelled entry's range
-    of its type and currency)."""
+    """Whether a candidate's value is the labelled one: the days of the cookie, the amount and currency of the
+    minimum."""
     wanted = labels.get(name)
     if wanted is None or value is None:
         return False
     if name == "min_payout":
         return value == (_number(wanted["amount"]), wanted["currency"])
-    if name != "commission":
-        return value == wanted
-    kind, currency, low, high = value
-    ends = {low, high} - {None}
-    return any(e["type"] == kind and (kind == "percent" or e["currency"] == currency)
-               and ends & {_number(e["value_min"]), _number(e["value_max"])} for e in wanted)
+    return value == wanted
 
 
 def gate_samples(items: list[dict], name: str) -> list[tuple[list[int], bool]]:

@@ -2,16 +2,17 @@
 judges the rules' candidates. Its training, its shipped weights and how it lets the rules' values stand."""
 
 import json
+from decimal import Decimal
 
-from affiliate_matrix.terms import extract, gate, topics
+from affiliate_matrix.terms import gate, topics
 from affiliate_matrix.terms.text import Doc
 from tests.support.terms_corpus import load, split, train_gate
 
 
 def test_features_are_stable_and_bounded_on_a_long_unit():
     text = "Cookie duration: 30 days. " + "word " * 20000
-    ids = gate.features(text, 17, 24, "Tracking", "cookie", ("cookie",))
-    assert ids == gate.features(text, 17, 24, "Tracking", "cookie", ("cookie",))
+    ids = gate.features(text, 17, 24, "Tracking", "cookie")
+    assert ids == gate.features(text, 17, 24, "Tracking", "cookie")
     assert all(0 <= i < gate.DIMENSIONS for i in ids)
     assert len(ids) < 400  # the unit's words are read near the figure only
 
@@ -60,20 +61,16 @@ def test_the_model_drops_a_cookie_it_doubts_and_keeps_one_it_trusts(monkeypatch)
     assert gate.judged(doc, topics(doc), "cookie_days", None, None) == (None, None)  # the cookie model never fills in
 
 
-def test_a_sure_schedule_replaces_a_doubtful_one_and_a_weak_one_stands_alone(monkeypatch):
-    doc = Doc("Reports are sent weekly. Payouts are made monthly.")
-    weekly, monthly = doc.units
-    _set_opinions(monkeypatch, "payout_frequency", {"weekly": -1.0, "monthly": 3.0})
-    assert gate.judged(doc, topics(doc), "payout_frequency", "weekly", weekly.raw) == ("monthly", monthly.raw)
-    assert gate.judged(doc, topics(doc), "payout_frequency", None, None) == ("monthly", monthly.raw)
-    _set_opinions(monkeypatch, "payout_frequency", {"weekly": -1.0, "monthly": -1.0})  # 0.27: doubtful, not doubted
-    assert gate.judged(doc, topics(doc), "payout_frequency", "weekly", weekly.raw) == ("weekly", weekly.raw)
-    _set_opinions(monkeypatch, "payout_frequency", {"weekly": -3.0, "monthly": -3.0})
-    assert gate.judged(doc, topics(doc), "payout_frequency", "weekly", weekly.raw) == (None, None)
-
-
-def test_a_discount_is_no_commission_even_where_the_model_likes_the_sentence():
-    assert [t.value_min for t in extract("Your audience gets 15% off and you earn 10% on each order.").commission] == [10]
+def test_a_doubted_minimum_goes_and_a_sure_one_fills_in(monkeypatch):
+    doc = Doc("Orders over $100 ship free. Payouts start at $50.")
+    orders, payouts = doc.units
+    order_value, threshold = (Decimal(100), "USD"), (Decimal(50), "USD")
+    _set_opinions(monkeypatch, "min_payout", {order_value: -4.0, threshold: 4.0})
+    assert gate.judged(doc, topics(doc), "min_payout", order_value, orders.raw) == (None, None)
+    assert gate.judged(doc, topics(doc), "min_payout", None, None) == (threshold, payouts.raw)
+    _set_opinions(monkeypatch, "min_payout", {order_value: -1.0, threshold: 1.0})  # 0.27 stands, 0.73 is not sure
+    assert gate.judged(doc, topics(doc), "min_payout", order_value, orders.raw) == (order_value, orders.raw)
+    assert gate.judged(doc, topics(doc), "min_payout", None, None) == (None, None)
 
 
 def test_the_shipped_weights_are_what_training_on_the_dev_split_makes():

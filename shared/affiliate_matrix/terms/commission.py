@@ -7,7 +7,6 @@ recurring rate apart from a one-time one."""
 import re
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.terms import gate
 from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
@@ -154,7 +153,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     recurring_said, last_rated = False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
-        text = commission_text(unit)
+        text = before_example(unit.norm, _OTHERS_EARN)
         if topics[i] == "example" or not text.strip():
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
@@ -163,8 +162,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
-        terms = _taken(text, heading, topics[i], doc.dollar)
-        terms = _candidates(text, in_section, doc.dollar) if terms is None else terms
+        terms = _candidates(text, in_section, doc.dollar)
         if terms:
             found += terms
             last_rated = i
@@ -180,60 +178,6 @@ _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
                      r"ventes?|ventas?|verkoop|bestelling|vendas?|pedidos?|klant\w*|kund\w*|abonnements?|"
                      r"subscriptions?|renewals?)\b", re.I)
-
-
-def commission_text(unit) -> str:
-    """What of a unit the commission rules read: up to an example or a sentence on others' earnings."""
-    return before_example(unit.norm, _OTHERS_EARN)
-
-
-def figures(text: str, dollar: str = "USD"):
-    """Every rate and amount of a text, as (match, (type, currency, low, high)): the gate's candidates."""
-    for match in PERCENT.finditer(text):
-        high = match["b"] or match["b2"]
-        yield match, ("percent", None, number(match["a"]), number(high) if high else None)
-    for match in MONEY.finditer(text):
-        yield match, ("flat", currency_of(match, dollar), *money_values(match))
-
-
-def commission_cues(text: str, match: re.Match) -> tuple[str, ...]:
-    """Which of the rules' cues fire around a figure: the gate weighs them with the words."""
-    clause, start, end, cursor = text, match.start(), match.end(), 0
-    for part in clauses(text):
-        at = text.find(part, cursor)
-        cursor = at + len(part) if at >= 0 else cursor
-        if 0 <= at <= match.start() and match.end() <= at + len(part):
-            clause, start, end = part, match.start() - at, match.end() - at
-            break
-    before, after = clause[:start], clause[end:]
-    near = clause[max(0, start - 30):end + 15]
-    found = {"cue": CUE.search(clause), "cue_unit": CUE.search(text), "discount": _DISCOUNT_AFTER.search(after)
-             or _DISCOUNT_BEFORE.search(before), "not_pay": _NOT_PAY.search(near), "share": _SHARE_OF.match(after),
-             "average": _AVERAGE.search(clause), "customer": _CUSTOMER_GETS.search(clause),
-             "commission_word": _COMMISSION_WORD.search(clause), "not_reward": _NOT_REWARD.search(before[-40:]),
-             "bounty": _BOUNTY_AFTER.match(after), "flat_cue": _FLAT_CUE.search(clause), "row": _rate_row(text),
-             "cookie": COOKIE.search(clause)}
-    return tuple(name for name, fired in found.items() if fired)
-
-
-def _taken(text: str, heading: str, topic: str | None, dollar: str) -> list[tuple] | None:
-    """The rates and amounts the gate takes for the affiliate's (None when no model is shipped). On the dev
-    folds it did not see it reads commission better (0.72/0.64) than the rules did on the held-back split
-    (0.48/0.50); the rules still say what recurs and how offers merge."""
-    found = []
-    single = len(_CANDIDATE.findall(text)) == 1
-    for match, (kind, currency, low, high) in figures(text, dollar):
-        if low is None or (kind == "flat" and currency is None) or (kind == "percent" and max(low, high or 0) > 100):
-            continue
-        cues = commission_cues(text, match)
-        p = gate.probability("commission", gate.features(text, match.start(), match.end(), heading, topic, cues))
-        if p is None:
-            return None
-        # "20% off" is the customer's, "5% of orders are returned" nobody's pay; "€10 per lead" is a bounty.
-        if (p >= gate.TAKEN or "bounty" in cues) and not ({"discount", "average", "not_pay", "share"} & set(cues)):
-            found.append((kind, currency, bool(match["upto"]), low, high if high is not None and high > low else None,
-                          _recurring(text, match, single)))
-    return found
 
 
 def _rate_row(text: str) -> bool:

@@ -139,15 +139,3 @@ def cookie_days(text: str | None) -> int | None:
     if FOREVER.search(text) or re.search(r"^\s*(?:lifetime|forever|unlimited|never expires)", text, re.I):
         return -1
     return 0 if _SESSION.search(text) else None
-
-
-def cookie_cues(text: str, match: re.Match) -> tuple[str, ...]:
-    """Which of the rules' cues fire around a duration: the gate weighs them with the words."""
-    clause = next((c for c in clauses(text) if match.group(0) in c), text)
-    before = clause[max(0, clause.find(match.group(0)) - 40):clause.find(match.group(0))]
-    found = {"cookie": COOKIE.search(clause), "cookie_unit": COOKIE.search(text), "other": _OTHER_PERIOD.search(before),
-             "other_clause": _OTHER_PERIOD.search(clause), "generic": _GENERIC.search(clause),
-             "hedge": _HEDGE.search(text), "click": _CLICK_WINDOW.search(clause), "within": _WITHIN.search(clause),
-             "own_window": _OWN_WINDOW.search(clause), "credit": _CREDIT.search(clause), "visit": _VISIT.search(clause),
-             "valid": _VALID.search(clause)}
-    return tuple(name for name, fired in found.items() if fired)

@@ -229,21 +229,6 @@ def _clause_at(text: str, at: int) -> str:
     return text[start:min(ends, default=len(text))]
 
 
-def schedules(text: str, in_section: bool) -> list[tuple[re.Match, str]]:
-    """Every schedule a text says of a payout (the gate's candidates): beside a payout word or in a payout
-    section, not in a rate's clause, not the general words of a specific schedule ("the 1st and 15th of each
-    month" is not also monthly)."""
-    found: list[tuple[re.Match, str]] = []
-    for name, pattern in _FREQUENCY_PATTERNS:
-        for match in pattern.finditer(text):
-            if any(match.start() < m.end() and m.start() < match.end() for m, _ in found) or \
-                    _RATE_CLAUSE.search(_clause_at(text, match.start())):
-                continue
-            if in_section or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
-                found.append((match, name))
-    return found
-
-
 def _frequency_of(text: str, short: bool = True) -> str | None:
     """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
     sentence is not one); a bare value under a payout heading needs none."""
@@ -287,15 +272,6 @@ def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
         if currency and amount is not None:
             return Money(amount=amount, currency=currency)
     return None
-
-
-def minimum_cues(text: str, match: re.Match) -> tuple[str, ...]:
-    """Which of the rules' cues fire around an amount: the gate weighs them with the words."""
-    before, after = text[max(0, match.start() - 60):match.start()], text[match.end():match.end() + 25]
-    found = {"minimum": _MINIMUM.search(before), "or_more": _OR_MORE.match(after),
-             "not_minimum": _NOT_MINIMUM.search(before[-30:] + after), "threshold": _THRESHOLD.search(text),
-             "cue": CUE.search(text)}
-    return tuple(name for name, fired in found.items() if fired)
 
 
 def payout_methods(text: str | None) -> list[str]:
