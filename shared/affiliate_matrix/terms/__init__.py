@@ -9,8 +9,9 @@ tests/data/terms/README.md, on which it is measured (`python -m tests.bench term
 `extract(text)` reads a whole text: it cuts it into units (sentences, rows, list items), notes the
 section each unit stands in (under "Payout methods", under "Restrictions:"), and reads each field
 only where the text talks about it; every value keeps the verbatim text it came from
-(`Terms.evidence`). The single-field helpers (`commission`, `cookie_days`, …) read a value a
-directory already labelled (its "Cookie" column).
+(`Terms.evidence`). A small model trained on the labelled texts (`gate.py`) may veto a cookie or a
+minimum the rules read, and fill in a minimum they missed. The single-field helpers (`commission`,
+`cookie_days`, …) read a value a directory already labelled (its "Cookie" column).
 """
 
 import re
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from affiliate_matrix.models import CommissionTerm, Money
 from affiliate_matrix.terms import commission as _commission
 from affiliate_matrix.terms import cookie as _cookie
+from affiliate_matrix.terms import gate
 from affiliate_matrix.terms import payout as _payout
 from affiliate_matrix.terms import restrictions as _restrictions
 from affiliate_matrix.terms.commission import commission
@@ -116,11 +118,16 @@ def extract(text: str | None) -> Terms:
     doc = Doc(text or "")
     sections = topics(doc)
     found, evidence = Terms(), {}
-    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
+    found.cookie_days, evidence["cookie_days"] = gate.judged(doc, sections, "cookie_days",
+                                                             *_cookie.cookie_in(doc, sections))
     found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
     found.payout_methods, evidence["payout_methods"] = _payout.payout_methods_in(doc, sections)
     found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)
-    found.min_payout, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
+    minimum, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
+    amount, evidence["min_payout"] = gate.judged(doc, sections, "min_payout",
+                                                 (minimum.amount, minimum.currency) if minimum else None,
+                                                 evidence["min_payout"])
+    found.min_payout = Money(amount=amount[0], currency=amount[1]) if amount else None
     found.restrictions, evidence["restrictions"] = _restrictions.restrictions_in(doc, sections)
     found.evidence = {name: quoted if isinstance(quoted, list) else [quoted]
                       for name, quoted in evidence.items() if quoted}
