@@ -90,7 +90,7 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
 
     from affiliate_matrix.config import Settings
     from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
-    from affiliate_matrix.search import open_search_index
+    from affiliate_matrix.runtime import open_search_index
     from tests.support.processes import BIN
     from tests.unit.test_normalize import make_program
 

@@ -138,7 +138,7 @@ def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
     ("awin", 403, False, "Awin publisher API answers 403 when its rate limit is hit"),
 ])
 def test_which_status_means_refused_credentials_is_the_providers_word(tmp_path, source, status, refused, note):
-    from affiliate_matrix.storage import open_object_store
+    from affiliate_matrix.runtime import open_object_store
     from affiliate_matrix.sync import Api, CredentialsRefused
 
     site = tmp_path / "site"

@@ -82,13 +82,3 @@ class EventBus(ABC):
     @abstractmethod
     def publish(self, event: Event) -> None:
         ...
-
-
-def open_event_bus(settings) -> EventBus:
-    if settings.events == "http":
-        from affiliate_matrix.events.http import HttpBus
-
-        return HttpBus.from_settings(settings)
-    from affiliate_matrix.events.inprocess import InProcessBus
-
-    return InProcessBus()
