@@ -46,7 +46,14 @@ class Runtime:
     def flags(self):
         from affiliate_matrix.flags import FlagReader
 
-        return FlagReader(self.store, self.settings.flags_ttl_s, seed=self.settings.flags_file)
+        seed = None
+        if self.settings.flags_file is not None:
+            def seed():  # the environment's flags become the document when there is none; validated, so loaded late
+                from affiliate_matrix.flag_config import seed_from_file
+
+                seed_from_file(self.store, self.settings.flags_file)
+
+        return FlagReader(self.store, self.settings.flags_ttl_s, seed=seed)
 
     @cached_property
     def bus(self):
