@@ -80,9 +80,9 @@ def quiet_logs(overrides: dict) -> dict:
 @app.command()
 def demo():
     """The product's story on recorded sources: scrape, resolve, provenance, a change acted on; no servers."""
-    from affiliate_matrix import demo as demo_module
+    from affiliate_matrix.demo.show import run
 
-    demo_module.run(console)
+    run(console)
 
 
 @app.command()
