@@ -168,7 +168,7 @@ def filter_set(query: str) -> str | None:
 def snapshot_facets(rt, rows: list[dict]) -> int:
     """Facet counts of the most common filter sets, for the index generation they were computed on."""
     from affiliate_matrix.handlers.programs import FACETS, FILTERS
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
     snapshots = {}

@@ -109,7 +109,7 @@ def show(program_id: str):
 
     from affiliate_matrix.cli_views import commission_summary
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 
     rt = _runtime()
     rt.index.ensure_index(PROGRAMS_INDEX)
@@ -524,7 +524,7 @@ def export_programs(
     import sys
 
     from affiliate_matrix.exchange import check_format, export
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
 
     check_format(fmt)

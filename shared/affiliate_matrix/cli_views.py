@@ -1,6 +1,6 @@
 """Rich views shared by CLI commands."""
 
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import SearchQuery, SortKey
 
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),

@@ -18,7 +18,7 @@ from affiliate_matrix.models import DeltaChange, Program, RawRecord
 from affiliate_matrix.merge import merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import ApiSource, get_source

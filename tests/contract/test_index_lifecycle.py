@@ -89,7 +89,7 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     import subprocess
 
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from affiliate_matrix.runtime import open_search_index
     from tests.support.processes import BIN
     from tests.unit.test_normalize import make_program

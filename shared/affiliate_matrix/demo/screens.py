@@ -126,7 +126,7 @@ def resolved(console, story) -> None:
 
 
 def provenance(console, story) -> None:
-    from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
     from affiliate_matrix.search import SearchQuery
 
     hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [story.merchant]})).hits

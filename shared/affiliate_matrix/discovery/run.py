@@ -21,7 +21,7 @@ from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
 from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.programs import PROGRAMS_INDEX
+from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.telemetry import ITEMS
 

@@ -27,7 +27,7 @@ from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import json_response, serve, whole_number
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",

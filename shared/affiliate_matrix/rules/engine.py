@@ -197,7 +197,7 @@ def delta_values(data: dict) -> dict:
 
 
 def program_values(rt, program_id) -> dict | None:
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     from affiliate_matrix.errors import NotFoundError
 
@@ -217,7 +217,7 @@ def program_values(rt, program_id) -> dict | None:
 
 
 def index_stats(rt) -> dict:
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
 
     rt.index.ensure_index(PROGRAMS_INDEX)
