@@ -3,7 +3,7 @@ pydantic models themselves, so the document cannot drift from what the API retur
 
 from functools import cache
 
-from affiliate_matrix.handlers.programs import FILTERS, MINIMUMS, SORTS
+from affiliate_matrix.program_index import FILTERS, MINIMUMS, SORTS
 
 
 def _schemas() -> dict:
