@@ -76,11 +76,11 @@ def test_ensure_index_never_moves_a_live_alias(index):
 def test_committed_index_mappings_match_the_code():
     import json
 
-    from affiliate_matrix.cli import _index_specs
+    from affiliate_matrix.indices import index_specs
     from affiliate_matrix.search.opensearch import index_body
     from tests.support.processes import ROOT
 
-    for spec in _index_specs().values():
+    for spec in index_specs().values():
         path = ROOT / "infra/opensearch/indices" / f"{spec.name}-v{spec.version}.json"
         assert json.loads(path.read_text()) == index_body(spec), f"{path} is stale: run amx index render"
 

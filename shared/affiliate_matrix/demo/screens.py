@@ -5,7 +5,7 @@ they would not fit."""
 import json
 from pathlib import Path
 
-from affiliate_matrix.cli_views import commission_summary, terms_summary
+from affiliate_matrix.cli.views import commission_summary, terms_summary
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d")
