@@ -210,7 +210,7 @@ class Fetcher:
                 if wait > self.max_retry_after:
                     raise FetchError(f"{url}: HTTP {response.status}, asked to wait {wait:.0f} s "
                                      f"(more than the {self.max_retry_after:.0f} s we wait)")
-            from affiliate_matrix.telemetry import RETRIES
+            from affiliate_matrix.observability.telemetry import RETRIES
 
             RETRIES.labels("fetch").inc()
             time.sleep(wait)

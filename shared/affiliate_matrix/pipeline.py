@@ -72,7 +72,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
             log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
         if on_item:
             on_item(item)
-    from affiliate_matrix.telemetry import ITEMS
+    from affiliate_matrix.observability.telemetry import ITEMS
 
     ITEMS.labels("fetched").inc(len(pages))
     ITEMS.labels("parsed").inc(len(records))
@@ -176,7 +176,7 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     for delta in report.deltas:
         rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
                                   subject=delta.program_id))
-    from affiliate_matrix.telemetry import ITEMS
+    from affiliate_matrix.observability.telemetry import ITEMS
 
     ITEMS.labels("indexed").inc(len(documents) - len(failed))
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,

@@ -155,7 +155,7 @@ def freshness(rt, now: datetime | None = None) -> dict:
 
 def emit_freshness(rt, figures: dict, now: datetime) -> None:
     """The freshness shares as daily figures in the metrics index, for the dashboards."""
-    from affiliate_matrix.metrics import emit, metric
+    from affiliate_matrix.observability.figures import emit, metric
 
     day = now.date().isoformat()
     emit(rt, [metric(f"verified_{window}_share", value, {"source": source}, now, day)

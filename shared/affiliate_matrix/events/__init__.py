@@ -63,7 +63,7 @@ class Event(BaseModel):
                       "datacontenttype": "application/json"}
         if self.subject:
             attributes["subject"] = self.subject
-        from affiliate_matrix.telemetry import current_traceparent
+        from affiliate_matrix.observability.telemetry import current_traceparent
 
         if traceparent := current_traceparent():  # the distributed-tracing extension: the flow stays one trace
             attributes["traceparent"] = traceparent

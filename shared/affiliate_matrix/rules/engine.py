@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
 from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
-from affiliate_matrix.telemetry import RULE_ACTIVATIONS
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
