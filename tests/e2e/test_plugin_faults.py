@@ -88,7 +88,7 @@ def test_a_requested_sync_and_the_connection_test_say_what_the_plugin_could_not_
     from affiliate_matrix.connection_test import check
     from affiliate_matrix.events import SYNC_REQUESTED
     from affiliate_matrix.handlers.scrape import collect
-    from affiliate_matrix.syncs import load_sync, request_sync
+    from affiliate_matrix.sync_requests import load_sync, request_sync
 
     with recorded_sites("offervault", directories={"offervault": broken_offervault}) as urls:
         connection = Connection(id="ov", source="offervault", base_url=urls["offervault"], rate_limit_per_s=50)

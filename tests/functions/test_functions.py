@@ -185,7 +185,7 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     from datetime import UTC, datetime
 
     from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED
-    from affiliate_matrix.syncs import request_due
+    from affiliate_matrix.sync_requests import request_due
 
     rt = Runtime("test", Settings(data_dir=data_dir))
     seen = []

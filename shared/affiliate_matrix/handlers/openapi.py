@@ -155,7 +155,7 @@ def programs_openapi() -> dict:
 @cache
 def connections_openapi() -> dict:
     from affiliate_matrix.models import Connection
-    from affiliate_matrix.syncs import Sync
+    from affiliate_matrix.sync_requests import Sync
 
     schemas = {}
     for name, model, mode in (("Connection", Connection, "serialization"), ("Sync", Sync, "serialization"),
