@@ -15,11 +15,12 @@ def search(
     text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
-    sort: Annotated[str, typer.Option(help="relevance, commission, cookie or name.")] = "relevance",
+    sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import SORTS, print_search
+    from affiliate_matrix.cli.views import print_search
+    from affiliate_matrix.program_index import SORTS
 
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
