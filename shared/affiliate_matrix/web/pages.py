@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 
 FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
 FACET_LABELS = {"categories": "Category", "networks": "Network", "countries": "Country",
@@ -151,8 +152,6 @@ def changes_page(rt, args: MultiDict) -> dict:
 
 
 def graph_page(rt, args: MultiDict) -> dict:
-    from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-
     if "merchant" in args:
         edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])
         return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
