@@ -28,7 +28,6 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     import sys
     import time
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from affiliate_matrix.config import load_settings
     from affiliate_matrix.demo import ROOT
