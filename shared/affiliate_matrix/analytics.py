@@ -169,8 +169,7 @@ def filter_set(query: str) -> str | None:
 
 def snapshot_facets(rt, rows: list[dict]) -> int:
     """Facet counts of the most common filter sets, for the index generation they were computed on."""
-    from affiliate_matrix.handlers.programs import FACETS, FILTERS
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import FACETS, FILTERS, PROGRAMS_INDEX
 
     sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
     snapshots = {}
@@ -189,7 +188,7 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
 
 def proposals(rows: list[dict]) -> list[dict]:
     """Mapping changes worth a migration, from how the index is queried."""
-    from affiliate_matrix.handlers.programs import FILTERS
+    from affiliate_matrix.program_index import FILTERS
 
     out, total = [], max(len(rows), 1)
     usage = Counter(f for row in rows for f in row.get("filters", []))

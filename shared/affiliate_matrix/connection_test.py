@@ -7,6 +7,7 @@ the test tells nobody which secret paths exist or what they hold (the reason is 
 import asyncio
 from datetime import UTC, datetime
 
+from affiliate_matrix.connections import credentials_for
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Connection
@@ -26,8 +27,6 @@ def check(rt, connection: Connection) -> dict:
             checks.append(("credentials accepted", False, f"{source.name} needs credentials "
                            f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))
         elif source.credential_keys:
-            from affiliate_matrix.pipeline import credentials_for
-
             try:
                 credentials = credentials_for(rt, connection, source)
             except (NotFoundError, InvalidInput) as exc:

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery
 
 FORMATS = ("csv", "jsonl", "parquet")

@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from contextvars import ContextVar
-from pathlib import Path
+from collections.abc import Callable
 
 from affiliate_matrix.errors import NotFoundError
 
@@ -48,7 +48,8 @@ def is_on(config: dict, name: str, subject: str | None) -> bool:
 class FlagReader:
     """The document, re-read at most every ttl seconds."""
 
-    def __init__(self, store, ttl: float, seed: Path | None = None):
+    def __init__(self, store, ttl: float, seed: Callable[[], None] | None = None):
+        """seed runs once before the first read (the caller's: the validated document is flag_config's)."""
         self.store, self.ttl, self.seed = store, ttl, seed
         self._config, self._until = {}, 0.0
         self._lock = threading.Lock()
@@ -59,9 +60,7 @@ class FlagReader:
             with self._lock:
                 if now >= self._until:
                     if self.seed is not None:
-                        from affiliate_matrix.flag_config import seed_from_file
-
-                        seed_from_file(self.store, self.seed)
+                        self.seed()
                         self.seed = None
                     try:
                         self._config = json.loads(self.store.get(FLAGS_KEY).data)

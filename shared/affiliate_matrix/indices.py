@@ -5,8 +5,8 @@ def index_specs() -> dict:
     from affiliate_matrix.analytics import QUERIES_INDEX
     from affiliate_matrix.budget.campaigns import BUDGET_INDEX
     from affiliate_matrix.deltas import DELTAS_INDEX
-    from affiliate_matrix.metrics import METRICS_INDEX
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.observability.figures import METRICS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.rules.store import ACTIVATIONS_INDEX, ALERTS_INDEX
 
     return {spec.name: spec for spec in (PROGRAMS_INDEX, DELTAS_INDEX, METRICS_INDEX, BUDGET_INDEX,

@@ -243,7 +243,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
 
 def emit_key_metrics(rt, now: datetime) -> None:
     """Per key and day: days left, uses, failures, live version (0 once revoked)."""
-    from affiliate_matrix.metrics import emit, metric
+    from affiliate_matrix.observability.figures import emit, metric
 
     day, documents = now.date().isoformat(), []
     for record in records(rt):

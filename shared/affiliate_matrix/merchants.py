@@ -5,7 +5,7 @@ per column marked, and the fields where sources disagree flagged."""
 import json
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from affiliate_matrix.connections import load_connection
+from affiliate_matrix.connections import credentials_for, load_connection
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConfigError, DamagedData, NotFoundError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -18,7 +18,7 @@ from affiliate_matrix.models import DeltaChange, Program, RawRecord
 from affiliate_matrix.merge import merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import ApiSource, get_source
@@ -72,7 +72,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
             log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
         if on_item:
             on_item(item)
-    from affiliate_matrix.telemetry import ITEMS
+    from affiliate_matrix.observability.telemetry import ITEMS
 
     ITEMS.labels("fetched").inc(len(pages))
     ITEMS.labels("parsed").inc(len(records))
@@ -123,21 +123,6 @@ def http_cache(rt, key: str) -> dict:
     log.error("http_cache.damaged", key=key, problem=problem[:300],
               remedy="nothing to do: this crawl fetches every page in full and writes the cache anew")
     return {}
-
-
-def credentials_for(rt, connection, source) -> dict[str, str]:
-    """The API credentials from the connection's secret; missing keys are named, values never are."""
-    if not source.credential_keys:
-        return {}
-    if not connection.credentials_path:
-        raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
-                           f"({', '.join(source.credential_keys)}) but has no credentials_path")
-    credentials = rt.secrets.read(connection.credentials_path).data
-    missing = [k for k in source.credential_keys if not credentials.get(k)]
-    if missing:
-        raise InvalidInput(f"connection {connection.id!r}: the secret at {connection.credentials_path!r} "
-                           f"lacks {', '.join(missing)}")
-    return credentials
 
 
 def index_batch(rt, batch_key: str) -> IndexReport:
@@ -191,7 +176,7 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     for delta in report.deltas:
         rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
                                   subject=delta.program_id))
-    from affiliate_matrix.telemetry import ITEMS
+    from affiliate_matrix.observability.telemetry import ITEMS
 
     ITEMS.labels("indexed").inc(len(documents) - len(failed))
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,

@@ -230,7 +230,7 @@ class PoliteClient:
         return wait_exponential_jitter(multiplier=0.5, max=30.0, jitter=0.5)(state)
 
     def _count(self, state) -> None:
-        from affiliate_matrix.telemetry import RETRIES
+        from affiliate_matrix.observability.telemetry import RETRIES
 
         RETRIES.labels(self.what).inc()
         again = state.outcome.exception()

@@ -1,12 +1,21 @@
 """The ports one process uses, built from settings on first use and checked as they are built,
 so a misconfigured backend fails at start-up with one line naming the setting."""
 
+from __future__ import annotations
+
 import sys
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from affiliate_matrix.config import Settings, load_settings
 from affiliate_matrix.errors import ConfigError, DamagedData
 from affiliate_matrix.observability import configure_logging
+
+if TYPE_CHECKING:  # each port loads when it is first used
+    from affiliate_matrix.events import EventBus
+    from affiliate_matrix.search import SearchIndex
+    from affiliate_matrix.secrets import SecretStore
+    from affiliate_matrix.storage import ObjectStore
 
 
 class Runtime:
@@ -17,24 +26,18 @@ class Runtime:
 
     @cached_property
     def store(self):
-        from affiliate_matrix.storage import open_object_store
-
         store = open_object_store(self.settings)
         store.check()
         return store
 
     @cached_property
     def index(self):
-        from affiliate_matrix.search import open_search_index
-
         index = open_search_index(self.settings)
         index.check()
         return index
 
     @cached_property
     def secrets(self):
-        from affiliate_matrix.secrets import open_secret_store
-
         secrets = open_secret_store(self.settings)
         secrets.check()
         return secrets
@@ -43,12 +46,17 @@ class Runtime:
     def flags(self):
         from affiliate_matrix.flags import FlagReader
 
-        return FlagReader(self.store, self.settings.flags_ttl_s, seed=self.settings.flags_file)
+        seed = None
+        if self.settings.flags_file is not None:
+            def seed():  # the environment's flags become the document when there is none; validated, so loaded late
+                from affiliate_matrix.flag_config import seed_from_file
+
+                seed_from_file(self.store, self.settings.flags_file)
+
+        return FlagReader(self.store, self.settings.flags_ttl_s, seed=seed)
 
     @cached_property
     def bus(self):
-        from affiliate_matrix.events import open_event_bus
-
         return open_event_bus(self.settings)
 
 
@@ -65,3 +73,45 @@ def start(function: str, *ports: str) -> Runtime:
     except DamagedData as exc:
         print(f"{function}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+# Which adapter each port gets: the port packages define the interface, the adapters implement it,
+# and only this module knows both (each adapter is imported when chosen, so no function pays for another's).
+def open_object_store(settings) -> ObjectStore:
+    if settings.object_store == "s3":
+        from affiliate_matrix.storage.s3 import S3ObjectStore
+
+        return S3ObjectStore.from_settings(settings)
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    return LocalObjectStore(settings.data_dir / "objects")
+
+
+def open_search_index(settings) -> SearchIndex:
+    if settings.search == "opensearch":
+        from affiliate_matrix.search.opensearch import OpenSearchIndex
+
+        return OpenSearchIndex.from_settings(settings)
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    return SqliteSearchIndex(settings.data_dir / "search.sqlite3", prefix=settings.index_prefix)
+
+
+def open_secret_store(settings) -> SecretStore:
+    if settings.secrets == "vault":
+        from affiliate_matrix.secrets.vault import VaultSecretStore
+
+        return VaultSecretStore.from_settings(settings)
+    from affiliate_matrix.secrets.local import LocalSecretStore
+
+    return LocalSecretStore(settings.data_dir / "secrets.json")
+
+
+def open_event_bus(settings) -> EventBus:
+    if settings.events == "http":
+        from affiliate_matrix.events.http import HttpBus
+
+        return HttpBus.from_settings(settings)
+    from affiliate_matrix.events.inprocess import InProcessBus
+
+    return InProcessBus()

@@ -17,7 +17,7 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Program
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery, SortKey
 
 GONE = {404, 410}
@@ -155,7 +155,7 @@ def freshness(rt, now: datetime | None = None) -> dict:
 
 def emit_freshness(rt, figures: dict, now: datetime) -> None:
     """The freshness shares as daily figures in the metrics index, for the dashboards."""
-    from affiliate_matrix.metrics import emit, metric
+    from affiliate_matrix.observability.figures import emit, metric
 
     day = now.date().isoformat()
     emit(rt, [metric(f"verified_{window}_share", value, {"source": source}, now, day)

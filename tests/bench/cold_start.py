@@ -65,7 +65,7 @@ def run() -> None:
     with tempfile.TemporaryDirectory() as cwd:
         from affiliate_matrix.auth import create_token
         from affiliate_matrix.config import Settings
-        from affiliate_matrix.secrets import open_secret_store
+        from affiliate_matrix.runtime import open_secret_store
 
         token = create_token(open_secret_store(Settings(data_dir=Path(cwd) / ".amx")), "read")
         auth = {"Authorization": f"Bearer {token}"}

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import BIN
 from tests.support.synthetic import programs

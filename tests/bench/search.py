@@ -10,8 +10,9 @@ import uuid
 from pathlib import Path
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.programs import PROGRAMS_INDEX
-from affiliate_matrix.search import Range, SearchQuery, SortKey, open_search_index
+from affiliate_matrix.program_index import PROGRAMS_INDEX
+from affiliate_matrix.runtime import open_search_index
+from affiliate_matrix.search import Range, SearchQuery, SortKey
 from tests.support.processes import start_opensearch
 from tests.support.synthetic import generate
 

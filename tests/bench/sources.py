@@ -14,7 +14,7 @@ from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import Connection
 from affiliate_matrix.sources import Page, ParseError, get_source
 from affiliate_matrix.sources.affiliateprograms import AffiliateProgramsCom
-from affiliate_matrix.storage import open_object_store
+from affiliate_matrix.runtime import open_object_store
 
 
 def recorded_pages(name: str) -> list[tuple[str, str, str, str]]:

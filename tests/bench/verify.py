@@ -13,7 +13,7 @@ from pathlib import Path
 from affiliate_matrix.config import Settings
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.normalize import normalize
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.verify import freshness, verify
 

@@ -6,7 +6,8 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
-from affiliate_matrix.events import RAW_BATCH_STORED, Event, open_event_bus
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.runtime import open_event_bus
 from tests.support.receiver import Receiver
 
 

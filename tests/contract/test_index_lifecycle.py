@@ -76,11 +76,11 @@ def test_ensure_index_never_moves_a_live_alias(index):
 def test_committed_index_mappings_match_the_code():
     import json
 
-    from affiliate_matrix.cli import _index_specs
+    from affiliate_matrix.indices import index_specs
     from affiliate_matrix.search.opensearch import index_body
     from tests.support.processes import ROOT
 
-    for spec in _index_specs().values():
+    for spec in index_specs().values():
         path = ROOT / "infra/opensearch/indices" / f"{spec.name}-v{spec.version}.json"
         assert json.loads(path.read_text()) == index_body(spec), f"{path} is stale: run amx index render"
 
@@ -89,8 +89,8 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     import subprocess
 
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
-    from affiliate_matrix.search import open_search_index
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.runtime import open_search_index
     from tests.support.processes import BIN
     from tests.unit.test_normalize import make_program
 

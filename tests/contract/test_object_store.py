@@ -9,7 +9,7 @@ import pytest
 
 from affiliate_matrix.config import Settings, load_settings
 from affiliate_matrix.errors import ConfigError, ConflictError, NotFoundError
-from affiliate_matrix.storage import open_object_store
+from affiliate_matrix.runtime import open_object_store
 from tests.conftest import fresh_bucket
 
 S3_SERVERS = ["moto_server", "s3proxy"]  # session fixtures in tests/conftest.py

@@ -12,7 +12,8 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import ConfigError, InvalidInput
-from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, open_search_index
+from affiliate_matrix.runtime import open_search_index
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
 
 SPEC = IndexSpec("things", 1, {
     "id": "keyword", "name": "text", "description": "text", "category": "keyword", "network": "keyword",

@@ -10,7 +10,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
-from affiliate_matrix.secrets import open_secret_store
+from affiliate_matrix.runtime import open_secret_store
 from tests.conftest import VAULT_ROOT_TOKEN
 from tests.support.processes import start_openbao
 

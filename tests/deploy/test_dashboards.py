@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from affiliate_matrix import telemetry
+from affiliate_matrix.observability import telemetry
 from affiliate_matrix.indices import index_specs
 from tests.support.processes import ROOT
 

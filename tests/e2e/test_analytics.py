@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.analytics import QUERIES_INDEX, SNAPSHOTS_KEY, WARM_KEY, analyze, flush_all
 from affiliate_matrix.config import Settings
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import ROOT

@@ -11,7 +11,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS
-from affiliate_matrix.programs import from_document
+from affiliate_matrix.program_index import from_document
 from affiliate_matrix.rules.store import activations
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MAX_PAGE, SearchQuery

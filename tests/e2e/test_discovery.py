@@ -16,7 +16,7 @@ from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.pipeline import index_batch
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 

@@ -12,7 +12,7 @@ from functions_framework import create_app
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.exchange import export, import_programs, programs
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN, ROOT

@@ -15,7 +15,7 @@ from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN, ROOT, free_port

@@ -18,7 +18,7 @@ from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
-from affiliate_matrix.programs import from_document
+from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import get_source

@@ -88,7 +88,7 @@ def test_a_requested_sync_and_the_connection_test_say_what_the_plugin_could_not_
     from affiliate_matrix.connection_test import check
     from affiliate_matrix.events import SYNC_REQUESTED
     from affiliate_matrix.handlers.scrape import collect
-    from affiliate_matrix.syncs import load_sync, request_sync
+    from affiliate_matrix.sync_requests import load_sync, request_sync
 
     with recorded_sites("offervault", directories={"offervault": broken_offervault}) as urls:
         connection = Connection(id="ov", source="offervault", base_url=urls["offervault"], rate_limit_per_s=50)
@@ -138,7 +138,7 @@ def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
     ("awin", 403, False, "Awin publisher API answers 403 when its rate limit is hit"),
 ])
 def test_which_status_means_refused_credentials_is_the_providers_word(tmp_path, source, status, refused, note):
-    from affiliate_matrix.storage import open_object_store
+    from affiliate_matrix.runtime import open_object_store
     from affiliate_matrix.sync import Api, CredentialsRefused
 
     site = tmp_path / "site"

@@ -13,7 +13,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, SYNC_FAILED, SYNC_REQUESTED, Event
 from affiliate_matrix.models import DeltaChange, FieldChange, RawRecord
 from affiliate_matrix.normalize import normalize
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.rules.engine import on_event, on_schedule
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.rules.store import activations, load_rule, load_state, save_rule

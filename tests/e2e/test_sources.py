@@ -235,7 +235,7 @@ def scraped_and_indexed(tmp_path, source: str) -> Runtime:
 
 
 def test_a_forum_announcement_yields_its_terms_through_normalization(tmp_path):
-    from affiliate_matrix.programs import from_document
+    from affiliate_matrix.program_index import from_document
     from affiliate_matrix.search import SearchQuery
 
     rt = scraped_and_indexed(tmp_path, "affiliatefix")

@@ -17,7 +17,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.models import Connection
-from affiliate_matrix.programs import PROGRAMS_INDEX
+from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.rules.store import save_rule
 from affiliate_matrix.runtime import Runtime

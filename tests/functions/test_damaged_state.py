@@ -118,7 +118,7 @@ def test_a_corrupt_http_cache_entry_is_logged_and_the_crawl_fetches_in_full(tmp_
 def test_amx_scrape_exits_non_zero_when_indexing_failed(tmp_path):
     """The batch is stored, but indexing it fails every attempt (the index is at a version this code does not
     write): the command's work failed, so it says so and exits 1, not 0."""
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
     newer = type(PROGRAMS_INDEX)(PROGRAMS_INDEX.name, PROGRAMS_INDEX.version + 1, PROGRAMS_INDEX.fields)

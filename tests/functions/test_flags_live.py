@@ -10,7 +10,7 @@ import httpx
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.flag_config import Flag, update
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import BIN, ROOT, free_port
 from tests.support.synthetic import programs

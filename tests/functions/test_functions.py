@@ -85,11 +85,11 @@ def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, quer
 
 def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):
     rt = Runtime("test", Settings(data_dir=data_dir))
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     rt.index.ensure_index(PROGRAMS_INDEX)
     from tests.unit.test_normalize import make_program
-    from affiliate_matrix.programs import to_document
+    from affiliate_matrix.program_index import to_document
 
     programs = [make_program(f"Shop {i}", f"https://shop{i}.com") for i in range(7)]
     rt.index.bulk_upsert("programs", [to_document(p) for p in programs], refresh=True)
@@ -141,7 +141,7 @@ def test_requests_without_a_valid_token_get_401(data_dir, header):
 
 
 def test_etag_gives_304_until_the_index_changes(data_dir, auth):
-    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from tests.unit.test_normalize import make_program
 
     rt = Runtime("test", Settings(data_dir=data_dir))
@@ -159,7 +159,7 @@ def test_etag_gives_304_until_the_index_changes(data_dir, auth):
 
 
 def test_merchant_routes(data_dir, auth):
-    from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from tests.unit.test_normalize import make_program
 
     rt = Runtime("test", Settings(data_dir=data_dir))
@@ -185,7 +185,7 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     from datetime import UTC, datetime
 
     from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED
-    from affiliate_matrix.syncs import request_due
+    from affiliate_matrix.sync_requests import request_due
 
     rt = Runtime("test", Settings(data_dir=data_dir))
     seen = []

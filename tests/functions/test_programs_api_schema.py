@@ -11,7 +11,7 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
-from affiliate_matrix.programs import to_document
+from affiliate_matrix.program_index import to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.api_schema import EXAMPLES, call_and_check
 from tests.support.processes import ROOT
@@ -21,7 +21,7 @@ DATA = tempfile.mkdtemp(prefix="amx-schemathesis-")
 os.environ["AMX_DATA_DIR"] = DATA
 _rt = Runtime("test", Settings(data_dir=DATA))
 TOKEN = create_token(_rt.secrets, "read")
-_rt.index.ensure_index(__import__("affiliate_matrix.programs", fromlist=["PROGRAMS_INDEX"]).PROGRAMS_INDEX)
+_rt.index.ensure_index(__import__("affiliate_matrix.program_index", fromlist=["PROGRAMS_INDEX"]).PROGRAMS_INDEX)
 _rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com",
                                                             commission_text=f"{i}% per sale", cookie_text="30 days"))
                                    for i in range(25)], refresh=True)

@@ -16,7 +16,7 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.merge import merge
 from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.normalize import normalize
-from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import ROOT
 from tests.unit.test_normalize import make_program, make_record

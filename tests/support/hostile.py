@@ -108,7 +108,7 @@ def hostile_environment(data_dir, *, programs: bool):
             rt.store.put(f"rules/{rule['id']}.json", json.dumps(rule).encode(), content_type="application/json")
         save_campaign(rt.store, Campaign(id="c1", name="c1", channel="email", currency="USD"), create=True)
         if programs:
-            from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
+            from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
             from tests.unit.test_normalize import make_program
 
             rt.index.ensure_index(PROGRAMS_INDEX)

@@ -8,7 +8,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.flag_config import FeatureFlagConfig, Flag, load, update
-from affiliate_matrix.flags import FlagReader, bucket, is_on
+from affiliate_matrix.flags import bucket, is_on
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import ROOT
 
@@ -47,12 +47,12 @@ def test_allow_lists_and_switches():
 def test_the_document_is_written_conditionally_and_seeded_from_the_environment(tmp_path):
     seed = tmp_path / "flags.json"
     seed.write_text(json.dumps({"flags": {"quality_ranking": {"enabled": True}}}))
-    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
-    reader = FlagReader(rt.store, ttl=0, seed=seed)
-    assert reader.config()["flags"]["quality_ranking"]["enabled"]  # seeded: the store had no document
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed, flags_ttl_s=0))
+    assert rt.flags.config()["flags"]["quality_ranking"]["enabled"]  # seeded: the store had no document
     update(rt.store, "quality_ranking", lambda flag: flag.model_copy(update={"enabled": False}))
     seed.write_text(json.dumps({"flags": {}}))
-    assert not FlagReader(rt.store, ttl=0, seed=seed).config()["flags"]["quality_ranking"]["enabled"]  # store wins
+    later = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed, flags_ttl_s=0))
+    assert not later.flags.config()["flags"]["quality_ranking"]["enabled"]  # store wins
     _, etag = load(rt.store)
     assert etag is not None
 

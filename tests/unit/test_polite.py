@@ -15,7 +15,7 @@ from affiliate_matrix.polite import HOSTS, HostLimits, retry_after_seconds
 from affiliate_matrix.sources import ApiSource
 from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
-from affiliate_matrix.telemetry import RETRIES
+from affiliate_matrix.observability.telemetry import RETRIES
 from tests.support.fault_server import FaultServer
 
 # FaultServer's /limited-until answers 429 with this HTTP date once, then JSON.

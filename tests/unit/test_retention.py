@@ -6,7 +6,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import ConfigError
-from affiliate_matrix.metrics import METRICS_INDEX, metric
+from affiliate_matrix.observability.figures import METRICS_INDEX, metric
 from affiliate_matrix.retention import apply, windows
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery

@@ -9,7 +9,8 @@ import pytest
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey, encode_cursor
-from affiliate_matrix.search.sqlite import SqliteSearchIndex, _near
+from affiliate_matrix.search.fts import fts_match, near
+from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
 SPEC = IndexSpec("things", 1, {"id": "keyword", "name": "text", "category": "keyword", "rank": "number",
                                "active": "bool"})
@@ -95,9 +96,9 @@ def test_bm25_over_postings_is_fts5s(index, words):
     index.db.execute("BEGIN")
     try:
         columns = index._columns_of(t)
-        groups = [_near(w, index._vocabulary(t)) for w in words]
+        groups = [near(w, index._vocabulary(t)) for w in words]
         matched, scores = columns.text().match(groups, columns.size)
-        fts_matched, fts_scores = index._fts_match(t, groups, columns.size)
+        fts_matched, fts_scores = fts_match(index.db, t, groups, columns.size)
     finally:
         index.db.execute("COMMIT")
     assert matched.any()

@@ -16,7 +16,7 @@ from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.models import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.telemetry import ALLOCATION_RUNS
+from affiliate_matrix.observability.telemetry import ALLOCATION_RUNS
 
 log = get_logger()
 

@@ -4,7 +4,10 @@ in-process events), against every recorded source served over real HTTP on loopb
 It writes into the configured data directory (`.amx/` by default) so later commands see the data, and
 is idempotent rather than starting clean: a second run scrapes the same recorded pages into the same
 index (same programs, same ids), overwrites its own connections, secrets and rule, and tells the same
-story, the change included."""
+story, the change included.
+
+This package's root holds the recorded sources (served over loopback, also for the tests); show.py
+tells the story, collect.py gathers it and screens.py draws it."""
 
 import json
 import subprocess
@@ -42,36 +45,3 @@ def recorded_sites(*names: str, directories: dict[str, Path] | None = None):
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def run(console) -> None:
-    import os
-
-    from affiliate_matrix.config import load_settings
-    from affiliate_matrix.demo import screens
-    from affiliate_matrix.demo.collect import Story
-    from affiliate_matrix.runtime import Runtime
-
-    # Recorded sites listen on loopback, which the fetcher otherwise refuses; the story (a delta firing a
-    # rule, its notification shown) happens in this one process. The demo explains its failures itself,
-    # so logs show only errors unless AMX_LOG_LEVEL asks for more.
-    overrides = {"allow_loopback_fetch": True, "events": "inprocess"} | (
-        {} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
-    rt = Runtime("demo", load_settings(**overrides))
-    story = Story(rt)
-    screens.title(console, rt)
-    with story.sites():
-        screens.heading(console, 1, "Scrape every recorded source (served over HTTP on 127.0.0.1)")
-        story.scrape_all(console)
-        screens.scraped(console, story)
-        screens.heading(console, 2, "Index and resolve: one merchant across sources")
-        screens.resolved(console, story)
-        screens.heading(console, 3, "Provenance: which source said what")
-        screens.provenance(console, story)
-        screens.heading(console, 4, "A change, detected and acted on")
-        story.change()
-        screens.changed(console, story)
-    screens.heading(console, 5, "A page the parser could not read, kept for replay")
-    screens.parse_failures(console, story)
-    screens.heading(console, 6, "What to try next")
-    screens.next_steps(console, story)

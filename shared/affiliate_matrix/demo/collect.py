@@ -15,7 +15,7 @@ from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
 from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
 from affiliate_matrix.rules.model import Rule, checked

@@ -5,7 +5,7 @@ they would not fit."""
 import json
 from pathlib import Path
 
-from affiliate_matrix.cli_views import commission_summary, terms_summary
+from affiliate_matrix.cli.views import commission_summary, terms_summary
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d")
@@ -126,7 +126,7 @@ def resolved(console, story) -> None:
 
 
 def provenance(console, story) -> None:
-    from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
     from affiliate_matrix.search import SearchQuery
 
     hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [story.merchant]})).hits

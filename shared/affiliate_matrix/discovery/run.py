@@ -19,9 +19,9 @@ from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
 from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.programs import PROGRAMS_INDEX
+from affiliate_matrix.observability.telemetry import ITEMS
+from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.search import SearchQuery
-from affiliate_matrix.telemetry import ITEMS
 
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look

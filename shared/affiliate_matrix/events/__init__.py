@@ -63,7 +63,7 @@ class Event(BaseModel):
                       "datacontenttype": "application/json"}
         if self.subject:
             attributes["subject"] = self.subject
-        from affiliate_matrix.telemetry import current_traceparent
+        from affiliate_matrix.observability.telemetry import current_traceparent
 
         if traceparent := current_traceparent():  # the distributed-tracing extension: the flow stays one trace
             attributes["traceparent"] = traceparent
@@ -82,13 +82,3 @@ class EventBus(ABC):
     @abstractmethod
     def publish(self, event: Event) -> None:
         ...
-
-
-def open_event_bus(settings) -> EventBus:
-    if settings.events == "http":
-        from affiliate_matrix.events.http import HttpBus
-
-        return HttpBus.from_settings(settings)
-    from affiliate_matrix.events.inprocess import InProcessBus
-
-    return InProcessBus()

@@ -85,7 +85,7 @@ def serve(request, route: Callable, flags=None) -> tuple:
     """Run an HTTP route with a request id and trace context bound to every log line, the feature
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
     request counted; /healthz and /metrics answer for every function."""
-    from affiliate_matrix import telemetry
+    from affiliate_matrix.observability import telemetry
 
     if request.path == "/metrics":
         body, content_type = telemetry.exposition()
@@ -132,7 +132,7 @@ def serve(request, route: Callable, flags=None) -> tuple:
 
 def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
     """Log, count and stamp an answer with its trace context."""
-    from affiliate_matrix import telemetry
+    from affiliate_matrix.observability import telemetry
 
     body, status, headers = answer
     elapsed = time.perf_counter() - started

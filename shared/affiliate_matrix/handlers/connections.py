@@ -59,7 +59,7 @@ def route(rt, request):
     if match := _SYNC.match(path):
         if method != "GET":
             raise MethodNotAllowed(method, ("GET",))
-        from affiliate_matrix.syncs import load_sync
+        from affiliate_matrix.sync_requests import load_sync
 
         try:
             return json_response(load_sync(rt, match.group(1)).model_dump(mode="json"))
@@ -79,7 +79,7 @@ def test(rt, connection_id: str):
 
 
 def sync(rt, connection_id: str):
-    from affiliate_matrix.syncs import request_sync
+    from affiliate_matrix.sync_requests import request_sync
 
     connection, _ = load_connection(rt.store, connection_id)
     if not connection.enabled:

@@ -44,7 +44,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
     """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
     event's traceparent extension, else the HTTP request's traceparent header."""
-    from affiliate_matrix import telemetry
+    from affiliate_matrix.observability import telemetry
 
     telemetry.start_span(cloud_event.get("traceparent") or traceparent)
     function = rt.function

@@ -3,7 +3,7 @@ pydantic models themselves, so the document cannot drift from what the API retur
 
 from functools import cache
 
-from affiliate_matrix.handlers.programs import FILTERS, MINIMUMS, SORTS
+from affiliate_matrix.program_index import FILTERS, MINIMUMS, SORTS
 
 
 def _schemas() -> dict:
@@ -155,7 +155,7 @@ def programs_openapi() -> dict:
 @cache
 def connections_openapi() -> dict:
     from affiliate_matrix.models import Connection
-    from affiliate_matrix.syncs import Sync
+    from affiliate_matrix.sync_requests import Sync
 
     schemas = {}
     for name, model, mode in (("Connection", Connection, "serialization"), ("Sync", Sync, "serialization"),

@@ -26,19 +26,9 @@ from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import json_response, serve, whole_number
 from affiliate_matrix.handlers.answer_cache import AnswerCache
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
-FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
-           "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources"}
-MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
-            "min_cookie_days": "cookie_days"}
-SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
-                                         SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
-         "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
 SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
 EXPORT_PARAMETERS = {"q", "sort", "format", *FILTERS, *MINIMUMS}
 CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}

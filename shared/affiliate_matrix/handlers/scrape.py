@@ -23,7 +23,7 @@ _SYNC_ID = re.compile(r"^s_[0-9a-f]{32}$")
 def collect(rt, event) -> None:
     """A cron tick for a class of connections requests each one that is due; a request names one connection."""
     if "connection_id" not in event.data and event.data.get("class") in ("directory", "api"):
-        from affiliate_matrix.syncs import request_due
+        from affiliate_matrix.sync_requests import request_due
 
         every = event.data.get("every_minutes", 15)
         if type(every) is not int or not 1 <= every <= 1440:
@@ -40,7 +40,7 @@ def collect(rt, event) -> None:
         if report.records == 0 and report.failures:
             announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
         return
-    from affiliate_matrix.syncs import update_sync
+    from affiliate_matrix.sync_requests import update_sync
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
     try:

@@ -100,7 +100,7 @@ def discover(rt, params: dict, data: dict) -> str:
 
 def resync(rt, params: dict, data: dict) -> str:
     from affiliate_matrix.connections import load_connection
-    from affiliate_matrix.syncs import request_sync
+    from affiliate_matrix.sync_requests import request_sync
 
     sync = request_sync(rt, load_connection(rt.store, str(params["connection_id"]))[0])
     return f"sync {sync.id} requested"

@@ -14,10 +14,10 @@ from functools import lru_cache
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
 from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
-from affiliate_matrix.telemetry import RULE_ACTIVATIONS
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
@@ -195,7 +195,7 @@ def delta_values(data: dict) -> dict:
 
 
 def program_values(rt, program_id) -> dict | None:
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     from affiliate_matrix.errors import NotFoundError
 
@@ -215,7 +215,7 @@ def program_values(rt, program_id) -> dict | None:
 
 
 def index_stats(rt) -> dict:
-    from affiliate_matrix.programs import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
 
     rt.index.ensure_index(PROGRAMS_INDEX)

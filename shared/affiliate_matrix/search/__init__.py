@@ -257,13 +257,3 @@ class SearchIndex(ABC):
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the index backend is unusable."""
-
-
-def open_search_index(settings) -> SearchIndex:
-    if settings.search == "opensearch":
-        from affiliate_matrix.search.opensearch import OpenSearchIndex
-
-        return OpenSearchIndex.from_settings(settings)
-    from affiliate_matrix.search.sqlite import SqliteSearchIndex
-
-    return SqliteSearchIndex(settings.data_dir / "search.sqlite3", prefix=settings.index_prefix)

@@ -3,11 +3,11 @@
 Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
 tables of (doc, field, value) for keyword and numeric values, all written in one transaction.
 Searches read those tables into arrays once per index generation (`columns.py`) and filter, count
-facets, score and sort there. Aliases and specs live in two small tables beside them.
+facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the arrays cannot.
+Aliases and specs live in two small tables beside them.
 """
 
 import json
-import re
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -17,11 +17,11 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, typo_allowance, validate_query, words,
+    encode_cursor, previous_version, validate_query, words,
 )
+from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
 _CHUNK = 1000
-_PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
 
 
 def _table(physical: str) -> str:
@@ -32,20 +32,6 @@ def _epoch(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-
-
-def _near(word: str, vocabulary: dict[str, list[str]]) -> list[str]:
-    """The word and the indexed terms within its typo allowance, counting a transposition as one edit
-    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does."""
-    allowance = typo_allowance(word)
-    if not allowance:
-        return [word]
-    from rapidfuzz.distance import OSA
-    from rapidfuzz.process import extract
-
-    found = extract(word, vocabulary.get(word[:1], []), scorer=OSA.distance,
-                    score_cutoff=allowance, limit=50)
-    return sorted({word, *(term for term, _, _ in found)})
 
 
 def _as_list(value) -> list:
@@ -325,11 +311,11 @@ class SqliteSearchIndex(SearchIndex):
         scores = None
         if text_words:
             vocabulary = self._vocabulary(t)
-            groups = [_near(w, vocabulary) for w in text_words]
-            if all(_PLAIN.fullmatch(w) for w in text_words):
+            groups = [near(w, vocabulary) for w in text_words]
+            if all(PLAIN.fullmatch(w) for w in text_words):
                 matched, scores = columns.text().match(groups, columns.size)
             else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
-                matched, scores = self._fts_match(t, groups, columns.size)
+                matched, scores = fts_match(self.db, t, groups, columns.size)
             match &= matched
         for field, values in query.filters.items():
             kind = spec.fields[field]
@@ -377,20 +363,6 @@ class SqliteSearchIndex(SearchIndex):
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
-    def _fts_match(self, t: str, groups: list[list[str]], size: int):
-        import numpy as np
-
-        expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
-        found = self.db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
-                                (expression,)).fetchall()
-        pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
-        rids = pairs[:, 0].astype(np.int64)
-        scores = np.full(size, np.nan)
-        scores[rids] = pairs[:, 1]
-        matched = np.zeros(size, bool)
-        matched[rids] = True
-        return matched, scores
-
     def _columns_of(self, t: str):
         """The index's columns in memory, rebuilt when its generation has moved (a write, by any process)."""
         from affiliate_matrix.search.columns import Columns
@@ -406,11 +378,7 @@ class SqliteSearchIndex(SearchIndex):
         generation = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
         cached = self._vocab.get(t)
         if cached is None or cached[0] != generation:
-            self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS temp."{t}_vocab" USING fts5vocab(main, "{t}_fts", row)')
-            terms: dict[str, list[str]] = {}
-            for (term,) in self.db.execute(f'SELECT term FROM temp."{t}_vocab"'):
-                terms.setdefault(term[:1], []).append(term)
-            cached = self._vocab[t] = (generation, terms)
+            cached = self._vocab[t] = (generation, read_vocabulary(self.db, t))
         return cached[1]
 
     def _docs(self, t: str, ids: list[str]) -> dict[str, dict]:

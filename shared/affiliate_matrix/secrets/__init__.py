@@ -81,13 +81,3 @@ class SecretStore(ABC):
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the store is unusable."""
-
-
-def open_secret_store(settings) -> SecretStore:
-    if settings.secrets == "vault":
-        from affiliate_matrix.secrets.vault import VaultSecretStore
-
-        return VaultSecretStore.from_settings(settings)
-    from affiliate_matrix.secrets.local import LocalSecretStore
-
-    return LocalSecretStore(settings.data_dir / "secrets.json")

@@ -81,13 +81,3 @@ class ObjectStore(ABC):
             except ConflictError:
                 pass  # a concurrent writer stored the very same bytes
         return key
-
-
-def open_object_store(settings) -> ObjectStore:
-    if settings.object_store == "s3":
-        from affiliate_matrix.storage.s3 import S3ObjectStore
-
-        return S3ObjectStore.from_settings(settings)
-    from affiliate_matrix.storage.local import LocalObjectStore
-
-    return LocalObjectStore(settings.data_dir / "objects")

@@ -1,18 +1,16 @@
 """Merchants, networks and sources as a graph, laid out on the server in three columns (sources,
-merchants, networks) so the page draws it as plain SVG with no script."""
+merchants, networks) so the page draws it as plain SVG with no script. Only the geometry: what is
+drawn and where each node links to are the page's (pages.graph_page)."""
 
-from affiliate_matrix.handlers import programs as api
+from collections.abc import Callable
 
 COLUMNS = ("source", "merchant", "network")
 WIDTH, ROW, TOP, LEFT, RIGHT = 900, 34, 40, 230, 700  # labels: sources left of their dot, others right
 MAX_NODES = 60  # per column: a bigger graph is not readable on a page
 
 
-def merchant_edges(rt, key: str) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+def merchant_edges(view: dict) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """A merchant's sources and networks, from the merchant view (one row per source's claim)."""
-    from affiliate_matrix.web.pages import merchant_page
-
-    view = merchant_page(rt, key)["view"]
     merchant = ("merchant", view["merchant_key"])
     edges = []
     for row in view["rows"]:
@@ -22,26 +20,19 @@ def merchant_edges(rt, key: str) -> list[tuple[tuple[str, str], tuple[str, str]]
     return edges
 
 
-def search_edges(rt, args) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+def search_edges(items: list[dict]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
     """Every merchant in a search result page with its programs' sources and networks."""
     edges = []
-    for item in api.search(rt, args)["items"]:
+    for item in items:
         merchant = ("merchant", item["merchant_key"])
         edges += [(("source", source), merchant) for source in item.get("sources") or []]
         edges += [(merchant, ("network", network)) for network in item.get("networks") or []]
     return edges
 
 
-def link(kind: str, name: str) -> str | None:
-    from affiliate_matrix.web.pages import url
-
-    if kind == "merchant":
-        return f"/merchants/{name}"
-    return url("/programs", **{kind: name})  # a network's or a source's programs
-
-
-def layout(edges) -> dict:
-    """Nodes placed column by column in the order first met; edges as line end points."""
+def layout(edges, link: Callable[[str, str], str | None]) -> dict:
+    """Nodes placed column by column in the order first met, each with link(kind, name) as its href;
+    edges as line end points."""
     unique = list(dict.fromkeys(edges))
     columns: dict[str, list[str]] = {kind: [] for kind in COLUMNS}
     for a, b in unique:

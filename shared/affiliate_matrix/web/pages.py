@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 
 FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
 FACET_LABELS = {"categories": "Category", "networks": "Network", "countries": "Country",
@@ -151,12 +152,16 @@ def changes_page(rt, args: MultiDict) -> dict:
 
 
 def graph_page(rt, args: MultiDict) -> dict:
-    from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-
     if "merchant" in args:
-        return {"args": args, "graph": layout(merchant_edges(rt, args["merchant"])),
-                "subject": f"merchant {args['merchant']}"}
+        edges = merchant_edges(merchant_page(rt, args["merchant"])["view"])
+        return {"args": args, "graph": layout(edges, graph_link), "subject": f"merchant {args['merchant']}"}
     query = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.SEARCH_PARAMETERS])
     query.setdefault("limit", "50")
-    return {"args": args, "graph": layout(search_edges(rt, query)),
+    return {"args": args, "graph": layout(search_edges(api.search(rt, query)["items"]), graph_link),
             "subject": f"search “{args.get('q', '')}”" if args.get("q") else "the first programs of the index"}
+
+
+def graph_link(kind: str, name: str) -> str | None:
+    if kind == "merchant":
+        return f"/merchants/{name}"
+    return url("/programs", **{kind: name})  # a network's or a source's programs

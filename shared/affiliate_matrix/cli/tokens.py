@@ -4,6 +4,8 @@ from typing import Annotated
 
 import typer
 
+from affiliate_matrix.cli.common import console, open_runtime
+
 tokens_app = typer.Typer(help="API bearer tokens: create, list, revoke.", no_args_is_help=True)
 
 
@@ -12,11 +14,10 @@ def tokens_create(role: Annotated[str, typer.Option(help="read or admin.")] = "r
                   ttl: Annotated[str, typer.Option(help="How long it is valid: 90d, 12h, 30m.")] = "90d"):
     """Mint an API token. It is printed once and stored only as a hash."""
     from affiliate_matrix.auth import ROLES, create_token, parse_ttl
-    from affiliate_matrix.cli import _runtime
 
     if role not in ROLES:
         raise typer.BadParameter(f"{role!r} is not one of {', '.join(ROLES)}", param_hint="--role")
-    print(create_token(_runtime().secrets, role, ttl=parse_ttl(ttl)))
+    print(create_token(open_runtime().secrets, role, ttl=parse_ttl(ttl)))
 
 
 @tokens_app.command("list")
@@ -27,11 +28,10 @@ def tokens_list():
     from rich.table import Table
 
     from affiliate_matrix.auth import list_tokens
-    from affiliate_matrix.cli import _runtime, console
 
     now = datetime.now(UTC)
     table = Table("id", "role", "created", "expires", "last used", "status")
-    for token in list_tokens(_runtime()):
+    for token in list_tokens(open_runtime()):
         expired = token.expires_at != "?" and datetime.fromisoformat(token.expires_at) <= now
         status = "revoked" if token.revoked_at else "expired" if expired else "active"
         table.add_row(token.id, token.role, token.created_at[:19], token.expires_at[:19],
@@ -43,7 +43,6 @@ def tokens_list():
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (amx tokens list).")]):
     """Revoke a token: every running function refuses it from its next request."""
     from affiliate_matrix.auth import revoke_token
-    from affiliate_matrix.cli import _runtime, console
 
-    revoke_token(_runtime(), token_id)
+    revoke_token(open_runtime(), token_id)
     console.print(f"revoked token {token_id}")

@@ -1,4 +1,8 @@
-"""Structured logs: JSON in production, readable locally, every line with the function and a request/event id.
+"""Observability, one module per signal: this package's root is the structured logs (what every module
+imports), telemetry.py the Prometheus counters and the trace context, figures.py the dashboards'
+figures as documents in the `metrics` index.
+
+Structured logs: JSON in production, readable locally, every line with the function and a request/event id.
 
 The function's name is the process's (one function per process), added to every line by a
 processor, so lines logged on any thread carry it; a request's or event's own context lives in

@@ -5,6 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from affiliate_matrix.cli.common import console, open_runtime
+
 keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
 
@@ -62,7 +64,6 @@ def keys_add(
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
-    from affiliate_matrix.cli import _runtime, console
     from affiliate_matrix.keys import KeyRecord, add_key
 
     data = secret_fields(field)
@@ -70,7 +71,7 @@ def keys_add(
         raise typer.BadParameter("no fields to store", param_hint="--field")
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC))
-    add_key(_runtime("keys"), record, data)
+    add_key(open_runtime("keys"), record, data)
     console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
 
 
@@ -81,11 +82,10 @@ def keys_status():
 
     from rich.table import Table
 
-    from affiliate_matrix.cli import _runtime, console
     from affiliate_matrix.errors import AmxError
     from affiliate_matrix.keys import records, usage
 
-    rt = _runtime("keys")
+    rt = open_runtime("keys")
     today = datetime.now(UTC).date().isoformat()
     table = Table()
     for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
@@ -109,17 +109,15 @@ def keys_status():
 def keys_rotate(path: str):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
     puts the old key back and exits 2."""
-    from affiliate_matrix.cli import _runtime, console
     from affiliate_matrix.keys import rotate
 
-    console.print(f"{path}: now version {rotate(_runtime('keys'), path)}")
+    console.print(f"{path}: now version {rotate(open_runtime('keys'), path)}")
 
 
 @keys_app.command("revoke")
 def keys_revoke(path: str):
     """Destroy a compromised key's versions and mark every dependent connection unhealthy."""
-    from affiliate_matrix.cli import _runtime, console
     from affiliate_matrix.keys import revoke
 
-    flagged = revoke(_runtime("keys"), path)
+    flagged = revoke(open_runtime("keys"), path)
     console.print(f"{path}: revoked; unhealthy now: {', '.join(flagged) or 'no connection'}")

@@ -1,9 +1,10 @@
-"""The programs index: its spec (fields and how they are searched) and the document a Program
-becomes in it. The full Program rides along as a stored field, so a read needs no second store."""
+"""The programs index: its spec (fields and how they are searched), the document a Program
+becomes in it, and its search vocabulary (the names a search may filter, bound and sort by, and the
+fields they stand for). The full Program rides along as a stored field, so a read needs no second store."""
 
 from typing import TYPE_CHECKING
 
-from affiliate_matrix.search import IndexSpec
+from affiliate_matrix.search import IndexSpec, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
@@ -34,6 +35,19 @@ PROGRAMS_INDEX = IndexSpec("programs", 3, {
     "sources": "keyword",
     "program": "stored",
 })
+
+
+# A search's parameter -> the field it filters on (any of the values), or bounds from below.
+FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
+           "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
+           "source": "sources"}
+MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
+            "min_cookie_days": "cookie_days"}
+SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
+                                         SortKey(field="commission_flat_max", order="desc")],
+         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
+         "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
+FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
 
 
 def to_document(program: "Program") -> dict:

@@ -1,0 +1,41 @@
+"""`amx`: the human interface, one module per command group. Each command imports what it needs when it runs."""
+
+import typer
+from rich.markup import escape
+
+from affiliate_matrix.cli import budget, collect, connections, exchange, flags, index, local, rules, search
+from affiliate_matrix.cli.common import errors
+from affiliate_matrix.cli.keys import keys_app
+from affiliate_matrix.cli.tokens import tokens_app
+from affiliate_matrix.errors import AmxError
+
+app = typer.Typer(help="Affiliate Matrix: find, track and fund affiliate programs.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+for commands in (local.commands, search.commands, collect.commands):  # top-level commands: no group name
+    app.add_typer(commands)
+for group, name in ((connections.sources_app, "sources"), (connections.connections_app, "connections"),
+                    (keys_app, "keys"), (search.terms_app, "terms"), (tokens_app, "tokens"), (index.index_app, "index"),
+                    (budget.budget_app, "budget"), (collect.discover_app, "discover"), (rules.rules_app, "rules"),
+                    (exchange.export_app, "export"), (exchange.import_app, "import"), (flags.flags_app, "flags"),
+                    (index.analytics_app, "analytics")):
+    app.add_typer(group, name=name)
+
+
+def main():
+    from pydantic import ValidationError
+
+    from affiliate_matrix.errors import ConflictError
+
+    try:
+        app()
+    except ConflictError as exc:
+        errors.print(f"[red]conflict:[/] {escape(str(exc))}", highlight=False)
+        raise SystemExit(2) from None
+    except (AmxError, KeyError) as exc:
+        errors.print(f"[red]error:[/] {escape(str(exc.args[0] if isinstance(exc, KeyError) else exc))}",
+                     highlight=False, markup=True)
+        raise SystemExit(2) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        errors.print(f"[red]invalid {'.'.join(map(str, first['loc']))}:[/] {first['msg']}", highlight=False)
+        raise SystemExit(2) from None

@@ -1,0 +1,166 @@
+"""`amx budget` and `amx budget campaigns`: campaigns, allocation, forecasts, pacing and reports."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, open_runtime
+
+budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
+campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
+budget_app.add_typer(campaigns_app, name="campaigns")
+
+
+def _stdin(limit: int = 256 * 1024 * 1024) -> str:
+    import sys
+
+    text = sys.stdin.read(limit + 1)
+    if len(text) > limit:
+        raise typer.BadParameter(f"standard input is longer than {limit:,} characters")
+    return text
+
+
+@budget_app.command("allocate")
+def budget_allocate(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    metric: Annotated[str, typer.Option(help="What proportional and pareto follow: revenue, roas or conversions.")] = "revenue",
+):
+    """Share a budget across campaigns. Reads the request as JSON on standard input (see the README)."""
+    import json
+
+    from affiliate_matrix.budget.contract import allocate_json
+
+    if metric not in ("revenue", "roas", "conversions"):
+        raise typer.BadParameter(f"{metric!r} is not revenue, roas or conversions", param_hint="--metric")
+    result = allocate_json(_stdin(), metric=metric)
+    if as_json:
+        print(result)
+        return
+    from rich.table import Table
+
+    body = json.loads(result)
+    table = Table("campaign", "amount", "expected revenue (80% band)", title=f"strategy: {body['strategy']}")
+    for row in body["allocations"]:
+        band = (f"{row['expected_revenue']:,.2f} ({row['expected_revenue_low']:,.2f}–{row['expected_revenue_high']:,.2f})"
+                if row["expected_revenue"] is not None else "–")
+        table.add_row(row["campaign_id"], f"{row['amount']:,.2f}", band)
+    console.print(table)
+    console.print(body["explanation"])
+
+
+@budget_app.command("forecast")
+def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False):
+    """Daily revenue and conversions forecasts with 80% bands. Reads campaigns and horizon_days as JSON on standard input."""
+    import json
+
+    from affiliate_matrix.budget.contract import forecast_json
+
+    result = forecast_json(_stdin())
+    if as_json:
+        print(result)
+        return
+    for row in json.loads(result)["forecasts"]:
+        if not row["revenue"]:
+            console.print(f"[bold]{row['campaign_id']}[/]: {row['note']}")
+            continue
+        total = sum(p["value"] for p in row["revenue"])
+        score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
+        console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
+                      f"{len(row['revenue'])} days{score}")
+
+
+@budget_app.command("import")
+def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,date,spend,clicks,conversions,revenue,currency")]):
+    """Import daily performance rows; a bad line refuses the whole file, each error named by line."""
+    from pathlib import Path
+
+    from affiliate_matrix.budget.campaigns import import_csv
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
+    written = import_csv(open_runtime("budget"), data)
+    console.print(f"imported {sum(written.values())} day(s) for {len(written)} campaign(s)")
+
+
+@campaigns_app.command("add")
+def campaigns_add(
+    campaign_id: Annotated[str, typer.Argument(help="Letters, digits, . _ : -")],
+    name: Annotated[str, typer.Option(help="A human name.")],
+    channel: Annotated[str, typer.Option(help="search, social, email, content, display, video, affiliate or other.")],
+    currency: Annotated[str, typer.Option(help="ISO-4217 code of its spend and revenue.")] = "USD",
+    program: Annotated[Optional[list[str]], typer.Option(help="A program id it promotes (repeatable).")] = None,
+    min_budget: Annotated[Optional[str], typer.Option("--min", help="Daily minimum, e.g. 10.00")] = None,
+    max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
+):
+    """Add a campaign (refused if the id exists)."""
+    from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+
+    campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
+                                        "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
+    save_campaign(open_runtime("budget").store, campaign, create=True)
+    console.print(f"added campaign {campaign.id}")
+
+
+@campaigns_app.command("list")
+def campaigns_list():
+    from rich.table import Table
+
+    from affiliate_matrix.budget.campaigns import list_campaigns, load_days
+
+    rt = open_runtime("budget")
+    table = Table("id", "name", "channel", "min", "max", "days", "active")
+    for c in list_campaigns(rt.store):
+        table.add_row(c.id, c.name, c.channel, str(c.min_budget or "–"), str(c.max_budget or "–"),
+                      str(len(load_days(rt.store, c.id)[0])), "yes" if c.active else "no")
+    console.print(table)
+
+
+@budget_app.command("run")
+def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to allocate (YYYY-MM-DD); tomorrow by default.")] = None):
+    """The daily run: allocate a day's budget (AMX_BUDGET_*), store it and emit budget.allocated."""
+    from affiliate_matrix.budget.run import run_allocation
+
+    run = run_allocation(open_runtime("budget"), _day(day, offset=1))
+    for row in run.result.allocations:
+        console.print(f"{row.campaign_id}: {row.amount:,.2f}")
+    console.print(run.result.explanation)
+
+
+@budget_app.command("pacing")
+def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
+    """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
+    from affiliate_matrix.budget.run import check_pacing
+
+    alerts = check_pacing(open_runtime("budget"), _day(day, offset=-1))
+    for alert in alerts:
+        console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
+                      f"({alert['deviation']:+.0%}, {alert['direction']})")
+    if not alerts:
+        console.print("every campaign is on pace")
+
+
+@budget_app.command("report")
+def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and summary.")] = "budget-report",
+                  horizon: Annotated[int, typer.Option(min=1, max=366)] = 14):
+    """PNG figures (allocation over time, response curves, forecasts), a text summary, and the same as documents."""
+    from pathlib import Path
+
+    from affiliate_matrix.budget.report import report
+
+    result = report(open_runtime("budget"), Path(out), horizon=horizon)
+    console.print(result.summary.rstrip())
+    for path in result.files:
+        console.print(f"wrote {path}")
+
+
+def _day(text: str | None, offset: int):
+    from datetime import UTC, date, datetime, timedelta
+
+    if text is None:
+        return datetime.now(UTC).date() + timedelta(days=offset)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--day") from None

@@ -1,0 +1,152 @@
+"""`amx scrape`, `replay`, `verify`, `freshness` and `amx discover`: getting programs into the index
+and keeping them fresh."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime
+
+commands = typer.Typer()  # top-level commands
+discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
+
+
+@commands.command()
+def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a source name (amx sources list).")]):
+    """Collect one connection's listings here (crawl a directory or read an API), then index them.
+    Given a source name with no connection of that id, a connection with the source's defaults is made."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from affiliate_matrix.connections import load_connection, save_connection
+    from affiliate_matrix.crawl import Failure, Fetched
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.pipeline import scrape as run_scrape
+    from affiliate_matrix.sources import all_sources
+
+    rt = open_runtime("scrape")
+    try:
+        load_connection(rt.store, name)
+    except NotFoundError:
+        if name not in all_sources():
+            raise NotFoundError(f"{name!r} is neither a connection nor a source (amx sources list)") from None
+        save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
+        name = name.replace("_", "-")
+        console.print(f"made connection {name} with the source's defaults")
+    index_here(rt)
+    counts = {"pages": 0, "records": 0, "failures": 0}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(name)
+
+        def seen(item):
+            key = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
+            counts[key] += 1
+            bar.update(task, description=f"{name}: {counts['pages']} pages, {counts['records']} records, "
+                                         f"{counts['failures']} failures")
+
+        report = run_scrape(rt, name, on_item=seen)
+    console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
+                  f"batch {report.batch_key}")
+    _exit_on_failures(rt, report)
+
+
+def _exit_on_failures(rt, report) -> None:
+    """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
+    for failure in report.failures:
+        console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+    fail_if_undelivered(rt)
+    if report.failures:
+        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
+                      + (" (raw copies and reasons under errors/)" if any(f.raw_key for f in report.failures) else ""))
+        raise typer.Exit(1)
+
+
+@commands.command()
+def replay(connection_id: str):
+    """Parse a connection's stored raw pages again (after a parser fix) and index them: no refetching."""
+    from affiliate_matrix.pipeline import scrape as run_scrape
+
+    rt = open_runtime("replay")
+    index_here(rt)
+    report = run_scrape(rt, connection_id, replay=True)
+    console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    _exit_on_failures(rt, report)
+
+
+@commands.command()
+def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+           suspect_after: Annotated[int, typer.Option(min=1, max=100)] = 2):
+    """Re-check the stalest programs on their source pages (conditional GET, per-host budget)."""
+    from affiliate_matrix.verify import verify as run_verify
+
+    report = run_verify(open_runtime("verify"), budget_per_host=budget_per_host, suspect_after=suspect_after)
+    console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
+                  f"{report.inconclusive} inconclusive, {report.skipped_budget} over the host budget; "
+                  f"{len(report.deltas)} changes")
+
+
+@commands.command()
+def freshness():
+    """Share of active programs verified within 1, 7 and 30 days, per source and overall; the oldest."""
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from affiliate_matrix.verify import emit_freshness
+    from affiliate_matrix.verify import freshness as figures_of
+
+    rt, now = open_runtime("verify"), datetime.now(UTC)
+    figures = figures_of(rt, now)
+    emit_freshness(rt, figures, now)
+    table = Table(title="verified within")
+    for column in ("source", "programs", "1 day", "7 days", "30 days"):
+        table.add_column(column)
+    for source, shares in figures["sources"].items():
+        table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
+    console.print(table)
+    for program in figures["oldest"]:
+        console.print(f"[dim]oldest:[/] {program['name']} ({program['id']}), {program['age_days']} days")
+
+
+@discover_app.command("run")
+def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to search, e.g. pets \"web hosting\".")],
+                 language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr or es (repeatable).")] = None):
+    """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
+    from affiliate_matrix.discovery.run import discover
+
+    rt = open_runtime("discover")
+    index_here(rt)
+    report = discover(rt, niches, language or ["en"])
+    console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
+                  f"({len(report.known)} already known): {len(report.discovered)} discovered, "
+                  f"{len(report.review)} to review, {len(report.rejected)} not programs")
+    for problem in report.quota_exhausted + report.provider_errors:
+        console.print(f"  [yellow]provider[/] {problem}")
+    for url, reason in report.failures:
+        console.print(f"  [yellow]fetch[/] {url}: {reason}")
+    fail_if_undelivered(rt)
+
+
+@discover_app.command("review")
+def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept this domain into the index.")] = None,
+                    reject: Annotated[Optional[str], typer.Option(help="Reject this domain.")] = None):
+    """The doubtful finds, with their evidence; --accept or --reject one."""
+    from affiliate_matrix.discovery.run import decide, reviews
+    from affiliate_matrix.events import RAW_BATCH_STORED, Event
+
+    rt = open_runtime("discover")
+    if accept or reject:
+        record = decide(rt, accept or reject, accept=bool(accept))
+        if record is not None:
+            key = rt.store.put_content_addressed("batches/discovery", record.model_dump_json().encode(),
+                                                 suffix=".jsonl", content_type="application/x-ndjson")
+            index_here(rt)
+            rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": key, "connection_id": "discovery",
+                                                                       "records": 1, "failures": 0}, key=key))
+        console.print(f"{'accepted' if accept else 'rejected'} {accept or reject}")
+        fail_if_undelivered(rt)
+        return
+    for item in reviews(rt):
+        console.print(f"[bold]{item['domain']}[/] {item['name']!r} confidence {item['confidence']:.2f} — {item['url']}")
+        for line in item["evidence"]:
+            console.print(f"    {line}")

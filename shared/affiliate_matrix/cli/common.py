@@ -1,0 +1,43 @@
+"""What the commands share: the consoles, the runtime a command works in, and indexing here."""
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def open_runtime(function: str = "cli", **overrides):
+    from affiliate_matrix.config import load_settings
+    from affiliate_matrix.runtime import Runtime
+
+    return Runtime(function, load_settings(**quiet_logs(overrides)))
+
+
+def index_here(rt) -> None:
+    """Index each batch this command stores, in this process (through the in-process bus; with a Broker, the
+    index function does it)."""
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_batch
+
+    if hasattr(rt.bus, "subscribe"):
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+
+
+def fail_if_undelivered(rt) -> None:
+    """Work this command handed to the in-process bus (indexing) that failed every attempt fails the command."""
+    dead = getattr(rt.bus, "dead_letters", [])
+    for event, reason in dead:
+        what = event.data.get("batch_key", event.id) if isinstance(event.data, dict) else event.id
+        errors.print(f"[red]error:[/] {event.type.removeprefix('dev.affiliatematrix.')} {escape(str(what))}: failed "
+                     f"{rt.bus.attempts} times, last: {escape(reason)}", highlight=False, markup=True)
+    if dead:
+        raise typer.Exit(1)
+
+
+def quiet_logs(overrides: dict) -> dict:
+    """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
+    import os
+
+    return overrides if "AMX_LOG_LEVEL" in os.environ else {"log_level": "warning", **overrides}

@@ -1,0 +1,43 @@
+"""`amx sources` and `amx connections`: the source plugins and the configured sources."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, open_runtime
+
+sources_app = typer.Typer(help="Source plugins.", no_args_is_help=True)
+connections_app = typer.Typer(help="Configured sources (connections).", no_args_is_help=True)
+
+
+@sources_app.command("list")
+def sources_list():
+    """The source plugins there are."""
+    from rich.table import Table
+
+    from affiliate_matrix.sources import all_sources
+
+    table = Table()
+    for column in ("name", "site", "address"):
+        table.add_column(column)
+    for name, source in all_sources().items():
+        table.add_row(name, source.title, source.base_url)
+    console.print(table)
+
+
+@connections_app.command("add")
+def connections_add(
+    connection_id: str,
+    source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
+    base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
+    schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+):
+    """Create a connection (fails if it exists)."""
+    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.models import Connection
+    from affiliate_matrix.sources import get_source
+
+    get_source(source)
+    connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
+    save_connection(open_runtime().store, connection, create=True)
+    console.print(f"created connection {connection_id}")

@@ -1,0 +1,57 @@
+"""`amx export programs` and `amx import programs`."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, errors, open_runtime
+
+export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
+import_app = typer.Typer(help="Import programs exported before.", no_args_is_help=True)
+
+
+@export_app.command("programs")
+def export_programs(
+    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "jsonl",
+    out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
+    text: Annotated[Optional[str], typer.Option("--q", help="Only programs matching these words.")] = None,
+    category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
+    network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option(help="Status (repeatable).")] = None,
+):
+    """Stream the master index, or a search's result, without holding it in memory."""
+    import sys
+
+    from affiliate_matrix.exchange import check_format, export
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.search import SearchQuery
+
+    check_format(fmt)
+    if fmt == "parquet" and not out:
+        raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
+    filters = {k: v for k, v in {"categories": category, "networks": network, "status": status}.items() if v}
+    rt = open_runtime("export")
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    query = SearchQuery(text=text, filters=filters)
+    if out is None:
+        export(rt.index, fmt, sys.stdout, query)
+        return
+    with open(out, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"encoding": "utf-8", "newline": ""})) as sink:
+        export(rt.index, fmt, sink, query)
+    errors.print(f"wrote {out}")
+
+
+@import_app.command("programs")
+def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx export programs`.")],
+                    fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default from the file's extension).")] = None):
+    """Check every row, then write them all; one bad row refuses the file, errors named by line."""
+    from pathlib import Path
+
+    from affiliate_matrix.exchange import import_programs as run_import
+
+    file = Path(path)
+    report = run_import(open_runtime("import"), file, fmt or file.suffix.lstrip(".").lower())
+    console.print(f"imported {report.written} of {report.records} programs"
+                  + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
+    if report.errors:
+        raise typer.Exit(1)

@@ -1,0 +1,65 @@
+"""`amx flags`: list, set and the schema of the feature flags."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, open_runtime
+
+flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-lists.", no_args_is_help=True)
+
+
+@flags_app.command("list")
+def flags_list():
+    """Every flag the code reads, and its setting."""
+    from rich.table import Table
+
+    from affiliate_matrix.flag_config import load
+    from affiliate_matrix.flags import KNOWN
+
+    config, _ = load(open_runtime("flags").store)
+    table = Table("flag", "kind", "on", "percentage", "allow", "what it does")
+    for name in sorted(set(KNOWN) | set(config.flags)):
+        flag = config.flags.get(name)
+        table.add_row(name, flag.kind if flag else "–", "yes" if flag and flag.enabled else "no",
+                      f"{flag.percentage:g}%" if flag and flag.kind == "percentage" else "",
+                      ", ".join(flag.allow) if flag else "", KNOWN.get(name, "(not read by this code)"))
+    console.print(table)
+
+
+@flags_app.command("schema")
+def flags_schema():
+    """The FeatureFlagConfig JSON Schema (committed as infra/flags/feature-flags.schema.json)."""
+    import json
+
+    from affiliate_matrix.flag_config import FeatureFlagConfig
+
+    print(json.dumps(FeatureFlagConfig.model_json_schema(), indent=2, sort_keys=True))
+
+
+@flags_app.command("set")
+def flags_set(name: str,
+              on: Annotated[Optional[bool], typer.Option("--on/--off", help="Turn it on or off.")] = None,
+              percentage: Annotated[Optional[float], typer.Option(min=0, max=100, help="On for this share (makes it a percentage flag).")] = None,
+              allow: Annotated[Optional[list[str]], typer.Option(help="A token or connection id it is always on for (repeatable; replaces the list).")] = None):
+    """Change one flag; running functions see it within AMX_FLAGS_TTL_S."""
+    from affiliate_matrix.flag_config import Flag, update
+    from affiliate_matrix.flags import KNOWN
+
+    if name not in KNOWN:
+        raise typer.BadParameter(f"{name!r} is not a flag the code reads: {', '.join(KNOWN)}", param_hint="NAME")
+
+    def change(flag):
+        data = (flag or Flag(description=KNOWN[name])).model_dump()
+        if on is not None:
+            data["enabled"] = on
+        if percentage is not None:
+            data.update(kind="percentage", percentage=percentage)
+        if allow is not None:
+            data["allow"] = allow
+        return Flag.model_validate(data)
+
+    flag = update(open_runtime("flags").store, name, change).flags[name]
+    console.print(f"{name}: {'on' if flag.enabled else 'off'}"
+                  + (f" for {flag.percentage:g}%" if flag.kind == "percentage" else "")
+                  + (f", always for {', '.join(flag.allow)}" if flag.allow else ""))

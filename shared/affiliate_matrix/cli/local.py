@@ -1,0 +1,70 @@
+"""`amx demo`, `amx up` and `amx down`: the product on one machine."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console
+
+commands = typer.Typer()  # top-level commands
+
+
+@commands.command()
+def demo():
+    """The product's story on recorded sources: scrape, resolve, provenance, a change acted on; no servers."""
+    from affiliate_matrix.demo.show import run
+
+    run(console)
+
+
+@commands.command()
+def up(speed: Annotated[float, typer.Option(help="How much faster than real time the cron clock runs.")] = 1.0,
+       start: Annotated[Optional[str], typer.Option(help="The clock's start (ISO-8601, UTC); now by default.")] = None,
+       port_base: Annotated[int, typer.Option(help="programs on this port, the next function on the next; 0 for any free ports.")] = 8100,
+       detach: Annotated[bool, typer.Option(help="Run in the background; `amx down` stops it.")] = False):
+    """Every function as its own process, a local Broker and the PingSource crons, wired as manifests/base says."""
+    import json
+    import subprocess
+    import sys
+    import time
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import load_settings
+    from affiliate_matrix.demo import ROOT
+    from affiliate_matrix.localrun.runner import up as run_up
+
+    data_dir = load_settings().data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    when = None
+    if start:
+        try:
+            when = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            raise typer.BadParameter(f"{start!r} is not an ISO-8601 time", param_hint="--start") from None
+    if detach:
+        state = data_dir / "up.json"
+        state.unlink(missing_ok=True)
+        args = [sys.argv[0], "up", "--speed", str(speed), "--port-base", str(port_base)] + (["--start", start] if start else [])
+        log = open(data_dir / "up.log", "ab")
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(1200):
+            if state.exists():
+                break
+            if process.poll() is not None:
+                raise typer.Exit(f"amx up exited with {process.returncode}; see {data_dir / 'up.log'}")
+            time.sleep(0.1)
+        for name, function in json.loads(state.read_text())["functions"].items():
+            console.print(f"{name:12} {function['url']}")
+        console.print(f"running in the background (logs in {data_dir / 'logs'}); `amx down` stops it")
+        return
+    console.print(f"starting every function; logs in {data_dir / 'logs'}; Ctrl-C stops")
+    run_up(ROOT, data_dir, speed=speed, start=when, port_base=port_base)
+
+
+@commands.command()
+def down():
+    """Stop what `amx up` started."""
+    from affiliate_matrix.config import load_settings
+    from affiliate_matrix.localrun.runner import down as run_down
+
+    console.print("stopped" if run_down(load_settings().data_dir) else "nothing was running")

@@ -1,0 +1,103 @@
+"""`amx rules`: add, list, dry-run and disable rules."""
+
+from typing import Annotated
+
+import typer
+
+from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.errors import AmxError
+
+rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
+
+
+@rules_app.command("add")
+def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or JSON (- for standard input).")],
+              replace: Annotated[bool, typer.Option(help="Replace a rule with the same id.")] = False):
+    """Check a rule (its CEL condition against the documented context) and store it."""
+    import sys
+    from pathlib import Path
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.rules.model import checked, parse_rule
+    from affiliate_matrix.rules.store import load_rule, save_rule
+
+    try:
+        text = sys.stdin.read(1_000_001) if path == "-" else Path(path).read_text()[:1_000_001]
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+    from pydantic import ValidationError
+
+    try:
+        rule = checked(parse_rule(text))
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or "rule"
+        raise InvalidInput(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    store = open_runtime("triggers").store
+    if replace:
+        try:
+            etag = load_rule(store, rule.id)[1]
+        except AmxError:
+            etag = None
+        save_rule(store, rule, if_match=etag, create=etag is None)
+    else:
+        try:
+            save_rule(store, rule, create=True)
+        except AmxError:
+            raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
+    console.print(f"added rule {rule.id}: on {rule.trigger.key} if {rule.condition} → {rule.action.type}")
+
+
+@rules_app.command("list")
+def rules_list():
+    from rich.table import Table
+
+    from affiliate_matrix.rules.store import list_rules
+
+    table = Table("id", "trigger", "condition", "action", "cool-down", "enabled")
+    for rule in list_rules(open_runtime("triggers").store):
+        table.add_row(rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
+                      "yes" if rule.enabled else f"no ({rule.disabled_reason})")
+    console.print(table)
+
+
+@rules_app.command("test")
+def rules_test(rule_id: str,
+               event: Annotated[str, typer.Option(help="A CloudEvent as JSON (id, source, type, time, data), - for stdin.")]):
+    """Dry-run a rule against an event: the context it sees and whether it would fire. Nothing is dispatched."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.events import Event
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import compiled, context_values
+    from affiliate_matrix.rules.store import load_rule
+
+    rt = open_runtime("triggers")
+    rule, _ = load_rule(rt.store, rule_id)
+    try:
+        raw = json.loads(sys.stdin.read() if event == "-" else Path(event).read_text())
+        parsed = Event.model_validate(raw)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"--event: {exc}") from None
+    values, inputs = context_values(rt, parsed, needs_stats="stats" in rule.condition)
+    try:
+        holds = compiled(rule).execute(context_of(values))
+    except Exception as exc:
+        console.print(f"[red]the condition raises:[/] {exc}")
+        raise SystemExit(1) from None
+    console.print(f"inputs: {json.dumps(inputs)}")
+    console.print(f"{rule.condition} → [bold]{str(holds).lower()}[/]: "
+                  + (f"would dispatch {rule.action.type} {json.dumps(rule.action.params)}" if holds else "no action"))
+
+
+@rules_app.command("disable")
+def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+    from affiliate_matrix.rules.store import disable_rule
+
+    disable_rule(open_runtime("triggers").store, rule_id, reason)
+    console.print(f"disabled rule {rule_id}")

@@ -1,0 +1,108 @@
+"""`amx search`, `show`, `compare` and `amx terms`: reading the master index."""
+
+from typing import Annotated, Optional
+
+import typer
+
+from affiliate_matrix.cli.common import console, open_runtime
+
+commands = typer.Typer()  # top-level commands
+terms_app = typer.Typer(help="The terms extractor.", no_args_is_help=True)
+
+
+@commands.command()
+def search(
+    text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
+    category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
+    network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
+    sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+):
+    """Search the master index."""
+    from affiliate_matrix.cli.views import print_search
+    from affiliate_matrix.program_index import SORTS
+
+    if sort not in SORTS:
+        raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
+    filters = {k: v for k, v in {"categories": category, "networks": network}.items() if v}
+    print_search(console, open_runtime(), text, limit=limit, sort=sort, filters=filters)
+
+
+@commands.command()
+def show(program_id: str):
+    """One program with the provenance of each field."""
+    from rich.table import Table
+
+    from affiliate_matrix.cli.views import commission_summary
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+
+    rt = open_runtime()
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
+    if doc is None:
+        raise NotFoundError(f"program {program_id!r} is not in the index")
+    program = from_document(doc)
+    console.print(f"[bold]{program.name}[/] ({program.id}) — {program.merchant_domain or 'no domain'}, "
+                  f"quality {program.quality_score:.2f}")
+    console.print(f"commission: {commission_summary(program)}  [dim]{program.commission_text or ''}[/]")
+    table = Table(title="provenance")
+    for column in ("field", "value", "source", "url", "fetched"):
+        table.add_column(column)
+    for name, evidence in sorted(program.provenance.items()):
+        value = getattr(program, name)
+        shown = value.model_dump_json() if hasattr(value, "model_dump_json") else str(value)
+        for e in evidence:
+            table.add_row(name, shown[:60], e.source, e.url, e.fetched_at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@commands.command()
+def compare(merchant_key: str):
+    """One merchant's programs and offers across networks and directories, best terms starred."""
+    from rich.table import Table
+
+    from affiliate_matrix.merchants import merchant_view
+
+    view = merchant_view(open_runtime().index, merchant_key)
+    table = Table(title=f"{view['merchant']} ({view['domain'] or view['merchant_key']})")
+    for column in ("source", "kind", "network", "commission", "cookie", "payout", "join"):
+        table.add_column(column)
+    for row in view["rows"]:
+        star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
+        cookie = "—" if row["cookie_days"] is None else "lifetime" if row["cookie_days"] == -1 else f"{row['cookie_days']}d"
+        payout = row["payout"] or {}
+        table.add_row(row["source"], row["kind"], row["network"] or "—", star + (row["commission_text"] or "—"),
+                      ("★ " if "cookie_days" in row["best"] else "") + cookie,
+                      ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")
+    console.print(table)
+    for program_id, fields in view["conflicts"].items():
+        for field, said in fields.items():
+            console.print(f"[yellow]sources disagree on {field}[/]: " + "; ".join(f"{s}: {v}" for s, v in said.items()))
+
+
+@terms_app.command("extract")
+def terms_extract(
+    path: Annotated[str, typer.Argument(help="A text file, or - for standard input.")] = "-",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+):
+    """Structured terms (commission, cookie, payout, restrictions) from free text."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from affiliate_matrix.terms import extract
+
+    limit = 1_000_000
+    try:
+        text = sys.stdin.read(limit + 1) if path == "-" else Path(path).read_text(errors="replace")[: limit + 1]
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+    if len(text) > limit:
+        raise typer.BadParameter(f"the text is longer than {limit:,} characters", param_hint="PATH")
+    terms = extract(text).as_json()
+    if as_json:
+        print(json.dumps(terms))
+        return
+    for field, value in terms.items():
+        console.print(f"[bold]{field}[/]: {json.dumps(value)}")
