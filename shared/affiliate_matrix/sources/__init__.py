@@ -27,6 +27,13 @@ class ParseError(Exception):
     """A page did not have the structure the plugin expects (a changed layout, a broken page)."""
 
 
+# What Page.lines leaves out, and the tags that end a line of it.
+SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "head", "select", "button"}
+BLOCK_TAGS = {"p", "div", "li", "tr", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "main", "ul",
+              "ol", "dl", "table", "br", "header", "aside", "blockquote", "pre", "form", "figure", "figcaption",
+              "address", "body", "hr"}
+
+
 @dataclass
 class Listing:
     """What a plugin extracts about one program. The crawler adds where and when it came from and
@@ -112,10 +119,30 @@ class Page:
 
     @cached_property
     def lines(self) -> list[str]:
-        """The page's visible text, a line per block (generic.page_lines), read once for its several readers."""
-        from affiliate_matrix.sources.generic import page_lines
-
-        return page_lines(self)
+        """The page's visible text, a line per block (scripts, styles, navigation and footer left out);
+        table cells and a definition's term stay on one line with their values. Read once, for the
+        generic reader's several passes."""
+        parts: list[str] = []
+        stack = [self.css_first("body") or self.root]
+        while stack:
+            node = stack.pop()
+            if node is None:  # the end of a block
+                parts.append("\n")
+                continue
+            tag = node.tag
+            if tag == "-text":
+                parts.append(node.text_content or "")
+                continue
+            if tag is None or tag.startswith("-") or tag in SKIPPED_TAGS:
+                continue
+            if tag in BLOCK_TAGS:
+                parts.append("\n")
+                stack.append(None)
+            elif tag in ("td", "th", "dt"):
+                parts.append(" ")
+            stack.extend(reversed(list(node.iter(include_text=True))))
+        lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
+        return [line for line in lines if line]
 
     def css(self, selector: str, within=None) -> list:
         """Nodes matching a CSS selector in the page, or under a node of it."""

@@ -41,10 +41,6 @@ LIMITS = {"name": 300, "commission_text": 2000, "cookie_text": 500, "payout_text
 PROGRAM_TYPES = {"Product", "Service", "Organization", "Corporation", "Brand", "LocalBusiness", "OnlineBusiness",
                  "OnlineStore", "Store", "SoftwareApplication", "WebApplication", "MobileApplication",
                  "ProfessionalService", "FinancialProduct"}
-SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "head", "select", "button"}
-BLOCK_TAGS = {"p", "div", "li", "tr", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "main", "ul",
-              "ol", "dl", "table", "br", "header", "aside", "blockquote", "pre", "form", "figure", "figcaption",
-              "address", "body", "hr"}
 _LINE_PAIR = re.compile(r"^([A-Za-z][A-Za-z &/'()-]{0,40}?)\s*[:：]\s*(\S.*)$")
 _SPLIT = re.compile(r"\s*(?:,|;|\||\s>\s|/)\s*")
 _TITLE_PARTS = re.compile(r"\s+[|–—-]\s+|\s+::\s+")
@@ -213,33 +209,6 @@ def _set_pair(fields: dict, label: str | None, value: str | None, node, page: Pa
 
 
 # --- the page's text, read by the terms extractor ------------------------------------------------
-
-
-def page_lines(page: Page) -> list[str]:
-    """The page's visible text, a line per block (scripts, styles, navigation and footer left out);
-    table cells and a definition's term stay on one line with their values. (Read through
-    `Page.lines`, which keeps them for the page's other readers.)"""
-    parts: list[str] = []
-    stack = [page.css_first("body") or page.root]
-    while stack:
-        node = stack.pop()
-        if node is None:  # the end of a block
-            parts.append("\n")
-            continue
-        tag = node.tag
-        if tag == "-text":
-            parts.append(node.text_content or "")
-            continue
-        if tag is None or tag.startswith("-") or tag in SKIPPED_TAGS:
-            continue
-        if tag in BLOCK_TAGS:
-            parts.append("\n")
-            stack.append(None)
-        elif tag in ("td", "th", "dt"):
-            parts.append(" ")
-        stack.extend(reversed(list(node.iter(include_text=True))))
-    lines = [" ".join(line.split()) for line in "".join(parts).split("\n")]
-    return [line for line in lines if line]
 
 
 def _terms_from_text(fields: dict, lines: list[str]) -> None:
