@@ -3,6 +3,8 @@ per-field score of the extractor against the labels, in one place for the bench 
 
 Items come from `tests/data/terms/items/`, or from the directories in AMX_TERMS_CORPUS_DIRS
 (colon-separated), so the figures can be taken from corpus worktrees before they are merged.
+The fresh set (`tests/data/terms/fresh/`, or AMX_TERMS_FRESH_DIRS) is labelled blind and never tuned on:
+only the bench scores it, nothing here prints its texts or misses.
 """
 
 import hashlib
@@ -16,6 +18,7 @@ from pathlib import Path
 from tests.support.processes import ROOT
 
 ITEMS = ROOT / "tests/data/terms/items"
+FRESH = ROOT / "tests/data/terms/fresh"
 FIELDS = ("cookie_days", "commission", "payout_methods", "payout_frequency", "min_payout", "restrictions")
 LIST_FIELDS = ("commission", "payout_methods", "restrictions")
 # The names the bench prints: terms_<name>_precision / _recall.
@@ -26,9 +29,18 @@ TARGETS = {"cookie_days": (0.97, 0.90), "commission": (0.90, 0.80), "payout_meth
            "payout_frequency": (0.90, 0.75), "min_payout": (0.90, 0.75), "restrictions": (0.85, 0.60)}
 
 
+def _dirs(variable: str, default: Path) -> list[Path]:
+    configured = os.environ.get(variable)
+    return [Path(d) for d in configured.split(":") if d] if configured else [default]
+
+
 def corpus_dirs() -> list[Path]:
-    configured = os.environ.get("AMX_TERMS_CORPUS_DIRS")
-    return [Path(d) for d in configured.split(":") if d] if configured else [ITEMS]
+    return _dirs("AMX_TERMS_CORPUS_DIRS", ITEMS)
+
+
+def fresh_dirs() -> list[Path]:
+    """Where the fresh held-back set is read from (README: never read while tuning)."""
+    return _dirs("AMX_TERMS_FRESH_DIRS", FRESH)
 
 
 def load(dirs: Iterable[Path] | None = None) -> list[dict]:
