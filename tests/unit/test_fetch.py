@@ -1,7 +1,6 @@
 """The polite fetcher against a local server that misbehaves on purpose: every fault ends in a
-recorded, understandable outcome, and none hangs."""
-
-import time
+recorded, understandable outcome, and none hangs. Waits go to a recording `sleep`, so nothing here
+sleeps or is timed (how long a fetch takes is `task bench`'s business)."""
 
 import pytest
 
@@ -27,10 +26,10 @@ def test_a_plain_page(server):
 
 
 def test_429_waits_for_retry_after_then_succeeds(server):
-    started = time.monotonic()
-    response = fetcher().get(f"{server.url}/limited")
+    waits = []
+    response = fetcher(sleep=waits.append).get(f"{server.url}/limited")
     assert (response.status, response.attempts) == (200, 2)
-    assert time.monotonic() - started >= 0.95
+    assert any(wait >= 1 for wait in waits)  # the server's Retry-After: 1
 
 
 def test_a_503_burst_is_retried_with_backoff(server):
@@ -45,10 +44,10 @@ def test_a_server_that_stays_down_is_a_clear_error(server):
 
 
 def test_a_retry_after_beyond_the_cap_is_not_waited_for(server):
-    started = time.monotonic()
+    waits = []
     with pytest.raises(FetchError, match="asked to wait 3600 s"):
-        fetcher().get(f"{server.url}/go-away")
-    assert time.monotonic() - started < 2
+        fetcher(sleep=waits.append).get(f"{server.url}/go-away")
+    assert all(wait < 1 for wait in waits) and len(server.hits["/go-away"]) == 1
 
 
 def test_a_client_error_is_answered_not_retried(server):
@@ -57,10 +56,9 @@ def test_a_client_error_is_answered_not_retried(server):
 
 
 def test_timeouts_end_in_an_error(server):
-    started = time.monotonic()
     with pytest.raises(FetchError, match="ReadTimeout"):
-        fetcher(timeout=0.5, attempts=2).get(f"{server.url}/slow")
-    assert time.monotonic() - started < 5
+        fetcher(timeout=0.5, attempts=2, sleep=lambda _: None).get(f"{server.url}/slow")
+    assert len(server.hits["/slow"]) == 2  # retried once, then given up
 
 
 def test_a_slow_drip_hits_the_deadline(server):
@@ -74,10 +72,8 @@ def test_a_truncated_body_is_an_error(server):
 
 
 def test_a_50_mb_body_is_cut_off(server):
-    started = time.monotonic()
     with pytest.raises(FetchError, match="body exceeds 5242880 bytes"):
         fetcher().get(f"{server.url}/huge")
-    assert time.monotonic() - started < 10
 
 
 def test_a_declared_huge_body_is_refused_before_reading(server):
