@@ -1,11 +1,7 @@
 """Rich views shared by CLI commands."""
 
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
-from affiliate_matrix.search import SearchQuery, SortKey
-
-SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
-                                         SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "name": [SortKey(field="name")]}
+from affiliate_matrix.programs import PROGRAMS_INDEX, SORTS, from_document
+from affiliate_matrix.search import SearchQuery
 
 
 def commission_summary(program) -> str:

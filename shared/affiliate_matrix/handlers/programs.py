@@ -19,43 +19,196 @@ import threading
 import time
 from contextvars import ContextVar
 from collections import OrderedDict
-from datetime import datetime
 from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
-from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import json_response, serve, whole_number
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.handlers import serve
+from affiliate_matrix.handlers.routes import Api, Route, parameters, refuse
+from affiliate_matrix.programs import (  # noqa: F401 (FACETS: the analysis reads it from here)
+    FACETS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, PROGRAMS_INDEX, RESULT_WINDOW, SORTS, ProgramSummary, from_document,
+)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
-FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
-           "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources"}
-MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
-            "min_cookie_days": "cookie_days"}
-SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
-                                         SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
-         "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
-SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
-EXPORT_PARAMETERS = {"q", "sort", "format", *FILTERS, *MINIMUMS}
-CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
-_PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
-_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
+_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 CACHE_SECONDS, CACHE_SIZE = 300, 512  # keys carry the index generation, so an answer is never stale
 _answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
 _warmed: str | None = None  # the index generation the warm list was last replayed for
 _total: ContextVar[int | None] = ContextVar("total", default=None)
 
 
+def whole(low: int, high: int):
+    """A whole number in [low, high], in ASCII digits."""
+    def check(value, info):
+        if isinstance(value, str) and not (_WHOLE.match(value) and low <= int(value) <= high):
+            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
+        return value
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
+
+
+def plain_words(text: str | None) -> str | None:
+    syntax = _SYNTAX.search(text or "")
+    if syntax:
+        raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+    return text
+
+
+Words = Annotated[str | None, Field(max_length=500, description=(
+    "Words to find (every word must match; one or two typos allowed by word length). "
+    "Query syntax (field:, *, ?, ~, =, --, <, >, ;) is refused with a 400.")), AfterValidator(plain_words)]
+Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
+                                                                  "unchanged.")]
+PageSize = whole(1, MAX_PAGE_SIZE)
+Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
+Filters = create_model("Filters", __config__=ConfigDict(extra="forbid"), q=(Words, None),
+                       sort=(Literal[tuple(SORTS)], "relevance"),
+                       **{name: (list[str] | None, None) for name in FILTERS},
+                       **{name: (Minimum, None) for name in MINIMUMS})
+
+
+class SearchParams(Filters):
+    limit: PageSize = 20
+    page: whole(1, RESULT_WINDOW) | None = Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
+                                                                   "a cursor pages further")
+    cursor: Cursor = None
+
+    def model_post_init(self, _):
+        if self.page is not None and self.cursor is not None:
+            raise InvalidInput("use either page or cursor, not both")
+        if self.page is not None and self.page * self.limit > RESULT_WINDOW:
+            raise InvalidInput(f"page must be a whole number from 1 to {RESULT_WINDOW // self.limit} at limit "
+                               f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
+
+
+class ExportParams(Filters):
+    format: Literal["csv", "jsonl", "parquet"] = "jsonl"
+
+
+class ChangesParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime | None = None
+    program_id: list[str] | None = None
+    field: list[str] | None = None
+    change: list[Literal["created", "updated", "removed"]] | None = None
+    limit: PageSize = 20
+    cursor: Cursor = None
+
+
+class MerchantsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    q: Words = None
+    limit: PageSize = 20
+
+
+class ProgramId(BaseModel):
+    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
+
+
+class MerchantKey(BaseModel):
+    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
+
+
+class Facet(BaseModel):
+    value: str | bool
+    count: int
+
+
+class ProgramPage(BaseModel):
+    total: int
+    items: list[ProgramSummary]
+    facets: dict[str, list[Facet]]
+    next_cursor: str | None
+
+
+class MerchantSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    programs: int
+    networks: list[str]
+
+
+class Merchants(BaseModel):
+    items: list[MerchantSummary]
+
+
+class SourceRow(BaseModel):
+    """What one source says about one of the merchant's programs."""
+    model_config = ConfigDict(extra="forbid")
+    program_id: str
+    kind: str
+    name: str
+    source: str
+    url: str
+    seen_at: str
+    commission: list
+    commission_text: str | None
+    cookie_days: int | None
+    payout: dict | None
+    network: str | None
+    join_url: str | None
+    countries: list
+    epc_7d: dict | None
+    approval_rate: float | None
+    last_verified_at: str | None
+    restrictions: list
+    best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
+
+
+class MerchantView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    rows: list[SourceRow]
+    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")
+
+
+def _program_model():
+    from affiliate_matrix.models import Program
+
+    return Program
+
+
+def _feed_model():
+    from affiliate_matrix.models import DeltaChange
+
+    return create_model("ChangePage", total=(int, ...), items=(list[DeltaChange], ...), next_cursor=(str | None, ...))
+
+
 def handle(rt, request):
     _ensure_indexes(rt)
-    return serve(request, lambda r: route(rt, r), rt.flags)
+    return serve(request, lambda r: api().route(rt, r), rt.flags)
+
+
+@cache
+def api() -> Api:
+    """The table; built on the first request, as it needs the Program model."""
+    cached_ok = dict(statuses=(304,), headers=("ETag",))
+    return Api("Affiliate Matrix programs API", [
+        Route("GET", "/programs", search_route, ProgramPage, SearchParams, summary="Search programs", **cached_ok),
+        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params), params=ExportParams,
+              summary="The index, or a search's result, streamed as a file", headers=("Content-Disposition",),
+              media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
+                     "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
+        Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
+            call.rt, call.params.program_id)), _program_model(), ProgramId, summary="One program with per-field "
+              "provenance", **cached_ok),
+        Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
+              _feed_model(), ChangesParams, summary="What changed, newest first", **cached_ok),
+        Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
+            call.rt, call.params)), Merchants, MerchantsParams, summary="Merchants whose programs match q", **cached_ok),
+        Route("GET", "/merchants/{merchant_key}", merchant_route, MerchantView, MerchantKey,
+              summary="One merchant's programs and offers side by side, per source", **cached_ok),
+    ])
 
 
 @cache
@@ -65,36 +218,22 @@ def _ensure_indexes(rt) -> None:
     rt.index.ensure_index(DELTAS_INDEX)
 
 
-def route(rt, request):
-    if request.method not in ("GET", "HEAD"):
-        raise MethodNotAllowed(request.method, ("GET", "HEAD"))
-    if request.path == "/openapi.json":
-        from affiliate_matrix.handlers.openapi import programs_openapi
+def search_route(call):
+    started = time.perf_counter()
+    answer = _cached(call, PROGRAMS_INDEX, lambda: search_with(call.rt, call.params, call.request.args))
+    recorder(call.rt).record(call.request.path, call.request.args, (time.perf_counter() - started) * 1000,
+                             _total.get(), 200)
+    return answer
 
-        return json_response(programs_openapi())
-    authorize(rt, request.headers.get("Authorization"))
-    if request.path == "/programs":
-        started = time.perf_counter()
-        answer = cached(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
-        recorder(rt).record(request.path, request.args, (time.perf_counter() - started) * 1000, _total.get(), 200)
-        return answer
-    if request.path == "/programs/export":
-        return export(rt, request.args)
-    if request.path == "/changes":
-        return cached(rt, request, DELTAS_INDEX.name, lambda: changes(rt, request.args))
-    match = _PROGRAM_PATH.match(request.path)
-    if match:
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: program(rt, match.group(1)))
-    if request.path == "/merchants":
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchants(rt, request.args))
-    if request.path.startswith("/merchants/"):
-        key = request.path.removeprefix("/merchants/")
-        if not _MERCHANT_KEY.match(key):
-            raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
-        from affiliate_matrix.merchants import merchant_view
 
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchant_view(rt.index, key))
-    raise NotFoundError(f"no route for {request.path}")
+def merchant_route(call):
+    from affiliate_matrix.merchants import merchant_view
+
+    return _cached(call, PROGRAMS_INDEX, lambda: merchant_view(call.rt.index, call.params.merchant_key))
+
+
+def _cached(call, index, answer):
+    return cached(call.rt, call.request, index.name, answer)
 
 
 def etag_of(generation: str, path: str, args) -> str:
@@ -123,10 +262,10 @@ def cached(rt, request, index_name: str, answer):
         _answers.move_to_end(etag)
         if "total" in hit[2]:
             _total.set(hit[2]["total"])
-        return json_response(hit[2], headers=headers)
+        return hit[2], 200, headers
     body = answer()
     remember(etag, body)
-    return json_response(body, headers=headers)
+    return body, 200, headers
 
 
 def warm_after(rt, generation: str) -> None:
@@ -171,24 +310,20 @@ def program(rt, program_id: str) -> dict:
     return from_document(doc).model_dump(mode="json")
 
 
-def check_parameters(args, known: set[str]) -> int:
-    """Refuse unknown parameters by name; return the page size."""
-    unknown = sorted(set(args) - known)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if len(args.get("cursor") or "") > 2000:
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-    return whole_number(args, "limit", 20, 1, 100)
+SEARCH_PARAMETERS = set(SearchParams.model_fields)
+EXPORT_PARAMETERS = set(ExportParams.model_fields)
 
 
 def search(rt, args) -> dict:
-    limit = check_parameters(args, SEARCH_PARAMETERS)
-    page = whole_number(args, "page", 1, 1, 10_000 // limit)
-    if "page" in args and "cursor" in args:
-        raise InvalidInput("use either page or cursor, not both")
-    query = query_of(args).model_copy(update={"size": limit, "offset": (page - 1) * limit,
-                                              "cursor": args.get("cursor"), "facets": FACETS})
-    if not query.text and "sort" not in args and flags.current().on("quality_ranking"):
+    """A search from a query string (the web pages and the cache warmer call this)."""
+    return search_with(rt, parameters(SearchParams, args, {}), args)
+
+
+def search_with(rt, params: SearchParams, args) -> dict:
+    query = query_of(params).model_copy(update={
+        "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
+        "facets": FACETS})
+    if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
     if snapshot is not None:  # the analysis counted these facets for this generation already
@@ -214,37 +349,26 @@ def facet_snapshot(rt, args) -> dict | None:
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
 
 
-def query_of(args) -> SearchQuery:
+def query_of(params) -> SearchQuery:
     """The words, filters, minimums and sort of a search (paging is the caller's)."""
-    if len(args.get("q") or "") > 500:
-        raise InvalidInput("q is longer than 500 characters")
-    syntax = _SYNTAX.search(args.get("q") or "")
-    if syntax:
-        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
-    sort = args.get("sort", "relevance")
-    if sort not in SORTS:
-        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    ranges = {}
-    for name, field in MINIMUMS.items():
-        if name in args:
-            try:
-                ranges[field] = Range(gte=float(args[name]))
-            except ValueError:
-                raise InvalidInput(f"{name} must be a number, got {args[name]!r}") from None
-    return SearchQuery(text=args.get("q"), sort=SORTS[sort], ranges=ranges,
-                       filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args})
+    return SearchQuery(text=params.q, sort=SORTS[params.sort],
+                       ranges={field: Range(gte=getattr(params, name)) for name, field in MINIMUMS.items()
+                               if getattr(params, name) is not None},
+                       filters={field: getattr(params, name) for name, field in FILTERS.items()
+                                if getattr(params, name) is not None})
 
 
 def export(rt, args):
-    """The whole index, or a search's result, streamed in the asked format."""
-    from affiliate_matrix.exchange import MEDIA_TYPES, check_format, csv_chunks, jsonl_chunks, programs, write_parquet
+    """The whole index, or a search's result, streamed (the web pages call this with their query string)."""
+    return export_with(rt, parameters(ExportParams, args, {}))
 
-    unknown = sorted(set(args) - EXPORT_PARAMETERS)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(EXPORT_PARAMETERS))}")
-    fmt = args.get("format", "jsonl")
-    check_format(fmt)
-    items = programs(rt.index, query_of(args))
+
+def export_with(rt, params: ExportParams):
+    """The whole index, or a search's result, streamed in the asked format."""
+    from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
+
+    fmt = params.format
+    items = programs(rt.index, query_of(params))
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
     if fmt == "parquet":  # Parquet's footer comes last: spool to disk, then stream the file
@@ -264,34 +388,27 @@ def export(rt, args):
 
 
 def merchants(rt, args) -> dict:
+    return merchants_with(rt, parameters(MerchantsParams, args, {}))
+
+
+def merchants_with(rt, params: MerchantsParams) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    limit = check_parameters(args, {"q", "limit"})
-    if len(args.get("q") or "") > 500:
-        raise InvalidInput("q is longer than 500 characters")
-    syntax = _SYNTAX.search(args.get("q") or "")
-    if syntax:
-        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
-    return {"items": find_merchants(rt.index, args.get("q"), limit)}
+    return {"items": find_merchants(rt.index, params.q, params.limit)}
 
 
 def changes(rt, args) -> dict:
+    return changes_with(rt, parameters(ChangesParams, args, {}))
+
+
+def changes_with(rt, params: ChangesParams) -> dict:
     """The change feed, newest first."""
-    limit = check_parameters(args, CHANGES_PARAMETERS)
-    ranges = {}
-    if "since" in args:
-        try:
-            since = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(f"since must be an ISO-8601 timestamp, got {args['since']!r}") from None
-        if since.tzinfo is None:
-            raise InvalidInput("since needs a timezone, e.g. 2026-11-21T00:00:00Z")
-        ranges["at"] = Range(gte=since.isoformat())
-    filters = {f: args.getlist(name) for name, f in (("program_id", "program_id"), ("field", "fields"),
-                                                      ("change", "change")) if name in args}
+    ranges = {"at": Range(gte=params.since.isoformat())} if params.since else {}
+    filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),
+                                                         ("change", "change")) if getattr(params, name) is not None}
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
-        filters=filters, ranges=ranges, size=limit, cursor=args.get("cursor"),
+        filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
         sort=[SortKey(field="at", order="desc")]))
     return {"total": result.total, "items": [hit.doc["delta"] for hit in result.hits],
             "next_cursor": result.next_cursor}
