@@ -22,19 +22,18 @@ from collections import OrderedDict
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
 from affiliate_matrix import flags
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
-from affiliate_matrix.handlers.routes import Api, Route, parameters, refuse
+from affiliate_matrix.handlers.routes import Api, Route, parameters, refuse, whole
 from affiliate_matrix.programs import (  # noqa: F401 (FACETS: the analysis reads it from here)
     FACETS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, PROGRAMS_INDEX, RESULT_WINDOW, SORTS, ProgramSummary, from_document,
 )
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
-_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
 _MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
@@ -42,15 +41,6 @@ CACHE_SECONDS, CACHE_SIZE = 300, 512  # keys carry the index generation, so an a
 _answers: OrderedDict[str, tuple[float, str, dict]] = OrderedDict()  # etag -> (until, etag, body)
 _warmed: str | None = None  # the index generation the warm list was last replayed for
 _total: ContextVar[int | None] = ContextVar("total", default=None)
-
-
-def whole(low: int, high: int):
-    """A whole number in [low, high], in ASCII digits."""
-    def check(value, info):
-        if isinstance(value, str) and not (_WHOLE.match(value) and low <= int(value) <= high):
-            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
-        return value
-    return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
 
 
 def plain_words(text: str | None) -> str | None:

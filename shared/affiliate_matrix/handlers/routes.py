@@ -10,9 +10,9 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
@@ -25,11 +25,21 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
          428: "If-Match is required.", 503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
+_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 
 
 def refuse(message: str) -> PydanticCustomError:
     """An error for a validator to raise whose message is shown as it is (it names the parameter)."""
     return PydanticCustomError("amx", "{message}", {"message": message})
+
+
+def whole(low: int, high: int):
+    """A whole number in [low, high], in ASCII digits."""
+    def check(value, info):
+        if isinstance(value, str) and not (_WHOLE.match(value) and low <= int(value) <= high):
+            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
+        return value
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
 
 
 def problem(exc: ValidationError, where: str = "") -> InvalidInput:
@@ -38,8 +48,10 @@ def problem(exc: ValidationError, where: str = "") -> InvalidInput:
     loc = ".".join(map(str, (where, *first["loc"]) if where else first["loc"]))
     if first["type"] == "amx":
         return InvalidInput(first["ctx"]["message"])
-    if first["type"] == "literal_error":
-        return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}, got {str(first['input'])[:80]!r}")
+    if first["type"] == "literal_error":  # the input is not repeated: it might be a secret sent in the wrong field
+        return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}")
+    if first["type"] == "extra_forbidden":
+        return InvalidInput(f"unknown field(s): {loc}")
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
 
 
@@ -191,6 +203,7 @@ def openapi(api: Api) -> dict:
     schemas = {key: schema for (key, _), schema in generated.items()}
     components = dict(definitions.get("$defs", {}))
     paths: dict[str, dict] = {}
+    seen: set[str] = set()  # the parameter models: their fields become parameters, not schemas
     for route in api.routes:
         operation: dict = {"operationId": re.sub(r"\W+", "_", route.label.lower()).strip("_"),
                            "responses": responses(route, schemas.get((route.label, "answer")))}
@@ -202,7 +215,7 @@ def openapi(api: Api) -> dict:
         if route.params is not None:
             model = schemas[(route.label, "params")]
             name = model["$ref"].rsplit("/", 1)[1]
-            listed = declared(route, components.pop(name))
+            listed, seen = declared(route, components[name]), {*seen, name}
         if route.if_match:
             listed.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}})
         if listed:
@@ -211,6 +224,8 @@ def openapi(api: Api) -> dict:
             operation["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": schemas[(route.label, "body")]}}}
         paths.setdefault(route.path, {})[route.method.lower()] = operation
+    for name in seen:
+        del components[name]
     return {"openapi": "3.1.0", "info": {"title": api.title, "version": "1.0.0"}, "security": [{"bearer": []}],
             "paths": paths, "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                                            "schemas": components}}
