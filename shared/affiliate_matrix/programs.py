@@ -17,7 +17,7 @@ Text, Keyword, Number, Date = "text", "keyword", "number", "date"  # how the ind
 class ProgramSummary(BaseModel):
     """The one list of a program's searchable fields: the index's fields and their types, and each
     item of a search's answer (the full Program rides beside it in the index, as `program`)."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first used, not on import
 
     id: Annotated[str, Keyword]
     name: Annotated[str, Text]

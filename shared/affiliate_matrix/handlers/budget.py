@@ -14,13 +14,12 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, NotRequired
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.models import Day
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, refuse
+from affiliate_matrix.handlers.routes import Api, Route, Shape, refuse
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -36,44 +35,49 @@ def _iso_day(value):
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
-class PostedDay(Day):
-    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
-    currency: NotRequired[str]  # when given, the campaign's own
-
-
-class Metrics(BaseModel):
-    campaign_id: str
-    currency: str
-    days: list[Day]
-
-
-class PostedMetrics(BaseModel):
-    """Days to record; a date already recorded is replaced."""
-    model_config = ConfigDict(extra="forbid")
-    days: list[PostedDay] = Field(min_length=1)
-
-
-class Recorded(BaseModel):
+class Recorded(Shape):
     campaign_id: str
     days_written: int
 
 
-class RunRequest(BaseModel):
+class RunRequest(Shape):
     model_config = ConfigDict(extra="forbid")
     day: IsoDay
 
 
-class RunDay(BaseModel):
+class RunDay(Shape):
     day: IsoDay
 
 
-class RunLink(BaseModel):
+class RunLink(Shape):
     day: str
     href: str
 
 
-class RunLinks(BaseModel):
+class RunLinks(Shape):
     items: list[RunLink]
+
+
+@cache
+def metrics_models() -> tuple[type, type]:
+    """The metrics' answer and body, built with the first metrics request (the budget models load then)."""
+    from affiliate_matrix.budget.models import Day
+
+    class PostedDay(Day):
+        __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+        currency: NotRequired[str]  # when given, the campaign's own
+
+    class Metrics(Shape):
+        campaign_id: str
+        currency: str
+        days: list[Day]
+
+    class PostedMetrics(Shape):
+        """Days to record; a date already recorded is replaced."""
+        model_config = ConfigDict(extra="forbid")
+        days: list[PostedDay] = Field(min_length=1)
+
+    return Metrics, PostedMetrics
 
 
 @cache
@@ -96,10 +100,10 @@ def api() -> Api:
     return Api("Affiliate Matrix budget API", [
         *collection.routes(),
         Route("GET", "/campaigns/{campaign_id}/metrics", lambda call: metrics(call.rt, call.params.campaign_id),
-              Metrics, collection.address, summary="The campaign's days"),
+              lambda: metrics_models()[0], collection.address, summary="The campaign's days"),
         Route("POST", "/campaigns/{campaign_id}/metrics", lambda call: record(call.rt, call.params.campaign_id,
                                                                               call.body["days"]),
-              Recorded, collection.address, PostedMetrics, role="admin", body_limit=MAX_BODY,
+              Recorded, collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
               summary="Record days; a date already recorded is replaced"),
         Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
         Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"])),

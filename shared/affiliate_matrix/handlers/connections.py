@@ -11,23 +11,23 @@ action arrives here as a CloudEvent.
 
 from functools import cache
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import Field, create_model
 
 from affiliate_matrix.connections import load_connection
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route
+from affiliate_matrix.handlers.routes import Api, Route, Shape
 from affiliate_matrix.models import Connection
 
 
-class Check(BaseModel):
+class Check(Shape):
     name: str
     ok: bool
     detail: str
 
 
-class Checks(BaseModel):
+class Checks(Shape):
     ok: bool
     checks: list[Check]
 

@@ -7,15 +7,15 @@ from dataclasses import asdict, fields
 from functools import cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from affiliate_matrix.discovery.run import DiscoveryReport, discover
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route
+from affiliate_matrix.handlers.routes import Api, Route, Shape
 
 
-class DiscoverRequest(BaseModel):
+class DiscoverRequest(Shape):
     model_config = ConfigDict(extra="forbid")
     niches: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=50)
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] | None = Field(

@@ -22,13 +22,13 @@ from collections import OrderedDict
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, create_model
 
 from affiliate_matrix import flags
 from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
-from affiliate_matrix.handlers.routes import Api, Route, parameters, refuse, whole
+from affiliate_matrix.handlers.routes import Api, Route, Shape, parameters, refuse, whole
 from affiliate_matrix.programs import (  # noqa: F401 (FACETS: the analysis reads it from here)
     FACETS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, PROGRAMS_INDEX, RESULT_WINDOW, SORTS, ProgramSummary, from_document,
 )
@@ -57,13 +57,13 @@ Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor f
                                                                   "unchanged.")]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
-Filters = create_model("Filters", __config__=ConfigDict(extra="forbid"), q=(Words, None),
+Filters = create_model("Filters", __base__=Shape, q=(Words, None),
                        sort=(Literal[tuple(SORTS)], "relevance"),
                        **{name: (list[str] | None, None) for name in FILTERS},
                        **{name: (Minimum, None) for name in MINIMUMS})
 
 
-class SearchParams(Filters):
+class SearchParams(Filters):  # other names are refused by `parameters`, by name, before a model sees them
     limit: PageSize = 20
     page: whole(1, RESULT_WINDOW) | None = Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
                                                                    "a cursor pages further")
@@ -81,7 +81,7 @@ class ExportParams(Filters):
     format: Literal["csv", "jsonl", "parquet"] = "jsonl"
 
 
-class ChangesParams(BaseModel):
+class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
     since: AwareDatetime | None = None
     program_id: list[str] | None = None
@@ -91,33 +91,33 @@ class ChangesParams(BaseModel):
     cursor: Cursor = None
 
 
-class MerchantsParams(BaseModel):
+class MerchantsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     q: Words = None
     limit: PageSize = 20
 
 
-class ProgramId(BaseModel):
+class ProgramId(Shape):
     program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
 
 
-class MerchantKey(BaseModel):
+class MerchantKey(Shape):
     merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
 
 
-class Facet(BaseModel):
+class Facet(Shape):
     value: str | bool
     count: int
 
 
-class ProgramPage(BaseModel):
+class ProgramPage(Shape):
     total: int
     items: list[ProgramSummary]
     facets: dict[str, list[Facet]]
     next_cursor: str | None
 
 
-class MerchantSummary(BaseModel):
+class MerchantSummary(Shape):
     model_config = ConfigDict(extra="forbid")
     merchant_key: str
     merchant: str
@@ -126,11 +126,11 @@ class MerchantSummary(BaseModel):
     networks: list[str]
 
 
-class Merchants(BaseModel):
+class Merchants(Shape):
     items: list[MerchantSummary]
 
 
-class SourceRow(BaseModel):
+class SourceRow(Shape):
     """What one source says about one of the merchant's programs."""
     model_config = ConfigDict(extra="forbid")
     program_id: str
@@ -153,7 +153,7 @@ class SourceRow(BaseModel):
     best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
 
 
-class MerchantView(BaseModel):
+class MerchantView(Shape):
     model_config = ConfigDict(extra="forbid")
     merchant_key: str
     merchant: str
@@ -162,7 +162,7 @@ class MerchantView(BaseModel):
     conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")
 
 
-def _program_model():
+def _program_model():  # the models module loads with the first route that answers with one
     from affiliate_matrix.models import Program
 
     return Program
@@ -181,7 +181,7 @@ def handle(rt, request):
 
 @cache
 def api() -> Api:
-    """The table; built on the first request, as it needs the Program model."""
+    """The table, built on the first request."""
     cached_ok = dict(statuses=(304,), headers=("ETag",))
     return Api("Affiliate Matrix programs API", [
         Route("GET", "/programs", search_route, ProgramPage, SearchParams, summary="Search programs", **cached_ok),
@@ -190,10 +190,10 @@ def api() -> Api:
               media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
                      "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
         Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
-            call.rt, call.params.program_id)), _program_model(), ProgramId, summary="One program with per-field "
+            call.rt, call.params.program_id)), _program_model, ProgramId, summary="One program with per-field "
               "provenance", **cached_ok),
         Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
-              _feed_model(), ChangesParams, summary="What changed, newest first", **cached_ok),
+              _feed_model, ChangesParams, summary="What changed, newest first", **cached_ok),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
             call.rt, call.params)), Merchants, MerchantsParams, summary="Merchants whose programs match q", **cached_ok),
         Route("GET", "/merchants/{merchant_key}", merchant_route, MerchantView, MerchantKey,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
@@ -26,6 +26,12 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          428: "If-Match is required.", 503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
 _WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
+
+
+class Shape(BaseModel):
+    """The base of the APIs' parameter, body and answer models: each is built when first used, not when
+    its module is imported (a function's cold start)."""
+    model_config = ConfigDict(defer_build=True)
 
 
 def refuse(message: str) -> PydanticCustomError:
@@ -69,7 +75,8 @@ class Route:
     method: str
     path: str                              # "/programs/{program_id}": each {name} is a field of `params`
     handler: Callable[[Call], Any]         # returns the answer, or (answer, status, headers)
-    answer: Any = None                     # the JSON answer's type; None: no JSON body
+    answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
+                                           # on first use); None: no JSON body
     params: type[BaseModel] | None = None  # query and path parameters
     body: Any = None                       # the type the JSON body must fit
     status: int = 200
@@ -86,16 +93,25 @@ class Route:
         return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
 
     @cached_property
-    def answers(self) -> TypeAdapter | None:
-        return None if self.answer is None else TypeAdapter(self.answer)
+    def answers(self):
+        from pydantic import TypeAdapter  # (pydantic loads it on first use; so do we)
+
+        return None if self.answer is None else TypeAdapter(_named(self.answer))
 
     @cached_property
-    def bodies(self) -> TypeAdapter | None:
-        return None if self.body is None else TypeAdapter(self.body)
+    def bodies(self):
+        from pydantic import TypeAdapter
+
+        return None if self.body is None else TypeAdapter(_named(self.body))
 
     @property
     def label(self) -> str:
         return f"{self.method} {self.path}"
+
+
+def _named(kind):
+    """A type, or the type a function returns: a model whose module is costly to import waits for its route."""
+    return kind() if isinstance(kind, types.FunctionType) else kind
 
 
 def is_list(annotation) -> bool:
@@ -184,13 +200,15 @@ class Api:
         return self._document
 
 
-class Health(BaseModel):
+class Health(Shape):
     status: str
     function: str
 
 
 def openapi(api: Api) -> dict:
     """The OpenAPI 3.1 document of `api`: every path from its table, every schema from its models."""
+    from pydantic import TypeAdapter
+
     entries = [(("Error", "answer"), "serialization", TypeAdapter(Error))]
     for route in api.routes:
         if route.params is not None:
@@ -284,11 +302,11 @@ def responses(route: Route, answer: dict | None) -> dict:
     return out
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Shape):
     code: str
     message: str
     request_id: str
 
 
-class Error(BaseModel):
+class Error(Shape):
     error: ErrorDetail

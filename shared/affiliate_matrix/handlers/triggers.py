@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, whole
+from affiliate_matrix.handlers.routes import Api, Route, Shape, whole
 from affiliate_matrix.rules.engine import on_event, on_schedule
 from affiliate_matrix.rules.model import Rule, checked
 
@@ -24,7 +24,7 @@ PING = "dev.knative.sources.ping"
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked)  # judged when written, trusted when read
 
 
-class TrialEvent(BaseModel):
+class TrialEvent(Shape):
     """The event a rule is tried against; what is left out is filled in as a dry run's."""
     model_config = ConfigDict(extra="forbid")
     type: str
@@ -35,7 +35,7 @@ class TrialEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class Verdict(BaseModel):
+class Verdict(Shape):
     rule_id: str
     holds: bool | None
     error: str | None
@@ -44,13 +44,13 @@ class Verdict(BaseModel):
     would_dispatch: dict[str, Any] | None
 
 
-class ActivationsParams(BaseModel):
+class ActivationsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     rule_id: str | None = Field(None, max_length=63)
     limit: whole(1, 500) = 50
 
 
-class Activation(BaseModel):
+class Activation(Shape):
     id: str
     rule_id: str
     trigger: str | None = None
@@ -64,7 +64,7 @@ class Activation(BaseModel):
     at: str
 
 
-class Activations(BaseModel):
+class Activations(Shape):
     items: list[Activation]
 
 
