@@ -3,6 +3,7 @@ checks what comes in and what goes out against the same models. A small table of
 (its handlers are plain functions: the dispatcher is what is under test); the functions' own tables
 are checked for coverage by the schemathesis tests."""
 
+import pytest
 from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.test import EnvironBuilder
 
@@ -56,6 +57,16 @@ def test_the_dispatcher_refuses_what_the_document_refuses_naming_the_parameter()
     assert ask(api, "/nothing")[0] == 404
     status, _, headers = ask(api, "/things/t_1", "DELETE")
     assert status == 405 and headers["Allow"] == "GET, HEAD"
+
+
+def test_a_path_parameter_its_model_does_not_declare_is_refused_when_the_table_is_built():
+    with pytest.raises(TypeError, match="the path names thing_id"):
+        Api("things", [Route("GET", "/things/{thing_id}", lambda call: {}, Thing, role=None)])
+
+
+def test_a_path_parameter_is_not_also_a_query_parameter():
+    status, body, _ = ask(table(), "/things/t_1?thing_id=t_2")
+    assert status == 400 and "unknown parameter(s): thing_id" in body
 
 
 def test_an_answer_that_does_not_fit_its_model_is_never_sent():

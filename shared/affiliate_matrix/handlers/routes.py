@@ -51,7 +51,7 @@ def whole(low: int, high: int):
 def problem(exc: ValidationError, where: str = "") -> InvalidInput:
     """The first error of a validation as a 400's message naming the parameter or field."""
     first = exc.errors(include_url=False)[0]
-    loc = ".".join(map(str, (where, *first["loc"]) if where else first["loc"]))
+    loc = ".".join(map(str, (where, *first["loc"]) if where else first["loc"]))[:200]  # a key may be hostile
     if first["type"] == "amx":
         return InvalidInput(first["ctx"]["message"])
     if first["type"] == "literal_error":  # the input is not repeated: it might be a secret sent in the wrong field
@@ -125,11 +125,11 @@ def is_list(annotation) -> bool:
 
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     """The query string and path segments as `model`: unknown names refused, lists from repeated names."""
-    fields = model.model_fields
-    unknown = sorted(set(args) - set(fields) - set(path_values))
+    known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
+    unknown = sorted(set(args) - known)
     if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; known: "
-                           f"{', '.join(sorted(set(fields) - set(path_values)))}")
+        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; known: {', '.join(sorted(known)) or 'none'}")
+    fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}
     try:
@@ -148,6 +148,10 @@ class Api:
         document = Route("GET", "/openapi.json", lambda call: self.openapi(), answer=dict[str, Any], role=None,
                          summary="This document")
         self.routes = [*self.routes, health, document]
+        for route in self.routes:  # a table that could not be served as documented is refused when built
+            missing = set(route.pattern.groupindex) - set(route.params.model_fields if route.params else ())
+            if missing:
+                raise TypeError(f"{route.label}: the path names {', '.join(sorted(missing))}, its params model not")
         # a literal segment wins over a parameter: /programs/export before /programs/{program_id}
         self._ordered = sorted(self.routes, key=lambda r: r.path.count("{"))
         self._document = None
