@@ -1,6 +1,7 @@
 """Documents over HTTP, the one way: a collection of pydantic documents in the object store, read
 with an ETag and written only with If-Match (428 without it, 412 when stale), so two writers never
-silently overwrite each other. Rules and campaigns are served through this."""
+silently overwrite each other. Connections, rules and campaigns are served through this:
+`Collection.routes()` is a collection's part of its API's route table (handlers/routes.py)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
