@@ -102,3 +102,16 @@ def test_the_programs_document_lists_every_field_a_search_answers():
     assert {"last_verified_at", "sources"} <= set(summary["properties"])
     search = {p["name"]: p["schema"] for p in document["paths"]["/programs"]["get"]["parameters"]}
     assert search["sort"]["enum"] == list(SORTS) and search["limit"]["maximum"] == MAX_PAGE_SIZE
+
+
+def test_the_cli_lists_no_more_than_an_api_page_and_sorts_as_the_api_does(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.programs import MAX_PAGE_SIZE, SORTS
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    too_many = CliRunner().invoke(app, ["search", "--limit", str(MAX_PAGE_SIZE + 1)])
+    assert too_many.exit_code == 2 and "more than a page" in too_many.output
+    for sort in SORTS:  # every sort of the API (the CLI once lacked epc and last_changed)
+        assert CliRunner().invoke(app, ["search", "--sort", sort, "--limit", str(MAX_PAGE_SIZE)]).exit_code == 0, sort
