@@ -48,10 +48,10 @@ def whole(low: int, high: int):
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
 
 
-def problem(exc: ValidationError, where: str = "") -> InvalidInput:
+def problem(exc: ValidationError) -> InvalidInput:
     """The first error of a validation as a 400's message naming the parameter or field."""
     first = exc.errors(include_url=False)[0]
-    loc = ".".join(map(str, (where, *first["loc"]) if where else first["loc"]))[:200]  # a key may be hostile
+    loc = ".".join(map(str, first["loc"]))[:200]  # a key may be hostile
     if first["type"] == "amx":
         return InvalidInput(first["ctx"]["message"])
     if first["type"] == "literal_error":  # the input is not repeated: it might be a secret sent in the wrong field
