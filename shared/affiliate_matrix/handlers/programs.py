@@ -29,7 +29,7 @@ from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_
     ProgramPage, SearchParams, changes_answer, program_answer,
 )
 from affiliate_matrix.handlers.routes import Api, Route, parameters
-from affiliate_matrix.programs import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document  # noqa: F401
+from affiliate_matrix.programs import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 CACHE_SECONDS, CACHE_SIZE = 300, 512  # keys carry the index generation, so an answer is never stale
