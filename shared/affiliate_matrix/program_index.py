@@ -2,45 +2,57 @@
 becomes in it, and its search vocabulary (the names a search may filter, bound and sort by, and the
 fields they stand for). The full Program rides along as a stored field, so a read needs no second store."""
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict
 
 from affiliate_matrix.search import IndexSpec, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
 
-PROGRAMS_INDEX = IndexSpec("programs", 3, {
-    "id": "keyword",
-    "name": "text",
-    "merchant": "text",
-    "description": "text",
-    "merchant_key": "keyword",
-    "merchant_domain": "keyword",
-    "kind": "keyword",
-    "status": "keyword",
-    "categories": "keyword",
-    "networks": "keyword",
-    "countries": "keyword",
-    "commission_types": "keyword",
-    "commission_percent_max": "number",
-    "commission_flat_max": "number",
-    "cookie_days": "number",
-    "payout_methods": "keyword",
-    "quality_score": "number",
-    "epc_7d": "number",
-    "first_seen_at": "date",
-    "last_seen_at": "date",
-    "last_changed_at": "date",
-    "last_verified_at": "date",
-    "sources": "keyword",
-    "program": "stored",
-})
+Text, Keyword, Number, Date = "text", "keyword", "number", "date"  # how the index searches a field
 
 
-# A search's parameter -> the field it filters on (any of the values), or bounds from below.
+class ProgramSummary(BaseModel):
+    """The one list of a program's searchable fields: the index's fields and their types, and each
+    item of a search's answer (the full Program rides beside it in the index, as `program`)."""
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first used, not on import
+
+    id: Annotated[str, Keyword]
+    name: Annotated[str, Text]
+    merchant: Annotated[str | None, Text]
+    description: Annotated[str | None, Text]
+    merchant_key: Annotated[str, Keyword]
+    merchant_domain: Annotated[str | None, Keyword]
+    kind: Annotated[str, Keyword]
+    status: Annotated[str, Keyword]
+    categories: Annotated[list[str], Keyword]
+    networks: Annotated[list[str], Keyword]
+    countries: Annotated[list[str], Keyword]
+    commission_types: Annotated[list[str], Keyword]
+    commission_percent_max: Annotated[float | None, Number]
+    commission_flat_max: Annotated[float | None, Number]
+    cookie_days: Annotated[int | None, Number]
+    payout_methods: Annotated[list[str], Keyword]
+    quality_score: Annotated[float, Number]
+    epc_7d: Annotated[float | None, Number]
+    first_seen_at: Annotated[datetime, Date]
+    last_seen_at: Annotated[datetime, Date]
+    last_changed_at: Annotated[datetime | None, Date]
+    last_verified_at: Annotated[datetime | None, Date]
+    sources: Annotated[list[str], Keyword]
+
+
+PROGRAMS_INDEX = IndexSpec("programs", 3, {**{name: next(m for m in field.metadata if isinstance(m, str))
+                                              for name, field in ProgramSummary.model_fields.items()},
+                                           "program": "stored"})
+
+# What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources"}
+           "source": "sources"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_days"}
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
@@ -48,6 +60,8 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
+MAX_PAGE_SIZE = 100  # programs in one page of an answer
+RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
 
 def to_document(program: "Program") -> dict:

@@ -67,7 +67,7 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("limit=100000", 400, "limit must be"),
     ("sort=price", 400, "sort must be one of"),
     ("cursor=%27%3B--", 400, "cursor is malformed"),
-    ("q=" + "a" * 501, 400, "longer than 500"),
+    ("q=" + "a" * 501, 400, "q: String should have at most 500 characters"),
     ("q=%22%29%20OR%201%3D1", 400, "query syntax ('=')"),
     ("q=name%3A*", 400, "query syntax ('e:')"),
     ("q=x%27%20--%20drop", 400, "query syntax ('--')"),

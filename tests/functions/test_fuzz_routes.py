@@ -1,7 +1,7 @@
 """Every route of every HTTP function, fed hostile input (hypothesis): path ids, query parameters, headers
 and bodies. Whatever comes in, the answer is never a 5xx, and neither the body nor the logs hold a
-traceback. Routes come from each function's OpenAPI document (the routes it serves), plus the discover
-function's POST /discover and the event-only functions' paths, which answer 404 over plain HTTP."""
+traceback. Routes come from each function's OpenAPI document (generated from its route table), plus the
+event-only functions' paths, which answer 404 over plain HTTP."""
 
 from urllib.parse import quote, urlencode
 
@@ -9,13 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from affiliate_matrix.handlers import openapi
+from tests.support.api_schema import route_tables
 from tests.support.hostile import (
     FUNCTIONS, FUZZ, assert_no_traceback, bodies, header_values, hostile_environment, path_parts, text,
 )
 
-DOCUMENTED = {"programs": openapi.programs_openapi, "connections": openapi.connections_openapi,
-              "triggers": openapi.triggers_openapi, "budget": openapi.budget_openapi}
+TABLES = route_tables()
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -23,8 +22,7 @@ def routes() -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(function, method, path template, query parameter names) for every route there is."""
     found = []
     for function in FUNCTIONS:
-        document = DOCUMENTED.get(function)
-        paths = document()["paths"] if document else {"/discover" if function == "discover" else "/": {"post": {}}}
+        paths = TABLES[function].openapi()["paths"] if function in TABLES else {"/": {"post": {}}}
         for path, operations in {**paths, "/openapi.json": {"get": {}}, "/nowhere/..": {"get": {}}}.items():
             for method in METHODS if path != "/healthz" else ("get",):
                 parameters = [p["name"] for p in (operations.get(method) or {}).get("parameters", [])

@@ -1,7 +1,10 @@
 """The one way our schemathesis tests call an operation and check it: with a token, recording
-which status codes each operation produced (so a test can prove the handlers were reached)."""
+which status codes each operation produced (so a test can prove the handlers were reached); and
+the functions' route tables, which their OpenAPI documents are written from."""
 
+import importlib
 import os
+import re
 
 from hypothesis import HealthCheck, assume, settings
 
@@ -21,3 +24,16 @@ def call_and_check(case, token: str, statuses: dict[str, set[int]]) -> None:
     statuses.setdefault(case.operation.label, set()).add(response.status_code)
     case.validate_response(response, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                                              response_schema_conformance])
+
+
+def route_tables() -> dict:
+    """Each function's route table, found from the handler module its entry point imports."""
+    from tests.support.processes import ROOT
+
+    tables = {}
+    for main in sorted((ROOT / "functions").glob("*/main.py")):
+        handler = re.search(r"from affiliate_matrix\.handlers import (\w+)", main.read_text()).group(1)
+        api = getattr(importlib.import_module(f"affiliate_matrix.handlers.{handler}"), "api", None)
+        if callable(api):  # web's `api` is the programs handler module it renders pages over
+            tables[main.parent.name] = api()
+    return tables

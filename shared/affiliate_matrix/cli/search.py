@@ -16,12 +16,14 @@ def search(
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
-    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
     from affiliate_matrix.cli.views import print_search
-    from affiliate_matrix.program_index import SORTS
+    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
 
+    if limit > MAX_PAGE_SIZE:
+        raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     filters = {k: v for k, v in {"categories": category, "networks": network}.items() if v}

@@ -5,7 +5,6 @@ an unknown connection) are logged and acknowledged, or answered with a 4xx namin
 """
 
 import json
-import re
 import time
 from collections.abc import Callable
 
@@ -17,7 +16,6 @@ from affiliate_matrix.observability import bind_request, function_name, get_logg
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
-_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -66,14 +64,6 @@ def _encodable(text: str) -> bool:
         return True
     except UnicodeEncodeError:
         return False
-
-
-def whole_number(args, name: str, default: int, low: int, high: int) -> int:
-    """A query parameter that must be a whole number in [low, high], in ASCII digits."""
-    raw = args.get(name, str(default))
-    if not _WHOLE.match(raw) or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}, got {raw[:40]!r}")
-    return int(raw)
 
 
 def error_response(status: int, code: str, message: str, request_id: str):

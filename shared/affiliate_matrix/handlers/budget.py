@@ -11,21 +11,76 @@ Reads need a read token, writes an admin token.
 
 import re
 from datetime import date, timedelta
+from functools import cache
+from typing import Annotated, NotRequired
 
-from affiliate_matrix.auth import authorize
+from pydantic import BeforeValidator, ConfigDict, Field
+
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response
-from affiliate_matrix.handlers.documents import Collection, route as documents_route
+from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
+from affiliate_matrix.handlers.routes import Api, Route, Shape, refuse
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 MAX_BODY = 4 * 1024 * 1024
-_METRICS = re.compile(rf"^/campaigns/({CAMPAIGN_ID})/metrics$")
-_RUN = re.compile(r"^/allocations/(\d{4}-\d{2}-\d{2})$")
 
 
+def _iso_day(value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise refuse(f"day: {str(value)[:40]!r} is not a date (YYYY-MM-DD)")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
+class Recorded(Shape):
+    campaign_id: str
+    days_written: int
+
+
+class RunRequest(Shape):
+    model_config = ConfigDict(extra="forbid")
+    day: IsoDay
+
+
+class RunDay(Shape):
+    day: IsoDay
+
+
+class RunLink(Shape):
+    day: str
+    href: str
+
+
+class RunLinks(Shape):
+    items: list[RunLink]
+
+
+@cache
+def metrics_models() -> tuple[type, type]:
+    """The metrics' answer and body, built with the first metrics request (the budget models load then)."""
+    from affiliate_matrix.budget.models import Day
+
+    class PostedDay(Day):
+        __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+        currency: NotRequired[str]  # when given, the campaign's own
+
+    class Metrics(Shape):
+        campaign_id: str
+        currency: str
+        days: list[Day]
+
+    class PostedMetrics(Shape):
+        """Days to record; a date already recorded is replaced."""
+        model_config = ConfigDict(extra="forbid")
+        days: list[PostedDay] = Field(min_length=1)
+
+    return Metrics, PostedMetrics
+
+
+@cache
 def campaigns():
     from affiliate_matrix.budget.campaigns import Campaign
 
@@ -34,7 +89,29 @@ def campaigns():
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, route, lambda event: allocate_and_pace(rt, event))
+    return http_or_event(rt, request, api().route, lambda event: allocate_and_pace(rt, event))
+
+
+@cache
+def api() -> Api:
+    from affiliate_matrix.budget.run import AllocationRun
+
+    collection = campaigns()
+    return Api("Affiliate Matrix budget API", [
+        *collection.routes(),
+        Route("GET", "/campaigns/{campaign_id}/metrics", lambda call: metrics(call.rt, call.params.campaign_id),
+              lambda: metrics_models()[0], collection.address, summary="The campaign's days"),
+        Route("POST", "/campaigns/{campaign_id}/metrics", lambda call: record(call.rt, call.params.campaign_id,
+                                                                              call.body["days"]),
+              Recorded, collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
+              summary="Record days; a date already recorded is replaced"),
+        Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
+        Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"])),
+              AllocationRun, body=RunRequest, status=201, statuses=(200,), role="admin", headers=("Location",),
+              summary="Run the allocation for a day now (200 with the stored run when that day has one)"),
+        Route("GET", "/allocations/{day}", lambda call: run_of(call.rt, call.params.day), AllocationRun, RunDay,
+              summary="The run of a day: inputs, strategy, allocations, explanation"),
+    ])
 
 
 def allocate_and_pace(rt, event) -> None:
@@ -45,63 +122,36 @@ def allocate_and_pace(rt, event) -> None:
     check_pacing(rt, today - timedelta(days=1))
 
 
-def route(rt, request):
-    path, method = request.path, request.method
-    if path == "/openapi.json":
-        from affiliate_matrix.handlers.openapi import budget_openapi
-
-        return json_response(budget_openapi())
-    authorize(rt, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
-    if match := _METRICS.match(path):
-        return metrics(rt, request, match.group(1))
-    if path == "/allocations" or _RUN.match(path):
-        return allocations(rt, request)
-    answer = documents_route(rt, request, campaigns())
-    if answer is None:
-        raise NotFoundError(f"no route for {path}")
-    return answer
-
-
-def metrics(rt, request, campaign_id: str):
-    from affiliate_matrix.budget.campaigns import history, load_campaign, parse_days, record_days
+def metrics(rt, campaign_id: str) -> dict:
+    from affiliate_matrix.budget.campaigns import history, load_campaign
 
     campaign, _ = load_campaign(rt.store, campaign_id)
-    if request.method == "GET":
-        return json_response({"campaign_id": campaign.id, "currency": campaign.currency,
-                              "days": [{**d, "date": d["date"].isoformat()} for d in history(rt.store, campaign.id)]})
-    if request.method != "POST":
-        raise MethodNotAllowed(request.method, ("GET", "POST"))
-    body = body_of(request, MAX_BODY)
-    if set(body) != {"days"}:
-        raise InvalidInput('the body must be {"days": [...]}')
-    written = record_days(rt, campaign, parse_days(body["days"], campaign.currency))
-    return json_response({"campaign_id": campaign.id, "days_written": written})
+    return {"campaign_id": campaign.id, "currency": campaign.currency,
+            "days": [{**d, "date": d["date"].isoformat()} for d in history(rt.store, campaign.id)]}
 
 
-def allocations(rt, request):
-    from affiliate_matrix.budget.run import list_runs, load_run, run_allocation, run_key
+def record(rt, campaign_id: str, days: list) -> dict:
+    from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
 
-    if match := _RUN.match(request.path):
-        if request.method != "GET":
-            raise MethodNotAllowed(request.method, ("GET",))
-        return json_response(load_run(rt.store, _day(match.group(1), "day")).model_dump(mode="json"))
-    if request.method == "GET":
-        return json_response({"items": [{"day": day.isoformat(), "href": f"/allocations/{day}"}
-                                        for day in list_runs(rt.store)]})
-    if request.method != "POST":
-        raise MethodNotAllowed(request.method, ("GET", "POST"))
-    body = body_of(request)
-    if set(body) != {"day"} or not isinstance(body["day"], str):
-        raise InvalidInput('the body must be {"day": "YYYY-MM-DD"}')
-    day = _day(body["day"], "day")
+    campaign, _ = load_campaign(rt.store, campaign_id)
+    return {"campaign_id": campaign.id, "days_written": record_days(rt, campaign, parse_days(days, campaign.currency))}
+
+
+def runs(rt) -> dict:
+    from affiliate_matrix.budget.run import list_runs
+
+    return {"items": [{"day": day.isoformat(), "href": f"/allocations/{day}"} for day in list_runs(rt.store)]}
+
+
+def run_of(rt, day: date) -> dict:
+    from affiliate_matrix.budget.run import load_run
+
+    return load_run(rt.store, day).model_dump(mode="json")
+
+
+def run_now(rt, day: date):
+    from affiliate_matrix.budget.run import run_allocation, run_key
+
     existed = rt.store.head(run_key(day)) is not None
     run = run_allocation(rt, day)
-    return json_response(run.model_dump(mode="json"), 200 if existed else 201,
-                         {"Location": f"/allocations/{day}"})
-
-
-def _day(text: str, field: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{field}: {text!r} is not a date (YYYY-MM-DD)") from None
+    return run.model_dump(mode="json"), 200 if existed else 201, {"Location": f"/allocations/{day}"}

@@ -9,18 +9,27 @@ connection holds where its credentials live (a Vault path), never a credential. 
 action arrives here as a CloudEvent.
 """
 
-import re
+from functools import cache
 
-from affiliate_matrix.auth import authorize
+from pydantic import Field, create_model
+
 from affiliate_matrix.connections import load_connection
-from affiliate_matrix.errors import ConflictError, InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import json_response
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.documents import Collection, route as documents_route
+from affiliate_matrix.handlers.routes import Api, Route, Shape
 from affiliate_matrix.models import Connection
 
-_ACTION = re.compile(r"^/connections/([a-z0-9][a-z0-9-]{0,62})/(test|sync)$")
-_SYNC = re.compile(r"^/syncs/(s_[0-9a-f]{32})$")
+
+class Check(Shape):
+    name: str
+    ok: bool
+    detail: str
+
+
+class Checks(Shape):
+    ok: bool
+    checks: list[Check]
 
 
 def known_source(connection: Connection) -> None:
@@ -42,40 +51,40 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, route)  # events: only the resync action the Triggers route here
+    return http_or_event(rt, request, api().route)  # events: only the resync action the Triggers route here
 
 
-def route(rt, request):
-    path, method = request.path, request.method
-    if path == "/openapi.json":
-        from affiliate_matrix.handlers.openapi import connections_openapi
+@cache
+def api() -> Api:
+    from affiliate_matrix.sync_requests import Sync
 
-        return json_response(connections_openapi())
-    authorize(rt, request.headers.get("Authorization"), "read" if method in ("GET", "HEAD") else "admin")
-    if match := _ACTION.match(path):
-        if method != "POST":
-            raise MethodNotAllowed(method, ("POST",))
-        return (test if match.group(2) == "test" else sync)(rt, match.group(1))
-    if match := _SYNC.match(path):
-        if method != "GET":
-            raise MethodNotAllowed(method, ("GET",))
-        from affiliate_matrix.sync_requests import load_sync
+    sync_id = create_model("SyncAddress", sync_id=(str, Field(pattern=r"^s_[0-9a-f]{32}$")))
+    return Api("Affiliate Matrix connections API", [
+        *CONNECTIONS.routes(),
+        Route("POST", "/connections/{connection_id}/test", lambda call: test(call.rt, call.params.connection_id),
+              Checks, CONNECTIONS.address, role="admin", summary="Check the connection; what was checked, in words"),
+        Route("POST", "/connections/{connection_id}/sync", lambda call: sync(call.rt, call.params.connection_id),
+              Sync, CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
+              summary="Queue a sync; follow Location"),
+        Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), Sync, sync_id,
+              summary="A sync's state"),
+    ])
 
-        try:
-            return json_response(load_sync(rt, match.group(1)).model_dump(mode="json"))
-        except NotFoundError:
-            raise NotFoundError(f"sync {match.group(1)} not found") from None
-    answer = documents_route(rt, request, CONNECTIONS)
-    if answer is None:
-        raise NotFoundError(f"no route for {path}")
-    return answer
+
+def load_sync(rt, sync_id: str):
+    from affiliate_matrix.sync_requests import load_sync
+
+    try:
+        return load_sync(rt, sync_id).model_dump(mode="json")
+    except NotFoundError:
+        raise NotFoundError(f"sync {sync_id} not found") from None
 
 
 def test(rt, connection_id: str):
     from affiliate_matrix.connection_test import check
 
     connection, _ = load_connection(rt.store, connection_id)
-    return json_response(check(rt, connection))
+    return check(rt, connection)
 
 
 def sync(rt, connection_id: str):
@@ -85,4 +94,4 @@ def sync(rt, connection_id: str):
     if not connection.enabled:
         raise ConflictError(f"connection {connection_id!r} is disabled: enable it before syncing")
     requested = request_sync(rt, connection)
-    return json_response(requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"})
+    return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}

@@ -1,18 +1,18 @@
 """Documents over HTTP, the one way: a collection of pydantic documents in the object store, read
 with an ETag and written only with If-Match (428 without it, 412 when stale), so two writers never
-silently overwrite each other. Rules and campaigns are served through this."""
+silently overwrite each other. Connections, rules and campaigns are served through this:
+`Collection.routes()` is a collection's part of its API's route table (handlers/routes.py)."""
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import (
-    ConflictError, InvalidInput, MethodNotAllowed, NotFoundError, PreconditionFailed, PreconditionRequired,
-)
-from affiliate_matrix.handlers import body_of, json_response
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed, PreconditionRequired
+from affiliate_matrix.handlers.routes import Route, refuse
 
 
 @dataclass(frozen=True)
@@ -30,37 +30,71 @@ class Collection:
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
 
-    def one(self, path: str) -> str | None:
-        match = re.fullmatch(rf"{re.escape(self.path)}/({self.id_pattern})", path)
-        return match.group(1) if match else None
+    @property
+    def id_name(self) -> str:
+        return f"{self.name}_id"
+
+    @cached_property
+    def address(self) -> type[BaseModel]:
+        """The path parameter naming one document."""
+        return create_model(f"{self.model.__name__}Address", **{self.id_name: (str, Field(
+            pattern=f"^(?:{self.id_pattern})$"))})
+
+    def input(self, id_required: bool) -> type[BaseModel]:
+        """What a request body may hold: the model's fields but those the server sets (refused by name)."""
+        read_only = self.read_only
+
+        def server_fields(data):
+            refused = read_only & set(data) if isinstance(data, dict) else set()
+            if refused:
+                raise refuse(f"{', '.join(sorted(refused))}: set by the server, not by a request")
+            return data
+
+        fields = {name: (f.annotation, f) for name, f in self.model.model_fields.items() if name not in read_only}
+        if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
+            fields["id"] = (str | None, None)
+        name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
+        return create_model(name, __config__=ConfigDict(extra="forbid"),
+                            __validators__={"server_fields": model_validator(mode="before")(server_fields)}, **fields)
+
+    def routes(self) -> list[Route]:
+        """GET and POST the collection; GET, PUT, (PATCH,) DELETE one document; reads need a read token,
+        writes an admin token and If-Match."""
+        one = f"{self.path}/{{{self.id_name}}}"
+        listing = create_model(f"{self.model.__name__}List", items=(list[self.model], ...),
+                               errors=(list[dict[str, Any]] | None, None))
+        written = dict(role="admin", if_match=True, statuses=(412, 428))
+        table = [
+            Route("GET", self.path, lambda call: listed(call.rt, self), listing, summary=f"Every {self.name}",
+                  headers=("X-Damaged-Items",)),
+            Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
+                  body=self.input(True), status=201, role="admin", statuses=(409,), headers=("ETag", "Location"),
+                  summary=f"Create a {self.name}"),
+            Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call))), self.model,
+                  self.address, headers=("ETag",), summary=f"One {self.name}"),
+            Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
+                                                   call.body), self.model, self.address, self.input(False),
+                  headers=("ETag",), summary=f"Replace a {self.name}", **written),
+            Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
+                  params=self.address, status=204, summary=f"Delete a {self.name}", **written),
+        ]
+        if self.patch:
+            table.append(Route("PATCH", one, lambda call: merge(call.rt, self, self.id_of(call), if_match(
+                call.request, self), call.body), self.model, self.address, dict[str, Any], headers=("ETag",),
+                summary=f"Change a {self.name}: a JSON Merge Patch (RFC 7396); null puts a field back to its default",
+                **written))
+        return table
+
+    def id_of(self, call) -> str:
+        return getattr(call.params, self.id_name)
 
 
-def route(rt, request, collection: Collection):
-    """Answer /<collection> and /<collection>/{id}; None when the path is neither."""
-    if request.path == collection.path:
-        if request.method == "GET":
-            damaged: list[dict] = []
-            items = [doc.model_dump(mode="json") for doc, _ in documents(rt, collection, damaged)]
-            if not damaged:
-                return json_response({"items": items})
-            return json_response({"items": items, "errors": damaged}, headers={"X-Damaged-Items": str(len(damaged))})
-        if request.method == "POST":
-            return create(rt, collection, body_of(request))
-        raise MethodNotAllowed(request.method, ("GET", "POST"))
-    doc_id = collection.one(request.path)
-    if doc_id is None:
-        return None
-    if request.method == "GET":
-        doc, etag = load(rt, collection, doc_id)
-        return with_etag(doc, etag)
-    if request.method == "PUT":
-        return replace(rt, collection, doc_id, if_match(request, collection), body_of(request))
-    if request.method == "PATCH" and collection.patch:
-        return merge(rt, collection, doc_id, if_match(request, collection), body_of(request))
-    if request.method == "DELETE":
-        return delete(rt, collection, doc_id, if_match(request, collection))
-    raise MethodNotAllowed(request.method, ("GET", "PUT", "PATCH", "DELETE") if collection.patch
-                           else ("GET", "PUT", "DELETE"))
+def listed(rt, collection: Collection):
+    damaged: list[dict] = []
+    items = [doc.model_dump(mode="json") for doc, _ in documents(rt, collection, damaged)]
+    if not damaged:
+        return {"items": items}
+    return {"items": items, "errors": damaged}, 200, {"X-Damaged-Items": str(len(damaged))}
 
 
 def documents(rt, collection: Collection, damaged: list | None = None):
@@ -91,7 +125,7 @@ def validated(collection: Collection, data: dict) -> BaseModel:
 
 
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None):
-    return json_response(doc.model_dump(mode="json"), status, {"ETag": f'"{etag}"', **(headers or {})})
+    return doc.model_dump(mode="json"), status, {"ETag": f'"{etag}"', **(headers or {})}
 
 
 def if_match(request, collection: Collection) -> str:

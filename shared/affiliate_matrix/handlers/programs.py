@@ -14,34 +14,51 @@ served from an in-process cache that the next index generation invalidates.
 """
 
 import hashlib
-import re
 import threading
 import time
-from datetime import datetime
 from functools import cache
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import authorize
 from affiliate_matrix.deltas import DELTAS_INDEX
-from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import json_response, serve, whole_number
+from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.handlers import serve
+from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
+    _MERCHANT_KEY, ChangesParams, ExportParams, MerchantKey, Merchants, MerchantsParams, MerchantView, ProgramId,
+    ProgramPage, SearchParams, changes_answer, program_answer,
+)
 from affiliate_matrix.handlers.answer_cache import AnswerCache
+from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.program_index import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
-SEARCH_PARAMETERS = {"q", "limit", "page", "cursor", "sort", *FILTERS, *MINIMUMS}
-EXPORT_PARAMETERS = {"q", "sort", "format", *FILTERS, *MINIMUMS}
-CHANGES_PARAMETERS = {"since", "program_id", "field", "change", "limit", "cursor"}
-_PROGRAM_PATH = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
-_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
-# Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
-_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
 
 
 def handle(rt, request):
     _ensure_indexes(rt)
-    return serve(request, lambda r: route(rt, r), rt.flags)
+    return serve(request, lambda r: api().route(rt, r), rt.flags)
+
+
+@cache
+def api() -> Api:
+    """The table, built on the first request."""
+    cached_ok = dict(statuses=(304,), headers=("ETag",))
+    return Api("Affiliate Matrix programs API", [
+        Route("GET", "/programs", search_route, ProgramPage, SearchParams, summary="Search programs", **cached_ok),
+        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params), params=ExportParams,
+              summary="The index, or a search's result, streamed as a file", headers=("Content-Disposition",),
+              media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
+                     "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
+        Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
+            call.rt, call.params.program_id)), program_answer, ProgramId, summary="One program with per-field "
+              "provenance", **cached_ok),
+        Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
+              changes_answer, ChangesParams, summary="What changed, newest first", **cached_ok),
+        Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
+            call.rt, call.params)), Merchants, MerchantsParams, summary="Merchants whose programs match q", **cached_ok),
+        Route("GET", "/merchants/{merchant_key}", merchant_route, MerchantView, MerchantKey,
+              summary="One merchant's programs and offers side by side, per source", **cached_ok),
+    ])
 
 
 @cache
@@ -51,37 +68,23 @@ def _ensure_indexes(rt) -> None:
     rt.index.ensure_index(DELTAS_INDEX)
 
 
-def route(rt, request):
-    if request.method not in ("GET", "HEAD"):
-        raise MethodNotAllowed(request.method, ("GET", "HEAD"))
-    if request.path == "/openapi.json":
-        from affiliate_matrix.handlers.openapi import programs_openapi
+def search_route(call):
+    started = time.perf_counter()
+    body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
+                                lambda: search_with(call.rt, call.params, call.request.args))
+    total = None if body is None else body["total"]
+    recorder(call.rt).record(call.request.path, call.request.args, (time.perf_counter() - started) * 1000, total, 200)
+    return respond(body, headers)
 
-        return json_response(programs_openapi())
-    authorize(rt, request.headers.get("Authorization"))
-    if request.path == "/programs":
-        started = time.perf_counter()
-        body, headers = cached_body(rt, request, PROGRAMS_INDEX.name, lambda: search(rt, request.args))
-        total = None if body is None else body["total"]
-        recorder(rt).record(request.path, request.args, (time.perf_counter() - started) * 1000, total, 200)
-        return respond(body, headers)
-    if request.path == "/programs/export":
-        return export(rt, request.args)
-    if request.path == "/changes":
-        return cached(rt, request, DELTAS_INDEX.name, lambda: changes(rt, request.args))
-    match = _PROGRAM_PATH.match(request.path)
-    if match:
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: program(rt, match.group(1)))
-    if request.path == "/merchants":
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchants(rt, request.args))
-    if request.path.startswith("/merchants/"):
-        key = request.path.removeprefix("/merchants/")
-        if not _MERCHANT_KEY.match(key):
-            raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
-        from affiliate_matrix.merchants import merchant_view
 
-        return cached(rt, request, PROGRAMS_INDEX.name, lambda: merchant_view(rt.index, key))
-    raise NotFoundError(f"no route for {request.path}")
+def merchant_route(call):
+    from affiliate_matrix.merchants import merchant_view
+
+    return _cached(call, PROGRAMS_INDEX, lambda: merchant_view(call.rt.index, call.params.merchant_key))
+
+
+def _cached(call, index, answer):
+    return cached(call.rt, call.request, index.name, answer)
 
 
 def etag_of(generation: str, path: str, args) -> str:
@@ -112,7 +115,8 @@ def cached_body(rt, request, index_name: str, answer) -> tuple[dict | None, dict
 
 
 def respond(body: dict | None, headers: dict):
-    return ("", 304, headers) if body is None else json_response(body, headers=headers)
+    """What the dispatcher sends: the answer (checked against its model there), or a 304."""
+    return ("", 304, headers) if body is None else (body, 200, headers)
 
 
 def warm_after(rt, generation: str) -> None:
@@ -155,24 +159,20 @@ def program(rt, program_id: str) -> dict:
     return from_document(doc).model_dump(mode="json")
 
 
-def check_parameters(args, known: set[str]) -> int:
-    """Refuse unknown parameters by name; return the page size."""
-    unknown = sorted(set(args) - known)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if len(args.get("cursor") or "") > 2000:
-        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-    return whole_number(args, "limit", 20, 1, 100)
+SEARCH_PARAMETERS = set(SearchParams.model_fields)
+EXPORT_PARAMETERS = set(ExportParams.model_fields)
 
 
 def search(rt, args) -> dict:
-    limit = check_parameters(args, SEARCH_PARAMETERS)
-    page = whole_number(args, "page", 1, 1, 10_000 // limit)
-    if "page" in args and "cursor" in args:
-        raise InvalidInput("use either page or cursor, not both")
-    query = query_of(args).model_copy(update={"size": limit, "offset": (page - 1) * limit,
-                                              "cursor": args.get("cursor"), "facets": FACETS})
-    if not query.text and "sort" not in args and flags.current().on("quality_ranking"):
+    """A search from a query string (the web pages and the cache warmer call this)."""
+    return search_with(rt, parameters(SearchParams, args, {}), args)
+
+
+def search_with(rt, params: SearchParams, args) -> dict:
+    query = query_of(params).model_copy(update={
+        "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
+        "facets": FACETS})
+    if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
     if snapshot is not None:  # the analysis counted these facets for this generation already
@@ -197,37 +197,26 @@ def facet_snapshot(rt, args) -> dict | None:
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
 
 
-def query_of(args) -> SearchQuery:
+def query_of(params) -> SearchQuery:
     """The words, filters, minimums and sort of a search (paging is the caller's)."""
-    if len(args.get("q") or "") > 500:
-        raise InvalidInput("q is longer than 500 characters")
-    syntax = _SYNTAX.search(args.get("q") or "")
-    if syntax:
-        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
-    sort = args.get("sort", "relevance")
-    if sort not in SORTS:
-        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    ranges = {}
-    for name, field in MINIMUMS.items():
-        if name in args:
-            try:
-                ranges[field] = Range(gte=float(args[name]))
-            except ValueError:
-                raise InvalidInput(f"{name} must be a number, got {args[name]!r}") from None
-    return SearchQuery(text=args.get("q"), sort=SORTS[sort], ranges=ranges,
-                       filters={field: args.getlist(name) for name, field in FILTERS.items() if name in args})
+    return SearchQuery(text=params.q, sort=SORTS[params.sort],
+                       ranges={field: Range(gte=getattr(params, name)) for name, field in MINIMUMS.items()
+                               if getattr(params, name) is not None},
+                       filters={field: getattr(params, name) for name, field in FILTERS.items()
+                                if getattr(params, name) is not None})
 
 
 def export(rt, args):
-    """The whole index, or a search's result, streamed in the asked format."""
-    from affiliate_matrix.exchange import MEDIA_TYPES, check_format, csv_chunks, jsonl_chunks, programs, write_parquet
+    """The whole index, or a search's result, streamed (the web pages call this with their query string)."""
+    return export_with(rt, parameters(ExportParams, args, {}))
 
-    unknown = sorted(set(args) - EXPORT_PARAMETERS)
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(EXPORT_PARAMETERS))}")
-    fmt = args.get("format", "jsonl")
-    check_format(fmt)
-    items = programs(rt.index, query_of(args))
+
+def export_with(rt, params: ExportParams):
+    """The whole index, or a search's result, streamed in the asked format."""
+    from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
+
+    fmt = params.format
+    items = programs(rt.index, query_of(params))
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
     if fmt == "parquet":  # Parquet's footer comes last: spool to disk, then stream the file
@@ -247,34 +236,27 @@ def export(rt, args):
 
 
 def merchants(rt, args) -> dict:
+    return merchants_with(rt, parameters(MerchantsParams, args, {}))
+
+
+def merchants_with(rt, params: MerchantsParams) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    limit = check_parameters(args, {"q", "limit"})
-    if len(args.get("q") or "") > 500:
-        raise InvalidInput("q is longer than 500 characters")
-    syntax = _SYNTAX.search(args.get("q") or "")
-    if syntax:
-        raise InvalidInput(f"q contains query syntax ({syntax.group()!r}); search for plain words")
-    return {"items": find_merchants(rt.index, args.get("q"), limit)}
+    return {"items": find_merchants(rt.index, params.q, params.limit)}
 
 
 def changes(rt, args) -> dict:
+    return changes_with(rt, parameters(ChangesParams, args, {}))
+
+
+def changes_with(rt, params: ChangesParams) -> dict:
     """The change feed, newest first."""
-    limit = check_parameters(args, CHANGES_PARAMETERS)
-    ranges = {}
-    if "since" in args:
-        try:
-            since = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(f"since must be an ISO-8601 timestamp, got {args['since']!r}") from None
-        if since.tzinfo is None:
-            raise InvalidInput("since needs a timezone, e.g. 2026-11-21T00:00:00Z")
-        ranges["at"] = Range(gte=since.isoformat())
-    filters = {f: args.getlist(name) for name, f in (("program_id", "program_id"), ("field", "fields"),
-                                                      ("change", "change")) if name in args}
+    ranges = {"at": Range(gte=params.since.isoformat())} if params.since else {}
+    filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),
+                                                         ("change", "change")) if getattr(params, name) is not None}
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
-        filters=filters, ranges=ranges, size=limit, cursor=args.get("cursor"),
+        filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
         sort=[SortKey(field="at", order="desc")]))
     return {"total": result.total, "items": [hit.doc["delta"] for hit in result.hits],
             "next_cursor": result.next_cursor}

@@ -8,12 +8,15 @@ Reads need a read token, writes an admin token.
 """
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
 
-from affiliate_matrix.auth import authorize
-from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
-from affiliate_matrix.handlers import body_of, json_response, whole_number
-from affiliate_matrix.handlers.documents import Collection, load, route as documents_route
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
+from affiliate_matrix.handlers.routes import Api, Route, Shape, whole
 from affiliate_matrix.rules.engine import on_event, on_schedule
 from affiliate_matrix.rules.model import Rule, checked
 
@@ -21,8 +24,52 @@ PING = "dev.knative.sources.ping"
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked)  # judged when written, trusted when read
 
 
+class TrialEvent(Shape):
+    """The event a rule is tried against; what is left out is filled in as a dry run's."""
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    source: str | None = None
+    id: str | None = None
+    subject: str | None = None
+    time: AwareDatetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verdict(Shape):
+    rule_id: str
+    holds: bool | None
+    error: str | None
+    inputs: dict[str, Any]
+    triggered_by_this_event: bool
+    would_dispatch: dict[str, Any] | None
+
+
+class ActivationsParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    rule_id: str | None = Field(None, max_length=63)
+    limit: whole(1, 500) = 50
+
+
+class Activation(Shape):
+    id: str
+    rule_id: str
+    trigger: str | None = None
+    event_id: str | None = None
+    decision: Literal["fired", "cooldown", "error"]
+    action: str | None = None
+    action_event_id: str | None = None
+    outcome: str
+    detail: str | None = None
+    inputs: dict[str, Any] | None = None
+    at: str
+
+
+class Activations(Shape):
+    items: list[Activation]
+
+
 def handle(rt, request):
-    return http_or_event(rt, request, route, lambda event: evaluate(rt, event))
+    return http_or_event(rt, request, api().route, lambda event: evaluate(rt, event))
 
 
 def evaluate(rt, event) -> None:
@@ -32,29 +79,16 @@ def evaluate(rt, event) -> None:
         on_event(rt, event)
 
 
-def route(rt, request):
-    path, method = request.path, request.method
-    if path == "/openapi.json":
-        from affiliate_matrix.handlers.openapi import triggers_openapi
-
-        return json_response(triggers_openapi())
-    writes = method not in ("GET", "HEAD") and not path.endswith("/test")
-    authorize(rt, request.headers.get("Authorization"), "admin" if writes else "read")
-    if path.startswith("/rules/") and path.endswith("/test"):
-        if method != "POST":
-            raise MethodNotAllowed(method, ("POST",))
-        rule_id = RULES.one(path.removesuffix("/test"))
-        if rule_id is None:
-            raise NotFoundError(f"no route for {path}")
-        return dry_run(rt, load(rt, RULES, rule_id)[0], body_of(request))
-    if path == "/activations":
-        if method != "GET":
-            raise MethodNotAllowed(method, ("GET",))
-        return json_response({"items": activations_for(rt, request)})
-    answer = documents_route(rt, request, RULES)
-    if answer is None:
-        raise NotFoundError(f"no route for {path}")
-    return answer
+@cache
+def api() -> Api:
+    return Api("Affiliate Matrix rules API", [
+        *RULES.routes(),
+        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(call.rt, load(call.rt, RULES, call.params.rule_id)[0],
+                                                                     {k: v for k, v in call.body.items() if v is not None}),
+              Verdict, RULES.address, TrialEvent, summary="Dry-run the rule against an event; nothing is dispatched"),
+        Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)}, Activations,
+              ActivationsParams, summary="What the rules did, newest first"),
+    ])
 
 
 def dry_run(rt, rule: Rule, body: dict):
@@ -76,19 +110,14 @@ def dry_run(rt, rule: Rule, body: dict):
     except Exception as exc:  # what the engine would count as a failure
         holds, error = None, f"{type(exc).__name__}: {exc}"
     wrong_trigger = rule.trigger.event is not None and event.type != "dev.affiliatematrix." + rule.trigger.event
-    return json_response({"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs,
-                          "triggered_by_this_event": not wrong_trigger and rule.trigger.event is not None,
-                          "would_dispatch": rule.action.model_dump(mode="json") if holds and not wrong_trigger
-                          and rule.enabled else None})
+    return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs,
+            "triggered_by_this_event": not wrong_trigger and rule.trigger.event is not None,
+            "would_dispatch": rule.action.model_dump(mode="json") if holds and not wrong_trigger and rule.enabled
+            else None}
 
 
-def activations_for(rt, request) -> list[dict]:
+def activations_for(rt, params: ActivationsParams) -> list[dict]:
     from affiliate_matrix.rules.store import activations
 
-    unknown = set(request.args) - {"limit", "rule_id"}
-    if unknown:
-        raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(unknown))[:200]}")
-    limit = whole_number(request.args, "limit", 50, 1, 500)
-    rule_id = request.args.get("rule_id")
-    rows = activations(rt, limit=500 if rule_id else limit)
-    return [row for row in rows if rule_id in (None, row["rule_id"])][:limit]
+    rows = activations(rt, limit=500 if params.rule_id else params.limit)
+    return [row for row in rows if params.rule_id in (None, row["rule_id"])][:params.limit]

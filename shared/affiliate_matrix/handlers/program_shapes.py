@@ -1,0 +1,146 @@
+"""The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
+checks requests and answers against them and writes its OpenAPI document from them."""
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, create_model
+
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.handlers.routes import Shape, refuse, whole
+from affiliate_matrix.program_index import FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, ProgramSummary
+
+# Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
+_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
+_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+
+
+def plain_words(text: str | None) -> str | None:
+    syntax = _SYNTAX.search(text or "")
+    if syntax:
+        raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+    return text
+
+
+Words = Annotated[str | None, Field(max_length=500, description=(
+    "Words to find (every word must match; one or two typos allowed by word length). "
+    "Query syntax (field:, *, ?, ~, =, --, <, >, ;) is refused with a 400.")), AfterValidator(plain_words)]
+Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
+                                                                  "unchanged.")]
+PageSize = whole(1, MAX_PAGE_SIZE)
+Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
+Filters = create_model("Filters", __base__=Shape, q=(Words, None),
+                       sort=(Literal[tuple(SORTS)], "relevance"),
+                       **{name: (list[str] | None, None) for name in FILTERS},
+                       **{name: (Minimum, None) for name in MINIMUMS})
+
+
+class SearchParams(Filters):  # other names are refused by `parameters`, by name, before a model sees them
+    limit: PageSize = 20
+    page: whole(1, RESULT_WINDOW) | None = Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
+                                                                   "a cursor pages further")
+    cursor: Cursor = None
+
+    def model_post_init(self, _):
+        if self.page is not None and self.cursor is not None:
+            raise InvalidInput("use either page or cursor, not both")
+        if self.page is not None and self.page * self.limit > RESULT_WINDOW:
+            raise InvalidInput(f"page must be a whole number from 1 to {RESULT_WINDOW // self.limit} at limit "
+                               f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
+
+
+class ExportParams(Filters):
+    format: Literal["csv", "jsonl", "parquet"] = "jsonl"
+
+
+class ChangesParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime | None = None
+    program_id: list[str] | None = None
+    field: list[str] | None = None
+    change: list[Literal["created", "updated", "removed"]] | None = None
+    limit: PageSize = 20
+    cursor: Cursor = None
+
+
+class MerchantsParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    q: Words = None
+    limit: PageSize = 20
+
+
+class ProgramId(Shape):
+    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
+
+
+class MerchantKey(Shape):
+    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
+
+
+class Facet(Shape):
+    value: str | bool
+    count: int
+
+
+class ProgramPage(Shape):
+    total: int
+    items: list[ProgramSummary]
+    facets: dict[str, list[Facet]]
+    next_cursor: str | None
+
+
+class MerchantSummary(Shape):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    programs: int
+    networks: list[str]
+
+
+class Merchants(Shape):
+    items: list[MerchantSummary]
+
+
+class SourceRow(Shape):
+    """What one source says about one of the merchant's programs."""
+    model_config = ConfigDict(extra="forbid")
+    program_id: str
+    kind: str
+    name: str
+    source: str
+    url: str
+    seen_at: str
+    commission: list
+    commission_text: str | None
+    cookie_days: int | None
+    payout: dict | None
+    network: str | None
+    join_url: str | None
+    countries: list
+    epc_7d: dict | None
+    approval_rate: float | None
+    last_verified_at: str | None
+    restrictions: list
+    best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
+
+
+class MerchantView(Shape):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    rows: list[SourceRow]
+    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")
+
+
+def program_answer():  # the models module loads with the first route that answers with one
+    from affiliate_matrix.models import Program
+
+    return Program
+
+
+def changes_answer():
+    from affiliate_matrix.models import DeltaChange
+
+    return create_model("ChangePage", total=(int, ...), items=(list[DeltaChange], ...), next_cursor=(str | None, ...))

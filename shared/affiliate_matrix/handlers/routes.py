@@ -1,0 +1,316 @@
+"""Routes declared once. An API is a table of `Route`s (method, path, handler, the pydantic models of
+its parameters, body and answer); `Api.route` is the one dispatcher (matching, 404/405, the token's
+role, parameters and body checked against their models with a 400 naming what is wrong, the answer
+checked against its model) and `Api.openapi` writes the OpenAPI document from the same table, so the
+document and the behaviour cannot differ. Errors map to statuses in `handlers.serve`."""
+
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
+from affiliate_matrix.handlers import body_of, json_response
+
+WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.", 204: "Done; nothing to say.",
+         304: "Not modified since the ETag sent in If-None-Match.",
+         400: "A parameter or field is wrong; the message names it.", 401: "No valid bearer token.",
+         403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
+         409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
+         428: "If-Match is required.", 503: "A backend is unavailable; retry."}
+_REFS = "#/components/schemas/{model}"
+_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
+
+
+class Shape(BaseModel):
+    """The base of the APIs' parameter, body and answer models: each is built when first used, not when
+    its module is imported (a function's cold start)."""
+    model_config = ConfigDict(defer_build=True)
+
+
+def refuse(message: str) -> PydanticCustomError:
+    """An error for a validator to raise whose message is shown as it is (it names the parameter)."""
+    return PydanticCustomError("amx", "{message}", {"message": message})
+
+
+def whole(low: int, high: int):
+    """A whole number in [low, high], in ASCII digits."""
+    def check(value, info):
+        if isinstance(value, str) and not (_WHOLE.match(value) and low <= int(value) <= high):
+            raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
+        return value
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
+
+
+def problem(exc: ValidationError) -> InvalidInput:
+    """The first error of a validation as a 400's message naming the parameter or field."""
+    first = exc.errors(include_url=False)[0]
+    loc = ".".join(map(str, first["loc"]))[:200]  # a key may be hostile
+    if first["type"] == "amx":
+        return InvalidInput(first["ctx"]["message"])
+    if first["type"] == "literal_error":  # the input is not repeated: it might be a secret sent in the wrong field
+        return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}")
+    if first["type"] == "extra_forbidden":
+        return InvalidInput(f"unknown field(s): {loc}")
+    return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a handler gets: the runtime, the request, its checked parameters and its JSON body."""
+    rt: Any
+    request: Any
+    params: Any = None
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str                              # "/programs/{program_id}": each {name} is a field of `params`
+    handler: Callable[[Call], Any]         # returns the answer, or (answer, status, headers)
+    answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
+                                           # on first use); None: no JSON body
+    params: type[BaseModel] | None = None  # query and path parameters
+    body: Any = None                       # the type the JSON body must fit
+    status: int = 200
+    role: str | None = "read"              # the token's role it needs; None: no token
+    summary: str = ""
+    statuses: tuple[int, ...] = ()         # what else it answers: 200 beside a 201, 304, 409, 412, 428
+    headers: tuple[str, ...] = ()          # response headers of a success
+    if_match: bool = False                 # a write that needs If-Match
+    media: dict[str, dict] = field(default_factory=dict)  # a non-JSON answer: media type -> schema
+    body_limit: int = 64 * 1024
+
+    @cached_property
+    def pattern(self) -> re.Pattern:
+        return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
+
+    @cached_property
+    def answers(self):
+        from pydantic import TypeAdapter  # (pydantic loads it on first use; so do we)
+
+        return None if self.answer is None else TypeAdapter(_named(self.answer))
+
+    @cached_property
+    def bodies(self):
+        from pydantic import TypeAdapter
+
+        return None if self.body is None else TypeAdapter(_named(self.body))
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _named(kind):
+    """A type, or the type a function returns: a model whose module is costly to import waits for its route."""
+    return kind() if isinstance(kind, types.FunctionType) else kind
+
+
+def is_list(annotation) -> bool:
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(is_list(a) for a in args)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return is_list(args[0])
+    return typing.get_origin(annotation) is list
+
+
+def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
+    """The query string and path segments as `model`: unknown names refused, lists from repeated names."""
+    known = set(model.model_fields) - set(path_values)  # a path segment is not also a query parameter
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise InvalidInput(f"unknown parameter(s): {', '.join(unknown)[:200]}; known: {', '.join(sorted(known)) or 'none'}")
+    fields = model.model_fields
+    values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
+              for name, f in fields.items() if name in args}
+    try:
+        return model.model_validate({**values, **path_values})
+    except ValidationError as exc:
+        raise problem(exc) from None
+
+
+@dataclass
+class Api:
+    title: str
+    routes: list[Route]
+
+    def __post_init__(self):
+        health = Route("GET", "/healthz", lambda call: None, answer=Health, role=None, summary="Liveness")
+        document = Route("GET", "/openapi.json", lambda call: self.openapi(), answer=dict[str, Any], role=None,
+                         summary="This document")
+        self.routes = [*self.routes, health, document]
+        for route in self.routes:  # a table that could not be served as documented is refused when built
+            missing = set(route.pattern.groupindex) - set(route.params.model_fields if route.params else ())
+            if missing:
+                raise TypeError(f"{route.label}: the path names {', '.join(sorted(missing))}, its params model not")
+        # a literal segment wins over a parameter: /programs/export before /programs/{program_id}
+        self._ordered = sorted(self.routes, key=lambda r: r.path.count("{"))
+        self._document = None
+
+    def route(self, rt, request):
+        """The one dispatcher: match, check the caller and the input, run the handler, check the answer."""
+        from affiliate_matrix.auth import authorize
+
+        method = "GET" if request.method == "HEAD" else request.method
+        found = [(r, m) for r in self._ordered if (m := r.pattern.match(request.path))]
+        if not found:
+            raise NotFoundError(f"no route for {request.path[:200]}")
+        chosen = next(((r, m) for r, m in found if r.method == method), None)
+        if chosen is None:
+            allowed = sorted({r.method for r, _ in found} | ({"HEAD"} if any(r.method == "GET" for r, _ in found)
+                                                              else set()))
+            raise MethodNotAllowed(request.method, tuple(allowed))
+        route, match = chosen
+        if route.role is not None:
+            authorize(rt, request.headers.get("Authorization"), route.role)
+        params = parameters(route.params, request.args, match.groupdict()) if route.params else None
+        if route.params is None and request.args:
+            raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(request.args))[:200]}; this takes none")
+        body = None
+        if route.bodies is not None:
+            body = body_of(request, route.body_limit)
+            try:
+                route.bodies.validate_python(body)
+            except ValidationError as exc:
+                raise problem(exc) from None
+        return self.answer(route, route.handler(Call(rt, request, params, body)))
+
+    def answer(self, route: Route, result):
+        body, status, headers = result if isinstance(result, tuple) else (result, route.status, {})
+        if isinstance(body, BaseModel):
+            body = body.model_dump(mode="json")
+        if not isinstance(body, (dict, list)):
+            return body, status, headers  # no JSON: a stream, a 204, a 304
+        try:
+            if route.answers is not None and status < 300:
+                route.answers.validate_python(body)
+        except ValidationError as exc:  # our bug, or stored data that no longer fits: never sent unchecked
+            raise DamagedData(f"the answer of {route.label}", str(problem(exc)), "report it; the document "
+                              "promises another shape") from None
+        return json_response(body, status, headers)
+
+    def openapi(self) -> dict:
+        if self._document is None:
+            self._document = openapi(self)
+        return self._document
+
+
+class Health(Shape):
+    status: str
+    function: str
+
+
+def openapi(api: Api) -> dict:
+    """The OpenAPI 3.1 document of `api`: every path from its table, every schema from its models."""
+    from pydantic import TypeAdapter
+
+    entries = [(("Error", "answer"), "serialization", TypeAdapter(Error))]
+    for route in api.routes:
+        if route.params is not None:
+            entries.append(((route.label, "params"), "validation", TypeAdapter(route.params)))
+        if route.bodies is not None:
+            entries.append(((route.label, "body"), "validation", route.bodies))
+        if route.answers is not None:
+            entries.append(((route.label, "answer"), "serialization", route.answers))
+    generated, definitions = TypeAdapter.json_schemas(entries, ref_template=_REFS)
+    schemas = {key: schema for (key, _), schema in generated.items()}
+    components = dict(definitions.get("$defs", {}))
+    paths: dict[str, dict] = {}
+    seen: set[str] = set()  # the parameter models: their fields become parameters, not schemas
+    for route in api.routes:
+        operation: dict = {"operationId": re.sub(r"\W+", "_", route.label.lower()).strip("_"),
+                           "responses": responses(route, schemas.get((route.label, "answer")))}
+        if route.summary:
+            operation["summary"] = route.summary
+        if route.role is None:
+            operation["security"] = []
+        listed = []
+        if route.params is not None:
+            model = schemas[(route.label, "params")]
+            name = model["$ref"].rsplit("/", 1)[1]
+            listed, seen = declared(route, components[name]), {*seen, name}
+        if route.if_match:
+            listed.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}})
+        if listed:
+            operation["parameters"] = listed
+        if route.bodies is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {
+                "schema": schemas[(route.label, "body")]}}}
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    for name in seen:
+        del components[name]
+    return {"openapi": "3.1.0", "info": {"title": api.title, "version": "1.0.0"}, "security": [{"bearer": []}],
+            "paths": paths, "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                                           "schemas": components}}
+
+
+def declared(route: Route, schema: dict) -> list[dict]:
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        where = "path" if "{" + name + "}" in route.path else "query"
+        entry = {"name": name, "in": where, "required": where == "path" or name in schema.get("required", ()),
+                 "schema": absent_is_none(prop)}
+        if is_list(route.params.model_fields[name].annotation):
+            entry |= {"style": "form", "explode": True}
+        if prop.get("description"):
+            entry["description"] = prop["description"]
+        out.append(entry)
+    return out
+
+
+def absent_is_none(schema: dict) -> dict:
+    """A parameter's schema without pydantic's `null` branch: a query string cannot say null; leaving the
+    parameter out does."""
+    schema = {k: v for k, v in schema.items() if k not in ("title", "description") and
+              not (k == "default" and v is None)}
+    branches = [b for b in schema.pop("anyOf", ()) if b != {"type": "null"}]
+    if len(branches) == 1:
+        return {**schema, **branches[0]}
+    return {**schema, "anyOf": branches} if branches else schema
+
+
+def responses(route: Route, answer: dict | None) -> dict:
+    def json_body(status: int) -> dict:
+        out = {"description": WORDS[status]}
+        if answer is not None:
+            out["content"] = {"application/json": {"schema": answer}}
+        if route.headers:
+            out["headers"] = {h: {"schema": {"type": "string"}} for h in route.headers}
+        return out
+
+    error = {"application/json": {"schema": {"$ref": _REFS.format(model="Error")}}}
+    out = {str(route.status): json_body(route.status)}
+    if route.media:
+        out[str(route.status)]["content"] = {kind: {"schema": schema} for kind, schema in route.media.items()}
+    if route.status == 204:
+        out["204"].pop("content", None)
+    common = (400, 404, 405, 503) + ((401,) if route.role else ()) + ((403,) if route.role == "admin" else ())
+    for status in sorted({*route.statuses, *common}):
+        if status == 304:
+            out["304"] = {"description": WORDS[304]}
+        elif status < 300:
+            out[str(status)] = json_body(status)
+        else:
+            out[str(status)] = {"description": WORDS[status], "content": dict(error)}
+    # A path the web framework cannot route at all (control characters) gets werkzeug's own HTML 404.
+    out["404"]["content"] = {**error, "text/html": {"schema": {"type": "string"}}}
+    return out
+
+
+class ErrorDetail(Shape):
+    code: str
+    message: str
+    request_id: str
+
+
+class Error(Shape):
+    error: ErrorDetail

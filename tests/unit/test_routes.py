@@ -1,0 +1,117 @@
+"""Routes declared once: the OpenAPI document is written from the route table, and the dispatcher
+checks what comes in and what goes out against the same models. A small table of our own shows it
+(its handlers are plain functions: the dispatcher is what is under test); the functions' own tables
+are checked for coverage by the schemathesis tests."""
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+from werkzeug.test import EnvironBuilder
+
+from affiliate_matrix.handlers import serve
+from affiliate_matrix.handlers.routes import Api, Route, whole
+from tests.support.api_schema import route_tables
+from tests.support.processes import ROOT
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    thing_id: str = Field(pattern=r"^t_[0-9]+$")
+    size: whole(1, 5) = 2
+
+
+class Thing(BaseModel):
+    id: str
+    size: int
+
+
+def table(answer=lambda call: {"id": call.params.thing_id, "size": call.params.size}) -> Api:
+    return Api("things", [Route("GET", "/things/{thing_id}", answer, Thing, Params, role=None)])
+
+
+def ask(api: Api, path: str, method: str = "GET"):
+    request = EnvironBuilder(path=path.split("?")[0], query_string=path.partition("?")[2], method=method).get_request()
+    body, status, headers = serve(request, lambda r: api.route(None, r))
+    return status, body, headers
+
+
+def test_a_route_added_to_a_table_appears_in_its_document_with_its_models():
+    document = table().openapi()
+    operation = document["paths"]["/things/{thing_id}"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert parameters["thing_id"]["in"] == "path" and parameters["thing_id"]["schema"]["pattern"] == "^t_[0-9]+$"
+    assert parameters["size"]["in"] == "query" and parameters["size"]["schema"]["maximum"] == 5
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Thing"}
+    assert set(document["components"]["schemas"]["Thing"]["properties"]) == {"id", "size"}
+    assert operation["security"] == []  # role=None: no token
+
+
+def test_the_dispatcher_refuses_what_the_document_refuses_naming_the_parameter():
+    api = table()
+    assert ask(api, "/things/t_1?size=5")[0] == 200
+    for path, fragment in (("/things/t_1?size=6", "size must be a whole number from 1 to 5"),
+                           ("/things/t_1?colour=red", "unknown parameter(s): colour"),
+                           ("/things/x", "thing_id: String should match pattern")):
+        status, body, _ = ask(api, path)
+        assert status == 400 and fragment in body, (path, body)
+    assert ask(api, "/nothing")[0] == 404
+    status, _, headers = ask(api, "/things/t_1", "DELETE")
+    assert status == 405 and headers["Allow"] == "GET, HEAD"
+
+
+def test_a_path_parameter_its_model_does_not_declare_is_refused_when_the_table_is_built():
+    with pytest.raises(TypeError, match="the path names thing_id"):
+        Api("things", [Route("GET", "/things/{thing_id}", lambda call: {}, Thing, role=None)])
+
+
+def test_a_path_parameter_is_not_also_a_query_parameter():
+    status, body, _ = ask(table(), "/things/t_1?thing_id=t_2")
+    assert status == 400 and "unknown parameter(s): thing_id" in body
+
+
+def test_an_answer_that_does_not_fit_its_model_is_never_sent():
+    status, body, _ = ask(table(lambda call: {"id": call.params.thing_id}), "/things/t_1")  # no size
+    assert status == 500 and "damaged_data" in body and "size" in body
+
+
+def test_every_documented_api_matches_its_table_route_for_route():
+    for function, api in route_tables().items():
+        documented = {(method.upper(), path) for path, operations in api.openapi()["paths"].items()
+                      for method in operations}
+        assert documented == {(r.method, r.path) for r in api.routes}, function
+
+
+def test_schemathesis_checks_every_api_with_a_document():
+    tested = {path.name.removeprefix("test_").removesuffix("_api_schema.py")
+              for path in (ROOT / "tests/functions").glob("test_*_api_schema.py")}
+    covered = {"documents": {"triggers", "budget"}}  # one module tests the two document APIs
+    assert set(route_tables()) <= {name for module in tested for name in covered.get(module, {module})}
+
+
+def test_the_functions_with_json_routes_have_a_table():
+    assert set(route_tables()) == {"programs", "connections", "triggers", "budget", "discover"}  # web serves HTML
+
+
+def test_the_programs_document_lists_every_field_a_search_answers():
+    from affiliate_matrix.handlers.programs import api
+    from affiliate_matrix.program_index import MAX_PAGE_SIZE, PROGRAMS_INDEX, SORTS
+
+    document = api().openapi()
+    summary = document["components"]["schemas"]["ProgramSummary"]
+    assert set(summary["properties"]) == set(PROGRAMS_INDEX.fields) - {"program"}
+    assert {"last_verified_at", "sources"} <= set(summary["properties"])
+    search = {p["name"]: p["schema"] for p in document["paths"]["/programs"]["get"]["parameters"]}
+    assert search["sort"]["enum"] == list(SORTS) and search["limit"]["maximum"] == MAX_PAGE_SIZE
+
+
+def test_the_cli_lists_no_more_than_an_api_page_and_sorts_as_the_api_does(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    too_many = CliRunner().invoke(app, ["search", "--limit", str(MAX_PAGE_SIZE + 1)])
+    assert too_many.exit_code == 2 and "more than a page" in too_many.output
+    for sort in SORTS:  # every sort of the API (the CLI once lacked epc and last_changed)
+        assert CliRunner().invoke(app, ["search", "--sort", sort, "--limit", str(MAX_PAGE_SIZE)]).exit_code == 0, sort
