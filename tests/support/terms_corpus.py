@@ -175,7 +175,7 @@ def _dev_report(shown: str = "".join(FOLDS)) -> None:
 
 # --- the gate (affiliate_matrix/terms/gate.py): its training and its cross-validated figures ---------------
 
-GATED = ("cookie_days", "min_payout")
+GATED = ("min_payout",)
 
 
 def _is_value(name: str, value, labels: dict) -> bool:

@@ -9,7 +9,7 @@ tests/data/terms/README.md, on which it is measured (`python -m tests.bench term
 `extract(text)` reads a whole text: it cuts it into units (sentences, rows, list items), notes the
 section each unit stands in (under "Payout methods", under "Restrictions:"), and reads each field
 only where the text talks about it; every value keeps the verbatim text it came from
-(`Terms.evidence`). A small model trained on the labelled texts (`gate.py`) may veto a cookie or a
+(`Terms.evidence`). A small model trained on the labelled texts (`gate.py`) may veto a
 minimum the rules read, and fill in a minimum they missed. The single-field helpers (`commission`,
 `cookie_days`, …) read a value a directory already labelled (its "Cookie" column).
 """
@@ -118,8 +118,9 @@ def extract(text: str | None) -> Terms:
     doc = Doc(text or "")
     sections = topics(doc)
     found, evidence = Terms(), {}
-    found.cookie_days, evidence["cookie_days"] = gate.judged(doc, sections, "cookie_days",
-                                                             *_cookie.cookie_in(doc, sections))
+    # The cookie is the rules' alone: the gate's cookie model, reading a unit's every word, vetoed a plain
+    # "45-day cookie" in a page's flattened text (its evidence was a held-back split already looked at often).
+    found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
     found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
     found.payout_methods, evidence["payout_methods"] = _payout.payout_methods_in(doc, sections)
     found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)

@@ -81,7 +81,7 @@ def candidates(doc, topics: list[str | None], field: str) -> list[tuple[int, obj
 # sure (67% at 0.5, 84% at 0.9), so it only vetoes. Candidates the rules took for values score below 0.15 less
 # than one time in ten on dev.
 DOUBTED = {"cookie_days": 0.15, "min_payout": 0.15}
-SURE = {"cookie_days": 2.0, "min_payout": 0.9}
+SURE = {"cookie_days": 2.0, "min_payout": 0.9}  # the cookie: judged only where a model for it is given
 
 
 def judged(doc, topics: list[str | None], field: str, value, evidence: str | None):
