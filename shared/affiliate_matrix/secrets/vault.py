@@ -23,13 +23,14 @@ UNAVAILABLE = (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.Inte
 
 class VaultSecretStore(SecretStore):
     def __init__(self, client: hvac.Client, mount: str, *, role: str | None = None, jwt_path=None,
-                 token_ttl_s: int = 3600, cache_ttl_s: int = 300):
+                 token_ttl_s: int = 3600, cache_ttl_s: int = 300, clock=time.monotonic):
         self.client = client
+        self.clock = clock  # seconds, for token lifetimes and the outage copies; tests pass a hand-moved one
         self.mount = mount
         self.role = role
         self.jwt_path = jwt_path
         self.token_ttl_s = token_ttl_s
-        self._expires_at: float | None = None  # monotonic; None: not known yet or never expires
+        self._expires_at: float | None = None  # on self.clock; None: not known yet or never expires
         self._known = False
         self.cache_ttl_s = cache_ttl_s
         self._cache: dict[tuple[str, int | None], tuple[float, Secret]] = {}  # memory only, never disk
@@ -57,7 +58,7 @@ class VaultSecretStore(SecretStore):
             raise AccessDenied(f"Vault refused Kubernetes login for role {self.role!r}") from None
         except UNAVAILABLE as exc:
             raise BackendUnavailable(f"Vault login: {type(exc).__name__}") from None
-        self._expires_at = time.monotonic() + auth["lease_duration"]
+        self._expires_at = self.clock() + auth["lease_duration"]
         self._known = True
         log.info("vault.login", role=self.role, ttl_s=auth["lease_duration"])
 
@@ -67,15 +68,15 @@ class VaultSecretStore(SecretStore):
             return
         if not self._known:
             ttl = self._call(lambda: self.client.auth.token.lookup_self(), "token lookup")["data"]["ttl"]
-            self._expires_at = None if ttl == 0 else time.monotonic() + ttl
+            self._expires_at = None if ttl == 0 else self.clock() + ttl
             self._known = True
         if self._expires_at is None:
             return
-        if self._expires_at - time.monotonic() > self.token_ttl_s / 3:
+        if self._expires_at - self.clock() > self.token_ttl_s / 3:
             return
         try:
             auth = self.client.auth.token.renew_self(increment=f"{self.token_ttl_s}s")["auth"]
-            self._expires_at = time.monotonic() + auth["lease_duration"]
+            self._expires_at = self.clock() + auth["lease_duration"]
             log.info("vault.token_renewed", ttl_s=auth["lease_duration"])
         except (hv.Forbidden, hv.InvalidRequest):
             if not self.role:
@@ -122,14 +123,14 @@ class VaultSecretStore(SecretStore):
                 f"secret {path!r}")
         except BackendUnavailable:
             cached = self._cache.get((path, version)) if outage_copy else None
-            if cached and cached[0] > time.monotonic():
+            if cached and cached[0] > self.clock():
                 log.warning("vault.unavailable_serving_cache", secret_path=path)
                 return cached[1]
             raise BackendUnavailable(f"secret {path!r}: Vault is unavailable and no copy read in the last "
                                      f"{self.cache_ttl_s} s remains; failing closed") from None
         secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
         if outage_copy:
-            self._cache[(path, version)] = (time.monotonic() + self.cache_ttl_s, secret)
+            self._cache[(path, version)] = (self.clock() + self.cache_ttl_s, secret)
         return secret
 
     def list(self, folder):
