@@ -228,7 +228,7 @@ def test_documents_the_index_refuses_are_recorded_beside_the_batch(tmp_path, sit
 
 
 def test_a_later_listing_without_a_domain_joins_the_indexed_program(tmp_path):
-    from tests.unit.test_normalize import make_record
+    from tests.support.factories import make_record
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
 
@@ -278,7 +278,7 @@ def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_p
 
 def test_one_merchant_on_three_sources_side_by_side(tmp_path):
     from affiliate_matrix.merchants import find_merchants, merchant_view
-    from tests.unit.test_normalize import make_record
+    from tests.support.factories import make_record
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
     records = [

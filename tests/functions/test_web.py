@@ -19,7 +19,7 @@ from affiliate_matrix.normalize import normalize
 from affiliate_matrix.programs import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import ROOT
-from tests.unit.test_normalize import make_program, make_record
+from tests.support.factories import make_program, make_record
 
 HOSTILE = '<script>alert("x")</script> & Co'
 
