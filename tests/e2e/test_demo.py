@@ -15,7 +15,7 @@ from affiliate_matrix.programs import from_document
 from affiliate_matrix.rules.store import activations
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
-from tests.e2e.test_sources import EXPECTED
+from tests.support.recorded_expected import EXPECTED
 from tests.support.processes import BIN
 
 

@@ -10,28 +10,19 @@ import httpx
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
-from affiliate_matrix.programs import PROGRAMS_INDEX, from_document
+from affiliate_matrix.programs import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN, ROOT, free_port
+from tests.support.slice import run_slice
 
 
 @pytest.fixture(scope="module")
 def site():
     with recorded_sites("affiliateprograms") as urls:
         yield urls["affiliateprograms"]
-
-
-def run_slice(rt, site_url):
-    indexed = []
-    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: indexed.append(index_batch(rt, e.data["batch_key"])))
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=site_url, rate_limit_per_s=50))
-    return scrape(rt, "ap"), indexed
 
 
 def program_named(rt, name):

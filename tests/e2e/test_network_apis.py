@@ -22,7 +22,7 @@ from affiliate_matrix.programs import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import get_source
-from tests.e2e.test_sources import EXPECTED
+from tests.support.recorded_expected import EXPECTED
 from tests.support.processes import BIN
 
 CJ_AUTH = {"Authorization": "Bearer test-cj-token"}
