@@ -14,8 +14,8 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.programs import to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.api_schema import EXAMPLES, call_and_check, reached
-from tests.support.processes import ROOT
 from tests.support.factories import make_program
+from tests.support.processes import ROOT
 
 DATA = tempfile.mkdtemp(prefix="amx-schemathesis-")
 os.environ["AMX_DATA_DIR"] = DATA
