@@ -23,9 +23,9 @@ UNAVAILABLE = (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.Inte
 
 class VaultSecretStore(SecretStore):
     def __init__(self, client: hvac.Client, mount: str, *, role: str | None = None, jwt_path=None,
-                 token_ttl_s: int = 3600, cache_ttl_s: int = 300, clock=time.monotonic):
+                 token_ttl_s: int = 3600, cache_ttl_s: int = 300):
         self.client = client
-        self.clock = clock  # seconds, for token lifetimes and the outage copies; tests pass a hand-moved one
+        self.clock = time.monotonic  # for token lifetimes and outage copies; tests set a hand-moved one
         self.mount = mount
         self.role = role
         self.jwt_path = jwt_path
