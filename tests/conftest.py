@@ -8,6 +8,13 @@ from tests.support.processes import start_moto, start_openbao, start_opensearch,
 S3_KEY_ID, S3_SECRET = "test", "test"
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    """The tests run in random order (pytest-randomly): its seed, last and even under -q, replays a failure."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if seed is not None and getattr(config.option, "randomly_reorganize", True):
+        terminalreporter.write_line(f"random order (seed {seed}); replay it with: pytest -p randomly --randomly-seed={seed}")
+
+
 @pytest.fixture(autouse=True)
 def event_issuer(monkeypatch):
     """Every function under test takes events from the test issuer (tests/support/events.py), routed

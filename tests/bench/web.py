@@ -23,7 +23,7 @@ def run() -> None:
     from affiliate_matrix.config import Settings
     from affiliate_matrix.demo import recorded_sites
     from affiliate_matrix.runtime import Runtime
-    from tests.e2e.test_first_slice import run_slice
+    from tests.support.slice import run_slice
     from tests.support.processes import ROOT
 
     with tempfile.TemporaryDirectory() as folder:

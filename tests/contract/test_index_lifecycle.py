@@ -7,7 +7,7 @@ import pytest
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, SearchQuery
-from tests.contract.test_search_index import BACKENDS, DOCS, SPEC, open_index
+from tests.support.things import BACKENDS, SPEC, docs, open_index
 
 V2 = IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"})
 
@@ -16,7 +16,7 @@ V2 = IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"})
 def index(request, tmp_path):
     idx = open_index(request.param, tmp_path, request)
     idx.ensure_index(SPEC)
-    assert idx.bulk_upsert("things", DOCS, refresh=True).errors == []
+    assert idx.bulk_upsert("things", docs(), refresh=True).errors == []
     return idx
 
 
@@ -37,19 +37,19 @@ def test_migrate_keeps_every_document_searchable_then_rollback_restores_the_mapp
     finally:
         done.set()
         thread.join()
-    assert copied == len(DOCS)
-    assert failures == [] and len(seen_totals) > 0 and set(seen_totals) == {len(DOCS)}
+    assert copied == len(docs())
+    assert failures == [] and len(seen_totals) > 0 and set(seen_totals) == {len(docs())}
 
     status = index.status("things")
     assert (status.current, status.versions) == (2, [1, 2])
-    index.bulk_upsert("things", [{**DOCS[0], "tags": ["new"]}], refresh=True)
-    assert [h.id for h in index.search("things", SearchQuery(filters={"tags": ["new"]})).hits] == [DOCS[0]["id"]]
+    index.bulk_upsert("things", [{**docs()[0], "tags": ["new"]}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(filters={"tags": ["new"]})).hits] == [docs()[0]["id"]]
 
     assert index.rollback("things") == 1
     assert index.status("things").current == 1
     with pytest.raises(InvalidInput, match="cannot filter on 'tags'"):
         index.search("things", SearchQuery(filters={"tags": ["new"]}))
-    assert index.search("things", SearchQuery(size=0)).total == len(DOCS)
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
     with pytest.raises(InvalidInput, match="no version older than v1"):
         index.rollback("things")
 
@@ -64,8 +64,8 @@ def test_a_mapping_that_refuses_documents_aborts_before_the_swap(index):
     with pytest.raises(InvalidInput, match="aborted before the swap"):
         index.migrate(narrower)
     assert index.status("things").current == 1
-    assert index.search("things", SearchQuery(size=0)).total == len(DOCS)
-    assert index.migrate(V2) == len(DOCS)  # nothing half-made was left in the way
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
+    assert index.migrate(V2) == len(docs())  # nothing half-made was left in the way
 
 
 def test_ensure_index_never_moves_a_live_alias(index):
@@ -92,7 +92,7 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from affiliate_matrix.runtime import open_search_index
     from tests.support.processes import BIN
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
 
     def amx(*args):
         return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)

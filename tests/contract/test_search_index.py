@@ -4,8 +4,6 @@ Expected answers are computed by brute force in Python from the same generated d
 so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
 """
 
-import random
-import uuid
 from collections import Counter
 
 import pytest
@@ -13,51 +11,8 @@ import pytest
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import ConfigError, InvalidInput
 from affiliate_matrix.runtime import open_search_index
-from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
-
-SPEC = IndexSpec("things", 1, {
-    "id": "keyword", "name": "text", "description": "text", "category": "keyword", "network": "keyword",
-    "commission": "number", "cookie_days": "number", "updated": "date", "active": "bool", "payload": "stored",
-})
-CATEGORIES = ["travel", "finance", "software", "pets", "beauty"]
-NETWORKS = ["awin", "cj", "impact", "shareasale"]
-WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
-
-
-def make_docs(n=1200, seed=7):
-    rng = random.Random(seed)
-    docs = []
-    for i in range(n):
-        docs.append({
-            "id": f"doc-{i:05d}",
-            "name": f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {i}",
-            "description": " ".join(rng.choices(WORDS, k=4)),
-            "category": rng.sample(CATEGORIES, rng.randint(1, 2)),
-            "network": rng.choice(NETWORKS),
-            "commission": rng.choice([None, *range(1, 60)]),
-            "cookie_days": rng.choice([-1, 0, 7, 30, 30, 60, 90]),
-            "updated": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T00:00:00Z",
-            "active": rng.random() < 0.8,
-            "payload": {"nested": [i, "x"]},
-        })
-    docs.append({"id": "doc-cafe", "name": "Café Crème Partners", "description": "coffee", "category": ["food"],
-                 "network": "awin", "commission": 12.5, "cookie_days": 30, "updated": "2026-06-01T00:00:00Z",
-                 "active": True, "payload": None})
-    return docs
-
-
-DOCS = make_docs()
-
-
-def open_index(kind, tmp_path, request):
-    if kind == "sqlite":
-        return open_search_index(Settings(data_dir=tmp_path, index_prefix="t"))
-    node = request.getfixturevalue("opensearch_node")
-    return open_search_index(Settings(search="opensearch", opensearch_url=node.url,
-                                      index_prefix=f"t{uuid.uuid4().hex[:10]}"))
-
-
-BACKENDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)]
+from affiliate_matrix.search import Range, SearchQuery, SortKey
+from tests.support.things import BACKENDS, SPEC, docs, make_docs, open_index
 
 
 @pytest.fixture(params=BACKENDS)
@@ -71,8 +26,8 @@ def index(request, tmp_path):
 def loaded(request, tmp_path_factory):
     idx = open_index(request.param, tmp_path_factory.mktemp("search"), request)
     idx.ensure_index(SPEC)
-    result = idx.bulk_upsert("things", DOCS, refresh=True)
-    assert result.errors == [] and result.indexed == len(DOCS)
+    result = idx.bulk_upsert("things", docs(), refresh=True)
+    assert result.errors == [] and result.indexed == len(docs())
     return idx
 
 
@@ -94,9 +49,9 @@ def test_ensure_index_is_idempotent(index):
 
 
 def test_upsert_get_delete(index):
-    index.bulk_upsert("things", DOCS[:3], refresh=True)
-    assert index.get("things", "doc-00001") == DOCS[1]
-    changed = {**DOCS[1], "network": "cj"}
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    assert index.get("things", "doc-00001") == docs()[1]
+    changed = {**docs()[1], "network": "cj"}
     index.bulk_upsert("things", [changed], refresh=True)
     assert index.get("things", "doc-00001")["network"] == "cj"
     assert index.delete("things", "doc-00001") is True
@@ -107,7 +62,7 @@ def test_upsert_get_delete(index):
 
 
 def test_same_batch_twice_gives_the_same_index(index):
-    batch = DOCS[:300]
+    batch = docs()[:300]
     index.bulk_upsert("things", batch, refresh=True)
     first = index.search("things", SearchQuery(size=1000, facets=["network"]))
     index.bulk_upsert("things", batch, refresh=True)
@@ -118,7 +73,7 @@ def test_same_batch_twice_gives_the_same_index(index):
 
 
 def test_bad_documents_are_per_item_errors_and_the_rest_lands(index):
-    batch = [DOCS[0], {**DOCS[1], "unknown_field": 1}, DOCS[2], {"name": "no id"}]
+    batch = [docs()[0], {**docs()[1], "unknown_field": 1}, docs()[2], {"name": "no id"}]
     result = index.bulk_upsert("things", batch, refresh=True)
     assert result.indexed == 2
     failed = dict(result.errors)
@@ -130,7 +85,7 @@ def test_bad_documents_are_per_item_errors_and_the_rest_lands(index):
 # -- queries -------------------------------------------------------------------------------
 
 def test_text_query_is_an_and_of_words_over_all_text_fields(loaded):
-    expected = {d["id"] for d in DOCS if {"alpha", "bravo"} <= set(f"{d['name']} {d['description']}".lower().split())}
+    expected = {d["id"] for d in docs() if {"alpha", "bravo"} <= set(f"{d['name']} {d['description']}".lower().split())}
     result = loaded.search("things", SearchQuery(text="ALPHA bravo", size=1000))
     assert {h.id for h in result.hits} == expected and result.total == len(expected)
 
@@ -144,7 +99,7 @@ def test_filters_and_ranges_match_brute_force(loaded):
     query = SearchQuery(filters={"network": ["awin", "cj"], "category": ["travel"], "active": [True]},
                         ranges={"commission": Range(gte=10, lte=40), "updated": Range(gte="2026-03-01T00:00:00Z")},
                         size=1000)
-    expected = {d["id"] for d in DOCS if d["network"] in ("awin", "cj") and "travel" in d["category"]
+    expected = {d["id"] for d in docs() if d["network"] in ("awin", "cj") and "travel" in d["category"]
                 and d["active"] and d["commission"] is not None and 10 <= d["commission"] <= 40
                 and d["updated"] >= "2026-03-01"}
     result = loaded.search("things", query)
@@ -154,7 +109,7 @@ def test_filters_and_ranges_match_brute_force(loaded):
 
 def test_facets_count_under_filters(loaded):
     query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
-    matching = [d for d in DOCS if d["network"] == "impact"]
+    matching = [d for d in docs() if d["network"] == "impact"]
     result = loaded.search("things", query)
     assert dict(result.facets["category"]) == dict(Counter(c for d in matching for c in d["category"]))
     assert dict(result.facets["active"]) == dict(Counter(d["active"] for d in matching))
@@ -164,13 +119,13 @@ def test_facets_count_under_filters(loaded):
 
 def test_sort_by_number_desc_puts_missing_last_and_breaks_ties_by_id(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="commission", order="desc")], size=1000))
-    expected = sorted(DOCS, key=lambda d: (d["commission"] is None, -(d["commission"] or 0), d["id"]))[:1000]
+    expected = sorted(docs(), key=lambda d: (d["commission"] is None, -(d["commission"] or 0), d["id"]))[:1000]
     assert [h.id for h in result.hits] == [d["id"] for d in expected]
 
 
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
-    expected = sorted(DOCS, key=lambda d: (d["name"].lower(), d["id"]))[:50]
+    expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]
     assert [h.id for h in result.hits] == [d["id"] for d in expected]
 
 
@@ -179,9 +134,9 @@ def test_sort_by_text_field_is_case_insensitive(loaded):
 def test_cursor_pages_return_every_hit_exactly_once(loaded, sort):
     query = SearchQuery(sort=sort, size=97)
     seen, pages, total = all_pages(loaded, query)
-    assert total == len(DOCS) >= 1000
-    assert len(seen) == len(set(seen)) == len(DOCS)
-    assert pages == -(-len(DOCS) // 97)
+    assert total == len(docs()) >= 1000
+    assert len(seen) == len(set(seen)) == len(docs())
+    assert pages == -(-len(docs()) // 97)
     one_page = loaded.search("things", query.model_copy(update={"size": 1000})).hits
     assert seen[:1000] == [h.id for h in one_page]
 
@@ -255,19 +210,19 @@ def test_short_words_must_match_exactly(loaded):
 
 
 def test_new_writes_are_found_by_typo_queries_too(index):
-    index.bulk_upsert("things", DOCS[:5], refresh=True)
+    index.bulk_upsert("things", docs()[:5], refresh=True)
     assert index.search("things", SearchQuery(text="zanzibar")).total == 0
-    index.bulk_upsert("things", [{**DOCS[0], "id": "doc-new", "name": "Zanzibar Tours"}], refresh=True)
+    index.bulk_upsert("things", [{**docs()[0], "id": "doc-new", "name": "Zanzibar Tours"}], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text="zanzibr")).hits] == ["doc-new"]
 
 
 def test_delete_before_removes_exactly_the_old_documents(index):
-    docs = make_docs(300, seed=11)
-    index.bulk_upsert("things", docs, refresh=True)
+    generated = make_docs(300, seed=11)
+    index.bulk_upsert("things", generated, refresh=True)
     cutoff = "2026-06-30T00:00:00Z"
-    old = {d["id"] for d in docs if d["updated"] <= cutoff}
-    assert 0 < len(old) < len(docs)
+    old = {d["id"] for d in generated if d["updated"] <= cutoff}
+    assert 0 < len(old) < len(generated)
     assert index.delete_before("things", "updated", cutoff, batch=50) == len(old)
     left = {hit.id for hit in index.search("things", SearchQuery(size=1000)).hits}
-    assert left == {d["id"] for d in docs} - old
+    assert left == {d["id"] for d in generated} - old
     assert index.delete_before("things", "updated", cutoff) == 0

@@ -2,7 +2,6 @@
 Kubernetes auth and the policies are in test_vault_kubernetes.py."""
 
 import signal
-import time
 import uuid
 
 import hvac
@@ -12,6 +11,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
 from affiliate_matrix.runtime import open_secret_store
 from tests.conftest import VAULT_ROOT_TOKEN
+from tests.support.clock import ManualClock
 from tests.support.processes import start_openbao
 
 SECRET_VALUE = "sk_live_do-not-leak-0123456789"
@@ -197,7 +197,8 @@ def test_sealed_vault_is_backend_unavailable(own_openbao):
 def test_vault_down_at_renewal_serves_cached_reads_within_ttl_then_fails_closed(own_openbao, tmp_path):
     store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url,
                                        vault_token=short_lived_token(own_openbao.url), vault_token_ttl_s=3600,
-                                       secret_cache_ttl_s=1, data_dir=tmp_path / "data"))
+                                       secret_cache_ttl_s=60, data_dir=tmp_path / "data"))
+    store.clock = clock = ManualClock()  # the copy's 60 s run out when the test says, however slow the stop
     store.write("cached/a", {"k": SECRET_VALUE})
     assert store.read("cached/a").data == {"k": SECRET_VALUE}
     own_openbao.stop()  # the next operation's renewal is the first request to meet it down
@@ -206,7 +207,7 @@ def test_vault_down_at_renewal_serves_cached_reads_within_ttl_then_fails_closed(
         store.read("cached/a", outage_copy=False)  # a token check: a revocation must hold, so no copy
     with pytest.raises(BackendUnavailable):
         store.write("cached/a", {"k": "new"})  # writes are never faked
-    time.sleep(1.2)
+    clock.advance(61)
     with pytest.raises(BackendUnavailable, match="failing closed") as info:
         store.read("cached/a")
     assert SECRET_VALUE not in str(info.value)

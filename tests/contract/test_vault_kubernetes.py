@@ -17,7 +17,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import AccessDenied
 from affiliate_matrix.runtime import open_secret_store
 from tests.conftest import VAULT_ROOT_TOKEN
-from tests.deploy.test_manifests import render
+from tests.support.manifests import render
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.deploy.test_manifests import CRDS, OVERLAYS, render
+from tests.support.manifests import CRDS, OVERLAYS, render
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.slow

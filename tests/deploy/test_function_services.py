@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.test_manifests import OVERLAYS, render
+from tests.support.manifests import OVERLAYS, render
 from tests.support.processes import ROOT
 
 TEMPLATE = ("spec", "template")

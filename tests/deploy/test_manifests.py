@@ -5,38 +5,19 @@ Service, every cron a PingSource, every event type a Trigger, every reference a 
 
 import re
 import shutil
-import subprocess
-from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 
+from tests.support.manifests import CRDS, OVERLAYS, render
 from tests.support.processes import ROOT
 
 KUBERNETES = "1.32.0"
-CRDS = ROOT.parent / "shared" / "schemas" / "knative"
-OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
 CRONS = {"scrape", "sync", "discover", "triggers", "keys", "budget", "verify"}  # functions that run on a schedule
 PUBLISH_NOTHING = {"programs", "web"}  # HTTP only: no Broker token
 EVENT_ONLY = {"index", "keys", "scrape", "sync", "verify"}  # no HTTP API: their route is handlers.events.health
-
-
-def kustomize() -> list[str]:
-    tool = ROOT / ".tools" / "bin" / "kustomize"
-    if tool.exists():
-        return [str(tool), "build"]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize"]
-    pytest.fail("no kustomize: run ./task setup:kustomize")
-
-
-def render(folder: Path) -> list[dict]:
-    result = subprocess.run([*kustomize(), str(folder)], capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        raise AssertionError(f"kustomize build {folder} failed:\n{result.stderr}")
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
 def crd_schemas() -> dict[tuple[str, str], dict]:

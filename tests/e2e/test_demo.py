@@ -15,8 +15,8 @@ from affiliate_matrix.program_index import from_document
 from affiliate_matrix.rules.store import activations
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
-from tests.e2e.test_sources import EXPECTED
 from tests.support.processes import BIN
+from tests.support.recorded_expected import EXPECTED
 
 
 def amx(*args, cwd, columns: int):

@@ -10,28 +10,19 @@ import httpx
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN, ROOT, free_port
+from tests.support.slice import run_slice
 
 
 @pytest.fixture(scope="module")
 def site():
     with recorded_sites("affiliateprograms") as urls:
         yield urls["affiliateprograms"]
-
-
-def run_slice(rt, site_url):
-    indexed = []
-    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: indexed.append(index_batch(rt, e.data["batch_key"])))
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=site_url, rate_limit_per_s=50))
-    return scrape(rt, "ap"), indexed
 
 
 def program_named(rt, name):
@@ -228,7 +219,7 @@ def test_documents_the_index_refuses_are_recorded_beside_the_batch(tmp_path, sit
 
 
 def test_a_later_listing_without_a_domain_joins_the_indexed_program(tmp_path):
-    from tests.unit.test_normalize import make_record
+    from tests.support.factories import make_record
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
 
@@ -278,7 +269,7 @@ def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_p
 
 def test_one_merchant_on_three_sources_side_by_side(tmp_path):
     from affiliate_matrix.merchants import find_merchants, merchant_view
-    from tests.unit.test_normalize import make_record
+    from tests.support.factories import make_record
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
     records = [

@@ -22,8 +22,8 @@ from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import get_source
-from tests.e2e.test_sources import EXPECTED
 from tests.support.processes import BIN
+from tests.support.recorded_expected import EXPECTED
 
 CJ_AUTH = {"Authorization": "Bearer test-cj-token"}
 RAKUTEN_TOKEN_AUTH = {"Authorization": "Basic " + base64.b64encode(b"test-rakuten-client:test-rakuten-secret").decode()}

@@ -24,18 +24,9 @@ from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import BIN
 from tests.support.receiver import Receiver
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
@@ -61,8 +52,8 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
                                "--port-base", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
         try:
-            state = wait_for(lambda: (data / "up.json").exists() and json.loads((data / "up.json").read_text()), 90,
-                             "amx up to be ready")
+            state = wait_until(lambda: (data / "up.json").exists() and json.loads((data / "up.json").read_text()),
+                               "amx up to be ready", timeout=90)
             os.killpg(state["functions"]["index"]["pid"], signal.SIGKILL)  # gone before the batch reaches it
 
             def indexed():
@@ -71,9 +62,9 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
                 except Exception:  # the index does not exist until the first batch lands
                     return False
 
-            wait_for(indexed, 90, "the scraped programs in the index")
-            wait_for(lambda: len(webhook.requests) >= 6, 60, "six webhook messages")
-            wait_for(lambda: rt.store.head("budget/runs/2026-11-23.json"), 60, "the budget run for tomorrow")
+            wait_until(indexed, "the scraped programs in the index", timeout=90)
+            wait_until(lambda: len(webhook.requests) >= 6, "six webhook messages")
+            wait_until(lambda: rt.store.head("budget/runs/2026-11-23.json"), "the budget run for tomorrow")
             time.sleep(3)  # anything duplicated would arrive by now
             after = json.loads((data / "up.json").read_text())
         finally:

@@ -73,7 +73,7 @@ def test_the_host_budget_bounds_a_run_and_freshness_reports_it(tmp_path):
 
 def test_api_records_are_left_to_their_sync(tmp_path):
     from affiliate_matrix.verify import evidence_url
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
 
     program = make_program("Shop", "https://shop.com")
     program.provenance["name"][0] = program.provenance["name"][0].model_copy(

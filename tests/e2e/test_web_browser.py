@@ -11,9 +11,9 @@ import pytest
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
-from tests.e2e.test_first_slice import run_slice
 from tests.support.browser import launch, serious_violations
 from tests.support.processes import BIN, ROOT, Server, free_port
+from tests.support.slice import run_slice
 
 pytestmark = pytest.mark.slow
 

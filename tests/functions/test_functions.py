@@ -88,7 +88,7 @@ def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):
     from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     rt.index.ensure_index(PROGRAMS_INDEX)
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
     from affiliate_matrix.program_index import to_document
 
     programs = [make_program(f"Shop {i}", f"https://shop{i}.com") for i in range(7)]
@@ -142,7 +142,7 @@ def test_requests_without_a_valid_token_get_401(data_dir, header):
 
 def test_etag_gives_304_until_the_index_changes(data_dir, auth):
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
 
     rt = Runtime("test", Settings(data_dir=data_dir))
     rt.index.ensure_index(PROGRAMS_INDEX)
@@ -160,7 +160,7 @@ def test_etag_gives_304_until_the_index_changes(data_dir, auth):
 
 def test_merchant_routes(data_dir, auth):
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
 
     rt = Runtime("test", Settings(data_dir=data_dir))
     rt.index.ensure_index(PROGRAMS_INDEX)

@@ -37,7 +37,7 @@ def test_unicode_digits_are_refused_by_the_activations_route(admin_env):
 
 def _programs(rt, count: int):
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
-    from tests.unit.test_normalize import make_program
+    from tests.support.factories import make_program
 
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com"))

@@ -18,8 +18,8 @@ from affiliate_matrix.models import DeltaChange, FieldChange
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
+from tests.support.factories import make_program, make_record
 from tests.support.processes import ROOT
-from tests.unit.test_normalize import make_program, make_record
 
 HOSTILE = '<script>alert("x")</script> & Co'
 

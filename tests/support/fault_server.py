@@ -1,14 +1,13 @@
 """A local HTTP server that misbehaves on purpose, one path per fault, and logs every request."""
 
-import gzip
 import threading
 import time
+import zlib
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 PAGE = b"<html><head><title>ok</title></head><body><h1>fine</h1></body></html>"
-BOMB = gzip.compress(b"\0" * (100 * 1024 * 1024), compresslevel=9)  # 100 MB of zeros, ~100 KB on the wire
 
 
 class FaultServer:
@@ -90,8 +89,21 @@ class FaultServer:
                     return None
                 if path == "/huge-declared":
                     return self.send(200, b"", {"Content-Length": str(50 * 1024 * 1024)})
-                if path == "/bomb":
-                    return self.send(200, BOMB, {**html, "Content-Encoding": "gzip"})
+                if path == "/bomb":  # 100 MB of zeros, ~100 KB of gzip, compressed as it is sent
+                    self.send_response(200)
+                    for name, value in {**html, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    gzipped, megabyte = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS), b"\0" * 1024 * 1024
+                    try:
+                        for _ in range(100):
+                            data = gzipped.compress(megabyte) + gzipped.flush(zlib.Z_SYNC_FLUSH)
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                        data = gzipped.flush()
+                        self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the client stopped reading, as it should
+                    return None
                 if path == "/to-metadata":
                     return self.send(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
                 if path == "/to-loopback":  # another service on this machine

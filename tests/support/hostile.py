@@ -1,9 +1,11 @@
 """Hostile input for the property-based tests of every route and event type: the values an attacker
 tries first (unicode digits, huge numbers, NUL, path-like ids, overlong and odd unicode strings, deep
-nesting), and one seeded environment with every function's app on it."""
+nesting), one seeded environment with every function's app on it, and `mutate`, which breaks a
+recorded page or answer the way a damaged download would."""
 
 import contextlib
 import json
+import random
 import re
 
 import pytest
@@ -109,7 +111,7 @@ def hostile_environment(data_dir, *, programs: bool):
         save_campaign(rt.store, Campaign(id="c1", name="c1", channel="email", currency="USD"), create=True)
         if programs:
             from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
-            from tests.unit.test_normalize import make_program
+            from tests.support.factories import make_program
 
             rt.index.ensure_index(PROGRAMS_INDEX)
             rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com"))
@@ -118,3 +120,24 @@ def hostile_environment(data_dir, *, programs: bool):
         apps = {name: create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
                 for name in FUNCTIONS}
         yield apps, admin, rt
+
+
+def mutate(html: str, seed: int, cuts: int) -> str:
+    """Truncate, delete, duplicate and swap random slices; splice in stray markup."""
+    rng = random.Random(seed)
+    junk = ["<", ">", "</table>", "<tr><th>", "<td>", "<!--", "]]>", "\x00", "&#x0;", "<h1 class=program-name>",
+            "<a href=", "\"", "<script>", "</div></div></div>", "\ufffd", "<table class=program-details>"]
+    for _ in range(cuts):
+        if not html:
+            break
+        i, j = sorted(rng.randrange(len(html) + 1) for _ in range(2))
+        action = rng.randrange(4)
+        if action == 0:
+            html = html[:i] + html[j:]
+        elif action == 1:
+            html = html[:i] + html[i:j] * 2 + html[j:]
+        elif action == 2:
+            html = html[:i] + rng.choice(junk) + html[i:]
+        else:
+            html = html[:j]
+    return html

@@ -1,12 +1,12 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead-letter folder."""
 
 import json
-import time
 
 from affiliate_matrix.localrun.plan import Route, read_plan
 from affiliate_matrix.localrun.router import Router
 from tests.support.processes import ROOT
 from tests.support.receiver import Receiver
+from tests.support.wait import wait_until
 
 
 def event(**attributes) -> dict:
@@ -31,15 +31,20 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     router.publish(event())
     router.publish(event(id="e2", source="/only"))
     router.publish(event(id="e3", type="t.b"))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not (tmp_path / "dead" / "never" / "e3.json").exists():
-        time.sleep(0.02)
-    time.sleep(0.2)
+    parked_file = tmp_path / "dead" / "never" / "e3.json"
+
+    def settled():  # every delivery has reached its end: delivered, or retried out and parked
+        try:
+            parked = json.loads(parked_file.read_text())
+        except (OSError, ValueError):  # not there yet, or half written
+            return None
+        return len(ok.requests) >= 2 and len(flaky.requests) >= 3 and parked
+
+    parked = wait_until(settled, "the three deliveries to end")
     # Deliveries run on several workers, so like a real Broker the router promises no order.
     assert sorted(json.loads(r["body"])["id"] for r in ok.requests) == ["e1", "e2"]  # type only: both
     assert [json.loads(r["body"])["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered
     assert len(down.requests) == 2  # one try and one retry, then the dead-letter folder
-    parked = json.loads((tmp_path / "dead" / "never" / "e3.json").read_text())
     assert parked["reason"] == "HTTP 500" and parked["event"]["id"] == "e3"
     router.close()
     for receiver in (ok, flaky, down):

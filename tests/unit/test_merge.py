@@ -6,7 +6,7 @@ import pytest
 from affiliate_matrix.merge import merge
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.sources import Source, register
-from tests.unit.test_normalize import make_record
+from tests.support.factories import make_record
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

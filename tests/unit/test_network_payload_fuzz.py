@@ -19,7 +19,7 @@ from affiliate_matrix.sources.cj import read_page
 from affiliate_matrix.sources.clickbank import listing as clickbank_listing
 from affiliate_matrix.sources.rakuten import listing as rakuten_listing
 from affiliate_matrix.sources.rakuten import read_offers
-from tests.unit.test_parser_fuzz import mutate
+from tests.support.hostile import mutate
 
 RECORDED = {name: get_source(name).recorded_dir() for name in ("cj", "rakuten", "clickbank")}
 XML_JUNK = ["<", "</advertiser>", "<advertiser-id>", "&amp;", "%", "USD", "N/A", "-1", "<!ENTITY x 'y'>", "\x00"]

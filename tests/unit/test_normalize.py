@@ -1,22 +1,11 @@
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 from pydantic import ValidationError
 
 from affiliate_matrix.models import CommissionTerm, Connection, Program, RawRecord
-from affiliate_matrix.normalize import normalize, program_id, registrable_domain
-
-NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
-
-
-def make_record(name, merchant_url=None, **fields) -> RawRecord:
-    return RawRecord(source="test", connection_id="c", record_key=name.lower().replace(" ", "-"),
-                     url="https://dir.example.org/p/x/", fetched_at=NOW, raw_key="raw/test/ab/abc.html", name=name,
-                     merchant_url=merchant_url, **fields)
-
-
-def make_program(name, merchant_url=None, **fields) -> Program:
-    return normalize(make_record(name, merchant_url, **fields))
+from affiliate_matrix.normalize import program_id, registrable_domain
+from tests.support.factories import NOW, make_program, make_record
 
 
 @pytest.mark.parametrize("host,expected", [

@@ -1,7 +1,6 @@
 """Every source plugin's parsers, fed mutated versions of their own recorded pages (and junk),
 raise nothing but ParseError: a broken page is a recorded parse error, never a crash."""
 
-import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 from affiliate_matrix.crawl import records_of
 from affiliate_matrix.models import Connection, RawRecord
 from affiliate_matrix.sources import ApiSource, Listing, Page, ParseError, Request, Source, all_sources
+from tests.support.hostile import mutate
 
 PLUGINS = {name: source for name, source in all_sources().items()
            if source.__module__.startswith("affiliate_matrix.sources.")}  # the package's own, not test doubles
@@ -23,27 +23,6 @@ DETAIL_PATHS = {"affiliateprograms": "/p/fuzzed/", "affiliationlist": "/program/
                 "affiliatesdirectory": "/program/1/fuzzed.html", "affiliatefix": "/threads/fuzzed.1/"}
 GENERIC_PAGES = [(name, path) for name in ("affiliateprograms", "affiliationlist", "affiliatesdirectory")
                  for path in sorted((Path(__file__).resolve().parents[1] / "data" / "generic-pages").glob("*.html"))]
-
-
-def mutate(html: str, seed: int, cuts: int) -> str:
-    """Truncate, delete, duplicate and swap random slices; splice in stray markup."""
-    rng = random.Random(seed)
-    junk = ["<", ">", "</table>", "<tr><th>", "<td>", "<!--", "]]>", "\x00", "&#x0;", "<h1 class=program-name>",
-            "<a href=", "\"", "<script>", "</div></div></div>", "\ufffd", "<table class=program-details>"]
-    for _ in range(cuts):
-        if not html:
-            break
-        i, j = sorted(rng.randrange(len(html) + 1) for _ in range(2))
-        action = rng.randrange(4)
-        if action == 0:
-            html = html[:i] + html[j:]
-        elif action == 1:
-            html = html[:i] + html[i:j] * 2 + html[j:]
-        elif action == 2:
-            html = html[:i] + rng.choice(junk) + html[i:]
-        else:
-            html = html[:j]
-    return html
 
 
 def run_every_callback(source_name: str, html: str) -> None:

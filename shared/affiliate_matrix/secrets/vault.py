@@ -27,16 +27,18 @@ class VaultSecretStore(SecretStore):
     def __init__(self, client: hvac.Client, mount: str, *, role: str | None = None, jwt_path=None,
                  token_ttl_s: int = 3600, cache_ttl_s: int = 300):
         self.client = client
+        self.clock = time.monotonic  # for token lifetimes and outage copies; tests set a hand-moved one
         self.mount = mount
         self.role = role
         self.jwt_path = jwt_path
         self.token_ttl_s = token_ttl_s
-        self._expires_at: float | None = None  # monotonic; None: not known yet or never expires
+        self._expires_at: float | None = None  # on self.clock; None: not known yet or never expires
         self._known = False
         self.cache_ttl_s = cache_ttl_s
         # (path, version) -> the copy last read, for an outage; memory only, never disk. Request
         # threads share it, hence the lock.
-        self._copies: TTLCache[tuple[str, int | None], Secret] = TTLCache(maxsize=4096, ttl=cache_ttl_s)
+        self._copies: TTLCache[tuple[str, int | None], Secret] = TTLCache(maxsize=4096, ttl=cache_ttl_s,
+                                                                            timer=lambda: self.clock())
         self._copies_lock = threading.Lock()
 
     @classmethod
@@ -62,7 +64,7 @@ class VaultSecretStore(SecretStore):
             raise AccessDenied(f"Vault refused Kubernetes login for role {self.role!r}") from None
         except UNAVAILABLE as exc:
             raise BackendUnavailable(f"Vault login: {type(exc).__name__}") from None
-        self._expires_at = time.monotonic() + auth["lease_duration"]
+        self._expires_at = self.clock() + auth["lease_duration"]
         self._known = True
         log.info("vault.login", role=self.role, ttl_s=auth["lease_duration"])
 
@@ -72,15 +74,15 @@ class VaultSecretStore(SecretStore):
             return
         if not self._known:
             ttl = self._call(lambda: self.client.auth.token.lookup_self(), "token lookup")["data"]["ttl"]
-            self._expires_at = None if ttl == 0 else time.monotonic() + ttl
+            self._expires_at = None if ttl == 0 else self.clock() + ttl
             self._known = True
         if self._expires_at is None:
             return
-        if self._expires_at - time.monotonic() > self.token_ttl_s / 3:
+        if self._expires_at - self.clock() > self.token_ttl_s / 3:
             return
         try:
             auth = self.client.auth.token.renew_self(increment=f"{self.token_ttl_s}s")["auth"]
-            self._expires_at = time.monotonic() + auth["lease_duration"]
+            self._expires_at = self.clock() + auth["lease_duration"]
             log.info("vault.token_renewed", ttl_s=auth["lease_duration"])
         except (hv.Forbidden, hv.InvalidRequest):
             if not self.role:

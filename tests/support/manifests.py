@@ -1,0 +1,31 @@
+"""The manifests as the deploy and Vault tests read them: rendered by kustomize (the project's
+pinned one in .tools/, else kubectl's), the overlays there are, the Knative CRD schemas beside the
+project."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.processes import ROOT
+
+CRDS = ROOT.parent / "shared" / "schemas" / "knative"
+OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
+
+
+def kustomize() -> list[str]:
+    tool = ROOT / ".tools" / "bin" / "kustomize"
+    if tool.exists():
+        return [str(tool), "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    pytest.fail("no kustomize: run ./task setup:kustomize")
+
+
+def render(folder: Path) -> list[dict]:
+    result = subprocess.run([*kustomize(), str(folder)], capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise AssertionError(f"kustomize build {folder} failed:\n{result.stderr}")
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
