@@ -6,7 +6,6 @@ import re
 from dataclasses import asdict
 
 from affiliate_matrix.auth import authorize
-from affiliate_matrix.discovery.run import discover
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.events import http_or_event
@@ -28,6 +27,8 @@ def run(rt, data: dict):
     if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \
             not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2}", code) for code in languages):
         raise InvalidInput("languages: a list of 1-10 two-letter language codes, e.g. [\"en\", \"de\"]")
+    from affiliate_matrix.discovery.run import discover  # the crawler and the terms extractor: not for /healthz
+
     return discover(rt, niches, languages)
 
 
