@@ -1,5 +1,11 @@
-"""The ports one process uses, built from settings on first use and checked as they are built,
-so a misconfigured backend fails at start-up with one line naming the setting."""
+"""The ports one process uses, built from settings on first use and checked as they are built.
+
+A function's start (`start`) loads and validates its settings, so a bad setting fails at start-up
+with one line naming it, and builds only the ports its first request uses (the programs function's
+index and token store, say): scaled to zero, every start is paid by whoever is waiting, and an
+event-only function's first request is Knative's readiness probe. Its other ports (the S3, Vault or
+OpenSearch clients, the Broker) are built by the first work that uses them; a backend that is
+misconfigured or unreachable then fails that request with the same ConfigError naming the setting."""
 
 import sys
 from functools import cached_property
@@ -53,7 +59,8 @@ class Runtime:
 
 
 def start(function: str, *ports: str) -> Runtime:
-    """For a function module's import: build and check its ports, or exit with one clear line."""
+    """For a function module's import: load its settings and build and check the ports its first request uses,
+    or exit with one clear line."""
     try:
         runtime = Runtime(function)
         for port in ports:
