@@ -7,6 +7,7 @@ event-only function's first request is Knative's readiness probe. Its other port
 OpenSearch clients, the Broker) are built by the first work that uses them; a backend that is
 misconfigured or unreachable then fails that request with the same ConfigError naming the setting."""
 
+import gc
 import sys
 from functools import cached_property
 
@@ -65,10 +66,13 @@ def start(function: str, *ports: str) -> Runtime:
         runtime = Runtime(function)
         for port in ports:
             getattr(runtime, port)
-        return runtime
     except ConfigError as exc:
         print(f"{function}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except DamagedData as exc:
         print(f"{function}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    # gunicorn forks its worker from the process that imported the function. Freezing what is alive now keeps the
+    # garbage collector's passes in the worker from writing to those objects, which would copy their shared pages.
+    gc.freeze()
+    return runtime

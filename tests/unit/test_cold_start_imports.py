@@ -51,11 +51,12 @@ def test_a_function_starts_and_answers_its_first_request_without_heavy_libraries
     data, token = read_token
     path = FIRST_REQUESTS.get(function, "/healthz")
     headers = {} if path in TOKEN_FREE else {"Authorization": f"Bearer {token}"}
-    # A fresh interpreter: this one has imported everything the other tests use.
+    # A fresh interpreter (this one has imported everything the other tests use), on the default embedded backends.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AMX_")}, "AMX_DATA_DIR": str(data)}
     result = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "functions" / function / "main.py"), path,
                              ",".join(HEAVY), json.dumps(headers)],
                             capture_output=True, text=True, timeout=120, cwd=data.parent,
-                            env={**{k: v for k, v in os.environ.items() if not k.startswith("AMX_")}, "AMX_DATA_DIR": str(data)})
+                            env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded["status"] == 200, f"GET {path} on {function}"
