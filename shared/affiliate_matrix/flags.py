@@ -46,10 +46,11 @@ def is_on(config: dict, name: str, subject: str | None) -> bool:
 
 
 class FlagReader:
-    """The document, re-read at most every ttl seconds."""
+    """The document, re-read at most every ttl seconds, from the store `open_store` gives: it is called on the
+    first read, so a request that reads no flag (a /healthz) does not open the store on a cold start."""
 
-    def __init__(self, store, ttl: float, seed: Path | None = None):
-        self.store, self.ttl, self.seed = store, ttl, seed
+    def __init__(self, open_store, ttl: float, seed: Path | None = None):
+        self.open_store, self.ttl, self.seed = open_store, ttl, seed
         self._config, self._until = {}, 0.0
         self._lock = threading.Lock()
 
@@ -58,13 +59,14 @@ class FlagReader:
         if now >= self._until:
             with self._lock:
                 if now >= self._until:
+                    store = self.open_store()
                     if self.seed is not None:
                         from affiliate_matrix.flag_config import seed_from_file
 
-                        seed_from_file(self.store, self.seed)
+                        seed_from_file(store, self.seed)
                         self.seed = None
                     try:
-                        self._config = json.loads(self.store.get(FLAGS_KEY).data)
+                        self._config = json.loads(store.get(FLAGS_KEY).data)
                     except NotFoundError:
                         self._config = {}
                     self._until = now + self.ttl

@@ -50,7 +50,7 @@ class Runtime:
     def flags(self):
         from affiliate_matrix.flags import FlagReader
 
-        return FlagReader(self.store, self.settings.flags_ttl_s, seed=self.settings.flags_file)
+        return FlagReader(lambda: self.store, self.settings.flags_ttl_s, seed=self.settings.flags_file)
 
     @cached_property
     def bus(self):

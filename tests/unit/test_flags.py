@@ -48,11 +48,12 @@ def test_the_document_is_written_conditionally_and_seeded_from_the_environment(t
     seed = tmp_path / "flags.json"
     seed.write_text(json.dumps({"flags": {"quality_ranking": {"enabled": True}}}))
     rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
-    reader = FlagReader(rt.store, ttl=0, seed=seed)
+    reader = FlagReader(lambda: rt.store, ttl=0, seed=seed)
     assert reader.config()["flags"]["quality_ranking"]["enabled"]  # seeded: the store had no document
     update(rt.store, "quality_ranking", lambda flag: flag.model_copy(update={"enabled": False}))
     seed.write_text(json.dumps({"flags": {}}))
-    assert not FlagReader(rt.store, ttl=0, seed=seed).config()["flags"]["quality_ranking"]["enabled"]  # store wins
+    reader = FlagReader(lambda: rt.store, ttl=0, seed=seed)
+    assert not reader.config()["flags"]["quality_ranking"]["enabled"]  # the store wins
     _, etag = load(rt.store)
     assert etag is not None
 
