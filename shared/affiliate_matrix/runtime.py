@@ -74,5 +74,7 @@ def start(function: str, *ports: str) -> Runtime:
         raise SystemExit(2) from None
     # gunicorn forks its worker from the process that imported the function. Freezing what is alive now keeps the
     # garbage collector's passes in the worker from writing to those objects, which would copy their shared pages.
-    gc.freeze()
+    # Once per process: a test process imports many functions, and each freeze would keep its garbage for good.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     return runtime
