@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import budget
 from affiliate_matrix.runtime import start
 
-rt = start("budget", "store", "index", "secrets", "bus")
+rt = start("budget", "store", "secrets")
 
 
 @functions_framework.http

@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import connections
 from affiliate_matrix.runtime import start
 
-rt = start("connections", "store", "secrets", "bus")
+rt = start("connections", "store", "secrets")
 
 
 @functions_framework.http

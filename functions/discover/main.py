@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import discover
 from affiliate_matrix.runtime import start
 
-rt = start("discover", "store", "index", "secrets", "bus")
+rt = start("discover")
 
 
 @functions_framework.http

@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import index
 from affiliate_matrix.runtime import start
 
-rt = start("index", "store", "index", "bus")
+rt = start("index")
 
 
 @functions_framework.http

@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import keys
 from affiliate_matrix.runtime import start
 
-rt = start("keys", "store", "secrets", "bus")
+rt = start("keys")
 
 
 @functions_framework.http

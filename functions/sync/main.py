@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import scrape
 from affiliate_matrix.runtime import start
 
-rt = start("sync", "store", "secrets", "bus")
+rt = start("sync")
 
 
 @functions_framework.http

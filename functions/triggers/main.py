@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import triggers
 from affiliate_matrix.runtime import start
 
-rt = start("triggers", "store", "index", "secrets", "bus")
+rt = start("triggers", "store", "secrets")
 
 
 @functions_framework.http

@@ -5,7 +5,7 @@ import functions_framework
 from affiliate_matrix.handlers import verify
 from affiliate_matrix.runtime import start
 
-rt = start("verify", "store", "index", "bus")
+rt = start("verify")
 
 
 @functions_framework.http

@@ -46,11 +46,12 @@ def is_on(config: dict, name: str, subject: str | None) -> bool:
 
 
 class FlagReader:
-    """The document, re-read at most every ttl seconds."""
+    """The document, re-read at most every ttl seconds, from the store `open_store` gives: it is called on the
+    first read, so a request that reads no flag (a /healthz) does not open the store on a cold start."""
 
-    def __init__(self, store, ttl: float, seed: Callable[[], None] | None = None):
-        """seed runs once before the first read (the caller's: the validated document is flag_config's)."""
-        self.store, self.ttl, self.seed = store, ttl, seed
+    def __init__(self, open_store, ttl: float, seed: Callable[[object], None] | None = None):
+        """seed(store) runs once before the first read (the caller's: the validated document is flag_config's)."""
+        self.open_store, self.ttl, self.seed = open_store, ttl, seed
         self._config, self._until = {}, 0.0
         self._lock = threading.Lock()
 
@@ -59,11 +60,12 @@ class FlagReader:
         if now >= self._until:
             with self._lock:
                 if now >= self._until:
+                    store = self.open_store()
                     if self.seed is not None:
-                        self.seed()
+                        self.seed(store)
                         self.seed = None
                     try:
-                        self._config = json.loads(self.store.get(FLAGS_KEY).data)
+                        self._config = json.loads(store.get(FLAGS_KEY).data)
                     except NotFoundError:
                         self._config = {}
                     self._until = now + self.ttl

@@ -1,8 +1,15 @@
-"""The ports one process uses, built from settings on first use and checked as they are built,
-so a misconfigured backend fails at start-up with one line naming the setting."""
+"""The ports one process uses, built from settings on first use and checked as they are built.
+
+A function's start (`start`) loads and validates its settings, so a bad setting fails at start-up
+with one line naming it, and builds only the ports its first request uses (the programs function's
+index and token store, say): scaled to zero, every start is paid by whoever is waiting, and an
+event-only function's first request is Knative's readiness probe. Its other ports (the S3, Vault or
+OpenSearch clients, the Broker) are built by the first work that uses them; a backend that is
+misconfigured or unreachable then fails that request with the same ConfigError naming the setting."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -48,12 +55,12 @@ class Runtime:
 
         seed = None
         if self.settings.flags_file is not None:
-            def seed():  # the environment's flags become the document when there is none; validated, so loaded late
+            def seed(store):  # the environment's flags become the document when there is none; validated, so loaded late
                 from affiliate_matrix.flag_config import seed_from_file
 
-                seed_from_file(self.store, self.settings.flags_file)
+                seed_from_file(store, self.settings.flags_file)
 
-        return FlagReader(self.store, self.settings.flags_ttl_s, seed=seed)
+        return FlagReader(lambda: self.store, self.settings.flags_ttl_s, seed=seed)
 
     @cached_property
     def bus(self):
@@ -61,18 +68,24 @@ class Runtime:
 
 
 def start(function: str, *ports: str) -> Runtime:
-    """For a function module's import: build and check its ports, or exit with one clear line."""
+    """For a function module's import: load its settings and build and check the ports its first request uses,
+    or exit with one clear line."""
     try:
         runtime = Runtime(function)
         for port in ports:
             getattr(runtime, port)
-        return runtime
     except ConfigError as exc:
         print(f"{function}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except DamagedData as exc:
         print(f"{function}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    # gunicorn forks its worker from the process that imported the function. Freezing what is alive now keeps the
+    # garbage collector's passes in the worker from writing to those objects, which would copy their shared pages.
+    # Once per process: a test process imports many functions, and each freeze would keep its garbage for good.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+    return runtime
 
 
 # Which adapter each port gets: the port packages define the interface, the adapters implement it,

@@ -1,12 +1,23 @@
-"""Cold start: process spawn to the first 200 response, for a function versus a bare
-functions-framework hello world started the same way, alternated, medians compared.
+"""Cold start and idle memory of every function against the floor, in the same run.
 
-Both run in `.venv-function`, which holds the project with its core dependencies only and its
-bytecode compiled, as a function image does (no CLI extras: rich alone would add ~45 ms through
-structlog). A third process, the hello world importing only pydantic-settings and structlog,
-measures the floor those prescribed libraries put under any function's ratio.
+Each function is started as its image starts it (functions-framework, gunicorn, in `.venv-function`:
+the project with its core dependencies only and its bytecode compiled) and timed from spawn to the
+first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baseline is the floor: a
+functions-framework hello world importing only the libraries every function's start is prescribed
+(pydantic, pydantic-settings, structlog), started the same way right before it, round after round,
+so a swing in the machine's load falls on both. Beside the clock, the CPU time the server's
+processes used until that answer, which a busy machine blurs far less. A bare hello world is
+measured too, to show what the prescribed libraries themselves cost.
+
+Idle memory is read once the first request is answered: the proportional set size (Pss, from
+/proc/<pid>/smaps_rollup) summed over the server's processes. gunicorn's master imports the app
+and forks the worker, so the two share most pages: VmRSS summed would count those twice, Pss
+splits each shared page between its sharers, and the sum is what the container is charged.
 """
 
+import os
+import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -18,8 +29,15 @@ import httpx
 
 from tests.support.processes import ROOT, free_port
 
-ROUNDS = 15  # alternated; this machine swings 20% within a minute
+ROUNDS = int(os.environ.get("BENCH_COLD_START_ROUNDS", "9"))  # alternated; this machine swings 20% within a minute
 FUNCTION_VENV = ROOT / ".venv-function"
+HELLO = ROOT / "tests/bench/hello/main.py"
+FLOOR = ROOT / "tests/bench/hello_floor/main.py"
+# The first request each function answers after a cold start: a real read where the function serves one
+# (with a read token), else /healthz, the readiness probe Knative sends before it routes the first event.
+FIRST_REQUESTS = {"programs": "/programs?q=x", "connections": "/connections", "budget": "/campaigns",
+                  "triggers": "/rules", "web": "/signin"}
+TOKEN_FREE = {"/healthz", "/signin"}
 
 
 def function_venv() -> Path:
@@ -37,46 +55,125 @@ def function_venv() -> Path:
     return FUNCTION_VENV / "bin"
 
 
-def time_to_first_200(bin_dir: Path, source: str, path: str, cwd: str, headers: dict | None = None) -> float:
+def group(pgid: int) -> list[Path]:
+    """/proc entries of the processes in a process group (gunicorn's master and worker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getpgid(int(entry.name)) == pgid:
+                found.append(entry)
+        except OSError:
+            continue  # a process that ended meanwhile
+    return found
+
+
+def cpu_s(processes: list[Path]) -> float:
+    """CPU time (user and system) the processes have used, a figure a busy machine blurs far less than the clock."""
+    ticks = 0
+    for entry in processes:
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pss_mb(processes: list[Path]) -> float:
+    """The proportional set size of the processes."""
+    total_kb = 0
+    for entry in processes:
+        try:
+            for line in (entry / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total_kb / 1024
+
+
+def start_once(bin_dir: Path, source: Path, path: str, cwd: str, headers: dict) -> tuple[float, float, float]:
+    """Seconds from spawn to the first 200 on `path`, the CPU seconds the server used for it, and its idle
+    memory (MB) right after."""
     port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen([str(bin_dir / "functions-framework"), "--source", source, "--target", "handle",
-                                "--host", "127.0.0.1", "--port", str(port)], cwd=cwd,
+    process = subprocess.Popen([str(bin_dir / "functions-framework"), "--source", str(source), "--target", "handle",
+                                "--host", "127.0.0.1", "--port", str(port)], cwd=cwd, start_new_session=True,
+                               env={**os.environ, "AMX_DATA_DIR": f"{cwd}/.amx"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with httpx.Client(timeout=2) as client:
-            while time.perf_counter() - started < 60:
+        with httpx.Client(timeout=5) as client:
+            while True:
+                if time.perf_counter() - started > 60 or process.poll() is not None:
+                    raise RuntimeError(f"{source} never answered 200 on {path}")
                 try:
                     if client.get(f"http://127.0.0.1:{port}{path}", headers=headers).status_code == 200:
-                        return time.perf_counter() - started
+                        cold = time.perf_counter() - started
+                        cpu = cpu_s(group(process.pid))
+                        break
                 except httpx.TransportError:
                     time.sleep(0.005)
-        raise RuntimeError(f"{source} never answered 200 on {path}")
+        time.sleep(0.3)  # the answer is sent before the worker finishes the request (its log line, counters)
+        return cold, cpu, pss_mb(group(process.pid))
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def read_token(cwd: str) -> str:
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import open_secret_store
+
+    return create_token(open_secret_store(Settings(data_dir=Path(cwd) / ".amx")), "read")
 
 
 def run() -> None:
     bin_dir = function_venv()
-    hello = str(ROOT / "tests/bench/hello/main.py")
-    floor = str(ROOT / "tests/bench/hello_floor/main.py")
-    programs = str(ROOT / "functions/programs/main.py")
+    functions = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists())
     with tempfile.TemporaryDirectory() as cwd:
-        from affiliate_matrix.auth import create_token
-        from affiliate_matrix.config import Settings
-        from affiliate_matrix.runtime import open_secret_store
+        auth = {"Authorization": f"Bearer {read_token(cwd)}"}
 
-        token = create_token(open_secret_store(Settings(data_dir=Path(cwd) / ".amx")), "read")
-        auth = {"Authorization": f"Bearer {token}"}
-        time_to_first_200(bin_dir, programs, "/healthz", cwd)  # warm the OS file cache for both, uncounted
-        time_to_first_200(bin_dir, hello, "/", cwd)
-        baseline, libraries, function = [], [], []
+        def start(name: str) -> tuple[float, float, float]:
+            if name in ("hello", "floor"):
+                return start_once(bin_dir, HELLO if name == "hello" else FLOOR, "/", cwd, {})
+            path = FIRST_REQUESTS.get(name, "/healthz")
+            return start_once(bin_dir, ROOT / "functions" / name / "main.py", path, cwd,
+                              {} if path in TOKEN_FREE else auth)
+
+        for name in ("hello", *functions):
+            start(name)  # warm the OS file cache and create each function's stored state, uncounted
+        order = random.Random(20)
+        hello, floor = [], []
+        paired_floor: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
+        measured: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
         for _ in range(ROUNDS):
-            baseline.append(time_to_first_200(bin_dir, hello, "/", cwd))
-            libraries.append(time_to_first_200(bin_dir, floor, "/", cwd))
-            function.append(time_to_first_200(bin_dir, programs, "/programs?q=x", cwd, auth))
-    print(f"BENCH cold_start_s_hello {statistics.median(baseline):.3f} s")
-    print(f"BENCH cold_start_s_programs {statistics.median(function):.3f} s")
-    print(f"BENCH cold_start_ratio {statistics.median(function) / statistics.median(baseline):.2f} x")
-    print(f"BENCH cold_start_ratio_prescribed_libraries {statistics.median(libraries) / statistics.median(baseline):.2f} x")
+            hello.append(start("hello"))
+            for name in order.sample(functions, len(functions)):
+                floor.append(start("floor"))  # right before each function: the same load falls on both
+                paired_floor[name].append(floor[-1])
+                measured[name].append(start(name))
+
+    def median(samples, figure: int) -> float:
+        return statistics.median(sample[figure] for sample in samples)
+
+    print(f"BENCH cold_start_s_hello {median(hello, 0):.3f} s")
+    print(f"BENCH cold_start_s_floor {median(floor, 0):.3f} s")
+    print(f"BENCH cold_start_cpu_s_floor {median(floor, 1):.3f} s")
+    print(f"BENCH cold_start_ratio_floor_vs_hello {median(floor, 0) / median(hello, 0):.2f} x")
+    print(f"BENCH idle_rss_mb_floor {median(floor, 2):.1f} MB")
+    ratios: dict[str, dict[str, float]] = {"time": {}, "cpu": {}, "memory": {}}
+    for name in functions:
+        ratios["time"][name] = median(measured[name], 0) / median(paired_floor[name], 0)
+        ratios["cpu"][name] = median(measured[name], 1) / median(paired_floor[name], 1)
+        ratios["memory"][name] = median(measured[name], 2) / median(floor, 2)
+        print(f"{name}: first request GET {FIRST_REQUESTS.get(name, '/healthz')}")
+        print(f"BENCH cold_start_s_{name} {median(measured[name], 0):.3f} s")
+        print(f"BENCH cold_start_ratio_vs_floor_{name} {ratios['time'][name]:.2f} x")
+        print(f"BENCH cold_start_cpu_ratio_vs_floor_{name} {ratios['cpu'][name]:.2f} x")
+        print(f"BENCH idle_rss_mb_{name} {median(measured[name], 2):.1f} MB")
+    worst = {figure: max(by_function, key=by_function.get) for figure, by_function in ratios.items()}
+    print(f"worst: {worst['time']} in time, {worst['cpu']} in CPU time, {worst['memory']} in memory")
+    print(f"BENCH cold_start_ratio_vs_floor {ratios['time'][worst['time']]:.2f} x")
+    print(f"BENCH cold_start_cpu_ratio_vs_floor {ratios['cpu'][worst['cpu']]:.2f} x")
+    print(f"BENCH idle_rss_ratio_vs_floor {ratios['memory'][worst['memory']]:.2f} x")

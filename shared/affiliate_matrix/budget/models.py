@@ -32,7 +32,7 @@ Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # validators built on first use, not at import
 
 
 class Day(TypedDict):
@@ -50,7 +50,7 @@ class CampaignHistory(Contract):
     id: CampaignId
     min_budget: Cents | None = None
     max_budget: Cents | None = None
-    history: list[Day] = Field(default_factory=list, max_length=MAX_HISTORY_DAYS)
+    history: list[Day] = Field([], max_length=MAX_HISTORY_DAYS)
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -40,7 +40,7 @@ def _plausible(time: datetime) -> datetime:
 
 
 class Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on the first event, not at start
 
     id: str = Field(min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=200)

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
-    AccessDenied, BackendUnavailable, ConflictError, DamagedData, InvalidInput, MethodNotAllowed, NotFoundError,
-    PreconditionFailed, PreconditionRequired, Unauthorized,
+    AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
+    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized,
 )
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 
@@ -114,6 +114,9 @@ def serve(request, route: Callable, flags=None) -> tuple:
     except DamagedData as exc:  # stored data, not the request: one line naming where and what to do
         log.error("request.damaged_data", where=exc.where, error=str(exc))
         body, status, headers = error_response(500, "damaged_data", str(exc), request_id)
+    except ConfigError as exc:  # a backend this request is the first to use is misconfigured (runtime.py)
+        log.error("request.misconfigured", setting=exc.setting, error=str(exc))
+        body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, create_model
 
-from affiliate_matrix.discovery.run import DiscoveryReport, discover
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape
@@ -38,18 +37,22 @@ def run(rt, data: dict):
     if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \
             not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2}", code) for code in languages):
         raise InvalidInput("languages: a list of 1-10 two-letter language codes, e.g. [\"en\", \"de\"]")
+    from affiliate_matrix.discovery.run import discover  # the crawler and the terms extractor: not for /healthz
+
     return discover(rt, niches, languages)
 
 
 # A failure is a (url, reason) pair, declared as a two-item list: schemathesis misreads the prefixItems of
 # a tuple's schema (schemathesis#3842).
 Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
-Report = create_model("DiscoveryReport", **{f.name: (list[Pair] if f.name == "failures" else f.type, ...)
-                                            for f in fields(DiscoveryReport)})
 
 
 @cache
 def api() -> Api:
+    from affiliate_matrix.discovery.run import DiscoveryReport
+
+    Report = create_model("DiscoveryReport", **{f.name: (list[Pair] if f.name == "failures" else f.type, ...)
+                                                for f in fields(DiscoveryReport)})
     return Api("Affiliate Matrix discovery API", [
         Route("POST", "/discover", lambda call: asdict(run(call.rt, call.body)), Report, body=DiscoverRequest,
               role="admin", summary="Run a discovery now and answer with its report"),

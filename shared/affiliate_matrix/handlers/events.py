@@ -7,18 +7,23 @@ parks it as a dead letter; work on something that is gone, or on damaged stored 
 acknowledged.
 """
 
+from __future__ import annotations
+
 import json
 import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
 from affiliate_matrix.errors import (AccessDenied, ConfigError, ConflictError, DamagedData, InvalidInput, NotFoundError,
                                      Unauthorized)
-from affiliate_matrix.events import ACTION_PREFIX, Event
 from affiliate_matrix.observability import get_logger
+
+if TYPE_CHECKING:  # the event model (and the domain models under it) is imported by the first event, not at start
+    from affiliate_matrix.events import Event
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
@@ -29,6 +34,7 @@ def event_of(cloud_event) -> Event:
     """The CloudEvent as our Event, or InvalidInput naming the attribute that does not fit."""
     from pydantic import ValidationError
 
+    from affiliate_matrix.events import Event
     from affiliate_matrix.handlers import check_json
 
     try:
@@ -44,6 +50,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
     """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
     event's traceparent extension, else the HTTP request's traceparent header."""
+    from affiliate_matrix.events import ACTION_PREFIX, Event
     from affiliate_matrix.observability import telemetry
 
     telemetry.start_span(cloud_event.get("traceparent") or traceparent)

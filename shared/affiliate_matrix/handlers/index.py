@@ -6,7 +6,6 @@ import re
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import health, http_or_event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.pipeline import index_batch
 
 log = get_logger()
 BATCH_KEY = re.compile(r"^batches/[a-z0-9_-]{1,40}/[0-9a-f]{2}/[0-9a-f]{64}\.jsonl$")
@@ -32,4 +31,6 @@ def index_event(rt, event) -> None:
     batch_key = event.data.get("batch_key")
     if not isinstance(batch_key, str) or not BATCH_KEY.match(batch_key):
         raise InvalidInput("event data needs a batch_key: batches/<source>/<xx>/<sha-256>.jsonl, as scrape stores them")
+    from affiliate_matrix.pipeline import index_batch  # resolution (rapidfuzz) and the terms extractor
+
     index_batch(rt, batch_key)

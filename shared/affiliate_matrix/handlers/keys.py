@@ -2,7 +2,6 @@
 back) answers with an error, so the failure shows in the function's error figures and alerts."""
 
 from affiliate_matrix.handlers.events import health, http_or_event
-from affiliate_matrix.keys import RotationFailed, run_checks
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -13,6 +12,8 @@ def handle(rt, request):
 
 
 def checked(rt) -> None:
+    from affiliate_matrix.keys import RotationFailed, run_checks  # the cron run only
+
     outcome = run_checks(rt)
     log.info("keys.checked", **outcome)
     if outcome["failed"]:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from affiliate_matrix.errors import AmxError, InvalidInput
 from affiliate_matrix.handlers.events import health, http_or_event
-from affiliate_matrix.pipeline import scrape
 
 
 def handle(rt, request):
@@ -35,6 +34,8 @@ def collect(rt, event) -> None:
         raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
     if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.match(sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
+    from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
+
     if sync_id is None:
         report = scrape(rt, connection_id)
         if report.records == 0 and report.failures:

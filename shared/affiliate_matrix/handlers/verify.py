@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from affiliate_matrix.handlers.events import health, http_or_event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.verify import emit_freshness, freshness, verify
 
 log = get_logger()
 
@@ -14,6 +13,8 @@ def handle(rt, request):
 
 
 def verify_and_measure(rt) -> None:
+    from affiliate_matrix.verify import emit_freshness, freshness, verify  # the fetcher: the cron run only
+
     report = verify(rt)
     now = datetime.now(UTC)
     emit_freshness(rt, freshness(rt, now), now)

@@ -54,19 +54,20 @@ class IndexSpec:
 
 
 class Range(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # This and the models below build their validators on first use: most functions that open an index never search.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     gte: float | str | None = None
     lte: float | str | None = None
 
 
 class SortKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     field: str
     order: Literal["asc", "desc"] = "asc"
 
 
 class SearchQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str | None = Field(None, max_length=500)
     filters: dict[str, list[str | float | bool]] = {}
     ranges: dict[str, Range] = {}
@@ -171,7 +172,7 @@ def _sort_value(value):
 
 
 class _Cursor(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
     a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
 

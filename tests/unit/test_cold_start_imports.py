@@ -1,0 +1,65 @@
+"""Import discipline of the functions' cold start (issue 20), held without a clock: a function's start
+(importing its main.py) and its first request load none of the heavy libraries unless that request
+needs them. The timed figures are `python -m tests.bench cold_start`."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.bench.cold_start import FIRST_REQUESTS, TOKEN_FREE
+from tests.support.processes import ROOT
+
+# Each of these costs a cold start 15 ms or more (measured with `python -X importtime`), or is a
+# backend's client that only some work uses; those the floor itself imports are not counted.
+HEAVY = ("jwt", "cryptography", "numpy", "boto3", "botocore", "opensearchpy", "hvac", "rapidfuzz", "httpx",
+         "selectolax", "protego", "tldextract", "cronsim", "yaml", "cloudevents", "prometheus_client",
+         "common_expression_language", "cel", "pyarrow", "scipy", "pandas", "statsmodels", "matplotlib",
+         "typer", "rich")
+# What a first request may load: the programs API's search runs on numpy arrays (search/sqlite.py).
+FIRST_REQUEST_NEEDS = {"programs": {"numpy"}}
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+
+PROBE = """
+import json, sys
+import functions_framework, pydantic, pydantic_settings, structlog  # the floor (tests/bench/hello_floor)
+
+heavy = set(sys.argv[3].split(",")) - set(sys.modules)
+loaded = lambda: sorted(name for name in heavy if name in sys.modules)
+create_app = functions_framework.create_app
+app = create_app(target="handle", source=sys.argv[1])
+at_start = loaded()
+answer = app.test_client().get(sys.argv[2], headers=json.loads(sys.argv[4]))
+print(json.dumps({"status": answer.status_code, "start": at_start, "first_request": loaded()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def read_token(tmp_path_factory):
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.secrets import open_secret_store
+
+    data = tmp_path_factory.mktemp("cold") / ".amx"
+    return data, create_token(open_secret_store(Settings(data_dir=data)), "read")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_function_starts_and_answers_its_first_request_without_heavy_libraries(function, read_token):
+    data, token = read_token
+    path = FIRST_REQUESTS.get(function, "/healthz")
+    headers = {} if path in TOKEN_FREE else {"Authorization": f"Bearer {token}"}
+    # A fresh interpreter (this one has imported everything the other tests use), on the default embedded backends.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AMX_")}, "AMX_DATA_DIR": str(data)}
+    result = subprocess.run([sys.executable, "-c", PROBE, str(ROOT / "functions" / function / "main.py"), path,
+                             ",".join(HEAVY), json.dumps(headers)],
+                            capture_output=True, text=True, timeout=120, cwd=data.parent,
+                            env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["status"] == 200, f"GET {path} on {function}"
+    assert loaded["start"] == [], f"{function}'s start imports {loaded['start']}"
+    unexpected = set(loaded["first_request"]) - FIRST_REQUEST_NEEDS.get(function, set())
+    assert not unexpected, f"{function}'s first request (GET {path}) imports {sorted(unexpected)}"
