@@ -40,7 +40,7 @@ print(json.dumps({"status": answer.status_code, "start": at_start, "first_reques
 def read_token(tmp_path_factory):
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.secrets import open_secret_store
+    from affiliate_matrix.runtime import open_secret_store
 
     data = tmp_path_factory.mktemp("cold") / ".amx"
     return data, create_token(open_secret_store(Settings(data_dir=data)), "read")

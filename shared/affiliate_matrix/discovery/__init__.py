@@ -4,4 +4,23 @@ dorks.py generates the queries, providers.py sends them (Google Programmable Sea
 SearXNG) within each provider's daily quota, candidates.py de-duplicates the results and skips
 what is known, validate.py decides from the fetched page whether it is a program, and run.py
 ties it together: confident finds enter the index as `discovered`, doubtful ones a review list.
+A run's report is defined here, light, because the discover API declares its answer from it.
 """
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DiscoveryReport:
+    queries: int = 0
+    results: int = 0
+    candidates: int = 0
+    known: list[str] = field(default_factory=list)
+    discovered: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    provider_errors: list[str] = field(default_factory=list)
+    quota_exhausted: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+    batch_key: str | None = None

@@ -5,10 +5,11 @@ doubtful ones go to the review list, the rest are remembered as rejected."""
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
@@ -33,22 +34,6 @@ class Candidate:
     url: str
     domain: str
     result: Result
-
-
-@dataclass
-class DiscoveryReport:
-    queries: int = 0
-    results: int = 0
-    candidates: int = 0
-    known: list[str] = field(default_factory=list)
-    discovered: list[str] = field(default_factory=list)
-    review: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    provider_errors: list[str] = field(default_factory=list)
-    quota_exhausted: list[str] = field(default_factory=list)
-    unanswered: list[str] = field(default_factory=list)
-    batch_key: str | None = None
 
 
 def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:

@@ -80,6 +80,13 @@ def metrics_models() -> tuple[type, type]:
     return Metrics, PostedMetrics
 
 
+def allocation_run():
+    """The answer model of a run, loaded with the allocator (numpy) only when a route that runs one is asked."""
+    from affiliate_matrix.budget.run import AllocationRun
+
+    return AllocationRun
+
+
 @cache
 def campaigns():
     from affiliate_matrix.budget.campaigns import Campaign
@@ -94,8 +101,6 @@ def handle(rt, request):
 
 @cache
 def api() -> Api:
-    from affiliate_matrix.budget.run import AllocationRun
-
     collection = campaigns()
     return Api("Affiliate Matrix budget API", [
         *collection.routes(),
@@ -107,9 +112,9 @@ def api() -> Api:
               summary="Record days; a date already recorded is replaced"),
         Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
         Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"])),
-              AllocationRun, body=RunRequest, status=201, statuses=(200,), role="admin", headers=("Location",),
+              allocation_run, body=RunRequest, status=201, statuses=(200,), role="admin", headers=("Location",),
               summary="Run the allocation for a day now (200 with the stored run when that day has one)"),
-        Route("GET", "/allocations/{day}", lambda call: run_of(call.rt, call.params.day), AllocationRun, RunDay,
+        Route("GET", "/allocations/{day}", lambda call: run_of(call.rt, call.params.day), allocation_run, RunDay,
               summary="The run of a day: inputs, strategy, allocations, explanation"),
     ])
 

@@ -49,7 +49,7 @@ Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 @cache
 def api() -> Api:
-    from affiliate_matrix.discovery.run import DiscoveryReport
+    from affiliate_matrix.discovery import DiscoveryReport
 
     Report = create_model("DiscoveryReport", **{f.name: (list[Pair] if f.name == "failures" else f.type, ...)
                                                 for f in fields(DiscoveryReport)})
