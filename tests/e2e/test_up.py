@@ -7,9 +7,9 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
@@ -65,7 +65,9 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
             wait_until(indexed, "the scraped programs in the index", timeout=90)
             wait_until(lambda: len(webhook.requests) >= 6, "six webhook messages")
             wait_until(lambda: rt.store.head("budget/runs/2026-11-23.json"), "the budget run for tomorrow")
-            time.sleep(3)  # anything duplicated would arrive by now
+            # A duplicate would be a redelivery, which the Broker counts as outstanding until it is done: once
+            # nothing is outstanding, every duplicate there would be has arrived.
+            wait_until(lambda: httpx.get(state["router"]).json()["outstanding"] == 0, "the Broker to be idle")
             after = json.loads((data / "up.json").read_text())
         finally:
             subprocess.run([str(BIN / "amx"), "down"], cwd=tmp_path, env=env, timeout=60)

@@ -2,6 +2,8 @@
 
 import json
 
+import httpx
+
 from affiliate_matrix.localrun.plan import Route, read_plan
 from affiliate_matrix.localrun.router import Router
 from tests.support.processes import ROOT
@@ -41,6 +43,10 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
         return len(ok.requests) >= 2 and len(flaky.requests) >= 3 and parked
 
     parked = wait_until(settled, "the three deliveries to end")
+    # Once all have ended (delivered, or parked after their retries), nothing is outstanding at the ingress.
+    status = wait_until(lambda: (lambda s: s if s["outstanding"] == 0 else None)(httpx.get(router.url).json()),
+                        "the Broker to count every delivery done")
+    assert status == {"outstanding": 0, "delivered": 3}  # e1 and e2 to ok, e2 to flaky; e3 parked
     # Deliveries run on several workers, so like a real Broker the router promises no order.
     assert sorted(json.loads(r["body"])["id"] for r in ok.requests) == ["e1", "e2"]  # type only: both
     assert [json.loads(r["body"])["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered

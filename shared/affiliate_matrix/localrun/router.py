@@ -1,6 +1,8 @@
 """A local Broker: takes CloudEvents on its ingress, delivers each to every Trigger whose type
 filter matches, retrying with backoff as the Trigger's delivery spec says, and writes what still
 fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once.
+A GET on the ingress answers how many deliveries are still outstanding (queued, in flight or
+waiting to be retried): zero once every event and whatever it led to has been delivered or parked.
 Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
 
 import hashlib
@@ -42,11 +44,21 @@ class Router:
         # retry schedule below; pacing, the address guard and its retries would only get in the way.
         self.client = httpx.Client(timeout=httpx.Timeout(900.0, connect=2.0))
         self.delivered = 0
+        self.outstanding = 0  # deliveries not yet delivered or parked; a retry stays outstanding
         router = self
 
         class Ingress(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                with router.lock:
+                    body = json.dumps({"outstanding": router.outstanding, "delivered": router.delivered}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -89,9 +101,15 @@ class Router:
         if not matched:
             log.info("router.unrouted", event_id=event["id"], type=event["type"])
         for route in matched:
-            self.deliver_later(Delivery(route, event))
+            self.submit(Delivery(route, event))
 
-    def deliver_later(self, delivery: Delivery) -> None:
+    def submit(self, delivery: Delivery) -> None:
+        """A new delivery (an event's, or a PingSource's tick): outstanding until delivered or parked."""
+        with self.lock:
+            self.outstanding += 1
+        self._enqueue(delivery)
+
+    def _enqueue(self, delivery: Delivery) -> None:
         with self.lock:
             self.counter += 1
             self.queue.put((delivery.due, self.counter, delivery))
@@ -101,10 +119,18 @@ class Router:
             due, _, delivery = self.queue.get()
             wait = due - time.monotonic()
             if wait > 0:
-                self.deliver_later(delivery)  # not yet: back in line, and let the others go first
+                self._enqueue(delivery)  # not yet: back in line, and let the others go first
                 time.sleep(min(wait, 0.05))
                 continue
-            self._deliver(delivery)
+            try:
+                self._deliver(delivery)
+            except Exception:  # noqa: BLE001 - one delivery's fault must not stop this worker
+                log.exception("router.delivery_failed", event_id=delivery.event["id"])
+                self._done()
+
+    def _done(self) -> None:
+        with self.lock:
+            self.outstanding -= 1
 
     def _deliver(self, delivery: Delivery) -> None:
         url = self.urls[delivery.route.subscriber]
@@ -120,13 +146,14 @@ class Router:
         if ok:
             with self.lock:
                 self.delivered += 1
+                self.outstanding -= 1
             return
         if retriable and delivery.attempt < delivery.route.retry:
             delay = delivery.route.backoff_s * (2 ** delivery.attempt if delivery.route.exponential
                                                 else delivery.attempt + 1)
             log.warning("router.retry", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason,
                         attempt=delivery.attempt + 1, delay_s=delay)
-            self.deliver_later(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
+            self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
         folder = self.dead_letters / delivery.route.name
         folder.mkdir(parents=True, exist_ok=True)
@@ -136,6 +163,7 @@ class Router:
         (folder / f"{name}.json").write_text(json.dumps(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))
         log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
+        self._done()
 
     def close(self) -> None:
         self.server.shutdown()

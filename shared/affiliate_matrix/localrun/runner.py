@@ -150,7 +150,7 @@ class LocalRuntime:
                  "source": f"/apis/v1/namespaces/{NAMESPACE}/pingsources/{ping.name}", "type": PING_TYPE,
                  "time": tick.isoformat(), "datacontenttype": "application/json", "data": ping.data}
         route = Route(ping.name, PING_DELIVERY.filters, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True)
-        self.router.deliver_later(Delivery(route, event))
+        self.router.submit(Delivery(route, event))
 
     def stop(self, *_args) -> None:
         if getattr(self, "_stopped", False):
