@@ -11,3 +11,21 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class FakeTime:
+    """For the polite client: a monotonic clock that moves only when slept on (each sleep recorded), and a
+    wall clock that stands still at `wall`."""
+
+    def __init__(self, wall: float = 0.0):
+        self.now, self.wall, self.sleeps = 1000.0, wall, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def options(self, hosts) -> dict:
+        return {"hosts": hosts, "clock": self.clock, "sleep": self.sleep, "wall_clock": lambda: self.wall}

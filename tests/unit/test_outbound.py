@@ -20,26 +20,10 @@ from affiliate_matrix.discovery.providers import BraveSearch, GoogleProgrammable
 from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput
 from affiliate_matrix.polite import HostLimits, PoliteClient
 from affiliate_matrix.rules.actions import notify
+from tests.support.clock import FakeTime
 
 ACTIVATION = "a_0123456789abcdef01234567"
 DORK = Dork("inurl:affiliates pets", "pets", "en")
-
-
-class FakeTime:
-    """A monotonic clock that moves only when slept on."""
-
-    def __init__(self):
-        self.now, self.sleeps = 1000.0, []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def options(self, hosts: HostLimits) -> dict:
-        return {"hosts": hosts, "clock": self.clock, "sleep": self.sleep, "wall_clock": lambda: 0.0}
 
 
 class Scripted:

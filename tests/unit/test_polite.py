@@ -16,27 +16,11 @@ from affiliate_matrix.sources import ApiSource
 from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
 from affiliate_matrix.observability.telemetry import RETRIES
+from tests.support.clock import FakeTime
 from tests.support.fault_server import FaultServer
 
 # FaultServer's /limited-until answers 429 with this HTTP date once, then JSON.
 LIMITED_UNTIL = parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
-
-
-class FakeTime:
-    """A monotonic clock that moves only when slept on, and a wall clock that stands still."""
-
-    def __init__(self, wall: float = LIMITED_UNTIL - 20):
-        self.now, self.wall, self.sleeps = 1000.0, wall, []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def options(self, hosts: HostLimits) -> dict:
-        return {"hosts": hosts, "clock": self.clock, "sleep": self.sleep, "wall_clock": lambda: self.wall}
 
 
 class Plain(ApiSource):
@@ -83,7 +67,7 @@ def test_retry_after_as_an_http_date_is_read_against_the_wall_clock():
 @pytest.mark.parametrize("caller", ["page", "api"])
 @pytest.mark.parametrize("path,wait", [("/limited", 1.0), ("/limited-until", 20.0)])  # "1"; a date 20 s ahead
 def test_retry_after_is_waited_for_exactly_in_either_form(server, tmp_path, caller, path, wait):
-    time = FakeTime()
+    time = FakeTime(LIMITED_UNTIL - 20)
     if caller == "page":
         response = fetcher(time, HostLimits()).get(f"{server.url}{path}")
         assert (response.status, response.attempts) == (200, 2)
@@ -93,7 +77,7 @@ def test_retry_after_is_waited_for_exactly_in_either_form(server, tmp_path, call
 
 
 def test_a_page_fetch_and_an_api_call_to_one_host_share_its_rate_limit(server, tmp_path):
-    time, hosts = FakeTime(), HostLimits()
+    time, hosts = FakeTime(LIMITED_UNTIL - 20), HostLimits()
     page = fetcher(time, hosts, rate_limit_per_s=1.0)
     assert page.get(f"{server.url}/ok").status == 200  # robots.txt, then the page a second later
     assert time.sleeps == [pytest.approx(1.02)]
@@ -117,7 +101,7 @@ def test_pages_and_apis_share_one_registry_of_hosts_by_default(server, tmp_path)
 
 
 def test_a_host_has_no_more_requests_in_flight_than_the_cap_counting_every_client():
-    hosts, time, order = HostLimits(), FakeTime(), []
+    hosts, time, order = HostLimits(), FakeTime(LIMITED_UNTIL - 20), []
     holding, release = threading.Event(), threading.Event()
 
     def first():
@@ -143,7 +127,7 @@ def test_a_host_has_no_more_requests_in_flight_than_the_cap_counting_every_clien
 
 @pytest.mark.parametrize("caller", ["page", "api"])
 def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server, tmp_path, caller):
-    time = FakeTime()
+    time = FakeTime(LIMITED_UNTIL - 20)
     with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
         if caller == "page":
             fetcher(time, HostLimits(), allow_loopback=False).get(f"{server.url}/ok")
@@ -155,18 +139,18 @@ def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server,
 def test_an_api_cannot_reach_another_service_on_this_machine_by_naming_its_url(server, tmp_path):
     # Loopback is allowed for the recorded API's own host and port, not for an absolute URL it answers with.
     with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
-        call(api(server, tmp_path, FakeTime(), HostLimits()), "http://127.0.0.1:9/admin")
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), "http://127.0.0.1:9/admin")
 
 
 @pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes"),
                                           ("/bomb", "exceeds 5242880 bytes \\(after decompression\\)")])
 def test_an_api_answer_is_capped_like_a_page(server, tmp_path, path, problem):
     with pytest.raises(FetchError, match=problem):
-        call(api(server, tmp_path, FakeTime(), HostLimits()), path)
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), path)
 
 
 def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path):
-    time, before = FakeTime(), RETRIES.values.get(("sync",), 0.0)
+    time, before = FakeTime(LIMITED_UNTIL - 20), RETRIES.values.get(("sync",), 0.0)
     response = call(api(server, tmp_path, time, HostLimits()), "/flaky")  # 503, 503, then the page
     assert response.status == 200 and len(server.hits["/flaky"]) == 3
     assert RETRIES.values.get(("sync",), 0.0) - before == 2
@@ -175,7 +159,7 @@ def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path
 
 
 def test_an_api_asking_to_wait_beyond_the_cap_is_an_error_not_a_wait(server, tmp_path):
-    time = FakeTime()
+    time = FakeTime(LIMITED_UNTIL - 20)
     with pytest.raises(FetchError, match="asked to wait 3600 s"):
         call(api(server, tmp_path, time, HostLimits(), max_retry_after=60), "/go-away")
     assert time.sleeps == [] and len(server.hits["/go-away"]) == 1
@@ -183,14 +167,14 @@ def test_an_api_asking_to_wait_beyond_the_cap_is_an_error_not_a_wait(server, tmp
 
 def test_a_server_that_stays_down_ends_an_api_call_as_it_ends_a_page(server, tmp_path):
     with pytest.raises(FetchError, match="HTTP 503 after 3 attempts"):
-        call(api(server, tmp_path, FakeTime(), HostLimits(), attempts=3), "/down")
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), attempts=3), "/down")
     assert len(server.hits["/down"]) == 3
 
 
 def test_crawl_delay_spaces_the_host_without_a_real_wait():
     server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 5\n")
     try:
-        time = FakeTime()
+        time = FakeTime(LIMITED_UNTIL - 20)
         pages = fetcher(time, HostLimits())
         for i in range(3):
             pages.get(f"{server.url}/page/{i}")
