@@ -175,7 +175,10 @@ def _dev_report(shown: str = "".join(FOLDS)) -> None:
 
 # --- the gate (affiliate_matrix/terms/gate.py): its training and its cross-validated figures ---------------
 
-GATED = ("min_payout",)
+# None since the corpus grew (tests/data/terms/README.md): on the 219 dev texts, cross-validated, the minimum's
+# gate traded more recall than it gained in precision (0.878/0.818 to 0.895/0.773), and it vetoed a plain
+# "Saque mínimo de R$ 100".
+GATED: tuple[str, ...] = ()
 
 
 def _is_value(name: str, value, labels: dict) -> bool:

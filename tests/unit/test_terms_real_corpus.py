@@ -139,9 +139,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (67 texts): falling below it is a regression.
-FLOORS = {"cookie_days": (0.82, 0.77), "commission": (0.48, 0.50), "payout_methods": (0.96, 0.69),
-          "payout_frequency": (0.71, 0.60), "min_payout": (0.84, 0.68), "restrictions": (0.76, 0.59)}
+# What this version reaches on the held-back split (104 texts since 102 new ones were merged; the README's look 10):
+# falling below it is a regression.
+FLOORS = {"cookie_days": (0.83, 0.76), "commission": (0.50, 0.42), "payout_methods": (0.91, 0.64),
+          "payout_frequency": (0.75, 0.60), "min_payout": (0.75, 0.57), "restrictions": (0.79, 0.56)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
