@@ -36,6 +36,7 @@ from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 MAX_BYTES = 5 * 1024 * 1024
+MAX_HOSTS = 1024  # past this many, the host table forgets the hosts whose state no longer matters
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
@@ -99,18 +100,35 @@ def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time)
 
 @dataclass
 class _HostState:
+    users: int = 0  # turns holding or waiting for a slot
     in_flight: int = 0
     last_request: float = float("-inf")
+    spacing: float = 0.0  # the longest interval any caller has kept from this host
     slots: threading.Condition = field(default_factory=threading.Condition)
     pacing: threading.Lock = field(default_factory=threading.Lock)
 
+    def spent(self, now: float) -> bool:
+        """Nobody is asking the host and every caller's interval since its last request has passed: a
+        fresh state would pace the next request exactly as this one would."""
+        return self.users == 0 and now - self.last_request >= self.spacing * 1.02
+
 
 class HostLimits:
-    """Who is asking which host, and when it was last asked: one per process (`HOSTS`), thread-safe."""
+    """Who is asking which host, and when it was last asked: one per process (`HOSTS`), thread-safe.
+    A long process asks many hosts once (discovery, webhooks), so when the table passes MAX_HOSTS the
+    spent states are dropped; a host in use or still within its interval keeps its state. (Not a size- or
+    age-bounded cache: one that evicted a host mid-request would let a second set of requests at it.)"""
 
     def __init__(self):
         self._hosts: dict[tuple[str, int], _HostState] = {}
         self._lock = threading.Lock()
+        self._forget_at = MAX_HOSTS  # doubles while most hosts are in use, so forgetting stays amortised O(1)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    def __contains__(self, host: tuple[str, int]) -> bool:
+        return host in self._hosts
 
     @contextmanager
     def turn(self, host: tuple[str, int], interval: float, concurrency: int, clock: Callable[[], float],
@@ -119,21 +137,36 @@ class HostLimits:
         under the host's pacing lock after the wait, so a thread that oversleeps cannot bunch up with the
         next; 2% margin for scheduling jitter."""
         with self._lock:
-            state = self._hosts.setdefault(host, _HostState())
-        with state.slots:
-            state.slots.wait_for(lambda: state.in_flight < concurrency)
-            state.in_flight += 1
+            state = self._hosts.get(host)
+            if state is None:
+                if len(self._hosts) >= self._forget_at:
+                    self._forget_spent(clock())
+                state = self._hosts[host] = _HostState()
+            state.users += 1
+            state.spacing = max(state.spacing, interval)
         try:
-            with state.pacing:
-                delay = state.last_request + interval * 1.02 - clock()
-                if delay > 0:
-                    sleep(delay)
-                state.last_request = clock()
-            yield
-        finally:
             with state.slots:
-                state.in_flight -= 1
-                state.slots.notify_all()
+                state.slots.wait_for(lambda: state.in_flight < concurrency)
+                state.in_flight += 1
+            try:
+                with state.pacing:
+                    delay = state.last_request + interval * 1.02 - clock()
+                    if delay > 0:
+                        sleep(delay)
+                    state.last_request = clock()
+                yield
+            finally:
+                with state.slots:
+                    state.in_flight -= 1
+                    state.slots.notify_all()
+        finally:
+            with self._lock:
+                state.users -= 1
+
+    def _forget_spent(self, now: float) -> None:
+        """Under self._lock."""
+        self._hosts = {host: state for host, state in self._hosts.items() if not state.spent(now)}
+        self._forget_at = max(MAX_HOSTS, 2 * len(self._hosts))
 
 
 HOSTS = HostLimits()

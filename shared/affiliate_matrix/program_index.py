@@ -34,6 +34,8 @@ class ProgramSummary(BaseModel):
     commission_types: Annotated[list[str], Keyword]
     commission_percent_max: Annotated[float | None, Number]
     commission_flat_max: Annotated[float | None, Number]
+    # the currency of commission_flat_max; None with it, and on documents copied from v3 until re-indexed
+    commission_flat_currency: Annotated[str | None, Keyword] = None
     cookie_days: Annotated[int | None, Number]
     payout_methods: Annotated[list[str], Keyword]
     quality_score: Annotated[float, Number]
@@ -45,29 +47,36 @@ class ProgramSummary(BaseModel):
     sources: Annotated[list[str], Keyword]
 
 
-PROGRAMS_INDEX = IndexSpec("programs", 3, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 4, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            "program": "stored"})
 
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources"}  # parameter -> field
+           "source": "sources", "flat_currency": "commission_flat_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_days"}
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_max", order="desc")],
          "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods"]
+FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currency"]
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
 
 def to_document(program: "Program") -> dict:
+    def top(tier):
+        return tier.value_max if tier.value_max is not None else tier.value_min
+
     def best(kind):
-        values = [t.value_max if t.value_max is not None else t.value_min for t in program.commission if t.type == kind]
-        return float(max(values)) if values else None
+        """The highest tier of `kind`. Flat tiers in more than one currency are compared by amount alone
+        (there are no exchange rates here); such programs are rare."""
+        tiers = [t for t in program.commission if t.type == kind]
+        return max(tiers, key=top) if tiers else None
+
+    percent, flat = best("percent"), best("flat")
 
     return {
         "id": program.id,
@@ -82,8 +91,9 @@ def to_document(program: "Program") -> dict:
         "networks": sorted({n.network for n in program.networks}),
         "countries": program.countries,
         "commission_types": sorted({t.type for t in program.commission}),
-        "commission_percent_max": best("percent"),
-        "commission_flat_max": best("flat"),
+        "commission_percent_max": float(top(percent)) if percent else None,
+        "commission_flat_max": float(top(flat)) if flat else None,
+        "commission_flat_currency": flat.currency if flat else None,
         "cookie_days": program.cookie_days,
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,

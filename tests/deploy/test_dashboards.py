@@ -1,6 +1,7 @@
 """Dashboards saved objects and alert rules, checked structurally: the committed files are what
 infra/dashboards/render.py writes, every reference resolves, every aggregation names a field its
-index has with a type that aggregates, and every alert reads metrics the functions export."""
+index has with a type that aggregates, and every alert reads metrics the functions export; every kind of
+outbound call that counts its retries has an alert on them."""
 
 import importlib.util
 import json
@@ -83,3 +84,14 @@ def test_alert_rules_read_metrics_the_functions_export():
         assert names and names <= exported, f"{rule['alert']} reads {names - exported}"
         assert rule["labels"]["severity"] in ("warning", "critical") and rule["annotations"]["summary"]
         assert f"`{rule['alert']}`" in readme, f"{rule['alert']} is not explained in the README runbook"
+
+
+def test_every_kind_of_retried_call_has_an_alert_on_its_retries():
+    rules = yaml.safe_load((ROOT / "infra" / "prometheus" / "alerts.yml").read_text())["groups"][0]["rules"]
+    retries = re.compile(r'amx_retries_total\{what(=~|=)"([^"]+)"\}')
+    matchers = [found for rule in rules for found in retries.findall(rule["expr"])]
+    watched = [re.compile(pattern if op == "=~" else re.escape(pattern)) for op, pattern in matchers]  # both anchored
+    sources = "".join(path.read_text() for path in (ROOT / "shared" / "affiliate_matrix").rglob("*.py"))
+    kinds = set(re.findall(r'PoliteClient\(\s*"([a-z_]+)"', sources))  # each caller names itself in amx_retries{what}
+    assert {"fetch", "sync", "webhook", "discovery"} <= kinds
+    assert not {kind for kind in kinds if not any(pattern.fullmatch(kind) for pattern in watched)}

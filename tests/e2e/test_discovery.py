@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import affiliate_matrix.discovery as discovery_package
+import affiliate_matrix.discovery.providers as providers
 from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.discovery.run import decide, discover, reviews
@@ -21,6 +22,7 @@ from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 
 RECORDED = Path(discovery_package.__file__).parent / "recorded"
+DAY = "2026-03-14"  # the day every run here counts its queries under, whatever the machine's clock says
 SITES = {"pawsome": "127.0.0.2", "tailwag": "127.0.0.3", "petblog": "127.0.0.4", "kittycorner": "127.0.0.5",
          "shortlink": "127.0.0.6"}
 
@@ -34,7 +36,8 @@ def urls():
 
 
 @pytest.fixture
-def rt(tmp_path, urls):
+def rt(tmp_path, urls, monkeypatch):
+    monkeypatch.setattr(providers, "today", lambda: DAY)  # a run across midnight would count on two days
     runtime = Runtime("test", Settings(
         data_dir=tmp_path, allow_loopback_fetch=True, discovery_providers="google,brave,searxng",
         google_cse_url=urls["google"], brave_search_url=urls["brave"], searxng_url=urls["searxng"]))
@@ -42,7 +45,7 @@ def rt(tmp_path, urls):
     runtime.secrets.write("discovery/brave", {"api_token": "test-brave-token"})
     runtime.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(runtime, event.data["batch_key"]))
     known = normalize(RawRecord(source="affiliateprograms", connection_id="ap", record_key="chewy",
-                                url="https://www.affiliateprograms.com/p/chewy/", fetched_at=datetime.now(UTC),
+                                url="https://www.affiliateprograms.com/p/chewy/", fetched_at=datetime(2026, 3, 1, tzinfo=UTC),
                                 raw_key="raw/x", name="Chewy", merchant_url="https://www.chewy.com/"))
     runtime.index.ensure_index(PROGRAMS_INDEX)
     runtime.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(known)], refresh=True)
@@ -54,7 +57,7 @@ def test_dorks_to_discovered_programs(rt):
     # google answered the first query, then ran out of quota; brave took over, then failed; searxng finished
     assert report.queries == 5 and report.unanswered == []
     assert report.quota_exhausted == ["google"] and report.provider_errors == ["brave: HTTP 503 SERVICE_UNAVAILABLE"]
-    usage = json.loads(rt.store.get(f"discovery/usage/{datetime.now(UTC).date()}.json").data)
+    usage = json.loads(rt.store.get(f"discovery/usage/{DAY}.json").data)
     assert usage["google"] == {"queries": 1, "cost_usd": 0.005, "exhausted": True}
     assert usage["brave"]["queries"] == 1 and usage["searxng"]["queries"] == 3
 
@@ -126,5 +129,5 @@ def test_the_discover_function_runs_on_http_and_on_a_rule_action(rt, urls, monke
     from tests.support.events import deliver
 
     assert deliver(app, action, "discover", binary=True).status_code == 204
-    usage = json.loads(rt.store.get(f"discovery/usage/{datetime.now(UTC).date()}.json").data)
+    usage = json.loads(rt.store.get(f"discovery/usage/{DAY}.json").data)
     assert usage["searxng"]["queries"] == 10  # five dorks for pets, five for cats

@@ -95,7 +95,15 @@ def test_the_last_use_is_written_at_most_once_a_minute_per_token(local):
     assert json.loads(local.store.get(key).data)["last_used_at"] == (t0 + timedelta(seconds=61)).isoformat()
 
 
+def shown_at(cell: str) -> datetime:
+    """A listed time (cut to the minute or the second) as a UTC instant."""
+    return datetime.fromisoformat(cell).replace(tzinfo=UTC)
+
+
 def test_tokens_are_listed_with_their_use_and_never_shown(tmp_path, local):
+    # the amx processes and the function read the clock themselves: the listed times must fall in this
+    # window, which holds across midnight (comparing with a day read afterwards would not)
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
     created = amx("tokens", "create", "--role", "admin", "--ttl", "30d", cwd=tmp_path)
     token = created.stdout.strip()
     unused = amx("tokens", "create", cwd=tmp_path).stdout.strip()
@@ -108,10 +116,11 @@ def test_tokens_are_listed_with_their_use_and_never_shown(tmp_path, local):
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in listed.stdout.splitlines() if line.count("│") > 5 and "amx" not in line}
     used_id, unused_id = token.split("_")[1], unused.split("_")[1]
-    today = datetime.now(UTC).date().isoformat()
+    after = datetime.now(UTC)
     role, created_at, expires, last_used, status = rows[used_id]
-    assert (role, status) == ("admin", "active") and last_used.startswith(today)
-    assert expires.startswith((datetime.now(UTC) + timedelta(days=30)).date().isoformat()[:8])
+    assert (role, status) == ("admin", "active") and before <= shown_at(last_used) <= after
+    assert before <= shown_at(created_at) <= after
+    assert shown_at(expires) - shown_at(created_at) == timedelta(days=30)
     assert rows[unused_id][0] == "read" and rows[unused_id][3:] == ["never", "revoked"]
     for secret_part in (token.split("_", 2)[2], unused.split("_", 2)[2]):
         assert secret_part not in listed.stdout

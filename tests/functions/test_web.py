@@ -144,6 +144,20 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(app, rt):
+    sign_in(app, rt)
+    rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", commission_text=text))
+                                      for name, text in [("Dollarshop", "$25 per sale"), ("Yenshop", "¥100 per sale")]],
+                         refresh=True)
+    cells = dict(re.findall(r'>(Dollarshop|Yenshop)</a>.*?data-label="Commission">\s*(.*?)\s*</td>',
+                            app.get("/programs?sort=name").text, re.S))
+    assert cells == {"Dollarshop": "USD 25.0 flat", "Yenshop": "JPY 100.0 flat"}
+    assert re.search(r'name="flat_currency" value="JPY"', app.get("/programs").text)  # a facet to pick one
+    # the minimum alone compares amounts whatever their currency (no exchange rates); with one it holds to it
+    in_dollars = app.get("/programs?min_commission_flat=20&flat_currency=USD").text
+    assert "Dollarshop" in in_dollars and "Yenshop" not in in_dollars
+
+
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
     from affiliate_matrix.analytics import QUERIES_INDEX, flush_all
     from affiliate_matrix.search import SearchQuery

@@ -14,6 +14,8 @@ class FaultServer:
     def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n"):
         self.robots = robots
         self.hits: dict[str, list[float]] = defaultdict(list)
+        self.endless_sent = 0  # bytes of /endless written before its client hung up
+        self.endless_done = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +88,22 @@ class FaultServer:
                         self.wfile.write(b"0\r\n\r\n")
                     except (BrokenPipeError, ConnectionResetError):
                         pass
+                    return None
+                if path == "/endless":  # chunked JSON-looking bytes until the client hangs up (or 256 MB)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    chunk = b" " * 65536
+                    try:
+                        while server.endless_sent < 256 * 1024 * 1024:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            server.endless_sent += len(chunk)
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    finally:
+                        server.endless_done.set()
                     return None
                 if path == "/huge-declared":
                     return self.send(200, b"", {"Content-Length": str(50 * 1024 * 1024)})

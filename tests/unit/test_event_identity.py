@@ -90,3 +90,22 @@ def test_only_asymmetric_signing_keys_are_taken_and_keys_only_from_where_discove
 def test_a_missing_or_malformed_authorization_is_refused(local, header):
     with pytest.raises(Unauthorized):
         verify(header, Issuer(local.discovery_url, clock=Clock()), audience("ns", "index"), "ns")
+
+
+def test_an_issuer_document_past_the_cap_is_not_read_further(tmp_path):
+    from affiliate_matrix.events.identity import MAX_DOCUMENT
+    from tests.support.fault_server import FaultServer
+
+    server = FaultServer()
+    try:
+        with pytest.raises(BackendUnavailable, match=f"larger than the {MAX_DOCUMENT}-byte cap"):
+            fetch_json(f"{server.url}/endless")
+        assert server.endless_done.wait(timeout=60)  # the server stops once the client hangs up
+    finally:
+        server.close()
+    # the cap plus what the two sockets' buffers held when the client hung up; reading it all was 256 MB
+    assert server.endless_sent < 32 * 1024 * 1024
+    oversized = tmp_path / "openid-configuration"
+    oversized.write_bytes(b" " * (MAX_DOCUMENT + 1))
+    with pytest.raises(BackendUnavailable, match=f"larger than the {MAX_DOCUMENT}-byte cap"):
+        fetch_json(oversized.as_uri())

@@ -11,7 +11,7 @@ import pytest
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.netguard import RefusedAddress
-from affiliate_matrix.polite import HOSTS, HostLimits, retry_after_seconds
+from affiliate_matrix.polite import HOSTS, MAX_HOSTS, HostLimits, retry_after_seconds
 from affiliate_matrix.sources import ApiSource
 from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
@@ -181,3 +181,20 @@ def test_crawl_delay_spaces_the_host_without_a_real_wait():
         assert time.sleeps == [pytest.approx(5.1)] * 3  # after robots.txt, each page 5 s (and 2%) after the last
     finally:
         server.close()
+
+
+def test_the_host_table_stays_bounded_and_keeps_the_hosts_in_use():
+    hosts, time = HostLimits(), FakeTime()
+    busy, recent = ("busy.test", 443), ("recent.test", 443)
+    with hosts.turn(recent, 10_000.0, 1, time.clock, time.sleep):
+        pass
+    with hosts.turn(busy, 0.0, 1, time.clock, time.sleep):  # a request in flight all along
+        for n in range(3 * MAX_HOSTS):  # a long process asks many hosts once each, one a second
+            with hosts.turn((f"once-{n}.test", 443), 1.0, 2, time.clock, time.sleep):
+                pass
+            time.now += 1.0
+        assert len(hosts) <= MAX_HOSTS and busy in hosts
+    assert time.sleeps == []
+    with hosts.turn(recent, 10_000.0, 1, time.clock, time.sleep):  # still spaced from its request 3072 s ago
+        pass
+    assert time.sleeps == [pytest.approx(10_000.0 * 1.02 - 3 * MAX_HOSTS)]

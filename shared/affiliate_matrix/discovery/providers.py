@@ -161,6 +161,11 @@ class SearxngSearch(Provider):
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
 
 
+def today() -> str:
+    """The day (UTC) a run counts its queries under; one name, so tests can fix the day."""
+    return datetime.now(UTC).date().isoformat()
+
+
 class Usage:
     """Queries and cost per provider per day, and which providers ran out, in the object store.
     The document is read once and kept with its ETag; it is read again only when another run
@@ -168,7 +173,7 @@ class Usage:
 
     def __init__(self, store, quotas: dict[str, int], day: str | None = None):
         self.store, self.quotas = store, quotas
-        self.key = f"discovery/usage/{day or datetime.now(UTC).date().isoformat()}.json"
+        self.key = f"discovery/usage/{day or today()}.json"
         self.usage, self.etag = self.read()
 
     def read(self) -> tuple[dict, str | None]:

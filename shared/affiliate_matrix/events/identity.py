@@ -23,7 +23,7 @@ API_SERVER_HOSTS = frozenset({"kubernetes.default.svc", "kubernetes.default.svc.
 SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})  # asymmetric only: a shared secret proves nothing about a sender
 REFETCH_INTERVAL_S = 10.0  # at most one key refetch per interval, however many unknown key ids arrive
 LEEWAY_S = 30              # clock skew allowed on exp / iat / nbf
-MAX_DOCUMENT = 1024 * 1024
+MAX_DOCUMENT = 1024 * 1024  # bytes; read no further: an issuer's documents are a few KB
 
 
 def audience(namespace: str, function: str) -> str:
@@ -35,11 +35,16 @@ def fetch_json(url: str) -> dict:
     """A discovery document or key set: a file:// URL (a local issuer), or HTTP(S)."""
     parsed = urlparse(url)
     try:
-        raw = Path(parsed.path).read_bytes()[:MAX_DOCUMENT + 1] if parsed.scheme == "file" else _get(url)
+        if parsed.scheme == "file":
+            with open(parsed.path, "rb") as file:
+                raw = file.read(MAX_DOCUMENT + 1)
+        else:
+            raw = _get(url)
     except OSError as exc:
         raise BackendUnavailable(f"the event issuer's {url} could not be read: {type(exc).__name__}") from None
     if len(raw) > MAX_DOCUMENT:
-        raise BackendUnavailable(f"the event issuer's {url} is larger than {MAX_DOCUMENT} bytes")
+        raise BackendUnavailable(f"the event issuer's {url} is larger than the {MAX_DOCUMENT}-byte cap; "
+                                 "not read further")
     try:
         document = json.loads(raw)
     except ValueError:
@@ -59,14 +64,19 @@ def _get(url: str) -> bytes:
 
     api_server = urlparse(url).hostname in API_SERVER_HOSTS and (SERVICE_ACCOUNT / "token").exists()
     headers = {"Authorization": f"Bearer {(SERVICE_ACCOUNT / 'token').read_text().strip()}"} if api_server else {}
+    body = bytearray()
     try:
-        with httpx.Client(timeout=5.0, verify=str(SERVICE_ACCOUNT / "ca.crt") if api_server else True) as client:
-            response = client.get(url, headers=headers)
+        with (httpx.Client(timeout=5.0, verify=str(SERVICE_ACCOUNT / "ca.crt") if api_server else True) as client,
+              client.stream("GET", url, headers=headers) as response):
+            if response.status_code != 200:
+                raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_DOCUMENT:
+                    break  # leaving the stream unread closes the connection: the rest is never received
     except httpx.HTTPError as exc:
         raise BackendUnavailable(f"the event issuer's {url} is unreachable: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
-    return response.content[:MAX_DOCUMENT + 1]
+    return bytes(body)
 
 
 class Issuer:

@@ -14,7 +14,8 @@ from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 
 FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
 FACET_LABELS = {"categories": "Category", "networks": "Network", "countries": "Country",
-                "commission_types": "Commission type", "payout_methods": "Payout method"}
+                "commission_types": "Commission type", "payout_methods": "Payout method",
+                "commission_flat_currency": "Flat commission currency"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
