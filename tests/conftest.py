@@ -27,6 +27,17 @@ def event_issuer(monkeypatch):
     return issuer()
 
 
+@pytest.fixture(autouse=True)
+def logging_as_found():
+    """Each test leaves structlog as it found it: a CLI command run in process sets the level to warning, and a
+    later test capturing info lines (structlog's capture_logs keeps the level filter) would see none."""
+    import structlog
+
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     server = start_moto(tmp_path_factory.mktemp("moto"))
