@@ -4,6 +4,7 @@ else (a customer discount, a conversion rate, a threshold, a price, an example's
 left merges into one entry per distinct offer: one percent range, one flat range per currency, a
 recurring rate apart from a one-time one."""
 
+import bisect
 import re
 
 from affiliate_matrix.models import CommissionTerm
@@ -186,13 +187,22 @@ def _rate_row(text: str) -> bool:
                                                                  or _AVERAGE.search(row["label"])))
 
 
-def _recurring(clause: str, match: re.Match, single: bool) -> bool | None:
+# A figure's clause is read at most this far either side of it, so that a hostile unit of thousands of figures
+# costs its length, not its length squared (no real clause comes near it).
+_REACH = 200
+
+
+def _recurring(clause: str, match: re.Match, figures: tuple[list[int], list[int]], single: bool) -> bool | None:
     """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
-    else what precedes it, else (when it is the clause's only figure) the whole clause."""
-    following = _CANDIDATE.search(clause, match.end())
-    preceding = [m.end() for m in _CANDIDATE.finditer(clause[:match.start()])]
-    for part in (clause[match.end():following.start() if following else None],
-                 clause[preceding[-1] if preceding else 0:match.start()], clause if single else ""):
+    else what precedes it, else (when it is the clause's only figure) the whole clause. `figures`: where every
+    figure of the clause starts, and where each ends (both ascending: figures do not overlap)."""
+    starts, ends = figures
+    later = bisect.bisect_left(starts, match.end())
+    following = starts[later] if later < len(starts) else len(clause)
+    earlier = bisect.bisect_right(ends, match.start())
+    preceding = ends[earlier - 1] if earlier else 0
+    for part in (clause[match.end():min(following, match.end() + _REACH)],
+                 clause[max(preceding, match.start() - _REACH):match.start()], clause if single else ""):
         if RECURRING.search(part) and not _NOT_RECURRING.search(part):
             return True
         if ONE_TIME.search(part):
@@ -218,41 +228,43 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         cue = CUE.search(clause)
         if _CUSTOMER_GETS.search(clause) and not _COMMISSION_WORD.search(clause):
             continue
-        single = len(_CANDIDATE.findall(clause)) == 1
+        spans = [m.span() for m in _CANDIDATE.finditer(clause)]
+        figures = ([start for start, _ in spans], [end for _, end in spans])
+        single, flat_cued, not_pay = len(spans) == 1, bool(_FLAT_CUE.search(clause)), bool(_NOT_PAY.search(clause))
         percents = list(PERCENT.finditer(clause))
         for match in percents:
-            if _DISCOUNT_AFTER.search(clause[match.end():]) or _DISCOUNT_BEFORE.search(clause[:match.start()]):
+            before, after = clause[max(0, match.start() - _REACH):match.start()], clause[match.end():match.end() + _REACH]
+            if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before):
                 continue
             near = clause[max(0, match.start() - 30):match.end() + 15]
-            share = _SHARE_OF.match(clause[match.end():])
-            if share and (share["own"] or not _COMMISSION_WORD.search(clause[:match.start()])):
+            share = _SHARE_OF.match(after)
+            if share and (share["own"] or not _COMMISSION_WORD.search(before)):
                 continue
-            if _NOT_PAY.search(near) or (_NOT_PAY.search(clause) and not cue):
+            if _NOT_PAY.search(near) or (not_pay and not cue):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):
                 continue
-            recurring = _recurring(clause, match, single)
+            recurring = _recurring(clause, match, figures, single)
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
             found.append(("percent", None, bool(match["upto"]), low, high, recurring))
         for match in MONEY.finditer(clause):
-            before = clause[:match.start()]
+            before, after = clause[max(0, match.start() - _REACH):match.start()], clause[match.end():match.end() + _REACH]
             # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
-            if percents and not (_BOUNTY_AFTER.match(clause[match.end():]) and before.count("(") <= before.count(")")):
+            if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
-            if _NOT_REWARD.search(before) or _NOT_REWARD.search(clause[match.end():match.end() + 20]):
+            if _NOT_REWARD.search(before) or _NOT_REWARD.search(after[:20]):
                 continue
-            if not (_FLAT_CUE.search(clause) or cue or (in_section and len(clause.split()) <= 8)) or \
-                    _DISCOUNT_AFTER.search(clause[match.end():]):
+            if not (flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(after):
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)
             if currency is None or low is None or (high is not None and high <= low):
                 continue
-            found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, single)))
+            found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, figures, single)))
     return found
 
 
