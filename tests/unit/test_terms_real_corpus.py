@@ -139,10 +139,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (104 texts since 102 new ones were merged; the README's look 10):
+# What this version reaches on the held-back split (136 texts since 200 new ones were merged; the README's look 11):
 # falling below it is a regression.
-FLOORS = {"cookie_days": (0.83, 0.76), "commission": (0.50, 0.42), "payout_methods": (0.91, 0.64),
-          "payout_frequency": (0.75, 0.60), "min_payout": (0.75, 0.57), "restrictions": (0.79, 0.56)}
+FLOORS = {"cookie_days": (0.82, 0.76), "commission": (0.46, 0.41), "payout_methods": (0.87, 0.67),
+          "payout_frequency": (0.71, 0.58), "min_payout": (0.82, 0.65), "restrictions": (0.82, 0.64)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
