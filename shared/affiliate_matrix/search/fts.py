@@ -31,17 +31,27 @@ def read_vocabulary(db, t: str) -> dict[str, list[str]]:
     return terms
 
 
-def fts_match(db, t: str, groups: list[list[str]], size: int):
-    """FTS5's own match and bm25 scores (negated: higher is better), as arrays over row ids."""
-    import numpy as np
+def fts_match(db, t: str, groups: list[list[str]], size: int) -> tuple[int, "FtsScores"]:
+    """FTS5's own match, as a set of row ids (columns.py), and its bm25 scores (negated: higher is better)."""
+    from affiliate_matrix.search.columns import bits_of
 
     expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
-    found = db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
-                       (expression,)).fetchall()
-    pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
-    rids = pairs[:, 0].astype(np.int64)
-    scores = np.full(size, np.nan)
-    scores[rids] = pairs[:, 1]
-    matched = np.zeros(size, bool)
-    matched[rids] = True
-    return matched, scores
+    scores = dict(db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
+                             (expression,)))
+    return bits_of(scores, size), FtsScores(scores, size)
+
+
+class FtsScores:
+    """FTS5's scores of its whole match, given out as the in-memory text column (columns.Text) gives its own."""
+
+    def __init__(self, scores: dict[int, float], size: int):
+        self.all, self.size = scores, size
+
+    def scores(self, groups, rows: int) -> dict[int, float]:
+        from affiliate_matrix.search.columns import flags_of
+
+        flags = flags_of(rows, self.size)
+        return {row: score for row, score in self.all.items() if flags[row]}
+
+    def scores_of(self, groups, rows: list[int]) -> dict[int, float]:
+        return {row: self.all[row] for row in rows}
