@@ -8,7 +8,7 @@ import pytest
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey, encode_cursor
-from affiliate_matrix.search.columns import rows_of
+from affiliate_matrix.search.rowsets import rows_of
 from affiliate_matrix.search.fts import fts_match, near
 from affiliate_matrix.search.sqlite import SqliteSearchIndex
 

@@ -1,59 +1,25 @@
-"""Columns of one SQLite search index held in memory, for filters, facets, sorts and bm25.
+"""Columns of one SQLite search index held in memory, for filters, facets and sorts.
 
 Counting facets, applying filters and ordering matches in SQL walks the (doc, field, value) tables
 once per match and per statement: at 100k programs a query matching an eighth of them spent most of
-its time there. Here a query is a set of row ids held as a Python int, bit r for row r: a filter or
-range is one such set, combining them is `&`, a count is `int.bit_count()`, all in C over a few
-thousand machine words. Per-row values (sort keys, text lengths) are `array`s; a sort is a C sort
-of the matched rows by precomputed ranks. The standard library suffices, so the programs function's
-first search loads no array library. The arrays are read from the tables SQLite keeps (which stay
-the source of truth and are written in the same transaction as the documents), one field at a time
-when a query first needs it, and are dropped when the index's generation changes, so a write
-anywhere, by any process, is seen by the next search.
+its time there. Here a query's match is a set of row ids held as a Python int (rowsets.py): a filter
+or range is the union of its values' sets, combining them is `&`, a facet count `int.bit_count()`.
+A sort ranks every row once per key into an `array`, and a page walks the rows in that order. Only
+the standard library, so the programs function's first search after a cold start loads no array
+library (numpy cost it ~70 ms of CPU and ~15 MB). Everything is read from the tables SQLite keeps
+(which stay the source of truth and are written in the same transaction as the documents), one
+field at a time when a query first needs it (text: postings.py), and is dropped when the index's
+generation changes, so a write anywhere, by any process, is seen by the next search.
 """
 
-import math
-import re
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import deque
 from itertools import chain, compress, islice, repeat, takewhile
 from operator import itemgetter, sub
 
 from affiliate_matrix.errors import InvalidInput
-
-_AS_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-_AS_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
-_NONZERO = re.compile(rb"[^\x00]")
-_BITS_OF_BYTE = [[bit for bit in range(8) if byte >> bit & 1] for byte in range(256)]
-
-
-def _run(iterator) -> None:
-    """Consume an iterator of C calls (a `map` of `__setitem__`) without a Python loop."""
-    deque(iterator, maxlen=0)
-
-
-def bits_of(rows, size: int) -> int:
-    """The row ids `rows` (each below size) as a set: one byte per row set to 1, then read as binary digits."""
-    flags = bytearray(size)
-    _run(map(flags.__setitem__, rows, repeat(1)))
-    return int(flags.translate(_AS_DIGITS)[::-1], 2)
-
-
-def flags_of(bits: int, size: int = 0) -> bytes:
-    """The set as one byte per row id (1 where the row is in it, padded to size): `flags[r]` answers in C."""
-    return format(bits, "b").encode()[::-1].translate(_AS_FLAGS).ljust(size, b"\0")
-
-
-def rows_of(bits: int) -> list[int]:
-    """The row ids in the set, ascending: C finds the set's nonzero bytes, a table their bits (a sparse
-    set costs its rows, not its span)."""
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    rows: list[int] = []
-    for found in _NONZERO.finditer(data):
-        at = found.start()
-        rows += [at * 8 + bit for bit in _BITS_OF_BYTE[data[at]]]
-    return rows
+from affiliate_matrix.search.postings import Text
+from affiliate_matrix.search.rowsets import bits_of, flags_of, rows_of, run_all
 
 
 class SortKey:
@@ -67,7 +33,7 @@ class SortKey:
     def rows(self) -> array:
         """Every live row by this key, ties by id: built once, then a page walks it."""
         if self._rows is None:
-            self._rows = array("q", sorted(self._by_id, key=self.rank.__getitem__))  # stable: ties stay in id order
+            self._rows = array("q", sorted(self._by_id, key=self.rank.__getitem__))  # stable: ties in id order
         return self._rows
 
     def rank_of(self, row: int) -> int:
@@ -88,7 +54,8 @@ class SortKey:
         n = len(self.distinct)
         if after is None:
             return n
-        if not isinstance(after, str) if self.text else (isinstance(after, bool) or not isinstance(after, (int, float))):
+        number = isinstance(after, (int, float)) and not isinstance(after, bool)
+        if not (isinstance(after, str) if self.text else number):
             raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
         i = bisect_left(self.distinct, after)
         found = i < n and self.distinct[i] == after
@@ -238,9 +205,9 @@ class Field:
             spans = map(sub, islice(self.bounds, 1, None), self.bounds)
             code_per_holder = array("q", chain.from_iterable(map(repeat, range(len(self.values)), spans)))
             if agg == "max":  # the last code written to a row stays: its largest, or its smallest
-                _run(map(codes.__setitem__, self.holders, code_per_holder))
+                run_all(map(codes.__setitem__, self.holders, code_per_holder))
             else:
-                _run(map(codes.__setitem__, reversed(self.holders), reversed(code_per_holder)))
+                run_all(map(codes.__setitem__, reversed(self.holders), reversed(code_per_holder)))
             rank = ranked(codes, len(self.values), descending)
             self._keys[agg, descending] = SortKey(rank, self.values, descending, self.text, self.by_id)
         return self._keys[agg, descending]
@@ -257,7 +224,7 @@ class Columns:
         self.live_by_id = by_id = array("q", map(itemgetter(0), rows))
         self.live = bits_of(by_id, self.size)
         id_rank = array("q", [-1]) * self.size
-        _run(map(id_rank.__setitem__, by_id, range(len(rows))))
+        run_all(map(id_rank.__setitem__, by_id, range(len(rows))))
         self.by_id = SortKey(id_rank, self.ids, descending=False, text=True, by_id=by_id)
         self._fields: dict[str, Field] = {}
         self._text: Text | None = None
@@ -265,7 +232,7 @@ class Columns:
     def id_of(self, row: int) -> str:
         return self.ids[self.by_id.rank[row]]
 
-    def text(self) -> "Text":
+    def text(self) -> Text:
         if self._text is None:
             self._text = Text(self.db, self.t, self.size)
         return self._text
@@ -282,112 +249,3 @@ class Columns:
                 f'SELECT value, group_concat(rid) FROM "{self.t}_{table}" WHERE field = ? GROUP BY value '
                 'ORDER BY value', (field,)), self.size, self.live_by_id, text=table == "kw")
         return self._fields[field]
-
-
-class Text:
-    """The full-text table's postings, read per term on first use, and FTS5's bm25 computed over them.
-
-    FTS5 scores every match by calling bm25 once per row (about a microsecond each: 12k matches of a
-    common word cost more than all the rest of a query); the same formula over postings held in
-    memory skips FTS5's per-row call. The arithmetic is FTS5's (fts5_aux.c), step for step.
-    """
-
-    K1, B = 1.2, 0.75
-    TERMS_KEPT = 4096  # postings of this many terms stay in memory; the oldest read goes first
-
-    def __init__(self, db, t: str, size: int):
-        self.db, self.t, self.size = db, t, size
-        db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS temp."{t}_instances" USING fts5vocab(main, "{t}_fts", instance)')
-        self.length = array("d", [0.0]) * size  # tokens per row over all text columns
-        rows = tokens = 0
-        for rid, sizes in db.execute(f'SELECT id, sz FROM "{t}_fts_docsize"'):
-            self.length[rid] = n = sum(_varints(sizes))
-            tokens += n
-            rows += 1
-        self.rows = rows
-        self.average = tokens / rows if rows else 1.0
-        self._postings: dict[str, tuple[array, array, int | None]] = {}
-
-    def postings(self, term: str) -> tuple[array, array, int | None]:
-        """The rows holding the term (ascending), the term's share of each one's bm25, and those rows as
-        a set when that is no bigger than their ids. A share depends on the term's rarity, how often
-        it occurs in the row (all text columns together) and the row's length, all fixed until the
-        next write: computed once, a query's scoring is sums."""
-        if term not in self._postings:
-            if len(self._postings) >= self.TERMS_KEPT:
-                self._postings.pop(next(iter(self._postings)))
-            found = self.db.execute(
-                f'SELECT doc, COUNT(*) FROM temp."{self.t}_instances" WHERE term = ? GROUP BY doc', (term,)).fetchall()
-            found.sort()  # by row: a page's rows are looked up by bisection
-            rows = array("q", map(itemgetter(0), found))
-            idf = math.log((self.rows - len(rows) + 0.5) / (len(rows) + 0.5))
-            share = _TermShare(idf if idf > 0 else 1e-6, self.K1, self.B, self.average)
-            shares = array("d", map(share.__getitem__, zip(map(float, map(itemgetter(1), found)),
-                                                           map(self.length.__getitem__, rows))))
-            self._postings[term] = (rows, shares, bits_of(rows, self.size) if len(rows) * 32 >= self.size else None)
-        return self._postings[term]
-
-    def match(self, groups: list[list[str]]) -> int:
-        """Rows holding a term of every group."""
-        matched = (1 << self.size) - 1
-        for group in groups:
-            found, sparse = 0, []
-            for rows, _, as_set in map(self.postings, group):
-                if as_set is None:
-                    sparse.append(rows)
-                else:
-                    found |= as_set
-            matched &= found | bits_of(chain.from_iterable(sparse), self.size) if sparse else found
-        return matched
-
-    def scores(self, groups: list[list[str]], rows: int) -> dict[int, float]:
-        """The bm25 score (positive: higher is better) of each of the rows (a set; each holding a term
-        of every group), as FTS5 sums it: the terms' shares in query order."""
-        flags = flags_of(rows, self.size)
-        scores: dict[int, float] = {}
-        for term in (term for group in groups for term in group):
-            holders, shares, _ = self.postings(term)
-            kept = compress(zip(holders, shares), map(flags.__getitem__, holders))
-            if scores:
-                for row, share in kept:
-                    scores[row] = scores.get(row, 0.0) + share
-            else:
-                scores = dict(kept)  # 0.0 + a share is the share
-        return scores
-
-    def scores_of(self, groups: list[list[str]], rows: list[int]) -> dict[int, float]:
-        """The bm25 score of each of a few rows (a page's), each holding a term of every group."""
-        scores = dict.fromkeys(rows, 0.0)
-        for term in (term for group in groups for term in group):
-            holders, shares, _ = self.postings(term)
-            for row in rows:
-                at = bisect_left(holders, row)
-                if at < len(holders) and holders[at] == row:
-                    scores[row] += shares[at]
-        return scores
-
-
-class _TermShare(dict):
-    """One term's share of a row's bm25 (FTS5's arithmetic, fts5_aux.c), by (its occurrences in the row,
-    the row's length in tokens): few pairs recur, so each is computed once."""
-
-    def __init__(self, weight: float, k1: float, b: float, average: float):
-        super().__init__()
-        self.weight, self.k1, self.b, self.average = weight, k1, b, average
-
-    def __missing__(self, key: tuple[float, float]) -> float:
-        freq, length = key
-        k1, b = self.k1, self.b
-        norm = k1 * ((1 - b) + (b * length) / self.average)
-        self[key] = share = self.weight * ((freq * (k1 + 1.0)) / (freq + norm))
-        return share
-
-
-def _varints(blob: bytes):
-    """SQLite's varints (7 bits a byte, high bit set on all but the last): FTS5's per-column sizes."""
-    value = 0
-    for byte in blob:
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            yield value
-            value = 0

@@ -3,7 +3,7 @@
 Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
 tables of (doc, field, value) for keyword and numeric values, all written in one transaction.
 Searches read those tables into memory once per index generation (`columns.py`) and filter, count
-facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the arrays cannot.
+facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the in-memory text column cannot.
 Aliases and specs live in two small tables beside them.
 """
 
@@ -319,7 +319,8 @@ class SqliteSearchIndex(SearchIndex):
         for field, values in query.filters.items():
             kind = spec.fields[field]
             if kind in ("number", "date"):
-                match &= columns.number(field).rows_with([_epoch(v) if kind == "date" else float(v) for v in values])
+                wanted = [_epoch(v) if kind == "date" else float(v) for v in values]
+                match &= columns.number(field).rows_with(wanted)
             else:
                 wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
                 match &= columns.keyword(field).rows_with(wanted)
@@ -337,7 +338,8 @@ class SqliteSearchIndex(SearchIndex):
             if kind in ("number", "date"):
                 keys.append(columns.number(key.field).sort_key(agg, descending))
             else:
-                keys.append(columns.keyword(f"{key.field}.raw" if kind == "text" else key.field).sort_key(agg, descending))
+                column = columns.keyword(f"{key.field}.raw" if kind == "text" else key.field)
+                keys.append(column.sort_key(agg, descending))
         keys.append(columns.by_id)
         total = match.bit_count()
         if not query.size:
