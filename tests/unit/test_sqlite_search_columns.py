@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey, encode_cursor
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, encode_cursor
 from affiliate_matrix.search.rowsets import rows_of
 from affiliate_matrix.search.fts import fts_match, near
 from affiliate_matrix.search.sqlite import SqliteSearchIndex
@@ -158,3 +158,10 @@ def test_cursor_pages_follow_the_sort_even_when_the_cursors_values_are_deleted(i
     after = [d for d in sorted((d for d in docs.values() if d["active"]), key=key) if key(d) > key(last)]
     assert [h.id for h in second.hits] == [d["id"] for d in after[:7]]
     assert second.total == len([d for d in docs.values() if d["active"]])
+
+
+def test_a_range_bound_that_is_not_a_number_matches_nothing(index):
+    index.bulk_upsert("things", [{"id": "a", "name": "alpha", "rank": 1}, {"id": "b", "name": "alpha", "rank": 2}])
+    for bounds in ({"gte": float("nan")}, {"lte": float("nan")}, {"gte": 1, "lte": float("nan")}):
+        assert index.search("things", SearchQuery(ranges={"rank": Range(**bounds)})).total == 0
+    assert [h.id for h in index.search("things", SearchQuery(ranges={"rank": Range(gte=2)})).hits] == ["b"]

@@ -169,6 +169,8 @@ class Field:
         return self._rows(codes)
 
     def rows_between(self, low, high) -> int:
+        if low != low or high != high:  # NaN: no value compares with it (bisect would take it for "any")
+            return 0
         start = 0 if low is None else bisect_left(self.values, low)
         end = len(self.values) if high is None else bisect_right(self.values, high)
         return self._rows(range(start, end))
