@@ -3,8 +3,8 @@
 import math
 from array import array
 from bisect import bisect_left
-from itertools import chain, compress
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import add, itemgetter
 
 from affiliate_matrix.search.rowsets import bits_of, flags_of
 
@@ -72,12 +72,9 @@ class Text:
         scores: dict[int, float] = {}
         for term in (term for group in groups for term in group):
             holders, shares, _ = self.postings(term)
-            kept = compress(zip(holders, shares), map(flags.__getitem__, holders))
-            if scores:
-                for row, share in kept:
-                    scores[row] = scores.get(row, 0.0) + share
-            else:
-                scores = dict(kept)  # 0.0 + a share is the share
+            kept = list(map(flags.__getitem__, holders))
+            found = list(compress(holders, kept))
+            scores.update(zip(found, map(add, map(scores.get, found, repeat(0.0)), compress(shares, kept))))
         return scores
 
     def scores_of(self, groups: list[list[str]], rows: list[int]) -> dict[int, float]:
