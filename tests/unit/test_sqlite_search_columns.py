@@ -4,11 +4,11 @@ connection or another one on the same file, and its bm25 over postings is FTS5's
 import random
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.search import IndexSpec, SearchQuery, SortKey, encode_cursor
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, encode_cursor
+from affiliate_matrix.search.rowsets import rows_of
 from affiliate_matrix.search.fts import fts_match, near
 from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
@@ -97,13 +97,16 @@ def test_bm25_over_postings_is_fts5s(index, words):
     try:
         columns = index._columns_of(t)
         groups = [near(w, index._vocabulary(t)) for w in words]
-        matched, scores = columns.text().match(groups, columns.size)
-        fts_matched, fts_scores = fts_match(index.db, t, groups, columns.size)
+        matched = columns.text().match(groups)
+        scores = columns.text().scores(groups, matched)
+        page_scores = columns.text().scores_of(groups, rows_of(matched)[::7])  # as a page sorted by a field has them
+        fts_matched, fts = fts_match(index.db, t, groups, columns.size)
     finally:
         index.db.execute("COMMIT")
-    assert matched.any()
-    assert np.array_equal(matched, fts_matched)
-    assert np.array_equal(scores[matched], fts_scores[fts_matched])  # bit for bit: ties break the same way
+    assert matched  # a set of row ids as an int: some rows match
+    assert matched == fts_matched
+    assert scores == fts.all  # bit for bit: ties break the same way
+    assert page_scores == {row: fts.all[row] for row in rows_of(matched)[::7]}
 
 
 @pytest.mark.parametrize("after", [["x", "a"], [1.0, 2], [True, "a"], [None]])
@@ -112,3 +115,53 @@ def test_a_cursor_with_values_of_the_wrong_kind_is_invalid_input(index, after):
     query = SearchQuery(sort=[SortKey(field="rank", order="desc")], size=1)
     with pytest.raises(InvalidInput, match="cursor is malformed"):
         index.search("things", query.model_copy(update={"cursor": encode_cursor(query, after)}))
+
+
+def brute_order(docs, sort):
+    """Docs in the order of `sort` ((field, order) pairs): a list field by its smallest value ascending or
+    its largest descending, missing values last, ties by id."""
+    distinct = {field: sorted({v for d in docs for v in _values(d, field)}) for field, _ in sort}
+
+    def key(doc):
+        parts = []
+        for field, order in sort:
+            values = _values(doc, field)
+            if not values:
+                parts.append((1, 0))
+            else:
+                position = distinct[field].index(min(values) if order == "asc" else max(values))
+                parts.append((0, position if order == "asc" else -position))
+        return (*parts, doc["id"])
+    return key
+
+
+def _values(doc, field):
+    value = doc.get(field)
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+@pytest.mark.parametrize("sort", [[("category", "asc"), ("rank", "desc")], [("rank", "asc"), ("category", "desc")],
+                                  [("category", "desc")], [("rank", "desc")]])
+def test_cursor_pages_follow_the_sort_even_when_the_cursors_values_are_deleted(index, sort):
+    rng = random.Random(15)
+    docs = {d["id"]: d for d in make_docs(rng, n=200)}
+    index.bulk_upsert("things", docs.values())
+    query = SearchQuery(filters={"active": [True]}, sort=[SortKey(field=f, order=o) for f, o in sort], size=7)
+    key = brute_order(list(docs.values()), sort)
+    first = index.search("things", query)
+    wanted = sorted((d for d in docs.values() if d["active"]), key=key)
+    assert [h.id for h in first.hits] == [d["id"] for d in wanted[:7]]
+    last = docs[first.hits[-1].id]
+    for doc in [d for d in docs.values() if key(d)[0] == key(last)[0]]:  # the cursor's first value leaves the columns
+        index.delete("things", docs.pop(doc["id"])["id"])
+    second = index.search("things", query.model_copy(update={"cursor": first.next_cursor}))
+    after = [d for d in sorted((d for d in docs.values() if d["active"]), key=key) if key(d) > key(last)]
+    assert [h.id for h in second.hits] == [d["id"] for d in after[:7]]
+    assert second.total == len([d for d in docs.values() if d["active"]])
+
+
+def test_a_range_bound_that_is_not_a_number_matches_nothing(index):
+    index.bulk_upsert("things", [{"id": "a", "name": "alpha", "rank": 1}, {"id": "b", "name": "alpha", "rank": 2}])
+    for bounds in ({"gte": float("nan")}, {"lte": float("nan")}, {"gte": 1, "lte": float("nan")}):
+        assert index.search("things", SearchQuery(ranges={"rank": Range(**bounds)})).total == 0
+    assert [h.id for h in index.search("things", SearchQuery(ranges={"rank": Range(gte=2)})).hits] == ["b"]

@@ -1,90 +1,218 @@
-"""Columns of one SQLite search index held in memory as numpy arrays, for filters, facets and sorts.
+"""Columns of one SQLite search index held in memory, for filters, facets and sorts.
 
 Counting facets, applying filters and ordering matches in SQL walks the (doc, field, value) tables
 once per match and per statement: at 100k programs a query matching an eighth of them spent most of
-its time there. Here a query is a boolean mask over row ids: a filter or range sets the mask from
-one field's (rid, value) pairs, a facet is one `bincount` of the pairs under the mask, a sort is a
-`lexsort` of per-row keys. The arrays are read from the tables SQLite keeps (which stay the source
-of truth and are written in the same transaction as the documents), one field at a time when a
-query first needs it, and are dropped when the index's generation changes, so a write anywhere, by
-any process, is seen by the next search.
+its time there. Here a query's match is a set of row ids held as a Python int (rowsets.py): a filter
+or range is the union of its values' sets, combining them is `&`, a facet count `int.bit_count()`.
+A sort ranks every row once per key into an `array`, and a page walks the rows in that order. Only
+the standard library, so the programs function's first search after a cold start loads no array
+library (numpy cost it ~70 ms of CPU and ~15 MB). Everything is read from the tables SQLite keeps
+(which stay the source of truth and are written in the same transaction as the documents), one
+field at a time when a query first needs it (text: postings.py), and is dropped when the index's
+generation changes, so a write anywhere, by any process, is seen by the next search.
 """
 
-import math
+from array import array
 from bisect import bisect_left, bisect_right
-
-import numpy as np
+from itertools import chain, compress, islice, repeat, takewhile
+from operator import itemgetter, sub
 
 from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.search.postings import Text
+from affiliate_matrix.search.rowsets import bits_of, flags_of, rows_of, run_all
 
 
-class Keyword:
-    """One keyword field: its distinct values in sorted order, the rows holding each value (one slice
-    per value, for filters) and the same (rid, value code) pairs in row order (for counting)."""
+class SortKey:
+    """One sort key over row ids: each row's rank (missing values ranked last), the sorted distinct values
+    the ranks stand for (from which a cursor's value finds its place), and every live row in key order."""
 
-    def __init__(self, rows):
-        self.values: list[str] = []
-        holders = []
+    def __init__(self, rank, distinct: list, descending: bool, text: bool, by_id: array):
+        self.rank, self.distinct, self.descending, self.text = rank, distinct, descending, text
+        self._by_id, self._rows = by_id, None
+
+    def rows(self) -> array:
+        """Every live row by this key, ties by id: built once, then a page walks it."""
+        if self._rows is None:
+            self._rows = array("q", sorted(self._by_id, key=self.rank.__getitem__))  # stable: ties in id order
+        return self._rows
+
+    def rank_of(self, row: int) -> int:
+        return self.rank[row]
+
+    def sort(self, rows: list[int]) -> None:
+        rows.sort(key=self.rank.__getitem__)
+
+    def cursor_value(self, row: int):
+        r, n = self.rank[row], len(self.distinct)
+        if r >= n:
+            return None
+        return self.distinct[n - 1 - r if self.descending else r]
+
+    def position(self, after) -> float:
+        """Where a cursor's value falls among the ranks: a rank if it is one of the values, else half-way
+        between its neighbours; None (missing) ranks last."""
+        n = len(self.distinct)
+        if after is None:
+            return n
+        number = isinstance(after, (int, float)) and not isinstance(after, bool)
+        if not (isinstance(after, str) if self.text else number):
+            raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        i = bisect_left(self.distinct, after)
+        found = i < n and self.distinct[i] == after
+        if self.descending:
+            return n - 1 - i if found else n - i - 0.5
+        return i if found else i - 0.5
+
+
+class ScoreKey:
+    """The text score as a sort key: best first; every matched row has one."""
+
+    def __init__(self, scores: dict[int, float]):
+        self.scores = scores
+
+    def rank_of(self, row: int) -> float:
+        return -self.scores[row]
+
+    def sort(self, rows: list[int]) -> None:
+        rows.sort(key=self.scores.__getitem__, reverse=True)  # stable all the same
+
+    def cursor_value(self, row: int) -> float:
+        return self.scores[row]
+
+    def position(self, after) -> float:
+        if isinstance(after, bool) or not isinstance(after, (int, float)):
+            raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+        return -after
+
+
+def _target(keys: list, after: list) -> tuple:
+    if len(after) != len(keys):
+        raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
+    return tuple(key.position(value) for key, value in zip(keys, after))
+
+
+def _sort(rows: list[int], keys: list) -> None:
+    for key in reversed(keys):  # stable sorts, the last key first
+        key.sort(rows)
+
+
+def sorted_page(rows: list[int], keys: list, after: list | None, offset: int, size: int) -> list[int]:
+    """The rows of one page by sorting them all: when the score ranks first (the scored rows are the
+    match) or when the match is sparse."""
+    target = None if after is None else _target(keys, after)
+    ordered = list(rows)
+    _sort(ordered, keys)
+    start = 0 if target is None else bisect_right(ordered, target, key=lambda r: tuple(k.rank_of(r) for k in keys))
+    return ordered[start + offset:start + offset + size]
+
+
+def walked_page(match: int, matched: int, row_count: int, keys: list[SortKey], after: list | None, offset: int,
+                size: int) -> list[int]:
+    """The rows of one page when a field (or the id) ranks first: walk every live row in that key's order
+    and keep the matched ones (in C, and only until the page is full); rows tied on it are then put in
+    the order of the keys after it. The cursor's place is found by bisecting that order."""
+    first, in_order, need = keys[0], keys[0].rows(), offset + size
+    if matched * matched <= need * len(in_order):  # sorting the few matches beats walking to them
+        return sorted_page(rows_of(match), keys, after, offset, size)
+    flags = flags_of(match, row_count)
+    start = end = 0
+    if after is not None:
+        target = _target(keys, after)
+        start = bisect_left(in_order, target[0], key=first.rank.__getitem__)
+        end = bisect_right(in_order, target[0], key=first.rank.__getitem__)
+    tied = compress(islice(in_order, start, end), map(flags.__getitem__, islice(in_order, start, end)))
+    if after is not None:  # tied with the cursor on the first key: keep those after it on the others
+        tied = (r for r in tied if tuple(k.rank_of(r) for k in keys) > target)
+    beyond = compress(islice(in_order, end, None), map(flags.__getitem__, islice(in_order, end, None)))
+    walk = chain(tied, beyond)
+    taken = list(islice(walk, need))
+    if len(keys) > 2 and taken:  # later keys reorder rows tied on the first: the last one's ties join
+        last = first.rank[taken[-1]]
+        taken += takewhile(lambda r: first.rank[r] == last, walk)
+        _sort(taken, keys)
+    return taken[offset:offset + size]
+
+
+def ranked(codes, n: int, descending: bool) -> array:
+    """Per row id, the rank of its value (codes index n sorted distinct values; -1: none, ranked last)."""
+    if descending:
+        return array("q", (n if c < 0 else n - 1 - c for c in codes))
+    return array("q", (n if c < 0 else c for c in codes))
+
+
+class Field:
+    """One keyword, number or date field: its distinct values in sorted order and the rows holding each
+    value (one slice of `holders` per value), and, for a value held by one row in 32 or more (every
+    value of a field with few values), those rows as a set, which is then no bigger than their ids."""
+
+    def __init__(self, rows, size: int, by_id: array, text: bool):
+        self.size, self.by_id, self.text = size, by_id, text
+        values, self.bounds, self.holders = [], array("q", [0]), array("q")
         for value, joined in rows:  # rows come ordered by value
-            self.values.append(value)
-            holders.append(np.array(joined.split(","), dtype=np.int64))
-        self.bounds = np.cumsum([0, *map(len, holders)])
-        by_value = np.concatenate(holders) if holders else np.zeros(0, np.int64)
-        self.holders = by_value
-        codes = np.repeat(np.arange(len(self.values)), np.diff(self.bounds))
-        in_row_order = np.argsort(by_value, kind="stable")  # gathers from the match mask run forward
-        self.rids, self.codes = by_value[in_row_order], codes[in_row_order]
-        self.code_of = {value: code for code, value in enumerate(self.values)}
-        self._by_row: dict[str, np.ndarray] = {}
+            values.append(value)
+            self.holders.extend(map(int, joined.split(",")))
+            self.bounds.append(len(self.holders))
+        self.values = values if text else array("d", values)
+        self.sets = {code: bits_of(self._holders(code), size) for code in range(len(values))
+                     if (self.bounds[code + 1] - self.bounds[code]) * 32 >= size}
+        self._keys: dict[tuple[str, bool], SortKey] = {}
 
-    def rows_with(self, values, size: int) -> np.ndarray:
-        mask = np.zeros(size, bool)
-        for code in {self.code_of[v] for v in values if v in self.code_of}:
-            mask[self.holders[self.bounds[code]:self.bounds[code + 1]]] = True
-        return mask
+    def _holders(self, code: int) -> array:
+        return self.holders[self.bounds[code]:self.bounds[code + 1]]
 
-    def counts(self, match: np.ndarray, size: int) -> list[tuple[str, int]]:
-        """Values by count under the match, most first, ties by value (as OpenSearch orders buckets)."""
-        counts = np.bincount(self.codes, weights=match[self.rids], minlength=len(self.values)).astype(np.int64)
-        present = np.flatnonzero(counts)
-        top = present[np.lexsort((present, -counts[present]))][:size]
-        return [(self.values[c], int(counts[c])) for c in top]
+    def rows_with(self, values) -> int:
+        codes = []
+        for value in set(values):
+            code = bisect_left(self.values, value)
+            if code < len(self.values) and self.values[code] == value:
+                codes.append(code)
+        return self._rows(codes)
 
-    def by_row(self, agg: str, size: int) -> np.ndarray:
-        """Per row id, the code of its smallest (agg="min") or largest value; -1 where it has none."""
-        if agg not in self._by_row:
-            if agg == "min":
-                keys = np.full(size, len(self.values), np.int64)
-                np.minimum.at(keys, self.rids, self.codes)
-                keys[keys == len(self.values)] = -1
+    def rows_between(self, low, high) -> int:
+        if low != low or high != high:  # NaN: no value compares with it (bisect would take it for "any")
+            return 0
+        start = 0 if low is None else bisect_left(self.values, low)
+        end = len(self.values) if high is None else bisect_right(self.values, high)
+        return self._rows(range(start, end))
+
+    def _rows(self, codes) -> int:
+        found, sparse = 0, []
+        for code in codes:
+            if code in self.sets:
+                found |= self.sets[code]
             else:
-                keys = np.full(size, -1, np.int64)
-                np.maximum.at(keys, self.rids, self.codes)
-            self._by_row[agg] = keys
-        return self._by_row[agg]
+                sparse.append(self._holders(code))
+        return found | bits_of(chain.from_iterable(sparse), self.size) if sparse else found
 
+    def counts(self, match: int, size: int) -> list[tuple[str, int]]:
+        """Values by count under the match, most first, ties by value (as OpenSearch orders buckets)."""
+        flags = None
+        found = []
+        for code in range(len(self.values)):
+            if code in self.sets:
+                n = (self.sets[code] & match).bit_count()
+            else:
+                if flags is None:
+                    flags = flags_of(match, self.size)
+                n = sum(map(flags.__getitem__, self._holders(code)))
+            if n:
+                found.append((-n, code))
+        found.sort()
+        return [(self.values[code], -n) for n, code in found[:size]]
 
-class Number:
-    """One number or date field as (rid, value) pairs."""
-
-    def __init__(self, rows):
-        pairs = np.array(rows, dtype=np.float64).reshape(-1, 2)
-        self.rids = pairs[:, 0].astype(np.int64)
-        self.values = pairs[:, 1]
-        self._by_row: dict[str, np.ndarray] = {}
-
-    def rows_where(self, selected: np.ndarray, size: int) -> np.ndarray:
-        mask = np.zeros(size, bool)
-        mask[self.rids[selected]] = True
-        return mask
-
-    def by_row(self, agg: str, size: int) -> np.ndarray:
-        """Per row id, its smallest (agg="min") or largest value; NaN where it has none."""
-        if agg not in self._by_row:
-            keys = np.full(size, np.nan)
-            (np.fmin if agg == "min" else np.fmax).at(keys, self.rids, self.values)
-            self._by_row[agg] = keys
-        return self._by_row[agg]
+    def sort_key(self, agg: str, descending: bool) -> SortKey:
+        """Rows ranked by their smallest (agg="min") or largest value."""
+        if (agg, descending) not in self._keys:
+            codes = array("q", [-1]) * self.size
+            spans = map(sub, islice(self.bounds, 1, None), self.bounds)
+            code_per_holder = array("q", chain.from_iterable(map(repeat, range(len(self.values)), spans)))
+            if agg == "max":  # the last code written to a row stays: its largest, or its smallest
+                run_all(map(codes.__setitem__, self.holders, code_per_holder))
+            else:
+                run_all(map(codes.__setitem__, reversed(self.holders), reversed(code_per_holder)))
+            rank = ranked(codes, len(self.values), descending)
+            self._keys[agg, descending] = SortKey(rank, self.values, descending, self.text, self.by_id)
+        return self._keys[agg, descending]
 
 
 class Columns:
@@ -95,157 +223,31 @@ class Columns:
         rows = db.execute(f'SELECT rid, id FROM "{t}_docs" ORDER BY id').fetchall()
         self.size = (max(r for r, _ in rows) + 1) if rows else 1
         self.ids = [i for _, i in rows]  # sorted, so an id's position is its rank
-        rids = np.array([r for r, _ in rows], dtype=np.int64)
-        self.live = np.zeros(self.size, bool)
-        self.live[rids] = True
-        self.id_rank = np.full(self.size, -1, np.int64)
-        self.id_rank[rids] = np.arange(len(rows))
-        self._fields: dict[str, Keyword | Number] = {}
+        self.live_by_id = by_id = array("q", map(itemgetter(0), rows))
+        self.live = bits_of(by_id, self.size)
+        id_rank = array("q", [-1]) * self.size
+        run_all(map(id_rank.__setitem__, by_id, range(len(rows))))
+        self.by_id = SortKey(id_rank, self.ids, descending=False, text=True, by_id=by_id)
+        self._fields: dict[str, Field] = {}
         self._text: Text | None = None
 
-    def text(self) -> "Text":
+    def id_of(self, row: int) -> str:
+        return self.ids[self.by_id.rank[row]]
+
+    def text(self) -> Text:
         if self._text is None:
             self._text = Text(self.db, self.t, self.size)
         return self._text
 
-    def keyword(self, field: str) -> Keyword:
+    def keyword(self, field: str) -> Field:
+        return self._field(field, "kw")
+
+    def number(self, field: str) -> Field:
+        return self._field(field, "num")
+
+    def _field(self, field: str, table: str) -> Field:
         if field not in self._fields:
-            self._fields[field] = Keyword(self.db.execute(
-                f'SELECT value, group_concat(rid) FROM "{self.t}_kw" WHERE field = ? GROUP BY value ORDER BY value',
-                (field,)))
+            self._fields[field] = Field(self.db.execute(
+                f'SELECT value, group_concat(rid) FROM "{self.t}_{table}" WHERE field = ? GROUP BY value '
+                'ORDER BY value', (field,)), self.size, self.live_by_id, text=table == "kw")
         return self._fields[field]
-
-    def number(self, field: str) -> Number:
-        if field not in self._fields:
-            self._fields[field] = Number(self.db.execute(
-                f'SELECT rid, value FROM "{self.t}_num" WHERE field = ?', (field,)).fetchall())
-        return self._fields[field]
-
-    def mask(self) -> np.ndarray:
-        return self.live.copy()
-
-
-class SortKey:
-    """One sort key over row ids: per-row values, their direction, and how a cursor value compares."""
-
-    def __init__(self, values: np.ndarray, descending: bool, labels: list[str] | None = None):
-        self.values, self.descending, self.labels = values, descending, labels  # labels: codes -> strings
-
-    def missing(self, rows: np.ndarray) -> np.ndarray:
-        v = self.values[rows]
-        return v < 0 if self.labels is not None else np.isnan(v)
-
-    def order_key(self, rows: np.ndarray) -> np.ndarray:
-        v = np.where(self.missing(rows), 0, self.values[rows])
-        return -v if self.descending else v
-
-    def cursor_value(self, row: int):
-        v = self.values[row]
-        if self.labels is not None:
-            return None if v < 0 else self.labels[v]
-        return None if np.isnan(v) else float(v)
-
-    def compare(self, rows: np.ndarray, after) -> tuple[np.ndarray, np.ndarray]:
-        """(equal to `after`, strictly after `after` in this key's direction, missing values last)."""
-        missing = self.missing(rows)
-        if after is None:
-            return missing, np.zeros(len(rows), bool)
-        v = self.values[rows]
-        if self.labels is not None:
-            if not isinstance(after, str):
-                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-            low, high = bisect_left(self.labels, after), bisect_right(self.labels, after)
-            equal = (v >= low) & (v < high)
-            beyond = (v < low) if self.descending else (v >= high)
-        else:
-            if isinstance(after, bool) or not isinstance(after, (int, float)):
-                raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-            equal = v == after
-            beyond = (v < after) if self.descending else (v > after)
-        return equal & ~missing, (beyond & ~missing) | missing
-
-
-def page(rows: np.ndarray, keys: list[SortKey], after: list | None, offset: int, size: int) -> np.ndarray:
-    """The row ids of one page: rows in key order (missing values last), after the cursor if any."""
-    if after is not None:
-        if len(after) != len(keys):
-            raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-        keep, tied = np.zeros(len(rows), bool), np.ones(len(rows), bool)
-        for key, value in zip(keys, after):
-            equal, beyond = key.compare(rows, value)
-            keep |= tied & beyond
-            tied &= equal
-        rows = rows[keep]
-    order = []
-    for key in keys:
-        order += [key.missing(rows), key.order_key(rows)]
-    ranked = rows[np.lexsort(order[::-1])] if len(rows) else rows
-    return ranked[offset:offset + size]
-
-
-class Text:
-    """The full-text table's postings, read per term on first use, and FTS5's bm25 computed over them.
-
-    FTS5 scores every match by calling bm25 once per row (about a microsecond each: 12k matches of a
-    common word cost more than all the rest of a query); the same formula over postings held as
-    arrays costs a few vector operations. The arithmetic is FTS5's (fts5_aux.c), step for step.
-    """
-
-    K1, B = 1.2, 0.75
-    TERMS_KEPT = 4096  # postings of this many terms stay in memory; the oldest read goes first
-
-    def __init__(self, db, t: str, size: int):
-        self.db, self.t = db, t
-        db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS temp."{t}_instances" USING fts5vocab(main, "{t}_fts", instance)')
-        self.length = np.zeros(size)  # tokens per row over all text columns
-        rows = 0
-        for rid, sizes in db.execute(f'SELECT id, sz FROM "{t}_fts_docsize"'):
-            self.length[rid] = sum(_varints(sizes))
-            rows += 1
-        self.rows = rows
-        self.average = float(self.length.sum()) / rows if rows else 1.0
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """The rows holding the term and how often it occurs in each (all text columns together)."""
-        if term not in self._postings:
-            if len(self._postings) >= self.TERMS_KEPT:
-                self._postings.pop(next(iter(self._postings)))
-            found = np.array(self.db.execute(
-                f'SELECT doc, COUNT(*) FROM temp."{self.t}_instances" WHERE term = ? GROUP BY doc', (term,)).fetchall(),
-                dtype=np.int64).reshape(-1, 2)
-            self._postings[term] = (found[:, 0], found[:, 1].astype(np.float64))
-        return self._postings[term]
-
-    def match(self, groups: list[list[str]], size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows holding a term of every group, and each row's bm25 score (positive: higher is better)."""
-        matched = np.ones(size, bool)
-        for group in groups:
-            any_term = np.zeros(size, bool)
-            for term in group:
-                any_term[self.postings(term)[0]] = True
-            matched &= any_term
-        rows = np.flatnonzero(matched)
-        k1, b = self.K1, self.B
-        norm = k1 * ((1 - b) + (b * self.length[rows]) / self.average)
-        score = np.zeros(len(rows))
-        for term in (term for group in groups for term in group):  # FTS5 sums phrases in query order
-            holders, counts = self.postings(term)
-            idf = math.log((self.rows - len(holders) + 0.5) / (len(holders) + 0.5))
-            freq = np.zeros(size)
-            freq[holders] = counts
-            freq = freq[rows]
-            score += (idf if idf > 0 else 1e-6) * ((freq * (k1 + 1.0)) / (freq + norm))
-        scores = np.full(size, np.nan)
-        scores[rows] = score
-        return matched, scores
-
-
-def _varints(blob: bytes):
-    """SQLite's varints (7 bits a byte, high bit set on all but the last): FTS5's per-column sizes."""
-    value = 0
-    for byte in blob:
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            yield value
-            value = 0

@@ -1,9 +1,10 @@
 """Words in the SQLite search index: the typo expansion over FTS5's vocabulary, and FTS5's own
-matching for words the in-memory text column (columns.py) cannot match as they are."""
+matching for words the in-memory postings (postings.py) cannot match as they are."""
 
 import re
 
 from affiliate_matrix.search import typo_allowance
+from affiliate_matrix.search.rowsets import bits_of, flags_of
 
 PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
 
@@ -31,17 +32,23 @@ def read_vocabulary(db, t: str) -> dict[str, list[str]]:
     return terms
 
 
-def fts_match(db, t: str, groups: list[list[str]], size: int):
-    """FTS5's own match and bm25 scores (negated: higher is better), as arrays over row ids."""
-    import numpy as np
-
+def fts_match(db, t: str, groups: list[list[str]], size: int) -> tuple[int, "FtsScores"]:
+    """FTS5's own match, as a set of row ids (rowsets.py), and its bm25 scores (negated: higher is better)."""
     expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
-    found = db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
-                       (expression,)).fetchall()
-    pairs = np.array(found, dtype=np.float64).reshape(-1, 2)
-    rids = pairs[:, 0].astype(np.int64)
-    scores = np.full(size, np.nan)
-    scores[rids] = pairs[:, 1]
-    matched = np.zeros(size, bool)
-    matched[rids] = True
-    return matched, scores
+    scores = dict(db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
+                             (expression,)))
+    return bits_of(scores, size), FtsScores(scores, size)
+
+
+class FtsScores:
+    """FTS5's scores of its whole match, given out as the in-memory postings (postings.Text) give their own."""
+
+    def __init__(self, scores: dict[int, float], size: int):
+        self.all, self.size = scores, size
+
+    def scores(self, groups, rows: int) -> dict[int, float]:
+        flags = flags_of(rows, self.size)
+        return {row: score for row, score in self.all.items() if flags[row]}
+
+    def scores_of(self, groups, rows: list[int]) -> dict[int, float]:
+        return {row: self.all[row] for row in rows}

@@ -2,8 +2,8 @@
 
 Per physical index: a documents table, an FTS5 table over the text fields, and two narrow
 tables of (doc, field, value) for keyword and numeric values, all written in one transaction.
-Searches read those tables into arrays once per index generation (`columns.py`) and filter, count
-facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the arrays cannot.
+Searches read those tables into memory once per index generation (`columns.py`) and filter, count
+facets, score and sort there; `fts.py` expands typos and lets FTS5 match words the in-memory text column cannot.
 Aliases and specs live in two small tables beside them.
 """
 
@@ -302,60 +302,59 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute("COMMIT")
 
     def _search(self, t, spec, query, text_words, after) -> SearchResult:
-        import numpy as np
-
-        from affiliate_matrix.search.columns import SortKey, page
+        from affiliate_matrix.search.columns import ScoreKey, sorted_page, walked_page
 
         columns = self._columns_of(t)
-        match = columns.mask()
-        scores = None
+        match = columns.live  # a set of row ids (columns.py): `&` intersects
+        scorer = None  # the text's bm25 scores of matched rows
         if text_words:
             vocabulary = self._vocabulary(t)
             groups = [near(w, vocabulary) for w in text_words]
             if all(PLAIN.fullmatch(w) for w in text_words):
-                matched, scores = columns.text().match(groups, columns.size)
+                scorer = columns.text()
+                match &= scorer.match(groups)
             else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
-                matched, scores = fts_match(self.db, t, groups, columns.size)
-            match &= matched
+                matched, scorer = fts_match(self.db, t, groups, columns.size)
+                match &= matched
         for field, values in query.filters.items():
             kind = spec.fields[field]
             if kind in ("number", "date"):
                 wanted = [_epoch(v) if kind == "date" else float(v) for v in values]
-                column = columns.number(field)
-                match &= column.rows_where(np.isin(column.values, wanted), columns.size)
+                match &= columns.number(field).rows_with(wanted)
             else:
                 wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
-                match &= columns.keyword(field).rows_with(wanted, columns.size)
+                match &= columns.keyword(field).rows_with(wanted)
         for field, rng in query.ranges.items():
             convert = _epoch if spec.fields[field] == "date" else float
-            column = columns.number(field)
-            selected = np.ones(len(column.values), bool)
-            if rng.gte is not None:
-                selected &= column.values >= convert(rng.gte)
-            if rng.lte is not None:
-                selected &= column.values <= convert(rng.lte)
-            match &= column.rows_where(selected, columns.size)
+            match &= columns.number(field).rows_between(None if rng.gte is None else convert(rng.gte),
+                                                        None if rng.lte is None else convert(rng.lte))
 
-        rows = np.flatnonzero(match)
-        keys = []
-        if not query.sort and text_words:
-            keys.append(SortKey(scores, descending=True))
+        keys, scores = [], None
+        if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
+            scores = scorer.scores(groups, match)
+            keys.append(ScoreKey(scores))
         for key in query.sort:
-            kind, agg = spec.fields[key.field], "min" if key.order == "asc" else "max"
+            kind, agg, descending = spec.fields[key.field], "min" if key.order == "asc" else "max", key.order == "desc"
             if kind in ("number", "date"):
-                keys.append(SortKey(columns.number(key.field).by_row(agg, columns.size), key.order == "desc"))
+                keys.append(columns.number(key.field).sort_key(agg, descending))
             else:
                 column = columns.keyword(f"{key.field}.raw" if kind == "text" else key.field)
-                keys.append(SortKey(column.by_row(agg, columns.size), key.order == "desc", column.values))
-        keys.append(SortKey(columns.id_rank, descending=False, labels=columns.ids))
-        total = len(rows)
-        shown = page(rows, keys, after, query.offset, query.size) if query.size else rows[:0]
-
-        ids = [columns.ids[columns.id_rank[r]] for r in shown]
+                keys.append(column.sort_key(agg, descending))
+        keys.append(columns.by_id)
+        total = match.bit_count()
+        if not query.size:
+            shown = []
+        elif isinstance(keys[0], ScoreKey):
+            shown = sorted_page(list(scores), keys, after, query.offset, query.size)
+        else:
+            shown = walked_page(match, total, columns.size, keys, after, query.offset, query.size)
+        if scorer is not None and scores is None:  # sorted by fields: only the page's hits are scored
+            scores = scorer.scores_of(groups, shown)
+        ids = [columns.id_of(r) for r in shown]
         docs = self._docs(t, ids)
-        hits = [Hit(i, None if scores is None else float(scores[r]), docs[i]) for i, r in zip(ids, shown)]
+        hits = [Hit(i, None if scores is None else scores[r], docs[i]) for i, r in zip(ids, shown)]
         next_cursor = None
-        if len(shown) and len(shown) == query.size and query.offset + query.size < total:
+        if shown and len(shown) == query.size and query.offset + query.size < total:
             next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
         facets = {}
         for field in query.facets:
