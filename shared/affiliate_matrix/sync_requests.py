@@ -11,7 +11,8 @@ from affiliate_matrix.connections import load_connection, save_connection
 from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
-from affiliate_matrix.models import Connection, Model, SyncResult, UtcDatetime
+from affiliate_matrix.connections import Connection, SyncResult
+from affiliate_matrix.model_types import Model, UtcDatetime
 
 
 class Sync(Model):

@@ -4,7 +4,7 @@ benchmark)."""
 
 from affiliate_matrix.connections import save_connection
 from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
+from affiliate_matrix.connections import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
 
 

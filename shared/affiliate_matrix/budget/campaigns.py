@@ -18,7 +18,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from affiliate_matrix.budget.models import CampaignId, Cents, Channel, Day
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
-from affiliate_matrix.models import Currency, Model, UtcDatetime
+from affiliate_matrix.model_types import Currency, Model, UtcDatetime
 from affiliate_matrix.search import IndexSpec
 
 BUDGET_INDEX = IndexSpec("budget", 1, {

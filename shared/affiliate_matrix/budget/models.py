@@ -11,7 +11,7 @@ from typing_extensions import NotRequired, TypedDict
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.models import Currency
+from affiliate_matrix.model_types import Currency
 
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
 Metric = Literal["revenue", "roas", "conversions"]

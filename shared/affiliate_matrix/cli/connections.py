@@ -34,7 +34,7 @@ def connections_add(
 ):
     """Create a connection (fails if it exists)."""
     from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection
     from affiliate_matrix.sources import get_source
 
     get_source(source)

@@ -18,7 +18,7 @@ from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape
-from affiliate_matrix.models import Connection
+from affiliate_matrix.connections import Connection
 
 
 class Check(Shape):
