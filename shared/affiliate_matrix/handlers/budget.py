@@ -60,8 +60,8 @@ class RunLinks(Shape):
 
 @cache
 def metrics_models() -> tuple[type, type]:
-    """The metrics' answer and body, built with the first metrics request (the budget models load then)."""
-    from affiliate_matrix.budget.models import Day
+    """The metrics' answer and body, built with the first metrics request (not with the first listing)."""
+    from affiliate_matrix.budget.model_types import Day
 
     class PostedDay(Day):
         __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed, PreconditionRequired
-from affiliate_matrix.handlers.routes import Route, refuse
+from affiliate_matrix.handlers.routes import Route, Shape, refuse
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Collection:
     @cached_property
     def address(self) -> type[BaseModel]:
         """The path parameter naming one document."""
-        return create_model(f"{self.model.__name__}Address", **{self.id_name: (str, Field(
+        return create_model(f"{self.model.__name__}Address", __base__=Shape, **{self.id_name: (str, Field(
             pattern=f"^(?:{self.id_pattern})$"))})
 
     def input(self, id_required: bool) -> type[BaseModel]:
@@ -54,14 +54,14 @@ class Collection:
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
-        return create_model(name, __config__=ConfigDict(extra="forbid"),
+        return create_model(name, __config__=ConfigDict(extra="forbid", defer_build=True),
                             __validators__={"server_fields": model_validator(mode="before")(server_fields)}, **fields)
 
     def routes(self) -> list[Route]:
         """GET and POST the collection; GET, PUT, (PATCH,) DELETE one document; reads need a read token,
         writes an admin token and If-Match."""
         one = f"{self.path}/{{{self.id_name}}}"
-        listing = create_model(f"{self.model.__name__}List", items=(list[self.model], ...),
+        listing = create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.model], ...),
                                errors=(list[dict[str, Any]] | None, None))
         written = dict(role="admin", if_match=True, statuses=(412, 428))
         table = [
