@@ -7,11 +7,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.connections import Connection, SyncResult, load_connection, save_connection
 from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
-from affiliate_matrix.connections import Connection, SyncResult
 from affiliate_matrix.model_types import Model, UtcDatetime
 
 

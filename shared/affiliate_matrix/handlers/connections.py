@@ -13,12 +13,11 @@ from functools import cache
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import load_connection
+from affiliate_matrix.connections import Connection, load_connection
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape
-from affiliate_matrix.connections import Connection
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 
 
 class Check(Shape):
@@ -51,7 +50,7 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, api().route)  # events: only the resync action the Triggers route here
+    return http_or_event(rt, request, dispatcher(api))  # events: only the resync action the Triggers route here
 
 
 def sync_model():

@@ -204,6 +204,12 @@ class Api:
         return self._document
 
 
+def dispatcher(table: Callable[[], Api]) -> Callable:
+    """`Api.route` of the table `table()` builds, built by the first request it serves: not by /healthz
+    (Knative's readiness probe, the first request of every cold start), which `serve` answers first."""
+    return lambda rt, request: table().route(rt, request)
+
+
 class Health(Shape):
     status: str
     function: str
