@@ -82,7 +82,8 @@ def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
 
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
     """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them."""
-    rows = sorted((day_adapter().validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+    day = day_adapter()
+    rows = sorted((day.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
     if until is not None:
         rows = [d for d in rows if d["date"] < until]
     return rows[-days:] if days else rows

@@ -51,8 +51,8 @@ Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
 def api() -> Api:
     from affiliate_matrix.discovery import DiscoveryReport
 
-    Report = create_model("DiscoveryReport", __base__=Shape, **{f.name: (list[Pair] if f.name == "failures" else f.type, ...)
-                                                for f in fields(DiscoveryReport)})
+    Report = create_model("DiscoveryReport", __base__=Shape,
+                          **{f.name: (list[Pair] if f.name == "failures" else f.type, ...) for f in fields(DiscoveryReport)})
     return Api("Affiliate Matrix discovery API", [
         Route("POST", "/discover", lambda call: asdict(run(call.rt, call.body)), Report, body=DiscoverRequest,
               role="admin", summary="Run a discovery now and answer with its report"),

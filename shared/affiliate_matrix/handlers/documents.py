@@ -64,16 +64,17 @@ class Collection:
         listing = create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.model], ...),
                                errors=(list[dict[str, Any]] | None, None))
         written = dict(role="admin", if_match=True, statuses=(412, 428))
+        # The bodies' models are built by the first write (a function, as Route.body allows), not by a read.
         table = [
             Route("GET", self.path, lambda call: listed(call.rt, self), listing, summary=f"Every {self.name}",
                   headers=("X-Damaged-Items",)),
             Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
-                  body=self.input(True), status=201, role="admin", statuses=(409,), headers=("ETag", "Location"),
-                  summary=f"Create a {self.name}"),
+                  body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
+                  headers=("ETag", "Location"), summary=f"Create a {self.name}"),
             Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call))), self.model,
                   self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
-                                                   call.body), self.model, self.address, self.input(False),
+                                                   call.body), self.model, self.address, lambda: self.input(False),
                   headers=("ETag",), summary=f"Replace a {self.name}", **written),
             Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
                   params=self.address, status=204, summary=f"Delete a {self.name}", **written),

@@ -78,7 +78,7 @@ class Route:
     answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
                                            # on first use); None: no JSON body
     params: type[BaseModel] | None = None  # query and path parameters
-    body: Any = None                       # the type the JSON body must fit
+    body: Any = None                       # the type the JSON body must fit (or a function naming it)
     status: int = 200
     role: str | None = "read"              # the token's role it needs; None: no token
     summary: str = ""
