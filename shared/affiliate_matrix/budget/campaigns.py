@@ -107,7 +107,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
             continue
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
-    from affiliate_matrix.budget.mirror import mirror_days
+    from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
     mirror_days(rt, campaign, list(incoming.values()))
     return len(incoming)
