@@ -5,7 +5,9 @@ import functions_framework
 from affiliate_matrix.handlers import web
 from affiliate_matrix.runtime import start
 
-rt = start("web", "index", "secrets")
+# A browser's first request, the sign-in page, reads neither the index nor the tokens: the first request
+# that does opens them (runtime.py).
+rt = start("web")
 
 
 @functions_framework.http

@@ -7,10 +7,9 @@ the test tells nobody which secret paths exist or what they hold (the reason is 
 import asyncio
 from datetime import UTC, datetime
 
-from affiliate_matrix.connections import credentials_for
+from affiliate_matrix.connections import Connection, credentials_for
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.models import Connection
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, Page, get_source
 

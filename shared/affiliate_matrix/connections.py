@@ -1,10 +1,51 @@
-"""Connection documents in the object store, written with conditional writes (ETag), and the
-credentials a connection reads from its secret."""
+"""A connection (a configured source), its documents in the object store, written with conditional
+writes (ETag), and the credentials a connection reads from its secret."""
+
+import re
+from typing import Literal
+
+from pydantic import Field, HttpUrl, field_validator
 
 from affiliate_matrix.documents import load_document, save_document
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.models import Connection
+from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
+
+_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+class SyncResult(Model):
+    status: Literal["queued", "running", "succeeded", "failed"]
+    started_at: UtcDatetime | None = None
+    finished_at: UtcDatetime | None = None
+    pages: int = 0
+    records: int = 0
+    errors: list[str] = []
+
+
+class Connection(Model):
+    """A configured source. Holds where its credentials live in Vault, never the credentials."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
+    rate_limit_per_s: float = Field(1.0, gt=0, le=50)
+    concurrency: int = Field(2, ge=1, le=16)
+    enabled: bool = True
+    credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
+                                        description="Where in the secret store: under connections/, no other secret.")
+    base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
+    last_sync: SyncResult | None = None
+    healthy: bool = True
+    health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
+    version: int = Field(0, ge=0)
+
+    @field_validator("schedule")
+    @classmethod
+    def _five_field_cron(cls, value: str) -> str:
+        if not _CRON.match(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value
 
 
 def connection_key(connection_id: str) -> str:

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError, Response
-from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.connections import Connection
+from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore

@@ -3,7 +3,7 @@
 
 def index_specs() -> dict:
     from affiliate_matrix.analytics import QUERIES_INDEX
-    from affiliate_matrix.budget.campaigns import BUDGET_INDEX
+    from affiliate_matrix.budget.mirror import BUDGET_INDEX
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.observability.figures import METRICS_INDEX
     from affiliate_matrix.program_index import PROGRAMS_INDEX

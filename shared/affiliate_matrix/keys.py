@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.connections import Connection, load_connection, save_connection
 from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
-from affiliate_matrix.models import Connection, Model, UtcDatetime
+from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()

@@ -1,41 +1,18 @@
-"""The domain: what a source said (RawRecord), the master record (Program), what changed (DeltaChange),
-and a configured source (Connection).
+"""The domain: what a source said (RawRecord), the master record (Program) and what changed (DeltaChange).
+(A configured source, Connection, is in connections.py; the base model and shared field types in model_types.py.)
 
 Input is validated strictly: unknown fields are rejected, money is Decimal with an ISO-4217
 currency, countries are ISO-3166 alpha-2, and every timestamp is timezone-aware and kept in UTC.
 """
 
 import hashlib
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
-from affiliate_matrix.codes import COUNTRIES, CURRENCIES
-
-
-def _currency(code: str) -> str:
-    if code not in CURRENCIES:
-        raise ValueError(f"{code!r} is not an ISO-4217 currency code")
-    return code
-
-
-def _country(code: str) -> str:
-    if code not in COUNTRIES:
-        raise ValueError(f"{code!r} is not an ISO-3166 alpha-2 country code")
-    return code
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-Currency = Annotated[str, AfterValidator(_currency)]
-Country = Annotated[str, AfterValidator(_country)]
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
 
 # One fixed taxonomy of verticals; every source's own categories map onto these.
 Category = Literal[
@@ -51,11 +28,6 @@ Restriction = Literal[
     "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads",
     "self_referral", "other"
 ]
-
-
-class Model(BaseModel):
-    # Each model's validator is built on its first use, not at import: a function's start pays only for those it uses.
-    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, defer_build=True)
 
 
 class Money(Model):
@@ -215,40 +187,3 @@ class DeltaChange(Model):
     def make_id(program_id: str, change: str, fields: list[FieldChange], at: datetime) -> str:
         basis = f"{program_id}|{change}|{at.isoformat()}|" + "|".join(f"{f.field}={f.new!r}" for f in fields)
         return "d_" + hashlib.sha256(basis.encode()).hexdigest()[:20]
-
-
-_CRON = re.compile(r"^(\S+\s+){4}\S+$")
-
-
-class SyncResult(Model):
-    status: Literal["queued", "running", "succeeded", "failed"]
-    started_at: UtcDatetime | None = None
-    finished_at: UtcDatetime | None = None
-    pages: int = 0
-    records: int = 0
-    errors: list[str] = []
-
-
-class Connection(Model):
-    """A configured source. Holds where its credentials live in Vault, never the credentials."""
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
-    source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
-    schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
-    rate_limit_per_s: float = Field(1.0, gt=0, le=50)
-    concurrency: int = Field(2, ge=1, le=16)
-    enabled: bool = True
-    credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
-                                        description="Where in the secret store: under connections/, no other secret.")
-    base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
-    last_sync: SyncResult | None = None
-    healthy: bool = True
-    health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
-    version: int = Field(0, ge=0)
-
-    @field_validator("schedule")
-    @classmethod
-    def _five_field_cron(cls, value: str) -> str:
-        if not _CRON.match(value):
-            raise ValueError(f"{value!r} is not a five-field cron expression")
-        return value

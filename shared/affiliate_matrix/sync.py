@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import origin_policy
-from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.connections import Connection
+from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import CredentialsRefused, GaveUp, PoliteClient, Response
 from affiliate_matrix.sources import ApiSource, ParseError

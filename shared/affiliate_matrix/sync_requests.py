@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.connections import Connection, SyncResult, load_connection, save_connection
 from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
-from affiliate_matrix.models import Connection, Model, SyncResult, UtcDatetime
+from affiliate_matrix.model_types import Model, UtcDatetime
 
 
 class Sync(Model):

@@ -11,7 +11,7 @@ from pathlib import Path
 from affiliate_matrix.config import Settings
 from affiliate_matrix.crawl import crawl
 from affiliate_matrix.fetch import Fetcher
-from affiliate_matrix.models import Connection
+from affiliate_matrix.connections import Connection
 from affiliate_matrix.sources import Page, ParseError, get_source
 from affiliate_matrix.sources.affiliateprograms import AffiliateProgramsCom
 from affiliate_matrix.runtime import open_object_store

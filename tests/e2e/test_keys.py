@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import load_connection, save_connection
+from affiliate_matrix.connections import Connection, load_connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATION_FAILED
 from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_record, revoke, rotate, run_checks, save_record
-from affiliate_matrix.models import Connection
 from affiliate_matrix.observability import configure_logging
 from affiliate_matrix.runtime import Runtime
 from tests.conftest import VAULT_ROOT_TOKEN

@@ -81,8 +81,7 @@ def test_a_rotation_that_fails_exits_2_with_the_old_key_live(tmp_path):
                 "--source", "awin", "--field", "api_token", "--field", "publisher_id", cwd=tmp_path,
                 stdin=f"{TOKEN}\n123456\n")
     assert added.returncode == 0, added.stderr
-    from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.storage.local import LocalObjectStore
 
     save_connection(LocalObjectStore(tmp_path / ".amx" / "objects"),  # nothing listens there: its test fails

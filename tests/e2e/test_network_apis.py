@@ -13,10 +13,9 @@ from decimal import Decimal
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
 from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime

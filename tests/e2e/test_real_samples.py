@@ -7,9 +7,8 @@ import re
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import scrape
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.sources import Page, Request

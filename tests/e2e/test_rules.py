@@ -137,8 +137,7 @@ def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_ru
 
 
 def test_sync_failed_raises_an_alert_and_a_schedule_rule_resyncs(rt, broker):
-    from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.rules.actions import execute
 
     save_rule(rt.store, Rule(id="sync-alert", trigger={"event": "sync.failed"},
@@ -229,10 +228,9 @@ def test_migrate_index_and_rotate_key_actions_do_their_work(rt):
 
 
 def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
-    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.demo import recorded_sites
     from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.models import Connection
     from affiliate_matrix.pipeline import index_batch, scrape
     from affiliate_matrix.rules.actions import execute
 

@@ -14,9 +14,8 @@ import pytest
 
 from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.models import Connection
 from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.rules.store import save_rule

@@ -9,8 +9,7 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
-from affiliate_matrix.models import Connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.runtime import Runtime
 from tests.support.api_schema import EXAMPLES, call_and_check, reached
 from tests.support.processes import ROOT

@@ -98,9 +98,8 @@ def test_a_corrupt_sqlite_index_is_one_line_naming_it(tmp_path):
 
 
 def test_a_corrupt_http_cache_entry_is_logged_and_the_crawl_fetches_in_full(tmp_path, capsys):
-    from affiliate_matrix.connections import save_connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.demo import recorded_sites
-    from affiliate_matrix.models import Connection
     from affiliate_matrix.pipeline import scrape
 
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
@@ -127,8 +126,7 @@ def test_amx_scrape_exits_non_zero_when_indexing_failed(tmp_path):
     from affiliate_matrix.demo import recorded_sites
 
     with recorded_sites("affiliateprograms") as urls:
-        from affiliate_matrix.connections import save_connection
-        from affiliate_matrix.models import Connection
+        from affiliate_matrix.connections import Connection, save_connection
 
         save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
                                              rate_limit_per_s=50))

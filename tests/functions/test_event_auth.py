@@ -184,8 +184,7 @@ def test_log_lines_of_an_event_then_a_request_on_one_worker_thread_keep_apart(da
 
 def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_it(data_dir):
     """Before, connections took no events at all, so every resync a rule dispatched was lost."""
-    from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection, save_connection
 
     rt = Runtime("test", Settings(data_dir=data_dir))
     save_connection(rt.store, Connection(id="awin", source="awin"))

@@ -6,10 +6,9 @@ import pytest
 from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
-from affiliate_matrix.models import Connection
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import deliver, signed_event
@@ -179,6 +178,19 @@ def test_merchant_routes(data_dir, auth):
 @pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()))
 def test_every_function_loads_and_exposes_handle(name, data_dir):
     assert client(name) is not None
+
+
+@pytest.mark.parametrize("name", ["budget", "connections", "discover", "triggers"])
+def test_the_readiness_probe_builds_no_route_table(name, data_dir):
+    """/healthz is Knative's first request to every cold start: the table's models wait for a routed request."""
+    import importlib
+
+    handler = importlib.import_module(f"affiliate_matrix.handlers.{name}")
+    handler.api.cache_clear()
+    app = client(name)
+    assert app.get("/healthz").status_code == 200
+    assert handler.api.cache_info().currsize == 0
+    assert app.get("/openapi.json").status_code == 200 and handler.api.cache_info().currsize == 1
 
 
 def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):

@@ -89,8 +89,7 @@ def hostile_environment(data_dir, *, programs: bool):
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.runtime import Runtime
 
     with pytest.MonkeyPatch.context() as patch:

@@ -2,9 +2,8 @@
 batch event indexed as it is published (tests/e2e/test_first_slice.py, the browser tests, the web
 benchmark)."""
 
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.events import RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
 
 

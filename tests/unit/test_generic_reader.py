@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from affiliate_matrix.crawl import records_of
-from affiliate_matrix.models import Connection
+from affiliate_matrix.connections import Connection
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.sources import Page, ParseError, get_source
 

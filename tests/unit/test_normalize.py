@@ -3,7 +3,8 @@ from datetime import UTC
 import pytest
 from pydantic import ValidationError
 
-from affiliate_matrix.models import CommissionTerm, Connection, Program, RawRecord
+from affiliate_matrix.connections import Connection
+from affiliate_matrix.models import CommissionTerm, Program, RawRecord
 from affiliate_matrix.normalize import program_id, registrable_domain
 from tests.support.factories import NOW, make_program, make_record
 

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from affiliate_matrix.crawl import records_of
-from affiliate_matrix.models import Connection, RawRecord
+from affiliate_matrix.connections import Connection
+from affiliate_matrix.models import RawRecord
 from affiliate_matrix.sources import ApiSource, Listing, Page, ParseError, Request, Source, all_sources
 from tests.support.hostile import mutate
 

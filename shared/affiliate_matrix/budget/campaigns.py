@@ -12,25 +12,18 @@ import csv
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from affiliate_matrix.budget.models import CampaignId, Cents, Channel, Day
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
-from affiliate_matrix.models import Currency, Model, UtcDatetime
-from affiliate_matrix.search import IndexSpec
+from affiliate_matrix.model_types import Currency, Model, UtcDatetime
 
-BUDGET_INDEX = IndexSpec("budget", 1, {
-    "id": "keyword", "kind": "keyword", "campaign_id": "keyword", "channel": "keyword", "date": "date",
-    "spend": "number", "clicks": "number", "conversions": "number", "revenue": "number", "roas": "number",
-    "amount": "number", "expected_revenue": "number", "expected_low": "number", "expected_high": "number",
-    "strategy": "keyword", "run_id": "keyword", "at": "date",
-})
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 20
-_DAY = TypeAdapter(Day)
 
 
 class Campaign(Model):
@@ -45,6 +38,12 @@ class Campaign(Model):
     max_budget: Cents | None = None
     active: bool = True
     created_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+@cache
+def day_adapter() -> TypeAdapter:
+    """The validator of one day, built on first use (the campaigns' listing, a function's first request, needs none)."""
+    return TypeAdapter(Day)
 
 
 def campaign_key(campaign_id: str) -> str:
@@ -83,7 +82,8 @@ def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
 
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
     """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them."""
-    rows = sorted((_DAY.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+    day = day_adapter()
+    rows = sorted((day.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
     if until is not None:
         rows = [d for d in rows if d["date"] < until]
     return rows[-days:] if days else rows
@@ -107,18 +107,10 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
             continue
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
+    from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
+
     mirror_days(rt, campaign, list(incoming.values()))
     return len(incoming)
-
-
-def mirror_days(rt, campaign: Campaign, rows: list[dict]) -> None:
-    rt.index.ensure_index(BUDGET_INDEX)
-    rt.index.bulk_upsert(BUDGET_INDEX.name, [{
-        "id": f"day:{campaign.id}:{row['date']}", "kind": "day", "campaign_id": campaign.id,
-        "channel": campaign.channel, "date": row["date"], "spend": row["spend"], "clicks": row.get("clicks", 0),
-        "conversions": row.get("conversions", 0), "revenue": row["revenue"],
-        "roas": row["revenue"] / row["spend"] if row["spend"] else None,
-    } for row in rows], refresh=True)
 
 
 def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
@@ -133,7 +125,7 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
         if row_currency != currency:
             raise InvalidInput(f"{where}[{i}].currency: {row_currency!r} is not the campaign's currency {currency}")
         try:
-            day = _DAY.validate_python({k: v for k, v in row.items() if k != "currency"})
+            day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
@@ -217,7 +209,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         except ArithmeticError:
             raise ValueError(f"{column}: {raw!r} is not a number") from None
     try:
-        parsed = _DAY.validate_python(day)
+        parsed = day_adapter().validate_python(day)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         raise ValueError(f"{'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})") from None

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from affiliate_matrix.budget.campaigns import BUDGET_INDEX, history, list_campaigns
+from affiliate_matrix.budget.campaigns import history, list_campaigns
+from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecast
 from affiliate_matrix.budget.models import CampaignHistory

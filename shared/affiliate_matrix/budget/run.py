@@ -10,11 +10,12 @@ emits `budget.pacing` for each campaign off by more than the tolerance.
 from datetime import UTC, date, datetime
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import BUDGET_INDEX, history, list_campaigns, load_days
+from affiliate_matrix.budget.campaigns import history, list_campaigns, load_days
+from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
-from affiliate_matrix.models import Model, UtcDatetime
+from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import ALLOCATION_RUNS
 

@@ -17,10 +17,9 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     Given a source name with no connection of that id, a connection with the source's defaults is made."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from affiliate_matrix.connections import load_connection, save_connection
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
     from affiliate_matrix.errors import NotFoundError
-    from affiliate_matrix.models import Connection
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
 

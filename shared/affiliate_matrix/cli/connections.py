@@ -33,8 +33,7 @@ def connections_add(
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
 ):
     """Create a connection (fails if it exists)."""
-    from affiliate_matrix.connections import save_connection
-    from affiliate_matrix.models import Connection
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.sources import get_source
 
     get_source(source)

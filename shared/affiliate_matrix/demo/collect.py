@@ -8,12 +8,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from affiliate_matrix.connections import save_connection
+from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
-from affiliate_matrix.models import Connection
 from affiliate_matrix.pipeline import index_batch, scrape
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.rules.actions import record_outcome, render

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from affiliate_matrix.models import UtcDatetime
+from affiliate_matrix.model_types import UtcDatetime
 
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"

@@ -19,7 +19,7 @@ from pydantic import BeforeValidator, ConfigDict, Field
 from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape, refuse
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, refuse
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -60,8 +60,8 @@ class RunLinks(Shape):
 
 @cache
 def metrics_models() -> tuple[type, type]:
-    """The metrics' answer and body, built with the first metrics request (the budget models load then)."""
-    from affiliate_matrix.budget.models import Day
+    """The metrics' answer and body, built with the first metrics request (not with the first listing)."""
+    from affiliate_matrix.budget.model_types import Day
 
     class PostedDay(Day):
         __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
@@ -96,7 +96,7 @@ def campaigns():
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, api().route, lambda event: allocate_and_pace(rt, event))
+    return http_or_event(rt, request, dispatcher(api), lambda event: allocate_and_pace(rt, event))
 
 
 @cache

@@ -13,12 +13,11 @@ from functools import cache
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import load_connection
+from affiliate_matrix.connections import Connection, load_connection
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape
-from affiliate_matrix.models import Connection
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 
 
 class Check(Shape):
@@ -51,22 +50,27 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, api().route)  # events: only the resync action the Triggers route here
+    return http_or_event(rt, request, dispatcher(api))  # events: only the resync action the Triggers route here
+
+
+def sync_model():
+    """A sync's answer model, imported when a route that answers one is first asked (not for GET /connections)."""
+    from affiliate_matrix.sync_requests import Sync
+
+    return Sync
 
 
 @cache
 def api() -> Api:
-    from affiliate_matrix.sync_requests import Sync
-
-    sync_id = create_model("SyncAddress", sync_id=(str, Field(pattern=r"^s_[0-9a-f]{32}$")))
+    sync_id = create_model("SyncAddress", __base__=Shape, sync_id=(str, Field(pattern=r"^s_[0-9a-f]{32}$")))
     return Api("Affiliate Matrix connections API", [
         *CONNECTIONS.routes(),
         Route("POST", "/connections/{connection_id}/test", lambda call: test(call.rt, call.params.connection_id),
               Checks, CONNECTIONS.address, role="admin", summary="Check the connection; what was checked, in words"),
         Route("POST", "/connections/{connection_id}/sync", lambda call: sync(call.rt, call.params.connection_id),
-              Sync, CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
+              sync_model, CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
               summary="Queue a sync; follow Location"),
-        Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), Sync, sync_id,
+        Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), sync_model, sync_id,
               summary="A sync's state"),
     ])
 

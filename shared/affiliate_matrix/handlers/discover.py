@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, create_model
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 
 
 class DiscoverRequest(Shape):
@@ -22,7 +22,7 @@ class DiscoverRequest(Shape):
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, api().route, lambda event: run(rt, event.data))
+    return http_or_event(rt, request, dispatcher(api), lambda event: run(rt, event.data))
 
 
 def run(rt, data: dict):
@@ -51,8 +51,8 @@ Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
 def api() -> Api:
     from affiliate_matrix.discovery import DiscoveryReport
 
-    Report = create_model("DiscoveryReport", **{f.name: (list[Pair] if f.name == "failures" else f.type, ...)
-                                                for f in fields(DiscoveryReport)})
+    Report = create_model("DiscoveryReport", __base__=Shape,
+                          **{f.name: (list[Pair] if f.name == "failures" else f.type, ...) for f in fields(DiscoveryReport)})
     return Api("Affiliate Matrix discovery API", [
         Route("POST", "/discover", lambda call: asdict(run(call.rt, call.body)), Report, body=DiscoverRequest,
               role="admin", summary="Run a discovery now and answer with its report"),

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed, PreconditionRequired
-from affiliate_matrix.handlers.routes import Route, refuse
+from affiliate_matrix.handlers.routes import Route, Shape, refuse
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class Collection:
     @cached_property
     def address(self) -> type[BaseModel]:
         """The path parameter naming one document."""
-        return create_model(f"{self.model.__name__}Address", **{self.id_name: (str, Field(
+        return create_model(f"{self.model.__name__}Address", __base__=Shape, **{self.id_name: (str, Field(
             pattern=f"^(?:{self.id_pattern})$"))})
 
     def input(self, id_required: bool) -> type[BaseModel]:
@@ -54,26 +54,27 @@ class Collection:
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
-        return create_model(name, __config__=ConfigDict(extra="forbid"),
+        return create_model(name, __config__=ConfigDict(extra="forbid", defer_build=True),
                             __validators__={"server_fields": model_validator(mode="before")(server_fields)}, **fields)
 
     def routes(self) -> list[Route]:
         """GET and POST the collection; GET, PUT, (PATCH,) DELETE one document; reads need a read token,
         writes an admin token and If-Match."""
         one = f"{self.path}/{{{self.id_name}}}"
-        listing = create_model(f"{self.model.__name__}List", items=(list[self.model], ...),
+        listing = create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.model], ...),
                                errors=(list[dict[str, Any]] | None, None))
         written = dict(role="admin", if_match=True, statuses=(412, 428))
+        # The bodies' models are built by the first write (a function, as Route.body allows), not by a read.
         table = [
             Route("GET", self.path, lambda call: listed(call.rt, self), listing, summary=f"Every {self.name}",
                   headers=("X-Damaged-Items",)),
             Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
-                  body=self.input(True), status=201, role="admin", statuses=(409,), headers=("ETag", "Location"),
-                  summary=f"Create a {self.name}"),
+                  body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
+                  headers=("ETag", "Location"), summary=f"Create a {self.name}"),
             Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call))), self.model,
                   self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
-                                                   call.body), self.model, self.address, self.input(False),
+                                                   call.body), self.model, self.address, lambda: self.input(False),
                   headers=("ETag",), summary=f"Replace a {self.name}", **written),
             Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
                   params=self.address, status=204, summary=f"Delete a {self.name}", **written),

@@ -78,7 +78,7 @@ class Route:
     answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
                                            # on first use); None: no JSON body
     params: type[BaseModel] | None = None  # query and path parameters
-    body: Any = None                       # the type the JSON body must fit
+    body: Any = None                       # the type the JSON body must fit (or a function naming it)
     status: int = 200
     role: str | None = "read"              # the token's role it needs; None: no token
     summary: str = ""
@@ -202,6 +202,12 @@ class Api:
         if self._document is None:
             self._document = openapi(self)
         return self._document
+
+
+def dispatcher(table: Callable[[], Api]) -> Callable:
+    """`Api.route` of the table `table()` builds, built by the first request it serves: not by /healthz
+    (Knative's readiness probe, the first request of every cold start), which `serve` answers first."""
+    return lambda rt, request: table().route(rt, request)
 
 
 class Health(Shape):

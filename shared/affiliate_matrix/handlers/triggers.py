@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape, whole
+from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, whole
 from affiliate_matrix.rules.model import Rule, checked
 
 PING = "dev.knative.sources.ping"
@@ -68,7 +68,7 @@ class Activations(Shape):
 
 
 def handle(rt, request):
-    return http_or_event(rt, request, api().route, lambda event: evaluate(rt, event))
+    return http_or_event(rt, request, dispatcher(api), lambda event: evaluate(rt, event))
 
 
 def evaluate(rt, event) -> None:

@@ -32,9 +32,8 @@ from werkzeug.http import dump_cookie
 from affiliate_matrix import flags
 from affiliate_matrix.auth import authorize, token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
-from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.handlers import serve
-from affiliate_matrix.web import pages
+from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"
 SESSION_SECONDS = 12 * 3600  # the cookie's life; the token's own expiry and revocation still apply
@@ -47,7 +46,6 @@ FORM_LIMIT = 8 * 1024
 
 
 def handle(rt, request):
-    api._ensure_indexes(rt)
     return serve(request, lambda r: route(rt, r), rt.flags)
 
 
@@ -62,7 +60,7 @@ def route(rt, request):
         if request.path == "/signin":
             raise
         refused = bool(request.cookies.get(SESSION))  # a session whose token was revoked or expired
-        return page.redirect("/signin?" + pages.encode({"next": request.full_path.rstrip("?"),
+        return page.redirect("/signin?" + render.encode({"next": request.full_path.rstrip("?"),
                                                         "refused": "1" if refused else None}), forget=True)
     except InvalidInput as exc:
         return page.render("error.html", 400, title="That request is not valid", message=str(exc))
@@ -87,9 +85,15 @@ def dispatch(rt, request, page):
     authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
     flags.bind(rt.flags.config(), token_id(f"Bearer {token}"))  # the same flag buckets as the token's API calls
     page.signed_in = True
-    args = pages.filled(request.args)
+    args = render.filled(request.args)
     if path in ("/", ""):
         return page.redirect("/programs")
+    # The index's pages, through the programs API's code: loaded here, so signing in (a browser's first
+    # request, the function's cold start) does not.
+    from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.web import pages
+
+    api._ensure_indexes(rt)
     if path == "/programs":
         started = time.perf_counter()
         context = pages.search_page(rt, args)
@@ -115,12 +119,12 @@ def dispatch(rt, request, page):
 
 def sign_in(rt, request, page):
     if request.method in ("GET", "HEAD"):
-        return page.render("signin.html", next=pages.local_path(request.args.get("next")),
+        return page.render("signin.html", next=render.local_path(request.args.get("next")),
                            refused="refused" in request.args)
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
-    next_path = pages.local_path(request.form.get("next"))
+    next_path = render.local_path(request.form.get("next"))
     token = (request.form.get("token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
         return page.render("signin.html", 400, next=next_path,
@@ -185,7 +189,7 @@ class Page:
         return "", 303, self.headers
 
     def render(self, template: str, status: int = 200, **context):
-        html = pages.render(template, csrf=self.csrf, signed_in=self.signed_in, path=self.request.path, **context)
+        html = render.render(template, csrf=self.csrf, signed_in=self.signed_in, path=self.request.path, **context)
         self.headers["Content-Type"] = "text/html; charset=utf-8"
         return html, status, self.headers
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.models import Model
+from affiliate_matrix.model_types import Model
 
 EVENT_PREFIX = "dev.affiliatematrix."
 # Short trigger names → the CloudEvent types the functions publish.

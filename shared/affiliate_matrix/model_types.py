@@ -1,0 +1,40 @@
+"""The base of every stored document and the field types they share (money, currency, country, UTC time).
+
+Kept apart from the domain models (models.py): a document that needs only these (a campaign, a rule, a
+connection) does not pay, on a function's cold start, for building the classes of programs and records.
+"""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from affiliate_matrix.codes import COUNTRIES, CURRENCIES
+
+
+def _currency(code: str) -> str:
+    if code not in CURRENCIES:
+        raise ValueError(f"{code!r} is not an ISO-4217 currency code")
+    return code
+
+
+def _country(code: str) -> str:
+    if code not in COUNTRIES:
+        raise ValueError(f"{code!r} is not an ISO-3166 alpha-2 country code")
+    return code
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+Currency = Annotated[str, AfterValidator(_currency)]
+Country = Annotated[str, AfterValidator(_country)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+class Model(BaseModel):
+    # Each model's validator is built on its first use, not at import: a function's start pays only for those it uses.
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True, defer_build=True)

@@ -1,0 +1,105 @@
+"""The Jinja2 environment (autoescape on) every page renders with, signing in included, and the filters
+and helpers its templates use. Apart from what the index's pages show (pages.py, through the programs
+API's code), so the sign-in page, a browser's first request, loads none of that API."""
+
+import json
+from functools import cache
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+FACET_LABELS = {"categories": "Category", "networks": "Network", "countries": "Country",
+                "commission_types": "Commission type", "payout_methods": "Payout method",
+                "commission_flat_currency": "Flat commission currency"}
+SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
+               "last_changed": "Last changed", "name": "Name"}
+MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
+                  "min_cookie_days": "Minimum cookie (days)"}
+CHANGE_TYPES = ("created", "updated", "removed")
+
+
+@cache
+def environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(show=show, terms=terms, payout=payout)
+    env.tests["web_address"] = web_address
+    env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
+                       CHANGE_TYPES=CHANGE_TYPES)
+    return env
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def encode(params) -> str:
+    items = params.items(multi=True) if isinstance(params, MultiDict) else params.items()
+    return urlencode([(k, v) for k, v in items if v not in (None, "")])
+
+
+def url(path: str, params=None, **changes) -> str:
+    """`path` with the query `params`, some replaced (a None removes one)."""
+    merged = MultiDict(params or {})
+    for name, value in changes.items():
+        merged.poplist(name)
+        if value is not None:
+            merged.setlist(name, value if isinstance(value, list) else [value])
+    query = encode(merged)
+    return f"{path}?{query}" if query else path
+
+
+def filled(args) -> MultiDict:
+    """The query without blank values: an empty form field means no filter, not an empty one."""
+    return MultiDict([(k, v.strip()) for k, v in args.items(multi=True) if v.strip()])
+
+
+def local_path(candidate: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site ('//host', '/\\host')."""
+    if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")) and len(candidate) < 2000:
+        return candidate
+    return "/programs"
+
+
+def web_address(value) -> bool:
+    """Only http(s) addresses become links: a source's `javascript:` or `data:` URL stays text."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+def show(value) -> str:
+    """A field's value as text: nothing as a dash, lists joined, objects as compact JSON."""
+    if value is None or value == [] or value == {}:
+        return "—"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+    return str(value)
+
+
+def payout(value) -> str:
+    """Payout terms as a line: 'paypal, wire; monthly; minimum USD 50'."""
+    if not value:
+        return "—"
+    minimum = value.get("minimum")
+    parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+             f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
+    return "; ".join(p for p in parts if p) or "—"
+
+
+def terms(commission) -> str:
+    """Parsed commission terms as people write them: '10–20%', 'USD 50', 'up to 30% recurring'."""
+    out = []
+    for term in commission or []:
+        low, high = term.get("value_min"), term.get("value_max")
+        amount = f"{low}–{high}" if low is not None and high is not None and low != high else \
+            f"up to {high}" if low is None else str(low)
+        text = f"{amount}%" if term.get("type") == "percent" else f"{term.get('currency')} {amount}"
+        if term.get("recurring"):
+            text += " recurring"
+        if term.get("tiers"):
+            text += " (tiers: " + "; ".join(f"{t['threshold']}: {t['value']}" for t in term["tiers"]) + ")"
+        out.append(text)
+    return ", ".join(out) or "—"
