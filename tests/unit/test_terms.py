@@ -184,3 +184,12 @@ def test_a_unit_of_many_figures_is_read_in_time_linear_in_its_length(monkeypatch
 
     small, large = (_characters_read(sentence(n), monkeypatch) for n in (400, 1600))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(monkeypatch):
+    """Schedules said thousands of times in one clause: the clause around each is read in a bounded window."""
+    def sentence(times: int) -> str:
+        return "Payouts are made " + " then ".join("monthly by PayPal at 5 %" for _ in range(times)) + "."
+
+    small, large = (_characters_read(sentence(n), monkeypatch) for n in (200, 800))
+    assert large < 5 * small  # quadratic reading would be 16 times

@@ -223,10 +223,12 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
 _RATE_CLAUSE = Pattern(r"\d\s*%", re.I)
 
 
-def _clause_at(text: str, at: int) -> str:
-    start = max(text.rfind(mark, 0, at) for mark in (",", ";", ":", "(")) + 1
-    ends = [e for e in (text.find(mark, at) for mark in (",", ";", ")")) if e >= 0]
-    return text[start:min(ends, default=len(text))]
+def _clause_at(text: str, at: int, reach: int = 300) -> str:
+    """The clause around `at`, at most `reach` characters either side (a text without commas stays linear)."""
+    low, high = max(0, at - reach), min(len(text), at + reach)
+    start = max(max(text.rfind(mark, low, at) for mark in (",", ";", ":", "(")) + 1, low)
+    ends = [e for e in (text.find(mark, at, high) for mark in (",", ";", ")")) if e >= 0]
+    return text[start:min(ends, default=high)]
 
 
 def _frequency_of(text: str, short: bool = True) -> str | None:
@@ -234,15 +236,15 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
     sentence is not one); a bare value under a payout heading needs none."""
     text = _NOT_THE_SCHEDULE.sub("", text)
     said: list[tuple[int, int, str]] = []
-    taken: list[range] = []  # a specific schedule's words are not also a general one's ("paid twice per month")
+    taken = bytearray(len(text))  # a specific schedule's words are not also a general one's ("paid twice per month")
     for name, pattern in _FREQUENCY_PATTERNS:
         for match in pattern.finditer(text):
-            if any(match.start() < span.stop and span.start < match.end() for span in taken) or \
+            if any(taken[match.start():match.end()]) or \
                     _RATE_CLAUSE.search(_clause_at(text, match.start())):
                 continue
             if short and name != "on_request" or CUE.search(text[max(0, match.start() - 100):match.end() + 60]):
                 said.append((match.start(), len(said), name))
-                taken.append(range(match.start(), match.end()))
+                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
     # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30).
     nets = [name for _, _, name in said if name in ("net30", "net60")]
