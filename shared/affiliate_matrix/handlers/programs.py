@@ -55,7 +55,8 @@ def api() -> Api:
         Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
               changes_answer, ChangesParams, summary="What changed, newest first", **cached_ok),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
-            call.rt, call.params)), merchants_answer, MerchantsParams, summary="Merchants whose programs match q", **cached_ok),
+            call.rt, call.params)), merchants_answer, MerchantsParams, summary="Merchants whose programs match q",
+              **cached_ok),
         Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, MerchantKey,
               summary="One merchant's programs and offers side by side, per source", **cached_ok),
     ])
