@@ -130,16 +130,12 @@ def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
         raise problem(exc) from None
 
 
-@dataclass
 class Api:
-    title: str
-    routes: list[Route]
-
-    def __post_init__(self):
+    def __init__(self, title: str, routes: list[Route]):
         health = Route("GET", "/healthz", lambda call: None, answer=_health, role=None, summary="Liveness")
         document = Route("GET", "/openapi.json", lambda call: self.openapi(), answer=dict[str, Any], role=None,
                          summary="This document")
-        self.routes = [*self.routes, health, document]
+        self.title, self.routes = title, [*routes, health, document]
         for route in self.routes:  # a table that could not be served as documented is refused when built
             missing = set(route.pattern.groupindex) - set(route.params.model_fields if route.params else ())
             if missing:
