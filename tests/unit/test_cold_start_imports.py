@@ -52,7 +52,14 @@ def read_token(tmp_path_factory):
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import open_secret_store
 
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
     data = tmp_path_factory.mktemp("cold") / ".amx"
+    # A stored schedule rule: GET /rules reads and checks it without the cron library (it was judged when written).
+    save_rule(Runtime("test", Settings(data_dir=data)).store, Rule(
+        id="nightly", trigger={"schedule": "0 3 * * *"}, condition="true", action={"type": "alert"}))
     return data, create_token(open_secret_store(Settings(data_dir=data)), "read")
 
 
