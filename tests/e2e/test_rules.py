@@ -247,3 +247,19 @@ def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0
     execute(local, action_event("rebuild_index", {}))  # the recorded site is gone: only stored pages can do this
     assert local.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 6
+
+
+def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fails_alone(rt):
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.rules.model import checked
+
+    bad = Rule(id="bad-minute", trigger={"schedule": "61 * * * *"}, condition="true", action={"type": "alert"})
+    with pytest.raises(InvalidInput, match="trigger.schedule: '61 \\* \\* \\* \\*'"):
+        checked(bad)
+    # Stored past `checked` (reading a rule does not judge its schedule again): that rule fails, the others run.
+    save_rule(rt.store, bad, create=True)
+    save_rule(rt.store, checked(Rule(id="nightly-alert", trigger={"schedule": "0 3 * * *"}, condition="true",
+                                     action={"type": "alert"})), create=True)
+    fired = on_schedule(rt, datetime(2026, 11, 22, 3, 0, 30, tzinfo=UTC))
+    assert sorted((a["rule_id"], a["decision"]) for a in fired) == [("bad-minute", "error"), ("nightly-alert", "fired")]
+    assert "Bad minute" in next(a["detail"] for a in fired if a["rule_id"] == "bad-minute")

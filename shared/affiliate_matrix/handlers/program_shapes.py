@@ -1,8 +1,9 @@
 """The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
-checks requests and answers against them and writes its OpenAPI document from them."""
+checks requests and answers against them and writes its OpenAPI document from them. The merchants'
+answers are in merchant_shapes.py."""
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, create_model
 
@@ -89,49 +90,16 @@ class ProgramPage(Shape):
     next_cursor: str | None
 
 
-class MerchantSummary(Shape):
-    model_config = ConfigDict(extra="forbid")
-    merchant_key: str
-    merchant: str
-    domain: str | None
-    programs: int
-    networks: list[str]
+def merchants_answer():  # the merchants' answers: not built by a start or a first search
+    from affiliate_matrix.handlers.merchant_shapes import Merchants
+
+    return Merchants
 
 
-class Merchants(Shape):
-    items: list[MerchantSummary]
+def merchant_answer():
+    from affiliate_matrix.handlers.merchant_shapes import MerchantView
 
-
-class SourceRow(Shape):
-    """What one source says about one of the merchant's programs."""
-    model_config = ConfigDict(extra="forbid")
-    program_id: str
-    kind: str
-    name: str
-    source: str
-    url: str
-    seen_at: str
-    commission: list
-    commission_text: str | None
-    cookie_days: int | None
-    payout: dict | None
-    network: str | None
-    join_url: str | None
-    countries: list
-    epc_7d: dict | None
-    approval_rate: float | None
-    last_verified_at: str | None
-    restrictions: list
-    best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
-
-
-class MerchantView(Shape):
-    model_config = ConfigDict(extra="forbid")
-    merchant_key: str
-    merchant: str
-    domain: str | None
-    rows: list[SourceRow]
-    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")
+    return MerchantView
 
 
 def program_answer():  # the models module loads with the first route that answers with one

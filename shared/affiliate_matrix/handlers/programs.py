@@ -23,8 +23,8 @@ from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
-    _MERCHANT_KEY, ChangesParams, ExportParams, MerchantKey, Merchants, MerchantsParams, MerchantView, ProgramId,
-    ProgramPage, SearchParams, changes_answer, program_answer,
+    _MERCHANT_KEY, ChangesParams, ExportParams, MerchantKey, MerchantsParams, ProgramId, ProgramPage, SearchParams,
+    changes_answer, merchant_answer, merchants_answer, program_answer,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.routes import Api, Route, parameters
@@ -55,8 +55,9 @@ def api() -> Api:
         Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
               changes_answer, ChangesParams, summary="What changed, newest first", **cached_ok),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
-            call.rt, call.params)), Merchants, MerchantsParams, summary="Merchants whose programs match q", **cached_ok),
-        Route("GET", "/merchants/{merchant_key}", merchant_route, MerchantView, MerchantKey,
+            call.rt, call.params)), merchants_answer, MerchantsParams, summary="Merchants whose programs match q",
+              **cached_ok),
+        Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, MerchantKey,
               summary="One merchant's programs and offers side by side, per source", **cached_ok),
     ])
 

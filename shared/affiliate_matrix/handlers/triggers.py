@@ -9,9 +9,7 @@ Reads need a read token, writes an admin token.
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
-
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
@@ -23,48 +21,10 @@ PING = "dev.knative.sources.ping"
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked)  # judged when written, trusted when read
 
 
-class TrialEvent(Shape):
-    """The event a rule is tried against; what is left out is filled in as a dry run's."""
-    model_config = ConfigDict(extra="forbid")
-    type: str
-    source: str | None = None
-    id: str | None = None
-    subject: str | None = None
-    time: AwareDatetime | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class Verdict(Shape):
-    rule_id: str
-    holds: bool | None
-    error: str | None
-    inputs: dict[str, Any]
-    triggered_by_this_event: bool
-    would_dispatch: dict[str, Any] | None
-
-
 class ActivationsParams(Shape):
     model_config = ConfigDict(extra="forbid")
     rule_id: str | None = Field(None, max_length=63)
     limit: whole(1, 500) = 50
-
-
-class Activation(Shape):
-    id: str
-    rule_id: str
-    trigger: str | None = None
-    event_id: str | None = None
-    decision: Literal["fired", "cooldown", "error"]
-    action: str | None = None
-    action_event_id: str | None = None
-    outcome: str
-    detail: str | None = None
-    inputs: dict[str, Any] | None = None
-    at: str
-
-
-class Activations(Shape):
-    items: list[Activation]
 
 
 def handle(rt, request):
@@ -80,15 +40,24 @@ def evaluate(rt, event) -> None:
         on_event(rt, event)
 
 
+def shapes():
+    """The bodies and answers of the dry run and the activations, built by the first route that needs them
+    (GET /rules, the first request after a cold start, does not)."""
+    from affiliate_matrix.handlers import rule_shapes
+
+    return rule_shapes
+
+
 @cache
 def api() -> Api:
     return Api("Affiliate Matrix rules API", [
         *RULES.routes(),
         Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(call.rt, load(call.rt, RULES, call.params.rule_id)[0],
                                                                      {k: v for k, v in call.body.items() if v is not None}),
-              Verdict, RULES.address, TrialEvent, summary="Dry-run the rule against an event; nothing is dispatched"),
-        Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)}, Activations,
-              ActivationsParams, summary="What the rules did, newest first"),
+              lambda: shapes().Verdict, RULES.address, lambda: shapes().TrialEvent,
+              summary="Dry-run the rule against an event; nothing is dispatched"),
+        Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},
+              lambda: shapes().Activations, ActivationsParams, summary="What the rules did, newest first"),
     ])
 
 

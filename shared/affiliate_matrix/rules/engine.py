@@ -40,7 +40,7 @@ def on_event(rt, event: Event) -> list[dict]:
 
 def on_schedule(rt, now: datetime) -> list[dict]:
     """Schedule rules with a cron tick since the previous call (at most a day back), once per tick."""
-    from cronsim import CronSim
+    from cronsim import CronSim, CronSimError
 
     state = update_state(rt.store, SCHEDULE_STATE, lambda s: {**s, "previous": s.get("last_tick"),
                                                                "last_tick": now.isoformat()})
@@ -48,8 +48,11 @@ def on_schedule(rt, now: datetime) -> list[dict]:
     since = max(since, now - timedelta(days=1))
     fired = []
     for rule in (r for r in list_rules(rt.store, cached=True) if r.enabled and r.trigger.schedule):
-        ticks = CronSim(rule.trigger.schedule, since)
-        tick = next(ticks)
+        try:
+            tick = next(CronSim(rule.trigger.schedule, since))
+        except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
+            fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
+            continue
         if tick > now:
             continue
         values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)

@@ -27,17 +27,9 @@ class Trigger(Model):
     def _one(self):
         if (self.event is None) == (self.schedule is None):
             raise ValueError("give exactly one of event or schedule")
-        if self.schedule is not None:
-            from cronsim import CronSim, CronSimError
-            from datetime import datetime, UTC
-
-            if not _CRON.match(self.schedule.strip()):
-                raise ValueError(f"schedule {self.schedule!r} is not a five-field cron expression")
-            try:
-                CronSim(self.schedule, datetime.now(UTC))
-            except CronSimError as exc:
-                raise ValueError(f"schedule {self.schedule!r}: {exc}") from None
-        return self
+        if self.schedule is not None and not _CRON.match(self.schedule.strip()):
+            raise ValueError(f"schedule {self.schedule!r} is not a five-field cron expression")
+        return self  # what each field may hold is judged by `checked`, when the rule is written
 
     @property
     def key(self) -> str:
@@ -77,9 +69,20 @@ class Rule(Model):
 
 
 def checked(rule: Rule) -> Rule:
-    """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`)."""
+    """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
+    condition, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
     from affiliate_matrix.rules.conditions import ConditionError, check
 
+    schedule = rule.trigger.schedule
+    if schedule is not None:
+        from datetime import UTC, datetime
+
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(schedule, datetime.now(UTC))
+        except CronSimError as exc:
+            raise InvalidInput(f"trigger.schedule: {schedule!r}: {exc}") from None
     try:
         check(rule.condition)
     except ConditionError as exc:

@@ -1,0 +1,53 @@
+"""The merchants' answers of the programs API (GET /merchants, GET /merchants/{key}), apart from
+program_shapes.py so that a start and a first search do not build them."""
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from affiliate_matrix.handlers.routes import Shape
+
+
+class MerchantSummary(Shape):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    programs: int
+    networks: list[str]
+
+
+class Merchants(Shape):
+    items: list[MerchantSummary]
+
+
+class SourceRow(Shape):
+    """What one source says about one of the merchant's programs."""
+    model_config = ConfigDict(extra="forbid")
+    program_id: str
+    kind: str
+    name: str
+    source: str
+    url: str
+    seen_at: str
+    commission: list
+    commission_text: str | None
+    cookie_days: int | None
+    payout: dict | None
+    network: str | None
+    join_url: str | None
+    countries: list
+    epc_7d: dict | None
+    approval_rate: float | None
+    last_verified_at: str | None
+    restrictions: list
+    best: list[Literal["commission_percent", "commission_flat", "cookie_days"]]
+
+
+class MerchantView(Shape):
+    model_config = ConfigDict(extra="forbid")
+    merchant_key: str
+    merchant: str
+    domain: str | None
+    rows: list[SourceRow]
+    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")

@@ -1,0 +1,46 @@
+"""The rules API's dry-run body and answer and its activations' answer (handlers/triggers.py), apart so
+that a start and a first GET /rules do not build them."""
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from affiliate_matrix.handlers.routes import Shape
+
+
+class TrialEvent(Shape):
+    """The event a rule is tried against; what is left out is filled in as a dry run's."""
+    model_config = ConfigDict(extra="forbid")
+    type: str
+    source: str | None = None
+    id: str | None = None
+    subject: str | None = None
+    time: AwareDatetime | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verdict(Shape):
+    rule_id: str
+    holds: bool | None
+    error: str | None
+    inputs: dict[str, Any]
+    triggered_by_this_event: bool
+    would_dispatch: dict[str, Any] | None
+
+
+class Activation(Shape):
+    id: str
+    rule_id: str
+    trigger: str | None = None
+    event_id: str | None = None
+    decision: Literal["fired", "cooldown", "error"]
+    action: str | None = None
+    action_event_id: str | None = None
+    outcome: str
+    detail: str | None = None
+    inputs: dict[str, Any] | None = None
+    at: str
+
+
+class Activations(Shape):
+    items: list[Activation]
