@@ -6,8 +6,8 @@ the request's time. Every request reads the token's record afresh: no positive c
 kept for a Vault outage, so `amx tokens revoke ID` (which destroys the record) refuses the very
 next request in every running function. The record's metadata (role, created, expires, revoked)
 lives beside it for `amx tokens list`, which never shows a token or its hash. The last use goes to
-the object store at most once a minute per token and function instance: a burst of requests costs
-one write, and the list shows the last use to the minute.
+the object store at most once a minute per token and function instance, once the answer is sent: a
+burst of requests costs one write, and the list shows the last use to the minute.
 """
 
 import hashlib
@@ -114,11 +114,30 @@ def _last_use_key(token_id: str) -> str:
 
 
 def _note_use(rt, token_id: str, now: datetime) -> None:
-    """Record the last use, at most once per LAST_USE_EVERY per token in this process; never fails a request."""
+    """Record the last use, at most once per LAST_USE_EVERY per token in this process; never fails a request.
+
+    In a request, the record is written once the answer is sent (a WSGI server closes every response, and
+    Werkzeug runs a response's close callbacks then, on the same worker thread, before it takes the next
+    request): the caller does not wait for an object store write (an S3 PUT in production) on the first
+    request of each instance. A write still fails or succeeds as it did inline; what is new is only that an
+    instance killed between sending the answer and closing it loses that one record, as a crash mid-request
+    would lose it before."""
     written = _last_use_written.get(token_id)
     if written is not None and now - written < LAST_USE_EVERY:
         return
     _last_use_written[token_id] = now
+    from flask import after_this_request, has_request_context  # loaded already in a function; not in the CLI
+
+    if has_request_context():
+        @after_this_request
+        def write_when_sent(response):
+            response.call_on_close(lambda: _write_last_use(rt, token_id, now))
+            return response
+    else:
+        _write_last_use(rt, token_id, now)
+
+
+def _write_last_use(rt, token_id: str, now: datetime) -> None:
     try:
         rt.store.put(_last_use_key(token_id), json.dumps({"last_used_at": now.isoformat()}).encode(),
                      content_type="application/json")

@@ -95,6 +95,16 @@ def test_the_last_use_is_written_at_most_once_a_minute_per_token(local):
     assert json.loads(local.store.get(key).data)["last_used_at"] == (t0 + timedelta(seconds=61)).isoformat()
 
 
+def test_in_a_request_the_last_use_is_written_once_the_answer_is_sent(local):
+    token = create_token(local.secrets, "read")
+    key = f"api-tokens/last-used/{token.split('_')[1]}.json"
+    app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
+    answer = app.get("/rules", headers=bearer(token))
+    assert answer.status_code == 200 and local.store.head(key) is None  # answered, not yet closed
+    answer.close()  # what the WSGI server does once it has sent the answer
+    assert datetime.fromisoformat(json.loads(local.store.get(key).data)["last_used_at"]) <= datetime.now(UTC)
+
+
 def shown_at(cell: str) -> datetime:
     """A listed time (cut to the minute or the second) as a UTC instant."""
     return datetime.fromisoformat(cell).replace(tzinfo=UTC)
@@ -109,7 +119,8 @@ def test_tokens_are_listed_with_their_use_and_never_shown(tmp_path, local):
     unused = amx("tokens", "create", cwd=tmp_path).stdout.strip()
     assert created.returncode == 0 and token.startswith("amx_")
     app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py")).test_client()
-    assert app.get("/rules", headers=bearer(token)).status_code == 200
+    with app.get("/rules", headers=bearer(token)) as answer:  # closed, as a WSGI server closes it: the last use is written then
+        assert answer.status_code == 200
     assert amx("tokens", "revoke", unused.split("_")[1], cwd=tmp_path).returncode == 0
     listed = amx("tokens", "list", cwd=tmp_path, env={"COLUMNS": "200"})
     assert listed.returncode == 0, listed.stderr
