@@ -2,8 +2,12 @@
 names (the /healthz answer, the error body): imported by the first GET /openapi.json, not by a start."""
 
 import re
+from typing import TYPE_CHECKING
 
-from affiliate_matrix.handlers.routes import Api, Route, Shape, is_list
+from affiliate_matrix.handlers.shapes import Shape, is_list
+
+if TYPE_CHECKING:
+    from affiliate_matrix.handlers.routes import Api, Route
 
 WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.", 204: "Done; nothing to say.",
          304: "Not modified since the ETag sent in If-None-Match.",
@@ -19,7 +23,7 @@ class Health(Shape):
     function: str
 
 
-def openapi(api: Api) -> dict:
+def openapi(api: "Api") -> dict:
     """The OpenAPI 3.1 document of `api`: every path from its table, every schema from its models."""
     from pydantic import TypeAdapter
 
@@ -63,7 +67,7 @@ def openapi(api: Api) -> dict:
                                            "schemas": components}}
 
 
-def declared(route: Route, schema: dict) -> list[dict]:
+def declared(route: "Route", schema: dict) -> list[dict]:
     out = []
     for name, prop in schema.get("properties", {}).items():
         where = "path" if "{" + name + "}" in route.path else "query"
@@ -88,7 +92,7 @@ def absent_is_none(schema: dict) -> dict:
     return {**schema, "anyOf": branches} if branches else schema
 
 
-def responses(route: Route, answer: dict | None) -> dict:
+def responses(route: "Route", answer: dict | None) -> dict:
     def json_body(status: int) -> dict:
         out = {"description": WORDS[status]}
         if answer is not None:

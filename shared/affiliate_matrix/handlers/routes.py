@@ -6,25 +6,19 @@ checked against its model) and `Api.openapi` writes the OpenAPI document from th
 
 import re
 import types
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response
+from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 
 _WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
-
-
-class Shape(BaseModel):
-    """The base of the APIs' parameter, body and answer models: each is built when first used, not when
-    its module is imported (a function's cold start)."""
-    model_config = ConfigDict(defer_build=True)
 
 
 def refuse(message: str) -> PydanticCustomError:
@@ -104,15 +98,6 @@ class Route:
 def _named(kind):
     """A type, or the type a function returns: a model whose module is costly to import waits for its route."""
     return kind() if isinstance(kind, types.FunctionType) else kind
-
-
-def is_list(annotation) -> bool:
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(is_list(a) for a in args)
-    if typing.get_origin(annotation) is typing.Annotated:
-        return is_list(args[0])
-    return typing.get_origin(annotation) is list
 
 
 def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
