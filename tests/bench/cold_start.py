@@ -4,9 +4,12 @@ Each function is started as its image starts it (functions-framework, gunicorn, 
 the project with its core dependencies only and its bytecode compiled) and timed from spawn to the
 first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baseline is the floor: a
 functions-framework hello world importing only the libraries every function's start is prescribed
-(pydantic, pydantic-settings, structlog), started the same way right before it, round after round,
-so a swing in the machine's load falls on both. Beside the clock, the CPU time the server's
-processes used until that answer, which a busy machine blurs far less. A bare hello world is
+(pydantic, pydantic-settings, structlog), started the same way right before every function, round after
+round, so the floor's starts meet the same swings of the machine's load as the functions'. A function's
+ratio is its median over the floor's median over the whole run: with ROUNDS starts a function and
+ROUNDS x functions the floor, the baseline is read from all of them rather than from the ROUNDS starts
+that happened to precede that function, which moved single ratios by 0.1 between identical runs. Beside
+the clock, the CPU time the server's processes used until that answer, which a busy machine blurs less. A bare hello world is
 measured too, to show what the prescribed libraries themselves cost.
 
 Idle memory is read once the first request is answered: the proportional set size (Pss, from
@@ -145,13 +148,11 @@ def run() -> None:
             start(name)  # warm the OS file cache and create each function's stored state, uncounted
         order = random.Random(20)
         hello, floor = [], []
-        paired_floor: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
         measured: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
         for _ in range(ROUNDS):
             hello.append(start("hello"))
             for name in order.sample(functions, len(functions)):
-                floor.append(start("floor"))  # right before each function: the same load falls on both
-                paired_floor[name].append(floor[-1])
+                floor.append(start("floor"))  # right before each function: the floor meets the loads they meet
                 measured[name].append(start(name))
 
     def median(samples, figure: int) -> float:
@@ -164,8 +165,8 @@ def run() -> None:
     print(f"BENCH idle_rss_mb_floor {median(floor, 2):.1f} MB")
     ratios: dict[str, dict[str, float]] = {"time": {}, "cpu": {}, "memory": {}}
     for name in functions:
-        ratios["time"][name] = median(measured[name], 0) / median(paired_floor[name], 0)
-        ratios["cpu"][name] = median(measured[name], 1) / median(paired_floor[name], 1)
+        ratios["time"][name] = median(measured[name], 0) / median(floor, 0)
+        ratios["cpu"][name] = median(measured[name], 1) / median(floor, 1)
         ratios["memory"][name] = median(measured[name], 2) / median(floor, 2)
         print(f"{name}: first request GET {FIRST_REQUESTS.get(name, '/healthz')}")
         print(f"BENCH cold_start_s_{name} {median(measured[name], 0):.3f} s")
