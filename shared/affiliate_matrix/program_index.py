@@ -34,7 +34,8 @@ class ProgramSummary(BaseModel):
     commission_types: Annotated[list[str], Keyword]
     commission_percent_max: Annotated[float | None, Number]
     commission_flat_max: Annotated[float | None, Number]
-    # the currency of commission_flat_max; None with it, and on documents copied from v3 until re-indexed
+    # the currency of commission_flat_max; None with it, and on a document that a migration to v4 copied
+    # before migrations upgraded documents (see _as_indexed_now), until its program is indexed again
     commission_flat_currency: Annotated[str | None, Keyword] = None
     cookie_days: Annotated[int | None, Number]
     payout_methods: Annotated[list[str], Keyword]
@@ -47,9 +48,15 @@ class ProgramSummary(BaseModel):
     sources: Annotated[list[str], Keyword]
 
 
+def _as_indexed_now(doc: dict) -> dict:
+    """A document of an older version of the index as indexing its program today would write it: every
+    field is derived again from the stored program, so one a version added is filled, not missing."""
+    return to_document(from_document(doc))
+
+
 PROGRAMS_INDEX = IndexSpec("programs", 4, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
-                                           "program": "stored"})
+                                           "program": "stored"}, upgrade=_as_indexed_now)
 
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -34,6 +34,9 @@ class IndexSpec:
     version: int
     fields: dict[str, FieldType]
     id_field: str = "id"
+    # How a document of an older version becomes one of this version, as a fresh write would make it;
+    # None: documents are copied as they are. Code, not part of the stored spec.
+    upgrade: Callable[[dict], dict] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         for name in [self.name, *self.fields]:
@@ -132,6 +135,25 @@ def check_migration(status: IndexStatus, spec: IndexSpec) -> None:
     if spec.version <= status.current:
         raise InvalidInput(f"index {spec.name!r} is at v{status.current}; migrating needs a higher version, "
                            f"not v{spec.version}")
+
+
+def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
+    """`docs` of an older version as `spec` holds them; one spec.upgrade cannot read (a stored record
+    damaged or of an unknown shape) is left out and added to result.errors, which aborts a migration."""
+    for doc in docs:
+        if spec.upgrade is None:
+            yield doc
+            continue
+        try:
+            yield spec.upgrade(doc)
+        except (KeyError, TypeError, ValueError) as exc:  # a pydantic ValidationError is a ValueError
+            doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
+            if isinstance(exc, ValidationError):  # its first error, without pydantic's banner and links
+                first = exc.errors(include_url=False)[0]
+                reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+            else:
+                reason = f"{type(exc).__name__}: {exc}"
+            result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))
 
 
 def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
@@ -245,9 +267,10 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def migrate(self, spec: IndexSpec) -> int:
-        """Zero-downtime move to spec.version: create it, copy every document, swap the alias in one
-        step, keep the old version for rollback. Reads never stop; a document the new mapping
-        refuses aborts the migration before the swap. Returns the number of documents copied."""
+        """Zero-downtime move to spec.version: create it, copy every document (as spec.upgrade makes it,
+        when the spec has one), swap the alias in one step, keep the old version for rollback. Reads never
+        stop; a document the upgrade or the new mapping refuses aborts the migration before the swap.
+        Returns the number of documents copied."""
         ...
 
     @abstractmethod

@@ -16,7 +16,7 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, validate_query, words,
+    encode_cursor, previous_version, upgraded, validate_query, words,
 )
 
 log = get_logger()
@@ -47,6 +47,11 @@ def index_body(spec: IndexSpec) -> dict:
 def mapping_for(spec: IndexSpec) -> dict:
     return {"dynamic": "strict", "_meta": {"spec": spec.to_json()},
             "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
+
+
+def _reason(error) -> str:
+    """Why a bulk item failed, from its error (an object with a reason, or anything else)."""
+    return error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
 
 
 class OpenSearchIndex(SearchIndex):
@@ -119,17 +124,10 @@ class OpenSearchIndex(SearchIndex):
         # Writers get a retriable block (their event is redelivered after the swap); readers go on.
         self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
         try:
-            try:
-                result = self.client.reindex(body={"source": {"index": old}, "dest": {"index": new}},
-                                             wait_for_completion=True, refresh=True, request_timeout=600)
-            except RequestError as exc:  # item failures come back as a 400 carrying the same report
-                result = exc.info if isinstance(exc.info, dict) and exc.info.get("failures") else {
-                    "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
-            if result.get("failures"):
-                failure = result["failures"][0]
+            copied, failures = self._copy(old, new, spec)
+            if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
-                                   f"{len(result['failures'])} documents do not fit, e.g. {failure.get('id')}: "
-                                   f"{failure.get('cause', {}).get('reason')}")
+                                   f"{len(failures)} documents do not fit, e.g. {failures[0][0]}: {failures[0][1]}")
             self.client.indices.update_aliases(body={"actions": [
                 {"remove": {"index": old, "alias": alias}},
                 {"add": {"index": new, "alias": alias, "is_write_index": True}}]})
@@ -140,7 +138,37 @@ class OpenSearchIndex(SearchIndex):
             self.client.indices.put_settings(index=old, body={"index.blocks.write": None})
         self._specs.pop(spec.name, None)
         self._ism(old, retire=True)
-        return result["created"] + result.get("updated", 0)
+        return copied
+
+    def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]]]:
+        """Every document of `old` into `new`: how many landed, and (id, reason) for each that did not.
+        On the node (reindex) when documents are copied as they are; through here when spec.upgrade
+        reshapes each one, which only this code knows how to do."""
+        if spec.upgrade is None:
+            try:
+                result = self.client.reindex(body={"source": {"index": old}, "dest": {"index": new}},
+                                             wait_for_completion=True, refresh=True, request_timeout=600)
+            except RequestError as exc:  # item failures come back as a 400 carrying the same report
+                result = exc.info if isinstance(exc.info, dict) and exc.info.get("failures") else {
+                    "failures": [{"id": None, "cause": {"reason": str(exc.error)}}]}
+            failures = [(str(f.get("id")), str(f.get("cause", {}).get("reason"))) for f in result.get("failures", [])]
+            return result.get("created", 0) + result.get("updated", 0), failures
+        result = BulkResult()
+
+        def actions():
+            for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500):
+                for doc in upgraded(spec, [hit["_source"]], result):
+                    yield {"_op_type": "index", "_index": new, "_id": hit["_id"], "_source": doc}
+
+        for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
+                                               raise_on_exception=False, max_retries=4):
+            if ok:
+                result.indexed += 1
+            else:
+                info = item.get("index", {})
+                result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
+        self.client.indices.refresh(index=new)
+        return result.indexed, result.errors
 
     def rollback(self, name):
         version = previous_version(self.status(name))
@@ -201,8 +229,7 @@ class OpenSearchIndex(SearchIndex):
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
                     blocked += 1
                     continue
-                reason = error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
-                result.errors.append((str(info.get("_id")), reason))
+                result.errors.append((str(info.get("_id")), _reason(error)))
         except OSConnectionError as exc:
             raise BackendUnavailable(f"OpenSearch bulk into {alias}: {exc}") from None
         if blocked:

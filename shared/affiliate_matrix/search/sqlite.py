@@ -17,7 +17,7 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, validate_query, words,
+    encode_cursor, previous_version, upgraded, validate_query, words,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -149,7 +149,8 @@ class SqliteSearchIndex(SearchIndex):
                     if not rows:
                         break
                     last = rows[-1][0]
-                    self._write_docs(new_t, spec, [json.loads(doc) for _, doc in rows], result)
+                    self._write_docs(new_t, spec, list(upgraded(spec, (json.loads(doc) for _, doc in rows), result)),
+                                     result)
                 if result.errors:
                     raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
                                        f"{len(result.errors)} documents do not fit, e.g. {result.errors[0]}")
