@@ -92,6 +92,20 @@ def test_a_missing_or_malformed_authorization_is_refused(local, header):
         verify(header, Issuer(local.discovery_url, clock=Clock()), audience("ns", "index"), "ns")
 
 
+@pytest.mark.parametrize("path", ["/trickle", "/trickle-headers"])
+def test_an_issuer_that_trickles_its_answer_is_given_up_at_the_deadline(path):
+    from tests.support.fault_server import FaultServer
+
+    # a byte every 50 ms, for good: each read is well within its timeout, so only a whole-fetch deadline ends it
+    server = FaultServer()
+    try:
+        with pytest.raises(BackendUnavailable, match=r"did not answer in full within the 0\.5 s deadline"):
+            fetch_json(f"{server.url}{path}", deadline_s=0.5)
+    finally:
+        server.close()
+    assert len(server.hits[path]) == 1
+
+
 def test_an_issuer_document_past_the_cap_is_not_read_further(tmp_path):
     from affiliate_matrix.events.identity import MAX_DOCUMENT
     from tests.support.fault_server import FaultServer
