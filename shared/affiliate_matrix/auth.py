@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from affiliate_matrix.errors import AccessDenied, AmxError, InvalidInput, NotFoundError, Unauthorized
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.runtime import after_answer
 
 log = get_logger()
 ROLES = ("read", "admin")
@@ -114,25 +115,15 @@ def _last_use_key(token_id: str) -> str:
 def _note_use(rt, token_id: str, now: datetime) -> None:
     """Record the last use, at most once per LAST_USE_EVERY per token in this process; never fails a request.
 
-    In a request, the record is written once the answer is sent (a WSGI server closes every response, and
-    Werkzeug runs a response's close callbacks then, on the same worker thread, before it takes the next
-    request): the caller does not wait for an object store write (an S3 PUT in production) on the first
-    request of each instance. A write still fails or succeeds as it did inline; what is new is only that an
-    instance killed between sending the answer and closing it loses that one record, as a crash mid-request
-    would lose it before."""
+    In a request, the record is written once the answer is sent (runtime.after_answer): the caller does not
+    wait for an object store write (an S3 PUT in production) on the first request of each instance. A write
+    still fails or succeeds as it did inline; what is new is only that an instance killed between sending the
+    answer and closing it loses that one record, as a crash mid-request would lose it before."""
     written = _last_use_written.get(token_id)
     if written is not None and now - written < LAST_USE_EVERY:
         return
     _last_use_written[token_id] = now
-    from flask import after_this_request, has_request_context  # loaded already in a function; not in the CLI
-
-    if has_request_context():
-        @after_this_request
-        def write_when_sent(response):
-            response.call_on_close(lambda: _write_last_use(rt, token_id, now))
-            return response
-    else:
-        _write_last_use(rt, token_id, now)
+    after_answer(lambda: _write_last_use(rt, token_id, now))
 
 
 def _write_last_use(rt, token_id: str, now: datetime) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -86,6 +88,21 @@ def start(function: str, *ports: str) -> Runtime:
     if gc.get_freeze_count() == 0:
         gc.freeze()
     return runtime
+
+
+# The work the request being served leaves for after its answer: the HTTP layer (handlers.serve) sets a fresh list
+# for each request and runs what it holds once the answer is sent; None when no request is being served.
+AFTER_ANSWER: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_answer", default=None)
+
+
+def after_answer(work: Callable[[], None]) -> None:
+    """Run `work` once the answer to the request being served has been sent, so the caller does not wait for it;
+    at once when no request is being served (the CLI, an event's work, a test calling the domain code)."""
+    pending = AFTER_ANSWER.get()
+    if pending is None:
+        work()
+    else:
+        pending.append(work)
 
 
 # Which adapter each port gets: the port packages define the interface, the adapters implement it,

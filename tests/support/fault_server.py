@@ -1,5 +1,6 @@
 """A local HTTP server that misbehaves on purpose, one path per fault, and logs every request."""
 
+import itertools
 import threading
 import time
 import zlib
@@ -68,6 +69,20 @@ class FaultServer:
                         self.wfile.write(b"x")
                         self.wfile.flush()
                         time.sleep(0.05)
+                    return None
+                if path in ("/trickle", "/trickle-headers"):  # a byte every 50 ms until the client hangs up
+                    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: "
+                    if path == "/trickle":
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n")
+                        head = b""
+                    try:
+                        for byte in itertools.chain(head, itertools.repeat(ord(" "))):
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    self.close_connection = True
                     return None
                 if path == "/truncated":
                     self.send_response(200)

@@ -1,20 +1,14 @@
 """The issuer's key cache (events/identity.py): keys are fetched on first use and again only for a
 key id not held, at most once per interval; no clock expires a key. The clock is a counter the
-test moves, so nothing waits."""
+test moves, so nothing waits. The issuer's documents are read within a size cap and a whole-fetch
+deadline, against a local server that misbehaves on purpose."""
 
 import pytest
 
 from affiliate_matrix.errors import BackendUnavailable, Unauthorized
 from affiliate_matrix.events.identity import REFETCH_INTERVAL_S, Issuer, audience, fetch_json, verify
 from affiliate_matrix.localrun.issuer import LocalIssuer, sender
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import ManualClock
 
 
 @pytest.fixture
@@ -27,7 +21,7 @@ def token(local: LocalIssuer, function: str = "index") -> str:
 
 
 def test_a_rotated_key_is_fetched_when_a_token_names_it_and_a_retired_one_is_dropped(local):
-    clock = Clock()
+    clock = ManualClock()
     issuer = Issuer(local.discovery_url, clock=clock)
     assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == sender("ns", "t")
     assert issuer.fetches == 1
@@ -35,30 +29,30 @@ def test_a_rotated_key_is_fetched_when_a_token_names_it_and_a_retired_one_is_dro
     assert issuer.fetches == 1  # known key: no fetch, however much time passes
     old = local.kid
     local.rotate()
-    clock.now += REFETCH_INTERVAL_S
+    clock.advance(REFETCH_INTERVAL_S)
     verify(token(local), issuer, audience("ns", "index"), "ns")
     assert issuer.fetches == 2 and set(issuer.keys) == {old, local.kid}
     local.retire_oldest()
     newest = local.kid
     local.rotate()
-    clock.now += REFETCH_INTERVAL_S
+    clock.advance(REFETCH_INTERVAL_S)
     verify(token(local), issuer, audience("ns", "index"), "ns")
     assert old not in issuer.keys and set(issuer.keys) == {newest, local.kid}
 
 
 def test_unknown_key_ids_refetch_at_most_once_per_interval(local):
-    clock = Clock()
+    clock = ManualClock()
     issuer = Issuer(local.discovery_url, clock=clock)
     assert issuer.key(local.kid) is not None and issuer.fetches == 1
     for n in range(50):  # a flood of made-up key ids
         assert issuer.key(f"made-up-{n}") is None
     assert issuer.fetches == 1
-    clock.now += REFETCH_INTERVAL_S
+    clock.advance(REFETCH_INTERVAL_S)
     assert issuer.key("made-up-again") is None and issuer.fetches == 2
 
 
 def test_an_unreachable_issuer_is_retriable_not_a_refusal(local):
-    clock, calls = Clock(), []
+    clock, calls = ManualClock(), []
 
     def down(url):
         calls.append(url)
@@ -71,7 +65,7 @@ def test_an_unreachable_issuer_is_retriable_not_a_refusal(local):
         issuer.key(local.kid)
     assert len(calls) == 1
     issuer._fetch = fetch_json
-    clock.now += REFETCH_INTERVAL_S
+    clock.advance(REFETCH_INTERVAL_S)
     assert issuer.key(local.kid) is not None
 
 
@@ -79,17 +73,31 @@ def test_only_asymmetric_signing_keys_are_taken_and_keys_only_from_where_discove
     documents = {"discovery": {"issuer": "https://i", "jwks_uri": "https://i/keys"},
                  "https://i/keys": {"keys": [{"kty": "oct", "kid": "shared", "k": "c2VjcmV0"},
                                              {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"}]}}
-    issuer = Issuer("discovery", fetch=lambda url: documents[url], clock=Clock())
+    issuer = Issuer("discovery", fetch=lambda url: documents[url], clock=ManualClock())
     assert issuer.key("shared") is None and issuer.key("enc") is None and issuer.keys == {}
     documents["https://remote/discovery"] = {"issuer": "https://i", "jwks_uri": "file:///etc/passwd"}
     with pytest.raises(BackendUnavailable, match="points at keys"):
-        Issuer("https://remote/discovery", fetch=lambda url: documents[url], clock=Clock()).key("x")
+        Issuer("https://remote/discovery", fetch=lambda url: documents[url], clock=ManualClock()).key("x")
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "bearer x.y"])
 def test_a_missing_or_malformed_authorization_is_refused(local, header):
     with pytest.raises(Unauthorized):
-        verify(header, Issuer(local.discovery_url, clock=Clock()), audience("ns", "index"), "ns")
+        verify(header, Issuer(local.discovery_url, clock=ManualClock()), audience("ns", "index"), "ns")
+
+
+@pytest.mark.parametrize("path", ["/trickle", "/trickle-headers"])
+def test_an_issuer_that_trickles_its_answer_is_given_up_at_the_deadline(path):
+    from tests.support.fault_server import FaultServer
+
+    # a byte every 50 ms, for good: each read is well within its timeout, so only a whole-fetch deadline ends it
+    server = FaultServer()
+    try:
+        with pytest.raises(BackendUnavailable, match=r"did not answer in full within the 0\.5 s deadline"):
+            fetch_json(f"{server.url}{path}", deadline_s=0.5)
+    finally:
+        server.close()
+    assert len(server.hits[path]) == 1
 
 
 def test_an_issuer_document_past_the_cap_is_not_read_further(tmp_path):

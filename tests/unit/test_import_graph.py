@@ -1,6 +1,6 @@
 """The package's import graph: no module reaches itself again through its imports, counting the
 imports inside functions (kept there for cold starts, they must not hide a cycle), and the domain
-code never imports the HTTP layer. grimp (import-linter's graph library) reads every import
+code never imports the HTTP layer or the web framework. grimp (import-linter's graph library) reads every import
 statement of every module; imports under `if TYPE_CHECKING:` never run, so they are left out."""
 
 import textwrap
@@ -11,10 +11,13 @@ PACKAGE = "affiliate_matrix"
 HTTP_LAYER = f"{PACKAGE}.handlers"
 # What may import the HTTP layer: the web function's pages render through the programs API's own code.
 HTTP_CALLERS = (HTTP_LAYER, f"{PACKAGE}.web")
+# The functions' web framework: the HTTP layer adapts it (a request's after-the-answer work is runtime.after_answer).
+WEB_FRAMEWORK = ("flask", "werkzeug", "functions_framework")
 
 
-def graph_of(package: str):
-    return grimp.build_graph(package, exclude_type_checking_imports=True, cache_dir=None)
+def graph_of(package: str, external: bool = False):
+    return grimp.build_graph(package, include_external_packages=external, exclude_type_checking_imports=True,
+                             cache_dir=None)
 
 
 def cycles(graph) -> list[str]:
@@ -45,6 +48,18 @@ def test_domain_code_never_imports_the_http_layer():
                        for imported in graph.find_modules_directly_imported_by(importer)
                        if within(imported, (HTTP_LAYER,)))
     assert offenders == []
+
+
+def test_domain_code_never_imports_the_web_framework():
+    graph = graph_of(PACKAGE, external=True)
+    offenders = sorted(f"{importer} imports {imported} (line {detail['line_number']})"
+                       for importer in graph.modules if within(importer, (PACKAGE,))
+                       and not within(importer, HTTP_CALLERS)
+                       for imported in graph.find_modules_directly_imported_by(importer)
+                       if within(imported, WEB_FRAMEWORK)
+                       for detail in graph.get_import_details(importer=importer, imported=imported))
+    assert offenders == []
+    assert graph.find_modules_directly_imported_by(HTTP_LAYER) & set(WEB_FRAMEWORK)  # the check sees framework imports
 
 
 def test_an_import_inside_a_function_closes_a_cycle_and_one_for_type_checking_does_not(tmp_path, monkeypatch):

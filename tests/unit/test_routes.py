@@ -3,12 +3,15 @@ checks what comes in and what goes out against the same models. A small table of
 (its handlers are plain functions: the dispatcher is what is under test); the functions' own tables
 are checked for coverage by the schemathesis tests."""
 
+import flask
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
+from structlog.testing import capture_logs
 from werkzeug.test import EnvironBuilder
 
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.routes import Api, Route, whole
+from affiliate_matrix.runtime import after_answer
 from tests.support.api_schema import route_tables
 from tests.support.processes import ROOT
 
@@ -72,6 +75,33 @@ def test_a_path_parameter_is_not_also_a_query_parameter():
 def test_an_answer_that_does_not_fit_its_model_is_never_sent():
     status, body, _ = ask(table(lambda call: {"id": call.params.thing_id}), "/things/t_1")  # no size
     assert status == 500 and "damaged_data" in body and "size" in body
+
+
+def test_work_left_for_after_the_answer_runs_once_it_is_sent_and_a_failure_there_is_only_logged():
+    done = []
+
+    def answer(call):
+        after_answer(lambda: done.append("first"))
+        after_answer(lambda: 1 / 0)
+        after_answer(lambda: done.append("after the failure"))
+        return {"id": call.params.thing_id, "size": call.params.size}
+
+    api = table(answer)
+    app = flask.Flask(__name__)  # the framework the functions run in (functions_framework builds a Flask app)
+    app.add_url_rule("/<path:path>", view_func=lambda path: serve(flask.request, lambda r: api.route(None, r)))
+    with capture_logs() as logs:
+        sent = app.test_client().get("/things/t_1")
+        assert sent.status_code == 200 and done == []  # answered, not yet closed
+        sent.close()  # what the WSGI server does once it has sent the answer
+    assert done == ["first", "after the failure"]
+    assert [(e["event"], e["error"]) for e in logs if e["log_level"] == "error"] == [
+        ("request.after_answer_failed", "ZeroDivisionError")]
+
+
+def test_outside_a_request_work_left_for_after_the_answer_runs_at_once():
+    done = []
+    after_answer(lambda: done.append("now"))
+    assert done == ["now"]
 
 
 def test_every_documented_api_matches_its_table_route_for_route():

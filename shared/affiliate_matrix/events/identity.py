@@ -24,6 +24,9 @@ SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})  # asymmetric only: a shared
 REFETCH_INTERVAL_S = 10.0  # at most one key refetch per interval, however many unknown key ids arrive
 LEEWAY_S = 30              # clock skew allowed on exp / iat / nbf
 MAX_DOCUMENT = 1024 * 1024  # bytes; read no further: an issuer's documents are a few KB
+READ_TIMEOUT_S = 5.0        # each connect, write and read of an issuer's document
+FETCH_DEADLINE_S = 15.0     # the whole fetch, connect to last byte: a server that sends a byte now and then,
+                            # each within READ_TIMEOUT_S, would otherwise hold the event (and its worker) for days
 
 
 def audience(namespace: str, function: str) -> str:
@@ -31,15 +34,15 @@ def audience(namespace: str, function: str) -> str:
     return f"serving.knative.dev/service/{namespace}/{function}".lower()
 
 
-def fetch_json(url: str) -> dict:
-    """A discovery document or key set: a file:// URL (a local issuer), or HTTP(S)."""
+def fetch_json(url: str, deadline_s: float = FETCH_DEADLINE_S) -> dict:
+    """A discovery document or key set: a file:// URL (a local issuer), or HTTP(S) read in full within `deadline_s`."""
     parsed = urlparse(url)
     try:
         if parsed.scheme == "file":
             with open(parsed.path, "rb") as file:
                 raw = file.read(MAX_DOCUMENT + 1)
         else:
-            raw = _get(url)
+            raw = _get(url, deadline_s)
     except OSError as exc:
         raise BackendUnavailable(f"the event issuer's {url} could not be read: {type(exc).__name__}") from None
     if len(raw) > MAX_DOCUMENT:
@@ -54,29 +57,42 @@ def fetch_json(url: str) -> dict:
     return document
 
 
-def _get(url: str) -> bytes:
+def _get(url: str, deadline_s: float) -> bytes:
     """Not the polite client (polite.py), on purpose: the issuer is the operator's setting and often the API
     server on a private address with the pod's CA (the address guard would refuse it, and its pool takes no
     CA); the Issuer spaces refetches itself (REFETCH_INTERVAL_S) and a failure is left to the sender's retry.
     The cluster's API server serves its issuer documents to service accounts only, so for it the
-    pod's own token and CA go along; no other host ever sees that token."""
+    pod's own token and CA go along; no other host ever sees that token.
+
+    httpx's timeouts bound each read, not the fetch: the deadline is asyncio's (a monotonic clock), which
+    cancels the fetch wherever it waits, connecting, in the headers or in the body."""
+    import asyncio
+
     import httpx
 
     api_server = urlparse(url).hostname in API_SERVER_HOSTS and (SERVICE_ACCOUNT / "token").exists()
     headers = {"Authorization": f"Bearer {(SERVICE_ACCOUNT / 'token').read_text().strip()}"} if api_server else {}
-    body = bytearray()
-    try:
-        with (httpx.Client(timeout=5.0, verify=str(SERVICE_ACCOUNT / "ca.crt") if api_server else True) as client,
-              client.stream("GET", url, headers=headers) as response):
+    verify = str(SERVICE_ACCOUNT / "ca.crt") if api_server else True
+
+    async def read() -> bytes:
+        body = bytearray()
+        async with asyncio.timeout(deadline_s), httpx.AsyncClient(timeout=READ_TIMEOUT_S, verify=verify) as client, \
+                client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
-            for chunk in response.iter_bytes():
+            async for chunk in response.aiter_bytes():
                 body += chunk
                 if len(body) > MAX_DOCUMENT:
                     break  # leaving the stream unread closes the connection: the rest is never received
+        return bytes(body)
+
+    try:
+        return asyncio.run(read())  # the event handlers are synchronous: no loop runs in this thread
+    except TimeoutError:
+        raise BackendUnavailable(f"the event issuer's {url} did not answer in full within the {deadline_s:g} s "
+                                 "deadline") from None
     except httpx.HTTPError as exc:
         raise BackendUnavailable(f"the event issuer's {url} is unreachable: {type(exc).__name__}") from None
-    return bytes(body)
 
 
 class Issuer:

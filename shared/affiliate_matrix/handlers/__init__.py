@@ -13,6 +13,7 @@ from affiliate_matrix.errors import (
     NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized,
 )
 from affiliate_matrix.observability import bind_request, function_name, get_logger
+from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
@@ -74,7 +75,8 @@ def error_response(status: int, code: str, message: str, request_id: str):
 def serve(request, route: Callable, flags=None) -> tuple:
     """Run an HTTP route with a request id and trace context bound to every log line, the feature
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
-    request counted; /healthz and /metrics answer for every function."""
+    request counted; /healthz and /metrics answer for every function. What the route left for after
+    its answer (runtime.after_answer) runs once the answer is sent."""
     from affiliate_matrix.observability import telemetry
 
     if request.path == "/metrics":
@@ -85,6 +87,8 @@ def serve(request, route: Callable, flags=None) -> tuple:
     started = time.perf_counter()
     if request.path == "/healthz":  # liveness, for every function, without a token
         return _answered(json_response({"status": "ok", "function": function_name()}), started, traceparent)
+    pending: list[Callable[[], None]] = []
+    serving = AFTER_ANSWER.set(pending)
     try:
         if flags is not None:
             from affiliate_matrix import flags as feature_flags
@@ -120,7 +124,36 @@ def serve(request, route: Callable, flags=None) -> tuple:
     except BackendUnavailable as exc:
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
+    finally:  # an error no branch answers (a 500) still leaves the work the route left behind
+        AFTER_ANSWER.reset(serving)
+        if pending:
+            _run_once_sent(pending)
     return _answered((body, status, headers), started, traceparent)
+
+
+def _run_once_sent(pending: list[Callable[[], None]]) -> None:
+    """Run the work once the WSGI server has sent the answer: it closes every response, and Werkzeug runs a
+    response's close callbacks then, on the same worker thread, before it takes the next request. A route
+    called with no web request around it (a test calling the route) has no answer to wait for: it runs now."""
+    from flask import after_this_request, has_request_context  # loaded already: the function's framework
+
+    if not has_request_context():
+        _run_each(pending)
+        return
+
+    @after_this_request
+    def run_when_closed(response):
+        response.call_on_close(lambda: _run_each(pending))
+        return response
+
+
+def _run_each(pending: list[Callable[[], None]]) -> None:
+    for work in pending:
+        try:
+            work()
+        except Exception as exc:  # the answer is sent: a failure here is logged, and the rest still runs
+            log.error("request.after_answer_failed", work=getattr(work, "__qualname__", repr(work)),
+                      error=type(exc).__name__)
 
 
 def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
