@@ -21,6 +21,7 @@ The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are 
 neither sleep nor depend on the time of day.
 """
 
+import io
 import re
 import threading
 import time
@@ -296,17 +297,19 @@ class PoliteClient:
                     declared = response.headers.get("content-length", "")
                     if _WHOLE.match(declared) and int(declared) > self.max_bytes:
                         raise FetchError(f"{label}: declares {declared} bytes, more than the {self.max_bytes} we take")
-                    body = bytearray()
+                    # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
+                    # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
+                    body = io.BytesIO()
                     for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
-                        body += chunk
-                        if len(body) > self.max_bytes:
+                        body.write(chunk)
+                        if body.tell() > self.max_bytes:
                             raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)")
                         if self.clock() - started > self.deadline:
                             raise FetchError(f"{label}: still sending after {self.deadline:.0f} s")
                 finally:
                     response.close()
                 return Response(str(response.url), response.status_code,
-                                {k.lower(): v for k, v in response.headers.items()}, bytes(body))
+                                {k.lower(): v for k, v in response.headers.items()}, body.getvalue())
             except httpx.DecodingError as exc:
                 raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location

@@ -3,13 +3,13 @@ every response is kept raw in the object store before the plugin looks at it. Re
 the `polite` client the fetcher uses: spaced by the connection's rate limit (capped by the API's
 documented quota) and shared per host with every other request of the process, retried on 429,
 5xx and the provider's own rate-limit statuses honouring Retry-After, checked to go to public
-addresses, capped in size; refused credentials (the statuses the provider uses for that, 401 unless
+addresses, capped in size (the fetcher's 5 MB, or the bound the source declares); refused credentials (the statuses the provider uses for that, 401 unless
 it says otherwise) end the sync with a clear error that names no secret. An item the plugin cannot
 read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
 crawl.py does for pages."""
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from affiliate_matrix.netguard import origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import CredentialsRefused, GaveUp, PoliteClient, Response
+from affiliate_matrix.polite import MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response
 from affiliate_matrix.sources import ApiSource, ParseError
 from affiliate_matrix.storage import ObjectStore
 
@@ -33,7 +33,9 @@ log = get_logger()
 class ApiResponse:
     url: str
     status: int
-    data: Any
+    # Left out of repr: it may be a whole feed, and asyncio.run on Python 3.11 builds its result's repr
+    # (twice, cpython#112559), which for ClickBank's list of sites would be a string the size of the feed.
+    data: Any = field(repr=False)
     raw_key: str
     fetched_at: datetime
 
@@ -53,6 +55,7 @@ class Api:
             "sync", allow_loopback=origin_policy(source.base_url, allow_loopback),
             rate_limit_per_s=min(rate_limit_per_s, source.max_rate_per_s), attempts=attempts,
             max_retry_after=max_retry_after, timeout=timeout, throttle_statuses=source.throttle_statuses,
+            max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
             refused_statuses=source.refused_statuses if source.credential_keys else (),
             base_url=source.base_url, headers=headers, **client_options)
         self.responses: list[ApiResponse] = []

@@ -1,12 +1,17 @@
 """The CJ, Rakuten and ClickBank plugins end to end: synced over real HTTP from their recorded answers
 (the recorded-sources server), indexed, and compared merchant by merchant; answers that are broken
-or hostile end the sync with a parse failure that names what was wrong."""
+or hostile end the sync with a parse failure that names what was wrong, answers past the size a source
+takes (ClickBank's feed its own bound, the others the fetcher's 5 MB) with a fetch failure."""
 
 import base64
+import copy
+import functools
 import io
 import json
 import os
+import random
 import subprocess
+import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
 
@@ -17,10 +22,12 @@ from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.polite import MAX_BYTES
 from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import get_source
+from affiliate_matrix.sources.clickbank import ClickBank
 from tests.support.processes import BIN
 from tests.support.recorded_expected import EXPECTED
 
@@ -29,10 +36,11 @@ RAKUTEN_TOKEN_AUTH = {"Authorization": "Basic " + base64.b64encode(b"test-rakute
 RAKUTEN_AUTH = {"Authorization": "Bearer test-rakuten-access-token"}
 
 
-def synced(data_dir, *sources: str, directories=None) -> tuple[Runtime, dict]:
-    """Each source synced from its recorded answers (or the given directories) and indexed."""
+def synced(data_dir, *sources: str, directories=None, index: bool = True) -> tuple[Runtime, dict]:
+    """Each source synced from its recorded answers (or the given directories), and indexed unless not asked."""
     rt = Runtime("test", Settings(data_dir=data_dir, allow_loopback_fetch=True))
-    rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
+    if index:
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
     reports = {}
     with recorded_sites(*sources, directories=directories) as urls:
         for source in sources:
@@ -236,6 +244,69 @@ def test_a_broken_clickbank_feed_is_a_parse_failure_naming_the_problem(tmp_path,
     _, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site})
     (failure,) = reports["clickbank"].failures
     assert reports["clickbank"].records == 0 and failure.stage == "parse" and problem in failure.reason
+
+
+VENDORS = 2000
+
+
+@functools.cache
+def real_sized_feed() -> bytes:
+    """A zipped feed past the fetcher's 5 MB, its sites shaped like the recorded feed's first (same elements,
+    same figures) under its category path, each with its own Id, Title and Description. The real feed gets
+    its ~4.3 MB zipped from ~23.5 MB of prose, which deflates well; here the descriptions are random base64
+    (which does not), so 2,000 sites make a zip of the size wanted without a slow test."""
+    recorded = ET.parse(get_source("clickbank").recorded_dir() / "marketplace_feed_v2.xml").getroot()
+    template = recorded.find("Category/Category/Site")
+    catalog = ET.Element("Catalog")
+    ET.SubElement(top := ET.SubElement(catalog, "Category"), "Name").text = "Health & Fitness"
+    ET.SubElement(category := ET.SubElement(top, "Category"), "Name").text = "Diets"
+    draw = random.Random(2026)
+    for number in range(VENDORS):
+        site = copy.deepcopy(template)
+        site.find("Id").text, site.find("Title").text = f"VENDOR{number:05d}", f"Vendor {number}"
+        site.find("Description").text = base64.b64encode(draw.randbytes(3000)).decode()
+        category.append(site)
+    return zipped(ET.tostring(catalog, encoding="ISO-8859-1"))
+
+
+def feed_site(directory, body: bytes):
+    return answering(directory, [{"path": "/feeds/marketplace_feed_v2.xml.zip", "file": "feed.zip",
+                                  "headers": {"Content-Type": "application/zip"}}], {"feed.zip": body})
+
+
+def test_a_clickbank_feed_past_the_fetchers_5_mb_syncs_completely(tmp_path):
+    feed = real_sized_feed()
+    assert MAX_BYTES < len(feed) < ClickBank.max_response_bytes
+    rt, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": feed_site(tmp_path / "site", feed)},
+                         index=False)
+    assert reports["clickbank"].failures == [] and reports["clickbank"].records == VENDORS
+    (batch,) = list(rt.store.list("batches/clickbank/"))
+    records = [json.loads(line) for line in rt.store.get(batch).data.splitlines()]
+    assert sorted(r["record_key"] for r in records) == [f"VENDOR{n:05d}" for n in range(VENDORS)]
+    last = next(r for r in records if r["record_key"] == f"VENDOR{VENDORS - 1:05d}")
+    assert last["categories"] == ["Health & Fitness", "Diets"] and len(last["description"]) == 4000
+    (raw,) = list(rt.store.list("raw/clickbank/"))
+    assert rt.store.get(raw).data == feed  # kept raw as it came
+
+
+def test_a_clickbank_answer_past_its_own_bound_is_refused_and_the_run_goes_on(tmp_path):
+    too_big = ClickBank.max_response_bytes + 1
+    site = feed_site(tmp_path / "site", b"\0" * too_big)
+    _, reports = synced(tmp_path / "data", "clickbank", "cj", directories={"clickbank": site}, index=False)
+    (failure,) = reports["clickbank"].failures
+    assert reports["clickbank"].records == 0 and failure.stage == "fetch"
+    assert f"declares {too_big} bytes, more than the {ClickBank.max_response_bytes} we take" in failure.reason
+    assert reports["cj"].failures == [] and reports["cj"].records == len(EXPECTED["cj"]["records"])
+
+
+def test_another_network_still_refuses_an_answer_past_5_mb(tmp_path):
+    page = CJ_PAGE % (b"1", b" " * MAX_BYTES)  # well-formed, only too big
+    site = answering(tmp_path / "site", [{"path": "/v2/advertiser-lookup", "file": "page.xml", "auth": CJ_AUTH}],
+                     {"page.xml": page})
+    _, reports = synced(tmp_path / "data", "cj", directories={"cj": site}, index=False)
+    (failure,) = reports["cj"].failures
+    assert reports["cj"].records == 0 and failure.stage == "fetch"
+    assert f"declares {len(page)} bytes, more than the {MAX_BYTES} we take" in failure.reason
 
 
 def test_a_refused_rakuten_client_is_named_as_refused_credentials(tmp_path):

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 PAGE = b"<html><head><title>ok</title></head><body><h1>fine</h1></body></html>"
+LARGE = 12 * 1024 * 1024  # the size of /large: past the fetcher's 5 MB cap
 
 
 class FaultServer:
@@ -119,6 +120,15 @@ class FaultServer:
                         pass
                     finally:
                         server.endless_done.set()
+                    return None
+                if path == "/large":  # LARGE bytes, declared, sent a block at a time (never held whole here)
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(LARGE))
+                    self.end_headers()
+                    block = b"x" * 65536
+                    for _ in range(LARGE // len(block)):
+                        self.wfile.write(block)
                     return None
                 if path == "/huge-declared":
                     return self.send(200, b"", {"Content-Length": str(50 * 1024 * 1024)})

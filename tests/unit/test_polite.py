@@ -17,7 +17,7 @@ from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
 from affiliate_matrix.observability.telemetry import RETRIES
 from tests.support.clock import FakeTime
-from tests.support.fault_server import FaultServer
+from tests.support.fault_server import LARGE, FaultServer
 
 # FaultServer's /limited-until answers 429 with this HTTP date once, then JSON.
 LIMITED_UNTIL = parsedate_to_datetime("Wed, 21 Oct 2015 07:28:00 GMT").timestamp()
@@ -30,6 +30,12 @@ class Plain(ApiSource):
 
     def decode(self, body: bytes):
         return body
+
+
+class Bounded(Plain):
+    """An API whose real answers are known to be bigger than the fetcher's cap (as ClickBank's feed is)."""
+
+    max_response_bytes = 32 * 1024 * 1024
 
 
 @pytest.fixture
@@ -147,6 +153,28 @@ def test_an_api_cannot_reach_another_service_on_this_machine_by_naming_its_url(s
 def test_an_api_answer_is_capped_like_a_page(server, tmp_path, path, problem):
     with pytest.raises(FetchError, match=problem):
         call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), path)
+
+
+@pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes, more than the 33554432"),
+                                          ("/bomb", "exceeds 33554432 bytes \\(after decompression\\)")])
+def test_an_api_declaring_a_bigger_bound_is_still_capped_at_it(server, tmp_path, path, problem):
+    with pytest.raises(FetchError, match=problem):
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), source=Bounded), path)
+
+
+def test_an_answer_past_5_mb_is_taken_by_an_api_that_declares_room_for_it_and_held_once(server, tmp_path):
+    import tracemalloc
+
+    with pytest.raises(FetchError, match="declares 12582912 bytes, more than the 5242880 we take"):
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), "/large")
+    tracemalloc.start()
+    try:
+        response = call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), source=Bounded), "/large")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(response.data) == LARGE and response.data == b"x" * LARGE
+    assert peak < 1.5 * LARGE  # gathered in place and handed over: a copy of the body would make it 2x
 
 
 def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path):

@@ -213,6 +213,9 @@ class ApiSource(Source):
     credential_keys: tuple[str, ...] = ()  # what the connection's secret must hold
     max_rate_per_s: float = 1.0  # the API's documented quota caps the connection's rate limit
     raw_suffix: str = ".json"  # how a kept raw response is named (".xml", ".zip" for other formats)
+    # The largest answer it takes, in bytes after decompression; None: the fetcher's cap (polite.MAX_BYTES,
+    # 5 MB). Only a source whose real answers are known to come near that cap declares more, still bounded.
+    max_response_bytes: int | None = None
     # How the provider answers: statuses that mean the credentials were refused (a 403 is often a
     # permission, a bot wall or a quota, so only a provider that says so lists it), and statuses it
     # uses for its rate limit besides 429, retried like a 429.
