@@ -15,12 +15,18 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   (2002::/16) and Teredo (2001::/32: its server and its client).
 * Loopback is allowed only where the caller says so for that host and port (recorded sites on this
   machine, with AMX_ALLOW_LOOPBACK_FETCH).
+* Within `deadline(seconds)` every connect, read and write is bounded by what is left of it, so a
+  server trickling its headers a byte at a time cannot hold a request past it (httpx's timeouts are
+  per operation only).
 """
 
 import ipaddress
 import re
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import httpcore
@@ -123,6 +129,56 @@ def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
     return resolve_public(host, port, allow_loopback=allow_loopback)
 
 
+_DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=None)  # a time.monotonic() instant
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Bound every network operation of the guarded clients in this block by `seconds` from now, in all."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def past_deadline() -> bool:
+    end = _DEADLINE.get()
+    return end is not None and time.monotonic() >= end
+
+
+def _bounded(timeout: float | None) -> float | None:
+    """An operation's timeout, cut to what is left of the deadline (a connection kept alive for the next
+    request reads the deadline of the request using it)."""
+    end = _DEADLINE.get()
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        return _BoundedStream(self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     def __init__(self, allow_loopback: LoopbackPolicy):
         self.allow_loopback = allow_loopback
@@ -131,7 +187,8 @@ class _GuardedBackend(httpcore.SyncBackend):
         error: Exception | None = None
         for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return _BoundedStream(super().connect_tcp(address, port, _bounded(timeout), local_address,
+                                                          socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc  # the next address, as socket.create_connection would
         raise error

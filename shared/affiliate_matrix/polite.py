@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from affiliate_matrix.errors import FetchError
-from affiliate_matrix.netguard import LoopbackPolicy, guarded_client, never, target_of
+from affiliate_matrix.netguard import LoopbackPolicy, deadline, guarded_client, never, past_deadline, target_of
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -289,7 +289,7 @@ class PoliteClient:
         url, label = str(request.url), _label(request, self.redact)
         host = target_of(url)[1:]
         interval = max(self.interval, self.slower.get(host, 0.0))
-        with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep):
+        with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
             started = self.clock()
             try:
                 response = self.http.send(request, stream=True)
@@ -315,6 +315,8 @@ class PoliteClient:
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
                 raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
+                    raise FetchError(f"{label}: still sending after {self.deadline:.0f} s") from None
                 error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies
                 raise error from None

@@ -226,3 +226,10 @@ def test_the_host_table_stays_bounded_and_keeps_the_hosts_in_use():
     with hosts.turn(recent, 10_000.0, 1, time.clock, time.sleep):  # still spaced from its request 3072 s ago
         pass
     assert time.sleeps == [pytest.approx(10_000.0 * 1.02 - 3 * MAX_HOSTS)]
+
+
+def test_a_server_trickling_its_headers_is_given_up_at_the_deadline_and_not_asked_again(server):
+    # A header byte every 50 ms forever: each read is well within its timeout, only the request's deadline ends it.
+    with pytest.raises(FetchError, match="still sending after 1 s"):
+        fetcher(FakeTime(LIMITED_UNTIL - 20), HostLimits(), deadline=1.0).get(f"{server.url}/trickle-headers")
+    assert len(server.hits["/trickle-headers"]) == 1
