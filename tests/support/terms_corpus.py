@@ -204,49 +204,10 @@ def gate_samples(items: list[dict], name: str) -> list[tuple[list[int], bool]]:
     return samples
 
 
-def _folded(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _figures(text: str, dollar: str) -> set[tuple]:
-    """The rates and amounts a unit names, as (type, value, currency)."""
-    from affiliate_matrix.terms.commission import PERCENT
-    from affiliate_matrix.terms.text import MONEY, currency_of, money_values, number
-
-    rates = {("percent", number(m[g]), None) for m in PERCENT.finditer(text) for g in ("a", "b", "b2") if m[g]}
-    amounts = {("flat", v, currency_of(m, dollar)) for m in MONEY.finditer(text) for v in money_values(m) if v}
-    return rates | amounts
-
-
-def commission_samples(items: list[dict]) -> list[tuple[list[int], bool]]:
-    """Every unit with a rate or an amount in it, labelled by whether the item's commission evidence (the verbatim
-    sentences its entries came from) holds it: far more examples than the items' entries."""
-    from affiliate_matrix.terms import gate, topics
-    from affiliate_matrix.terms.commission import _CANDIDATE
-    from affiliate_matrix.terms.text import Doc
-
-    samples = []
-    for item in items:
-        evidence = item.get("evidence", {}).get("commission") or []
-        evidence = [_folded(e) for e in ([evidence] if isinstance(evidence, str) else evidence)]
-        doc = Doc(item["text"])
-        sections = topics(doc)
-        # The evidence holds one sentence per entry: another that says the same rate again says it too.
-        labelled = {(e["type"], _number(v), e["currency"]) for e in item["labels"].get("commission") or []
-                    for v in (e["value_min"], e["value_max"]) if v is not None}
-        for i, unit in enumerate(doc.units):
-            ids = gate.unit_features(doc, sections, i) if _CANDIDATE.search(unit.norm) else None
-            if ids is not None:
-                samples.append((ids, any(_folded(unit.raw) in e for e in evidence)
-                                or bool(_figures(unit.norm, doc.dollar) & labelled)))
-    return samples
-
-
 def train_gate(items: list[dict]) -> dict:
     from affiliate_matrix.terms import gate
 
-    return {**{name: gate.train(gate_samples(items, name)) for name in GATED},
-            "commission": gate.train(commission_samples(items), l2=3.0)}
+    return {name: gate.train(gate_samples(items, name)) for name in GATED}
 
 
 def _cross_validated() -> None:

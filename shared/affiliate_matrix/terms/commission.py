@@ -8,7 +8,6 @@ import bisect
 import re
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.terms import gate
 from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
@@ -165,11 +164,6 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
         terms = _candidates(text, in_section, doc.dollar)
-        said = gate.stated(doc, topics, i) if _CANDIDATE.search(text) else None
-        if said is not None and said < gate.DOUBTED["commission"]:
-            terms = []
-        elif said is not None and said >= gate.SURE["commission"] and not terms:
-            terms = _candidates(text, True, doc.dollar)
         if terms:
             found += terms
             last_rated = i

@@ -76,30 +76,13 @@ def candidates(doc, topics: list[str | None], field: str) -> list[tuple[int, obj
     return found
 
 
-# A unit longer than this is not judged (the rules stand): no real sentence comes near it (the corpus's longest
-# is under 400 characters), and a page flattened into one long unit is not what the model learned from.
-LONGEST_JUDGED = 1000
-
-
-def unit_features(doc, topics: list[str | None], i: int) -> list[int] | None:
-    """Hashed features of the whole unit `i` for the commission model (does this sentence say what the affiliate
-    earns?): its section, its words and its word pairs. Character n-grams and the heading's and previous unit's
-    words were tried and scored worse across dev's folds. None for a unit too long to judge."""
-    unit = doc.units[i]
-    if len(unit.norm) > LONGEST_JUDGED:
-        return None
-    words = _WORD.findall(unit.norm.lower())
-    names = [f"t:{topics[i]}", *(f"w:{w}" for w in words), *(f"ww:{a}_{b}" for a, b in zip(words, words[1:]))]
-    return sorted({zlib.crc32(name.encode()) % DIMENSIONS for name in names})
-
-
 # A value the rules read stands unless every candidate that says it in its evidence scores below DOUBTED; where
 # the rules read none, the best candidate is taken when it scores SURE. On the dev folds it did not see, the
 # minimum model alone is right 93% of the time it scores 0.9 or more; the cookie model alone is never that
 # sure (67% at 0.5, 84% at 0.9), so it only vetoes. Candidates the rules took for values score below 0.15 less
 # than one time in ten on dev.
-DOUBTED = {"cookie_days": 0.15, "min_payout": 0.15, "commission": 0.2}
-SURE = {"cookie_days": 2.0, "min_payout": 0.9, "commission": 0.9}  # the cookie: judged only where a model for it is given
+DOUBTED = {"cookie_days": 0.15, "min_payout": 0.15}
+SURE = {"cookie_days": 2.0, "min_payout": 0.9}  # the cookie: judged only where a model for it is given
 
 
 def judged(doc, topics: list[str | None], field: str, value, evidence: str | None):
@@ -116,15 +99,6 @@ def judged(doc, topics: list[str | None], field: str, value, evidence: str | Non
         else []
     best = max(scored, default=None, key=lambda s: s[0])
     return (best[2], doc.units[best[1]].raw) if best and best[0] >= SURE[field] else (None, None)
-
-
-def stated(doc, topics: list[str | None], i: int) -> float | None:
-    """How likely unit `i` states what the affiliate earns; None without a commission model or for a unit too
-    long to judge."""
-    if (override if override is not None else _model()).get("commission") is None:
-        return None
-    ids = unit_features(doc, topics, i)
-    return None if ids is None else probability("commission", ids)
 
 
 # Set by the corpus's cross-validation to score a fold with weights trained without it.
