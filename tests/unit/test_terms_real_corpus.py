@@ -153,17 +153,19 @@ def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
                        for name in FIELDS}
 
 
-def below(figures: dict, wanted: dict) -> dict:
-    return {name: (figures[name], floor) for name, floor in wanted.items()
-            if figures[name][0] < floor[0] or figures[name][1] < floor[1]}
+def below(figures: dict, wanted: dict) -> list[str]:
+    """Which figures fall short, named without their values: a failing run must not be a look at held-back
+    (a helper read one that way; tests/data/terms/README.md counts the looks)."""
+    return [f"{name} {part}" for name, floor in wanted.items()
+            for part, got, least in zip(("precision", "recall"), figures[name], floor) if got < least]
 
 
 def test_the_extractor_does_not_fall_below_its_held_back_figures():
     count, figures = held_back_figures()
-    assert below(figures, FLOORS) == {}, f"(precision, recall) vs floor on {count} held-back items"
+    assert below(figures, FLOORS) == [], f"below the floor on {count} held-back items (python -m tests.bench terms is a look)"
 
 
 @pytest.mark.xfail(strict=True, reason="the targets are not met yet (README, terms_* figures)")
 def test_the_extractor_reaches_its_targets_on_the_held_back_split():
     count, figures = held_back_figures()
-    assert below(figures, TARGETS) == {}, f"(precision, recall) vs target on {count} held-back items"
+    assert below(figures, TARGETS) == [], f"below the target on {count} held-back items"
