@@ -28,6 +28,7 @@ from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.routes import Api, Route, parameters
+from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
@@ -143,7 +144,8 @@ def warm_after(rt, generation: str) -> None:
             except Exception:  # a stale entry (a parameter since renamed) must not stop the others
                 continue
 
-    threading.Thread(target=warm, daemon=True).start()
+    # Started once the answer is sent: the first request after a cold start does not share the GIL with it.
+    after_answer(threading.Thread(target=warm, daemon=True).start)
 
 
 @cache
