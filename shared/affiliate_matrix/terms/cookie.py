@@ -9,6 +9,7 @@ from affiliate_matrix.terms.text import OTHER_PROGRAMS, Doc, Pattern, before_exa
 
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
+    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
     r"\b(?:tracking|attribution|referral|conversion|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
     r"dauer|zeitraum|fenster|frist)|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
@@ -17,7 +18,6 @@ COOKIE = Pattern(
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
     r"looptijd|duração d[oa] (?:cookie|sess[ãa]o)|validade d[oa] cookie|janela de (?:atribui[çc][ãa]o|convers[ãa]o)|"
     r"per[íi]odo de (?:rastreamento|atribui[çc][ãa]o)|"
-    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:(?:last|first)[\s-]click[\s-]+)?(?:tracking|attribution|"
     r"referral)|tracking system|(?:referral|affiliate|click|sales?) tracking|"
     r"durata del cookie|finestra di (?:attribuzione|tracciamento)|^\W*tracking\s*[:|]", re.I)
@@ -27,14 +27,16 @@ FOREVER = Pattern(
     r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|"
     r"unbegrenzt|unbefristet|"
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
-    r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?)|"
+    r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?|f[üu]r immer|dauerhaft|"
+    r"para siempre|para sempre|per sempre|a vita|illimitat[oa]|senza scadenza|non scad[eo]n?o? mai|voor altijd|"
+    r"sem prazo|nunca expira|n'expire pas)|"
     r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
                       r"\bsession\b|\bsitzung\b|\bsesi[óo]n\b|\bsessie\b|\bsessione\b|\bsess[ãa]o\b", re.I)
-# A duration about something else: money back, payout delay or hold, validation or review, a trial, a
-# subscription, a discount, a deadline to report or claim, a default setting, an inactive account; and a span
-# counted from the sale (a cookie counts from the click, a refund or approval period from the order).
+# A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
+# a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
+# or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
     r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
     r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
@@ -42,14 +44,15 @@ _OTHER_PERIOD = Pattern(
     r"descuento|korting|desconto|sconto|rembours|paiement|pay[ée]|vers[ée]e?s?\b|reembols|devoluci|garant|\bpago|"
     r"\bpag(?:ad|ar|at|ament)|terugbetal|betaling|uitbetal|betaald|devolu[çc]|by default|default|standardm[äa]ßig|"
     r"par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|processed|"
-    r"subscri(?:ption|bed)|abonnement|suscripci|assinatura|abbonament|renewal|renouvel|verl[äa]nger|rinnov|"
+    r"renewal|renouvel|verl[äa]nger|rinnov|(?:end of (?:the |each |every )?|calendar )month|month[\s-]end|monatsende|"
+    r"ende des monats|fin (?:de|du) mois|fin del mes|einde van de maand|final do m[êe]s|fine (?:del )?mese|"
     r"invoice|rechnung|factur|fattur|report|claim|reclam|dispute|inactiv|inaktiv|inattiv|inativ|withdraw|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
     r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|\bepc\b|reversal|average|durchschnitt|moyen|"
-    r"promedio|gemiddeld|m[ée]di[ao]|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
+    r"promedio|gemiddeld|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
     r"\s+(?:for|f[üu]r|pendant|durante|gedurende|por|per)\b|"
     r"(?:of|from|after|following|nach|après|despu[ée]s de|na|ap[óo]s|dopo)\s+(?:the\s+|der\s+|dem\s+|la\s+|le\s+|"
-    r"el\s+|de\s+|a\s+|o\s+|il\s+|l')?(?:sale|purchase|order|transaction|verkauf|kauf|bestellung|vente|achat|"
+    r"el\s+|de\s+|a\s+|o\s+|il\s+|l')?(?:\w+(?:'s|s')\s+)?(?:sale|purchase|order|transaction|verkauf|kauf|bestellung|vente|achat|"
     r"commande|venta|compra|pedido|verkoop|aankoop|bestelling|venda|vendita|acquisto|ordine)", re.I)
 # A general description, not one program's window: "usually 30 days".
 _HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalement|souvent|normalmente|a menudo|"
@@ -88,9 +91,9 @@ _LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s
 # A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
 # (like 90 days)"), not this program's.
 _GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
-                   r"g[ée]n[ée]ralement)\b|"
-                   # advice or a setting for the reader's own program: "(30 days recommended)", "you can set"
-                   r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
+                   r"g[ée]n[ée]ralement)\b", re.I)
+# Advice or a setting for the reader's own program: "(30 days recommended)", "you can set the cookie to 60 days".
+_ADVICE = Pattern(r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
                    r"you can (?:set|choose|configure)|configurable|einstellbar|param[ée]trable|instelbaar", re.I)
 _BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})(?:\s*\||\W*$)", re.I)
 
@@ -147,7 +150,9 @@ def _duration_in(text: str, context: str) -> int | None:
     if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
         return int(labelled["n"])
     own_cue = COOKIE.search(text) is not None
-    parts = [c for c in (clauses(text) if len(clauses(text)) > 1 else [text]) if not _GENERIC.search(c)]
+    # What a clause says before it turns to programs in general: "Cookies: 60 days (most programs offer 30)".
+    parts = [c[:m.start()] if (m := _GENERIC.search(c)) else c for c in (clauses(text) if len(clauses(text)) > 1
+                                                                        else [text]) if not _ADVICE.search(c)]
     # The clauses that name the cookie first: in "25 % für 12 Monate; Cookie-Laufzeit 60 Tage" the 60.
     for clause in sorted(parts, key=lambda c: own_cue and not COOKIE.search(c)):
         for match in DURATION.finditer(clause):
@@ -160,6 +165,7 @@ def _duration_in(text: str, context: str) -> int | None:
     return None
 
 
+_WORDS = re.compile(r"\w+")
 _NEAR = 100  # how far (characters) a notion may stand from a duration and still be said of it
 
 
@@ -178,14 +184,16 @@ def _is_cookies(clause: str, match: re.Match, own_cue: bool) -> bool:
     return cookie is not None and cookie < other
 
 
-def _distance(cue: Pattern, clause: str, match: re.Match) -> int | None:
-    """Characters between a duration and the nearest match of a cue within `_NEAR` of it in its clause, on either
-    side (a bounded window, so a clause of thousands of durations is read in linear time); a cue after it counts
-    one more, so a label before its value wins a tie ("Cookie | 30 days | Payout")."""
-    start, end = max(0, match.start() - _NEAR), match.end() + _NEAR
+def _distance(cue: Pattern, clause: str, match: re.Match) -> float | None:
+    """Words between a duration and the nearest match of a cue within `_NEAR` characters of it in its clause, on
+    either side (a bounded window, so a clause of thousands of durations is read in linear time). A cue after it
+    counts half a word more, so a label before its value wins a tie ("Cookie Duration: 30 days Average Payout")."""
+    start = max(0, match.start() - _NEAR)
+    window = clause[start:match.end() + _NEAR]
     before, after = match.start() - start, match.end() - start
-    return min((m.start() - after + 1 if m.start() >= after else max(0, before - m.end())
-                for m in cue.finditer(clause[start:end])), default=None)
+    return min((len(_WORDS.findall(window, after, m.start())) + 0.5 if m.start() >= after
+                else len(_WORDS.findall(window, min(m.end(), before), before)) for m in cue.finditer(window)),
+               default=None)
 
 
 def cookie_days(text: str | None) -> int | None:

@@ -37,7 +37,7 @@ _WORDS = {
 }
 _HUNDREDS = {"hundert", "cent", "cien", "ciento", "honderd", "cem", "cento"}
 _WORD = "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
-_WORD_NUMBER = rf"\b(?:{_WORD})(?:(?:[\s-]+(?:y|e|et|und|en)[\s-]+|[\s-]|und|en)?(?:{_WORD})){0,3}\b"
+_WORD_NUMBER = rf"\b(?:{_WORD})(?:(?:[\s-]+(?:y|e|et|und|en)[\s-]+|[\s-]|und|en)?(?:{_WORD})){{0,3}}\b"
 
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 DURATION = Pattern(
