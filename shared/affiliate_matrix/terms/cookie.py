@@ -4,7 +4,7 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.durations import DURATION, duration_days
+from affiliate_matrix.terms.durations import DURATION, duration_days, figures
 from affiliate_matrix.terms.text import OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, normalise
 
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
@@ -108,23 +108,33 @@ def context(doc: Doc, i: int) -> tuple[str, int]:
 
 
 def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | None, str | None]:
-    """The first duration the text says is the cookie's, with the verbatim text it came from; failing
-    that, a window in which a click or a referral earns a commission."""
+    """The first duration the text says is the cookie's, with the verbatim text it came from; failing that, a
+    lifetime or session-only cookie; failing that, a window in which a click or a referral earns a commission.
+    A duration goes first because lifetime and session words also describe cookies in general ("session
+    cookies are deleted when the browser closes") where a later sentence gives the program's."""
+    without_duration = None
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
-        text = before_example(normalise(text), _HEDGE)
+        text = before_example(figures(normalise(text)), _HEDGE)
         in_section = topics is not None and topics[i] == "cookie"
         if not (COOKIE.search(text) or in_section) or (topics is not None and topics[i] == "example"):
             continue
-        own = before_example(unit.norm, _HEDGE)
-        days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
+        own = before_example(figures(unit.norm), _HEDGE)
+        days = _duration_in(own) if own.strip() else None
         if days is None and (bare := _BARE_DAYS.match(text)):  # "Cookie | 45": a cookie row's number is days
             days = int(bare["n"])
         if days is not None:
             return days, doc.span(first, i)
+        if without_duration is None:
+            said = text if COOKIE.search(text) else f"cookie {text}"
+            said = "" if _ADVICE.search(said) else said[:m.start()] if (m := _GENERIC.search(said)) else said
+            days = -1 if FOREVER.search(said) else 0 if _SESSION.search(said) else None
+            without_duration = (days, doc.span(first, i)) if days is not None else None
+    if without_duration is not None:
+        return without_duration
     for i, unit in enumerate(doc.units):
         if topics is None or topics[i] != "example":
-            match = _window_in(before_example(unit.norm, _HEDGE))
+            match = _window_in(before_example(figures(unit.norm), _HEDGE))
             if match:
                 return duration_days(match), unit.raw
     return None, None
@@ -145,7 +155,7 @@ def _window_in(text: str) -> re.Match | None:
     return None
 
 
-def _duration_in(text: str, context: str) -> int | None:
+def _duration_in(text: str) -> int | None:
     labelled = _LABEL_UNIT.match(text)
     if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
         return int(labelled["n"])
@@ -158,10 +168,6 @@ def _duration_in(text: str, context: str) -> int | None:
         for match in DURATION.finditer(clause):
             if _is_cookies(clause, match, own_cue):
                 return duration_days(match)
-    if FOREVER.search(context):
-        return -1
-    if _SESSION.search(context):
-        return 0
     return None
 
 
@@ -198,7 +204,7 @@ def _distance(cue: Pattern, clause: str, match: re.Match) -> float | None:
 
 def cookie_days(text: str | None) -> int | None:
     """Cookie duration from text that is about the cookie (a directory's "Cookie" column)."""
-    text = normalise(" ".join((text or "").split()))
+    text = figures(normalise(" ".join((text or "").split())))
     match = DURATION.search(text)
     if match:
         return duration_days(match)

@@ -10,7 +10,9 @@ from affiliate_matrix.terms.text import Pattern, number
 
 # Number words of de, fr, es, nl, pt, it (one is `_ONE`, an article in most of them). A compound is its words
 # summed ("quarante-cinq", "cuarenta y cinco", "fünfundvierzig", "vijfenveertig", "quarantacinque"); a
-# hundred multiplies. French 70 and 80 are single entries, so "quatre-vingt-dix" is 80 + 10.
+# hundred multiplies. French 70 and 80 are single entries, so "quatre-vingt-dix" is 80 + 10. A compound is at most
+# four words: fused words split many ways ("vierzehn" is "vier" + "zehn"), and a run of them before no unit would
+# otherwise be tried in exponentially many splits.
 _WORDS = {
     **dict.fromkeys(("zwei", "deux", "dos", "twee", "dois", "duas", "due"), 2),
     **dict.fromkeys(("drei", "trois", "tres", "drie", "três", "tre"), 3),
@@ -39,15 +41,16 @@ _HUNDREDS = {"hundert", "cent", "cien", "ciento", "honderd", "cem", "cento"}
 _WORD = "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
 _WORD_NUMBER = rf"\b(?:{_WORD})(?:(?:[\s-]+(?:y|e|et|und|en)[\s-]+|[\s-]|und|en)?(?:{_WORD})){{0,3}}\b"
 
+_UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daagse|dag|giorn[io]|"
+         r"months?|monate?n?|mois|mes(?:es|e|i)?|mês|maanden|maand|"
+         r"years?|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
+         r"weeks?|wochen?|semaines?|semanas?|settiman[ae]|weken|"
+         r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 DURATION = Pattern(
-    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<words>{_WORD_NUMBER})|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"
-    r"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
-    r"(?P<unit>days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daagse|dag|giorn[io]|"
-    r"months?|monate?n?|mois|mes(?:es|e|i)?|mês|maanden|maand|"
-    r"years?|jahre?n?|jahr|ann[ée]es?|ans?|años?|anos?|ann[io]|jaren|jaar|"
-    r"weeks?|wochen?|semaines?|semanas?|settiman[ae]|weken|"
-    r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d)\b", re.I)
+    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
+    rf"(?P<unit>{_UNIT})\b", re.I)
+_WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
 
 def _words_value(words: str) -> int:
@@ -57,9 +60,15 @@ def _words_value(words: str) -> int:
     return total
 
 
+def figures(text: str) -> str:
+    """The text with number words before a unit of time as figures ("cuarenta y cinco días" is "45 días"), so a
+    clause split at "y" or "e" does not cut a number in two."""
+    return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
+
+
 def duration_days(match: re.Match) -> int:
     """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1."""
-    n = float(number(match["n"])) if match["n"] else float(_words_value(match["words"])) if match["words"] else 1.0
+    n = float(number(match["n"])) if match["n"] else 1.0
     unit = match["unit"].lower()
     if unit.startswith(("mo", "mes", "mês", "maand")):
         days = n / 12 * 365 if n % 12 == 0 else n * 30
