@@ -43,6 +43,7 @@ from tests.unit.test_terms import _characters_read
     ("The tracking period for subscription sales is 30 days.", 30),
     ("Payments are made monthly, 45 days after the end of the month in which the sale was tracked by the cookie.",
      None),
+    ("Affiliate tracking is updated every 24 hours.", None),
     ("Cookies: 60 days (most programs offer 30 days)", 60),
     ("- Cookie rules (30 days recommended)", None),
     ("Most affiliate programs offer lifetime cookies, but not all.", None),

@@ -47,6 +47,9 @@ _OTHER_PERIOD = Pattern(
     r"renewal|renouvel|verl[äa]nger|rinnov|(?:end of (?:the |each |every )?|calendar )month|month[\s-]end|monatsende|"
     r"ende des monats|fin (?:de|du) mois|fin del mes|einde van de maand|final do m[êe]s|fine (?:del )?mese|"
     r"invoice|rechnung|factur|fattur|report|claim|reclam|dispute|inactiv|inaktiv|inattiv|inativ|withdraw|"
+    # a frequency or a refresh ("every 24 hours", "alle 30 Tage", "statistics are updated daily")
+    r"\b(?:every|alle|jede[nrs]?|tous les|toutes les|chaque|cada|elke|ogni)\b|updat|refresh|aktualisier|actualis|"
+    r"actualiz|bijgewerkt|atualiz|aggiorn|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
     r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|\bepc\b|reversal|average|durchschnitt|moyen|"
     r"promedio|gemiddeld|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
