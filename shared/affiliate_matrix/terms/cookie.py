@@ -130,7 +130,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
             return days, doc.span(first, i)
         if without_duration is None:
             said = text if COOKIE.search(text) else f"cookie {text}"
-            said = "" if _ADVICE.search(said) else said[:m.start()] if (m := _GENERIC.search(said)) else said
+            said = "" if _ADVICE.search(said) else _own_part(said)
             days = -1 if FOREVER.search(said) else 0 if _SESSION.search(said) else None
             without_duration = (days, doc.span(first, i)) if days is not None else None
     if without_duration is not None:
@@ -163,15 +163,19 @@ def _duration_in(text: str) -> int | None:
     if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
         return int(labelled["n"])
     own_cue = COOKIE.search(text) is not None
-    # What a clause says before it turns to programs in general: "Cookies: 60 days (most programs offer 30)".
-    parts = [c[:m.start()] if (m := _GENERIC.search(c)) else c for c in (clauses(text) if len(clauses(text)) > 1
-                                                                        else [text]) if not _ADVICE.search(c)]
+    parts = [_own_part(c) for c in clauses(text) if not _ADVICE.search(c)]
     # The clauses that name the cookie first: in "25 % für 12 Monate; Cookie-Laufzeit 60 Tage" the 60.
     for clause in sorted(parts, key=lambda c: own_cue and not COOKIE.search(c)):
         for match in DURATION.finditer(clause):
             if _is_cookies(clause, match, own_cue):
                 return duration_days(match)
     return None
+
+
+def _own_part(text: str) -> str:
+    """What a text says before it turns to programs in general: "Cookies: 60 days (most programs offer 30)"."""
+    generic = _GENERIC.search(text)
+    return text[:generic.start()] if generic else text
 
 
 _WORDS = re.compile(r"\w+")
@@ -187,7 +191,8 @@ def _is_cookies(clause: str, match: re.Match, own_cue: bool) -> bool:
     if _FROM_CLICK.compiled.match(clause, match.end()):
         return True
     other = _distance(_OTHER_PERIOD, clause, match)
-    cookie = _distance(COOKIE, clause, match) if own_cue else match.start()
+    cookie = _distance(COOKIE, clause, match) if own_cue else \
+        len(_WORDS.findall(clause, max(0, match.start() - _NEAR), match.start()))
     if other is None:
         return True
     return cookie is not None and cookie < other
