@@ -26,6 +26,11 @@ from tests.unit.test_terms import _characters_read
     ("Durata del cookie: 1 anno", 365),
     ("Durata dei cookie: un mese", 30),
     ("Il cookie è valido per un anno.", 365),
+    # a window named in either order: what it tracks, and a word for a span
+    ("Fenêtre d'attribution : 30 jours", 30),
+    ("Periodo di tracciamento: 30 giorni", 30),
+    ("Attributionsfenster: 30 Tage", 30),
+    ("Average conversion time: 14 days", None),
     # session and lifetime
     ("Duración de la cookie: sesión", 0),
     ("Durata del cookie: sessione", 0),

@@ -7,12 +7,18 @@ import re
 from affiliate_matrix.terms.durations import DURATION, duration_days, figures
 from affiliate_matrix.terms.text import OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, normalise
 
+# A window named by what it tracks and a word for a span, either order: "attribution window", "Tracking-Zeitraum",
+# "Attributionsfenster", "fenêtre d'attribution", "ventana de atribución", "periodo di tracciamento".
+_TRACK = (r"tracking|attribution|referral|conversion(?=[\s-]*(?:window|period))|verweil|suivi|seguimiento|atribuci[óo]n|rastreamento|"
+          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage")
+_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|fen[êe]tre|dur[ée]e|"
+         r"ventana|periodo|per[íi]odo|duraci[óo]n|janela|dura[çc][ãa]o|finestra|durata|venster|periode|termijn|duur")
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
     r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
-    r"\b(?:tracking|attribution|referral|conversion|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
-    r"dauer|zeitraum|fenster|frist)|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
+    rf"\b(?:{_TRACK})[\s-]*s?(?:{_SPAN})|\b(?:{_SPAN})\s+(?:de|du|des|d'|di|del|della|dell'|do|da|van)\s*"
+    rf"(?:la\s+|el\s+|le\s+|o\s+|a\s+|het\s+|de\s+)?(?:{_TRACK})|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
     r"durée de (?:vie )?(?:du |des |de )?(?:cookie|suivi)|p[ée]riode de (?:suivi|r[ée]f[ée]rence)|"
     r"duraci[óo]n de (?:la )?(?:cookie|sesi[óo]n)|vida (?:[úu]til )?de (?:la |las )?cookie|sesi[óo]n de|"
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
