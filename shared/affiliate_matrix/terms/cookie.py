@@ -117,11 +117,11 @@ def context(doc: Doc, i: int) -> tuple[str, int]:
 
 
 def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | None, str | None]:
-    """The first duration the text says is the cookie's, with the verbatim text it came from; failing that, a
-    lifetime or session-only cookie; failing that, a window in which a click or a referral earns a commission.
-    A duration goes first because lifetime and session words also describe cookies in general ("session
-    cookies are deleted when the browser closes") where a later sentence gives the program's."""
-    without_duration = None
+    """The first duration or lifetime the text says is the cookie's, with the verbatim text it came from; failing
+    that, a session-only cookie; failing that, a window in which a click or a referral earns a commission. A
+    lifetime is said of this program's cookie ("our cookies never expire"); session words also describe cookies
+    in general ("session cookies are deleted when the browser closes"), so a duration anywhere goes first."""
+    session = None
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
         text = before_example(figures(normalise(text)), _HEDGE)
@@ -134,13 +134,14 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
             days = int(bare["n"])
         if days is not None:
             return days, doc.span(first, i)
-        if without_duration is None:
-            said = text if COOKIE.search(text) else f"cookie {text}"
-            said = "" if _ADVICE.search(said) else _own_part(said)
-            days = -1 if FOREVER.search(said) else 0 if _SESSION.search(said) else None
-            without_duration = (days, doc.span(first, i)) if days is not None else None
-    if without_duration is not None:
-        return without_duration
+        said = text if COOKIE.search(text) else f"cookie {text}"
+        said = "" if _ADVICE.search(said) else _own_part(said)
+        if FOREVER.search(said):
+            return -1, doc.span(first, i)
+        if session is None and _SESSION.search(said):
+            session = 0, doc.span(first, i)
+    if session is not None:
+        return session
     for i, unit in enumerate(doc.units):
         if topics is None or topics[i] != "example":
             match = _window_in(before_example(figures(unit.norm), _HEDGE))
