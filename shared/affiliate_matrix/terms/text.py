@@ -1,5 +1,5 @@
 """The text the terms extractor reads: cut into units (a sentence, a table row, a list item) that
-keep their verbatim wording for evidence, with numbers, money and durations read in six languages."""
+keep their verbatim wording for evidence, with numbers and money read in six languages (durations: durations.py)."""
 
 import re
 from dataclasses import dataclass
