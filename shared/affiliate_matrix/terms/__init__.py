@@ -103,10 +103,11 @@ def topics(doc: Doc) -> list[str | None]:
             if introduces:
                 listing = "open"
         if unit.first_in_line and resume is not None:
-            topic, resume = resume, None
+            (topic,), resume = resume, None
         if EXAMPLE_OPENER.search(unit.text) and topic != "example":
-            # An example opening a line runs to the next heading; one inside a paragraph, to its end.
-            resume = None if unit.first_in_line else topic
+            # An example opening a line runs to the next heading; one inside a paragraph or a list item (an item
+            # stands alone: "no commissions on other services, for example: domains"), to its end.
+            resume = None if unit.first_in_line and not unit.listed else (topic,)  # a tuple: the topic may be None
             topic = "example"
         found.append(topic)
         was_item = item

@@ -4,21 +4,28 @@ the cookie's; a refund period, a payout delay or a trial is not."""
 
 import re
 
-from affiliate_matrix.terms.text import (DURATION, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, duration_days,
-                                        normalise)
+from affiliate_matrix.terms.durations import DURATION, duration_days, figures
+from affiliate_matrix.terms.text import OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, normalise
 
+# A window named by what it tracks and a word for a span, either order: "attribution window", "Tracking-Zeitraum",
+# "Attributionsfenster", "fenêtre d'attribution", "ventana de atribución", "periodo di tracciamento".
+_TRACK = (r"tracking|attribution|referral|conversion(?=[\s-]*(?:window|period))|verweil|suivi|seguimiento|atribuci[óo]n|rastreamento|"
+          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage")
+_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|fen[êe]tre|dur[ée]e|"
+         r"ventana|periodo|per[íi]odo|duraci[óo]n|janela|dura[çc][ãa]o|finestra|durata|venster|periode|termijn|duur")
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
+    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
     r"cookie(?![\s-]*(?:dropping|stuffing|policy|richtlinie|banner|consent|einwilligung|hinweis))|"
-    r"\b(?:tracking|attribution|referral|conversion|verweil)[\s-]*(?:period|window|duration|time|days?|length|"
-    r"dauer|zeitraum|fenster|frist)|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
+    rf"\b(?:{_TRACK})[\s-]*s?(?:{_SPAN})|\b(?:{_SPAN})\s+(?:de|du|des|d'|di|del|della|dell'|do|da|van)\s*"
+    rf"(?:la\s+|el\s+|le\s+|o\s+|a\s+|het\s+|de\s+)?(?:{_TRACK})|^\W*return days\b|tracked for|track(?:s|ed)? (?:sales|purchases|referrals|visitors) for|"
     r"durée de (?:vie )?(?:du |des |de )?(?:cookie|suivi)|p[ée]riode de (?:suivi|r[ée]f[ée]rence)|"
     r"duraci[óo]n de (?:la )?(?:cookie|sesi[óo]n)|vida (?:[úu]til )?de (?:la |las )?cookie|sesi[óo]n de|"
     r"periodo de (?:seguimiento|atribuci[óo]n|referencia)|"
     r"looptijd|duração d[oa] (?:cookie|sess[ãa]o)|validade d[oa] cookie|janela de (?:atribui[çc][ãa]o|convers[ãa]o)|"
     r"per[íi]odo de (?:rastreamento|atribui[çc][ãa]o)|"
-    r"cookie[\s-]?(?:laufzeit|dauer|lebensdauer|lifetime|life|duration|length|window|period|validity|days?)|"
-    r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:tracking|attribution|referral)|tracking system|"
+    r"(?:days?|tage?|jours?|d[ií]as|dagen|dias|giorni)[\s-]+(?:(?:last|first)[\s-]click[\s-]+)?(?:tracking|attribution|"
+    r"referral)|tracking system|(?:referral|affiliate|click|sales?) tracking|"
     r"durata del cookie|finestra di (?:attribuzione|tracciamento)|^\W*tracking\s*[:|]", re.I)
 FOREVER = Pattern(
     r"\b(?:lifetime (?:cookies?|tracking|attribution|referrals?|link)|(?:cookies?|tracking|attribution)[^.]{0,40}?"
@@ -26,25 +33,43 @@ FOREVER = Pattern(
     r"indefinitely|forever|permanent(?:ly)?|for life|(?:for )?the lifetime|unlimited|no expiration|lebenslang|"
     r"unbegrenzt|unbefristet|"
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
-    r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?)|"
+    r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?|f[üu]r immer|dauerhaft|"
+    r"para siempre|para sempre|per sempre|a vita|illimitat[oa]|senza scadenza|non scad[eo]n?o? mai|voor altijd|"
+    r"sem prazo|nunca expira|n'expire pas)|"
     r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
-                      r"\bsession\b|\bsitzung\b", re.I)
-# A duration about something else: money back, payout delay, validation, a trial, a default setting.
+                      r"\bsession\b|\bsitzung\b|\bsesi[óo]n\b|\bsessie\b|\bsessione\b|\bsess[ãa]o\b", re.I)
+# A duration about something else: money back, a payout delay or hold, validation or review, a trial, a renewal,
+# a discount, a deadline to report or claim, a default setting, an inactive account; a span counted from the sale
+# or the month's end (a cookie counts from the click, a refund, approval or payout from the order or the month).
 _OTHER_PERIOD = Pattern(
-    r"refund|money[\s-]back|guarantee|return (?:policy|period)|trial|payout|paid|payment|\bnet\b|hold|pending|lock|"
-    r"validat|approv|cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|rembours|paiement|"
-    r"reembols|devoluci|garant|pago|terugbetal|betaling|uitbetal|devolu[çc]|pagamento|by default|default|"
-    r"standardm[äa]ßig|par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|"
-    r"processed", re.I)
+    r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
+    r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
+    r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gutschein|coupon|voucher|discount|rabatt|remise|r[ée]duction|"
+    r"descuento|korting|desconto|sconto|rembours|paiement|pay[ée]|vers[ée]e?s?\b|reembols|devoluci|garant|\bpago|"
+    r"\bpag(?:ad|ar|at|ament)|terugbetal|betaling|uitbetal|betaald|devolu[çc]|by default|default|standardm[äa]ßig|"
+    r"par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|processed|"
+    r"renewal|renouvel|verl[äa]nger|rinnov|(?:end of (?:the |each |every )?|calendar )month|month[\s-]end|monatsende|"
+    r"ende des monats|fin (?:de|du) mois|fin del mes|einde van de maand|final do m[êe]s|fine (?:del )?mese|"
+    r"invoice|rechnung|factur|fattur|report|claim|reclam|dispute|inactiv|inaktiv|inattiv|inativ|withdraw|"
+    # a frequency or a refresh ("every 24 hours", "alle 30 Tage", "statistics are updated daily")
+    r"\b(?:every|alle|jede[nrs]?|tous les|toutes les|chaque|cada|elke|ogni)\b|updat|refresh|aktualisier|actualis|"
+    r"actualiz|bijgewerkt|atualiz|aggiorn|"
+    # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
+    r"recurr|wiederkehr|r[ée]curren|recorren|ricorren|terugkerend|\bepc\b|reversal|average|durchschnitt|moyen|"
+    r"promedio|gemiddeld|(?:(?:commission|provision|comisi[óo]n|commissie|comiss[ãa]o|provvigione|earn)s?|%)"
+    r"\s+(?:for|f[üu]r|pendant|durante|gedurende|por|per)\b|"
+    r"(?:of|from|after|following|nach|après|despu[ée]s de|na|ap[óo]s|dopo)\s+(?:the\s+|der\s+|dem\s+|la\s+|le\s+|"
+    r"el\s+|de\s+|a\s+|o\s+|il\s+|l')?(?:\w+(?:'s|s')\s+)?(?:sale|purchase|order|transaction|verkauf|kauf|bestellung|vente|achat|"
+    r"commande|venta|compra|pedido|verkoop|aankoop|bestelling|venda|vendita|acquisto|ordine)", re.I)
 # A general description, not one program's window: "usually 30 days".
 _HEDGE = Pattern(r"\b(?:usually|typically|often|in der regel|meistens|normalement|souvent|normalmente|a menudo|"
                     r"doorgaans|meestal|geralmente|di solito)\b", re.I)
 # A window the text gives without naming the cookie: "commissions on purchases within 48 hours of the click",
 # "Affiliates sind nur für 30 Tage ab dem Tag gültig, an dem der Link angeklickt wird".
 _WITHIN = Pattern(r"\b(?:within|up to|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
-                     r"nos pr[óo]ximos|em at[ée]|entro|passati|na|after)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
+                     r"nos pr[óo]ximos|em at[ée]|entro|passati|na)(?:\s+[^\W\d]{1,9}){0,2}\s+\d", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
 _FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
 _VALID = Pattern(r"valid|g[üu]ltig|valable|v[áa]lid|geldig|attribut|tracked|zugeordnet|registr", re.I)
@@ -54,21 +79,32 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
                          r"nach dem (?:ersten )?klick|"
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
-# "within 30 days after the click": a window counted from the click is the cookie's whatever else the sentence says.
-_CLICK_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+|a\s+|your\s+)?(?:first\s+|last\s+|initial\s+)?"
-                        r"(?:click|visit)", re.I)
+_FROM_CLICK = Pattern(
+    r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|despu[ée]s del?|desde el|na de|na een|"
+    r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*(?:the\s+|a\s+|your\s+|their\s+)?(?:first\s+|last\s+|initial\s+|"
+    r"ersten\s+|letzten\s+|premier\s+|dernier\s+|primer\s+|[úu]ltimo\s+|eerste\s+|laatste\s+|primeiro\s+|primo\s+)?"
+    r"(?:click|visit|klick|clic|klik|clique|visite|visita|bezoek|besuch)", re.I)
+# "they have 90 days to sign up", "Votre filleul a 48h pour passer commande": the time a referral has to act.
+_TIME_TO_ACT = Pattern(
+    rf"\b(?:have|has|get|gets|hat|haben|a|ont|tiene|tienen|heeft|hebben|tem|t[êe]m|ha|hanno)\s+(?:up to\s+)?"
+    rf"(?:{DURATION.pattern})(?:\s+(?:zeit|de temps|tiempo|tijd|tempo|di tempo))?,?\s+(?:to|um|pour|para|om|per)\s+"
+    r"(?:[^\W\d]+\s+){0,3}?(?:sign|buy|purchas|order|subscri|regist|convert|kauf|bestell|commande|achet|inscri|"
+    r"souscri|compr|pedido|contrat|kopen|bestel|aanmeld|acquist|ordin|abbon|cadastr|assin)", re.I)
 _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch", re.I)
 _VISIT = Pattern(r"click|\blink|visit|customer|visitor|referral|sign[\s-]?up|subscri|klick|\bkunde|clic|enlace|"
                     r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
 
-_LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s()-]{0,25}?\b(?:days?|tage|jours|d[ií]as|"
+_LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s()-]{0,25}?\b(?:days?|tage|jours|d[ií]as|"
                       r"dagen|dias|giorni)\b[)\s]*[:|]\s*(?P<n>\d{1,4})(?![\d.,]|\s*(?:h|hours?|months?|weeks?)\b)", re.I)
 # A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
 # (like 90 days)"), not this program's.
 _GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
                    r"g[ée]n[ée]ralement)\b", re.I)
-_BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})\W*$", re.I)
+# Advice or a setting for the reader's own program: "(30 days recommended)", "you can set the cookie to 60 days".
+_ADVICE = Pattern(r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
+                   r"you can (?:set|choose|configure)|configurable|einstellbar|param[ée]trable|instelbaar", re.I)
+_BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})(?:\s*\||\W*$)", re.I)
 
 
 def context(doc: Doc, i: int) -> tuple[str, int]:
@@ -81,58 +117,109 @@ def context(doc: Doc, i: int) -> tuple[str, int]:
 
 
 def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | None, str | None]:
-    """The first duration the text says is the cookie's, with the verbatim text it came from; failing
-    that, a window in which a click or a referral earns a commission."""
+    """The first duration or lifetime the text says is the cookie's, with the verbatim text it came from; failing
+    that, a session-only cookie; failing that, a window in which a click or a referral earns a commission. A
+    lifetime is said of this program's cookie ("our cookies never expire"); session words also describe cookies
+    in general ("session cookies are deleted when the browser closes"), so a duration anywhere goes first."""
+    session = None
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
-        text = before_example(normalise(text), _HEDGE)
+        text = before_example(figures(normalise(text)), _HEDGE)
         in_section = topics is not None and topics[i] == "cookie"
         if not (COOKIE.search(text) or in_section) or (topics is not None and topics[i] == "example"):
             continue
-        own = before_example(unit.norm, _HEDGE)
-        days = _duration_in(own, text if COOKIE.search(text) else f"cookie {text}") if own.strip() else None
+        own = before_example(figures(unit.norm), _HEDGE)
+        days = _duration_in(own) if own.strip() else None
         if days is None and (bare := _BARE_DAYS.match(text)):  # "Cookie | 45": a cookie row's number is days
             days = int(bare["n"])
         if days is not None:
             return days, doc.span(first, i)
+        said = text if COOKIE.search(text) else f"cookie {text}"
+        said = "" if _ADVICE.search(said) else _own_part(said)
+        if FOREVER.search(said):
+            return -1, doc.span(first, i)
+        if session is None and _SESSION.search(said):
+            session = 0, doc.span(first, i)
+    if session is not None:
+        return session
     for i, unit in enumerate(doc.units):
-        text = before_example(unit.norm, _HEDGE)
-        if topics is not None and topics[i] == "example":
-            continue
-        within, span = _WITHIN.search(text), _FOR.search(text)
-        window = within if within and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) \
-            else span if span and _VALID.search(text) else None
-        if window and (not _OTHER_PERIOD.search(text) or _CLICK_WINDOW.search(text)):
-            match = DURATION.search(text, window.start())
-            if match and match.start() - window.end() < 3:
+        if topics is None or topics[i] != "example":
+            match = _window_in(before_example(figures(unit.norm), _HEDGE))
+            if match:
                 return duration_days(match), unit.raw
     return None, None
 
 
-def _duration_in(text: str, context: str) -> int | None:
+def _window_in(text: str) -> re.Match | None:
+    """A window in which a referral earns the affiliate a commission, said without naming the cookie: "sales
+    within 30 days of the click", "für 30 Tage gültig", "they have 90 days to sign up". Not where another period
+    is named (a refund, a payout), unless the window is counted from the click."""
+    within, span = _WITHIN.search(text), _FOR.search(text)
+    window = within if within and (_OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text))) \
+        else span if span and _VALID.search(text) else None
+    match = DURATION.search(text, window.start()) if window else None
+    if not (match and match.start() - window.end() < 3):
+        match = _TIME_TO_ACT.search(text)
+    if match and (not _OTHER_PERIOD.search(text) or _FROM_CLICK.compiled.match(text, match.end())):
+        return match
+    return None
+
+
+def _duration_in(text: str) -> int | None:
     labelled = _LABEL_UNIT.match(text)
     if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
         return int(labelled["n"])
-    for clause in clauses(text) if len(clauses(text)) > 1 else [text]:
-        if _GENERIC.search(clause):
-            continue
-        clause_is_cookie = COOKIE.search(clause) or not COOKIE.search(text)
+    own_cue = COOKIE.search(text) is not None
+    parts = [_own_part(c) for c in clauses(text) if not _ADVICE.search(c)]
+    # The clauses that name the cookie first: in "25 % für 12 Monate; Cookie-Laufzeit 60 Tage" the 60.
+    for clause in sorted(parts, key=lambda c: own_cue and not COOKIE.search(c)):
         for match in DURATION.finditer(clause):
-            before = clause[max(0, match.start() - 40):match.start()]
-            if _OTHER_PERIOD.search(before) and not COOKIE.search(before):
-                continue
-            if clause_is_cookie or not _OTHER_PERIOD.search(clause):
+            if _is_cookies(clause, match, own_cue):
                 return duration_days(match)
-    if FOREVER.search(context):
-        return -1
-    if _SESSION.search(context):
-        return 0
     return None
+
+
+def _own_part(text: str) -> str:
+    """What a text says before it turns to programs in general: "Cookies: 60 days (most programs offer 30)"."""
+    generic = _GENERIC.search(text)
+    return text[:generic.start()] if generic else text
+
+
+_WORDS = re.compile(r"\w+")
+_NEAR = 100  # how far (characters) a notion may stand from a duration and still be said of it
+
+
+def _is_cookies(clause: str, match: re.Match, own_cue: bool) -> bool:
+    """Whether a duration is the cookie's: the notion nearest to it decides, so in "sales the cookie tracks are
+    payable after a 30-day hold" the hold is nearer than the cookie. A clause without a cookie notion of its own
+    (in a sentence that has one) counts only when no other period's notion is in it; a unit whose cookie notion
+    is its heading or section counts that notion at the clause's start. A span counted from the click is the
+    cookie's whatever else is near."""
+    if _FROM_CLICK.compiled.match(clause, match.end()):
+        return True
+    other = _distance(_OTHER_PERIOD, clause, match)
+    cookie = _distance(COOKIE, clause, match) if own_cue else \
+        len(_WORDS.findall(clause, max(0, match.start() - _NEAR), match.start()))
+    if other is None:
+        return True
+    return cookie is not None and cookie < other
+
+
+def _distance(cue: Pattern, clause: str, match: re.Match) -> float | None:
+    """Words between a duration and the nearest match of a cue within `_NEAR` characters of it in its clause, on
+    either side (a bounded window, so a clause of thousands of durations is read in linear time). A cue after it
+    counts half a word more, so a label before its value wins a tie ("Cookie Duration: 30 days Average Payout")."""
+    start = max(0, match.start() - _NEAR)
+    window = clause[start:match.end() + _NEAR]
+    before, after = match.start() - start, match.end() - start
+    return min((len(_WORDS.findall(window, after, m.start())) + 0.5 if m.start() >= after
+                else len(_WORDS.findall(window, min(m.end(), before), before)) for m in cue.finditer(window)),
+               default=None)
 
 
 def cookie_days(text: str | None) -> int | None:
     """Cookie duration from text that is about the cookie (a directory's "Cookie" column)."""
-    text = normalise(" ".join((text or "").split()))
+    text = figures(normalise(" ".join((text or "").split())))
     match = DURATION.search(text)
     if match:
         return duration_days(match)

@@ -22,7 +22,8 @@ import zlib
 from functools import cache
 from pathlib import Path
 
-from affiliate_matrix.terms.text import DURATION, MONEY, currency_of, duration_days, money_values
+from affiliate_matrix.terms.durations import DURATION, duration_days
+from affiliate_matrix.terms.text import MONEY, currency_of, money_values
 
 WEIGHTS = Path(__file__).with_name("gate.json")
 DIMENSIONS = 1 << 18

@@ -1,5 +1,5 @@
 """The text the terms extractor reads: cut into units (a sentence, a table row, a list item) that
-keep their verbatim wording for evidence, with numbers, money and durations read in six languages."""
+keep their verbatim wording for evidence, with numbers and money read in six languages (durations: durations.py)."""
 
 import re
 from dataclasses import dataclass
@@ -252,29 +252,3 @@ def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
     low = number(match.group("a") or match.group("a2"))
     high = match.group("b") or match.group("b2")
     return low, number(high) if high else None
-
-
-# --- durations -------------------------------------------------------------------------------------
-
-_ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
-DURATION = Pattern(
-    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
-    r"(?P<unit>days?|tagen?|tage?|jours?|d[ií]as?|dagen|dag|months?|monate?n?|mois|mes(?:es)?|maanden|maand|meses|"
-    r"years?|jahre?n?|jahr|ans?|años?|anos?|jaren|jaar|weeks?|wochen?|semaines?|semanas?|weken|week|"
-    r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|giorni|mesi|anni|settimane|ore|d)\b", re.I)
-
-
-def duration_days(match: re.Match) -> int:
-    n = float(number(match["n"])) if match["n"] else 1.0
-    unit = match["unit"].lower()
-    if unit.startswith(("mo", "mes", "maand")):
-        days = n / 12 * 365 if n % 12 == 0 else n * 30  # "12 months" is a year, "6 months" 180 days
-    elif unit.startswith(("y", "j", "an", "añ", "ano")) and not unit.startswith(("jour",)):
-        days = n * 365
-    elif unit.startswith(("w", "se")):
-        days = n * 7
-    elif unit.startswith(("h", "st", "uur", "ore")):
-        days = n / 24
-    else:
-        days = n
-    return 0 if n == 0 else max(1, round(days))
