@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from affiliate_matrix import terms
+from tests.support.terms_reading import characters_read
 
 
 def shape(text):
@@ -158,31 +159,13 @@ def test_extract_reads_only_the_programs_own_terms(text, expected):
     test_extract_follows_the_corpus_conventions(text, expected)
 
 
-def _characters_read(text: str, monkeypatch) -> int:
-    """How many characters the extractor's patterns are handed while reading `text`: a count, not a clock."""
-    from affiliate_matrix.terms.text import Pattern
-
-    read = [0]
-    for name in ("search", "match", "finditer", "findall"):
-        original = getattr(Pattern, name)
-
-        def counted(self, text, *where, _original=original):
-            read[0] += len(text) - (where[0] if where else 0)
-            return _original(self, text, *where)
-
-        monkeypatch.setattr(Pattern, name, counted)
-    terms.extract(text)
-    monkeypatch.undo()
-    return read[0]
-
-
 def test_a_unit_of_many_figures_is_read_in_time_linear_in_its_length(monkeypatch):
     """A hostile page of one sentence with thousands of rates and amounts: each figure's clause is read in a
     bounded window, so twice the figures costs about twice the reading (it was quadratic: 25 s at 1,000)."""
     def sentence(figures: int) -> str:
         return "You earn " + ", ".join(f"{i % 90 + 1}% or ${i}" for i in range(figures)) + " per sale commission."
 
-    small, large = (_characters_read(sentence(n), monkeypatch) for n in (400, 1600))
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (400, 1600))
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
@@ -191,5 +174,5 @@ def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(
     def sentence(times: int) -> str:
         return "Payouts are made " + " then ".join("monthly by PayPal at 5 %" for _ in range(times)) + "."
 
-    small, large = (_characters_read(sentence(n), monkeypatch) for n in (200, 800))
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (200, 800))
     assert large < 5 * small  # quadratic reading would be 16 times

@@ -6,7 +6,7 @@ not taken from the corpus (tests/data/terms/README.md: the corpus measures, it i
 import pytest
 
 from affiliate_matrix import terms
-from tests.unit.test_terms import _characters_read
+from tests.support.terms_reading import characters_read
 
 
 @pytest.mark.parametrize("text,days", [
@@ -81,6 +81,6 @@ def test_a_cookie_clause_of_many_durations_is_read_in_time_linear_in_its_length(
     def sentence(times: int) -> str:
         return "Cookie: " + " ".join("payouts held 30 days" for _ in range(times)) + "."
 
-    small, large = (_characters_read(sentence(n), monkeypatch) for n in (200, 800))
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (200, 800))
     assert large < 5 * small  # quadratic reading would be 16 times
 
