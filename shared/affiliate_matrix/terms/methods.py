@@ -21,7 +21,7 @@ NAMES = {
     # PIX is Brazil's instant bank transfer (the brief's label set).
     "bank_transfer": r"bank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
                      r"\bchaps\b|faster payments|\bwise\b|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
-                     r"virement|bonifico|transferencia|transfer[êe]ncia|(?:bank)?overschrijving|overboeking|dep[óo]sito en (?:tu |su )?cuenta|"
+                     r"virement|bonifico|transferencia|transfer[êe]ncia|bankoverschrijving|overboeking|"
                      r"dep[óo]sito banc[áa]rio|dep[óo]sito (?:em|na) conta|\bpix\b|" + _ACCOUNT,
     # English "check" is a noun here only as a method is said ("by check", "checks are mailed", "PayPal or
     # check"), never the verb ("you can check and change the interval").
@@ -54,7 +54,7 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
 # A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
 # receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
 _MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten|vir[ée]e?s?\b|transferid[oa]s?|"
-                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|repass[ea]\w*|abonamos|abonar[áa]n?|abono de|"
+                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|"
                  r"(?:receive|get|percev|recev|re[çc]oi|recib|receb|ricev|ontvang|erh[äa]lt|bekomm|touch)\w*\s+(?:\S+\s+){0,3}?"
                  r"(?:commissions?|earnings|payouts?|r[ée]mun[ée]ration|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
                  r"provvigion\w*|commissie\w*|provisie\w*|provision\w*|verg[üu]tung|ganancias|ganhos|guadagni)\b",
@@ -100,11 +100,7 @@ _IN_KIND = (r"gift ?cards?|gift vouchers?|geschenk(?:gut)?schein\w*|geschenkkart
             r"gratuits?|gratis|gr[áa]tis|gratuit[oi])|(?:codice sconto|discount code|c[óo]digo de desconto) del valore|"
             r"(?:discount|korting|r[ée]duction|remise|descuento|desconto|sconto|rabatt)\w* (?:\w+ ){0,2}?(?:on|op|sur|"
             r"sobre|en|em|no|na|su|sul|auf) (?:our|onze|nos|nuestros?|nossos?|i nostri|unsere\w*|your own|uw eigen|"
-            r"je eigen|vos propres)\b|"
-            r"\boff (?:your|the) next|(?:on|sur|en|auf|op|na|no|em|sul|su) (?:your|votre|ta|tu|su|deine?|ihre?|je|uw|"
-            r"sua|seu|tuo|vostro) (?:next|prochaine?|pr[óo]xim[oa]|n[äa]chste\w*|volgende|prossim[oa]) (?:orders?|purchases?|"
-            r"invoices?|bills?|months?|commande|achat|facture|compra|pedido|factura|bestellung|rechnung|einkauf|bestelling|"
-            r"aankoop|factuur|fatura|ordine|acquisto|fattura)")
+            r"je eigen|vos propres)\b")
 _GETS = (r"receive\w*|\bget\b|\bgets\b|earn(?:s|ed)?\b|accumulat\w*|collect\w*|accrue\w*|erh[äa]lt\w*|bekomm\w*|"
          r"sammel\w*|verdien(?:t|st|en|e)?\b|recev\w*|re[çc]oi\w*|gagne\w*|cumul\w*|touche\w*|obtien\w*|obten\w*|"
          r"recib\w*|ganar\w*|gana\b|ganas\b|acumul\w*|ricev\w*|ottien\w*|guadagn(?:a|ate|erai|erete|ano)\b|accumul\w*|"
@@ -181,33 +177,6 @@ def _store_credit(text: str, paid_here: bool) -> bool:
     return False
 
 
-# A reward credited to the referrer's account, balance or wallet with the merchant ("25 € werden deinem Kundenkonto
-# gutgeschrieben", "R$ 10 creditados na sua carteira"): store credit when the text says it is paid out nowhere.
-_CREDIT_VERB = (r"credited|added|deposited|gutgeschrieben|hinzugef[üu]gt|cr[ée]dit[ée]e?s?|ajout[ée]e?s?|acreditad[oa]s?|"
-                r"añadid[oa]s?|abonad[oa]s?|creditad[oa]s?|adicionad[oa]s?|accreditat[oi]|aggiunt[oi]|bijgeschreven|"
-                r"toegevoegd")
-_KEPT_IN = (r"(?:to|in|on|into|auf|im|sur|dans|en|a|na|no|em|sul|nel|op|aan)\s+(?:\S+\s+){0,2}?(?:account|wallet|balance|"
-            r"kundenkonto|guthaben|compte|portefeuille|solde|cuenta|monedero|saldo|carteira|portafoglio|tegoed)\b")
-_CREDITED = Pattern(rf"\b(?:{_CREDIT_VERB})\s+(?:\S+\s+){{0,3}}?{_KEPT_IN}|{_KEPT_IN}\s+(?:\S+\s+){{0,2}}?"
-                    rf"(?:{_CREDIT_VERB})\b", re.I)  # the verb last in German and Dutch
-_PAID_OUT = Pattern(
-    r"pay[\s-]?outs?|paid out|pay(?:s|ing)? (?:you|out)|\bwe pay|withdraw|cash[\s-]?out|auszahl|ausgezahlt|ausbezahlt|"
-    r"[üu]berwie|uitbetal|uitgekeerd|retir[oa]\b|retirar|\bsaques?\b|\bsacar\b|prelievo|prelevare|bonifico|virement|"
-    r"vers[ée]e?s?\b|versement|liquidaz|liquidaci|remit|disburse|in cash|en efectivo|em dinheiro|in contanti|contant|"
-    r"pagamos|nous payons|wir zahlen|wij betalen|paghiamo|transfer", re.I)
-
-
-def _credited_only(doc: Doc) -> str | None:
-    """The unit that credits the referrer's account, in a text that names no payout: else None."""
-    if _PAID_OUT.search(doc.text):
-        return None
-    for unit in doc.units:
-        text = before_example(unit.norm)
-        if any(_offered(_CREDITED, clause) and not _OTHERS_GET.search(clause) for clause in _CLAUSE_END.split(text)):
-            return unit.raw
-    return None
-
-
 def _customer_lists(doc: Doc) -> set[int]:
     """Units that are items of a list a line about the customer paying introduces ("… dès réception du règlement de
     la part du client :" / ". règlement par chèque")."""
@@ -253,9 +222,6 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
         if new:
             found += new
             evidence.append(unit.raw)
-    credited = None if found else _credited_only(doc)
-    if credited:
-        found, evidence = ["store_credit"], [credited]
     return sorted(found), evidence
 
 
