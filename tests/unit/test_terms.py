@@ -97,7 +97,7 @@ def _flat(low, currency, high=None):
       "min_payout": {"amount": 25, "currency": "EUR"}}),
     ("Comissão recorrente de 20% enquanto o cliente mantiver a assinatura. Saque mínimo de R$ 100 via PIX.",
      {"commission": [_percent(20, recurring=True)], "min_payout": {"amount": 100, "currency": "BRL"},
-      "payout_methods": ["other"]}),
+      "payout_methods": ["bank_transfer"]}),
     ("Commission: 25%\nCookie: 60 days\nPayout: Monthly via PayPal\nMinimum payout: $50",
      {"commission": [_percent(25)], "cookie_days": 60, "payout_frequency": "monthly", "payout_methods": ["paypal"],
       "min_payout": {"amount": 50, "currency": "USD"}}),

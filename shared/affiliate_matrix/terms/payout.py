@@ -1,5 +1,5 @@
-"""Payout: how (methods), how often (frequency) and from what balance (minimum) the affiliate is paid,
-each read only where the text talks about paying the affiliate."""
+"""Payout: how often (frequency) and from what balance (minimum) the affiliate is paid, each read only where
+the text talks about paying the affiliate (how: methods.py)."""
 
 import re
 
@@ -12,59 +12,6 @@ CUE = Pattern(
     r"auszahl|ausgezahlt|ausbezahlt|[üu]berwiesen|ausgesch[üu]ttet|\bzahlung|paiements?|versements?|\bpay[ée]e?s?\b|"
     r"\bvers[ée]e?s\b|\bpagos?\b|pagamos|pagad[oa]s?|retir(?:o|ar)|uitbetal|uitbetaald|betaling|betaald|"
     r"pagamentos?|\bsaques?\b|\bsacar\b|\bsettle|abrechnung|r[èe]glement|liquidaci|afrekening", re.I)
-METHODS = {
-    "paypal": r"pay[\s-]?pal",
-    "payoneer": r"payoneer",
-    "ach": r"\bACH\b",
-    "wire": r"\bwire\b|\bswift\b|telegraphic",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
-                     r"\bbac?cs\b|\bchaps\b|faster payments|\bwise\b|transferwise|"
-                     r"(?<!pal[\s-])(?<!pal)\b(?:[üu]berweisung|bankkonto|kontoverbindung)\b|auf (?:das|dein|ihr|ein) "
-                     r"(?:\w+ ){0,4}?konto\b|virement|compte bancaire|bonifico|conto corrente|rekeningnummer|conta corrente|"
-                     r"dep[óo]sito (?:em|na) conta|to your bank|"
-                     r"transferencia|cuenta bancaria|bankoverschrijving|overboeking|bankrekening|"
-                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|dep[óo]sito banc[áa]rio",
-    "check": r"\bche(?:ck|que)s? (?:payments?|or|and|by mail)\b|\b(?:by|via|or|and|paper|mailed) che(?:ck|que)s?\b|"
-             r"\bche(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed|sent)|(?:issue|mail|send)s? (?:a |"
-             r"the )?che(?:ck|que)|"
-             r"\bcheque(?!s?[\s-](?:regalo|cadeau|kado|presente))|\bscheck\b|ch[èe]que(?!s?[\s-](?:regalo|cadeau|kado|"
-             r"presente))",
-    "store_credit": r"store credit|account credit|shop credit|ch[eè]ques? (?:regalo|cadeau|kado)|cheques?-presente|"
-                    r"bons? cadeau|geschenkgutschein|cadeaukaart|(?:paid|payouts?|receive|earn|get|redeem\w*) "
-                    r"(?:\w+ ){0,3}?(?:in|as|via|into|for) (?:an? )?(?:\w+ )?gift ?cards?|gift ?cards? (?:as|for) "
-                    r"(?:your )?(?:payouts?|commissions?|rewards?|earnings)|einkaufsguthaben|shop-?guthaben|"
-                    r"warengutschein|einkaufsgutschein|bon d'achat|\bavoir\b|carte[s]? cadeau|cr[ée]dito (?:en|na) "
-                    r"(?:tienda|loja)|tarjetas? regalo|cadeaubon|tegoed|vale[\s-]?compras?|cart[ãa]o[\s-]presente|"
-                    r"(?:service|referral|hosting) credit|credited to your (?:own )?(?:hosting|support|customer|shop) "
-                    r"account|(?:use|spend|offset) (?:your |the )?commissions?(?: balance)?(?: to (?:buy|pay|"
-                    r"purchase))?|"
-                    r"commissions? (?:used )?to (?:upgrade|buy|pay for|purchase)|commission balance to pay",
-    "crypto": r"crypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|interac|\be-?transfer|"
-             r"webmoney|neteller|alipay|wechat pay|payeer|perfect money|\bpix\b|mercado ?pago|amazon gift",
-}
-# Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
-# "PIX" there is as often how customers pay).
-_STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
-    **METHODS,
-    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
-                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
-                     r"transfer[êe]ncia banc[áa]ria|"
-                     r"conta banc[áa]ria|\bwise\b",
-    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|"
-             r"interac",
-    "store_credit": r"store credit|account credit|shop credit|(?:service|referral|hosting) credit|einkaufsguthaben|"
-                    r"shop-?guthaben|commission balance to pay|(?:use|spend|offset) (?:your |the )?commissions?",
-}.items()}
-# How customers pay, not how the affiliate is paid: "Customers can pay with PayPal, credit card or bank transfer".
-_CUSTOMER_PAYS = Pattern(
-    r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
-    r"modes? de paiement accept|m[ée]todos de pago aceptados|credit ?cards?|kreditkarte|carte (?:bancaire|de cr[ée]dit)|"
-    r"tarjeta de cr[ée]dito|creditcard|cart[ãa]o de cr[ée]dito|"
-    r"\b(?:customers?|clients?|buyers?|shoppers?|kunden|käufer|clientes?|acheteurs?|klanten|compradores?)\s+"
-    r"(?:\w+\s+){0,2}?(?:pay|paying|zahlen|bezahlen|paient|payent|pagan|betalen|pagam)\b", re.I)
 FREQUENCIES = [
     ("net30", r"\bnet[\s-]?30\b|30 days after the end of|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|"
               r"\b30 (?:days|tage|tagen|jours|d[íi]as|dagen|dias) (?:\w+ ){0,3}?(?:end of|ende|fin|final|einde|fim|"
@@ -118,7 +65,6 @@ FREQUENCIES = [
                    r"(?:uitbetaling|betaling) aanvragen|sob (?:pedido|solicita[çc][ãa]o)|"
                    r"solicitar (?:o )?(?:pagamento|saque)"),
 ]
-_METHODS = {name: Pattern(pattern, re.I) for name, pattern in METHODS.items()}
 _FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans".
 _NOT_THE_SCHEDULE = Pattern(
@@ -161,40 +107,15 @@ _NOT_MINIMUM = Pattern(r"(?<!in )\border|\bfees?\b|charge|\bcosts?\b|geb[üu]hr|
                           re.I)
 
 
-def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False, anywhere: bool = False):
+def _payout_units(doc: Doc, topics: list[str | None], amounts: bool = False):
     """Units that talk about paying the affiliate (a payout word, or a payout section). An example's
     amounts are nobody's terms, but the way it says money is paid usually is the program's."""
     for i, unit in enumerate(doc.units):
         text = before_example(unit.norm)
         if not text.strip() or (amounts and topics[i] == "example"):
             continue
-        if anywhere or topics[i] == "payout" or CUE.search(text) or (amounts and _THRESHOLD.search(text)):
+        if topics[i] == "payout" or CUE.search(text) or (amounts and _THRESHOLD.search(text)):
             yield i, unit, text
-
-
-def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
-    """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or
-    a bank transfer is how the affiliate is paid."""
-    found, evidence = [], []
-    for i, unit, text in _payout_units(doc, topics, anywhere=True):
-        if _CUSTOMER_PAYS.search(text):
-            continue
-        strong = topics[i] == "payout" or CUE.search(text)
-        named = [name for name, pattern in (_METHODS if strong else _STRONG).items()
-                 if name not in found and _offered(pattern, text)]
-        if named:
-            found += named
-            evidence.append(unit.raw)
-    return sorted(found), evidence
-
-
-# "We no longer pay by cheque", "we do not offer wire transfers": a method the text rules out.
-_NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|kein\w*|pas de|sin|geen|n[ãa]o)"
-                       r"\W+(?:\w+\W+){0,2}$", re.I)
-
-
-def _offered(pattern: Pattern, text: str) -> bool:
-    return any(not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()]) for m in pattern.finditer(text))
 
 
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
@@ -274,10 +195,6 @@ def _minimum(text: str, headed: bool, dollar: str = "USD") -> Money | None:
         if currency and amount is not None:
             return Money(amount=amount, currency=currency)
     return None
-
-
-def payout_methods(text: str | None) -> list[str]:
-    return sorted(name for name, pattern in _METHODS.items() if pattern.search(text or ""))
 
 
 def payout_frequency(text: str | None) -> str | None:

@@ -39,6 +39,9 @@ class Pattern:
     def findall(self, text: str) -> list:
         return self.compiled.findall(text)
 
+    def split(self, text: str) -> list[str]:
+        return self.compiled.split(text)
+
     def sub(self, replacement, text: str, count: int = 0) -> str:
         return self.compiled.sub(replacement, text, count=count)
 

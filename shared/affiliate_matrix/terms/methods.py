@@ -1,0 +1,232 @@
+"""Payout methods: how the affiliate is paid, from the closed set of tests/data/terms/README.md. A method's
+name counts where the text talks about paying the affiliate; store credit is read as a notion (a reward
+kept with the merchant: spent on its invoices or orders, or received in kind), not as a list of phrases."""
+
+import re
+
+from affiliate_matrix.terms.payout import CUE
+from affiliate_matrix.terms.text import Doc, Pattern, before_example
+
+_NOT_A_GIFT = r"(?![\s-](?:regalo|cadeau|kado|presente))"
+# Where money lands: a bank account said with no rail of its own ("to your bank account via ACH" is ach).
+_ACCOUNT = (r"bank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?:das|dein|ihr|ein) (?:\w+ ){0,4}?konto\b|"
+            r"compte bancaire|\brib\b|coordonn[ée]es bancaires|cuenta bancaria|datos bancarios|conto corrente|"
+            r"conto bancario|coordinate bancarie|bankrekening|rekeningnummer|conta corrente|conta banc[áa]ria|"
+            r"dados banc[áa]rios|bank(?:ing)? details|to your bank")
+NAMES = {
+    "paypal": r"pay[\s-]?pal",
+    "payoneer": r"payoneer",
+    "ach": r"\bACH\b",
+    "wire": r"\bwire\b|\bswift\b|telegraphic",
+    # PIX is Brazil's instant bank transfer (the brief's label set).
+    "bank_transfer": r"bank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
+                     r"\bchaps\b|faster payments|\bwise\b|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
+                     r"virement|bonifico|transferencia|transfer[êe]ncia|bankoverschrijving|overboeking|"
+                     r"dep[óo]sito banc[áa]rio|dep[óo]sito (?:em|na) conta|\bpix\b|" + _ACCOUNT,
+    # English "check" is a noun here only as a method is said ("by check", "checks are mailed", "PayPal or
+    # check"), never the verb ("you can check and change the interval").
+    "check": r"\b(?:by|via|per|paper|mailed|physical|company) che(?:ck|que)s?\b|"
+             r"\bche(?:ck|que)s? (?:payments?|by (?:mail|post)|(?:are|is|will be|can be) (?:still )?(?:issued|mailed|"
+             r"sent|available|offered))\b|(?:issue|mail|send|post|receive)(?:s|d|ed)? (?:a |the |your )?che(?:ck|que)|"
+             r"(?:pay\s?pal|wire(?: transfer)?|\bach|bank transfer|direct deposit|payoneer)\s*(?:,|/|\bor\b|\band\b)\s*"
+             r"(?:by |via )?checks?\b|\bchecks?\s*(?:,|/|\bor\b)\s*(?:pay\s?pal|wire|ach\b|bank|direct deposit|payoneer)|"
+             rf"\bcheques?{_NOT_A_GIFT}|\bscheck|ch[èe]ques?{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
+    "crypto": r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
+    # A card the payout is loaded on is none of the named methods.
+    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
+             r"bizum|interac|\be-?transfer|webmoney|neteller|alipay|wechat pay|payeer|perfect money|mercado ?pago|"
+             r"amazon gift|(?:debit|prepaid|virtual) cards?|cartes? (?:virtuelle|pr[ée]pay[ée]e|de d[ée]bit)|"
+             r"tarjetas? (?:de d[ée]bito|prepago|virtual)|cart[ãa]o (?:de d[ée]bito|pr[ée]-?pago|virtual)|"
+             r"prepaid-?karte|debitkarte|prepaidkaart|carta (?:prepagata|di debito|virtuale)",
+}
+_NAMES = {name: Pattern(pattern, re.I) for name, pattern in NAMES.items()}
+_ACCOUNT_ONLY = Pattern(rf"^(?:{_ACCOUNT})$", re.I)
+# Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
+# "PIX" there is as often how customers pay).
+_STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
+    **{name: NAMES[name] for name in ("paypal", "payoneer", "ach", "wire", "crypto")},
+    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
+    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+                     r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
+                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|\bwise\b",
+    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|interac",
+}.items()}
+# A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
+# receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
+_MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten|vir[ée]e?s?\b|transferid[oa]s?|"
+                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|"
+                 r"(?:receive|get|percev|recev|re[çc]oi|recib|receb|ricev|ontvang|erh[äa]lt|bekomm|touch)\w*\s+(?:\S+\s+){0,3}?"
+                 r"(?:commissions?|earnings|payouts?|r[ée]mun[ée]ration|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
+                 r"provvigion\w*|commissie\w*|provisie\w*|provision\w*|verg[üu]tung|ganancias|ganhos|guadagni)\b",
+                 re.I)
+
+# How customers pay, not how the affiliate is paid: "Customers can pay with PayPal, credit card or bank transfer",
+# or a means only a checkout offers (boleto, cash on delivery, direct debit).
+_PAYER = r"(?:customers?|clients?|buyers?|shoppers?|kunden|k[äa]ufer|clientes?|acheteurs?|klanten|compradores?)"
+_CUSTOMER_PAYS = Pattern(
+    r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+    r"modes? de paiement accept|m[ée]todos de pago aceptados|credit ?cards?|kreditkarte|carte (?:bancaire|de cr[ée]dit)|"
+    r"tarjeta de cr[ée]dito|creditcard|cart[ãa]o de cr[ée]dito|\bboletos?\b|cash on delivery|nachnahme|"
+    r"contre[\s-]remboursement|contra ?reembolso|direct debit|lastschrift|pr[ée]l[èe]vement|domiciliaci[óo]n|"
+    r"automatische incasso|d[ée]bito autom[áa]tico|apple pay|google pay|klarna|(?-i:\biDEAL\b)|bancontact|"
+    r"sofort[üu]berweisung|giropay|"
+    rf"\b{_PAYER}\s+(?:\w+\s+){{0,2}}?(?:pay|paying|zahlen|bezahlen|paient|payent|pagan|betalen|pagam)\b", re.I)
+# The merchant receiving a customer's payment: a list it introduces names how customers pay ("Nous validons les
+# commandes dès réception du règlement de la part du client :").
+_PAYMENT_RECEIVED = Pattern(
+    r"(?:receiv\w*|receipt|r[ée]ception|recebimento|recepci[óo]n|ricevimento|eingang|ontvangst)\s+(?:\w+\s+){0,2}?"
+    r"(?:payments?|paiement|r[èe]glement|pagos?|pagamentos?|zahlung|betaling)", re.I)
+# An account of ours is the merchant's, not where the affiliate is paid ("payment from our client to our bank
+# account").
+_OURS = Pattern(r"\b(?:our|unser\w*|notre|nos|nuestr[oa]s?|onze|nostr[oa]|nossa?s?)\s+$", re.I)
+
+# --- store credit: the reward kept with the merchant --------------------------------------------------------
+# Names that say it by themselves.
+_STORE_CREDIT = Pattern(
+    r"store credit|account credit|shop credit|site credit|(?:service|referral|hosting|in-app|platform) credits?|"
+    r"einkaufsguthaben|shop-?guthaben|kundenkonto-?guthaben|warengutschein|einkaufsgutschein|bons? d'achat|"
+    r"\b(?:un|des|vos|ses|ces|les|l'|leurs?|mes|tes|votre|son|cet) ?avoirs?\b|cr[ée]ditos? (?:en|na|no) (?:tienda|loja)|"
+    r"cr[ée]ditos? de desconto|winkeltegoed|tegoedbon|shoptegoed|vale[\s-]?compras?|buon[oi] (?:acquisto|spesa)|"
+    r"credited to your (?:own )?(?:(?:hosting|support|customer|shop|client|service)\s+(?:or|and|/)\s+)?(?:hosting|support|"
+    r"customer|shop|client|service) account", re.I)
+# A reward in kind: credit, a voucher or gift card, free months, a discount on the merchant's own services.
+# Not a plain voucher or "Gutschein": in affiliate terms that is nearly always a customer's discount code.
+_IN_KIND = (r"gift ?cards?|gift vouchers?|geschenk(?:gut)?schein\w*|geschenkkarte\w*|"
+            r"cartes? cadeaux?|ch[eè]ques?[\s-]cadeaux?|bons? cadeaux?|tarjetas? (?:de )?regalo|cheques? regalo|"
+            r"cart[ae] regalo|buon[oi] regalo|cadeaubon\w*|cadeaukaart\w*|cart(?:[ãa]o|[õo]es)[\s-]presente|"
+            r"vale[\s-]presente|\bcredits\b(?! ?cards?)|(?:\ban?|\d|[$€£])\s*(?:\w+\s+)?credit\b(?! ?cards?)|"
+            r"cr[ée]ditos?\b|\bcredit[oi]\b|tegoed\b|"
+            r"free months?|months? free|gratismonat\w*|(?:mois|mes|m[êe]s|meses|maand(?:en)?|mes[ei]) (?:offerts?|"
+            r"gratuits?|gratis|gr[áa]tis|gratuit[oi])|(?:codice sconto|discount code|c[óo]digo de desconto) del valore|"
+            r"(?:discount|korting|r[ée]duction|remise|descuento|desconto|sconto|rabatt)\w* (?:\w+ ){0,2}?(?:on|op|sur|"
+            r"sobre|en|em|no|na|su|sul|auf) (?:our|onze|nos|nuestros?|nossos?|i nostri|unsere\w*|your own|uw eigen|"
+            r"je eigen|vos propres)\b")
+_GETS = (r"receive\w*|\bget\b|\bgets\b|earn(?:s|ed)?\b|accumulat\w*|collect\w*|accrue\w*|erh[äa]lt\w*|bekomm\w*|"
+         r"sammel\w*|verdien(?:t|st|en|e)?\b|recev\w*|re[çc]oi\w*|gagne\w*|cumul\w*|touche\w*|obtien\w*|obten\w*|"
+         r"recib\w*|ganar\w*|gana\b|ganas\b|acumul\w*|ricev\w*|ottien\w*|guadagn(?:a|ate|erai|erete|ano)\b|accumul\w*|"
+         r"ontvang\w*|krijg\w*|spaar\w*|receb\w*|ganh[ae]\w*")
+_GIVEN = (r"credited|awarded|issued|added|gutgeschrieben|vergeben|cr[ée]dit[ée]e?s?|attribu[ée]e?s?|acreditad\w*|"
+          r"otorgad\w*|accreditat\w*|assegnat\w*|bijgeschreven|toegekend|creditad\w*|concedid\w*")
+_RECEIVED_IN_KIND = Pattern(rf"\b(?:{_GETS})\s+(?:\S+\s+){{0,5}}?(?:{_IN_KIND})|(?:{_IN_KIND})\s+(?:\S+\s+){{0,3}}?"
+                            rf"(?:{_GIVEN})\b|(?:in the form|in form|sous forme|en forma|sob (?:a )?forma|in forma|"
+                            rf"in de vorm|in form von|paid as|payable as)\s+(?:\S+\s+){{0,4}}?(?:{_IN_KIND})", re.I)
+# "receive credit for the sale": credit for a referral is its attribution, not a reward.
+_ATTRIBUTION = Pattern(r"\bcredit (?:for|with) (?:the |a |this |that |any |each |every )?(?:sale|referral|purchase|"
+                       r"order|conversion|lead|customer)", re.I)
+# A referral program's words: a reward in kind is the referrer's only in one.
+_REFERRAL = Pattern(r"refer|parrain|filleul|werb|empfehl|referid|indic|invit|uitgenodig|doorverw|aanbevel|aanbreng|"
+                    r"passaparola|friend|\bamis?\b|amig[oa]s?|amic[oi]|vrienden|vriend|freund|coleg", re.I)
+# Someone else is the one who gets it: the friend's welcome voucher, the customers' discount.
+_OTHERS_GET = Pattern(
+    r"\b(?:friends?|referrals?|referees?|referred (?:users?|customers?|friends?|persons?)|invitees?|customers?|clients?|"
+    r"users?|visitors?|audience|followers?|readers?|buyers?|shoppers?|new (?:users?|members?|customers?)|they|"
+    r"kund(?:en|innen)?|freund\w*|geworbene\w*|neukund\w*|clientes?|amig[oa]s?|referid[oa]s?|indicad[oa]s?|klanten|"
+    r"vrienden|vriend(?:in)?|uitgenodigde|utilisateurs?|amie?s?|filleule?s?|amic[oi]|amica|nuovi clienti)\s+"
+    rf"(?:(?!(?:and|und|et|y|e|en)\b)\w+\s+){{0,2}}?(?:{_GETS}|will (?:get|receive)|can use|kann|peut|puede|pode|pu[òo]|"
+    r"kan)\b", re.I)
+# The reward spent with the merchant: "use your commission balance to pay invoices", "gebruiken om supplementen
+# aan te schaffen", "credit for future invoices", "utilizados dentro de nuestra plataforma".
+_USED = (r"use[ds]?|spend|spent|apply|applied|redeem\w*|offset|verwend\w*|nutz\w*|einl[öo]s\w*|verrechn\w*|"
+         r"einsetz\w*|utilis\w*|d[ée]pens\w*|utiliz\w*|us[ae]r?\b|usad[oa]s?|canje\w*|gast[ae]\w*|aplica\w*|"
+         r"utilizza\w*|spender\w*|riscatt\w*|gebruik\w*|besteed|besteden|inwissel\w*|verreken\w*|resgat\w*")
+# The affiliate's reward by name (not "amount" or "value": anything has one).
+_REWARD = (r"commissions?|earnings|balance|credits?|rewards?|bonus(?:es)?|points|opbrengst\w*|provision\w*|guthaben|"
+           r"pr[äa]mie\w*|gains|solde|avoirs|r[ée]compenses?|r[ée]mun[ée]ration|ganancias|comisi[óo]n\w*|saldo|bonos|"
+           r"recompensas?|crediti|guadagni|provvigion\w*|tegoed|beloning\w*|vergoeding\w*|commissie\w*|verdiensten|"
+           r"ganhos|comiss\w+|cr[ée]ditos|pontos|punten|punkte")
+_MERCHANT_GOODS = (r"invoices?|bills?|purchases?|orders?|products?|services?|hosting|subscriptions?|plans?|renewals?|"
+                   r"upgrades?|store|shop|platform|buy|purchase|pay for|einkäufe|einkauf|bestellung\w*|rechnung\w*|"
+                   r"produkte?|leistungen|abo\w*|achats?|commandes?|factures?|abonnements?|caisse|boutique|prestations|"
+                   r"compras?|pedidos?|facturas?|recargas?|plataforma|tienda|suscripci[oó]n|ordini|ordine|acquist[oi]|"
+                   r"abbonament\w*|fattur\w*|servizi|prodotti|negozio|aankop\w*|bestelling\w*|factu\w*|diensten|"
+                   r"producten|webshop|winkel|aan te schaffen|kopen|faturas?|assinaturas?|servi[çc]os|produtos|loja|"
+                   r"plano|pagamento d[ao] (?:\w+ )?fatura")
+_SPENT = Pattern(
+    rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,4}}?(?:{_USED})\s+(?:\S+\s+){{0,5}}?(?:{_MERCHANT_GOODS})\b|"
+    rf"\b(?:{_USED})\s+(?:\w+\s+){{0,2}}?(?:{_REWARD})\s+(?:\S+\s+){{0,4}}?(?:{_MERCHANT_GOODS})\b|"
+    rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,5}}?(?:{_MERCHANT_GOODS})\s+(?:\S+\s+){{0,3}}?(?:{_USED})\W*$|"  # verb last
+    r"\bcredits?\s+(?:for|towards?|against)\s+(?:\S+\s+){0,2}?(?:invoices?|bills?|renewals?|subscriptions?|hosting|"
+    rf"plans?|services)\b|\boffset (?:your |the )?(?:commissions?|earnings|balance)", re.I)
+_NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|kein\w*|pas de|sin|geen|n[ãa]o)"
+                       r"\W+(?:\w+\W+){0,2}$", re.I)
+
+
+def _offered(pattern: Pattern, text: str) -> list[re.Match]:
+    """The pattern's matches the text does not rule out ("We no longer pay by cheque")."""
+    return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])]
+
+
+# Clauses of who gets what: "your friend gets 10% off and you receive $20 credit" is two ("en créditos" is not).
+_CLAUSE_END = Pattern(r"(?<!\d)[,;](?!\d)|\s+(?:and|und|et|y|e|en|but|aber|mais|pero|maar|mas|ma)\s+(?=(?:you|your|they|"
+                      r"du|sie|ihr|vous|votre|tu|t[úu]|usted|voc[êe]|voi|jij|je|u|ils?|elles?|el|ella|ele|dein\w*|ihre?)\b)",
+                      re.I)
+
+
+def _store_credit(text: str, paid_here: bool) -> bool:
+    """Whether a unit says the affiliate's reward is kept with the merchant: named so, spent on its goods, or
+    received in kind in a referral program; never what a friend or a customer gets."""
+    for clause in _CLAUSE_END.split(text):
+        if _OTHERS_GET.search(clause) or _ATTRIBUTION.search(clause):
+            continue
+        if _offered(_STORE_CREDIT, clause):
+            return True
+        if _offered(_SPENT, clause):
+            return True
+        if _offered(_RECEIVED_IN_KIND, clause) and (paid_here or _REFERRAL.search(text)):
+            return True
+    return False
+
+
+def _customer_lists(doc: Doc) -> set[int]:
+    """Units that are items of a list a line about the customer paying introduces ("… dès réception du règlement de
+    la part du client :" / ". règlement par chèque")."""
+    inside, open_ = set(), False
+    for i, unit in enumerate(doc.units):
+        if unit.first_in_line:
+            if open_ and (unit.heading and not unit.listed):
+                open_ = False
+            lead_in = doc.units[i - 1].text if i and doc.units[i - 1].raw.endswith(":") else ""
+            if _CUSTOMER_PAYS.search(lead_in) or _PAYMENT_RECEIVED.search(lead_in):
+                open_ = True
+        if open_:
+            inside.add(i)
+            if not unit.listed and unit.raw.endswith(".") and re.search(r"[^\W\d_]", unit.text):
+                open_ = False
+    return inside
+
+
+def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
+    """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or a bank
+    transfer is how the affiliate is paid. A bank account beside ACH or a wire is where that rail lands."""
+    found, evidence = [], []
+    customers = _customer_lists(doc)
+    for i, unit in enumerate(doc.units):
+        text = before_example(unit.norm)
+        if i in customers or not text.strip() or _CUSTOMER_PAYS.search(text):
+            continue
+        paid_here = topics[i] == "payout" or bool(CUE.search(text) or _MOVED.search(text))
+        named = {}
+        for name, pattern in (_NAMES if paid_here else _STRONG).items():
+            matches = _offered(pattern, text)
+            if matches:
+                named[name] = matches
+        if "bank_transfer" in named:
+            # A bank account said beside ACH or a wire is where that rail lands; one of ours is the merchant's.
+            named["bank_transfer"] = [m for m in named["bank_transfer"] if not (_ACCOUNT_ONLY.match(m.group(0)) and (
+                {"ach", "wire"} & set(named) or _OURS.search(text[max(0, m.start() - 30):m.start()])))]
+            if not named["bank_transfer"]:
+                del named["bank_transfer"]
+        if _store_credit(text, paid_here):
+            named["store_credit"] = True
+        new = [name for name in named if name not in found]
+        if new:
+            found += new
+            evidence.append(unit.raw)
+    return sorted(found), evidence
+
+
+def payout_methods(text: str | None) -> list[str]:
+    """The methods a text about payouts names (a directory's "Payout" column)."""
+    text = text or ""
+    named = {name for name, pattern in _NAMES.items() if pattern.search(text)}
+    return sorted(named | ({"store_credit"} if _store_credit(text, True) else set()))
