@@ -5,6 +5,7 @@ paid, not where the customer pays; a name counts as the method it names, not as 
 import pytest
 
 from affiliate_matrix import terms
+from tests.support.terms_reading import characters_read
 
 
 def methods(text: str) -> list[str]:
@@ -71,10 +72,8 @@ def test_a_directory_column_names_store_credit_too():
 
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
-    from tests.unit.test_terms import _characters_read
-
     def sentence(times: int) -> str:
         return "Payouts: " + " ".join("your friend and you receive credits to use your earnings on" for _ in range(times))
 
-    small, large = (_characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
