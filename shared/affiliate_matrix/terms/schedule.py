@@ -5,13 +5,15 @@ in seven languages rather than listed phrase by phrase."""
 
 import re
 
-from affiliate_matrix.terms.cookie import _ADVICE as ADVICE
+from affiliate_matrix.terms.cookie import ADVICE
 from affiliate_matrix.terms.durations import figures
 from affiliate_matrix.terms.payout import CUE
 from affiliate_matrix.terms.text import MONEY, OTHER_PROGRAMS, Doc, Pattern, before_example
 
 # --- the words a schedule is built from ------------------------------------------------------------------
 _MONTH = r"(?:calendar\s+)?\b(?:kalender)?(?:months?|monat(?:s|es|e)?|mois|mes(?:es|e|i)?|m[êe]s|maand(?:en)?)\b"
+# One month: "the following months" is a span, not the month after.
+_ONE_MONTH = r"(?:calendar\s+)?\b(?:kalender)?(?:month|monat|mois|mes|m[êe]s|maand|mese)\b(?!'s)"
 _EACH = (r"(?:each|every|jede[ns]?|chaque|cada|elke|iedere|ogni|tod[oa]s?(?: (?:os|as|los|las))?|tous les|"
          r"toutes les)")
 _OF_EACH = (rf"(?:of|des|jedes|du|de|del|do|da|van|di|della)\s+(?:(?:the|{_EACH}|het|de|la|le|el|o|il)\s+)?")
@@ -71,7 +73,7 @@ FREQUENCIES = [
     ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|"
                   r"trimestri|elk kwartaal|per kwartaal|(?:each|every|per|end of(?: the| each| every)?)\s+(?:[^\W\d]+\s+)?"
                   r"quarter\b|chaque trimestre|cada trimestre|jedes quartal|pro quartal"),
-    ("monthly", r"\bmonthly\b|mensil(?!it)\w*|ogni mese|(?:the|in the|at the) (?:month after|following month|next month)|"
+    ("monthly", r"\bmonthly\b|mensil(?!it)\w*|ogni mese|(?:the|in the|at the) (?:month after|following month|next month)\b|"
                 r"month following|monatserst|monatsanfang|monatsende|(?:anfang|ende) (?:des|jedes) (?:folge)?monats|"
                 r"begin van de (?:\(?nieuwe\)? |volgende )?maand|d[ée]but (?:de|du) (?:chaque |mois)|"
                 r"principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|(?:beginning|start|first week) of (?:the |each "
@@ -79,7 +81,8 @@ FREQUENCIES = [
                 r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
                 rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
                 rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:{_NEXT}\s+)?{_MONTH}|{_END}\s+{_OF_EACH}{_MONTH}|"
-                rf"{_NEXT}\s+{_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_MONTH}\s+{_NEXT}|(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
+                rf"{_NEXT}\s+{_ONE_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_ONE_MONTH}\s+{_NEXT}|"
+                r"(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
                 r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
                 r"(?:per|par|pro|por) (?:maand|mois|monat|mes|m[êe]s)\W+(?:\w+\W+){0,2}?(?:betaald|uitbetaald|pay[ée]|"
                 r"pagad|pago|ausgezahlt|bezahlt)|monatlich|einmal im monat|folgemonat|mensuel|tous les mois|mensual(?!idad)|"
@@ -105,9 +108,10 @@ FREQUENCIES = [
 _FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
 _NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", counted=False), re.I)
 
-# A clause about paying the affiliate: a payout word, or money or a reward sent ("checks are mailed", "the credits
-# will be issued", "we maken de bedragen over").
+# A clause about paying the affiliate: a payout word (CUE; and the Dutch stem "betaal", "uitbetaal termijn"), or money
+# or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
 _SENT = Pattern(
+    r"\b(?:uit)?betaal\w*|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
     r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
@@ -126,7 +130,7 @@ _FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|ch
 # What a schedule near it is about when it is not the payout: a lock or approval, a reset, a renewal or billing,
 # a report ("Actions will lock on the 10th of the following month and are then closed for payment").
 _OTHER_NOTION = Pattern(
-    r"\b(?:lock\w*|approv\w*|validat\w*|reset\w*|renew\w*|bill(?:ed|ing)|charged|subscri\w*|reports?|statistic\w*|"
+    r"\b(?:lock\w*|approv\w*|validat\w*|reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|reports?|statistic\w*|"
     r"gesperrt|sperr\w*|genehmig\w*|freigegeben|best[äa]tig\w*|verrouill\w*|approuv\w*|valid[ée]\w*|aprob\w*|"
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
@@ -169,7 +173,7 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         section = topics[i] == "payout" or answers
         if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
             continue
-        frequency = _frequency_of(text, short=section and (answers or len(text.split()) <= 8))
+        frequency = _frequency_of(text, short=section and len(text.split()) <= 8)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency:
@@ -207,10 +211,10 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     comes first: "Actions will lock on the 10th of the following month", "paid on the 20th of the month
     following the lock date")."""
     clause, start = _clause_at(text, match.start())
-    if _RATE_CLAUSE.search(clause) or ADVICE.search(clause) or _FOR_EACH.search(text[max(0, match.start() - 20):match.start()]) \
-            or _WHILE.search(text[match.end():match.end() + 60]):
+    if _RATE_CLAUSE.search(clause) or ADVICE.search(clause) or _WHILE.search(text[match.end():match.end() + 60]) \
+            or _FOR_EACH.search(text[max(0, match.start() - 20):match.start()]):
         return True
-    if _OTHER_NOTION.match(re.sub(r"^\w*\W+", "", text[match.end():match.end() + 40])):
+    if _OTHER_NOTION.match(re.sub(r"^\w*(?:'s)?\W+", "", text[match.end():match.end() + 40])):
         return True  # the word the schedule qualifies: "Maandelijkse facturatie", "monthly billing"
     at = match.start() - start
     other = _nearest_before(_OTHER_NOTION, clause, at)
@@ -235,18 +239,9 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
                 said.append((match.start(), len(said), name))
                 taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
-    # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30); a run that waits for a request
-    # in its own clause is on request ("from the 1st to the 7th of each month upon a partner's request").
-    names = [name for _, _, name in sorted(said)]
-    nets = [name for name in names if name in ("net30", "net60")]
-    if nets:
-        return nets[0]
-    if "on_request" in names and names[0] != "on_request":
-        first = min(said)[0]
-        clause, start = _clause_at(text, first)
-        if any(name == "on_request" and start <= at < start + len(clause) for at, _, name in said):
-            return "on_request"
-    return names[0] if names else None
+    # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30).
+    nets = [name for _, _, name in said if name in ("net30", "net60")]
+    return nets[0] if nets else min(said)[2] if said else None
 
 
 def payout_frequency(text: str | None) -> str | None:
