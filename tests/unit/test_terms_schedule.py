@@ -28,6 +28,11 @@ def frequency(text: str) -> str | None:
     # money or a reward sent
     ("Commissions are combined into a single check and will be mailed monthly.", "monthly"),
     ("The credits will be issued once each month.", "monthly"),
+    # "we pay" and "paid" as each language says them
+    ("Wir zahlen die Provision jeweils zum 15. des Folgemonats aus.", "monthly"),
+    ("As comissões são pagas todo dia 10 de cada mês.", "monthly"),
+    ("Le commissioni vengono pagate entro il 15 del mese successivo.", "monthly"),
+    ("Commissions are paid monthly via invoice.", "monthly"),
     # net terms as a term or a span from the commission invoice, or the end of the month after
     ("Die Provision wird innerhalb von 30 Tagen nach Ausstellung der Provisionsrechnung ausgezahlt.", "net30"),
     ("Las comisiones se pagan neto treinta (30) días a partir del final del mes.", "net30"),
@@ -50,6 +55,7 @@ def test_a_schedule_said_of_the_payout_is_read(text, expected):
     "Payments: commissions are approved at the end of each month.",
     "Betaling: maandelijkse facturatie met een betaal termijn van 15 dagen.",
     "Payouts go by PayPal. The credit will be applied to your next month's invoice.",
+    "Our monthly affiliate newsletter announces payout news.",
     # a rate, a commission that recurs, advice, a monthly amount
     "The credit is calculated at $1 per month for each month they pay.",
     "You receive a commission every month for as long as your referral stays subscribed.",

@@ -108,10 +108,11 @@ FREQUENCIES = [
 _FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
 _NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", counted=False), re.I)
 
-# A clause about paying the affiliate: a payout word (CUE; and the Dutch stem "betaal", "uitbetaal termijn"), or money
-# or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
+# A clause about paying the affiliate: a payout word (CUE; and "paid" as pt/es/it/nl/de say it, "we pay" in seven
+# languages), or money or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
 _SENT = Pattern(
-    r"\b(?:uit)?betaal\w*|"
+    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\b(?:uit)?betaald\b|\b(?:aus)?(?:ge|be)zahlt\b|"
+    r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
     r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
@@ -135,7 +136,7 @@ _OTHER_NOTION = Pattern(
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
     r"suscrip\w*|assinatura|abbonament\w*|rapports?|relat[óo]rios?|informes?|berichte?|statisti\w*|estad[íi]stic\w*|"
-    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*)\b", re.I)
+    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*)\b", re.I)
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
@@ -205,6 +206,12 @@ def _nearest_before(pattern: Pattern, clause: str, at: int) -> int | None:
     return min((at - m.end() for m in pattern.finditer(clause[:at])), default=None)
 
 
+# A word between a schedule and the noun it qualifies ("monthly affiliate newsletter"); not one that starts another
+# phrase ("paid monthly via invoice").
+_ONE_WORD = (r"^(?!(?:via|by|per|on|upon|after|before|with|against|through|par|por|através|tramite|met|mit|nach|na|"
+             r"após|au|en|in|op|bij|zum|zur|à|a|de|di|da|do)\b)\w+\s+")
+
+
 def _schedules_something_else(text: str, match: re.Match) -> bool:
     """The notion nearest the value in its clause decides: a rate, advice ("mensuel recommandé"), or a lock,
     reset, renewal, invoice or report said before it, nearer than any word of paying (the verb a time is said of
@@ -214,8 +221,9 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     if _RATE_CLAUSE.search(clause) or ADVICE.search(clause) or _WHILE.search(text[match.end():match.end() + 60]) \
             or _FOR_EACH.search(text[max(0, match.start() - 20):match.start()]):
         return True
-    if _OTHER_NOTION.match(re.sub(r"^\w*(?:'s)?\W+", "", text[match.end():match.end() + 40])):
-        return True  # the word the schedule qualifies: "Maandelijkse facturatie", "monthly billing"
+    after = re.sub(r"^\w*(?:'s)?\W+", "", text[match.end():match.end() + 60])
+    if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)):
+        return True  # the noun the schedule qualifies: "Maandelijkse facturatie", "our monthly affiliate newsletter"
     at = match.start() - start
     other = _nearest_before(_OTHER_NOTION, clause, at)
     if other is None:
