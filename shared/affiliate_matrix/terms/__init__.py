@@ -25,11 +25,13 @@ from affiliate_matrix.terms import gate
 from affiliate_matrix.terms import methods as _methods
 from affiliate_matrix.terms import payout as _payout
 from affiliate_matrix.terms import restrictions as _restrictions
+from affiliate_matrix.terms import schedule as _schedule
 from affiliate_matrix.terms.commission import commission
 from affiliate_matrix.terms.cookie import cookie_days
 from affiliate_matrix.terms.methods import payout_methods
-from affiliate_matrix.terms.payout import min_payout, payout_frequency
+from affiliate_matrix.terms.payout import min_payout
 from affiliate_matrix.terms.restrictions import restrictions
+from affiliate_matrix.terms.schedule import payout_frequency
 from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Unit, normalise
 
 __all__ = ["Terms", "commission", "cookie_days", "extract", "min_payout", "payout_frequency", "payout_methods",
@@ -126,7 +128,7 @@ def extract(text: str | None) -> Terms:
     found.cookie_days, evidence["cookie_days"] = _cookie.cookie_in(doc, sections)
     found.commission, evidence["commission"] = _commission.commission_in(doc, sections)
     found.payout_methods, evidence["payout_methods"] = _methods.payout_methods_in(doc, sections)
-    found.payout_frequency, evidence["payout_frequency"] = _payout.payout_frequency_in(doc, sections)
+    found.payout_frequency, evidence["payout_frequency"] = _schedule.payout_frequency_in(doc, sections)
     minimum, evidence["min_payout"] = _payout.min_payout_in(doc, sections)
     amount, evidence["min_payout"] = gate.judged(doc, sections, "min_payout",
                                                  (minimum.amount, minimum.currency) if minimum else None,

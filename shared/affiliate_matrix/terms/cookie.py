@@ -102,7 +102,7 @@ _LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s
 _GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
                    r"g[ée]n[ée]ralement)\b", re.I)
 # Advice or a setting for the reader's own program: "(30 days recommended)", "you can set the cookie to 60 days".
-_ADVICE = Pattern(r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
+ADVICE = Pattern(r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
                    r"you can (?:set|choose|configure)|configurable|einstellbar|param[ée]trable|instelbaar", re.I)
 _BARE_DAYS = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s-]{0,25}?(?:[:|]\s*|\s)(?P<n>\d{1,3})(?:\s*\||\W*$)", re.I)
 
@@ -135,7 +135,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         if days is not None:
             return days, doc.span(first, i)
         said = text if COOKIE.search(text) else f"cookie {text}"
-        said = "" if _ADVICE.search(said) else _own_part(said)
+        said = "" if ADVICE.search(said) else _own_part(said)
         if FOREVER.search(said):
             return -1, doc.span(first, i)
         if session is None and _SESSION.search(said):
@@ -170,7 +170,7 @@ def _duration_in(text: str) -> int | None:
     if labelled:  # "Cookie days: 30 (45 during promotions)": the label says the unit of the value after it
         return int(labelled["n"])
     own_cue = COOKIE.search(text) is not None
-    parts = [_own_part(c) for c in clauses(text) if not _ADVICE.search(c)]
+    parts = [_own_part(c) for c in clauses(text) if not ADVICE.search(c)]
     # The clauses that name the cookie first: in "25 % für 12 Monate; Cookie-Laufzeit 60 Tage" the 60.
     for clause in sorted(parts, key=lambda c: own_cue and not COOKIE.search(c)):
         for match in DURATION.finditer(clause):

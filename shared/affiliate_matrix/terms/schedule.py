@@ -1,0 +1,256 @@
+"""Payout frequency: how often the affiliate is paid, from the closed set of tests/data/terms/README.md. A schedule
+counts only in a clause about paying the affiliate, and the notion nearest it decides what it schedules (a lock,
+a reset, a renewal, a report); schedules are built from words for a period, "each", "next" and an ordinal day
+in seven languages rather than listed phrase by phrase."""
+
+import re
+
+from affiliate_matrix.terms.cookie import ADVICE
+from affiliate_matrix.terms.durations import figures
+from affiliate_matrix.terms.payout import CUE
+from affiliate_matrix.terms.text import MONEY, OTHER_PROGRAMS, Doc, Pattern, before_example
+
+# --- the words a schedule is built from ------------------------------------------------------------------
+_MONTH = r"(?:calendar\s+)?\b(?:kalender)?(?:months?|monat(?:s|es|e)?|mois|mes(?:es|e|i)?|m[êe]s|maand(?:en)?)\b"
+# One month: "the following months" is a span, not the month after.
+_ONE_MONTH = r"(?:calendar\s+)?\b(?:kalender)?(?:month|monat|mois|mes|m[êe]s|maand|mese)\b(?!'s)"
+_EACH = (r"(?:each|every|jede[ns]?|chaque|cada|elke|iedere|ogni|tod[oa]s?(?: (?:os|as|los|las))?|tous les|"
+         r"toutes les)")
+_OF_EACH = (rf"(?:of|des|jedes|du|de|del|do|da|van|di|della)\s+(?:(?:the|{_EACH}|het|de|la|le|el|o|il)\s+)?")
+_NEXT = r"(?:next|following|folgenden?|n[äa]chsten|suivant|prochain|siguiente|pr[óo]ximo|seguinte|volgende|successivo)"
+# "the 10th", "le premier jour ouvré", "el primer día hábil", "de laatste week", "o primeiro dia útil".
+_ORDINAL = (r"(?:\d+(?:st|nd|rd|th|er|e|º|°|\.)?|first|last|erste[nr]?|letzte[nr]?|premi(?:er|ère)|derni(?:er|ère)|"
+            r"primer|primeiro|primo|[úu]ltim[oa]|eerste|laatste)")
+_DAY = (r"(?:(?:business|working|calendar)\s+)?(?:days?|weeks?|tage?|woche|werktage?n?|jours?|semaine|d[íi]as?|"
+        r"semanas?|dag|werkdag|giorno|settimana)(?:\s+(?:h[áa]bil|[úu]til|ouvr[ée]|ouvrable|lavorativo))?")
+_ONCE = (r"(?:once|one time|1\s?x|1 (?:keer|mal|fois|vez|volta)|eenmaal|(?:één|een) keer|einmal|une fois|una vez|"
+         r"uma vez|una volta)")
+_PER = r"(?:a|per|par|pro|por|al|im|in|every|each|ao|in de|nel|au)"
+# The end or close of a month: "aan het einde van elke kalendermaand", "após o fechamento de cada mês".
+_END = (r"(?:end|close|closing|ende|abschluss|fin|final|cierre|cl[ôo]ture|fechamento|encerramento|einde|afsluiting|"
+        r"fine|chiusura)")
+_DAYS = r"(?:days?|tage?n?|jours?|d[íi]as|dagen|dias|giorni)"
+# A payment term of 30 days: "net 30", "neto treinta (30) días", "uitbetaal termijn van 30 dagen", "within 30 days
+# of the commission invoice".
+_TERM = r"(?:terms?|termijn|ziel|frist|d[ée]lai|plazo|prazo|termine)"
+_INVOICE = r"(?:invoices?|\w*rechnung\w*|factur\w*|fattur\w*|factuur\w*)"
+
+
+def _net(days: str, counted: bool = True) -> str:
+    """Net terms: "net 30" or 30 days after the month's end; `counted`, also a term or a span from an invoice (those
+    only in a clause about paying: a customer's invoice has them too)."""
+    named = (rf"\bnet(?:to|o)?[\s-]*(?:[^\W\d]+\s+)?\(?{days}\b(?!\s*%)|{days} days after the end of|"
+             rf"\b{days} {_DAYS} (?:\w+ ){{0,3}}?(?:end of|ende|fin|final|einde|fim|cierre|monatsende)")
+    return named if not counted else named + (
+            rf"|{_TERM}\s+(?:(?:van|of|de|von|di)\s+)?{days}[\s-]+{_DAYS}|{days}[\s-]+{_DAYS}?[\s-]*(?:payment\s+)?terms\b|"
+            rf"\b{days} {_DAYS} (?:\w+ ){{0,4}}?{_INVOICE}")
+
+
+# The end of the month after the one earned in is about 30 days after a month's end: "end of the following
+# month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
+_MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|ende des folgemonats|30 tage nach monatsende|"
+                rf"30 jours fin de mois|{_END}\s+{_OF_EACH}(?:{_NEXT}\s+{_MONTH}|{_MONTH}\W+(?:following|after|volgend op|"
+                r"na|nach|suivant|siguiente|seguinte|successivo|despu[ée]s del|ap[óo]s o)\b)")
+FREQUENCIES = [
+    # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
+    # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
+    ("net30", _net("30") + _MONTH_AFTER),
+    ("net60", _net("60")),
+    ("biweekly", r"bi-?weekly|quincena\w*|quinzena\w*|quinzaine|quindicinal\w*|due volte al mese|ogni due settimane|"
+                 r"every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
+                 r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
+                 r"(?:each|every|the) month|zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|"
+                 r"twee keer per maand|duas vezes por m[êe]s|alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|"
+                 r"toutes les deux semaines|bimensuel|cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|"
+                 rf"a cada (?:duas|2) semanas|(?:every|alle|tous les|cada|om de|a cada|ogni) (?:14|15) {_DAYS}"),
+    ("weekly", r"\bweekly\b|settimanal\w*|ogni settimana|every week|once a week|"
+               r"(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
+               r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
+               r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
+               r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
+               rf"semanal|cada semana|wekelijks|elke week|toda semana|{_ONCE}\s+(?:{_PER}\s+)?(?:week|woche|semaine|"
+               r"semana|settimana)\b"),
+    ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|"
+                  r"trimestri|elk kwartaal|per kwartaal|(?:each|every|per|end of(?: the| each| every)?)\s+(?:[^\W\d]+\s+)?"
+                  r"quarter\b|chaque trimestre|cada trimestre|jedes quartal|pro quartal"),
+    ("monthly", r"\bmonthly\b|mensil(?!it)\w*|ogni mese|(?:the|in the|at the) (?:month after|following month|next month)\b|"
+                r"month following|monatserst|monatsanfang|monatsende|(?:anfang|ende) (?:des|jedes) (?:folge)?monats|"
+                r"begin van de (?:\(?nieuwe\)? |volgende )?maand|d[ée]but (?:de|du) (?:chaque |mois)|"
+                r"principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|(?:beginning|start|first week) of (?:the |each "
+                r"|every )?(?:next |following )?month|every 30 days|monthly cycle|todo dia \d+|"
+                r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
+                rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
+                rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:{_NEXT}\s+)?{_MONTH}|{_END}\s+{_OF_EACH}{_MONTH}|"
+                rf"{_NEXT}\s+{_ONE_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_ONE_MONTH}\s+{_NEXT}|"
+                r"(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
+                r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
+                r"(?:per|par|pro|por) (?:maand|mois|monat|mes|m[êe]s)\W+(?:\w+\W+){0,2}?(?:betaald|uitbetaald|pay[ée]|"
+                r"pagad|pago|ausgezahlt|bezahlt)|monatlich|einmal im monat|folgemonat|mensuel|tous les mois|mensual(?!idad)|"
+                r"todos los meses|maandelijks|mensal(?!idade)"),
+    ("on_request", r"on request|upon request|on demand|may be requested|can be requested|withdrawal request|"
+                   r"whenever you (?:want|like|wish)|auf anfrage|auf wunsch|sur demande|a petici[óo]n|bajo petici[óo]n|"
+                   r"a solicitud|op aanvraag|op verzoek|sob (?:pedido|solicita[çc][ãa]o)|"
+                   # a request of the payout by its verb, either order; a request the payout waits for
+                   r"(?:request\w*|solicit\w*|beantrag\w*|anforder\w*|aanvra\w*|aangevraagd|demander|richied\w*|"
+                   r"resgat\w*|canje\w*)\s+(?:[^\W\d]+\s+){0,3}?(?:pay[\s-]?outs?|payments?|withdrawals?|commissions?|"
+                   r"earnings|funds|credits|cr[ée]ditos|liquidaci[óo]n|liquidazion\w*|pagos?|pagamentos?|retiros?|"
+                   r"retiradas?|saques?|paiements?|versements?|retraits?|auszahlung\w*|zahlung\w*|uitbetaling\w*|"
+                   r"betaling\w*|prelievo|comisi[óo]n\w*|comiss[õo]es|ganhos|ganancias|guadagni)\b|"
+                   r"(?:pay[\s-]?outs?|payments?|auszahlung\w*|uitbetaling|betaling|paiements?|pagos?|pagamentos?)\s+"
+                   r"(?:[^\W\d]+\s+){0,2}?(?:beantragen|anfordern|aanvragen|solicitar|demander)\b|"
+                   r"(?:after|upon|following|nach|apr[èe]s|despu[ée]s de|ap[óo]s|na|dopo)\s+(?:\S+\s+){0,3}?"
+                   r"(?:request|anfrage|antrag|demande|solicitud|solicita[çc][ãa]o|aanvraag|verzoek|richiesta)\b|"
+                   # withdrawn at any time
+                   r"(?:withdraw|cash[\s-]?out|saque|sacar|saca|retir|auszahl|abheben|opnemen|opvragen|prelev|ritir)\w*"
+                   r"\W+(?:\w+\W+){0,4}?(?:at any time|anytime|jederzeit|[àa] tout moment|en cualquier momento|"
+                   r"a qualquer momento|op (?:elk|ieder) moment|in qualsiasi momento)"),
+]
+_FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
+_NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", counted=False), re.I)
+
+# A clause about paying the affiliate: a payout word (CUE; and "paid" as pt/es/it/nl/de say it, "we pay" in seven
+# languages), or money or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
+_SENT = Pattern(
+    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\b(?:uit)?betaald\b|\b(?:aus)?(?:ge|be)zahlt\b|"
+    r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
+    r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
+    r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
+    r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
+# A question or heading about the affiliate receiving the commission ("¿Cuándo recibiré mi comisión?") opens a payout
+# section; in a clause the same words are as often a commission that recurs ("you receive a commission every month").
+_RECEIVED = Pattern(
+    r"\b(?:receive|get|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev|percev)\w*\s+(?:\S+\s+){0,2}?"
+    r"(?:commissions?|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provision\w*|provisie\w*|commissie\w*|provvigion\w*|"
+    r"earnings|payouts?|verg[üu]tung|beloning|ganancias|ganhos|gains|guadagni|rewards?|recompensas?)\b", re.I)
+# A span a commission recurs for, not a payout run: "every month for as long as", "jeden Monat, solange".
+_WHILE = Pattern(r"^\W*(?:\S+\s+){0,3}?(?:while|as long as|so long as|solange|tant que|aussi longtemps|mientras|zolang|"
+                 r"enquanto|finch[ée]|fintanto)\b|^\W*(?:the|your|a|der|le|el|o|de|il)?\s*(?:customer|client|referr|kunde|"
+                 r"filleul|referid|klant|indicad|cliente)", re.I)
+_FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|chaque|cada|elke|iedere|ogni)\s*$", re.I)
+
+# What a schedule near it is about when it is not the payout: a lock or approval, a reset, a renewal or billing,
+# a report ("Actions will lock on the 10th of the following month and are then closed for payment").
+_OTHER_NOTION = Pattern(
+    r"\b(?:lock\w*|approv\w*|validat\w*|reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|reports?|statistic\w*|"
+    r"gesperrt|sperr\w*|genehmig\w*|freigegeben|best[äa]tig\w*|verrouill\w*|approuv\w*|valid[ée]\w*|aprob\w*|"
+    r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
+    r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
+    r"suscrip\w*|assinatura|abbonament\w*|rapports?|relat[óo]rios?|informes?|berichte?|statisti\w*|estad[íi]stic\w*|"
+    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*)\b", re.I)
+# What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
+# amount ("o valor mensal pago em comissão"), a request one need not make.
+_NOT_THE_SCHEDULE = Pattern(
+    r"(?:rather than|instead of|statt|anstatt|plut[ôo]t que|en lugar de|in plaats van|em vez de)\s+\S+|"
+    r"(?:first|every|each|the) monthly|\bmonthly (?:plans?|subscriptions?|fees?|billing|prices?|recurring)|"
+    r"monthly payments? (?:your|of|made by|from) (?:the )?(?:referr|customer|client)|"
+    r"(?:renews?|renewal|subscri\w*|billed|charged|plans?)\W+(?:\w+\W+){0,4}?(?:every|each) (?:month|week|year)|"
+    r"(?:options|op[çc][õo]es|opciones|optionen|choose between|w[äa]hlen sie)\b.*|"
+    r"\b(?:monthly|weekly|quarterly|daily) (?:reports?|statements?|newsletters?|updates?|bonus(?:es)?|contests?|"
+    r"promotions?|sales|traffic|visitors|performance|stats|statistics)\b|"
+    r"\b(?:valor|montant|importe|bedrag|betrag|amount|income|revenue|ingresos?|receita|rendimento|einnahmen|"
+    r"einkommen|inkomsten|revenus?|reddito|volumen?|umsatz|omzet)\s+(?:mensal|mensuel\w*|mensual|mensile|"
+    r"maandelijks\w*|monatlich\w*)|(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|maandelijkse|mensais|mensuales|"
+    r"mensili)\s+(?:amount|income|revenue|volume|turnover|einnahmen|einkommen|umsatz|revenus?|inkomsten|omzet)|"
+    r"(?:no need|not need|never need|n't need|without|ohne|sans|sin|sem|zonder|senza|hoeft)\s+(?:\S+\s+){0,4}?"
+    r"(?:request|anfrage|demande|solicit|aanvra|verzoek|richiest|beantrag)\w*|"
+    rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
+_HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen|en general|em geral|"
+                 r"over het algemeen|usually|typically|normalement|normalmente|in der regel)\b", re.I)
+# A schedule in the clause of a rate is how often the commission recurs ("paid 20% every month for each active
+# subscriber", "$1 per month for each month they pay"), not when the affiliate is paid.
+_RATE_CLAUSE = Pattern(rf"\d\s*%|(?:{MONEY.pattern})\s*(?:per|a|/|pro|par|por|al|for (?:each|every)|je)\b", re.I)
+
+
+def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
+    """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
+    the request that starts it ("request a withdrawal")."""
+    requested = None
+    for i, unit in enumerate(doc.units):
+        text = before_example(unit.norm)
+        # A unit answering a question or heading about payouts ("¿Cuándo recibiré mi comisión?") is in its section.
+        asked = doc.units[i - 1].norm if i else ""
+        answers = i > 0 and unit.first_in_line and (doc.units[i - 1].heading or asked.endswith("?")) and \
+            (_about_paying(asked) or _RECEIVED.search(asked))
+        section = topics[i] == "payout" or answers
+        if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
+            continue
+        frequency = _frequency_of(text, short=section and len(text.split()) <= 8)
+        if frequency == "on_request":
+            requested = requested or (None if unit.heading else (frequency, unit.raw))
+        elif frequency:
+            return frequency, unit.raw
+    if requested:
+        return requested
+    for unit in doc.units:  # net terms are payout terms wherever they stand
+        net = _NET.search(figures(unit.text))
+        if net:
+            return ("net60" if "60" in net.group(0) else "net30"), unit.raw
+    return None, None
+
+
+def _about_paying(text: str) -> bool:
+    return bool(CUE.search(text) or _SENT.search(text))
+
+
+def _clause_at(text: str, at: int, reach: int = 300) -> tuple[str, int]:
+    """The clause around `at` and where it starts, at most `reach` characters either side (a text without
+    commas stays linear)."""
+    low, high = max(0, at - reach), min(len(text), at + reach)
+    start = max(max(text.rfind(mark, low, at) for mark in (",", ";", ":", "(")) + 1, low)
+    ends = [e for e in (text.find(mark, at, high) for mark in (",", ";", ")")) if e >= 0]
+    return text[start:min(ends, default=high)], start
+
+
+def _nearest_before(pattern: Pattern, clause: str, at: int) -> int | None:
+    """How far before the value at `at` (a clause offset) the pattern's nearest match in the clause ends."""
+    return min((at - m.end() for m in pattern.finditer(clause[:at])), default=None)
+
+
+# A word between a schedule and the noun it qualifies ("monthly affiliate newsletter"); not one that starts another
+# phrase ("paid monthly via invoice").
+_ONE_WORD = (r"^(?!(?:via|by|per|on|upon|after|before|with|against|through|par|por|através|tramite|met|mit|nach|na|"
+             r"após|au|en|in|op|bij|zum|zur|à|a|de|di|da|do)\b)\w+\s+")
+
+
+def _schedules_something_else(text: str, match: re.Match) -> bool:
+    """The notion nearest the value in its clause decides: a rate, advice ("mensuel recommandé"), or a lock,
+    reset, renewal, invoice or report said before it, nearer than any word of paying (the verb a time is said of
+    comes first: "Actions will lock on the 10th of the following month", "paid on the 20th of the month
+    following the lock date")."""
+    clause, start = _clause_at(text, match.start())
+    if _RATE_CLAUSE.search(clause) or ADVICE.search(clause) or _WHILE.search(text[match.end():match.end() + 60]) \
+            or _FOR_EACH.search(text[max(0, match.start() - 20):match.start()]):
+        return True
+    after = re.sub(r"^\w*(?:'s)?\W+", "", text[match.end():match.end() + 60])
+    if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)):
+        return True  # the noun the schedule qualifies: "Maandelijkse facturatie", "our monthly affiliate newsletter"
+    at = match.start() - start
+    other = _nearest_before(_OTHER_NOTION, clause, at)
+    if other is None:
+        return False
+    paying = [d for d in (_nearest_before(CUE, clause, at), _nearest_before(_SENT, clause, at)) if d is not None]
+    return not paying or other < min(paying)
+
+
+def _frequency_of(text: str, short: bool = True) -> str | None:
+    """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
+    sentence is not one); a bare value under a payout heading needs none."""
+    text = _NOT_THE_SCHEDULE.sub("", figures(text))
+    said: list[tuple[int, int, str]] = []
+    taken = bytearray(len(text))  # a specific schedule's words are not also a general one's ("paid twice per month")
+    for name, pattern in _FREQUENCY_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(taken[match.start():match.end()]) or _schedules_something_else(text, match):
+                continue
+            window = text[max(0, match.start() - 100):match.end() + 60]
+            if short and name != "on_request" or _about_paying(window):
+                said.append((match.start(), len(said), name))
+                taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
+    # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
+    # $1,000"); net terms are what a payment run is ("monthly, net 30" is net30).
+    nets = [name for _, _, name in said if name in ("net30", "net60")]
+    return nets[0] if nets else min(said)[2] if said else None
+
+
+def payout_frequency(text: str | None) -> str | None:
+    return _frequency_of(text or "")

@@ -1,0 +1,90 @@
+"""Payout frequency read as notions (terms/schedule.py), on sentences written for them in seven languages rather
+than taken from the corpus: a schedule is built from words for a period, "each", "next" and an ordinal day; the
+notion nearest before it decides what it schedules; a request of the payout is on request, one not needed is not."""
+
+import pytest
+
+from affiliate_matrix import terms
+from tests.support.terms_reading import characters_read
+
+
+def frequency(text: str) -> str | None:
+    return terms.extract(text).payout_frequency
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a period with "each" or "once", an adjective between
+    ("Affiliate commission is paid after each financial quarter has closed.", "quarterly"),
+    ("De provisies worden eenmaal per maand betaald.", "monthly"),
+    ("Provisies worden uitbetaald aan het einde van elke kalendermaand.", "monthly"),
+    ("Les commissions sont versées une fois par mois.", "monthly"),
+    ("Los pagos se realizarán cada quincena.", "biweekly"),
+    ("I pagamenti vengono effettuati ogni quindici giorni.", "biweekly"),
+    # an ordinal day of the (following) month
+    ("Recibirás el pago de tu comisión el primer día hábil del mes siguiente.", "monthly"),
+    ("Betalingen worden verzonden in de laatste week van elke maand.", "monthly"),
+    ("O pagamento é feito no primeiro dia útil do mês seguinte.", "monthly"),
+    ("All commission payments will be sent on the 20th day of the calendar month following the lock date.", "monthly"),
+    # money or a reward sent
+    ("Commissions are combined into a single check and will be mailed monthly.", "monthly"),
+    ("The credits will be issued once each month.", "monthly"),
+    # "we pay" and "paid" as each language says them
+    ("Wir zahlen die Provision jeweils zum 15. des Folgemonats aus.", "monthly"),
+    ("As comissões são pagas todo dia 10 de cada mês.", "monthly"),
+    ("Le commissioni vengono pagate entro il 15 del mese successivo.", "monthly"),
+    ("Commissions are paid monthly via invoice.", "monthly"),
+    # net terms as a term or a span from the commission invoice, or the end of the month after
+    ("Die Provision wird innerhalb von 30 Tagen nach Ausstellung der Provisionsrechnung ausgezahlt.", "net30"),
+    ("Las comisiones se pagan neto treinta (30) días a partir del final del mes.", "net30"),
+    ("Uitbetaling: maandelijkse facturatie met een uitbetaal termijn van 30 dagen.", "net30"),
+    ("De beloning wordt uitbetaald aan het einde van de kalendermaand, volgend op de maand van de aankoop.", "net30"),
+    # a request of the payout by its verb, or a withdrawal at any time
+    ("A payment will be made after a request by email.", "on_request"),
+    ("En tu panel podrás solicitar la liquidación de tus comisiones.", "on_request"),
+    ("Saque seus ganhos de indicação a qualquer momento.", "on_request"),
+    ("Sie können Ihre Auszahlung jederzeit beantragen.", "on_request"),
+])
+def test_a_schedule_said_of_the_payout_is_read(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # another notion nearer before the value: a lock, a reset, an approval, billing
+    "Actions will lock on the 10th of the following month and are then closed for payment to publishers.",
+    "You are paid $35 per sign-up until the tier resets at the beginning of the next month.",
+    "Payments: commissions are approved at the end of each month.",
+    "Betaling: maandelijkse facturatie met een betaal termijn van 15 dagen.",
+    "Payouts go by PayPal. The credit will be applied to your next month's invoice.",
+    "Our monthly affiliate newsletter announces payout news.",
+    # a rate, a commission that recurs, advice, a monthly amount
+    "The credit is calculated at $1 per month for each month they pay.",
+    "You receive a commission every month for as long as your referral stays subscribed.",
+    "Du erhältst deine Provision jeden Monat, solange der Kunde zahlt.",
+    "Vous recevez une commission chaque mois tant que votre filleul reste abonné.",
+    "Je ontvangt elke maand commissie zolang de klant betaalt.",
+    "Configurez les règles de versement : fréquence (mensuel recommandé).",
+    "Ele estima que o valor mensal pago em comissão ficaria em torno de R$ 4.500.",
+    "Pagamos comissões sobre o valor da primeira mensalidade.",
+    # a request one need not make; a span of months, not the month after
+    "We pay you as soon as the client has paid us, so there will be no need for you to request payment.",
+    "Payouts: commission on purchases in the following months.",
+    "Une commission vous est versée pour tout règlement effectué dans les 6 mois suivant son inscription.",
+])
+def test_what_the_schedule_is_not_the_payouts_is_not_read(text):
+    assert frequency(text) is None
+
+
+def test_a_payment_run_wins_over_the_request_beside_it():
+    text = "Pagos se realizarán cada quincena. Pueden solicitar en cualquier momento su liquidación."
+    assert frequency(text) == "biweekly"
+
+
+def test_schedules_beside_other_notions_are_read_in_time_linear_in_their_number(monkeypatch):
+    """Every schedule looks back over its clause for the nearest notion: the clause is a bounded window, so a
+    hostile text of thousands of schedules without commas costs about linear reading."""
+    def sentence(times: int) -> str:
+        return "Payouts are made " + " then ".join("after the lock on the 1st of each month by check" for _ in
+                                                  range(times)) + "."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small  # quadratic reading would be 16 times
