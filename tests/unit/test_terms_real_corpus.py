@@ -139,10 +139,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (171 texts since round 3 was merged; the README's look 14):
+# What this version reaches on the held-back split (183 texts since round 4 was merged; the README's look 15):
 # falling below it is a regression.
-FLOORS = {"cookie_days": (0.87, 0.82), "commission": (0.47, 0.40), "payout_methods": (0.89, 0.69),
-          "payout_frequency": (0.68, 0.56), "min_payout": (0.86, 0.76), "restrictions": (0.80, 0.60)}
+FLOORS = {"cookie_days": (0.85, 0.80), "commission": (0.49, 0.43), "payout_methods": (0.90, 0.70),
+          "payout_frequency": (0.71, 0.65), "min_payout": (0.85, 0.78), "restrictions": (0.82, 0.58)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
