@@ -150,7 +150,7 @@ def warm_after(rt, generation: str) -> None:
 
 @cache
 def recorder(rt):
-    from affiliate_matrix.analytics import Recorder
+    from affiliate_matrix.query_log import Recorder
 
     return Recorder(rt.index)
 
@@ -192,9 +192,9 @@ def search_with(rt, params: SearchParams, args) -> dict:
 
 
 def facet_snapshot(rt, args) -> dict | None:
-    from affiliate_matrix import analytics
+    from affiliate_matrix import analytics, query_log
 
-    key = analytics.filter_set(analytics.query_of("/programs", args))
+    key = analytics.filter_set(query_log.query_of("/programs", args))
     if key is None:
         return None
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
