@@ -1,11 +1,11 @@
 """The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
 checks requests and answers against them and writes its OpenAPI document from them. The merchants'
-answers are in merchant_shapes.py."""
+answers are in merchant_shapes.py, the parameters of every route but the search in program_params.py."""
 
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, create_model
+from pydantic import AfterValidator, Field, create_model
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
@@ -48,34 +48,6 @@ class SearchParams(Filters):  # other names are refused by `parameters`, by name
         if self.page is not None and self.page * self.limit > RESULT_WINDOW:
             raise InvalidInput(f"page must be a whole number from 1 to {RESULT_WINDOW // self.limit} at limit "
                                f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
-
-
-class ExportParams(Filters):
-    format: Literal["csv", "jsonl", "parquet"] = "jsonl"
-
-
-class ChangesParams(Shape):
-    model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime | None = None
-    program_id: list[str] | None = None
-    field: list[str] | None = None
-    change: list[Literal["created", "updated", "removed"]] | None = None
-    limit: PageSize = 20
-    cursor: Cursor = None
-
-
-class MerchantsParams(Shape):
-    model_config = ConfigDict(extra="forbid")
-    q: Words = None
-    limit: PageSize = 20
-
-
-class ProgramId(Shape):
-    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
-
-
-class MerchantKey(Shape):
-    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
 
 
 class Facet(Shape):

@@ -63,7 +63,7 @@ class Route:
     handler: Callable[[Call], Any]         # returns the answer, or (answer, status, headers)
     answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
                                            # on first use); None: no JSON body
-    params: type[BaseModel] | None = None  # query and path parameters
+    params: Any = None                     # the model of the query and path parameters (or a function naming it)
     body: Any = None                       # the type the JSON body must fit (or a function naming it)
     status: int = 200
     role: str | None = "read"              # the token's role it needs; None: no token
@@ -77,6 +77,16 @@ class Route:
     @cached_property
     def pattern(self) -> re.Pattern:
         return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
+
+    @cached_property
+    def params_model(self) -> type[BaseModel] | None:
+        """The parameters' model, checked against the path: a table that could not be served as documented is
+        refused when it is built (a model given as a function: when the route is first used, or documented)."""
+        model = None if self.params is None else _named(self.params)
+        missing = set(self.pattern.groupindex) - set(model.model_fields if model else ())
+        if missing:
+            raise TypeError(f"{self.label}: the path names {', '.join(sorted(missing))}, its params model not")
+        return model
 
     @cached_property
     def answers(self):
@@ -121,10 +131,9 @@ class Api:
         document = Route("GET", "/openapi.json", lambda call: self.openapi(), answer=dict[str, Any], role=None,
                          summary="This document")
         self.title, self.routes = title, [*routes, health, document]
-        for route in self.routes:  # a table that could not be served as documented is refused when built
-            missing = set(route.pattern.groupindex) - set(route.params.model_fields if route.params else ())
-            if missing:
-                raise TypeError(f"{route.label}: the path names {', '.join(sorted(missing))}, its params model not")
+        for route in self.routes:
+            if not isinstance(route.params, types.FunctionType):
+                route.params_model  # checked now (Route.params_model)
         # a literal segment wins over a parameter: /programs/export before /programs/{program_id}
         self._ordered = sorted(self.routes, key=lambda r: r.path.count("{"))
         self._document = None
@@ -145,7 +154,7 @@ class Api:
         route, match = chosen
         if route.role is not None:
             authorize(rt, request.headers.get("Authorization"), route.role)
-        params = parameters(route.params, request.args, match.groupdict()) if route.params else None
+        params = parameters(route.params_model, request.args, match.groupdict()) if route.params else None
         if route.params is None and request.args:
             raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(request.args))[:200]}; this takes none")
         body = None
