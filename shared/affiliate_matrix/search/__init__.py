@@ -28,22 +28,38 @@ MAX_PAGE = 1000
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
-@dataclass(frozen=True)
-class IndexSpec:
+class _IndexSpecFields(NamedTuple):  # immutable, at a fraction of a frozen dataclass's cost to define (every start)
     name: str
     version: int
     fields: dict[str, FieldType]
     id_field: str = "id"
     # How a document of an older version becomes one of this version, as a fresh write would make it;
     # None: documents are copied as they are. Code, not part of the stored spec.
-    upgrade: Callable[[dict], dict] | None = field(default=None, compare=False, repr=False)
+    upgrade: Callable[[dict], dict] | None = None
 
-    def __post_init__(self):
+
+class IndexSpec(_IndexSpecFields):
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args, **kwargs)
         for name in [self.name, *self.fields]:
             if not _FIELD.match(name):
                 raise ValueError(f"index or field name {name!r} must match {_FIELD.pattern}")
         if self.fields.get(self.id_field) != "keyword":
             raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
+        return self
+
+    def __eq__(self, other) -> bool:  # the upgrade is code, not part of the spec
+        return isinstance(other, IndexSpec) and self.to_json() == other.to_json()
+
+    def __ne__(self, other) -> bool:  # tuple's own would compare the upgrade too
+        return not self == other
+
+    __hash__ = None  # its fields are a dict
+
+    def __repr__(self) -> str:
+        return f"IndexSpec(name={self.name!r}, version={self.version}, fields={self.fields!r}, id_field={self.id_field!r})"
 
     def physical(self, prefix: str) -> str:
         return f"{prefix}-{self.name}-v{self.version}"
@@ -94,11 +110,10 @@ class Hit(NamedTuple):
     doc: dict[str, Any]
 
 
-@dataclass
-class SearchResult:
+class SearchResult(NamedTuple):
     total: int
     hits: list[Hit]
-    facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+    facets: dict[str, list[tuple[Any, int]]]
     next_cursor: str | None = None
 
 
