@@ -17,6 +17,7 @@ from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed,
 from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 
+_PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
 _WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 
 
@@ -80,12 +81,21 @@ class Route(_RouteFields):
     def pattern(self) -> re.Pattern:
         return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
 
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path's segments by name when `path` is this route's, else None. A path without parameters is
+        compared as it is, and the pattern is compiled only for a path that has the literal part before them."""
+        literal, brace, _ = self.path.partition("{")
+        if not brace:
+            return {} if path == self.path else None
+        found = self.pattern.match(path) if path.startswith(literal) else None
+        return None if found is None else found.groupdict()
+
     @cached_property
     def params_model(self) -> type[BaseModel] | None:
         """The parameters' model, checked against the path: a table that could not be served as documented is
         refused when it is built (a model given as a function: when the route is first used, or documented)."""
         model = None if self.params is None else _named(self.params)
-        missing = set(self.pattern.groupindex) - set(model.model_fields if model else ())
+        missing = set(_PATH_NAMES.findall(self.path)) - set(model.model_fields if model else ())
         if missing:
             raise TypeError(f"{self.label}: the path names {', '.join(sorted(missing))}, its params model not")
         return model
@@ -145,7 +155,7 @@ class Api:
         from affiliate_matrix.auth import authorize
 
         method = "GET" if request.method == "HEAD" else request.method
-        found = [(r, m) for r in self._ordered if (m := r.pattern.match(request.path))]
+        found = [(r, m) for r in self._ordered if (m := r.match(request.path)) is not None]
         if not found:
             raise NotFoundError(f"no route for {request.path[:200]}")
         chosen = next(((r, m) for r, m in found if r.method == method), None)
@@ -156,7 +166,7 @@ class Api:
         route, match = chosen
         if route.role is not None:
             authorize(rt, request.headers.get("Authorization"), route.role)
-        params = parameters(route.params_model, request.args, match.groupdict()) if route.params else None
+        params = parameters(route.params_model, request.args, match) if route.params else None
         if route.params is None and request.args:
             raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(request.args))[:200]}; this takes none")
         body = None
