@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
@@ -207,10 +208,15 @@ def _sort_value(value):
     raise ValueError(f"not a sort value ({type(value).__name__})")
 
 
-class _Cursor(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
-    a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
+@cache
+def _cursor_shape() -> type[BaseModel]:
+    """A cursor's model, defined when the first cursor is read: most starts never page."""
+    class Cursor(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
+        a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
+
+    return Cursor
 
 
 def encode_cursor(query: SearchQuery, after: list) -> str:
@@ -222,7 +228,8 @@ def decode_cursor(query: SearchQuery) -> list | None:
     if not query.cursor:
         return None
     try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
-        cursor = _Cursor.model_validate(json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))))
+        raw = base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))
+        cursor = _cursor_shape().model_validate(json.loads(raw))
     except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():
