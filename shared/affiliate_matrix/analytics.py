@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from cachetools import TTLCache, cached
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.query_log import QUERIES_INDEX
+from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY
 from affiliate_matrix.search import SearchQuery
 
-WARM_KEY, SNAPSHOTS_KEY = "analytics/warm.json", "analytics/facet-snapshots.json"
+SNAPSHOTS_KEY = "analytics/facet-snapshots.json"
 WARM_TOP, SNAPSHOT_TOP = 50, 10
 
 
@@ -131,13 +131,6 @@ def proposals(rows: list[dict]) -> list[dict]:
         out.append({"field": "name", "change": "a normalized keyword sub-field for sorting",
                     "why": f"{sorts['name'] / total:.0%} of queries sort by name"})
     return out
-
-
-def warm_list(store) -> list[str]:
-    try:
-        return json.loads(store.get(WARM_KEY).data)["queries"]
-    except NotFoundError:
-        return []
 
 
 SNAPSHOT_CACHE_S = 30.0

@@ -1,15 +1,17 @@
-"""The recording side of the query analytics (analytics.py): every /programs request is recorded by its
-shape (which filters, sort and minimums, whether it has words), its replayable query (path and
-parameters, never the token), latency and hits, buffered and bulk-written to the `queries` index.
-Apart from the analysis so that the programs function's first search loads only this."""
+"""The programs function's side of the query analytics (analytics.py): every /programs request is recorded by
+its shape (which filters, sort and minimums, whether it has words), its replayable query (path and
+parameters, never the token), latency and hits, buffered and bulk-written to the `queries` index; and
+the analysis' warm list is read back. Apart from the analysis so that a first search loads only this."""
 
 import atexit
 import hashlib
+import json
 import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.search import IndexSpec
 
 QUERIES_INDEX = IndexSpec("queries", 1, {
@@ -17,6 +19,7 @@ QUERIES_INDEX = IndexSpec("queries", 1, {
     "sort": "keyword", "has_text": "bool", "latency_ms": "number", "hits": "number", "status": "number",
 })
 PAGING = {"cursor", "page", "limit"}
+WARM_KEY = "analytics/warm.json"  # the queries the analysis found most frequent, which the programs function replays
 
 
 def shape_of(args) -> str:
@@ -75,3 +78,10 @@ class Recorder:
                 self.index.bulk_upsert(QUERIES_INDEX.name, batch)
             except Exception:  # analytics are best effort: a lost batch must not fail a search
                 pass
+
+
+def warm_list(store) -> list[str]:
+    try:
+        return json.loads(store.get(WARM_KEY).data)["queries"]
+    except NotFoundError:
+        return []

@@ -161,7 +161,7 @@ def warm_after(rt, generation: str) -> None:
 
         from werkzeug.datastructures import MultiDict
 
-        from affiliate_matrix.analytics import warm_list
+        from affiliate_matrix.query_log import warm_list
 
         flags.bind({}, None)  # the answer a caller with no flag on would get
         for query in warm_list(rt.store):
