@@ -4,14 +4,14 @@ names its model through a function in programs.py and builds it on its first use
 
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
-from affiliate_matrix.handlers.program_shapes import _MERCHANT_KEY, Cursor, Filters, PageSize, Words
+from affiliate_matrix.handlers.program_shapes import _MERCHANT_KEY, FILTER_FIELDS, Cursor, PageSize, Words
 from affiliate_matrix.handlers.routes import Shape
 
 
-class ExportParams(Filters):
-    format: Literal["csv", "jsonl", "parquet"] = "jsonl"
+ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
+                            format=(Literal["csv", "jsonl", "parquet"], "jsonl"))
 
 
 class ChangesParams(Shape):

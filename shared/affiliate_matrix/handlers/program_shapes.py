@@ -30,17 +30,15 @@ Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor f
                                                                   "unchanged.")]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
-Filters = create_model("Filters", __base__=Shape, q=(Words, None),
-                       sort=(Literal[tuple(SORTS)], "relevance"),
-                       **{name: (list[str] | None, None) for name in FILTERS},
-                       **{name: (Minimum, None) for name in MINIMUMS})
+# What a search and an export (program_params.py) are filtered by; each model is made from these fields
+# directly, so a start defines no model of the filters alone.
+FILTER_FIELDS = dict(q=(Words, None), sort=(Literal[tuple(SORTS)], "relevance"),
+                     **{name: (list[str] | None, None) for name in FILTERS},
+                     **{name: (Minimum, None) for name in MINIMUMS})
 
 
-class SearchParams(Filters):  # other names are refused by `parameters`, by name, before a model sees them
-    limit: PageSize = 20
-    page: whole(1, RESULT_WINDOW) | None = Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
-                                                                   "a cursor pages further")
-    cursor: Cursor = None
+class _Paging(Shape):
+    """SearchParams' check of its paging (its fields are added below, after the filters')."""
 
     def model_post_init(self, _):
         if self.page is not None and self.cursor is not None:
@@ -48,6 +46,13 @@ class SearchParams(Filters):  # other names are refused by `parameters`, by name
         if self.page is not None and self.page * self.limit > RESULT_WINDOW:
             raise InvalidInput(f"page must be a whole number from 1 to {RESULT_WINDOW // self.limit} at limit "
                                f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
+
+
+SearchParams = create_model(  # other names are refused by `parameters`, by name, before a model sees them
+    "SearchParams", __base__=_Paging, **FILTER_FIELDS, limit=(PageSize, 20),
+    page=(whole(1, RESULT_WINDOW) | None, Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
+                                                                  "a cursor pages further")),
+    cursor=(Cursor, None))
 
 
 class Facet(Shape):
