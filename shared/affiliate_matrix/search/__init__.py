@@ -15,7 +15,6 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -60,7 +59,8 @@ class IndexSpec(_IndexSpecFields):
     __hash__ = None  # its fields are a dict
 
     def __repr__(self) -> str:
-        return f"IndexSpec(name={self.name!r}, version={self.version}, fields={self.fields!r}, id_field={self.id_field!r})"
+        return (f"IndexSpec(name={self.name!r}, version={self.version}, fields={self.fields!r}, "
+                f"id_field={self.id_field!r})")
 
     def physical(self, prefix: str) -> str:
         return f"{prefix}-{self.name}-v{self.version}"
@@ -124,10 +124,16 @@ class IndexStatus(NamedTuple):
     versions: list[int]
 
 
-@dataclass
 class BulkResult:
-    indexed: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    """What a bulk write did: how many documents it indexed, and (id, reason) for each it refused, counted by
+    the adapter as it writes. A plain class: a dataclass's generated methods cost every start that imports the port."""
+    __slots__ = ("indexed", "errors")
+
+    def __init__(self, indexed: int = 0, errors: list[tuple[str, str]] | None = None):
+        self.indexed, self.errors = indexed, [] if errors is None else errors
+
+    def __repr__(self) -> str:
+        return f"BulkResult(indexed={self.indexed}, errors={self.errors!r})"
 
 
 def words(text: str | None) -> list[str]:
