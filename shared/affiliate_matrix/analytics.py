@@ -1,97 +1,27 @@
 """Query analytics for the programs API, and what the analysis does about them.
 
-Every /programs request is recorded by its shape (which filters, sort and minimums, whether it
-has words), its replayable query (path and parameters, never the token), latency and hits,
-buffered and bulk-written to the `queries` index. The analysis (the index function's hourly
-cron, or `amx analytics report`) names the most frequent and the slowest shapes and acts on
+Every /programs request is recorded in the `queries` index (query_log.py). The analysis (the index
+function's hourly cron, or `amx analytics report`) names the most frequent and the slowest shapes and acts on
 what it safely can: the top queries become the warm list the programs function replays into
 its cache after each index generation, the most common filter sets get facet snapshots for the
 current generation, and mapping changes are proposed as a migration plan — never applied.
 """
 
-import atexit
-import hashlib
 import json
 import threading
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from cachetools import TTLCache, cached
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.search import IndexSpec, SearchQuery
+from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY
+from affiliate_matrix.search import SearchQuery
 
-QUERIES_INDEX = IndexSpec("queries", 1, {
-    "id": "keyword", "at": "date", "path": "keyword", "shape": "keyword", "query": "keyword", "filters": "keyword",
-    "sort": "keyword", "has_text": "bool", "latency_ms": "number", "hits": "number", "status": "number",
-})
-WARM_KEY, SNAPSHOTS_KEY = "analytics/warm.json", "analytics/facet-snapshots.json"
+SNAPSHOTS_KEY = "analytics/facet-snapshots.json"
 WARM_TOP, SNAPSHOT_TOP = 50, 10
-PAGING = {"cursor", "page", "limit"}
 
-
-def shape_of(args) -> str:
-    """What kind of query it is, without its values: words or not, which filters, minimums and sort."""
-    parts = ["text" if args.get("q") else "no-text"]
-    parts += sorted(f"{k}" for k in args if k not in PAGING | {"q", "sort"})
-    parts.append(f"sort={args.get('sort', 'relevance')}")
-    return " ".join(parts)
-
-
-def query_of(path: str, args) -> str:
-    """The query to replay: path and parameters in a stable order, without paging."""
-    items = sorted((k, v) for k, values in args.lists() for v in values if k not in PAGING)
-    return path + ("?" + urlencode(items) if items else "")
-
-
-_recorders: list = []
-
-
-def flush_all() -> None:
-    """Write every buffered record now (at exit, and for tests that read what was recorded)."""
-    for recorder in _recorders:
-        recorder.flush()
-
-
-class Recorder:
-    """Buffers query records and bulk-writes them every FLUSH_S seconds or FLUSH_N records."""
-
-    FLUSH_S, FLUSH_N = 5.0, 200
-
-    def __init__(self, index):
-        self.index, self.buffer, self.lock = index, [], threading.Lock()
-        self.flushed_at = time.monotonic()
-        atexit.register(self.flush)
-        _recorders.append(self)
-
-    def record(self, path: str, args, latency_ms: float, hits: int | None, status: int) -> None:
-        at = datetime.now(UTC)
-        doc = {"path": path, "shape": shape_of(args), "query": query_of(path, args),
-               "filters": sorted(k for k in args if k not in PAGING | {"q", "sort"}), "sort": args.get("sort", "relevance"),
-               "has_text": bool(args.get("q")), "latency_ms": round(latency_ms, 2), "hits": hits, "status": status,
-               "at": at.isoformat()}
-        doc["id"] = "q_" + hashlib.sha256(f"{at.isoformat()}|{doc['query']}|{id(doc)}".encode()).hexdigest()[:24]
-        with self.lock:
-            self.buffer.append(doc)
-            due = len(self.buffer) >= self.FLUSH_N or time.monotonic() - self.flushed_at > self.FLUSH_S
-        if due:
-            threading.Thread(target=self.flush, daemon=True).start()
-
-    def flush(self) -> None:
-        with self.lock:
-            batch, self.buffer, self.flushed_at = self.buffer, [], time.monotonic()
-        if batch:
-            try:
-                self.index.ensure_index(QUERIES_INDEX)
-                self.index.bulk_upsert(QUERIES_INDEX.name, batch)
-            except Exception:  # analytics are best effort: a lost batch must not fail a search
-                pass
-
-
-# --- the analysis --------------------------------------------------------------------------------
 
 @dataclass
 class Report:
@@ -201,13 +131,6 @@ def proposals(rows: list[dict]) -> list[dict]:
         out.append({"field": "name", "change": "a normalized keyword sub-field for sorting",
                     "why": f"{sorts['name'] / total:.0%} of queries sort by name"})
     return out
-
-
-def warm_list(store) -> list[str]:
-    try:
-        return json.loads(store.get(WARM_KEY).data)["queries"]
-    except NotFoundError:
-        return []
 
 
 SNAPSHOT_CACHE_S = 30.0

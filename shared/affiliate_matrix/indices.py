@@ -2,7 +2,7 @@
 
 
 def index_specs() -> dict:
-    from affiliate_matrix.analytics import QUERIES_INDEX
+    from affiliate_matrix.query_log import QUERIES_INDEX
     from affiliate_matrix.budget.mirror import BUDGET_INDEX
     from affiliate_matrix.deltas import DELTAS_INDEX
     from affiliate_matrix.observability.figures import METRICS_INDEX

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from functions_framework import create_app
 
-from affiliate_matrix.analytics import analyze, flush_all
+from affiliate_matrix.analytics import analyze
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.program_index import PROGRAMS_INDEX
+from affiliate_matrix.query_log import flush_all
 from affiliate_matrix.runtime import Runtime
 from tests.bench.search import documents
 from tests.support.processes import ROOT

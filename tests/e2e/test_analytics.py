@@ -9,9 +9,10 @@ import pytest
 from functions_framework import create_app
 from werkzeug.datastructures import MultiDict
 
-from affiliate_matrix.analytics import QUERIES_INDEX, SNAPSHOTS_KEY, WARM_KEY, analyze, flush_all
+from affiliate_matrix.analytics import SNAPSHOTS_KEY, analyze
 from affiliate_matrix.config import Settings
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY, flush_all
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.processes import ROOT

@@ -159,7 +159,7 @@ def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(ap
 
 
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
-    from affiliate_matrix.analytics import QUERIES_INDEX, flush_all
+    from affiliate_matrix.query_log import QUERIES_INDEX, flush_all
     from affiliate_matrix.search import SearchQuery
 
     sign_in(app, rt)

@@ -67,6 +67,24 @@ def test_a_path_parameter_its_model_does_not_declare_is_refused_when_the_table_i
         Api("things", [Route("GET", "/things/{thing_id}", lambda call: {}, Thing, role=None)])
 
 
+def test_a_params_model_named_by_a_function_is_built_and_checked_on_its_routes_first_use():
+    built = []
+
+    def params():
+        built.append(Params)
+        return Params
+
+    api = Api("things", [Route("GET", "/things/{thing_id}", lambda call: {"id": call.params.thing_id, "size": 1},
+                               Thing, params, role=None)])
+    assert built == []  # the table alone does not build it
+    assert ask(api, "/things/t_1")[0] == 200 and ask(api, "/things/x?size=9")[0] == 400
+    assert built == [Params]  # once
+    wrong = Api("things", [Route("GET", "/things/{thing_id}", lambda call: {}, Thing, lambda: Thing, role=None)])
+    for use in (lambda: ask(wrong, "/things/t_1"), wrong.openapi):  # never served, nor documented
+        with pytest.raises(TypeError, match="the path names thing_id"):
+            use()
+
+
 def test_a_path_parameter_is_not_also_a_query_parameter():
     status, body, _ = ask(table(), "/things/t_1?thing_id=t_2")
     assert status == 400 and "unknown parameter(s): thing_id" in body

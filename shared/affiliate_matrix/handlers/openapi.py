@@ -30,7 +30,7 @@ def openapi(api: "Api") -> dict:
     entries = [(("Error", "answer"), "serialization", TypeAdapter(Error))]
     for route in api.routes:
         if route.params is not None:
-            entries.append(((route.label, "params"), "validation", TypeAdapter(route.params)))
+            entries.append(((route.label, "params"), "validation", TypeAdapter(route.params_model)))
         if route.bodies is not None:
             entries.append(((route.label, "body"), "validation", route.bodies))
         if route.answers is not None:
@@ -73,7 +73,7 @@ def declared(route: "Route", schema: dict) -> list[dict]:
         where = "path" if "{" + name + "}" in route.path else "query"
         entry = {"name": name, "in": where, "required": where == "path" or name in schema.get("required", ()),
                  "schema": absent_is_none(prop)}
-        if is_list(route.params.model_fields[name].annotation):
+        if is_list(route.params_model.model_fields[name].annotation):
             entry |= {"style": "form", "explode": True}
         if prop.get("description"):
             entry["description"] = prop["description"]

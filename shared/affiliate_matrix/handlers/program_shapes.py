@@ -1,11 +1,11 @@
 """The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
 checks requests and answers against them and writes its OpenAPI document from them. The merchants'
-answers are in merchant_shapes.py."""
+answers are in merchant_shapes.py, the parameters of every route but the search in program_params.py."""
 
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, create_model
+from pydantic import AfterValidator, Field, create_model
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
@@ -30,17 +30,15 @@ Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor f
                                                                   "unchanged.")]
 PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
-Filters = create_model("Filters", __base__=Shape, q=(Words, None),
-                       sort=(Literal[tuple(SORTS)], "relevance"),
-                       **{name: (list[str] | None, None) for name in FILTERS},
-                       **{name: (Minimum, None) for name in MINIMUMS})
+# What a search and an export (program_params.py) are filtered by; each model is made from these fields
+# directly, so a start defines no model of the filters alone.
+FILTER_FIELDS = dict(q=(Words, None), sort=(Literal[tuple(SORTS)], "relevance"),
+                     **{name: (list[str] | None, None) for name in FILTERS},
+                     **{name: (Minimum, None) for name in MINIMUMS})
 
 
-class SearchParams(Filters):  # other names are refused by `parameters`, by name, before a model sees them
-    limit: PageSize = 20
-    page: whole(1, RESULT_WINDOW) | None = Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
-                                                                   "a cursor pages further")
-    cursor: Cursor = None
+class _Paging(Shape):
+    """SearchParams' check of its paging (its fields are added below, after the filters')."""
 
     def model_post_init(self, _):
         if self.page is not None and self.cursor is not None:
@@ -50,32 +48,11 @@ class SearchParams(Filters):  # other names are refused by `parameters`, by name
                                f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
 
 
-class ExportParams(Filters):
-    format: Literal["csv", "jsonl", "parquet"] = "jsonl"
-
-
-class ChangesParams(Shape):
-    model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime | None = None
-    program_id: list[str] | None = None
-    field: list[str] | None = None
-    change: list[Literal["created", "updated", "removed"]] | None = None
-    limit: PageSize = 20
-    cursor: Cursor = None
-
-
-class MerchantsParams(Shape):
-    model_config = ConfigDict(extra="forbid")
-    q: Words = None
-    limit: PageSize = 20
-
-
-class ProgramId(Shape):
-    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
-
-
-class MerchantKey(Shape):
-    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
+SearchParams = create_model(  # other names are refused by `parameters`, by name, before a model sees them
+    "SearchParams", __base__=_Paging, **FILTER_FIELDS, limit=(PageSize, 20),
+    page=(whole(1, RESULT_WINDOW) | None, Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
+                                                                  "a cursor pages further")),
+    cursor=(Cursor, None))
 
 
 class Facet(Shape):

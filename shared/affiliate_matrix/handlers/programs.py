@@ -23,8 +23,7 @@ from affiliate_matrix.deltas import DELTAS_INDEX
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
-    _MERCHANT_KEY, ChangesParams, ExportParams, MerchantKey, MerchantsParams, ProgramId, ProgramPage, SearchParams,
-    changes_answer, merchant_answer, merchants_answer, program_answer,
+    _MERCHANT_KEY, ProgramPage, SearchParams, changes_answer, merchant_answer, merchants_answer, program_answer,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.routes import Api, Route, parameters
@@ -46,21 +45,52 @@ def api() -> Api:
     cached_ok = dict(statuses=(304,), headers=("ETag",))
     return Api("Affiliate Matrix programs API", [
         Route("GET", "/programs", search_route, ProgramPage, SearchParams, summary="Search programs", **cached_ok),
-        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params), params=ExportParams,
+        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params), params=export_params,
               summary="The index, or a search's result, streamed as a file", headers=("Content-Disposition",),
               media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
                      "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
         Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
-            call.rt, call.params.program_id)), program_answer, ProgramId, summary="One program with per-field "
+            call.rt, call.params.program_id)), program_answer, program_id_params, summary="One program with per-field "
               "provenance", **cached_ok),
         Route("GET", "/changes", lambda call: _cached(call, DELTAS_INDEX, lambda: changes_with(call.rt, call.params)),
-              changes_answer, ChangesParams, summary="What changed, newest first", **cached_ok),
+              changes_answer, changes_params, summary="What changed, newest first", **cached_ok),
         Route("GET", "/merchants", lambda call: _cached(call, PROGRAMS_INDEX, lambda: merchants_with(
-            call.rt, call.params)), merchants_answer, MerchantsParams, summary="Merchants whose programs match q",
+            call.rt, call.params)), merchants_answer, merchants_params, summary="Merchants whose programs match q",
               **cached_ok),
-        Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, MerchantKey,
+        Route("GET", "/merchants/{merchant_key}", merchant_route, merchant_answer, merchant_key_params,
               summary="One merchant's programs and offers side by side, per source", **cached_ok),
     ])
+
+
+# The parameters of the routes a first search does not use (program_params.py), each built by its route's first use.
+def export_params():
+    from affiliate_matrix.handlers.program_params import ExportParams
+
+    return ExportParams
+
+
+def changes_params():
+    from affiliate_matrix.handlers.program_params import ChangesParams
+
+    return ChangesParams
+
+
+def merchants_params():
+    from affiliate_matrix.handlers.program_params import MerchantsParams
+
+    return MerchantsParams
+
+
+def program_id_params():
+    from affiliate_matrix.handlers.program_params import ProgramId
+
+    return ProgramId
+
+
+def merchant_key_params():
+    from affiliate_matrix.handlers.program_params import MerchantKey
+
+    return MerchantKey
 
 
 @cache
@@ -131,7 +161,7 @@ def warm_after(rt, generation: str) -> None:
 
         from werkzeug.datastructures import MultiDict
 
-        from affiliate_matrix.analytics import warm_list
+        from affiliate_matrix.query_log import warm_list
 
         flags.bind({}, None)  # the answer a caller with no flag on would get
         for query in warm_list(rt.store):
@@ -150,7 +180,7 @@ def warm_after(rt, generation: str) -> None:
 
 @cache
 def recorder(rt):
-    from affiliate_matrix.analytics import Recorder
+    from affiliate_matrix.query_log import Recorder
 
     return Recorder(rt.index)
 
@@ -163,7 +193,6 @@ def program(rt, program_id: str) -> dict:
 
 
 SEARCH_PARAMETERS = set(SearchParams.model_fields)
-EXPORT_PARAMETERS = set(ExportParams.model_fields)
 
 
 def search(rt, args) -> dict:
@@ -192,9 +221,9 @@ def search_with(rt, params: SearchParams, args) -> dict:
 
 
 def facet_snapshot(rt, args) -> dict | None:
-    from affiliate_matrix import analytics
+    from affiliate_matrix import analytics, query_log
 
-    key = analytics.filter_set(analytics.query_of("/programs", args))
+    key = analytics.filter_set(query_log.query_of("/programs", args))
     if key is None:
         return None
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
@@ -211,10 +240,10 @@ def query_of(params) -> SearchQuery:
 
 def export(rt, args):
     """The whole index, or a search's result, streamed (the web pages call this with their query string)."""
-    return export_with(rt, parameters(ExportParams, args, {}))
+    return export_with(rt, parameters(export_params(), args, {}))
 
 
-def export_with(rt, params: ExportParams):
+def export_with(rt, params):
     """The whole index, or a search's result, streamed in the asked format."""
     from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
 
@@ -239,10 +268,10 @@ def export_with(rt, params: ExportParams):
 
 
 def merchants(rt, args) -> dict:
-    return merchants_with(rt, parameters(MerchantsParams, args, {}))
+    return merchants_with(rt, parameters(merchants_params(), args, {}))
 
 
-def merchants_with(rt, params: MerchantsParams) -> dict:
+def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
@@ -250,10 +279,10 @@ def merchants_with(rt, params: MerchantsParams) -> dict:
 
 
 def changes(rt, args) -> dict:
-    return changes_with(rt, parameters(ChangesParams, args, {}))
+    return changes_with(rt, parameters(changes_params(), args, {}))
 
 
-def changes_with(rt, params: ChangesParams) -> dict:
+def changes_with(rt, params) -> dict:
     """The change feed, newest first."""
     ranges = {"at": Range(gte=params.since.isoformat())} if params.since else {}
     filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),

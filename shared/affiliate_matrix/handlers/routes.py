@@ -6,8 +6,7 @@ checked against its model) and `Api.openapi` writes the OpenAPI document from th
 
 import re
 import types
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Annotated, Any, NamedTuple
 
@@ -18,6 +17,7 @@ from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed,
 from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 
+_PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
 _WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
 
 
@@ -56,14 +56,13 @@ class Call(NamedTuple):  # immutable like a frozen dataclass, at a sixth of its 
     body: Any = None
 
 
-@dataclass(frozen=True)
-class Route:
+class _RouteFields(NamedTuple):  # a NamedTuple: immutable, at a third of a frozen dataclass's cost to define
     method: str
     path: str                              # "/programs/{program_id}": each {name} is a field of `params`
     handler: Callable[[Call], Any]         # returns the answer, or (answer, status, headers)
     answer: Any = None                     # the JSON answer's type (or a function naming it, to import it
                                            # on first use); None: no JSON body
-    params: type[BaseModel] | None = None  # query and path parameters
+    params: Any = None                     # the model of the query and path parameters (or a function naming it)
     body: Any = None                       # the type the JSON body must fit (or a function naming it)
     status: int = 200
     role: str | None = "read"              # the token's role it needs; None: no token
@@ -71,12 +70,35 @@ class Route:
     statuses: tuple[int, ...] = ()         # what else it answers: 200 beside a 201, 304, 409, 412, 428
     headers: tuple[str, ...] = ()          # response headers of a success
     if_match: bool = False                 # a write that needs If-Match
-    media: dict[str, dict] = field(default_factory=dict)  # a non-JSON answer: media type -> schema
+    media: Mapping[str, dict] = types.MappingProxyType({})  # a non-JSON answer: media type -> schema
     body_limit: int = 64 * 1024
+
+
+class Route(_RouteFields):
+    """One route of a table: its fields (_RouteFields), and the models it checks with, each built on first use."""
 
     @cached_property
     def pattern(self) -> re.Pattern:
         return re.compile("^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$")
+
+    def match(self, path: str) -> dict[str, str] | None:
+        """The path's segments by name when `path` is this route's, else None. A path without parameters is
+        compared as it is, and the pattern is compiled only for a path that has the literal part before them."""
+        literal, brace, _ = self.path.partition("{")
+        if not brace:
+            return {} if path == self.path else None
+        found = self.pattern.match(path) if path.startswith(literal) else None
+        return None if found is None else found.groupdict()
+
+    @cached_property
+    def params_model(self) -> type[BaseModel] | None:
+        """The parameters' model, checked against the path: a table that could not be served as documented is
+        refused when it is built (a model given as a function: when the route is first used, or documented)."""
+        model = None if self.params is None else _named(self.params)
+        missing = set(_PATH_NAMES.findall(self.path)) - set(model.model_fields if model else ())
+        if missing:
+            raise TypeError(f"{self.label}: the path names {', '.join(sorted(missing))}, its params model not")
+        return model
 
     @cached_property
     def answers(self):
@@ -121,10 +143,9 @@ class Api:
         document = Route("GET", "/openapi.json", lambda call: self.openapi(), answer=dict[str, Any], role=None,
                          summary="This document")
         self.title, self.routes = title, [*routes, health, document]
-        for route in self.routes:  # a table that could not be served as documented is refused when built
-            missing = set(route.pattern.groupindex) - set(route.params.model_fields if route.params else ())
-            if missing:
-                raise TypeError(f"{route.label}: the path names {', '.join(sorted(missing))}, its params model not")
+        for route in self.routes:
+            if not isinstance(route.params, types.FunctionType):
+                route.params_model  # checked now (Route.params_model)
         # a literal segment wins over a parameter: /programs/export before /programs/{program_id}
         self._ordered = sorted(self.routes, key=lambda r: r.path.count("{"))
         self._document = None
@@ -134,7 +155,7 @@ class Api:
         from affiliate_matrix.auth import authorize
 
         method = "GET" if request.method == "HEAD" else request.method
-        found = [(r, m) for r in self._ordered if (m := r.pattern.match(request.path))]
+        found = [(r, m) for r in self._ordered if (m := r.match(request.path)) is not None]
         if not found:
             raise NotFoundError(f"no route for {request.path[:200]}")
         chosen = next(((r, m) for r, m in found if r.method == method), None)
@@ -145,7 +166,7 @@ class Api:
         route, match = chosen
         if route.role is not None:
             authorize(rt, request.headers.get("Authorization"), route.role)
-        params = parameters(route.params, request.args, match.groupdict()) if route.params else None
+        params = parameters(route.params_model, request.args, match) if route.params else None
         if route.params is None and request.args:
             raise InvalidInput(f"unknown parameter(s): {', '.join(sorted(request.args))[:200]}; this takes none")
         body = None

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
@@ -28,22 +28,39 @@ MAX_PAGE = 1000
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 
-@dataclass(frozen=True)
-class IndexSpec:
+class _IndexSpecFields(NamedTuple):  # immutable, at a fraction of a frozen dataclass's cost to define (every start)
     name: str
     version: int
     fields: dict[str, FieldType]
     id_field: str = "id"
     # How a document of an older version becomes one of this version, as a fresh write would make it;
     # None: documents are copied as they are. Code, not part of the stored spec.
-    upgrade: Callable[[dict], dict] | None = field(default=None, compare=False, repr=False)
+    upgrade: Callable[[dict], dict] | None = None
 
-    def __post_init__(self):
+
+class IndexSpec(_IndexSpecFields):
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args, **kwargs)
         for name in [self.name, *self.fields]:
             if not _FIELD.match(name):
                 raise ValueError(f"index or field name {name!r} must match {_FIELD.pattern}")
         if self.fields.get(self.id_field) != "keyword":
             raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
+        return self
+
+    def __eq__(self, other) -> bool:  # the upgrade is code, not part of the spec
+        return isinstance(other, IndexSpec) and self.to_json() == other.to_json()
+
+    def __ne__(self, other) -> bool:  # tuple's own would compare the upgrade too
+        return not self == other
+
+    __hash__ = None  # its fields are a dict
+
+    def __repr__(self) -> str:
+        return (f"IndexSpec(name={self.name!r}, version={self.version}, fields={self.fields!r}, "
+                f"id_field={self.id_field!r})")
 
     def physical(self, prefix: str) -> str:
         return f"{prefix}-{self.name}-v{self.version}"
@@ -94,11 +111,10 @@ class Hit(NamedTuple):
     doc: dict[str, Any]
 
 
-@dataclass
-class SearchResult:
+class SearchResult(NamedTuple):
     total: int
     hits: list[Hit]
-    facets: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+    facets: dict[str, list[tuple[Any, int]]]
     next_cursor: str | None = None
 
 
@@ -108,10 +124,16 @@ class IndexStatus(NamedTuple):
     versions: list[int]
 
 
-@dataclass
 class BulkResult:
-    indexed: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    """What a bulk write did: how many documents it indexed, and (id, reason) for each it refused, counted by
+    the adapter as it writes. A plain class: a dataclass's generated methods cost every start that imports the port."""
+    __slots__ = ("indexed", "errors")
+
+    def __init__(self, indexed: int = 0, errors: list[tuple[str, str]] | None = None):
+        self.indexed, self.errors = indexed, [] if errors is None else errors
+
+    def __repr__(self) -> str:
+        return f"BulkResult(indexed={self.indexed}, errors={self.errors!r})"
 
 
 def words(text: str | None) -> list[str]:
@@ -192,10 +214,15 @@ def _sort_value(value):
     raise ValueError(f"not a sort value ({type(value).__name__})")
 
 
-class _Cursor(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
-    a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
+@cache
+def _cursor_shape() -> type[BaseModel]:
+    """A cursor's model, defined when the first cursor is read: most starts never page."""
+    class Cursor(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")
+        a: list[Annotated[Any, AfterValidator(_sort_value)]] = Field(max_length=10)
+
+    return Cursor
 
 
 def encode_cursor(query: SearchQuery, after: list) -> str:
@@ -207,7 +234,8 @@ def decode_cursor(query: SearchQuery) -> list | None:
     if not query.cursor:
         return None
     try:  # the standard library's JSON keeps 2**70 an int, which the bounds then refuse
-        cursor = _Cursor.model_validate(json.loads(base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))))
+        raw = base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4))
+        cursor = _cursor_shape().model_validate(json.loads(raw))
     except (ValueError, ValidationError, RecursionError):  # not base64, not JSON, or not exactly a cursor's shape
         raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given") from None
     if cursor.q != query.fingerprint():

@@ -21,7 +21,7 @@ def search_page(rt, args: MultiDict) -> dict:
                "values": [{**bucket, "checked": bucket["value"] in state[FACET_PARAMETERS[field]]}
                           for bucket in buckets]}
               for field, buckets in result["facets"].items() if field in FACET_PARAMETERS]
-    export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.EXPORT_PARAMETERS])
+    export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}

@@ -1,0 +1,38 @@
+"""The programs API's parameters other than the search's (program_shapes.py): the export, the change feed, the
+merchants, one program, one merchant. Apart so that a start and a first search do not build them; each route
+names its model through a function in programs.py and builds it on its first use."""
+
+from typing import Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field, create_model
+
+from affiliate_matrix.handlers.program_shapes import _MERCHANT_KEY, FILTER_FIELDS, Cursor, PageSize, Words
+from affiliate_matrix.handlers.routes import Shape
+
+
+ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
+                            format=(Literal["csv", "jsonl", "parquet"], "jsonl"))
+
+
+class ChangesParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    since: AwareDatetime | None = None
+    program_id: list[str] | None = None
+    field: list[str] | None = None
+    change: list[Literal["created", "updated", "removed"]] | None = None
+    limit: PageSize = 20
+    cursor: Cursor = None
+
+
+class MerchantsParams(Shape):
+    model_config = ConfigDict(extra="forbid")
+    q: Words = None
+    limit: PageSize = 20
+
+
+class ProgramId(Shape):
+    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
+
+
+class MerchantKey(Shape):
+    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
