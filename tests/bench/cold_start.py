@@ -6,10 +6,12 @@ first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baselin
 functions-framework hello world importing only the libraries every function's start is prescribed
 (pydantic, pydantic-settings, structlog), started the same way right before every function, round after
 round, so the floor's starts meet the same swings of the machine's load as the functions'. A function's
-ratio is its median over the floor's median over the whole run: with ROUNDS starts a function and
-ROUNDS x functions the floor, the baseline is read from all of them rather than from the ROUNDS starts
-that happened to precede that function, which moved single ratios by 0.1 between identical runs. Beside
-the clock, the CPU time the server's processes used until that answer, which a busy machine blurs less. A bare hello world is
+ratio is the median, over the rounds, of its start over the floor's start right before it: each pair meets
+the same load, so the load's drift cancels within the pair. On one run of 18 rounds split into halves, the
+two halves' ratios differed by 0.08 on average per function this way, against 0.16 for the function's
+median over the floor's median over the run and 0.17 for its median over its own floors' median (both
+used before), which moved single ratios by 0.1 and more between identical runs. Beside the clock, the CPU
+time the server's processes used until that answer, paired the same way, which a busy machine blurs less. A bare hello world is
 measured too, to show what the prescribed libraries themselves cost.
 
 Idle memory is read once the first request is answered: the proportional set size (Pss, from
@@ -18,6 +20,7 @@ and forks the worker, so the two share most pages: VmRSS summed would count thos
 splits each shared page between its sharers, and the sum is what the container is charged.
 """
 
+import json
 import os
 import random
 import signal
@@ -32,7 +35,7 @@ import httpx
 
 from tests.support.processes import ROOT, free_port
 
-ROUNDS = int(os.environ.get("BENCH_COLD_START_ROUNDS", "9"))  # alternated; this machine swings 20% within a minute
+ROUNDS = int(os.environ.get("BENCH_COLD_START_ROUNDS", "15"))  # alternated; this machine swings 20% within a minute
 FUNCTION_VENV = ROOT / ".venv-function"
 HELLO = ROOT / "tests/bench/hello/main.py"
 FLOOR = ROOT / "tests/bench/hello_floor/main.py"
@@ -149,14 +152,22 @@ def run() -> None:
         order = random.Random(20)
         hello, floor = [], []
         measured: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
+        paired: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
         for _ in range(ROUNDS):
             hello.append(start("hello"))
             for name in order.sample(functions, len(functions)):
                 floor.append(start("floor"))  # right before each function: the floor meets the loads they meet
+                paired[name].append(floor[-1])
                 measured[name].append(start(name))
+    if os.environ.get("BENCH_COLD_START_SAMPLES"):  # every start, for studying the machine's noise
+        Path(os.environ["BENCH_COLD_START_SAMPLES"]).write_text(json.dumps(
+            {"hello": hello, "floor": floor, "measured": measured, "paired_floor": paired}))
 
     def median(samples, figure: int) -> float:
         return statistics.median(sample[figure] for sample in samples)
+
+    def paired_ratio(name: str, figure: int) -> float:
+        return statistics.median(start[figure] / before[figure] for start, before in zip(measured[name], paired[name]))
 
     print(f"BENCH cold_start_s_hello {median(hello, 0):.3f} s")
     print(f"BENCH cold_start_s_floor {median(floor, 0):.3f} s")
@@ -165,8 +176,8 @@ def run() -> None:
     print(f"BENCH idle_rss_mb_floor {median(floor, 2):.1f} MB")
     ratios: dict[str, dict[str, float]] = {"time": {}, "cpu": {}, "memory": {}}
     for name in functions:
-        ratios["time"][name] = median(measured[name], 0) / median(floor, 0)
-        ratios["cpu"][name] = median(measured[name], 1) / median(floor, 1)
+        ratios["time"][name] = paired_ratio(name, 0)
+        ratios["cpu"][name] = paired_ratio(name, 1)
         ratios["memory"][name] = median(measured[name], 2) / median(floor, 2)
         print(f"{name}: first request GET {FIRST_REQUESTS.get(name, '/healthz')}")
         print(f"BENCH cold_start_s_{name} {median(measured[name], 0):.3f} s")
