@@ -74,6 +74,8 @@ def test_a_method_counts_where_the_affiliate_is_paid(text, expected):
     "El saldo acumulado se descuenta de tu próxima factura.",
     "De beloning wordt verrekend met je volgende factuur.",
     "Il premio viene scalato dalla tua prossima bolletta.",
+    "Je tegoed kun je gebruiken bij je volgende bestelling.",
+    "Votre récompense est valable sur votre prochaine commande.",
     # the reward is the merchant's service for free
     "Your reward is a free month of hosting for every signup.",
     "Die Prämie ist ein kostenloser Monat Ihres Abos.",
@@ -99,6 +101,8 @@ def test_a_reward_settled_or_spent_with_the_merchant_is_store_credit(text):
 @pytest.mark.parametrize("text,expected", [
     ("You earn 10% commission on the customer's next order.", []),                 # the customer's order
     ("Your friend gets 10% off their next purchase.", []),                          # the friend's reward
+    ("You earn 20% commission on the next renewal as well.", []),                   # the customer's renewal
+    ("Tu comisión se calcula sobre el próximo pedido del cliente.", []),
     ("You receive a unique voucher code to share with your audience.", []),        # the customers' code
     ("Deine Kunden erhalten einen Gutschein über 10 Euro.", []),
     ("Rewards are paid to your Bitcoin wallet.", ["crypto"]),                       # a crypto wallet is crypto
@@ -116,6 +120,9 @@ def test_what_is_not_kept_with_the_merchant_is_not_store_credit(text, expected):
     ("Die Auszahlung der Provision erfolgt wahlweise über:\n- PayPal\n- Geschenkkarte", ["paypal", "store_credit"]),
     ("Vos gains peuvent être versés par :\n- virement\n- carte cadeau", ["bank_transfer", "store_credit"]),
     ("Our customers can pay with:\n- PayPal\n- gift card", []),                    # how customers pay
+    ("Commissions paid per category:\n- Gift cards: 1%\n- Books: 5%", []),        # categories a rate is paid on
+    ("We pay commissions by:\n- cheque\n- bank transfer", ["bank_transfer", "check"]),
+    ("Un 3% de comisión para ventas de cheques regalo.", []),                       # gift cheques sold, not a cheque
     # what the affiliate must give says how it is paid
     ("Please enter your bank details in your profile.", ["bank_transfer"]),
     ("Bitte hinterlegen Sie Ihre Bankverbindung im Partnerkonto.", ["bank_transfer"]),
@@ -136,6 +143,11 @@ def test_what_is_not_kept_with_the_merchant_is_not_store_credit(text, expected):
     ("O bónus pode ser transferido para um cartão bancário.", ["other"]),
     # a bank account in the line of a wire is where the wire lands
     ("Get paid by wire transfer. It hits your bank account directly.", ["wire"]),
+    # a payer paying by a means, or money moved to the affiliate, is a payout clause
+    ("Awin pays affiliates by BACS twice a month.", ["bank_transfer"]),
+    ("Wir überweisen die Provision auf Ihr Konto.", ["bank_transfer"]),
+    ("Transferimos tus comisiones a tu cuenta bancaria.", ["bank_transfer"]),
+    ("Amazon paga por transacciones en su tienda.", []),
 ])
 def test_a_method_is_read_from_what_the_text_says_about_paying(text, expected):
     assert methods(text) == expected

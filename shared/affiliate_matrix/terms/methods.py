@@ -32,7 +32,7 @@ NAMES = {
              r"(?:issue|mail|send|post|receive)(?:s|d|ed)? (?:a |the |your )?che(?:ck|que)|"
              r"(?:pay\s?pal|wire(?: transfer)?|\bach|bank transfer|direct deposit|payoneer)\s*(?:,|/|\bor\b|\band\b)\s*"
              r"(?:by |via )?checks?\b|\bchecks?\s*(?:,|/|\bor\b)\s*(?:pay\s?pal|wire|ach\b|bank|direct deposit|payoneer)|"
-             rf"\bcheques?{_NOT_A_GIFT}|\bscheck|ch[èe]ques?{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
+             rf"\bcheques?\b{_NOT_A_GIFT}|\bscheck|ch[èe]ques?\b{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
     "crypto": _CRYPTO,
     # A card the payout is loaded on is none of the named methods.
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
@@ -60,7 +60,12 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
 # A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
 # receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
 _MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten|vir[ée]e?s?\b|transferid[oa]s?|"
-                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|"
+                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|[üu]berweis(?:en|t)\b|virons|virerons|"
+                 r"transferimos|transferiremos|ingresamos|depositamos|accreditiamo|bonifichiamo|"
+                 # a payer paying by a means ("CJ pays by check", "Awin zahlt per BACS", "paie par virement")
+                 # ("paga por transacciones" is per transaction: only words of means here)
+                 r"\b(?:pays?|zahlt|paie|paye|paga|betaalt)\s+(?:\w+\s+){0,2}?(?:by|via|through|per|[üu]ber|par|mediante|"
+                 r"atrav[ée]s|tramite)\b|"
                  r"(?:receive|get|percev|recev|re[çc]oi|recib|receb|ricev|ontvang|erh[äa]lt|bekomm|touch)\w*\s+(?:\S+\s+){0,3}?"
                  r"(?:commissions?|earnings|payouts?|r[ée]mun[ée]ration|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
                  r"provvigion\w*|commissie\w*|provisie\w*|provision\w*|verg[üu]tung|ganancias|ganhos|guadagni)\b",
@@ -155,19 +160,21 @@ _SPENT = Pattern(
     rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,5}}?(?:{_MERCHANT_GOODS})\s+(?:\S+\s+){{0,3}}?(?:{_USED})\W*$|"  # verb last
     r"\bcredits?\s+(?:for|towards?|against)\s+(?:\S+\s+){0,2}?(?:invoices?|bills?|renewals?|subscriptions?|hosting|"
     rf"plans?|services)\b|\boffset (?:your |the )?(?:commissions?|earnings|balance)", re.I)
-# The reward settled on the affiliate's next bill or order ("Die Auszahlung der Prämie erfolgt mit der nächsten
-# Jahresabrechnung", "adicionado … para o pagamento da próxima fatura"), said beside a reward's name.
-_NEXT_BILL = Pattern(r"(?<!their )(?<!'s )(?<!’s )(?<!leur )(?<!ihre )\b(?:next|n[äa]chste[nmr]?|prochaine?s?|pr[óo]xim[oa]s?|volgende|prossim[oa]|siguientes?)\s+"
-                     r"(?:\w+\s+)?(?:bill|invoice|order|purchase|renewal|\w*rechnung|bestellung|einkauf|facture|commande|"
-                     r"achat|factura|pedido|compra|fatura|encomenda|fattura|bolletta|ordine|acquisto|factuur|nota|"
-                     r"bestelling|aankoop)", re.I)
+# The reward settled on the affiliate's next bill ("Die Auszahlung der Prämie erfolgt mit der nächsten Jahresabrechnung",
+# "adicionado … para o pagamento da próxima fatura") or its own next order ("bij je volgende bestelling"), said beside a
+# reward's name; not a third party's ("the customer's next invoice", "their next order").
+_NEXT = r"(?:next|n[äa]chste[nmrs]?|prochaine?s?|pr[óo]xim[oa]s?|volgende|prossim[oa])"
+_NEXT_BILL = Pattern(rf"(?<!their )(?<!'s )(?<!’s )(?<!leur )\b{_NEXT}\s+(?:\w+\s+)?(?:bill|invoice|\w*rechnung|facture|"
+                     r"factura|fatura|fattura|bolletta|factuur)|\b(?:your|je|jouw|uw|votre|ta|tu|su|sua|seu|tua|tuo|"
+                     rf"deine?[nmrs]?|ihre?[nmrs]?)\s+{_NEXT}\s+(?:order|purchase|bestellung|einkauf|commande|achat|pedido|"
+                     r"compra|encomenda|ordine|acquisto|bestelling|aankoop)", re.I)
 _REWARD_NAMED = Pattern(rf"\b(?:{_REWARD}|{_IN_KIND}|payouts?|auszahlung|waardebon\w*|vouchers?|premi[oa]s?|pr[êe]mios?|"
                         r"r[ée]compenses?|ricompens[ae])\b", re.I)
 # The reward is the merchant's service for free ("De beloning … bestaat uit gratis kluishuur").
 _FREE_REWARD = Pattern(r"\b(?:rewards?|beloning\w*|pr[äa]mie\w*|r[ée]compenses?|recompensas?|ricompens[ae]|premi[oa]s?)\s+"
                        r"(?:\S+\s+){0,4}?(?:is|are|consists? of|bestaat uit|besteht aus|consiste\w* (?:en|em|in)|est|sont|"
-                       r"ist|sind|é|è|zijn|s[oã]o)\s+(?:\S+\s+){0,2}?(?:free|gratis|gratuit\w*|kostenlos\w*|gr[áa]tis)\b",
-                       re.I)
+                       r"ist|sind|é|è|zijn|s[oã]o)\s+(?:\S+\s+){0,2}?(?:free|gratis|gratuit\w*|kostenlos\w*|gr[áa]tis)\b"
+                       r"(?!\s+(?:of|to|for|f[üu]r)\b)", re.I)
 # A voucher the affiliate receives ("erhalten Sie … einen Gutschein", "ontvang jij ook een waardebon"): only with the
 # affiliate's pronoun or verb form, as a plain voucher is usually the customers' code; never a voucher code to share.
 _VOUCHER = (r"vouchers?(?![\s-]?codes?)|gutschein(?!-?codes?)\w*|waardebon\w*|kortingsbon\w*|buon[oi] sconto|"
@@ -230,7 +237,8 @@ def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -
             return True
         if (_offered(_NEXT_BILL, clause) or _offered(_SPEND_HERE, clause)) and _REWARD_NAMED.search(clause):
             return True
-        if listed_payout and _offered(_IN_KIND_NAMED, clause):
+        # (An item with a rate is a category the rate is paid on: "- Gift cards: 1%".)
+        if listed_payout and _offered(_IN_KIND_NAMED, clause) and not re.search(r"\d\s*%", clause):
             return True
         if rewarded_here and any(_offered(p, clause) for p in (_RECEIVED_IN_KIND, _WALLET, _YOU_GET_VOUCHER)):
             return True
