@@ -1,6 +1,8 @@
 """Payout methods: how the affiliate is paid, from the closed set of tests/data/terms/README.md. A method's
-name counts where the text talks about paying the affiliate; store credit is read as a notion (a reward
-kept with the merchant: spent on its invoices or orders, or received in kind), not as a list of phrases."""
+name counts where the text talks about paying the affiliate (money moved or received, a payer paying by a means,
+what the affiliate must give to be paid, an item of a list such a line opens); store credit is read as a notion
+(a reward kept with the merchant: spent on its invoices, orders or site, settled on its next bill, its service
+for free, paid into its wallet, or received in kind in a referral text), not as a list of phrases."""
 
 import re
 
