@@ -93,6 +93,8 @@ def test_a_method_counts_where_the_affiliate_is_paid(text, expected):
     # paid into the merchant's wallet
     "For every friend you invite, 5 € go into your wallet in the app.",
     "Por cada amigo referido, 5 € en tu monedero.",
+    "Vos commissions sont créditées dans votre portefeuille.",
+    "La recompensa es un mes gratis de suscripción.",
 ])
 def test_a_reward_settled_or_spent_with_the_merchant_is_store_credit(text):
     assert methods(text) == ["store_credit"]
@@ -107,6 +109,7 @@ def test_a_reward_settled_or_spent_with_the_merchant_is_store_credit(text):
     ("Deine Kunden erhalten einen Gutschein über 10 Euro.", []),
     ("Rewards are paid to your Bitcoin wallet.", ["crypto"]),                       # a crypto wallet is crypto
     ("Payouts are sent to your PayPal wallet.", ["paypal"]),
+    ("Earnings go into your wallet and are paid out by PayPal each month.", ["paypal"]),   # a balance paid out
     ("You may not use our brand name on your site.", []),
 ])
 def test_what_is_not_kept_with_the_merchant_is_not_store_credit(text, expected):
@@ -148,6 +151,8 @@ def test_what_is_not_kept_with_the_merchant_is_not_store_credit(text, expected):
     ("Wir überweisen die Provision auf Ihr Konto.", ["bank_transfer"]),
     ("Transferimos tus comisiones a tu cuenta bancaria.", ["bank_transfer"]),
     ("Amazon paga por transacciones en su tienda.", []),
+    ("Nous payons par chèque ou virement bancaire.", ["bank_transfer", "check"]),
+    ("We betalen uit via PayPal of overboeking.", ["bank_transfer", "paypal"]),
 ])
 def test_a_method_is_read_from_what_the_text_says_about_paying(text, expected):
     assert methods(text) == expected

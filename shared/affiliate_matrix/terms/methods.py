@@ -66,7 +66,7 @@ _MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten
                  r"transferimos|transferiremos|ingresamos|depositamos|accreditiamo|bonifichiamo|"
                  # a payer paying by a means ("CJ pays by check", "Awin zahlt per BACS", "paie par virement")
                  # ("paga por transacciones" is per transaction: only words of means here)
-                 r"\b(?:pays?|zahlt|paie|paye|paga|betaalt)\s+(?:\w+\s+){0,2}?(?:by|via|through|per|[üu]ber|par|mediante|"
+                 r"\b(?:pay(?:s|ons|erons)?|zahl(?:t|en)|paie|paye|pag(?:a|amos|hiamo)|betaal(?:t)?|betalen)\s+(?:\w+\s+){0,2}?(?:by|via|through|per|[üu]ber|par|mediante|"
                  r"atrav[ée]s|tramite)\b|"
                  r"(?:receive|get|percev|recev|re[çc]oi|recib|receb|ricev|ontvang|erh[äa]lt|bekomm|touch)\w*\s+(?:\S+\s+){0,3}?"
                  r"(?:commissions?|earnings|payouts?|r[ée]mun[ée]ration|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
@@ -175,7 +175,7 @@ _REWARD_NAMED = Pattern(rf"\b(?:{_REWARD}|{_IN_KIND}|payouts?|auszahlung|waardeb
 # The reward is the merchant's service for free ("De beloning … bestaat uit gratis kluishuur").
 _FREE_REWARD = Pattern(r"\b(?:rewards?|beloning\w*|pr[äa]mie\w*|r[ée]compenses?|recompensas?|ricompens[ae]|premi[oa]s?)\s+"
                        r"(?:\S+\s+){0,4}?(?:is|are|consists? of|bestaat uit|besteht aus|consiste\w* (?:en|em|in)|est|sont|"
-                       r"ist|sind|é|è|zijn|s[oã]o)\s+(?:\S+\s+){0,2}?(?:free|gratis|gratuit\w*|kostenlos\w*|gr[áa]tis)\b"
+                       r"ist|sind|es|son|é|è|zijn|s[oã]o)\s+(?:\S+\s+){0,2}?(?:free|gratis|gratuit\w*|kostenlos\w*|gr[áa]tis)\b"
                        r"(?!\s+(?:of|to|for|f[üu]r)\b)", re.I)
 # A voucher the affiliate receives ("erhalten Sie … einen Gutschein", "ontvang jij ook een waardebon"): only with the
 # affiliate's pronoun or verb form, as a plain voucher is usually the customers' code; never a voucher code to share.
@@ -242,7 +242,10 @@ def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -
         # (An item with a rate is a category the rate is paid on: "- Gift cards: 1%".)
         if listed_payout and _offered(_IN_KIND_NAMED, clause) and not re.search(r"\d\s*%", clause):
             return True
-        if rewarded_here and any(_offered(p, clause) for p in (_RECEIVED_IN_KIND, _WALLET, _YOU_GET_VOUCHER)):
+        # (A wallet the unit pays out or withdraws from is a balance on the way to another method.)
+        if _offered(_WALLET, clause) and not CUE.search(text) and (rewarded_here or _REWARD_NAMED.search(clause)):
+            return True
+        if rewarded_here and any(_offered(p, clause) for p in (_RECEIVED_IN_KIND, _YOU_GET_VOUCHER)):
             return True
     return False
 
