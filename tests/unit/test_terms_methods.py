@@ -66,14 +66,111 @@ def test_a_method_counts_where_the_affiliate_is_paid(text, expected):
     assert methods(text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    # settled on the affiliate's next bill or order
+    "Die Prämie wird mit Ihrer nächsten Rechnung verrechnet.",
+    "Your reward is deducted from your next invoice.",
+    "La récompense est déduite de votre prochaine facture.",
+    "El saldo acumulado se descuenta de tu próxima factura.",
+    "De beloning wordt verrekend met je volgende factuur.",
+    "Il premio viene scalato dalla tua prossima bolletta.",
+    "Je tegoed kun je gebruiken bij je volgende bestelling.",
+    "Votre récompense est valable sur votre prochaine commande.",
+    # the reward is the merchant's service for free
+    "Your reward is a free month of hosting for every signup.",
+    "Die Prämie ist ein kostenloser Monat Ihres Abos.",
+    "A recompensa é um mês grátis da sua assinatura.",
+    # a voucher the affiliate (not the audience) receives
+    "Refer a friend: you will receive a £20 voucher once they subscribe.",
+    "Empfehlen Sie uns weiter: Sie erhalten einen Gutschein über 25 Euro.",
+    "Zodra je vriend bestelt, ontvang jij een waardebon van €5.",
+    "Recibirás un cupón de descuento de 10 € por cada amigo que invites.",
+    # to spend on the merchant's own site
+    "Earn credits you can spend on our website.",
+    "Deine Provision kannst du in unserem Shop einlösen.",
+    "Le tue provvigioni sono da spendere sul nostro sito.",
+    "Tus comisiones son para gastar en nuestra tienda.",
+    # paid into the merchant's wallet
+    "For every friend you invite, 5 € go into your wallet in the app.",
+    "Por cada amigo referido, 5 € en tu monedero.",
+    "Vos commissions sont créditées dans votre portefeuille.",
+    "La recompensa es un mes gratis de suscripción.",
+])
+def test_a_reward_settled_or_spent_with_the_merchant_is_store_credit(text):
+    assert methods(text) == ["store_credit"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("You earn 10% commission on the customer's next order.", []),                 # the customer's order
+    ("Your friend gets 10% off their next purchase.", []),                          # the friend's reward
+    ("You earn 20% commission on the next renewal as well.", []),                   # the customer's renewal
+    ("Tu comisión se calcula sobre el próximo pedido del cliente.", []),
+    ("You receive a unique voucher code to share with your audience.", []),        # the customers' code
+    ("Deine Kunden erhalten einen Gutschein über 10 Euro.", []),
+    ("Rewards are paid to your Bitcoin wallet.", ["crypto"]),                       # a crypto wallet is crypto
+    ("Payouts are sent to your PayPal wallet.", ["paypal"]),
+    ("Earnings go into your wallet and are paid out by PayPal each month.", ["paypal"]),   # a balance paid out
+    ("You may not use our brand name on your site.", []),
+])
+def test_what_is_not_kept_with_the_merchant_is_not_store_credit(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the items of a list whose lead-in is about paying the affiliate are payout means, a gift card among them
+    ("Once approved, commissions can be redeemed through:\n• Bank transfer\n• Tremendous (gift card options)",
+     ["bank_transfer", "store_credit"]),
+    ("Die Auszahlung der Provision erfolgt wahlweise über:\n- PayPal\n- Geschenkkarte", ["paypal", "store_credit"]),
+    ("Vos gains peuvent être versés par :\n- virement\n- carte cadeau", ["bank_transfer", "store_credit"]),
+    ("Our customers can pay with:\n- PayPal\n- gift card", []),                    # how customers pay
+    ("Commissions paid per category:\n- Gift cards: 1%\n- Books: 5%", []),        # categories a rate is paid on
+    ("We pay commissions by:\n- cheque\n- bank transfer", ["bank_transfer", "check"]),
+    ("Un 3% de comisión para ventas de cheques regalo.", []),                       # gift cheques sold, not a cheque
+    # what the affiliate must give says how it is paid
+    ("Please enter your bank details in your profile.", ["bank_transfer"]),
+    ("Bitte hinterlegen Sie Ihre Bankverbindung im Partnerkonto.", ["bank_transfer"]),
+    ("Merci de renseigner vos coordonnées bancaires dans votre espace.", ["bank_transfer"]),
+    ("Indica tus datos bancarios en tu perfil de afiliado.", ["bank_transfer"]),
+    # an amount in crypto is paid in it; a crypto exchange's coins are what its customers buy
+    ("Le parrain reçoit 25 euros en stablecoins.", ["crypto"]),
+    ("Ricevi 10 € in bitcoin per ogni amico invitato.", ["crypto"]),
+    ("Buy Bitcoin and Ethereum with your account in minutes.", []),
+    ("Klanten kopen bitcoins via onze app.", []),
+    # a check mailed later in its clause; names that are words are not the method
+    ("Commissions are combined into a single check and will be mailed monthly.", ["check"]),
+    ("Interactions with our brand must be genuine.", []),
+    ("Join to unlock category wise payout.", []),
+    ("Payouts via Wise or PayPal.", ["bank_transfer", "paypal"]),
+    # a payment app, a bank card the payout is loaded on
+    ("Pagamento por MB Way ou IBAN.", ["bank_transfer", "other"]),
+    ("O bónus pode ser transferido para um cartão bancário.", ["other"]),
+    # a bank account in the line of a wire is where the wire lands
+    ("Get paid by wire transfer. It hits your bank account directly.", ["wire"]),
+    # a payer paying by a means, or money moved to the affiliate, is a payout clause
+    ("Awin pays affiliates by BACS twice a month.", ["bank_transfer"]),
+    ("Wir überweisen die Provision auf Ihr Konto.", ["bank_transfer"]),
+    ("Transferimos tus comisiones a tu cuenta bancaria.", ["bank_transfer"]),
+    ("Amazon paga por transacciones en su tienda.", []),
+    ("Nous payons par chèque ou virement bancaire.", ["bank_transfer", "check"]),
+    ("We betalen uit via PayPal of overboeking.", ["bank_transfer", "paypal"]),
+])
+def test_a_method_is_read_from_what_the_text_says_about_paying(text, expected):
+    assert methods(text) == expected
+
+
 def test_a_directory_column_names_store_credit_too():
     assert terms.payout_methods("PayPal, or use your commission balance to pay invoices") == ["paypal", "store_credit"]
 
 
-def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch):
+@pytest.mark.parametrize("phrase", [
+    "your friend and you receive credits to use your earnings on",
+    # the notions of this module's later pass: a next bill, a free reward, a voucher, our shop, a wallet, a check
+    "the reward is free with your next invoice and you receive a voucher to spend on our shop in your wallet check",
+])
+def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
     def sentence(times: int) -> str:
-        return "Payouts: " + " ".join("your friend and you receive credits to use your earnings on" for _ in range(times))
+        return "Payouts: " + " ".join(phrase for _ in range(times))
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times

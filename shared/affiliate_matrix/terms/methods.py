@@ -1,6 +1,8 @@
 """Payout methods: how the affiliate is paid, from the closed set of tests/data/terms/README.md. A method's
-name counts where the text talks about paying the affiliate; store credit is read as a notion (a reward
-kept with the merchant: spent on its invoices or orders, or received in kind), not as a list of phrases."""
+name counts where the text talks about paying the affiliate (money moved or received, a payer paying by a means,
+what the affiliate must give to be paid, an item of a list such a line opens); store credit is read as a notion
+(a reward kept with the merchant: spent on its invoices, orders or site, settled on its next bill, its service
+for free, paid into its wallet, or received in kind in a referral text), not as a list of phrases."""
 
 import re
 
@@ -13,48 +15,59 @@ _ACCOUNT = (r"bank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?:d
             r"compte bancaire|\brib\b|coordonn[ée]es bancaires|cuenta bancaria|datos bancarios|conto corrente|"
             r"conto bancario|coordinate bancarie|bankrekening|rekeningnummer|conta corrente|conta banc[áa]ria|"
             r"dados banc[áa]rios|bank(?:ing)? details|to your bank")
+_CRYPTO = r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether"
 NAMES = {
     "paypal": r"pay[\s-]?pal",
     "payoneer": r"payoneer",
-    "ach": r"\bACH\b",
+    "ach": r"\bACH\b|automated clearing ?house",
     "wire": r"\bwire\b|\bswift\b|telegraphic",
     # PIX is Brazil's instant bank transfer (the brief's label set).
     "bank_transfer": r"bank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
-                     r"\bchaps\b|faster payments|\bwise\b|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
+                     r"\bchaps\b|faster payments|(?-i:\bWise\b)|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
                      r"virement|bonifico|transferencia|transfer[êe]ncia|bankoverschrijving|overboeking|"
                      r"dep[óo]sito banc[áa]rio|dep[óo]sito (?:em|na) conta|\bpix\b|" + _ACCOUNT,
     # English "check" is a noun here only as a method is said ("by check", "checks are mailed", "PayPal or
     # check"), never the verb ("you can check and change the interval").
     "check": r"\b(?:by|via|per|paper|mailed|physical|company) che(?:ck|que)s?\b|"
              r"\bche(?:ck|que)s? (?:payments?|by (?:mail|post)|(?:are|is|will be|can be) (?:still )?(?:issued|mailed|"
-             r"sent|available|offered))\b|(?:issue|mail|send|post|receive)(?:s|d|ed)? (?:a |the |your )?che(?:ck|que)|"
+             r"sent|available|offered))\b|\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?(?:mailed|posted)\b|"
+             r"(?:issue|mail|send|post|receive)(?:s|d|ed)? (?:a |the |your )?che(?:ck|que)|"
              r"(?:pay\s?pal|wire(?: transfer)?|\bach|bank transfer|direct deposit|payoneer)\s*(?:,|/|\bor\b|\band\b)\s*"
              r"(?:by |via )?checks?\b|\bchecks?\s*(?:,|/|\bor\b)\s*(?:pay\s?pal|wire|ach\b|bank|direct deposit|payoneer)|"
-             rf"\bcheques?{_NOT_A_GIFT}|\bscheck|ch[èe]ques?{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
-    "crypto": r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether",
+             rf"\bcheques?\b{_NOT_A_GIFT}|\bscheck|ch[èe]ques?\b{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
+    "crypto": _CRYPTO,
     # A card the payout is loaded on is none of the named methods.
     "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|interac|\be-?transfer|webmoney|neteller|alipay|wechat pay|payeer|perfect money|mercado ?pago|"
-             r"amazon gift|(?:debit|prepaid|virtual) cards?|cartes? (?:virtuelle|pr[ée]pay[ée]e|de d[ée]bit)|"
+             r"bizum|\binterac\b|\be-?transfer|webmoney|neteller|alipay|wechat pay|payeer|perfect money|mercado ?pago|"
+             r"amazon gift|mb ?way|twint|satispay|mobilepay|(?:debit|prepaid|virtual|bank) cards?|cart[ãa]o banc[áa]rio|"
+             r"cartes? (?:virtuelle|pr[ée]pay[ée]e|de d[ée]bit)|"
              r"tarjetas? (?:de d[ée]bito|prepago|virtual)|cart[ãa]o (?:de d[ée]bito|pr[ée]-?pago|virtual)|"
              r"prepaid-?karte|debitkarte|prepaidkaart|carta (?:prepagata|di debito|virtuale)",
 }
 _NAMES = {name: Pattern(pattern, re.I) for name, pattern in NAMES.items()}
 _ACCOUNT_ONLY = Pattern(rf"^(?:{_ACCOUNT})$", re.I)
 # Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
-# "PIX" there is as often how customers pay).
+# "PIX" there is as often how customers pay, and bitcoin what a crypto exchange's customers buy).
 _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
-    **{name: NAMES[name] for name in ("paypal", "payoneer", "ach", "wire", "crypto")},
-    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)",
+    **{name: NAMES[name] for name in ("paypal", "payoneer", "ach", "wire")},
+    # An amount in crypto is paid in it ("25 euros en stablecoins"); bitcoin alone is what an exchange sells.
+    "crypto": rf"\d\S*\s+(?:\S+\s+)?(?:in|en|em|na|no)\s+(?:\w+\s+)?(?:{_CRYPTO})",
+    "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)|"
+             r"\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?mailed\b",
     "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
-                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|\bwise\b",
-    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|interac",
+                     r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|(?-i:\bWise\b)",
+    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|\binterac\b",
 }.items()}
 # A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
 # receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
 _MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten|vir[ée]e?s?\b|transferid[oa]s?|"
-                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|"
+                 r"depositad[oa]s?|ingresad[oa]s?|accreditat[oi]|bijgeschreven|[üu]berweis(?:en|t)\b|virons|virerons|"
+                 r"transferimos|transferiremos|ingresamos|depositamos|accreditiamo|bonifichiamo|"
+                 # a payer paying by a means ("CJ pays by check", "Awin zahlt per BACS", "paie par virement")
+                 # ("paga por transacciones" is per transaction: only words of means here)
+                 r"\b(?:pay(?:s|ons|erons)?|zahl(?:t|en)|paie|paye|pag(?:a|amos|hiamo)|betaal(?:t)?|betalen)\s+(?:\w+\s+){0,2}?(?:by|via|through|per|[üu]ber|par|mediante|"
+                 r"atrav[ée]s|tramite)\b|"
                  r"(?:receive|get|percev|recev|re[çc]oi|recib|receb|ricev|ontvang|erh[äa]lt|bekomm|touch)\w*\s+(?:\S+\s+){0,3}?"
                  r"(?:commissions?|earnings|payouts?|r[ée]mun[ée]ration|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
                  r"provvigion\w*|commissie\w*|provisie\w*|provision\w*|verg[üu]tung|ganancias|ganhos|guadagni)\b",
@@ -86,7 +99,7 @@ _STORE_CREDIT = Pattern(
     r"store credit|account credit|shop credit|site credit|(?:service|referral|hosting|in-app|platform) credits?|"
     r"einkaufsguthaben|shop-?guthaben|kundenkonto-?guthaben|warengutschein|einkaufsgutschein|bons? d'achat|"
     r"\b(?:un|des|vos|ses|ces|les|l'|leurs?|mes|tes|votre|son|cet) ?avoirs?\b|cr[ée]ditos? (?:en|na|no) (?:tienda|loja)|"
-    r"cr[ée]ditos? de desconto|winkeltegoed|tegoedbon|shoptegoed|vale[\s-]?compras?|buon[oi] (?:acquisto|spesa)|"
+    r"cr[ée]ditos? de desconto|winkel ?tegoed\w*|tegoedbon|shoptegoed|vale[\s-]?compras?|buon[oi] (?:acquisto|spesa)|"
     r"credited to your (?:own )?(?:(?:hosting|support|customer|shop|client|service)\s+(?:or|and|/)\s+)?(?:hosting|support|"
     r"customer|shop|client|service) account", re.I)
 # A reward in kind: credit, a voucher or gift card, free months, a discount on the merchant's own services.
@@ -95,7 +108,7 @@ _IN_KIND = (r"gift ?cards?|gift vouchers?|geschenk(?:gut)?schein\w*|geschenkkart
             r"cartes? cadeaux?|ch[eè]ques?[\s-]cadeaux?|bons? cadeaux?|tarjetas? (?:de )?regalo|cheques? regalo|"
             r"cart[ae] regalo|buon[oi] regalo|cadeaubon\w*|cadeaukaart\w*|cart(?:[ãa]o|[õo]es)[\s-]presente|"
             r"vale[\s-]presente|\bcredits\b(?! ?cards?)|(?:\ban?|\d|[$€£])\s*(?:\w+\s+)?credit\b(?! ?cards?)|"
-            r"cr[ée]ditos?\b|\bcredit[oi]\b|tegoed\b|"
+            r"cr[ée]ditos?\b|\bcredit[oi]\b|tegoed\b|\bkrediet\b|"
             r"free months?|months? free|gratismonat\w*|(?:mois|mes|m[êe]s|meses|maand(?:en)?|mes[ei]) (?:offerts?|"
             r"gratuits?|gratis|gr[áa]tis|gratuit[oi])|(?:codice sconto|discount code|c[óo]digo de desconto) del valore|"
             r"(?:discount|korting|r[ée]duction|remise|descuento|desconto|sconto|rabatt)\w* (?:\w+ ){0,2}?(?:on|op|sur|"
@@ -114,14 +127,16 @@ _RECEIVED_IN_KIND = Pattern(rf"\b(?:{_GETS})\s+(?:\S+\s+){{0,5}}?(?:{_IN_KIND})|
 _ATTRIBUTION = Pattern(r"\bcredit (?:for|with) (?:the |a |this |that |any |each |every )?(?:sale|referral|purchase|"
                        r"order|conversion|lead|customer)", re.I)
 # A referral program's words: a reward in kind is the referrer's only in one.
-_REFERRAL = Pattern(r"refer|parrain|filleul|werb|empfehl|referid|indic|invit|uitgenodig|doorverw|aanbevel|aanbreng|"
+_REFERRAL = Pattern(r"refer|parrain|filleul|werb|empfehl|referid|indic|invit|uitgenodig|doorverw|verwijz|verwezen|aanbevel|"
+                    r"aanbreng|"
                     r"passaparola|friend|\bamis?\b|amig[oa]s?|amic[oi]|vrienden|vriend|freund|coleg", re.I)
 # Someone else is the one who gets it: the friend's welcome voucher, the customers' discount.
 _OTHERS_GET = Pattern(
     r"\b(?:friends?|referrals?|referees?|referred (?:users?|customers?|friends?|persons?)|invitees?|customers?|clients?|"
     r"users?|visitors?|audience|followers?|readers?|buyers?|shoppers?|new (?:users?|members?|customers?)|they|"
     r"kund(?:en|innen)?|freund\w*|geworbene\w*|neukund\w*|clientes?|amig[oa]s?|referid[oa]s?|indicad[oa]s?|klanten|"
-    r"vrienden|vriend(?:in)?|uitgenodigde|utilisateurs?|amie?s?|filleule?s?|amic[oi]|amica|nuovi clienti)\s+"
+    r"vrienden|vriend(?:in)?|uitgenodigde|utilisateurs?|amie?s?|filleule?s?|amic[oi]|amica|nuovi clienti|people|"
+    r"personen|mensen|personnes|personas|pessoas|persone|leute)\s+"
     rf"(?:(?!(?:and|und|et|y|e|en)\b)\w+\s+){{0,2}}?(?:{_GETS}|will (?:get|receive)|can use|kann|peut|puede|pode|pu[òo]|"
     r"kan)\b", re.I)
 # The reward spent with the merchant: "use your commission balance to pay invoices", "gebruiken om supplementen
@@ -147,6 +162,56 @@ _SPENT = Pattern(
     rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,5}}?(?:{_MERCHANT_GOODS})\s+(?:\S+\s+){{0,3}}?(?:{_USED})\W*$|"  # verb last
     r"\bcredits?\s+(?:for|towards?|against)\s+(?:\S+\s+){0,2}?(?:invoices?|bills?|renewals?|subscriptions?|hosting|"
     rf"plans?|services)\b|\boffset (?:your |the )?(?:commissions?|earnings|balance)", re.I)
+# The reward settled on the affiliate's next bill ("Die Auszahlung der Prämie erfolgt mit der nächsten Jahresabrechnung",
+# "adicionado … para o pagamento da próxima fatura") or its own next order ("bij je volgende bestelling"), said beside a
+# reward's name; not a third party's ("the customer's next invoice", "their next order").
+_NEXT = r"(?:next|n[äa]chste[nmrs]?|prochaine?s?|pr[óo]xim[oa]s?|volgende|prossim[oa])"
+_NEXT_BILL = Pattern(rf"(?<!their )(?<!'s )(?<!’s )(?<!leur )\b{_NEXT}\s+(?:\w+\s+)?(?:bill|invoice|\w*rechnung|facture|"
+                     r"factura|fatura|fattura|bolletta|factuur)|\b(?:your|je|jouw|uw|votre|ta|tu|su|sua|seu|tua|tuo|"
+                     rf"deine?[nmrs]?|ihre?[nmrs]?)\s+{_NEXT}\s+(?:order|purchase|bestellung|einkauf|commande|achat|pedido|"
+                     r"compra|encomenda|ordine|acquisto|bestelling|aankoop)", re.I)
+_REWARD_NAMED = Pattern(rf"\b(?:{_REWARD}|{_IN_KIND}|payouts?|auszahlung|waardebon\w*|vouchers?|premi[oa]s?|pr[êe]mios?|"
+                        r"r[ée]compenses?|ricompens[ae])\b", re.I)
+# The reward is the merchant's service for free ("De beloning … bestaat uit gratis kluishuur").
+_FREE_REWARD = Pattern(r"\b(?:rewards?|beloning\w*|pr[äa]mie\w*|r[ée]compenses?|recompensas?|ricompens[ae]|premi[oa]s?)\s+"
+                       r"(?:\S+\s+){0,4}?(?:is|are|consists? of|bestaat uit|besteht aus|consiste\w* (?:en|em|in)|est|sont|"
+                       r"ist|sind|es|son|é|è|zijn|s[oã]o)\s+(?:\S+\s+){0,2}?(?:free|gratis|gratuit\w*|kostenlos\w*|gr[áa]tis)\b"
+                       r"(?!\s+(?:of|to|for|f[üu]r)\b)", re.I)
+# A voucher the affiliate receives ("erhalten Sie … einen Gutschein", "ontvang jij ook een waardebon"): only with the
+# affiliate's pronoun or verb form, as a plain voucher is usually the customers' code; never a voucher code to share.
+_VOUCHER = (r"vouchers?(?![\s-]?codes?)|gutschein(?!-?codes?)\w*|waardebon\w*|kortingsbon\w*|buon[oi] sconto|"
+            r"bons? de r[ée]duction|cup[óo]n(?:es)? de descuento|vales?[\s-]desconto")
+_YOU_GET_VOUCHER = Pattern(
+    rf"(?:\b(?:you|du|vous|tu|jij|je|u|voc[êe]|voi|(?-i:Sie))\s+(?:\S+\s+){{0,2}}?(?:{_GETS})|(?:{_GETS})\s+(?:(?-i:Sie)|du|vous|"
+    r"jij|je|u|ihr)\b|recibir[áa]s|recibes|riceverai|ricevi|receber[áa]s|recebes|recevras|obtendr[áa]s|otterrai|"
+    rf"ganhar[áa]s)\s+(?:\S+\s+){{0,6}}?(?:{_VOUCHER})", re.I)
+# The reward to spend on the merchant's own site ("una provvigione … da spendere sul nostro sito").
+_OUR_SITE = (r"(?:on|sul|nel|sur|dans|en|no|na|op|in|bei|auf|im)\s+(?:our|nostro|notre|nuestr[oa]|nossa?|onze|unserem|"
+             r"unserer)\s+(?:\w+\s+)?(?:site|sito|sitio|website|webshop|shop|store|boutique|tienda|loja|negozio|winkel|"
+             r"plataforma|platform|piattaforma)\b")
+_SPEND_VERB = (r"\b(?:use|spend|spendere|utilizzare|usare|d[ée]penser|utiliser|gastar|usar|utilizar|besteden|gebruiken|"
+               r"ausgeben|verwenden|einl[öo]sen|redeem)\b")
+_SPEND_HERE = Pattern(rf"{_SPEND_VERB}\s+(?:\w+\s+){{0,3}}?{_OUR_SITE}|{_OUR_SITE}\s+(?:\w+\s+){{0,2}}?{_SPEND_VERB}", re.I)
+_IN_KIND_NAMED = Pattern(_IN_KIND, re.I)
+# The merchant's wallet the reward is paid into ("+ 5% en monedero electrónico"); not a PayPal or crypto wallet.
+_WALLET = Pattern(r"\b(?:in|into|to|en|em|na|no|dans|nel|nella|auf|op|in de)\s+(?:(?:your|the|tu|su|el|o|a|seu|sua|votre|"
+                  r"le|il|tuo|je|uw|de|dein\w*|ihr\w*|das)\s+)?(?!(?:pay\s?pal|crypto\w*|cripto\w*|bitcoin|btc|skrill|"
+                  r"neteller|e-)\b)(?:\w+\s+)?(?:wallet|monedero|carteira|portefeuille|portafoglio|portemonnee)\b", re.I)
+# Redeeming the reward is receiving it ("commissions can be redeemed through:").
+_REDEEMED = Pattern(rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,3}}?(?:redeem\w*|einl[öo]s\w*|[ée]chang\w*|canje\w*|resgat\w*|"
+                    rf"riscatt\w*|inwissel\w*)|\b(?:redeem\w*|einl[öo]s\w*|canje\w*|resgat\w*|riscatt\w*|inwissel\w*)\s+"
+                    rf"(?:\w+\s+){{0,2}}?(?:{_REWARD})\b", re.I)
+# What the affiliate must give to be paid ("Enviar … os seguintes dados: IBAN", "please provide your PayPal e-mail")
+# says how it is paid.
+_MUST_GIVE = Pattern(r"\b(?:provide|enter|submit|give|supply|add|angeben|anzugeben|hinterleg\w*|mitteil\w*|fournir|indiquer|"
+                     r"renseign\w*|communiqu\w*|proporcion\w*|indica\w*|facilit\w*|inform\w*|fornir\w*|forne\w*|envi\w*|"
+                     r"opgeven|op te geven|invullen|doorgeven|send|senden)\s+(?:\S+\s+){0,5}?(?:iban|pay\s?pal|"
+                     rf"{_ACCOUNT})", re.I)
+# A text about referring (not "Werbung", "indicate" or "invitation"): a reward in kind received anywhere in it is the
+# referrer's ("Referral Program Rules" … "The credits will be issued once each month").
+_REFERRAL_PROGRAM = Pattern(r"refer|parrain|filleul|werben|geworben|weiterempfehl|empfehlungs|referid|indica[çc][ãa]o|"
+                            r"indique|indicad|uitgenodig|doorverw|verwijz|verwezen|aanbreng|passaparola|friend|\bamis?\b|"
+                            r"amig[oa]s?|amic[oi]|vrienden|vriend|freund", re.I)
 _NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|kein\w*|pas de|sin|geen|n[ãa]o)"
                        r"\W+(?:\w+\W+){0,2}$", re.I)
 
@@ -156,37 +221,46 @@ def _offered(pattern: Pattern, text: str) -> list[re.Match]:
     return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])]
 
 
-# Clauses of who gets what: "your friend gets 10% off and you receive $20 credit" is two ("en créditos" is not).
-_CLAUSE_END = Pattern(r"(?<!\d)[,;](?!\d)|\s+(?:and|und|et|y|e|en|but|aber|mais|pero|maar|mas|ma)\s+(?=(?:you|your|they|"
-                      r"du|sie|ihr|vous|votre|tu|t[úu]|usted|voc[êe]|voi|jij|je|u|ils?|elles?|el|ella|ele|dein\w*|ihre?)\b)",
-                      re.I)
+# Clauses of who gets what: "your friend gets 10% off and you receive $20 credit" is two ("en créditos" and "en tu
+# monedero" are not: "en" is "and" only in Dutch, before a Dutch pronoun).
+_CLAUSE_END = Pattern(r"(?<!\d)[,;](?!\d)|\s+(?:and|und|et|y|e|but|aber|mais|pero|maar|mas|ma)\s+(?=(?:you|your|they|"
+                      r"du|sie|ihr|vous|votre|tu|t[úu]|usted|voc[êe]|voi|jij|je|u|ils?|elles?|el|ella|ele|dein\w*|ihre?)\b)|"
+                      r"\s+en\s+(?=(?:jij|je|jouw|u|uw|zij|ze|hij|wij|we)\b)", re.I)
 
 
-def _store_credit(text: str, paid_here: bool) -> bool:
-    """Whether a unit says the affiliate's reward is kept with the merchant: named so, spent on its goods, or
-    received in kind in a referral program; never what a friend or a customer gets."""
+def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -> bool:
+    """Whether a unit says the affiliate's reward is kept with the merchant: named so, spent on its goods, received
+    in kind where the affiliate is paid or rewarded (`rewarded_here`: a payout clause, a referral text), or named as
+    an item of a list of payout means (`listed_payout`); never what a friend or a customer gets."""
     for clause in _CLAUSE_END.split(text):
         if _OTHERS_GET.search(clause) or _ATTRIBUTION.search(clause):
             continue
-        if _offered(_STORE_CREDIT, clause):
+        if _offered(_STORE_CREDIT, clause) or _offered(_SPENT, clause) or _offered(_FREE_REWARD, clause):
             return True
-        if _offered(_SPENT, clause):
+        if (_offered(_NEXT_BILL, clause) or _offered(_SPEND_HERE, clause)) and _REWARD_NAMED.search(clause):
             return True
-        if _offered(_RECEIVED_IN_KIND, clause) and (paid_here or _REFERRAL.search(text)):
+        # (An item with a rate is a category the rate is paid on: "- Gift cards: 1%".)
+        if listed_payout and _offered(_IN_KIND_NAMED, clause) and not re.search(r"\d\s*%", clause):
+            return True
+        # (A wallet the unit pays out or withdraws from is a balance on the way to another method.)
+        if _offered(_WALLET, clause) and not CUE.search(text) and (rewarded_here or _REWARD_NAMED.search(clause)):
+            return True
+        if rewarded_here and any(_offered(p, clause) for p in (_RECEIVED_IN_KIND, _YOU_GET_VOUCHER)):
             return True
     return False
 
 
-def _customer_lists(doc: Doc) -> set[int]:
-    """Units that are items of a list a line about the customer paying introduces ("… dès réception du règlement de
-    la part du client :" / ". règlement par chèque")."""
+def _list_items(doc: Doc, introduces) -> set[int]:
+    """Units that are items of a list whose lead-in line (ending with ":") `introduces` says what it is about: how
+    customers pay ("… dès réception du règlement de la part du client :" / ". règlement par chèque"), or how the
+    affiliate is paid ("Once approved, commissions can be redeemed through:")."""
     inside, open_ = set(), False
     for i, unit in enumerate(doc.units):
         if unit.first_in_line:
             if open_ and (unit.heading and not unit.listed):
                 open_ = False
             lead_in = doc.units[i - 1].text if i and doc.units[i - 1].raw.endswith(":") else ""
-            if _CUSTOMER_PAYS.search(lead_in) or _PAYMENT_RECEIVED.search(lead_in):
+            if lead_in and introduces(lead_in):
                 open_ = True
         if open_:
             inside.add(i)
@@ -195,28 +269,41 @@ def _customer_lists(doc: Doc) -> set[int]:
     return inside
 
 
+def _paying(text: str) -> bool:
+    """Whether a unit talks of paying the affiliate."""
+    return bool(CUE.search(text) or _MOVED.search(text) or _REDEEMED.search(text) or _MUST_GIVE.search(text))
+
+
 def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list[str]]:
     """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or a bank
     transfer is how the affiliate is paid. A bank account beside ACH or a wire is where that rail lands."""
     found, evidence = [], []
-    customers = _customer_lists(doc)
+    customers = _list_items(doc, lambda t: bool(_CUSTOMER_PAYS.search(t) or _PAYMENT_RECEIVED.search(t)))
+    payout_lists = _list_items(doc, lambda t: _paying(t) and not _CUSTOMER_PAYS.search(t))
+    referral = bool(_REFERRAL_PROGRAM.search(doc.text))
+    line_rails: set[str] = set()
     for i, unit in enumerate(doc.units):
+        if unit.first_in_line:
+            line_rails = set()
         text = before_example(unit.norm)
         if i in customers or not text.strip() or _CUSTOMER_PAYS.search(text):
             continue
-        paid_here = topics[i] == "payout" or bool(CUE.search(text) or _MOVED.search(text))
+        paid_here = topics[i] == "payout" or i in payout_lists or _paying(text)
         named = {}
         for name, pattern in (_NAMES if paid_here else _STRONG).items():
             matches = _offered(pattern, text)
             if matches:
                 named[name] = matches
+        # A rail said in a line ("Get paid by wire. It hits your bank account directly.") is where the line's bank
+        # account lands. (A direct deposit beside ACH stays a bank transfer: the corpora label it both ways.)
+        line_rails |= {"ach", "wire"} & set(named)
         if "bank_transfer" in named:
-            # A bank account said beside ACH or a wire is where that rail lands; one of ours is the merchant's.
-            named["bank_transfer"] = [m for m in named["bank_transfer"] if not (_ACCOUNT_ONLY.match(m.group(0)) and (
-                {"ach", "wire"} & set(named) or _OURS.search(text[max(0, m.start() - 30):m.start()])))]
+            # One of our accounts is the merchant's.
+            named["bank_transfer"] = [m for m in named["bank_transfer"] if not (
+                (_ACCOUNT_ONLY.match(m.group(0)) and line_rails) or _OURS.search(text[max(0, m.start() - 30):m.start()]))]
             if not named["bank_transfer"]:
                 del named["bank_transfer"]
-        if _store_credit(text, paid_here):
+        if _store_credit(text, paid_here or referral or bool(_REFERRAL.search(text)), i in payout_lists):
             named["store_credit"] = True
         new = [name for name in named if name not in found]
         if new:
