@@ -139,10 +139,10 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (183 texts since round 4 was merged; the README's look 15):
+# What this version reaches on the held-back split (210 texts since round 5 was merged; the README's look 16):
 # falling below it is a regression.
-FLOORS = {"cookie_days": (0.85, 0.80), "commission": (0.49, 0.43), "payout_methods": (0.90, 0.70),
-          "payout_frequency": (0.71, 0.65), "min_payout": (0.85, 0.78), "restrictions": (0.82, 0.58)}
+FLOORS = {"cookie_days": (0.86, 0.80), "commission": (0.50, 0.44), "payout_methods": (0.90, 0.75),
+          "payout_frequency": (0.73, 0.64), "min_payout": (0.86, 0.78), "restrictions": (0.84, 0.61)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
