@@ -179,7 +179,16 @@ class _BoundedStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _GuardedBackend(httpcore.SyncBackend):
+class _BoundedBackend(httpcore.SyncBackend):
+    """Every connect, read and write within the request's deadline."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _BoundedStream(super().connect_tcp(host, port, _bounded(timeout), local_address, socket_options))
+
+
+class _GuardedBackend(_BoundedBackend):
+    """And every connection to a checked public address."""
+
     def __init__(self, allow_loopback: LoopbackPolicy):
         self.allow_loopback = allow_loopback
 
@@ -187,8 +196,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         error: Exception | None = None
         for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
             try:
-                return _BoundedStream(super().connect_tcp(address, port, _bounded(timeout), local_address,
-                                                          socket_options))
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc  # the next address, as socket.create_connection would
         raise error
@@ -201,18 +209,21 @@ def _pool_options() -> dict:
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool on the guarded backend: httpx takes no network
-    backend, so the pool it built is replaced (`_pool` is all its methods use; httpx is pinned)."""
+    """httpx's transport with its connection pool on our backend: httpx takes no network backend, so the
+    pool it built is replaced (`_pool` is all its methods use; httpx is pinned). `guard=False` keeps the
+    deadline and drops the address check (an address the operator configured, which may be private)."""
 
-    def __init__(self, allow_loopback: LoopbackPolicy = never):
+    def __init__(self, allow_loopback: LoopbackPolicy = never, guard: bool = True):
         super().__init__()
-        self._pool = httpcore.ConnectionPool(network_backend=_GuardedBackend(allow_loopback), **_pool_options())
+        backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
+        self._pool = httpcore.ConnectionPool(network_backend=backend, **_pool_options())
 
 
-def guarded_client(allow_loopback: LoopbackPolicy = never, **options) -> httpx.Client:
-    """An httpx client whose every connection is checked; it never follows redirects itself (callers
-    check each hop's URL) and never uses a proxy from the environment (the proxy would resolve)."""
-    return httpx.Client(transport=GuardedTransport(allow_loopback), follow_redirects=False, **options)
+def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, **options) -> httpx.Client:
+    """An httpx client whose every connection is checked (unless `guard=False`) and bounded by the request's
+    deadline; it never follows redirects itself (callers check each hop's URL) and never uses a proxy from
+    the environment (the proxy would resolve)."""
+    return httpx.Client(transport=GuardedTransport(allow_loopback, guard), follow_redirects=False, **options)
 
 
 def origin_policy(url: str, allowed: bool) -> LoopbackPolicy:

@@ -208,8 +208,7 @@ class PoliteClient:
         self.hosts, self.clock, self.sleep, self.wall_clock = hosts, clock, sleep, wall_clock
         self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
-        self.http = guarded_client(allow_loopback, timeout=timeouts, **httpx_options) if guard else \
-            httpx.Client(timeout=timeouts, follow_redirects=False, **httpx_options)
+        self.http = guarded_client(allow_loopback, guard, timeout=timeouts, **httpx_options)
 
     def space_host(self, url: str, interval: float) -> None:
         """Ask this host no more often than every `interval` seconds from now on (its Crawl-delay)."""

@@ -11,7 +11,7 @@ import pytest
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.netguard import RefusedAddress
-from affiliate_matrix.polite import HOSTS, MAX_HOSTS, HostLimits, retry_after_seconds
+from affiliate_matrix.polite import HOSTS, MAX_HOSTS, HostLimits, PoliteClient, retry_after_seconds
 from affiliate_matrix.sources import ApiSource
 from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
@@ -232,4 +232,13 @@ def test_a_server_trickling_its_headers_is_given_up_at_the_deadline_and_not_aske
     # A header byte every 50 ms forever: each read is well within its timeout, only the request's deadline ends it.
     with pytest.raises(FetchError, match="still sending after 1 s"):
         fetcher(FakeTime(LIMITED_UNTIL - 20), HostLimits(), deadline=1.0).get(f"{server.url}/trickle-headers")
+    assert len(server.hits["/trickle-headers"]) == 1
+
+
+def test_an_operator_endpoint_trickling_its_headers_is_given_up_at_the_deadline_too(server):
+    # guard=False (a search provider the operator configured, maybe in-cluster) skips the address check, not the deadline.
+    client = PoliteClient("discovery", guard=False, deadline=1.0, rate_limit_per_s=50,
+                          **FakeTime(LIMITED_UNTIL - 20).options(HostLimits()))
+    with pytest.raises(FetchError, match="still sending after 1 s"):
+        client.request("GET", f"{server.url}/trickle-headers")
     assert len(server.hits["/trickle-headers"]) == 1
