@@ -6,13 +6,16 @@ first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baselin
 functions-framework hello world importing only the libraries every function's start is prescribed
 (pydantic, pydantic-settings, structlog), started the same way right before every function, round after
 round, so the floor's starts meet the same swings of the machine's load as the functions'. A function's
-ratio is the median, over the rounds, of its start over the floor's start right before it: each pair meets
-the same load, so the load's drift cancels within the pair. On one run of 18 rounds split into halves, the
-two halves' ratios differed by 0.08 on average per function this way, against 0.16 for the function's
-median over the floor's median over the run and 0.17 for its median over its own floors' median (both
-used before), which moved single ratios by 0.1 and more between identical runs. Beside the clock, the CPU
-time the server's processes used until that answer, paired the same way, which a busy machine blurs less. A bare hello world is
-measured too, to show what the prescribed libraries themselves cost.
+ratio is its median over the floor's median over the whole run: with ROUNDS starts a function and
+ROUNDS x functions the floor, the baseline is read from all of them. Single ratios still move by about 0.1
+between identical runs: on three runs split into halves, the halves of one run differed by 0.06 to 0.16 per
+function on average, and the median of each start over the floor's start right before it (pairs meeting the
+same load) did no better (0.08 to 0.13). Beside the clock, the CPU time the server's processes used until
+that answer. A bare hello world is
+measured too, to show what the prescribed libraries themselves cost. Then each function and the floor start
+once more under callgrind, which counts the instructions executed until the first answer: a figure this
+machine cannot blur (the clock and the CPU time of one start swing by a fifth), so it says whether a
+function's work is within the target even in a run whose clock says otherwise.
 
 Idle memory is read once the first request is answered: the proportional set size (Pss, from
 /proc/<pid>/smaps_rollup) summed over the server's processes. gunicorn's master imports the app
@@ -23,6 +26,7 @@ splits each shared page between its sharers, and the sum is what the container i
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -126,6 +130,44 @@ def start_once(bin_dir: Path, source: Path, path: str, cwd: str, headers: dict) 
         process.wait(timeout=10)
 
 
+def callgrind_count(pid: int) -> int:
+    """The instructions a process under callgrind has executed so far, summed over its threads (the lines
+    `Th <n> <count>` that `callgrind_control -e Ir` prints under `Totals:`)."""
+    shown = subprocess.run(["callgrind_control", "-e", "Ir", str(pid)], capture_output=True, text=True).stdout
+    lines = shown.split("Totals:", 1)[1].splitlines() if "Totals:" in shown else []
+    return sum(int(line.split()[2].replace(",", "")) for line in lines if line.split()[:1] == ["Th"])
+
+
+def instructions_once(bin_dir: Path, source: Path, path: str, cwd: str, headers: dict) -> int:
+    """Instructions the server executed until its first 200 on `path`, counted by callgrind: the same count
+    whatever else the machine does, where the clock of one start swings by a fifth. The worker is forked
+    from the master after the app is imported, so its count holds the import as well as the request."""
+    port = free_port()
+    process = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null",
+                                "--log-file=/dev/null", str(bin_dir / "functions-framework"), "--source", str(source),
+                                "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=cwd,
+                               start_new_session=True,
+                               env={**os.environ, "AMX_DATA_DIR": f"{cwd}/.amx", "PYTHONHASHSEED": "0"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(timeout=300) as client:
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{source} ended under callgrind before answering {path}")
+                try:
+                    if client.get(f"http://127.0.0.1:{port}{path}", headers=headers).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+        counts = [callgrind_count(int(entry.name)) for entry in group(process.pid)]
+        if not any(counts):
+            raise RuntimeError(f"callgrind_control read no count from {source}")
+        return max(counts)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
 def read_token(cwd: str) -> str:
     from affiliate_matrix.auth import create_token
     from affiliate_matrix.config import Settings
@@ -159,6 +201,16 @@ def run() -> None:
                 floor.append(start("floor"))  # right before each function: the floor meets the loads they meet
                 paired[name].append(floor[-1])
                 measured[name].append(start(name))
+        instructions: dict[str, int] = {}
+        if shutil.which("valgrind"):  # `task setup:valgrind`; without it the counts are left out
+            def count(name: str) -> int:
+                if name == "floor":
+                    return instructions_once(bin_dir, FLOOR, "/", cwd, {})
+                path = FIRST_REQUESTS.get(name, "/healthz")
+                return instructions_once(bin_dir, ROOT / "functions" / name / "main.py", path, cwd,
+                                         {} if path in TOKEN_FREE else auth)
+
+            instructions = {name: count(name) for name in ("floor", *functions)}
     if os.environ.get("BENCH_COLD_START_SAMPLES"):  # every start, for studying the machine's noise
         Path(os.environ["BENCH_COLD_START_SAMPLES"]).write_text(json.dumps(
             {"hello": hello, "floor": floor, "measured": measured, "paired_floor": paired}))
@@ -166,8 +218,6 @@ def run() -> None:
     def median(samples, figure: int) -> float:
         return statistics.median(sample[figure] for sample in samples)
 
-    def paired_ratio(name: str, figure: int) -> float:
-        return statistics.median(start[figure] / before[figure] for start, before in zip(measured[name], paired[name]))
 
     print(f"BENCH cold_start_s_hello {median(hello, 0):.3f} s")
     print(f"BENCH cold_start_s_floor {median(floor, 0):.3f} s")
@@ -176,8 +226,8 @@ def run() -> None:
     print(f"BENCH idle_rss_mb_floor {median(floor, 2):.1f} MB")
     ratios: dict[str, dict[str, float]] = {"time": {}, "cpu": {}, "memory": {}}
     for name in functions:
-        ratios["time"][name] = paired_ratio(name, 0)
-        ratios["cpu"][name] = paired_ratio(name, 1)
+        ratios["time"][name] = median(measured[name], 0) / median(floor, 0)
+        ratios["cpu"][name] = median(measured[name], 1) / median(floor, 1)
         ratios["memory"][name] = median(measured[name], 2) / median(floor, 2)
         print(f"{name}: first request GET {FIRST_REQUESTS.get(name, '/healthz')}")
         print(f"BENCH cold_start_s_{name} {median(measured[name], 0):.3f} s")
@@ -189,3 +239,9 @@ def run() -> None:
     print(f"BENCH cold_start_ratio_vs_floor {ratios['time'][worst['time']]:.2f} x")
     print(f"BENCH cold_start_cpu_ratio_vs_floor {ratios['cpu'][worst['cpu']]:.2f} x")
     print(f"BENCH idle_rss_ratio_vs_floor {ratios['memory'][worst['memory']]:.2f} x")
+    if instructions:
+        print(f"BENCH cold_start_instructions_floor {instructions['floor'] / 1e6:.0f} M")
+        by_function = {name: instructions[name] / instructions["floor"] for name in functions}
+        for name, ratio in by_function.items():
+            print(f"BENCH cold_start_instructions_ratio_vs_floor_{name} {ratio:.3f} x")
+        print(f"BENCH cold_start_instructions_ratio_vs_floor {max(by_function.values()):.3f} x")
