@@ -69,6 +69,7 @@ def test_a_purchase_by_someone_else_is_not_self_referral(text, expected):
     ("Coupon sites are not allowed.", ["coupon_sites"]),
     ("Gutscheinseiten sind untersagt.", ["coupon_sites"]),
     ("Cashback sites are not allowed to join the program.", ["incentivized"]),
+    ("Cashback is not to be offered to visitors.", ["incentivized"]),
     ("Los sitios de cupones no están permitidos.", ["coupon_sites"]),
 ])
 def test_the_publishers_a_rule_is_for_are_not_banned(text, expected):

@@ -212,7 +212,7 @@ _ADDRESSED = Pattern(
     r"(?:(?:ist|sind|wird) (?:es )?(?:untersagt|verboten|nicht gestattet|nicht erlaubt)\b(?!\s*[.;:]|$)|"
     r"(?:must|may|can|shall|should|d[üu]rfen|m[üu]ssen|doivent|peuvent|deben|pueden|mogen|moeten|devem|podem|"
     r"devono|possono)(?: \w+)? (?:only|nur|uniquement|que|s[óo]lo|solamente|alleen|apenas|solo|soltanto)\b|"
-    r"(?:are|is) (?:only )?(?:(?:not )?(?:allowed|permitted|required|obliged) to|(?:not|never) to)\b)", re.I)
+    r"(?:are|is) (?:only )?(?:(?:not )?(?:allowed|permitted|required|obliged) to|(?:not|never) to)\b(?! be\b))", re.I)
 _TAKING_PART = Pattern(r"\b(?:join|participat|appl|promot\w* (?:the|this|our) (?:program|brand|product)|"
                        r"teilnehm|teilzunehm|particip|deelnem|partecip)", re.I)
 _WHO_PROMOTE = Pattern(r"^\W*(?:who|that|which|die|qui|que|welche)\s+(?:promote|use|offer|run|operate|bewerben|"
