@@ -80,7 +80,8 @@ def test_many_practices_in_one_unit_are_read_in_time_linear_in_its_length(monkey
     """Every practice's word is judged in a bounded window: a hostile unit of thousands of them, none forbidden,
     costs about twice the reading at twice the length."""
     def sentence(times: int) -> str:
-        return "No problem: " + ", but ".join("forum spam and coupon sites may only use our codes" for _ in range(times))
+        rule = "forum spam and coupon sites may only use our codes"
+        return "No problem: " + ", but ".join(rule for _ in range(times))
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times

@@ -60,7 +60,9 @@ TOPICS = {
                     r"c[óo]digos? (?:de )?(?:descuento|desconto|promocional))|deal[\s-]?sites?|schnäppchen",
     "email_spam": r"\bspam(?:s|ming)?\b|bulk e-?mail|mass e-?mail|massen-?mail|e-?mails? en masse|correo masivo|"
                   r"env[íi]o masivo|correo basura|unaufgefordert|"
-                  r"(?:\bno|kein\w*|pas d[e']|\bsin|geen|\bsem)\W+(?:\w+\W+){0,2}?(?:e-?mail(?:ing|[\s-]?marketing)?(?![\s-]?ad+res)|"
+                  # an e-mail address is a contact ("keine E-Mail-Adresse"), not the channel
+                  r"(?:\bno|kein\w*|pas d[e']|\bsin|geen|\bsem)\W+(?:\w+\W+){0,2}?"
+                  r"(?:e-?mail(?:ing|[\s-]?marketing)?(?![\s-]?ad+res)|"
                   r"newsletter|mailings?)\b|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|"
                   r"ongevraagd|"
                   r"n[ãa]o solicitad|(?:purchased|rented|bought|gekaufte|gemietete) (?:or rented )?(?:e-?mail|adress)|"
@@ -78,6 +80,7 @@ TOPICS = {
                   r"(?: \w+)? "
                   r"(?:on|in|auf|sur|en|op|nas?|no) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
                   r"paid social",
+    # Forced clicks are not here: a tracking fraud, no reward to the visitor (paid mail, beside them, is one).
     "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|"
                     r"loyalty(?: (?:sites?|programs?|platforms?|portals?|publishers?|traffic|apps?)|,| and| or)|"
                     r"paid[\s-]?mail|paidmailer|bonusprogramm|anreiz|"
