@@ -2,6 +2,7 @@
 text forbids it: in a sentence that says so, or in a list a prohibiting line introduces ("The
 following are not allowed:", "Einschränkungen"). What the text allows is not a restriction."""
 
+import bisect
 import re
 
 from affiliate_matrix.terms.text import Doc, Pattern
@@ -59,7 +60,9 @@ TOPICS = {
                     r"c[óo]digos? (?:de )?(?:descuento|desconto|promocional))|deal[\s-]?sites?|schnäppchen",
     "email_spam": r"\bspam(?:s|ming)?\b|bulk e-?mail|mass e-?mail|massen-?mail|e-?mails? en masse|correo masivo|"
                   r"env[íi]o masivo|correo basura|unaufgefordert|"
-                  r"(?:\bno|kein\w*|pas d[e']|\bsin|geen|\bsem)\W+(?:\w+\W+){0,2}?(?:e-?mail(?:ing|[\s-]?marketing)?|"
+                  # an e-mail address is a contact ("keine E-Mail-Adresse"), not the channel
+                  r"(?:\bno|kein\w*|pas d[e']|\bsin|geen|\bsem)\W+(?:\w+\W+){0,2}?"
+                  r"(?:e-?mail(?:ing|[\s-]?marketing)?(?![\s-]?ad+res)|"
                   r"newsletter|mailings?)\b|unsolicited|unerw[üu]nscht|unverlangt|non sollicit|no solicitad|no deseado|"
                   r"ongevraagd|"
                   r"n[ãa]o solicitad|(?:purchased|rented|bought|gekaufte|gemietete) (?:or rented )?(?:e-?mail|adress)|"
@@ -77,9 +80,10 @@ TOPICS = {
                   r"(?: \w+)? "
                   r"(?:on|in|auf|sur|en|op|nas?|no) (?:social|facebook|instagram|tiktok|r[ée]seaux|redes|sociale)|"
                   r"paid social",
+    # Forced clicks are not here: a tracking fraud, no reward to the visitor (paid mail, beside them, is one).
     "incentivized": r"incenti[vs]|cash[\s-]?back|rewards? (?:sites?|programs?|websites?|platforms?)|"
                     r"loyalty(?: (?:sites?|programs?|platforms?|portals?|publishers?|traffic|apps?)|,| and| or)|"
-                    r"paid[\s-]?mail|paidmailer|forced (?:clicks?|klicks?)|klickzwang|bonusprogramm|anreiz|"
+                    r"paid[\s-]?mail|paidmailer|bonusprogramm|anreiz|"
                     r"incitati|r[ée]mun[ée]r[ée]s? au clic|incentivad|sitios de recompensas|beloningssite|"
                     r"pay[\s-]to[\s-](?:click|read)|paid[\s-]to[\s-]click|\bptc\b|incit[ée]|get[\s-]paid[\s-]to|points? (?:sites?|programs?)|"
                     r"(?:sites?|programmes?|plateformes?|portails?|sitios|programas?|webs) de (?:fid[ée]lit[ée]|"
@@ -169,25 +173,95 @@ def restrictions_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], list
             continue
         named = [name for name, pattern in _TOPICS.items()
                  if name not in found and (forbidding or name == "coupon_sites")
-                 and _forbids(pattern, text)]
+                 and _forbids(name, pattern, text)]
         if named:
             found += named
             evidence.append(unit.raw)
     return sorted(found), evidence
 
 
-def _forbids(pattern: re.Pattern, text: str) -> bool:
-    match = pattern.search(text)
-    if match is None:
-        return False
-    # "We accept cashback and loyalty sites, but not adult sites": the part of the sentence that names the
-    # practice says whether it is allowed (a "but" parts it); "no restrictions on social ads" allows it.
-    clause = _CLAUSE_END.split(text[:match.end()])[-1] + _CLAUSE_END.split(text[match.end():])[0]
-    if (_WELCOME.search(clause) and not PROHIBITION.search(clause)) or _UNRESTRICTED.search(clause):
-        return False
-    kept_out = _EXCLUDED_FROM.search(text[:match.start()]) and re.search(r"ausgeschlossen|excluded|exempt",
-                                                                         text[match.end():], re.I)
-    return not kept_out
+# Who or where a practice is, when its word names something else. Each is read in a bounded window around the
+# practice's word, so a hostile unit of many matches costs linear time.
+_WINDOW = 120
+# The channel nearest a practice's word says which it is: "spam su siti, forum o blog" is not e-mail spam, "direct
+# linking from paid social" not a search ad (it is a social one).
+_CHANNEL = Pattern(
+    r"(?P<mail>e-?mails?|newsletters?|mailings?|courriels?|correos?|mails?)|"
+    r"(?P<search>search|ppc|\bsem\b|\bsea\b|keywords?|adwords|google|bing|suchmaschin\w*|moteurs?|buscador\w*|"
+    r"zoekmachine\w*|mecanismos? de busca|motori di ricerca)|"
+    r"(?P<social>social|facebook|instagram|tiktok|twitter|pinterest|linkedin|r[ée]seaux|redes|sozial\w*)|"
+    r"(?P<web>(?:web)?sites?|siti|sitios|forums?|foren|f[óo]runs?|blogs?|comments?|kommentar\w*|commentaires?|"
+    r"comentarios?|coment[áa]rios?|commenti|reacties|g[äa]steb[üu]ch\w*|guestbooks?|sms|whatsapp|messengers?)",
+    re.I)
+# The practice's own channel, and the channels that could be meant instead (a direct link goes to a website).
+_CHANNEL_OF = {"email_spam": ("mail", {"mail", "web", "social"}), "ppc_brand_bidding": ("search", {"search", "social"})}
+_NAMES_NO_CHANNEL = {"email_spam": Pattern(r"^spam", re.I),
+                     "ppc_brand_bidding": Pattern(r"^(?:direkt|direct|lien|enlace|link|ench)", re.I)}
+# Self-referral is the affiliate buying through its own link or code; "your audience buys through your link" is the
+# audience's purchase (a buyer named before the buying, and no reflexive).
+_THROUGH_A_LINK = Pattern(r"links?|liens?|codes?|c[óo]digo|enlace|konto|comptes?|accounts?", re.I)
+_SOMEONE_ELSE = Pattern(
+    r"\b(?:audiences?|customers?|visitors?|followers?|friends?|readers?|users?|kunden|besucher\w*|freunde?|leser\w*|"
+    r"clients?|visiteurs?|amis?|lecteurs?|audiencia|clientes?|visitantes?|seguidores|amigos?|lectores?|p[úu]blico|"
+    r"klanten|bezoekers|vrienden|volgers|lezers|pubblico|clienti|visitatori|amici|lettori|utenti|utilisateurs|"
+    r"usuarios|gebruikers|utilizadores|usu[áa]rios)\b", re.I)
+_REFLEXIVE = Pattern(r"self|yourself|themselves|selbst|m[êe]mes?|mismo|pr[óo]pri|zelf|stess", re.I)
+# A practice named as the publishers a rule is addressed to is not banned: "Gutschein Partnern ist untersagt, die
+# Marke … zu nutzen", "cashback sites may only use our codes", "affiliates who promote coupons must …". What they
+# may not do is the rule; that they take part at all is not in question, unless taking part is what is forbidden.
+_ADDRESSED = Pattern(
+    r"^\w*\W{0,3}(?:(?:partners?|publishers?|affiliates?|sites?|websites?|portals?|partnern|publishern|seiten|"
+    r"partenaires|[ée]diteurs|sitios|socios|editores|afiliados|partnersites|sites|siti|editori)\b\W{0,3})?"
+    r"(?:(?:ist|sind|wird) (?:es )?(?:untersagt|verboten|nicht gestattet|nicht erlaubt)\b(?!\s*[.;:]|$)|"
+    r"(?:must|may|can|shall|should|d[üu]rfen|m[üu]ssen|doivent|peuvent|deben|pueden|mogen|moeten|devem|podem|"
+    r"devono|possono)(?: \w+)? (?:only|nur|uniquement|que|s[óo]lo|solamente|alleen|apenas|solo|soltanto)\b|"
+    r"(?:are|is) (?:only )?(?:(?:not )?(?:allowed|permitted|required|obliged) to|(?:not|never) to)\b(?! be\b))", re.I)
+_TAKING_PART = Pattern(r"\b(?:join|participat|appl|promot\w* (?:the|this|our) (?:program|brand|product)|"
+                       r"teilnehm|teilzunehm|particip|deelnem|partecip)", re.I)
+_WHO_PROMOTE = Pattern(r"^\W*(?:who|that|which|die|qui|que|welche)\s+(?:promote|use|offer|run|operate|bewerben|"
+                       r"promeuvent|utilisent|promocionan|usan|promoten|gebruiken)\b", re.I)
+
+
+def _forbids(name: str, pattern: Pattern, text: str) -> bool:
+    parts = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
+    begins, ends = [begin for begin, _ in parts], [end for _, end in parts]
+    for match in pattern.finditer(text):
+        # "We accept cashback and loyalty sites, but not adult sites": the part of the sentence that names the
+        # practice says whether it is allowed (a "but" parts it); "no restrictions on social ads" allows it.
+        before_end = bisect.bisect_right(ends, match.end())
+        start = ends[before_end - 1] if before_end else 0
+        after_end = bisect.bisect_left(begins, match.end())
+        end = begins[after_end] if after_end < len(begins) else len(text)
+        own = text[max(start, match.start() - _WINDOW):min(end, match.end() + _WINDOW)]
+        if (_WELCOME.search(own) and not PROHIBITION.search(own)) or _UNRESTRICTED.search(own):
+            continue
+        before, after = text[max(0, match.start() - 60):match.start()], text[match.end():match.end() + 60]
+        if _EXCLUDED_FROM.search(before) and re.search(r"ausgeschlossen|excluded|exempt", after, re.I):
+            continue  # products kept out of a promotion, not a ban on it
+        if name in _CHANNEL_OF and _NAMES_NO_CHANNEL[name].search(match.group()) \
+                and _nearest_channel(before, after, _CHANNEL_OF[name][1]) not in (None, _CHANNEL_OF[name][0]):
+            continue
+        if name == "self_referral" and _THROUGH_A_LINK.search(match.group()) and not _REFLEXIVE.search(match.group()) \
+                and _SOMEONE_ELSE.search(text[max(start, match.start() - 80):match.end()]):
+            continue
+        if name in ("coupon_sites", "incentivized") and (_WHO_PROMOTE.search(after) or _ADDRESSED.search(after)
+                                                         and not _TAKING_PART.search(after)):
+            continue
+        return True
+    return False
+
+
+def _nearest_channel(before: str, after: str, kinds: set[str]) -> str | None:
+    """Which of `kinds` of channel is named nearest the practice's word, in the phrase around it (no comma or
+    full stop between: in "coupon websites, banner exchanges, SPAM" the websites are another item)."""
+    before, after = re.split(r"[,;.:(]", before)[-1], re.split(r"[,;.:)]", after)[0]
+    nearest, kind = None, None
+    for offset, phrase in ((0, after), (len(before), before)):
+        for channel in _CHANNEL.finditer(phrase):
+            distance = abs(offset - (channel.start() if offset == 0 else channel.end()))
+            if channel.lastgroup in kinds and (nearest is None or distance < nearest):
+                nearest, kind = distance, channel.lastgroup
+    return kind
 
 
 def restrictions(text: str | None) -> list[str]:
