@@ -1,6 +1,5 @@
 """Settings, from AMX_* environment variables (see .env.example). The embedded defaults need none."""
 
-import difflib
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -91,6 +90,8 @@ def _reject_unknown_variables() -> None:
     known = {f"AMX_{name.upper()}" for name in Settings.model_fields}
     for variable in os.environ:
         if variable.startswith("AMX_") and variable not in known and not variable.startswith(SECRET_ENV_PREFIX):
+            import difflib  # only to name a likely typo: every start pays for an import at module level
+
             guess = difflib.get_close_matches(variable, known, n=1)
             hint = f"; did you mean {guess[0]}?" if guess else ""
             raise ConfigError(variable, f"unknown setting{hint} (every setting is listed in .env.example)")
