@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from affiliate_matrix.codes import CURRENCIES
-from tests.support.terms_corpus import FIELDS, ITEMS, TARGETS, fresh_dirs, load, score, split
+from tests.support.terms_corpus import FIELDS, ITEMS, TARGETS, _dev_report, fold, fresh_dirs, load, score, split
 
 LANGS = {"en", "de", "es", "fr", "nl", "pt", "it"}
 KINDS = {"merchant_page", "faq", "network_page"}
@@ -169,3 +169,12 @@ def test_the_extractor_does_not_fall_below_its_held_back_figures():
 def test_the_extractor_reaches_its_targets_on_the_held_back_split():
     count, figures = held_back_figures()
     assert below(figures, TARGETS) == [], f"below the target on {count} held-back items"
+
+
+def test_the_dev_report_prints_nothing_of_a_fold_it_was_not_asked_for(capsys):
+    # Fold C is the check of a pass written reading A and B: a report that printed its figures spent it.
+    _dev_report("AB")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in lines if " items): " in line] == ["A", "B", "AB"]
+    missed = [line.split()[1] for line in lines if line.startswith("- ")]
+    assert missed and {fold(item_id) for item_id in missed} <= {"A", "B"}
