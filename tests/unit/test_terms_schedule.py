@@ -94,6 +94,8 @@ def test_what_the_schedule_is_not_the_payouts_is_not_read(text):
      "5th business day of each month.", "monthly"),
     # the sentence answering a question of when the payout comes, on the question's line or the next
     ("When will I get paid? We process everything on the 1st of each month.", "monthly"),
+    ("When do we pay? The commission period closes on the last day of the month. Payment starts in the first week of "
+     "the following month.", "monthly"),
     ("¿Cuándo recibiré mi comisión? Ganarás esa comisión el primer día hábil del mes siguiente.", "monthly"),
     ("Wann bekomme ich meine Provision?\nAm Anfang jedes Monats für den Vormonat.", "monthly"),
     ("Quand vais-je recevoir mes commissions ? Le 10 de chaque mois.", "monthly"),
@@ -126,6 +128,11 @@ def test_a_payout_said_by_money_moved_a_question_of_when_or_a_cycle_is_read(text
     "When will I get paid? Our subscription renews every month.",
     "Quando vou receber a minha comissão? O cliente paga a mensalidade todo mês.",
     "Wann erhalte ich meine Provision? Der Kunde muss jeden Monat bezahlen.",
+    # the period a commission is earned in, said in answer to when the payout comes
+    "When do we pay? The commission period starts on the first calendar day of the month.",
+    "Wann zahlen wir aus? Der Provisionszeitraum beginnt am ersten Tag des Monats.",
+    "Quand payons-nous ? La période de commission commence le premier jour du mois.",
+    "Payouts: the tracking period closes at the end of each month.",
     # a request of the payout only named, not made
     "Qualsiasi richiesta di prelievo attiva annulla il bonus.",
     # a span of days that is a hold, not a cycle

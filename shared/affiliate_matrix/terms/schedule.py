@@ -200,7 +200,11 @@ _OTHER_NOTION = Pattern(
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
     r"suscrip\w*|assinatura|abbonament\w*|rapports?|relat[óo]rios?|informes?|berichte?|statisti\w*|estad[íi]stic\w*|"
-    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*)\b", re.I)
+    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*|"
+    # the period a commission is earned or counted in ("The commission period starts on the first day of the month")
+    r"(?:commission|sales|tracking|earnings?|referral)\s+(?:period|cycle|window)s?|provisionszeitr[äa]ume?|"
+    r"provisionsperiode\w*|commissieperiode\w*|p[ée]riodes? de commissions?|per[íi]odos? de comisi[óo]n\w*|"
+    r"per[íi]odos? de comiss[ãa]o|periodo di provvigion\w*)\b", re.I)
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
