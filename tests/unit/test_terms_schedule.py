@@ -78,13 +78,17 @@ def test_what_the_schedule_is_not_the_payouts_is_not_read(text):
     # the affiliate's money moved (deposited, distributed, transferred) anywhere in the sentence, or sent beside it
     ("The bonus will be deposited into your account within the first 5 business days of the following month.",
      "monthly"),
-    ("La bonificación se depositará en tu cuenta dentro de los primeros 5 días hábiles del mes siguiente.", "monthly"),
+    ("La bonificación se depositará en tu cuenta dentro de los primeros 5 días hábiles del mes siguiente.",
+     "monthly"),
     ("As recompensas são intransferíveis e não acumulativas com outras promoções, e serão distribuídas após o "
      "fechamento de cada mês.", "monthly"),
     ("Les récompenses sont virées sur votre compte chaque mois.", "monthly"),
     ("De beloningen worden elke maand op je rekening gestort.", "monthly"),
     ("Le provvigioni vengono accreditate sul tuo conto ogni mese.", "monthly"),
     ("We send checks out on the 15th of every month.", "monthly"),
+    ("Checks go out on the 15th of each month.", "monthly"),
+    ("Las comisiones se abonan mensualmente en tu cuenta.", "monthly"),
+    ("As comissões são transferidas todo dia 10.", "monthly"),
     ("Any commission due will be sent via PayPal after our quarterly review.", "quarterly"),
     ("At the end of the month you will receive a check for the sales you referred.", "monthly"),
     # a condition on the balance is the payout's threshold, not the span a commission recurs for

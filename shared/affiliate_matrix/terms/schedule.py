@@ -142,7 +142,8 @@ _NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", count
 # A clause about paying the affiliate: a payout word (CUE; and "paid" as pt/es/it/nl/de say it, "we pay" in seven
 # languages), or money or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
 _SENT = Pattern(
-    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|\b(?:aus)?(?:ge|be)zahlt\b|"
+    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|"
+    r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
@@ -152,10 +153,11 @@ _SENT = Pattern(
 # fechamento de cada mês"); a verb that sends anything only with that money next to it ("We send checks out", "any
 # commission due will be sent"), as "our box is sent every month; you earn a commission" is not a payout.
 _MOVED = (r"deposit(?:ed|s)?|distribut(?:ed|es?)|transferred|wired|gestort|uitgekeerd|distribu[ée]e?s|"
-          r"d[ée]pos[ée]e?s|vir[ée]e?s|deposit(?:ad[oa]s?|ar[áa]n?|a[nm]?)|distribu[íi]d[oa]s|distribuir[áa]n?|"
-          r"transferid[oa]s|abonad[oa]s|abonar[áa]n?|accreditat[aeio]|distribuit[aeio]|versat[aeio]")
-_SENDS = (r"sen[dt]s?|mailed|issued|verschickt|versendet|verstuurd|verzonden|envoy[ée]e?s?|enviad[oa]s|enviar[áa]n?|"
-          r"inviat[aeio]")
+          r"d[ée]pos[ée]e?s|vir[ée]e?s|deposit(?:ad[oa]s?|ar[áa]n?|a[nm]?)|depositamos|distribu[íi]d[oa]s|"
+          r"distribuir[áa]n?|transferid[oa]s|transfieren|transferem|transferimos|abona[nm]?|abonamos|abonad[oa]s|"
+          r"abonar[áa]n?|accreditat[aeio]|distribuit[aeio]|versat[aeio]")
+_SENDS = (r"sen[dt]s?|go(?:es)? out|going out|mailed|issued|enviamos|verschickt|versendet|verstuurd|verzonden|"
+          r"envoy[ée]e?s?|enviad[oa]s|enviar[áa]n?|inviat[aeio]")
 _AFFILIATE_MONEY = (
     r"(?:commissions?|comisi[óo]n(?:es)?|comiss[ãa]o|comiss[õo]es|provision(?:en)?|provisies?|commissies?|"
     r"provvigion[ei]|rewards?|recompensas?|r[ée]compenses?|bonus(?:es)?|bonificaci[óo]n(?:es)?|pr[äa]mien?|"
