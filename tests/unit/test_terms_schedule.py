@@ -93,9 +93,14 @@ def test_what_the_schedule_is_not_the_payouts_is_not_read(text):
     ("At the end of the month you will receive a check for the sales you referred.", "monthly"),
     # a condition on the balance is the payout's threshold, not the span a commission recurs for
     ("Commissions will be distributed to you monthly, so long as the total exceeds $50.", "monthly"),
-    # a payout word anywhere in the value's sentence, not only within a few words of it
+    # a payout word in the value's clause, not only within a few words of it, or in its sentence where the value's
+    # clause opens it
     ("Payments and commissions will be automatically deposited into the bank account you provided on or before the "
      "5th business day of each month.", "monthly"),
+    ("At the end of the month, if you have accumulated at least $50 in commissions, you will receive a commission "
+     "check or a direct deposit for the sales you referred.", "monthly"),
+    ("Am Ende jedes Monats, sofern Ihr Guthaben mindestens 50 € beträgt und alle Angaben vollständig sind, wird die "
+     "Provision auf Ihr Konto ausgezahlt.", "monthly"),
     # the sentence answering a question of when the payout comes, on the question's line or the next
     ("When will I get paid? We process everything on the 1st of each month.", "monthly"),
     ("When do we pay? The commission period closes on the last day of the month. Payment starts in the first week of "
@@ -126,6 +131,13 @@ def test_a_payout_said_by_money_moved_a_question_of_when_or_a_cycle_is_read(text
     "Our team sends a report of your commissions every week.",
     "Gifts are sent to customers every month; your reward is a one-time bonus.",
     "Os clientes pagam todo mês.",
+    # a payout word elsewhere in a long sentence, the value in a clause of its own
+    "Payment details such as your PayPal address or bank account must be entered in your account settings before "
+    "you can take part in our contests, which we hold every month.",
+    "Payouts require a valid tax form on file, and our affiliate managers will reach out to the top performers in "
+    "the program to discuss custom deals at the beginning of each quarter.",
+    "Les paiements sont effectués par virement bancaire après vérification de votre identité et de vos coordonnées, "
+    "et notre équipe publie un nouveau guide pour les partenaires chaque semaine.",
     # a question of when that is not about the payout, or an answer about the customer or another notion
     "When can I start promoting? You can start right away; we review applications every week.",
     "When will I get paid? Commissions are approved at the end of each month.",

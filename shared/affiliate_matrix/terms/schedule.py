@@ -261,17 +261,29 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     return None, None
 
 
+def _pays(text: str) -> bool:
+    return bool(CUE.search(text) or _SENT.search(text) or _RECEIVED_MONEY.search(text) or _SENT_MONEY.search(text))
+
+
 def _about_paying(text: str) -> bool:
-    return bool(CUE.search(text) or _SENT.search(text) or _RECEIVED_MONEY.search(text) or _SENT_MONEY.search(text)
-                or (_MOVING.search(text) and _MONEY_OF_AFFILIATE.search(text)))
+    return _pays(text) or bool(_MOVING.search(text) and _MONEY_OF_AFFILIATE.search(text))
 
 
-def _sentence_at(text: str, start: int, end: int, reach: int = 300) -> str:
-    """The sentence a value at `start`..`end` stands in, at most `reach` characters either side (linear reading)."""
-    low, high = max(0, start - reach), min(len(text), end + reach)
-    begin = max(max(text.rfind(mark, low, start) for mark in (". ", "? ", "! ")) + 1, low)
-    stops = [e for e in (text.find(mark, end, high) for mark in (". ", "? ", "! ")) if e >= 0]
-    return text[begin:min(stops, default=high)]
+def _said_of_paying(text: str, match: re.Match) -> bool:
+    """A payout word near the value (100 characters before it, 60 after) or in its clause, or in its sentence where
+    the value's clause opens it ("At the end of the month, if …, you will receive a commission check"); or a verb
+    moving money there, the money named anywhere in the sentence ("As recompensas … serão distribuídas de forma
+    periódica, após o fechamento de cada mês"). Not anywhere in a long sentence: "our contests, which we hold every
+    month" beside "Payment details" at its start is no schedule."""
+    window = text[max(0, match.start() - 100):match.end() + 60]
+    clause, start = _clause_at(text, match.start())
+    low, high = max(0, match.start() - 300), min(len(text), match.end() + 300)
+    begin = max(max(text.rfind(mark, low, match.start()) for mark in (". ", "? ", "! ")) + 1, low)
+    stops = [e for e in (text.find(mark, match.end(), high) for mark in (". ", "? ", "! ")) if e >= 0]
+    sentence = text[begin:min(stops, default=high)]
+    scope = sentence if not text[begin:start].strip() else clause
+    return _pays(window) or _pays(scope) or bool((_MOVING.search(window) or _MOVING.search(scope))
+                                                 and _MONEY_OF_AFFILIATE.search(sentence))
 
 
 def _clause_at(text: str, at: int, reach: int = 300) -> tuple[str, int]:
@@ -316,8 +328,8 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
 
 
 def _frequency_of(text: str, short: bool = True) -> str | None:
-    """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
-    sentence is not one); a bare value under a payout heading needs none."""
+    """A schedule said of a payout ("monthly reports" beside "payments" elsewhere in a long sentence is not one);
+    a bare value under a payout heading needs no payout word."""
     text = _NOT_THE_SCHEDULE.sub("", figures(text))
     said: list[tuple[int, int, str]] = []
     taken = bytearray(len(text))  # a specific schedule's words are not also a general one's ("paid twice per month")
@@ -325,11 +337,7 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
         for match in pattern.finditer(text):
             if any(taken[match.start():match.end()]) or _schedules_something_else(text, match):
                 continue
-            # a payout word near the value, or in its sentence ("Payments/commissions will be automatically
-            # deposited into the bank account you provided on or before the 5th business day of each month")
-            window = text[max(0, match.start() - 100):match.end() + 60]
-            if short and name != "on_request" or _about_paying(window) or \
-                    _about_paying(_sentence_at(text, match.start(), match.end())):
+            if short and name != "on_request" or _said_of_paying(text, match):
                 said.append((match.start(), len(said), name))
                 taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
