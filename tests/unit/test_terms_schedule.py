@@ -74,6 +74,90 @@ def test_what_the_schedule_is_not_the_payouts_is_not_read(text):
     assert frequency(text) is None
 
 
+@pytest.mark.parametrize("text,expected", [
+    # the affiliate's money moved (deposited, distributed, transferred) anywhere in the sentence, or sent beside it
+    ("The bonus will be deposited into your account within the first 5 business days of the following month.",
+     "monthly"),
+    ("La bonificación se depositará en tu cuenta dentro de los primeros 5 días hábiles del mes siguiente.",
+     "monthly"),
+    ("As recompensas são intransferíveis e não acumulativas com outras promoções, e serão distribuídas após o "
+     "fechamento de cada mês.", "monthly"),
+    ("Les récompenses sont virées sur votre compte chaque mois.", "monthly"),
+    ("De beloningen worden elke maand op je rekening gestort.", "monthly"),
+    ("Le provvigioni vengono accreditate sul tuo conto ogni mese.", "monthly"),
+    ("We send checks out on the 15th of every month.", "monthly"),
+    ("Checks go out on the 15th of each month.", "monthly"),
+    ("Las comisiones se abonan mensualmente en tu cuenta.", "monthly"),
+    ("As comissões são transferidas todo dia 10.", "monthly"),
+    ("Any commission due will be sent via PayPal after our quarterly review.", "quarterly"),
+    ("At the end of the month you will receive a check for the sales you referred.", "monthly"),
+    # a condition on the balance is the payout's threshold, not the span a commission recurs for
+    ("Commissions will be distributed to you monthly, so long as the total exceeds $50.", "monthly"),
+    # a payout word in the value's clause, not only within a few words of it, or in its sentence where the value's
+    # clause opens it
+    ("Payments and commissions will be automatically deposited into the bank account you provided on or before the "
+     "5th business day of each month.", "monthly"),
+    ("At the end of the month, if you have accumulated at least $50 in commissions, you will receive a commission "
+     "check or a direct deposit for the sales you referred.", "monthly"),
+    ("Am Ende jedes Monats, sofern Ihr Guthaben mindestens 50 € beträgt und alle Angaben vollständig sind, wird die "
+     "Provision auf Ihr Konto ausgezahlt.", "monthly"),
+    # the sentence answering a question of when the payout comes, on the question's line or the next
+    ("When will I get paid? We process everything on the 1st of each month.", "monthly"),
+    ("When do we pay? The commission period closes on the last day of the month. Payment starts in the first week of "
+     "the following month.", "monthly"),
+    ("¿Cuándo recibiré mi comisión? Ganarás esa comisión el primer día hábil del mes siguiente.", "monthly"),
+    ("Wann bekomme ich meine Provision?\nAm Anfang jedes Monats für den Vormonat.", "monthly"),
+    ("Quand vais-je recevoir mes commissions ? Le 10 de chaque mois.", "monthly"),
+    # a run every N days said as an interval or a cycle, N deciding the schedule
+    ("Commissions are paid out at 30 day intervals.", "monthly"),
+    ("Las comisiones se pagan en ciclos de 15 días.", "biweekly"),
+    ("Die Auszahlung erfolgt in einem Intervall von 7 Tagen.", "weekly"),
+    ("Affiliates are paid every 90 days.", "quarterly"),
+    ("We have two pay periods: the 1st to the 15th and the 16th to the end of the month.", "biweekly"),
+    # a request of the payout made by its noun
+    ("Zodra je saldo € 20 bedraagt kun je een verzoek indienen voor een uitbetaling.", "on_request"),
+    ("Once your balance reaches $50 you can submit a payout request from your dashboard.", "on_request"),
+    ("Sobald Ihr Guthaben 50 € erreicht, können Sie eine Auszahlungsanfrage stellen.", "on_request"),
+    ("Vous pouvez faire une demande de paiement dès 50 €.", "on_request"),
+])
+def test_a_payout_said_by_money_moved_a_question_of_when_or_a_cycle_is_read(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # something else sent, the affiliate's money only named beside it
+    "Our box is sent every month; you earn a commission on every box.",
+    "We send you a newsletter every month with your commission summary.",
+    "Our team sends a report of your commissions every week.",
+    "Gifts are sent to customers every month; your reward is a one-time bonus.",
+    "Os clientes pagam todo mês.",
+    # a payout word elsewhere in a long sentence, the value in a clause of its own
+    "Payment details such as your PayPal address or bank account must be entered in your account settings before "
+    "you can take part in our contests, which we hold every month.",
+    "Payouts require a valid tax form on file, and our affiliate managers will reach out to the top performers in "
+    "the program to discuss custom deals at the beginning of each quarter.",
+    "Les paiements sont effectués par virement bancaire après vérification de votre identité et de vos coordonnées, "
+    "et notre équipe publie un nouveau guide pour les partenaires chaque semaine.",
+    # a question of when that is not about the payout, or an answer about the customer or another notion
+    "When can I start promoting? You can start right away; we review applications every week.",
+    "When will I get paid? Commissions are approved at the end of each month.",
+    "When will I get paid? Our subscription renews every month.",
+    "Quando vou receber a minha comissão? O cliente paga a mensalidade todo mês.",
+    "Wann erhalte ich meine Provision? Der Kunde muss jeden Monat bezahlen.",
+    # the period a commission is earned in, said in answer to when the payout comes
+    "When do we pay? The commission period starts on the first calendar day of the month.",
+    "Wann zahlen wir aus? Der Provisionszeitraum beginnt am ersten Tag des Monats.",
+    "Quand payons-nous ? La période de commission commence le premier jour du mois.",
+    "Payouts: the tracking period closes at the end of each month.",
+    # a request of the payout only named, not made
+    "Qualsiasi richiesta di prelievo attiva annulla il bonus.",
+    # a span of days that is a hold, not a cycle
+    "Hold period of 30 days applies to every commission.",
+])
+def test_money_sent_of_something_else_or_an_answer_about_the_customer_is_not_read(text):
+    assert frequency(text) is None
+
+
 def test_a_payment_run_wins_over_the_request_beside_it():
     text = "Pagos se realizarán cada quincena. Pueden solicitar en cualquier momento su liquidación."
     assert frequency(text) == "biweekly"
@@ -88,3 +172,13 @@ def test_schedules_beside_other_notions_are_read_in_time_linear_in_their_number(
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+def test_a_long_sentence_of_money_moved_is_read_in_time_linear_in_its_length(monkeypatch):
+    """Every schedule reads its sentence for a payout word, within a bounded reach, so a hostile sentence of
+    thousands of schedules and commissions without a full stop costs about linear reading."""
+    def sentence(times: int) -> str:
+        return " and ".join("the commission is deposited on the 1st of each month" for _ in range(times)) + "."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small

@@ -51,6 +51,32 @@ def _net(days: str, counted: bool = True) -> str:
 _MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|ende des folgemonats|30 tage nach monatsende|"
                 rf"30 jours fin de mois|{_END}\s+{_OF_EACH}(?:{_NEXT}\s+{_MONTH}|{_MONTH}\W+(?:following|after|volgend op|"
                 r"na|nach|suivant|siguiente|seguinte|successivo|despu[ée]s del|ap[óo]s o)\b)")
+
+
+def _every(days: str) -> str:
+    """A run every N days, said as "every N days" or as an interval or a cycle ("at 30 day intervals", "ciclos de 15
+    días"), N deciding the schedule; a period of N days alone is as often a hold, so it is not one."""
+    return (rf"(?:every|alle|tous les|cada|om de|a cada|ogni) {days} {_DAYS}|"
+            rf"\b{days}[\s-]*{_DAYS}\s+(?:(?:payment|payout|pay|zahlungs|auszahlungs)\s*)?(?:intervals?|cycles?|"
+            rf"rhythmus|zyklus|turnus)\b|\b(?:intervals?|cycles?|intervall\w*|zyklus|ciclos?|intervalos?|intervalles?|"
+            rf"cyclus|cycli|intervallo|rhythmus|turnus)\s+(?:\w+\s+)?(?:of|von|de|van|di|da)\s+{days}\s*{_DAYS}")
+
+
+# A request of the payout said by its noun counts where it is made ("submit a payout request", "een verzoek indienen
+# voor een uitbetaling"), not where it is only named ("any active withdrawal request cancels the bonus").
+_REQUEST = r"(?:requests?|anfrage|antrag|demande|solicitud|solicita[çc][ãa]o|pedido|aanvraag|verzoek|richiesta)"
+_PAYOUT_NOUN = (r"(?:pay[\s-]?outs?|payments?|withdrawals?|auszahlung\w*|paiements?|versements?|retraits?|pagos?|"
+                r"retiros?|pagamentos?|saques?|uitbetaling\w*|pagament\w*|prelievo|liquidaci[óo]n)")
+_SUBMIT = (r"(?:submit\w*|make|made|send|place[ds]?|file[ds]?|indien\w*|ingediend|stell\w*|gestellt|einreich\w*|"
+           r"eingereicht|faire|fait|soumet\w*|soumis\w*|envoy\w*|hacer|hecha|enviar|realizar|fazer|feito|presentare|"
+           r"inviare|effettuare)")
+_OF = r"(?:for|f[üu]r|auf|de|d'|voor|tot|di|per|para|do|da)"
+_REQUEST_MADE = (rf"{_SUBMIT}\s+(?:\S+\s+){{0,2}}?(?:{_REQUEST}\s+{_OF}\s*(?:\w+\s+)?{_PAYOUT_NOUN}\b|"
+                 rf"{_PAYOUT_NOUN}[\s-]?{_REQUEST}\b)|{_REQUEST}\s+(?:\w+\s+)?{_SUBMIT}\s+{_OF}\s*(?:\w+\s+)?"
+                 rf"{_PAYOUT_NOUN}\b|(?:auszahlungs(?:anfrage|antrag)|uitbetalingsverzoek)\w*\s+(?:\S+\s+){{0,2}}?"
+                 rf"(?:stell\w*|einreich\w*|indien\w*)")
+
+
 FREQUENCIES = [
     # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
     # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
@@ -62,22 +88,25 @@ FREQUENCIES = [
                  r"(?:each|every|the) month|zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|"
                  r"twee keer per maand|duas vezes por m[êe]s|alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|"
                  r"toutes les deux semaines|bimensuel|cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|"
-                 rf"a cada (?:duas|2) semanas|(?:every|alle|tous les|cada|om de|a cada|ogni) (?:14|15) {_DAYS}"),
+                 r"a cada (?:duas|2) semanas|" + _every("(?:14|15)") +
+                 # two pay periods a month: "2 pay periods - from 1st to 15th ... and from 16th to the end"
+                 r"|\b(?:two|2|zwei|deux|dos|twee|duas|due)\s+(?:pay|payment|payout|auszahlungs|zahlungs)[\s-]*"
+                 r"(?:periods|zeitr[äa]ume|termine|dates)\b"),
     ("weekly", r"\bweekly\b|settimanal\w*|ogni settimana|every week|once a week|"
                r"(?:every|each) (?:monday|tuesday|wednesday|thursday|friday)|"
                r"jeden (?:montag|dienstag|mittwoch|donnerstag|freitag)|chaque (?:lundi|mardi|mercredi|jeudi|vendredi)|"
                r"cada (?:lunes|martes|mi[ée]rcoles|jueves|viernes)|elke (?:maandag|dinsdag|woensdag|donderdag|vrijdag)|"
                r"toda (?:segunda|ter[çc]a|quarta|quinta|sexta)|w[öo]chentlich|jede woche|hebdomadaire|chaque semaine|"
                rf"semanal|cada semana|wekelijks|elke week|toda semana|{_ONCE}\s+(?:{_PER}\s+)?(?:week|woche|semaine|"
-               r"semana|settimana)\b"),
+               r"semana|settimana)\b|" + _every("7")),
     ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|"
                   r"trimestri|elk kwartaal|per kwartaal|(?:each|every|per|end of(?: the| each| every)?)\s+(?:[^\W\d]+\s+)?"
-                  r"quarter\b|chaque trimestre|cada trimestre|jedes quartal|pro quartal"),
+                  r"quarter\b|chaque trimestre|cada trimestre|jedes quartal|pro quartal|" + _every("(?:90|91)")),
     ("monthly", r"\bmonthly\b|mensil(?!it)\w*|ogni mese|(?:the|in the|at the) (?:month after|following month|next month)\b|"
                 r"month following|monatserst|monatsanfang|monatsende|(?:anfang|ende) (?:des|jedes) (?:folge)?monats|"
                 r"begin van de (?:\(?nieuwe\)? |volgende )?maand|d[ée]but (?:de|du) (?:chaque |mois)|"
                 r"principio de (?:cada )?mes|in[íi]cio (?:de|do) m[êe]s|(?:beginning|start|first week) of (?:the |each "
-                r"|every )?(?:next |following )?month|every 30 days|monthly cycle|todo dia \d+|"
+                r"|every )?(?:next |following )?month|monthly cycle|todo dia \d+|"
                 r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
                 rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
                 rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:{_NEXT}\s+)?{_MONTH}|{_END}\s+{_OF_EACH}{_MONTH}|"
@@ -86,10 +115,12 @@ FREQUENCIES = [
                 r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
                 r"(?:per|par|pro|por) (?:maand|mois|monat|mes|m[êe]s)\W+(?:\w+\W+){0,2}?(?:betaald|uitbetaald|pay[ée]|"
                 r"pagad|pago|ausgezahlt|bezahlt)|monatlich|einmal im monat|folgemonat|mensuel|tous les mois|mensual(?!idad)|"
-                r"todos los meses|maandelijks|mensal(?!idade)"),
+                r"todos los meses|maandelijks|mensal(?!idade)|" + _every("(?:28|30|31)")),
     ("on_request", r"on request|upon request|on demand|may be requested|can be requested|withdrawal request|"
                    r"whenever you (?:want|like|wish)|auf anfrage|auf wunsch|sur demande|a petici[óo]n|bajo petici[óo]n|"
                    r"a solicitud|op aanvraag|op verzoek|sob (?:pedido|solicita[çc][ãa]o)|"
+                   # a request of the payout made by its noun ("een verzoek indienen voor een uitbetaling")
+                   + _REQUEST_MADE + "|" +
                    # a request of the payout by its verb, either order; a request the payout waits for
                    r"(?:request\w*|solicit\w*|beantrag\w*|anforder\w*|aanvra\w*|aangevraagd|demander|richied\w*|"
                    r"resgat\w*|canje\w*)\s+(?:[^\W\d]+\s+){0,3}?(?:pay[\s-]?outs?|payments?|withdrawals?|commissions?|"
@@ -111,11 +142,43 @@ _NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", count
 # A clause about paying the affiliate: a payout word (CUE; and "paid" as pt/es/it/nl/de say it, "we pay" in seven
 # languages), or money or a reward sent ("checks are mailed", "the credits will be issued", "we maken de bedragen over").
 _SENT = Pattern(
-    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\b(?:uit)?betaald\b|\b(?:aus)?(?:ge|be)zahlt\b|"
+    r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|"
+    r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
     r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
+# Money of the affiliate's delivered: a verb that moves money with the affiliate's money anywhere in the sentence ("the
+# bonus will be deposited ... within the first 5 business days", "As recompensas ... serão distribuídas ... após o
+# fechamento de cada mês"); a verb that sends anything only with that money next to it ("We send checks out", "any
+# commission due will be sent"), as "our box is sent every month; you earn a commission" is not a payout.
+_MOVED = (r"deposit(?:ed|s)?|distribut(?:ed|es?)|transferred|wired|gestort|uitgekeerd|distribu[ée]e?s|"
+          r"d[ée]pos[ée]e?s|vir[ée]e?s|deposit(?:ad[oa]s?|ar[áa]n?|a[nm]?)|depositamos|distribu[íi]d[oa]s|"
+          r"distribuir[áa]n?|transferid[oa]s|transfieren|transferem|transferimos|abona[nm]?|abonamos|abonad[oa]s|"
+          r"abonar[áa]n?|accreditat[aeio]|distribuit[aeio]|versat[aeio]")
+_SENDS = (r"sen[dt]s?|go(?:es)? out|going out|mailed|issued|enviamos|verschickt|versendet|verstuurd|verzonden|"
+          r"envoy[ée]e?s?|enviad[oa]s|enviar[áa]n?|inviat[aeio]")
+_AFFILIATE_MONEY = (
+    r"(?:commissions?|comisi[óo]n(?:es)?|comiss[ãa]o|comiss[õo]es|provision(?:en)?|provisies?|commissies?|"
+    r"provvigion[ei]|rewards?|recompensas?|r[ée]compenses?|bonus(?:es)?|bonificaci[óo]n(?:es)?|pr[äa]mien?|"
+    r"beloning(?:en)?|earnings|ganancias|ganhos|gains|guadagni|verdienste?|che(?:ck|que)s?|credits?|cr[ée]ditos?|"
+    r"funds|fondos|fundos|money|geld|dinheiro|dinero|argent|soldi|balance|saldo|solde|guthaben|tegoed)")
+_MOVING = Pattern(rf"\b(?:{_MOVED})\b", re.I)
+_MONEY_OF_AFFILIATE = Pattern(rf"\b{_AFFILIATE_MONEY}\b", re.I)
+_SENT_MONEY = Pattern(rf"\b(?:{_SENDS})\s+(?:\S+\s+){{0,2}}?{_AFFILIATE_MONEY}\b|"
+                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS})\b", re.I)
+# A check or a deposit received is a payout ("you will receive a commission check or direct deposit").
+_RECEIVED_MONEY = Pattern(
+    r"\b(?:receive|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev)\w*\s+(?:\S+\s+){0,3}?"
+    r"(?:che(?:ck|que)s?|deposits?|transfers?|virements?|transferencias?|transfer[êe]ncias?|[üu]berweisung\w*|"
+    r"overboeking\w*|bonifico)\b|\bpay periods?\b", re.I)
+# A question of when the payout comes ("¿Cuándo recibiré mi comisión?", "How often do I get paid?"): the sentence
+# answering it says when, unless it speaks of the customer, whose payments have schedules of their own.
+_CUSTOMER = Pattern(r"\b(?:customers?|clients?|kunden?|klant(?:en)?|clientes?|filleuls?|referred|referrals?|"
+                    r"indicad[oa]s?|referid[oa]s?|subscri\w*|abonn\w*|suscrip\w*|assinante\w*|abbonat\w*)\b", re.I)
+_WHEN = Pattern(r"\b(?:when|how often|how frequently|wann|wie oft|quand|[àa] quelle fr[ée]quence|cu[áa]ndo|"
+                r"con qu[ée] frecuencia|quando|com que frequ[êe]ncia|wanneer|hoe vaak|ogni quanto|"
+                r"con quale frequenza)\b", re.I)
 # A question or heading about the affiliate receiving the commission ("¿Cuándo recibiré mi comisión?") opens a payout
 # section; in a clause the same words are as often a commission that recurs ("you receive a commission every month").
 _RECEIVED = Pattern(
@@ -124,8 +187,11 @@ _RECEIVED = Pattern(
     r"earnings|payouts?|verg[üu]tung|beloning|ganancias|ganhos|gains|guadagni|rewards?|recompensas?)\b", re.I)
 # A span a commission recurs for, not a payout run: "every month for as long as", "jeden Monat, solange".
 _WHILE = Pattern(r"^\W*(?:\S+\s+){0,3}?(?:while|as long as|so long as|solange|tant que|aussi longtemps|mientras|zolang|"
-                 r"enquanto|finch[ée]|fintanto)\b|^\W*(?:the|your|a|der|le|el|o|de|il)?\s*(?:customer|client|referr|kunde|"
-                 r"filleul|referid|klant|indicad|cliente)", re.I)
+                 # a condition on the balance is the payout's threshold ("monthly, so long as the total exceeds $50")
+                 r"enquanto|finch[ée]|fintanto)\b(?!\W+(?:\S+\s+){0,2}?(?:total|balance|minimum|threshold|saldo|"
+                 r"guthaben|solde|gesamt\w*|totale?|tegoed|\w*betrag|montant|importe|montante|bedrag|importo))|"
+                 r"^\W*(?:the|your|a|der|le|el|o|de|il)?\s*(?:customer|client|referr|kunde|filleul|referid|klant|"
+                 r"indicad|cliente)", re.I)
 _FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|chaque|cada|elke|iedere|ogni)\s*$", re.I)
 
 # What a schedule near it is about when it is not the payout: a lock or approval, a reset, a renewal or billing,
@@ -136,7 +202,11 @@ _OTHER_NOTION = Pattern(
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
     r"suscrip\w*|assinatura|abbonament\w*|rapports?|relat[óo]rios?|informes?|berichte?|statisti\w*|estad[íi]stic\w*|"
-    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*)\b", re.I)
+    r"estat[íi]stic\w*|invoic\w*|factur\w*|fattur\w*|\w*rechnung\w*|newsletters?|nieuwsbrie\w*|"
+    # the period a commission is earned or counted in ("The commission period starts on the first day of the month")
+    r"(?:commission|sales|tracking|earnings?|referral)\s+(?:period|cycle|window)s?|provisionszeitr[äa]ume?|"
+    r"provisionsperiode\w*|commissieperiode\w*|p[ée]riodes? de commissions?|per[íi]odos? de comisi[óo]n\w*|"
+    r"per[íi]odos? de comiss[ãa]o|periodo di provvigion\w*)\b", re.I)
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
@@ -169,12 +239,15 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         text = before_example(unit.norm)
         # A unit answering a question or heading about payouts ("¿Cuándo recibiré mi comisión?") is in its section.
         asked = doc.units[i - 1].norm if i else ""
-        answers = i > 0 and unit.first_in_line and (doc.units[i - 1].heading or asked.endswith("?")) and \
-            (_about_paying(asked) or _RECEIVED.search(asked))
-        section = topics[i] == "payout" or answers
+        about = i > 0 and bool(_about_paying(asked) or _RECEIVED.search(asked))
+        answers = about and unit.first_in_line and (doc.units[i - 1].heading or asked.endswith("?"))
+        # The sentence right after a question of when the payout comes ("When will I get paid?", on its line or the
+        # next) says when without a payout word of its own, unless it speaks of the customer.
+        says_when = about and asked.endswith("?") and bool(_WHEN.search(asked)) and not _CUSTOMER.search(text)
+        section = topics[i] == "payout" or answers or says_when
         if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
             continue
-        frequency = _frequency_of(text, short=section and len(text.split()) <= 8)
+        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency:
@@ -188,16 +261,37 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
     return None, None
 
 
+def _pays(text: str) -> bool:
+    return bool(CUE.search(text) or _SENT.search(text) or _RECEIVED_MONEY.search(text) or _SENT_MONEY.search(text))
+
+
 def _about_paying(text: str) -> bool:
-    return bool(CUE.search(text) or _SENT.search(text))
+    return _pays(text) or bool(_MOVING.search(text) and _MONEY_OF_AFFILIATE.search(text))
+
+
+def _said_of_paying(text: str, match: re.Match) -> bool:
+    """A payout word near the value (100 characters before it, 60 after) or in its clause, or in its sentence where
+    the value's clause opens it ("At the end of the month, if …, you will receive a commission check"); or a verb
+    moving money there, the money named anywhere in the sentence ("As recompensas … serão distribuídas de forma
+    periódica, após o fechamento de cada mês"). Not anywhere in a long sentence: "our contests, which we hold every
+    month" beside "Payment details" at its start is no schedule."""
+    window = text[max(0, match.start() - 100):match.end() + 60]
+    clause, start = _clause_at(text, match.start())
+    low, high = max(0, match.start() - 300), min(len(text), match.end() + 300)
+    begin = max(max(text.rfind(mark, low, match.start()) for mark in (". ", "? ", "! ")) + 1, low)
+    stops = [e for e in (text.find(mark, match.end(), high) for mark in (". ", "? ", "! ")) if e >= 0]
+    sentence = text[begin:min(stops, default=high)]
+    scope = sentence if not text[begin:start].strip() else clause
+    return _pays(window) or _pays(scope) or bool((_MOVING.search(window) or _MOVING.search(scope))
+                                                 and _MONEY_OF_AFFILIATE.search(sentence))
 
 
 def _clause_at(text: str, at: int, reach: int = 300) -> tuple[str, int]:
     """The clause around `at` and where it starts, at most `reach` characters either side (a text without
     commas stays linear)."""
     low, high = max(0, at - reach), min(len(text), at + reach)
-    start = max(max(text.rfind(mark, low, at) for mark in (",", ";", ":", "(")) + 1, low)
-    ends = [e for e in (text.find(mark, at, high) for mark in (",", ";", ")")) if e >= 0]
+    start = max(max(text.rfind(mark, low, at) for mark in (",", ";", ":", "(", ". ")) + 1, low)
+    ends = [e for e in (text.find(mark, at, high) for mark in (",", ";", ")", ". ")) if e >= 0]
     return text[start:min(ends, default=high)], start
 
 
@@ -228,13 +322,14 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     other = _nearest_before(_OTHER_NOTION, clause, at)
     if other is None:
         return False
-    paying = [d for d in (_nearest_before(CUE, clause, at), _nearest_before(_SENT, clause, at)) if d is not None]
+    paying = [d for d in (_nearest_before(word, clause, at) for word in (CUE, _SENT, _SENT_MONEY, _MOVING))
+              if d is not None]
     return not paying or other < min(paying)
 
 
 def _frequency_of(text: str, short: bool = True) -> str | None:
-    """A schedule said next to a payout word ("monthly reports" beside "payments" elsewhere in a long
-    sentence is not one); a bare value under a payout heading needs none."""
+    """A schedule said of a payout ("monthly reports" beside "payments" elsewhere in a long sentence is not one);
+    a bare value under a payout heading needs no payout word."""
     text = _NOT_THE_SCHEDULE.sub("", figures(text))
     said: list[tuple[int, int, str]] = []
     taken = bytearray(len(text))  # a specific schedule's words are not also a general one's ("paid twice per month")
@@ -242,8 +337,7 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
         for match in pattern.finditer(text):
             if any(taken[match.start():match.end()]) or _schedules_something_else(text, match):
                 continue
-            window = text[max(0, match.start() - 100):match.end() + 60]
-            if short and name != "on_request" or _about_paying(window):
+            if short and name != "on_request" or _said_of_paying(text, match):
                 said.append((match.start(), len(said), name))
                 taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
