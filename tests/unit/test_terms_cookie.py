@@ -146,6 +146,16 @@ def test_a_cookie_clause_of_many_durations_is_read_in_time_linear_in_its_length(
     ("Attribution: 30 days, last click.", 30),
     ("Lookback window: 30 days", 30),
     ("Post-click window: 7 days", 7),
+    # the same in the other languages: the tracking lasts, a visitor buys within a span, counted from the click
+    ("Le suivi dure 45 jours.", 45),
+    ("El seguimiento dura 30 días.", 30),
+    ("Il tracciamento dura 30 giorni.", 30),
+    ("Vous êtes rémunéré si le client achète dans les 30 jours.", 30),
+    ("Si le visiteur achète dans les 30 jours suivant son clic, vous touchez une commission.", 30),
+    ("Als de bezoeker binnen 30 dagen koopt, ontvang je commissie.", 30),
+    # praise of this program's cookie is not a comparison with programs in general
+    ("Industry-leading 90-day cookie", 90),
+    ("A generous 90-day cookie, three times longer than the industry standard of 30 days.", 90),
 ])
 def test_cookie_said_without_naming_it(text, days):
     assert terms.extract(text).cookie_days == days

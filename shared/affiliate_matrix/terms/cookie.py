@@ -48,7 +48,8 @@ _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:t
 _OTHER_PERIOD = Pattern(
     r"refund|money[\s-]back|guarantee|return (?:policy|period|window)|trial|payout|\bpaid|payable|payment|\bnet\b|"
     r"\bhold|\bheld\b|pending|\block|validat|validé|validad[oa]|validaci|validiert|gevalideerd|validaz|valida[çc]|approv|review|"
-    r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|discount|rabatt|remise|r[ée]duction|"
+    r"cancel|widerruf|r[üu]ckgabe|storn|zahlung|auszahl|gezahlt|bezahlt|[üu]berwiesen|gutschein|coupon|voucher|"
+    r"discount|rabatt|remise|r[ée]duction|"
     r"descuento|korting|desconto|sconto|rembours|paiement|pay[ée]|vers[ée]e?s?\b|reembols|devoluci|garant|\bpago|"
     r"\bpag(?:ad|ar|at|ament)|terugbetal|betaling|uitbetal|betaald|devolu[çc]|by default|default|standardm[äa]ßig|"
     r"par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|processed|"
@@ -100,7 +101,8 @@ _OWN_WINDOW = Pattern(r"\d+\s*\S+\s+(?:of|from|after|since)\s+(?:the\s+)?(?:firs
                          r"apr[èe]s le (?:premier )?clic|despu[ée]s del (?:primer )?clic|na de (?:eerste )?klik|"
                          r"ap[óo]s o (?:primeiro )?clique", re.I)
 _FROM_CLICK = Pattern(
-    r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|despu[ée]s del?|desde el|na de|na een|"
+    r"\W*(?:of|from|after|since|following|nach dem|ab dem|apr[èe]s (?:le|un)|suivant|despu[ée]s del?|desde el|"
+    r"siguientes? al?|na de|na een|"
     r"ap[óo]s o|a partir do|dopo il|dal(?:l')?)\s*(?:[^\W\d]+\s+){0,2}?(?:first\s+|last\s+|initial\s+|"
     r"ersten\s+|letzten\s+|premier\s+|dernier\s+|primer\s+|[úu]ltimo\s+|eerste\s+|laatste\s+|primeiro\s+|primo\s+)?"
     r"(?:click|visit|klick|clic|klik|clique|visite|visita|bezoek|besuch)", re.I)
@@ -113,16 +115,18 @@ _TIME_TO_ACT = Pattern(
 # What the affiliate gets for a referral: a commission, credit, or a referrer's reward ("Prämie", "récompense").
 _CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch|reward|bonus|"
-                     r"pr[äa]mie|belohnung|r[ée]compense|recompensa|premio|pr[êe]mio|beloning|premie", re.I)
+                     r"pr[äa]mie|belohnung|r[ée]compense|recompensa|premio|pr[êe]mio|beloning|premie|r[ée]mun[ée]r|"
+                     r"remunera|verg[üu]t|vergoed", re.I)
 # Who the window is for (a visitor, a customer, the friend referred) and what they do in it (click, buy, sign up).
-_VISIT = Pattern(r"click|\blink|visit|customer|visitor|\busers?\b|referral|sign[\s-]?up|subscri|\bbuys?\b|\border|friend|"
-                    r"freund|geworben|empfehlungsempf|\bamie?s?\b|filleul|amig[oa]|vriend|amic[oa]|klick|\bkunde|clic|enlace|"
-                    r"cliente|klant|utente|acquist|compra|kauf|achat|aankoop|purchase", re.I)
+_VISIT = Pattern(r"click|\blink|visit|customer|visitor|\busers?\b|referral|sign[\s-]?up|subscri|\bbuys?\b|\border|"
+                    r"friend|freund|geworben|empfehlungsempf|\bamie?s?\b|filleul|amig[oa]|vriend|amic[oa]|klick|\bkunde|"
+                    r"clic|enlace|client|klant|utente|acquist|compra|kauf|ach[eèa]t|aankoop|koop|bezoek|purchase", re.I)
 # A window counted from the referrer's recommendation or invitation ("within 4 weeks of the recommendation", "nach
 # Versenden Ihrer Empfehlung", "within 30 days of receiving the invite"): a window by itself, but unlike one counted
 # from the click it does not outrank another period's notion ("the bonus is paid within 8 weeks of the invitation").
 _FROM_REFERRAL = Pattern(
-    r"\W*(?:of|from|after|since|following|nach|ab|apr[èe]s|despu[ée]s de|desde|na|ap[óo]s|a partir d[aoe]|dopo|da|dall')(?:\s+|(?<='))"
+    r"\W*(?:of|from|after|since|following|nach|ab|apr[èe]s|despu[ée]s de|desde|na|ap[óo]s|a partir d[aoe]|dopo|da|"
+    r"dall')(?:\s+|(?<='))"
     r"(?:[^\W\d]+\s+){0,2}?(?:recommendation|invit(?:e|ation)|empfehlung|einladung|recommandation|parrainage|"
     r"recomendaci[óo]n|invitaci[óo]n|aanbeveling|uitnodiging|indica[çc][ãa]o|convite|raccomandazione|invito|"
     r"segnalazione|link|lien|enlace)(?!\w|['’]s)", re.I)
@@ -130,9 +134,11 @@ _FROM_REFERRAL = Pattern(
 # 30 days", "Der Empfehlungslink ist 30 Tage gültig", "Le lien de parrainage est valable 30 jours". The referral notion
 # is the subject: only a verb's helpers, its complement ("de parrainage") and the duration stand between it and the
 # verb, so "Referral credits expire after 12 months" (the credit expires) is not one.
-_REFERRAL_NOUN = (r"\b(?:referrals?|(?:referral|affiliate|tracking|partner|invite|invitation|empfehlungs|einladungs|"
-                  r"verwijzings?|werbe|your|the|ihr|dein|der|votre|uw|je|de|seu|teu|su)[\s-]?links?|tracking|invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung|einladung|"
-                  r"verwijzing|uitnodiging|convites?|indica[çc][ãa]o|(?:liens?|enlaces?|links?)\s+(?:de|d'|di|do|da|del)\s*"
+_REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|tracciamento|"
+                  r"(?:referral|affiliate|tracking|partner|invite|invitation|empfehlungs|einladungs|verwijzings?|werbe|"
+                  r"your|the|ihr|dein|der|votre|uw|je|de|seu|teu|su)[\s-]?links?|"
+                  r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung|einladung|verwijzing|uitnodiging|convites?|"
+                  r"indica[çc][ãa]o|(?:liens?|enlaces?|links?)\s+(?:de|d'|di|do|da|del)\s*"
                   r"(?:parrainage|affili|referid|referencia|afiliad|indica|convite|referral|invit|recomenda)\w*)\b")
 _SPAN_VERB = (r"(?:lasts?|valid|g[üu]ltig|valables?|v[áa]lid[oa]s?|geldig|active|aktiv|actifs?|activ[oa]s?|ativ[oa]s?|"
               r"attiv[oa]|expires?|verf[äa]llt|l[äa]uft|caducan?|expiran?|verloopt|scadono|scade|remembered|stored|saved|"
@@ -153,23 +159,26 @@ _ASSIGNED = Pattern(r"credit|assign|attribut|tracked|valid|g[üu]ltig|valable|v[
 # The customer referred tied to the affiliate for good ("will forever be tied to your account", "linked to you for
 # life", "dauerhaft zugeordnet"): a lifetime cookie said without the word.
 _TIE = (r"(?:tied|linked|attached|assigned|bound|connected|associated|gebunden|verkn[üu]pft|zugeordnet|verbunden|"
-        r"li[ée](?:e|s|es)?(?<!lie)(?<!lies)|rattach[ée]e?s?|associ[ée]e?s?|vinculad[oa]s?|asociad[oa]s?|gekoppeld|verbonden|associad[oa]s?|"
-        r"legat[oi]|associat[oi])")
-_FOR_GOOD = (r"(?:forever|for life|for the lifetime|permanently|for good|f[üu]r immer|dauerhaft|lebenslang|auf lebenszeit|"
-             r"pour toujours|[àa] vie|d[ée]finitivement|de por vida|para siempre|permanentemente|voor altijd|levenslang|"
-             r"permanent|para sempre|per sempre|a vita)")
+        r"li[ée](?:e|s|es)?(?<!lie)(?<!lies)|rattach[ée]e?s?|associ[ée]e?s?|vinculad[oa]s?|asociad[oa]s?|gekoppeld|"
+        r"verbonden|associad[oa]s?|legat[oi]|associat[oi])")
+_FOR_GOOD = (r"(?:forever|for life|for the lifetime|permanently|for good|f[üu]r immer|dauerhaft|lebenslang|"
+             r"auf lebenszeit|pour toujours|[àa] vie|d[ée]finitivement|de por vida|para siempre|permanentemente|"
+             r"voor altijd|levenslang|permanent|para sempre|per sempre|a vita)")
 _REFERRED = Pattern(r"customer|client|visitor|\busers?\b|buyer|referr|friend|kunde|geworben|filleul|klant|utente|"
                     r"acheteur|comprador|koper|acquirente|amig|vriend|amic|\bami", re.I)
-_TIED_FOREVER = Pattern(rf"\b{_TIE}\b[^.,;]{{0,30}}?{_FOR_GOOD}\b|\b{_FOR_GOOD}\s+(?:[^\W\d]+\s+){{0,2}}?{_TIE}\b", re.I)
+_TIED_FOREVER = Pattern(rf"\b{_TIE}\b[^.,;]{{0,30}}?{_FOR_GOOD}\b|\b{_FOR_GOOD}\s+(?:[^\W\d]+\s+){{0,2}}?{_TIE}\b",
+                        re.I)
 # "30 cookie days", "60 Cookie-Tage": the cookie's name inside the duration.
-_COOKIE_DAYS = Pattern(r"(?P<n>\d{1,4})\s*['‘’\"“”]?\s*cookie[\s-]?(?:days?|tage|jours|d[ií]as|dagen|dias|giorni)\b", re.I)
+_COOKIE_DAYS = Pattern(r"(?P<n>\d{1,4})\s*['‘’\"“”]?\s*cookie[\s-]?(?:days?|tage|jours|d[ií]as|dagen|dias|giorni)\b",
+                       re.I)
 
 _LABEL_UNIT = Pattern(r"^\W*(?:cookie|tracking|attribution|referral|return)[\w\s()-]{0,25}?\b(?:days?|tage|jours|d[ií]as|"
                       r"dagen|dias|giorni)\b[)\s]*[:|]\s*(?P<n>\d{1,4})(?![\d.,]|\s*(?:h|hours?|months?|weeks?)\b)", re.I)
 # A cookie said of programs in general or of others ("Most programs offer a 30-day cookie", "a longer cookie
 # (like 90 days)"), not this program's.
-_GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry|commonly|on average|like|such as|branchen[üu]blich|"
-                   r"g[ée]n[ée]ralement)\b", re.I)
+# "industry-leading" praises this program's cookie; "the industry standard" is programs in general.
+_GENERIC = Pattern(rf"{OTHER_PROGRAMS}|\b(?:typically|industry(?![\s-]*(?:leading|best|longest|high))|commonly|"
+                   r"on average|like|such as|branchen[üu]blich|g[ée]n[ée]ralement)\b", re.I)
 # Advice or a setting for the reader's own program: "(30 days recommended)", "you can set the cookie to 60 days".
 ADVICE = Pattern(r"recommend|empfehl|empfohlen|recommand|recomend|aanbevol|aangeraden|raccomand|consigliat|"
                    r"you can (?:set|choose|configure)|configurable|einstellbar|param[ée]trable|instelbaar", re.I)
@@ -187,9 +196,11 @@ def context(doc: Doc, i: int) -> tuple[str, int]:
 
 def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | None, str | None]:
     """The first duration or lifetime the text says is the cookie's, with the verbatim text it came from; failing
-    that, a session-only cookie; failing that, a window in which a click or a referral earns a commission. A
-    lifetime is said of this program's cookie ("our cookies never expire"); session words also describe cookies
-    in general ("session cookies are deleted when the browser closes"), so a duration anywhere goes first."""
+    that, a session-only cookie; failing that, what the text says of the referral without naming the cookie: a
+    window in which a click or a referral earns a commission, a customer tied to the affiliate for good, or a
+    session the sales are credited in. A lifetime is said of this program's cookie ("our cookies never expire");
+    session words also describe cookies in general ("session cookies are deleted when the browser closes"), so a
+    duration anywhere goes first."""
     session = None
     for i, unit in enumerate(doc.units):
         text, first = context(doc, i)
@@ -225,15 +236,18 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
 
 def _window_in(text: str) -> re.Match | None:
     """A window in which a referral earns the affiliate a commission, said without naming the cookie: "sales
-    within 30 days of the click", "für 30 Tage gültig", "they have 90 days to sign up". Not where another period
-    is named (a refund, a payout), unless the window is counted from the click."""
+    within 30 days of the click", "für 30 Tage gültig", "they have 90 days to sign up", "if your friend buys within
+    30 days", "Referral links expire after 7 days". Not a span counted from another event than the click or the
+    referral, nor one reaching back; not where another period is named (a refund, a payout), unless the window is
+    counted from the click."""
     within, span, match = _WITHIN.search(text), _FOR.search(text), None
     if within and _LOOKBACK.compiled.match(text, within.start()) and not _CLICKED.search(text):
         within = None
     if within and (near := DURATION.search(text, within.start())) and near.start() - within.end() < 3:
         counted_from = _FROM_CLICK.compiled.match(text, near.end()) or _FROM_REFERRAL.compiled.match(text, near.end())
         elsewhere = not counted_from and _COUNTED.compiled.match(text, near.end())
-        if counted_from or _OWN_WINDOW.search(text) or (_CREDIT.search(text) and _VISIT.search(text) and not elsewhere):
+        credited = _CREDIT.search(text) and _VISIT.search(text) and not elsewhere
+        if counted_from or _OWN_WINDOW.search(text) or credited:
             match = near
     if match is None and span and _VALID.search(text):
         near = DURATION.search(text, span.start())
