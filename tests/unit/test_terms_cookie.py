@@ -110,6 +110,13 @@ def test_a_cookie_clause_of_many_durations_is_read_in_time_linear_in_its_length(
     ("You'll receive your reward within 30 days of your friend's purchase.", None),
     ("If the customer cancels within 30 days, the commission is reversed.", None),
     ("If a customer returns the product within 30 days, no commission is paid.", None),
+    # a number of referrals to reach within a span is a bonus's target; a delivery or an upgrade span is not a window
+    ("Refer 5 customers within 30 days and earn a $100 bonus.", None),
+    ("Bring 3 friends in 60 days and get a bonus of 50 EUR.", None),
+    ("Werben Sie 5 Kunden innerhalb von 30 Tagen, erhalten Sie eine Prämie von 100 €.", None),
+    ("Customers who order within 2 hours get free shipping; you earn 10%.", None),
+    ("If the customer upgrades within 12 months, you earn 20% of the upgrade.", None),
+    ("Der Auftrag zur Lieferung von Strom muss innerhalb von 30 Tagen nach Ihrer Empfehlung eingehen.", 30),
     # a span said of the referral itself (the referral, its link, the tracking, an invitation is the subject)
     ("Referral links expire after 7 days.", 7),
     ("Tracking lasts 30 days.", 30),

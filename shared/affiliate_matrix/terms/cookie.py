@@ -53,9 +53,11 @@ _OTHER_PERIOD = Pattern(
     r"descuento|korting|desconto|sconto|rembours|paiement|pay[ée]|vers[ée]e?s?\b|reembols|devoluci|garant|\bpago|"
     r"\bpag(?:ad|ar|at|ament)|terugbetal|betaling|uitbetal|betaald|devolu[çc]|by default|default|standardm[äa]ßig|"
     r"par d[ée]faut|por defecto|standaard|padr[ãa]o|credited|gutgeschrieben|confirm|best[äa]tig|processed|"
-    r"renewal|renouvel|verl[äa]nger|rinnov|(?:end of (?:the |each |every )?|calendar )month|month[\s-]end|monatsende|"
+    r"renewal|upgrad|renouvel|verl[äa]nger|rinnov|(?:end of (?:the |each |every )?|calendar )month|month[\s-]end|monatsende|"
     r"ende des monats|fin (?:de|du) mois|fin del mes|einde van de maand|final do m[êe]s|fine (?:del )?mese|"
     r"invoice|rechnung|factur|fattur|report|claim|reclam|dispute|inactiv|inaktiv|inattiv|inativ|withdraw|"
+    # a parcel's shipping (not "Lieferung", "levering": the supply an energy contract starts, in referral terms)
+    r"\bship(?:p|s\b|ment)|deliver|livraison|env[íi]o|verzend|spedizion|"
     # a frequency or a refresh ("every 24 hours", "alle 30 Tage", "statistics are updated daily")
     r"\b(?:every|alle|jede[nrs]?|tous les|toutes les|chaque|cada|elke|ogni)\b|updat|refresh|aktualisier|actualis|"
     r"actualiz|bijgewerkt|atualiz|aggiorn|"
@@ -82,6 +84,11 @@ _PERIOD_OF = (r"\s+(?:an?|the|einer|eines|un|une|el|um|een|il|o)?\s*(?:time\s*pe
 _WITHIN = Pattern(rf"\b(?:(?:within|up to|in the next|over the next|in|innerhalb|binnen|dans les|dentro de|en los|"
                   rf"nos pr[óo]ximos|em at[ée]|entro|passati|na)(?:{_PERIOD_OF})?|(?:dans|en|no|nel){_PERIOD_OF})"
                   r"(?:\s+[^\W\d]{1,9}){0,2}\s+\d", re.I)
+# A number of referrals or sales to reach within a span is a bonus's target, not a window: "Refer 5 customers within
+# 30 days and earn a $100 bonus", "Werben Sie 5 Kunden innerhalb von 30 Tagen".
+_TARGET = Pattern(r"\b\d+\s+(?:\w+\s+)?(?:customers?|clients?|friends?|sales|referrals?|orders|sign[\s-]?ups|members|"
+                  r"kunden|freunde|verk[äa]ufe|bestellungen|ventes|filleuls|amis|commandes|clientes|amigos|ventas|pedidos|"
+                  r"klanten|vrienden|verkopen|bestellingen|vendas|clienti|amici|vendite|ordini)\b", re.I)
 # "30 days after opening the account", "30 Tage nach Vertragsbeginn": a span counted from an event other than the click
 # or the referral is a delay after it (a payout, a validation), not a window; a cookie counts from the click.
 _COUNTED = Pattern(r"\W*(?:of|from|after|since|following|nach|ab|apr[èe]s|suivant|despu[ée]s|desde|na|ap[óo]s|"
@@ -241,7 +248,8 @@ def _window_in(text: str) -> re.Match | None:
     referral, nor one reaching back; not where another period is named (a refund, a payout), unless the window is
     counted from the click."""
     within, span, match = _WITHIN.search(text), _FOR.search(text), None
-    if within and _LOOKBACK.compiled.match(text, within.start()) and not _CLICKED.search(text):
+    if within and ((_LOOKBACK.compiled.match(text, within.start()) and not _CLICKED.search(text))
+                   or _TARGET.search(text[max(0, within.start() - 40):within.start()])):
         within = None
     if within and (near := DURATION.search(text, within.start())) and near.start() - within.end() < 3:
         counted_from = _FROM_CLICK.compiled.match(text, near.end()) or _FROM_REFERRAL.compiled.match(text, near.end())
