@@ -145,7 +145,20 @@ def test_a_cookie_clause_of_many_durations_is_read_in_time_linear_in_its_length(
     ("Der geworbene Kunde bleibt Ihnen dauerhaft zugeordnet.", -1),
     ("Le client vous reste lié à vie.", -1),
     ("El cliente queda vinculado a tu cuenta para siempre.", -1),
+    ("Once a customer is referred, they are yours forever.", -1),
+    ("Die geworbenen Kunden bleiben Ihnen auf Lebenszeit zugeordnet.", -1),
     ("The link is tied to your account forever, even if you change your email.", None),
+    # a lifetime as a label's value, not the label's word
+    ("Cookie duration: unlimited", -1),
+    ("Cookie duration\nLifetime", -1),
+    ("Tracking: Lifetime", -1),
+    ("Cookie lifetime: session", 0),
+    ("Cookie lifetime: 30 days", 30),
+    ("Commission: lifetime recurring 20%", None),
+    # a span counted from the click, said with "for", and referrals that stay with the affiliate
+    ("You get credit for 60 days after their visit.", 60),
+    ("Vous touchez une commission pendant 60 jours après le clic.", 60),
+    ("Your referrals stay with you for 90 days.", 90),
     ("You earn 20% recurring commission for life.", None),
     # the cookie's name inside the duration, and windows named after the click
     ("The link also has 30 'cookie days'.", 30),

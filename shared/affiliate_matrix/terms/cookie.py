@@ -37,7 +37,11 @@ FOREVER = Pattern(
     r"l[äa]uft nie ab|verf[äa]llt nie|à vie|illimit[ée]e?s?|n'expire(?:nt)? jamais|de por vida|ilimitad[ao]s?|"
     r"nunca (?:caduca|expira)|no caduca|onbeperkt|levenslang|verloopt nooit|vital[íi]ci[ao]s?|f[üu]r immer|dauerhaft|"
     r"para siempre|para sempre|per sempre|a vita|illimitat[oa]|senza scadenza|non scad[eo]n?o? mai|voor altijd|"
-    r"sem prazo|nunca expira|n'expire pas)|"
+    r"sem prazo|nunca expira|n'expire pas|(?:is|are) lifetime)|"
+    # a label's value: "Cookie: lifetime", "Cookie duration" / "Lifetime" (not "Cookie lifetime: session")
+    r"(?:cookies?|tracking|attribution)[\w\s-]{0,25}?(?:[:|]\s*|\b(?:duration|length|life|laufzeit|dauer|dur[ée]e|"
+    r"duraci[óo]n|duur|looptijd|dura[çc][ãa]o|durata|window|period)\s+)(?:lifetime|unlimited|forever|permanent|infinite|"
+    r"unbegrenzt|lebenslang|illimit[ée]e?|ilimitad[ao]|onbeperkt|levenslang|vital[íi]ci[ao]|illimitat[ao]|a vita)\b|"
     r"(?:never expires?|never expire|unlimited|lebenslange?|unbegrenzte?|illimit[ée]e?|ilimitad[ao]|vital[íi]ci[ao])"
     r"[^.]{0,15}?(?:cookies?|tracking))", re.I)
 _SESSION = Pattern(r"\bsession[\s-]?(?:only|cookie)|\b(?:only|nur) (?:for )?(?:the|die)? ?(?:session|sitzung)|"
@@ -149,7 +153,8 @@ _REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|trac
                   r"(?:parrainage|affili|referid|referencia|afiliad|indica|convite|referral|invit|recomenda)\w*)\b")
 _SPAN_VERB = (r"(?:lasts?|valid|g[üu]ltig|valables?|v[áa]lid[oa]s?|geldig|active|aktiv|actifs?|activ[oa]s?|ativ[oa]s?|"
               r"attiv[oa]|expires?|verf[äa]llt|l[äa]uft|caducan?|expiran?|verloopt|scadono|scade|remembered|stored|saved|"
-              r"tracks?|gespeichert|dure|durent|dura|duran|duurt|dauert|track(?:ed|s)? (?:\w+ ){0,2})\b")
+              r"tracks?|gespeichert|dure|durent|dura|duran|duurt|dauert|track(?:ed|s)? (?:\w+ ){0,2}|"
+              r"(?:stays?|remains?|bleiben|bleibt|restent|reste) (?:with|bei|avec) (?:you|ihnen|dir|vous|toi))\b")
 _HELPER = (r"(?:is|are|will|be|ist|sind|wird|bleibt|est|sont|reste|es|son|sigue|zijn|blijft|[ée]|s[ãa]o|fica|[èe]|sono|"
            r"rimane|remains?|stays?|only|nur|for|f[üu]r|up to|bis zu|the|of|your|de|di|van|von|do|da|del|d'|"
            r"(?:de|di|van|von|do|da|del|of) [^\W\d]+|\d+(?:[.,]\d+)?[\s-]*[^\W\d]+)")
@@ -165,7 +170,7 @@ _ASSIGNED = Pattern(r"credit|assign|attribut|tracked|valid|g[üu]ltig|valable|v[
                     r"toegewezen|toegekend|attribu|atribu", re.I)
 # The customer referred tied to the affiliate for good ("will forever be tied to your account", "linked to you for
 # life", "dauerhaft zugeordnet"): a lifetime cookie said without the word.
-_TIE = (r"(?:tied|linked|attached|assigned|bound|connected|associated|gebunden|verkn[üu]pft|zugeordnet|verbunden|"
+_TIE = (r"(?:yours|tied|linked|attached|assigned|bound|connected|associated|gebunden|verkn[üu]pft|zugeordnet|verbunden|"
         r"li[ée](?:e|s|es)?(?<!lie)(?<!lies)|rattach[ée]e?s?|associ[ée]e?s?|vinculad[oa]s?|asociad[oa]s?|gekoppeld|"
         r"verbonden|associad[oa]s?|legat[oi]|associat[oi])")
 _FOR_GOOD = (r"(?:forever|for life|for the lifetime|permanently|for good|f[üu]r immer|dauerhaft|lebenslang|"
@@ -257,9 +262,10 @@ def _window_in(text: str) -> re.Match | None:
         credited = _CREDIT.search(text) and _VISIT.search(text) and not elsewhere
         if counted_from or _OWN_WINDOW.search(text) or credited:
             match = near
-    if match is None and span and _VALID.search(text):
+    if match is None and span:  # "valid for 30 days", "you get credit for 60 days after their visit"
         near = DURATION.search(text, span.start())
-        match = near if near and near.start() - span.end() < 3 else None
+        if near and near.start() - span.end() < 3 and (_VALID.search(text) or _FROM_CLICK.compiled.match(text, near.end())):
+            match = near
     match = match or _TIME_TO_ACT.search(text) or _referral_span(text)
     if match and (not _OTHER_PERIOD.search(text) or _FROM_CLICK.compiled.match(text, match.end())):
         return match
