@@ -84,3 +84,109 @@ def test_a_cookie_clause_of_many_durations_is_read_in_time_linear_in_its_length(
     small, large = (characters_read(sentence(n), monkeypatch) for n in (200, 800))
     assert large < 5 * small  # quadratic reading would be 16 times
 
+
+
+@pytest.mark.parametrize("text,days", [
+    # a window a referred friend has to act in, counted from the recommendation, the invitation or the link, or
+    # "within a period of" ("innerhalb einer Frist von", "dans un délai de", "en un plazo de", "no prazo de")
+    ("Your friend must sign up within 30 days of receiving your invitation.", 30),
+    ("Das Konto muss innerhalb von 6 Wochen nach der Einladung eröffnet werden.", 42),
+    ("Der Auftrag muss innerhalb einer Frist von 20 Tagen über den Empfehlungs-Link erteilt werden, sonst entfällt die "
+     "Prämie.", 20),
+    ("Die Bestellung muss binnen 14 Kalendertagen nach Versand Ihrer Empfehlung eingehen.", 14),
+    ("Votre filleul doit souscrire dans un délai de 45 jours après votre invitation.", 45),
+    ("Tu amigo debe contratar en un plazo de 15 días desde la invitación.", 15),
+    ("Je vriend moet binnen 21 dagen na de uitnodiging een contract afsluiten.", 21),
+    ("O amigo deve assinar no prazo de 10 dias após o convite.", 10),
+    ("L'amico deve abbonarsi entro 20 giorni dall'invito.", 20),
+    ("Your friend needs to make a purchase within 14 days to qualify for the reward.", 14),
+    ("What if they don't buy right away?\nYou still earn commission if they buy within 45 days.", 45),
+    ("If a customer clicks your link and purchases within 60 days, you earn commission.", 60),
+    ("You get paid for any purchase made within 60 days after your referral clicks your link.", 60),
+    # ... but a span counted from another event is a delay after it, and a reward paid within a span is a payout
+    ("Your friend will receive the bonus within 30 days after opening the account.", None),
+    ("Die Prämie wird innerhalb von 8 Wochen nach der Empfehlung ausgezahlt.", None),
+    ("La récompense est versée dans un délai de 30 jours après l'ouverture du compte.", None),
+    ("You'll receive your reward within 30 days of your friend's purchase.", None),
+    ("If the customer cancels within 30 days, the commission is reversed.", None),
+    ("If a customer returns the product within 30 days, no commission is paid.", None),
+    # a number of referrals to reach within a span is a bonus's target; a delivery or an upgrade span is not a window
+    ("Refer 5 customers within 30 days and earn a $100 bonus.", None),
+    ("Bring 3 friends in 60 days and get a bonus of 50 EUR.", None),
+    ("Werben Sie 5 Kunden innerhalb von 30 Tagen, erhalten Sie eine Prämie von 100 €.", None),
+    ("Customers who order within 2 hours get free shipping; you earn 10%.", None),
+    ("If the customer upgrades within 12 months, you earn 20% of the upgrade.", None),
+    ("Der Auftrag zur Lieferung von Strom muss innerhalb von 30 Tagen nach Ihrer Empfehlung eingehen.", 30),
+    # a span said of the referral itself (the referral, its link, the tracking, an invitation is the subject)
+    ("Referral links expire after 7 days.", 7),
+    ("Tracking lasts 30 days.", 30),
+    ("Your link will track customers for 45 days.", 45),
+    ("Der Empfehlungslink ist 30 Tage gültig.", 30),
+    ("Le lien de parrainage est valable 60 jours.", 60),
+    ("El enlace de referido caduca a los 90 días.", 90),
+    ("De uitnodiging blijft 14 dagen geldig.", 14),
+    ("Il link di referral scade dopo 30 giorni.", 30),
+    ("Referral credits expire after 12 months.", None),
+    ("Download links expire after 24 hours.", None),
+    ("The trial link is valid for 14 days.", None),
+    # a reward's validity and a span reaching back are not windows
+    ("All referral credits are valid for 3 months from the date of referral.", None),
+    ("Your friend must not have been a customer in the past 6 months to earn you a reward.", None),
+    ("Der Geworbene darf in den letzten 12 Monaten kein Kunde gewesen sein, sonst gibt es keine Prämie.", None),
+    ("Purchases by visitors who clicked your link in the past 30 days earn you a commission.", 30),
+    # a session as the span a referral is credited in, without the word cookie
+    ("All sales made within the same session are credited to you.", 0),
+    ("De referral-link is geldig zolang de sessie van de klant duurt.", 0),
+    ("Die Provision wird nur für Käufe in derselben Sitzung gutgeschrieben, der Link ist sonst nicht gültig.", 0),
+    ("Join our onboarding session within 30 days to learn how commissions work.", None),
+    ("In a live session we explain how you earn commission.", None),
+    # the customer referred tied to the affiliate for good
+    ("That customer will forever be tied to your account.", -1),
+    ("Der geworbene Kunde bleibt Ihnen dauerhaft zugeordnet.", -1),
+    ("Le client vous reste lié à vie.", -1),
+    ("El cliente queda vinculado a tu cuenta para siempre.", -1),
+    ("Once a customer is referred, they are yours forever.", -1),
+    ("Die geworbenen Kunden bleiben Ihnen auf Lebenszeit zugeordnet.", -1),
+    ("The link is tied to your account forever, even if you change your email.", None),
+    # a lifetime as a label's value, not the label's word
+    ("Cookie duration: unlimited", -1),
+    ("Cookie duration\nLifetime", -1),
+    ("Tracking: Lifetime", -1),
+    ("Cookie lifetime: session", 0),
+    ("Cookie lifetime: 30 days", 30),
+    ("Commission: lifetime recurring 20%", None),
+    # a span counted from the click, said with "for", and referrals that stay with the affiliate
+    ("You get credit for 60 days after their visit.", 60),
+    ("Vous touchez une commission pendant 60 jours après le clic.", 60),
+    ("Your referrals stay with you for 90 days.", 90),
+    ("You earn 20% recurring commission for life.", None),
+    # the cookie's name inside the duration, and windows named after the click
+    ("The link also has 30 'cookie days'.", 30),
+    ("60 Cookie-Tage für jeden Klick.", 60),
+    ("Attribution: 30 days, last click.", 30),
+    ("Lookback window: 30 days", 30),
+    ("Post-click window: 7 days", 7),
+    # the same in the other languages: the tracking lasts, a visitor buys within a span, counted from the click
+    ("Le suivi dure 45 jours.", 45),
+    ("El seguimiento dura 30 días.", 30),
+    ("Il tracciamento dura 30 giorni.", 30),
+    ("Vous êtes rémunéré si le client achète dans les 30 jours.", 30),
+    ("Si le visiteur achète dans les 30 jours suivant son clic, vous touchez une commission.", 30),
+    ("Als de bezoeker binnen 30 dagen koopt, ontvang je commissie.", 30),
+    # praise of this program's cookie is not a comparison with programs in general
+    ("Industry-leading 90-day cookie", 90),
+    ("A generous 90-day cookie, three times longer than the industry standard of 30 days.", 90),
+])
+def test_cookie_said_without_naming_it(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+def test_a_window_sentence_of_many_referral_phrases_is_read_in_linear_time(monkeypatch):
+    """A unit with no cookie word is read for windows, spans of the referral, ties and sessions: each pattern scans it
+    once, so four times the phrases cost about four times the reading."""
+    def sentence(times: int) -> str:
+        return " ".join("the referral link of the friend is tied within the same session and within a period of"
+                        for _ in range(times)) + " 30 days."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small

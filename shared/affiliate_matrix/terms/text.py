@@ -133,9 +133,12 @@ EXAMPLE_OPENER = Pattern(
     r"un exemple|un ejemplo|een voorbeeld|um exemplo|nehmen wir an|angenommen|zum beispiel|rechenbeispiel|"
     r"beispielrechnung|par exemple|exemple de calcul|supposons|imaginons|por ejemplo|supongamos|bijvoorbeeld|"
     r"rekenvoorbeeld|stel dat|por exemplo|suponha|digamos)", re.I)
-HYPOTHETICAL = Pattern(
+EXAMPLE = Pattern(
     rf"{EXAMPLE_OPENER.pattern}|\(i\.e\.|\be\.g\.|\bz\.\s?b\.|\bbeispiel\b|\bexample\b|es decir|c'est-[àa]-dire|"
-    r"das hei(?:ß|ss)t|dat wil zeggen|ou seja|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
+    r"das hei(?:ß|ss)t|dat wil zeggen|ou seja", re.I)
+# "If a customer buys a $100 plan, you earn $30" is an example's figure; but "if the customer buys within 30 days"
+# is how a cookie's window is said, so the cookie cuts at an example only (`EXAMPLE`), not at a condition.
+HYPOTHETICAL = Pattern(rf"{EXAMPLE.pattern}|\bsi una\b|\bif (?:a|the) (?:customer|referral|program)", re.I)
 
 
 
@@ -146,10 +149,10 @@ OTHER_PROGRAMS = (
     r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b")
 
 
-def before_example(text: str, *markers: re.Pattern) -> str:
+def before_example(text: str, *markers: Pattern, example: Pattern = HYPOTHETICAL) -> str:
     """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
     a $100 order)" keeps the 30%)."""
-    cut = min((m.start() for pattern in (HYPOTHETICAL, *markers) if (m := pattern.search(text))), default=len(text))
+    cut = min((m.start() for pattern in (example, *markers) if (m := pattern.search(text))), default=len(text))
     return text[:cut]
 
 
