@@ -176,3 +176,54 @@ def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (200, 800))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+def _offers(text):
+    return [(t.type, t.value_min, t.value_max, t.currency) for t in terms.extract(text).commission]
+
+
+# Who is paid decides: a figure the affiliate receives, or the merchant pays, is a commission whatever the noun; a
+# figure the buyer pays is a price. Sentences written for the mechanism, seven languages, negatives beside.
+@pytest.mark.parametrize("text,expected", [
+    ("Partners get 12% of every order.", [("percent", Decimal(12), None, None)]),
+    ("The program pays 25% of each subscription.", [("percent", Decimal(25), None, None)]),
+    ("Sie sind mit 7 % an jedem vermittelten Umsatz beteiligt.", [("percent", Decimal(7), None, None)]),
+    ("Wir zahlen 15 % auf jede vermittelte Buchung.", [("percent", Decimal(15), None, None)]),
+    ("Vous toucherez 9 % de chaque panier.", [("percent", Decimal(9), None, None)]),
+    ("Obtendrás el 18 % de cada reserva.", [("percent", Decimal(18), None, None)]),
+    ("Otterrai il 20% su ogni abbonamento.", [("percent", Decimal(20), None, None)]),
+    ("U krijgt 8% van elke bestelling.", [("percent", Decimal(8), None, None)]),
+    ("Nós pagamos 30% de cada assinatura.", [("percent", Decimal(30), None, None)]),
+    ("El cliente paga el 100% del importe al reservar.", []),
+    ("Você paga R$ 49 pelo plano anual.", []),
+    ("Les clients paient 20 % de moins pendant les soldes.", []),
+    ("You get 20% off your first order.", []),
+    ("Riceverai il 10% di sconto sul primo ordine.", []),
+    ("U betaalt 10 € voor de verzending.", []),
+    ("Kunden zahlen 5 € Versand pro Bestellung.", []),
+])
+def test_commission_follows_who_is_paid(text, expected):
+    assert _offers(text) == expected
+
+
+# The notion nearest an amount decides whether it is the reward or a threshold: a credit, a bonus, a prime paid
+# (or paid into an account) is the reward; a balance to reach is not.
+@pytest.mark.parametrize("text,expected", [
+    ("Refer a friend and you will receive a $25 credit once they subscribe.", [("flat", Decimal(25), None, "USD")]),
+    ("We credit up to $15 to your account for each friend you refer.", [("flat", None, Decimal(15), "USD")]),
+    ("Im Rahmen des Programms zahlen wir eine Prämie von 40 Euro pro Empfehlung.",
+     [("flat", Decimal(40), None, "EUR")]),
+    ("Le parrain reçoit un bonus de 20 € par filleul inscrit.", [("flat", Decimal(20), None, "EUR")]),
+    ("Recibirás un bono de 10 € en tu cuenta por cada amigo.", [("flat", Decimal(10), None, "EUR")]),
+    ("Para cada amigo indicado, você ganha R$ 30 em créditos.", [("flat", Decimal(30), None, "BRL")]),
+    ("Je ontvangt € 15 tegoed voor elke vriend die lid wordt.", [("flat", Decimal(15), None, "EUR")]),
+    ("You will receive your payout once your credit balance reaches $50.", []),
+    ("Sie erhalten die Auszahlung, sobald Ihr Guthaben 25 € erreicht.", []),
+    ("Vous recevrez le virement dès 50 € de gains.", []),
+    ("Recibirás el pago cuando tu saldo supere los 20 €.", []),
+    ("Você recebe o pagamento quando o saldo atingir R$ 100.", []),
+    ("Riceverai il bonifico quando il saldo raggiunge 50 €.", []),
+    ("Je ontvangt de uitbetaling zodra je saldo 25 € bereikt.", []),
+])
+def test_commission_amount_is_the_reward_nearest_it(text, expected):
+    assert _offers(text) == expected

@@ -13,7 +13,28 @@ from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pat
                                         money_values,
                                         normalise, number)
 
+# Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
+# referrer as subject of a verb of getting) or where the merchant pays it is the affiliate's, whatever the noun
+# ("partners get 60 %", "Sie sind mit 5 % beteiligt", "wir zahlen 10%", "otterrai il 15%"). Who else gets something
+# (a friend, a customer) is `_CUSTOMER_GETS`' business; what is got but is no pay (a discount, a threshold) is the
+# figure's own test. A determiner before "pays" makes it the French country, not the English verb.
+_PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b|\bvoi\b|affiliates?|partners?|"
+          r"referrers?|publishers?|parrain|padrinho|padrino|afiliad[oa]s?|affiliat[oi]|werber|ambos|both of you|"
+          r"beide[n]?)\W+(?:\w+\W+){0,3}?"
+          r"(?:get|gets|receive|receives|are paid|be paid|is paid|are credited|be credited|erh[äa]lt\w*|bekomm\w*|"
+          r"beteiligt|gutgeschrieben|re[çc]oi\w*|recev\w*|touche\w*|obtien\w*|obtendr\w*|recib\w*|receb\w*|"
+          r"ontvang\w*|krijg\w*|ricev\w*|ottien\w*|otterr\w*|percepisc\w*)\b|"
+          r"\b(?:otterrai|riceverai|guadagnerai|recibir[áa]s|obtendr[áa]s|receber[áa]s|recevrez|obtiendrez|"
+          r"toucherez|erh[äa]ltst|bekommst)\b|"
+          r"\b(?:we|wir|nous|nosotros|n[óo]s|wij|we'll|noi)\s+(?:\w+\s+)?(?:pay|zahlen|payons|versons|pagamos|betalen|"
+          r"paghiamo|verg[üu]ten)\b|"
+          r"\b(?:zahlen|verg[üu]ten|betalen|payons|versons|pagamos|paghiamo) (?:wir|wij|nous|n[óo]s|noi)\b|"
+          r"\bbeteiligt\b|"
+          r"(?<!\ble )(?<!\bdu )(?<!\bde )(?<!\bau )(?<!\ben )(?<!\bvotre )(?<!\bles )(?<!\bdes )(?<!\bce )"
+          r"\b(?:pays|zahlt|paie|verse|paga|betaalt)\b(?! (?:out|aus)\b)")
+
 CUE = Pattern(
+    rf"{_PAYEE}|"
     r"comm?iss?i?ons?|commsision|commissie|comisi[óo]n(?:es)?|comiss(?:[ãa]o|[õo]es)|provision(?:en)?|provisie|"
     r"verg[üu]tung|vergoeding|r[ée]mun[èée]r|provvigion|commission[ei]\b|\bricev|\bguadagn|(?:per|su) ogni vendita|"
     r"remuneraci[óo]n|remunera[çc][ãa]o|revenue[\s-]?share|rev[\s-]?share|"
@@ -73,7 +94,7 @@ _OTHERS_EARN = Pattern(r"average (?:affiliate )?(?:commission|earning|payout)|"
 # An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
 _NOT_REWARD = Pattern(
     r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
-    r"\bab\b|erreich|seuil|[àa] partir d|\bd[èe]s\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
+    r"\bab\b|erreich|seuil|[àa] partir d|\bdès\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
     r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
     r"price|cost|order value|orders? (?:over|above|of)|spend|sales (?:value|of)|turnover|bestellwert|"
     r"warenkorb|preis|prix|precio|prijs|pre[çc]o|valor do pedido|/\s?(?:m|mo|mth|month|y|year|yr|jahr|monat)\b|"
@@ -81,9 +102,31 @@ _NOT_REWARD = Pattern(
     r"inferior|superior|weniger als|mehr als|moins de|plus de|menos de|m[áa]s de|minder dan|meer dan|"
     r"=\s*$|which is|that'?s|makes|maakt|ergibt|soit|equals|would be|would earn|you'?d earn|could earn|"
     r"should be|w[üu]rde|w[äa]re|serait|ser[íi]a|zou|"
-    r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|cr[ée]dit|"
+    r"per (?:month|year)|a month|gesammelt|collected|earned|have earned|sammelt|saldo|guthaben|"
     r"for joining|sign[\s-]?up bonus|welcome bonus|startbonus|bonus de bienvenue|b[ôo]nus inicial|"
     r"^\s*(?:or (?:more|higher|above)|(?:und|oder) mehr|ou plus|o m[áa]s|of meer|ou mais)", re.I)
+# The reward itself: when such a notion is nearer an amount than any of `_NOT_REWARD`'s, the amount is what is
+# paid, not a threshold or a balance ("a credit for $9.99" but "once your credit balance reaches $20"; "your $30
+# credit"; "un bono de Bs. 50,00 a su balance": the balance it is paid into).
+_REWARD = Pattern(
+    r"cr[ée]dit\w*|bonus\w*|b[ôo]nus|bono|bonifica\w*|pr[äa]mie|\bprime|premio|pr[êe]mio|rewards?|r[ée]compense|"
+    r"recompensa|beloning|tegoed|gutgeschrieben|gutschrift|"
+    r"\b(?:to|into|a|auf|sur|op|aan|para|sul)\s+(?:your|su|tu|votre|ton|ihr\w*|dein\w*|uw|je|seu|sua|il tuo)\s+"
+    r"(?:account|balance|saldo|guthaben|konto|compte|cuenta|conta|rekening)", re.I)
+
+
+def _threshold(before: str, after: str) -> bool:
+    """Whether the notion nearest an amount, before it or right after it, is a threshold, a price or a balance
+    rather than the reward."""
+    after = after[:25]
+    blocking, reward = _NOT_REWARD.search(after[:20]), _REWARD.search(after)
+    if blocking and not (reward and reward.start() <= blocking.start()):
+        return True
+    last_block = max((m.end() for m in _NOT_REWARD.finditer(before)), default=-1)
+    last_reward = max((m.end() for m in _REWARD.finditer(before)), default=-1)
+    return last_block > last_reward
+
+
 # What the customer gets, not the affiliate: "your referrals get 10% off their first order", "new customers
 # receive $20 credit". Such a clause carries no commission unless it names one itself.
 _CUSTOMER_GETS = Pattern(
@@ -92,6 +135,13 @@ _CUSTOMER_GETS = Pattern(
     r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?)\s+(?:\w+\s+){0,2}?"
     r"(?:get|gets|receive|receives|save|saves|enjoy|enjoys|erhalten|bekommen|sparen|re[çc]oivent|b[ée]n[ée]ficient|"
     r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam)\b", re.I)
+# The buyer pays: a price, not pay ("El cliente paga el 100% del precio", "Você paga: R$ 82"). Such a clause carries
+# no commission unless it names one itself.
+_BUYER_PAYS = Pattern(
+    r"\b(?:customers?|clients?|buyers?|shoppers?|users?|you|vous|sie|du|tu|usted|voc[êe]|u|jij|kund\w*|clientes?|"
+    r"klant\w*|utilisateurs?|usuari[oa]s?)\W+(?:\w+\W+){0,2}?"
+    r"(?:pay|pays|(?:be)?zahl(?:en|st|t)|pa(?:ie|yez|yer)\w*|pag(?:a|as|an|am|ue|ar)\b|betaal\w*|betalen|paghi\w*)\b",
+    re.I)
 _COMMISSION_WORD = Pattern(
     r"comm?iss?i?ons?|commissie|comisi[óo]n|comiss[ãa]o|provision|provisie|verg[üu]tung|revenue[\s-]?share|"
     r"\byou(?:'ll| will)? (?:earn|get|receive|make)|\bearn|verdienst|verdien|gagne|ganar|ganh|bount", re.I)
@@ -113,8 +163,9 @@ _WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquan
                    r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
 STRONG_RECURRING = Pattern(
     r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
-    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|[àa] vie|"
-    r"de por vida|levenslang|vital[íi]ci|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|"
+    r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci|renewals?|"
+    r"verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
     re.I)
 RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
@@ -226,7 +277,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause)
-        if _CUSTOMER_GETS.search(clause) and not _COMMISSION_WORD.search(clause):
+        if (_CUSTOMER_GETS.search(clause) or _BUYER_PAYS.search(clause)) and not _COMMISSION_WORD.search(clause):
             continue
         spans = [m.span() for m in _CANDIDATE.finditer(clause)]
         figures = ([start for start, _ in spans], [end for _, end in spans])
@@ -256,7 +307,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
-            if _NOT_REWARD.search(before) or _NOT_REWARD.search(after[:20]):
+            if _threshold(before, after):
                 continue
             if not (flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(after):
                 continue
