@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import LoopbackPolicy, deadline, guarded_client, never, past_deadline, target_of
 from affiliate_matrix.observability import get_logger
@@ -299,17 +300,19 @@ class PoliteClient:
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
                     body = io.BytesIO()
-                    for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
-                        body.write(chunk)
-                        if body.tell() > self.max_bytes:
-                            raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)")
+                    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
+                    for chunk in response.iter_raw():  # decoded here, within the cap: compression bombs stop at it
+                        body.write(decoder.decode(chunk))
                         if self.clock() - started > self.deadline:
                             raise FetchError(f"{label}: still sending after {self.deadline:.0f} s")
+                    body.write(decoder.flush())
                 finally:
                     response.close()
                 return Response(str(response.url), response.status_code,
                                 {k.lower(): v for k, v in response.headers.items()}, body.getvalue())
-            except httpx.DecodingError as exc:
+            except BodyTooLarge:
+                raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
+            except (Undecodable, httpx.DecodingError) as exc:
                 raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
                 raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None

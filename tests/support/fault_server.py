@@ -5,11 +5,21 @@ import threading
 import time
 import zlib
 from collections import defaultdict
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 PAGE = b"<html><head><title>ok</title></head><body><h1>fine</h1></body></html>"
 LARGE = 12 * 1024 * 1024  # the size of /large: past the fetcher's 5 MB cap
+DENSE = 64 * 1024 * 1024  # the zeros /dense-bomb and /double-bomb stand for
+
+
+@cache
+def bombs() -> dict[str, tuple[str, bytes]]:
+    """The dense bombs' Content-Encoding and body, made once (a test makes them before measuring memory): 64 MB of
+    zeros gzipped in one member is 64 KB on the wire, about one network read; gzipped twice, a few hundred bytes."""
+    once = zlib.compress(bytes(DENSE), 9, wbits=16 + zlib.MAX_WBITS)
+    return {"/dense-bomb": ("gzip", once), "/double-bomb": ("gzip, gzip", zlib.compress(once, 9, wbits=16 + zlib.MAX_WBITS))}
 
 
 class FaultServer:
@@ -147,6 +157,9 @@ class FaultServer:
                     except (BrokenPipeError, ConnectionResetError):
                         pass  # the client stopped reading, as it should
                     return None
+                if path in ("/dense-bomb", "/double-bomb"):
+                    coding, body = bombs()[path]
+                    return self.send(200, body, {**html, "Content-Encoding": coding})
                 if path == "/to-metadata":
                     return self.send(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
                 if path == "/to-loopback":  # another service on this machine

@@ -117,3 +117,24 @@ def test_an_issuer_document_past_the_cap_is_not_read_further(tmp_path):
     oversized.write_bytes(b" " * (MAX_DOCUMENT + 1))
     with pytest.raises(BackendUnavailable, match=f"larger than the {MAX_DOCUMENT}-byte cap"):
         fetch_json(oversized.as_uri())
+
+
+@pytest.mark.parametrize("path,problem", [("/dense-bomb", "larger than the 1048576-byte cap"),
+                                          ("/double-bomb", "cannot be decoded: coded more than once")])
+def test_an_issuer_answering_a_gzip_bomb_is_refused_without_expanding_it(path, problem):
+    """Before, each read was decompressed whole (64 MB from 64 KB; gzip of gzip, 64 MB from 300 bytes)."""
+    import tracemalloc
+
+    from tests.support.fault_server import FaultServer, bombs
+
+    bombs()  # made before measuring: the server's own copy is not the client's memory
+    server = FaultServer()
+    tracemalloc.start()
+    try:
+        with pytest.raises(BackendUnavailable, match=problem):
+            fetch_json(f"{server.url}{path}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        server.close()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes held for a 1 MB cap"

@@ -2,10 +2,12 @@
 recorded, understandable outcome, and none hangs. Waits go to a recording `sleep`, so nothing here
 sleeps or is timed (how long a fetch takes is `task bench`'s business)."""
 
+import zlib
+
 import pytest
 
 from affiliate_matrix.fetch import Fetcher, FetchError, check_public
-from tests.support.fault_server import FaultServer
+from tests.support.fault_server import FaultServer, bombs
 
 
 @pytest.fixture
@@ -84,6 +86,25 @@ def test_a_declared_huge_body_is_refused_before_reading(server):
 def test_a_gzip_bomb_is_cut_off_after_decompression(server):
     with pytest.raises(FetchError, match="after decompression"):
         fetcher().get(f"{server.url}/bomb")
+
+
+@pytest.mark.parametrize("path,problem", [("/dense-bomb", "exceeds 1048576 bytes"),   # 64 KB, one read: 64 MB
+                                          ("/double-bomb", "coded more than once")])  # gzip, gzip: 64 MB from 300 B
+def test_a_dense_or_double_gzip_bomb_never_expands_past_the_cap_in_memory(server, path, problem):
+    """Before, each network read was decompressed whole, so the cap was checked only after 64 MB were held."""
+    import tracemalloc
+
+    bombs()  # made before measuring: the server's own copy is not the client's memory
+    client = fetcher(max_bytes=1024 * 1024)
+    client.get(f"{server.url}/ok")  # robots.txt read before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match=problem):
+            client.get(f"{server.url}{path}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes held for a 1 MB cap"
 
 
 @pytest.mark.parametrize("path,address", [("/to-metadata", "169.254.169.254"), ("/to-private", "10.0.0.1"),
@@ -170,3 +191,16 @@ def test_the_rate_limit_spaces_requests_to_one_host(server):
 
 def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):
     assert "Café Crème" in fetcher().get(f"{server.url}/latin1").text
+
+
+@pytest.mark.parametrize("coding,wire", [
+    ("deflate", zlib.compress(b"<html>deflated</html>")),                                # with its zlib header
+    ("deflate", zlib.compress(b"<html>deflated</html>", wbits=-zlib.MAX_WBITS)),         # raw, as some servers send it
+    ("gzip", zlib.compress(b"<html>deflated</html>", wbits=16 + zlib.MAX_WBITS)),
+    ("br", b"<html>deflated</html>"),  # a coding httpx would not undo either passes through as sent
+])
+def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire):
+    from affiliate_matrix.content_coding import BoundedDecoder
+
+    decoder = BoundedDecoder(coding, 100)
+    assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"
