@@ -23,8 +23,10 @@ def bombs() -> dict[str, tuple[str, bytes]]:
 
 
 class FaultServer:
-    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n"):
-        self.robots = robots
+    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n", robots_at: str = "/robots.txt"):
+        """`robots`: robots.txt's body, or the status it answers; `robots_at`: where it is, /robots.txt redirecting
+        there (a path here or a URL elsewhere) when it is not /robots.txt itself."""
+        self.robots, self.robots_at = robots, robots_at
         self.hits: dict[str, list[float]] = defaultdict(list)
         self.endless_sent = 0  # bytes of /endless written before its client hung up
         self.endless_done = threading.Event()
@@ -50,7 +52,9 @@ class FaultServer:
                 server.hits[path].append(time.monotonic())
                 count = len(server.hits[path])
                 html = {"Content-Type": "text/html; charset=utf-8"}
-                if path == "/robots.txt":
+                if path == "/robots.txt" and server.robots_at != path:
+                    return self.send(301, b"", {"Location": server.robots_at})
+                if path == server.robots_at:
                     if isinstance(server.robots, int):
                         return self.send(server.robots)
                     return self.send(200, server.robots, {"Content-Type": "text/plain"})

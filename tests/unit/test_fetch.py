@@ -151,6 +151,29 @@ def test_an_unreachable_robots_txt_means_stay_away():
         server.close()
 
 
+@pytest.mark.parametrize("robots_at", ["/static/robots.txt", "/a/robots.txt"])
+def test_a_robots_txt_that_redirects_is_followed_and_obeyed(robots_at):
+    """RFC 9309 2.3.1.2: at least five redirects are followed. Before, the redirect's empty body was read as
+    rules, so a site whose /robots.txt moved had every path fetched."""
+    server = FaultServer(robots_at=robots_at)
+    try:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher().get(f"{server.url}/private/page")
+        assert server.hits["/private/page"] == [] and len(server.hits[robots_at]) == 1
+    finally:
+        server.close()
+
+
+def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
+    server = FaultServer(robots_at="http://10.0.0.1/robots.txt")
+    try:
+        with pytest.raises(FetchError, match=r"disallowed by robots.txt \(robots.txt unreachable: .*non-public address 10"):
+            fetcher().get(f"{server.url}/ok")
+        assert server.hits["/ok"] == []
+    finally:
+        server.close()
+
+
 def test_a_missing_robots_txt_allows_everything():
     server = FaultServer(robots=404)
     try:
