@@ -180,6 +180,10 @@ class FaultServer:
                     if self.headers.get("If-None-Match") == '"v1"':
                         return self.send(304, b"", {"ETag": '"v1"'})
                     return self.send(200, PAGE, {**html, "ETag": '"v1"'})
+                if path.startswith("/charset/"):  # a page naming the charset after /charset/, in its header and meta
+                    name = path.removeprefix("/charset/")
+                    body = f'<html><head><meta charset="{name}"></head><body>caf\u00e9-99</body></html>'.encode()
+                    return self.send(200, body, {"Content-Type": f"text/html; charset={name}"})
                 if path == "/latin1":
                     body = '<html><head><meta charset="iso-8859-1"></head><body>Café Crème</body></html>'
                     return self.send(200, body.encode("latin-1"), {"Content-Type": "text/html"})

@@ -174,6 +174,19 @@ def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
         server.close()
 
 
+@pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "unicode_escape"])
+def test_a_page_naming_a_charset_no_web_page_uses_is_read_as_utf_8(server, charset):
+    """Python's idna and undefined codecs raised out of the fetcher (a crash of the whole crawl), and punycode decodes
+    in quadratic time (minutes for a 5 MB page): a page may name only the web's encodings (WHATWG's)."""
+    assert fetcher().get(f"{server.url}/charset/{charset}").text.endswith("caf\u00e9-99</body></html>")
+
+
+@pytest.mark.parametrize("charset,text", [("windows-1252", "cafÃ©-99"), ("UTF8", "caf\u00e9-99"),
+                                          ("no-such-charset", "caf\u00e9-99")])
+def test_a_page_naming_a_web_encoding_is_read_in_it(server, charset, text):
+    assert text in fetcher().get(f"{server.url}/charset/{charset}").text
+
+
 def test_a_missing_robots_txt_allows_everything():
     server = FaultServer(robots=404)
     try:
