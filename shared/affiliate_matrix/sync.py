@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
@@ -58,6 +59,8 @@ class Api:
             max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
             refused_statuses=source.refused_statuses if source.credential_keys else (),
             base_url=source.base_url, headers=headers, **client_options)
+        base = httpx.URL(source.base_url)
+        self.origin = (base.scheme, base.host, base.port)  # a next-page URL the API answers with may point anywhere
         self.responses: list[ApiResponse] = []
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
 
@@ -71,6 +74,10 @@ class Api:
         """One request, politely. A `secret` one (a token exchange) answers with a credential: its
         body is neither kept raw nor listed as evidence."""
         fetched_at = datetime.now(UTC)
+        target = self.client.build(method, path, **kwargs).url
+        if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers to any URL
+            raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
+                             "the API's credentials go only there")
         try:
             response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
         except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one

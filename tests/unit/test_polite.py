@@ -142,10 +142,16 @@ def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server,
     assert server.hits == {}  # refused before connecting
 
 
-def test_an_api_cannot_reach_another_service_on_this_machine_by_naming_its_url(server, tmp_path):
-    # Loopback is allowed for the recorded API's own host and port, not for an absolute URL it answers with.
-    with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
-        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), "http://127.0.0.1:9/admin")
+@pytest.mark.parametrize("elsewhere", ["http://127.0.0.1:9/admin",  # another service on this machine
+                                       "https://{host}/next?page=2",      # the API's host, but another scheme
+                                       "http://api.example.com/next?page=2"])
+def test_an_api_naming_a_url_off_its_origin_is_not_asked_with_the_credentials(server, tmp_path, elsewhere):
+    """A plugin follows the next-page URL an API answers with (Impact's @nextpageuri): an absolute one on another
+    origin went there with the connection's Authorization header (httpx keeps the client's headers for any host)."""
+    host = server.url.removeprefix("http://")
+    with pytest.raises(FetchError, match=f"not on {server.url}: the API's credentials go only there"):
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), elsewhere.format(host=host))
+    assert server.hits == {}
 
 
 @pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes"),
