@@ -119,6 +119,9 @@ class Issuer:
 
     def key(self, kid: str):
         """The key `kid` names, or None when the issuer does not publish it."""
+        known = self.keys.get(kid)  # without the lock: a refetch a made-up kid caused must not hold up a known key
+        if known is not None:
+            return known
         with self._lock:
             if kid not in self.keys:
                 if self._attempted_at is None or self._clock() - self._attempted_at >= REFETCH_INTERVAL_S:
