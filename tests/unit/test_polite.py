@@ -183,6 +183,30 @@ def test_an_answer_past_5_mb_is_taken_by_an_api_that_declares_room_for_it_and_he
     assert peak < 1.5 * LARGE  # gathered in place and handed over: a copy of the body would make it 2x
 
 
+def test_a_paged_api_holds_one_answer_at_a_time_not_every_page_it_read(server, tmp_path):
+    """Before, the Api kept every answer's data to list the raw copies at the end: an API paging 1,000 times (as
+    Impact's walk allows) held all of it at once."""
+    import tracemalloc
+
+    sync_api = api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), source=Bounded)
+
+    async def walk(pages: int) -> None:
+        try:
+            for _ in range(pages):
+                assert len((await sync_api.get("/large")).data) == LARGE  # read, then let go, as a plugin does
+        finally:
+            await sync_api.aclose()
+
+    tracemalloc.start()
+    try:
+        asyncio.run(walk(4))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * LARGE, f"{peak} bytes held for 4 pages of {LARGE}"
+    assert [fetched.url for fetched in sync_api.fetched] == [f"{server.url}/large"] * 4  # what the sync reports
+
+
 def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path):
     time, before = FakeTime(LIMITED_UNTIL - 20), RETRIES.values.get(("sync",), 0.0)
     response = call(api(server, tmp_path, time, HostLimits()), "/flaky")  # 503, 503, then the page
