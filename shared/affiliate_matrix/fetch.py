@@ -27,6 +27,7 @@ __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_sec
            "RETRY_STATUSES"]
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
+ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
 _ASKED: ContextVar[tuple[str, int] | None] = ContextVar("asked", default=None)
@@ -93,7 +94,12 @@ class Fetcher:
                 continue
             if response.status >= 500:
                 return STAY_AWAY, f"robots.txt answered HTTP {response.status}"
-            return ("" if response.status >= 400 else response.text), ""  # none: everything is allowed
+            if response.status >= 400:
+                return "", ""  # none: everything is allowed
+            rules = response.text
+            if len(rules) > ROBOTS_PARSED:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
+                rules = rules[:ROBOTS_PARSED].rpartition("\n")[0]
+            return rules, ""
         return "", ""  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
 
     # -- fetching ----------------------------------------------------------------------------

@@ -187,6 +187,29 @@ def test_a_page_naming_a_web_encoding_is_read_in_it(server, charset, text):
     assert text in fetcher().get(f"{server.url}/charset/{charset}").text
 
 
+def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
+    """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
+    response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
+    padding = b"".join(b"Disallow: /old/%d\n" % n for n in range(40_000))  # ~700 KB of rules
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /private/\n" + padding + b"Disallow: /page/")
+    try:
+        f = fetcher()
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{server.url}/private/page")  # within the limit: obeyed
+        assert f.get(f"{server.url}/page/1").status == 200  # past it: not read
+    finally:
+        server.close()
+
+
+def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /private/")
+    try:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher().get(f"{server.url}/private/page")
+    finally:
+        server.close()
+
+
 def test_a_missing_robots_txt_allows_everything():
     server = FaultServer(robots=404)
     try:
