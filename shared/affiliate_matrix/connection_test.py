@@ -98,7 +98,7 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         return [(answered, True, f"{url} answered"),
                 ("read", False, str(exc) if isinstance(exc, ParseError) else fault_reason(exc))]
     if item is None:
-        url = api.responses[-1].url if api.responses else source.base_url
+        url = api.fetched[-1].url if api.fetched else source.base_url
         return [(answered, True, f"{url} answered"), ("read", True, "the answer lists nothing to read")]
     response, listing = item
     read = listing_record(source, connection, response, listing)

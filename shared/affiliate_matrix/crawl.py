@@ -90,18 +90,22 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
           max_pages: int = 500) -> Iterator[RawRecord | Fetched | Failure]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
     rate limit) and parses each page on this thread as it arrives."""
-    queue: deque[Request] = deque(source.start_requests())
-    seen: set[str] = set()
+    queue: deque[Request] = deque()
+    queued: set[str] = set()  # every URL ever queued: only the first max_pages are fetched, so no more are held
+
+    def enqueue(request: Request) -> None:
+        if request.url not in queued and len(queued) < max_pages:
+            queued.add(request.url)
+            queue.append(request)
+
+    for request in source.start_requests():
+        enqueue(request)
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
         while queue or pending:
-            while queue and len(pending) < connection.concurrency and len(seen) < max_pages:
+            while queue and len(pending) < connection.concurrency:
                 request = queue.popleft()
-                if request.url not in seen:
-                    seen.add(request.url)
-                    pending[pool.submit(_fetch, fetcher, request.url)] = request
-            if not pending:
-                break
+                pending[pool.submit(_fetch, fetcher, request.url)] = request
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 request = pending.pop(future)
@@ -111,7 +115,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     continue
                 for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
                     if isinstance(item, Request):
-                        queue.append(item)
+                        enqueue(item)
                     else:
                         yield item
 

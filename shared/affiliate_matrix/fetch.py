@@ -1,7 +1,8 @@
 """Fetching pages politely and safely. Every source goes through `Fetcher.get`:
 
-* robots.txt is read once per host (protego) and obeyed, Crawl-delay included; an unreachable
-  robots.txt (5xx) means "disallow everything" for now, as the major crawlers treat it;
+* robots.txt is read once per host (protego), its redirects followed, and obeyed, Crawl-delay included;
+  an unreachable robots.txt (5xx, or a redirect to a refused address) means "disallow everything" for
+  now, as the major crawlers treat it;
 * requests to one host are spaced by its rate limit and capped in concurrency, retried on
   connect errors, timeouts and 408/429/5xx honouring Retry-After, and their bodies capped, by the
   `polite` client that API syncs use too; other 4xx are answered at once;
@@ -25,6 +26,9 @@ from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Re
 __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_seconds", "MAX_BYTES",
            "RETRY_STATUSES"]
 MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
+ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
+STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
 _ASKED: ContextVar[tuple[str, int] | None] = ContextVar("asked", default=None)
 
@@ -63,26 +67,40 @@ class Fetcher:
         site = _site(url)
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
-            problem, response = "", None
-            try:
-                response = self.client.send(self.client.build("GET", f"{site}/robots.txt"))
-            except RefusedAddress:
-                raise  # not "unreachable": never to be asked at all
-            except FetchError as exc:
-                problem = f"robots.txt unreachable: {exc}"
-            if response is not None and response.status >= 500:
-                problem = f"robots.txt answered HTTP {response.status}"
-            if problem:
-                rules = "User-agent: *\nDisallow: /"  # unreachable: stay away for now
-            elif response.status >= 400:
-                rules = ""  # no robots.txt: everything is allowed
-            else:
-                rules = response.text
+            rules, problem = self._read_robots(site)
             robots = self._robots[site] = _Robots(Protego.parse(rules), self.client.clock() + 3600, problem)
             delay = robots.rules.crawl_delay(self.user_agent)
             if delay:
                 self.client.space_host(url, min(float(delay), 60.0))
         return robots.rules.can_fetch(url, self.user_agent)
+
+    def _read_robots(self, site: str) -> tuple[str, str]:
+        """A site's robots.txt rules, and the problem when it could not be read. Its redirects are followed, up to
+        MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a page's; past them it counts as missing."""
+        url = f"{site}/robots.txt"
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = self.client.send(self.client.build("GET", url))
+            except FetchError as exc:
+                if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt":
+                    raise  # the site itself: not "unreachable", never to be asked at all
+                return STAY_AWAY, f"robots.txt unreachable: {exc}"  # a hop refused too: stay away for now
+            if response.status in REDIRECTS and "location" in response.headers:
+                try:
+                    url = urljoin(url, response.headers["location"])
+                    target_of(url)
+                except (ValueError, FetchError) as exc:
+                    return STAY_AWAY, f"robots.txt unreachable: it redirects to a malformed Location ({exc})"
+                continue
+            if response.status >= 500:
+                return STAY_AWAY, f"robots.txt answered HTTP {response.status}"
+            if response.status >= 400:
+                return "", ""  # none: everything is allowed
+            rules = response.text
+            if len(rules) > ROBOTS_PARSED:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
+                rules = rules[:ROBOTS_PARSED].rpartition("\n")[0]
+            return rules, ""
+        return "", ""  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
 
     # -- fetching ----------------------------------------------------------------------------
 
@@ -108,7 +126,7 @@ class Fetcher:
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = known["last_modified"]
             response = self.client.request("GET", url, headers=headers)
-            if response.status in (301, 302, 303, 307, 308) and "location" in response.headers:
+            if response.status in REDIRECTS and "location" in response.headers:
                 try:
                     target = urljoin(url, response.headers["location"])
                 except ValueError as exc:

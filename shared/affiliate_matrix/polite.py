@@ -21,6 +21,7 @@ The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are 
 neither sleep nor depend on the time of day.
 """
 
+import codecs
 import io
 import re
 import threading
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import LoopbackPolicy, deadline, guarded_client, never, past_deadline, target_of
 from affiliate_matrix.observability import get_logger
@@ -40,6 +42,15 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_HOSTS = 1024  # past this many, the host table forgets the hosts whose state no longer matters
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
+# The encodings of the WHATWG Encoding Standard (and plain ASCII, Latin-1, UTF-32), by Python's codec names: a page
+# names its charset, and Python has codecs no page may choose (punycode decodes in quadratic time, minutes for a
+# 5 MB page; idna and undefined raise whatever the bytes). Names, not lookups: a lookup imports the codec.
+WEB_ENCODINGS = frozenset({
+    "ascii", "big5", "big5hkscs", "cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+    "cp1258", "cp866", "cp874", "cp949", "euc_jp", "euc_kr", "gb18030", "gb2312", "gbk", "iso2022_jp", "iso8859-1",
+    "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-2", "iso8859-3", "iso8859-4",
+    "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "shift_jis",
+    "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
 
 
@@ -77,10 +88,12 @@ class Response:
 
     @property
     def text(self) -> str:
+        """The body in the charset it names when that is one of the web's encodings, else in UTF-8."""
         try:
-            return self.body.decode(self.charset, errors="replace")
+            codec = codecs.lookup(self.charset).name
         except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+            codec = "utf-8"
+        return self.body.decode(codec if codec in WEB_ENCODINGS else "utf-8", errors="replace")
 
 
 def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -299,17 +312,19 @@ class PoliteClient:
                     # The body is gathered in a BytesIO because its getvalue() hands over the buffer itself: a
                     # bytearray's bytes() copy would hold a large body (a feed of tens of MB) twice for a moment.
                     body = io.BytesIO()
-                    for chunk in response.iter_bytes():  # decoded bytes: the cap holds against compression bombs
-                        body.write(chunk)
-                        if body.tell() > self.max_bytes:
-                            raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)")
+                    decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
+                    for chunk in response.iter_raw():  # decoded here, within the cap: compression bombs stop at it
+                        body.write(decoder.decode(chunk))
                         if self.clock() - started > self.deadline:
                             raise FetchError(f"{label}: still sending after {self.deadline:.0f} s")
+                    body.write(decoder.flush())
                 finally:
                     response.close()
                 return Response(str(response.url), response.status_code,
                                 {k.lower(): v for k, v in response.headers.items()}, body.getvalue())
-            except httpx.DecodingError as exc:
+            except BodyTooLarge:
+                raise FetchError(f"{label}: body exceeds {self.max_bytes} bytes (after decompression)") from None
+            except (Undecodable, httpx.DecodingError) as exc:
                 raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
                 raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
@@ -58,7 +59,9 @@ class Api:
             max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
             refused_statuses=source.refused_statuses if source.credential_keys else (),
             base_url=source.base_url, headers=headers, **client_options)
-        self.responses: list[ApiResponse] = []
+        base = httpx.URL(source.base_url)
+        self.origin = (base.scheme, base.host, base.port)  # a next-page URL the API answers with may point anywhere
+        self.fetched: list[Fetched] = []  # each answer's URL and raw copy, not its data: a long paging would pile it up
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
 
     async def get(self, path: str, params: dict | None = None) -> ApiResponse:
@@ -71,6 +74,10 @@ class Api:
         """One request, politely. A `secret` one (a token exchange) answers with a credential: its
         body is neither kept raw nor listed as evidence."""
         fetched_at = datetime.now(UTC)
+        target = self.client.build(method, path, **kwargs).url
+        if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers to any URL
+            raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
+                             "the API's credentials go only there")
         try:
             response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
         except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
@@ -89,7 +96,7 @@ class Api:
             raise ParseError(f"{label}: {exc}") from None
         answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
         if not secret:
-            self.responses.append(answer)
+            self.fetched.append(Fetched(answer.url, raw_key, False))
         return answer
 
     def _keep(self, response: Response, secret: bool) -> str:
@@ -121,7 +128,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     finally:
         await api.aclose()
     _keep_parse_failures(store, api, items)
-    return [Fetched(r.url, r.raw_key, False) for r in api.responses] + items
+    return api.fetched + items
 
 
 def listing_record(source: ApiSource, connection: Connection, response: ApiResponse, listing) -> RawRecord | Failure:
@@ -153,9 +160,9 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list) -> None:
             failed.setdefault(item.raw_key, []).append(item)
     for raw_key, failures in failed.items():
         record_parse_failures(store, failures[0].url, raw_key, [f.reason for f in failures], datetime.now(UTC))
-    for response in api.responses:
-        if response.raw_key not in failed:
-            store.delete(error_key(response.raw_key))
+    for fetched in api.fetched:
+        if fetched.raw_key not in failed:
+            store.delete(error_key(fetched.raw_key))
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,

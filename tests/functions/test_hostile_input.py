@@ -135,3 +135,34 @@ def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(admin_env):
     answer = client("triggers").post("/rules/r1/test", json={"type": "dev.affiliatematrix.program.delta",
                                                              "data": {"fields": 7}}, headers=admin_env["admin"])
     refused(answer, 400, "does not fit a dev.affiliatematrix.program.delta event")
+
+
+@pytest.mark.parametrize("data,kind", [([1, 2], "a list"), ("batches/x", "a string"), (7, "a number")])
+def test_event_data_that_is_not_an_object_is_refused_naming_that_not_a_missing_field(admin_env, data, kind):
+    """Before, data of any other shape was taken as {}, and refused for a field it lacks (or, for work that
+    needs none, done on nothing)."""
+    refused(deliver_event(client("index"), "index", "dev.affiliatematrix.raw.batch.stored", data), 400,
+            f"event data must be a JSON object, not {kind}")
+
+
+@pytest.mark.parametrize("content_type,body,kind", [
+    ("application/octet-stream", b"\x00\xff", "bytes"),
+    ("text/plain", b"connection_id=ap", "bytes"),  # the SDK keeps a body that is not JSON as sent
+])
+def test_binary_mode_data_that_is_not_json_is_refused_naming_its_content_type(admin_env, content_type, body, kind):
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "Content-Type": content_type, "Authorization": f"Bearer {token_for('sync')}"}
+    refused(client("sync").post("/", data=body, headers=headers), 400,
+            f"event data must be a JSON object, not {kind} ({content_type})")
+    assert not list(admin_env["rt"].store.list("events/done/"))
+
+
+def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
+    """A PingSource without data sends no body: that is an empty object, not a refusal."""
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "p1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "ce-time": "2026-11-22T06:00:00Z", "Authorization": f"Bearer {token_for('verify')}"}
+    assert client("verify").post("/", data=b"", headers=headers).status_code == 204

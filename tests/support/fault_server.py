@@ -5,16 +5,28 @@ import threading
 import time
 import zlib
 from collections import defaultdict
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 PAGE = b"<html><head><title>ok</title></head><body><h1>fine</h1></body></html>"
 LARGE = 12 * 1024 * 1024  # the size of /large: past the fetcher's 5 MB cap
+DENSE = 64 * 1024 * 1024  # the zeros /dense-bomb and /double-bomb stand for
+
+
+@cache
+def bombs() -> dict[str, tuple[str, bytes]]:
+    """The dense bombs' Content-Encoding and body, made once (a test makes them before measuring memory): 64 MB of
+    zeros gzipped in one member is 64 KB on the wire, about one network read; gzipped twice, a few hundred bytes."""
+    once = zlib.compress(bytes(DENSE), 9, wbits=16 + zlib.MAX_WBITS)
+    return {"/dense-bomb": ("gzip", once), "/double-bomb": ("gzip, gzip", zlib.compress(once, 9, wbits=16 + zlib.MAX_WBITS))}
 
 
 class FaultServer:
-    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n"):
-        self.robots = robots
+    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n", robots_at: str = "/robots.txt"):
+        """`robots`: robots.txt's body, or the status it answers; `robots_at`: where it is, /robots.txt redirecting
+        there (a path here or a URL elsewhere) when it is not /robots.txt itself."""
+        self.robots, self.robots_at = robots, robots_at
         self.hits: dict[str, list[float]] = defaultdict(list)
         self.endless_sent = 0  # bytes of /endless written before its client hung up
         self.endless_done = threading.Event()
@@ -40,7 +52,9 @@ class FaultServer:
                 server.hits[path].append(time.monotonic())
                 count = len(server.hits[path])
                 html = {"Content-Type": "text/html; charset=utf-8"}
-                if path == "/robots.txt":
+                if path == "/robots.txt" and server.robots_at != path:
+                    return self.send(301, b"", {"Location": server.robots_at})
+                if path == server.robots_at:
                     if isinstance(server.robots, int):
                         return self.send(server.robots)
                     return self.send(200, server.robots, {"Content-Type": "text/plain"})
@@ -147,6 +161,9 @@ class FaultServer:
                     except (BrokenPipeError, ConnectionResetError):
                         pass  # the client stopped reading, as it should
                     return None
+                if path in ("/dense-bomb", "/double-bomb"):
+                    coding, body = bombs()[path]
+                    return self.send(200, body, {**html, "Content-Encoding": coding})
                 if path == "/to-metadata":
                     return self.send(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"})
                 if path == "/to-loopback":  # another service on this machine
@@ -163,6 +180,10 @@ class FaultServer:
                     if self.headers.get("If-None-Match") == '"v1"':
                         return self.send(304, b"", {"ETag": '"v1"'})
                     return self.send(200, PAGE, {**html, "ETag": '"v1"'})
+                if path.startswith("/charset/"):  # a page naming the charset after /charset/, in its header and meta
+                    name = path.removeprefix("/charset/")
+                    body = f'<html><head><meta charset="{name}"></head><body>caf\u00e9-99</body></html>'.encode()
+                    return self.send(200, body, {"Content-Type": f"text/html; charset={name}"})
                 if path == "/latin1":
                     body = '<html><head><meta charset="iso-8859-1"></head><body>Café Crème</body></html>'
                     return self.send(200, body.encode("latin-1"), {"Content-Type": "text/html"})

@@ -117,3 +117,51 @@ def test_an_issuer_document_past_the_cap_is_not_read_further(tmp_path):
     oversized.write_bytes(b" " * (MAX_DOCUMENT + 1))
     with pytest.raises(BackendUnavailable, match=f"larger than the {MAX_DOCUMENT}-byte cap"):
         fetch_json(oversized.as_uri())
+
+
+@pytest.mark.parametrize("path,problem", [("/dense-bomb", "larger than the 1048576-byte cap"),
+                                          ("/double-bomb", "cannot be decoded: coded more than once")])
+def test_an_issuer_answering_a_gzip_bomb_is_refused_without_expanding_it(path, problem):
+    """Before, each read was decompressed whole (64 MB from 64 KB; gzip of gzip, 64 MB from 300 bytes)."""
+    import tracemalloc
+
+    from tests.support.fault_server import FaultServer, bombs
+
+    bombs()  # made before measuring: the server's own copy is not the client's memory
+    server = FaultServer()
+    tracemalloc.start()
+    try:
+        with pytest.raises(BackendUnavailable, match=problem):
+            fetch_json(f"{server.url}{path}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        server.close()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes held for a 1 MB cap"
+
+
+def test_a_refetch_for_a_made_up_key_id_does_not_hold_up_tokens_with_a_known_key(local):
+    """Anyone can send a token naming a made-up kid (the triggers function's routes are public); the refetch it
+    causes waits on the issuer, and before, every delivery with a known key waited behind it on the lock."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock, fetching, release = ManualClock(), threading.Event(), threading.Event()
+
+    def slow_after_the_first(url):
+        if issuer.fetches > 1:  # the refetch: hold it until the test has asked for the known key
+            fetching.set()
+            release.wait(timeout=30)
+        return fetch_json(url)
+
+    issuer = Issuer(local.discovery_url, fetch=slow_after_the_first, clock=clock)
+    assert issuer.key(local.kid) is not None
+    clock.advance(REFETCH_INTERVAL_S)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made_up = pool.submit(issuer.key, "made-up")
+        assert fetching.wait(timeout=30)
+        try:
+            assert pool.submit(issuer.key, local.kid).result(timeout=30) is not None  # at once, not after the refetch
+        finally:
+            release.set()
+        assert made_up.result() is None

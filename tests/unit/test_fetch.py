@@ -2,10 +2,12 @@
 recorded, understandable outcome, and none hangs. Waits go to a recording `sleep`, so nothing here
 sleeps or is timed (how long a fetch takes is `task bench`'s business)."""
 
+import zlib
+
 import pytest
 
 from affiliate_matrix.fetch import Fetcher, FetchError, check_public
-from tests.support.fault_server import FaultServer
+from tests.support.fault_server import FaultServer, bombs
 
 
 @pytest.fixture
@@ -86,6 +88,25 @@ def test_a_gzip_bomb_is_cut_off_after_decompression(server):
         fetcher().get(f"{server.url}/bomb")
 
 
+@pytest.mark.parametrize("path,problem", [("/dense-bomb", "exceeds 1048576 bytes"),   # 64 KB, one read: 64 MB
+                                          ("/double-bomb", "coded more than once")])  # gzip, gzip: 64 MB from 300 B
+def test_a_dense_or_double_gzip_bomb_never_expands_past_the_cap_in_memory(server, path, problem):
+    """Before, each network read was decompressed whole, so the cap was checked only after 64 MB were held."""
+    import tracemalloc
+
+    bombs()  # made before measuring: the server's own copy is not the client's memory
+    client = fetcher(max_bytes=1024 * 1024)
+    client.get(f"{server.url}/ok")  # robots.txt read before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match=problem):
+            client.get(f"{server.url}{path}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, f"{peak} bytes held for a 1 MB cap"
+
+
 @pytest.mark.parametrize("path,address", [("/to-metadata", "169.254.169.254"), ("/to-private", "10.0.0.1"),
                                           ("/to-loopback", "127.0.0.1"), ("/to-localhost", "(127.0.0.1|::1)")])
 def test_redirects_to_internal_addresses_are_refused_before_connecting(server, path, address):
@@ -130,6 +151,65 @@ def test_an_unreachable_robots_txt_means_stay_away():
         server.close()
 
 
+@pytest.mark.parametrize("robots_at", ["/static/robots.txt", "/a/robots.txt"])
+def test_a_robots_txt_that_redirects_is_followed_and_obeyed(robots_at):
+    """RFC 9309 2.3.1.2: at least five redirects are followed. Before, the redirect's empty body was read as
+    rules, so a site whose /robots.txt moved had every path fetched."""
+    server = FaultServer(robots_at=robots_at)
+    try:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher().get(f"{server.url}/private/page")
+        assert server.hits["/private/page"] == [] and len(server.hits[robots_at]) == 1
+    finally:
+        server.close()
+
+
+def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
+    server = FaultServer(robots_at="http://10.0.0.1/robots.txt")
+    try:
+        with pytest.raises(FetchError, match=r"disallowed by robots.txt \(robots.txt unreachable: .*non-public address 10"):
+            fetcher().get(f"{server.url}/ok")
+        assert server.hits["/ok"] == []
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "unicode_escape"])
+def test_a_page_naming_a_charset_no_web_page_uses_is_read_as_utf_8(server, charset):
+    """Python's idna and undefined codecs raised out of the fetcher (a crash of the whole crawl), and punycode decodes
+    in quadratic time (minutes for a 5 MB page): a page may name only the web's encodings (WHATWG's)."""
+    assert fetcher().get(f"{server.url}/charset/{charset}").text.endswith("caf\u00e9-99</body></html>")
+
+
+@pytest.mark.parametrize("charset,text", [("windows-1252", "cafÃ©-99"), ("UTF8", "caf\u00e9-99"),
+                                          ("no-such-charset", "caf\u00e9-99")])
+def test_a_page_naming_a_web_encoding_is_read_in_it(server, charset, text):
+    assert text in fetcher().get(f"{server.url}/charset/{charset}").text
+
+
+def test_only_the_first_500_kib_of_a_robots_txt_is_parsed():
+    """RFC 9309 2.5 (and Google): a parsing limit of 500 KiB, past which content is ignored. Before, all 5 MB a
+    response may hold were parsed, and every URL was matched against every rule: seconds of CPU a host chose."""
+    padding = b"".join(b"Disallow: /old/%d\n" % n for n in range(40_000))  # ~700 KB of rules
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /private/\n" + padding + b"Disallow: /page/")
+    try:
+        f = fetcher()
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            f.get(f"{server.url}/private/page")  # within the limit: obeyed
+        assert f.get(f"{server.url}/page/1").status == 200  # past it: not read
+    finally:
+        server.close()
+
+
+def test_a_robots_txt_within_the_limit_keeps_its_last_line_without_a_newline():
+    server = FaultServer(robots=b"User-agent: *\nDisallow: /private/")
+    try:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher().get(f"{server.url}/private/page")
+    finally:
+        server.close()
+
+
 def test_a_missing_robots_txt_allows_everything():
     server = FaultServer(robots=404)
     try:
@@ -170,3 +250,16 @@ def test_the_rate_limit_spaces_requests_to_one_host(server):
 
 def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):
     assert "Café Crème" in fetcher().get(f"{server.url}/latin1").text
+
+
+@pytest.mark.parametrize("coding,wire", [
+    ("deflate", zlib.compress(b"<html>deflated</html>")),                                # with its zlib header
+    ("deflate", zlib.compress(b"<html>deflated</html>", wbits=-zlib.MAX_WBITS)),         # raw, as some servers send it
+    ("gzip", zlib.compress(b"<html>deflated</html>", wbits=16 + zlib.MAX_WBITS)),
+    ("br", b"<html>deflated</html>"),  # a coding httpx would not undo either passes through as sent
+])
+def test_each_content_coding_httpx_undoes_is_undone_within_the_cap(coding, wire):
+    from affiliate_matrix.content_coding import BoundedDecoder
+
+    decoder = BoundedDecoder(coding, 100)
+    assert b"".join([decoder.decode(wire[:5]), decoder.decode(wire[5:]), decoder.flush()]) == b"<html>deflated</html>"

@@ -142,10 +142,16 @@ def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server,
     assert server.hits == {}  # refused before connecting
 
 
-def test_an_api_cannot_reach_another_service_on_this_machine_by_naming_its_url(server, tmp_path):
-    # Loopback is allowed for the recorded API's own host and port, not for an absolute URL it answers with.
-    with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
-        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), "http://127.0.0.1:9/admin")
+@pytest.mark.parametrize("elsewhere", ["http://127.0.0.1:9/admin",  # another service on this machine
+                                       "https://{host}/next?page=2",      # the API's host, but another scheme
+                                       "http://api.example.com/next?page=2"])
+def test_an_api_naming_a_url_off_its_origin_is_not_asked_with_the_credentials(server, tmp_path, elsewhere):
+    """A plugin follows the next-page URL an API answers with (Impact's @nextpageuri): an absolute one on another
+    origin went there with the connection's Authorization header (httpx keeps the client's headers for any host)."""
+    host = server.url.removeprefix("http://")
+    with pytest.raises(FetchError, match=f"not on {server.url}: the API's credentials go only there"):
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits()), elsewhere.format(host=host))
+    assert server.hits == {}
 
 
 @pytest.mark.parametrize("path,problem", [("/huge-declared", "declares 52428800 bytes"),
@@ -175,6 +181,30 @@ def test_an_answer_past_5_mb_is_taken_by_an_api_that_declares_room_for_it_and_he
         tracemalloc.stop()
     assert len(response.data) == LARGE and response.data == b"x" * LARGE
     assert peak < 1.5 * LARGE  # gathered in place and handed over: a copy of the body would make it 2x
+
+
+def test_a_paged_api_holds_one_answer_at_a_time_not_every_page_it_read(server, tmp_path):
+    """Before, the Api kept every answer's data to list the raw copies at the end: an API paging 1,000 times (as
+    Impact's walk allows) held all of it at once."""
+    import tracemalloc
+
+    sync_api = api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), source=Bounded)
+
+    async def walk(pages: int) -> None:
+        try:
+            for _ in range(pages):
+                assert len((await sync_api.get("/large")).data) == LARGE  # read, then let go, as a plugin does
+        finally:
+            await sync_api.aclose()
+
+    tracemalloc.start()
+    try:
+        asyncio.run(walk(4))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.5 * LARGE, f"{peak} bytes held for 4 pages of {LARGE}"
+    assert [fetched.url for fetched in sync_api.fetched] == [f"{server.url}/large"] * 4  # what the sync reports
 
 
 def test_api_retries_back_off_and_are_counted_like_page_retries(server, tmp_path):

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import BackendUnavailable, Unauthorized
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -46,8 +47,7 @@ def fetch_json(url: str, deadline_s: float = FETCH_DEADLINE_S) -> dict:
     except OSError as exc:
         raise BackendUnavailable(f"the event issuer's {url} could not be read: {type(exc).__name__}") from None
     if len(raw) > MAX_DOCUMENT:
-        raise BackendUnavailable(f"the event issuer's {url} is larger than the {MAX_DOCUMENT}-byte cap; "
-                                 "not read further")
+        raise too_large(url)
     try:
         document = json.loads(raw)
     except ValueError:
@@ -55,6 +55,10 @@ def fetch_json(url: str, deadline_s: float = FETCH_DEADLINE_S) -> dict:
     if not isinstance(document, dict):
         raise BackendUnavailable(f"the event issuer's {url} is not a JSON object")
     return document
+
+
+def too_large(url: str) -> BackendUnavailable:
+    return BackendUnavailable(f"the event issuer's {url} is larger than the {MAX_DOCUMENT}-byte cap; not read further")
 
 
 def _get(url: str, deadline_s: float) -> bytes:
@@ -80,14 +84,18 @@ def _get(url: str, deadline_s: float) -> bytes:
                 client.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 raise BackendUnavailable(f"the event issuer's {url} answered HTTP {response.status_code}")
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_DOCUMENT:
-                    break  # leaving the stream unread closes the connection: the rest is never received
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), MAX_DOCUMENT)
+            async for chunk in response.aiter_raw():  # decoded within the cap: a gzip bomb stops at it
+                body += decoder.decode(chunk)  # past the cap, leaving the stream unread closes the connection
+            body += decoder.flush()
         return bytes(body)
 
     try:
         return asyncio.run(read())  # the event handlers are synchronous: no loop runs in this thread
+    except BodyTooLarge:
+        raise too_large(url) from None
+    except Undecodable as exc:
+        raise BackendUnavailable(f"the event issuer's {url} cannot be decoded: {exc}") from None
     except TimeoutError:
         raise BackendUnavailable(f"the event issuer's {url} did not answer in full within the {deadline_s:g} s "
                                  "deadline") from None
@@ -111,6 +119,9 @@ class Issuer:
 
     def key(self, kid: str):
         """The key `kid` names, or None when the issuer does not publish it."""
+        known = self.keys.get(kid)  # without the lock: a refetch a made-up kid caused must not hold up a known key
+        if known is not None:
+            return known
         with self._lock:
             if kid not in self.keys:
                 if self._attempted_at is None or self._clock() - self._attempted_at >= REFETCH_INTERVAL_S:

@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
 MAX_EVENT_BYTES = 4 * 1024 * 1024
+# What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
+# that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused.
+DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
+              ((int, float), "a number"))
 
 
 def event_of(cloud_event) -> Event:
@@ -37,6 +41,11 @@ def event_of(cloud_event) -> Event:
     from affiliate_matrix.events import Event
     from affiliate_matrix.handlers import check_json
 
+    data = cloud_event.data
+    if data not in (None, b"", "") and not isinstance(data, dict):  # no body (a PingSource without data) is no data
+        kind = next((name for types, name in DATA_KINDS if isinstance(data, types)), type(data).__name__)
+        raise InvalidInput(f"event data must be a JSON object, not {kind} "
+                           f"({str(cloud_event.get('datacontenttype') or 'no datacontenttype')[:100]})")
     try:
         event = Event.from_cloudevent(cloud_event)
     except ValidationError as exc:
