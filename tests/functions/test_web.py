@@ -102,9 +102,14 @@ def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt
 
 def test_sign_in_never_redirects_off_site(app, rt):
     token = create_token(rt.secrets, "read")
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    # A browser drops tabs and line breaks from a URL and reads "\\" as "/" ("/\t/evil.example" is
+    # "//evil.example"); a line break in a Location header was a 500.
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "/x\r\nSet-Cookie: a=b"):
         answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": target})
-        assert answer.headers["Location"] == "/programs"
+        assert answer.status_code == 303 and answer.headers["Location"] == "/programs", repr(target)
+    page = app.get("/signin?next=%2F%09%2Fevil.example")  # what the redirect of a signed-out GET /%09/evil.example sends
+    assert 'name="next" value="/programs"' in page.text
 
 
 def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
