@@ -40,6 +40,14 @@ class Connection(Model):
     health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
     version: int = Field(0, ge=0)
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, value: HttpUrl | None) -> HttpUrl | None:
+        # a connection is shown to read tokens and its address to the test's answer and the logs
+        if value is not None and (value.username or value.password):
+            raise ValueError("holds credentials (user:password@): keep them in the secret at credentials_path")
+        return value
+
     @field_validator("schedule")
     @classmethod
     def _five_field_cron(cls, value: str) -> str:

@@ -61,6 +61,9 @@ def test_create_read_list(env):
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(credentials_path="../../etc"), "credentials_path"),
+    # credentials in the address were stored, shown to read tokens and echoed by the connection test
+    (body(base_url=f"https://user:{SECRET}@example.com/"), "base_url: holds credentials"),
+    (body(base_url=f"https://{SECRET}@example.com/"), "base_url: holds credentials"),
 ])
 def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     response = app().post("/connections", json=payload, headers=env["admin"])
