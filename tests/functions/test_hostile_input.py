@@ -135,3 +135,37 @@ def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(admin_env):
     answer = client("triggers").post("/rules/r1/test", json={"type": "dev.affiliatematrix.program.delta",
                                                              "data": {"fields": 7}}, headers=admin_env["admin"])
     refused(answer, 400, "does not fit a dev.affiliatematrix.program.delta event")
+
+
+def test_a_key_given_twice_in_a_body_is_refused(admin_env):
+    """JSON parsers disagree on which of two same-named keys counts (Python's takes the last): a proxy that
+    checked the first must not see one document while the function stores another."""
+    body = '{"id": "Bad Id!", "source": "affiliateprograms", "id": "twice"}'
+    answer = client("connections").post("/connections", data=body, headers={**admin_env["admin"],
+                                                                             "Content-Type": "application/json"})
+    refused(answer, 400, "the body gives the key 'id' twice")
+    nested = '{"id": "r2", "trigger": {"event": "program.delta", "event": "sync.failed"}, "condition": "true", ' \
+             '"action": {"type": "alert", "params": {"text": "x"}}}'
+    refused(client("triggers").post("/rules", data=nested, headers={**admin_env["admin"],
+                                                                  "Content-Type": "application/json"}),
+            400, "the body gives the key 'event' twice")
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith(("connections/", "rules/"))]
+
+
+@pytest.mark.parametrize("function,path,name", [
+    ("programs", "/programs?limit=1&limit=100", "limit"),
+    ("programs", "/programs?q=shop&q=other", "q"),
+    ("programs", "/programs?sort=name&sort=commission", "sort"),
+    ("programs", "/programs/export?format=csv&format=jsonl", "format"),
+    ("programs", "/changes?limit=1&limit=2", "limit"),
+    ("triggers", "/activations?limit=1&limit=2", "limit"),
+])
+def test_a_single_valued_parameter_given_twice_is_refused(admin_env, function, path, name):
+    """Which of the two counts differs between a proxy, a cache and us; a list parameter may repeat."""
+    refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name} is given more than once")
+
+
+def test_a_list_parameter_may_repeat(admin_env):
+    _programs(admin_env["rt"], 2)
+    answer = client("programs").get("/programs?category=a&category=b", headers=admin_env["admin"])
+    assert answer.status_code == 200 and answer.get_json()["total"] == 0

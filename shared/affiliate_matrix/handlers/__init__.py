@@ -6,6 +6,7 @@ an unknown connection) are logged and acknowledged, or answered with a 4xx namin
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
@@ -32,7 +33,7 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
     if len(raw) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     try:
-        body = json.loads(raw or b"null")
+        body = json.loads(raw or b"null", object_pairs_hook=_once_each)
     except RecursionError:
         raise InvalidInput(f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
@@ -41,6 +42,16 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
         raise InvalidInput("the body must be a JSON object")
     check_json(body, "the body")
     return body
+
+
+def _once_each(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are all different: parsers disagree on which of two same-named keys counts
+    (Python's the last), so a proxy or a log that read the first would see another document than we store."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise InvalidInput(f"the body gives the key {twice[:80]!r} twice")
+    return found
 
 
 def check_json(value, where: str) -> None:

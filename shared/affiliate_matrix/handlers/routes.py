@@ -131,6 +131,10 @@ def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     fields = model.model_fields
     values = {name: (args.getlist(name) if is_list(f.annotation) else args.get(name))
               for name, f in fields.items() if name in args}
+    # which of two counts differs between a proxy, a cache and us: a single value is given once
+    twice = sorted(name for name in values if not is_list(fields[name].annotation) and len(args.getlist(name)) > 1)
+    if twice:
+        raise InvalidInput(f"{', '.join(twice)} is given more than once; give it once")
     try:
         return model.model_validate({**values, **path_values})
     except ValidationError as exc:
