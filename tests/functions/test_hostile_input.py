@@ -169,3 +169,19 @@ def test_a_list_parameter_may_repeat(admin_env):
     _programs(admin_env["rt"], 2)
     answer = client("programs").get("/programs?category=a&category=b", headers=admin_env["admin"])
     assert answer.status_code == 200 and answer.get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                          "application/xml", "text/json-ish"])
+def test_a_body_declared_as_something_else_than_json_is_refused(admin_env, content_type):
+    """text/plain is what a page of another site may send without asking (no CORS preflight): a body the
+    sender did not call JSON is not read as JSON, and nothing is written."""
+    body = '{"id": "plain", "source": "affiliateprograms"}'
+    answer = client("connections").post("/connections", data=body, headers={**admin_env["admin"],
+                                                                             "Content-Type": content_type})
+    refused(answer, 415, "send the body as Content-Type: application/json")
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
+    for doc_id, json_type in (("a", "application/json; charset=utf-8"), ("b", "application/merge-patch+json")):
+        created = client("connections").post("/connections", data=body.replace("plain", doc_id),
+                                             headers={**admin_env["admin"], "Content-Type": json_type})
+        assert created.status_code == 201, created.get_data(as_text=True)

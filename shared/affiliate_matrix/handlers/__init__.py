@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
-    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized,
+    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
 )
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 from affiliate_matrix.runtime import AFTER_ANSWER
@@ -26,7 +26,12 @@ def json_response(body, status: int = 200, headers: dict | None = None):
 
 
 def body_of(request, limit: int = 64 * 1024) -> dict:
-    """The JSON object in a request body, read no further than `limit` bytes."""
+    """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
+    is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
+    send without a CORS preflight) is refused."""
+    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
+                                   "application/json")
     if (request.content_length or 0) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     raw = request.stream.read(limit + 1)
@@ -113,6 +118,8 @@ def serve(request, route: Callable, flags=None) -> tuple:
     except Unauthorized as exc:
         body, status, headers = error_response(401, "unauthorized", str(exc), request_id)
         headers["WWW-Authenticate"] = 'Bearer realm="affiliate-matrix"'
+    except UnsupportedMediaType as exc:
+        body, status, headers = error_response(415, "unsupported_media_type", str(exc), request_id)
     except AccessDenied as exc:
         body, status, headers = error_response(403, "forbidden", str(exc), request_id)
     except MethodNotAllowed as exc:
