@@ -56,6 +56,23 @@ class Connection(Model):
         return value
 
 
+def checked(connection: Connection) -> None:
+    """What a written connection passes beyond its model: a source plugin, and a schedule the cron library
+    reads (the model checks five fields only, so that reading a stored connection does not load the library)."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim, CronSimError
+
+    from affiliate_matrix.sources import all_sources
+
+    if connection.source not in all_sources():
+        raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
+    try:
+        CronSim(connection.schedule, datetime.now(UTC))
+    except CronSimError as exc:
+        raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
+
+
 def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 

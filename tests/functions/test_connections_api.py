@@ -58,6 +58,8 @@ def test_create_read_list(env):
     (body(api_key=SECRET), "api_key"),
     (body(source="nope"), "source: 'nope' is not a source plugin"),
     (body(schedule="daily"), "schedule"),
+    (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': Bad minute"),  # five fields, but no cron
+    (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(credentials_path="../../etc"), "credentials_path"),
