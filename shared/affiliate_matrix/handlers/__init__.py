@@ -4,6 +4,7 @@ Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones
 an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
 """
 
+import io
 import json
 import time
 from collections import Counter
@@ -18,6 +19,7 @@ from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
+UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left, before the connection is closed instead
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -93,6 +95,21 @@ def serve(request, route: Callable, flags=None) -> tuple:
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
     request counted; /healthz and /metrics answer for every function. What the route left for after
     its answer (runtime.after_answer) runs once the answer is sent."""
+    answer = _served(request, route, flags)
+    _leave_the_rest(request)
+    return answer
+
+
+def _leave_the_rest(request) -> None:
+    """functions-framework reads what a route left of the body, whole and into memory, before it answers (its
+    read_request): a body of any size, or one that never ends, with or without a token. What is left is read
+    here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
+    (which drains at most 64 KiB of a body left unread) closes the connection after the answer."""
+    if request.stream.read(UNREAD_LIMIT) and request.stream.read(1):
+        request.stream = io.BytesIO()  # werkzeug's cached_property may be set
+
+
+def _served(request, route: Callable, flags) -> tuple:
     from affiliate_matrix.observability import telemetry
 
     if request.path == "/metrics":
