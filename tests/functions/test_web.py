@@ -127,7 +127,7 @@ def test_sign_in_never_redirects_off_site(app, rt):
                    "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "/x\r\nSet-Cookie: a=b"):
         answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": target})
         assert answer.status_code == 303 and answer.headers["Location"] == "/programs", repr(target)
-    page = app.get("/signin?next=%2F%09%2Fevil.example")  # what the redirect of a signed-out GET /%09/evil.example sends
+    page = app.get("/signin?next=%2F%09%2Fevil.example")  # the redirect of a signed-out GET /%09/evil.example
     assert 'name="next" value="/programs"' in page.text
 
 

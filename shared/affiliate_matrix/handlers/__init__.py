@@ -19,7 +19,7 @@ from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
-UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left, before the connection is closed instead
+UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past it, the connection is closed
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):

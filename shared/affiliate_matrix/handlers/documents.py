@@ -67,14 +67,14 @@ class Collection:
         written = dict(role="admin", if_match=True, statuses=(412, 428))
         # The bodies' models are built by the first write (a function, as Route.body allows), not by a read.
         table = [
-            Route("GET", self.path, lambda call: listed(call.rt, self, call.role), listing, summary=f"Every {self.name}",
-                  headers=("X-Damaged-Items",)),
+            Route("GET", self.path, lambda call: listed(call.rt, self, call.role), listing,
+                  summary=f"Every {self.name}", headers=("X-Damaged-Items",)),
             Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
                   body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
                   headers=("ETag", "Location"), summary=f"Create a {self.name}"),
-            Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call)), shown=self.shown_to(call.role)),
-                  self.model,
-                  self.address, headers=("ETag",), summary=f"One {self.name}"),
+            Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call)),
+                                                     shown=self.shown_to(call.role)),
+                  self.model, self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
                                                    call.body), self.model, self.address, lambda: self.input(False),
                   headers=("ETag",), summary=f"Replace a {self.name}", **written),

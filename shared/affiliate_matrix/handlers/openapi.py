@@ -13,8 +13,9 @@ WORDS = {200: "The answer.", 201: "Created.", 202: "Accepted; follow Location.",
          304: "Not modified since the ETag sent in If-None-Match.",
          400: "A parameter or field is wrong; the message names it.", 401: "No valid bearer token.",
          403: "This needs an admin token.", 404: "No such route or item.", 405: "Not for this method.",
-         409: "It exists already, or is disabled.", 415: "The body is not declared as JSON.", 412: "The ETag in If-Match is stale: read again.",
-         428: "If-Match is required.", 503: "A backend is unavailable; retry."}
+         409: "It exists already, or is disabled.", 412: "The ETag in If-Match is stale: read again.",
+         415: "The body is not declared as JSON.", 428: "If-Match is required.",
+         503: "A backend is unavailable; retry."}
 _REFS = "#/components/schemas/{model}"
 
 

@@ -10,6 +10,7 @@ Reads need a read token, writes an admin token.
 from datetime import UTC, datetime
 from functools import cache
 from urllib.parse import urlsplit
+
 from pydantic import ConfigDict, Field
 
 from affiliate_matrix.errors import InvalidInput
@@ -67,9 +68,9 @@ def shapes():
 def api() -> Api:
     return Api("Affiliate Matrix rules API", [
         *RULES.routes(),
-        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(call.rt, load(call.rt, RULES, call.params.rule_id)[0],
-                                                                     {k: v for k, v in call.body.items() if v is not None},
-                                                                     call.role),
+        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(
+                  call.rt, load(call.rt, RULES, call.params.rule_id)[0],
+                  {k: v for k, v in call.body.items() if v is not None}, call.role),
               lambda: shapes().Verdict, RULES.address, lambda: shapes().TrialEvent,
               summary="Dry-run the rule against an event; nothing is dispatched"),
         Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},

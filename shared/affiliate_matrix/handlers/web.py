@@ -176,7 +176,8 @@ class Page:
         if self.request.mimetype != "application/x-www-form-urlencoded":  # a multipart body spools files to disk
             raise InvalidInput("send the form as application/x-www-form-urlencoded, as this site's pages do")
         # read here, no further than the limit: a body in chunks has no Content-Length to check first
-        if (self.request.content_length or 0) > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
+        declared = self.request.content_length or 0
+        if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
         self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
