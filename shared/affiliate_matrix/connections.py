@@ -40,12 +40,37 @@ class Connection(Model):
     health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
     version: int = Field(0, ge=0)
 
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, value: HttpUrl | None) -> HttpUrl | None:
+        # a connection is shown to read tokens and its address to the test's answer and the logs
+        if value is not None and (value.username or value.password):
+            raise ValueError("holds credentials (user:password@): keep them in the secret at credentials_path")
+        return value
+
     @field_validator("schedule")
     @classmethod
     def _five_field_cron(cls, value: str) -> str:
         if not _CRON.match(value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
         return value
+
+
+def checked(connection: Connection) -> None:
+    """What a written connection passes beyond its model: a source plugin, and a schedule the cron library
+    reads (the model checks five fields only, so that reading a stored connection does not load the library)."""
+    from datetime import UTC, datetime
+
+    from cronsim import CronSim, CronSimError
+
+    from affiliate_matrix.sources import all_sources
+
+    if connection.source not in all_sources():
+        raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
+    try:
+        CronSim(connection.schedule, datetime.now(UTC))
+    except CronSimError as exc:
+        raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
 
 
 def connection_key(connection_id: str) -> str:

@@ -33,6 +33,10 @@ class InvalidInput(AmxError):
     """Input failed validation; the message names the field and the value."""
 
 
+class UnsupportedMediaType(AmxError):
+    """A request body declared as another media type than the route reads."""
+
+
 class AccessDenied(AmxError):
     """Credentials were refused (a token without the policy, a wrong role)."""
 

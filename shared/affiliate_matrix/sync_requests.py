@@ -12,6 +12,9 @@ from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
 
 
 class Sync(Model):
@@ -51,7 +54,7 @@ def request_sync(rt, connection: Connection) -> Sync:
 
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
     """Request every enabled connection of a class whose own schedule had a tick in the last period."""
-    from cronsim import CronSim
+    from cronsim import CronSim, CronSimError
 
     requested = []
     keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
@@ -59,7 +62,13 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
             rt.store, key.removeprefix("connections/").removesuffix(".json"))):
         if not connection.enabled or connection_class(connection) != kind:
             continue
-        if next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick:
+        try:
+            due = next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick
+        except CronSimError as exc:  # stored before the API checked schedules: this connection waits, not the rest
+            log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule,
+                        error=str(exc))
+            continue
+        if due:
             requested.append(request_sync(rt, connection))
     return requested
 

@@ -58,9 +58,14 @@ def test_create_read_list(env):
     (body(api_key=SECRET), "api_key"),
     (body(source="nope"), "source: 'nope' is not a source plugin"),
     (body(schedule="daily"), "schedule"),
+    (body(schedule="99 99 99 99 99"), "schedule: '99 99 99 99 99': Bad minute"),  # five fields, but no cron
+    (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
     (body(credentials_path="../../etc"), "credentials_path"),
+    # credentials in the address were stored, shown to read tokens and echoed by the connection test
+    (body(base_url=f"https://user:{SECRET}@example.com/"), "base_url: holds credentials"),
+    (body(base_url=f"https://{SECRET}@example.com/"), "base_url: holds credentials"),
 ])
 def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     response = app().post("/connections", json=payload, headers=env["admin"])

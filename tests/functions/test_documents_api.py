@@ -65,6 +65,25 @@ def at_once(requests) -> list[int]:
     return statuses
 
 
+def test_a_webhook_url_is_shown_only_to_an_admin_token(env):
+    """A webhook's address is its credential (whoever has it posts to the channel): a read token sees its
+    host only, in the rule, the list and a dry run; an admin token, which writes rules back, sees it all."""
+    hook = "https://hooks.example.com/services/T000/B000/hook-secret-4711"
+    rule = {**RULE, "id": "hooked", "action": {"type": "notify", "params": {"webhook_url": hook}}}
+    client = app("triggers")
+    assert client.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    trial = {"type": "dev.affiliatematrix.program.delta", "data": {"change": "created", "program_id": "p_0"}}
+    for headers in (env["read"], env["admin"]):
+        answers = [client.get("/rules/hooked", headers=headers), client.get("/rules", headers=headers),
+                   client.post("/rules/hooked/test", json=trial, headers=headers)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        shown = [answers[0].get_json()["action"]["params"]["webhook_url"],
+                 answers[1].get_json()["items"][0]["action"]["params"]["webhook_url"],
+                 answers[2].get_json()["would_dispatch"]["params"]["webhook_url"]]
+        assert shown == [hook] * 3 if headers is env["admin"] else shown == ["https://hooks.example.com/…"] * 3
+        assert headers is env["admin"] or not any("hook-secret-4711" in a.get_data(as_text=True) for a in answers)
+
+
 def test_of_32_concurrent_deletes_with_one_etag_exactly_one_succeeds(env):
     client = app("triggers")
     client.post("/rules", json=RULE, headers=env["admin"])

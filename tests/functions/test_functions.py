@@ -4,6 +4,7 @@ import json
 
 import pytest
 from functions_framework import create_app
+from structlog.testing import capture_logs
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
@@ -211,6 +212,22 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     assert [s.connection_id for s in request_due(rt, "api", tick, 15)] == ["aw"]
     assert request_due(rt, "directory", datetime(2026, 11, 22, 6, 30, tzinfo=UTC), 15) == []
     assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]
+
+
+def test_a_stored_schedule_that_is_no_cron_skips_its_connection_not_the_tick(data_dir):
+    """Written before the API checked schedules (or by hand): one such connection failed every tick of its class."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.sync_requests import request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for cid, schedule in (("bad", "99 99 99 99 99"), ("good", "0 6 * * *")):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule=schedule))
+    with capture_logs() as logs:
+        due = request_due(rt, "directory", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
+    assert [s.connection_id for s in due] == ["good"]
+    assert {"event": "sync.schedule_invalid", "connection_id": "bad"}.items() <= \
+        next(line for line in logs if line["event"] == "sync.schedule_invalid").items()
 
 
 def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):

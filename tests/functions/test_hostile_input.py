@@ -166,3 +166,53 @@ def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     headers = {"ce-id": "p1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
                "ce-time": "2026-11-22T06:00:00Z", "Authorization": f"Bearer {token_for('verify')}"}
     assert client("verify").post("/", data=b"", headers=headers).status_code == 204
+
+
+def test_a_key_given_twice_in_a_body_is_refused(admin_env):
+    """JSON parsers disagree on which of two same-named keys counts (Python's takes the last): a proxy that
+    checked the first must not see one document while the function stores another."""
+    body = '{"id": "Bad Id!", "source": "affiliateprograms", "id": "twice"}'
+    answer = client("connections").post("/connections", data=body, headers={**admin_env["admin"],
+                                                                             "Content-Type": "application/json"})
+    refused(answer, 400, "the body gives the key 'id' twice")
+    nested = '{"id": "r2", "trigger": {"event": "program.delta", "event": "sync.failed"}, "condition": "true", ' \
+             '"action": {"type": "alert", "params": {"text": "x"}}}'
+    refused(client("triggers").post("/rules", data=nested, headers={**admin_env["admin"],
+                                                                  "Content-Type": "application/json"}),
+            400, "the body gives the key 'event' twice")
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith(("connections/", "rules/"))]
+
+
+@pytest.mark.parametrize("function,path,name", [
+    ("programs", "/programs?limit=1&limit=100", "limit"),
+    ("programs", "/programs?q=shop&q=other", "q"),
+    ("programs", "/programs?sort=name&sort=commission", "sort"),
+    ("programs", "/programs/export?format=csv&format=jsonl", "format"),
+    ("programs", "/changes?limit=1&limit=2", "limit"),
+    ("triggers", "/activations?limit=1&limit=2", "limit"),
+])
+def test_a_single_valued_parameter_given_twice_is_refused(admin_env, function, path, name):
+    """Which of the two counts differs between a proxy, a cache and us; a list parameter may repeat."""
+    refused(client(function).get(path, headers=admin_env["admin"]), 400, f"{name} is given more than once")
+
+
+def test_a_list_parameter_may_repeat(admin_env):
+    _programs(admin_env["rt"], 2)
+    answer = client("programs").get("/programs?category=a&category=b", headers=admin_env["admin"])
+    assert answer.status_code == 200 and answer.get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                          "application/xml", "text/json-ish"])
+def test_a_body_declared_as_something_else_than_json_is_refused(admin_env, content_type):
+    """text/plain is what a page of another site may send without asking (no CORS preflight): a body the
+    sender did not call JSON is not read as JSON, and nothing is written."""
+    body = '{"id": "plain", "source": "affiliateprograms"}'
+    answer = client("connections").post("/connections", data=body, headers={**admin_env["admin"],
+                                                                             "Content-Type": content_type})
+    refused(answer, 415, "send the body as Content-Type: application/json")
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
+    for doc_id, json_type in (("a", "application/json; charset=utf-8"), ("b", "application/merge-patch+json")):
+        created = client("connections").post("/connections", data=body.replace("plain", doc_id),
+                                             headers={**admin_env["admin"], "Content-Type": json_type})
+        assert created.status_code == 201, created.get_data(as_text=True)

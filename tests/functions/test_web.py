@@ -100,11 +100,35 @@ def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt
     assert huge.status_code == 400 and "larger than" in huge.text
 
 
+def test_sign_in_takes_only_a_url_encoded_form(app, rt):
+    """The forms are URL-encoded; a multipart body (files spooled to disk before any check) is refused."""
+    token, csrf = create_token(rt.secrets, "read"), csrf_of(app)
+    for content_type in ("multipart/form-data", "application/json", "text/plain"):
+        data = {"token": token, "csrf": csrf} if content_type == "multipart/form-data" else f"token={token}&csrf={csrf}"
+        answer = app.post("/signin", data=data, content_type=content_type)
+        assert answer.status_code == 400 and "application/x-www-form-urlencoded" in answer.text, content_type
+        assert "amx_session=" not in str(answer.headers)
+
+
+def test_a_csrf_token_that_is_not_ascii_is_refused_not_a_500(app, rt):
+    csrf = csrf_of(app)
+    for path in ("/signin", "/signout"):
+        answer = app.post(path, data={"csrf": csrf[:-1] + "é", "token": create_token(rt.secrets, "read")})
+        assert answer.status_code == 400 and "CSRF token is missing or stale" in answer.text, path
+    app.set_cookie("amx_csrf", "é" * 43)
+    assert app.post("/signin", data={"csrf": "é" * 43}).status_code == 400
+
+
 def test_sign_in_never_redirects_off_site(app, rt):
     token = create_token(rt.secrets, "read")
-    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+    # A browser drops tabs and line breaks from a URL and reads "\\" as "/" ("/\t/evil.example" is
+    # "//evil.example"); a line break in a Location header was a 500.
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "/\r\n/evil.example", "/\t\\evil.example", "/x\r\nSet-Cookie: a=b"):
         answer = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": target})
-        assert answer.headers["Location"] == "/programs"
+        assert answer.status_code == 303 and answer.headers["Location"] == "/programs", repr(target)
+    page = app.get("/signin?next=%2F%09%2Fevil.example")  # the redirect of a signed-out GET /%09/evil.example
+    assert 'name="next" value="/programs"' in page.text
 
 
 def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):

@@ -33,10 +33,11 @@ def connections_add(
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
 ):
     """Create a connection (fails if it exists)."""
-    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.connections import Connection, checked, save_connection
     from affiliate_matrix.sources import get_source
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
+    checked(connection)
     save_connection(open_runtime().store, connection, create=True)
     console.print(f"created connection {connection_id}")

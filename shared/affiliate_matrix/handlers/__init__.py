@@ -4,19 +4,22 @@ Retriable failures (a backend down) become 5xx so Knative redelivers; fatal ones
 an unknown connection) are logged and acknowledged, or answered with a 4xx naming the problem.
 """
 
+import io
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
-    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized,
+    NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
 )
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
+UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past it, the connection is closed
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):
@@ -25,14 +28,19 @@ def json_response(body, status: int = 200, headers: dict | None = None):
 
 
 def body_of(request, limit: int = 64 * 1024) -> dict:
-    """The JSON object in a request body, read no further than `limit` bytes."""
+    """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
+    is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
+    send without a CORS preflight) is refused."""
+    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
+                                   "application/json")
     if (request.content_length or 0) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     try:
-        body = json.loads(raw or b"null")
+        body = json.loads(raw or b"null", object_pairs_hook=_once_each)
     except RecursionError:
         raise InvalidInput(f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
@@ -41,6 +49,16 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
         raise InvalidInput("the body must be a JSON object")
     check_json(body, "the body")
     return body
+
+
+def _once_each(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose keys are all different: parsers disagree on which of two same-named keys counts
+    (Python's the last), so a proxy or a log that read the first would see another document than we store."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        twice = next(key for key, count in Counter(key for key, _ in pairs).items() if count > 1)
+        raise InvalidInput(f"the body gives the key {twice[:80]!r} twice")
+    return found
 
 
 def check_json(value, where: str) -> None:
@@ -77,6 +95,21 @@ def serve(request, route: Callable, flags=None) -> tuple:
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
     request counted; /healthz and /metrics answer for every function. What the route left for after
     its answer (runtime.after_answer) runs once the answer is sent."""
+    answer = _served(request, route, flags)
+    _leave_the_rest(request)
+    return answer
+
+
+def _leave_the_rest(request) -> None:
+    """functions-framework reads what a route left of the body, whole and into memory, before it answers (its
+    read_request): a body of any size, or one that never ends, with or without a token. What is left is read
+    here no further than UNREAD_LIMIT bytes; past that, functions-framework finds the body read, and gunicorn
+    (which drains at most 64 KiB of a body left unread) closes the connection after the answer."""
+    if request.stream.read(UNREAD_LIMIT) and request.stream.read(1):
+        request.stream = io.BytesIO()  # werkzeug's cached_property may be set
+
+
+def _served(request, route: Callable, flags) -> tuple:
     from affiliate_matrix.observability import telemetry
 
     if request.path == "/metrics":
@@ -102,6 +135,8 @@ def serve(request, route: Callable, flags=None) -> tuple:
     except Unauthorized as exc:
         body, status, headers = error_response(401, "unauthorized", str(exc), request_id)
         headers["WWW-Authenticate"] = 'Bearer realm="affiliate-matrix"'
+    except UnsupportedMediaType as exc:
+        body, status, headers = error_response(415, "unsupported_media_type", str(exc), request_id)
     except AccessDenied as exc:
         body, status, headers = error_response(403, "forbidden", str(exc), request_id)
     except MethodNotAllowed as exc:

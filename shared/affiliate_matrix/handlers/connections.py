@@ -13,8 +13,8 @@ from functools import cache
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import Connection, load_connection
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.connections import Connection, checked, load_connection
+from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
@@ -31,13 +31,6 @@ class Checks(Shape):
     checks: list[Check]
 
 
-def known_source(connection: Connection) -> None:
-    from affiliate_matrix.sources import all_sources
-
-    if connection.source not in all_sources():
-        raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
-
-
 def next_version(current: Connection, data: dict) -> dict:
     """A replaced connection counts one version more and keeps its last sync."""
     return {**data, "version": current.version + 1,
@@ -45,7 +38,7 @@ def next_version(current: Connection, data: dict) -> dict:
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
-                         read_only=frozenset({"version", "last_sync"}), check=known_source, carry=next_version,
+                         read_only=frozenset({"version", "last_sync"}), check=checked, carry=next_version,
                          patch=True)
 
 

@@ -26,6 +26,7 @@ class Collection:
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
+    shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -66,13 +67,14 @@ class Collection:
         written = dict(role="admin", if_match=True, statuses=(412, 428))
         # The bodies' models are built by the first write (a function, as Route.body allows), not by a read.
         table = [
-            Route("GET", self.path, lambda call: listed(call.rt, self), listing, summary=f"Every {self.name}",
-                  headers=("X-Damaged-Items",)),
+            Route("GET", self.path, lambda call: listed(call.rt, self, call.role), listing,
+                  summary=f"Every {self.name}", headers=("X-Damaged-Items",)),
             Route("POST", self.path, lambda call: create(call.rt, self, call.body), self.model,
                   body=lambda: self.input(True), status=201, role="admin", statuses=(409,),
                   headers=("ETag", "Location"), summary=f"Create a {self.name}"),
-            Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call))), self.model,
-                  self.address, headers=("ETag",), summary=f"One {self.name}"),
+            Route("GET", one, lambda call: with_etag(*load(call.rt, self, self.id_of(call)),
+                                                     shown=self.shown_to(call.role)),
+                  self.model, self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
                                                    call.body), self.model, self.address, lambda: self.input(False),
                   headers=("ETag",), summary=f"Replace a {self.name}", **written),
@@ -89,10 +91,14 @@ class Collection:
     def id_of(self, call) -> str:
         return getattr(call.params, self.id_name)
 
+    def shown_to(self, role: str) -> Callable[[dict], dict] | None:
+        return None if self.shown is None else lambda doc: self.shown(doc, role)
 
-def listed(rt, collection: Collection):
+
+def listed(rt, collection: Collection, role: str):
     damaged: list[dict] = []
-    items = [doc.model_dump(mode="json") for doc, _ in documents(rt, collection, damaged)]
+    shown = collection.shown_to(role) or (lambda doc: doc)
+    items = [shown(doc.model_dump(mode="json")) for doc, _ in documents(rt, collection, damaged)]
     if not damaged:
         return {"items": items}
     return {"items": items, "errors": damaged}, 200, {"X-Damaged-Items": str(len(damaged))}
@@ -125,8 +131,10 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     return doc
 
 
-def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None):
-    return doc.model_dump(mode="json"), status, {"ETag": f'"{etag}"', **(headers or {})}
+def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None,
+              shown: Callable[[dict], dict] | None = None):
+    data = doc.model_dump(mode="json")
+    return shown(data) if shown else data, status, {"ETag": f'"{etag}"', **(headers or {})}
 
 
 def if_match(request, collection: Collection) -> str:

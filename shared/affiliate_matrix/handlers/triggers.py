@@ -9,6 +9,8 @@ Reads need a read token, writes an admin token.
 
 from datetime import UTC, datetime
 from functools import cache
+from urllib.parse import urlsplit
+
 from pydantic import ConfigDict, Field
 
 from affiliate_matrix.errors import InvalidInput
@@ -18,7 +20,21 @@ from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, whol
 from affiliate_matrix.rules.model import Rule, checked
 
 PING = "dev.knative.sources.ping"
-RULES = Collection("rule", "/rules", "rules/", Rule, check=checked)  # judged when written, trusted when read
+
+
+def shown_to(rule: dict, role: str) -> dict:
+    """A webhook's address is its credential (whoever has it posts to the channel): a read token sees its host.
+    An admin token, which writes rules back whole, sees all of it."""
+    params = rule.get("action", {}).get("params") or {}
+    if role == "admin" or "webhook_url" not in params:
+        return rule
+    parts = urlsplit(str(params["webhook_url"]))
+    host = parts.netloc.rpartition("@")[2]
+    return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": f"{parts.scheme}://{host}/…"}}}
+
+
+RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
+                   shown=shown_to)
 
 
 class ActivationsParams(Shape):
@@ -52,8 +68,9 @@ def shapes():
 def api() -> Api:
     return Api("Affiliate Matrix rules API", [
         *RULES.routes(),
-        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(call.rt, load(call.rt, RULES, call.params.rule_id)[0],
-                                                                     {k: v for k, v in call.body.items() if v is not None}),
+        Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(
+                  call.rt, load(call.rt, RULES, call.params.rule_id)[0],
+                  {k: v for k, v in call.body.items() if v is not None}, call.role),
               lambda: shapes().Verdict, RULES.address, lambda: shapes().TrialEvent,
               summary="Dry-run the rule against an event; nothing is dispatched"),
         Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},
@@ -61,7 +78,7 @@ def api() -> Api:
     ])
 
 
-def dry_run(rt, rule: Rule, body: dict):
+def dry_run(rt, rule: Rule, body: dict, role: str):
     """The context the rule would see for this event and what it would decide; nothing is dispatched."""
     from pydantic import ValidationError
 
@@ -82,8 +99,8 @@ def dry_run(rt, rule: Rule, body: dict):
     wrong_trigger = rule.trigger.event is not None and event.type != "dev.affiliatematrix." + rule.trigger.event
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs,
             "triggered_by_this_event": not wrong_trigger and rule.trigger.event is not None,
-            "would_dispatch": rule.action.model_dump(mode="json") if holds and not wrong_trigger and rule.enabled
-            else None}
+            "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
+            if holds and not wrong_trigger and rule.enabled else None}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:

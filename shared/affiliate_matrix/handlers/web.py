@@ -25,8 +25,9 @@ import re
 import secrets
 import time
 from importlib import resources
+from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
@@ -124,8 +125,8 @@ def sign_in(rt, request, page):
     if request.method != "POST":
         raise MethodNotAllowed(request.method, ("GET", "HEAD", "POST"))
     page.check_csrf()  # before anything else of the form is read
-    next_path = render.local_path(request.form.get("next"))
-    token = (request.form.get("token") or "").strip()
+    next_path = render.local_path(page.form.get("next"))
+    token = (page.form.get("token") or "").strip()
     if not _TOKEN_SHAPE.match(token):
         return page.render("signin.html", 400, next=next_path,
                            error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
@@ -149,7 +150,7 @@ class Page:
     """One answer's headers and cookies, and the HTML it renders."""
 
     def __init__(self, request, csrf: str, set_csrf: bool):
-        self.request, self.csrf, self.signed_in = request, csrf, False
+        self.request, self.csrf, self.signed_in, self.form = request, csrf, False, MultiDict()
         self.headers = Headers({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                 "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
                                 "Cache-Control": "no-store"})
@@ -170,14 +171,20 @@ class Page:
                                                    secure=self.secure(), samesite="Strict"))
 
     def check_csrf(self) -> None:
-        """The form's token equals the cookie's, and a browser that names the origin names this one."""
-        if (self.request.content_length or 0) > FORM_LIMIT:
+        """The form's token equals the cookie's, and a browser that names the origin names this one; the form
+        is read here (self.form)."""
+        if self.request.mimetype != "application/x-www-form-urlencoded":  # a multipart body spools files to disk
+            raise InvalidInput("send the form as application/x-www-form-urlencoded, as this site's pages do")
+        # read here, no further than the limit: a body in chunks has no Content-Length to check first
+        declared = self.request.content_length or 0
+        if declared > FORM_LIMIT or len(raw := self.request.stream.read(FORM_LIMIT + 1)) > FORM_LIMIT:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
+        self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
         if origin is not None and origin != self.request.host_url.rstrip("/"):
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
-        sent = self.request.form.get("csrf") or ""
-        if not self.request.cookies.get(CSRF) or not hmac.compare_digest(sent, self.request.cookies[CSRF]):
+        sent, kept = (self.form.get("csrf") or "").encode(), (self.request.cookies.get(CSRF) or "").encode()
+        if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
             raise InvalidInput("the form's CSRF token is missing or stale: reload the page and send it again")
 
     def redirect(self, location: str, session: str | None = None, forget: bool = False):

@@ -3,6 +3,7 @@ and helpers its templates use. Apart from what the index's pages show (pages.py,
 API's code), so the sign-in page, a browser's first request, loads none of that API."""
 
 import json
+import re
 from functools import cache
 from urllib.parse import urlencode
 
@@ -56,11 +57,15 @@ def filled(args) -> MultiDict:
     return MultiDict([(k, v.strip()) for k, v in args.items(multi=True) if v.strip()])
 
 
+# A path on this site: one "/", then no second "/" or "\\" (a browser reads "\\" as "/"), and no control
+# character or space anywhere (a browser drops tabs and line breaks: "/\t/host" is "//host"; a line break
+# in a Location header is refused by Werkzeug). No page of this site has one in its path or query.
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]{0,1998}")
+
+
 def local_path(candidate: str | None) -> str:
-    """Where to go after signing in: a path on this site, never another site ('//host', '/\\host')."""
-    if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")) and len(candidate) < 2000:
-        return candidate
-    return "/programs"
+    """Where to go after signing in: a path on this site, never another site ('//host', '/\\host', '/<tab>/host')."""
+    return candidate if candidate and _LOCAL_PATH.fullmatch(candidate) else "/programs"
 
 
 def web_address(value) -> bool:

@@ -1,0 +1,49 @@
+"""A function's request body over real HTTP, served by functions-framework (gunicorn) as in production:
+functions-framework reads whatever a route left of the body, whole and into memory, before it answers.
+A body far larger than any route takes, or one that never ends, must not hold the answer (nor fill the
+memory) up: the answer comes once a bounded part is read, and gunicorn closes the connection after it."""
+
+import socket
+
+import pytest
+
+from tests.support.processes import BIN, ROOT, Server, free_port
+
+
+@pytest.fixture(scope="module")
+def function(tmp_path_factory):
+    data = tmp_path_factory.mktemp("bodies")
+    port = free_port()
+    server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/connections/main.py"),
+                     "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                    f"http://127.0.0.1:{port}", data / "connections.log", ready_path="/healthz",
+                    env={"AMX_DATA_DIR": str(data)})
+    yield port
+    server.stop()
+
+
+def answer_to(port: int, head: bytes, body: bytes) -> bytes:
+    """Send a request's head and the start of its body (never the rest), and read the answer until the server
+    closes the connection. Before the fix the server waited for the rest: the read timed out."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(head + body)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize("path", ["/connections", "/healthz"])
+def test_a_body_that_claims_a_terabyte_is_answered_without_being_read(function, path):
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {10**12}\r\n\r\n").encode()
+    answer = answer_to(function, head, b"{" + b" " * (256 * 1024))
+    assert answer.startswith(b"HTTP/1.1 401" if path == "/connections" else b"HTTP/1.1 200"), answer[:300]
+
+
+def test_a_chunked_body_that_never_ends_is_answered(function):
+    head = (b"POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"x" * 65536
+    answer = answer_to(function, head, (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 4)  # and no last chunk
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
