@@ -1,7 +1,7 @@
 """Cold start and idle memory of every function against the floor, in the same run.
 
 Each function is started as its image starts it (functions-framework, gunicorn, in `.venv-function`:
-the project with its core dependencies only and its bytecode compiled) and timed from spawn to the
+the project with its core dependencies only, its bytecode and web templates compiled) and timed from spawn to the
 first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baseline is the floor: a
 functions-framework hello world importing only the libraries every function's start is prescribed
 (pydantic, pydantic-settings, structlog), started the same way right before every function, round after
@@ -62,6 +62,8 @@ def function_venv() -> Path:
     # module without bytecode would be compiled again at every start.
     subprocess.run([str(FUNCTION_VENV / "bin/python"), "-m", "compileall", "-q", str(ROOT / "shared"),
                     str(ROOT / "functions"), str(ROOT / "tests/bench")], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(FUNCTION_VENV / "bin/python"), "-c", "from affiliate_matrix.web.render import compile_templates; "
+                    "compile_templates()"], check=True)  # as the image's build does
     return FUNCTION_VENV / "bin"
 
 
