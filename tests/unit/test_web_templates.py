@@ -26,3 +26,19 @@ def test_a_page_renders_from_the_compiled_cache_as_from_its_source(tmp_path, mon
         assert render.render("signin.html", **SIGN_IN) == from_source
     finally:
         render.environment.cache_clear()
+
+
+def test_a_template_the_cache_cannot_take_is_rendered_from_memory(tmp_path, monkeypatch):
+    """The image's package is read-only to the function's user: a template missing from the cache must still render.
+    (Root writes through any mode bits here, so the directory is taken away instead: the write fails the same way.)"""
+    compiled = tmp_path / "compiled"
+    compiled.mkdir()
+    monkeypatch.setattr(render, "COMPILED", compiled)
+    render.environment.cache_clear()
+    try:
+        render.environment()  # the cache is chosen while the directory exists
+        compiled.rmdir()
+        assert "csrf" in render.render("signin.html", **SIGN_IN)
+        assert not compiled.exists()
+    finally:
+        render.environment.cache_clear()

@@ -30,7 +30,14 @@ COMPILED = Path(__file__).parent / "templates" / "__pycache__"
 def environment():
     from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
 
-    compiled = FileSystemBytecodeCache(str(COMPILED)) if COMPILED.is_dir() else None
+    class Compiled(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket):
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # the image's read-only package: a template missing from it stays compiled in memory
+                pass
+
+    compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms, payout=payout)
