@@ -7,6 +7,8 @@ import zlib
 import pytest
 
 from affiliate_matrix.fetch import Fetcher, FetchError, check_public
+from affiliate_matrix.polite import HostLimits
+from tests.support.clock import FakeTime
 from tests.support.fault_server import FaultServer, bombs
 
 
@@ -219,13 +221,13 @@ def test_a_missing_robots_txt_allows_everything():
 
 
 def test_crawl_delay_slows_the_host_down():
-    server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 0.5\n")
+    """Time is faked (the waits asked for are the figure): a server's arrival times move with the machine's load."""
+    server, time = FaultServer(robots=b"User-agent: *\nCrawl-delay: 0.5\n"), FakeTime()
     try:
-        f = fetcher()
+        f = fetcher(**time.options(HostLimits()))  # 50 requests/s of its own: the robots.txt's delay decides
         for i in range(3):
-            f.get(f"{server.url}/page/{i}")
-        times = [server.hits[f"/page/{i}"][0] for i in range(3)]
-        assert min(b - a for a, b in zip(times, times[1:])) >= 0.45
+            assert f.get(f"{server.url}/page/{i}").status == 200
+        assert time.sleeps == [pytest.approx(0.5 * 1.02)] * 3  # robots.txt, then each page half a second apart
     finally:
         server.close()
 
@@ -237,15 +239,14 @@ def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
 
 
 def test_the_rate_limit_spaces_requests_to_one_host(server):
-    f = fetcher(rate_limit_per_s=5, concurrency=4)
+    """Four threads, one host at 5 requests/s: each turn is taken 0.2 s after the last (time faked, as above)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    time = FakeTime()
+    f = fetcher(rate_limit_per_s=5, concurrency=4, **time.options(HostLimits()))
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda i: f.get(f"{server.url}/page/{i}"), range(8)))
-    times = sorted(server.hits[f"/page/{i}"][0] for i in range(8))
-    # A lower bound only (load can delay a request's arrival, never hasten the next): 8 requests at 5/s
-    # were sent over at least 1.4 s; one arrival delayed by up to 0.28 s still passes.
-    assert times[-1] - times[0] >= 7 * 0.2 * 0.8, times
+        assert {r.status for r in pool.map(lambda i: f.get(f"{server.url}/page/{i}"), range(8))} == {200}
+    assert len(time.sleeps) >= 8 and time.sleeps == [pytest.approx(0.2 * 1.02)] * len(time.sleeps)  # robots.txt, 8 pages
 
 
 def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):
