@@ -1,6 +1,6 @@
 """Cold start and idle memory of every function against the floor, in the same run.
 
-Each function is started as its image starts it (functions-framework, gunicorn, in `.venv-function`:
+Each function is started as its image starts it (amx-function: functions-framework, gunicorn, in `.venv-function`:
 the project with its core dependencies only, its bytecode and web templates compiled) and timed from spawn to the
 first 200 on its cheapest meaningful first request (FIRST_REQUESTS). Its baseline is the floor: a
 functions-framework hello world importing only the libraries every function's start is prescribed
@@ -109,7 +109,7 @@ def start_once(bin_dir: Path, source: Path, path: str, cwd: str, headers: dict) 
     memory (MB) right after."""
     port = free_port()
     started = time.perf_counter()
-    process = subprocess.Popen([str(bin_dir / "functions-framework"), "--source", str(source), "--target", "handle",
+    process = subprocess.Popen([str(bin_dir / "amx-function"), "--source", str(source), "--target", "handle",
                                 "--host", "127.0.0.1", "--port", str(port)], cwd=cwd, start_new_session=True,
                                env={**os.environ, "AMX_DATA_DIR": f"{cwd}/.amx"},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,7 +146,7 @@ def instructions_once(bin_dir: Path, source: Path, path: str, cwd: str, headers:
     from the master after the app is imported, so its count holds the import as well as the request."""
     port = free_port()
     process = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=yes", "--callgrind-out-file=/dev/null",
-                                "--log-file=/dev/null", str(bin_dir / "functions-framework"), "--source", str(source),
+                                "--log-file=/dev/null", str(bin_dir / "amx-function"), "--source", str(source),
                                 "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=cwd,
                                start_new_session=True,
                                env={**os.environ, "AMX_DATA_DIR": f"{cwd}/.amx", "PYTHONHASHSEED": "0"},

@@ -26,7 +26,7 @@ def test_multi_stage_slim_pinned_and_non_root():
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert not any(op == "ADD" for op, _ in steps)  # COPY only: no remote fetches at build time
     assert any(op == "COPY" and "--from=build" in arg for op, arg in final)  # only the built venv comes across
-    assert ("ENTRYPOINT", '["functions-framework"]') in final
+    assert ("ENTRYPOINT", '["amx-function"]') in final
 
 
 def test_the_wheel_carries_the_runtime_data(tmp_path):

@@ -105,7 +105,7 @@ def test_demo_then_a_function_started_later_sees_its_data(tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert "listings became" in demo.stdout
     port = free_port()
-    process = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+    process = subprocess.Popen([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
                                 "--target", "handle", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     token = amx("tokens", "create", "--role", "read", cwd=tmp_path).stdout.strip()
@@ -146,7 +146,7 @@ def test_bad_configuration_is_one_line_naming_the_setting(tmp_path, env, setting
 
 
 def test_a_function_with_bad_configuration_exits_with_one_clear_line(tmp_path):
-    result = subprocess.run([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+    result = subprocess.run([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
                              "--target", "handle", "--port", str(free_port())], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60,
                             env={**os.environ, "AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": "http://127.0.0.1:9"})

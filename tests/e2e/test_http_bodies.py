@@ -1,4 +1,4 @@
-"""A function's request body over real HTTP, served by functions-framework (gunicorn) as in production:
+"""A function's request body over real HTTP, served as in production (amx-function: functions-framework, gunicorn):
 functions-framework reads whatever a route left of the body, whole and into memory, before it answers.
 A body far larger than any route takes, or one that never ends, must not hold the answer (nor fill the
 memory) up: the answer comes once a bounded part is read, and gunicorn closes the connection after it."""
@@ -14,7 +14,7 @@ from tests.support.processes import BIN, ROOT, Server, free_port
 def function(tmp_path_factory):
     data = tmp_path_factory.mktemp("bodies")
     port = free_port()
-    server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/connections/main.py"),
+    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/connections/main.py"),
                      "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                     f"http://127.0.0.1:{port}", data / "connections.log", ready_path="/healthz",
                     env={"AMX_DATA_DIR": str(data)})
@@ -47,3 +47,13 @@ def test_a_chunked_body_that_never_ends_is_answered(function):
     chunk = b"x" * 65536
     answer = answer_to(function, head, (b"%x\r\n" % len(chunk) + chunk + b"\r\n") * 4)  # and no last chunk
     assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+
+
+@pytest.mark.parametrize("length, status", [(6 * 1024, b"401"), (1024 * 1024, b"414")])
+def test_a_request_line_past_gunicorns_limit_is_refused_before_any_route(function, length, status):
+    """functions-framework's own command turns gunicorn's request-line limit off: a line of any length was held in
+    memory whole, then routed (a 401 after 1 MiB was read). amx-function puts gunicorn's limit (8190 bytes) back; a
+    long URL within it still reaches the route."""
+    line = b"GET /connections?q=" + b"a" * length + b" HTTP/1.1\r\n"
+    answer = answer_to(function, line + b"Host: 127.0.0.1\r\n\r\n", b"")
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]

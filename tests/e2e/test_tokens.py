@@ -36,7 +36,7 @@ def local(tmp_path, monkeypatch):
 def test_a_revoked_token_is_refused_at_once_by_a_function_running_in_another_process(tmp_path, local):
     token = create_token(local.secrets, "read")
     port = free_port()
-    function = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+    function = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
                        "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                       f"http://127.0.0.1:{port}", tmp_path / "programs.log", ready_path="/healthz",
                       env={"AMX_DATA_DIR": str(tmp_path / ".amx")})

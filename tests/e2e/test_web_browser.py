@@ -36,7 +36,7 @@ def served(tmp_path_factory):
     with recorded_sites("affiliateprograms") as urls:
         run_slice(rt, urls["affiliateprograms"])
     port = free_port()
-    server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/web/main.py"),
+    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
                      "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                     f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz",
                     env={"AMX_DATA_DIR": str(data)})

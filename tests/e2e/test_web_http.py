@@ -15,7 +15,7 @@ def test_a_sign_in_form_sent_in_chunks_is_held_to_the_form_limit(tmp_path):
     """The limit was checked against Content-Length only: a chunked form of any size was read, and signed in."""
     token = create_token(Runtime("test", Settings(data_dir=tmp_path)).secrets, "read")
     port = free_port()
-    server = Server([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/web/main.py"),
+    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
                      "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                     f"http://127.0.0.1:{port}", tmp_path / "web.log", ready_path="/healthz",
                     env={"AMX_DATA_DIR": str(tmp_path)})

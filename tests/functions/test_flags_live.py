@@ -26,7 +26,7 @@ def test_the_quality_ranking_flag_both_paths_and_live_within_the_ttl(tmp_path):
     assert by_id != by_quality
     token, other_token = create_token(rt.secrets, "read"), create_token(rt.secrets, "read")
     port = free_port()
-    server = subprocess.Popen([str(BIN / "functions-framework"), "--source", str(ROOT / "functions/programs/main.py"),
+    server = subprocess.Popen([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
                                "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
                               env={**os.environ, "AMX_DATA_DIR": str(tmp_path), "AMX_FLAGS_TTL_S": "1"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -43,7 +43,7 @@ class Function:
     def start(self) -> None:
         log_file = open(self.logs / f"{self.name}.log", "ab")
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("functions-framework")), "--source",
+            [str(Path(sys.executable).with_name("amx-function")), "--source",
              str(self.root / "functions" / self.name / "main.py"), "--target", "handle", "--host", "127.0.0.1",
              "--port", str(self.port)], env=self.env, stdout=log_file, stderr=subprocess.STDOUT, cwd=os.getcwd(),
             start_new_session=True)  # its own process group: gunicorn's worker goes with its master
