@@ -208,7 +208,8 @@ def issuer_for(discovery_url: str) -> Issuer:
 
 def verify(authorization: str | None, issuer: Issuer, expected_audience: str, namespace: str) -> dict:
     """The claims of the event's token when it is signed by `issuer`, unexpired, for `expected_audience`
-    and from a service account of `namespace`; Unauthorized naming what is wrong otherwise."""
+    and from a service account of `namespace` (whether it is the account of a route sending the event here,
+    the handler checks once the event is read); Unauthorized naming what is wrong otherwise."""
     import jwt
 
     scheme, _, token = (authorization or "").partition(" ")
