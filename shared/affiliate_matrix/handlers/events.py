@@ -2,10 +2,10 @@
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
-most once per (source, id) since Knative delivers at least once. Fatal errors are not retried: an event that does
-not fit (its attributes, or data its work refuses) is answered 400 naming the problem, so the Broker
-parks it as a dead letter; work on something that is gone, or on damaged stored data, is logged and
-acknowledged.
+most once per (source, id) since Knative delivers at least once. Fatal errors are not retried: an
+event that does not fit (its attributes, or data its work refuses) is answered 400 naming the
+problem, so the Broker parks it as a dead letter; work on something that is gone, or on damaged
+stored data, is logged and acknowledged.
 """
 
 from __future__ import annotations
