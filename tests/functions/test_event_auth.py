@@ -1,6 +1,7 @@
 """Events are taken only from their sender as Knative Eventing identifies it: an OIDC token for
 the receiving function, signed by the issuer the function trusts (here the test issuer,
-tests/support/events.py), and only of a type the manifests route to that function."""
+tests/support/events.py), only of a type the manifests route to that function, and only from the
+service account of the route that sends it there."""
 
 import base64
 import hashlib
@@ -14,10 +15,10 @@ from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED, Event
-from affiliate_matrix.events.identity import audience
-from affiliate_matrix.localrun.issuer import LocalIssuer, sender
+from affiliate_matrix.events.identity import MAX_TOKEN_LIFETIME_S, audience, subject
+from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.runtime import Runtime
-from tests.support.events import NAMESPACE, deliver, issuer, signed_event, token_for
+from tests.support.events import NAMESPACE, attributes_of, deliver, issuer, plan, signed_event, token_for
 from tests.support.processes import ROOT
 
 # Every function that takes events, with one event the manifests route to it.
@@ -49,7 +50,7 @@ def now() -> int:
 
 
 def claims(function: str, **changes) -> dict:
-    return {"iss": issuer().name, "aud": [audience(NAMESPACE, function)], "sub": sender(NAMESPACE, "t"),
+    return {"iss": issuer().name, "aud": [audience(NAMESPACE, function)], "sub": subject(NAMESPACE, "t"),
             "iat": now(), "exp": now() + 600, **changes}
 
 
@@ -88,8 +89,54 @@ def test_each_event_function_refuses_an_event_without_its_token(data_dir, functi
     assert not list(Runtime("test", Settings(data_dir=data_dir)).store.list("events/done/"))  # no work was done
 
 
+def another_routes_sender(function: str) -> str:
+    """A route's own service account that does not send ROUTED[function] to `function`: one sending another
+    type there when there is one (index, triggers: a Trigger's account used for a type another routes), else
+    any other route's (a PingSource's or a Trigger's, sending to another function)."""
+    own = plan().senders(function, attributes_of(ROUTED[function]))
+    sends = [(route.subscriber, route.sender) for route in plan().routes] + [(p.sink, p.sender) for p in plan().pings]
+    return min((to != function, sender) for to, sender in sends if sender not in own)[1]
+
+
+@pytest.mark.parametrize("function", sorted(ROUTED))
+@pytest.mark.parametrize("account", [
+    pytest.param(lambda f: "fn-web", id="web-function"),  # any pod of the namespace can ask TokenRequest for this
+    pytest.param(lambda f: "default", id="default-account"),
+    pytest.param(another_routes_sender, id="another-route"),
+])
+def test_each_event_function_refuses_a_token_for_it_from_any_account_but_the_routes(data_dir, function, account):
+    """Signed by the cluster, for this function's audience, from the namespace: all true of a token any pod of
+    the namespace can request (TokenRequest) for itself. Only the route's own service account may deliver."""
+    sender = subject(NAMESPACE, account(function))
+    headers, body = signed_event(ROUTED[function], function, authorization="Bearer " + issuer().token(
+        audience(NAMESPACE, function), sender))
+    reply = app(function).post("/", headers=headers, data=body)
+    assert reply.status_code == 403, reply.get_data(as_text=True)
+    assert reply.json["error"]["message"] == f"{ROUTED[function].type} events to {function} are not sent by {sender}"
+    assert not list(Runtime("test", Settings(data_dir=data_dir)).store.list("events/done/"))  # no work was done
+    own = deliver(app(function), ROUTED[function], function)  # its route's token: past the checks, to the work
+    assert own.status_code not in (401, 403), own.get_data(as_text=True)
+
+
+def test_the_refusal_names_the_sender_and_type_in_the_log_but_never_the_token(data_dir):
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.observability import context_processors
+
+    token = issuer().token(audience(NAMESPACE, "keys"), subject(NAMESPACE, "fn-web"))
+    headers, body = signed_event(ROUTED["keys"], "keys", authorization=f"Bearer {token}")
+    keys = app("keys")
+    with capture_logs(processors=context_processors()) as lines:
+        assert keys.post("/", headers=headers, data=body).status_code == 403
+    (refusal,) = [line for line in lines if line["event"] == "event.wrong_sender"]
+    assert refusal["sender"] == subject(NAMESPACE, "fn-web") and refusal["event_type"] == ROUTED["keys"].type
+    assert token not in repr(lines) and token.split(".")[2] not in repr(lines)
+
+
 @pytest.mark.parametrize("token,message", [
-    (lambda: issuer().token(audience(NAMESPACE, "index"), sender(NAMESPACE, "t"), lifetime_s=-120), "expired"),
+    (lambda: issuer().token(audience(NAMESPACE, "index"), subject(NAMESPACE, "t"), lifetime_s=-120), "expired"),
+    (lambda: issuer().token(audience(NAMESPACE, "index"), subject(NAMESPACE, "t"), lifetime_s=MAX_TOKEN_LIFETIME_S + 1),
+     f"longer than the {MAX_TOKEN_LIFETIME_S} s"),
     (lambda: issuer().sign(claims("index", iss="https://kubernetes.default.svc")), "another issuer"),
     (lambda: issuer().sign(claims("index", sub="system:serviceaccount:elsewhere:t")), "namespace affiliate-matrix"),
     (lambda: issuer().sign({k: v for k, v in claims("index").items() if k != "exp"}), "exp"),
@@ -146,6 +193,29 @@ def test_dead_letters_are_taken_only_by_the_brokers_dead_letter_sink_and_only_si
     assert not list(rt.store.list("dead-letters/"))
     assert deliver(app("triggers"), event, "triggers", path="/dead-letters").status_code == 204
     assert len(list(rt.store.list("dead-letters/"))) == 1
+
+
+@pytest.mark.parametrize("account", [
+    "fn-web", "fn-triggers",  # accounts of the namespace, the sink's own among them
+    "verify-daily-oidc-sources.knative.dev-pingsource",  # a PingSource's: Knative parks no dead letter for one
+])
+def test_dead_letters_are_taken_only_from_the_triggers_the_broker_parks_them_for(data_dir, account):
+    """Knative's Broker sends a Trigger's dead letters with that Trigger's identity (filter_handler.go
+    handleDispatchToDLSRequest): every Trigger here parks with the Broker's sink, and no one else may."""
+    event = Event.make(PROGRAM_DELTA, "/index", {"x": 1})
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    sender = subject(NAMESPACE, account)
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + issuer().token(
+        audience(NAMESPACE, "triggers"), sender))
+    reply = app("triggers").post("/dead-letters", headers=headers, data=body)
+    assert reply.status_code == 403, reply.get_data(as_text=True)
+    message = f"dead letters of {PROGRAM_DELTA} events to triggers are not sent by {sender}"
+    assert reply.json["error"]["message"] == message
+    assert not list(rt.store.list("dead-letters/"))
+    for route in plan().routes:  # the Trigger whose delivery failed sends its dead letter, whatever its type
+        trigger = "Bearer " + token_for("triggers", service_account=route.sender)
+        headers, body = signed_event(event, "triggers", authorization=trigger)
+        assert app("triggers").post("/dead-letters", headers=headers, data=body).status_code == 204
 
 
 def test_without_an_issuer_configured_every_event_is_refused(data_dir, monkeypatch):

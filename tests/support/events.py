@@ -3,7 +3,9 @@ posts an event to a function builds it here, with `signed_event` (or posts it wi
 
 The issuer is the one `amx up` runs (localrun/issuer.py), made once per test session;
 tests/conftest.py points every function at it (AMX_EVENTS_OIDC_DISCOVERY_URL), so a function under
-test verifies these tokens exactly as it verifies Knative's in a cluster.
+test verifies these tokens exactly as it verifies Knative's in a cluster. Each token is signed for
+the service account of the route that sends the event there (the manifests' Trigger or PingSource,
+as Knative's Broker and PingSource do), and a dead letter for that of a Trigger parking with the sink.
 """
 
 import json
@@ -12,10 +14,14 @@ from functools import cache
 from pathlib import Path
 
 from affiliate_matrix.events import Event
-from affiliate_matrix.events.identity import audience
-from affiliate_matrix.localrun.issuer import LocalIssuer, sender
+from affiliate_matrix.events.identity import TRIGGER, audience, oidc_service_account, subject
+from affiliate_matrix.localrun.issuer import LocalIssuer
+from affiliate_matrix.localrun.plan import PING_TYPE, Plan, read_plan
+from tests.support.processes import ROOT
 
 NAMESPACE = "affiliate-matrix"  # the setting's default, which the tests run with
+UNROUTED = oidc_service_account(TRIGGER, "no-such-trigger")  # sends what no route sends: refused as not routed
+DEAD_LETTERS = "/dead-letters"
 
 
 @cache
@@ -23,16 +29,37 @@ def issuer() -> LocalIssuer:
     return LocalIssuer(Path(tempfile.mkdtemp(prefix="amx-test-issuer-")))
 
 
-def token_for(function: str, *, sent_by: str = "test-trigger", namespace: str = NAMESPACE) -> str:
-    """A token the Broker would send to `function` for the Trigger `sent_by`."""
-    return issuer().token(audience(namespace, function), sender(namespace, sent_by))
+@cache
+def plan() -> Plan:
+    """The manifests every function under test reads (tests/conftest.py sets AMX_EVENTS_ROUTES to them)."""
+    return read_plan(ROOT / "manifests" / "base")
 
 
-def signed_event(event: Event | dict, function: str, *, binary: bool = False,
-                 authorization: str | None = None) -> tuple[dict, bytes]:
-    """Headers and body of `event` delivered to `function`: structured (binary with `binary`), with
-    `Authorization: Bearer <a token for function>` unless `authorization` says otherwise ("" for none).
-    A dict is taken as a structured CloudEvent as a broker received it."""
+def sender_of(function: str, attributes: dict, *, path: str = "/") -> str:
+    """The service account of a route that sends an event with these attributes to `function` (on the
+    dead-letter path: of a Trigger whose dead letters go there); UNROUTED when none does."""
+    accounts = plan().dead_letter_senders(function) if path == DEAD_LETTERS else plan().senders(function, attributes)
+    return min(accounts, default=UNROUTED)
+
+
+def token_for(function: str, attributes: dict | None = None, *, service_account: str | None = None,
+              namespace: str = NAMESPACE) -> str:
+    """A token for `function`'s audience, as Knative sends an event with `attributes` (a cron tick when
+    none are given) there: from the service account of its route, or `service_account`."""
+    account = service_account or sender_of(function, attributes or {"type": PING_TYPE})
+    return issuer().token(audience(namespace, function), subject(namespace, account))
+
+
+def attributes_of(event: Event | dict) -> dict:
+    attributes = event if isinstance(event, dict) else event.to_cloudevent().get_attributes()
+    return {k: v for k, v in attributes.items() if isinstance(v, str)}
+
+
+def signed_event(event: Event | dict, function: str, *, binary: bool = False, authorization: str | None = None,
+                 path: str = "/") -> tuple[dict, bytes]:
+    """Headers and body of `event` delivered to `function` (at `path`): structured (binary with `binary`),
+    with `Authorization: Bearer <the token of the route sending it there>` unless `authorization` says
+    otherwise ("" for none). A dict is taken as a structured CloudEvent as a broker received it."""
     from cloudevents.conversion import to_binary, to_structured
 
     if isinstance(event, dict):
@@ -40,15 +67,17 @@ def signed_event(event: Event | dict, function: str, *, binary: bool = False,
     else:
         headers, body = (to_binary if binary else to_structured)(event.to_cloudevent())
         headers = dict(headers)
-    bearer = f"Bearer {token_for(function)}" if authorization is None else authorization
-    if bearer:
-        headers["Authorization"] = bearer
+    if authorization is None:
+        account = sender_of(function, attributes_of(event), path=path)
+        authorization = f"Bearer {token_for(function, service_account=account)}"
+    if authorization:
+        headers["Authorization"] = authorization
     return headers, body
 
 
 def deliver(app, event: Event | dict, function: str, *, path: str = "/", binary: bool = False):
     """POST `event` to a functions-framework test client as the Broker delivers it to `function`."""
-    headers, body = signed_event(event, function, binary=binary)
+    headers, body = signed_event(event, function, binary=binary, path=path)
     return app.post(path, headers=headers, data=body)
 
 
@@ -68,6 +97,6 @@ def deliver_event(client, function: str, type: str, data=None, *, path: str = "/
         body = json.dumps(envelope)
     else:
         body = json.dumps(envelope)[:-1] + ', "data": ' + raw_data + "}"
+    token = token_for(function, service_account=sender_of(function, attributes_of(envelope), path=path))
     return client.post(path, data=body.encode("utf-8", "surrogatepass"),
-                       headers={"Content-Type": "application/cloudevents+json",
-                                "Authorization": f"Bearer {token_for(function)}"})
+                       headers={"Content-Type": "application/cloudevents+json", "Authorization": f"Bearer {token}"})

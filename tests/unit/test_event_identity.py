@@ -6,8 +6,9 @@ deadline, against a local server that misbehaves on purpose."""
 import pytest
 
 from affiliate_matrix.errors import BackendUnavailable, Unauthorized
-from affiliate_matrix.events.identity import REFETCH_INTERVAL_S, Issuer, audience, fetch_json, verify
-from affiliate_matrix.localrun.issuer import LocalIssuer, sender
+from affiliate_matrix.events.identity import (MAX_TOKEN_LIFETIME_S, PINGSOURCE, REFETCH_INTERVAL_S, TRIGGER, Issuer,
+                                              audience, child_name, fetch_json, oidc_service_account, subject, verify)
+from affiliate_matrix.localrun.issuer import LocalIssuer
 from tests.support.clock import ManualClock
 
 
@@ -17,13 +18,13 @@ def local(tmp_path):
 
 
 def token(local: LocalIssuer, function: str = "index") -> str:
-    return "Bearer " + local.token(audience("ns", function), sender("ns", "t"))
+    return "Bearer " + local.token(audience("ns", function), subject("ns", "t"))
 
 
 def test_a_rotated_key_is_fetched_when_a_token_names_it_and_a_retired_one_is_dropped(local):
     clock = ManualClock()
     issuer = Issuer(local.discovery_url, clock=clock)
-    assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == sender("ns", "t")
+    assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == subject("ns", "t")
     assert issuer.fetches == 1
     verify(token(local), issuer, audience("ns", "index"), "ns")
     assert issuer.fetches == 1  # known key: no fetch, however much time passes
@@ -165,3 +166,73 @@ def test_a_refetch_for_a_made_up_key_id_does_not_hold_up_tokens_with_a_known_key
         finally:
             release.set()
         assert made_up.result() is None
+
+
+# knative/pkg kmeta/names_test.go TestChildName (commit 4fd6eb8652b7d2f15fbba7696524222ded032ca4), verbatim.
+@pytest.mark.parametrize("parent,suffix,name", [
+    ("asdf", "-deployment", "asdf-deployment"),
+    ("f" * 63, "-deployment", "ffffffffffffffffffff105d7597f637e83cc711605ac3ea4957-deployment"),
+    ("f" * 63, "-deploy", "ffffffffffffffffffffffff105d7597f637e83cc711605ac3ea4957-deploy"),
+    ("f" * 63, "f" * 63, "fffffffffffffffffffffffffffffff0502661254f13c89973cb3a83e0cbec0"),
+    ("a", "f" * 63, "ab5cfd486935decbc0d305799f4ce4414ffffffffffffffffffffffffffffff"),
+    ("b" * 32, "f" * 32, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb329c7c81b9ab3ba71aa139066aa5625d"),
+    ("aaaa", "b---a" * 20, "aaaa7a3f7966594e3f0849720eced8212c18b---ab---ab---ab---ab---ab"),
+    ("a" * 17, "a.-.-.-.-.-.-.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "aaaaaaaaaaaaaaaaaa1eb10dc911444f8434af83b7225442da"),
+])
+def test_child_names_are_knatives(parent, suffix, name):
+    assert child_name(parent, suffix) == name
+
+
+# knative/eventing pkg/auth/serviceaccount_test.go TestGetOIDCServiceAccountNameForResource (the Broker's cases,
+# commit 10e1cf784180c631b057e22a923a606d677bfe39), then the two kinds that send our events.
+@pytest.mark.parametrize("group_kind,name,account", [
+    (("group", "kind"), "name", "name-oidc-group-kind"),
+    (("eventing.knative.dev", "Broker"), "my-Broker", "my-broker-oidc-eventing.knative.dev-broker"),
+    (("eventing.knative.dev", "Broker"), "my-loooooooooooooooooooooooooooooooooooooog-Broker",
+     "my-looooooooooooooooooooooooooo2dfc2a3825b8d82077b0f25518b36884"),
+    (TRIGGER, "raw-batch-to-index", "raw-batch-to-index-oidc-eventing.knative.dev-trigger"),
+    (PINGSOURCE, "verify-daily", "verify-daily-oidc-sources.knative.dev-pingsource"),
+])
+def test_a_resources_sender_is_the_service_account_knative_makes_for_it(group_kind, name, account):
+    assert oidc_service_account(group_kind, name) == account
+
+
+def test_a_long_trigger_name_gets_knatives_hashed_service_account_in_the_plan(tmp_path):
+    """Past 63 characters Knative keeps 31 of the name and an MD5 of name and suffix (the suffix's Kind not
+    yet lowercased): the plan's route carries that name, and only a token for it passes."""
+    import hashlib
+
+    from affiliate_matrix.localrun.plan import read_plan
+
+    name = "action-rebuild-the-whole-index-from-every-stored-batch"  # 54 characters
+    (tmp_path / "triggers.yaml").write_text(f"""
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {{name: {name}}}
+spec:
+  broker: default
+  filter: {{attributes: {{type: t.rebuild}}}}
+  subscriber: {{ref: {{apiVersion: serving.knative.dev/v1, kind: Service, name: scrape}}}}
+""")
+    (route,) = read_plan(tmp_path).routes
+    expected = name[:31] + hashlib.md5(f"{name}-oidc-eventing.knative.dev-Trigger".encode()).hexdigest()
+    assert route.sender == expected and len(route.sender) == 63
+    assert read_plan(tmp_path).senders("scrape", {"type": "t.rebuild"}) == {expected}
+
+
+def test_a_token_living_longer_than_the_cap_is_refused_though_unexpired(local):
+    import time
+
+    issuer = Issuer(local.discovery_url)
+    knatives = local.token(audience("ns", "index"), subject("ns", "t"), lifetime_s=3600)  # what Knative requests
+    assert verify(f"Bearer {knatives}", issuer, audience("ns", "index"), "ns")["sub"] == subject("ns", "t")
+    for lifetime in (MAX_TOKEN_LIFETIME_S + 1, 365 * 86400):
+        long_lived = local.token(audience("ns", "index"), subject("ns", "t"), lifetime_s=lifetime)
+        with pytest.raises(Unauthorized, match=f"lives {lifetime} s, longer than the {MAX_TOKEN_LIFETIME_S} s"):
+            verify(f"Bearer {long_lived}", issuer, audience("ns", "index"), "ns")
+    now = int(time.time())  # a token's own validity window is wall-clock time by definition
+    backdated = local.sign({"iss": local.name, "aud": [audience("ns", "index")], "sub": subject("ns", "t"),
+                            "iat": now - 86400, "exp": now + 600})  # issued a day ago, ten minutes left
+    with pytest.raises(Unauthorized, match="longer than"):
+        verify(f"Bearer {backdated}", issuer, audience("ns", "index"), "ns")

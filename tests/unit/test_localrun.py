@@ -1,6 +1,7 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead-letter folder."""
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 
@@ -71,10 +72,14 @@ def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
         header = runtime.sign(Delivery(delta, event(type="dev.affiliatematrix.program.delta")))["Authorization"]
         claims = verify(header, issuer, audience("affiliate-matrix", "triggers"), "affiliate-matrix")
         assert claims["sub"] == "system:serviceaccount:affiliate-matrix:delta-to-triggers-oidc-eventing.knative.dev-trigger"
-        ping = Route("verify-daily", (("type", "dev.knative.sources.ping"),), "verify", 5, 1.0, True)
-        header = runtime.sign(Delivery(ping, event(type="dev.knative.sources.ping")))["Authorization"]
+        fired = []
+        runtime.router.submit = fired.append  # the tick's delivery as the cron clock makes it, not sent anywhere
+        verify_daily = next(p for p in runtime.plan.pings if p.name == "verify-daily")
+        runtime.fire(verify_daily, datetime(2026, 11, 22, tzinfo=UTC))
+        header = runtime.sign(fired[0])["Authorization"]
         claims = verify(header, issuer, audience("affiliate-matrix", "verify"), "affiliate-matrix")
-        assert claims["sub"].endswith(":verify-daily-oidc-sources.knative.dev-pingsource")
+        assert claims["sub"] == f"system:serviceaccount:affiliate-matrix:{verify_daily.sender}"
+        assert verify_daily.sender == "verify-daily-oidc-sources.knative.dev-pingsource"
         receiver = Receiver()
         router = Router([Route("r", (("type", "t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url}, tmp_path / "dead",
                         sign=lambda delivery: {"Authorization": "Bearer signed"})

@@ -6,11 +6,16 @@ its JWKS); anything else is refused with 401.
 
 Knative names an addressable's audience `<group>/<kind>/<namespace>/<name>`, lowercased; a Knative
 Service does not announce one, so the manifests give each Trigger and PingSource exactly that for
-its subscriber (`audience()` below). PyJWT is imported here only, on the event path: it and
-`cryptography` cost a cold start ~50 ms that the HTTP functions never pay.
+its subscriber (`audience()` below). Each Trigger and PingSource sends with a service account of its
+own, which Knative names after it (`oidc_service_account()`), so a token proves which route sent
+the event: the handler takes an event only from the route that sends it there (handlers/events.py).
+PyJWT is imported here only, on the event path: it and `cryptography` cost a cold start ~50 ms that
+the HTTP functions never pay.
 """
 
+import hashlib
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -24,6 +29,14 @@ API_SERVER_HOSTS = frozenset({"kubernetes.default.svc", "kubernetes.default.svc.
 SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})  # asymmetric only: a shared secret proves nothing about a sender
 REFETCH_INTERVAL_S = 10.0  # at most one key refetch per interval, however many unknown key ids arrive
 LEEWAY_S = 30              # clock skew allowed on exp / iat / nbf
+# Knative asks the API server for one-hour tokens (knative/eventing pkg/auth/token_provider.go,
+# TokenExpirationTime = time.Hour); the API server grants that or less (--service-account-max-token-expiration).
+# Twice that leaves a clear margin for a release that asks for a little more, and still refuses the long-lived
+# tokens no sender needs: a pod's own projected token, which the API server extends to a year
+# (--service-account-extend-token-expiration), or a TokenRequest someone made for days.
+MAX_TOKEN_LIFETIME_S = 2 * 3600
+TRIGGER = ("eventing.knative.dev", "Trigger")        # (group, Kind) as Knative names a resource's OIDC identity
+PINGSOURCE = ("sources.knative.dev", "PingSource")
 MAX_DOCUMENT = 1024 * 1024  # bytes; read no further: an issuer's documents are a few KB
 READ_TIMEOUT_S = 5.0        # each connect, write and read of an issuer's document
 FETCH_DEADLINE_S = 15.0     # the whole fetch, connect to last byte: a server that sends a byte now and then,
@@ -33,6 +46,35 @@ FETCH_DEADLINE_S = 15.0     # the whole fetch, connect to last byte: a server th
 def audience(namespace: str, function: str) -> str:
     """The audience Knative would give the Knative Service `function` in `namespace`."""
     return f"serving.knative.dev/service/{namespace}/{function}".lower()
+
+
+def oidc_service_account(group_kind: tuple[str, str], name: str) -> str:
+    """The service account Knative's `authentication-oidc` sends the resource `name`'s events with (and publishes in
+    its status.auth.serviceAccountName): knative/eventing pkg/auth/serviceaccount.go
+    GetOIDCServiceAccountNameForResource, lower(kmeta.ChildName(name, "-oidc-<group>-<Kind>")). The hyphen is in
+    the suffix since knative/eventing#7521 (Dec 2023), older than the CRDs in shared/schemas/knative (they
+    have status.auth.serviceAccountNames, 2024); the release just before it had none."""
+    group, kind = group_kind
+    return child_name(name, f"-oidc-{group}-{kind}").lower()
+
+
+def child_name(parent: str, suffix: str) -> str:
+    """knative/pkg kmeta.ChildName: `parent + suffix`, or, past Kubernetes' 63 characters, a prefix of the parent
+    and an MD5 of it; a suffix of 31 characters or more (every OIDC one) hashes parent and suffix together, keeps 31
+    characters of the parent and what of the suffix still fits, and drops trailing non-alphanumerics. Checked on
+    knative/pkg kmeta/names_test.go's vectors (tests/unit/test_event_identity.py)."""
+    longest, head = 63, 63 - 32
+    if len(parent) <= longest - len(suffix):
+        return parent + suffix
+    if head - len(suffix) <= 0:
+        name = parent[:head] + hashlib.md5((parent + suffix).encode()).hexdigest()
+        return re.sub(r"[^A-Za-z0-9]+$", "", name + suffix[:max(longest - len(name), 0)])
+    return parent[:head - len(suffix)] + hashlib.md5(parent.encode()).hexdigest() + suffix
+
+
+def subject(namespace: str, service_account: str) -> str:
+    """The `sub` of a token the API server signs for `service_account`."""
+    return f"system:serviceaccount:{namespace}:{service_account}"
 
 
 def fetch_json(url: str, deadline_s: float = FETCH_DEADLINE_S) -> dict:
@@ -166,7 +208,8 @@ def issuer_for(discovery_url: str) -> Issuer:
 
 def verify(authorization: str | None, issuer: Issuer, expected_audience: str, namespace: str) -> dict:
     """The claims of the event's token when it is signed by `issuer`, unexpired, for `expected_audience`
-    and from a service account of `namespace`; Unauthorized naming what is wrong otherwise."""
+    and from a service account of `namespace` (whether it is the account of a route sending the event here,
+    the handler checks once the event is read); Unauthorized naming what is wrong otherwise."""
     import jwt
 
     scheme, _, token = (authorization or "").partition(" ")
@@ -199,6 +242,10 @@ def verify(authorization: str | None, issuer: Issuer, expected_audience: str, na
         raise Unauthorized(f"the event's token is not signed with {key.algorithm_name}") from None
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"the event's token is not valid: {exc}") from None
+    lifetime = int(claims["exp"]) - int(claims["iat"])  # both read as integers: PyJWT checked exactly that
+    if lifetime > MAX_TOKEN_LIFETIME_S:  # however far its exp: a stolen long-lived token stays refused
+        raise Unauthorized(f"the event's token lives {lifetime} s, longer than the {MAX_TOKEN_LIFETIME_S} s a "
+                           "sender's token may")
     if not isinstance(claims["sub"], str) or not claims["sub"].startswith(f"system:serviceaccount:{namespace}:"):
         raise Unauthorized(f"the event's sender is not a service account of namespace {namespace}")
     return claims

@@ -1,10 +1,11 @@
 """Event intake for the CloudEvent functions. An event is taken only from its sender as Knative
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
-manifests route its type here (a Trigger, or a PingSource for cron ticks), and at most once per
-(source, id) since Knative delivers at least once. Fatal errors are not retried: an event that does
-not fit (its attributes, or data its work refuses) is answered 400 naming the problem, so the Broker
-parks it as a dead letter; work on something that is gone, or on damaged stored data, is logged and
-acknowledged.
+manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
+service account is that route's own (so no other account of the namespace can deliver it), and at
+most once per (source, id) since Knative delivers at least once. Fatal errors are not retried: an
+event that does not fit (its attributes, or data its work refuses) is answered 400 naming the
+problem, so the Broker parks it as a dead letter; work on something that is gone, or on damaged
+stored data, is logged and acknowledged.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | 
 
 def take_event(rt, request, work: Callable[[Event], None] | None):
     """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
-    authenticate(rt, request)
+    sender = authenticate(rt, request)
     from cloudevents.http import from_http
 
     if (request.content_length or 0) > MAX_EVENT_BYTES:
@@ -136,31 +137,45 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     event = event_of(cloud_event)
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
     plan = routes(rt.settings.events_routes)
-    if request.path == DEAD_LETTERS and plan.dead_letter_sink == rt.function:
+    if request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function):
+        check_sender(rt, sender, plan.dead_letter_senders(rt.function), f"dead letters of {event.type} events")
         park(rt, event, cloud_event.get("knativeerrordest"))  # the Broker's dead-letter sink: for a person
         return "", 204, {}
     if request.path not in ("/", ""):
         raise NotFoundError(f"no event route {request.path}")
-    if not plan.takes(rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)}):
+    senders = plan.senders(rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)})
+    if not senders:
         log.warning("event.not_routed_here")
         raise AccessDenied(f"{event.type} events are not routed to {rt.function}")
+    check_sender(rt, sender, senders, f"{event.type} events")
     receive(rt, event, cloud_event, work, request.headers.get("traceparent"))
     return "", 204, {}
 
 
-def authenticate(rt, request) -> None:
-    """The sender's OIDC token must be for this function (Unauthorized otherwise, before the body is read)."""
+def authenticate(rt, request) -> str:
+    """The sender's OIDC token must be for this function (Unauthorized otherwise, before the body is read).
+    The sender (the token's subject) is returned."""
     from affiliate_matrix.events.identity import audience, issuer_for, verify
 
     settings = rt.settings
     try:
         if not settings.events_oidc_discovery_url:
             raise Unauthorized("this function takes no events: AMX_EVENTS_OIDC_DISCOVERY_URL is not set")
-        verify(request.headers.get("Authorization"), issuer_for(settings.events_oidc_discovery_url),
-               audience(settings.namespace, rt.function), settings.namespace)
+        return verify(request.headers.get("Authorization"), issuer_for(settings.events_oidc_discovery_url),
+                      audience(settings.namespace, rt.function), settings.namespace)["sub"]
     except Unauthorized as exc:
         log.warning("event.unauthenticated", reason=str(exc))
         raise
+
+
+def check_sender(rt, sender: str, service_accounts: set[str], what: str) -> None:
+    """AccessDenied unless `sender` is one of the routes' own service accounts: a token any other account of the
+    namespace can request (TokenRequest) for this function's audience proves nothing about the route."""
+    from affiliate_matrix.events.identity import subject
+
+    if sender not in {subject(rt.settings.namespace, account) for account in service_accounts if account}:
+        log.warning("event.wrong_sender", sender=sender)  # the subject only, never the token
+        raise AccessDenied(f"{what} to {rt.function} are not sent by {sender}")
 
 
 @cache

@@ -2,7 +2,8 @@
 sender identity. An RSA key made at start and kept in memory only; its OIDC discovery document and
 key set written to a folder that the functions are pointed at (AMX_EVENTS_OIDC_DISCOVERY_URL, a
 file:// URL); tokens signed as the API server signs one for a Trigger's or a PingSource's service
-account (RS256 with a kid; iss, aud, sub, iat, nbf, exp). So a local delivery goes through the very
+account (RS256 with a kid; iss, aud, sub, iat, nbf, exp), that account named as Knative names it
+(events/identity.py oidc_service_account, carried by each route of the plan). So a local delivery goes through the very
 check a cluster delivery does (events/identity.py)."""
 
 import json
@@ -10,15 +11,6 @@ import os
 import secrets
 import time
 from pathlib import Path
-
-TRIGGER_ACCOUNT = "-oidc-eventing.knative.dev-trigger"        # Knative: <name>-oidc-<group>-<kind>
-PINGSOURCE_ACCOUNT = "-oidc-sources.knative.dev-pingsource"
-
-
-def sender(namespace: str, name: str, account_suffix: str = TRIGGER_ACCOUNT) -> str:
-    """The subject Knative's token carries for the Trigger (or PingSource) `name`."""
-    return f"system:serviceaccount:{namespace}:{name}{account_suffix}"
-
 
 class LocalIssuer:
     NAME = "https://issuer.amx-up.local"

@@ -1,5 +1,6 @@
 """What manifests/base declares, as the local runtime needs it, and as each function needs it to
-know which event types are routed to it."""
+know which event types are routed to it and by whom: each route carries the service account it
+sends with (Knative's OIDC identity of the Trigger or PingSource, events/identity.py)."""
 
 import json
 import re
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from affiliate_matrix.events.identity import PINGSOURCE, TRIGGER, oidc_service_account
 
 PING_TYPE = "dev.knative.sources.ping"
 
@@ -19,6 +22,8 @@ class Route:
     retry: int
     backoff_s: float
     exponential: bool
+    sender: str = ""  # the service account the Broker sends this Trigger's events (and dead letters) with
+    dead_letter_sink: str | None = None  # the Service its undeliverable events are parked with
 
     def matches(self, event: dict) -> bool:
         return all(event.get(attribute) == value for attribute, value in self.filters)
@@ -30,6 +35,7 @@ class Ping:
     schedule: str
     data: dict
     sink: str
+    sender: str = ""  # the service account this PingSource sends with
 
 
 @dataclass
@@ -39,12 +45,19 @@ class Plan:
     pings: list[Ping]
     dead_letter_sink: str | None = None  # the Service the Broker parks undeliverable events with
 
-    def takes(self, function: str, attributes: dict) -> bool:
-        """Whether a Trigger routes an event with these CloudEvent attributes to `function` (or, for a
-        cron tick, a PingSource sends it there)."""
+    def senders(self, function: str, attributes: dict) -> set[str]:
+        """The service accounts of the routes that send an event with these CloudEvent attributes to
+        `function`: the Triggers whose filter it passes (or, for a cron tick, the PingSources with that
+        sink). Empty when nothing routes it there."""
         if attributes.get("type") == PING_TYPE:
-            return any(ping.sink == function for ping in self.pings)
-        return any(route.subscriber == function and route.matches(attributes) for route in self.routes)
+            return {ping.sender for ping in self.pings if ping.sink == function}
+        return {route.sender for route in self.routes if route.subscriber == function and route.matches(attributes)}
+
+    def dead_letter_senders(self, function: str) -> set[str]:
+        """Who parks dead letters with `function`: Knative's Broker sends a Trigger's dead letters with
+        that Trigger's identity (knative/eventing pkg/broker/filter/filter_handler.go,
+        handleDispatchToDLSRequest), to the Trigger's dead-letter sink or else the Broker's."""
+        return {route.sender for route in self.routes if route.dead_letter_sink == function}
 
 
 def _seconds(duration: str) -> float:
@@ -68,11 +81,15 @@ def read_plan(base: Path) -> Plan:
     routes = []
     for d in (d for d in docs if d["kind"] == "Trigger"):
         delivery = {**defaults, **d["spec"].get("delivery", {})}
-        routes.append(Route(d["metadata"]["name"], tuple(sorted(d["spec"].get("filter", {}).get("attributes", {}).items())),
+        name = d["metadata"]["name"]
+        routes.append(Route(name, tuple(sorted(d["spec"].get("filter", {}).get("attributes", {}).items())),
                             d["spec"]["subscriber"]["ref"]["name"], int(delivery.get("retry", 0)),
                             _seconds(delivery.get("backoffDelay", "PT1S")),
-                            delivery.get("backoffPolicy", "exponential") == "exponential"))
+                            delivery.get("backoffPolicy", "exponential") == "exponential",
+                            oidc_service_account(TRIGGER, name),
+                            delivery.get("deadLetterSink", {}).get("ref", {}).get("name")))
     pings = [Ping(d["metadata"]["name"], d["spec"]["schedule"], json.loads(d["spec"].get("data") or "{}"),
-                  d["spec"]["sink"]["ref"]["name"]) for d in docs if d["kind"] == "PingSource"]
+                  d["spec"]["sink"]["ref"]["name"], oidc_service_account(PINGSOURCE, d["metadata"]["name"]))
+             for d in docs if d["kind"] == "PingSource"]
     dead_letters = defaults.get("deadLetterSink", {}).get("ref", {}).get("name")
     return Plan(functions, routes, pings, dead_letters)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.events.identity import audience
-from affiliate_matrix.localrun.issuer import PINGSOURCE_ACCOUNT, TRIGGER_ACCOUNT, LocalIssuer, sender
+from affiliate_matrix.events.identity import audience, subject
+from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, read_plan
 from affiliate_matrix.localrun.router import Delivery, Router
 from affiliate_matrix.observability import get_logger
@@ -96,10 +96,10 @@ class LocalRuntime:
 
     def sign(self, delivery: Delivery) -> dict[str, str]:
         """The token Knative's sender identity gives a delivery: for the subscriber's audience, from the
-        Trigger's service account (or the PingSource's, for a cron tick)."""
-        ping = delivery.event.get("type") == PING_TYPE
-        subject = sender(NAMESPACE, delivery.route.name, PINGSOURCE_ACCOUNT if ping else TRIGGER_ACCOUNT)
-        return {"Authorization": f"Bearer {self.issuer.token(audience(NAMESPACE, delivery.route.subscriber), subject)}"}
+        route's own service account (the Trigger's, or the PingSource's for a cron tick)."""
+        route = delivery.route
+        token = self.issuer.token(audience(NAMESPACE, route.subscriber), subject(NAMESPACE, route.sender))
+        return {"Authorization": f"Bearer {token}"}
 
     def run(self, ready_file: Path | None = None) -> None:
         started = time.monotonic()
@@ -149,7 +149,8 @@ class LocalRuntime:
         event = {"specversion": "1.0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ping.name}@{tick.isoformat()}")),
                  "source": f"/apis/v1/namespaces/{NAMESPACE}/pingsources/{ping.name}", "type": PING_TYPE,
                  "time": tick.isoformat(), "datacontenttype": "application/json", "data": ping.data}
-        route = Route(ping.name, PING_DELIVERY.filters, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True)
+        route = Route(ping.name, PING_DELIVERY.filters, ping.sink, PING_DELIVERY.retry, PING_DELIVERY.backoff_s, True,
+                      ping.sender)
         self.router.submit(Delivery(route, event))
 
     def stop(self, *_args) -> None:
