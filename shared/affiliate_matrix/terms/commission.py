@@ -248,21 +248,24 @@ def _rate_row(text: str) -> bool:
 # ("5% for vacation packages, 4% for tours and 3% for hotels"): it lists one offer's rates when the text before it
 # is about commission (`_about_commission`). A line naming an amount ("5% for orders over €100") is a table of order
 # values, not of rates.
-_RATE_FOR = Pattern(r"^\s*(?:for|on|auf|f[üu]r|bei|sur|pour|en|para|sobre|op|voor|bij|per|su|em|no|na|nos|nas|in)\s+"
-                    r"[^%|]+$", re.I)
-_LIST_GLUE = Pattern(r"^[\s,;|/()*+.:\-–—]*(?:(?:and|und|et|y|e|en|o|or|oder|ou|of)\s*)?[\s,;|/()*+.:\-–—]*$", re.I)
+_RATE_FOR = Pattern(r"^(?:for|on|auf|f[üu]r|bei|sur|pour|en|para|sobre|op|voor|bij|per|su|em|no|na|nos|nas|in)\s"
+                    r"[^%|]*$", re.I)
+_GLUE = " \t\n,;|/()*+.:-–—"  # stripped with str methods, not a pattern: a hostile run of them costs its length
+_AND = {"and", "und", "et", "y", "e", "en", "o", "or", "oder", "ou", "of"}
 
 
 def _rates_line(text: str) -> bool:
     rates = list(PERCENT.finditer(text))
-    if len(rates) < 2 or MONEY.search(text) or not _LIST_GLUE.match(text[:rates[0].start()]):
+    if len(rates) < 2 or MONEY.search(text):
         return False
-    ends = [m.end() for m in rates]
-    pieces = [text[end:after.start()] for end, after in zip(ends, rates[1:])] + [text[ends[-1]:]]
-    for piece in pieces:  # between two rates: nothing, or what the first is paid on and the glue to the next
-        glue = re.search(r"(?:[,;|]|\s(?:and|und|et|y|e|en|o|or|oder|ou|of)\s)[\s,;|]*$", piece, re.I)
-        body = piece[:glue.start()] if glue else piece
-        if not (_LIST_GLUE.match(body) or _RATE_FOR.match(body)):
+    starts = [0] + [m.end() for m in rates]
+    pieces = [text[start:after.start()] for start, after in zip(starts, rates)] + [text[rates[-1].end():]]
+    for n, piece in enumerate(pieces):  # between two rates: nothing, or what the first is paid on and "and"
+        body = piece.strip(_GLUE)
+        last = body.rsplit(None, 1)
+        if len(last) == 2 and last[1].lower() in _AND:
+            body = last[0].rstrip(_GLUE)
+        if body and body.lower() not in _AND and (n == 0 or not _RATE_FOR.match(body)):
             return False
     return True
 
