@@ -227,3 +227,66 @@ def test_commission_follows_who_is_paid(text, expected):
 ])
 def test_commission_amount_is_the_reward_nearest_it(text, expected):
     assert _offers(text) == expected
+
+
+# The pay named as the subject of a figure is the affiliate's, whatever else its clause names; a threshold, a
+# total or a maximum of it, a discount or a price as the subject is not. Sentences written for the mechanism,
+# seven languages, negatives beside.
+@pytest.mark.parametrize("text,expected", [
+    ("Invite your friends. The reward is 15% of their first order.", [("percent", Decimal(15), None, None)]),
+    ("Your referral fee equals 25% of the fee we charge for each trade.", [("percent", Decimal(25), None, None)]),
+    ("Freunde einladen: Die Prämie beträgt 30 € je neuem Kunden.", [("flat", Decimal(30), None, "EUR")]),
+    ("Parrainez vos proches : la récompense est de 20 € par filleul.", [("flat", Decimal(20), None, "EUR")]),
+    ("Invita a tus amigos. El bono será de 10 € por cada registro.", [("flat", Decimal(10), None, "EUR")]),
+    ("Deze bonus bedraagt momenteel 0,5% van het aankoopbedrag.", [("percent", Decimal("0.5"), None, None)]),
+    ("O prêmio será de R$ 40,00 por indicação aprovada.", [("flat", Decimal(40), None, "BRL")]),
+    ("Il premio è di 15 € per ogni amico che si iscrive.", [("flat", Decimal(15), None, "EUR")]),
+    ("The minimum payout is $50.", []),
+    ("The total reward is $500 for the whole campaign.", []),
+    ("Der Mindestbetrag der Prämie beträgt 25 €.", []),
+    ("L'importo massimo del bonus è di 3.000 EUR.", []),
+    ("If your balance at the time of a payout is $20 or more, it is sent.", []),
+    ("El descuento es del 20% en tu primer pedido.", []),
+    ("Le prix est de 49 € par mois.", []),
+    ("De verzendkosten bedragen 5 €.", []),
+])
+def test_commission_said_of_the_pay(text, expected):
+    assert _offers(text) == expected
+
+
+# A line of nothing but rates, bare (a tier table's row) or each with what it is paid on, lists the commission's
+# rates when the nearest line before it that names a notion names the commission; under a discount, a price or a
+# fee, or with an order value in it, it is not the affiliate's.
+@pytest.mark.parametrize("text,expected", [
+    ("We pay a commission on every booking. It depends on the product.\n5% for hotels, 4% for tours and 3% for bus "
+     "tickets.", [("percent", Decimal(3), Decimal(5), None)]),
+    ("Die Provision richtet sich nach dem Umsatz im Monat.\nStufe | 1 | 2 | 3 |\n8 % | 10 % | 12 % |",
+     [("percent", Decimal(8), Decimal(12), None)]),
+    ("Votre commission dépend de l'univers du produit.\n6 % sur la mode, 4 % sur la maison",
+     [("percent", Decimal(4), Decimal(6), None)]),
+    ("Las comisiones dependen del volumen.\n10 % 15 % 20 % 25 % |", [("percent", Decimal(10), Decimal(25), None)]),
+    ("De commissie verschilt per categorie.\n7% op elektronica en 9% op speelgoed",
+     [("percent", Decimal(7), Decimal(9), None)]),
+    ("A comissão varia conforme a categoria.\n5% em livros, 8% em eletrônicos", [("percent", Decimal(5), Decimal(8), None)]),
+    ("La provvigione cambia secondo la categoria.\n3% per la casa, 6% per la moda",
+     [("percent", Decimal(3), Decimal(6), None)]),
+    ("Earn a commission on every sale.\nDiscounts for your visitors:\n10% for students, 15% for teachers", []),
+    ("Unsere Provision ist fair. Mengenrabatt:\n5 % | 10 % | 15 % |", []),
+    ("Earn a commission on every sale.\nPrices\n5% for orders over €100, 10% for orders over €500", []),
+    ("Commission: 8% per sale.\nTaxes per country:\n19% for Germany, 21% for the Netherlands",
+     [("percent", Decimal(8), None, None)]),
+    ("Nuestros precios:\n10 % 20 % 30 %", []),
+])
+def test_commission_line_of_rates(text, expected):
+    assert _offers(text) == expected
+
+
+def test_a_line_of_many_rates_is_read_in_time_linear_in_its_length(monkeypatch):
+    """A hostile line of thousands of rates each with what it is paid on, under a commission sentence, and as many
+    said of the reward: each rate's subject is read in a bounded window."""
+    def text(rates: int) -> str:
+        return ("We pay a commission on every booking.\n"
+                + ", ".join(f"{i % 90 + 1}% for hotels and the reward is {i % 90 + 2}%" for i in range(rates)))
+
+    small, large = (characters_read(text(n), monkeypatch) for n in (200, 800))
+    assert large < 5 * small  # quadratic reading would be 16 times

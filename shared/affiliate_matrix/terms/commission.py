@@ -12,6 +12,7 @@ from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
                                         normalise, number)
+from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
 # referrer as subject of a verb of getting) or where the merchant pays it is the affiliate's, whatever the noun
@@ -32,6 +33,11 @@ _PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b
           r"\bbeteiligt\b|"
           r"(?<!\ble )(?<!\bdu )(?<!\bde )(?<!\bau )(?<!\ben )(?<!\bvotre )(?<!\bles )(?<!\bdes )(?<!\bce )"
           r"\b(?:pays|zahlt|paie|verse|paga|betaalt)\b(?! (?:out|aus)\b)")
+
+def _subject_in(text: str) -> bool:
+    """Whether any figure of `text` is said of the affiliate's pay as its subject."""
+    return any(said_of_pay(text[max(0, m.start() - 80):m.start()]) for m in _CANDIDATE.finditer(text))
+
 
 CUE = Pattern(
     rf"{_PAYEE}|"
@@ -191,9 +197,7 @@ ONE_TIME = Pattern(
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
     r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
-_UPTO = (r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|"
-         r"max(?:imal|imum|\.)?)")
-PERCENT = Pattern(rf"(?P<upto>{_UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
+PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
 
@@ -210,11 +214,13 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             continue
         # "Provision: 12 %. Neukunden: 15 %.": a short sentence after a rate goes on listing rates.
         follows_rate = bool(found) and not unit.first_in_line and last_rated == i - 1 and len(text.split()) <= 6
-        in_section = topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
+        rates_line = _rates_line(text) and _about_commission(doc, i)
+        in_section = (topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
+                      or rates_line)
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or _NOT_RECURRING.search(text)):
             recurring_said = True
-        terms = _candidates(text, in_section, doc.dollar)
+        terms = _candidates(text, in_section, doc.dollar, rates_line)
         if terms:
             found += terms
             last_rated = i
@@ -224,7 +230,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
 # label is the row's cue. A rate or amount of anything else ("Conversion rate: 3.2%", "Minimum order: $50") is not.
-_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{_UPTO}\s*)?"
+_RATE_ROW = Pattern(rf"^\W*(?P<label>[^:|\d][^:|]{{0,40}}?)\s*[:|]\s*(?:{UPTO}\s*)?"
                     rf"(?:(?:{NUMBER})\s*%|{MONEY.pattern})\W*$", re.I)
 _ROW_LABEL = Pattern(r"\b(?:sales?|leads?|orders?|customers?|clients?|sign[\s-]?ups?|tier|level|stufe|niveau|nivel|"
                      r"categor\w*|kategorie|plans?|products?|produkte?|neukunden?|bestandskunden?|verkauf|bestellung|"
@@ -236,6 +242,49 @@ def _rate_row(text: str) -> bool:
     row = _RATE_ROW.match(text)
     return bool(row and _ROW_LABEL.search(row["label"]) and not (_NOT_PAY.search(row["label"])
                                                                  or _AVERAGE.search(row["label"])))
+
+
+# A line of nothing but rates, bare ("10 % 15 % 20 % 25 % |", a tier table's row) or each with what it is paid on
+# ("5% for vacation packages, 4% for tours and 3% for hotels"): it lists one offer's rates when the text before it
+# is about commission (`_about_commission`). A line naming an amount ("5% for orders over €100") is a table of order
+# values, not of rates.
+_RATE_FOR = Pattern(r"^(?:for|on|auf|f[üu]r|bei|sur|pour|en|para|sobre|op|voor|bij|per|su|em|no|na|nos|nas|in)\s"
+                    r"[^%|]*$", re.I)
+_GLUE = " \t\n,;|/()*+.:-–—"  # stripped with str methods, not a pattern: a hostile run of them costs its length
+_AND = {"and", "und", "et", "y", "e", "en", "o", "or", "oder", "ou", "of"}
+
+
+def _rates_line(text: str) -> bool:
+    rates = list(PERCENT.finditer(text))
+    if len(rates) < 2 or MONEY.search(text):
+        return False
+    starts = [0] + [m.end() for m in rates]
+    pieces = [text[start:after.start()] for start, after in zip(starts, rates)] + [text[rates[-1].end():]]
+    for n, piece in enumerate(pieces):  # between two rates: nothing, or what the first is paid on and "and"
+        body = piece.strip(_GLUE)
+        last = body.rsplit(None, 1)
+        if len(last) == 2 and last[1].lower() in _AND:
+            body = last[0].rstrip(_GLUE)
+        if body and body.lower() not in _AND and (n == 0 or not _RATE_FOR.match(body)):
+            return False
+    return True
+
+
+# What a notion before a line of rates names: the commission's, or a customer's discount, a price, a fee or a tax.
+_OTHER_RATE = Pattern(rf"{_DISCOUNT}|price|preis|prix|precio|prijs|pre[çc]o|prezz|\bvat\b|\btax|steuer|mwst|"
+                      r"\biva\b|\btva\b|\bbtw\b|\bfees?\b|geb[üu]hr|\bfrais\b|\bcosts?\b|kosten|interest|zins|"
+                      r"conversion", re.I)
+
+
+def _about_commission(doc: Doc, index: int) -> bool:
+    """Whether the nearest line before unit `index` that names a notion (other lines of rates, table rules and
+    labels pass) names the commission rather than a discount, a price, a fee or a tax."""
+    for unit in reversed(doc.units[max(0, index - 12):index]):
+        if _OTHER_RATE.search(unit.norm):
+            return False
+        if CUE.search(unit.norm):
+            return True
+    return False
 
 
 # A figure's clause is read at most this far either side of it, so that a hostile unit of thousands of figures
@@ -261,9 +310,11 @@ def _recurring(clause: str, match: re.Match, figures: tuple[list[int], list[int]
     return None
 
 
-def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]:
+def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bool = False) -> list[tuple]:
+    """The figures of `text` that are the affiliate's pay. `rates_line`: the text is a line of rates under a text about
+    commission, which is its every clause's cue."""
     found = []
-    cued = bool(CUE.search(text)) or in_section
+    cued = bool(CUE.search(text)) or in_section or _subject_in(text)
     if not cued:
         return found
     rated = 0
@@ -272,11 +323,14 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
         # leans on the one before it. The far end of a long sentence is about something else.
         listing, rated = len(found) > rated, len(found)
-        if _AVERAGE.search(clause) or not (in_section or listing or CUE.search(clause)):
+        # A clause cued by nothing but a figure said of the pay ("the reward is 20% over that 0.3%") gives that
+        # figure alone.
+        by_subject = not (in_section or listing or CUE.search(clause))
+        if _AVERAGE.search(clause) or (by_subject and not _subject_in(clause)):
             continue
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
-        cue = CUE.search(clause)
+        cue = CUE.search(clause) or rates_line
         if (_CUSTOMER_GETS.search(clause) or _BUYER_PAYS.search(clause)) and not _COMMISSION_WORD.search(clause):
             continue
         spans = [m.span() for m in _CANDIDATE.finditer(clause)]
@@ -285,13 +339,14 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
         percents = list(PERCENT.finditer(clause))
         for match in percents:
             before, after = clause[max(0, match.start() - _REACH):match.start()], clause[match.end():match.end() + _REACH]
-            if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before):
+            if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not
+                                                                                   said_of_pay(before)):
                 continue
             near = clause[max(0, match.start() - 30):match.end() + 15]
             share = _SHARE_OF.match(after)
             if share and (share["own"] or not _COMMISSION_WORD.search(before)):
                 continue
-            if _NOT_PAY.search(near) or (not_pay and not cue):
+            if (_NOT_PAY.search(near) or (not_pay and not cue)) and not said_of_pay(before):
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):
@@ -307,7 +362,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD") -> list[tuple]
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
-            if _threshold(before, after):
+            if (_threshold(before, after) or by_subject) and not said_of_pay(before):
                 continue
             if not (flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(after):
                 continue
