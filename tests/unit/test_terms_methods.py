@@ -158,6 +158,54 @@ def test_a_method_is_read_from_what_the_text_says_about_paying(text, expected):
     assert methods(text) == expected
 
 
+@pytest.mark.parametrize("text", [
+    "We'll send you a check at the beginning of each month for all bookings.",
+    "There is no minimum, but you will not receive a commission check until you earn $50.",   # a delay, not a denial
+    "Commission checks will not start to arrive until after $50 is earned.",
+    "Once you have reached $25, our processor will cut you a check.",
+    "We send checks out on the 15th of every month.",
+    "We only send cheques.",
+    "This payout will be sent to you by mail as a check.",
+    "A check for your earnings goes out within 30 days of the end of the month.",
+    "Preferred payment method: electronic transfer or check for domestic delivery.",
+    "Un chèque vous est envoyé chaque trimestre.",
+    "Nous vous envoyons un chèque à la fin du mois.",
+    "Den Scheck schicken wir Ihnen per Post zu.",
+    "Sie erhalten einen Scheck über Ihre Provision.",
+    "Te enviaremos un cheque con tus ganancias.",
+    "Recibirás un cheque cada mes.",
+    "Você receberá um cheque pelo correio.",
+    "Ti invieremo un assegno ogni mese.",
+    "Je ontvangt elke maand een cheque per post.",
+])
+def test_a_check_conveyed_to_the_affiliate_is_a_payout_means_wherever_it_is_said(text):
+    assert methods(text) == ["check"]
+
+
+@pytest.mark.parametrize("text", [
+    "You can check your earnings in the dashboard and we will send you an email.",   # "check" the verb
+    "Please check your mail for the confirmation we sent.",
+    "We will send you a link to check your stats.",
+    "We'll check and send you a confirmation within 48 hours.",
+    "Check out our new products and we will send you samples.",
+    "We run a check before sending approvals to new affiliates.",                   # a check that is not sent
+    "Get a free SEO check sent to your inbox.",
+    "You will receive a check mark next to each approved sale.",
+    "Customers can send us a check for their order.",                               # sent to the merchant
+    "Please mail your check to our office.",
+    "Orders ship once we have received your check.",                                # received by the merchant
+    "Nous recevons votre chèque sous 5 jours.",
+    "An environmental check is part of every review.",
+    "Vous nous envoyez un chèque pour régler votre commande.",
+    "Der Kunde schickt uns einen Scheck.",
+    "El cliente nos envía un cheque por el pedido.",
+    "Tu amigo recibirá un cheque regalo.",                                         # a gift cheque
+    "We no longer send checks.",                                                    # denied, no threshold after
+])
+def test_a_check_not_conveyed_to_the_affiliate_is_no_payout_means(text):
+    assert "check" not in methods(text)
+
+
 def test_a_directory_column_names_store_credit_too():
     assert terms.payout_methods("PayPal, or use your commission balance to pay invoices") == ["paypal", "store_credit"]
 
@@ -166,6 +214,8 @@ def test_a_directory_column_names_store_credit_too():
     "your friend and you receive credits to use your earnings on",
     # the notions of this module's later pass: a next bill, a free reward, a voucher, our shop, a wallet, a check
     "the reward is free with your next invoice and you receive a voucher to spend on our shop in your wallet check",
+    # a check conveyed, either side, and a denial's "until" read after it
+    "we will not send you a commission check until the check is mailed",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""

@@ -44,6 +44,36 @@ NAMES = {
              r"tarjetas? (?:de d[ée]bito|prepago|virtual)|cart[ãa]o (?:de d[ée]bito|pr[ée]-?pago|virtual)|"
              r"prepaid-?karte|debitkarte|prepaidkaart|carta (?:prepagata|di debito|virtuale)",
 }
+# A check conveyed to the affiliate (sent, mailed, cut, received, arriving) is a payout means wherever it is said:
+# in affiliate terms nobody else is sent one ("We'll send you a check", "you will not receive a commission check
+# until …", "commission checks will not start to arrive", "Un chèque vous est envoyé"). The English noun is told from
+# the verb by the word before it (a determiner, a pay noun, a clause's start: not "to check", "we'll check"), and by
+# the verb's side: before the check one that conveys it, after it a participle or arriving; one sent to us is not.
+_CHEQUE = (r"(?:che(?:ck|que)s?|ch[èe]ques?|schecks?|assegn[oi])\b(?![\s-](?:regalo|cadeau\w*|kado|presente|marks?|box\w*|"
+           r"up|ups|ins|list|point\w*|your|the|our|out our|whether|if|that|with|back|to (?:us|our))\b)(?!-)")
+_CHEQUE_NOUN = (r"(?:(?:^|[,;:(•|]\s*|\b(?:a|an|the|your|one|single|each|every|this|no|any|paper|physical|printed|mailed|"
+                r"monthly|weekly|quarterly|commission|commissions|payment|payout|affiliate|royalty|separate|either|or|"
+                r"un|une|le|votre|ein\w*|den|der|ihr\w*|el|tu|su|um|o|seu|il|tuo|een|je|uw)\s+)" + _CHEQUE + ")")
+# Verbs that convey a check to its object ("send you a check", "Sie erhalten einen Scheck"), and words that say it is
+# conveyed after it ("a check will be mailed", "checks … arrive", "cheque envoyé", "per Post"). A check sent to us or
+# received by us is a customer's ("Customers send us a check", "once we receive your check").
+_SEND = (r"send\w*|sent|mail|mails|mailed|post|posts|posted|cut|cuts|issue|issues|issued|envoy\w*|exp[ée]di\w*|"
+         r"envi(?:a|an|e|o|amos|aremos|ar[áa]|ado|ados)|spedi\w*|invi(?:a|o|amo|ano|eremo|er[àa]|ato|ati)|verstuur\w*|"
+         r"verzend\w*|stuur\w*|sturen|schick\w*|versend\w*|zusend\w*")
+_RECEIVE = (r"receive|receives|received|get|gets|recev\w*|re[çc]oi\w*|recib\w*|receb\w*|ricev\w*|ontvang\w*|"
+            r"erh[äa]lt\w*|bekomm\w*")
+_WE = r"(?<!\bwe )(?<!\bwe'll )(?<!\bwe've )(?<!\bwe have )(?<!\bnous )(?<!\bwir )(?<!\bwij )(?<!\bnoi )"
+_CONVEYED = (r"sent|mailed|posted|issued|written|delivered|shipped|dispatched|arriv\w*|go(?:es|ing)? out|went out|delivery|"
+             r"(?:by|via|through|in the|per|par|por|pelo|pela|para)\s+(?:\w+\s+)?(?:mail|post|fedex|ups|courier|courrier|"
+             r"poste|correo|correio|posta)|envoy[ée]e?s?|exp[ée]di[ée]e?s?|enviad[oa]s?|remitid[oa]s?|spedit[oi]|"
+             r"inviat[oi]|verstuurd|verzonden|zugesandt|zugeschickt|verschickt|versandt|schicken|senden|zusenden")
+_US = r"(?:us|uns|ons|nous|nos|ci)\b"
+# (A sender not after "nos"/"ci"/"nous" but "nous …ons": "El cliente nos envía un cheque" is sent to us.)
+_CHECK_SENT = (rf"\b(?<![/-])(?:(?<!\bnos )(?<!\bci )(?:(?<!\bnous )|(?=\w+ons\b))(?:{_SEND})|{_WE}"
+               rf"(?!\w+(?:ons|imos|emos|iamo)\b)(?:{_RECEIVE}))\s+(?!{_US})(?:(?:you|affiliates|partners|them|out)\s+)?"
+               rf"(?:{_CHEQUE}|(?:(?!(?:{_US}|to\b|and\b|or\b))[^\s.;]+\s+){{0,3}}?{_CHEQUE_NOUN})")
+_CHECK_CONVEYED = rf"{_CHECK_SENT}|{_CHEQUE_NOUN}\s+(?:[^\s.;:]+\s+){{0,4}}?(?:{_CONVEYED})\b"
+NAMES["check"] += "|" + _CHECK_CONVEYED
 _NAMES = {name: Pattern(pattern, re.I) for name, pattern in NAMES.items()}
 _ACCOUNT_ONLY = Pattern(rf"^(?:{_ACCOUNT})$", re.I)
 # Outside a sentence about paying the affiliate only unmistakable names count ("cheque", "Konto" or
@@ -53,7 +83,7 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     # An amount in crypto is paid in it ("25 euros en stablecoins"); bitcoin alone is what an exchange sells.
     "crypto": rf"\d\S*\s+(?:\S+\s+)?(?:in|en|em|na|no)\s+(?:\w+\s+)?(?:{_CRYPTO})",
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)|"
-             r"\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?mailed\b",
+             r"\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?mailed\b|" + _CHECK_CONVEYED,
     "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|(?-i:\bWise\b)",
@@ -216,9 +246,16 @@ _NOT_OFFERED = Pattern(r"\b(?:no longer|not|don'?t|do not|cannot|can'?t|nicht|ke
                        r"\W+(?:\w+\W+){0,2}$", re.I)
 
 
+# A denial with a threshold or a condition after it is a delay: "you will not receive a commission check until you
+# earn $50" says a check is sent.
+_UNTIL = Pattern(r"^[^.;:]{0,80}?\b(?:until|unless|before|till|bis|avant|tant que|hasta|antes de|at[ée]|finch[ée]|fino a|"
+                 r"prima (?:di|che)|totdat|tot|voordat)\b", re.I)
+
+
 def _offered(pattern: Pattern, text: str) -> list[re.Match]:
     """The pattern's matches the text does not rule out ("We no longer pay by cheque")."""
-    return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])]
+    return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
+            or _UNTIL.search(text[m.end():m.end() + 100])]
 
 
 # Clauses of who gets what: "your friend gets 10% off and you receive $20 credit" is two ("en créditos" and "en tu
