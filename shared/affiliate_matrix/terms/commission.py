@@ -12,7 +12,7 @@ from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pat
                                         money_values,
                                         normalise, number)
 from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay
-from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, recurring_at
+from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, customer_stays, recurring_at
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
 # referrer as subject of a verb of getting) or where the merchant pays it is the affiliate's, whatever the noun
@@ -171,7 +171,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
     evidence: list[str] = []
-    recurring_said, last_rated = False, -1
+    recurring_said, customer_kept, last_rated = False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         text = before_example(unit.norm, _OTHERS_EARN)
@@ -185,12 +185,17 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
                 COOKIE.search(text) or NOT_RECURRING.search(text)):
             recurring_said = True
+        # The customer said to stay the affiliate's, in a sentence about the offer or right after its rates ("15%
+        # commission. Moreover, new customers you acquire stay linked to your account for a lifetime.").
+        if (CUE.search(text) or in_section or last_rated == i - 1) and customer_stays(text) and not (
+                COOKIE.search(text) or NOT_RECURRING.search(text)):
+            customer_kept = True
         terms = _candidates(text, in_section, doc.dollar, rates_line)
         if terms:
             found += terms
             last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
-    return _merged(found, recurring_said), evidence
+    return _merged(found, recurring_said, customer_kept), evidence
 
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
@@ -316,10 +321,10 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
     return found
 
 
-def _merged(found: list[tuple], recurring_said: bool = False) -> list[CommissionTerm]:
+def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: bool = False) -> list[CommissionTerm]:
     """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
     plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
-    recurs is recurring."""
+    recurs is recurring, and so is a lone offer of either kind in a text whose customers stay the affiliate's."""
     groups: dict[tuple, list[tuple]] = {}
     for kind, currency, upto, low, high, recurring in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
@@ -329,7 +334,7 @@ def _merged(found: list[tuple], recurring_said: bool = False) -> list[Commission
             continue
         if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
             del groups[(kind, currency, False)]
-        elif repeating is None and recurring_said and kind == "percent":
+        elif repeating is None and (customer_kept or (recurring_said and kind == "percent")):
             groups[(kind, currency, True)] = groups.pop((kind, currency, False))
     merged = []
     for (kind, currency, recurring), values in groups.items():

@@ -1,5 +1,6 @@
-"""Whether a commission repeats: said beside its figure (`recurring_at`: "30% recurring", "for 12 months", "one-time")
-or anywhere the text speaks of the offer (`RECURRING`)."""
+"""Whether a commission repeats: said beside its figure (`recurring_at`: "30% recurring", "for 12 months", "one-time"),
+or said of the referred customer anywhere the text speaks of the offer (`customer_stays`: the customer stays the
+affiliate's for life, or the pay goes on with their later business)."""
 
 import bisect
 import re
@@ -41,7 +42,7 @@ NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|e
                          rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
                          rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
-    r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
+    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? (?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
     r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
@@ -64,3 +65,60 @@ def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[in
             return False
     return None
 
+
+# The referred customer stays the affiliate's: a customer the affiliate brought, or one bound to them, and a
+# lifetime said of that bond ("new customers you acquire will be linked to your account for a lifetime", "they will
+# remain your customer forever", "Kunden bleiben Ihnen dauerhaft zugeordnet", "le client vous reste attribué à vie").
+# Each later purchase of theirs pays, so the commission repeats. Three notions (the customer, the lifetime, the
+# affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence; "lifetime"
+# as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the product's).
+_CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|kund\w*|client[ei]|cliente?s?|klant\w*|"
+             r"usu[áa]ri\w*|utilisateurs?|filleuls?|indicad\w*|referid\w*|geworben\w*|patrocinad\w*|acquirent\w*)")
+_FOR_LIFE = (r"(?:for (?:a |their |the |your )?life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|"
+             r"guarantee|membership|deal|plan))|lifetime (?=customer|client|referral|commission|earning|revenue)|"
+             r"forever|for ever\\b|permanent(?:ly|e)?|dauerhaft|lebenslang\w*|auf lebenszeit|lebenszeitwert|f[üu]r immer|"
+             r"[àa] vie\b|pour toujours|d[ée]finitivement|de por vida|para siempre|vital[íi]ci\w*|para sempre|"
+             r"levenslang|voor altijd|a vita\b|per sempre|permanentemente)")
+_AFFILIATE_SIDE = (r"(?:\byou\b|\byour|\byours\b|affiliates?|partners?|dealers?|referrers?|referred|acquired|"
+                   r"comm?iss?i?on\w*|provision\w*|provisie\w*|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provvigion\w*|"
+                   r"\bihnen\b|\bdir\b|\bdein\w*|\bihr(?:e|em|en)?\b|geworben|vermittelt|empfohlen|zugeordnet|"
+                   r"\bvous\b|\bvotre\b|\bvos\b|parrain\w*|rattach\w*|attribu[ée]\w*|"
+                   r"\btus?\b|\bte\b|\bti\b|usted|referid\w*|vinculad\w*|asociad\w*|"
+                   r"voc[êe]|\bseus?\b|\bsuas?\b|indicad\w*|"
+                   r"\bjij\b|\bjou\b|\bjouw\b|\buw\b|aangebracht|geworven|gekoppeld|"
+                   r"\btuoi?\b|\bvoi\b|segnalat\w*|legat[oi]|associat[oi])")
+_CUSTOMER_KEPT = Pattern(rf"{_CUSTOMER}\W+(?:\w+\W+){{0,8}}?{_FOR_LIFE}|{_FOR_LIFE}\W+(?:\w+\W+){{0,4}}?{_CUSTOMER}", re.I)
+_AFFILIATE = Pattern(_AFFILIATE_SIDE, re.I)
+# The pay goes on with the referred customer's later business: "you will continue to receive commissions", "for the
+# first 3 orders", "every transaction of the referred user", "Erst- und Folgegeschäfte", "cada vez que tu referido
+# gane". Not any "each sale" or "every order": those are the affiliate's sales, each paid once.
+_LATER_BUSINESS = Pattern(
+    r"continu\w* to (?:receive|earn|get|be paid)|keep (?:earning|receiving) (?:commission|\d|a |on )|"
+    r"for (?:the|their) (?:first|next) \d+ (?:orders|purchases|transactions|payments|sales|bookings)|"
+    r"(?:every|each|all (?:of )?(?:the )?)\s?(?:their|his|her|the referred \w+'s|your referrals'?|"
+    r"(?:the )?referred \w+'s) (?:future |later |subsequent )?(?:orders|purchases|transactions?|payments?|trades?|"
+    r"fees)|(?:every|each|all|any) (?:the )?(?:future |later |subsequent )?(?:orders?|purchases?|transactions?|"
+    r"payments?|trades?|fees?) (?:\w+ ){0,3}?(?:of|by|from) (?:the |a |an |your |their )?(?:referee|referred \w+|"
+    r"referrals?|invited \w+|friends?|(?:users?|customers?|clients?|members?) (?:who|that) (?:registered|signed up|"
+    r"joined|you referred))\b|"
+    r"folge(?:gesch[äa]ft|bestellung|auftr[äa]g|k[äa]uf)\w*|(?:alle|jede) (?:zuk[üu]nftigen?|weiteren?|"
+    r"folgenden?) (?:bestellung|k[äa]uf|zahlung|umsatz)\w*|"
+    r"continue\w* (?:[àa] )?(?:percevoir|recevoir|toucher|gagner)|(?:toutes|chacune de) (?:ses|leurs) "
+    r"(?:futures? |prochaines? )?(?:commandes|achats|transactions|factures)|"
+    r"seguir[áa]s? (?:recibiendo|ganando|cobrando)|cada vez que (?:tu|su) (?:\w+ ){1,2}(?:gane|compre|pague|renueve)|"
+    r"(?:todas|cada una de) (?:sus|las) (?:futuras |pr[óo]ximas )?(?:compras|transacciones|operaciones) "
+    r"(?:de (?:tus?|sus?|los) )?(?:referid|invitad|amig|client)|"
+    r"continuar[áa]s? (?:a )?(?:receber|ganhar)|cada (?:taxa|transa[çc][ãa]o|compra|opera[çc][ãa]o) (?:\w+ ){0,4}"
+    r"(?:indicad|referid|convidad)\w*|todas as (?:futuras )?(?:compras|transa[çc][õo]es) (?:d[oa]s? )?(?:indicad|"
+    r"referid|convidad|client)\w*|"
+    r"blijf\w* (?:\w+ )?(?:ontvangen|verdienen)|(?:alle|elke) (?:toekomstige |volgende )?(?:bestellingen|aankopen|"
+    r"transacties|bestelling|aankoop|transactie) van (?:je |jouw |uw |de )?(?:aangebracht|doorverwez|geworven|klant)\w*|"
+    r"continuer[àa]i? a (?:ricevere|guadagnare)|(?:tutti|ciascuno de)i? (?:i )?(?:suoi|loro) (?:futuri |successivi )?"
+    r"(?:ordini|acquisti)", re.I)
+
+
+def customer_stays(sentence: str) -> bool:
+    """Whether `sentence` says the referred customer stays the affiliate's, or that the pay goes on with their later
+    business: the commission repeats."""
+    kept = _CUSTOMER_KEPT.search(sentence)
+    return bool(_LATER_BUSINESS.search(sentence) or (kept and _AFFILIATE.search(sentence)))
