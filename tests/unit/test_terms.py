@@ -268,7 +268,7 @@ def _recurrence(text):
      [("flat", Decimal(40), True)]),
     ("You earn 10% of each sale. You will continue to receive commissions on their next orders.",
      [("percent", Decimal(10), True)]),
-    ("Sie erhalten 12 % Provision. Geworbene Kunden bleiben Ihnen dauerhaft zugeordnet.",
+    ("Sie erhalten 12 % Provision. Geworbene Kunden bleiben Ihnen lebenslang zugeordnet.",
      [("percent", Decimal(12), True)]),
     ("Vous touchez 20 % de commission. Vos filleuls vous restent attribués à vie.", [("percent", Decimal(20), True)]),
     ("Ganas un 8% de comisión. Tus referidos quedan vinculados a ti de por vida.", [("percent", Decimal(8), True)]),
@@ -292,6 +292,10 @@ def _recurrence(text):
     ("Ganas un 8% por cada venta que generes. Cada vez que quieras, puedes cambiar tu enlace.",
      [("percent", Decimal(8), None)]),
     ("Earn 10% on every order your visitors place. Keep up the good work.", [("percent", Decimal(10), None)]),
+    ("Earn 10% commission per sale. If you refer fake users, your account is closed for life.",
+     [("percent", Decimal(10), None)]),
+    ("Vous touchez 20 % de commission. Un parrain qui fraude avec ses filleuls est exclu à vie.",
+     [("percent", Decimal(20), None)]),
 ])
 def test_commission_recurs_when_the_customer_stays(text, expected):
     assert _recurrence(text) == expected

@@ -68,7 +68,7 @@ def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[in
 
 # The referred customer stays the affiliate's: a customer the affiliate brought, or one bound to them, and a
 # lifetime said of that bond ("new customers you acquire will be linked to your account for a lifetime", "they will
-# remain your customer forever", "Kunden bleiben Ihnen dauerhaft zugeordnet", "le client vous reste attribué à vie").
+# remain your customer forever", "Kunden bleiben Ihnen lebenslang zugeordnet", "le client vous reste attribué à vie").
 # Each later purchase of theirs pays, so the commission repeats. Three notions (the customer, the lifetime, the
 # affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence; "lifetime"
 # as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the product's).
@@ -76,9 +76,14 @@ _CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|kund\w*
              r"usu[áa]ri\w*|utilisateurs?|filleuls?|indicad\w*|referid\w*|geworben\w*|patrocinad\w*|acquirent\w*)")
 _FOR_LIFE = (r"(?:for (?:a |their |the |your )?life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|"
              r"guarantee|membership|deal|plan))|lifetime (?=customer|client|referral|commission|earning|revenue)|"
-             r"forever|for ever\\b|permanent(?:ly|e)?|dauerhaft|lebenslang\w*|auf lebenszeit|lebenszeitwert|f[üu]r immer|"
-             r"[àa] vie\b|pour toujours|d[ée]finitivement|de por vida|para siempre|vital[íi]ci\w*|para sempre|"
-             r"levenslang|voor altijd|a vita\b|per sempre|permanentemente)")
+             r"forever|for ever\b|lebenslang\w*|auf lebenszeit|lebenszeitwert|f[üu]r immer|"
+             r"[àa] vie\b|pour toujours|de por vida|para siempre|vital[íi]ci\w*|para sempre|"
+             r"levenslang|voor altijd|a vita\b|per sempre)")
+# A lifetime of a loss is a ban, not a bond: "fake users get your account closed for life", "exclu à vie".
+_LOSS = Pattern(r"\b(?:ban\w*|suspend\w*|clos\w*|terminat\w*|forfeit\w*|los[et]\w*|remov\w*|exclu\w*|block\w*|"
+                r"gesperrt|sperr\w*|verl[io]er\w*|ausgeschlossen|perd\w*|bann\w*|suspendu\w*|pierde\w*|"
+                r"bloquead\w*|suspendid\w*|expuls\w*|verliest|verloren|geblokkeerd|uitgesloten|bloccat\w*|"
+                r"sospes\w*|escluso)", re.I)
 _AFFILIATE_SIDE = (r"(?:\byou\b|\byour|\byours\b|affiliates?|partners?|dealers?|referrers?|referred|acquired|"
                    r"comm?iss?i?on\w*|provision\w*|provisie\w*|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provvigion\w*|"
                    r"\bihnen\b|\bdir\b|\bdein\w*|\bihr(?:e|em|en)?\b|geworben|vermittelt|empfohlen|zugeordnet|"
@@ -121,4 +126,4 @@ def customer_stays(sentence: str) -> bool:
     """Whether `sentence` says the referred customer stays the affiliate's, or that the pay goes on with their later
     business: the commission repeats."""
     kept = _CUSTOMER_KEPT.search(sentence)
-    return bool(_LATER_BUSINESS.search(sentence) or (kept and _AFFILIATE.search(sentence)))
+    return bool(_LATER_BUSINESS.search(sentence) or (kept and _AFFILIATE.search(sentence) and not _LOSS.search(sentence)))
