@@ -268,7 +268,7 @@ def _recurrence(text):
      [("flat", Decimal(40), True)]),
     ("You earn 10% of each sale. You will continue to receive commissions on their next orders.",
      [("percent", Decimal(10), True)]),
-    ("Sie erhalten 12 % Provision. Geworbene Kunden bleiben Ihnen lebenslang zugeordnet.",
+    ("Sie erhalten 12 % Provision. Alle über Ihren Link geworbenen Kunden bleiben Ihnen auf Lebenszeit zugeordnet.",
      [("percent", Decimal(12), True)]),
     ("Vous touchez 20 % de commission. Vos filleuls vous restent attribués à vie.", [("percent", Decimal(20), True)]),
     ("Ganas un 8% de comisión. Tus referidos quedan vinculados a ti de por vida.", [("percent", Decimal(8), True)]),

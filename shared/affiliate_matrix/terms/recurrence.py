@@ -42,7 +42,8 @@ NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|e
                          rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
                          rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
-    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? (?:payment|month|purchase|order|invoice|sale|subscription)|"
+    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? "
+    r"(?:payment|month|purchase|order|invoice|sale|subscription)|"
     r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
     r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
@@ -70,8 +71,9 @@ def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[in
 # lifetime said of that bond ("new customers you acquire will be linked to your account for a lifetime", "they will
 # remain your customer forever", "Kunden bleiben Ihnen lebenslang zugeordnet", "le client vous reste attribué à vie").
 # Each later purchase of theirs pays, so the commission repeats. Three notions (the customer, the lifetime, the
-# affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence; "lifetime"
-# as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the product's).
+# affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence;
+# "lifetime" as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the
+# product's).
 _CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|kund\w*|client[ei]|cliente?s?|klant\w*|"
              r"usu[áa]ri\w*|utilisateurs?|filleuls?|indicad\w*|referid\w*|geworben\w*|patrocinad\w*|acquirent\w*)")
 _FOR_LIFE = (r"(?:for (?:a |their |the |your )?life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|"
@@ -85,14 +87,16 @@ _LOSS = Pattern(r"\b(?:ban\w*|suspend\w*|clos\w*|terminat\w*|forfeit\w*|los[et]\
                 r"bloquead\w*|suspendid\w*|expuls\w*|verliest|verloren|geblokkeerd|uitgesloten|bloccat\w*|"
                 r"sospes\w*|escluso)", re.I)
 _AFFILIATE_SIDE = (r"(?:\byou\b|\byour|\byours\b|affiliates?|partners?|dealers?|referrers?|referred|acquired|"
-                   r"comm?iss?i?on\w*|provision\w*|provisie\w*|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provvigion\w*|"
+                   r"comm?iss?i?on\w*|provision\w*|provisie\w*|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
+                   r"provvigion\w*|"
                    r"\bihnen\b|\bdir\b|\bdein\w*|\bihr(?:e|em|en)?\b|geworben|vermittelt|empfohlen|zugeordnet|"
                    r"\bvous\b|\bvotre\b|\bvos\b|parrain\w*|rattach\w*|attribu[ée]\w*|"
                    r"\btus?\b|\bte\b|\bti\b|usted|referid\w*|vinculad\w*|asociad\w*|"
                    r"voc[êe]|\bseus?\b|\bsuas?\b|indicad\w*|"
                    r"\bjij\b|\bjou\b|\bjouw\b|\buw\b|aangebracht|geworven|gekoppeld|"
                    r"\btuoi?\b|\bvoi\b|segnalat\w*|legat[oi]|associat[oi])")
-_CUSTOMER_KEPT = Pattern(rf"{_CUSTOMER}\W+(?:\w+\W+){{0,8}}?{_FOR_LIFE}|{_FOR_LIFE}\W+(?:\w+\W+){{0,4}}?{_CUSTOMER}", re.I)
+_CUSTOMER_KEPT = Pattern(rf"{_CUSTOMER}\W+(?:\w+\W+){{0,8}}?{_FOR_LIFE}|"
+                         rf"{_FOR_LIFE}\W+(?:\w+\W+){{0,4}}?{_CUSTOMER}", re.I)
 _AFFILIATE = Pattern(_AFFILIATE_SIDE, re.I)
 # The pay goes on with the referred customer's later business: "you will continue to receive commissions", "for the
 # first 3 orders", "every transaction of the referred user", "Erst- und Folgegeschäfte", "cada vez que tu referido
@@ -117,7 +121,8 @@ _LATER_BUSINESS = Pattern(
     r"(?:indicad|referid|convidad)\w*|todas as (?:futuras )?(?:compras|transa[çc][õo]es) (?:d[oa]s? )?(?:indicad|"
     r"referid|convidad|client)\w*|"
     r"blijf\w* (?:\w+ )?(?:ontvangen|verdienen)|(?:alle|elke) (?:toekomstige |volgende )?(?:bestellingen|aankopen|"
-    r"transacties|bestelling|aankoop|transactie) van (?:je |jouw |uw |de )?(?:aangebracht|doorverwez|geworven|klant)\w*|"
+    r"transacties|bestelling|aankoop|transactie) van (?:je |jouw |uw |de )?"
+    r"(?:aangebracht|doorverwez|geworven|klant)\w*|"
     r"continuer[àa]i? a (?:ricevere|guadagnare)|(?:tutti|ciascuno de)i? (?:i )?(?:suoi|loro) (?:futuri |successivi )?"
     r"(?:ordini|acquisti)", re.I)
 
@@ -126,4 +131,5 @@ def customer_stays(sentence: str) -> bool:
     """Whether `sentence` says the referred customer stays the affiliate's, or that the pay goes on with their later
     business: the commission repeats."""
     kept = _CUSTOMER_KEPT.search(sentence)
-    return bool(_LATER_BUSINESS.search(sentence) or (kept and _AFFILIATE.search(sentence) and not _LOSS.search(sentence)))
+    return bool(_LATER_BUSINESS.search(sentence)
+                or (kept and _AFFILIATE.search(sentence) and not _LOSS.search(sentence)))
