@@ -254,6 +254,62 @@ def test_commission_said_of_the_pay(text, expected):
     assert _offers(text) == expected
 
 
+# The referred customer stays the affiliate's (bound to them for life), or the pay goes on with the customer's later
+# business: the commission repeats, percent or flat, when nothing beside the figure says otherwise. A lifetime of
+# anything else (the product, the cookie, the support), or each sale of the affiliate's, is no recurrence.
+def _recurrence(text):
+    return [(t.type, t.value_min, t.recurring) for t in terms.extract(text).commission]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Earn a 15% commission on every order. Customers you refer stay linked to your account for a lifetime.",
+     [("percent", Decimal(15), True)]),
+    ("We pay $40 per bike sold. All customers acquired by the dealer are yours for life.",
+     [("flat", Decimal(40), True)]),
+    ("You earn 10% of each sale. You will continue to receive commissions on their next orders.",
+     [("percent", Decimal(10), True)]),
+    ("Sie erhalten 12 % Provision. Alle über Ihren Link geworbenen Kunden bleiben Ihnen auf Lebenszeit zugeordnet.",
+     [("percent", Decimal(12), True)]),
+    ("Vous touchez 20 % de commission. Vos filleuls vous restent attribués à vie.", [("percent", Decimal(20), True)]),
+    ("Ganas un 8% de comisión. Tus referidos quedan vinculados a ti de por vida.", [("percent", Decimal(8), True)]),
+    ("Ganhe 5% de comissão. Os clientes indicados ficam vinculados a você para sempre.",
+     [("percent", Decimal(5), True)]),
+    ("Je ontvangt 10% commissie. Aangebrachte klanten blijven voor altijd aan jou gekoppeld.",
+     [("percent", Decimal(10), True)]),
+    ("Ricevi una provvigione del 7%. I clienti che porti restano legati a te per sempre.",
+     [("percent", Decimal(7), True)]),
+    ("Earn 20% of every transaction made by a user who registered with your link.", [("percent", Decimal(20), True)]),
+    ("A 25% commission on first-time orders only. Customers you refer stay yours forever.",
+     [("percent", Decimal(25), False)]),
+    ("Earn a 15% commission on every order. Our customers enjoy lifetime support.", [("percent", Decimal(15), None)]),
+    ("Earn a 15% commission on every sale. Your customers get lifetime access to the course.",
+     [("percent", Decimal(15), None)]),
+    ("Earn 10% on each sale. Referred customers are tracked by a lifetime cookie.", [("percent", Decimal(10), None)]),
+    ("Sie erhalten 12 % Provision auf jede Bestellung. Unsere Kunden genießen dauerhaft freien Versand.",
+     [("percent", Decimal(12), None)]),
+    ("Vous touchez 20 % sur chaque vente. La garantie est à vie pour tous les clients.",
+     [("percent", Decimal(20), None)]),
+    ("Ganas un 8% por cada venta que generes. Cada vez que quieras, puedes cambiar tu enlace.",
+     [("percent", Decimal(8), None)]),
+    ("Earn 10% on every order your visitors place. Keep up the good work.", [("percent", Decimal(10), None)]),
+    ("Earn 10% commission per sale. If you refer fake users, your account is closed for life.",
+     [("percent", Decimal(10), None)]),
+    ("Vous touchez 20 % de commission. Un parrain qui fraude avec ses filleuls est exclu à vie.",
+     [("percent", Decimal(20), None)]),
+])
+def test_commission_recurs_when_the_customer_stays(text, expected):
+    assert _recurrence(text) == expected
+
+
+def test_a_sentence_of_many_customers_is_read_in_time_linear_in_its_length(monkeypatch):
+    """A hostile commission sentence of thousands of customers and lifetimes that never bind to the affiliate."""
+    def text(words: int) -> str:
+        return "Earn 10% commission. " + " ".join(f"customers{'s' * (i % 7)} lifetime{i}" for i in range(words))
+
+    small, large = (characters_read(text(n), monkeypatch) for n in (200, 800))
+    assert large < 5 * small  # quadratic reading would be 16 times
+
+
 # A line of nothing but rates, bare (a tier table's row) or each with what it is paid on, lists the commission's
 # rates when the nearest line before it that names a notion names the commission; under a discount, a price or a
 # fee, or with an order value in it, it is not the affiliate's.

@@ -4,7 +4,6 @@ else (a customer discount, a conversion rate, a threshold, a price, an example's
 left merges into one entry per distinct offer: one percent range, one flat range per currency, a
 recurring rate apart from a one-time one."""
 
-import bisect
 import re
 
 from affiliate_matrix.models import CommissionTerm
@@ -13,6 +12,7 @@ from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pat
                                         money_values,
                                         normalise, number)
 from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay
+from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, customer_stays, recurring_at
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
 # referrer as subject of a verb of getting) or where the merchant pays it is the affiliate's, whatever the noun
@@ -162,41 +162,6 @@ _FLAT_CUE = Pattern(
     r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
     r"fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
-# A commission that repeats. "As long as", "solange", "tant que" … count only with the customer or the
-# subscription they are about; on their own they are everywhere in terms.
-_WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
-                   r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
-                   r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
-STRONG_RECURRING = Pattern(
-    r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
-    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|"
-    r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci|renewals?|"
-    r"verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
-    re.I)
-RECURRING = Pattern(
-    rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
-    r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
-    r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
-    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|"
-    r"(?:during|over) (?:the )?(?:period of |first )?\d+ "
-    r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
-    r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
-    r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
-    r"cada (?:renovaci[óo]n|pago)|durante (?:\d+|los primeros \d+) (?:meses|a[ñn]os)|"
-    r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
-    r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
-    r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
-_RENEWAL = (r"(?:recurr|wiederk|r[ée]curr|terugk|recorr|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|"
-            r"verlenging|renova[çc])")
-# "Renewals are not commissionable", "(excluding renewals)": the text says the commission does not recur.
-_NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|exclud\w*|except|ohne|hors|zonder|"
-                         rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
-                         rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
-ONE_TIME = Pattern(
-    r"one[\s-]?time|one[\s-]?off|(?:first|1st) (?:payment|month|purchase|order|invoice|sale|subscription)|"
-    r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
-    r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
-    r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -206,7 +171,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
     evidence: list[str] = []
-    recurring_said, last_rated = False, -1
+    recurring_said, customer_kept, last_rated = False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         text = before_example(unit.norm, _OTHERS_EARN)
@@ -218,14 +183,19 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         in_section = (topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
                       or rates_line)
         if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
-                COOKIE.search(text) or _NOT_RECURRING.search(text)):
+                COOKIE.search(text) or NOT_RECURRING.search(text)):
             recurring_said = True
+        # The customer said to stay the affiliate's, in a sentence about the offer or right after its rates ("15%
+        # commission. Moreover, new customers you acquire stay linked to your account for a lifetime.").
+        if (CUE.search(text) or in_section or last_rated == i - 1) and customer_stays(text) and not (
+                COOKIE.search(text) or NOT_RECURRING.search(text)):
+            customer_kept = True
         terms = _candidates(text, in_section, doc.dollar, rates_line)
         if terms:
             found += terms
             last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
-    return _merged(found, recurring_said), evidence
+    return _merged(found, recurring_said, customer_kept), evidence
 
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
@@ -287,29 +257,6 @@ def _about_commission(doc: Doc, index: int) -> bool:
     return False
 
 
-# A figure's clause is read at most this far either side of it, so that a hostile unit of thousands of figures
-# costs its length, not its length squared (no real clause comes near it).
-_REACH = 200
-
-
-def _recurring(clause: str, match: re.Match, figures: tuple[list[int], list[int]], single: bool) -> bool | None:
-    """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
-    else what precedes it, else (when it is the clause's only figure) the whole clause. `figures`: where every
-    figure of the clause starts, and where each ends (both ascending: figures do not overlap)."""
-    starts, ends = figures
-    later = bisect.bisect_left(starts, match.end())
-    following = starts[later] if later < len(starts) else len(clause)
-    earlier = bisect.bisect_right(ends, match.start())
-    preceding = ends[earlier - 1] if earlier else 0
-    for part in (clause[match.end():min(following, match.end() + _REACH)],
-                 clause[max(preceding, match.start() - _REACH):match.start()], clause if single else ""):
-        if RECURRING.search(part) and not _NOT_RECURRING.search(part):
-            return True
-        if ONE_TIME.search(part):
-            return False
-    return None
-
-
 def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bool = False) -> list[tuple]:
     """The figures of `text` that are the affiliate's pay. `rates_line`: the text is a line of rates under a text about
     commission, which is its every clause's cue."""
@@ -338,7 +285,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
         single, flat_cued, not_pay = len(spans) == 1, bool(_FLAT_CUE.search(clause)), bool(_NOT_PAY.search(clause))
         percents = list(PERCENT.finditer(clause))
         for match in percents:
-            before, after = clause[max(0, match.start() - _REACH):match.start()], clause[match.end():match.end() + _REACH]
+            before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
             if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not
                                                                                    said_of_pay(before)):
                 continue
@@ -351,13 +298,13 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):
                 continue
-            recurring = _recurring(clause, match, figures, single)
+            recurring = recurring_at(clause, match, figures, single)
             if high is not None and high <= low:  # "40% and 20%": two rates, not a range
                 found.append(("percent", None, False, high, None, recurring))
                 high = None
             found.append(("percent", None, bool(match["upto"]), low, high, recurring))
         for match in MONEY.finditer(clause):
-            before, after = clause[max(0, match.start() - _REACH):match.start()], clause[match.end():match.end() + _REACH]
+            before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
             # Beside a rate, an amount is a bounty of its own only when it says what it is paid for ("€10 per
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
@@ -370,14 +317,14 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             low, high = money_values(match)
             if currency is None or low is None or (high is not None and high <= low):
                 continue
-            found.append(("flat", currency, bool(match["upto"]), low, high, _recurring(clause, match, figures, single)))
+            found.append(("flat", currency, bool(match["upto"]), low, high, recurring_at(clause, match, figures, single)))
     return found
 
 
-def _merged(found: list[tuple], recurring_said: bool = False) -> list[CommissionTerm]:
+def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: bool = False) -> list[CommissionTerm]:
     """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
     plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
-    recurs is recurring."""
+    recurs is recurring, and so is a lone offer of either kind in a text whose customers stay the affiliate's."""
     groups: dict[tuple, list[tuple]] = {}
     for kind, currency, upto, low, high, recurring in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
@@ -387,7 +334,7 @@ def _merged(found: list[tuple], recurring_said: bool = False) -> list[Commission
             continue
         if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
             del groups[(kind, currency, False)]
-        elif repeating is None and recurring_said and kind == "percent":
+        elif repeating is None and (customer_kept or (recurring_said and kind == "percent")):
             groups[(kind, currency, True)] = groups.pop((kind, currency, False))
     merged = []
     for (kind, currency, recurring), values in groups.items():

@@ -1,0 +1,135 @@
+"""Whether a commission repeats: said beside its figure (`recurring_at`: "30% recurring", "for 12 months", "one-time"),
+or said of the referred customer anywhere the text speaks of the offer (`customer_stays`: the customer stays the
+affiliate's for life, or the pay goes on with their later business)."""
+
+import bisect
+import re
+
+from affiliate_matrix.terms.text import Pattern
+
+# A figure's clause is read at most this far either side of it, so that a hostile unit of thousands of figures
+# costs its length, not its length squared (no real clause comes near it).
+REACH = 200
+
+# A commission that repeats. "As long as", "solange", "tant que" … count only with the customer or the
+# subscription they are about; on their own they are everywhere in terms.
+_WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
+                   r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
+                   r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
+STRONG_RECURRING = Pattern(
+    r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
+    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|"
+    r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci|renewals?|"
+    r"verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
+    re.I)
+RECURRING = Pattern(
+    rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
+    r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
+    r"subsequent (?:payments|fees|renewals|months|invoices|billing)|future (?:subscription )?payments|continue to earn|"
+    r"for (?:up to )?(?:the )?(?:first |following |next |subsequent )?\d+ (?:months|years)|"
+    r"(?:during|over) (?:the )?(?:period of |first )?\d+ "
+    r"(?:months?|years?)|each month (?:they|the customer|your)|every month (?:they|the customer|your)|"
+    r"jede[nrs]? (?:verl[äa]ngerung|zahlung)|gesamte laufzeit|f[üu]r \d+ monate|"
+    r"chaque (?:renouvellement|paiement)|tout r[èe]glement|dans les \d+ (?:mois|ans)|pendant \d+ (?:mois|ans)|"
+    r"cada (?:renovaci[óo]n|pago)|durante (?:\d+|los primeros \d+) (?:meses|a[ñn]os)|"
+    r"elke (?:verlenging|betaling)|gedurende \d+ (?:maanden|jaar)|"
+    r"toda a vida|para sempre|\bforever\b|f[üu]r immer|pour toujours|para siempre|voor altijd|"
+    r"cada (?:renova[çc][ãa]o|pagamento)|durante \d+ meses", re.I)
+_RENEWAL = (r"(?:recurr|wiederk|r[ée]curr|terugk|recorr|renewals?|verl[äa]ngerung|renouvellement|renovaci[óo]n|"
+            r"verlenging|renova[çc])")
+# "Renewals are not commissionable", "(excluding renewals)": the text says the commission does not recur.
+NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|exclud\w*|except|ohne|hors|zonder|"
+                         rf"ausgenommen|ausgeschlossen)\b\W+(?:\w+\W+){{0,2}}?{_RENEWAL}|"
+                         rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
+ONE_TIME = Pattern(
+    r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? "
+    r"(?:payment|month|purchase|order|invoice|sale|subscription)|"
+    r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
+    r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
+    r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
+
+
+def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[int]], single: bool) -> bool | None:
+    """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
+    else what precedes it, else (when it is the clause's only figure) the whole clause. `figures`: where every
+    figure of the clause starts, and where each ends (both ascending: figures do not overlap)."""
+    starts, ends = figures
+    later = bisect.bisect_left(starts, match.end())
+    following = starts[later] if later < len(starts) else len(clause)
+    earlier = bisect.bisect_right(ends, match.start())
+    preceding = ends[earlier - 1] if earlier else 0
+    for part in (clause[match.end():min(following, match.end() + REACH)],
+                 clause[max(preceding, match.start() - REACH):match.start()], clause if single else ""):
+        if RECURRING.search(part) and not NOT_RECURRING.search(part):
+            return True
+        if ONE_TIME.search(part):
+            return False
+    return None
+
+
+# The referred customer stays the affiliate's: a customer the affiliate brought, or one bound to them, and a
+# lifetime said of that bond ("new customers you acquire will be linked to your account for a lifetime", "they will
+# remain your customer forever", "Kunden bleiben Ihnen lebenslang zugeordnet", "le client vous reste attribué à vie").
+# Each later purchase of theirs pays, so the commission repeats. Three notions (the customer, the lifetime, the
+# affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence;
+# "lifetime" as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the
+# product's).
+_CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|kund\w*|client[ei]|cliente?s?|klant\w*|"
+             r"usu[áa]ri\w*|utilisateurs?|filleuls?|indicad\w*|referid\w*|geworben\w*|patrocinad\w*|acquirent\w*)")
+_FOR_LIFE = (r"(?:for (?:a |their |the |your )?life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|"
+             r"guarantee|membership|deal|plan))|lifetime (?=customer|client|referral|commission|earning|revenue)|"
+             r"forever|for ever\b|lebenslang\w*|auf lebenszeit|lebenszeitwert|f[üu]r immer|"
+             r"[àa] vie\b|pour toujours|de por vida|para siempre|vital[íi]ci\w*|para sempre|"
+             r"levenslang|voor altijd|a vita\b|per sempre)")
+# A lifetime of a loss is a ban, not a bond: "fake users get your account closed for life", "exclu à vie".
+_LOSS = Pattern(r"\b(?:ban\w*|suspend\w*|clos\w*|terminat\w*|forfeit\w*|los[et]\w*|remov\w*|exclu\w*|block\w*|"
+                r"gesperrt|sperr\w*|verl[io]er\w*|ausgeschlossen|perd\w*|bann\w*|suspendu\w*|pierde\w*|"
+                r"bloquead\w*|suspendid\w*|expuls\w*|verliest|verloren|geblokkeerd|uitgesloten|bloccat\w*|"
+                r"sospes\w*|escluso)", re.I)
+_AFFILIATE_SIDE = (r"(?:\byou\b|\byour|\byours\b|affiliates?|partners?|dealers?|referrers?|referred|acquired|"
+                   r"comm?iss?i?on\w*|provision\w*|provisie\w*|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|"
+                   r"provvigion\w*|"
+                   r"\bihnen\b|\bdir\b|\bdein\w*|\bihr(?:e|em|en)?\b|geworben|vermittelt|empfohlen|zugeordnet|"
+                   r"\bvous\b|\bvotre\b|\bvos\b|parrain\w*|rattach\w*|attribu[ée]\w*|"
+                   r"\btus?\b|\bte\b|\bti\b|usted|referid\w*|vinculad\w*|asociad\w*|"
+                   r"voc[êe]|\bseus?\b|\bsuas?\b|indicad\w*|"
+                   r"\bjij\b|\bjou\b|\bjouw\b|\buw\b|aangebracht|geworven|gekoppeld|"
+                   r"\btuoi?\b|\bvoi\b|segnalat\w*|legat[oi]|associat[oi])")
+_CUSTOMER_KEPT = Pattern(rf"{_CUSTOMER}\W+(?:\w+\W+){{0,8}}?{_FOR_LIFE}|"
+                         rf"{_FOR_LIFE}\W+(?:\w+\W+){{0,4}}?{_CUSTOMER}", re.I)
+_AFFILIATE = Pattern(_AFFILIATE_SIDE, re.I)
+# The pay goes on with the referred customer's later business: "you will continue to receive commissions", "for the
+# first 3 orders", "every transaction of the referred user", "Erst- und Folgegeschäfte", "cada vez que tu referido
+# gane". Not any "each sale" or "every order": those are the affiliate's sales, each paid once.
+_LATER_BUSINESS = Pattern(
+    r"continu\w* to (?:receive|earn|get|be paid)|keep (?:earning|receiving) (?:commission|\d|a |on )|"
+    r"for (?:the|their) (?:first|next) \d+ (?:orders|purchases|transactions|payments|sales|bookings)|"
+    r"(?:every|each|all (?:of )?(?:the )?)\s?(?:their|his|her|the referred \w+'s|your referrals'?|"
+    r"(?:the )?referred \w+'s) (?:future |later |subsequent )?(?:orders|purchases|transactions?|payments?|trades?|"
+    r"fees)|(?:every|each|all|any) (?:the )?(?:future |later |subsequent )?(?:orders?|purchases?|transactions?|"
+    r"payments?|trades?|fees?) (?:\w+ ){0,3}?(?:of|by|from) (?:the |a |an |your |their )?(?:referee|referred \w+|"
+    r"referrals?|invited \w+|friends?|(?:users?|customers?|clients?|members?) (?:who|that) (?:registered|signed up|"
+    r"joined|you referred))\b|"
+    r"folge(?:gesch[äa]ft|bestellung|auftr[äa]g|k[äa]uf)\w*|(?:alle|jede) (?:zuk[üu]nftigen?|weiteren?|"
+    r"folgenden?) (?:bestellung|k[äa]uf|zahlung|umsatz)\w*|"
+    r"continue\w* (?:[àa] )?(?:percevoir|recevoir|toucher|gagner)|(?:toutes|chacune de) (?:ses|leurs) "
+    r"(?:futures? |prochaines? )?(?:commandes|achats|transactions|factures)|"
+    r"seguir[áa]s? (?:recibiendo|ganando|cobrando)|cada vez que (?:tu|su) (?:\w+ ){1,2}(?:gane|compre|pague|renueve)|"
+    r"(?:todas|cada una de) (?:sus|las) (?:futuras |pr[óo]ximas )?(?:compras|transacciones|operaciones) "
+    r"(?:de (?:tus?|sus?|los) )?(?:referid|invitad|amig|client)|"
+    r"continuar[áa]s? (?:a )?(?:receber|ganhar)|cada (?:taxa|transa[çc][ãa]o|compra|opera[çc][ãa]o) (?:\w+ ){0,4}"
+    r"(?:indicad|referid|convidad)\w*|todas as (?:futuras )?(?:compras|transa[çc][õo]es) (?:d[oa]s? )?(?:indicad|"
+    r"referid|convidad|client)\w*|"
+    r"blijf\w* (?:\w+ )?(?:ontvangen|verdienen)|(?:alle|elke) (?:toekomstige |volgende )?(?:bestellingen|aankopen|"
+    r"transacties|bestelling|aankoop|transactie) van (?:je |jouw |uw |de )?"
+    r"(?:aangebracht|doorverwez|geworven|klant)\w*|"
+    r"continuer[àa]i? a (?:ricevere|guadagnare)|(?:tutti|ciascuno de)i? (?:i )?(?:suoi|loro) (?:futuri |successivi )?"
+    r"(?:ordini|acquisti)", re.I)
+
+
+def customer_stays(sentence: str) -> bool:
+    """Whether `sentence` says the referred customer stays the affiliate's, or that the pay goes on with their later
+    business: the commission repeats."""
+    kept = _CUSTOMER_KEPT.search(sentence)
+    return bool(_LATER_BUSINESS.search(sentence)
+                or (kept and _AFFILIATE.search(sentence) and not _LOSS.search(sentence)))
