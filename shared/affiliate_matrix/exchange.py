@@ -270,9 +270,12 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
         else:
             try:
                 program = Program.model_validate(data)
+                to_document(program)  # what the write does: a value valid but nested past its depth fails here
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 problems.append(f"line {number}: {'.'.join(map(str, first['loc'])) or 'record'}: {first['msg']}")
+            except ValueError as exc:  # pydantic's serializer: "Maximum serialization depth exceeded"
+                problems.append(f"line {number}: cannot be stored in the index ({exc})")
             else:
                 if program.id in seen:
                     problems.append(f"line {number}: {program.id} is already on line {seen[program.id]}")

@@ -128,3 +128,16 @@ def test_a_parquet_file_of_more_text_than_the_limit_is_refused_before_it_is_read
                    compression="zstd", row_group_size=40, use_dictionary=dictionary)
     assert path.stat().st_size < 1_000_000
     assert said in refused(target, path, "parquet")
+
+
+def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_batch_is_written(tmp_path, target):
+    """It parses and validates (provenance values are any JSON), but cannot be serialized for the index: found
+    only when its batch was written, after the batches before it were."""
+    lines = exported(tmp_path, "jsonl", synthetic_programs(1_001)).decode().splitlines()
+    record = json.loads(lines[-1])
+    field = next(iter(record["provenance"]))
+    record["provenance"][field][0]["value"] = json.loads("[" * 500 + "]" * 500)
+    path = tmp_path / "deep_value.jsonl"
+    path.write_text("\n".join([*lines[:-1], json.dumps(record)]) + "\n")
+    said = refused(target, path, "jsonl")
+    assert "line 1001: cannot be stored in the index (Maximum serialization depth exceeded)" in said
