@@ -57,7 +57,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
-        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.match(key) else {})
+        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
     # Slack takes about one message a second per webhook; Knative redelivers what is still failing after 30 s.
     client = PoliteClient("webhook", allow_loopback=origin_policy(url, rt.settings.allow_loopback_fetch),
                           rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
@@ -151,7 +151,7 @@ HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": re
 
 
 def record_outcome(rt, key, status: str, outcome: str) -> None:
-    if not isinstance(key, str) or not _ACTIVATION_KEY.match(key):  # from the event: only what fire() writes
+    if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):  # from the event: only what fire() writes
         return
     try:
         activation = json.loads(rt.store.get(key).data) | {"outcome": status, "detail": outcome}
