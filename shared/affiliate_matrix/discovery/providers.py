@@ -183,23 +183,41 @@ class Usage:
             return {}, None
         return json.loads(stored.data), stored.etag
 
-    def available(self, provider: str) -> bool:
-        row = self.usage.get(provider, {})
-        return not row.get("exhausted") and row.get("queries", 0) < self.quotas.get(provider, 0)
+    def reserve(self, provider: str, cost: float) -> bool:
+        """Count one query before it is sent, if the quota has room. The conditional write decides on the
+        stored count, so runs sharing the day never send more than the quota between them (a check of each
+        run's own copy let every run that read it before another counted send one more)."""
+        def take(row: dict) -> bool:
+            if row["exhausted"] or row["queries"] >= self.quotas.get(provider, 0):
+                return False
+            row["queries"] += 1
+            row["cost_usd"] = round(row["cost_usd"] + cost, 6)
+            return True
 
-    def record(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
+        return self._change(provider, take)
+
+    def unanswered(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
+        """A reserved query the provider did not answer is not counted; `exhausted`: it said its quota is spent."""
+        def give_back(row: dict) -> bool:
+            row["queries"] = max(0, row["queries"] - 1)
+            row["cost_usd"] = round(max(0.0, row["cost_usd"] - cost), 6)
+            row["exhausted"] = row["exhausted"] or exhausted
+            return True
+
+        self._change(provider, give_back)
+
+    def _change(self, provider: str, change) -> bool:
+        """Apply `change` to the provider's row and write it conditionally, on the latest copy if another run
+        wrote in between; False (nothing written) when `change` declines."""
         for _ in range(5):
             row = self.usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
-            if exhausted:
-                row["exhausted"] = True
-            else:
-                row["queries"] += 1
-                row["cost_usd"] = round(row["cost_usd"] + cost, 6)
+            if not change(row):
+                return False
             try:
                 self.etag = self.store.put(self.key, json.dumps(self.usage, sort_keys=True).encode(),
                                            content_type="application/json", if_match=self.etag,
                                            if_none_match=self.etag is None)
-                return
+                return True
             except ConflictError:
                 self.usage, self.etag = self.read()  # another run counted too: count on top of it
         raise ConflictError(f"{self.key} kept changing; usage not recorded")

@@ -90,21 +90,21 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
                                "and credentials at discovery/<provider> in the secret store")
         for dork in queries:
             for provider in providers:
-                if provider.name in broken or not usage.available(provider.name):
+                if provider.name in broken or not usage.reserve(provider.name, provider.cost_per_query):
                     continue
                 try:
                     found = provider.search(dork)
                 except QuotaExhausted:
-                    usage.record(provider.name, 0.0, exhausted=True)
+                    usage.unanswered(provider.name, provider.cost_per_query, exhausted=True)
                     report.quota_exhausted.append(provider.name)
                     log.warning("discover.quota_exhausted", provider=provider.name)
                     continue
                 except ProviderError as exc:
+                    usage.unanswered(provider.name, provider.cost_per_query)
                     broken.add(provider.name)
                     report.provider_errors.append(str(exc))
                     log.warning("discover.provider_failed", provider=provider.name, error=str(exc))
                     continue
-                usage.record(provider.name, provider.cost_per_query)
                 report.queries += 1
                 results += found
                 break
