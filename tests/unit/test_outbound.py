@@ -191,3 +191,34 @@ def test_a_redacted_request_is_named_by_scheme_host_and_port_only():
         client.close()
     assert "http://127.0.0.1:1/…" in str(raised.value)
     assert not {"pa55", "s3cr3t", "t0k", "user"} & set(str(raised.value).replace("/", " ").replace(":", " ").split())
+
+
+GOOD = {"url": "https://pawsome.example/affiliates", "title": "Pawsome", "snippet": "Join"}
+
+
+@pytest.mark.parametrize("kind, status, headers, body", [
+    (GoogleProgrammableSearch, 200, {}, {"items": 5}),
+    (GoogleProgrammableSearch, 200, {}, {"items": [{"link": 7}, {"link": GOOD["url"], "title": {"a": 1}}]}),
+    (GoogleProgrammableSearch, 200, {}, {"error": "a string, not an object", "items": []}),
+    (GoogleProgrammableSearch, 429, {}, {"error": ["a list"]}),
+    (BraveSearch, 200, {}, {"web": {"results": 5}}),
+    (BraveSearch, 200, {}, {"web": {"results": [{"url": ["x"]}, {"url": GOOD["url"], "description": 3}]}}),
+    (BraveSearch, 429, {"X-RateLimit-Remaining": "0, 0"}, {"error": "a string"}),
+    (SearxngSearch, 200, {}, {"results": "not a list"}),
+    (SearxngSearch, 200, {}, {"results": [{"url": {"u": 1}}, {"url": GOOD["url"], "content": None}]}),
+])
+def test_a_providers_answer_of_the_wrong_shape_gives_what_is_well_formed_or_a_provider_error(server, kind, status,
+                                                                                            headers, body):
+    """Each raised TypeError or AttributeError out of the discovery run (a number where a list belongs, a
+    string where an object does), or handed a non-string URL on to the run, where it raised."""
+    server.answers = [(status, headers, json.dumps(body).encode())] * 3
+    searcher = provider(kind, server, FakeTime(), HostLimits(), {"api_key": "k", "cx": "c", "api_token": "t"})
+    try:
+        found = searcher.search(DORK)
+    except (ProviderError, QuotaExhausted) as exc:
+        assert str(exc)
+        return
+    finally:
+        searcher.close()
+    assert all(isinstance(r.url, str) and isinstance(r.title, str) and isinstance(r.snippet, str) for r in found)
+    assert [r.url for r in found] in ([], [GOOD["url"]])

@@ -52,6 +52,16 @@ def json_object(body: bytes) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def error_of(body: dict) -> dict:
+    """The answer's error object; {} when there is none or it is not an object."""
+    error = body.get("error")
+    return error if isinstance(error, dict) else {}
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class Provider(ABC):
     name: str
     cost_per_query: float  # USD at list price, for the usage figures
@@ -83,6 +93,14 @@ class Provider(ABC):
             raise ProviderError(f"{self.name}: {exc}") from None
         return response.status, json_object(response.body), response.headers
 
+    def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
+        """The answer's results: objects with a text URL, their title and snippet as text (absent: empty); a
+        result list that is not a list is the provider's error."""
+        if not isinstance(items, list):
+            raise ProviderError(f"{self.name}: the answer's results are not a list")
+        return [Result(item[url], _text(item.get("title")), _text(item.get(snippet)), rank, self.name, dork.text)
+                for rank, item in enumerate(items, 1) if isinstance(item, dict) and _text(item.get(url))]
+
     def close(self) -> None:
         self.client.close()
 
@@ -94,19 +112,18 @@ class GoogleProgrammableSearch(Provider):
 
     def quota_spent(self, response: Response) -> bool:
         """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
-        error = json_object(response.body).get("error")
-        return response.status == 429 and isinstance(error, dict) and "per day" in str(error.get("message", ""))
+        return response.status == 429 and "per day" in str(error_of(json_object(response.body)).get("message", ""))
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
             "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
             "lr": f"lang_{dork.language}", "num": 10})
-        if status == 429 or body.get("error", {}).get("status") == "RESOURCE_EXHAUSTED":
-            raise QuotaExhausted(body.get("error", {}).get("message", "quota exhausted"))
+        error = error_of(body)
+        if status == 429 or error.get("status") == "RESOURCE_EXHAUSTED":
+            raise QuotaExhausted(str(error.get("message", "quota exhausted")))
         if status != 200:
-            raise ProviderError(f"google: HTTP {status} {body.get('error', {}).get('status', '')}".strip())
-        return [Result(item["link"], item.get("title", ""), item.get("snippet", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(body.get("items", []), 1) if isinstance(item, dict) and item.get("link")]
+            raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())
+        return self.results(body.get("items", []), dork, "link", "snippet")
 
 
 class BraveSearch(Provider):
@@ -118,7 +135,7 @@ class BraveSearch(Provider):
 
     @staticmethod
     def _code(body: dict) -> str:
-        return str(body["error"].get("code", "")) if isinstance(body.get("error"), dict) else ""
+        return str(error_of(body).get("code", ""))
 
     def _spent(self, status: int, body: dict, headers: dict[str, str]) -> bool:
         return status == 429 and (self._code(body).endswith("QUOTA_LIMITED") or
@@ -134,12 +151,11 @@ class BraveSearch(Provider):
                                                "Accept": "application/json"})
         code = self._code(body)
         if self._spent(status, body, headers):
-            raise QuotaExhausted(body.get("error", {}).get("detail", "quota exhausted"))
+            raise QuotaExhausted(str(error_of(body).get("detail", "quota exhausted")))
         if status != 200:
             raise ProviderError(f"brave: HTTP {status} {code}".strip())
-        results = body.get("web", {}).get("results", []) if isinstance(body.get("web"), dict) else []
-        return [Result(item["url"], item.get("title", ""), item.get("description", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(results, 1) if isinstance(item, dict) and item.get("url")]
+        web = body.get("web")
+        return self.results(web.get("results", []) if isinstance(web, dict) else [], dork, "url", "description")
 
 
 class SearxngSearch(Provider):
@@ -154,8 +170,7 @@ class SearxngSearch(Provider):
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
         if status != 200:
             raise ProviderError(f"searxng: HTTP {status}")
-        return [Result(item["url"], item.get("title", ""), item.get("content", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(body.get("results", []), 1) if isinstance(item, dict) and item.get("url")]
+        return self.results(body.get("results", []), dork, "url", "content")
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
