@@ -10,8 +10,9 @@ from affiliate_matrix.errors import InvalidInput
 
 def rows(reader) -> Iterator:
     """Each row of a csv.reader or csv.DictReader, as it reads them."""
+    lines = getattr(reader, "reader", reader)  # a DictReader's line_num moves only with its own rows
     while True:
-        start = reader.line_num + 1
+        start = lines.line_num + 1
         try:
             row = next(reader)
         except StopIteration:

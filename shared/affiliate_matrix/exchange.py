@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery
@@ -150,18 +151,17 @@ def records(path: Path, fmt: str) -> Iterator[tuple[int, dict]]:
             return
         csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
         reader = csv.DictReader(_lines(handle))
-        try:
-            unknown = set(reader.fieldnames or []) - set(columns())
-            if unknown or "id" not in (reader.fieldnames or []):
-                raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
-                                   if unknown else "line 1: the header has no id column")
-            for row in reader:
-                if None in row:  # DictReader's key for cells past the header's columns
-                    yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
-                    continue
-                yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
-        except csv.Error as exc:  # a cell over the field limit, spread over many lines
-            raise InvalidInput(f"line {reader.line_num}: {exc}") from None
+        header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
+        reader.fieldnames = header
+        unknown = set(header) - set(columns())
+        if unknown or "id" not in header:
+            raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
+                               if unknown else "line 1: the header has no id column")
+        for row in csv_rows(reader):
+            if None in row:  # DictReader's key for cells past the header's columns
+                yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
+                continue
+            yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
 
 
 def _lines(handle) -> Iterator[str]:
