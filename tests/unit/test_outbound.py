@@ -124,6 +124,19 @@ def test_a_webhook_on_a_private_address_is_still_refused_and_recorded_as_invalid
     assert server.requests == []
 
 
+def test_a_value_from_outside_data_cannot_ping_a_channel_or_hide_a_link_in_the_message(server):
+    """A program's name comes from a scraped page: "<!channel>" in it pinged everyone in the channel, and
+    "<https://evil.example|Open>" showed as a link named Open. Slack's mrkdwn reads only &, < and > as control
+    characters (its escaping rule); the rule's own text keeps them, so its author may still write <!here>."""
+    data = {"rule_id": "r1", "activation_id": ACTIVATION,
+            "inputs": {"program_name": "Shop <!channel> & <https://evil.example|Open>"}}
+    notify(runtime(), {"webhook_url": server.url + "/services/T0/B0/x", "text": "<!here> {program_name} changed"},
+           data, **FakeTime().options(HostLimits()))
+    sent = json.loads(server.requests[0]["body"])
+    expected = "<!here> Shop &lt;!channel&gt; &amp; &lt;https://evil.example|Open&gt; changed"
+    assert sent["text"] == expected and sent["blocks"][0]["text"]["text"] == expected
+
+
 # -- search providers ---------------------------------------------------------------------------------
 
 def provider(kind, server, time, hosts, credentials=None):
