@@ -183,6 +183,22 @@ def test_googles_daily_quota_is_final_and_its_key_never_reaches_a_message_or_log
     assert "k3y" not in str(raised.value) + repr(logs)
 
 
+@pytest.mark.parametrize("token", ["t0k3n-from-a-file\n", "t0k3n-from-a-file\r\nX-Injected: 1",
+                                   "t0k3n-from-a-file\x00"])
+def test_a_credential_that_cannot_be_a_header_value_is_never_quoted_nor_retried(server, token):
+    """A key kept with the line break of the file it came from: h11 refuses the header quoting its value
+    (LocalProtocolError: Illegal header value b'...'), which was retried as a network error, logged on each
+    retry and handed on in the provider's error (and, for an API, the connection test's answer)."""
+    brave = provider(BraveSearch, server, FakeTime(), HostLimits(), {"api_token": token})
+    try:
+        with capture_logs() as logs, pytest.raises(ProviderError, match="not a valid HTTP header value") as raised:
+            brave.search(DORK)
+    finally:
+        brave.close()
+    assert "t0k3n" not in str(raised.value) + repr(logs)
+    assert server.requests == [] and not [entry for entry in logs if entry["event"] == "http.retry"]
+
+
 def test_providers_share_per_host_turns_and_keep_reaching_the_operators_private_urls(server):
     """The provider URL is loopback here and no loopback was allowed: as before, it is the operator's setting."""
     hosts, time = HostLimits(), FakeTime()
