@@ -4,7 +4,10 @@ usage, so a run that read the usage before another counted cannot send past the 
 
 import json
 
+import pytest
+
 from affiliate_matrix.discovery.providers import Usage
+from affiliate_matrix.errors import DamagedData
 from affiliate_matrix.storage.local import LocalObjectStore
 
 DAY = "2026-11-22"
@@ -27,3 +30,16 @@ def test_a_query_the_provider_did_not_answer_is_given_back_and_a_spent_quota_is_
     assert not first.reserve("google", 0.005)  # the other run learns it at its next query
     assert json.loads(store.get(f"discovery/usage/{DAY}.json").data)["google"] == {
         "queries": 1, "cost_usd": 0.005, "exhausted": True}
+
+
+@pytest.mark.parametrize("stored", [b'{"google": {"queries": 1', b'["not", "a", "mapping"]',
+                                    b'{"google": {"queries": "many"}}'])
+def test_a_damaged_usage_document_stops_the_run_naming_it_and_is_left_as_it_is(tmp_path, stored):
+    """It raised ValueError, KeyError or TypeError out of the run (a 500, redelivered); overwritten, the
+    day's count would start again from 0, past the quota."""
+    store = LocalObjectStore(tmp_path)
+    key = f"discovery/usage/{DAY}.json"
+    store.put(key, stored, content_type="application/json")
+    with pytest.raises(DamagedData, match=f"{key} is damaged"):
+        Usage(store, {"google": 2}, day=DAY).reserve("google", 0.005)
+    assert store.get(key).data == stored

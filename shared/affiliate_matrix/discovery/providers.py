@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from affiliate_matrix.discovery.dorks import Dork
-from affiliate_matrix.errors import ConflictError, FetchError, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, PoliteClient, Response
 
@@ -192,11 +192,23 @@ class Usage:
         self.usage, self.etag = self.read()
 
     def read(self) -> tuple[dict, str | None]:
+        """The day's usage and its ETag; a document not of that shape is DamagedData, never overwritten (the
+        day's count would start again from 0, past the quota)."""
         try:
             stored = self.store.get(self.key)
         except NotFoundError:
             return {}, None
-        return json.loads(stored.data), stored.etag
+        try:
+            usage = json.loads(stored.data)
+        except ValueError as exc:
+            usage, problem = None, str(exc)
+        else:
+            problem = "not a mapping of providers to their queries, cost and exhaustion"
+        if isinstance(usage, dict) and all(
+                isinstance(row, dict) and type(row.get("queries")) is int and isinstance(row.get("exhausted"), bool)
+                and isinstance(row.get("cost_usd"), int | float) for row in usage.values()):
+            return usage, stored.etag
+        raise DamagedData(self.key, problem, "correct it by hand, or delete it to count the day from 0 again")
 
     def reserve(self, provider: str, cost: float) -> bool:
         """Count one query before it is sent, if the quota has room. The conditional write decides on the
