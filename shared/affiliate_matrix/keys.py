@@ -262,10 +262,9 @@ def emit_key_metrics(rt, now: datetime) -> None:
 def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:
     """Usage per key: last use, uses and failures per day (kept 90 days)."""
     now = now or datetime.now(UTC)
-    key, day = f"keys/usage/{path}.json", now.date().isoformat()
+    key, day = usage_key(path), now.date().isoformat()
     for _ in range(5):
-        etag = rt.store.head(key)
-        usage = json.loads(rt.store.get(key).data) if etag else {"uses": {}, "failures": {}}
+        usage, etag = _stored_usage(rt, key)
         bucket = usage["uses"] if ok else usage["failures"]
         bucket[day] = bucket.get(day, 0) + 1
         usage["last_used_at"] = now.isoformat()
@@ -280,5 +279,28 @@ def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:
 
 
 def usage(rt, path: str) -> dict:
-    key = f"keys/usage/{path}.json"
-    return json.loads(rt.store.get(key).data) if rt.store.head(key) else {"uses": {}, "failures": {}}
+    return _stored_usage(rt, usage_key(path))[0]
+
+
+def usage_key(path: str) -> str:
+    return f"keys/usage/{path}.json"
+
+
+def _stored_usage(rt, key: str) -> tuple[dict, str | None]:
+    """A key's usage document and its ETag. Only figures: a damaged one is logged, naming it, and counted anew,
+    so neither a sync using the key nor the keys run stops for it."""
+    try:
+        stored = rt.store.get(key)
+    except NotFoundError:
+        return {"uses": {}, "failures": {}}, None
+    try:
+        usage = json.loads(stored.data)
+    except ValueError as exc:
+        usage, problem = None, str(exc)
+    else:
+        problem = "not counts of uses and failures per day"
+    if isinstance(usage, dict) and all(isinstance(usage.get(name), dict) and all(
+            type(count) is int for count in usage[name].values()) for name in ("uses", "failures")):
+        return usage, stored.etag
+    log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
+    return {"uses": {}, "failures": {}}, stored.etag

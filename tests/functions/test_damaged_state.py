@@ -135,3 +135,24 @@ def test_amx_scrape_exits_non_zero_when_indexing_failed(tmp_path):
                                 env={**os.environ, "AMX_DATA_DIR": str(tmp_path), **environment})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "raw.batch.stored" in result.stderr and "failed 3 times" in result.stderr and "amx index migrate" in result.stderr
+
+
+def test_a_damaged_key_usage_document_is_logged_and_counted_anew(tmp_path):
+    """Only figures: it raised ValueError out of record_use, so every sync of the connections using the key
+    failed (and was redelivered), and out of the keys function's cron run."""
+    from datetime import UTC, datetime
+
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.keys import emit_key_metrics, record_use, usage
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    key = "keys/usage/connections/aw.json"
+    rt.store.put(key, b'{"uses": {"2026-11-2', content_type="application/json")
+    with capture_logs() as logs:
+        record_use(rt, "connections/aw", ok=True, now=datetime(2026, 11, 22, tzinfo=UTC))
+    assert usage(rt, "connections/aw")["uses"] == {"2026-11-22": 1}
+    assert [entry["key"] for entry in logs if entry["event"] == "key_usage.damaged"] == [key]
+    rt.store.put(key, b'{"uses": [], "failures": {}}', content_type="application/json")
+    emit_key_metrics(rt, datetime(2026, 11, 22, tzinfo=UTC))  # no key is registered; usage() alone must not raise
+    assert usage(rt, "connections/aw") == {"uses": {}, "failures": {}}
