@@ -17,10 +17,10 @@ import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from affiliate_matrix.connections import Connection, load_connection, save_connection
-from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -62,8 +62,19 @@ def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = F
                         if_match=etag, if_none_match=create)
 
 
-def records(rt) -> list[KeyRecord]:
-    return [KeyRecord.model_validate_json(rt.store.get(k).data) for k in rt.store.list("keys/records/")]
+def records(rt, damaged: list[str] | None = None) -> list[KeyRecord]:
+    """Every key's record; one that cannot be read is logged and named in `damaged`, and the others are read."""
+    found = []
+    for key in rt.store.list("keys/records/"):
+        try:
+            found.append(KeyRecord.model_validate_json(rt.store.get(key).data))
+        except ValidationError as exc:
+            problem = str(DamagedData(key, exc.errors(include_url=False)[0]["msg"],
+                                      "restore it from a backup, or add the key again (amx keys add)"))
+            log.error("key_record.damaged", key=key, problem=problem)
+            if damaged is not None:
+                damaged.append(problem)
+    return found
 
 
 def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
@@ -223,7 +234,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
     outcome = {"rotated": [], "failed": [], "warned": []}
     emit_key_metrics(rt, now)
-    for record in records(rt):
+    for record in records(rt, outcome["failed"]):
         threshold = expiring(record, now)
         if threshold is None:
             continue

@@ -156,3 +156,19 @@ def test_a_damaged_key_usage_document_is_logged_and_counted_anew(tmp_path):
     rt.store.put(key, b'{"uses": [], "failures": {}}', content_type="application/json")
     emit_key_metrics(rt, datetime(2026, 11, 22, tzinfo=UTC))  # no key is registered; usage() alone must not raise
     assert usage(rt, "connections/aw") == {"uses": {}, "failures": {}}
+
+
+def test_a_damaged_key_record_is_a_failure_of_the_keys_run_and_the_other_keys_are_still_checked(tmp_path):
+    """It raised ValidationError out of the keys function's cron run: no key was checked, none warned about."""
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.keys import KeyRecord, add_key, record_key, run_checks
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    for path in ("connections/aa", "connections/bb"):  # both expire within a day
+        add_key(rt, KeyRecord(path=path, rotation="manual", created_at=now - timedelta(days=89)), {"api_token": "t"})
+    truncate(rt, record_key("connections/aa"))
+    outcome = run_checks(rt, now)
+    assert outcome["warned"] == ["connections/bb"]
+    assert len(outcome["failed"]) == 1 and f"{record_key('connections/aa')} is damaged" in outcome["failed"][0]
