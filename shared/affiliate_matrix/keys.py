@@ -91,9 +91,16 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
 
 
 def dependents(rt, path: str) -> list[Connection]:
+    """The connections using the key; a damaged connection is logged and passed over (it cannot be used
+    either way), so a rotation or revocation is not stopped half-way by it."""
     found = []
     for key in rt.store.list("connections/"):
-        connection = Connection.model_validate_json(rt.store.get(key).data)
+        try:
+            connection = Connection.model_validate_json(rt.store.get(key).data)
+        except ValidationError as exc:
+            log.error("connection.damaged", key=key, problem=exc.errors(include_url=False)[0]["msg"],
+                      remedy="fix or remove it (amx connections); it was passed over for key " + path)
+            continue
         if connection.credentials_path == path:
             found.append(connection)
     return found

@@ -172,3 +172,23 @@ def test_a_damaged_key_record_is_a_failure_of_the_keys_run_and_the_other_keys_ar
     outcome = run_checks(rt, now)
     assert outcome["warned"] == ["connections/bb"]
     assert len(outcome["failed"]) == 1 and f"{record_key('connections/aa')} is damaged" in outcome["failed"][0]
+
+
+def test_a_damaged_connection_does_not_stop_a_revocation_half_way(tmp_path):
+    """dependents() raised ValidationError after the key's versions were destroyed: its record was not marked
+    revoked and the connections using it were not marked unhealthy."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import Connection, connection_key, load_connection, save_connection
+    from affiliate_matrix.keys import KeyRecord, add_key, load_record, revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    add_key(rt, KeyRecord(path="connections/aw", rotation="manual", created_at=now), {"api_token": "t"})
+    for connection_id in ("aw", "broken"):
+        save_connection(rt.store, Connection(id=connection_id, source="awin", base_url="https://api.awin.com",
+                                             credentials_path="connections/aw"), create=True)
+    truncate(rt, connection_key("broken"))
+    assert revoke(rt, "connections/aw", now) == ["aw"]
+    assert load_record(rt, "connections/aw")[0].revoked_at == now
+    assert load_connection(rt.store, "aw")[0].healthy is False
