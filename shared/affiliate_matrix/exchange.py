@@ -7,16 +7,19 @@ an export imports back to the same records. Import checks every row first (error
 nothing written if any); only then are the programs written, in batches.
 """
 
+import codecs
 import csv
 import io
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery
@@ -25,6 +28,9 @@ FORMATS = ("csv", "jsonl", "parquet")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
                "parquet": "application/vnd.apache.parquet"}
 PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
+# Import reads a line (a JSON Lines record, a CSV line or cell) no longer than this, and a Parquet row group
+# no larger once read: a program with all its provenance is some tens of kilobytes.
+MAX_LINE, MAX_PARQUET_GROUP = 16 * 1024 * 1024, 256 * 1024 * 1024
 # A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
 # it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
 # can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay.
@@ -131,40 +137,104 @@ def check_format(fmt: str) -> None:
 # --- import ----------------------------------------------------------------------------------------
 
 def records(path: Path, fmt: str) -> Iterator[tuple[int, dict]]:
-    """(line or row number, field values) for each record of a file."""
+    """(line or row number, field values) for each record of a file. A file the reader cannot take (not
+    UTF-8, a line or cell over MAX_LINE, not Parquet) is refused at once, naming the line or part."""
     check_format(fmt)
-    if fmt == "jsonl":
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
+    if fmt == "parquet":
+        yield from _parquet_records(path)
+        return
+    with path.open("rb") as handle:
+        if fmt == "jsonl":
+            for number, line in enumerate(_lines(handle), 1):
                 if line.strip():
-                    try:
-                        value = json.loads(line)
-                    except ValueError:
-                        yield number, {"__error__": "not JSON"}
-                        continue
-                    yield number, value if isinstance(value, dict) else {"__error__": "not a JSON object"}
-        return
-    if fmt == "csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            unknown = set(reader.fieldnames or []) - set(columns())
-            if unknown or "id" not in (reader.fieldnames or []):
-                raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
-                                   if unknown else "line 1: the header has no id column")
-            for row in reader:
-                yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
-        return
+                    yield number, _json_object(line)
+            return
+        csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
+        reader = csv.DictReader(_lines(handle))
+        header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
+        reader.fieldnames = header
+        unknown = set(header) - set(columns())
+        if unknown or "id" not in header:
+            raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
+                               if unknown else "line 1: the header has no id column")
+        for row in csv_rows(reader):
+            if None in row:  # DictReader's key for cells past the header's columns
+                yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
+                continue
+            yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
+
+
+def _lines(handle) -> Iterator[str]:
+    """A binary file's lines as text, each read no further than MAX_LINE bytes and decoded on its own, so an
+    encoding error names its line (a byte order mark before the first is dropped, as Excel writes one)."""
+    for number in count(1):
+        line = handle.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            raise InvalidInput(f"line {number}: longer than {MAX_LINE // 2**20} MiB")
+        try:
+            yield (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"line {number}: not UTF-8 (byte {exc.start + 1} of the line is "
+                               f"{line[exc.start]:#04x}); save the file as UTF-8") from None
+
+
+def _json_object(line: str) -> dict:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {"__error__": "not JSON"}
+    except RecursionError:  # the decoder's depth is Python's recursion limit
+        return {"__error__": "JSON nested too deeply"}
+    return value if isinstance(value, dict) else {"__error__": "not a JSON object"}
+
+
+def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """Rows of a Parquet file, read within MAX_PARQUET_GROUP bytes of text at a time: a row group that declares
+    more is refused before any of it is read, and text columns are read as their dictionaries, so a batch of
+    rows repeating one huge value is measured before each row gets its own copy (a few kilobytes of zstd can
+    stand for gigabytes of text either way)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(path)
-    unknown = set(parquet.schema_arrow.names) - set(columns())
-    if unknown:
-        raise InvalidInput(f"the Parquet file has columns that are not Program fields: {', '.join(sorted(unknown))}")
-    number = 0
-    for batch in parquet.iter_batches(batch_size=BATCH):
-        for row in batch.to_pylist():
-            number += 1
-            yield number, unflat(row)
+    try:
+        names = pq.ParquetFile(path).schema_arrow.names
+        unknown = set(names) - set(columns())
+        if unknown:
+            raise InvalidInput("the Parquet file has columns that are not Program fields: "
+                               + ", ".join(sorted(unknown)))
+        parquet = pq.ParquetFile(path, read_dictionary=names)  # text columns only; the others are read as they are
+        for group in range(parquet.metadata.num_row_groups):
+            declared = parquet.metadata.row_group(group).total_byte_size
+            if declared > MAX_PARQUET_GROUP:
+                raise InvalidInput(f"the Parquet file's row group {group + 1} declares {declared:,} bytes; at most "
+                                   f"{MAX_PARQUET_GROUP:,} are read at once (write it with smaller row groups)")
+        number = 0
+        for batch in parquet.iter_batches(batch_size=BATCH):
+            if (size := _read_out_size(batch)) > MAX_PARQUET_GROUP:
+                raise InvalidInput(f"the Parquet file's rows {number + 1}-{number + batch.num_rows} hold {size:,} "
+                                   f"bytes of text; at most {MAX_PARQUET_GROUP:,} are read at once")
+            for row in batch.to_pylist():
+                number += 1
+                yield number, unflat(row)
+    except (pa.ArrowException, OSError) as exc:  # not Parquet, truncated, a damaged page
+        raise InvalidInput(f"{path.name}: not a readable Parquet file ({str(exc).strip()[:200]})") from None
+
+
+def _read_out_size(batch) -> int:
+    """The bytes a batch stands for once every row has its own values: a dictionary's value counted per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    size = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type) and (pa.types.is_string(column.type.value_type)
+                                                    or pa.types.is_binary(column.type.value_type)):
+            size += pc.sum(pc.take(pc.binary_length(column.dictionary), column.indices)).as_py() or 0
+        else:
+            size += column.nbytes
+    return size
 
 
 def unflat(row: dict) -> dict:
@@ -175,7 +245,7 @@ def unflat(row: dict) -> dict:
         if isinstance(value, str) and value[:1] in "[{":
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass  # left as text: validation names the field
         out[key] = value
     return out
@@ -200,9 +270,12 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
         else:
             try:
                 program = Program.model_validate(data)
+                to_document(program)  # what the write does: a value valid but nested past its depth fails here
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 problems.append(f"line {number}: {'.'.join(map(str, first['loc'])) or 'record'}: {first['msg']}")
+            except ValueError as exc:  # pydantic's serializer: "Maximum serialization depth exceeded"
+                problems.append(f"line {number}: cannot be stored in the index ({exc})")
             else:
                 if program.id in seen:
                     problems.append(f"line {number}: {program.id} is already on line {seen[program.id]}")

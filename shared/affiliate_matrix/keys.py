@@ -17,10 +17,10 @@ import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from affiliate_matrix.connections import Connection, load_connection, save_connection
-from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -62,8 +62,19 @@ def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = F
                         if_match=etag, if_none_match=create)
 
 
-def records(rt) -> list[KeyRecord]:
-    return [KeyRecord.model_validate_json(rt.store.get(k).data) for k in rt.store.list("keys/records/")]
+def records(rt, damaged: list[str] | None = None) -> list[KeyRecord]:
+    """Every key's record; one that cannot be read is logged and named in `damaged`, and the others are read."""
+    found = []
+    for key in rt.store.list("keys/records/"):
+        try:
+            found.append(KeyRecord.model_validate_json(rt.store.get(key).data))
+        except ValidationError as exc:
+            problem = str(DamagedData(key, exc.errors(include_url=False)[0]["msg"],
+                                      "restore it from a backup, or add the key again (amx keys add)"))
+            log.error("key_record.damaged", key=key, problem=problem)
+            if damaged is not None:
+                damaged.append(problem)
+    return found
 
 
 def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
@@ -80,9 +91,16 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
 
 
 def dependents(rt, path: str) -> list[Connection]:
+    """The connections using the key; a damaged connection is logged and passed over (it cannot be used
+    either way), so a rotation or revocation is not stopped half-way by it."""
     found = []
     for key in rt.store.list("connections/"):
-        connection = Connection.model_validate_json(rt.store.get(key).data)
+        try:
+            connection = Connection.model_validate_json(rt.store.get(key).data)
+        except ValidationError as exc:
+            log.error("connection.damaged", key=key, problem=exc.errors(include_url=False)[0]["msg"],
+                      remedy="fix or remove it (amx connections); it was passed over for key " + path)
+            continue
         if connection.credentials_path == path:
             found.append(connection)
     return found
@@ -223,7 +241,7 @@ def run_checks(rt, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
     outcome = {"rotated": [], "failed": [], "warned": []}
     emit_key_metrics(rt, now)
-    for record in records(rt):
+    for record in records(rt, outcome["failed"]):
         threshold = expiring(record, now)
         if threshold is None:
             continue
@@ -262,10 +280,9 @@ def emit_key_metrics(rt, now: datetime) -> None:
 def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:
     """Usage per key: last use, uses and failures per day (kept 90 days)."""
     now = now or datetime.now(UTC)
-    key, day = f"keys/usage/{path}.json", now.date().isoformat()
+    key, day = usage_key(path), now.date().isoformat()
     for _ in range(5):
-        etag = rt.store.head(key)
-        usage = json.loads(rt.store.get(key).data) if etag else {"uses": {}, "failures": {}}
+        usage, etag = _stored_usage(rt, key)
         bucket = usage["uses"] if ok else usage["failures"]
         bucket[day] = bucket.get(day, 0) + 1
         usage["last_used_at"] = now.isoformat()
@@ -280,5 +297,28 @@ def record_use(rt, path: str, ok: bool, now: datetime | None = None) -> None:
 
 
 def usage(rt, path: str) -> dict:
-    key = f"keys/usage/{path}.json"
-    return json.loads(rt.store.get(key).data) if rt.store.head(key) else {"uses": {}, "failures": {}}
+    return _stored_usage(rt, usage_key(path))[0]
+
+
+def usage_key(path: str) -> str:
+    return f"keys/usage/{path}.json"
+
+
+def _stored_usage(rt, key: str) -> tuple[dict, str | None]:
+    """A key's usage document and its ETag. Only figures: a damaged one is logged, naming it, and counted anew,
+    so neither a sync using the key nor the keys run stops for it."""
+    try:
+        stored = rt.store.get(key)
+    except NotFoundError:
+        return {"uses": {}, "failures": {}}, None
+    try:
+        usage = json.loads(stored.data)
+    except ValueError as exc:
+        usage, problem = None, str(exc)
+    else:
+        problem = "not counts of uses and failures per day"
+    if isinstance(usage, dict) and all(isinstance(usage.get(name), dict) and all(
+            type(count) is int for count in usage[name].values()) for name in ("uses", "failures")):
+        return usage, stored.etag
+    log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
+    return {"uses": {}, "failures": {}}, stored.etag

@@ -328,6 +328,10 @@ class PoliteClient:
                 raise FetchError(f"{label}: body cannot be decoded ({exc})") from None
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
                 raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
+            except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
+                raise FetchError(f"{label}: a request header is not a valid HTTP header value (a line break or "
+                                 "control character in it, often a key's trailing newline); its value is not shown") \
+                    from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     raise FetchError(f"{label}: still sending after {self.deadline:.0f} s") from None

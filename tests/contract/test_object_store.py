@@ -192,7 +192,7 @@ def test_large_object_roundtrip(store):
     assert list(store.list("big/")) == ["big/blob"]
 
 
-@pytest.mark.parametrize("key", ["../etc/passwd", "/abs", "a//b", "a/../b", "sp ace", ""])
+@pytest.mark.parametrize("key", ["../etc/passwd", "/abs", "a//b", "a/../b", "sp ace", "", "a/b\n", "a\n/b"])
 def test_traversal_and_odd_keys_are_refused(store, key):
     with pytest.raises(ValueError, match="object key"):
         store.put(key, b"x")

@@ -101,7 +101,7 @@ def test_secret_repr_hides_values(store, path):
     assert SECRET_VALUE not in repr(store.read(path))
 
 
-@pytest.mark.parametrize("bad", ["../x", "a//b", "/abs", "a b"])
+@pytest.mark.parametrize("bad", ["../x", "a//b", "/abs", "a b", "connections/aw\n"])
 def test_bad_paths_are_refused(store, bad):
     with pytest.raises(ValueError, match="secret path"):
         store.read(bad)

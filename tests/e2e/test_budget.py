@@ -68,6 +68,17 @@ def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
     assert len(rows) == 3 and rows[1]["revenue"] == 9.5 and rows[1]["spend"] == 1.0 and rows[1].get("clicks", 0) == 0
 
 
+def test_a_csv_cell_over_the_csv_modules_limit_is_an_error_of_its_line(rt):
+    """csv.Error (the module's field limit, process-wide) raised out of the import: a traceback."""
+    import csv
+
+    spend = "1" * (csv.field_size_limit() + 1)
+    data = f"{csv_for(1)}search-1,2026-10-09,{spend},1,1,5,USD\n".encode()
+    with pytest.raises(InvalidInput, match="line 5: field larger than field limit"):
+        import_csv(rt, data)
+    assert list(rt.store.list("budget/metrics/")) == []
+
+
 def budget_app():
     return create_app("handle", str(ROOT / "functions" / "budget" / "main.py")).test_client()
 

@@ -1,7 +1,9 @@
 """Discovery results with awkward hosts, over real HTTP on loopback: an IDN (sent as punycode) and an IPv6
 literal are fetched and judged; a malformed URL and a malformed redirect are failures for their URL, and
-the run goes on."""
+the run goes on. A page the record cannot keep as it is (a mailto: sign-up link, a URL over HttpUrl's 2,083
+characters) costs only that link or that page, never the run's batch."""
 
+import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +14,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.discovery.providers import Result
 from affiliate_matrix.discovery.run import DiscoveryReport, seen_key, validate
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.storage import StoredObject
 
 PROGRAM = (b"<html><head><title>Partner program</title></head><body><h1>Join our affiliate program</h1>"
            b"<p>Earn 20% commission with a 30 day cookie.</p><a href='/signup'>Sign up as an affiliate</a></body></html>")
@@ -20,7 +23,7 @@ PROGRAM = (b"<html><head><title>Partner program</title></head><body><h1>Join our
 class Site(ThreadingHTTPServer):
     address_family = socket.AF_INET
 
-    def __init__(self, host: str, redirect_to: str | None = None):
+    def __init__(self, host: str, redirect_to: str | None = None, page: bytes = PROGRAM):
         if ":" in host:
             self.address_family = socket.AF_INET6
         site = self
@@ -38,7 +41,7 @@ class Site(ThreadingHTTPServer):
                 elif redirect_to:
                     status, headers, body = 302, {"Location": redirect_to}, b""
                 else:
-                    status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, PROGRAM
+                    status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, page
                 self.send_response(status)
                 for name, value in {**headers, "Content-Length": str(len(body))}.items():
                     self.send_header(name, value)
@@ -88,3 +91,29 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
     assert "not a valid URL" in failed["http://xn--zz.test/"] and "not a valid URL" in failed["http://ok.test:99999/"]
     assert rt.store.head(seen_key("::1")) and rt.store.head(seen_key("bücher.test"))  # keys: '_' for ':', punycode
     assert seen_key("::1") == "discovery/seen/__1.json" and seen_key("bücher.test").endswith("xn--bcher-kva.test.json")
+
+
+def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_the_run(tmp_path):
+    """Both raised ValidationError out of the run after every page was judged and remembered as seen: the
+    run's batch was never written, and its discovered domains were skipped by every later run."""
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    mailto = Site("127.0.0.1", page=PROGRAM.replace(b"href='/signup'", b"href='mailto:affiliates@shop.test'"))
+    plain, long_url = Site("127.0.0.2"), Site("127.0.0.3")
+    too_long = f"http://127.0.0.3:{long_url.port}/partners/" + "a" * 2100
+    results = [Result(url, "t", "s", rank, "searxng", "q") for rank, url in enumerate([
+        f"http://127.0.0.1:{mailto.port}/partners", too_long, f"http://127.0.0.2:{plain.port}/partners"])]
+    report = DiscoveryReport()
+    try:
+        validate(rt, results, report)
+    finally:
+        for site in (mailto, plain, long_url):
+            site.shutdown()
+            site.server_close()
+    assert sorted(report.discovered) == ["127.0.0.1", "127.0.0.2"]
+    assert "at most 2083 characters" in dict(report.failures)[too_long]
+    assert rt.store.head(seen_key("127.0.0.3")) is None  # not judged: a later run may try it again
+    batch: StoredObject = rt.store.get(report.batch_key)
+    records = [json.loads(line) for line in batch.data.splitlines()]
+    assert sorted(r["record_key"] for r in records) == ["127.0.0.1", "127.0.0.2"]
+    joins = {r["record_key"]: r["join_url"] for r in records}
+    assert joins["127.0.0.1"] is None and joins["127.0.0.2"] == f"http://127.0.0.2:{plain.port}/signup"

@@ -45,6 +45,14 @@ def test_a_value_on_the_command_line_is_refused_and_not_stored(tmp_path):
     assert not (tmp_path / ".amx" / "secrets.json").exists()
 
 
+def test_a_json_object_nested_too_deeply_on_standard_input_is_refused_naming_that(tmp_path):
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
+                 stdin='{"api_token": ' + "[" * 30_000 + "]" * 30_000 + "}")  # RecursionError raised out before
+    said = " ".join(result.stderr.replace("│", " ").split())  # as one line, out of typer's box
+    assert result.returncode == 2 and "nested too deeply" in said and "Traceback" not in said
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
 def test_standard_input_must_give_one_line_per_named_field(tmp_path):
     result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token",
                  "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n")

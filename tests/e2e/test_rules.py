@@ -184,6 +184,17 @@ def test_bad_conditions_are_refused_when_added(tmp_path, condition, message):
     assert not (tmp_path / ".amx" / "objects" / "rules").exists()
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"[" * 5_000 + b"]" * 5_000, "nested too deeply"),  # PyYAML's composer recurses: RecursionError
+    ("id: r1\ndescription: caf\u00e9\n".encode("latin-1"), "not UTF-8"),  # UnicodeDecodeError
+])
+def test_a_rule_file_nested_too_deeply_or_not_in_utf8_is_refused_naming_that(tmp_path, content, message):
+    (tmp_path / "rule.yaml").write_bytes(content)
+    result = subprocess.run([str(BIN / "amx"), "rules", "add", "rule.yaml"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(tmp_path):
     (tmp_path / "rule.yaml").write_text(
         "id: gaming-up\ntrigger: {event: program.delta}\n"

@@ -135,3 +135,60 @@ def test_amx_scrape_exits_non_zero_when_indexing_failed(tmp_path):
                                 env={**os.environ, "AMX_DATA_DIR": str(tmp_path), **environment})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "raw.batch.stored" in result.stderr and "failed 3 times" in result.stderr and "amx index migrate" in result.stderr
+
+
+def test_a_damaged_key_usage_document_is_logged_and_counted_anew(tmp_path):
+    """Only figures: it raised ValueError out of record_use, so every sync of the connections using the key
+    failed (and was redelivered), and out of the keys function's cron run."""
+    from datetime import UTC, datetime
+
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.keys import emit_key_metrics, record_use, usage
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    key = "keys/usage/connections/aw.json"
+    rt.store.put(key, b'{"uses": {"2026-11-2', content_type="application/json")
+    with capture_logs() as logs:
+        record_use(rt, "connections/aw", ok=True, now=datetime(2026, 11, 22, tzinfo=UTC))
+    assert usage(rt, "connections/aw")["uses"] == {"2026-11-22": 1}
+    assert [entry["key"] for entry in logs if entry["event"] == "key_usage.damaged"] == [key]
+    rt.store.put(key, b'{"uses": [], "failures": {}}', content_type="application/json")
+    emit_key_metrics(rt, datetime(2026, 11, 22, tzinfo=UTC))  # no key is registered; usage() alone must not raise
+    assert usage(rt, "connections/aw") == {"uses": {}, "failures": {}}
+
+
+def test_a_damaged_key_record_is_a_failure_of_the_keys_run_and_the_other_keys_are_still_checked(tmp_path):
+    """It raised ValidationError out of the keys function's cron run: no key was checked, none warned about."""
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.keys import KeyRecord, add_key, record_key, run_checks
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    for path in ("connections/aa", "connections/bb"):  # both expire within a day
+        add_key(rt, KeyRecord(path=path, rotation="manual", created_at=now - timedelta(days=89)), {"api_token": "t"})
+    truncate(rt, record_key("connections/aa"))
+    outcome = run_checks(rt, now)
+    assert outcome["warned"] == ["connections/bb"]
+    assert len(outcome["failed"]) == 1 and f"{record_key('connections/aa')} is damaged" in outcome["failed"][0]
+
+
+def test_a_damaged_connection_does_not_stop_a_revocation_half_way(tmp_path):
+    """dependents() raised ValidationError after the key's versions were destroyed: its record was not marked
+    revoked and the connections using it were not marked unhealthy."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import Connection, connection_key, load_connection, save_connection
+    from affiliate_matrix.keys import KeyRecord, add_key, load_record, revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    add_key(rt, KeyRecord(path="connections/aw", rotation="manual", created_at=now), {"api_token": "t"})
+    for connection_id in ("aw", "broken"):
+        save_connection(rt.store, Connection(id=connection_id, source="awin", base_url="https://api.awin.com",
+                                             credentials_path="connections/aw"), create=True)
+    truncate(rt, connection_key("broken"))
+    assert revoke(rt, "connections/aw", now) == ["aw"]
+    assert load_record(rt, "connections/aw")[0].revoked_at == now
+    assert load_connection(rt.store, "aw")[0].healthy is False

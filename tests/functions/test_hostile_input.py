@@ -106,6 +106,12 @@ def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env,
     ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": "batches/x/../../../y.jsonl"}, "batch_key"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "../connections/x"}, "connection_id"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": "../../x"}, "sync_id"),
+    # "$" matches before a final line break: each of these passed its check, and the connection's key then
+    # raised ValueError (a 500, redelivered), or the batch's key was looked for in the store
+    ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": f"batches/x/00/{'0' * 64}.jsonl\n"}, "batch_key"),
+    ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap\n"}, "connection_id"),
+    ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": f"s_{'0' * 32}\n"},
+     "sync_id"),
     ("sync", "dev.knative.sources.ping", {"class": "api", "every_minutes": 1e300}, "every_minutes"),
     ("discover", "dev.knative.sources.ping", {"niches": ["pets"], "languages": [{"a": 1}]}, "languages"),
     ("triggers", "dev.affiliatematrix.action.alert", {"params": "not an object"}, "params"),
@@ -123,6 +129,17 @@ def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
                            {"params": {"text": "hi"}, "activation_key": target, "rule_id": "r"})
     assert answer.status_code == 204
     assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
+
+
+def test_an_activation_key_with_a_line_break_after_it_is_ignored(admin_env):
+    """The key's pattern must hold for all of it ("$" also matches before a final line break)."""
+    rt = admin_env["rt"]
+    key = f"rules/activations/2026-11-22/a_{'0' * 24}.json"
+    rt.store.put(key, b'{"id": "a_000000000000000000000000", "rule_id": "r"}', content_type="application/json")
+    answer = deliver_event(client("triggers"), "triggers", "dev.affiliatematrix.action.alert",
+                           {"params": {"text": "hi"}, "activation_key": key + "\n", "rule_id": "r"})
+    assert answer.status_code == 204
+    assert "outcome" not in json.loads(rt.store.get(key).data)
 
 
 def test_a_rule_dry_run_with_data_of_the_wrong_shape_is_refused(admin_env):

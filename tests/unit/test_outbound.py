@@ -124,6 +124,19 @@ def test_a_webhook_on_a_private_address_is_still_refused_and_recorded_as_invalid
     assert server.requests == []
 
 
+def test_a_value_from_outside_data_cannot_ping_a_channel_or_hide_a_link_in_the_message(server):
+    """A program's name comes from a scraped page: "<!channel>" in it pinged everyone in the channel, and
+    "<https://evil.example|Open>" showed as a link named Open. Slack's mrkdwn reads only &, < and > as control
+    characters (its escaping rule); the rule's own text keeps them, so its author may still write <!here>."""
+    data = {"rule_id": "r1", "activation_id": ACTIVATION,
+            "inputs": {"program_name": "Shop <!channel> & <https://evil.example|Open>"}}
+    notify(runtime(), {"webhook_url": server.url + "/services/T0/B0/x", "text": "<!here> {program_name} changed"},
+           data, **FakeTime().options(HostLimits()))
+    sent = json.loads(server.requests[0]["body"])
+    expected = "<!here> Shop &lt;!channel&gt; &amp; &lt;https://evil.example|Open&gt; changed"
+    assert sent["text"] == expected and sent["blocks"][0]["text"]["text"] == expected
+
+
 # -- search providers ---------------------------------------------------------------------------------
 
 def provider(kind, server, time, hosts, credentials=None):
@@ -170,6 +183,22 @@ def test_googles_daily_quota_is_final_and_its_key_never_reaches_a_message_or_log
     assert "k3y" not in str(raised.value) + repr(logs)
 
 
+@pytest.mark.parametrize("token", ["t0k3n-from-a-file\n", "t0k3n-from-a-file\r\nX-Injected: 1",
+                                   "t0k3n-from-a-file\x00"])
+def test_a_credential_that_cannot_be_a_header_value_is_never_quoted_nor_retried(server, token):
+    """A key kept with the line break of the file it came from: h11 refuses the header quoting its value
+    (LocalProtocolError: Illegal header value b'...'), which was retried as a network error, logged on each
+    retry and handed on in the provider's error (and, for an API, the connection test's answer)."""
+    brave = provider(BraveSearch, server, FakeTime(), HostLimits(), {"api_token": token})
+    try:
+        with capture_logs() as logs, pytest.raises(ProviderError, match="not a valid HTTP header value") as raised:
+            brave.search(DORK)
+    finally:
+        brave.close()
+    assert "t0k3n" not in str(raised.value) + repr(logs)
+    assert server.requests == [] and not [entry for entry in logs if entry["event"] == "http.retry"]
+
+
 def test_providers_share_per_host_turns_and_keep_reaching_the_operators_private_urls(server):
     """The provider URL is loopback here and no loopback was allowed: as before, it is the operator's setting."""
     hosts, time = HostLimits(), FakeTime()
@@ -191,3 +220,34 @@ def test_a_redacted_request_is_named_by_scheme_host_and_port_only():
         client.close()
     assert "http://127.0.0.1:1/…" in str(raised.value)
     assert not {"pa55", "s3cr3t", "t0k", "user"} & set(str(raised.value).replace("/", " ").replace(":", " ").split())
+
+
+GOOD = {"url": "https://pawsome.example/affiliates", "title": "Pawsome", "snippet": "Join"}
+
+
+@pytest.mark.parametrize("kind, status, headers, body", [
+    (GoogleProgrammableSearch, 200, {}, {"items": 5}),
+    (GoogleProgrammableSearch, 200, {}, {"items": [{"link": 7}, {"link": GOOD["url"], "title": {"a": 1}}]}),
+    (GoogleProgrammableSearch, 200, {}, {"error": "a string, not an object", "items": []}),
+    (GoogleProgrammableSearch, 429, {}, {"error": ["a list"]}),
+    (BraveSearch, 200, {}, {"web": {"results": 5}}),
+    (BraveSearch, 200, {}, {"web": {"results": [{"url": ["x"]}, {"url": GOOD["url"], "description": 3}]}}),
+    (BraveSearch, 429, {"X-RateLimit-Remaining": "0, 0"}, {"error": "a string"}),
+    (SearxngSearch, 200, {}, {"results": "not a list"}),
+    (SearxngSearch, 200, {}, {"results": [{"url": {"u": 1}}, {"url": GOOD["url"], "content": None}]}),
+])
+def test_a_providers_answer_of_the_wrong_shape_gives_what_is_well_formed_or_a_provider_error(server, kind, status,
+                                                                                            headers, body):
+    """Each raised TypeError or AttributeError out of the discovery run (a number where a list belongs, a
+    string where an object does), or handed a non-string URL on to the run, where it raised."""
+    server.answers = [(status, headers, json.dumps(body).encode())] * 3
+    searcher = provider(kind, server, FakeTime(), HostLimits(), {"api_key": "k", "cx": "c", "api_token": "t"})
+    try:
+        found = searcher.search(DORK)
+    except (ProviderError, QuotaExhausted) as exc:
+        assert str(exc)
+        return
+    finally:
+        searcher.close()
+    assert all(isinstance(r.url, str) and isinstance(r.title, str) and isinstance(r.snippet, str) for r in found)
+    assert [r.url for r in found] in ([], [GOOD["url"]])

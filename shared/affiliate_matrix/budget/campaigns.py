@@ -17,6 +17,7 @@ from functools import cache
 from pydantic import Field, TypeAdapter, ValidationError
 
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
+from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Model, UtcDatetime
@@ -158,7 +159,7 @@ def import_csv(rt, data: bytes) -> dict[str, int]:
     campaigns: dict[str, Campaign | None] = {}
     rows: dict[str, dict[date, tuple[int, dict]]] = {}
     errors: list[str] = []
-    for record in reader:
+    for record in csv_rows(reader):
         line = reader.line_num
         try:
             campaign_id, day, currency = _csv_row(record)

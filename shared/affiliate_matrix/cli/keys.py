@@ -35,6 +35,8 @@ def secret_fields(names: list[str]) -> dict[str, str]:
             data = json.loads(text)
         except ValueError as exc:
             raise typer.BadParameter(f"standard input is not a JSON object: {exc.msg}") from None
+        except RecursionError:
+            raise typer.BadParameter("standard input is not a JSON object of fields: nested too deeply") from None
         if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in data.values()):
             raise typer.BadParameter("standard input: every field's value must be a string or a number")
         missing = [n for n in names if n not in data]

@@ -22,9 +22,15 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     from affiliate_matrix.rules.store import load_rule, save_rule
 
     try:
-        text = sys.stdin.read(1_000_001) if path == "-" else Path(path).read_text()[:1_000_001]
+        if path == "-":
+            text = sys.stdin.read(1_000_001)
+        else:
+            with Path(path).open("rb") as file:  # no further than the limit; Path.read_text reads it all first
+                text = file.read(1_000_001).decode("utf-8")
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
+    except UnicodeDecodeError as exc:
+        raise typer.BadParameter(f"{path} is not UTF-8 (byte {exc.start + 1})", param_hint="PATH") from None
     from pydantic import ValidationError
 
     try:
@@ -84,6 +90,8 @@ def rules_test(rule_id: str,
         parsed = Event.model_validate(raw)
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"--event: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("--event: nested too deeply") from None
     values, inputs = context_values(rt, parsed, needs_stats="stats" in rule.condition)
     try:
         holds = compiled(rule).execute(context_of(values))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from affiliate_matrix.discovery.dorks import Dork
-from affiliate_matrix.errors import ConflictError, FetchError, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, PoliteClient, Response
 
@@ -52,6 +52,16 @@ def json_object(body: bytes) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def error_of(body: dict) -> dict:
+    """The answer's error object; {} when there is none or it is not an object."""
+    error = body.get("error")
+    return error if isinstance(error, dict) else {}
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class Provider(ABC):
     name: str
     cost_per_query: float  # USD at list price, for the usage figures
@@ -83,6 +93,14 @@ class Provider(ABC):
             raise ProviderError(f"{self.name}: {exc}") from None
         return response.status, json_object(response.body), response.headers
 
+    def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
+        """The answer's results: objects with a text URL, their title and snippet as text (absent: empty); a
+        result list that is not a list is the provider's error."""
+        if not isinstance(items, list):
+            raise ProviderError(f"{self.name}: the answer's results are not a list")
+        return [Result(item[url], _text(item.get("title")), _text(item.get(snippet)), rank, self.name, dork.text)
+                for rank, item in enumerate(items, 1) if isinstance(item, dict) and _text(item.get(url))]
+
     def close(self) -> None:
         self.client.close()
 
@@ -94,19 +112,18 @@ class GoogleProgrammableSearch(Provider):
 
     def quota_spent(self, response: Response) -> bool:
         """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
-        error = json_object(response.body).get("error")
-        return response.status == 429 and isinstance(error, dict) and "per day" in str(error.get("message", ""))
+        return response.status == 429 and "per day" in str(error_of(json_object(response.body)).get("message", ""))
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
             "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
             "lr": f"lang_{dork.language}", "num": 10})
-        if status == 429 or body.get("error", {}).get("status") == "RESOURCE_EXHAUSTED":
-            raise QuotaExhausted(body.get("error", {}).get("message", "quota exhausted"))
+        error = error_of(body)
+        if status == 429 or error.get("status") == "RESOURCE_EXHAUSTED":
+            raise QuotaExhausted(str(error.get("message", "quota exhausted")))
         if status != 200:
-            raise ProviderError(f"google: HTTP {status} {body.get('error', {}).get('status', '')}".strip())
-        return [Result(item["link"], item.get("title", ""), item.get("snippet", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(body.get("items", []), 1) if isinstance(item, dict) and item.get("link")]
+            raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())
+        return self.results(body.get("items", []), dork, "link", "snippet")
 
 
 class BraveSearch(Provider):
@@ -118,7 +135,7 @@ class BraveSearch(Provider):
 
     @staticmethod
     def _code(body: dict) -> str:
-        return str(body["error"].get("code", "")) if isinstance(body.get("error"), dict) else ""
+        return str(error_of(body).get("code", ""))
 
     def _spent(self, status: int, body: dict, headers: dict[str, str]) -> bool:
         return status == 429 and (self._code(body).endswith("QUOTA_LIMITED") or
@@ -134,12 +151,11 @@ class BraveSearch(Provider):
                                                "Accept": "application/json"})
         code = self._code(body)
         if self._spent(status, body, headers):
-            raise QuotaExhausted(body.get("error", {}).get("detail", "quota exhausted"))
+            raise QuotaExhausted(str(error_of(body).get("detail", "quota exhausted")))
         if status != 200:
             raise ProviderError(f"brave: HTTP {status} {code}".strip())
-        results = body.get("web", {}).get("results", []) if isinstance(body.get("web"), dict) else []
-        return [Result(item["url"], item.get("title", ""), item.get("description", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(results, 1) if isinstance(item, dict) and item.get("url")]
+        web = body.get("web")
+        return self.results(web.get("results", []) if isinstance(web, dict) else [], dork, "url", "description")
 
 
 class SearxngSearch(Provider):
@@ -154,8 +170,7 @@ class SearxngSearch(Provider):
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
         if status != 200:
             raise ProviderError(f"searxng: HTTP {status}")
-        return [Result(item["url"], item.get("title", ""), item.get("content", ""), rank, self.name, dork.text)
-                for rank, item in enumerate(body.get("results", []), 1) if isinstance(item, dict) and item.get("url")]
+        return self.results(body.get("results", []), dork, "url", "content")
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
@@ -177,29 +192,59 @@ class Usage:
         self.usage, self.etag = self.read()
 
     def read(self) -> tuple[dict, str | None]:
+        """The day's usage and its ETag; a document not of that shape is DamagedData, never overwritten (the
+        day's count would start again from 0, past the quota)."""
         try:
             stored = self.store.get(self.key)
         except NotFoundError:
             return {}, None
-        return json.loads(stored.data), stored.etag
+        try:
+            usage = json.loads(stored.data)
+        except ValueError as exc:
+            usage, problem = None, str(exc)
+        else:
+            problem = "not a mapping of providers to their queries, cost and exhaustion"
+        if isinstance(usage, dict) and all(
+                isinstance(row, dict) and type(row.get("queries")) is int and isinstance(row.get("exhausted"), bool)
+                and isinstance(row.get("cost_usd"), int | float) for row in usage.values()):
+            return usage, stored.etag
+        raise DamagedData(self.key, problem, "correct it by hand, or delete it to count the day from 0 again")
 
-    def available(self, provider: str) -> bool:
-        row = self.usage.get(provider, {})
-        return not row.get("exhausted") and row.get("queries", 0) < self.quotas.get(provider, 0)
+    def reserve(self, provider: str, cost: float) -> bool:
+        """Count one query before it is sent, if the quota has room. The conditional write decides on the
+        stored count, so runs sharing the day never send more than the quota between them (a check of each
+        run's own copy let every run that read it before another counted send one more)."""
+        def take(row: dict) -> bool:
+            if row["exhausted"] or row["queries"] >= self.quotas.get(provider, 0):
+                return False
+            row["queries"] += 1
+            row["cost_usd"] = round(row["cost_usd"] + cost, 6)
+            return True
 
-    def record(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
+        return self._change(provider, take)
+
+    def unanswered(self, provider: str, cost: float, *, exhausted: bool = False) -> None:
+        """A reserved query the provider did not answer is not counted; `exhausted`: it said its quota is spent."""
+        def give_back(row: dict) -> bool:
+            row["queries"] = max(0, row["queries"] - 1)
+            row["cost_usd"] = round(max(0.0, row["cost_usd"] - cost), 6)
+            row["exhausted"] = row["exhausted"] or exhausted
+            return True
+
+        self._change(provider, give_back)
+
+    def _change(self, provider: str, change) -> bool:
+        """Apply `change` to the provider's row and write it conditionally, on the latest copy if another run
+        wrote in between; False (nothing written) when `change` declines."""
         for _ in range(5):
             row = self.usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
-            if exhausted:
-                row["exhausted"] = True
-            else:
-                row["queries"] += 1
-                row["cost_usd"] = round(row["cost_usd"] + cost, 6)
+            if not change(row):
+                return False
             try:
                 self.etag = self.store.put(self.key, json.dumps(self.usage, sort_keys=True).encode(),
                                            content_type="application/json", if_match=self.etag,
                                            if_none_match=self.etag is None)
-                return
+                return True
             except ConflictError:
                 self.usage, self.etag = self.read()  # another run counted too: count on top of it
         raise ConflictError(f"{self.key} kept changing; usage not recorded")

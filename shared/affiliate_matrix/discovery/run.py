@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import HttpUrl, TypeAdapter, ValidationError
+
 from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
@@ -27,6 +29,7 @@ from affiliate_matrix.search import SearchQuery
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
 TRACKING = ("utm_", "ref", "fbclid", "gclid", "msclkid")
+_HTTP_URL = TypeAdapter(HttpUrl)
 
 
 @dataclass
@@ -90,21 +93,21 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
                                "and credentials at discovery/<provider> in the secret store")
         for dork in queries:
             for provider in providers:
-                if provider.name in broken or not usage.available(provider.name):
+                if provider.name in broken or not usage.reserve(provider.name, provider.cost_per_query):
                     continue
                 try:
                     found = provider.search(dork)
                 except QuotaExhausted:
-                    usage.record(provider.name, 0.0, exhausted=True)
+                    usage.unanswered(provider.name, provider.cost_per_query, exhausted=True)
                     report.quota_exhausted.append(provider.name)
                     log.warning("discover.quota_exhausted", provider=provider.name)
                     continue
                 except ProviderError as exc:
+                    usage.unanswered(provider.name, provider.cost_per_query)
                     broken.add(provider.name)
                     report.provider_errors.append(str(exc))
                     log.warning("discover.provider_failed", provider=provider.name, error=str(exc))
                     continue
-                usage.record(provider.name, provider.cost_per_query)
                 report.queries += 1
                 results += found
                 break
@@ -189,6 +192,10 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     if response.status != 200:
         report.failures.append((candidate.url, f"HTTP {response.status}"))
         return None
+    problem = unkeepable(response.url)
+    if problem:  # judged, it would be remembered as seen, and its record would fail the run's batch
+        report.failures.append((candidate.url, problem))
+        return None
     verdict = classify(response.text, response.url)
     found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
              "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
@@ -200,6 +207,15 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     if outcome == "review":
         rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
     return record(found, verdict, raw_key) if outcome == "discovered" else None
+
+
+def unkeepable(url: str) -> str | None:
+    """Why a record could not keep `url` as its URL (pydantic's HttpUrl: http(s), at most 2,083 characters)."""
+    try:
+        _HTTP_URL.validate_python(url)
+    except ValidationError as exc:
+        return f"a URL a record cannot keep: {exc.errors(include_url=False)[0]['msg']}"
+    return None
 
 
 def remember(rt, domain: str, decision: dict) -> None:
@@ -217,7 +233,9 @@ def record(found: dict, verdict: Verdict, raw_key: str) -> RawRecord:
         fetched_at=datetime.fromisoformat(found["at"]), raw_key=raw_key, name=verdict.name or found["domain"],
         merchant_url=f"{parts.scheme}://{parts.netloc}/", description=" ".join(
             t for t in (verdict.description, verdict.text[:5000]) if t) or None,
-        join_url=verdict.join_url, network=verdict.network,
+        # a sign-up link that is no web address (mailto:) is in the evidence only
+        join_url=verdict.join_url if verdict.join_url and not unkeepable(verdict.join_url) else None,
+        network=verdict.network,
         extra={"confidence": str(found["confidence"]), "evidence": "\n".join(found["evidence"]),
                "query": found["query"], "provider": found["provider"]})
 

@@ -29,7 +29,7 @@ def index_event(rt, event) -> None:
         apply(rt, event.time)
         return
     batch_key = event.data.get("batch_key")
-    if not isinstance(batch_key, str) or not BATCH_KEY.match(batch_key):
+    if not isinstance(batch_key, str) or not BATCH_KEY.fullmatch(batch_key):
         raise InvalidInput("event data needs a batch_key: batches/<source>/<xx>/<sha-256>.jsonl, as scrape stores them")
     from affiliate_matrix.pipeline import index_batch  # resolution (rapidfuzz) and the terms extractor
 

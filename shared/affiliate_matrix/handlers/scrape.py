@@ -30,9 +30,9 @@ def collect(rt, event) -> None:
         request_due(rt, event.data["class"], event.time, every)
         return
     connection_id, sync_id = event.data.get("connection_id"), event.data.get("sync_id")
-    if not isinstance(connection_id, str) or not _CONNECTION_ID.match(connection_id):
+    if not isinstance(connection_id, str) or not _CONNECTION_ID.fullmatch(connection_id):
         raise InvalidInput("event data needs a connection_id: a connection's id ([a-z0-9-], up to 63)")
-    if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.match(sync_id)):
+    if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
 

@@ -35,9 +35,16 @@ def execute(rt, event: Event) -> None:
     record_outcome(rt, data.get("activation_key"), status, outcome)
 
 
-def render(text: str, inputs: dict) -> str:
-    """{name} placeholders from the activation's inputs; nothing else is interpreted."""
-    return _FIELD.sub(lambda m: str(inputs.get(m.group(1), "")), text)
+def render(text: str, inputs: dict, quote=str) -> str:
+    """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
+    interpreted."""
+    return _FIELD.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
+
+
+def slack_text(value: str) -> str:
+    """A value shown as itself in Slack's mrkdwn, whose only control characters are &, < and > (Slack's
+    escaping rule): a scraped name holding "<!channel>" would ping the channel, "<https://x|Open>" hide a link."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def notify(rt, params: dict, data: dict, **pacing) -> str:
@@ -52,12 +59,12 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
 
     inputs = data.get("inputs", {})
     text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
-                  {**inputs, "rule_id": data.get("rule_id", "")})
+                  {**inputs, "rule_id": data.get("rule_id", "")}, quote=slack_text)  # the rule's own text as written
     url = str(params["webhook_url"])
     message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
-        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.match(key) else {})
+        {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
     # Slack takes about one message a second per webhook; Knative redelivers what is still failing after 30 s.
     client = PoliteClient("webhook", allow_loopback=origin_policy(url, rt.settings.allow_loopback_fetch),
                           rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
@@ -151,7 +158,7 @@ HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": re
 
 
 def record_outcome(rt, key, status: str, outcome: str) -> None:
-    if not isinstance(key, str) or not _ACTIVATION_KEY.match(key):  # from the event: only what fire() writes
+    if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):  # from the event: only what fire() writes
         return
     try:
         activation = json.loads(rt.store.get(key).data) | {"outcome": status, "detail": outcome}

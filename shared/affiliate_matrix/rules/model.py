@@ -98,6 +98,8 @@ def parse_rule(text: str) -> Rule:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"the rule is not valid YAML/JSON: {exc}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise ValueError("the rule is not valid YAML/JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("the rule must be a mapping")
     return Rule.model_validate(data)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from affiliate_matrix.errors import ConflictError
 
-_KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")
+_KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
 
 
 class StoredObject(NamedTuple):  # a record, immutable; a NamedTuple costs an import ~0.5 ms less than a dataclass
@@ -25,7 +25,7 @@ class StoredObject(NamedTuple):  # a record, immutable; a NamedTuple costs an im
 
 
 def check_key(key: str) -> str:
-    if len(key) > 900 or not _KEY.match(key) or any(part in (".", "..") for part in key.split("/")):
+    if len(key) > 900 or not _KEY.fullmatch(key) or any(part in (".", "..") for part in key.split("/")):
         raise ValueError(f"object key {key!r} is not a relative path of [A-Za-z0-9_.=-] segments")
     return key
 

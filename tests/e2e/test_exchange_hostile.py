@@ -1,0 +1,143 @@
+"""Import of a hostile or damaged file (another encoding, a byte order mark, JSON nested past the parser's
+depth, a line or cell of many megabytes, more cells than the header, a file that is not Parquet or declares
+more than it should): each is refused whole with the line or part named, never an exception out of the
+reader, and nothing is written. Real files on disk, a real embedded index."""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.exchange import MAX_LINE, export, import_programs, programs
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.synthetic import programs as synthetic_programs
+
+
+@pytest.fixture
+def target(tmp_path):
+    return Runtime("test", Settings(data_dir=tmp_path / "target"))
+
+
+def exported(tmp_path, fmt: str, originals) -> bytes:
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in originals], refresh=True)
+    path = tmp_path / f"export.{fmt}"
+    with open(path, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"newline": ""})) as out:
+        export(rt.index, fmt, out)
+    return path.read_bytes()
+
+
+def refused(target, path, fmt: str) -> str:
+    with pytest.raises(InvalidInput) as error:
+        import_programs(target, path, fmt)
+    target.index.ensure_index(PROGRAMS_INDEX)
+    assert target.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0  # nothing half-imported
+    return str(error.value)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_in_another_encoding_is_refused_naming_its_line(tmp_path, target, fmt):
+    data = exported(tmp_path, fmt, synthetic_programs(3)).decode().splitlines(keepends=True)
+    data[2] = data[2].replace(data[2][10], "é", 1)
+    path = tmp_path / f"latin1.{fmt}"
+    path.write_bytes("".join(data).encode("latin-1", errors="replace"))
+    assert "line 3: not UTF-8" in refused(target, path, fmt)
+    path.write_bytes("".join(data).encode("utf-16"))
+    assert "line 1: not UTF-8" in refused(target, path, fmt)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_byte_order_mark_is_read_past(tmp_path, target, fmt):
+    originals = synthetic_programs(4)
+    path = tmp_path / f"bom.{fmt}"
+    path.write_bytes(b"\xef\xbb\xbf" + exported(tmp_path, fmt, originals))  # as Excel and Notepad save it
+    assert import_programs(target, path, fmt).written == 4
+    assert sorted(p.id for p in programs(target.index)) == sorted(p.id for p in originals)
+
+
+def test_json_nested_past_the_parsers_depth_is_an_error_of_its_line(tmp_path, target):
+    line = json.dumps(synthetic_programs(1)[0].model_dump(mode="json"))
+    path = tmp_path / "deep.jsonl"
+    path.write_text(line + "\n" + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert "line 2: JSON nested too deeply" in refused(target, path, "jsonl")
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(1)).decode())))
+    rows[0]["categories"] = "[" * 100_000 + "]" * 100_000
+    path = tmp_path / "deep.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert re.search(r"line \d+: categories: Input should be a valid list", refused(target, path, "csv"))
+
+
+def test_a_cell_over_the_csv_modules_default_limit_round_trips(tmp_path, target):
+    program = synthetic_programs(1)[0]
+    program = program.model_copy(update={"description": "a long description." * 10_000})  # 190,000 characters
+    path = tmp_path / "long.csv"
+    path.write_bytes(exported(tmp_path, "csv", [program]))
+    assert import_programs(target, path, "csv").written == 1
+    assert next(programs(target.index)).description == program.description
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_line_over_the_limit_is_refused_unread(tmp_path, target, fmt):
+    path = tmp_path / f"huge.{fmt}"
+    head = "id,description\n" if fmt == "csv" else ""
+    path.write_text(head + "x" * (MAX_LINE + 1) + "\n")
+    assert f"line {2 if fmt == 'csv' else 1}: longer than" in refused(target, path, fmt)
+
+
+def test_a_csv_cell_spread_over_lines_past_the_limit_is_refused(tmp_path, target):
+    path = tmp_path / "quoted.csv"
+    path.write_text('id,description\np_' + "0" * 16 + ',"' + ("y" * 1000 + "\n") * (MAX_LINE // 1000 + 2) + '"\n')
+    assert "line 2: field larger than field limit" in refused(target, path, "csv")
+
+
+def test_a_csv_row_with_more_cells_than_the_header_is_refused(tmp_path, target):
+    rows = exported(tmp_path, "csv", synthetic_programs(2)).decode().splitlines()
+    rows[2] += ",surplus"
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert "line 3: 1 cell(s) more than the header names" in refused(target, path, "csv")
+
+
+@pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1" + b"\0" * 64 + b"PAR1"])
+def test_a_file_that_is_not_parquet_is_refused(tmp_path, target, content):
+    path = tmp_path / "programs.parquet"
+    path.write_bytes(content)
+    assert "not a readable Parquet file" in refused(target, path, "parquet")
+
+
+@pytest.mark.parametrize("dictionary, said", [(False, "row group 1 declares"), (True, "rows 1-40 hold")])
+def test_a_parquet_file_of_more_text_than_the_limit_is_refused_before_it_is_read_out(tmp_path, target, dictionary,
+                                                                                       said):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "bomb.parquet"  # a few kilobytes on disk, MAX_LINE * 40 bytes of text once read
+    column = pa.array(["z" * MAX_LINE] * 40, type=pa.string())
+    pq.write_table(pa.table({"id": pa.array([f"p_{n:016x}" for n in range(40)]), "description": column}), path,
+                   compression="zstd", row_group_size=40, use_dictionary=dictionary)
+    assert path.stat().st_size < 1_000_000
+    assert said in refused(target, path, "parquet")
+
+
+def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_batch_is_written(tmp_path, target):
+    """It parses and validates (provenance values are any JSON), but cannot be serialized for the index: found
+    only when its batch was written, after the batches before it were."""
+    lines = exported(tmp_path, "jsonl", synthetic_programs(1_001)).decode().splitlines()
+    record = json.loads(lines[-1])
+    field = next(iter(record["provenance"]))
+    record["provenance"][field][0]["value"] = json.loads("[" * 500 + "]" * 500)
+    path = tmp_path / "deep_value.jsonl"
+    path.write_text("\n".join([*lines[:-1], json.dumps(record)]) + "\n")
+    said = refused(target, path, "jsonl")
+    assert "line 1001: cannot be stored in the index (Maximum serialization depth exceeded)" in said
