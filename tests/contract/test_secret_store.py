@@ -8,7 +8,8 @@ import hvac
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, InvalidInput,
+                                     NotFoundError)
 from affiliate_matrix.runtime import open_secret_store
 from tests.conftest import VAULT_ROOT_TOKEN
 from tests.support.clock import ManualClock

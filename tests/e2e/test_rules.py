@@ -221,8 +221,9 @@ def test_an_event_file_is_read_no_further_than_the_event_limit(tmp_path):
     MAX_EVENT_BYTES + 1 bytes and names the file and the limit."""
     from affiliate_matrix.events import MAX_EVENT_BYTES
 
-    (tmp_path / "rule.yaml").write_text("id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\n"
-                                        "action: {type: notify, params: {webhook_url: 'https://hooks.slack.com/services/T0/B0/x'}}\n")
+    (tmp_path / "rule.yaml").write_text(
+        "id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\n"
+        "action: {type: notify, params: {webhook_url: 'https://hooks.slack.com/services/T0/B0/x'}}\n")
     assert amx_in(1 << 30, tmp_path, "rules", "add", "rule.yaml").returncode == 0
     (tmp_path / "big.json").write_bytes(b" " * MAX_EVENT_BYTES + b"{}")
     for path in ("/dev/zero", "big.json"):
