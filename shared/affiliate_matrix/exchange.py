@@ -33,8 +33,9 @@ PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
 MAX_LINE, MAX_PARQUET_GROUP = 16 * 1024 * 1024, 256 * 1024 * 1024
 # A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
 # it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
-# can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay.
-_FORMULA = re.compile(r"^(?:[=+\-@\t\r']|\s*[=@])(?!(?<=[+-])[0-9.]+$)")
+# can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay. The full-width
+# forms of = + - @ (U+FF1D U+FF0B U+FF0D U+FF20) count too: spreadsheets in CJK locales read them as formulas.
+_FORMULA = re.compile(r"^(?:[=+\-@\t\r'\uff1d\uff0b\uff0d\uff20]|\s*[=@\uff1d\uff20])(?!(?<=[+-])[0-9.]+$)")
 
 
 def columns() -> list[str]:

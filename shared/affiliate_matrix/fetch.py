@@ -6,7 +6,8 @@
 * requests to one host are spaced by its rate limit and capped in concurrency, retried on
   connect errors, timeouts and 408/429/5xx honouring Retry-After, and their bodies capped, by the
   `polite` client that API syncs use too; other 4xx are answered at once;
-* conditional GET: the ETag / Last-Modified of every page is kept, so an unchanged page costs a 304;
+* conditional GET: the ETag / Last-Modified of a page is kept (for the MAX_VALIDATORS pages fetched or
+  revalidated last), so an unchanged page costs a 304;
 * every connection, for a request or a redirect hop, is made to an address checked to be public
   (`netguard`: one resolution, no loopback, link-local, private, metadata or transition addresses
   that carry one); where loopback is allowed (recorded sites), it is for the site asked for: a
@@ -14,6 +15,7 @@
   redirect Location is a FetchError for that page;
 """
 
+import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -27,6 +29,11 @@ __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_sec
            "RETRY_STATUSES"]
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
+# The validator cache (url -> ETag/Last-Modified, and the crawl's raw_key; kept per connection) holds at most this
+# many URLs, those fetched or revalidated last; the oldest drop first (a dropped URL costs one full fetch). It was
+# every URL ever fetched. A crawl fetches at most its page budget (500 by default) plus redirects, so a whole
+# crawl's pages stay, at some hundreds of bytes each.
+MAX_VALIDATORS = 5000
 ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
@@ -50,6 +57,8 @@ class Fetcher:
         self.user_agent = user_agent
         self.allow_loopback = allow_loopback
         self.validators = validators if validators is not None else {}  # url -> {"etag", "last_modified"}
+        self._validators_lock = threading.Lock()  # fetches run in threads (a crawl's concurrency, verify's pool)
+        self._trim_validators()
         self.client = PoliteClient("fetch", allow_loopback=self._may_use_loopback, rate_limit_per_s=rate_limit_per_s,
                                    concurrency=concurrency, timeout=timeout, max_bytes=max_bytes, attempts=attempts,
                                    max_retry_after=max_retry_after, deadline=deadline,
@@ -137,10 +146,23 @@ class Fetcher:
                     raise FetchError(f"{url}: disallowed by robots.txt (after a redirect)")
                 continue
             if response.status == 200:
-                self.validators[url] = {"etag": response.headers.get("etag"),
-                                        "last_modified": response.headers.get("last-modified")}
+                self._remember(url, {"etag": response.headers.get("etag"),
+                                     "last_modified": response.headers.get("last-modified")})
+            elif response.status == 304 and known:
+                self._remember(url, known)  # still in use: the newest again
             return response
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+
+    def _remember(self, url: str, entry: dict) -> None:
+        """Keep a URL's validators as the newest: a dict keeps insertion order, so its first key is the oldest."""
+        with self._validators_lock:
+            self.validators.pop(url, None)
+            self.validators[url] = entry
+            self._trim_validators()
+
+    def _trim_validators(self) -> None:
+        while len(self.validators) > MAX_VALIDATORS:
+            del self.validators[next(iter(self.validators))]
 
     def close(self) -> None:
         self.client.close()

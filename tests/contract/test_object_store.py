@@ -198,6 +198,17 @@ def test_traversal_and_odd_keys_are_refused(store, key):
         store.put(key, b"x")
 
 
+@pytest.mark.parametrize("key", [".", "..", ".hidden", "a/.hidden", ".locks/00", "a/.b.meta", "a/./b", "a/.."])
+def test_a_key_part_starting_with_a_dot_is_refused(store, key):
+    """S3 takes these; locally ".locks/00" was the adapter's lock file and "a/.b.meta" the metadata of a/b."""
+    store.put("a/b", b"x")
+    for attempt in (lambda: store.put(key, b"y"), lambda: store.get(key), lambda: store.head(key),
+                    lambda: store.delete(key)):
+        with pytest.raises(ValueError, match=r"object key .*starts with '\.'"):
+            attempt()
+    assert store.get("a/b").data == b"x"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("server", S3_SERVERS)
 def test_wrong_bucket_fails_at_startup_naming_the_setting(request, server):

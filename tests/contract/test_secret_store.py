@@ -8,7 +8,8 @@ import hvac
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
+from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, InvalidInput,
+                                     NotFoundError)
 from affiliate_matrix.runtime import open_secret_store
 from tests.conftest import VAULT_ROOT_TOKEN
 from tests.support.clock import ManualClock
@@ -112,6 +113,23 @@ def test_local_environment_secret_is_read_only_version_zero(tmp_path, monkeypatc
     store = open_secret_store(Settings(data_dir=tmp_path))
     assert store.read("connections/awin-main").data == {"api_token": "t"}
     assert store.read("connections/awin-main").version == 0
+
+
+@pytest.mark.parametrize("other", ["connections/aw_x", "connections/Aw-x", "connections/aw--x", "connections/aw-/x",
+                                   "connections/aw/-x"])
+def test_a_local_environment_secret_is_read_by_its_own_path_only(tmp_path, monkeypatch, other):
+    """`-` and `/` are written `_` and `__` in a variable's name, and names are upper case: other paths (aw_x, Aw-x)
+    mapped to the variable of connections/aw-x or aw/x, so a connection naming one read the other's secret."""
+    monkeypatch.setenv("AMX_SECRET__CONNECTIONS__AW_X", '{"api_token": "x"}')
+    monkeypatch.setenv("AMX_SECRET__CONNECTIONS__AW__X", '{"api_token": "y"}')
+    monkeypatch.setenv("AMX_SECRET__CONNECTIONS__AW___X", '{"api_token": "z"}')
+    store = open_secret_store(Settings(data_dir=tmp_path))
+    assert store.read("connections/aw-x").data == {"api_token": "x"}
+    assert store.read("connections/aw/x").data == {"api_token": "y"}
+    with pytest.raises(InvalidInput, match=f"cannot hold the secret '{other}'"):
+        store.read(other)
+    store.write(other, {"api_token": "own"})  # the secret file holds any path
+    assert store.read(other).data == {"api_token": "own"}
 
 
 def test_local_secret_file_is_private(tmp_path):

@@ -17,7 +17,7 @@ from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import signed_event
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, amx_in
 from tests.support.receiver import Receiver
 
 START = date(2026, 10, 1)
@@ -77,6 +77,16 @@ def test_a_csv_cell_over_the_csv_modules_limit_is_an_error_of_its_line(rt):
     with pytest.raises(InvalidInput, match="line 5: field larger than field limit"):
         import_csv(rt, data)
     assert list(rt.store.list("budget/metrics/")) == []
+
+
+def test_the_import_command_reads_no_further_than_the_csv_limit(tmp_path):
+    """`amx budget import` read its file whole before the size check: /dev/zero took memory until the process
+    died. It reads MAX_CSV_BYTES + 1 bytes and names the file and the limit."""
+    from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES
+
+    imported = amx_in(1 << 30, tmp_path, "budget", "import", "/dev/zero")
+    assert imported.returncode == 2 and f"/dev/zero: larger than {MAX_CSV_BYTES:,} bytes" in imported.stderr, \
+        imported.stderr[-2000:]
 
 
 def budget_app():

@@ -117,3 +117,13 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
     assert sorted(r["record_key"] for r in records) == ["127.0.0.1", "127.0.0.2"]
     joins = {r["record_key"]: r["join_url"] for r in records}
     assert joins["127.0.0.1"] is None and joins["127.0.0.2"] == f"http://127.0.0.2:{plain.port}/signup"
+
+
+@pytest.mark.parametrize("domain", [".hidden", "..", ".", ""])
+def test_a_domain_no_key_can_hold_is_refused_naming_it(domain):
+    """A domain starting with '.' (a review decided by hand: `amx discover accept .x`) made a key part that the
+    object store refuses (storage.check_key): a ValueError out of the store, not an error naming the domain."""
+    from affiliate_matrix.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="is not a domain"):
+        seen_key(domain)

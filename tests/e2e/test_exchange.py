@@ -116,7 +116,9 @@ def test_the_commands(source, tmp_path):
 
 
 def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_path):
-    hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted"]
+    hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted",
+               # the full-width forms, which spreadsheets in CJK locales read as = + - @
+               "\uff1dHYPERLINK(\"http://evil.example\")", "\uff0bSUM(1)", "\uff0d2+3", "\uff20cmd"]
     rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
     rt.index.ensure_index(PROGRAMS_INDEX)
     originals = synthetic_programs(len(hostile))

@@ -20,7 +20,7 @@ from affiliate_matrix.rules.store import activations, load_rule, load_state, sav
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import deliver
-from tests.support.processes import BIN, ROOT
+from tests.support.processes import BIN, ROOT, amx_in
 from tests.support.receiver import Receiver
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -214,6 +214,22 @@ def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(t
     assert tested.returncode == 0 and "→ false: no action" in tested.stdout
     assert amx("disable", "gaming-up", "--reason", "noisy").returncode == 0
     assert "no (noisy)" in amx("list").stdout
+
+
+def test_an_event_file_is_read_no_further_than_the_event_limit(tmp_path):
+    """`amx rules test --event` read its file whole: /dev/zero took memory until the process died. It reads
+    MAX_EVENT_BYTES + 1 bytes and names the file and the limit."""
+    from affiliate_matrix.events import MAX_EVENT_BYTES
+
+    (tmp_path / "rule.yaml").write_text(
+        "id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\n"
+        "action: {type: notify, params: {webhook_url: 'https://hooks.slack.com/services/T0/B0/x'}}\n")
+    assert amx_in(1 << 30, tmp_path, "rules", "add", "rule.yaml").returncode == 0
+    (tmp_path / "big.json").write_bytes(b" " * MAX_EVENT_BYTES + b"{}")
+    for path in ("/dev/zero", "big.json"):
+        tested = amx_in(1 << 30, tmp_path, "rules", "test", "r1", "--event", path)
+        assert tested.returncode == 2 and f"{path}: larger than {MAX_EVENT_BYTES:,} bytes" in tested.stderr, \
+            tested.stderr[-2000:]
 
 
 def action_event(kind: str, params: dict) -> Event:

@@ -87,6 +87,34 @@ def test_the_cookie_is_secure_off_loopback(rt):
     assert all("Secure" in c for c in page.headers.getlist("Set-Cookie"))
 
 
+def test_secure_cookies_are_host_prefixed_so_a_sibling_subdomain_cannot_set_them(rt):
+    """A Secure cookie named __Host-… is taken by a browser only with Path=/ and no Domain: a page on a sibling
+    subdomain cannot set or shadow it. The plain names, which such a page could set for the parent domain, are
+    not read where the cookies are Secure."""
+    https = "https://amx.example.com"
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url=https)
+    cookies = page.headers.getlist("Set-Cookie")
+    assert cookies and all(c.startswith("__Host-amx_csrf=") and "; Secure" in c and "; Path=/" in c
+                           and "Domain=" not in c for c in cookies), cookies
+    token = create_token(rt.secrets, "read")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    signed = client.post("/signin", base_url=https, data={"token": token, "csrf": csrf, "next": "/programs"})
+    session = [c for c in signed.headers.getlist("Set-Cookie") if "amx_session" in c]
+    assert signed.status_code == 303 and len(session) == 1 and session[0].startswith("__Host-amx_session=")
+    assert client.get("/programs", base_url=https).status_code == 200
+    out = client.post("/signout", base_url=https, data={"csrf": csrf})
+    assert out.status_code == 303
+    assert any(c.startswith("__Host-amx_session=;") for c in out.headers.getlist("Set-Cookie"))
+
+    planted = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    planted.set_cookie("amx_session", token, domain="amx.example.com")
+    planted.set_cookie("amx_csrf", csrf, domain="amx.example.com")
+    assert planted.get("/programs", base_url=https).status_code == 303  # not signed in
+    refused = planted.post("/signin", base_url=https, data={"token": token, "csrf": csrf})
+    assert refused.status_code == 400 and "CSRF token is missing or stale" in refused.text
+
+
 def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt):
     csrf = csrf_of(app)
     bad = app.post("/signin", data={"token": "amx_0123456789ab_" + "x" * 43, "csrf": csrf})

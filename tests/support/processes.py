@@ -29,6 +29,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def amx_in(memory: int, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`amx args` with its address space capped at memory bytes: a command that reads an endless input
+    (/dev/zero) whole fails with a MemoryError at the cap rather than taking the machine's memory."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          preexec_fn=cap)
+
+
 def tool(path: str, task: str) -> Path:
     """A server binary a setup task installs under .tools/, or a failure naming that task."""
     found = TOOLS / path

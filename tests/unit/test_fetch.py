@@ -238,6 +238,24 @@ def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
     assert f.get(f"{server.url}/etag").status == 304
 
 
+def test_the_validator_cache_keeps_only_the_urls_fetched_or_revalidated_last(server):
+    """A connection's cache kept every URL ever fetched. It holds MAX_VALIDATORS, the oldest dropped first; a URL
+    revalidated (a 304) counts as fetched, so pages still in use stay."""
+    from affiliate_matrix import fetch
+
+    etag, ok = f"{server.url}/etag", f"{server.url}/ok"
+    cache = {f"https://old.example/{i}": {"etag": f'"{i}"', "last_modified": None} for i in range(20)}
+    cache[etag] = {"etag": '"v1"', "last_modified": None, "raw_key": "raw/x"}
+    cache |= {f"https://old.example/{i}": {"etag": f'"{i}"', "last_modified": None}
+              for i in range(20, fetch.MAX_VALIDATORS + 10)}
+    f = fetcher(validators=cache)  # one over the bound: the 11 oldest go at once
+    assert len(f.validators) == fetch.MAX_VALIDATORS and next(iter(f.validators)) == "https://old.example/11"
+    assert f.get(etag).status == 304  # revalidated: the newest now
+    assert f.get(ok).status == 200  # one more: the oldest goes
+    assert len(f.validators) == fetch.MAX_VALIDATORS and next(iter(f.validators)) == "https://old.example/12"
+    assert list(f.validators)[-2:] == [etag, ok] and f.validators[etag]["raw_key"] == "raw/x"
+
+
 def test_the_rate_limit_spaces_requests_to_one_host(server):
     """Four threads, one host at 5 requests/s: each turn is taken 0.2 s after the last (time faked, as above)."""
     from concurrent.futures import ThreadPoolExecutor

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, open_runtime, read_limited
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
@@ -72,12 +72,10 @@ def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print 
 @budget_app.command("import")
 def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,date,spend,clicks,conversions,revenue,currency")]):
     """Import daily performance rows; a bad line refuses the whole file, each error named by line."""
-    from pathlib import Path
-
-    from affiliate_matrix.budget.campaigns import import_csv
+    from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES, import_csv
 
     try:
-        data = Path(path).read_bytes()
+        data = read_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
     written = import_csv(open_runtime("budget"), data)

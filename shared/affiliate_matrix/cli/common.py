@@ -36,6 +36,24 @@ def fail_if_undelivered(rt) -> None:
         raise typer.Exit(1)
 
 
+def read_limited(path: str, limit: int) -> bytes:
+    """A file's bytes (standard input's for -), reading at most limit + 1 of them: a longer one (or /dev/zero, a
+    pipe that never ends) is refused naming it and the limit, at the cost of limit + 1 bytes. OSError is the
+    caller's to name."""
+    import sys
+
+    from affiliate_matrix.errors import InvalidInput
+
+    if path == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+    else:
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"{'standard input' if path == '-' else path}: larger than {limit:,} bytes, the limit")
+    return data
+
+
 def quiet_logs(overrides: dict) -> dict:
     """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
     import os

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
 
 rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a cool-down.", no_args_is_help=True)
@@ -74,11 +74,9 @@ def rules_test(rule_id: str,
                event: Annotated[str, typer.Option(help="A CloudEvent as JSON (id, source, type, time, data), - for stdin.")]):
     """Dry-run a rule against an event: the context it sees and whether it would fire. Nothing is dispatched."""
     import json
-    import sys
-    from pathlib import Path
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.events import Event
+    from affiliate_matrix.events import MAX_EVENT_BYTES, Event
     from affiliate_matrix.rules.conditions import context_of
     from affiliate_matrix.rules.engine import compiled, context_values
     from affiliate_matrix.rules.store import load_rule
@@ -86,7 +84,7 @@ def rules_test(rule_id: str,
     rt = open_runtime("triggers")
     rule, _ = load_rule(rt.store, rule_id)
     try:
-        raw = json.loads(sys.stdin.read() if event == "-" else Path(event).read_text())
+        raw = json.loads(read_limited(event, MAX_EVENT_BYTES))
         parsed = Event.model_validate(raw)
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"--event: {exc}") from None

@@ -168,7 +168,7 @@ def domain_key(domain: str) -> str:
     except (idna.IDNAError, UnicodeError):
         pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
     segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]
-    if segment.strip(".") == "":
+    if not segment or segment.startswith("."):  # "", ".", "..", ".x": no host name, nor a key's part (check_key)
         raise InvalidInput(f"{domain[:100]!r} is not a domain")
     return segment
 

@@ -29,6 +29,7 @@ BUDGET_ALLOCATED = "dev.affiliatematrix.budget.allocated"
 BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
 SYNC_FAILED = "dev.affiliatematrix.sync.failed"
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
+MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or from a file (`amx rules test --event`)
 
 
 def _plausible(time: datetime) -> datetime:

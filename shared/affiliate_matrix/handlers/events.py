@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
-MAX_EVENT_BYTES = 4 * 1024 * 1024
 # What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
 # that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused.
 DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
@@ -122,6 +121,8 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     """Authenticate, parse, check the routing, then run (or, on the dead-letter path, park) an event."""
     sender = authenticate(rt, request)
     from cloudevents.http import from_http
+
+    from affiliate_matrix.events import MAX_EVENT_BYTES
 
     if (request.content_length or 0) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")

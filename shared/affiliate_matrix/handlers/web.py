@@ -1,8 +1,9 @@
 """web: the programs index as server-rendered HTML pages, over the programs API's own code.
 
 GET  /signin, POST /signin    paste an API token once; it is kept in an HttpOnly, SameSite=Strict
-                              cookie (Secure except on loopback) and checked afresh on every request,
-                              so a revoked or expired token signs the browser out at its next click
+                              cookie (Secure and named __Host-… except on loopback) and checked afresh on
+                              every request, so a revoked or expired token signs the browser out at its
+                              next click
 POST /signout                 forget it
 GET  /programs                search, facets, minimums, sorts, cursor paging (the URL is the state)
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
@@ -36,7 +37,7 @@ from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundErro
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.web import render
 
-SESSION, CSRF = "amx_session", "amx_csrf"
+SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
 SESSION_SECONDS = 12 * 3600  # the cookie's life; the token's own expiry and revocation still apply
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -51,16 +52,13 @@ def handle(rt, request):
 
 
 def route(rt, request):
-    csrf = request.cookies.get(CSRF) or ""
-    if not re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf):
-        csrf = ""
-    page = Page(request, csrf or secrets.token_urlsafe(32), set_csrf=not csrf)
+    page = Page(request)
     try:
         return dispatch(rt, request, page)
     except Unauthorized:
         if request.path == "/signin":
             raise
-        refused = bool(request.cookies.get(SESSION))  # a session whose token was revoked or expired
+        refused = bool(page.cookie_value(SESSION))  # a session whose token was revoked or expired
         return page.redirect("/signin?" + render.encode({"next": request.full_path.rstrip("?"),
                                                         "refused": "1" if refused else None}), forget=True)
     except InvalidInput as exc:
@@ -80,7 +78,7 @@ def dispatch(rt, request, page):
         return page.redirect("/signin", forget=True)
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
-    token = request.cookies.get(SESSION)
+    token = page.cookie_value(SESSION)
     if not token:
         raise Unauthorized("not signed in")
     authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
@@ -149,13 +147,18 @@ def static(name: str):
 class Page:
     """One answer's headers and cookies, and the HTML it renders."""
 
-    def __init__(self, request, csrf: str, set_csrf: bool):
-        self.request, self.csrf, self.signed_in, self.form = request, csrf, False, MultiDict()
+    def __init__(self, request):
+        self.request, self.signed_in, self.form = request, False, MultiDict()
+        # A Secure cookie is named __Host-…: a browser takes it only when Secure, with Path=/ and no Domain, so a
+        # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix.
+        self.prefix = "__Host-" if self.secure() else ""
         self.headers = Headers({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
                                 "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
                                 "Cache-Control": "no-store"})
-        if set_csrf:
-            self.cookie(CSRF, csrf)
+        csrf = self.cookie_value(CSRF) or ""
+        self.csrf = csrf if re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf) else secrets.token_urlsafe(32)
+        if self.csrf != csrf:
+            self.cookie(CSRF, self.csrf)
 
     def secure(self) -> bool:
         """Secure cookies everywhere but a browser on this machine talking to a loopback address."""
@@ -166,9 +169,13 @@ class Page:
         except ValueError:
             return True
 
+    def cookie_value(self, name: str) -> str | None:
+        """This site's cookie of that name: only the __Host- one where cookies are Secure."""
+        return self.request.cookies.get(self.prefix + name)
+
     def cookie(self, name: str, value: str, max_age: int | None = None) -> None:
-        self.headers.add("Set-Cookie", dump_cookie(name, value, max_age=max_age, path="/", httponly=True,
-                                                   secure=self.secure(), samesite="Strict"))
+        self.headers.add("Set-Cookie", dump_cookie(self.prefix + name, value, max_age=max_age, path="/", httponly=True,
+                                                   secure=bool(self.prefix), samesite="Strict"))
 
     def check_csrf(self) -> None:
         """The form's token equals the cookie's, and a browser that names the origin names this one; the form
@@ -183,7 +190,7 @@ class Page:
         origin = self.request.headers.get("Origin")
         if origin is not None and origin != self.request.host_url.rstrip("/"):
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
-        sent, kept = (self.form.get("csrf") or "").encode(), (self.request.cookies.get(CSRF) or "").encode()
+        sent, kept = (self.form.get("csrf") or "").encode(), (self.cookie_value(CSRF) or "").encode()
         if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
             raise InvalidInput("the form's CSRF token is missing or stale: reload the page and send it again")
 

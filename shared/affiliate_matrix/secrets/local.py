@@ -1,12 +1,16 @@
 """Secrets in a local JSON file (mode 0600), with Vault's versioning and check-and-set.
 
 For quick local use a secret can also come from the environment, read-only, as version 0:
-AMX_SECRET__CONNECTIONS__AWIN='{"api_token": "…"}' is the secret at path connections/awin.
+AMX_SECRET__CONNECTIONS__AWIN='{"api_token": "…"}' is the secret at path connections/awin. A variable
+stands for one path only: a path of lowercase letters and digits, single hyphens between them (`-` is
+written `_`, `/` is `__`). Any other path (`aw_x`, `Aw-x`, `aw--x`) would share its variable with another
+(`aw-x`'s, `aw/x`'s), so one connection could read another's secret: for those, a set variable is refused.
 """
 
 import fcntl
 import json
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,6 +19,10 @@ from pathlib import Path
 from affiliate_matrix.config import SECRET_ENV_PREFIX
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
+
+
+# The paths an environment variable can name one-to-one (see the module's docstring).
+_ENV_PATH = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)*")
 
 
 class LocalSecretStore(SecretStore):
@@ -60,9 +68,14 @@ class LocalSecretStore(SecretStore):
 
     @staticmethod
     def _from_env(path: str) -> dict | None:
-        raw = os.environ.get(SECRET_ENV_PREFIX + path.upper().replace("/", "__").replace("-", "_"))
+        name = SECRET_ENV_PREFIX + path.upper().replace("/", "__").replace("-", "_")
+        raw = os.environ.get(name)
         if raw is None:
             return None
+        if not _ENV_PATH.fullmatch(path):
+            raise InvalidInput(f"{name} cannot hold the secret {path!r}: it would name other paths too; an environment "
+                               "variable holds only a path of lowercase letters and digits with single hyphens "
+                               "between them (connections/awin-main); store this one in the secret file")
         try:
             data = json.loads(raw)
         except ValueError:

@@ -25,8 +25,14 @@ class StoredObject(NamedTuple):  # a record, immutable; a NamedTuple costs an im
 
 
 def check_key(key: str) -> str:
-    if len(key) > 900 or not _KEY.fullmatch(key) or any(part in (".", "..") for part in key.split("/")):
+    """A key both adapters take alike. A part starting with "." is refused: S3 allows one, but our keys never
+    need it, and in the local directory ".", ".." and ".x" are other files (a parent, the adapter's own
+    .locks and .<name>.meta files)."""
+    if len(key) > 900 or not _KEY.fullmatch(key):
         raise ValueError(f"object key {key!r} is not a relative path of [A-Za-z0-9_.=-] segments")
+    dotted = next((part for part in key.split("/") if part.startswith(".")), None)
+    if dotted is not None:
+        raise ValueError(f"object key {key!r}: its part {dotted!r} starts with '.', which no key may")
     return key
 
 
