@@ -358,3 +358,38 @@ def test_a_run_of_blanks_is_read_as_one_space():
     assert Doc(padded).text.split("\n") == ["Commission: 5% per sale.", "Cookie: 30 days"]
     found = terms.extract(padded)
     assert found.cookie_days == 30 and [(t.value_min, t.type) for t in found.commission] == [(5, "percent")]
+
+
+# The referrer's reward said by who gives it or who shares it: the merchant rewards, gives, sends or credits "you";
+# "you" and the friend both get it; a reward for referring or on each friend. Sentences written for the mechanism,
+# negatives beside (a discount given to the referrer, a payment sent once a threshold is hit, the friend's alone).
+@pytest.mark.parametrize("text,expected", [
+    ("Tell your neighbours about us. For each one who signs, we'll reward you with $200.",
+     [("flat", Decimal(200), None, "USD")]),
+    ("We will send you a $25 gift card for every friend who subscribes.", [("flat", Decimal(25), None, "USD")]),
+    ("We are currently paying 12% of every invoice your referrals settle.", [("percent", Decimal(12), None, None)]),
+    ("Invite a friend: you and your friend both receive a €30 credit.", [("flat", Decimal(30), None, "EUR")]),
+    ("Votre filleul et vous recevez tous les deux 20 €.", [("flat", Decimal(20), None, "EUR")]),
+    ("Claim the $75 reward for referring a new client to our office.", [("flat", Decimal(75), None, "USD")]),
+    ("Receive up to £40 on each friend who opens an account.", [("flat", None, Decimal(40), "GBP")]),
+    ("We'll give you 15% off your next box when a friend orders.", []),
+    ("We will send you a payment as soon as you hit $50.", []),
+    ("Your friend receives $15 off their first order.", []),
+])
+def test_commission_reward_given_to_the_referrer(text, expected):
+    assert _offers(text) == expected
+
+
+# An amount counted in commissions or in sales is a sum earned or sold (a threshold, a tier's volume, an example's
+# total), never the offer, unless what it is paid for follows it.
+@pytest.mark.parametrize("text,expected", [
+    ("Affiliates are paid every week on accounts with $100+ in commission.", []),
+    ("If you earn $80 in commissions in May, they are paid at the start of July.", []),
+    ("Os pagamentos são liberados quando você acumula R$ 50,00 em comissões válidas.", []),
+    ("Silber-Partner: ab $500 an Provisionen.", []),
+    ("Reach $200 in sales and your rate goes up.", []),
+    ("You earn $5 in commission per sale.", [("flat", Decimal(5), None, "USD")]),
+    ("Earn 10% commission; payouts start once you have €50 in earnings.", [("percent", Decimal(10), None, None)]),
+])
+def test_commission_amount_counted_in_commissions_is_no_offer(text, expected):
+    assert _offers(text) == expected

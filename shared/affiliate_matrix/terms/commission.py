@@ -20,15 +20,17 @@ from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, c
 # (a friend, a customer) is `_CUSTOMER_GETS`' business; what is got but is no pay (a discount, a threshold) is the
 # figure's own test. A determiner before "pays" makes it the French country, not the English verb.
 _PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b|\bvoi\b|affiliates?|partners?|"
-          r"referrers?|publishers?|parrain|padrinho|padrino|afiliad[oa]s?|affiliat[oi]|werber|ambos|both of you|"
+          r"referrers?|publishers?|parrain|padrinho|padrino|afiliad[oa]s?|affiliat[oi]|werber|ambos|both(?: of you)?|"
           r"beide[n]?)\W+(?:\w+\W+){0,3}?"
           r"(?:get|gets|receive|receives|are paid|be paid|is paid|are credited|be credited|erh[äa]lt\w*|bekomm\w*|"
           r"beteiligt|gutgeschrieben|re[çc]oi\w*|recev\w*|touche\w*|obtien\w*|obtendr\w*|recib\w*|receb\w*|"
           r"ontvang\w*|krijg\w*|ricev\w*|ottien\w*|otterr\w*|percepisc\w*)\b|"
           r"\b(?:otterrai|riceverai|guadagnerai|recibir[áa]s|obtendr[áa]s|receber[áa]s|recevrez|obtiendrez|"
           r"toucherez|erh[äa]ltst|bekommst)\b|"
-          r"\b(?:we|wir|nous|nosotros|n[óo]s|wij|we'll|noi)\s+(?:\w+\s+)?(?:pay|zahlen|payons|versons|pagamos|betalen|"
-          r"paghiamo|verg[üu]ten)\b|"
+          r"\b(?:we|wir|nous|nosotros|n[óo]s|wij|we'll|noi)\s+(?:\w+\s+){0,2}?"
+          r"(?:pay|paying|zahlen|payons|versons|pagamos|betalen|paghiamo|verg[üu]ten)\b|"
+          # the merchant gives the affiliate: "we'll reward you with $300", "we will send you a $25 gift card"
+          r"\b(?:we|we'll)\s+(?:will\s+)?(?:also\s+)?(?:give|reward|send|credit|award)\s+you\b|"
           r"\b(?:zahlen|verg[üu]ten|betalen|payons|versons|pagamos|paghiamo) (?:wir|wij|nous|n[óo]s|noi)\b|"
           r"\bbeteiligt\b|"
           r"(?<!\ble )(?<!\bdu )(?<!\bde )(?<!\bau )(?<!\ben )(?<!\bvotre )(?<!\bles )(?<!\bdes )(?<!\bce )"
@@ -51,10 +53,12 @@ CUE = Pattern(
     r"touchez|"
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|belohn|"
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
-    r"purchase|booking)|pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
+    r"purchase|booking|friend)|\bfor referring\b|"
+    r"pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
     r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
     r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|referral fee|"
-    r"\bon (?:each|every|all) (?:\w+ ){0,2}?(?:sales?|orders?|purchases?|subscriptions?|payments?|referrals?)\b|"
+    r"\bon (?:each|every|all) (?:\w+ ){0,2}?(?:sales?|orders?|purchases?|subscriptions?|payments?|referrals?|"
+    r"friends?)\b|"
     r"\bje (?:verkauf|sale)|"
     r"f[üu]r jede[nrs]?\b|par (?:vente|commande|lead|inscription|client)|pour chaque|por (?:cada|venta|pedido|"
     r"registro)|"
@@ -99,7 +103,7 @@ _OTHERS_EARN = Pattern(r"average (?:affiliate )?(?:commission|earning|payout)|"
                           r"in (?:the industry|nederland|deutschland|france|espa[ñn]a|brasil)", re.I)
 # An amount that is a threshold, a price, a balance or a bonus for joining, not a reward for a referral.
 _NOT_REWARD = Pattern(
-    r"minimum|\bmin\b|threshold|reach|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
+    r"minimum|\bmin\b|threshold|reach|\bhits?\b|balance|at least|accumulat|qualify|mindest|auszahlungsgrenze|schwelle|"
     r"\bab\b|erreich|seuil|[àa] partir d|\bdès\b|m[íi]nimo|umbral|drempel|minimaal|vanaf|limite|exceed|passes|"
     r"achieve|greater than|more than|less than|equal to|\bover\b|above|below|\bunder\b|"
     r"price|cost|order value|orders? (?:over|above|of)|spend|sales (?:value|of)|turnover|bestellwert|"
@@ -121,9 +125,21 @@ _REWARD = Pattern(
     r"(?:account|balance|saldo|guthaben|konto|compte|cuenta|conta|rekening)", re.I)
 
 
+# An amount counted in commissions or in sales is a sum earned or sold ("$50 in commissions", "$100+ in commission",
+# "R$ 80,00 em comissões válidas", "$250 of approved sales", "$500 an Provisionen"): a threshold, a tier's volume or
+# an example's total, never the offer, unless what it is paid for follows ("$5 in commission per sale").
+_SUM_OF = Pattern(r"^\+?\s*(?:in|of|an|em|en|de|di|aan|d')\s+(?:[^\W\d]+\s+)?"
+                  r"(?:comm?iss?i?ons?|comiss(?:[ãa]o|[õo]es)|comisi[óo]n(?:es)?|commission[ei]|provvigion[ei]|"
+                  r"provision(?:en)?|provisies?|commissies?|earnings|ganhos|ganancias|gains|sales|revenue|ventas|vendas|"
+                  r"ventes|vendite|ums[äa]tz(?:e|en)?|omzet)\b(?P<rest>.*)", re.I)
+
+
 def _threshold(before: str, after: str) -> bool:
     """Whether the notion nearest an amount, before it or right after it, is a threshold, a price or a balance
     rather than the reward."""
+    counted = _SUM_OF.match(after)
+    if counted and not _BOUNTY_AFTER.match(counted["rest"]):
+        return True
     after = after[:25]
     blocking, reward = _NOT_REWARD.search(after[:20]), _REWARD.search(after)
     if blocking and not (reward and reward.start() <= blocking.start()):
@@ -141,6 +157,12 @@ _CUSTOMER_GETS = Pattern(
     r"clientes?|amigos?|klanten|vrienden|utilisateurs?|amis?)\s+(?:\w+\s+){0,2}?"
     r"(?:get|gets|receive|receives|save|saves|enjoy|enjoys|erhalten|bekommen|sparen|re[çc]oivent|b[ée]n[ée]ficient|"
     r"obtienen|reciben|ahorran|krijgen|ontvangen|besparen|ganham|recebem|economizam)\b", re.I)
+# The referrer among those who get: "you and your friend both receive a €25 credit", "Sie und Ihr Freund erhalten
+# jeweils 20 €", "ambos recibirán": the customer's clause is the referrer's too.
+_REFERRER_TOO = Pattern(
+    r"\b(?:you|sie|du|vous|tu|t[úu]|usted|jij|u|voc[êe]) (?:and|und|et|y|en|e) (?:your|ihr\w*|dein\w*|votre|ton|ta|"
+    r"tu|su|je|jouw|uw|il tuo|la tua|seu|sua)\b|\bboth\b|\beach of you\b|\bambos\b|\bambas\b|\btous (?:les )?deux\b|"
+    r"\bvous deux\b|\bbeide[n]?\b|\bjeweils\b|\ballebei\b|\bentrambi\b|\bvoc[êe]s dois\b", re.I)
 # The buyer pays: a price, not pay ("El cliente paga el 100% del precio", "Você paga: R$ 82"). Such a clause carries
 # no commission unless it names one itself.
 _BUYER_PAYS = Pattern(
@@ -278,7 +300,8 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
         cookie = COOKIE.search(clause)  # "£15 per sale with a 30 day cookie": only what comes before it
         clause = clause[:cookie.start()] if cookie and cookie.start() > 0 else clause
         cue = CUE.search(clause) or rates_line
-        if (_CUSTOMER_GETS.search(clause) or _BUYER_PAYS.search(clause)) and not _COMMISSION_WORD.search(clause):
+        customer_gets = _CUSTOMER_GETS.search(clause) and not _REFERRER_TOO.search(clause)
+        if (customer_gets or _BUYER_PAYS.search(clause)) and not _COMMISSION_WORD.search(clause):
             continue
         spans = [m.span() for m in _CANDIDATE.finditer(clause)]
         figures = ([start for start, _ in spans], [end for _, end in spans])
