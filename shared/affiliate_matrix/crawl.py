@@ -135,9 +135,14 @@ def _fetch(fetcher, url: str) -> tuple[datetime, Response | FetchError]:
 
 
 def _process(source, connection, fetcher, store, request: Request, response: Response, fetched_at):
-    """Keep the page raw, then parse it: records, failures and further requests."""
-    known = fetcher.validators.get(request.url) or {}
+    """Keep the page raw, then parse it: records, failures and further requests. The fetcher keeps a page's
+    validators under the URL its redirects reached (response.url), the one they were sent to: its kept copy too."""
+    known = fetcher.validators.get(response.url) or {}
     not_modified = response.status == 304 and bool(known.get("raw_key"))
+    if response.status == 304 and not not_modified:  # validators but no kept copy (a redirected page's, cached
+        fetcher.validators.pop(response.url, None)  # before the copy was kept under the URL reached): forgotten
+        yield Failure(request.url, "fetch", "HTTP 304 but no kept copy of the page: it is fetched whole next time")
+        return
     if not_modified:  # unchanged: parse the copy we kept
         raw_key = known["raw_key"]
         response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
@@ -149,8 +154,8 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         yield Failure(request.url, "fetch", f"HTTP {response.status}", raw_key)
         return
     yield Fetched(request.url, raw_key, not_modified)
-    if request.url in fetcher.validators:
-        fetcher.validators[request.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
+    if response.url in fetcher.validators:
+        fetcher.validators[response.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
     page = Page(response.url, response.status, response.text, raw_key)
     try:
         items = records_of(source, connection, page, request.callback, fetched_at)

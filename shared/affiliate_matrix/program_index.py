@@ -64,7 +64,11 @@ FILTERS = {"category": "categories", "network": "networks", "country": "countrie
            "source": "sources", "flat_currency": "commission_flat_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_days"}
+# commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
+# exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
+# it one currency's ranking. Both adapters sort by these keys, missing values last, then by id.
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
+                                         SortKey(field="commission_flat_currency"),
                                          SortKey(field="commission_flat_max", order="desc")],
          "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}

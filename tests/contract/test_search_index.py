@@ -123,6 +123,33 @@ def test_sort_by_number_desc_puts_missing_last_and_breaks_ties_by_id(loaded):
     assert [h.id for h in result.hits] == [d["id"] for d in expected]
 
 
+def test_programs_by_commission_compare_percentages_and_each_currency_only_among_themselves(index):
+    """sort=commission ranked by the best percentage, then by the best flat amount as a bare number: $100 came after
+    ¥5000 (about $33) and a 30% program's flat tie-break put $100 before €50 for being the larger number. Flat
+    amounts are now compared within their currency only (currencies in code order: no exchange rates), after
+    every percentage (a rate and an amount are never compared)."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, to_document
+    from tests.support.factories import make_program
+
+    terms = {"pct30": "30% per sale", "pct30-usd100": "30% per sale or $100 per lead",
+             "pct30-eur50": "30% per sale or €50 per lead", "pct5": "5% per sale", "usd100": "$100 per sale",
+             "usd20": "$20 per sale", "jpy5000": "¥5000 per sale", "eur50": "€50 per sale", "none": None}
+    batch = [to_document(make_program(name, f"https://{name}.com", commission_text=text))
+             for name, text in terms.items()]
+    documents = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+    found = index.search("programs", SearchQuery(sort=SORTS["commission"], size=20))
+    assert [documents[hit.id] for hit in found.hits] == [
+        "pct30-eur50", "pct30-usd100", "pct30", "pct5", "eur50", "jpy5000", "usd100", "usd20", "none"]
+    first = index.search("programs", SearchQuery(sort=SORTS["commission"], size=4))  # the cursor carries the order
+    rest = index.search("programs", SearchQuery(sort=SORTS["commission"], size=20, cursor=first.next_cursor))
+    assert [hit.id for hit in first.hits + rest.hits] == [hit.id for hit in found.hits]
+    usd = index.search("programs", SearchQuery(sort=SORTS["commission"], size=20,
+                                               filters={"commission_flat_currency": ["USD"]}))
+    assert [documents[hit.id] for hit in usd.hits] == ["pct30-usd100", "usd100", "usd20"]
+
+
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]

@@ -176,6 +176,8 @@ class FaultServer:
                     return self.send(302, b"", {"Location": "/loop"})
                 if path == "/to-ok":
                     return self.send(301, b"", {"Location": "/ok"})
+                if path == "/to-etag":  # a page with validators, behind a redirect
+                    return self.send(301, b"", {"Location": "/etag"})
                 if path == "/etag":
                     if self.headers.get("If-None-Match") == '"v1"':
                         return self.send(304, b"", {"ETag": '"v1"'})

@@ -3,7 +3,7 @@
 import tracemalloc
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import Fetched, crawl
+from affiliate_matrix.crawl import Failure, Fetched, crawl
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
@@ -44,3 +44,59 @@ def test_links_past_the_page_budget_are_not_held(tmp_path):
     assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the budget, in order
     assert sorted(server.hits) == sorted(["/robots.txt", *(f"/page/{n}" for n in range(10))])
     assert peak < 12 * 1024 * 1024, f"{peak} bytes held for a 10-page crawl"
+
+
+class Redirected(Source):
+    """A directory whose one page is behind a redirect (a moved page, http to https, a trailing slash added)."""
+
+    name, title = "redirected", "Redirected"
+    start_paths = ("/to-etag",)
+
+    def parse(self, page):
+        return []
+
+
+def test_a_page_behind_a_redirect_is_revalidated_and_parsed_from_its_kept_copy(tmp_path):
+    """The page's validators were kept under the URL the redirect reached and looked up under the URL asked for:
+    the second crawl sent If-None-Match to /etag, got its 304, found no kept copy for /to-etag and failed with
+    "HTTP 304". The kept copy is the one of the URL the page came from."""
+    server = FaultServer()
+    store, validators = LocalObjectStore(tmp_path), {}
+    try:
+        runs = []
+        for _ in range(2):
+            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
+                              validators=validators)
+            runs.append(list(crawl(Redirected(server.url), Connection(id="redirected", source="redirected"), fetcher,
+                                   store)))
+            fetcher.close()
+    finally:
+        server.close()
+    first, second = runs
+    assert [type(outcome) for outcome in first] == [Fetched] and not first[0].not_modified, first
+    assert [type(outcome) for outcome in second] == [Fetched], second
+    assert second[0].not_modified and second[0].raw_key == first[0].raw_key
+    assert store.get(second[0].raw_key).data == store.get(first[0].raw_key).data != b""
+    assert len(server.hits["/to-etag"]) == len(server.hits["/etag"]) == 2
+    assert list(validators) == [f"{server.url}/etag"]  # the redirect's own URL has no validators to send
+    assert not any(isinstance(outcome, Failure) for outcome in first + second)
+
+
+def test_validators_with_no_kept_copy_are_forgotten(tmp_path):
+    """A cache written before the fix above holds the redirected page's validators with no kept copy: each crawl
+    sent them, got a 304 and failed, for ever. The 304 is a failure once, then the page is fetched whole."""
+    server = FaultServer()
+    store, validators = LocalObjectStore(tmp_path), {f"{server.url}/etag": {"etag": '"v1"', "last_modified": None}}
+    try:
+        runs = []
+        for _ in range(3):
+            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
+                              validators=validators)
+            runs.append(list(crawl(Redirected(server.url), Connection(id="redirected", source="redirected"), fetcher,
+                                   store)))
+            fetcher.close()
+    finally:
+        server.close()
+    assert [(type(run[0]), len(run)) for run in runs] == [(Failure, 1), (Fetched, 1), (Fetched, 1)], runs
+    assert "no kept copy" in runs[0][0].reason
+    assert (runs[1][0].not_modified, runs[2][0].not_modified) == (False, True)

@@ -68,6 +68,18 @@ def test_cli_prints_one_json_object(tmp_path):
     assert missing.returncode == 2 and "cannot read" in missing.stdout + missing.stderr
 
 
+def test_cli_reads_a_file_no_further_than_its_limit(tmp_path):
+    """`amx terms extract PATH` read the whole file and only then cut it to its 1,000,000 characters: /dev/zero
+    took memory until the process died. It reads the limit + 1 characters and says the text is longer."""
+    from tests.support.processes import amx_in
+
+    (tmp_path / "long.txt").write_text("30% per sale. " * 80_000)
+    for path in ("/dev/zero", "long.txt"):
+        extracted = amx_in(1 << 30, tmp_path, "terms", "extract", path)
+        assert extracted.returncode == 2, extracted.stderr[-2000:]
+        assert "longer than 1,000,000 characters" in extracted.stderr, extracted.stderr[-2000:]
+
+
 def _percent(low, high=None, recurring=None):
     return {"type": "percent", "value_min": low, "value_max": high, "currency": None, "recurring": recurring}
 

@@ -91,13 +91,16 @@ def terms_extract(
     """Structured terms (commission, cookie, payout, restrictions) from free text."""
     import json
     import sys
-    from pathlib import Path
 
     from affiliate_matrix.terms import extract
 
     limit = 1_000_000
     try:
-        text = sys.stdin.read(limit + 1) if path == "-" else Path(path).read_text(errors="replace")[: limit + 1]
+        if path == "-":
+            text = sys.stdin.read(limit + 1)
+        else:
+            with open(path, errors="replace") as file:  # the limit + 1 characters, never the whole file
+                text = file.read(limit + 1)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
     if len(text) > limit:

@@ -32,7 +32,12 @@ PageSize = whole(1, MAX_PAGE_SIZE)
 Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 # What a search and an export (program_params.py) are filtered by; each model is made from these fields
 # directly, so a start defines no model of the filters alone.
-FILTER_FIELDS = dict(q=(Words, None), sort=(Literal[tuple(SORTS)], "relevance"),
+Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
+    "commission: the best percentage rate first, highest first; then the programs paying flat amounts only, "
+    "each currency apart (in currency-code order) and highest first within it: there are no exchange rates, "
+    "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
+    "same way). Add flat_currency for one currency's ranking."))]
+FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
                      **{name: (list[str] | None, None) for name in FILTERS},
                      **{name: (Minimum, None) for name in MINIMUMS})
 
