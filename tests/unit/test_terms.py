@@ -392,6 +392,34 @@ def test_commission_reward_given_to_the_referrer(text, expected):
     assert _offers(text) == expected
 
 
+# Other ways a page says what the affiliate earns: the commission's noun with the amount as its complement, past a tier
+# threshold before it; the referrer named as whom an amount is for (the friend's amount beside it left alone); a rate
+# said as an adjective ("5-prozentige") or in Italian words; the merchant transferring a rate; the payee passively
+# rewarded or awarded; a table row of rates whose label names the affiliate's rate. Negatives beside.
+@pytest.mark.parametrize("text,expected", [
+    ("Bei Empfehlung ab 20 Mitarbeitern erhalten Sie eine Provision von 80,00 €.", [("flat", Decimal(80), None, "EUR")]),
+    ("For orders over $500 you receive a commission of $40.", [("flat", Decimal(40), None, "USD")]),
+    ("You are paid once you reach a commission of $50.", []),
+    ("A minimum commission of $25 is required before a payout.", []),
+    ("Jusqu’à 120 euros pour le parrain et 50 euros pour le filleul.", [("flat", None, Decimal(120), "EUR")]),
+    ("Refer a friend: $30 for you and $15 for your friend.", [("flat", Decimal(30), None, "USD")]),
+    ("Empfehlen lohnt sich: 25 € für den Werber, 10 € für den Geworbenen.", [("flat", Decimal(25), None, "EUR")]),
+    ("We offer $20 for your friend on their first order.", []),
+    ("Earn $5 for each friend who joins.", [("flat", Decimal(5), None, "USD")]),
+    ("Sie erhalten eine 7-prozentige Provision auf jede Bestellung.", [("percent", Decimal(7), None, None)]),
+    ("Riceverai il 10 per cento di ogni vendita.", [("percent", Decimal(10), None, None)]),
+    ("We transfer 12% of every invoice to your account.", [("percent", Decimal(12), None, None)]),
+    ("Wir überweisen Ihnen 8 % jeder Bestellung.", [("percent", Decimal(8), None, None)]),
+    ("We transfer payouts once your balance reaches $50.", []),
+    ("Once your friend subscribes, you will be rewarded with a $50 gift card.", [("flat", Decimal(50), None, "USD")]),
+    ("Your friend will be rewarded with $10 off their first order.", []),
+    ("Earn a share of every order you refer.\nAffiliate rate 4% 6% 8%", [("percent", Decimal(4), Decimal(8), None)]),
+    ("Save on every order with your code.\nDiscount rate 5% 10% 15%", []),
+])
+def test_commission_other_ways_the_affiliate_is_paid(text, expected):
+    assert _offers(text) == expected
+
+
 # An amount counted in commissions or in sales is a sum earned or sold (a threshold, a tier's volume, an example's
 # total), never the offer, unless what it is paid for follows it.
 @pytest.mark.parametrize("text,expected", [

@@ -11,7 +11,7 @@ from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
                                         normalise, number)
-from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay
+from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay, subject_not_pay
 from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, customer_stays, recurring_at
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
@@ -22,13 +22,15 @@ from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, c
 _PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b|\bvoi\b|affiliates?|partners?|"
           r"referrers?|publishers?|parrain|padrinho|padrino|afiliad[oa]s?|affiliat[oi]|werber|ambos|both(?: of you)?|"
           r"beide[n]?)\W+(?:\w+\W+){0,3}?"
-          r"(?:get|gets|receive|receives|are paid|be paid|is paid|are credited|be credited|erh[äa]lt\w*|bekomm\w*|"
+          r"(?:get|gets|receive|receives|are paid|be paid|is paid|are credited|be credited|"
+          r"(?:are|be|is) (?:rewarded|given|awarded|compensated)|erh[äa]lt\w*|bekomm\w*|"
           r"beteiligt|gutgeschrieben|re[çc]oi\w*|recev\w*|touche\w*|obtien\w*|obtendr\w*|recib\w*|receb\w*|"
           r"ontvang\w*|krijg\w*|ricev\w*|ottien\w*|otterr\w*|percepisc\w*)\b|"
           r"\b(?:otterrai|riceverai|guadagnerai|recibir[áa]s|obtendr[áa]s|receber[áa]s|recevrez|obtiendrez|"
           r"toucherez|erh[äa]ltst|bekommst)\b|"
           r"\b(?:we|wir|nous|nosotros|n[óo]s|wij|we'll|noi)\s+(?:\w+\s+){0,2}?"
-          r"(?:pay|paying|zahlen|payons|versons|pagamos|betalen|paghiamo|verg[üu]ten)\b|"
+          r"(?:pay|paying|transfer|zahlen|[üu]berweisen|payons|versons|virons|pagamos|transferimos|betalen|"
+          r"paghiamo|verg[üu]ten)\b|"
           # the merchant gives the affiliate: "we'll reward you with $300", "we will send you a $25 gift card"
           r"\b(?:we|we'll)\s+(?:will\s+)?(?:also\s+)?(?:give|reward|send|credit|award)\s+you\b|"
           r"\b(?:zahlen|verg[üu]ten|betalen|payons|versons|pagamos|paghiamo) (?:wir|wij|nous|n[óo]s|noi)\b|"
@@ -36,9 +38,30 @@ _PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b
           r"(?<!\ble )(?<!\bdu )(?<!\bde )(?<!\bau )(?<!\ben )(?<!\bvotre )(?<!\bles )(?<!\bdes )(?<!\bce )"
           r"\b(?:pays|zahlt|paie|verse|paga|betaalt)\b(?! (?:out|aus)\b)")
 
+# Who a figure is for, named right after it: "jusqu'à 150 euros pour le parrain", "$20 for you and $20 for your
+# friend", "10 € für den Werber, 5 € für den Geworbenen". The referrer named makes the figure the affiliate's whatever
+# its clause says, the friend makes an amount theirs. A determiner is required: "$5 for each friend" is a bounty.
+_FOR = r"^\s*(?:for|pour|f[üu]r|para|voor|per)\s+"
+_FOR_REFERRER = Pattern(
+    rf"{_FOR}(?:you(?:rself)?\b|vous\b|toi\b|dich\b|(?:the|le|la|l['’]|den|dem|el|o|de|il|lo)\s*"
+    r"(?:referrers?|affiliates?|partners?|parrain|marraine|werber|empfehlungsgeber|padrinho|padrino|referente|"
+    r"verwijzer|aanbrenger)\b)", re.I)
+_FOR_FRIEND = Pattern(
+    rf"{_FOR}(?:the|your|le|la|l['’]|ton|ta|votre|den|dem|die|deine\w*|ihre\w*|el|tu|su|o|a|seu|sua|de|je|jouw|uw|"
+    r"il|tuo|tua)\s*(?:new\s+|nouveau\s+|neue\w*\s+)?(?:friends?|referees?|referred \w+|invitees?|filleul\w*|"
+    r"ami[es]?|freund\w*|geworbene\w*|amig[oa]s?|ahijad[oa]s?|referid[oa]s?|indicad[oa]s?|afilhad[oa]s?|vriend\w*|"
+    r"amic[oa]|amici|customers?|kunden?|neukund\w*|clients?|clientes?|klant\w*)\b(?!['’]s)", re.I)
+
+
+def _said_for_pay(before: str, after: str) -> bool:
+    """Whether a figure is said of the affiliate's pay: as its subject, or as what the referrer is given."""
+    return said_of_pay(before) or bool(_FOR_REFERRER.match(after))
+
+
 def _subject_in(text: str) -> bool:
-    """Whether any figure of `text` is said of the affiliate's pay as its subject."""
-    return any(said_of_pay(text[max(0, m.start() - 80):m.start()]) for m in _CANDIDATE.finditer(text))
+    """Whether any figure of `text` is said of the affiliate's pay as its subject or as the referrer's."""
+    return any(_said_for_pay(text[max(0, m.start() - 80):m.start()], text[m.end():m.end() + 40])
+               for m in _CANDIDATE.finditer(text))
 
 
 CUE = Pattern(
@@ -134,6 +157,13 @@ _SUM_OF = Pattern(r"^\+?\s*(?:in|of|an|em|en|de|di|aan|d')\s+(?:[^\W\d]+\s+)?"
                   r"ventes|vendite|ums[äa]tz(?:e|en)?|omzet)\b(?P<rest>.*)", re.I)
 
 
+# The commission's noun with the amount as its complement, "eine Provision von 50,00 €", "a commission of $40": the
+# noun is the notion nearest the amount, whatever threshold comes before it ("ab 10 Mitarbeitern"), unless the threshold
+# qualifies the noun itself ("a minimum commission of $50") or is its verb ("when you reach a commission of $50").
+_COMMISSION_OF = Pattern(r"(?:comm?iss?i?on|provision|provisie|commissie|comisi[óo]n|comiss[ãa]o|provvigione|"
+                         r"verg[üu]tung|vergoeding)\s+(?:of|von|in h[öo]he von|de|d['’]|van|di|del|da)\s*$", re.I)
+
+
 def _threshold(before: str, after: str) -> bool:
     """Whether the notion nearest an amount, before it or right after it, is a threshold, a price or a balance
     rather than the reward."""
@@ -144,6 +174,9 @@ def _threshold(before: str, after: str) -> bool:
     blocking, reward = _NOT_REWARD.search(after[:20]), _REWARD.search(after)
     if blocking and not (reward and reward.start() <= blocking.start()):
         return True
+    named = _COMMISSION_OF.search(before)
+    if named and not (subject_not_pay(before[:named.start()]) or _NOT_REWARD.search(before[:named.start()][-15:])):
+        return False
     last_block = max((m.end() for m in _NOT_REWARD.finditer(before)), default=-1)
     last_reward = max((m.end() for m in _REWARD.finditer(before)), default=-1)
     return last_block > last_reward
@@ -239,7 +272,10 @@ def _rate_row(text: str) -> bool:
 # A line of nothing but rates, bare ("10 % 15 % 20 % 25 % |", a tier table's row) or each with what it is paid on
 # ("5% for vacation packages, 4% for tours and 3% for hotels"): it lists one offer's rates when the text before it
 # is about commission (`_about_commission`). A line naming an amount ("5% for orders over €100") is a table of order
-# values, not of rates.
+# values, not of rates. A table row may open with a label naming whose rates they are ("Affiliate Percentage 1% 2%
+# 3%", "Partner rate | 10% | 15%").
+_RATE_LABEL = Pattern(r"^(?:affiliate|partner|referral|referrer|publisher|payout|reward)\s+"
+                      r"(?:percentages?|rates?|shares?)$", re.I)
 _RATE_FOR = Pattern(r"^(?:for|on|auf|f[üu]r|bei|sur|pour|en|para|sobre|op|voor|bij|per|su|em|no|na|nos|nas|in)\s"
                     r"[^%|]*$", re.I)
 _GLUE = " \t\n,;|/()*+.:-–—"  # stripped with str methods, not a pattern: a hostile run of them costs its length
@@ -257,7 +293,8 @@ def _rates_line(text: str) -> bool:
         last = body.rsplit(None, 1)
         if len(last) == 2 and last[1].lower() in _AND:
             body = last[0].rstrip(_GLUE)
-        if body and body.lower() not in _AND and (n == 0 or not _RATE_FOR.match(body)):
+        said_of = _RATE_LABEL.match(body) if n == 0 else _RATE_FOR.match(body)
+        if body and body.lower() not in _AND and not said_of:
             return False
     return True
 
@@ -309,14 +346,14 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
         percents = list(PERCENT.finditer(clause))
         for match in percents:
             before, after = clause[max(0, match.start() - REACH):match.start()], clause[match.end():match.end() + REACH]
-            if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not
-                                                                                   said_of_pay(before)):
+            said = _said_for_pay(before, after)
+            if _DISCOUNT_AFTER.search(after) or _DISCOUNT_BEFORE.search(before) or (by_subject and not said):
                 continue
             near = clause[max(0, match.start() - 30):match.end() + 15]
             share = _SHARE_OF.match(after)
             if share and (share["own"] or not _COMMISSION_WORD.search(before)):
                 continue
-            if (_NOT_PAY.search(near) or (not_pay and not cue)) and not said_of_pay(before):
+            if (_NOT_PAY.search(near) or (not_pay and not cue)) and not said:
                 continue
             low, high = number(match["a"]), number(match["b"] or match["b2"]) if match["b"] or match["b2"] else None
             if low is None or low > 100 or (high is not None and high > 100):
@@ -332,9 +369,11 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             # lead + 5% per sale"); otherwise it is the rate's base or result ("50% ($24.50) of each sale").
             if percents and not (_BOUNTY_AFTER.match(after) and before.count("(") <= before.count(")")):
                 continue
-            if (_threshold(before, after) or by_subject) and not said_of_pay(before):
+            said = _said_for_pay(before, after)
+            if _FOR_FRIEND.match(after) or ((_threshold(before, after) or by_subject) and not said):
                 continue
-            if not (flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(after):
+            if not (said or flat_cued or cue or (in_section and len(clause.split()) <= 8)) or _DISCOUNT_AFTER.search(
+                    after):
                 continue
             currency = currency_of(match, dollar)
             low, high = money_values(match)

@@ -7,7 +7,7 @@ import re
 from affiliate_matrix.terms.text import Pattern
 
 # "up to": before the figure here, and the upper bound of commission's ranges.
-UPTO = (r"\b(?:up to|bis zu|jusqu'(?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|"
+UPTO = (r"\b(?:up to|bis zu|jusqu['’](?:à|a)|hasta(?: un)?|(?:oplopen )?tot(?: wel| maximaal)?|at[ée]|"
         r"max(?:imal|imum|\.)?)")
 # What pays the affiliate, as nouns; the copulas that say a figure is it; adverbs that may stand between ("Deze bonus
 # bedraagt momenteel 0,25%"). A threshold or a total before the noun ("the minimum payout is $50") makes the figure
@@ -41,4 +41,10 @@ def said_of_pay(before: str) -> bool:
     or a total of it ("the minimum payout is $50"). `before`: the clause up to the figure."""
     before = before[-80:]
     subject = _SAID_OF.search(before)
-    return bool(subject) and not _SUBJECT_NOT_PAY.search(before[:subject.start()])
+    return bool(subject) and not subject_not_pay(before[:subject.start()])
+
+
+def subject_not_pay(before: str) -> bool:
+    """Whether the clause before a noun of pay makes it a threshold's, a total's or an average's, or a preposition's
+    complement ("the minimum", "for a")."""
+    return bool(_SUBJECT_NOT_PAY.search(before))

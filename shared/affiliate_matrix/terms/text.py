@@ -175,8 +175,9 @@ _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six"
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred"], key=len, reverse=True))
 _NUMBER_WORDS = Pattern(rf"\b(?:{_NUMBER_WORD})(?:[\s-]+(?:and\s+)?(?:{_NUMBER_WORD}))*\b", re.I)
-_PERCENT_WORDS = Pattern(r"\s*\b(?:per\s?cent|percent|pct|prozent|pour\s?cent|por\s?ciento|procent|por\s?cento)\b",
-                            re.I)
+# Also the adjective a number forms with it ("die 5-prozentige Provision", "5 prozentige") and the Italian "per cento".
+_PERCENT_WORDS = Pattern(r"(?:\s*|-)\b(?:per\s?cento?|percent|pct|prozent(?:ig\w*)?|pour\s?cent|por\s?ciento|procent|"
+                         r"por\s?cento)\b", re.I)
 
 
 def _words_to_number(match: re.Match) -> str:
@@ -228,7 +229,7 @@ _SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
 _AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
           r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
 MONEY = Pattern(
-    rf"(?P<upto>up to\s+|bis zu\s+|jusqu'(?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
+    rf"(?P<upto>up to\s+|bis zu\s+|jusqu['’](?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
     rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
     rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|"
     rf"até)\s*(?P<b2>{NUMBER}))?"
