@@ -44,7 +44,8 @@ class ProgramSummary(BaseModel):
     cookie_days: Annotated[int | None, Number]
     payout_methods: Annotated[list[str], Keyword]
     quality_score: Annotated[float, Number]
-    epc_7d: Annotated[float | None, Number]
+    epc_7d: Annotated[float | None, Number]  # earnings per click, an amount in epc_currency
+    epc_currency: Annotated[str | None, Keyword]
     first_seen_at: Annotated[datetime, Date]
     last_seen_at: Annotated[datetime, Date]
     last_changed_at: Annotated[datetime | None, Date]
@@ -75,11 +76,13 @@ MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_
 AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_currency")}
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
 # exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
-# it one currency's ranking. Both adapters sort by these keys, missing values last, then by id.
+# it one currency's ranking. epc (earnings per click, an amount) likewise: each currency apart, in code order.
+# Both adapters sort by these keys, missing values last, then by id.
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_currency"),
                                          SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
+         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_currency"),
+                                                                      SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
@@ -119,6 +122,7 @@ def to_document(program: "Program") -> dict:
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,
         "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,
+        "epc_currency": program.epc_7d.currency if program.epc_7d else None,
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,

@@ -184,6 +184,31 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     assert search(min_commission_flat=100)[0] == ["jpy5000-usd50", "jpy900"]  # any currency: each in its own
 
 
+def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(index):
+    """sort=epc ranked epc_7d, an amount of money, as a bare number whatever its currency: ¥150 a click came before
+    €2 and €2 before $1.50, and £0.80 after $0.90. EPCs are now ranked within their currency only (currencies in
+    code order: no exchange rates), programs reporting none last."""
+    from affiliate_matrix.models import Money
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, to_document
+    from tests.support.factories import make_program
+
+    epcs = {"usd150": ("1.50", "USD"), "eur200": ("2.00", "EUR"), "gbp080": ("0.80", "GBP"),
+            "jpy150": ("150", "JPY"), "usd090": ("0.90", "USD"), "none": None}
+    batch = []
+    for name, epc in epcs.items():
+        program = make_program(name, f"https://{name}.com")
+        program.epc_7d = Money(amount=epc[0], currency=epc[1]) if epc else None
+        batch.append(to_document(program))
+    documents = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+    found = index.search("programs", SearchQuery(sort=SORTS["epc"], size=20))
+    assert [documents[hit.id] for hit in found.hits] == ["eur200", "gbp080", "jpy150", "usd150", "usd090", "none"]
+    first = index.search("programs", SearchQuery(sort=SORTS["epc"], size=2))  # the cursor carries the order
+    rest = index.search("programs", SearchQuery(sort=SORTS["epc"], size=20, cursor=first.next_cursor))
+    assert [hit.id for hit in first.hits + rest.hits] == [hit.id for hit in found.hits]
+
+
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]

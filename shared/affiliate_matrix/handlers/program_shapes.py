@@ -36,7 +36,9 @@ Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
     "commission: the best percentage rate first, highest first; then the programs paying flat amounts only, "
     "each currency apart (in currency-code order) and highest first within it: there are no exchange rates, "
     "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
-    "same way). Add flat_currency for one currency's ranking."))]
+    "same way). Add flat_currency for one currency's ranking. epc: earnings per click over 7 days, an amount, "
+    "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
+    "last."))]
 SAID = {"flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
         "min_commission_flat": (
             "The program's flat amount (the highest in the currency of the first flat term it states), in its own "
