@@ -35,6 +35,9 @@ class StoredPages:
 
     def get(self, url: str) -> Response:
         known = self.validators.get(url) or {}
+        if known.get("redirect"):  # the page's copy is kept under the URL its redirects reached (see _process)
+            url = known["redirect"]
+            known = self.validators.get(url) or {}
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
         try:
@@ -156,6 +159,9 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
     yield Fetched(request.url, raw_key, not_modified)
     if response.url in fetcher.validators:
         fetcher.validators[response.url].update(raw_key=raw_key, content_type=response.headers.get("content-type"))
+        if response.url != request.url:  # redirected: a replay asks for request.url, so it is told where the copy is
+            fetcher.validators.pop(request.url, None)  # (no validators: a redirect has none to send)
+            fetcher.validators[request.url] = {"redirect": response.url}
     page = Page(response.url, response.status, response.text, raw_key)
     try:
         items = records_of(source, connection, page, request.callback, fetched_at)

@@ -33,14 +33,19 @@ class ProgramSummary(BaseModel):
     countries: Annotated[list[str], Keyword]
     commission_types: Annotated[list[str], Keyword]
     commission_percent_max: Annotated[float | None, Number]
+    # A program may pay flat amounts in several currencies, and there are no exchange rates: the document's flat
+    # amount is the highest one in the currency of the first flat term the program states (its headline offer),
+    # commission_flat_currency; commission_flat_currencies lists every currency it pays flat amounts in.
     commission_flat_max: Annotated[float | None, Number]
-    # the currency of commission_flat_max; None with it, and on a document that a migration to v4 copied
-    # before migrations upgraded documents (see _as_indexed_now), until its program is indexed again
+    # None with commission_flat_max, and on a document that a migration to v4 copied before migrations upgraded
+    # documents (see _as_indexed_now), until its program is indexed again
     commission_flat_currency: Annotated[str | None, Keyword] = None
+    commission_flat_currencies: Annotated[list[str], Keyword]
     cookie_days: Annotated[int | None, Number]
     payout_methods: Annotated[list[str], Keyword]
     quality_score: Annotated[float, Number]
-    epc_7d: Annotated[float | None, Number]
+    epc_7d: Annotated[float | None, Number]  # earnings per click, an amount in epc_currency
+    epc_currency: Annotated[str | None, Keyword]
     first_seen_at: Annotated[datetime, Date]
     last_seen_at: Annotated[datetime, Date]
     last_changed_at: Annotated[datetime | None, Date]
@@ -54,25 +59,32 @@ def _as_indexed_now(doc: dict) -> dict:
     return to_document(from_document(doc))
 
 
-PROGRAMS_INDEX = IndexSpec("programs", 4, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 5, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            "program": "stored"}, upgrade=_as_indexed_now)
 
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources", "flat_currency": "commission_flat_currency"}  # parameter -> field
+           "source": "sources", "flat_currency": "commission_flat_currencies"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_days"}
+# A minimum that is an amount, and the filter naming currencies with the field of that amount's currency: asked
+# together, the amount is compared only where it is in a currency asked for (no exchange rates). So
+# flat_currency=USD&min_commission_flat=40 never lists a program for its ¥5000, nor for its $50 when its document's
+# amount is in another currency (see ProgramSummary); flat_currency alone lists every program paying USD.
+AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_currency")}
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
 # exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
-# it one currency's ranking. Both adapters sort by these keys, missing values last, then by id.
+# it one currency's ranking. epc (earnings per click, an amount) likewise: each currency apart, in code order.
+# Both adapters sort by these keys, missing values last, then by id.
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_currency"),
                                          SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_7d", order="desc")],
+         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_currency"),
+                                                                      SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currency"]
+FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
@@ -81,13 +93,13 @@ def to_document(program: "Program") -> dict:
     def top(tier):
         return tier.value_max if tier.value_max is not None else tier.value_min
 
-    def best(kind):
-        """The highest tier of `kind`. Flat tiers in more than one currency are compared by amount alone
-        (there are no exchange rates here); such programs are rare."""
-        tiers = [t for t in program.commission if t.type == kind]
+    def best(kind, currency=None):
+        """The highest tier of `kind` (of flat ones, in `currency` only: there are no exchange rates)."""
+        tiers = [t for t in program.commission if t.type == kind and t.currency == currency]
         return max(tiers, key=top) if tiers else None
 
-    percent, flat = best("percent"), best("flat")
+    currencies = [t.currency for t in program.commission if t.type == "flat"]
+    percent, flat = best("percent"), best("flat", currencies[0]) if currencies else None  # the first stated
 
     return {
         "id": program.id,
@@ -105,10 +117,12 @@ def to_document(program: "Program") -> dict:
         "commission_percent_max": float(top(percent)) if percent else None,
         "commission_flat_max": float(top(flat)) if flat else None,
         "commission_flat_currency": flat.currency if flat else None,
+        "commission_flat_currencies": sorted(set(currencies)),
         "cookie_days": program.cookie_days,
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,
         "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,
+        "epc_currency": program.epc_7d.currency if program.epc_7d else None,
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,

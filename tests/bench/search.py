@@ -33,7 +33,7 @@ def documents(n: int) -> list[dict]:
             "status": "active", "categories": rng.sample(CATEGORIES, 2), "networks": [rng.choice(NETWORKS)],
             "countries": ["US"], "commission_types": ["percent"], "commission_percent_max": rng.randint(1, 70),
             "commission_flat_max": None, "cookie_days": rng.choice([7, 30, 60, 90]), "payout_methods": ["paypal"],
-            "quality_score": rng.random(), "epc_7d": round(rng.random() * 100, 2),
+            "quality_score": rng.random(), "epc_7d": round(rng.random() * 100, 2), "epc_currency": "USD",
             "first_seen_at": "2026-01-01T00:00:00+00:00", "last_seen_at": "2026-11-01T00:00:00+00:00",
             "last_changed_at": None, "program": {"id": f"p_{i:016x}", "name": name}})
     return docs

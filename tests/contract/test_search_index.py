@@ -150,6 +150,65 @@ def test_programs_by_commission_compare_percentages_and_each_currency_only_among
     assert [documents[hit.id] for hit in usd.hits] == ["pct30-usd100", "usd100", "usd20"]
 
 
+def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_and_bounded_in_one(index):
+    """A program paying $50 and ¥5000 was indexed as JPY 5000 (the larger bare number): flat_currency=USD missed it,
+    and min_commission_flat compared its 5000 with any currency's minimum. Its document lists every currency it pays
+    flat amounts in (the filter and the facet), and its amount is the highest in the currency of its first flat term
+    (the sort and the minimum): a minimum asked with flat_currency compares amounts in those currencies only."""
+    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    terms = {"usd50-jpy5000": "$50 per sale or ¥5000 per lead", "jpy5000-usd50": "¥5000 per sale or $50 per lead",
+             "usd20": "$20 per sale", "jpy900": "¥900 per sale", "pct10": "10% per sale"}
+    batch = [to_document(make_program(name, f"https://{name}.com", commission_text=text))
+             for name, text in terms.items()]
+    names = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def search(**params):
+        query = query_of(SearchParams(**params)).model_copy(update={"size": 20, "facets": FACETS})
+        result = index.search("programs", query)
+        return sorted(names[hit.id] for hit in result.hits), dict(result.facets["commission_flat_currencies"])
+
+    assert search() == (sorted(terms), {"JPY": 3, "USD": 3})
+    assert search(flat_currency=["USD"])[0] == ["jpy5000-usd50", "usd20", "usd50-jpy5000"]
+    assert search(flat_currency=["JPY"])[0] == ["jpy5000-usd50", "jpy900", "usd50-jpy5000"]
+    assert search(flat_currency=["USD"], min_commission_flat=40)[0] == ["usd50-jpy5000"]  # never for ¥5000
+    assert search(flat_currency=["USD"], min_commission_flat=60)[0] == []
+    assert search(flat_currency=["JPY"], min_commission_flat=1000)[0] == ["jpy5000-usd50"]
+    assert search(flat_currency=["USD", "JPY"], min_commission_flat=40)[0] == [
+        "jpy5000-usd50", "jpy900", "usd50-jpy5000"]
+    assert search(min_commission_flat=100)[0] == ["jpy5000-usd50", "jpy900"]  # any currency: each in its own
+
+
+def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(index):
+    """sort=epc ranked epc_7d, an amount of money, as a bare number whatever its currency: ¥150 a click came before
+    €2 and €2 before $1.50, and £0.80 after $0.90. EPCs are now ranked within their currency only (currencies in
+    code order: no exchange rates), programs reporting none last."""
+    from affiliate_matrix.models import Money
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, to_document
+    from tests.support.factories import make_program
+
+    epcs = {"usd150": ("1.50", "USD"), "eur200": ("2.00", "EUR"), "gbp080": ("0.80", "GBP"),
+            "jpy150": ("150", "JPY"), "usd090": ("0.90", "USD"), "none": None}
+    batch = []
+    for name, epc in epcs.items():
+        program = make_program(name, f"https://{name}.com")
+        program.epc_7d = Money(amount=epc[0], currency=epc[1]) if epc else None
+        batch.append(to_document(program))
+    documents = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+    found = index.search("programs", SearchQuery(sort=SORTS["epc"], size=20))
+    assert [documents[hit.id] for hit in found.hits] == ["eur200", "gbp080", "jpy150", "usd150", "usd090", "none"]
+    first = index.search("programs", SearchQuery(sort=SORTS["epc"], size=2))  # the cursor carries the order
+    rest = index.search("programs", SearchQuery(sort=SORTS["epc"], size=20, cursor=first.next_cursor))
+    assert [hit.id for hit in first.hits + rest.hits] == [hit.id for hit in found.hits]
+
+
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]

@@ -20,7 +20,7 @@ from tests.support.processes import ROOT
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
 # the fields of its committed mapping, and a stored program without the Program and FieldSource fields added since.
 ADDED_SINCE = {2: ({"merchant_key_confidence", "misses", "discovery"}, {"value", "evidence"}),
-               3: ({"merchant_key_confidence", "discovery"}, {"evidence"})}
+               3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set())}
 
 
 def spec_of(version: int) -> IndexSpec:
@@ -57,7 +57,7 @@ def rt(request, tmp_path, monkeypatch):
     return Runtime("test")
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 4])
 def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     older = spec_of(version)
     rt.index.ensure_index(older)
@@ -73,7 +73,7 @@ def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     assert page.json["items"] == [fresh[p.id] for p in programs()]
     assert page.json["items"][0]["last_verified_at"] == NOW.isoformat() and page.json["items"][0]["sources"] == ["test"]
     facets = page.json["facets"]
-    assert facets["commission_flat_currency"] == [{"value": "USD", "count": 1}]
+    assert facets["commission_flat_currencies"] == [{"value": "USD", "count": 1}]
     assert facets["countries"] == [{"value": "US", "count": 1}]
 
     usd = app.get("/programs?flat_currency=USD&min_commission_flat=20", headers=auth)

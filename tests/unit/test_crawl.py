@@ -3,7 +3,7 @@
 import tracemalloc
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import Failure, Fetched, crawl
+from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
@@ -78,7 +78,7 @@ def test_a_page_behind_a_redirect_is_revalidated_and_parsed_from_its_kept_copy(t
     assert second[0].not_modified and second[0].raw_key == first[0].raw_key
     assert store.get(second[0].raw_key).data == store.get(first[0].raw_key).data != b""
     assert len(server.hits["/to-etag"]) == len(server.hits["/etag"]) == 2
-    assert list(validators) == [f"{server.url}/etag"]  # the redirect's own URL has no validators to send
+    assert validators[f"{server.url}/to-etag"] == {"redirect": f"{server.url}/etag"}  # no validators to send
     assert not any(isinstance(outcome, Failure) for outcome in first + second)
 
 
@@ -100,3 +100,24 @@ def test_validators_with_no_kept_copy_are_forgotten(tmp_path):
     assert [(type(run[0]), len(run)) for run in runs] == [(Failure, 1), (Fetched, 1), (Fetched, 1)], runs
     assert "no kept copy" in runs[0][0].reason
     assert (runs[1][0].not_modified, runs[2][0].not_modified) == (False, True)
+
+
+def test_replay_serves_a_redirected_page_from_the_copy_kept_under_the_url_reached(tmp_path):
+    """`amx replay` asks StoredPages for the URL the crawl asked for (/to-etag), but the copy is kept under the URL
+    its redirect reached (/etag): the replay failed with "no stored copy to replay". The crawl records the
+    redirect, and the replay follows it, with no request to the site."""
+    server = FaultServer()
+    store, validators = LocalObjectStore(tmp_path), {}
+    connection = Connection(id="redirected", source="redirected")
+    try:
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+        live = list(crawl(Redirected(server.url), connection, fetcher, store))
+        fetcher.close()
+        hits = {path: len(times) for path, times in server.hits.items()}
+        replayed = list(crawl(Redirected(server.url), connection, StoredPages(store, validators), store))
+        assert {path: len(times) for path, times in server.hits.items()} == hits  # the replay asked the site nothing
+    finally:
+        server.close()
+    assert [type(outcome) for outcome in live] == [Fetched], live
+    assert [type(outcome) for outcome in replayed] == [Fetched], replayed
+    assert replayed[0].raw_key == live[0].raw_key and replayed[0].url == f"{server.url}/to-etag"

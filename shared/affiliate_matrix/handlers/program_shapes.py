@@ -36,10 +36,18 @@ Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
     "commission: the best percentage rate first, highest first; then the programs paying flat amounts only, "
     "each currency apart (in currency-code order) and highest first within it: there are no exchange rates, "
     "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
-    "same way). Add flat_currency for one currency's ranking."))]
+    "same way). Add flat_currency for one currency's ranking. epc: earnings per click over 7 days, an amount, "
+    "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
+    "last."))]
+SAID = {"flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
+        "min_commission_flat": (
+            "The program's flat amount (the highest in the currency of the first flat term it states), in its own "
+            "currency: there are no exchange rates. With flat_currency, only amounts in a currency asked for are "
+            "compared (never ¥5000 with a minimum meant in dollars).")}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
-                     **{name: (list[str] | None, None) for name in FILTERS},
-                     **{name: (Minimum, None) for name in MINIMUMS})
+                     **{name: (Annotated[list[str] | None, Field(description=SAID.get(name))], None)
+                        for name in FILTERS},
+                     **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
 
 
 class _Paging(Shape):

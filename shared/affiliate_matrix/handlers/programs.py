@@ -28,7 +28,8 @@ from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS, from_document
+from affiliate_matrix.program_index import (AMOUNT_CURRENCIES, FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS,
+                                            from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -230,12 +231,16 @@ def facet_snapshot(rt, args) -> dict | None:
 
 
 def query_of(params) -> SearchQuery:
-    """The words, filters, minimums and sort of a search (paging is the caller's)."""
+    """The words, filters, minimums and sort of a search (paging is the caller's). An amount's minimum asked
+    with currencies compares amounts in those currencies only (AMOUNT_CURRENCIES)."""
+    filters = {field: getattr(params, name) for name, field in FILTERS.items() if getattr(params, name) is not None}
+    for minimum, (currencies, field) in AMOUNT_CURRENCIES.items():
+        if getattr(params, minimum) is not None and getattr(params, currencies):
+            filters[field] = getattr(params, currencies)
     return SearchQuery(text=params.q, sort=SORTS[params.sort],
                        ranges={field: Range(gte=getattr(params, name)) for name, field in MINIMUMS.items()
                                if getattr(params, name) is not None},
-                       filters={field: getattr(params, name) for name, field in FILTERS.items()
-                                if getattr(params, name) is not None})
+                       filters=filters)
 
 
 def export(rt, args):

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 FACET_LABELS = {"categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
-                "commission_flat_currency": "Flat commission currency"}
+                "commission_flat_currencies": "Flat commission currency"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
