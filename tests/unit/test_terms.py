@@ -322,6 +322,51 @@ def test_a_sentence_of_many_customers_is_read_in_time_linear_in_its_length(monke
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
+# The pay follows what the text says of each offer: a share of every payment, fee or transaction the referred
+# customer makes repeats; "recurring customers", a recurring discount, "your next renewal" and a question say nothing
+# of the pay; a text that says its commission does not recur makes no rate recurring by a word elsewhere; "this also
+# applies to renewals" extends the rate before it.
+@pytest.mark.parametrize("text,expected", [
+    ("Partners get 20% of every invoice paid by the clients they introduced.", [("percent", Decimal(20), True)]),
+    ("You earn 15% commission whenever we receive a payment from people you referred.",
+     [("percent", Decimal(15), True)]),
+    ("For each friend you refer, you earn 10% commission on any subscription payments that they make.",
+     [("percent", Decimal(10), True)]),
+    ("Ganhe 3% de cada pagamento feito pelos clientes indicados por você.", [("percent", Decimal(3), True)]),
+    ("Recibe un 12% de cada pago hecho por tus referidos.", [("percent", Decimal(12), True)]),
+    ("Vous touchez 20 % de commission sur les mensualités payées par vos filleuls.",
+     [("percent", Decimal(20), True)]),
+    ("Earn 30% on the first purchase, and this also applies to renewals.", [("percent", Decimal(30), True)]),
+    ("Earn 8% commission on all sales from new or recurring customers.", [("percent", Decimal(8), None)]),
+    ("Earn 25% commission per sale. Your visitors enjoy a recurring discount of 10% on their plan.",
+     [("percent", Decimal(25), None)]),
+    ("Earn 20% of each referred order as credit, applied to your next renewal.", [("percent", Decimal(20), None)]),
+    ("You get a 40% commission on every plan.\nDo you pay recurring commissions?\nNo, recurring commissions are not "
+     "paid.", [("percent", Decimal(40), None)]),
+    ("Earn 35% commission on each sale.\nRecurring Payments\nThe commission applies to the first payment only.",
+     [("percent", Decimal(35), None)]),
+    ("We keep paying you for as long as your referred customer stays with us.\nYou earn 10% commission on hosting "
+     "while the account stays active (domain renewals are not included).",
+     [("percent", Decimal(10), True)]),
+    ("Earn 15% commission on every order. All payments to affiliates are made by PayPal.",
+     [("percent", Decimal(15), None)]),
+    ("Earn 10% on every order your referrals make.", [("percent", Decimal(10), None)]),
+    ("Unlike programs that only pay a one-time fee, our 30% commission is recurring.",
+     [("percent", Decimal(30), True)]),
+])
+def test_commission_recurrence_follows_what_is_said_of_the_pay(text, expected):
+    assert _recurrence(text) == expected
+
+
+def test_a_sentence_of_many_payments_and_denials_is_read_in_time_linear_in_its_length(monkeypatch):
+    """A hostile commission sentence of thousands of payments, referrals and one-time denials."""
+    def text(words: int) -> str:
+        return "Earn 10% commission. " + " ".join(f"every payment{i} only once referred{i % 7}" for i in range(words))
+
+    small, large = (characters_read(text(n), monkeypatch) for n in (200, 800))
+    assert large < 5 * small
+
+
 # A line of nothing but rates, bare (a tier table's row) or each with what it is paid on, lists the commission's
 # rates when the nearest line before it that names a notion names the commission; under a discount, a price or a
 # fee, or with an order value in it, it is not the affiliate's.

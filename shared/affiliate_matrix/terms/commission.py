@@ -12,7 +12,8 @@ from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pat
                                         money_values,
                                         normalise, number)
 from affiliate_matrix.terms.pay_subject import UPTO, said_of_pay, subject_not_pay
-from affiliate_matrix.terms.recurrence import NOT_RECURRING, REACH, RECURRING, customer_stays, recurring_at
+from affiliate_matrix.terms.recurrence import (NOT_RECURRING, REACH, RECURRING, customer_stays, denies_recurrence,
+                                              extends_to_renewals, recurring_at)
 
 # Who is paid decides: a figure in a clause where the affiliate receives it (you, the partner, the affiliate, the
 # referrer as subject of a verb of getting) or where the merchant pays it is the affiliate's, whatever the noun
@@ -226,7 +227,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
     evidence: list[str] = []
-    recurring_said, customer_kept, last_rated = False, False, -1
+    recurring_said, recurrence_denied, customer_kept, last_rated = False, False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
         text = before_example(unit.norm, _OTHERS_EARN)
@@ -237,9 +238,13 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
         rates_line = _rates_line(text) and _about_commission(doc, i)
         in_section = (topics[i] == "commission" or bool(CUE.search(heading)) or follows_rate or _rate_row(text)
                       or rates_line)
-        if (CUE.search(text) or in_section) and RECURRING.search(text) and not (
-                COOKIE.search(text) or NOT_RECURRING.search(text)):
+        # A question ("What about recurring orders?") asks whether the pay repeats; its answer says. A text that
+        # says its commission does not recur ("no recurring commissions") makes no rate recurring by a word elsewhere.
+        about_pay = CUE.search(text) or in_section
+        if about_pay and RECURRING.search(text) and not (
+                COOKIE.search(text) or NOT_RECURRING.search(text) or text.rstrip().endswith("?")):
             recurring_said = True
+        recurrence_denied |= bool(about_pay and denies_recurrence(text))
         # The customer said to stay the affiliate's, in a sentence about the offer or right after its rates ("15%
         # commission. Moreover, new customers you acquire stay linked to your account for a lifetime.").
         if (CUE.search(text) or in_section or last_rated == i - 1) and customer_stays(text) and not (
@@ -250,7 +255,7 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
             found += terms
             last_rated = i
             evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
-    return _merged(found, recurring_said, customer_kept), evidence
+    return _merged(found, recurring_said and not recurrence_denied, customer_kept), evidence
 
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
@@ -328,7 +333,12 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
         # A figure is the affiliate's only where its clause says so, or its section does; a clause that goes
         # on listing rates ("… Domain (5%) and Hosting (20%)", "30% on the first sale, 20% on renewals")
         # leans on the one before it. The far end of a long sentence is about something else.
-        listing, rated = len(found) > rated, len(found)
+        listed = len(found) - rated
+        listing, rated = listed > 0, len(found)
+        # "25% on the first purchase, and this also applies to renewals": a clause with no figure of its own that
+        # extends the rates before it to renewals makes them recurring.
+        if listing and not _CANDIDATE.search(clause) and extends_to_renewals(clause):
+            found[-listed:] = [(*entry[:5], True) for entry in found[-listed:]]
         # A clause cued by nothing but a figure said of the pay ("the reward is 20% over that 0.3%") gives that
         # figure alone.
         by_subject = not (in_section or listing or CUE.search(clause))

@@ -16,12 +16,17 @@ REACH = 200
 _WHILE_CUSTOMER = (r"(?:as long as|while|solange|tant que|mientras|zolang|enquanto)\s+(?:\w+\s+){0,3}?"
                    r"(?:customers?|clients?|referrals?|users?|subscri\w*|accounts?|members?|kund\w*|abonn\w*|"
                    r"cliente?s?|klant\w*|usu[áa]rio\w*|assinat\w*|utilisateur\w*|usuario\w*)")
+# "Recurring customers" are repeat buyers and "a recurring discount" is the customer's: neither says the pay repeats.
+# A renewal that is one ("your next renewal", "your renewal", where a credit is applied) is no recurrence either.
+_NOT_OF_PAY = (r"(?!\w*\s+(?:customers?|clients?|buyers?|shoppers?|visitors?|users?|donors?|discounts?|kunden|"
+               r"k[äa]ufer|rabatt\w*|clientes?|compradores?|klanten|korting|descuentos?|descontos?|remises?|"
+               r"r[ée]ductions?|sconto|clienti))")
 STRONG_RECURRING = Pattern(
-    r"recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|lifetime (?:commissions?|revenue|earnings|"
-    r"of (?:the|your) (?:customer|client|account|referral))|for (?:the )?life(?:time)? of|for life\b|lebenslang|"
-    r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci|renewals?|"
-    r"verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc]",
-    re.I)
+    rf"(?:recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente){_NOT_OF_PAY}|"
+    r"(?<!\bnext )(?:renewals|(?<!\byour )renewal|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc])|"
+    r"lifetime (?:commissions?|revenue|earnings|of (?:the|your) (?:customer|client|account|referral))|"
+    r"for (?:the )?life(?:time)? of|for life\b|lebenslang|"
+    r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci", re.I)
 RECURRING = Pattern(
     rf"{STRONG_RECURRING.pattern}|{_WHILE_CUSTOMER}|every (?:renewal|payment|rebill|billing)|"
     r"each (?:payment|renewal)|all (?:of )?(?:their|the customer's) (?:future )?payments|rebills?|"
@@ -43,10 +48,37 @@ NOT_RECURRING = Pattern(rf"\b(?:no|not|non|kein\w*|pas de|sin|geen|sem|n[ãa]o|e
                          rf"{_RENEWAL}\w*\W+(?:\w+\W+){{0,2}}?(?:not|excluded|exclu\w*|ausgeschlossen|no)\b", re.I)
 ONE_TIME = Pattern(
     r"one[\s-]?time|one[\s-]?off|(?:first|1st)(?:[\s-]time)? "
-    r"(?:payment|month|purchase|order|invoice|sale|subscription)|"
-    r"initial (?:payment|purchase|subscription)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|im ersten monat|"
+    r"(?:payment|month|purchase|order|invoice|sale|subscription|transaction)|"
+    r"initial (?:payment|purchase|subscription|transaction)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|"
+    r"im ersten monat|"
     r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
+
+
+# Said of the commission, the pay is once: renewals excluded, or a first payment "only" ("Payout applies to the
+# initial transaction only", "only on the first payment"; not "unlike programs that only pay a one-time fee").
+_ONLY = (r"(?:only|solely|exclusively|nur|ausschlie(?:ß|ss)lich|uniquement|seulement|solo|s[óo]lo|[úu]nicamente|"
+         r"apenas|somente|alleen|enkel|soltanto)")
+_ONCE_ONLY = Pattern(rf"(?:{ONE_TIME.pattern})\W+(?:\w+\W+){{0,2}}?{_ONLY}\b|\b{_ONLY}\W+(?:(?:on|for|to|the|their|a|"
+                     rf"auf|f[üu]r|die|den|sur|pour|la|le|en|el|para|na|no|op|de|di|sul|sulla|il)\W+){{0,3}}"
+                     rf"(?:{ONE_TIME.pattern})", re.I)
+
+
+def denies_recurrence(sentence: str) -> bool:
+    """Whether `sentence` says the commission does not repeat, and says no recurrence of its own beside the denial
+    ("10% of all fees as long as the account stays active (domain renewals are not part of the program)")."""
+    denial = NOT_RECURRING.search(sentence) or _ONCE_ONLY.search(sentence)
+    rest = sentence[:denial.start()] + " " + sentence[denial.end():] if denial else ""
+    return bool(denial) and not (RECURRING.search(rest) or customer_stays(rest))
+
+
+_ALSO = Pattern(r"\b(?:also|too|as well|likewise|auch|ebenfalls|aussi|[ée]galement|tambi[ée]n|igualmente|ook|"
+                r"anche)\b", re.I)
+
+
+def extends_to_renewals(clause: str) -> bool:
+    """Whether `clause` extends what was said before it to renewals ("this also applies to renewals")."""
+    return bool(_ALSO.search(clause) and STRONG_RECURRING.search(clause) and not NOT_RECURRING.search(clause))
 
 
 def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[int]], single: bool) -> bool | None:
@@ -127,9 +159,36 @@ _LATER_BUSINESS = Pattern(
     r"(?:ordini|acquisti)", re.I)
 
 
+# The pay is a share of each payment the referred customer makes: a payment, a fee, an invoice or a transaction, each
+# or every or any of them ("any time we receive a payment from someone they refer", "every successful payment from the
+# customers you have introduced", "any subscription payments that they make", "cada taxa de saque paga por usuários
+# indicados", "mensalidades pagas pelos lojistas", "por cada transação feita por eles"). A payment repeats where an
+# order or a sale need not: those stay the affiliate's sales, each paid once.
+_EACH = (r"(?:\bevery|\beach|\bany|\ball|whenever|\bcada|\btod[oa]s|\bchaque|\btoute?s|\bjede[nrs]?|\balle|\belke|"
+         r"\bogni|\btutt[ei])")
+_PAYMENT = (r"(?:payments?|fees?|invoices?|transactions?|trades?|pagos?|pagamentos?|taxas?|tarifas?|transa[cç]\w*|"
+            r"faturas?|facturas?|paiements?|factures?|frais|zahlung\w*|rechnung\w*|geb[üu]hr\w*|transaktion\w*|"
+            r"betaling\w*|facturen|transacties|pagament\w*|transazion\w*)")
+# A monthly fee is a payment that repeats by its name: "mensalidades pagas pelos lojistas".
+_MONTHLY_FEES = r"(?:monthly (?:fees|payments|subscriptions)|mensalidades|mensualidades|mensualit[ée]s|monatsbeitr\w*)"
+_REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?:someone|anyone|people|customers?|"
+                   r"clients?|users?|members?|friends?|those) (?:\w+ ){0,2}?(?:you|they|who|that) (?:have |has )?"
+                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:your |the |their )?"
+                   r"(?:referr?(?:al|ed|ee)|invited|introduced)\w*|"
+                   r"(?:pag[oa]s?|feit[oa]s?|realizad[oa]s?|hech[oa]s?|efectuad[oa]s?) (?:por|pel[oa]s?) "
+                   r"(?:\w+ )?(?:eles|elas|ellos|ellas|indicad\w*|referid\w*|convidad\w*|invitad\w*|clientes|"
+                   r"usu[áa]rios|lojistas|comerciantes|assinantes|suscriptores)|"
+                   r"(?:pay[ée]e?s?|effectu[ée]e?s?) par (?:vos |les |leurs? )?(?:filleul|parrain[ée]|client)\w*|"
+                   r"(?:von|durch) (?:ihren|deinen|den) (?:geworbenen|vermittelten|empfohlenen) \w+|"
+                   r"door (?:je |jouw |uw |de )?(?:aangebracht|doorverwez|geworven)\w*|"
+                   r"(?:da|dai|dagli) (?:tuoi |suoi )?(?:segnalat|invitat|referral)\w*)")
+_PAID_BY_REFERRED = Pattern(rf"(?:{_EACH}\W+(?:\w+\W+){{0,6}}?{_PAYMENT}|{_MONTHLY_FEES})\W+(?:\w+\W+){{0,5}}?"
+                            rf"{_REFERRED_MAKER}", re.I)
+
+
 def customer_stays(sentence: str) -> bool:
     """Whether `sentence` says the referred customer stays the affiliate's, or that the pay goes on with their later
     business: the commission repeats."""
     kept = _CUSTOMER_KEPT.search(sentence)
-    return bool(_LATER_BUSINESS.search(sentence)
+    return bool(_LATER_BUSINESS.search(sentence) or _PAID_BY_REFERRED.search(sentence)
                 or (kept and _AFFILIATE.search(sentence) and not _LOSS.search(sentence)))
