@@ -206,6 +206,70 @@ def test_a_check_not_conveyed_to_the_affiliate_is_no_payout_means(text):
     assert "check" not in methods(text)
 
 
+@pytest.mark.parametrize("text", [
+    # the customer pays: the payer after "paid by", "you" paying, the merchant accepting, a checkout's cards
+    "Bank transfer fees are paid by the buyer. Affiliates earn 10% of every sale.",
+    "International bank charges are at the customer's expense. Partners earn 15%.",
+    "If you pay by bank transfer, your order ships once the money arrives. Affiliates earn 10%.",
+    "Pay in 4 interest-free instalments with PayPal. Affiliates earn 8% on every order.",
+    "We also accept payment by cheque. Our affiliates earn 10% commission.",
+    "Payment is accepted by PayPal, bank transfer or cheque. Affiliates earn 10%.",
+    "Nous acceptons les paiements par PayPal et virement. Les affiliés touchent 10 % par vente.",
+    "Wir akzeptieren Zahlungen per PayPal und Überweisung. Partner erhalten 10 % Provision.",
+    "Moyens de paiement acceptés : PayPal, chèque, virement. Commission de 10 % par vente.",
+    "Los gastos de transferencia bancaria corren a cargo del cliente. Comisión del 10 %.",
+    "Secure checkout: Visa, Mastercard, Amex and PayPal. Earn 10% on every sale you refer.",
+    # a purchase paid by a means
+    "Orders can be paid by PayPal or bank transfer. Affiliates earn 10% of each order.",
+    "Your subscription is billed via PayPal or Stripe. Earn 20% recurring on every referral.",
+    "Purchases made with store credit and gift cards are eligible for affiliate commissions.",
+    # a payment company as the company, a brand, a partner or a product
+    "The affiliate program is operated by PayPal Holdings. You earn 10% on every sale.",
+    "Trusted by PayPal, Google and Microsoft. Join our affiliate program and earn 25%.",
+    "Our partners include PayPal, Shopify and Amazon. Earn 30% on every sale.",
+    "Trusted by:\nPayPal\nShopify\nEarn 20% on every sale.",
+    "Our app integrates with Stripe, PayPal and Square. Get 20% recurring commission.",
+    "Earn commission on every sale of our PayPal integration plugin. Payouts are made monthly.",
+    "Customers get 0% financing with PayPal Credit. Affiliates earn 6%.",
+    "Affiliates are paid every month. Chargebacks and PayPal disputes are deducted from commissions.",
+    "Commissions are paid 30 days after the sale. Sales refunded via PayPal are reversed.",
+])
+def test_a_means_the_customer_pays_by_or_a_payment_company_as_a_brand_is_no_payout_method(text):
+    assert methods(text) == []
+
+
+@pytest.mark.parametrize("text,expected", [
+    # beside the notions above, the affiliate's own means stay
+    ("Our payment partners include PayPal and Payoneer; payouts are sent on the 15th.", ["payoneer", "paypal"]),
+    ("Payouts are powered by PayPal and arrive within 3 days.", ["paypal"]),
+    ("We pay you by PayPal. PayPal fees are covered by us.", ["paypal"]),
+    ("You need a verified PayPal account to receive payouts.", ["paypal"]),
+    ("Commissions are paid via PayPal Mass Payments on the 1st.", ["paypal"]),
+    ("Affiliates are paid by bank transfer; fees charged by your bank are at your own expense.", ["bank_transfer"]),
+    ("Commission is paid by bank transfer once the customer has paid the invoice.", ["bank_transfer"]),
+    ("Your invoice to us is paid by bank transfer within 14 days.", ["bank_transfer"]),
+    ("Orders placed via your link earn 10%, paid monthly via PayPal.", ["paypal"]),
+    ("Once your application is accepted, commissions are paid via PayPal.", ["paypal"]),
+    # a method's word inside a name is the name's
+    ("The network mails you a check twice a month; the totals are in your ClickBank account.", ["check"]),
+    ("Payouts go to the bank account you entered; the totals are in your ClickBank account.", ["bank_transfer"]),
+    ("50% of the membership fees paid by a referred member, paid out by PayPal.", ["paypal"]),
+    ("Refer a friend with your promo code: another 5% accrues in your affiliate credit dashboard.", ["store_credit"]),
+])
+def test_the_affiliates_means_stay_beside_the_customers(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Commissions apply to purchases made within the cookie window.",
+    "Does the affiliate commission apply to all your products?",
+    "La comisión se aplica a todos los pedidos.",
+    "Payouts are made monthly, and we track and credit orders and commissions credited to your site.",  # "and credit"
+])
+def test_a_commission_applied_to_goods_says_what_it_is_paid_on_not_store_credit(text):
+    assert "store_credit" not in methods(text)
+
+
 def test_a_directory_column_names_store_credit_too():
     assert terms.payout_methods("PayPal, or use your commission balance to pay invoices") == ["paypal", "store_credit"]
 
@@ -216,6 +280,8 @@ def test_a_directory_column_names_store_credit_too():
     "the reward is free with your next invoice and you receive a voucher to spend on our shop in your wallet check",
     # a check conveyed, either side, and a denial's "until" read after it
     "we will not send you a commission check until the check is mailed",
+    # the customer's means and a payment company as a brand, either side of the name
+    "trusted by PayPal and orders paid by PayPal Credit, Visa, Mastercard refunded via PayPal disputes",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""

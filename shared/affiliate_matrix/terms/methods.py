@@ -10,11 +10,12 @@ from affiliate_matrix.terms.payout import CUE
 from affiliate_matrix.terms.text import Doc, Pattern, before_example
 
 _NOT_A_GIFT = r"(?![\s-](?:regalo|cadeau|kado|presente))"
-# Where money lands: a bank account said with no rail of its own ("to your bank account via ACH" is ach).
-_ACCOUNT = (r"bank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?:das|dein|ihr|ein) (?:\w+ ){0,4}?konto\b|"
+# Where money lands: a bank account said with no rail of its own ("to your bank account via ACH" is ach); never inside
+# a name ("your ClickBank account" is the network's).
+_ACCOUNT = (r"\bbank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?:das|dein|ihr|ein) (?:\w+ ){0,4}?konto\b|"
             r"compte bancaire|\brib\b|coordonn[ée]es bancaires|cuenta bancaria|datos bancarios|conto corrente|"
             r"conto bancario|coordinate bancarie|bankrekening|rekeningnummer|conta corrente|conta banc[áa]ria|"
-            r"dados banc[áa]rios|bank(?:ing)? details|to your bank")
+            r"dados banc[áa]rios|\bbank(?:ing)? details|to your bank")
 _CRYPTO = r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether"
 NAMES = {
     "paypal": r"pay[\s-]?pal",
@@ -22,7 +23,7 @@ NAMES = {
     "ach": r"\bACH\b|automated clearing ?house",
     "wire": r"\bwire\b|\bswift\b|telegraphic",
     # PIX is Brazil's instant bank transfer (the brief's label set).
-    "bank_transfer": r"bank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
+    "bank_transfer": r"\bbank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
                      r"\bchaps\b|faster payments|(?-i:\bWise\b)|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
                      r"virement|bonifico|transferencia|transfer[êe]ncia|bankoverschrijving|overboeking|"
                      r"dep[óo]sito banc[áa]rio|dep[óo]sito (?:em|na) conta|\bpix\b|" + _ACCOUNT,
@@ -84,7 +85,7 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     "crypto": rf"\d\S*\s+(?:\S+\s+)?(?:in|en|em|na|no)\s+(?:\w+\s+)?(?:{_CRYPTO})",
     "check": r"\b(?:by|via|paper|mailed) che(?:ck|que)s?\b|che(?:ck|que)s? (?:are|is|will be) (?:still )?(?:issued|mailed)|"
              r"\bche(?:ck|que)s?\s+(?:\S+\s+){0,3}?mailed\b|" + _CHECK_CONVEYED,
-    "bank_transfer": r"bank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
+    "bank_transfer": r"\bbank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|(?-i:\bWise\b)",
     "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|\binterac\b",
@@ -107,7 +108,7 @@ _MOVED = Pattern(r"transferred|overgemaakt|overmaken|overgeboekt|gestort|storten
 # or a means only a checkout offers (boleto, cash on delivery, direct debit).
 _PAYER = r"(?:customers?|clients?|buyers?|shoppers?|kunden|k[äa]ufer|clientes?|acheteurs?|klanten|compradores?)"
 _CUSTOMER_PAYS = Pattern(
-    r"we accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
+    r"we (?:also )?accept|checkout|pay for (?:your|the) (?:order|subscription|plan)|zahlungsarten im shop|"
     r"modes? de paiement accept|m[ée]todos de pago aceptados|credit ?cards?|kreditkarte|carte (?:bancaire|de cr[ée]dit)|"
     r"tarjeta de cr[ée]dito|creditcard|cart[ãa]o de cr[ée]dito|\bboletos?\b|cash on delivery|nachnahme|"
     r"contre[\s-]remboursement|contra ?reembolso|direct debit|lastschrift|pr[ée]l[èe]vement|domiciliaci[óo]n|"
@@ -119,6 +120,69 @@ _CUSTOMER_PAYS = Pattern(
 _PAYMENT_RECEIVED = Pattern(
     r"(?:receiv\w*|receipt|r[ée]ception|recebimento|recepci[óo]n|ricevimento|eingang|ontvangst)\s+(?:\w+\s+){0,2}?"
     r"(?:payments?|paiement|r[èe]glement|pagos?|pagamentos?|zahlung|betaling)", re.I)
+# Words of a means a customer pays by (after a verb of accepting or paying: not "paid by a referred member").
+_MEANS = (r"pay\s?pal|bank|wire|transfer|(?:credit |debit )?cards?|che(?:ck|que)s?|stripe|sepa|direct debit|crypto\w*|"
+          r"bitcoin|apple pay|google pay|klarna|store credit|gift cards?|visa|mastercard|amex|paiements?|r[èe]glements?|"
+          r"zahlung\w*|pagos?|pagamenti|pagamentos?|betaling\w*|cartes?|karten|kreditkarten?|tarjetas?|carte|kaarten|"
+          r"cart[õo]es|"
+          r"virements?|[üu]berweisung\w*|transferencias?|bonifico|ch[èe]ques?|schecks?")
+# The customer paying, said as the payer after "paid by" ("Bank transfer fees are paid by the buyer", "à la charge du
+# client") or as "you" paying by a means ("If you pay by bank transfer, your order ships once it arrives"): in affiliate
+# terms the affiliate is paid, never the one who pays by a means.
+_CUSTOMER_PAYS_TOO = Pattern(
+    r"\b(?:paid|payable|borne|covered) by (?:the )?(?:customers?|buyers?|shoppers?|purchasers?)\b|"
+    r"\bat the (?:customer|buyer|purchaser)(?:'s|s'|’s)? (?:own )?(?:expense|cost)|"
+    r"\b(?:customers?|buyers?|shoppers?|purchasers?) (?:bears?|covers?) (?:the|all|any)\b|"
+    r"\bcharged to (?:the )?(?:customers?|buyers?|shoppers?|purchasers?)\b|"
+    rf"[àa] la charge (?:du|des) {_PAYER}|a cargo del? {_PAYER}|(?:vom|von den) {_PAYER} (?:zu )?(?:tragen|getragen)|"
+    r"\byou (?:can |may |will |choose to )?pay (?:by|with|via|using|through)\b|"
+    r"\bpay (?:in \d+ |later |securely |online )(?:\S+ ){0,2}?(?:with|by|via|using)\b|"
+    # what the merchant accepts, in the languages of the corpus ("Nous acceptons les paiements par PayPal")
+    rf"\bpayments? (?:\w+ ){{0,3}}?(?:is|are) (?:also )?accepted\b|\baccepted (?:payment|methods? of payment)|"
+    r"moyens de paiement accept|formas de pago aceptadas|formas de pagamento aceitas|metodi di pagamento accettati|"
+    rf"\b(?:nous acceptons|wir akzeptieren|akzeptieren wir|aceptamos|se aceptan|accettiamo|accepteren wij|wij accepteren|"
+    rf"aceitamos)\s+(?:\w+\s+){{0,3}}?(?:{_MEANS})|"
+    # a checkout's card brands, two in a row ("Visa, Mastercard, Amex"; a prepaid card the payout is loaded on is one)
+    r"(?<!prepaid )(?<!virtual )(?<!debit )\b(?:visa|mastercard|amex|american express|maestro)\W+(?:\w+\W+)?"
+    r"(?:visa|mastercard|amex|american express|maestro|discover|diners|jcb)\b(?!\W+(?:prepaid|debit|virtual|gift)\b)|"
+    r"\bvorkasse\b|"
+    # a customer's purchase paid by a means ("Orders can be paid by PayPal", "Payment for the course is made by bank
+    # transfer", "Your subscription is billed via PayPal"); not an invoice, which the affiliate may send, nor a fee
+    r"\b(?:orders?|purchases?|subscriptions?|memberships?|(?:membership|course|registration|subscription|entry) fees?|"
+    r"bookings?|tickets?|courses?)\s+(?:\w+\s+){0,3}?(?:paid|payable|settled|billed|made|placed)\s+(?:\w+\s+)?"
+    rf"(?:by|with|via|through|using)\s+(?:\w+\s+){{0,2}}?(?:{_MEANS})|"
+    r"\bpay(?:ment)? (?:for|of) (?:the|your|a|an) (?:order|purchase|"
+    r"subscription|membership|course|booking|ticket)\s+(?:\w+\s+){0,3}?(?:by|with|via|through|using)\s+(?:\w+\s+){0,2}?"
+    rf"(?:{_MEANS})", re.I)
+# A payment company named as a company, a brand or a product, not as a means: outside a payout clause, the program's
+# operator or the site's partners ("operated by PayPal", "Trusted by PayPal, Google and Microsoft", "our partners
+# include Stripe and Shopify", "works with PayPal"; in a payout clause "our payment partners include PayPal" is a
+# means); anywhere, a customer's payment refunded by it, or the name before a word that makes it a company or a
+# product ("PayPal Holdings", "PayPal Credit", "the Stripe plugin", "PayPal disputes").
+_BRAND_BEFORE = Pattern(r"(?:\b(?:operated|owned|backed|acquired|trusted|founded) by|a subsidiary of|"
+                        r"\bpartners (?:include|such as|like|are)|\bpartners:|\bintegrat(?:es|ed|ion|ions) (?:with|for)|"
+                        r"\bworks with|\bcompatible with|\bfeatured (?:in|on|by)|\bas seen (?:in|on)|"
+                        r"\b(?:clients|customers|brands) (?:include|such as|like)|\bbetrieben von|\bop[ée]r[ée] par|"
+                        r"\b(?:merchants|businesses|sellers|stores|shops|companies|brands) (?:who|that) (?:use|trust)|"
+                        r"\bopera(?:do|to) (?:por|da))(?:[^.;:]*?[,/&]\s*|\s+(?:\w+\s+){0,3}?)$", re.I)
+# A list such words open names partners too ("Trusted by:" / "PayPal" / "Shopify").
+_BRAND_LEAD = Pattern(r"\b(?:partners|trusted by|clients|customers|brands|integrations|featured (?:in|on)|as seen (?:in|on)|"
+                      r"works with|compatible with)\W*$", re.I)
+_REFUNDED_BEFORE = Pattern(r"\brefund(?:s|ed)? (?:\w+ )?(?:via|through|to|by|with|on)\s+(?:\w+\s+){0,3}?$", re.I)
+_BRAND_AFTER = Pattern(r"^\W{0,2}(?:inc\b|holdings?|ltd\b|llc\b|plc\b|s\.?a\.?r?\.?l?\b|europe|company|corporation|"
+                       r"credit\b|pay later|pay in \d|honey|zettle|checkout|express checkout|buttons?|"
+                       r"plugins?|plug-ins?|integrations?|gateway|apis?\b|sdks?\b|extensions?|modules?|disputes?|"
+                       r"chargebacks?|claims?\b|refunds?\b|fraud|logos?|trademarks?)", re.I)
+_BRAND_NAMES = ("paypal", "payoneer", "other")
+
+
+def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
+    """Whether a payment company's name is said as the company, a brand or a product around it."""
+    before = text[max(0, m.start() - 60):m.start()]
+    return bool((not paid_here and _BRAND_BEFORE.search(before)) or _REFUNDED_BEFORE.search(before)
+                or _BRAND_AFTER.search(text[m.end():m.end() + 25]))
+
+
 # An account of ours is the merchant's, not where the affiliate is paid ("payment from our client to our bank
 # account").
 _OURS = Pattern(r"\b(?:our|unser\w*|notre|nos|nuestr[oa]s?|onze|nostr[oa]|nossa?s?)\s+$", re.I)
@@ -137,7 +201,8 @@ _STORE_CREDIT = Pattern(
 _IN_KIND = (r"gift ?cards?|gift vouchers?|geschenk(?:gut)?schein\w*|geschenkkarte\w*|"
             r"cartes? cadeaux?|ch[eè]ques?[\s-]cadeaux?|bons? cadeaux?|tarjetas? (?:de )?regalo|cheques? regalo|"
             r"cart[ae] regalo|buon[oi] regalo|cadeaubon\w*|cadeaukaart\w*|cart(?:[ãa]o|[õo]es)[\s-]presente|"
-            r"vale[\s-]presente|\bcredits\b(?! ?cards?)|(?:\ban?|\d|[$€£])\s*(?:\w+\s+)?credit\b(?! ?cards?)|"
+            r"vale[\s-]presente|\bcredits\b(?! ?cards?)|(?:\ban?\s+|\d\s*|[$€£]\s*)(?:\w+\s+)?credit\b(?! ?cards?)|"
+            r"\baffiliates?(?:'s|’s|s'|s’)?\s+credit\b(?! ?cards?)|"
             r"cr[ée]ditos?\b|\bcredit[oi]\b|tegoed\b|\bkrediet\b|"
             r"free months?|months? free|gratismonat\w*|(?:mois|mes|m[êe]s|meses|maand(?:en)?|mes[ei]) (?:offerts?|"
             r"gratuits?|gratis|gr[áa]tis|gratuit[oi])|(?:codice sconto|discount code|c[óo]digo de desconto) del valore|"
@@ -192,6 +257,12 @@ _SPENT = Pattern(
     rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,5}}?(?:{_MERCHANT_GOODS})\s+(?:\S+\s+){{0,3}}?(?:{_USED})\W*$|"  # verb last
     r"\bcredits?\s+(?:for|towards?|against)\s+(?:\S+\s+){0,2}?(?:invoices?|bills?|renewals?|subscriptions?|hosting|"
     rf"plans?|services)\b|\boffset (?:your |the )?(?:commissions?|earnings|balance)", re.I)
+# A commission that applies to goods says what it is paid on, not where it is spent ("Commissions apply to purchases
+# made within the cookie window", "Does the commission apply to all your products?"); a balance or credit applies to
+# an invoice.
+_PAID_ON = Pattern(r"\b(?:commissions?|commission rates?|provision\w*|comisi[óo]n\w*|commissie\w*|provvigion\w*|"
+                   r"comiss(?:[ãa]o|[õo]es))\s+(?:\S+\s+){0,3}?(?:appl(?:y|ies)\s+(?:only\s+)?to|s['’]appliqu\w*|se aplica\w*|"
+                   r"si applica\w*)\b", re.I)
 # The reward settled on the affiliate's next bill ("Die Auszahlung der Prämie erfolgt mit der nächsten Jahresabrechnung",
 # "adicionado … para o pagamento da próxima fatura") or its own next order ("bij je volgende bestelling"), said beside a
 # reward's name; not a third party's ("the customer's next invoice", "their next order").
@@ -272,7 +343,8 @@ def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -
     for clause in _CLAUSE_END.split(text):
         if _OTHERS_GET.search(clause) or _ATTRIBUTION.search(clause):
             continue
-        if _offered(_STORE_CREDIT, clause) or _offered(_SPENT, clause) or _offered(_FREE_REWARD, clause):
+        spent = _offered(_SPENT, clause) and not _PAID_ON.search(clause)
+        if _offered(_STORE_CREDIT, clause) or spent or _offered(_FREE_REWARD, clause):
             return True
         if (_offered(_NEXT_BILL, clause) or _offered(_SPEND_HERE, clause)) and _REWARD_NAMED.search(clause):
             return True
@@ -317,13 +389,14 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
     found, evidence = [], []
     customers = _list_items(doc, lambda t: bool(_CUSTOMER_PAYS.search(t) or _PAYMENT_RECEIVED.search(t)))
     payout_lists = _list_items(doc, lambda t: _paying(t) and not _CUSTOMER_PAYS.search(t))
+    brand_lists = _list_items(doc, lambda t: bool(_BRAND_LEAD.search(t)))
     referral = bool(_REFERRAL_PROGRAM.search(doc.text))
     line_rails: set[str] = set()
     for i, unit in enumerate(doc.units):
         if unit.first_in_line:
             line_rails = set()
         text = before_example(unit.norm)
-        if i in customers or not text.strip() or _CUSTOMER_PAYS.search(text):
+        if i in customers or not text.strip() or _CUSTOMER_PAYS.search(text) or _CUSTOMER_PAYS_TOO.search(text):
             continue
         paid_here = topics[i] == "payout" or i in payout_lists or _paying(text)
         named = {}
@@ -331,6 +404,13 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
             matches = _offered(pattern, text)
             if matches:
                 named[name] = matches
+        for name in _BRAND_NAMES:
+            if name in named and i in brand_lists and not paid_here:
+                del named[name]
+            if name in named:
+                named[name] = [m for m in named[name] if not _named_as_brand(text, m, paid_here)]
+                if not named[name]:
+                    del named[name]
         # A rail said in a line ("Get paid by wire. It hits your bank account directly.") is where the line's bank
         # account lands. (A direct deposit beside ACH stays a bank transfer: the corpora label it both ways.)
         line_rails |= {"ach", "wire"} & set(named)
