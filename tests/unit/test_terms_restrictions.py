@@ -150,3 +150,26 @@ def test_the_paid_search_channel_banned(text, expected):
 ])
 def test_adult_content_and_lists_a_negation_opens(text, expected):
     assert _restrictions(text) == expected
+
+
+# An item of a list that itself introduces a ban opens one (a nested list flattened); the items before it are not
+# under it.
+@pytest.mark.parametrize("text,expected", [
+    ("Teilnahmebedingungen\n- Vergütet werden nur echte Klicks.\n- Folgendes ist nicht erlaubt:\n- Spam-Mails\n"
+     "- Cashback-Portale", ["email_spam", "incentivized"]),
+    ("Promotion\nYou may share your link on your blog\nYou may share it in your newsletter\n"
+     "Prohibited methods include:\nUnsolicited bulk messages\nSexually explicit sites", ["adult", "email_spam"]),
+    ("Promotion\nYou may share your link on your blog\nYou may share it in your newsletter\nCashback portals", []),
+])
+def test_an_item_that_introduces_a_ban_opens_it(text, expected):
+    assert _restrictions(text) == expected
+
+
+# Child or illegal pornography is a ban on illegal content, not on adult content; pornography itself still is.
+@pytest.mark.parametrize("text,expected", [
+    ("Sites with child pornography are terminated at once.", []),
+    ("Kein Traffic von Seiten mit illegaler Pornografie.", []),
+    ("No pornography or other adult material.", ["adult"]),
+])
+def test_illegal_pornography_is_not_adult(text, expected):
+    assert _restrictions(text) == expected

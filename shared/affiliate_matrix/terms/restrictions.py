@@ -239,6 +239,7 @@ _ADDRESSED = Pattern(
     r"(?:must|may|can|shall|should|d[üu]rfen|m[üu]ssen|doivent|peuvent|deben|pueden|mogen|moeten|devem|podem|"
     r"devono|possono)(?: \w+)? (?:only|nur|uniquement|que|s[óo]lo|solamente|alleen|apenas|solo|soltanto)\b|"
     r"(?:are|is) (?:only )?(?:(?:not )?(?:allowed|permitted|required|obliged) to|(?:not|never) to)\b(?! be\b))", re.I)
+_ILLEGAL_KIND = Pattern(r"\b(?:child|kinder|illegal\w*|infantil|zoo)[\s-]*$", re.I)
 _TAKING_PART = Pattern(r"\b(?:join|participat|appl|promot\w* (?:the|this|our) (?:program|brand|product)|"
                        r"teilnehm|teilzunehm|particip|deelnem|partecip)", re.I)
 _WHO_PROMOTE = Pattern(r"^\W*(?:who|that|which|die|qui|que|welche)\s+(?:promote|use|offer|run|operate|bewerben|"
@@ -264,6 +265,8 @@ def _forbids(name: str, pattern: Pattern, text: str) -> bool:
         if name in _CHANNEL_OF and _NAMES_NO_CHANNEL[name].search(match.group()) \
                 and _nearest_channel(before, after, _CHANNEL_OF[name][1]) not in (None, _CHANNEL_OF[name][0]):
             continue
+        if name == "adult" and _ILLEGAL_KIND.search(before):
+            continue  # child or illegal pornography is a ban on illegal content, not on adult content
         if name == "self_referral" and _THROUGH_A_LINK.search(match.group()) and not _REFLEXIVE.search(match.group()) \
                 and _SOMEONE_ELSE.search(text[max(start, match.start() - 80):match.end()]):
             continue
