@@ -85,3 +85,91 @@ def test_many_practices_in_one_unit_are_read_in_time_linear_in_its_length(monkey
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+# Self-referral said as a referral verb whose object is the referrer itself, or as one's own purchases said another
+# way (a possessive after the purchase, a coupon code of one's own, a personal booking), in each language.
+@pytest.mark.parametrize("text,expected", [
+    ("Partners may not refer themselves or their household.", ["self_referral"]),
+    ("You can't invite yourself to get the bonus.", ["self_referral"]),
+    ("Please do not refer your own company.", ["self_referral"]),
+    ("Commissions on orders for your own business will be reversed.", ["self_referral"]),
+    ("Ambassadors may not use their own discount code on their orders.", ["self_referral"]),
+    ("Personal orders are not eligible for a commission.", ["self_referral"]),
+    ("Werber dürfen sich nicht selbst als Neukunden empfehlen.", ["self_referral"]),
+    ("Eine Selbstempfehlung wird nicht vergütet.", ["self_referral"]),
+    ("Le partenaire ne peut pas être son propre affilié.", ["self_referral"]),
+    ("No se permite la auto invitación con otra cuenta.", ["self_referral"]),
+    ("O cliente não pode indicar a si próprio.", ["self_referral"]),
+    ("Je kunt jezelf niet doorverwijzen.", ["self_referral"]),
+    ("Non riceverai commissioni sui tuoi acquisti.", ["self_referral"]),
+    ("Share your code with friends: you earn 10% when they buy through it.", []),
+    ("Your audience can order through your own link and you earn on it.", []),
+])
+def test_self_referral_said_as_the_referrer_itself(text, expected):
+    assert _restrictions(text) == expected
+
+
+# A typographic apostrophe forbids as a plain one does; a rule that takes the commission back forbids what causes it;
+# a practice that must be approved first is restricted.
+@pytest.mark.parametrize("text,expected", [
+    ("Affiliates can’t earn on their own purchases.", ["self_referral"]),
+    ("Self-purchases won’t be credited.", ["self_referral"]),
+    ("Commissions from self-purchases will be reversed.", ["self_referral"]),
+    ("Newsletter campaigns require prior approval.", ["email_spam"]),
+    ("Email promotion must be approved by our team.", ["email_spam"]),
+    ("Bidding on brand keywords must be authorized in writing.", ["ppc_brand_bidding"]),
+    ("Email campaigns are welcome.", []),
+    ("We don’t sell adult products.", []),
+])
+def test_the_ways_a_ban_is_said(text, expected):
+    assert _restrictions(text) == expected
+
+
+# A ban on the paid-search channel itself covers bidding on the brand, the ban said before the channel too.
+@pytest.mark.parametrize("text,expected", [
+    ("You cannot run Google Ads for your affiliate link.", ["ppc_brand_bidding"]),
+    ("No paid search of any kind.", ["ppc_brand_bidding"]),
+    ("Bing Ads are not permitted.", ["ppc_brand_bidding"]),
+    ("Kein Suchmaschinenmarketing.", ["ppc_brand_bidding"]),
+    ("Google Ads campaigns on generic terms are welcome.", []),
+])
+def test_the_paid_search_channel_banned(text, expected):
+    assert _restrictions(text) == expected
+
+
+# Adult said as sexual content; a list opened by a negated welcome or a modal with its negation.
+@pytest.mark.parametrize("text,expected", [
+    ("Sites with sexually explicit content will be rejected.", ["adult"]),
+    ("Keine Seiten mit sexuellen Darstellungen.", ["adult"]),
+    ("No se aceptan sitios con contenido sexual.", ["adult"]),
+    ("We do not tolerate discrimination based on sexual orientation.", []),
+    ("Folgende Umfelder sind nicht erwünscht:\n• Pornografie\n• Glücksspiel", ["adult"]),
+    ("Folgende Inhalte darf die Partnerseite nicht zeigen:\n• Erotik\n• Gewalt", ["adult"]),
+    ("De volgende kanalen mag u niet gebruiken:\n• Cashback sites\n• Spam", ["email_spam", "incentivized"]),
+])
+def test_adult_content_and_lists_a_negation_opens(text, expected):
+    assert _restrictions(text) == expected
+
+
+# An item of a list that itself introduces a ban opens one (a nested list flattened); the items before it are not
+# under it.
+@pytest.mark.parametrize("text,expected", [
+    ("Teilnahmebedingungen\n- Vergütet werden nur echte Klicks.\n- Folgendes ist nicht erlaubt:\n- Spam-Mails\n"
+     "- Cashback-Portale", ["email_spam", "incentivized"]),
+    ("Promotion\nYou may share your link on your blog\nYou may share it in your newsletter\n"
+     "Prohibited methods include:\nUnsolicited bulk messages\nSexually explicit sites", ["adult", "email_spam"]),
+    ("Promotion\nYou may share your link on your blog\nYou may share it in your newsletter\nCashback portals", []),
+])
+def test_an_item_that_introduces_a_ban_opens_it(text, expected):
+    assert _restrictions(text) == expected
+
+
+# Child or illegal pornography is a ban on illegal content, not on adult content; pornography itself still is.
+@pytest.mark.parametrize("text,expected", [
+    ("Sites with child pornography are terminated at once.", []),
+    ("Kein Traffic von Seiten mit illegaler Pornografie.", []),
+    ("No pornography or other adult material.", ["adult"]),
+])
+def test_illegal_pornography_is_not_adult(text, expected):
+    assert _restrictions(text) == expected

@@ -95,6 +95,10 @@ def topics(doc: Doc) -> list[str | None]:
             kind = _mark(unit)
             item = listing == "open" or (listing == kind and not (kind == "none" and unit.raw.endswith(".")))
             listing = kind if item else None
+        if item and last_in_line and unit.text.endswith(":") and _restrictions.is_section(unit.norm):
+            # An item that introduces a ban ("- Nicht erlaubt ist:", "Prohibited methods include:") opens one: a
+            # flattened nested list; the items after it stand under it.
+            topic = "restrictions"
         if not item and (topic != "example" or (unit.heading and not unit.text.endswith(":"))):
             introduces = last_in_line and (unit.text.endswith(":") or (following is not None and following.listed
                                                                        and not unit.listed))

@@ -13,11 +13,11 @@ _SEARCH = (r"(?:keyword|bid|ppc|\bsem\b|\bsea\b|search engine|paid search|search
            r"zoekmachine|zoekwoord|trefwoord|buscador|mecanismos? de busca|palavras?[\s-]chave|ench[èeé]r|pujar|bieden|"
            r"lances|bied|suchaktivit|bezahlte suche|"
            r"such(?:anzeige|maschine))")
-_OWN = r"(?:(?:affiliate|referral|partner|personal|tracking|eigenen?|propio|propia|tu|su) )?"
+_OWN = r"(?:(?:affiliate|referral|partner|personal|tracking|coupon|discount|promo|eigenen?|propio|propia|tu|su) )?"
 _OWN_THING = (rf"(?:\bown {_OWN}|eigene[nm]? (?:affiliate-?)?|propio |propres? |eigen (?:affiliate[\s-]?)?|pr[óo]prio |"
               rf"\b(?:su|tu|seu|son|ton) (?:propio |pr[óo]prio |propre )?)"
               rf"(?:links?|liens?|codes?|c[óo]digo|enlace|konto|comptes?|accounts?)")
-_BUYING = r"(?:buy|purchas|order|kauf|k[äa]uf|bestell|achat|achet|command|compr|koop|aankoop|bestel)"
+_BUYING = r"(?:buy|purchas|order|book(?!mark)|kauf|k[äa]uf|bestell|achat|achet|command|compr|koop|aankoop|bestel)"
 TOPICS = {
     "ppc_brand_bidding": rf"brand[\s-]?bidding|trademark[\s-]?bidding|brand[\s-]?hijacking|marken[\s-]?bidding|"
                          rf"\btm\+?[\s-]*(?:bidding|terms|keywords)|direkt[\s-]?verlink|lien direct|enlace directo|"
@@ -25,12 +25,16 @@ TOPICS = {
                          rf"{_BRAND}.{{0,80}}{_SEARCH}|{_SEARCH}.{{0,80}}{_BRAND}|"
                          rf"direct[\s-]?linking|direct[\s-]to[\s-]merchant|ench[èeé]res directes|"
                          rf"(?:suchmaschine|search engine|zoekmachine|buscador).{{0,80}}(?:buchen|bid|book)|"
-                         rf"\b(?:ppc|sem|sea|keyword[\s-]?advertising|suchmaschinenmarketing|paid search)\b"
+                         rf"\b(?:ppc|sem|sea|keyword[\s-]?advertising|suchmaschinenmarketing|paid search|google ad(?:word)?s|"
+                         rf"adwords|bing ads|search engine marketing)\b"
                          rf".{{0,30}}(?:nicht erlaubt|not (?:allowed|permitted)|prohibited|forbidden|verboten|"
-                         rf"untersagt|ausgeschlossen|interdit|prohibido|verboden|proibid)",
+                         rf"untersagt|ausgeschlossen|interdit|prohibido|verboden|proibid)|"
+                         rf"(?:cannot|can['’]t|may not|must not|do not|don['’]t|\bno|kein\w*)\s(?:use\s|run\s)?(?:\w+\s)?"
+                         rf"(?:ppc|paid search|google ad(?:word)?s|adwords|bing ads|search engine marketing|"
+                         rf"suchmaschinenmarketing)\b",
     "trademark_domains": rf"typo[\s-]?squat|typo[\s-]?domains?|cyber[\s-]?squat|domain[\s-]?grabbing|"
                          rf"vertipper[\s-]?domains?|tippfehler[\s-]?domains?|"
-                         rf"branded (?:domains?|profile|user ?names?|handles?)|"
+                         rf"branded (?:domains?|urls?|profile|user ?names?|handles?)|"
                          rf"(?:register|buy|purchase|registrier|kaufen|enregistr|achet|registrar|comprar|registreren|"
                          rf"kopen)\w*"
                          rf"\s+(?:\w+\s+){{0,2}}?(?:domain|domein|dominio|dom[íi]nio)|"
@@ -70,7 +74,8 @@ TOPICS = {
                   r".{0,30}(?:not (?:allowed|permitted|accept)|prohibited|nicht (?:erlaubt|gestattet)|verboten|"
                   r"untersagt|"
                   r"interdit|non autoris|prohibid|no (?:est[áa] )?permitid|verboden|niet toegestaan|proibid|"
-                  r"n[ãa]o (?:[ée] )?permitid|non (?:[èe] )?permess)|(?:do not|don't|not) accept e-?mail",
+                  r"n[ãa]o (?:[ée] )?permitid|non (?:[èe] )?permess|requires? (?:prior |written )*(?:approval|permission)|"
+                  r"must (?:first )?be (?:pre-?)?(?:approved|authori[sz]ed))|(?:do not|don['’]t|not) accept e-?mail",
     "social_ads": r"(?:paid|bezahlte?|payantes?|pagad[oa]s?|betaalde).{0,20}(?:social|facebook|instagram|tiktok)|"
                   r"(?:social[\s-]?media|facebook|instagram|tiktok|meta|linkedin|twitter|pinterest|snapchat|"
                   r"r[ée]seaux sociaux|redes sociales|sociale media|redes sociais|sozialen? (?:netzwerke|medien))[\s-]?"
@@ -90,13 +95,24 @@ TOPICS = {
                     r"fidelizaci[óo]n|"
                     r"fidelidade|puntos|pontos)|programas? de puntos|spaarprogramma|loyaliteitsprogramma|"
                     r"bonussystem|pr[äa]mienprogramm",
-    "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|\bsex(?:ual|uell?|uales|ueel)?\b|sex[\s-]?shops?|\bxxx\b|nicht jugendfrei|"
+    # sexual orientation is a ground of discrimination, not content
+    "adult": r"\badult(?![\w-])|porn|erotic|erotik|erotisch|er[óo]tic|sex[\s-]?shops?|\bxxx\b|nicht jugendfrei|"
+             r"(?<!orientaci[óo]n )(?<!orienta[çc][ãa]o )\bsex(?:ual|uell?|uales|ueel)?\b"
+             r"(?!\s(?:orientation|harassment|identity|discrimination))|"
              r"pour adultes|para adultos|volwassenen|voor volwassen|erotiek|conte[úu]do adulto|fsk[\s-]?18|"
-             r"nudit|nackt|nudez|desnud",
+             r"nudit|nackt|nudez|desnud|sexually explicit|sexuellen? (?:handlung|inhalt|darstellung)|"
+             r"(?:material|contenido|conte[úu]do) sexual",
     "self_referral": rf"self[\s-]?(?:referr|purchas|orders?|buy)|"
                      rf"(?:purchases?|orders?|buy(?:ing)?) (?:\w+ )?for yourself|"
                      rf"selbst(?:bestellung|kauf|k[äa]ufe)|auto-?(?:achat|compra)|propio afiliado|el afiliado mismo|"
-                     rf"\bown {_OWN}(?:purchases?|orders?)|refer(?:ring)? (?:yourself|themselves)|personal purchases|"
+                     rf"\bown {_OWN}(?:purchases?|orders?)|personal (?:purchases|orders?|bookings?)|"
+                     rf"{_BUYING}\w* (?:of|for) (?:your|their) own\b|"
+                     rf"\b(?:refer|invite|recommend|sponsor|affiliate)\w* (?:for )?(?:yourself|themselves|oneself)\b|"
+                     rf"\brefer\w* (?:your|their) own (?:accounts?|business|company)|"
+                     rf"\bsich\b(?: \w+){{0,2}}? selbst\b(?: \w+){{0,2}}? (?:empfehl|einlad|werb|anwerb)|"
+                     rf"selbst(?:werbung|empfehlung)|propre affili[ée]|\b(?:tuoi|propri) acquisti|auto[\s-]?invitaci|"
+                     rf"\ba si (?:mesm|pr[óo]pri)|"
+                     rf"(?:\b|u|je|zich)zelf\b(?: \w+){{0,2}}? (?:door)?verwijz|"
                      rf"(?:by|from) (?:an? |the )?(?:affiliates?|partners?|publishers?) (?:themselves|himself|herself|"
                      rf"itself)|"
                      rf"eigen(?:bestellung|k[äa]uf|e (?:bestellungen|k[äa]ufe|eink[äa]ufe))|eigenbestellungen|"
@@ -109,12 +125,15 @@ TOPICS = {
 }
 _TOPICS = {name: Pattern(pattern, re.I) for name, pattern in TOPICS.items()}
 PROHIBITION = Pattern(
-    r"\bno\b|\bnot\b|n't\b|\bcannot\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
+    r"\bno\b|\bnot\b|n['’]t\b|\bcannot\b|prohibit|forbid|\bbann|\bnever\b|reject|exclud|\bexcept\b|may only|pre-?approv|"
     r"disallow|unacceptable|not tolerat|\bnon\b(?!-)|vietat|proscri|only (?:allowed|permitted)|declin|abgelehnt|rechaz|"
     r"afgewezen|recusad|result in (?:termination|removal|suspension|the closure)|lead to (?:termination|removal)|"
     r"f[üu]hr(?:t|en) zu[mr]? (?:ausschluss|sperrung|k[üu]ndigung)|entra[îi]ne|conllevar|leidt tot|"
     r"approval only|only (?:with|after|upon) (?:prior |written )?(?:approval|permission|consent|agreement)|"
-    r"requires? (?:prior |written |express )*(?:approval|permission|consent)|prior (?:written )?approval|strictly|void|will not|won't|"
+    r"requires? (?:prior |written |express )*(?:approval|permission|consent)|prior (?:written )?approval|strictly|void|"
+    # a consequence that takes the commission back forbids what causes it
+    r"will not|won['’]t|(?:will|shall) be (?:reversed|revoked|forfeited|voided|denied)|"
+    r"must (?:first )?be (?:pre-?)?(?:approved|authori[sz]ed)|\bne (?:peut|peuvent|doit|doivent)\b|"
     r"\bfraud|betrug|\bfraude|violat|verst(?:oß|oss)|infraction|infracci|overtreding|viola[çc]|\bnicht\b|\bkein|verboten|untersag|unzul[äa]ssig|ausgeschlossen|ausschluss|"
     r"nur nach (?:absprache|r[üu]cksprache|genehmigung|freigabe|zustimmung)|nur mit (?:genehmigung|zustimmung)|"
     r"\bpas(?:\b|(?=[a-zé]))|interdi|prohib|exclu|refus|\bni\b|\baucun|uniquement (?:avec|apr[èe]s)|"
@@ -132,7 +151,10 @@ _SECTION = Pattern(
     r"\bnever\b|einschr[äa]nkung|ausschluss|"
     r"ausgeschlossen|verboten|untersagt|nicht (?:erlaubt|gestattet|zugelassen|akzeptiert)|interdi|restricci|"
     r"prohibid|no (?:se )?permit|verboden|niet toegestaan|beperking|uitgesloten|proibi|restri[çc]|"
-    r"n[ãa]o (?:é )?permitid",
+    r"n[ãa]o (?:é )?permitid|unacceptable|not (?:tolerated|welcome)|nicht erw[üu]nscht|"
+    # a modal with its negation a few words on: "Folgende Inhalte darf die Seite nicht zeigen:"
+    r"\bd(?:arf|[üu]rfen)\b[^.:]{0,60}\bnicht\b|\bm(?:ag|ogen)\b[^.:]{0,60}\bniet\b|\bno (?:puede|pueden|debe|deben)\b|"
+    r"\bne (?:peut|peuvent|doit|doivent)\b",
     re.I)
 _ALLOWED = Pattern(r"\b(?:allowed|permitted|welcome|erlaubt|gestattet|autoris[ée]|permitid[oa]|toegestaan|permitid)",
                       re.I)
@@ -152,7 +174,8 @@ _UNRESTRICTED = Pattern(r"(?:\bno|\bnot (?:have )?any|n't (?:have )?any|without(
 # What the merchant says of itself ("We do not sell adult products", "we never spam", "We are not responsible for
 # spam filters") forbids the affiliate nothing; "we do not accept / allow / pay for …" does.
 _WE_OURSELVES = Pattern(
-    r"\b(?:we|wir|nous|nosotros|wij|we're|nós)\s+(?:do not|don't|dont|never|will not|won't|are not|aren't|cannot|can't|"
+    r"\b(?:we|wir|nous|nosotros|wij|we're|nós)\s+(?:do not|don['’]t|dont|never|will not|won['’]t|are not|aren['’]t|"
+    r"cannot|can['’]t|"
     r"verkaufen (?:keine|nicht)|ne vendons pas|no vendemos|verkopen geen|n[ãa]o vendemos)\s+"
     r"(?!allow|accept|permit|tolerat|approv|work|pay|credit|reward|compensat|support|want|partner|condone|let|"
     r"consider|cooperat|authori)\w+", re.I)
@@ -216,6 +239,7 @@ _ADDRESSED = Pattern(
     r"(?:must|may|can|shall|should|d[üu]rfen|m[üu]ssen|doivent|peuvent|deben|pueden|mogen|moeten|devem|podem|"
     r"devono|possono)(?: \w+)? (?:only|nur|uniquement|que|s[óo]lo|solamente|alleen|apenas|solo|soltanto)\b|"
     r"(?:are|is) (?:only )?(?:(?:not )?(?:allowed|permitted|required|obliged) to|(?:not|never) to)\b(?! be\b))", re.I)
+_ILLEGAL_KIND = Pattern(r"\b(?:child|kinder|illegal\w*|infantil|zoo)[\s-]*$", re.I)
 _TAKING_PART = Pattern(r"\b(?:join|participat|appl|promot\w* (?:the|this|our) (?:program|brand|product)|"
                        r"teilnehm|teilzunehm|particip|deelnem|partecip)", re.I)
 _WHO_PROMOTE = Pattern(r"^\W*(?:who|that|which|die|qui|que|welche)\s+(?:promote|use|offer|run|operate|bewerben|"
@@ -241,6 +265,8 @@ def _forbids(name: str, pattern: Pattern, text: str) -> bool:
         if name in _CHANNEL_OF and _NAMES_NO_CHANNEL[name].search(match.group()) \
                 and _nearest_channel(before, after, _CHANNEL_OF[name][1]) not in (None, _CHANNEL_OF[name][0]):
             continue
+        if name == "adult" and _ILLEGAL_KIND.search(before):
+            continue  # child or illegal pornography is a ban on illegal content, not on adult content
         if name == "self_referral" and _THROUGH_A_LINK.search(match.group()) and not _REFLEXIVE.search(match.group()) \
                 and _SOMEONE_ELSE.search(text[max(start, match.start() - 80):match.end()]):
             continue
