@@ -56,6 +56,17 @@ class Redirected(Source):
         return []
 
 
+def crawl_redirected(server, store, validators: dict, times: int) -> list[list]:
+    """The outcomes of `times` live crawls of the redirected page, each with a new fetcher on the same cache."""
+    runs = []
+    for _ in range(times):
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000, validators=validators)
+        connection = Connection(id="redirected", source="redirected")
+        runs.append(list(crawl(Redirected(server.url), connection, fetcher, store)))
+        fetcher.close()
+    return runs
+
+
 def test_a_page_behind_a_redirect_is_revalidated_and_parsed_from_its_kept_copy(tmp_path):
     """The page's validators were kept under the URL the redirect reached and looked up under the URL asked for:
     the second crawl sent If-None-Match to /etag, got its 304, found no kept copy for /to-etag and failed with
@@ -63,16 +74,9 @@ def test_a_page_behind_a_redirect_is_revalidated_and_parsed_from_its_kept_copy(t
     server = FaultServer()
     store, validators = LocalObjectStore(tmp_path), {}
     try:
-        runs = []
-        for _ in range(2):
-            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
-                              validators=validators)
-            runs.append(list(crawl(Redirected(server.url), Connection(id="redirected", source="redirected"), fetcher,
-                                   store)))
-            fetcher.close()
+        first, second = crawl_redirected(server, store, validators, times=2)
     finally:
         server.close()
-    first, second = runs
     assert [type(outcome) for outcome in first] == [Fetched] and not first[0].not_modified, first
     assert [type(outcome) for outcome in second] == [Fetched], second
     assert second[0].not_modified and second[0].raw_key == first[0].raw_key
@@ -88,13 +92,7 @@ def test_validators_with_no_kept_copy_are_forgotten(tmp_path):
     server = FaultServer()
     store, validators = LocalObjectStore(tmp_path), {f"{server.url}/etag": {"etag": '"v1"', "last_modified": None}}
     try:
-        runs = []
-        for _ in range(3):
-            fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000,
-                              validators=validators)
-            runs.append(list(crawl(Redirected(server.url), Connection(id="redirected", source="redirected"), fetcher,
-                                   store)))
-            fetcher.close()
+        runs = crawl_redirected(server, store, validators, times=3)
     finally:
         server.close()
     assert [(type(run[0]), len(run)) for run in runs] == [(Failure, 1), (Fetched, 1), (Fetched, 1)], runs
