@@ -182,3 +182,46 @@ def test_a_long_sentence_of_money_moved_is_read_in_time_linear_in_its_length(mon
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a bonus's run gives way to the commission's run or request said elsewhere
+    ("Performance bonuses are paid out every quarter. Commissions are paid on the 15th of each month.", "monthly"),
+    ("Contest prizes are sent out weekly. You can withdraw your commission at any time from your dashboard.",
+     "on_request"),
+    ("Prämien werden vierteljährlich ausgezahlt. Die Provision wird monatlich ausgezahlt.", "monthly"),
+    ("Los premios del concurso se pagan cada trimestre. Las comisiones se pagan el día 10 de cada mes.", "monthly"),
+    # a bonus's run with no other, or one said with the commission, is still the text's
+    ("Your referral bonus will be deposited into your account on the 1st of the following month.", "monthly"),
+    ("Commissions and bonuses are paid weekly by bank transfer.", "weekly"),
+    # the month's last day after the month earned in is its end: net terms
+    ("Commissions are paid on the last business day of the month following the month in which the sale was made.",
+     "net30"),
+    ("Die Provision wird am letzten Werktag des Folgemonats ausgezahlt.", "net30"),
+    ("Les commissions sont versées le dernier jour ouvré du mois suivant.", "net30"),
+    ("Las comisiones se pagan el último día hábil del mes siguiente.", "net30"),
+    ("Commissions are paid on the last business day of each month.", "monthly"),
+    # earning a commission in a period is not being paid in it, unless the payout is said nearer
+    ("Commissions earned in a month are paid on the 15th of the following month.", "monthly"),
+    ("Earnings are paid out weekly via PayPal.", "weekly"),
+])
+def test_a_bonus_gives_way_and_the_months_last_day_after_it_is_net_terms(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # a period that is the monitoring's or the earning's, not the payout's
+    "Referred sales are monitored weekly by our team; payouts are sent by PayPal.",
+    "All orders are tracked daily and monitored monthly, with an email for each pending payout.",
+    "Earn monthly recurring income with our affiliate program, paid via PayPal.",
+    "If you earn more than $100 each month, your payment can also be sent by bank transfer.",
+    "Existing monthly monitored clients who refer a friend receive a credit on their payment account.",
+])
+def test_a_period_of_monitoring_or_earning_is_not_the_payouts(text):
+    assert frequency(text) is None
+
+
+def test_a_bonus_that_is_the_only_reward_keeps_its_run():
+    text = ("Invite a friend and get a $20 referral bonus. Your bonus is paid on the 1st of each month. "
+            "You may also request an early payout by email.")
+    assert frequency(text) == "monthly"

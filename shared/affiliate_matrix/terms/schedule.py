@@ -48,8 +48,13 @@ def _net(days: str, counted: bool = True) -> str:
 
 # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
 # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
-_MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|ende des folgemonats|30 tage nach monatsende|"
-                rf"30 jours fin de mois|{_END}\s+{_OF_EACH}(?:{_NEXT}\s+{_MONTH}|{_MONTH}\W+(?:following|after|volgend op|"
+# The month's last day is its end: "paid on the last business day of the month following the month of activity".
+_LAST_DAY = (r"(?:(?:last|final)\s+(?:(?:business|working|calendar)\s+)?day|letzten\s+(?:werk|kalender)?tag|"
+             r"derni(?:er|ère)\s+jour(?:\s+ouvr[ée])?|[úu]ltimo\s+d[íi]a(?:\s+(?:h[áa]bil|[úu]til))?|"
+             r"laatste\s+(?:werk)?dag|ultimo\s+giorno(?:\s+lavorativo)?)")
+_MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|(?:ende|letzten (?:werk|kalender)?tag) des "
+                r"folgemonats|30 tage nach monatsende|30 jours fin de mois|"
+                rf"(?:{_END}|{_LAST_DAY})\s+{_OF_EACH}(?:{_NEXT}\s+{_MONTH}|{_MONTH}\W+(?:following|after|volgend op|"
                 r"na|nach|suivant|siguiente|seguinte|successivo|despu[ée]s del|ap[óo]s o)\b)")
 
 
@@ -194,10 +199,12 @@ _WHILE = Pattern(r"^\W*(?:\S+\s+){0,3}?(?:while|as long as|so long as|solange|ta
                  r"indicad|cliente)", re.I)
 _FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|chaque|cada|elke|iedere|ogni)\s*$", re.I)
 
-# What a schedule near it is about when it is not the payout: a lock or approval, a reset, a renewal or billing,
-# a report ("Actions will lock on the 10th of the following month and are then closed for payment").
+# What a schedule near it is about when it is not the payout: a lock or approval, a commission earned, sales monitored,
+# a reset, a renewal or billing, a report ("Actions will lock on the 10th of the following month and are then closed
+# for payment").
 _OTHER_NOTION = Pattern(
-    r"\b(?:lock\w*|approv\w*|validat\w*|reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|reports?|statistic\w*|"
+    r"\b(?:lock\w*|approv\w*|validat\w*|earn(?:s|ed|ing)?\b|monitor\w*|tracked|[üu]berwacht\w*|surveill[ée]\w*|"
+    r"reset\w*|renew\w*|bill(?:s|ed|ing)?|charged|subscri\w*|reports?|statistic\w*|"
     r"gesperrt|sperr\w*|genehmig\w*|freigegeben|best[äa]tig\w*|verrouill\w*|approuv\w*|valid[ée]\w*|aprob\w*|"
     r"aprova\w*|approvat\w*|goedgekeurd|goedkeur\w*|vergrendel\w*|bloquead\w*|bloccat\w*|zur[üu]ckgesetzt|"
     r"r[ée]initialis\w*|reinici\w*|azzera\w*|renouvel\w*|renova\w*|rinnov\w*|verl[äa]nger\w*|verleng\w*|abonn\w*|"
@@ -231,10 +238,21 @@ _HEDGE = Pattern(r"\b(?:g[ée]n[ée]ralement|generally|in general|im allgemeinen
 _RATE_CLAUSE = Pattern(rf"\d\s*%|(?:{MONEY.pattern})\s*(?:per|a|/|pro|par|por|al|for (?:each|every)|je)\b", re.I)
 
 
+# A bonus beside a commission the text names is a reward of its own, often on a schedule of its own ("Up-front bonuses
+# are paid weekly. Monthly residuals are paid monthly"; "your monthly bonus is paid by the 10th", the commission on
+# request); where the bonus is the only reward, its run is the payout's.
+_BONUS = Pattern(r"\b(?:bonus(?:es|se[sn]?)?|b[ôo]nus|bonific\w*|pr[äa]mien?|premi[oa]s?|pr[ée]mios?|incentives?|"
+                 r"prizes?)\b", re.I)
+_COMMISSION = Pattern(r"\b(?:commissions?|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provision\w*|provisie\w*|"
+                      r"commissie\w*|provvigion\w*|earnings|residuals?|ganancias|ganhos|gains|guadagni|verdienst\w*)\b",
+                      re.I)
+
+
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
     """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
-    the request that starts it ("request a withdrawal")."""
-    requested = None
+    the request that starts it ("request a withdrawal"), and both over a run said of a bonus alone."""
+    requested = bonus_run = None
+    names_commission = bool(_COMMISSION.search(doc.text))
     for i, unit in enumerate(doc.units):
         text = before_example(unit.norm)
         # A unit answering a question or heading about payouts ("¿Cuándo recibiré mi comisión?") is in its section.
@@ -250,10 +268,12 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
+        elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
+            bonus_run = bonus_run or (frequency, unit.raw)
         elif frequency:
             return frequency, unit.raw
-    if requested:
-        return requested
+    if requested or bonus_run:
+        return requested or bonus_run
     for unit in doc.units:  # net terms are payout terms wherever they stand
         net = _NET.search(figures(unit.text))
         if net:
