@@ -225,3 +225,61 @@ def test_a_bonus_that_is_the_only_reward_keeps_its_run():
     text = ("Invite a friend and get a $20 referral bonus. Your bonus is paid on the 1st of each month. "
             "You may also request an early payout by email.")
     assert frequency(text) == "monthly"
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the program pays the affiliate, said in the third person
+    ("Brightline pays its affiliates monthly through PayPal or Payoneer.", "monthly"),
+    ("The company pays partners every two weeks by bank transfer.", "biweekly"),
+    ("Acme pays you on a quarterly basis for all approved sales.", "quarterly"),
+    ("NordicGear zahlt seinen Partnern die Provision monatlich per Überweisung.", "monthly"),
+    ("La boutique paie ses affiliés chaque mois par virement.", "monthly"),
+    ("La tienda paga a sus afiliados cada mes por transferencia.", "monthly"),
+    ("A loja paga aos seus parceiros todos os meses via PIX.", "monthly"),
+    ("De webshop betaalt haar affiliates elk kwartaal uit.", "quarterly"),
+    ("Il negozio paga i suoi affiliati ogni mese tramite bonifico.", "monthly"),
+    # a run every N days said as a schedule
+    ("Referral rewards are paid out to your PayPal on a 14-day rolling schedule.", "biweekly"),
+    ("We settle affiliate balances on a 30-day payout schedule.", "monthly"),
+    # a day of the current month
+    ("Commissions for the previous month are paid on the 10th of the current month.", "monthly"),
+    ("Die Provisionen des Vormonats werden am 15. des laufenden Monats ausgezahlt.", "monthly"),
+    # a cash-out requested
+    ("Once your balance reaches $25 you can request a cash-out to your bank account.", "on_request"),
+    ("Submit a cashout request from your dashboard whenever your balance is above $20.", "on_request"),
+    # the answer to how long the money takes
+    ("How long will it take to get my money?\nUpon your request, we send it within two business days.", "on_request"),
+    ("How long until I receive my money?\nPayouts go out on the 5th of every month.", "monthly"),
+    # a button the affiliate clicks to withdraw or receive the money
+    ("Open the Earnings tab and click \"Withdraw\" to send your balance to PayPal.", "on_request"),
+    ("In your dashboard, click the Cash Out button to receive your commissions.", "on_request"),
+    ("Klicken Sie im Partnerbereich auf „Auszahlen“, um Ihr Guthaben zu erhalten.", "on_request"),
+    ("Dans votre espace, cliquez sur « Retirer » pour recevoir vos gains.", "on_request"),
+    ("Haz clic en «Retirar» para recibir tu saldo en PayPal.", "on_request"),
+    ("Clique em \"Sacar\" para receber o seu saldo.", "on_request"),
+    ("Klik op 'Uitbetalen' om je tegoed te ontvangen.", "on_request"),
+    # a run still wins over the button
+    ("Shopwise pays affiliates monthly. You can also click Withdraw to request an early payout.", "monthly"),
+])
+def test_schedules_said_of_the_program_paying_a_cash_out_or_a_button(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Our software pays for itself within a month; affiliates earn 30% of every sale.",
+    "The advertiser pays affiliates per lead; leads are validated weekly by our team.",
+    "Click the link in the welcome email to receive your discount code each month.",
+    "Click \"Redeem now\" and you will receive the amount in your next payout.",
+    "Click \"Set up payout method\" to connect your Stripe account.",
+    "Click here to claim your free spins every week!",
+    "How long does the cookie last?\nThe cookie lasts 30 days and resets every month.",
+    "How long do commissions last for?\nYou earn commission every month for 12 months.",
+    "How long will it take to receive my order?\nOrders ship on the 1st of each month.",
+    "Stats for the current month are updated on the 1st of the current month.",
+    "Commissions are approved on the 10th of the current month.",
+    "Customers can cash out their winnings weekly; affiliates earn 25% revenue share.",
+    "Reports are generated on a 30 day rolling schedule and emailed to you.",
+    "A 30 day rolling refund schedule applies to all orders.",
+])
+def test_no_payout_schedule_in_a_click_a_question_or_a_schedule_of_something_else(text):
+    assert frequency(text) is None

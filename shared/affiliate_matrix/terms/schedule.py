@@ -18,6 +18,9 @@ _EACH = (r"(?:each|every|jede[ns]?|chaque|cada|elke|iedere|ogni|tod[oa]s?(?: (?:
          r"toutes les)")
 _OF_EACH = (rf"(?:of|des|jedes|du|de|del|do|da|van|di|della)\s+(?:(?:the|{_EACH}|het|de|la|le|el|o|il)\s+)?")
 _NEXT = r"(?:next|following|folgenden?|n[äa]chsten|suivant|prochain|siguiente|pr[óo]ximo|seguinte|volgende|successivo)"
+# The month a day is of, named as the current one before it ("on the 16th of the current month", "am 15. des laufenden
+# Monats", "op de 10e van de lopende maand"); languages that say it after the month need nothing ("du mois en cours").
+_CURRENT = r"(?:current|present|this|laufenden|aktuellen|lopende|huidige)"
 # "the 10th", "le premier jour ouvré", "el primer día hábil", "de laatste week", "o primeiro dia útil".
 _ORDINAL = (r"(?:\d+(?:st|nd|rd|th|er|e|º|°|\.)?|first|last|erste[nr]?|letzte[nr]?|premi(?:er|ère)|derni(?:er|ère)|"
             r"primer|primeiro|primo|[úu]ltim[oa]|eerste|laatste)")
@@ -59,23 +62,33 @@ _MONTH_AFTER = (r"|30 giorni (?:data )?fine mese|30 gg\.? d\.?f\.?m|(?:ende|letz
 
 
 def _every(days: str) -> str:
-    """A run every N days, said as "every N days" or as an interval or a cycle ("at 30 day intervals", "ciclos de 15
-    días"), N deciding the schedule; a period of N days alone is as often a hold, so it is not one."""
+    """A run every N days, said as "every N days" or as an interval, a cycle or a schedule ("at 30 day intervals",
+    "ciclos de 15 días", "on a 31 day rolling schedule"), N deciding the schedule; a period of N days alone is as
+    often a hold, so it is not one."""
     return (rf"(?:every|alle|tous les|cada|om de|a cada|ogni) {days} {_DAYS}|"
-            rf"\b{days}[\s-]*{_DAYS}\s+(?:(?:payment|payout|pay|zahlungs|auszahlungs)\s*)?(?:intervals?|cycles?|"
-            rf"rhythmus|zyklus|turnus)\b|\b(?:intervals?|cycles?|intervall\w*|zyklus|ciclos?|intervalos?|intervalles?|"
-            rf"cyclus|cycli|intervallo|rhythmus|turnus)\s+(?:\w+\s+)?(?:of|von|de|van|di|da)\s+{days}\s*{_DAYS}")
+            rf"\b{days}[\s-]*{_DAYS}\s+(?:rolling\s+)?(?:(?:payment|payout|pay|zahlungs|auszahlungs)\s*)?"
+            rf"(?:intervals?|cycles?|schedule|rhythmus|zyklus|turnus)\b|"
+            rf"\b(?:intervals?|cycles?|intervall\w*|zyklus|ciclos?|intervalos?|intervalles?|cyclus|cycli|"
+            rf"intervallo|rhythmus|turnus)\s+(?:\w+\s+)?(?:of|von|de|van|di|da)\s+{days}\s*{_DAYS}")
 
 
 # A request of the payout said by its noun counts where it is made ("submit a payout request", "een verzoek indienen
 # voor een uitbetaling"), not where it is only named ("any active withdrawal request cancels the bonus").
 _REQUEST = r"(?:requests?|anfrage|antrag|demande|solicitud|solicita[çc][ãa]o|pedido|aanvraag|verzoek|richiesta)"
-_PAYOUT_NOUN = (r"(?:pay[\s-]?outs?|payments?|withdrawals?|auszahlung\w*|paiements?|versements?|retraits?|pagos?|"
-                r"retiros?|pagamentos?|saques?|uitbetaling\w*|pagament\w*|prelievo|liquidaci[óo]n)")
+_PAYOUT_NOUN = (r"(?:pay[\s-]?outs?|payments?|withdrawals?|cash[\s-]?outs?|auszahlung\w*|paiements?|versements?|"
+                r"retraits?|pagos?|retiros?|pagamentos?|saques?|uitbetaling\w*|pagament\w*|prelievo|liquidaci[óo]n)")
 _SUBMIT = (r"(?:submit\w*|make|made|send|place[ds]?|file[ds]?|indien\w*|ingediend|stell\w*|gestellt|einreich\w*|"
            r"eingereicht|faire|fait|soumet\w*|soumis\w*|envoy\w*|hacer|hecha|enviar|realizar|fazer|feito|presentare|"
            r"inviare|effettuare)")
 _OF = r"(?:for|f[üu]r|auf|de|d'|voor|tot|di|per|para|do|da)"
+# A payout the affiliate starts with a button: a click whose button or purpose withdraws, cashes out or receives the
+# affiliate's money ("click "Claim" to receive the earned referral income", "click on the "receive my money" button",
+# "klicken Sie auf Auszahlen"); not a click that only sets up a method or redeems a reward.
+_CLICKED = (r"(?:click\w*|klick\w*|cliqu\w*|clic|klik\w*|clicca\w*)\s+(?:\S+\s+){0,6}?\W?"
+            r"(?:withdraw\w*|cash[\s-]?out|auszahl\w*|retirer|retirar|sacar|uitbetal\w*|opnemen|preleva\w*|ritir\w*|"
+            r"(?:receive|get|erhalten|recevoir|recibir|receber|ontvangen|ricevere)\s+(?:\S+\s+){0,3}?"
+            r"(?:money|income|earnings|commissions?|pay[\s-]?outs?|funds|balance|geld|argent|dinero|"
+            r"dinheiro|soldi|guthaben|solde|saldo|tegoed))\b")
 _REQUEST_MADE = (rf"{_SUBMIT}\s+(?:\S+\s+){{0,2}}?(?:{_REQUEST}\s+{_OF}\s*(?:\w+\s+)?{_PAYOUT_NOUN}\b|"
                  rf"{_PAYOUT_NOUN}[\s-]?{_REQUEST}\b)|{_REQUEST}\s+(?:\w+\s+)?{_SUBMIT}\s+{_OF}\s*(?:\w+\s+)?"
                  rf"{_PAYOUT_NOUN}\b|(?:auszahlungs(?:anfrage|antrag)|uitbetalingsverzoek)\w*\s+(?:\S+\s+){{0,2}}?"
@@ -114,7 +127,8 @@ FREQUENCIES = [
                 r"|every )?(?:next |following )?month|monthly cycle|todo dia \d+|"
                 r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
                 rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
-                rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:{_NEXT}\s+)?{_MONTH}|{_END}\s+{_OF_EACH}{_MONTH}|"
+                rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:(?:{_NEXT}|{_CURRENT})\s+)?{_MONTH}|"
+                rf"{_END}\s+{_OF_EACH}{_MONTH}|"
                 rf"{_NEXT}\s+{_ONE_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_ONE_MONTH}\s+{_NEXT}|"
                 r"(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
                 r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
@@ -122,15 +136,17 @@ FREQUENCIES = [
                 r"pagad|pago|ausgezahlt|bezahlt)|monatlich|einmal im monat|folgemonat|mensuel|tous les mois|mensual(?!idad)|"
                 r"todos los meses|maandelijks|mensal(?!idade)|" + _every("(?:28|30|31)")),
     ("on_request", r"on request|upon request|on demand|may be requested|can be requested|withdrawal request|"
+                   r"cash[\s-]?out request|" + _CLICKED + "|"
                    r"whenever you (?:want|like|wish)|auf anfrage|auf wunsch|sur demande|a petici[óo]n|bajo petici[óo]n|"
                    r"a solicitud|op aanvraag|op verzoek|sob (?:pedido|solicita[çc][ãa]o)|"
                    # a request of the payout made by its noun ("een verzoek indienen voor een uitbetaling")
                    + _REQUEST_MADE + "|" +
                    # a request of the payout by its verb, either order; a request the payout waits for
                    r"(?:request\w*|solicit\w*|beantrag\w*|anforder\w*|aanvra\w*|aangevraagd|demander|richied\w*|"
-                   r"resgat\w*|canje\w*)\s+(?:[^\W\d]+\s+){0,3}?(?:pay[\s-]?outs?|payments?|withdrawals?|commissions?|"
-                   r"earnings|funds|credits|cr[ée]ditos|liquidaci[óo]n|liquidazion\w*|pagos?|pagamentos?|retiros?|"
-                   r"retiradas?|saques?|paiements?|versements?|retraits?|auszahlung\w*|zahlung\w*|uitbetaling\w*|"
+                   r"resgat\w*|canje\w*)\s+(?:[^\W\d]+\s+){0,3}?(?:pay[\s-]?outs?|payments?|withdrawals?|"
+                   r"cash[\s-]?outs?|commissions?|earnings|funds|credits|cr[ée]ditos|liquidaci[óo]n|liquidazion\w*|"
+                   r"pagos?|pagamentos?|retiros?|retiradas?|saques?|paiements?|versements?|retraits?|auszahlung\w*|"
+                   r"zahlung\w*|uitbetaling\w*|"
                    r"betaling\w*|prelievo|comisi[óo]n\w*|comiss[õo]es|ganhos|ganancias|guadagni)\b|"
                    r"(?:pay[\s-]?outs?|payments?|auszahlung\w*|uitbetaling|betaling|paiements?|pagos?|pagamentos?)\s+"
                    r"(?:[^\W\d]+\s+){0,2}?(?:beantragen|anfordern|aanvragen|solicitar|demander)\b|"
@@ -150,6 +166,16 @@ _SENT = Pattern(
     r"\b(?:uit)?betaal\w*|\bpag(?:as|os|at[aeio])\b|\bse pag(?:an|ar[áa]n)\b|\b(?:uit)?betaald\b|"
     r"\b(?:aus)?(?:ge|be)zahlt\b|"
     r"\b(?:wir|nous|wij|noi)\s+(?:zahlen|bezahlen|payons|versons|betalen|paghiamo)\b|"
+    # a cash-out is a payout ("request a cash out"), as is the button that starts one
+    r"\bcash(?:ed|ing)?[\s-]?outs?\b|" + _CLICKED + "|"
+    # the program pays the affiliate, said in the third person ("TKNotes pays affiliates monthly", "paie ses affiliés")
+    r"\bpays\s+(?:(?:its|our|all|the|their)\s+)?(?:affiliates|partners|referrers|publishers|ambassadors|creators|"
+    r"influencers|you)\b|"
+    r"\b(?:zahlt|verg[üu]tet)\s+(?:(?:den|seinen|ihren|allen)\s+)?(?:partnern|affiliates|publishern)\b|"
+    r"\b(?:paie|r[ée]mun[èe]re)\s+(?:ses|les|nos|leurs)\s+(?:affili[ée]s|partenaires|parrains)\b|"
+    r"\bpaga\s+(?:a|aos?|ai)?\s*(?:(?:sus|los|las|os|as|gli|i|suoi|seus)\s+){1,2}(?:afiliad|affiliat|parceir|socios|"
+    r"partner)\w*|"
+    r"\bbetaalt\s+(?:de|onze|haar|zijn|alle)\s+(?:affiliates|partners|publishers)\b|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
     r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
@@ -181,7 +207,8 @@ _RECEIVED_MONEY = Pattern(
 # answering it says when, unless it speaks of the customer, whose payments have schedules of their own.
 _CUSTOMER = Pattern(r"\b(?:customers?|clients?|kunden?|klant(?:en)?|clientes?|filleuls?|referred|referrals?|"
                     r"indicad[oa]s?|referid[oa]s?|subscri\w*|abonn\w*|suscrip\w*|assinante\w*|abbonat\w*)\b", re.I)
-_WHEN = Pattern(r"\b(?:when|how often|how frequently|wann|wie oft|quand|[àa] quelle fr[ée]quence|cu[áa]ndo|"
+_WHEN = Pattern(r"\b(?:when|how often|how frequently|how long|how soon|wann|wie oft|wie lange|quand|combien de temps|"
+                r"[àa] quelle fr[ée]quence|cu[áa]ndo|cu[áa]nto tiempo|quanto tempo|hoe lang|"
                 r"con qu[ée] frecuencia|quando|com que frequ[êe]ncia|wanneer|hoe vaak|ogni quanto|"
                 r"con quale frequenza)\b", re.I)
 # A question or heading about the affiliate receiving the commission ("¿Cuándo recibiré mi comisión?") opens a payout
@@ -189,7 +216,9 @@ _WHEN = Pattern(r"\b(?:when|how often|how frequently|wann|wie oft|quand|[àa] qu
 _RECEIVED = Pattern(
     r"\b(?:receive|get|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev|percev)\w*\s+(?:\S+\s+){0,2}?"
     r"(?:commissions?|comisi[óo]n\w*|comiss[ãa]o|comiss[õo]es|provision\w*|provisie\w*|commissie\w*|provvigion\w*|"
-    r"earnings|payouts?|verg[üu]tung|beloning|ganancias|ganhos|gains|guadagni|rewards?|recompensas?)\b", re.I)
+    r"earnings|payouts?|verg[üu]tung|beloning|ganancias|ganhos|gains|guadagni|rewards?|recompensas?|"
+    # the money itself ("How long will it take to receive my money?")
+    r"money|geld|argent|dinero|dinheiro|soldi|funds)\b", re.I)
 # A span a commission recurs for, not a payout run: "every month for as long as", "jeden Monat, solange".
 _WHILE = Pattern(r"^\W*(?:\S+\s+){0,3}?(?:while|as long as|so long as|solange|tant que|aussi longtemps|mientras|zolang|"
                  # a condition on the balance is the payout's threshold ("monthly, so long as the total exceeds $50")
@@ -265,7 +294,7 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         section = topics[i] == "payout" or answers or says_when
         if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
             continue
-        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8)
+        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8, answer=says_when)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
@@ -347,9 +376,10 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     return not paying or other < min(paying)
 
 
-def _frequency_of(text: str, short: bool = True) -> str | None:
+def _frequency_of(text: str, short: bool = True, answer: bool = False) -> str | None:
     """A schedule said of a payout ("monthly reports" beside "payments" elsewhere in a long sentence is not one);
-    a bare value under a payout heading needs no payout word."""
+    a bare value under a payout heading needs no payout word, nor does a request in the `answer` to when the money
+    comes ("How long will it take to receive my money? Upon your request, …")."""
     text = _NOT_THE_SCHEDULE.sub("", figures(text))
     said: list[tuple[int, int, str]] = []
     taken = bytearray(len(text))  # a specific schedule's words are not also a general one's ("paid twice per month")
@@ -357,7 +387,7 @@ def _frequency_of(text: str, short: bool = True) -> str | None:
         for match in pattern.finditer(text):
             if any(taken[match.start():match.end()]) or _schedules_something_else(text, match):
                 continue
-            if short and name != "on_request" or _said_of_paying(text, match):
+            if short and (name != "on_request" or answer) or _said_of_paying(text, match):
                 said.append((match.start(), len(said), name))
                 taken[match.start():match.end()] = b"\x01" * (match.end() - match.start())
     # The schedule said first is the rule, a later one its exception ("monthly, weekly for partners over
