@@ -2,10 +2,12 @@
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+import pytest
 
-from affiliate_matrix.localrun.plan import Route, read_plan
+from affiliate_matrix.localrun.plan import Route, exact, read_plan
 from affiliate_matrix.localrun.router import Router
 from tests.support.processes import ROOT
 from tests.support.receiver import Receiver
@@ -20,16 +22,16 @@ def test_the_plan_is_the_manifests_wiring():
     plan = read_plan(ROOT / "manifests" / "base")
     assert sorted(plan.functions) == sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists())
     delta = next(r for r in plan.routes if r.name == "delta-to-triggers")
-    assert delta.filters == (("type", "dev.affiliatematrix.program.delta"),) and delta.subscriber == "triggers"
+    assert delta.filters == (exact(type="dev.affiliatematrix.program.delta"),) and delta.subscriber == "triggers"
     assert delta.retry == 5 and delta.backoff_s == 2.0 and delta.exponential
     assert {p.sink for p in plan.pings} >= {"scrape", "sync", "budget", "triggers", "keys", "verify", "discover"}
 
 
 def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     ok, flaky, down = Receiver(statuses=[200] * 5), Receiver(statuses=[503, 503, 200]), Receiver(statuses=[500] * 10)
-    routes = [Route("by-type", (("type", "t.a"),), "ok", 0, 0.01, True),
-              Route("by-source", (("source", "/only"), ("type", "t.a")), "flaky", 3, 0.01, True),
-              Route("never", (("type", "t.b"),), "down", 1, 0.01, False)]
+    routes = [Route("by-type", (exact(type="t.a"),), "ok", 0, 0.01, True),
+              Route("by-source", (exact(source="/only", type="t.a"),), "flaky", 3, 0.01, True),
+              Route("never", (exact(type="t.b"),), "down", 1, 0.01, False)]
     router = Router(routes, {"ok": ok.url, "flaky": flaky.url, "down": down.url}, tmp_path / "dead")
     router.publish(event())
     router.publish(event(id="e2", source="/only"))
@@ -81,7 +83,7 @@ def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
         assert claims["sub"] == f"system:serviceaccount:affiliate-matrix:{verify_daily.sender}"
         assert verify_daily.sender == "verify-daily-oidc-sources.knative.dev-pingsource"
         receiver = Receiver()
-        router = Router([Route("r", (("type", "t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url}, tmp_path / "dead",
+        router = Router([Route("r", (exact(type="t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url}, tmp_path / "dead",
                         sign=lambda delivery: {"Authorization": "Bearer signed"})
         router._deliver(Delivery(router.routes[0], event()))  # one delivery, on this thread
         assert receiver.requests[0]["headers"]["authorization"] == "Bearer signed"
@@ -89,3 +91,43 @@ def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
         receiver.close()
     finally:
         runtime.router.close()
+
+
+def trigger_manifest(tmp_path, spec: str) -> Path:
+    (tmp_path / "triggers.yaml").write_text(f"""
+apiVersion: eventing.knative.dev/v1
+kind: Trigger
+metadata: {{name: t1}}
+spec:
+  broker: default
+  subscriber: {{ref: {{apiVersion: serving.knative.dev/v1, kind: Service, name: scrape}}}}
+{spec}""")
+    return tmp_path
+
+
+def test_a_triggers_newer_filters_route_only_what_they_pass(tmp_path):
+    """`spec.filters` (the Subscriptions API form) is read, and overrides `spec.filter` as Knative has it: before,
+    a Trigger using it was read as having no filter, and every event type was taken as routed to its subscriber."""
+    plan = read_plan(trigger_manifest(tmp_path, """  filter: {attributes: {type: t.ignored}}
+  filters:
+    - prefix: {type: dev.amx.}
+    - any: [{exact: {source: /a}}, {suffix: {source: /b}}]
+    - not: {exact: {type: dev.amx.secret}}
+"""))
+    routed = lambda **attributes: plan.senders("scrape", attributes) != set()  # noqa: E731
+    assert routed(type="dev.amx.scrape", source="/a") and routed(type="dev.amx.scrape", source="/x/b")
+    assert not routed(type="t.ignored", source="/a")  # filters override filter
+    assert not routed(type="other.scrape", source="/a") and not routed(type="dev.amx.scrape", source="/c")
+    assert not routed(type="dev.amx.secret", source="/a") and not routed(source="/a")  # no type passes no prefix
+
+
+@pytest.mark.parametrize("filters, named", [
+    ("- cesql: \"type = 'x'\"", "'cesql' filter dialect is not read here"),
+    ("- exact: {type: a}\n      prefix: {type: b}", "names one dialect"),
+    ("- exact: {}", "exact takes CloudEvent attributes"),
+    ("- all: {exact: {type: a}}", "all takes a list"),
+    ("- " + "not: {" * 30 + "exact: {type: a}" + "}" * 30, "nested more than 20 deep"),
+])
+def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
+    with pytest.raises(ValueError, match=named):
+        read_plan(trigger_manifest(tmp_path, "  filters:\n    " + filters + "\n"))

@@ -17,7 +17,7 @@ PING_TYPE = "dev.knative.sources.ping"
 @dataclass(frozen=True)
 class Route:
     name: str
-    filters: tuple[tuple[str, str], ...]  # CloudEvent attribute → exact value, all must match (a Trigger's filter)
+    filters: tuple  # a Trigger's filter expressions (`filter_expressions`), all must pass
     subscriber: str
     retry: int
     backoff_s: float
@@ -26,7 +26,7 @@ class Route:
     dead_letter_sink: str | None = None  # the Service its undeliverable events are parked with
 
     def matches(self, event: dict) -> bool:
-        return all(event.get(attribute) == value for attribute, value in self.filters)
+        return all(passes(expression, event) for expression in self.filters)
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,63 @@ class Plan:
         return {route.sender for route in self.routes if route.dead_letter_sink == function}
 
 
+# The dialects of the CloudEvents Subscriptions API filters a Trigger's `filters` may use, but CESQL, which would need
+# an expression language of its own: a Trigger using it is refused by name rather than read as no filter at all.
+_ATTRIBUTE_DIALECTS = {"exact": str.__eq__, "prefix": str.startswith, "suffix": str.endswith}
+
+
+def exact(**attributes: str) -> tuple:
+    """The expression of a filter on exact attribute values (what a Trigger's `filter.attributes` says)."""
+    return "exact", tuple(sorted(attributes.items()))
+
+
+def filter_expressions(trigger: dict) -> tuple:
+    """A Trigger's filter as nested tuples (`("exact", (("type", "x"),))`, `("all", (...))`, `("not", ...)`).
+
+    Knative reads `spec.filters` (the Subscriptions API form) over `spec.filter` when both are set; `filter`'s
+    attributes are one `exact` expression."""
+    name, spec = trigger["metadata"]["name"], trigger["spec"]
+    if spec.get("filters") is None:
+        attributes = (spec.get("filter") or {}).get("attributes") or {}
+        return (_expression({"exact": attributes}, name),) if attributes else ()
+    if not isinstance(spec["filters"], list):
+        raise ValueError(f"Trigger {name}: spec.filters must be a list of filter expressions")
+    return tuple(_expression(expression, name) for expression in spec["filters"])
+
+
+def _expression(spec, trigger: str, depth: int = 0):
+    if depth > 20:
+        raise ValueError(f"Trigger {trigger}: filter expressions nested more than 20 deep")
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ValueError(f"Trigger {trigger}: a filter expression names one dialect, got {str(spec)[:200]}")
+    (dialect, value), = spec.items()
+    if dialect in _ATTRIBUTE_DIALECTS:
+        if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(f"Trigger {trigger}: {dialect} takes CloudEvent attributes and their string values")
+        return dialect, tuple(sorted((str(k), v) for k, v in value.items()))
+    if dialect in ("all", "any"):
+        if not isinstance(value, list):
+            raise ValueError(f"Trigger {trigger}: {dialect} takes a list of filter expressions")
+        return dialect, tuple(_expression(inner, trigger, depth + 1) for inner in value)
+    if dialect == "not":
+        return dialect, _expression(value, trigger, depth + 1)
+    raise ValueError(f"Trigger {trigger}: the {dialect!r} filter dialect is not read here (exact, prefix, suffix, "
+                     "all, any and not are); route with those, or with spec.filter.attributes")
+
+
+def passes(expression: tuple, event: dict) -> bool:
+    """Whether CloudEvent attributes pass a filter expression; an attribute the event lacks passes none."""
+    dialect, value = expression
+    if dialect in _ATTRIBUTE_DIALECTS:
+        test = _ATTRIBUTE_DIALECTS[dialect]
+        return all(event.get(name) is not None and test(str(event[name]), wanted) for name, wanted in value)
+    if dialect == "all":
+        return all(passes(inner, event) for inner in value)
+    if dialect == "any":
+        return any(passes(inner, event) for inner in value)
+    return not passes(value, event)  # not
+
+
 def _seconds(duration: str) -> float:
     """ISO-8601 durations as Knative delivery specs write them (PT1S, PT0.5S, PT2M)."""
     match = re.fullmatch(r"PT(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?", duration)
@@ -82,7 +139,7 @@ def read_plan(base: Path) -> Plan:
     for d in (d for d in docs if d["kind"] == "Trigger"):
         delivery = {**defaults, **d["spec"].get("delivery", {})}
         name = d["metadata"]["name"]
-        routes.append(Route(name, tuple(sorted(d["spec"].get("filter", {}).get("attributes", {}).items())),
+        routes.append(Route(name, filter_expressions(d),
                             d["spec"]["subscriber"]["ref"]["name"], int(delivery.get("retry", 0)),
                             _seconds(delivery.get("backoffDelay", "PT1S")),
                             delivery.get("backoffPolicy", "exponential") == "exponential",

@@ -18,13 +18,13 @@ import httpx
 
 from affiliate_matrix.events.identity import audience, subject
 from affiliate_matrix.localrun.issuer import LocalIssuer
-from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, read_plan
+from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, exact, read_plan
 from affiliate_matrix.localrun.router import Delivery, Router
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 NAMESPACE = "affiliate-matrix"
-PING_DELIVERY = Route("pingsource", (("type", PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
+PING_DELIVERY = Route("pingsource", (exact(type=PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
 
 
 def free_port() -> int:
