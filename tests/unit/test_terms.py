@@ -478,3 +478,64 @@ def test_commission_other_ways_the_affiliate_is_paid(text, expected):
 ])
 def test_commission_amount_counted_in_commissions_is_no_offer(text, expected):
     assert _offers(text) == expected
+
+
+# Whoever gives, "you" given is the affiliate: the program, the company or "we" will send, give, credit or reward
+# you; and an amount per referred client, member or user is per unit of business, a cue as "per referral" is.
+# Negatives beside: a discount or an e-mail sent to you, access given to you, a threshold.
+@pytest.mark.parametrize("text,expected", [
+    ("The Partner Program will send you a referral bonus of $120 once your friend completes the first month.",
+     [("flat", Decimal(120), None, "USD")]),
+    ("Northwind rewards you with a $40 account credit when a friend subscribes.", [("flat", Decimal(40), None, "USD")]),
+    ("The studio will also give you 15% of each class pack your students buy.", [("percent", Decimal(15), None, None)]),
+    ("We reward you with $30 for every friend who books.", [("flat", Decimal(30), None, "USD")]),
+    ("The referral payment is $60 per referred client.", [("flat", Decimal(60), None, "USD")]),
+    ("Members receive nothing extra, but the office pays out £20 per referred patient.",
+     [("flat", Decimal(20), None, "GBP")]),
+    ("The shop will send you a 15% discount code for your next order.", []),
+    ("We will send you an e-mail once your balance reaches $50.", []),
+    ("Our partner program gives you access to a $49 marketing course.", []),
+])
+def test_commission_whoever_gives_you_the_reward(text, expected):
+    assert _offers(text) == expected
+
+
+# The pay repeats when the referred one is said to pay each time ("each time the referred customer makes a payment",
+# "every time an invoice is paid by any of your referrals"); and "unique" is French one-time pay only after the pay
+# ("une commission unique"), not in "your unique referral link". Negatives beside: each order or sale (paid once), a
+# referral payment that is the affiliate's own, a one-time commission in French.
+@pytest.mark.parametrize("text,expected", [
+    ("You receive a 12% commission each time the referred customer makes a payment on their plan.",
+     [("percent", Decimal(12), True)]),
+    ("Earn 20% commission every time one of your referrals pays an invoice.", [("percent", Decimal(20), True)]),
+    ("You will earn 30% of the amount whenever an invoice is paid by any of your referrals.",
+     [("percent", Decimal(30), True)]),
+    ("Earn 15% commission on every order placed through your unique referral link.", [("percent", Decimal(15), None)]),
+    ("Use your unique affiliate code. Commission is 10%, each time a client you referred renews.",
+     [("percent", Decimal(10), True)]),
+    ("Earn 10% commission on each order your referrals place.", [("percent", Decimal(10), None)]),
+    ("Earn 5% commission. All referral payments are sent by bank transfer.", [("percent", Decimal(5), None)]),
+    ("Vous touchez une commission unique de 40 € par client.", [("flat", Decimal(40), False)]),
+])
+def test_commission_recurs_when_the_referred_pays_each_time(text, expected):
+    assert _recurrence(text) == expected
+
+
+# Plain rates inside a recurring range are its tiers said again: one recurring offer. A rate outside it stays apart.
+@pytest.mark.parametrize("text,expected", [
+    ("Partners earn 10-30% recurring commissions, by tier.\nSilver: 10% commission\nGold: 20% commission\n"
+     "Platinum: 30% commission", [("percent", Decimal(10), Decimal(30), True)]),
+    ("Earn 20-30% recurring commission on subscriptions, and 40% on hardware sales.",
+     [("percent", Decimal(20), Decimal(30), True), ("percent", Decimal(40), None, None)]),
+])
+def test_commission_plain_tiers_inside_a_recurring_range_are_that_offer(text, expected):
+    assert [(t.type, t.value_min, t.value_max, t.recurring) for t in terms.extract(text).commission] == expected
+
+
+def test_a_sentence_of_many_referred_payers_is_read_in_time_linear_in_its_length(monkeypatch):
+    """A hostile commission sentence of thousands of "each time the referred … pays" openings that never close."""
+    def text(words: int) -> str:
+        return "Earn 10% commission. " + " ".join(f"each time the referred user{i} of your referrals" for i in range(words))
+
+    small, large = (characters_read(text(n), monkeypatch) for n in (200, 800))
+    assert large < 5 * small

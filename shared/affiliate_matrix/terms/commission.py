@@ -32,8 +32,9 @@ _PAYEE = (r"(?:\byou|\bvous|\bsie\b|\bdu\b|\btu\b|\busted|voc[êe]|\bu\b|\bjij\b
           r"\b(?:we|wir|nous|nosotros|n[óo]s|wij|we'll|noi)\s+(?:\w+\s+){0,2}?"
           r"(?:pay|paying|transfer|zahlen|[üu]berweisen|payons|versons|virons|pagamos|transferimos|betalen|"
           r"paghiamo|verg[üu]ten)\b|"
-          # the merchant gives the affiliate: "we'll reward you with $300", "we will send you a $25 gift card"
-          r"\b(?:we|we'll)\s+(?:will\s+)?(?:also\s+)?(?:give|reward|send|credit|award)\s+you\b|"
+          # whoever gives, the affiliate is given: "we'll reward you with $300", "the program will send you a bonus"
+          r"\b(?:we|will|['’]ll|shall)\s+(?:also\s+)?(?:give|reward|send|credit|award)\s+you\b(?!\s+access)|"
+          r"\b(?:gives|rewards|sends|credits|awards)\s+you\b(?!\s+access)|"
           r"\b(?:zahlen|verg[üu]ten|betalen|payons|versons|pagamos|paghiamo) (?:wir|wij|nous|n[óo]s|noi)\b|"
           r"\bbeteiligt\b|"
           r"(?<!\ble )(?<!\bdu )(?<!\bde )(?<!\bau )(?<!\ben )(?<!\bvotre )(?<!\bles )(?<!\bdes )(?<!\bce )"
@@ -78,6 +79,7 @@ CUE = Pattern(
     r"recibir[áa]s?|recibe|ontvang|receb[ae]|belohn|"
     r"\bper (?:\w+ ){0,2}(?:sale|order|referral|lead|sign[\s-]?up|customer|conversion|install|subscriber|account|"
     r"purchase|booking|friend)|\bfor referring\b|"
+    r"\bper referred\b|"  # "$25 per referred client": the unit of business is the one referred
     r"pay[\s-]per[\s-](?:lead|sale|click|sign[\s-]?up|install|action)|\bwe offer\b|"
     r"\boffers? (?:a |an |up to )?\d|recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente|\bfor (?:each|"
     r"every)\b|\bpro (?:\w+ )?(?:verkauf|sale|bestellung|lead|neukunde|vermittlung|abschluss)|referral fee|"
@@ -395,8 +397,9 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
 
 def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: bool = False) -> list[CommissionTerm]:
     """One entry per kind of offer: percent, flat per currency, each recurring or not. A rate said once
-    plainly and once as recurring is one recurring offer; a lone rate in a text that says its commission
-    recurs is recurring, and so is a lone offer of either kind in a text whose customers stay the affiliate's."""
+    plainly and once as recurring, or inside a recurring range, is one recurring offer; a lone rate in a text that
+    says its commission recurs is recurring, and so is a lone offer of either kind in a text whose customers stay the
+    affiliate's."""
     groups: dict[tuple, list[tuple]] = {}
     for kind, currency, upto, low, high, recurring in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
@@ -404,7 +407,11 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
         plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
         if plain is None or any(r is False for *_, r in plain):
             continue
-        if repeating is not None and {v[1:3] for v in plain} <= {v[1:3] for v in repeating}:
+        # Plain values inside a recurring range are its tiers said again ("15-25% recurring … Bronze 15%, Gold 20%").
+        span = [b for _, low, high, _ in repeating or [] if high is not None for b in (low, high) if b is not None]
+        tiers = bool(span) and all(min(span) <= b <= max(span) for _, low, high, _ in plain for b in (low, high)
+                                   if b is not None)
+        if repeating is not None and ({v[1:3] for v in plain} <= {v[1:3] for v in repeating} or tiers):
             del groups[(kind, currency, False)]
         elif repeating is None and (customer_kept or (recurring_said and kind == "percent")):
             groups[(kind, currency, True)] = groups.pop((kind, currency, False))

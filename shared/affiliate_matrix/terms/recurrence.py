@@ -51,7 +51,10 @@ ONE_TIME = Pattern(
     r"(?:payment|month|purchase|order|invoice|sale|subscription|transaction)|"
     r"initial (?:payment|purchase|subscription|transaction)|einmalig|erste[nrm]? (?:monat|zahlung|bestellung)|"
     r"im ersten monat|"
-    r"unique|premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
+    # French "unique" only after the pay: "une commission unique"; a "unique referral link" or "code unique" is no
+    # one-time pay
+    r"(?:commission|paiement|prime|versement|bonus|montant|r[ée]mun[ée]ration|forfait)s?\s+uniques?\b|"
+    r"premi(?:er|[èe]re) (?:mois|paiement|commande)|[úu]nic[ao]|primer (?:pago|mes)|eenmalig|"
     r"eerste (?:maand|betaling|bestelling)|primeir[ao] (?:m[êe]s|pagamento|compra)", re.I)
 
 
@@ -173,7 +176,8 @@ _PAYMENT = (r"(?:payments?|fees?|invoices?|transactions?|trades?|pagos?|pagament
 _MONTHLY_FEES = r"(?:monthly (?:fees|payments|subscriptions)|mensalidades|mensualidades|mensualit[ée]s|monatsbeitr\w*)"
 _REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?:someone|anyone|people|customers?|"
                    r"clients?|users?|members?|friends?|those) (?:\w+ ){0,2}?(?:you|they|who|that) (?:have |has )?"
-                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:your |the |their )?"
+                   r"(?:refer|introduc|invit|brought|bring|sen[dt])\w*|\b(?:by|from) (?:(?:any|one|each|all) of )?"
+                   r"(?:your |the |their )?"
                    r"(?:referr?(?:al|ed|ee)|invited|introduced)\w*|"
                    r"(?:pag[oa]s?|feit[oa]s?|realizad[oa]s?|hech[oa]s?|efectuad[oa]s?) (?:por|pel[oa]s?) "
                    r"(?:\w+ )?(?:eles|elas|ellos|ellas|indicad\w*|referid\w*|convidad\w*|invitad\w*|clientes|"
@@ -182,8 +186,15 @@ _REFERRED_MAKER = (r"(?:\b(?:they|he|she) (?:make|makes|made|pay|pays|paid)\b|(?
                    r"(?:von|durch) (?:ihren|deinen|den) (?:geworbenen|vermittelten|empfohlenen) \w+|"
                    r"door (?:je |jouw |uw |de )?(?:aangebracht|doorverwez|geworven)\w*|"
                    r"(?:da|dai|dagli) (?:tuoi |suoi )?(?:segnalat|invitat|referral)\w*)")
+# The referred one said first, paying each time: "each time the referred customer makes a payment", "every time your
+# referrals pay their invoice", "whenever a client you referred renews".
+_REFERRED = (r"(?:referred \w+|referees?|referrals?|invited \w+|(?:customers?|clients?|users?|members?) (?:who |that )?"
+             r"(?:you )?(?:have )?(?:referred|introduced|brought))")
+_REFERRED_PAYS = (rf"{_EACH}\W+(?:time\W+|that\W+){{0,2}}(?:(?:the|a|an|your|their|(?:one|1) of your) {_REFERRED}|"
+                  r"referrals|referees)\W+"
+                  r"(?:\w+\W+){0,2}?(?:pays?|paid|renews?|is billed|makes? (?:a |an )?(?:\w+ )?payment)\b")
 _PAID_BY_REFERRED = Pattern(rf"(?:{_EACH}\W+(?:\w+\W+){{0,6}}?{_PAYMENT}|{_MONTHLY_FEES})\W+(?:\w+\W+){{0,5}}?"
-                            rf"{_REFERRED_MAKER}", re.I)
+                            rf"{_REFERRED_MAKER}|{_REFERRED_PAYS}", re.I)
 
 
 def customer_stays(sentence: str) -> bool:
