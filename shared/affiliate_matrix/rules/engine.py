@@ -213,8 +213,9 @@ def program_values(rt, program_id) -> dict | None:
             "networks": doc.get("networks") or [], "countries": doc.get("countries") or [],
             "commission_percent_max": float(doc.get("commission_percent_max") or 0),
             "commission_flat_max": float(doc.get("commission_flat_max") or 0),
+            "commission_flat_currency": doc.get("commission_flat_currency") or "",
             "cookie_days": int(doc.get("cookie_days") or 0), "quality_score": float(doc.get("quality_score") or 0),
-            "epc_7d": float(doc.get("epc_7d") or 0)}
+            "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or ""}
 
 
 def index_stats(rt) -> dict:
