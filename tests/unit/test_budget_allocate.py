@@ -165,6 +165,8 @@ def test_exploratory_shares_settle_as_evidence_grows():
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-01-01", "spend": -1, "revenue": 1}]}]}, "campaigns.0.history.0.spend"),
     ({"campaigns": [{"id": "a", "histroy": []}]}, "campaigns.0.histroy: Extra inputs are not permitted"),
     ({"campaigns": [{"id": "a;drop table", "history": []}]}, "campaigns.0.id: String should match pattern"),
+    # numpy's generator takes no negative seed: its ValueError came out of `amx budget allocate` as a traceback
+    ({"strategy": "exploratory", "seed": -1}, "seed: Input should be greater than or equal to 0"),
 ])
 def test_bad_input_names_the_field(change, message):
     request = {"total_budget": 1000, "currency": "USD", "strategy": "equal", "campaigns": [{"id": "a"}], **change}
