@@ -115,3 +115,13 @@ def test_a_history_spanning_centuries_is_read_over_its_last_days_only():
     forecast = result["forecasts"][0]
     assert forecast["revenue"][0]["date"] == "2026-01-22" and "last 1,100 days" in forecast["note"]
 
+
+def test_a_forecast_that_would_run_past_the_calendar_is_none_with_a_note():
+    """A history ending in December 9999 raised OverflowError out of the forecast (amx budget forecast, the report)."""
+    history = [{"date": (date(9999, 12, 1) + timedelta(days=i)).isoformat(), "spend": 1, "revenue": 5}
+               for i in range(25)]
+    request = {"campaigns": [{"id": "c1", "history": history}], "horizon_days": 14}
+    forecast = json.loads(forecast_json(json.dumps(request)))["forecasts"][0]
+    assert forecast["model"] is None and forecast["revenue"] == [] and "past 9999-12-31" in forecast["note"]
+    result = json.loads(forecast_json(json.dumps({"campaigns": [{"id": "c1", "history": history}], "horizon_days": 6})))
+    assert result["forecasts"][0]["revenue"][-1]["date"] == "9999-12-31"

@@ -6,7 +6,7 @@ Two weeks of history or more: additive weekly seasonality, with or without a dam
 lower AICc wins); three days to two weeks: simple exponential smoothing; less: no forecast.
 Days missing from a history count as days without activity (zero), so a forecast reads the last
 MAX_HISTORY_DAYS days of the calendar only (a history spanning centuries was a series as long, minutes to
-fit), and the note says when older days were left out.
+fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
 """
 
 import warnings
@@ -34,8 +34,12 @@ def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
     if len(revenue) < MIN_DAYS:
         return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
                                 note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
+    last = start + timedelta(days=len(revenue) - 1)
+    if (date.max - last).days < horizon:
+        return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
+                                note=f"a forecast of {horizon} days after {last} would run past {date.max}")
     spec, fitted = choose(revenue)
-    first = start + timedelta(days=len(revenue))
+    first = last + timedelta(days=1)
     cut = min(d["date"] for d in campaign.history) < start
     return CampaignForecast(
         campaign_id=campaign.id, model=label(spec),
