@@ -176,7 +176,10 @@ def test_bad_input_names_the_field(change, message):
 
 
 @pytest.mark.parametrize("text,message", [("not json", "not JSON"), ("[1, 2]", "must be a JSON object"),
-                                          ('{"total_budget": NaN}', "total_budget")])
+                                          ('{"total_budget": NaN}', "total_budget"),
+                                          # json's RecursionError came out of amx budget allocate as a traceback
+                                          ("[" * 100_000, "nested too deeply"),
+                                          ('{"campaigns": ' * 100_000, "nested too deeply")])
 def test_input_that_is_not_a_request_is_refused(text, message):
     with pytest.raises(InvalidInput, match=message):
         allocate_json(text)

@@ -17,6 +17,8 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
         data = json.loads(text)
     except ValueError as exc:
         raise InvalidInput(f"the input is not JSON: {exc}") from None
+    except RecursionError:  # the decoder's depth is Python's recursion limit
+        raise InvalidInput("the input is nested too deeply to be a request") from None
     if not isinstance(data, dict):
         raise InvalidInput("the input must be a JSON object")
     try:
