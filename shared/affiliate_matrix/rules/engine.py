@@ -95,7 +95,9 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
         cooling = rule.cooldown_s > 0 and last is not None and state.get("last_key") != key and \
             abs((at - datetime.fromisoformat(last)).total_seconds()) < rule.cooldown_s
         outcome["cooling"] = cooling
-        return state if cooling else {**state, "last_fired_at": at.isoformat(), "last_key": key}
+        if cooling or (last is not None and at < datetime.fromisoformat(last)):
+            return state  # a late event fires, but the cool-down still counts from the latest firing
+        return {**state, "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
