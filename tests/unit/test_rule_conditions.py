@@ -64,6 +64,25 @@ def test_matches_needs_a_literal_pattern():
         check("program.name.matches(event.data.pattern)")
 
 
+@pytest.mark.parametrize("condition", [
+    r'program.name.matches("\\w{20}")',  # about 20 ms an evaluation: each \w compiles to a large automaton
+    r'program.name.matches(r"\pL{15}")',
+    r'program.categories.exists(c, c.matches("\\w{20}"))',  # 32 categories: about 0.4 s an event
+    r'program.countries.exists(c, c.matches("^\\d+$"))',
+    " || ".join([r'program.name.matches("\\w\\b")'] * 4),  # each alone passes
+])
+def test_a_unicode_class_in_a_pattern_counts_what_compiling_it_costs(condition):
+    r"""A pattern was counted by its length only, but the matcher compiles it on every call and a Unicode class
+    (\w, \d, \p{..}, \b and their negations) is a large automaton: \w about 1 ms where a letter is
+    nanoseconds, so conditions counted at a few thousand steps took 20-400 ms. ASCII classes stay cheap."""
+    with pytest.raises(ConditionError, match="Unicode class") as refused:
+        check(condition)
+    assert "[A-Za-z0-9_]" in str(refused.value)
+    for cheap in (r'program.name.matches("^\\w+$")', r'program.name.matches("[A-Za-z0-9_]{20}")',
+                  r'program.categories.exists(c, c.matches("^[a-z_]+$"))', r'program.name.matches("\\s+")'):
+        check(cheap)
+
+
 @pytest.mark.parametrize("walked,bound", [
     ("[1, 2, 3]", 3),  # a literal list: its own items
     ("[[1, 2], [3]]", 2),

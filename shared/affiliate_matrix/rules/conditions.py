@@ -1,4 +1,4 @@
-"""CEL conditions: the documented context, checks at `amx rules add` time, and evaluation.
+r"""CEL conditions: the documented context, checks at `amx rules add` time, and evaluation.
 
 The context every condition sees (absent parts are present with empty values, so a condition
 never fails on a missing key):
@@ -17,21 +17,23 @@ never fails on a missing key):
     budget   campaign_id, day, allocated, spent, deviation, tolerance, direction, strategy
     now      the evaluation time (RFC 3339); use timestamp(now)
 
-Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule
-is loaded: the syntax (the CEL library's parser), names and field paths against the context above,
-an amount used only beside a test of its currency (AMOUNTS), comprehensions nested at most two deep, a static cost bound, and a trial run on a sample context
-that must give a bool. Nothing here reads a clock, so the verdict is the same on an idle machine
-and a busy one.
+Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule is
+loaded: the syntax (the CEL library's parser), names and field paths against the context above, an
+amount used only beside a test of its currency (AMOUNTS), comprehensions nested at most two deep, a
+static cost bound, and a trial run on a sample context that must give a bool. Nothing here reads a
+clock, so the verdict is the same on an idle machine and a busy one.
 
-The cost bound (the CEL library offers no cost estimate of its own): every operation counts 1;
-an operation inside a comprehension counts once per element the comprehension can visit (nested,
-the product); using a list counts its length (`in`, `+`, `==` walk it); a regular expression
-counts its length times its counted repetitions (`a{100}` is a hundred `a`s to the matcher, which
-compiles the pattern on every call). Lists count at most LIST_BOUNDS, lists whose size nothing
-bounds (anything in event.data, a comprehension's own results) UNBOUNDED_LIST. A condition over
-COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per step (measured on the sample
-context with nothing cut short), so the limit keeps a rule's worst case near a millisecond, while
-ordinary rules cost tens of steps.
+The cost bound (the CEL library offers no cost estimate of its own): every operation counts 1; an
+operation inside a comprehension counts once per element the comprehension can visit (nested, the
+product); using a list counts its length (`in`, `+`, `==` walk it); a regular expression counts its
+length times its counted repetitions (`a{100}` is a hundred `a`s to the matcher, which compiles the
+pattern on every call), and each Unicode class in it (\w, \d, \p{..}, \b and their negations)
+UNICODE_CLASS_STEPS more: compiled, one is a large automaton (\w about 1 ms, a letter nanoseconds),
+so a condition holds a few; [A-Za-z0-9_] and the like cost what their text does. Lists count at most
+LIST_BOUNDS, lists whose size nothing bounds (anything in event.data, a comprehension's own results)
+UNBOUNDED_LIST. A condition over COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per
+step (measured on the sample context with nothing cut short), so the limit keeps a rule's worst case
+near a millisecond, while ordinary rules cost tens of steps.
 """
 
 import difflib
@@ -160,6 +162,8 @@ def check_amounts(text: str) -> None:
 
 _GROUPING = {"(", ")", ",", "]", "}", ":", "."}
 _QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+_UNICODE_CLASS = re.compile(r"\\\\?[wWdDbBpP]")  # \w or, escaped in a CEL string, \\w (\s is cheap)
+UNICODE_CLASS_STEPS = 2_000
 
 
 def cost(text: str) -> int:
@@ -264,7 +268,7 @@ def _regex_steps(tokens, open_: int, pairs) -> int:
     if kind != "string" or tokens[close - 2][1] not in ("(", ","):
         raise ConditionError("condition: matches() needs a literal pattern (\"...\"), so its cost can be judged "
                              "when the rule is written")
-    steps = len(pattern)
+    steps = len(pattern) + UNICODE_CLASS_STEPS * len(_UNICODE_CLASS.findall(pattern))
     for low, high in _QUANTIFIER.findall(pattern):
         steps *= max(int(low), int(high or 0), 1)
     return steps
@@ -276,6 +280,9 @@ def _why(text: str) -> str:
     why = [f"a comprehension repeats its body for each element and `in` walks its list: {lists}"]
     if "matches" in text:
         why.append("matches() costs its pattern's length times its counted repetitions")
+        if _UNICODE_CLASS.search(text):
+            why.append(f"each Unicode class in it (\\w, \\d, \\p{{..}}, \\b) {UNICODE_CLASS_STEPS:,} more, as the "
+                       f"matcher compiles it on every call: [A-Za-z0-9_], [0-9] and the like cost a step")
     return "; ".join(why)
 
 
