@@ -24,9 +24,14 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in err["loc"]) or "input"
-        raise InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise problem(exc) from None
+
+
+def problem(exc: ValidationError) -> InvalidInput:
+    """The first error of a request's validation, naming the path of the field."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"]) or "input"
+    return InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}")
 
 
 def allocate_json(text: str | bytes, metric: str = "revenue") -> str:
