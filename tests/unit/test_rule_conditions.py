@@ -83,6 +83,22 @@ def test_a_unicode_class_in_a_pattern_counts_what_compiling_it_costs(condition):
         check(cheap)
 
 
+@pytest.mark.parametrize("condition", [
+    'program.categories.exists(c, c.matches(".{30}"))',  # about 30 ms an event, counted at 6,850 steps
+    'program.name.matches(".{900}")',  # about 6 ms
+    'program.name.matches("[^x]{900}")',  # about 8 ms
+    r'program.name.matches("\\S{500}")',
+])
+def test_any_character_in_a_pattern_counts_what_compiling_it_costs(condition):
+    """'.', a negated set and \\S match any of Unicode's characters, a large automaton too (tens of microseconds
+    each where a letter takes nanoseconds): counted as one step, `.{30}` over 32 categories took 30 ms an event."""
+    with pytest.raises(ConditionError, match="over the limit"):
+        check(condition)
+    for cheap in ('program.name.matches("^foo.*bar$")', 'program.name.matches("[^,]+, [^,]+")',
+                  'program.categories.exists(c, c.matches("^g.*g$"))'):
+        check(cheap)
+
+
 @pytest.mark.parametrize("walked,bound", [
     ("[1, 2, 3]", 3),  # a literal list: its own items
     ("[[1, 2], [3]]", 2),

@@ -29,7 +29,8 @@ product); using a list counts its length (`in`, `+`, `==` walk it); a regular ex
 length times its counted repetitions (`a{100}` is a hundred `a`s to the matcher, which compiles the
 pattern on every call), and each Unicode class in it (\w, \d, \p{..}, \b and their negations)
 UNICODE_CLASS_STEPS more: compiled, one is a large automaton (\w about 1 ms, a letter nanoseconds),
-so a condition holds a few; [A-Za-z0-9_] and the like cost what their text does. Lists count at most
+so a condition holds a few; [A-Za-z0-9_] and the like cost what their text does. Any character ('.',
+a negated set, \S) is such an automaton too, smaller (tens of µs): ANY_CHARACTER_STEPS more. Lists count at most
 LIST_BOUNDS, lists whose size nothing bounds (anything in event.data, a comprehension's own results)
 UNBOUNDED_LIST. A condition over COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per
 step (measured on the sample context with nothing cut short), so the limit keeps a rule's worst case
@@ -164,6 +165,8 @@ _GROUPING = {"(", ")", ",", "]", "}", ":", "."}
 _QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d*))?\}")
 _UNICODE_CLASS = re.compile(r"\\\\?[wWdDbBpP]")  # \w or, escaped in a CEL string, \\w (\s is cheap)
 UNICODE_CLASS_STEPS = 2_000
+_ANY_CHARACTER = re.compile(r"(?<!\\)\.|\[\^|\\\\?S")  # '.', a negated set, \S: any of Unicode's characters
+ANY_CHARACTER_STEPS = 200
 
 
 def cost(text: str) -> int:
@@ -268,7 +271,8 @@ def _regex_steps(tokens, open_: int, pairs) -> int:
     if kind != "string" or tokens[close - 2][1] not in ("(", ","):
         raise ConditionError("condition: matches() needs a literal pattern (\"...\"), so its cost can be judged "
                              "when the rule is written")
-    steps = len(pattern) + UNICODE_CLASS_STEPS * len(_UNICODE_CLASS.findall(pattern))
+    steps = len(pattern) + UNICODE_CLASS_STEPS * len(_UNICODE_CLASS.findall(pattern)) \
+        + ANY_CHARACTER_STEPS * len(_ANY_CHARACTER.findall(pattern))
     for low, high in _QUANTIFIER.findall(pattern):
         steps *= max(int(low), int(high or 0), 1)
     return steps
