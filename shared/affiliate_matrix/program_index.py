@@ -66,14 +66,17 @@ PROGRAMS_INDEX = IndexSpec("programs", 5, {**{name: next(m for m in field.metada
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
            "kind": "kind", "commission_type": "commission_types", "payout_method": "payout_methods",
-           "source": "sources", "flat_currency": "commission_flat_currencies"}  # parameter -> field
+           "source": "sources", "flat_currency": "commission_flat_currencies",
+           "epc_currency": "epc_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
-            "min_cookie_days": "cookie_days"}
+            "min_cookie_days": "cookie_days", "min_epc": "epc_7d"}
 # A minimum that is an amount, and the filter naming currencies with the field of that amount's currency: asked
 # together, the amount is compared only where it is in a currency asked for (no exchange rates). So
 # flat_currency=USD&min_commission_flat=40 never lists a program for its ¥5000, nor for its $50 when its document's
-# amount is in another currency (see ProgramSummary); flat_currency alone lists every program paying USD.
-AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_currency")}
+# amount is in another currency (see ProgramSummary); flat_currency alone lists every program paying USD. An EPC
+# has one currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter alone does it too).
+AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_currency"),
+                     "min_epc": ("epc_currency", "epc_currency")}
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
 # exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
 # it one currency's ranking. epc (earnings per click, an amount) likewise: each currency apart, in code order.

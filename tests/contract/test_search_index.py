@@ -209,6 +209,40 @@ def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(i
     assert [hit.id for hit in first.hits + rest.hits] == [hit.id for hit in found.hits]
 
 
+def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index):
+    """"EPC at least 1.50 USD" could not be asked: there was no epc_currency filter nor any minimum of EPC. Now
+    epc_currency filters, and min_epc asked with it compares only EPCs in a currency asked for (¥150 a click is
+    never over a minimum meant in dollars); min_epc alone compares each EPC in its own currency."""
+    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.models import Money
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, to_document
+    from tests.support.factories import make_program
+
+    epcs = {"usd150": ("1.50", "USD"), "usd090": ("0.90", "USD"), "jpy150": ("150", "JPY"),
+            "eur200": ("2.00", "EUR"), "none": None}
+    batch = []
+    for name, epc in epcs.items():
+        program = make_program(name, f"https://{name}.com")
+        program.epc_7d = Money(amount=epc[0], currency=epc[1]) if epc else None
+        batch.append(to_document(program))
+    names = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def search(**params):
+        query = query_of(SearchParams(**params)).model_copy(update={"size": 20})
+        return [names[hit.id] for hit in index.search("programs", query).hits]
+
+    assert sorted(search(epc_currency=["USD"])) == ["usd090", "usd150"]
+    assert search(epc_currency=["USD"], sort="epc") == ["usd150", "usd090"]
+    assert search(epc_currency=["USD"], min_epc=1.5) == ["usd150"]  # never ¥150
+    assert search(epc_currency=["JPY"], min_epc=1.5) == ["jpy150"]
+    assert search(epc_currency=["USD", "EUR"], min_epc=1.5, sort="epc") == ["eur200", "usd150"]
+    assert search(min_epc=1.5, sort="epc") == ["eur200", "jpy150", "usd150"]  # each in its own currency
+    assert search(epc_currency=["GBP"]) == []
+
+
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]

@@ -152,6 +152,35 @@ def test_metrics_intake_refuses_bad_input(rt, path, body, status, fragment):
     assert huge.status_code == 400 and "larger than" in huge.json["error"]["message"]
 
 
+def test_a_campaign_whose_min_budget_is_above_its_max_is_refused_when_written(rt):
+    """It was stored (201), and every allocation run after it raised ValidationError: a 500 to POST /allocations,
+    and the daily cron event redelivered until it was dropped, with no allocation for anyone."""
+    from affiliate_matrix.auth import create_token
+
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    reply = budget_app().post("/campaigns", headers=admin, json={
+        "id": "upside-down", "name": "x", "channel": "search", "currency": "USD", "min_budget": "50.00",
+        "max_budget": "10.00"})
+    assert reply.status_code == 400 and "min_budget 50.00 is above max_budget 10.00" in reply.json["error"]["message"]
+    assert budget_app().get("/campaigns/upside-down", headers=admin).status_code == 404
+
+
+def test_a_run_whose_campaigns_ask_more_than_the_total_is_refused_naming_it(rt, monkeypatch):
+    """The active campaigns' min_budget adding up past AMX_BUDGET_DAILY_TOTAL raised ValidationError out of the
+    run: a 500 to POST /allocations (and a redelivered cron event) instead of the reason."""
+    from affiliate_matrix.auth import create_token
+
+    for cid in ("search-1", "social-1"):
+        save_campaign(rt.store, Campaign(id=f"big-{cid}", name=cid, channel="search", currency="USD",
+                                         min_budget="300.00"), create=True)
+    with pytest.raises(InvalidInput, match="min_budget add up to 620.00, above total_budget 500.00"):
+        run_allocation(rt, date(2026, 10, 11))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    reply = budget_app().post("/allocations", headers=admin, json={"day": "2026-10-11"})
+    assert reply.status_code == 400 and "above total_budget" in reply.json["error"]["message"]
+
+
 def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path):
     import_csv(rt, csv_for(10).encode())
     with pytest.raises(InvalidInput, match="AMX_BUDGET_DAILY_TOTAL is not set"):

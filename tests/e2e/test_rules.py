@@ -120,6 +120,17 @@ def test_cooldown_keeps_a_second_raise_quiet_until_it_passes(rt, broker, webhook
     assert len([e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]) == 2
 
 
+def test_a_late_event_does_not_wind_the_cooldown_back(rt, broker, webhook):
+    """An event delivered late (its time hours before the last firing) fires as its own episode, but it set the
+    rule's last firing to its old time, so a raise 20 minutes after the last firing fired again."""
+    save_rule(rt.store, raise_rule(webhook.url), create=True)
+    first = on_event(rt, commission_delta(rt.program_id, 20, 30, T0))
+    late = on_event(rt, commission_delta(rt.program_id, 10, 15, T0 - timedelta(hours=2)))
+    soon = on_event(rt, commission_delta(rt.program_id, 30, 35, T0 + timedelta(minutes=20)))
+    assert [a[0]["decision"] for a in (first, late, soon)] == ["fired", "fired", "cooldown"]
+    assert load_state(rt.store, "gaming-commission-up")[0]["last_fired_at"] == T0.isoformat()
+
+
 def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_run(rt, broker, webhook):
     # passes the trial (the sample delta has many fields) but real deltas have one: index out of range
     fragile = Rule(id="fragile", trigger={"event": "program.delta"}, condition='delta.fields[5] == "commission"',

@@ -281,3 +281,29 @@ def test_dead_letters_are_parked_whatever_their_id(data_dir):
 
 
 PROGRAM_DELTA_TYPE = "dev.affiliatematrix.program.delta"
+
+
+def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, auth, monkeypatch):
+    """A HEAD (a link checker, a download manager asking the name and type) wrote the whole Parquet file to a
+    spool first. It answers what a GET would (a refused query is still a 400) without building the file."""
+    from affiliate_matrix import exchange
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert("programs", [to_document(make_program("Shop", "https://shop.com"))], refresh=True)
+    written = []
+    real = exchange.write_parquet
+    monkeypatch.setattr(exchange, "write_parquet", lambda items, sink: written.append(1) or real(items, sink))
+    app = client("programs")
+    for fmt, media in (("parquet", "application/vnd.apache.parquet"), ("csv", "text/csv")):
+        head = app.head(f"/programs/export?format={fmt}", headers=auth)
+        assert head.status_code == 200 and head.headers["Content-Type"].startswith(media)
+        assert f'filename="programs.{fmt}"' in head.headers["Content-Disposition"] and head.get_data() == b""
+    assert written == []  # no file built
+    assert app.head("/programs/export?format=xml", headers=auth).status_code == 400  # checked as a GET is
+    assert app.head("/programs/export?format=parquet&q=%2C", headers=auth).status_code == 400
+    assert app.head("/programs/export?format=parquet").status_code == 401
+    got = app.get("/programs/export?format=parquet", headers=auth)
+    assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]

@@ -229,6 +229,15 @@ def test_export_of_the_current_result_is_the_apis(app, rt):
     assert len(rows) == 2 and "Hosting Co" in rows[1]
 
 
+def test_a_head_on_the_export_builds_no_file(app, rt, monkeypatch):
+    from affiliate_matrix import exchange
+
+    sign_in(app, rt)
+    monkeypatch.setattr(exchange, "write_parquet", lambda items, sink: pytest.fail("a HEAD built the file"))
+    head = app.head("/programs/export?q=hosting&format=parquet")
+    assert head.status_code == 200 and head.headers["Content-Type"] == "application/vnd.apache.parquet"
+
+
 def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
     sign_in(app, rt)
     page = app.get(f"/programs/{rt.hosting_id}").text

@@ -165,6 +165,8 @@ def test_exploratory_shares_settle_as_evidence_grows():
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-01-01", "spend": -1, "revenue": 1}]}]}, "campaigns.0.history.0.spend"),
     ({"campaigns": [{"id": "a", "histroy": []}]}, "campaigns.0.histroy: Extra inputs are not permitted"),
     ({"campaigns": [{"id": "a;drop table", "history": []}]}, "campaigns.0.id: String should match pattern"),
+    # numpy's generator takes no negative seed: its ValueError came out of `amx budget allocate` as a traceback
+    ({"strategy": "exploratory", "seed": -1}, "seed: Input should be greater than or equal to 0"),
 ])
 def test_bad_input_names_the_field(change, message):
     request = {"total_budget": 1000, "currency": "USD", "strategy": "equal", "campaigns": [{"id": "a"}], **change}
@@ -174,7 +176,10 @@ def test_bad_input_names_the_field(change, message):
 
 
 @pytest.mark.parametrize("text,message", [("not json", "not JSON"), ("[1, 2]", "must be a JSON object"),
-                                          ('{"total_budget": NaN}', "total_budget")])
+                                          ('{"total_budget": NaN}', "total_budget"),
+                                          # json's RecursionError came out of amx budget allocate as a traceback
+                                          ("[" * 100_000, "nested too deeply"),
+                                          ('{"campaigns": ' * 100_000, "nested too deeply")])
 def test_input_that_is_not_a_request_is_refused(text, message):
     with pytest.raises(InvalidInput, match=message):
         allocate_json(text)
@@ -184,3 +189,29 @@ def test_amounts_are_whole_cents_adding_up_exactly():
     request = request_with("equal", {f"c{i}": [] for i in range(3)}, total=Decimal("100.00"))
     amounts = [a.amount for a in allocate(request).allocations]
     assert sorted(amounts) == [33.33, 33.33, 33.34]
+
+
+@pytest.mark.parametrize("strategy", ["proportional", "pareto"])
+def test_tiny_but_valid_figures_still_split_the_total_and_do_not_hang(strategy):
+    """Revenue of 1e-300 a day is valid input (a count from 0 up), so weights near 1e-300: the water filling
+    doubled its scale past the float range to inf, handed every campaign its max_budget (3e12 for a 1e12 total),
+    and to_cents then took the surplus back one cent per campaign per pass: 10^14 passes, a hang."""
+    from affiliate_matrix.budget.allocate import fill
+
+    tiny = np.array([2e-300, 2e-300, 4e-300])
+    amounts = fill(tiny, np.zeros(3), np.full(3, 1e12), 1e12)
+    assert amounts.sum() == pytest.approx(1e12) and amounts[2] == pytest.approx(2 * amounts[0])
+    amounts = fill(np.array([1.0, 1e-320]), np.zeros(2), np.array([10.0, np.inf]), 100.0)  # a subnormal weight
+    assert amounts.sum() == pytest.approx(100.0) and np.isfinite(amounts).all()
+    for weights in ([np.inf, 1.0], [np.nan, 1.0], [np.inf, np.inf]):  # roas over a spend of 5e-324 is inf
+        amounts = fill(np.array(weights), np.zeros(2), np.array([60.0, np.inf]), 100.0)
+        assert amounts.sum() == pytest.approx(100.0) and np.isfinite(amounts).all()
+    history = days([1e-300] * 10, [1e-300] * 10)
+    request = {"total_budget": 1000, "currency": "USD", "strategy": strategy,
+               "campaigns": [{"id": f"c{i}", "min_budget": None, "max_budget": 1000, "history": history}
+                             for i in range(3)]}
+    for metric in ("revenue", "roas", "conversions"):
+        check_bounds_and_total(request, json.loads(allocate_json(json.dumps(request), metric=metric)))
+    request["campaigns"][0]["history"] = days([5e-324], [1e6])  # roas: 1e6 / 5e-324 is inf
+    for metric in ("revenue", "roas", "conversions"):
+        check_bounds_and_total(request, json.loads(allocate_json(json.dumps(request), metric=metric)))

@@ -91,3 +91,37 @@ def test_the_commands_refuse_bad_input_with_a_message_and_a_non_zero_exit():
     assert refused.returncode == 2 and refused.stdout == ""
     assert "min_budget add up to 20, above total_budget 10" in refused.stderr
     assert amx("forecast", "--json", stdin="{").returncode == 2
+
+
+def test_a_history_spanning_centuries_is_read_over_its_last_days_only():
+    """Days missing from a history count as zeros, so three days in 0001 and 2026 made a 740,000-day series: a
+    100-year span took 33 s to fit for one campaign (20,000 may come in one request). A forecast reads the last
+    MAX_HISTORY_DAYS days of the calendar, and says so."""
+    from affiliate_matrix.budget.forecast import daily_series
+    from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
+
+    def day(on: date, revenue: float) -> dict:
+        return {"date": on.isoformat(), "spend": 1.0, "revenue": revenue}
+
+    recent = [day(date(2026, 1, 1) + timedelta(days=i), 10.0 + i % 7) for i in range(21)]
+    history = [day(date(1, 1, 1), 5.0), day(date(1, 1, 2), 6.0), *recent]
+    start, revenue, _ = daily_series(CampaignHistory(id="c1", history=history).history)
+    assert start == date(2026, 1, 1) and len(revenue) == 21  # the days within MAX_HISTORY_DAYS of the last
+    spread = [day(date(2020, 1, 1) + timedelta(days=i * 100), 1.0) for i in range(30)]  # 2,900 days
+    start, revenue, _ = daily_series(CampaignHistory(id="c1", history=spread).history)
+    assert len(revenue) <= MAX_HISTORY_DAYS and start == date(2020, 1, 1) + timedelta(days=1900)
+    assert daily_series(CampaignHistory(id="c1", history=[day(date(1, 1, 2), 1.0)]).history)[0] == date(1, 1, 2)
+    result = json.loads(forecast_json(json.dumps({"campaigns": [{"id": "c1", "history": history}], "horizon_days": 7})))
+    forecast = result["forecasts"][0]
+    assert forecast["revenue"][0]["date"] == "2026-01-22" and "last 1,100 days" in forecast["note"]
+
+
+def test_a_forecast_that_would_run_past_the_calendar_is_none_with_a_note():
+    """A history ending in December 9999 raised OverflowError out of the forecast (amx budget forecast, the report)."""
+    history = [{"date": (date(9999, 12, 1) + timedelta(days=i)).isoformat(), "spend": 1, "revenue": 5}
+               for i in range(25)]
+    request = {"campaigns": [{"id": "c1", "history": history}], "horizon_days": 14}
+    forecast = json.loads(forecast_json(json.dumps(request)))["forecasts"][0]
+    assert forecast["model"] is None and forecast["revenue"] == [] and "past 9999-12-31" in forecast["note"]
+    result = json.loads(forecast_json(json.dumps({"campaigns": [{"id": "c1", "history": history}], "horizon_days": 6})))
+    assert result["forecasts"][0]["revenue"][-1]["date"] == "9999-12-31"

@@ -64,6 +64,41 @@ def test_matches_needs_a_literal_pattern():
         check("program.name.matches(event.data.pattern)")
 
 
+@pytest.mark.parametrize("condition", [
+    r'program.name.matches("\\w{20}")',  # about 20 ms an evaluation: each \w compiles to a large automaton
+    r'program.name.matches(r"\pL{15}")',
+    r'program.categories.exists(c, c.matches("\\w{20}"))',  # 32 categories: about 0.4 s an event
+    r'program.countries.exists(c, c.matches("^\\d+$"))',
+    " || ".join([r'program.name.matches("\\w\\b")'] * 4),  # each alone passes
+])
+def test_a_unicode_class_in_a_pattern_counts_what_compiling_it_costs(condition):
+    r"""A pattern was counted by its length only, but the matcher compiles it on every call and a Unicode class
+    (\w, \d, \p{..}, \b and their negations) is a large automaton: \w about 1 ms where a letter is
+    nanoseconds, so conditions counted at a few thousand steps took 20-400 ms. ASCII classes stay cheap."""
+    with pytest.raises(ConditionError, match="Unicode class") as refused:
+        check(condition)
+    assert "[A-Za-z0-9_]" in str(refused.value)
+    for cheap in (r'program.name.matches("^\\w+$")', r'program.name.matches("[A-Za-z0-9_]{20}")',
+                  r'program.categories.exists(c, c.matches("^[a-z_]+$"))', r'program.name.matches("\\s+")'):
+        check(cheap)
+
+
+@pytest.mark.parametrize("condition", [
+    'program.categories.exists(c, c.matches(".{30}"))',  # about 30 ms an event, counted at 6,850 steps
+    'program.name.matches(".{900}")',  # about 6 ms
+    'program.name.matches("[^x]{900}")',  # about 8 ms
+    r'program.name.matches("\\S{500}")',
+])
+def test_any_character_in_a_pattern_counts_what_compiling_it_costs(condition):
+    """'.', a negated set and \\S match any of Unicode's characters, a large automaton too (tens of microseconds
+    each where a letter takes nanoseconds): counted as one step, `.{30}` over 32 categories took 30 ms an event."""
+    with pytest.raises(ConditionError, match="over the limit"):
+        check(condition)
+    for cheap in ('program.name.matches("^foo.*bar$")', 'program.name.matches("[^,]+, [^,]+")',
+                  'program.categories.exists(c, c.matches("^g.*g$"))'):
+        check(cheap)
+
+
 @pytest.mark.parametrize("walked,bound", [
     ("[1, 2, 3]", 3),  # a literal list: its own items
     ("[[1, 2], [3]]", 2),
@@ -74,3 +109,44 @@ def test_matches_needs_a_literal_pattern():
 def test_a_comprehension_repeats_its_body_once_per_element_it_can_walk(walked, bound):
     plain, longer = f"{walked}.exists(x, x == 2)", f"{walked}.exists(x, x == 2 && true)"  # && true: 3 more steps
     assert cost(longer) - cost(plain) == 3 * bound
+
+
+@pytest.mark.parametrize("amount,currency", [("program.epc_7d", "program.epc_currency"),
+                                             ("program.commission_flat_max", "program.commission_flat_currency")])
+def test_an_amount_is_compared_only_beside_a_test_of_its_currency(amount, currency):
+    """`program.epc_7d > 1.0` held for ¥5 a click: an amount is a number in its own currency, and there are no
+    exchange rates. The currency is in the context beside each amount, and a condition using an amount without
+    testing its currency is refused when the rule is written, naming the currency's field."""
+    with pytest.raises(ConditionError, match=f"{currency}") as refused:
+        check(f"{amount} > 1.0")
+    assert "no exchange rates" in str(refused.value)
+    check(f'{currency} == "USD" && {amount} > 1.0')
+    check(f'{currency} in ["USD", "EUR"] && {amount} >= 1.5')
+    with pytest.raises(ConditionError, match=currency):  # a string that names it is no test
+        check(f'{amount} > 1.0 && program.name != "{currency}"')
+
+
+def test_the_currency_beside_an_amount_decides_the_comparison(tmp_path):
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.models import Money
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.rules.engine import program_values
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    yen = make_program("Yen Shop", "https://yen.example.com", commission_text="¥500 per sale")
+    yen.epc_7d = Money(amount="5", currency="JPY")
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(yen)], refresh=True)
+    values = program_values(rt, yen.id)
+    assert (values["epc_currency"], values["commission_flat_currency"]) == ("JPY", "JPY")
+
+    def holds(condition: str) -> bool:
+        check(condition)
+        return conditions.compile_condition(condition).execute(conditions.context_of({"program": values}))
+
+    assert not holds('program.epc_currency == "USD" && program.epc_7d > 1.0')
+    assert holds('program.epc_currency == "JPY" && program.epc_7d > 1.0')
+    assert not holds('program.commission_flat_currency == "USD" && program.commission_flat_max > 100.0')
+    assert holds('program.commission_flat_currency == "JPY" && program.commission_flat_max > 100.0')

@@ -19,6 +19,7 @@ GRID = 129            # spend points per campaign for the λ search
 PARETO_SHARE = 0.8    # the top performers producing this share of value get this share of budget
 PRIOR_DAYS = 7.0      # smoothing: pseudo-days of pooled performance added to every campaign
 GREEDY_STEPS = 64     # chunks for placing what the grid leaves over
+MIN_WEIGHT = 1e-15    # the least weight relative to the largest: of a total up to 1e12, under a cent
 
 
 def allocate(request: AllocateRequest, metric: Metric = "revenue") -> AllocateResult:
@@ -109,9 +110,15 @@ def fill(weights: np.ndarray, lo: np.ndarray, hi: np.ndarray, total: float) -> n
     """amounts = clip(t · weights, lo, hi) with t found so they add up to the total (water filling)."""
     if np.isfinite(hi).all() and hi.sum() <= total:
         return hi.copy()
+    # an infinite weight (ROAS over a spend of 5e-324) as the largest float, one that is not a number as none
+    weights = np.nan_to_num(weights, nan=0.0, posinf=np.finfo(float).max, neginf=0.0)
     weights = np.where(weights > 0, weights, 0.0)
     if weights.sum() <= 0:
         weights = np.ones(len(weights))
+    # The largest weight scaled to 1 and none below MIN_WEIGHT of it (a share under a cent of the largest total),
+    # so t stays far inside the float range: weights near 1e-300 doubled it to inf, every campaign got its max.
+    weights = weights / weights.max()
+    weights = np.where(weights > 0, np.maximum(weights, MIN_WEIGHT), 0.0)
     low, high = 0.0, 1.0
     while np.minimum(np.maximum(high * weights, lo), hi).sum() < total:
         high *= 2.0

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
 from affiliate_matrix.csv_rows import rows as csv_rows
@@ -39,6 +39,12 @@ class Campaign(Model):
     max_budget: Cents | None = None
     active: bool = True
     created_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @model_validator(mode="after")
+    def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
+        if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
+            raise ValueError(f"min_budget {self.min_budget} is above max_budget {self.max_budget}")
+        return self
 
 
 @cache

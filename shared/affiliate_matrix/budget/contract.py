@@ -17,14 +17,21 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
         data = json.loads(text)
     except ValueError as exc:
         raise InvalidInput(f"the input is not JSON: {exc}") from None
+    except RecursionError:  # the decoder's depth is Python's recursion limit
+        raise InvalidInput("the input is nested too deeply to be a request") from None
     if not isinstance(data, dict):
         raise InvalidInput("the input must be a JSON object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in err["loc"]) or "input"
-        raise InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        raise problem(exc) from None
+
+
+def problem(exc: ValidationError) -> InvalidInput:
+    """The first error of a request's validation, naming the path of the field."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"]) or "input"
+    return InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}")
 
 
 def allocate_json(text: str | bytes, metric: str = "revenue") -> str:

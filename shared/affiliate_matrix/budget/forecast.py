@@ -4,7 +4,9 @@ against a seasonal-naive forecast.
 
 Two weeks of history or more: additive weekly seasonality, with or without a damped trend (the
 lower AICc wins); three days to two weeks: simple exponential smoothing; less: no forecast.
-Days missing from a history count as days without activity (zero).
+Days missing from a history count as days without activity (zero), so a forecast reads the last
+MAX_HISTORY_DAYS days of the calendar only (a history spanning centuries was a series as long, minutes to
+fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
 """
 
 import warnings
@@ -13,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from affiliate_matrix.budget.models import (
-    Backtest, CampaignForecast, ForecastPoint, ForecastRequest, ForecastResult,
+    MAX_HISTORY_DAYS, Backtest, CampaignForecast, ForecastPoint, ForecastRequest, ForecastResult,
 )
 
 SEASON = 7
@@ -32,19 +34,27 @@ def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
     if len(revenue) < MIN_DAYS:
         return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
                                 note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
+    last = start + timedelta(days=len(revenue) - 1)
+    if (date.max - last).days < horizon:
+        return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
+                                note=f"a forecast of {horizon} days after {last} would run past {date.max}")
     spec, fitted = choose(revenue)
-    first = start + timedelta(days=len(revenue))
+    first = last + timedelta(days=1)
+    cut = min(d["date"] for d in campaign.history) < start
     return CampaignForecast(
         campaign_id=campaign.id, model=label(spec),
         revenue=points(first, *predict(revenue, fitted, horizon)),
         conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)),
-        backtest=backtest(revenue, spec, min(horizon, SEASON)))
+        backtest=backtest(revenue, spec, min(horizon, SEASON)),
+        note=f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count" if cut else None)
 
 
 def daily_series(history) -> tuple[date | None, np.ndarray, np.ndarray]:
     if not history:
         return None, np.zeros(0), np.zeros(0)
     days = sorted(history, key=lambda d: d["date"])
+    oldest = days[-1]["date"].toordinal() - MAX_HISTORY_DAYS + 1  # the calendar's last MAX_HISTORY_DAYS days
+    days = [d for d in days if d["date"].toordinal() >= oldest]
     start = days[0]["date"]
     length = (days[-1]["date"] - start).days + 1
     revenue, conversions = np.zeros(length), np.zeros(length)

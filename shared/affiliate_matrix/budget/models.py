@@ -4,7 +4,7 @@ performance history is measurement, kept as floats because it only feeds statist
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -14,6 +14,7 @@ from affiliate_matrix.model_types import Currency
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
 Metric = Literal["revenue", "roas", "conversions"]
 MAX_CAMPAIGNS = 20_000
+Seed = Annotated[int | None, Field(ge=0)]  # numpy's generator takes no negative seed
 MAX_HISTORY_DAYS = 1_100
 
 
@@ -42,7 +43,7 @@ class AllocateRequest(Contract):
     currency: Currency
     strategy: Strategy
     campaigns: list[CampaignHistory] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
-    seed: int | None = None
+    seed: Seed = None
 
     @model_validator(mode="after")
     def _feasible(self):
@@ -76,7 +77,7 @@ class ForecastRequest(Contract):
     total_budget: Cents | None = None
     currency: Currency | None = None
     strategy: Strategy | None = None
-    seed: int | None = None
+    seed: Seed = None
 
 
 class ForecastPoint(Contract):

@@ -9,8 +9,11 @@ emits `budget.pacing` for each campaign off by more than the tolerance.
 
 from datetime import UTC, date, datetime
 
+from pydantic import ValidationError
+
 from affiliate_matrix.budget.allocate import allocate
 from affiliate_matrix.budget.campaigns import history, list_campaigns, load_days
+from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
@@ -55,12 +58,15 @@ def run_allocation(rt, day: date) -> AllocationRun:
     foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
     if foreign:
         raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
-    request = AllocateRequest(
-        total_budget=settings.budget_daily_total, currency=settings.budget_currency, strategy=settings.budget_strategy,
-        seed=int(day.strftime("%Y%m%d")),
-        campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                   history=history(rt.store, c.id, until=day, days=settings.budget_history_days))
-                   for c in campaigns])
+    try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
+        request = AllocateRequest(
+            total_budget=settings.budget_daily_total, currency=settings.budget_currency,
+            strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
+            campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
+                                       history=history(rt.store, c.id, until=day, days=settings.budget_history_days))
+                       for c in campaigns])
+    except ValidationError as exc:
+        raise problem(exc) from None
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
                         result=allocate(request, metric=settings.budget_metric))
     try:

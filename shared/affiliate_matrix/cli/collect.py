@@ -5,6 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from rich.markup import escape
+
 from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime
 
 commands = typer.Typer()  # top-level commands
@@ -52,7 +54,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 def _exit_on_failures(rt, report) -> None:
     """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
     for failure in report.failures:
-        console.print(f"  [yellow]{failure.stage}[/] {failure.url}: {failure.reason}")
+        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.reason}')}")
     fail_if_undelivered(rt)
     if report.failures:
         console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
@@ -104,7 +106,7 @@ def freshness():
         table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
     console.print(table)
     for program in figures["oldest"]:
-        console.print(f"[dim]oldest:[/] {program['name']} ({program['id']}), {program['age_days']} days")
+        console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {program['age_days']} days")
 
 
 @discover_app.command("run")
@@ -120,9 +122,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
     for problem in report.quota_exhausted + report.provider_errors:
-        console.print(f"  [yellow]provider[/] {problem}")
+        console.print(f"  [yellow]provider[/] {escape(problem)}")
     for url, reason in report.failures:
-        console.print(f"  [yellow]fetch[/] {url}: {reason}")
+        console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     fail_if_undelivered(rt)
 
 
@@ -146,6 +148,7 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
         fail_if_undelivered(rt)
         return
     for item in reviews(rt):
-        console.print(f"[bold]{item['domain']}[/] {item['name']!r} confidence {item['confidence']:.2f} — {item['url']}")
+        console.print(f"[bold]{escape(item['domain'])}[/] {escape(repr(item['name']))} confidence "
+                      f"{item['confidence']:.2f} — {escape(item['url'])}")
         for line in item["evidence"]:
-            console.print(f"    {line}")
+            console.print(f"    {escape(str(line))}")

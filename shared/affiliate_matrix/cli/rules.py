@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from rich.markup import escape  # a condition's [..] and an event's text are shown as written, not read as markup
 
 from affiliate_matrix.cli.common import console, open_runtime, read_limited
 from affiliate_matrix.errors import AmxError
@@ -53,7 +54,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             save_rule(store, rule, create=True)
         except AmxError:
             raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
-    console.print(f"added rule {rule.id}: on {rule.trigger.key} if {rule.condition} → {rule.action.type}")
+    console.print(f"added rule {rule.id}: on {rule.trigger.key} if {escape(rule.condition)} → {rule.action.type}")
 
 
 @rules_app.command("list")
@@ -64,8 +65,8 @@ def rules_list():
 
     table = Table("id", "trigger", "condition", "action", "cool-down", "enabled")
     for rule in list_rules(open_runtime("triggers").store):
-        table.add_row(rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
-                      "yes" if rule.enabled else f"no ({rule.disabled_reason})")
+        table.add_row(*map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
+                                    "yes" if rule.enabled else f"no ({rule.disabled_reason})")))
     console.print(table)
 
 
@@ -94,11 +95,11 @@ def rules_test(rule_id: str,
     try:
         holds = compiled(rule).execute(context_of(values))
     except Exception as exc:
-        console.print(f"[red]the condition raises:[/] {exc}")
+        console.print(f"[red]the condition raises:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
-    console.print(f"inputs: {json.dumps(inputs)}")
-    console.print(f"{rule.condition} → [bold]{str(holds).lower()}[/]: "
-                  + (f"would dispatch {rule.action.type} {json.dumps(rule.action.params)}" if holds else "no action"))
+    console.print(f"inputs: {escape(json.dumps(inputs))}")
+    console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
+        f"would dispatch {rule.action.type} {json.dumps(rule.action.params)}" if holds else "no action"))
 
 
 @rules_app.command("disable")

@@ -4,6 +4,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from rich.markup import escape
+
 from affiliate_matrix.cli.common import console, open_runtime
 
 commands = typer.Typer()  # top-level commands
@@ -45,9 +47,9 @@ def show(program_id: str):
     if doc is None:
         raise NotFoundError(f"program {program_id!r} is not in the index")
     program = from_document(doc)
-    console.print(f"[bold]{program.name}[/] ({program.id}) — {program.merchant_domain or 'no domain'}, "
-                  f"quality {program.quality_score:.2f}")
-    console.print(f"commission: {commission_summary(program)}  [dim]{program.commission_text or ''}[/]")
+    domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
+    console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
+    console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     table = Table(title="provenance")
     for column in ("field", "value", "source", "url", "fetched"):
         table.add_column(column)
@@ -55,7 +57,7 @@ def show(program_id: str):
         value = getattr(program, name)
         shown = value.model_dump_json() if hasattr(value, "model_dump_json") else str(value)
         for e in evidence:
-            table.add_row(name, shown[:60], e.source, e.url, e.fetched_at.isoformat(timespec="seconds"))
+            table.add_row(*map(escape, (name, shown[:60], e.source, e.url, e.fetched_at.isoformat(timespec="seconds"))))
     console.print(table)
 
 
@@ -67,20 +69,22 @@ def compare(merchant_key: str):
     from affiliate_matrix.merchants import merchant_view
 
     view = merchant_view(open_runtime().index, merchant_key)
-    table = Table(title=f"{view['merchant']} ({view['domain'] or view['merchant_key']})")
+    table = Table(title=escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"))
     for column in ("source", "kind", "network", "commission", "cookie", "payout", "join"):
         table.add_column(column)
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         cookie = "—" if row["cookie_days"] is None else "lifetime" if row["cookie_days"] == -1 else f"{row['cookie_days']}d"
         payout = row["payout"] or {}
-        table.add_row(row["source"], row["kind"], row["network"] or "—", star + (row["commission_text"] or "—"),
-                      ("★ " if "cookie_days" in row["best"] else "") + cookie,
-                      ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")
+        table.add_row(*map(escape, (row["source"], row["kind"], row["network"] or "—",
+                                    star + (row["commission_text"] or "—"),
+                                    ("★ " if "cookie_days" in row["best"] else "") + cookie,
+                                    ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")))
     console.print(table)
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}[/]: " + "; ".join(f"{s}: {v}" for s, v in said.items()))
+            console.print(f"[yellow]sources disagree on {field}[/]: "
+                          + escape("; ".join(f"{s}: {v}" for s, v in said.items())))
 
 
 @terms_app.command("extract")

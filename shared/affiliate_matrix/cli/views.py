@@ -1,4 +1,7 @@
-"""Rich views shared by CLI commands."""
+"""Rich views shared by CLI commands. A value from the index is a source's text: `escape`d, so Rich shows "[/]"
+or "[link=...]" in it as written instead of reading it as markup (a MarkupError, or a hidden link)."""
+
+from rich.markup import escape
 
 from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import SearchQuery
@@ -41,8 +44,8 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "re
     for hit in result.hits:
         p = from_document(hit.doc)
         cookie = "—" if p.cookie_days is None else ("lifetime" if p.cookie_days == -1 else f"{p.cookie_days}d")
-        table.add_row(p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie,
-                      ", ".join(n.network for n in p.networks) or "—", ", ".join(p.categories))
+        table.add_row(*map(escape, (p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie,
+                                    ", ".join(n.network for n in p.networks) or "—", ", ".join(p.categories))))
     console.print(table)
     for name, buckets in result.facets.items():
-        console.print(f"[dim]{name}:[/] " + ", ".join(f"{v} ({n})" for v, n in buckets))
+        console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))

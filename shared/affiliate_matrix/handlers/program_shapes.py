@@ -43,7 +43,11 @@ SAID = {"flat_currency": "A currency the program pays flat amounts in (any of th
         "min_commission_flat": (
             "The program's flat amount (the highest in the currency of the first flat term it states), in its own "
             "currency: there are no exchange rates. With flat_currency, only amounts in a currency asked for are "
-            "compared (never ¥5000 with a minimum meant in dollars).")}
+            "compared (never ¥5000 with a minimum meant in dollars)."),
+        "epc_currency": "The currency of the program's earnings per click (epc_7d).",
+        "min_epc": ("The program's earnings per click over 7 days, in its own currency: there are no exchange "
+                    "rates. With epc_currency, only EPCs in a currency asked for are compared (epc_currency=USD&"
+                    "min_epc=1.5: at least $1.50 a click, never ¥150).")}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
                      **{name: (Annotated[list[str] | None, Field(description=SAID.get(name))], None)
                         for name in FILTERS},

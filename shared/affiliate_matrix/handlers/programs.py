@@ -2,7 +2,8 @@
 
 GET /programs            search, filters, facets, sort, cursor or page pagination
 GET /programs/{id}       one program with the provenance of every field
-GET /programs/export     the index or a search's result, streamed: format=csv|jsonl|parquet
+GET /programs/export     the index or a search's result, streamed: format=csv|jsonl|parquet (a HEAD asks
+                         the search's first page, so it answers a GET's status and headers, and builds no file)
 GET /changes             the change feed
 GET /merchants?q=        merchants, with their programs' networks
 GET /merchants/{key}     one merchant across every network and directory, side by side
@@ -46,8 +47,10 @@ def api() -> Api:
     cached_ok = dict(statuses=(304,), headers=("ETag",))
     return Api("Affiliate Matrix programs API", [
         Route("GET", "/programs", search_route, ProgramPage, SearchParams, summary="Search programs", **cached_ok),
-        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params), params=export_params,
-              summary="The index, or a search's result, streamed as a file", headers=("Content-Disposition",),
+        Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params, call.request.method == "HEAD"),
+              params=export_params, headers=("Content-Disposition",),
+              summary="The index, or a search's result, streamed as a file (a HEAD answers a GET's status and "
+                      "headers from the search's first page, and builds no file)",
               media={"text/csv": {"type": "string"}, "application/x-ndjson": {"type": "string"},
                      "application/vnd.apache.parquet": {"type": "string", "format": "binary"}}),
         Route("GET", "/programs/{program_id}", lambda call: _cached(call, PROGRAMS_INDEX, lambda: program(
@@ -243,19 +246,22 @@ def query_of(params) -> SearchQuery:
                        filters=filters)
 
 
-def export(rt, args):
+def export(rt, args, head: bool = False):
     """The whole index, or a search's result, streamed (the web pages call this with their query string)."""
-    return export_with(rt, parameters(export_params(), args, {}))
+    return export_with(rt, parameters(export_params(), args, {}), head)
 
 
-def export_with(rt, params):
-    """The whole index, or a search's result, streamed in the asked format."""
+def export_with(rt, params, head: bool = False):
+    """The whole index, or a search's result, streamed in the asked format. A HEAD asks the first page only (a
+    query the index refuses is its 400 too) and builds nothing: a Parquet file is written whole before it is sent."""
     from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
 
     fmt = params.format
     items = programs(rt.index, query_of(params))
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
+    if head:
+        return b"", 200, headers
     if fmt == "parquet":  # Parquet's footer comes last: spool to disk, then stream the file
         import tempfile
 

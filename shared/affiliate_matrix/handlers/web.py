@@ -100,7 +100,7 @@ def dispatch(rt, request, page):
         api.recorder(rt).record(path, args, (time.perf_counter() - started) * 1000, context["result"]["total"], 200)
         return page.render("programs.html", **context)
     if path == "/programs/export":
-        body, status, headers = api.export(rt, args)
+        body, status, headers = api.export(rt, args, request.method == "HEAD")
         return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
     match = _PROGRAM.match(path)
     if match:

@@ -1,11 +1,15 @@
-"""CEL conditions: the documented context, checks at `amx rules add` time, and evaluation.
+r"""CEL conditions: the documented context, checks at `amx rules add` time, and evaluation.
 
 The context every condition sees (absent parts are present with empty values, so a condition
 never fails on a missing key):
 
     event    id, type, source, subject, time (RFC 3339), data (the event's own payload, any shape)
     program  id, name, merchant_domain, status, kind, categories, networks, countries,
-             commission_percent_max, commission_flat_max, cookie_days, quality_score, epc_7d
+             commission_percent_max, commission_flat_max, commission_flat_currency, cookie_days,
+             quality_score, epc_7d, epc_currency
+             (commission_flat_max and epc_7d are amounts in the currency named beside them, "" when
+             there is none: there are no exchange rates, so a condition using an amount must test its
+             currency too, e.g. program.epc_currency == "USD" && program.epc_7d > 1.0; see AMOUNTS)
     delta    id, change (created|updated|removed), fields (names of changed fields), source, at,
              commission_percent_old, commission_percent_new, cookie_days_old, cookie_days_new
     stats    programs, active, discovered, closed_suspected (counts in the index)
@@ -13,21 +17,24 @@ never fails on a missing key):
     budget   campaign_id, day, allocated, spent, deviation, tolerance, direction, strategy
     now      the evaluation time (RFC 3339); use timestamp(now)
 
-Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule
-is loaded: the syntax (the CEL library's parser), names and field paths against the context above,
-comprehensions nested at most two deep, a static cost bound, and a trial run on a sample context
-that must give a bool. Nothing here reads a clock, so the verdict is the same on an idle machine
-and a busy one.
+Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule is
+loaded: the syntax (the CEL library's parser), names and field paths against the context above, an
+amount used only beside a test of its currency (AMOUNTS), comprehensions nested at most two deep, a
+static cost bound, and a trial run on a sample context that must give a bool. Nothing here reads a
+clock, so the verdict is the same on an idle machine and a busy one.
 
-The cost bound (the CEL library offers no cost estimate of its own): every operation counts 1;
-an operation inside a comprehension counts once per element the comprehension can visit (nested,
-the product); using a list counts its length (`in`, `+`, `==` walk it); a regular expression
-counts its length times its counted repetitions (`a{100}` is a hundred `a`s to the matcher, which
-compiles the pattern on every call). Lists count at most LIST_BOUNDS, lists whose size nothing
-bounds (anything in event.data, a comprehension's own results) UNBOUNDED_LIST. A condition over
-COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per step (measured on the sample
-context with nothing cut short), so the limit keeps a rule's worst case near a millisecond, while
-ordinary rules cost tens of steps.
+The cost bound (the CEL library offers no cost estimate of its own): every operation counts 1; an
+operation inside a comprehension counts once per element the comprehension can visit (nested, the
+product); using a list counts its length (`in`, `+`, `==` walk it); a regular expression counts its
+length times its counted repetitions (`a{100}` is a hundred `a`s to the matcher, which compiles the
+pattern on every call), and each Unicode class in it (\w, \d, \p{..}, \b and their negations)
+UNICODE_CLASS_STEPS more: compiled, one is a large automaton (\w about 1 ms, a letter nanoseconds),
+so a condition holds a few; [A-Za-z0-9_] and the like cost what their text does. Any character ('.',
+a negated set, \S) is such an automaton too, smaller (tens of µs): ANY_CHARACTER_STEPS more. Lists count at most
+LIST_BOUNDS, lists whose size nothing bounds (anything in event.data, a comprehension's own results)
+UNBOUNDED_LIST. A condition over COST_LIMIT is refused: the interpreter takes about 0.05-0.15 µs per
+step (measured on the sample context with nothing cut short), so the limit keeps a rule's worst case
+near a millisecond, while ordinary rules cost tens of steps.
 """
 
 import difflib
@@ -42,7 +49,8 @@ CONTEXT: dict[str, Any] = {
     "event": {"id": str, "type": str, "source": str, "subject": str, "time": str, "data": ANY},
     "program": {"id": str, "name": str, "merchant_domain": str, "status": str, "kind": str, "categories": list,
                 "networks": list, "countries": list, "commission_percent_max": float, "commission_flat_max": float,
-                "cookie_days": int, "quality_score": float, "epc_7d": float},
+                "commission_flat_currency": str, "cookie_days": int, "quality_score": float, "epc_7d": float,
+                "epc_currency": str},
     "delta": {"id": str, "change": str, "fields": list, "source": str, "at": str, "commission_percent_old": float,
               "commission_percent_new": float, "cookie_days_old": int, "cookie_days_new": int},
     "stats": {"programs": int, "active": int, "discovered": int, "closed_suspected": int},
@@ -51,6 +59,9 @@ CONTEXT: dict[str, Any] = {
                "tolerance": float, "direction": str, "strategy": str},
     "now": str,
 }
+# An amount of money in the context, and the field naming its currency. There are no exchange rates, so a bare
+# `program.epc_7d > 1.0` held for ¥5 a click: a condition that uses an amount must use its currency too.
+AMOUNTS = {"program.commission_flat_max": "program.commission_flat_currency", "program.epc_7d": "program.epc_currency"}
 MAX_NESTING = 2
 COST_LIMIT = 10_000
 UNBOUNDED_LIST = 1_000
@@ -83,6 +94,7 @@ def check(text: str) -> None:
     except ValueError as exc:
         raise ConditionError(f"condition: {str(exc).removeprefix('Failed to parse expression ')}") from None
     locals_ = check_names(text)
+    check_amounts(text)
     unknown = set(program.variables()) - set(CONTEXT) - locals_
     if unknown:
         name = sorted(unknown)[0]
@@ -137,8 +149,24 @@ def check_names(text: str) -> set[str]:
     return locals_
 
 
+def check_amounts(text: str) -> None:
+    """An amount (AMOUNTS) is used only in a condition that also uses the field naming its currency."""
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    used = {_path_from(tokens, i) for i, (kind, value) in enumerate(tokens)
+            if kind == "ident" and value in CONTEXT and (i == 0 or tokens[i - 1][1] != ".")}
+    for amount, currency in AMOUNTS.items():
+        if amount in used and currency not in used:
+            raise ConditionError(f"condition: {amount} is an amount in {currency}, and there are no exchange rates "
+                                 f"(a bare {amount} > 1.0 holds for ¥5); test its currency too, e.g. "
+                                 f'{currency} == "USD" && {amount} > 1.0')
+
+
 _GROUPING = {"(", ")", ",", "]", "}", ":", "."}
 _QUANTIFIER = re.compile(r"\{(\d+)(?:,(\d*))?\}")
+_UNICODE_CLASS = re.compile(r"\\\\?[wWdDbBpP]")  # \w or, escaped in a CEL string, \\w (\s is cheap)
+UNICODE_CLASS_STEPS = 2_000
+_ANY_CHARACTER = re.compile(r"(?<!\\)\.|\[\^|\\\\?S")  # '.', a negated set, \S: any of Unicode's characters
+ANY_CHARACTER_STEPS = 200
 
 
 def cost(text: str) -> int:
@@ -243,7 +271,8 @@ def _regex_steps(tokens, open_: int, pairs) -> int:
     if kind != "string" or tokens[close - 2][1] not in ("(", ","):
         raise ConditionError("condition: matches() needs a literal pattern (\"...\"), so its cost can be judged "
                              "when the rule is written")
-    steps = len(pattern)
+    steps = len(pattern) + UNICODE_CLASS_STEPS * len(_UNICODE_CLASS.findall(pattern)) \
+        + ANY_CHARACTER_STEPS * len(_ANY_CHARACTER.findall(pattern))
     for low, high in _QUANTIFIER.findall(pattern):
         steps *= max(int(low), int(high or 0), 1)
     return steps
@@ -255,6 +284,9 @@ def _why(text: str) -> str:
     why = [f"a comprehension repeats its body for each element and `in` walks its list: {lists}"]
     if "matches" in text:
         why.append("matches() costs its pattern's length times its counted repetitions")
+        if _UNICODE_CLASS.search(text):
+            why.append(f"each Unicode class in it (\\w, \\d, \\p{{..}}, \\b) {UNICODE_CLASS_STEPS:,} more, as the "
+                       f"matcher compiles it on every call: [A-Za-z0-9_], [0-9] and the like cost a step")
     return "; ".join(why)
 
 
@@ -286,8 +318,8 @@ def sample_context() -> dict:
         "program": {"id": "p_1", "name": "Example", "merchant_domain": "example.com", "status": "active",
                     "kind": "program", "categories": many("program.categories"),
                     "networks": many("program.networks"), "countries": many("program.countries"),
-                    "commission_percent_max": 30.0, "commission_flat_max": 50.0, "cookie_days": 30,
-                    "quality_score": 0.8, "epc_7d": 12.5},
+                    "commission_percent_max": 30.0, "commission_flat_max": 50.0, "commission_flat_currency": "USD",
+                    "cookie_days": 30, "quality_score": 0.8, "epc_7d": 12.5, "epc_currency": "USD"},
         "delta": {"id": "d_1", "change": "updated", "fields": many("delta.fields"), "source": "awin",
                   "at": "2026-11-22T06:00:00+00:00",
                   "commission_percent_old": 20.0, "commission_percent_new": 30.0, "cookie_days_old": 30,

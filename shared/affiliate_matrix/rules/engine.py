@@ -95,7 +95,9 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
         cooling = rule.cooldown_s > 0 and last is not None and state.get("last_key") != key and \
             abs((at - datetime.fromisoformat(last)).total_seconds()) < rule.cooldown_s
         outcome["cooling"] = cooling
-        return state if cooling else {**state, "last_fired_at": at.isoformat(), "last_key": key}
+        if cooling or (last is not None and at < datetime.fromisoformat(last)):
+            return state  # a late event fires, but the cool-down still counts from the latest firing
+        return {**state, "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
@@ -213,8 +215,9 @@ def program_values(rt, program_id) -> dict | None:
             "networks": doc.get("networks") or [], "countries": doc.get("countries") or [],
             "commission_percent_max": float(doc.get("commission_percent_max") or 0),
             "commission_flat_max": float(doc.get("commission_flat_max") or 0),
+            "commission_flat_currency": doc.get("commission_flat_currency") or "",
             "cookie_days": int(doc.get("cookie_days") or 0), "quality_score": float(doc.get("quality_score") or 0),
-            "epc_7d": float(doc.get("epc_7d") or 0)}
+            "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or ""}
 
 
 def index_stats(rt) -> dict:
