@@ -220,6 +220,16 @@ def test_report_renders_the_expected_panels_and_mirrors_documents(rt, tmp_path):
     assert rt.index.search("budget", SearchQuery(filters={"kind": ["curve"]}, size=1)).total == 30
 
 
+def test_a_campaign_with_more_history_than_a_forecast_reads_still_gets_its_report(rt, tmp_path):
+    """The report gave each campaign its whole history, which the forecast's contract bounds (MAX_HISTORY_DAYS):
+    after three years of days the report failed with a ValidationError. It reads the last MAX_HISTORY_DAYS."""
+    from affiliate_matrix.budget.models import MAX_HISTORY_DAYS
+
+    import_csv(rt, csv_for(MAX_HISTORY_DAYS + 30, campaigns=("search-1",)).encode())
+    result = report(rt, tmp_path / "report", horizon=7)
+    assert result.campaigns == 3 and result.panels["forecast.png"] >= 1
+
+
 @pytest.mark.slow
 def test_the_budget_index_on_opensearch(opensearch_node, tmp_path, monkeypatch):
     settings = Settings(data_dir=tmp_path, search="opensearch", opensearch_url=opensearch_node.url,

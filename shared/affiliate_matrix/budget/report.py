@@ -19,7 +19,7 @@ from affiliate_matrix.budget.campaigns import history, list_campaigns
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecast
-from affiliate_matrix.budget.models import CampaignHistory
+from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import list_runs, load_run
 
 MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
@@ -42,7 +42,8 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     from matplotlib import pyplot as plt
 
     campaigns = list_campaigns(rt.store)
-    histories = [CampaignHistory(id=c.id, history=history(rt.store, c.id)) for c in campaigns]
+    # the last days a forecast reads (MAX_HISTORY_DAYS): a campaign's whole history may be longer than its contract takes
+    histories = [CampaignHistory(id=c.id, history=history(rt.store, c.id, days=MAX_HISTORY_DAYS)) for c in campaigns]
     shown = sorted(histories, key=lambda h: -sum(d["spend"] for d in h.history))[:MAX_PANELS]
     out.mkdir(parents=True, exist_ok=True)
     plt.rcParams.update({"axes.edgecolor": FRAME_COLOUR, "axes.linewidth": 1.6, "font.size": 8})
