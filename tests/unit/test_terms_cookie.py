@@ -190,3 +190,56 @@ def test_a_window_sentence_of_many_referral_phrases_is_read_in_linear_time(monke
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small
+
+
+@pytest.mark.parametrize("text,days", [
+    # a word is no duration: "ad" is not "a" + "d", "und" not "un" + "d", "aan" not "a" + "an", "ahora" not "a hora"
+    ("When a shopper clicks an ad on your blog, the cookie lasts 45 days.", 45),
+    ("Cookie: set when someone clicks your ad, kept 60 days", 60),
+    ("Das Cookie speichert Klicks und Leads, Laufzeit 30 Tage.", 30),
+    ("De cookie blijft gekoppeld aan je account, looptijd 30 dagen.", 30),
+    ("Tracking cookie: ahora 90 días.", 90),
+    ("Tracking: click an ad", None),
+    ("Cookie: 24h", 1),
+    ("Cookie duration: a day", 1),
+    ("Cookie-Laufzeit: ein Jahr", 365),
+    # a window counted from the referral itself, and what the referral names instead (a sale, a reward, a payment)
+    ("Your friend must place an order within 3 months of being referred.", 90),
+    ("New members have to subscribe within 30 days of the referral date.", 30),
+    ("The referred customer must buy within 60 days of referral for you to earn the bonus.", 60),
+    ("Your gift card is emailed within 30 days of a successful referral order.", None),
+    ("The referral bonus will be paid within 45 days of the referral.", None),
+    ("Missing referrals can be reported within 28 days of the referred sale.", None),
+    ("If your friend signs up within 30 days of being referred, you both get $20.", 30),
+    ("Your friend needs to open an account within 90 days of the referral.", 90),
+    ("We will contact your friend within 2 days of the referral.", None),
+    ("The referrer will receive their gift card within 30 days of the referral.", None),
+    ("You will be notified by email within 24 hours of the referral date.", None),
+    # the visitor or customer tied to the affiliate for a span, said without the cookie
+    ("Anyone who opens your link will be your visitor for 60 days.", 60),
+    ("Once a visitor clicks your link, they are linked to your account for 90 days.", 90),
+    ("A customer you refer stays assigned to you for 30 days.", 30),
+    ("Le client reste lié à votre compte pendant 45 jours.", 45),
+    ("Your coupon is yours for 30 days.", None),
+    ("Your discount is linked to your account for 14 days.", None),
+    ("Use the banners linked below for 30 days of promotion.", None),
+    ("Your account is linked to PayPal for 30 days before payout.", None),
+    # "every" before a person counts who, not when; before a span or a payment it is still a frequency
+    ("Every visitor you send remains tied to you for 45 days.", 45),
+    ("Every customer you refer is tracked for 60 days.", 60),
+    ("Commissions are paid every 30 days.", None),
+    ("Every new customer gets a 30-day free trial.", None),
+    ("You earn 20% on every order for 12 months.", None),
+])
+def test_cookie_spans_said_of_the_visitor_and_the_referral(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+def test_a_sentence_of_many_visitors_and_referrals_is_read_in_linear_time(monkeypatch):
+    """Each person after "every", each tie before "for" and each referral after "within" is read in a bounded window."""
+    def sentence(times: int) -> str:
+        return " ".join("every visitor is linked to your account for a while within days of being referred and"
+                        for _ in range(times)) + " buys within 30 days."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small

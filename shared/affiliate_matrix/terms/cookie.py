@@ -62,8 +62,11 @@ _OTHER_PERIOD = Pattern(
     r"invoice|rechnung|factur|fattur|report|claim|reclam|dispute|inactiv|inaktiv|inattiv|inativ|withdraw|"
     # a parcel's shipping (not "Lieferung", "levering": the supply an energy contract starts, in referral terms)
     r"\bship(?:p|s\b|ment)|deliver|livraison|env[íi]o|verzend|spedizion|"
-    # a frequency or a refresh ("every 24 hours", "alle 30 Tage", "statistics are updated daily")
-    r"\b(?:every|alle|jede[nrs]?|tous les|toutes les|chaque|cada|elke|ogni)\b|updat|refresh|aktualisier|actualis|"
+    # a frequency or a refresh ("every 24 hours", "alle 30 Tage", "statistics are updated daily"); not each person
+    # ("every visitor who clicks your link", "jeder Kunde", "chaque client"): that counts who, not when
+    r"\b(?:every|alle|jede[nrs]?|tous les|toutes les|chaque|cada|elke|ogni)\b(?!\s+(?:\w+\s+)?(?:visitors?|customers?|"
+    r"clients?|people|persons?|users?|buyers?|friends?|besucher|kunden?|nutzer|visiteurs?|utilisateurs?|visitantes?|"
+    r"usuarios?|bezoekers?|klanten?|gebruikers?|visitatori|utenti|clientes?)\b)|updat|refresh|aktualisier|actualis|"
     r"actualiz|bijgewerkt|atualiz|aggiorn|"
     # a credit or points the affiliate holds, said to stay valid or expire ("referral credits are valid for 3 months")
     r"(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti)\s+"
@@ -141,6 +144,14 @@ _FROM_REFERRAL = Pattern(
     r"(?:[^\W\d]+\s+){0,2}?(?:recommendation|invit(?:e|ation)|empfehlung|einladung|recommandation|parrainage|"
     r"recomendaci[óo]n|invitaci[óo]n|aanbeveling|uitnodiging|indica[çc][ãa]o|convite|raccomandazione|invito|"
     r"segnalazione|link|lien|enlace)(?!\w|['’]s)", re.I)
+# A window counted from the referral itself ("buys within 3 months of being referred", "signs up within 30 days of the
+# referral date"), not a sale or a reward it names; the program also acts within days of a referral ("we contact
+# your friend", "rewards are issued"), so only where the referred person buys or signs up in it.
+_FROM_REFERRED = Pattern(
+    r"\W*(?:of|from|after|since|following)\s+(?:[^\W\d]+\s+){0,2}?(?:referred(?!\s+(?:sales?|orders?|purchases?|"
+    r"clients?|customers?|friends?|users?|members?|transactions?)\b)|referral(?:\s+date)?(?!\s+(?:orders?|sales?|"
+    r"purchases?|bonus|rewards?|fees?|payments?|commissions?|credits?|links?)\b))(?!\w|['’]s)", re.I)
+_ACTS = Pattern(r"\b(?:sign|buy|bought|purchas|order|subscri|regist|join|convert|book|make|place|open)", re.I)
 # A span said of the referral itself, without the word cookie: "Referral links expire after 7 days", "Tracking lasts
 # 30 days", "Der Empfehlungslink ist 30 Tage gültig", "Le lien de parrainage est valable 30 jours". The referral notion
 # is the subject: only a verb's helpers, its complement ("de parrainage") and the duration stand between it and the
@@ -178,6 +189,11 @@ _FOR_GOOD = (r"(?:forever|for life|for the lifetime|permanently|for good|f[üu]r
              r"voor altijd|levenslang|permanent|para sempre|per sempre|a vita)")
 _REFERRED = Pattern(r"customer|client|visitor|\busers?\b|buyer|referr|friend|kunde|geworben|filleul|klant|utente|"
                     r"acheteur|comprador|koper|acquirente|amig|vriend|amic|\bami", re.I)
+# The visitor tied to the affiliate for a span ("will be your visitor for 60 days", "linked to your account for 90
+# days"): the words just before the "for" of `_FOR`.
+_TIED_FOR = Pattern(rf"\b(?:{_TIE}\s+(?:to|with|an|mit|à|a|con|aan|ao|alla?)\s+(?:you|your|ihnen|ihr|dir|dein|vous|votre|"
+                    r"toi|ton|ta|usted|su|tu|u|uw|je|voc[êe]|seu|sua|te|lei|tuo)\b(?:\s+[^\W\d]+){0,2}|yours|"
+                    r"your\s+(?:visitor|customer|referral|client|lead)s?)\s*$", re.I)
 _TIED_FOREVER = Pattern(rf"\b{_TIE}\b[^.,;]{{0,30}}?{_FOR_GOOD}\b|\b{_FOR_GOOD}\s+(?:[^\W\d]+\s+){{0,2}}?{_TIE}\b",
                         re.I)
 # "30 cookie days", "60 Cookie-Tage": the cookie's name inside the duration.
@@ -257,14 +273,16 @@ def _window_in(text: str) -> re.Match | None:
                    or _TARGET.search(text[max(0, within.start() - 40):within.start()])):
         within = None
     if within and (near := DURATION.search(text, within.start())) and near.start() - within.end() < 3:
-        counted_from = _FROM_CLICK.compiled.match(text, near.end()) or _FROM_REFERRAL.compiled.match(text, near.end())
+        counted_from = (_FROM_CLICK.compiled.match(text, near.end()) or _FROM_REFERRAL.compiled.match(text, near.end())
+                        or (_FROM_REFERRED.compiled.match(text, near.end()) and _ACTS.search(text)))
         elsewhere = not counted_from and _COUNTED.compiled.match(text, near.end())
         credited = _CREDIT.search(text) and _VISIT.search(text) and not elsewhere
         if counted_from or _OWN_WINDOW.search(text) or credited:
             match = near
     if match is None and span:  # "valid for 30 days", "you get credit for 60 days after their visit"
         near = DURATION.search(text, span.start())
-        if near and near.start() - span.end() < 3 and (_VALID.search(text) or _FROM_CLICK.compiled.match(text, near.end())):
+        if near and near.start() - span.end() < 3 and (_VALID.search(text) or _FROM_CLICK.compiled.match(text, near.end())
+                                                       or _TIED_FOR.search(text[max(0, span.start() - 60):span.start()])):
             match = near
     match = match or _TIME_TO_ACT.search(text) or _referral_span(text)
     if match and (not _OTHER_PERIOD.search(text) or _FROM_CLICK.compiled.match(text, match.end())):
