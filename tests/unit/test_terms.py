@@ -539,3 +539,60 @@ def test_a_sentence_of_many_referred_payers_is_read_in_time_linear_in_its_length
 
     small, large = (characters_read(text(n), monkeypatch) for n in (200, 800))
     assert large < 5 * small
+
+
+# Refer-a-friend terms in the third person: the referrer described ("the referring customer", "the member who made the
+# referral") as the one who receives, is rewarded or is eligible; a referral fee is the pay, not a charge; a share of
+# what the referred users earn is the offer of sites that pay their users. Negatives beside (the referred friend, a
+# charge, a discount, a second tier, the affiliate's own commissions).
+@pytest.mark.parametrize("text,expected", [
+    ("Once the new account is active, the referring customer will receive a $40 credit.",
+     [("flat", Decimal(40), None, "USD")]),
+    ("The referring member will be rewarded with a £25 voucher for each friend who joins.",
+     [("flat", Decimal(25), None, "GBP")]),
+    ("The person who made the referral will receive 10% of the first invoice.", [("percent", Decimal(10), None, None)]),
+    ("The client who referred them will receive €100 once the contract is signed.",
+     [("flat", Decimal(100), None, "EUR")]),
+    ("When your friend completes a booking, you are eligible for a $30 gift card.", [("flat", Decimal(30), None, "USD")]),
+    ("Referrers are eligible to receive a $20 bonus per qualified sign-up.", [("flat", Decimal(20), None, "USD")]),
+    ("The introducer will receive a referral fee of $150 once the deal closes.", [("flat", Decimal(150), None, "USD")]),
+    ("You receive 5% of the earnings of your referrals, for as long as they stay active.",
+     [("percent", Decimal(5), None, None)]),
+    ("The referred customer will receive a $40 credit on their first bill.", []),
+    ("Referring customers receive 15% off their next order.", []),
+    ("A $15 transfer fee applies to every payout.", []),
+    ("Orders over $50 are eligible for free shipping.", []),
+    ("You earn 5% of the commissions of affiliates you refer.", []),
+    ("We pay out 100% of approved commissions from your sales.", []),
+])
+def test_commission_said_of_the_referrer_in_the_third_person(text, expected):
+    assert _offers(text) == expected
+
+
+# Recurrence said of the players a gambling affiliate brings ("over the lifetime of your players"), and a sum said right
+# after its figure to be paid per customer kept and per month. A price per user per month elsewhere in the clause, a
+# lifetime of something else beside players, and a sum per sale are no recurrence.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn a revenue share of up to 45% of the net revenue generated over the lifetime of your players.",
+     [("percent", None, True)]),
+    ("Players you refer are linked to your account for life. Revenue share: 30%.", [("percent", Decimal(30), True)]),
+    ("The standard commission is £2 per referred member per month.", [("flat", Decimal(2), True)]),
+    ("You earn $3 per active subscriber per month.", [("flat", Decimal(3), True)]),
+    ("Earn 20% commission on plans from $9 per user per month.", [("percent", Decimal(20), None)]),
+    ("Earn 25% revenue share. Players who self-exclude are banned for life.", [("percent", Decimal(25), None)]),
+    ("You earn $5 per sale, paid every month.", [("flat", Decimal(5), None)]),
+])
+def test_commission_recurs_per_player_and_per_customer_month(text, expected):
+    assert _recurrence(text) == expected
+
+
+# Plain rates under a recurring "up to" are its tiers said again: one recurring offer, from the lowest tier. A rate above
+# the ceiling is an offer of its own.
+@pytest.mark.parametrize("text,expected", [
+    ("Earn up to 40% revenue share over the lifetime of your players.\nTier | Share\nBronze | 25%\nSilver | 30%\n"
+     "Gold | 40%", [("percent", Decimal(25), Decimal(40), None, True)]),
+    ("Earn up to 30% recurring commission on subscriptions, and 50% on each hardware sale.",
+     [("percent", None, Decimal(30), None, True), ("percent", Decimal(50), None, None, None)]),
+])
+def test_commission_tiers_under_a_recurring_ceiling(text, expected):
+    assert [(t.type, t.value_min, t.value_max, t.currency, t.recurring) for t in terms.extract(text).commission] == expected

@@ -24,7 +24,8 @@ _NOT_OF_PAY = (r"(?!\w*\s+(?:customers?|clients?|buyers?|shoppers?|visitors?|use
 STRONG_RECURRING = Pattern(
     rf"(?:recurr|wiederkehrend|r[ée]current|recurrente|terugkerend|recorrente){_NOT_OF_PAY}|"
     r"(?<!\bnext )(?:renewals|(?<!\byour )renewal|verl[äa]ngerung|renouvellement|renovaci[óo]n|verlenging|renova[çc])|"
-    r"lifetime (?:commissions?|revenue|earnings|of (?:the|your) (?:customer|client|account|referral))|"
+    r"lifetime (?:commissions?|revenue|earnings|of (?:the|your) (?:customer|client|account|referral|player|user|"
+    r"member|subscriber))|"
     r"for (?:the )?life(?:time)? of|for life\b|lebenslang|"
     r"auf lebenszeit|a vita\b|per tutta la vita|[àa] vie|de por vida|levenslang|vital[íi]ci", re.I)
 RECURRING = Pattern(
@@ -84,6 +85,13 @@ def extends_to_renewals(clause: str) -> bool:
     return bool(_ALSO.search(clause) and STRONG_RECURRING.search(clause) and not NOT_RECURRING.search(clause))
 
 
+# A sum said right after its figure to be paid per customer kept and per month ("£2 per referred member per month",
+# "$3 per active seat per month"): paid again each month the customer stays. Only right after the figure, so that a
+# price said so elsewhere in the clause ("plans from $9 per user per month") makes no rate recurring.
+_PER_CUSTOMER_MONTHLY = Pattern(r"^\s*per (?:\w+\s+)?(?:members?|users?|subscribers?|clients?|customers?|accounts?|"
+                                r"referrals?|seats?|licen[cs]es?)\W+(?:per|a|each|every) month\b", re.I)
+
+
 def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[int]], single: bool) -> bool | None:
     """Whether the rate repeats, from what follows it up to the next figure ("30% one-time 10% recurring"),
     else what precedes it, else (when it is the clause's only figure) the whole clause. `figures`: where every
@@ -93,6 +101,8 @@ def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[in
     following = starts[later] if later < len(starts) else len(clause)
     earlier = bisect.bisect_right(ends, match.start())
     preceding = ends[earlier - 1] if earlier else 0
+    if _PER_CUSTOMER_MONTHLY.match(clause[match.end():match.end() + 60]):
+        return True
     for part in (clause[match.end():min(following, match.end() + REACH)],
                  clause[max(preceding, match.start() - REACH):match.start()], clause if single else ""):
         if RECURRING.search(part) and not NOT_RECURRING.search(part):
@@ -109,7 +119,7 @@ def recurring_at(clause: str, match: re.Match, figures: tuple[list[int], list[in
 # affiliate or the pay: "Provisionssätze gelten für den Lebenszeitwert des Kunden") must meet in one sentence;
 # "lifetime" as an adjective counts only before a customer or the pay ("lifetime access", "lifetime warranty" are the
 # product's).
-_CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|kund\w*|client[ei]|cliente?s?|klant\w*|"
+_CUSTOMER = (r"(?:customers?|clients?|referrals?|users?|members?|buyers?|players?|kund\w*|client[ei]|cliente?s?|klant\w*|"
              r"usu[áa]ri\w*|utilisateurs?|filleuls?|indicad\w*|referid\w*|geworben\w*|patrocinad\w*|acquirent\w*)")
 _FOR_LIFE = (r"(?:for (?:a |their |the |your )?life(?:time)?\b(?! (?:access|support|warranty|licen[cs]e|updates?|"
              r"guarantee|membership|deal|plan))|lifetime (?=customer|client|referral|commission|earning|revenue)|"
