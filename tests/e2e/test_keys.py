@@ -146,6 +146,25 @@ def test_revocation_destroys_the_key_and_flags_every_dependent(rt, request):
     assert [e.type for e in rt.events] == [KEY_REVOKED]
 
 
+def test_a_revocation_interrupted_after_the_destroy_finishes_when_run_again(rt, request, monkeypatch):
+    import affiliate_matrix.keys as keys
+
+    path = path_for(request)
+    awin_key(rt, path)
+    save_connection(rt.store, Connection(id="aw-1", source="awin", credentials_path=path))
+    marked = keys.mark_unhealthy
+
+    def interrupted(*args):
+        raise ConnectionError("the object store went away")
+
+    monkeypatch.setattr(keys, "mark_unhealthy", interrupted)
+    with pytest.raises(ConnectionError):
+        revoke(rt, path, NOW)  # the versions are destroyed; the connection and the record not yet marked
+    monkeypatch.setattr(keys, "mark_unhealthy", marked)
+    assert revoke(rt, path, NOW) == ["aw-1"]
+    assert load_record(rt, path)[0].revoked_at == NOW
+    assert load_connection(rt.store, "aw-1")[0].healthy is False
+
 def test_the_cron_run_warns_before_expiry_and_is_safe_twice(rt, request):
     manual = path_for(request) + "-m"
     add_key(rt, KeyRecord(path=manual, rotation="manual", created_at=NOW, expires_at=NOW + timedelta(days=2)),
