@@ -252,6 +252,25 @@ def test_cursor_from_another_query_is_refused(loaded):
         loaded.search("things", SearchQuery(size=5, cursor=cursor, filters={"network": ["cj"]}))
 
 
+@pytest.mark.parametrize("field,order", [("commission", "desc"), ("commission", "asc"), ("updated", "asc"),
+                                         ("updated", "desc"), ("active", "asc")])
+def test_a_cursor_holding_null_for_a_value_is_a_place_among_the_missing(loaded, field, order):
+    # null is where a field's missing values sort (last): OpenSearch took it for a value and failed the search
+    # with a 500 (a NullPointerException on the node) for every number, date and bool sort
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(sort=[SortKey(field=field, order=order)], size=1000)
+    result = loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+    assert [h.id for h in result.hits] == sorted(d["id"] for d in docs() if d[field] is None and d["id"] > "doc-00500")
+
+
+def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(text="echo", size=5)
+    with pytest.raises(InvalidInput, match="cursor is malformed"):
+        loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+
 @pytest.mark.parametrize("q", ['") OR 1=1 --', 'name:* OR "', "alpha' ; DROP TABLE x", "NEAR(alpha bravo)", "*"])
 def test_hostile_text_is_only_words(loaded, q):
     if not any(c.isalnum() for c in q):

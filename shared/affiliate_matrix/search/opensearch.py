@@ -37,6 +37,10 @@ _TYPES = {
     "bool": {"type": "boolean"},
     "stored": {"type": "object", "enabled": False},
 }
+# Where a missing value sorts ("missing": "_last"), as the node gives it in a hit's sort values, by kind and
+# whether the order is descending: a cursor's null stands there (the SQLite index reads null as missing too).
+# The node takes a null only for a keyword; for these it fails the search with a 500.
+_MISSING_LAST = {"number": ("Infinity", "-Infinity"), "date": (2**63 - 1, -(2**63)), "bool": (2**31 - 1, -(2**31))}
 
 
 def index_body(spec: IndexSpec) -> dict:
@@ -285,9 +289,12 @@ class OpenSearchIndex(SearchIndex):
                 "aggs": {f: {"terms": {"field": f, "size": query.facet_size,
                                        "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in query.facets}}
         if after is not None:
-            if len(after) != len(sort):
+            keys = [("score", True)] if sort[0] == {"_score": "desc"} else []  # (kind, descending) per sort value
+            keys += [(spec.fields[key.field], key.order == "desc") for key in query.sort] + [("keyword", False)]
+            if len(after) != len(sort) or any(v is None and kind == "score" for v, (kind, _) in zip(after, keys)):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-            body["search_after"] = after
+            body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
+                                    else value for value, (kind, descending) in zip(after, keys)]
         try:
             response = self.client.search(index=self._alias(name), body=body)
         except RequestError as exc:
