@@ -90,6 +90,20 @@ def test_text_query_is_an_and_of_words_over_all_text_fields(loaded):
     assert {h.id for h in result.hits} == expected and result.total == len(expected)
 
 
+BRANDS = {"b": "Booking.com Partners", "h": "Hotels.com", "a": "Amazon.de PartnerNet", "m": "Macy's",
+          "d": "Dick’s Sporting Goods", "u": "foo_bar tools", "v": "3.5 stars"}
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("booking", ["b"]), ("Booking.com", ["b"]), ("hotels", ["h"]), ("hotels.com", ["h"]), ("amazon", ["a"]),
+    ("Amazon.de", ["a"]), ("macy", ["m"]), ("Macy's", ["m"]), ("dick", ["d"]), ("Dick’s sporting", ["d"]),
+    ("Dick's", ["d"]), ("foo", ["u"]), ("foo_bar", ["u"]), ("bar", ["u"]), ("3.5", ["v"]), ("stars", ["v"])])
+def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(index, q, expected):
+    # OpenSearch's standard tokenizer kept "booking.com", "macy's" and "foo_bar" whole, where the SQLite index
+    # and the query split them into words: on OpenSearch neither "booking" nor "Booking.com" found Booking.com
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
 def test_text_query_folds_case_and_accents(loaded):
     result = loaded.search("things", SearchQuery(text="cafe creme"))
     assert [h.id for h in result.hits] == ["doc-cafe"]

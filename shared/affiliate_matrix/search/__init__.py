@@ -137,8 +137,9 @@ class BulkResult:
 
 
 def words(text: str | None) -> list[str]:
-    """The words of a free-text query; everything else (operators, quotes, syntax) is dropped."""
-    return re.findall(r"\w+", (text or "").lower())[:20]
+    """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
+    "foo_bar" is two, as "Booking.com" is); everything else (operators, quotes, syntax) is dropped."""
+    return re.findall(r"[^\W_]+", (text or "").lower())[:20]
 
 
 def typo_allowance(word: str) -> int:

@@ -22,7 +22,11 @@ from affiliate_matrix.search import (
 log = get_logger()
 _SETTINGS = {
     "analysis": {
-        "analyzer": {"folding": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}},
+        # Words are runs of letters and digits, as the SQLite index's FTS5 tokenizer (unicode61) and a query's
+        # words (search.words) have them. The standard tokenizer kept "booking.com", "macy's", "3.5" and "foo_bar"
+        # whole, so neither "booking" nor "Booking.com" found Booking.com.
+        "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+        "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
         "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
     },
     "number_of_shards": 1,
