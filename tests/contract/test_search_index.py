@@ -324,6 +324,18 @@ def test_a_one_typo_query_finds_the_word(loaded, q, expected):
         assert exact.total > 0 and {h.id for h in exact.hits} <= {h.id for h in result.hits}
 
 
+@pytest.mark.parametrize("q", ["cafés", "crémes", "cafe crèmme", "Cafés Crémes"])
+def test_a_typo_in_an_accented_word_is_allowed_as_in_its_plain_form(loaded, q):
+    # the SQLite index looked for the typo's neighbours by the word as written, accents and all, among its
+    # accent-free terms ("cafés" is 2 edits from "cafe"): OpenSearch folds the word first and found it
+    assert [h.id for h in loaded.search("things", SearchQuery(text=q, size=1000)).hits] == ["doc-cafe"]
+
+
+@pytest.mark.parametrize("q", ["한국어", "日本語", "Ærø", "straße"])
+def test_a_word_without_accents_to_take_off_is_found_as_written(index, q):
+    index.bulk_upsert("things", [{"id": "x", "name": f"{q} partners"}, {"id": "y", "name": "other"}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q)).hits] == ["x"]
+
 def test_short_words_must_match_exactly(loaded):
     assert loaded.search("things", SearchQuery(text="xy")).total == 0
 

@@ -11,7 +11,15 @@ PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as o
 
 def near(word: str, vocabulary: dict[str, list[str]]) -> list[str]:
     """The word and the indexed terms within its typo allowance, counting a transposition as one edit
-    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does."""
+    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does. The word's
+    accents are taken off first, as FTS5 took them off the terms (remove_diacritics) and OpenSearch off
+    both before counting edits: "cafés" is one edit from "cafe", not two."""
+    if not word.isascii():
+        import unicodedata
+
+        # composed again: a Hangul syllable's NFD is letters (jamo) that are not marks, and FTS5 holds syllables
+        word = unicodedata.normalize("NFC", "".join(
+            c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)))
     allowance = typo_allowance(word)
     if not allowance:
         return [word]
