@@ -336,6 +336,22 @@ def test_a_word_without_accents_to_take_off_is_found_as_written(index, q):
     index.bulk_upsert("things", [{"id": "x", "name": f"{q} partners"}, {"id": "y", "name": "other"}], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q)).hits] == ["x"]
 
+def test_twenty_words_each_near_many_terms_are_answered(index):
+    # every word's typo neighbours are a clause per text field: 20 words with 50 each passed OpenSearch's
+    # 1,024 clauses, and the search failed with a 500 (too many nested clauses) that SQLite answered
+    import random
+    import string
+
+    rng = random.Random(3)
+    bases = ["".join(rng.choice("abcdefghij") for _ in range(8)) for _ in range(20)]
+    near = {b[:i] + c + b[i + 1:] for b in bases for i in range(1, 8) for c in string.ascii_lowercase} - set(bases)
+    near = sorted(near)
+    batch = [{"id": f"n{i}", "name": " ".join(near[i:i + 10]), "description": " ".join(near[i:i + 10])}
+             for i in range(0, len(near), 10)]
+    index.bulk_upsert("things", [*batch, {"id": "all", "name": " ".join(bases)}], refresh=True)
+    result = index.search("things", SearchQuery(text=" ".join(bases), size=5))
+    assert [h.id for h in result.hits] == ["all"]
+
 def test_short_words_must_match_exactly(loaded):
     assert loaded.search("things", SearchQuery(text="xy")).total == 0
 

@@ -147,6 +147,13 @@ def typo_allowance(word: str) -> int:
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
 
 
+def expansions(words: int, text_fields: int) -> int:
+    """How many indexed terms a word's typos may stand for (max_expansions): 50, fewer when there are so many
+    words that their terms over every text field would pass the 1,024 clauses OpenSearch allows a query
+    (counted over all its parts: 20 words with 50 terms each over 2 fields failed the search with a 500)."""
+    return max(1, min(50, 800 // max(1, words * text_fields) - 1))
+
+
 def previous_version(status: IndexStatus) -> int:
     older = [v for v in status.versions if v < status.current]
     if not older:

@@ -16,7 +16,7 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, upgraded, validate_query, words,
+    encode_cursor, expansions, previous_version, upgraded, validate_query, words,
 )
 
 log = get_logger()
@@ -276,9 +276,10 @@ class OpenSearchIndex(SearchIndex):
             raise InvalidInput(f"index {name!r} has no text fields to search")
 
         must, filters = [], []
+        most = expansions(len(text_words), len(text_fields))
         for word in text_words:  # every word must match some text field, allowing typos
             must.append({"multi_match": {"query": word, "fields": text_fields, "fuzziness": "AUTO",
-                                         "prefix_length": 1, "max_expansions": 50}})
+                                         "prefix_length": 1, "max_expansions": most}})
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, rng in query.ranges.items():
