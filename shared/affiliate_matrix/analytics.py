@@ -88,17 +88,21 @@ def analyze(rt, days: int = 7, act: bool = True, since: datetime | None = None) 
 
 
 def filter_set(query: str) -> str | None:
-    """The filters of a replayable query when it has no words and no minimums: the facet snapshot key."""
-    from urllib.parse import parse_qsl, urlsplit
+    """The filters of a replayable query when it has no words and no minimums: the facet snapshot key. It is
+    URL-encoded, blank values kept, so one filter set has one key: a value holding '&' or '=' is not read as
+    more filters, and an empty value (which matches nothing) is not dropped to leave another set's key."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
-    items = parse_qsl(urlsplit(query).query)
-    if any(k in ("q",) or k.startswith("min_") for k, _ in items):
+    items = parse_qsl(urlsplit(query).query, keep_blank_values=True)
+    if any(k == "q" and v or k.startswith("min_") for k, v in items):
         return None
-    return "&".join(f"{k}={v}" for k, v in sorted(items) if k != "sort")
+    return urlencode(sorted((k, v) for k, v in items if k not in ("q", "sort")))
 
 
 def snapshot_facets(rt, rows: list[dict]) -> int:
     """Facet counts of the most common filter sets, for the index generation they were computed on."""
+    from urllib.parse import parse_qsl
+
     from affiliate_matrix.program_index import FACETS, FILTERS, PROGRAMS_INDEX
 
     sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
@@ -106,8 +110,7 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
     generation = rt.index.generation(PROGRAMS_INDEX.name)
     for key, _ in sets.most_common(SNAPSHOT_TOP):
         filters = defaultdict(list)
-        for pair in filter(None, key.split("&")):
-            name, value = pair.split("=", 1)
+        for name, value in parse_qsl(key, keep_blank_values=True):
             filters[FILTERS[name]].append(value)
         result = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters=dict(filters), facets=FACETS, size=0))
         snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in result.facets.items()}

@@ -5,7 +5,7 @@ key itself).
 Rotation: `generate` (we mint the value), `provider` (the source plugin asks the provider for a
 new key) or `manual` (a person does it; we warn before expiry). A rotation writes the new
 version with check-and-set, verifies it with every dependent connection's test, records it and
-only then destroys the old version. It is all or nothing: whatever fails once the new version is
+only then destroys the older versions. It is all or nothing: whatever fails once the new version is
 written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
 the old value back as the newest version and the record as it was, publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. Revocation destroys the
@@ -137,7 +137,10 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         if failed:
             raise RotationFailed("the new version failed verification: " + " | ".join(failed))
         written_etag = save_record(rt, rotated, etag)
-        rt.secrets.destroy(path, [current.version])
+        # every older version still live, not only the one it replaced: a rotation killed once its new version
+        # was written (nothing put back) left the version before it, which destroying `current` alone never reached
+        rt.secrets.destroy(path, [n for n, meta in rt.secrets.metadata(path).versions.items()
+                                  if n < version and not meta["destroyed"]])
         rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
     except BaseException as exc:
         reason = _reason(exc, secret_values)

@@ -90,6 +90,20 @@ def test_text_query_is_an_and_of_words_over_all_text_fields(loaded):
     assert {h.id for h in result.hits} == expected and result.total == len(expected)
 
 
+BRANDS = {"b": "Booking.com Partners", "h": "Hotels.com", "a": "Amazon.de PartnerNet", "m": "Macy's",
+          "d": "Dick’s Sporting Goods", "u": "foo_bar tools", "v": "3.5 stars"}
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("booking", ["b"]), ("Booking.com", ["b"]), ("hotels", ["h"]), ("hotels.com", ["h"]), ("amazon", ["a"]),
+    ("Amazon.de", ["a"]), ("macy", ["m"]), ("Macy's", ["m"]), ("dick", ["d"]), ("Dick’s sporting", ["d"]),
+    ("Dick's", ["d"]), ("foo", ["u"]), ("foo_bar", ["u"]), ("bar", ["u"]), ("3.5", ["v"]), ("stars", ["v"])])
+def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(index, q, expected):
+    # OpenSearch's standard tokenizer kept "booking.com", "macy's" and "foo_bar" whole, where the SQLite index
+    # and the query split them into words: on OpenSearch neither "booking" nor "Booking.com" found Booking.com
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
 def test_text_query_folds_case_and_accents(loaded):
     result = loaded.search("things", SearchQuery(text="cafe creme"))
     assert [h.id for h in result.hits] == ["doc-cafe"]
@@ -286,6 +300,25 @@ def test_cursor_from_another_query_is_refused(loaded):
         loaded.search("things", SearchQuery(size=5, cursor=cursor, filters={"network": ["cj"]}))
 
 
+@pytest.mark.parametrize("field,order", [("commission", "desc"), ("commission", "asc"), ("updated", "asc"),
+                                         ("updated", "desc"), ("active", "asc")])
+def test_a_cursor_holding_null_for_a_value_is_a_place_among_the_missing(loaded, field, order):
+    # null is where a field's missing values sort (last): OpenSearch took it for a value and failed the search
+    # with a 500 (a NullPointerException on the node) for every number, date and bool sort
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(sort=[SortKey(field=field, order=order)], size=1000)
+    result = loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+    assert [h.id for h in result.hits] == sorted(d["id"] for d in docs() if d[field] is None and d["id"] > "doc-00500")
+
+
+def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
+    from affiliate_matrix.search import encode_cursor
+
+    query = SearchQuery(text="echo", size=5)
+    with pytest.raises(InvalidInput, match="cursor is malformed"):
+        loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+
 @pytest.mark.parametrize("q", ['") OR 1=1 --', 'name:* OR "', "alpha' ; DROP TABLE x", "NEAR(alpha bravo)", "*"])
 def test_hostile_text_is_only_words(loaded, q):
     if not any(c.isalnum() for c in q):
@@ -324,6 +357,34 @@ def test_a_one_typo_query_finds_the_word(loaded, q, expected):
         exact = loaded.search("things", SearchQuery(text=expected, size=1000))
         assert exact.total > 0 and {h.id for h in exact.hits} <= {h.id for h in result.hits}
 
+
+@pytest.mark.parametrize("q", ["cafés", "crémes", "cafe crèmme", "Cafés Crémes"])
+def test_a_typo_in_an_accented_word_is_allowed_as_in_its_plain_form(loaded, q):
+    # the SQLite index looked for the typo's neighbours by the word as written, accents and all, among its
+    # accent-free terms ("cafés" is 2 edits from "cafe"): OpenSearch folds the word first and found it
+    assert [h.id for h in loaded.search("things", SearchQuery(text=q, size=1000)).hits] == ["doc-cafe"]
+
+
+@pytest.mark.parametrize("q", ["한국어", "日本語", "Ærø", "straße"])
+def test_a_word_without_accents_to_take_off_is_found_as_written(index, q):
+    index.bulk_upsert("things", [{"id": "x", "name": f"{q} partners"}, {"id": "y", "name": "other"}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q)).hits] == ["x"]
+
+def test_twenty_words_each_near_many_terms_are_answered(index):
+    # every word's typo neighbours are a clause per text field: 20 words with 50 each passed OpenSearch's
+    # 1,024 clauses, and the search failed with a 500 (too many nested clauses) that SQLite answered
+    import random
+    import string
+
+    rng = random.Random(3)
+    bases = ["".join(rng.choice("abcdefghij") for _ in range(8)) for _ in range(20)]
+    near = {b[:i] + c + b[i + 1:] for b in bases for i in range(1, 8) for c in string.ascii_lowercase} - set(bases)
+    near = sorted(near)
+    batch = [{"id": f"n{i}", "name": " ".join(near[i:i + 10]), "description": " ".join(near[i:i + 10])}
+             for i in range(0, len(near), 10)]
+    index.bulk_upsert("things", [*batch, {"id": "all", "name": " ".join(bases)}], refresh=True)
+    result = index.search("things", SearchQuery(text=" ".join(bases), size=5))
+    assert [h.id for h in result.hits] == ["all"]
 
 def test_short_words_must_match_exactly(loaded):
     assert loaded.search("things", SearchQuery(text="xy")).total == 0

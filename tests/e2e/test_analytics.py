@@ -76,3 +76,45 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     assert recorded and recorded[0]["shape"] == "no-text category sort=relevance" and recorded[0]["hits"] > 0
     assert token not in json.dumps(recorded)
 
+
+
+def _record(rt, *queries: str) -> None:
+    """Queries the programs API answered (200), recorded as the Recorder writes them."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.query_log import query_of, shape_of
+
+    docs = []
+    for n, query in enumerate(queries):
+        args = MultiDict(parse_qsl(query, keep_blank_values=True))
+        docs.append({"id": f"hostile{n}", "at": "2026-11-21T12:00:00+00:00", "path": "/programs",
+                     "shape": shape_of(args), "query": query_of("/programs", args), "filters": sorted(args),
+                     "sort": "relevance", "has_text": False, "latency_ms": 1.0, "hits": 0, "status": 200})
+    rt.index.bulk_upsert(QUERIES_INDEX.name, [{**d, "id": f"{d['id']}-{i}"} for i in range(60) for d in docs],
+                         refresh=True)
+
+
+def test_a_filter_value_holding_ampersand_and_equals_neither_stops_the_analysis_nor_shares_a_snapshot(rt):
+    # category "travel&bogus=1" is one (valid, matching nothing) value; its snapshot key read as two filters,
+    # one of them unknown, raised KeyError out of the analysis (the index function's hourly run)
+    _record(rt, "category=travel%26bogus%3D1", "category=software%26network%3Dawin", "category=")
+    report = analyze(rt, since=SINCE)
+    assert report.snapshots >= 4
+
+
+def test_a_search_gets_the_facets_of_its_own_filters_never_a_snapshot_of_others(rt, monkeypatch):
+    from affiliate_matrix.auth import create_token
+
+    _record(rt, "category=software%26network%3Dawin", "category=")
+    analyze(rt, since=SINCE)
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+    auth = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
+    # one category value holding '&' and '=' (no program has it), and an empty category value (likewise):
+    # each was answered with the facets of another filter set's snapshot (software and awin; no filter at all)
+    for query in ("category=software%26network%3Dawin", "category="):
+        reply = client.get(f"/programs?{query}", headers=auth).json
+        assert reply["total"] == 0
+        assert all(buckets == [] for buckets in reply["facets"].values()), (query, reply["facets"])

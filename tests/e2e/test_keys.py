@@ -131,6 +131,21 @@ def test_rotation_verified_retires_the_old_version(rt, request):
     assert record["expires_at"].startswith((NOW + timedelta(days=90)).date().isoformat())
 
 
+def test_a_rotation_after_one_killed_half_way_retires_every_older_version(rt, request):
+    path = path_for(request)
+    awin_key(rt, path)
+    # a rotation killed (SIGKILL, a pod evicted) once its new version was written: nothing put back, nothing destroyed
+    rt.secrets.write(path, {"api_token": "half-way-0123456789", "publisher_id": "123456"}, cas=1)
+    SECRETS_SEEN.append("half-way-0123456789")
+    version = rotate(rt, path, NOW)
+    SECRETS_SEEN.append(rt.secrets.read(path).data["api_token"])
+    assert version == 3
+    versions = rt.secrets.metadata(path).versions
+    # only version 2 was destroyed: the original key stayed readable for good
+    assert [versions[n]["destroyed"] for n in (1, 2, 3)] == [True, True, False]
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(path, version=1)
+
 def test_revocation_destroys_the_key_and_flags_every_dependent(rt, request):
     path = path_for(request)
     awin_key(rt, path)
@@ -145,6 +160,25 @@ def test_revocation_destroys_the_key_and_flags_every_dependent(rt, request):
     assert "revoked" in flagged["aw-1"].health_reason
     assert [e.type for e in rt.events] == [KEY_REVOKED]
 
+
+def test_a_revocation_interrupted_after_the_destroy_finishes_when_run_again(rt, request, monkeypatch):
+    import affiliate_matrix.keys as keys
+
+    path = path_for(request)
+    awin_key(rt, path)
+    save_connection(rt.store, Connection(id="aw-1", source="awin", credentials_path=path))
+    marked = keys.mark_unhealthy
+
+    def interrupted(*args):
+        raise ConnectionError("the object store went away")
+
+    monkeypatch.setattr(keys, "mark_unhealthy", interrupted)
+    with pytest.raises(ConnectionError):
+        revoke(rt, path, NOW)  # the versions are destroyed; the connection and the record not yet marked
+    monkeypatch.setattr(keys, "mark_unhealthy", marked)
+    assert revoke(rt, path, NOW) == ["aw-1"]
+    assert load_record(rt, path)[0].revoked_at == NOW
+    assert load_connection(rt.store, "aw-1")[0].healthy is False
 
 def test_the_cron_run_warns_before_expiry_and_is_safe_twice(rt, request):
     manual = path_for(request) + "-m"

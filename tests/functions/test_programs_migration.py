@@ -20,7 +20,7 @@ from tests.support.processes import ROOT
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
 # the fields of its committed mapping, and a stored program without the Program and FieldSource fields added since.
 ADDED_SINCE = {2: ({"merchant_key_confidence", "misses", "discovery"}, {"value", "evidence"}),
-               3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set())}
+               3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set()), 5: (set(), set())}
 
 
 def spec_of(version: int) -> IndexSpec:
@@ -57,7 +57,7 @@ def rt(request, tmp_path, monkeypatch):
     return Runtime("test")
 
 
-@pytest.mark.parametrize("version", [2, 3, 4])
+@pytest.mark.parametrize("version", [2, 3, 4, 5])
 def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     older = spec_of(version)
     rt.index.ensure_index(older)

@@ -137,13 +137,21 @@ class BulkResult:
 
 
 def words(text: str | None) -> list[str]:
-    """The words of a free-text query; everything else (operators, quotes, syntax) is dropped."""
-    return re.findall(r"\w+", (text or "").lower())[:20]
+    """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
+    "foo_bar" is two, as "Booking.com" is); everything else (operators, quotes, syntax) is dropped."""
+    return re.findall(r"[^\W_]+", (text or "").lower())[:20]
 
 
 def typo_allowance(word: str) -> int:
     """Edits a word may be off by and still match: OpenSearch's fuzziness AUTO (0 / 1 / 2)."""
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
+def expansions(words: int, text_fields: int) -> int:
+    """How many indexed terms a word's typos may stand for (max_expansions): 50, fewer when there are so many
+    words that their terms over every text field would pass the 1,024 clauses OpenSearch allows a query
+    (counted over all its parts: 20 words with 50 terms each over 2 fields failed the search with a 500)."""
+    return max(1, min(50, 800 // max(1, words * text_fields) - 1))
 
 
 def previous_version(status: IndexStatus) -> int:

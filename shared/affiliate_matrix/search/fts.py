@@ -9,9 +9,18 @@ from affiliate_matrix.search.rowsets import bits_of, flags_of
 PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
 
 
-def near(word: str, vocabulary: dict[str, list[str]]) -> list[str]:
+def near(word: str, vocabulary: dict[str, list[str]], most: int = 50) -> list[str]:
     """The word and the indexed terms within its typo allowance, counting a transposition as one edit
-    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does."""
+    and keeping the first letter, as OpenSearch's fuzziness AUTO with prefix_length=1 does, at most `most`
+    of them (search.expansions: OpenSearch's max_expansions). The word's accents are taken off first, as
+    FTS5 took them off the terms (remove_diacritics) and OpenSearch off both before counting edits:
+    "cafés" is one edit from "cafe", not two."""
+    if not word.isascii():
+        import unicodedata
+
+        # composed again: a Hangul syllable's NFD is letters (jamo) that are not marks, and FTS5 holds syllables
+        word = unicodedata.normalize("NFC", "".join(
+            c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)))
     allowance = typo_allowance(word)
     if not allowance:
         return [word]
@@ -19,7 +28,7 @@ def near(word: str, vocabulary: dict[str, list[str]]) -> list[str]:
     from rapidfuzz.process import extract
 
     found = extract(word, vocabulary.get(word[:1], []), scorer=OSA.distance,
-                    score_cutoff=allowance, limit=50)
+                    score_cutoff=allowance, limit=most)
     return sorted({word, *(term for term, _, _ in found)})
 
 

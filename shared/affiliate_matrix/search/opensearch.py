@@ -16,13 +16,17 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, upgraded, validate_query, words,
+    encode_cursor, expansions, previous_version, upgraded, validate_query, words,
 )
 
 log = get_logger()
 _SETTINGS = {
     "analysis": {
-        "analyzer": {"folding": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}},
+        # Words are runs of letters and digits, as the SQLite index's FTS5 tokenizer (unicode61) and a query's
+        # words (search.words) have them. The standard tokenizer kept "booking.com", "macy's", "3.5" and "foo_bar"
+        # whole, so neither "booking" nor "Booking.com" found Booking.com.
+        "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+        "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
         "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
     },
     "number_of_shards": 1,
@@ -37,6 +41,10 @@ _TYPES = {
     "bool": {"type": "boolean"},
     "stored": {"type": "object", "enabled": False},
 }
+# Where a missing value sorts ("missing": "_last"), as the node gives it in a hit's sort values, by kind and
+# whether the order is descending: a cursor's null stands there (the SQLite index reads null as missing too).
+# The node takes a null only for a keyword; for these it fails the search with a 500.
+_MISSING_LAST = {"number": ("Infinity", "-Infinity"), "date": (2**63 - 1, -(2**63)), "bool": (2**31 - 1, -(2**31))}
 
 
 def index_body(spec: IndexSpec) -> dict:
@@ -268,9 +276,10 @@ class OpenSearchIndex(SearchIndex):
             raise InvalidInput(f"index {name!r} has no text fields to search")
 
         must, filters = [], []
+        most = expansions(len(text_words), len(text_fields))
         for word in text_words:  # every word must match some text field, allowing typos
             must.append({"multi_match": {"query": word, "fields": text_fields, "fuzziness": "AUTO",
-                                         "prefix_length": 1, "max_expansions": 50}})
+                                         "prefix_length": 1, "max_expansions": most}})
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, rng in query.ranges.items():
@@ -285,9 +294,12 @@ class OpenSearchIndex(SearchIndex):
                 "aggs": {f: {"terms": {"field": f, "size": query.facet_size,
                                        "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in query.facets}}
         if after is not None:
-            if len(after) != len(sort):
+            keys = [("score", True)] if sort[0] == {"_score": "desc"} else []  # (kind, descending) per sort value
+            keys += [(spec.fields[key.field], key.order == "desc") for key in query.sort] + [("keyword", False)]
+            if len(after) != len(sort) or any(v is None and kind == "score" for v, (kind, _) in zip(after, keys)):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
-            body["search_after"] = after
+            body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
+                                    else value for value, (kind, descending) in zip(after, keys)]
         try:
             response = self.client.search(index=self._alias(name), body=body)
         except RequestError as exc:

@@ -17,7 +17,7 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, previous_version, upgraded, validate_query, words,
+    encode_cursor, expansions, previous_version, upgraded, validate_query, words,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -310,7 +310,8 @@ class SqliteSearchIndex(SearchIndex):
         scorer = None  # the text's bm25 scores of matched rows
         if text_words:
             vocabulary = self._vocabulary(t)
-            groups = [near(w, vocabulary) for w in text_words]
+            most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
+            groups = [near(w, vocabulary, most) for w in text_words]
             if all(PLAIN.fullmatch(w) for w in text_words):
                 scorer = columns.text()
                 match &= scorer.match(groups)
