@@ -60,11 +60,17 @@ class LocalSecretStore(SecretStore):
         self._load()  # a damaged file stops the command or function at start, with one line
 
     def _save(self, state: dict) -> None:
+        """Whole or not at all. A write that fails (a full disk) removes its partial copy: it holds every secret,
+        and left behind it would keep the disk full."""
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".secrets-")
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(state, f)
-        os.replace(tmp, self.path)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(state, f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
     @staticmethod
     def _from_env(path: str) -> dict | None:
