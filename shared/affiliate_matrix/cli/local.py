@@ -32,9 +32,9 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.config import load_settings
     from affiliate_matrix.demo import ROOT
     from affiliate_matrix.localrun.runner import up as run_up
+    from affiliate_matrix.runtime import data_dir as private_data_dir
 
-    data_dir = load_settings().data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_data_dir(load_settings())
     when = None
     if start:
         try:
