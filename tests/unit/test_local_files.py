@@ -23,3 +23,46 @@ def test_the_data_dir_is_private_whatever_the_umask(tmp_path, monkeypatch):
     for folder in (tmp_path / "home", data_dir):
         assert folder.stat().st_mode & 0o777 == 0o700, folder
     assert (data_dir / "secrets.json").stat().st_mode & 0o777 == 0o600
+
+
+def _index_programs(tmp_path, monkeypatch, count: int):
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(make_program(f"Program {n}", f"https://shop{n}.com"))
+                                               for n in range(count)], refresh=True)
+
+
+def test_an_export_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    """`amx export programs --out FILE` truncated FILE first and wrote as it went: an export failing half-way (a
+    full disk, the index failing on a later page) lost the previous export and left the first pages in its place,
+    which import back as a whole file when the cut falls between two lines."""
+    import affiliate_matrix.exchange as exchange
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    _index_programs(tmp_path, monkeypatch, 3)
+    out = tmp_path / "programs.jsonl"
+    out.touch(mode=0o600)
+    assert CliRunner().invoke(app, ["export", "programs", "--out", str(out)]).exit_code == 0
+    before = out.read_bytes()
+    assert len(before.splitlines()) == 3 and out.stat().st_mode & 0o777 == 0o600  # the file's own permissions kept
+
+    search, pages = SqliteSearchIndex.search, []
+
+    def failing_on_the_second_page(self, name, query):
+        pages.append(query.cursor)
+        if len(pages) == 2:
+            raise OSError(28, "No space left on device")
+        return search(self, name, query)
+
+    monkeypatch.setattr(exchange, "PAGE", 1)
+    monkeypatch.setattr(SqliteSearchIndex, "search", failing_on_the_second_page)
+    result = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert result.exit_code != 0 and len(pages) == 2
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("programs", ".programs"))) == [out.name]
