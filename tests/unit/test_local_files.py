@@ -66,3 +66,27 @@ def test_an_export_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monke
     assert result.exit_code != 0 and len(pages) == 2
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("programs", ".programs"))) == [out.name]
+
+
+def test_a_full_disk_under_an_index_write_is_named_as_such(tmp_path):
+    """SQLite rolls a write back by itself when the disk is full; the adapter's ROLLBACK after it then raised
+    "cannot rollback - no transaction is active", which hid why (amx scrape named that as the indexing's failure).
+    A full disk is shown here by the file's page limit, which fails a write with the same SQLITE_FULL."""
+    import sqlite3
+
+    import pytest
+
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    index = SqliteSearchIndex(tmp_path / "search.sqlite3")
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    pages = index.db.execute("PRAGMA page_count").fetchone()[0]
+    index.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        index.bulk_upsert("t", [{"id": f"b{n}", "name": "word " * 200} for n in range(300)])
+    assert failed.value.sqlite_errorcode == sqlite3.SQLITE_FULL, failed.value
+    index.db.execute("PRAGMA max_page_count = 1073741823")
+    assert index.bulk_upsert("t", [{"id": "c", "name": "written"}]).indexed == 1
+    assert index.get("t", "a") == {"id": "a", "name": "kept"} and index.get("t", "b0") is None

@@ -98,9 +98,15 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
         return physical
+
+    def _roll_back(self) -> None:
+        """What a failed write began, if it is still open: SQLite has rolled back by itself on a full disk
+        (SQLITE_FULL), an I/O error or an interrupt, and a ROLLBACK then would raise in place of the real error."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def _create(self, spec: IndexSpec) -> None:
         """The tables of one physical index (inside the caller's transaction)."""
@@ -159,7 +165,7 @@ class SqliteSearchIndex(SearchIndex):
                                 (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
         return result.indexed
 
@@ -201,7 +207,7 @@ class SqliteSearchIndex(SearchIndex):
                 self._bump(t)
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
 
     def _write_docs(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
