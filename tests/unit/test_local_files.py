@@ -90,3 +90,32 @@ def test_a_full_disk_under_an_index_write_is_named_as_such(tmp_path):
     index.db.execute("PRAGMA max_page_count = 1073741823")
     assert index.bulk_upsert("t", [{"id": "c", "name": "written"}]).indexed == 1
     assert index.get("t", "a") == {"id": "a", "name": "kept"} and index.get("t", "b0") is None
+
+
+def test_amx_keys_add_stopped_between_the_secret_and_its_record_is_run_again(tmp_path, monkeypatch):
+    """`amx keys add` writes the secret (create-only), then its record. Stopped between the two (a full disk, a
+    kill), it could never be run again: the secret was there, so every later add was refused as a conflict, and
+    with no record the key could not be rotated, listed or revoked either. Run again with the same values, it
+    finishes the add; with other values it is still refused."""
+    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    add = ["keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token"]
+    put = LocalObjectStore.put
+
+    def disk_full_for_records(self, key, data, **kwargs):
+        if key.startswith("keys/records/"):
+            raise OSError(28, "No space left on device")
+        return put(self, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", disk_full_for_records)
+    failed = CliRunner().invoke(app, add, input="tok-1234567\n")
+    assert isinstance(failed.exception, OSError), failed.output
+    monkeypatch.setattr(LocalObjectStore, "put", put)
+    other = CliRunner().invoke(app, add, input="another-value\n")
+    assert isinstance(other.exception, ConflictError), other.output
+    again = CliRunner().invoke(app, add, input="tok-1234567\n")
+    assert again.exit_code == 0, (again.output, again.exception)
+    status = CliRunner().invoke(app, ["keys", "status"], env={"COLUMNS": "300"})
+    assert "connections/awin" in status.output and "manual" in status.output, status.output
