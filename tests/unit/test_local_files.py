@@ -119,3 +119,50 @@ def test_amx_keys_add_stopped_between_the_secret_and_its_record_is_run_again(tmp
     assert again.exit_code == 0, (again.output, again.exception)
     status = CliRunner().invoke(app, ["keys", "status"], env={"COLUMNS": "300"})
     assert "connections/awin" in status.output and "manual" in status.output, status.output
+
+
+def test_amx_up_that_fails_once_started_stops_the_functions_it_started(tmp_path, monkeypatch):
+    """`amx up` stopped its functions on Ctrl-C only. Failing once they were started (a function never ready in
+    120 s, up.json not written on a full disk), it removed up.json and left every function running in its own
+    session: the ports held, and `amx down` saying nothing was running. Here no function is ever ready, on a
+    clock that moves a minute at each look."""
+    import signal
+    import subprocess
+    import sys
+
+    import pytest
+
+    from affiliate_matrix.localrun import runner
+    from tests.support.processes import ROOT
+
+    started = []
+
+    def start(function):  # a real process in its own session, as amx-function is, waiting on its standard input
+        function.process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                            stdin=subprocess.PIPE, start_new_session=True)
+        started.append(function.process)
+
+    class Minutes:  # the readiness wait's clock: each look a minute later, and no real wait
+        now = 0.0
+
+        def monotonic(self):
+            self.now += 60
+            return self.now
+
+        def sleep(self, seconds):
+            pass
+
+    monkeypatch.setattr(runner.Function, "start", start)
+    monkeypatch.setattr(runner.Function, "ready", lambda function: False)
+    monkeypatch.setattr(runner, "time", Minutes())
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(RuntimeError, match="did not become ready"):
+            runner.up(ROOT, tmp_path, speed=1.0, start=None, port_base=0)
+        assert started and [p.poll() is not None for p in started] == [True] * len(started)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()

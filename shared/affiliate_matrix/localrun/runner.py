@@ -162,6 +162,8 @@ class LocalRuntime:
             if function.process and function.process.poll() is None:
                 os.killpg(function.process.pid, signal.SIGTERM)
         for function in self.functions.values():
+            if function.process is None:  # never started
+                continue
             try:
                 function.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -177,6 +179,9 @@ def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port
         runtime.run(ready_file=data_dir / "up.json")
     except KeyboardInterrupt:
         runtime.stop()
+    except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running
+        runtime.stop()
+        raise
     finally:
         (data_dir / "up.json").unlink(missing_ok=True)
 
