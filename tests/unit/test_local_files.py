@@ -166,3 +166,46 @@ def test_amx_up_that_fails_once_started_stops_the_functions_it_started(tmp_path,
             if process.poll() is None:
                 process.kill()
             process.wait()
+
+
+_UP_KILLED_WRITING_ITS_STATE = """
+import resource, signal, subprocess, sys
+from pathlib import Path
+from affiliate_matrix.localrun import runner
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default it ends the process, as a kill would
+
+def start(function):  # a process in its own session, as amx-function is; it ends when this one's pipe closes
+    function.process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                        stdin=subprocess.PIPE, start_new_session=True)
+    print(function.process.pid, flush=True)
+
+def ready(function):  # every function ready: from here a file write past 20 bytes kills this process (SIGXFSZ)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20, resource.RLIM_INFINITY))
+    return True
+
+runner.Function.start, runner.Function.ready = start, ready
+runner.up(Path(sys.argv[1]), Path(sys.argv[2]), speed=1.0, start=None, port_base=0)
+"""
+
+
+def test_amx_up_killed_while_writing_up_json_leaves_none_cut_short(tmp_path):
+    """up.json was written in place: `amx up` killed mid-write (here by SIGXFSZ, at the write itself) left it cut
+    short, and `amx down` then failed on it with a JSONDecodeError traceback; `amx up --detach`, reading it as soon
+    as it exists, could read it empty. It is whole or absent now."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from affiliate_matrix.localrun.runner import down
+    from tests.support.processes import ROOT
+
+    child = subprocess.run([sys.executable, "-c", _UP_KILLED_WRITING_ITS_STATE, str(ROOT), str(tmp_path)],
+                           capture_output=True, text=True, timeout=120)
+    for pid in map(int, child.stdout.split()):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert child.returncode == -signal.SIGXFSZ, child.stderr
+    assert down(tmp_path) is False  # nothing recorded as running

@@ -114,7 +114,7 @@ class LocalRuntime:
                  "functions": {n: {"url": f.url, "pid": f.process.pid} for n, f in self.functions.items()},
                  "logs": str(self.logs), "clock_start": self.clock.start.isoformat(), "speed": self.clock.speed}
         if ready_file:
-            ready_file.write_text(json.dumps(state, indent=2))
+            _write_state(ready_file, state)
         log.info("up.ready", started_in_s=state["started_in_s"], functions=len(self.functions))
         self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
         threading.Thread(target=self._cron, daemon=True).start()
@@ -131,7 +131,7 @@ class LocalRuntime:
                     function.start()
                     state["functions"][name]["pid"] = function.process.pid
                     if ready_file:
-                        ready_file.write_text(json.dumps(state, indent=2))
+                        _write_state(ready_file, state)
         self.stop()
 
     def _cron(self) -> None:
@@ -170,6 +170,21 @@ class LocalRuntime:
                 pass
             function.kill()
         self.router.close()
+
+
+def _write_state(path: Path, state: dict) -> None:
+    """up.json whole or not at all: written beside it and renamed onto it, so `amx up --detach` (which reads it as
+    soon as it exists) and `amx down` never read it cut short, nor after this process is killed mid-write."""
+    import tempfile
+
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(state, indent=2))
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
 
 
 def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
