@@ -209,3 +209,24 @@ def test_amx_up_killed_while_writing_up_json_leaves_none_cut_short(tmp_path):
             pass
     assert child.returncode == -signal.SIGXFSZ, child.stderr
     assert down(tmp_path) is False  # nothing recorded as running
+
+
+def test_amx_down_after_amx_up_died_signals_no_other_process(tmp_path):
+    """up.json outlives an `amx up` killed with SIGKILL, or a reboot, and its pid then names whatever process has
+    it since: `amx down` sent that one SIGTERM. It signals only an `amx up` still running on the data dir (one
+    holding its lock); a stale up.json is removed, and nothing was running."""
+    import json
+    import subprocess
+    import sys
+
+    from affiliate_matrix.localrun.runner import down
+
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE,
+                             start_new_session=True)
+    try:
+        (tmp_path / "up.json").write_text(json.dumps({"pid": other.pid, "functions": {}}))
+        assert down(tmp_path) is False
+        assert other.poll() is None and not (tmp_path / "up.json").exists()
+    finally:
+        other.kill()
+        other.wait()

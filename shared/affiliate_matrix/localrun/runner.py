@@ -2,6 +2,7 @@
 restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C. Deliveries
 are signed by a local issuer the functions verify, as Knative's are by the cluster's."""
 
+import fcntl
 import json
 import os
 import signal
@@ -187,23 +188,50 @@ def _write_state(path: Path, state: dict) -> None:
         raise
 
 
-def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
-    runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
-    signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
+def _lock(data_dir: Path):
+    """up.lock, held by the running `amx up` for as long as it runs (the kernel lets go when it dies, however it
+    dies): the pid in up.json is its own only while the lock is held. The open file, when taken; None when held."""
+    lock = open(data_dir / "up.lock", "a")
     try:
-        runtime.run(ready_file=data_dir / "up.json")
-    except KeyboardInterrupt:
-        runtime.stop()
-    except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running
-        runtime.stop()
-        raise
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
+    lock = _lock(data_dir)
+    if lock is None:
+        from affiliate_matrix.errors import ConflictError
+
+        raise ConflictError(f"amx up is already running on {data_dir}; `amx down` stops it")
+    try:
+        runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
+        signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
+        try:
+            runtime.run(ready_file=data_dir / "up.json")
+        except KeyboardInterrupt:
+            runtime.stop()
+        except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running
+            runtime.stop()
+            raise
+        finally:
+            (data_dir / "up.json").unlink(missing_ok=True)
     finally:
-        (data_dir / "up.json").unlink(missing_ok=True)
+        lock.close()
 
 
 def down(data_dir: Path) -> bool:
+    """Stop the `amx up` running on the data dir. An up.json no running `amx up` holds (it was killed, or the machine
+    restarted) is removed: its pid may be any process's by now, and it is sent nothing."""
     state_file = data_dir / "up.json"
     if not state_file.exists():
+        return False
+    stale = _lock(data_dir)
+    if stale is not None:
+        state_file.unlink(missing_ok=True)
+        stale.close()
         return False
     pid = json.loads(state_file.read_text())["pid"]
     try:
