@@ -230,3 +230,47 @@ def test_amx_down_after_amx_up_died_signals_no_other_process(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_second_amx_up_detach_keeps_the_running_ones_up_json(tmp_path, monkeypatch):
+    """`amx up --detach` removed up.json before starting its own: run while another `amx up` was running on the data
+    dir, it removed that one's, then its own failed (the data dir taken), and `amx down` said nothing was running
+    while every function went on. It is refused before it touches anything."""
+    import json
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDS_THE_DATA_DIR, str(tmp_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    spawned = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *args, **kwargs: spawned.append(args) or _exited())
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        (tmp_path / "up.json").write_text(json.dumps({"pid": holder.pid, "functions": {}}))
+        result = CliRunner().invoke(app, ["up", "--detach"])
+        assert result.exit_code != 0
+        assert "already running" in f"{result.output}{result.exception}", (result.output, result.exception)
+        assert (tmp_path / "up.json").exists() and not spawned
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+_HOLDS_THE_DATA_DIR = """
+import fcntl, sys
+lock = open(sys.argv[1] + "/up.lock", "a")
+fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running amx up holds it
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def _exited():
+    class Exited:
+        returncode = 1
+
+        def poll(self):
+            return 1
+
+    return Exited()

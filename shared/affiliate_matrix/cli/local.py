@@ -42,6 +42,9 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
         except ValueError:
             raise typer.BadParameter(f"{start!r} is not an ISO-8601 time", param_hint="--start") from None
     if detach:
+        from affiliate_matrix.localrun.runner import refuse_if_running
+
+        refuse_if_running(data_dir)  # before anything is touched: up.json is the running one's
         state = data_dir / "up.json"
         state.unlink(missing_ok=True)
         args = [sys.argv[0], "up", "--speed", str(speed), "--port-base", str(port_base)] + (["--start", start] if start else [])

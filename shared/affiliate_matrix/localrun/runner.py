@@ -200,12 +200,24 @@ def _lock(data_dir: Path):
     return lock
 
 
+def _running(data_dir: Path) -> Exception:
+    from affiliate_matrix.errors import ConflictError
+
+    return ConflictError(f"amx up is already running on {data_dir}; `amx down` stops it")
+
+
+def refuse_if_running(data_dir: Path) -> None:
+    """ConflictError naming the data dir when an `amx up` is running on it."""
+    lock = _lock(data_dir)
+    if lock is None:
+        raise _running(data_dir)
+    lock.close()
+
+
 def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
     lock = _lock(data_dir)
     if lock is None:
-        from affiliate_matrix.errors import ConflictError
-
-        raise ConflictError(f"amx up is already running on {data_dir}; `amx down` stops it")
+        raise _running(data_dir)
     try:
         runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
         signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
