@@ -274,3 +274,34 @@ def _exited():
             return 1
 
     return Exited()
+
+
+def test_an_import_writes_the_file_it_checked_when_it_is_replaced_meanwhile(tmp_path, monkeypatch):
+    """`amx import programs` checks every line, then reads the file again to write it. Replaced between the two
+    (an export renamed onto it), the second read was of a file no one had checked: a bad line there raised a
+    ValidationError traceback with the batches before it written. The file checked is the file written."""
+    import os
+
+    import affiliate_matrix.exchange as exchange
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.factories import make_program
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    checked = [make_program(f"Checked {n}", f"https://checked{n}.com") for n in range(2)]
+    path = tmp_path / "programs.jsonl"
+    path.write_text("".join(p.model_dump_json() + "\n" for p in checked))
+    replacement = tmp_path / "other.jsonl"
+    replacement.write_text(make_program("Other", "https://other.com").model_dump_json() + '\n{"id": "bad"}\n')
+    ensure_index = SqliteSearchIndex.ensure_index
+
+    def replaced_meanwhile(self, spec):  # the write pass begins here
+        if replacement.exists():
+            os.replace(replacement, path)
+        return ensure_index(self, spec)
+
+    monkeypatch.setattr(exchange, "BATCH", 1)
+    monkeypatch.setattr(SqliteSearchIndex, "ensure_index", replaced_meanwhile)
+    result = CliRunner().invoke(app, ["import", "programs", str(path)])
+    assert result.exit_code == 0 and "imported 2 of 2" in result.output, (result.output, result.exception)
+    names = CliRunner().invoke(app, ["export", "programs"]).output
+    assert "Checked 0" in names and "Checked 1" in names and "Other" not in names
