@@ -169,6 +169,33 @@ def test_a_local_secret_write_that_fails_half_way_leaves_no_partial_copy(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secrets.json", "secrets.lock"]
 
 
+
+def test_a_local_secret_write_is_on_disk_before_it_replaces_the_file(tmp_path, monkeypatch):
+    """Renamed onto secrets.json before its bytes were on disk, a write cut by a power loss could leave the file
+    empty (XFS, or ext4 without auto_da_alloc): every token and stored credential lost, the store refusing to start.
+    Its bytes are synced before the rename, and the folder's entry after it."""
+    import os
+
+    store = open_secret_store(Settings(data_dir=tmp_path))
+    store.write("connections/a", {"api_token": SECRET_VALUE})
+    steps, fsync, replace = [], os.fsync, os.replace
+
+    def synced(fd):
+        steps.append(("fsync", os.fstat(fd).st_ino))
+        return fsync(fd)
+
+    def renamed(src, dst, **kwargs):
+        steps.append(("replace", os.stat(src).st_ino))
+        return replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(os, "replace", renamed)
+    store.write("connections/a", {"api_token": "rotated-0123456789"})
+    written, folder = (tmp_path / "secrets.json").stat().st_ino, tmp_path.stat().st_ino
+    assert ("replace", written) in steps, steps
+    renamed_at = steps.index(("replace", written))
+    assert ("fsync", written) in steps[:renamed_at] and ("fsync", folder) in steps[renamed_at:], steps
+
 # -- Vault only: tokens and failure --------------------------------------------------------------
 
 def short_lived_token(url: str) -> str:
