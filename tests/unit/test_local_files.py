@@ -305,3 +305,30 @@ def test_an_import_writes_the_file_it_checked_when_it_is_replaced_meanwhile(tmp_
     assert result.exit_code == 0 and "imported 2 of 2" in result.output, (result.output, result.exception)
     names = CliRunner().invoke(app, ["export", "programs"]).output
     assert "Checked 0" in names and "Checked 1" in names and "Other" not in names
+
+
+def test_an_index_delete_that_fails_half_way_leaves_no_write_open(tmp_path, monkeypatch):
+    """A delete on the SQLite index began its write (BEGIN IMMEDIATE) and had no way back: failing half-way (an
+    interrupt, an I/O error SQLite does not roll back by itself) it left the write open, so the process's next write
+    failed ("cannot start a transaction within a transaction") and every other process waited on the file's lock
+    for as long as it lived. It is rolled back, the document kept."""
+    import pytest
+
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    index = SqliteSearchIndex(tmp_path / "search.sqlite3")
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    bump = SqliteSearchIndex._bump
+
+    def interrupted(self, table):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SqliteSearchIndex, "_bump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.delete("t", "a")
+    monkeypatch.setattr(SqliteSearchIndex, "_bump", bump)
+    assert not index.db.in_transaction
+    assert index.get("t", "a") == {"id": "a", "name": "kept"}
+    assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1

@@ -280,14 +280,18 @@ class SqliteSearchIndex(SearchIndex):
         t, spec = self._resolve(name)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
-            row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
-            if row:
-                for table in ("kw", "num"):
-                    self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
-                if "text" in spec.fields.values():
-                    self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
-                self._bump(t)
-            self.db.execute("COMMIT")
+            try:
+                row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
+                if row:
+                    for table in ("kw", "num"):
+                        self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
+                    if "text" in spec.fields.values():
+                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+                    self._bump(t)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
         return row is not None
 
     # -- reads -----------------------------------------------------------------------------
