@@ -137,32 +137,33 @@ def check_format(fmt: str) -> None:
 
 # --- import ----------------------------------------------------------------------------------------
 
-def records(path: Path, fmt: str) -> Iterator[tuple[int, dict]]:
-    """(line or row number, field values) for each record of a file. A file the reader cannot take (not
-    UTF-8, a line or cell over MAX_LINE, not Parquet) is refused at once, naming the line or part."""
+def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
+    """(line or row number, field values) for each record of a file open for reading bytes, from its start. A file
+    the reader cannot take (not UTF-8, a line or cell over MAX_LINE, not Parquet) is refused at once, naming the line
+    or part."""
     check_format(fmt)
+    handle.seek(0)
     if fmt == "parquet":
-        yield from _parquet_records(path)
+        yield from _parquet_records(handle)
         return
-    with path.open("rb") as handle:
-        if fmt == "jsonl":
-            for number, line in enumerate(_lines(handle), 1):
-                if line.strip():
-                    yield number, _json_object(line)
-            return
-        csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
-        reader = csv.DictReader(_lines(handle))
-        header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
-        reader.fieldnames = header
-        unknown = set(header) - set(columns())
-        if unknown or "id" not in header:
-            raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
-                               if unknown else "line 1: the header has no id column")
-        for row in csv_rows(reader):
-            if None in row:  # DictReader's key for cells past the header's columns
-                yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
-                continue
-            yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
+    if fmt == "jsonl":
+        for number, line in enumerate(_lines(handle), 1):
+            if line.strip():
+                yield number, _json_object(line)
+        return
+    csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
+    reader = csv.DictReader(_lines(handle))
+    header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
+    reader.fieldnames = header
+    unknown = set(header) - set(columns())
+    if unknown or "id" not in header:
+        raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
+                           if unknown else "line 1: the header has no id column")
+    for row in csv_rows(reader):
+        if None in row:  # DictReader's key for cells past the header's columns
+            yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
+            continue
+        yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
 
 
 def _lines(handle) -> Iterator[str]:
@@ -191,7 +192,7 @@ def _json_object(line: str) -> dict:
     return value if isinstance(value, dict) else {"__error__": "not a JSON object"}
 
 
-def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
+def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
     """Rows of a Parquet file, read within MAX_PARQUET_GROUP bytes of text at a time: a row group that declares
     more is refused before any of it is read, and text columns are read as their dictionaries, so a batch of
     rows repeating one huge value is measured before each row gets its own copy (a few kilobytes of zstd can
@@ -200,12 +201,13 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
     import pyarrow.parquet as pq
 
     try:
-        names = pq.ParquetFile(path).schema_arrow.names
+        names = pq.ParquetFile(handle).schema_arrow.names
         unknown = set(names) - set(columns())
         if unknown:
             raise InvalidInput("the Parquet file has columns that are not Program fields: "
                                + ", ".join(sorted(unknown)))
-        parquet = pq.ParquetFile(path, read_dictionary=names)  # text columns only; the others are read as they are
+        handle.seek(0)
+        parquet = pq.ParquetFile(handle, read_dictionary=names)  # text columns only; the others are read as they are
         for group in range(parquet.metadata.num_row_groups):
             declared = parquet.metadata.row_group(group).total_byte_size
             if declared > MAX_PARQUET_GROUP:
@@ -220,7 +222,7 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
                 number += 1
                 yield number, unflat(row)
     except (pa.ArrowException, OSError) as exc:  # not Parquet, truncated, a damaged page
-        raise InvalidInput(f"{path.name}: not a readable Parquet file ({str(exc).strip()[:200]})") from None
+        raise InvalidInput(f"{Path(handle.name).name}: not a readable Parquet file ({str(exc).strip()[:200]})") from None
 
 
 def _read_out_size(batch) -> int:
@@ -260,12 +262,17 @@ class ImportReport:
 
 
 def import_programs(rt, path: Path, fmt: str) -> ImportReport:
-    from affiliate_matrix.models import Program
-
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
+    with path.open("rb") as handle:  # the file checked is the file written, whatever is renamed onto its path meanwhile
+        return _import(rt, handle, fmt)
+
+
+def _import(rt, handle, fmt: str) -> ImportReport:
+    from affiliate_matrix.models import Program
+
     problems, seen = [], {}
-    for number, data in records(path, fmt):
+    for number, data in records(handle, fmt):
         if "__error__" in data:
             problems.append(f"line {number}: {data['__error__']}")
         else:
@@ -288,7 +295,7 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(problems))
     rt.index.ensure_index(PROGRAMS_INDEX)
     report, batch = ImportReport(records=len(seen)), []
-    for _, data in records(path, fmt):
+    for _, data in records(handle, fmt):
         batch.append(to_document(Program.model_validate(data)))
         if len(batch) == BATCH:
             report = _write(rt, batch, report)

@@ -81,13 +81,28 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
-    rt.secrets.write(record.path, data, cas=0)
+    try:
+        rt.secrets.write(record.path, data, cas=0)
+    except ConflictError:
+        if not _unfinished_add(rt, record.path, data):
+            raise
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, create=True)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
+
+
+def _unfinished_add(rt, path: str, data: dict[str, str]) -> bool:
+    """An add stopped after its secret was written and before its record was (a full disk, a kill): no record,
+    and the secret holds these very values. Run again, it goes on from there; any other secret there is refused."""
+    if rt.store.head(record_key(path)) is not None:
+        return False
+    try:
+        return rt.secrets.read(path).data == data
+    except NotFoundError:
+        return False
 
 
 def dependents(rt, path: str) -> list[Connection]:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from affiliate_matrix.config import Settings, load_settings
@@ -105,6 +106,20 @@ def after_answer(work: Callable[[], None]) -> None:
         pending.append(work)
 
 
+def data_dir(settings) -> Path:
+    """The embedded backends' folder, made 0700 whatever the umask, and so is every folder made for it: it holds
+    secrets.json (the API tokens' records), and in a folder another user may write to they could rename any file
+    and put their own in its place."""
+    path = Path(settings.data_dir)
+    for folder in reversed([p for p in (path, *path.parents) if not p.exists()]):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile, by another process: its maker's to set
+        folder.chmod(0o700)  # mkdir's mode goes through the umask
+    return path
+
+
 # Which adapter each port gets: the port packages define the interface, the adapters implement it,
 # and only this module knows both (each adapter is imported when chosen, so no function pays for another's).
 def open_object_store(settings) -> ObjectStore:
@@ -114,7 +129,7 @@ def open_object_store(settings) -> ObjectStore:
         return S3ObjectStore.from_settings(settings)
     from affiliate_matrix.storage.local import LocalObjectStore
 
-    return LocalObjectStore(settings.data_dir / "objects")
+    return LocalObjectStore(data_dir(settings) / "objects")
 
 
 def open_search_index(settings) -> SearchIndex:
@@ -124,7 +139,7 @@ def open_search_index(settings) -> SearchIndex:
         return OpenSearchIndex.from_settings(settings)
     from affiliate_matrix.search.sqlite import SqliteSearchIndex
 
-    return SqliteSearchIndex(settings.data_dir / "search.sqlite3", prefix=settings.index_prefix)
+    return SqliteSearchIndex(data_dir(settings) / "search.sqlite3", prefix=settings.index_prefix)
 
 
 def open_secret_store(settings) -> SecretStore:
@@ -134,7 +149,7 @@ def open_secret_store(settings) -> SecretStore:
         return VaultSecretStore.from_settings(settings)
     from affiliate_matrix.secrets.local import LocalSecretStore
 
-    return LocalSecretStore(settings.data_dir / "secrets.json")
+    return LocalSecretStore(data_dir(settings) / "secrets.json")
 
 
 def open_event_bus(settings) -> EventBus:

@@ -175,6 +175,37 @@ def test_local_conditional_deletes_from_several_processes_one_wins(tmp_path):
     assert outcomes.count("won") == 1 and len(outcomes) == 8
 
 
+
+_PUT_PAST_THE_FILE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from affiliate_matrix.storage.local import LocalObjectStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as a full disk with ENOSPC
+store = LocalObjectStore(Path(sys.argv[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+try:
+    store.put("docs/a", b"<html>" * 10_000, content_type="text/html")
+except OSError as exc:
+    print(exc.errno)
+"""
+
+
+def test_a_local_put_that_fails_half_way_leaves_the_object_as_it_was(tmp_path):
+    """A put is one step on S3. The local adapter wrote the content type, then the bytes: a put failing on the
+    bytes (a full disk) left the old bytes served under the new content type."""
+    import subprocess
+    import sys
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store = LocalObjectStore(tmp_path)
+    etag = store.put("docs/a", b'{"v": 1}', content_type="application/json")
+    child = subprocess.run([sys.executable, "-c", _PUT_PAST_THE_FILE_LIMIT, str(tmp_path)], capture_output=True,
+                           text=True, timeout=60)
+    assert child.stdout.strip() == "27", child.stderr  # EFBIG: the bytes' write failed part of the way
+    assert store.get("docs/a") == ("docs/a", b'{"v": 1}', etag, "application/json")
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [".a.meta", "a"]
+
 def test_content_addressed_put_is_stable_and_written_once(store):
     key1 = store.put_content_addressed("raw/pages", b"<html>same</html>", suffix=".html")
     key2 = store.put_content_addressed("raw/pages", b"<html>same</html>", suffix=".html")

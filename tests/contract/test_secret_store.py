@@ -146,6 +146,64 @@ def test_local_secret_file_is_private(tmp_path):
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
 
 
+
+_WRITE_PAST_THE_FILE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from affiliate_matrix.secrets.local import LocalSecretStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as a full disk with ENOSPC
+store = LocalSecretStore(Path(sys.argv[1]))
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.RLIM_INFINITY))
+try:
+    store.write("connections/b", {"api_token": "x" * 100_000})
+except OSError as exc:
+    print(exc.errno)
+"""
+
+
+def test_a_local_secret_write_that_fails_half_way_leaves_no_partial_copy(tmp_path):
+    """A write that fails half-way (a full disk) keeps the file as it was and leaves no partial copy of every
+    secret behind, which would also hold the disk full."""
+    import subprocess
+    import sys
+
+    store = open_secret_store(Settings(data_dir=tmp_path))
+    store.write("connections/a", {"api_token": SECRET_VALUE})
+    before = (tmp_path / "secrets.json").read_bytes()
+    child = subprocess.run([sys.executable, "-c", _WRITE_PAST_THE_FILE_LIMIT, str(tmp_path / "secrets.json"),
+                            str(len(before) + 4096)], capture_output=True, text=True, timeout=60)
+    assert child.stdout.strip() == "27", child.stderr  # EFBIG: the write failed part of the way
+    assert (tmp_path / "secrets.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secrets.json", "secrets.lock"]
+
+
+
+def test_a_local_secret_write_is_on_disk_before_it_replaces_the_file(tmp_path, monkeypatch):
+    """Renamed onto secrets.json before its bytes were on disk, a write cut by a power loss could leave the file
+    empty (XFS, or ext4 without auto_da_alloc): every token and stored credential lost, the store refusing to start.
+    Its bytes are synced before the rename, and the folder's entry after it."""
+    import os
+
+    store = open_secret_store(Settings(data_dir=tmp_path))
+    store.write("connections/a", {"api_token": SECRET_VALUE})
+    steps, fsync, replace = [], os.fsync, os.replace
+
+    def synced(fd):
+        steps.append(("fsync", os.fstat(fd).st_ino))
+        return fsync(fd)
+
+    def renamed(src, dst, **kwargs):
+        steps.append(("replace", os.stat(src).st_ino))
+        return replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(os, "replace", renamed)
+    store.write("connections/a", {"api_token": "rotated-0123456789"})
+    written, folder = (tmp_path / "secrets.json").stat().st_ino, tmp_path.stat().st_ino
+    assert ("replace", written) in steps, steps
+    renamed_at = steps.index(("replace", written))
+    assert ("fsync", written) in steps[:renamed_at] and ("fsync", folder) in steps[renamed_at:], steps
+
 # -- Vault only: tokens and failure --------------------------------------------------------------
 
 def short_lived_token(url: str) -> str:

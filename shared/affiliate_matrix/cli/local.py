@@ -32,9 +32,9 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.config import load_settings
     from affiliate_matrix.demo import ROOT
     from affiliate_matrix.localrun.runner import up as run_up
+    from affiliate_matrix.runtime import data_dir as private_data_dir
 
-    data_dir = load_settings().data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = private_data_dir(load_settings())
     when = None
     if start:
         try:
@@ -42,6 +42,9 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
         except ValueError:
             raise typer.BadParameter(f"{start!r} is not an ISO-8601 time", param_hint="--start") from None
     if detach:
+        from affiliate_matrix.localrun.runner import refuse_if_running
+
+        refuse_if_running(data_dir)  # before anything is touched: up.json is the running one's
         state = data_dir / "up.json"
         state.unlink(missing_ok=True)
         args = [sys.argv[0], "up", "--speed", str(speed), "--port-base", str(port_base)] + (["--start", start] if start else [])

@@ -2,6 +2,7 @@
 restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C. Deliveries
 are signed by a local issuer the functions verify, as Knative's are by the cluster's."""
 
+import fcntl
 import json
 import os
 import signal
@@ -114,7 +115,7 @@ class LocalRuntime:
                  "functions": {n: {"url": f.url, "pid": f.process.pid} for n, f in self.functions.items()},
                  "logs": str(self.logs), "clock_start": self.clock.start.isoformat(), "speed": self.clock.speed}
         if ready_file:
-            ready_file.write_text(json.dumps(state, indent=2))
+            _write_state(ready_file, state)
         log.info("up.ready", started_in_s=state["started_in_s"], functions=len(self.functions))
         self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
         threading.Thread(target=self._cron, daemon=True).start()
@@ -131,7 +132,7 @@ class LocalRuntime:
                     function.start()
                     state["functions"][name]["pid"] = function.process.pid
                     if ready_file:
-                        ready_file.write_text(json.dumps(state, indent=2))
+                        _write_state(ready_file, state)
         self.stop()
 
     def _cron(self) -> None:
@@ -162,6 +163,8 @@ class LocalRuntime:
             if function.process and function.process.poll() is None:
                 os.killpg(function.process.pid, signal.SIGTERM)
         for function in self.functions.values():
+            if function.process is None:  # never started
+                continue
             try:
                 function.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -170,20 +173,77 @@ class LocalRuntime:
         self.router.close()
 
 
-def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
-    runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
-    signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
+def _write_state(path: Path, state: dict) -> None:
+    """up.json whole or not at all: written beside it and renamed onto it, so `amx up --detach` (which reads it as
+    soon as it exists) and `amx down` never read it cut short, nor after this process is killed mid-write."""
+    import tempfile
+
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        runtime.run(ready_file=data_dir / "up.json")
-    except KeyboardInterrupt:
-        runtime.stop()
+        with os.fdopen(fd, "w") as file:
+            file.write(json.dumps(state, indent=2))
+        os.replace(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+
+
+def _lock(data_dir: Path):
+    """up.lock, held by the running `amx up` for as long as it runs (the kernel lets go when it dies, however it
+    dies): the pid in up.json is its own only while the lock is held. The open file, when taken; None when held."""
+    lock = open(data_dir / "up.lock", "a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def _running(data_dir: Path) -> Exception:
+    from affiliate_matrix.errors import ConflictError
+
+    return ConflictError(f"amx up is already running on {data_dir}; `amx down` stops it")
+
+
+def refuse_if_running(data_dir: Path) -> None:
+    """ConflictError naming the data dir when an `amx up` is running on it."""
+    lock = _lock(data_dir)
+    if lock is None:
+        raise _running(data_dir)
+    lock.close()
+
+
+def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
+    lock = _lock(data_dir)
+    if lock is None:
+        raise _running(data_dir)
+    try:
+        runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
+        signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
+        try:
+            runtime.run(ready_file=data_dir / "up.json")
+        except KeyboardInterrupt:
+            runtime.stop()
+        except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running
+            runtime.stop()
+            raise
+        finally:
+            (data_dir / "up.json").unlink(missing_ok=True)
     finally:
-        (data_dir / "up.json").unlink(missing_ok=True)
+        lock.close()
 
 
 def down(data_dir: Path) -> bool:
+    """Stop the `amx up` running on the data dir. An up.json no running `amx up` holds (it was killed, or the machine
+    restarted) is removed: its pid may be any process's by now, and it is sent nothing."""
     state_file = data_dir / "up.json"
     if not state_file.exists():
+        return False
+    stale = _lock(data_dir)
+    if stale is not None:
+        state_file.unlink(missing_ok=True)
+        stale.close()
         return False
     pid = json.loads(state_file.read_text())["pid"]
     try:

@@ -98,9 +98,15 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute("INSERT OR IGNORE INTO amx_alias VALUES (?, ?)", (f"{self.prefix}-{spec.name}", physical))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
         return physical
+
+    def _roll_back(self) -> None:
+        """What a failed write began, if it is still open: SQLite has rolled back by itself on a full disk
+        (SQLITE_FULL), an I/O error or an interrupt, and a ROLLBACK then would raise in place of the real error."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def _create(self, spec: IndexSpec) -> None:
         """The tables of one physical index (inside the caller's transaction)."""
@@ -159,7 +165,7 @@ class SqliteSearchIndex(SearchIndex):
                                 (spec.physical(self.prefix), f"{self.prefix}-{spec.name}"))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
         return result.indexed
 
@@ -201,7 +207,7 @@ class SqliteSearchIndex(SearchIndex):
                 self._bump(t)
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._roll_back()
                 raise
 
     def _write_docs(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
@@ -274,14 +280,18 @@ class SqliteSearchIndex(SearchIndex):
         t, spec = self._resolve(name)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
-            row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
-            if row:
-                for table in ("kw", "num"):
-                    self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
-                if "text" in spec.fields.values():
-                    self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
-                self._bump(t)
-            self.db.execute("COMMIT")
+            try:
+                row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
+                if row:
+                    for table in ("kw", "num"):
+                        self.db.execute(f'DELETE FROM "{t}_{table}" WHERE rid = ?', row)
+                    if "text" in spec.fields.values():
+                        self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', row)
+                    self._bump(t)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self._roll_back()
+                raise
         return row is not None
 
     # -- reads -----------------------------------------------------------------------------

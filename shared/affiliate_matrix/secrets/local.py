@@ -60,11 +60,25 @@ class LocalSecretStore(SecretStore):
         self._load()  # a damaged file stops the command or function at start, with one line
 
     def _save(self, state: dict) -> None:
+        """Whole or not at all. A write that fails (a full disk) removes its partial copy: it holds every secret,
+        and left behind it would keep the disk full. The bytes are synced before the rename and the folder after
+        it, so a power loss leaves the old file or the new one, never an empty one."""
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".secrets-")
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(state, f)
-        os.replace(tmp, self.path)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(state, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     @staticmethod
     def _from_env(path: str) -> dict | None:

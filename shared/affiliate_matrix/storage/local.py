@@ -53,20 +53,29 @@ class LocalObjectStore(ObjectStore):
             if if_match is not None and current != if_match.strip('"'):
                 raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._write_atomic(self._meta_path(key), json.dumps({"etag": etag, "content_type": content_type}).encode())
-            self._write_atomic(path, data)
+            # Both files are written whole before either is renamed into place: a write that fails (a full disk)
+            # changes neither, where the content type renamed first would have been served with the old bytes.
+            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type}).encode())
+            try:
+                staged = self._staged(path, data)
+            except BaseException:
+                os.unlink(meta)
+                raise
+            os.replace(meta, self._meta_path(key))
+            os.replace(staged, path)
         return etag
 
     @staticmethod
-    def _write_atomic(path: Path, data: bytes) -> None:
+    def _staged(path: Path, data: bytes) -> str:
+        """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails."""
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
+        return tmp
 
     def _etag(self, key: str) -> str | None:
         path = self._path(key)

@@ -1,0 +1,334 @@
+"""The embedded backends' files as a local user's commands leave them: private, whole, never half-written."""
+
+import os
+
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+
+
+def test_the_data_dir_is_private_whatever_the_umask(tmp_path, monkeypatch):
+    """Under umask 0 the data directory was made 0777: any local user could rename secrets.json away and put a
+    file of their own in its place (an admin token of theirs), or swap a connection document or the key set
+    `amx up` signs events with. It and the folders made for it are 0700 now."""
+    data_dir = tmp_path / "home" / "amx"
+    monkeypatch.setenv("AMX_DATA_DIR", str(data_dir))
+    old = os.umask(0)
+    try:
+        for command in (["tokens", "create"], ["rules", "list"], ["search"]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 0, (command, result.output, result.exception)
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "home", data_dir):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert (data_dir / "secrets.json").stat().st_mode & 0o777 == 0o600
+
+
+def _index_programs(tmp_path, monkeypatch, count: int):
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(make_program(f"Program {n}", f"https://shop{n}.com"))
+                                               for n in range(count)], refresh=True)
+
+
+def test_an_export_that_fails_half_way_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    """`amx export programs --out FILE` truncated FILE first and wrote as it went: an export failing half-way (a
+    full disk, the index failing on a later page) lost the previous export and left the first pages in its place,
+    which import back as a whole file when the cut falls between two lines."""
+    import affiliate_matrix.exchange as exchange
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    _index_programs(tmp_path, monkeypatch, 3)
+    out = tmp_path / "programs.jsonl"
+    out.touch(mode=0o600)
+    assert CliRunner().invoke(app, ["export", "programs", "--out", str(out)]).exit_code == 0
+    before = out.read_bytes()
+    assert len(before.splitlines()) == 3 and out.stat().st_mode & 0o777 == 0o600  # the file's own permissions kept
+
+    search, pages = SqliteSearchIndex.search, []
+
+    def failing_on_the_second_page(self, name, query):
+        pages.append(query.cursor)
+        if len(pages) == 2:
+            raise OSError(28, "No space left on device")
+        return search(self, name, query)
+
+    monkeypatch.setattr(exchange, "PAGE", 1)
+    monkeypatch.setattr(SqliteSearchIndex, "search", failing_on_the_second_page)
+    result = CliRunner().invoke(app, ["export", "programs", "--out", str(out)])
+    assert result.exit_code != 0 and len(pages) == 2
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("programs", ".programs"))) == [out.name]
+
+
+def test_a_full_disk_under_an_index_write_is_named_as_such(tmp_path):
+    """SQLite rolls a write back by itself when the disk is full; the adapter's ROLLBACK after it then raised
+    "cannot rollback - no transaction is active", which hid why (amx scrape named that as the indexing's failure).
+    A full disk is shown here by the file's page limit, which fails a write with the same SQLITE_FULL."""
+    import sqlite3
+
+    import pytest
+
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    index = SqliteSearchIndex(tmp_path / "search.sqlite3")
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    pages = index.db.execute("PRAGMA page_count").fetchone()[0]
+    index.db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(sqlite3.OperationalError) as failed:
+        index.bulk_upsert("t", [{"id": f"b{n}", "name": "word " * 200} for n in range(300)])
+    assert failed.value.sqlite_errorcode == sqlite3.SQLITE_FULL, failed.value
+    index.db.execute("PRAGMA max_page_count = 1073741823")
+    assert index.bulk_upsert("t", [{"id": "c", "name": "written"}]).indexed == 1
+    assert index.get("t", "a") == {"id": "a", "name": "kept"} and index.get("t", "b0") is None
+
+
+def test_amx_keys_add_stopped_between_the_secret_and_its_record_is_run_again(tmp_path, monkeypatch):
+    """`amx keys add` writes the secret (create-only), then its record. Stopped between the two (a full disk, a
+    kill), it could never be run again: the secret was there, so every later add was refused as a conflict, and
+    with no record the key could not be rotated, listed or revoked either. Run again with the same values, it
+    finishes the add; with other values it is still refused."""
+    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    add = ["keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token"]
+    put = LocalObjectStore.put
+
+    def disk_full_for_records(self, key, data, **kwargs):
+        if key.startswith("keys/records/"):
+            raise OSError(28, "No space left on device")
+        return put(self, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", disk_full_for_records)
+    failed = CliRunner().invoke(app, add, input="tok-1234567\n")
+    assert isinstance(failed.exception, OSError), failed.output
+    monkeypatch.setattr(LocalObjectStore, "put", put)
+    other = CliRunner().invoke(app, add, input="another-value\n")
+    assert isinstance(other.exception, ConflictError), other.output
+    again = CliRunner().invoke(app, add, input="tok-1234567\n")
+    assert again.exit_code == 0, (again.output, again.exception)
+    status = CliRunner().invoke(app, ["keys", "status"], env={"COLUMNS": "300"})
+    assert "connections/awin" in status.output and "manual" in status.output, status.output
+
+
+def test_amx_up_that_fails_once_started_stops_the_functions_it_started(tmp_path, monkeypatch):
+    """`amx up` stopped its functions on Ctrl-C only. Failing once they were started (a function never ready in
+    120 s, up.json not written on a full disk), it removed up.json and left every function running in its own
+    session: the ports held, and `amx down` saying nothing was running. Here no function is ever ready, on a
+    clock that moves a minute at each look."""
+    import signal
+    import subprocess
+    import sys
+
+    import pytest
+
+    from affiliate_matrix.localrun import runner
+    from tests.support.processes import ROOT
+
+    started = []
+
+    def start(function):  # a real process in its own session, as amx-function is, waiting on its standard input
+        function.process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                            stdin=subprocess.PIPE, start_new_session=True)
+        started.append(function.process)
+
+    class Minutes:  # the readiness wait's clock: each look a minute later, and no real wait
+        now = 0.0
+
+        def monotonic(self):
+            self.now += 60
+            return self.now
+
+        def sleep(self, seconds):
+            pass
+
+    monkeypatch.setattr(runner.Function, "start", start)
+    monkeypatch.setattr(runner.Function, "ready", lambda function: False)
+    monkeypatch.setattr(runner, "time", Minutes())
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(RuntimeError, match="did not become ready"):
+            runner.up(ROOT, tmp_path, speed=1.0, start=None, port_base=0)
+        assert started and [p.poll() is not None for p in started] == [True] * len(started)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+_UP_KILLED_WRITING_ITS_STATE = """
+import resource, signal, subprocess, sys
+from pathlib import Path
+from affiliate_matrix.localrun import runner
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; by default it ends the process, as a kill would
+
+def start(function):  # a process in its own session, as amx-function is; it ends when this one's pipe closes
+    function.process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                        stdin=subprocess.PIPE, start_new_session=True)
+    print(function.process.pid, flush=True)
+
+def ready(function):  # every function ready: from here a file write past 20 bytes kills this process (SIGXFSZ)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20, resource.RLIM_INFINITY))
+    return True
+
+runner.Function.start, runner.Function.ready = start, ready
+runner.up(Path(sys.argv[1]), Path(sys.argv[2]), speed=1.0, start=None, port_base=0)
+"""
+
+
+def test_amx_up_killed_while_writing_up_json_leaves_none_cut_short(tmp_path):
+    """up.json was written in place: `amx up` killed mid-write (here by SIGXFSZ, at the write itself) left it cut
+    short, and `amx down` then failed on it with a JSONDecodeError traceback; `amx up --detach`, reading it as soon
+    as it exists, could read it empty. It is whole or absent now."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from affiliate_matrix.localrun.runner import down
+    from tests.support.processes import ROOT
+
+    child = subprocess.run([sys.executable, "-c", _UP_KILLED_WRITING_ITS_STATE, str(ROOT), str(tmp_path)],
+                           capture_output=True, text=True, timeout=120)
+    for pid in map(int, child.stdout.split()):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert child.returncode == -signal.SIGXFSZ, child.stderr
+    assert down(tmp_path) is False  # nothing recorded as running
+
+
+def test_amx_down_after_amx_up_died_signals_no_other_process(tmp_path):
+    """up.json outlives an `amx up` killed with SIGKILL, or a reboot, and its pid then names whatever process has
+    it since: `amx down` sent that one SIGTERM. It signals only an `amx up` still running on the data dir (one
+    holding its lock); a stale up.json is removed, and nothing was running."""
+    import json
+    import subprocess
+    import sys
+
+    from affiliate_matrix.localrun.runner import down
+
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE,
+                             start_new_session=True)
+    try:
+        (tmp_path / "up.json").write_text(json.dumps({"pid": other.pid, "functions": {}}))
+        assert down(tmp_path) is False
+        assert other.poll() is None and not (tmp_path / "up.json").exists()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_second_amx_up_detach_keeps_the_running_ones_up_json(tmp_path, monkeypatch):
+    """`amx up --detach` removed up.json before starting its own: run while another `amx up` was running on the data
+    dir, it removed that one's, then its own failed (the data dir taken), and `amx down` said nothing was running
+    while every function went on. It is refused before it touches anything."""
+    import json
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDS_THE_DATA_DIR, str(tmp_path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    spawned = []
+    monkeypatch.setattr(subprocess, "Popen", lambda *args, **kwargs: spawned.append(args) or _exited())
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        (tmp_path / "up.json").write_text(json.dumps({"pid": holder.pid, "functions": {}}))
+        result = CliRunner().invoke(app, ["up", "--detach"])
+        assert result.exit_code != 0
+        assert "already running" in f"{result.output}{result.exception}", (result.output, result.exception)
+        assert (tmp_path / "up.json").exists() and not spawned
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+_HOLDS_THE_DATA_DIR = """
+import fcntl, sys
+lock = open(sys.argv[1] + "/up.lock", "a")
+fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running amx up holds it
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def _exited():
+    class Exited:
+        returncode = 1
+
+        def poll(self):
+            return 1
+
+    return Exited()
+
+
+def test_an_import_writes_the_file_it_checked_when_it_is_replaced_meanwhile(tmp_path, monkeypatch):
+    """`amx import programs` checks every line, then reads the file again to write it. Replaced between the two
+    (an export renamed onto it), the second read was of a file no one had checked: a bad line there raised a
+    ValidationError traceback with the batches before it written. The file checked is the file written."""
+    import os
+
+    import affiliate_matrix.exchange as exchange
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.factories import make_program
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    checked = [make_program(f"Checked {n}", f"https://checked{n}.com") for n in range(2)]
+    path = tmp_path / "programs.jsonl"
+    path.write_text("".join(p.model_dump_json() + "\n" for p in checked))
+    replacement = tmp_path / "other.jsonl"
+    replacement.write_text(make_program("Other", "https://other.com").model_dump_json() + '\n{"id": "bad"}\n')
+    ensure_index = SqliteSearchIndex.ensure_index
+
+    def replaced_meanwhile(self, spec):  # the write pass begins here
+        if replacement.exists():
+            os.replace(replacement, path)
+        return ensure_index(self, spec)
+
+    monkeypatch.setattr(exchange, "BATCH", 1)
+    monkeypatch.setattr(SqliteSearchIndex, "ensure_index", replaced_meanwhile)
+    result = CliRunner().invoke(app, ["import", "programs", str(path)])
+    assert result.exit_code == 0 and "imported 2 of 2" in result.output, (result.output, result.exception)
+    names = CliRunner().invoke(app, ["export", "programs"]).output
+    assert "Checked 0" in names and "Checked 1" in names and "Other" not in names
+
+
+def test_an_index_delete_that_fails_half_way_leaves_no_write_open(tmp_path, monkeypatch):
+    """A delete on the SQLite index began its write (BEGIN IMMEDIATE) and had no way back: failing half-way (an
+    interrupt, an I/O error SQLite does not roll back by itself) it left the write open, so the process's next write
+    failed ("cannot start a transaction within a transaction") and every other process waited on the file's lock
+    for as long as it lived. It is rolled back, the document kept."""
+    import pytest
+
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    index = SqliteSearchIndex(tmp_path / "search.sqlite3")
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    bump = SqliteSearchIndex._bump
+
+    def interrupted(self, table):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SqliteSearchIndex, "_bump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.delete("t", "a")
+    monkeypatch.setattr(SqliteSearchIndex, "_bump", bump)
+    assert not index.db.in_transaction
+    assert index.get("t", "a") == {"id": "a", "name": "kept"}
+    assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1
