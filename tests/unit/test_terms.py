@@ -190,6 +190,27 @@ def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
+@pytest.mark.parametrize("text", [
+    "Earn 30.1234567% commission on every sale. Cookie: 45 days.",
+    "Commission: $0.1234567 per click. Cookie: 45 days.",
+    "Commission: $" + "9" * 30 + " per sale. Cookie: 45 days.",
+    "Minimum payout: $0.1234567. Cookie: 45 days.",
+    "Minimum payout: $" + "9" * 30 + ". Cookie: 45 days.",
+    "Commission: 10% per sale. Cookie: " + "9" * 400 + " days. Cookie: 45 days.",
+])
+def test_a_figure_no_record_holds_is_not_read(text):
+    """A figure past what a record holds (over 6 decimal places, over 12 digits before the point) is no figure;
+    the rest of the text is read. Before, CommissionTerm or Money refused it (a ValidationError) and a cookie of
+    400 digits overflowed a float (OverflowError), out of extract: so out of normalize, failing a whole batch's
+    indexing, and out of the generic reader, failing the page."""
+    found = terms.extract(text)
+    assert found.cookie_days == 45
+    assert all(t.value_min is None or t.value_min < 10 ** 12 for t in found.commission)
+    assert found.min_payout is None
+    assert terms.commission(text.split(". Cookie")[0]) in ([], [terms.CommissionTerm(type="percent", value_min=10)])
+    assert terms.cookie_days("9" * 400 + " days") is None
+
+
 def _offers(text):
     return [(t.type, t.value_min, t.value_max, t.currency) for t in terms.extract(text).commission]
 

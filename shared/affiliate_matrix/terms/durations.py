@@ -66,9 +66,13 @@ def figures(text: str) -> str:
     return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
 
 
-def duration_days(match: re.Match) -> int:
-    """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1."""
-    n = float(number(match["n"])) if match["n"] else 1.0
+def duration_days(match: re.Match) -> int | None:
+    """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1; None for a
+    figure no record holds (text.number)."""
+    figure = number(match["n"]) if match["n"] else 1
+    if figure is None:
+        return None
+    n = float(figure)
     unit = match["unit"].lower()
     if unit.startswith(("mo", "mes", "mês", "maand")):
         days = n / 12 * 365 if n % 12 == 0 else n * 30
