@@ -31,7 +31,15 @@ def registrable_domain(host: str) -> str | None:
 
 
 def name_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """The name's lower-case ASCII letters and digits, hyphen-joined. A name written (even in part) in another
+    script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
+    (resolve.script_words), never by its ASCII part alone, which is '' (or '24') for many such names at once."""
+    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if key and name.isascii():
+        return key
+    from affiliate_matrix.resolve import other_script, script_words
+
+    return key if key and not other_script(name) else "-".join(script_words(name))
 
 
 def program_id(merchant_key: str, kind: str) -> str:

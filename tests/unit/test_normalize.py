@@ -131,3 +131,17 @@ def test_a_reported_figure_its_field_does_not_take_is_left_out_and_logged(extra,
     assert (program.approval_rate, program.validation_days) in ((Decimal("0.5"), None), (None, 30))
     assert [(e["event"], e["field"]) for e in logs if e["log_level"] == "warning"] == [
         ("normalize.figure_refused", refused)]
+
+
+def test_names_in_other_scripts_are_told_apart():
+    """A name with no ASCII letter (or only a few: 'Магазин 24') was keyed by its ASCII part: '' for every
+    Cyrillic, CJK or Arabic name, so all of them were one program (one id, their claims voted against each other),
+    and the resolver clustered them too. Latin names keep their keys (and ids)."""
+    from affiliate_matrix.resolve import Candidate, resolve
+
+    names = ["日本語ショップ", "Магазин Книг", "متجر الكتب", "Магазин 24", "Интернет-магазин 24", "!!!", "???"]
+    programs = [make_program(name) for name in names]
+    assert len({p.id for p in programs}) == len(names)
+    assert all(p.merchant_key for p in programs)
+    assert len(set(resolve([Candidate(name) for name in names]))) == len(names)
+    assert [make_program(name).merchant_key for name in ("Café Rouge", "Acme™", "ＡＣＭＥ")] == ["caf-rouge", "acme", "acme"]
