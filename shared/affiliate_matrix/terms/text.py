@@ -195,7 +195,9 @@ def normalise(text: str) -> str:
     return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, text or ""))
 
 
-NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+# A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
+# reading the rest of the run, a pattern costs the square of the run's length.
+NUMBER = r"(?<!\d)\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<!\d)\d+(?:[.,]\d+)?"
 
 
 # The largest figure a record holds (models.NonNegative: 18 digits, 6 of them after the point).
