@@ -134,9 +134,12 @@ def resolve(candidates: list[Candidate]) -> list[str]:
             blocks[key].append(i)
     pairs: dict[tuple[int, int], float] = {}
     for (kind, _), members in blocks.items():
-        if len(members) < 2 or (len(members) > MAX_BLOCK and kind == "n"):
+        if len(members) < 2 or (len(members) > MAX_BLOCK and kind in ("n", "l")):
             continue
-        for x, i in enumerate(members):
+        # One domain, or one network program id, is decisive for every pair (joined whatever the clusters'
+        # sites): each member joined to the first makes the clusters every pair makes, at the bucket's length.
+        firsts = members[:1] if kind in ("d", "i") else members
+        for x, i in enumerate(firsts):
             for j in members[x + 1:]:
                 if (i, j) not in pairs:
                     pairs[(i, j)] = match_strength(ordered[i], ordered[j], names[i], names[j])
