@@ -48,7 +48,8 @@ _UNIT = (r"days?|t[äa]gig(?:e[nrs]?)?|tagen?|tage?|jours?|d[ií]as?|dagen|daags
          r"hours?|hrs?|h|stunden?|std|heures?|horas?|uur|or[ae]|d")
 _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 DURATION = Pattern(
-    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?|(?P<one>\b{_ONE}))[\s-]*(?:-\s*)?"  # (?<!\d): see text.NUMBER
+    rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
