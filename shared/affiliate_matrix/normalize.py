@@ -4,11 +4,17 @@ networks, and the provenance of every field it sets."""
 import hashlib
 import re
 from functools import lru_cache
+from typing import Annotated
 from urllib.parse import urlsplit
+
+from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import quality
-from affiliate_matrix.models import Discovery, FieldSource, Money, NetworkListing, Payout, Program, RawRecord
+from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
 
 
 @lru_cache(maxsize=1)
@@ -25,7 +31,15 @@ def registrable_domain(host: str) -> str | None:
 
 
 def name_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """The name's lower-case ASCII letters and digits, hyphen-joined. A name written (even in part) in another
+    script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
+    (resolve.script_words), never by its ASCII part alone, which is '' (or '24') for many such names at once."""
+    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if key and name.isascii():
+        return key
+    from affiliate_matrix.resolve import other_script, script_words
+
+    return key if key and not other_script(name) else "-".join(script_words(name))
 
 
 def program_id(merchant_key: str, kind: str) -> str:
@@ -36,9 +50,7 @@ def normalize(record: RawRecord) -> Program:
     name = " ".join(record.name.split())
     domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
-    kpi = {k: record.extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "gravity")
-           if record.extra.get(k)}
-    kpi |= _epcs(record.extra)
+    kpi = _reported(record)
     named = (record.network or "").strip().lower()
     network = (taxonomy.NETWORK_NAMES.get(named) or re.sub(r"[^a-z0-9]+", "", named)[:40]
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
@@ -90,10 +102,35 @@ def normalize(record: RawRecord) -> Program:
     return program
 
 
+def _reported(record: RawRecord) -> dict:
+    """The figures a network reports in `extra`, as the program's fields take them. A figure a field does not
+    take (an approval rate over 1, NaN, negative days, an EPC in no ISO currency) is the source's word only:
+    logged, naming it, and left out; the rest of the record is indexed."""
+    extra = record.extra
+    figures = {k: extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "gravity") if extra.get(k)}
+    figures |= _epcs(extra)
+    taken = {}
+    for field, value in figures.items():
+        try:
+            taken[field] = _field_adapter(field).validate_python(value)
+        except ValidationError as exc:
+            log.warning("normalize.figure_refused", source=record.source, record_key=record.record_key[:200],
+                        field=field, value=str(value)[:100], problem=exc.errors(include_url=False)[0]["msg"])
+    return taken
+
+
+@lru_cache(maxsize=None)
+def _field_adapter(field: str):
+    from pydantic import TypeAdapter
+
+    info = Program.model_fields[field]
+    return TypeAdapter(Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
+
+
 def _epcs(extra: dict[str, str]) -> dict:
     """Earnings per click a network reports (`epc_7d`, `epc_90d` in `epc_currency`); none without a currency."""
     currency = extra.get("epc_currency")
-    return {field: Money(amount=extra[field], currency=currency)
+    return {field: {"amount": extra[field], "currency": currency}
             for field in ("epc_7d", "epc_90d") if currency and extra.get(field)}
 
 

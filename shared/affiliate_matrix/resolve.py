@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio
 
+
 NAME_MATCH = 88.0  # rapidfuzz ratio (0-100) on compact names above which two names are the same
 SAME_LABEL_NAME_MATCH = 60.0  # the bar when both sites have the same name under different TLDs
 MAX_BLOCK = 400  # a bucket this large is a common key ("shop"), not evidence: compared only by stricter keys
@@ -39,9 +40,28 @@ def name_words(name: str) -> str:
 
 
 def compact_name(name: str) -> str:
-    """Lower-case letters and digits of the name without legal and program noise words."""
+    """Lower-case letters and digits of the name without legal and program noise words; a name with no ASCII
+    ones (in another script) its letters and digits in any script (normalize.name_key's rule), never ''."""
+    if other_script(name) or not re.search(r"[a-z0-9]", name.lower()):
+        return "".join(script_words(_NOISE.sub(" ", name.lower()))) or "".join(script_words(name))
     words = _NOISE.sub(" ", name.lower())
     return re.sub(r"[^a-z0-9]", "", words) or re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def script_words(name: str) -> list[str]:
+    """The name's words of letters and digits in any script, in compatibility form and case folded ('ＡＣＭＥ' is
+    'acme'); a name of signs only is its own one word."""
+    import unicodedata
+
+    name = unicodedata.normalize("NFKC", name).casefold()
+    return re.findall(r"[^\W_]+", name) or name.split() or [name]
+
+
+def other_script(name: str) -> bool:
+    """Whether the name has a letter of another script than Latin (Cyrillic, CJK, Arabic, …)."""
+    import unicodedata
+
+    return any(c.isalpha() and not c.isascii() and not unicodedata.name(c, "").startswith("LATIN") for c in name)
 
 
 def domain_label(domain: str) -> str:
@@ -114,9 +134,12 @@ def resolve(candidates: list[Candidate]) -> list[str]:
             blocks[key].append(i)
     pairs: dict[tuple[int, int], float] = {}
     for (kind, _), members in blocks.items():
-        if len(members) < 2 or (len(members) > MAX_BLOCK and kind == "n"):
+        if len(members) < 2 or (len(members) > MAX_BLOCK and kind in ("n", "l")):
             continue
-        for x, i in enumerate(members):
+        # One domain, or one network program id, is decisive for every pair (joined whatever the clusters'
+        # sites): each member joined to the first makes the clusters every pair makes, at the bucket's length.
+        firsts = members[:1] if kind in ("d", "i") else members
+        for x, i in enumerate(firsts):
             for j in members[x + 1:]:
                 if (i, j) not in pairs:
                     pairs[(i, j)] = match_strength(ordered[i], ordered[j], names[i], names[j])

@@ -1,4 +1,5 @@
 from datetime import UTC
+from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
@@ -104,3 +105,45 @@ def test_reported_epcs_become_money_only_with_their_currency(extra, epc_7d, epc_
     program = make_program("Shop", "https://shop.com", extra=extra)
     money = [(str(m.amount), m.currency) if m else None for m in (program.epc_7d, program.epc_90d)]
     assert money == [epc_7d, epc_90d]
+
+
+@pytest.mark.parametrize("extra,refused", [
+    ({"approval_rate": "1.5"}, "approval_rate"),  # Awin's approvalPercentage of 150
+    ({"approval_rate": "nan"}, "approval_rate"),
+    ({"conversion_rate": "inf"}, "conversion_rate"),
+    ({"validation_days": "-5"}, "validation_days"),
+    ({"validation_days": "3.5"}, "validation_days"),
+    ({"gravity": "lots"}, "gravity"),
+    ({"epc_7d": "-1", "epc_currency": "USD"}, "epc_7d"),
+    ({"epc_7d": "1e30", "epc_currency": "USD"}, "epc_7d"),
+    ({"epc_7d": "1", "epc_currency": "US"}, "epc_7d"),
+])
+def test_a_reported_figure_its_field_does_not_take_is_left_out_and_logged(extra, refused):
+    """A network's figure out of its field's range is the network's word only: the program is indexed without
+    it, the others kept. Before, normalize raised ValidationError (Program, Money), and index_batch with it:
+    one such record failed the indexing of its whole batch, every time the event was redelivered."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        program = make_program("Shop", "https://shop.com", extra={**extra, "approval_rate": "0.5"} if refused !=
+                               "approval_rate" else extra | {"validation_days": "30"})
+    assert getattr(program, refused) is None
+    assert (program.approval_rate, program.validation_days) in ((Decimal("0.5"), None), (None, 30))
+    assert [(e["event"], e["field"]) for e in logs if e["log_level"] == "warning"] == [
+        ("normalize.figure_refused", refused)]
+
+
+def test_names_in_other_scripts_are_told_apart():
+    """A name with no ASCII letter (or only a few: 'Магазин 24') was keyed by its ASCII part: '' for every
+    Cyrillic, CJK or Arabic name, so all of them were one program (one id, their claims voted against each other),
+    and the resolver clustered them too. Latin names keep their keys (and ids)."""
+    from affiliate_matrix.resolve import Candidate, resolve
+
+    names = ["日本語ショップ", "Магазин Книг", "متجر الكتب", "Магазин 24", "Интернет-магазин 24",
+             "!!!", "???"]
+    programs = [make_program(name) for name in names]
+    assert len({p.id for p in programs}) == len(names)
+    assert all(p.merchant_key for p in programs)
+    assert len(set(resolve([Candidate(name) for name in names]))) == len(names)
+    latin = [make_program(name).merchant_key for name in ("Café Rouge", "Acme™", "ＡＣＭＥ")]
+    assert latin == ["caf-rouge", "acme", "acme"]

@@ -190,6 +190,45 @@ def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
+@pytest.mark.parametrize("text", [
+    "Earn 30.1234567% commission on every sale. Cookie: 45 days.",
+    "Commission: $0.1234567 per click. Cookie: 45 days.",
+    "Commission: $" + "9" * 30 + " per sale. Cookie: 45 days.",
+    "Minimum payout: $0.1234567. Cookie: 45 days.",
+    "Minimum payout: $" + "9" * 30 + ". Cookie: 45 days.",
+    "Commission: 10% per sale. Cookie: " + "9" * 400 + " days. Cookie: 45 days.",
+])
+def test_a_figure_no_record_holds_is_not_read(text):
+    """A figure past what a record holds (over 6 decimal places, over 12 digits before the point) is no figure;
+    the rest of the text is read. Before, CommissionTerm or Money refused it (a ValidationError) and a cookie of
+    400 digits overflowed a float (OverflowError), out of extract: so out of normalize, failing a whole batch's
+    indexing, and out of the generic reader, failing the page."""
+    found = terms.extract(text)
+    assert found.cookie_days == 45
+    assert all(t.value_min is None or t.value_min < 10 ** 12 for t in found.commission)
+    assert found.min_payout is None
+    assert terms.commission(text.split(". Cookie")[0]) in ([], [terms.CommissionTerm(type="percent", value_min=10)])
+    assert terms.cookie_days("9" * 400 + " days") is None
+
+
+def test_a_long_run_of_digits_is_read_from_its_start_only():
+    """A figure is looked for only where a run of digits starts. Every pattern reading figures (rates, amounts,
+    durations) was tried from each digit of a run, each try reading the rest of it, a cost squared in the run's
+    length: three texts of 6,000 digits took 266 s to extract, a description of 20,000 (what a record holds) far
+    longer. What is checked is that mechanism, not a clock: no figure starts inside a run."""
+    import re
+
+    from affiliate_matrix.terms.durations import DURATION
+    from affiliate_matrix.terms.text import NUMBER
+
+    run = "x" + "9" * 50 + " days"
+    assert [m.start() for m in re.finditer(NUMBER, run)] == [1]
+    assert re.compile(NUMBER).match(run, 2) is None and DURATION.compiled.match(run, 2) is None
+    for text in ("Cookie days: ", "Commission: ", "About us "):
+        found = terms.extract(text + "9" * 600 + " and a 30% commission per sale, 45-day cookie")
+        assert (found.cookie_days, [t.value_min for t in found.commission]) == (45, [30])
+
+
 def _offers(text):
     return [(t.type, t.value_min, t.value_max, t.currency) for t in terms.extract(text).commission]
 

@@ -253,8 +253,8 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
     for i, unit in enumerate(doc.units):
         if topics is None or topics[i] != "example":
             text = before_example(figures(unit.norm), _HEDGE, example=EXAMPLE)
-            if match := _window_in(text):
-                return duration_days(match), unit.raw
+            if (match := _window_in(text)) and (days := duration_days(match)) is not None:
+                return days, unit.raw
             if _TIED_FOREVER.search(text) and _REFERRED.search(text):
                 return -1, unit.raw
             if session is None and _SESSION_SPAN.search(text) and _ASSIGNED.search(text) and not ADVICE.search(text):

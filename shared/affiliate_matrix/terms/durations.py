@@ -50,7 +50,9 @@ _ONE = r"(?:an?|one|ein(?:e[nm]?)?|un[ae]?|um[a]?|een|1)"
 # A figure may touch its unit ("30d", "24h"); a word stands apart from it, or "and", "und", "ad", "aan" and "ahora"
 # would read as "a" or "an" before a unit ("a" + "d", "un" + "d", "a" + "an", "a" + "hora").
 DURATION = Pattern(
-    rf"(?:(?P<n>\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
+    # (?<!\d): a figure is looked for only where its digits start (see text.NUMBER)
+    rf"(?:(?P<n>(?<!\d)\d+(?:[.,]\d+)?)\)?[\s-]*|(?P<one>\b{_ONE})[\s-]+)(?:-\s*)?"
+    rf"(?:(?:full|whole|entire|ganze[ns]?|vollen?)\s+)?"
     rf"(?:calendar[\s-]|kalender)?(?P<unit>{_UNIT})\b", re.I)  # "30 calendar days", "30 Kalendertagen"
 _WORDS_BEFORE_UNIT = Pattern(rf"{_WORD_NUMBER}(?=[\s-]*(?:{_UNIT})\b)", re.I)
 
@@ -68,9 +70,13 @@ def figures(text: str) -> str:
     return _WORDS_BEFORE_UNIT.sub(lambda m: str(_words_value(m.group(0))), text)
 
 
-def duration_days(match: re.Match) -> int:
-    """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1."""
-    n = float(number(match["n"])) if match["n"] else 1.0
+def duration_days(match: re.Match) -> int | None:
+    """A DURATION match in days: "12 months" is a year (365), "6 months" 180, "24 hours" 1; None for a
+    figure no record holds (text.number)."""
+    figure = number(match["n"]) if match["n"] else 1
+    if figure is None:
+        return None
+    n = float(figure)
     unit = match["unit"].lower()
     if unit.startswith(("mo", "mes", "mês", "maand")):
         days = n / 12 * 365 if n % 12 == 0 else n * 30

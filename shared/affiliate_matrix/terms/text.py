@@ -195,11 +195,18 @@ def normalise(text: str) -> str:
     return _PERCENT_WORDS.sub("%", _NUMBER_WORDS.sub(_words_to_number, text or ""))
 
 
-NUMBER = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|\d+(?:[.,]\d+)?"
+# A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
+# reading the rest of the run, a pattern costs the square of the run's length.
+NUMBER = r"(?<!\d)\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<!\d)\d+(?:[.,]\d+)?"
+
+
+# The largest figure a record holds (models.NonNegative: 18 digits, 6 of them after the point).
+WHOLE_DIGITS, DECIMAL_PLACES = 12, 6
 
 
 def number(text: str) -> Decimal | None:
-    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5."""
+    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5. A figure no record can hold
+    (over 12 digits before the point, or over 6 after it) is not read: None, as for no figure."""
     digits = re.sub(r"[\s\u00a0\u202f]", "", text)
     if "," in digits and "." in digits:
         decimal = max(digits.rfind(","), digits.rfind("."))
@@ -209,9 +216,13 @@ def number(text: str) -> Decimal | None:
     else:
         digits = digits.replace(",", ".")
     try:
-        return Decimal(digits)
+        value = Decimal(digits)
     except InvalidOperation:
         return None
+    _, figures, exponent = value.as_tuple()
+    if -exponent > DECIMAL_PLACES or len(figures) + exponent > WHOLE_DIGITS:
+        return None
+    return value
 
 
 # --- money -----------------------------------------------------------------------------------------
