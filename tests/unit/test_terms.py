@@ -635,3 +635,32 @@ def test_commission_recurs_per_player_and_per_customer_month(text, expected):
 ])
 def test_commission_tiers_under_a_recurring_ceiling(text, expected):
     assert [(t.type, t.value_min, t.value_max, t.currency, t.recurring) for t in terms.extract(text).commission] == expected
+
+
+# Beside a rate, an amount is a flat offer of its own only when it is said as one: what it is paid for follows it ("per
+# first-time depositor", "for referring a new member"), or a bounty's word names it ("Fixed Bounty", "a $100 flat
+# commission", "a $50 bonus"). Otherwise it is a charge, a group bonus, a price, an example's result, a held payment,
+# a balance, a performance figure or a forfeited pay, not a second offer.
+_RATE = "Affiliate Commissions\n\nPartners earn 12% commission on every sale.\n\n"
+
+
+@pytest.mark.parametrize("text,flat", [
+    (_RATE + "A $9.99 monthly hosting charge for your shop page can be taken out of your commission.", []),
+    (_RATE + "Partners also earn $150 for referring three or more clients in a quarter.", []),
+    (_RATE + "Starter plan USD $7.00", []),
+    (_RATE + "If a visitor clicks your link for a $20 item and also buys a $300 item, the commission is paid on both.",
+     []),
+    (_RATE + "That means that if someone buys the course, you'll get $6.", []),
+    (_RATE + "After a week, you received $2 on your referral balance.", []),
+    (_RATE + "Busy affiliates may earn in excess of $40 EPC with the launch bonus.", []),
+    (_RATE + "If fraud is shown, the commission will be set to $0.", []),
+    (_RATE + "Plus a $50 bonus for each annual plan you refer.", [Decimal(50)]),
+    (_RATE + "CPA deals: $100 per first-time depositor.", [Decimal(100)]),
+    (_RATE + "Earn $10 for referring a new member too.", [Decimal(10)]),
+    (_RATE + "Fixed Bounty\n\n$75.00", [Decimal(75)]),
+    (_RATE + "Maintenance plans earn a $100 flat commission.", [Decimal(100)]),
+    (_RATE + "Refer a Partner Bounty: $200", [Decimal(200)]),
+    ("Get $20 for every friend who signs up. Your friend saves 10% on the first order.", [Decimal(20)]),
+])
+def test_commission_an_amount_beside_a_rate_is_an_offer_only_when_said_as_one(text, flat):
+    assert [t.value_min for t in terms.extract(text).commission if t.type == "flat"] == flat

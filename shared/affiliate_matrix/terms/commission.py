@@ -231,6 +231,18 @@ _FLAT_CUE = Pattern(
     r"bount(?:y|ies)|\bcp[alsoi]\b|fixed|flat|fest(?:betrag|provision)|fixum|pauschal|fixe|forfait|fij[ao]|vast|"
     r"fix[ao]|"
     r"bonus|pr[äa]mie|prime|premio|pr[eê]mio|one[\s-]?time", re.I)
+# An amount said as a flat offer of its own: what it is paid for follows it ("£25 for a qualified lead", "$30 per
+# sign-up", "$25 each", "$10 for referring a new member"), or a bounty's word names it ("Fixed bounty: $50", "a fixed
+# $0.20", "a $100 flat commission", "a £50 bonus after the 5th referral"), or it is said of the affiliate's pay. Beside
+# a rate, an amount said none of these ways is a price, a charge, an example's result, a held or forfeited payment, a
+# balance or a band of a tier table, not a second offer (`commission_in`).
+_BOUNTY_SAID_AFTER = Pattern(
+    r"^\s*(?:[\w-]+\s+){0,2}?(?:per\b|each\b|(?:for|on) (?:each|every|a|an|any)\b|"
+    r"for referring (?:a|an|one|each|every|new|your)\b|pro\b|je\b|par\b|por\b|para cada\b|"
+    r"pour chaque\b|voor (?:elke|iedere)\b|f[üu]r jede|bount|bonus|b[ôo]nus|bono|flat\b|fixed\b|fix[eo]?\b|"
+    r"cp[alsi]\b|comm?iss?i?on|provis|commissie|comisi[óo]n|comiss[ãa]o|pr[äa]mie|prime\b|premio|reward)", re.I)
+_BOUNTY_SAID_BEFORE = Pattern(r"(?:bount\w*|fixed|flat|fixe|fijo|fixo|cp[alsi]|bonus|b[ôo]nus|bono|pr[äa]mie|"
+                              r"referral fee|finder['’]s fee|pays? you)\W*(?:\w+\W+){0,2}$", re.I)
 PERCENT = Pattern(rf"(?P<upto>{UPTO}\s*)?(?P<a>{NUMBER})(?:\s*%?\s*(?:-|–|—|to|bis|à|al|tot|até)\s*(?P<b>{NUMBER})|"
                      rf"\s+(?:and|und|et|en|y|e|a)\s+(?P<b2>{NUMBER}))?\s*%", re.I)
 _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pattern}"), re.I)  # any figure
@@ -239,7 +251,7 @@ _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pat
 def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
     """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
-    evidence: list[str] = []
+    quoted: list[tuple[list[tuple], str]] = []  # each unit's figures and the text they came from
     recurring_said, recurrence_denied, customer_kept, last_rated = False, False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
@@ -264,10 +276,18 @@ def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTe
                 COOKIE.search(text) or NOT_RECURRING.search(text)):
             customer_kept = True
         terms = _candidates(text, in_section, doc.dollar, rates_line)
+        if _BOUNTY_SAID_BEFORE.search(heading):  # "Fixed Bounty" over "$100.00": the heading names the amount
+            terms = [(*entry[:6], True) for entry in terms]
         if terms:
             found += terms
             last_rated = i
-            evidence.append(doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw)
+            quoted.append((terms, doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw))
+    # Beside a rate, only amounts said as bounties are offers (`_BOUNTY_SAID_AFTER`).
+    rate_given = any(kind == "percent" for kind, *_ in found)
+    quoted = [([entry for entry in terms if not rate_given or entry[0] == "percent" or entry[6]], quote)
+              for terms, quote in quoted]
+    found = [entry for terms, _ in quoted for entry in terms]
+    evidence = [quote for terms, quote in quoted if terms]
     return _merged(found, recurring_said and not recurrence_denied, customer_kept), evidence
 
 
@@ -351,7 +371,7 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
         # "25% on the first purchase, and this also applies to renewals": a clause with no figure of its own that
         # extends the rates before it to renewals makes them recurring.
         if listing and not _CANDIDATE.search(clause) and extends_to_renewals(clause):
-            found[-listed:] = [(*entry[:5], True) for entry in found[-listed:]]
+            found[-listed:] = [(*entry[:5], True, *entry[6:]) for entry in found[-listed:]]
         # A clause cued by nothing but a figure said of the pay ("the reward is 20% over that 0.3%") gives that
         # figure alone.
         by_subject = not (in_section or listing or CUE.search(clause))
@@ -402,7 +422,9 @@ def _candidates(text: str, in_section: bool, dollar: str = "USD", rates_line: bo
             low, high = money_values(match)
             if currency is None or low is None or (high is not None and high <= low):
                 continue
-            found.append(("flat", currency, bool(match["upto"]), low, high, recurring_at(clause, match, figures, single)))
+            bounty = said or bool(_BOUNTY_SAID_AFTER.match(after) or _BOUNTY_SAID_BEFORE.search(before))
+            recurring = recurring_at(clause, match, figures, single)
+            found.append(("flat", currency, bool(match["upto"]), low, high, recurring, bounty))
     return found
 
 
@@ -412,7 +434,7 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
     says its commission recurs is recurring, and so is a lone offer of either kind in a text whose customers stay the
     affiliate's."""
     groups: dict[tuple, list[tuple]] = {}
-    for kind, currency, upto, low, high, recurring in found:
+    for kind, currency, upto, low, high, recurring, *_ in found:
         groups.setdefault((kind, currency, recurring is True), []).append((upto, low, high, recurring))
     for kind, currency, _ in list(groups):
         plain, repeating = groups.get((kind, currency, False)), groups.get((kind, currency, True))
