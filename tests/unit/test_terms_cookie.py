@@ -243,3 +243,45 @@ def test_a_sentence_of_many_visitors_and_referrals_is_read_in_linear_time(monkey
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # an example said in passing inside a sentence illustrates that sentence; the paragraphs after it are the page's
+    ("How it works\nYour referral link, for example, looks like https://shop.test/?ref=you\n"
+     "When someone clicks your link, a cookie is stored on their device which is active for 45 days.", 45),
+    ("How long does the partnership last, assuming you follow our rules?\nAs long as you like.\n"
+     "How long are clicks tracked?\nOur cookies will be tracked during a 90 day window.", 90),
+    ("If your monthly sales reach (let's say) $3,000, your rate rises to 40%.\n"
+     "Every click on your link sets a cookie that lasts 60 days.", 60),
+    ("Commission\nWe pay out once a month (for example, March earnings are paid in April) by PayPal.\n"
+     "Our tracking cookie lasts 30 days.", 30),
+    ("Wie lange gilt das Cookie?\nDer Link sieht zum Beispiel so aus: shop.de/?ref=123\nDas Cookie ist 30 Tage gültig.", 30),
+    ("Comment ça marche\nVotre lien ressemble par exemple à celui-ci, avec votre identifiant.\n"
+     "Le cookie est valable 60 jours.", 60),
+    ("Cómo funciona\nTu enlace, por ejemplo, se ve así: tienda.es/?ref=tu\nLa cookie dura 90 días.", 90),
+    # one that starts its sentence, names an example or introduces what follows still runs on to the next heading
+    ("Commission\nFor example, a visitor clicks your link today.\n"
+     "The cookie lasts 30 days, so a purchase on day 20 earns you 10%.", None),
+    ("Commission\nHere is an example of how the cookie works:\n"
+     "A visitor clicks on 1 March and the 30-day cookie keeps the sale yours.", None),
+    ("Commission\nLet me give you an example.\nA shopper clicks your link and buys 20 days later with a 30-day cookie.",
+     None),
+    ("Commission\nSo let's say a shopper clicks your link on Monday.\n"
+     "Thanks to the 30-day cookie, a purchase on Friday is yours.", None),
+    ("Commission\nSay, for example, a shopper clicks your link on Monday.\n"
+     "Thanks to the 30-day cookie, a purchase on Friday is yours.", None),
+    ("Commission\nThe rate differs by plan, for example:\n"
+     "A shopper who clicks and buys within the 30-day cookie earns you 20%.", None),
+    # a referral or affiliate URL is its link: a window counted from it, a span said of it
+    ("Your friend has to sign up within 14 days after using the URL you shared.", 14),
+    ("New users must register within 30 days of following your URL.", 30),
+    ("Affiliate URLs expire after 60 days.", 60),
+    ("Your referral URL remains active for 90 days.", 90),
+    ("Please send us your website URL within 7 days of signing up.", None),
+    ("Refunds are issued within 30 days after using the URL we send you.", None),
+    ("The URL expires after 24 hours.", None),
+    ("We review your URL within 2 days.", None),
+])
+def test_an_example_said_in_passing_and_a_referral_url(text, days):
+    assert terms.extract(text).cookie_days == days
+

@@ -32,7 +32,7 @@ from affiliate_matrix.terms.methods import payout_methods
 from affiliate_matrix.terms.payout import min_payout
 from affiliate_matrix.terms.restrictions import restrictions
 from affiliate_matrix.terms.schedule import payout_frequency
-from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Unit, normalise
+from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Pattern, Unit, normalise
 
 __all__ = ["Terms", "commission", "cookie_days", "extract", "min_payout", "payout_frequency", "payout_methods",
            "restrictions"]
@@ -80,6 +80,25 @@ def _mark(unit: Unit) -> str:
     return "none" if not unit.listed else "number" if re.match(r"\(?\d", unit.raw) else "bullet"
 
 
+# The openers an example is said in passing with, inside a sentence; "an example", "example:" and "ein Beispiel"
+# name one that follows.
+_PASSING = Pattern(r"for example|for instance|let'?s (?:say|assume)|assum(?:e|ing)|suppose|zum beispiel|angenommen|"
+                   r"par exemple|supposons|por ejemplo|supongamos|bijvoorbeeld|stel dat|por exemplo|suponha|digamos",
+                   re.I)
+
+
+def _in_passing(text: str, opener: re.Match) -> bool:
+    """An example said in passing inside a sentence that goes on after it ("A hoplink, for example, looks like
+    this", "How long does the agreement last, assuming all conditions are met?", "If your sales are (let's say)
+    $2500, you get 50%", "Der Link sieht zum Beispiel so aus: …"): it illustrates that sentence, it does not open a
+    worked example that runs on. One that starts its sentence ("For example, …", "So let's say …") or names or
+    introduces what follows ("Let me give you an example.", "Here it is, for example:") does."""
+    words_before = len(re.findall(r"\w+", text[:opener.start()]))
+    words_after = len(re.findall(r"\w+", text[opener.end():]))
+    return (_PASSING.compiled.fullmatch(opener.group(0)) is not None and words_before >= 2 and words_after >= 3
+            and not text.rstrip().endswith(":"))
+
+
 def topics(doc: Doc) -> list[str | None]:
     """The section each unit stands in: what the last heading or introducing line ("…:", "…?", a line
     a list follows) was about. The items of a list an introducing line opens ("Folgende … sind
@@ -112,10 +131,12 @@ def topics(doc: Doc) -> list[str | None]:
                 listing = "open"
         if unit.first_in_line and resume is not None:
             (topic,), resume = resume, None
-        if EXAMPLE_OPENER.search(unit.text) and topic != "example":
+        if (opener := EXAMPLE_OPENER.search(unit.text)) and topic != "example":
             # An example opening a line runs to the next heading; one inside a paragraph or a list item (an item
-            # stands alone: "no commissions on other services, for example: domains"), to its end.
-            resume = None if unit.first_in_line and not unit.listed else (topic,)  # a tuple: the topic may be None
+            # stands alone: "no commissions on other services, for example: domains"), or said in passing, to its
+            # end.
+            opens = unit.first_in_line and not unit.listed and not _in_passing(unit.text, opener)
+            resume = None if opens else (topic,)  # a tuple: the topic may be None
             topic = "example"
         found.append(topic)
         was_item = item

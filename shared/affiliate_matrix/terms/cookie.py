@@ -143,7 +143,7 @@ _FROM_REFERRAL = Pattern(
     r"dall')(?:\s+|(?<='))"
     r"(?:[^\W\d]+\s+){0,2}?(?:recommendation|invit(?:e|ation)|empfehlung|einladung|recommandation|parrainage|"
     r"recomendaci[óo]n|invitaci[óo]n|aanbeveling|uitnodiging|indica[çc][ãa]o|convite|raccomandazione|invito|"
-    r"segnalazione|link|lien|enlace)(?!\w|['’]s)", re.I)
+    r"segnalazione|link|url|lien|enlace)(?!\w|['’]s)", re.I)
 # A window counted from the referral itself ("buys within 3 months of being referred", "signs up within 30 days of the
 # referral date"), not a sale or a reward it names; the program also acts within days of a referral ("we contact
 # your friend", "rewards are issued"), so only where the referred person buys or signs up in it.
@@ -159,6 +159,7 @@ _ACTS = Pattern(r"\b(?:sign|buy|bought|purchas|order|subscri|regist|join|convert
 _REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|tracciamento|"
                   r"(?:referral|affiliate|tracking|partner|invite|invitation|empfehlungs|einladungs|verwijzings?|werbe|"
                   r"your|the|ihr|dein|der|votre|uw|je|de|seu|teu|su)[\s-]?links?|"
+                  r"(?:referral|affiliate|tracking|partner|invite|invitation)[\s-]?urls?|"
                   r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung|einladung|verwijzing|uitnodiging|convites?|"
                   r"indica[çc][ãa]o|(?:liens?|enlaces?|links?)\s+(?:de|d'|di|do|da|del)\s*"
                   r"(?:parrainage|affili|referid|referencia|afiliad|indica|convite|referral|invit|recomenda)\w*)\b")
