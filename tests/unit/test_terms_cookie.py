@@ -285,3 +285,29 @@ def test_a_sentence_of_many_visitors_and_referrals_is_read_in_linear_time(monkey
 def test_an_example_said_in_passing_and_a_referral_url(text, days):
     assert terms.extract(text).cookie_days == days
 
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a reward named or sent right before a span is given in it: the span is its delivery, not a window
+    ("Once your friend has made a first purchase, you will receive the $25 bonus within 48 hours.", None),
+    ("After your friend's first order, the referrer gets a reward within 5 days.", None),
+    ("When the invited customer makes a first purchase, your gift card is e-mailed within 14 days.", None),
+    ("Once a referred customer has bought, your reward check is mailed within 15 days.", None),
+    ("Sobald dein Freund bestellt hat, erhältst du deine Prämie innerhalb von 4 Wochen.", None),
+    ("Dès que votre filleul a commandé, vous recevez votre récompense dans les 30 jours.", None),
+    ("Cuando tu amigo haga su primera compra, recibirás el bono en los 7 días siguientes.", None),
+    ("Quando o cliente indicado fizer a primeira compra, você receberá o bônus de R$ 30 em até 72 horas.", None),
+    # ... but the referred person's act between the reward and the span keeps the window
+    ("You earn a $50 bonus when your friend buys within 30 days of clicking your link.", 30),
+    ("Get a reward for every friend who signs up within 60 days.", 60),
+    ("You receive a bonus for each purchase made within 45 days of the visit.", 45),
+    ("Du erhältst eine Prämie, wenn dein Freund innerhalb von 30 Tagen bestellt.", 30),
+    # a session booked, cancelled or attended is an appointment, not a visit's session
+    ("If your friend cancels the session, you get no credit for that session.", None),
+    ("You get $15 in credit for every photo session your friend books with us.", None),
+    ("Was passiert, wenn mein Freund die Sitzung storniert? Dann gibt es für diese Sitzung keine Gutschrift.", None),
+    ("All purchases within the same session are credited to you.", 0),
+    ("Cookie: session only.", 0),
+])
+def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
+    assert terms.extract(text).cookie_days == days

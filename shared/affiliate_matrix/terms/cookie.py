@@ -104,6 +104,15 @@ _COUNTED = Pattern(r"\W*(?:of|from|after|since|following|nach|ab|apr[èe]s|suiva
 # "in den letzten drei Jahren"), unless a click is what it counts back to ("the last click in the past 30 days").
 _LOOKBACK = Pattern(r"\w+\s+(?:the\s+|den\s+|les\s+|los\s+|os\s+|gli\s+|de\s+)?(?:last|past|previous|letzten|vergangenen|"
                     r"derni[eè]re?s|pass[ée]e?s|[úu]ltimos|ultimi|afgelopen|laatste)\b", re.I)
+# The reward given within a span, named or sent ("you'll receive the bonus within 48 hours", "receberá o bônus de R$ 20
+# em até 48 horas", "checks are mailed within 15 days"): the span is its delivery, not a window, unless the referred
+# person's act stands between the two ("a bonus when your friend buys within 30 days").
+_GIVEN = Pattern(r"\b(?:rewards?|bonus(?:es)?|b[ôo]nus|bono|gift[\s-]?cards?|prizes?|pr[äa]mie[n]?|belohnung(?:en)?|"
+                 r"r[ée]compenses?|primes?|recompensas?|premios?|pr[êe]mios?|beloning(?:en)?|premies?|ricompens[ae]|"
+                 r"sent|issued|awarded|deposited|e-?mailed|mailed|released|added|versendet|verschickt|envoy[ée]e?s?|"
+                 r"enviad[oa]s?|verstuurd|inviat[oa])\b", re.I)
+_SALE = Pattern(r"\bsales?\b|verkauf|vente|venta|verkoop|venda|vendit|transa|join|inscri|anmeld|aanmeld|cadastr|"
+                r"abschlie|contrat|kopen|bestel|achet|compr|acquist", re.I)
 _CLICKED = Pattern(r"click|klick|clic|klik|clique|\blink|visit|besuch|bezoek", re.I)
 # "für 30 Tage gültig": a span the referral is valid for (not "commission for 12 months", which recurs).
 _FOR = Pattern(r"\b(?:for|f[üu]r|pendant|durante|gedurende|por)\s+(?:the\s+)?(?:first\s+)?\d", re.I)
@@ -178,6 +187,12 @@ _SESSION_SPAN = Pattern(r"\b(?:within|during|for|in|innerhalb|w[äa]hrend|f[üu]
                         r"their|its|[\w]+['’]s|die|der|dieselbe|derselben|gleichen|selben|einer|la|le|m[êe]me|une|misma|"
                         r"una|de|dezelfde|eenzelfde|zelfde|mesma|uma|stessa)\s+){0,2}(?:session|sitzung|sesi[óo]n|sessie|"
                         r"sessione|sess[ãa]o)\b", re.I)
+# A session booked, cancelled or attended is an appointment (a photo shoot, a coaching call), not a visit's session:
+# "If your friend cancels the session, you get no credit for that session", "each coaching session booked".
+_APPOINTMENT = Pattern(r"\b(?:book|cancel|schedul|reschedul|attend|buch|annul|stornier|reserv|agend|prenot|boek)\w*\s+"
+                       r"(?:[^\W\d]+\s+){0,2}?(?:sessions?|sitzung(?:en)?|s[ée]ances?|sesi[óo]n|sessies?|session[ei]|"
+                       r"sess[ãa]o)\b|\b(?:photo|coaching|therapy|consultation|massage|tutoring|training|lesson|fitness|"
+                       r"yoga|counsell?ing|strategy|discovery)\s+sessions?\b", re.I)
 _ASSIGNED = Pattern(r"credit|assign|attribut|tracked|valid|g[üu]ltig|valable|v[áa]lid|geldig|zugeordnet|zugewiesen|"
                     r"toegewezen|toegekend|attribu|atribu", re.I)
 # The customer referred tied to the affiliate for good ("will forever be tied to your account", "linked to you for
@@ -247,7 +262,7 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
         said = "" if ADVICE.search(said) else _own_part(said)
         if FOREVER.search(said):
             return -1, doc.span(first, i)
-        if session is None and _SESSION.search(said):
+        if session is None and _SESSION.search(said) and not _APPOINTMENT.search(said):
             session = 0, doc.span(first, i)
     if session is not None:
         return session
@@ -258,7 +273,8 @@ def cookie_in(doc: Doc, topics: list[str | None] | None = None) -> tuple[int | N
                 return days, unit.raw
             if _TIED_FOREVER.search(text) and _REFERRED.search(text):
                 return -1, unit.raw
-            if session is None and _SESSION_SPAN.search(text) and _ASSIGNED.search(text) and not ADVICE.search(text):
+            if (session is None and _SESSION_SPAN.search(text) and _ASSIGNED.search(text) and not ADVICE.search(text)
+                    and not _APPOINTMENT.search(text)):
                 session = 0, unit.raw
     return session or (None, None)
 
@@ -276,9 +292,10 @@ def _window_in(text: str) -> re.Match | None:
     if within and (near := DURATION.search(text, within.start())) and near.start() - within.end() < 3:
         counted_from = (_FROM_CLICK.compiled.match(text, near.end()) or _FROM_REFERRAL.compiled.match(text, near.end())
                         or (_FROM_REFERRED.compiled.match(text, near.end()) and _ACTS.search(text)))
+        delivered = not counted_from and _delivered(text[max(0, within.start() - 60):within.start()])
         elsewhere = not counted_from and _COUNTED.compiled.match(text, near.end())
         credited = _CREDIT.search(text) and _VISIT.search(text) and not elsewhere
-        if counted_from or _OWN_WINDOW.search(text) or credited:
+        if not delivered and (counted_from or _OWN_WINDOW.search(text) or credited):
             match = near
     if match is None and span:  # "valid for 30 days", "you get credit for 60 days after their visit"
         near = DURATION.search(text, span.start())
@@ -289,6 +306,15 @@ def _window_in(text: str) -> re.Match | None:
     if match and (not _OTHER_PERIOD.search(text) or _FROM_CLICK.compiled.match(text, match.end())):
         return match
     return None
+
+
+def _delivered(before: str) -> bool:
+    """Whether the words before a span end with a reward given in it, no act of the referred person between."""
+    given = None
+    for given in _GIVEN.finditer(before):  # the last one
+        pass
+    between = before[given.end():] if given else ""
+    return given is not None and not (_VISIT.search(between) or _ACTS.search(between) or _SALE.search(between))
 
 
 def _referral_span(text: str) -> re.Match | None:
