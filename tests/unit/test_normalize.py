@@ -147,3 +147,25 @@ def test_names_in_other_scripts_are_told_apart():
     assert len(set(resolve([Candidate(name) for name in names]))) == len(names)
     latin = [make_program(name).merchant_key for name in ("Café Rouge", "Acme™", "ＡＣＭＥ")]
     assert latin == ["caf-rouge", "acme", "acme"]
+
+
+def test_a_composed_and_a_decomposed_name_are_one_program_with_one_name():
+    composed, decomposed = make_program("Caf\u00e9 Partners"), make_program("Cafe\u0301 Partners")
+    assert composed.id == decomposed.id and composed.merchant_key == decomposed.merchant_key
+    assert composed.name == decomposed.name == "Caf\u00e9 Partners"
+
+
+@pytest.mark.parametrize("dirty", ["\x00Shop\x07 Partners\x1b", "\u202eShop Partners\u202c",
+                                   "\u2067Shop\u2069 Partners", "Shop\x85\x9b Partners",
+                                   "Shop\u202a\u202b\u202d Partners\x7f"])
+def test_controls_and_bidi_overrides_do_not_reach_indexed_text(dirty):
+    program = make_program(dirty, description=f"{dirty}: earn 20% per sale", categories=["Web\u202e Hosting\x00"],
+                           aliases=[f"{dirty} Group"], extra={"gravity": "12\x00"})
+    assert program.name == "Shop Partners" and program.merchant_key == make_program("Shop Partners").merchant_key
+    assert program.description == "Shop Partners: earn 20% per sale"
+    assert program.aliases == ["Shop Partners Group"] and program.categories == ["hosting_domains"]
+    assert program.gravity == 12
+
+
+def test_line_breaks_and_tabs_of_a_description_are_kept():
+    assert make_program("A", description="Earn 20%\nper sale\tmonthly").description == "Earn 20%\nper sale\tmonthly"
