@@ -106,6 +106,21 @@ def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(
     index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
+WIDE = "\uff22\uff4f\uff4f\uff4b\uff49\uff4e\uff47"  # Ｂｏｏｋｉｎｇ
+
+
+@pytest.mark.parametrize("q,expected", [("booking", ["wide", "narrow"]), (WIDE, ["wide", "narrow"]),
+                                        ("hotels", ["wide"]), ("ｓｈｏｐ２４７", ["digits"]), ("shop247", ["digits"]),
+                                        ("bookng", ["wide", "narrow"])])
+def test_full_width_letters_and_digits_are_their_ascii_ones(index, q, expected):
+    # OpenSearch's asciifolding folds full-width forms (U+FF10-FF5A) to ASCII; FTS5's unicode61 kept them as they
+    # were, so on SQLite "booking" did not find "Ｂｏｏｋｉｎｇ" and "Ｂｏｏｋｉｎｇ" not "Booking"
+    index.bulk_upsert("things", [{"id": "wide", "name": f"{WIDE}．ｃｏｍ Hotels"},
+                                 {"id": "narrow", "name": "Booking"}, {"id": "digits", "name": "Ｓｈｏｐ２４７"}],
+                      refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == sorted(expected)
+
+
 def test_text_query_folds_case_and_accents(loaded):
     result = loaded.search("things", SearchQuery(text="cafe creme"))
     assert [h.id for h in result.hits] == ["doc-cafe"]

@@ -136,10 +136,23 @@ class BulkResult:
         return f"BulkResult(indexed={self.indexed}, errors={self.errors!r})"
 
 
+# Full-width ASCII letters and digits (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A) as their ASCII ones, as OpenSearch's
+# asciifolding has them; FTS5's unicode61 keeps them as they are.
+_NARROW = {wide: wide - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+           for wide in range(first, last + 1)}
+
+
+def narrowed(text: str) -> str:
+    """Text with full-width letters and digits as ASCII ones ("Ｂｏｏｋｉｎｇ" is "Booking"): what an index that does not
+    fold them itself (SQLite) indexes and is queried with."""
+    return text.translate(_NARROW)
+
+
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
-    "foo_bar" is two, as "Booking.com" is); everything else (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", (text or "").lower())[:20]
+    "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
+    (operators, quotes, syntax) is dropped."""
+    return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
 
 
 def typo_allowance(word: str) -> int:
