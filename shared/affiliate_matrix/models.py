@@ -158,6 +158,9 @@ class Discovery(Model):
     provider: str
 
 
+MAX_COOKIE_DAYS = 3650  # ten years: past any cookie a program sets (a lifetime cookie is -1)
+
+
 class Program(Model):
     """The master record: one program (or CPA offer) merged from every source that lists it."""
 
@@ -177,7 +180,7 @@ class Program(Model):
     commission: list[CommissionTerm] = []
     commission_text: str | None = None
     payout_model: Literal["CPA", "CPL", "CPS", "RevShare", "CPI"] | None = None
-    cookie_days: int | None = Field(None, ge=-1, description="-1 lifetime, 0 session only.")
+    cookie_days: int | None = Field(None, ge=-1, le=MAX_COOKIE_DAYS, description="-1 lifetime, 0 session only.")
     payout: Payout = Payout()
     countries: list[Country] = []
     excluded_countries: list[Country] = []

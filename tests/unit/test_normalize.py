@@ -169,3 +169,26 @@ def test_controls_and_bidi_overrides_do_not_reach_indexed_text(dirty):
 
 def test_line_breaks_and_tabs_of_a_description_are_kept():
     assert make_program("A", description="Earn 20%\nper sale\tmonthly").description == "Earn 20%\nper sale\tmonthly"
+
+
+@pytest.mark.parametrize("fields", [{"cookie_text": "1000000000 days"}, {"cookie_text": "3651 days"},
+                                    {"description": "Earn 20% per sale. Cookie duration: 1000000000 days."}])
+def test_a_cookie_past_any_real_one_is_left_out_and_logged(fields):
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        program = make_program("Shop", "https://shop.com", **fields)
+    assert program.cookie_days is None and program.name == "Shop"
+    assert [(e["event"], e["field"]) for e in logs if e["log_level"] == "warning"] == [
+        ("normalize.figure_refused", "cookie_days")]
+
+
+@pytest.mark.parametrize("text,days", [("3650 days", 3650), ("lifetime", -1), ("session", 0), ("90 days", 90)])
+def test_cookies_up_to_ten_years_and_lifetime_ones_are_kept(text, days):
+    assert make_program("Shop", "https://shop.com", cookie_text=text).cookie_days == days
+
+
+def test_a_program_document_with_a_cookie_past_any_real_one_is_refused():
+    with pytest.raises(ValidationError, match="cookie_days"):
+        Program.model_validate({**make_program("Shop", "https://shop.com").model_dump(mode="json"),
+                                "cookie_days": 10**9})
