@@ -192,3 +192,15 @@ def test_a_program_document_with_a_cookie_past_any_real_one_is_refused():
     with pytest.raises(ValidationError, match="cookie_days"):
         Program.model_validate({**make_program("Shop", "https://shop.com").model_dump(mode="json"),
                                 "cookie_days": 10**9})
+
+
+def test_a_program_stored_with_a_cookie_past_any_real_one_is_read_without_it():
+    """Indexed before cookie_days was bounded: the program is read (by the index run merging into it, the API)
+    with the cookie not known, not refused at every read."""
+    from affiliate_matrix.program_index import from_document, to_document
+
+    doc = to_document(make_program("Shop", "https://shop.com", cookie_text="30 days"))
+    doc["program"]["cookie_days"] = 10**9
+    program = from_document(doc)
+    assert program.cookie_days is None and program.name == "Shop"
+    assert from_document(to_document(make_program("Shop", "https://shop.com", cookie_text="30 days"))).cookie_days == 30
