@@ -26,7 +26,14 @@ class NotFoundError(AmxError):
 
 
 class BackendUnavailable(AmxError):
-    """A backend could not be reached or answered with a server error; retrying may help."""
+    """A backend could not be reached or answered with a server error; retrying may help. `cause` says why in
+    words fit for a caller (no URL, host or credentials: the message, for the log, may name more), and
+    `retry_after` in how many seconds to try again (the HTTP layer's Retry-After)."""
+
+    def __init__(self, message: str, *, cause: str = "a backend is unavailable", retry_after: int = 5):
+        self.cause = cause
+        self.retry_after = retry_after
+        super().__init__(message)
 
 
 class InvalidInput(AmxError):

@@ -6,6 +6,8 @@ currency, countries are ISO-3166 alpha-2, and every timestamp is timezone-aware 
 """
 
 import hashlib
+import re
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -85,8 +87,40 @@ class FieldSource(Model):
                                                 "was read from free text.")
 
 
+# Characters no name or term is written with that a page or a payload may still carry: C0 controls but tab, line
+# feed and carriage return (NUL among them), DEL, the C1 controls, and the bidi embeddings, overrides and isolates,
+# which show a name reversed or hide part of it.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout_text", "network",
+                "network_program_id", "categories", "countries", "aliases", "extra")
+
+
+def clean_text(text: str) -> str:
+    """Text as a page or an API gave it, without those controls, in NFC: a composed "Café" (U+00E9) and a
+    decomposed one (e, U+0301) are one name, with one key."""
+    return unicodedata.normalize("NFC", _CONTROLS.sub("", text))
+
+
+def _cleaned(value):
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    return value
+
+
 class RawRecord(Model):
-    """What one source said about one program at one time, as parsed."""
+    """What one source said about one program at one time, as parsed. Its text, however it was read (a page, an
+    API's payload, the generic reader), is cleaned here, the one place every reader's record goes through."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data):
+        if isinstance(data, dict):
+            data = {k: _cleaned(v) if k in _TEXT_FIELDS else v for k, v in data.items()}
+        return data
 
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     connection_id: str
@@ -124,6 +158,9 @@ class Discovery(Model):
     provider: str
 
 
+MAX_COOKIE_DAYS = 3650  # ten years: past any cookie a program sets (a lifetime cookie is -1)
+
+
 class Program(Model):
     """The master record: one program (or CPA offer) merged from every source that lists it."""
 
@@ -143,7 +180,7 @@ class Program(Model):
     commission: list[CommissionTerm] = []
     commission_text: str | None = None
     payout_model: Literal["CPA", "CPL", "CPS", "RevShare", "CPI"] | None = None
-    cookie_days: int | None = Field(None, ge=-1, description="-1 lifetime, 0 session only.")
+    cookie_days: int | None = Field(None, ge=-1, le=MAX_COOKIE_DAYS, description="-1 lifetime, 0 session only.")
     payout: Payout = Payout()
     countries: list[Country] = []
     excluded_countries: list[Country] = []

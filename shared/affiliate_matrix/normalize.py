@@ -80,7 +80,8 @@ def normalize(record: RawRecord) -> Program:
         countries=taxonomy.countries(record.countries),
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
-        cookie_days=terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days,
+        cookie_days=_taken(record, "cookie_days",
+                           terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days),
         restrictions=buried.restrictions,
         payout=payout,
         first_seen_at=record.fetched_at,
@@ -109,14 +110,21 @@ def _reported(record: RawRecord) -> dict:
     extra = record.extra
     figures = {k: extra[k] for k in ("approval_rate", "conversion_rate", "validation_days", "gravity") if extra.get(k)}
     figures |= _epcs(extra)
-    taken = {}
-    for field, value in figures.items():
-        try:
-            taken[field] = _field_adapter(field).validate_python(value)
-        except ValidationError as exc:
-            log.warning("normalize.figure_refused", source=record.source, record_key=record.record_key[:200],
-                        field=field, value=str(value)[:100], problem=exc.errors(include_url=False)[0]["msg"])
-    return taken
+    taken = {field: _taken(record, field, value) for field, value in figures.items()}
+    return {field: value for field, value in taken.items() if value is not None}
+
+
+def _taken(record: RawRecord, field: str, value):
+    """The value as the program's field takes it, or None (logged, naming it) when the field does not take it: a
+    figure out of its range (a cookie of 10**9 days) is the source's word only, and the rest of the record stands."""
+    if value is None:
+        return None
+    try:
+        return _field_adapter(field).validate_python(value)
+    except ValidationError as exc:
+        log.warning("normalize.figure_refused", source=record.source, record_key=record.record_key[:200],
+                    field=field, value=str(value)[:100], problem=exc.errors(include_url=False)[0]["msg"])
+        return None
 
 
 @lru_cache(maxsize=None)

@@ -138,6 +138,10 @@ def to_document(program: "Program") -> dict:
 
 
 def from_document(doc: dict) -> "Program":
-    from affiliate_matrix.models import Program
+    from affiliate_matrix.models import MAX_COOKIE_DAYS, Program
 
-    return Program.model_validate(doc["program"])
+    stored = doc["program"]
+    cookie = stored.get("cookie_days")
+    if isinstance(cookie, int) and cookie > MAX_COOKIE_DAYS:  # stored before the bound: read as not known
+        stored = {**stored, "cookie_days": None}
+    return Program.model_validate(stored)

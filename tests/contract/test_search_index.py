@@ -4,14 +4,16 @@ Expected answers are computed by brute force in Python from the same generated d
 so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
 """
 
+import uuid
 from collections import Counter
 
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
 from affiliate_matrix.runtime import open_search_index
 from affiliate_matrix.search import Range, SearchQuery, SortKey
+from tests.support.overloaded import OverloadedNode
 from tests.support.things import BACKENDS, SPEC, docs, make_docs, open_index
 
 
@@ -103,6 +105,36 @@ def test_a_name_joined_by_dots_apostrophes_or_underscores_is_found_by_its_words(
     # and the query split them into words: on OpenSearch neither "booking" nor "Booking.com" found Booking.com
     index.bulk_upsert("things", [{"id": k, "name": name} for k, name in BRANDS.items()], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
+WIDE = "\uff22\uff4f\uff4f\uff4b\uff49\uff4e\uff47"  # Ｂｏｏｋｉｎｇ
+
+
+@pytest.mark.parametrize("q,expected", [("booking", ["wide", "narrow"]), (WIDE, ["wide", "narrow"]),
+                                        ("hotels", ["wide"]), ("ｓｈｏｐ２４７", ["digits"]), ("shop247", ["digits"]),
+                                        ("bookng", ["wide", "narrow"])])
+def test_full_width_letters_and_digits_are_their_ascii_ones(index, q, expected):
+    # OpenSearch's asciifolding folds full-width forms (U+FF10-FF5A) to ASCII; FTS5's unicode61 kept them as they
+    # were, so on SQLite "booking" did not find "Ｂｏｏｋｉｎｇ" and "Ｂｏｏｋｉｎｇ" not "Booking"
+    index.bulk_upsert("things", [{"id": "wide", "name": f"{WIDE}．ｃｏｍ Hotels"},
+                                 {"id": "narrow", "name": "Booking"}, {"id": "digits", "name": "Ｓｈｏｐ２４７"}],
+                      refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == sorted(expected)
+
+
+FOLDED = {"ae": "Æther Labs", "oe": "Œuvre Ðesign", "o": "Øresund Bikes", "l": "Łódź Deals", "ss": "Straße Shop",
+          "th": "Þór Ħotel", "fi": "ﬁnance Hub", "st": "ﬆar ſupply"}
+
+
+@pytest.mark.parametrize("q,expected", [("aether", ["ae"]), ("Æther", ["ae"]), ("oeuvre design", ["oe"]),
+                                        ("oresund", ["o"]), ("Øresund", ["o"]), ("lodz", ["l"]), ("strasse", ["ss"]),
+                                        ("straße", ["ss"]), ("thor hotel", ["th"]), ("finance", ["fi"]),
+                                        ("ﬁnance", ["fi"]), ("star supply", ["st"])])
+def test_latin_letters_without_accents_are_folded_as_asciifolding_spells_them(index, q, expected):
+    # OpenSearch's asciifolding spells æ, ø, ł, ß, œ, þ and the ligatures in ASCII; FTS5's unicode61 takes off
+    # accents only, so on SQLite "oresund" did not find "Øresund", nor "finance" "ﬁnance"
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in FOLDED.items()], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
 
 def test_text_query_folds_case_and_accents(loaded):
     result = loaded.search("things", SearchQuery(text="cafe creme"))
@@ -345,6 +377,54 @@ def test_unreachable_opensearch_fails_naming_the_setting():
     idx = open_search_index(Settings(search="opensearch", opensearch_url="http://127.0.0.1:9"))
     with pytest.raises(ConfigError, match="AMX_OPENSEARCH_URL"):
         idx.check()
+
+
+@pytest.mark.parametrize("status,how", [(429, "overloaded"), (503, "unavailable"), (502, "unavailable")])
+def test_an_overloaded_opensearch_is_unavailable_naming_the_cause_not_its_url(status, how):
+    """A node answering 429 (its queues full) or a 5xx: a retriable BackendUnavailable (the HTTP layer's 503 with
+    Retry-After) saying so, whose words hold neither the node's address nor the credentials in its URL."""
+    node = OverloadedNode(status)
+    try:
+        idx = open_search_index(Settings(search="opensearch", opensearch_url=node.url("amx:hunter2@")))
+        idx.check()  # GET / answers as a node does
+        for call in (lambda: idx.search("things", SearchQuery(text="alpha")), lambda: idx.generation("things"),
+                     lambda: idx.get("things", "doc-00001")):
+            with pytest.raises(BackendUnavailable) as caught:
+                call()
+            error = caught.value
+            assert f"is {how} (it answered HTTP {status})" in error.cause and error.retry_after > 0
+            port = str(node.server.server_address[1])
+            assert not any(secret in text for secret in ("hunter2", "amx:", port) for text in (error.cause, str(error)))
+    finally:
+        node.stop()
+
+
+def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cause():
+    idx = open_search_index(Settings(search="opensearch", opensearch_url="http://amx:hunter2@127.0.0.1:9"))
+    with pytest.raises(BackendUnavailable) as caught:
+        idx.search("things", SearchQuery())
+    assert caught.value.cause == "the search index is unreachable" and caught.value.retry_after > 0
+    assert "hunter2" not in str(caught.value) and "127.0.0.1" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_a_search_no_shard_of_the_index_can_answer_is_unavailable(opensearch_node):
+    """A real node's own 503: the index's only shard is not allocated (it may go to no node), so every shard of
+    the search fails ('all shards failed'), which is retriable, not the caller's fault."""
+    from opensearchpy import OpenSearch
+
+    from affiliate_matrix.search.opensearch import index_body
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    client = OpenSearch(hosts=[opensearch_node.url])
+    body = index_body(SPEC)
+    body["settings"] = {**body["settings"], "index.routing.allocation.require._name": "no-such-node"}
+    client.indices.create(index=SPEC.physical(prefix), body=body, wait_for_active_shards=0)
+    client.indices.put_alias(index=SPEC.physical(prefix), name=f"{prefix}-things")
+    idx = open_search_index(Settings(search="opensearch", opensearch_url=opensearch_node.url, index_prefix=prefix))
+    with pytest.raises(BackendUnavailable) as caught:
+        idx.search("things", SearchQuery(text="alpha"))
+    assert caught.value.cause == "the search index is unavailable (it answered HTTP 503)"
 
 
 @pytest.mark.parametrize("q,expected", [("alpah", "alpha"), ("brovo", "bravo"), ("foxtrott", "foxtrot"),

@@ -215,3 +215,41 @@ def test_tiny_but_valid_figures_still_split_the_total_and_do_not_hang(strategy):
     request["campaigns"][0]["history"] = days([5e-324], [1e6])  # roas: 1e6 / 5e-324 is inf
     for metric in ("revenue", "roas", "conversions"):
         check_bounds_and_total(request, json.loads(allocate_json(json.dumps(request), metric=metric)))
+
+
+@pytest.mark.parametrize("histories", [
+    [days([5e-324], [1e6]), days([5e-324], [1.0]), []],
+    [days([1e-300], [1e12]), days([1e-300], [0.0]), days([0.0], [0.0])],
+])
+def test_the_smoothed_roas_of_spends_near_zero_is_finite_and_ranks_the_campaigns(histories):
+    """Every campaign spent next to nothing: the pooled ROAS (revenue over a total spend of 5e-324) was inf, so
+    every campaign's smoothed ROAS was inf (nan with no revenue), and pareto gave the best one nothing."""
+    from affiliate_matrix.budget.allocate import smoothed
+    from affiliate_matrix.budget.curves import Histories
+
+    request = AllocateRequest.model_validate({"total_budget": 1000, "currency": "USD", "strategy": "pareto",
+                                              "campaigns": [{"id": f"c{i}", "history": h}
+                                                            for i, h in enumerate(histories)]})
+    value = smoothed(Histories.of(request.campaigns), "roas")
+    assert np.isfinite(value).all() and value[0] > value[1] > 0 and value.sum() < np.finfo(float).max
+    for strategy in ("pareto", "proportional"):
+        amounts = [a.amount for a in allocate(request.model_copy(update={"strategy": strategy}), "roas").allocations]
+        assert amounts[0] == max(amounts) > amounts[1] and sum(amounts) == pytest.approx(1000)
+
+
+def test_cents_far_from_the_total_are_handed_out_in_a_few_passes_to_the_cent(monkeypatch):
+    """to_cents handed out one cent per campaign per pass: amounts $1,000 short of the total took 25,000 passes
+    (a total of $10^9 short, 10^11 cents, was a hang); the shortfall is now spread in whole rounds at once."""
+    from affiliate_matrix.budget.allocate import to_cents
+
+    request = AllocateRequest.model_validate({"total_budget": 1000, "currency": "USD", "strategy": "equal",
+                                              "campaigns": [{"id": "a", "max_budget": 100}, {"id": "b"},
+                                                            {"id": "c", "min_budget": 10}, {"id": "d"}]})
+    passes = []
+    argsort = np.argsort
+    monkeypatch.setattr(np, "argsort", lambda *a, **k: passes.append(1) or argsort(*a, **k))
+    cents = to_cents(np.array([0.0, 0.005, 0.0, 0.0]), request)
+    assert cents.tolist() == [10_000, 29_667, 30_667, 29_666] and len(passes) <= 2
+    passes.clear()
+    over = to_cents(np.array([100.0, 700.0, 500.0, 300.0]), request)  # $600 over: taken back the same way
+    assert over.sum() == 100_000 and over[0] <= 10_000 and over[2] >= 1_000 and len(passes) <= 2

@@ -81,3 +81,20 @@ def test_hostile_structured_data_is_read_around_not_crashed_on():
     (record,) = read("affiliateprograms", "hostile", html)
     assert (record.name, record.commission_text) == ("Wide", "12% per sale")
     assert (record.merchant_url, str(record.join_url)) == (None, "https://net.example/join")  # bad links left out
+
+
+def test_offer_texts_in_json_ld_are_bounded_as_the_page_lines_are(monkeypatch):
+    """A JSON-LD offer's name and description went to the terms extractor whole, a line of the page only up to 500
+    characters: an offer of 200,000 characters was read (twice: with the page, then alone) at each crawl."""
+    import affiliate_matrix.terms as terms
+
+    read_by_extractor = []
+    extract = terms.extract
+    monkeypatch.setattr(terms, "extract", lambda text: read_by_extractor.append(text) or extract(text))
+    long_offer = "Earn 15% per sale. " + "Our partners love us. " * 10_000
+    entity = {"@type": "Product", "name": "Longwind", "url": "https://longwind.example.com/",
+              "offers": [{"@type": "Offer", "description": long_offer}, {"@type": "Offer", "name": "Cookie: 30 days"}]}
+    html = f'<script type="application/ld+json">{json.dumps(entity)}</script><h1>Longwind</h1>'
+    (record,) = read("affiliationlist", "longwind", html)
+    assert record.cookie_text == "Cookie: 30 days" and record.commission_text is None
+    assert read_by_extractor and all("Our partners love us." not in text for text in read_by_extractor)

@@ -147,3 +147,60 @@ def test_names_in_other_scripts_are_told_apart():
     assert len(set(resolve([Candidate(name) for name in names]))) == len(names)
     latin = [make_program(name).merchant_key for name in ("Café Rouge", "Acme™", "ＡＣＭＥ")]
     assert latin == ["caf-rouge", "acme", "acme"]
+
+
+def test_a_composed_and_a_decomposed_name_are_one_program_with_one_name():
+    composed, decomposed = make_program("Caf\u00e9 Partners"), make_program("Cafe\u0301 Partners")
+    assert composed.id == decomposed.id and composed.merchant_key == decomposed.merchant_key
+    assert composed.name == decomposed.name == "Caf\u00e9 Partners"
+
+
+@pytest.mark.parametrize("dirty", ["\x00Shop\x07 Partners\x1b", "\u202eShop Partners\u202c",
+                                   "\u2067Shop\u2069 Partners", "Shop\x85\x9b Partners",
+                                   "Shop\u202a\u202b\u202d Partners\x7f"])
+def test_controls_and_bidi_overrides_do_not_reach_indexed_text(dirty):
+    program = make_program(dirty, description=f"{dirty}: earn 20% per sale", categories=["Web\u202e Hosting\x00"],
+                           aliases=[f"{dirty} Group"], extra={"gravity": "12\x00"})
+    assert program.name == "Shop Partners" and program.merchant_key == make_program("Shop Partners").merchant_key
+    assert program.description == "Shop Partners: earn 20% per sale"
+    assert program.aliases == ["Shop Partners Group"] and program.categories == ["hosting_domains"]
+    assert program.gravity == 12
+
+
+def test_line_breaks_and_tabs_of_a_description_are_kept():
+    assert make_program("A", description="Earn 20%\nper sale\tmonthly").description == "Earn 20%\nper sale\tmonthly"
+
+
+@pytest.mark.parametrize("fields", [{"cookie_text": "1000000000 days"}, {"cookie_text": "3651 days"},
+                                    {"description": "Earn 20% per sale. Cookie duration: 1000000000 days."}])
+def test_a_cookie_past_any_real_one_is_left_out_and_logged(fields):
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        program = make_program("Shop", "https://shop.com", **fields)
+    assert program.cookie_days is None and program.name == "Shop"
+    assert [(e["event"], e["field"]) for e in logs if e["log_level"] == "warning"] == [
+        ("normalize.figure_refused", "cookie_days")]
+
+
+@pytest.mark.parametrize("text,days", [("3650 days", 3650), ("lifetime", -1), ("session", 0), ("90 days", 90)])
+def test_cookies_up_to_ten_years_and_lifetime_ones_are_kept(text, days):
+    assert make_program("Shop", "https://shop.com", cookie_text=text).cookie_days == days
+
+
+def test_a_program_document_with_a_cookie_past_any_real_one_is_refused():
+    with pytest.raises(ValidationError, match="cookie_days"):
+        Program.model_validate({**make_program("Shop", "https://shop.com").model_dump(mode="json"),
+                                "cookie_days": 10**9})
+
+
+def test_a_program_stored_with_a_cookie_past_any_real_one_is_read_without_it():
+    """Indexed before cookie_days was bounded: the program is read (by the index run merging into it, the API)
+    with the cookie not known, not refused at every read."""
+    from affiliate_matrix.program_index import from_document, to_document
+
+    doc = to_document(make_program("Shop", "https://shop.com", cookie_text="30 days"))
+    doc["program"]["cookie_days"] = 10**9
+    program = from_document(doc)
+    assert program.cookie_days is None and program.name == "Shop"
+    assert from_document(to_document(make_program("Shop", "https://shop.com", cookie_text="30 days"))).cookie_days == 30

@@ -126,6 +126,37 @@ def test_an_amount_is_compared_only_beside_a_test_of_its_currency(amount, curren
         check(f'{amount} > 1.0 && program.name != "{currency}"')
 
 
+@pytest.mark.parametrize("condition", [
+    'program["epc_7d"] > 1.0', "program['epc_7d'] > 1.0", 'program["commission_flat_max"] >= 10.0',
+    'program.epc_currency != "" && program["commission_flat_max"] > 1.0',
+    'program["epc_currency"] == "USD" && program["commission_flat_max"] > 1.0',
+])
+def test_an_amount_read_by_index_is_held_to_its_currency_too(condition):
+    """program["epc_7d"] is program.epc_7d: written so, it got past the check of amounts and their currencies."""
+    with pytest.raises(ConditionError, match="no exchange rates"):
+        check(condition)
+
+
+@pytest.mark.parametrize("condition", [
+    'program["epc_currency"] == "USD" && program["epc_7d"] > 1.0',
+    'program.epc_currency == "USD" && program["epc_7d"] > 1.0',
+    "program['commission_flat_currency'] == 'EUR' && program.commission_flat_max > 5.0",
+])
+def test_an_amount_read_by_index_beside_its_currency_is_taken(condition):
+    check(condition)
+
+
+@pytest.mark.parametrize("condition", [
+    '[program].exists(p, p.epc_7d > 1.0)', 'dyn(program)["epc_7d"] > 1.0', 'program["epc" + "_7d"] > 1.0',
+    'program["epc\\x5f7d"] > 1.0', 'program.exists(k, k == "epc_7d" && program[k] > 1.0)',
+])
+def test_the_program_read_other_than_by_its_fields_names_is_refused(condition):
+    """Read as a whole (a list of it, dyn(), a key computed or escaped, a walk over its keys), the program's
+    amounts would be compared unseen: its fields are read by name, as program.x or program["x"]."""
+    with pytest.raises(ConditionError, match="by name"):
+        check(condition)
+
+
 def test_the_currency_beside_an_amount_decides_the_comparison(tmp_path):
     from affiliate_matrix.config import Settings
     from affiliate_matrix.models import Money

@@ -72,9 +72,12 @@ def smoothed(history: Histories, metric: Metric) -> np.ndarray:
     spend = (history.spend * history.mask).sum(axis=1)
     revenue = (history.revenue * history.mask).sum(axis=1)
     if metric == "roas":
-        pooled = revenue.sum() / spend.sum() if spend.sum() > 0 else 0.0
+        # The pooled ROAS times the prior's spend is the prior's revenue, computed as such: the pooled ROAS alone
+        # (revenue over a total spend of 5e-324) was inf, and so every campaign's value (nan where it had none).
+        # Every figure is at most 1e12 a day, so with the spend floored at 1e-9 the values stay finite.
         prior_spend = PRIOR_DAYS * (spend.sum() / max(days.sum(), 1.0))
-        return (revenue + pooled * prior_spend) / np.maximum(spend + prior_spend, 1e-9)
+        prior_revenue = PRIOR_DAYS * (revenue.sum() / max(days.sum(), 1.0)) if spend.sum() > 0 else 0.0
+        return (revenue + prior_revenue) / np.maximum(spend + prior_spend, 1e-9)
     totals = revenue if metric == "revenue" else (history.conversions * history.mask).sum(axis=1)
     pooled = totals.sum() / max(days.sum(), 1.0)
     return (totals + PRIOR_DAYS * pooled) / (days + PRIOR_DAYS)
@@ -209,21 +212,32 @@ def explain_curves(posterior: Posterior, price: float, curves: str) -> str:
 
 def to_cents(amounts: np.ndarray, request: AllocateRequest) -> np.ndarray:
     """Integer cents within the bounds adding up to the total: floor, then hand out the remaining
-    cents by largest remainder to campaigns with room."""
+    cents by largest remainder to campaigns with room (taken back by smallest remainder when over)."""
     total = int(request.total_budget * 100)
     lo = np.array([int((c.min_budget or Decimal(0)) * 100) for c in request.campaigns], dtype=np.int64)
     hi = np.array([min(int(c.max_budget * 100), total) if c.max_budget is not None else total
                    for c in request.campaigns], dtype=np.int64)
-    raw = np.minimum(np.maximum(amounts * 100.0, lo), hi)
+    raw = np.minimum(np.maximum(np.nan_to_num(amounts * 100.0, nan=0.0), lo), hi)
     cents = np.minimum(np.maximum(np.floor(raw).astype(np.int64), lo), hi)
-    target = min(total, int(hi.sum()))
-    remainder = raw - cents
-    while (short := target - int(cents.sum())) != 0:
-        room = (cents < hi) if short > 0 else (cents > lo)
-        order = np.argsort(-remainder if short > 0 else remainder, kind="stable")
-        order = order[room[order]][: abs(short)]
-        if not len(order):
-            break
-        cents[order] += 1 if short > 0 else -1
-        remainder[order] = 0.0
-    return cents
+    short = min(total, int(hi.sum())) - int(cents.sum())
+    if short == 0:
+        return cents
+    room = hi - cents if short > 0 else cents - lo
+    # As many whole rounds of a cent to each campaign with room as fit (the highest level k at which
+    # sum(min(room, k)) is within the shortfall: a bisection, not a pass per cent), then one cent more to the
+    # rest of the shortfall's campaigns in order of their remainder. Each pass handed out one cent per campaign,
+    # so amounts far from the total took a pass per cent they were off by.
+    need = abs(short)
+    low, high = 0, int(room.max())
+    while low < high:
+        mid = (low + high + 1) // 2
+        if int(np.minimum(room, mid).sum()) <= need:
+            low = mid
+        else:
+            high = mid - 1
+    given = np.minimum(room, low)
+    left = need - int(given.sum())
+    order = np.argsort(-(raw - cents) if short > 0 else raw - cents, kind="stable")
+    order = order[room[order] > low][:left]
+    given[order] += 1
+    return cents + given if short > 0 else cents - given

@@ -156,9 +156,10 @@ def _served(request, route: Callable, flags) -> tuple:
     except ConfigError as exc:  # a backend this request is the first to use is misconfigured (runtime.py)
         log.error("request.misconfigured", setting=exc.setting, error=str(exc))
         body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
-    except BackendUnavailable as exc:
+    except BackendUnavailable as exc:  # overloaded or unreachable: the caller is told why and when to try again
         log.error("request.backend_unavailable", error=str(exc))
-        body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
+        body, status, headers = error_response(503, "unavailable", f"{exc.cause}; retry later", request_id)
+        headers["Retry-After"] = str(exc.retry_after)
     finally:  # an error no branch answers (a 500) still leaves the work the route left behind
         AFTER_ANSWER.reset(serving)
         if pending:

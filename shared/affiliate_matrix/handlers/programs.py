@@ -37,8 +37,14 @@ answers = AnswerCache(size=512)  # answers by ETag, shared by the request thread
 
 
 def handle(rt, request):
+    return serve(request, lambda r: _routed(rt, r), rt.flags)
+
+
+def _routed(rt, request):
+    """The indexes made sure of inside serve: a backend that fails there (overloaded, unreachable) is answered as
+    any request's failure is (a 503 with Retry-After), and /healthz does not wait on it."""
     _ensure_indexes(rt)
-    return serve(request, lambda r: api().route(rt, r), rt.flags)
+    return api().route(rt, request)
 
 
 @cache

@@ -150,10 +150,19 @@ def check_names(text: str) -> set[str]:
 
 
 def check_amounts(text: str) -> None:
-    """An amount (AMOUNTS) is used only in a condition that also uses the field naming its currency."""
+    """An amount (AMOUNTS) is used only in a condition that also uses the field naming its currency. A field is
+    used by name, program.epc_7d or program["epc_7d"]; the part of the context holding amounts read any other way
+    (as a whole: [program], dyn(program), program[k], a walk over its keys) is refused, as its amounts would be
+    compared unseen."""
     tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
     used = {_path_from(tokens, i) for i, (kind, value) in enumerate(tokens)
             if kind == "ident" and value in CONTEXT and (i == 0 or tokens[i - 1][1] != ".")}
+    holders = {amount.split(".")[0] for amount in AMOUNTS}
+    whole = sorted(used & holders)
+    if whole:
+        raise ConditionError(f"condition: {whole[0]} is read as a whole; read its fields by name "
+                             f'({whole[0]}.epc_7d or {whole[0]}["epc_7d"]), so that an amount is seen beside its '
+                             "currency")
     for amount, currency in AMOUNTS.items():
         if amount in used and currency not in used:
             raise ConditionError(f"condition: {amount} is an amount in {currency}, and there are no exchange rates "
@@ -206,14 +215,25 @@ def _pairs(tokens) -> dict[int, int]:
     return pairs
 
 
+_KEY = re.compile(r"""[rR]?(["'])([A-Za-z_][A-Za-z0-9_]*)\1""")  # a key written as a plain literal: "epc_7d"
+
+
 def _path_from(tokens, i: int) -> str:
-    """The dotted field path starting at tokens[i], up to (not into) a method call."""
+    """The dotted field path starting at tokens[i], up to (not into) a method call; a field read by index with a
+    plain literal key (program["epc_7d"]) is the same path as program.epc_7d."""
     path, j = [tokens[i][1]], i + 1
-    while j + 1 < len(tokens) and tokens[j][1] == "." and tokens[j + 1][0] == "ident":
-        if j + 2 < len(tokens) and tokens[j + 2][1] == "(":
+    while j + 1 < len(tokens):
+        if tokens[j][1] == "." and tokens[j + 1][0] == "ident":
+            if j + 2 < len(tokens) and tokens[j + 2][1] == "(":
+                break
+            path.append(tokens[j + 1][1])
+            j += 2
+        elif (tokens[j][1] == "[" and j + 2 < len(tokens) and tokens[j + 2][1] == "]"
+              and (key := _KEY.fullmatch(tokens[j + 1][1]))):
+            path.append(key.group(2))
+            j += 3
+        else:
             break
-        path.append(tokens[j + 1][1])
-        j += 2
     return ".".join(path)
 
 

@@ -136,10 +136,29 @@ class BulkResult:
         return f"BulkResult(indexed={self.indexed}, errors={self.errors!r})"
 
 
+# Full-width ASCII letters and digits (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A) as their ASCII ones, and the Latin
+# letters and ligatures with no accent to take off, as OpenSearch's asciifolding has them; FTS5's unicode61 keeps
+# them as they are (it takes off only accents: "é" is "e", "ø" stays "ø").
+_NARROW = {wide: wide - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+           for wide in range(first, last + 1)}
+_NARROW |= str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+                          "ð": "d", "Ð": "D", "ß": "ss", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h",
+                          "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N", "ſ": "s", "ﬀ": "ff", "ﬁ": "fi",
+                          "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
+def narrowed(text: str) -> str:
+    """Text with full-width letters and digits as ASCII ones ("Ｂｏｏｋｉｎｇ" is "Booking") and the letters asciifolding
+    spells in ASCII so ("Øresund" is "Oresund"): what an index that does not fold them itself (SQLite) indexes and
+    is queried with."""
+    return text.translate(_NARROW)
+
+
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
-    "foo_bar" is two, as "Booking.com" is); everything else (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", (text or "").lower())[:20]
+    "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
+    (operators, quotes, syntax) is dropped."""
+    return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
 
 
 def typo_allowance(word: str) -> int:

@@ -7,8 +7,10 @@ is returned as a per-item error, never dropped.
 """
 
 import json
+from contextlib import contextmanager
 
 from opensearchpy import ConnectionError as OSConnectionError
+from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 
@@ -62,6 +64,28 @@ def _reason(error) -> str:
     return error.get("reason", json.dumps(error)) if isinstance(error, dict) else str(error)
 
 
+@contextmanager
+def _answering(what: str):
+    """An overloaded or unreachable node (a 429, a 5xx, a refused connection, a timeout) as BackendUnavailable,
+    which callers retry (an HTTP caller gets a 503 with Retry-After); a 400 or a 404 stays the caller's to read.
+    Neither the message nor the cause holds the client's text: it names the node's host and port, and a URL's
+    credentials would be in it."""
+    try:
+        yield
+    except OSConnectionError as exc:  # ConnectionTimeout and SSLError are ConnectionErrors
+        how = "did not answer in time" if isinstance(exc, ConnectionTimeout) else "is unreachable"
+        raise BackendUnavailable(f"OpenSearch {what}: the node {how} ({type(exc).__name__})",
+                                 cause=f"the search index {how}", retry_after=10) from None
+    except TransportError as exc:
+        status = exc.status_code if isinstance(exc.status_code, int) else 0
+        if status != 429 and status < 500:
+            raise
+        how = "is overloaded" if status == 429 else "is unavailable"
+        raise BackendUnavailable(f"OpenSearch {what}: answered {status} ({str(exc.error)[:200]})",
+                                 cause=f"the search index {how} (it answered HTTP {status})",
+                                 retry_after=5 if status == 429 else 10) from None
+
+
 class OpenSearchIndex(SearchIndex):
     def __init__(self, client: OpenSearch, prefix: str = "amx", url: str = ""):
         self.client = client
@@ -91,6 +115,10 @@ class OpenSearchIndex(SearchIndex):
         return f"{self.prefix}-{name}"
 
     def ensure_index(self, spec: IndexSpec) -> str:
+        with _answering(f"ensure {spec.name}"):
+            return self._ensure_index(spec)
+
+    def _ensure_index(self, spec: IndexSpec) -> str:
         physical = spec.physical(self.prefix)
         if self.client.indices.exists_alias(name=self._alias(spec.name)):
             return self._current(spec.name)  # another version may be live: moving is migrate()'s job
@@ -113,7 +141,8 @@ class OpenSearchIndex(SearchIndex):
         return physical
 
     def generation(self, name):
-        stats = self.client.indices.stats(index=self._alias(name), metric="indexing")["indices"]
+        with _answering(f"stats of {name}"):
+            stats = self.client.indices.stats(index=self._alias(name), metric="indexing")["indices"]
         (physical, numbers), = stats.items()
         indexing = numbers["primaries"]["indexing"]
         return f"{physical}:{indexing['index_total']}:{indexing['delete_total']}"
@@ -203,7 +232,8 @@ class OpenSearchIndex(SearchIndex):
     def _spec(self, name: str) -> IndexSpec:
         if name not in self._specs:
             try:
-                mappings = self.client.indices.get_mapping(index=self._alias(name))
+                with _answering(f"mapping of {name}"):
+                    mappings = self.client.indices.get_mapping(index=self._alias(name))
             except OSNotFoundError:
                 raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
             (only,) = mappings.values()
@@ -224,7 +254,7 @@ class OpenSearchIndex(SearchIndex):
                     continue
                 yield {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
 
-        try:
+        with _answering(f"bulk into {alias}"):
             for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
                                                    max_chunk_bytes=10 * 1024 * 1024, raise_on_error=False,
                                                    raise_on_exception=False, max_retries=4, initial_backoff=0.5,
@@ -238,8 +268,6 @@ class OpenSearchIndex(SearchIndex):
                     blocked += 1
                     continue
                 result.errors.append((str(info.get("_id")), _reason(error)))
-        except OSConnectionError as exc:
-            raise BackendUnavailable(f"OpenSearch bulk into {alias}: {exc}") from None
         if blocked:
             raise BackendUnavailable(f"{blocked} writes into {alias} were blocked (a migration is running); retry")
         if refresh:
@@ -247,19 +275,22 @@ class OpenSearchIndex(SearchIndex):
         return result
 
     def refresh(self, name):
-        self.client.indices.refresh(index=self._alias(name))
+        with _answering(f"refresh of {name}"):
+            self.client.indices.refresh(index=self._alias(name))
 
     def get(self, name, doc_id):
         self._spec(name)
         try:
-            return self.client.get(index=self._alias(name), id=doc_id)["_source"]
+            with _answering(f"get from {name}"):
+                return self.client.get(index=self._alias(name), id=doc_id)["_source"]
         except OSNotFoundError:
             return None
 
     def delete(self, name, doc_id):
         self._spec(name)
         try:
-            self.client.delete(index=self._alias(name), id=doc_id)
+            with _answering(f"delete from {name}"):
+                self.client.delete(index=self._alias(name), id=doc_id)
             return True
         except OSNotFoundError:
             return False
@@ -301,11 +332,10 @@ class OpenSearchIndex(SearchIndex):
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
         try:
-            response = self.client.search(index=self._alias(name), body=body)
+            with _answering(f"search on {name}"):
+                response = self.client.search(index=self._alias(name), body=body)
         except RequestError as exc:
             raise InvalidInput(f"search rejected: {exc.error}") from None
-        except OSConnectionError as exc:
-            raise BackendUnavailable(f"OpenSearch search on {name}: {exc}") from None
         raw_hits = response["hits"]["hits"]
         total = response["hits"]["total"]["value"]
         hits = [Hit(h["_id"], h.get("_score"), h["_source"]) for h in raw_hits]

@@ -17,7 +17,7 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, expansions, previous_version, upgraded, validate_query, words,
+    encode_cursor, expansions, narrowed, previous_version, upgraded, validate_query, words,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -228,7 +228,7 @@ class SqliteSearchIndex(SearchIndex):
             self.db.executemany(f'INSERT INTO "{t}_num" VALUES (?, ?, ?)', [(rid, f, v) for f, v in num])
             if text_fields:
                 self.db.execute(f'DELETE FROM "{t}_fts" WHERE rowid = ?', (rid,))
-                values = [" ".join(map(str, _as_list(doc.get(f) or []))) for f in text_fields]
+                values = [narrowed(" ".join(map(str, _as_list(doc.get(f) or [])))) for f in text_fields]
                 marks = ", ".join("?" * (len(text_fields) + 1))
                 self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
                                 (rid, *values))

@@ -48,6 +48,7 @@ _PROGRAM_SUFFIX = re.compile(r"\s+(?:affiliate|partner|referral|ambassador)s?\s+
 _JOIN_TEXT = re.compile(r"\b(join|sign[\s-]?up|apply|become an? (?:affiliate|partner)|register as)\b", re.I)
 _SITE_TEXT = re.compile(r"\b(visit|official)\b.*\b(site|website|store|shop)\b|^website$", re.I)
 MAX_JSON_NODES = 5000
+MAX_TERMS_LINE = 500  # a text longer than this (a page's line, a JSON-LD offer's) is not read for terms
 
 
 def read(page: Page, record_key: str, why: str) -> Listing:
@@ -219,7 +220,7 @@ def _terms_from_text(fields: dict, lines: list[str]) -> None:
     wanted = {"commission_text": lambda t: t.commission, "cookie_text": lambda t: t.cookie_days is not None,
               "payout_text": lambda t: t.payout_methods or t.payout_frequency or t.min_payout}
     wanted = {field: test for field, test in wanted.items() if not fields.get(field)}
-    candidates = fields.pop("_offer_text", []) + [line for line in lines if len(line) <= 500]
+    candidates = [line for line in fields.pop("_offer_text", []) + lines if len(line) <= MAX_TERMS_LINE]
     if not wanted or not candidates:
         return
     whole = extract(" ".join(candidates))  # once over the whole text: most pages need no line-by-line look
