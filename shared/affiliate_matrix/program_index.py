@@ -61,7 +61,9 @@ def _as_indexed_now(doc: dict) -> dict:
 
 # v6: the fields of v5; on OpenSearch its text is split into words of letters and digits (search/opensearch.py), as
 # on SQLite, so "Booking.com" and "Macy's" are found by their words: the v5 index holds them whole.
-PROGRAMS_INDEX = IndexSpec("programs", 6, {**{name: next(m for m in field.metadata if isinstance(m, str))
+# v7: the fields of v6; on SQLite full-width letters and digits and the Latin letters OpenSearch's asciifolding spells
+# in ASCII (ø, æ, ß, ﬁ, …) are written folded, as a query's words now are: a v6 file holds them as they came.
+PROGRAMS_INDEX = IndexSpec("programs", 7, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            "program": "stored"}, upgrade=_as_indexed_now)
 
