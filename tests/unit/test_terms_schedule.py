@@ -283,3 +283,38 @@ def test_schedules_said_of_the_program_paying_a_cash_out_or_a_button(text, expec
 ])
 def test_no_payout_schedule_in_a_click_a_question_or_a_schedule_of_something_else(text):
     assert frequency(text) is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a run the affiliate opts into, or one of the accounts paid by one method, gives way to the default run
+    ("Affiliates may elect to be paid weekly by direct deposit. All commissions are paid monthly by PayPal.", "monthly"),
+    ("If you opt for direct deposit, you will be paid every week. Otherwise, commissions are paid on the 15th of each "
+     "month.", "monthly"),
+    ("Partners who choose bank transfer receive their payouts quarterly. Commission payments are sent monthly.",
+     "monthly"),
+    ("Accounts that are paid by wire transfer receive payments once a month. All other accounts receive payments every "
+     "two weeks.", "biweekly"),
+    ("Payouts are processed weekly or monthly depending on your payment method. We pay all affiliates on the 1st of "
+     "each month by check.", "monthly"),
+    ("Wenn Sie sich für die Überweisung entscheiden, erfolgt die Auszahlung wöchentlich. Die Provisionen werden "
+     "monatlich ausgezahlt.", "monthly"),
+    ("Si vous optez pour le virement, les paiements sont effectués chaque semaine. Les commissions sont versées une "
+     "fois par mois.", "monthly"),
+    ("Si eliges transferencia bancaria, los pagos se realizan cada semana. Las comisiones se pagan una vez al mes.",
+     "monthly"),
+    ("Als je voor een bankoverschrijving kiest, worden de betalingen wekelijks uitgevoerd. Commissies worden "
+     "maandelijks uitbetaald.", "monthly"),
+    # the option alone is still the text's run; a method chosen, a threshold or "eligible" is no option of the run
+    ("Affiliates may elect to be paid weekly.", "weekly"),
+    ("Commissions are paid monthly via the payment method you choose. Weekly contests are held for the top "
+     "affiliates, and you can choose to receive PayPal or a check.", "monthly"),
+    ("You can choose PayPal or bank transfer. Commissions are paid monthly.", "monthly"),
+    ("Payments are issued once a month for affiliates that have reached a minimum of $50. You can request a payout "
+     "at any time.", "monthly"),
+    ("You are eligible for payout 30 days after the end of the month. Payments are made by PayPal.", "net30"),
+    ("Payments are made monthly. If you prefer, you can request a withdrawal by email.", "monthly"),
+    ("If you choose to join our program, commissions are paid monthly by PayPal. Top affiliates are paid weekly.",
+     "monthly"),
+])
+def test_a_run_said_as_an_option_gives_way_to_the_default_run(text, expected):
+    assert frequency(text) == expected

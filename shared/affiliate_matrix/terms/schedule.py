@@ -158,6 +158,7 @@ FREQUENCIES = [
                    r"a qualquer momento|op (?:elk|ieder) moment|in qualsiasi momento)"),
 ]
 _FREQUENCY_PATTERNS = [(name, Pattern(pattern, re.I)) for name, pattern in FREQUENCIES]
+_SCHEDULES = dict(_FREQUENCY_PATTERNS)
 _NET = Pattern(_net("30", counted=False) + _MONTH_AFTER + "|" + _net("60", counted=False), re.I)
 
 # A clause about paying the affiliate: a payout word (CUE; and "paid" as pt/es/it/nl/de say it, "we pay" in seven
@@ -277,10 +278,43 @@ _COMMISSION = Pattern(r"\b(?:commissions?|comisi[óo]n\w*|comiss[ãa]o|comiss[õ
                       re.I)
 
 
+# A run the affiliate opts into, or one said of the accounts paid by one method, is an option beside the default run
+# when said before the run ("Affiliates may elect to be paid weekly", "If you opt for direct deposit, you are paid
+# weekly", "Accounts that are paid via direct deposit receive payments weekly"). What is chosen is the pay or a method,
+# not "if you choose to join"; "paid monthly via the method you choose" chooses the method after the run, and
+# "eligible" is no option ("eligible for payout 30 days after the end of the month" is the default's timing).
+_CHOSEN = (r"\s+(?:\S+\s+){0,3}?(?:paid|pay\w*|receiv\w*|deposits?|paypal|bank|wire|che(?:ck|que)s?|transfers?|ach|"
+           r"crypto\w*|methods?)\b")
+_OPTION = Pattern(
+    rf"\b(?:may|can|could|might)\s+(?:also\s+)?(?:elect|opt|choose|select|prefer){_CHOSEN}|"
+    rf"\b(?:opted|elects?|elected){_CHOSEN}|"
+    r"\b(?:if|who|whoever)\s+(?:\S+\s+){0,3}?(?:opts?|opted|elects?|elected|chooses?|chose|selects?|selected|"
+    rf"prefers?|preferred){_CHOSEN}|\boptional(?:ly)?\b|"
+    # (not "for affiliates that have reached $50": a threshold every run has)
+    r"\b(?:accounts|affiliates|partners|publishers|members|users|those)\s+(?:that|who|which)\s+(?:are|get)\s+paid\s+"
+    r"(?:via|by|through|with)\b|\bfor\s+(?:those\s+)?(?:accounts|affiliates|partners|publishers|members|users)\s+"
+    r"(?:under|over|below|above|paid|using)\b|"
+    r"\b(?:wenn|falls)\s+(?:\S+\s+){0,5}?(?:w[äa]hl|entscheid)\w*|\bsi vous (?:choisissez|optez)\b|"
+    r"\bsi (?:eliges|elige|optas|opta)\b|\bse (?:escolher|optar)\b|\bals je\s+(?:\S+\s+){0,4}?kiest\b|\bse (?:scegli|opti)\b",
+    re.I)
+# A run said to depend on the method, the country or the account, before or after it ("processed on the 1st and
+# 15th of each month depending on your payment type", "je nach Zahlungsart").
+_DEPENDS = Pattern(r"\b(?:depending|depends?|dependent)\s+(?:up)?on\b|\bje nach\b|\ben fonction d[eu]\b|"
+                   r"\bdependiendo d|\bdependendo d|\bafhankelijk van\b|\ba seconda d", re.I)
+
+
+def _optional(text: str, frequency: str) -> bool:
+    """A run said as an option or as depending on something (`_OPTION`, `_DEPENDS`)."""
+    text = figures(text)
+    option, run = _OPTION.search(text), _SCHEDULES[frequency].search(text)
+    return bool(_DEPENDS.search(text) or option and (run is None or option.start() < run.start()))
+
+
 def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None, str | None]:
     """The first schedule said of a payout; a payment run ("paid on the 15th of every month") wins over
-    the request that starts it ("request a withdrawal"), and both over a run said of a bonus alone."""
-    requested = bonus_run = None
+    the request that starts it ("request a withdrawal"), and both over a run said of a bonus alone. A run said as an
+    option gives way to a run said without one, wherever it stands (the default), and wins over the rest."""
+    requested = bonus_run = optional = None
     names_commission = bool(_COMMISSION.search(doc.text))
     for i, unit in enumerate(doc.units):
         text = before_example(unit.norm)
@@ -299,10 +333,12 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
             bonus_run = bonus_run or (frequency, unit.raw)
+        elif frequency and _optional(text, frequency):
+            optional = optional or (frequency, unit.raw)
         elif frequency:
             return frequency, unit.raw
-    if requested or bonus_run:
-        return requested or bonus_run
+    if optional or requested or bonus_run:
+        return optional or requested or bonus_run
     for unit in doc.units:  # net terms are payout terms wherever they stand
         net = _NET.search(figures(unit.text))
         if net:
