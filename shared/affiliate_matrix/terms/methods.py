@@ -262,7 +262,12 @@ _SPENT = Pattern(
 # an invoice.
 _PAID_ON = Pattern(r"\b(?:commissions?|commission rates?|provision\w*|comisi[óo]n\w*|commissie\w*|provvigion\w*|"
                    r"comiss(?:[ãa]o|[õo]es))\s+(?:\S+\s+){0,3}?(?:appl(?:y|ies)\s+(?:only\s+)?to|s['’]appliqu\w*|se aplica\w*|"
-                   r"si applica\w*)\b", re.I)
+                   r"si applica\w*)\b|"
+                   # a reward's scope too ("USDC rewards apply only to executed buy trades", "The bonus applies to annual
+                   # plans"), not one spent on the affiliate's own ("rewards apply to your next order")
+                   r"\b(?:rewards?|bonus(?:es)?|earnings|r[ée]compenses?|recompensas?|pr[äa]mien?|premi[oa]s?|beloning\w*)\s+"
+                   r"(?:\S+\s+){0,3}?appl(?:y|ies)\s+(?:only\s+|exclusively\s+)?to\s+(?!(?:your|future|upcoming|next|the next)\b)",
+                   re.I)
 # The reward settled on the affiliate's next bill ("Die Auszahlung der Prämie erfolgt mit der nächsten Jahresabrechnung",
 # "adicionado … para o pagamento da próxima fatura") or its own next order ("bij je volgende bestelling"), said beside a
 # reward's name; not a third party's ("the customer's next invoice", "their next order").
