@@ -265,9 +265,43 @@ def test_the_affiliates_means_stay_beside_the_customers(text, expected):
     "Does the affiliate commission apply to all your products?",
     "La comisión se aplica a todos los pedidos.",
     "Payouts are made monthly, and we track and credit orders and commissions credited to your site.",  # "and credit"
+    # a reward's scope
+    "Refer a friend to the app: referral rewards apply only to subscriptions bought in the first 30 days.",
+    "Invite friends and earn a bonus. The bonus applies to annual plans purchased through your link.",
+    "Token rewards apply exclusively to completed orders, and are calculated at settlement.",
 ])
 def test_a_commission_applied_to_goods_says_what_it_is_paid_on_not_store_credit(text):
     assert "store_credit" not in methods(text)
+
+
+@pytest.mark.parametrize("text", [
+    # a wallet nothing is put into: the app's product, where the friend trades or keeps money
+    "Refer friends to CoinNest, and they can buy, sell and swap crypto in the wallet.",
+    "You earn 20% of the fees, on every trade your referred friends make in the wallet.",
+    "Invita a tus amigos a la app, y podrán enviar dinero desde el monedero.",
+    # a friend's wallet
+    "Refer a friend: after their first top-up they will find €10 in their wallet.",
+    # a contest's prize
+    "Refer friends all month: the top 5 referrers will receive Amazon gift cards.",
+    "Invite friends to earn points. Winners of our summer giveaway get a €100 gift card.",
+    "Parrainez vos amis et participez à notre concours : vous recevrez peut-être une carte cadeau de 50 €.",
+])
+def test_a_wallet_nothing_is_put_into_or_a_contests_prize_is_not_store_credit(text):
+    assert "store_credit" not in methods(text)
+
+
+@pytest.mark.parametrize("text", [
+    "For each friend who signs up, you receive €5 in your app wallet.",
+    "Refer a friend and get $10 credited to your wallet, to spend on your next order.",
+    "Your referral bonus is added to your wallet within 48 hours.",
+    "+ 5% en monedero electrónico por cada venta de tus referidos.",
+    "Refer a friend and receive a $25 gift card, and join our monthly contest for extra prizes.",
+    # a reward spent on the affiliate's own, or a credit that applies (not a reward's scope)
+    "Refer a friend: your rewards apply to your next order in our shop.",
+    "Referral credits apply to subscriptions and renewals on your account.",
+])
+def test_a_reward_put_into_the_wallet_beside_a_contest_or_spent_stays_store_credit(text):
+    assert methods(text) == ["store_credit"]
 
 
 def test_a_directory_column_names_store_credit_too():
@@ -282,6 +316,8 @@ def test_a_directory_column_names_store_credit_too():
     "we will not send you a commission check until the check is mailed",
     # the customer's means and a payment company as a brand, either side of the name
     "trusted by PayPal and orders paid by PayPal Credit, Visa, Mastercard refunded via PayPal disputes",
+    # a wallet and what is put into it, a contest's prize, a reward's scope
+    "refer a friend and the top 5 winners get 5 % in the app wallet rewards apply only to orders",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""

@@ -262,7 +262,12 @@ _SPENT = Pattern(
 # an invoice.
 _PAID_ON = Pattern(r"\b(?:commissions?|commission rates?|provision\w*|comisi[óo]n\w*|commissie\w*|provvigion\w*|"
                    r"comiss(?:[ãa]o|[õo]es))\s+(?:\S+\s+){0,3}?(?:appl(?:y|ies)\s+(?:only\s+)?to|s['’]appliqu\w*|se aplica\w*|"
-                   r"si applica\w*)\b", re.I)
+                   r"si applica\w*)\b|"
+                   # a reward's scope too ("USDC rewards apply only to executed buy trades", "The bonus applies to annual
+                   # plans"), not one spent on the affiliate's own ("rewards apply to your next order")
+                   r"\b(?:rewards?|bonus(?:es)?|earnings|r[ée]compenses?|recompensas?|pr[äa]mien?|premi[oa]s?|beloning\w*)\s+"
+                   r"(?:\S+\s+){0,3}?appl(?:y|ies)\s+(?:only\s+|exclusively\s+)?to\s+(?!(?:your|future|upcoming|next|the next)\b)",
+                   re.I)
 # The reward settled on the affiliate's next bill ("Die Auszahlung der Prämie erfolgt mit der nächsten Jahresabrechnung",
 # "adicionado … para o pagamento da próxima fatura") or its own next order ("bij je volgende bestelling"), said beside a
 # reward's name; not a third party's ("the customer's next invoice", "their next order").
@@ -294,10 +299,22 @@ _SPEND_VERB = (r"\b(?:use|spend|spendere|utilizzare|usare|d[ée]penser|utiliser|
                r"ausgeben|verwenden|einl[öo]sen|redeem)\b")
 _SPEND_HERE = Pattern(rf"{_SPEND_VERB}\s+(?:\w+\s+){{0,3}}?{_OUR_SITE}|{_OUR_SITE}\s+(?:\w+\s+){{0,2}}?{_SPEND_VERB}", re.I)
 _IN_KIND_NAMED = Pattern(_IN_KIND, re.I)
-# The merchant's wallet the reward is paid into ("+ 5% en monedero electrónico"); not a PayPal or crypto wallet.
+# The merchant's wallet the reward is paid into ("+ 5% en monedero electrónico"); not a PayPal or crypto wallet, nor
+# a friend's ("in their wallet").
 _WALLET = Pattern(r"\b(?:in|into|to|en|em|na|no|dans|nel|nella|auf|op|in de)\s+(?:(?:your|the|tu|su|el|o|a|seu|sua|votre|"
-                  r"le|il|tuo|je|uw|de|dein\w*|ihr\w*|das)\s+)?(?!(?:pay\s?pal|crypto\w*|cripto\w*|bitcoin|btc|skrill|"
+                  r"le|il|tuo|je|uw|de|dein\w*|ihr\w*|das)\s+)?(?!(?:their|his|her|leurs?|pay\s?pal|crypto\w*|cripto\w*|bitcoin|btc|skrill|"
                   r"neteller|e-)\b)(?:\w+\s+)?(?:wallet|monedero|carteira|portefeuille|portafoglio|portemonnee)\b", re.I)
+# Something put into the wallet: a sum or a rate, or a verb of crediting or receiving. In a referral text of an app or
+# an exchange the wallet is as often the product the friend uses ("the trades their referral makes in wallet").
+_PUT_IN = Pattern(rf"\d\s*%|[$€£₹]\s*\d|\d\s*(?:[$€£₹]|eur\b|euros?\b|usd\b|dollars?\b)|\b(?:{_GETS})|\b(?:{_GIVEN})\b|"
+                  r"\b(?:paid|deposited|transferred|sent|added|loaded|pagad[oa]s?|depositad[oa]s?|vers[ée]e?s?|"
+                  r"overgemaakt|gestort)\b", re.I)
+# A contest's prize is no payout means: "the top 3 participants will receive Amazon gift cards", "winners get
+# store credit".
+_PRIZE = Pattern(r"\b(?:contests?|competitions?|giveaways?|sweepstakes?|raffles?|prize draws?|lotter(?:y|ies)|"
+                 r"leaderboards?|winners?|chance to win|top \d+|\d+(?:st|nd|rd|th) place|concours|tirage au sort|"
+                 r"gewinnspiel\w*|verlosung\w*|wettbewerbs?|sorteos?|sorteios?|concorso|estrazione|wedstrijd\w*|"
+                 r"winactie\w*|loterij\w*)\b", re.I)
 # Redeeming the reward is receiving it ("commissions can be redeemed through:").
 _REDEEMED = Pattern(rf"\b(?:{_REWARD})\s+(?:\S+\s+){{0,3}}?(?:redeem\w*|einl[öo]s\w*|[ée]chang\w*|canje\w*|resgat\w*|"
                     rf"riscatt\w*|inwissel\w*)|\b(?:redeem\w*|einl[öo]s\w*|canje\w*|resgat\w*|riscatt\w*|inwissel\w*)\s+"
@@ -341,7 +358,7 @@ def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -
     in kind where the affiliate is paid or rewarded (`rewarded_here`: a payout clause, a referral text), or named as
     an item of a list of payout means (`listed_payout`); never what a friend or a customer gets."""
     for clause in _CLAUSE_END.split(text):
-        if _OTHERS_GET.search(clause) or _ATTRIBUTION.search(clause):
+        if _OTHERS_GET.search(clause) or _ATTRIBUTION.search(clause) or _PRIZE.search(clause):
             continue
         spent = _offered(_SPENT, clause) and not _PAID_ON.search(clause)
         if _offered(_STORE_CREDIT, clause) or spent or _offered(_FREE_REWARD, clause):
@@ -352,7 +369,8 @@ def _store_credit(text: str, rewarded_here: bool, listed_payout: bool = False) -
         if listed_payout and _offered(_IN_KIND_NAMED, clause) and not re.search(r"\d\s*%", clause):
             return True
         # (A wallet the unit pays out or withdraws from is a balance on the way to another method.)
-        if _offered(_WALLET, clause) and not CUE.search(text) and (rewarded_here or _REWARD_NAMED.search(clause)):
+        if _offered(_WALLET, clause) and not CUE.search(text) and (
+                _REWARD_NAMED.search(clause) or (rewarded_here and _PUT_IN.search(clause))):
             return True
         if rewarded_here and any(_offered(p, clause) for p in (_RECEIVED_IN_KIND, _YOU_GET_VOUCHER)):
             return True
