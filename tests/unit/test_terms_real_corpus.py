@@ -141,8 +141,8 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
 
 # What this version reaches on the held-back split (635 texts since round 22 was merged; the README's look 27):
 # falling below it is a regression.
-FLOORS = {"cookie_days": (0.92, 0.84), "commission": (0.64, 0.56), "payout_methods": (0.89, 0.77),
-          "payout_frequency": (0.83, 0.72), "min_payout": (0.93, 0.80), "restrictions": (0.88, 0.67)}
+FLOORS = {"cookie_days": (0.92, 0.84), "commission": (0.63, 0.56), "payout_methods": (0.89, 0.78),
+          "payout_frequency": (0.82, 0.72), "min_payout": (0.94, 0.80), "restrictions": (0.89, 0.68)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
