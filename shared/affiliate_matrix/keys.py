@@ -87,17 +87,43 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
-    try:
-        rt.secrets.write(record.path, data, cas=0)
-    except ConflictError:
-        if not _unfinished_add(rt, record.path, data):
-            raise
+    revoked = _revoked_etag(rt, record.path)
+    if revoked is not None:
+        _write_over_revoked(rt, record.path, data)
+    else:
+        try:
+            rt.secrets.write(record.path, data, cas=0)
+        except ConflictError:
+            if not _unfinished_add(rt, record.path, data):
+                raise
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
-    save_record(rt, record, create=True)
+    save_record(rt, record, revoked, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
+
+
+def _revoked_etag(rt, path: str) -> str | None:
+    """The ETag of the record of a revoked key at `path`, or None (no record, or a key in use)."""
+    try:
+        record, etag = load_record(rt, path)
+    except NotFoundError:
+        return None
+    return etag if record.revoked_at else None
+
+
+def _write_over_revoked(rt, path: str, data: dict[str, str]) -> None:
+    """A key added again where one was revoked: the new key is the next version. The revoked versions stay as
+    revocation left them, destroyed (their values gone, their numbers and times kept in the secret's history), so
+    nothing revoked comes back. Run again after a stop before the record was written, it goes on from there."""
+    metadata = rt.secrets.metadata(path)
+    live = [n for n, meta in metadata.versions.items() if not meta["destroyed"]]
+    if live:  # written since the revocation: by an add stopped half-way (the same values), or by someone else
+        if live == [metadata.current_version] and rt.secrets.read(path).data == data:
+            return
+        raise ConflictError(f"secret {path!r} has versions written since the key was revoked")
+    rt.secrets.write(path, data, cas=metadata.current_version)
 
 
 def _unfinished_add(rt, path: str, data: dict[str, str]) -> bool:

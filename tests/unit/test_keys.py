@@ -79,3 +79,35 @@ def test_a_rotation_whose_write_landed_with_its_answer_lost_goes_on(rt, monkeypa
     assert rotate(rt, PATH, NOW) == 2
     assert load_record(rt, PATH)[0].rotated_at == NOW and rt.failures == []
     assert rt.provider.valid == {"minted-1-secret"}
+
+
+def test_a_revoked_key_path_can_be_added_again(rt, monkeypatch):
+    """Once revoked, a path could never take a key again: the secret's create-only write met the destroyed
+    versions (ConflictError) and the record was there already. An add over a revoked key now writes the next
+    version, the revoked ones staying destroyed, and a fresh record replaces the revoked one."""
+    from affiliate_matrix.errors import ConflictError, NotFoundError
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    revoke(rt, PATH, NOW)
+    put = LocalObjectStore.put
+
+    def disk_full_for_records(self, key, data, **kwargs):  # stopped between the secret and its record
+        if key.startswith("keys/records/"):
+            raise OSError(28, "No space left on device")
+        return put(self, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", disk_full_for_records)
+    with pytest.raises(OSError):
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    monkeypatch.setattr(LocalObjectStore, "put", put)
+    with pytest.raises(ConflictError):  # other values than the stopped add's
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "other-key-0000"})
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    record, _ = load_record(rt, PATH)
+    assert record.revoked_at is None and record.rotation == "manual"
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "second-key-5678"}, 2)
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(PATH, 1)  # what was revoked stays destroyed
+    with pytest.raises(ConflictError):  # a key in use is not replaced
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "third-key-9012"})
