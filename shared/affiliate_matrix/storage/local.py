@@ -3,7 +3,7 @@
 Writes and deletes go under an exclusive flock on the key's lock file (one of 256, chosen by a
 hash of the key), so comparing the ETag and acting on it is one step for every thread and every
 process on the directory (`amx up` runs each function as its own process). Data goes to a
-temporary file renamed into place, so a reader never sees half a file.
+temporary file, synced, renamed into place, so a reader never sees half a file, nor a crash an empty one.
 """
 
 import fcntl
@@ -63,15 +63,20 @@ class LocalObjectStore(ObjectStore):
                 raise
             os.replace(meta, self._meta_path(key))
             os.replace(staged, path)
+            _sync_folder(path.parent)
         return etag
 
     @staticmethod
     def _staged(path: Path, data: bytes) -> str:
-        """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails."""
+        """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails.
+        Its bytes are on the disk before it is renamed: else a crash could leave the rename done and the bytes not,
+        publishing an empty file."""
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
         except BaseException:
             os.unlink(tmp)
             raise
@@ -122,3 +127,12 @@ class LocalObjectStore(ObjectStore):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self._path(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The folder's entries on the disk: the renames into it survive a crash."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
