@@ -19,6 +19,19 @@ from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.storage import ObjectStore, StoredObject, check_key, etag_of
 
 
+_NAME_MAX = 255  # bytes in a file name, on every common file system
+
+
+def _file_name(part: str, limit: int) -> str:
+    """The file name of a key's part. S3 takes a key of up to 1,024 bytes in one part; a file name is at most 255
+    bytes (an object's own, 249: its metadata file is named ".<name>.meta"). A longer part is named by its start
+    and its hash, joined by "~", which no key has (check_key), so it is no other key's name; the listing reads the
+    key back from the object's metadata. Parts that fit keep their names, so the files already written stay."""
+    if len(part) <= limit:
+        return part
+    return f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
+
+
 class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -37,7 +50,9 @@ class LocalObjectStore(ObjectStore):
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _path(self, key: str) -> Path:
-        return self.root / check_key(key)
+        *folders, name = check_key(key).split("/")
+        return self.root.joinpath(*(_file_name(part, _NAME_MAX) for part in folders),
+                                  _file_name(name, _NAME_MAX - len("..meta")))
 
     def _meta_path(self, key: str) -> Path:
         path = self._path(key)
@@ -55,7 +70,7 @@ class LocalObjectStore(ObjectStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             # Both files are written whole before either is renamed into place: a write that fails (a full disk)
             # changes neither, where the content type renamed first would have been served with the old bytes.
-            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type}).encode())
+            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type, "key": key}).encode())
             try:
                 staged = self._staged(path, data)
             except BaseException:
@@ -112,9 +127,18 @@ class LocalObjectStore(ObjectStore):
                 if name.startswith("."):
                     continue
                 key = name if rel == "." else f"{rel}/{name}"
-                if key.startswith(prefix):
+                if "~" in key:  # a long part's file name: the key is in its metadata
+                    key = self._key_of(Path(dirpath) / name)
+                if key is not None and key.startswith(prefix):
                     keys.append(key)
         return iter(sorted(keys))
+
+    @staticmethod
+    def _key_of(path: Path) -> str | None:
+        try:
+            return json.loads(path.with_name(f".{path.name}.meta").read_bytes())["key"]
+        except (FileNotFoundError, ValueError, KeyError):  # put writes the metadata first: a put under way
+            return None
 
     def delete(self, key, *, if_match=None):
         check_key(key)
