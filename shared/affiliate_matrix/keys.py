@@ -395,18 +395,13 @@ def usage_key(path: str) -> str:
 def _stored_usage(rt, key: str) -> tuple[dict, str | None]:
     """A key's usage document and its ETag. Only figures: a damaged one is logged, naming it, and counted anew,
     so neither a sync using the key nor the keys run stops for it."""
-    try:
-        stored = rt.store.get(key)
-    except NotFoundError:
-        return {"uses": {}, "failures": {}}, None
-    try:
-        usage = json.loads(stored.data)
-    except ValueError as exc:
-        usage, problem = None, str(exc)
-    else:
-        problem = "not counts of uses and failures per day"
-    if isinstance(usage, dict) and all(isinstance(usage.get(name), dict) and all(
-            type(count) is int for count in usage[name].values()) for name in ("uses", "failures")):
-        return usage, stored.etag
-    log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
-    return {"uses": {}, "failures": {}}, stored.etag
+    from affiliate_matrix.storage import read_json
+
+    usage, etag, problem = read_json(rt.store, key, lambda usage: isinstance(usage, dict) and all(
+        isinstance(usage.get(name), dict) and all(type(count) is int for count in usage[name].values())
+        for name in ("uses", "failures")), "not counts of uses and failures per day")
+    if usage is not None:
+        return usage, etag
+    if problem is not None:
+        log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
+    return {"uses": {}, "failures": {}}, etag
