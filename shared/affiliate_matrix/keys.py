@@ -8,8 +8,14 @@ version with check-and-set, verifies it with every dependent connection's test, 
 only then destroys the older versions. It is all or nothing: whatever fails once the new version is
 written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
 the old value back as the newest version and the record as it was, publishes key.rotation.failed
-with the reason (secret values blanked out) and raises RotationFailed. Revocation destroys the
-versions and marks every dependent connection unhealthy at once.
+with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
+fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too.
+
+A provider's key is used until the new one is stored: the source's `rotate_credentials(old)` mints a new key
+beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
+the new one is stored, verified and recorded, and for a new key that is not kept (not stored, or rolled back).
+
+Revocation destroys the versions and marks every dependent connection unhealthy at once.
 """
 
 import json
@@ -81,17 +87,43 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
-    try:
-        rt.secrets.write(record.path, data, cas=0)
-    except ConflictError:
-        if not _unfinished_add(rt, record.path, data):
-            raise
+    revoked = _revoked_etag(rt, record.path)
+    if revoked is not None:
+        _write_over_revoked(rt, record.path, data)
+    else:
+        try:
+            rt.secrets.write(record.path, data, cas=0)
+        except ConflictError:
+            if not _unfinished_add(rt, record.path, data):
+                raise
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
-    save_record(rt, record, create=True)
+    save_record(rt, record, revoked, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
+
+
+def _revoked_etag(rt, path: str) -> str | None:
+    """The ETag of the record of a revoked key at `path`, or None (no record, or a key in use)."""
+    try:
+        record, etag = load_record(rt, path)
+    except NotFoundError:
+        return None
+    return etag if record.revoked_at else None
+
+
+def _write_over_revoked(rt, path: str, data: dict[str, str]) -> None:
+    """A key added again where one was revoked: the new key is the next version. The revoked versions stay as
+    revocation left them, destroyed (their values gone, their numbers and times kept in the secret's history), so
+    nothing revoked comes back. Run again after a stop before the record was written, it goes on from there."""
+    metadata = rt.secrets.metadata(path)
+    live = [n for n, meta in metadata.versions.items() if not meta["destroyed"]]
+    if live:  # written since the revocation: by an add stopped half-way (the same values), or by someone else
+        if live == [metadata.current_version] and rt.secrets.read(path).data == data:
+            return
+        raise ConflictError(f"secret {path!r} has versions written since the key was revoked")
+    rt.secrets.write(path, data, cas=metadata.current_version)
 
 
 def _unfinished_add(rt, path: str, data: dict[str, str]) -> bool:
@@ -130,11 +162,12 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     if record.rotation == "manual":
         raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
     current = rt.secrets.read(path)
-    hook = None
+    hook = hook_source = None
     if record.rotation == "provider":
         from affiliate_matrix.sources import get_source
 
-        hook = getattr(get_source(record.owner_source or ""), "rotate_credentials", None)
+        hook_source = get_source(record.owner_source or "")
+        hook = getattr(hook_source, "rotate_credentials", None)
         if hook is None:
             raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation")
     try:
@@ -144,7 +177,18 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         reason = _reason(exc, current.data.values())
         _publish_failure(rt, path, None, reason, [], old_key_live=True)
         raise RotationFailed(f"key {path!r}: no new version was made: {reason}") from None
-    version = rt.secrets.write(path, new, cas=current.version)
+    try:
+        version = rt.secrets.write(path, new, cas=current.version)
+    except BaseException as exc:
+        version = _landed(rt, path, current.version, new)
+        if version is None:  # the old version is still the current one: nothing to put back
+            reason = _reason(exc, [*current.data.values(), *new.values()])
+            _retire(hook_source, path, new, "the new key, not stored")
+            _publish_failure(rt, path, None, reason, [], old_key_live=True)
+            if not isinstance(exc, Exception):
+                raise
+            raise RotationFailed(f"key {path!r}: the new version could not be stored ({reason}); "
+                                 "the old key is still in use") from None
     rotated = record.model_copy(update={"rotated_at": now, "expires_at": now + timedelta(days=record.lifetime_days)})
     failed, written_etag, secret_values = [], None, [*current.data.values(), *new.values()]
     try:
@@ -160,6 +204,8 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     except BaseException as exc:
         reason = _reason(exc, secret_values)
         restored = _roll_back(rt, record, current, version, written_etag, new.values())
+        if restored:
+            _retire(hook_source, path, new, "the new key, rolled back")
         failed = [_redacted(f, secret_values) for f in failed]
         _publish_failure(rt, path, version, reason, failed, old_key_live=restored)
         if not isinstance(exc, Exception):
@@ -168,8 +214,32 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
             raise RotationFailed(f"key {path!r}: version {version} failed ({reason}) and could NOT be rolled back: "
                                  "it is live; see the logs") from None
         raise RotationFailed(f"key {path!r}: version {version} failed and was rolled back: {reason}") from None
+    _retire(hook_source, path, current.data, "the old key, replaced")
     log.info("key.rotated", secret_path=path, version=version)
     return version
+
+
+def _landed(rt, path: str, previous: int, new: dict) -> int | None:
+    """The version a write that raised made after all (its answer lost on the way back), or None: not made, or
+    the store cannot tell now."""
+    try:
+        written = rt.secrets.read(path, previous + 1)
+    except Exception:
+        return None
+    return written.version if written.data == new else None
+
+
+def _retire(source, path: str, key: dict, which: str) -> None:
+    """Tell the provider a key is no longer used (its source's retire_credentials, if any). Best effort: a
+    failure is logged, and the key stays valid at the provider until it expires or a person retires it."""
+    retire = getattr(source, "retire_credentials", None)
+    if retire is None:
+        return
+    try:
+        retire(dict(key))
+    except Exception as exc:
+        log.error("key.not_retired", secret_path=path, which=which, error=_reason(exc, key.values()),
+                  remedy="retire it at the provider by hand")
 
 
 def _verify(rt, path: str) -> list[str]:
@@ -325,18 +395,13 @@ def usage_key(path: str) -> str:
 def _stored_usage(rt, key: str) -> tuple[dict, str | None]:
     """A key's usage document and its ETag. Only figures: a damaged one is logged, naming it, and counted anew,
     so neither a sync using the key nor the keys run stops for it."""
-    try:
-        stored = rt.store.get(key)
-    except NotFoundError:
-        return {"uses": {}, "failures": {}}, None
-    try:
-        usage = json.loads(stored.data)
-    except ValueError as exc:
-        usage, problem = None, str(exc)
-    else:
-        problem = "not counts of uses and failures per day"
-    if isinstance(usage, dict) and all(isinstance(usage.get(name), dict) and all(
-            type(count) is int for count in usage[name].values()) for name in ("uses", "failures")):
-        return usage, stored.etag
-    log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
-    return {"uses": {}, "failures": {}}, stored.etag
+    from affiliate_matrix.storage import read_json
+
+    usage, etag, problem = read_json(rt.store, key, lambda usage: isinstance(usage, dict) and all(
+        isinstance(usage.get(name), dict) and all(type(count) is int for count in usage[name].values())
+        for name in ("uses", "failures")), "not counts of uses and failures per day")
+    if usage is not None:
+        return usage, etag
+    if problem is not None:
+        log.error("key_usage.damaged", key=key, problem=problem[:300], remedy="nothing to do: its uses are counted anew")
+    return {"uses": {}, "failures": {}}, etag

@@ -140,35 +140,67 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         if live != spec.version:
             raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
                                        f"run `amx index migrate {spec.name}` first")
-    programs: dict[str, Program] = {}
-    for program in resolved(rt, (normalize(record) for record in records)):
-        programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
-
     report = IndexReport(batch_key, len(records))
-    documents, deltas = [], []
+    # One bad record fails itself, not its batch: an exception from the code that normalizes, merges or diffs it
+    # becomes a recorded error naming it (the backend's own errors still fail the batch, to be retried).
+    normalized, origin = [], []
+    for record in records:
+        try:
+            normalized.append(normalize(record))
+            origin.append(record_name(record))
+        except Exception as exc:
+            report.errors.append((record_name(record), f"normalize: {exc!r}"[:500]))
+    programs: dict[str, Program] = {}
+    made_of: dict[str, list[str]] = {}
+    for program, name in zip(resolved(rt, normalized), origin):
+        try:
+            programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
+        except Exception as exc:
+            report.errors.append((name, f"merge into {program.id}: {exc!r}"[:500]))
+            continue
+        made_of.setdefault(program.id, []).append(name)
+
+    documents, deltas = {}, {}
     for program in programs.values():
         existing = rt.index.get(PROGRAMS_INDEX.name, program.id)
-        before = from_document(existing) if existing is not None else None
-        if before is not None:
-            program = merge(before, program)
-        source = program.provenance.get("name", [None])[0]
-        delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
+        try:
+            document, delta = indexed_form(program, existing)
+        except Exception as exc:
+            report.errors.append((program.id, f"records {', '.join(made_of[program.id])}: {exc!r}"[:500]))
+            continue
         if delta is not None:
-            deltas.append(delta)
-            program.last_changed_at = delta.at
-        document = to_document(program)
+            deltas[program.id] = delta
         if existing == document:
             report.unchanged += 1
             continue
         report.created += existing is None
         report.updated += existing is not None
-        documents.append(document)
+        documents[program.id] = document
 
-    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
+    # The deltas are recorded before the programs they describe: once a program is written, a re-run sees it
+    # current and finds no change, so a delta not yet recorded then would be lost. Their ids are derived from the
+    # change, so a re-run after a stop writes the same deltas again, not new ones; and the pending list kept beside
+    # the batch until its events are sent lets the re-run send those too (an event's id is derived from its delta's).
+    pending_key = f"pending/index/{batch_key.rsplit('/', 1)[-1]}.json"
+    pending = pending_deltas(rt, pending_key)
+    pending.update({d.id: d for d in deltas.values()})
+    marked = bool(pending)
+    if marked:
+        rt.store.put(pending_key, json.dumps([d.model_dump(mode="json") for d in pending.values()]).encode(),
+                     content_type="application/json")
+    written = rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in pending.values()], refresh=True)
+    unrecorded = {delta_id for delta_id, _ in written.errors}
+    report.errors += written.errors
+    for program_id, delta in deltas.items():  # a change whose delta is not recorded is not written either
+        if delta.id in unrecorded and documents.pop(program_id, None) is not None:
+            report.errors.append((program_id, f"not written: its delta {delta.id} was not recorded"))
+    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, list(documents.values()), refresh=True)
     failed = {doc_id for doc_id, _ in result.errors}
-    report.deltas = [d for d in deltas if d.program_id not in failed]  # no delta for a write that did not land
-    report.errors = result.errors + rt.index.bulk_upsert(
-        DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True).errors
+    report.errors += result.errors
+    for program_id in failed & deltas.keys():  # no delta for a write that did not land: a re-run records it again
+        rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id)
+        pending.pop(deltas[program_id].id, None)
+    report.deltas = [d for d in pending.values() if d.id not in unrecorded]
     if report.errors:  # recorded beside the batch, so a fix can replay exactly these
         rt.store.put(f"errors/index/{batch_key.rsplit('/', 1)[-1]}.json", json.dumps(
             {"batch_key": batch_key, "errors": [{"id": i, "reason": r} for i, r in report.errors]}).encode(),
@@ -176,12 +208,43 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     for delta in report.deltas:
         rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
                                   subject=delta.program_id))
+    if marked:
+        rt.store.delete(pending_key)
     from affiliate_matrix.observability.telemetry import ITEMS
 
     ITEMS.labels("indexed").inc(len(documents) - len(failed))
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
              unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
     return report
+
+
+def record_name(record: RawRecord) -> str:
+    """How an error names the record it is about: its source and the source's own id for it."""
+    return f"{record.source}/{record.record_key}"
+
+
+def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaChange | None]:
+    """The document `program` becomes once merged into what the index holds, and the change that is."""
+    before = from_document(existing) if existing is not None else None
+    if before is not None:
+        program = merge(before, program)
+    source = program.provenance.get("name", [None])[0]
+    delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
+    if delta is not None:
+        program.last_changed_at = delta.at
+    return to_document(program), delta
+
+
+def pending_deltas(rt, key: str) -> dict[str, DeltaChange]:
+    """The deltas a stopped run of a batch recorded and may not have announced, by id."""
+    try:
+        data = json.loads(rt.store.get(key).data)
+        return {d.id: d for d in (DeltaChange.model_validate(item) for item in data)}
+    except NotFoundError:
+        return {}
+    except (ValueError, TypeError) as exc:  # only a resend is lost: the deltas are in the feed
+        log.error("index.pending_damaged", key=key, problem=str(exc)[:300])
+        return {}
 
 
 def resolved(rt, programs) -> list[Program]:

@@ -10,6 +10,8 @@ misconfigured or unreachable then fails that request with the same ConfigError n
 from __future__ import annotations
 
 import gc
+import os
+import stat
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -117,7 +119,16 @@ def data_dir(settings) -> Path:
         except FileExistsError:
             continue  # made meanwhile, by another process: its maker's to set
         folder.chmod(0o700)  # mkdir's mode goes through the umask
+    _repair(path)
     return path
+
+
+def _repair(path: Path) -> None:
+    """A data dir an older version made under umask 0 is 0777: made 0700 when opened. Only one of ours that
+    others may write to: not a shared folder with the sticky bit (/tmp), nor one of another user's."""
+    mode = path.stat()
+    if mode.st_uid == os.geteuid() and mode.st_mode & 0o022 and not mode.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
 
 
 # Which adapter each port gets: the port packages define the interface, the adapters implement it,

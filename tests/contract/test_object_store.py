@@ -206,6 +206,53 @@ def test_a_local_put_that_fails_half_way_leaves_the_object_as_it_was(tmp_path):
     assert store.get("docs/a") == ("docs/a", b'{"v": 1}', etag, "application/json")
     assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [".a.meta", "a"]
 
+def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_path, monkeypatch):
+    """The staged files were renamed into place unsynced: a crash (a power loss) after the rename and before the
+    page cache was written back could publish an empty object, or its metadata, in place of the old one. Each is
+    synced before its rename now, and the folder after, so a crash leaves the old object or the new one."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    store, steps = LocalObjectStore(tmp_path), []
+    fsync, replace = os.fsync, os.replace
+
+    def synced(fd):
+        steps.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    def renamed(src, dst):
+        steps.append(("replace", str(src), str(dst)))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(os, "replace", renamed)
+    store.put("docs/a", b"the bytes", content_type="text/plain")
+    renames = [i for i, step in enumerate(steps) if step[0] == "replace"]
+    assert len(renames) == 2
+    for i in renames:
+        assert ("fsync", steps[i][1]) in steps[:i], steps  # the staged file synced before it is published
+    assert steps[-1] == ("fsync", str(tmp_path / "docs")), steps  # and the renames themselves
+    assert store.get("docs/a").data == b"the bytes"
+
+
+@pytest.mark.parametrize("key", ["long/" + "p" * 300, "f" * 256 + "/x", "f" * 250 + "/" + "n" * 250,
+                                 "a/" + "b" * 800 + ".json"])
+def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(store, key):
+    """S3 takes a key of up to 1,024 bytes in one part; the local adapter made each part a file name, and a name
+    has at most 255 bytes (249 for an object's own: its metadata file is .<name>.meta), so such a put failed with
+    OSError (ENAMETOOLONG) locally only. A long part now has a file name of its own and the key lists as given."""
+    neighbour = key[:-1] + ("q" if key[-1] != "q" else "r")  # shares the long part's start
+    etag = store.put(key, b"one", content_type="application/json")
+    store.put(neighbour, b"two")
+    assert store.get(key) == (key, b"one", etag, "application/json") and store.head(key) == etag
+    assert store.get(neighbour).data == b"two"
+    assert list(store.list(key.split("/")[0] + "/")) == sorted([key, neighbour])
+    assert list(store.list(key)) == [key]
+    with pytest.raises(ConflictError):
+        store.put(key, b"three", if_none_match=True)
+    store.delete(key, if_match=etag)
+    assert store.head(key) is None and list(store.list(key.split("/")[0] + "/")) == [neighbour]
+
+
 def test_content_addressed_put_is_stable_and_written_once(store):
     key1 = store.put_content_addressed("raw/pages", b"<html>same</html>", suffix=".html")
     key2 = store.put_content_addressed("raw/pages", b"<html>same</html>", suffix=".html")

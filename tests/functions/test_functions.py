@@ -280,6 +280,18 @@ def test_dead_letters_are_parked_whatever_their_id(data_dir):
     assert json.loads(rt.store.get(key).data)["event"]["id"] == "../../etc/passwd with spaces"
 
 
+def test_dead_letters_of_one_id_from_two_sources_are_both_parked(data_dir):
+    """The dead-letter sink keyed a parked event by its id alone, but CloudEvents ids are unique per source only:
+    a second source's event of the same id overwrote the first one's dead letter."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for source in ("/scrape/a", "/scrape/b"):
+        event = Event.make(PROGRAM_DELTA_TYPE, source, {"x": 1})
+        event.id = "same-id"
+        assert deliver(client("triggers"), event, "triggers", path="/dead-letters").status_code == 204
+    keys = list(rt.store.list("dead-letters/"))
+    assert sorted(json.loads(rt.store.get(key).data)["event"]["source"] for key in keys) == ["/scrape/a", "/scrape/b"]
+
+
 PROGRAM_DELTA_TYPE = "dev.affiliatematrix.program.delta"
 
 

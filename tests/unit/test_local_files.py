@@ -25,6 +25,27 @@ def test_the_data_dir_is_private_whatever_the_umask(tmp_path, monkeypatch):
     assert (data_dir / "secrets.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_data_dir_an_older_version_made_0777_is_made_private_when_opened(tmp_path, monkeypatch):
+    """A data dir made 0777 by an older version (under umask 0) stayed so: only folders made now were set to
+    0700, so any local user could still swap secrets.json. Opened, it is made 0700 now; a shared folder with
+    the sticky bit (/tmp, say, named as the data dir) is left as it is."""
+    data_dir = tmp_path / "amx"
+    data_dir.mkdir()
+    data_dir.chmod(0o777)
+    monkeypatch.setenv("AMX_DATA_DIR", str(data_dir))
+    result = CliRunner().invoke(app, ["tokens", "create"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import data_dir as open_data_dir
+
+    open_data_dir(Settings(data_dir=shared))
+    assert shared.stat().st_mode & 0o7777 == 0o1777
+
+
 def _index_programs(tmp_path, monkeypatch, count: int):
     from affiliate_matrix.config import Settings
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document

@@ -36,7 +36,9 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     router.publish(event())
     router.publish(event(id="e2", source="/only"))
     router.publish(event(id="e3", type="t.b"))
-    parked_file = tmp_path / "dead" / "never" / "e3.json"
+    from affiliate_matrix.events import dead_letter_name
+
+    parked_file = tmp_path / "dead" / "never" / f"{dead_letter_name('/x', 'e3')}.json"
 
     def settled():  # every delivery has reached its end: delivered, or retried out and parked
         try:
@@ -58,6 +60,24 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     router.close()
     for receiver in (ok, flaky, down):
         receiver.close()
+
+
+def test_dead_letters_of_one_id_from_two_sources_are_both_kept(tmp_path):
+    """The dead-letter folder named a parked event by its id alone, but CloudEvents ids are unique per source
+    only: an event of another source with the same id overwrote the first one's file, and it was lost. The
+    name is of the source and the id now."""
+    from affiliate_matrix.localrun.router import Delivery
+
+    down = Receiver(statuses=[500] * 10)
+    router = Router([Route("never", (exact(type="t.a"),), "down", 0, 0.01, False)], {"down": down.url},
+                    tmp_path / "dead")
+    for source in ("/scrape/a", "/scrape/b"):
+        router._deliver(Delivery(router.routes[0], event(id="same-id", source=source)))  # on this thread
+    parked = sorted(json.loads(p.read_text())["event"]["source"] for p in (tmp_path / "dead" / "never").iterdir())
+    assert parked == ["/scrape/a", "/scrape/b"]
+    assert all(p.name.startswith("same-id.") for p in (tmp_path / "dead" / "never").iterdir())
+    router.close()
+    down.close()
 
 
 def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):

@@ -20,6 +20,7 @@ from affiliate_matrix.discovery.dorks import Dork
 from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, PoliteClient, Response
+from affiliate_matrix.storage import read_json
 
 log = get_logger()
 MAX_RESPONSE = 2 * 1024 * 1024
@@ -194,21 +195,13 @@ class Usage:
     def read(self) -> tuple[dict, str | None]:
         """The day's usage and its ETag; a document not of that shape is DamagedData, never overwritten (the
         day's count would start again from 0, past the quota)."""
-        try:
-            stored = self.store.get(self.key)
-        except NotFoundError:
-            return {}, None
-        try:
-            usage = json.loads(stored.data)
-        except ValueError as exc:
-            usage, problem = None, str(exc)
-        else:
-            problem = "not a mapping of providers to their queries, cost and exhaustion"
-        if isinstance(usage, dict) and all(
-                isinstance(row, dict) and type(row.get("queries")) is int and isinstance(row.get("exhausted"), bool)
-                and isinstance(row.get("cost_usd"), int | float) for row in usage.values()):
-            return usage, stored.etag
-        raise DamagedData(self.key, problem, "correct it by hand, or delete it to count the day from 0 again")
+        usage, etag, problem = read_json(self.store, self.key, lambda usage: isinstance(usage, dict) and all(
+            isinstance(row, dict) and type(row.get("queries")) is int and isinstance(row.get("exhausted"), bool)
+            and isinstance(row.get("cost_usd"), int | float) for row in usage.values()),
+            "not a mapping of providers to their queries, cost and exhaustion")
+        if problem is not None:
+            raise DamagedData(self.key, problem, "correct it by hand, or delete it to count the day from 0 again")
+        return ({} if usage is None else usage), etag
 
     def reserve(self, provider: str, cost: float) -> bool:
         """Count one query before it is sent, if the quota has room. The conditional write decides on the

@@ -77,6 +77,16 @@ class Event(BaseModel):
                    time=event.get("time") or datetime.now(UTC), data=data)
 
 
+def dead_letter_name(source: str, event_id: str) -> str:
+    """The name an event parked as a dead letter is kept under (a file, an object key's last part). CloudEvents
+    ids are unique per source only, so the name is of both: two sources' events of one id are kept apart. A plain
+    id leads it, for a person looking; the hash makes it unique and safe, whatever the id holds."""
+    digest = hashlib.sha256(f"{len(source)}:{source}|{event_id}".encode()).hexdigest()[:32]
+    plain = event_id if len(event_id) <= 100 and all(c.isascii() and (c.isalnum() or c in "_-") for c in event_id) \
+        else "event"
+    return f"{plain}.{digest}"
+
+
 class EventBus(ABC):
     """The port."""
 

@@ -5,10 +5,8 @@ A GET on the ingress answers how many deliveries are still outstanding (queued, 
 waiting to be retried): zero once every event and whatever it led to has been delivered or parked.
 Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
 
-import hashlib
 import json
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from affiliate_matrix.events import dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 
@@ -157,9 +156,7 @@ class Router:
             return
         folder = self.dead_letters / delivery.route.name
         folder.mkdir(parents=True, exist_ok=True)
-        name = str(delivery.event["id"])  # the file is named by the id when it is a plain name, else by its hash
-        if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}", name):
-            name = hashlib.sha256(name.encode()).hexdigest()[:32]
+        name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
         (folder / f"{name}.json").write_text(json.dumps(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))
         log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)

@@ -8,11 +8,12 @@ and content-addressed puts that never write the same bytes twice.
 
 from abc import ABC, abstractmethod
 import hashlib
+import json
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
-from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.errors import ConflictError, NotFoundError
 
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*$")  # fullmatch: "$" alone also takes a final "\n"
 
@@ -39,6 +40,22 @@ def check_key(key: str) -> str:
 def etag_of(data: bytes) -> str:
     """The ETag S3 gives a single-part put (MD5 hex); the local adapter uses the same."""
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def read_json(store: "ObjectStore", key: str, valid: Callable[[Any], bool],
+              shape: str) -> tuple[Any, str | None, str | None]:
+    """A JSON document, its ETag, and what is wrong with it, for its caller to decide what a damaged one means:
+    (None, None, None) when there is none; (value, etag, None) when `valid(value)`; else (None, etag, problem),
+    the problem being the parse error or, for JSON of another shape, `shape` (what the document should be)."""
+    try:
+        stored = store.get(key)
+    except NotFoundError:
+        return None, None, None
+    try:
+        value = json.loads(stored.data)
+    except ValueError as exc:
+        return None, stored.etag, str(exc)
+    return (value, stored.etag, None) if valid(value) else (None, stored.etag, shape)
 
 
 class ObjectStore(ABC):

@@ -3,7 +3,7 @@
 Writes and deletes go under an exclusive flock on the key's lock file (one of 256, chosen by a
 hash of the key), so comparing the ETag and acting on it is one step for every thread and every
 process on the directory (`amx up` runs each function as its own process). Data goes to a
-temporary file renamed into place, so a reader never sees half a file.
+temporary file, synced, renamed into place, so a reader never sees half a file, nor a crash an empty one.
 """
 
 import fcntl
@@ -17,6 +17,19 @@ from pathlib import Path
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.storage import ObjectStore, StoredObject, check_key, etag_of
+
+
+_NAME_MAX = 255  # bytes in a file name, on every common file system
+
+
+def _file_name(part: str, limit: int) -> str:
+    """The file name of a key's part. S3 takes a key of up to 1,024 bytes in one part; a file name is at most 255
+    bytes (an object's own, 249: its metadata file is named ".<name>.meta"). A longer part is named by its start
+    and its hash, joined by "~", which no key has (check_key), so it is no other key's name; the listing reads the
+    key back from the object's metadata. Parts that fit keep their names, so the files already written stay."""
+    if len(part) <= limit:
+        return part
+    return f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
 
 
 class LocalObjectStore(ObjectStore):
@@ -37,7 +50,9 @@ class LocalObjectStore(ObjectStore):
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _path(self, key: str) -> Path:
-        return self.root / check_key(key)
+        *folders, name = check_key(key).split("/")
+        return self.root.joinpath(*(_file_name(part, _NAME_MAX) for part in folders),
+                                  _file_name(name, _NAME_MAX - len("..meta")))
 
     def _meta_path(self, key: str) -> Path:
         path = self._path(key)
@@ -55,7 +70,7 @@ class LocalObjectStore(ObjectStore):
             path.parent.mkdir(parents=True, exist_ok=True)
             # Both files are written whole before either is renamed into place: a write that fails (a full disk)
             # changes neither, where the content type renamed first would have been served with the old bytes.
-            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type}).encode())
+            meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type, "key": key}).encode())
             try:
                 staged = self._staged(path, data)
             except BaseException:
@@ -63,15 +78,20 @@ class LocalObjectStore(ObjectStore):
                 raise
             os.replace(meta, self._meta_path(key))
             os.replace(staged, path)
+            _sync_folder(path.parent)
         return etag
 
     @staticmethod
     def _staged(path: Path, data: bytes) -> str:
-        """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails."""
+        """`data` in a temporary file beside `path`, to be renamed onto it; none is left when the write fails.
+        Its bytes are on the disk before it is renamed: else a crash could leave the rename done and the bytes not,
+        publishing an empty file."""
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
         except BaseException:
             os.unlink(tmp)
             raise
@@ -107,9 +127,18 @@ class LocalObjectStore(ObjectStore):
                 if name.startswith("."):
                     continue
                 key = name if rel == "." else f"{rel}/{name}"
-                if key.startswith(prefix):
+                if "~" in key:  # a long part's file name: the key is in its metadata
+                    key = self._key_of(Path(dirpath) / name)
+                if key is not None and key.startswith(prefix):
                     keys.append(key)
         return iter(sorted(keys))
+
+    @staticmethod
+    def _key_of(path: Path) -> str | None:
+        try:
+            return json.loads(path.with_name(f".{path.name}.meta").read_bytes())["key"]
+        except (FileNotFoundError, ValueError, KeyError):  # put writes the metadata first: a put under way
+            return None
 
     def delete(self, key, *, if_match=None):
         check_key(key)
@@ -122,3 +151,12 @@ class LocalObjectStore(ObjectStore):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self._path(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The folder's entries on the disk: the renames into it survive a crash."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

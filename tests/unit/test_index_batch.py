@@ -1,0 +1,110 @@
+"""Indexing a batch (pipeline.index_batch) stopped part-way, run again, and with a record it cannot index."""
+
+import json
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.events import PROGRAM_DELTA
+from affiliate_matrix.pipeline import index_batch
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.factories import make_record
+
+NAMES = ["Semrush", "Bluehost", "Canva Pro", "Tiny Notes"]
+
+
+def _runtime(path):
+    rt = Runtime("test", Settings(data_dir=path))
+    sent = []
+    rt.bus.subscribe(PROGRAM_DELTA, lambda event: sent.append(event.data["id"]))
+    return rt, sent
+
+
+def _batch(rt, commission="$200 per sale"):
+    records = [make_record(name, f"https://{name.split()[0].lower()}.com/", commission_text=commission)
+               for name in NAMES]
+    return rt.store.put_content_addressed("batches/test", "\n".join(r.model_dump_json() for r in records).encode(),
+                                          suffix=".jsonl")
+
+
+class StopsAtWrite:
+    """The index, but its Nth bulk write raises, as a process killed there would stop: a real SQLite index
+    cannot be made to stop between two of a batch's writes on cue, so this stands in for the kill."""
+
+    def __init__(self, index, n):
+        self.index, self.n = index, n
+
+    def bulk_upsert(self, *args, **kwargs):
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt("stopped")
+        return self.index.bulk_upsert(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.index, name)
+
+
+@pytest.mark.parametrize("stop_at", [1, 2, "send"])
+@pytest.mark.parametrize("second", [False, True], ids=["created", "updated"])
+def test_a_run_stopped_at_any_write_then_run_again_records_and_sends_every_delta_once(tmp_path, stop_at, second):
+    """The programs were written before their deltas: a run stopped between the two left the programs current, so
+    the re-run found no change and the deltas (the feed of what changed, and their events) were lost for good.
+    The deltas are now recorded first, with the list of those to announce kept beside the batch until sent."""
+    whole, whole_sent = _runtime(tmp_path / "whole")
+    rt, sent = _runtime(tmp_path / "stopped")
+    for runtime in (whole, rt) if second else ():  # the programs indexed already: this batch updates them
+        index_batch(runtime, _batch(runtime, "$100 per sale"))
+    whole_sent.clear(), sent.clear()
+    expected = {d.id for d in index_batch(whole, _batch(whole)).deltas}
+    assert len(expected) == len(NAMES) and set(whole_sent) == expected
+
+    real, publish = rt.index, rt.bus.publish
+    if stop_at == "send":  # stopped after both writes, as the first event is sent
+        rt.bus.publish = lambda event: (_ for _ in ()).throw(KeyboardInterrupt("stopped"))
+    else:
+        rt.__dict__["index"] = StopsAtWrite(real, stop_at)
+    with pytest.raises(KeyboardInterrupt):
+        index_batch(rt, _batch(rt))
+    rt.__dict__["index"], rt.bus.publish = real, publish
+    index_batch(rt, _batch(rt))  # the event redelivered
+    feed = rt.index.search("deltas", SearchQuery(size=100)).hits
+    changed = [h.id for h in feed if h.doc["change"] == ("updated" if second else "created")]
+    assert sorted(changed) == sorted(expected)
+    assert sorted(sent) == sorted(expected)  # each announced once
+    assert list(rt.store.list("pending/")) == []
+    assert index_batch(rt, _batch(rt)).deltas == []
+
+
+def test_a_record_that_fails_to_index_is_a_recorded_error_and_the_rest_are_indexed(tmp_path, monkeypatch):
+    """One record whose normalizing or indexing raised failed its whole batch, every time the event was redelivered:
+    no program of the batch was indexed. It is now an error naming the record, recorded beside the batch."""
+    import affiliate_matrix.pipeline as pipeline
+
+    real_normalize, real_document = pipeline.normalize, pipeline.to_document
+
+    # Stubs: no record known today makes these raise; a parser or merge fault tomorrow would.
+    def normalize(record):
+        if record.name == "Tiny Notes":
+            raise ValueError("a fault in normalize")
+        return real_normalize(record)
+
+    def to_document(program):
+        if program.name == "Bluehost":
+            raise ValueError("a fault in indexing")
+        return real_document(program)
+
+    monkeypatch.setattr(pipeline, "normalize", normalize)
+    monkeypatch.setattr(pipeline, "to_document", to_document)
+    rt, sent = _runtime(tmp_path)
+    batch_key = _batch(rt)
+    report = index_batch(rt, batch_key)
+    assert report.created == 2 and len(sent) == 2
+    assert {h.doc["name"] for h in rt.index.search("programs", SearchQuery()).hits} == {"Semrush", "Canva Pro"}
+    errors = dict(report.errors)
+    assert "a fault in normalize" in errors["test/tiny-notes"]
+    (bluehost,) = [reason for doc_id, reason in report.errors if "test/bluehost" in reason]
+    assert "a fault in indexing" in bluehost
+    (error_key,) = rt.store.list("errors/index/")
+    recorded = json.loads(rt.store.get(error_key).data)
+    assert recorded["batch_key"] == batch_key and len(recorded["errors"]) == 2

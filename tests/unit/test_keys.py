@@ -1,0 +1,113 @@
+"""Provider API keys on the embedded secret store: rotations whose write fails, and keys added again."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.events import KEY_ROTATION_FAILED
+from affiliate_matrix.keys import KeyRecord, RotationFailed, add_key, load_record, rotate
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.secrets.local import LocalSecretStore
+
+NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
+PATH = "connections/shop"
+
+
+class Provider:
+    """Stub provider: none of the real sources mints keys. It keeps the set of keys it accepts."""
+
+    valid: set[str] = set()
+    minted = 0
+
+    @classmethod
+    def rotate_credentials(cls, old: dict) -> dict:
+        cls.minted += 1
+        token = f"minted-{cls.minted}-secret"
+        cls.valid.add(token)
+        return {**old, "api_token": token}
+
+    @classmethod
+    def retire_credentials(cls, key: dict) -> None:
+        cls.valid.discard(key["api_token"])
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    from affiliate_matrix import sources
+
+    sources.all_sources()
+    provider = type("ProviderForTests", (Provider,), {"valid": {"first-key-1234"}, "minted": 0, "name": "p"})
+    monkeypatch.setitem(sources._REGISTRY, "provider_for_tests", provider)
+    runtime = Runtime("test", Settings(data_dir=tmp_path))
+    runtime.provider, runtime.failures = provider, []
+    runtime.bus.subscribe(KEY_ROTATION_FAILED, lambda event: runtime.failures.append(event.data))
+    add_key(runtime, KeyRecord(path=PATH, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": "first-key-1234"})
+    return runtime
+
+
+def test_a_rotation_whose_secret_write_fails_keeps_the_old_key_in_use(rt, monkeypatch):
+    """The provider's new key was only in memory when the secret store's write failed (a full disk, Vault down):
+    the write's error went out of rotate as it was, with no key.rotation.failed, and the new key was lost. The
+    old key is now used until the new one is stored, and one that cannot be stored is retired at the provider."""
+    write = LocalSecretStore.write
+    monkeypatch.setattr(LocalSecretStore, "write", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "disk full")))
+    with pytest.raises(RotationFailed, match="could not be stored.*old key is still in use"):
+        rotate(rt, PATH, NOW)
+    monkeypatch.setattr(LocalSecretStore, "write", write)
+    assert rt.secrets.read(PATH).data["api_token"] == "first-key-1234"
+    assert rt.provider.valid == {"first-key-1234"}  # still accepted; the unstored new key retired
+    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(None, True)]
+    assert load_record(rt, PATH)[0].rotated_at is None
+
+    assert rotate(rt, PATH, NOW) == 2  # and once the store takes it, the old key is retired
+    assert rt.secrets.read(PATH).data["api_token"] == "minted-2-secret" and rt.provider.valid == {"minted-2-secret"}
+
+
+def test_a_rotation_whose_write_landed_with_its_answer_lost_goes_on(rt, monkeypatch):
+    """A write that landed but whose answer was lost (a timeout on the way back) left the new version current,
+    unverified and unrecorded, with the error out of rotate: the old key no longer the one in use, nothing saying
+    so. Such a write is now found and the rotation finishes as if it had answered."""
+    write = LocalSecretStore.write
+
+    def answer_lost(self, *args, **kwargs):
+        write(self, *args, **kwargs)
+        raise TimeoutError("no answer")
+
+    monkeypatch.setattr(LocalSecretStore, "write", answer_lost)
+    assert rotate(rt, PATH, NOW) == 2
+    assert load_record(rt, PATH)[0].rotated_at == NOW and rt.failures == []
+    assert rt.provider.valid == {"minted-1-secret"}
+
+
+def test_a_revoked_key_path_can_be_added_again(rt, monkeypatch):
+    """Once revoked, a path could never take a key again: the secret's create-only write met the destroyed
+    versions (ConflictError) and the record was there already. An add over a revoked key now writes the next
+    version, the revoked ones staying destroyed, and a fresh record replaces the revoked one."""
+    from affiliate_matrix.errors import ConflictError, NotFoundError
+    from affiliate_matrix.keys import revoke
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    revoke(rt, PATH, NOW)
+    put = LocalObjectStore.put
+
+    def disk_full_for_records(self, key, data, **kwargs):  # stopped between the secret and its record
+        if key.startswith("keys/records/"):
+            raise OSError(28, "No space left on device")
+        return put(self, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", disk_full_for_records)
+    with pytest.raises(OSError):
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    monkeypatch.setattr(LocalObjectStore, "put", put)
+    with pytest.raises(ConflictError):  # other values than the stopped add's
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "other-key-0000"})
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    record, _ = load_record(rt, PATH)
+    assert record.revoked_at is None and record.rotation == "manual"
+    assert rt.secrets.read(PATH) == (PATH, {"api_token": "second-key-5678"}, 2)
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(PATH, 1)  # what was revoked stays destroyed
+    with pytest.raises(ConflictError):  # a key in use is not replaced
+        add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "third-key-9012"})
