@@ -17,6 +17,15 @@ class ConfigError(AmxError):
         super().__init__(f"{setting}: {problem}")
 
 
+def without_credentials(text: str, url: str) -> str:
+    """`text` (an address, an error naming it) without the user:password@ that `url` may carry: a backend's
+    setting may hold them, and a start's error line or a log line must not."""
+    from urllib.parse import urlsplit  # only on an error's way out
+
+    userinfo = urlsplit(url).netloc.rpartition("@")[0]
+    return text.replace(f"{userinfo}@", "") if userinfo else text
+
+
 class ConflictError(AmxError):
     """A conditional write lost: the object changed (If-Match) or exists (If-None-Match)."""
 

@@ -155,6 +155,16 @@ def test_a_function_with_bad_configuration_exits_with_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_function_that_cannot_reach_opensearch_names_the_node_without_its_credentials(tmp_path):
+    result = subprocess.run([str(BIN / "amx-function"), "--source", str(ROOT / "functions/programs/main.py"),
+                             "--target", "handle", "--port", str(free_port())], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "AMX_SEARCH": "opensearch",
+                                                        "AMX_OPENSEARCH_URL": "http://admin:hunter2@127.0.0.1:9"})
+    assert result.returncode != 0
+    assert "cannot reach OpenSearch at http://127.0.0.1:9" in result.stderr
+    assert "hunter2" not in result.stderr and "admin" not in result.stderr
+
+
 @pytest.mark.slow
 def test_the_same_demo_runs_on_s3_and_opensearch_by_settings_alone(tmp_path, s3_settings, opensearch_node):
     env = {"AMX_OBJECT_STORE": "s3", "AMX_S3_ENDPOINT_URL": s3_settings.s3_endpoint_url,

@@ -14,7 +14,7 @@ from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
@@ -107,9 +107,11 @@ class OpenSearchIndex(SearchIndex):
         try:
             self.client.info()
         except OSConnectionError:
-            raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {self.url}") from None
+            shown = without_credentials(self.url, self.url)
+            raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {shown}") from None
         except TransportError as exc:
-            raise ConfigError("AMX_OPENSEARCH_URL", f"OpenSearch at {self.url} answered {exc.status_code}") from None
+            shown = without_credentials(self.url, self.url)
+            raise ConfigError("AMX_OPENSEARCH_URL", f"OpenSearch at {shown} answered {exc.status_code}") from None
 
     def _alias(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -350,3 +352,4 @@ class OpenSearchIndex(SearchIndex):
             else:
                 facets[field] = [(b["key"], b["doc_count"]) for b in buckets]
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
+

@@ -13,7 +13,8 @@ import hvac.exceptions as hv
 import requests
 from cachetools import TTLCache
 
-from affiliate_matrix.errors import AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError
+from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError,
+                                    without_credentials)
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
@@ -113,7 +114,8 @@ class VaultSecretStore(SecretStore):
         try:
             self._ensure_token()
         except BackendUnavailable:
-            raise ConfigError("AMX_VAULT_ADDR", f"cannot reach Vault at {self.client.url}") from None
+            shown = without_credentials(self.client.url, self.client.url)
+            raise ConfigError("AMX_VAULT_ADDR", f"cannot reach Vault at {shown}") from None
         except AccessDenied as exc:
             raise ConfigError("AMX_VAULT_TOKEN", str(exc)) from None
 

@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, ConflictError, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, ConflictError, NotFoundError, without_credentials
 from affiliate_matrix.storage import ObjectStore, StoredObject, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -62,7 +62,8 @@ class S3ObjectStore(ObjectStore):
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except (EndpointConnectionError, BotoCoreError) as exc:
-            raise ConfigError("AMX_S3_ENDPOINT_URL", f"cannot reach S3 at {self.endpoint}: {exc}") from None
+            raise ConfigError("AMX_S3_ENDPOINT_URL", without_credentials(f"cannot reach S3 at {self.endpoint}: {exc}",
+                                                                          self.endpoint or "")) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             problem = "does not exist" if code in ("404", "NoSuchBucket") else f"is not usable ({code})"
