@@ -236,10 +236,13 @@ def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_p
 
 @pytest.mark.parametrize("key", ["long/" + "p" * 300, "f" * 256 + "/x", "f" * 250 + "/" + "n" * 250,
                                  "a/" + "b" * 800 + ".json"])
-def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(store, key):
+def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(request, store, key):
     """S3 takes a key of up to 1,024 bytes in one part; the local adapter made each part a file name, and a name
     has at most 255 bytes (249 for an object's own: its metadata file is .<name>.meta), so such a put failed with
     OSError (ENAMETOOLONG) locally only. A long part now has a file name of its own and the key lists as given."""
+    if request.node.callspec.params["store"] == "s3-s3proxy":
+        pytest.skip("s3proxy here keeps each key part as a file name (jclouds filesystem, 255 bytes); moto_server "
+                    "takes S3's long keys")
     neighbour = key[:-1] + ("q" if key[-1] != "q" else "r")  # shares the long part's start
     etag = store.put(key, b"one", content_type="application/json")
     store.put(neighbour, b"two")
