@@ -318,3 +318,43 @@ def test_no_payout_schedule_in_a_click_a_question_or_a_schedule_of_something_els
 ])
 def test_a_run_said_as_an_option_gives_way_to_the_default_run(text, expected):
     assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the affiliate's own money received, by a possessive, in seven languages
+    ("You will receive your commission within the first 10 days of the following month.", "monthly"),
+    ("Affiliates receive their earnings on the 15th of each month.", "monthly"),
+    ("You get your commissions every two weeks through PayPal.", "biweekly"),
+    ("Recibirás tu comisión el día 15 de cada mes.", "monthly"),
+    ("Vous recevrez vos commissions chaque mois par virement.", "monthly"),
+    ("Erhalten Sie Ihre Provision jeden Monat per PayPal.", "monthly"),
+    ("Je ontvangt je commissie elke maand.", "monthly"),
+    ("Você receberá suas comissões todo mês.", "monthly"),
+    ("Riceverai le tue provvigioni ogni mese.", "monthly"),
+    # the affiliate's money said payable
+    ("Commissions are payable monthly.", "monthly"),
+    ("Affiliate earnings are payable on the 15th of each calendar quarter.", "quarterly"),
+    ("Die Provisionen sind monatlich zahlbar.", "monthly"),
+    # a transfer made, and "we transfer"
+    ("We make a transfer every month to the account in your profile.", "monthly"),
+    ("Transfers are made on the 10th of every month.", "monthly"),
+    ("We transfer your commission to your bank account every week.", "weekly"),
+    # a threshold said as a sum reached or earned is the payout's, not the span a commission recurs for
+    ("Payments are made every month as long as you have earned at least $50.", "monthly"),
+    ("We pay monthly, as long as your earnings reach the $25 minimum.", "monthly"),
+])
+def test_a_payout_said_as_money_received_payable_or_transferred_is_read(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "You will receive your commission rate increase each quarter if you sell more.",
+    "If you are not happy, you get your money back within 30 days. Our plans are billed monthly.",
+    "You will receive your commission statement every month. Commissions are paid by PayPal.",
+    "The membership fee is payable monthly. Affiliates earn 20% of every sale.",
+    "Customers can make a bank transfer every month to pay for their plan. You earn 20% of it.",
+    "You earn 20% every month as long as the customer stays subscribed. Payments are made by PayPal.",
+    "You will receive your commission every month your referral stays subscribed.",
+])
+def test_money_received_or_payable_that_is_no_payout_run_is_not_read(text):
+    assert frequency(text) is None

@@ -179,7 +179,11 @@ _SENT = Pattern(
     r"\bbetaalt\s+(?:de|onze|haar|zijn|alle)\s+(?:affiliates|partners|publishers)\b|"
     r"\b(?:che(?:ck|que)s?|credits?|cr[ée]ditos?|rewards?|recompensas?|beloning\w*|bedragen|funds|money|geld|"
     r"dinheiro|dinero|argent|soldi)\s+(?:\S+\s+){0,4}?(?:issued|mailed|sent|transferred|distributed|overgemaakt|over\b|"
-    r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)", re.I)
+    r"verstuurd|verzonden|[üu]berwiesen|envoy[ée]e?s|enviad[oa]s|emitid[oa]s|distribu[íi]d[oa]s)|"
+    # a transfer made, sent or done, and "we transfer" ("We make a transfer every month", "Transfers are made on the
+    # 10th"); not a customer's transfer ("customers can make a bank transfer")
+    r"\btransfers?\s+(?:\S+\s+){0,2}?(?:made|done|sent|carried out|executed|issued)\b|"
+    r"\bwe\s+(?:will\s+)?(?:transfer\b|(?:make|do|carry out|execute|send)\s+(?:\S+\s+){0,2}?transfers?\b)", re.I)
 # Money of the affiliate's delivered: a verb that moves money with the affiliate's money anywhere in the sentence ("the
 # bonus will be deposited ... within the first 5 business days", "As recompensas ... serão distribuídas ... após o
 # fechamento de cada mês"); a verb that sends anything only with that money next to it ("We send checks out", "any
@@ -197,13 +201,29 @@ _AFFILIATE_MONEY = (
     r"funds|fondos|fundos|money|geld|dinheiro|dinero|argent|soldi|balance|saldo|solde|guthaben|tegoed)")
 _MOVING = Pattern(rf"\b(?:{_MOVED})\b", re.I)
 _MONEY_OF_AFFILIATE = Pattern(rf"\b{_AFFILIATE_MONEY}\b", re.I)
+# The affiliate's money said payable, as agreements say it ("Commissions are payable monthly", "Provisionen sind
+# monatlich zahlbar"): a customer's fee is payable too, so only the affiliate's money is.
+_PAYABLE = r"(?:payable|zahlbar|f[äa]llig|exigibles?|pagader[oa]s?|pag[áa]ve(?:l|is)|pagabil[ei]|betaalbaar)"
 _SENT_MONEY = Pattern(rf"\b(?:{_SENDS})\s+(?:\S+\s+){{0,2}}?{_AFFILIATE_MONEY}\b|"
-                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS})\b", re.I)
+                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS}|{_PAYABLE})\b", re.I)
+# The affiliate's own money, by a possessive ("you will receive your commission on the 15th", "affiliates get their
+# earnings monthly", "recibirás tu comisión", "erhalten Sie Ihre Provision", "riceverai le tue provvigioni"), is
+# money paid; "you receive a commission every month" is as often one that recurs, money "back" is a refund, and
+# "your commission rate" or "your commission report" is not the money.
+_POSSESSIVE = (r"(?:your|their|tus?|sus?|vos|votre|ihre?[nm]?|deine?[nm]?|je|jouw|uw|suas?|seus?|tuo|tua|tuoi|tue|"
+               r"leurs?)")
+_OWN_MONEY = (r"(?:commissions?|comisi[óo]n(?:es)?|comiss[ãa]o|comiss[õo]es|provision(?:en)?|provisies?|"
+              r"commissies?|provvigion[ei]|earnings|ganancias|ganhos|gains|guadagni|verdienste?|verg[üu]tung(?:en)?|"
+              r"rewards?|recompensas?|r[ée]compenses?|beloning(?:en)?|pay[\s-]?outs?|payments?|money|funds|"
+              r"geld|argent|dinero|dinheiro|soldi)")
 # A check or a deposit received is a payout ("you will receive a commission check or direct deposit").
 _RECEIVED_MONEY = Pattern(
     r"\b(?:receive|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev)\w*\s+(?:\S+\s+){0,3}?"
     r"(?:che(?:ck|que)s?|deposits?|transfers?|virements?|transferencias?|transfer[êe]ncias?|[üu]berweisung\w*|"
-    r"overboeking\w*|bonifico)\b|\bpay periods?\b", re.I)
+    r"overboeking\w*|bonifico)\b|\bpay periods?\b|"
+    r"\b(?:receive|get|got|recib|receb|recev|re[çc]oi|erh[äa]lt|bekomm|ontvang|krijg|ricev)\w*\s+(?:\S+\s+)?"
+    rf"{_POSSESSIVE}\s+(?:\S+\s+){{0,2}}?{_OWN_MONEY}\b(?!\s+(?:back|rates?|structure|tiers?|levels?|reports?|"
+    r"statements?|links?|codes?)\b)", re.I)
 # A question of when the payout comes ("¿Cuándo recibiré mi comisión?", "How often do I get paid?"): the sentence
 # answering it says when, unless it speaks of the customer, whose payments have schedules of their own.
 _CUSTOMER = Pattern(r"\b(?:customers?|clients?|kunden?|klant(?:en)?|clientes?|filleuls?|referred|referrals?|"
@@ -223,8 +243,11 @@ _RECEIVED = Pattern(
 # A span a commission recurs for, not a payout run: "every month for as long as", "jeden Monat, solange".
 _WHILE = Pattern(r"^\W*(?:\S+\s+){0,3}?(?:while|as long as|so long as|solange|tant que|aussi longtemps|mientras|zolang|"
                  # a condition on the balance is the payout's threshold ("monthly, so long as the total exceeds $50")
-                 r"enquanto|finch[ée]|fintanto)\b(?!\W+(?:\S+\s+){0,2}?(?:total|balance|minimum|threshold|saldo|"
-                 r"guthaben|solde|gesamt\w*|totale?|tegoed|\w*betrag|montant|importe|montante|bedrag|importo))|"
+                 r"enquanto|finch[ée]|fintanto)\b(?!\W+(?:\S+\s+){0,3}?(?:total|balance|minimum|threshold|saldo|"
+                 r"guthaben|solde|gesamt\w*|totale?|tegoed|\w*betrag|montant|importe|montante|bedrag|importo|"
+                 # or said as a sum the affiliate reaches or earns ("as long as you've earned at least EUR 100")
+                 r"at least|a minimum|mindestens|au moins|al menos|pelo menos|minstens|almeno|reach\w*|erreich\w*|"
+                 r"atteign\w*|alcanc\w*|alcan[çc]\w*|bereik\w*|raggiung\w*))|"
                  r"^\W*(?:the|your|a|der|le|el|o|de|il)?\s*(?:customer|client|referr|kunde|filleul|referid|klant|"
                  r"indicad|cliente)", re.I)
 _FOR_EACH = Pattern(r"(?:for|f[üu]r|pour|por|voor|per)\s+(?:each|every|jeden|chaque|cada|elke|iedere|ogni)\s*$", re.I)
