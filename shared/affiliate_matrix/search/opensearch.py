@@ -50,8 +50,12 @@ _MISSING_LAST = {"number": ("Infinity", "-Infinity"), "date": (2**63 - 1, -(2**6
 
 
 def index_body(spec: IndexSpec) -> dict:
-    """Settings and mappings of one index version, as committed in infra/opensearch/indices/."""
-    return {"settings": _SETTINGS, "mappings": mapping_for(spec)}
+    """Settings and mappings of one index version, as committed in infra/opensearch/indices/. The analysis only for
+    an index with text fields, the only ones that use it: a change to it is a new version of those (indices.py),
+    and of no other."""
+    if "text" in spec.fields.values():
+        return {"settings": _SETTINGS, "mappings": mapping_for(spec)}
+    return {"settings": {k: v for k, v in _SETTINGS.items() if k != "analysis"}, "mappings": mapping_for(spec)}
 
 
 def mapping_for(spec: IndexSpec) -> dict:
