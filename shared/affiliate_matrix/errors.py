@@ -10,10 +10,14 @@ class AmxError(Exception):
 
 
 class ConfigError(AmxError):
-    """A setting is missing, malformed or points at something unusable. Names the setting."""
+    """A setting is missing, malformed or points at something unusable. Names the setting. `retry_after` (seconds)
+    when time may cure it: nothing answers at a backend's address, which may be a wrong address or a node not up
+    yet; None when only a change of setting will (a malformed value, refused credentials, a missing bucket). A
+    request that meets it is a 503 (an event is redelivered) with a Retry-After only in the first case."""
 
-    def __init__(self, setting: str, problem: str):
+    def __init__(self, setting: str, problem: str, *, retry_after: int | None = None):
         self.setting = setting
+        self.retry_after = retry_after
         super().__init__(f"{setting}: {problem}")
 
 

@@ -268,16 +268,22 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
         return _import(rt, handle, fmt)
 
 
-def _import(rt, handle, fmt: str) -> ImportReport:
-    from affiliate_matrix.models import Program
+def _program(data: dict):
+    """A record of the file as a Program, its text cleaned as a scraped record's is (NFC, no controls or bidi
+    overrides)."""
+    from affiliate_matrix.models import Program, cleaned_import
 
+    return Program.model_validate(cleaned_import(data))
+
+
+def _import(rt, handle, fmt: str) -> ImportReport:
     problems, seen = [], {}
     for number, data in records(handle, fmt):
         if "__error__" in data:
             problems.append(f"line {number}: {data['__error__']}")
         else:
             try:
-                program = Program.model_validate(data)
+                program = _program(data)
                 to_document(program)  # what the write does: a value valid but nested past its depth fails here
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
@@ -296,7 +302,7 @@ def _import(rt, handle, fmt: str) -> ImportReport:
     rt.index.ensure_index(PROGRAMS_INDEX)
     report, batch = ImportReport(records=len(seen)), []
     for _, data in records(handle, fmt):
-        batch.append(to_document(Program.model_validate(data)))
+        batch.append(to_document(_program(data)))
         if len(batch) == BATCH:
             report = _write(rt, batch, report)
             batch = []

@@ -1,4 +1,10 @@
-"""Every index the code writes, by name: what `amx index` and the migrate action work on."""
+"""Every index the code writes, by name: what `amx index` and the migrate action work on, and what each version's
+documents are written with (a change to it is a new version: tests/unit/test_index_versions.py holds each one's
+digest)."""
+
+import hashlib
+import json
+from functools import cache
 
 
 def index_specs() -> dict:
@@ -11,3 +17,30 @@ def index_specs() -> dict:
 
     return {spec.name: spec for spec in (PROGRAMS_INDEX, DELTAS_INDEX, METRICS_INDEX, BUDGET_INDEX,
                                          ACTIVATIONS_INDEX, ALERTS_INDEX, QUERIES_INDEX)}
+
+
+def rendered(spec) -> dict:
+    """What an index version's documents are written with, on each backend: OpenSearch's settings and mappings (as
+    `amx index render` commits them) and, where it has text fields, the SQLite index's tokenizer and the folding its
+    text is written with (search.narrowed). Documents written under another are searched otherwise until
+    `amx index migrate` writes them again, so a change here is a new version."""
+    from affiliate_matrix.search.opensearch import index_body
+    from affiliate_matrix.search.sqlite import TOKENIZE
+
+    body = {"opensearch": index_body(spec)}
+    if "text" in spec.fields.values():
+        body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing()}
+    return body
+
+
+def rendered_digest(spec) -> str:
+    return hashlib.sha256(json.dumps(rendered(spec), sort_keys=True).encode()).hexdigest()[:16]
+
+
+@cache
+def _narrowing() -> str:
+    """search.narrowed as what it makes of every character (a digest): a change to the folding changes it."""
+    from affiliate_matrix.search import narrowed
+
+    every = "".join(map(chr, (*range(0xD800), *range(0xE000, 0x110000))))
+    return hashlib.sha256(narrowed(every).encode()).hexdigest()

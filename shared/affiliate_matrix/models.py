@@ -111,6 +111,26 @@ def _cleaned(value):
     return value
 
 
+def cleaned_import(data: dict) -> dict:
+    """A program's values as read from a file (amx import programs), cleaned in place: text from outside, as a
+    page's is, so every string in it (keys too) goes through clean_text as a RawRecord's text does; a merged
+    Program is made of records cleaned already. Walked without recursion: a provenance value may be any JSON,
+    nested as deep as the parser took it (the index refuses it later, naming the line)."""
+    stack: list = [data]
+    while stack:
+        item = stack.pop()
+        pairs = list(item.items() if isinstance(item, dict) else enumerate(item))
+        if isinstance(item, dict):
+            item.clear()
+        for key, value in pairs:
+            if isinstance(value, str):
+                value = clean_text(value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+            item[clean_text(key) if isinstance(key, str) else key] = value
+    return data
+
+
 class RawRecord(Model):
     """What one source said about one program at one time, as parsed. Its text, however it was read (a page, an
     API's payload, the generic reader), is cleaned here, the one place every reader's record goes through."""

@@ -22,6 +22,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_doc
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.sources import ApiSource, get_source
+from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
 
 log = get_logger()
@@ -108,18 +109,11 @@ def crawl_with_cache(rt, connection, source, replay: bool):
 def http_cache(rt, key: str) -> dict:
     """A connection's ETag/Last-Modified cache: {url: {"etag", "last_modified", ...}}. It is only a cache:
     a damaged one is logged, naming it, and the crawl fetches everything in full and writes it anew."""
-    try:
-        cache = json.loads(rt.store.get(key).data)
-    except NotFoundError:
-        return {}
-    except ValueError as exc:
-        cache, problem = None, str(exc)
-    else:
-        problem = "not a mapping of URLs to their validators"
-    if isinstance(cache, dict) and all(isinstance(url, str) and isinstance(entry, dict) and
-                                       all(isinstance(v, str | None) for v in entry.values())
-                                       for url, entry in cache.items()):
-        return cache
+    cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
+        isinstance(url, str) and isinstance(entry, dict) and all(isinstance(v, str | None) for v in entry.values())
+        for url, entry in cache.items()), "not a mapping of URLs to their validators")
+    if problem is None:
+        return cache or {}
     log.error("http_cache.damaged", key=key, problem=problem[:300],
               remedy="nothing to do: this crawl fetches every page in full and writes the cache anew")
     return {}

@@ -5,7 +5,9 @@ with one line naming it, and builds only the ports its first request uses (the p
 index and token store, say): scaled to zero, every start is paid by whoever is waiting, and an
 event-only function's first request is Knative's readiness probe. Its other ports (the S3, Vault or
 OpenSearch clients, the Broker) are built by the first work that uses them; a backend that is
-misconfigured or unreachable then fails that request with the same ConfigError naming the setting."""
+misconfigured or unreachable then fails that request with the same ConfigError naming the setting. A backend
+that answers overloaded or not ready (BackendUnavailable) is no misconfiguration: at start it is logged and the
+function starts all the same; each request that uses it builds it again, answered 503 with Retry-After until then."""
 
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from affiliate_matrix.config import Settings, load_settings
-from affiliate_matrix.errors import ConfigError, DamagedData
-from affiliate_matrix.observability import configure_logging
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData
+from affiliate_matrix.observability import configure_logging, get_logger
 
 if TYPE_CHECKING:  # each port loads when it is first used
     from affiliate_matrix.events import EventBus
@@ -78,7 +80,11 @@ def start(function: str, *ports: str) -> Runtime:
     try:
         runtime = Runtime(function)
         for port in ports:
-            getattr(runtime, port)
+            try:
+                getattr(runtime, port)
+            except BackendUnavailable as exc:  # overloaded or not ready: it passes, so the function starts, and
+                # the port is built again by the next request that uses it (a 503 with Retry-After until then)
+                get_logger().warning("start.backend_unavailable", port=port, error=str(exc))
     except ConfigError as exc:
         print(f"{function}: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

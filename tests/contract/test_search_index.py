@@ -379,6 +379,48 @@ def test_unreachable_opensearch_fails_naming_the_setting():
         idx.check()
 
 
+def test_unreachable_opensearch_is_a_config_error_worth_retrying():
+    """Nothing listens at the address: a wrong address or a node not up yet. A ConfigError (at start the function
+    exits naming the setting), with a retry_after, since a node that is starting will answer (the HTTP layer's
+    Retry-After when a request is the first to use the index)."""
+    idx = open_search_index(Settings(search="opensearch", opensearch_url="http://127.0.0.1:9"))
+    with pytest.raises(ConfigError) as caught:
+        idx.check()
+    assert caught.value.retry_after and caught.value.retry_after > 0
+
+
+@pytest.mark.parametrize("status,how", [(429, "overloaded"), (503, "unavailable"), (502, "unavailable")])
+def test_an_opensearch_overloaded_at_start_is_unavailable_not_misconfigured(status, how):
+    """The node answers its first call (GET /, the check a function's start makes) with a 429 or a 5xx: overloaded
+    or not ready, which passes. BackendUnavailable (retry), not ConfigError (a function exits at start on it, and
+    Knative crash-loops it over an overload); its words hold neither the node's address nor its credentials."""
+    node = OverloadedNode(status, at_start=True)
+    try:
+        idx = open_search_index(Settings(search="opensearch", opensearch_url=node.url("amx:hunter2@")))
+        with pytest.raises(BackendUnavailable) as caught:
+            idx.check()
+    finally:
+        node.stop()
+    error = caught.value
+    assert f"is {how} (it answered HTTP {status})" in error.cause and error.retry_after > 0
+    port = str(node.server.server_address[1])
+    assert not any(secret in text for secret in ("hunter2", "amx:", port) for text in (error.cause, str(error)))
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_an_opensearch_refusing_the_credentials_or_the_address_at_start_is_misconfigured(status):
+    """Refused credentials (401, 403) or no node at that path (404): only a change of setting helps, so a
+    ConfigError naming the setting, with no retry_after."""
+    node = OverloadedNode(status, at_start=True)
+    try:
+        idx = open_search_index(Settings(search="opensearch", opensearch_url=node.url("amx:hunter2@")))
+        with pytest.raises(ConfigError, match=f"AMX_OPENSEARCH_URL.*answered {status}") as caught:
+            idx.check()
+    finally:
+        node.stop()
+    assert caught.value.retry_after is None and "hunter2" not in str(caught.value)
+
+
 @pytest.mark.parametrize("status,how", [(429, "overloaded"), (503, "unavailable"), (502, "unavailable")])
 def test_an_overloaded_opensearch_is_unavailable_naming_the_cause_not_its_url(status, how):
     """A node answering 429 (its queues full) or a 5xx: a retriable BackendUnavailable (the HTTP layer's 503 with

@@ -1,6 +1,7 @@
 """A local HTTP server standing for an overloaded OpenSearch node: it answers the client's first call (GET /,
 what the adapter's check reads) as a node does and every other request with the status it is given (429 Too
-Many Requests, as a node whose search queue is full does, or a 503)."""
+Many Requests, as a node whose search queue is full does, or a 503). With `at_start`, GET / answers that status
+too: a node overloaded (or not ready) when a function starts."""
 
 import json
 import threading
@@ -11,14 +12,14 @@ INFO = {"name": "node", "cluster_name": "amx", "version": {"distribution": "open
 
 
 class OverloadedNode:
-    def __init__(self, status: int = 429):
+    def __init__(self, status: int = 429, *, at_start: bool = False):
         status_of_rest = status
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
-                if self.path.split("?")[0] == "/" and self.command in ("GET", "HEAD"):
+                if self.path.split("?")[0] == "/" and self.command in ("GET", "HEAD") and not at_start:
                     status, body = 200, INFO
                 else:
                     status = status_of_rest

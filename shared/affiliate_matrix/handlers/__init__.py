@@ -155,7 +155,13 @@ def _served(request, route: Callable, flags) -> tuple:
         body, status, headers = error_response(500, "damaged_data", str(exc), request_id)
     except ConfigError as exc:  # a backend this request is the first to use is misconfigured (runtime.py)
         log.error("request.misconfigured", setting=exc.setting, error=str(exc))
-        body, status, headers = error_response(503, "unavailable", "a backend is unavailable; retry later", request_id)
+        if exc.retry_after is None:  # only a new setting cures it: a Retry-After would promise that waiting does
+            body, status, headers = error_response(503, "unavailable", "a backend is misconfigured; retry once it "
+                                                   "is fixed", request_id)
+        else:  # nothing answers at its address: a node not up yet will
+            body, status, headers = error_response(503, "unavailable", "a backend is unreachable; retry later",
+                                                   request_id)
+            headers["Retry-After"] = str(exc.retry_after)
     except BackendUnavailable as exc:  # overloaded or unreachable: the caller is told why and when to try again
         log.error("request.backend_unavailable", error=str(exc))
         body, status, headers = error_response(503, "unavailable", f"{exc.cause}; retry later", request_id)

@@ -27,9 +27,16 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 def _iso_day(value):
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise refuse(f"day: {str(value)[:40]!r} is not a date (YYYY-MM-DD)")
-    return value
+    """A day as its YYYY-MM-DD string, read here (a date): pydantic's strict mode, which a request body is checked
+    in, takes no string for a date after a validator of ours."""
+    if isinstance(value, date):
+        return value
+    try:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise refuse(f"day: {str(value)[:40]!r} is not a date (YYYY-MM-DD)")
 
 
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]

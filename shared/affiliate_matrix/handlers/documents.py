@@ -6,13 +6,14 @@ silently overwrite each other. Connections, rules and campaigns are served throu
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed, PreconditionRequired
-from affiliate_matrix.handlers.routes import Route, Shape, refuse
+from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
 
 
 @dataclass(frozen=True)
@@ -42,21 +43,16 @@ class Collection:
             pattern=f"^(?:{self.id_pattern})$"))})
 
     def input(self, id_required: bool) -> type[BaseModel]:
-        """What a request body may hold: the model's fields but those the server sets (refused by name)."""
-        read_only = self.read_only
-
-        def server_fields(data):
-            refused = read_only & set(data) if isinstance(data, dict) else set()
-            if refused:
-                raise refuse(f"{', '.join(sorted(refused))}: set by the server, not by a request")
-            return data
-
-        fields = {name: (f.annotation, f) for name, f in self.model.model_fields.items() if name not in read_only}
+        """What a request body may hold: the model's fields; one the server sets is refused by name (a field of its
+        own, left out of the document, not a validator of the whole body: that would hand every field to pydantic
+        as a Python value, and strict mode would then refuse a date or an amount given as its JSON string)."""
+        fields: dict[str, Any] = {name: (f.annotation, f) for name, f in self.model.model_fields.items()}
+        for name in self.read_only:
+            fields[name] = (SkipJsonSchema[Annotated[Any, AfterValidator(_set_by_the_server(name))]], None)
         if not id_required:  # PUT: the address names it (a different id in the body is refused by `replace`)
             fields["id"] = (str | None, None)
         name = f"{self.model.__name__}{'Input' if id_required else 'Replacement'}"
-        return create_model(name, __config__=ConfigDict(extra="forbid", defer_build=True),
-                            __validators__={"server_fields": model_validator(mode="before")(server_fields)}, **fields)
+        return create_model(name, __config__=ConfigDict(extra="forbid", defer_build=True), **fields)
 
     def routes(self) -> list[Route]:
         """GET and POST the collection; GET, PUT, (PATCH,) DELETE one document; reads need a read token,
@@ -95,6 +91,12 @@ class Collection:
         return None if self.shown is None else lambda doc: self.shown(doc, role)
 
 
+def _set_by_the_server(name: str):
+    def refused(value):
+        raise refuse(f"{name}: set by the server, not by a request")
+    return refused
+
+
 def listed(rt, collection: Collection, role: str):
     damaged: list[dict] = []
     shown = collection.shown_to(role) or (lambda doc: doc)
@@ -121,7 +123,7 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
     try:
-        doc = collection.model.model_validate(data)
+        doc = strictly(collection.model, data)  # a request's fields as JSON types them, a merge patch's too
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "body"

@@ -50,8 +50,12 @@ _MISSING_LAST = {"number": ("Infinity", "-Infinity"), "date": (2**63 - 1, -(2**6
 
 
 def index_body(spec: IndexSpec) -> dict:
-    """Settings and mappings of one index version, as committed in infra/opensearch/indices/."""
-    return {"settings": _SETTINGS, "mappings": mapping_for(spec)}
+    """Settings and mappings of one index version, as committed in infra/opensearch/indices/. The analysis only for
+    an index with text fields, the only ones that use it: a change to it is a new version of those (indices.py),
+    and of no other."""
+    if "text" in spec.fields.values():
+        return {"settings": _SETTINGS, "mappings": mapping_for(spec)}
+    return {"settings": {k: v for k, v in _SETTINGS.items() if k != "analysis"}, "mappings": mapping_for(spec)}
 
 
 def mapping_for(spec: IndexSpec) -> dict:
@@ -77,13 +81,21 @@ def _answering(what: str):
         raise BackendUnavailable(f"OpenSearch {what}: the node {how} ({type(exc).__name__})",
                                  cause=f"the search index {how}", retry_after=10) from None
     except TransportError as exc:
-        status = exc.status_code if isinstance(exc.status_code, int) else 0
-        if status != 429 and status < 500:
+        unavailable = _overloaded(what, exc)
+        if unavailable is None:
             raise
-        how = "is overloaded" if status == 429 else "is unavailable"
-        raise BackendUnavailable(f"OpenSearch {what}: answered {status} ({str(exc.error)[:200]})",
-                                 cause=f"the search index {how} (it answered HTTP {status})",
-                                 retry_after=5 if status == 429 else 10) from None
+        raise unavailable from None
+
+
+def _overloaded(what: str, exc: TransportError) -> BackendUnavailable | None:
+    """The node's answer as BackendUnavailable when it says overloaded or not ready (a 429, a 5xx); else None."""
+    status = exc.status_code if isinstance(exc.status_code, int) else 0
+    if status != 429 and status < 500:
+        return None
+    how = "is overloaded" if status == 429 else "is unavailable"
+    return BackendUnavailable(f"OpenSearch {what}: answered {status} ({str(exc.error)[:200]})",
+                              cause=f"the search index {how} (it answered HTTP {status})",
+                              retry_after=5 if status == 429 else 10)
 
 
 class OpenSearchIndex(SearchIndex):
@@ -104,13 +116,18 @@ class OpenSearchIndex(SearchIndex):
         return cls(client, settings.index_prefix, settings.opensearch_url)
 
     def check(self) -> None:
+        """A ConfigError naming the setting when nothing answers at the address (with a retry_after: a wrong
+        address, or a node not up yet) or the node refuses the credentials or the path (only a new setting helps).
+        A node that answers overloaded or not ready (a 429, a 5xx) is no misconfiguration: BackendUnavailable, as
+        on any other call, so a function starts on it and answers 503 with Retry-After until the node is back."""
+        shown = without_credentials(self.url, self.url)
         try:
             self.client.info()
         except OSConnectionError:
-            shown = without_credentials(self.url, self.url)
-            raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {shown}") from None
+            raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {shown}", retry_after=30) from None
         except TransportError as exc:
-            shown = without_credentials(self.url, self.url)
+            if unavailable := _overloaded("check", exc):
+                raise unavailable from None
             raise ConfigError("AMX_OPENSEARCH_URL", f"OpenSearch at {shown} answered {exc.status_code}") from None
 
     def _alias(self, name: str) -> str:

@@ -24,6 +24,11 @@ from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 _CHUNK = 1000
 
 
+# How FTS5 splits and folds an index's text into terms (with search.narrowed, what a document's text is written as):
+# part of what an index version's documents are written with (indices.rendered).
+TOKENIZE = "unicode61 remove_diacritics 2"
+
+
 def _table(physical: str) -> str:
     return physical.replace("-", "_")
 
@@ -123,7 +128,7 @@ class SqliteSearchIndex(SearchIndex):
         if text_fields:
             columns = ", ".join(text_fields)
             self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
-                            "tokenize='unicode61 remove_diacritics 2')")
+                            f"tokenize='{TOKENIZE}')")
         self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
 
     def generation(self, name):

@@ -55,6 +55,8 @@ def read_json(store: "ObjectStore", key: str, valid: Callable[[Any], bool],
         value = json.loads(stored.data)
     except ValueError as exc:
         return None, stored.etag, str(exc)
+    except RecursionError:  # the parser's depth is Python's recursion limit: damaged (or hostile), as any other
+        return None, stored.etag, "JSON nested too deeply to read"
     return (value, stored.etag, None) if valid(value) else (None, stored.etag, shape)
 
 

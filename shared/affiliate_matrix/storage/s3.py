@@ -59,13 +59,22 @@ class S3ObjectStore(ObjectStore):
         return cls(client, settings.s3_bucket, settings.s3_endpoint_url)
 
     def check(self) -> None:
+        """A ConfigError naming the setting when nothing answers at the address (with a retry_after: a wrong
+        address, or a store not up yet) or the bucket is missing or refused (only a new setting helps). An S3 that
+        answers overloaded or not ready (a 5xx, SlowDown) is BackendUnavailable, as on any other call: the function
+        starts, and answers 503 with Retry-After until it is back."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except (EndpointConnectionError, BotoCoreError) as exc:
-            raise ConfigError("AMX_S3_ENDPOINT_URL", without_credentials(f"cannot reach S3 at {self.endpoint}: {exc}",
-                                                                          self.endpoint or "")) from None
+            shown = without_credentials(f"cannot reach S3 at {self.endpoint}: {exc}", self.endpoint or "")
+            raise ConfigError("AMX_S3_ENDPOINT_URL", shown, retry_after=30) from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status >= 500 or status == 429 or code == "SlowDown":
+                raise BackendUnavailable(f"S3 bucket {self.bucket!r} at start: answered {status} ({code})",
+                                         cause=f"the object store is unavailable (it answered HTTP {status})",
+                                         retry_after=10) from None
             problem = "does not exist" if code in ("404", "NoSuchBucket") else f"is not usable ({code})"
             raise ConfigError("AMX_S3_BUCKET", f"bucket {self.bucket!r} {problem} at {self.endpoint}") from None
 

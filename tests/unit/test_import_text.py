@@ -1,0 +1,40 @@
+"""amx import programs cleans a program's text as a source's record is cleaned (models.RawRecord): NFC, without C0
+and C1 controls, DEL and the bidi embeddings, overrides and isolates (tabs and line breaks kept). An imported file
+is text from outside as a scraped page is; it was stored as written, so an imported 'Cafe\u0301' stood apart from
+a scraped 'Caf\u00e9' and a name could be shown reversed."""
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from affiliate_matrix.config import Settings
+from affiliate_matrix.exchange import csv_chunks, jsonl_chunks
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.runtime import Runtime
+from tests.support.factories import make_program
+
+DIRTY = "\u202eCafe\u0301\x00 Partners\x85\u2069"
+CLEAN = "Caf\u00e9 Partners"
+
+
+@pytest.mark.parametrize("fmt,chunks", [("jsonl", jsonl_chunks), ("csv", csv_chunks)])
+def test_an_imported_programs_text_is_cleaned_as_a_scraped_records_is(tmp_path, monkeypatch, fmt, chunks):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    scraped = make_program(CLEAN, "https://cafe.example.com", description="Earn 20%\nper sale\tmonthly",
+                           commission_text="20% per sale")
+    source = scraped.provenance["name"][0]
+    dirty = scraped.model_copy(update={
+        "name": DIRTY, "merchant": DIRTY, "aliases": [f"{DIRTY} Group"],
+        "description": f"{DIRTY}: earn 20%\nper sale\tmonthly", "commission_text": "20%\u202e per sale\x1b",
+        "provenance": {**scraped.provenance, "name": [source.model_copy(update={"value": DIRTY,
+                                                                                "evidence": [f"{DIRTY}!"]})]}})
+    path = tmp_path / f"programs.{fmt}"
+    path.write_text("".join(chunks([dirty])))
+    result = CliRunner().invoke(app, ["import", "programs", str(path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    stored = from_document(rt.index.get(PROGRAMS_INDEX.name, scraped.id))
+    assert stored.name == stored.merchant == CLEAN and stored.aliases == [f"{CLEAN} Group"]
+    assert stored.description == f"{CLEAN}: earn 20%\nper sale\tmonthly"
+    assert stored.commission_text == "20% per sale"
+    assert stored.provenance["name"][0].value == CLEAN and stored.provenance["name"][0].evidence == [f"{CLEAN}!"]

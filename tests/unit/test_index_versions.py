@@ -1,0 +1,57 @@
+"""An index's version changes with what its documents are written with (indices.rendered: OpenSearch's settings
+and mappings, and for text the SQLite index's tokenizer and folding), so a deployment is told to migrate it.
+Programs went to v6 (OpenSearch's tokenizer) and v7 (the embedded index's folding) while activations and alerts,
+whose text is analysed the same way, kept v1: a deployment kept the old analysis there, with nothing to migrate."""
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.indices import index_specs, rendered_digest
+from affiliate_matrix.runtime import open_search_index
+from affiliate_matrix.search import IndexSpec, SearchQuery
+
+# Each index's version and the digest of what that version renders. A change to the digest with the same version
+# fails here: bump the version (an IndexSpec's second argument), run `amx index render`, say in the README's
+# Versions paragraph to run `amx index migrate <name>` after deploying it, then write the new pair here.
+RENDERED = {
+    "programs": (7, "d87bbb2b3ece7826"),
+    "deltas": (1, "fce807cfc3ef4825"),
+    "metrics": (1, "06b740130614d8ca"),
+    "budget": (1, "4904aa676d79d9b8"),
+    "activations": (2, "572a7f66a050c552"),
+    "alerts": (2, "a565927cd8216af4"),
+    "queries": (1, "dac14c514b9b21fe"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(index_specs()))
+def test_each_index_version_is_tied_to_what_it_renders(name):
+    spec = index_specs()[name]
+    assert name in RENDERED, f"a new index {name!r}: record ({spec.version}, {rendered_digest(spec)!r}) in RENDERED"
+    version, digest = RENDERED[name]
+    assert (spec.version, rendered_digest(spec)) == (version, digest), (
+        f"what {name} v{spec.version} renders changed (OpenSearch settings or mappings, or the SQLite tokenizer or "
+        f"folding of its text): give it a new version, run amx index render, tell the README to run amx index "
+        f"migrate {name}, and record ({spec.version}, {rendered_digest(spec)!r}) here")
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_written_before_the_folding_is_folded_by_its_migration(tmp_path, monkeypatch, name, field):
+    """An alerts or activations file written when the embedded index kept full-width letters and 'Ø' as they came
+    (before programs v7): 'booking' and 'oresund' do not find them until `amx index migrate` writes them again,
+    which needs a version to migrate to."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    text = "\uff22\uff4f\uff4f\uff4b\uff49\uff4e\uff47 on \u00d8resund Bikes"  # Ｂｏｏｋｉｎｇ on Øresund Bikes
+    doc = {"id": "a1", field: text, "at": "2026-12-01T00:00:00Z"}
+    with monkeypatch.context() as before:
+        before.setattr(sqlite_index, "narrowed", lambda text: text)  # the code before the folding
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, [doc], refresh=True).errors == []
+    assert index.search(name, SearchQuery(text="booking oresund")).total == 0
+    index.migrate(spec)
+    assert index.status(name).current == spec.version
+    assert [hit.id for hit in index.search(name, SearchQuery(text="booking oresund")).hits] == ["a1"]
