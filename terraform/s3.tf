@@ -59,4 +59,15 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
       days = 30
     }
   }
+
+  rule {
+    id     = "expire-event-claims" # left only by a delivery killed outright; taken over after 30 minutes
+    status = "Enabled"
+    filter {
+      prefix = "events/claims/"
+    }
+    expiration {
+      days = 30
+    }
+  }
 }
