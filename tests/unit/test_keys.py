@@ -111,3 +111,36 @@ def test_a_revoked_key_path_can_be_added_again(rt, monkeypatch):
         rt.secrets.read(PATH, 1)  # what was revoked stays destroyed
     with pytest.raises(ConflictError):  # a key in use is not replaced
         add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "third-key-9012"})
+
+
+def test_a_rotation_whose_store_cannot_be_read_after_a_failed_write_says_the_key_in_use_is_unknown(rt, monkeypatch):
+    """The write raised and the secret store could not be read after it (Vault down): whether the new version
+    landed is unknown. It was reported as not stored, the old key still in use, and the new key retired at the
+    provider, though it may be the one stored. Now it says so: unknown, the new key kept at the provider, and the
+    next rotation goes on from whichever version is stored."""
+    from affiliate_matrix.errors import BackendUnavailable
+
+    write, read = LocalSecretStore.write, LocalSecretStore.read
+
+    def lost(self, *args, **kwargs):  # the write lands, its answer is lost, and the store stops answering
+        write(self, *args, **kwargs)
+        monkeypatch.setattr(LocalSecretStore, "read", down)
+        raise TimeoutError("no answer")
+
+    def down(self, *args, **kwargs):
+        raise BackendUnavailable("secret store: unavailable")
+
+    monkeypatch.setattr(LocalSecretStore, "write", lost)
+    with pytest.raises(RotationFailed, match="which key it holds is unknown") as failure:
+        rotate(rt, PATH, NOW)
+    assert "old key is still in use" not in str(failure.value)
+    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(None, None)]
+    assert rt.provider.valid == {"first-key-1234", "minted-1-secret"}  # the stored one may be either: both kept
+    monkeypatch.setattr(LocalSecretStore, "write", write)
+    monkeypatch.setattr(LocalSecretStore, "read", read)
+
+    assert rotate(rt, PATH, NOW) == 3  # the next rotation: from the version stored (2, the minted key)
+    assert rt.secrets.read(PATH).data["api_token"] == "minted-2-secret"
+    assert "minted-1-secret" not in rt.provider.valid and load_record(rt, PATH)[0].rotated_at == NOW
+    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [3]
+
