@@ -17,7 +17,8 @@ A provider's key is used until the new one is stored: the source's `rotate_crede
 beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
 the new one is stored, verified and recorded, and for a new key that is not kept (not stored, or rolled back).
 
-Revocation destroys the versions and marks every dependent connection unhealthy at once.
+Revocation destroys the versions and marks every dependent connection unhealthy at once; a key added again at
+the path clears that mark (not one of another reason), so the connections are used again.
 """
 
 import json
@@ -92,6 +93,8 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     revoked = _revoked_etag(rt, record.path)
     if revoked is not None:
         _write_over_revoked(rt, record.path, data)
+        for connection in dependents(rt, record.path):  # before the record: an add run again gets here again
+            _mark_healthy_again(rt, connection.id, _revoked_reason(record.path))
     else:
         try:
             rt.secrets.write(record.path, data, cas=0)
@@ -308,12 +311,33 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []
     for connection in dependents(rt, path):
-        mark_unhealthy(rt, connection.id, f"credentials at {path} revoked at {now.isoformat(timespec='seconds')}")
+        mark_unhealthy(rt, connection.id, _revoked_reason(path) + now.isoformat(timespec="seconds"))
         flagged.append(connection.id)
     save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
     rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged}, key=f"{path}|revoked"))
     log.warning("key.revoked", secret_path=path, connections=flagged)
     return flagged
+
+
+def _revoked_reason(path: str) -> str:
+    """How a connection marked unhealthy by the revocation of its key's path is marked (the time follows)."""
+    return f"credentials at {path} revoked at "
+
+
+def _mark_healthy_again(rt, connection_id: str, revoked: str) -> None:
+    """Clear the mark a revocation left (its reason starts with `revoked`), so the connection is used again once a
+    key is added at the path; a connection unhealthy for another reason is left so."""
+    for _ in range(5):  # conditional write, retried so a concurrent edit is not lost
+        connection, etag = load_connection(rt.store, connection_id)
+        if connection.healthy or not (connection.health_reason or "").startswith(revoked):
+            return
+        try:
+            save_connection(rt.store, connection.model_copy(update={"healthy": True, "health_reason": None}),
+                            if_match=etag)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError(f"connection {connection_id!r} kept changing; still marked unhealthy")
 
 
 def mark_unhealthy(rt, connection_id: str, reason: str) -> None:

@@ -144,3 +144,20 @@ def test_a_rotation_whose_store_cannot_be_read_after_a_failed_write_says_the_key
     assert "minted-1-secret" not in rt.provider.valid and load_record(rt, PATH)[0].rotated_at == NOW
     assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [3]
 
+
+def test_a_key_added_again_over_a_revoked_one_makes_its_connections_healthy_again(rt):
+    """Revocation marks the connections using the key unhealthy; a new key added at the path left them so. The
+    revocation's mark is now cleared when a key is added again; a connection unhealthy for another reason stays."""
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.keys import revoke
+
+    for cid in ("shop-1", "shop-2"):
+        save_connection(rt.store, Connection(id=cid, source="awin", credentials_path=PATH))
+    assert sorted(revoke(rt, PATH, NOW)) == ["shop-1", "shop-2"]
+    connection, etag = load_connection(rt.store, "shop-2")
+    save_connection(rt.store, connection.model_copy(update={"health_reason": "its base URL answers 404"}),
+                    if_match=etag)
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    first, second = (load_connection(rt.store, cid)[0] for cid in ("shop-1", "shop-2"))
+    assert (first.healthy, first.health_reason) == (True, None)
+    assert (second.healthy, second.health_reason) == (False, "its base URL answers 404")
