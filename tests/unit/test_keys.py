@@ -161,3 +161,50 @@ def test_a_key_added_again_over_a_revoked_one_makes_its_connections_healthy_agai
     first, second = (load_connection(rt.store, cid)[0] for cid in ("shop-1", "shop-2"))
     assert (first.healthy, first.health_reason) == (True, None)
     assert (second.healthy, second.health_reason) == (False, "its base URL answers 404")
+
+
+def _jwt(size: int) -> str:
+    """A token of `size` characters shaped like a provider's JWT (header.payload.signature, base64url)."""
+    import base64
+    import json
+
+    def b64(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    head = b64({"alg": "RS256", "typ": "JWT", "kid": "k1"})
+    signature = "s" * 342  # RS256: 256 bytes in base64url
+    payload = b64({"sub": "publisher-1", "scope": "x" * size})[:size - len(head) - len(signature) - 2]
+    return f"{head}.{payload}.{signature}"
+
+
+def test_a_token_of_a_few_thousand_characters_is_stored_whole(tmp_path, monkeypatch):
+    """Provider tokens (JWTs, OAuth tokens) run to a few thousand characters: no store caps them (900 is the
+    object store's cap on a key's name, never a secret's value). The one limit is the terminal's: a line read at a
+    hidden prompt is cut at 4,095 characters with no word, so a longer token was stored cut; one that long at the
+    prompt is refused now, naming standard input, which takes it whole."""
+    import io
+    import sys
+
+    import typer
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.cli.keys import secret_fields
+
+    token = _jwt(4500)
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["keys", "add", "connections/big", "--rotation", "manual", "--field",
+                                      "api_token"], input=token + "\n")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert LocalSecretStore(tmp_path / "secrets.json").read("connections/big").data == {"api_token": token}
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: token[:4095])  # what the terminal's line discipline hands over
+    with pytest.raises(typer.BadParameter, match="4,095 characters.*standard input"):
+        secret_fields(["api_token"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: token[:4094])
+    assert secret_fields(["api_token"]) == {"api_token": token[:4094]}
