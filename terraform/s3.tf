@@ -44,6 +44,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     noncurrent_version_expiration {
       noncurrent_days = var.raw_noncurrent_days
     }
+    # a delete marker left alone once its versions expired: what removing a tombstone (retention) or an
+    # unconditional delete leaves in a versioned bucket
+    expiration {
+      expired_object_delete_marker = true
+    }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
     }
