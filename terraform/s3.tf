@@ -44,6 +44,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     noncurrent_version_expiration {
       noncurrent_days = var.raw_noncurrent_days
     }
+    # a delete marker left alone once its versions expired: what removing a tombstone (retention) or an
+    # unconditional delete leaves in a versioned bucket
+    expiration {
+      expired_object_delete_marker = true
+    }
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
     }
@@ -54,6 +59,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     status = "Enabled"
     filter {
       prefix = "events/done/"
+    }
+    expiration {
+      days = 30
+    }
+  }
+
+  rule {
+    id     = "expire-event-claims" # left only by a delivery killed outright; taken over after 30 minutes
+    status = "Enabled"
+    filter {
+      prefix = "events/claims/"
     }
     expiration {
       days = 30

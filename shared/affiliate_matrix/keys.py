@@ -9,13 +9,16 @@ only then destroys the older versions. It is all or nothing: whatever fails once
 written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
 the old value back as the newest version and the record as it was, publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
-fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too.
+fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too;
+when the store cannot be read after it, which key it holds is unknown, and the failure says so (old_key_live
+null): both keys stay valid at the provider and the next rotation goes on from the version stored.
 
 A provider's key is used until the new one is stored: the source's `rotate_credentials(old)` mints a new key
 beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
 the new one is stored, verified and recorded, and for a new key that is not kept (not stored, or rolled back).
 
-Revocation destroys the versions and marks every dependent connection unhealthy at once.
+Revocation destroys the versions and marks every dependent connection unhealthy at once; a key added again at
+the path clears that mark (not one of another reason), so the connections are used again.
 """
 
 import json
@@ -90,6 +93,8 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     revoked = _revoked_etag(rt, record.path)
     if revoked is not None:
         _write_over_revoked(rt, record.path, data)
+        for connection in dependents(rt, record.path):  # before the record: an add run again gets here again
+            _mark_healthy_again(rt, connection.id, _revoked_reason(record.path))
     else:
         try:
             rt.secrets.write(record.path, data, cas=0)
@@ -181,14 +186,19 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         version = rt.secrets.write(path, new, cas=current.version)
     except BaseException as exc:
         version = _landed(rt, path, current.version, new)
-        if version is None:  # the old version is still the current one: nothing to put back
+        if not isinstance(version, int):  # nothing to put back: not written, or not known to be
             reason = _reason(exc, [*current.data.values(), *new.values()])
-            _retire(hook_source, path, new, "the new key, not stored")
-            _publish_failure(rt, path, None, reason, [], old_key_live=True)
+            if version is None:  # the old version is still the current one
+                _retire(hook_source, path, new, "the new key, not stored")
+                outcome = "the new version could not be stored ({}); the old key is still in use"
+            else:  # either may be stored: neither is retired
+                outcome = ("the write of the new version failed ({}) and the secret store could not be read after "
+                           "it, so which key it holds is unknown; both stay valid at the provider. The next rotation "
+                           "goes on from the version stored (amx keys status shows it)")
+            _publish_failure(rt, path, None, reason, [], old_key_live=True if version is None else None)
             if not isinstance(exc, Exception):
                 raise
-            raise RotationFailed(f"key {path!r}: the new version could not be stored ({reason}); "
-                                 "the old key is still in use") from None
+            raise RotationFailed(f"key {path!r}: " + outcome.format(reason)) from None
     rotated = record.model_copy(update={"rotated_at": now, "expires_at": now + timedelta(days=record.lifetime_days)})
     failed, written_etag, secret_values = [], None, [*current.data.values(), *new.values()]
     try:
@@ -219,13 +229,18 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     return version
 
 
-def _landed(rt, path: str, previous: int, new: dict) -> int | None:
-    """The version a write that raised made after all (its answer lost on the way back), or None: not made, or
-    the store cannot tell now."""
+UNKNOWN = "unknown"
+
+
+def _landed(rt, path: str, previous: int, new: dict) -> int | None | str:
+    """The version a write that raised made after all (its answer lost on the way back); None when it made none;
+    UNKNOWN when the store cannot tell now (it does not answer)."""
     try:
-        written = rt.secrets.read(path, previous + 1)
-    except Exception:
+        written = rt.secrets.read(path, previous + 1, outage_copy=False)
+    except NotFoundError:
         return None
+    except Exception:
+        return UNKNOWN
     return written.version if written.data == new else None
 
 
@@ -263,7 +278,9 @@ def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: st
         return False
 
 
-def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str], old_key_live: bool) -> None:
+def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str],
+                     old_key_live: bool | None) -> None:
+    """old_key_live: the old key is the one stored (True), it is not (False), or that is unknown (None)."""
     log.error("key.rotation_failed", secret_path=path, version=version, reason=reason, old_key_live=old_key_live)
     try:
         rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {
@@ -294,12 +311,33 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []
     for connection in dependents(rt, path):
-        mark_unhealthy(rt, connection.id, f"credentials at {path} revoked at {now.isoformat(timespec='seconds')}")
+        mark_unhealthy(rt, connection.id, _revoked_reason(path) + now.isoformat(timespec="seconds"))
         flagged.append(connection.id)
     save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
     rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged}, key=f"{path}|revoked"))
     log.warning("key.revoked", secret_path=path, connections=flagged)
     return flagged
+
+
+def _revoked_reason(path: str) -> str:
+    """How a connection marked unhealthy by the revocation of its key's path is marked (the time follows)."""
+    return f"credentials at {path} revoked at "
+
+
+def _mark_healthy_again(rt, connection_id: str, revoked: str) -> None:
+    """Clear the mark a revocation left (its reason starts with `revoked`), so the connection is used again once a
+    key is added at the path; a connection unhealthy for another reason is left so."""
+    for _ in range(5):  # conditional write, retried so a concurrent edit is not lost
+        connection, etag = load_connection(rt.store, connection_id)
+        if connection.healthy or not (connection.health_reason or "").startswith(revoked):
+            return
+        try:
+            save_connection(rt.store, connection.model_copy(update={"healthy": True, "health_reason": None}),
+                            if_match=etag)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError(f"connection {connection_id!r} kept changing; still marked unhealthy")
 
 
 def mark_unhealthy(rt, connection_id: str, reason: str) -> None:

@@ -1,7 +1,11 @@
 """Document retention for the time-stamped indices (deltas, metrics, activations, queries): the
 index function's daily cron deletes what is older than AMX_RETENTION_DAYS allows. OpenSearch's
 ISM acts on whole indices, and these are one index per version, so document age is enforced
-here; ISM (terraform/opensearch.tf) retires the versions a migration replaced."""
+here; ISM (terraform/opensearch.tf) retires the versions a migration replaced.
+
+The same run removes the object store's tombstones (what a conditional delete leaves on S3) older than the
+shortest of those windows, by the date the store recorded for each: a tombstone only makes the delete it
+records one atomic step, so any age past that is enough, and the shortest window is the job's own horizon."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -23,11 +27,12 @@ def windows(setting: str) -> dict[str, int]:
 
 def apply(rt, now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(UTC)
-    deleted = {}
-    for name, days in windows(rt.settings.retention_days).items():
+    deleted, kept = {}, windows(rt.settings.retention_days)
+    for name, days in kept.items():
         try:
             deleted[name] = rt.index.delete_before(name, TIME_FIELDS[name], (now - timedelta(days=days)).isoformat())
         except NotFoundError:
             deleted[name] = 0  # the index does not exist yet
+    deleted["tombstones"] = rt.store.remove_tombstones(now - timedelta(days=min(kept.values()))) if kept else 0
     log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})
     return deleted

@@ -114,6 +114,11 @@ def after_answer(work: Callable[[], None]) -> None:
         pending.append(work)
 
 
+# The folders the embedded backends and `amx up` make in the data dir: the tree of ours that is made private.
+OUR_FOLDERS = ("objects", "logs", "oidc", "dead-letters")
+TREE_REPAIRED = ".folders-0700"  # written once every folder of ours in the data dir is made 0700
+
+
 def data_dir(settings) -> Path:
     """The embedded backends' folder, made 0700 whatever the umask, and so is every folder made for it: it holds
     secrets.json (the API tokens' records), and in a folder another user may write to they could rename any file
@@ -125,16 +130,57 @@ def data_dir(settings) -> Path:
         except FileExistsError:
             continue  # made meanwhile, by another process: its maker's to set
         folder.chmod(0o700)  # mkdir's mode goes through the umask
-    _repair(path)
+    if _repair(path):
+        _repair_tree(path)
     return path
 
 
-def _repair(path: Path) -> None:
+def _repair(path: Path) -> bool:
     """A data dir an older version made under umask 0 is 0777: made 0700 when opened. Only one of ours that
-    others may write to: not a shared folder with the sticky bit (/tmp), nor one of another user's."""
+    others may write to: not a shared folder with the sticky bit (/tmp), nor one of another user's. True when the
+    data dir is ours (so is the tree of it _repair_tree repairs)."""
     mode = path.stat()
-    if mode.st_uid == os.geteuid() and mode.st_mode & 0o022 and not mode.st_mode & stat.S_ISVTX:
+    if mode.st_uid != os.geteuid() or mode.st_mode & stat.S_ISVTX:
+        return False
+    if mode.st_mode & 0o022:
         path.chmod(0o700)
+    return True
+
+
+def _repair_tree(path: Path) -> None:
+    """The folders of ours in the data dir (OUR_FOLDERS and everything under them) an older version made 0777 under
+    umask 0 are made 0700, once: TREE_REPAIRED records it, so a start does not walk every raw page's folder again
+    (folders made since are made 0700). Each folder is changed through its own descriptor, and symbolic links are
+    not followed, so nothing outside the tree is touched; a folder of another user's is named in the log and left."""
+    marker = path / TREE_REPAIRED
+    if marker.exists():
+        return
+    problems: list[str] = []
+
+    def unreadable(error: OSError) -> None:
+        if not isinstance(error, FileNotFoundError):  # removed while walked: nothing to repair
+            problems.append(f"{error.filename}: {error.strerror}")
+
+    for name in OUR_FOLDERS:
+        try:
+            for folder, _, _, fd in os.fwalk(path / name, onerror=unreadable):
+                mode = os.fstat(fd)
+                if mode.st_uid != os.geteuid():
+                    problems.append(f"{folder}: owned by user {mode.st_uid}")
+                elif mode.st_mode & 0o022:
+                    os.fchmod(fd, 0o700)
+        except FileNotFoundError:
+            continue  # not made (yet): nothing to repair
+    if problems:  # repaired as far as it could be; tried again at the next open
+        from affiliate_matrix.observability import get_logger
+
+        get_logger().warning("data_dir.folders_not_private", problems=problems[:20],
+                             remedy="remove or chown them: they are in the data dir, and not ours")
+        return
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+    except OSError:
+        pass  # a read-only data dir: walked again at the next open
 
 
 # Which adapter each port gets: the port packages define the interface, the adapters implement it,

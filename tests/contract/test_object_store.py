@@ -311,3 +311,33 @@ def test_unknown_backend_is_a_config_error_naming_the_setting(monkeypatch):
     monkeypatch.setenv("AMX_OBJECT_STORE", "ftp")
     with pytest.raises(ConfigError, match="AMX_OBJECT_STORE.*'ftp'"):
         load_settings()
+
+
+@pytest.mark.slow
+def test_the_retention_job_removes_s3_tombstones_older_than_its_shortest_window(moto_server, tmp_path):
+    """A conditional delete on S3 leaves a tombstone (storage/s3.py); none was ever removed, so every deleted rule,
+    campaign or connection and every event claim let go of stayed in the bucket for good. The daily retention job
+    removes those older than its shortest window, by the date the store recorded for them (their LastModified),
+    counted from the day it is given."""
+    from datetime import timedelta
+
+    from affiliate_matrix.retention import apply
+    from affiliate_matrix.runtime import Runtime
+
+    settings = fresh_bucket(moto_server.url).model_copy(update={"data_dir": tmp_path,
+                                                                "retention_days": "queries=30,deltas=400"})
+    rt = Runtime("index", settings)
+    for key in ("rules/gone.json", "rules/back.json"):
+        rt.store.delete(key, if_match=rt.store.put(key, b"{}"))
+    rt.store.put("rules/back.json", b"{}", if_none_match=True)  # created again over its tombstone
+    rt.store.put("rules/kept.json", b"{}")
+    s3, bucket = rt.store.client, rt.store.bucket
+    deleted_on = s3.head_object(Bucket=bucket, Key="rules/gone.json")["LastModified"]
+
+    assert apply(rt, deleted_on + timedelta(days=29))["tombstones"] == 0  # within the window: kept
+    assert s3.head_object(Bucket=bucket, Key="rules/gone.json")["Metadata"] == {"amx-deleted": "1"}
+    assert apply(rt, deleted_on + timedelta(days=31))["tombstones"] == 1
+    assert [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["rules/back.json",
+                                                                                       "rules/kept.json"]
+    assert rt.store.get("rules/back.json").data == b"{}"
+    rt.store.put("rules/gone.json", b"{}", if_none_match=True)  # the key can be created again

@@ -111,3 +111,100 @@ def test_a_revoked_key_path_can_be_added_again(rt, monkeypatch):
         rt.secrets.read(PATH, 1)  # what was revoked stays destroyed
     with pytest.raises(ConflictError):  # a key in use is not replaced
         add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "third-key-9012"})
+
+
+def test_a_rotation_whose_store_cannot_be_read_after_a_failed_write_says_the_key_in_use_is_unknown(rt, monkeypatch):
+    """The write raised and the secret store could not be read after it (Vault down): whether the new version
+    landed is unknown. It was reported as not stored, the old key still in use, and the new key retired at the
+    provider, though it may be the one stored. Now it says so: unknown, the new key kept at the provider, and the
+    next rotation goes on from whichever version is stored."""
+    from affiliate_matrix.errors import BackendUnavailable
+
+    write, read = LocalSecretStore.write, LocalSecretStore.read
+
+    def lost(self, *args, **kwargs):  # the write lands, its answer is lost, and the store stops answering
+        write(self, *args, **kwargs)
+        monkeypatch.setattr(LocalSecretStore, "read", down)
+        raise TimeoutError("no answer")
+
+    def down(self, *args, **kwargs):
+        raise BackendUnavailable("secret store: unavailable")
+
+    monkeypatch.setattr(LocalSecretStore, "write", lost)
+    with pytest.raises(RotationFailed, match="which key it holds is unknown") as failure:
+        rotate(rt, PATH, NOW)
+    assert "old key is still in use" not in str(failure.value)
+    assert [(f["version"], f["old_key_live"]) for f in rt.failures] == [(None, None)]
+    assert rt.provider.valid == {"first-key-1234", "minted-1-secret"}  # the stored one may be either: both kept
+    monkeypatch.setattr(LocalSecretStore, "write", write)
+    monkeypatch.setattr(LocalSecretStore, "read", read)
+
+    assert rotate(rt, PATH, NOW) == 3  # the next rotation: from the version stored (2, the minted key)
+    assert rt.secrets.read(PATH).data["api_token"] == "minted-2-secret"
+    assert "minted-1-secret" not in rt.provider.valid and load_record(rt, PATH)[0].rotated_at == NOW
+    assert [n for n, meta in rt.secrets.metadata(PATH).versions.items() if not meta["destroyed"]] == [3]
+
+
+def test_a_key_added_again_over_a_revoked_one_makes_its_connections_healthy_again(rt):
+    """Revocation marks the connections using the key unhealthy; a new key added at the path left them so. The
+    revocation's mark is now cleared when a key is added again; a connection unhealthy for another reason stays."""
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.keys import revoke
+
+    for cid in ("shop-1", "shop-2"):
+        save_connection(rt.store, Connection(id=cid, source="awin", credentials_path=PATH))
+    assert sorted(revoke(rt, PATH, NOW)) == ["shop-1", "shop-2"]
+    connection, etag = load_connection(rt.store, "shop-2")
+    save_connection(rt.store, connection.model_copy(update={"health_reason": "its base URL answers 404"}),
+                    if_match=etag)
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "second-key-5678"})
+    first, second = (load_connection(rt.store, cid)[0] for cid in ("shop-1", "shop-2"))
+    assert (first.healthy, first.health_reason) == (True, None)
+    assert (second.healthy, second.health_reason) == (False, "its base URL answers 404")
+
+
+def _jwt(size: int) -> str:
+    """A token of `size` characters shaped like a provider's JWT (header.payload.signature, base64url)."""
+    import base64
+    import json
+
+    def b64(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    head = b64({"alg": "RS256", "typ": "JWT", "kid": "k1"})
+    signature = "s" * 342  # RS256: 256 bytes in base64url
+    payload = b64({"sub": "publisher-1", "scope": "x" * size})[:size - len(head) - len(signature) - 2]
+    return f"{head}.{payload}.{signature}"
+
+
+def test_a_token_of_a_few_thousand_characters_is_stored_whole(tmp_path, monkeypatch):
+    """Provider tokens (JWTs, OAuth tokens) run to a few thousand characters: no store caps them (900 is the
+    object store's cap on a key's name, never a secret's value). The one limit is the terminal's: a line read at a
+    hidden prompt is cut at 4,095 characters with no word, so a longer token was stored cut; one that long at the
+    prompt is refused now, naming standard input, which takes it whole."""
+    import io
+    import sys
+
+    import typer
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.cli.keys import secret_fields
+
+    token = _jwt(4500)
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["keys", "add", "connections/big", "--rotation", "manual", "--field",
+                                      "api_token"], input=token + "\n")
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert LocalSecretStore(tmp_path / "secrets.json").read("connections/big").data == {"api_token": token}
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("getpass.getpass", lambda prompt: token[:4095])  # what the terminal's line discipline hands over
+    with pytest.raises(typer.BadParameter, match="4,095 characters.*standard input"):
+        secret_fields(["api_token"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt: token[:4094])
+    assert secret_fields(["api_token"]) == {"api_token": token[:4094]}

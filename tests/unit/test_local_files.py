@@ -46,6 +46,42 @@ def test_a_data_dir_an_older_version_made_0777_is_made_private_when_opened(tmp_p
     assert shared.stat().st_mode & 0o7777 == 0o1777
 
 
+
+def test_the_folders_an_older_version_made_0777_in_the_data_dir_are_made_private_when_opened(tmp_path, monkeypatch):
+    """Only the data dir itself was made 0700 when opened: the folders in it an older version made under umask 0
+    (the object store's, amx up's logs, key set and dead letters) stayed 0777, so a local user holding one open
+    (a shell's working directory, made when the data dir was 0777) could still swap the documents in it. The
+    folders of ours in it are made 0700 when it is opened, and the object store makes its own 0700 whatever the
+    umask. Anything else in the data dir, and what a symbolic link in it points to, is left as it is."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    data_dir = tmp_path / "amx"
+    ours = [data_dir / "objects" / "connections", data_dir / "objects" / "raw" / "ap" / "0f", data_dir / "logs",
+            data_dir / "oidc", data_dir / "dead-letters" / "index-batches"]
+    elsewhere = tmp_path / "elsewhere"
+    for folder in [*ours, data_dir / "notes", elsewhere]:
+        folder.mkdir(parents=True)
+    (data_dir / "objects" / "raw" / "elsewhere").symlink_to(elsewhere)
+    for folder in [*ours, *(f.parent for f in ours), data_dir / "notes", elsewhere]:
+        folder.chmod(0o777)
+    data_dir.chmod(0o700)  # as the version before this one left it
+    monkeypatch.setenv("AMX_DATA_DIR", str(data_dir))
+    result = CliRunner().invoke(app, ["rules", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    for folder in [*ours, *(f.parent for f in ours)]:
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert (data_dir / "notes").stat().st_mode & 0o777 == 0o777 and elsewhere.stat().st_mode & 0o777 == 0o777
+
+    old = os.umask(0)
+    try:
+        Runtime("test", Settings(data_dir=data_dir)).store.put("budget/campaigns/c1.json", b"{}")
+    finally:
+        os.umask(old)
+    for folder in (data_dir / "objects" / "budget", data_dir / "objects" / "budget" / "campaigns"):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+
+
 def _index_programs(tmp_path, monkeypatch, count: int):
     from affiliate_matrix.config import Settings
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document

@@ -9,6 +9,9 @@ from affiliate_matrix.cli.common import console, open_runtime
 
 keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
+# A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
+# drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.
+TERMINAL_LINE = 4095
 
 
 def secret_fields(names: list[str]) -> dict[str, str]:
@@ -26,7 +29,13 @@ def secret_fields(names: list[str]) -> dict[str, str]:
             raise typer.BadParameter("name the fields to store, e.g. --field api_token", param_hint="--field")
         from getpass import getpass
 
-        return {name: getpass(f"{name}: ") for name in names}
+        values = {name: getpass(f"{name}: ") for name in names}
+        cut = [name for name, value in values.items() if len(value) >= TERMINAL_LINE]
+        if cut:
+            raise typer.BadParameter(f"{cut[0]}: a terminal takes at most {TERMINAL_LINE:,} characters a line, so a "
+                                     "value this long may have been cut; give it on standard input instead (one line "
+                                     "per field, or a JSON object), which takes it whole", param_hint="--field")
+        return values
     text = sys.stdin.read(STDIN_LIMIT + 1)
     if len(text) > STDIN_LIMIT:
         raise typer.BadParameter(f"standard input is longer than {STDIN_LIMIT:,} characters")

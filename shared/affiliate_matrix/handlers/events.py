@@ -2,10 +2,12 @@
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
-most once per (source, id) since Knative delivers at least once. Fatal errors are not retried: an
-event that does not fit (its attributes, or data its work refuses) is answered 400 naming the
-problem, so the Broker parks it as a dead letter; work on something that is gone, or on damaged
-stored data, is logged and acknowledged.
+most once per (source, id): Knative delivers at least once and retries, so two deliveries of one event can
+arrive together. The first claims it with a create-only write (`events/claims/`), another finding it claimed
+is answered 409 (Knative delivers it again later), and one that fails lets go of its claim for its retry.
+Fatal errors are not retried: an event that does not fit (its attributes, or data its work refuses) is
+answered 400 naming the problem, so the Broker parks it as a dead letter; work on something that is gone, or
+on damaged stored data, is logged and acknowledged.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,16 +58,36 @@ def event_of(cloud_event) -> Event:
     return event
 
 
+# How long a claim stands without its delivery letting go: longer than any work may run (the longest Knative
+# request timeout of the manifests is 900 s), so only a delivery killed outright (OOM, a node lost) leaves one
+# that long, and then a retry takes it over.
+CLAIM_LEASE = timedelta(seconds=1800)
+
+
+def claim_key(event: Event) -> str:
+    return "events/claims/" + _event_digest(event)
+
+
+def _done_key(event: Event) -> str:
+    return "events/done/" + _event_digest(event)
+
+
+def _event_digest(event: Event) -> str:
+    from affiliate_matrix.events import Event
+
+    return Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+
+
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
     """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
     event's traceparent extension, else the HTTP request's traceparent header."""
-    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
 
     telemetry.start_span(cloud_event.get("traceparent") or traceparent)
     function = rt.function
-    marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    marker = _done_key(event)
     if rt.store.head(marker) is not None:
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
@@ -75,6 +98,12 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         work = lambda e: execute(rt, e)  # noqa: E731
     if work is None:
         raise InvalidInput(f"{function} has no work for {event.type} events")
+    claim = _claim(rt, event)
+    if rt.store.head(marker) is not None:  # done by a delivery that let go of its claim since the first look
+        _let_go(rt, event, claim)
+        log.info("event.duplicate_skipped")
+        telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
+        return
     started = time.perf_counter()
     try:
         work(event)
@@ -84,17 +113,72 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
         if isinstance(exc, InvalidInput):
+            _let_go(rt, event, claim)
             raise  # the event's own data is wrong: answered 400 naming it, and the Broker parks it
-    except Exception:
-        telemetry.EVENTS.labels(function, event.type, "failed").inc()
-        telemetry.ERRORS.labels(function, "event").inc()
+    except BaseException as exc:  # a retry redoes the work: let go of the claim (an interrupt too, then stop)
+        if isinstance(exc, Exception):
+            telemetry.EVENTS.labels(function, event.type, "failed").inc()
+            telemetry.ERRORS.labels(function, "event").inc()
+        _let_go(rt, event, claim)
         raise
     finally:
         telemetry.EVENT_LATENCY.labels(function).observe(time.perf_counter() - started)
     try:
         rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
     except ConflictError:
-        pass  # a concurrent delivery finished the same work
+        pass  # a delivery that took over a claim past its lease finished the same work
+    _let_go(rt, event, claim)  # after the marker: whoever claims it next finds the work done
+
+
+def _claim(rt, event: Event) -> str:
+    """Claim the event for this delivery with a create-only write, and return the claim's ETag. ConflictError
+    (a 409, which Knative retries) while another delivery holds it; a claim past CLAIM_LEASE is taken over,
+    conditionally, so of two deliveries finding it stale one does."""
+    from affiliate_matrix.observability import telemetry
+
+    key, now = claim_key(event), datetime.now(UTC)
+    body = json.dumps({"source": event.source, "id": event.id, "type": event.type, "claimed_at": now.isoformat(),
+                       "function": rt.function}).encode()
+    for _ in range(2):
+        try:
+            return rt.store.put(key, body, content_type="application/json", if_none_match=True)
+        except ConflictError:
+            pass
+        try:
+            held = rt.store.get(key)
+        except NotFoundError:
+            continue  # let go of meanwhile: the create once more
+        if now - _claimed_at(held.data) >= CLAIM_LEASE:
+            log.warning("event.claim_taken_over", claimed=held.data[:300].decode(errors="replace"))
+            try:
+                return rt.store.put(key, body, content_type="application/json", if_match=held.etag)
+            except (ConflictError, NotFoundError):
+                pass  # taken over or let go of by another delivery meanwhile
+        break
+    log.info("event.claimed_by_another_delivery")
+    telemetry.EVENTS.labels(rt.function, event.type, "in_progress").inc()
+    raise ConflictError(f"event {event.id} from {event.source} is being handled by another delivery; "
+                        "deliver it again later")
+
+
+def _claimed_at(data: bytes) -> datetime:
+    """When a claim was made; a claim that does not say (damaged) is as old as can be, so it is taken over."""
+    try:
+        claimed = datetime.fromisoformat(json.loads(data)["claimed_at"])
+        return claimed if claimed.tzinfo else claimed.replace(tzinfo=UTC)
+    except (ValueError, TypeError, KeyError):
+        return datetime.min.replace(tzinfo=UTC)
+
+
+def _let_go(rt, event: Event, etag: str) -> None:
+    """Delete this delivery's claim, only while it is still this delivery's (not taken over past its lease).
+    Best effort: a claim left behind is taken over once its lease is over."""
+    try:
+        rt.store.delete(claim_key(event), if_match=etag)
+    except (ConflictError, NotFoundError):
+        pass  # taken over: the claim is another delivery's now
+    except Exception as exc:  # the store failing here must not hide the outcome of the work
+        log.warning("event.claim_kept", error=f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def health(rt, request):

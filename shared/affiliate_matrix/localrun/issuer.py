@@ -16,7 +16,7 @@ class LocalIssuer:
     NAME = "https://issuer.amx-up.local"
 
     def __init__(self, folder: Path, name: str = NAME):
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the signing keys: private whatever the umask
         self.folder, self.name = folder.resolve(), name
         self._keys: list[tuple[str, object]] = []  # (kid, private key), newest last
         self.rotate()

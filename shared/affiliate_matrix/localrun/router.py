@@ -155,7 +155,8 @@ class Router:
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
         folder = self.dead_letters / delivery.route.name
-        folder.mkdir(parents=True, exist_ok=True)
+        self.dead_letters.mkdir(mode=0o700, parents=True, exist_ok=True)  # private whatever the umask
+        folder.mkdir(mode=0o700, exist_ok=True)
         name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
         (folder / f"{name}.json").write_text(json.dumps(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))

@@ -83,7 +83,7 @@ class LocalRuntime:
         self.plan: Plan = read_plan(root / "manifests" / "base")
         self.clock = Clock(start or datetime.now(UTC), speed)
         self.logs = data_dir / "logs"
-        self.logs.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the mode, not the umask: private (runtime.data_dir)
         ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
         self.issuer = LocalIssuer(data_dir / "oidc")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
@@ -93,6 +94,11 @@ class ObjectStore(ABC):
 
     def check(self) -> None:
         """Raise ConfigError naming the setting when the store is unusable."""
+
+    def remove_tombstones(self, before: datetime) -> int:
+        """Remove what conditional deletes left behind that the store dated before `before`; how many. Only the S3
+        adapter leaves any (a tombstone per conditional delete); the local one deletes for good."""
+        return 0
 
     def put_content_addressed(self, prefix: str, data: bytes, *, suffix: str = "",
                               content_type: str = "application/octet-stream") -> str:

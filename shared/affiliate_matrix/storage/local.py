@@ -36,7 +36,7 @@ class LocalObjectStore(ObjectStore):
     def __init__(self, root: Path):
         self.root = Path(root)
         self._locks = self.root / ".locks"
-        self._locks.mkdir(parents=True, exist_ok=True)
+        _make_folders(self._locks)
 
     @contextmanager
     def _locked(self, key: str):
@@ -67,7 +67,7 @@ class LocalObjectStore(ObjectStore):
                 raise ConflictError(f"object {key!r} already exists")
             if if_match is not None and current != if_match.strip('"'):
                 raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(path.parent)
             # Both files are written whole before either is renamed into place: a write that fails (a full disk)
             # changes neither, where the content type renamed first would have been served with the old bytes.
             meta = self._staged(path, json.dumps({"etag": etag, "content_type": content_type, "key": key}).encode())
@@ -151,6 +151,20 @@ class LocalObjectStore(ObjectStore):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
             for path in (self._path(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _make_folders(folder: Path) -> None:
+    """`folder` and the parents it lacks, 0700: made with mkdir's default mode, under umask 0 they were 0777, and
+    anyone holding one open could swap the documents in it."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by a concurrent put
 
 
 def _sync_folder(folder: Path) -> None:

@@ -9,13 +9,17 @@ deletes whatever is there, which would silently bring back the lost-update race.
 If-Match is decided atomically by every S3 we target, so of a DELETE and a PUT (or 32 DELETEs)
 holding one ETag exactly one wins. A tombstone is a small object with the `amx-deleted` metadata
 and a random body (so its ETag cannot be guessed); `get`, `head` and `list` treat it as absent,
-and a create (If-None-Match) replaces it with If-Match on its ETag. Tombstones stay until the key
-is written again or deleted unconditionally: a DeleteObject that ignores If-Match could remove a
-document created in the meantime.
+and a create (If-None-Match) replaces it with If-Match on its ETag. A tombstone stays until the key
+is written again, or until the daily retention job removes it once it is older than the job's shortest
+window (`remove_tombstones`, by the date S3 recorded for it): a DeleteObject with If-Match on the
+tombstone's ETag, right after a HEAD found it still there. AWS and moto decide that If-Match; MinIO
+ignores it, so there a document created at that key between the HEAD and the DELETE (milliseconds,
+on a key deleted weeks before) would be removed with it: the bucket's versioning keeps its bytes.
 """
 
 import secrets
 from collections.abc import Iterator
+from datetime import datetime
 
 import boto3
 from botocore.config import Config
@@ -142,6 +146,29 @@ class S3ObjectStore(ObjectStore):
                 if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
                     continue  # a tombstone (only objects of its size are asked)
                 yield item["Key"]
+
+    def remove_tombstones(self, before: datetime) -> int:
+        """Remove the tombstones S3 dated (LastModified) before `before`; how many. Each is deleted only while it is
+        still that tombstone (If-Match on its ETag), so a document created meanwhile at its key is kept."""
+        removed = 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket):
+            for item in page.get("Contents", []):
+                if item["Size"] != TOMBSTONE_SIZE or item["LastModified"] >= before:
+                    continue  # only objects of a tombstone's size and age are asked
+                try:
+                    response = self._head(item["Key"])
+                except ValueError:  # a key none of ours has (put there by something else): not a tombstone of ours
+                    continue
+                if response is None or TOMBSTONE not in response.get("Metadata", {}) or \
+                        response["LastModified"] >= before:
+                    continue  # written again since it was listed
+                try:
+                    self._call("delete_object", item["Key"], Key=item["Key"], IfMatch=response["ETag"])
+                except (ConflictError, NotFoundError):
+                    continue  # written again, or removed by another run, meanwhile
+                removed += 1
+        return removed
 
     def delete(self, key, *, if_match=None):
         check_key(key)

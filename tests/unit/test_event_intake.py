@@ -1,0 +1,97 @@
+"""Event work runs once per (source, id) (handlers/events.receive): Knative delivers at least once and retries, so
+two deliveries of one event can arrive together. The first claims the event in the object store with a
+create-only write; a delivery finding it claimed is answered 409 (Knative retries it later) and does no work; a
+delivery that fails lets go of its claim so a retry can do the work."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.runtime import Runtime
+
+WAIT_S = 30  # only how long a broken test waits before failing; nothing here waits on a clock
+
+
+@pytest.fixture
+def rt(tmp_path):
+    return Runtime("index", Settings(data_dir=tmp_path))
+
+
+def event() -> Event:
+    return Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": "batches/ap/x.jsonl"}, key="batch-1")
+
+
+def deliver(rt, event: Event, work) -> None:
+    receive(rt, event, event.to_cloudevent(), work)
+
+
+def test_two_concurrent_deliveries_of_one_event_do_its_work_once(rt):
+    started, finish, calls = threading.Event(), threading.Event(), []
+
+    def work(e):
+        calls.append(e.id)
+        if len(calls) == 1:  # the first delivery's work is under way while the second arrives
+            started.set()
+            assert finish.wait(WAIT_S)
+
+    first_failed = []
+    first = threading.Thread(target=lambda: _run(lambda: deliver(rt, event(), work), first_failed))
+    first.start()
+    try:
+        assert started.wait(WAIT_S)
+        with pytest.raises(ConflictError, match="another delivery"):  # a 409: Knative delivers it again later
+            deliver(rt, event(), work)
+    finally:
+        finish.set()
+        first.join(WAIT_S)
+    assert first_failed == [] and calls == [event().id]
+    deliver(rt, event(), work)  # delivered again once the work is done: skipped
+    assert calls == [event().id]
+    assert list(rt.store.list("events/claims/")) == [] and len(list(rt.store.list("events/done/"))) == 1
+
+
+def _run(call, failures: list) -> None:
+    try:
+        call()
+    except Exception as exc:
+        failures.append(exc)
+
+
+def test_a_failed_delivery_lets_a_retry_do_the_work(rt):
+    calls = []
+
+    def work(e):
+        calls.append(e.id)
+        if len(calls) == 1:
+            raise OSError("the disk is full")
+
+    with pytest.raises(OSError):
+        deliver(rt, event(), work)
+    assert list(rt.store.list("events/claims/")) == [] and list(rt.store.list("events/done/")) == []
+    deliver(rt, event(), work)  # Knative's retry
+    assert len(calls) == 2 and len(list(rt.store.list("events/done/"))) == 1
+
+
+def test_a_claim_left_by_a_delivery_killed_mid_work_is_taken_over_once_its_lease_is_over(rt):
+    """A process killed hard (OOM) lets go of nothing: its claim stands for as long as any work may run, then a
+    retry takes it over."""
+    from affiliate_matrix.handlers.events import CLAIM_LEASE, claim_key
+
+    calls = []
+    key = claim_key(event())
+    stale = (datetime.now(UTC) - CLAIM_LEASE - timedelta(minutes=1)).isoformat()
+    rt.store.put(key, f'{{"claimed_at": "{stale}"}}'.encode(), if_none_match=True)
+    deliver(rt, event(), lambda e: calls.append(e.id))
+    assert calls == [event().id] and list(rt.store.list("events/claims/")) == []
+
+    fresh = datetime.now(UTC).isoformat()
+    other = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": "batches/ap/y.jsonl"}, key="batch-2")
+    rt.store.put(claim_key(other), f'{{"claimed_at": "{fresh}"}}'.encode(), if_none_match=True)
+    with pytest.raises(ConflictError):  # a claim within its lease: another delivery is at work
+        deliver(rt, other, lambda e: calls.append(e.id))
+    assert calls == [event().id]
