@@ -86,3 +86,24 @@ def test_a_backend_refusing_its_credentials_at_a_request_is_a_503_without_retry_
     assert "Retry-After" not in answer.headers
     assert "misconfigured" in answer.get_json()["error"]["message"]
     assert "hunter2" not in answer.get_data(as_text=True)
+
+
+def test_a_vault_sealed_at_start_lets_the_function_start_and_answer_503(tmp_path, monkeypatch):
+    """The programs function opens its secret store (the token store) at start. A Vault that answers sealed (a 503
+    to every call, as a sealed server does) is no misconfiguration: the function starts (it exited 2 as 'cannot
+    reach Vault', and Knative crash-looped it), answers /healthz, and a request is a 503 with Retry-After."""
+    node = OverloadedNode(503, at_start=True)  # stands for a sealed Vault: a real OpenBao dev server is never sealed
+    try:
+        monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("AMX_SECRETS", "vault")
+        monkeypatch.setenv("AMX_VAULT_ADDR", node.url())
+        monkeypatch.setenv("AMX_VAULT_TOKEN", "hvs.test-token")
+        app = function_client("programs")
+        assert app.get("/healthz").status_code == 200
+        answer = app.get("/programs?q=hosting", headers={"Authorization": "Bearer amx_000000000000_" + "a" * 43})
+    finally:
+        node.stop()
+    assert answer.status_code == 503
+    assert int(answer.headers["Retry-After"]) > 0
+    assert answer.get_json()["error"]["message"] == "the secret store is unavailable; retry later"
+    assert "hvs.test-token" not in answer.get_data(as_text=True)

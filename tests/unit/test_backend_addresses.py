@@ -29,3 +29,4 @@ def test_a_backend_that_cannot_be_reached_is_named_without_its_credentials(tmp_p
         port.check()
     assert "cannot reach" in str(caught.value) and "127.0.0.1" in str(caught.value)
     assert "hunter2" not in str(caught.value) and "admin" not in str(caught.value)
+    assert caught.value.retry_after, "nothing answering may be a server not up yet: its 503 says when to retry"

@@ -21,7 +21,18 @@ from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_
 log = get_logger()
 
 # Vault not reachable, or not answering in time (the client's timeout), or answering that it cannot serve.
-UNAVAILABLE = (requests.ConnectionError, requests.Timeout, hv.VaultDown, hv.InternalServerError, hv.BadGateway)
+UNREACHABLE = (requests.ConnectionError, requests.Timeout)
+UNAVAILABLE = (*UNREACHABLE, hv.VaultDown, hv.InternalServerError, hv.BadGateway)
+
+
+class Unreachable(BackendUnavailable):
+    """Nothing answered at Vault's address (refused, timed out): at a start, a wrong address or a server not up yet,
+    where an answer saying sealed or failing (503, 500, 502) is a server that is there and will be back."""
+
+
+def unavailable(what: str, exc: Exception) -> BackendUnavailable:
+    kind = Unreachable if isinstance(exc, UNREACHABLE) else BackendUnavailable
+    return kind(f"{what}: Vault unavailable ({type(exc).__name__})", cause="the secret store is unavailable")
 
 
 class VaultSecretStore(SecretStore):
@@ -64,7 +75,7 @@ class VaultSecretStore(SecretStore):
         except hv.Forbidden:
             raise AccessDenied(f"Vault refused Kubernetes login for role {self.role!r}") from None
         except UNAVAILABLE as exc:
-            raise BackendUnavailable(f"Vault login: {type(exc).__name__}") from None
+            raise unavailable("Vault login", exc) from None
         self._expires_at = self.clock() + auth["lease_duration"]
         self._known = True
         log.info("vault.login", role=self.role, ttl_s=auth["lease_duration"])
@@ -90,7 +101,7 @@ class VaultSecretStore(SecretStore):
                 raise AccessDenied("Vault token expired and could not be renewed; no AMX_VAULT_ROLE to log in again") from None
             self.login()
         except UNAVAILABLE as exc:
-            raise BackendUnavailable(f"Vault token renewal: {type(exc).__name__}") from None
+            raise unavailable("Vault token renewal", exc) from None
 
     def _call(self, fn, what: str):
         try:
@@ -104,18 +115,21 @@ class VaultSecretStore(SecretStore):
         except hv.Forbidden:
             raise AccessDenied(f"{what}: permission denied") from None
         except UNAVAILABLE as exc:
-            raise BackendUnavailable(f"{what}: Vault unavailable ({type(exc).__name__})") from None
+            raise unavailable(what, exc) from None
 
     def _op(self, fn, what: str):
         self._ensure_token()
         return self._call(fn, what)
 
     def check(self) -> None:
+        """A ConfigError naming the setting when nothing answers at the address (with a retry_after: a wrong address,
+        or a server not up yet) or Vault refuses the token. A Vault that answers sealed or failing is no
+        misconfiguration: BackendUnavailable, so a function starts on it and answers 503 until it is back."""
         try:
             self._ensure_token()
-        except BackendUnavailable:
+        except Unreachable:
             shown = without_credentials(self.client.url, self.client.url)
-            raise ConfigError("AMX_VAULT_ADDR", f"cannot reach Vault at {shown}") from None
+            raise ConfigError("AMX_VAULT_ADDR", f"cannot reach Vault at {shown}", retry_after=30) from None
         except AccessDenied as exc:
             raise ConfigError("AMX_VAULT_TOKEN", str(exc)) from None
 
@@ -136,7 +150,8 @@ class VaultSecretStore(SecretStore):
                 log.warning("vault.unavailable_serving_cache", secret_path=path)
                 return copy
             raise BackendUnavailable(f"secret {path!r}: Vault is unavailable and no copy read in the last "
-                                     f"{self.cache_ttl_s} s remains; failing closed") from None
+                                     f"{self.cache_ttl_s} s remains; failing closed",
+                                     cause="the secret store is unavailable") from None
         secret = Secret(path, dict(response["data"]["data"]), response["data"]["metadata"]["version"])
         if outage_copy:
             with self._copies_lock:
