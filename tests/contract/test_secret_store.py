@@ -280,6 +280,17 @@ def test_sealed_vault_is_backend_unavailable(own_openbao):
 
 
 @pytest.mark.slow
+def test_a_vault_sealed_at_start_is_unavailable_not_misconfigured(own_openbao):
+    """A sealed Vault is there and will be back: its check at a function's start is BackendUnavailable (the function
+    starts and answers 503), not the ConfigError of an address where nothing answers (it exited, crash-looping)."""
+    hvac.Client(url=own_openbao.url, token=VAULT_ROOT_TOKEN).sys.seal()
+    store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url, vault_token=VAULT_ROOT_TOKEN))
+    with pytest.raises(BackendUnavailable) as caught:
+        store.check()
+    assert caught.value.retry_after > 0
+
+
+@pytest.mark.slow
 def test_vault_down_at_renewal_serves_cached_reads_within_ttl_then_fails_closed(own_openbao, tmp_path):
     store = open_secret_store(Settings(secrets="vault", vault_addr=own_openbao.url,
                                        vault_token=short_lived_token(own_openbao.url), vault_token_ttl_s=3600,

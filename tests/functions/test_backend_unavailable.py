@@ -92,7 +92,7 @@ def test_a_vault_sealed_at_start_lets_the_function_start_and_answer_503(tmp_path
     """The programs function opens its secret store (the token store) at start. A Vault that answers sealed (a 503
     to every call, as a sealed server does) is no misconfiguration: the function starts (it exited 2 as 'cannot
     reach Vault', and Knative crash-looped it), answers /healthz, and a request is a 503 with Retry-After."""
-    node = OverloadedNode(503, at_start=True)  # stands for a sealed Vault: a real OpenBao dev server is never sealed
+    node = OverloadedNode(503, at_start=True)  # answers as a sealed Vault does; the contract suite seals a real OpenBao
     try:
         monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
         monkeypatch.setenv("AMX_SECRETS", "vault")
