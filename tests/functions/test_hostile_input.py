@@ -121,6 +121,15 @@ def test_a_binary_event_with_more_attributes_than_gunicorn_lets_through_is_refus
     assert not list(admin_env["rt"].store.list("events/done/"))
 
 
+@pytest.mark.parametrize("traceparent", [5, {"trace": "x"}, ["00-x"]])
+def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malformed_one_does(admin_env, traceparent):
+    """A structured event's extensions may be any JSON; the tracing extension's was read as text, so an object, a list
+    or a number raised AttributeError: a 500 with a traceback, and Knative redelivered it until it was dropped."""
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, traceparent=traceparent)
+    assert answer.status_code == 204, answer.get_data(as_text=True)[:300]
+    assert list(admin_env["rt"].store.list("events/done/"))  # the work was done, once
+
+
 @pytest.mark.parametrize("function,type,data,fragment", [
     ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": "../../etc/passwd"}, "batch_key"),
     ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": "batches/x/../../../y.jsonl"}, "batch_key"),

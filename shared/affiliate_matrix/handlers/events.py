@@ -62,7 +62,8 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     from affiliate_matrix.events import ACTION_PREFIX, Event
     from affiliate_matrix.observability import telemetry
 
-    telemetry.start_span(cloud_event.get("traceparent") or traceparent)
+    extension = cloud_event.get("traceparent")  # a structured event's may be any JSON: not text, it is ignored
+    telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
     marker = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
     if rt.store.head(marker) is not None:
