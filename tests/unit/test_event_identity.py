@@ -102,6 +102,18 @@ def test_issuer_documents_of_the_wrong_shape_are_the_issuers_failure_not_a_crash
         Issuer(found.as_uri(), clock=ManualClock()).key("k")
 
 
+def test_a_published_key_pyjwt_cannot_take_is_left_out_and_the_others_kept(tmp_path, local):
+    """PyJWK raised NotImplementedError for a key naming the algorithm "none" and TypeError for one naming a list of
+    them, out of the whole refetch (a 500 with a traceback for every event); such a key is left out as a curve this
+    build does not verify is."""
+    published = json.loads((local.folder / "jwks.json").read_text())["keys"]
+    odd = [{**published[0], "kid": "none", "alg": "none"}, {**published[0], "kid": "list", "alg": ["RS256"]}]
+    (local.folder / "jwks.json").write_text(json.dumps({"keys": [*odd, *published]}))
+    issuer = Issuer(local.discovery_url, clock=ManualClock())
+    assert issuer.key(local.kid) is not None and set(issuer.keys) == {local.kid}
+    assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == subject("ns", "t")
+
+
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "bearer x.y"])
 def test_a_missing_or_malformed_authorization_is_refused(local, header):
     with pytest.raises(Unauthorized):

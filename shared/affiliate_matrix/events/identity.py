@@ -197,7 +197,7 @@ class Issuer:
                 continue
             try:
                 keys[jwk["kid"]] = jwt.PyJWK(jwk)
-            except jwt.PyJWTError:
+            except (jwt.PyJWTError, NotImplementedError, TypeError):  # PyJWK's for "alg": "none", for a list
                 continue  # a curve or algorithm this build does not verify
         self.name, self.keys = name, keys
 
