@@ -3,6 +3,8 @@ key id not held, at most once per interval; no clock expires a key. The clock is
 test moves, so nothing waits. The issuer's documents are read within a size cap and a whole-fetch
 deadline, against a local server that misbehaves on purpose."""
 
+import json
+
 import pytest
 
 from affiliate_matrix.errors import BackendUnavailable, Unauthorized
@@ -79,6 +81,37 @@ def test_only_asymmetric_signing_keys_are_taken_and_keys_only_from_where_discove
     documents["https://remote/discovery"] = {"issuer": "https://i", "jwks_uri": "file:///etc/passwd"}
     with pytest.raises(BackendUnavailable, match="points at keys"):
         Issuer("https://remote/discovery", fetch=lambda url: documents[url], clock=ManualClock()).key("x")
+
+
+@pytest.mark.parametrize("discovery,keys,problem", [
+    ({"jwks_uri": "JWKS"}, {"keys": 5}, "no list of keys"),           # TypeError: 'int' object is not iterable
+    ({"jwks_uri": "JWKS"}, {"keys": True}, "no list of keys"),
+    ({"jwks_uri": "JWKS"}, {"keys": {"kty": "RSA"}}, "no list of keys"),  # a key alone, not in a list
+    ({"jwks_uri": "http://[::1/keys"}, {"keys": []}, "points at keys"),   # ValueError: Invalid IPv6 URL
+    ({"jwks_uri": "https://\ud800/keys"}, {"keys": []}, "unreachable: InvalidURL"),  # httpx's, no HTTPError
+])
+def test_issuer_documents_of_the_wrong_shape_are_the_issuers_failure_not_a_crash(tmp_path, discovery, keys, problem):
+    """Read from real files as a local issuer's are: before, these raised TypeError or ValueError out of the event's
+    authentication (a 500 with a traceback); an issuer answering nonsense is unavailable (503) like one down."""
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(keys))
+    found = tmp_path / "openid-configuration.json"
+    found.write_text(json.dumps({"issuer": "https://i", "jwks_uri": jwks.as_uri(), **discovery}).replace(
+        '"JWKS"', json.dumps(jwks.as_uri())))
+    with pytest.raises(BackendUnavailable, match=problem):
+        Issuer(found.as_uri(), clock=ManualClock()).key("k")
+
+
+def test_a_published_key_pyjwt_cannot_take_is_left_out_and_the_others_kept(tmp_path, local):
+    """PyJWK raised NotImplementedError for a key naming the algorithm "none" and TypeError for one naming a list of
+    them, out of the whole refetch (a 500 with a traceback for every event); such a key is left out as a curve this
+    build does not verify is."""
+    published = json.loads((local.folder / "jwks.json").read_text())["keys"]
+    odd = [{**published[0], "kid": "none", "alg": "none"}, {**published[0], "kid": "list", "alg": ["RS256"]}]
+    (local.folder / "jwks.json").write_text(json.dumps({"keys": [*odd, *published]}))
+    issuer = Issuer(local.discovery_url, clock=ManualClock())
+    assert issuer.key(local.kid) is not None and set(issuer.keys) == {local.kid}
+    assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == subject("ns", "t")
 
 
 @pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer ", "bearer x.y"])

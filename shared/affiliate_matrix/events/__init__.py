@@ -30,6 +30,10 @@ BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
 SYNC_FAILED = "dev.affiliatematrix.sync.failed"
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
 MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or from a file (`amx rules test --event`)
+# Attributes of one CloudEvent taken in, extensions included: a binary event carries at most gunicorn's 100 header
+# fields (limit_request_fields), and the CloudEvents SDK copies the extensions it holds at every attribute it sets
+# (quadratic: 100,000 attributes in a structured event of 1.5 MB took 45 s), so a structured one is held to as many.
+MAX_EVENT_ATTRIBUTES = 100
 
 
 def _plausible(time: datetime) -> datetime:

@@ -141,8 +141,8 @@ def _get(url: str, deadline_s: float) -> bytes:
     except TimeoutError:
         raise BackendUnavailable(f"the event issuer's {url} did not answer in full within the {deadline_s:g} s "
                                  "deadline") from None
-    except httpx.HTTPError as exc:
-        raise BackendUnavailable(f"the event issuer's {url} is unreachable: {type(exc).__name__}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL (a host IDNA refuses) is no HTTPError
+        raise BackendUnavailable(f"the event issuer's {url[:200]} is unreachable: {type(exc).__name__}") from None
 
 
 class Issuer:
@@ -181,17 +181,23 @@ class Issuer:
         name, jwks_uri = discovery.get("issuer"), discovery.get("jwks_uri")
         if not isinstance(name, str) or not name or not isinstance(jwks_uri, str):
             raise BackendUnavailable(f"{self.discovery_url} names no issuer and jwks_uri")
-        if urlparse(jwks_uri).scheme not in ("https", "http") and \
-                not (urlparse(jwks_uri).scheme == "file" and urlparse(self.discovery_url).scheme == "file"):
-            raise BackendUnavailable(f"{self.discovery_url} points at keys in {jwks_uri!r}")
+        try:
+            scheme = urlparse(jwks_uri).scheme
+        except ValueError:  # an unclosed IPv6 bracket
+            scheme = None
+        if scheme not in ("https", "http") and not (scheme == "file" and urlparse(self.discovery_url).scheme == "file"):
+            raise BackendUnavailable(f"{self.discovery_url} points at keys in {jwks_uri[:200]!r}")
+        published = self._fetch(jwks_uri).get("keys")
+        if not isinstance(published, list):
+            raise BackendUnavailable(f"the event issuer's {jwks_uri[:200]} holds no list of keys")
         keys = {}
-        for jwk in self._fetch(jwks_uri).get("keys") or []:
+        for jwk in published:
             if not isinstance(jwk, dict) or jwk.get("kty") not in SIGNING_KEY_TYPES or \
                     not isinstance(jwk.get("kid"), str) or jwk.get("use", "sig") != "sig":
                 continue
             try:
                 keys[jwk["kid"]] = jwt.PyJWK(jwk)
-            except jwt.PyJWTError:
+            except (jwt.PyJWTError, NotImplementedError, TypeError):  # PyJWK's for "alg": "none", for a list
                 continue  # a curve or algorithm this build does not verify
         self.name, self.keys = name, keys
 

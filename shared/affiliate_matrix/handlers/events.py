@@ -85,7 +85,8 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
 
-    telemetry.start_span(cloud_event.get("traceparent") or traceparent)
+    extension = cloud_event.get("traceparent")  # a structured event's may be any JSON: not text, it is ignored
+    telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
     marker = _done_key(event)
     if rt.store.head(marker) is not None:
@@ -213,8 +214,10 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     raw = request.stream.read(MAX_EVENT_BYTES + 1)
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
+    headers = dict(request.headers)
+    check_attribute_count(headers, raw)
     try:
-        cloud_event = from_http(dict(request.headers), raw)
+        cloud_event = from_http(headers, raw)
     except RecursionError:
         raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
@@ -235,6 +238,27 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     check_sender(rt, sender, senders, f"{event.type} events")
     receive(rt, event, cloud_event, work, request.headers.get("traceparent"))
     return "", 204, {}
+
+
+def check_attribute_count(headers: dict, raw: bytes) -> None:
+    """InvalidInput when the event has more than MAX_EVENT_ATTRIBUTES attributes, counted as the CloudEvents SDK
+    will read them (binary: the ce- headers; structured: the members of the JSON object), before it reads any."""
+    from cloudevents.sdk.converters.binary import is_binary
+
+    from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
+
+    if is_binary(headers):
+        count = sum(1 for name in headers if name.lower().startswith("ce-"))
+    else:
+        try:
+            document = json.loads(raw)
+        except RecursionError:
+            raise InvalidInput("the event is nested too deeply") from None
+        except ValueError:
+            return  # not JSON: the SDK names what is wrong with it
+        count = len(document) if isinstance(document, dict) else 0
+    if count > MAX_EVENT_ATTRIBUTES:
+        raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
 
 
 def authenticate(rt, request) -> str:
