@@ -47,11 +47,29 @@ def test_unknown_key_ids_refetch_at_most_once_per_interval(local):
     clock = ManualClock()
     issuer = Issuer(local.discovery_url, clock=clock)
     assert issuer.key(local.kid) is not None and issuer.fetches == 1
-    for n in range(50):  # a flood of made-up key ids
-        assert issuer.key(f"made-up-{n}") is None
+    for n in range(50):  # a flood of made-up key ids: retry later (503), no fetch
+        with pytest.raises(BackendUnavailable):
+            issuer.key(f"made-up-{n}")
     assert issuer.fetches == 1
     clock.advance(REFETCH_INTERVAL_S)
-    assert issuer.key("made-up-again") is None and issuer.fetches == 2
+    assert issuer.key("made-up-again") is None and issuer.fetches == 2  # refetched, not published: refused
+
+
+def test_made_up_key_ids_do_not_make_a_real_event_with_a_just_rotated_key_refused_for_good(local):
+    """Anyone who reaches a function can send tokens naming made-up keys, and each unknown key id may cause the one
+    refetch an interval allows. A real event signed with a key the issuer rotated in just then was a 401 (never
+    retried: the event was lost); it is a 503 now, and its retry after the interval is taken."""
+    clock = ManualClock()
+    issuer = Issuer(local.discovery_url, clock=clock)
+    verify(token(local), issuer, audience("ns", "index"), "ns")
+    clock.advance(REFETCH_INTERVAL_S)
+    assert issuer.key("made-up") is None and issuer.fetches == 2  # the attacker's token used the refetch
+    local.rotate()
+    with pytest.raises(BackendUnavailable) as caught:
+        verify(token(local), issuer, audience("ns", "index"), "ns")
+    assert caught.value.retry_after > 0
+    clock.advance(REFETCH_INTERVAL_S)
+    assert verify(token(local), issuer, audience("ns", "index"), "ns")["sub"] == subject("ns", "t")
 
 
 def test_an_unreachable_issuer_is_retriable_not_a_refusal(local):
@@ -76,8 +94,11 @@ def test_only_asymmetric_signing_keys_are_taken_and_keys_only_from_where_discove
     documents = {"discovery": {"issuer": "https://i", "jwks_uri": "https://i/keys"},
                  "https://i/keys": {"keys": [{"kty": "oct", "kid": "shared", "k": "c2VjcmV0"},
                                              {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"}]}}
-    issuer = Issuer("discovery", fetch=lambda url: documents[url], clock=ManualClock())
-    assert issuer.key("shared") is None and issuer.key("enc") is None and issuer.keys == {}
+    clock = ManualClock()
+    issuer = Issuer("discovery", fetch=lambda url: documents[url], clock=clock)
+    assert issuer.key("shared") is None and issuer.keys == {}
+    clock.advance(REFETCH_INTERVAL_S)
+    assert issuer.key("enc") is None and issuer.keys == {}
     documents["https://remote/discovery"] = {"issuer": "https://i", "jwks_uri": "file:///etc/passwd"}
     with pytest.raises(BackendUnavailable, match="points at keys"):
         Issuer("https://remote/discovery", fetch=lambda url: documents[url], clock=ManualClock()).key("x")

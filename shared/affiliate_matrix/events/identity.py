@@ -160,17 +160,22 @@ class Issuer:
         self.fetches = 0
 
     def key(self, kid: str):
-        """The key `kid` names, or None when the issuer does not publish it."""
+        """The key `kid` names, or None when the issuer does not publish it (a refetch just now does not hold it).
+        A key id not held while a refetch is not yet due is BackendUnavailable, for the sender to retry: it may be
+        a key the issuer rotated in moments ago, and made-up key ids sent by anyone must not use up the refetch
+        so that a real event signed with it is refused for good (a 401 is not retried)."""
         known = self.keys.get(kid)  # without the lock: a refetch a made-up kid caused must not hold up a known key
         if known is not None:
             return known
         with self._lock:
             if kid not in self.keys:
-                if self._attempted_at is None or self._clock() - self._attempted_at >= REFETCH_INTERVAL_S:
-                    self._attempted_at = self._clock()
-                    self._refresh()
-                elif self.name is None:  # the first fetch failed moments ago: let the sender retry, not give up
-                    raise BackendUnavailable("the event issuer's keys are not available yet")
+                if self._attempted_at is not None and self._clock() - self._attempted_at < REFETCH_INTERVAL_S:
+                    raise BackendUnavailable(f"the event's signing key is not among the issuer's keys fetched "
+                                             f"moments ago; they are fetched again within {REFETCH_INTERVAL_S:.0f} s",
+                                             cause="the event's signing key is not known yet",
+                                             retry_after=int(REFETCH_INTERVAL_S))
+                self._attempted_at = self._clock()
+                self._refresh()
             return self.keys.get(kid)
 
     def _refresh(self) -> None:
