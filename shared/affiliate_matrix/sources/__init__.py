@@ -232,6 +232,8 @@ class ApiSource(Source):
             return json.loads(body)
         except ValueError:
             raise ValueError("the response is not JSON") from None
+        except RecursionError:  # arrays or objects nested past Python's recursion limit: no API answers so
+            raise ValueError("the response is not JSON we read: nested too deep") from None
 
     async def listings(self, api, credentials: dict[str, str]):
         """Yield (response, Listing) pairs; the response is the raw evidence for the listing. Yield

@@ -1,0 +1,46 @@
+"""What an API answers, hostile or broken, through the real sync: the plugin's own server on loopback
+(`recorded_sites`, a real HTTP server in its own process), the real scrape. Each answer ends as a named
+failure recorded beside the raw response, bounded in what it costs, never a plugin fault or a traceback."""
+
+import json
+import shutil
+
+import pytest
+from structlog.testing import capture_logs
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import Connection, save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.pipeline import scrape
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sources import get_source
+
+
+@pytest.fixture
+def rt(tmp_path):
+    return Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+
+
+@pytest.fixture
+def offervault(tmp_path):
+    """OfferVault's recorded answers, in a folder a test may change."""
+    site = tmp_path / "offervault"
+    shutil.copytree(get_source("offervault").recorded_dir(), site)
+    return site
+
+
+def scraped(rt, site):
+    with capture_logs() as logs, recorded_sites("offervault", directories={"offervault": site}) as urls:
+        save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ov")
+    return report, logs
+
+
+def test_json_nested_10000_deep_is_a_parse_failure_not_a_plugin_fault(rt, offervault):
+    (offervault / "networks.json").write_text("[" * 10_000 + "]" * 10_000)
+    report, logs = scraped(rt, offervault)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key
+    assert "not JSON" in failure.reason and "nested" in failure.reason and "plugin fault" not in failure.reason
+    assert not [line for line in logs if "exc_info" in line]  # no traceback for a hostile answer
