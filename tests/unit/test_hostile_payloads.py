@@ -44,3 +44,30 @@ def test_json_nested_10000_deep_is_a_parse_failure_not_a_plugin_fault(rt, offerv
     assert failure.stage == "parse" and failure.raw_key
     assert "not JSON" in failure.reason and "nested" in failure.reason and "plugin fault" not in failure.reason
     assert not [line for line in logs if "exc_info" in line]  # no traceback for a hostile answer
+
+
+def test_a_list_of_200000_items_it_cannot_read_costs_a_bounded_report_not_one_failure_each(rt, offervault):
+    from affiliate_matrix.events import SYNC_REQUESTED
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.sync import MAX_FAILURES
+    from affiliate_matrix.sync_requests import load_sync, request_sync
+
+    page = json.loads((offervault / "search-12-1.json").read_text())
+    page["offers"] = [1] * 200_000 + page["offers"]  # 1.2 MB: not one is an offer; the real ones after still read
+    (offervault / "search-12-1.json").write_text(json.dumps(page, separators=(",", ":")))
+    with capture_logs() as logs, recorded_sites("offervault", directories={"offervault": offervault}) as urls:
+        connection = Connection(id="ov", source="offervault", base_url=urls["offervault"], rate_limit_per_s=50)
+        save_connection(rt.store, connection)
+        published = []
+        rt.bus.subscribe(SYNC_REQUESTED, published.append)
+        sync = request_sync(rt, connection)
+        collect(rt, published[0])
+    done = load_sync(rt, sync.id)
+    # The offer after them is read, and network 44's; network 12's second page is not asked for: its offerCount is met
+    assert done.status == "succeeded" and done.records == 2
+    assert len(done.errors) == MAX_FAILURES + 1
+    assert f"{200_000 - MAX_FAILURES} more items could not be read" in done.errors[-1]
+    assert len(logs) < 2 * MAX_FAILURES + 10  # a line or two per failure kept, not per item
+    (error,) = rt.store.list("errors/")  # beside the one answer that held them: its first 100, and the count
+    beside = json.loads(rt.store.get(error).data)
+    assert len(beside["errors"]) <= 101 and "more items of this response could not be read" in beside["errors"][-1]
