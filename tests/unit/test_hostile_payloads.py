@@ -71,3 +71,19 @@ def test_a_list_of_200000_items_it_cannot_read_costs_a_bounded_report_not_one_fa
     (error,) = rt.store.list("errors/")  # beside the one answer that held them: its first 100, and the count
     beside = json.loads(rt.store.get(error).data)
     assert len(beside["errors"]) <= 101 and "more items of this response could not be read" in beside["errors"][-1]
+
+
+def test_a_page_of_20000_short_lines_hands_the_terms_extractor_a_bounded_text(monkeypatch):
+    """The generic reader on a page of 20,000 lines (~500 KB of visible text, the 5 MB cap holds 200,000): the
+    terms extractor, linear but slow (~35 µs a character), was given the whole text, then line by line."""
+    import affiliate_matrix.terms as terms
+    from affiliate_matrix.sources import Page
+    from affiliate_matrix.sources.generic import MAX_TERMS_TEXT, read
+
+    read_chars, extract = [], terms.extract
+    monkeypatch.setattr(terms, "extract", lambda text, *a, **k: read_chars.append(len(text)) or extract(text, *a, **k))
+    lines = "".join(f"<p>Commission: {i % 90 + 1}% on sales, see section {i}</p>" for i in range(20_000))
+    html = f"<html><body><h1>Acme</h1><p>Cookie: 30 days</p>{lines}</body></html>"
+    listing = read(Page("https://x.example/p/acme/", 200, html, "raw/x"), "acme", "no table")
+    assert (listing.name, listing.commission_text) == ("Acme", "1% on sales, see section 0")
+    assert sum(read_chars) <= 2 * MAX_TERMS_TEXT
