@@ -87,3 +87,22 @@ def test_a_page_of_20000_short_lines_hands_the_terms_extractor_a_bounded_text(mo
     listing = read(Page("https://x.example/p/acme/", 200, html, "raw/x"), "acme", "no table")
     assert (listing.name, listing.commission_text) == ("Acme", "1% on sales, see section 0")
     assert sum(read_chars) <= 2 * MAX_TERMS_TEXT
+
+
+def test_a_feed_items_title_of_460_kb_is_read_for_terms_as_a_title(monkeypatch):
+    """AffiliateFix's feed: a thread title with a figure in it is read by the terms extractor (does it state a
+    commission?); a title of 460 KB was read whole, 23 s (the 5 MB cap, minutes), at every crawl."""
+    import affiliate_matrix.terms as terms
+    from affiliate_matrix.sources import Page
+    from affiliate_matrix.sources.affiliatefix import AffiliateFix
+
+    read_chars, extract = [], terms.extract
+    monkeypatch.setattr(terms, "extract", lambda text, *a, **k: read_chars.append(len(text)) or extract(text, *a, **k))
+    title = "Mailflow 30% recurring " * 20_000
+    rss = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>{title}</title>'
+           "<link>https://www.affiliatefix.com/threads/mailflow.123/</link><description>hi</description></item>"
+           "</channel></rss>")
+    page = Page("https://www.affiliatefix.com/forums/-/index.rss", 200, rss, "raw/x")
+    (request,) = AffiliateFix().run("parse", page)
+    assert request.url == "https://www.affiliatefix.com/threads/mailflow.123/"  # a commission in its title still
+    assert sum(read_chars) <= 300
