@@ -69,7 +69,9 @@ _engines = threading.local()
 # with many tags is walked first, counting that sum (roughly: tags that close themselves or are closed by the next
 # one are not counted, raw text is skipped), and past MAX_NESTING_COST (about 0.2 s of parsing; an ordinary page is
 # far below: 10,000 tags 30 deep is 300,000) it is not parsed. A page of fewer than NESTING_CHECKED_FROM '<' is
-# never walked: it cannot cost more than about half a second.
+# never walked: its nesting cannot cost more than about half a second. (Not bounded here: Lexbor's rebuilding of
+# misnested formatting elements, lexbor/lexbor#340: a few thousand <b>/<i> with distinct attributes, closed out of
+# order, also cost seconds.)
 MAX_NESTING_COST = 20_000_000
 NESTING_CHECKED_FROM = 10_000
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)|<!--")
