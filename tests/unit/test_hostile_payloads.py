@@ -123,3 +123,45 @@ def test_a_page_of_40000_nested_divs_is_a_parse_failure_not_minutes_of_parsing(r
     (failure,) = [f for f in report.failures if "nested" in f.reason]
     assert failure.stage == "parse" and failure.raw_key and "plugin fault" not in failure.reason
     assert report.records > 0  # the other pages
+
+
+def synced_api(rt, name: str, site):
+    from tests.support.recorded_expected import RECORDED_CREDENTIALS
+
+    credentials = RECORDED_CREDENTIALS.get(name)
+    if credentials:
+        rt.secrets.write(f"connections/{name}", credentials)
+    with recorded_sites(name, directories={name: site}) as urls:
+        save_connection(rt.store, Connection(id=name, source=name, base_url=urls[name], rate_limit_per_s=50,
+                                             credentials_path=f"connections/{name}" if credentials else None))
+        return scrape(rt, name)
+
+
+def test_one_clickbank_site_it_cannot_read_costs_that_site_not_the_feed(rt, tmp_path):
+    import zipfile
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    feed = (site / "marketplace_feed_v2.xml").read_bytes()  # in the encoding it declares
+    bad = b"<Site><Id>BROKEN</Id><Title>B</Title><HasRecurringProducts>maybe</HasRecurringProducts></Site>"
+    feed = feed.replace(b"<Site>", bad + b"<Site>", 1)
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", feed)
+        archive.write(site / "marketplace_feed_v2.dtd", "marketplace_feed_v2.dtd")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert "site BROKEN: HasRecurringProducts is 'maybe'" in failure.reason and failure.raw_key
+    assert report.records == 4  # the feed's four vendors; before, none
+
+
+def test_one_cj_advertiser_it_cannot_read_costs_that_advertiser_not_the_page(rt, tmp_path):
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text()
+    page = page.replace('total-matched="3"', 'total-matched="4"').replace(
+        "<advertiser>", "<advertiser><advertiser-id>x1</advertiser-id></advertiser><advertiser>", 1)
+    (site / "advertisers-1.xml").write_text(page)
+    report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert "an advertiser's advertiser-id is 'x1', not a CID" in failure.reason and failure.raw_key
+    assert report.records == 3  # both pages' advertisers; before, none

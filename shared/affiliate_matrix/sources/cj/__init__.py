@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -56,8 +56,9 @@ def xml_root(body: bytes) -> ET.Element:
         raise ValueError(f"the response is not XML ({exc})") from None
 
 
-def read_page(root: ET.Element, url: str) -> tuple[list[Listing], int]:
-    """One page of `<cj-api><advertisers total-matched=…>`: its listings and the total CJ matched."""
+def read_page(root: ET.Element, url: str) -> tuple[list[Listing | Exception], int]:
+    """One page of `<cj-api><advertisers total-matched=…>`: its listings (or what reading each raised) and the
+    total CJ matched."""
     if root.tag != "cj-api":
         raise ParseError(f"{url}: the root element is <{root.tag}>, not <cj-api>")
     if (message := root.findtext("error-message")) is not None:
@@ -68,7 +69,8 @@ def read_page(root: ET.Element, url: str) -> tuple[list[Listing], int]:
     total = advertisers.get("total-matched", "")
     if not total.isdigit():
         raise ParseError(f"{url}: advertisers total-matched is {total!r}, not a count")
-    return [_listing(a, url) for a in advertisers.findall("advertiser")], int(total)
+    # Each advertiser read on its own: one it cannot read is that advertiser's failure, not the page's.
+    return [attempt(_listing, a, url) for a in advertisers.findall("advertiser")], int(total)
 
 
 def _text(element: ET.Element, path: str) -> str | None:

@@ -10,7 +10,7 @@ import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # How big the feed is: ~4.3 MB zipped, ~23.5 MB of XML (see the README for where that comes from), already
@@ -41,7 +41,7 @@ class ClickBank(ApiSource):
     async def listings(self, api, credentials):
         feed = await api.get(FEED_PATH)
         for site in feed.data:
-            yield feed, listing(site, feed.url)
+            yield feed, attempt(listing, site, feed.url)  # a vendor it cannot read costs that vendor, not the feed
 
 
 class _Capped:
