@@ -165,3 +165,20 @@ def test_one_cj_advertiser_it_cannot_read_costs_that_advertiser_not_the_page(rt,
     (failure,) = report.failures
     assert "an advertiser's advertiser-id is 'x1', not a CID" in failure.reason and failure.raw_key
     assert report.records == 3  # both pages' advertisers; before, none
+
+
+def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_dict_each(rt, tmp_path):
+    """A zip of 92 KB unzips to 63 MB of '<Site/>' (under the 64 MB cap): 9 million sites held as dicts, 3.2 GB and
+    64 s before the first was read. A real feed's sites are ~600 bytes each; past MAX_SITES the feed is refused."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import MAX_SITES
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", b"<Catalog><Category><Name>X</Name>" + b"<Site/>" * (MAX_SITES + 1)
+                         + b"</Category></Catalog>")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert report.records == 0 and f"more than {MAX_SITES} sites" in failure.reason and failure.raw_key
