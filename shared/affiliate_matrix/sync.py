@@ -68,6 +68,10 @@ class Api:
         self.fetched: list[Fetched] = []  # each answer's URL and raw copy, not its data: a long paging would pile it up
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
 
+    def url_of(self, path: str, params: dict | None = None) -> str:
+        """The URL a GET of `path` goes to (the API's base applied), as an answer's `url` names it."""
+        return str(self.client.build("GET", path, params=params).url)
+
     async def get(self, path: str, params: dict | None = None) -> ApiResponse:
         return await self.request("GET", path, params=params)
 

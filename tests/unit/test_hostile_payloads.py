@@ -182,3 +182,17 @@ def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_di
     report = synced_api(rt, "clickbank", site)
     (failure,) = report.failures
     assert report.records == 0 and f"more than {MAX_SITES} sites" in failure.reason and failure.raw_key
+
+
+def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_path):
+    """Impact pages by the @nextpageuri each answer names; an answer naming a page already read (itself, or the
+    first) was asked for again, 1,000 times, each page's campaigns read again."""
+    site = tmp_path / "impact"
+    shutil.copytree(get_source("impact").recorded_dir(), site)
+    second = json.loads((site / "campaigns-2.json").read_text())
+    second["@nextpageuri"] = "/Mediapartners/IRtestSID/Campaigns?PageSize=100&Page=2"  # itself
+    (site / "campaigns-2.json").write_text(json.dumps(second))
+    report = synced_api(rt, "impact", site)
+    assert report.pages == 2  # each page asked for once
+    (failure,) = report.failures
+    assert "@nextpageuri" in failure.reason and "already" in failure.reason
