@@ -196,3 +196,20 @@ def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_pat
     assert report.pages == 2  # each page asked for once
     (failure,) = report.failures
     assert "@nextpageuri" in failure.reason and "already" in failure.reason
+
+
+def test_a_cj_answer_that_repeats_a_page_under_a_total_of_a_billion_ends_the_paging(rt, tmp_path):
+    """CJ pages by page number until its total-matched is reached; a total of 10**9 with every page the same was
+    asked for 1,000 times at 25 calls a minute (40 minutes), the same advertisers read each time."""
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    for name in ("advertisers-1.xml", "advertisers-2.xml"):  # page 2 repeats page 1
+        (site / name).write_text((get_source("cj").recorded_dir() / "advertisers-1.xml").read_text()
+                                 .replace('total-matched="3"', 'total-matched="1000000000"'))
+    routes = json.loads((site / "routes.json").read_text())
+    routes.append({**routes[1], "query": {**routes[1]["query"], "page-number": "3"}})  # were it asked for
+    (site / "routes.json").write_text(json.dumps(routes))
+    report = synced_api(rt, "cj", site)
+    assert report.records == 2 and report.pages == 2
+    (failure,) = report.failures
+    assert "no advertiser not read already" in failure.reason

@@ -36,10 +36,15 @@ class CJ(ApiSource):
     async def listings(self, api, credentials):
         query = {"requestor-cid": credentials["requestor_cid"], "advertiser-ids": "joined",
                  "records-per-page": str(PAGE_SIZE)}
-        seen = 0
+        seen, ids = 0, set()
         for number in range(1, MAX_PAGES + 1):
             page = await api.get("/v2/advertiser-lookup", {**query, "page-number": str(number)})
             advertisers, total = read_page(page.data, page.url)
+            readable = {listing.record_key for listing in advertisers if isinstance(listing, Listing)}
+            if readable and readable <= ids:  # the same page again: the total would be met only by MAX_PAGES
+                raise ParseError(f"{page.url}: page {number} lists no advertiser not read already "
+                                 f"(total-matched {total}, {seen} read)")
+            ids |= readable
             for listing in advertisers:
                 yield page, listing
             seen += len(advertisers)
