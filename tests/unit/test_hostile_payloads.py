@@ -213,3 +213,20 @@ def test_a_cj_answer_that_repeats_a_page_under_a_total_of_a_billion_ends_the_pag
     assert report.records == 2 and report.pages == 2
     (failure,) = report.failures
     assert "no advertiser not read already" in failure.reason
+
+
+def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_ends_that_networks_paging(rt,
+                                                                                                         offervault):
+    """A network's offerCount of 10**9 and a search answering page 2 as page 1 was asked for 500 pages at the site's
+    0.5 calls a second, per network, the same offers read each time."""
+    networks = json.loads((offervault / "networks.json").read_text())
+    networks["networks"][0]["offerCount"] = 10**9
+    (offervault / "networks.json").write_text(json.dumps(networks))
+    (offervault / "search-12-2.json").write_text((offervault / "search-12-1.json").read_text())
+    routes = json.loads((offervault / "routes.json").read_text())
+    routes.append({**routes[2], "json": {"networks": [12], "page": 3}})  # were it asked for
+    (offervault / "routes.json").write_text(json.dumps(routes))
+    report, _ = scraped(rt, offervault)
+    assert report.records == 2 and report.pages == 4  # network 12's page 1 (and 2, a repeat), network 44's
+    (failure,) = report.failures
+    assert "no offer not read already" in failure.reason
