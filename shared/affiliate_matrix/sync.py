@@ -28,6 +28,10 @@ from affiliate_matrix.storage import ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "listing_record", "sync"]
 log = get_logger()
+# The failures of one sync kept, each named, logged and listed in its record; past them an item the plugin cannot
+# read is only counted (per response, in the errors kept beside it, and in one failure saying how many). A 5 MB
+# answer holds a list of 2.5 million items: one failure, log line and record entry each was gigabytes.
+MAX_FAILURES = 1000
 
 
 @dataclass
@@ -63,6 +67,10 @@ class Api:
         self.origin = (base.scheme, base.host, base.port)  # a next-page URL the API answers with may point anywhere
         self.fetched: list[Fetched] = []  # each answer's URL and raw copy, not its data: a long paging would pile it up
         self.last_stored: tuple[str, str] | None = None  # (url, raw_key) of the last body kept
+
+    def url_of(self, path: str, params: dict | None = None) -> str:
+        """The URL a GET of `path` goes to (the API's base applied), as an answer's `url` names it."""
+        return str(self.client.build("GET", path, params=params).url)
 
     async def get(self, path: str, params: dict | None = None) -> ApiResponse:
         return await self.request("GET", path, params=params)
@@ -117,9 +125,16 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                 allow_loopback: bool) -> list:
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback)
     items: list = []
+    kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
     try:
         async for response, listing in source.listings(api, credentials):
-            items.append(listing_record(source, connection, response, listing))
+            if kept < MAX_FAILURES or not isinstance(listing, Exception):
+                item = listing_record(source, connection, response, listing)
+                if not isinstance(item, Failure) or kept < MAX_FAILURES:
+                    kept += isinstance(item, Failure)
+                    items.append(item)
+                    continue
+            counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
         items.append(Failure(connection.id, "fetch", str(exc)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
@@ -127,7 +142,10 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
     finally:
         await api.aclose()
-    _keep_parse_failures(store, api, items)
+    if counted:
+        items.append(Failure(connection.id, "parse", f"{sum(counted.values())} more items could not be read: only "
+                             f"the first {MAX_FAILURES} failures are listed (each response's are kept beside it)"))
+    _keep_parse_failures(store, api, items, counted)
     return api.fetched + items
 
 
@@ -152,14 +170,24 @@ def _reason(source: ApiSource, url: str, exc: Exception) -> str:
     return reason
 
 
-def _keep_parse_failures(store: ObjectStore, api: Api, items: list) -> None:
-    """Each response's parse failures beside its raw copy; a response read cleanly now loses its old ones."""
-    failed: dict[str, list[Failure]] = {}
+def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dict[str, int]) -> None:
+    """Each response's parse failures beside its raw copy (with how many more were only counted); a response read
+    cleanly now loses its old ones."""
+    failed: dict[str, list[str]] = {}
+    more = dict(counted)  # raw_key -> its failures not written out
+    urls = {fetched.raw_key: fetched.url for fetched in api.fetched}
     for item in items:
         if isinstance(item, Failure) and item.stage == "parse" and item.raw_key:
-            failed.setdefault(item.raw_key, []).append(item)
-    for raw_key, failures in failed.items():
-        record_parse_failures(store, failures[0].url, raw_key, [f.reason for f in failures], datetime.now(UTC))
+            reasons = failed.setdefault(item.raw_key, [])
+            urls.setdefault(item.raw_key, item.url)
+            if len(reasons) < 99:  # record_parse_failures keeps 100: room for the count of the rest
+                reasons.append(item.reason)
+            else:
+                more[item.raw_key] = more.get(item.raw_key, 0) + 1
+    for raw_key, count in more.items():
+        failed.setdefault(raw_key, []).append(f"… and {count} more items of this response could not be read")
+    for raw_key, reasons in failed.items():
+        record_parse_failures(store, urls.get(raw_key, ""), raw_key, reasons, datetime.now(UTC))
     for fetched in api.fetched:
         if fetched.raw_key not in failed:
             store.delete(error_key(fetched.raw_key))

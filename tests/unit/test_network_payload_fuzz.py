@@ -28,6 +28,8 @@ XML_JUNK = ["<", "</advertiser>", "<advertiser-id>", "&amp;", "%", "USD", "N/A",
 def as_records(listings) -> None:
     """As the sync does: every listing made a RawRecord (a ValidationError is the API's fault, recorded)."""
     for listing in listings:
+        if isinstance(listing, Exception):  # what reading an item raised (read on its own, by `attempt`)
+            raise listing
         try:
             RawRecord(source="fuzz", connection_id="fuzz", url="https://api.example/x", fetched_at=datetime.now(UTC),
                       raw_key="raw/fuzz/x", **vars(listing))

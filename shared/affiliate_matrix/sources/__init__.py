@@ -11,6 +11,7 @@ a detail page to when their selectors find nothing on it.)
 import importlib
 import json
 import pkgutil
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,6 +63,56 @@ class Listing:
 
 
 _engines = threading.local()
+# Lexbor's tree builder walks the stack of open elements for most start tags (is a <p> in button scope?), so a page
+# costs the sum, over its start tags, of the elements open around each: 40,000 nested <div>s (200 KB) took 9 s to
+# parse, the 5 MB a page may hold hours. Browsers stop nesting at 512 elements; Lexbor has no such cap. So a page
+# with many tags is walked first, counting that sum (roughly: tags that close themselves or are closed by the next
+# one are not counted, raw text is skipped), and past MAX_NESTING_COST (about 0.2 s of parsing; an ordinary page is
+# far below: 10,000 tags 30 deep is 300,000) it is not parsed. A page of fewer than NESTING_CHECKED_FROM '<' is
+# never walked: its nesting cannot cost more than about half a second. (Not bounded here: Lexbor's rebuilding of
+# misnested formatting elements, lexbor/lexbor#340: a few thousand <b>/<i> with distinct attributes, closed out of
+# order, also cost seconds.)
+MAX_NESTING_COST = 20_000_000
+NESTING_CHECKED_FROM = 10_000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)|<!--")
+_NOT_NESTED = frozenset({  # void elements, and those an end tag is implied for by the next of their kind
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+    "keygen", "frame", "basefont", "bgsound", "image", "p", "li", "dd", "dt", "option", "optgroup", "tr", "td", "th",
+    "thead", "tbody", "tfoot", "caption", "colgroup", "rb", "rt", "rp", "rtc", "html", "head", "body"})
+_RAW_TEXT = {name: re.compile(rf"</{name}", re.I) for name in (
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext")}
+
+
+def nesting_cost(html: str) -> int:
+    """About how many open elements Lexbor's tree builder walks past to parse `html` (see MAX_NESTING_COST)."""
+    if html.count("<") < NESTING_CHECKED_FROM:
+        return 0
+    depth = cost = position = 0
+    search = _TAG.search
+    while match := search(html, position):
+        position = match.end()
+        closing, name = match.groups()
+        if name is None:  # a comment
+            position = html.find("-->", position)
+            if position < 0:
+                break
+            continue
+        name = name.lower()
+        if name in _NOT_NESTED:
+            continue
+        if closing:
+            depth -= depth > 0
+        elif name in _RAW_TEXT:
+            end = _RAW_TEXT[name].search(html, position)
+            if end is None:
+                break  # the rest is its text
+            position = end.end()
+        else:
+            cost += depth
+            depth += 1
+            if cost > MAX_NESTING_COST:
+                break  # enough to know
+    return cost
 
 
 def _engine():
@@ -111,6 +162,9 @@ class Page:
     def tree(self):
         from selectolax.lexbor import LexborHTMLParser  # on the first page parsed: API sources never need it
 
+        if nesting_cost(self.text) > MAX_NESTING_COST:
+            raise ParseError(f"{self.url}: elements nested too deep to parse (deeper than any page shows; "
+                             "parsing would take minutes)")
         return LexborHTMLParser(self.text)
 
     @cached_property
@@ -232,6 +286,8 @@ class ApiSource(Source):
             return json.loads(body)
         except ValueError:
             raise ValueError("the response is not JSON") from None
+        except RecursionError:  # arrays or objects nested past Python's recursion limit: no API answers so
+            raise ValueError("the response is not JSON we read: nested too deep") from None
 
     async def listings(self, api, credentials: dict[str, str]):
         """Yield (response, Listing) pairs; the response is the raw evidence for the listing. Yield

@@ -49,6 +49,10 @@ _JOIN_TEXT = re.compile(r"\b(join|sign[\s-]?up|apply|become an? (?:affiliate|par
 _SITE_TEXT = re.compile(r"\b(visit|official)\b.*\b(site|website|store|shop)\b|^website$", re.I)
 MAX_JSON_NODES = 5000
 MAX_TERMS_LINE = 500  # a text longer than this (a page's line, a JSON-LD offer's) is not read for terms
+# The characters of a page's text (its lines up to MAX_TERMS_LINE) read for terms: its first 50,000 (a long program
+# page; a record's description holds 20,000). The extractor takes ~35 µs a character, so a 5 MB page of short lines
+# took minutes, at every crawl.
+MAX_TERMS_TEXT = 50_000
 
 
 def read(page: Page, record_key: str, why: str) -> Listing:
@@ -220,7 +224,13 @@ def _terms_from_text(fields: dict, lines: list[str]) -> None:
     wanted = {"commission_text": lambda t: t.commission, "cookie_text": lambda t: t.cookie_days is not None,
               "payout_text": lambda t: t.payout_methods or t.payout_frequency or t.min_payout}
     wanted = {field: test for field, test in wanted.items() if not fields.get(field)}
-    candidates = [line for line in fields.pop("_offer_text", []) + lines if len(line) <= MAX_TERMS_LINE]
+    candidates, size = [], 0
+    for line in fields.pop("_offer_text", []) + lines:
+        if len(line) <= MAX_TERMS_LINE:
+            size += len(line) + 1
+            if size > MAX_TERMS_TEXT:
+                break
+            candidates.append(line)
     if not wanted or not candidates:
         return
     whole = extract(" ".join(candidates))  # once over the whole text: most pages need no line-by-line look

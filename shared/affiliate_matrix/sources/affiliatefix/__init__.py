@@ -17,6 +17,7 @@ _TITLE_NOISE = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+|\s+(?:affiliate|partner)\s+pr
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 _TAG = re.compile(r"<[^>]*>")
 _DIGIT = re.compile(r"\d")
+MAX_TITLE = 300  # characters of a feed item's title read (a record's name holds 300)
 
 
 class FeedItem(NamedTuple):
@@ -72,7 +73,8 @@ def feed_items(page: Page) -> list[FeedItem]:
     for item in channel.iterfind("item"):
         path = _path((item.findtext("link") or "").strip())
         if _THREAD.search(path):
-            items.append(FeedItem(" ".join((item.findtext("title") or "").split()), path,
+            # A title is read up to a name's length (XenForo's own titles stop at 150): the terms extractor reads it
+            items.append(FeedItem(" ".join((item.findtext("title") or "").split())[:MAX_TITLE], path,
                                   excerpt_text(item.findtext(_CONTENT) or item.findtext("description") or "")))
     return items
 

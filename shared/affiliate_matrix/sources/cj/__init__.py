@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -36,10 +36,15 @@ class CJ(ApiSource):
     async def listings(self, api, credentials):
         query = {"requestor-cid": credentials["requestor_cid"], "advertiser-ids": "joined",
                  "records-per-page": str(PAGE_SIZE)}
-        seen = 0
+        seen, ids = 0, set()
         for number in range(1, MAX_PAGES + 1):
             page = await api.get("/v2/advertiser-lookup", {**query, "page-number": str(number)})
             advertisers, total = read_page(page.data, page.url)
+            readable = {listing.record_key for listing in advertisers if isinstance(listing, Listing)}
+            if readable and readable <= ids:  # the same page again: the total would be met only by MAX_PAGES
+                raise ParseError(f"{page.url}: page {number} lists no advertiser not read already "
+                                 f"(total-matched {total}, {seen} read)")
+            ids |= readable
             for listing in advertisers:
                 yield page, listing
             seen += len(advertisers)
@@ -56,8 +61,9 @@ def xml_root(body: bytes) -> ET.Element:
         raise ValueError(f"the response is not XML ({exc})") from None
 
 
-def read_page(root: ET.Element, url: str) -> tuple[list[Listing], int]:
-    """One page of `<cj-api><advertisers total-matched=…>`: its listings and the total CJ matched."""
+def read_page(root: ET.Element, url: str) -> tuple[list[Listing | Exception], int]:
+    """One page of `<cj-api><advertisers total-matched=…>`: its listings (or what reading each raised) and the
+    total CJ matched."""
     if root.tag != "cj-api":
         raise ParseError(f"{url}: the root element is <{root.tag}>, not <cj-api>")
     if (message := root.findtext("error-message")) is not None:
@@ -68,7 +74,8 @@ def read_page(root: ET.Element, url: str) -> tuple[list[Listing], int]:
     total = advertisers.get("total-matched", "")
     if not total.isdigit():
         raise ParseError(f"{url}: advertisers total-matched is {total!r}, not a count")
-    return [_listing(a, url) for a in advertisers.findall("advertiser")], int(total)
+    # Each advertiser read on its own: one it cannot read is that advertiser's failure, not the page's.
+    return [attempt(_listing, a, url) for a in advertisers.findall("advertiser")], int(total)
 
 
 def _text(element: ET.Element, path: str) -> str | None:

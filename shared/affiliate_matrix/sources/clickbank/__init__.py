@@ -10,7 +10,7 @@ import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # How big the feed is: ~4.3 MB zipped, ~23.5 MB of XML (see the README for where that comes from), already
@@ -18,6 +18,9 @@ FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # would hold even today's XML stored uncompressed; 64 MB of XML is ~2.7x it. Past either, the feed is refused.
 MAX_FEED_BYTES = 32 * 1024 * 1024  # the download, after any Content-Encoding
 MAX_XML_BYTES = 64 * 1024 * 1024  # the unzipped feed; a bigger one is refused, never inflated further
+# Sites read from one feed: a real site is ~600 bytes of XML (a title, a description, a dozen figures), so the 64 MB
+# cap holds ~100,000 of them; '<Site/>' is 7 bytes, and 9 million of those (a 92 KB zip) were held as 3.2 GB of dicts.
+MAX_SITES = 250_000
 # ClickBank's documented affiliate cookie: the last HopLink clicked counts for 60 days.
 COOKIE_TEXT = "60 days"
 _NUMBER = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,12})?$")
@@ -41,7 +44,7 @@ class ClickBank(ApiSource):
     async def listings(self, api, credentials):
         feed = await api.get(FEED_PATH)
         for site in feed.data:
-            yield feed, listing(site, feed.url)
+            yield feed, attempt(listing, site, feed.url)  # a vendor it cannot read costs that vendor, not the feed
 
 
 class _Capped:
@@ -88,6 +91,8 @@ def _sites(stream) -> list[dict]:
         if element.tag == "Name" and path and path[-1] is None:
             path[-1] = " ".join((element.text or "").split()) or None
         elif element.tag == "Site":
+            if len(sites) == MAX_SITES:
+                raise ValueError(f"the feed lists more than {MAX_SITES} sites")
             site = {child.tag: " ".join((child.text or "").split()) for child in element}
             sites.append({**site, "categories": [name for name in path if name]})
             element.clear()

@@ -8,7 +8,7 @@ is the merchant's parent company (Adorama runs the SunnySports campaign), kept a
 import base64
 
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.sources import ApiSource, Listing, attempt, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register
 from affiliate_matrix.taxonomy import country_code
 
 log = get_logger()
@@ -30,14 +30,18 @@ class Impact(ApiSource):
 
     async def listings(self, api, credentials):
         path, params = f"/Mediapartners/{credentials['account_sid']}/Campaigns", {"PageSize": "100"}
+        asked = set()
         for _ in range(1000):  # pages; the API's own total bounds it, this bounds a looping API
             page = await api.get(path, params)
+            asked.add(page.url)
             for campaign in page.data.get("Campaigns", []):
                 yield page, attempt(campaign_listing, campaign)
             next_uri = page.data.get("@nextpageuri")
             if not next_uri:
                 return
             path, params = next_uri, None
+            if api.url_of(path) in asked:  # a page read already: the API loops
+                raise ParseError(f"{page.url}: its @nextpageuri {str(next_uri)[:200]!r} names a page already read")
 
 
 def campaign_listing(campaign: dict) -> Listing:

@@ -31,10 +31,16 @@ class OfferVault(ApiSource):
             total = network.get("offerCount")
             if total == 0:
                 continue
-            read = 0
+            read, ids = 0, set()
             for number in range(1, MAX_PAGES + 1):
                 page = await api.post("/api/offers/search", search(network["id"], number))
                 offers = page.data.get("offers") or []  # the site leaves `offers` out past the last page
+                named = {str(offer["id"]) for offer in offers if isinstance(offer, dict) and offer.get("id") is not None}
+                if named and named <= ids:  # the same page again: its offerCount would be met only by MAX_PAGES
+                    yield page, ParseError(f"{page.url}: network {network['id']}'s page {number} lists no offer not "
+                                           f"read already (offerCount {total}, {read} read)")
+                    break
+                ids |= named
                 for offer in offers:
                     yield page, attempt(offer_listing, offer, network)
                 read += len(offers)

@@ -1,0 +1,232 @@
+"""What an API answers, hostile or broken, through the real sync: the plugin's own server on loopback
+(`recorded_sites`, a real HTTP server in its own process), the real scrape. Each answer ends as a named
+failure recorded beside the raw response, bounded in what it costs, never a plugin fault or a traceback."""
+
+import json
+import shutil
+
+import pytest
+from structlog.testing import capture_logs
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import Connection, save_connection
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.pipeline import scrape
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sources import get_source
+
+
+@pytest.fixture
+def rt(tmp_path):
+    return Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+
+
+@pytest.fixture
+def offervault(tmp_path):
+    """OfferVault's recorded answers, in a folder a test may change."""
+    site = tmp_path / "offervault"
+    shutil.copytree(get_source("offervault").recorded_dir(), site)
+    return site
+
+
+def scraped(rt, site):
+    with capture_logs() as logs, recorded_sites("offervault", directories={"offervault": site}) as urls:
+        save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ov")
+    return report, logs
+
+
+def test_json_nested_10000_deep_is_a_parse_failure_not_a_plugin_fault(rt, offervault):
+    (offervault / "networks.json").write_text("[" * 10_000 + "]" * 10_000)
+    report, logs = scraped(rt, offervault)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key
+    assert "not JSON" in failure.reason and "nested" in failure.reason and "plugin fault" not in failure.reason
+    assert not [line for line in logs if "exc_info" in line]  # no traceback for a hostile answer
+
+
+def test_a_list_of_200000_items_it_cannot_read_costs_a_bounded_report_not_one_failure_each(rt, offervault):
+    from affiliate_matrix.events import SYNC_REQUESTED
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.sync import MAX_FAILURES
+    from affiliate_matrix.sync_requests import load_sync, request_sync
+
+    page = json.loads((offervault / "search-12-1.json").read_text())
+    page["offers"] = [1] * 200_000 + page["offers"]  # 1.2 MB: not one is an offer; the real ones after still read
+    (offervault / "search-12-1.json").write_text(json.dumps(page, separators=(",", ":")))
+    with capture_logs() as logs, recorded_sites("offervault", directories={"offervault": offervault}) as urls:
+        connection = Connection(id="ov", source="offervault", base_url=urls["offervault"], rate_limit_per_s=50)
+        save_connection(rt.store, connection)
+        published = []
+        rt.bus.subscribe(SYNC_REQUESTED, published.append)
+        sync = request_sync(rt, connection)
+        collect(rt, published[0])
+    done = load_sync(rt, sync.id)
+    # The offer after them is read, and network 44's; network 12's second page is not asked for: its offerCount is met
+    assert done.status == "succeeded" and done.records == 2
+    assert len(done.errors) == MAX_FAILURES + 1
+    assert f"{200_000 - MAX_FAILURES} more items could not be read" in done.errors[-1]
+    assert len(logs) < 2 * MAX_FAILURES + 10  # a line or two per failure kept, not per item
+    (error,) = rt.store.list("errors/")  # beside the one answer that held them: its first 100, and the count
+    beside = json.loads(rt.store.get(error).data)
+    assert len(beside["errors"]) <= 101 and "more items of this response could not be read" in beside["errors"][-1]
+
+
+def test_a_page_of_20000_short_lines_hands_the_terms_extractor_a_bounded_text(monkeypatch):
+    """The generic reader on a page of 20,000 lines (~500 KB of visible text, the 5 MB cap holds 200,000): the
+    terms extractor, linear but slow (~35 µs a character), was given the whole text, then line by line."""
+    import affiliate_matrix.terms as terms
+    from affiliate_matrix.sources import Page
+    from affiliate_matrix.sources.generic import MAX_TERMS_TEXT, read
+
+    read_chars, extract = [], terms.extract
+    monkeypatch.setattr(terms, "extract", lambda text, *a, **k: read_chars.append(len(text)) or extract(text, *a, **k))
+    lines = "".join(f"<p>Commission: {i % 90 + 1}% on sales, see section {i}</p>" for i in range(20_000))
+    html = f"<html><body><h1>Acme</h1><p>Cookie: 30 days</p>{lines}</body></html>"
+    listing = read(Page("https://x.example/p/acme/", 200, html, "raw/x"), "acme", "no table")
+    assert (listing.name, listing.commission_text) == ("Acme", "1% on sales, see section 0")
+    assert sum(read_chars) <= 2 * MAX_TERMS_TEXT
+
+
+def test_a_feed_items_title_of_460_kb_is_read_for_terms_as_a_title(monkeypatch):
+    """AffiliateFix's feed: a thread title with a figure in it is read by the terms extractor (does it state a
+    commission?); a title of 460 KB was read whole, 23 s (the 5 MB cap, minutes), at every crawl."""
+    import affiliate_matrix.terms as terms
+    from affiliate_matrix.sources import Page
+    from affiliate_matrix.sources.affiliatefix import AffiliateFix
+
+    read_chars, extract = [], terms.extract
+    monkeypatch.setattr(terms, "extract", lambda text, *a, **k: read_chars.append(len(text)) or extract(text, *a, **k))
+    title = "Mailflow 30% recurring " * 20_000
+    rss = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>{title}</title>'
+           "<link>https://www.affiliatefix.com/threads/mailflow.123/</link><description>hi</description></item>"
+           "</channel></rss>")
+    page = Page("https://www.affiliatefix.com/forums/-/index.rss", 200, rss, "raw/x")
+    (request,) = AffiliateFix().run("parse", page)
+    assert request.url == "https://www.affiliatefix.com/threads/mailflow.123/"  # a commission in its title still
+    assert sum(read_chars) <= 300
+
+
+def test_a_page_of_40000_nested_divs_is_a_parse_failure_not_minutes_of_parsing(rt, tmp_path):
+    """Lexbor's tree builder walks the open elements for most block start tags, so parsing costs the square of
+    the nesting: 40,000 nested <div>s (200 KB) took 9 s, the 5 MB a page may hold hours. Crawled from a real
+    server, that page is a parse failure naming it, kept beside its raw copy, and the crawl goes on."""
+    site = tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    (victim,) = [p for p in sorted((site / "p").rglob("*.html"))][:1]
+    victim.write_text("<html><body><h1 class=program-name>Deep</h1>" + "<div>" * 40_000 + "x" + "</div>" * 40_000)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ap")
+    (failure,) = [f for f in report.failures if "nested" in f.reason]
+    assert failure.stage == "parse" and failure.raw_key and "plugin fault" not in failure.reason
+    assert report.records > 0  # the other pages
+
+
+def synced_api(rt, name: str, site):
+    from tests.support.recorded_expected import RECORDED_CREDENTIALS
+
+    credentials = RECORDED_CREDENTIALS.get(name)
+    if credentials:
+        rt.secrets.write(f"connections/{name}", credentials)
+    with recorded_sites(name, directories={name: site}) as urls:
+        save_connection(rt.store, Connection(id=name, source=name, base_url=urls[name], rate_limit_per_s=50,
+                                             credentials_path=f"connections/{name}" if credentials else None))
+        return scrape(rt, name)
+
+
+def test_one_clickbank_site_it_cannot_read_costs_that_site_not_the_feed(rt, tmp_path):
+    import zipfile
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    feed = (site / "marketplace_feed_v2.xml").read_bytes()  # in the encoding it declares
+    bad = b"<Site><Id>BROKEN</Id><Title>B</Title><HasRecurringProducts>maybe</HasRecurringProducts></Site>"
+    feed = feed.replace(b"<Site>", bad + b"<Site>", 1)
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", feed)
+        archive.write(site / "marketplace_feed_v2.dtd", "marketplace_feed_v2.dtd")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert "site BROKEN: HasRecurringProducts is 'maybe'" in failure.reason and failure.raw_key
+    assert report.records == 4  # the feed's four vendors; before, none
+
+
+def test_one_cj_advertiser_it_cannot_read_costs_that_advertiser_not_the_page(rt, tmp_path):
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text()
+    page = page.replace('total-matched="3"', 'total-matched="4"').replace(
+        "<advertiser>", "<advertiser><advertiser-id>x1</advertiser-id></advertiser><advertiser>", 1)
+    (site / "advertisers-1.xml").write_text(page)
+    report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert "an advertiser's advertiser-id is 'x1', not a CID" in failure.reason and failure.raw_key
+    assert report.records == 3  # both pages' advertisers; before, none
+
+
+def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_dict_each(rt, tmp_path):
+    """A zip of 92 KB unzips to 63 MB of '<Site/>' (under the 64 MB cap): 9 million sites held as dicts, 3.2 GB and
+    64 s before the first was read. A real feed's sites are ~600 bytes each; past MAX_SITES the feed is refused."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import MAX_SITES
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", b"<Catalog><Category><Name>X</Name>" + b"<Site/>" * (MAX_SITES + 1)
+                         + b"</Category></Catalog>")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert report.records == 0 and f"more than {MAX_SITES} sites" in failure.reason and failure.raw_key
+
+
+def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_path):
+    """Impact pages by the @nextpageuri each answer names; an answer naming a page already read (itself, or the
+    first) was asked for again, 1,000 times, each page's campaigns read again."""
+    site = tmp_path / "impact"
+    shutil.copytree(get_source("impact").recorded_dir(), site)
+    second = json.loads((site / "campaigns-2.json").read_text())
+    second["@nextpageuri"] = "/Mediapartners/IRtestSID/Campaigns?PageSize=100&Page=2"  # itself
+    (site / "campaigns-2.json").write_text(json.dumps(second))
+    report = synced_api(rt, "impact", site)
+    assert report.pages == 2  # each page asked for once
+    (failure,) = report.failures
+    assert "@nextpageuri" in failure.reason and "already" in failure.reason
+
+
+def test_a_cj_answer_that_repeats_a_page_under_a_total_of_a_billion_ends_the_paging(rt, tmp_path):
+    """CJ pages by page number until its total-matched is reached; a total of 10**9 with every page the same was
+    asked for 1,000 times at 25 calls a minute (40 minutes), the same advertisers read each time."""
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    for name in ("advertisers-1.xml", "advertisers-2.xml"):  # page 2 repeats page 1
+        (site / name).write_text((get_source("cj").recorded_dir() / "advertisers-1.xml").read_text()
+                                 .replace('total-matched="3"', 'total-matched="1000000000"'))
+    routes = json.loads((site / "routes.json").read_text())
+    routes.append({**routes[1], "query": {**routes[1]["query"], "page-number": "3"}})  # were it asked for
+    (site / "routes.json").write_text(json.dumps(routes))
+    report = synced_api(rt, "cj", site)
+    assert report.records == 2 and report.pages == 2
+    (failure,) = report.failures
+    assert "no advertiser not read already" in failure.reason
+
+
+def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_ends_that_networks_paging(rt,
+                                                                                                         offervault):
+    """A network's offerCount of 10**9 and a search answering page 2 as page 1 was asked for 500 pages at the site's
+    0.5 calls a second, per network, the same offers read each time."""
+    networks = json.loads((offervault / "networks.json").read_text())
+    networks["networks"][0]["offerCount"] = 10**9
+    (offervault / "networks.json").write_text(json.dumps(networks))
+    (offervault / "search-12-2.json").write_text((offervault / "search-12-1.json").read_text())
+    routes = json.loads((offervault / "routes.json").read_text())
+    routes.append({**routes[2], "json": {"networks": [12], "page": 3}})  # were it asked for
+    (offervault / "routes.json").write_text(json.dumps(routes))
+    report, _ = scraped(rt, offervault)
+    assert report.records == 2 and report.pages == 4  # network 12's page 1 (and 2, a repeat), network 44's
+    (failure,) = report.failures
+    assert "no offer not read already" in failure.reason
