@@ -230,3 +230,14 @@ def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_e
     assert report.records == 2 and report.pages == 4  # network 12's page 1 (and 2, a repeat), network 44's
     (failure,) = report.failures
     assert "no offer not read already" in failure.reason
+
+
+@pytest.mark.parametrize("amount,said", [("18.50", "USD 18.50 per lead"), (4.1, "USD 4.10 per lead"),
+                                         (float("nan"), None), ("NaN", None), (float("inf"), None), ("-Infinity", None),
+                                         (-5, None), (None, None), ("", None)])
+def test_an_offervault_amount_that_is_no_payout_gives_no_commission_text(amount, said):
+    """Python's JSON parser takes NaN and Infinity: they read 'USD NaN per lead' as a commission."""
+    from affiliate_matrix.sources.offervault import offer_listing
+
+    offer = {"id": "5f1", "title": "Offer", "usdAmount": amount, "payoutType": "lead"}
+    assert offer_listing(offer, {"id": 12, "name": "Network"}).commission_text == said

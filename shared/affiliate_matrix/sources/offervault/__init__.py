@@ -63,7 +63,7 @@ def offer_listing(offer: dict, network: dict) -> Listing:
         merchant_url=offer.get("previewUrl") or None,  # the landing page: the merchant's domain
         description=offer.get("description") or None,
         categories=[label for label in map(_label, offer.get("categories") or []) if label],
-        commission_text=f"USD {Decimal(str(amount)):.2f} per {payout_type or 'action'}" if amount not in (None, "") else None,
+        commission_text=_payout(amount, payout_type),
         payout_text=_network_payout(network),
         network=network.get("name") or None,
         countries=[code for code in (c.get("code") if isinstance(c, dict) else c for c in offer.get("countries") or [])
@@ -74,6 +74,17 @@ def offer_listing(offer: dict, network: dict) -> Listing:
             "offer_url": f"https://offervault.com/offer/{offer['id']}/{offer['slug']}" if offer.get("slug") else None,
         }.items() if value not in (None, "")},
     )
+
+
+def _payout(amount, payout_type: str) -> str | None:
+    """'USD 18.50 per lead'; None without an amount, or with one that is no payout (NaN, infinite or negative:
+    Python's JSON parser takes NaN and Infinity, which would read 'USD NaN per lead')."""
+    if amount in (None, ""):
+        return None
+    value = Decimal(str(amount))
+    if not value.is_finite() or value < 0:
+        return None
+    return f"USD {value:.2f} per {payout_type or 'action'}"
 
 
 def _label(category) -> str | None:
