@@ -143,8 +143,10 @@ OFFERS = json.loads((get_source("rakuten").recorded_dir() / "offers-1.json").rea
 
 
 def broken_offer(**changes) -> bytes:
+    """The recorded first page, its first offer (advertiser 36342) changed, as the only page."""
     offers = json.loads(json.dumps(OFFERS))
     offers["offers"][0].update(changes)
+    offers["_metadata"]["total"] = len(offers["offers"])
     return json.dumps(offers).encode()
 
 
@@ -174,6 +176,7 @@ RAKUTEN_CASES = {
         broken_offer(advertiser={"id": 36342, "network": "Atlantis", "name": "Bluehost"}),
         "a flat commission on network 'Atlantis', whose currency is unknown"),
 }
+BROKEN_OFFERS = {"a tier in words", "an unknown commission type", "a flat amount in an unknown network"}
 CLICKBANK_CASES = {
     "not a zip": (b"<html>moved</html>", "the response is not the zipped XML feed (BadZipFile"),
     "no feed inside": (zipped(b"<Catalog/>", name="readme.txt"), "the archive holds 0 .xml files"),
@@ -211,9 +214,11 @@ def rakuten_answering(directory, offers: bytes):
     return answering(directory, [
         {"method": "POST", "path": "/token", "file": "token.json", "auth": RAKUTEN_TOKEN_AUTH},
         {"path": "/v1/offers", "file": "offers.json", "auth": RAKUTEN_AUTH},
-        {"path": "/v2/advertisers/36342", "file": "advertiser.json", "auth": RAKUTEN_AUTH}],
+        {"path": "/v2/advertisers/36342", "file": "advertiser.json", "auth": RAKUTEN_AUTH},
+        {"path": "/v2/advertisers/44583", "file": "advertiser-44583.json", "auth": RAKUTEN_AUTH}],
         {"token.json": (recorded / "token.json").read_bytes(), "offers.json": offers,
-         "advertiser.json": (recorded / "advertiser-36342.json").read_bytes()})
+         "advertiser.json": (recorded / "advertiser-36342.json").read_bytes(),
+         "advertiser-44583.json": (recorded / "advertiser-44583.json").read_bytes()})
 
 
 @pytest.mark.parametrize("case", sorted(RAKUTEN_CASES))
@@ -222,7 +227,9 @@ def test_a_broken_rakuten_answer_is_a_parse_failure_naming_the_problem(tmp_path,
     site = rakuten_answering(tmp_path / "site", body)
     _, reports = synced(tmp_path / "data", "rakuten", directories={"rakuten": site})
     (failure,) = reports["rakuten"].failures
-    assert reports["rakuten"].records == 0 and failure.stage == "parse" and problem in failure.reason
+    assert failure.stage == "parse" and problem in failure.reason
+    # a broken page costs the sync; a broken offer its advertiser only, the page's other one (44583) is read
+    assert reports["rakuten"].records == (1 if case in BROKEN_OFFERS else 0)
 
 
 def test_rakuten_offers_not_sorted_by_advertiser_are_refused_not_split(tmp_path):

@@ -241,3 +241,16 @@ def test_an_offervault_amount_that_is_no_payout_gives_no_commission_text(amount,
 
     offer = {"id": "5f1", "title": "Offer", "usdAmount": amount, "payoutType": "lead"}
     assert offer_listing(offer, {"id": 12, "name": "Network"}).commission_text == said
+
+
+def test_one_rakuten_offer_it_cannot_read_costs_its_advertiser_not_the_sync(rt, tmp_path):
+    """Offers are grouped per advertiser across pages: one offer with a tier in words ended the whole sync."""
+    site = tmp_path / "rakuten"
+    shutil.copytree(get_source("rakuten").recorded_dir(), site)
+    page = json.loads((site / "offers-2.json").read_text())
+    page["offers"][0]["offer_rules"][0]["commissions"][0]["tiers"][0]["commission"] = "five percent"
+    (site / "offers-2.json").write_text(json.dumps(page))
+    report = synced_api(rt, "rakuten", site)
+    (failure,) = report.failures
+    assert "tier 0 commission" in failure.reason and failure.raw_key
+    assert report.records == 2  # the advertisers before and after it; its own (both pages' offers) failed

@@ -77,7 +77,9 @@ def test_mutated_rakuten_answers_fail_only_as_parse_failures(seed, rounds, detai
             details = mutate_json(details, rng)
     try:
         read, _ = read_offers(offers, "https://api.example/offers")
-        as_records([rakuten_listing(read[:1], details, "https://api.example/advertiser")] if read else [])
+        first = read[0][1] if read else None  # (its advertiser's id, the offer or what reading it raised)
+        as_records([first if isinstance(first, Exception) or first is None else
+                    rakuten_listing([first], details, "https://api.example/advertiser")] if read else [])
     except ParseError:
         pass
 

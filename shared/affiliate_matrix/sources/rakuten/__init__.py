@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -53,8 +53,9 @@ class Rakuten(ApiSource):
     async def listings(self, api, credentials):
         auth = {"Authorization": f"Bearer {await _access_token(api, credentials)}"}
         # Offers sorted by advertiser arrive together, even across pages: an advertiser is complete,
-        # and read, when the next one starts; so the first listing needs only the first page.
-        pending: list[tuple] = []
+        # and read, when the next one starts; so the first listing needs only the first page. An offer it
+        # cannot read costs its advertiser (or itself, when it names none), not the sync.
+        pending: list[tuple] = []  # (page, advertiser id, Offer or the exception reading it)
         done: set[int] = set()
         seen = 0
         for number in range(1, MAX_PAGES + 1):
@@ -62,15 +63,18 @@ class Rakuten(ApiSource):
                 "offer_status": "active", "sort_by": "advertiser_id", "order_by": "asc", "limit": str(PAGE_SIZE),
                 "page": str(number)})
             offers, total = read_offers(page.data, page.url)
-            for offer in offers:
-                if offer.advertiser_id in done:
-                    raise ParseError(f"{page.url}: advertiser {offer.advertiser_id}'s offers came again after "
+            for advertiser_id, offer in offers:
+                if advertiser_id is None:
+                    yield page, offer
+                    continue
+                if advertiser_id in done:
+                    raise ParseError(f"{page.url}: advertiser {advertiser_id}'s offers came again after "
                                      "another advertiser's; the answer is not sorted by advertiser")
-                if pending and pending[0][1].advertiser_id != offer.advertiser_id:
-                    done.add(pending[0][1].advertiser_id)
+                if pending and pending[0][1] != advertiser_id:
+                    done.add(pending[0][1])
                     yield await _advertiser(api, auth, pending)
                     pending = []
-                pending.append((page, offer))
+                pending.append((page, advertiser_id, offer))
             seen += len(offers)
             if not offers or seen >= total:
                 break
@@ -79,10 +83,14 @@ class Rakuten(ApiSource):
 
 
 async def _advertiser(api, auth: dict, found: list[tuple]) -> tuple:
-    """One advertiser's listing: its details read, its offers' terms; the first offers page is the evidence."""
-    advertiser_id = found[0][1].advertiser_id
+    """One advertiser's listing: its details read, its offers' terms; the first offers page is the evidence. An
+    offer of it that could not be read fails the advertiser (its terms would be read without that offer's)."""
+    page, advertiser_id = found[0][0], found[0][1]
+    failed = next((offer for _, _, offer in found if isinstance(offer, Exception)), None)
+    if failed is not None:
+        return page, failed
     details = await api.request("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
-    return found[0][0], listing([offer for _, offer in found], details.data, details.url)
+    return page, attempt(listing, [offer for _, _, offer in found], details.data, details.url)
 
 
 async def _access_token(api, credentials) -> str:
@@ -106,31 +114,37 @@ def _field(mapping, key: str, kind: type | tuple, where: str, required: bool = T
     return value
 
 
-def read_offers(data, url: str) -> tuple[list[Offer], int]:
-    """One page of the Offers API: its offers, their commissions read, and the total the API counts."""
+def read_offers(data, url: str) -> tuple[list[tuple[int | None, Offer | Exception]], int]:
+    """One page of the Offers API: each offer with its advertiser's id (None when it names none), the offer read
+    or the exception reading it raised, and the total the API counts."""
     metadata = _field(data, "_metadata", dict, url)
     total = _field(metadata, "total", int, f"{url}: _metadata")
     offers = []
     for index, raw in enumerate(_field(data, "offers", list, url)):
-        where = f"{url}: offers.{index}"
-        advertiser = _field(raw, "advertiser", dict, where)
-        network = _field(advertiser, "network", (str, int), f"{where}.advertiser", required=False)
-        goid = _field(raw, "goid", int, where)
-        commissions = [commission for number, rule in enumerate(_list(raw, "offer_rules", where))
-                       for commission in _list(rule, "commissions", f"{where}.offer_rules.{number}")]
-        offers.append(Offer(
-            advertiser_id=_field(advertiser, "id", int, f"{where}.advertiser"),
-            advertiser_name=_field(advertiser, "name", str, f"{where}.advertiser"),
-            advertiser_status=_field(advertiser, "status", str, f"{where}.advertiser", required=False),
-            network=network,
-            goid=goid,
-            name=_field(raw, "name", str, where),
-            return_days=_days(_field(raw, "return_days", int, where, required=False), where),
-            terms_url=_field(raw, "terms_url", str, where, required=False),
-            rates=[_rates(commission, network, f"{url}: offer {goid} commission {number}")
-                   for number, commission in enumerate(commissions)],
-        ))
+        advertiser_id = attempt(_field, _dig(raw, "advertiser"), "id", int, "")
+        offers.append((None if isinstance(advertiser_id, Exception) else advertiser_id,
+                       attempt(_offer, raw, f"{url}: offers.{index}", url)))
     return offers, total
+
+
+def _offer(raw, where: str, url: str) -> Offer:
+    advertiser = _field(raw, "advertiser", dict, where)
+    network = _field(advertiser, "network", (str, int), f"{where}.advertiser", required=False)
+    goid = _field(raw, "goid", int, where)
+    commissions = [commission for number, rule in enumerate(_list(raw, "offer_rules", where))
+                   for commission in _list(rule, "commissions", f"{where}.offer_rules.{number}")]
+    return Offer(
+        advertiser_id=_field(advertiser, "id", int, f"{where}.advertiser"),
+        advertiser_name=_field(advertiser, "name", str, f"{where}.advertiser"),
+        advertiser_status=_field(advertiser, "status", str, f"{where}.advertiser", required=False),
+        network=network,
+        goid=goid,
+        name=_field(raw, "name", str, where),
+        return_days=_days(_field(raw, "return_days", int, where, required=False), where),
+        terms_url=_field(raw, "terms_url", str, where, required=False),
+        rates=[_rates(commission, network, f"{url}: offer {goid} commission {number}")
+               for number, commission in enumerate(commissions)],
+    )
 
 
 def _days(days: int | None, where: str) -> int | None:
