@@ -2,12 +2,13 @@
 writes (ETag), and the credentials a connection reads from its secret."""
 
 import re
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator
 
 from affiliate_matrix.documents import load_document, save_document
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import ConflictError, InvalidInput
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
@@ -85,6 +86,23 @@ def save_connection(store: ObjectStore, connection: Connection, *, if_match: str
                     create: bool = False) -> str:
     """Create (create=True: only if absent) or replace (if_match: only if unchanged). Returns the new ETag."""
     return save_document(store, connection_key(connection.id), connection, if_match=if_match, create=create)
+
+
+def update_connection(store: ObjectStore, connection_id: str, changes: Callable[[Connection], dict | None],
+                      what: str) -> None:
+    """Apply the fields `changes` gives for the stored connection (None: nothing to change) with a conditional write,
+    read and retried on a concurrent edit so neither the edit nor this change is lost; `what` names the change."""
+    for _ in range(5):
+        connection, etag = load_connection(store, connection_id)
+        update = changes(connection)
+        if update is None:
+            return
+        try:
+            save_connection(store, connection.model_copy(update=update), if_match=etag)
+            return
+        except ConflictError:
+            continue
+    raise ConflictError(f"connection {connection_id!r} kept changing; {what} not recorded")
 
 
 def credentials_for(rt, connection, source) -> dict[str, str]:

@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from affiliate_matrix.connections import Connection, load_connection, save_connection
+from affiliate_matrix.connections import Connection, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -327,29 +327,16 @@ def _revoked_reason(path: str) -> str:
 def _mark_healthy_again(rt, connection_id: str, revoked: str) -> None:
     """Clear the mark a revocation left (its reason starts with `revoked`), so the connection is used again once a
     key is added at the path; a connection unhealthy for another reason is left so."""
-    for _ in range(5):  # conditional write, retried so a concurrent edit is not lost
-        connection, etag = load_connection(rt.store, connection_id)
-        if connection.healthy or not (connection.health_reason or "").startswith(revoked):
-            return
-        try:
-            save_connection(rt.store, connection.model_copy(update={"healthy": True, "health_reason": None}),
-                            if_match=etag)
-            return
-        except ConflictError:
-            continue
-    raise ConflictError(f"connection {connection_id!r} kept changing; still marked unhealthy")
+    def healthy_again(connection):
+        marked = not connection.healthy and (connection.health_reason or "").startswith(revoked)
+        return {"healthy": True, "health_reason": None} if marked else None
+
+    update_connection(rt.store, connection_id, healthy_again, "its health")
 
 
 def mark_unhealthy(rt, connection_id: str, reason: str) -> None:
-    for _ in range(5):  # conditional write, retried so a concurrent edit is not lost
-        connection, etag = load_connection(rt.store, connection_id)
-        try:
-            save_connection(rt.store, connection.model_copy(update={"healthy": False, "health_reason": reason}),
-                            if_match=etag)
-            return
-        except ConflictError:
-            continue
-    raise ConflictError(f"connection {connection_id!r} kept changing; not marked unhealthy")
+    update_connection(rt.store, connection_id, lambda connection: {"healthy": False, "health_reason": reason},
+                      "its health")
 
 
 def expiring(record: KeyRecord, now: datetime) -> int | None:

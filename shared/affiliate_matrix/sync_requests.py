@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import Connection, SyncResult, load_connection, save_connection
+from affiliate_matrix.connections import Connection, SyncResult, load_connection, update_connection
 from affiliate_matrix.documents import load_document, readable
-from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -88,12 +87,4 @@ def update_sync(rt, sync_id: str, **changes) -> Sync:
 
 
 def record_last_sync(rt, connection_id: str, result: SyncResult) -> None:
-    """Conditional write, retried on a concurrent edit so neither the edit nor the result is lost."""
-    for _ in range(5):
-        connection, etag = load_connection(rt.store, connection_id)
-        try:
-            save_connection(rt.store, connection.model_copy(update={"last_sync": result}), if_match=etag)
-            return
-        except ConflictError:
-            continue
-    raise ConflictError(f"connection {connection_id!r} kept changing; last_sync not recorded")
+    update_connection(rt.store, connection_id, lambda connection: {"last_sync": result}, "last_sync")

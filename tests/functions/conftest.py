@@ -11,3 +11,13 @@ def admin_env(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
     return {"rt": rt, "admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """An embedded data directory with a daily budget set, and an admin's and a reader's Authorization headers."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    return {"admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"},
+            "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}}

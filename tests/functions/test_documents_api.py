@@ -7,26 +7,14 @@ import threading
 import pytest
 from functions_framework import create_app
 
-from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
+from tests.support.apps import function_client as app
 from tests.support.processes import ROOT
 
 RULE = {"id": "gaming-up", "trigger": {"event": "program.delta"}, "condition": 'delta.change == "created"',
         "action": {"type": "alert", "params": {"severity": "info"}}, "cooldown_s": 60}
 
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
-    rt = Runtime("test", Settings(data_dir=tmp_path))
-    return {"admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"},
-            "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}}
-
-
-def app(name):
-    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
 
 
 def test_concurrent_rule_updates_with_a_stale_etag_get_412(env):

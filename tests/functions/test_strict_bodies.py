@@ -5,30 +5,14 @@ stays read from its documented string form: dates ("2026-11-12"), times and deci
 parameters are strings, read as before."""
 
 import pytest
-from functions_framework import create_app
 
-from affiliate_matrix.auth import create_token
-from affiliate_matrix.config import Settings
-from affiliate_matrix.runtime import Runtime
-from tests.support.processes import ROOT
+from tests.support.apps import function_client as app
 
 CONNECTION = {"id": "ap", "source": "affiliateprograms", "schedule": "0 3 * * *", "rate_limit_per_s": 2}
 RULE = {"id": "gaming-up", "trigger": {"event": "program.delta"}, "condition": 'delta.change == "created"',
         "action": {"type": "alert", "params": {"severity": "info"}}, "cooldown_s": 60}
 CAMPAIGN = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD", "max_budget": "200.00"}
 
-
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
-    rt = Runtime("test", Settings(data_dir=tmp_path))
-    return {"admin": {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"},
-            "read": {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}}
-
-
-def app(name):
-    return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
 
 
 def refused(answer, field: str) -> bool:
