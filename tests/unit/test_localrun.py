@@ -1,6 +1,7 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead-letter folder."""
 
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -151,3 +152,29 @@ def test_a_triggers_newer_filters_route_only_what_they_pass(tmp_path):
 def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
     with pytest.raises(ValueError, match=named):
         read_plan(trigger_manifest(tmp_path, "  filters:\n    " + filters + "\n"))
+
+
+@pytest.mark.parametrize("headers,body,problem", [
+    ({"Content-Type": "application/cloudevents+json"}, b"[1, 2]", "a structured CloudEvent is a JSON object"),
+    ({"Content-Type": "application/cloudevents+json"}, b"{not json", "Expecting property name"),
+    ({"Content-Type": "application/cloudevents+json", "Content-Length": str(64 * 1024 * 1024)}, b"",
+     "an event is at most"),
+    ({"Content-Type": "application/cloudevents+json", "Content-Length": "-5"}, b"", "an event is at most"),
+])
+def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
+    """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size
+    was read whole."""
+    router = Router([], {}, tmp_path / "dead")
+    try:
+        with socket.create_connection(("127.0.0.1", router.server.server_address[1]), timeout=10) as conn:
+            lines = ["POST / HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in headers.items()]
+            if "Content-Length" not in headers:
+                lines.append(f"Content-Length: {len(body)}")
+            conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            answer = b""
+            while chunk := conn.recv(65536):  # the server closes the connection after its answer (HTTP/1.0)
+                answer += chunk
+            answer = answer.decode(errors="replace")
+    finally:
+        router.close()
+    assert answer.startswith("HTTP/1.0 400") and problem in answer, answer

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.events import dead_letter_name
+from affiliate_matrix.events import MAX_EVENT_BYTES, dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 
@@ -60,9 +60,12 @@ class Router:
                 self.wfile.write(body)
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
-                    event = router.structured(dict(self.headers), body)
+                    length = int(self.headers.get("Content-Length") or 0)
+                    if not 0 <= length <= MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
+                        self.close_connection = True
+                        raise ValueError(f"an event is at most {MAX_EVENT_BYTES} bytes (Content-Length {length})")
+                    event = router.structured(dict(self.headers), self.rfile.read(length))
                 except ValueError as exc:
                     self.send_response(400)
                     self.send_header("Content-Length", str(len(str(exc))))
@@ -85,6 +88,8 @@ class Router:
         lowered = {k.lower(): v for k, v in headers.items()}
         if lowered.get("content-type", "").startswith("application/cloudevents+json"):
             event = json.loads(body)
+            if not isinstance(event, dict):
+                raise ValueError("a structured CloudEvent is a JSON object")
         elif "ce-id" in lowered:
             event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
             event["data"] = json.loads(body) if body else None
