@@ -125,6 +125,47 @@ def test_a_page_of_40000_nested_divs_is_a_parse_failure_not_minutes_of_parsing(r
     assert report.records > 0  # the other pages
 
 
+def test_a_page_of_formatting_elements_left_open_is_a_parse_failure_not_seconds_of_rebuilding(rt, tmp_path):
+    """lexbor/lexbor#340: 3,000 <b>s with distinct attributes closed by their parent, then 3,000 "<p>x</p>", made
+    Lexbor rebuild the 3,000 for every paragraph: 9 million elements, 3 s for 62 KB (the 5 MB a page may hold,
+    hours). Crawled from a real server, that page is a parse failure naming it, and the crawl goes on."""
+    site = tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    (victim,) = [p for p in sorted((site / "p").rglob("*.html"))][:1]
+    victim.write_text("<html><body><h1 class=program-name>Rebuilt</h1><div>"
+                      + "".join(f'<b id="{i}">' for i in range(3_000)) + "</div>" + "<p>x</p>" * 3_000)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "ap")
+    (failure,) = [f for f in report.failures if "formatting elements" in f.reason]
+    assert failure.stage == "parse" and failure.raw_key and "plugin fault" not in failure.reason
+    assert report.records > 0  # the other pages
+
+
+@pytest.mark.parametrize("hostile", [
+    "<div>" + "".join(f'<b id="{i}"><object></b></object>' for i in range(2_000)) + "</div>" + "<p>x</p>" * 2_000,
+    "".join(f"<p><i class=c{i}>x" for i in range(2_000)),  # each paragraph closes the last, its <i> left open
+    "<div>" + "".join(f'<u id="{i}">' for i in range(2_000)) + "<table><tr><td></div>x</table></div>" + "<p>x</p>" * 2_000,
+])
+def test_formatting_elements_rebuilt_again_and_again_are_counted_past_the_bound(hostile):
+    from affiliate_matrix.sources.parse_cost import MAX_REBUILT, rebuilt_cost
+
+    assert rebuilt_cost(hostile) > MAX_REBUILT  # each made Lexbor rebuild millions of elements (about 1 to 2.5 s here)
+
+
+@pytest.mark.parametrize("sloppy", [
+    "<table>" + "".join(f"<tr><td><font face=f{i}>x" for i in range(5_000)) + "</table>",  # a cell ends its <font>s
+    "<font face=a><font size=2><b>" + "<p>x</p><div><i>y</i> <em>z</em></div>" * 5_000,  # left open, never closed
+    "".join(f"<span><b id={i}>x</span>" for i in range(5_000)),  # closed by the next inline end tag
+    "".join(f'<a href="/{i}"><strong>x</a>' for i in range(5_000)),  # misnested, each rebuilt once
+])
+def test_ordinary_pages_with_many_formatting_elements_stay_under_the_bound(sloppy):
+    from affiliate_matrix.sources.parse_cost import MAX_REBUILT, rebuilt_cost
+
+    assert rebuilt_cost(sloppy) < MAX_REBUILT // 20
+
+
 def synced_api(rt, name: str, site):
     from tests.support.recorded_expected import RECORDED_CREDENTIALS
 

@@ -11,7 +11,6 @@ a detail page to when their selectors find nothing on it.)
 import importlib
 import json
 import pkgutil
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
+
+from affiliate_matrix.sources.parse_cost import MAX_NESTING_COST, MAX_REBUILT, nesting_cost, rebuilt_cost
 
 _REGISTRY: dict[str, type["Source"]] = {}
 
@@ -63,56 +64,6 @@ class Listing:
 
 
 _engines = threading.local()
-# Lexbor's tree builder walks the stack of open elements for most start tags (is a <p> in button scope?), so a page
-# costs the sum, over its start tags, of the elements open around each: 40,000 nested <div>s (200 KB) took 9 s to
-# parse, the 5 MB a page may hold hours. Browsers stop nesting at 512 elements; Lexbor has no such cap. So a page
-# with many tags is walked first, counting that sum (roughly: tags that close themselves or are closed by the next
-# one are not counted, raw text is skipped), and past MAX_NESTING_COST (about 0.2 s of parsing; an ordinary page is
-# far below: 10,000 tags 30 deep is 300,000) it is not parsed. A page of fewer than NESTING_CHECKED_FROM '<' is
-# never walked: its nesting cannot cost more than about half a second. (Not bounded here: Lexbor's rebuilding of
-# misnested formatting elements, lexbor/lexbor#340: a few thousand <b>/<i> with distinct attributes, closed out of
-# order, also cost seconds.)
-MAX_NESTING_COST = 20_000_000
-NESTING_CHECKED_FROM = 10_000
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)|<!--")
-_NOT_NESTED = frozenset({  # void elements, and those an end tag is implied for by the next of their kind
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-    "keygen", "frame", "basefont", "bgsound", "image", "p", "li", "dd", "dt", "option", "optgroup", "tr", "td", "th",
-    "thead", "tbody", "tfoot", "caption", "colgroup", "rb", "rt", "rp", "rtc", "html", "head", "body"})
-_RAW_TEXT = {name: re.compile(rf"</{name}", re.I) for name in (
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext")}
-
-
-def nesting_cost(html: str) -> int:
-    """About how many open elements Lexbor's tree builder walks past to parse `html` (see MAX_NESTING_COST)."""
-    if html.count("<") < NESTING_CHECKED_FROM:
-        return 0
-    depth = cost = position = 0
-    search = _TAG.search
-    while match := search(html, position):
-        position = match.end()
-        closing, name = match.groups()
-        if name is None:  # a comment
-            position = html.find("-->", position)
-            if position < 0:
-                break
-            continue
-        name = name.lower()
-        if name in _NOT_NESTED:
-            continue
-        if closing:
-            depth -= depth > 0
-        elif name in _RAW_TEXT:
-            end = _RAW_TEXT[name].search(html, position)
-            if end is None:
-                break  # the rest is its text
-            position = end.end()
-        else:
-            cost += depth
-            depth += 1
-            if cost > MAX_NESTING_COST:
-                break  # enough to know
-    return cost
 
 
 def _engine():
@@ -165,6 +116,9 @@ class Page:
         if nesting_cost(self.text) > MAX_NESTING_COST:
             raise ParseError(f"{self.url}: elements nested too deep to parse (deeper than any page shows; "
                              "parsing would take minutes)")
+        if rebuilt_cost(self.text) > MAX_REBUILT:
+            raise ParseError(f"{self.url}: too many formatting elements (<b>, <i>, <font>…) left open to parse "
+                             "(each would be rebuilt again and again; parsing would take minutes)")
         return LexborHTMLParser(self.text)
 
     @cached_property
