@@ -22,6 +22,7 @@ REBUILT_CHECKED_FROM = 10
 _FORMATTING_START = re.compile(r"<(?:b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)[\s/>]", re.I)
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)|<!--")
+_WHOLE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>?|<!--")  # the text after a tag starts after its '>'
 _NOT_NESTED = frozenset({  # void elements, and those an end tag is implied for by the next of their kind
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
     "keygen", "frame", "basefont", "bgsound", "image", "p", "li", "dd", "dt", "option", "optgroup", "tr", "td", "th",
@@ -158,12 +159,13 @@ def rebuilt_cost(html: str) -> int:
         active[:] = kept
         for index, entry in enumerate(active):
             entry.index = index
-        for table in (by_name, by_key):
-            for name, entries in table.items():
-                table[name] = [entry for entry in entries if not entry.dead]
+        for table in (by_name, by_key):  # emptied lists go: compacting costs what is live, not what has been
+            live = {name: kept for name, entries in table.items() if (kept := [e for e in entries if not e.dead])}
+            table.clear()
+            table.update(live)
         dead = 0
 
-    search = _TAG.search
+    search = _WHOLE_TAG.search
     while cost <= MAX_REBUILT and (match := search(html, position)):
         if in_stack < len(active) and match.start() > position and not html[position:match.start()].isspace():
             rebuild()  # text
@@ -176,9 +178,6 @@ def rebuilt_cost(html: str) -> int:
             position += 3
             continue
         name = name.lower()
-        tag_end = html.find(">", position)
-        tag_end = len(html) if tag_end < 0 else tag_end + 1
-        key, position = html[match.start():tag_end], tag_end  # the text after a tag starts after its '>'
         if closing:
             entries = by_name.get(name)
             while entries and entries[-1].dead:
@@ -201,7 +200,7 @@ def rebuilt_cost(html: str) -> int:
                 end = _RAW_TEXT[name].search(html, position)
                 position = len(html) if end is None else end.start()
             elif name in _FORMATTING:
-                key = "a" if name == "a" else key
+                key = "a" if name == "a" else match.group()
                 same = by_key.setdefault(key, [])
                 if live_by_key.get(key, 0) >= (1 if name == "a" else 3):  # a new <a> closes the open one; Noah's
                     while same[0].dead:                                    # Ark keeps three of one start tag
