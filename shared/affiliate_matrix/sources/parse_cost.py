@@ -43,10 +43,23 @@ _NO_REBUILD = frozenset({
 _CLOSES_ITS_KIND = frozenset({"p", "li", "dd", "dt", "option", "tr", "td", "th"})  # <p> ends an open <p>
 
 
-def _raw_text_end(html: str, name: str, position: int) -> int:
-    """Where the raw text a <script>, <style>… opens ends; -1 when it runs to the end of the page."""
-    end = _RAW_TEXT[name].search(html, position)
-    return -1 if end is None else end.end()
+def _tags(html: str, pattern: re.Pattern):
+    """The page's tags as (match, closing, lower-case name, where what the tag holds ends), comments and the raw text
+    of a <script>, <style>… skipped."""
+    position = 0
+    while match := pattern.search(html, position):
+        closing, name = match.groups()
+        if name is None:  # a comment
+            position = html.find("-->", match.end())
+            if position < 0:
+                return
+            position += 3
+            continue
+        name, position = name.lower(), match.end()
+        if not closing and name in _RAW_TEXT:
+            end = _RAW_TEXT[name].search(html, position)
+            position = len(html) if end is None else end.start()
+        yield match, closing, name, position
 
 
 def nesting_cost(html: str) -> int:
@@ -54,25 +67,12 @@ def nesting_cost(html: str) -> int:
     are closed by the next one are not counted)."""
     if html.count("<") < NESTING_CHECKED_FROM:
         return 0
-    depth = cost = position = 0
-    search = _TAG.search
-    while match := search(html, position):
-        position = match.end()
-        closing, name = match.groups()
-        if name is None:  # a comment
-            position = html.find("-->", position)
-            if position < 0:
-                break
-            continue
-        name = name.lower()
-        if name in _NOT_NESTED:
+    depth = cost = 0
+    for _, closing, name, _ in _tags(html, _TAG):
+        if name in _NOT_NESTED or name in _RAW_TEXT:
             continue
         if closing:
             depth -= depth > 0
-        elif name in _RAW_TEXT:
-            position = _raw_text_end(html, name, position)
-            if position < 0:
-                break  # the rest is its text
         else:
             cost += depth
             depth += 1
@@ -112,7 +112,7 @@ def rebuilt_cost(html: str) -> int:
     markers: list[_Active] = []
     scopes: list[int] = []  # the stack positions of the scope boundaries open
     in_stack = 0  # entries before this index are open elements, at positions growing along the list
-    cost = position = dead = 0
+    cost = dead = 0
 
     def truncate(length: int) -> None:
         nonlocal in_stack
@@ -165,19 +165,13 @@ def rebuilt_cost(html: str) -> int:
             table.update(live)
         dead = 0
 
-    search = _WHOLE_TAG.search
-    while cost <= MAX_REBUILT and (match := search(html, position)):
-        if in_stack < len(active) and match.start() > position and not html[position:match.start()].isspace():
+    last_end = 0
+    for match, closing, name, end in _tags(html, _WHOLE_TAG):
+        if in_stack < len(active) and match.start() > last_end and not html[last_end:match.start()].isspace():
             rebuild()  # text
-        position = match.end()
-        closing, name = match.groups()
-        if name is None:  # a comment
-            position = html.find("-->", position)
-            if position < 0:
-                break
-            position += 3
-            continue
-        name = name.lower()
+        last_end = end
+        if cost > MAX_REBUILT:
+            break  # enough to know
         if closing:
             entries = by_name.get(name)
             while entries and entries[-1].dead:
@@ -197,8 +191,7 @@ def rebuilt_cost(html: str) -> int:
             if name not in _NO_REBUILD:
                 rebuild()
             if name in _RAW_TEXT:
-                end = _RAW_TEXT[name].search(html, position)
-                position = len(html) if end is None else end.start()
+                pass  # its text is skipped, and its end tag closes nothing open
             elif name in _FORMATTING:
                 key = "a" if name == "a" else match.group()
                 same = by_key.setdefault(key, [])
