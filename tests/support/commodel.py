@@ -303,6 +303,57 @@ def decided(item: dict, scores: list[float], sure: float) -> list[dict]:
     return out
 
 
+def out_of_fold_apart(items: list[dict], l2: float = 30.0) -> dict[str, list[float]]:
+    """Every candidate's score by one of two models trained on the other two folds: one on the figures the rules
+    took (for the veto), one on the rest (for the fill-in)."""
+    scores = {}
+    for name in FOLDS:
+        rest = [i for i in items if i["fold"] != name]
+        took, left = (trained([(c[4], c[-1]) for i in rest for c in i["candidates"] if c[8]["took"] is side], l2)
+                      for side in (True, False))
+        scores.update({i["id"]: [probability(took if c[8]["took"] else left, c[4]) for c in i["candidates"]]
+                       for i in items if i["fold"] == name})
+    return scores
+
+
+def recurrence_samples(item: dict) -> list[tuple[dict, list[int], bool | None]]:
+    """Each of the rules' entries: the words and word pairs of the units it came from and the text's recurrence
+    flags; labelled by whether the labelled entry of its values recurs (None when no labelled entry has them)."""
+    from affiliate_matrix.terms import gate
+    from tests.support.terms_corpus import commission_key
+
+    quoted, recurring, kept = item["offers"]
+    samples = []
+    for e in item["got"]["commission"]:
+        names = [f"rs:{recurring}", f"kept:{kept}", f"k:{e['type']}", f"n:{min(len(item['got']['commission']), 3)}"]
+        for i, terms, _ in quoted:
+            if any(t[0] == e["type"] and (e["type"] == "percent" or t[1] == e["currency"]) for t in terms):
+                words = _WORD.findall(item["norms"][i].lower()[:1000])
+                names += [f"w:{w}" for w in words] + [f"ww:{a}_{b}" for a, b in zip(words, words[1:])]
+        same = [w for w in item["labels"].get("commission") or [] if commission_key(w)[:4] == commission_key(e)[:4]]
+        samples.append((e, sorted({zlib.crc32(n.encode()) % gate.DIMENSIONS for n in names}),
+                        any(w.get("recurring") is True for w in same) if same else None))
+    return samples
+
+
+def recurrence_flipped(items: list[dict], sure: float, l2: float = 3.0) -> dict[str, list[dict]]:
+    """The rules' entries, their recurrence set by a model (trained on the other two folds) where it is sure."""
+    samples = {i["id"]: recurrence_samples(i) for i in items}
+    out = {}
+    for name in FOLDS:
+        model = trained([(ids, y) for i in items if i["fold"] != name for _, ids, y in samples[i["id"]]
+                         if y is not None], l2)
+        for i in items:
+            if i["fold"] == name:
+                out[i["id"]] = []
+                for e, ids, _ in samples[i["id"]]:
+                    p = probability(model, ids)
+                    recurs = True if p >= sure else None if p <= 1 - sure else e["recurring"]
+                    out[i["id"]].append({**e, "recurring": recurs if recurs is not None or e["recurring"] is not True
+                                         else None})
+    return out
+
+
 # --- the unit filter (e0a8ec6's, on today's dev) ---------------------------------------------------------------
 
 def unit_samples(item: dict) -> dict[int, tuple[list[int], bool]]:
@@ -409,6 +460,11 @@ def main(shown: str = "AB") -> None:
                  for mode in ("empty", "kind", "unit") for f in (0.8, 0.9)]
     variants += [("figure veto 0.1 fill (kind) 0.9", lambda i: judged(i, figures[i["id"]], 0.1, 0.9, "kind"))]
     variants += [(f"model decides {s}", lambda i, s=s: decided(i, figures[i["id"]], s)) for s in (0.5, 0.7)]
+    apart = out_of_fold_apart(items)
+    variants += [("two models: veto 0.1", lambda i: judged(i, apart[i["id"]], 0.1, None))]
+    variants += [("two models: fill (kind) 0.9", lambda i: judged(i, apart[i["id"]], None, 0.9, "kind"))]
+    flipped = {s: recurrence_flipped(items, s) for s in (0.9, 0.95)}
+    variants += [(f"recurrence model {s}", lambda i, s=s: flipped[s][i["id"]]) for s in (0.9, 0.95)]
     variants += [(f"unit veto {v}", lambda i, v=v: unit_judged(i, units[i["id"]], v, None)) for v in (0.2, 0.3)]
     variants += [(f"unit fill {f}", lambda i, f=f: unit_judged(i, units[i["id"]], None, f)) for f in (0.8, 0.9)]
     report(items, variants, shown)
