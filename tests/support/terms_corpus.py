@@ -248,11 +248,7 @@ if __name__ == "__main__":
     import sys
 
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "commodel":
-        from tests.support.commodel import main
-
-        main(*sys.argv[2:3])
-    elif command == "train":
+    if command == "train":
         _write_gate()
     elif command == "cv":
         _cross_validated()
