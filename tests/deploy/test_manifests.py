@@ -100,7 +100,33 @@ def wiring(docs: list[dict]) -> list[str]:
             found.append(f"Service/{name} runs {source!r}")
     routed = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()}
     found += [f"event type {t} has no Trigger" for t in sorted(published_types() - routed)]
-    return found + event_identity(kinds, services)
+    return found + event_identity(kinds, services) + redelivery(kinds)
+
+
+def redelivery(kinds: dict) -> list[str]:
+    """Every Trigger waits for its function as long as the function may run, so no event is delivered again while its
+    first delivery works (the second would find it claimed and answer 409); and it retries for longer than an
+    event's claim stands, so a delivery killed outright is retried once its claim lapses, not parked."""
+    from affiliate_matrix.handlers.events import CLAIM_LEASE
+    from affiliate_matrix.localrun.plan import _seconds
+
+    broker = next(iter(kinds.get("Broker", {}).values()), {"spec": {}})
+    found = []
+    for name, doc in kinds.get("Trigger", {}).items():
+        delivery = {**broker["spec"].get("delivery", {}), **doc["spec"].get("delivery", {})}
+        service = kinds.get("Service", {}).get(doc["spec"]["subscriber"]["ref"]["name"])
+        if service is None:
+            continue  # a Trigger to no Service: `wiring` says so
+        runs = service["spec"]["template"]["spec"]["timeoutSeconds"]
+        if "timeout" not in delivery or _seconds(delivery["timeout"]) < runs:
+            found.append(f"Trigger/{name} waits {delivery.get('timeout', 'no timeout')} for a function that may run {runs} s")
+        delay, retries = _seconds(delivery.get("backoffDelay", "PT0S")), int(delivery.get("retry", 0))
+        retried = delay * (2 ** retries - 1) if delivery.get("backoffPolicy") == "exponential" else \
+            delay * retries * (retries + 1) / 2
+        if retried < CLAIM_LEASE.total_seconds():
+            found.append(f"Trigger/{name} retries for {retried:.0f} s, less than an event's claim stands "
+                         f"({CLAIM_LEASE.total_seconds():.0f} s)")
+    return found
 
 
 def event_identity(kinds: dict, services: set[str]) -> list[str]:
@@ -207,6 +233,21 @@ def test_an_event_sender_without_the_functions_audience_fails_validation(tmp_pat
     path = copy / "base" / file
     path.write_text(breakage(path.read_text()))
     found = problems(render(copy / "overlays" / "staging"))
+    assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize("breakage,expected", [
+    (lambda s: s.replace("    timeout: PT900S\n", "", 1), "Trigger/raw-batch-to-index waits no timeout"),
+    (lambda s: s.replace("timeout: PT900S", "timeout: PT30S", 1), "waits PT30S for a function that may run 900 s"),
+    (lambda s: s.replace("retry: 10", "retry: 5", 1), "retries for 62 s, less than an event's claim stands"),
+])
+def test_a_trigger_that_would_deliver_an_event_again_while_it_is_worked_on_fails_validation(tmp_path, breakage,
+                                                                                            expected):
+    copy = tmp_path / "manifests"
+    shutil.copytree(ROOT / "manifests", copy)
+    path = copy / "base" / "triggers.yaml"
+    path.write_text(breakage(path.read_text()))
+    found = problems(render(copy / "overlays" / "dev"))
     assert any(expected in p for p in found), found
 
 

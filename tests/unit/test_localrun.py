@@ -24,7 +24,8 @@ def test_the_plan_is_the_manifests_wiring():
     assert sorted(plan.functions) == sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists())
     delta = next(r for r in plan.routes if r.name == "delta-to-triggers")
     assert delta.filters == (exact(type="dev.affiliatematrix.program.delta"),) and delta.subscriber == "triggers"
-    assert delta.retry == 5 and delta.backoff_s == 2.0 and delta.exponential
+    assert delta.retry == 10 and delta.backoff_s == 2.0 and delta.exponential
+    assert delta.timeout_s == 120.0  # the triggers Service's timeoutSeconds: no second delivery while one works
     assert {p.sink for p in plan.pings} >= {"scrape", "sync", "budget", "triggers", "keys", "verify", "discover"}
 
 

@@ -60,7 +60,7 @@ def event_of(cloud_event) -> Event:
 
 # How long a claim stands without its delivery letting go: longer than any work may run (the longest Knative
 # request timeout of the manifests is 900 s), so only a delivery killed outright (OOM, a node lost) leaves one
-# that long, and then a retry takes it over.
+# that long, and then a retry takes it over (the Triggers retry for longer than this: manifests/base/triggers.yaml).
 CLAIM_LEASE = timedelta(seconds=1800)
 
 

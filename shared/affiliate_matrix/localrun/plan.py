@@ -24,6 +24,7 @@ class Route:
     exponential: bool
     sender: str = ""  # the service account the Broker sends this Trigger's events (and dead letters) with
     dead_letter_sink: str | None = None  # the Service its undeliverable events are parked with
+    timeout_s: float = 900.0  # how long one delivery waits for its answer (the spec's timeout; Knative's default: none)
 
     def matches(self, event: dict) -> bool:
         return all(passes(expression, event) for expression in self.filters)
@@ -144,7 +145,8 @@ def read_plan(base: Path) -> Plan:
                             _seconds(delivery.get("backoffDelay", "PT1S")),
                             delivery.get("backoffPolicy", "exponential") == "exponential",
                             oidc_service_account(TRIGGER, name),
-                            delivery.get("deadLetterSink", {}).get("ref", {}).get("name")))
+                            delivery.get("deadLetterSink", {}).get("ref", {}).get("name"),
+                            _seconds(delivery.get("timeout", "PT900S"))))
     pings = [Ping(d["metadata"]["name"], d["spec"]["schedule"], json.loads(d["spec"].get("data") or "{}"),
                   d["spec"]["sink"]["ref"]["name"], oidc_service_account(PINGSOURCE, d["metadata"]["name"]))
              for d in docs if d["kind"] == "PingSource"]

@@ -141,7 +141,8 @@ class Router:
         try:
             response = self.client.post(url, content=json.dumps(delivery.event),
                                         headers={"Content-Type": "application/cloudevents+json",
-                                                 **self.sign(delivery)})
+                                                 **self.sign(delivery)},
+                                        timeout=httpx.Timeout(delivery.route.timeout_s, connect=2.0))
             ok, reason = response.status_code < 300, f"HTTP {response.status_code}"
             # as Knative's Broker: a refused event (400, 403, 422, ...) is parked at once, not retried
             retriable = response.status_code >= 500 or response.status_code in (404, 408, 409, 429)
