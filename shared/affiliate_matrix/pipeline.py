@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from affiliate_matrix.connections import credentials_for, load_connection
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError, DamagedData, NotFoundError
+from affiliate_matrix.errors import ConfigError, DamagedData
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -230,15 +230,16 @@ def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaCh
 
 
 def pending_deltas(rt, key: str) -> dict[str, DeltaChange]:
-    """The deltas a stopped run of a batch recorded and may not have announced, by id."""
-    try:
-        data = json.loads(rt.store.get(key).data)
-        return {d.id: d for d in (DeltaChange.model_validate(item) for item in data)}
-    except NotFoundError:
-        return {}
-    except (ValueError, TypeError) as exc:  # only a resend is lost: the deltas are in the feed
-        log.error("index.pending_damaged", key=key, problem=str(exc)[:300])
-        return {}
+    """The deltas a stopped run of a batch recorded and may not have announced, by id. A damaged list (read through
+    storage.read_json) is logged and read as none: only a resend is lost, the deltas are in the feed."""
+    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas")
+    if problem is None:
+        try:
+            return {d.id: d for d in (DeltaChange.model_validate(item) for item in data or ())}
+        except ValueError as exc:  # pydantic's ValidationError: an item that is no delta
+            problem = str(exc)
+    log.error("index.pending_damaged", key=key, problem=problem[:300])
+    return {}
 
 
 def resolved(rt, programs) -> list[Program]:
