@@ -152,6 +152,23 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
+def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_address(env, monkeypatch, capsys):
+    """Whoever can add a source must not learn by it what an internal name resolves to: the check names the host
+    and the kind of address refused."""
+    import socket
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: real(
+        "10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs))
+    client = app()
+    client.post("/connections", json=body(id="in", base_url="http://inside.test/"), headers=env["admin"])
+    answer = client.post("/connections/in/test", headers=env["admin"])
+    (check,) = answer.get_json()["checks"]
+    assert check["ok"] is False and "inside.test resolves to a non-public address (private" in check["detail"]
+    logged = capsys.readouterr()
+    assert "10.1.2.3" not in answer.get_data(as_text=True) + logged.out + logged.err
+
+
 def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
     receiver = Receiver()
     monkeypatch.setenv("AMX_EVENTS", "http")
