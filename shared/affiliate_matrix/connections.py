@@ -3,6 +3,7 @@ writes (ETag), and the credentials a connection reads from its secret."""
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator
@@ -16,7 +17,7 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
 class SyncResult(Model):
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "skipped"]
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
     pages: int = 0
@@ -103,6 +104,36 @@ def update_connection(store: ObjectStore, connection_id: str, changes: Callable[
         except ConflictError:
             continue
     raise ConflictError(f"connection {connection_id!r} kept changing; {what} not recorded")
+
+
+# How a connection is marked whose provider refused its credentials (a time follows).
+REFUSED = "credentials refused at "
+
+
+def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
+    """A provider refused the connection's credentials: it is unhealthy, and scheduled syncs pass it over, until a
+    passing connection test (or a key added again over a revoked one) clears the mark. A connection unhealthy for
+    another reason (a revoked key, whose mark a key added again clears) keeps that reason."""
+    def refused(connection: Connection) -> dict | None:
+        if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
+            return None
+        return {"healthy": False, "health_reason": REFUSED + at.isoformat(timespec="seconds")}
+
+    update_connection(store, connection_id, refused, "its health")
+
+
+def mark_healthy(store: ObjectStore, connection_id: str) -> None:
+    """A passing connection test: whatever mark the connection had is cleared."""
+    update_connection(store, connection_id, lambda connection: None if connection.healthy else {
+        "healthy": True, "health_reason": None}, "its health")
+
+
+def skip_reason(connection: Connection) -> str | None:
+    """Why a scheduled sync passes the connection over (None: it does not): its provider is not called with
+    credentials marked refused or revoked, as that can get an account locked."""
+    if connection.healthy:
+        return None
+    return f"skipped: {connection.health_reason or 'marked unhealthy'}; re-test it or re-add its key"
 
 
 def credentials_for(rt, connection, source) -> dict[str, str]:

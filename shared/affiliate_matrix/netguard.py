@@ -42,7 +42,8 @@ _ALSO_NOT_PUBLIC = [ipaddress.ip_network("fec0::/10"), ipaddress.ip_network("64:
 
 
 class RefusedAddress(FetchError):
-    """The host resolves to an address that is not public."""
+    """The host resolves to an address that is not public; the message names the host and the kind of address
+    (loopback, private, ...), never the address, which it would tell whoever reads a connection test or a sync."""
 
 
 def never(host: str, port: int) -> bool:
@@ -89,10 +90,11 @@ def embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> lis
 
 
 def why_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why an address is not a public one, in a word or two; None when it is public."""
+    """Why an address is not a public one, in a word or two (the kind, never the address: it goes into answers
+    whoever adds a source reads); None when it is public."""
     inner = embedded_ipv4(address)
     if inner:
-        reasons = [f"carries {v4}, {reason}" for v4 in inner if (reason := why_not_public(v4))]
+        reasons = [f"an IPv6 address carrying a {reason} IPv4 one" for v4 in inner if (reason := why_not_public(v4))]
         return reasons[0] if reasons else None
     for name in ("loopback", "link_local", "multicast", "unspecified", "reserved"):
         if getattr(address, f"is_{name}"):
@@ -117,8 +119,8 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> lis
         if loopback and allow_loopback:
             continue
         reason = why_not_public(address)
-        if reason:
-            raise RefusedAddress(f"refused {host}:{port}: {host} resolves to non-public address {address} ({reason})")
+        if reason:  # the host and the kind, not the address: a name's internal address is no one's to learn here
+            raise RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
     return addresses
 
 

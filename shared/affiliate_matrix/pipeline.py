@@ -4,13 +4,14 @@ announce the batch, and index it into the master index. Each step is idempotent.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from affiliate_matrix.connections import credentials_for, load_connection
+from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError, DamagedData, NotFoundError
+from affiliate_matrix.errors import ConfigError, DamagedData
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -64,6 +65,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
 
             refused = any(isinstance(i, Failure) and "credentials were refused" in i.reason for i in items)
             record_use(rt, connection.credentials_path, ok=not refused)
+            if refused:  # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
+                mark_refused(rt.store, connection.id, datetime.now(UTC))
     else:
         items = crawl_with_cache(rt, connection, source, replay)
     records, failures, pages = [], [], []
@@ -230,15 +233,16 @@ def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaCh
 
 
 def pending_deltas(rt, key: str) -> dict[str, DeltaChange]:
-    """The deltas a stopped run of a batch recorded and may not have announced, by id."""
-    try:
-        data = json.loads(rt.store.get(key).data)
-        return {d.id: d for d in (DeltaChange.model_validate(item) for item in data)}
-    except NotFoundError:
-        return {}
-    except (ValueError, TypeError) as exc:  # only a resend is lost: the deltas are in the feed
-        log.error("index.pending_damaged", key=key, problem=str(exc)[:300])
-        return {}
+    """The deltas a stopped run of a batch recorded and may not have announced, by id. A damaged list (read through
+    storage.read_json) is logged and read as none: only a resend is lost, the deltas are in the feed."""
+    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, list), "not a list of deltas")
+    if problem is None:
+        try:
+            return {d.id: d for d in (DeltaChange.model_validate(item) for item in data or ())}
+        except ValueError as exc:  # pydantic's ValidationError: an item that is no delta
+            problem = str(exc)
+    log.error("index.pending_damaged", key=key, problem=problem[:300])
+    return {}
 
 
 def resolved(rt, programs) -> list[Program]:

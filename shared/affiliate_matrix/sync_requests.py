@@ -1,5 +1,7 @@
 """Syncs requested over HTTP: a record per request in the object store, moved along by the
-function that runs it (queued → running → succeeded | failed), and the connection's last_sync."""
+function that runs it (queued → running → succeeded | failed), and the connection's last_sync. A connection marked
+unhealthy (its credentials refused or revoked) is not synced unless a person asks for that one connection: its sync
+is recorded as skipped, saying why."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -7,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import Connection, SyncResult, load_connection, update_connection
+from affiliate_matrix.connections import Connection, SyncResult, load_connection, skip_reason, update_connection
 from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -19,7 +21,7 @@ log = get_logger()
 class Sync(Model):
     id: str = Field(pattern=r"^s_[0-9a-f]{32}$")
     connection_id: str
-    status: Literal["queued", "running", "succeeded", "failed"] = "queued"
+    status: Literal["queued", "running", "succeeded", "failed", "skipped"] = "queued"
     requested_at: UtcDatetime
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
@@ -39,10 +41,21 @@ def connection_class(connection: Connection) -> str:
     return "api" if issubclass(get_source(connection.source), ApiSource) else "directory"
 
 
-def request_sync(rt, connection: Connection) -> Sync:
+def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
     """A sync record and its request event: scrape.requested for a directory, sync.requested for an API,
-    so the Broker routes each to its function."""
-    sync = Sync(id=f"s_{uuid.uuid4().hex}", connection_id=connection.id, requested_at=datetime.now(UTC))
+    so the Broker routes each to its function. An unhealthy connection's sync, unless `explicit` (a person asked
+    for this one connection), is recorded as skipped, saying why, in its record and the connection's last_sync,
+    and nothing is requested: its provider is not called with credentials it refused."""
+    now = datetime.now(UTC)
+    sync = Sync(id=f"s_{uuid.uuid4().hex}", connection_id=connection.id, requested_at=now)
+    skipped = None if explicit else skip_reason(connection)
+    if skipped is not None:
+        sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
+        rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                     if_none_match=True)
+        record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
+        log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
+        return sync
     rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                  if_none_match=True)
     kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
@@ -52,7 +65,8 @@ def request_sync(rt, connection: Connection) -> Sync:
 
 
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
-    """Request every enabled connection of a class whose own schedule had a tick in the last period."""
+    """Request every enabled connection of a class whose own schedule had a tick in the last period (an unhealthy
+    one's sync is recorded as skipped: see request_sync)."""
     from cronsim import CronSim, CronSimError
 
     requested = []

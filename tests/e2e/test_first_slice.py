@@ -92,7 +92,7 @@ def test_loopback_is_refused_unless_allowed(tmp_path, site):
     report, _ = run_slice(rt, site)
     assert report.records == 0
     assert {f.stage for f in report.failures} == {"fetch"}
-    assert "non-public address 127.0.0.1" in report.failures[0].reason
+    assert "127.0.0.1 resolves to a non-public address (loopback)" in report.failures[0].reason
 
 
 def amx(*args, cwd, env=None):

@@ -151,7 +151,10 @@ def broken_offer(**changes) -> bytes:
 
 
 CJ_CASES = {
-    "truncated": (b'<cj-api><advertisers total-matched="3"><advertiser>', "the response is not XML"),
+    "truncated": (b'<cj-api><advertisers total-matched="3"><advertiser>',
+                  "the response is not XML we can read in UTF-8 (it declares no encoding) (no element found"),
+    "a multi-byte encoding": (b'<?xml version="1.0" encoding="Shift_JIS"?><cj-api/>',
+                              "the response is not XML we can read in its declared encoding 'Shift_JIS' (multi-byte"),
     "error answer": (b"<cj-api><error-message>Not Authenticated: xxxxxx</error-message></cj-api>",
                      "CJ answered with an error: Not Authenticated"),
     "another document": (b"<html><body>maintenance</body></html>", "the root element is <html>, not <cj-api>"),
@@ -161,7 +164,8 @@ CJ_CASES = {
                         "advertiser 42: commission 'ten percent' is neither a percentage nor an amount"),
     "a negative EPC": (CJ_PAGE % (b"42", b"<seven-day-epc>-3.10</seven-day-epc>"),
                        "advertiser 42: seven-day-epc is '-3.10', not an amount"),
-    "entity amplification": (LAUGHS, "the response is not XML (limit on input amplification"),
+    "entity amplification": (LAUGHS, "the response is not XML we can read in UTF-8 (it declares no encoding) (limit on input "
+                                     "amplification"),
 }
 RAKUTEN_CASES = {
     "no offers": (json.dumps({"_metadata": {"total": 1}}).encode(), "offers is None, not list"),

@@ -152,6 +152,23 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
+def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_address(env, monkeypatch, capsys):
+    """Whoever can add a source must not learn by it what an internal name resolves to: the check names the host
+    and the kind of address refused."""
+    import socket
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, *args, **kwargs: real(
+        "10.1.2.3" if host == "inside.test" else host, port, *args, **kwargs))
+    client = app()
+    client.post("/connections", json=body(id="in", base_url="http://inside.test/"), headers=env["admin"])
+    answer = client.post("/connections/in/test", headers=env["admin"])
+    (check,) = answer.get_json()["checks"]
+    assert check["ok"] is False and "inside.test resolves to a non-public address (private" in check["detail"]
+    logged = capsys.readouterr()
+    assert "10.1.2.3" not in answer.get_data(as_text=True) + logged.out + logged.err
+
+
 def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
     receiver = Receiver()
     monkeypatch.setenv("AMX_EVENTS", "http")
@@ -175,6 +192,56 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
         assert client.get("/syncs/s_" + "0" * 32, headers=env["read"]).status_code == 404
     finally:
         receiver.close()
+
+
+def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_until_a_test_passes(env):
+    """A provider refusing a connection's credentials marks it unhealthy; the scheduled sync then passes it over and
+    says so (its provider is not called with refused keys every run: that can lock the account), an edit keeps the
+    mark, a person's sync of that one connection still tries it, and a passing test clears the mark."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+    from affiliate_matrix.events import SYNC_REQUESTED
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sync_requests import load_sync, request_due
+
+    rt, client, tick = env["rt"], app(), datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    requested = []
+    rt.bus.subscribe(SYNC_REQUESTED, requested.append)
+    rt.secrets.write("connections/cj", {"api_token": SECRET, "requestor_cid": "7811141"})
+    with recorded_sites("cj") as urls:
+        client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
+                                              credentials_path="connections/cj"), headers=env["admin"])
+        report = scrape(rt, "cj")  # the provider answers 401
+        assert report.records == 0 and "credentials were refused" in report.failures[0].reason
+        marked = load_connection(rt.store, "cj")[0]
+        assert marked.healthy is False and marked.health_reason.startswith("credentials refused at ")
+
+        (skipped,) = request_due(rt, "api", tick, 15)
+        said = f"skipped: {marked.health_reason}; re-test it or re-add its key"
+        assert (skipped.status, skipped.errors) == ("skipped", [said]) and requested == []
+        assert load_sync(rt, skipped.id).status == "skipped"
+        shown = client.get("/connections/cj", headers=env["read"])
+        assert shown.get_json()["last_sync"]["status"] == "skipped" and shown.get_json()["last_sync"]["errors"] == [said]
+        edited = client.patch("/connections/cj", json={"concurrency": 3},
+                              headers={**env["admin"], "If-Match": shown.headers["ETag"]})
+        assert edited.status_code == 200 and edited.get_json()["healthy"] is False  # an edit is no cure
+        assert client.patch("/connections/cj", json={"healthy": True}, headers={
+            **env["admin"], "If-Match": edited.headers["ETag"]}).status_code == 400  # set by the server
+
+        asked = client.post("/connections/cj/sync", headers=env["admin"])  # a person asks for this one: tried
+        assert asked.status_code == 202 and asked.get_json()["status"] == "queued"
+        assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is False
+        assert load_connection(rt.store, "cj")[0].healthy is False  # a failing test clears nothing
+
+        rt.secrets.write("connections/cj", RECORDED_CREDENTIALS["cj"])  # the key fixed
+        passed = client.post("/connections/cj/test", headers=env["admin"]).get_json()
+        assert passed["ok"] is True, passed
+        assert (load_connection(rt.store, "cj")[0].healthy, load_connection(rt.store, "cj")[0].health_reason) == \
+            (True, None)
+        (again,) = request_due(rt, "api", tick, 15)
+        assert again.status == "queued" and [e.data["connection_id"] for e in requested] == ["cj"]
 
 
 def test_a_disabled_connection_does_not_sync(env):

@@ -214,6 +214,30 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]
 
 
+def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):
+    """A connection whose key was revoked, or whose credentials a provider refused, is not synced by the schedule:
+    its sync is recorded as skipped, saying why and what to do. A refusal does not overwrite a revocation's mark,
+    which a key added again clears."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import load_connection, mark_refused
+    from affiliate_matrix.events import SYNC_REQUESTED
+    from affiliate_matrix.sync_requests import request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    seen = []
+    rt.bus.subscribe(SYNC_REQUESTED, seen.append)
+    revoked = "credentials at connections/aw revoked at 2026-11-21T10:00:00+00:00"
+    save_connection(rt.store, Connection(id="aw", source="awin", schedule="0 6 * * *", healthy=False,
+                                         health_reason=revoked, credentials_path="connections/aw"))
+    mark_refused(rt.store, "aw", datetime(2026, 11, 21, 11, tzinfo=UTC))
+    assert load_connection(rt.store, "aw")[0].health_reason == revoked
+    (skipped,) = request_due(rt, "api", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
+    assert skipped.status == "skipped" and seen == []
+    assert skipped.errors == [f"skipped: {revoked}; re-test it or re-add its key"]
+    assert load_connection(rt.store, "aw")[0].last_sync.status == "skipped"
+
+
 def test_a_stored_schedule_that_is_no_cron_skips_its_connection_not_the_tick(data_dir):
     """Written before the API checked schedules (or by hand): one such connection failed every tick of its class."""
     from datetime import UTC, datetime

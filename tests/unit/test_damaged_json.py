@@ -1,5 +1,6 @@
 """Stored JSON state read through the one reader (storage.read_json): a damaged document is the caller's to
-judge, never an exception out of the read, and the connection's HTTP cache (pipeline.http_cache) is read by it."""
+judge, never an exception out of the read; the connection's HTTP cache (pipeline.http_cache) and an index run's
+pending deltas (pipeline.pending_deltas) are read by it."""
 
 import pytest
 from structlog.testing import capture_logs
@@ -44,3 +45,38 @@ def test_a_sound_http_cache_is_read_as_it_is(tmp_path):
     rt.store.put("http-cache/ap.json", b'{"http://x/": {"etag": "\\"v1\\"", "last_modified": null}}')
     assert http_cache(rt, "http-cache/ap.json") == {"http://x/": {"etag": '"v1"', "last_modified": None}}
     assert http_cache(rt, "http-cache/none.json") == {}
+
+
+@pytest.mark.parametrize("data,problem", [
+    (b'[{"id": "d1", ', "Expecting"),  # cut short
+    (b'{"d1": {}}', "not a list of deltas"),
+    (b'[{"id": "d1"}]', "validation error"),
+    (b'[1]', "validation error"),
+    (DEEP, "nested"),
+])
+def test_a_damaged_pending_list_is_logged_and_read_as_none(tmp_path, data, problem):
+    """Only a resend is lost (the deltas are in the feed): damaged in any way, the list an index run keeps beside its
+    batch is logged naming it. Nested past the parser's depth it raised RecursionError out of the index run (its
+    reader was its own)."""
+    from affiliate_matrix.pipeline import pending_deltas
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.store.put("pending/index/b.json", data, content_type="application/json")
+    with capture_logs() as logs:
+        assert pending_deltas(rt, "pending/index/b.json") == {}
+    (line,) = [line for line in logs if line["event"] == "index.pending_damaged"]
+    assert line["key"] == "pending/index/b.json" and problem in line["problem"]
+
+
+def test_a_sound_pending_list_is_read_as_it_is(tmp_path):
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.models import DeltaChange
+    from affiliate_matrix.pipeline import pending_deltas
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    assert pending_deltas(rt, "pending/index/none.json") == {}
+    delta = DeltaChange(id="d1", program_id=f"p_{'0' * 16}", change="created", at=datetime(2026, 12, 3, tzinfo=UTC),
+                        source="ap")
+    rt.store.put("pending/index/b.json", f"[{delta.model_dump_json()}]".encode())
+    assert pending_deltas(rt, "pending/index/b.json") == {"d1": delta}

@@ -95,3 +95,32 @@ def test_a_claim_left_by_a_delivery_killed_mid_work_is_taken_over_once_its_lease
     with pytest.raises(ConflictError):  # a claim within its lease: another delivery is at work
         deliver(rt, other, lambda e: calls.append(e.id))
     assert calls == [event().id]
+
+
+def test_two_events_whose_source_and_id_join_alike_are_each_done_once(rt):
+    """('/x', 'a|b') and ('/x|a', 'b') joined by '|' are one string: the first one's done marker passed the second
+    one's work over as a duplicate. Each pair has a marker of its own now."""
+    first = Event(id="a|b", source="/x", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    second = Event(id="b", source="/x|a", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    calls = []
+    for delivered in (first, second, first, second):
+        deliver(rt, delivered, lambda e: calls.append((e.source, e.id)))
+    assert calls == [("/x", "a|b"), ("/x|a", "b")]
+
+
+def test_a_done_marker_written_before_is_still_found(rt):
+    """A marker keeps its key for a pair without '|' (the joined digest is unambiguous there); one of a pair with
+    '|' written under the joined digest before is read, and counts only for that very pair."""
+    from affiliate_matrix.handlers.events import _done_key
+
+    plain = Event(id="e1", source="/scrape/ap", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    assert _done_key(plain) == "events/done/" + Event.make("marker", "x", {}, key="/scrape/ap|e1").id
+    piped = Event(id="a|b", source="/x", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    joined = "events/done/" + Event.make("marker", "x", {}, key="/x|a|b").id
+    assert _done_key(piped) != joined
+    rt.store.put(joined, piped.model_dump_json().encode(), content_type="application/json")
+    calls = []
+    deliver(rt, piped, calls.append)
+    other = Event(id="b", source="/x|a", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    deliver(rt, other, calls.append)  # the same joined digest, but that marker is not its
+    assert [e.id for e in calls] == ["b"]

@@ -196,6 +196,23 @@ def test_one_cj_advertiser_it_cannot_read_costs_that_advertiser_not_the_page(rt,
     assert report.records == 3  # both pages' advertisers; before, none
 
 
+@pytest.mark.parametrize("encoding", ["Shift_JIS", "x-unknown", "utf-16", "punycode", "idna", "rot13"])
+def test_a_cj_answer_in_an_encoding_it_cannot_read_is_a_parse_failure_naming_that_encoding(rt, tmp_path, encoding):
+    """An encoding Python does not know, one expat cannot use (multi-byte), a codec that fails on expat's table of
+    bytes, no text encoding at all, or one the bytes belie: the failure says the answer is not XML in the encoding it
+    declares, naming it (before: 'multi-byte encodings are not supported', "'ascii' codec can't decode byte 0x80")."""
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text()
+    (site / "advertisers-1.xml").write_text(page.replace('encoding="UTF-8"', f'encoding="{encoding}"', 1))
+    with capture_logs() as logs:
+        report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key
+    assert f"the response is not XML we can read in its declared encoding {encoding!r} (" in failure.reason
+    assert not [line for line in logs if "exc_info" in line]
+
+
 def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_dict_each(rt, tmp_path):
     """A zip of 92 KB unzips to 63 MB of '<Site/>' (under the 64 MB cap): 9 million sites held as dicts, 3.2 GB and
     64 s before the first was read. A real feed's sites are ~600 bytes each; past MAX_SITES the feed is refused."""

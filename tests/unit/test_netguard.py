@@ -125,7 +125,8 @@ def test_the_backend_connects_to_the_address_it_checked(resolver):
         stream = _GuardedBackend(lambda host, port: True).connect_tcp("rebind.test", site.port, timeout=5)
         assert stream.get_extra_info("server_addr")[0] == "127.0.0.1" and asked == ["rebind.test"]
         stream.close()
-        with pytest.raises(RefusedAddress, match="127.0.0.2"):  # the next answer, where loopback is not allowed
+        with pytest.raises(RefusedAddress, match=r"rebind.test resolves to a non-public address \(loopback\)"):
+            # the next answer, where loopback is not allowed
             _GuardedBackend(lambda host, port: False).connect_tcp("rebind.test", site.port, timeout=5)
     finally:
         site.close()
@@ -134,8 +135,24 @@ def test_the_backend_connects_to_the_address_it_checked(resolver):
 def test_a_name_that_resolves_to_a_private_address_is_refused_before_connecting(resolver):
     answers, _ = resolver
     answers["inside.test"] = ["::ffff:10.0.0.1"]
-    with guarded_client() as client, pytest.raises(RefusedAddress, match="10.0.0.1"):
+    with guarded_client() as client, pytest.raises(RefusedAddress, match="inside.test resolves to a non-public "
+                                                   "address .an IPv6 address carrying a private"):
         client.get("http://inside.test/")
+
+
+@pytest.mark.parametrize("address,kind", [("10.1.2.3", "private or special-purpose"), ("127.0.0.5", "loopback"),
+                                          ("169.254.169.254", "link-local"),
+                                          ("2002:a01:203::1", "an IPv6 address carrying a private")])
+def test_a_refused_name_is_named_with_the_kind_of_address_never_the_address(resolver, address, kind):
+    """The message goes into connection tests' answers and sync reports, read by whoever can add a source: an
+    internal name's address is not theirs to learn."""
+    answers, _ = resolver
+    answers["inside.test"] = [address]
+    with pytest.raises(RefusedAddress) as refused:
+        check_public("http://inside.test:8080/")
+    assert str(refused.value).startswith(f"refused inside.test:8080: inside.test resolves to a non-public address "
+                                         f"({kind}")
+    assert address not in str(refused.value) and "10.1.2.3" not in str(refused.value)
 
 
 def _certificate(tmp_path, name: str) -> tuple[ssl.SSLContext, str]:

@@ -119,7 +119,7 @@ def test_webhook_posts_share_per_host_turns_with_every_other_client(server):
 
 
 def test_a_webhook_on_a_private_address_is_still_refused_and_recorded_as_invalid(server):
-    with pytest.raises(InvalidInput, match="non-public address 127.0.0.1"):
+    with pytest.raises(InvalidInput, match=r"127.0.0.1 resolves to a non-public address \(loopback\)"):
         post(server, FakeTime(), HostLimits(), allow_loopback=False)
     assert server.requests == []
 

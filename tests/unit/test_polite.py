@@ -134,7 +134,7 @@ def test_a_host_has_no_more_requests_in_flight_than_the_cap_counting_every_clien
 @pytest.mark.parametrize("caller", ["page", "api"])
 def test_a_loopback_address_is_refused_unless_allowed_for_that_very_site(server, tmp_path, caller):
     time = FakeTime(LIMITED_UNTIL - 20)
-    with pytest.raises(RefusedAddress, match="non-public address 127.0.0.1"):
+    with pytest.raises(RefusedAddress, match=r"127.0.0.1 resolves to a non-public address \(loopback\)"):
         if caller == "page":
             fetcher(time, HostLimits(), allow_loopback=False).get(f"{server.url}/ok")
         else:

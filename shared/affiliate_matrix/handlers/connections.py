@@ -13,7 +13,7 @@ from functools import cache
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import Connection, checked, load_connection
+from affiliate_matrix.connections import Connection, checked, load_connection, mark_healthy
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -32,14 +32,16 @@ class Checks(Shape):
 
 
 def next_version(current: Connection, data: dict) -> dict:
-    """A replaced connection counts one version more and keeps its last sync."""
+    """A replaced connection counts one version more and keeps its last sync and its health (a mark is cleared by
+    a passing test, or a key added again over a revoked one, not by an edit)."""
     return {**data, "version": current.version + 1,
-            "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None}
+            "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None,
+            "healthy": current.healthy, "health_reason": current.health_reason}
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
-                         read_only=frozenset({"version", "last_sync"}), check=checked, carry=next_version,
-                         patch=True)
+                         read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
+                         carry=next_version, patch=True)
 
 
 def handle(rt, request):
@@ -78,10 +80,14 @@ def load_sync(rt, sync_id: str):
 
 
 def test(rt, connection_id: str):
+    """A passing test makes an unhealthy connection healthy again: scheduled syncs use it from then on."""
     from affiliate_matrix.connection_test import check
 
     connection, _ = load_connection(rt.store, connection_id)
-    return check(rt, connection)
+    answer = check(rt, connection)
+    if answer["ok"] and not connection.healthy:
+        mark_healthy(rt.store, connection_id)
+    return answer
 
 
 def sync(rt, connection_id: str):
@@ -90,5 +96,5 @@ def sync(rt, connection_id: str):
     connection, _ = load_connection(rt.store, connection_id)
     if not connection.enabled:
         raise ConflictError(f"connection {connection_id!r} is disabled: enable it before syncing")
-    requested = request_sync(rt, connection)
+    requested = request_sync(rt, connection, explicit=True)  # a person asked: tried even when unhealthy
     return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}

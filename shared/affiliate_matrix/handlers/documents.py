@@ -1,6 +1,6 @@
 """Documents over HTTP, the one way: a collection of pydantic documents in the object store, read
-with an ETag and written only with If-Match (428 without it, 412 when stale), so two writers never
-silently overwrite each other. Connections, rules and campaigns are served through this:
+with an ETag and written only with If-Match (428 without it, 412 when stale; read by handlers/preconditions.py),
+so two writers never silently overwrite each other. Connections, rules and campaigns are served through this:
 `Collection.routes()` is a collection's part of its API's route table (handlers/routes.py)."""
 
 from collections.abc import Callable
@@ -12,7 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed, PreconditionRequired
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed
+from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
 
 
@@ -139,11 +140,16 @@ def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None
     return shown(data) if shown else data, status, {"ETag": f'"{etag}"', **(headers or {})}
 
 
-def if_match(request, collection: Collection) -> str:
-    value = request.headers.get("If-Match")
-    if not value:
-        raise PreconditionRequired(f"send If-Match with the ETag of the {collection.name} you read")
-    return value.strip().removeprefix("W/").strip('"')
+def if_match(request, collection: Collection) -> EntityTags:
+    return if_match_of(request, collection.name)
+
+
+def holds(collection: Collection, condition: EntityTags, etag: str) -> str:
+    """The ETag to write on: the current one, when the If-Match lists it (strongly) or is `*`; else 412. The write is
+    conditional on it, so a change since the read is still a 412, `*` included."""
+    if not condition.strongly_matches(etag):
+        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry")
+    return etag
 
 
 def create(rt, collection: Collection, body: dict):
@@ -155,13 +161,16 @@ def create(rt, collection: Collection, body: dict):
     return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"})
 
 
-def replace(rt, collection: Collection, doc_id: str, expected: str, body: dict):
+def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body: dict,
+            loaded: tuple[BaseModel, str] | None = None):
+    """`loaded`: the document and ETag a merge read (the write is conditional on what the patch changed)."""
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
-    current, _ = load(rt, collection, doc_id)  # 404 before 412
+    current, current_etag = loaded or load(rt, collection, doc_id)  # 404 before 412
     doc = validated(collection, {**body, "id": doc_id})
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
+    expected = holds(collection, condition, current_etag)
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
@@ -169,25 +178,29 @@ def replace(rt, collection: Collection, doc_id: str, expected: str, body: dict):
     return with_etag(doc, etag)
 
 
-def merge(rt, collection: Collection, doc_id: str, expected: str, changes: dict):
+def merge(rt, collection: Collection, doc_id: str, condition: EntityTags, changes: dict):
     """JSON Merge Patch (RFC 7396): a field set to null goes back to its default."""
     refused = collection.read_only & set(changes)
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
-    current, _ = load(rt, collection, doc_id)
+    current, etag = load(rt, collection, doc_id)
     data = current.model_dump(mode="json", exclude=set(collection.read_only))
     for key, value in changes.items():
         if value is None:
             data.pop(key, None)
         else:
             data[key] = value
-    return replace(rt, collection, doc_id, expected, data)
+    return replace(rt, collection, doc_id, condition, data, (current, etag))
 
 
-def delete(rt, collection: Collection, doc_id: str, expected: str):
-    """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins."""
+def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
+    """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins. The
+    document is not read (a damaged one can be deleted), only its ETag."""
+    current_etag = rt.store.head(collection.key(doc_id))
+    if current_etag is None:
+        raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
     try:
-        rt.store.delete(collection.key(doc_id), if_match=expected)
+        rt.store.delete(collection.key(doc_id), if_match=holds(collection, condition, current_etag))
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:

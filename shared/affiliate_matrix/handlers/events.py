@@ -73,9 +73,31 @@ def _done_key(event: Event) -> str:
 
 
 def _event_digest(event: Event) -> str:
+    """A digest of (source, id), one per pair. Joined by '|' alone, two pairs holding a '|' could meet ('/x', 'a|b'
+    and '/x|a', 'b'), one's done marker passing the other's work over; a pair holding one is digested with the
+    source's length in front. A pair without one keeps the digest it always had (joined, it can be no other
+    pair's), so the markers written before are found as they are (_done reads the others')."""
     from affiliate_matrix.events import Event
 
-    return Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    if "|" not in event.source and "|" not in event.id:
+        return Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    return Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
+
+
+def _done(rt, event: Event, marker: str) -> bool:
+    """Whether the event's work is done: its marker, or one written before for this very event under the joined
+    digest (an event holding a '|' in its source or id), read and checked to be this event's."""
+    if rt.store.head(marker) is not None:
+        return True
+    if "|" not in event.source and "|" not in event.id:
+        return False
+    from affiliate_matrix.events import Event
+    from affiliate_matrix.storage import read_json
+
+    legacy = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    written, _, _ = read_json(rt.store, legacy, lambda written: isinstance(written, dict), "an event")
+    # none, or damaged: not known to be this event's
+    return written is not None and (written.get("source"), written.get("id")) == (event.source, event.id)
 
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
@@ -89,7 +111,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
     marker = _done_key(event)
-    if rt.store.head(marker) is not None:
+    if _done(rt, event, marker):
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
         return
@@ -100,7 +122,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     if work is None:
         raise InvalidInput(f"{function} has no work for {event.type} events")
     claim = _claim(rt, event)
-    if rt.store.head(marker) is not None:  # done by a delivery that let go of its claim since the first look
+    if _done(rt, event, marker):  # done by a delivery that let go of its claim since the first look
         _let_go(rt, event, claim)
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()

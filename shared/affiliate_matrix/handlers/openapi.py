@@ -54,7 +54,9 @@ def openapi(api: "Api") -> dict:
             name = model["$ref"].rsplit("/", 1)[1]
             listed, seen = declared(route, components[name]), {*seen, name}
         if route.if_match:
-            listed.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}})
+            listed.append({"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+                           "description": "The ETag of the document you read (a list of them, or * for whatever is "
+                                          "current); compared strongly"})
         if listed:
             operation["parameters"] = listed
         if route.bodies is not None:

@@ -27,6 +27,7 @@ from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_
     _MERCHANT_KEY, ProgramPage, SearchParams, changes_answer, merchant_answer, merchants_answer, program_answer,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
+from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (AMOUNT_CURRENCIES, FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS,
@@ -147,12 +148,15 @@ def cached_body(rt, request, index_name: str, answer) -> tuple[dict | None, dict
         warm_after(rt, generation)
     etag = etag_of(generation, request.path, request.args)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
-    if etag in (request.headers.get("If-None-Match") or ""):
+    condition = if_none_match(request)
+    if condition is not None and condition.weakly_matches(etag[1:-1]):  # etag_of's is quoted
         return None, headers
     body = answers.get(etag)
     if body is None:
-        body = answer()
+        body = answer()  # NotFoundError (404) when what the address names does not exist
         answers.put(etag, body)
+    if condition is not None and condition.any:  # If-None-Match: * and it exists
+        return None, headers
     return body, headers
 
 

@@ -54,11 +54,30 @@ class CJ(ApiSource):
 
 def xml_root(body: bytes) -> ET.Element:
     """An XML document's root. ElementTree on expat ≥ 2.4.1 refuses entity amplification (billion
-    laughs) and never fetches external entities, so a hostile answer is a parse error, not a hazard."""
+    laughs) and never fetches external entities, so a hostile answer is a parse error, not a hazard.
+    What it cannot read is a ValueError naming the encoding the answer declares (the sync's parse failure)."""
     try:
         return ET.fromstring(body)
-    except (ET.ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
-        raise ValueError(f"the response is not XML ({exc})") from None
+    # LookupError: an encoding Python does not know, or a codec that is no text encoding (rot13); ValueError: one
+    # expat cannot use (multi-byte: Shift_JIS, UTF-7) or whose codec fails on expat's table of bytes (idna, punycode)
+    except (ET.ParseError, LookupError, ValueError) as exc:
+        encoding = declared_encoding(body)
+        if encoding:
+            said = f"its declared encoding {encoding!r}"
+        elif body.startswith((b"\xff\xfe", b"\xfe\xff")):
+            said = "UTF-16 (its byte order mark; it declares no encoding)"
+        else:
+            said = "UTF-8 (it declares no encoding)"
+        raise ValueError(f"the response is not XML we can read in {said} ({str(exc)[:200]})") from None
+
+
+_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
+
+
+def declared_encoding(body: bytes) -> str | None:
+    """The encoding an XML declaration at the start of `body` names (as it names it, printable ASCII), if any."""
+    match = _DECLARATION.match(body.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
+    return match.group(1).decode("ascii", "replace") if match else None
 
 
 def read_page(root: ET.Element, url: str) -> tuple[list[Listing | Exception], int]:
