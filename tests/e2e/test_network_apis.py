@@ -186,6 +186,10 @@ CLICKBANK_CASES = {
     "no feed inside": (zipped(b"<Catalog/>", name="readme.txt"), "the archive holds 0 .xml files"),
     "another document": (zipped(b"<rss><channel/></rss>"), "the feed's root element is <rss>, not <Catalog>"),
     "entity amplification": (zipped(LAUGHS), "limit on input amplification"),
+    "a multi-byte encoding": (zipped(b'<?xml version="1.0" encoding="Shift_JIS"?><Catalog/>'),
+                              "the feed is not XML we can read in its declared encoding 'Shift_JIS' (multi-byte"),
+    "an unknown encoding": (zipped(b'<?xml version="1.0" encoding="x-unknown"?><Catalog/>'),
+                            "the feed is not XML we can read in its declared encoding 'x-unknown' ("),
     "a zip bomb": (zipped(b"<Catalog>" + b" " * (65 * 1024 * 1024) + b"</Catalog>"), "unzips to more than"),
     "gravity in words": (zipped(b"<Catalog><Category><Name>X</Name><Site><Id>ABC</Id><Title>A</Title>"
                                 b"<HasRecurringProducts>false</HasRecurringProducts><Gravity>high</Gravity>"

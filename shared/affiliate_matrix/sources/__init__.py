@@ -11,6 +11,7 @@ a detail page to when their selectors find nothing on it.)
 import importlib
 import json
 import pkgutil
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree as ET
 
 from affiliate_matrix.sources.parse_cost import MAX_NESTING_COST, MAX_REBUILT, nesting_cost, rebuilt_cost
 
@@ -92,6 +94,26 @@ def plain(amount: Decimal) -> Decimal:
 def node_text(node) -> str | None:
     """A node's text with white space folded; None for no node or no text."""
     return " ".join(node.text(separator=" ", strip=True).split()) or None if node is not None else None
+
+
+# What ElementTree raises for XML it cannot read: ParseError; LookupError for an encoding Python does not know, or
+# a codec that is no text encoding (rot13); ValueError for one expat cannot use (multi-byte: Shift_JIS, UTF-7) or
+# whose codec fails on expat's table of bytes (idna, punycode).
+XML_FAULTS = (ET.ParseError, LookupError, ValueError)
+_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
+
+
+def unreadable_xml(what: str, head: bytes, exc: Exception) -> ValueError:
+    """The error for XML ElementTree could not read, naming the encoding its first bytes (`head`) declare: expat's
+    own words ("multi-byte encodings are not supported") name neither."""
+    match = _DECLARATION.match(head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
+    if match:
+        said = f"its declared encoding {match.group(1).decode('ascii', 'replace')!r}"
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        said = "UTF-16 (its byte order mark; it declares no encoding)"
+    else:
+        said = "UTF-8 (it declares no encoding)"
+    return ValueError(f"{what} is not XML we can read in {said} ({str(exc)[:200]})")
 
 
 class Request(NamedTuple):

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
+from affiliate_matrix.sources import XML_FAULTS, ApiSource, Listing, ParseError, attempt, plain, register, unreadable_xml
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -58,26 +58,8 @@ def xml_root(body: bytes) -> ET.Element:
     What it cannot read is a ValueError naming the encoding the answer declares (the sync's parse failure)."""
     try:
         return ET.fromstring(body)
-    # LookupError: an encoding Python does not know, or a codec that is no text encoding (rot13); ValueError: one
-    # expat cannot use (multi-byte: Shift_JIS, UTF-7) or whose codec fails on expat's table of bytes (idna, punycode)
-    except (ET.ParseError, LookupError, ValueError) as exc:
-        encoding = declared_encoding(body)
-        if encoding:
-            said = f"its declared encoding {encoding!r}"
-        elif body.startswith((b"\xff\xfe", b"\xfe\xff")):
-            said = "UTF-16 (its byte order mark; it declares no encoding)"
-        else:
-            said = "UTF-8 (it declares no encoding)"
-        raise ValueError(f"the response is not XML we can read in {said} ({str(exc)[:200]})") from None
-
-
-_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
-
-
-def declared_encoding(body: bytes) -> str | None:
-    """The encoding an XML declaration at the start of `body` names (as it names it, printable ASCII), if any."""
-    match = _DECLARATION.match(body.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
-    return match.group(1).decode("ascii", "replace") if match else None
+    except XML_FAULTS as exc:
+        raise unreadable_xml("the response", body, exc) from None
 
 
 def read_page(root: ET.Element, url: str) -> tuple[list[Listing | Exception], int]:

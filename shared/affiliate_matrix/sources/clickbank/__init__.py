@@ -10,7 +10,7 @@ import zlib
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
+from affiliate_matrix.sources import XML_FAULTS, ApiSource, Listing, ParseError, attempt, plain, register, unreadable_xml
 
 FEED_PATH = "/feeds/marketplace_feed_v2.xml.zip"
 # How big the feed is: ~4.3 MB zipped, ~23.5 MB of XML (see the README for where that comes from), already
@@ -25,8 +25,11 @@ MAX_SITES = 250_000
 COOKIE_TEXT = "60 days"
 _NUMBER = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,12})?$")
 # What a damaged archive or document raises (LookupError: an XML encoding Python does not know).
-_ARCHIVE_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ET.ParseError,
-                   LookupError)
+_ARCHIVE_FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError)
+
+
+class _NotTheFeed(ValueError):
+    """Readable XML that is not the feed (another root, too many sites, too large)."""
 
 
 @register
@@ -57,7 +60,7 @@ class _Capped:
         data = self.stream.read(self.left + 1 if size is None or size < 0 else min(size, self.left + 1))
         self.left -= len(data)
         if self.left < 0:
-            raise ValueError(f"the feed unzips to more than {MAX_XML_BYTES} bytes")
+            raise _NotTheFeed(f"the feed unzips to more than {MAX_XML_BYTES} bytes")
         return data
 
 
@@ -72,7 +75,13 @@ def read_feed(body: bytes) -> list[dict]:
             if len(names) != 1:
                 raise ValueError(f"the archive holds {len(names)} .xml files, not the one feed")
             with archive.open(names[0]) as stream:
-                return _sites(_Capped(stream, MAX_XML_BYTES))
+                head = stream.peek(300)[:300]
+                try:
+                    return _sites(_Capped(stream, MAX_XML_BYTES))
+                except XML_FAULTS as exc:
+                    if not isinstance(exc, _NotTheFeed):
+                        raise unreadable_xml("the feed", head, exc) from None
+                    raise
     except _ARCHIVE_FAULTS as exc:
         raise ValueError(f"the response is not the zipped XML feed ({type(exc).__name__}: {exc})") from None
 
@@ -83,7 +92,7 @@ def _sites(stream) -> list[dict]:
         if root is None:
             root = element
             if element.tag != "Catalog":
-                raise ValueError(f"the feed's root element is <{element.tag}>, not <Catalog>")
+                raise _NotTheFeed(f"the feed's root element is <{element.tag}>, not <Catalog>")
         if event == "start":
             if element.tag == "Category":
                 path.append(None)
@@ -92,7 +101,7 @@ def _sites(stream) -> list[dict]:
             path[-1] = " ".join((element.text or "").split()) or None
         elif element.tag == "Site":
             if len(sites) == MAX_SITES:
-                raise ValueError(f"the feed lists more than {MAX_SITES} sites")
+                raise _NotTheFeed(f"the feed lists more than {MAX_SITES} sites")
             site = {child.tag: " ".join((child.text or "").split()) for child in element}
             sites.append({**site, "categories": [name for name in path if name]})
             element.clear()
