@@ -8,6 +8,17 @@ resource "vault_mount" "kv" {
   description = "Affiliate Matrix: source credentials, API token hashes, provider keys"
 }
 
+# Every request and answer Vault handles is logged (secret values HMAC'd, never in clear), to its standard output
+# where the cluster's log collection takes it: without an audit device, a function's role used from a stolen
+# service-account token, or a policy that grants too much, reads secrets and leaves no trace of who read what.
+resource "vault_audit" "stdout" {
+  type = "file"
+  options = {
+    file_path = "stdout"
+    log_raw   = "false"
+  }
+}
+
 resource "vault_auth_backend" "kubernetes" {
   type = "kubernetes"
 }

@@ -102,3 +102,13 @@ def test_checkov_catches_a_bucket_without_versioning(tmp_path):
     s3.write_text(s3.read_text().replace('status = "Enabled"', 'status = "Suspended"'))
     failed = {c["check_id"] for c in checkov(broken)["results"]["failed_checks"]}
     assert "CKV_AWS_21" in failed
+
+
+def test_vault_keeps_an_audit_log_of_every_request():
+    """Without an audit device a stolen role (a function's service-account token used elsewhere) or a policy
+    granting too much reads secrets and leaves no trace; with one, every request is logged, secrets HMAC'd."""
+    devices = parsed()["resource"].get("vault_audit", {})
+    assert devices, "terraform enables no Vault audit device"
+    for name, device in devices.items():
+        assert device["type"] in ("file", "syslog", "socket"), name
+        assert str(device.get("options", {}).get("log_raw", "false")).lower() == "false", f"{name} logs secrets raw"
