@@ -112,3 +112,44 @@ def test_vault_keeps_an_audit_log_of_every_request():
     for name, device in devices.items():
         assert device["type"] in ("file", "syslog", "socket"), name
         assert str(device.get("options", {}).get("log_raw", "false")).lower() == "false", f"{name} logs secrets raw"
+
+
+# Variables free of validation, and why: addresses the operator's cluster decides, and the providers' credentials.
+FREE_FORM = {"vault_address", "kubernetes_host", "kubernetes_ca_cert", "s3_endpoint", "s3_region", "s3_access_key",
+             "s3_secret_key", "opensearch_url"}
+
+
+def accepts(variable: str, spec: dict, value) -> bool:
+    """Whether the variable's validations take `value`, evaluated as terraform would for the forms used here:
+    can(regex(...)) on the value or on each item of a list, and a number's lower bound."""
+    for rule in spec["validation"]:
+        condition = rule["condition"]
+        if "regex(" in condition:
+            pattern = re.search(r'regex\("((?:[^"\\]|\\.)*)"', condition).group(1)
+            items = value if isinstance(value, list) else [value]
+            if (isinstance(value, list) and not value) or not all(re.search(pattern, str(i)) for i in items):
+                return False
+        else:
+            bound = re.fullmatch(rf"\$\{{var\.{variable} >= (\d+)\}}", condition)
+            assert bound, f"{variable}: a condition this test cannot read: {condition}"
+            if not value >= int(bound.group(1)):
+                return False
+    return True
+
+
+def test_every_variable_that_names_or_binds_something_is_validated():
+    """The namespace and function names are what Vault binds each role to: a glob there ('*', 'affiliate-*')
+    let a service account named fn-keys in any matching namespace log in with the keys function's policy; the
+    index prefix is a pattern over indices; no retention may be zero. Each default passes its own validation."""
+    variables = parsed()["variable"]
+    unvalidated = sorted(name for name, spec in variables.items() if "validation" not in spec and name not in FREE_FORM)
+    assert unvalidated == []
+    for name, spec in variables.items():
+        if "validation" in spec:
+            assert accepts(name, spec, spec["default"]), f"{name}'s default fails its own validation"
+    for name in ("namespace", "bucket", "index_prefix"):
+        assert not any(accepts(name, variables[name], v) for v in ("*", "", "affiliate-*", "a b")), name
+    assert not any(accepts("functions", variables["functions"], v) for v in ([], ["*"], ["keys", "k*"], [""]))
+    for name, spec in variables.items():
+        if spec.get("type") == "number":
+            assert not accepts(name, spec, 0), f"{name} takes 0"
