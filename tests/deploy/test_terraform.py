@@ -153,3 +153,15 @@ def test_every_variable_that_names_or_binds_something_is_validated():
     for name, spec in variables.items():
         if spec.get("type") == "number":
             assert not accepts(name, spec, 0), f"{name} takes 0"
+
+
+@pytest.mark.parametrize("path", ["terraform/terraform.tfstate", "terraform/terraform.tfstate.backup",
+                                  "terraform/prod.tfvars", "terraform/terraform.tfvars.json",
+                                  "terraform/.terraform/providers/x", "terraform/plan.tfplan"])
+def test_terraform_state_and_variable_files_are_never_committed(path):
+    """`terraform apply` as the runbook runs it keeps its state in terraform/, and a terraform.tfvars is where an
+    operator puts the MinIO key (s3_secret_key): a `git add -A` committed either, for whoever reads the repository."""
+    if shutil.which("git") is None or subprocess.run(["git", "-C", str(ROOT), "rev-parse"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "-q", path], capture_output=True)
+    assert ignored.returncode == 0, f"{path} is not ignored by git"
