@@ -47,6 +47,9 @@ resource "vault_kubernetes_auth_backend_role" "function" {
   bound_service_account_names      = ["fn-${each.key}"]
   bound_service_account_namespaces = [var.namespace]
   token_policies                   = [vault_policy.function[each.key].name]
+  # Only a token minted for Vault logs in (the projected vault-token every function mounts, 10 minutes long):
+  # not the pod's own API-server token, which the kubelet's legacy extension keeps valid for a year.
+  audience                         = "vault"
   token_ttl                        = 3600
   token_max_ttl                    = 14400
 }

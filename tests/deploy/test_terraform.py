@@ -165,3 +165,27 @@ def test_terraform_state_and_variable_files_are_never_committed(path):
         pytest.skip("not a git checkout")
     ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "-q", path], capture_output=True)
     assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+@pytest.mark.parametrize("overlay", ["dev", "staging", "prod"])
+def test_functions_log_in_to_vault_with_a_short_token_for_vaults_audience_only(overlay):
+    """Each role takes only tokens minted for its audience, and every function mounts such a token, short-lived,
+    where AMX_VAULT_JWT_PATH points. Before, a role with no audience took the pod's own API-server token, which
+    the kubelet's legacy extension keeps valid for a year: one read of it (a file-read bug in a function) was a
+    Vault login as that function for as long as its pod lived."""
+    from tests.support.manifests import render
+
+    role = parsed()["resource"]["vault_kubernetes_auth_backend_role"]["function"]
+    audience = role.get("audience")
+    assert audience and audience not in ("https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local")
+    docs = render(ROOT / "manifests" / "overlays" / overlay)
+    settings = next(d["data"] for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("amx-settings"))
+    folder, _, file = settings["AMX_VAULT_JWT_PATH"].rpartition("/")
+    services = [d for d in docs if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")]
+    assert services
+    for service in services:
+        pod = service["spec"]["template"]["spec"]
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == folder]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        (token,) = [s["serviceAccountToken"] for s in volume["projected"]["sources"] if s["serviceAccountToken"]["path"] == file]
+        assert token["audience"] == audience and token["expirationSeconds"] <= 3600, service["metadata"]["name"]
