@@ -110,3 +110,30 @@ def test_a_workload_added_unhardened_is_found(tmp_path, addition, expected):
     if addition["kind"] == "CronJob":
         assert "CronJob/extra: emptyDir scratch has no sizeLimit" in found
         assert any("CronJob/extra container c runs image 'busybox:latest'" in p for p in found)
+
+
+def token_problems(docs: list[dict]) -> list[str]:
+    """Which functions mount the pod's own API-server token without using it. A function uses it only to read the
+    service-account issuer's keys from the API server, to check an event's token: so exactly those an event is
+    routed to (a Trigger, a PingSource, the Broker's dead-letter sink) mount it. Vault's login takes its own
+    projected token (vault-token), which every function mounts."""
+    receivers = {d["spec"]["subscriber"]["ref"]["name"] for d in docs if d["kind"] == "Trigger"}
+    receivers |= {d["spec"]["sink"]["ref"]["name"] for d in docs if d["kind"] == "PingSource"}
+    receivers |= {d["spec"]["delivery"]["deadLetterSink"]["ref"]["name"] for d in docs if d["kind"] == "Broker"}
+    accounts = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ServiceAccount"}
+    found = []
+    for doc in docs:
+        if doc["kind"] != "Service" or not doc["apiVersion"].startswith("serving.knative.dev"):
+            continue
+        pod, name = doc["spec"]["template"]["spec"], doc["metadata"]["name"]
+        account = accounts.get(pod.get("serviceAccountName"), {})
+        mounted = pod.get("automountServiceAccountToken", account.get("automountServiceAccountToken", True))
+        if mounted != (name in receivers):
+            found.append(f"Service/{name} {'mounts' if mounted else 'lacks'} the API-server token but "
+                         f"{'receives' if name in receivers else 'receives no'} events")
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_functions_that_check_event_tokens_mount_the_api_server_token(overlay):
+    assert token_problems(render(ROOT / "manifests" / "overlays" / overlay)) == []
