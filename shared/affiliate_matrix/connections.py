@@ -125,7 +125,7 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None
-    if address is not None or host == "localhost" or host.endswith(".localhost"):
+    if address is not None or host == "localhost":
         from affiliate_matrix.netguard import why_not_public
 
         if address is None or why_not_public(address):  # judged as the fetch guard judges it (::ffff:8.8.8.8 is public)
