@@ -8,6 +8,17 @@ resource "vault_mount" "kv" {
   description = "Affiliate Matrix: source credentials, API token hashes, provider keys"
 }
 
+# Every request and answer Vault handles is logged (secret values HMAC'd, never in clear), to its standard output
+# where the cluster's log collection takes it: without an audit device, a function's role used from a stolen
+# service-account token, or a policy that grants too much, reads secrets and leaves no trace of who read what.
+resource "vault_audit" "stdout" {
+  type = "file"
+  options = {
+    file_path = "stdout"
+    log_raw   = "false"
+  }
+}
+
 resource "vault_auth_backend" "kubernetes" {
   type = "kubernetes"
 }
@@ -36,6 +47,9 @@ resource "vault_kubernetes_auth_backend_role" "function" {
   bound_service_account_names      = ["fn-${each.key}"]
   bound_service_account_namespaces = [var.namespace]
   token_policies                   = [vault_policy.function[each.key].name]
+  # Only a token minted for Vault logs in (the projected vault-token every function mounts, 10 minutes long):
+  # not the pod's own API-server token, which the kubelet's legacy extension keeps valid for a year.
+  audience                         = "vault"
   token_ttl                        = 3600
   token_max_ttl                    = 14400
 }

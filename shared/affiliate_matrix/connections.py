@@ -69,6 +69,8 @@ def checked(connection: Connection) -> None:
 
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
+    if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
+        raise InvalidInput(f"base_url: {problem}")
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:
@@ -136,10 +138,47 @@ def skip_reason(connection: Connection) -> str | None:
     return f"skipped: {connection.health_reason or 'marked unhealthy'}; re-test it or re-add its key"
 
 
+def credentials_destination_problem(connection: Connection, source_class) -> str | None:
+    """Why the connection's base_url may not receive its source's credentials, or None. An override of the
+    source's address (recorded sites, a provider's staging host) keeps them within the source's own registrable
+    domain, or on an address that is not public (the fetch guard lets loopback through only where
+    AMX_ALLOW_LOOPBACK_FETCH says so). Anywhere else, whoever may write a connection (an admin token) could name
+    any stored credential under connections/ and a host of theirs, and a sync or POST /connections/{id}/test
+    sent it there."""
+    if connection.base_url is None or not getattr(source_class, "credential_keys", ()):
+        return None
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (connection.base_url.host or "").strip("[]").lower().rstrip(".")
+    own_host = (urlsplit(source_class.base_url).hostname or "").lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None or host == "localhost":
+        from affiliate_matrix.netguard import why_not_public
+
+        if address is None or why_not_public(address):  # judged as the fetch guard judges it (::ffff:8.8.8.8 is public)
+            return None
+    else:
+        from affiliate_matrix.normalize import registrable_domain
+
+        own = registrable_domain(own_host) if own_host else None
+        if host == own_host or (own is not None and registrable_domain(host) == own):
+            return None
+        own_host = own or own_host
+    return (f"{host!r} is outside {own_host}, where the credentials of source {source_class.name!r} are sent; "
+            "they are never sent elsewhere")
+
+
 def credentials_for(rt, connection, source) -> dict[str, str]:
-    """The API credentials from the connection's secret; missing keys are named, values never are."""
+    """The API credentials from the connection's secret; missing keys are named, values never are. Refused when
+    the connection's base_url lies outside the source's own domain (credentials_destination_problem)."""
     if not source.credential_keys:
         return {}
+    if problem := credentials_destination_problem(connection, type(source)):
+        raise InvalidInput(f"connection {connection.id!r}: base_url: {problem}")
     if not connection.credentials_path:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
                            f"({', '.join(source.credential_keys)}) but has no credentials_path")

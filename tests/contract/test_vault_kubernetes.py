@@ -34,11 +34,14 @@ class VaultOnCluster:
     namespace: str
     accounts: dict[str, str]  # Vault role -> the ServiceAccount bound to it
     cluster: object
+    audience: str  # what the roles take, and the functions' projected vault-token is minted for
 
-    def jwt(self, tmp_path: Path, account: str, namespace: str | None = None) -> Path:
-        """A file holding a fresh token of the ServiceAccount, where a pod would find its projected token."""
+    def jwt(self, tmp_path: Path, account: str, namespace: str | None = None, audience: str | None = None) -> Path:
+        """A file holding a fresh token of the ServiceAccount, where a pod would find its projected vault-token
+        (for Vault's audience; `audience=""` mints the API server's own, as a pod's automounted token is)."""
         path = tmp_path / f"token-{uuid.uuid4().hex[:6]}"
-        path.write_text(self.cluster.service_account_token(namespace or self.namespace, account))
+        audience = self.audience if audience is None else audience
+        path.write_text(self.cluster.service_account_token(namespace or self.namespace, account, audience=audience or None))
         return path
 
     def store(self, tmp_path: Path, role: str, **settings):
@@ -72,14 +75,18 @@ def vault(openbao, kube_cluster) -> VaultOnCluster:
         disable_local_ca_jwt=True)
     for policy in POLICIES.glob("*.hcl"):
         root.sys.create_or_update_policy(policy.stem, policy.read_text())
+    # The audience the functions' vault-token is minted for (tests/deploy ties it to terraform's roles).
+    (audience,) = {source["serviceAccountToken"]["audience"] for d in docs if d["kind"] == "Service"
+                   for volume in d["spec"]["template"]["spec"]["volumes"] if volume["name"] == "vault-token"
+                   for source in volume["projected"]["sources"]}
     roles = {}
     for account in accounts:
         role = account["metadata"]["annotations"][ROLE_ANNOTATION]
         root.adapter.post(f"/v1/auth/kubernetes/role/{role}", json={
             "bound_service_account_names": [account["metadata"]["name"]], "bound_service_account_namespaces": [namespace],
-            "token_policies": [role], "token_ttl": TOKEN_TTL_S, "token_max_ttl": TOKEN_MAX_TTL_S})
+            "audience": audience, "token_policies": [role], "token_ttl": TOKEN_TTL_S, "token_max_ttl": TOKEN_MAX_TTL_S})
         roles[role] = account["metadata"]["name"]
-    return VaultOnCluster(openbao.url, namespace, roles, kube_cluster)
+    return VaultOnCluster(openbao.url, namespace, roles, kube_cluster, audience)
 
 
 def test_every_policy_has_a_service_account_and_role(vault):
@@ -131,6 +138,16 @@ def test_same_account_name_in_another_namespace_is_refused(vault, tmp_path):
     store = open_secret_store(Settings(secrets="vault", vault_addr=vault.url, vault_role="fn-scrape", vault_jwt_path=jwt))
     with pytest.raises(AccessDenied, match="fn-scrape"):
         store.read("connections/x")
+
+
+def test_the_pods_own_api_server_token_is_refused(vault, tmp_path):
+    """Only a token minted for Vault's audience logs in: not the automounted one for the API server (which the
+    kubelet's legacy extension keeps valid for a year), nor one for the Broker's audience."""
+    for audience in ("", "eventing.knative.dev/broker/affiliate-matrix/default"):
+        jwt = vault.jwt(tmp_path, vault.accounts["fn-scrape"], audience=audience)
+        store = open_secret_store(Settings(secrets="vault", vault_addr=vault.url, vault_role="fn-scrape", vault_jwt_path=jwt))
+        with pytest.raises(AccessDenied, match="fn-scrape"):
+            store.read("connections/x")
 
 
 def test_token_not_from_the_cluster_is_refused(vault, tmp_path):

@@ -64,3 +64,19 @@ def test_the_image_carries_the_routing_the_functions_read(tmp_path):
     shipped, full = read_plan(tmp_path), read_plan(ROOT / "manifests/base")
     assert full.routes and full.pings and full.dead_letter_sink
     assert (shipped.routes, shipped.pings, shipped.dead_letter_sink) == (full.routes, full.pings, full.dead_letter_sink)
+
+
+def test_no_package_installer_is_left_in_the_image():
+    """pip, setuptools and wheel leave the venv in the build stage (after the last install) and the base image's
+    Python in the final one: a process that takes over a function cannot install its tools into the writable /tmp."""
+    steps = instructions()
+    last_from = max(i for i, (op, _) in enumerate(steps) if op == "FROM")
+    build, final = steps[:last_from], steps[last_from:]
+
+    def uninstalls(run: str, python: str) -> bool:
+        tail = run.rsplit(f"{python} -m pip uninstall", 1)
+        return len(tail) == 2 and {"pip", "setuptools", "wheel"} <= set(tail[1].split()) and "pip install" not in tail[1]
+
+    assert any(op == "RUN" and uninstalls(arg, "/opt/venv/bin/python") for op, arg in build), "the venv keeps pip"
+    assert any(op == "RUN" and re.search(r"(^|&& )python -m pip uninstall", arg) and uninstalls(arg, "python")
+               for op, arg in final), "the base image's Python keeps pip"

@@ -155,7 +155,7 @@ def event_identity(kinds: dict, services: set[str]) -> list[str]:
         if local != (name in EVENT_ONLY):
             found.append(f"Service/{name} is {'cluster-local' if local else 'public'}")
         broker_audiences = [source["serviceAccountToken"].get("audience")
-                            for volume in doc["spec"]["template"]["spec"].get("volumes", [])
+                            for volume in doc["spec"]["template"]["spec"].get("volumes", []) if volume["name"] != "vault-token"
                             for source in volume.get("projected", {}).get("sources", []) if "serviceAccountToken" in source]
         wanted = [] if name in PUBLISH_NOTHING else [f"eventing.knative.dev/broker/{namespace}/default"]
         if broker_audiences != wanted:

@@ -102,3 +102,90 @@ def test_checkov_catches_a_bucket_without_versioning(tmp_path):
     s3.write_text(s3.read_text().replace('status = "Enabled"', 'status = "Suspended"'))
     failed = {c["check_id"] for c in checkov(broken)["results"]["failed_checks"]}
     assert "CKV_AWS_21" in failed
+
+
+def test_vault_keeps_an_audit_log_of_every_request():
+    """Without an audit device a stolen role (a function's service-account token used elsewhere) or a policy
+    granting too much reads secrets and leaves no trace; with one, every request is logged, secrets HMAC'd."""
+    devices = parsed()["resource"].get("vault_audit", {})
+    assert devices, "terraform enables no Vault audit device"
+    for name, device in devices.items():
+        assert device["type"] in ("file", "syslog", "socket"), name
+        assert str(device.get("options", {}).get("log_raw", "false")).lower() == "false", f"{name} logs secrets raw"
+
+
+# Variables free of validation, and why: addresses the operator's cluster decides, and the providers' credentials.
+FREE_FORM = {"vault_address", "kubernetes_host", "kubernetes_ca_cert", "s3_endpoint", "s3_region", "s3_access_key",
+             "s3_secret_key", "opensearch_url"}
+
+
+def accepts(variable: str, spec: dict, value) -> bool:
+    """Whether the variable's validations take `value`, evaluated as terraform would for the forms used here:
+    can(regex(...)) on the value or on each item of a list, and a number's lower bound."""
+    for rule in spec["validation"]:
+        condition = rule["condition"]
+        if "regex(" in condition:
+            pattern = re.search(r'regex\("((?:[^"\\]|\\.)*)"', condition).group(1)
+            items = value if isinstance(value, list) else [value]
+            if (isinstance(value, list) and not value) or not all(re.search(pattern, str(i)) for i in items):
+                return False
+        else:
+            bound = re.fullmatch(rf"\$\{{var\.{variable} >= (\d+)\}}", condition)
+            assert bound, f"{variable}: a condition this test cannot read: {condition}"
+            if not value >= int(bound.group(1)):
+                return False
+    return True
+
+
+def test_every_variable_that_names_or_binds_something_is_validated():
+    """The namespace and function names are what Vault binds each role to: a glob there ('*', 'affiliate-*')
+    let a service account named fn-keys in any matching namespace log in with the keys function's policy; the
+    index prefix is a pattern over indices; no retention may be zero. Each default passes its own validation."""
+    variables = parsed()["variable"]
+    unvalidated = sorted(name for name, spec in variables.items() if "validation" not in spec and name not in FREE_FORM)
+    assert unvalidated == []
+    for name, spec in variables.items():
+        if "validation" in spec:
+            assert accepts(name, spec, spec["default"]), f"{name}'s default fails its own validation"
+    for name in ("namespace", "bucket", "index_prefix"):
+        assert not any(accepts(name, variables[name], v) for v in ("*", "", "affiliate-*", "a b")), name
+    assert not any(accepts("functions", variables["functions"], v) for v in ([], ["*"], ["keys", "k*"], [""]))
+    for name, spec in variables.items():
+        if spec.get("type") == "number":
+            assert not accepts(name, spec, 0), f"{name} takes 0"
+
+
+@pytest.mark.parametrize("path", ["terraform/terraform.tfstate", "terraform/terraform.tfstate.backup",
+                                  "terraform/prod.tfvars", "terraform/terraform.tfvars.json",
+                                  "terraform/.terraform/providers/x", "terraform/plan.tfplan"])
+def test_terraform_state_and_variable_files_are_never_committed(path):
+    """`terraform apply` as the runbook runs it keeps its state in terraform/, and a terraform.tfvars is where an
+    operator puts the MinIO key (s3_secret_key): a `git add -A` committed either, for whoever reads the repository."""
+    if shutil.which("git") is None or subprocess.run(["git", "-C", str(ROOT), "rev-parse"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "-q", path], capture_output=True)
+    assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+@pytest.mark.parametrize("overlay", ["dev", "staging", "prod"])
+def test_functions_log_in_to_vault_with_a_short_token_for_vaults_audience_only(overlay):
+    """Each role takes only tokens minted for its audience, and every function mounts such a token, short-lived,
+    where AMX_VAULT_JWT_PATH points. Before, a role with no audience took the pod's own API-server token, which
+    the kubelet's legacy extension keeps valid for a year: one read of it (a file-read bug in a function) was a
+    Vault login as that function for as long as its pod lived."""
+    from tests.support.manifests import render
+
+    role = parsed()["resource"]["vault_kubernetes_auth_backend_role"]["function"]
+    audience = role.get("audience")
+    assert audience and audience not in ("https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local")
+    docs = render(ROOT / "manifests" / "overlays" / overlay)
+    settings = next(d["data"] for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("amx-settings"))
+    folder, _, file = settings["AMX_VAULT_JWT_PATH"].rpartition("/")
+    services = [d for d in docs if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")]
+    assert services
+    for service in services:
+        pod = service["spec"]["template"]["spec"]
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == folder]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        (token,) = [s["serviceAccountToken"] for s in volume["projected"]["sources"] if s["serviceAccountToken"]["path"] == file]
+        assert token["audience"] == audience and token["expirationSeconds"] <= 3600, service["metadata"]["name"]

@@ -248,3 +248,38 @@ def test_a_disabled_connection_does_not_sync(env):
     client = app()
     client.post("/connections", json=body(enabled=False), headers=env["admin"])
     assert client.post("/connections/ap/sync", headers=env["admin"]).status_code == 409
+
+
+def test_credentials_go_only_to_their_sources_own_domain(env, monkeypatch):
+    """An admin token could point a connection of an API source at a host of theirs with any stored credential's
+    path, and the connection test or a sync sent that credential there. Now such a write is a 400 naming base_url
+    (the source's own domain and non-public addresses, the recorded sites, are still fine), and a connection
+    stored so before is tested and synced without the host being so much as looked up."""
+    import socket
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import scrape
+
+    looked_up = []
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: looked_up.append(host) or real(host, *a, **k))
+    client = app()
+    env["rt"].secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    aw = body(id="aw", source="awin", credentials_path="connections/awin")
+    for address in ("https://collector.example/", "https://awin.com.collector.example", "http://[::ffff:8.8.8.8]/"):
+        refused = client.post("/connections", json={**aw, "base_url": address}, headers=env["admin"])
+        assert refused.status_code == 400, address
+        assert "base_url: " in refused.get_json()["error"]["message"]
+        assert "where the credentials of source 'awin' are sent" in refused.get_json()["error"]["message"]
+    assert client.post("/connections", json={**aw, "base_url": "https://sandbox.awin.com/"},
+                       headers=env["admin"]).status_code == 201
+    assert client.post("/connections", json=body(id="dir", base_url="https://mirror.example/"),
+                       headers=env["admin"]).status_code == 201  # a directory sends no credentials: any address
+    save_connection(env["rt"].store, Connection(id="old", source="awin", base_url="https://collector.example/",
+                                                credentials_path="connections/awin"))
+    tested = client.post("/connections/old/test", headers=env["admin"])
+    assert tested.status_code == 200 and tested.get_json()["ok"] is False
+    with pytest.raises(InvalidInput, match="'collector.example' is outside awin.com"):
+        scrape(env["rt"], "old")
+    assert "collector.example" not in looked_up
