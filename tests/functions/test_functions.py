@@ -181,6 +181,19 @@ def test_every_function_loads_and_exposes_handle(name, data_dir):
     assert client(name) is not None
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "main.py").exists()))
+def test_metrics_need_a_token_on_every_function(name, data_dir, auth):
+    """/metrics names the rules, the event types and the error rates: it was served to anyone, the public programs
+    and web functions' to the internet. A read token now, as Prometheus' scrape sends (authorization)."""
+    app = client(name)
+    refused = app.get("/metrics")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "amx_" not in refused.get_data(as_text=True)
+    assert app.get("/metrics", headers={"Authorization": "Bearer amx_0123456789ab_" + "x" * 43}).status_code == 401
+    shown = app.get("/metrics", headers=auth)
+    assert shown.status_code == 200 and "amx_requests_total" in shown.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("name", ["budget", "connections", "discover", "triggers"])
 def test_the_readiness_probe_builds_no_route_table(name, data_dir):
     """/healthz is Knative's first request to every cold start: the table's models wait for a routed request."""
@@ -254,7 +267,7 @@ def test_a_stored_schedule_that_is_no_cron_skips_its_connection_not_the_tick(dat
         next(line for line in logs if line["event"] == "sync.schedule_invalid").items()
 
 
-def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
+def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch, auth):
     """/metrics counts what the function did; a traceparent that comes in goes out on the events it publishes."""
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
     from tests.support.receiver import Receiver
@@ -268,7 +281,8 @@ def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch):
     app = client("budget")
 
     def counted(line_start: str) -> float:
-        lines = [l for l in app.get("/metrics").get_data(as_text=True).splitlines() if l.startswith(line_start)]
+        lines = [l for l in app.get("/metrics", headers=auth).get_data(as_text=True).splitlines()
+                 if l.startswith(line_start)]
         return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
 
     done = 'amx_events_total{function="budget",outcome="done",type="dev.knative.sources.ping"}'

@@ -90,12 +90,13 @@ def error_response(status: int, code: str, message: str, request_id: str):
                          {"X-Request-Id": request_id})
 
 
-def serve(request, route: Callable, flags=None) -> tuple:
+def serve(rt, request, route: Callable, with_flags: bool = True) -> tuple:
     """Run an HTTP route with a request id and trace context bound to every log line, the feature
     flags evaluated for the caller (its token, else the request), errors shaped as JSON, and the
-    request counted; /healthz and /metrics answer for every function. What the route left for after
-    its answer (runtime.after_answer) runs once the answer is sent."""
-    answer = _served(request, route, flags)
+    request counted; /healthz (no token: Kubernetes' probe) and /metrics (a read token: what it shows, the rules,
+    event types and error rates, is nobody else's business) answer for every function. What the route left for
+    after its answer (runtime.after_answer) runs once the answer is sent."""
+    answer = _served(rt, request, route, rt.flags if with_flags else None)
     _leave_the_rest(request)
     return answer
 
@@ -109,12 +110,20 @@ def _leave_the_rest(request) -> None:
         request.stream = io.BytesIO()  # werkzeug's cached_property may be set
 
 
-def _served(request, route: Callable, flags) -> tuple:
+def _metrics(rt, request) -> tuple:
+    from affiliate_matrix.auth import authorize
+    from affiliate_matrix.observability import telemetry
+
+    authorize(rt, request.headers.get("Authorization"))
+    body, content_type = telemetry.exposition()
+    return body, 200, {"Content-Type": content_type}
+
+
+def _served(rt, request, route: Callable, flags) -> tuple:
     from affiliate_matrix.observability import telemetry
 
     if request.path == "/metrics":
-        body, content_type = telemetry.exposition()
-        return body, 200, {"Content-Type": content_type}
+        route = lambda request: _metrics(rt, request)  # noqa: E731 - answered and shaped as any route
     request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
     traceparent = telemetry.start_span(request.headers.get("traceparent"))
     started = time.perf_counter()

@@ -220,8 +220,8 @@ def http_or_event(rt, request, route: Callable, work: Callable[[Event], None] | 
     from affiliate_matrix.handlers import serve
 
     if not is_event(request):
-        return serve(request, lambda r: route(rt, r), rt.flags)
-    return serve(request, lambda r: take_event(rt, r, work))
+        return serve(rt, request, lambda r: route(rt, r))
+    return serve(rt, request, lambda r: take_event(rt, r, work), with_flags=False)
 
 
 def take_event(rt, request, work: Callable[[Event], None] | None):

@@ -38,7 +38,7 @@ answers = AnswerCache(size=512)  # answers by ETag, shared by the request thread
 
 
 def handle(rt, request):
-    return serve(request, lambda r: _routed(rt, r), rt.flags)
+    return serve(rt, request, lambda r: _routed(rt, r))
 
 
 def _routed(rt, request):

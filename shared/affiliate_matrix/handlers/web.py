@@ -48,7 +48,7 @@ FORM_LIMIT = 8 * 1024
 
 
 def handle(rt, request):
-    return serve(request, lambda r: route(rt, r), rt.flags)
+    return serve(rt, request, lambda r: route(rt, r))
 
 
 def route(rt, request):
