@@ -1,4 +1,4 @@
-# index: needs no secret. An empty policy keeps the role explicit.
-path "secret/data/none" {
-  capabilities = ["deny"]
+# index: API bearer tokens (stored as hashes) for its /metrics. No other secret.
+path "secret/data/api-tokens/*" {
+  capabilities = ["read"]
 }

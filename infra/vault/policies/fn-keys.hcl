@@ -1,5 +1,8 @@
 # keys: rotate (write new versions with check-and-set), retire and revoke (destroy versions),
-# and keep the rotation metadata of the connections' credentials.
+# and keep the rotation metadata of the connections' credentials; API bearer tokens for its /metrics.
+path "secret/data/api-tokens/*" {
+  capabilities = ["read"]
+}
 path "secret/data/connections/*" {
   capabilities = ["create", "read", "update"]
 }

@@ -1,4 +1,4 @@
-# verify: re-checks public directory pages; needs no secret. An empty policy keeps the role explicit.
-path "secret/data/none" {
-  capabilities = ["deny"]
+# verify: re-checks public directory pages; API bearer tokens (stored as hashes) for its /metrics. No other secret.
+path "secret/data/api-tokens/*" {
+  capabilities = ["read"]
 }
