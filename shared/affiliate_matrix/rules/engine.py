@@ -142,8 +142,10 @@ def activation_id(key: str) -> str:
 
 
 def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime | None = None) -> tuple[dict, dict]:
-    """The context parts an event fills in, and a small summary of them for the activation log."""
-    now = now or datetime.now(UTC)
+    """The context parts an event fills in, and a small summary of them for the activation log. `now` is the
+    event's time (a schedule's tick): no wall clock decides, so a rule valid until a date holds for the events
+    before it however late they are delivered, and a dry run of an event says what its delivery would."""
+    now = now or (event.time if event is not None else datetime.now(UTC))
     values: dict = {"now": now.isoformat()}
     inputs: dict = {}
     if event is not None:
