@@ -1,0 +1,54 @@
+"""The discover function fed hostile search-provider answers through its real entry point (POST /discover on its
+HTTP stack, a provider a real local HTTP server): one bad result costs only itself, and a run stays bounded."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support.apps import function_client
+
+
+@pytest.fixture
+def provider():
+    """A SearXNG instance (on loopback: the providers' URLs are the operator's, not held to the address guard)
+    answering every query with `provider.results`."""
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"results": server.results}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    server.results = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def discover_app(env, provider, monkeypatch):
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    monkeypatch.setenv("AMX_SEARXNG_URL", f"http://127.0.0.1:{provider.server_port}")
+    return function_client("discover")
+
+
+def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(env, provider, discover_app):
+    """A provider answering 2,000 results to a query (40,000 fit its 2 MB cap) had every one taken as a candidate and
+    fetched, one after another: 40,000 pages for each of a niche's five dorks. A query takes the results of one page
+    (SearXNG's at most 100, Brave's 20, Google's 10), in the provider's order."""
+    provider.results = [{"url": f"http://10.{i // 256}.{i % 256}.1/", "title": "t"} for i in range(2_000)]
+    reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert report["queries"] == 5 and report["results"] == 5 * 100 and report["candidates"] == 100
+    assert len(report["failures"]) == 100  # each a private address, refused by the guard: a failure for itself
+    assert all("non-public" in reason for _, reason in report["failures"])
