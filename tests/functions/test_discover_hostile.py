@@ -52,3 +52,40 @@ def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(
     assert report["queries"] == 5 and report["results"] == 5 * 100 and report["candidates"] == 100
     assert len(report["failures"]) == 100  # each a private address, refused by the guard: a failure for itself
     assert all("non-public" in reason for _, reason in report["failures"])
+
+
+def test_one_address_under_many_spellings_is_one_candidate(env, provider, discover_app, monkeypatch):
+    """A registrable domain is one candidate, and so was an address written as such (127.0.0.1), but the resolver
+    reads an IPv4 address in many more spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1, ::ffff:127.0.0.1 in
+    brackets), each of which was a candidate of its own: the same site fetched, judged and remembered once per
+    spelling, up to a hundred times for one answer. An address is now its one canonical form."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    site = []
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            site.append(self.path)
+            body = b"<html><head><title>Nothing here</title></head><body>hello</body></html>"
+            self.send_response(200 if self.path != "/robots.txt" else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_port
+        provider.results = [{"url": f"http://{host}:{port}/", "title": "t"} for host in (
+            "127.0.0.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.1", "0x7f000001", "[::ffff:127.0.0.1]",
+            "[::ffff:7f00:1]")]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status_code == 200, reply.json
+    assert reply.json["candidates"] == 1 and reply.json["rejected"] == ["127.0.0.1"]
+    assert [path for path in site if path != "/robots.txt"] == ["/"]

@@ -142,10 +142,29 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
         except FetchError as exc:
             report.failures.append((result.url[:500], str(exc)))
             continue
-        domain = registrable_domain(host) or host
+        domain = site_of(host)
         if domain not in best:
             best[domain] = Candidate(untracked(result.url), domain, result)
     return list(best.values())
+
+
+def site_of(host: str) -> str:
+    """What a candidate is one of: a host's registrable domain, or an address in its one canonical form. The resolver
+    reads an IPv4 address in many spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1: inet_aton's) and an IPv6 one
+    may carry it (::ffff:127.0.0.1); each was a candidate of its own, the same site fetched once per spelling."""
+    import ipaddress
+    import socket
+
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):  # not an address: a name
+            return registrable_domain(host) or host
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
 
 
 def known_domains(rt, domains: list[str]) -> set[str]:
