@@ -33,3 +33,43 @@ def test_a_total_of_minus_zero_allocates_nothing_and_says_zero():
     refused = {**request, "campaigns": [{"id": "a", "min_budget": "5"}]}
     with pytest.raises(Exception, match=r"above total_budget 0$"):
         allocate_json(json.dumps(refused))
+
+
+def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path, monkeypatch):
+    """The run is stored create-only, then mirrored to the budget index, then announced (budget.allocated). A run
+    stopped after the store (the index unreachable: a 503, and the cron event redelivered) found the stored run on
+    the next call and returned it, so the dashboards never got that day's allocations and no budget.allocated
+    went out, for good."""
+    from datetime import date
+
+    from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import BUDGET_ALLOCATED
+    from affiliate_matrix.runtime import Runtime
+    from affiliate_matrix.search import SearchQuery
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
+    for cid in ("search-1", "social-1"):
+        save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="USD"), create=True)
+    announced = []
+    rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    upsert = rt.index.bulk_upsert
+
+    def down(name, docs, **options):
+        if name == "budget":
+            raise BackendUnavailable("the search index is not answering")
+        return upsert(name, docs, **options)
+
+    monkeypatch.setattr(rt.index, "bulk_upsert", down)
+    with pytest.raises(BackendUnavailable):
+        run_allocation(rt, date(2026, 11, 12))
+    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
+    again = run_allocation(rt, date(2026, 11, 12))
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert {h.doc["campaign_id"] for h in docs.hits} == {"search-1", "social-1"}
+    assert sum(h.doc["amount"] for h in docs.hits) == pytest.approx(300.0)
+    assert [e.data["day"] for e in announced] == ["2026-11-12"]
+    run_allocation(rt, date(2026, 11, 12))  # a third call: the same documents, the same event (one id)
+    assert len({e.id for e in announced}) == 1 and again.result.allocations

@@ -3,7 +3,7 @@
 The run allocates one day's budget over the active campaigns from their recent history, stores
 the run (inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
 so a redelivered cron event returns the stored run — mirrors it to the `budget` index and emits
-`budget.allocated`. The pacing check compares a finished day's spend with its allocation and
+`budget.allocated` (again for a stored run: a run stopped after it was stored is finished so). The pacing check compares a finished day's spend with its allocation and
 emits `budget.pacing` for each campaign off by more than the tolerance.
 """
 
@@ -73,12 +73,23 @@ def run_allocation(rt, day: date) -> AllocationRun:
         rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json", if_none_match=True)
     except ConflictError:
         log.info("budget.run_exists", day=str(day))
-        return load_run(rt.store, day)
-    channels = {c.id: c.channel for c in campaigns}
+        run = load_run(rt.store, day)
+    else:
+        ALLOCATION_RUNS.labels(run.result.strategy).inc()
+    announce(rt, run, {c.id: c.channel for c in campaigns})
+    return run
+
+
+def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
+    """The stored run mirrored to the budget index and announced (budget.allocated), after every call, for a new
+    run and a stored one alike: a run stopped after it was stored (the index unreachable) is finished by the next
+    call, the redelivered cron event's. Both are the same again: documents keyed by day and campaign, an event
+    whose id is the day's."""
+    day, request = run.day, run.request
     rt.index.ensure_index(BUDGET_INDEX)
     rt.index.bulk_upsert(BUDGET_INDEX.name, [{
         "id": f"allocation:{day}:{a.campaign_id}", "kind": "allocation", "campaign_id": a.campaign_id,
-        "channel": channels[a.campaign_id], "date": day.isoformat(), "amount": a.amount,
+        "channel": channels.get(a.campaign_id, ""), "date": day.isoformat(), "amount": a.amount,
         "expected_revenue": a.expected_revenue, "expected_low": a.expected_revenue_low,
         "expected_high": a.expected_revenue_high, "strategy": run.result.strategy, "run_id": day.isoformat(),
         "at": run.created_at.isoformat(),
@@ -87,9 +98,7 @@ def run_allocation(rt, day: date) -> AllocationRun:
         "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
         "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
     }, key=day.isoformat()))
-    ALLOCATION_RUNS.labels(run.result.strategy).inc()
-    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(campaigns))
-    return run
+    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations))
 
 
 def check_pacing(rt, day: date) -> list[dict]:
