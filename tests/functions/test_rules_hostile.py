@@ -31,3 +31,40 @@ def test_a_rule_valid_within_dates_is_judged_by_the_events_time_not_the_wall_clo
     assert delivered.status_code == 204
     decisions = [a["decision"] for a in triggers.get("/activations", headers=env["read"]).json["items"]]
     assert decisions == (["fired"] if holds else [])
+
+
+def test_a_rule_edited_while_its_old_condition_fails_is_not_disabled_for_the_old_ones_failures(env, tmp_path):
+    """The engine evaluates the rules it read (a copy up to 10 s old); a failure counted on the rule's id and the
+    third disabled whatever was stored by then, so a condition fixed by PUT while the old one was still failing in
+    flight was disabled for the old one's error, and the fixed one's first failure disabled it (the count carried
+    over). Failures now count for the condition that raised, and a rule is disabled only as it was evaluated."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import load_rule, load_state
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    fragile = {"id": "fragile", "trigger": {"event": "key.expiring"}, "condition": "1 / (key.failures - 1) == 1",
+               "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=fragile, headers=env["admin"]).status_code == 201
+    for n in range(2):  # one failed connection: division by zero, counted twice (the trial's sample has none)
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "failed": ["awin"]},
+                             id=f"e{n}").status_code == 204
+    etag = triggers.get("/rules/fragile", headers=env["admin"]).headers["ETag"]
+    fixed = {**fragile, "condition": "key.failures != 1 && 1 / (key.failures - 1) == 1"}
+    assert triggers.put("/rules/fragile", json=fixed, headers={**env["admin"], "If-Match": etag}).status_code == 200
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    old = Rule.model_validate(fragile)  # what a worker read before the edit, failing a third time
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [activation] = evaluate(rt, [old], context_of({"key": {"failures": 1}}), trigger_id="e2", at=at, inputs={})
+    assert activation["decision"] == "error" and activation["outcome"] == "failed"
+    stored, _ = load_rule(rt.store, "fragile")
+    assert stored.enabled and stored.condition == fixed["condition"]
+    broken = Rule.model_validate({**fixed, "condition": "1 / (key.failures - 1) == 1 && true"})  # another condition's first
+    [activation] = evaluate(rt, [broken], context_of({"key": {"failures": 1}}), trigger_id="e3", at=at, inputs={})
+    assert activation["outcome"] == "failed" and load_state(rt.store, "fragile")[0]["failures"] == 1

@@ -119,10 +119,14 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
 
 def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict) -> dict:
     reason = f"{type(exc).__name__}: {exc}"[:500]
-    state = update_state(rt.store, rule.id, lambda s: {**s, "failures": s.get("failures", 0) + 1, "last_error": reason})
-    disabled = state["failures"] >= FAILURES_TO_DISABLE
-    if disabled:
-        disable_rule(rt.store, rule.id, f"raised {state['failures']} times; last: {reason}")
+    # Failures count for the condition that raised (rules are evaluated as read, up to CACHE_TTL_S old): a condition
+    # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
+    failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
+    state = update_state(rt.store, rule.id, lambda s: {
+        **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
+        "failing_condition": failing, "last_error": reason})
+    disabled = state["failures"] >= FAILURES_TO_DISABLE and disable_rule(
+        rt.store, rule.id, f"raised {state['failures']} times; last: {reason}", condition=rule.condition) is not None
     activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,
                   "event_id": trigger_id, "decision": "error", "action": rule.action.type, "action_event_id": "",
                   "outcome": "disabled" if disabled else "failed", "detail": reason, "inputs": inputs,

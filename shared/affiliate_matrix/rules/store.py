@@ -62,9 +62,13 @@ def list_rules(store, *, cached: bool = False) -> list[Rule]:
     return rules
 
 
-def disable_rule(store, rule_id: str, reason: str) -> Rule:
+def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
+    """Disable the rule, conditionally on its ETag; with `condition`, only while the stored rule still has that
+    condition (the one that failed), else None: an edit since has replaced what failed."""
     for _ in range(5):
         rule, etag = load_rule(store, rule_id)
+        if condition is not None and rule.condition != condition:
+            return None
         rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
         try:
             save_rule(store, rule, if_match=etag)
