@@ -68,3 +68,24 @@ def test_a_rule_edited_while_its_old_condition_fails_is_not_disabled_for_the_old
     broken = Rule.model_validate({**fixed, "condition": "1 / (key.failures - 1) == 1 && true"})  # another condition's first
     [activation] = evaluate(rt, [broken], context_of({"key": {"failures": 1}}), trigger_id="e3", at=at, inputs={})
     assert activation["outcome"] == "failed" and load_state(rt.store, "fragile")[0]["failures"] == 1
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"niche": ""}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": "pets " * 2_000}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": True}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": "pets", "language": "xx"}, "action.params.language: no dork templates for 'xx'"),
+    ({"niche": "pets", "language": 7}, "action.params.language: no dork templates for 7"),
+])
+def test_a_discover_action_is_held_to_what_post_discover_takes_when_the_rule_is_written(env, params, message):
+    """POST /discover takes niches of 1-100 characters and languages with dork templates; a rule's discover action
+    was stored with any niche (empty, 10 KB, true) or language, and each firing ran a discovery on it: dorks of
+    10 KB sent to the providers (each query counted against the day's quota), or a run failing on 'xx'."""
+    triggers = function_client("triggers")
+    rule = {"id": "find-more", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "discover", "params": params}}
+    reply = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert reply.status_code == 400 and message in reply.json["error"]["message"]
+    assert triggers.get("/rules/find-more", headers=env["read"]).status_code == 404
+    good = {**rule, "action": {"type": "discover", "params": {"niche": "web hosting", "language": "de"}}}
+    assert triggers.post("/rules", json=good, headers=env["admin"]).status_code == 201
