@@ -73,3 +73,20 @@ def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next
     assert [e.data["day"] for e in announced] == ["2026-11-12"]
     run_allocation(rt, date(2026, 11, 12))  # a third call: the same documents, the same event (one id)
     assert len({e.id for e in announced}) == 1 and again.result.allocations
+
+
+@pytest.mark.parametrize("strategy", ["optimal", "exploratory"])
+def test_a_campaign_spending_a_subnormal_amount_gets_an_expected_revenue_and_no_numpy_warning(strategy):
+    """A day's spend of 5e-324 is valid input (a count from 0 up). A campaign's curves are scaled to its largest
+    spend, and half-saturation points of 5e-324 times 0.125 to 16 underflowed to 0: spend / 0 was nan, its
+    expected revenue null (an informed campaign's, beside an amount), and numpy's 'divide by zero' warnings went
+    to the log (the CLI's stderr) at every run. The scale is at least a cent, the least an allocation moves."""
+    import warnings
+
+    history = [{"date": f"2026-01-0{d}", "spend": 5e-324, "revenue": 5e-324} for d in range(1, 6)]
+    request = {"total_budget": "0", "currency": "USD", "strategy": strategy, "seed": 1, "campaigns": [
+        {"id": "a", "history": history}, {"id": "b", "history": [{**d, "spend": 1e-308} for d in history]}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        body = json.loads(allocate_json(json.dumps(request)))
+    assert [(a["amount"], a["expected_revenue"]) for a in body["allocations"]] == [(0.0, 0.0), (0.0, 0.0)]
