@@ -16,7 +16,7 @@ def provider():
     answering every query with `provider.results`."""
     class Answer(BaseHTTPRequestHandler):
         def do_GET(self):
-            body = json.dumps({"results": server.results}).encode()
+            body = server.raw if server.raw is not None else json.dumps({"results": server.results}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -27,7 +27,7 @@ def provider():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    server.results = []
+    server.results, server.raw = [], None
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
@@ -89,3 +89,19 @@ def test_one_address_under_many_spellings_is_one_candidate(env, provider, discov
     assert reply.status_code == 200, reply.json
     assert reply.json["candidates"] == 1 and reply.json["rejected"] == ["127.0.0.1"]
     assert [path for path in site if path != "/robots.txt"] == ["/"]
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Sign in to the proxy</body></html>", b"[1, 2, 3]", b'{"results": 5}',
+                                  b"\xff\xfe not text", b"[" * 100_000])
+def test_an_answer_that_is_no_json_object_is_the_providers_failure_not_a_query_with_no_results(env, provider,
+                                                                                               discover_app, body):
+    """A 200 whose body is not a JSON object (a proxy's sign-in page, a list, bytes) was read as an answer with no
+    results: the query counted as answered against the day's quota, no provider error, and a misconfigured
+    instance found nothing every day without a word; JSON nested past the parser's depth raised RecursionError out
+    of the run (a 500). Each is now the provider's failure, as a 5xx is."""
+    provider.raw = body
+    reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert report["queries"] == 0 and len(report["unanswered"]) == 5
+    assert len(report["provider_errors"]) == 1 and report["provider_errors"][0].startswith("searxng: ")

@@ -44,19 +44,22 @@ class Result:
     query: str
 
 
-def json_object(body: bytes) -> dict:
-    """A JSON object answer, or {} for anything else (HTML, a list, garbage)."""
+def json_object(body: bytes) -> dict | None:
+    """A JSON object answer, or None for anything else (HTML, a list, garbage, JSON nested past the parser's depth,
+    whose RecursionError went out of the run as a 500)."""
     try:
         data = json.loads(body)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
-def error_of(body: dict) -> dict:
+def error_of(body: dict | None) -> dict:
     """The answer's error object; {} when there is none or it is not an object."""
-    error = body.get("error")
+    error = (body or {}).get("error")
     return error if isinstance(error, dict) else {}
+
+
 
 
 def _text(value) -> str:
@@ -93,7 +96,10 @@ class Provider(ABC):
             response = exc.response
         except FetchError as exc:  # unreachable, too large, a malformed redirect
             raise ProviderError(f"{self.name}: {exc}") from None
-        return response.status, json_object(response.body), response.headers
+        body = json_object(response.body)
+        if response.status == 200 and body is None:  # a proxy's sign-in page read as no results hid the failure
+            raise ProviderError(f"{self.name}: the answer is not a JSON object")
+        return response.status, body or {}, response.headers
 
     def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
         """The answer's results: objects with a text URL, their title and snippet as text (absent: empty), the
