@@ -105,3 +105,42 @@ def test_an_answer_that_is_no_json_object_is_the_providers_failure_not_a_query_w
     report = reply.json
     assert report["queries"] == 0 and len(report["unanswered"]) == 5
     assert len(report["provider_errors"]) == 1 and report["provider_errors"][0].startswith("searxng: ")
+
+
+def test_a_page_too_deeply_nested_to_parse_costs_only_its_candidate(env, provider, discover_app, monkeypatch):
+    """A candidate's page nested too deep for the HTML parser is a ParseError (sources.Page refuses it rather than
+    parse for minutes); raised by the judging, it went out of the run: a 500 to POST /discover, the other candidates'
+    verdicts and the batch of discovered programs lost. It is now a failure for its URL."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    pages = {"/deep": b"<html><body>" + b"<div>" * 40_000 + b"x" + b"</div>" * 40_000 + b"</body></html>",
+             "/fine": b"<html><head><title>Acme affiliate program</title></head><body>Join our affiliate program: 30%"
+                      b" commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>"}
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    servers = [ThreadingHTTPServer((host, 0), Site) for host in ("127.0.0.1", "127.0.0.2")]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        deep, fine = (f"http://{s.server_address[0]}:{s.server_port}" for s in servers)
+        provider.results = [{"url": f"{deep}/deep", "title": "t"}, {"url": f"{fine}/fine", "title": "t"}]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert [url for url, _ in report["failures"]] == [f"{deep}/deep"]
+    assert "nested too deep" in report["failures"][0][1]
+    assert report["discovered"] + report["review"] + report["rejected"] == ["127.0.0.2"]

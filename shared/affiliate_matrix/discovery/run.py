@@ -215,7 +215,13 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     if problem:  # judged, it would be remembered as seen, and its record would fail the run's batch
         report.failures.append((candidate.url, problem))
         return None
-    verdict = classify(response.text, response.url)
+    from affiliate_matrix.sources import ParseError
+
+    try:
+        verdict = classify(response.text, response.url)
+    except ParseError as exc:  # a page we cannot read (nested too deep to parse): its candidate's failure, not the run's
+        report.failures.append((candidate.url, str(exc)))
+        return None
     found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
              "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
              "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
