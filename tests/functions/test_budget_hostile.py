@@ -90,3 +90,42 @@ def test_a_campaign_spending_a_subnormal_amount_gets_an_expected_revenue_and_no_
         warnings.simplefilter("error")
         body = json.loads(allocate_json(json.dumps(request)))
     assert [(a["amount"], a["expected_revenue"]) for a in body["allocations"]] == [(0.0, 0.0), (0.0, 0.0)]
+
+
+def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, tmp_path, monkeypatch):
+    """The daily tick allocates tomorrow, then checks yesterday's pacing. An allocation refused (every campaign
+    made inactive, AMX_BUDGET_DAILY_TOTAL taken away, min_budgets past the total) answered 400 before the pacing
+    was looked at, so a campaign that overspent yesterday by half raised no budget.pacing. The pacing is checked
+    whatever the allocation's outcome, and the tick still answers the allocation's refusal."""
+    from datetime import UTC, date, datetime
+
+    from affiliate_matrix.budget.campaigns import Campaign, load_campaign, save_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import BUDGET_PACING, Event
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import signed_event
+    from tests.support.receiver import Receiver
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
+    save_campaign(rt.store, Campaign(id="search-1", name="s", channel="search", currency="USD"), create=True)
+    run_allocation(rt, date(2026, 10, 22))
+    broker = Receiver()
+    try:
+        monkeypatch.setenv("AMX_EVENTS", "http")
+        monkeypatch.setenv("AMX_BROKER_URL", broker.url)
+        budget = function_client("budget")
+        spent = budget.post("/campaigns/search-1/metrics", headers=env["admin"], json={"days": [
+            {"date": "2026-10-22", "spend": 450.0, "revenue": 10.0}]})
+        assert spent.status_code == 200
+        campaign, etag = load_campaign(rt.store, "search-1")
+        save_campaign(rt.store, campaign.model_copy(update={"active": False}), if_match=etag)
+        tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
+        tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
+        headers, body = signed_event(tick, "budget", binary=True)
+        reply = budget.post("/", headers=headers, data=body)
+        assert reply.status_code == 400 and "no active campaigns" in reply.json["error"]["message"]
+        pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
+        assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
+    finally:
+        broker.close()
