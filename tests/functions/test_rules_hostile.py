@@ -89,3 +89,27 @@ def test_a_discover_action_is_held_to_what_post_discover_takes_when_the_rule_is_
     assert triggers.get("/rules/find-more", headers=env["read"]).status_code == 404
     good = {**rule, "action": {"type": "discover", "params": {"niche": "web hosting", "language": "de"}}}
     assert triggers.post("/rules", json=good, headers=env["admin"]).status_code == 201
+
+
+@pytest.mark.parametrize("damage", [b'{"last_fired_at": "2026-11-22T0', b"[" * 100_000, b'["not", "a", "state"]',
+                                    b'{"last_fired_at": 5, "failures": "x"}'])
+def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, tmp_path, damage, capsys):
+    """A rule's state (rules/state/<id>.json: its last firing, its failures) that no longer parses raised out of the
+    engine at that rule's firing: the event failed (a 500, redelivered until dropped) and every rule after it missed
+    the event, for good. A damaged state is named in the log and the rule goes on from a fresh one."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    for rule_id in ("first", "second"):
+        rule = {"id": rule_id, "trigger": {"event": "key.expiring"}, "condition": "true",
+                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+        assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.store.put("rules/state/first.json", damage, content_type="application/json")
+    reply = deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"})
+    assert reply.status_code == 204
+    items = triggers.get("/activations", headers=env["read"]).json["items"]
+    assert sorted((a["rule_id"], a["decision"]) for a in items) == [("first", "fired"), ("second", "fired")]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "rules/state/first.json" in logged and "Traceback" not in logged
