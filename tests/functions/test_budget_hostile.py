@@ -129,3 +129,29 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
         assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
     finally:
         broker.close()
+
+
+@pytest.mark.parametrize("damage", [b'{"campaign_id": "search-1", "days": [{"date": "2026-1', b"[" * 100_000,
+                                    b'{"days": 5}', b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}'])
+def test_a_campaigns_damaged_metrics_cost_that_campaign_not_the_run(env, tmp_path, damage, capsys):
+    """budget/metrics/<id>.json was read with json.loads and indexed as it came: one campaign's metrics truncated,
+    nested too deep or of another shape raised out of the daily run (a 500 to POST /allocations, the cron tick
+    redelivered until dropped) with no allocation for anyone. The damage is named in the log and the run goes on
+    with that campaign's history left out (the README: the budget run skips a damaged document)."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    budget = function_client("budget")
+    for cid in ("search-1", "social-1"):
+        assert budget.post("/campaigns", json={**CAMPAIGN, "id": cid}, headers=env["admin"]).status_code == 201
+    days = [{"date": f"2026-11-{d:02d}", "spend": 50.0 + d, "revenue": 200.0 + 3 * d} for d in range(1, 11)]
+    assert budget.post("/campaigns/social-1/metrics", json={"days": days}, headers=env["admin"]).status_code == 200
+    Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/metrics/search-1.json", damage,
+                                                           content_type="application/json")
+    run = budget.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
+    assert run.status_code == 201, run.json
+    assert round(sum(a["amount"] for a in run.json["result"]["allocations"]), 2) == 300.0
+    histories = {c["id"]: c["history"] for c in run.json["request"]["campaigns"]}
+    assert histories["search-1"] == [] and len(histories["social-1"]) == 10
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "budget/metrics/search-1.json" in logged and "Traceback" not in logged

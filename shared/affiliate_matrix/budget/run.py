@@ -16,7 +16,7 @@ from affiliate_matrix.budget.campaigns import history, list_campaigns, load_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -63,7 +63,7 @@ def run_allocation(rt, day: date) -> AllocationRun:
             total_budget=settings.budget_daily_total, currency=settings.budget_currency,
             strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
             campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                       history=history(rt.store, c.id, until=day, days=settings.budget_history_days))
+                                       history=readable_history(rt, c.id, day))
                        for c in campaigns])
     except ValidationError as exc:
         raise problem(exc) from None
@@ -101,6 +101,16 @@ def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
     log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations))
 
 
+def readable_history(rt, campaign_id: str, day: date) -> list[dict]:
+    """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
+    campaign's), so one campaign's damage does not stop the run for all."""
+    try:
+        return history(rt.store, campaign_id, until=day, days=rt.settings.budget_history_days)
+    except DamagedData as exc:
+        log.error("document.damaged", key=exc.where, error=str(exc))
+        return []
+
+
 def check_pacing(rt, day: date) -> list[dict]:
     """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance."""
     try:
@@ -110,8 +120,14 @@ def check_pacing(rt, day: date) -> list[dict]:
     tolerance = rt.settings.budget_pacing_tolerance
     alerts = []
     for allocation in run.result.allocations:
-        spent = next((row["spend"] for row in load_days(rt.store, allocation.campaign_id)[0]
-                      if row["date"] == day.isoformat()), None)
+        try:
+            spent = next((row.get("spend") for row in load_days(rt.store, allocation.campaign_id)[0]
+                          if row.get("date") == day.isoformat()), None)
+        except DamagedData as exc:
+            log.error("document.damaged", key=exc.where, error=str(exc))
+            continue
+        if not isinstance(spent, int | float) or isinstance(spent, bool):
+            spent = None
         if spent is None or allocation.amount <= 0:
             continue
         deviation = (spent - allocation.amount) / allocation.amount
