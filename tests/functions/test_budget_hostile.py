@@ -155,3 +155,33 @@ def test_a_campaigns_damaged_metrics_cost_that_campaign_not_the_run(env, tmp_pat
     assert histories["search-1"] == [] and len(histories["social-1"]) == 10
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and "budget/metrics/search-1.json" in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("damage", [b'{"day": "2026-10-22", "created_at": "2026-10-21T06:00', b"[" * 100_000,
+                                    b'{"day": "2026-10-22"}'])
+def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_path, damage, capsys):
+    """budget/runs/<day>.json was read with pydantic's ValidationError left to fly: one damaged run raised out of
+    the daily tick's pacing check (a 500, the tick redelivered until dropped), and a GET of it was a 500 with a
+    traceback. The tick allocates tomorrow and skips the damaged day's pacing, naming it; reading it alone is
+    the documented 500 damaged_data naming its key."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import Event
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import signed_event
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/runs/2026-10-22.json", damage,
+                                                           content_type="application/json")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
+    tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    assert budget.post("/", headers=headers, data=body).status_code == 204
+    assert budget.get("/allocations/2026-10-24", headers=env["read"]).status_code == 200
+    one = budget.get("/allocations/2026-10-22", headers=env["read"])
+    assert one.status_code == 500 and one.json["error"]["code"] == "damaged_data"
+    assert "budget/runs/2026-10-22.json" in one.json["error"]["message"]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "budget/runs/2026-10-22.json" in logged and "Traceback" not in logged

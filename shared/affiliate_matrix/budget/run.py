@@ -38,10 +38,18 @@ def run_key(day: date) -> str:
 
 
 def load_run(store, day: date) -> AllocationRun:
+    """The day's stored run; DamagedData naming its key when it does not parse or is no run (pydantic's
+    ValidationError went out of the daily tick's pacing check and a GET of the day as a traceback)."""
     try:
-        return AllocationRun.model_validate_json(store.get(run_key(day)).data)
+        data = store.get(run_key(day)).data
     except NotFoundError:
         raise NotFoundError(f"no allocation run for {day}") from None
+    try:
+        return AllocationRun.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise DamagedData(run_key(day), f"{'.'.join(map(str, first['loc'])) or 'the document'}: {first['msg']}",
+                          "restore an earlier version of the object, or delete it and run the day again") from None
 
 
 def list_runs(store) -> list[date]:
@@ -116,6 +124,9 @@ def check_pacing(rt, day: date) -> list[dict]:
     try:
         run = load_run(rt.store, day)
     except NotFoundError:
+        return []
+    except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
+        log.error("document.damaged", key=exc.where, error=str(exc))
         return []
     tolerance = rt.settings.budget_pacing_tolerance
     alerts = []
