@@ -113,3 +113,22 @@ def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, t
     assert sorted((a["rule_id"], a["decision"]) for a in items) == [("first", "fired"), ("second", "fired")]
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and "rules/state/first.json" in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("damage", [b'{"id": "a_000000000000000000000000", "rule_id": "r", "decis', b"[" * 100_000,
+                                    b'["an", "activation"]'])
+def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(env, tmp_path, damage, capsys):
+    """The outcome of an action is written onto its activation record, which was read with json.loads: a damaged one
+    raised after the action was done (the alert written, the webhook posted), a 500, so the Broker redelivered the
+    action and it was done again, and again. The damage is named in the log and the action's outcome left unrecorded."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    key = "rules/activations/2026-11-22/a_000000000000000000000000.json"
+    Runtime("test", Settings(data_dir=tmp_path)).store.put(key, damage, content_type="application/json")
+    triggers = function_client("triggers")
+    reply = deliver_event(triggers, "triggers", "dev.affiliatematrix.action.alert", {
+        "rule_id": "r", "params": {"text": "x"}, "activation_id": "a_000000000000000000000000", "activation_key": key})
+    assert reply.status_code == 204
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and key in logged and "Traceback" not in logged
