@@ -144,3 +144,31 @@ def test_a_page_too_deeply_nested_to_parse_costs_only_its_candidate(env, provide
     assert [url for url, _ in report["failures"]] == [f"{deep}/deep"]
     assert "nested too deep" in report["failures"][0][1]
     assert report["discovered"] + report["review"] + report["rejected"] == ["127.0.0.2"]
+
+
+@pytest.mark.parametrize("damage", [b'{"domain": "tailwag.example", "na', b"[" * 100_000, b'{"domain": 5}'])
+def test_a_damaged_review_item_is_named_and_the_others_are_listed_and_decided(tmp_path, monkeypatch, damage):
+    """`amx discover review` read each review item with json.loads and indexed it as it came: one damaged item (a
+    truncated file, a hand edit) raised out of the listing, a traceback, so no other doubtful find could be seen;
+    --accept or --reject of it did the same. The damaged item is named and the others listed; deciding it is
+    refused naming its key."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    good = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
+            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
+            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(good).encode(), content_type="application/json")
+    rt.store.put("discovery/review/tailwag.example.json", damage, content_type="application/json")
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert listed.exit_code == 0, listed.output
+    assert "pawsome.example" in listed.output and "discovery/review/tailwag.example.json" in listed.output
+    decided = CliRunner().invoke(app, ["discover", "review", "--reject", "tailwag.example"])
+    assert isinstance(decided.exception, DamagedData) and "discovery/review/tailwag.example.json" in str(decided.exception)
+    assert rt.store.get("discovery/review/tailwag.example.json").data == damage  # left for a person to rescue

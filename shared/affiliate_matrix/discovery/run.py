@@ -265,16 +265,40 @@ def record(found: dict, verdict: Verdict, raw_key: str) -> RawRecord:
                "query": found["query"], "provider": found["provider"]})
 
 
-def reviews(rt) -> list[dict]:
-    return [json.loads(rt.store.get(key).data) for key in sorted(rt.store.list("discovery/review/"))]
+_REVIEW_FIELDS = {"url": str, "domain": str, "name": str, "confidence": int | float, "evidence": list, "query": str,
+                  "provider": str, "raw_key": str, "at": str}
+
+
+def _review_item(doc) -> bool:
+    return isinstance(doc, dict) and all(isinstance(doc.get(name), kind) for name, kind in _REVIEW_FIELDS.items())
+
+
+def read_review(rt, key: str) -> dict | None:
+    """A review item as `judge` wrote it; None when there is none; DamagedData naming its key when it does not parse
+    or lacks a field (read with json.loads and indexed as it came, one damaged item raised out of the listing)."""
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.storage import read_json
+
+    found, _, problem = read_json(rt.store, key, _review_item, "not a review item (" + ", ".join(_REVIEW_FIELDS) + ")")
+    if problem is not None:
+        raise DamagedData(key, problem, "restore an earlier version of the object, or delete it: the next run that "
+                                        "finds the site judges it again")
+    return found
+
+
+def reviews(rt, damaged: list | None = None) -> list[dict]:
+    """The review items; a damaged one is logged and left out (and added to `damaged` as {"key", "error"})."""
+    from affiliate_matrix.documents import readable
+
+    return [item for item in readable(sorted(rt.store.list("discovery/review/")), lambda key: read_review(rt, key),
+                                      damaged) if item is not None]
 
 
 def decide(rt, domain: str, accept: bool) -> RawRecord | None:
     """A person's call on a review item: accepted, it becomes a `discovered` record; either way it leaves the list."""
-    try:
-        found = json.loads(rt.store.get(review_key(domain)).data)
-    except NotFoundError:
-        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)") from None
+    found = read_review(rt, review_key(domain))
+    if found is None:
+        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
     rt.store.delete(review_key(domain))
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")
