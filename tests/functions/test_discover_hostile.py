@@ -172,3 +172,36 @@ def test_a_damaged_review_item_is_named_and_the_others_are_listed_and_decided(tm
     decided = CliRunner().invoke(app, ["discover", "review", "--reject", "tailwag.example"])
     assert isinstance(decided.exception, DamagedData) and "discovery/review/tailwag.example.json" in str(decided.exception)
     assert rt.store.get("discovery/review/tailwag.example.json").data == damage  # left for a person to rescue
+
+
+def test_a_result_url_no_record_can_keep_is_refused_before_it_is_fetched(env, provider, discover_app, monkeypatch):
+    """A record keeps its URL as an http(s) URL of at most 2,083 characters; a result's URL of 10 KB was fetched,
+    its page stored and only then found unkeepable, at every run (a failure is not remembered). It is refused as a
+    failure for it before any request, as a javascript: or data: URL is."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    requests = []
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        long_url = f"http://127.0.0.1:{server.server_port}/{'a' * 10_000}"
+        provider.results = [{"url": long_url, "title": "t"}]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status_code == 200, reply.json
+    assert requests == [] and reply.json["candidates"] == 0
+    failures = reply.json["failures"]  # one for each of the niche's five dorks that found it
+    assert len(failures) == 5 and all(url == long_url[:500] and "a URL a record cannot keep" in reason
+                                      for url, reason in failures)

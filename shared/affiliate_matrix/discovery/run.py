@@ -134,13 +134,18 @@ def untracked(url: str) -> str:
 def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
     """One candidate per registrable domain (an IP address counts as its own): the best-ranked URL, so
     the same page under other URLs and other pages of the site are not fetched again. Domains are
-    ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL is a failure for it."""
+    ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL, or one no record can keep, is a
+    failure for it."""
     best: dict[str, Candidate] = {}
     for result in sorted(results, key=lambda r: r.rank):
         try:
             _, host, _ = target_of(result.url)
         except FetchError as exc:
             report.failures.append((result.url[:500], str(exc)))
+            continue
+        problem = unkeepable(result.url)
+        if problem:  # fetched, its page stored and only then refused, at every run (a failure is not remembered)
+            report.failures.append((result.url[:500], problem))
             continue
         domain = site_of(host)
         if domain not in best:
