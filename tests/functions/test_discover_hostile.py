@@ -205,3 +205,54 @@ def test_a_result_url_no_record_can_keep_is_refused_before_it_is_fetched(env, pr
     failures = reply.json["failures"]  # one for each of the niche's five dorks that found it
     assert len(failures) == 5 and all(url == long_url[:500] and "a URL a record cannot keep" in reason
                                       for url, reason in failures)
+
+
+def test_a_doubtful_find_whose_review_item_cannot_be_written_is_judged_again_not_lost(env, tmp_path, monkeypatch):
+    """A doubtful find was remembered as judged (discovery/seen/) before its review item was written: a write of the
+    item that failed (the store unavailable) left the site judged with no item to decide on, skipped by every later
+    run, for good. The item is written first, so a failure leaves the site unjudged for the next run."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery.providers import Result
+    from affiliate_matrix.discovery.run import reviews, seen_key, validate
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.runtime import Runtime
+
+    page = (b"<html><head><title>Partners</title></head><body>Earn a recurring commission on every payout, with a 30 "
+            b"day cookie for our affiliates.</body></html>")  # partner wording, vocabulary, a cookie: doubtful (0.5)
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page if self.path != "/robots.txt" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    put = rt.store.put
+
+    def failing(key, data, **options):
+        if key.startswith("discovery/review/"):
+            raise BackendUnavailable("the object store is not answering")
+        return put(key, data, **options)
+
+    try:
+        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
+        monkeypatch.setattr(rt.store, "put", failing)
+        with pytest.raises(BackendUnavailable):
+            validate(rt, results, DiscoveryReport())
+        assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
+        monkeypatch.setattr(rt.store, "put", put)
+        report = DiscoveryReport()
+        validate(rt, results, report)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.review == ["127.0.0.1"] and [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]

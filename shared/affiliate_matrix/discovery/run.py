@@ -232,10 +232,10 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
              "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
              "at": datetime.now(UTC).isoformat()}
     outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
+    if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
+        rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
     remember(rt, candidate.domain, {**found, "outcome": outcome})
     getattr(report, outcome).append(candidate.domain)
-    if outcome == "review":
-        rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
     return record(found, verdict, raw_key) if outcome == "discovered" else None
 
 
