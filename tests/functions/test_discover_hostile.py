@@ -256,3 +256,55 @@ def test_a_doubtful_find_whose_review_item_cannot_be_written_is_judged_again_not
         server.shutdown()
         server.server_close()
     assert report.review == ["127.0.0.1"] and [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]
+
+
+def test_confident_finds_whose_batch_cannot_be_written_are_judged_again_not_lost(env, tmp_path, monkeypatch):
+    """Confident finds were remembered as judged when each was judged, and their batch for the index written after
+    the last: a batch write that failed (the store unavailable) left them judged and never indexed, skipped by every
+    later run, for good. They are remembered once their batch is stored."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery.providers import Result
+    from affiliate_matrix.discovery.run import seen_key, validate
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.runtime import Runtime
+
+    page = (b"<html><head><title>Acme affiliate program</title></head><body><h1>Join our affiliate program</h1>"
+            b"Earn 30% commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>")
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page if self.path != "/robots.txt" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    put = rt.store.put_content_addressed
+
+    def failing(prefix, data, **options):
+        if prefix == "batches/discovery":
+            raise BackendUnavailable("the object store is not answering")
+        return put(prefix, data, **options)
+
+    try:
+        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
+        monkeypatch.setattr(rt.store, "put_content_addressed", failing)
+        with pytest.raises(BackendUnavailable):
+            validate(rt, results, DiscoveryReport())
+        assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
+        monkeypatch.setattr(rt.store, "put_content_addressed", put)
+        report = DiscoveryReport()
+        validate(rt, results, report)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.discovered == ["127.0.0.1"] and report.batch_key is not None
+    assert rt.store.head(seen_key("127.0.0.1")) is not None

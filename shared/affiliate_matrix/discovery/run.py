@@ -52,19 +52,23 @@ def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
     report.results, report.candidates = len(results), len(candidates)
     known = known_domains(rt, [c.domain for c in candidates])
     report.known = sorted(c.domain for c in candidates if c.domain in known)
-    records = []
+    records, decisions = [], {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0)
     try:
         for candidate in (c for c in candidates if c.domain not in known):
             judged = judge(rt, fetcher, candidate, report)
             if judged is not None:
-                records.append(judged)
+                record_, decisions[candidate.domain] = judged
+                records.append(record_)
     finally:
         fetcher.close()
     if records:
         batch = "\n".join(r.model_dump_json() for r in records).encode()
         report.batch_key = rt.store.put_content_addressed("batches/discovery", batch, suffix=".jsonl",
                                                           content_type="application/x-ndjson")
+        # remembered as judged once their batch is stored: a batch write failing after left them judged, never indexed
+        for domain, decision in decisions.items():
+            remember(rt, domain, decision)
         rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": report.batch_key,
                                                                    "connection_id": "discovery",
                                                                    "records": len(records), "failures": 0},
@@ -205,7 +209,9 @@ def review_key(domain: str) -> str:
     return f"discovery/review/{domain_key(domain)}.json"
 
 
-def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> RawRecord | None:
+def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> tuple[RawRecord, dict] | None:
+    """Fetch and judge one candidate: a confident one is returned as its record and the decision to remember once
+    the record is stored; the others are remembered (and a doubtful one put on the review list) here."""
     try:
         response = fetcher.get(candidate.url)
     except FetchError as exc:
@@ -234,9 +240,11 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
     if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
         rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
-    remember(rt, candidate.domain, {**found, "outcome": outcome})
     getattr(report, outcome).append(candidate.domain)
-    return record(found, verdict, raw_key) if outcome == "discovered" else None
+    if outcome == "discovered":
+        return record(found, verdict, raw_key), {**found, "outcome": outcome}
+    remember(rt, candidate.domain, {**found, "outcome": outcome})
+    return None
 
 
 def unkeepable(url: str) -> str | None:
