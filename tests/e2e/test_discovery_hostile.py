@@ -110,7 +110,7 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
             site.shutdown()
             site.server_close()
     assert sorted(report.discovered) == ["127.0.0.1", "127.0.0.2"]
-    assert "at most 2083 characters" in dict(report.failures)[too_long]
+    assert "at most 2083 characters" in dict(report.failures)[too_long[:500]]  # refused before it is fetched
     assert rt.store.head(seen_key("127.0.0.3")) is None  # not judged: a later run may try it again
     batch: StoredObject = rt.store.get(report.batch_key)
     records = [json.loads(line) for line in batch.data.splitlines()]

@@ -77,20 +77,34 @@ def list_campaigns(store) -> list[Campaign]:
         sorted(store.list("budget/campaigns/")), lambda key: load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json")))]
 
 
-def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
-    import json
+DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
 
-    try:
-        stored = store.get(metrics_key(campaign_id))
-    except NotFoundError:
-        return [], None
-    return json.loads(stored.data)["days"], stored.etag
+
+def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
+    """The campaign's stored days as written and their ETag; DamagedData naming the key when the document does not
+    parse or is no {"days": [<object>, ...]} (read with json.loads, one such raised out of the whole run)."""
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.storage import read_json
+
+    stored, etag, problem = read_json(store, metrics_key(campaign_id), lambda doc: isinstance(doc, dict) and isinstance(
+        doc.get("days"), list) and all(isinstance(row, dict) for row in doc["days"]), "not {\"days\": [<a day>, ...]}")
+    if problem is not None:
+        raise DamagedData(metrics_key(campaign_id), problem, DAMAGED_METRICS)
+    return ([] if stored is None else stored["days"]), etag
 
 
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
-    """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them."""
+    """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them;
+    DamagedData when its metrics are damaged or hold a day that is not one."""
+    from affiliate_matrix.errors import DamagedData
+
     day = day_adapter()
-    rows = sorted((day.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+    try:
+        rows = sorted((day.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        raise DamagedData(metrics_key(campaign_id), f"a day's {'.'.join(map(str, err['loc']))}: {err['msg']}",
+                          DAMAGED_METRICS) from None
     if until is not None:
         rows = [d for d in rows if d["date"] < until]
     return rows[-days:] if days else rows

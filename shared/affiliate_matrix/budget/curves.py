@@ -16,6 +16,7 @@ import numpy as np
 HILL_K = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
 EXPONENTIAL = 0.0  # k = 0 marks the exponential family
 S_MULTIPLES = 2.0 ** np.linspace(-3, 4, 15)
+MIN_SCALE = 0.01  # the least spend scale of a campaign's curves: a cent
 SHAPES = np.array([(k, s) for k in (EXPONENTIAL, *HILL_K) for s in S_MULTIPLES])  # (J, 2)
 
 
@@ -98,7 +99,9 @@ def fit(history: Histories, fallback_scale: float) -> Posterior:
     active = history.mask & (spend > 0)
     n_days = active.sum(axis=1)
     scale = np.where(n_days > 0, np.where(active, spend, -np.inf).max(axis=1), fallback_scale)
-    scale = np.where(scale > 0, scale, fallback_scale)
+    # At least a cent, the least an allocation moves: a campaign spending 5e-324 a day (valid input) had half-saturation
+    # points underflowing to 0, so its curves were spend / 0 (nan expected revenue, numpy's warnings in the log).
+    scale = np.maximum(np.where(scale > 0, scale, fallback_scale), MIN_SCALE)
     n, shapes = len(scale), len(SHAPES)
     sse, a, bb = (np.empty((n, shapes)) for _ in range(3))
     yy = (revenue * history.mask).__pow__(2).sum(axis=1)

@@ -17,9 +17,14 @@ CampaignId = Annotated[str, Field(pattern=rf"^{CAMPAIGN_ID}$")]
 
 
 def _cents(value: Decimal) -> Decimal:
+    """Whole cents, in their plain form: a zero is never negative ('-0' passes ge=0 and was stored, shown and echoed
+    as written), and an exponent past the cents or above the units is written out ('0E-10' is 0.00, '1E+3' 1000)."""
     if value != value.quantize(Decimal("0.01")):
         raise ValueError("must be in whole cents (at most 2 decimal places)")
-    return value
+    exponent = value.as_tuple().exponent
+    if exponent < -2 or exponent > 0:
+        value = value.quantize(Decimal("0.01") if exponent < -2 else Decimal(1))
+    return value.copy_abs() if value.is_zero() else value
 
 
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]

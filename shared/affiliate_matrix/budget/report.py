@@ -21,10 +21,23 @@ from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecast
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import list_runs, load_run
+from affiliate_matrix.documents import readable
 
 MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
 FRAME_COLOUR = "#1f3a5f"
 HORIZON = 14
+
+
+def _history(rt, campaign_id: str) -> list[dict]:
+    """A campaign's last days; damaged metrics are logged and shown as no history, the other campaigns reported."""
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.observability import get_logger
+
+    try:
+        return history(rt.store, campaign_id, days=MAX_HISTORY_DAYS)
+    except DamagedData as exc:
+        get_logger().error("document.damaged", key=exc.where, error=str(exc))
+        return []
 
 
 @dataclass
@@ -43,13 +56,13 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
 
     campaigns = list_campaigns(rt.store)
     # the last days a forecast reads (MAX_HISTORY_DAYS): a campaign's whole history may be longer than its contract takes
-    histories = [CampaignHistory(id=c.id, history=history(rt.store, c.id, days=MAX_HISTORY_DAYS)) for c in campaigns]
+    histories = [CampaignHistory(id=c.id, history=_history(rt, c.id)) for c in campaigns]
     shown = sorted(histories, key=lambda h: -sum(d["spend"] for d in h.history))[:MAX_PANELS]
     out.mkdir(parents=True, exist_ok=True)
     plt.rcParams.update({"axes.edgecolor": FRAME_COLOUR, "axes.linewidth": 1.6, "font.size": 8})
     documents, lines = [], []
 
-    runs = [load_run(rt.store, day) for day in list_runs(rt.store)]
+    runs = list(readable(list_runs(rt.store), lambda day: load_run(rt.store, day)))  # a damaged run: logged, left out
     figure, axes = plt.subplots(figsize=(9, 4))
     if runs:
         ids = [a.campaign_id for a in runs[-1].result.allocations]

@@ -3,7 +3,7 @@
 The run allocates one day's budget over the active campaigns from their recent history, stores
 the run (inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
 so a redelivered cron event returns the stored run — mirrors it to the `budget` index and emits
-`budget.allocated`. The pacing check compares a finished day's spend with its allocation and
+`budget.allocated` (again for a stored run: a run stopped after it was stored is finished so). The pacing check compares a finished day's spend with its allocation and
 emits `budget.pacing` for each campaign off by more than the tolerance.
 """
 
@@ -16,7 +16,7 @@ from affiliate_matrix.budget.campaigns import history, list_campaigns, load_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -38,10 +38,18 @@ def run_key(day: date) -> str:
 
 
 def load_run(store, day: date) -> AllocationRun:
+    """The day's stored run; DamagedData naming its key when it does not parse or is no run (pydantic's
+    ValidationError went out of the daily tick's pacing check and a GET of the day as a traceback)."""
     try:
-        return AllocationRun.model_validate_json(store.get(run_key(day)).data)
+        data = store.get(run_key(day)).data
     except NotFoundError:
         raise NotFoundError(f"no allocation run for {day}") from None
+    try:
+        return AllocationRun.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        raise DamagedData(run_key(day), f"{'.'.join(map(str, first['loc'])) or 'the document'}: {first['msg']}",
+                          "restore an earlier version of the object, or delete it and run the day again") from None
 
 
 def list_runs(store) -> list[date]:
@@ -63,7 +71,7 @@ def run_allocation(rt, day: date) -> AllocationRun:
             total_budget=settings.budget_daily_total, currency=settings.budget_currency,
             strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
             campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                       history=history(rt.store, c.id, until=day, days=settings.budget_history_days))
+                                       history=readable_history(rt, c.id, day))
                        for c in campaigns])
     except ValidationError as exc:
         raise problem(exc) from None
@@ -73,12 +81,23 @@ def run_allocation(rt, day: date) -> AllocationRun:
         rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json", if_none_match=True)
     except ConflictError:
         log.info("budget.run_exists", day=str(day))
-        return load_run(rt.store, day)
-    channels = {c.id: c.channel for c in campaigns}
+        run = load_run(rt.store, day)
+    else:
+        ALLOCATION_RUNS.labels(run.result.strategy).inc()
+    announce(rt, run, {c.id: c.channel for c in campaigns})
+    return run
+
+
+def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
+    """The stored run mirrored to the budget index and announced (budget.allocated), after every call, for a new
+    run and a stored one alike: a run stopped after it was stored (the index unreachable) is finished by the next
+    call, the redelivered cron event's. Both are the same again: documents keyed by day and campaign, an event
+    whose id is the day's."""
+    day, request = run.day, run.request
     rt.index.ensure_index(BUDGET_INDEX)
     rt.index.bulk_upsert(BUDGET_INDEX.name, [{
         "id": f"allocation:{day}:{a.campaign_id}", "kind": "allocation", "campaign_id": a.campaign_id,
-        "channel": channels[a.campaign_id], "date": day.isoformat(), "amount": a.amount,
+        "channel": channels.get(a.campaign_id, ""), "date": day.isoformat(), "amount": a.amount,
         "expected_revenue": a.expected_revenue, "expected_low": a.expected_revenue_low,
         "expected_high": a.expected_revenue_high, "strategy": run.result.strategy, "run_id": day.isoformat(),
         "at": run.created_at.isoformat(),
@@ -87,9 +106,17 @@ def run_allocation(rt, day: date) -> AllocationRun:
         "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
         "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
     }, key=day.isoformat()))
-    ALLOCATION_RUNS.labels(run.result.strategy).inc()
-    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(campaigns))
-    return run
+    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations))
+
+
+def readable_history(rt, campaign_id: str, day: date) -> list[dict]:
+    """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
+    campaign's), so one campaign's damage does not stop the run for all."""
+    try:
+        return history(rt.store, campaign_id, until=day, days=rt.settings.budget_history_days)
+    except DamagedData as exc:
+        log.error("document.damaged", key=exc.where, error=str(exc))
+        return []
 
 
 def check_pacing(rt, day: date) -> list[dict]:
@@ -98,11 +125,20 @@ def check_pacing(rt, day: date) -> list[dict]:
         run = load_run(rt.store, day)
     except NotFoundError:
         return []
+    except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
+        log.error("document.damaged", key=exc.where, error=str(exc))
+        return []
     tolerance = rt.settings.budget_pacing_tolerance
     alerts = []
     for allocation in run.result.allocations:
-        spent = next((row["spend"] for row in load_days(rt.store, allocation.campaign_id)[0]
-                      if row["date"] == day.isoformat()), None)
+        try:
+            spent = next((row.get("spend") for row in load_days(rt.store, allocation.campaign_id)[0]
+                          if row.get("date") == day.isoformat()), None)
+        except DamagedData as exc:
+            log.error("document.damaged", key=exc.where, error=str(exc))
+            continue
+        if not isinstance(spent, int | float) or isinstance(spent, bool):
+            spent = None
         if spent is None or allocation.amount <= 0:
             continue
         deviation = (spent - allocation.amount) / allocation.amount

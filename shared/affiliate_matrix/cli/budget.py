@@ -107,11 +107,17 @@ def campaigns_list():
 
     from affiliate_matrix.budget.campaigns import list_campaigns, load_days
 
+    from affiliate_matrix.errors import DamagedData
+
     rt = open_runtime("budget")
     table = Table("id", "name", "channel", "min", "max", "days", "active")
     for c in list_campaigns(rt.store):
+        try:
+            days = str(len(load_days(rt.store, c.id)[0]))
+        except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
+            days = "damaged"
         table.add_row(c.id, c.name, c.channel, str(c.min_budget or "–"), str(c.max_budget or "–"),
-                      str(len(load_days(rt.store, c.id)[0])), "yes" if c.active else "no")
+                      days, "yes" if c.active else "no")
     console.print(table)
 
 

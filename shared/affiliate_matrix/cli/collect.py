@@ -147,8 +147,11 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
         console.print(f"{'accepted' if accept else 'rejected'} {accept or reject}")
         fail_if_undelivered(rt)
         return
-    for item in reviews(rt):
+    damaged: list[dict] = []
+    for item in reviews(rt, damaged):
         console.print(f"[bold]{escape(item['domain'])}[/] {escape(repr(item['name']))} confidence "
                       f"{item['confidence']:.2f} — {escape(item['url'])}")
         for line in item["evidence"]:
             console.print(f"    {escape(str(line))}")
+    for problem in damaged:
+        console.print(f"[yellow]damaged[/] {escape(problem['error'])}")

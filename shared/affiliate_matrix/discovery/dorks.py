@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+MAX_NICHE = 100  # characters of one niche, wherever a run is asked for (POST /discover, a rule's discover action)
+
 TEMPLATES = {
     "en": ['"affiliate program" {niche}', "inurl:affiliates {niche}", 'intitle:"partner program" {niche}',
            '"become an affiliate" {niche}', '"referral program" {niche}'],

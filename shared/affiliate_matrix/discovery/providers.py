@@ -44,19 +44,22 @@ class Result:
     query: str
 
 
-def json_object(body: bytes) -> dict:
-    """A JSON object answer, or {} for anything else (HTML, a list, garbage)."""
+def json_object(body: bytes) -> dict | None:
+    """A JSON object answer, or None for anything else (HTML, a list, garbage, JSON nested past the parser's depth,
+    whose RecursionError went out of the run as a 500)."""
     try:
         data = json.loads(body)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
-def error_of(body: dict) -> dict:
+def error_of(body: dict | None) -> dict:
     """The answer's error object; {} when there is none or it is not an object."""
-    error = body.get("error")
+    error = (body or {}).get("error")
     return error if isinstance(error, dict) else {}
+
+
 
 
 def _text(value) -> str:
@@ -67,6 +70,7 @@ class Provider(ABC):
     name: str
     cost_per_query: float  # USD at list price, for the usage figures
     rate_limit_per_s: float  # the provider's documented per-second limit (the lowest plan's)
+    page_size: int  # the most results one query asks for: what an answer is read up to
 
     def __init__(self, base_url: str, credentials: dict, user_agent: str, **pacing):
         """`pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
@@ -92,15 +96,22 @@ class Provider(ABC):
             response = exc.response
         except FetchError as exc:  # unreachable, too large, a malformed redirect
             raise ProviderError(f"{self.name}: {exc}") from None
-        return response.status, json_object(response.body), response.headers
+        body = json_object(response.body)
+        if response.status == 200 and body is None:  # a proxy's sign-in page read as no results hid the failure
+            raise ProviderError(f"{self.name}: the answer is not a JSON object")
+        return response.status, body or {}, response.headers
 
     def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
-        """The answer's results: objects with a text URL, their title and snippet as text (absent: empty); a
-        result list that is not a list is the provider's error."""
+        """The answer's results: objects with a text URL, their title and snippet as text (absent: empty), the
+        first `page_size` of them; a result list that is not a list is the provider's error. Each is a page to fetch
+        and judge, one after another: an answer of 40,000 results (its 2 MB cap holds them) was as many fetches
+        for one query."""
         if not isinstance(items, list):
             raise ProviderError(f"{self.name}: the answer's results are not a list")
+        if len(items) > self.page_size:
+            log.warning("discover.results_cut", provider=self.name, results=len(items), kept=self.page_size)
         return [Result(item[url], _text(item.get("title")), _text(item.get(snippet)), rank, self.name, dork.text)
-                for rank, item in enumerate(items, 1) if isinstance(item, dict) and _text(item.get(url))]
+                for rank, item in enumerate(items[:self.page_size], 1) if isinstance(item, dict) and _text(item.get(url))]
 
     def close(self) -> None:
         self.client.close()
@@ -109,7 +120,7 @@ class Provider(ABC):
 class GoogleProgrammableSearch(Provider):
     """Custom Search JSON API: 100 queries a day free, then $5 per 1,000; 100 queries a minute."""
 
-    name, cost_per_query, rate_limit_per_s = "google", 0.005, 1.5
+    name, cost_per_query, rate_limit_per_s, page_size = "google", 0.005, 1.5, 10
 
     def quota_spent(self, response: Response) -> bool:
         """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
@@ -118,7 +129,7 @@ class GoogleProgrammableSearch(Provider):
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
             "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
-            "lr": f"lang_{dork.language}", "num": 10})
+            "lr": f"lang_{dork.language}", "num": self.page_size})
         error = error_of(body)
         if status == 429 or error.get("status") == "RESOURCE_EXHAUSTED":
             raise QuotaExhausted(str(error.get("message", "quota exhausted")))
@@ -132,7 +143,7 @@ class BraveSearch(Provider):
     X-RateLimit-Remaining is "<this second>, <this month>": a 429 with the month at 0 (or QUOTA_LIMITED) is
     the quota spent, one with only the second at 0 (RATE_LIMITED) is waited out."""
 
-    name, cost_per_query, rate_limit_per_s = "brave", 0.003, 1.0
+    name, cost_per_query, rate_limit_per_s, page_size = "brave", 0.003, 1.0, 20
 
     @staticmethod
     def _code(body: dict) -> str:
@@ -147,7 +158,7 @@ class BraveSearch(Provider):
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, headers = self.get_json("/res/v1/web/search", {"q": dork.text, "search_lang": dork.language,
-                                                                     "count": 20},
+                                                                     "count": self.page_size},
                                               {"X-Subscription-Token": self.credentials.get("api_token", ""),
                                                "Accept": "application/json"})
         code = self._code(body)
@@ -161,9 +172,10 @@ class BraveSearch(Provider):
 
 class SearxngSearch(Provider):
     """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured. Its own
-    instance: paced only so a run does not swamp it (its limiter, when on, answers 429, which is waited out)."""
+    instance: paced only so a run does not swamp it (its limiter, when on, answers 429, which is waited out). A page
+    is what its engines return together (no count to ask for): read up to 100."""
 
-    name, cost_per_query, rate_limit_per_s = "searxng", 0.0, 5.0
+    name, cost_per_query, rate_limit_per_s, page_size = "searxng", 0.0, 5.0, 100
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})

@@ -52,19 +52,23 @@ def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
     report.results, report.candidates = len(results), len(candidates)
     known = known_domains(rt, [c.domain for c in candidates])
     report.known = sorted(c.domain for c in candidates if c.domain in known)
-    records = []
+    records, decisions = [], {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0)
     try:
         for candidate in (c for c in candidates if c.domain not in known):
             judged = judge(rt, fetcher, candidate, report)
             if judged is not None:
-                records.append(judged)
+                record_, decisions[candidate.domain] = judged
+                records.append(record_)
     finally:
         fetcher.close()
     if records:
         batch = "\n".join(r.model_dump_json() for r in records).encode()
         report.batch_key = rt.store.put_content_addressed("batches/discovery", batch, suffix=".jsonl",
                                                           content_type="application/x-ndjson")
+        # remembered as judged once their batch is stored: a batch write failing after left them judged, never indexed
+        for domain, decision in decisions.items():
+            remember(rt, domain, decision)
         rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": report.batch_key,
                                                                    "connection_id": "discovery",
                                                                    "records": len(records), "failures": 0},
@@ -134,7 +138,8 @@ def untracked(url: str) -> str:
 def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
     """One candidate per registrable domain (an IP address counts as its own): the best-ranked URL, so
     the same page under other URLs and other pages of the site are not fetched again. Domains are
-    ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL is a failure for it."""
+    ASCII (an IDN as its punycode); a URL that is not a fetchable http(s) URL, or one no record can keep, is a
+    failure for it."""
     best: dict[str, Candidate] = {}
     for result in sorted(results, key=lambda r: r.rank):
         try:
@@ -142,10 +147,33 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
         except FetchError as exc:
             report.failures.append((result.url[:500], str(exc)))
             continue
-        domain = registrable_domain(host) or host
+        problem = unkeepable(result.url)
+        if problem:  # fetched, its page stored and only then refused, at every run (a failure is not remembered)
+            report.failures.append((result.url[:500], problem))
+            continue
+        domain = site_of(host)
         if domain not in best:
             best[domain] = Candidate(untracked(result.url), domain, result)
     return list(best.values())
+
+
+def site_of(host: str) -> str:
+    """What a candidate is one of: a host's registrable domain, or an address in its one canonical form. The resolver
+    reads an IPv4 address in many spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1: inet_aton's) and an IPv6 one
+    may carry it (::ffff:127.0.0.1); each was a candidate of its own, the same site fetched once per spelling."""
+    import ipaddress
+    import socket
+
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):  # not an address: a name
+            return registrable_domain(host) or host
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return str(address)
 
 
 def known_domains(rt, domains: list[str]) -> set[str]:
@@ -181,7 +209,9 @@ def review_key(domain: str) -> str:
     return f"discovery/review/{domain_key(domain)}.json"
 
 
-def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> RawRecord | None:
+def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -> tuple[RawRecord, dict] | None:
+    """Fetch and judge one candidate: a confident one is returned as its record and the decision to remember once
+    the record is stored; the others are remembered (and a doubtful one put on the review list) here."""
     try:
         response = fetcher.get(candidate.url)
     except FetchError as exc:
@@ -196,17 +226,25 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     if problem:  # judged, it would be remembered as seen, and its record would fail the run's batch
         report.failures.append((candidate.url, problem))
         return None
-    verdict = classify(response.text, response.url)
+    from affiliate_matrix.sources import ParseError
+
+    try:
+        verdict = classify(response.text, response.url)
+    except ParseError as exc:  # a page we cannot read (nested too deep to parse): its candidate's failure, not the run's
+        report.failures.append((candidate.url, str(exc)))
+        return None
     found = {"url": response.url, "domain": candidate.domain, "confidence": verdict.confidence,
              "evidence": verdict.evidence, "name": verdict.name, "query": candidate.result.query,
              "provider": candidate.result.provider, "raw_key": raw_key, "terms": verdict.terms,
              "at": datetime.now(UTC).isoformat()}
     outcome = "discovered" if verdict.confidence >= ACCEPT else "review" if verdict.confidence >= REVIEW else "rejected"
-    remember(rt, candidate.domain, {**found, "outcome": outcome})
-    getattr(report, outcome).append(candidate.domain)
-    if outcome == "review":
+    if outcome == "review":  # before the site is remembered as judged: a write failing after left no item, for good
         rt.store.put(review_key(candidate.domain), json.dumps(found).encode(), content_type="application/json")
-    return record(found, verdict, raw_key) if outcome == "discovered" else None
+    getattr(report, outcome).append(candidate.domain)
+    if outcome == "discovered":
+        return record(found, verdict, raw_key), {**found, "outcome": outcome}
+    remember(rt, candidate.domain, {**found, "outcome": outcome})
+    return None
 
 
 def unkeepable(url: str) -> str | None:
@@ -240,16 +278,40 @@ def record(found: dict, verdict: Verdict, raw_key: str) -> RawRecord:
                "query": found["query"], "provider": found["provider"]})
 
 
-def reviews(rt) -> list[dict]:
-    return [json.loads(rt.store.get(key).data) for key in sorted(rt.store.list("discovery/review/"))]
+_REVIEW_FIELDS = {"url": str, "domain": str, "name": str, "confidence": int | float, "evidence": list, "query": str,
+                  "provider": str, "raw_key": str, "at": str}
+
+
+def _review_item(doc) -> bool:
+    return isinstance(doc, dict) and all(isinstance(doc.get(name), kind) for name, kind in _REVIEW_FIELDS.items())
+
+
+def read_review(rt, key: str) -> dict | None:
+    """A review item as `judge` wrote it; None when there is none; DamagedData naming its key when it does not parse
+    or lacks a field (read with json.loads and indexed as it came, one damaged item raised out of the listing)."""
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.storage import read_json
+
+    found, _, problem = read_json(rt.store, key, _review_item, "not a review item (" + ", ".join(_REVIEW_FIELDS) + ")")
+    if problem is not None:
+        raise DamagedData(key, problem, "restore an earlier version of the object, or delete it: the next run that "
+                                        "finds the site judges it again")
+    return found
+
+
+def reviews(rt, damaged: list | None = None) -> list[dict]:
+    """The review items; a damaged one is logged and left out (and added to `damaged` as {"key", "error"})."""
+    from affiliate_matrix.documents import readable
+
+    return [item for item in readable(sorted(rt.store.list("discovery/review/")), lambda key: read_review(rt, key),
+                                      damaged) if item is not None]
 
 
 def decide(rt, domain: str, accept: bool) -> RawRecord | None:
     """A person's call on a review item: accepted, it becomes a `discovered` record; either way it leaves the list."""
-    try:
-        found = json.loads(rt.store.get(review_key(domain)).data)
-    except NotFoundError:
-        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)") from None
+    found = read_review(rt, review_key(domain))
+    if found is None:
+        raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
     rt.store.delete(review_key(domain))
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")

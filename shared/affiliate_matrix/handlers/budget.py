@@ -130,8 +130,10 @@ def allocate_and_pace(rt, event) -> None:
     from affiliate_matrix.budget.run import check_pacing, run_allocation
 
     today = event.time.date()
-    run_allocation(rt, today + timedelta(days=1))
-    check_pacing(rt, today - timedelta(days=1))
+    try:
+        run_allocation(rt, today + timedelta(days=1))
+    finally:  # yesterday's pacing is looked at whatever becomes of tomorrow's allocation (refused: still a 400)
+        check_pacing(rt, today - timedelta(days=1))
 
 
 def metrics(rt, campaign_id: str) -> dict:

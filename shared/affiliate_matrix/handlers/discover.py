@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, create_model
 
+from affiliate_matrix.discovery.dorks import MAX_NICHE
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
@@ -16,7 +17,7 @@ from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 
 class DiscoverRequest(Shape):
     model_config = ConfigDict(extra="forbid")
-    niches: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(min_length=1, max_length=50)
+    niches: list[Annotated[str, Field(min_length=1, max_length=MAX_NICHE)]] = Field(min_length=1, max_length=50)
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] | None = Field(
         None, min_length=1, max_length=10, description='Two-letter language codes, e.g. ["en", "de"]')
 
@@ -30,8 +31,8 @@ def run(rt, data: dict):
         [n.strip() for n in rt.settings.discovery_niches.split(",") if n.strip()]
     languages = data.get("languages") or ([data["language"]] if data.get("language") else None) or \
         rt.settings.discovery_languages.split(",")
-    if not isinstance(niches, list) or not all(isinstance(n, str) and 0 < len(n) <= 100 for n in niches):
-        raise InvalidInput("niches: a list of 1-100 character strings")
+    if not isinstance(niches, list) or not all(isinstance(n, str) and 0 < len(n) <= MAX_NICHE for n in niches):
+        raise InvalidInput(f"niches: a list of 1-{MAX_NICHE} character strings")
     if len(niches) > 50:
         raise InvalidInput("niches: at most 50 per run")
     if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \

@@ -160,9 +160,15 @@ HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": re
 def record_outcome(rt, key, status: str, outcome: str) -> None:
     if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):  # from the event: only what fire() writes
         return
-    try:
-        activation = json.loads(rt.store.get(key).data) | {"outcome": status, "detail": outcome}
-    except NotFoundError:
+    from affiliate_matrix.storage import read_json
+
+    # A damaged record raised after the action was done, so the Broker redelivered it and it was done again: named
+    # in the log, its outcome left unrecorded (and the record never overwritten).
+    stored, _, problem = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
+    if problem is not None:
+        log.error("document.damaged", key=key, error=problem, outcome=status)
+    if stored is None:
         return
+    activation = stored | {"outcome": status, "detail": outcome}
     rt.store.put(key, json.dumps(activation).encode(), content_type="application/json")
     mirror_activation(rt, activation)

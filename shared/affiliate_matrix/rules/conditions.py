@@ -15,7 +15,7 @@ never fails on a missing key):
     stats    programs, active, discovered, closed_suspected (counts in the index)
     key      path, status, expires_in_days, failures
     budget   campaign_id, day, allocated, spent, deviation, tolerance, direction, strategy
-    now      the evaluation time (RFC 3339); use timestamp(now)
+    now      the event's time, a schedule rule's tick (RFC 3339), never the wall clock; use timestamp(now)
 
 Checks, once, when a rule is written (POST/PUT /rules, `amx rules add`), never when a stored rule is
 loaded: the syntax (the CEL library's parser), names and field paths against the context above, an

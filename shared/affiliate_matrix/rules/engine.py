@@ -119,10 +119,14 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
 
 def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict) -> dict:
     reason = f"{type(exc).__name__}: {exc}"[:500]
-    state = update_state(rt.store, rule.id, lambda s: {**s, "failures": s.get("failures", 0) + 1, "last_error": reason})
-    disabled = state["failures"] >= FAILURES_TO_DISABLE
-    if disabled:
-        disable_rule(rt.store, rule.id, f"raised {state['failures']} times; last: {reason}")
+    # Failures count for the condition that raised (rules are evaluated as read, up to CACHE_TTL_S old): a condition
+    # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
+    failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
+    state = update_state(rt.store, rule.id, lambda s: {
+        **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
+        "failing_condition": failing, "last_error": reason})
+    disabled = state["failures"] >= FAILURES_TO_DISABLE and disable_rule(
+        rt.store, rule.id, f"raised {state['failures']} times; last: {reason}", condition=rule.condition) is not None
     activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,
                   "event_id": trigger_id, "decision": "error", "action": rule.action.type, "action_event_id": "",
                   "outcome": "disabled" if disabled else "failed", "detail": reason, "inputs": inputs,
@@ -142,8 +146,10 @@ def activation_id(key: str) -> str:
 
 
 def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime | None = None) -> tuple[dict, dict]:
-    """The context parts an event fills in, and a small summary of them for the activation log."""
-    now = now or datetime.now(UTC)
+    """The context parts an event fills in, and a small summary of them for the activation log. `now` is the
+    event's time (a schedule's tick): no wall clock decides, so a rule valid until a date holds for the events
+    before it however late they are delivered, and a dry run of an event says what its delivery would."""
+    now = now or (event.time if event is not None else datetime.now(UTC))
     values: dict = {"now": now.isoformat()}
     inputs: dict = {}
     if event is not None:

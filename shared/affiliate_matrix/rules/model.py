@@ -87,6 +87,14 @@ def checked(rule: Rule) -> Rule:
         check(rule.condition)
     except ConditionError as exc:
         raise InvalidInput(str(exc)) from None
+    if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
+        from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
+
+        niche, language = rule.action.params["niche"], rule.action.params.get("language", "en")
+        if not isinstance(niche, str) or not 0 < len(niche.strip()) <= MAX_NICHE:
+            raise InvalidInput(f"action.params.niche: a niche of 1 to {MAX_NICHE} characters")
+        if not isinstance(language, str) or language not in TEMPLATES:
+            raise InvalidInput(f"action.params.language: no dork templates for {language!r}; known: {', '.join(TEMPLATES)}")
     return rule
 
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from cachetools import TTLCache
 
 from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import ConflictError, NotFoundError
+from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
 
@@ -28,6 +29,7 @@ ALERTS_INDEX = IndexSpec("alerts", 2, {
     "id": "keyword", "rule_id": "keyword", "severity": "keyword", "text": "text", "subject": "keyword",
     "event_type": "keyword", "at": "date",
 })
+log = get_logger()
 CACHE_TTL_S = 10.0
 # id(store) -> its rules, read up to CACHE_TTL_S ago; request threads share it, hence the lock.
 _recent: TTLCache[int, list[Rule]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
@@ -62,9 +64,13 @@ def list_rules(store, *, cached: bool = False) -> list[Rule]:
     return rules
 
 
-def disable_rule(store, rule_id: str, reason: str) -> Rule:
+def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
+    """Disable the rule, conditionally on its ETag; with `condition`, only while the stored rule still has that
+    condition (the one that failed), else None: an edit since has replaced what failed."""
     for _ in range(5):
         rule, etag = load_rule(store, rule_id)
+        if condition is not None and rule.condition != condition:
+            return None
         rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
         try:
             save_rule(store, rule, if_match=etag)
@@ -78,12 +84,30 @@ def state_key(rule_id: str) -> str:
     return f"rules/state/{rule_id}.json"
 
 
+def _state_shape(state) -> bool:
+    if not isinstance(state, dict):
+        return False
+    for name in ("last_fired_at", "last_tick", "previous"):  # times a caller reads back with fromisoformat
+        if state.get(name) is not None:
+            try:
+                datetime.fromisoformat(state[name])
+            except (TypeError, ValueError):
+                return False
+    return type(state.get("failures", 0)) is int
+
+
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:
-    try:
-        stored = store.get(state_key(rule_id))
-    except NotFoundError:
-        return {"last_fired_at": None, "failures": 0}, None
-    return json.loads(stored.data), stored.etag
+    """The rule's state and its ETag. A damaged one (truncated, nested past the parser, of another shape) is named in
+    the log and the rule goes on from a fresh state, written over it conditionally: it raised out of the engine at the
+    rule's firing, failing the event for every rule after it, for good. What is lost is a cool-down's start and a
+    count of failures."""
+    from affiliate_matrix.storage import read_json
+
+    state, etag, problem = read_json(store, state_key(rule_id), _state_shape,
+                                     "not a rule's state (last_fired_at, failures)")
+    if problem is not None:
+        log.error("document.damaged", key=state_key(rule_id), error=problem, action="the rule's state starts afresh")
+    return (state if state is not None else {"last_fired_at": None, "failures": 0}), etag
 
 
 def update_state(store, rule_id: str, change) -> dict:

@@ -1,0 +1,187 @@
+"""The budget function and `amx budget` fed hostile numbers through their real entry points (the function's HTTP
+stack, the CLI's JSON contract): each refused naming the field, or computed right, and nothing half-written."""
+
+import json
+
+import pytest
+
+from affiliate_matrix.budget.contract import allocate_json
+from tests.support.apps import function_client
+
+CAMPAIGN = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD"}
+
+
+@pytest.mark.parametrize("written,stored", [("-0", "0"), ("-0.00", "0.00"), (-0.0, "0"), ("-0E+5", "0"),
+                                            ("0E-10", "0.00"), ("1E+3", "1000"), ("12.50", "12.50")])
+def test_a_budget_bound_is_stored_in_its_plain_form_never_as_minus_zero(env, written, stored):
+    """A min_budget of -0 (or -0.00, -0E+5) passed ge=0 and was stored, shown and echoed as written ('-0'), and
+    '0E-10' and '1E+3' as such: a decimal entering the budget models is now its plain form in whole cents."""
+    budget = function_client("budget")
+    made = budget.post("/campaigns", json={**CAMPAIGN, "min_budget": written, "max_budget": written},
+                       headers=env["admin"])
+    assert made.status_code == 201, made.json
+    assert made.json["min_budget"] == made.json["max_budget"] == stored
+    read = budget.get("/campaigns/search-1", headers=env["read"]).json
+    assert read["min_budget"] == read["max_budget"] == stored
+
+
+def test_a_total_of_minus_zero_allocates_nothing_and_says_zero():
+    request = {"total_budget": "-0", "currency": "USD", "strategy": "equal", "campaigns": [{"id": "a", "min_budget": "-0"}]}
+    body = json.loads(allocate_json(json.dumps(request)))
+    assert body["allocations"] == [{"campaign_id": "a", "amount": 0.0, "expected_revenue": None,
+                                    "expected_revenue_low": None, "expected_revenue_high": None}]
+    refused = {**request, "campaigns": [{"id": "a", "min_budget": "5"}]}
+    with pytest.raises(Exception, match=r"above total_budget 0$"):
+        allocate_json(json.dumps(refused))
+
+
+def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path, monkeypatch):
+    """The run is stored create-only, then mirrored to the budget index, then announced (budget.allocated). A run
+    stopped after the store (the index unreachable: a 503, and the cron event redelivered) found the stored run on
+    the next call and returned it, so the dashboards never got that day's allocations and no budget.allocated
+    went out, for good."""
+    from datetime import date
+
+    from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import BUDGET_ALLOCATED
+    from affiliate_matrix.runtime import Runtime
+    from affiliate_matrix.search import SearchQuery
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
+    for cid in ("search-1", "social-1"):
+        save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="USD"), create=True)
+    announced = []
+    rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    upsert = rt.index.bulk_upsert
+
+    def down(name, docs, **options):
+        if name == "budget":
+            raise BackendUnavailable("the search index is not answering")
+        return upsert(name, docs, **options)
+
+    monkeypatch.setattr(rt.index, "bulk_upsert", down)
+    with pytest.raises(BackendUnavailable):
+        run_allocation(rt, date(2026, 11, 12))
+    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
+    again = run_allocation(rt, date(2026, 11, 12))
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert {h.doc["campaign_id"] for h in docs.hits} == {"search-1", "social-1"}
+    assert sum(h.doc["amount"] for h in docs.hits) == pytest.approx(300.0)
+    assert [e.data["day"] for e in announced] == ["2026-11-12"]
+    run_allocation(rt, date(2026, 11, 12))  # a third call: the same documents, the same event (one id)
+    assert len({e.id for e in announced}) == 1 and again.result.allocations
+
+
+@pytest.mark.parametrize("strategy", ["optimal", "exploratory"])
+def test_a_campaign_spending_a_subnormal_amount_gets_an_expected_revenue_and_no_numpy_warning(strategy):
+    """A day's spend of 5e-324 is valid input (a count from 0 up). A campaign's curves are scaled to its largest
+    spend, and half-saturation points of 5e-324 times 0.125 to 16 underflowed to 0: spend / 0 was nan, its
+    expected revenue null (an informed campaign's, beside an amount), and numpy's 'divide by zero' warnings went
+    to the log (the CLI's stderr) at every run. The scale is at least a cent, the least an allocation moves."""
+    import warnings
+
+    history = [{"date": f"2026-01-0{d}", "spend": 5e-324, "revenue": 5e-324} for d in range(1, 6)]
+    request = {"total_budget": "0", "currency": "USD", "strategy": strategy, "seed": 1, "campaigns": [
+        {"id": "a", "history": history}, {"id": "b", "history": [{**d, "spend": 1e-308} for d in history]}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        body = json.loads(allocate_json(json.dumps(request)))
+    assert [(a["amount"], a["expected_revenue"]) for a in body["allocations"]] == [(0.0, 0.0), (0.0, 0.0)]
+
+
+def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, tmp_path, monkeypatch):
+    """The daily tick allocates tomorrow, then checks yesterday's pacing. An allocation refused (every campaign
+    made inactive, AMX_BUDGET_DAILY_TOTAL taken away, min_budgets past the total) answered 400 before the pacing
+    was looked at, so a campaign that overspent yesterday by half raised no budget.pacing. The pacing is checked
+    whatever the allocation's outcome, and the tick still answers the allocation's refusal."""
+    from datetime import UTC, date, datetime
+
+    from affiliate_matrix.budget.campaigns import Campaign, load_campaign, save_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import BUDGET_PACING, Event
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import signed_event
+    from tests.support.receiver import Receiver
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
+    save_campaign(rt.store, Campaign(id="search-1", name="s", channel="search", currency="USD"), create=True)
+    run_allocation(rt, date(2026, 10, 22))
+    broker = Receiver()
+    try:
+        monkeypatch.setenv("AMX_EVENTS", "http")
+        monkeypatch.setenv("AMX_BROKER_URL", broker.url)
+        budget = function_client("budget")
+        spent = budget.post("/campaigns/search-1/metrics", headers=env["admin"], json={"days": [
+            {"date": "2026-10-22", "spend": 450.0, "revenue": 10.0}]})
+        assert spent.status_code == 200
+        campaign, etag = load_campaign(rt.store, "search-1")
+        save_campaign(rt.store, campaign.model_copy(update={"active": False}), if_match=etag)
+        tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
+        tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
+        headers, body = signed_event(tick, "budget", binary=True)
+        reply = budget.post("/", headers=headers, data=body)
+        assert reply.status_code == 400 and "no active campaigns" in reply.json["error"]["message"]
+        pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
+        assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
+    finally:
+        broker.close()
+
+
+@pytest.mark.parametrize("damage", [b'{"campaign_id": "search-1", "days": [{"date": "2026-1', b"[" * 100_000,
+                                    b'{"days": 5}', b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}'])
+def test_a_campaigns_damaged_metrics_cost_that_campaign_not_the_run(env, tmp_path, damage, capsys):
+    """budget/metrics/<id>.json was read with json.loads and indexed as it came: one campaign's metrics truncated,
+    nested too deep or of another shape raised out of the daily run (a 500 to POST /allocations, the cron tick
+    redelivered until dropped) with no allocation for anyone. The damage is named in the log and the run goes on
+    with that campaign's history left out (the README: the budget run skips a damaged document)."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    budget = function_client("budget")
+    for cid in ("search-1", "social-1"):
+        assert budget.post("/campaigns", json={**CAMPAIGN, "id": cid}, headers=env["admin"]).status_code == 201
+    days = [{"date": f"2026-11-{d:02d}", "spend": 50.0 + d, "revenue": 200.0 + 3 * d} for d in range(1, 11)]
+    assert budget.post("/campaigns/social-1/metrics", json={"days": days}, headers=env["admin"]).status_code == 200
+    Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/metrics/search-1.json", damage,
+                                                           content_type="application/json")
+    run = budget.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
+    assert run.status_code == 201, run.json
+    assert round(sum(a["amount"] for a in run.json["result"]["allocations"]), 2) == 300.0
+    histories = {c["id"]: c["history"] for c in run.json["request"]["campaigns"]}
+    assert histories["search-1"] == [] and len(histories["social-1"]) == 10
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "budget/metrics/search-1.json" in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("damage", [b'{"day": "2026-10-22", "created_at": "2026-10-21T06:00', b"[" * 100_000,
+                                    b'{"day": "2026-10-22"}'])
+def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_path, damage, capsys):
+    """budget/runs/<day>.json was read with pydantic's ValidationError left to fly: one damaged run raised out of
+    the daily tick's pacing check (a 500, the tick redelivered until dropped), and a GET of it was a 500 with a
+    traceback. The tick allocates tomorrow and skips the damaged day's pacing, naming it; reading it alone is
+    the documented 500 damaged_data naming its key."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import Event
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import signed_event
+
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/runs/2026-10-22.json", damage,
+                                                           content_type="application/json")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
+    tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    assert budget.post("/", headers=headers, data=body).status_code == 204
+    assert budget.get("/allocations/2026-10-24", headers=env["read"]).status_code == 200
+    one = budget.get("/allocations/2026-10-22", headers=env["read"])
+    assert one.status_code == 500 and one.json["error"]["code"] == "damaged_data"
+    assert "budget/runs/2026-10-22.json" in one.json["error"]["message"]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "budget/runs/2026-10-22.json" in logged and "Traceback" not in logged

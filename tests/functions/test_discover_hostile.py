@@ -1,0 +1,310 @@
+"""The discover function fed hostile search-provider answers through its real entry point (POST /discover on its
+HTTP stack, a provider a real local HTTP server): one bad result costs only itself, and a run stays bounded."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.support.apps import function_client
+
+
+@pytest.fixture
+def provider():
+    """A SearXNG instance (on loopback: the providers' URLs are the operator's, not held to the address guard)
+    answering every query with `provider.results`."""
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = server.raw if server.raw is not None else json.dumps({"results": server.results}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    server.results, server.raw = [], None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def discover_app(env, provider, monkeypatch):
+    monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
+    monkeypatch.setenv("AMX_SEARXNG_URL", f"http://127.0.0.1:{provider.server_port}")
+    return function_client("discover")
+
+
+def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(env, provider, discover_app):
+    """A provider answering 2,000 results to a query (40,000 fit its 2 MB cap) had every one taken as a candidate and
+    fetched, one after another: 40,000 pages for each of a niche's five dorks. A query takes the results of one page
+    (SearXNG's at most 100, Brave's 20, Google's 10), in the provider's order."""
+    provider.results = [{"url": f"http://10.{i // 256}.{i % 256}.1/", "title": "t"} for i in range(2_000)]
+    reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert report["queries"] == 5 and report["results"] == 5 * 100 and report["candidates"] == 100
+    assert len(report["failures"]) == 100  # each a private address, refused by the guard: a failure for itself
+    assert all("non-public" in reason for _, reason in report["failures"])
+
+
+def test_one_address_under_many_spellings_is_one_candidate(env, provider, discover_app, monkeypatch):
+    """A registrable domain is one candidate, and so was an address written as such (127.0.0.1), but the resolver
+    reads an IPv4 address in many more spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1, ::ffff:127.0.0.1 in
+    brackets), each of which was a candidate of its own: the same site fetched, judged and remembered once per
+    spelling, up to a hundred times for one answer. An address is now its one canonical form."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    site = []
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            site.append(self.path)
+            body = b"<html><head><title>Nothing here</title></head><body>hello</body></html>"
+            self.send_response(200 if self.path != "/robots.txt" else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_port
+        provider.results = [{"url": f"http://{host}:{port}/", "title": "t"} for host in (
+            "127.0.0.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.1", "0x7f000001", "[::ffff:127.0.0.1]",
+            "[::ffff:7f00:1]")]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status_code == 200, reply.json
+    assert reply.json["candidates"] == 1 and reply.json["rejected"] == ["127.0.0.1"]
+    assert [path for path in site if path != "/robots.txt"] == ["/"]
+
+
+@pytest.mark.parametrize("body", [b"<html><body>Sign in to the proxy</body></html>", b"[1, 2, 3]", b'{"results": 5}',
+                                  b"\xff\xfe not text", b"[" * 100_000])
+def test_an_answer_that_is_no_json_object_is_the_providers_failure_not_a_query_with_no_results(env, provider,
+                                                                                               discover_app, body):
+    """A 200 whose body is not a JSON object (a proxy's sign-in page, a list, bytes) was read as an answer with no
+    results: the query counted as answered against the day's quota, no provider error, and a misconfigured
+    instance found nothing every day without a word; JSON nested past the parser's depth raised RecursionError out
+    of the run (a 500). Each is now the provider's failure, as a 5xx is."""
+    provider.raw = body
+    reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert report["queries"] == 0 and len(report["unanswered"]) == 5
+    assert len(report["provider_errors"]) == 1 and report["provider_errors"][0].startswith("searxng: ")
+
+
+def test_a_page_too_deeply_nested_to_parse_costs_only_its_candidate(env, provider, discover_app, monkeypatch):
+    """A candidate's page nested too deep for the HTML parser is a ParseError (sources.Page refuses it rather than
+    parse for minutes); raised by the judging, it went out of the run: a 500 to POST /discover, the other candidates'
+    verdicts and the batch of discovered programs lost. It is now a failure for its URL."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    pages = {"/deep": b"<html><body>" + b"<div>" * 40_000 + b"x" + b"</div>" * 40_000 + b"</body></html>",
+             "/fine": b"<html><head><title>Acme affiliate program</title></head><body>Join our affiliate program: 30%"
+                      b" commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>"}
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = pages.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    servers = [ThreadingHTTPServer((host, 0), Site) for host in ("127.0.0.1", "127.0.0.2")]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        deep, fine = (f"http://{s.server_address[0]}:{s.server_port}" for s in servers)
+        provider.results = [{"url": f"{deep}/deep", "title": "t"}, {"url": f"{fine}/fine", "title": "t"}]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert reply.status_code == 200, reply.json
+    report = reply.json
+    assert [url for url, _ in report["failures"]] == [f"{deep}/deep"]
+    assert "nested too deep" in report["failures"][0][1]
+    assert report["discovered"] + report["review"] + report["rejected"] == ["127.0.0.2"]
+
+
+@pytest.mark.parametrize("damage", [b'{"domain": "tailwag.example", "na', b"[" * 100_000, b'{"domain": 5}'])
+def test_a_damaged_review_item_is_named_and_the_others_are_listed_and_decided(tmp_path, monkeypatch, damage):
+    """`amx discover review` read each review item with json.loads and indexed it as it came: one damaged item (a
+    truncated file, a hand edit) raised out of the listing, a traceback, so no other doubtful find could be seen;
+    --accept or --reject of it did the same. The damaged item is named and the others listed; deciding it is
+    refused naming its key."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    good = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
+            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
+            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(good).encode(), content_type="application/json")
+    rt.store.put("discovery/review/tailwag.example.json", damage, content_type="application/json")
+    listed = CliRunner().invoke(app, ["discover", "review"])
+    assert listed.exit_code == 0, listed.output
+    assert "pawsome.example" in listed.output and "discovery/review/tailwag.example.json" in listed.output
+    decided = CliRunner().invoke(app, ["discover", "review", "--reject", "tailwag.example"])
+    assert isinstance(decided.exception, DamagedData) and "discovery/review/tailwag.example.json" in str(decided.exception)
+    assert rt.store.get("discovery/review/tailwag.example.json").data == damage  # left for a person to rescue
+
+
+def test_a_result_url_no_record_can_keep_is_refused_before_it_is_fetched(env, provider, discover_app, monkeypatch):
+    """A record keeps its URL as an http(s) URL of at most 2,083 characters; a result's URL of 10 KB was fetched,
+    its page stored and only then found unkeepable, at every run (a failure is not remembered). It is refused as a
+    failure for it before any request, as a javascript: or data: URL is."""
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    requests = []
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        long_url = f"http://127.0.0.1:{server.server_port}/{'a' * 10_000}"
+        provider.results = [{"url": long_url, "title": "t"}]
+        reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status_code == 200, reply.json
+    assert requests == [] and reply.json["candidates"] == 0
+    failures = reply.json["failures"]  # one for each of the niche's five dorks that found it
+    assert len(failures) == 5 and all(url == long_url[:500] and "a URL a record cannot keep" in reason
+                                      for url, reason in failures)
+
+
+def test_a_doubtful_find_whose_review_item_cannot_be_written_is_judged_again_not_lost(env, tmp_path, monkeypatch):
+    """A doubtful find was remembered as judged (discovery/seen/) before its review item was written: a write of the
+    item that failed (the store unavailable) left the site judged with no item to decide on, skipped by every later
+    run, for good. The item is written first, so a failure leaves the site unjudged for the next run."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery.providers import Result
+    from affiliate_matrix.discovery.run import reviews, seen_key, validate
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.runtime import Runtime
+
+    page = (b"<html><head><title>Partners</title></head><body>Earn a recurring commission on every payout, with a 30 "
+            b"day cookie for our affiliates.</body></html>")  # partner wording, vocabulary, a cookie: doubtful (0.5)
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page if self.path != "/robots.txt" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    put = rt.store.put
+
+    def failing(key, data, **options):
+        if key.startswith("discovery/review/"):
+            raise BackendUnavailable("the object store is not answering")
+        return put(key, data, **options)
+
+    try:
+        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
+        monkeypatch.setattr(rt.store, "put", failing)
+        with pytest.raises(BackendUnavailable):
+            validate(rt, results, DiscoveryReport())
+        assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
+        monkeypatch.setattr(rt.store, "put", put)
+        report = DiscoveryReport()
+        validate(rt, results, report)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.review == ["127.0.0.1"] and [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]
+
+
+def test_confident_finds_whose_batch_cannot_be_written_are_judged_again_not_lost(env, tmp_path, monkeypatch):
+    """Confident finds were remembered as judged when each was judged, and their batch for the index written after
+    the last: a batch write that failed (the store unavailable) left them judged and never indexed, skipped by every
+    later run, for good. They are remembered once their batch is stored."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery import DiscoveryReport
+    from affiliate_matrix.discovery.providers import Result
+    from affiliate_matrix.discovery.run import seen_key, validate
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.runtime import Runtime
+
+    page = (b"<html><head><title>Acme affiliate program</title></head><body><h1>Join our affiliate program</h1>"
+            b"Earn 30% commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>")
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page if self.path != "/robots.txt" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    put = rt.store.put_content_addressed
+
+    def failing(prefix, data, **options):
+        if prefix == "batches/discovery":
+            raise BackendUnavailable("the object store is not answering")
+        return put(prefix, data, **options)
+
+    try:
+        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
+        monkeypatch.setattr(rt.store, "put_content_addressed", failing)
+        with pytest.raises(BackendUnavailable):
+            validate(rt, results, DiscoveryReport())
+        assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
+        monkeypatch.setattr(rt.store, "put_content_addressed", put)
+        report = DiscoveryReport()
+        validate(rt, results, report)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.discovered == ["127.0.0.1"] and report.batch_key is not None
+    assert rt.store.head(seen_key("127.0.0.1")) is not None

@@ -1,0 +1,134 @@
+"""The triggers function fed hostile rules and events through its real entry points (its HTTP stack, signed
+CloudEvents as the Broker delivers them): decisions judged by the event, a bad rule costing only itself."""
+
+import pytest
+
+from tests.support.apps import function_client
+from tests.support.events import deliver_event
+
+KEY_EXPIRING = "dev.affiliatematrix.key.expiring"
+# A rule valid until a date, said in its condition: judged by the event's time, never by the clock of the machine
+# that happens to evaluate it (a redelivery hours later, a dry run, a backlog drained the next day).
+UNTIL = 'timestamp(now) < timestamp("2026-06-01T00:00:00Z")'
+FROM = 'timestamp(now) >= timestamp("2100-01-01T00:00:00Z")'
+
+
+@pytest.mark.parametrize("condition,time,holds", [
+    (UNTIL, "2026-05-31T23:00:00+00:00", True), (UNTIL, "2026-06-01T01:00:00+00:00", False),
+    (FROM, "2100-01-01T01:00:00+00:00", True), (FROM, "2099-12-31T23:00:00+00:00", False)])
+def test_a_rule_valid_within_dates_is_judged_by_the_events_time_not_the_wall_clock(env, condition, time, holds):
+    """`now` was the wall clock for event rules (engine.context_values), so whether a rule valid until June held
+    depended on when the triggers function got the event, and a dry run of an event at a given time said what the
+    wall clock said."""
+    triggers = function_client("triggers")
+    rule = {"id": "dated", "trigger": {"event": "key.expiring"}, "condition": condition,
+            "action": {"type": "alert", "params": {"text": "key {key_path} expiring"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/dated/test", headers=env["read"],
+                            json={"type": KEY_EXPIRING, "time": time, "data": {"path": "connections/awin", "days": 7}})
+    assert verdict.status_code == 200 and verdict.json["holds"] is holds
+    delivered = deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "days": 7}, time=time)
+    assert delivered.status_code == 204
+    decisions = [a["decision"] for a in triggers.get("/activations", headers=env["read"]).json["items"]]
+    assert decisions == (["fired"] if holds else [])
+
+
+def test_a_rule_edited_while_its_old_condition_fails_is_not_disabled_for_the_old_ones_failures(env, tmp_path):
+    """The engine evaluates the rules it read (a copy up to 10 s old); a failure counted on the rule's id and the
+    third disabled whatever was stored by then, so a condition fixed by PUT while the old one was still failing in
+    flight was disabled for the old one's error, and the fixed one's first failure disabled it (the count carried
+    over). Failures now count for the condition that raised, and a rule is disabled only as it was evaluated."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import load_rule, load_state
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    fragile = {"id": "fragile", "trigger": {"event": "key.expiring"}, "condition": "1 / (key.failures - 1) == 1",
+               "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=fragile, headers=env["admin"]).status_code == 201
+    for n in range(2):  # one failed connection: division by zero, counted twice (the trial's sample has none)
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "failed": ["awin"]},
+                             id=f"e{n}").status_code == 204
+    etag = triggers.get("/rules/fragile", headers=env["admin"]).headers["ETag"]
+    fixed = {**fragile, "condition": "key.failures != 1 && 1 / (key.failures - 1) == 1"}
+    assert triggers.put("/rules/fragile", json=fixed, headers={**env["admin"], "If-Match": etag}).status_code == 200
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    old = Rule.model_validate(fragile)  # what a worker read before the edit, failing a third time
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [activation] = evaluate(rt, [old], context_of({"key": {"failures": 1}}), trigger_id="e2", at=at, inputs={})
+    assert activation["decision"] == "error" and activation["outcome"] == "failed"
+    stored, _ = load_rule(rt.store, "fragile")
+    assert stored.enabled and stored.condition == fixed["condition"]
+    broken = Rule.model_validate({**fixed, "condition": "1 / (key.failures - 1) == 1 && true"})  # another condition's first
+    [activation] = evaluate(rt, [broken], context_of({"key": {"failures": 1}}), trigger_id="e3", at=at, inputs={})
+    assert activation["outcome"] == "failed" and load_state(rt.store, "fragile")[0]["failures"] == 1
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"niche": ""}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": "pets " * 2_000}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": True}, "action.params.niche: a niche of 1 to 100 characters"),
+    ({"niche": "pets", "language": "xx"}, "action.params.language: no dork templates for 'xx'"),
+    ({"niche": "pets", "language": 7}, "action.params.language: no dork templates for 7"),
+])
+def test_a_discover_action_is_held_to_what_post_discover_takes_when_the_rule_is_written(env, params, message):
+    """POST /discover takes niches of 1-100 characters and languages with dork templates; a rule's discover action
+    was stored with any niche (empty, 10 KB, true) or language, and each firing ran a discovery on it: dorks of
+    10 KB sent to the providers (each query counted against the day's quota), or a run failing on 'xx'."""
+    triggers = function_client("triggers")
+    rule = {"id": "find-more", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "discover", "params": params}}
+    reply = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert reply.status_code == 400 and message in reply.json["error"]["message"]
+    assert triggers.get("/rules/find-more", headers=env["read"]).status_code == 404
+    good = {**rule, "action": {"type": "discover", "params": {"niche": "web hosting", "language": "de"}}}
+    assert triggers.post("/rules", json=good, headers=env["admin"]).status_code == 201
+
+
+@pytest.mark.parametrize("damage", [b'{"last_fired_at": "2026-11-22T0', b"[" * 100_000, b'["not", "a", "state"]',
+                                    b'{"last_fired_at": 5, "failures": "x"}'])
+def test_a_damaged_rule_state_costs_neither_the_other_rules_nor_the_event(env, tmp_path, damage, capsys):
+    """A rule's state (rules/state/<id>.json: its last firing, its failures) that no longer parses raised out of the
+    engine at that rule's firing: the event failed (a 500, redelivered until dropped) and every rule after it missed
+    the event, for good. A damaged state is named in the log and the rule goes on from a fresh one."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    for rule_id in ("first", "second"):
+        rule = {"id": rule_id, "trigger": {"event": "key.expiring"}, "condition": "true",
+                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+        assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.store.put("rules/state/first.json", damage, content_type="application/json")
+    reply = deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"})
+    assert reply.status_code == 204
+    items = triggers.get("/activations", headers=env["read"]).json["items"]
+    assert sorted((a["rule_id"], a["decision"]) for a in items) == [("first", "fired"), ("second", "fired")]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "rules/state/first.json" in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("damage", [b'{"id": "a_000000000000000000000000", "rule_id": "r", "decis', b"[" * 100_000,
+                                    b'["an", "activation"]'])
+def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(env, tmp_path, damage, capsys):
+    """The outcome of an action is written onto its activation record, which was read with json.loads: a damaged one
+    raised after the action was done (the alert written, the webhook posted), a 500, so the Broker redelivered the
+    action and it was done again, and again. The damage is named in the log and the action's outcome left unrecorded."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    key = "rules/activations/2026-11-22/a_000000000000000000000000.json"
+    Runtime("test", Settings(data_dir=tmp_path)).store.put(key, damage, content_type="application/json")
+    triggers = function_client("triggers")
+    reply = deliver_event(triggers, "triggers", "dev.affiliatematrix.action.alert", {
+        "rule_id": "r", "params": {"text": "x"}, "activation_id": "a_000000000000000000000000", "activation_key": key})
+    assert reply.status_code == 204
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and key in logged and "Traceback" not in logged
