@@ -98,10 +98,10 @@ class LocalObjectStore(ObjectStore):
         return tmp
 
     def _etag(self, key: str) -> str | None:
-        path = self._path(key)
-        if not path.is_file():
+        try:  # not is_file() then read: a delete between the two raised FileNotFoundError out of a HEAD
+            return etag_of(self._path(key).read_bytes())
+        except (FileNotFoundError, IsADirectoryError):
             return None
-        return etag_of(path.read_bytes())
 
     def get(self, key):
         path = self._path(key)
