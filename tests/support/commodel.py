@@ -13,11 +13,18 @@ earns?), its veto dropping a unit's figures, its fill-in reading a unit the rule
 the rules alone per fold for all six fields, then each variant's commission per fold, summed and on the round 25
 texts of folds A and B (their ids in $AMX_ROUND25_IDS, default /tmp/s15/round25_devAB.txt). Only commission
 changes in a variant; the other fields are the rules' (the harness replaces the commission entries only).
-Thresholds were chosen on folds A and B; "ABC" adds fold C."""
+Thresholds were chosen on folds A and B; "ABC" adds fold C.
+
+Branch commodel2 (README, "A model of the rules' entries, and of which figures make one offer"): a model of the
+rules' merged entries and their alternatives (`python -m tests.support.terms_corpus commodel2 [AB|ABC]`: the grid,
+then the shipped code, affiliate_matrix/terms/entries.py, cross-validated by `shipped_cv`), and a pairwise model of
+which figures of an entry make one offer (`... commodel2-pairs [AB|ABC]`). The shipped weights are written by
+`python -m tests.support.terms_corpus train` (`write_commission_model`). The rules' output per dev text is cached
+under /tmp, keyed by the rules' source (entries.py aside: it is read with the model off) and the dev texts."""
 
 import hashlib
-import json
 import importlib
+import json
 import math
 import os
 import pickle
