@@ -77,3 +77,62 @@ def test_the_shipped_weights_are_what_training_on_the_dev_split_makes():
     dev, _ = split(load())
     shipped = json.loads(gate.WEIGHTS.read_text(encoding="utf-8"))
     assert json.loads(json.dumps(train_gate(dev))) == shipped, "retrain: python -m tests.support.terms_corpus train"
+
+
+# --- the model of the commission rules' entries (affiliate_matrix/terms/entries.py) --------------------------------
+
+def _entry_opinions(monkeypatch, entry_bias: float, alternative_bias: float, alternative_weights: dict) -> None:
+    """A model whose opinions are set (the shipped one's change with each training): the policy is what is tested.
+    Weights are given by feature name; the odds of the positives are even."""
+    from affiliate_matrix.terms import entries
+
+    hashed = {next(iter(entries._hashed([name]))): weight for name, weight in alternative_weights.items()}
+    monkeypatch.setattr(entries, "override", {"figures": (0.0, {}), "entries": (entry_bias, {}),
+                                              "alternatives": (alternative_bias, hashed), "ratios": (1.0, 1.0)})
+
+
+def _commission(text: str) -> list[tuple]:
+    from affiliate_matrix.terms import extract
+
+    return [(t.type, t.value_min, t.value_max, t.recurring) for t in extract(text).commission]
+
+
+def test_an_entry_the_model_doubts_is_repaired_to_the_alternative_it_trusts(monkeypatch):
+    # The rules merge a stray rate into a range (a first month's rate beside the offer); the model doubts the range
+    # and trusts its highest value alone, its recurrence as the rules set it.
+    text = "Commission: 10% on all sales, 30% on your first month."
+    _entry_opinions(monkeypatch, 0.0, 0.0, {})
+    assert _commission(text) == [("percent", Decimal(10), Decimal(30), None)]  # undecided: the rules stand
+    _entry_opinions(monkeypatch, -5.0, -5.0, {"alt:max": 10.0, "flip:True": -10.0})
+    assert _commission(text) == [("percent", Decimal(30), None, None)]
+    _entry_opinions(monkeypatch, -5.0, -5.0, {"alt:min": 10.0, "flip:True": -10.0})
+    assert _commission(text) == [("percent", Decimal(10), None, None)]
+    _entry_opinions(monkeypatch, -5.0, -5.0, {"alt:orig": 0.0, "flip:True": 10.0, "alt:max": -10.0,
+                                              "alt:min": -10.0})
+    assert _commission(text) == [("percent", Decimal(10), Decimal(30), True)]  # its recurrence flipped
+
+
+def test_an_entry_the_model_doubts_with_no_repair_it_trusts_goes_and_one_it_trusts_stands(monkeypatch):
+    text = "Commission: 10% on all sales, 30% on your first month."
+    _entry_opinions(monkeypatch, -5.0, -5.0, {})
+    assert _commission(text) == []
+    _entry_opinions(monkeypatch, 5.0, 5.0, {"alt:max": 10.0})  # a sure alternative never replaces a trusted entry
+    assert _commission(text) == [("percent", Decimal(10), Decimal(30), None)]
+
+
+def test_without_an_entry_model_the_rules_entries_stand(monkeypatch):
+    from affiliate_matrix.terms import entries
+
+    monkeypatch.setattr(entries, "override", {})
+    assert _commission("Commission: 10% on all sales, 30% on your first month.") == [
+        ("percent", Decimal(10), Decimal(30), None)]
+
+
+def test_the_shipped_entry_model_is_what_training_on_the_dev_split_makes():
+    from affiliate_matrix.terms import entries
+    from tests.support.commodel import prepare, train_commission_model
+
+    shipped = json.loads(entries.WEIGHTS.read_text(encoding="utf-8"))
+    assert entries.WEIGHTS.stat().st_size < 1 << 20
+    assert json.loads(json.dumps(train_commission_model(prepare()))) == shipped, \
+        "retrain: python -m tests.support.terms_corpus train"
