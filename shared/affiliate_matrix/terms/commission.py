@@ -7,7 +7,6 @@ recurring rate apart from a one-time one."""
 import re
 
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.terms import entries as _entries
 from affiliate_matrix.terms.cookie import COOKIE
 from affiliate_matrix.terms.text import (MONEY, NUMBER, OTHER_PROGRAMS, Doc, Pattern, before_example, clauses, currency_of,
                                         money_values,
@@ -250,24 +249,9 @@ _CANDIDATE = Pattern(re.sub(r"\(\?P<\w+>", "(?:", f"{PERCENT.pattern}|{MONEY.pat
 
 
 def commission_in(doc: Doc, topics: list[str | None]) -> tuple[list[CommissionTerm], list[str]]:
-    """The text's commission entries, merged per offer, and the verbatim units they came from: the rules' (each
-    unit's figures, then the merge), each entry then let stand, repaired or dropped by a model of the rules' entries
-    (`entries.judged`; tests/data/terms/README.md, "A model of the rules' entries")."""
-    found = offers(doc, topics)
-    terms, evidence = merged_offers(*found)
-    as_dicts = [{"type": t.type, "value_min": t.value_min, "value_max": t.value_max, "currency": t.currency,
-                 "recurring": t.recurring} for t in terms]
-    judged = _entries.judged(doc, topics, found, as_dicts)
-    if judged is as_dicts:
-        return terms, evidence
-    return [CommissionTerm(**entry) for entry in judged], evidence
-
-
-def offers(doc: Doc, topics: list[str | None]) -> tuple[list[tuple[int, list[tuple], str]], bool, bool]:
-    """Each unit's figures the rules take for the affiliate's pay, as (unit index, figures, the verbatim text they
-    came from), and whether the text says its commission recurs and its customers stay the affiliate's."""
+    """The text's commission entries, merged per offer, and the verbatim units they came from."""
     found: list[tuple] = []
-    quoted: list[tuple[int, list[tuple], str]] = []  # each unit's figures and the text they came from
+    quoted: list[tuple[list[tuple], str]] = []  # each unit's figures and the text they came from
     recurring_said, recurrence_denied, customer_kept, last_rated = False, False, False, -1
     for i, unit in enumerate(doc.units):
         heading = doc.units[i - 1].text if i and unit.first_in_line and doc.units[i - 1].heading else ""
@@ -297,20 +281,14 @@ def offers(doc: Doc, topics: list[str | None]) -> tuple[list[tuple[int, list[tup
         if terms:
             found += terms
             last_rated = i
-            quoted.append((i, terms, doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw))
-    return quoted, recurring_said and not recurrence_denied, customer_kept
-
-
-def merged_offers(quoted: list[tuple[int, list[tuple], str]], recurring_said: bool,
-                  customer_kept: bool) -> tuple[list[CommissionTerm], list[str]]:
-    """`offers`' figures merged per offer, and the verbatim units they came from."""
+            quoted.append((terms, doc.span(i - 1, i) if heading and not CUE.search(text) else unit.raw))
     # Beside a rate, only amounts said as bounties are offers (`_BOUNTY_SAID_AFTER`).
-    rate_given = any(entry[0] == "percent" for _, terms, _ in quoted for entry in terms)
+    rate_given = any(kind == "percent" for kind, *_ in found)
     quoted = [([entry for entry in terms if not rate_given or entry[0] == "percent" or entry[6]], quote)
-              for _, terms, quote in quoted]
+              for terms, quote in quoted]
     found = [entry for terms, _ in quoted for entry in terms]
     evidence = [quote for terms, quote in quoted if terms]
-    return _merged(found, recurring_said, customer_kept), evidence
+    return _merged(found, recurring_said and not recurrence_denied, customer_kept), evidence
 
 
 # A table row whose label names what a rate or an amount is paid on ("New customer sale | 12%", "Lead: 5 €"): the
