@@ -33,7 +33,7 @@ def table(answer=lambda call: {"id": call.params.thing_id, "size": call.params.s
 
 def ask(api: Api, path: str, method: str = "GET"):
     request = EnvironBuilder(path=path.split("?")[0], query_string=path.partition("?")[2], method=method).get_request()
-    body, status, headers = serve(request, lambda r: api.route(None, r))
+    body, status, headers = serve(None, request, lambda r: api.route(None, r), with_flags=False)
     return status, body, headers
 
 
@@ -106,7 +106,8 @@ def test_work_left_for_after_the_answer_runs_once_it_is_sent_and_a_failure_there
 
     api = table(answer)
     app = flask.Flask(__name__)  # the framework the functions run in (functions_framework builds a Flask app)
-    app.add_url_rule("/<path:path>", view_func=lambda path: serve(flask.request, lambda r: api.route(None, r)))
+    app.add_url_rule("/<path:path>", view_func=lambda path: serve(None, flask.request, lambda r: api.route(None, r),
+                                                                  with_flags=False))
     with capture_logs() as logs:
         sent = app.test_client().get("/things/t_1")
         assert sent.status_code == 200 and done == []  # answered, not yet closed
