@@ -132,3 +132,31 @@ def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(
     assert reply.status_code == 204
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and key in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("between", [[], ["a"], ["a", "b"]], ids=["holds-not", "fails", "fires"])
+def test_a_rules_failures_count_only_while_consecutive(env, tmp_path, between):
+    """A rule is disabled after three consecutive failures (rules/store.py, engine.py), but an evaluation that did not
+    raise never reset the count, so three failures weeks apart, healthy evaluations between them, disabled a healthy
+    rule. An evaluation that does not raise, holding (fired) or not, ends the run; a healthy rule's state is not
+    written for it."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import load_state
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = {"id": "fragile", "trigger": {"event": "key.expiring"}, "condition": "1 / (key.failures - 1) == 1",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"}, id="ok").status_code == 204
+    assert store.head("rules/state/fragile.json") is None  # healthy and not holding: nothing written
+    failing = {"path": "connections/awin", "failed": ["awin"]}  # 1 / 0
+    for n in range(2):
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, failing, id=f"f{n}").status_code == 204
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "failed": between},
+                         id="between").status_code == 204
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, failing, id="f2").status_code == 204
+    enabled = triggers.get("/rules/fragile", headers=env["read"]).json["enabled"]
+    failures = load_state(store, "fragile")[0]["failures"]
+    assert (enabled, failures) == ((False, 3) if between == ["a"] else (True, 1))

@@ -3,8 +3,9 @@
 Per event the context is built once and every matching rule's compiled condition runs against
 it. A rule that holds fires unless it is cooling down; its action goes out as a CloudEvent whose
 id derives from (rule, trigger, cool-down window), so a duplicate delivery dispatches nothing
-new. A rule that raises counts a failure; after FAILURES_TO_DISABLE it is disabled with the
-reason recorded, and the other rules carry on.
+new. A rule that raises counts a failure; after FAILURES_TO_DISABLE consecutive ones it is disabled
+with the reason recorded, and the other rules carry on. An evaluation that does not raise (holding or
+not) ends the run of failures: the count goes back to none, so failures weeks apart never add up.
 """
 
 import hashlib
@@ -17,7 +18,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
+from affiliate_matrix.rules.store import disable_rule, list_rules, load_state, record_activation, update_state
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
@@ -67,8 +68,22 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
         if isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs))
         elif outcome:
-            activations.append(fire(rt, rule, trigger_id, at, inputs))
+            activations.append(fire(rt, rule, trigger_id, at, inputs))  # its state write ends a run of failures
+        else:
+            recovered(rt, rule)
     return activations
+
+
+def without_failures(state: dict) -> dict:
+    """The state with its run of failures ended (the last error kept, for the record)."""
+    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition")} | {"failures": 0}
+
+
+def recovered(rt, rule: Rule) -> None:
+    """A rule evaluated without raising: its failures were consecutive no longer. Written (conditionally) only when
+    there is a count to end, so a healthy rule costs one read of its state, no write."""
+    if load_state(rt.store, rule.id)[0].get("failures", 0):
+        update_state(rt.store, rule.id, without_failures)
 
 
 def decide(rules: list[Rule], context):
@@ -96,8 +111,8 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
             abs((at - datetime.fromisoformat(last)).total_seconds()) < rule.cooldown_s
         outcome["cooling"] = cooling
         if cooling or (last is not None and at < datetime.fromisoformat(last)):
-            return state  # a late event fires, but the cool-down still counts from the latest firing
-        return {**state, "last_fired_at": at.isoformat(), "last_key": key}
+            return without_failures(state)  # a late event fires, but the cool-down counts from the latest firing
+        return {**without_failures(state), "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
