@@ -160,3 +160,39 @@ def test_a_rules_failures_count_only_while_consecutive(env, tmp_path, between):
     enabled = triggers.get("/rules/fragile", headers=env["read"]).json["enabled"]
     failures = load_state(store, "fragile")[0]["failures"]
     assert (enabled, failures) == ((False, 3) if between == ["a"] else (True, 1))
+
+
+@pytest.mark.parametrize("healthy", [False, True], ids=["unhealthy", "healthy"])
+def test_a_resync_actions_outcome_says_the_sync_was_skipped_and_why(env, tmp_path, healthy):
+    """The resync action requests a sync as the schedule does, so an unhealthy connection's (its credentials refused)
+    is recorded as skipped and nothing is requested (sync_requests.request_sync); the action's outcome still said
+    "sync ... requested", done. It now says skipped, with the reason, in the activation like any outcome."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.events import ACTION_PREFIX, SYNC_REQUESTED
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="awin", source="awin", healthy=healthy,
+                                         health_reason=None if healthy else "credentials refused (HTTP 401)"))
+    rule = Rule.model_validate({"id": "again", "trigger": {"event": "key.expiring"}, "condition": "true",
+                                "action": {"type": "resync", "params": {"connection_id": "awin"}}, "cooldown_s": 0})
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [fired] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})
+    [action] = [e for e in rt.bus.published if e.type == ACTION_PREFIX + "resync"]
+    execute(rt, action)
+    items = function_client("triggers").get("/activations", headers=env["read"]).json["items"]
+    [activation] = [a for a in items if a["id"] == fired["id"]]
+    requested = [e for e in rt.bus.published if e.type == SYNC_REQUESTED]
+    if healthy:
+        assert activation["outcome"] == "done" and activation["detail"].endswith(" requested") and requested
+    else:
+        assert activation["outcome"] == "skipped" and not requested
+        assert "skipped: credentials refused (HTTP 401)" in activation["detail"]
+        assert "requested" not in activation["detail"]
