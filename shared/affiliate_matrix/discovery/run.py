@@ -308,14 +308,24 @@ def reviews(rt, damaged: list | None = None) -> list[dict]:
 
 
 def decide(rt, domain: str, accept: bool) -> RawRecord | None:
-    """A person's call on a review item: accepted, it becomes a `discovered` record; either way it leaves the list."""
+    """A person's call on a review item: accepted, it becomes a `discovered` record in a batch for the index; either
+    way it leaves the list. The batch is stored (and announced) first, then the site marked judged, then the item
+    deleted, so a failure at any step leaves the item to decide again (deleted first, a failed batch write lost the
+    acceptance for good). A retry after a partial run writes the same batch: the record is made from the item
+    alone, so its content-addressed key is the same, and so is its event's id (the index takes it once)."""
     found = read_review(rt, review_key(domain))
     if found is None:
         raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
-    rt.store.delete(review_key(domain))
+    accepted = None
+    if accept:
+        verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
+        accepted = record(found, verdict, found["raw_key"])
+        batch_key = rt.store.put_content_addressed("batches/discovery", accepted.model_dump_json().encode(),
+                                                   suffix=".jsonl", content_type="application/x-ndjson")
+        rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
+                                                                   "records": 1, "failures": 0},
+                                  key=batch_key, subject="discovery"))
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")
-    if not accept:
-        return None
-    verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
-    return record(found, verdict, found["raw_key"])
+    rt.store.delete(review_key(domain))
+    return accepted
