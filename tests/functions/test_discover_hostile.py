@@ -310,15 +310,17 @@ def test_confident_finds_whose_batch_cannot_be_written_are_judged_again_not_lost
     assert rt.store.head(seen_key("127.0.0.1")) is not None
 
 
-@pytest.mark.parametrize("failing", ["batches/discovery/", "discovery/seen/", "discovery/review/"])
+@pytest.mark.parametrize("failing", ["batches/discovery/", "indexing", "discovery/seen/", "discovery/review/"])
 def test_an_acceptance_that_fails_midway_is_left_to_accept_again_and_a_retry_stores_one_batch(tmp_path, monkeypatch,
                                                                                                 failing):
     """`amx discover review --accept` deleted the review item and marked the site judged before the CLI wrote the
     accepted program's batch, so a batch write that failed (the store unavailable) lost the acceptance for good. The
-    batch is written first, then the site marked, then the item deleted: a failure at any step leaves the item to
-    accept again, and the retry stores the same batch (content-addressed: one object, one program)."""
+    batch is written first (and indexed, where the CLI indexes it itself), then the site marked, then the item deleted:
+    a failure at any step leaves the item to accept again, and the retry stores the same batch (content-addressed:
+    one object, one program)."""
     from typer.testing import CliRunner
 
+    from affiliate_matrix import pipeline
     from affiliate_matrix.cli import app
     from affiliate_matrix.config import Settings
     from affiliate_matrix.errors import BackendUnavailable
@@ -342,9 +344,15 @@ def test_an_acceptance_that_fails_midway_is_left_to_accept_again_and_a_retry_sto
             return real(self, key, *args, **kwargs)
         return call
 
+    def not_indexed(*args):
+        raise BackendUnavailable("the index is unavailable")
+
     monkeypatch.setattr(LocalObjectStore, "put", unavailable(put))
     monkeypatch.setattr(LocalObjectStore, "delete", unavailable(delete))
-    failed = CliRunner().invoke(app, ["discover", "review", "--accept", "pawsome.example"])
+    with monkeypatch.context() as patched:
+        if failing == "indexing":  # the CLI indexes in this process (the in-process bus keeps what failed)
+            patched.setattr(pipeline, "index_batch", not_indexed)
+        failed = CliRunner().invoke(app, ["discover", "review", "--accept", "pawsome.example"])
     assert failed.exit_code != 0
     assert rt.store.head("discovery/review/pawsome.example.json") is not None  # still to accept
     monkeypatch.setattr(LocalObjectStore, "put", put)

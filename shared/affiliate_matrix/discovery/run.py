@@ -15,7 +15,7 @@ from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
@@ -322,9 +322,12 @@ def decide(rt, domain: str, accept: bool) -> RawRecord | None:
         accepted = record(found, verdict, found["raw_key"])
         batch_key = rt.store.put_content_addressed("batches/discovery", accepted.model_dump_json().encode(),
                                                    suffix=".jsonl", content_type="application/x-ndjson")
-        rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
-                                                                   "records": 1, "failures": 0},
-                                  key=batch_key, subject="discovery"))
+        stored = Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
+                                                             "records": 1, "failures": 0}, key=batch_key,
+                            subject="discovery")
+        rt.bus.publish(stored)
+        if any(event.id == stored.id for event, _ in getattr(rt.bus, "dead_letters", ())):  # in-process: indexed here
+            raise BackendUnavailable(f"the accepted batch {batch_key} was not indexed; {domain} is left to accept again")
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")
     rt.store.delete(review_key(domain))
