@@ -9,8 +9,11 @@ not) ends the run of failures: the count goes back to none, so failures weeks ap
 """
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+
+from cachetools import TTLCache
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
@@ -18,11 +21,14 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import disable_rule, list_rules, load_state, record_activation, update_state
+from affiliate_matrix.rules.store import CACHE_TTL_S, disable_rule, list_rules, load_state, record_activation, update_state
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
+# (id(store), rule id) of rules this process saw with no failures, up to CACHE_TTL_S ago (see recovered)
+_clean: TTLCache[tuple[int, str], bool] = TTLCache(maxsize=10_000, ttl=CACHE_TTL_S)
+_clean_lock = threading.Lock()
 _compiled_condition = lru_cache(maxsize=1024)(compile_condition)  # conditions outlive many events; edits make new ones
 
 
@@ -81,9 +87,25 @@ def without_failures(state: dict) -> dict:
 
 def recovered(rt, rule: Rule) -> None:
     """A rule evaluated without raising: its failures were consecutive no longer. Written (conditionally) only when
-    there is a count to end, so a healthy rule costs one read of its state, no write."""
+    there is a count to end; a healthy rule costs a read of its state at most once per CACHE_TTL_S in a process (a
+    rule this process saw clean, through a firing, a reset or a read, is not read again until then, unless it
+    fails here), so an event's non-holding rules add no read each. A failure counted by another process is ended
+    by a success at most CACHE_TTL_S later."""
+    memo = (id(rt.store), rule.id)
+    with _clean_lock:
+        if memo in _clean:
+            return
     if load_state(rt.store, rule.id)[0].get("failures", 0):
         update_state(rt.store, rule.id, without_failures)
+    seen_clean(rt, rule)
+
+
+def seen_clean(rt, rule: Rule, clean: bool = True) -> None:
+    with _clean_lock:
+        if clean:
+            _clean[(id(rt.store), rule.id)] = True
+        else:
+            _clean.pop((id(rt.store), rule.id), None)
 
 
 def decide(rules: list[Rule], context):
@@ -115,6 +137,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
         return {**without_failures(state), "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
+    seen_clean(rt, rule)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
         "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
@@ -137,6 +160,7 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     # Failures count for the condition that raised (rules are evaluated as read, up to CACHE_TTL_S old): a condition
     # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
     failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
+    seen_clean(rt, rule, clean=False)
     state = update_state(rt.store, rule.id, lambda s: {
         **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
         "failing_condition": failing, "last_error": reason})
