@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     retention_days: str = Field("deltas=400,metrics=400,activations=90,queries=30",
                                 pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
                                 description="Days each time-stamped index keeps a document (the daily retention job).")
+    retention_dead_letters_days: int = Field(30, ge=1, le=3650,
+                                             description="Days a dead letter (dead-letters/ in the store, up to 4 MB "
+                                                         "each) is kept, from when it was parked (the daily retention job).")
     flags_ttl_s: float = Field(10.0, ge=0, le=3600, description="How stale a function's view of the feature flags may be.")
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
 

@@ -5,11 +5,16 @@ here; ISM (terraform/opensearch.tf) retires the versions a migration replaced.
 
 The same run removes the object store's tombstones (what a conditional delete leaves on S3) older than the
 shortest of those windows, by the date the store recorded for each: a tombstone only makes the delete it
-records one atomic step, so any age past that is enough, and the shortest window is the job's own horizon."""
+records one atomic step, so any age past that is enough, and the shortest window is the job's own horizon.
+
+And it removes the dead letters (dead-letters/, an event each, up to 4 MB) parked more than
+AMX_RETENTION_DEAD_LETTERS_DAYS ago, by the date the store recorded for each (its last write): kept forever,
+they were the bucket's to grow without bound. A month is time enough to fix the cause and re-post them."""
 
 from datetime import UTC, datetime, timedelta
 
 from affiliate_matrix.errors import ConfigError, NotFoundError
+from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -33,6 +38,8 @@ def apply(rt, now: datetime | None = None) -> dict[str, int]:
             deleted[name] = rt.index.delete_before(name, TIME_FIELDS[name], (now - timedelta(days=days)).isoformat())
         except NotFoundError:
             deleted[name] = 0  # the index does not exist yet
+    parked_before = now - timedelta(days=rt.settings.retention_dead_letters_days)
+    deleted["dead_letters"] = rt.store.remove_before(DEAD_LETTERS, parked_before)
     deleted["tombstones"] = rt.store.remove_tombstones(now - timedelta(days=min(kept.values()))) if kept else 0
     log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})
     return deleted

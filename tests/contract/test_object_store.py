@@ -341,3 +341,18 @@ def test_the_retention_job_removes_s3_tombstones_older_than_its_shortest_window(
                                                                                        "rules/kept.json"]
     assert rt.store.get("rules/back.json").data == b"{}"
     rt.store.put("rules/gone.json", b"{}", if_none_match=True)  # the key can be created again
+
+
+def test_remove_before_deletes_what_the_store_dated_earlier_under_the_prefix_only(store):
+    """The retention job's removal of dead letters: by the date each adapter records for an object's last write
+    (a file's modification time, S3's LastModified), under the prefix given and nowhere else."""
+    from datetime import UTC, datetime, timedelta
+
+    for key in ("dead-letters/t/a.json", "dead-letters/t/b.json", "rules/r.json"):
+        store.put(key, b"{}", content_type="application/json")
+    written = datetime.now(UTC)
+    assert store.remove_before("dead-letters/", written - timedelta(days=1)) == 0  # written since
+    assert list(store.list("dead-letters/")) == ["dead-letters/t/a.json", "dead-letters/t/b.json"]
+    assert store.remove_before("dead-letters/", written + timedelta(days=1)) == 2
+    assert list(store.list("dead-letters/")) == [] and store.head("rules/r.json") is not None
+    store.put("dead-letters/t/a.json", b"{}", if_none_match=True)  # parked again

@@ -185,3 +185,52 @@ def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_p
     assert "budget/runs/2026-10-22.json" in one.json["error"]["message"]
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and "budget/runs/2026-10-22.json" in logged and "Traceback" not in logged
+
+
+def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_others(env, tmp_path):
+    """A campaign's metrics were unbounded: a million stored days cost a 48 MB GET at every run, and one day dated
+    9999-01-01 left every other day out of its forecast (which reads the calendar's last MAX_HISTORY_DAYS from the
+    newest). A campaign keeps the last MAX_STORED_DAYS from its newest day, older ones dropped on write; a day
+    outside that window, or one so far after the stored days that none would be kept, is refused naming the limit."""
+    from datetime import date, timedelta
+
+    from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
+    from affiliate_matrix.budget.models import MAX_HISTORY_DAYS
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    assert MAX_STORED_DAYS == MAX_HISTORY_DAYS
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    budget = function_client("budget")
+    assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
+    first = date(2012, 1, 1)
+    stored = [{"date": (first + timedelta(days=i)).isoformat(), "spend": 10.0, "revenue": 30.0} for i in range(5_000)]
+    store.put("budget/metrics/search-1.json", json.dumps({"days": stored}).encode(), content_type="application/json")
+    newest = first + timedelta(days=5_000)
+    day = {"date": newest.isoformat(), "spend": 10.0, "revenue": 30.0}
+    assert budget.post("/campaigns/search-1/metrics", json={"days": [day]}, headers=env["admin"]).status_code == 200
+    kept = [d["date"] for d in json.loads(store.get("budget/metrics/search-1.json").data)["days"]]
+    assert len(kept) == MAX_STORED_DAYS and kept[-1] == newest.isoformat()
+    assert kept[0] == (newest - timedelta(days=MAX_STORED_DAYS - 1)).isoformat()
+
+    before = store.get("budget/metrics/search-1.json").data
+    far = budget.post("/campaigns/search-1/metrics", json={"days": [{**day, "date": "9999-01-01"}]},
+                      headers=env["admin"])
+    assert far.status_code == 400 and "9999-01-01 is more than 1,100 days after every stored day" in \
+        far.json["error"]["message"]
+    late = budget.post("/campaigns/search-1/metrics", json={"days": [{**day, "date": "2012-01-02"}]},
+                       headers=env["admin"])
+    assert late.status_code == 400 and "2012-01-02 is more than 1,100 days before the newest day" in \
+        late.json["error"]["message"]
+    mixed = budget.post("/campaigns/search-1/metrics", json={"days": [{**day, "date": "2100-01-01"},
+                                                                        {**day, "date": "2100-01-02"}]},
+                        headers=env["admin"])
+    assert mixed.status_code == 400 and "2100-01-02 is more than 1,100 days after" in mixed.json["error"]["message"]
+    assert store.get("budget/metrics/search-1.json").data == before
+    assert budget.post("/campaigns", json={**CAMPAIGN, "id": "fresh"}, headers=env["admin"]).status_code == 201
+    fresh = budget.post("/campaigns/fresh/metrics", json={"days": [{**day, "date": "2026-11-01"},
+                                                                     {**day, "date": "9999-01-01"}]},
+                        headers=env["admin"])
+    assert fresh.status_code == 400 and "2026-11-01 is more than 1,100 days before the newest day, 9999-01-01" in \
+        fresh.json["error"]["message"]
+    assert store.head("budget/metrics/fresh.json") is None

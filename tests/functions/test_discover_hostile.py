@@ -308,3 +308,59 @@ def test_confident_finds_whose_batch_cannot_be_written_are_judged_again_not_lost
         server.server_close()
     assert report.discovered == ["127.0.0.1"] and report.batch_key is not None
     assert rt.store.head(seen_key("127.0.0.1")) is not None
+
+
+@pytest.mark.parametrize("failing", ["batches/discovery/", "indexing", "discovery/seen/", "discovery/review/"])
+def test_an_acceptance_that_fails_midway_is_left_to_accept_again_and_a_retry_stores_one_batch(tmp_path, monkeypatch,
+                                                                                                failing):
+    """`amx discover review --accept` deleted the review item and marked the site judged before the CLI wrote the
+    accepted program's batch, so a batch write that failed (the store unavailable) lost the acceptance for good. The
+    batch is written first (and indexed, where the CLI indexes it itself), then the site marked, then the item deleted:
+    a failure at any step leaves the item to accept again, and the retry stores the same batch (content-addressed:
+    one object, one program)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.runtime import Runtime
+    from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    item = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
+            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
+            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(item).encode(), content_type="application/json")
+    put, delete = LocalObjectStore.put, LocalObjectStore.delete
+
+    def unavailable(real):
+        def call(self, key, *args, **kwargs):
+            if key.startswith(failing):
+                raise BackendUnavailable("the store is unavailable")
+            return real(self, key, *args, **kwargs)
+        return call
+
+    def not_indexed(*args):
+        raise BackendUnavailable("the index is unavailable")
+
+    monkeypatch.setattr(LocalObjectStore, "put", unavailable(put))
+    monkeypatch.setattr(LocalObjectStore, "delete", unavailable(delete))
+    with monkeypatch.context() as patched:
+        if failing == "indexing":  # the CLI indexes in this process (the in-process bus keeps what failed)
+            patched.setattr(pipeline, "index_batch", not_indexed)
+        failed = CliRunner().invoke(app, ["discover", "review", "--accept", "pawsome.example"])
+    assert failed.exit_code != 0
+    assert rt.store.head("discovery/review/pawsome.example.json") is not None  # still to accept
+    monkeypatch.setattr(LocalObjectStore, "put", put)
+    monkeypatch.setattr(LocalObjectStore, "delete", delete)
+    retried = CliRunner().invoke(app, ["discover", "review", "--accept", "pawsome.example"])
+    assert retried.exit_code == 0, (retried.output, retried.exception)
+    assert rt.store.head("discovery/review/pawsome.example.json") is None
+    assert json.loads(rt.store.get("discovery/seen/pawsome.example.json").data)["outcome"] == "accepted"
+    assert len(list(rt.store.list("batches/discovery/"))) == 1
+    hits = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]}))
+    assert [hit.doc["name"] for hit in hits.hits] == ["Pawsome"]

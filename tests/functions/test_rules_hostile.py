@@ -132,3 +132,95 @@ def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(
     assert reply.status_code == 204
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and key in logged and "Traceback" not in logged
+
+
+@pytest.mark.parametrize("between", [[], ["a"], ["a", "b"]], ids=["holds-not", "fails", "fires"])
+def test_a_rules_failures_count_only_while_consecutive(env, tmp_path, between):
+    """A rule is disabled after three consecutive failures (rules/store.py, engine.py), but an evaluation that did not
+    raise never reset the count, so three failures weeks apart, healthy evaluations between them, disabled a healthy
+    rule. An evaluation that does not raise, holding (fired) or not, ends the run; a healthy rule's state is not
+    written for it."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import load_state
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = {"id": "fragile", "trigger": {"event": "key.expiring"}, "condition": "1 / (key.failures - 1) == 1",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin"}, id="ok").status_code == 204
+    assert store.head("rules/state/fragile.json") is None  # healthy and not holding: nothing written
+    failing = {"path": "connections/awin", "failed": ["awin"]}  # 1 / 0
+    for n in range(2):
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, failing, id=f"f{n}").status_code == 204
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "failed": between},
+                         id="between").status_code == 204
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, failing, id="f2").status_code == 204
+    enabled = triggers.get("/rules/fragile", headers=env["read"]).json["enabled"]
+    failures = load_state(store, "fragile")[0]["failures"]
+    assert (enabled, failures) == ((False, 3) if between == ["a"] else (True, 1))
+
+
+@pytest.mark.parametrize("healthy", [False, True], ids=["unhealthy", "healthy"])
+def test_a_resync_actions_outcome_says_the_sync_was_skipped_and_why(env, tmp_path, healthy):
+    """The resync action requests a sync as the schedule does, so an unhealthy connection's (its credentials refused)
+    is recorded as skipped and nothing is requested (sync_requests.request_sync); the action's outcome still said
+    "sync ... requested", done. It now says skipped, with the reason, in the activation like any outcome."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.events import ACTION_PREFIX, SYNC_REQUESTED
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="awin", source="awin", healthy=healthy,
+                                         health_reason=None if healthy else "credentials refused (HTTP 401)"))
+    rule = Rule.model_validate({"id": "again", "trigger": {"event": "key.expiring"}, "condition": "true",
+                                "action": {"type": "resync", "params": {"connection_id": "awin"}}, "cooldown_s": 0})
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [fired] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})
+    [action] = [e for e in rt.bus.published if e.type == ACTION_PREFIX + "resync"]
+    execute(rt, action)
+    items = function_client("triggers").get("/activations", headers=env["read"]).json["items"]
+    [activation] = [a for a in items if a["id"] == fired["id"]]
+    requested = [e for e in rt.bus.published if e.type == SYNC_REQUESTED]
+    if healthy:
+        assert activation["outcome"] == "done" and activation["detail"].endswith(" requested") and requested
+    else:
+        assert activation["outcome"] == "skipped" and not requested
+        assert "skipped: credentials refused (HTTP 401)" in activation["detail"]
+        assert "requested" not in activation["detail"]
+
+
+def test_a_healthy_rule_that_does_not_hold_costs_no_read_of_its_state_per_event(tmp_path):
+    """Ending a run of failures reads the state of a rule that did not hold; per event and rule that would be a GET
+    each (a batch's thousands of deltas times the rules). A rule this process saw clean is not read again for
+    CACHE_TTL_S, unless it fails here meanwhile."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import load_state
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    reads = []
+    get = rt.store.get
+    rt.store.get = lambda key: reads.append(key) or get(key)
+    rule = Rule.model_validate({"id": "quiet", "trigger": {"event": "key.expiring"}, "condition":
+                                "1 / (key.failures - 1) == 1", "action": {"type": "alert"}, "cooldown_s": 0})
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    for n in range(5):
+        assert evaluate(rt, [rule], context_of({"key": {"failures": 0}}), trigger_id=f"e{n}", at=at, inputs={}) == []
+    assert reads.count("rules/state/quiet.json") == 1
+    evaluate(rt, [rule], context_of({"key": {"failures": 1}}), trigger_id="f", at=at, inputs={})  # fails here
+    evaluate(rt, [rule], context_of({"key": {"failures": 0}}), trigger_id="ok", at=at, inputs={})
+    assert load_state(rt.store, "quiet")[0]["failures"] == 0

@@ -93,3 +93,18 @@ def test_dates_amounts_and_whole_numbers_for_decimals_are_read_as_documented(env
 def test_query_string_parameters_stay_read_from_their_text(env):
     triggers = app("triggers")
     assert triggers.get("/activations?limit=5", headers=env["read"]).status_code == 200
+
+
+@pytest.mark.parametrize("number", ["1" * 5_000, "-" + "9" * 4_301])
+def test_a_number_too_long_to_read_is_refused_as_such_not_as_a_body_that_is_not_json(env, number):
+    """A JSON integer of 5,000 digits is JSON; Python refuses to read one past 4,300 digits, and that ValueError was
+    answered as "the body is not JSON" (with Python's advice to call sys.set_int_max_str_digits() close behind).
+    It is a 400 naming the problem: a number too long. One of 4,300 digits is read, and judged by its field."""
+    headers = {**env["admin"], "Content-Type": "application/json"}
+    answer = app("triggers").post("/rules", data='{"id": "r", "cooldown_s": ' + number + "}", headers=headers)
+    message = answer.get_json()["error"]["message"]
+    assert answer.status_code == 400 and message.startswith("the body holds a number too long: "), message
+    assert "not JSON" not in message and "set_int_max_str_digits" not in message
+    longest = app("triggers").post("/rules", data='{"cooldown_s": ' + "1" * 4_300 + "}",
+                                   headers=headers)
+    assert longest.status_code == 400 and "too long" not in longest.get_json()["error"]["message"]

@@ -20,7 +20,7 @@ def test_old_documents_go_and_recent_ones_stay(tmp_path):
     docs = [metric("m", i, {"n": str(i)}, NOW - timedelta(days=i), f"d{i}") for i in range(60)]
     rt.index.bulk_upsert(METRICS_INDEX.name, docs, refresh=True)
     # 30 days old and older go; no deltas index yet; the local store leaves no tombstones
-    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "tombstones": 0}
+    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "dead_letters": 0, "tombstones": 0}
     kept = rt.index.search(METRICS_INDEX.name, SearchQuery(size=100)).hits
     assert sorted(int(h.doc["value"]) for h in kept) == list(range(30))
 
@@ -28,3 +28,25 @@ def test_old_documents_go_and_recent_ones_stay(tmp_path):
 def test_an_unknown_index_is_a_configuration_error():
     with pytest.raises(ConfigError, match="no retention for programs"):
         windows("programs=30")
+
+
+def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_path):
+    """Dead letters (dead-letters/<type>/, an event each, up to 4 MB) were kept for good, the bucket's to grow without
+    bound. The retention job removes those parked more than AMX_RETENTION_DEAD_LETTERS_DAYS (30) ago, by the date
+    the store recorded for each; other documents as old stay."""
+    import os
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30"))
+    assert rt.settings.retention_dead_letters_days == 30
+    ages = {"dead-letters/dev.affiliatematrix.program.delta/old.json": 31,
+            "dead-letters/dev.affiliatematrix.program.delta/recent.json": 29,
+            "rules/old.json": 400}
+    for key, days in ages.items():
+        rt.store.put(key, b"{}", content_type="application/json")
+        parked = (NOW - timedelta(days=days)).timestamp()
+        os.utime(rt.store.root / key, (parked, parked))
+    assert apply(rt, NOW)["dead_letters"] == 1
+    assert list(rt.store.list("dead-letters/")) == ["dead-letters/dev.affiliatematrix.program.delta/recent.json"]
+    assert rt.store.head("rules/old.json") is not None
+    shorter = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30", retention_dead_letters_days=7))
+    assert apply(shorter, NOW)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []

@@ -4,6 +4,13 @@ the dashboards.
     budget/campaigns/<id>.json   a Campaign
     budget/metrics/<id>.json     its days, one row per date (a later row for a date replaces it)
 
+A campaign keeps the calendar's last MAX_STORED_DAYS days, counted back from its newest day (what a forecast
+reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write
+moving the newest day forward drops the days that fall out (their index mirror keeps them, for the dashboards).
+A write is refused naming the limit when it holds a day already outside that window, or when its newest day is so
+far after the stored ones that none of them would be kept (one day dated 9999-01-01 left every other day out of
+the forecast): a rule on the days themselves, no clock decides it.
+
 Every write is conditional on the ETag read, retried on a lost race, so two writers never drop
 each other's days.
 """
@@ -25,6 +32,7 @@ from affiliate_matrix.model_types import Currency, Model, UtcDatetime
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 20
+MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
 
 
 class Campaign(Model):
@@ -118,8 +126,10 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
         merged = {row["date"]: row for row in current} | incoming
+        start = window_start(campaign.id, current, incoming)
+        kept = sorted(k for k in merged if k >= start)
         body = json.dumps({"campaign_id": campaign.id, "currency": campaign.currency,
-                           "days": [merged[k] for k in sorted(merged)]}).encode()
+                           "days": [merged[k] for k in kept]}).encode()
         try:
             rt.store.put(metrics_key(campaign.id), body, content_type="application/json",
                          if_match=etag, if_none_match=etag is None)
@@ -132,6 +142,31 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
 
     mirror_days(rt, campaign, list(incoming.values()))
     return len(incoming)
+
+
+def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
+    """The first date the campaign keeps once `incoming` (by ISO date) is written over `current`: MAX_STORED_DAYS
+    back from the newest day. InvalidInput naming the limit when an incoming day falls before it, or when no stored
+    day would be left in it. ISO dates compare as strings; a stored row without a valid date is kept as it is (its
+    reader names it)."""
+    stored = [row["date"] for row in current if isinstance(row.get("date"), str) and _iso_day(row["date"])]
+    newest = max([*stored, *incoming])
+    start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
+    kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
+    if (oldest := min(incoming)) < start:
+        raise InvalidInput(f"campaign {campaign_id}: days: {oldest} is more than {MAX_STORED_DAYS:,} days before "
+                           f"the newest day, {newest} ({kept})")
+    if stored and max(stored) < start:
+        raise InvalidInput(f"campaign {campaign_id}: days: {newest} is more than {MAX_STORED_DAYS:,} days after "
+                           f"every stored day (the newest {max(stored)}), which would all be dropped ({kept})")
+    return start
+
+
+def _iso_day(text: str) -> bool:
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:

@@ -133,17 +133,11 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
                     reject: Annotated[Optional[str], typer.Option(help="Reject this domain.")] = None):
     """The doubtful finds, with their evidence; --accept or --reject one."""
     from affiliate_matrix.discovery.run import decide, reviews
-    from affiliate_matrix.events import RAW_BATCH_STORED, Event
 
     rt = open_runtime("discover")
     if accept or reject:
-        record = decide(rt, accept or reject, accept=bool(accept))
-        if record is not None:
-            key = rt.store.put_content_addressed("batches/discovery", record.model_dump_json().encode(),
-                                                 suffix=".jsonl", content_type="application/x-ndjson")
-            index_here(rt)
-            rt.bus.publish(Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": key, "connection_id": "discovery",
-                                                                       "records": 1, "failures": 0}, key=key))
+        index_here(rt)
+        decide(rt, accept or reject, accept=bool(accept))  # an accepted one's batch stored and announced first
         console.print(f"{'accepted' if accept else 'rejected'} {accept or reject}")
         fail_if_undelivered(rt)
         return

@@ -15,7 +15,7 @@ from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
 from affiliate_matrix.discovery.validate import Verdict, classify
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
@@ -308,14 +308,27 @@ def reviews(rt, damaged: list | None = None) -> list[dict]:
 
 
 def decide(rt, domain: str, accept: bool) -> RawRecord | None:
-    """A person's call on a review item: accepted, it becomes a `discovered` record; either way it leaves the list."""
+    """A person's call on a review item: accepted, it becomes a `discovered` record in a batch for the index; either
+    way it leaves the list. The batch is stored (and announced) first, then the site marked judged, then the item
+    deleted, so a failure at any step leaves the item to decide again (deleted first, a failed batch write lost the
+    acceptance for good). A retry after a partial run writes the same batch: the record is made from the item
+    alone, so its content-addressed key is the same, and so is its event's id (the index takes it once)."""
     found = read_review(rt, review_key(domain))
     if found is None:
         raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
-    rt.store.delete(review_key(domain))
+    accepted = None
+    if accept:
+        verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
+        accepted = record(found, verdict, found["raw_key"])
+        batch_key = rt.store.put_content_addressed("batches/discovery", accepted.model_dump_json().encode(),
+                                                   suffix=".jsonl", content_type="application/x-ndjson")
+        stored = Event.make(RAW_BATCH_STORED, "/discover", {"batch_key": batch_key, "connection_id": "discovery",
+                                                             "records": 1, "failures": 0}, key=batch_key,
+                            subject="discovery")
+        rt.bus.publish(stored)
+        if any(event.id == stored.id for event, _ in getattr(rt.bus, "dead_letters", ())):  # in-process: indexed here
+            raise BackendUnavailable(f"the accepted batch {batch_key} was not indexed; {domain} is left to accept again")
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")
-    if not accept:
-        return None
-    verdict = Verdict(found["confidence"], found["evidence"] + ["accepted on review"], name=found["name"])
-    return record(found, verdict, found["raw_key"])
+    rt.store.delete(review_key(domain))
+    return accepted

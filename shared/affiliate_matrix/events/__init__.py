@@ -81,6 +81,9 @@ class Event(BaseModel):
                    time=event.get("time") or datetime.now(UTC), data=data)
 
 
+DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)
+
+
 def dead_letter_name(source: str, event_id: str) -> str:
     """The name an event parked as a dead letter is kept under (a file, an object key's last part). CloudEvents
     ids are unique per source only, so the name is of both: two sources' events of one id are kept apart. A plain

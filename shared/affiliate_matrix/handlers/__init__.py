@@ -19,6 +19,7 @@ from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
 MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is nearly this deep
+MAX_INT_DIGITS = 4_300  # Python's own limit on reading an integer (sys.get_int_max_str_digits()'s default)
 UNREAD_LIMIT = 64 * 1024  # what is read of a body its route left (serve); past it, the connection is closed
 
 
@@ -40,7 +41,7 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
     if len(raw) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
     try:
-        body = json.loads(raw or b"null", object_pairs_hook=_once_each)
+        body = json.loads(raw or b"null", object_pairs_hook=_once_each, parse_int=_whole_number)
     except RecursionError:
         raise InvalidInput(f"the body is nested more than {MAX_DEPTH} levels deep") from None
     except ValueError:
@@ -49,6 +50,15 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
         raise InvalidInput("the body must be a JSON object")
     check_json(body, "the body")
     return body
+
+
+def _whole_number(digits: str) -> int:
+    """A JSON integer, refused in our words past MAX_INT_DIGITS: Python's ValueError for it was answered as a body
+    that is not JSON (and its message told the client to call sys.set_int_max_str_digits())."""
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise InvalidInput(f"the body holds a number too long: {len(digits.lstrip('-')):,} digits, where a number "
+                           f"has at most {MAX_INT_DIGITS:,}")
+    return int(digits)
 
 
 def _once_each(pairs: list[tuple[str, object]]) -> dict:

@@ -1,5 +1,6 @@
 """What a rule's action does when its CloudEvent arrives (at the function the Broker routes the
-type to; `receive` sends every action event here). The outcome is written to the activation."""
+type to; `receive` sends every action event here). The outcome is written to the activation: a handler returns
+what it did ("done"), or (status, detail) when it did something else, e.g. ("skipped", why)."""
 
 import json
 import re
@@ -26,7 +27,8 @@ def execute(rt, event: Event) -> None:
     if not isinstance(params, dict):
         raise InvalidInput("event data: params must be an object")
     try:
-        outcome, status = handler(rt, params, data), "done"
+        result = handler(rt, params, data)
+        status, outcome = result if isinstance(result, tuple) else ("done", result)
     except BackendUnavailable:
         raise  # retried by the bus / Knative
     except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
@@ -105,11 +107,15 @@ def discover(rt, params: dict, data: dict) -> str:
     return f"{len(report.discovered)} discovered, {len(report.review)} to review"
 
 
-def resync(rt, params: dict, data: dict) -> str:
+def resync(rt, params: dict, data: dict) -> str | tuple[str, str]:
+    """A sync as the schedule requests one: an unhealthy connection's is skipped (sync_requests.request_sync), and the
+    outcome says so, with the reason."""
     from affiliate_matrix.connections import load_connection
     from affiliate_matrix.sync_requests import request_sync
 
     sync = request_sync(rt, load_connection(rt.store, str(params["connection_id"]))[0])
+    if sync.status == "skipped":
+        return "skipped", f"sync {sync.id} {'; '.join(sync.errors)}"[:500]  # "skipped: <why>; re-test it ..."
     return f"sync {sync.id} requested"
 
 

@@ -3,13 +3,17 @@
 Per event the context is built once and every matching rule's compiled condition runs against
 it. A rule that holds fires unless it is cooling down; its action goes out as a CloudEvent whose
 id derives from (rule, trigger, cool-down window), so a duplicate delivery dispatches nothing
-new. A rule that raises counts a failure; after FAILURES_TO_DISABLE it is disabled with the
-reason recorded, and the other rules carry on.
+new. A rule that raises counts a failure; after FAILURES_TO_DISABLE consecutive ones it is disabled
+with the reason recorded, and the other rules carry on. An evaluation that does not raise (holding or
+not) ends the run of failures: the count goes back to none, so failures weeks apart never add up.
 """
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+
+from cachetools import TTLCache
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
@@ -17,11 +21,14 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import disable_rule, list_rules, record_activation, update_state
+from affiliate_matrix.rules.store import CACHE_TTL_S, disable_rule, list_rules, load_state, record_activation, update_state
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
+# (id(store), rule id) of rules this process saw with no failures, up to CACHE_TTL_S ago (see recovered)
+_clean: TTLCache[tuple[int, str], bool] = TTLCache(maxsize=10_000, ttl=CACHE_TTL_S)
+_clean_lock = threading.Lock()
 _compiled_condition = lru_cache(maxsize=1024)(compile_condition)  # conditions outlive many events; edits make new ones
 
 
@@ -67,8 +74,38 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
         if isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs))
         elif outcome:
-            activations.append(fire(rt, rule, trigger_id, at, inputs))
+            activations.append(fire(rt, rule, trigger_id, at, inputs))  # its state write ends a run of failures
+        else:
+            recovered(rt, rule)
     return activations
+
+
+def without_failures(state: dict) -> dict:
+    """The state with its run of failures ended (the last error kept, for the record)."""
+    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition")} | {"failures": 0}
+
+
+def recovered(rt, rule: Rule) -> None:
+    """A rule evaluated without raising: its failures were consecutive no longer. Written (conditionally) only when
+    there is a count to end; a healthy rule costs a read of its state at most once per CACHE_TTL_S in a process (a
+    rule this process saw clean, through a firing, a reset or a read, is not read again until then, unless it
+    fails here), so an event's non-holding rules add no read each. A failure counted by another process is ended
+    by a success at most CACHE_TTL_S later."""
+    memo = (id(rt.store), rule.id)
+    with _clean_lock:
+        if memo in _clean:
+            return
+    if load_state(rt.store, rule.id)[0].get("failures", 0):
+        update_state(rt.store, rule.id, without_failures)
+    seen_clean(rt, rule)
+
+
+def seen_clean(rt, rule: Rule, clean: bool = True) -> None:
+    with _clean_lock:
+        if clean:
+            _clean[(id(rt.store), rule.id)] = True
+        else:
+            _clean.pop((id(rt.store), rule.id), None)
 
 
 def decide(rules: list[Rule], context):
@@ -96,10 +133,11 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
             abs((at - datetime.fromisoformat(last)).total_seconds()) < rule.cooldown_s
         outcome["cooling"] = cooling
         if cooling or (last is not None and at < datetime.fromisoformat(last)):
-            return state  # a late event fires, but the cool-down still counts from the latest firing
-        return {**state, "last_fired_at": at.isoformat(), "last_key": key}
+            return without_failures(state)  # a late event fires, but the cool-down counts from the latest firing
+        return {**without_failures(state), "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
+    seen_clean(rt, rule)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
         "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
@@ -122,6 +160,7 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     # Failures count for the condition that raised (rules are evaluated as read, up to CACHE_TTL_S old): a condition
     # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
     failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
+    seen_clean(rt, rule, clean=False)
     state = update_state(rt.store, rule.id, lambda s: {
         **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
         "failing_condition": failing, "last_error": reason})

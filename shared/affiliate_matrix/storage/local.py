@@ -140,6 +140,21 @@ class LocalObjectStore(ObjectStore):
         except (FileNotFoundError, ValueError, KeyError):  # put writes the metadata first: a put under way
             return None
 
+    def remove_before(self, prefix, before):
+        """By each file's modification time (its last put), checked again under the key's lock."""
+        removed = 0
+        for key in self.list(prefix):
+            with self._locked(key):
+                try:
+                    if self._path(key).stat().st_mtime >= before.timestamp():
+                        continue
+                except FileNotFoundError:
+                    continue  # deleted meanwhile
+                for path in (self._path(key), self._meta_path(key)):
+                    path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def delete(self, key, *, if_match=None):
         check_key(key)
         with self._locked(key):

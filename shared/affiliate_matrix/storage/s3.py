@@ -147,6 +147,21 @@ class S3ObjectStore(ObjectStore):
                     continue  # a tombstone (only objects of its size are asked)
                 yield item["Key"]
 
+    def remove_before(self, prefix, before):
+        """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete)."""
+        removed = 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                if item["LastModified"] >= before:
+                    continue
+                try:
+                    self._call("delete_object", item["Key"], Key=check_key(item["Key"]))
+                except (ValueError, NotFoundError):  # a key none of ours has; removed by another run meanwhile
+                    continue
+                removed += 1
+        return removed
+
     def remove_tombstones(self, before: datetime) -> int:
         """Remove the tombstones S3 dated (LastModified) before `before`; how many. Each is deleted only while it is
         still that tombstone (If-Match on its ETag), so a document created meanwhile at its key is kept."""
