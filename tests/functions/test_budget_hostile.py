@@ -190,8 +190,9 @@ def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_p
 def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_others(env, tmp_path):
     """A campaign's metrics were unbounded: a million stored days cost a 48 MB GET at every run, and one day dated
     9999-01-01 left every other day out of its forecast (which reads the calendar's last MAX_HISTORY_DAYS from the
-    newest). A campaign keeps the last MAX_STORED_DAYS from its newest day, older ones dropped on write; a day
-    outside that window, or one so far after the stored days that none would be kept, is refused naming the limit."""
+    newest). A campaign keeps the last MAX_STORED_DAYS from its newest day, older ones dropped on write (a long
+    import's too: tests/e2e/test_budget.py); a write of days all outside that window, of days falling apart by more
+    than it, or one so far after the stored days that none would be kept, is refused naming the limit."""
     from datetime import date, timedelta
 
     from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
@@ -231,6 +232,6 @@ def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_
     fresh = budget.post("/campaigns/fresh/metrics", json={"days": [{**day, "date": "2026-11-01"},
                                                                      {**day, "date": "9999-01-01"}]},
                         headers=env["admin"])
-    assert fresh.status_code == 400 and "2026-11-01 is more than 1,100 days before the newest day, 9999-01-01" in \
+    assert fresh.status_code == 400 and "2026-11-01 is more than 1,100 days before the next day written, 9999-01-01" in \
         fresh.json["error"]["message"]
     assert store.head("budget/metrics/fresh.json") is None

@@ -7,8 +7,9 @@ the dashboards.
 A campaign keeps the calendar's last MAX_STORED_DAYS days, counted back from its newest day (what a forecast
 reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write
 moving the newest day forward drops the days that fall out (their index mirror keeps them, for the dashboards).
-A write is refused naming the limit when it holds a day already outside that window, or when its newest day is so
-far after the stored ones that none of them would be kept (one day dated 9999-01-01 left every other day out of
+A write is refused naming the limit when none of its days would be kept (all outside that window; a long import's
+older days are dropped like stored ones), or when its newest day is so far after the stored ones that none of them
+would be kept (one day dated 9999-01-01 left every other day out of
 the forecast): a rule on the days themselves, no clock decides it.
 
 Every write is conditional on the ETag read, retried on a lost race, so two writers never drop
@@ -146,16 +147,23 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
 
 def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
     """The first date the campaign keeps once `incoming` (by ISO date) is written over `current`: MAX_STORED_DAYS
-    back from the newest day. InvalidInput naming the limit when an incoming day falls before it, or when no stored
-    day would be left in it. ISO dates compare as strings; a stored row without a valid date is kept as it is (its
+    back from the newest day. InvalidInput naming the limit when every incoming day falls before it, or when no
+    stored day would be left in it. ISO dates compare as strings; a stored row without a valid date is kept as it is (its
     reader names it)."""
     stored = [row["date"] for row in current if isinstance(row.get("date"), str) and _iso_day(row["date"])]
     newest = max([*stored, *incoming])
     start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
-    if (oldest := min(incoming)) < start:
-        raise InvalidInput(f"campaign {campaign_id}: days: {oldest} is more than {MAX_STORED_DAYS:,} days before "
-                           f"the newest day, {newest} ({kept})")
+    if max(incoming) < start:  # nothing written would be kept
+        raise InvalidInput(f"campaign {campaign_id}: days: {max(incoming)} is more than {MAX_STORED_DAYS:,} days "
+                           f"before the newest day, {newest} ({kept})")
+    # A long import's older days are dropped as stored ones are; but a write whose days fall apart by more than the
+    # window (2026-11-01 and 9999-01-01) would keep one part only: a typo, refused.
+    ordered = sorted(incoming)
+    for earlier, later in zip(ordered, ordered[1:]):
+        if date.fromisoformat(later).toordinal() - date.fromisoformat(earlier).toordinal() >= MAX_STORED_DAYS:
+            raise InvalidInput(f"campaign {campaign_id}: days: {earlier} is more than {MAX_STORED_DAYS:,} days "
+                               f"before the next day written, {later} ({kept})")
     if stored and max(stored) < start:
         raise InvalidInput(f"campaign {campaign_id}: days: {newest} is more than {MAX_STORED_DAYS:,} days after "
                            f"every stored day (the newest {max(stored)}), which would all be dropped ({kept})")
