@@ -10,6 +10,28 @@ import pytest
 from tests.support.apps import function_client
 
 
+def one_page_site(page: bytes, asked: list | None = None) -> ThreadingHTTPServer:
+    """A real local site answering `page` at every path but robots.txt (404), already serving, each path asked
+    appended to `asked`; shut it down after."""
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if asked is not None:
+                asked.append(self.path)
+            body = page if self.path != "/robots.txt" else b""
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture
 def provider():
     """A SearXNG instance (on loopback: the providers' URLs are the operator's, not held to the address guard)
@@ -61,22 +83,7 @@ def test_one_address_under_many_spellings_is_one_candidate(env, provider, discov
     spelling, up to a hundred times for one answer. An address is now its one canonical form."""
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
     site = []
-
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            site.append(self.path)
-            body = b"<html><head><title>Nothing here</title></head><body>hello</body></html>"
-            self.send_response(200 if self.path != "/robots.txt" else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = one_page_site(b"<html><head><title>Nothing here</title></head><body>hello</body></html>", site)
     try:
         port = server.server_port
         provider.results = [{"url": f"http://{host}:{port}/", "title": "t"} for host in (
@@ -207,10 +214,21 @@ def test_a_result_url_no_record_can_keep_is_refused_before_it_is_fetched(env, pr
                                       for url, reason in failures)
 
 
-def test_a_doubtful_find_whose_review_item_cannot_be_written_is_judged_again_not_lost(env, tmp_path, monkeypatch):
-    """A doubtful find was remembered as judged (discovery/seen/) before its review item was written: a write of the
-    item that failed (the store unavailable) left the site judged with no item to decide on, skipped by every later
-    run, for good. The item is written first, so a failure leaves the site unjudged for the next run."""
+DOUBTFUL = (b"<html><head><title>Partners</title></head><body>Earn a recurring commission on every payout, with a 30 "
+            b"day cookie for our affiliates.</body></html>")  # partner wording, vocabulary, a cookie: doubtful (0.5)
+CONFIDENT = (b"<html><head><title>Acme affiliate program</title></head><body><h1>Join our affiliate program</h1>"
+             b"Earn 30% commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>")
+
+
+# A doubtful find was remembered as judged (discovery/seen/) before its review item was written, and confident finds
+# before their batch for the index: a write that failed (the store unavailable) left the site judged with nothing to
+# decide on or never indexed, skipped by every later run, for good. Now a failure leaves it unjudged for the next run.
+@pytest.mark.parametrize("page, method, failing, found", [
+    (DOUBTFUL, "put", "discovery/review/", "review"),
+    (CONFIDENT, "put_content_addressed", "batches/discovery", "discovered"),
+], ids=["doubtful", "confident"])
+def test_a_find_whose_record_cannot_be_written_is_judged_again_not_lost(env, tmp_path, monkeypatch, page, method,
+                                                                         failing, found):
     from affiliate_matrix.config import Settings
     from affiliate_matrix.discovery import DiscoveryReport
     from affiliate_matrix.discovery.providers import Result
@@ -218,96 +236,32 @@ def test_a_doubtful_find_whose_review_item_cannot_be_written_is_judged_again_not
     from affiliate_matrix.errors import BackendUnavailable
     from affiliate_matrix.runtime import Runtime
 
-    page = (b"<html><head><title>Partners</title></head><body>Earn a recurring commission on every payout, with a 30 "
-            b"day cookie for our affiliates.</body></html>")  # partner wording, vocabulary, a cookie: doubtful (0.5)
-
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = page if self.path != "/robots.txt" else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = one_page_site(page)
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    put = rt.store.put
+    put = getattr(rt.store, method)
 
-    def failing(key, data, **options):
-        if key.startswith("discovery/review/"):
+    def refused(key, data, **options):
+        if key.startswith(failing):
             raise BackendUnavailable("the object store is not answering")
         return put(key, data, **options)
 
     try:
         results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
-        monkeypatch.setattr(rt.store, "put", failing)
+        monkeypatch.setattr(rt.store, method, refused)
         with pytest.raises(BackendUnavailable):
             validate(rt, results, DiscoveryReport())
         assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
-        monkeypatch.setattr(rt.store, "put", put)
+        monkeypatch.setattr(rt.store, method, put)
         report = DiscoveryReport()
         validate(rt, results, report)
     finally:
         server.shutdown()
         server.server_close()
-    assert report.review == ["127.0.0.1"] and [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]
-
-
-def test_confident_finds_whose_batch_cannot_be_written_are_judged_again_not_lost(env, tmp_path, monkeypatch):
-    """Confident finds were remembered as judged when each was judged, and their batch for the index written after
-    the last: a batch write that failed (the store unavailable) left them judged and never indexed, skipped by every
-    later run, for good. They are remembered once their batch is stored."""
-    from affiliate_matrix.config import Settings
-    from affiliate_matrix.discovery import DiscoveryReport
-    from affiliate_matrix.discovery.providers import Result
-    from affiliate_matrix.discovery.run import seen_key, validate
-    from affiliate_matrix.errors import BackendUnavailable
-    from affiliate_matrix.runtime import Runtime
-
-    page = (b"<html><head><title>Acme affiliate program</title></head><body><h1>Join our affiliate program</h1>"
-            b"Earn 30% commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>")
-
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = page if self.path != "/robots.txt" else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    put = rt.store.put_content_addressed
-
-    def failing(prefix, data, **options):
-        if prefix == "batches/discovery":
-            raise BackendUnavailable("the object store is not answering")
-        return put(prefix, data, **options)
-
-    try:
-        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
-        monkeypatch.setattr(rt.store, "put_content_addressed", failing)
-        with pytest.raises(BackendUnavailable):
-            validate(rt, results, DiscoveryReport())
-        assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
-        monkeypatch.setattr(rt.store, "put_content_addressed", put)
-        report = DiscoveryReport()
-        validate(rt, results, report)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert report.discovered == ["127.0.0.1"] and report.batch_key is not None
-    assert rt.store.head(seen_key("127.0.0.1")) is not None
+    assert getattr(report, found) == ["127.0.0.1"] and rt.store.head(seen_key("127.0.0.1")) is not None
+    if found == "review":
+        assert [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]
+    else:
+        assert report.batch_key is not None
 
 
 @pytest.mark.parametrize("failing", ["batches/discovery/", "indexing", "discovery/seen/", "discovery/review/"])
