@@ -100,10 +100,10 @@ class ObjectStore(ABC):
         adapter leaves any (a tombstone per conditional delete); the local one deletes for good."""
         return 0
 
+    @abstractmethod
     def remove_before(self, prefix: str, before: datetime) -> int:
         """Delete the objects under `prefix` that the store dated (last written) before `before`; how many. For
         documents kept for a while only (dead letters); one written again meanwhile is dated by that write."""
-        raise NotImplementedError
 
     def put_content_addressed(self, prefix: str, data: bytes, *, suffix: str = "",
                               content_type: str = "application/octet-stream") -> str:
