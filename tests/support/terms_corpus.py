@@ -248,19 +248,7 @@ if __name__ == "__main__":
     import sys
 
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "commodel":
-        from tests.support.commodel import main
-
-        main(*sys.argv[2:3])
-    elif command == "commodel2":
-        from tests.support.commodel import main_entries
-
-        main_entries(*sys.argv[2:3])
-    elif command == "commodel2-pairs":
-        from tests.support.commodel import main_pairs
-
-        main_pairs(*sys.argv[2:3])
-    elif command == "train":
+    if command == "train":
         _write_gate()
     elif command == "cv":
         _cross_validated()
