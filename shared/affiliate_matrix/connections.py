@@ -114,8 +114,9 @@ REFUSED = "credentials refused at "
 
 def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
     """A provider refused the connection's credentials: it is unhealthy, and scheduled syncs pass it over, until a
-    passing connection test (or a key added again over a revoked one) clears the mark. A connection unhealthy for
-    another reason (a revoked key, whose mark a key added again clears) keeps that reason."""
+    passing connection test (or a key added again over a revoked one, or a rotation whose new key passed its test)
+    clears the mark. A connection unhealthy for another reason (a revoked key, whose mark a key added again clears)
+    keeps that reason."""
     def refused(connection: Connection) -> dict | None:
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
