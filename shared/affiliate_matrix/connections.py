@@ -77,6 +77,34 @@ def checked(connection: Connection) -> None:
         raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
 
 
+def key_record_key(path: str) -> str:
+    """Where the record of the key at `path` is kept (keys.py writes it): how it rotates, and whose key it is."""
+    return f"keys/records/{path}.json"
+
+
+def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
+    """Why the connection may not use the key at its credentials_path, or None: the key is registered as another
+    source's (amx keys add --source). A key with no record, no source named or a record that cannot be read is
+    not judged here (its use says what is wrong with it)."""
+    if not connection.credentials_path:
+        return None
+    from affiliate_matrix.storage import read_json
+
+    record, _, problem = read_json(store, key_record_key(connection.credentials_path), lambda record: isinstance(
+        record, dict) and isinstance(record.get("owner_source"), str | None), "a key's record")
+    owner = (record or {}).get("owner_source")
+    if owner is None or owner == connection.source:
+        return None
+    return (f"the key at {connection.credentials_path!r} is source {owner!r}'s, not source {connection.source!r}'s: "
+            f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
+
+
+def checked_against_store(rt, connection: Connection) -> None:
+    """What a written connection must agree with in the store: a key it names is of its own source."""
+    if problem := key_owner_problem(rt.store, connection):
+        raise InvalidInput(f"credentials_path: {problem}")
+
+
 def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 
@@ -175,11 +203,14 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
 
 def credentials_for(rt, connection, source) -> dict[str, str]:
     """The API credentials from the connection's secret; missing keys are named, values never are. Refused when
-    the connection's base_url lies outside the source's own domain (credentials_destination_problem)."""
+    the connection's base_url lies outside the source's own domain (credentials_destination_problem), or its key is
+    another source's (key_owner_problem)."""
     if not source.credential_keys:
         return {}
     if problem := credentials_destination_problem(connection, type(source)):
         raise InvalidInput(f"connection {connection.id!r}: base_url: {problem}")
+    if problem := key_owner_problem(rt.store, connection):  # stored so before writes were refused for it
+        raise InvalidInput(f"connection {connection.id!r}: credentials_path: {problem}")
     if not connection.credentials_path:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
                            f"({', '.join(source.credential_keys)}) but has no credentials_path")

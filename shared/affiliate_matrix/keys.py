@@ -31,7 +31,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from affiliate_matrix.connections import Connection, update_connection
+from affiliate_matrix.connections import Connection, key_record_key, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -58,7 +58,7 @@ class KeyRecord(Model):
 
 
 def record_key(path: str) -> str:
-    return f"keys/records/{path}.json"
+    return key_record_key(path)
 
 
 def load_record(rt, path: str) -> tuple[KeyRecord, str]:
