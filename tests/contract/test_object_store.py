@@ -360,6 +360,39 @@ def test_the_retention_job_removes_s3_tombstones_older_than_its_shortest_window(
     rt.store.put("rules/gone.json", b"{}", if_none_match=True)  # the key can be created again
 
 
+def test_remove_before_keeps_an_object_written_again_after_it_was_listed(store, request):
+    """S3's removal of old objects (the dead letters' retention) deleted each key it listed unconditionally, so an
+    object written again between the listing and the delete (a dead letter parked again) went too. The delete is
+    now conditional on the ETag listed (S3's If-Match on DeleteObject, which moto_server and s3proxy decide); the
+    local adapter compares the object's date again under the key's lock, as it did."""
+    from datetime import UTC, datetime, timedelta
+
+    key = "dead-letters/t/a.json"
+    store.put(key, b'{"parked": 1}', content_type="application/json")
+    if request.node.callspec.params["store"] == "local":
+        os.utime(store.root / key, (0, 0))  # parked long ago; its rewrite below is dated now
+        lock = store._locked
+
+        def written_again_then_locked(locked_key):  # between the listing and the delete, under the key's lock
+            store._locked = lock  # once
+            store.put(key, b'{"parked": 2}', content_type="application/json")
+            return lock(locked_key)
+
+        store._locked = written_again_then_locked
+        assert store.remove_before("dead-letters/", datetime.now(UTC) - timedelta(days=1)) == 0
+    else:
+        events = store.client.meta.events
+
+        def written_again(**_):  # between the listing and the delete; None: the call goes on as it was
+            events.unregister("before-call.s3.DeleteObject", unique_id="rewrite")
+            store.put(key, b'{"parked": 2}')
+
+        events.register_first("before-call.s3.DeleteObject", written_again, unique_id="rewrite")
+        # every object counts as old: what decides is that it is no longer the one listed
+        assert store.remove_before("dead-letters/", datetime.now(UTC) + timedelta(days=1)) == 0
+    assert store.get(key).data == b'{"parked": 2}'
+
+
 def test_remove_before_deletes_what_the_store_dated_earlier_under_the_prefix_only(store):
     """The retention job's removal of dead letters: by the date each adapter records for an object's last write
     (a file's modification time, S3's LastModified), under the prefix given and nowhere else."""

@@ -149,7 +149,9 @@ class S3ObjectStore(ObjectStore):
                 yield item["Key"]
 
     def remove_before(self, prefix, before):
-        """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete)."""
+        """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete). Each is
+        deleted only while it is the object listed (If-Match on the listed ETag), so one written again meanwhile (a
+        dead letter parked again) is kept. A store ignoring that If-Match (MinIO) deletes it all the same."""
         removed = 0
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
@@ -157,9 +159,9 @@ class S3ObjectStore(ObjectStore):
                 if item["LastModified"] >= before:
                     continue
                 try:
-                    self._call("delete_object", item["Key"], Key=check_key(item["Key"]))
-                except (ValueError, NotFoundError):  # a key none of ours has; removed by another run meanwhile
-                    continue
+                    self._call("delete_object", item["Key"], Key=check_key(item["Key"]), IfMatch=item["ETag"])
+                except (ValueError, NotFoundError, ConflictError):
+                    continue  # a key none of ours has; removed by another run, or written again, since it was listed
                 removed += 1
         return removed
 
