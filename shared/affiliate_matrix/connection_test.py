@@ -7,7 +7,7 @@ the test tells nobody which secret paths exist or what they hold (the reason is 
 import asyncio
 from datetime import UTC, datetime
 
-from affiliate_matrix.connections import Connection, credentials_for
+from affiliate_matrix.connections import Connection, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.observability import get_logger
@@ -25,6 +25,8 @@ def check(rt, connection: Connection) -> dict:
         if source.credential_keys and not connection.credentials_path:
             checks.append(("credentials accepted", False, f"{source.name} needs credentials "
                            f"({', '.join(source.credential_keys)}) but the connection has no credentials_path"))
+        elif source.credential_keys and (problem := key_owner_problem(rt.store, connection)):
+            checks.append(("credentials accepted", False, problem))  # what a write of it is told: no secret
         elif source.credential_keys:
             try:
                 credentials = credentials_for(rt, connection, source)

@@ -77,6 +77,34 @@ def checked(connection: Connection) -> None:
         raise InvalidInput(f"schedule: {connection.schedule!r}: {exc}") from None
 
 
+def key_record_key(path: str) -> str:
+    """Where the record of the key at `path` is kept (keys.py writes it): how it rotates, and whose key it is."""
+    return f"keys/records/{path}.json"
+
+
+def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
+    """Why the connection may not use the key at its credentials_path, or None: the key is registered as another
+    source's (amx keys add --source). A key with no record, no source named or a record that cannot be read is
+    not judged here (its use says what is wrong with it)."""
+    if not connection.credentials_path:
+        return None
+    from affiliate_matrix.storage import read_json
+
+    record, _, problem = read_json(store, key_record_key(connection.credentials_path), lambda record: isinstance(
+        record, dict) and isinstance(record.get("owner_source"), str | None), "a key's record")
+    owner = (record or {}).get("owner_source")
+    if owner is None or owner == connection.source:
+        return None
+    return (f"the key at {connection.credentials_path!r} is source {owner!r}'s, not source {connection.source!r}'s: "
+            f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
+
+
+def checked_against_store(rt, connection: Connection) -> None:
+    """What a written connection must agree with in the store: a key it names is of its own source."""
+    if problem := key_owner_problem(rt.store, connection):
+        raise InvalidInput(f"credentials_path: {problem}")
+
+
 def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 
@@ -114,8 +142,9 @@ REFUSED = "credentials refused at "
 
 def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
     """A provider refused the connection's credentials: it is unhealthy, and scheduled syncs pass it over, until a
-    passing connection test (or a key added again over a revoked one) clears the mark. A connection unhealthy for
-    another reason (a revoked key, whose mark a key added again clears) keeps that reason."""
+    passing connection test (or a key added again over a revoked one, or a rotation whose new key passed its test)
+    clears the mark. A connection unhealthy for another reason (a revoked key, whose mark a key added again clears)
+    keeps that reason."""
     def refused(connection: Connection) -> dict | None:
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
@@ -174,11 +203,14 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
 
 def credentials_for(rt, connection, source) -> dict[str, str]:
     """The API credentials from the connection's secret; missing keys are named, values never are. Refused when
-    the connection's base_url lies outside the source's own domain (credentials_destination_problem)."""
+    the connection's base_url lies outside the source's own domain (credentials_destination_problem), or its key is
+    another source's (key_owner_problem)."""
     if not source.credential_keys:
         return {}
     if problem := credentials_destination_problem(connection, type(source)):
         raise InvalidInput(f"connection {connection.id!r}: base_url: {problem}")
+    if problem := key_owner_problem(rt.store, connection):  # stored so before writes were refused for it
+        raise InvalidInput(f"connection {connection.id!r}: credentials_path: {problem}")
     if not connection.credentials_path:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
                            f"({', '.join(source.credential_keys)}) but has no credentials_path")

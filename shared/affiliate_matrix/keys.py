@@ -17,6 +17,9 @@ A provider's key is used until the new one is stored: the source's `rotate_crede
 beside the old one, which stays valid; its optional `retire_credentials(key)` is called for the old key once
 the new one is stored, verified and recorded, and for a new key that is not kept (not stored, or rolled back).
 
+A rotation kept clears the mark (credentials refused) of every connection its new key passed the test of, as a
+passing connection test does; one rolled back leaves the marks as they were.
+
 Revocation destroys the versions and marks every dependent connection unhealthy at once; a key added again at
 the path clears that mark (not one of another reason), so the connections are used again.
 """
@@ -28,7 +31,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from affiliate_matrix.connections import Connection, update_connection
+from affiliate_matrix.connections import Connection, key_record_key, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -55,7 +58,7 @@ class KeyRecord(Model):
 
 
 def record_key(path: str) -> str:
-    return f"keys/records/{path}.json"
+    return key_record_key(path)
 
 
 def load_record(rt, path: str) -> tuple[KeyRecord, str]:
@@ -200,9 +203,9 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
                 raise
             raise RotationFailed(f"key {path!r}: " + outcome.format(reason)) from None
     rotated = record.model_copy(update={"rotated_at": now, "expires_at": now + timedelta(days=record.lifetime_days)})
-    failed, written_etag, secret_values = [], None, [*current.data.values(), *new.values()]
+    failed, verified, written_etag, secret_values = [], [], None, [*current.data.values(), *new.values()]
     try:
-        failed = _verify(rt, path)
+        failed, verified = _verify(rt, path)
         if failed:
             raise RotationFailed("the new version failed verification: " + " | ".join(failed))
         written_etag = save_record(rt, rotated, etag)
@@ -226,6 +229,8 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         raise RotationFailed(f"key {path!r}: version {version} failed and was rolled back: {reason}") from None
     _retire(hook_source, path, current.data, "the old key, replaced")
     log.info("key.rotated", secret_path=path, version=version)
+    for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
+        _clear_mark(rt, connection)
     return version
 
 
@@ -257,12 +262,38 @@ def _retire(source, path: str, key: dict, which: str) -> None:
                   remedy="retire it at the provider by hand")
 
 
-def _verify(rt, path: str) -> list[str]:
-    """Each dependent connection's test with the new version: the failures, in words."""
+def _verify(rt, path: str) -> tuple[list[str], list[Connection]]:
+    """Each dependent connection's test with the new version: the failures, in words, and the connections that
+    passed (as they were read before their test)."""
     from affiliate_matrix.connection_test import check
 
-    return [f"{c.id}: {'; '.join(x['detail'] for x in result['checks'] if not x['ok'])}"
-            for c in dependents(rt, path) if not (result := check(rt, c))["ok"]]
+    failed, passed = [], []
+    for connection in dependents(rt, path):
+        result = check(rt, connection)
+        if result["ok"]:
+            passed.append(connection)
+        else:
+            failed.append(f"{connection.id}: {'; '.join(x['detail'] for x in result['checks'] if not x['ok'])}")
+    return failed, passed
+
+
+def _clear_mark(rt, verified: Connection) -> None:
+    """A rotation is kept whose new key passed the connection's test: the mark the connection had when it was
+    tested (credentials refused, say) is cleared, as a passing POST /connections/{id}/test clears it, so the
+    scheduled syncs use the connection again. A mark set since (another refusal) stays. Best effort: the rotation
+    is done, and a connection that cannot be updated is logged, to be re-tested."""
+    if verified.healthy:
+        return
+
+    def cleared(connection: Connection) -> dict | None:
+        same = not connection.healthy and connection.health_reason == verified.health_reason
+        return {"healthy": True, "health_reason": None} if same else None
+
+    try:
+        update_connection(rt.store, verified.id, cleared, "its health")
+    except AmxError as exc:
+        log.error("key.connection_not_cleared", connection_id=verified.id, error=str(exc),
+                  remedy="re-test the connection (POST /connections/{id}/test)")
 
 
 def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, new_values=()) -> bool:

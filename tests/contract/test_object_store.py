@@ -105,43 +105,54 @@ def test_of_32_concurrent_conditional_puts_one_wins(store, request):
 
 
 def test_conditional_delete_needs_the_current_etag(store):
-    etag = store.put("doc", b"v1")
+    etag = store.put("rules/doc", b"v1")
     with pytest.raises(ConflictError):
-        store.delete("doc", if_match="0" * 32)
-    assert store.get("doc").data == b"v1"
-    store.delete("doc", if_match=etag)
-    assert store.head("doc") is None and list(store.list("do")) == []
+        store.delete("rules/doc", if_match="0" * 32)
+    assert store.get("rules/doc").data == b"v1"
+    store.delete("rules/doc", if_match=etag)
+    assert store.head("rules/doc") is None and list(store.list("rules/do")) == []
     with pytest.raises(NotFoundError):
-        store.get("doc")
+        store.get("rules/doc")
     with pytest.raises(NotFoundError):
-        store.delete("doc", if_match=etag)
-    store.put("doc", b"again", if_none_match=True)  # a deleted key can be created again, once
+        store.delete("rules/doc", if_match=etag)
+    store.put("rules/doc", b"again", if_none_match=True)  # a deleted key can be created again, once
     with pytest.raises(ConflictError):
-        store.put("doc", b"twice", if_none_match=True)
-    assert store.get("doc").data == b"again" and list(store.list("do")) == ["doc"]
+        store.put("rules/doc", b"twice", if_none_match=True)
+    assert store.get("rules/doc").data == b"again" and list(store.list("rules/do")) == ["rules/doc"]
+
+
+def test_a_conditional_delete_is_made_only_where_the_tombstone_sweep_looks(store):
+    """On S3 a conditional delete leaves a tombstone at its key, and the daily sweep lists only the prefixes
+    conditional deletes are made under (storage.TOMBSTONED: the documents' collections, the events' claims), not
+    the whole bucket; one made elsewhere would leave a tombstone for good, so both adapters refuse it."""
+    etag = store.put("raw/pages/x.html", b"<html>")
+    with pytest.raises(ValueError, match="a conditional delete is for keys under budget/campaigns/, connections/"):
+        store.delete("raw/pages/x.html", if_match=etag)
+    assert store.get("raw/pages/x.html").data == b"<html>"
+    store.delete("raw/pages/x.html")  # an unconditional one leaves nothing behind: anywhere
 
 
 def test_of_32_concurrent_conditional_deletes_one_wins(store, request):
     skip_unless_conditions_are_atomic(request)
-    etag = store.put("doc", b"v1")
-    outcomes = race([(f"d{i}", lambda: store.delete("doc", if_match=etag)) for i in range(32)])
+    etag = store.put("rules/doc", b"v1")
+    outcomes = race([(f"d{i}", lambda: store.delete("rules/doc", if_match=etag)) for i in range(32)])
     assert [o for o, _ in outcomes].count("won") == 1 and len(outcomes) == 32
-    assert store.head("doc") is None
+    assert store.head("rules/doc") is None
 
 
 def test_a_put_and_a_delete_with_one_etag_one_wins(store, request):
     skip_unless_conditions_are_atomic(request)
     for round_ in range(8):  # either may win a round; never both
-        etag = store.put("doc", b"v1")
+        etag = store.put("rules/doc", b"v1")
         outcomes = dict((name, outcome) for outcome, name in race([
-            ("put", lambda: store.put("doc", f"v2-{round_}".encode(), if_match=etag)),
-            ("delete", lambda: store.delete("doc", if_match=etag))]))
+            ("put", lambda: store.put("rules/doc", f"v2-{round_}".encode(), if_match=etag)),
+            ("delete", lambda: store.delete("rules/doc", if_match=etag))]))
         assert sorted(outcomes.values()).count("won") == 1, outcomes
         if outcomes["put"] == "won":
-            assert store.get("doc").data == f"v2-{round_}".encode()
+            assert store.get("rules/doc").data == f"v2-{round_}".encode()
         else:
-            assert store.head("doc") is None
-        store.delete("doc")
+            assert store.head("rules/doc") is None
+        store.delete("rules/doc")
 
 
 def _delete_in_a_process(root, etag, barrier, results):
@@ -150,7 +161,7 @@ def _delete_in_a_process(root, etag, barrier, results):
     store = LocalObjectStore(root)
     barrier.wait()
     try:
-        store.delete("doc", if_match=etag)
+        store.delete("rules/doc", if_match=etag)
         results.put("won")
     except (ConflictError, NotFoundError) as exc:
         results.put(type(exc).__name__)
@@ -162,7 +173,7 @@ def test_local_conditional_deletes_from_several_processes_one_wins(tmp_path):
 
     from affiliate_matrix.storage.local import LocalObjectStore
 
-    etag = LocalObjectStore(tmp_path).put("doc", b"v1")
+    etag = LocalObjectStore(tmp_path).put("rules/doc", b"v1")
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(8), context.Queue()
     processes = [context.Process(target=_delete_in_a_process, args=(tmp_path, etag, barrier, results))
@@ -234,8 +245,8 @@ def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_p
     assert store.get("docs/a").data == b"the bytes"
 
 
-@pytest.mark.parametrize("key", ["long/" + "p" * 300, "f" * 256 + "/x", "f" * 250 + "/" + "n" * 250,
-                                 "a/" + "b" * 800 + ".json"])
+@pytest.mark.parametrize("key", ["rules/long/" + "p" * 300, "rules/" + "f" * 256 + "/x",
+                                 "rules/" + "f" * 250 + "/" + "n" * 250, "rules/" + "b" * 800 + ".json"])
 def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(request, store, key):
     """S3 takes a key of up to 1,024 bytes in one part; the local adapter made each part a file name, and a name
     has at most 255 bytes (249 for an object's own: its metadata file is .<name>.meta), so such a put failed with
@@ -324,23 +335,62 @@ def test_the_retention_job_removes_s3_tombstones_older_than_its_shortest_window(
     from affiliate_matrix.retention import apply
     from affiliate_matrix.runtime import Runtime
 
+    from affiliate_matrix.storage import TOMBSTONED
+
     settings = fresh_bucket(moto_server.url).model_copy(update={"data_dir": tmp_path,
                                                                 "retention_days": "queries=30,deltas=400"})
     rt = Runtime("index", settings)
-    for key in ("rules/gone.json", "rules/back.json"):
+    for key in ("rules/gone.json", "rules/back.json", "events/claims/c1.json"):
         rt.store.delete(key, if_match=rt.store.put(key, b"{}"))
     rt.store.put("rules/back.json", b"{}", if_none_match=True)  # created again over its tombstone
     rt.store.put("rules/kept.json", b"{}")
     s3, bucket = rt.store.client, rt.store.bucket
     deleted_on = s3.head_object(Bucket=bucket, Key="rules/gone.json")["LastModified"]
+    listed = []  # the sweep listed the whole bucket, raw pages and batches (most of it) included, every day
+    s3.meta.events.register("before-parameter-build.s3.ListObjectsV2",
+                            lambda params, **_: listed.append(params.get("Prefix", "")))
 
     assert apply(rt, deleted_on + timedelta(days=29))["tombstones"] == 0  # within the window: kept
+    assert listed == ["dead-letters/", *TOMBSTONED]  # the dead letters, then only where conditional deletes are made
     assert s3.head_object(Bucket=bucket, Key="rules/gone.json")["Metadata"] == {"amx-deleted": "1"}
-    assert apply(rt, deleted_on + timedelta(days=31))["tombstones"] == 1
+    assert apply(rt, deleted_on + timedelta(days=31))["tombstones"] == 2
     assert [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["rules/back.json",
                                                                                        "rules/kept.json"]
     assert rt.store.get("rules/back.json").data == b"{}"
     rt.store.put("rules/gone.json", b"{}", if_none_match=True)  # the key can be created again
+
+
+def test_remove_before_keeps_an_object_written_again_after_it_was_listed(store, request):
+    """S3's removal of old objects (the dead letters' retention) deleted each key it listed unconditionally, so an
+    object written again between the listing and the delete (a dead letter parked again) went too. The delete is
+    now conditional on the ETag listed (S3's If-Match on DeleteObject, which moto_server and s3proxy decide); the
+    local adapter compares the object's date again under the key's lock, as it did."""
+    from datetime import UTC, datetime, timedelta
+
+    key = "dead-letters/t/a.json"
+    store.put(key, b'{"parked": 1}', content_type="application/json")
+    if request.node.callspec.params["store"] == "local":
+        os.utime(store.root / key, (0, 0))  # parked long ago; its rewrite below is dated now
+        lock = store._locked
+
+        def written_again_then_locked(locked_key):  # between the listing and the delete, under the key's lock
+            store._locked = lock  # once
+            store.put(key, b'{"parked": 2}', content_type="application/json")
+            return lock(locked_key)
+
+        store._locked = written_again_then_locked
+        assert store.remove_before("dead-letters/", datetime.now(UTC) - timedelta(days=1)) == 0
+    else:
+        events = store.client.meta.events
+
+        def written_again(**_):  # between the listing and the delete; None: the call goes on as it was
+            events.unregister("before-call.s3.DeleteObject", unique_id="rewrite")
+            store.put(key, b'{"parked": 2}')
+
+        events.register_first("before-call.s3.DeleteObject", written_again, unique_id="rewrite")
+        # every object counts as old: what decides is that it is no longer the one listed
+        assert store.remove_before("dead-letters/", datetime.now(UTC) + timedelta(days=1)) == 0
+    assert store.get(key).data == b'{"parked": 2}'
 
 
 def test_remove_before_deletes_what_the_store_dated_earlier_under_the_prefix_only(store):

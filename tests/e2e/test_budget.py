@@ -68,6 +68,23 @@ def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
     assert len(rows) == 3 and rows[1]["revenue"] == 9.5 and rows[1]["spend"] == 1.0 and rows[1].get("clicks", 0) == 0
 
 
+def test_an_import_refused_for_a_later_campaign_writes_no_campaign(rt, tmp_path):
+    """`amx budget import` checked every line, then wrote campaign by campaign, each write checking its days against
+    the campaign's stored ones (the window a campaign keeps): a later campaign's refusal left the earlier ones
+    written, with the whole import reported refused. Every campaign's days are now checked against its stored ones
+    first; a refusal writes nothing and names the line."""
+    import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\nsocial-1,2026-10-01,5,1,1,9,USD\n")
+    stored = {key: rt.store.get(key).data for key in rt.store.list("budget/metrics/")}
+    data = csv_for(3, campaigns=("search-1", "email-1")) + "social-1,2020-01-01,5,1,1,9,USD\n"
+    (tmp_path / "days.csv").write_text(data)
+    imported = amx_in(1 << 30, tmp_path, "budget", "import", str(tmp_path / "days.csv"))
+    assert imported.returncode == 2, imported.stderr
+    assert {key: rt.store.get(key).data for key in rt.store.list("budget/metrics/")} == stored  # none written
+    assert ("line 8: campaign social-1: days: 2020-01-01 is more than 1,100 days before the newest day, 2026-10-01"
+            in " ".join(imported.stderr.split()))
+    assert rt.index.search("budget", SearchQuery(size=10)).total == 1  # nor mirrored: social-1's one day
+
+
 def test_a_csv_cell_over_the_csv_modules_limit_is_an_error_of_its_line(rt):
     """csv.Error (the module's field limit, process-wide) raised out of the import: a traceback."""
     import csv

@@ -283,3 +283,43 @@ def test_credentials_go_only_to_their_sources_own_domain(env, monkeypatch):
     with pytest.raises(InvalidInput, match="'collector.example' is outside awin.com"):
         scrape(env["rt"], "old")
     assert "collector.example" not in looked_up
+
+
+def test_a_connection_naming_another_sources_key_is_refused_on_write_and_reported_on_use(env):
+    """A connection of one source could name the key added for another (amx keys add --source awin), and the write
+    was taken without a word: the key went to the wrong provider, refused there (never elsewhere: credentials go
+    only to the source's own domain). Now a write naming it is a 400 naming the key and both sources; one stored
+    so before is still listed, and its test and its sync say what is wrong."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.pipeline import scrape
+
+    rt, client = env["rt"], app()
+    now = datetime(2026, 11, 21, 12, tzinfo=UTC)
+    add_key(rt, KeyRecord(path="connections/awin-main", rotation="manual", owner_source="awin", created_at=now),
+            {"api_token": SECRET, "publisher_id": "123456"})
+    add_key(rt, KeyRecord(path="connections/cj-main", rotation="manual", owner_source="cj", created_at=now),
+            {"api_token": SECRET, "requestor_cid": "7811141"})
+    said = ("credentials_path: the key at 'connections/awin-main' is source 'awin''s, not source 'cj''s: name a key "
+            "added for source 'cj' (amx keys add --source cj)")
+    cj = body(id="cj", source="cj", credentials_path="connections/awin-main")
+    refused = client.post("/connections", json=cj, headers=env["admin"])
+    assert (refused.status_code, refused.get_json()["error"]["message"]) == (400, said)
+    created = client.post("/connections", json={**cj, "credentials_path": "connections/cj-main"}, headers=env["admin"])
+    assert created.status_code == 201
+    for write, change in ((client.patch, {"credentials_path": "connections/awin-main"}), (client.put, cj)):
+        changed = write("/connections/cj", json=change, headers={**env["admin"], "If-Match": created.headers["ETag"]})
+        assert (changed.status_code, changed.get_json()["error"]["message"]) == (400, said)
+    assert client.post("/connections", json=body(id="aw", source="awin", credentials_path="connections/awin-main"),
+                       headers=env["admin"]).status_code == 201  # its own source's key
+
+    save_connection(rt.store, Connection(id="old", source="cj", credentials_path="connections/awin-main"))
+    listed = client.get("/connections", headers=env["read"])
+    assert listed.status_code == 200 and [c["id"] for c in listed.get_json()["items"]] == ["aw", "cj", "old"]
+    tested = client.post("/connections/old/test", headers=env["admin"]).get_json()
+    assert tested["ok"] is False and tested["checks"][0]["detail"] == said.removeprefix("credentials_path: ")
+    with pytest.raises(InvalidInput, match="connection 'old': credentials_path: the key at 'connections/awin-main'"):
+        scrape(rt, "old")

@@ -208,3 +208,44 @@ def test_a_token_of_a_few_thousand_characters_is_stored_whole(tmp_path, monkeypa
         secret_fields(["api_token"])
     monkeypatch.setattr("getpass.getpass", lambda prompt: token[:4094])
     assert secret_fields(["api_token"]) == {"api_token": token[:4094]}
+
+
+def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connections(tmp_path, monkeypatch):
+    """A connection whose provider refused its key is passed over by the scheduled syncs until a passing
+    connection test clears the mark; a rotation whose new key passed that very test with every connection using
+    it left the mark, so the connections stayed passed over with a key known good. `amx keys rotate` now clears the
+    mark of every connection it verified; a rotation that fails (rolled back) clears nothing and marks nothing."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import Connection, load_connection, save_connection, skip_reason
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+
+    minted = iter([{"api_token": "refused-again-0000"}, RECORDED_CREDENTIALS["cj"]])
+    monkeypatch.setattr(CJ, "max_rate_per_s", 50)  # its polite 25 calls a minute, for the recorded API
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **next(minted)}), raising=False)
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "1")
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
+    with recorded_sites("cj") as urls:
+        for cid in ("cj-1", "cj-2"):
+            save_connection(rt.store, Connection(id=cid, source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                                 credentials_path="connections/cj"))
+        scrape(rt, "cj-1")  # the provider refuses the old key: marked
+        marked = load_connection(rt.store, "cj-1")[0]
+        assert not marked.healthy and skip_reason(marked).startswith("skipped: credentials refused at ")
+
+        failed = CliRunner().invoke(app, ["keys", "rotate", "connections/cj"])
+        assert isinstance(failed.exception, RotationFailed), failed.output  # amx's main exits 2 on it
+        assert load_connection(rt.store, "cj-1")[0] == marked  # the old key back, the mark as it was
+        assert load_connection(rt.store, "cj-2")[0].healthy  # a refused new key marks nothing
+
+        rotated = CliRunner().invoke(app, ["keys", "rotate", "connections/cj"])
+        assert rotated.exit_code == 0, rotated.output
+    for cid in ("cj-1", "cj-2"):
+        connection = load_connection(rt.store, cid)[0]
+        assert (connection.healthy, connection.health_reason, skip_reason(connection)) == (True, None, None)

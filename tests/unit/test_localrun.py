@@ -1,4 +1,4 @@
-"""The local Broker: Triggers' attribute filters, retries with backoff, the dead-letter folder."""
+"""The local Broker: Triggers' attribute filters, retries with backoff, the dead letters it parks in the store."""
 
 import json
 import socket
@@ -10,6 +10,7 @@ import pytest
 
 from affiliate_matrix.localrun.plan import Route, exact, read_plan
 from affiliate_matrix.localrun.router import Router
+from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.processes import ROOT
 from tests.support.receiver import Receiver
 from tests.support.wait import wait_until
@@ -34,18 +35,20 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     routes = [Route("by-type", (exact(type="t.a"),), "ok", 0, 0.01, True),
               Route("by-source", (exact(source="/only", type="t.a"),), "flaky", 3, 0.01, True),
               Route("never", (exact(type="t.b"),), "down", 1, 0.01, False)]
-    router = Router(routes, {"ok": ok.url, "flaky": flaky.url, "down": down.url}, tmp_path / "dead")
+    store = LocalObjectStore(tmp_path / "objects")
+    router = Router(routes, {"ok": ok.url, "flaky": flaky.url, "down": down.url}, store)
     router.publish(event())
     router.publish(event(id="e2", source="/only"))
     router.publish(event(id="e3", type="t.b"))
+    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import dead_letter_name
 
-    parked_file = tmp_path / "dead" / "never" / f"{dead_letter_name('/x', 'e3')}.json"
+    parked_key = f"dead-letters/never/{dead_letter_name('/x', 'e3')}.json"
 
     def settled():  # every delivery has reached its end: delivered, or retried out and parked
         try:
-            parked = json.loads(parked_file.read_text())
-        except (OSError, ValueError):  # not there yet, or half written
+            parked = json.loads(store.get(parked_key).data)
+        except NotFoundError:  # not there yet (a put is whole or absent)
             return None
         return len(ok.requests) >= 2 and len(flaky.requests) >= 3 and parked
 
@@ -57,7 +60,7 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     # Deliveries run on several workers, so like a real Broker the router promises no order.
     assert sorted(json.loads(r["body"])["id"] for r in ok.requests) == ["e1", "e2"]  # type only: both
     assert [json.loads(r["body"])["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered
-    assert len(down.requests) == 2  # one try and one retry, then the dead-letter folder
+    assert len(down.requests) == 2  # one try and one retry, then parked
     assert parked["reason"] == "HTTP 500" and parked["event"]["id"] == "e3"
     router.close()
     for receiver in (ok, flaky, down):
@@ -71,13 +74,13 @@ def test_dead_letters_of_one_id_from_two_sources_are_both_kept(tmp_path):
     from affiliate_matrix.localrun.router import Delivery
 
     down = Receiver(statuses=[500] * 10)
-    router = Router([Route("never", (exact(type="t.a"),), "down", 0, 0.01, False)], {"down": down.url},
-                    tmp_path / "dead")
+    store = LocalObjectStore(tmp_path / "objects")
+    router = Router([Route("never", (exact(type="t.a"),), "down", 0, 0.01, False)], {"down": down.url}, store)
     for source in ("/scrape/a", "/scrape/b"):
         router._deliver(Delivery(router.routes[0], event(id="same-id", source=source)))  # on this thread
-    parked = sorted(json.loads(p.read_text())["event"]["source"] for p in (tmp_path / "dead" / "never").iterdir())
-    assert parked == ["/scrape/a", "/scrape/b"]
-    assert all(p.name.startswith("same-id.") for p in (tmp_path / "dead" / "never").iterdir())
+    keys = list(store.list("dead-letters/never/"))
+    assert sorted(json.loads(store.get(key).data)["event"]["source"] for key in keys) == ["/scrape/a", "/scrape/b"]
+    assert all(key.startswith("dead-letters/never/same-id.") for key in keys)
     router.close()
     down.close()
 
@@ -105,14 +108,48 @@ def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
         assert claims["sub"] == f"system:serviceaccount:affiliate-matrix:{verify_daily.sender}"
         assert verify_daily.sender == "verify-daily-oidc-sources.knative.dev-pingsource"
         receiver = Receiver()
-        router = Router([Route("r", (exact(type="t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url}, tmp_path / "dead",
-                        sign=lambda delivery: {"Authorization": "Bearer signed"})
+        router = Router([Route("r", (exact(type="t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url},
+                        LocalObjectStore(tmp_path / "objects"), sign=lambda delivery: {"Authorization": "Bearer signed"})
         router._deliver(Delivery(router.routes[0], event()))  # one delivery, on this thread
         assert receiver.requests[0]["headers"]["authorization"] == "Bearer signed"
         router.close()
         receiver.close()
     finally:
         runtime.router.close()
+
+
+def test_amx_ups_dead_letters_are_kept_for_the_retention_window_as_the_clusters_are(tmp_path):
+    """`amx up`'s Broker wrote what it could not deliver to .amx/dead-letters/, a folder no retention reached, so
+    they were kept for good while the cluster's (dead-letters/ in the store) go after AMX_RETENTION_DEAD_LETTERS_DAYS.
+    It parks them in the functions' object store now, under dead-letters/<trigger>/, and the retention job removes
+    them by the same rule."""
+    import os
+    from datetime import timedelta
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.localrun.router import Delivery
+    from affiliate_matrix.localrun.runner import LocalRuntime
+    from affiliate_matrix.retention import apply
+    from affiliate_matrix.runtime import Runtime
+
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    try:
+        delta = next(r for r in runtime.plan.routes if r.name == "delta-to-triggers")
+        # its last retry refused (nothing listens at the triggers function's port here): parked, on this thread
+        runtime.router.urls["triggers"] = "http://127.0.0.1:9/"
+        runtime.router._deliver(Delivery(delta, event(type="dev.affiliatematrix.program.delta"), attempt=delta.retry))
+    finally:
+        runtime.router.close()
+    rt = Runtime("index", Settings(data_dir=tmp_path / ".amx"))
+    (key,) = rt.store.list("dead-letters/")
+    assert key.startswith("dead-letters/delta-to-triggers/e1.") and json.loads(rt.store.get(key).data)["event"]["id"] == "e1"
+    parked = (now - timedelta(days=29)).timestamp()
+    os.utime(rt.store.root / key, (parked, parked))
+    assert apply(rt, now)["dead_letters"] == 0  # within its 30 days
+    parked = (now - timedelta(days=31)).timestamp()
+    os.utime(rt.store.root / key, (parked, parked))
+    assert apply(rt, now)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []
 
 
 def trigger_manifest(tmp_path, spec: str) -> Path:

@@ -148,26 +148,39 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
 def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
     """The first date the campaign keeps once `incoming` (by ISO date) is written over `current`: MAX_STORED_DAYS
     back from the newest day. InvalidInput naming the limit when every incoming day falls before it, or when no
-    stored day would be left in it. ISO dates compare as strings; a stored row without a valid date is kept as it is (its
-    reader names it)."""
+    stored day would be left in it (window_problem). ISO dates compare as strings; a stored row without a valid date
+    is kept as it is (its reader names it)."""
+    start, problem = _window(current, incoming)
+    if problem is not None:
+        raise InvalidInput(f"campaign {campaign_id}: days: {problem[1]}")
+    return start
+
+
+def window_problem(current: list[dict], incoming: dict[str, dict]) -> tuple[str, str] | None:
+    """Why `incoming` may not be written over `current` (see window_start): the incoming day at fault (ISO) and
+    what is wrong, in words; or None."""
+    return _window(current, incoming)[1]
+
+
+def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[str, str] | None]:
     stored = [row["date"] for row in current if isinstance(row.get("date"), str) and _iso_day(row["date"])]
     newest = max([*stored, *incoming])
     start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
     if max(incoming) < start:  # nothing written would be kept
-        raise InvalidInput(f"campaign {campaign_id}: days: {max(incoming)} is more than {MAX_STORED_DAYS:,} days "
-                           f"before the newest day, {newest} ({kept})")
+        return start, (max(incoming), f"{max(incoming)} is more than {MAX_STORED_DAYS:,} days before the newest "
+                                      f"day, {newest} ({kept})")
     # A long import's older days are dropped as stored ones are; but a write whose days fall apart by more than the
     # window (2026-11-01 and 9999-01-01) would keep one part only: a typo, refused.
     ordered = sorted(incoming)
     for earlier, later in zip(ordered, ordered[1:]):
         if date.fromisoformat(later).toordinal() - date.fromisoformat(earlier).toordinal() >= MAX_STORED_DAYS:
-            raise InvalidInput(f"campaign {campaign_id}: days: {earlier} is more than {MAX_STORED_DAYS:,} days "
-                               f"before the next day written, {later} ({kept})")
+            return start, (later, f"{earlier} is more than {MAX_STORED_DAYS:,} days before the next day written, "
+                                  f"{later} ({kept})")
     if stored and max(stored) < start:
-        raise InvalidInput(f"campaign {campaign_id}: days: {newest} is more than {MAX_STORED_DAYS:,} days after "
-                           f"every stored day (the newest {max(stored)}), which would all be dropped ({kept})")
-    return start
+        return start, (newest, f"{newest} is more than {MAX_STORED_DAYS:,} days after every stored day (the newest "
+                               f"{max(stored)}), which would all be dropped ({kept})")
+    return start, None
 
 
 def _iso_day(text: str) -> bool:
@@ -202,8 +215,9 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
 
 def import_csv(rt, data: bytes) -> dict[str, int]:
     """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty). The whole
-    file is checked first; any bad line fails the import with every error named by line, before
-    anything is written. Returns the days written per campaign."""
+    file is checked first, each campaign's days against its stored ones too (the window a campaign keeps); any bad
+    line fails the import with every error named by line, before anything is written, for any campaign. Returns the
+    days written per campaign."""
     if len(data) > MAX_CSV_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
     try:
@@ -247,6 +261,14 @@ def import_csv(rt, data: bytes) -> dict[str, int]:
         if len(errors) >= MAX_ERRORS:
             errors.append("… stopping after 20 errors")
             break
+    if not errors:  # every campaign's days against its stored ones, before any is written
+        for campaign_id, by_date in rows.items():
+            incoming = {day.isoformat(): row for day, row in by_date.items()}
+            if problem := window_problem(load_days(rt.store, campaign_id)[0], incoming):
+                errors.append(f"line {incoming[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
+                if len(errors) >= MAX_ERRORS:
+                    errors.append("… stopping after 20 errors")
+                    break
     if errors:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
     if not rows:

@@ -13,7 +13,7 @@ from functools import cache
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import Connection, checked, load_connection, mark_healthy
+from affiliate_matrix.connections import Connection, checked, checked_against_store, load_connection, mark_healthy
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -41,7 +41,7 @@ def next_version(current: Connection, data: dict) -> dict:
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
                          read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
-                         carry=next_version, patch=True)
+                         check_stored=checked_against_store, carry=next_version, patch=True)
 
 
 def handle(rt, request):

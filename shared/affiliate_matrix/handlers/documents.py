@@ -26,6 +26,7 @@ class Collection:
     id_pattern: str = r"[a-z0-9][a-z0-9-]{0,62}"
     read_only: frozenset = field(default_factory=frozenset)  # set by the server; refused in a body
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
+    check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
@@ -134,6 +135,13 @@ def validated(collection: Collection, data: dict) -> BaseModel:
     return doc
 
 
+def agrees_with_store(rt, collection: Collection, doc: BaseModel) -> BaseModel:
+    """What a written document must agree with in the store (collection.check_stored), after its own checks."""
+    if collection.check_stored is not None:
+        collection.check_stored(rt, doc)
+    return doc
+
+
 def with_etag(doc: BaseModel, etag: str, status: int = 200, headers: dict | None = None,
               shown: Callable[[dict], dict] | None = None):
     data = doc.model_dump(mode="json")
@@ -153,7 +161,7 @@ def holds(collection: Collection, condition: EntityTags, etag: str) -> str:
 
 
 def create(rt, collection: Collection, body: dict):
-    doc = validated(collection, body)
+    doc = agrees_with_store(rt, collection, validated(collection, body))
     try:
         etag = save_document(rt.store, collection.key(doc.id), doc, create=True)
     except ConflictError:
@@ -167,7 +175,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
     current, current_etag = loaded or load(rt, collection, doc_id)  # 404 before 412
-    doc = validated(collection, {**body, "id": doc_id})
+    doc = agrees_with_store(rt, collection, validated(collection, {**body, "id": doc_id}))
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
     expected = holds(collection, condition, current_etag)

@@ -1,6 +1,8 @@
 """A local Broker: takes CloudEvents on its ingress, delivers each to every Trigger whose type
-filter matches, retrying with backoff as the Trigger's delivery spec says, and writes what still
-fails to the dead-letter folder. Deliveries run on worker threads; the sender gets 202 at once.
+filter matches, retrying with backoff as the Trigger's delivery spec says, and parks what still
+fails in the object store the functions use, under dead-letters/<trigger>/ (where the cluster's dead-letter sink
+parks them too, under dead-letters/<type>/), so the retention job removes them after
+AMX_RETENTION_DEAD_LETTERS_DAYS as it removes those. Deliveries run on worker threads; the sender gets 202 at once.
 A GET on the ingress answers how many deliveries are still outstanding (queued, in flight or
 waiting to be retried): zero once every event and whatever it led to has been delivered or parked.
 Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
@@ -12,13 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.events import MAX_EVENT_BYTES, dead_letter_name
+from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.storage import ObjectStore
 
 log = get_logger()
 
@@ -32,7 +34,7 @@ class Delivery:
 
 
 class Router:
-    def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: Path, workers: int = 8,
+    def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: ObjectStore, workers: int = 8,
                  sign: Callable[["Delivery"], dict[str, str]] | None = None):
         self.routes, self.urls, self.dead_letters = routes, urls, dead_letters
         self.sign = sign or (lambda delivery: {})
@@ -160,12 +162,10 @@ class Router:
                         attempt=delivery.attempt + 1, delay_s=delay)
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
-        folder = self.dead_letters / delivery.route.name
-        self.dead_letters.mkdir(mode=0o700, parents=True, exist_ok=True)  # private whatever the umask
-        folder.mkdir(mode=0o700, exist_ok=True)
         name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
-        (folder / f"{name}.json").write_text(json.dumps(
-            {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2))
+        self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", json.dumps(
+            {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2).encode(),
+            content_type="application/json")
         log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
         self._done()
 

@@ -38,6 +38,21 @@ def check_key(key: str) -> str:
     return key
 
 
+# Where a conditional delete (delete with if_match) may happen: the documents' collections (connections, rules,
+# campaigns) and the events' claims. On S3 each leaves a tombstone at its key (storage/s3.py), and the tombstone
+# sweep lists these prefixes only, not the whole bucket (raw pages and batches are most of it); so both adapters
+# refuse a conditional delete anywhere else, and a new kind of document deleted conditionally is added here.
+TOMBSTONED = ("budget/campaigns/", "connections/", "events/claims/", "rules/")
+
+
+def check_conditional_delete(key: str) -> str:
+    """The key, when a conditional delete may be made there (TOMBSTONED); ValueError otherwise."""
+    if not key.startswith(TOMBSTONED):
+        raise ValueError(f"object key {key!r}: a conditional delete is for keys under {', '.join(TOMBSTONED)} only "
+                         "(the tombstone sweep lists those: storage.TOMBSTONED)")
+    return key
+
+
 def etag_of(data: bytes) -> str:
     """The ETag S3 gives a single-part put (MD5 hex); the local adapter uses the same."""
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -89,7 +104,8 @@ class ObjectStore(ABC):
     def delete(self, key: str, *, if_match: str | None = None) -> None:
         """Without if_match, idempotent: deleting an absent key is fine. With if_match, only while the
         ETag is still if_match, decided atomically: ConflictError when it changed, NotFoundError when
-        the key is absent. Of concurrent conditional writes and deletes with one ETag, one wins."""
+        the key is absent. Of concurrent conditional writes and deletes with one ETag, one wins. A conditional
+        delete is for keys under TOMBSTONED only (ValueError elsewhere)."""
         ...
 
     def check(self) -> None:
@@ -97,7 +113,7 @@ class ObjectStore(ABC):
 
     def remove_tombstones(self, before: datetime) -> int:
         """Remove what conditional deletes left behind that the store dated before `before`; how many. Only the S3
-        adapter leaves any (a tombstone per conditional delete); the local one deletes for good."""
+        adapter leaves any (a tombstone per conditional delete, under TOMBSTONED); the local one deletes for good."""
         return 0
 
     @abstractmethod

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from affiliate_matrix.errors import ConflictError, NotFoundError
-from affiliate_matrix.storage import ObjectStore, StoredObject, check_key, etag_of
+from affiliate_matrix.storage import ObjectStore, StoredObject, check_conditional_delete, check_key, etag_of
 
 
 _NAME_MAX = 255  # bytes in a file name, on every common file system
@@ -157,6 +157,8 @@ class LocalObjectStore(ObjectStore):
 
     def delete(self, key, *, if_match=None):
         check_key(key)
+        if if_match is not None:
+            check_conditional_delete(key)  # as on S3, where it leaves a tombstone only the sweep of those removes
         with self._locked(key):
             if if_match is not None:
                 current = self._etag(key)

@@ -11,8 +11,9 @@ holding one ETag exactly one wins. A tombstone is a small object with the `amx-d
 and a random body (so its ETag cannot be guessed); `get`, `head` and `list` treat it as absent,
 and a create (If-None-Match) replaces it with If-Match on its ETag. A tombstone stays until the key
 is written again, or until the daily retention job removes it once it is older than the job's shortest
-window (`remove_tombstones`, by the date S3 recorded for it): a DeleteObject with If-Match on the
-tombstone's ETag, right after a HEAD found it still there. AWS and moto decide that If-Match; MinIO
+window (`remove_tombstones`, by the date S3 recorded for it, listing only the prefixes a conditional delete may
+be made under, storage.TOMBSTONED, which both adapters hold every conditional delete to): a DeleteObject with
+If-Match on the tombstone's ETag, right after a HEAD found it still there. AWS and moto decide that If-Match; MinIO
 ignores it, so there a document created at that key between the HEAD and the DELETE (milliseconds,
 on a key deleted weeks before) would be removed with it: the bucket's versioning keeps its bytes.
 """
@@ -26,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, ConflictError, NotFoundError, without_credentials
-from affiliate_matrix.storage import ObjectStore, StoredObject, check_key
+from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 TOMBSTONE = "amx-deleted"  # user metadata: x-amz-meta-amx-deleted
@@ -148,7 +149,9 @@ class S3ObjectStore(ObjectStore):
                 yield item["Key"]
 
     def remove_before(self, prefix, before):
-        """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete)."""
+        """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete). Each is
+        deleted only while it is the object listed (If-Match on the listed ETag), so one written again meanwhile (a
+        dead letter parked again) is kept. A store ignoring that If-Match (MinIO) deletes it all the same."""
         removed = 0
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
@@ -156,33 +159,34 @@ class S3ObjectStore(ObjectStore):
                 if item["LastModified"] >= before:
                     continue
                 try:
-                    self._call("delete_object", item["Key"], Key=check_key(item["Key"]))
-                except (ValueError, NotFoundError):  # a key none of ours has; removed by another run meanwhile
-                    continue
+                    self._call("delete_object", item["Key"], Key=check_key(item["Key"]), IfMatch=item["ETag"])
+                except (ValueError, NotFoundError, ConflictError):
+                    continue  # a key none of ours has; removed by another run, or written again, since it was listed
                 removed += 1
         return removed
 
     def remove_tombstones(self, before: datetime) -> int:
         """Remove the tombstones S3 dated (LastModified) before `before`; how many. Each is deleted only while it is
-        still that tombstone (If-Match on its ETag), so a document created meanwhile at its key is kept."""
+        still that tombstone (If-Match on its ETag), so a document created meanwhile at its key is kept. Only the
+        prefixes a conditional delete may be made under are listed (TOMBSTONED), not the whole bucket."""
         removed = 0
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket):
-            for item in page.get("Contents", []):
-                if item["Size"] != TOMBSTONE_SIZE or item["LastModified"] >= before:
-                    continue  # only objects of a tombstone's size and age are asked
-                try:
-                    response = self._head(item["Key"])
-                except ValueError:  # a key none of ours has (put there by something else): not a tombstone of ours
-                    continue
-                if response is None or TOMBSTONE not in response.get("Metadata", {}) or \
-                        response["LastModified"] >= before:
-                    continue  # written again since it was listed
-                try:
-                    self._call("delete_object", item["Key"], Key=item["Key"], IfMatch=response["ETag"])
-                except (ConflictError, NotFoundError):
-                    continue  # written again, or removed by another run, meanwhile
-                removed += 1
+        pages = (page for prefix in TOMBSTONED for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix))
+        for item in (item for page in pages for item in page.get("Contents", [])):
+            if item["Size"] != TOMBSTONE_SIZE or item["LastModified"] >= before:
+                continue  # only objects of a tombstone's size and age are asked
+            try:
+                response = self._head(item["Key"])
+            except ValueError:  # a key none of ours has (put there by something else): not a tombstone of ours
+                continue
+            if response is None or TOMBSTONE not in response.get("Metadata", {}) or \
+                    response["LastModified"] >= before:
+                continue  # written again since it was listed
+            try:
+                self._call("delete_object", item["Key"], Key=item["Key"], IfMatch=response["ETag"])
+            except (ConflictError, NotFoundError):
+                continue  # written again, or removed by another run, meanwhile
+            removed += 1
         return removed
 
     def delete(self, key, *, if_match=None):
@@ -190,6 +194,7 @@ class S3ObjectStore(ObjectStore):
         if if_match is None:
             self._call("delete_object", key, Key=key)
             return
+        check_conditional_delete(key)  # its tombstone is where the sweep looks
         try:
             self._call("put_object", key, Key=key, Body=_tombstone(), Metadata={TOMBSTONE: "1"},
                        ContentType="application/octet-stream", IfMatch=_quoted(if_match))
