@@ -131,6 +131,37 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
     broker.close()
 
 
+@pytest.mark.parametrize("days", [12, 40])
+def test_the_daily_tick_reads_each_campaigns_metrics_once_whatever_their_length(rt, monkeypatch, days):
+    """The tick read every campaign's metrics twice, once for tomorrow's allocation and again for yesterday's pacing
+    (and parsed the whole stored run, every campaign's inputs, to find yesterday's allocations): 20,000 campaigns
+    were 40,000 metrics GETs a day. The pacing takes yesterday's spend from the allocation's read. Counted through
+    the budget function's HTTP tick, with a stored run for yesterday to pace."""
+    from collections import Counter
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, csv_for(days).encode())
+    yesterday = START + timedelta(days=days - 1)
+    run_allocation(rt, yesterday)
+    reads = Counter()
+    get = LocalObjectStore.get
+
+    def counted(self, key):
+        reads[key] += 1
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", counted)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key=str(yesterday + timedelta(days=1)))
+    tick.time = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    assert budget_app().post("/", headers=headers, data=body).status_code == 204
+    assert load_run(rt.store, yesterday + timedelta(days=2)).request.campaigns[0].history[-1]["date"] == yesterday
+    metrics = {key: n for key, n in reads.items() if key.startswith("budget/metrics/")}
+    assert metrics == {f"budget/metrics/{cid}.json": 1 for cid in ("search-1", "social-1", "email-1")}
+
+
 @pytest.mark.parametrize("path,body,status,fragment", [
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days.0.date"),
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},

@@ -105,11 +105,16 @@ def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
     """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them;
     DamagedData when its metrics are damaged or hold a day that is not one."""
+    return validated_days(campaign_id, load_days(store, campaign_id)[0], until, days)
+
+
+def validated_days(campaign_id: str, stored: list[dict], until: date | None = None, days: int | None = None) -> list[dict]:
+    """history() of days already read (load_days)."""
     from affiliate_matrix.errors import DamagedData
 
     day = day_adapter()
     try:
-        rows = sorted((day.validate_python(row) for row in load_days(store, campaign_id)[0]), key=lambda d: d["date"])
+        rows = sorted((day.validate_python(row) for row in stored), key=lambda d: d["date"])
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         raise DamagedData(metrics_key(campaign_id), f"a day's {'.'.join(map(str, err['loc']))}: {err['msg']}",
