@@ -251,6 +251,30 @@ def test_report_renders_the_expected_panels_and_mirrors_documents(rt, tmp_path):
     assert rt.index.search("budget", SearchQuery(filters={"kind": ["curve"]}, size=1)).total == 30
 
 
+def test_the_report_reads_each_run_for_its_allocations_only_and_bands_the_largest(rt, tmp_path, monkeypatch):
+    """The report held every stored run whole, each with its inputs (every campaign's days), looked each amount up by
+    a scan of its run's allocations (campaigns × runs × campaigns: a year of runs of 20,000 campaigns never ended)
+    and drew a band and a legend entry per campaign. It reads a run's allocations only, one run at a time, and past
+    MAX_PANELS campaigns draws the latest run's largest and one band for the others."""
+    from affiliate_matrix.budget.report import MAX_PANELS
+    from affiliate_matrix.budget.run import AllocationRun
+
+    extra = [f"extra-{i}" for i in range(MAX_PANELS + 3)]
+    for cid in extra:
+        save_campaign(rt.store, Campaign(id=cid, name=cid, channel="display", currency="USD"), create=True)
+    import_csv(rt, csv_for(14, campaigns=("search-1", "social-1", "email-1", *extra)).encode())
+    for offset in range(3):
+        run_allocation(rt, date(2026, 10, 15) + timedelta(days=offset))
+    whole = []
+    validate = AllocationRun.model_validate_json
+    monkeypatch.setattr(AllocationRun, "model_validate_json", lambda data: whole.append(1) or validate(data))
+    result = report(rt, tmp_path / "report", horizon=7)
+    assert whole == []
+    assert "3 allocation runs, 2026-10-15 to 2026-10-17" in result.summary
+    assert f"the latest run's {MAX_PANELS} largest allocations and 6 others together" in result.summary
+    assert count_frames(tmp_path / "report" / "allocation.png") == 1
+
+
 def test_a_campaign_with_more_history_than_a_forecast_reads_still_gets_its_report(rt, tmp_path):
     """The report gave each campaign its whole history, which the forecast's contract bounds (MAX_HISTORY_DAYS):
     after three years of days the report failed with a ValidationError. It reads the last MAX_HISTORY_DAYS."""
