@@ -26,7 +26,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
 from affiliate_matrix.csv_rows import rows as csv_rows
-from affiliate_matrix.documents import load_document, readable, save_document
+from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Model, UtcDatetime
 
@@ -87,8 +87,8 @@ def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
 
 
 def list_campaigns(store) -> list[Campaign]:
-    """Every campaign; a damaged document is logged and left out."""
-    return [campaign for campaign, _ in readable(
+    """Every campaign, read several at a time; a damaged document is logged and left out."""
+    return [campaign for campaign, _ in readable_together(
         sorted(store.list("budget/campaigns/")), lambda key: load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json")))]
 
 

@@ -17,6 +17,7 @@ from affiliate_matrix.budget.campaigns import list_campaigns, load_days, validat
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
+from affiliate_matrix.documents import together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -94,13 +95,13 @@ def run_allocation(rt, day: date, spent: Spent | None = None) -> AllocationRun:
     foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
     if foreign:
         raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
+    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
         request = AllocateRequest(
             total_budget=settings.budget_daily_total, currency=settings.budget_currency,
             strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
-            campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                       history=readable_history(rt, c.id, day, spent))
-                       for c in campaigns])
+            campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget, history=history)
+                       for c, history in zip(campaigns, histories)])
     except ValidationError as exc:
         raise problem(exc) from None
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
