@@ -46,14 +46,18 @@ READERS = 8  # documents read at once (together, readable_together): under boto3
 def together(read: Callable, items: Iterable, readers: int = READERS) -> Iterator:
     """read(item) for each item, `readers` at a time, yielded in the items' order. On S3 a read is a round trip: a list of
     20,000 documents read one after another waited minutes on the network. Each read runs in a copy of the caller's
-    context, so what it logs carries the request's fields."""
+    context, so what it logs carries the request's fields. A read that raises ends it: the reads not yet begun are
+    dropped, not made (the store unavailable: each would wait out its retries), and those under way not waited for."""
     from concurrent.futures import ThreadPoolExecutor
     from contextvars import copy_context
 
-    with ThreadPoolExecutor(max_workers=readers) as pool:
+    pool = ThreadPoolExecutor(max_workers=readers)
+    try:
         futures = [pool.submit(copy_context().run, read, item) for item in items]
         for future in futures:
             yield future.result()
+    finally:  # the reads under way are not waited for (their results are dropped): a failure is answered at once
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def readable_together(keys: Iterable[str], load: Callable[[str], object], damaged: list | None = None) -> Iterator:

@@ -192,6 +192,42 @@ def test_the_daily_tick_reads_the_campaigns_several_at_a_time(rt, monkeypatch):
     assert [len(c.history) for c in run.request.campaigns] == [10, 10, 10]
 
 
+def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
+    """The tick reads campaigns several at a time; when one read fails (the store unavailable) the reads not yet begun
+    are dropped, not made, each to wait out its retries before the tick could answer (27 here, 20,000 in all), and
+    those under way are not waited for. Here the first campaign's read fails and those under way wait until the tick
+    has answered: no other read begins."""
+    import threading
+
+    from affiliate_matrix.documents import READERS
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    for i in range(3 * READERS):
+        save_campaign(rt.store, Campaign(id=f"more-{i:02d}", name="m", channel="email", currency="USD"), create=True)
+    answered, started = threading.Event(), []
+    get = LocalObjectStore.get
+
+    def failing(self, key):
+        if not key.startswith("budget/campaigns/"):
+            return get(self, key)
+        started.append(key)
+        if key.endswith("/email-1.json"):  # the first in the listing's order
+            raise BackendUnavailable("the object store is unavailable")
+        answered.wait(timeout=10)
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", failing)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-11")
+    tick.time = datetime(2026, 10, 11, 6, tzinfo=UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    reply = budget_app().post("/", headers=headers, data=body)
+    answered.set()
+    assert reply.status_code == 503
+    assert 1 <= len(started) <= READERS + 1  # the failed read's thread may have begun one more
+
+
 @pytest.mark.parametrize("path,body,status,fragment", [
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days.0.date"),
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},
