@@ -124,6 +124,9 @@ def validated_days(campaign_id: str, stored: list[dict], until: date | None = No
         err = exc.errors(include_url=False)[0]  # the first bad day's first error; its location after the day's index
         raise DamagedData(metrics_key(campaign_id), f"a day's {'.'.join(map(str, err['loc'][1:]))}: {err['msg']}",
                           DAMAGED_METRICS) from None
+    twice = next((a["date"] for a, b in zip(rows, rows[1:]) if a["date"] == b["date"]), None)
+    if twice is not None:  # never written so (a later row for a date replaces it); the run's contract refuses it
+        raise DamagedData(metrics_key(campaign_id), f"{twice} is stored twice", DAMAGED_METRICS)
     if until is not None:
         rows = [d for d in rows if d["date"] < until]
     return rows[-days:] if days else rows
