@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from pydantic import ConfigDict, ValidationError
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import list_campaigns, load_days, validated_days
+from affiliate_matrix.budget.campaigns import list_campaigns, load_days, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
@@ -54,9 +54,9 @@ class Spent:
 
 
 def spend_on(rows: list[dict], day: date) -> float | None:
-    """The spend a campaign's stored days (as written) report for `day`, if it is a number."""
-    on = day.isoformat()
-    spent = next((row.get("spend") for row in rows if row.get("date") == on), None)
+    """The spend a campaign's stored days (as written, or validated) report for `day`, if it is a number."""
+    on = (day.isoformat(), day)
+    spent = next((row.get("spend") for row in rows if row.get("date") in on), None)
     return None if not isinstance(spent, int | float) or isinstance(spent, bool) else spent
 
 
@@ -145,10 +145,10 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
     """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
     campaign's), so one campaign's damage does not stop the run for all."""
     try:
-        rows = load_days(rt.store, campaign_id)[0]
+        checked, written = read_days(rt.store, campaign_id)
         if spent is not None:
-            spent.note(campaign_id, rows)
-        return validated_days(campaign_id, rows, until=day, days=rt.settings.budget_history_days)
+            spent.note(campaign_id, checked if checked is not None else written)
+        return validated_days(campaign_id, written, until=day, days=rt.settings.budget_history_days, checked=checked)
     except DamagedData as exc:
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
