@@ -1,9 +1,22 @@
 """Budget strategies in the seeded market simulator (shares of an exact oracle, mean over seeds),
 the time `optimal` takes for 10,000 campaigns (with a 1,000-campaign run as the baseline for
-scaling), and the forecast backtest's MASE on the simulator's weekly-seasonal series."""
+scaling), the forecast backtest's MASE on the simulator's weekly-seasonal series, and the budget at
+scale: the function's daily tick over thousands of campaigns with a year of metrics each in the
+store, and the forecast per campaign, each beside a smaller size in the same run (near-linear growth
+is a ratio near the sizes' ratio; a time per 1,000 campaigns near 1x).
+
+BENCH_BUDGET_CAMPAIGNS="1000,20000" (the default) sets the tick's sizes, smaller while iterating;
+BENCH_BUDGET_FORECAST_CAMPAIGNS="20,80" the forecast's (statsmodels' fits take about a second a
+campaign: 20,000 would be hours)."""
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from datetime import date, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -68,7 +81,92 @@ def forecast_quality() -> None:
     print(f"BENCH forecast_seasonal_naive_mase {np.mean(naive):.3f} ratio")
 
 
+TICK = """
+import json, sys, time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from affiliate_matrix.handlers.budget import allocate_and_pace
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.config import Settings
+rt = Runtime("bench", Settings())
+reads = 0
+get = rt.store.get
+def counted(key):
+    global reads
+    reads += 1
+    return get(key)
+rt.store.get = counted
+for day in sys.argv[1:]:  # the last tick is measured
+    reads, started = 0, time.perf_counter()
+    allocate_and_pace(rt, SimpleNamespace(time=datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)))
+    seconds = time.perf_counter() - started
+status = Path("/proc/self/status").read_text()  # VmHWM: this process's high-water mark, from its exec
+peak = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+print(json.dumps({"s": seconds, "reads": reads, "rss": peak}))
+"""
+
+
+def store_campaigns(data: Path, n: int, days: int = 365) -> date:
+    """n campaigns of the seeded market with `days` of metrics each, written to a local store; their last day."""
+    from affiliate_matrix.budget.campaigns import Campaign, metrics_key, save_campaign
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("bench", Settings(data_dir=data))
+    for c in budget_sim.campaigns_at_scale(n, days):
+        save_campaign(rt.store, Campaign(id=c["id"], name=c["id"], channel="search", currency="USD"), create=True)
+        rt.store.put(metrics_key(c["id"]), json.dumps({"campaign_id": c["id"], "currency": "USD",
+                                                      "days": c["history"]}).encode(), content_type="application/json")
+    return date.fromisoformat(c["history"][-1]["date"])
+
+
+def tick_at_scale() -> None:
+    """The budget function's daily tick (tomorrow's allocation, yesterday's pacing: handlers.budget.allocate_and_pace)
+    over n campaigns with a year of daily metrics each (the run allocates on AMX_BUDGET_HISTORY_DAYS of them), in its
+    own process: the second of two ticks, whose pacing checks the first's run; seconds, store reads, peak memory."""
+    sizes = [int(n) for n in os.environ.get("BENCH_BUDGET_CAMPAIGNS", "1000,20000").split(",")]
+    figures = {}
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            data = Path(folder) / ".amx"
+            last = store_campaigns(data, n)
+            env = {**os.environ, "AMX_DATA_DIR": str(data), "AMX_LOG_LEVEL": "warning",
+                   "AMX_BUDGET_DAILY_TOTAL": f"{50 * n}.00"}
+            days = [(last - timedelta(days=1)).isoformat(), (last + timedelta(days=1)).isoformat()]
+            done = subprocess.run([sys.executable, "-c", TICK, *days], env=env, capture_output=True, text=True,
+                                  check=True)
+            figures[n] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"BENCH budget_tick_{n}_campaigns_s {figures[n]['s']:.2f} s")
+        print(f"BENCH budget_tick_s_per_1k_campaigns_at_{n} {figures[n]['s'] / n * 1000:.2f} s")
+        print(f"BENCH budget_tick_store_reads_per_campaign_at_{n} {figures[n]['reads'] / n:.2f} reads")
+        print(f"BENCH budget_tick_{n}_campaigns_peak_rss_mb {figures[n]['rss']:.0f} MB")
+    small, large = min(sizes), max(sizes)
+    if large > small:
+        print(f"BENCH budget_tick_s_per_1k_campaigns_ratio_{large}_over_{small} "
+              f"{figures[large]['s'] / large / (figures[small]['s'] / small):.2f} x")
+
+
+def forecast_at_scale() -> None:
+    """`amx budget forecast`'s work (forecast_json) for n campaigns with a year of daily history, 14 days ahead."""
+    sizes = [int(n) for n in os.environ.get("BENCH_BUDGET_FORECAST_CAMPAIGNS", "20,80").split(",")]
+    seconds = {}
+    forecast_json(json.dumps({"horizon_days": 14, "campaigns": budget_sim.campaigns_at_scale(1, 365)}))  # imports
+    for n in sizes:
+        text = json.dumps({"horizon_days": 14, "campaigns": budget_sim.campaigns_at_scale(n, 365)})
+        started = time.perf_counter()
+        forecast_json(text)
+        seconds[n] = time.perf_counter() - started
+        print(f"BENCH budget_forecast_s_per_1k_campaigns_at_{n} {seconds[n] / n * 1000:.0f} s")
+    small, large = min(sizes), max(sizes)
+    if large > small:
+        print(f"BENCH budget_forecast_s_per_1k_campaigns_ratio_{large}_over_{small} "
+              f"{seconds[large] / large / (seconds[small] / small):.2f} x")
+
+
 def run() -> None:
     shares()
     optimal_speed()
     forecast_quality()
+    tick_at_scale()
+    forecast_at_scale()

@@ -148,6 +148,103 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
     broker.close()
 
 
+@pytest.mark.parametrize("days", [12, 40])
+def test_the_daily_tick_reads_each_campaigns_metrics_once_whatever_their_length(rt, monkeypatch, days):
+    """The tick read every campaign's metrics twice, once for tomorrow's allocation and again for yesterday's pacing
+    (and parsed the whole stored run, every campaign's inputs, to find yesterday's allocations): 20,000 campaigns
+    were 40,000 metrics GETs a day. The pacing takes yesterday's spend from the allocation's read. Counted through
+    the budget function's HTTP tick, with a stored run for yesterday to pace."""
+    from collections import Counter
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, csv_for(days).encode())
+    yesterday = START + timedelta(days=days - 1)
+    run_allocation(rt, yesterday)
+    reads = Counter()
+    get = LocalObjectStore.get
+
+    def counted(self, key):
+        reads[key] += 1
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", counted)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key=str(yesterday + timedelta(days=1)))
+    tick.time = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    assert budget_app().post("/", headers=headers, data=body).status_code == 204
+    assert load_run(rt.store, yesterday + timedelta(days=2)).request.campaigns[0].history[-1]["date"] == yesterday
+    metrics = {key: n for key, n in reads.items() if key.startswith("budget/metrics/")}
+    assert metrics == {f"budget/metrics/{cid}.json": 1 for cid in ("search-1", "social-1", "email-1")}
+
+
+def test_the_daily_tick_reads_the_campaigns_several_at_a_time(rt, monkeypatch):
+    """The tick read each campaign's document, then each one's metrics, one GET after another: on S3 a GET is a round
+    trip, so 20,000 campaigns were 40,000 round trips in a row, minutes of waiting a day. It reads them several at a
+    time: here every read of a campaign or its metrics waits until all three campaigns' are under way (a barrier
+    whose timeout only bounds a failure: one read at a time never gets past it)."""
+    import threading
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, csv_for(10).encode())
+    barriers = {prefix: threading.Barrier(3, timeout=5) for prefix in ("budget/campaigns/", "budget/metrics/")}
+    get = LocalObjectStore.get
+
+    def together(self, key):
+        prefix = next((p for p in barriers if key.startswith(p)), None)
+        if prefix is not None:
+            barriers[prefix].wait()
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", together)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-11")
+    tick.time = datetime(2026, 10, 11, 6, tzinfo=UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    assert budget_app().post("/", headers=headers, data=body).status_code == 204
+    monkeypatch.setattr(LocalObjectStore, "get", get)
+    run = load_run(rt.store, date(2026, 10, 12))
+    assert [len(c.history) for c in run.request.campaigns] == [10, 10, 10]
+
+
+def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
+    """The tick reads campaigns several at a time; when one read fails (the store unavailable) the reads not yet begun
+    are dropped, not made, each to wait out its retries before the tick could answer (27 here, 20,000 in all), and
+    those under way are not waited for. Here the first campaign's read fails and those under way wait until the tick
+    has answered: no other read begins."""
+    import threading
+
+    from affiliate_matrix.documents import READERS
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    for i in range(3 * READERS):
+        save_campaign(rt.store, Campaign(id=f"more-{i:02d}", name="m", channel="email", currency="USD"), create=True)
+    answered, started = threading.Event(), []
+    get = LocalObjectStore.get
+
+    def failing(self, key):
+        if not key.startswith("budget/campaigns/"):
+            return get(self, key)
+        started.append(key)
+        if key.endswith("/email-1.json"):  # the first in the listing's order
+            raise BackendUnavailable("the object store is unavailable")
+        answered.wait(timeout=10)
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", failing)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-11")
+    tick.time = datetime(2026, 10, 11, 6, tzinfo=UTC)
+    headers, body = signed_event(tick, "budget", binary=True)
+    reply = budget_app().post("/", headers=headers, data=body)
+    answered.set()
+    assert reply.status_code == 503
+    assert 1 <= len(started) <= READERS + 1  # the failed read's thread may have begun one more
+
+
 @pytest.mark.parametrize("path,body,status,fragment", [
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days.0.date"),
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},
@@ -235,6 +332,30 @@ def test_report_renders_the_expected_panels_and_mirrors_documents(rt, tmp_path):
     forecasts = rt.index.search("budget", SearchQuery(filters={"kind": ["forecast"]}, size=100))
     assert forecasts.total == 21
     assert rt.index.search("budget", SearchQuery(filters={"kind": ["curve"]}, size=1)).total == 30
+
+
+def test_the_report_reads_each_run_for_its_allocations_only_and_bands_the_largest(rt, tmp_path, monkeypatch):
+    """The report held every stored run whole, each with its inputs (every campaign's days), looked each amount up by
+    a scan of its run's allocations (campaigns × runs × campaigns: a year of runs of 20,000 campaigns never ended)
+    and drew a band and a legend entry per campaign. It reads a run's allocations only, one run at a time, and past
+    MAX_PANELS campaigns draws the latest run's largest and one band for the others."""
+    from affiliate_matrix.budget.report import MAX_PANELS
+    from affiliate_matrix.budget.run import AllocationRun
+
+    extra = [f"extra-{i}" for i in range(MAX_PANELS + 3)]
+    for cid in extra:
+        save_campaign(rt.store, Campaign(id=cid, name=cid, channel="display", currency="USD"), create=True)
+    import_csv(rt, csv_for(14, campaigns=("search-1", "social-1", "email-1", *extra)).encode())
+    for offset in range(3):
+        run_allocation(rt, date(2026, 10, 15) + timedelta(days=offset))
+    whole = []
+    validate = AllocationRun.model_validate_json
+    monkeypatch.setattr(AllocationRun, "model_validate_json", lambda data: whole.append(1) or validate(data))
+    result = report(rt, tmp_path / "report", horizon=7)
+    assert whole == []
+    assert "3 allocation runs, 2026-10-15 to 2026-10-17" in result.summary
+    assert f"the latest run's {MAX_PANELS} largest allocations and 6 others together" in result.summary
+    assert count_frames(tmp_path / "report" / "allocation.png") == 1
 
 
 def test_a_campaign_with_more_history_than_a_forecast_reads_still_gets_its_report(rt, tmp_path):

@@ -132,12 +132,15 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
 
 
 @pytest.mark.parametrize("damage", [b'{"campaign_id": "search-1", "days": [{"date": "2026-1', b"[" * 100_000,
-                                    b'{"days": 5}', b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}'])
+                                    b'{"days": 5}', b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}',
+                                    b'{"days": [{"date": "2026-11-01", "spend": 1, "revenue": 2}, '
+                                    b'{"date": "2026-11-01", "spend": 3, "revenue": 4}]}'])
 def test_a_campaigns_damaged_metrics_cost_that_campaign_not_the_run(env, tmp_path, damage, capsys):
     """budget/metrics/<id>.json was read with json.loads and indexed as it came: one campaign's metrics truncated,
     nested too deep or of another shape raised out of the daily run (a 500 to POST /allocations, the cron tick
     redelivered until dropped) with no allocation for anyone. The damage is named in the log and the run goes on
-    with that campaign's history left out (the README: the budget run skips a damaged document)."""
+    with that campaign's history left out (the README: the budget run skips a damaged document). A date stored twice
+    (never written so: a later row for a date replaces it) refused the whole run, a 400 naming that campaign."""
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 

@@ -115,3 +115,28 @@ def run(strategy: str, *, seed: int, days: int = 40, warm_up: int = 10, n: int =
         earned += market.expected(spends)
         market.observe(spends)
     return earned / (oracle * days)
+
+
+def campaigns_at_scale(n: int, days: int = 365, seed: int = 1) -> list[dict]:
+    """`n` campaigns of the seeded market with `days` of daily history each, as the warm-up spends them (random
+    splits of the total, weekly seasonality, noise), drawn for every campaign at once: the budget at scale (an
+    agency's thousands of campaigns with a year each) without a Python step per campaign and day. The campaigns'
+    ids, curves and total are Market.seeded's; the days' draws are made in another order, so they are not the
+    warm-up's own figures."""
+    market = Market.seeded(seed, n=n)
+    rng = np.random.default_rng(seed)
+    a = np.array([c.a for c in market.campaigns])
+    half = np.array([c.half for c in market.campaigns])
+    k = np.array([c.k for c in market.campaigns])
+    spend = rng.dirichlet(np.ones(n), size=days) * market.total                      # (days, n)
+    u = spend / half
+    with np.errstate(divide="ignore"):
+        curve = np.where(k == 0, -np.expm1(-u), u ** k / (1 + u ** k))
+    weekday = np.array([(market.day + timedelta(days=d)).weekday() for d in range(days)])
+    revenue = a * curve * WEEKLY[weekday][:, None] * rng.lognormal(0, market.noise, (days, n))
+    spend, revenue = spend.round(2), revenue.round(2)
+    dates = [(market.day + timedelta(days=d)).isoformat() for d in range(days)]
+    return [{"id": c.id, "min_budget": None, "max_budget": None, "history": [
+        {"date": dates[d], "spend": float(spend[d, i]), "clicks": round(float(spend[d, i]) / 0.8),
+         "conversions": round(float(revenue[d, i]) / 60.0), "revenue": float(revenue[d, i])} for d in range(days)]}
+        for i, c in enumerate(market.campaigns)]

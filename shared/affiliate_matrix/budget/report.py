@@ -9,6 +9,7 @@
 Panels are framed in FRAME_COLOUR so a test can count them in the rendered image.
 """
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecast
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
-from affiliate_matrix.budget.run import list_runs, load_run
+from affiliate_matrix.budget.run import RunResult, list_runs, load_run
 from affiliate_matrix.documents import readable
 
 MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
@@ -55,23 +56,26 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     from matplotlib import pyplot as plt
 
     campaigns = list_campaigns(rt.store)
-    # the last days a forecast reads (MAX_HISTORY_DAYS): a campaign's whole history may be longer than its contract takes
-    histories = [CampaignHistory(id=c.id, history=_history(rt, c.id)) for c in campaigns]
-    shown = sorted(histories, key=lambda h: -sum(d["spend"] for d in h.history))[:MAX_PANELS]
+    # The largest spenders, read one campaign at a time and only they kept (every campaign's history was held at once:
+    # 20,000 campaigns of a year each, gigabytes); the last days a forecast reads (MAX_HISTORY_DAYS): a campaign's
+    # whole history may be longer than its contract takes. nsmallest is sorted()[:n], ties in the campaigns' order.
+    shown = heapq.nsmallest(MAX_PANELS, (CampaignHistory(id=c.id, history=_history(rt, c.id)) for c in campaigns),
+                            key=lambda h: -sum(d["spend"] for d in h.history))
     out.mkdir(parents=True, exist_ok=True)
     plt.rcParams.update({"axes.edgecolor": FRAME_COLOUR, "axes.linewidth": 1.6, "font.size": 8})
     documents, lines = [], []
 
-    runs = list(readable(list_runs(rt.store), lambda day: load_run(rt.store, day)))  # a damaged run: logged, left out
     figure, axes = plt.subplots(figsize=(9, 4))
-    if runs:
-        ids = [a.campaign_id for a in runs[-1].result.allocations]
-        amounts = np.array([[next((a.amount for a in r.result.allocations if a.campaign_id == cid), 0.0) for r in runs]
-                            for cid in ids])
-        axes.stackplot([r.day for r in runs], amounts, labels=ids)
+    allocations = allocations_over_time(rt)
+    if allocations is not None:
+        days, ids, amounts, latest = allocations
+        axes.stackplot(days, amounts, labels=ids)
         axes.legend(loc="upper left", fontsize=6, ncol=4)
-        lines.append(f"{len(runs)} allocation runs, {runs[0].day} to {runs[-1].day}; latest strategy "
-                     f"{runs[-1].result.strategy}: {runs[-1].result.explanation}")
+        lines.append(f"{len(days)} allocation runs, {days[0]} to {days[-1]}; latest strategy "
+                     f"{latest.strategy}: {latest.explanation}")
+        if len(ids) < len(latest.allocations):
+            lines.append(f"The allocation figure shows the latest run's {MAX_PANELS} largest allocations and "
+                         f"{ids[-1]} together.")
     else:
         axes.text(0.5, 0.5, "no allocation runs yet", ha="center", transform=axes.transAxes)
         lines.append("No allocation runs yet.")
@@ -126,6 +130,38 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
         rt.index.bulk_upsert(BUDGET_INDEX.name, documents, refresh=True)
     return Report(files, len(campaigns), {"allocation.png": 1, "response.png": len(shown), "forecast.png": len(shown)},
                   summary)
+
+
+def allocations_over_time(rt):
+    """The stored runs' allocations as (days, band labels, amounts per band and day, the latest run's result), or None
+    without a readable run. A band per campaign of the latest run, in its order; past MAX_PANELS campaigns, the
+    MAX_PANELS largest of its allocations and one band for the others. Each run is read for its allocations only and
+    dropped once its column is filled (every run was held whole, inputs and all, and each amount looked up by a scan
+    of its run's allocations: campaigns × runs × campaigns)."""
+    # newest first, so the latest readable run fixes the bands before the others are read; a damaged run: logged, left out
+    loaded = readable(reversed(list_runs(rt.store)), lambda day: (day, load_run(rt.store, day, RunResult).result))
+    first = next(loaded, None)
+    if first is None:
+        return None
+    latest = first[1]
+    ids = [a.campaign_id for a in latest.allocations]
+    if len(ids) > MAX_PANELS:
+        largest = sorted(latest.allocations, key=lambda a: -a.amount)[:MAX_PANELS]
+        band = {a.campaign_id: i for i, a in enumerate(largest)}
+        labels = [a.campaign_id for a in largest] + [f"{len(ids) - MAX_PANELS:,} others"]
+    else:
+        band, labels = {cid: i for i, cid in enumerate(ids)}, ids
+    other = len(band) if len(labels) > len(band) else None
+    days, columns = [], []
+    for day, result in (first, *loaded):
+        column = np.zeros(len(labels))
+        for a in result.allocations:
+            i = band.get(a.campaign_id, other)
+            if i is not None:
+                column[i] += a.amount
+        days.append(day)
+        columns.append(column)
+    return days[::-1], labels, np.array(columns[::-1]).T, latest
 
 
 def _panels(plt, count: int):

@@ -7,15 +7,17 @@ so a redelivered cron event returns the stored run — mirrors it to the `budget
 emits `budget.pacing` for each campaign off by more than the tolerance.
 """
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import history, list_campaigns, load_days
+from affiliate_matrix.budget.campaigns import list_campaigns, load_days, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
+from affiliate_matrix.documents import together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -33,19 +35,45 @@ class AllocationRun(Model):
     result: AllocateResult
 
 
+class RunResult(Model):
+    """What the pacing check reads of a stored run: its allocations, not its inputs (every campaign's days, which it
+    parsed and built for nothing: a second copy of the run's whole history in memory)."""
+    model_config = ConfigDict(extra="ignore")
+    result: AllocateResult
+
+
+@dataclass
+class Spent:
+    """Each campaign's reported spend on `day` (None: none reported), noted from the metrics the tick's allocation
+    reads anyway, so that the pacing check of that day reads no campaign's metrics a second time."""
+    day: date
+    by_campaign: dict[str, float | None] = field(default_factory=dict)
+
+    def note(self, campaign_id: str, rows: list[dict]) -> None:
+        self.by_campaign[campaign_id] = spend_on(rows, self.day)
+
+
+def spend_on(rows: list[dict], day: date) -> float | None:
+    """The spend a campaign's stored days (as written, or validated) report for `day`, if it is a number."""
+    on = (day.isoformat(), day)
+    spent = next((row.get("spend") for row in rows if row.get("date") in on), None)
+    return None if not isinstance(spent, int | float) or isinstance(spent, bool) else spent
+
+
 def run_key(day: date) -> str:
     return f"budget/runs/{day.isoformat()}.json"
 
 
-def load_run(store, day: date) -> AllocationRun:
-    """The day's stored run; DamagedData naming its key when it does not parse or is no run (pydantic's
-    ValidationError went out of the daily tick's pacing check and a GET of the day as a traceback)."""
+def load_run(store, day: date, model: type[Model] = AllocationRun) -> AllocationRun:
+    """The day's stored run (or the part of it `model` reads); DamagedData naming its key when it does not parse or
+    is no run (pydantic's ValidationError went out of the daily tick's pacing check and a GET of the day as a
+    traceback)."""
     try:
         data = store.get(run_key(day)).data
     except NotFoundError:
         raise NotFoundError(f"no allocation run for {day}") from None
     try:
-        return AllocationRun.model_validate_json(data)
+        return model.model_validate_json(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise DamagedData(run_key(day), f"{'.'.join(map(str, first['loc'])) or 'the document'}: {first['msg']}",
@@ -56,7 +84,8 @@ def list_runs(store) -> list[date]:
     return sorted(date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json")) for key in store.list("budget/runs/"))
 
 
-def run_allocation(rt, day: date) -> AllocationRun:
+def run_allocation(rt, day: date, spent: Spent | None = None) -> AllocationRun:
+    """Allocate `day`; each campaign's metrics are read once, and `spent` notes from them the spends its day reports."""
     settings = rt.settings
     if settings.budget_daily_total is None:
         raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
@@ -66,13 +95,16 @@ def run_allocation(rt, day: date) -> AllocationRun:
     foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
     if foreign:
         raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
+    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
         request = AllocateRequest(
             total_budget=settings.budget_daily_total, currency=settings.budget_currency,
             strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
-            campaigns=[CampaignHistory(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                       history=readable_history(rt, c.id, day))
-                       for c in campaigns])
+            # built from what is already checked (the campaigns' documents, their days: validated_days), not checked
+            # again: a second validation of every day of every campaign, a sixth of the run
+            campaigns=[CampaignHistory.model_construct(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
+                                                       history=history)
+                       for c, history in zip(campaigns, histories)])
     except ValidationError as exc:
         raise problem(exc) from None
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
@@ -109,20 +141,25 @@ def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
     log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations))
 
 
-def readable_history(rt, campaign_id: str, day: date) -> list[dict]:
+def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None) -> list[dict]:
     """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
     campaign's), so one campaign's damage does not stop the run for all."""
     try:
-        return history(rt.store, campaign_id, until=day, days=rt.settings.budget_history_days)
+        checked, written = read_days(rt.store, campaign_id)
+        if spent is not None:
+            spent.note(campaign_id, checked if checked is not None else written)
+        return validated_days(campaign_id, written, until=day, days=rt.settings.budget_history_days, checked=checked)
     except DamagedData as exc:
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
 
 
-def check_pacing(rt, day: date) -> list[dict]:
-    """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance."""
+def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
+    """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance;
+    a campaign's spend `spent` noted (the tick's allocation read its metrics) is not read again."""
+    noted = spent.by_campaign if spent is not None and spent.day == day else {}
     try:
-        run = load_run(rt.store, day)
+        run = load_run(rt.store, day, RunResult)
     except NotFoundError:
         return []
     except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
@@ -132,13 +169,11 @@ def check_pacing(rt, day: date) -> list[dict]:
     alerts = []
     for allocation in run.result.allocations:
         try:
-            spent = next((row.get("spend") for row in load_days(rt.store, allocation.campaign_id)[0]
-                          if row.get("date") == day.isoformat()), None)
+            spent = (noted[allocation.campaign_id] if allocation.campaign_id in noted
+                     else spend_on(load_days(rt.store, allocation.campaign_id)[0], day))
         except DamagedData as exc:
             log.error("document.damaged", key=exc.where, error=str(exc))
             continue
-        if not isinstance(spent, int | float) or isinstance(spent, bool):
-            spent = None
         if spent is None or allocation.amount <= 0:
             continue
         deviation = (spent - allocation.amount) / allocation.amount

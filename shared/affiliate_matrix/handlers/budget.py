@@ -127,13 +127,14 @@ def api() -> Api:
 
 
 def allocate_and_pace(rt, event) -> None:
-    from affiliate_matrix.budget.run import check_pacing, run_allocation
+    from affiliate_matrix.budget.run import Spent, check_pacing, run_allocation
 
     today = event.time.date()
+    spent = Spent(today - timedelta(days=1))  # yesterday's spends, noted by the allocation's one read of each campaign
     try:
-        run_allocation(rt, today + timedelta(days=1))
+        run_allocation(rt, today + timedelta(days=1), spent)
     finally:  # yesterday's pacing is looked at whatever becomes of tomorrow's allocation (refused: still a 400)
-        check_pacing(rt, today - timedelta(days=1))
+        check_pacing(rt, today - timedelta(days=1), spent)
 
 
 def metrics(rt, campaign_id: str) -> dict:
