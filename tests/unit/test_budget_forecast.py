@@ -2,7 +2,9 @@
 the `amx budget allocate|forecast --json` commands as scripts drive them."""
 
 import json
+import os
 import subprocess
+import sys
 from datetime import date, timedelta
 
 import numpy as np
@@ -125,3 +127,15 @@ def test_a_forecast_that_would_run_past_the_calendar_is_none_with_a_note():
     assert forecast["model"] is None and forecast["revenue"] == [] and "past 9999-12-31" in forecast["note"]
     result = json.loads(forecast_json(json.dumps({"campaigns": [{"id": "c1", "history": history}], "horizon_days": 6})))
     assert result["forecasts"][0]["revenue"][-1]["date"] == "9999-12-31"
+
+
+@pytest.mark.parametrize("given, expected", [(None, "1"), ("4", "4")])
+def test_the_budget_code_runs_blas_on_one_thread_unless_told_otherwise(given, expected):
+    """Set before numpy loads (it reads the variable once), so checked in a process of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given:
+        env["OPENBLAS_NUM_THREADS"] = given
+    shown = subprocess.run([sys.executable, "-c", "import os, affiliate_matrix.budget.forecast, numpy; "
+                            "print(os.environ['OPENBLAS_NUM_THREADS'])"],
+                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == expected
