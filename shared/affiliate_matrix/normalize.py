@@ -30,6 +30,22 @@ def registrable_domain(host: str) -> str | None:
     return _extractor()(host).top_domain_under_public_suffix.lower() or None
 
 
+def merchant_domain(url) -> str | None:
+    """The merchant's domain its URL names: the registrable domain, but on a host many merchants share
+    (taxonomy.SHARED_HOSTS: a link shortener, a marketplace, a network's tracking host) the merchant's own
+    subdomain there (acme.myshopify.com), or none for a page of the host's (etsy.com/shop/acme, bit.ly/x: the
+    record is keyed by its name). Only the host's own front page is the host's own site (Etsy's own program)."""
+    parts = urlsplit(str(url))
+    host = (parts.hostname or "").rstrip(".")
+    domain = registrable_domain(host) if host else None
+    if domain not in taxonomy.SHARED_HOSTS:
+        return domain
+    site = host.removeprefix("www.")
+    if site != domain:
+        return site
+    return domain if parts.path in ("", "/") else None
+
+
 def name_key(name: str) -> str:
     """The name's lower-case ASCII letters and digits, hyphen-joined. A name written (even in part) in another
     script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
@@ -48,7 +64,7 @@ def program_id(merchant_key: str, kind: str) -> str:
 
 def normalize(record: RawRecord) -> Program:
     name = " ".join(record.name.split())
-    domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
+    domain = merchant_domain(record.merchant_url) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
     kpi = _reported(record)
     named = (record.network or "").strip().lower()

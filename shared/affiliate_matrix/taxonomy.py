@@ -33,6 +33,23 @@ NETWORK_HOSTS = {
     "dpbolvw.net": "cj", "jdoqocy.com": "cj", "kqzyfj.com": "cj", "tkqlhce.com": "cj", "clickbank.net": "clickbank",
     "linksynergy.com": "rakuten", "partnerstack.com": "partnerstack", "prf.hn": "partnerize",
 }
+# Registrable domains many merchants share, so a page on one names no merchant by its domain: link shorteners (a
+# redirect to somewhere not known here), marketplaces, shop and site builders, social networks and the networks'
+# tracking hosts. A merchant there is a subdomain of its own (acme.myshopify.com) or a page of the host's
+# (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's).
+SHARED_HOSTS = frozenset({
+    *NETWORK_HOSTS,
+    "bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "buff.ly", "rebrand.ly", "is.gd", "cutt.ly",
+    "shorturl.at", "rb.gy", "lnkd.in", "t.ly", "tiny.cc", "linktr.ee", "amzn.to",
+    "amazon.com", "amazon.co.uk", "amazon.de", "amazon.fr", "amazon.it", "amazon.es", "amazon.ca", "amazon.com.au",
+    "amazon.co.jp", "amazon.in", "etsy.com", "ebay.com", "ebay.co.uk", "ebay.de", "walmart.com", "aliexpress.com",
+    "gumroad.com", "payhip.com", "teachable.com", "thinkific.com", "kajabi.com", "podia.com", "udemy.com",
+    "myshopify.com", "shopify.com", "bigcartel.com", "wixsite.com", "squarespace.com", "wordpress.com",
+    "blogspot.com", "github.io", "netlify.app", "vercel.app", "herokuapp.com", "pages.dev", "web.app",
+    "substack.com", "medium.com", "notion.site", "carrd.co",
+    "facebook.com", "instagram.com", "youtube.com", "twitter.com", "x.com", "tiktok.com", "linkedin.com",
+    "pinterest.com",
+})
 NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
                  "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
                  "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",

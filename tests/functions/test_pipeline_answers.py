@@ -1,0 +1,95 @@
+"""The index's answers against its sources: batches of raw records stored on the real (local) store, indexed by the
+index function on a raw.batch.stored event, and read back through the programs API, as a user comparing the index
+with the sources would read them (what merged, which source each field is credited to, what the change feed says)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from functions_framework import create_app
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.config import Settings
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.models import RawRecord
+from affiliate_matrix.runtime import Runtime
+from tests.support.events import deliver
+from tests.support.processes import ROOT
+
+T1 = datetime(2026, 11, 21, 12, tzinfo=UTC)
+T2 = T1 + timedelta(days=1)
+
+
+class Index:
+    """The data directory, the index function to index batches into it, the programs API to read it."""
+
+    def __init__(self, path):
+        self.rt = Runtime("test", Settings(data_dir=path))
+        self.auth = {"Authorization": f"Bearer {create_token(self.rt.secrets, 'read')}"}
+        self.index_app = create_app("handle", str(ROOT / "functions" / "index" / "main.py")).test_client()
+        self.api = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
+
+    def batch(self, *records: RawRecord) -> str:
+        """Store the batch as scrape does and deliver its event to the index function."""
+        key = self.rt.store.put_content_addressed(f"batches/{records[0].source}",
+                                                  "\n".join(r.model_dump_json() for r in records).encode(),
+                                                  suffix=".jsonl")
+        event = Event.make(RAW_BATCH_STORED, f"/scrape/{records[0].source}", {"batch_key": key}, key=key)
+        assert deliver(self.index_app, event, "index").status_code == 204
+        return key
+
+    def get(self, path: str) -> dict:
+        answer = self.api.get(path, headers=self.auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        return answer.get_json()
+
+    def programs(self) -> list[dict]:
+        return [self.get(f"/programs/{item['id']}") for item in self.get("/programs?limit=100&sort=name")["items"]]
+
+    def changes(self) -> list[dict]:
+        return self.get("/changes?limit=100")["items"]
+
+
+@pytest.fixture
+def index(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    return Index(tmp_path)
+
+
+def record(source: str, name: str, merchant_url: str | None = None, *, at: datetime = T1, key: str | None = None,
+           **fields) -> RawRecord:
+    key = key or name.lower().replace(" ", "-")
+    return RawRecord(source=source, connection_id=source, record_key=key, url=f"https://{source}.example.org/p/{key}/",
+                     fetched_at=at, raw_key=f"raw/{source}/{key}/{at:%Y%m%d}.html", name=name,
+                     merchant_url=merchant_url, **fields)
+
+
+@pytest.mark.parametrize("urls", [
+    ("https://bit.ly/3xAcme", "https://bit.ly/9zZed"),  # short links: where they lead is not known here
+    ("https://www.etsy.com/shop/AcmeShoes", "https://www.etsy.com/shop/ZedTools"),  # a marketplace's shops
+    ("https://www.amazon.com/stores/Acme/page/1", "https://amazon.com/stores/Zed/page/2"),
+    ("https://acme.sjv.io/c/1/2/3", "https://zed.sjv.io/c/4/5/6"),  # a network's tracking host
+    ("https://acme.myshopify.com/", "https://zed.myshopify.com/"),  # a shop builder's subdomains
+], ids=["short-links", "marketplace", "amazon-stores", "tracking-host", "shop-subdomains"])
+def test_two_merchants_on_one_shared_host_are_two_programs(index, urls):
+    """Every merchant whose URL was on a host many merchants share (a link shortener, a marketplace, a network's
+    tracking host, a shop builder) was keyed by that host's registrable domain: bit.ly, etsy.com, sjv.io. So 'Acme
+    Shoes' and 'Zed Tools' became one program named after one of them, the other an alias, with one's commission
+    shown for both. Such a host names no merchant: its subdomain does (acme.myshopify.com), or else the name."""
+    index.batch(record("dira", "Acme Shoes", urls[0], commission_text="10% per sale"))
+    index.batch(record("dirb", "Zed Tools", urls[1], commission_text="$40 per sale"))
+    programs = {p["name"]: p for p in index.programs()}
+    assert sorted(programs) == ["Acme Shoes", "Zed Tools"]
+    assert programs["Acme Shoes"]["aliases"] == [] and programs["Zed Tools"]["aliases"] == []
+    assert programs["Acme Shoes"]["commission"][0]["type"] == "percent"
+    assert programs["Zed Tools"]["commission"][0]["type"] == "flat"
+
+
+def test_a_shared_hosts_own_front_page_is_its_own_program(index):
+    """The shared host's own front page is its own site: Etsy's affiliate program is keyed by etsy.com from both
+    directories, and a shop on Etsy is not Etsy."""
+    index.batch(record("dira", "Etsy Affiliate Program", "https://www.etsy.com/"),
+                record("dira", "Acme Shoes", "https://www.etsy.com/shop/AcmeShoes"))
+    index.batch(record("dirb", "Etsy", "https://etsy.com/?ref=aff"))
+    programs = {p["merchant_domain"]: p for p in index.programs()}
+    assert len(programs) == 2 and programs[None]["name"] == "Acme Shoes"
+    assert {c["source"] for c in programs["etsy.com"]["provenance"]["name"]} == {"dira", "dirb"}
