@@ -251,11 +251,12 @@ def resolved(rt, programs) -> list[Program]:
     indexed keeps its key, so ids stay stable as new sources arrive."""
     programs = list(programs)
     known: dict[str, dict] = {}
+    # Every program, a domain's too: a listing with no domain indexed before its merchant's domain, or the same site
+    # under another TLD, is the same program as the domain's listing here, as it would be within one batch.
     for program in programs:
-        if program.merchant_key_source != "domain":  # domain keys are stable by themselves
-            query = SearchQuery(text=name_words(program.name)[:200], size=5)
-            for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
-                known[hit.id] = hit.doc
+        query = SearchQuery(text=name_words(program.name)[:200], size=5)
+        for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
+            known[hit.id] = hit.doc
     existing = [from_document(doc) for doc in known.values()]
     keys = resolve([candidate(p) for p in programs + existing])
     kept: dict[str, str] = {}

@@ -93,3 +93,18 @@ def test_a_shared_hosts_own_front_page_is_its_own_program(index):
     programs = {p["merchant_domain"]: p for p in index.programs()}
     assert len(programs) == 2 and programs[None]["name"] == "Acme Shoes"
     assert {c["source"] for c in programs["etsy.com"]["provenance"]["name"]} == {"dira", "dirb"}
+
+
+@pytest.mark.parametrize("first, second", [
+    ((None, "dira"), ("https://www.acmeshoes.com/", "dirb")),  # a listing with no URL, then the merchant's site
+    (("https://bit.ly/3xAcme", "dira"), ("https://acmeshoes.com/", "dirb")),  # a short link, then the site
+    (("https://acmeshoes.co.uk/", "dira"), ("https://acmeshoes.com/", "dirb")),  # the site under another TLD
+], ids=["no-url-first", "short-link-first", "other-tld-first"])
+def test_one_merchant_listed_in_two_batches_is_one_program_whatever_came_first(index, first, second):
+    """A batch's listings keyed by a domain were not looked up in the index ('domain keys are stable by
+    themselves'), so a merchant indexed first from a listing with no URL (or only a short link, or under another
+    TLD) and then from its own domain's listing was two programs, where the two in one batch were one."""
+    index.batch(record(first[1], "Acme Shoes", first[0], commission_text="10% per sale"))
+    index.batch(record(second[1], "Acme Shoes", second[0], commission_text="10% per sale"))
+    (program,) = index.programs()
+    assert {c["source"] for c in program["provenance"]["name"]} == {"dira", "dirb"}
