@@ -222,10 +222,12 @@ def record_name(record: RawRecord) -> str:
 
 def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaChange | None]:
     """The document `program` becomes once merged into what the index holds, and the change that is."""
+    # The change is the batch's: credited to the source whose listing it is, not to whichever source's name the
+    # merged program shows.
+    source = program.provenance.get("name", [None])[0]
     before = from_document(existing) if existing is not None else None
     if before is not None:
         program = merge(before, program)
-    source = program.provenance.get("name", [None])[0]
     delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
     if delta is not None:
         program.last_changed_at = delta.at

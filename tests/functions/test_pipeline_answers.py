@@ -108,3 +108,14 @@ def test_one_merchant_listed_in_two_batches_is_one_program_whatever_came_first(i
     index.batch(record(second[1], "Acme Shoes", second[0], commission_text="10% per sale"))
     (program,) = index.programs()
     assert {c["source"] for c in program["provenance"]["name"]} == {"dira", "dirb"}
+
+
+def test_a_change_is_credited_to_the_source_whose_listing_made_it(index):
+    """A delta named the source that won the merged program's name, not the one whose batch made the change: zeta's
+    raised commission was credited to alpha (first by name among equal claims), which never said it."""
+    index.batch(record("alpha", "Acme", "https://acme.com/", commission_text="10% per sale"))
+    index.batch(record("zeta", "Acme", "https://acme.com/", commission_text="10% per sale"))
+    index.batch(record("zeta", "Acme", "https://acme.com/", at=T2, commission_text="10% per sale",
+                       cookie_text="45 days"))
+    change = index.changes()[0]
+    assert [f["field"] for f in change["fields"]] == ["cookie_days"] and change["source"] == "zeta"
