@@ -33,9 +33,13 @@ class Index:
         key = self.rt.store.put_content_addressed(f"batches/{records[0].source}",
                                                   "\n".join(r.model_dump_json() for r in records).encode(),
                                                   suffix=".jsonl")
-        event = Event.make(RAW_BATCH_STORED, f"/scrape/{records[0].source}", {"batch_key": key}, key=key)
-        assert deliver(self.index_app, event, "index").status_code == 204
+        self.again(key, key)
         return key
+
+    def again(self, key: str, event_key: str = "again") -> None:
+        """Announce a stored batch (as a replay or another scrape of the same pages does: another event)."""
+        event = Event.make(RAW_BATCH_STORED, f"/scrape/{key.split('/')[1]}", {"batch_key": key}, key=event_key)
+        assert deliver(self.index_app, event, "index").status_code == 204
 
     def get(self, path: str) -> dict:
         answer = self.api.get(path, headers=self.auth)
@@ -119,3 +123,41 @@ def test_a_change_is_credited_to_the_source_whose_listing_made_it(index):
                        cookie_text="45 days"))
     change = index.changes()[0]
     assert [f["field"] for f in change["fields"]] == ["cookie_days"] and change["source"] == "zeta"
+
+
+def test_a_list_field_shows_what_its_sources_say_now(index):
+    """A list field (countries, categories, networks, domains) was the union of every value it ever held, while its
+    provenance kept each source's latest claim: a source that moved a program from the US to Canada left it in
+    both, the US credited to no one, and replaying the older batch afterwards kept it there too."""
+    first = index.batch(record("dira", "Acme", "https://acme.com/", countries=["US"], categories=["software"]))
+    index.batch(record("dirb", "Acme", "https://acme.com/", countries=["GB"]))
+    index.batch(record("dira", "Acme", "https://acme.com/", at=T2, countries=["Canada"], categories=["software"]))
+    (program,) = index.programs()
+    assert program["countries"] == ["CA", "GB"]
+    assert [(c["source"], c["value"]) for c in program["provenance"]["countries"]] == [("dira", ["CA"]),
+                                                                                      ("dirb", ["GB"])]
+    assert index.changes()[0]["fields"] == [{"field": "countries", "old": ["GB", "US"], "new": ["CA", "GB"]}]
+    feed = len(index.changes())
+    index.again(first)
+    assert index.programs() == [program] and len(index.changes()) == feed  # the older sighting changes nothing
+
+
+def test_a_field_a_source_no_longer_states_is_withdrawn(index):
+    """A source's page seen again without a field it stated before kept its old claim: the cookie duration only
+    dira had stated stayed on the program, credited to dira's page of a day before, after dira's page no longer
+    gave one, and so did its category. The later sighting withdraws the claim: a value no source states is gone
+    (a change in the feed), and one another source states stays, credited to it alone."""
+    index.batch(record("dira", "Acme", "https://acme.com/", cookie_text="30 days", categories=["software"],
+                       commission_text="10% per sale"))
+    index.batch(record("dirb", "Acme", "https://acme.com/", commission_text="10% per sale"))
+    index.batch(record("dira", "Acme", "https://acme.com/", at=T2))
+    (program,) = index.programs()
+    assert program["cookie_days"] is None and program["categories"] == []
+    assert "cookie_days" not in program["provenance"] and "categories" not in program["provenance"]
+    assert [c["source"] for c in program["provenance"]["commission"]] == ["dirb"]
+    assert program["commission"][0]["value_min"] == "10"
+    change = index.changes()[0]
+    assert {f["field"]: (f["old"], f["new"]) for f in change["fields"]} == {"categories": (["software"], []),
+                                                                            "cookie_days": (30, None)}
+    assert change["source"] == "dira"
+
