@@ -95,8 +95,16 @@ def merge(known: Program, seen: Program) -> Program:
         else:
             values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
         setattr(merged, field, [values[k] for k in sorted(values)])
-    for field in REPORTED:
-        if getattr(seen, field) is not None:
+    for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
+        reports: dict[str, FieldSource] = {}  # each source's latest
+        for claim in claims_of(known, field) + claims_of(seen, field):
+            if claim.source not in reports or claim.fetched_at >= reports[claim.source].fetched_at:
+                reports[claim.source] = claim
+        if reports:
+            newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source))
+            setattr(merged, field, _adapter(field).validate_python(newest.value))
+            merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source))
+        elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
     merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)

@@ -185,7 +185,8 @@ def _discovered(record: RawRecord) -> dict:
 
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
-            "cookie_days", "payout", "countries", "domains")
+            "cookie_days", "payout", "countries", "domains", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
+            "validation_days", "gravity")
 
 
 def _set_fields(program: Program) -> list[str]:

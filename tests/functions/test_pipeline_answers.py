@@ -161,3 +161,19 @@ def test_a_field_a_source_no_longer_states_is_withdrawn(index):
                                                                             "cookie_days": (30, None)}
     assert change["source"] == "dira"
 
+
+def test_a_network_figure_names_its_report_and_an_older_report_replayed_changes_nothing(index):
+    """Network figures (EPC, gravity, conversion and approval rates, validation days) had no provenance, so the
+    program's EPC named no source or raw page, and 'the newest report stands' meant the last batch indexed: an
+    older sync's batch indexed again (a replay, a redelivery) put its older EPC back, a change in the feed that
+    no source made, credited to the source the name came from."""
+    older = index.batch(record("awin", "Acme", "https://acme.com/", extra={"epc_7d": "1.50", "epc_currency": "USD"}))
+    index.batch(record("awin", "Acme", "https://acme.com/", at=T2, extra={"epc_7d": "2.50", "epc_currency": "USD"}))
+    (program,) = index.programs()
+    assert program["epc_7d"] == {"amount": "2.50", "currency": "USD"}
+    (claim,) = program["provenance"]["epc_7d"]
+    assert (claim["source"], claim["raw_key"], claim["value"]) == ("awin", "raw/awin/acme/20261122.html",
+                                                                   {"amount": "2.50", "currency": "USD"})
+    feed = index.changes()
+    index.again(older)
+    assert index.programs() == [program] and index.changes() == feed
