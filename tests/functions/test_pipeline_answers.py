@@ -177,3 +177,21 @@ def test_a_network_figure_names_its_report_and_an_older_report_replayed_changes_
     feed = index.changes()
     index.again(older)
     assert index.programs() == [program] and index.changes() == feed
+
+
+@pytest.mark.parametrize("spelling", ["Acme\u200b Shoes", "\u200eAcme Shoes\u200f", "\ufeffAcme Shoes",
+                                      "Ac\u00adme Shoes", "Ａｃｍｅ Ｓｈｏｅｓ"],
+                         ids=["zero-width-space", "direction-marks", "byte-order-mark", "soft-hyphen", "full-width"])
+def test_one_name_spelt_with_invisible_or_full_width_characters_is_one_name(index, spelling):
+    """A name carrying an invisible character (a zero-width space, a left-to-right mark, a byte order mark, a soft
+    hyphen) or written in full-width letters was another name: with two sources' spellings of one program, the
+    invisible or full-width one could win the vote (it did, sorting after the plain one), the plain one shown as
+    its alias, and a full-width commission ('１０％') read as no commission at all."""
+    index.batch(record("dira", "Acme Shoes", "https://acmeshoes.com/", commission_text="10% per sale"))
+    index.batch(record("dirb", spelling, "https://acmeshoes.com/",
+                       commission_text="１０％ per sale" if "Ｓ" in spelling else "10% per sale"))
+    (program,) = index.programs()
+    assert (program["name"], program["aliases"]) == ("Acme Shoes", [])
+    assert {c["value"] for c in program["provenance"]["name"]} == {"Acme Shoes"}
+    assert [(c["source"], c["value"][0]["value_min"]) for c in program["provenance"]["commission"]] == [
+        ("dira", "10"), ("dirb", "10")]
