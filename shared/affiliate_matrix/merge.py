@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from affiliate_matrix.models import FieldSource, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "domains", "aliases")
+UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)

@@ -166,6 +166,8 @@ def _quoted(record: RawRecord, buried: terms.Terms, program: Program, labelled: 
         quoted["commission"] = buried.evidence.get("commission", [])
     if not record.cookie_text and program.cookie_days is not None:
         quoted["cookie_days"] = buried.evidence.get("cookie_days", [])
+    if program.restrictions:
+        quoted["restrictions"] = buried.evidence.get("restrictions", [])
     for name, own in (("payout_methods", labelled.methods), ("payout_frequency", labelled.frequency),
                       ("min_payout", labelled.minimum)):
         if not own:
@@ -185,7 +187,7 @@ def _discovered(record: RawRecord) -> dict:
 
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
-            "cookie_days", "payout", "countries", "domains", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
+            "cookie_days", "payout", "countries", "domains", "restrictions", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
             "validation_days", "gravity")
 
 

@@ -195,3 +195,23 @@ def test_one_name_spelt_with_invisible_or_full_width_characters_is_one_name(inde
     assert {c["value"] for c in program["provenance"]["name"]} == {"Acme Shoes"}
     assert [(c["source"], c["value"][0]["value_min"]) for c in program["provenance"]["commission"]] == [
         ("dira", "10"), ("dirb", "10")]
+
+
+def test_restrictions_follow_their_sources_and_their_changes_are_in_the_feed(index):
+    """A program's traffic restrictions were the first record's for good: merge never read them, so a second
+    source's ('no PPC brand bidding') was lost, a source adding one changed nothing and no change was in the feed
+    (restrictions is a field the feed tracks), and they named no source."""
+    index.batch(record("dira", "Acme", "https://acme.com/", description="Earn 10% per sale. No coupon sites."))
+    index.batch(record("dirb", "Acme", "https://acme.com/", description="Earn 10% per sale. No PPC brand bidding."))
+    index.batch(record("dira", "Acme", "https://acme.com/", at=T2,
+                       description="Earn 10% per sale. No coupon sites. No incentivized traffic."))
+    (program,) = index.programs()
+    assert program["restrictions"] == ["coupon_sites", "incentivized", "ppc_brand_bidding"]
+    assert [(c["source"], c["value"], c["evidence"]) for c in program["provenance"]["restrictions"]] == [
+        ("dira", ["coupon_sites", "incentivized"], ["No coupon sites.", "No incentivized traffic."]),
+        ("dirb", ["ppc_brand_bidding"], ["No PPC brand bidding."])]
+    updates = {c["source"]: c["fields"] for c in index.changes() if c["change"] == "updated"}
+    assert updates == {
+        "dira": [{"field": "restrictions", "old": ["coupon_sites", "ppc_brand_bidding"],
+                  "new": ["coupon_sites", "incentivized", "ppc_brand_bidding"]}],
+        "dirb": [{"field": "restrictions", "old": ["coupon_sites"], "new": ["coupon_sites", "ppc_brand_bidding"]}]}
