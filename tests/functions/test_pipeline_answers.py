@@ -215,3 +215,14 @@ def test_restrictions_follow_their_sources_and_their_changes_are_in_the_feed(ind
         "dira": [{"field": "restrictions", "old": ["coupon_sites", "ppc_brand_bidding"],
                   "new": ["coupon_sites", "incentivized", "ppc_brand_bidding"]}],
         "dirb": [{"field": "restrictions", "old": ["coupon_sites"], "new": ["coupon_sites", "ppc_brand_bidding"]}]}
+
+
+def test_a_merchants_rows_show_each_sources_own_network_figures(index):
+    """One merchant's rows side by side (GET /merchants/{key}) each showed the program's EPC and approval rate,
+    whoever reported them: a directory that states neither showed Awin's 7-day EPC and approval rate as its own."""
+    index.batch(record("awin", "Acme", "https://acme.com/", commission_text="10% per sale",
+                       extra={"epc_7d": "0.47", "epc_currency": "GBP", "approval_rate": "0.7019"}))
+    index.batch(record("dira", "Acme", "https://acme.com/", commission_text="12% per sale"))
+    rows = {row["source"]: row for row in index.get("/merchants/acme.com")["rows"]}
+    assert (rows["awin"]["epc_7d"], rows["awin"]["approval_rate"]) == ({"amount": "0.47", "currency": "GBP"}, 0.7019)
+    assert (rows["dira"]["epc_7d"], rows["dira"]["approval_rate"]) == (None, None)
