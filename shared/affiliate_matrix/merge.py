@@ -106,6 +106,7 @@ def merge(known: Program, seen: Program) -> Program:
             merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source))
         elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
+    merged.merchant = merged.name  # the merchant is named as the program is (normalize's rule), not as it was first
     merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)

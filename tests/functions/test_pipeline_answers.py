@@ -226,3 +226,17 @@ def test_a_merchants_rows_show_each_sources_own_network_figures(index):
     rows = {row["source"]: row for row in index.get("/merchants/acme.com")["rows"]}
     assert (rows["awin"]["epc_7d"], rows["awin"]["approval_rate"]) == ({"amount": "0.47", "currency": "GBP"}, 0.7019)
     assert (rows["dira"]["epc_7d"], rows["dira"]["approval_rate"]) == (None, None)
+
+
+def test_a_merchant_is_named_as_its_sources_name_it_now(index):
+    """A program's merchant kept the name of the first listing ever indexed, whatever its sources said since: a forum
+    thread's 'Acme Affiliate Program - 30% Lifetime' stayed the merchant shown by GET /merchants and the merchant
+    view after three sources named it 'Acme' (the program's own name), a name no source gave any more."""
+    index.batch(record("forum", "Acme Affiliate Program - 30% Lifetime", "https://acme.com/"))
+    for source in ("awin", "cj"):
+        index.batch(record(source, "Acme", "https://acme.com/", at=T2))
+    index.batch(record("forum", "Acme", "https://acme.com/", at=T2))
+    (program,) = index.programs()
+    assert (program["name"], program["merchant"]) == ("Acme", "Acme")
+    assert [m["merchant"] for m in index.get("/merchants?q=acme")["items"]] == ["Acme"]
+    assert index.get("/merchants/acme.com")["merchant"] == "Acme"
