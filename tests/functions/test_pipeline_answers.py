@@ -240,3 +240,19 @@ def test_a_merchant_is_named_as_its_sources_name_it_now(index):
     assert (program["name"], program["merchant"]) == ("Acme", "Acme")
     assert [m["merchant"] for m in index.get("/merchants?q=acme")["items"]] == ["Acme"]
     assert index.get("/merchants/acme.com")["merchant"] == "Acme"
+
+
+def test_one_figure_written_two_ways_is_one_value(index):
+    """A figure was kept as written: '10.0%' and '10%', '$18.50' and '$18.5' were two values, so two sources
+    stating the same terms disagreed in the vote (and in the merchant view's conflicts), and a source rewriting
+    '$18.50' as '$18.5' made a commission change in the feed, 18.50 to 18.5, that changed nothing."""
+    index.batch(record("dira", "Acme", "https://acme.com/", commission_text="10.0% per sale, $18.50 per lead",
+                       cookie_text="30 days"))
+    index.batch(record("dirb", "Acme", "https://acme.com/", commission_text="10% per sale, $18.5 per lead",
+                       cookie_text="30 days"))
+    assert index.get("/merchants/acme.com")["conflicts"] == {}
+    index.batch(record("dira", "Acme", "https://acme.com/", at=T2, commission_text="10% per sale, $18.5 per lead",
+                       cookie_text="30 days"))
+    (program,) = index.programs()
+    assert [(t["type"], t["value_min"]) for t in program["commission"]] == [("percent", "10"), ("flat", "18.5")]
+    assert [f["field"] for f in index.changes()[0]["fields"]] == ["commission_text"]
