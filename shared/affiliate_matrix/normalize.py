@@ -47,14 +47,14 @@ def merchant_domain(url) -> str | None:
 
 
 def name_key(name: str) -> str:
-    """The name's lower-case ASCII letters and digits, hyphen-joined. A name written (even in part) in another
+    """The name's lower-case ASCII letters and digits, hyphen-joined, its accents dropped. A name written (even in part) in another
     script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
     (resolve.script_words), never by its ASCII part alone, which is '' (or '24') for many such names at once."""
-    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    if key and name.isascii():
+    if name.isascii() and (key := re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")):
         return key
-    from affiliate_matrix.resolve import other_script, script_words
+    from affiliate_matrix.resolve import latin_folded, other_script, script_words
 
+    key = re.sub(r"[^a-z0-9]+", "-", latin_folded(name).lower()).strip("-")  # 'Hôtel Café' is 'hotel-cafe'
     return key if key and not other_script(name) else "-".join(script_words(name))
 
 

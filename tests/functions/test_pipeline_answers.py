@@ -256,3 +256,15 @@ def test_one_figure_written_two_ways_is_one_value(index):
     (program,) = index.programs()
     assert [(t["type"], t["value_min"]) for t in program["commission"]] == [("percent", "10"), ("flat", "18.5")]
     assert [f["field"] for f in index.changes()[0]["fields"]] == ["commission_text"]
+
+
+@pytest.mark.parametrize("accented, plain", [("Hôtel Café", "Hotel Cafe"), ("Crème Brûlée Shop", "Creme Brulee Shop"),
+                                             ("Ñandú Viajes", "Nandu Viajes"), ("Søstrene Grøn", "Sostrene Gron")])
+def test_a_name_with_its_accents_and_without_is_one_merchant(index, accented, plain):
+    """Names were compared by their ASCII letters, so an accented letter was dropped, not read as its letter:
+    'Hôtel Café' was 'htelcaf' against another source's 'Hotel Cafe', 'hotelcafe', too far apart, and the one
+    merchant two programs (in one batch or two)."""
+    index.batch(record("dira", accented, commission_text="10% per sale"))
+    index.batch(record("dirb", plain, commission_text="10% per sale"))
+    (program,) = index.programs()
+    assert {c["source"] for c in program["provenance"]["name"]} == {"dira", "dirb"}
