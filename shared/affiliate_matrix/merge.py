@@ -1,7 +1,7 @@
 """Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
 the value shown is the one most sources agree on, then the one from the higher-priority source,
-then the most recent. List fields take the union of what sources say now: a claim a source's page no longer
-makes, seen again later, is withdrawn."""
+then the most recent. List fields take the union of what sources say now: a claim a source no longer makes,
+seen again later, is withdrawn."""
 
 import json
 from datetime import timedelta
@@ -33,21 +33,22 @@ def claims_of(program: Program, field: str) -> list[FieldSource]:
 
 
 def _current(known: Program, seen: Program):
-    """A function giving a field's current claims: those each page (a source's URL) made at its latest sighting,
-    the same claim made twice counted once. A page seen again later without a claim on the field has withdrawn it
-    (the source no longer says it), and an older sighting replayed after a newer one claims nothing."""
-    sighted: dict[tuple[str, str], object] = {}
+    """A function giving a field's current claims: those each source made at its latest sighting of the program,
+    the same claim made twice counted once. A source seen again later without a claim on the field has withdrawn
+    it (it no longer says it), and an older sighting replayed after a newer one claims nothing. (By source, not by
+    page: a page's address may change, a recorded site's port or an API's page number, and the source's older
+    claims would stand beside its newer ones.)"""
+    sighted: dict[str, object] = {}
     for program in (known, seen):
         for claims in program.provenance.values():
             for claim in claims:
-                page = (claim.source, claim.url)
-                if page not in sighted or claim.fetched_at > sighted[page]:
-                    sighted[page] = claim.fetched_at
+                if claim.source not in sighted or claim.fetched_at > sighted[claim.source]:
+                    sighted[claim.source] = claim.fetched_at
 
     def current(field: str) -> list[FieldSource]:
         claims: dict[tuple[str, str, str], FieldSource] = {}
         for claim in claims_of(known, field) + claims_of(seen, field):
-            if claim.fetched_at == sighted[(claim.source, claim.url)]:
+            if claim.fetched_at == sighted[claim.source]:
                 claims[(claim.source, claim.url, _key(claim.value))] = claim
         return list(claims.values())
 
@@ -71,7 +72,7 @@ def merge(known: Program, seen: Program) -> Program:
         return True
 
     for field in VOTED:
-        latest: dict[str, FieldSource] = {}  # one vote a source: its latest page's claim
+        latest: dict[str, FieldSource] = {}  # one vote a source: its latest claim
         for claim in current(field):
             if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
                 latest[claim.source] = claim

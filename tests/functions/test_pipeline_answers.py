@@ -60,9 +60,10 @@ def index(tmp_path, monkeypatch):
 
 
 def record(source: str, name: str, merchant_url: str | None = None, *, at: datetime = T1, key: str | None = None,
-           **fields) -> RawRecord:
+           page: str | None = None, **fields) -> RawRecord:
     key = key or name.lower().replace(" ", "-")
-    return RawRecord(source=source, connection_id=source, record_key=key, url=f"https://{source}.example.org/p/{key}/",
+    return RawRecord(source=source, connection_id=source, record_key=key,
+                     url=page or f"https://{source}.example.org/p/{key}/",
                      fetched_at=at, raw_key=f"raw/{source}/{key}/{at:%Y%m%d}.html", name=name,
                      merchant_url=merchant_url, **fields)
 
@@ -268,3 +269,17 @@ def test_a_name_with_its_accents_and_without_is_one_merchant(index, accented, pl
     index.batch(record("dirb", plain, commission_text="10% per sale"))
     (program,) = index.programs()
     assert {c["source"] for c in program["provenance"]["name"]} == {"dira", "dirb"}
+
+
+def test_a_source_whose_pages_moved_is_read_at_its_new_address_alone(index):
+    """A source's claims were current by page address, so a source read at another address (its site moved to
+    https or a new host, an API's listing on another page number, a recorded site on another port: the demo's
+    second run) kept its older claims beside its newer ones: two claims from one source, and a country it no
+    longer listed still in the program."""
+    index.batch(record("dira", "Acme", "https://acme.com/", page="http://dira.example.org/p/acme", countries=["US"]))
+    index.batch(record("dira", "Acme", "https://acme.com/", at=T2, page="https://www.dira.example.org/programs/acme",
+                       countries=["CA"]))
+    (program,) = index.programs()
+    assert program["countries"] == ["CA"]
+    assert [(c["source"], c["url"]) for c in program["provenance"]["countries"]] == [
+        ("dira", "https://www.dira.example.org/programs/acme")]
