@@ -67,8 +67,7 @@ def normalize(record: RawRecord) -> Program:
     domain = merchant_domain(record.merchant_url) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
     kpi = _reported(record)
-    named = (record.network or "").strip().lower()
-    network = (taxonomy.NETWORK_NAMES.get(named) or re.sub(r"[^a-z0-9]+", "", named)[:40]
+    network = (taxonomy.network_name(record.network)
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
     if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
         network = "direct"

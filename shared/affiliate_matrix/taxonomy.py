@@ -1,5 +1,6 @@
 """One category taxonomy for every source, and the networks we recognise from join links."""
 
+import re
 from urllib.parse import urlsplit
 
 # Source category labels (lower-case) onto our verticals; a label missing here maps to "other".
@@ -53,7 +54,22 @@ SHARED_HOSTS = frozenset({
 NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
                  "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
                  "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",
-                 "partnerize": "partnerize", "in-house": "direct", "direct": "direct"}
+                 "partnerize": "partnerize", "in-house": "direct", "direct": "direct",
+                 "affiliate window": "awin", "rakuten marketing": "rakuten", "rakuten linkshare": "rakuten",
+                 "linkshare": "rakuten", "in house": "direct", "inhouse": "direct"}
+# The same names as letters and digits only ('Impact Radius', 'impact-radius' and 'ImpactRadius' are one).
+_NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, network in NETWORK_NAMES.items()}
+
+
+def network_name(label: str | None) -> str | None:
+    """The network a source names, as one name: the known networks whoever spells them ('Impact.com', 'CJ.com',
+    'ShareASale.com', 'Awin (formerly Affiliate Window)', 'Rakuten Marketing', 'In house' are impact, cj, shareasale,
+    awin, rakuten, direct); another its letters and digits ('MaxBounty' is maxbounty)."""
+    named = " ".join((label or "").lower().split())
+    bare = re.sub(r"\s*\(.*?\)", "", named).strip()  # a remark: '(formerly Affiliate Window)'
+    bare = re.sub(r"\.(com|net|io|co|org)$", "", bare)  # a site's name for its network: 'impact.com'
+    slug = re.sub(r"[^a-z0-9]+", "", bare)[:40]
+    return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
 
 
 def categories(labels: list[str]) -> list[str]:

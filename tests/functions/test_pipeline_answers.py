@@ -283,3 +283,17 @@ def test_a_source_whose_pages_moved_is_read_at_its_new_address_alone(index):
     assert program["countries"] == ["CA"]
     assert [(c["source"], c["url"]) for c in program["provenance"]["countries"]] == [
         ("dira", "https://www.dira.example.org/programs/acme")]
+
+
+def test_a_network_is_one_network_however_a_source_spells_it(index):
+    """A network a source named was its letters: 'Impact.com' was the network 'impactcom', 'ShareASale.com'
+    'shareasalecom', 'Rakuten Marketing' 'rakutenmarketing', 'In house' 'inhouse', so GET /programs?network=impact
+    missed a program a directory listed on 'Impact.com', and the networks facet counted one network twice."""
+    for source, network in (("dira", "Impact.com"), ("dirb", "Rakuten Marketing"), ("dirc", "ShareASale.com"),
+                            ("dird", "Awin (formerly Affiliate Window)"), ("dire", "In house")):
+        index.batch(record(source, "Acme", "https://acme.com/", network=network))
+    (program,) = index.programs()
+    assert sorted(n["network"] for n in program["networks"]) == ["awin", "direct", "impact", "rakuten", "shareasale"]
+    assert index.get("/programs?network=impact")["total"] == 1
+    facet = index.get("/programs")["facets"]["networks"]
+    assert sorted(f["value"] for f in facet) == ["awin", "direct", "impact", "rakuten", "shareasale"]
