@@ -33,8 +33,9 @@ def registrable_domain(host: str) -> str | None:
 def merchant_domain(url) -> str | None:
     """The merchant's domain its URL names: the registrable domain, but on a host many merchants share
     (taxonomy.SHARED_HOSTS: a link shortener, a marketplace, a network's tracking host) the merchant's own
-    subdomain there (acme.myshopify.com), or none for a page of the host's (etsy.com/shop/acme, bit.ly/x: the
-    record is keyed by its name). Only the host's own front page is the host's own site (Etsy's own program)."""
+    subdomain there where the host gives merchants one (acme.myshopify.com: taxonomy.TENANT_HOSTS), or none for a
+    page of the host's (etsy.com/shop/acme, bit.ly/x, ui.awin.com/merchant-profile/1: the record is keyed by its
+    name). Only the host's own front page is the host's own site (Etsy's own program)."""
     parts = urlsplit(str(url))
     host = (parts.hostname or "").rstrip(".")
     domain = registrable_domain(host) if host else None
@@ -42,7 +43,7 @@ def merchant_domain(url) -> str | None:
         return domain
     site = host.removeprefix("www.")
     if site != domain:
-        return site
+        return site if domain in taxonomy.TENANT_HOSTS else None
     return domain if parts.path in ("", "/") else None
 
 

@@ -51,6 +51,14 @@ SHARED_HOSTS = frozenset({
     "facebook.com", "instagram.com", "youtube.com", "twitter.com", "x.com", "tiktok.com", "linkedin.com",
     "pinterest.com",
 })
+# Of those, the hosts whose subdomains are their merchants' own sites (acme.myshopify.com, acme.sjv.io); elsewhere a
+# subdomain is the host's own service (ui.awin.com's merchant profiles, smile.amazon.com) and names no merchant.
+TENANT_HOSTS = frozenset({
+    "sjv.io", "pxf.io", "7eer.net", "ojrq.net", "gumroad.com", "teachable.com", "thinkific.com", "kajabi.com",
+    "podia.com", "myshopify.com", "bigcartel.com", "wixsite.com", "squarespace.com", "wordpress.com",
+    "blogspot.com", "github.io", "netlify.app", "vercel.app", "herokuapp.com", "pages.dev", "web.app",
+    "substack.com", "notion.site", "carrd.co",
+})
 NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
                  "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
                  "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",

@@ -74,7 +74,8 @@ def record(source: str, name: str, merchant_url: str | None = None, *, at: datet
     ("https://www.amazon.com/stores/Acme/page/1", "https://amazon.com/stores/Zed/page/2"),
     ("https://acme.sjv.io/c/1/2/3", "https://zed.sjv.io/c/4/5/6"),  # a network's tracking host
     ("https://acme.myshopify.com/", "https://zed.myshopify.com/"),  # a shop builder's subdomains
-], ids=["short-links", "marketplace", "amazon-stores", "tracking-host", "shop-subdomains"])
+    ("https://ui.awin.com/merchant-profile/1001", "https://ui.awin.com/merchant-profile/1002"),  # a network's pages
+], ids=["short-links", "marketplace", "amazon-stores", "tracking-host", "shop-subdomains", "network-profiles"])
 def test_two_merchants_on_one_shared_host_are_two_programs(index, urls):
     """Every merchant whose URL was on a host many merchants share (a link shortener, a marketplace, a network's
     tracking host, a shop builder) was keyed by that host's registrable domain: bit.ly, etsy.com, sjv.io. So 'Acme
