@@ -65,8 +65,8 @@ def merge(known: Program, seen: Program) -> Program:
     current = _current(known, seen)
 
     def withdrawn(field: str) -> bool:
-        if not claims_of(known, field) and not claims_of(seen, field):
-            return False
+        if Program.model_fields[field].is_required() or not (claims_of(known, field) or claims_of(seen, field)):
+            return False  # a name is never withdrawn: every sighting claims one (an imported program may not)
         setattr(merged, field, Program.model_fields[field].get_default(call_default_factory=True))
         merged.provenance.pop(field, None)
         return True

@@ -298,3 +298,25 @@ def test_a_network_is_one_network_however_a_source_spells_it(index):
     assert index.get("/programs?network=impact")["total"] == 1
     facet = index.get("/programs")["facets"]["networks"]
     assert sorted(f["value"] for f in facet) == ["awin", "direct", "impact", "rakuten", "shareasale"]
+
+
+def test_an_imported_program_whose_name_is_older_than_its_other_claims_is_merged(index, tmp_path):
+    """A program imported (amx import programs) with a source's name claim older than its other claims made its
+    name look withdrawn by that source's later sighting, and merge cleared it when no other source named it: a
+    required field left unset, so indexing the source's listing again (a replay) failed on it (recorded as an error,
+    the listing never indexed)."""
+    import json
+
+    from affiliate_matrix.exchange import import_programs
+    from affiliate_matrix.normalize import normalize
+
+    program = normalize(record("dira", "Acme", "https://acme.com/", cookie_text="30 days"))
+    program.provenance["cookie_days"] = [c.model_copy(update={"fetched_at": T1 + timedelta(hours=1)})
+                                         for c in program.provenance["cookie_days"]]
+    path = tmp_path / "programs.jsonl"
+    path.write_text(json.dumps(program.model_dump(mode="json")) + "\n")
+    assert import_programs(index.rt, path, "jsonl").written == 1
+    index.batch(record("dira", "Acme", "https://acme.com/", cookie_text="30 days", description="Shoes."))
+    assert not list(index.rt.store.list("errors/index/"))
+    (program,) = index.programs()
+    assert (program["name"], program["cookie_days"]) == ("Acme", 30)
