@@ -80,8 +80,15 @@ def network_name(label: str | None) -> str | None:
     return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
 
 
+def category(label: str) -> str:
+    """Our vertical for a source's label, however spaced or joined ('Web  Hosting', 'Health and Fitness' are
+    'web hosting', 'health & fitness'); a label we do not know is "other"."""
+    text = " ".join(label.lower().split())
+    return CATEGORY_MAP.get(text) or CATEGORY_MAP.get(text.replace(" and ", " & "), "other")
+
+
 def categories(labels: list[str]) -> list[str]:
-    return sorted({CATEGORY_MAP.get(label.strip().lower(), "other") for label in labels})
+    return sorted({category(label) for label in labels})
 
 
 def network_of(join_url: str | None, registrable) -> str | None:
@@ -110,7 +117,7 @@ def country_code(label: str) -> str | None:
     """The ISO-3166 alpha-2 code for a country label we know ("UK", "Canada", "de"), else None."""
     from affiliate_matrix.codes import COUNTRIES
 
-    text = label.strip()
+    text = " ".join(label.replace(".", "").split())  # "U.S." and "U.K." as "US" and "UK", spaces as one
     code = COUNTRY_NAMES.get(text.lower())  # first: "UK" is a name here, not a code
     if code is None and len(text) == 2 and text.upper() in COUNTRIES:
         code = text.upper()

@@ -320,3 +320,17 @@ def test_an_imported_program_whose_name_is_older_than_its_other_claims_is_merged
     assert not list(index.rt.store.list("errors/index/"))
     (program,) = index.programs()
     assert (program["name"], program["cookie_days"]) == ("Acme", 30)
+
+
+def test_a_category_or_country_label_spelt_with_other_spacing_or_dots_is_read(index):
+    """Labels were looked up as written: 'Web  Hosting' (two spaces) and 'Health and Fitness' (for the known
+    'health & fitness') were the category 'other' beside the one another source's 'Web Hosting' gave, and 'U.S.'
+    and 'U.K.' no country at all, where 'US' and 'UK' were."""
+    index.batch(record("dira", "Acme", "https://acme.com/", categories=["Web Hosting", "Health & Fitness"],
+                       countries=["US", "UK"]))
+    index.batch(record("dirb", "Acme", "https://acme.com/", categories=["Web  Hosting", "Health and Fitness"],
+                       countries=["U.S.", "U.K."]))
+    (program,) = index.programs()
+    assert program["categories"] == ["health_wellness", "hosting_domains"]
+    assert [(c["source"], c["value"]) for c in program["provenance"]["countries"]] == [("dira", ["GB", "US"]),
+                                                                                      ("dirb", ["GB", "US"])]
