@@ -9,6 +9,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
+REPORTED = ("epc_7d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
 
 
 def _best_value(terms: list[dict], kind: str) -> float | None:
@@ -51,7 +52,7 @@ def merchant_view(index, merchant_key: str) -> dict:
     rows, conflicts = [], {}
     for program in (from_document(h.doc) for h in hits):
         claims: dict[str, dict] = {}
-        for field in COMPARED:
+        for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
                 row = claims.setdefault(claim.source, {"source": claim.source, "url": claim.url,
                                                        "fetched_at": claim.fetched_at.isoformat()})
@@ -64,8 +65,8 @@ def merchant_view(index, merchant_key: str) -> dict:
                 "commission_text": row.get("commission_text"), "cookie_days": row.get("cookie_days"),
                 "payout": row.get("payout"), "network": networks[0]["network"] if networks else None,
                 "join_url": networks[0].get("join_url") if networks else None, "countries": row.get("countries") or [],
-                "epc_7d": program.epc_7d.model_dump(mode="json") if program.epc_7d else None,
-                "approval_rate": float(program.approval_rate) if program.approval_rate is not None else None,
+                "epc_7d": row.get("epc_7d"),
+                "approval_rate": float(row["approval_rate"]) if row.get("approval_rate") is not None else None,
                 "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
                 "restrictions": program.restrictions, "best": []})
         for field in ("commission", "cookie_days", "payout"):

@@ -1,6 +1,7 @@
 """Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
 the value shown is the one most sources agree on, then the one from the higher-priority source,
-then the most recent. List fields take the union of what sources said."""
+then the most recent. List fields take the union of what sources say now: a claim a source no longer makes,
+seen again later, is withdrawn."""
 
 import json
 from datetime import timedelta
@@ -11,7 +12,7 @@ from pydantic import TypeAdapter
 from affiliate_matrix.models import FieldSource, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "domains", "aliases")
+UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
@@ -31,17 +32,52 @@ def claims_of(program: Program, field: str) -> list[FieldSource]:
     return program.provenance.get(field, [])
 
 
+def _current(known: Program, seen: Program):
+    """A function giving a field's current claims: those each source made at its latest sighting of the program,
+    the same claim made twice counted once. A source seen again later without a claim on the field has withdrawn
+    it (it no longer says it), and an older sighting replayed after a newer one claims nothing. (By source, not by
+    page: a page's address may change, a recorded site's port or an API's page number, and the source's older
+    claims would stand beside its newer ones.)"""
+    sighted: dict[str, object] = {}
+    for program in (known, seen):
+        for claims in program.provenance.values():
+            for claim in claims:
+                if claim.source not in sighted or claim.fetched_at > sighted[claim.source]:
+                    sighted[claim.source] = claim.fetched_at
+
+    def current(field: str) -> list[FieldSource]:
+        claims: dict[tuple[str, str, str], FieldSource] = {}
+        for claim in claims_of(known, field) + claims_of(seen, field):
+            if claim.fetched_at == sighted[claim.source]:
+                claims[(claim.source, claim.url, _key(claim.value))] = claim
+        return list(claims.values())
+
+    return current
+
+
 def merge(known: Program, seen: Program) -> Program:
-    """Fold two observations of the same program into one, field by field."""
+    """Fold two observations of the same program into one, field by field. A field's value comes from its current
+    claims alone (see _current): one no source claims any more is cleared, its provenance with it; a field that
+    never had a claim (an alias, a program imported without provenance) keeps what it held."""
     from affiliate_matrix.sources import priority_of
 
     merged = known.model_copy(deep=True)
+    current = _current(known, seen)
+
+    def withdrawn(field: str) -> bool:
+        if Program.model_fields[field].is_required() or not (claims_of(known, field) or claims_of(seen, field)):
+            return False  # a name is never withdrawn: every sighting claims one (an imported program may not)
+        setattr(merged, field, Program.model_fields[field].get_default(call_default_factory=True))
+        merged.provenance.pop(field, None)
+        return True
+
     for field in VOTED:
-        latest: dict[str, FieldSource] = {}
-        for claim in claims_of(known, field) + claims_of(seen, field):
+        latest: dict[str, FieldSource] = {}  # one vote a source: its latest claim
+        for claim in current(field):
             if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
                 latest[claim.source] = claim
         if not latest:
+            withdrawn(field)
             continue
         by_value: dict[str, list[FieldSource]] = {}
         for claim in latest.values():
@@ -50,18 +86,28 @@ def merge(known: Program, seen: Program) -> Program:
                                                          max(c.fetched_at for c in cs), _key(cs[0].value)))
         setattr(merged, field, _adapter(field).validate_python(winner[0].value))
         merged.provenance[field] = sorted(latest.values(), key=lambda c: (c not in winner, c.source))
-    for field in UNION:
-        values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
+    for field in UNION:  # the union of what the current claims say
+        claims = current(field)
+        if claims:
+            values = {_key(v): v for claim in claims for v in _adapter(field).validate_python(claim.value)}
+            merged.provenance[field] = sorted(claims, key=lambda c: (c.source, c.url))
+        elif withdrawn(field):
+            continue
+        else:
+            values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
         setattr(merged, field, [values[k] for k in sorted(values)])
-        latest = {}  # each source's latest claim, as for voted fields: a rescrape replaces, never adds
+    for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
+        reports: dict[str, FieldSource] = {}  # each source's latest
         for claim in claims_of(known, field) + claims_of(seen, field):
-            if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
-                latest[claim.source] = claim
-        if latest:
-            merged.provenance[field] = sorted(latest.values(), key=lambda c: c.source)
-    for field in REPORTED:
-        if getattr(seen, field) is not None:
+            if claim.source not in reports or claim.fetched_at >= reports[claim.source].fetched_at:
+                reports[claim.source] = claim
+        if reports:
+            newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source))
+            setattr(merged, field, _adapter(field).validate_python(newest.value))
+            merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source))
+        elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
+    merged.merchant = merged.name  # the merchant is named as the program is (normalize's rule), not as it was first
     merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)

@@ -32,7 +32,16 @@ def _utc(value: datetime) -> datetime:
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
-NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+def _plain(value: Decimal) -> Decimal:
+    """A figure in one form: 10.0 and 10, 18.50 and 18.5 are one value (no trailing zeros, no exponent, no -0), so
+    two sources writing one figure differently agree, and a source rewriting it changes nothing."""
+    value = value.normalize()
+    if value == 0:
+        return Decimal(0)
+    return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+
+
+NonNegative = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6), AfterValidator(_plain)]
 
 
 class Model(BaseModel):

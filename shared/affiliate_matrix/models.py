@@ -91,14 +91,20 @@ class FieldSource(Model):
 # feed and carriage return (NUL among them), DEL, the C1 controls, and the bidi embeddings, overrides and isolates,
 # which show a name reversed or hide part of it.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Invisible characters that change no word but make one name two ("Acme" and "Acme" with a zero-width space, a
+# left-to-right mark, a byte order mark or a soft hyphen in it): removed. The zero-width joiner and non-joiner stay
+# (some scripts and emoji are written with them). And Latin letters, digits and signs written full-width ("Ａｃｍｅ",
+# "１０％"), as Japanese and Chinese pages do, are the ASCII ones they stand for.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
+_FOLDED = _INVISIBLE | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 _TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout_text", "network",
                 "network_program_id", "categories", "countries", "aliases", "extra")
 
 
 def clean_text(text: str) -> str:
-    """Text as a page or an API gave it, without those controls, in NFC: a composed "Café" (U+00E9) and a
-    decomposed one (e, U+0301) are one name, with one key."""
-    return unicodedata.normalize("NFC", _CONTROLS.sub("", text))
+    """Text as a page or an API gave it, without those controls and invisible characters, full-width Latin as
+    ASCII, in NFC: a composed "Café" (U+00E9) and a decomposed one (e, U+0301) are one name, with one key."""
+    return unicodedata.normalize("NFC", _CONTROLS.sub("", text).translate(_FOLDED))
 
 
 def _cleaned(value):

@@ -30,15 +30,32 @@ def registrable_domain(host: str) -> str | None:
     return _extractor()(host).top_domain_under_public_suffix.lower() or None
 
 
+def merchant_domain(url) -> str | None:
+    """The merchant's domain its URL names: the registrable domain, but on a host many merchants share
+    (taxonomy.SHARED_HOSTS: a link shortener, a marketplace, a network's tracking host) the merchant's own
+    subdomain there where the host gives merchants one (acme.myshopify.com: taxonomy.TENANT_HOSTS), or none for a
+    page of the host's (etsy.com/shop/acme, bit.ly/x, ui.awin.com/merchant-profile/1: the record is keyed by its
+    name). Only the host's own front page is the host's own site (Etsy's own program)."""
+    parts = urlsplit(str(url))
+    host = (parts.hostname or "").rstrip(".")
+    domain = registrable_domain(host) if host else None
+    if domain not in taxonomy.SHARED_HOSTS:
+        return domain
+    site = host.removeprefix("www.")
+    if site != domain:
+        return site if domain in taxonomy.TENANT_HOSTS else None
+    return domain if parts.path in ("", "/") else None
+
+
 def name_key(name: str) -> str:
-    """The name's lower-case ASCII letters and digits, hyphen-joined. A name written (even in part) in another
+    """The name's lower-case ASCII letters and digits, hyphen-joined, its accents dropped. A name written (even in part) in another
     script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
     (resolve.script_words), never by its ASCII part alone, which is '' (or '24') for many such names at once."""
-    key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    if key and name.isascii():
+    if name.isascii() and (key := re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")):
         return key
-    from affiliate_matrix.resolve import other_script, script_words
+    from affiliate_matrix.resolve import latin_folded, other_script, script_words
 
+    key = re.sub(r"[^a-z0-9]+", "-", latin_folded(name).lower()).strip("-")  # 'Hôtel Café' is 'hotel-cafe'
     return key if key and not other_script(name) else "-".join(script_words(name))
 
 
@@ -48,11 +65,10 @@ def program_id(merchant_key: str, kind: str) -> str:
 
 def normalize(record: RawRecord) -> Program:
     name = " ".join(record.name.split())
-    domain = registrable_domain(urlsplit(str(record.merchant_url)).hostname) if record.merchant_url else None
+    domain = merchant_domain(record.merchant_url) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
     kpi = _reported(record)
-    named = (record.network or "").strip().lower()
-    network = (taxonomy.NETWORK_NAMES.get(named) or re.sub(r"[^a-z0-9]+", "", named)[:40]
+    network = (taxonomy.network_name(record.network)
                or taxonomy.network_of(str(record.join_url) if record.join_url else None, registrable_domain))
     if network is None and record.join_url and domain and registrable_domain(record.join_url.host or "") == domain:
         network = "direct"
@@ -150,6 +166,8 @@ def _quoted(record: RawRecord, buried: terms.Terms, program: Program, labelled: 
         quoted["commission"] = buried.evidence.get("commission", [])
     if not record.cookie_text and program.cookie_days is not None:
         quoted["cookie_days"] = buried.evidence.get("cookie_days", [])
+    if program.restrictions:
+        quoted["restrictions"] = buried.evidence.get("restrictions", [])
     for name, own in (("payout_methods", labelled.methods), ("payout_frequency", labelled.frequency),
                       ("min_payout", labelled.minimum)):
         if not own:
@@ -169,7 +187,8 @@ def _discovered(record: RawRecord) -> dict:
 
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
-            "cookie_days", "payout", "countries", "domains")
+            "cookie_days", "payout", "countries", "domains", "restrictions", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
+            "validation_days", "gravity")
 
 
 def _set_fields(program: Program) -> list[str]:

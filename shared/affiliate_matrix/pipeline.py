@@ -222,10 +222,12 @@ def record_name(record: RawRecord) -> str:
 
 def indexed_form(program: Program, existing: dict | None) -> tuple[dict, DeltaChange | None]:
     """The document `program` becomes once merged into what the index holds, and the change that is."""
+    # The change is the batch's: credited to the source whose listing it is, not to whichever source's name the
+    # merged program shows.
+    source = program.provenance.get("name", [None])[0]
     before = from_document(existing) if existing is not None else None
     if before is not None:
         program = merge(before, program)
-    source = program.provenance.get("name", [None])[0]
     delta = diff(before, program, at=program.last_seen_at, source=source.source if source else "unknown")
     if delta is not None:
         program.last_changed_at = delta.at
@@ -251,11 +253,12 @@ def resolved(rt, programs) -> list[Program]:
     indexed keeps its key, so ids stay stable as new sources arrive."""
     programs = list(programs)
     known: dict[str, dict] = {}
+    # Every program, a domain's too: a listing with no domain indexed before its merchant's domain, or the same site
+    # under another TLD, is the same program as the domain's listing here, as it would be within one batch.
     for program in programs:
-        if program.merchant_key_source != "domain":  # domain keys are stable by themselves
-            query = SearchQuery(text=name_words(program.name)[:200], size=5)
-            for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
-                known[hit.id] = hit.doc
+        query = SearchQuery(text=name_words(program.name)[:200], size=5)
+        for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
+            known[hit.id] = hit.doc
     existing = [from_document(doc) for doc in known.values()]
     keys = resolve([candidate(p) for p in programs + existing])
     kept: dict[str, str] = {}

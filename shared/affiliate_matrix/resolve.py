@@ -39,9 +39,26 @@ def name_words(name: str) -> str:
     return " ".join(_NOISE.sub(" ", name.lower()).split()) or name
 
 
+_LATIN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
+                                "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ß": "ss", "ı": "i"})
+
+
+def latin_folded(name: str) -> str:
+    """A Latin name without its accents ('Hôtel Café' is 'Hotel Cafe', 'Søstrene' 'Sostrene'): one source writes
+    them, another drops them. A name in another script is left as it is (its letters are its key)."""
+    import unicodedata
+
+    if name.isascii() or other_script(name):
+        return name
+    decomposed = unicodedata.normalize("NFD", name.translate(_LATIN_LETTERS))
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def compact_name(name: str) -> str:
-    """Lower-case letters and digits of the name without legal and program noise words; a name with no ASCII
-    ones (in another script) its letters and digits in any script (normalize.name_key's rule), never ''."""
+    """Lower-case letters and digits of the name without legal and program noise words, its accents dropped; a
+    name with no ASCII ones (in another script) its letters and digits in any script (normalize.name_key's rule),
+    never ''."""
+    name = latin_folded(name)
     if other_script(name) or not re.search(r"[a-z0-9]", name.lower()):
         return "".join(script_words(_NOISE.sub(" ", name.lower()))) or "".join(script_words(name))
     words = _NOISE.sub(" ", name.lower())

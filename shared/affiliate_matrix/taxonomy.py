@@ -1,5 +1,6 @@
 """One category taxonomy for every source, and the networks we recognise from join links."""
 
+import re
 from urllib.parse import urlsplit
 
 # Source category labels (lower-case) onto our verticals; a label missing here maps to "other".
@@ -33,14 +34,61 @@ NETWORK_HOSTS = {
     "dpbolvw.net": "cj", "jdoqocy.com": "cj", "kqzyfj.com": "cj", "tkqlhce.com": "cj", "clickbank.net": "clickbank",
     "linksynergy.com": "rakuten", "partnerstack.com": "partnerstack", "prf.hn": "partnerize",
 }
+# Registrable domains many merchants share, so a page on one names no merchant by its domain: link shorteners (a
+# redirect to somewhere not known here), marketplaces, shop and site builders, social networks and the networks'
+# tracking hosts. A merchant there is a subdomain of its own (acme.myshopify.com) or a page of the host's
+# (etsy.com/shop/acme); the host's own front page is the host's own program (Etsy's).
+SHARED_HOSTS = frozenset({
+    *NETWORK_HOSTS,
+    "bit.ly", "bitly.com", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "buff.ly", "rebrand.ly", "is.gd", "cutt.ly",
+    "shorturl.at", "rb.gy", "lnkd.in", "t.ly", "tiny.cc", "linktr.ee", "amzn.to",
+    "amazon.com", "amazon.co.uk", "amazon.de", "amazon.fr", "amazon.it", "amazon.es", "amazon.ca", "amazon.com.au",
+    "amazon.co.jp", "amazon.in", "etsy.com", "ebay.com", "ebay.co.uk", "ebay.de", "walmart.com", "aliexpress.com",
+    "gumroad.com", "payhip.com", "teachable.com", "thinkific.com", "kajabi.com", "podia.com", "udemy.com",
+    "myshopify.com", "shopify.com", "bigcartel.com", "wixsite.com", "squarespace.com", "wordpress.com",
+    "blogspot.com", "github.io", "netlify.app", "vercel.app", "herokuapp.com", "pages.dev", "web.app",
+    "substack.com", "medium.com", "notion.site", "carrd.co",
+    "facebook.com", "instagram.com", "youtube.com", "twitter.com", "x.com", "tiktok.com", "linkedin.com",
+    "pinterest.com",
+})
+# Of those, the hosts whose subdomains are their merchants' own sites (acme.myshopify.com, acme.sjv.io); elsewhere a
+# subdomain is the host's own service (ui.awin.com's merchant profiles, smile.amazon.com) and names no merchant.
+TENANT_HOSTS = frozenset({
+    "sjv.io", "pxf.io", "7eer.net", "ojrq.net", "gumroad.com", "teachable.com", "thinkific.com", "kajabi.com",
+    "podia.com", "myshopify.com", "bigcartel.com", "wixsite.com", "squarespace.com", "wordpress.com",
+    "blogspot.com", "github.io", "netlify.app", "vercel.app", "herokuapp.com", "pages.dev", "web.app",
+    "substack.com", "notion.site", "carrd.co",
+})
 NETWORK_NAMES = {"impact": "impact", "impact radius": "impact", "shareasale": "shareasale", "awin": "awin",
                  "cj": "cj", "cj affiliate": "cj", "commission junction": "cj", "clickbank": "clickbank",
                  "rakuten": "rakuten", "rakuten advertising": "rakuten", "partnerstack": "partnerstack",
-                 "partnerize": "partnerize", "in-house": "direct", "direct": "direct"}
+                 "partnerize": "partnerize", "in-house": "direct", "direct": "direct",
+                 "affiliate window": "awin", "rakuten marketing": "rakuten", "rakuten linkshare": "rakuten",
+                 "linkshare": "rakuten", "in house": "direct", "inhouse": "direct"}
+# The same names as letters and digits only ('Impact Radius', 'impact-radius' and 'ImpactRadius' are one).
+_NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, network in NETWORK_NAMES.items()}
+
+
+def network_name(label: str | None) -> str | None:
+    """The network a source names, as one name: the known networks whoever spells them ('Impact.com', 'CJ.com',
+    'ShareASale.com', 'Awin (formerly Affiliate Window)', 'Rakuten Marketing', 'In house' are impact, cj, shareasale,
+    awin, rakuten, direct); another its letters and digits ('MaxBounty' is maxbounty)."""
+    named = " ".join((label or "").lower().split())
+    bare = re.sub(r"\s*\(.*?\)", "", named).strip()  # a remark: '(formerly Affiliate Window)'
+    bare = re.sub(r"\.(com|net|io|co|org)$", "", bare)  # a site's name for its network: 'impact.com'
+    slug = re.sub(r"[^a-z0-9]+", "", bare)[:40]
+    return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
+
+
+def category(label: str) -> str:
+    """Our vertical for a source's label, however spaced or joined ('Web  Hosting', 'Health and Fitness' are
+    'web hosting', 'health & fitness'); a label we do not know is "other"."""
+    text = " ".join(label.lower().split())
+    return CATEGORY_MAP.get(text) or CATEGORY_MAP.get(text.replace(" and ", " & "), "other")
 
 
 def categories(labels: list[str]) -> list[str]:
-    return sorted({CATEGORY_MAP.get(label.strip().lower(), "other") for label in labels})
+    return sorted({category(label) for label in labels})
 
 
 def network_of(join_url: str | None, registrable) -> str | None:
@@ -69,7 +117,7 @@ def country_code(label: str) -> str | None:
     """The ISO-3166 alpha-2 code for a country label we know ("UK", "Canada", "de"), else None."""
     from affiliate_matrix.codes import COUNTRIES
 
-    text = label.strip()
+    text = " ".join(label.replace(".", "").split())  # "U.S." and "U.K." as "US" and "UK", spaces as one
     code = COUNTRY_NAMES.get(text.lower())  # first: "UK" is a name here, not a code
     if code is None and len(text) == 2 and text.upper() in COUNTRIES:
         code = text.upper()
