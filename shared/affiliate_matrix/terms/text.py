@@ -228,7 +228,8 @@ def number(text: str) -> Decimal | None:
 # --- money -----------------------------------------------------------------------------------------
 
 _SYMBOLS = {"us$": "USD", "usd$": "USD", "$": "USD", "a$": "AUD", "au$": "AUD", "c$": "CAD", "ca$": "CAD",
-            "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "r$": "BRL", "nz$": "NZD", "chf": "CHF", "fr.": "CHF",
+            "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "r$": "BRL", "nz$": "NZD", "hk$": "HKD", "s$": "SGD", "sg$": "SGD",
+            "mx$": "MXN", "nt$": "TWD", "chf": "CHF", "fr.": "CHF",
             "zł": "PLN", "kr": None, "rs.": "INR", "rs": "INR", "gs.": "PYG"}
 _WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
           "pounds": "GBP", "pfund": "GBP", "libras": "GBP", "reais": "BRL", "real": "BRL", "dólares": "USD",
@@ -236,7 +237,8 @@ _WORDS = {"dollar": "USD", "dollars": "USD", "bucks": "USD", "euro": "EUR", "eur
 _COMMON_CODES = "USD|EUR|GBP|AUD|CAD|JPY|INR|BRL|CHF|SEK|NOK|DKK|PLN|NZD|MXN|ZAR|SGD|HKD|CZK|HUF|RON|TRY|ARS|CLP|COP"
 # Any ISO-4217 code, the rarer ones in capitals only ("ALL 50" is leks, "all 50" is not).
 CODES = rf"{_COMMON_CODES}|(?-i:{'|'.join(sorted(CURRENCIES - set(_COMMON_CODES.split('|'))))})"
-_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
+# The other dollars' own marks come before the bare "$", which they end in ("HK$500" is no USD).
+_SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\bHK\$|\bSG?\$|\bMX\$|\bNT\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
 _AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
           r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
 MONEY = Pattern(
