@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
@@ -170,7 +171,11 @@ def site_of(host: str) -> str:
         try:
             address = ipaddress.IPv4Address(socket.inet_aton(host))
         except (OSError, ValueError):  # not an address: a name
-            return registrable_domain(host) or host
+            domain = registrable_domain(host)
+            site = host.rstrip(".").removeprefix("www.")
+            # A tenant of a host that gives merchants subdomains (acme.myshopify.com) is a site of its own, as the
+            # index keys its merchant (normalize.merchant_domain); every shop there was one candidate, judged once.
+            return site if domain in taxonomy.TENANT_HOSTS and site != domain else domain or host
     if address.version == 6 and address.ipv4_mapped:
         address = address.ipv4_mapped
     return str(address)
