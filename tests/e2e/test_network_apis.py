@@ -304,6 +304,24 @@ def test_a_clickbank_feed_past_the_fetchers_5_mb_syncs_completely(tmp_path):
     assert rt.store.get(raw).data == feed  # kept raw as it came
 
 
+def test_a_clickbank_vendor_listed_under_several_categories_is_one_program_with_all_of_them(tmp_path):
+    """The feed lists a vendor under its main category, its other category and ClickBank's "New Products", each
+    time with the same figures: one record, with both subjects (it was three records, the last, "New Products",
+    standing as the program's only ClickBank category: 'other')."""
+    xml = (get_source("clickbank").recorded_dir() / "marketplace_feed_v2.xml").read_bytes()
+    keto = xml[xml.index(b"<Site>"):xml.index(b"</Site>") + len(b"</Site>")]
+    again = b"".join(b"<Category><Name>%s</Name>%s</Category>" % (name, keto) for name in (b"Home &amp; Garden",
+                                                                                           b"New Products"))
+    site = feed_site(tmp_path / "site", zipped(xml.replace(b"</Catalog>", again + b"</Catalog>")))
+    rt, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site})
+    assert (reports["clickbank"].records, reports["clickbank"].failures) == (4, [])
+    (batch,) = list(rt.store.list("batches/clickbank/"))
+    records = [json.loads(line) for line in rt.store.get(batch).data.splitlines()]
+    assert [r["categories"] for r in records if r["record_key"] == "KETOCYCLE"] == [
+        ["Health & Fitness", "Diets & Weight Loss", "Home & Garden"]]
+    assert program(rt, "keto", networks="clickbank").categories == ["health_wellness", "home_garden"]
+
+
 def test_a_clickbank_answer_past_its_own_bound_is_refused_and_the_run_goes_on(tmp_path):
     too_big = ClickBank.max_response_bytes + 1
     site = feed_site(tmp_path / "site", b"\0" * too_big)

@@ -86,8 +86,17 @@ def read_feed(body: bytes) -> list[dict]:
         raise ValueError(f"the response is not the zipped XML feed ({type(exc).__name__}: {exc})") from None
 
 
+# Category names kept for one vendor listed again and again (a real one has two categories, each under a parent):
+# a feed listing one vendor under a million categories would otherwise be read name by name against all the others.
+MAX_CATEGORY_NAMES = 20
+# ClickBank's own list of the newest vendors, beside the subject categories: where a vendor sits, not what it is about.
+NOT_A_SUBJECT = "New Products"
+
+
 def _sites(stream) -> list[dict]:
-    sites, path, root = [], [], None
+    """Each vendor once, with every category path it is listed under: the feed lists a vendor under its main
+    category, its subcategories and "New Products", each time with the same figures."""
+    sites, path, root, by_id = [], [], None, {}
     for event, element in ET.iterparse(stream, events=("start", "end")):
         if root is None:
             root = element
@@ -100,11 +109,19 @@ def _sites(stream) -> list[dict]:
         if element.tag == "Name" and path and path[-1] is None:
             path[-1] = " ".join((element.text or "").split()) or None
         elif element.tag == "Site":
+            site = {child.tag: " ".join((child.text or "").split()) for child in element}
+            names = [name for name in path if name and name != NOT_A_SUBJECT]
+            element.clear()
+            first = by_id.get(site.get("Id")) if site.get("Id") else None
+            if first is not None:  # listed again under another category: one vendor, its categories together
+                kept = first["categories"]  # a vendor has two categories and their parents: a few names, bounded
+                kept += [name for name in names if name not in kept][:MAX_CATEGORY_NAMES - len(kept)]
+                continue
             if len(sites) == MAX_SITES:
                 raise _NotTheFeed(f"the feed lists more than {MAX_SITES} sites")
-            site = {child.tag: " ".join((child.text or "").split()) for child in element}
-            sites.append({**site, "categories": [name for name in path if name]})
-            element.clear()
+            sites.append({**site, "categories": names})
+            if site.get("Id"):
+                by_id[site["Id"]] = sites[-1]
         elif element.tag == "Category":
             path.pop()
             element.clear()
