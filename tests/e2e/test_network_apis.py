@@ -10,6 +10,7 @@ import io
 import json
 import os
 import random
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
@@ -105,6 +106,28 @@ def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_p
     assert {"affiliateprograms", "cj", "rakuten"} <= set(cells)  # one row per source, side by side
     assert "★ Hosting Sale: USD 65.00" in cells["cj"] and "45d" in cells["rakuten"]
     assert "sources disagree on commission" in shown.stdout
+
+
+def test_one_rate_stated_by_a_network_and_a_directory_is_no_disagreement(tmp_path):
+    """CJ's one default rate ("USD 65.00", no item list) and a directory's "$65 per qualified sale" are the same
+    term: one value is value_min alone (the terms' convention). CJ stated it as the range 65..65, so amx compare
+    said the sources disagree on a commission they agree on."""
+    cj, directory = tmp_path / "cj", tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("cj").recorded_dir(), cj)
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), directory)
+    for path, said, now in ((cj / "advertisers-1.xml", '<itemlist name="Pro Plans" id="52231">USD 130.00</itemlist>', ""),
+                            (directory / "p/bluehost/index.html", "$65 - $130 per qualified", "$65 per qualified")):
+        assert said in path.read_text()
+        path.write_text(path.read_text().replace(said, now))
+    rt, _ = synced(tmp_path / ".amx", "affiliateprograms", "cj", directories={"cj": cj, "affiliateprograms": directory})
+    bluehost = program(rt, merchant_key="bluehost.com")
+    said = {c.source: c.value for c in bluehost.provenance["commission"]}
+    assert said["cj"] == said["affiliateprograms"] == [{"type": "flat", "value_min": "65", "value_max": None,
+                                                        "currency": "USD", "recurring": None, "tiers": []}]
+    shown = subprocess.run([str(BIN / "amx"), "compare", "bluehost.com"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert shown.returncode == 0, shown.stderr
+    assert "cj" in shown.stdout and "disagree" not in shown.stdout
 
 
 def test_the_rakuten_token_is_never_kept_or_logged(tmp_path, capsys):
