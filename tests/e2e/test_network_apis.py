@@ -63,12 +63,13 @@ def test_network_figures_tiers_and_gravity_reach_the_index(tmp_path):
     rt, _ = synced(tmp_path, "cj", "rakuten", "clickbank")
     bluehost = program(rt, merchant_key="bluehost.com")  # on CJ and Rakuten: one program
     assert sorted(n.network for n in bluehost.networks) == ["cj", "rakuten"]
+    # CJ's EPCs are per one hundred clicks (45.12, 38.90): the program's are per click
     assert (bluehost.epc_7d.amount, bluehost.epc_7d.currency, bluehost.epc_90d.amount) == (
-        Decimal("45.12"), "USD", Decimal("38.90"))
+        Decimal("0.4512"), "USD", Decimal("0.389"))
     assert bluehost.categories == ["electronics", "hosting_domains"] and bluehost.countries == ["CA", "US"]
 
     lumen = program(rt, merchant_key="lumenskincare.com")
-    assert lumen.epc_7d is None and lumen.epc_90d.amount == Decimal("12.48")  # CJ's "N/A" is no figure
+    assert lumen.epc_7d is None and lumen.epc_90d.amount == Decimal("0.1248")  # CJ's "N/A" is no figure
     rakuten = next(c.value for c in lumen.provenance["commission"] if c.source == "rakuten")
     assert [(t["threshold"], t["value"]) for t in rakuten[0]["tiers"]] == [
         ("Lumen Public Offer: 0 to 500", "5"), ("Lumen Public Offer: 500 to 2000", "8"),
@@ -97,7 +98,7 @@ def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_p
     # $65–$130 on the directory and on CJ, $65–$100 in Rakuten's tiers: the best USD amount is $130
     assert "commission_flat" in rows["cj"]["best"] and "commission_flat" not in rows["rakuten"]["best"]
     assert set(next(iter(view["conflicts"].values()))["commission"]) == {"affiliateprograms", "cj", "rakuten"}
-    assert rows["cj"]["epc_7d"] == {"amount": "45.12", "currency": "USD"}
+    assert rows["cj"]["epc_7d"] == {"amount": "0.4512", "currency": "USD"}
 
     shown = subprocess.run([str(BIN / "amx"), "compare", "bluehost.com"], cwd=tmp_path, capture_output=True,
                            text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
