@@ -346,6 +346,22 @@ def test_a_clickbank_vendor_listed_under_several_categories_is_one_program_with_
     assert program(rt, "keto", networks="clickbank").categories == ["health_wellness", "home_garden"]
 
 
+def test_a_clickbank_figure_the_feed_leaves_empty_is_said_nowhere_not_as_0(tmp_path):
+    """SEOpresso's average $/sale and average rebill total left empty: its commission text states the figures the
+    feed gives (it read 'average $0/sale' and 'average rebill total $0', amounts ClickBank never stated)."""
+    xml = (get_source("clickbank").recorded_dir() / "marketplace_feed_v2.xml").read_bytes()
+    for said in (b"<AverageEarningsPerSale>86.3</AverageEarningsPerSale>", b"<TotalRebillAmt>66.8</TotalRebillAmt>"):
+        assert said in xml
+        xml = xml.replace(said, said.split(b">")[0] + b"/>")
+    site = feed_site(tmp_path / "site", zipped(xml))
+    rt, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site}, index=False)
+    assert reports["clickbank"].failures == []
+    (batch,) = list(rt.store.list("batches/clickbank/"))
+    records = {r["record_key"]: r for r in map(json.loads, rt.store.get(batch).data.splitlines())}
+    assert records["SEOPRESSO"]["commission_text"] == "50% per sale; initial $19.5/sale; 40% per rebill"
+    assert "average_earnings_per_sale" not in records["SEOPRESSO"]["extra"]
+
+
 def test_a_clickbank_answer_past_its_own_bound_is_refused_and_the_run_goes_on(tmp_path):
     too_big = ClickBank.max_response_bytes + 1
     site = feed_site(tmp_path / "site", b"\0" * too_big)

@@ -157,10 +157,15 @@ def listing(site: dict, url: str) -> Listing:
     terms = [CommissionTerm(type="percent", value_min=per_sale, value_max=per_sale)]
     if per_rebill:
         terms.append(CommissionTerm(type="percent", value_min=per_rebill, value_max=per_rebill, recurring=True))
-    text = f"{per_sale:f}% per sale; average ${figures['AverageEarningsPerSale'] or 0:f}/sale " \
-           f"(initial ${figures['InitialEarningsPerSale'] or 0:f})"
+    # The $/sale figures as the feed gives them; one it leaves empty is said nowhere, never as $0.
+    average, initial, rebills = (figures[f] for f in ("AverageEarningsPerSale", "InitialEarningsPerSale", "TotalRebillAmt"))
+    text = f"{per_sale:f}% per sale"
+    if average is not None:
+        text += f"; average ${average:f}/sale" + (f" (initial ${initial:f})" if initial is not None else "")
+    elif initial is not None:
+        text += f"; initial ${initial:f}/sale"
     if per_rebill:
-        text += f"; {per_rebill:f}% per rebill, average rebill total ${figures['TotalRebillAmt'] or 0:f}"
+        text += f"; {per_rebill:f}% per rebill" + (f", average rebill total ${rebills:f}" if rebills is not None else "")
     extra = {name: f"{figures[field]:f}" for name, field in (
         ("gravity", "Gravity"), ("popularity_rank", "PopularityRank"), ("percent_per_sale", "PercentPerSale"),
         ("percent_per_rebill", "PercentPerRebill"), ("average_earnings_per_sale", "AverageEarningsPerSale"),
