@@ -131,6 +131,30 @@ def test_one_rate_stated_by_a_network_and_a_directory_is_no_disagreement(tmp_pat
     assert "cj" in shown.stdout and "disagree" not in shown.stdout
 
 
+@pytest.mark.parametrize("info_currency,expected", [
+    ("EUR", [{"type": "flat", "value_min": "200", "value_max": None, "currency": "EUR", "recurring": None,
+              "tiers": []}]),
+    (None, []),  # no currency anywhere: the amount is no term, never GBP
+])
+def test_an_awin_amount_is_in_the_programmes_currency_never_an_assumed_gbp(tmp_path, info_currency, expected):
+    """Semrush EU's programme entry without its currencyCode: its €200 is in the currency its details name, and
+    with none named it is no term; it was read as £200 whatever the programme's currency."""
+    awin = tmp_path / "awin"
+    shutil.copytree(get_source("awin").recorded_dir(), awin)
+    programmes = json.loads((awin / "programmes.json").read_text())
+    del programmes[1]["currencyCode"]
+    (awin / "programmes.json").write_text(json.dumps(programmes))
+    details = json.loads((awin / "details-1002.json").read_text())
+    if info_currency:
+        details["programmeInfo"]["currencyCode"] = info_currency
+    (awin / "details-1002.json").write_text(json.dumps(details))
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": awin})
+    assert reports["awin"].failures == []
+    semrush = program(rt, merchant_key="semrush.com")
+    assert [c.value for c in semrush.provenance.get("commission", [])] == ([expected] if expected else [])
+    assert "GBP" not in (semrush.commission_text or "")
+
+
 def test_the_rakuten_token_is_never_kept_or_logged(tmp_path, capsys):
     from affiliate_matrix.observability import configure_logging
 

@@ -39,7 +39,8 @@ def programme_listing(programme: dict, details: dict) -> Listing:
         merchant_url=display if "://" in display else f"https://{display}" if display else None,
         description=info.get("description") or programme.get("description") or None,
         categories=[info["primarySector"]] if info.get("primarySector") else [],
-        commission_text=_commission_text(details.get("commissionRange") or [], programme.get("currencyCode")),
+        commission_text=_commission_text(details.get("commissionRange") or [],
+                                         programme.get("currencyCode") or info.get("currencyCode")),
         network="awin",
         network_program_id=str(programme["id"]),
         join_url=programme.get("clickThroughUrl"),
@@ -57,10 +58,12 @@ def _share(percent) -> float | None:
 
 
 def _commission_text(ranges: list[dict], currency: str | None) -> str | None:
-    """Awin's commission range as text the terms extractor reads ("3% - 8%", "GBP 2.00 - 5.00")."""
+    """Awin's commission range as text the terms extractor reads ("3 - 8%", "2 - 5 GBP"). An amount is in the
+    programme's currency; where Awin names none, the amount is said without one (no currency is assumed)."""
     parts = []
     for r in ranges:
         low, high = r.get("min"), r.get("max")
         span = f"{low:g}" if low == high or high is None else f"{low:g} - {high:g}"
-        parts.append(f"{span}%" if r.get("type") == "percentage" else f"{span} {currency or 'GBP'}")
+        parts.append(f"{span}%" if r.get("type") == "percentage" else
+                     f"{span} {currency}" if currency else f"{span} (an amount in a currency Awin does not name)")
     return ", ".join(parts) or None
