@@ -155,6 +155,26 @@ def test_an_awin_amount_is_in_the_programmes_currency_never_an_assumed_gbp(tmp_p
     assert "GBP" not in (semrush.commission_text or "")
 
 
+def test_awins_commission_range_is_its_figures_not_text_read_back(tmp_path):
+    """Awin states its commission range as numbers (min, max, type). Written as text and read back by the terms
+    extractor, an amount of 2.125 was read as 2125 (a thousands separator) and 3.125 - 8% as no term at all."""
+    awin = tmp_path / "awin"
+    shutil.copytree(get_source("awin").recorded_dir(), awin)
+    for number, ranges in ((1001, [{"min": 3.125, "max": 8.0, "type": "percentage"}]),
+                           (1002, [{"min": 2.125, "max": 2.125, "type": "amount"}])):
+        details = json.loads((awin / f"details-{number}.json").read_text())
+        details["commissionRange"] = ranges
+        (awin / f"details-{number}.json").write_text(json.dumps(details))
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": awin})
+    assert reports["awin"].failures == []
+    trailhead, semrush = program(rt, merchant_key="trailhead-outfitters.co.uk"), program(rt, merchant_key="semrush.com")
+    assert [(t.type, t.value_min, t.value_max, t.currency) for t in trailhead.commission] == [
+        ("percent", Decimal("3.125"), Decimal("8"), None)]
+    assert [(t.type, t.value_min, t.value_max, t.currency) for t in semrush.commission] == [
+        ("flat", Decimal("2.125"), None, "EUR")]
+    assert (trailhead.commission_text, semrush.commission_text) == ("3.125 - 8%", "2.125 EUR")
+
+
 def test_the_rakuten_token_is_never_kept_or_logged(tmp_path, capsys):
     from affiliate_matrix.observability import configure_logging
 
