@@ -60,6 +60,10 @@ class CommissionTerm(Model):
             raise ValueError("a commission needs value_min or value_max")
         if None not in (self.value_min, self.value_max) and self.value_max < self.value_min:
             raise ValueError(f"value_max {self.value_max} is below value_min {self.value_min}")
+        if self.value_max is not None and self.value_max == self.value_min:
+            # One value is value_min alone, however it was stated (a network's range of one rate, min = max): the
+            # same term from two sources is then one JSON, not a disagreement.
+            self.value_max = None
         return self
 
 

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import random
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zipfile
@@ -62,12 +63,13 @@ def test_network_figures_tiers_and_gravity_reach_the_index(tmp_path):
     rt, _ = synced(tmp_path, "cj", "rakuten", "clickbank")
     bluehost = program(rt, merchant_key="bluehost.com")  # on CJ and Rakuten: one program
     assert sorted(n.network for n in bluehost.networks) == ["cj", "rakuten"]
+    # CJ's EPCs are per one hundred clicks (45.12, 38.90): the program's are per click
     assert (bluehost.epc_7d.amount, bluehost.epc_7d.currency, bluehost.epc_90d.amount) == (
-        Decimal("45.12"), "USD", Decimal("38.90"))
+        Decimal("0.4512"), "USD", Decimal("0.389"))
     assert bluehost.categories == ["electronics", "hosting_domains"] and bluehost.countries == ["CA", "US"]
 
     lumen = program(rt, merchant_key="lumenskincare.com")
-    assert lumen.epc_7d is None and lumen.epc_90d.amount == Decimal("12.48")  # CJ's "N/A" is no figure
+    assert lumen.epc_7d is None and lumen.epc_90d.amount == Decimal("0.1248")  # CJ's "N/A" is no figure
     rakuten = next(c.value for c in lumen.provenance["commission"] if c.source == "rakuten")
     assert [(t["threshold"], t["value"]) for t in rakuten[0]["tiers"]] == [
         ("Lumen Public Offer: 0 to 500", "5"), ("Lumen Public Offer: 500 to 2000", "8"),
@@ -96,7 +98,7 @@ def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_p
     # $65–$130 on the directory and on CJ, $65–$100 in Rakuten's tiers: the best USD amount is $130
     assert "commission_flat" in rows["cj"]["best"] and "commission_flat" not in rows["rakuten"]["best"]
     assert set(next(iter(view["conflicts"].values()))["commission"]) == {"affiliateprograms", "cj", "rakuten"}
-    assert rows["cj"]["epc_7d"] == {"amount": "45.12", "currency": "USD"}
+    assert rows["cj"]["epc_7d"] == {"amount": "0.4512", "currency": "USD"}
 
     shown = subprocess.run([str(BIN / "amx"), "compare", "bluehost.com"], cwd=tmp_path, capture_output=True,
                            text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
@@ -105,6 +107,72 @@ def test_a_merchant_on_cj_rakuten_and_a_directory_is_compared_side_by_side(tmp_p
     assert {"affiliateprograms", "cj", "rakuten"} <= set(cells)  # one row per source, side by side
     assert "★ Hosting Sale: USD 65.00" in cells["cj"] and "45d" in cells["rakuten"]
     assert "sources disagree on commission" in shown.stdout
+
+
+def test_one_rate_stated_by_a_network_and_a_directory_is_no_disagreement(tmp_path):
+    """CJ's one default rate ("USD 65.00", no item list) and a directory's "$65 per qualified sale" are the same
+    term: one value is value_min alone (the terms' convention). CJ stated it as the range 65..65, so amx compare
+    said the sources disagree on a commission they agree on."""
+    cj, directory = tmp_path / "cj", tmp_path / "affiliateprograms"
+    shutil.copytree(get_source("cj").recorded_dir(), cj)
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), directory)
+    for path, said, now in ((cj / "advertisers-1.xml", '<itemlist name="Pro Plans" id="52231">USD 130.00</itemlist>', ""),
+                            (directory / "p/bluehost/index.html", "$65 - $130 per qualified", "$65 per qualified")):
+        assert said in path.read_text()
+        path.write_text(path.read_text().replace(said, now))
+    rt, _ = synced(tmp_path / ".amx", "affiliateprograms", "cj", directories={"cj": cj, "affiliateprograms": directory})
+    bluehost = program(rt, merchant_key="bluehost.com")
+    said = {c.source: c.value for c in bluehost.provenance["commission"]}
+    assert said["cj"] == said["affiliateprograms"] == [{"type": "flat", "value_min": "65", "value_max": None,
+                                                        "currency": "USD", "recurring": None, "tiers": []}]
+    shown = subprocess.run([str(BIN / "amx"), "compare", "bluehost.com"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert shown.returncode == 0, shown.stderr
+    assert "cj" in shown.stdout and "disagree" not in shown.stdout
+
+
+@pytest.mark.parametrize("info_currency,expected", [
+    ("EUR", [{"type": "flat", "value_min": "200", "value_max": None, "currency": "EUR", "recurring": None,
+              "tiers": []}]),
+    (None, []),  # no currency anywhere: the amount is no term, never GBP
+])
+def test_an_awin_amount_is_in_the_programmes_currency_never_an_assumed_gbp(tmp_path, info_currency, expected):
+    """Semrush EU's programme entry without its currencyCode: its €200 is in the currency its details name, and
+    with none named it is no term; it was read as £200 whatever the programme's currency."""
+    awin = tmp_path / "awin"
+    shutil.copytree(get_source("awin").recorded_dir(), awin)
+    programmes = json.loads((awin / "programmes.json").read_text())
+    del programmes[1]["currencyCode"]
+    (awin / "programmes.json").write_text(json.dumps(programmes))
+    details = json.loads((awin / "details-1002.json").read_text())
+    if info_currency:
+        details["programmeInfo"]["currencyCode"] = info_currency
+    (awin / "details-1002.json").write_text(json.dumps(details))
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": awin})
+    assert reports["awin"].failures == []
+    semrush = program(rt, merchant_key="semrush.com")
+    assert [c.value for c in semrush.provenance.get("commission", [])] == ([expected] if expected else [])
+    assert "GBP" not in (semrush.commission_text or "")
+
+
+def test_awins_commission_range_is_its_figures_not_text_read_back(tmp_path):
+    """Awin states its commission range as numbers (min, max, type). Written as text and read back by the terms
+    extractor, an amount of 2.125 was read as 2125 (a thousands separator) and 3.125 - 8% as no term at all."""
+    awin = tmp_path / "awin"
+    shutil.copytree(get_source("awin").recorded_dir(), awin)
+    for number, ranges in ((1001, [{"min": 3.125, "max": 8.0, "type": "percentage"}]),
+                           (1002, [{"min": 2.125, "max": 2.125, "type": "amount"}])):
+        details = json.loads((awin / f"details-{number}.json").read_text())
+        details["commissionRange"] = ranges
+        (awin / f"details-{number}.json").write_text(json.dumps(details))
+    rt, reports = synced(tmp_path / "data", "awin", directories={"awin": awin})
+    assert reports["awin"].failures == []
+    trailhead, semrush = program(rt, merchant_key="trailhead-outfitters.co.uk"), program(rt, merchant_key="semrush.com")
+    assert [(t.type, t.value_min, t.value_max, t.currency) for t in trailhead.commission] == [
+        ("percent", Decimal("3.125"), Decimal("8"), None)]
+    assert [(t.type, t.value_min, t.value_max, t.currency) for t in semrush.commission] == [
+        ("flat", Decimal("2.125"), None, "EUR")]
+    assert (trailhead.commission_text, semrush.commission_text) == ("3.125 - 8%", "2.125 EUR")
 
 
 def test_the_rakuten_token_is_never_kept_or_logged(tmp_path, capsys):
@@ -302,6 +370,40 @@ def test_a_clickbank_feed_past_the_fetchers_5_mb_syncs_completely(tmp_path):
     assert last["categories"] == ["Health & Fitness", "Diets"] and len(last["description"]) == 4000
     (raw,) = list(rt.store.list("raw/clickbank/"))
     assert rt.store.get(raw).data == feed  # kept raw as it came
+
+
+def test_a_clickbank_vendor_listed_under_several_categories_is_one_program_with_all_of_them(tmp_path):
+    """The feed lists a vendor under its main category, its other category and ClickBank's "New Products", each
+    time with the same figures: one record, with both subjects (it was three records, the last, "New Products",
+    standing as the program's only ClickBank category: 'other')."""
+    xml = (get_source("clickbank").recorded_dir() / "marketplace_feed_v2.xml").read_bytes()
+    keto = xml[xml.index(b"<Site>"):xml.index(b"</Site>") + len(b"</Site>")]
+    again = b"".join(b"<Category><Name>%s</Name>%s</Category>" % (name, keto) for name in (b"Home &amp; Garden",
+                                                                                           b"New Products"))
+    site = feed_site(tmp_path / "site", zipped(xml.replace(b"</Catalog>", again + b"</Catalog>")))
+    rt, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site})
+    assert (reports["clickbank"].records, reports["clickbank"].failures) == (4, [])
+    (batch,) = list(rt.store.list("batches/clickbank/"))
+    records = [json.loads(line) for line in rt.store.get(batch).data.splitlines()]
+    assert [r["categories"] for r in records if r["record_key"] == "KETOCYCLE"] == [
+        ["Health & Fitness", "Diets & Weight Loss", "Home & Garden"]]
+    assert program(rt, "keto", networks="clickbank").categories == ["health_wellness", "home_garden"]
+
+
+def test_a_clickbank_figure_the_feed_leaves_empty_is_said_nowhere_not_as_0(tmp_path):
+    """SEOpresso's average $/sale and average rebill total left empty: its commission text states the figures the
+    feed gives (it read 'average $0/sale' and 'average rebill total $0', amounts ClickBank never stated)."""
+    xml = (get_source("clickbank").recorded_dir() / "marketplace_feed_v2.xml").read_bytes()
+    for said in (b"<AverageEarningsPerSale>86.3</AverageEarningsPerSale>", b"<TotalRebillAmt>66.8</TotalRebillAmt>"):
+        assert said in xml
+        xml = xml.replace(said, said.split(b">")[0] + b"/>")
+    site = feed_site(tmp_path / "site", zipped(xml))
+    rt, reports = synced(tmp_path / "data", "clickbank", directories={"clickbank": site}, index=False)
+    assert reports["clickbank"].failures == []
+    (batch,) = list(rt.store.list("batches/clickbank/"))
+    records = {r["record_key"]: r for r in map(json.loads, rt.store.get(batch).data.splitlines())}
+    assert records["SEOPRESSO"]["commission_text"] == "50% per sale; initial $19.5/sale; 40% per rebill"
+    assert "average_earnings_per_sale" not in records["SEOPRESSO"]["extra"]
 
 
 def test_a_clickbank_answer_past_its_own_bound_is_refused_and_the_run_goes_on(tmp_path):

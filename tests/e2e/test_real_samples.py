@@ -51,10 +51,15 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
 @pytest.mark.parametrize("details,expected", [
     ("programmedetails.json", {
         "commission_text": "0 - 50 GBP", "description": "Advertiser programme description.",
+        "commission": [{"type": "flat", "value_min": "0", "value_max": "50", "currency": "GBP", "recurring": None,
+                        "tiers": []}],
         "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc": "0.47",
                   "average_payment_days": "44"}}),
     ("programmedetails-mixed-range.json", {  # the details hold only the commission range
-        "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {}}),
+        "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {},
+        "commission": [  # one term per kind, the figures as Awin states them (not read back from the text)
+            {"type": "percent", "value_min": "2", "value_max": "11", "currency": None, "recurring": None, "tiers": []},
+            {"type": "flat", "value_min": "1.5", "value_max": "18", "currency": "GBP", "recurring": None, "tiers": []}]}),
 ])
 def test_awin_reads_its_documented_examples(tmp_path, details, expected):
     report, records = scraped(tmp_path, "awin", [

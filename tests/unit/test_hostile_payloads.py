@@ -230,6 +230,29 @@ def test_a_clickbank_feed_of_empty_sites_is_refused_past_a_bound_not_held_one_di
     assert report.records == 0 and f"more than {MAX_SITES} sites" in failure.reason and failure.raw_key
 
 
+def test_a_clickbank_vendor_listed_under_200000_categories_keeps_a_bounded_few(rt, tmp_path):
+    """A vendor listed again is one record with its categories together; listed under 200,000 categories (6 MB of
+    XML), each name would be looked for among all the others (2 * 10**10 comparisons): it keeps the first few."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import MAX_CATEGORY_NAMES
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    vendor = (b"<Site><Id>ABC</Id><Title>Abc</Title><HasRecurringProducts>false</HasRecurringProducts>"
+              b"<Commission>50</Commission></Site>")
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", b"<Catalog>" + b"".join(
+            b"<Category><Name>c%d</Name>%s</Category>" % (number, vendor) for number in range(200_000)) + b"</Catalog>")
+    records = []
+    with recorded_sites("clickbank", directories={"clickbank": site}) as urls:
+        save_connection(rt.store, Connection(id="cb", source="clickbank", base_url=urls["clickbank"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "cb", on_item=lambda item: records.append(item) if hasattr(item, "record_key") else None)
+    assert (report.records, report.failures) == (1, [])
+    assert records[0].categories == [f"c{number}" for number in range(MAX_CATEGORY_NAMES)]
+
+
 def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_path):
     """Impact pages by the @nextpageuri each answer names; an answer naming a page already read (itself, or the
     first) was asked for again, 1,000 times, each page's campaigns read again."""

@@ -1,7 +1,11 @@
 """Awin publisher API: the programmes a publisher has joined, then each programme's details
 (KPIs and commission range). OAuth2 bearer token; about 20 calls a minute."""
 
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register
+from decimal import Decimal, InvalidOperation
+
+from affiliate_matrix.codes import CURRENCIES
+from affiliate_matrix.models import CommissionTerm
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
 
 
 @register
@@ -33,13 +37,16 @@ def programme_listing(programme: dict, details: dict) -> Listing:
     info, kpi = details.get("programmeInfo") or {}, details.get("kpi") or {}
     display = programme.get("displayUrl") or ""
     region = programme.get("primaryRegion") or {}
+    ranges = [_range(r, programme["id"]) for r in details.get("commissionRange") or []]
+    currency = programme.get("currencyCode") or info.get("currencyCode")
     return Listing(
         record_key=str(programme["id"]),
         name=programme["name"],
         merchant_url=display if "://" in display else f"https://{display}" if display else None,
         description=info.get("description") or programme.get("description") or None,
         categories=[info["primarySector"]] if info.get("primarySector") else [],
-        commission_text=_commission_text(details.get("commissionRange") or [], programme.get("currencyCode")),
+        commission_text=_commission_text(ranges, currency),
+        commission=_commission(ranges, currency),
         network="awin",
         network_program_id=str(programme["id"]),
         join_url=programme.get("clickThroughUrl"),
@@ -56,11 +63,45 @@ def _share(percent) -> float | None:
     return None if percent is None else round(float(percent) / 100, 4)
 
 
-def _commission_text(ranges: list[dict], currency: str | None) -> str | None:
-    """Awin's commission range as text the terms extractor reads ("3% - 8%", "GBP 2.00 - 5.00")."""
+def _range(given, programme_id) -> tuple[str, Decimal | None, Decimal | None]:
+    """One commission range: its kind ("percent" for Awin's "percentage", else an amount) and its bounds."""
+    if not isinstance(given, dict):
+        raise ParseError(f"programme {programme_id}: a commission range that is no object: {str(given)[:100]}")
+    return ("percent" if given.get("type") == "percentage" else "flat",
+            *(_bound(given.get(end), end, programme_id) for end in ("min", "max")))
+
+
+def _bound(value, end: str, programme_id) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value)) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or not 0 <= amount < 10 ** 12:
+        raise ParseError(f"programme {programme_id}: a commission range's {end} is {str(value)[:50]!r}, not an amount")
+    return plain(amount.quantize(Decimal("1e-6")) if amount.as_tuple().exponent < -6 else amount)
+
+
+def _commission(ranges: list[tuple], currency: str | None) -> list[CommissionTerm]:
+    """Awin's commission range as terms, one per kind (percent, or an amount in the programme's currency): the
+    figures as Awin states them, never read back from text. An amount in no known currency is no term."""
+    bounds: dict[str, list[Decimal]] = {}
+    for kind, low, high in ranges:
+        if kind == "flat" and currency not in CURRENCIES:
+            continue
+        bounds.setdefault(kind, []).extend(v for v in (low, high) if v is not None)
+    return [CommissionTerm(type=kind, value_min=min(values), value_max=max(values),
+                           currency=currency if kind == "flat" else None) for kind, values in bounds.items() if values]
+
+
+def _commission_text(ranges: list[tuple], currency: str | None) -> str | None:
+    """Awin's commission range in words, for people ("3 - 8%", "2 - 5 GBP"). An amount is in the programme's
+    currency; where Awin names none, the amount is said without one (no currency is assumed)."""
     parts = []
-    for r in ranges:
-        low, high = r.get("min"), r.get("max")
-        span = f"{low:g}" if low == high or high is None else f"{low:g} - {high:g}"
-        parts.append(f"{span}%" if r.get("type") == "percentage" else f"{span} {currency or 'GBP'}")
+    for kind, low, high in ranges:
+        span = " - ".join(f"{v:f}" for v in dict.fromkeys(v for v in (low, high) if v is not None))
+        if span:
+            parts.append(f"{span}%" if kind == "percent" else
+                         f"{span} {currency}" if currency else f"{span} (an amount in a currency Awin does not name)")
     return ", ".join(parts) or None

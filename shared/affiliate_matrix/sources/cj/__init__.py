@@ -118,12 +118,13 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
 
 
 def _epc(value: str | None, where: str, field: str) -> str | None:
-    """An EPC as a plain decimal; None where CJ has none ("N/A")."""
+    """CJ's EPC, earnings per one hundred clicks (CJ's own definition), as earnings per click, the program's EPC
+    (45.12 → 0.4512); None where CJ has none ("N/A")."""
     if value is None or value.upper() == "N/A":
         return None
     if not re.fullmatch(_NUMBER, value):
         raise ParseError(f"{where}: {field} is {value!r}, not an amount")
-    return value
+    return f"{plain((Decimal(value) / 100).quantize(Decimal('1e-6'))):f}"
 
 
 def _commission(actions: list[ET.Element], where: str) -> tuple[list[CommissionTerm], str | None]:

@@ -86,8 +86,17 @@ def read_feed(body: bytes) -> list[dict]:
         raise ValueError(f"the response is not the zipped XML feed ({type(exc).__name__}: {exc})") from None
 
 
+# Category names kept for one vendor listed again and again (a real one has two categories, each under a parent):
+# a feed listing one vendor under a million categories would otherwise be read name by name against all the others.
+MAX_CATEGORY_NAMES = 20
+# ClickBank's own list of the newest vendors, beside the subject categories: where a vendor sits, not what it is about.
+NOT_A_SUBJECT = "New Products"
+
+
 def _sites(stream) -> list[dict]:
-    sites, path, root = [], [], None
+    """Each vendor once, with every category path it is listed under: the feed lists a vendor under its main
+    category, its subcategories and "New Products", each time with the same figures."""
+    sites, path, root, by_id = [], [], None, {}
     for event, element in ET.iterparse(stream, events=("start", "end")):
         if root is None:
             root = element
@@ -100,11 +109,19 @@ def _sites(stream) -> list[dict]:
         if element.tag == "Name" and path and path[-1] is None:
             path[-1] = " ".join((element.text or "").split()) or None
         elif element.tag == "Site":
+            site = {child.tag: " ".join((child.text or "").split()) for child in element}
+            names = [name for name in path if name and name != NOT_A_SUBJECT]
+            element.clear()
+            first = by_id.get(site.get("Id")) if site.get("Id") else None
+            if first is not None:  # listed again under another category: one vendor, its categories together
+                kept = first["categories"]  # a vendor has two categories and their parents: a few names, bounded
+                kept += [name for name in names if name not in kept][:MAX_CATEGORY_NAMES - len(kept)]
+                continue
             if len(sites) == MAX_SITES:
                 raise _NotTheFeed(f"the feed lists more than {MAX_SITES} sites")
-            site = {child.tag: " ".join((child.text or "").split()) for child in element}
-            sites.append({**site, "categories": [name for name in path if name]})
-            element.clear()
+            sites.append({**site, "categories": names})
+            if site.get("Id"):
+                by_id[site["Id"]] = sites[-1]
         elif element.tag == "Category":
             path.pop()
             element.clear()
@@ -140,10 +157,15 @@ def listing(site: dict, url: str) -> Listing:
     terms = [CommissionTerm(type="percent", value_min=per_sale, value_max=per_sale)]
     if per_rebill:
         terms.append(CommissionTerm(type="percent", value_min=per_rebill, value_max=per_rebill, recurring=True))
-    text = f"{per_sale:f}% per sale; average ${figures['AverageEarningsPerSale'] or 0:f}/sale " \
-           f"(initial ${figures['InitialEarningsPerSale'] or 0:f})"
+    # The $/sale figures as the feed gives them; one it leaves empty is said nowhere, never as $0.
+    average, initial, rebills = (figures[f] for f in ("AverageEarningsPerSale", "InitialEarningsPerSale", "TotalRebillAmt"))
+    text = f"{per_sale:f}% per sale"
+    if average is not None:
+        text += f"; average ${average:f}/sale" + (f" (initial ${initial:f})" if initial is not None else "")
+    elif initial is not None:
+        text += f"; initial ${initial:f}/sale"
     if per_rebill:
-        text += f"; {per_rebill:f}% per rebill, average rebill total ${figures['TotalRebillAmt'] or 0:f}"
+        text += f"; {per_rebill:f}% per rebill" + (f", average rebill total ${rebills:f}" if rebills is not None else "")
     extra = {name: f"{figures[field]:f}" for name, field in (
         ("gravity", "Gravity"), ("popularity_rank", "PopularityRank"), ("percent_per_sale", "PercentPerSale"),
         ("percent_per_rebill", "PercentPerRebill"), ("average_earnings_per_sale", "AverageEarningsPerSale"),
