@@ -124,6 +124,7 @@ def _flat(low, currency, high=None):
                                                "min_payout": {"amount": 500, "currency": "HKD"}}),
     ("Minimum payout: S$50.", {"min_payout": {"amount": 50, "currency": "SGD"}}),
     ("Earn MX$200 per sale.", {"commission": [_flat(200, "MXN")]}),
+    ("Earn USD 0.045 per click.", {"commission": [_flat(0.045, "USD")]}),  # no thousands after a lone 0
     ("Nicht erlaubt:\n- Cashback\n- Gutscheinseiten\n- Brand Bidding",
      {"restrictions": ["coupon_sites", "incentivized", "ppc_brand_bidding"]}),
     ("We welcome coupon sites, cashback portals and email marketers.", {}),

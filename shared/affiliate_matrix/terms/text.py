@@ -205,13 +205,13 @@ WHOLE_DIGITS, DECIMAL_PLACES = 12, 6
 
 
 def number(text: str) -> Decimal | None:
-    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5. A figure no record can hold
+    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5, '0.045' is 0.045. A figure no record can hold
     (over 12 digits before the point, or over 6 after it) is not read: None, as for no figure."""
     digits = re.sub(r"[\s\u00a0\u202f]", "", text)
     if "," in digits and "." in digits:
         decimal = max(digits.rfind(","), digits.rfind("."))
         digits = re.sub(r"[.,]", "", digits[:decimal]) + "." + digits[decimal + 1:]
-    elif re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits):
+    elif re.fullmatch(r"[1-9]\d{0,2}(?:[.,]\d{3})+", digits):  # no thousands group follows a lone 0: '0.045' is 0.045
         digits = re.sub(r"[.,]", "", digits)
     else:
         digits = digits.replace(",", ".")
