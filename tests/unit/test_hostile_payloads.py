@@ -302,6 +302,7 @@ def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_e
 
 
 @pytest.mark.parametrize("amount,said", [("18.50", "USD 18.50 per lead"), (4.1, "USD 4.10 per lead"),
+                                         (0.045, "USD 0.045 per lead"),
                                          (float("nan"), None), ("NaN", None), (float("inf"), None), ("-Infinity", None),
                                          (-5, None), (None, None), ("", None)])
 def test_an_offervault_amount_that_is_no_payout_gives_no_commission_text(amount, said):

@@ -84,7 +84,9 @@ def _payout(amount, payout_type: str) -> str | None:
     value = Decimal(str(amount))
     if not value.is_finite() or value < 0:
         return None
-    return f"USD {value:.2f} per {payout_type or 'action'}"
+    # Cents at least, and every decimal the offer gives: a payout per click of USD 0.045 is not 0.04.
+    shown = value.quantize(Decimal("0.01")) if value.as_tuple().exponent >= -2 else value
+    return f"USD {shown:f} per {payout_type or 'action'}"
 
 
 def _label(category) -> str | None:
