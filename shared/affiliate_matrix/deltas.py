@@ -2,9 +2,15 @@
 
 A delta's id is derived from the program, the change and the observation time, so re-running
 the same batch records nothing new, and an event delivered twice names the same delta.
+
+A delta's document also carries `recorded_at`, when it was written to the index (the indexing code's clock at the
+write, `clock`): the change feed is ordered by it and `since` filters on it, so a batch indexed late (a long crawl,
+a redelivered event, a replay) is found by a reader polling `since` the newest `recorded_at` it has read, however
+early its changes were observed (`at`). Writing the same delta again (same id, a re-run) moves its `recorded_at`:
+the feed is at-least-once, and a reader deduplicates by id.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from affiliate_matrix.search import IndexSpec
@@ -17,15 +23,32 @@ TRACKED = ("name", "kind", "merchant_domain", "status", "categories", "networks"
            "cookie_days", "payout", "countries", "excluded_countries", "restrictions", "epc_7d", "epc_90d",
            "approval_rate", "terms_url")
 
-DELTAS_INDEX = IndexSpec("deltas", 1, {
+
+
+def clock() -> datetime:
+    """When a delta is recorded: the indexing code's clock at the write, a record of when and never a decision.
+    Tests set it to a clock of their own (tests/support/clock.py: ManualWallClock)."""
+    return datetime.now(UTC)
+
+
+def _recorded_when_observed(doc: dict) -> dict:
+    """A v1 document, written before deltas carried when they were recorded: its observation time stands in, the
+    order the v1 feed had (a v1 document is older than any written since, which the deploying code records now)."""
+    return {**doc, "recorded_at": doc.get("recorded_at") or doc["at"]}
+
+
+# v2: recorded_at, when the delta was written (the feed's order and `since`); `amx index migrate deltas` fills it
+# with `at` for the documents v1 holds.
+DELTAS_INDEX = IndexSpec("deltas", 2, {
     "id": "keyword",
     "program_id": "keyword",
     "change": "keyword",
     "fields": "keyword",
     "at": "date",
+    "recorded_at": "date",
     "source": "keyword",
     "delta": "stored",
-})
+}, upgrade=_recorded_when_observed)
 
 
 def diff(old: "Program | None", new: "Program", *, at: datetime, source: str) -> "DeltaChange | None":
@@ -46,7 +69,16 @@ def diff(old: "Program | None", new: "Program", *, at: datetime, source: str) ->
                        fields=changes, at=at, source=source)
 
 
-def to_document(delta: "DeltaChange") -> dict:
+def to_document(delta: "DeltaChange", recorded_at: datetime | None = None) -> dict:
+    """The delta's document, recorded at `recorded_at` (by default `clock()`, now)."""
+    recorded_at = recorded_at or clock()
     return {"id": delta.id, "program_id": delta.program_id, "change": delta.change,
-            "fields": [f.field for f in delta.fields], "at": delta.at.isoformat(), "source": delta.source,
-            "delta": delta.model_dump(mode="json")}
+            "fields": [f.field for f in delta.fields], "at": delta.at.isoformat(),
+            "recorded_at": recorded_at.isoformat(), "source": delta.source, "delta": delta.model_dump(mode="json")}
+
+
+def feed_item(doc: dict) -> dict:
+    """A delta of the change feed as its document holds it, with when it was recorded (a v1 document not yet
+    migrated has none: its observation time stands in, as the migration writes it)."""
+    recorded_at = datetime.fromisoformat(doc.get("recorded_at") or doc["at"]).astimezone(UTC)
+    return {**doc["delta"], "recorded_at": recorded_at.isoformat().replace("+00:00", "Z")}  # as the delta's `at`

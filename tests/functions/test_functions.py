@@ -121,7 +121,8 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
     deltas = [DeltaChange(id=f"d_{i}", program_id=f"p_{i % 2:016x}", change="updated", at=now - timedelta(days=i),
                           source="t", fields=[FieldChange(field="commission" if i % 3 == 0 else "cookie_days", old=1, new=2)])
               for i in range(6)]
-    rt.index.bulk_upsert("deltas", [to_document(d) for d in deltas], refresh=True)
+    # each recorded when it was observed: `since` and the order are the recorded time's (test_change_feed.py)
+    rt.index.bulk_upsert("deltas", [to_document(d, recorded_at=d.at) for d in deltas], refresh=True)
     app = client("programs")
     body = app.get("/changes?since=2026-11-18T00:00:00Z", headers=auth).get_json()
     assert [d["id"] for d in body["items"]] == ["d_0", "d_1", "d_2", "d_3"]  # newest first

@@ -2,70 +2,17 @@
 index function on a raw.batch.stored event, and read back through the programs API, as a user comparing the index
 with the sources would read them (what merged, which source each field is credited to, what the change feed says)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from functions_framework import create_app
 
-from affiliate_matrix.auth import create_token
-from affiliate_matrix.config import Settings
-from affiliate_matrix.events import RAW_BATCH_STORED, Event
-from affiliate_matrix.models import RawRecord
-from affiliate_matrix.runtime import Runtime
-from tests.support.events import deliver
-from tests.support.processes import ROOT
-
-T1 = datetime(2026, 11, 21, 12, tzinfo=UTC)
-T2 = T1 + timedelta(days=1)
-
-
-class Index:
-    """The data directory, the index function to index batches into it, the programs API to read it."""
-
-    def __init__(self, path):
-        self.rt = Runtime("test", Settings(data_dir=path))
-        self.auth = {"Authorization": f"Bearer {create_token(self.rt.secrets, 'read')}"}
-        self.index_app = create_app("handle", str(ROOT / "functions" / "index" / "main.py")).test_client()
-        self.api = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
-
-    def batch(self, *records: RawRecord) -> str:
-        """Store the batch as scrape does and deliver its event to the index function."""
-        key = self.rt.store.put_content_addressed(f"batches/{records[0].source}",
-                                                  "\n".join(r.model_dump_json() for r in records).encode(),
-                                                  suffix=".jsonl")
-        self.again(key, key)
-        return key
-
-    def again(self, key: str, event_key: str = "again") -> None:
-        """Announce a stored batch (as a replay or another scrape of the same pages does: another event)."""
-        event = Event.make(RAW_BATCH_STORED, f"/scrape/{key.split('/')[1]}", {"batch_key": key}, key=event_key)
-        assert deliver(self.index_app, event, "index").status_code == 204
-
-    def get(self, path: str) -> dict:
-        answer = self.api.get(path, headers=self.auth)
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        return answer.get_json()
-
-    def programs(self) -> list[dict]:
-        return [self.get(f"/programs/{item['id']}") for item in self.get("/programs?limit=100&sort=name")["items"]]
-
-    def changes(self) -> list[dict]:
-        return self.get("/changes?limit=100")["items"]
+from tests.support.indexing import T1, T2, Index, record
 
 
 @pytest.fixture
 def index(tmp_path, monkeypatch):
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     return Index(tmp_path)
-
-
-def record(source: str, name: str, merchant_url: str | None = None, *, at: datetime = T1, key: str | None = None,
-           page: str | None = None, **fields) -> RawRecord:
-    key = key or name.lower().replace(" ", "-")
-    return RawRecord(source=source, connection_id=source, record_key=key,
-                     url=page or f"https://{source}.example.org/p/{key}/",
-                     fetched_at=at, raw_key=f"raw/{source}/{key}/{at:%Y%m%d}.html", name=name,
-                     merchant_url=merchant_url, **fields)
 
 
 @pytest.mark.parametrize("urls", [

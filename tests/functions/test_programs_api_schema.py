@@ -14,7 +14,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.program_index import to_document
 from affiliate_matrix.runtime import Runtime
 from tests.support.api_schema import EXAMPLES, call_and_check, reached
-from tests.support.factories import make_program
+from tests.support.factories import NOW, make_program
 from tests.support.processes import ROOT
 
 DATA = tempfile.mkdtemp(prefix="amx-schemathesis-")
@@ -25,6 +25,11 @@ _rt.index.ensure_index(__import__("affiliate_matrix.program_index", fromlist=["P
 _rt.index.bulk_upsert("programs", [to_document(make_program(f"Shop {i}", f"https://shop{i}.com",
                                                             commission_text=f"{i}% per sale", cookie_text="30 days"))
                                    for i in range(25)], refresh=True)
+# Deltas too, so the change feed's answers hold items, each checked against the documented model (recorded_at too)
+_deltas = __import__("affiliate_matrix.deltas", fromlist=["DELTAS_INDEX"])
+_rt.index.ensure_index(_deltas.DELTAS_INDEX)
+_rt.index.bulk_upsert("deltas", [_deltas.to_document(_deltas.diff(None, make_program(f"Shop {i}", f"https://shop{i}.com"),
+                                                                  at=NOW, source="test")) for i in range(5)], refresh=True)
 APP = create_app("handle", str(ROOT / "functions/programs/main.py"))
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 os.environ.pop("AMX_DATA_DIR")
@@ -40,3 +45,15 @@ def test_the_generated_requests_reach_the_handlers():
     statuses = reached(schema, TOKEN, ["GET /programs", "GET /changes", "GET /healthz", "GET /merchants"])
     assert statuses["GET /programs"] >= {200, 400}
     assert 200 in statuses["GET /changes"] and 200 in statuses["GET /healthz"] and 200 in statuses["GET /merchants"]
+
+
+def test_the_change_feed_documents_when_each_change_was_recorded_and_that_it_is_at_least_once():
+    """The feed's items carry recorded_at (the order and what `since` filters on), and the document says so."""
+    document = APP.test_client().get("/openapi.json").get_json()
+    item = document["components"]["schemas"]["ChangeItem"]
+    assert "recorded_at" in item["required"] and "recorded" in item["properties"]["recorded_at"]["description"]
+    assert "deduplicate by id" in document["components"]["schemas"]["ChangePage"]["description"]
+    since = next(p for p in document["paths"]["/changes"]["get"]["parameters"] if p["name"] == "since")
+    assert "recorded_at" in since["description"]
+    page = APP.test_client().get("/changes?limit=2", headers={"Authorization": f"Bearer {TOKEN}"}).get_json()
+    assert len(page["items"]) == 2 and all(item["recorded_at"] for item in page["items"])

@@ -48,7 +48,8 @@ def filled(rt):
     delta = DeltaChange(id="d_1", program_id=merged.id, change="updated", source="test",
                         at=datetime(2026, 11, 21, tzinfo=UTC),
                         fields=[FieldChange(field="cookie_days", old=30, new=90)])
-    rt.index.bulk_upsert("deltas", [delta_document(delta)], refresh=True)
+    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 11, 22, 6, tzinfo=UTC))],
+                         refresh=True)
     rt.hosting_id = merged.id
     return rt
 
@@ -266,6 +267,8 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days&since=2026-11-01").text
     assert f'href="/programs/{rt.hosting_id}"' in page
+    assert "2026-11-22T06:00:00Z" in page  # when it was recorded, beside when it was observed: where to resume
+    assert "No change recorded" in app.get("/changes?field=cookie_days&since=2026-11-23").text  # recorded before
     assert "No change recorded" in app.get("/changes?field=commission").text
     assert app.get("/changes?since=yesterday").status_code == 400
 

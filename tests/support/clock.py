@@ -1,6 +1,8 @@
 """A clock that moves only when a test moves it, for code that takes a `clock` (seconds, like
 time.monotonic): a lifetime runs out because the test said so, not because the machine was slow."""
 
+from datetime import datetime, timedelta
+
 
 class ManualClock:
     def __init__(self, start: float = 1000.0):
@@ -11,6 +13,20 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class ManualWallClock:
+    """A UTC wall clock (datetimes) that moves only when a test moves it, for code that records when it did
+    something (deltas.clock)."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 class FakeTime:

@@ -15,7 +15,7 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Versions paragraph to run `amx index migrate <name>` after deploying it, then write the new pair here.
 RENDERED = {
     "programs": (7, "d87bbb2b3ece7826"),
-    "deltas": (1, "fce807cfc3ef4825"),
+    "deltas": (2, "1b9cd88a1549ef47"),
     "metrics": (1, "06b740130614d8ca"),
     "budget": (1, "4904aa676d79d9b8"),
     "activations": (2, "572a7f66a050c552"),

@@ -16,7 +16,9 @@ ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
 
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime | None = None
+    since: AwareDatetime | None = Field(None, description=(
+        "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
+        "reader polling since the newest recorded_at it read). At least once: deduplicate by id."))
     program_id: list[str] | None = None
     field: list[str] | None = None
     change: list[Literal["created", "updated", "removed"]] | None = None

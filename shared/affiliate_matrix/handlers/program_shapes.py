@@ -102,7 +102,17 @@ def program_answer():  # the models module loads with the first route that answe
     return Program
 
 
-def changes_answer():
-    from affiliate_matrix.models import DeltaChange
+FEED = ("Newest first by when each change was recorded (recorded_at, then id); `since` filters on recorded_at. "
+        "To resume, poll since the newest recorded_at you have read: a change recorded after it is in the answer, "
+        "however early it was observed (at). At least once: a re-run that records the same change again (same id) "
+        "moves its recorded_at and shows it again, so deduplicate by id.")
 
-    return create_model("ChangePage", total=(int, ...), items=(list[DeltaChange], ...), next_cursor=(str | None, ...))
+
+def changes_answer():
+    from affiliate_matrix.models import DeltaChange, UtcDatetime
+
+    item = create_model("ChangeItem", __base__=DeltaChange, __doc__=DeltaChange.__doc__, recorded_at=(
+        UtcDatetime, Field(description="When the change was recorded in the index (at: when it was observed). The "
+                                       "feed's order and what `since` filters on.")))
+    return create_model("ChangePage", __doc__=FEED, total=(int, ...), items=(list[item], ...),
+                        next_cursor=(str | None, ...))

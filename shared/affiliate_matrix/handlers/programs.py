@@ -20,7 +20,7 @@ import time
 from functools import cache
 
 from affiliate_matrix import flags
-from affiliate_matrix.deltas import DELTAS_INDEX
+from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
@@ -304,12 +304,13 @@ def changes(rt, args) -> dict:
 
 
 def changes_with(rt, params) -> dict:
-    """The change feed, newest first."""
-    ranges = {"at": Range(gte=params.since.isoformat())} if params.since else {}
+    """The change feed, newest first by when each change was recorded (deltas.py): a reader polling `since` the
+    newest recorded_at it read finds a batch indexed after its poll, however early that batch was observed."""
+    ranges = {"recorded_at": Range(gte=params.since.isoformat())} if params.since else {}
     filters = {f: getattr(params, name) for name, f in (("program_id", "program_id"), ("field", "fields"),
                                                          ("change", "change")) if getattr(params, name) is not None}
     result = rt.index.search(DELTAS_INDEX.name, SearchQuery(
         filters=filters, ranges=ranges, size=params.limit, cursor=params.cursor,
-        sort=[SortKey(field="at", order="desc")]))
-    return {"total": result.total, "items": [hit.doc["delta"] for hit in result.hits],
+        sort=[SortKey(field="recorded_at", order="desc"), SortKey(field="id", order="desc")]))
+    return {"total": result.total, "items": [feed_item(hit.doc) for hit in result.hits],
             "next_cursor": result.next_cursor}
