@@ -1,7 +1,8 @@
 """Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
 the value shown is the one most sources agree on, then the one from the higher-priority source,
 then the most recent. List fields take the union of what sources say now: a claim a source no longer makes,
-seen again later, is withdrawn."""
+seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while no
+other source lists it as open."""
 
 import json
 from datetime import timedelta
@@ -119,6 +120,18 @@ def merge(known: Program, seen: Program) -> Program:
             merged.status = "active"
     if known.status == "discovered" and seen.status == "active":
         merged.status = "active"  # found by discovery, now listed by a source: confirmed (the discovery evidence stays)
+    # A source's word that the program is over (a network's expired contract or deactivated advertiser: normalize's
+    # status claim) stands while every source that lists the program says so at its latest sighting; one still
+    # listing it as open (its latest sighting claims no status) keeps it active, the other's word kept, credited.
+    closing = current("status")
+    merged.provenance.pop("status", None)
+    if closing:
+        merged.provenance["status"] = sorted(closing, key=lambda c: (c.source, c.url))
+    listing = {c.source for p in (known, seen) for claims in p.provenance.values() for c in claims}
+    if closing and {c.source for c in closing} == listing and merged.status in ("active", "closed_suspected"):
+        merged.status = "closed_suspected"
+    elif merged.status == "closed_suspected" and claims_of(known, "status") and not merged.misses:
+        merged.status = "active"  # closed on a source's word (not on missed pages), which no longer holds
     merged.quality_score = quality(merged)
     return merged
 

@@ -102,7 +102,7 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u061c\u200b\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"))
 _FOLDED = _INVISIBLE | {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 _TEXT_FIELDS = ("name", "description", "commission_text", "cookie_text", "payout_text", "network",
-                "network_program_id", "categories", "countries", "aliases", "extra")
+                "network_program_id", "categories", "countries", "aliases", "extra", "closed")
 
 
 def clean_text(text: str) -> str:
@@ -174,6 +174,9 @@ class RawRecord(Model):
     commission: list[CommissionTerm] = Field([], description="Terms an API states as data (with tiers); "
                                                              "when set, commission_text is not parsed.")
     aliases: list[str] = Field([], description="Other names of the merchant the source gives (a parent company's).")
+    closed: str | None = Field(
+        None, max_length=300, description="The source's own words saying the program is over (Impact's "
+                                          "'ContractStatus: Expired'); None while it lists the program as open.")
     extracted_by: Literal["plugin", "generic"] = Field(
         "plugin", description="Which reader produced the record: the source plugin's own (its selectors or API "
                               "fields), or the generic page reader that takes over on a layout the plugin does not know.")

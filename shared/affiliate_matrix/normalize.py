@@ -115,6 +115,11 @@ def normalize(record: RawRecord) -> Program:
         program.provenance[field] = [FieldSource(source=record.source, url=str(record.url),
                                                  fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim,
                                                  evidence=quoted.get(field, []))]
+    if record.closed:  # the source says the program is over: its claim, credited to it as any field's (merge weighs it)
+        program.status = "closed_suspected"
+        program.provenance["status"] = [FieldSource(source=record.source, url=str(record.url), fetched_at=record.fetched_at,
+                                                    raw_key=record.raw_key, value="closed_suspected",
+                                                    evidence=[record.closed])]
     program.quality_score = quality(program)
     return program
 

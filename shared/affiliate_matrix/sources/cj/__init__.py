@@ -114,6 +114,10 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
         network="cj",
         network_program_id=advertiser_id,
         extra=extra,
+        # CJ shows whether a joined advertiser is in good standing (active) or deactivated: any other account status
+        # says its program is over. The relationship (joined, pending, not joined) is the publisher's, never that.
+        closed=f"account-status: {status}" if (status := _text(advertiser, "account-status"))
+        and status.lower() != "active" else None,
     )
 
 

@@ -14,6 +14,9 @@ from affiliate_matrix.taxonomy import country_code
 log = get_logger()
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
+# Contract statuses that say the partnership is over: Impact documents EXPIRED as "no longer active" (and names
+# TERMINATED beside it). PENDING, UPCOMING (approved, not started) and DECLINED end no program: kept as they are.
+OVER = {"expired", "terminated"}
 
 
 @register
@@ -48,6 +51,7 @@ def campaign_listing(campaign: dict) -> Listing:
     campaign_id = str(campaign["CampaignId"])
     name = campaign["CampaignName"].strip()
     advertiser = (campaign.get("AdvertiserName") or "").strip()
+    contract = str(campaign.get("ContractStatus") or "").strip()
     return Listing(
         record_key=campaign_id,
         name=name,
@@ -58,6 +62,7 @@ def campaign_listing(campaign: dict) -> Listing:
         join_url=campaign.get("TrackingLink") or None,
         countries=region_codes(campaign.get("ShippingRegions") or [], campaign_id),
         aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
+        closed=f"ContractStatus: {contract}" if contract.lower() in OVER else None,
         extra={key: str(campaign[field]) for key, field in (
             ("contract_status", "ContractStatus"), ("advertiser_id", "AdvertiserId"),
             ("advertiser_url", "AdvertiserUrl")) if campaign.get(field)},
