@@ -2,7 +2,6 @@
 (tests/support/indexing.py's Index), read back through GET /changes, resuming `since` the newest
 recorded_at read. When a delta is recorded is the deltas module's clock, a test's own here (no sleeps)."""
 
-import uuid
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 import affiliate_matrix.deltas as deltas
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.search import IndexSpec
-from tests.support.indexing import T1, T2, Index, record
+from tests.support.indexing import BACKENDS, T1, T2, Index, on_backend, record
 from tests.support.clock import ManualWallClock
 from tests.support.factories import make_program
 
@@ -26,15 +25,10 @@ def clock(monkeypatch):
     return clock
 
 
-@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)])
+@pytest.fixture(params=BACKENDS)
 def index(request, tmp_path, monkeypatch):
     """On each backend (the feed's order, its `since` and the migration are the search port's)."""
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    if request.param == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        monkeypatch.setenv("AMX_SEARCH", "opensearch")
-        monkeypatch.setenv("AMX_OPENSEARCH_URL", node.url)
-        monkeypatch.setenv("AMX_INDEX_PREFIX", f"f{uuid.uuid4().hex[:10]}")
+    on_backend(request, tmp_path, monkeypatch)
     return Index(tmp_path)
 
 

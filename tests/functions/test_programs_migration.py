@@ -3,7 +3,6 @@ since, is served by the programs API as if each program had just been indexed: e
 answer model requires is there, and the fields a version added are filled from the stored program."""
 
 import json
-import uuid
 
 import pytest
 
@@ -15,6 +14,7 @@ from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import IndexSpec
 from tests.support.apps import function_client
 from tests.support.factories import NOW, make_program
+from tests.support.indexing import BACKENDS, on_backend
 from tests.support.processes import ROOT
 
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
@@ -45,15 +45,10 @@ def programs():
     return [flat, percent]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)])
+@pytest.fixture(params=BACKENDS)
 def rt(request, tmp_path, monkeypatch):
     """The environment the programs function reads its index from, and a runtime on the same index."""
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    if request.param == "opensearch":
-        node = request.getfixturevalue("opensearch_node")
-        monkeypatch.setenv("AMX_SEARCH", "opensearch")
-        monkeypatch.setenv("AMX_OPENSEARCH_URL", node.url)
-        monkeypatch.setenv("AMX_INDEX_PREFIX", f"m{uuid.uuid4().hex[:10]}")
+    on_backend(request, tmp_path, monkeypatch)
     return Runtime("test")
 
 

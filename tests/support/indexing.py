@@ -2,8 +2,10 @@
 stored on the real (local) store, indexed by the index function on a raw.batch.stored event (shared by the tests of
 the index's answers and of the change feed)."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
@@ -13,6 +15,21 @@ from affiliate_matrix.models import RawRecord
 from affiliate_matrix.runtime import Runtime
 from tests.support.events import deliver
 from tests.support.processes import ROOT
+
+# Both search backends, the real OpenSearch node's runs marked slow: a fixture parametrized by these calls on_backend.
+BACKENDS = ["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)]
+
+
+def on_backend(request, tmp_path, monkeypatch) -> None:
+    """The environment the functions read their index from: the data directory, and on OpenSearch the node and an
+    index prefix of this test's own."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    if request.param == "opensearch":
+        node = request.getfixturevalue("opensearch_node")
+        monkeypatch.setenv("AMX_SEARCH", "opensearch")
+        monkeypatch.setenv("AMX_OPENSEARCH_URL", node.url)
+        monkeypatch.setenv("AMX_INDEX_PREFIX", f"t{uuid.uuid4().hex[:10]}")
+
 
 T1 = datetime(2026, 11, 21, 12, tzinfo=UTC)
 T2 = T1 + timedelta(days=1)
