@@ -5,16 +5,20 @@ What each function publishes and uses is read from the code (tests/support/publi
 dependency without its policy fails here."""
 
 import ipaddress
+import json
 import shutil
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from tests.support.manifests import OVERLAYS, render
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, tool
 from tests.support.publishers import function_names, needs, publishers
 
 COMPONENT = "app.kubernetes.io/component"  # the label each function's pods carry: the function's name
+PUBLISHES = "affiliatematrix.dev/publishes-events"  # the label kustomization.yaml gives the Broker token by
 BROKER = {"apiVersion": "eventing.knative.dev/v1", "kind": "Broker", "name": "default"}
 # Knative's multi-tenant Broker ingress pods (knative-eventing, brokerRole=ingress) listen on 8080 behind the port 80
 # of the broker-ingress Service that AMX_BROKER_URL names; a NetworkPolicy sees the pod's port.
@@ -87,6 +91,9 @@ def event_policy_problems(docs: list[dict], published: dict[str, set[str]]) -> l
         found += [f"{function} may publish {t}, which its code does not" for t in sorted(lets - types)]
     found += [f"EventPolicy/{name} lets {sender} publish, which is no publishing function's account"
               for sender, (name, _) in sorted(allowed.items())]
+    tokens = {n for n, d in services.items() if d["metadata"].get("labels", {}).get(PUBLISHES) == "true"}
+    found += [f"{f} publishes but has no Broker token ({PUBLISHES})" for f in sorted(set(published) - tokens)]
+    found += [f"{f} has a Broker token but publishes nothing" for f in sorted(tokens - set(published))]
     return found
 
 
@@ -110,7 +117,8 @@ def test_the_publishers_are_read_from_the_code():
 @pytest.mark.parametrize("breakage,expected", [
     # a forged change feed: scrape allowed to announce program changes
     (lambda s: s.replace("fn-scrape\n  filters:\n    - any:\n",
-                         "fn-scrape\n  filters:\n    - any:\n        - exact: {type: dev.affiliatematrix.program.delta}\n"),
+                         "fn-scrape\n  filters:\n    - any:\n"
+                         "        - exact: {type: dev.affiliatematrix.program.delta}\n"),
      "scrape may publish dev.affiliatematrix.program.delta, which its code does not"),
     (lambda s: s.replace("        - exact: {type: dev.affiliatematrix.key.revoked}\n", ""),
      "keys publishes dev.affiliatematrix.key.revoked, which no EventPolicy lets"),
@@ -240,7 +248,8 @@ def network_problems(docs: list[dict], needs_of=needs) -> list[str]:
         has = grants(policies, labels, "egress")
         found += [f"{name} uses {need} ({peer} {port}), which no NetworkPolicy lets it reach"
                   for (peer, port), need in sorted(want.items()) if (peer, port) not in has]
-        found += [f"{name} may reach {peer} {port}, which its code does not use" for peer, port in sorted(has - set(want))]
+        found += [f"{name} may reach {peer} {port}, which its code does not use"
+                  for peer, port in sorted(has - set(want))]
         ingress = grants(policies, labels, "ingress")
         found += [f"{name} is not reachable from {peer} {port}" for peer, port in sorted(INGRESS - ingress)]
         found += [f"{name} is reachable from {peer} {port}" for peer, port in sorted(ingress - INGRESS)]
@@ -284,7 +293,8 @@ def test_a_new_dependency_without_its_policy_fails():
      "programs may reach ip=0.0.0.0/0"),
     (lambda s: s.replace("169.254.0.0/16, ", ""), "scrape may reach 169.254.169.254:80"),
     (lambda s: s.replace('"::ffff:0:0/96", ', ""), "verify may reach ::ffff:169.254.169.254:443"),
-    (lambda s: s.replace("  podSelector: {}\n  policyTypes: [Ingress, Egress]\n", "  podSelector: {}\n  policyTypes: [Ingress]\n"),
+    (lambda s: s.replace("  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
+                         "  podSelector: {}\n  policyTypes: [Ingress]\n"),
      "no default deny"),
     (lambda s: s.replace("{kubernetes.io/metadata.name: kourier-system}", "{}"), "web is reachable from ns=? pods="),
 ])
@@ -297,3 +307,17 @@ def test_a_wrong_network_policy_fails(tmp_path, breakage, expected):
     path.write_text(broken)
     found = network_problems(render(copy / "overlays" / "prod"))
     assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_checkov_finds_nothing_in_the_manifests(tmp_path, overlay):
+    """checkov's Kubernetes checks on what an overlay renders (its own venv, `task setup:checkov`)."""
+    rendered = tmp_path / f"{overlay}.yaml"
+    rendered.write_text(yaml.safe_dump_all(render(ROOT / "manifests" / "overlays" / overlay)))
+    result = subprocess.run([str(tool("checkov/bin/checkov", "setup:checkov")), "-f", str(rendered), "--framework",
+                             "kubernetes", "--quiet", "--compact", "--skip-download", "-o", "json"],
+                            capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout)
+    report = report[0] if isinstance(report, list) else report
+    assert [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]] == []
+    assert report["summary"]["parsing_errors"] == 0
