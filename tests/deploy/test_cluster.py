@@ -160,6 +160,10 @@ def broken(tmp_path, file: str, breakage) -> list[dict]:
                                                  "automountServiceAccountToken: sometimes", 1),
      "ServiceAccount.automountServiceAccountToken of type bool"),
     ("pingsources.yaml", lambda s: s.replace("schedule:", "schedul:", 1), 'unknown field "spec.schedul"'),
+    # the EventPolicy CRD is installed and its schema held to (a policy without its filters would let any type in)
+    ("eventpolicies.yaml", lambda s: s.replace("filters:", "filter:", 1), 'unknown field "spec.filter"'),
+    ("networkpolicies.yaml", lambda s: s.replace('"fe80::/10"', '"::ffff:0:0/96"'),
+     "must not have an IPv4-mapped IPv6 address"),
 ])
 def test_a_broken_manifest_is_refused_by_the_api_server(cluster, tmp_path, file, breakage, expected):
     assert expected in dry_run_then_apply(cluster, broken(tmp_path, file, breakage))
