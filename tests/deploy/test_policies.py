@@ -1,7 +1,7 @@
 """The event and network policies of the manifests held to what the code does, in every overlay: the Broker takes
 each event type only from the functions whose code publishes it, and each function's pods may reach what its code
 uses (its ports' backends by their settings, the Broker, the API server's keys, the internet) and nothing more.
-What each function publishes and uses is read from the code (tests/support/publishers.py), so a new event or a new
+What each function publishes and uses is read from the code (tests/support/function_reach.py), so a new event or a new
 dependency without its policy fails here."""
 
 import ipaddress
@@ -15,7 +15,7 @@ import yaml
 
 from tests.support.manifests import OVERLAYS, render
 from tests.support.processes import ROOT, tool
-from tests.support.publishers import function_names, needs, publishers
+from tests.support.function_reach import function_names, needs, publishers
 
 COMPONENT = "app.kubernetes.io/component"  # the label each function's pods carry: the function's name
 PUBLISHES = "affiliatematrix.dev/publishes-events"  # the label kustomization.yaml gives the Broker token by

@@ -1,11 +1,12 @@
-"""Which event types each function may publish, read from the code rather than copied by hand: a call graph of
-top-level functions and classes, from each functions/<name>/main.py through the shared package, to the code that
-makes an event (`Event.make`) and the event types that code names.
+"""What each function may do over the network, read from the code rather than copied by hand: the event types it
+may publish and what it reaches (its Runtime's ports, the internet). A call graph of top-level functions and classes,
+from each functions/<name>/main.py through the shared package, to the code that makes an event (`Event.make`) and
+the event types that code names, that reads a port (`rt.store`) or that names the outbound client.
 
 Static and coarse on purpose: a function or class is reached when anything reached names it (called, passed as a
 callback, put in a table), and its whole body counts, so a reached `Event.make` is never missed; a type it names is
 taken as one it may publish. Calls through an object's attribute (`rt.bus.publish`) are not followed: they go to a
-port's adapters, which make no events. An action type (`ACTION_PREFIX + kind`) stands for every rule action.
+port's adapters, which make no events and are counted by the port read instead. An action type (`ACTION_PREFIX + kind`) stands for every rule action.
 
 One table is read as the functions use it: rules.actions.HANDLERS, which every function's event handling reaches
 (handlers/events.py runs any action event it takes), holds each action's work; a function takes only the event
@@ -91,11 +92,11 @@ def _modules() -> dict[str, _Module]:
 def _resolve(module: str, name: str, seen=frozenset()) -> tuple[str, str] | None:
     """The unit `name` means in `module`: its own function or class, a module, or what it imports under that name."""
     modules = _modules()
-    if f"{module}.{name}" in modules and name not in modules.get(module, _Dummy).units:
+    here = modules.get(module)
+    if f"{module}.{name}" in modules and (here is None or name not in here.units):
         return f"{module}.{name}", MODULE
-    if module not in modules or (module, name) in seen:
+    if here is None or (module, name) in seen:
         return None
-    here = modules[module]
     if name in here.units:
         return module, name
     if name in here.imported:
@@ -104,10 +105,6 @@ def _resolve(module: str, name: str, seen=frozenset()) -> tuple[str, str] | None
             return (source, MODULE) if source in modules else None
         return _resolve(source, attribute, seen | {(module, name)})
     return None
-
-
-class _Dummy:
-    units: dict = {}
 
 
 def _body(module: str, unit: str, actions: set[str] | None = None) -> list[ast.AST]:
@@ -166,7 +163,8 @@ def commands_of(function: str) -> list[tuple[str, str]]:
     return found
 
 
-def reached(function: str) -> set[tuple[str, str]]:
+@cache
+def reached(function: str) -> frozenset[tuple[str, str]]:
     """Every unit (module, top-level function or class, or the module's own statements) functions/<function>/main.py
     and the commands run as it may run."""
     actions = routed_actions(function)
@@ -179,7 +177,7 @@ def reached(function: str) -> set[tuple[str, str]]:
             continue
         seen.add(unit)
         todo += _references(*unit, actions) | {(unit[0], MODULE)}
-    return seen
+    return frozenset(seen)
 
 
 def published_by(function: str) -> set[str]:
