@@ -1,4 +1,5 @@
-"""The manifests on a real kube-apiserver (with etcd, and the Knative CRDs of ../shared/schemas/knative/;
+"""The manifests on a real kube-apiserver (with etcd, and the Knative CRDs of ../shared/schemas/knative/ and
+EventPolicy's from the knative.dev/eventing module, `task setup:knative`;
 no controller runs, so nothing starts): every overlay passes a server-side dry run, is then really
 applied and read back, and each ServiceAccount has exactly the RBAC that the manifests' Roles and
 bindings give it, as `kubectl auth can-i` answers. `./task validate:cluster` runs this file."""
@@ -10,7 +11,7 @@ import uuid
 import pytest
 import yaml
 
-from tests.support.manifests import CRDS, OVERLAYS, render
+from tests.support.manifests import OVERLAYS, crd_files, render
 from tests.support.processes import ROOT
 
 pytestmark = pytest.mark.slow
@@ -23,7 +24,8 @@ CAN_I_ROW = re.compile(r"^\s*(\S*)\s+\[(.*?)\]\s+\[(.*?)\]\s+\[(.*?)\]\s*$")
 @pytest.fixture(scope="module")
 def cluster(kube_cluster):
     """The API server with the Knative Serving and Eventing CRDs installed and established."""
-    kube_cluster.kubectl("apply", "--server-side", "-f", str(CRDS))
+    for crds in crd_files():
+        kube_cluster.kubectl("apply", "--server-side", "-f", str(crds))
     kube_cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=120s")
     return kube_cluster
 
@@ -158,6 +160,10 @@ def broken(tmp_path, file: str, breakage) -> list[dict]:
                                                  "automountServiceAccountToken: sometimes", 1),
      "ServiceAccount.automountServiceAccountToken of type bool"),
     ("pingsources.yaml", lambda s: s.replace("schedule:", "schedul:", 1), 'unknown field "spec.schedul"'),
+    # the EventPolicy CRD is installed and its schema held to (a policy without its filters would let any type in)
+    ("eventpolicies.yaml", lambda s: s.replace("filters:", "filter:", 1), 'unknown field "spec.filter"'),
+    ("networkpolicies.yaml", lambda s: s.replace('"fe80::/10"', '"::ffff:0:0/96"'),
+     "must not have an IPv4-mapped IPv6 address"),
 ])
 def test_a_broken_manifest_is_refused_by_the_api_server(cluster, tmp_path, file, breakage, expected):
     assert expected in dry_run_then_apply(cluster, broken(tmp_path, file, breakage))

@@ -1,6 +1,6 @@
 """The manifests as the deploy and Vault tests read them: rendered by kustomize (the project's
-pinned one in .tools/, else kubectl's), the overlays there are, the Knative CRD schemas beside the
-project."""
+pinned one in .tools/, else kubectl's), the overlays there are, the Knative CRDs: those beside the
+project and the EventPolicy one `task setup:knative` fetches."""
 
 import shutil
 import subprocess
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, tool
 
 CRDS = ROOT.parent / "shared" / "schemas" / "knative"
 OVERLAYS = sorted(p.name for p in (ROOT / "manifests" / "overlays").iterdir() if p.is_dir())
@@ -29,3 +29,11 @@ def render(folder: Path) -> list[dict]:
     if result.returncode != 0:
         raise AssertionError(f"kustomize build {folder} failed:\n{result.stderr}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def crd_files() -> list[Path]:
+    """Every Knative CRD the manifests use: ../shared/schemas/knative's, and EventPolicy's from the knative.dev/eventing
+    module (infra/knative-crds)."""
+    if not any(CRDS.glob("*.yaml")):
+        raise AssertionError(f"no Knative CRD schemas in {CRDS}: they live beside the project, in ../shared/schemas/knative/")
+    return sorted(CRDS.glob("*.yaml")) + [tool("knative/eventing-eventpolicy.yaml", "setup:knative")]
