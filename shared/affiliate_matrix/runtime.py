@@ -11,7 +11,6 @@ function starts all the same; each request that uses it builds it again, answere
 
 from __future__ import annotations
 
-import gc
 import os
 import stat
 import sys
@@ -91,12 +90,7 @@ def start(function: str, *ports: str) -> Runtime:
     except DamagedData as exc:
         print(f"{function}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    # gunicorn forks its worker from the process that imported the function. Freezing what is alive now keeps the
-    # garbage collector's passes in the worker from writing to those objects, which would copy their shared pages.
-    # Once per process: a test process imports many functions, and each freeze would keep its garbage for good.
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-    return runtime
+    return runtime  # frozen for the worker's fork by amx-function (server.py), which imported this
 
 
 # The work the request being served leaves for after its answer: the HTTP layer (handlers.serve) sets a fresh list

@@ -52,7 +52,7 @@ def test_a_revoked_token_is_refused_at_once_by_a_function_running_in_another_pro
         function.stop()
 
 
-@pytest.mark.parametrize("backend", ["local", "vault"])
+@pytest.mark.parametrize("backend", ["local", pytest.param("vault", marks=pytest.mark.slow)])  # vault: OpenBao runs
 def test_revocation_holds_in_every_app_instance_at_once(tmp_path, monkeypatch, request, backend):
     settings = {"AMX_DATA_DIR": str(tmp_path)}
     if backend == "vault":

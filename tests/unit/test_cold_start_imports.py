@@ -81,3 +81,33 @@ def test_a_function_starts_and_answers_its_first_request_without_heavy_libraries
     assert not unexpected_at_start, f"{function}'s start imports {sorted(unexpected_at_start)}"
     unexpected = set(loaded["first_request"]) - FIRST_REQUEST_NEEDS.get(function, set())
     assert not unexpected, f"{function}'s first request (GET {path}) imports {sorted(unexpected)}"
+
+
+SERVE_PROBE = """
+import gc, json
+import affiliate_matrix.server as server
+
+importing = gc.isenabled()
+seen = {}
+
+
+class Server:
+    def run(self, host, port):  # what gunicorn would fork from: record, do not serve
+        seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+
+
+server.create_server = lambda app, debug, **options: Server()
+server.main(["--source", "functions/verify/main.py", "--target", "handle", "--port", "1"], standalone_mode=False)
+print(json.dumps({"importing": importing, **seen}))
+"""
+
+
+def test_amx_function_collects_no_garbage_while_importing_and_freezes_it_for_the_worker(tmp_path):
+    """Python's recipe for a server that forks (the gc.freeze docs): collection off while the function is imported,
+    what is alive then frozen before the fork, collection on for the requests."""
+    shown = subprocess.run([sys.executable, "-c", SERVE_PROBE], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "AMX_DATA_DIR": str(tmp_path / ".amx")}, check=True)
+    seen = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert seen["importing"] is False
+    assert seen["enabled"] is True
+    assert seen["frozen"] > 50_000  # the framework's and the function's objects, not a handful
