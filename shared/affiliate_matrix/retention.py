@@ -18,7 +18,9 @@ from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
-TIME_FIELDS = {"deltas": "at", "metrics": "at", "activations": "at", "queries": "at"}
+# Deltas go by when they were recorded, not observed: the change feed is ordered and resumed by recorded_at, so a
+# batch observed long ago and recorded just now stays for a whole window, time for its readers to poll it.
+TIME_FIELDS = {"deltas": "recorded_at", "metrics": "at", "activations": "at", "queries": "at"}
 
 
 def windows(setting: str) -> dict[str, int]:

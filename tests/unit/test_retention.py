@@ -50,3 +50,24 @@ def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_p
     assert rt.store.head("rules/old.json") is not None
     shorter = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30", retention_dead_letters_days=7))
     assert apply(shorter, NOW)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []
+
+
+def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path):
+    """The change feed is ordered and resumed by recorded_at; retention went by `at`, so a batch observed long ago
+    and recorded just now (a replay, a late crawl) was deleted before a reader had polled it."""
+    from affiliate_matrix import deltas
+    from affiliate_matrix.models import DeltaChange
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="deltas=30"))
+    rt.index.ensure_index(deltas.DELTAS_INDEX)
+
+    def doc(name, observed_days, recorded_days):
+        at = NOW - timedelta(days=observed_days)
+        delta = DeltaChange(id=name, program_id="p", change="created", at=at, source="awin")
+        return deltas.to_document(delta, recorded_at=NOW - timedelta(days=recorded_days))
+
+    docs = [doc("late", 400, 1), doc("old", 40, 31), doc("recent", 2, 2)]
+    rt.index.bulk_upsert(deltas.DELTAS_INDEX.name, docs, refresh=True)
+    assert apply(rt, NOW)["deltas"] == 1
+    kept = rt.index.search(deltas.DELTAS_INDEX.name, SearchQuery(size=10)).hits
+    assert sorted(h.doc["id"] for h in kept) == ["late", "recent"]
