@@ -71,3 +71,17 @@ def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path)
     assert apply(rt, NOW)["deltas"] == 1
     kept = rt.index.search(deltas.DELTAS_INDEX.name, SearchQuery(size=10)).hits
     assert sorted(h.doc["id"] for h in kept) == ["late", "recent"]
+
+
+def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path):
+    """Deltas v1 has no recorded_at (`amx index migrate deltas` fills it with `at`): until migrated, retention dates
+    them by `at` rather than failing the whole job (every other index's retention and the dead letters with it)."""
+    from affiliate_matrix.search import IndexSpec
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="deltas=30,metrics=30"))
+    rt.index.ensure_index(IndexSpec("deltas", 1, {"id": "keyword", "at": "date", "delta": "stored"}))
+    rt.index.ensure_index(METRICS_INDEX)
+    rt.index.bulk_upsert("deltas", [{"id": f"d{i}", "at": (NOW - timedelta(days=i)).isoformat(), "delta": {}}
+                                    for i in (1, 40)], refresh=True)
+    rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", 1, {}, NOW - timedelta(days=40), "old")], refresh=True)
+    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "tombstones": 0}
