@@ -10,6 +10,7 @@ from affiliate_matrix.observability.figures import METRICS_INDEX, metric
 from affiliate_matrix.retention import apply, windows
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.indexing import BACKENDS, on_backend
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -52,7 +53,13 @@ def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_p
     assert apply(shorter, NOW)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []
 
 
-def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path):
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path, monkeypatch):
+    """The search port each index's retention runs on (the retention job's delete_before and the index's version)."""
+    on_backend(request, tmp_path, monkeypatch)
+
+
+def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path, backend):
     """The change feed is ordered and resumed by recorded_at; retention went by `at`, so a batch observed long ago
     and recorded just now (a replay, a late crawl) was deleted before a reader had polled it."""
     from affiliate_matrix import deltas
@@ -73,7 +80,7 @@ def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path)
     assert sorted(h.doc["id"] for h in kept) == ["late", "recent"]
 
 
-def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path):
+def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path, backend):
     """Deltas v1 has no recorded_at (`amx index migrate deltas` fills it with `at`): until migrated, retention dates
     them by `at` rather than failing the whole job (every other index's retention and the dead letters with it)."""
     from affiliate_matrix.search import IndexSpec
