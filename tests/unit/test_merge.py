@@ -104,6 +104,7 @@ def test_one_network_program_is_one_listing_its_join_url_the_newest_claims(order
         ("shareasale", None, "https://www.shareasale.com/r.cfm?m=47&u=999&b=1")]
     assert len(merged.provenance["networks"]) == 3  # every source's claim kept
 
-    uk = observe("dir_a", 30, network="awin", network_program_id="1001", join_url="https://www.awin1.com/cread.php?awinmid=1001")
+    uk = observe("dir_a", 30, network="awin", network_program_id="1001",
+                 join_url="https://www.awin1.com/cread.php?awinmid=1001")
     de = observe("dir_b", 30, days=1, network="awin", network_program_id="2002")
     assert [n.program_id for n in fold(uk, de).networks] == ["1001", "2002"]
