@@ -93,6 +93,13 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
+    # A key of one source where another's connections read it would be sent to that source (the connections' side
+    # refuses the same pairing: connections.key_owner_problem).
+    if record.owner_source and (other := next((c for c in dependents(rt, record.path)
+                                                if c.source != record.owner_source), None)):
+        raise InvalidInput(f"connection {other.id!r} (source {other.source!r}) reads the key at {record.path!r}: "
+                           f"a key of source {record.owner_source!r} cannot be added there; add it at a path of its "
+                           f"own, or as source {other.source!r}'s")
     revoked = _revoked_etag(rt, record.path)
     if revoked is not None:
         _write_over_revoked(rt, record.path, data)

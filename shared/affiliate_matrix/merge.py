@@ -10,7 +10,7 @@ from functools import cache
 
 from pydantic import TypeAdapter
 
-from affiliate_matrix.models import FieldSource, Payout, Program
+from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases")
@@ -90,12 +90,14 @@ def merge(known: Program, seen: Program) -> Program:
     for field in UNION:  # the union of what the current claims say
         claims = current(field)
         if claims:
-            values = {_key(v): v for claim in claims for v in _adapter(field).validate_python(claim.value)}
+            newest_last = sorted(claims, key=lambda c: (c.fetched_at, priority_of(c.source), c.source, c.url))
+            said = [v for claim in newest_last for v in _adapter(field).validate_python(claim.value)]
             merged.provenance[field] = sorted(claims, key=lambda c: (c.source, c.url))
         elif withdrawn(field):
             continue
         else:
-            values = {_key(v): v for v in [*getattr(known, field), *getattr(seen, field)]}
+            said = [*getattr(known, field), *getattr(seen, field)]
+        values = {_key(v): v for v in (one_listing_each(said) if field == "networks" else said)}
         setattr(merged, field, [values[k] for k in sorted(values)])
     for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
         reports: dict[str, FieldSource] = {}  # each source's latest
@@ -134,6 +136,17 @@ def merge(known: Program, seen: Program) -> Program:
         merged.status = "active"  # closed on a source's word (not on missed pages), which no longer holds
     merged.quality_score = quality(merged)
     return merged
+
+
+def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:
+    """One listing a network program (the network and the program's id there, if known): two join URLs for one (a
+    tracking link with another query string) are one listing. Given oldest first, the last URL named stands."""
+    kept: dict[tuple[str, str | None], NetworkListing] = {}
+    for listing in listings:
+        key = (listing.network, listing.program_id)
+        if key not in kept or listing.join_url:  # one naming no URL keeps the URL named before
+            kept[key] = listing
+    return list(kept.values())
 
 
 def quality(program: Program) -> float:

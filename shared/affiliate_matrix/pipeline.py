@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
-from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import ConfigError, DamagedData
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
@@ -185,7 +185,8 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     if marked:
         rt.store.put(pending_key, json.dumps([d.model_dump(mode="json") for d in pending.values()]).encode(),
                      content_type="application/json")
-    written = rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in pending.values()], refresh=True)
+    recorded = {d.id: delta_document(d) for d in pending.values()}
+    written = rt.index.bulk_upsert(DELTAS_INDEX.name, list(recorded.values()), refresh=True)
     unrecorded = {delta_id for delta_id, _ in written.errors}
     report.errors += written.errors
     for program_id, delta in deltas.items():  # a change whose delta is not recorded is not written either
@@ -202,8 +203,8 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         rt.store.put(f"errors/index/{batch_key.rsplit('/', 1)[-1]}.json", json.dumps(
             {"batch_key": batch_key, "errors": [{"id": i, "reason": r} for i, r in report.errors]}).encode(),
             content_type="application/json")
-    for delta in report.deltas:
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", delta.model_dump(mode="json"), key=delta.id,
+    for delta in report.deltas:  # each as the change feed shows it, when it was recorded too
+        rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", feed_item(recorded[delta.id]), key=delta.id,
                                   subject=delta.program_id))
     if marked:
         rt.store.delete(pending_key)

@@ -18,7 +18,12 @@ from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
-TIME_FIELDS = {"deltas": "at", "metrics": "at", "activations": "at", "queries": "at"}
+# Deltas go by when they were recorded, not observed: the change feed is ordered and resumed by recorded_at, so a
+# batch observed long ago and recorded just now stays for a whole window, time for its readers to poll it.
+TIME_FIELDS = {"deltas": "recorded_at", "metrics": "at", "activations": "at", "queries": "at"}
+# An index whose time field came with a version, still on the version before (`amx index migrate` not run yet): the
+# field its documents are dated by there. Deltas v1 has no recorded_at; its migration fills it with `at`.
+BEFORE = {"deltas": (2, "at")}
 
 
 def windows(setting: str) -> dict[str, int]:
@@ -35,7 +40,10 @@ def apply(rt, now: datetime | None = None) -> dict[str, int]:
     deleted, kept = {}, windows(rt.settings.retention_days)
     for name, days in kept.items():
         try:
-            deleted[name] = rt.index.delete_before(name, TIME_FIELDS[name], (now - timedelta(days=days)).isoformat())
+            field = TIME_FIELDS[name]
+            if name in BEFORE and rt.index.status(name).current < BEFORE[name][0]:
+                field = BEFORE[name][1]
+            deleted[name] = rt.index.delete_before(name, field, (now - timedelta(days=days)).isoformat())
         except NotFoundError:
             deleted[name] = 0  # the index does not exist yet
     parked_before = now - timedelta(days=rt.settings.retention_dead_letters_days)

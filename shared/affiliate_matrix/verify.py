@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
@@ -95,10 +95,11 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
             report.deltas.append(delta)
         documents.append(to_document(after))
     rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in report.deltas], refresh=True)
-    for delta in report.deltas:
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", delta.model_dump(mode="json"), key=delta.id,
-                                  subject=delta.program_id))
+    recorded = [delta_document(d) for d in report.deltas]
+    rt.index.bulk_upsert(DELTAS_INDEX.name, recorded, refresh=True)
+    for document in recorded:  # each as the change feed shows it, when it was recorded too
+        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", feed_item(document), key=document["id"],
+                                  subject=document["program_id"]))
     return report
 
 

@@ -245,6 +245,33 @@ def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
     assert 1 <= len(started) <= READERS + 1  # the failed read's thread may have begun one more
 
 
+def test_amx_budget_campaigns_list_reads_the_campaigns_metrics_several_at_a_time(rt, monkeypatch):
+    """`amx budget campaigns list` read each campaign's metrics (its days' count) one GET after another, where the
+    tick reads them several at a time (documents.together): every read of a campaign's metrics here waits until all
+    three are under way (a barrier whose timeout only bounds a failure: one read at a time never gets past it)."""
+    import threading
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, csv_for(10).encode())
+    barrier, get = threading.Barrier(3, timeout=5), LocalObjectStore.get
+
+    def together(self, key):
+        if key.startswith("budget/metrics/"):
+            barrier.wait()
+        return get(self, key)
+
+    monkeypatch.setattr(LocalObjectStore, "get", together)
+    listed = CliRunner().invoke(app, ["budget", "campaigns", "list"])
+    monkeypatch.setattr(LocalObjectStore, "get", get)
+    assert listed.exit_code == 0, listed.output
+    assert [line.split()[1] for line in listed.output.splitlines() if "-1 " in line] == ["email-1", "search-1",
+                                                                                          "social-1"]
+
+
 @pytest.mark.parametrize("path,body,status,fragment", [
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days.0.date"),
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.events import RAW_BATCH_STORED
+from affiliate_matrix.deltas import feed_item
+from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_batch, scrape
 from affiliate_matrix.program_index import from_document
 from affiliate_matrix.runtime import Runtime
@@ -36,6 +37,8 @@ def test_a_vanished_program_is_suspected_then_removed_then_restored(tmp_path):
     shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
     with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
         rt = setup(tmp_path, site, urls["affiliateprograms"])
+        verified = []  # verify's program.delta events: the deltas as the change feed shows them, recorded_at too
+        rt.bus.subscribe(PROGRAM_DELTA, lambda e: verified.append(e.data) if e.source == "/verify" else None)
         page = site / "p/semrush/index.html"
         kept = page.read_text()
         page.unlink()
@@ -49,6 +52,7 @@ def test_a_vanished_program_is_suspected_then_removed_then_restored(tmp_path):
         feed = rt.index.search("deltas", SearchQuery(filters={"fields": ["status"], "change": ["updated", "removed"]},
                                                      size=10)).hits
         assert sorted(h.doc["change"] for h in feed) == ["removed", "updated"]
+        assert len(verified) == 2 and {d["id"]: d for d in verified} == {h.id: feed_item(h.doc) for h in feed}
         page.write_text(kept)
         scrape(rt, "ap")
     restored = semrush(rt)

@@ -331,6 +331,29 @@ def test_dead_letters_of_one_id_from_two_sources_are_both_parked(data_dir):
     assert sorted(json.loads(rt.store.get(key).data)["event"]["source"] for key in keys) == ["/scrape/a", "/scrape/b"]
 
 
+def test_a_dead_letter_parked_again_is_another_object_than_the_one_before(data_dir, monkeypatch):
+    """A letter parked again with the same event had the same bytes, so the same ETag: the retention job's delete of
+    an old letter (If-Match on the ETag it listed, to delete only that object) deleted the one parked again after its
+    listing too. Each park records when it was parked, so each is another object, with another ETag."""
+    from datetime import UTC, datetime, timedelta
+
+    import affiliate_matrix.events as events
+    from tests.support.clock import ManualWallClock
+
+    clock = ManualWallClock(datetime(2026, 11, 22, tzinfo=UTC))
+    monkeypatch.setattr(events, "clock", clock)
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = Event.make(PROGRAM_DELTA_TYPE, "/index", {"x": 1}, key="k")
+    etags = []
+    for _ in range(2):
+        assert deliver(client("triggers"), event, "triggers", path="/dead-letters").status_code == 204
+        (key,) = list(rt.store.list("dead-letters/"))
+        etags.append(rt.store.head(key))
+        clock.advance(timedelta(days=31))
+    assert etags[0] != etags[1]
+    assert json.loads(rt.store.get(key).data)["parked_at"] == "2026-12-23T00:00:00+00:00"
+
+
 PROGRAM_DELTA_TYPE = "dev.affiliatematrix.program.delta"
 
 

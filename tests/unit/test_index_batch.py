@@ -108,3 +108,18 @@ def test_a_record_that_fails_to_index_is_a_recorded_error_and_the_rest_are_index
     (error_key,) = rt.store.list("errors/index/")
     recorded = json.loads(rt.store.get(error_key).data)
     assert recorded["batch_key"] == batch_key and len(recorded["errors"]) == 2
+
+
+def test_a_delta_event_carries_when_its_delta_was_recorded_as_the_change_feed_shows_it(tmp_path):
+    """program.delta events carried the delta without recorded_at, so a consumer of the events could not resume
+    the change feed as a reader of GET /changes does (since the newest recorded_at read). An event's data is the
+    delta as the feed holds it."""
+    from affiliate_matrix.deltas import feed_item
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    events = []
+    rt.bus.subscribe(PROGRAM_DELTA, lambda event: events.append(event.data))
+    index_batch(rt, _batch(rt))
+    feed = {h.id: feed_item(h.doc) for h in rt.index.search("deltas", SearchQuery(size=100)).hits}
+    assert len(events) == len(NAMES) and all(event["recorded_at"] for event in events)
+    assert {event["id"]: event for event in events} == feed

@@ -249,3 +249,34 @@ def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connecti
     for cid in ("cj-1", "cj-2"):
         connection = load_connection(rt.store, cid)[0]
         assert (connection.healthy, connection.health_reason, skip_reason(connection)) == (True, None, None)
+
+
+@pytest.mark.parametrize("revoked_before", [False, True], ids=["new", "added-again"])
+def test_a_key_of_one_source_is_refused_where_another_sources_connections_read(tmp_path, revoked_before):
+    """A connection naming another source's key is refused (holes18), but the other way round was accepted: a key
+    added for awin at the path cj connections read was stored, and sent to cj. It is refused, naming the
+    connections and both sources; nothing is written. A key of their own source, or of none named, is taken."""
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import InvalidInput, NotFoundError
+    from affiliate_matrix.keys import revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    path = "connections/cj"
+    save_connection(rt.store, Connection(id="cj-1", source="cj", credentials_path=path))
+    if revoked_before:
+        add_key(rt, KeyRecord(path=path, rotation="manual", owner_source="cj", created_at=NOW), {"api_token": "a"})
+        revoke(rt, path)
+        before = load_record(rt, path)
+    with pytest.raises(InvalidInput, match=r"connection 'cj-1' \(source 'cj'\) reads the key at 'connections/cj': "
+                                           r"a key of source 'awin' cannot be added there"):
+        add_key(rt, KeyRecord(path=path, rotation="manual", owner_source="awin", created_at=NOW),
+                {"api_token": "awin-key"})
+    if revoked_before:
+        assert load_record(rt, path) == before
+    else:
+        with pytest.raises(NotFoundError):
+            load_record(rt, path)
+        with pytest.raises(NotFoundError):
+            rt.secrets.read(path)
+    add_key(rt, KeyRecord(path=path, rotation="manual", owner_source="cj", created_at=NOW), {"api_token": "cj-key"})
+    assert load_record(rt, path)[0].owner_source == "cj"

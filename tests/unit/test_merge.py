@@ -88,3 +88,23 @@ def test_the_newest_network_figure_stands_and_a_missing_one_erases_nothing():
     merged = fold(older, newer)
     assert (merged.epc_7d.amount, merged.epc_7d.currency) == (Decimal("9.75"), "USD")
     assert merged.gravity == Decimal("40.1")  # the newer report says nothing about gravity
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_one_network_program_is_one_listing_its_join_url_the_newest_claims(order):
+    """Two sources' join URLs for one network program (a tracking link with its query string in another order, or
+    another publisher's id in it) were two entries of `networks`, as if the merchant had two programs there. A
+    network program (the network and the program's id there) is one listing; the newest claim's URL stands, a claim
+    naming none keeps the URL named before. Two programs of one network (two ids) stay two."""
+    old = observe("dir_a", 30, join_url="https://www.shareasale.com/r.cfm?b=1&u=2&m=47")
+    new = observe("dir_b", 30, days=1, join_url="https://www.shareasale.com/r.cfm?m=47&u=999&b=1")
+    bare = observe("dir_c", 30, days=2, network="shareasale")
+    merged = fold(*((old, new, bare) if order == 0 else (bare, new, old)))
+    assert [(n.network, n.program_id, str(n.join_url)) for n in merged.networks] == [
+        ("shareasale", None, "https://www.shareasale.com/r.cfm?m=47&u=999&b=1")]
+    assert len(merged.provenance["networks"]) == 3  # every source's claim kept
+
+    uk = observe("dir_a", 30, network="awin", network_program_id="1001",
+                 join_url="https://www.awin1.com/cread.php?awinmid=1001")
+    de = observe("dir_b", 30, days=1, network="awin", network_program_id="2002")
+    assert [n.program_id for n in fold(uk, de).networks] == ["1001", "2002"]

@@ -10,6 +10,7 @@ from affiliate_matrix.observability.figures import METRICS_INDEX, metric
 from affiliate_matrix.retention import apply, windows
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.indexing import BACKENDS, on_backend
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -50,3 +51,44 @@ def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_p
     assert rt.store.head("rules/old.json") is not None
     shorter = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30", retention_dead_letters_days=7))
     assert apply(shorter, NOW)["dead_letters"] == 1 and list(rt.store.list("dead-letters/")) == []
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path, monkeypatch):
+    """The search port each index's retention runs on (the retention job's delete_before and the index's version)."""
+    on_backend(request, tmp_path, monkeypatch)
+
+
+def test_deltas_are_kept_for_their_window_from_when_they_were_recorded(tmp_path, backend):
+    """The change feed is ordered and resumed by recorded_at; retention went by `at`, so a batch observed long ago
+    and recorded just now (a replay, a late crawl) was deleted before a reader had polled it."""
+    from affiliate_matrix import deltas
+    from affiliate_matrix.models import DeltaChange
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="deltas=30"))
+    rt.index.ensure_index(deltas.DELTAS_INDEX)
+
+    def doc(name, observed_days, recorded_days):
+        at = NOW - timedelta(days=observed_days)
+        delta = DeltaChange(id=name, program_id="p", change="created", at=at, source="awin")
+        return deltas.to_document(delta, recorded_at=NOW - timedelta(days=recorded_days))
+
+    docs = [doc("late", 400, 1), doc("old", 40, 31), doc("recent", 2, 2)]
+    rt.index.bulk_upsert(deltas.DELTAS_INDEX.name, docs, refresh=True)
+    assert apply(rt, NOW)["deltas"] == 1
+    kept = rt.index.search(deltas.DELTAS_INDEX.name, SearchQuery(size=10)).hits
+    assert sorted(h.doc["id"] for h in kept) == ["late", "recent"]
+
+
+def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path, backend):
+    """Deltas v1 has no recorded_at (`amx index migrate deltas` fills it with `at`): until migrated, retention dates
+    them by `at` rather than failing the whole job (every other index's retention and the dead letters with it)."""
+    from affiliate_matrix.search import IndexSpec
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="deltas=30,metrics=30"))
+    rt.index.ensure_index(IndexSpec("deltas", 1, {"id": "keyword", "at": "date", "delta": "stored"}))
+    rt.index.ensure_index(METRICS_INDEX)
+    rt.index.bulk_upsert("deltas", [{"id": f"d{i}", "at": (NOW - timedelta(days=i)).isoformat(), "delta": {}}
+                                    for i in (1, 40)], refresh=True)
+    rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", 1, {}, NOW - timedelta(days=40), "old")], refresh=True)
+    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "tombstones": 0}

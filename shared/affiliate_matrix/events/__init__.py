@@ -8,6 +8,7 @@ wherever possible, so a repeated run publishes the same id.
 
 from abc import ABC, abstractmethod
 import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -82,6 +83,18 @@ class Event(BaseModel):
 
 
 DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)
+
+
+def clock() -> datetime:
+    """When a dead letter is parked: a record, never a decision. Tests set a clock of their own."""
+    return datetime.now(UTC)
+
+
+def dead_letter(record: dict) -> bytes:
+    """A dead letter's bytes: the record and when it was parked. A letter parked again is so never the same bytes as
+    the one before (nor the same ETag), and the retention job's delete of an old letter, conditional on the ETag it
+    listed, cannot delete one parked again after its listing."""
+    return json.dumps({**record, "parked_at": clock().isoformat()}, indent=2).encode()
 
 
 def dead_letter_name(source: str, event_id: str) -> str:

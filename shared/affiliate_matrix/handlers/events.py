@@ -321,9 +321,9 @@ def routes(base: Path):
 
 
 def park(rt, event: Event, destination: str | None) -> None:
-    from affiliate_matrix.events import DEAD_LETTERS, dead_letter_name
+    from affiliate_matrix.events import DEAD_LETTERS, dead_letter, dead_letter_name
 
     key = f"{DEAD_LETTERS}{event.type}/{dead_letter_name(event.source, event.id)}.json"
-    rt.store.put(key, json.dumps({"event": event.model_dump(mode="json"), "destination": destination}).encode(),
+    rt.store.put(key, dead_letter({"event": event.model_dump(mode="json"), "destination": destination}),
                  content_type="application/json")
     log.error("event.dead_lettered", event_id=event.id, type=event.type, destination=destination)

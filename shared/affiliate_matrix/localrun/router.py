@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter_name
+from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.storage import ObjectStore
@@ -163,8 +163,8 @@ class Router:
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
         name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
-        self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", json.dumps(
-            {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}, indent=2).encode(),
+        self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", dead_letter(
+            {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}),
             content_type="application/json")
         log.error("router.dead_letter", event_id=delivery.event["id"], to=delivery.route.subscriber, reason=reason)
         self._done()

@@ -318,7 +318,8 @@ def _hint(name: str, options) -> str:
 # The payload keys the functions' events carry (program.delta, key.*, sync.failed, budget.*, raw.batch.stored).
 SAMPLE_EVENT_DATA = {
     "id": "d_1", "program_id": "p_1", "change": "updated", "fields": [{"field": "commission"}] * 50, "source": "awin",
-    "at": "2026-11-22T06:00:00+00:00", "path": "connections/awin", "days": 7, "expires_at": "2026-11-29T00:00:00+00:00",
+    "at": "2026-11-22T06:00:00+00:00", "recorded_at": "2026-11-22T06:00:01Z", "path": "connections/awin", "days": 7,
+    "expires_at": "2026-11-29T00:00:00+00:00",
     "rotation": "auto", "version": 2, "failed": ["awin"], "connections": ["awin"], "connection_id": "awin",
     "sync_id": "s_1", "errors": ["fetch https://example.com/: HTTP 503"] * 20, "campaign_id": "c1", "day": "2026-11-21",
     "allocated": 100.0, "spent": 130.0, "deviation": 0.3, "tolerance": 0.2, "direction": "over", "strategy": "optimal",
