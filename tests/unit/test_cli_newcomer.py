@@ -1,0 +1,60 @@
+"""The path a newcomer walks with `amx`: each command says what the README says it does, and a user's mistake is one
+line naming it, with a nonzero exit, never a traceback."""
+
+import subprocess
+
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from tests.support.indexing import Index, record
+from tests.support.processes import BIN
+
+
+def amx(cwd, *args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path, monkeypatch):
+    """`amx show` printed the program's kept value beside every source, so a directory that said a 90-day cookie
+    read as saying 45 days (the network's), and a claim's commission was a Python repr cut at 60 characters."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                       cookie_text="90 days"))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", commission_text="USD 100 per sale",
+                       cookie_text="45 days"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("cookie_days", "90d", "affiliateprograms") in rows and ("cookie_days", "45d", "rakuten") in rows, \
+        result.output
+    assert ("commission_text", "$65 per sale", "affiliateprograms") in rows, result.output
+    assert ("commission", "100 USD", "rakuten") in rows and ("commission", "65 USD", "affiliateprograms") in rows, \
+        result.output
+    assert "CommissionTerm(" not in result.output
+    assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
+
+
+def index_day() -> str:
+    from tests.support.indexing import T1
+
+    return f"{T1:%Y%m%d}"
+
+
+def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
+    """`amx compare`'s "sources disagree" lines printed Python dicts of the parsed terms, where the demo's own
+    compare screen prints them in words."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                       cookie_text="90 days"))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", commission_text="USD 100 per sale",
+                       cookie_text="45 days"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert "affiliateprograms 65 USD" in line and "rakuten 100 USD" in line, result.output
+    assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
