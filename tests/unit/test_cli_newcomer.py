@@ -58,3 +58,30 @@ def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
     assert "affiliateprograms 65 USD" in line and "rakuten 100 USD" in line, result.output
     assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
+
+
+def test_replay_of_an_api_connection_is_refused_not_synced_live(tmp_path):
+    """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
+    "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps
+    none to replay."""
+    import os
+    import socket
+
+    with socket.socket() as listener:  # an address that counts every connection made to it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0)
+        env = {**os.environ, "AMX_DATA_DIR": str(tmp_path), "AMX_ALLOW_LOOPBACK_FETCH": "1"}
+        made = amx(tmp_path, "connections", "add", "cb", "--source", "clickbank",
+                   "--base-url", f"http://127.0.0.1:{listener.getsockname()[1]}", env=env)
+        assert made.returncode == 0, made.stderr
+        result = amx(tmp_path, "replay", "cb", env=env)
+        try:
+            listener.accept()
+            connected = True
+        except BlockingIOError:
+            connected = False
+    assert not connected
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.strip().count("\n") == 0 and "cb" in result.stderr and "amx scrape cb" in result.stderr, \
+        result.stderr
