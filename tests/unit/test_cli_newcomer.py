@@ -85,3 +85,40 @@ def test_replay_of_an_api_connection_is_refused_not_synced_live(tmp_path):
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.strip().count("\n") == 0 and "cb" in result.stderr and "amx scrape cb" in result.stderr, \
         result.stderr
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    return result.stderr
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_line_naming_it(tmp_path):
+    """AMX_DATA_DIR naming a file, or a folder under a file, ended `amx` in a traceback (NotADirectoryError)."""
+    import os
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for data_dir in (afile, afile / "data"):
+        result = amx(tmp_path, "search", "x", env={**os.environ, "AMX_DATA_DIR": str(data_dir)})
+        assert result.returncode == 2, result.stderr
+        assert "AMX_DATA_DIR" in one_error_line(result) and str(data_dir) in result.stderr
+
+
+def test_a_file_the_system_refuses_is_one_line_naming_it(tmp_path):
+    """An export to a folder that does not exist, or onto a full disk, and a report's folder that is a file, ended in
+    a traceback (FileNotFoundError, OSError, FileExistsError); an import of a folder said "no such file"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    missing = tmp_path / "missing" / "x.csv"
+    result = amx(tmp_path, "export", "programs", "--format", "csv", "--out", str(missing), env=env)
+    assert result.returncode == 2 and str(tmp_path / "missing") in one_error_line(result)
+    assert not (tmp_path / "missing").exists()
+    result = amx(tmp_path, "export", "programs", "--format", "csv", "--out", "/dev/full", env=env)
+    assert result.returncode == 2 and "No space left on device" in one_error_line(result)
+    (tmp_path / "report").write_text("")
+    result = amx(tmp_path, "budget", "report", "--out", str(tmp_path / "report"), env=env)
+    assert result.returncode == 2 and str(tmp_path / "report") in one_error_line(result)
+    result = amx(tmp_path, "import", "programs", str(tmp_path), "--format", "jsonl", env=env)
+    assert result.returncode == 2 and "not a file" in one_error_line(result)

@@ -39,3 +39,7 @@ def main():
         first = exc.errors()[0]
         errors.print(f"[red]invalid {'.'.join(map(str, first['loc']))}:[/] {first['msg']}", highlight=False)
         raise SystemExit(2) from None
+    except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        errors.print(f"[red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
+        raise SystemExit(2) from None

@@ -64,7 +64,10 @@ def _whole_or_not_at_all(out: str):
     target = os.path.realpath(out)
     folder, name = os.path.split(target)
     partial = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:  # named as the user named it, not as the partial file beside it
+        raise OSError(exc.errno, exc.strerror, out) from None
     if mode is not None:  # the file it replaces keeps its permissions
         os.chmod(partial, stat.S_IMODE(mode))
     try:
