@@ -122,3 +122,16 @@ def test_a_file_the_system_refuses_is_one_line_naming_it(tmp_path):
     assert result.returncode == 2 and str(tmp_path / "report") in one_error_line(result)
     result = amx(tmp_path, "import", "programs", str(tmp_path), "--format", "jsonl", env=env)
     assert result.returncode == 2 and "not a file" in one_error_line(result)
+
+
+def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
+    """`amx budget pacing` of a day no run allocated printed "every campaign is on pace": there was nothing to pace
+    against."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search", env=env)
+    assert made.returncode == 0, made.stderr
+    result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
+    assert "on pace" not in result.stdout
+    assert result.returncode == 2 and "no allocation run for 2026-11-09" in one_error_line(result)
