@@ -135,3 +135,19 @@ def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
     result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
     assert "on pace" not in result.stdout
     assert result.returncode == 2 and "no allocation run for 2026-11-09" in one_error_line(result)
+
+
+def test_a_second_demo_on_the_same_data_dir_is_refused(tmp_path):
+    """Two `amx demo`s at once on one data dir each pointed the demo's connections at their own recorded sites, and
+    one ended in a traceback (RuntimeError: no program was read from …/program/notion)."""
+    import fcntl
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "data").mkdir()
+    with open(tmp_path / "data" / "demo.lock", "a") as running:  # as the demo running already holds it
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = amx(tmp_path, "demo", env=env)
+    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+    assert "another amx demo is running on" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "connections").exists() and not (tmp_path / "data" / "objects").exists()
