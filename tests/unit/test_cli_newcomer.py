@@ -151,3 +151,17 @@ def test_a_second_demo_on_the_same_data_dir_is_refused(tmp_path):
     assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
     assert "another amx demo is running on" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "connections").exists() and not (tmp_path / "data" / "objects").exists()
+
+
+def test_verify_names_why_each_check_was_inconclusive_and_fails(tmp_path, monkeypatch):
+    """`amx verify` said "15 inconclusive" and exited 0, naming no page and no reason (every fetch error was
+    swallowed): a user could not tell a refused address from a site that was down."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", page="http://127.0.0.1:9/p/bluehost/"))
+    result = CliRunner().invoke(app, ["verify"])
+    assert "1 inconclusive" in result.output, result.output
+    assert "http://127.0.0.1:9/p/bluehost/" in result.output and "non-public address" in result.output, result.output
+    assert result.exit_code == 1, (result.output, result.exception)
