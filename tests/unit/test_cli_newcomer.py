@@ -165,3 +165,14 @@ def test_verify_names_why_each_check_was_inconclusive_and_fails(tmp_path, monkey
     assert "1 inconclusive" in result.output, result.output
     assert "http://127.0.0.1:9/p/bluehost/" in result.output and "non-public address" in result.output, result.output
     assert result.exit_code == 1, (result.output, result.exception)
+
+
+def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
+    """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
+                 "--max", "5", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "invalid campaign: min_budget 300 is above max_budget 5", result.stderr
