@@ -176,3 +176,19 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
                  "--max", "5", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == "invalid campaign: min_budget 300 is above max_budget 5", result.stderr
+
+
+def test_search_names_each_network_once(tmp_path, monkeypatch):
+    """A program a directory and the network itself both list on Impact (two join links) showed "impact, impact"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com", network="impact",
+                       join_url="https://partner.canva.com/c/1/2/3"))
+    index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234",
+                       join_url="https://partner.canva.com/c/123456/10234/1"))
+    assert len(index.programs()[0]["networks"]) == 2  # two listings on one network, each kept
+    result = CliRunner().invoke(app, ["search", "canva"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [row] = [line for line in result.output.splitlines() if "canva.com" in line]
+    assert [cell.strip() for cell in row.split("│")][6] == "impact", row

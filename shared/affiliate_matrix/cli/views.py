@@ -97,7 +97,8 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "re
     for hit in result.hits:
         p = from_document(hit.doc)
         table.add_row(*map(escape, (p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
-                                    ", ".join(n.network for n in p.networks) or "—", ", ".join(p.categories))))
+                                    ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
+                                    ", ".join(p.categories))))
     console.print(table)
     for name, buckets in result.facets.items():
         console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))
