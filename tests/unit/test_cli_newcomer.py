@@ -192,3 +192,24 @@ def test_search_names_each_network_once(tmp_path, monkeypatch):
     assert result.exit_code == 0, (result.output, result.exception)
     [row] = [line for line in result.output.splitlines() if "canva.com" in line]
     assert [cell.strip() for cell in row.split("│")][6] == "impact", row
+
+
+def test_up_refuses_a_clock_that_does_not_run_forward(tmp_path, monkeypatch):
+    """`amx up --speed -1` (or 0) started everything on a cron clock running backwards (or stopped): no cron fired."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for speed in ("-1", "0"):
+        result = CliRunner().invoke(app, ["up", "--speed", speed, "--port-base", "0", "--detach"])
+        assert result.exit_code == 2 and "--speed" in result.output, (result.output, result.exception)
+    assert not (tmp_path / "up.json").exists() and not (tmp_path / "up.log").exists()
+
+
+def test_a_second_up_in_the_foreground_is_refused_before_it_says_it_starts(tmp_path):
+    import fcntl
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    with open(tmp_path / "up.lock", "a") as running:  # as the `amx up` running already holds it
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = amx(tmp_path, "up", "--port-base", "0", env=env)
+    assert result.returncode == 2 and "amx up is already running" in result.stderr
+    assert "starting" not in result.stdout, result.stdout
