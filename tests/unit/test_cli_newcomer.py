@@ -213,3 +213,28 @@ def test_a_second_up_in_the_foreground_is_refused_before_it_says_it_starts(tmp_p
         result = amx(tmp_path, "up", "--port-base", "0", env=env)
     assert result.returncode == 2 and "amx up is already running" in result.stderr
     assert "starting" not in result.stdout, result.stdout
+
+
+def test_connections_add_names_the_key_an_api_connection_reads(tmp_path):
+    """`amx connections add` had no way to name a connection's key: an API connection made with it could never sync
+    (`amx scrape` said "has no credentials_path", and nothing in the CLI could set one). A key of another source is
+    refused, as the connections API refuses it."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    stored = subprocess.run([str(BIN / "amx"), "keys", "add", "connections/cj-main", "--rotation", "manual",
+                             "--source", "cj", "--field", "api_token", "--field", "requestor_cid"],
+                            input="tok\n7811141\n", cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    assert stored.returncode == 0, stored.stderr
+    made = amx(tmp_path, "connections", "add", "cj-main", "--source", "cj", "--credentials-path", "connections/cj-main",
+               env=env)
+    assert made.returncode == 0, made.stderr
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.runtime import Runtime
+
+    connection, _ = load_connection(Runtime("test", Settings(data_dir=tmp_path)).store, "cj-main")
+    assert connection.credentials_path == "connections/cj-main"
+    other = amx(tmp_path, "connections", "add", "awin-main", "--source", "awin", "--credentials-path",
+                "connections/cj-main", env=env)
+    assert other.returncode == 2 and "credentials_path" in one_error_line(other)
