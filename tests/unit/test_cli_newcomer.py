@@ -238,3 +238,15 @@ def test_connections_add_names_the_key_an_api_connection_reads(tmp_path):
     other = amx(tmp_path, "connections", "add", "awin-main", "--source", "awin", "--credentials-path",
                 "connections/cj-main", env=env)
     assert other.returncode == 2 and "credentials_path" in one_error_line(other)
+
+
+def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
+    """`amx search --network Impact` (or Impact.com, as the README says sources spell it) found nothing: the filter
+    was compared as typed with the one name the index keeps."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
+    for spelt in ("impact", "Impact", "Impact.com"):
+        result = CliRunner().invoke(app, ["search", "--network", spelt])
+        assert result.exit_code == 0 and "1 programs" in result.output, (spelt, result.output)

@@ -23,6 +23,7 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
+    from affiliate_matrix.cli.views import network_names
     from affiliate_matrix.exchange import check_format, export
     from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
@@ -30,7 +31,8 @@ def export_programs(
     check_format(fmt)
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
-    filters = {k: v for k, v in {"categories": category, "networks": network, "status": status}.items() if v}
+    filters = {k: v for k, v in {"categories": category, "networks": network_names(network), "status": status}.items()
+               if v}
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filters)

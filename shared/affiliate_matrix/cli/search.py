@@ -21,14 +21,14 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import print_search
+    from affiliate_matrix.cli.views import network_names, print_search
     from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
-    filters = {k: v for k, v in {"categories": category, "networks": network}.items() if v}
+    filters = {k: v for k, v in {"categories": category, "networks": network_names(network)}.items() if v}
     print_search(console, open_runtime(), text, limit=limit, sort=sort, filters=filters)
 
 

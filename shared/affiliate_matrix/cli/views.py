@@ -58,6 +58,13 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
 
 
+def network_names(typed: list[str] | None) -> list[str]:
+    """Networks as a user types them ('Impact', 'CJ.com'), as the index names them (taxonomy.network_name)."""
+    from affiliate_matrix.taxonomy import network_name
+
+    return [network_name(n) or n for n in typed or []]
+
+
 def cookie_text(days) -> str:
     return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
 
