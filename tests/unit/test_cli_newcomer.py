@@ -250,3 +250,22 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
     for spelt in ("impact", "Impact", "Impact.com"):
         result = CliRunner().invoke(app, ["search", "--network", spelt])
         assert result.exit_code == 0 and "1 programs" in result.output, (spelt, result.output)
+
+
+def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
+    """`amx rules test` showed a notify text's "→" as "\\u2192" (JSON's ASCII escapes)."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "arrow", "trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "50% → 60%"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"id": "e1", "source": "/index", "type": "dev.affiliatematrix.program.delta",
+                                 "time": "2026-11-22T06:00:00Z", "data": {"id": "d1", "program_id": "p_1",
+                                                                          "change": "updated", "fields": []}}))
+    result = CliRunner().invoke(app, ["rules", "test", "arrow", "--event", str(event)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "50% → 60%" in result.output and "\\u2192" not in result.output, result.output
