@@ -151,5 +151,5 @@ def next_steps(console, story) -> None:
                   "• the API, with a read token for this demo (a day; more: amx tokens create):\n"
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
-                  "    curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8080/programs?q=hosting\n"
+                  "    curl -H \"Authorization: Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'\n"
                   "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")
