@@ -269,3 +269,10 @@ def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["rules", "test", "arrow", "--event", str(event)])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "50% → 60%" in result.output and "\\u2192" not in result.output, result.output
+
+
+def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypatch):
+    """`amx discover review` with nothing to review printed nothing at all."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["discover", "review"])
+    assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)

@@ -146,7 +146,10 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
         fail_if_undelivered(rt)
         return
     damaged: list[dict] = []
-    for item in reviews(rt, damaged):
+    items = reviews(rt, damaged)
+    if not items and not damaged:
+        console.print("nothing to review (amx discover run finds candidates)")
+    for item in items:
         console.print(f"[bold]{escape(item['domain'])}[/] {escape(repr(item['name']))} confidence "
                       f"{item['confidence']:.2f} — {escape(item['url'])}")
         for line in item["evidence"]:
