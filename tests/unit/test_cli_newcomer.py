@@ -276,3 +276,16 @@ def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypa
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, ["discover", "review"])
     assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)
+
+
+def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
+    """A connection or a campaign added twice said "conflict: object 'connections/c.json' already exists"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    for command, said in ((["connections", "add", "c", "--source", "affiliateprograms"], "connection 'c' exists"),
+                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search"],
+                           "campaign 's1' exists")):
+        assert amx(tmp_path, *command, env=env).returncode == 0
+        again = amx(tmp_path, *command, env=env)
+        assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr

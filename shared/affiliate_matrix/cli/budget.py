@@ -94,10 +94,14 @@ def campaigns_add(
 ):
     """Add a campaign (refused if the id exists)."""
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from affiliate_matrix.errors import ConflictError
 
     campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
                                         "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
-    save_campaign(open_runtime("budget").store, campaign, create=True)
+    try:
+        save_campaign(open_runtime("budget").store, campaign, create=True)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign.id!r} exists") from None
     console.print(f"added campaign {campaign.id}")
 
 

@@ -36,6 +36,7 @@ def connections_add(
 ):
     """Create a connection (fails if it exists)."""
     from affiliate_matrix.connections import Connection, checked, checked_against_store, save_connection
+    from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.sources import get_source
 
     get_source(source)
@@ -44,5 +45,8 @@ def connections_add(
     checked(connection)
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
-    save_connection(rt.store, connection, create=True)
+    try:
+        save_connection(rt.store, connection, create=True)
+    except ConflictError:
+        raise ConflictError(f"connection {connection_id!r} exists") from None
     console.print(f"created connection {connection_id}")
