@@ -213,7 +213,8 @@ def credentials_for(rt, connection, source) -> dict[str, str]:
         raise InvalidInput(f"connection {connection.id!r}: credentials_path: {problem}")
     if not connection.credentials_path:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
-                           f"({', '.join(source.credential_keys)}) but has no credentials_path")
+                           f"({', '.join(source.credential_keys)}) but has no credentials_path (amx keys add, then "
+                           "the connection's credentials_path)")
     credentials = rt.secrets.read(connection.credentials_path).data
     missing = [k for k in source.credential_keys if not credentials.get(k)]
     if missing:

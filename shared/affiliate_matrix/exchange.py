@@ -263,7 +263,7 @@ class ImportReport:
 
 def import_programs(rt, path: Path, fmt: str) -> ImportReport:
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput(f"{path}: {'not a file' if path.exists() else 'no such file'}")
     with path.open("rb") as handle:  # the file checked is the file written, whatever is renamed onto its path meanwhile
         return _import(rt, handle, fmt)
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
-from affiliate_matrix.errors import ConfigError, DamagedData
+from affiliate_matrix.errors import ConfigError, DamagedData, InvalidInput
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -58,6 +58,9 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     if isinstance(source, ApiSource):
+        if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
+            raise InvalidInput(f"{connection.id} is a {source.name} API connection: an API keeps no pages to replay; "
+                               f"amx scrape {connection.id} syncs it again")
         items = sync(source, connection, credentials_for(rt, connection, source), rt.store,
                      allow_loopback=rt.settings.allow_loopback_fetch)
         if connection.credentials_path:

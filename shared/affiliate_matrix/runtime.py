@@ -123,7 +123,11 @@ def data_dir(settings) -> Path:
             folder.mkdir(mode=0o700)
         except FileExistsError:
             continue  # made meanwhile, by another process: its maker's to set
+        except OSError as exc:
+            raise ConfigError("AMX_DATA_DIR", f"{path} cannot be made: {folder}: {exc.strerror}") from None
         folder.chmod(0o700)  # mkdir's mode goes through the umask
+    if not path.is_dir():
+        raise ConfigError("AMX_DATA_DIR", f"{path} is not a folder")
     if _repair(path):
         _repair_tree(path)
     return path

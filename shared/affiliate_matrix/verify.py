@@ -17,8 +17,11 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, Event
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import Program
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery, SortKey
+
+log = get_logger()
 
 GONE = {404, 410}
 VALIDATORS_KEY = "http-cache/verify.json"
@@ -31,6 +34,7 @@ class VerifyReport:
     missed: int = 0
     inconclusive: int = 0
     skipped_budget: int = 0
+    unsure: list[tuple[str, str]] = field(default_factory=list)  # each inconclusive check: its page, and why
     deltas: list = field(default_factory=list)
 
 
@@ -61,8 +65,8 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     def status_of(candidate):
         try:
             return fetcher.get(candidate[1]).status
-        except FetchError:
-            return None
+        except FetchError as exc:
+            return str(exc)  # no answer: why, for the report
 
     documents = []
     try:
@@ -71,7 +75,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     finally:
         fetcher.close()
         rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
-    for (before, _), status in zip(candidates, outcomes):
+    for (before, url), status in zip(candidates, outcomes):
         report.checked += 1
         after = before.model_copy(deep=True)
         if status in (200, 304):
@@ -88,6 +92,8 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
                 after.status = "closed_suspected"
         else:
             report.inconclusive += 1
+            report.unsure.append((url, status if isinstance(status, str) else f"HTTP {status}"))
+            log.warning("verify.inconclusive", url=url, reason=report.unsure[-1][1])
             continue
         delta = diff(before, after, at=now, source="verify")
         if delta is not None:

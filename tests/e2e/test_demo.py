@@ -167,6 +167,8 @@ def test_it_ends_with_what_to_try_next(runs, columns):
     assert "./task web" in step and ".venv/bin/amx up" in step and "./task serve:programs &" in step
     assert re.search(r"^    TOKEN=amx_\S+$", step, flags=re.M)
     assert re.search(r"amx show p_[0-9a-f]{16}", step) and "amx compare bluehost.com" in step
+    # pasted into zsh, an unquoted ?q= is a glob that matches nothing: "no matches found"
+    assert "Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'" in step
 
 
 def test_the_tokens_it_makes_lapse_after_a_day(runs):

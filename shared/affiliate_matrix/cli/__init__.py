@@ -36,6 +36,12 @@ def main():
                      highlight=False, markup=True)
         raise SystemExit(2) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        errors.print(f"[red]invalid {'.'.join(map(str, first['loc']))}:[/] {first['msg']}", highlight=False)
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or exc.title.lower()  # a check across fields names no field
+        errors.print(f"[red]invalid {escape(where)}:[/] {escape(first['msg'].removeprefix('Value error, '))}",
+                     highlight=False)
+        raise SystemExit(2) from None
+    except OSError as exc:  # the system refused a file or folder the command was given or writes: named, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        errors.print(f"[red]error:[/] {escape(where + (exc.strerror or str(exc)))}", highlight=False)
         raise SystemExit(2) from None

@@ -94,10 +94,14 @@ def campaigns_add(
 ):
     """Add a campaign (refused if the id exists)."""
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from affiliate_matrix.errors import ConflictError
 
     campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
                                         "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
-    save_campaign(open_runtime("budget").store, campaign, create=True)
+    try:
+        save_campaign(open_runtime("budget").store, campaign, create=True)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign.id!r} exists") from None
     console.print(f"added campaign {campaign.id}")
 
 
@@ -139,14 +143,17 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 @budget_app.command("pacing")
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
-    from affiliate_matrix.budget.run import check_pacing
+    from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
 
-    alerts = check_pacing(open_runtime("budget"), _day(day, offset=-1))
+    rt, when = open_runtime("budget"), _day(day, offset=-1)
+    load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
+    alerts = check_pacing(rt, when)
     for alert in alerts:
         console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
                       f"({alert['deviation']:+.0%}, {alert['direction']})")
     if not alerts:
-        console.print("every campaign is on pace")
+        console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
+                      f"{rt.settings.budget_pacing_tolerance:.0%}")
 
 
 @budget_app.command("report")

@@ -84,6 +84,10 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50
     console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
                   f"{report.inconclusive} inconclusive, {report.skipped_budget} over the host budget; "
                   f"{len(report.deltas)} changes")
+    for url, reason in report.unsure:
+        console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
+    if report.unsure:  # a page not checked is not verified: a script or a cron job must notice
+        raise typer.Exit(1)
 
 
 @commands.command()
@@ -142,7 +146,10 @@ def discover_review(accept: Annotated[Optional[str], typer.Option(help="Accept t
         fail_if_undelivered(rt)
         return
     damaged: list[dict] = []
-    for item in reviews(rt, damaged):
+    items = reviews(rt, damaged)
+    if not items and not damaged:
+        console.print("nothing to review (amx discover run finds candidates)")
+    for item in items:
         console.print(f"[bold]{escape(item['domain'])}[/] {escape(repr(item['name']))} confidence "
                       f"{item['confidence']:.2f} — {escape(item['url'])}")
         for line in item["evidence"]:

@@ -31,13 +31,22 @@ def connections_add(
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+    credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
+                                                                 "(amx keys add connections/NAME --source SOURCE …).")] = None,
 ):
     """Create a connection (fails if it exists)."""
-    from affiliate_matrix.connections import Connection, checked, save_connection
+    from affiliate_matrix.connections import Connection, checked, checked_against_store, save_connection
+    from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.sources import get_source
 
     get_source(source)
-    connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule)
+    connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
+                            credentials_path=credentials_path)
     checked(connection)
-    save_connection(open_runtime().store, connection, create=True)
+    rt = open_runtime()
+    checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
+    try:
+        save_connection(rt.store, connection, create=True)
+    except ConflictError:
+        raise ConflictError(f"connection {connection_id!r} exists") from None
     console.print(f"created connection {connection_id}")

@@ -23,6 +23,7 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
+    from affiliate_matrix.cli.views import network_names
     from affiliate_matrix.exchange import check_format, export
     from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
@@ -30,7 +31,8 @@ def export_programs(
     check_format(fmt)
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
-    filters = {k: v for k, v in {"categories": category, "networks": network, "status": status}.items() if v}
+    filters = {k: v for k, v in {"categories": category, "networks": network_names(network), "status": status}.items()
+               if v}
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filters)
@@ -64,7 +66,10 @@ def _whole_or_not_at_all(out: str):
     target = os.path.realpath(out)
     folder, name = os.path.split(target)
     partial = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:  # named as the user named it, not as the partial file beside it
+        raise OSError(exc.errno, exc.strerror, out) from None
     if mode is not None:  # the file it replaces keeps its permissions
         os.chmod(partial, stat.S_IMODE(mode))
     try:

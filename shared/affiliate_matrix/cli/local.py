@@ -34,6 +34,8 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
     from affiliate_matrix.localrun.runner import up as run_up
     from affiliate_matrix.runtime import data_dir as private_data_dir
 
+    if speed <= 0:  # the cron clock would stand still or run backwards: no cron would ever fire
+        raise typer.BadParameter(f"{speed:g} is not above 0", param_hint="--speed")
     data_dir = private_data_dir(load_settings())
     when = None
     if start:
@@ -41,10 +43,10 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
             when = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             raise typer.BadParameter(f"{start!r} is not an ISO-8601 time", param_hint="--start") from None
-    if detach:
-        from affiliate_matrix.localrun.runner import refuse_if_running
+    from affiliate_matrix.localrun.runner import refuse_if_running
 
-        refuse_if_running(data_dir)  # before anything is touched: up.json is the running one's
+    refuse_if_running(data_dir)  # before anything is touched or said: up.json is the running one's
+    if detach:
         state = data_dir / "up.json"
         state.unlink(missing_ok=True)
         args = [sys.argv[0], "up", "--speed", str(speed), "--port-base", str(port_base)] + (["--start", start] if start else [])

@@ -97,9 +97,9 @@ def rules_test(rule_id: str,
     except Exception as exc:
         console.print(f"[red]the condition raises:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
-    console.print(f"inputs: {escape(json.dumps(inputs))}")
+    console.print(f"inputs: {escape(json.dumps(inputs, ensure_ascii=False))}")
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
-        f"would dispatch {rule.action.type} {json.dumps(rule.action.params)}" if holds else "no action"))
+        f"would dispatch {rule.action.type} {json.dumps(rule.action.params, ensure_ascii=False)}" if holds else "no action"))
 
 
 @rules_app.command("disable")

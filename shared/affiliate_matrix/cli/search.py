@@ -21,23 +21,21 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import print_search
+    from affiliate_matrix.cli.views import network_names, print_search
     from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
-    filters = {k: v for k, v in {"categories": category, "networks": network}.items() if v}
+    filters = {k: v for k, v in {"categories": category, "networks": network_names(network)}.items() if v}
     print_search(console, open_runtime(), text, limit=limit, sort=sort, filters=filters)
 
 
 @commands.command()
 def show(program_id: str):
     """One program with the provenance of each field."""
-    from rich.table import Table
-
-    from affiliate_matrix.cli.views import commission_summary
+    from affiliate_matrix.cli.views import commission_summary, fitted, value_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 
@@ -50,22 +48,23 @@ def show(program_id: str):
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
-    table = Table(title="provenance")
-    for column in ("field", "value", "source", "url", "fetched"):
-        table.add_column(column)
-    for name, evidence in sorted(program.provenance.items()):
-        value = getattr(program, name)
-        shown = value.model_dump_json() if hasattr(value, "model_dump_json") else str(value)
-        for e in evidence:
-            table.add_row(*map(escape, (name, shown[:60], e.source, e.url, e.fetched_at.isoformat(timespec="seconds"))))
-    console.print(table)
-
+    # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
+    # once each, as lines: whole at any width, to be pasted
+    rows = [[escape(name), escape(value_text(name, claim.value)), escape(claim.source)]
+            for name, claims in sorted(program.provenance.items()) for claim in claims]
+    console.print(fitted(console, "provenance: each source's claim, the kept one first",
+                         [("field", 0), ("said", 0), ("source", 0)], rows))
+    pages = {(c.source, c.url, c.raw_key, c.fetched_at) for claims in program.provenance.values() for c in claims}
+    for source, url, raw_key, fetched_at in sorted(pages):
+        console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
+                      f"{escape(raw_key)}", soft_wrap=True, highlight=False)
 
 @commands.command()
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, best terms starred."""
     from rich.table import Table
 
+    from affiliate_matrix.cli.views import cookie_text, value_text
     from affiliate_matrix.merchants import merchant_view
 
     view = merchant_view(open_runtime().index, merchant_key)
@@ -74,7 +73,7 @@ def compare(merchant_key: str):
         table.add_column(column)
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        cookie = "—" if row["cookie_days"] is None else "lifetime" if row["cookie_days"] == -1 else f"{row['cookie_days']}d"
+        cookie = cookie_text(row["cookie_days"])
         payout = row["payout"] or {}
         table.add_row(*map(escape, (row["source"], row["kind"], row["network"] or "—",
                                     star + (row["commission_text"] or "—"),
@@ -83,8 +82,8 @@ def compare(merchant_key: str):
     console.print(table)
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}[/]: "
-                          + escape("; ".join(f"{s}: {v}" for s, v in said.items())))
+            console.print(f"[yellow]sources disagree on {field}:[/] "
+                          + escape("; ".join(f"{s} {value_text(field, v)}" for s, v in said.items())))
 
 
 @terms_app.command("extract")

@@ -1,5 +1,9 @@
-"""Rich views shared by CLI commands. A value from the index is a source's text: `escape`d, so Rich shows "[/]"
+"""Rich views shared by CLI commands (and the demo). Every table `fitted` makes fits the terminal it is printed in:
+cells wrap (a long word folds, nothing is cut to "…"), and columns are dropped by priority when even wrapped they
+would not fit. A value from the index is a source's text: `escape`d, so Rich shows "[/]"
 or "[link=...]" in it as written instead of reading it as markup (a MarkupError, or a hidden link)."""
+
+import json
 
 from rich.markup import escape
 
@@ -29,6 +33,62 @@ def terms_summary(terms) -> str:
     return ", ".join(parts) or "—"
 
 
+def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]]):
+    """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width."""
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    kept = list(range(len(columns)))
+    while True:
+        table = Table(title=title, title_justify="left")
+        for i in kept:
+            # a droppable column of single words (links, ids) is shown whole or not at all
+            whole = columns[i][1] > 0 and not any(" " in row[i] for row in rows)
+            table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
+        for row in rows:
+            table.add_row(*(row[i] for i in kept))
+        droppable = [i for i in kept if columns[i][1] > 0]
+        # measured unconstrained: the minimum is then what the columns need with no word folded mid-way
+        unfolded = Measurement.get(console, console.options.update_width(100_000), table).minimum
+        if unfolded <= console.width or not droppable:
+            dropped = [name for i, (name, _) in enumerate(columns) if i not in kept]
+            if dropped:
+                table.caption = f"(a wider terminal also shows: {', '.join(dropped)})"
+            return table
+        kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
+
+
+def network_names(typed: list[str] | None) -> list[str]:
+    """Networks as a user types them ('Impact', 'CJ.com'), as the index names them (taxonomy.network_name)."""
+    from affiliate_matrix.taxonomy import network_name
+
+    return [network_name(n) or n for n in typed or []]
+
+
+def cookie_text(days) -> str:
+    return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
+
+
+def value_text(field: str, value) -> str:
+    """A field's value in a few words, as a source's claim holds it (its JSON form)."""
+    if field == "commission":
+        return terms_summary(value or [])
+    if field == "cookie_days":
+        return cookie_text(value)
+    if field == "networks":
+        return ", ".join(n["network"] for n in value or []) or "—"
+    if field == "payout" and isinstance(value, dict):
+        minimum = value.get("minimum") or {}
+        parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
+                 f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
+        return "; ".join(p for p in parts if p) or "—"
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
+        return f"{value['amount']} {value['currency']}"
+    if isinstance(value, list):
+        return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in value) or "—"
+    return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
+
+
 def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None) -> None:
     from rich.table import Table
 
@@ -43,9 +103,9 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "re
         table.add_column(column)
     for hit in result.hits:
         p = from_document(hit.doc)
-        cookie = "—" if p.cookie_days is None else ("lifetime" if p.cookie_days == -1 else f"{p.cookie_days}d")
-        table.add_row(*map(escape, (p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie,
-                                    ", ".join(n.network for n in p.networks) or "—", ", ".join(p.categories))))
+        table.add_row(*map(escape, (p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
+                                    ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
+                                    ", ".join(p.categories))))
     console.print(table)
     for name, buckets in result.facets.items():
         console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))

@@ -1,39 +1,11 @@
-"""What the demo prints, screen by screen. Every table fits the terminal it is printed in: cells wrap
-(a long word folds, nothing is cut to "…"), and columns are dropped by priority when even wrapped
-they would not fit."""
+"""What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`)."""
 
-import json
 from pathlib import Path
 
-from affiliate_matrix.cli.views import commission_summary, terms_summary
+from affiliate_matrix.cli.views import commission_summary, cookie_text, fitted, terms_summary, value_text
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d")
-
-
-def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]]):
-    """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width."""
-    from rich.measure import Measurement
-    from rich.table import Table
-
-    kept = list(range(len(columns)))
-    while True:
-        table = Table(title=title, title_justify="left")
-        for i in kept:
-            # a droppable column of single words (links, ids) is shown whole or not at all
-            whole = columns[i][1] > 0 and not any(" " in row[i] for row in rows)
-            table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
-        for row in rows:
-            table.add_row(*(row[i] for i in kept))
-        droppable = [i for i in kept if columns[i][1] > 0]
-        # measured unconstrained: the minimum is then what the columns need with no word folded mid-way
-        unfolded = Measurement.get(console, console.options.update_width(100_000), table).minimum
-        if unfolded <= console.width or not droppable:
-            dropped = [name for i, (name, _) in enumerate(columns) if i not in kept]
-            if dropped:
-                table.caption = f"(a wider terminal also shows: {', '.join(dropped)})"
-            return table
-        kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
 
 
 def shown_path(path: Path) -> str:
@@ -49,29 +21,6 @@ def stored_at(rt, key: str) -> str:
     if rt.settings.object_store == "s3":
         return f"s3://{rt.settings.s3_bucket}/{key}"
     return shown_path(rt.settings.data_dir / "objects" / key)
-
-
-def cookie_text(days) -> str:
-    return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
-
-
-def value_text(field: str, value) -> str:
-    if field == "commission":
-        return terms_summary(value or [])
-    if field == "cookie_days":
-        return cookie_text(value)
-    if field == "networks":
-        return ", ".join(n["network"] for n in value or []) or "—"
-    if field == "payout" and isinstance(value, dict):
-        minimum = value.get("minimum") or {}
-        parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
-                 f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
-        return "; ".join(p for p in parts if p) or "—"
-    if field == "epc_7d" and isinstance(value, dict):
-        return f"{value.get('amount')} {value.get('currency')}"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "—"
-    return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
 def title(console, rt) -> None:
@@ -202,5 +151,5 @@ def next_steps(console, story) -> None:
                   "• the API, with a read token for this demo (a day; more: amx tokens create):\n"
                   "    ./task serve:programs &\n"
                   f"    TOKEN={token}\n"
-                  "    curl -H \"Authorization: Bearer $TOKEN\" 127.0.0.1:8080/programs?q=hosting\n"
+                  "    curl -H \"Authorization: Bearer $TOKEN\" '127.0.0.1:8080/programs?q=hosting'\n"
                   "• the whole system (every function, cron, events over HTTP):  [bold].venv/bin/amx up[/]")

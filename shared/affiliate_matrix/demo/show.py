@@ -5,7 +5,9 @@ import os
 from affiliate_matrix.config import load_settings
 from affiliate_matrix.demo import screens
 from affiliate_matrix.demo.collect import Story
-from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.localrun.runner import held
+from affiliate_matrix.runtime import Runtime, data_dir
 
 
 def run(console) -> None:
@@ -15,6 +17,18 @@ def run(console) -> None:
     overrides = {"allow_loopback_fetch": True, "events": "inprocess"} | (
         {} if "AMX_LOG_LEVEL" in os.environ else {"log_level": "error"})
     rt = Runtime("demo", load_settings(**overrides))
+    # Two demos on one data dir would each point the demo's connections at their own recorded sites, mid-story
+    folder = data_dir(rt.settings)
+    lock = held(folder, "demo.lock")
+    if lock is None:
+        raise ConflictError(f"another amx demo is running on {folder}; run it again once that one has finished")
+    try:
+        tell(console, rt)
+    finally:
+        lock.close()
+
+
+def tell(console, rt) -> None:
     story = Story(rt)
     screens.title(console, rt)
     with story.sites():

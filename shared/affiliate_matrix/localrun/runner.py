@@ -197,16 +197,22 @@ def _write_state(path: Path, state: dict) -> None:
         raise
 
 
-def _lock(data_dir: Path):
-    """up.lock, held by the running `amx up` for as long as it runs (the kernel lets go when it dies, however it
-    dies): the pid in up.json is its own only while the lock is held. The open file, when taken; None when held."""
-    lock = open(data_dir / "up.lock", "a")
+def held(data_dir: Path, name: str):
+    """The lock file `name` in the data dir, held by the process that took it for as long as it keeps the file open
+    (the kernel lets go when it dies, however it dies). The open file, when taken; None when another holds it."""
+    lock = open(data_dir / name, "a")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
         return None
     return lock
+
+
+def _lock(data_dir: Path):
+    """up.lock, held by the running `amx up` for as long as it runs: the pid in up.json is its own only while the
+    lock is held."""
+    return held(data_dir, "up.lock")
 
 
 def _running(data_dir: Path) -> Exception:

@@ -1,0 +1,291 @@
+"""The path a newcomer walks with `amx`: each command says what the README says it does, and a user's mistake is one
+line naming it, with a nonzero exit, never a traceback."""
+
+import subprocess
+
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+from tests.support.indexing import Index, record
+from tests.support.processes import BIN
+
+
+def amx(cwd, *args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "amx"), *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_show_prints_each_sources_claim_not_the_kept_value_on_every_row(tmp_path, monkeypatch):
+    """`amx show` printed the program's kept value beside every source, so a directory that said a 90-day cookie
+    read as saying 45 days (the network's), and a claim's commission was a Python repr cut at 60 characters."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                       cookie_text="90 days"))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", commission_text="USD 100 per sale",
+                       cookie_text="45 days"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("cookie_days", "90d", "affiliateprograms") in rows and ("cookie_days", "45d", "rakuten") in rows, \
+        result.output
+    assert ("commission_text", "$65 per sale", "affiliateprograms") in rows, result.output
+    assert ("commission", "100 USD", "rakuten") in rows and ("commission", "65 USD", "affiliateprograms") in rows, \
+        result.output
+    assert "CommissionTerm(" not in result.output
+    assert f"raw/affiliateprograms/bluehost/{index_day()}.html" in result.output  # the raw page each claim came from
+
+
+def index_day() -> str:
+    from tests.support.indexing import T1
+
+    return f"{T1:%Y%m%d}"
+
+
+def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
+    """`amx compare`'s "sources disagree" lines printed Python dicts of the parsed terms, where the demo's own
+    compare screen prints them in words."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="$65 per sale",
+                       cookie_text="90 days"))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", commission_text="USD 100 per sale",
+                       cookie_text="45 days"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert "affiliateprograms 65 USD" in line and "rakuten 100 USD" in line, result.output
+    assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
+
+
+def test_replay_of_an_api_connection_is_refused_not_synced_live(tmp_path):
+    """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
+    "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps
+    none to replay."""
+    import os
+    import socket
+
+    with socket.socket() as listener:  # an address that counts every connection made to it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0)
+        env = {**os.environ, "AMX_DATA_DIR": str(tmp_path), "AMX_ALLOW_LOOPBACK_FETCH": "1"}
+        made = amx(tmp_path, "connections", "add", "cb", "--source", "clickbank",
+                   "--base-url", f"http://127.0.0.1:{listener.getsockname()[1]}", env=env)
+        assert made.returncode == 0, made.stderr
+        result = amx(tmp_path, "replay", "cb", env=env)
+        try:
+            listener.accept()
+            connected = True
+        except BlockingIOError:
+            connected = False
+    assert not connected
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.strip().count("\n") == 0 and "cb" in result.stderr and "amx scrape cb" in result.stderr, \
+        result.stderr
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    return result.stderr
+
+
+def test_a_data_dir_that_cannot_be_used_is_one_line_naming_it(tmp_path):
+    """AMX_DATA_DIR naming a file, or a folder under a file, ended `amx` in a traceback (NotADirectoryError)."""
+    import os
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for data_dir in (afile, afile / "data"):
+        result = amx(tmp_path, "search", "x", env={**os.environ, "AMX_DATA_DIR": str(data_dir)})
+        assert result.returncode == 2, result.stderr
+        assert "AMX_DATA_DIR" in one_error_line(result) and str(data_dir) in result.stderr
+
+
+def test_a_file_the_system_refuses_is_one_line_naming_it(tmp_path):
+    """An export to a folder that does not exist, or onto a full disk, and a report's folder that is a file, ended in
+    a traceback (FileNotFoundError, OSError, FileExistsError); an import of a folder said "no such file"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    missing = tmp_path / "missing" / "x.csv"
+    result = amx(tmp_path, "export", "programs", "--format", "csv", "--out", str(missing), env=env)
+    assert result.returncode == 2 and str(tmp_path / "missing") in one_error_line(result)
+    assert not (tmp_path / "missing").exists()
+    result = amx(tmp_path, "export", "programs", "--format", "csv", "--out", "/dev/full", env=env)
+    assert result.returncode == 2 and "No space left on device" in one_error_line(result)
+    (tmp_path / "report").write_text("")
+    result = amx(tmp_path, "budget", "report", "--out", str(tmp_path / "report"), env=env)
+    assert result.returncode == 2 and str(tmp_path / "report") in one_error_line(result)
+    result = amx(tmp_path, "import", "programs", str(tmp_path), "--format", "jsonl", env=env)
+    assert result.returncode == 2 and "not a file" in one_error_line(result)
+
+
+def test_budget_pacing_of_a_day_with_no_allocation_says_so(tmp_path):
+    """`amx budget pacing` of a day no run allocated printed "every campaign is on pace": there was nothing to pace
+    against."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    made = amx(tmp_path, "budget", "campaigns", "add", "s1", "--name", "Search", "--channel", "search", env=env)
+    assert made.returncode == 0, made.stderr
+    result = amx(tmp_path, "budget", "pacing", "--day", "2026-11-09", env=env)
+    assert "on pace" not in result.stdout
+    assert result.returncode == 2 and "no allocation run for 2026-11-09" in one_error_line(result)
+
+
+def test_a_second_demo_on_the_same_data_dir_is_refused(tmp_path):
+    """Two `amx demo`s at once on one data dir each pointed the demo's connections at their own recorded sites, and
+    one ended in a traceback (RuntimeError: no program was read from …/program/notion)."""
+    import fcntl
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "data").mkdir()
+    with open(tmp_path / "data" / "demo.lock", "a") as running:  # as the demo running already holds it
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = amx(tmp_path, "demo", env=env)
+    assert result.returncode == 2, (result.stdout[-2000:], result.stderr[-2000:])
+    assert "another amx demo is running on" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "connections").exists() and not (tmp_path / "data" / "objects").exists()
+
+
+def test_verify_names_why_each_check_was_inconclusive_and_fails(tmp_path, monkeypatch):
+    """`amx verify` said "15 inconclusive" and exited 0, naming no page and no reason (every fetch error was
+    swallowed): a user could not tell a refused address from a site that was down."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", page="http://127.0.0.1:9/p/bluehost/"))
+    result = CliRunner().invoke(app, ["verify"])
+    assert "1 inconclusive" in result.output, result.output
+    assert "http://127.0.0.1:9/p/bluehost/" in result.output and "non-public address" in result.output, result.output
+    assert result.exit_code == 1, (result.output, result.exception)
+
+
+def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
+    """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
+                 "--max", "5", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "invalid campaign: min_budget 300 is above max_budget 5", result.stderr
+
+
+def test_search_names_each_network_once(tmp_path, monkeypatch):
+    """A program a directory and the network itself both list on Impact (two join links) showed "impact, impact"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com", network="impact",
+                       join_url="https://partner.canva.com/c/1/2/3"))
+    index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234",
+                       join_url="https://partner.canva.com/c/123456/10234/1"))
+    assert len(index.programs()[0]["networks"]) == 2  # two listings on one network, each kept
+    result = CliRunner().invoke(app, ["search", "canva"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [row] = [line for line in result.output.splitlines() if "canva.com" in line]
+    assert [cell.strip() for cell in row.split("│")][6] == "impact", row
+
+
+def test_up_refuses_a_clock_that_does_not_run_forward(tmp_path, monkeypatch):
+    """`amx up --speed -1` (or 0) started everything on a cron clock running backwards (or stopped): no cron fired."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for speed in ("-1", "0"):
+        result = CliRunner().invoke(app, ["up", "--speed", speed, "--port-base", "0", "--detach"])
+        assert result.exit_code == 2 and "--speed" in result.output, (result.output, result.exception)
+    assert not (tmp_path / "up.json").exists() and not (tmp_path / "up.log").exists()
+
+
+def test_a_second_up_in_the_foreground_is_refused_before_it_says_it_starts(tmp_path):
+    import fcntl
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    with open(tmp_path / "up.lock", "a") as running:  # as the `amx up` running already holds it
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = amx(tmp_path, "up", "--port-base", "0", env=env)
+    assert result.returncode == 2 and "amx up is already running" in result.stderr
+    assert "starting" not in result.stdout, result.stdout
+
+
+def test_connections_add_names_the_key_an_api_connection_reads(tmp_path):
+    """`amx connections add` had no way to name a connection's key: an API connection made with it could never sync
+    (`amx scrape` said "has no credentials_path", and nothing in the CLI could set one). A key of another source is
+    refused, as the connections API refuses it."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    stored = subprocess.run([str(BIN / "amx"), "keys", "add", "connections/cj-main", "--rotation", "manual",
+                             "--source", "cj", "--field", "api_token", "--field", "requestor_cid"],
+                            input="tok\n7811141\n", cwd=tmp_path, capture_output=True, text=True, env=env, timeout=60)
+    assert stored.returncode == 0, stored.stderr
+    made = amx(tmp_path, "connections", "add", "cj-main", "--source", "cj", "--credentials-path", "connections/cj-main",
+               env=env)
+    assert made.returncode == 0, made.stderr
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.runtime import Runtime
+
+    connection, _ = load_connection(Runtime("test", Settings(data_dir=tmp_path)).store, "cj-main")
+    assert connection.credentials_path == "connections/cj-main"
+    other = amx(tmp_path, "connections", "add", "awin-main", "--source", "awin", "--credentials-path",
+                "connections/cj-main", env=env)
+    assert other.returncode == 2 and "credentials_path" in one_error_line(other)
+
+
+def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
+    """`amx search --network Impact` (or Impact.com, as the README says sources spell it) found nothing: the filter
+    was compared as typed with the one name the index keeps."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
+    for spelt in ("impact", "Impact", "Impact.com"):
+        result = CliRunner().invoke(app, ["search", "--network", spelt])
+        assert result.exit_code == 0 and "1 programs" in result.output, (spelt, result.output)
+
+
+def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
+    """`amx rules test` showed a notify text's "→" as "\\u2192" (JSON's ASCII escapes)."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "arrow", "trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "50% → 60%"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"id": "e1", "source": "/index", "type": "dev.affiliatematrix.program.delta",
+                                 "time": "2026-11-22T06:00:00Z", "data": {"id": "d1", "program_id": "p_1",
+                                                                          "change": "updated", "fields": []}}))
+    result = CliRunner().invoke(app, ["rules", "test", "arrow", "--event", str(event)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "50% → 60%" in result.output and "\\u2192" not in result.output, result.output
+
+
+def test_discover_review_says_when_there_is_nothing_to_review(tmp_path, monkeypatch):
+    """`amx discover review` with nothing to review printed nothing at all."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["discover", "review"])
+    assert result.exit_code == 0 and "nothing to review" in result.output, (result.output, result.exception)
+
+
+def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
+    """A connection or a campaign added twice said "conflict: object 'connections/c.json' already exists"."""
+    import os
+
+    env = {**os.environ, "AMX_DATA_DIR": str(tmp_path)}
+    for command, said in ((["connections", "add", "c", "--source", "affiliateprograms"], "connection 'c' exists"),
+                          (["budget", "campaigns", "add", "s1", "--name", "S", "--channel", "search"],
+                           "campaign 's1' exists")):
+        assert amx(tmp_path, *command, env=env).returncode == 0
+        again = amx(tmp_path, *command, env=env)
+        assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
