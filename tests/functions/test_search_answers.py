@@ -1,0 +1,34 @@
+"""The programs API's search answers as a user meets them: the program looked for found and ranked first, facets
+counting what the filters return, minimums that keep what they promise. Records indexed by the index function,
+read back through GET /programs, on each backend."""
+
+import pytest
+
+from tests.support.indexing import BACKENDS, Index, on_backend, record
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path, monkeypatch):
+    on_backend(request, tmp_path, monkeypatch)
+    return Index(tmp_path)
+
+
+def names(index: Index, query: str) -> list[str]:
+    return [item["name"] for item in index.get(f"/programs?{query}&limit=100")["items"]]
+
+
+def test_a_lifetime_cookie_meets_any_minimum_and_ranks_first_by_cookie(index):
+    """A lifetime cookie is -1 (models.Program.cookie_days), so min_cookie_days=30 left out exactly the programs
+    whose cookie never ends, and sort=cookie ranked them below a session cookie (0)."""
+    index.batch(record("dira", "Forever Shoes", "https://forevershoes.com/", cookie_text="Lifetime cookie"),
+                record("dira", "Month Shoes", "https://monthshoes.com/", cookie_text="30 day cookie"),
+                record("dira", "Week Shoes", "https://weekshoes.com/", cookie_text="7 day cookie"),
+                record("dira", "Session Shoes", "https://sessionshoes.com/", cookie_text="Session cookie"))
+    cookies = {p["name"]: p["cookie_days"] for p in index.programs()}
+    assert cookies == {"Forever Shoes": -1, "Month Shoes": 30, "Week Shoes": 7, "Session Shoes": 0}
+    assert sorted(names(index, "min_cookie_days=30")) == ["Forever Shoes", "Month Shoes"]
+    assert names(index, "min_cookie_days=5000") == ["Forever Shoes"]  # past the longest cookie a program states
+    assert names(index, "sort=cookie") == ["Forever Shoes", "Month Shoes", "Week Shoes", "Session Shoes"]
+    first = index.get("/programs?sort=cookie&limit=1")
+    assert [item["cookie_days"] for item in first["items"]] == [-1]  # shown as stated
+    assert index.get(f"/programs?sort=cookie&limit=3&cursor={first['next_cursor']}")["total"] == 4
