@@ -96,6 +96,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "cookie": [SortKey(field="cookie_length_days", order="desc")], "epc": [SortKey(field="epc_currency"),
                                                                       SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
+EXACT = ["name", "merchant"]  # a program named as asked (its name, or its merchant's) ranks first by relevance
 FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer

@@ -32,3 +32,28 @@ def test_a_lifetime_cookie_meets_any_minimum_and_ranks_first_by_cookie(index):
     first = index.get("/programs?sort=cookie&limit=1")
     assert [item["cookie_days"] for item in first["items"]] == [-1]  # shown as stated
     assert index.get(f"/programs?sort=cookie&limit=3&cursor={first['next_cursor']}")["total"] == 4
+
+
+
+@pytest.mark.parametrize("q", ["shopify", "Shopify", "shopfy", "SHOPIFY "])
+def test_a_program_named_as_asked_ranks_first(index, q):
+    """bm25 over all the text ranked a program whose description repeats the word above the one named by it: "shopify"
+    listed "Shopify App Partners" before "Shopify"."""
+    index.batch(record("dira", "Shopify", "https://shopify.com/", description="Ecommerce platform for any store."),
+                record("dira", "Shopify App Partners", "https://shopifyapps.io/",
+                       description="Apps for Shopify stores: Shopify merchants love Shopify apps."),
+                record("dira", "Store Tools", "https://storetools.com/", description="Works with Shopify."))
+    found = names(index, f"q={q}")
+    assert sorted(found) == ["Shopify", "Shopify App Partners", "Store Tools"]
+    assert found[0] == ("Shopify" if q.strip().lower() == "shopify" else found[0])  # a typo names nothing exactly
+    first = index.get(f"/programs?q={q}&limit=1")  # the boosted score pages on
+    rest = index.get(f"/programs?q={q}&limit=2&cursor={first['next_cursor']}")
+    assert [i["name"] for i in first["items"] + rest["items"]] == found
+
+
+def test_a_multi_word_name_asked_exactly_ranks_first(index):
+    index.batch(record("dira", "Web Hosting Pro", "https://webhostingpro.com/", description="Hosting."),
+                record("dira", "Cheap Hosting", "https://cheaphosting.com/",
+                       description="Web hosting, pro hosting, web pro hosting for web pros."))
+    assert names(index, "q=web hosting pro")[0] == "Web Hosting Pro"
+    assert names(index, "q=web hosting pro&sort=name") == ["Cheap Hosting", "Web Hosting Pro"]  # a sort keeps its order
