@@ -63,11 +63,13 @@ def _as_indexed_now(doc: dict) -> dict:
 # on SQLite, so "Booking.com" and "Macy's" are found by their words: the v5 index holds them whole.
 # v7: the fields of v6; on SQLite full-width letters and digits and the Latin letters OpenSearch's asciifolding spells
 # in ASCII (ø, æ, ß, ﬁ, …) are written folded, as a query's words now are: a v6 file holds them as they came.
-# v8: adds cookie_length_days (BESIDE), so a lifetime cookie meets min_cookie_days and ranks first by cookie.
-# Fields the index holds beside the summary, which an answer's items leave out: the full program, and the cookie's
+# v8: adds cookie_length_days and domain_words (BESIDE): a lifetime cookie meets min_cookie_days and ranks first by
+# cookie, and a program is found by its domain.
+# Fields the index holds beside the summary, which an answer's items leave out: the full program; the cookie's
 # length with a lifetime cookie (cookie_days -1) as LIFETIME_DAYS, longer than any stated one (what min_cookie_days
-# bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's).
-BESIDE = {"program": "stored", "cookie_length_days": Number}
+# bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's);
+# the merchant's domain as text, so q=bluehost.com finds Bluehost (merchant_domain is a keyword no word matches).
+BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text}
 PROGRAMS_INDEX = IndexSpec("programs", 8, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
@@ -96,7 +98,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "cookie": [SortKey(field="cookie_length_days", order="desc")], "epc": [SortKey(field="epc_currency"),
                                                                       SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-EXACT = ["name", "merchant"]  # a program named as asked (its name, or its merchant's) ranks first by relevance
+EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
 FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
@@ -122,6 +124,7 @@ def to_document(program: "Program") -> dict:
         "description": program.description,
         "merchant_key": program.merchant_key,
         "merchant_domain": program.merchant_domain,
+        "domain_words": program.merchant_domain,
         "kind": program.kind,
         "status": program.status,
         "categories": program.categories,

@@ -57,3 +57,12 @@ def test_a_multi_word_name_asked_exactly_ranks_first(index):
                        description="Web hosting, pro hosting, web pro hosting for web pros."))
     assert names(index, "q=web hosting pro")[0] == "Web Hosting Pro"
     assert names(index, "q=web hosting pro&sort=name") == ["Cheap Hosting", "Web Hosting Pro"]  # a sort keeps its order
+
+
+@pytest.mark.parametrize("q", ["bluehost.com", "BlueHost.com", "bluehost com"])
+def test_a_program_is_found_by_its_domain(index, q):
+    """The domain was a keyword no word of a query matched: q=bluehost.com found nothing (its word "com" is in no
+    name or description), though Bluehost's domain is bluehost.com."""
+    index.batch(record("dira", "Bluehost", "https://www.bluehost.com/", description="Web hosting."),
+                record("dira", "Bluehost Reviews", "https://hostreviews.com/", description="Bluehost, compared."))
+    assert names(index, f"q={q}")[0] == "Bluehost"
