@@ -63,13 +63,14 @@ def _as_indexed_now(doc: dict) -> dict:
 # on SQLite, so "Booking.com" and "Macy's" are found by their words: the v5 index holds them whole.
 # v7: the fields of v6; on SQLite full-width letters and digits and the Latin letters OpenSearch's asciifolding spells
 # in ASCII (ø, æ, ß, ﬁ, …) are written folded, as a query's words now are: a v6 file holds them as they came.
-# v8: adds cookie_length_days and domain_words (BESIDE): a lifetime cookie meets min_cookie_days and ranks first by
-# cookie, and a program is found by its domain.
+# v8: adds cookie_length_days, domain_words and category_words (BESIDE): a lifetime cookie meets min_cookie_days and
+# ranks first by cookie, and a program is found by its domain and by the words of its categories.
 # Fields the index holds beside the summary, which an answer's items leave out: the full program; the cookie's
 # length with a lifetime cookie (cookie_days -1) as LIFETIME_DAYS, longer than any stated one (what min_cookie_days
 # bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's);
-# the merchant's domain as text, so q=bluehost.com finds Bluehost (merchant_domain is a keyword no word matches).
-BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text}
+# the merchant's domain and its categories as text, so q=bluehost.com finds Bluehost and q=vpn finds NordVPN (of
+# vpn_security): merchant_domain and categories are keywords no word of a query matched.
+BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text}
 PROGRAMS_INDEX = IndexSpec("programs", 8, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
@@ -125,6 +126,7 @@ def to_document(program: "Program") -> dict:
         "merchant_key": program.merchant_key,
         "merchant_domain": program.merchant_domain,
         "domain_words": program.merchant_domain,
+        "category_words": program.categories,  # taxonomy keys: both indexes split "vpn_security" into its words
         "kind": program.kind,
         "status": program.status,
         "categories": program.categories,

@@ -66,3 +66,16 @@ def test_a_program_is_found_by_its_domain(index, q):
     index.batch(record("dira", "Bluehost", "https://www.bluehost.com/", description="Web hosting."),
                 record("dira", "Bluehost Reviews", "https://hostreviews.com/", description="Bluehost, compared."))
     assert names(index, f"q={q}")[0] == "Bluehost"
+
+
+@pytest.mark.parametrize("q, found", [("vpn", ["NordVPN", "VPN Shield"]), ("hosting", ["HostFast"]),
+                                      ("vpn security", ["NordVPN"])])
+def test_a_program_is_found_by_the_words_of_its_categories(index, q, found):
+    """Categories were keywords no word of a query matched: q=vpn found "VPN Shield" but not NordVPN, whose category
+    is vpn_security, nor did q=hosting find a host whose listing says only "servers"."""
+    index.batch(record("dira", "NordVPN", "https://nordvpn.com/", categories=["VPN & Security"]),
+                record("dira", "VPN Shield", "https://vpnshield.com/"),
+                record("dira", "HostFast", "https://hostfast.net/", description="Fast servers.",
+                       categories=["Web Hosting"]))
+    assert [p["categories"] for p in index.programs()] == [["hosting_domains"], ["vpn_security"], []]
+    assert sorted(names(index, f"q={q}")) == found
