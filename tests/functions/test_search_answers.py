@@ -79,3 +79,13 @@ def test_a_program_is_found_by_the_words_of_its_categories(index, q, found):
                        categories=["Web Hosting"]))
     assert [p["categories"] for p in index.programs()] == [["hosting_domains"], ["vpn_security"], []]
     assert sorted(names(index, f"q={q}")) == found
+
+
+def test_a_search_counts_its_programs_by_status(index):
+    """Nothing in a search's answer told a program gone quiet from an active one: status was a filter with no facet
+    (and the web page has filters only for facets), so closed_suspected and removed programs were listed uncounted."""
+    index.batch(record("dira", "Open Shoes", "https://openshoes.com/"),
+                record("dira", "Shut Shoes", "https://shutshoes.com/", closed="Expired"))
+    facet = index.get("/programs?q=shoes")["facets"]["status"]
+    assert facet == [{"value": "active", "count": 1}, {"value": "closed_suspected", "count": 1}]
+    assert names(index, "q=shoes&status=active") == ["Open Shoes"]
