@@ -358,10 +358,13 @@ class SqliteSearchIndex(SearchIndex):
                                                         None if rng.lte is None else convert(rng.lte))
 
         exact = 0  # matched rows whose exact field is the text: their scores are raised by EXACT_BOOST
-        if text_words:
-            for field in query.exact:
-                exact |= columns.keyword(f"{field}.raw").rows_with([exact_value(query.text)])
-            exact &= match
+        if text_words and query.exact:  # a few rows, looked up by the (field, value) index: no column is loaded
+            from affiliate_matrix.search.rowsets import bits_of
+
+            fields = [f"{field}.raw" for field in query.exact]
+            found = self.db.execute(f'SELECT rid FROM "{t}_kw" WHERE field IN ({", ".join("?" * len(fields))}) '
+                                    "AND value = ?", (*fields, exact_value(query.text)))
+            exact = bits_of([rid for (rid,) in found], columns.size) & match
         keys, scores = [], None
         if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
             scores = _boosted(scorer.scores(groups, match), exact)
