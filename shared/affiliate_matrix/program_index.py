@@ -100,7 +100,8 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
                                                                       SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
-FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
+FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
+          "commission_flat_currencies"]
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further

@@ -54,7 +54,8 @@ def queries(n: int) -> list[SearchQuery]:
             typo = word[:1] + word[2] + word[1] + word[3:] if len(word) > 3 else word
             out.append(SearchQuery(text=typo, filters={"categories": [rng.choice(CATEGORIES)]}, exact=EXACT))
         elif kind == 2:
-            out.append(SearchQuery(filters={"networks": [rng.choice(NETWORKS)]}, ranges={"cookie_length_days": Range(gte=30)},
+            out.append(SearchQuery(filters={"networks": [rng.choice(NETWORKS)]},
+                                   ranges={"cookie_length_days": Range(gte=30)},
                                    sort=[SortKey(field="commission_percent_max", order="desc")], facets=["categories"]))
         else:
             out.append(SearchQuery(text=f"{word} {rng.choice(WORDS)}", sort=[SortKey(field="epc_7d", order="desc")],

@@ -4,6 +4,8 @@ read back through GET /programs, on each backend."""
 
 import pytest
 
+from affiliate_matrix.models import MAX_COOKIE_DAYS
+from affiliate_matrix.program_index import LIFETIME_DAYS
 from tests.support.indexing import BACKENDS, Index, on_backend, record
 
 
@@ -24,6 +26,7 @@ def test_a_lifetime_cookie_meets_any_minimum_and_ranks_first_by_cookie(index):
                 record("dira", "Month Shoes", "https://monthshoes.com/", cookie_text="30 day cookie"),
                 record("dira", "Week Shoes", "https://weekshoes.com/", cookie_text="7 day cookie"),
                 record("dira", "Session Shoes", "https://sessionshoes.com/", cookie_text="Session cookie"))
+    assert LIFETIME_DAYS > MAX_COOKIE_DAYS  # longer than any cookie a program may state
     cookies = {p["name"]: p["cookie_days"] for p in index.programs()}
     assert cookies == {"Forever Shoes": -1, "Month Shoes": 30, "Week Shoes": 7, "Session Shoes": 0}
     assert sorted(names(index, "min_cookie_days=30")) == ["Forever Shoes", "Month Shoes"]
