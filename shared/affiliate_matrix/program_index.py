@@ -63,9 +63,17 @@ def _as_indexed_now(doc: dict) -> dict:
 # on SQLite, so "Booking.com" and "Macy's" are found by their words: the v5 index holds them whole.
 # v7: the fields of v6; on SQLite full-width letters and digits and the Latin letters OpenSearch's asciifolding spells
 # in ASCII (ø, æ, ß, ﬁ, …) are written folded, as a query's words now are: a v6 file holds them as they came.
-PROGRAMS_INDEX = IndexSpec("programs", 7, {**{name: next(m for m in field.metadata if isinstance(m, str))
+# v8: adds cookie_length_days, domain_words and category_words (BESIDE): a lifetime cookie meets min_cookie_days and
+# ranks first by cookie, and a program is found by its domain and by the words of its categories.
+# Fields the index holds beside the summary, which an answer's items leave out: the full program; the cookie's
+# length with a lifetime cookie (cookie_days -1) as LIFETIME_DAYS, longer than any stated one (what min_cookie_days
+# bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's);
+# the merchant's domain and its categories as text, so q=bluehost.com finds Bluehost and q=vpn finds NordVPN (of
+# vpn_security): merchant_domain and categories are keywords no word of a query matched.
+BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text}
+PROGRAMS_INDEX = IndexSpec("programs", 8, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
-                                           "program": "stored"}, upgrade=_as_indexed_now)
+                                           **BESIDE}, upgrade=_as_indexed_now)
 
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
@@ -73,7 +81,7 @@ FILTERS = {"category": "categories", "network": "networks", "country": "countrie
            "source": "sources", "flat_currency": "commission_flat_currencies",
            "epc_currency": "epc_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
-            "min_cookie_days": "cookie_days", "min_epc": "epc_7d"}
+            "min_cookie_days": "cookie_length_days", "min_epc": "epc_7d"}
 # A minimum that is an amount, and the filter naming currencies with the field of that amount's currency: asked
 # together, the amount is compared only where it is in a currency asked for (no exchange rates). So
 # flat_currency=USD&min_commission_flat=40 never lists a program for its ¥5000, nor for its $50 when its document's
@@ -88,10 +96,13 @@ AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_c
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_currency"),
                                          SortKey(field="commission_flat_max", order="desc")],
-         "cookie": [SortKey(field="cookie_days", order="desc")], "epc": [SortKey(field="epc_currency"),
+         "cookie": [SortKey(field="cookie_length_days", order="desc")], "epc": [SortKey(field="epc_currency"),
                                                                       SortKey(field="epc_7d", order="desc")],
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
-FACETS = ["categories", "networks", "countries", "commission_types", "payout_methods", "commission_flat_currencies"]
+EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
+FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
+          "commission_flat_currencies"]
+LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
@@ -115,6 +126,8 @@ def to_document(program: "Program") -> dict:
         "description": program.description,
         "merchant_key": program.merchant_key,
         "merchant_domain": program.merchant_domain,
+        "domain_words": program.merchant_domain,
+        "category_words": program.categories,  # taxonomy keys: both indexes split "vpn_security" into its words
         "kind": program.kind,
         "status": program.status,
         "categories": program.categories,
@@ -126,6 +139,7 @@ def to_document(program: "Program") -> dict:
         "commission_flat_currency": flat.currency if flat else None,
         "commission_flat_currencies": sorted(set(currencies)),
         "cookie_days": program.cookie_days,
+        "cookie_length_days": LIFETIME_DAYS if program.cookie_days == -1 else program.cookie_days,
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,
         "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,

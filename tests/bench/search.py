@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.program_index import PROGRAMS_INDEX
+from affiliate_matrix.program_index import EXACT, LIFETIME_DAYS, PROGRAMS_INDEX
 from affiliate_matrix.runtime import open_search_index
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 from tests.support.processes import start_opensearch
@@ -27,12 +27,15 @@ def documents(n: int) -> list[dict]:
     docs = []
     for i, c in enumerate(candidates):
         name = f"{c.name} {rng.choice(WORDS)}"
+        categories, cookie = rng.sample(CATEGORIES, 2), rng.choice([-1, 7, 30, 60, 90])
         docs.append({
             "id": f"p_{i:016x}", "name": name, "merchant": c.name, "description": f"{name} affiliate program",
             "merchant_key": c.domain or c.name.lower(), "merchant_domain": c.domain, "kind": "program",
-            "status": "active", "categories": rng.sample(CATEGORIES, 2), "networks": [rng.choice(NETWORKS)],
+            "status": "active", "categories": categories, "networks": [rng.choice(NETWORKS)],
             "countries": ["US"], "commission_types": ["percent"], "commission_percent_max": rng.randint(1, 70),
-            "commission_flat_max": None, "cookie_days": rng.choice([7, 30, 60, 90]), "payout_methods": ["paypal"],
+            "commission_flat_max": None, "cookie_days": cookie, "payout_methods": ["paypal"],
+            "cookie_length_days": LIFETIME_DAYS if cookie == -1 else cookie, "domain_words": c.domain,
+            "category_words": categories,
             "quality_score": rng.random(), "epc_7d": round(rng.random() * 100, 2), "epc_currency": "USD",
             "first_seen_at": "2026-01-01T00:00:00+00:00", "last_seen_at": "2026-11-01T00:00:00+00:00",
             "last_changed_at": None, "program": {"id": f"p_{i:016x}", "name": name}})
@@ -46,15 +49,17 @@ def queries(n: int) -> list[SearchQuery]:
         word = rng.choice(WORDS)
         kind = rng.randrange(4)
         if kind == 0:
-            out.append(SearchQuery(text=word, facets=["categories", "networks"]))
+            out.append(SearchQuery(text=word, facets=["categories", "networks"], exact=EXACT))
         elif kind == 1:
             typo = word[:1] + word[2] + word[1] + word[3:] if len(word) > 3 else word
-            out.append(SearchQuery(text=typo, filters={"categories": [rng.choice(CATEGORIES)]}))
+            out.append(SearchQuery(text=typo, filters={"categories": [rng.choice(CATEGORIES)]}, exact=EXACT))
         elif kind == 2:
-            out.append(SearchQuery(filters={"networks": [rng.choice(NETWORKS)]}, ranges={"cookie_days": Range(gte=30)},
+            out.append(SearchQuery(filters={"networks": [rng.choice(NETWORKS)]},
+                                   ranges={"cookie_length_days": Range(gte=30)},
                                    sort=[SortKey(field="commission_percent_max", order="desc")], facets=["categories"]))
         else:
-            out.append(SearchQuery(text=f"{word} {rng.choice(WORDS)}", sort=[SortKey(field="epc_7d", order="desc")]))
+            out.append(SearchQuery(text=f"{word} {rng.choice(WORDS)}", sort=[SortKey(field="epc_7d", order="desc")],
+                                   exact=EXACT))
     return out
 
 

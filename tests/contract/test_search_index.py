@@ -367,6 +367,7 @@ def test_hostile_text_is_only_words(loaded, q):
     (SearchQuery(facets=["commission"]), "cannot facet on 'commission'"),
     (SearchQuery(sort=[SortKey(field="payload")]), "cannot sort on 'payload'"),
     (SearchQuery(ranges={"network": Range(gte=1)}), "cannot range-filter on 'network'"),
+    (SearchQuery(text="golf", exact=["network"]), "cannot match 'network' exactly"),
 ])
 def test_unknown_or_unfit_fields_are_named(loaded, query, problem):
     with pytest.raises(InvalidInput, match=problem):
@@ -529,3 +530,15 @@ def test_delete_before_removes_exactly_the_old_documents(index):
     left = {hit.id for hit in index.search("things", SearchQuery(size=1000)).hits}
     assert left == {d["id"] for d in generated} - old
     assert index.delete_before("things", "updated", cutoff) == 0
+
+
+def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
+    index.bulk_upsert("things", [
+        {"id": "a", "name": "Golf Club Partners", "description": "golf golf golf for golf clubs"},
+        {"id": "b", "name": "Golf Club", "description": "a club"},
+        {"id": "c", "name": "Club", "description": "golf club golf club"}], refresh=True)
+    query = SearchQuery(text=" golf  CLUB", exact=["name"], size=1)
+    first = index.search("things", query)
+    rest = index.search("things", query.model_copy(update={"cursor": first.next_cursor, "size": 5}))
+    assert [h.id for h in first.hits] == ["b"] and sorted(h.id for h in rest.hits) == ["a", "c"]
+    assert [h.id for h in index.search("things", query.model_copy(update={"exact": [], "size": 5})).hits][0] != "b"

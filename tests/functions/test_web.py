@@ -206,6 +206,7 @@ def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(ap
                             app.get("/programs?sort=name").text, re.S))
     assert cells == {"Dollarshop": "USD 25.0 flat", "Yenshop": "JPY 100.0 flat"}
     assert re.search(r'name="flat_currency" value="JPY"', app.get("/programs").text)  # a facet to pick one
+    assert re.search(r'name="status" value="active"', app.get("/programs").text)  # what state each program is in
     # the minimum alone compares amounts whatever their currency (no exchange rates); with one it holds to it
     in_dollars = app.get("/programs?min_commission_flat=20&flat_currency=USD").text
     assert "Dollarshop" in in_dollars and "Yenshop" not in in_dollars
@@ -224,10 +225,15 @@ def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
 
 def test_export_of_the_current_result_is_the_apis(app, rt):
     sign_in(app, rt)
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.handlers.programs import search
+
     answer = app.get("/programs/export?q=hosting&format=csv")
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
     rows = answer.text.strip().splitlines()
-    assert len(rows) == 2 and "Hosting Co" in rows[1]
+    found = search(rt, MultiDict({"q": "hosting"}))["items"]  # Hosting Co, and hostile.com by its domain (a typo)
+    assert [row.split(",")[0] for row in rows[1:]] == [item["id"] for item in found] and "Hosting Co" in rows[1]
 
 
 def test_a_head_on_the_export_builds_no_file(app, rt, monkeypatch):

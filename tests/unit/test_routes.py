@@ -143,11 +143,11 @@ def test_the_functions_with_json_routes_have_a_table():
 
 def test_the_programs_document_lists_every_field_a_search_answers():
     from affiliate_matrix.handlers.programs import api
-    from affiliate_matrix.program_index import MAX_PAGE_SIZE, PROGRAMS_INDEX, SORTS
+    from affiliate_matrix.program_index import BESIDE, MAX_PAGE_SIZE, PROGRAMS_INDEX, SORTS
 
     document = api().openapi()
     summary = document["components"]["schemas"]["ProgramSummary"]
-    assert set(summary["properties"]) == set(PROGRAMS_INDEX.fields) - {"program"}
+    assert set(summary["properties"]) == set(PROGRAMS_INDEX.fields) - set(BESIDE)
     assert {"last_verified_at", "sources"} <= set(summary["properties"])
     search = {p["name"]: p["schema"] for p in document["paths"]["/programs"]["get"]["parameters"]}
     assert search["sort"]["enum"] == list(SORTS) and search["limit"]["maximum"] == MAX_PAGE_SIZE

@@ -7,7 +7,7 @@ import json
 
 from rich.markup import escape
 
-from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, from_document
+from affiliate_matrix.program_index import EXACT, PROGRAMS_INDEX, SORTS, from_document
 from affiliate_matrix.search import SearchQuery
 
 
@@ -92,7 +92,7 @@ def value_text(field: str, value) -> str:
 def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None) -> None:
     from rich.table import Table
 
-    query = SearchQuery(text=text, filters=filters or {}, size=limit, sort=SORTS[sort],
+    query = SearchQuery(text=text, filters=filters or {}, size=limit, sort=SORTS[sort], exact=EXACT,
                         facets=["categories", "networks"])
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)

@@ -30,8 +30,8 @@ from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (AMOUNT_CURRENCIES, FACETS, FILTERS, MINIMUMS, PROGRAMS_INDEX, SORTS,
-                                            from_document)
+from affiliate_matrix.program_index import (AMOUNT_CURRENCIES, BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS,
+                                            MINIMUMS, PROGRAMS_INDEX, SORTS, from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -228,7 +228,7 @@ def search_with(rt, params: SearchParams, args) -> dict:
                                                     for name, buckets in result.facets.items()}
     return {
         "total": result.total,
-        "items": [{k: v for k, v in hit.doc.items() if k != "program"} for hit in result.hits],
+        "items": [{k: v for k, v in hit.doc.items() if k not in BESIDE} for hit in result.hits],
         "facets": {name: [{"value": v, "count": n} for v, n in buckets] for name, buckets in facets.items()},
         "next_cursor": result.next_cursor,
     }
@@ -250,10 +250,11 @@ def query_of(params) -> SearchQuery:
     for minimum, (currencies, field) in AMOUNT_CURRENCIES.items():
         if getattr(params, minimum) is not None and getattr(params, currencies):
             filters[field] = getattr(params, currencies)
-    return SearchQuery(text=params.q, sort=SORTS[params.sort],
-                       ranges={field: Range(gte=getattr(params, name)) for name, field in MINIMUMS.items()
-                               if getattr(params, name) is not None},
-                       filters=filters)
+    minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
+    if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
+        minimums["cookie_length_days"] = min(minimums["cookie_length_days"], LIFETIME_DAYS)
+    return SearchQuery(text=params.q, sort=SORTS[params.sort], filters=filters, exact=EXACT,
+                       ranges={field: Range(gte=minimum) for field, minimum in minimums.items()})
 
 
 def export(rt, args, head: bool = False):

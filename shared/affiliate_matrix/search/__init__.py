@@ -94,6 +94,8 @@ class SearchQuery(BaseModel):
     facets: list[str] = []
     facet_size: int = Field(20, ge=1, le=200)
     sort: list[SortKey] = Field([], description="Empty: relevance when there is text, else the id.")
+    exact: list[str] = Field([], description="Text fields whose whole value, equal to the text (case and runs of "
+                                             "spaces in the text aside), ranks a hit above the others by relevance.")
     size: int = Field(20, ge=0, le=MAX_PAGE)
     offset: int = Field(0, ge=0, le=10_000)
     cursor: str | None = Field(None, max_length=2_000)
@@ -161,6 +163,17 @@ def words(text: str | None) -> list[str]:
     return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
 
 
+# What a hit whose exact field is the text adds to its score: past any bm25 score of a query's words (each word's share
+# is at most its idf, ~ln(documents), times 2.2), so it ranks first by relevance on both adapters.
+EXACT_BOOST = 1000.0
+
+
+def exact_value(text: str | None) -> str:
+    """The text as an exact field's whole value is compared with it: lowercased (as `<field>.raw` is), its runs of
+    spaces one space, at most 256 characters (the longest value `<field>.raw` holds)."""
+    return " ".join((text or "").split()).lower()[:256]
+
+
 def typo_allowance(word: str) -> int:
     """Edits a word may be off by and still match: OpenSearch's fuzziness AUTO (0 / 1 / 2)."""
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
@@ -216,6 +229,9 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
     for name in query.facets:
         if spec.fields.get(name) not in ("keyword", "bool"):
             raise InvalidInput(f"cannot facet on {name!r}: not a keyword field of {spec.name}")
+    for name in query.exact:
+        if spec.fields.get(name) != "text":
+            raise InvalidInput(f"cannot match {name!r} exactly: not a text field of {spec.name}")
     for key in query.sort:
         if spec.fields.get(key.field) in (None, "stored"):
             raise InvalidInput(f"cannot sort on {key.field!r}: not a sortable field of {spec.name}")

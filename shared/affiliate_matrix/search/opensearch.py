@@ -17,8 +17,8 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, expansions, previous_version, upgraded, validate_query, words,
+    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
+    decode_cursor, encode_cursor, exact_value, expansions, previous_version, upgraded, validate_query, words,
 )
 
 log = get_logger()
@@ -339,7 +339,10 @@ class OpenSearchIndex(SearchIndex):
             field = f"{key.field}.raw" if spec.fields[key.field] == "text" else key.field
             sort.append({field: {"order": key.order, "missing": "_last"}})
         sort.append({spec.id_field: "asc"})
-        body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        # optional beside the words (must): a hit whose exact field is the text scores EXACT_BOOST more
+        should = [{"constant_score": {"filter": {"term": {f"{field}.raw": exact_value(query.text)}},
+                                      "boost": EXACT_BOOST}} for field in query.exact] if text_words else []
+        body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
                 "sort": sort, "size": query.size, "from": query.offset, "track_total_hits": True,
                 "aggs": {f: {"terms": {"field": f, "size": query.facet_size,
                                        "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in query.facets}}

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration, decode_cursor,
-    encode_cursor, expansions, narrowed, previous_version, upgraded, validate_query, words,
+    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
+    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, upgraded, validate_query, words,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -53,6 +53,17 @@ def _damage_named(path: str):
         raise DamagedData(f"the search index {path}", str(exc),
                           "it holds only what can be rebuilt: move it aside, then `amx replay <connection>` each "
                           "directory connection and `amx scrape <connection>` each API connection") from None
+
+
+def _boosted(scores: dict[int, float], exact: int) -> dict[int, float]:
+    """The scores with EXACT_BOOST added to those of the rows in `exact` (a set of row ids)."""
+    if exact:
+        from affiliate_matrix.search.rowsets import rows_of
+
+        for row in rows_of(exact):
+            if row in scores:
+                scores[row] += EXACT_BOOST
+    return scores
 
 
 class _Connection(sqlite3.Connection):
@@ -346,9 +357,17 @@ class SqliteSearchIndex(SearchIndex):
             match &= columns.number(field).rows_between(None if rng.gte is None else convert(rng.gte),
                                                         None if rng.lte is None else convert(rng.lte))
 
+        exact = 0  # matched rows whose exact field is the text: their scores are raised by EXACT_BOOST
+        if text_words and query.exact:  # a few rows, looked up by the (field, value) index: no column is loaded
+            from affiliate_matrix.search.rowsets import bits_of
+
+            fields = [f"{field}.raw" for field in query.exact]
+            found = self.db.execute(f'SELECT rid FROM "{t}_kw" WHERE field IN ({", ".join("?" * len(fields))}) '
+                                    "AND value = ?", (*fields, exact_value(query.text)))
+            exact = bits_of([rid for (rid,) in found], columns.size) & match
         keys, scores = [], None
         if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
-            scores = scorer.scores(groups, match)
+            scores = _boosted(scorer.scores(groups, match), exact)
             keys.append(ScoreKey(scores))
         for key in query.sort:
             kind, agg, descending = spec.fields[key.field], "min" if key.order == "asc" else "max", key.order == "desc"
@@ -366,7 +385,7 @@ class SqliteSearchIndex(SearchIndex):
         else:
             shown = walked_page(match, total, columns.size, keys, after, query.offset, query.size)
         if scorer is not None and scores is None:  # sorted by fields: only the page's hits are scored
-            scores = scorer.scores_of(groups, shown)
+            scores = _boosted(scorer.scores_of(groups, shown), exact)
         ids = [columns.id_of(r) for r in shown]
         docs = self._docs(t, ids)
         hits = [Hit(i, None if scores is None else scores[r], docs[i]) for i, r in zip(ids, shown)]

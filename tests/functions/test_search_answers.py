@@ -1,0 +1,94 @@
+"""The programs API's search answers as a user meets them: the program looked for found and ranked first, facets
+counting what the filters return, minimums that keep what they promise. Records indexed by the index function,
+read back through GET /programs, on each backend."""
+
+import pytest
+
+from affiliate_matrix.models import MAX_COOKIE_DAYS
+from affiliate_matrix.program_index import LIFETIME_DAYS
+from tests.support.indexing import BACKENDS, Index, on_backend, record
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request, tmp_path, monkeypatch):
+    on_backend(request, tmp_path, monkeypatch)
+    return Index(tmp_path)
+
+
+def names(index: Index, query: str) -> list[str]:
+    return [item["name"] for item in index.get(f"/programs?{query}&limit=100")["items"]]
+
+
+def test_a_lifetime_cookie_meets_any_minimum_and_ranks_first_by_cookie(index):
+    """A lifetime cookie is -1 (models.Program.cookie_days), so min_cookie_days=30 left out exactly the programs
+    whose cookie never ends, and sort=cookie ranked them below a session cookie (0)."""
+    index.batch(record("dira", "Forever Shoes", "https://forevershoes.com/", cookie_text="Lifetime cookie"),
+                record("dira", "Month Shoes", "https://monthshoes.com/", cookie_text="30 day cookie"),
+                record("dira", "Week Shoes", "https://weekshoes.com/", cookie_text="7 day cookie"),
+                record("dira", "Session Shoes", "https://sessionshoes.com/", cookie_text="Session cookie"))
+    assert LIFETIME_DAYS > MAX_COOKIE_DAYS  # longer than any cookie a program may state
+    cookies = {p["name"]: p["cookie_days"] for p in index.programs()}
+    assert cookies == {"Forever Shoes": -1, "Month Shoes": 30, "Week Shoes": 7, "Session Shoes": 0}
+    assert sorted(names(index, "min_cookie_days=30")) == ["Forever Shoes", "Month Shoes"]
+    assert names(index, "min_cookie_days=5000") == ["Forever Shoes"]  # past the longest cookie a program states
+    assert names(index, "sort=cookie") == ["Forever Shoes", "Month Shoes", "Week Shoes", "Session Shoes"]
+    first = index.get("/programs?sort=cookie&limit=1")
+    assert [item["cookie_days"] for item in first["items"]] == [-1]  # shown as stated
+    assert index.get(f"/programs?sort=cookie&limit=3&cursor={first['next_cursor']}")["total"] == 4
+
+
+
+@pytest.mark.parametrize("q", ["shopify", "Shopify", "shopfy", "SHOPIFY "])
+def test_a_program_named_as_asked_ranks_first(index, q):
+    """bm25 over all the text ranked a program whose description repeats the word above the one named by it: "shopify"
+    listed "Shopify App Partners" before "Shopify"."""
+    index.batch(record("dira", "Shopify", "https://shopify.com/", description="Ecommerce platform for any store."),
+                record("dira", "Shopify App Partners", "https://shopifyapps.io/",
+                       description="Apps for Shopify stores: Shopify merchants love Shopify apps."),
+                record("dira", "Store Tools", "https://storetools.com/", description="Works with Shopify."))
+    found = names(index, f"q={q}")
+    assert sorted(found) == ["Shopify", "Shopify App Partners", "Store Tools"]
+    assert found[0] == ("Shopify" if q.strip().lower() == "shopify" else found[0])  # a typo names nothing exactly
+    first = index.get(f"/programs?q={q}&limit=1")  # the boosted score pages on
+    rest = index.get(f"/programs?q={q}&limit=2&cursor={first['next_cursor']}")
+    assert [i["name"] for i in first["items"] + rest["items"]] == found
+
+
+def test_a_multi_word_name_asked_exactly_ranks_first(index):
+    index.batch(record("dira", "Web Hosting Pro", "https://webhostingpro.com/", description="Hosting."),
+                record("dira", "Cheap Hosting", "https://cheaphosting.com/",
+                       description="Web hosting, pro hosting, web pro hosting for web pros."))
+    assert names(index, "q=web hosting pro")[0] == "Web Hosting Pro"
+    assert names(index, "q=web hosting pro&sort=name") == ["Cheap Hosting", "Web Hosting Pro"]  # a sort keeps its order
+
+
+@pytest.mark.parametrize("q", ["bluehost.com", "BlueHost.com", "bluehost com"])
+def test_a_program_is_found_by_its_domain(index, q):
+    """The domain was a keyword no word of a query matched: q=bluehost.com found nothing (its word "com" is in no
+    name or description), though Bluehost's domain is bluehost.com."""
+    index.batch(record("dira", "Bluehost", "https://www.bluehost.com/", description="Web hosting."),
+                record("dira", "Bluehost Reviews", "https://hostreviews.com/", description="Bluehost, compared."))
+    assert names(index, f"q={q}")[0] == "Bluehost"
+
+
+@pytest.mark.parametrize("q, found", [("vpn", ["NordVPN", "VPN Shield"]), ("hosting", ["HostFast"]),
+                                      ("vpn security", ["NordVPN"])])
+def test_a_program_is_found_by_the_words_of_its_categories(index, q, found):
+    """Categories were keywords no word of a query matched: q=vpn found "VPN Shield" but not NordVPN, whose category
+    is vpn_security, nor did q=hosting find a host whose listing says only "servers"."""
+    index.batch(record("dira", "NordVPN", "https://nordvpn.com/", categories=["VPN & Security"]),
+                record("dira", "VPN Shield", "https://vpnshield.com/"),
+                record("dira", "HostFast", "https://hostfast.net/", description="Fast servers.",
+                       categories=["Web Hosting"]))
+    assert [p["categories"] for p in index.programs()] == [["hosting_domains"], ["vpn_security"], []]
+    assert sorted(names(index, f"q={q}")) == found
+
+
+def test_a_search_counts_its_programs_by_status(index):
+    """Nothing in a search's answer told a program gone quiet from an active one: status was a filter with no facet
+    (and the web page has filters only for facets), so closed_suspected and removed programs were listed uncounted."""
+    index.batch(record("dira", "Open Shoes", "https://openshoes.com/"),
+                record("dira", "Shut Shoes", "https://shutshoes.com/", closed="Expired"))
+    facet = index.get("/programs?q=shoes")["facets"]["status"]
+    assert facet == [{"value": "active", "count": 1}, {"value": "closed_suspected", "count": 1}]
+    assert names(index, "q=shoes&status=active") == ["Open Shoes"]
