@@ -1,7 +1,7 @@
 """Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
 the value shown is the one most sources agree on, then the one from the higher-priority source,
-then the most recent. List fields take the union of what sources say now: a claim a source no longer makes,
-seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while no
+then the most recent; the commission's text is one a source of the kept commission said, when one did. List
+fields take the union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while no
 other source lists it as open."""
 
 import json
@@ -15,6 +15,9 @@ from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
+# A field that is the words of another: its value comes from a source whose claim on the other was kept, when one of
+# them said it (the kept commission and the text shown beside it agree), else it is voted as any field.
+WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
 
@@ -72,6 +75,7 @@ def merge(known: Program, seen: Program) -> Program:
         merged.provenance.pop(field, None)
         return True
 
+    kept_from: dict[str, set[str]] = {}  # a voted field -> the sources whose claim was kept
     for field in VOTED:
         latest: dict[str, FieldSource] = {}  # one vote a source: its latest claim
         for claim in current(field):
@@ -80,11 +84,13 @@ def merge(known: Program, seen: Program) -> Program:
         if not latest:
             withdrawn(field)
             continue
+        voters = [c for c in latest.values() if c.source in kept_from.get(WORDS_OF.get(field), ())] or latest.values()
         by_value: dict[str, list[FieldSource]] = {}
-        for claim in latest.values():
+        for claim in voters:
             by_value.setdefault(_key(claim.value), []).append(claim)
         winner = max(by_value.values(), key=lambda cs: (len(cs), max(priority_of(c.source) for c in cs),
                                                          max(c.fetched_at for c in cs), _key(cs[0].value)))
+        kept_from[field] = {c.source for c in winner}
         setattr(merged, field, _adapter(field).validate_python(winner[0].value))
         merged.provenance[field] = sorted(latest.values(), key=lambda c: (c not in winner, c.source))
     for field in UNION:  # the union of what the current claims say

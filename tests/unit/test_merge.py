@@ -108,3 +108,26 @@ def test_one_network_program_is_one_listing_its_join_url_the_newest_claims(order
                  join_url="https://www.awin1.com/cread.php?awinmid=1001")
     de = observe("dir_b", 30, days=1, network="awin", network_program_id="2002")
     assert [n.program_id for n in fold(uk, de).networks] == ["1001", "2002"]
+
+
+@pytest.mark.parametrize("order", [0, 1])
+def test_the_commission_text_kept_is_one_the_kept_commission_came_from(order):
+    """The text was voted apart from the figure: two directories agreeing on 65-130 USD (each in its own words) and
+    a network stating 65-100 USD had the network's text kept beside the directories' figure ("USD 65 ... USD 100"
+    shown by 65-130 USD)."""
+    directories = [observe(source, 30, days=day, commission_text=text) for source, day, text in
+                   (("dir_a", 0, "$65 to $130 per sale"), ("dir_b", 1, "Earn $65-$130 for each sale"))]
+    network = observe("test_network_api", 30, days=2, commission_text="USD 65 per sale, USD 100 for pro plans")
+    merged = fold(*((*directories, network) if order == 0 else (network, *directories)))
+    assert [(t.value_min, t.value_max) for t in merged.commission] == [(Decimal(65), Decimal(130))]
+    assert merged.commission_text in ("$65 to $130 per sale", "Earn $65-$130 for each sale")
+    assert merged.provenance["commission_text"][0].value == merged.commission_text  # the kept claim first
+
+
+def test_a_commission_text_from_a_source_whose_figure_lost_stands_when_no_winner_stated_one():
+    with_text = observe("dir_a", 30, commission_text="USD 65 per sale")
+    figures_only = [observe(source, 30, days=1, commission=[{"type": "flat", "value_min": 80, "currency": "USD"}])
+                    for source in ("dir_b", "dir_c")]
+    merged = fold(with_text, *figures_only)
+    assert merged.commission[0].value_min == 80
+    assert merged.commission_text == "USD 65 per sale"  # the only words any source gave
