@@ -5,6 +5,8 @@ failed part-way withdraws nothing; another source still listing the program keep
 a deleted connection withdraws its claims. CJ's recorded answers, synced over real HTTP, read through the programs
 API, on both search backends."""
 
+import importlib
+
 import pytest
 from functions_framework import create_app
 
@@ -97,3 +99,13 @@ def test_another_connection_of_the_source_keeps_the_claims_it_may_list(synced, t
     synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site", {"Lumen Skincare": None})})
     lumen = synced.named("Lumen Skincare")
     assert lumen["status"] == "active" and sources_of(lumen) == {"cj"}
+
+
+@pytest.mark.parametrize("source", ["cj", "impact", "rakuten", "offervault"])
+def test_a_sync_its_page_limit_stopped_is_incomplete(tmp_path, monkeypatch, source):
+    """The recorded listings span two pages: a limit of one stops the run short of the listing's end."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(importlib.import_module(f"affiliate_matrix.sources.{source}"), "MAX_PAGES", 1)
+    (report,) = Synced(tmp_path).sync(source, failing=True)
+    assert report.records and report.incomplete
+    assert any("stopped after 1 pages" in failure.reason for failure in report.failures), report.failures

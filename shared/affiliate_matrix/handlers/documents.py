@@ -30,7 +30,7 @@ class Collection:
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
-    deleted: Callable[[Any, BaseModel | None], None] | None = None  # after a delete: (rt, the document, None if damaged)
+    deleted: Callable[[Any, BaseModel | None], None] | None = None  # after a delete: (rt, the document or None)
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"

@@ -52,8 +52,6 @@ def collect(rt, event) -> None:
         raise
     failed = report.records == 0 and report.failures
     errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
-    if report.failures and report.incomplete:
-        errors.append(f"incomplete run ({report.incomplete}): no program it no longer lists is withdrawn")
     update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
                 pages=report.pages, records=report.records, errors=errors)
     if failed:
