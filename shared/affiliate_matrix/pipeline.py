@@ -305,7 +305,7 @@ def withdrawn_from(rt, source: str, at: datetime,
 
 
 def withdraw_connection(rt, connection, at: datetime | None = None) -> list[DeltaChange]:
-    """A deleted connection: its source's claims withdrawn as of `at` (now) from every program it claims, unless
+    """A connection being deleted: its source's claims withdrawn as of `at` (now) from every program it claims, unless
     another connection reads the same source (what this one listed, that one may list too; its next complete run
     withdraws what it does not). Deltas are recorded before the programs are written, then announced."""
     from affiliate_matrix.connections import others_of_source

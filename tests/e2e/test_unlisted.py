@@ -81,6 +81,8 @@ def test_a_deleted_connection_withdraws_its_claims(synced):
     admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
     connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
     etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": '"stale"'}).status_code == 412
+    assert synced.named("NordVPN")["status"] == "active"  # not deleted: nothing withdrawn
     assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 204
     nord = synced.named("NordVPN")  # only CJ listed it
     assert (nord["status"], nord["networks"], sources_of(nord)) == ("closed_suspected", [], set())
@@ -89,6 +91,18 @@ def test_a_deleted_connection_withdraws_its_claims(synced):
         program = synced.named(name)
         assert (program["status"], [n["network"] for n in program["networks"]], sources_of(program)) == (
             "active", ["rakuten"], {"rakuten"}), name
+
+
+def test_amx_connections_delete_withdraws_its_claims(synced):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    synced.sync("cj")
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 0, result.output
+    assert "3 programs changed" in result.output
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
 
 
 def test_another_connection_of_the_source_keeps_the_claims_it_may_list(synced, tmp_path):

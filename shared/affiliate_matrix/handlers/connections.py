@@ -40,8 +40,8 @@ def next_version(current: Connection, data: dict) -> dict:
 
 
 def withdraw_deleted(rt, connection: Connection | None) -> None:
-    """A deleted connection's source no longer lists anything through it: its claims are withdrawn (a connection
-    that could not be read names no source: nothing is)."""
+    """A connection being deleted lists nothing any more: its claims are withdrawn first, so a failure leaves the
+    connection to delete again (one that could not be read names no source: nothing is withdrawn)."""
     from affiliate_matrix.pipeline import withdraw_connection  # the index and merge: not for a read
 
     if connection is not None:
@@ -50,7 +50,7 @@ def withdraw_deleted(rt, connection: Connection | None) -> None:
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
                          read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
-                         check_stored=checked_against_store, carry=next_version, patch=True, deleted=withdraw_deleted)
+                         check_stored=checked_against_store, carry=next_version, patch=True, deleting=withdraw_deleted)
 
 
 def handle(rt, request):

@@ -30,7 +30,7 @@ class Collection:
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
-    deleted: Callable[[Any, BaseModel | None], None] | None = None  # after a delete: (rt, the document or None)
+    deleting: Callable[[Any, BaseModel | None], None] | None = None  # before a delete: (rt, the document or None)
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -209,17 +209,18 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     if current_etag is None:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
     document = None
-    if collection.deleted:  # read for what follows the delete; the ETag deleted is then the one read
+    if collection.deleting:  # read for what the delete undoes; the ETag deleted is then the one read
         try:
             document, current_etag = load(rt, collection, doc_id)
         except DamagedData:
             pass
+    expected = holds(collection, condition, current_etag)
+    if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
+        collection.deleting(rt, document)
     try:
-        rt.store.delete(collection.key(doc_id), if_match=holds(collection, condition, current_etag))
+        rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:
         raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
-    if collection.deleted:
-        collection.deleted(rt, document)
     return "", 204, {}
