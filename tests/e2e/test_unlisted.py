@@ -78,6 +78,7 @@ def test_another_source_still_listing_it_keeps_it_active_with_its_own_values(syn
 
 def test_a_deleted_connection_withdraws_its_claims(synced):
     synced.sync("cj", "rakuten")
+    assert synced.named("NordVPN")["epc_7d"] is not None  # CJ's figure
     admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
     connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
     etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
@@ -86,6 +87,7 @@ def test_a_deleted_connection_withdraws_its_claims(synced):
     assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 204
     nord = synced.named("NordVPN")  # only CJ listed it
     assert (nord["status"], nord["networks"], sources_of(nord)) == ("closed_suspected", [], set())
+    assert (nord["epc_7d"], nord["commission"]) == (None, [])
     assert synced.status_changes(nord["id"]) == [["active", "closed_suspected"], [None, "active"]]
     for name in ("Bluehost", "Lumen Skincare"):  # Rakuten lists them still
         program = synced.named(name)

@@ -88,3 +88,25 @@ def test_the_newest_network_figure_stands_and_a_missing_one_erases_nothing():
     merged = fold(older, newer)
     assert (merged.epc_7d.amount, merged.epc_7d.currency) == (Decimal("9.75"), "USD")
     assert merged.gravity == Decimal("40.1")  # the newer report says nothing about gravity
+
+
+def test_a_withdrawal_takes_every_claim_of_its_source_and_only_its_source():
+    from affiliate_matrix.merge import withdraw
+
+    both = fold(observe("dir_a", 30), observe("test_network_api", 45, days=1,
+                                              extra={"epc_7d": "12.50", "epc_currency": "USD", "gravity": "40.1"}))
+    left = withdraw(both, "test_network_api", T0 + timedelta(days=2))
+    assert (left.status, left.cookie_days, left.epc_7d, left.gravity) == ("active", 30, None, None)
+    assert {c.source for claims in left.provenance.values() for c in claims} == {"dir_a"}
+    gone = withdraw(left, "dir_a", T0 + timedelta(days=2))
+    assert (gone.status, gone.name, gone.cookie_days, gone.provenance) == ("closed_suspected", "Shop", None, {})
+    back = merge(gone, observe("dir_a", 30, days=3))
+    assert (back.status, back.id, back.cookie_days) == ("active", both.id, 30)
+
+
+def test_a_withdrawal_older_than_the_sources_latest_sighting_withdraws_nothing():
+    """A complete run's batch indexed again after a newer run listed the program (a redelivered event)."""
+    from affiliate_matrix.merge import withdraw
+
+    program = fold(observe("dir_a", 30), observe("dir_a", 30, days=2))
+    assert withdraw(program, "dir_a", T0 + timedelta(days=1)) == program
