@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.errors import ConfigError, DamagedData, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData, NotFoundError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -307,7 +307,8 @@ def withdrawn_from(rt, source: str, at: datetime,
 def withdraw_connection(rt, connection, at: datetime | None = None) -> list[DeltaChange]:
     """A connection being deleted: its source's claims withdrawn as of `at` (now) from every program it claims, unless
     another connection reads the same source (what this one listed, that one may list too; its next complete run
-    withdraws what it does not). Deltas are recorded before the programs are written, then announced."""
+    withdraws what it does not). Deltas are recorded before the programs are written, then announced; one not
+    written fails it (BackendUnavailable), before the connection is deleted."""
     from affiliate_matrix.connections import others_of_source
 
     if others := others_of_source(rt.store, connection):
@@ -329,8 +330,13 @@ def withdraw_connection(rt, connection, at: datetime | None = None) -> list[Delt
         elif delta.id not in unrecorded:
             rt.bus.publish(Event.make(PROGRAM_DELTA, "/connections", delta.model_dump(mode="json"), key=delta.id,
                                       subject=delta.program_id))
+    errors = written.errors + result.errors
     log.info("connection.withdrawn", connection_id=connection.id, source=connection.source, programs=len(documents),
-             deltas=len(deltas), errors=len(written.errors) + len(result.errors))
+             deltas=len(deltas), errors=len(errors))
+    if errors:  # the connection is kept: deleting it again withdraws what is left
+        raise BackendUnavailable(f"withdrawing connection {connection.id!r}'s claims: {len(errors)} programs or deltas "
+                                 f"not written, first {errors[0][0]}: {errors[0][1]}"[:500],
+                                 cause="the index did not take every withdrawal")
     return deltas
 
 

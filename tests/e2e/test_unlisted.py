@@ -95,6 +95,27 @@ def test_a_deleted_connection_withdraws_its_claims(synced):
             "active", ["rakuten"], {"rakuten"}), name
 
 
+def test_a_connection_whose_claims_could_not_be_withdrawn_is_kept_to_delete_again(synced, monkeypatch):
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.errors import BackendUnavailable
+
+    synced.sync("cj")
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+
+    def unavailable(*args):
+        raise BackendUnavailable("the index is down")
+
+    withdrawn_from = pipeline.withdrawn_from
+    monkeypatch.setattr(pipeline, "withdrawn_from", unavailable)
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 503
+    monkeypatch.setattr(pipeline, "withdrawn_from", withdrawn_from)
+    assert connections.get("/connections/cj", headers=admin).headers["ETag"] == etag  # kept, unchanged
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 204
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
 def test_amx_connections_delete_withdraws_its_claims(synced):
     from typer.testing import CliRunner
 
