@@ -146,12 +146,11 @@ def others_of_source(store: ObjectStore, connection: Connection) -> list[str]:
     named too (it may be one)."""
     from affiliate_matrix.documents import readable
 
-    damaged: list[dict] = []
-    keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != connection_key(
-        connection.id)]
-    others = [other.id for other, _ in readable(keys, lambda key: load_connection(
-        store, key.removeprefix("connections/").removesuffix(".json")), damaged) if other.source == connection.source]
-    return others + [item["key"] for item in damaged]
+    own, damaged = connection_key(connection.id), []
+    keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != own]
+    stored = readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
+                      damaged)
+    return [other.id for other, _ in stored if other.source == connection.source] + [i["key"] for i in damaged]
 
 
 def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
