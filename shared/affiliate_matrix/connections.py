@@ -140,6 +140,19 @@ def update_connection(store: ObjectStore, connection_id: str, changes: Callable[
 REFUSED = "credentials refused at "
 
 
+def others_of_source(store: ObjectStore, connection: Connection) -> list[str]:
+    """The other connections that may read `connection`'s source: claims are credited to a source, not to a
+    connection, so what one of them no longer lists another may still list. A connection that cannot be read is
+    named too (it may be one)."""
+    from affiliate_matrix.documents import readable
+
+    own, damaged = connection_key(connection.id), []
+    keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != own]
+    stored = readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
+                      damaged)
+    return [other.id for other, _ in stored if other.source == connection.source] + [i["key"] for i in damaged]
+
+
 def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
     """A provider refused the connection's credentials: it is unhealthy, and scheduled syncs pass it over, until a
     passing connection test (or a key added again over a revoked one, or a rotation whose new key passed its test)

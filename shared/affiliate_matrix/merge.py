@@ -1,11 +1,14 @@
 """Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
 the value shown is the one most sources agree on, then the one from the higher-priority source,
 then the most recent; the commission's text is one a source of the kept commission said, when one did. List
-fields take the union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while no
-other source lists it as open."""
+fields take the union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A
+source saying the program is over (its status claim) closes it only while no other source lists it as open. A
+source that stops listing the program (a complete run of its connection without it, its connection deleted)
+withdraws every claim it made (see withdraw); a program no source lists any more is closed_suspected until one
+lists it again."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from pydantic import TypeAdapter
@@ -36,13 +39,13 @@ def claims_of(program: Program, field: str) -> list[FieldSource]:
     return program.provenance.get(field, [])
 
 
-def _current(known: Program, seen: Program):
+def _current(known: Program, seen: Program, withdrawals: dict[str, datetime]):
     """A function giving a field's current claims: those each source made at its latest sighting of the program,
     the same claim made twice counted once. A source seen again later without a claim on the field has withdrawn
     it (it no longer says it), and an older sighting replayed after a newer one claims nothing. (By source, not by
     page: a page's address may change, a recorded site's port or an API's page number, and the source's older
-    claims would stand beside its newer ones.)"""
-    sighted: dict[str, object] = {}
+    claims would stand beside its newer ones.) `withdrawals`: sightings of sources that claim nothing (see withdraw)."""
+    sighted: dict[str, object] = dict(withdrawals)
     for program in (known, seen):
         for claims in program.provenance.values():
             for claim in claims:
@@ -59,19 +62,32 @@ def _current(known: Program, seen: Program):
     return current
 
 
-def merge(known: Program, seen: Program) -> Program:
+def withdraw(known: Program, source: str, at: datetime) -> Program:
+    """The program once `source`, seen at `at`, no longer lists it (a complete run of its connection did not, or the
+    connection was deleted): a sighting of the source claiming nothing, so each of its claims older than `at` is
+    withdrawn as merge withdraws a claim a source seen again no longer makes, its reported figures too. Listed by no
+    source after that, the program is closed_suspected, until a source lists it again (merge restores it)."""
+    return merge(known, known.model_copy(update={"provenance": {}, "last_verified_at": None}), {source: at})
+
+
+def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None = None) -> Program:
     """Fold two observations of the same program into one, field by field. A field's value comes from its current
     claims alone (see _current): one no source claims any more is cleared, its provenance with it; a field that
     never had a claim (an alias, a program imported without provenance) keeps what it held."""
     from affiliate_matrix.sources import priority_of
 
+    withdrawals = withdrawals or {}
     merged = known.model_copy(deep=True)
-    current = _current(known, seen)
+    current = _current(known, seen, withdrawals)
+
+    def standing(claim: FieldSource) -> bool:  # not withdrawn by a later sighting of its source claiming nothing
+        return claim.fetched_at >= withdrawals.get(claim.source, claim.fetched_at)
 
     def withdrawn(field: str) -> bool:
-        if Program.model_fields[field].is_required() or not (claims_of(known, field) or claims_of(seen, field)):
-            return False  # a name is never withdrawn: every sighting claims one (an imported program may not)
-        setattr(merged, field, Program.model_fields[field].get_default(call_default_factory=True))
+        if not (claims_of(known, field) or claims_of(seen, field)):
+            return False  # never claimed (an imported program's fields): kept
+        if not Program.model_fields[field].is_required():  # a name stays, its claims gone (only a withdrawal does it)
+            setattr(merged, field, Program.model_fields[field].get_default(call_default_factory=True))
         merged.provenance.pop(field, None)
         return True
 
@@ -107,13 +123,15 @@ def merge(known: Program, seen: Program) -> Program:
         setattr(merged, field, [values[k] for k in sorted(values)])
     for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
         reports: dict[str, FieldSource] = {}  # each source's latest
-        for claim in claims_of(known, field) + claims_of(seen, field):
+        for claim in filter(standing, claims_of(known, field) + claims_of(seen, field)):
             if claim.source not in reports or claim.fetched_at >= reports[claim.source].fetched_at:
                 reports[claim.source] = claim
         if reports:
             newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source))
             setattr(merged, field, _adapter(field).validate_python(newest.value))
             merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source))
+        elif withdrawals and withdrawn(field):
+            continue
         elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
     merged.merchant = merged.name  # the merchant is named as the program is (normalize's rule), not as it was first
@@ -135,11 +153,13 @@ def merge(known: Program, seen: Program) -> Program:
     merged.provenance.pop("status", None)
     if closing:
         merged.provenance["status"] = sorted(closing, key=lambda c: (c.source, c.url))
-    listing = {c.source for p in (known, seen) for claims in p.provenance.values() for c in claims}
+    listing = {c.source for p in (known, seen) for claims in p.provenance.values() for c in claims if standing(c)}
     if closing and {c.source for c in closing} == listing and merged.status in ("active", "closed_suspected"):
         merged.status = "closed_suspected"
     elif merged.status == "closed_suspected" and claims_of(known, "status") and not merged.misses:
         merged.status = "active"  # closed on a source's word (not on missed pages), which no longer holds
+    if withdrawals and not listing and merged.status == "active":
+        merged.status = "closed_suspected"  # no source lists it any more
     merged.quality_score = quality(merged)
     return merged
 

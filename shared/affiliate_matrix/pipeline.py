@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
-from affiliate_matrix.errors import ConfigError, DamagedData, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -38,6 +38,8 @@ class ScrapeReport:
     failures: list[Failure] = field(default_factory=list)
     pages: int = 0
     not_modified: int = 0
+    # Why the run does not withdraw what the connection no longer lists (None: a complete run, which does)
+    incomplete: str | None = None
 
 
 @dataclass
@@ -84,17 +86,37 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     ITEMS.labels("fetched").inc(len(pages))
     ITEMS.labels("parsed").inc(len(records))
     ITEMS.labels("failed").inc(len(failures))
+    incomplete = incomplete_because(source, records, failures)
+    if incomplete:
+        log.info("scrape.incomplete", connection_id=connection.id, reason=incomplete,
+                 withdrawn="nothing: programs it no longer lists keep its claims until a complete run")
     batch = "\n".join(r.model_dump_json() for r in records).encode()
     batch_key = rt.store.put_content_addressed(f"batches/{source.name}", batch, suffix=".jsonl",
                                                content_type="application/x-ndjson")
     event = Event.make(RAW_BATCH_STORED, f"/scrape/{connection.id}", {
         "batch_key": batch_key, "connection_id": connection.id, "records": len(records), "failures": len(failures),
+        "complete": incomplete is None,
     }, key=batch_key, subject=connection.id)
     log.info("scrape.done", connection_id=connection.id, records=len(records), failures=len(failures),
              batch_key=batch_key)
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
-                        sum(p.not_modified for p in pages))
+                        sum(p.not_modified for p in pages), incomplete)
+
+
+def incomplete_because(source, records: list, failures: list) -> str | None:
+    """Why a run cannot say the connection no longer lists a program it does not list (None: it can, see
+    withdraw_unlisted). Only an API's full listing read to its end, every request answered and every item read, can:
+    an item not read may be the program. A directory crawl never does (a page limit, robots.txt or a 304 leaves
+    programs unread): its programs are re-verified on their own pages (verify.py). An empty listing is taken for a
+    fault (an account answering with nothing), not for every program closing at once."""
+    if not isinstance(source, ApiSource):
+        return "a directory crawl: its programs are re-verified on their own pages (amx verify)"
+    if failures:
+        return f"{len(failures)} requests or items failed"
+    if not records:
+        return "it listed nothing"
+    return None
 
 
 def crawl_with_cache(rt, connection, source, replay: bool):
@@ -125,8 +147,10 @@ def http_cache(rt, key: str) -> dict:
     return {}
 
 
-def index_batch(rt, batch_key: str) -> IndexReport:
-    """Normalize a batch, fold it into the index, and record and announce what changed."""
+def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
+    """Normalize a batch, fold it into the index, and record and announce what changed. `complete_run_of`: the
+    connection whose complete run the batch is (scrape's event says so): what the connection claimed before and this
+    run did not list is withdrawn (withdraw_unlisted)."""
     lines = rt.store.get(batch_key).data.splitlines()
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
@@ -176,6 +200,11 @@ def index_batch(rt, batch_key: str) -> IndexReport:
         report.created += existing is None
         report.updated += existing is not None
         documents[program.id] = document
+    if complete_run_of is not None:
+        for document, delta in withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors):
+            documents[document["id"]] = document
+            if delta is not None:
+                deltas[document["id"]] = delta
 
     # The deltas are recorded before the programs they describe: once a program is written, a re-run sees it
     # current and finds no change, so a delta not yet recorded then would be lost. Their ids are derived from the
@@ -217,6 +246,102 @@ def index_batch(rt, batch_key: str) -> IndexReport:
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
              unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
     return report
+
+
+def index_announced(rt, data: dict) -> IndexReport:
+    """Index the batch a "raw batch stored" event announces (its data): a connection's complete run withdraws too."""
+    return index_batch(rt, data["batch_key"], data["connection_id"] if data.get("complete") is True else None)
+
+
+def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
+                      errors: list) -> list[tuple[dict, DeltaChange | None]]:
+    """The programs `connection_id`'s source claimed before that its complete run (`records`) did not list, each with
+    the source's claims withdrawn (merge.withdraw), as a document and its delta. Nothing when a record of the run
+    could not be indexed (it may be one of them) or another connection reads the same source (claims are credited
+    to a source: what this one no longer lists, that one may). The index finds them by their `sources` field, so
+    this reads the source's programs, not the whole index."""
+    sources = {record.source for record in records}
+    strays = {record.connection_id for record in records} - {connection_id}
+    if errors or strays or len(sources) != 1:
+        log.warning("index.withdrawal_skipped", connection_id=connection_id, reason=(
+            f"{len(errors)} records could not be indexed" if errors else "the batch is not one connection's run"))
+        return []
+    from affiliate_matrix.connections import others_of_source
+
+    (source,) = sources
+    try:
+        connection, _ = load_connection(rt.store, connection_id)
+    except NotFoundError:  # deleted since: its deletion withdrew its claims
+        log.info("index.withdrawal_skipped", connection_id=connection_id, reason="the connection is deleted")
+        return []
+    if others := others_of_source(rt.store, connection):
+        log.info("index.withdrawal_skipped", connection_id=connection_id, source=source,
+                 reason=f"connections {', '.join(others[:5])} read source {source} too")
+        return []
+    at = max(record.fetched_at for record in records)
+    return withdrawn_from(rt, source, at, listed)
+
+
+def withdrawn_from(rt, source: str, at: datetime,
+                   listed: set[str] = frozenset()) -> list[tuple[dict, DeltaChange | None]]:
+    """Every program `source` claims but those `listed`, with its claims withdrawn as of `at`: the documents that
+    changed, each with its delta (credited to the source; None when no field shown changed, only whose claims
+    they are)."""
+    from affiliate_matrix.merge import withdraw
+
+    changed = []
+    query = SearchQuery(filters={"sources": [source]}, size=1000)
+    while True:
+        result = rt.index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            if hit.id in listed:
+                continue
+            before = from_document(hit.doc)
+            after = withdraw(before, source, at)
+            delta = diff(before, after, at=at, source=source)
+            if delta is not None:
+                after.last_changed_at = at
+            if (document := to_document(after)) != hit.doc:
+                changed.append((document, delta))
+        if not result.next_cursor:
+            return changed
+        query = query.model_copy(update={"cursor": result.next_cursor})
+
+
+def withdraw_connection(rt, connection, at: datetime | None = None) -> list[DeltaChange]:
+    """A connection being deleted: its source's claims withdrawn as of `at` (now) from every program it claims, unless
+    another connection reads the same source (what this one listed, that one may list too; its next complete run
+    withdraws what it does not). Deltas are recorded before the programs are written, then announced; one not
+    written fails it (BackendUnavailable), before the connection is deleted."""
+    from affiliate_matrix.connections import others_of_source
+
+    if others := others_of_source(rt.store, connection):
+        log.info("connection.withdrawal_skipped", connection_id=connection.id, source=connection.source,
+                 reason=f"connections {', '.join(others[:5])} read source {connection.source} too")
+        return []
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.ensure_index(DELTAS_INDEX)
+    changes = withdrawn_from(rt, connection.source, at or datetime.now(UTC))
+    deltas = [delta for _, delta in changes if delta is not None]
+    written = rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in deltas], refresh=True)
+    unrecorded = {delta_id for delta_id, _ in written.errors}
+    documents = [document for document, delta in changes if delta is None or delta.id not in unrecorded]
+    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
+    failed = {doc_id for doc_id, _ in result.errors}
+    for delta in deltas:  # no delta for a write that did not land
+        if delta.program_id in failed:
+            rt.index.delete(DELTAS_INDEX.name, delta.id)
+        elif delta.id not in unrecorded:
+            rt.bus.publish(Event.make(PROGRAM_DELTA, "/connections", delta.model_dump(mode="json"), key=delta.id,
+                                      subject=delta.program_id))
+    errors = written.errors + result.errors
+    log.info("connection.withdrawn", connection_id=connection.id, source=connection.source, programs=len(documents),
+             deltas=len(deltas), errors=len(errors))
+    if errors:  # the connection is kept: deleting it again withdraws what is left
+        raise BackendUnavailable(f"withdrawing connection {connection.id!r}'s claims: {len(errors)} programs or deltas "
+                                 f"not written, first {errors[0][0]}: {errors[0][1]}"[:500],
+                                 cause="the index did not take every withdrawal")
+    return deltas
 
 
 def record_name(record: RawRecord) -> str:

@@ -138,6 +138,9 @@ def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malfor
     # "$" matches before a final line break: each of these passed its check, and the connection's key then
     # raised ValueError (a 500, redelivered), or the batch's key was looked for in the store
     ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": f"batches/x/00/{'0' * 64}.jsonl\n"}, "batch_key"),
+    # a complete run withdraws what its connection no longer lists: the connection must be one
+    ("index", "dev.affiliatematrix.raw.batch.stored", {"batch_key": f"batches/x/00/{'0' * 64}.jsonl", "complete": True,
+                                                       "connection_id": "../connections/x"}, "connection_id"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap\n"}, "connection_id"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": f"s_{'0' * 32}\n"},
      "sync_id"),

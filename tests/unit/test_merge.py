@@ -131,3 +131,25 @@ def test_a_commission_text_from_a_source_whose_figure_lost_stands_when_no_winner
     merged = fold(with_text, *figures_only)
     assert merged.commission[0].value_min == 80
     assert merged.commission_text == "USD 65 per sale"  # the only words any source gave
+
+
+def test_a_withdrawal_takes_every_claim_of_its_source_and_only_its_source():
+    from affiliate_matrix.merge import withdraw
+
+    both = fold(observe("dir_a", 30), observe("test_network_api", 45, days=1,
+                                              extra={"epc_7d": "12.50", "epc_currency": "USD", "gravity": "40.1"}))
+    left = withdraw(both, "test_network_api", T0 + timedelta(days=2))
+    assert (left.status, left.cookie_days, left.epc_7d, left.gravity) == ("active", 30, None, None)
+    assert {c.source for claims in left.provenance.values() for c in claims} == {"dir_a"}
+    gone = withdraw(left, "dir_a", T0 + timedelta(days=2))
+    assert (gone.status, gone.name, gone.cookie_days, gone.provenance) == ("closed_suspected", "Shop", None, {})
+    back = merge(gone, observe("dir_a", 30, days=3))
+    assert (back.status, back.id, back.cookie_days) == ("active", both.id, 30)
+
+
+def test_a_withdrawal_older_than_the_sources_latest_sighting_withdraws_nothing():
+    """A complete run's batch indexed again after a newer run listed the program (a redelivered event)."""
+    from affiliate_matrix.merge import withdraw
+
+    program = fold(observe("dir_a", 30), observe("dir_a", 30, days=2))
+    assert withdraw(program, "dir_a", T0 + timedelta(days=1)) == program

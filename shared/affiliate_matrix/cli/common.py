@@ -19,10 +19,10 @@ def index_here(rt) -> None:
     """Index each batch this command stores, in this process (through the in-process bus; with a Broker, the
     index function does it)."""
     from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.pipeline import index_announced
 
     if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_batch(rt, event.data["batch_key"]))
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_announced(rt, event.data))
 
 
 def fail_if_undelivered(rt) -> None:

@@ -50,3 +50,17 @@ def connections_add(
     except ConflictError:
         raise ConflictError(f"connection {connection_id!r} exists") from None
     console.print(f"created connection {connection_id}")
+
+
+@connections_app.command("delete")
+def connections_delete(connection_id: str):
+    """Delete a connection. Its source's claims are withdrawn first from the programs it listed (unless another
+    connection reads the same source): a program no source lists any more is closed_suspected."""
+    from affiliate_matrix.connections import connection_key, load_connection
+    from affiliate_matrix.pipeline import withdraw_connection
+
+    rt = open_runtime()
+    connection, etag = load_connection(rt.store, connection_id)
+    deltas = withdraw_connection(rt, connection)
+    rt.store.delete(connection_key(connection_id), if_match=etag)  # a change since the read: refused, kept
+    console.print(f"deleted connection {connection_id}; {len(deltas)} programs changed")

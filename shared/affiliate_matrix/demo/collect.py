@@ -13,7 +13,7 @@ from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
-from affiliate_matrix.pipeline import index_batch, scrape
+from affiliate_matrix.pipeline import index_announced, scrape
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
@@ -49,7 +49,7 @@ class Story:
         self.activations: list[dict] = []  # the rules' decisions over the whole run
         self.notifications: list[tuple[str, str]] = []  # (rule id, message)
         self._second_pass = False
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_batch(rt, event.data["batch_key"])))
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(PROGRAM_DELTA, self._on_delta)
         rt.bus.subscribe(ACTION_PREFIX + "notify", self._notify)
 

@@ -39,9 +39,18 @@ def next_version(current: Connection, data: dict) -> dict:
             "healthy": current.healthy, "health_reason": current.health_reason}
 
 
+def withdraw_deleted(rt, connection: Connection | None) -> None:
+    """A connection being deleted lists nothing any more: its claims are withdrawn first, so a failure leaves the
+    connection to delete again (one that could not be read names no source: nothing is withdrawn)."""
+    from affiliate_matrix.pipeline import withdraw_connection  # the index and merge: not for a read
+
+    if connection is not None:
+        withdraw_connection(rt, connection)
+
+
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
                          read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
-                         check_stored=checked_against_store, carry=next_version, patch=True)
+                         check_stored=checked_against_store, carry=next_version, patch=True, deleting=withdraw_deleted)
 
 
 def handle(rt, request):

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError, PreconditionFailed
+from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
 
@@ -30,6 +30,7 @@ class Collection:
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
+    deleting: Callable[[Any, BaseModel | None], None] | None = None  # before a delete: (rt, the document or None)
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -207,8 +208,17 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     current_etag = rt.store.head(collection.key(doc_id))
     if current_etag is None:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
+    document = None
+    if collection.deleting:  # read for what the delete undoes; the ETag deleted is then the one read
+        try:
+            document, current_etag = load(rt, collection, doc_id)
+        except DamagedData:
+            pass
+    expected = holds(collection, condition, current_etag)
+    if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
+        collection.deleting(rt, document)
     try:
-        rt.store.delete(collection.key(doc_id), if_match=holds(collection, condition, current_etag))
+        rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:

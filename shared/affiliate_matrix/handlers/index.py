@@ -9,6 +9,7 @@ from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 BATCH_KEY = re.compile(r"^batches/[a-z0-9_-]{1,40}/[0-9a-f]{2}/[0-9a-f]{64}\.jsonl$")
+CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def handle(rt, request):
@@ -31,6 +32,10 @@ def index_event(rt, event) -> None:
     batch_key = event.data.get("batch_key")
     if not isinstance(batch_key, str) or not BATCH_KEY.fullmatch(batch_key):
         raise InvalidInput("event data needs a batch_key: batches/<source>/<xx>/<sha-256>.jsonl, as scrape stores them")
+    complete = event.data.get("complete") is True
+    connection_id = event.data.get("connection_id")
+    if complete and not (isinstance(connection_id, str) and CONNECTION_ID.fullmatch(connection_id)):
+        raise InvalidInput("a complete run's event needs its connection_id: a connection's id ([a-z0-9-], up to 63)")
     from affiliate_matrix.pipeline import index_batch  # resolution (rapidfuzz) and the terms extractor
 
-    index_batch(rt, batch_key)
+    index_batch(rt, batch_key, connection_id if complete else None)

@@ -50,6 +50,8 @@ class CJ(ApiSource):
             seen += len(advertisers)
             if not advertisers or seen >= total:
                 return
+        # Not the listing's end: a run that stops short must not pass for complete (it would withdraw the rest)
+        yield page, ParseError(f"{page.url}: stopped after {MAX_PAGES} pages, {seen} of the {total} advertisers read")
 
 
 def xml_root(body: bytes) -> ET.Element:

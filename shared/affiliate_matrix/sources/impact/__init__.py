@@ -12,6 +12,7 @@ from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, re
 from affiliate_matrix.taxonomy import country_code
 
 log = get_logger()
+MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping API
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
 # Contract statuses that say the partnership is over: Impact documents EXPIRED as "no longer active" (and names
@@ -34,7 +35,7 @@ class Impact(ApiSource):
     async def listings(self, api, credentials):
         path, params = f"/Mediapartners/{credentials['account_sid']}/Campaigns", {"PageSize": "100"}
         asked = set()
-        for _ in range(1000):  # pages; the API's own total bounds it, this bounds a looping API
+        for _ in range(MAX_PAGES):
             page = await api.get(path, params)
             asked.add(page.url)
             for campaign in page.data.get("Campaigns", []):
@@ -45,6 +46,8 @@ class Impact(ApiSource):
             path, params = next_uri, None
             if api.url_of(path) in asked:  # a page read already: the API loops
                 raise ParseError(f"{page.url}: its @nextpageuri {str(next_uri)[:200]!r} names a page already read")
+        # Not the listing's end: a run that stops short must not pass for complete (it would withdraw the rest)
+        yield page, ParseError(f"{page.url}: stopped after {MAX_PAGES} pages, before the last")
 
 
 def campaign_listing(campaign: dict) -> Listing:

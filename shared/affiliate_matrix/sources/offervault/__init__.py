@@ -46,6 +46,9 @@ class OfferVault(ApiSource):
                 read += len(offers)
                 if not offers or (isinstance(total, int) and read >= total):
                     break
+            else:  # not the listing's end: a run stopping short must not pass for complete (it would withdraw the rest)
+                yield page, ParseError(f"{page.url}: network {network['id']}: stopped after {MAX_PAGES} pages, "
+                                       f"{read} of its {total} offers read")
 
 
 def search(network_id, page: int) -> dict:

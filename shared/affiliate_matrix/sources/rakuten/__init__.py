@@ -78,6 +78,8 @@ class Rakuten(ApiSource):
             seen += len(offers)
             if not offers or seen >= total:
                 break
+        else:  # not the listing's end: a run that stops short must not pass for complete (it would withdraw the rest)
+            yield page, ParseError(f"{page.url}: stopped after {MAX_PAGES} pages, {seen} of the {total} offers read")
         if pending:
             yield await _advertiser(api, auth, pending)
 
