@@ -181,3 +181,29 @@ def test_the_currency_beside_an_amount_decides_the_comparison(tmp_path):
     assert holds('program.epc_currency == "JPY" && program.epc_7d > 1.0')
     assert not holds('program.commission_flat_currency == "USD" && program.commission_flat_max > 100.0')
     assert holds('program.commission_flat_currency == "JPY" && program.commission_flat_max > 100.0')
+
+
+def test_a_lifetime_cookie_is_the_longest_to_a_condition(tmp_path):
+    """A lifetime cookie is stored as -1: read so, `program.cookie_days >= 30` missed exactly the programs whose
+    cookie never ends, and a cookie made lifetime looked shortened (`delta.cookie_days_new < delta.cookie_days_old`),
+    though the search's min_cookie_days and sort=cookie count it the longest."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.rules.engine import delta_values, program_values
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    forever = make_program("Forever Shop", "https://forever.example.com", cookie_text="lifetime cookie")
+    assert forever.cookie_days == -1
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(forever)], refresh=True)
+    delta = delta_values({"fields": [{"field": "cookie_days", "old": 30, "new": -1}]})
+
+    def holds(condition: str, values: dict) -> bool:
+        check(condition)
+        return conditions.compile_condition(condition).execute(conditions.context_of(values))
+
+    assert holds("program.cookie_days >= 30", {"program": program_values(rt, forever.id)})
+    assert not holds("delta.cookie_days_new < delta.cookie_days_old", {"delta": delta})
+    assert holds("delta.cookie_days_new > delta.cookie_days_old", {"delta": delta})

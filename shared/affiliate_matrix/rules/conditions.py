@@ -7,6 +7,8 @@ never fails on a missing key):
     program  id, name, merchant_domain, status, kind, categories, networks, countries,
              commission_percent_max, commission_flat_max, commission_flat_currency, cookie_days,
              quality_score, epc_7d, epc_currency
+             (cookie_days here and in delta is the cookie's length: a lifetime cookie as 3651, longer than
+             any stated one, so cookie_days >= 30 holds for it; none as 0)
              (commission_flat_max and epc_7d are amounts in the currency named beside them, "" when
              there is none: there are no exchange rates, so a condition using an amount must test its
              currency too, e.g. program.epc_currency == "USD" && program.epc_7d > 1.0; see AMOUNTS)

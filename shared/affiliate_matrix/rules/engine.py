@@ -241,7 +241,16 @@ def delta_values(data: dict) -> dict:
     return {"id": data.get("id", ""), "change": data.get("change", ""), "fields": sorted(k for k in changes if k),
             "source": data.get("source", ""), "at": str(data.get("at", "")),
             "commission_percent_old": percent(commission.get("old")), "commission_percent_new": percent(commission.get("new")),
-            "cookie_days_old": int(cookie.get("old") or 0), "cookie_days_new": int(cookie.get("new") or 0)}
+            "cookie_days_old": cookie_length(cookie.get("old")), "cookie_days_new": cookie_length(cookie.get("new"))}
+
+
+def cookie_length(days) -> int:
+    """A cookie's length as conditions compare it: a lifetime cookie (stored as -1) as LIFETIME_DAYS, longer than
+    any stated one, as the search's min_cookie_days and sort=cookie count it (read as -1, `cookie_days >= 30` missed
+    it and a cookie made lifetime was a shorter one); none as 0."""
+    from affiliate_matrix.program_index import LIFETIME_DAYS
+
+    return LIFETIME_DAYS if days == -1 else int(days or 0)
 
 
 def program_values(rt, program_id) -> dict | None:
@@ -261,7 +270,7 @@ def program_values(rt, program_id) -> dict | None:
             "commission_percent_max": float(doc.get("commission_percent_max") or 0),
             "commission_flat_max": float(doc.get("commission_flat_max") or 0),
             "commission_flat_currency": doc.get("commission_flat_currency") or "",
-            "cookie_days": int(doc.get("cookie_days") or 0), "quality_score": float(doc.get("quality_score") or 0),
+            "cookie_days": cookie_length(doc.get("cookie_days")), "quality_score": float(doc.get("quality_score") or 0),
             "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or ""}
 
 
