@@ -133,31 +133,33 @@ def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> li
 
 
 def freshness(rt, now: datetime | None = None) -> dict:
-    """Per source and overall: the share of active programs verified within 1, 7 and 30 days, and the oldest."""
+    """Per source and overall: the share of active programs verified within 1, 7 and 30 days, and the oldest: those
+    never verified (an imported program; age None) first, as the index sorts them last."""
     now = now or datetime.now(UTC)
     rt.index.ensure_index(PROGRAMS_INDEX)
-    per_source: dict[str, list[float]] = {}
-    oldest = []
+    per_source: dict[str, list[float | None]] = {}
+    oldest, never = [], []
     query = SearchQuery(filters={"status": ["active"]}, sort=[SortKey(field="last_verified_at")], size=1000)
     while True:
         result = rt.index.search(PROGRAMS_INDEX.name, query)
         for hit in result.hits:
             verified = hit.doc.get("last_verified_at")
-            age = (now - datetime.fromisoformat(verified)).total_seconds() / 86400 if verified else float("inf")
+            age = (now - datetime.fromisoformat(verified)).total_seconds() / 86400 if verified else None
             for source in hit.doc.get("sources") or ["unknown"]:
                 per_source.setdefault(source, []).append(age)
             per_source.setdefault("all", []).append(age)
-            if len(oldest) < 5:
-                oldest.append({"id": hit.id, "name": hit.doc["name"], "age_days": round(age, 1)})
+            found = never if age is None else oldest
+            if len(found) < 5:
+                found.append({"id": hit.id, "name": hit.doc["name"], "age_days": None if age is None else round(age, 1)})
         if not result.next_cursor:
             break
         query = query.model_copy(update={"cursor": result.next_cursor})
 
     def shares(ages):
-        return {f"within_{d}d": round(sum(a <= d for a in ages) / len(ages), 4) for d in (1, 7, 30)} | {
-            "programs": len(ages)}
+        return {f"within_{d}d": round(sum(a is not None and a <= d for a in ages) / len(ages), 4)
+                for d in (1, 7, 30)} | {"programs": len(ages)}
 
-    return {"sources": {s: shares(a) for s, a in sorted(per_source.items())}, "oldest": oldest}
+    return {"sources": {s: shares(a) for s, a in sorted(per_source.items())}, "oldest": (never + oldest)[:5]}
 
 
 def emit_freshness(rt, figures: dict, now: datetime) -> None:

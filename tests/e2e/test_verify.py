@@ -83,3 +83,23 @@ def test_api_records_are_left_to_their_sync(tmp_path):
         update={"source": "awin", "url": "https://api.awin.com/publishers/1/programmedetails?advertiserId=2"})
     assert evidence_url(program) is None
     assert evidence_url(make_program("Shop", "https://shop.com")) == "https://dir.example.org/p/x/"
+
+
+def test_freshness_names_a_program_never_verified_first_and_counts_it_in_no_window(tmp_path):
+    """An imported program has no last_verified_at: its age was infinity, which JSON cannot carry (the figures go
+    to the metrics index), `amx freshness` printed as "inf days", and the index sorting it last kept it out of the
+    oldest though it is the stalest of all."""
+    import json
+
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    programs = [make_program(f"Shop {i}", f"https://shop{i}.com") for i in range(6)]
+    programs[3].last_verified_at = None
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+    figures = freshness(rt, max(p.last_verified_at for p in programs if p.last_verified_at) + timedelta(hours=1))
+    json.dumps(figures, allow_nan=False)
+    assert figures["oldest"][0] == {"id": programs[3].id, "name": "Shop 3", "age_days": None}
+    assert figures["sources"]["all"]["within_30d"] == round(5 / 6, 4) and figures["sources"]["all"]["programs"] == 6

@@ -110,7 +110,8 @@ def freshness():
         table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
     console.print(table)
     for program in figures["oldest"]:
-        console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {program['age_days']} days")
+        age = "never verified" if program["age_days"] is None else f"{program['age_days']} days"
+        console.print(f"[dim]oldest:[/] {escape(program['name'])} ({program['id']}), {age}")
 
 
 @discover_app.command("run")
