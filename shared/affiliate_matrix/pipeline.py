@@ -323,7 +323,8 @@ def withdraw_connection(rt, connection, at: datetime | None = None) -> list[Delt
     rt.index.ensure_index(DELTAS_INDEX)
     changes = withdrawn_from(rt, connection.source, at or datetime.now(UTC))
     deltas = [delta for _, delta in changes if delta is not None]
-    written = rt.index.bulk_upsert(DELTAS_INDEX.name, [delta_document(d) for d in deltas], refresh=True)
+    recorded = {d.id: delta_document(d) for d in deltas}
+    written = rt.index.bulk_upsert(DELTAS_INDEX.name, list(recorded.values()), refresh=True)
     unrecorded = {delta_id for delta_id, _ in written.errors}
     documents = [document for document, delta in changes if delta is None or delta.id not in unrecorded]
     result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
@@ -332,8 +333,8 @@ def withdraw_connection(rt, connection, at: datetime | None = None) -> list[Delt
         if delta.program_id in failed:
             rt.index.delete(DELTAS_INDEX.name, delta.id)
         elif delta.id not in unrecorded:
-            rt.bus.publish(Event.make(PROGRAM_DELTA, "/connections", delta.model_dump(mode="json"), key=delta.id,
-                                      subject=delta.program_id))
+            rt.bus.publish(Event.make(PROGRAM_DELTA, "/connections", feed_item(recorded[delta.id]), key=delta.id,
+                                      subject=delta.program_id))  # as the change feed shows it, as index_batch does
     errors = written.errors + result.errors
     log.info("connection.withdrawn", connection_id=connection.id, source=connection.source, programs=len(documents),
              deltas=len(deltas), errors=len(errors))

@@ -146,3 +146,18 @@ def test_a_sync_its_page_limit_stopped_is_incomplete(tmp_path, monkeypatch, sour
     (report,) = Synced(tmp_path).sync(source, failing=True)
     assert report.records and report.incomplete
     assert any("stopped after 1 pages" in failure.reason for failure in report.failures), report.failures
+
+
+def test_a_deleted_connections_changes_are_announced_as_the_change_feed_shows_them(synced):
+    """Each program.delta event's data is a GET /changes item, recorded_at included, so a consumer of the events
+    resumes as a reader of the feed does: a deletion's withdrawals were announced without it."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.events import PROGRAM_DELTA
+    from affiliate_matrix.pipeline import withdraw_connection
+
+    synced.sync("cj")
+    announced = []
+    synced.rt.bus.subscribe(PROGRAM_DELTA, lambda event: announced.append(event.data))
+    deltas = withdraw_connection(synced.rt, load_connection(synced.rt.store, "cj")[0])
+    assert deltas and [item["id"] for item in announced] == [delta.id for delta in deltas]
+    assert all(item.get("recorded_at") for item in announced)

@@ -36,6 +36,6 @@ def index_event(rt, event) -> None:
     connection_id = event.data.get("connection_id")
     if complete and not (isinstance(connection_id, str) and CONNECTION_ID.fullmatch(connection_id)):
         raise InvalidInput("a complete run's event needs its connection_id: a connection's id ([a-z0-9-], up to 63)")
-    from affiliate_matrix.pipeline import index_batch  # resolution (rapidfuzz) and the terms extractor
+    from affiliate_matrix.pipeline import index_announced  # resolution (rapidfuzz) and the terms extractor
 
-    index_batch(rt, batch_key, connection_id if complete else None)
+    index_announced(rt, event.data)
