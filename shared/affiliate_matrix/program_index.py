@@ -107,6 +107,11 @@ MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
 
+def cookie_length(days: int | None) -> int | None:
+    """A cookie's length as it is bounded, sorted and compared: a lifetime cookie (cookie_days -1) as LIFETIME_DAYS."""
+    return LIFETIME_DAYS if days == -1 else days
+
+
 def to_document(program: "Program") -> dict:
     def top(tier):
         return tier.value_max if tier.value_max is not None else tier.value_min
@@ -139,7 +144,7 @@ def to_document(program: "Program") -> dict:
         "commission_flat_currency": flat.currency if flat else None,
         "commission_flat_currencies": sorted(set(currencies)),
         "cookie_days": program.cookie_days,
-        "cookie_length_days": LIFETIME_DAYS if program.cookie_days == -1 else program.cookie_days,
+        "cookie_length_days": cookie_length(program.cookie_days),
         "payout_methods": program.payout.methods,
         "quality_score": program.quality_score,
         "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,

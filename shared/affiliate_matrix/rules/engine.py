@@ -245,12 +245,11 @@ def delta_values(data: dict) -> dict:
 
 
 def cookie_length(days) -> int:
-    """A cookie's length as conditions compare it: a lifetime cookie (stored as -1) as LIFETIME_DAYS, longer than
-    any stated one, as the search's min_cookie_days and sort=cookie count it (read as -1, `cookie_days >= 30` missed
-    it and a cookie made lifetime was a shorter one); none as 0."""
-    from affiliate_matrix.program_index import LIFETIME_DAYS
+    """A cookie's length as conditions compare it, as the search counts it (program_index.cookie_length): read as -1,
+    `cookie_days >= 30` missed a lifetime cookie and a cookie made lifetime was a shorter one; none as 0."""
+    from affiliate_matrix.program_index import cookie_length as length
 
-    return LIFETIME_DAYS if days == -1 else int(days or 0)
+    return int(length(days) or 0)
 
 
 def program_values(rt, program_id) -> dict | None:
