@@ -52,6 +52,19 @@ def test_list_is_sorted_and_prefix_filtered(store):
     assert list(store.list("raw/")) == ["raw/a/0", "raw/a/1", "raw/b/2"]
 
 
+def test_listed_gives_each_key_under_a_prefix_with_the_etag_a_head_gives(store):
+    """What a cache checks itself against in one request (the rules an event is judged by): a key deleted
+    conditionally (a tombstone on S3) is not listed, nor a key beside the prefix."""
+    etags = {key: store.put(key, key.encode()) for key in ["rules/b.json", "rules/a.json", "rules/state/a.json",
+                                                            "rulesx/c.json"]}
+    gone = store.put("rules/gone.json", b"{}")
+    store.delete("rules/gone.json", if_match=gone)
+    changed = store.put("rules/b.json", b"changed")
+    assert list(store.listed("rules/")) == [("rules/a.json", etags["rules/a.json"]), ("rules/b.json", changed),
+                                            ("rules/state/a.json", etags["rules/state/a.json"])]
+    assert changed != etags["rules/b.json"] and store.head("rules/b.json") == changed
+
+
 def test_delete_is_idempotent(store):
     store.put("k", b"v")
     store.delete("k")

@@ -10,10 +10,9 @@ not) ends the run of failures: the count goes back to none, so failures weeks ap
 
 import hashlib
 import threading
+import weakref
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-
-from cachetools import TTLCache
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
@@ -21,13 +20,13 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import CACHE_TTL_S, disable_rule, list_rules, load_state, record_activation, update_state
+from affiliate_matrix.rules.store import current_rules, disable_rule, load_state, record_activation, update_state
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
-# (id(store), rule id) of rules this process saw with no failures, up to CACHE_TTL_S ago (see recovered)
-_clean: TTLCache[tuple[int, str], bool] = TTLCache(maxsize=10_000, ttl=CACHE_TTL_S)
+# store -> {rule id: the ETag of its state when this process read it with no failures} (see recovered)
+_clean: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _clean_lock = threading.Lock()
 _compiled_condition = lru_cache(maxsize=1024)(compile_condition)  # conditions outlive many events; edits make new ones
 
@@ -38,11 +37,12 @@ def compiled(rule: Rule):
 
 def on_event(rt, event: Event) -> list[dict]:
     short = event.type.removeprefix(EVENT_PREFIX)
-    rules = [r for r in list_rules(rt.store, cached=True) if r.enabled and r.trigger.event == short]
+    rules, states = current_rules(rt.store)
+    rules = [r for r in rules if r.enabled and r.trigger.event == short]
     if not rules:
         return []
     values, inputs = context_values(rt, event, needs_stats=any("stats" in r.condition for r in rules))
-    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs)
+    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs, states=states)
 
 
 def on_schedule(rt, now: datetime) -> list[dict]:
@@ -54,7 +54,8 @@ def on_schedule(rt, now: datetime) -> list[dict]:
     since = datetime.fromisoformat(state["previous"]) if state.get("previous") else now - timedelta(minutes=5)
     since = max(since, now - timedelta(days=1))
     fired = []
-    for rule in (r for r in list_rules(rt.store, cached=True) if r.enabled and r.trigger.schedule):
+    rules, states = current_rules(rt.store)
+    for rule in (r for r in rules if r.enabled and r.trigger.schedule):
         try:
             tick = next(CronSim(rule.trigger.schedule, since))
         except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
@@ -64,11 +65,14 @@ def on_schedule(rt, now: datetime) -> list[dict]:
             continue
         values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
         fired += evaluate(rt, [rule], context_of(values), trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
-                          at=tick, inputs=inputs)
+                          at=tick, inputs=inputs, states=states)
     return fired
 
 
-def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict) -> list[dict]:
+def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict,
+             states: dict[str, str] | None = None) -> list[dict]:
+    """`states`: the ETag of each rule's state as listed with the rules for this event (current_rules); without
+    it, a rule that does not hold has its state read to end a run of failures."""
     activations = []
     for rule, outcome in decide(rules, context):
         if isinstance(outcome, Exception):
@@ -76,7 +80,7 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
         elif outcome:
             activations.append(fire(rt, rule, trigger_id, at, inputs))  # its state write ends a run of failures
         else:
-            recovered(rt, rule)
+            recovered(rt, rule, states)
     return activations
 
 
@@ -85,27 +89,23 @@ def without_failures(state: dict) -> dict:
     return {k: v for k, v in state.items() if k not in ("failures", "failing_condition")} | {"failures": 0}
 
 
-def recovered(rt, rule: Rule) -> None:
+def recovered(rt, rule: Rule, states: dict[str, str] | None = None) -> None:
     """A rule evaluated without raising: its failures were consecutive no longer. Written (conditionally) only when
-    there is a count to end; a healthy rule costs a read of its state at most once per CACHE_TTL_S in a process (a
-    rule this process saw clean, through a firing, a reset or a read, is not read again until then, unless it
-    fails here), so an event's non-holding rules add no read each. A failure counted by another process is ended
-    by a success at most CACHE_TTL_S later."""
-    memo = (id(rt.store), rule.id)
-    with _clean_lock:
-        if memo in _clean:
+    there is a count to end. Its state is read only when this event's listing (`states`) shows it changed since
+    this process read it with no failures, so an event's non-holding rules add no read each; a rule with no state
+    has no failures. A failure counted by any process changes the state, so the next success reads and ends it."""
+    if states is not None:
+        if (listed := states.get(rule.id)) is None:  # no state, so no failures
             return
-    if load_state(rt.store, rule.id)[0].get("failures", 0):
+        with _clean_lock:
+            if _clean.get(rt.store, {}).get(rule.id) == listed:
+                return
+    state, etag = load_state(rt.store, rule.id)
+    if state.get("failures", 0):
         update_state(rt.store, rule.id, without_failures)
-    seen_clean(rt, rule)
-
-
-def seen_clean(rt, rule: Rule, clean: bool = True) -> None:
-    with _clean_lock:
-        if clean:
-            _clean[(id(rt.store), rule.id)] = True
-        else:
-            _clean.pop((id(rt.store), rule.id), None)
+    elif etag is not None:
+        with _clean_lock:
+            _clean.setdefault(rt.store, {})[rule.id] = etag
 
 
 def decide(rules: list[Rule], context):
@@ -137,7 +137,6 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
         return {**without_failures(state), "last_fired_at": at.isoformat(), "last_key": key}
 
     update_state(rt.store, rule.id, claim)
-    seen_clean(rt, rule)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
         "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
@@ -157,10 +156,9 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
 
 def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict) -> dict:
     reason = f"{type(exc).__name__}: {exc}"[:500]
-    # Failures count for the condition that raised (rules are evaluated as read, up to CACHE_TTL_S old): a condition
+    # Failures count for the condition that raised (rules are evaluated as this event's listing read them): a condition
     # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
     failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
-    seen_clean(rt, rule, clean=False)
     state = update_state(rt.store, rule.id, lambda s: {
         **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
         "failing_condition": failing, "last_error": reason})

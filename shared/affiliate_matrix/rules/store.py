@@ -8,12 +8,11 @@ and alerts mirrored to the search index for the dashboards.
 
 import json
 import threading
+import weakref
 from datetime import datetime
 
-from cachetools import TTLCache
-
-from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import ConflictError
+from affiliate_matrix.documents import load_document, readable, readable_together, save_document
+from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.rules.model import Rule
 from affiliate_matrix.search import IndexSpec
@@ -30,19 +29,20 @@ ALERTS_INDEX = IndexSpec("alerts", 2, {
     "event_type": "keyword", "at": "date",
 })
 log = get_logger()
-CACHE_TTL_S = 10.0
-# id(store) -> its rules, read up to CACHE_TTL_S ago; request threads share it, hence the lock.
-_recent: TTLCache[int, list[Rule]] = TTLCache(maxsize=8, ttl=CACHE_TTL_S)
-_recent_lock = threading.Lock()
+# store -> {rule's key: (its ETag, the rule)} as this process last read them; request threads share it, hence the lock.
+_read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_read_lock = threading.Lock()
 
 
 def rule_key(rule_id: str) -> str:
     return f"rules/{rule_id}.json"
 
 
+def _is_rule_key(key: str) -> bool:
+    return key.count("/") == 1 and key.endswith(".json")
+
+
 def save_rule(store, rule: Rule, *, if_match: str | None = None, create: bool = False) -> str:
-    with _recent_lock:
-        _recent.clear()
     return save_document(store, rule_key(rule.id), rule, if_match=if_match, create=create)
 
 
@@ -50,18 +50,41 @@ def load_rule(store, rule_id: str) -> tuple[Rule, str]:
     return load_document(store, rule_key(rule_id), Rule, f"rule {rule_id!r}")
 
 
-def list_rules(store, *, cached: bool = False) -> list[Rule]:
-    """Every rule; with cached, a copy up to CACHE_TTL_S old (rules change rarely, events are many)."""
-    if cached:
-        with _recent_lock:
-            hit = _recent.get(id(store))
-        if hit is not None:
-            return hit
-    keys = [key for key in sorted(store.list("rules/")) if key.count("/") == 1 and key.endswith(".json")]
-    rules = [rule for rule, _ in readable(keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")))]
-    with _recent_lock:
-        _recent[id(store)] = rules
-    return rules
+def list_rules(store) -> list[Rule]:
+    """Every rule, read afresh."""
+    keys = [key for key in sorted(store.list("rules/")) if _is_rule_key(key)]
+    return [rule for rule, _ in readable(keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")))]
+
+
+def current_rules(store) -> tuple[list[Rule], dict[str, str]]:
+    """Every rule as stored now, and the ETag of each rule's state: one listing of rules/ (ETags included), then a
+    read of only the rules whose ETag this process has not read (rules change rarely, events are many). So a rule
+    edited, disabled or deleted by any process, through the API or the CLI, is seen by the next event: no copy is
+    trusted for a while, which would fire a disabled rule or miss a new one until it ran out."""
+    listing = dict(store.listed("rules/"))
+    with _read_lock:
+        known = _read.get(store, {})
+    current = {key: known[key] for key in listing if _is_rule_key(key) and key in known and known[key][0] == listing[key]}
+
+    def load(key: str) -> tuple[Rule, str] | None:
+        try:
+            return load_rule(store, key.removeprefix("rules/").removesuffix(".json"))
+        except NotFoundError:  # deleted since the listing
+            return None
+
+    changed = [key for key in listing if _is_rule_key(key) and key not in current]
+    for found in readable_together(changed, load):  # a damaged one is logged and left out
+        if found is not None:
+            rule, etag = found
+            current[rule_key(rule.id)] = (etag, rule)
+    for key in changed:  # damaged (logged once, not read again until it changes) or deleted since the listing
+        current.setdefault(key, (listing[key], None))
+    current = dict(sorted(current.items()))
+    with _read_lock:
+        _read[store] = current
+    states = {key.removeprefix("rules/state/").removesuffix(".json"): etag for key, etag in listing.items()
+              if key.startswith("rules/state/") and key.count("/") == 2 and key.endswith(".json")}
+    return [rule for _, rule in current.values() if rule is not None], states
 
 
 def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:

@@ -100,6 +100,13 @@ class ObjectStore(ABC):
         """Keys under prefix, in lexicographic order."""
         ...
 
+    def listed(self, prefix: str = "") -> Iterator[tuple[str, str]]:
+        """Keys under prefix with their ETags, in lexicographic order: what a cache of documents checks itself against
+        (one request on S3, whose listing holds the ETags)."""
+        for key in self.list(prefix):
+            if (etag := self.head(key)) is not None:  # None: deleted since it was listed
+                yield key, etag
+
     @abstractmethod
     def delete(self, key: str, *, if_match: str | None = None) -> None:
         """Without if_match, idempotent: deleting an absent key is fine. With if_match, only while the

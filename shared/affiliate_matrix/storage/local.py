@@ -120,7 +120,9 @@ class LocalObjectStore(ObjectStore):
 
     def list(self, prefix="") -> Iterator[str]:
         keys = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        *folders, _ = prefix.split("/")  # walked from the prefix's folder: not the whole store for rules/ on every event
+        plain = all(part and not part.startswith(".") and _file_name(part, _NAME_MAX) == part for part in folders)
+        for dirpath, dirnames, filenames in os.walk(self.root.joinpath(*folders) if plain else self.root):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = os.path.relpath(dirpath, self.root)
             for name in filenames:

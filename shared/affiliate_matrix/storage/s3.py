@@ -141,12 +141,15 @@ class S3ObjectStore(ObjectStore):
         return response["ETag"].strip('"')
 
     def list(self, prefix="") -> Iterator[str]:
+        return (key for key, _ in self.listed(prefix))
+
+    def listed(self, prefix=""):
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
                     continue  # a tombstone (only objects of its size are asked)
-                yield item["Key"]
+                yield item["Key"], item["ETag"].strip('"')
 
     def remove_before(self, prefix, before):
         """By the LastModified S3 lists for each object (a tombstone among them goes too: it dates a delete). Each is
