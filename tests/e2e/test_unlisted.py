@@ -1,9 +1,10 @@
 """A program its source stops listing does not stay active for good: a complete sync of a connection that no longer
-lists a program withdraws that source's claims (its network, commission, EPC, …), and a program no source lists any
-more is closed_suspected, once in the change feed, until a source lists it again under the same id. A sync that
-failed part-way withdraws nothing; another source still listing the program keeps it active with its own values;
-a deleted connection withdraws its claims. CJ's recorded answers, synced over real HTTP, read through the programs
-API, on both search backends."""
+lists a program withdraws that connection's claims (its network, commission, EPC, …), and a program no source lists
+any more is closed_suspected, once in the change feed, until a source lists it again under the same id. A sync that
+failed part-way withdraws nothing; another source, or another connection of the same source, still listing the
+program keeps it active with its own values; a deleted connection's claims are withdrawn by the index function on
+its connection.deleted event. CJ's recorded answers, synced over real HTTP, read through the programs API, on both
+search backends."""
 
 import importlib
 
