@@ -206,7 +206,7 @@ def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:
 
 
 def quality(program: Program) -> float:
-    """0..1: half completeness of the compared fields, three tenths agreement among sources,
+    """0..1: half completeness of the compared fields, three tenths agreement among sources (one each),
     two tenths freshness (claims seen within 30 days of the latest sighting)."""
     compared = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
                 "payout", "countries")
@@ -216,7 +216,10 @@ def quality(program: Program) -> float:
         claims = claims_of(program, field)
         if claims:
             winner = _key(claims[0].value)
-            shares.append(sum(_key(c.value) == winner for c in claims) / len(claims))
+            votes: dict[str, FieldSource] = {}  # a source agrees once, however many of its connections claim
+            for claim in claims:
+                votes.setdefault(claim.source, claim)
+            shares.append(sum(_key(c.value) == winner for c in votes.values()) / len(votes))
         for claim in claims:
             total += 1
             fresh += program.last_seen_at - claim.fetched_at <= FRESH_FOR

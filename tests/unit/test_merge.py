@@ -181,6 +181,8 @@ def test_a_source_with_two_connections_votes_once():
     assert merged.cookie_days == 45
     assert [(c.source, c.connection_id, c.value) for c in merged.provenance["cookie_days"]] == [
         ("dir_b", "dir_b", 45), ("dir_c", "dir_c", 45), ("dir_a", "one", 30), ("dir_a", "two", 30)]
+    one_account = fold(observe("dir_b", 45), observe("dir_c", 45), observe("dir_a", 30, days=1, connection="one"))
+    assert merged.quality_score == one_account.quality_score  # nor agrees twice
 
 
 def test_a_claim_naming_no_connection_is_its_sources_until_a_connection_of_it_sees_the_program():
