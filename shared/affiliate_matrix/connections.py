@@ -140,17 +140,30 @@ def update_connection(store: ObjectStore, connection_id: str, changes: Callable[
 REFUSED = "credentials refused at "
 
 
-def others_of_source(store: ObjectStore, connection: Connection) -> list[str]:
-    """The other connections that may read `connection`'s source: claims are credited to a source, not to a
-    connection, so what one of them no longer lists another may still list. A connection that cannot be read is
-    named too (it may be one)."""
+def others_of_source(store: ObjectStore, source: str, connection_id: str) -> list[str]:
+    """The connections other than `connection_id` that may read `source`. Claims name the connection that made them,
+    but those recorded before claims did are the source's as a whole: what one connection no longer lists, another
+    may still list (pipeline.claimants_of). A connection that cannot be read is named too (it may be one)."""
     from affiliate_matrix.documents import readable
 
-    own, damaged = connection_key(connection.id), []
+    own, damaged = connection_key(connection_id), []
     keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != own]
     stored = readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
                       damaged)
-    return [other.id for other, _ in stored if other.source == connection.source] + [i["key"] for i in damaged]
+    return [other.id for other, _ in stored if other.source == source] + [i["key"] for i in damaged]
+
+
+def announce_deletion(rt, connection: Connection, etag: str):
+    """Announce that `connection` is being deleted (its ETag: the version deleted): the index function withdraws its
+    claims (pipeline.withdraw_connection) when the event reaches it, out of the request, as of the event's time. The
+    event goes before the delete: a failure to publish leaves the connection, to delete again. Returns the event."""
+    from affiliate_matrix.events import CONNECTION_DELETED, Event
+
+    event = Event.make(CONNECTION_DELETED, "/connections",
+                       {"connection_id": connection.id, "source": connection.source},
+                       key=f"{connection.id}|{etag}", subject=connection.id)
+    rt.bus.publish(event)
+    return event
 
 
 def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:

@@ -1,13 +1,14 @@
-"""Field-level conflict resolution. Every field keeps each source's latest claim (its provenance);
-the value shown is the one most sources agree on, then the one from the higher-priority source,
-then the most recent; the commission's text is one a source of the kept commission said, when one did. List
-fields take the union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A
-source saying the program is over (its status claim) closes it only while no other source lists it as open. A
-source that stops listing the program (a complete run of its connection without it, its connection deleted)
-withdraws every claim it made (see withdraw); a program no source lists any more is closed_suspected until one
-lists it again."""
+"""Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
+source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
+the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
+commission said, when one did. List fields take the union of what sources say now: a claim a source no longer
+makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
+no other source lists it as open. A connection that stops listing the program (a complete run of it without the
+program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
+is closed_suspected until one lists it again."""
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -39,49 +40,67 @@ def claims_of(program: Program, field: str) -> list[FieldSource]:
     return program.provenance.get(field, [])
 
 
-def _current(known: Program, seen: Program, withdrawals: dict[str, datetime]):
-    """A function giving a field's current claims: those each source made at its latest sighting of the program,
-    the same claim made twice counted once. A source seen again later without a claim on the field has withdrawn
-    it (it no longer says it), and an older sighting replayed after a newer one claims nothing. (By source, not by
-    page: a page's address may change, a recorded site's port or an API's page number, and the source's older
-    claims would stand beside its newer ones.) `withdrawals`: sightings of sources that claim nothing (see withdraw)."""
-    sighted: dict[str, object] = dict(withdrawals)
+Claimant = tuple[str, str | None]  # (source, connection id): who made a claim; None: the source's, made before claims
+                                   # named their connection
+
+
+def claimant(claim: FieldSource) -> Claimant:
+    """Who made a claim and may withdraw it: its source's connection (two connections of one source, two accounts of
+    a network, list and stop listing apart). A claim recorded before claims named a connection is its source's."""
+    return claim.source, claim.connection_id
+
+
+def _current(known: Program, seen: Program, withdrawals: dict[Claimant, datetime]):
+    """A function giving a field's current claims: those each claimant made at its latest sighting of the program,
+    the same claim made twice counted once. A claimant seen again later without a claim on the field has withdrawn
+    it (it no longer says it), and an older sighting replayed after a newer one claims nothing. (By claimant, not by
+    page: a page's address may change, a recorded site's port or an API's page number, and the claimant's older
+    claims would stand beside its newer ones.) A claim naming no connection is its source's: any later sighting of
+    the source, through any connection, replaces it. `withdrawals`: sightings of claimants that claim nothing (see
+    withdraw)."""
+    sighted: dict[Claimant, datetime] = dict(withdrawals)
     for program in (known, seen):
         for claims in program.provenance.values():
             for claim in claims:
-                if claim.source not in sighted or claim.fetched_at > sighted[claim.source]:
-                    sighted[claim.source] = claim.fetched_at
+                for who in {claimant(claim), (claim.source, None)}:
+                    if who not in sighted or claim.fetched_at > sighted[who]:
+                        sighted[who] = claim.fetched_at
+
+    def live(claim: FieldSource) -> bool:
+        return claim.fetched_at == sighted[claimant(claim)]
 
     def current(field: str) -> list[FieldSource]:
-        claims: dict[tuple[str, str, str], FieldSource] = {}
-        for claim in claims_of(known, field) + claims_of(seen, field):
-            if claim.fetched_at == sighted[claim.source]:
-                claims[(claim.source, claim.url, _key(claim.value))] = claim
+        claims: dict[tuple, FieldSource] = {}
+        for claim in filter(live, claims_of(known, field) + claims_of(seen, field)):
+            claims[(*claimant(claim), claim.url, _key(claim.value))] = claim
         return list(claims.values())
 
-    return current
+    return current, live
 
 
-def withdraw(known: Program, source: str, at: datetime) -> Program:
-    """The program once `source`, seen at `at`, no longer lists it (a complete run of its connection did not, or the
-    connection was deleted): a sighting of the source claiming nothing, so each of its claims older than `at` is
-    withdrawn as merge withdraws a claim a source seen again no longer makes, its reported figures too. Listed by no
-    source after that, the program is closed_suspected, until a source lists it again (merge restores it)."""
-    return merge(known, known.model_copy(update={"provenance": {}, "last_verified_at": None}), {source: at})
+def withdraw(known: Program, claimants: Iterable[Claimant], at: datetime) -> Program:
+    """The program once `claimants` (a connection of a source, or the source's claims naming none), seen at `at`, no
+    longer list it (a complete run of the connection did not, or the connection was deleted): a sighting of each
+    claiming nothing, so each of its claims older than `at` is withdrawn as merge withdraws a claim a source seen
+    again no longer makes, its reported figures too. Listed by no one after that, the program is closed_suspected,
+    until a source lists it again (merge restores it)."""
+    return merge(known, known.model_copy(update={"provenance": {}, "last_verified_at": None}),
+                 dict.fromkeys(claimants, at))
 
 
-def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None = None) -> Program:
+def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] | None = None) -> Program:
     """Fold two observations of the same program into one, field by field. A field's value comes from its current
     claims alone (see _current): one no source claims any more is cleared, its provenance with it; a field that
-    never had a claim (an alias, a program imported without provenance) keeps what it held."""
+    never had a claim (an alias, a program imported without provenance) keeps what it held. Each claimant's claim is
+    kept, but a source votes once (its latest claim), however many of its connections list the program."""
     from affiliate_matrix.sources import priority_of
 
     withdrawals = withdrawals or {}
     merged = known.model_copy(deep=True)
-    current = _current(known, seen, withdrawals)
+    current, live = _current(known, seen, withdrawals)
 
-    def standing(claim: FieldSource) -> bool:  # not withdrawn by a later sighting of its source claiming nothing
-        return claim.fetched_at >= withdrawals.get(claim.source, claim.fetched_at)
+    def standing(claim: FieldSource) -> bool:  # not withdrawn by a later sighting of its claimant claiming nothing
+        return claim.fetched_at >= withdrawals.get(claimant(claim), claim.fetched_at)
 
     def withdrawn(field: str) -> bool:
         if not (claims_of(known, field) or claims_of(seen, field)):
@@ -93,14 +112,18 @@ def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None
 
     kept_from: dict[str, set[str]] = {}  # a voted field -> the sources whose claim was kept
     for field in VOTED:
-        latest: dict[str, FieldSource] = {}  # one vote a source: its latest claim
+        latest: dict[Claimant, FieldSource] = {}  # each claimant's latest claim, kept in the provenance
         for claim in current(field):
-            if claim.source not in latest or claim.fetched_at >= latest[claim.source].fetched_at:
-                latest[claim.source] = claim
+            if claimant(claim) not in latest or claim.fetched_at >= latest[claimant(claim)].fetched_at:
+                latest[claimant(claim)] = claim
         if not latest:
             withdrawn(field)
             continue
-        voters = [c for c in latest.values() if c.source in kept_from.get(WORDS_OF.get(field), ())] or latest.values()
+        votes: dict[str, FieldSource] = {}  # one vote a source (not one a connection): its latest claim
+        for claim in latest.values():
+            if claim.source not in votes or claim.fetched_at >= votes[claim.source].fetched_at:
+                votes[claim.source] = claim
+        voters = [c for c in votes.values() if c.source in kept_from.get(WORDS_OF.get(field), ())] or votes.values()
         by_value: dict[str, list[FieldSource]] = {}
         for claim in voters:
             by_value.setdefault(_key(claim.value), []).append(claim)
@@ -108,13 +131,16 @@ def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None
                                                          max(c.fetched_at for c in cs), _key(cs[0].value)))
         kept_from[field] = {c.source for c in winner}
         setattr(merged, field, _adapter(field).validate_python(winner[0].value))
-        merged.provenance[field] = sorted(latest.values(), key=lambda c: (c not in winner, c.source))
+        kept = _key(winner[0].value)
+        merged.provenance[field] = sorted(latest.values(), key=lambda c: (
+            c.source not in kept_from[field] or _key(c.value) != kept, c.source, c.connection_id or ""))
     for field in UNION:  # the union of what the current claims say
         claims = current(field)
         if claims:
-            newest_last = sorted(claims, key=lambda c: (c.fetched_at, priority_of(c.source), c.source, c.url))
+            newest_last = sorted(claims, key=lambda c: (c.fetched_at, priority_of(c.source), c.source,
+                                                        c.connection_id or "", c.url))
             said = [v for claim in newest_last for v in _adapter(field).validate_python(claim.value)]
-            merged.provenance[field] = sorted(claims, key=lambda c: (c.source, c.url))
+            merged.provenance[field] = sorted(claims, key=lambda c: (c.source, c.connection_id or "", c.url))
         elif withdrawn(field):
             continue
         else:
@@ -122,14 +148,18 @@ def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None
         values = {_key(v): v for v in (one_listing_each(said) if field == "networks" else said)}
         setattr(merged, field, [values[k] for k in sorted(values)])
     for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
-        reports: dict[str, FieldSource] = {}  # each source's latest
+        reports: dict[Claimant, FieldSource] = {}  # each claimant's latest
         for claim in filter(standing, claims_of(known, field) + claims_of(seen, field)):
-            if claim.source not in reports or claim.fetched_at >= reports[claim.source].fetched_at:
-                reports[claim.source] = claim
-        if reports:
-            newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source))
+            if claimant(claim) not in reports or claim.fetched_at >= reports[claimant(claim)].fetched_at:
+                reports[claimant(claim)] = claim
+        credited = {source for source, connection in reports if connection is not None}
+        reports = {who: c for who, c in reports.items() if who[1] is not None or who[0] not in credited}
+        if reports:  # (a report naming no connection is its source's until one of the source's connections reports)
+            newest = max(reports.values(), key=lambda c: (c.fetched_at, priority_of(c.source), c.source,
+                                                          c.connection_id or ""))
             setattr(merged, field, _adapter(field).validate_python(newest.value))
-            merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source))
+            merged.provenance[field] = sorted(reports.values(), key=lambda c: (c is not newest, c.source,
+                                                                               c.connection_id or ""))
         elif withdrawals and withdrawn(field):
             continue
         elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
@@ -152,9 +182,9 @@ def merge(known: Program, seen: Program, withdrawals: dict[str, datetime] | None
     closing = current("status")
     merged.provenance.pop("status", None)
     if closing:
-        merged.provenance["status"] = sorted(closing, key=lambda c: (c.source, c.url))
-    listing = {c.source for p in (known, seen) for claims in p.provenance.values() for c in claims if standing(c)}
-    if closing and {c.source for c in closing} == listing and merged.status in ("active", "closed_suspected"):
+        merged.provenance["status"] = sorted(closing, key=lambda c: (c.source, c.connection_id or "", c.url))
+    listing = {claimant(c) for p in (known, seen) for claims in p.provenance.values() for c in claims if live(c)}
+    if closing and set(map(claimant, closing)) == listing and merged.status in ("active", "closed_suspected"):
         merged.status = "closed_suspected"
     elif merged.status == "closed_suspected" and claims_of(known, "status") and not merged.misses:
         merged.status = "active"  # closed on a source's word (not on missed pages), which no longer holds
@@ -176,7 +206,7 @@ def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:
 
 
 def quality(program: Program) -> float:
-    """0..1: half completeness of the compared fields, three tenths agreement among sources,
+    """0..1: half completeness of the compared fields, three tenths agreement among sources (one each),
     two tenths freshness (claims seen within 30 days of the latest sighting)."""
     compared = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
                 "payout", "countries")
@@ -186,7 +216,10 @@ def quality(program: Program) -> float:
         claims = claims_of(program, field)
         if claims:
             winner = _key(claims[0].value)
-            shares.append(sum(_key(c.value) == winner for c in claims) / len(claims))
+            votes: dict[str, FieldSource] = {}  # a source agrees once, however many of its connections claim
+            for claim in claims:
+                votes.setdefault(claim.source, claim)
+            shares.append(sum(_key(c.value) == winner for c in votes.values()) / len(votes))
         for claim in claims:
             total += 1
             fresh += program.last_seen_at - claim.fetched_at <= FRESH_FOR

@@ -80,9 +80,11 @@ class NetworkListing(Model):
 
 
 class FieldSource(Model):
-    """One source's claim about one field of a Program: what it said, where and when."""
+    """One source's claim about one field of a Program: what it said, where and when, and through which connection
+    (None: a claim recorded before claims named one, the source's as a whole; see merge.claimant)."""
 
     source: str
+    connection_id: str | None = None
     url: str
     fetched_at: UtcDatetime
     raw_key: str

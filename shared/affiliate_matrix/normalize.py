@@ -112,12 +112,13 @@ def normalize(record: RawRecord) -> Program:
         claim = value.model_dump(mode="json") if hasattr(value, "model_dump") else (
             [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value] if isinstance(value, list)
             else value)
-        program.provenance[field] = [FieldSource(source=record.source, url=str(record.url),
-                                                 fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim,
-                                                 evidence=quoted.get(field, []))]
+        program.provenance[field] = [FieldSource(source=record.source, connection_id=record.connection_id,
+                                                 url=str(record.url), fetched_at=record.fetched_at,
+                                                 raw_key=record.raw_key, value=claim, evidence=quoted.get(field, []))]
     if record.closed:  # the source says the program is over: its claim, credited to it as any field's (merge weighs it)
         program.status = "closed_suspected"
-        program.provenance["status"] = [FieldSource(source=record.source, url=str(record.url), fetched_at=record.fetched_at,
+        program.provenance["status"] = [FieldSource(source=record.source, connection_id=record.connection_id,
+                                                    url=str(record.url), fetched_at=record.fetched_at,
                                                     raw_key=record.raw_key, value="closed_suspected",
                                                     evidence=[record.closed])]
     program.quality_score = quality(program)

@@ -206,11 +206,32 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
             if delta is not None:
                 deltas[document["id"]] = delta
 
-    # The deltas are recorded before the programs they describe: once a program is written, a re-run sees it
-    # current and finds no change, so a delta not yet recorded then would be lost. Their ids are derived from the
-    # change, so a re-run after a stop writes the same deltas again, not new ones; and the pending list kept beside
-    # the batch until its events are sent lets the re-run send those too (an event's id is derived from its delta's).
-    pending_key = f"pending/index/{batch_key.rsplit('/', 1)[-1]}.json"
+    name = batch_key.rsplit("/", 1)[-1]
+    report.deltas, errors, written = write_changes(rt, documents, deltas, name, "/index")
+    report.errors += errors
+    if report.errors:  # recorded beside the batch, so a fix can replay exactly these
+        rt.store.put(f"errors/index/{name}.json", json.dumps(
+            {"batch_key": batch_key, "errors": [{"id": i, "reason": r} for i, r in report.errors]}).encode(),
+            content_type="application/json")
+    from affiliate_matrix.observability.telemetry import ITEMS
+
+    ITEMS.labels("indexed").inc(written)
+    log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
+             unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
+    return report
+
+
+def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange], run: str,
+                  origin: str) -> tuple[list[DeltaChange], list[tuple[str, str]], int]:
+    """Record the deltas, write the programs they describe (`documents` and `deltas` by program id), then announce
+    the deltas (`origin`: the events' source); `run` names the work (a batch, a deletion) for its pending list.
+    Returns the deltas announced, the errors (id, reason) and how many programs were written.
+
+    The deltas are recorded before the programs they describe: once a program is written, a re-run sees it current
+    and finds no change, so a delta not yet recorded then would be lost. Their ids are derived from the change, so a
+    re-run after a stop writes the same deltas again, not new ones; and the pending list kept under `run` until the
+    events are sent lets the re-run send those too (an event's id is derived from its delta's)."""
+    pending_key = f"pending/index/{run}.json"
     pending = pending_deltas(rt, pending_key)
     pending.update({d.id: d for d in deltas.values()})
     marked = bool(pending)
@@ -220,32 +241,24 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     recorded = {d.id: delta_document(d) for d in pending.values()}
     written = rt.index.bulk_upsert(DELTAS_INDEX.name, list(recorded.values()), refresh=True)
     unrecorded = {delta_id for delta_id, _ in written.errors}
-    report.errors += written.errors
+    errors = list(written.errors)
+    documents = dict(documents)
     for program_id, delta in deltas.items():  # a change whose delta is not recorded is not written either
         if delta.id in unrecorded and documents.pop(program_id, None) is not None:
-            report.errors.append((program_id, f"not written: its delta {delta.id} was not recorded"))
+            errors.append((program_id, f"not written: its delta {delta.id} was not recorded"))
     result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, list(documents.values()), refresh=True)
     failed = {doc_id for doc_id, _ in result.errors}
-    report.errors += result.errors
+    errors += result.errors
     for program_id in failed & deltas.keys():  # no delta for a write that did not land: a re-run records it again
         rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id)
         pending.pop(deltas[program_id].id, None)
-    report.deltas = [d for d in pending.values() if d.id not in unrecorded]
-    if report.errors:  # recorded beside the batch, so a fix can replay exactly these
-        rt.store.put(f"errors/index/{batch_key.rsplit('/', 1)[-1]}.json", json.dumps(
-            {"batch_key": batch_key, "errors": [{"id": i, "reason": r} for i, r in report.errors]}).encode(),
-            content_type="application/json")
-    for delta in report.deltas:  # each as the change feed shows it, when it was recorded too
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/index", feed_item(recorded[delta.id]), key=delta.id,
+    announced = [d for d in pending.values() if d.id not in unrecorded]
+    for delta in announced:  # each as the change feed shows it, when it was recorded too
+        rt.bus.publish(Event.make(PROGRAM_DELTA, origin, feed_item(recorded[delta.id]), key=delta.id,
                                   subject=delta.program_id))
     if marked:
         rt.store.delete(pending_key)
-    from affiliate_matrix.observability.telemetry import ITEMS
-
-    ITEMS.labels("indexed").inc(len(documents) - len(failed))
-    log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
-             unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
-    return report
+    return announced, errors, len(documents) - len(failed)
 
 
 def index_announced(rt, data: dict) -> IndexReport:
@@ -253,40 +266,53 @@ def index_announced(rt, data: dict) -> IndexReport:
     return index_batch(rt, data["batch_key"], data["connection_id"] if data.get("complete") is True else None)
 
 
+def withdraw_announced(rt, event) -> list[DeltaChange]:
+    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time."""
+    return withdraw_connection(rt, event.data["connection_id"], event.data["source"], event.time)
+
+
 def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
                       errors: list) -> list[tuple[dict, DeltaChange | None]]:
-    """The programs `connection_id`'s source claimed before that its complete run (`records`) did not list, each with
-    the source's claims withdrawn (merge.withdraw), as a document and its delta. Nothing when a record of the run
-    could not be indexed (it may be one of them) or another connection reads the same source (claims are credited
-    to a source: what this one no longer lists, that one may). The index finds them by their `sources` field, so
-    this reads the source's programs, not the whole index."""
+    """The programs `connection_id` claimed before that its complete run (`records`) did not list, each with the
+    connection's claims withdrawn (merge.withdraw), as a document and its delta. Nothing when a record of the run
+    could not be indexed (it may be one of them). Another connection of the same source keeps its own claims (see
+    claimants_of). The index finds them by their `sources` field, so this reads the source's programs, not the
+    whole index."""
     sources = {record.source for record in records}
     strays = {record.connection_id for record in records} - {connection_id}
     if errors or strays or len(sources) != 1:
         log.warning("index.withdrawal_skipped", connection_id=connection_id, reason=(
             f"{len(errors)} records could not be indexed" if errors else "the batch is not one connection's run"))
         return []
-    from affiliate_matrix.connections import others_of_source
-
     (source,) = sources
     try:
-        connection, _ = load_connection(rt.store, connection_id)
-    except NotFoundError:  # deleted since: its deletion withdrew its claims
+        load_connection(rt.store, connection_id)
+    except NotFoundError:  # deleted since: its deletion withdraws its claims
         log.info("index.withdrawal_skipped", connection_id=connection_id, reason="the connection is deleted")
         return []
-    if others := others_of_source(rt.store, connection):
-        log.info("index.withdrawal_skipped", connection_id=connection_id, source=source,
-                 reason=f"connections {', '.join(others[:5])} read source {source} too")
-        return []
     at = max(record.fetched_at for record in records)
-    return withdrawn_from(rt, source, at, listed)
+    return withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, listed)
 
 
-def withdrawn_from(rt, source: str, at: datetime,
+def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | None]]:
+    """Whose claims a connection that no longer lists a program withdraws (merge.claimant): its own, and its
+    source's claims naming no connection (recorded before claims named one) only while no other connection reads
+    the source: what this one no longer lists, that one may still list."""
+    from affiliate_matrix.connections import others_of_source
+
+    if others := others_of_source(rt.store, source, connection_id):
+        log.info("index.source_claims_kept", connection_id=connection_id, source=source,
+                 reason=f"connections {', '.join(others[:5])} read source {source} too: claims naming no connection "
+                        "stay until the source is read by one connection only")
+        return [(source, connection_id)]
+    return [(source, connection_id), (source, None)]
+
+
+def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at: datetime,
                    listed: set[str] = frozenset()) -> list[tuple[dict, DeltaChange | None]]:
-    """Every program `source` claims but those `listed`, with its claims withdrawn as of `at`: the documents that
-    changed, each with its delta (credited to the source; None when no field shown changed, only whose claims
-    they are)."""
+    """Every program `source` claims but those `listed`, with the `claimants`' claims (of that source) withdrawn as
+    of `at`: the documents that changed, each with its delta (credited to the source; None when no field shown
+    changed, only whose claims they are)."""
     from affiliate_matrix.merge import withdraw
 
     changed = []
@@ -297,7 +323,7 @@ def withdrawn_from(rt, source: str, at: datetime,
             if hit.id in listed:
                 continue
             before = from_document(hit.doc)
-            after = withdraw(before, source, at)
+            after = withdraw(before, claimants, at)
             delta = diff(before, after, at=at, source=source)
             if delta is not None:
                 after.last_changed_at = at
@@ -308,41 +334,26 @@ def withdrawn_from(rt, source: str, at: datetime,
         query = query.model_copy(update={"cursor": result.next_cursor})
 
 
-def withdraw_connection(rt, connection, at: datetime | None = None) -> list[DeltaChange]:
-    """A connection being deleted: its source's claims withdrawn as of `at` (now) from every program it claims, unless
-    another connection reads the same source (what this one listed, that one may list too; its next complete run
-    withdraws what it does not). Deltas are recorded before the programs are written, then announced; one not
-    written fails it (BackendUnavailable), before the connection is deleted."""
-    from affiliate_matrix.connections import others_of_source
-
-    if others := others_of_source(rt.store, connection):
-        log.info("connection.withdrawal_skipped", connection_id=connection.id, source=connection.source,
-                 reason=f"connections {', '.join(others[:5])} read source {connection.source} too")
-        return []
+def withdraw_connection(rt, connection_id: str, source: str, at: datetime) -> list[DeltaChange]:
+    """A deleted connection (its connection.deleted event: the id, the source, `at` when it was deleted): its claims
+    withdrawn as of `at` from every program its source claims (claimants_of). Idempotent, so a redelivered event
+    changes nothing more: the same withdrawal as of the same time gives the same documents and deltas, and what is
+    written already is unchanged. Deltas are recorded before the programs are written, then announced
+    (write_changes); one not written fails it (BackendUnavailable), for the event to be delivered again."""
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
-    changes = withdrawn_from(rt, connection.source, at or datetime.now(UTC))
-    deltas = [delta for _, delta in changes if delta is not None]
-    recorded = {d.id: delta_document(d) for d in deltas}
-    written = rt.index.bulk_upsert(DELTAS_INDEX.name, list(recorded.values()), refresh=True)
-    unrecorded = {delta_id for delta_id, _ in written.errors}
-    documents = [document for document, delta in changes if delta is None or delta.id not in unrecorded]
-    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    failed = {doc_id for doc_id, _ in result.errors}
-    for delta in deltas:  # no delta for a write that did not land
-        if delta.program_id in failed:
-            rt.index.delete(DELTAS_INDEX.name, delta.id)
-        elif delta.id not in unrecorded:
-            rt.bus.publish(Event.make(PROGRAM_DELTA, "/connections", feed_item(recorded[delta.id]), key=delta.id,
-                                      subject=delta.program_id))  # as the change feed shows it, as index_batch does
-    errors = written.errors + result.errors
-    log.info("connection.withdrawn", connection_id=connection.id, source=connection.source, programs=len(documents),
-             deltas=len(deltas), errors=len(errors))
-    if errors:  # the connection is kept: deleting it again withdraws what is left
-        raise BackendUnavailable(f"withdrawing connection {connection.id!r}'s claims: {len(errors)} programs or deltas "
+    changes = withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at)
+    deltas = {delta.program_id: delta for _, delta in changes if delta is not None}
+    run = f"deleted-{connection_id}-{at.strftime('%Y%m%dT%H%M%S%fZ')}"
+    announced, errors, written = write_changes(rt, {document["id"]: document for document, _ in changes}, deltas, run,
+                                               "/index")
+    log.info("connection.withdrawn", connection_id=connection_id, source=source, programs=written,
+             deltas=len(announced), errors=len(errors))
+    if errors:  # the event is delivered again: the retry withdraws what is left
+        raise BackendUnavailable(f"withdrawing connection {connection_id!r}'s claims: {len(errors)} programs or deltas "
                                  f"not written, first {errors[0][0]}: {errors[0][1]}"[:500],
                                  cause="the index did not take every withdrawal")
-    return deltas
+    return announced
 
 
 def record_name(record: RawRecord) -> str:

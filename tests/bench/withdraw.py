@@ -41,6 +41,6 @@ def run() -> None:
         rt.index.refresh(PROGRAMS_INDEX.name)
         for name, kept in (("all_listed", listed), ("none_listed", set())):
             began = time.perf_counter()
-            changed = withdrawn_from(rt, "awin", at + timedelta(days=1), kept)
+            changed = withdrawn_from(rt, "awin", [("awin", "awin")], at + timedelta(days=1), kept)
             print(f"BENCH withdraw_{name}_of_{OF_SOURCE}_in_{PROGRAMS} {time.perf_counter() - began:.2f} s "
                   f"({len(changed)} programs changed)")

@@ -103,12 +103,13 @@ def test_the_broker_takes_each_event_type_only_from_the_functions_that_publish_i
 
 
 def test_the_publishers_are_read_from_the_code():
-    """A few facts of the code the reading must find: index and verify announce program changes, and connections
-    (deleting one withdraws its source's claims, each change announced), only triggers
+    """A few facts of the code the reading must find: index and verify announce program changes (index withdraws a
+    deleted connection's claims), connections announces a deletion and only connections does, only triggers
     dispatches rule actions, keys revokes (amx keys revoke runs as the keys function), the HTTP-only functions publish
     nothing."""
     found = publishers()
-    assert {f for f, types in found.items() if "dev.affiliatematrix.program.delta" in types} == {"connections", "index", "verify"}
+    assert {f for f, types in found.items() if "dev.affiliatematrix.program.delta" in types} == {"index", "verify"}
+    assert {f for f, types in found.items() if "dev.affiliatematrix.connection.deleted" in types} == {"connections"}
     assert {f for f, types in found.items() if any(".action." in t for t in types)} == {"triggers"}
     assert "dev.affiliatematrix.key.revoked" in found["keys"]
     assert not {"programs", "web"} & set(found)

@@ -1,9 +1,10 @@
 """A program its source stops listing does not stay active for good: a complete sync of a connection that no longer
-lists a program withdraws that source's claims (its network, commission, EPC, …), and a program no source lists any
-more is closed_suspected, once in the change feed, until a source lists it again under the same id. A sync that
-failed part-way withdraws nothing; another source still listing the program keeps it active with its own values;
-a deleted connection withdraws its claims. CJ's recorded answers, synced over real HTTP, read through the programs
-API, on both search backends."""
+lists a program withdraws that connection's claims (its network, commission, EPC, …), and a program no source lists
+any more is closed_suspected, once in the change feed, until a source lists it again under the same id. A sync that
+failed part-way withdraws nothing; another source, or another connection of the same source, still listing the
+program keeps it active with its own values; a deleted connection's claims are withdrawn by the index function on
+its connection.deleted event. CJ's recorded answers, synced over real HTTP, read through the programs API, on both
+search backends."""
 
 import importlib
 
@@ -76,15 +77,54 @@ def test_another_source_still_listing_it_keeps_it_active_with_its_own_values(syn
     assert synced.status_changes(both["id"]) == [[None, "active"]]
 
 
-def test_a_deleted_connection_withdraws_its_claims(synced):
+@pytest.fixture
+def held(synced, monkeypatch):
+    """The events the functions under test publish (the connections function's), held for the test to deliver: the
+    index function's work is then done by the test, as the Broker would have it done, once or again."""
+    from affiliate_matrix import runtime
+    from affiliate_matrix.events.inprocess import InProcessBus
+
+    bus = InProcessBus()
+    monkeypatch.setattr(runtime, "open_event_bus", lambda settings: bus)
+    return bus.published
+
+
+def deleted_events(held) -> list:
+    from affiliate_matrix.events import CONNECTION_DELETED
+
+    return [event for event in held if event.type == CONNECTION_DELETED]
+
+
+def delivered(synced, event) -> None:
+    """The event as the index function takes it."""
+    from affiliate_matrix.handlers.index import index_event
+
+    index_event(synced.rt, event)
+
+
+def claimants(program: dict) -> set[tuple[str, str | None]]:
+    return {(claim["source"], claim.get("connection_id")) for claims in program["provenance"].values()
+            for claim in claims}
+
+
+def test_a_deleted_connection_withdraws_its_claims_through_an_event(synced, held):
+    """The request answers 202 without withdrawing (36 s at 20,000 programs was the request's before); the index
+    function withdraws when the event reaches it, and a redelivered event changes nothing more."""
     synced.sync("cj", "rakuten")
     assert synced.named("NordVPN")["epc_7d"] is not None  # CJ's figure
     admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
     connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
     etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
     assert connections.delete("/connections/cj", headers={**admin, "If-Match": '"stale"'}).status_code == 412
-    assert synced.named("NordVPN")["status"] == "active"  # not deleted: nothing withdrawn
-    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 204
+    assert deleted_events(held) == []  # not deleted: nothing asked
+    answer = connections.delete("/connections/cj", headers={**admin, "If-Match": etag})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    (event,) = deleted_events(held)
+    assert answer.get_json()["withdrawal"] == "queued" and answer.get_json()["event_id"] == event.id
+    assert event.data == {"connection_id": "cj", "source": "cj"}
+    assert connections.get("/connections/cj", headers=admin).status_code == 404
+    assert synced.named("NordVPN")["status"] == "active"  # not withdrawn in the request
+    delivered(synced, event)
     nord = synced.named("NordVPN")  # only CJ listed it
     assert (nord["status"], nord["networks"], sources_of(nord)) == ("closed_suspected", [], set())
     assert (nord["epc_7d"], nord["commission"]) == (None, [])
@@ -93,27 +133,44 @@ def test_a_deleted_connection_withdraws_its_claims(synced):
         program = synced.named(name)
         assert (program["status"], [n["network"] for n in program["networks"]], sources_of(program)) == (
             "active", ["rakuten"], {"rakuten"}), name
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    delivered(synced, event)  # again: Knative delivers at least once
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
 
 
-def test_a_connection_whose_claims_could_not_be_withdrawn_is_kept_to_delete_again(synced, monkeypatch):
-    from affiliate_matrix import pipeline
+def test_a_withdrawal_whose_write_failed_is_done_by_the_events_redelivery_nothing_half_written(synced, held,
+                                                                                                monkeypatch):
     from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     synced.sync("cj")
+    lumen = synced.named("Lumen Skincare")["id"]
     admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
     connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
     etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 202
+    (event,) = deleted_events(held)
+    upsert = synced.rt.index.bulk_upsert
 
-    def unavailable(*args):
-        raise BackendUnavailable("the index is down")
+    def refusing_lumen(name, docs, **kwargs):
+        docs = list(docs)
+        if name != PROGRAMS_INDEX.name:
+            return upsert(name, docs, **kwargs)
+        result = upsert(name, [d for d in docs if d["id"] != lumen], **kwargs)
+        result.errors.append((lumen, "refused by the test"))
+        return result
 
-    withdrawn_from = pipeline.withdrawn_from
-    monkeypatch.setattr(pipeline, "withdrawn_from", unavailable)
-    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 503
-    monkeypatch.setattr(pipeline, "withdrawn_from", withdrawn_from)
-    assert connections.get("/connections/cj", headers=admin).headers["ETag"] == etag  # kept, unchanged
-    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 204
+    monkeypatch.setattr(synced.rt.index, "bulk_upsert", refusing_lumen)
+    with pytest.raises(BackendUnavailable):  # answered 503: the Broker delivers it again
+        delivered(synced, event)
+    assert synced.named("Lumen Skincare")["status"] == "active"
+    assert synced.status_changes(lumen) == [[None, "active"]]  # its delta not left behind in the feed
+    assert synced.listed("closed_suspected") == ["Bluehost", "NordVPN"]
+    monkeypatch.setattr(synced.rt.index, "bulk_upsert", upsert)
+    delivered(synced, event)
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    for item in synced.get("/programs?limit=100")["items"]:
+        assert synced.status_changes(item["id"]) == [["active", "closed_suspected"], [None, "active"]], item["name"]
 
 
 def test_amx_connections_delete_withdraws_its_claims(synced):
@@ -128,14 +185,84 @@ def test_amx_connections_delete_withdraws_its_claims(synced):
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
 
 
-def test_another_connection_of_the_source_keeps_the_claims_it_may_list(synced, tmp_path):
-    synced.sync("cj")
-    from affiliate_matrix.connections import Connection, save_connection
+def test_amx_connections_delete_keeps_a_connection_whose_claims_could_not_be_withdrawn(synced, monkeypatch):
+    from typer.testing import CliRunner
 
-    save_connection(synced.rt.store, Connection(id="cj-agency", source="cj", credentials_path="connections/cj"))
-    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site", {"Lumen Skincare": None})})
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import BackendUnavailable
+
+    def unavailable(*args):
+        raise BackendUnavailable("the index is down")
+
+    synced.sync("cj")
+    monkeypatch.setattr(pipeline, "withdrawn_from", unavailable)
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 1 and "the index is down" in result.output, result.output
+    assert load_connection(synced.rt.store, "cj")[0].id == "cj"  # kept, to delete again
+    assert synced.listed("closed_suspected") == []
+
+
+def test_two_connections_of_one_source_withdraw_their_own_claims(synced, tmp_path):
+    """Two CJ accounts list Lumen Skincare: the one that stops listing it withdraws its claims, the other's keep it
+    active; once both stopped, it is closed_suspected (the claims were the source's: neither withdrew anything)."""
+    synced.sync("cj")
+    synced.sync("cj", connection="cj-agency")
+    both = synced.named("Lumen Skincare")
+    assert claimants(both) == {("cj", "cj"), ("cj", "cj-agency")}
+    (report,) = synced.sync("cj", connection="cj-agency",
+                            directories={"cj": cj_answering(tmp_path / "agency", {"Lumen Skincare": None})})
+    assert report.incomplete is None
     lumen = synced.named("Lumen Skincare")
-    assert lumen["status"] == "active" and sources_of(lumen) == {"cj"}
+    assert lumen["status"] == "active" and claimants(lumen) == {("cj", "cj")}
+    assert (lumen["networks"], lumen["commission"]) == (both["networks"], both["commission"])
+    assert synced.named("NordVPN")["status"] == "active"  # listed by both still
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "main", {"Lumen Skincare": None})})
+    gone = synced.named("Lumen Skincare")
+    assert (gone["status"], gone["networks"], claimants(gone)) == ("closed_suspected", [], set())
+    assert synced.status_changes(both["id"]) == [["active", "closed_suspected"], [None, "active"]]
+
+
+def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(synced):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    synced.sync("cj")
+    synced.sync("cj", connection="cj-agency")
+    shown = CliRunner().invoke(app, ["show", synced.named("NordVPN")["id"]], env={"COLUMNS": "400"})
+    assert "cj (cj-agency)" in shown.output, shown.output  # amx show names the account a claim came through
+    result = CliRunner().invoke(app, ["connections", "delete", "cj-agency"])
+    assert result.exit_code == 0, result.output
+    for item in synced.get("/programs?limit=100")["items"]:
+        program = synced.get(f"/programs/{item['id']}")
+        assert (program["status"], claimants(program)) == ("active", {("cj", "cj")}), program["name"]
+
+
+def test_claims_naming_no_connection_stay_while_another_connection_reads_the_source(synced, tmp_path):
+    """Claims indexed before claims named their connection are the source's: a connection's complete run withdraws
+    them only when no other connection reads the source (the other may list the program)."""
+    from affiliate_matrix.connections import Connection, connection_key, save_connection
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+
+    synced.sync("cj")
+    index = synced.rt.index
+    old = []
+    for item in synced.get("/programs?limit=100")["items"]:
+        program = from_document(index.get(PROGRAMS_INDEX.name, item["id"]))
+        old.append(to_document(program.model_copy(update={"provenance": {
+            field: [claim.model_copy(update={"connection_id": None}) for claim in claims]
+            for field, claims in program.provenance.items()}})))
+    index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
+    save_connection(synced.rt.store, Connection(id="cj-agency", source="cj", credentials_path="connections/cj"))
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    lumen = synced.named("Lumen Skincare")
+    assert lumen["status"] == "active" and claimants(lumen) == {("cj", None)}
+    assert claimants(synced.named("NordVPN")) == {("cj", "cj")}  # listed again: its claims name the connection now
+    synced.rt.store.delete(connection_key("cj-agency"))
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "two", {"Lumen Skincare": None})})
+    assert synced.named("Lumen Skincare")["status"] == "closed_suspected"
 
 
 @pytest.mark.parametrize("source", ["cj", "impact", "rakuten", "offervault"])
@@ -151,13 +278,14 @@ def test_a_sync_its_page_limit_stopped_is_incomplete(tmp_path, monkeypatch, sour
 def test_a_deleted_connections_changes_are_announced_as_the_change_feed_shows_them(synced):
     """Each program.delta event's data is a GET /changes item, recorded_at included, so a consumer of the events
     resumes as a reader of the feed does: a deletion's withdrawals were announced without it."""
-    from affiliate_matrix.connections import load_connection
+    from datetime import UTC, datetime
+
     from affiliate_matrix.events import PROGRAM_DELTA
     from affiliate_matrix.pipeline import withdraw_connection
 
     synced.sync("cj")
     announced = []
     synced.rt.bus.subscribe(PROGRAM_DELTA, lambda event: announced.append(event.data))
-    deltas = withdraw_connection(synced.rt, load_connection(synced.rt.store, "cj")[0])
+    deltas = withdraw_connection(synced.rt, "cj", "cj", datetime.now(UTC))
     assert deltas and [item["id"] for item in announced] == [delta.id for delta in deltas]
     assert all(item.get("recorded_at") for item in announced)

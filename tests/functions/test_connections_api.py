@@ -95,7 +95,8 @@ def test_writes_need_if_match_and_a_current_etag(env):
     assert client.patch("/connections/ap", json={"concurrency": 2},
                         headers={**env["admin"], "If-Match": replaced.headers["ETag"]}).status_code == 412
     assert client.delete("/connections/ap", headers={**env["admin"], "If-Match": etag}).status_code == 412
-    assert client.delete("/connections/ap", headers={**env["admin"], "If-Match": patched.headers["ETag"]}).status_code == 204
+    deleted = client.delete("/connections/ap", headers={**env["admin"], "If-Match": patched.headers["ETag"]})
+    assert deleted.status_code == 202 and deleted.get_json()["withdrawal"] == "queued"  # the withdrawal: an event
     assert client.get("/connections/ap", headers=env["read"]).status_code == 404
 
 

@@ -31,8 +31,10 @@ class Synced:
         self.auth = {"Authorization": f"Bearer {create_token(self.rt.secrets, 'read')}"}
         self.api = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
 
-    def sync(self, *sources: str, directories=None, failing: bool = False) -> list[ScrapeReport]:
-        """Each source synced through a connection named as the source; `failing`: runs that fail are expected."""
+    def sync(self, *sources: str, directories=None, failing: bool = False,
+             connection: str | None = None) -> list[ScrapeReport]:
+        """Each source synced through a connection named as the source (or `connection`, for one source); `failing`:
+        runs that fail are expected."""
         reports = []
         with recorded_sites(*sources, directories=directories) as urls:
             for source in sources:
@@ -40,9 +42,9 @@ class Synced:
                 if credentials:
                     self.rt.secrets.write(f"connections/{source}", credentials)
                 save_connection(self.rt.store, Connection(
-                    id=source, source=source, base_url=urls[source], rate_limit_per_s=50,
+                    id=connection or source, source=source, base_url=urls[source], rate_limit_per_s=50,
                     credentials_path=f"connections/{source}" if credentials else None))
-                reports.append(scrape(self.rt, source))
+                reports.append(scrape(self.rt, connection or source))
                 assert failing or reports[-1].failures == [], reports[-1].failures
         return reports
 

@@ -21,9 +21,10 @@ class NetworkApiForTests(Source):
     priority = 3
 
 
-def observe(source, cookie, days=0, **fields):
+def observe(source, cookie, days=0, connection=None, **fields):
     record = make_record("Shop", "https://shop.com", cookie_text=f"{cookie} days", **fields)
-    return normalize(record.model_copy(update={"source": source, "fetched_at": T0 + timedelta(days=days)}))
+    return normalize(record.model_copy(update={"source": source, "connection_id": connection or source,
+                                               "fetched_at": T0 + timedelta(days=days)}))
 
 
 def fold(*programs):
@@ -138,10 +139,10 @@ def test_a_withdrawal_takes_every_claim_of_its_source_and_only_its_source():
 
     both = fold(observe("dir_a", 30), observe("test_network_api", 45, days=1,
                                               extra={"epc_7d": "12.50", "epc_currency": "USD", "gravity": "40.1"}))
-    left = withdraw(both, "test_network_api", T0 + timedelta(days=2))
+    left = withdraw(both, [("test_network_api", "test_network_api")], T0 + timedelta(days=2))
     assert (left.status, left.cookie_days, left.epc_7d, left.gravity) == ("active", 30, None, None)
     assert {c.source for claims in left.provenance.values() for c in claims} == {"dir_a"}
-    gone = withdraw(left, "dir_a", T0 + timedelta(days=2))
+    gone = withdraw(left, [("dir_a", "dir_a")], T0 + timedelta(days=2))
     assert (gone.status, gone.name, gone.cookie_days, gone.provenance) == ("closed_suspected", "Shop", None, {})
     back = merge(gone, observe("dir_a", 30, days=3))
     assert (back.status, back.id, back.cookie_days) == ("active", both.id, 30)
@@ -152,4 +153,49 @@ def test_a_withdrawal_older_than_the_sources_latest_sighting_withdraws_nothing()
     from affiliate_matrix.merge import withdraw
 
     program = fold(observe("dir_a", 30), observe("dir_a", 30, days=2))
-    assert withdraw(program, "dir_a", T0 + timedelta(days=1)) == program
+    assert withdraw(program, [("dir_a", "dir_a")], T0 + timedelta(days=1)) == program
+
+
+def test_two_connections_of_one_source_withdraw_apart():
+    """Two accounts of one network both list the program: the one that stops listing it withdraws its own claims,
+    the other's keep it active with their values; both stopped, it is closed_suspected."""
+    from affiliate_matrix.merge import withdraw
+
+    both = fold(observe("test_network_api", 45, connection="main"),
+                observe("test_network_api", 45, days=1, connection="agency",
+                        extra={"epc_7d": "12.50", "epc_currency": "USD"}))
+    assert {c.connection_id for c in both.provenance["cookie_days"]} == {"main", "agency"}
+    left = withdraw(both, [("test_network_api", "agency")], T0 + timedelta(days=2))
+    assert (left.status, left.cookie_days, left.epc_7d) == ("active", 45, None)
+    assert {(c.source, c.connection_id) for claims in left.provenance.values() for c in claims} == {
+        ("test_network_api", "main")}
+    gone = withdraw(left, [("test_network_api", "main")], T0 + timedelta(days=2))
+    assert (gone.status, gone.cookie_days, gone.provenance) == ("closed_suspected", None, {})
+
+
+def test_a_source_with_two_connections_votes_once():
+    """Two accounts of dir_a say 30 days, newest; dir_b and dir_c say 45: two sources against one, not two
+    claims against two (a tie that recency would give to dir_a)."""
+    merged = fold(observe("dir_b", 45), observe("dir_c", 45), observe("dir_a", 30, days=1, connection="one"),
+                  observe("dir_a", 30, days=1, connection="two"))
+    assert merged.cookie_days == 45
+    assert [(c.source, c.connection_id, c.value) for c in merged.provenance["cookie_days"]] == [
+        ("dir_b", "dir_b", 45), ("dir_c", "dir_c", 45), ("dir_a", "one", 30), ("dir_a", "two", 30)]
+    one_account = fold(observe("dir_b", 45), observe("dir_c", 45), observe("dir_a", 30, days=1, connection="one"))
+    assert merged.quality_score == one_account.quality_score  # nor agrees twice
+
+
+def test_a_claim_naming_no_connection_is_its_sources_until_a_connection_of_it_sees_the_program():
+    """A claim recorded before claims named their connection: withdrawn only for the source as a whole (None), and
+    replaced by a later sighting of the source through any connection, as a source's newer claim replaces its own."""
+    from affiliate_matrix.merge import withdraw
+
+    old = observe("dir_a", 30, categories=["Software"])
+    old = old.model_copy(update={"provenance": {field: [c.model_copy(update={"connection_id": None}) for c in claims]
+                                                for field, claims in old.provenance.items()}})
+    assert withdraw(old, [("dir_a", "agency")], T0 + timedelta(days=1)) == old  # not the connection's to withdraw
+    assert withdraw(old, [("dir_a", None)], T0 + timedelta(days=1)).status == "closed_suspected"
+    seen = merge(old, observe("dir_a", 60, days=1, connection="agency"))
+    assert seen.cookie_days == 60 and seen.categories == []
+    assert {(c.source, c.connection_id) for claims in seen.provenance.values() for c in claims} == {("dir_a", "agency")}
+    assert withdraw(seen, [("dir_a", "agency")], T0 + timedelta(days=2)).status == "closed_suspected"

@@ -16,13 +16,14 @@ def open_runtime(function: str = "cli", **overrides):
 
 
 def index_here(rt) -> None:
-    """Index each batch this command stores, in this process (through the in-process bus; with a Broker, the
-    index function does it)."""
-    from affiliate_matrix.events import RAW_BATCH_STORED
-    from affiliate_matrix.pipeline import index_announced
+    """Index each batch this command stores, and withdraw the claims of a connection it deletes, in this process
+    (through the in-process bus; with a Broker, the index function does it)."""
+    from affiliate_matrix.events import CONNECTION_DELETED, RAW_BATCH_STORED
+    from affiliate_matrix.pipeline import index_announced, withdraw_announced
 
     if hasattr(rt.bus, "subscribe"):
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_announced(rt, event.data))
+        rt.bus.subscribe(CONNECTION_DELETED, lambda event: withdraw_announced(rt, event))
 
 
 def fail_if_undelivered(rt) -> None:

@@ -54,13 +54,23 @@ def connections_add(
 
 @connections_app.command("delete")
 def connections_delete(connection_id: str):
-    """Delete a connection. Its source's claims are withdrawn first from the programs it listed (unless another
-    connection reads the same source): a program no source lists any more is closed_suspected."""
-    from affiliate_matrix.connections import connection_key, load_connection
-    from affiliate_matrix.pipeline import withdraw_connection
+    """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
+    here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
+    closed_suspected. A withdrawal that fails keeps the connection, to delete again."""
+    from affiliate_matrix.cli.common import fail_if_undelivered, index_here
+    from affiliate_matrix.connections import announce_deletion, connection_key, load_connection
+    from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
     connection, etag = load_connection(rt.store, connection_id)
-    deltas = withdraw_connection(rt, connection)
+    index_here(rt)
+    published = getattr(rt.bus, "published", None)  # the in-process bus's: what the withdrawal announced here
+    before = len(published) if published is not None else 0
+    announce_deletion(rt, connection, etag)
+    fail_if_undelivered(rt)  # the withdrawal failed here: the connection is kept
     rt.store.delete(connection_key(connection_id), if_match=etag)  # a change since the read: refused, kept
-    console.print(f"deleted connection {connection_id}; {len(deltas)} programs changed")
+    if published is None:
+        console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
+    else:
+        changed = len({event.subject for event in published[before:] if event.type == PROGRAM_DELTA})
+        console.print(f"deleted connection {connection_id}; {changed} programs changed")

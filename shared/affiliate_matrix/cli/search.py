@@ -50,7 +50,7 @@ def show(program_id: str):
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted
-    rows = [[escape(name), escape(value_text(name, claim.value)), escape(claim.source)]
+    rows = [[escape(name), escape(value_text(name, claim.value)), escape(claimed_by(claim))]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
     console.print(fitted(console, "provenance: each source's claim, the kept one first",
                          [("field", 0), ("said", 0), ("source", 0)], rows))
@@ -58,6 +58,14 @@ def show(program_id: str):
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
                       f"{escape(raw_key)}", soft_wrap=True, highlight=False)
+
+def claimed_by(claim) -> str:
+    """A claim's source, and the connection it came through where that is not named as the source (two accounts of
+    one network are two claimants: merge.claimant)."""
+    if claim.connection_id in (None, claim.source):
+        return claim.source
+    return f"{claim.source} ({claim.connection_id})"
+
 
 @commands.command()
 def compare(merchant_key: str):

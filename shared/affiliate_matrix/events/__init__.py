@@ -29,6 +29,7 @@ KEY_REVOKED = "dev.affiliatematrix.key.revoked"
 BUDGET_ALLOCATED = "dev.affiliatematrix.budget.allocated"
 BUDGET_PACING = "dev.affiliatematrix.budget.pacing"
 SYNC_FAILED = "dev.affiliatematrix.sync.failed"
+CONNECTION_DELETED = "dev.affiliatematrix.connection.deleted"  # for the index function: withdraw its claims
 ACTION_PREFIX = "dev.affiliatematrix.action."  # + a rule action type: action.notify, action.discover, …
 MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or from a file (`amx rules test --event`)
 # Attributes of one CloudEvent taken in, extensions included: a binary event carries at most gunicorn's 100 header

@@ -2,6 +2,8 @@
 
 GET /connections, POST /connections, GET|PUT|PATCH|DELETE /connections/{id},
 POST /connections/{id}/test, POST /connections/{id}/sync (202), GET /syncs/{sync_id}.
+DELETE answers 202: the withdrawal of the connection's claims is queued (a connection.deleted event for the index
+function), not done in the request.
 
 Reads need a read token, writes an admin token. Every write is conditional: PUT, PATCH and
 DELETE need If-Match with the ETag from a read (428 without it, 412 when it is stale). A
@@ -10,10 +12,12 @@ action arrives here as a CloudEvent.
 """
 
 from functools import cache
+from typing import Literal
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import Connection, checked, checked_against_store, load_connection, mark_healthy
+from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store,
+                                          load_connection, mark_healthy)
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -39,18 +43,30 @@ def next_version(current: Connection, data: dict) -> dict:
             "healthy": current.healthy, "health_reason": current.health_reason}
 
 
-def withdraw_deleted(rt, connection: Connection | None) -> None:
-    """A connection being deleted lists nothing any more: its claims are withdrawn first, so a failure leaves the
-    connection to delete again (one that could not be read names no source: nothing is withdrawn)."""
-    from affiliate_matrix.pipeline import withdraw_connection  # the index and merge: not for a read
+class Deletion(Shape):
+    withdrawal: Literal["queued", "none"] = Field(description="queued: the index function withdraws the connection's "
+                                                              "claims when the event reaches it")
+    event_id: str | None = Field(None, description="The connection.deleted event that asks for it.")
+    detail: str
 
-    if connection is not None:
-        withdraw_connection(rt, connection)
+
+def announce_deleted(rt, connection: Connection | None, etag: str) -> dict:
+    """A connection being deleted lists nothing any more: the event asking the index function to withdraw its claims
+    is published first (a failure leaves the connection, to delete again); the withdrawal itself, minutes at a large
+    index, is not this request's. One that could not be read names no source: nothing to withdraw."""
+    if connection is None:
+        return {"withdrawal": "none", "detail": "the stored connection could not be read: it names no source whose "
+                                                "claims to withdraw"}
+    event = announce_deletion(rt, connection, etag)
+    return {"withdrawal": "queued", "event_id": event.id,
+            "detail": f"the programs it listed lose its claims once the index function takes event {event.id}; a "
+                      "program no source lists any more becomes closed_suspected (GET /changes)"}
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
                          read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
-                         check_stored=checked_against_store, carry=next_version, patch=True, deleting=withdraw_deleted)
+                         check_stored=checked_against_store, carry=next_version, patch=True, deleting=announce_deleted,
+                         deleted=Deletion)
 
 
 def handle(rt, request):

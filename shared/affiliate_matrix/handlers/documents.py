@@ -30,7 +30,9 @@ class Collection:
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
-    deleting: Callable[[Any, BaseModel | None], None] | None = None  # before a delete: (rt, the document or None)
+    # before a delete: (rt, the document or None, its ETag) -> the answer (a dict of `deleted`), or None
+    deleting: Callable[[Any, BaseModel | None, str], dict | None] | None = None
+    deleted: Any = None                                      # the answer of a delete (its model); None: 204, no body
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -78,7 +80,9 @@ class Collection:
                                                    call.body), self.model, self.address, lambda: self.input(False),
                   headers=("ETag",), summary=f"Replace a {self.name}", **written),
             Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
-                  params=self.address, status=204, summary=f"Delete a {self.name}", **written),
+                  self.deleted, self.address, status=204 if self.deleted is None else 202,
+                  summary=f"Delete a {self.name}" + ("" if self.deleted is None else "; what follows, queued"),
+                  **written),
         ]
         if self.patch:
             table.append(Route("PATCH", one, lambda call: merge(call.rt, self, self.id_of(call), if_match(
@@ -215,12 +219,13 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
         except DamagedData:
             pass
     expected = holds(collection, condition, current_etag)
+    answer = None
     if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
-        collection.deleting(rt, document)
+        answer = collection.deleting(rt, document, current_etag)
     try:
         rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:
         raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
-    return "", 204, {}
+    return ("", 204, {}) if collection.deleted is None else (answer, 202, {})

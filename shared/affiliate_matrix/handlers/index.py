@@ -1,5 +1,5 @@
-"""index: on a "raw batch stored" event, index the batch into the master index; on its hourly cron,
-run the query analysis (analytics.py)."""
+"""index: on a "raw batch stored" event, index the batch into the master index; on a "connection deleted" event,
+withdraw the connection's claims; on its hourly cron, run the query analysis (analytics.py)."""
 
 import re
 
@@ -10,6 +10,7 @@ from affiliate_matrix.observability import get_logger
 log = get_logger()
 BATCH_KEY = re.compile(r"^batches/[a-z0-9_-]{1,40}/[0-9a-f]{2}/[0-9a-f]{64}\.jsonl$")
 CONNECTION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+SOURCE = re.compile(r"^[a-z0-9_]{1,40}$")
 
 
 def handle(rt, request):
@@ -28,6 +29,19 @@ def index_event(rt, event) -> None:
         from affiliate_matrix.retention import apply
 
         apply(rt, event.time)
+        return
+    from affiliate_matrix.events import CONNECTION_DELETED  # imported with the event model already
+
+    if event.type == CONNECTION_DELETED:
+        connection_id, source = event.data.get("connection_id"), event.data.get("source")
+        if not (isinstance(connection_id, str) and CONNECTION_ID.fullmatch(connection_id)):
+            raise InvalidInput("a connection.deleted event needs its connection_id: a connection's id ([a-z0-9-], "
+                               "up to 63)")
+        if not (isinstance(source, str) and SOURCE.fullmatch(source)):
+            raise InvalidInput("a connection.deleted event needs the connection's source: [a-z0-9_], up to 40")
+        from affiliate_matrix.pipeline import withdraw_announced
+
+        withdraw_announced(rt, event)  # as of the event's time: the same on a redelivery
         return
     batch_key = event.data.get("batch_key")
     if not isinstance(batch_key, str) or not BATCH_KEY.fullmatch(batch_key):
