@@ -2,9 +2,11 @@
 page over a small index, escaping and the CSP. (The browser test, tests/e2e/test_web_browser.py,
 drives the same pages in Chromium.)"""
 
+import html
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from functions_framework import create_app
@@ -341,3 +343,44 @@ def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypa
     assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
     assert "⚠ disputed" in app.get("/merchants/hosting.com").text
     assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
+
+
+def resent(page: str) -> str:
+    """The query the programs page's form sends as it stands: its checked boxes, its sort, its filled fields."""
+    form = page[page.index('<form method="get" action="/programs"'):]
+    form = form[:form.index("</form>")]
+    fields = re.findall(r'<input type="checkbox"[^>]*name="([^"]+)" value="([^"]*)" checked', form)
+    fields += re.findall(r'<input type="hidden" name="(limit)" value="([^"]*)"', form)
+    fields += [(n, v) for n, v in re.findall(r'<input id="[^"]+" name="([^"]+)" type="(?:number|search)"[^>]*value="([^"]*)"',
+                                               form) if v]
+    fields += [("sort", re.search(r'<option value="([a-z_]+)" selected', form).group(1))]
+    return urlencode([(n, html.unescape(v)) for n, v in fields])
+
+
+def total(page: str) -> int:
+    return int(re.search(r'id="result-count" role="status">(\d+) program', page).group(1))
+
+
+@pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD", "min_epc=0.5&epc_currency=USD",
+                                   "network=impact&country=JP", "q=shop&limit=2", "source=otherdir&source=test"])
+def test_the_form_sends_every_filter_of_the_address_again_so_sorting_or_ticking_keeps_it(app, rt, query):
+    # A source picked in the graph (`/programs?source=…`), a filter with no facet, or one whose value the result no
+    # longer counts was on no field of the form: the next sort or tick silently dropped it and widened the result.
+    sign_in(app, rt)
+    page = app.get(f"/programs?{query}").text
+    again = app.get(f"/programs?{resent(page)}").text
+    assert total(again) == total(page)
+    assert sorted(parse_qsl(resent(page))) == sorted(parse_qsl(query) + [("sort", "relevance")])
+
+
+def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
+    # Values of one filter are alternatives (category=a&category=b is either): its counts come from the search
+    # without it, so the other values stay on offer with what ticking them adds, not only those also in the first.
+    sign_in(app, rt)
+    rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", countries=countries))
+                                      for name, countries in [("Usonly", ["US"]), ("Both", ["US", "DE"]),
+                                                              ("Deonly", ["DE"])]], refresh=True)
+    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[A-Z]+ <span class="count">\((\d+)\)',
+                             app.get("/programs?country=US").text))
+    assert counts == {"US": "2", "DE": "2"}
+    assert total(app.get("/programs?country=US&country=DE").text) == 3

@@ -12,11 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
-                "commission_flat_currencies": "Flat commission currency"}
+                "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
+                "epc_currency": "EPC currency"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
-                  "min_cookie_days": "Minimum cookie (days)"}
+                  "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC (7 days)"}
 CHANGE_TYPES = ("created", "updated", "removed")
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
