@@ -127,6 +127,32 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     assert page.csp_violations == []
 
 
+def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(page, served):
+    # A browser refills a form from its history on Back unless told not to: the page sorted by relevance and
+    # unfiltered came back with "Commission" selected and the category still ticked, so what it showed was not
+    # what it listed, and the next change sent the stale state.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^software")).check()
+    with page.expect_navigation(url=re.compile(r"sort=name")):
+        page.get_by_label("Sort by").select_option("name")
+    with page.expect_navigation(url=re.compile(r"sort=relevance")):
+        page.go_back()
+    assert page.get_by_label("Sort by").input_value() == "relevance"
+    with page.expect_navigation(url=re.compile(r"/programs$")):
+        page.go_back()
+    assert page.locator("input[type=checkbox]:checked").count() == 0
+    page.goto(f"{base}/changes?change=created")
+    with page.expect_navigation(url=re.compile(r"change=updated")):
+        page.get_by_label("Change type").select_option("updated")
+        page.get_by_role("button", name="Filter").click()
+    with page.expect_navigation(url=re.compile(r"change=created")):
+        page.go_back()
+    assert page.get_by_label("Change type").input_value() == "created"
+
+
 def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
     base, token = served
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
