@@ -252,7 +252,7 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     page = app.get(f"/programs/{rt.hosting_id}").text
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
-    assert "updated" in page and "30 → 90" in page
+    assert "updated" in page and "30 days → 90 days" in page
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 
@@ -384,3 +384,29 @@ def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
                              app.get("/programs?country=US").text))
     assert counts == {"US": "2", "DE": "2"}
     assert total(app.get("/programs?country=US&country=DE").text) == 3
+
+
+def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt):
+    # The change feed showed a commission raise as `[{"type": "percent", "value_min": "50", …}] → […]`, a lifetime
+    # cookie as -1 and an EPC as {"amount": …}: the shapes of the index, not what a marketer reads.
+    sign_in(app, rt)
+    lifetime = make_program("Forever Co", "https://forever.com", commission_text="30% per sale",
+                            cookie_text="lifetime cookie")
+    assert lifetime.cookie_days == -1
+    rt.index.bulk_upsert("programs", [to_document(lifetime)], refresh=True)
+    percent = {"type": "percent", "value_max": None, "currency": None, "recurring": False, "tiers": []}
+    delta = DeltaChange(id="d_2", program_id=lifetime.id, change="updated", source="test",
+                        at=datetime(2026, 11, 23, tzinfo=UTC),
+                        fields=[FieldChange(field="commission", old=[{**percent, "value_min": "50"}],
+                                            new=[{**percent, "value_min": "60"}]),
+                                FieldChange(field="cookie_days", old=30, new=-1),
+                                FieldChange(field="epc_7d", old=None, new={"amount": "0.45", "currency": "USD"})])
+    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 11, 23, 6, tzinfo=UTC))],
+                         refresh=True)
+    for page in (app.get("/changes").text, app.get(f"/programs/{lifetime.id}").text):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert "50% → 60%" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
+        assert "value_min" not in text and '"amount"' not in text
+    row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
+                    app.get(f"/programs/{lifetime.id}").text)
+    assert row.group(1) == "lifetime"
