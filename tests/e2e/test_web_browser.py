@@ -35,13 +35,16 @@ def served(tmp_path_factory):
     rt = Runtime("test", Settings(data_dir=data, allow_loopback_fetch=True))
     with recorded_sites("affiliateprograms") as urls:
         run_slice(rt, urls["affiliateprograms"])
-    port = free_port()
-    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
-                     "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
-                    f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz",
-                    env={"AMX_DATA_DIR": str(data)})
+    server = web_server(data)
     yield server.url, create_token(rt.secrets, "read")
     server.stop()
+
+
+def web_server(data) -> Server:
+    port = free_port()
+    return Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
+                   "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                  f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz", env={"AMX_DATA_DIR": str(data)})
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +154,37 @@ def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(pa
     with page.expect_navigation(url=re.compile(r"change=created")):
         page.go_back()
     assert page.get_by_label("Change type").input_value() == "created"
+
+
+def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_path):
+    # One program named with a 240-letter word (a scraped title without spaces) made the programs list, its own
+    # page and its merchant's three times wider than the window, on a desktop and on a phone alike.
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    long = make_program("Supercalifragilistic" * 12, "https://longname.com", commission_text="10% per sale")
+    rt.index.bulk_upsert("programs", [to_document(long), to_document(make_program(
+        "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))], refresh=True)
+    server = web_server(tmp_path)
+    try:
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{server.url}/signin")
+            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Sign in").click()
+            for path in ("/programs", f"/programs/{long.id}", "/merchants/longname.com", "/merchants?q=longname"):
+                page.goto(server.url + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
+            page.goto(f"{server.url}/programs?sort=name")
+            short = page.get_by_role("link", name="Bluehost", exact=True).first.bounding_box()
+            assert short["height"] < 30  # a short name is not broken up to make room
+            context.close()
+    finally:
+        server.stop()
 
 
 def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
