@@ -70,8 +70,8 @@ class Rule(Model):
 
 def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
-    condition, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
-    from affiliate_matrix.rules.conditions import ConditionError, check
+    condition, the context parts it reads against those its trigger fills, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
+    from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     schedule = rule.trigger.schedule
     if schedule is not None:
@@ -85,6 +85,7 @@ def checked(rule: Rule) -> Rule:
             raise InvalidInput(f"trigger.schedule: {schedule!r}: {exc}") from None
     try:
         check(rule.condition)
+        check_trigger(rule.condition, rule.trigger.key)
     except ConditionError as exc:
         raise InvalidInput(str(exc)) from None
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
