@@ -240,3 +240,23 @@ def test_a_condition_on_the_parts_its_trigger_fills_is_taken(trigger, condition)
     from affiliate_matrix.rules.model import Rule, checked
 
     checked(Rule(id="r", trigger=trigger, condition=condition, action={"type": "alert"}))
+
+
+@pytest.mark.parametrize(("trigger", "action"), [
+    ("raw.batch.stored", {"type": "rebuild_index"}),  # the replay stores batches: raw.batch.stored again
+    ("sync.failed", {"type": "resync", "params": {"connection_id": "awin"}}),  # a site that is down fails again
+    ("key.rotation.failed", {"type": "rotate_key", "params": {"path": "connections/awin"}}),
+    ("program.delta", {"type": "discover", "params": {"niche": "vpn"}}),
+])
+def test_an_action_that_sets_off_its_own_trigger_needs_a_cool_down(trigger, action):
+    # With cooldown_s 0 such a rule fired on what its own action published, without end.
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.rules.model import LOOP_COOLDOWN_S, Rule, checked
+
+    def rule(cooldown_s):
+        return Rule(id="r", trigger={"event": trigger}, condition="true", action=action, cooldown_s=cooldown_s)
+
+    with pytest.raises(InvalidInput, match=f"cooldown_s: a {action['type']} action can publish {trigger}, this rule's"):
+        checked(rule(0))
+    checked(rule(LOOP_COOLDOWN_S))
+    checked(Rule(id="r", trigger={"event": "budget.pacing"}, condition="true", action=action, cooldown_s=0))

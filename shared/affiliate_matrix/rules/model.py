@@ -16,6 +16,14 @@ ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "ro
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
                    "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
 OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
+# The events an action's work can publish. A rule on one of them with that action sets off its own trigger (a replay
+# stores batches, a sync that fails fails again, a failed rotation is retried and fails): without a cool-down it
+# would fire itself over and over, so it must keep at least LOOP_COOLDOWN_S between firings.
+CAUSES = {"resync": {"raw.batch.stored", "sync.failed", "program.delta"},
+          "rebuild_index": {"raw.batch.stored", "sync.failed", "program.delta"},
+          "discover": {"raw.batch.stored", "program.delta"},
+          "rotate_key": {"key.rotated", "key.rotation.failed"}}
+LOOP_COOLDOWN_S = 600
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
@@ -70,7 +78,8 @@ class Rule(Model):
 
 def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
-    condition, the context parts it reads against those its trigger fills, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
+    condition, the context parts it reads against those its trigger fills, a cool-down on an action that can set
+    off its own trigger, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     schedule = rule.trigger.schedule
@@ -88,6 +97,10 @@ def checked(rule: Rule) -> Rule:
         check_trigger(rule.condition, rule.trigger.key)
     except ConditionError as exc:
         raise InvalidInput(str(exc)) from None
+    if rule.trigger.event in CAUSES.get(rule.action.type, ()) and rule.cooldown_s < LOOP_COOLDOWN_S:
+        raise InvalidInput(f"cooldown_s: a {rule.action.type} action can publish {rule.trigger.event}, this rule's own "
+                           f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
+                           f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
         from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 
