@@ -112,6 +112,16 @@ def checked(rule: Rule) -> Rule:
     return rule
 
 
+def trigger_type(kind: str) -> str:
+    """The CloudEvent type of an event a dry run is given: a rule's own spelling (program.delta) or the full type.
+    Any other triggers no rule, so a dry run of it says so rather than that the condition does not hold."""
+    short = kind.removeprefix(EVENT_PREFIX)
+    if short not in EVENT_TRIGGERS:
+        raise InvalidInput(f"event.type: {kind[:80]!r} triggers no rule; give one of {', '.join(EVENT_TRIGGERS)} "
+                           f"(or the same with {EVENT_PREFIX} before it)")
+    return EVENT_PREFIX + short
+
+
 def parse_rule(text: str) -> Rule:
     """A rule from YAML or JSON text (YAML is a superset of JSON), not yet `checked`."""
     import yaml
