@@ -220,6 +220,30 @@ def test_the_pages_work_from_the_keyboard(page, served):
     assert names(page) == ["Semrush"]
 
 
+def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, served):
+    # The list applied on every change, and an arrow key on a closed list is one: the first ArrowDown reloaded the
+    # page sorted by commission and took the focus away, so no keyboard could reach "Cookie length" or "Name".
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    # count the form's submissions and hold them, so what each key does is seen before any page loads
+    page.evaluate("window.sent = []; document.getElementById('search').addEventListener('submit', (event) => {"
+                  " window.sent.push(document.getElementById('sort').value); event.preventDefault(); })")
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("window.sent") == [] and page.get_by_label("Sort by").input_value() == "cookie"
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.sent") == ["cookie"]
+    page.goto(f"{base}/programs")
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation(url=re.compile(r"sort=commission")):
+        page.keyboard.press("Tab")  # leaving the list applies it too
+    with page.expect_navigation(url=re.compile(r"sort=name")):
+        page.get_by_label("Sort by").select_option("name")  # a pointer's choice applies at once, as before
+
+
 def test_no_serious_accessibility_violations(page, served):
     base, token = served
     sign_in(page, base, token)
