@@ -351,8 +351,8 @@ def resent(page: str) -> str:
     form = form[:form.index("</form>")]
     fields = re.findall(r'<input type="checkbox"[^>]*name="([^"]+)" value="([^"]*)" checked', form)
     fields += re.findall(r'<input type="hidden" name="(limit)" value="([^"]*)"', form)
-    fields += [(n, v) for n, v in re.findall(r'<input id="[^"]+" name="([^"]+)" type="(?:number|search)"[^>]*value="([^"]*)"',
-                                               form) if v]
+    typed = r'<input id="[^"]+" name="([^"]+)" type="(?:number|search)"[^>]*value="([^"]*)"'
+    fields += [(n, v) for n, v in re.findall(typed, form) if v]
     fields += [("sort", re.search(r'<option value="([a-z_]+)" selected', form).group(1))]
     return urlencode([(n, html.unescape(v)) for n, v in fields])
 
@@ -361,8 +361,9 @@ def total(page: str) -> int:
     return int(re.search(r'id="result-count" role="status">(\d+) program', page).group(1))
 
 
-@pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD", "min_epc=0.5&epc_currency=USD",
-                                   "network=impact&country=JP", "q=shop&limit=2", "source=otherdir&source=test"])
+@pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD",
+                                   "min_epc=0.5&epc_currency=USD", "network=impact&country=JP", "q=shop&limit=2",
+                                   "source=otherdir&source=test"])
 def test_the_form_sends_every_filter_of_the_address_again_so_sorting_or_ticking_keeps_it(app, rt, query):
     # A source picked in the graph (`/programs?source=…`), a filter with no facet, or one whose value the result no
     # longer counts was on no field of the form: the next sort or tick silently dropped it and widened the result.
