@@ -118,7 +118,7 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
 
     page.goto(f"{base}/changes?change=created")
     link = page.locator("table.changes tbody a").first
-    program_id = link.inner_text()
+    program_id = link.get_attribute("href").removeprefix("/programs/")
     with page.expect_navigation(url=re.compile(f"/programs/{program_id}$")):
         link.click()
     assert page.locator("table.changes").get_by_text("created").count() == 1

@@ -411,3 +411,10 @@ def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt
     row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
                     app.get(f"/programs/{lifetime.id}").text)
     assert row.group(1) == "lifetime"
+
+
+def test_the_change_feed_names_each_program(app, rt):
+    # The feed's Program column showed p_… ids only: which program changed took a click per row to learn.
+    sign_in(app, rt)
+    page = app.get("/changes").text
+    assert re.search(rf'<a href="/programs/{rt.hosting_id}">Hosting Co</a>', page), page

@@ -6,6 +6,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
@@ -64,7 +65,11 @@ def changes_page(rt, args: MultiDict) -> dict:
     since = query.get("since", "")
     if len(since) == 10 and since[4] == "-" and since[7] == "-":
         query["since"] = since + "T00:00:00Z"
-    return {"args": args, "feed": api.changes(rt, query), "tracked": TRACKED}
+    feed = api.changes(rt, query)
+    # a change names its program by id: the page shows its name (a page's few programs, read one by one)
+    names = {program_id: (rt.index.get(PROGRAMS_INDEX.name, program_id) or {}).get("name")
+             for program_id in {item["program_id"] for item in feed["items"]}}
+    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names}
 
 
 def graph_page(rt, args: MultiDict) -> dict:
