@@ -418,3 +418,10 @@ def test_the_change_feed_names_each_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes").text
     assert re.search(rf'<a href="/programs/{rt.hosting_id}">Hosting Co</a>', page), page
+
+
+def test_the_merchant_list_says_when_it_shows_only_the_first_ones(app, rt):
+    # /merchants lists at most `limit` (20) merchants and said nothing of the others: the list read as all of them.
+    sign_in(app, rt)
+    assert "The first 2 merchants only: search to narrow the list." in app.get("/merchants?limit=2").text
+    assert "merchants only" not in app.get("/merchants").text  # seven: all of them
