@@ -98,6 +98,9 @@ def wiring(docs: list[dict]) -> list[str]:
             found.append(f"Service/{name} runs {source!r}")
     routed = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()}
     found += [f"event type {t} has no Trigger" for t in sorted(published_types() - routed)]
+    to_rules = {d["spec"]["filter"]["attributes"]["type"] for d in kinds.get("Trigger", {}).values()
+                if d["spec"]["subscriber"]["ref"]["name"] == "triggers"}
+    found += [f"rules on {t} never fire: no Trigger sends it to triggers" for t in rule_events() - to_rules]
     return found + event_identity(kinds, services) + redelivery(kinds)
 
 
@@ -169,6 +172,21 @@ def published_types() -> set[str]:
     constants = {v for k, v in vars(events).items() if k.isupper() and isinstance(v, str) and
                  re.match(r"^dev\.affiliatematrix\.[a-z.]+[a-z]$", v)}
     return constants | {events.ACTION_PREFIX + kind for kind in REQUIRED_PARAMS}
+
+
+def rule_events() -> set[str]:
+    from affiliate_matrix.rules.model import EVENT_PREFIX, EVENT_TRIGGERS
+
+    return {EVENT_PREFIX + short for short in EVENT_TRIGGERS}
+
+
+def test_every_event_a_rule_can_name_is_sent_to_the_triggers_function():
+    # raw.batch.stored was routed to the index only: a rule on it was taken, stored, and never evaluated (locally
+    # too: `amx up` routes by these manifests, and the triggers function takes only the types routed to it).
+    from affiliate_matrix.localrun.plan import read_plan
+
+    plan = read_plan(ROOT / "manifests" / "base")
+    assert sorted(t for t in rule_events() if not plan.senders("triggers", {"type": t})) == []
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -35,13 +35,16 @@ def served(tmp_path_factory):
     rt = Runtime("test", Settings(data_dir=data, allow_loopback_fetch=True))
     with recorded_sites("affiliateprograms") as urls:
         run_slice(rt, urls["affiliateprograms"])
-    port = free_port()
-    server = Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
-                     "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
-                    f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz",
-                    env={"AMX_DATA_DIR": str(data)})
+    server = web_server(data)
     yield server.url, create_token(rt.secrets, "read")
     server.stop()
+
+
+def web_server(data) -> Server:
+    port = free_port()
+    return Server([str(BIN / "amx-function"), "--source", str(ROOT / "functions/web/main.py"),
+                   "--target", "handle", "--host", "127.0.0.1", "--port", str(port)],
+                  f"http://127.0.0.1:{port}", data / "web.log", ready_path="/healthz", env={"AMX_DATA_DIR": str(data)})
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
 
     page.goto(f"{base}/changes?change=created")
     link = page.locator("table.changes tbody a").first
-    program_id = link.inner_text()
+    program_id = link.get_attribute("href").removeprefix("/programs/")
     with page.expect_navigation(url=re.compile(f"/programs/{program_id}$")):
         link.click()
     assert page.locator("table.changes").get_by_text("created").count() == 1
@@ -125,6 +128,63 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     assert page.locator("svg a").count() >= 2
     page.screenshot(path=shots / "graph.png", full_page=True)
     assert page.csp_violations == []
+
+
+def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(page, served):
+    # A browser refills a form from its history on Back unless told not to: the page sorted by relevance and
+    # unfiltered came back with "Commission" selected and the category still ticked, so what it showed was not
+    # what it listed, and the next change sent the stale state.
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    with page.expect_navigation(url=re.compile(r"category=software")):
+        page.get_by_label(re.compile(r"^software")).check()
+    with page.expect_navigation(url=re.compile(r"sort=name")):
+        page.get_by_label("Sort by").select_option("name")
+    with page.expect_navigation(url=re.compile(r"sort=relevance")):
+        page.go_back()
+    assert page.get_by_label("Sort by").input_value() == "relevance"
+    with page.expect_navigation(url=re.compile(r"/programs$")):
+        page.go_back()
+    assert page.locator("input[type=checkbox]:checked").count() == 0
+    page.goto(f"{base}/changes?change=created")
+    with page.expect_navigation(url=re.compile(r"change=updated")):
+        page.get_by_label("Change type").select_option("updated")
+        page.get_by_role("button", name="Filter").click()
+    with page.expect_navigation(url=re.compile(r"change=created")):
+        page.go_back()
+    assert page.get_by_label("Change type").input_value() == "created"
+
+
+def test_a_long_scraped_name_wraps_instead_of_widening_the_page(browser, tmp_path):
+    # One program named with a 240-letter word (a scraped title without spaces) made the programs list, its own
+    # page and its merchant's three times wider than the window, on a desktop and on a phone alike.
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    long = make_program("Supercalifragilistic" * 12, "https://longname.com", commission_text="10% per sale")
+    rt.index.bulk_upsert("programs", [to_document(long), to_document(make_program(
+        "Bluehost", "https://bluehost.com", commission_text="$65 per sale"))], refresh=True)
+    server = web_server(tmp_path)
+    try:
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            page.goto(f"{server.url}/signin")
+            page.get_by_label("API token").fill(create_token(rt.secrets, "read"))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Sign in").click()
+            for path in ("/programs", f"/programs/{long.id}", "/merchants/longname.com", "/merchants?q=longname"):
+                page.goto(server.url + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, path)
+            page.goto(f"{server.url}/programs?sort=name")
+            short = page.get_by_role("link", name="Bluehost", exact=True).first.bounding_box()
+            assert short["height"] < 30  # a short name is not broken up to make room
+            context.close()
+    finally:
+        server.stop()
 
 
 def test_the_table_reads_as_cards_on_a_phone(browser, served, shots):
@@ -158,6 +218,30 @@ def test_the_pages_work_from_the_keyboard(page, served):
     with page.expect_navigation(url=re.compile(r"q=semrush")):
         page.keyboard.press("Enter")
     assert names(page) == ["Semrush"]
+
+
+def test_the_sort_is_chosen_with_the_arrow_keys_and_applied_on_enter(page, served):
+    # The list applied on every change, and an arrow key on a closed list is one: the first ArrowDown reloaded the
+    # page sorted by commission and took the focus away, so no keyboard could reach "Cookie length" or "Name".
+    base, token = served
+    sign_in(page, base, token)
+    page.goto(f"{base}/programs")
+    # count the form's submissions and hold them, so what each key does is seen before any page loads
+    page.evaluate("window.sent = []; document.getElementById('search').addEventListener('submit', (event) => {"
+                  " window.sent.push(document.getElementById('sort').value); event.preventDefault(); })")
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("window.sent") == [] and page.get_by_label("Sort by").input_value() == "cookie"
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.sent") == ["cookie"]
+    page.goto(f"{base}/programs")
+    page.get_by_label("Sort by").focus()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation(url=re.compile(r"sort=commission")):
+        page.keyboard.press("Tab")  # leaving the list applies it too
+    with page.expect_navigation(url=re.compile(r"sort=name")):
+        page.get_by_label("Sort by").select_option("name")  # a pointer's choice applies at once, as before
 
 
 def test_no_serious_accessibility_violations(page, served):

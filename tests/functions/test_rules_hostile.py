@@ -196,3 +196,26 @@ def test_a_resync_actions_outcome_says_the_sync_was_skipped_and_why(env, tmp_pat
         assert activation["outcome"] == "skipped" and not requested
         assert "skipped: credentials refused (HTTP 401)" in activation["detail"]
         assert "requested" not in activation["detail"]
+
+
+@pytest.mark.parametrize("kind", ["key.expiring", KEY_EXPIRING])
+def test_a_dry_run_takes_the_trigger_as_a_rule_names_it(env, kind):
+    """A rule says `trigger: {event: key.expiring}`; a dry run of an event typed so answered holds: false and
+    triggered_by_this_event: false, with no word that the type wanted the dev.affiliatematrix. prefix."""
+    triggers = function_client("triggers")
+    rule = {"id": "spelled", "trigger": {"event": "key.expiring"}, "condition": "key.expires_in_days < 10",
+            "action": {"type": "alert"}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/spelled/test", headers=env["read"], json={"type": kind, "data": {"days": 7}})
+    assert verdict.status_code == 200, verdict.json
+    assert verdict.json["holds"] is True and verdict.json["triggered_by_this_event"] is True
+
+
+def test_a_dry_run_of_an_event_no_rule_can_be_triggered_by_names_the_ones_it_can(env):
+    triggers = function_client("triggers")
+    rule = {"id": "spelled", "trigger": {"event": "key.expiring"}, "condition": "true", "action": {"type": "alert"}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    answer = triggers.post("/rules/spelled/test", headers=env["read"], json={"type": "key.expired", "data": {}})
+    assert answer.status_code == 400
+    assert "event.type: 'key.expired' triggers no rule; give one of program.delta, key.expiring" in \
+        answer.json["error"]["message"]

@@ -2,9 +2,11 @@
 page over a small index, escaping and the CSP. (The browser test, tests/e2e/test_web_browser.py,
 drives the same pages in Chromium.)"""
 
+import html
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from functions_framework import create_app
@@ -250,7 +252,7 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     page = app.get(f"/programs/{rt.hosting_id}").text
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
-    assert "updated" in page and "30 → 90" in page
+    assert "updated" in page and "30 days → 90 days" in page
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 
@@ -341,3 +343,85 @@ def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypa
     assert "otherdir" in app.get(f"/programs/{rt.hosting_id}").text
     assert "⚠ disputed" in app.get("/merchants/hosting.com").text
     assert f'href="/programs/{rt.hosting_id}"' in app.get("/changes?field=cookie_days").text
+
+
+def resent(page: str) -> str:
+    """The query the programs page's form sends as it stands: its checked boxes, its sort, its filled fields."""
+    form = page[page.index('<form method="get" action="/programs"'):]
+    form = form[:form.index("</form>")]
+    fields = re.findall(r'<input type="checkbox"[^>]*name="([^"]+)" value="([^"]*)" checked', form)
+    fields += re.findall(r'<input type="hidden" name="(limit)" value="([^"]*)"', form)
+    typed = r'<input id="[^"]+" name="([^"]+)" type="(?:number|search)"[^>]*value="([^"]*)"'
+    fields += [(n, v) for n, v in re.findall(typed, form) if v]
+    fields += [("sort", re.search(r'<option value="([a-z_]+)" selected', form).group(1))]
+    return urlencode([(n, html.unescape(v)) for n, v in fields])
+
+
+def total(page: str) -> int:
+    return int(re.search(r'id="result-count" role="status">(\d+) program', page).group(1))
+
+
+@pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD",
+                                   "min_epc=0.5&epc_currency=USD", "network=impact&country=JP", "q=shop&limit=2",
+                                   "source=otherdir&source=test"])
+def test_the_form_sends_every_filter_of_the_address_again_so_sorting_or_ticking_keeps_it(app, rt, query):
+    # A source picked in the graph (`/programs?source=…`), a filter with no facet, or one whose value the result no
+    # longer counts was on no field of the form: the next sort or tick silently dropped it and widened the result.
+    sign_in(app, rt)
+    page = app.get(f"/programs?{query}").text
+    again = app.get(f"/programs?{resent(page)}").text
+    assert total(again) == total(page)
+    assert sorted(parse_qsl(resent(page))) == sorted(parse_qsl(query) + [("sort", "relevance")])
+
+
+def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
+    # Values of one filter are alternatives (category=a&category=b is either): its counts come from the search
+    # without it, so the other values stay on offer with what ticking them adds, not only those also in the first.
+    sign_in(app, rt)
+    rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", countries=countries))
+                                      for name, countries in [("Usonly", ["US"]), ("Both", ["US", "DE"]),
+                                                              ("Deonly", ["DE"])]], refresh=True)
+    counts = dict(re.findall(r'name="country" value="([A-Z]+)"[^>]*>\s*<label[^>]*>[A-Z]+ <span class="count">\((\d+)\)',
+                             app.get("/programs?country=US").text))
+    assert counts == {"US": "2", "DE": "2"}
+    assert total(app.get("/programs?country=US&country=DE").text) == 3
+
+
+def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt):
+    # The change feed showed a commission raise as `[{"type": "percent", "value_min": "50", …}] → […]`, a lifetime
+    # cookie as -1 and an EPC as {"amount": …}: the shapes of the index, not what a marketer reads.
+    sign_in(app, rt)
+    lifetime = make_program("Forever Co", "https://forever.com", commission_text="30% per sale",
+                            cookie_text="lifetime cookie")
+    assert lifetime.cookie_days == -1
+    rt.index.bulk_upsert("programs", [to_document(lifetime)], refresh=True)
+    percent = {"type": "percent", "value_max": None, "currency": None, "recurring": False, "tiers": []}
+    delta = DeltaChange(id="d_2", program_id=lifetime.id, change="updated", source="test",
+                        at=datetime(2026, 11, 23, tzinfo=UTC),
+                        fields=[FieldChange(field="commission", old=[{**percent, "value_min": "50"}],
+                                            new=[{**percent, "value_min": "60"}]),
+                                FieldChange(field="cookie_days", old=30, new=-1),
+                                FieldChange(field="epc_7d", old=None, new={"amount": "0.45", "currency": "USD"})])
+    rt.index.bulk_upsert("deltas", [delta_document(delta, recorded_at=datetime(2026, 11, 23, 6, tzinfo=UTC))],
+                         refresh=True)
+    for page in (app.get("/changes").text, app.get(f"/programs/{lifetime.id}").text):
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        assert "50% → 60%" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
+        assert "value_min" not in text and '"amount"' not in text
+    row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
+                    app.get(f"/programs/{lifetime.id}").text)
+    assert row.group(1) == "lifetime"
+
+
+def test_the_change_feed_names_each_program(app, rt):
+    # The feed's Program column showed p_… ids only: which program changed took a click per row to learn.
+    sign_in(app, rt)
+    page = app.get("/changes").text
+    assert re.search(rf'<a href="/programs/{rt.hosting_id}">Hosting Co</a>', page), page
+
+
+def test_the_merchant_list_says_when_it_shows_only_the_first_ones(app, rt):
+    # /merchants lists at most `limit` (20) merchants and said nothing of the others: the list read as all of them.
+    sign_in(app, rt)
+    assert "The first 2 merchants only: search to narrow the list." in app.get("/merchants?limit=2").text
+    assert "merchants only" not in app.get("/merchants").text  # seven: all of them

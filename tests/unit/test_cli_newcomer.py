@@ -289,3 +289,24 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
         assert amx(tmp_path, *command, env=env).returncode == 0
         again = amx(tmp_path, *command, env=env)
         assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
+
+
+def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
+    """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
+    an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert"}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    event = tmp_path / "event.json"
+    for kind, said in [("dev.affiliatematrix.key.expiring", "rule always is triggered by program.delta, not by "
+                                                             "dev.affiliatematrix.key.expiring: no action"),
+                       ("program.delta", "true → true: would dispatch alert")]:
+        event.write_text(json.dumps({"id": "e1", "source": "/x", "type": kind, "time": "2026-11-22T06:00:00Z",
+                                     "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
+        result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
+        assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)

@@ -207,3 +207,56 @@ def test_a_lifetime_cookie_is_the_longest_to_a_condition(tmp_path):
     assert holds("program.cookie_days >= 30", {"program": program_values(rt, forever.id)})
     assert not holds("delta.cookie_days_new < delta.cookie_days_old", {"delta": delta})
     assert holds("delta.cookie_days_new > delta.cookie_days_old", {"delta": delta})
+
+
+@pytest.mark.parametrize(("trigger", "condition", "empty"), [
+    ({"schedule": "0 6 * * *"}, "delta.commission_percent_new > 5.0", "delta"),
+    ({"schedule": "0 6 * * *"}, '!(program.status == "active")', "program"),  # would hold on every tick
+    ({"schedule": "0 6 * * *"}, 'event.type == "x"', "event"),
+    ({"event": "key.expiring"}, "program.commission_percent_max > 5.0", "program"),
+    ({"event": "budget.pacing"}, 'key.status == "expiring"', "key"),
+    ({"event": "sync.failed"}, "delta.cookie_days_new > 30", "delta"),
+    ({"event": "program.delta"}, "budget.deviation > 0.5", "budget"),
+])
+def test_a_condition_on_a_part_its_trigger_does_not_fill_is_refused(trigger, condition, empty):
+    # The engine fills the parts an event carries and leaves the others empty: such a rule was stored, and then
+    # never fired (or fired on every tick), whatever happened.
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.rules.model import Rule, checked
+
+    rule = Rule(id="r", trigger=trigger, condition=condition, action={"type": "alert"})
+    with pytest.raises(InvalidInput, match=f"condition: uses {empty}, which a .* does not fill"):
+        checked(rule)
+
+
+@pytest.mark.parametrize(("trigger", "condition"), [
+    ({"schedule": "0 6 * * *"}, "stats.closed_suspected > 10 && timestamp(now) > timestamp(\"2026-01-01T00:00:00Z\")"),
+    ({"event": "key.expiring"}, 'key.expires_in_days < 7 && event.data.path != ""'),
+    ({"event": "program.delta"}, '"gaming" in program.categories && delta.commission_percent_new > 5.0'),
+    ({"event": "budget.pacing"}, 'budget.direction == "over" && stats.active > 0'),
+    ({"event": "sync.failed"}, '"awin" in event.data.connections'),
+])
+def test_a_condition_on_the_parts_its_trigger_fills_is_taken(trigger, condition):
+    from affiliate_matrix.rules.model import Rule, checked
+
+    checked(Rule(id="r", trigger=trigger, condition=condition, action={"type": "alert"}))
+
+
+@pytest.mark.parametrize(("trigger", "action"), [
+    ("raw.batch.stored", {"type": "rebuild_index"}),  # the replay stores batches: raw.batch.stored again
+    ("sync.failed", {"type": "resync", "params": {"connection_id": "awin"}}),  # a site that is down fails again
+    ("key.rotation.failed", {"type": "rotate_key", "params": {"path": "connections/awin"}}),
+    ("program.delta", {"type": "discover", "params": {"niche": "vpn"}}),
+])
+def test_an_action_that_sets_off_its_own_trigger_needs_a_cool_down(trigger, action):
+    # With cooldown_s 0 such a rule fired on what its own action published, without end.
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.rules.model import LOOP_COOLDOWN_S, Rule, checked
+
+    def rule(cooldown_s):
+        return Rule(id="r", trigger={"event": trigger}, condition="true", action=action, cooldown_s=cooldown_s)
+
+    with pytest.raises(InvalidInput, match=f"cooldown_s: a {action['type']} action can publish {trigger}, this rule's"):
+        checked(rule(0))
+    checked(rule(LOOP_COOLDOWN_S))
+    checked(Rule(id="r", trigger={"event": "budget.pacing"}, condition="true", action=action, cooldown_s=0))

@@ -80,17 +80,24 @@ def rules_test(rule_id: str,
     from affiliate_matrix.events import MAX_EVENT_BYTES, Event
     from affiliate_matrix.rules.conditions import context_of
     from affiliate_matrix.rules.engine import compiled, context_values
+    from affiliate_matrix.rules.model import EVENT_PREFIX, trigger_type
     from affiliate_matrix.rules.store import load_rule
 
     rt = open_runtime("triggers")
     rule, _ = load_rule(rt.store, rule_id)
     try:
         raw = json.loads(read_limited(event, MAX_EVENT_BYTES))
+        if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+            raw["type"] = trigger_type(raw["type"])
         parsed = Event.model_validate(raw)
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"--event: {exc}") from None
     except RecursionError:
         raise InvalidInput("--event: nested too deeply") from None
+    if parsed.type != EVENT_PREFIX + (rule.trigger.event or ""):
+        console.print(f"rule {rule_id} is triggered by {escape(rule.trigger.key)}, not by {escape(parsed.type)}: "
+                      "no action")
+        return
     values, inputs = context_values(rt, parsed, needs_stats="stats" in rule.condition)
     try:
         holds = compiled(rule).execute(context_of(values))

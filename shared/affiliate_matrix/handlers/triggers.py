@@ -17,7 +17,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.documents import Collection, load
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, whole
-from affiliate_matrix.rules.model import Rule, checked
+from affiliate_matrix.rules.model import Rule, checked, trigger_type
 
 PING = "dev.knative.sources.ping"
 
@@ -87,7 +87,8 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     from affiliate_matrix.rules.engine import compiled, context_values
 
     try:
-        event = Event.model_validate({"id": "dry-run", "source": "/rules/test", "time": datetime.now(UTC), **body})
+        event = Event.model_validate({"id": "dry-run", "source": "/rules/test", "time": datetime.now(UTC), **body,
+                                      "type": trigger_type(body["type"])})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidInput(f"event.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None

@@ -106,7 +106,9 @@ def dispatch(rt, request, page):
     if match:
         return page.render("program.html", **pages.program_page(rt, match.group(1)))
     if path == "/merchants":
-        return page.render("merchants.html", args=args, items=api.merchants(rt, args)["items"])
+        params = api.parameters(api.merchants_params(), args, {})
+        items = api.merchants_with(rt, params)["items"]
+        return page.render("merchants.html", args=args, items=items, limit=params.limit)
     if path.startswith("/merchants/"):
         return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
     if path == "/changes":

@@ -61,6 +61,17 @@ CONTEXT: dict[str, Any] = {
                "tolerance": float, "direction": str, "strategy": str},
     "now": str,
 }
+
+
+def filled_by(trigger: str) -> set[str]:
+    """The context parts a trigger (`Trigger.key`) fills (engine.context_values); the others hold empty values."""
+    if trigger.startswith("schedule:"):
+        return {"stats", "now"}
+    own = {"program.delta": {"program", "delta"}}.get(trigger) or \
+        ({"key"} if trigger.startswith("key.") else {"budget"} if trigger.startswith("budget.") else set())
+    return {"event", "stats", "now"} | own
+
+
 # An amount of money in the context, and the field naming its currency. There are no exchange rates, so a bare
 # `program.epc_7d > 1.0` held for ¥5 a click: a condition that uses an amount must use its currency too.
 AMOUNTS = {"program.commission_flat_max": "program.commission_flat_currency", "program.epc_7d": "program.epc_currency"}
@@ -86,6 +97,19 @@ _TOKEN = re.compile(r"""
 
 class ConditionError(ValueError):
     """A condition that cannot be a rule's condition; the message points at the problem."""
+
+
+def check_trigger(text: str, trigger: str) -> None:
+    """A condition reads only the parts its trigger fills: the others are empty for it (a schedule has no delta,
+    a key event no program), so a test on them would hold never, or always, whatever happened."""
+    import cel
+
+    empty = sorted(set(cel.compile(text).variables()) & set(CONTEXT) - filled_by(trigger) - check_names(text))
+    if empty:
+        kind = "a schedule" if trigger.startswith("schedule:") else f"a {trigger} event"
+        raise ConditionError(f"condition: uses {', '.join(empty)}, which {kind} does not fill: it would read empty "
+                             f"values whatever happened ({kind} fills "
+                             f"{', '.join(p for p in CONTEXT if p in filled_by(trigger))})")
 
 
 def check(text: str) -> None:

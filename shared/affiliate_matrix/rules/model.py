@@ -16,6 +16,14 @@ ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "ro
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
                    "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
 OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
+# The events an action's work can publish. A rule on one of them with that action sets off its own trigger (a replay
+# stores batches, a sync that fails fails again, a failed rotation is retried and fails): without a cool-down it
+# would fire itself over and over, so it must keep at least LOOP_COOLDOWN_S between firings.
+CAUSES = {"resync": {"raw.batch.stored", "sync.failed", "program.delta"},
+          "rebuild_index": {"raw.batch.stored", "sync.failed", "program.delta"},
+          "discover": {"raw.batch.stored", "program.delta"},
+          "rotate_key": {"key.rotated", "key.rotation.failed"}}
+LOOP_COOLDOWN_S = 600
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
@@ -70,8 +78,9 @@ class Rule(Model):
 
 def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
-    condition, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
-    from affiliate_matrix.rules.conditions import ConditionError, check
+    condition, the context parts it reads against those its trigger fills, a cool-down on an action that can set
+    off its own trigger, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
+    from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     schedule = rule.trigger.schedule
     if schedule is not None:
@@ -85,8 +94,13 @@ def checked(rule: Rule) -> Rule:
             raise InvalidInput(f"trigger.schedule: {schedule!r}: {exc}") from None
     try:
         check(rule.condition)
+        check_trigger(rule.condition, rule.trigger.key)
     except ConditionError as exc:
         raise InvalidInput(str(exc)) from None
+    if rule.trigger.event in CAUSES.get(rule.action.type, ()) and rule.cooldown_s < LOOP_COOLDOWN_S:
+        raise InvalidInput(f"cooldown_s: a {rule.action.type} action can publish {rule.trigger.event}, this rule's own "
+                           f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
+                           f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
         from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 
@@ -96,6 +110,16 @@ def checked(rule: Rule) -> Rule:
         if not isinstance(language, str) or language not in TEMPLATES:
             raise InvalidInput(f"action.params.language: no dork templates for {language!r}; known: {', '.join(TEMPLATES)}")
     return rule
+
+
+def trigger_type(kind: str) -> str:
+    """The CloudEvent type of an event a dry run is given: a rule's own spelling (program.delta) or the full type.
+    Any other triggers no rule, so a dry run of it says so rather than that the condition does not hold."""
+    short = kind.removeprefix(EVENT_PREFIX)
+    if short not in EVENT_TRIGGERS:
+        raise InvalidInput(f"event.type: {kind[:80]!r} triggers no rule; give one of {', '.join(EVENT_TRIGGERS)} "
+                           f"(or the same with {EVENT_PREFIX} before it)")
+    return EVENT_PREFIX + short
 
 
 def parse_rule(text: str) -> Rule:

@@ -6,21 +6,35 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
-FACET_PARAMETERS = {field: name for name, field in api.FILTERS.items()}  # "categories" -> "category"
+FACET_FIELDS = {name: field for name, field in api.FILTERS.items() if field in api.FACETS}  # "category" -> "categories"
 HIDDEN_FIELDS = {"provenance", "id"}
 
 
 def search_page(rt, args: MultiDict) -> dict:
-    """One page of search results with facet counts, through the API's own search."""
+    """One page of search results with facet counts, through the API's own search.
+
+    Every filter in the URL is shown as a checked box, whether or not it has a facet or its value is among the
+    counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
+    its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
+    filter that is set has its counts from the search without it: what ticking one more value would add."""
     result = api.search(rt, args)
-    state = {name: args.getlist(name) for name in api.FILTERS}
-    facets = [{"field": field, "parameter": FACET_PARAMETERS[field], "label": FACET_LABELS.get(field, field),
-               "values": [{**bucket, "checked": bucket["value"] in state[FACET_PARAMETERS[field]]}
-                          for bucket in buckets]}
-              for field, buckets in result["facets"].items() if field in FACET_PARAMETERS]
+    counted = dict(result["facets"])
+    for name in {name for name in api.FILTERS if name in args and FACET_FIELDS.get(name) in counted}:
+        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in (name, "cursor", "page")])
+        without["limit"] = "1"
+        counted[FACET_FIELDS[name]] = api.search(rt, without)["facets"].get(FACET_FIELDS[name], [])
+    facets = []
+    for name, field in sorted(api.FILTERS.items(), key=lambda item: api.FACETS.index(item[1])
+                              if item[1] in api.FACETS else len(api.FACETS)):
+        chosen = args.getlist(name)
+        buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
+        shown = {bucket["value"] for bucket in buckets}
+        buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
+        facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
@@ -51,7 +65,11 @@ def changes_page(rt, args: MultiDict) -> dict:
     since = query.get("since", "")
     if len(since) == 10 and since[4] == "-" and since[7] == "-":
         query["since"] = since + "T00:00:00Z"
-    return {"args": args, "feed": api.changes(rt, query), "tracked": TRACKED}
+    feed = api.changes(rt, query)
+    # a change names its program by id: the page shows its name (a page's few programs, read one by one)
+    names = {program_id: (rt.index.get(PROGRAMS_INDEX.name, program_id) or {}).get("name")
+             for program_id in {item["program_id"] for item in feed["items"]}}
+    return {"args": args, "feed": feed, "tracked": TRACKED, "names": names}
 
 
 def graph_page(rt, args: MultiDict) -> dict:

@@ -12,11 +12,12 @@ from werkzeug.datastructures import MultiDict
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
-                "commission_flat_currencies": "Flat commission currency"}
+                "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
+                "epc_currency": "EPC currency"}
 SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
-                  "min_cookie_days": "Minimum cookie (days)"}
+                  "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC (7 days)"}
 CHANGE_TYPES = ("created", "updated", "removed")
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
@@ -40,7 +41,7 @@ def environment():
     compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
-    env.filters.update(show=show, terms=terms, payout=payout)
+    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
                        CHANGE_TYPES=CHANGE_TYPES)
@@ -105,6 +106,28 @@ def show(value) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
     return str(value)
+
+
+def field(value, name: str) -> str:
+    """A program field's value as the pages show it wherever it appears (the program's own, each source's claim,
+    a change's old and new), in the words people use rather than the stored shape."""
+    if name == "commission":
+        return terms(value)
+    if name == "payout":
+        return payout(value)
+    if name == "cookie_days":
+        return cookie(value)
+    if name == "networks" and isinstance(value, list):
+        return ", ".join(f"{n.get('network')} ({n['program_id']})" if n.get("program_id") else str(n.get("network"))
+                         for n in value if isinstance(n, dict)) or "—"
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
+        return f"{value['currency']} {value['amount']}"
+    return show(value)
+
+
+def cookie(days) -> str:
+    """A cookie's length: a lifetime cookie is stored as -1 days."""
+    return "—" if days is None else "lifetime" if days == -1 else f"{days} days"
 
 
 def payout(value) -> str:
