@@ -149,8 +149,9 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
     alerts = check_pacing(rt, when)
     for alert in alerts:
+        off = f"{alert['deviation']:+.0%}, " if "deviation" in alert else "nothing allocated, "
         console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
-                      f"({alert['deviation']:+.0%}, {alert['direction']})")
+                      f"({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")

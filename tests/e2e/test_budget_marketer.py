@@ -1,0 +1,103 @@
+"""The budget used as a marketer would, from the README alone: faults an audit found (2026-12-04), each held here.
+Campaigns in a local store, the budget function through its HTTP app, the CLI through typer's runner."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
+from affiliate_matrix.budget.contract import forecast_json
+from affiliate_matrix.budget.run import AllocationRun, check_pacing, run_key
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.e2e.test_budget import budget_app
+
+DAY = date(2026, 11, 10)
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runtime = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="500.00"))
+    for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
+        save_campaign(runtime.store, Campaign(id=cid, name=cid, channel="search", currency=currency), create=True)
+    return runtime
+
+
+def admin(rt) -> dict:
+    return {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+
+
+def days_csv(cid: str, currency: str, count: int, spend: float = 100.0) -> bytes:
+    rows = ["campaign_id,date,spend,clicks,conversions,revenue,currency"]
+    rows += [f"{cid},{DAY - timedelta(days=count - i)},{spend:.2f},10,2,{300 + 7 * (i % 3):.2f},{currency}"
+             for i in range(count)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_spend_on_a_campaign_allocated_nothing_is_a_pacing_alert(rt):
+    """The pacing skipped every campaign whose allocation was 0 (an S-curve left below its threshold, a pareto tail):
+    one that spent 400.00 of nothing raised no `budget.pacing`, though it is the largest overspend there is."""
+    from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation
+
+    run = AllocationRun(day=DAY, created_at="2026-11-09T06:00:00Z", metric="revenue",
+                        request=AllocateRequest(total_budget="500.00", currency="USD", strategy="optimal",
+                                                campaigns=[{"id": "search-us"}]),
+                        result=AllocateResult(strategy="optimal", explanation="", allocations=[
+                            Allocation(campaign_id="search-us", amount=0.0)]))
+    rt.store.put(run_key(DAY), run.model_dump_json().encode(), content_type="application/json")
+    import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                   b"search-us,2026-11-10,400.00,10,2,300.00,USD\n")
+    alerts = check_pacing(rt, DAY)
+    assert [(a["campaign_id"], a["allocated"], a["spent"], a["direction"]) for a in alerts] == [
+        ("search-us", 0.0, 400.0, "over")]
+    assert "deviation" not in alerts[0]  # no ratio of nothing; a rule reads budget.direction
+
+
+def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt):
+    """PUT changed a campaign's currency from USD to EUR over its stored USD days: the run then allocated
+    euros on dollar revenue, and the metrics answered the days as EUR."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = budget_app(), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    body = {"name": "search-us", "channel": "search", "currency": "EUR"}
+    reply = app.put("/campaigns/search-us", json=body,
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    assert reply.status_code == 400, reply.json
+    assert "currency" in reply.json["error"]["message"] and "5 day(s) stored in USD" in reply.json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["currency"] == "USD"
+    # the same currency, or any change before days are stored, is a plain edit
+    again = app.put("/campaigns/search-us", json={**body, "name": "Brand search", "currency": "USD"},
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    assert again.status_code == 200, again.json
+    fresh = app.get("/campaigns/social-de", headers=headers)
+    assert app.put("/campaigns/social-de", json={**body, "currency": "GBP"},
+                     headers={**headers, "If-Match": fresh.headers["ETag"]}).status_code == 200
+
+
+def test_a_deleted_campaigns_days_go_with_it(rt):
+    """DELETE /campaigns/{id} left budget/metrics/<id>.json behind: a campaign added again under the id, in another
+    currency, inherited the old campaign's days (USD days allocated and forecast as EUR)."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = budget_app(), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    assert app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]}).status_code == 204
+    added = app.post("/campaigns", headers=headers, json={"id": "search-us", "name": "x", "channel": "search",
+                                                          "currency": "EUR"})
+    assert added.status_code == 201, added.json
+    metrics = app.get("/campaigns/search-us/metrics", headers=headers).json
+    assert metrics == {"campaign_id": "search-us", "currency": "EUR", "days": []}
+
+
+def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
+    """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
+    spread of the three days themselves is 300-310) and nothing said no backtest was possible."""
+    history = [{"date": f"2026-11-0{i + 1}", "spend": 100, "revenue": r} for i, r in enumerate((300, 310, 305))]
+    out = json.loads(forecast_json(json.dumps({"horizon_days": 7, "campaigns": [{"id": "new", "history": history}]})))
+    row = out["forecasts"][0]
+    assert row["backtest"] is None and "3 days of history" in row["note"] and "no backtest" in row["note"]
+    first = row["revenue"][0]
+    # a new day's 80% prediction interval from three days (Student's t, 2 degrees of freedom): 305 ± 10.9
+    assert first["low"] <= 294.2 and first["high"] >= 315.8
