@@ -65,8 +65,9 @@ def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print 
             continue
         total = sum(p["value"] for p in row["revenue"])
         score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
+        note = f" ({row['note']})" if row["note"] else ""
         console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
-                      f"{len(row['revenue'])} days{score}")
+                      f"{len(row['revenue'])} days{score}{note}")
 
 
 @budget_app.command("import")
