@@ -101,3 +101,21 @@ def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrow
     first = row["revenue"][0]
     # a new day's 80% prediction interval from three days (Student's t, 2 degrees of freedom): 305 ± 10.9
     assert first["low"] <= 294.2 and first["high"] >= 315.8
+
+
+def test_amounts_are_shown_with_their_currency(rt, tmp_path):
+    """A portfolio in dollars and euros: `amx budget campaigns list` had no currency column, and the report's summary
+    said "forecasts 2,129 revenue" for a dollar campaign and a euro one alike."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.budget.report import report
+    from affiliate_matrix.cli import app
+
+    import_csv(rt, days_csv("search-us", "USD", 10) + days_csv("social-de", "EUR", 10).split(b"\n", 1)[1])
+    listed = CliRunner().invoke(app, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split()[1]: line for line in listed.output.splitlines() if "-us " in line or "-de " in line}
+    assert " USD " in rows["search-us"] and " EUR " in rows["social-de"]
+    summary = report(rt, tmp_path / "report", horizon=7).summary
+    assert "search-us: ETS(A,N,N) forecasts" in summary and "USD revenue over 7 days" in summary
+    assert "EUR revenue over 7 days" in summary

@@ -122,10 +122,10 @@ def campaigns_list():
         except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
             return "damaged"
 
-    table = Table("id", "name", "channel", "min", "max", "days", "active")
+    table = Table("id", "name", "channel", "currency", "min", "max", "days", "active")
     campaigns = list_campaigns(rt.store)
     for c, days in zip(campaigns, together(days_of, campaigns)):  # several reads at a time, as the tick does
-        table.add_row(c.id, c.name, c.channel, str(c.min_budget or "–"), str(c.max_budget or "–"),
+        table.add_row(c.id, c.name, c.channel, c.currency, str(c.min_budget or "–"), str(c.max_budget or "–"),
                       days, "yes" if c.active else "no")
     console.print(table)
 
@@ -137,7 +137,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 
     run = run_allocation(open_runtime("budget"), _day(day, offset=1))
     for row in run.result.allocations:
-        console.print(f"{row.campaign_id}: {row.amount:,.2f}")
+        console.print(f"{row.campaign_id}: {row.amount:,.2f} {run.request.currency}")
     console.print(run.result.explanation)
 
 
