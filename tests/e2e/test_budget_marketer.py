@@ -119,3 +119,25 @@ def test_amounts_are_shown_with_their_currency(rt, tmp_path):
     summary = report(rt, tmp_path / "report", horizon=7).summary
     assert "search-us: ETS(A,N,N) forecasts" in summary and "USD revenue over 7 days" in summary
     assert "EUR revenue over 7 days" in summary
+
+
+def test_a_budget_in_a_currency_without_cents_is_shared_in_whole_units():
+    """¥50,000 over seven campaigns, three capped at ¥90: four got ¥12,432.50 each, half a yen that cannot be spent
+    (JPY, like KRW or CLP, has no minor unit); a total or a bound in fractions of a yen is refused naming the field."""
+    from affiliate_matrix.budget.contract import allocate_json
+    from affiliate_matrix.errors import InvalidInput
+
+    campaigns = [{"id": f"jp-{i}", "max_budget": "90" if i % 3 == 0 else None} for i in range(7)]
+    for strategy in ("equal", "proportional", "pareto", "exploratory", "optimal"):
+        result = json.loads(allocate_json(json.dumps({"total_budget": "50000", "currency": "JPY", "strategy": strategy,
+                                                      "seed": 1, "campaigns": campaigns})))
+        amounts = [row["amount"] for row in result["allocations"]]
+        assert all(amount == int(amount) for amount in amounts) and sum(amounts) == 50000, (strategy, amounts)
+    with pytest.raises(InvalidInput, match=r"total_budget: JPY has no minor unit: 50000.50 is not a whole amount"):
+        allocate_json(json.dumps({"total_budget": "50000.50", "currency": "JPY", "strategy": "equal",
+                                  "campaigns": campaigns}))
+    with pytest.raises(InvalidInput, match=r"campaigns.1.max_budget: JPY has no minor unit: 90.50"):
+        allocate_json(json.dumps({"total_budget": "50000", "currency": "JPY", "strategy": "equal",
+                                  "campaigns": [{"id": "a"}, {"id": "b", "max_budget": "90.50"}]}))
+    with pytest.raises(ValueError, match="min_budget: JPY has no minor unit"):
+        Campaign(id="jp", name="jp", channel="search", currency="JPY", min_budget="10.50")

@@ -24,7 +24,7 @@ from functools import cache
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
@@ -53,6 +53,7 @@ class Campaign(Model):
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
         if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
             raise ValueError(f"min_budget {self.min_budget} is above max_budget {self.max_budget}")
+        whole_units(self.currency, {"min_budget": self.min_budget, "max_budget": self.max_budget})
         return self
 
 
