@@ -141,3 +141,28 @@ def test_a_budget_in_a_currency_without_cents_is_shared_in_whole_units():
                                   "campaigns": [{"id": "a"}, {"id": "b", "max_budget": "90.50"}]}))
     with pytest.raises(ValueError, match="min_budget: JPY has no minor unit"):
         Campaign(id="jp", name="jp", channel="search", currency="JPY", min_budget="10.50")
+
+
+def test_a_campaign_is_paused_and_resumed_from_the_cli_and_a_paused_one_gets_nothing(rt):
+    """The README said nothing of pausing and `amx budget campaigns` had only add and list: a marketer could not
+    keep a paused campaign out of the run short of writing its JSON over HTTP (`active: false`)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.budget.campaigns import load_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.cli import app
+
+    save_campaign(rt.store, Campaign(id="display-us", name="d", channel="display", currency="USD"), create=True)
+    paused = CliRunner().invoke(app, ["budget", "campaigns", "pause", "display-us"])
+    assert paused.exit_code == 0 and "paused campaign display-us" in paused.output, paused.output
+    assert load_campaign(rt.store, "display-us")[0].active is False
+    save_campaign(rt.store, load_campaign(rt.store, "social-de")[0].model_copy(update={"active": False}),
+                  if_match=load_campaign(rt.store, "social-de")[1])
+    run = run_allocation(rt, DAY)
+    assert [a.campaign_id for a in run.result.allocations] == ["search-us"]
+    resumed = CliRunner().invoke(app, ["budget", "campaigns", "resume", "display-us"])
+    assert resumed.exit_code == 0 and load_campaign(rt.store, "display-us")[0].active is True
+    missing = CliRunner().invoke(app, ["budget", "campaigns", "pause", "nobody"])
+    assert missing.exit_code != 0 and "campaign 'nobody' does not exist" in missing.output + str(missing.exception)
+    dotted = CliRunner().invoke(app, ["budget", "campaigns", "pause", "../x"])
+    assert dotted.exit_code == 2 and "'../x' is not a campaign id" in dotted.output, dotted.output

@@ -106,6 +106,36 @@ def campaigns_add(
     console.print(f"added campaign {campaign.id}")
 
 
+def _set_active(campaign_id: str, active: bool) -> None:
+    import re
+
+    from affiliate_matrix.budget import CAMPAIGN_ID
+    from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
+    from affiliate_matrix.errors import ConflictError
+
+    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
+        raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="CAMPAIGN_ID")
+    store = open_runtime("budget").store
+    campaign, etag = load_campaign(store, campaign_id)
+    try:  # conditional on what was read: an edit in between is not overwritten
+        save_campaign(store, campaign.model_copy(update={"active": active}), if_match=etag)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign_id!r} changed while it was being updated; retry") from None
+    console.print(f"{'resumed' if active else 'paused'} campaign {campaign_id}")
+
+
+@campaigns_app.command("pause")
+def campaigns_pause(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Leave a campaign out of the allocation runs from the next one on (its days are kept)."""
+    _set_active(campaign_id, False)
+
+
+@campaigns_app.command("resume")
+def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Take a paused campaign into the allocation runs again."""
+    _set_active(campaign_id, True)
+
+
 @campaigns_app.command("list")
 def campaigns_list():
     from rich.table import Table
