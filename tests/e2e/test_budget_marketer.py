@@ -166,3 +166,16 @@ def test_a_campaign_is_paused_and_resumed_from_the_cli_and_a_paused_one_gets_not
     assert missing.exit_code != 0 and "campaign 'nobody' does not exist" in missing.output + str(missing.exception)
     dotted = CliRunner().invoke(app, ["budget", "campaigns", "pause", "../x"])
     assert dotted.exit_code == 2 and "'../x' is not a campaign id" in dotted.output, dotted.output
+
+
+def test_a_campaign_that_never_reports_conversions_gets_no_conversions_forecast():
+    """A network reporting no conversions (the CSV's column empty, as the README allows) read as zero a day: the
+    forecast was exactly 0 conversions, band 0-0, certain of what nobody measured."""
+    history = [{"date": f"2026-11-{d:02d}", "spend": 100, "revenue": 300 + (d * 37 % 11) * 10} for d in range(1, 30)]
+    row = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [{"id": "x", "history": history}]})))[
+        "forecasts"][0]
+    assert row["revenue"] and row["conversions"] == [] and "no day reports conversions" in row["note"]
+    history[-1]["conversions"] = 4
+    row = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [{"id": "x", "history": history}]})))[
+        "forecasts"][0]
+    assert len(row["conversions"]) == 3

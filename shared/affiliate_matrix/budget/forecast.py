@@ -45,13 +45,21 @@ def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
     notes = []
     if min(d["date"] for d in campaign.history) < start:
         notes.append(f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count")
-    if scored is None:
-        notes.append(f"{len(revenue)} days of history: no backtest (it needs {3 * SEASON + min(horizon, SEASON)} "
-                     f"days with a week-on-week change), so the model's accuracy is unmeasured")
+    needed = 3 * SEASON + min(horizon, SEASON)
+    if scored is None and len(revenue) < needed:
+        notes.append(f"{len(revenue)} days of history: no backtest (it needs {needed}), so the model's accuracy is "
+                     f"unmeasured")
+    elif scored is None:
+        notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
+    # A campaign whose days never report conversions has no conversions forecast: its missing counts read as zeros
+    # made one of exactly 0, band 0-0.
+    reported = any("conversions" in d for d in campaign.history)
+    if not reported:
+        notes.append("no day reports conversions, so none are forecast")
     return CampaignForecast(
         campaign_id=campaign.id, model=label(spec),
         revenue=points(first, *predict(revenue, fitted, horizon)),
-        conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)),
+        conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)) if reported else [],
         backtest=scored, note="; ".join(notes) or None)
 
 
