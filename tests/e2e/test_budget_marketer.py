@@ -12,7 +12,7 @@ from affiliate_matrix.budget.contract import forecast_json
 from affiliate_matrix.budget.run import AllocationRun, check_pacing, run_key
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
-from tests.e2e.test_budget import budget_app
+from tests.support.apps import function_client
 
 DAY = date(2026, 11, 10)
 
@@ -60,7 +60,7 @@ def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt):
     """PUT changed a campaign's currency from USD to EUR over its stored USD days: the run then allocated
     euros on dollar revenue, and the metrics answered the days as EUR."""
     import_csv(rt, days_csv("search-us", "USD", 5))
-    app, headers = budget_app(), admin(rt)
+    app, headers = function_client("budget"), admin(rt)
     read = app.get("/campaigns/search-us", headers=headers)
     body = {"name": "search-us", "channel": "search", "currency": "EUR"}
     reply = app.put("/campaigns/search-us", json=body,
@@ -81,7 +81,7 @@ def test_a_deleted_campaigns_days_go_with_it(rt):
     """DELETE /campaigns/{id} left budget/metrics/<id>.json behind: a campaign added again under the id, in another
     currency, inherited the old campaign's days (USD days allocated and forecast as EUR)."""
     import_csv(rt, days_csv("search-us", "USD", 5))
-    app, headers = budget_app(), admin(rt)
+    app, headers = function_client("budget"), admin(rt)
     read = app.get("/campaigns/search-us", headers=headers)
     assert app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]}).status_code == 204
     added = app.post("/campaigns", headers=headers, json={"id": "search-us", "name": "x", "channel": "search",
@@ -179,3 +179,14 @@ def test_a_campaign_that_never_reports_conversions_gets_no_conversions_forecast(
     row = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [{"id": "x", "history": history}]})))[
         "forecasts"][0]
     assert len(row["conversions"]) == 3
+
+
+def test_a_date_twice_in_a_requests_history_is_named():
+    """`campaign c: a date appears twice in its history` left a marketer searching a year of rows for which one."""
+    from affiliate_matrix.budget.contract import allocate_json
+    from affiliate_matrix.errors import InvalidInput
+
+    history = [{"date": f"2026-11-{d:02d}", "spend": 1, "revenue": 2} for d in (1, 2, 3, 2)]
+    with pytest.raises(InvalidInput, match=r"campaigns.0: campaign c: 2026-11-02 appears twice in its history"):
+        allocate_json(json.dumps({"total_budget": "10", "currency": "USD", "strategy": "equal",
+                                  "campaigns": [{"id": "c", "history": history}]}))

@@ -34,7 +34,8 @@ class CampaignHistory(Contract):
             raise ValueError(f"campaign {self.id}: min_budget {self.min_budget} is above max_budget {self.max_budget}")
         dates = [day["date"] for day in self.history]
         if len(set(dates)) != len(dates):
-            raise ValueError(f"campaign {self.id}: a date appears twice in its history")
+            twice = next(d for i, d in enumerate(dates) if d in dates[:i])
+            raise ValueError(f"campaign {self.id}: {twice} appears twice in its history")
         return self
 
 
