@@ -56,6 +56,28 @@ def test_spend_on_a_campaign_allocated_nothing_is_a_pacing_alert(rt):
     assert "deviation" not in alerts[0]  # no ratio of nothing; a rule reads budget.direction
 
 
+def test_pacing_alerts_reach_the_budget_dashboard(rt):
+    """The dashboard "Budget allocation and pacing" had no pacing: the alerts went out as events only, nothing of
+    them in the `budget` index it reads (whose docstring said pacing was mirrored)."""
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.search import SearchQuery
+    from tests.support.processes import ROOT
+
+    import_csv(rt, days_csv("search-us", "USD", 10))
+    rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD run would refuse it
+    allocated = run_allocation(rt, DAY).result.allocations[0].amount
+    import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                   f"search-us,{DAY},{allocated * 2:.2f},10,2,300.00,USD\n".encode())
+    assert len(check_pacing(rt, DAY)) == 1
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["pacing"]}, size=10))
+    assert [(h.doc["campaign_id"], h.doc["date"], h.doc["amount"], h.doc["spend"]) for h in docs.hits] == [
+        ("search-us", DAY.isoformat(), allocated, round(allocated * 2, 2))]
+    saved = {obj["id"]: obj for obj in map(json.loads, (ROOT / "infra/dashboards/budget.ndjson").read_text().splitlines())}
+    panel = json.loads(saved["amx-budget-pacing"]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert panel["query"]["query"] == 'kind:"pacing"'
+    assert "amx-budget-pacing" in [ref["id"] for ref in saved["amx-dashboard-budget"]["references"]]
+
+
 def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt):
     """PUT changed a campaign's currency from USD to EUR over its stored USD days: the run then allocated
     euros on dollar revenue, and the metrics answered the days as EUR."""

@@ -185,8 +185,14 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
             deviation = float("inf") if spent >= 0.005 else 0.0
             alert["direction"] = "over"
         if abs(deviation) > tolerance:
-            rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{allocation.campaign_id}|{day}",
-                                      subject=allocation.campaign_id))
             alerts.append(alert)
+    if alerts:  # for the dashboard's pacing panel, before the events (a failed write: the redelivery does both)
+        rt.index.ensure_index(BUDGET_INDEX)
+        rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+            "id": f"pacing:{day}:{a['campaign_id']}", "kind": "pacing", "campaign_id": a["campaign_id"],
+            "date": a["day"], "amount": a["allocated"], "spend": a["spent"]} for a in alerts], refresh=True)
+    for alert in alerts:
+        rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}",
+                                  subject=alert["campaign_id"]))
     log.info("budget.pacing_checked", day=str(day), alerts=len(alerts))
     return alerts
