@@ -130,6 +130,9 @@ def files() -> dict[str, list[dict]]:
         visualization("amx-budget-forecast", "Revenue forecast", "budget", "line",
                       [metric("sum", "expected_revenue"), over_time("date"), terms("campaign_id", 12, "group")],
                       query='kind:"forecast"'),
+        visualization("amx-budget-pacing", "Pacing alerts by campaign", "budget", "histogram",
+                      [metric("count"), over_time("date"), terms("campaign_id", 20, "group")],
+                      query='kind:"pacing"'),
     ]
     return {
         "index-patterns.ndjson": [index_pattern(name) for name in PATTERNS],

@@ -27,3 +27,6 @@ CURRENCIES = frozenset(
     WST XAF XCD XOF XPF YER ZAR ZMW ZWG
     """.split()
 )
+
+# ISO-4217 currencies whose minor unit is 0 (no cents): an amount in them is whole (¥12,432.50 cannot be spent).
+WHOLE_CURRENCIES = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split())

@@ -13,6 +13,7 @@ from decimal import Decimal
 import numpy as np
 
 from affiliate_matrix.budget.curves import Histories, Posterior, fit, shape_values
+from affiliate_matrix.budget.model_types import cents_per_unit
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, Metric
 
 GRID = 129            # spend points per campaign for the λ search
@@ -212,12 +213,18 @@ def explain_curves(posterior: Posterior, price: float, curves: str) -> str:
 
 def to_cents(amounts: np.ndarray, request: AllocateRequest) -> np.ndarray:
     """Integer cents within the bounds adding up to the total: floor, then hand out the remaining
-    cents by largest remainder to campaigns with room (taken back by smallest remainder when over)."""
-    total = int(request.total_budget * 100)
-    lo = np.array([int((c.min_budget or Decimal(0)) * 100) for c in request.campaigns], dtype=np.int64)
-    hi = np.array([min(int(c.max_budget * 100), total) if c.max_budget is not None else total
+    cents by largest remainder to campaigns with room (taken back by smallest remainder when over). In a currency
+    without cents (JPY) the same in whole units, returned as cents (its amounts and bounds are whole: models.py)."""
+    step = cents_per_unit(request.currency)
+    return to_units(amounts, request, 100 // step) * step
+
+
+def to_units(amounts: np.ndarray, request: AllocateRequest, per_unit: int) -> np.ndarray:
+    total = int(request.total_budget * per_unit)
+    lo = np.array([int((c.min_budget or Decimal(0)) * per_unit) for c in request.campaigns], dtype=np.int64)
+    hi = np.array([min(int(c.max_budget * per_unit), total) if c.max_budget is not None else total
                    for c in request.campaigns], dtype=np.int64)
-    raw = np.minimum(np.maximum(np.nan_to_num(amounts * 100.0, nan=0.0), lo), hi)
+    raw = np.minimum(np.maximum(np.nan_to_num(amounts * float(per_unit), nan=0.0), lo), hi)
     cents = np.minimum(np.maximum(np.floor(raw).astype(np.int64), lo), hi)
     short = min(total, int(hi.sum())) - int(cents.sum())
     if short == 0:

@@ -24,7 +24,7 @@ from functools import cache
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
@@ -53,6 +53,7 @@ class Campaign(Model):
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
         if self.min_budget is not None and self.max_budget is not None and self.min_budget > self.max_budget:
             raise ValueError(f"min_budget {self.min_budget} is above max_budget {self.max_budget}")
+        whole_units(self.currency, {"min_budget": self.min_budget, "max_budget": self.max_budget})
         return self
 
 
@@ -79,7 +80,28 @@ def metrics_key(campaign_id: str) -> str:
 def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, create: bool = False) -> str:
     if campaign.min_budget is not None and campaign.max_budget is not None and campaign.min_budget > campaign.max_budget:
         raise InvalidInput(f"campaign {campaign.id}: min_budget is above max_budget")
+    agrees_with_days(store, campaign)
     return save_document(store, campaign_key(campaign.id), campaign, if_match=if_match, create=create)
+
+
+def agrees_with_days(store, campaign: Campaign) -> None:
+    """InvalidInput when the campaign's stored days are in another currency: its currency changed under them, the
+    run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader."""
+    from affiliate_matrix.storage import read_json
+
+    stored, _, _ = read_json(store, metrics_key(campaign.id), lambda doc: isinstance(doc, dict) and isinstance(
+        doc.get("days"), list), "")
+    if stored and stored["days"] and stored.get("currency", campaign.currency) != campaign.currency:
+        raise InvalidInput(f"currency: campaign {campaign.id} has {len(stored['days'])} day(s) stored in "
+                           f"{stored['currency']}, so its currency stays {stored['currency']} (add a campaign under "
+                           f"another id for {campaign.currency})")
+
+
+def delete_days(store, campaign: Campaign | None) -> None:
+    """A deleted campaign's days go with it (a campaign added again under its id inherited them, in any currency);
+    the budget index keeps their mirror for the dashboards."""
+    if campaign is not None:
+        store.delete(metrics_key(campaign.id))
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:

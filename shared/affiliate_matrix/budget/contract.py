@@ -28,10 +28,11 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
 
 
 def problem(exc: ValidationError) -> InvalidInput:
-    """The first error of a request's validation, naming the path of the field."""
+    """The first error of a request's validation, naming the path of the field (a check of the whole request names
+    its field in its message)."""
     err = exc.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in err["loc"]) or "input"
-    return InvalidInput(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+    message = err["msg"].removeprefix("Value error, ")
+    return InvalidInput(f"{'.'.join(str(part) for part in err['loc'])}: {message}" if err["loc"] else message)
 
 
 def allocate_json(text: str | bytes, metric: str = "revenue") -> str:

@@ -3,7 +3,8 @@ ETS (exponential smoothing state-space models), and a rolling-origin backtest sc
 against a seasonal-naive forecast.
 
 Two weeks of history or more: additive weekly seasonality, with or without a damped trend (the
-lower AICc wins); three days to two weeks: simple exponential smoothing; less: no forecast.
+lower AICc wins); three days to two weeks: simple exponential smoothing, its band at least a new day's interval
+from the days as a sample; less: no forecast. Without a backtest (under about four weeks) the note says so.
 Days missing from a history count as days without activity (zero), so a forecast reads the last
 MAX_HISTORY_DAYS days of the calendar only (a history spanning centuries was a series as long, minutes to
 fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
@@ -40,13 +41,26 @@ def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
                                 note=f"a forecast of {horizon} days after {last} would run past {date.max}")
     spec, fitted = choose(revenue)
     first = last + timedelta(days=1)
-    cut = min(d["date"] for d in campaign.history) < start
+    scored = backtest(revenue, spec, min(horizon, SEASON))
+    notes = []
+    if min(d["date"] for d in campaign.history) < start:
+        notes.append(f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count")
+    needed = 3 * SEASON + min(horizon, SEASON)
+    if scored is None and len(revenue) < needed:
+        notes.append(f"{len(revenue)} days of history: no backtest (it needs {needed}), so the model's accuracy is "
+                     f"unmeasured")
+    elif scored is None:
+        notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
+    # A campaign whose days never report conversions has no conversions forecast: its missing counts read as zeros
+    # made one of exactly 0, band 0-0.
+    reported = any("conversions" in d for d in campaign.history)
+    if not reported:
+        notes.append("no day reports conversions, so none are forecast")
     return CampaignForecast(
         campaign_id=campaign.id, model=label(spec),
         revenue=points(first, *predict(revenue, fitted, horizon)),
-        conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)),
-        backtest=backtest(revenue, spec, min(horizon, SEASON)),
-        note=f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count" if cut else None)
+        conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)) if reported else [],
+        backtest=scored, note="; ".join(notes) or None)
 
 
 def daily_series(history) -> tuple[date | None, np.ndarray, np.ndarray]:
@@ -105,8 +119,16 @@ def predict(y: np.ndarray, fitted, horizon: int) -> tuple[np.ndarray, np.ndarray
         level = np.full(horizon, float(y[-SEASON:].mean()))
         return level, level, level
     frame = fitted.get_prediction(start=len(y), end=len(y) + horizon - 1).summary_frame(alpha=1 - INTERVAL)
-    return (np.maximum(frame["mean"].to_numpy(), 0), np.maximum(frame["pi_lower"].to_numpy(), 0),
-            np.maximum(frame["pi_upper"].to_numpy(), 0))
+    mean, low, high = frame["mean"].to_numpy(), frame["pi_lower"].to_numpy(), frame["pi_upper"].to_numpy()
+    if len(y) < 2 * SEASON:
+        # Under two weeks ETS's error, estimated from as many residuals, made the band narrower than the days' own
+        # spread (300, 310, 305: 299.8-310.2 for a week). At least a new day's interval from the days taken as a
+        # sample (Student's t, n - 1 degrees of freedom).
+        from scipy.stats import t
+
+        width = t.ppf(0.5 + INTERVAL / 2, len(y) - 1) * y.std(ddof=1) * np.sqrt(1 + 1 / len(y))
+        low, high = np.minimum(low, mean - width), np.maximum(high, mean + width)
+    return np.maximum(mean, 0), np.maximum(low, 0), np.maximum(high, 0)
 
 
 def points(first: date, mean, low, high) -> list[ForecastPoint]:

@@ -1,5 +1,6 @@
-"""The budget index the dashboards read: campaigns' days, allocations and pacing, mirrored from the
-object store (which stays the truth). Apart from campaigns.py so reading campaigns does not load the
+"""The budget index the dashboards read: campaigns' days, allocations (run.py), pacing alerts (run.py: `amount`
+allocated, `spend` spent) and the report's curves and forecasts, mirrored from the object store (which stays the
+truth). Apart from campaigns.py so reading campaigns does not load the
 search port."""
 
 from affiliate_matrix.search import IndexSpec

@@ -27,6 +27,23 @@ def _cents(value: Decimal) -> Decimal:
     return value.copy_abs() if value.is_zero() else value
 
 
+def whole_units(currency: str, amounts: dict[str, Decimal | None]) -> None:
+    """ValueError naming the first amount (by its field's path) with cents in a currency that has none."""
+    from affiliate_matrix.codes import WHOLE_CURRENCIES
+
+    if currency in WHOLE_CURRENCIES:
+        for where, amount in amounts.items():
+            if amount is not None and amount != amount.to_integral_value():
+                raise ValueError(f"{where}: {currency} has no minor unit: {amount} is not a whole amount")
+
+
+def cents_per_unit(currency: str) -> int:
+    """The cents in the smallest amount of `currency` an allocation hands out: 100 where it has no cents."""
+    from affiliate_matrix.codes import WHOLE_CURRENCIES
+
+    return 100 if currency in WHOLE_CURRENCIES else 1
+
+
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
 Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 

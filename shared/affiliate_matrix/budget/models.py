@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Day
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Day, whole_units
 from affiliate_matrix.model_types import Currency
 
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
@@ -34,7 +34,8 @@ class CampaignHistory(Contract):
             raise ValueError(f"campaign {self.id}: min_budget {self.min_budget} is above max_budget {self.max_budget}")
         dates = [day["date"] for day in self.history]
         if len(set(dates)) != len(dates):
-            raise ValueError(f"campaign {self.id}: a date appears twice in its history")
+            twice = next(d for i, d in enumerate(dates) if d in dates[:i])
+            raise ValueError(f"campaign {self.id}: {twice} appears twice in its history")
         return self
 
 
@@ -50,6 +51,9 @@ class AllocateRequest(Contract):
         ids = [c.id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise ValueError("campaign ids must be unique")
+        whole_units(self.currency, {"total_budget": self.total_budget} | {
+            f"campaigns.{i}.{bound}": getattr(c, bound) for i, c in enumerate(self.campaigns)
+            for bound in ("min_budget", "max_budget")})
         floor = sum((c.min_budget or Decimal(0)) for c in self.campaigns)
         if floor > self.total_budget:
             raise ValueError(f"the campaigns' min_budget add up to {floor}, above total_budget {self.total_budget}")

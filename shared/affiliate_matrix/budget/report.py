@@ -56,6 +56,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     from matplotlib import pyplot as plt
 
     campaigns = list_campaigns(rt.store)
+    currency = {c.id: c.currency for c in campaigns}
     # The largest spenders, read one campaign at a time and only they kept (every campaign's history was held at once:
     # 20,000 campaigns of a year each, gigabytes); the last days a forecast reads (MAX_HISTORY_DAYS): a campaign's
     # whole history may be longer than its contract takes. nsmallest is sorted()[:n], ties in the campaigns' order.
@@ -115,7 +116,9 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
                            "expected_high": p.high, "at": datetime.now(UTC).isoformat()} for p in result.revenue]
             total = sum(p.value for p in result.revenue)
             score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
-            lines.append(f"{campaign.id}: {result.model} forecasts {total:,.0f} revenue over {horizon} days{score}.")
+            note = f" ({result.note})" if result.note else ""
+            lines.append(f"{campaign.id}: {result.model} forecasts {total:,.0f} {currency[campaign.id]} revenue over "
+                         f"{horizon} days{score}{note}.")
         else:
             lines.append(f"{campaign.id}: no forecast ({result.note}).")
         axes.set_title(f"{campaign.id}: revenue forecast")

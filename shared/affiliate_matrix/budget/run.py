@@ -174,15 +174,25 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         except DamagedData as exc:
             log.error("document.damaged", key=exc.where, error=str(exc))
             continue
-        if spent is None or allocation.amount <= 0:
+        if spent is None:
             continue
-        deviation = (spent - allocation.amount) / allocation.amount
+        alert = {"campaign_id": allocation.campaign_id, "day": day.isoformat(), "allocated": allocation.amount,
+                 "spent": spent, "tolerance": tolerance}
+        if allocation.amount > 0:
+            deviation = (spent - allocation.amount) / allocation.amount
+            alert |= {"deviation": round(deviation, 4), "direction": "over" if deviation > 0 else "under"}
+        else:  # nothing allocated: a cent spent is over, by no ratio (such a campaign was skipped: never alerted)
+            deviation = float("inf") if spent >= 0.005 else 0.0
+            alert["direction"] = "over"
         if abs(deviation) > tolerance:
-            alert = {"campaign_id": allocation.campaign_id, "day": day.isoformat(), "allocated": allocation.amount,
-                     "spent": spent, "deviation": round(deviation, 4), "tolerance": tolerance,
-                     "direction": "over" if deviation > 0 else "under"}
-            rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{allocation.campaign_id}|{day}",
-                                      subject=allocation.campaign_id))
             alerts.append(alert)
+    if alerts:  # for the dashboard's pacing panel, before the events (a failed write: the redelivery does both)
+        rt.index.ensure_index(BUDGET_INDEX)
+        rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+            "id": f"pacing:{day}:{a['campaign_id']}", "kind": "pacing", "campaign_id": a["campaign_id"],
+            "date": a["day"], "amount": a["allocated"], "spend": a["spent"]} for a in alerts], refresh=True)
+    for alert in alerts:
+        rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}",
+                                  subject=alert["campaign_id"]))
     log.info("budget.pacing_checked", day=str(day), alerts=len(alerts))
     return alerts

@@ -65,8 +65,9 @@ def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print 
             continue
         total = sum(p["value"] for p in row["revenue"])
         score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
+        note = f" ({row['note']})" if row["note"] else ""
         console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
-                      f"{len(row['revenue'])} days{score}")
+                      f"{len(row['revenue'])} days{score}{note}")
 
 
 @budget_app.command("import")
@@ -105,6 +106,36 @@ def campaigns_add(
     console.print(f"added campaign {campaign.id}")
 
 
+def _set_active(campaign_id: str, active: bool) -> None:
+    import re
+
+    from affiliate_matrix.budget import CAMPAIGN_ID
+    from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
+    from affiliate_matrix.errors import ConflictError
+
+    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
+        raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="CAMPAIGN_ID")
+    store = open_runtime("budget").store
+    campaign, etag = load_campaign(store, campaign_id)
+    try:  # conditional on what was read: an edit in between is not overwritten
+        save_campaign(store, campaign.model_copy(update={"active": active}), if_match=etag)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign_id!r} changed while it was being updated; retry") from None
+    console.print(f"{'resumed' if active else 'paused'} campaign {campaign_id}")
+
+
+@campaigns_app.command("pause")
+def campaigns_pause(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Leave a campaign out of the allocation runs from the next one on (its days are kept)."""
+    _set_active(campaign_id, False)
+
+
+@campaigns_app.command("resume")
+def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Take a paused campaign into the allocation runs again."""
+    _set_active(campaign_id, True)
+
+
 @campaigns_app.command("list")
 def campaigns_list():
     from rich.table import Table
@@ -121,10 +152,10 @@ def campaigns_list():
         except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
             return "damaged"
 
-    table = Table("id", "name", "channel", "min", "max", "days", "active")
+    table = Table("id", "name", "channel", "currency", "min", "max", "days", "active")
     campaigns = list_campaigns(rt.store)
     for c, days in zip(campaigns, together(days_of, campaigns)):  # several reads at a time, as the tick does
-        table.add_row(c.id, c.name, c.channel, str(c.min_budget or "–"), str(c.max_budget or "–"),
+        table.add_row(c.id, c.name, c.channel, c.currency, str(c.min_budget or "–"), str(c.max_budget or "–"),
                       days, "yes" if c.active else "no")
     console.print(table)
 
@@ -136,7 +167,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 
     run = run_allocation(open_runtime("budget"), _day(day, offset=1))
     for row in run.result.allocations:
-        console.print(f"{row.campaign_id}: {row.amount:,.2f}")
+        console.print(f"{row.campaign_id}: {row.amount:,.2f} {run.request.currency}")
     console.print(run.result.explanation)
 
 
@@ -149,8 +180,9 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
     alerts = check_pacing(rt, when)
     for alert in alerts:
+        off = f"{alert['deviation']:+.0%}, " if "deviation" in alert else "nothing allocated, "
         console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
-                      f"({alert['deviation']:+.0%}, {alert['direction']})")
+                      f"({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")

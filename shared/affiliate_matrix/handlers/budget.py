@@ -96,10 +96,11 @@ def allocation_run():
 
 @cache
 def campaigns():
-    from affiliate_matrix.budget.campaigns import Campaign
+    from affiliate_matrix.budget.campaigns import Campaign, agrees_with_days, delete_days
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
-                      read_only=frozenset({"created_at"}))
+                      read_only=frozenset({"created_at"}), check_stored=lambda rt, doc: agrees_with_days(rt.store, doc),
+                      deleting=lambda rt, doc: delete_days(rt.store, doc))
 
 
 def handle(rt, request):

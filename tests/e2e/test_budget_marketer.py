@@ -1,0 +1,214 @@
+"""The budget used as a marketer would, from the README alone: faults an audit found (2026-12-04), each held here.
+Campaigns in a local store, the budget function through its HTTP app, the CLI through typer's runner."""
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.budget.campaigns import Campaign, import_csv, save_campaign
+from affiliate_matrix.budget.contract import forecast_json
+from affiliate_matrix.budget.run import AllocationRun, check_pacing, run_key
+from affiliate_matrix.config import Settings
+from affiliate_matrix.runtime import Runtime
+from tests.support.apps import function_client
+
+DAY = date(2026, 11, 10)
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runtime = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="500.00"))
+    for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
+        save_campaign(runtime.store, Campaign(id=cid, name=cid, channel="search", currency=currency), create=True)
+    return runtime
+
+
+def admin(rt) -> dict:
+    return {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+
+
+def days_csv(cid: str, currency: str, count: int, spend: float = 100.0) -> bytes:
+    rows = ["campaign_id,date,spend,clicks,conversions,revenue,currency"]
+    rows += [f"{cid},{DAY - timedelta(days=count - i)},{spend:.2f},10,2,{300 + 7 * (i % 3):.2f},{currency}"
+             for i in range(count)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_spend_on_a_campaign_allocated_nothing_is_a_pacing_alert(rt):
+    """The pacing skipped every campaign whose allocation was 0 (an S-curve left below its threshold, a pareto tail):
+    one that spent 400.00 of nothing raised no `budget.pacing`, though it is the largest overspend there is."""
+    from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation
+
+    run = AllocationRun(day=DAY, created_at="2026-11-09T06:00:00Z", metric="revenue",
+                        request=AllocateRequest(total_budget="500.00", currency="USD", strategy="optimal",
+                                                campaigns=[{"id": "search-us"}]),
+                        result=AllocateResult(strategy="optimal", explanation="", allocations=[
+                            Allocation(campaign_id="search-us", amount=0.0)]))
+    rt.store.put(run_key(DAY), run.model_dump_json().encode(), content_type="application/json")
+    import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                   b"search-us,2026-11-10,400.00,10,2,300.00,USD\n")
+    alerts = check_pacing(rt, DAY)
+    assert [(a["campaign_id"], a["allocated"], a["spent"], a["direction"]) for a in alerts] == [
+        ("search-us", 0.0, 400.0, "over")]
+    assert "deviation" not in alerts[0]  # no ratio of nothing; a rule reads budget.direction
+
+
+def test_pacing_alerts_reach_the_budget_dashboard(rt):
+    """The dashboard "Budget allocation and pacing" had no pacing: the alerts went out as events only, nothing of
+    them in the `budget` index it reads (whose docstring said pacing was mirrored)."""
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.search import SearchQuery
+    from tests.support.processes import ROOT
+
+    import_csv(rt, days_csv("search-us", "USD", 10))
+    rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD run would refuse it
+    allocated = run_allocation(rt, DAY).result.allocations[0].amount
+    import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                   f"search-us,{DAY},{allocated * 2:.2f},10,2,300.00,USD\n".encode())
+    assert len(check_pacing(rt, DAY)) == 1
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["pacing"]}, size=10))
+    assert [(h.doc["campaign_id"], h.doc["date"], h.doc["amount"], h.doc["spend"]) for h in docs.hits] == [
+        ("search-us", DAY.isoformat(), allocated, round(allocated * 2, 2))]
+    saved = {obj["id"]: obj for obj in map(json.loads, (ROOT / "infra/dashboards/budget.ndjson").read_text().splitlines())}
+    panel = json.loads(saved["amx-budget-pacing"]["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert panel["query"]["query"] == 'kind:"pacing"'
+    assert "amx-budget-pacing" in [ref["id"] for ref in saved["amx-dashboard-budget"]["references"]]
+
+
+def test_a_campaigns_currency_cannot_change_under_its_stored_days(rt):
+    """PUT changed a campaign's currency from USD to EUR over its stored USD days: the run then allocated
+    euros on dollar revenue, and the metrics answered the days as EUR."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    body = {"name": "search-us", "channel": "search", "currency": "EUR"}
+    reply = app.put("/campaigns/search-us", json=body,
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    assert reply.status_code == 400, reply.json
+    assert "currency" in reply.json["error"]["message"] and "5 day(s) stored in USD" in reply.json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["currency"] == "USD"
+    # the same currency, or any change before days are stored, is a plain edit
+    again = app.put("/campaigns/search-us", json={**body, "name": "Brand search", "currency": "USD"},
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    assert again.status_code == 200, again.json
+    fresh = app.get("/campaigns/social-de", headers=headers)
+    assert app.put("/campaigns/social-de", json={**body, "currency": "GBP"},
+                     headers={**headers, "If-Match": fresh.headers["ETag"]}).status_code == 200
+
+
+def test_a_deleted_campaigns_days_go_with_it(rt):
+    """DELETE /campaigns/{id} left budget/metrics/<id>.json behind: a campaign added again under the id, in another
+    currency, inherited the old campaign's days (USD days allocated and forecast as EUR)."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    assert app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]}).status_code == 204
+    added = app.post("/campaigns", headers=headers, json={"id": "search-us", "name": "x", "channel": "search",
+                                                          "currency": "EUR"})
+    assert added.status_code == 201, added.json
+    metrics = app.get("/campaigns/search-us/metrics", headers=headers).json
+    assert metrics == {"campaign_id": "search-us", "currency": "EUR", "days": []}
+
+
+def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
+    """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
+    spread of the three days themselves is 300-310) and nothing said no backtest was possible."""
+    history = [{"date": f"2026-11-0{i + 1}", "spend": 100, "revenue": r} for i, r in enumerate((300, 310, 305))]
+    out = json.loads(forecast_json(json.dumps({"horizon_days": 7, "campaigns": [{"id": "new", "history": history}]})))
+    row = out["forecasts"][0]
+    assert row["backtest"] is None and "3 days of history" in row["note"] and "no backtest" in row["note"]
+    first = row["revenue"][0]
+    # a new day's 80% prediction interval from three days (Student's t, 2 degrees of freedom): 305 ± 10.9
+    assert first["low"] <= 294.2 and first["high"] >= 315.8
+
+
+def test_amounts_are_shown_with_their_currency(rt, tmp_path):
+    """A portfolio in dollars and euros: `amx budget campaigns list` had no currency column, and the report's summary
+    said "forecasts 2,129 revenue" for a dollar campaign and a euro one alike."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.budget.report import report
+    from affiliate_matrix.cli import app
+
+    import_csv(rt, days_csv("search-us", "USD", 10) + days_csv("social-de", "EUR", 10).split(b"\n", 1)[1])
+    listed = CliRunner().invoke(app, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    rows = {line.split()[1]: line for line in listed.output.splitlines() if "-us " in line or "-de " in line}
+    assert " USD " in rows["search-us"] and " EUR " in rows["social-de"]
+    summary = report(rt, tmp_path / "report", horizon=7).summary
+    assert "search-us: ETS(A,N,N) forecasts" in summary and "USD revenue over 7 days" in summary
+    assert "EUR revenue over 7 days" in summary
+
+
+def test_a_budget_in_a_currency_without_cents_is_shared_in_whole_units():
+    """¥50,000 over seven campaigns, three capped at ¥90: four got ¥12,432.50 each, half a yen that cannot be spent
+    (JPY, like KRW or CLP, has no minor unit); a total or a bound in fractions of a yen is refused naming the field."""
+    from affiliate_matrix.budget.contract import allocate_json
+    from affiliate_matrix.errors import InvalidInput
+
+    campaigns = [{"id": f"jp-{i}", "max_budget": "90" if i % 3 == 0 else None} for i in range(7)]
+    for strategy in ("equal", "proportional", "pareto", "exploratory", "optimal"):
+        result = json.loads(allocate_json(json.dumps({"total_budget": "50000", "currency": "JPY", "strategy": strategy,
+                                                      "seed": 1, "campaigns": campaigns})))
+        amounts = [row["amount"] for row in result["allocations"]]
+        assert all(amount == int(amount) for amount in amounts) and sum(amounts) == 50000, (strategy, amounts)
+    with pytest.raises(InvalidInput, match=r"total_budget: JPY has no minor unit: 50000.50 is not a whole amount"):
+        allocate_json(json.dumps({"total_budget": "50000.50", "currency": "JPY", "strategy": "equal",
+                                  "campaigns": campaigns}))
+    with pytest.raises(InvalidInput, match=r"campaigns.1.max_budget: JPY has no minor unit: 90.50"):
+        allocate_json(json.dumps({"total_budget": "50000", "currency": "JPY", "strategy": "equal",
+                                  "campaigns": [{"id": "a"}, {"id": "b", "max_budget": "90.50"}]}))
+    with pytest.raises(ValueError, match="min_budget: JPY has no minor unit"):
+        Campaign(id="jp", name="jp", channel="search", currency="JPY", min_budget="10.50")
+
+
+def test_a_campaign_is_paused_and_resumed_from_the_cli_and_a_paused_one_gets_nothing(rt):
+    """The README said nothing of pausing and `amx budget campaigns` had only add and list: a marketer could not
+    keep a paused campaign out of the run short of writing its JSON over HTTP (`active: false`)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.budget.campaigns import load_campaign
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.cli import app
+
+    save_campaign(rt.store, Campaign(id="display-us", name="d", channel="display", currency="USD"), create=True)
+    paused = CliRunner().invoke(app, ["budget", "campaigns", "pause", "display-us"])
+    assert paused.exit_code == 0 and "paused campaign display-us" in paused.output, paused.output
+    assert load_campaign(rt.store, "display-us")[0].active is False
+    save_campaign(rt.store, load_campaign(rt.store, "social-de")[0].model_copy(update={"active": False}),
+                  if_match=load_campaign(rt.store, "social-de")[1])
+    run = run_allocation(rt, DAY)
+    assert [a.campaign_id for a in run.result.allocations] == ["search-us"]
+    resumed = CliRunner().invoke(app, ["budget", "campaigns", "resume", "display-us"])
+    assert resumed.exit_code == 0 and load_campaign(rt.store, "display-us")[0].active is True
+    missing = CliRunner().invoke(app, ["budget", "campaigns", "pause", "nobody"])
+    assert missing.exit_code != 0 and "campaign 'nobody' does not exist" in missing.output + str(missing.exception)
+    dotted = CliRunner().invoke(app, ["budget", "campaigns", "pause", "../x"])
+    assert dotted.exit_code == 2 and "'../x' is not a campaign id" in dotted.output, dotted.output
+
+
+def test_a_campaign_that_never_reports_conversions_gets_no_conversions_forecast():
+    """A network reporting no conversions (the CSV's column empty, as the README allows) read as zero a day: the
+    forecast was exactly 0 conversions, band 0-0, certain of what nobody measured."""
+    history = [{"date": f"2026-11-{d:02d}", "spend": 100, "revenue": 300 + (d * 37 % 11) * 10} for d in range(1, 30)]
+    row = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [{"id": "x", "history": history}]})))[
+        "forecasts"][0]
+    assert row["revenue"] and row["conversions"] == [] and "no day reports conversions" in row["note"]
+    history[-1]["conversions"] = 4
+    row = json.loads(forecast_json(json.dumps({"horizon_days": 3, "campaigns": [{"id": "x", "history": history}]})))[
+        "forecasts"][0]
+    assert len(row["conversions"]) == 3
+
+
+def test_a_date_twice_in_a_requests_history_is_named():
+    """`campaign c: a date appears twice in its history` left a marketer searching a year of rows for which one."""
+    from affiliate_matrix.budget.contract import allocate_json
+    from affiliate_matrix.errors import InvalidInput
+
+    history = [{"date": f"2026-11-{d:02d}", "spend": 1, "revenue": 2} for d in (1, 2, 3, 2)]
+    with pytest.raises(InvalidInput, match=r"campaigns.0: campaign c: 2026-11-02 appears twice in its history"):
+        allocate_json(json.dumps({"total_budget": "10", "currency": "USD", "strategy": "equal",
+                                  "campaigns": [{"id": "c", "history": history}]}))
