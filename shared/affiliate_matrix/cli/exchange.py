@@ -1,6 +1,5 @@
 """`amx export programs` and `amx import programs`."""
 
-from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -25,6 +24,7 @@ def export_programs(
 
     from affiliate_matrix.cli.views import network_names
     from affiliate_matrix.exchange import check_format, export
+    from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.program_index import PROGRAMS_INDEX
     from affiliate_matrix.search import SearchQuery
 
@@ -39,45 +39,10 @@ def export_programs(
     if out is None:
         export(rt.index, fmt, sys.stdout, query)
         return
-    with _whole_or_not_at_all(out) as partial:
+    with whole_or_not_at_all(out) as partial:
         with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"encoding": "utf-8", "newline": ""})) as sink:
             export(rt.index, fmt, sink, query)
     errors.print(f"wrote {out}")
-
-
-@contextmanager
-def _whole_or_not_at_all(out: str):
-    """A file beside `out` to write, renamed onto it once written: an export that fails half-way (a full disk, the
-    index failing on a later page) leaves `out` as it was, not cut short (JSON Lines or CSV cut between two lines
-    would import back as a whole file). Made as open() makes a file, within the umask, or with the permissions of the
-    file it replaces. Anything but a regular file (/dev/stdout, a pipe) is written as it is; a link, at the file it
-    names."""
-    import os
-    import secrets
-    import stat
-
-    try:
-        mode = os.stat(out).st_mode
-    except FileNotFoundError:
-        mode = None  # made here
-    if mode is not None and not stat.S_ISREG(mode):
-        yield out
-        return
-    target = os.path.realpath(out)
-    folder, name = os.path.split(target)
-    partial = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
-    try:
-        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    except OSError as exc:  # named as the user named it, not as the partial file beside it
-        raise OSError(exc.errno, exc.strerror, out) from None
-    if mode is not None:  # the file it replaces keeps its permissions
-        os.chmod(partial, stat.S_IMODE(mode))
-    try:
-        yield partial
-        os.replace(partial, target)
-    except BaseException:
-        os.unlink(partial)
-        raise
 
 
 @import_app.command("programs")
