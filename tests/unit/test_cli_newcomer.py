@@ -289,3 +289,14 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
         assert amx(tmp_path, *command, env=env).returncode == 0
         again = amx(tmp_path, *command, env=env)
         assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
+
+
+def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
+    """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
+    command names its own argument or option (TEXT, --q)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for command, named in ((["search", '"'], "TEXT"), (["export", "programs", "--q", ","], "--q")):
+        result = CliRunner().invoke(app, command)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and named in said and "no searchable words" in said, (command, said)
+        assert "q has" not in said

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, create_model
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.program_index import FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, ProgramSummary
+from affiliate_matrix.search import searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
@@ -20,6 +21,10 @@ def plain_words(text: str | None) -> str | None:
     syntax = _SYNTAX.search(text or "")
     if syntax:
         raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+    try:
+        searched_words(text, "q")
+    except InvalidInput as exc:
+        raise refuse(str(exc)) from None
     return text
 
 

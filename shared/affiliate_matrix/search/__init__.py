@@ -163,6 +163,15 @@ def words(text: str | None) -> list[str]:
     return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
 
 
+def searched_words(text: str | None, name: str = "the search text") -> list[str]:
+    """The words a search looks for; text with none (only punctuation) is refused, named as its caller calls it (the
+    API's q, a command's argument)."""
+    found = words(text)
+    if text is not None and text.strip() and not found:
+        raise InvalidInput(f"{name} has no searchable words")
+    return found
+
+
 # What a hit whose exact field is the text adds to its score: past any bm25 score of a query's words (each word's share
 # is at most its idf, ~ln(documents), times 2.2), so it ranks first by relevance on both adapters.
 EXACT_BOOST = 1000.0

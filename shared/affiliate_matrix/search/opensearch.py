@@ -18,7 +18,7 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, previous_version, upgraded, validate_query, words,
+    decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -318,9 +318,7 @@ class OpenSearchIndex(SearchIndex):
         spec = self._spec(name)
         validate_query(spec, query)
         after = decode_cursor(query)
-        text_words = words(query.text)
-        if query.text is not None and query.text.strip() and not text_words:
-            raise InvalidInput("q has no searchable words")
+        text_words = searched_words(query.text)
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
         if text_words and not text_fields:
             raise InvalidInput(f"index {name!r} has no text fields to search")
