@@ -361,6 +361,17 @@ def test_hostile_text_is_only_words(loaded, q):
     assert result.total >= 0
 
 
+def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(loaded):
+    """Words after the 20th were dropped without a word: a long query matched on its first 20 only. It is refused,
+    naming the limit; 20 words are searched as before."""
+    from affiliate_matrix.search import MAX_WORDS
+
+    first = " ".join(["echo"] * MAX_WORDS)
+    assert loaded.search("things", SearchQuery(text=first, size=5)).total >= 0
+    with pytest.raises(InvalidInput, match=rf"has {MAX_WORDS + 1} words; a search takes at most {MAX_WORDS}"):
+        loaded.search("things", SearchQuery(text=first + " zzzunmatched"))
+
+
 @pytest.mark.parametrize("query,problem", [
     (SearchQuery(filters={"nope": ["x"]}), "cannot filter on 'nope'"),
     (SearchQuery(filters={"name": ["x"]}), "cannot filter on 'name'"),

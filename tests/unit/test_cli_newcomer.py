@@ -300,3 +300,10 @@ def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_pat
         said = " ".join(result.output.split())
         assert result.exit_code == 2 and named in said and "no searchable words" in said, (command, said)
         assert "q has" not in said
+
+
+def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["search", " ".join(["word"] * 21)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said

@@ -172,8 +172,8 @@ def test_a_robots_txt_that_redirects_is_followed_and_obeyed(robots_at):
 def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
     server = FaultServer(robots_at="http://10.0.0.1/robots.txt")
     try:
-        with pytest.raises(FetchError, match=r"/ok: not fetched: its robots.txt redirects where it cannot be read: .*10.0.0.1 "
-                                             r"resolves to a non-public address \(priv"):
+        with pytest.raises(FetchError, match=r"/ok: not fetched: its robots.txt redirects where it cannot be "
+                                             r"read: .*10.0.0.1 resolves to a non-public address \(priv"):
             fetcher().get(f"{server.url}/ok")
         assert server.hits["/ok"] == []
     finally:

@@ -156,19 +156,26 @@ def narrowed(text: str) -> str:
     return text.translate(_NARROW)
 
 
+# The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
+# (they were dropped without a word, so a long query matched on its first 20 only).
+MAX_WORDS = 20
+
+
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
     "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
     (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
+    return re.findall(r"[^\W_]+", narrowed(text or "").lower())
 
 
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
-    """The words a search looks for; text with none (only punctuation) is refused, named as its caller calls it (the
-    API's q, a command's argument)."""
+    """The words a search looks for; text with none (only punctuation) or more than MAX_WORDS is refused, named as
+    its caller calls it (the API's q, a command's argument)."""
     found = words(text)
     if text is not None and text.strip() and not found:
         raise InvalidInput(f"{name} has no searchable words")
+    if len(found) > MAX_WORDS:
+        raise InvalidInput(f"{name} has {len(found)} words; a search takes at most {MAX_WORDS}")
     return found
 
 

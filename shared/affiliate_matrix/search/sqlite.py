@@ -17,7 +17,8 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded, validate_query,
+    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded,
+    validate_query,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
