@@ -553,3 +553,16 @@ def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
     rest = index.search("things", query.model_copy(update={"cursor": first.next_cursor, "size": 5}))
     assert [h.id for h in first.hits] == ["b"] and sorted(h.id for h in rest.hits) == ["a", "c"]
     assert [h.id for h in index.search("things", query.model_copy(update={"exact": [], "size": 5})).hits][0] != "b"
+
+
+@pytest.mark.parametrize("named,asked", [("Café", "cafe"), ("Cafe", "CAFÉ"), ("NordVPN", "ＮｏｒｄＶＰＮ"),
+                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking")])
+def test_a_name_asked_without_its_accents_or_in_full_width_letters_still_ranks_first(index, named, asked):
+    """A program named exactly as asked ranked first "case aside" only: q=cafe did not lift "Café" (nor full-width
+    "ＮｏｒｄＶＰＮ" NordVPN), while the words matched them (folded). The exact field is folded as the words are."""
+    index.bulk_upsert("things", [
+        {"id": "a", "name": f"{named} Partners", "description": f"{asked} {asked} {asked} {named} {named}"},
+        {"id": "b", "name": named, "description": "a program"},
+        {"id": "c", "name": "Other", "description": f"{asked} {named} {asked} {named}"}], refresh=True)
+    hits = index.search("things", SearchQuery(text=asked, exact=["name"], size=5)).hits
+    assert [h.id for h in hits][:1] == ["b"], [h.id for h in hits]

@@ -184,10 +184,33 @@ def searched_words(text: str | None, name: str = "the search text") -> list[str]
 EXACT_BOOST = 1000.0
 
 
+def unaccented(text: str) -> str:
+    """Text with its accents taken off, as FTS5's remove_diacritics and OpenSearch's asciifolding take them off
+    ("café" is "cafe"), composed again: a Hangul syllable's NFD is letters (jamo) that are not marks."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFC", "".join(
+        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)))
+
+
+def folded(text: str) -> str:
+    """Text lowercased, its accents off and its full-width and Latin letters in ASCII as a query's words are: "Café",
+    "cafe" and "ＣＡＦＥ" are one text, as OpenSearch's lowercase and asciifolding make them."""
+    return unaccented(narrowed(text).lower())
+
+
+def whole_value(value) -> str:
+    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded, at most 256
+    characters."""
+    return folded(str(value))[:256]
+
+
 def exact_value(text: str | None) -> str:
-    """The text as an exact field's whole value is compared with it: lowercased (as `<field>.raw` is), its runs of
-    spaces one space, at most 256 characters (the longest value `<field>.raw` holds)."""
-    return " ".join((text or "").split()).lower()[:256]
+    """The text as an exact field's whole value is compared with it: as `<field>.raw` holds it (whole_value), its
+    runs of spaces one space."""
+    return whole_value(" ".join((text or "").split()))
 
 
 def typo_allowance(word: str) -> int:

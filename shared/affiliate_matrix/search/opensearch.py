@@ -29,14 +29,15 @@ _SETTINGS = {
         # whole, so neither "booking" nor "Booking.com" found Booking.com.
         "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
         "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
-        "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
+        # a text field's whole value (<field>.raw: an exact match, a sort), folded as its words are (whole_value)
+        "normalizer": {"folding": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
     },
     "number_of_shards": 1,
     "number_of_replicas": 0,
 }
 _TYPES = {
     "text": {"type": "text", "analyzer": "folding",
-             "fields": {"raw": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256}}},
+             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": 256}}},
     "keyword": {"type": "keyword"},
     "number": {"type": "double"},
     "date": {"type": "date"},

@@ -18,7 +18,7 @@ from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
     decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded,
-    validate_query,
+    validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -285,7 +285,7 @@ class SqliteSearchIndex(SearchIndex):
                 elif kind == "date":
                     num.add((field, _epoch(value)))
                 elif kind == "text":
-                    kw.add((f"{field}.raw", str(value).lower()[:256]))
+                    kw.add((f"{field}.raw", whole_value(value)))
         return kw, num
 
     def get(self, name, doc_id):
