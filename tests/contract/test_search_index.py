@@ -556,7 +556,8 @@ def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
 
 
 @pytest.mark.parametrize("named,asked", [("Café", "cafe"), ("Cafe", "CAFÉ"), ("NordVPN", "ＮｏｒｄＶＰＮ"),
-                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking")])
+                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking")],
+                         ids=["accent-named", "accent-asked", "full-width-asked", "latin-letter", "full-width-named"])
 def test_a_name_asked_without_its_accents_or_in_full_width_letters_still_ranks_first(index, named, asked):
     """A program named exactly as asked ranked first "case aside" only: q=cafe did not lift "Café" (nor full-width
     "ＮｏｒｄＶＰＮ" NordVPN), while the words matched them (folded). The exact field is folded as the words are."""

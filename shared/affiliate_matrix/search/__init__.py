@@ -203,8 +203,9 @@ def folded(text: str) -> str:
 
 def whole_value(value) -> str:
     """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded, at most 256
-    characters."""
-    return folded(str(value))[:256]
+    characters. Only its start is folded (a description may be kilobytes, folded in every write): some characters
+    more than 256, for the marks folding drops (text is NFC, so there are few)."""
+    return folded(str(value)[:320])[:256]
 
 
 def exact_value(text: str | None) -> str:
