@@ -49,7 +49,8 @@ def export_programs(
 @import_app.command("programs")
 def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx export programs`.")],
                     fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default from the file's extension).")] = None):
-    """Check every row, then write them all; one bad row refuses the file, errors named by line."""
+    """Check every row, then write them all; one bad row refuses the file, errors named by line. Stopped while
+    writing (Ctrl-C, the index failing), it says how many were written: run it again to finish."""
     from pathlib import Path
 
     from affiliate_matrix.exchange import import_programs as run_import
