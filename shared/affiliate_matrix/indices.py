@@ -22,8 +22,8 @@ def index_specs() -> dict:
 def rendered(spec) -> dict:
     """What an index version's documents are written with, on each backend: OpenSearch's settings and mappings (as
     `amx index render` commits them) and, where it has text fields, the SQLite index's tokenizer and the foldings its
-    text is written with (search.narrowed, its words; search.folded, its whole values). Documents written under another are searched otherwise until
-    `amx index migrate` writes them again, so a change here is a new version."""
+    text is written with (search.narrowed, its words; search.folded, its whole values). Documents written under
+    another are searched otherwise until `amx index migrate` writes them again, so a change here is a new version."""
     from affiliate_matrix.search.opensearch import index_body
     from affiliate_matrix.search.sqlite import TOKENIZE
 
