@@ -53,6 +53,16 @@ class InvalidInput(AmxError):
     """Input failed validation; the message names the field and the value."""
 
 
+class ImportIncomplete(AmxError):
+    """An import stopped in its write phase (interrupted, a backend failing): some programs are written, the others
+    not. Says how many and that the same import again finishes it (programs are written by id)."""
+
+    def __init__(self, written: int, total: int, cause: str):
+        self.written, self.total = written, total
+        super().__init__(f"the import stopped ({cause}): {written:,} of {total:,} programs were written; run the same "
+                         f"import again to finish it (each program is written by its id, so none is doubled)")
+
+
 class UnsupportedMediaType(AmxError):
     """A request body declared as another media type than the route reads."""
 

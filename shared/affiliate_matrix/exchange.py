@@ -4,7 +4,8 @@ Export walks the index (or a search's result) page by page with a cursor, so mem
 however many programs there are. Every format carries every Program field: JSON Lines as the
 program itself; CSV and Parquet one column per field, with lists and objects as JSON text, so
 an export imports back to the same records. Import checks every row first (errors named by line,
-nothing written if any); only then are the programs written, in batches.
+nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
+backend failing) says how many were written; the same import again finishes it.
 """
 
 import codecs
@@ -20,7 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from affiliate_matrix.csv_rows import rows as csv_rows
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import ImportIncomplete, InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery
 
@@ -301,13 +302,19 @@ def _import(rt, handle, fmt: str) -> ImportReport:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(problems))
     rt.index.ensure_index(PROGRAMS_INDEX)
     report, batch = ImportReport(records=len(seen)), []
-    for _, data in records(handle, fmt):
-        batch.append(to_document(_program(data)))
-        if len(batch) == BATCH:
+    try:
+        for _, data in records(handle, fmt):
+            batch.append(to_document(_program(data)))
+            if len(batch) == BATCH:
+                report = _write(rt, batch, report)
+                batch = []
+        if batch:
             report = _write(rt, batch, report)
-            batch = []
-    if batch:
-        report = _write(rt, batch, report)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far it got
+        # Not all-or-nothing: OpenSearch has no transaction across batches. A re-run upserts the same ids, so it
+        # finishes the import; the batch in flight is counted unwritten, though some of it may be.
+        cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+        raise ImportIncomplete(report.written, report.records, cause) from exc
     return report
 
 

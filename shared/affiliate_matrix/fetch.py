@@ -93,16 +93,18 @@ class Fetcher:
             except FetchError as exc:
                 if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt":
                     raise  # the site itself: not "unreachable", never to be asked at all
-                return STAY_AWAY, f"robots.txt unreachable: {exc}"  # a hop refused too: stay away for now
+                if url == f"{site}/robots.txt":  # the host not resolved or reached: said first, robots after
+                    return STAY_AWAY, f"{exc}; its robots.txt could not be read"
+                return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}"  # stay away for now
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
                     url = urljoin(url, response.headers["location"])
                     target_of(url)
                 except (ValueError, FetchError) as exc:
-                    return STAY_AWAY, f"robots.txt unreachable: it redirects to a malformed Location ({exc})"
+                    return STAY_AWAY, f"its robots.txt redirects to a malformed Location ({exc})"
                 continue
             if response.status >= 500:
-                return STAY_AWAY, f"robots.txt answered HTTP {response.status}"
+                return STAY_AWAY, f"its robots.txt answered HTTP {response.status}"
             if response.status >= 400:
                 return "", ""  # none: everything is allowed
             rules = response.text
@@ -125,8 +127,10 @@ class Fetcher:
 
     def _get(self, url: str) -> Response:
         if not self.allowed(url):
-            problem = self._robots[_site(url)].problem
-            raise FetchError(f"{url}: disallowed by robots.txt" + (f" ({problem})" if problem else ""))
+            if problem := self._robots[_site(url)].problem:  # not the site's rules: what kept us from reading them
+                raise FetchError(f"{url}: not fetched: {problem} (no page of a site is fetched while its robots.txt "
+                                 "cannot be read)")
+            raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
             headers = {}
             known = self.validators.get(url) or {}

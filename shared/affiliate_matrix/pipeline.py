@@ -21,7 +21,7 @@ from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.search import MAX_WORDS, SearchQuery, words
 from affiliate_matrix.sources import ApiSource, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
@@ -397,7 +397,8 @@ def resolved(rt, programs) -> list[Program]:
     # Every program, a domain's too: a listing with no domain indexed before its merchant's domain, or the same site
     # under another TLD, is the same program as the domain's listing here, as it would be within one batch.
     for program in programs:
-        query = SearchQuery(text=name_words(program.name)[:200], size=5)
+        text = name_words(program.name)[:200]  # candidates: looked up by the first words (a search takes no more)
+        query = SearchQuery(text=" ".join(words(text)[:MAX_WORDS]) or text, size=5)
         for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
             known[hit.id] = hit.doc
     existing = [from_document(doc) for doc in known.values()]

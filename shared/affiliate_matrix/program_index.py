@@ -65,13 +65,15 @@ def _as_indexed_now(doc: dict) -> dict:
 # in ASCII (ø, æ, ß, ﬁ, …) are written folded, as a query's words now are: a v6 file holds them as they came.
 # v8: adds cookie_length_days, domain_words and category_words (BESIDE): a lifetime cookie meets min_cookie_days and
 # ranks first by cookie, and a program is found by its domain and by the words of its categories.
+# v9: the fields of v8; a text field's whole value (<field>.raw: the exact match, sort=name) folded as its words are
+# (search.folded: accents off, full-width letters in ASCII), so q=cafe ranks "Café" first as q=cafe ranks "Cafe".
 # Fields the index holds beside the summary, which an answer's items leave out: the full program; the cookie's
 # length with a lifetime cookie (cookie_days -1) as LIFETIME_DAYS, longer than any stated one (what min_cookie_days
 # bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's);
 # the merchant's domain and its categories as text, so q=bluehost.com finds Bluehost and q=vpn finds NordVPN (of
 # vpn_security): merchant_domain and categories are keywords no word of a query matched.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text}
-PROGRAMS_INDEX = IndexSpec("programs", 8, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 9, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
 

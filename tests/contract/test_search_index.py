@@ -361,6 +361,17 @@ def test_hostile_text_is_only_words(loaded, q):
     assert result.total >= 0
 
 
+def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(loaded):
+    """Words after the 20th were dropped without a word: a long query matched on its first 20 only. It is refused,
+    naming the limit; 20 words are searched as before."""
+    from affiliate_matrix.search import MAX_WORDS
+
+    first = " ".join(["echo"] * MAX_WORDS)
+    assert loaded.search("things", SearchQuery(text=first, size=5)).total >= 0
+    with pytest.raises(InvalidInput, match=rf"has {MAX_WORDS + 1} words; a search takes at most {MAX_WORDS}"):
+        loaded.search("things", SearchQuery(text=first + " zzzunmatched"))
+
+
 @pytest.mark.parametrize("query,problem", [
     (SearchQuery(filters={"nope": ["x"]}), "cannot filter on 'nope'"),
     (SearchQuery(filters={"name": ["x"]}), "cannot filter on 'name'"),
@@ -542,3 +553,17 @@ def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
     rest = index.search("things", query.model_copy(update={"cursor": first.next_cursor, "size": 5}))
     assert [h.id for h in first.hits] == ["b"] and sorted(h.id for h in rest.hits) == ["a", "c"]
     assert [h.id for h in index.search("things", query.model_copy(update={"exact": [], "size": 5})).hits][0] != "b"
+
+
+@pytest.mark.parametrize("named,asked", [("Café", "cafe"), ("Cafe", "CAFÉ"), ("NordVPN", "ＮｏｒｄＶＰＮ"),
+                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking")],
+                         ids=["accent-named", "accent-asked", "full-width-asked", "latin-letter", "full-width-named"])
+def test_a_name_asked_without_its_accents_or_in_full_width_letters_still_ranks_first(index, named, asked):
+    """A program named exactly as asked ranked first "case aside" only: q=cafe did not lift "Café" (nor full-width
+    "ＮｏｒｄＶＰＮ" NordVPN), while the words matched them (folded). The exact field is folded as the words are."""
+    index.bulk_upsert("things", [
+        {"id": "a", "name": f"{named} Partners", "description": f"{asked} {asked} {asked} {named} {named}"},
+        {"id": "b", "name": named, "description": "a program"},
+        {"id": "c", "name": "Other", "description": f"{asked} {named} {asked} {named}"}], refresh=True)
+    hits = index.search("things", SearchQuery(text=asked, exact=["name"], size=5)).hits
+    assert [h.id for h in hits][:1] == ["b"], [h.id for h in hits]

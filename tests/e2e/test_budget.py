@@ -408,3 +408,28 @@ def test_the_budget_index_on_opensearch(opensearch_node, tmp_path, monkeypatch):
     assert days.total == 14 and all(h.doc["campaign_id"] == "s2" for h in days.hits)
     allocations = runtime.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
     assert round(sum(h.doc["amount"] for h in allocations.hits), 2) == 300.0
+
+
+def test_a_report_cut_short_leaves_the_files_it_did_not_finish_as_they_were(rt, tmp_path, monkeypatch):
+    """A report stopped while writing a figure (a full disk, Ctrl-C) left that PNG cut short where the last report's
+    was. Each file is written beside its place and renamed onto it once whole: the last one stays, nothing is left
+    beside it."""
+    from matplotlib.figure import Figure
+
+    folder = tmp_path / "report"
+    report(rt, folder, horizon=7)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    savefig = Figure.savefig
+
+    def disk_full_on_the_second(self, fname, **kwargs):
+        if "response" in str(fname):
+            with open(fname, "wb") as file:
+                file.write(b"\x89PNG cut")
+            raise OSError(28, "No space left on device", str(fname))
+        return savefig(self, fname, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", disk_full_on_the_second)
+    with pytest.raises(OSError, match="No space left"):
+        report(rt, folder, horizon=7)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()}["response.png"] == before["response.png"]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(before)

@@ -12,8 +12,8 @@ import pytest
 
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.exchange import MAX_LINE, export, import_programs, programs
+from affiliate_matrix.errors import BackendUnavailable, ImportIncomplete, InvalidInput
+from affiliate_matrix.exchange import BATCH, MAX_LINE, export, import_programs, programs
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -141,3 +141,50 @@ def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_bat
     path.write_text("\n".join([*lines[:-1], json.dumps(record)]) + "\n")
     said = refused(target, path, "jsonl")
     assert "line 1001: cannot be stored in the index (Maximum serialization depth exceeded)" in said
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), BackendUnavailable("opensearch: connection reset")],
+                         ids=["ctrl-c", "backend-down"])
+def test_an_import_stopped_while_writing_says_how_far_it_got_and_a_rerun_finishes_it(tmp_path, target, monkeypatch,
+                                                                                      stop):
+    """The file is checked whole, then written BATCH programs at a time: a Ctrl-C or a backend failing after the
+    first batch left that batch written and said nothing of it. Now it says how many of how many were written
+    and that the same import again finishes it (programs are upserted by id); run again, it does."""
+    path = tmp_path / "programs.jsonl"
+    path.write_bytes(exported(tmp_path, "jsonl", synthetic_programs(BATCH + 1)))
+    bulk_upsert, calls = target.index.bulk_upsert, []
+
+    def fails_on_the_second_batch(name, docs, **kwargs):
+        calls.append(len(docs))
+        if len(calls) == 2:
+            raise stop
+        return bulk_upsert(name, docs, **kwargs)
+
+    monkeypatch.setattr(target.index, "bulk_upsert", fails_on_the_second_batch)
+    with pytest.raises(ImportIncomplete) as stopped:
+        import_programs(target, path, "jsonl")
+    said = str(stopped.value)
+    assert f"{BATCH:,} of {BATCH + 1:,} programs were written" in said and "run the same import again" in said
+    assert ("interrupted" if isinstance(stop, KeyboardInterrupt) else "connection reset") in said
+    monkeypatch.setattr(target.index, "bulk_upsert", bulk_upsert)
+    report = import_programs(target, path, "jsonl")
+    assert report.written == report.records == BATCH + 1
+    assert target.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == BATCH + 1
+
+
+def test_the_command_says_how_far_a_stopped_import_got_and_fails(tmp_path, monkeypatch, capsys):
+    from affiliate_matrix.cli import main
+
+    path = tmp_path / "programs.jsonl"
+    path.write_bytes(exported(tmp_path, "jsonl", synthetic_programs(3)))
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "target"))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("affiliate_matrix.search.sqlite.SqliteSearchIndex.bulk_upsert", interrupted)
+    monkeypatch.setattr("sys.argv", ["amx", "import", "programs", str(path)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    said = " ".join(capsys.readouterr().err.split())
+    assert exited.value.code != 0 and "0 of 3 programs were written" in said and "run the same import again" in said

@@ -72,6 +72,8 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("q=name%3A*", 400, "query syntax ('e:')"),
     ("q=x%27%20--%20drop", 400, "query syntax ('--')"),
     ("q=%3Cscript%3E", 400, "query syntax ('<')"),
+    ("q=" + "+".join(["word"] * 21), 400, "q has 21 words; a search takes at most 20"),  # the 21st was dropped
+    ("q=" + "+".join(["word"] * 20), 200, ""),
     ("q=AT%26T%20%2B%20Toys%20%22R%22%20Us%20(C%2B%2B)", 200, ""),
     ("bogus=1", 400, "unknown parameter(s): bogus"),
 ])

@@ -310,3 +310,21 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
                                      "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
         result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
+
+
+def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
+    """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
+    command names its own argument or option (TEXT, --q)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for command, named in ((["search", '"'], "TEXT"), (["export", "programs", "--q", ","], "--q")):
+        result = CliRunner().invoke(app, command)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2 and named in said and "no searchable words" in said, (command, said)
+        assert "q has" not in said
+
+
+def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["search", " ".join(["word"] * 21)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said

@@ -150,7 +150,7 @@ def test_robots_txt_is_obeyed(server):
 def test_an_unreachable_robots_txt_means_stay_away():
     server = FaultServer(robots=503)
     try:
-        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+        with pytest.raises(FetchError, match="not fetched: its robots.txt answered HTTP 503"):
             fetcher().get(f"{server.url}/ok")
     finally:
         server.close()
@@ -172,12 +172,30 @@ def test_a_robots_txt_that_redirects_is_followed_and_obeyed(robots_at):
 def test_a_robots_txt_redirecting_to_an_internal_address_means_stay_away():
     server = FaultServer(robots_at="http://10.0.0.1/robots.txt")
     try:
-        with pytest.raises(FetchError, match=r"disallowed by robots.txt \(robots.txt unreachable: .*10.0.0.1 resolves to "
-                                             r"a non-public address \(priv"):
+        with pytest.raises(FetchError, match=r"/ok: not fetched: its robots.txt redirects where it cannot be "
+                                             r"read: .*10.0.0.1 resolves to a non-public address \(priv"):
             fetcher().get(f"{server.url}/ok")
         assert server.hits["/ok"] == []
     finally:
         server.close()
+
+
+def test_a_host_that_cannot_be_resolved_is_named_as_such_not_as_a_robots_txt_refusal(monkeypatch):
+    """The page of a host whose name did not resolve failed as "disallowed by robots.txt (robots.txt unreachable:
+    cannot resolve ...)": robots named where DNS failed. It says what failed, and that the page was not fetched
+    because the site's robots.txt could not be read."""
+    import socket
+
+    def no_such_name(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    with pytest.raises(FetchError) as failed:
+        fetcher(sleep=lambda seconds: None).get("http://shop.example/affiliates")
+    said = str(failed.value)
+    assert said.startswith("http://shop.example/affiliates: not fetched: cannot resolve 'shop.example': Name or "
+                           "service not known")
+    assert "its robots.txt could not be read" in said and "disallowed" not in said
 
 
 @pytest.mark.parametrize("charset", ["idna", "undefined", "punycode", "unicode_escape"])

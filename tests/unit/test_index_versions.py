@@ -14,12 +14,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # fails here: bump the version (an IndexSpec's second argument), run `amx index render`, say in the README's
 # Versions paragraph to run `amx index migrate <name>` after deploying it, then write the new pair here.
 RENDERED = {
-    "programs": (8, "7f2182adbad5fcec"),
+    "programs": (9, "6499a9d9731ac1fe"),
     "deltas": (2, "1b9cd88a1549ef47"),
     "metrics": (1, "06b740130614d8ca"),
     "budget": (1, "4904aa676d79d9b8"),
-    "activations": (2, "572a7f66a050c552"),
-    "alerts": (2, "a565927cd8216af4"),
+    "activations": (3, "5e7420d6e9d62821"),
+    "alerts": (3, "b6979bfc08f0e41c"),
     "queries": (1, "dac14c514b9b21fe"),
 }
 
@@ -55,3 +55,22 @@ def test_an_embedded_index_written_before_the_folding_is_folded_by_its_migration
     index.migrate(spec)
     assert index.status(name).current == spec.version
     assert [hit.id for hit in index.search(name, SearchQuery(text="booking oresund")).hits] == ["a1"]
+
+
+def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):
+    """Programs v9 (activations and alerts v3) fold a text field's whole value (<field>.raw, the exact match): a file
+    written before holds "café" as it came, so q=cafe lifts "Café" only once `amx index migrate` writes it again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    fields = {"id": "keyword", "name": "text", "description": "text"}
+    index = open_search_index(Settings(data_dir=tmp_path))
+    docs = [{"id": "a", "name": "Café Partners", "description": "cafe cafe cafe café"},
+            {"id": "b", "name": "Café", "description": "a program"}]
+    with monkeypatch.context() as before:
+        before.setattr(sqlite_index, "whole_value", lambda value: str(value).lower()[:256])  # the code before
+        index.ensure_index(IndexSpec("things", 1, fields))
+        assert index.bulk_upsert("things", docs, refresh=True).errors == []
+    query = SearchQuery(text="cafe", exact=["name"])
+    assert [hit.id for hit in index.search("things", query).hits][0] == "a"
+    index.migrate(IndexSpec("things", 2, fields))
+    assert [hit.id for hit in index.search("things", query).hits][0] == "b"

@@ -23,6 +23,7 @@ from affiliate_matrix.budget.forecast import campaign_forecast
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import RunResult, list_runs, load_run
 from affiliate_matrix.documents import readable
+from affiliate_matrix.files import whole_or_not_at_all
 
 MAX_PANELS = 12       # campaigns shown per figure: the largest spenders
 FRAME_COLOUR = "#1f3a5f"
@@ -126,7 +127,8 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     files.append(_save(figure, out / "forecast.png"))
 
     summary = "\n".join(lines) + "\n"
-    (out / "summary.txt").write_text(summary)
+    with whole_or_not_at_all(out / "summary.txt") as partial:
+        Path(partial).write_text(summary)
     files.append(out / "summary.txt")
     if documents:
         rt.index.ensure_index(BUDGET_INDEX)
@@ -188,7 +190,8 @@ def _single(posterior, i: int, width: int):
 
 def _save(figure, path: Path) -> Path:
     figure.tight_layout()
-    figure.savefig(path, dpi=90)
+    with whole_or_not_at_all(path) as partial:
+        figure.savefig(partial, dpi=90, format="png")
     from matplotlib import pyplot as plt
 
     plt.close(figure)

@@ -21,7 +21,7 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import network_names, print_search
+    from affiliate_matrix.cli.views import network_names, print_search, search_text
     from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
 
     if limit > MAX_PAGE_SIZE:
@@ -29,7 +29,7 @@ def search(
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     filters = {k: v for k, v in {"categories": category, "networks": network_names(network)}.items() if v}
-    print_search(console, open_runtime(), text, limit=limit, sort=sort, filters=filters)
+    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit, sort=sort, filters=filters)
 
 
 @commands.command()

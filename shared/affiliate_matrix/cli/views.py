@@ -65,6 +65,21 @@ def network_names(typed: list[str] | None) -> list[str]:
     return [network_name(n) or n for n in typed or []]
 
 
+def search_text(text: str | None, hint: str) -> str | None:
+    """The words a command searches for, checked as the index checks them but named as the command names them (the
+    index's error names the API's q)."""
+    import typer
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.search import searched_words
+
+    try:
+        searched_words(text, "the text")
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    return text
+
+
 def cookie_text(days) -> str:
     return "—" if days is None else "lifetime" if days == -1 else f"{days}d"
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, create_model
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.program_index import FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, ProgramSummary
+from affiliate_matrix.search import MAX_WORDS, searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
@@ -20,11 +21,15 @@ def plain_words(text: str | None) -> str | None:
     syntax = _SYNTAX.search(text or "")
     if syntax:
         raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+    try:
+        searched_words(text, "q")
+    except InvalidInput as exc:
+        raise refuse(str(exc)) from None
     return text
 
 
 Words = Annotated[str | None, Field(max_length=500, description=(
-    "Words to find (every word must match; one or two typos allowed by word length). "
+    f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length). "
     "Query syntax (field:, *, ?, ~, =, --, <, >, ;) is refused with a 400.")), AfterValidator(plain_words)]
 Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
                                                                   "unchanged.")]

@@ -156,11 +156,27 @@ def narrowed(text: str) -> str:
     return text.translate(_NARROW)
 
 
+# The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
+# (they were dropped without a word, so a long query matched on its first 20 only).
+MAX_WORDS = 20
+
+
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
     "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
     (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", narrowed(text or "").lower())[:20]
+    return re.findall(r"[^\W_]+", narrowed(text or "").lower())
+
+
+def searched_words(text: str | None, name: str = "the search text") -> list[str]:
+    """The words a search looks for; text with none (only punctuation) or more than MAX_WORDS is refused, named as
+    its caller calls it (the API's q, a command's argument)."""
+    found = words(text)
+    if text is not None and text.strip() and not found:
+        raise InvalidInput(f"{name} has no searchable words")
+    if len(found) > MAX_WORDS:
+        raise InvalidInput(f"{name} has {len(found)} words; a search takes at most {MAX_WORDS}")
+    return found
 
 
 # What a hit whose exact field is the text adds to its score: past any bm25 score of a query's words (each word's share
@@ -168,10 +184,34 @@ def words(text: str | None) -> list[str]:
 EXACT_BOOST = 1000.0
 
 
+def unaccented(text: str) -> str:
+    """Text with its accents taken off, as FTS5's remove_diacritics and OpenSearch's asciifolding take them off
+    ("café" is "cafe"), composed again: a Hangul syllable's NFD is letters (jamo) that are not marks."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFC", "".join(
+        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)))
+
+
+def folded(text: str) -> str:
+    """Text lowercased, its accents off and its full-width and Latin letters in ASCII as a query's words are: "Café",
+    "cafe" and "ＣＡＦＥ" are one text, as OpenSearch's lowercase and asciifolding make them."""
+    return unaccented(narrowed(text).lower())
+
+
+def whole_value(value) -> str:
+    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded, at most 256
+    characters. Only its start is folded (a description may be kilobytes, folded in every write): some characters
+    more than 256, for the marks folding drops (text is NFC, so there are few)."""
+    return folded(str(value)[:320])[:256]
+
+
 def exact_value(text: str | None) -> str:
-    """The text as an exact field's whole value is compared with it: lowercased (as `<field>.raw` is), its runs of
-    spaces one space, at most 256 characters (the longest value `<field>.raw` holds)."""
-    return " ".join((text or "").split()).lower()[:256]
+    """The text as an exact field's whole value is compared with it: as `<field>.raw` holds it (whole_value), its
+    runs of spaces one space."""
+    return whole_value(" ".join((text or "").split()))
 
 
 def typo_allowance(word: str) -> int:

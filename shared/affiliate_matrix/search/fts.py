@@ -3,7 +3,7 @@ matching for words the in-memory postings (postings.py) cannot match as they are
 
 import re
 
-from affiliate_matrix.search import typo_allowance
+from affiliate_matrix.search import typo_allowance, unaccented
 from affiliate_matrix.search.rowsets import bits_of, flags_of
 
 PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
@@ -15,12 +15,7 @@ def near(word: str, vocabulary: dict[str, list[str]], most: int = 50) -> list[st
     of them (search.expansions: OpenSearch's max_expansions). The word's accents are taken off first, as
     FTS5 took them off the terms (remove_diacritics) and OpenSearch off both before counting edits:
     "cafés" is one edit from "cafe", not two."""
-    if not word.isascii():
-        import unicodedata
-
-        # composed again: a Hangul syllable's NFD is letters (jamo) that are not marks, and FTS5 holds syllables
-        word = unicodedata.normalize("NFC", "".join(
-            c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)))
+    word = unaccented(word)
     allowance = typo_allowance(word)
     if not allowance:
         return [word]

@@ -18,7 +18,7 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, previous_version, upgraded, validate_query, words,
+    decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -29,14 +29,15 @@ _SETTINGS = {
         # whole, so neither "booking" nor "Booking.com" found Booking.com.
         "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
         "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
-        "normalizer": {"lowercase": {"type": "custom", "filter": ["lowercase"]}},
+        # a text field's whole value (<field>.raw: an exact match, a sort), folded as its words are (whole_value)
+        "normalizer": {"folding": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
     },
     "number_of_shards": 1,
     "number_of_replicas": 0,
 }
 _TYPES = {
     "text": {"type": "text", "analyzer": "folding",
-             "fields": {"raw": {"type": "keyword", "normalizer": "lowercase", "ignore_above": 256}}},
+             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": 256}}},
     "keyword": {"type": "keyword"},
     "number": {"type": "double"},
     "date": {"type": "date"},
@@ -318,9 +319,7 @@ class OpenSearchIndex(SearchIndex):
         spec = self._spec(name)
         validate_query(spec, query)
         after = decode_cursor(query)
-        text_words = words(query.text)
-        if query.text is not None and query.text.strip() and not text_words:
-            raise InvalidInput("q has no searchable words")
+        text_words = searched_words(query.text)
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
         if text_words and not text_fields:
             raise InvalidInput(f"index {name!r} has no text fields to search")

@@ -17,7 +17,8 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, upgraded, validate_query, words,
+    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded,
+    validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -284,7 +285,7 @@ class SqliteSearchIndex(SearchIndex):
                 elif kind == "date":
                     num.add((field, _epoch(value)))
                 elif kind == "text":
-                    kw.add((f"{field}.raw", str(value).lower()[:256]))
+                    kw.add((f"{field}.raw", whole_value(value)))
         return kw, num
 
     def get(self, name, doc_id):
@@ -316,9 +317,7 @@ class SqliteSearchIndex(SearchIndex):
         t, spec = self._resolve(name)
         validate_query(spec, query)
         after = decode_cursor(query)
-        text_words = words(query.text)
-        if query.text is not None and query.text.strip() and not text_words:
-            raise InvalidInput("q has no searchable words")
+        text_words = searched_words(query.text)
         if text_words and "text" not in spec.fields.values():
             raise InvalidInput(f"index {name!r} has no text fields to search")
         with self._lock:  # one read snapshot: the columns, the matches and the page's documents agree
