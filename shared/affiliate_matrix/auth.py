@@ -92,20 +92,84 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
     if match is None:
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
     token_id, secret = match.groups()
+    record = _live_record(rt, token_id, secret, now or datetime.now(UTC))
+    if needed == "admin" and record["role"] != "admin":
+        raise AccessDenied("this needs an admin token")
+    return record["role"]
+
+
+def _live_record(rt, token_id: str, secret: str | None, now: datetime) -> dict:
+    """The token's record, its use noted, if it is minted, not revoked, not expired and (with `secret`) its own."""
     try:
         record = rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data
     except NotFoundError:  # never minted, or revoked
         raise Unauthorized("the token is not valid") from None
-    if not hmac.compare_digest(record["sha256"], _hash(secret)):
+    if secret is not None and not hmac.compare_digest(record["sha256"], _hash(secret)):
         raise Unauthorized("the token is not valid")
-    now = now or datetime.now(UTC)
     if now >= expires_at(record):
         raise Unauthorized(f"the token expired at {expires_at(record).isoformat(timespec='seconds')}; "
                            "create a new one with `amx tokens create`")
     _note_use(rt, token_id, now)
-    if needed == "admin" and record["role"] != "admin":
-        raise AccessDenied("this needs an admin token")
-    return record["role"]
+    return record
+
+
+# A browser signed in to the web pages holds a session, not the API token it signed in with: a secret of its own,
+# kept hashed under SESSIONS beside the token's id, valid SESSION_TTL and never past the token's own expiry, destroyed
+# at sign-out. So a copied cookie is worth hours at most and nothing once its browser signed out, and the API token,
+# valid for months, never sits in a cookie jar. Each page checks the session and the token it stands for, so
+# revoking the token ends its sessions at their next click.
+SESSIONS = "web-sessions"
+SESSION_TTL = timedelta(hours=12)
+_SESSION = re.compile(r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+
+
+def open_session(rt, token: str, now: datetime | None = None) -> str:
+    """A new session for a valid API token (Unauthorized otherwise); the only place it is shown is the return value."""
+    now = now or datetime.now(UTC)
+    authorize(rt, f"Bearer {token}", now=now)
+    token_id = _TOKEN.match(token).group(1)
+    until = min(now + SESSION_TTL, expires_at(rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data))
+    session_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    rt.secrets.write(f"{SESSIONS}/{session_id}", {"sha256": _hash(secret), "token_id": token_id,
+                                                  "expires_at": until.isoformat()}, cas=0)
+    log.info("session.opened", session_id=session_id, token_id=token_id)
+    return f"amxs_{session_id}_{secret}"
+
+
+def session_token_id(rt, session: str | None, now: datetime | None = None) -> str:
+    """The id of the API token a live session stands for; Unauthorized when there is none, it expired or was closed,
+    or its token was revoked or expired."""
+    match = _SESSION.match(session or "")
+    if match is None:
+        raise Unauthorized("not signed in")
+    session_id, secret = match.groups()
+    try:
+        record = rt.secrets.read(f"{SESSIONS}/{session_id}", outage_copy=False).data
+    except NotFoundError:  # never opened, or signed out
+        raise Unauthorized("the session is not valid: sign in again") from None
+    if not hmac.compare_digest(record["sha256"], _hash(secret)):
+        raise Unauthorized("the session is not valid: sign in again")
+    now = now or datetime.now(UTC)
+    if now >= datetime.fromisoformat(record["expires_at"]):
+        raise Unauthorized("the session expired: sign in again")
+    _live_record(rt, record["token_id"], None, now)
+    return record["token_id"]
+
+
+def close_session(rt, session: str | None) -> None:
+    """Destroy the session's record (signing out): its cookie is refused from then on, wherever it was copied to."""
+    match = _SESSION.match(session or "")
+    if match is None:
+        return
+    path = f"{SESSIONS}/{match.group(1)}"
+    try:
+        if not hmac.compare_digest(rt.secrets.read(path, outage_copy=False).data["sha256"], _hash(match.group(2))):
+            return  # not this browser's to end
+        metadata = rt.secrets.metadata(path)
+    except NotFoundError:
+        return
+    rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
+    log.info("session.closed", session_id=match.group(1))
 
 
 def _last_use_key(token_id: str) -> str:

@@ -172,6 +172,42 @@ def test_a_revoked_token_signs_the_browser_out_at_its_next_request(app, rt):
     assert "revoked or has expired" in app.get(answer.headers["Location"]).text
 
 
+def test_the_browser_holds_a_session_of_its_own_never_the_api_token(app, rt):
+    """The cookie held the API token itself (valid 90 days by default): its 12 hours were the browser's word only,
+    so a copied cookie was the token for months, and signing out ended nothing but the browser's copy."""
+    token = create_token(rt.secrets, "read")
+    signed = app.post("/signin", data={"token": token, "csrf": csrf_of(app), "next": "/programs"})
+    [cookie] = [c for c in signed.headers.getlist("Set-Cookie") if c.startswith("amx_session=")]
+    assert token not in str(signed.headers) and cookie.startswith("amx_session=amxs_")
+    copied = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    copied.set_cookie("amx_session", cookie.split(";")[0].split("=", 1)[1])
+    assert copied.get("/programs").status_code == 200
+    assert app.post("/signout", data={"csrf": csrf_of(app)}).status_code == 303
+    refused = copied.get("/programs")
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/signin?")
+    assert app.get("/programs").status_code == 303
+
+
+def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
+    from datetime import UTC, datetime, timedelta
+
+    from affiliate_matrix.auth import open_session, session_token_id
+    from affiliate_matrix.errors import Unauthorized
+
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    token = create_token(rt.secrets, "read", now=at)
+    session = open_session(rt, token, now=at)
+    assert session_token_id(rt, session, now=at + timedelta(hours=11, minutes=59)) == token.split("_")[1]
+    with pytest.raises(Unauthorized, match="the session expired"):
+        session_token_id(rt, session, now=at + timedelta(hours=12))
+    short = create_token(rt.secrets, "read", ttl=timedelta(hours=1), now=at)
+    brief = open_session(rt, short, now=at)
+    with pytest.raises(Unauthorized, match="the session expired"):
+        session_token_id(rt, brief, now=at + timedelta(hours=1))
+    with pytest.raises(Unauthorized, match="not valid"):  # another session's id with a guessed secret
+        session_token_id(rt, session[:18] + "x" * 43, now=at)
+
+
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     sign_in(app, rt)
     assert app.post("/signout", data={}).status_code == 400

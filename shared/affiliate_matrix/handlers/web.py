@@ -1,10 +1,11 @@
 """web: the programs index as server-rendered HTML pages, over the programs API's own code.
 
-GET  /signin, POST /signin    paste an API token once; it is kept in an HttpOnly, SameSite=Strict
-                              cookie (Secure and named __Host-… except on loopback) and checked afresh on
-                              every request, so a revoked or expired token signs the browser out at its
-                              next click
-POST /signout                 forget it
+GET  /signin, POST /signin    paste an API token once; the browser gets a session of its own (auth.open_session:
+                              at most 12 h, never past the token's expiry; never the token itself) in an
+                              HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback),
+                              checked afresh with its token on every request, so a revoked or expired token
+                              signs the browser out at its next click
+POST /signout                 end the session (its record destroyed: a copy of the cookie is refused too)
 GET  /programs                search, facets, minimums, sorts, cursor paging (the URL is the state)
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
 GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
@@ -32,13 +33,13 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
 
 from affiliate_matrix import flags
-from affiliate_matrix.auth import authorize, token_id
+from affiliate_matrix.auth import SESSION_TTL, close_session, open_session, session_token_id
 from affiliate_matrix.errors import InvalidInput, MethodNotAllowed, NotFoundError, Unauthorized
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.web import render
 
 SESSION, CSRF = "amx_session", "amx_csrf"  # named __Host-amx_… where the cookies are Secure (Page.prefix)
-SESSION_SECONDS = 12 * 3600  # the cookie's life; the token's own expiry and revocation still apply
+SESSION_SECONDS = int(SESSION_TTL.total_seconds())  # the cookie's life, the session's on the server
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
@@ -75,14 +76,13 @@ def dispatch(rt, request, page):
         return sign_in(rt, request, page)
     if request.method == "POST" and path == "/signout":
         page.check_csrf()
+        close_session(rt, page.cookie_value(SESSION))
         return page.redirect("/signin", forget=True)
     if request.method not in ("GET", "HEAD"):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
-    token = page.cookie_value(SESSION)
-    if not token:
-        raise Unauthorized("not signed in")
-    authorize(rt, f"Bearer {token}")  # every request: a revoked or expired token is refused now
-    flags.bind(rt.flags.config(), token_id(f"Bearer {token}"))  # the same flag buckets as the token's API calls
+    # every request: an ended session, or a revoked or expired token, is refused now
+    token_id = session_token_id(rt, page.cookie_value(SESSION))
+    flags.bind(rt.flags.config(), token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
     args = render.filled(request.args)
     if path in ("/", ""):
@@ -132,10 +132,10 @@ def sign_in(rt, request, page):
                            error="That is not an API token: it looks like amx_<12 hex digits>_<43 characters> "
                                  "(create one with `amx tokens create --role read`).")
     try:
-        authorize(rt, f"Bearer {token}")
+        session = open_session(rt, token)
     except Unauthorized as exc:
         return page.render("signin.html", 401, next=next_path, error=str(exc))
-    return page.redirect(next_path, session=token)
+    return page.redirect(next_path, session=session)
 
 
 def static(name: str):
