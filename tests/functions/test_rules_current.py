@@ -76,3 +76,37 @@ def test_a_failure_counted_elsewhere_is_ended_by_the_next_success_here(two_proce
     assert load_state(here.store, "fragile")[0]["failures"] == 0
     [failed] = on_event(elsewhere, expiring(5, failed=1))
     assert failed["outcome"] == "failed" and load_rule(here.store, "fragile")[0].enabled
+
+
+def test_a_rule_added_again_under_a_deleted_ones_id_starts_afresh(env):
+    """A rule's state (its last firing, its failures) outlived the rule: one added again under the id was cooling
+    down from the old one's firing, through the API and `amx rules delete` alike."""
+    from tests.support.apps import function_client
+    from tests.support.events import deliver_event
+
+    triggers = function_client("triggers")
+    rule = {"id": "again", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 86400}
+    for n, time in enumerate(("2026-11-22T07:00:00+00:00", "2026-11-22T08:00:00+00:00")):
+        assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+        assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"path": "connections/awin", "days": 7},
+                             time=time, id=f"e{n}").status_code == 204
+        etag = triggers.get("/rules/again", headers=env["admin"]).headers["ETag"]
+        assert triggers.delete("/rules/again", headers={**env["admin"], "If-Match": etag}).status_code == 204
+    decisions = [a["decision"] for a in triggers.get("/activations", headers=env["read"]).json["items"]]
+    assert decisions == ["fired", "fired"]
+
+
+def test_amx_rules_delete_takes_the_rules_state_with_it(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_rule(rt.store, rule("gone", cooldown_s=86400))
+    assert [a["rule_id"] for a in on_event(rt, expiring(1))] == ["gone"]
+    assert CliRunner().invoke(app, ["rules", "delete", "gone"]).exit_code == 0
+    assert rt.store.head("rules/state/gone.json") is None and rt.store.head("rules/gone.json") is None
+    missing = CliRunner().invoke(app, ["rules", "delete", "gone"])
+    assert missing.exit_code != 0 and "there is no rule 'gone'" in str(missing.exception)  # main() prints it

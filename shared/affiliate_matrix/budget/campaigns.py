@@ -97,11 +97,10 @@ def agrees_with_days(store, campaign: Campaign) -> None:
                            f"another id for {campaign.currency})")
 
 
-def delete_days(store, campaign: Campaign | None) -> None:
-    """A deleted campaign's days go with it (a campaign added again under its id inherited them, in any currency);
-    the budget index keeps their mirror for the dashboards."""
-    if campaign is not None:
-        store.delete(metrics_key(campaign.id))
+def delete_days(store, campaign_id: str) -> None:
+    """A deleted campaign's days go with it, a damaged campaign's too (a campaign added again under its id inherited
+    them, in any currency); the budget index keeps their mirror for the dashboards."""
+    store.delete(metrics_key(campaign_id))
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:

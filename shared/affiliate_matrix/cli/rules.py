@@ -1,4 +1,4 @@
-"""`amx rules`: add, list, dry-run and disable rules."""
+"""`amx rules`: add, list, dry-run, disable and delete rules."""
 
 from typing import Annotated
 
@@ -59,6 +59,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
 
 @rules_app.command("list")
 def rules_list():
+    """Every rule: its trigger, condition, action, cool-down and whether it is enabled (and why not)."""
     from rich.table import Table
 
     from affiliate_matrix.rules.store import list_rules
@@ -111,7 +112,17 @@ def rules_test(rule_id: str,
 
 @rules_app.command("disable")
 def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
+    """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
     from affiliate_matrix.rules.store import disable_rule
 
     disable_rule(open_runtime("triggers").store, rule_id, reason)
     console.print(f"disabled rule {rule_id}")
+
+
+@rules_app.command("delete")
+def rules_delete(rule_id: str):
+    """Delete a rule and its state (its cool-down and failures): one added again under its id starts afresh."""
+    from affiliate_matrix.rules.store import delete_rule
+
+    delete_rule(open_runtime("triggers").store, rule_id)
+    console.print(f"deleted rule {rule_id}")

@@ -100,7 +100,7 @@ def campaigns():
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
                       read_only=frozenset({"created_at"}), check_stored=lambda rt, doc: agrees_with_days(rt.store, doc),
-                      deleting=lambda rt, doc: delete_days(rt.store, doc))
+                      deleting=lambda rt, campaign_id, _campaign, _etag: delete_days(rt.store, campaign_id))
 
 
 def handle(rt, request):

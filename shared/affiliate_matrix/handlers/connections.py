@@ -50,7 +50,7 @@ class Deletion(Shape):
     detail: str
 
 
-def announce_deleted(rt, connection: Connection | None, etag: str) -> dict:
+def announce_deleted(rt, connection_id: str, connection: Connection | None, etag: str) -> dict:
     """A connection being deleted lists nothing any more: the event asking the index function to withdraw its claims
     is published first (a failure leaves the connection, to delete again); the withdrawal itself, minutes at a large
     index, is not this request's. One that could not be read names no source: nothing to withdraw."""

@@ -30,8 +30,9 @@ class Collection:
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
-    # before a delete: (rt, the document or None, its ETag) -> the answer (a dict of `deleted`), or None
-    deleting: Callable[[Any, BaseModel | None, str], dict | None] | None = None
+    # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
+    # or None
+    deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
     deleted: Any = None                                      # the answer of a delete (its model); None: 204, no body
 
     def key(self, doc_id: str) -> str:
@@ -221,7 +222,7 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     expected = holds(collection, condition, current_etag)
     answer = None
     if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
-        answer = collection.deleting(rt, document, current_etag)
+        answer = collection.deleting(rt, doc_id, document, current_etag)
     try:
         rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:

@@ -88,6 +88,21 @@ def current_rules(store) -> tuple[list[Rule], dict[str, str]]:
     return [rule for _, rule in current.values() if rule is not None], states
 
 
+def forget_state(store, rule_id: str) -> None:
+    """A deleted rule's state goes with it: a rule added again under its id starts afresh, with no cool-down or
+    count of failures of the one deleted (it inherited them)."""
+    store.delete(state_key(rule_id))
+
+
+def delete_rule(store, rule_id: str) -> None:
+    """Delete the rule as it is now (conditionally on its ETag) and its state."""
+    etag = store.head(rule_key(rule_id))
+    if etag is None:
+        raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
+    forget_state(store, rule_id)
+    store.delete(rule_key(rule_id), if_match=etag)
+
+
 def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
     """Disable the rule, conditionally on its ETag; with `condition`, only while the stored rule still has that
     condition (the one that failed), else None: an edit since has replaced what failed."""
