@@ -250,7 +250,7 @@ def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange]
     failed = {doc_id for doc_id, _ in result.errors}
     errors += result.errors
     for program_id in failed & deltas.keys():  # no delta for a write that did not land: a re-run records it again
-        rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id)
+        rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id, refresh=True)  # gone from the feed at once
         pending.pop(deltas[program_id].id, None)
     announced = [d for d in pending.values() if d.id not in unrecorded]
     for delta in announced:  # each as the change feed shows it, when it was recorded too

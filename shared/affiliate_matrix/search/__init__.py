@@ -344,7 +344,9 @@ class SearchIndex(ABC):
         ...
 
     @abstractmethod
-    def delete(self, name: str, doc_id: str) -> bool:
+    def delete(self, name: str, doc_id: str, *, refresh: bool = False) -> bool:
+        """Delete one document; whether it was there. With refresh, the next search no longer finds it (OpenSearch
+        shows a delete at its next refresh, a second later by default; the embedded index at once)."""
         ...
 
     @abstractmethod

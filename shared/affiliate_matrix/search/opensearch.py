@@ -306,11 +306,11 @@ class OpenSearchIndex(SearchIndex):
         except OSNotFoundError:
             return None
 
-    def delete(self, name, doc_id):
+    def delete(self, name, doc_id, *, refresh=False):
         self._spec(name)
         try:
             with _answering(f"delete from {name}"):
-                self.client.delete(index=self._alias(name), id=doc_id)
+                self.client.delete(index=self._alias(name), id=doc_id, refresh="true" if refresh else "false")
             return True
         except OSNotFoundError:
             return False

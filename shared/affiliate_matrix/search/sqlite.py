@@ -293,7 +293,7 @@ class SqliteSearchIndex(SearchIndex):
         row = self.db.execute(f'SELECT doc FROM "{t}_docs" WHERE id = ?', (doc_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
-    def delete(self, name, doc_id):
+    def delete(self, name, doc_id, *, refresh=False):  # seen by the next search whatever `refresh` says
         t, spec = self._resolve(name)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
