@@ -83,7 +83,7 @@ def test_a_claim_left_by_a_delivery_killed_mid_work_is_taken_over_once_its_lease
     from affiliate_matrix.handlers.events import CLAIM_LEASE, claim_key
 
     calls = []
-    key = claim_key(event())
+    key = claim_key(event(), rt.function)
     stale = (datetime.now(UTC) - CLAIM_LEASE - timedelta(minutes=1)).isoformat()
     rt.store.put(key, f'{{"claimed_at": "{stale}"}}'.encode(), if_none_match=True)
     deliver(rt, event(), lambda e: calls.append(e.id))
@@ -91,7 +91,7 @@ def test_a_claim_left_by_a_delivery_killed_mid_work_is_taken_over_once_its_lease
 
     fresh = datetime.now(UTC).isoformat()
     other = Event.make(RAW_BATCH_STORED, "/scrape/ap", {"batch_key": "batches/ap/y.jsonl"}, key="batch-2")
-    rt.store.put(claim_key(other), f'{{"claimed_at": "{fresh}"}}'.encode(), if_none_match=True)
+    rt.store.put(claim_key(other, rt.function), f'{{"claimed_at": "{fresh}"}}'.encode(), if_none_match=True)
     with pytest.raises(ConflictError):  # a claim within its lease: another delivery is at work
         deliver(rt, other, lambda e: calls.append(e.id))
     assert calls == [event().id]
@@ -109,18 +109,33 @@ def test_two_events_whose_source_and_id_join_alike_are_each_done_once(rt):
 
 
 def test_a_done_marker_written_before_is_still_found(rt):
-    """A marker keeps its key for a pair without '|' (the joined digest is unambiguous there); one of a pair with
-    '|' written under the joined digest before is read, and counts only for that very pair."""
+    """Markers written before they named their function are read (every event type then went to one function, so
+    such a marker is the reader's own): for a pair without '|', the joined digest; for one with '|', the
+    length-prefixed digest, or the joined one if it holds that very pair."""
     from affiliate_matrix.handlers.events import _done_key
 
     plain = Event(id="e1", source="/scrape/ap", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
-    assert _done_key(plain) == "events/done/" + Event.make("marker", "x", {}, key="/scrape/ap|e1").id
+    rt.store.put("events/done/" + Event.make("marker", "x", {}, key="/scrape/ap|e1").id, plain.model_dump_json().encode())
     piped = Event(id="a|b", source="/x", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
     joined = "events/done/" + Event.make("marker", "x", {}, key="/x|a|b").id
-    assert _done_key(piped) != joined
+    assert _done_key(piped, rt.function) != joined
     rt.store.put(joined, piped.model_dump_json().encode(), content_type="application/json")
+    prefixed = Event(id="c|d", source="/y", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
+    rt.store.put("events/done/" + Event.make("marker", "x", {}, key="2:/y|c|d").id, b"{}")
     calls = []
-    deliver(rt, piped, calls.append)
+    for delivered in (plain, piped, prefixed):
+        deliver(rt, delivered, calls.append)
     other = Event(id="b", source="/x|a", type=RAW_BATCH_STORED, time=datetime.now(UTC), data={})
     deliver(rt, other, calls.append)  # the same joined digest, but that marker is not its
     assert [e.id for e in calls] == ["b"]
+
+
+def test_an_event_routed_to_two_functions_is_worked_once_by_each(tmp_path):
+    """raw.batch.stored goes to index and to triggers. The done marker was the event's, not the function's: the
+    first function to finish made the other skip it, so a batch the triggers function saw first was never indexed
+    (`amx up` waited for its programs for good)."""
+    index, triggers = (Runtime(name, Settings(data_dir=tmp_path)) for name in ("index", "triggers"))
+    calls = []
+    for rt_of in (triggers, index, triggers, index):
+        deliver(rt_of, event(), lambda e, name=rt_of.function: calls.append(name))
+    assert calls == ["triggers", "index"]

@@ -2,7 +2,7 @@
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
-most once per (source, id): Knative delivers at least once and retries, so two deliveries of one event can
+most once per (source, id) in each function the event goes to: Knative delivers at least once and retries, so two deliveries of one event can
 arrive together. The first claims it with a create-only write (`events/claims/`), another finding it claimed
 is answered 409 (Knative delivers it again later), and one that fails lets go of its claim for its retry.
 Fatal errors are not retried: an event that does not fit (its attributes, or data its work refuses) is
@@ -64,45 +64,48 @@ def event_of(cloud_event) -> Event:
 CLAIM_LEASE = timedelta(seconds=1800)
 
 
-def claim_key(event: Event) -> str:
-    return "events/claims/" + _event_digest(event)
+def claim_key(event: Event, function: str) -> str:
+    return "events/claims/" + _event_digest(event, function)
 
 
-def _done_key(event: Event) -> str:
-    return "events/done/" + _event_digest(event)
+def _done_key(event: Event, function: str) -> str:
+    return "events/done/" + _event_digest(event, function)
 
 
-def _event_digest(event: Event) -> str:
-    """A digest of (source, id), one per pair. Joined by '|' alone, two pairs holding a '|' could meet ('/x', 'a|b'
-    and '/x|a', 'b'), one's done marker passing the other's work over; a pair holding one is digested with the
-    source's length in front. A pair without one keeps the digest it always had (joined, it can be no other
-    pair's), so the markers written before are found as they are (_done reads the others')."""
+def _event_digest(event: Event, function: str) -> str:
+    """A digest of (function, source, id): the Broker fans an event out to every function a Trigger routes its type
+    to (raw.batch.stored: index and triggers), and each one's work is its own. Keyed by (source, id) alone, the
+    first function to finish marked the event done for the others, which then skipped it. The source's length in
+    front: no two triples meet, whatever '|' or ':' they hold."""
     from affiliate_matrix.events import Event
 
-    if "|" not in event.source and "|" not in event.id:
-        return Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
-    return Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
+    return Event.make("marker", "x", {}, key=f"{function}:{len(event.source)}:{event.source}|{event.id}").id
 
 
 def _done(rt, event: Event, marker: str) -> bool:
-    """Whether the event's work is done: its marker, or one written before for this very event under the joined
-    digest (an event holding a '|' in its source or id), read and checked to be this event's."""
+    """Whether this function's work on the event is done: its marker, or one written before markers named their
+    function (when every event type had one function to go to, so such a marker is the reader's own work): under
+    the joined digest of a pair without '|', or of a pair with one read and checked to be this event's, or the
+    length-prefixed digest of a pair with one."""
     if rt.store.head(marker) is not None:
         return True
-    if "|" not in event.source and "|" not in event.id:
-        return False
     from affiliate_matrix.events import Event
     from affiliate_matrix.storage import read_json
 
-    legacy = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
-    written, _, _ = read_json(rt.store, legacy, lambda written: isinstance(written, dict), "an event")
+    joined = "events/done/" + Event.make("marker", "x", {}, key=f"{event.source}|{event.id}").id
+    if "|" not in event.source and "|" not in event.id:
+        return rt.store.head(joined) is not None
+    prefixed = "events/done/" + Event.make("marker", "x", {}, key=f"{len(event.source)}:{event.source}|{event.id}").id
+    if rt.store.head(prefixed) is not None:
+        return True
+    written, _, _ = read_json(rt.store, joined, lambda written: isinstance(written, dict), "an event")
     # none, or damaged: not known to be this event's
     return written is not None and (written.get("source"), written.get("id")) == (event.source, event.id)
 
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
-    """Run event work once per (source, id): Knative delivers at least once. The trace continues from the
+    """Run event work once per (source, id) in each function it is routed to: Knative delivers at least once. The trace continues from the
     event's traceparent extension, else the HTTP request's traceparent header."""
     from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
@@ -110,7 +113,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     extension = cloud_event.get("traceparent")  # a structured event's may be any JSON: not text, it is ignored
     telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
-    marker = _done_key(event)
+    marker = _done_key(event, function)
     if _done(rt, event, marker):
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
@@ -159,7 +162,7 @@ def _claim(rt, event: Event) -> str:
     conditionally, so of two deliveries finding it stale one does."""
     from affiliate_matrix.observability import telemetry
 
-    key, now = claim_key(event), datetime.now(UTC)
+    key, now = claim_key(event, rt.function), datetime.now(UTC)
     body = json.dumps({"source": event.source, "id": event.id, "type": event.type, "claimed_at": now.isoformat(),
                        "function": rt.function}).encode()
     for _ in range(2):
@@ -197,7 +200,7 @@ def _let_go(rt, event: Event, etag: str) -> None:
     """Delete this delivery's claim, only while it is still this delivery's (not taken over past its lease).
     Best effort: a claim left behind is taken over once its lease is over."""
     try:
-        rt.store.delete(claim_key(event), if_match=etag)
+        rt.store.delete(claim_key(event, rt.function), if_match=etag)
     except (ConflictError, NotFoundError):
         pass  # taken over: the claim is another delivery's now
     except Exception as exc:  # the store failing here must not hide the outcome of the work
