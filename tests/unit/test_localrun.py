@@ -1,6 +1,7 @@
 """The local Broker: Triggers' attribute filters, retries with backoff, the dead letters it parks in the store."""
 
 import json
+import re
 import socket
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import Route, exact, read_plan
 from affiliate_matrix.localrun.router import Router
 from affiliate_matrix.storage.local import LocalObjectStore
@@ -202,7 +204,7 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size
     was read whole."""
-    router = Router([], {}, tmp_path / "dead")
+    router = Router([], {}, tmp_path / "dead", admit=lambda authorization, event: None)  # parsing, not who sends
     try:
         with socket.create_connection(("127.0.0.1", router.server.server_address[1]), timeout=10) as conn:
             lines = ["POST / HTTP/1.1", "Host: 127.0.0.1"] + [f"{k}: {v}" for k, v in headers.items()]
@@ -216,3 +218,112 @@ def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp
     finally:
         router.close()
     assert answer.startswith("HTTP/1.0 400") and problem in answer, answer
+
+
+def post(url: str, cloud_event: dict, token: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/cloudevents+json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    return httpx.post(url, content=json.dumps(cloud_event), headers=headers, timeout=10)
+
+
+def test_amx_ups_broker_takes_an_event_only_from_a_sender_its_eventpolicies_let_publish_it(tmp_path):
+    """Before, the ingress took any POST on loopback, from any process of the machine, and delivered it with the
+    Trigger's own token: a user of the machine could publish `connection.deleted` or `keys.rotate` past every check
+    the functions make. Now it is Knative's Broker with EventPolicies: a token of the namespace's issuer for the
+    Broker (401 otherwise), from a sender manifests/base lets publish that type (403 otherwise)."""
+    from affiliate_matrix.events.identity import broker_audience, subject
+    from affiliate_matrix.localrun.runner import LocalRuntime
+
+    runtime = LocalRuntime(ROOT, tmp_path / ".amx", port_base=0)
+    published = []
+    runtime.router.publish = published.append  # what the ingress takes, not delivered anywhere
+    delta = event(type="dev.affiliatematrix.program.delta")
+    index_token = Path(runtime.functions["index"].env["AMX_BROKER_TOKEN_PATH"]).read_text()  # the function's own
+    try:
+        assert post(runtime.router.url, delta, None).status_code == 401
+        assert post(runtime.router.url, delta, "not.a.jwt").status_code == 401
+        forged = LocalIssuer(tmp_path / "other").token(broker_audience("affiliate-matrix"),
+                                                              subject("affiliate-matrix", "fn-index"))
+        assert post(runtime.router.url, delta, forged).status_code == 401  # signed by a key the issuer never published
+        # a Trigger's delivery token, replayed to the Broker: for the function's audience, not the Broker's
+        trigger = next(r for r in runtime.plan.routes if r.name == "delta-to-triggers")
+        from affiliate_matrix.localrun.router import Delivery
+        replayed = runtime.sign(Delivery(trigger, delta))["Authorization"].split()[1]
+        answer = post(runtime.router.url, delta, replayed)
+        assert answer.status_code == 401 and "eventing.knative.dev/broker/affiliate-matrix/default" in answer.text
+        web_token = Path(runtime.functions["web"].env["AMX_BROKER_TOKEN_PATH"]).read_text()
+        answer = post(runtime.router.url, delta, web_token)  # a real account, but no policy lets it publish this
+        assert answer.status_code == 403 and "fn-web may not publish dev.affiliatematrix.program.delta" in answer.text
+        answer = post(runtime.router.url, event(type="dev.affiliatematrix.connection.deleted"), index_token)
+        assert answer.status_code == 403  # index's policy lets it publish deltas only
+        assert published == []
+        assert post(runtime.router.url, delta, index_token).status_code == 202
+        assert [e["type"] for e in published] == ["dev.affiliatematrix.program.delta"]
+        assert oct(Path(runtime.functions["index"].env["AMX_BROKER_TOKEN_PATH"]).stat().st_mode & 0o777) == "0o600"
+    finally:
+        runtime.router.close()
+
+
+def test_a_broker_started_without_a_publisher_check_takes_nothing(tmp_path):
+    router = Router([], {}, tmp_path / "dead")
+    try:
+        answer = post(router.url, event(), "anything")
+    finally:
+        router.close()
+    assert answer.status_code == 403 and "takes no published events" in answer.text
+
+
+def policy_manifest(tmp_path: Path, policies: str) -> Path:
+    (tmp_path / "broker.yaml").write_text("""apiVersion: eventing.knative.dev/v1
+kind: Broker
+metadata: {name: default}
+spec: {}
+""")
+    (tmp_path / "eventpolicies.yaml").write_text(policies)
+    return tmp_path
+
+
+def test_a_sender_is_held_to_the_first_eventpolicy_naming_it_as_knative_holds_it(tmp_path):
+    plan = read_plan(policy_manifest(tmp_path, """apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {name: first}
+spec:
+  to: [{ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}]
+  from: [{sub: "system:serviceaccount:ns:fn-a"}, {sub: "system:serviceaccount:ns:team-*"}]
+  filters: [{any: [{exact: {type: t.one}}]}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {name: second}
+spec:
+  to: [{ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}]
+  from: [{sub: "system:serviceaccount:ns:fn-a"}]
+  filters: [{exact: {type: t.two}}]
+---
+apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {name: elsewhere}
+spec:
+  to: [{ref: {apiVersion: eventing.knative.dev/v1, kind: Broker, name: other}}]
+  from: [{sub: "system:serviceaccount:ns:fn-b"}]
+"""))
+    assert [p.name for p in plan.publishers] == ["first", "second"]
+    assert plan.may_publish("system:serviceaccount:ns:fn-a", {"type": "t.one"})
+    assert not plan.may_publish("system:serviceaccount:ns:fn-a", {"type": "t.two"})  # the first policy decides
+    assert plan.may_publish("system:serviceaccount:ns:team-x", {"type": "t.one"})   # a trailing * is a prefix
+    assert not plan.may_publish("system:serviceaccount:ns:teamx", {"type": "t.one"})
+    assert not plan.may_publish("system:serviceaccount:ns:fn-b", {"type": "t.one"})  # its policy is another Broker's
+
+
+@pytest.mark.parametrize("sender, named", [
+    ("[{ref: {apiVersion: v1, kind: ServiceAccount, name: x}}]", "only `from: [{sub: ...}]` is read"),
+    ("[]", "only `from: [{sub: ...}]` is read"),
+])
+def test_an_eventpolicy_naming_its_senders_otherwise_is_refused_by_name(tmp_path, sender, named):
+    with pytest.raises(ValueError, match=re.escape("EventPolicy p: " + named)):
+        read_plan(policy_manifest(tmp_path, f"""apiVersion: eventing.knative.dev/v1alpha1
+kind: EventPolicy
+metadata: {{name: p}}
+spec:
+  to: [{{ref: {{apiVersion: eventing.knative.dev/v1, kind: Broker, name: default}}}}]
+  from: {sender}
+"""))

@@ -48,6 +48,12 @@ def audience(namespace: str, function: str) -> str:
     return f"serving.knative.dev/service/{namespace}/{function}".lower()
 
 
+def broker_audience(namespace: str, broker: str = "default") -> str:
+    """The audience of a Broker's ingress: a publisher's token must be for it (Knative's `<group>/<kind>/<namespace>/
+    <name>`, as in the Broker's status.address.audience)."""
+    return f"eventing.knative.dev/broker/{namespace}/{broker}".lower()
+
+
 def oidc_service_account(group_kind: tuple[str, str], name: str) -> str:
     """The service account Knative's `authentication-oidc` sends the resource `name`'s events with (and publishes in
     its status.auth.serviceAccountName): knative/eventing pkg/auth/serviceaccount.go

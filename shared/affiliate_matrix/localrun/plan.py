@@ -1,10 +1,11 @@
 """What manifests/base declares, as the local runtime needs it, and as each function needs it to
 know which event types are routed to it and by whom: each route carries the service account it
-sends with (Knative's OIDC identity of the Trigger or PingSource, events/identity.py)."""
+sends with (Knative's OIDC identity of the Trigger or PingSource, events/identity.py), and the Broker's
+EventPolicies say which service account may publish what to it."""
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -39,12 +40,33 @@ class Ping:
     sender: str = ""  # the service account this PingSource sends with
 
 
+@dataclass(frozen=True)
+class Publisher:
+    """An EventPolicy on the Broker: the senders it names (`sub`; a trailing `*` is a prefix, as Knative reads it)
+    and the filters their events must pass."""
+    name: str
+    subjects: tuple[str, ...]
+    filters: tuple
+
+    def names(self, sender: str) -> bool:
+        return any(sender.startswith(s[:-1]) if s.endswith("*") else sender == s for s in self.subjects)
+
+
 @dataclass
 class Plan:
     functions: list[str]
     routes: list[Route]
     pings: list[Ping]
     dead_letter_sink: str | None = None  # the Service the Broker parks undeliverable events with
+    publishers: tuple[Publisher, ...] = ()  # the Broker's EventPolicies, in the order the manifests give them
+    service_accounts: dict[str, str] = field(default_factory=dict)  # function -> the account its Service runs as
+
+    def may_publish(self, sender: str, event: dict) -> bool:
+        """Whether the Broker takes `event` from `sender` (a token's `sub`): as Knative checks it, against the first
+        EventPolicy naming the sender only (pkg/auth/event_policy.go, SubjectAndFiltersPass); no policy naming it,
+        no entry (the Broker has policies, so its default of any account of the namespace no longer applies)."""
+        policy = next((p for p in self.publishers if p.names(sender)), None)
+        return policy is not None and all(passes(expression, event) for expression in policy.filters)
 
     def senders(self, function: str, attributes: dict) -> set[str]:
         """The service accounts of the routes that send an event with these CloudEvent attributes to
@@ -76,32 +98,32 @@ def filter_expressions(trigger: dict) -> tuple:
 
     Knative reads `spec.filters` (the Subscriptions API form) over `spec.filter` when both are set; `filter`'s
     attributes are one `exact` expression."""
-    name, spec = trigger["metadata"]["name"], trigger["spec"]
+    where, spec = f"{trigger['kind']} {trigger['metadata']['name']}", trigger["spec"]
     if spec.get("filters") is None:
         attributes = (spec.get("filter") or {}).get("attributes") or {}
-        return (_expression({"exact": attributes}, name),) if attributes else ()
+        return (_expression({"exact": attributes}, where),) if attributes else ()
     if not isinstance(spec["filters"], list):
-        raise ValueError(f"Trigger {name}: spec.filters must be a list of filter expressions")
-    return tuple(_expression(expression, name) for expression in spec["filters"])
+        raise ValueError(f"{where}: spec.filters must be a list of filter expressions")
+    return tuple(_expression(expression, where) for expression in spec["filters"])
 
 
-def _expression(spec, trigger: str, depth: int = 0):
+def _expression(spec, where: str, depth: int = 0):
     if depth > 20:
-        raise ValueError(f"Trigger {trigger}: filter expressions nested more than 20 deep")
+        raise ValueError(f"{where}: filter expressions nested more than 20 deep")
     if not isinstance(spec, dict) or len(spec) != 1:
-        raise ValueError(f"Trigger {trigger}: a filter expression names one dialect, got {str(spec)[:200]}")
+        raise ValueError(f"{where}: a filter expression names one dialect, got {str(spec)[:200]}")
     (dialect, value), = spec.items()
     if dialect in _ATTRIBUTE_DIALECTS:
         if not isinstance(value, dict) or not value or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError(f"Trigger {trigger}: {dialect} takes CloudEvent attributes and their string values")
+            raise ValueError(f"{where}: {dialect} takes CloudEvent attributes and their string values")
         return dialect, tuple(sorted((str(k), v) for k, v in value.items()))
     if dialect in ("all", "any"):
         if not isinstance(value, list):
-            raise ValueError(f"Trigger {trigger}: {dialect} takes a list of filter expressions")
-        return dialect, tuple(_expression(inner, trigger, depth + 1) for inner in value)
+            raise ValueError(f"{where}: {dialect} takes a list of filter expressions")
+        return dialect, tuple(_expression(inner, where, depth + 1) for inner in value)
     if dialect == "not":
-        return dialect, _expression(value, trigger, depth + 1)
-    raise ValueError(f"Trigger {trigger}: the {dialect!r} filter dialect is not read here (exact, prefix, suffix, "
+        return dialect, _expression(value, where, depth + 1)
+    raise ValueError(f"{where}: the {dialect!r} filter dialect is not read here (exact, prefix, suffix, "
                      "all, any and not are); route with those, or with spec.filter.attributes")
 
 
@@ -151,4 +173,25 @@ def read_plan(base: Path) -> Plan:
                   d["spec"]["sink"]["ref"]["name"], oidc_service_account(PINGSOURCE, d["metadata"]["name"]))
              for d in docs if d["kind"] == "PingSource"]
     dead_letters = defaults.get("deadLetterSink", {}).get("ref", {}).get("name")
-    return Plan(functions, routes, pings, dead_letters)
+    accounts = {d["metadata"]["name"]: d["spec"]["template"]["spec"].get("serviceAccountName", "default")
+                for d in docs if d["kind"] == "Service" and d["apiVersion"].startswith("serving.knative.dev")}
+    return Plan(functions, routes, pings, dead_letters, _publishers(docs, broker), accounts)
+
+
+def _publishers(docs: list[dict], broker: dict) -> tuple[Publisher, ...]:
+    """The EventPolicies applying to the Broker. Only `from: [{sub: ...}]` is read: a policy naming its senders
+    otherwise (`ref`) is refused by name rather than read as naming nobody, or everybody."""
+    name = broker.get("metadata", {}).get("name", "default")
+    found = []
+    for d in (d for d in docs if d["kind"] == "EventPolicy"):
+        where, spec = f"EventPolicy {d['metadata']['name']}", d.get("spec") or {}
+        if not any(t.get("ref", {}).get("kind") == "Broker" and t["ref"].get("name") == name
+                   for t in spec.get("to") or []):
+            continue
+        senders = spec.get("from") or []
+        if not senders or not all(isinstance(s, dict) and set(s) == {"sub"} and isinstance(s["sub"], str)
+                                  for s in senders):
+            raise ValueError(f"{where}: only `from: [{{sub: ...}}]` is read here; name each sender by its subject")
+        found.append(Publisher(d["metadata"]["name"], tuple(s["sub"] for s in senders),
+                               tuple(_expression(e, where) for e in spec.get("filters") or [])))
+    return tuple(found)

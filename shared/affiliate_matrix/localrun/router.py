@@ -5,7 +5,11 @@ parks them too, under dead-letters/<type>/), so the retention job removes them a
 AMX_RETENTION_DEAD_LETTERS_DAYS as it removes those. Deliveries run on worker threads; the sender gets 202 at once.
 A GET on the ingress answers how many deliveries are still outstanding (queued, in flight or
 waiting to be retried): zero once every event and whatever it led to has been delivered or parked.
-Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's)."""
+Each delivery carries what `sign` gives it (in `amx up`, the sender's OIDC token, as Knative's). What is published
+on the ingress is taken only as `admit` allows it (in `amx up`, the publisher's OIDC token for the Broker and the
+EventPolicies of manifests/base, as Knative's Broker checks them); without `admit` the ingress takes nothing: any
+process on the machine can reach loopback, and a delivery the router signs is taken by the functions as the
+Trigger's own."""
 
 import json
 import queue
@@ -17,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
+from affiliate_matrix.errors import AccessDenied, Unauthorized
 from affiliate_matrix.events import DEAD_LETTERS, MAX_EVENT_BYTES, dead_letter, dead_letter_name
 from affiliate_matrix.localrun.plan import Route
 from affiliate_matrix.observability import get_logger
@@ -35,9 +40,11 @@ class Delivery:
 
 class Router:
     def __init__(self, routes: list[Route], urls: dict[str, str], dead_letters: ObjectStore, workers: int = 8,
-                 sign: Callable[["Delivery"], dict[str, str]] | None = None):
+                 sign: Callable[["Delivery"], dict[str, str]] | None = None,
+                 admit: Callable[[str | None, dict | None], None] | None = None):
         self.routes, self.urls, self.dead_letters = routes, urls, dead_letters
         self.sign = sign or (lambda delivery: {})
+        self.admit = admit or _admit_nothing
         self.queue: queue.PriorityQueue = queue.PriorityQueue()
         self.counter = 0
         self.lock = threading.Lock()
@@ -62,15 +69,21 @@ class Router:
                 self.wfile.write(body)
 
             def do_POST(self):
+                authorization = self.headers.get("Authorization")
                 try:
+                    router.admit(authorization, None)  # who it is, before a byte of the body is read
                     length = int(self.headers.get("Content-Length") or 0)
                     if not 0 <= length <= MAX_EVENT_BYTES:  # as a function reads an event: up to its limit
-                        self.close_connection = True
                         raise ValueError(f"an event is at most {MAX_EVENT_BYTES} bytes (Content-Length {length})")
                     event = router.structured(dict(self.headers), self.rfile.read(length))
-                except ValueError as exc:
-                    self.send_response(400)
-                    self.send_header("Content-Length", str(len(str(exc))))
+                    router.admit(authorization, event)  # and whether it may publish this
+                except (ValueError, Unauthorized, AccessDenied) as exc:
+                    status = 400 if isinstance(exc, ValueError) else 401 if isinstance(exc, Unauthorized) else 403
+                    if status != 400:
+                        log.warning("router.refused", status=status, reason=str(exc))
+                    self.close_connection = True  # whatever of the body is unread stays so
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(str(exc).encode())))
                     self.end_headers()
                     self.wfile.write(str(exc).encode())
                     return
@@ -172,3 +185,7 @@ class Router:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _admit_nothing(authorization: str | None, event: dict | None) -> None:
+    raise AccessDenied("this Broker takes no published events (it was started without a publisher check)")

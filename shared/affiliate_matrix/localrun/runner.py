@@ -1,6 +1,8 @@
 """Start every function as its own functions-framework process, the router, and the cron clock;
 restart a function that dies (as Kubernetes would); stop it all on SIGTERM or Ctrl-C. Deliveries
-are signed by a local issuer the functions verify, as Knative's are by the cluster's."""
+are signed by a local issuer the functions verify, as Knative's are by the cluster's; each function
+publishes with a token of its service account for the Broker (a file renewed before it expires, as
+the kubelet renews a projected token), which the router checks against the EventPolicies."""
 
 import fcntl
 import json
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.events.identity import audience, subject
+from affiliate_matrix.errors import AccessDenied
+from affiliate_matrix.events.identity import audience, broker_audience, issuer_for, subject, verify
 from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, exact, read_plan
 from affiliate_matrix.localrun.router import Delivery, Router
@@ -25,6 +28,8 @@ from affiliate_matrix.observability import get_logger
 
 log = get_logger()
 NAMESPACE = "affiliate-matrix"
+PUBLISHER_TOKEN_S = 3600      # a publisher's token lives an hour, as Knative's and the kubelet's projected ones
+PUBLISHER_RENEW_S = 1200      # and is renewed well before (the kubelet renews at 80% of its life)
 PING_DELIVERY = Route("pingsource", (exact(type=PING_TYPE),), "", retry=5, backoff_s=1.0, exponential=True)
 
 
@@ -96,13 +101,38 @@ class LocalRuntime:
         ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
         self.issuer = LocalIssuer(data_dir / "oidc")
-        self.router = Router(self.plan.routes, urls, dead_letter_store(data_dir), sign=self.sign)
+        self.router = Router(self.plan.routes, urls, dead_letter_store(data_dir), sign=self.sign, admit=self.admit)
         env = {**os.environ, "AMX_EVENTS": "http", "AMX_BROKER_URL": self.router.url,
                "AMX_DATA_DIR": str(data_dir.resolve()), "PYTHONUNBUFFERED": "1",
                "AMX_EVENTS_OIDC_DISCOVERY_URL": self.issuer.discovery_url, "AMX_NAMESPACE": NAMESPACE,
                "AMX_EVENTS_ROUTES": str((root / "manifests" / "base").resolve())}
-        self.functions = {name: Function(name, root, ports[name], env, self.logs) for name in self.plan.functions}
+        self.publishers = self.issuer.folder / "publishers"
+        self.publishers.mkdir(mode=0o700, exist_ok=True)
+        self.renewed = 0.0
+        self.renew_publisher_tokens()
+        self.functions = {name: Function(name, root, ports[name], {**env, "AMX_BROKER_TOKEN_PATH": str(
+            self.publishers / f"{name}.jwt")}, self.logs) for name in self.plan.functions}
         self.stopping = threading.Event()
+
+    def renew_publisher_tokens(self) -> None:
+        """Each function's token for the Broker, from its Service's account, written whole (a function reads it at
+        every publish, so it never sees half of one)."""
+        for name in self.plan.functions:
+            token = self.issuer.token(broker_audience(NAMESPACE), subject(NAMESPACE, self.plan.service_accounts[name]),
+                                      PUBLISHER_TOKEN_S)
+            partial = self.publishers / f".{name}.jwt.{os.getpid()}"
+            partial.write_text(token)
+            partial.chmod(0o600)
+            partial.replace(self.publishers / f"{name}.jwt")
+        self.renewed = time.monotonic()
+
+    def admit(self, authorization: str | None, event: dict | None) -> None:
+        """What the Broker's ingress takes: a token of the namespace's issuer for the Broker (Unauthorized otherwise),
+        and, once the event is read, from a sender an EventPolicy lets publish it (AccessDenied otherwise)."""
+        claims = verify(authorization, issuer_for(self.issuer.discovery_url), broker_audience(NAMESPACE), NAMESPACE)
+        if event is not None and not self.plan.may_publish(claims["sub"], event):
+            raise AccessDenied(f"{claims['sub']} may not publish {str(event.get('type'))[:200]} to the Broker: no "
+                               "EventPolicy of manifests/base lets it")
 
     def sign(self, delivery: Delivery) -> dict[str, str]:
         """The token Knative's sender identity gives a delivery: for the subscriber's audience, from the
@@ -132,6 +162,8 @@ class LocalRuntime:
 
     def _supervise(self, ready_file: Path | None, state: dict) -> None:
         while not self.stopping.wait(0.3):
+            if time.monotonic() - self.renewed > PUBLISHER_RENEW_S:
+                self.renew_publisher_tokens()
             for name, function in self.functions.items():
                 if function.process.poll() is not None:
                     function.kill()  # what is left of it (a worker holding the port)
