@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
 from affiliate_matrix.runtime import open_search_index
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 from tests.support.overloaded import OverloadedNode
@@ -69,6 +69,15 @@ def test_upsert_get_delete(index):
     index.refresh("things")
     assert index.get("things", "doc-00001") is None
     assert index.search("things", SearchQuery(size=10)).total == 2
+
+
+def test_get_many_gives_the_documents_that_exist_by_id(index):
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    found = index.get_many("things", ["doc-00002", "doc-00009", "doc-00000", "doc-00002"])
+    assert found == {"doc-00000": docs()[0], "doc-00002": docs()[2]}
+    assert index.get_many("things", []) == {}
+    with pytest.raises(NotFoundError):
+        index.get_many("nothings", ["doc-00000"])
 
 
 def test_same_batch_twice_gives_the_same_index(index):

@@ -317,6 +317,24 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
+    """The page read each listed program by its own get to show its name: 20 round trips to OpenSearch a page."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    changes = [DeltaChange(id=f"d_shop{i}", program_id=f"p_missing{i}", change="updated", source="test",
+                           at=datetime(2026, 11, 21, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=1, new=2)])
+               for i in range(3)]
+    rt.index.bulk_upsert("deltas", [delta_document(c, recorded_at=datetime(2026, 11, 22, tzinfo=UTC)) for c in changes],
+                         refresh=True)
+    sign_in(app, rt)
+    gets = []
+    monkeypatch.setattr(SqliteSearchIndex, "get", lambda self, name, doc_id: gets.append(doc_id))
+    page = app.get("/changes").text
+    assert gets == []
+    assert f'href="/programs/{rt.hosting_id}">Hosting Co</a>' in page
+    assert 'href="/programs/p_missing1">p_missing1</a>' in page  # a program no longer indexed: its id
+
+
 def test_graph_links_merchants_and_networks(app, rt):
     sign_in(app, rt)
     page = app.get("/graph?merchant=hosting.com").text

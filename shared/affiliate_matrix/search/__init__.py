@@ -344,6 +344,12 @@ class SearchIndex(ABC):
         ...
 
     @abstractmethod
+    def get_many(self, name: str, doc_ids: Iterable[str]) -> dict[str, dict]:
+        """The documents of these ids that exist, by id, in one request per MAX_PAGE ids (not one per id: a page
+        naming its programs made 20 round trips to OpenSearch)."""
+        ...
+
+    @abstractmethod
     def delete(self, name: str, doc_id: str, *, refresh: bool = False) -> bool:
         """Delete one document; whether it was there. With refresh, the next search no longer finds it (OpenSearch
         shows a delete at its next refresh, a second later by default; the embedded index at once)."""

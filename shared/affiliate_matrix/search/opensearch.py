@@ -17,7 +17,7 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
     decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded, validate_query,
 )
 
@@ -305,6 +305,15 @@ class OpenSearchIndex(SearchIndex):
                 return self.client.get(index=self._alias(name), id=doc_id)["_source"]
         except OSNotFoundError:
             return None
+
+    def get_many(self, name, doc_ids):
+        self._spec(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            with _answering(f"get from {name}"):
+                answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
+            found |= {doc["_id"]: doc["_source"] for doc in answer["docs"] if doc.get("found")}
+        return found
 
     def delete(self, name, doc_id, *, refresh=False):
         self._spec(name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
     decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded,
     validate_query, whole_value,
 )
@@ -292,6 +292,13 @@ class SqliteSearchIndex(SearchIndex):
         t, _ = self._resolve(name)
         row = self.db.execute(f'SELECT doc FROM "{t}_docs" WHERE id = ?', (doc_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def get_many(self, name, doc_ids):
+        t, _ = self._resolve(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            found |= self._docs(t, ids[start:start + MAX_PAGE])
+        return found
 
     def delete(self, name, doc_id, *, refresh=False):  # seen by the next search whatever `refresh` says
         t, spec = self._resolve(name)
