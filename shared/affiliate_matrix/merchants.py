@@ -6,7 +6,7 @@ import json
 
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
 REPORTED = ("epc_7d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
@@ -79,13 +79,36 @@ def merchant_view(index, merchant_key: str) -> dict:
             "domain": first.merchant_domain, "rows": rows, "conflicts": conflicts}
 
 
-def find_merchants(index, text: str | None, limit: int = 20) -> list[dict]:
-    hits = index.search(PROGRAMS_INDEX.name, SearchQuery(text=text, size=100)).hits
+# Programs find_merchants reads at most (a page at a time, MAX_PAGE each): the merchants and their counts are those of
+# the most relevant this many, and the answer says how many matched in all.
+MERCHANT_SCAN = 10_000
+
+
+def find_merchants(index, text: str | None, limit: int = 20) -> dict:
+    """Merchants whose programs match `text` (its last word as the start of a word too: "host" finds Hostinger),
+    in the order of their most relevant program, each with how many matching programs it has and on which networks.
+
+    Every match is read, a page at a time up to MERCHANT_SCAN, and only the first `limit` merchants are kept:
+    `more` says there are others, `programs_counted` of `programs_matched` what the counts are over."""
+    query = SearchQuery(text=text, prefix=True, size=MAX_PAGE)
     merchants: dict[str, dict] = {}
-    for hit in hits:
-        entry = merchants.setdefault(hit.doc["merchant_key"], {
-            "merchant_key": hit.doc["merchant_key"], "merchant": hit.doc.get("merchant") or hit.doc["name"],
-            "domain": hit.doc.get("merchant_domain"), "programs": 0, "networks": set()})
-        entry["programs"] += 1
-        entry["networks"].update(hit.doc.get("networks") or [])
-    return [{**m, "networks": sorted(m["networks"])} for m in list(merchants.values())[:limit]]
+    more, counted = False, 0
+    while True:
+        result = index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            entry = merchants.get(hit.doc["merchant_key"])
+            if entry is None and len(merchants) >= limit:
+                more = True
+                continue
+            if entry is None:
+                entry = merchants[hit.doc["merchant_key"]] = {
+                    "merchant_key": hit.doc["merchant_key"], "merchant": hit.doc.get("merchant") or hit.doc["name"],
+                    "domain": hit.doc.get("merchant_domain"), "programs": 0, "networks": set()}
+            entry["programs"] += 1
+            entry["networks"].update(hit.doc.get("networks") or [])
+        counted += len(result.hits)
+        if result.next_cursor is None or counted >= MERCHANT_SCAN:
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+    return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more,
+            "programs_matched": result.total, "programs_counted": counted}

@@ -307,6 +307,14 @@ def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
     assert app.get("/merchants?q=a:b").status_code == 400
 
 
+def test_merchants_page_finds_a_merchant_by_the_start_of_its_name_and_says_when_more_match(app, rt):
+    """/merchants?q=host found no Hosting Co: merchant search matched whole words only."""
+    sign_in(app, rt)
+    assert 'href="/merchants/hosting.com"' in app.get("/merchants?q=host").text
+    assert "The first 2 merchants only" in app.get("/merchants?q=shop&limit=2").text
+    assert "merchants only" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
+
+
 def test_changes_page_filters_and_links_to_the_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days&since=2026-11-01").text

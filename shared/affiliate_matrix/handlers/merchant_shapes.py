@@ -18,7 +18,12 @@ class MerchantSummary(Shape):
 
 
 class Merchants(Shape):
-    items: list[MerchantSummary]
+    items: list[MerchantSummary] = Field(description="The first `limit` merchants, in the order of their most "
+                                                     "relevant matching program.")
+    more: bool = Field(description="Other merchants match too: narrow q, or raise limit (at most 100).")
+    programs_matched: int = Field(description="Programs matching q.")
+    programs_counted: int = Field(description="Programs the merchants and their counts were gathered from: the most "
+                                              "relevant 10,000 when more match, else all of them.")
 
 
 class SourceRow(Shape):

@@ -297,7 +297,7 @@ def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    return {"items": find_merchants(rt.index, params.q, params.limit)}
+    return find_merchants(rt.index, params.q, params.limit)
 
 
 def changes(rt, args) -> dict:

@@ -107,8 +107,7 @@ def dispatch(rt, request, page):
         return page.render("program.html", **pages.program_page(rt, match.group(1)))
     if path == "/merchants":
         params = api.parameters(api.merchants_params(), args, {})
-        items = api.merchants_with(rt, params)["items"]
-        return page.render("merchants.html", args=args, items=items, limit=params.limit)
+        return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
     if path.startswith("/merchants/"):
         return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
     if path == "/changes":
