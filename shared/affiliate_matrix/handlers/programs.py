@@ -177,7 +177,7 @@ def warm_after(rt, generation: str) -> None:
 
         from affiliate_matrix.query_log import warm_list
 
-        flags.bind({}, None)  # the answer a caller with no flag on would get
+        flags.bind(dict, None)  # the answer a caller with no flag on would get
         for query in warm_list(rt.store):
             parts = urlsplit(query)
             if parts.path != "/programs":

@@ -82,7 +82,7 @@ def dispatch(rt, request, page):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
     # every request: an ended session, or a revoked or expired token, is refused now
     token_id = session_token_id(rt, page.cookie_value(SESSION))
-    flags.bind(rt.flags.config(), token_id)  # the same flag buckets as the token's API calls
+    flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
     args = render.filled(request.args)
     if path in ("/", ""):
