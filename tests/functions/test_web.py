@@ -208,6 +208,38 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
         session_token_id(rt, session[:18] + "x" * 43, now=at)
 
 
+def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt):
+    """A session's record stayed in the secret store for good, one a sign-in: expired ones and those closed at
+    sign-out (which destroyed the versions and kept the metadata). Each sign-in now removes the ended ones among
+    the SWEPT_AT_SIGN_IN records after its own in the listing; sign-out removes its record."""
+    from datetime import timedelta
+
+    from affiliate_matrix.auth import SESSIONS, SWEPT_AT_SIGN_IN, close_session, open_session
+
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    token = create_token(rt.secrets, "read", now=at)
+
+    def sessions() -> set[str]:
+        return set(rt.secrets.list(SESSIONS))
+
+    def session_id(session: str) -> str:
+        return session.split("_")[1]
+
+    expired = [open_session(rt, token, now=at) for _ in range(SWEPT_AT_SIGN_IN + 2)]
+    later = at + timedelta(hours=12)
+    live = open_session(rt, token, now=later)  # sweeps SWEPT_AT_SIGN_IN of the expired: every one it checks
+    assert len(sessions()) == 1 + 2 and session_id(live) in sessions()
+    closed = open_session(rt, token, now=later)  # sweeps the last two expired, and checks `live`: kept
+    assert sessions() == {session_id(live), session_id(closed)}
+    path = f"{SESSIONS}/{session_id(closed)}"
+    rt.secrets.destroy(path, [1])  # closed as sign-out closed a session before: only its metadata left
+    last = open_session(rt, token, now=later)
+    assert sessions() == {session_id(live), session_id(last)}
+    close_session(rt, last)  # signing out removes the record itself
+    assert sessions() == {session_id(live)}
+    assert {session_id(s) for s in expired} & sessions() == set()
+
+
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     sign_in(app, rt)
     assert app.post("/signout", data={}).status_code == 400

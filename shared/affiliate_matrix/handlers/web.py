@@ -5,7 +5,7 @@ GET  /signin, POST /signin    paste an API token once; the browser gets a sessio
                               HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback),
                               checked afresh with its token on every request, so a revoked or expired token
                               signs the browser out at its next click
-POST /signout                 end the session (its record destroyed: a copy of the cookie is refused too)
+POST /signout                 end the session (its record removed: a copy of the cookie is refused too)
 GET  /programs                search, facets, minimums, sorts, cursor paging (the URL is the state)
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
 GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
