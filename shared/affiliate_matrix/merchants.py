@@ -79,8 +79,7 @@ def merchant_view(index, merchant_key: str) -> dict:
             "domain": first.merchant_domain, "rows": rows, "conflicts": conflicts}
 
 
-# Programs find_merchants reads at most (a page at a time, MAX_PAGE each): the merchants and their counts are those of
-# the most relevant this many, and the answer says how many matched in all.
+# Programs find_merchants reads at most in each of its two steps (a page at a time): past it, the answer says it was cut.
 MERCHANT_SCAN = 10_000
 
 
@@ -88,27 +87,44 @@ def find_merchants(index, text: str | None, limit: int = 20) -> dict:
     """Merchants whose programs match `text` (its last word as the start of a word too: "host" finds Hostinger),
     in the order of their most relevant program, each with how many matching programs it has and on which networks.
 
-    Every match is read, a page at a time up to MERCHANT_SCAN, and only the first `limit` merchants are kept:
-    `more` says there are others, `programs_counted` of `programs_matched` what the counts are over."""
-    query = SearchQuery(text=text, prefix=True, size=MAX_PAGE)
-    merchants: dict[str, dict] = {}
-    more, counted = False, 0
-    while True:
+    Two steps, each reading a page at a time and at most MERCHANT_SCAN programs: the matches in order of relevance
+    until a merchant past the first `limit` shows (`more`), then every matching program of those merchants, whose
+    counts and networks they are. So the work is the programs of the merchants shown, not of every match; `cut`
+    says a bound stopped a step (a merchant with thousands of matching programs)."""
+    from affiliate_matrix.search import SortKey
+
+    query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit))
+    first: dict[str, dict] = {}  # merchant key -> its most relevant program
+    more, read = False, 0
+    while not more:
         result = index.search(PROGRAMS_INDEX.name, query)
         for hit in result.hits:
-            entry = merchants.get(hit.doc["merchant_key"])
-            if entry is None and len(merchants) >= limit:
+            if hit.doc["merchant_key"] not in first and len(first) == limit:
                 more = True
-                continue
-            if entry is None:
-                entry = merchants[hit.doc["merchant_key"]] = {
-                    "merchant_key": hit.doc["merchant_key"], "merchant": hit.doc.get("merchant") or hit.doc["name"],
-                    "domain": hit.doc.get("merchant_domain"), "programs": 0, "networks": set()}
-            entry["programs"] += 1
-            entry["networks"].update(hit.doc.get("networks") or [])
-        counted += len(result.hits)
-        if result.next_cursor is None or counted >= MERCHANT_SCAN:
+                break
+            first.setdefault(hit.doc["merchant_key"], hit.doc)
+        read += len(result.hits)
+        if result.next_cursor is None or read >= MERCHANT_SCAN:
             break
         query = query.model_copy(update={"cursor": result.next_cursor})
-    return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more,
-            "programs_matched": result.total, "programs_counted": counted}
+    cut = not more and result.next_cursor is not None
+    merchants = {key: {"merchant_key": key, "merchant": doc.get("merchant") or doc["name"],
+                       "domain": doc.get("merchant_domain"), "programs": 0, "networks": set()}
+                 for key, doc in first.items()}
+    # in the order of the merchants' own key, not by relevance: nothing to score
+    query = SearchQuery(text=text, prefix=True, filters={"merchant_key": list(first)},
+                        sort=[SortKey(field="merchant_key")], size=MAX_PAGE)
+    read = 0
+    while merchants:
+        result = index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            merchants[hit.doc["merchant_key"]]["programs"] += 1
+            merchants[hit.doc["merchant_key"]]["networks"].update(hit.doc.get("networks") or [])
+        read += len(result.hits)
+        if result.next_cursor is None:
+            break
+        if read >= MERCHANT_SCAN:
+            cut = True
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+    return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more, "cut": cut}

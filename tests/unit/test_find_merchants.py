@@ -27,7 +27,7 @@ def test_the_start_of_a_name_finds_it_below_the_names_with_the_whole_word(index)
     found = find_merchants(index, "host")
     names = [m["merchant"] for m in found["items"]]
     assert names[0] == "Host Papa" and sorted(names[1:]) == ["HostGator", "Hostinger"]
-    assert found["more"] is False and found["programs_matched"] == found["programs_counted"] == 3
+    assert found["more"] is False and found["cut"] is False
 
 
 def test_every_matching_program_is_counted_not_only_the_first_hundred(index):
@@ -40,14 +40,24 @@ def test_every_matching_program_is_counted_not_only_the_first_hundred(index):
                       refresh=True)
     found = find_merchants(index, None)  # without words, by program id: Acme's 120 first
     assert [(m["merchant_key"], m["programs"]) for m in found["items"]] == [("acme.com", 120), ("zeta.com", 1)]
-    assert found["more"] is False and found["programs_matched"] == found["programs_counted"] == 121
+    assert found["more"] is False and found["cut"] is False
+    assert [(m["merchant_key"], m["programs"]) for m in find_merchants(index, None, limit=1)["items"]] == [
+        ("acme.com", 120)]
     assert find_merchants(index, None, limit=1)["more"] is True
 
 
 def test_the_answer_says_when_the_scan_bound_cut_it(index, monkeypatch):
-    monkeypatch.setattr(merchants, "MAX_PAGE", 2)
-    monkeypatch.setattr(merchants, "MERCHANT_SCAN", 4)
+    monkeypatch.setattr(merchants, "MAX_PAGE", 10)
+    monkeypatch.setattr(merchants, "MERCHANT_SCAN", 50)
+    acme, zeta = make_program("Acme", "https://acme.com"), make_program("Zeta", "https://zeta.com")
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(acme.model_copy(update={"id": f"p_{i:016x}"}))
+                                            for i in range(120)], refresh=True)
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(zeta.model_copy(update={"id": "p_ffffffffffffffff"}))],
+                      refresh=True)
+    found = find_merchants(index, None)  # Acme's 120 first: the bound stops the scan before Zeta
+    assert [(m["merchant_key"], m["programs"]) for m in found["items"]] == [("acme.com", 50)]
+    assert found["cut"] is True and found["more"] is False
     fill(index, [f"Shop {i}" for i in range(7)])
-    found = find_merchants(index, "shop", limit=3)
-    assert len(found["items"]) == 3 and found["more"] is True
-    assert found["programs_matched"] == 7 and found["programs_counted"] == 4
+    found = find_merchants(index, "shop", limit=3)  # seven merchants of one program each: nothing cut
+    assert len(found["items"]) == 3 and found["more"] is True and found["cut"] is False
+    assert all(m["programs"] == 1 for m in found["items"])

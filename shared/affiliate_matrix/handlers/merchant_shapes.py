@@ -21,9 +21,8 @@ class Merchants(Shape):
     items: list[MerchantSummary] = Field(description="The first `limit` merchants, in the order of their most "
                                                      "relevant matching program.")
     more: bool = Field(description="Other merchants match too: narrow q, or raise limit (at most 100).")
-    programs_matched: int = Field(description="Programs matching q.")
-    programs_counted: int = Field(description="Programs the merchants and their counts were gathered from: the most "
-                                              "relevant 10,000 when more match, else all of them.")
+    cut: bool = Field(description="More than 10,000 matching programs had to be read (a merchant with that many): the "
+                                  "list or the counts are of the first 10,000 read.")
 
 
 class SourceRow(Shape):
