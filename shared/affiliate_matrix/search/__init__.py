@@ -3,9 +3,10 @@
 Adapters: `SqliteSearchIndex` (an FTS5 file, the embedded default) and `OpenSearchIndex`.
 An index is declared by an `IndexSpec` (logical name, version, field types); the physical
 index is `<prefix>-<name>-v<version>` and callers always address the alias `<prefix>-<name>`.
-Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields,
-term filters (any of the values), ranges, term facets counted under the filters, sort with
-the id as tiebreak, and opaque cursors that return every hit exactly once.
+Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields (the
+last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
+term facets counted under the filters, sort with the id as tiebreak, and opaque cursors that
+return every hit exactly once.
 """
 
 from abc import ABC, abstractmethod
