@@ -120,6 +120,8 @@ def _live_record(rt, token_id: str, secret: str | None, now: datetime) -> dict:
 # revoking the token ends its sessions at their next click.
 SESSIONS = "web-sessions"
 SESSION_TTL = timedelta(hours=12)
+# Records of other sessions each sign-in checks, once its answer is sent, removing those that ended (sweep_sessions).
+SWEPT_AT_SIGN_IN = 4
 _SESSION = re.compile(r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 
 
@@ -133,7 +135,38 @@ def open_session(rt, token: str, now: datetime | None = None) -> str:
     rt.secrets.write(f"{SESSIONS}/{session_id}", {"sha256": _hash(secret), "token_id": token_id,
                                                   "expires_at": until.isoformat()}, cas=0)
     log.info("session.opened", session_id=session_id, token_id=token_id)
+    after_answer(lambda: sweep_sessions(rt, session_id, now))
     return f"amxs_{session_id}_{secret}"
+
+
+def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN) -> int:
+    """Remove the records of ended sessions (expired, or closed when sign-out only destroyed their versions) among the
+    `most` that follow the session just `opened` in the listing, wrapping round; how many. Bounded work at each
+    sign-in, in the function that owns the records and with no schedule to run: ids are random, so these are a fair
+    sample, and as each sign-in adds one record and removes `most` times the share of ended ones on average, at most
+    about 1/`most` of the records kept are of ended sessions. An ended session is one its own expiry says is over; a
+    sweep that fails is logged and left to the next sign-in."""
+    from bisect import bisect_right
+
+    try:
+        names = [name for name in rt.secrets.list(SESSIONS) if not name.endswith("/") and name != opened]
+        start = bisect_right(names, opened)
+        removed = 0
+        for session_id in (names[(start + i) % len(names)] for i in range(min(most, len(names)))):
+            path = f"{SESSIONS}/{session_id}"
+            try:
+                ended = now >= datetime.fromisoformat(rt.secrets.read(path, outage_copy=False).data["expires_at"])
+            except NotFoundError:  # closed before sign-out removed records: only its metadata left
+                ended = True
+            if ended:
+                rt.secrets.remove(path)
+                removed += 1
+    except AmxError as exc:
+        log.warning("sessions.not_swept", error=type(exc).__name__)
+        return 0
+    if removed:
+        log.info("sessions.swept", removed=removed)
+    return removed
 
 
 def session_token_id(rt, session: str | None, now: datetime | None = None) -> str:
@@ -157,7 +190,7 @@ def session_token_id(rt, session: str | None, now: datetime | None = None) -> st
 
 
 def close_session(rt, session: str | None) -> None:
-    """Destroy the session's record (signing out): its cookie is refused from then on, wherever it was copied to."""
+    """Remove the session's record (signing out): its cookie is refused from then on, wherever it was copied to."""
     match = _SESSION.match(session or "")
     if match is None:
         return
@@ -165,10 +198,9 @@ def close_session(rt, session: str | None) -> None:
     try:
         if not hmac.compare_digest(rt.secrets.read(path, outage_copy=False).data["sha256"], _hash(match.group(2))):
             return  # not this browser's to end
-        metadata = rt.secrets.metadata(path)
     except NotFoundError:
         return
-    rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
+    rt.secrets.remove(path)
     log.info("session.closed", session_id=match.group(1))
 
 

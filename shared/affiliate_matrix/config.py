@@ -72,7 +72,6 @@ class Settings(BaseSettings):
     retention_dead_letters_days: int = Field(30, ge=1, le=3650,
                                              description="Days a dead letter (dead-letters/ in the store, up to 4 MB "
                                                          "each) is kept, from when it was parked (the daily retention job).")
-    flags_ttl_s: float = Field(10.0, ge=0, le=3600, description="How stale a function's view of the feature flags may be.")
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
 
     allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
@@ -104,9 +103,16 @@ class _Variables(PydanticBaseSettingsSource):
                 if name.lower().startswith("amx_") and name.lower()[4:] in fields and value != ""}
 
 
+# Settings there were, and why they are gone: set, they are refused with the reason, not ignored.
+RETIRED = {"AMX_FLAGS_TTL_S": "no longer a setting: every request checks the flags document's ETag and sees a change "
+                              "at once (nothing is cached for a while); remove it"}
+
+
 def _reject_unknown_variables() -> None:
     known = {f"AMX_{name.upper()}" for name in Settings.model_fields}
     for variable in os.environ:
+        if variable.upper() in RETIRED:
+            raise ConfigError(variable, RETIRED[variable.upper()])
         if variable.startswith("AMX_") and variable not in known and not variable.startswith(SECRET_ENV_PREFIX):
             import difflib  # only to name a likely typo: every start pays for an import at module level
 

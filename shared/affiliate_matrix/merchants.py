@@ -6,7 +6,7 @@ import json
 
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
 REPORTED = ("epc_7d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
@@ -79,13 +79,52 @@ def merchant_view(index, merchant_key: str) -> dict:
             "domain": first.merchant_domain, "rows": rows, "conflicts": conflicts}
 
 
-def find_merchants(index, text: str | None, limit: int = 20) -> list[dict]:
-    hits = index.search(PROGRAMS_INDEX.name, SearchQuery(text=text, size=100)).hits
-    merchants: dict[str, dict] = {}
-    for hit in hits:
-        entry = merchants.setdefault(hit.doc["merchant_key"], {
-            "merchant_key": hit.doc["merchant_key"], "merchant": hit.doc.get("merchant") or hit.doc["name"],
-            "domain": hit.doc.get("merchant_domain"), "programs": 0, "networks": set()})
-        entry["programs"] += 1
-        entry["networks"].update(hit.doc.get("networks") or [])
-    return [{**m, "networks": sorted(m["networks"])} for m in list(merchants.values())[:limit]]
+# Programs find_merchants reads at most in each of its two steps (a page at a time): past it, the answer says it was cut.
+MERCHANT_SCAN = 10_000
+
+
+def find_merchants(index, text: str | None, limit: int = 20) -> dict:
+    """Merchants whose programs match `text` (its last word as the start of a word too: "host" finds Hostinger),
+    in the order of their most relevant program, each with how many matching programs it has and on which networks.
+
+    Two steps, each reading a page at a time and at most MERCHANT_SCAN programs: the matches in order of relevance
+    until a merchant past the first `limit` shows (`more`), then every matching program of those merchants, whose
+    counts and networks they are. So the work is the programs of the merchants shown, not of every match; `cut`
+    says a bound stopped a step (a merchant with thousands of matching programs)."""
+    from affiliate_matrix.search import SortKey
+
+    query = SearchQuery(text=text, prefix=True, size=min(MAX_PAGE, 5 * limit))
+    first: dict[str, dict] = {}  # merchant key -> its most relevant program
+    more, read = False, 0
+    while not more:
+        result = index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            if hit.doc["merchant_key"] not in first and len(first) == limit:
+                more = True
+                break
+            first.setdefault(hit.doc["merchant_key"], hit.doc)
+        read += len(result.hits)
+        if result.next_cursor is None or read >= MERCHANT_SCAN:
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+    cut = not more and result.next_cursor is not None
+    merchants = {key: {"merchant_key": key, "merchant": doc.get("merchant") or doc["name"],
+                       "domain": doc.get("merchant_domain"), "programs": 0, "networks": set()}
+                 for key, doc in first.items()}
+    # in the order of the merchants' own key, not by relevance: nothing to score
+    query = SearchQuery(text=text, prefix=True, filters={"merchant_key": list(first)},
+                        sort=[SortKey(field="merchant_key")], size=MAX_PAGE)
+    read = 0
+    while merchants:
+        result = index.search(PROGRAMS_INDEX.name, query)
+        for hit in result.hits:
+            merchants[hit.doc["merchant_key"]]["programs"] += 1
+            merchants[hit.doc["merchant_key"]]["networks"].update(hit.doc.get("networks") or [])
+        read += len(result.hits)
+        if result.next_cursor is None:
+            break
+        if read >= MERCHANT_SCAN:
+            cut = True
+            break
+        query = query.model_copy(update={"cursor": result.next_cursor})
+    return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more, "cut": cut}

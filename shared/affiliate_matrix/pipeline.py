@@ -185,8 +185,9 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         made_of.setdefault(program.id, []).append(name)
 
     documents, deltas = {}, {}
+    indexed = rt.index.get_many(PROGRAMS_INDEX.name, programs)  # the batch's programs as indexed, in one request
     for program in programs.values():
-        existing = rt.index.get(PROGRAMS_INDEX.name, program.id)
+        existing = indexed.get(program.id)
         try:
             document, delta = indexed_form(program, existing)
         except Exception as exc:

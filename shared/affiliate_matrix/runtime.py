@@ -66,7 +66,7 @@ class Runtime:
 
                 seed_from_file(store, self.settings.flags_file)
 
-        return FlagReader(lambda: self.store, self.settings.flags_ttl_s, seed=seed)
+        return FlagReader(lambda: self.store, seed=seed)
 
     @cached_property
     def bus(self):

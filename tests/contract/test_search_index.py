@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError
 from affiliate_matrix.runtime import open_search_index
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 from tests.support.overloaded import OverloadedNode
@@ -69,6 +69,15 @@ def test_upsert_get_delete(index):
     index.refresh("things")
     assert index.get("things", "doc-00001") is None
     assert index.search("things", SearchQuery(size=10)).total == 2
+
+
+def test_get_many_gives_the_documents_that_exist_by_id(index):
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    found = index.get_many("things", ["doc-00002", "doc-00009", "doc-00000", "doc-00002"])
+    assert found == {"doc-00000": docs()[0], "doc-00002": docs()[2]}
+    assert index.get_many("things", []) == {}
+    with pytest.raises(NotFoundError):
+        index.get_many("nothings", ["doc-00000"])
 
 
 def test_same_batch_twice_gives_the_same_index(index):
@@ -575,3 +584,24 @@ def test_a_name_asked_without_its_accents_or_in_full_width_letters_still_ranks_f
         {"id": "c", "name": "Other", "description": f"{asked} {named} {asked} {named}"}], refresh=True)
     hits = index.search("things", SearchQuery(text=asked, exact=["name"], size=5)).hits
     assert [h.id for h in hits][:1] == ["b"], [h.id for h in hits]
+
+
+STARTS = {"whole": "Web Host Pro", "gator": "HostGator", "hostinger": "Hostinger", "accent": "Höstel Partners",
+          "ghost": "Ghost Blog", "shop": "Shopify", "words": "Web Hosting Deals"}
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("host", ["whole", "accent", "gator", "hostinger", "words"]),
+    ("HÖS", ["whole", "accent", "gator", "hostinger", "words"]),  # "host" one typo away: scored, so first
+    ("web ho", ["whole", "words"]), ("web hosting", ["words"]), ("gat", []), ("shopx", []), ("h", [])])
+def test_a_prefix_query_finds_words_by_their_start_below_whole_words(index, q, expected):
+    """/merchants?q=host found no Hostinger: words matched whole only. With prefix, the last word matches the start of
+    a word too; such a match scores nothing, so a hit with the word whole ranks first and the rest go by id."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in STARTS.items()], refresh=True)
+    query = SearchQuery(text=q, prefix=True, size=10)
+    assert [h.id for h in index.search("things", query).hits] == expected
+    if q == "host":  # whole words only without it, and as the page's cursor pages on
+        assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == ["whole"]
+        first = index.search("things", query.model_copy(update={"size": 2}))
+        rest = index.search("things", query.model_copy(update={"size": 10, "cursor": first.next_cursor}))
+        assert [h.id for h in first.hits + rest.hits] == expected

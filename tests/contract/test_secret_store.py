@@ -77,6 +77,20 @@ def test_destroying_no_versions_changes_nothing(store, path):
     store.destroy(path, [])
     assert store.metadata(path).versions[1]["destroyed"] is True
 
+def test_a_removed_secret_is_gone_with_its_metadata_and_listed_no_more(store):
+    folder = f"sessions-{uuid.uuid4().hex[:8]}"
+    for name in ("a", "b"):
+        store.write(f"{folder}/{name}", {"k": "v"})
+    store.destroy(f"{folder}/b", [1])
+    store.remove(f"{folder}/a")
+    store.remove(f"{folder}/b")  # only destroyed versions left: removed all the same
+    store.remove(f"{folder}/never")  # not there: fine
+    assert store.list(folder) == []
+    for name in ("a", "b"):
+        with pytest.raises(NotFoundError):
+            store.metadata(f"{folder}/{name}")
+
+
 def test_custom_metadata(store, path):
     store.write(path, {"k": "v"})
     store.set_custom_metadata(path, {"owner_source": "awin", "expires_at": "2027-01-01T00:00:00Z"})

@@ -198,7 +198,7 @@ def probes(name: str, tag: str) -> list[tuple[str, str, str, dict | None, str]]:
         out += [("create", "POST", f"secret/data/{folder}/new-{tag}-{uuid.uuid4().hex[:6]}", {"data": {"k": "new"}},
                  "create"),
                 ("list", "GET", f"secret/metadata/{folder}/?list=true", None, "list")]
-    return out
+    return out + [("remove", "DELETE", f"secret/metadata/{name}", None, "delete")]  # last: the secret is gone after
 
 
 def login(vault: VaultOnCluster, tmp_path: Path, policy: str) -> str:

@@ -299,4 +299,4 @@ def test_one_merchant_on_three_sources_side_by_side(tmp_path):
     assert rows["affiliateprograms"]["best"] == []
     assert rows["awin"]["network"] == "awin" and rows["awin"]["join_url"].startswith("https://www.awin1.com/")
     assert set(next(iter(view["conflicts"].values()))) == {"commission", "cookie_days"}
-    assert [m["merchant_key"] for m in find_merchants(rt.index, "semrush")] == ["semrush.com"]
+    assert [m["merchant_key"] for m in find_merchants(rt.index, "semrush")["items"]] == ["semrush.com"]

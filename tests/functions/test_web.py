@@ -208,6 +208,38 @@ def test_a_session_lasts_twelve_hours_and_never_past_its_tokens_expiry(rt):
         session_token_id(rt, session[:18] + "x" * 43, now=at)
 
 
+def test_ended_sessions_records_are_swept_at_sign_in_a_bounded_few_each_time(rt):
+    """A session's record stayed in the secret store for good, one a sign-in: expired ones and those closed at
+    sign-out (which destroyed the versions and kept the metadata). Each sign-in now removes the ended ones among
+    the SWEPT_AT_SIGN_IN records after its own in the listing; sign-out removes its record."""
+    from datetime import timedelta
+
+    from affiliate_matrix.auth import SESSIONS, SWEPT_AT_SIGN_IN, close_session, open_session
+
+    at = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    token = create_token(rt.secrets, "read", now=at)
+
+    def sessions() -> set[str]:
+        return set(rt.secrets.list(SESSIONS))
+
+    def session_id(session: str) -> str:
+        return session.split("_")[1]
+
+    expired = [open_session(rt, token, now=at) for _ in range(SWEPT_AT_SIGN_IN + 2)]
+    later = at + timedelta(hours=12)
+    live = open_session(rt, token, now=later)  # sweeps SWEPT_AT_SIGN_IN of the expired: every one it checks
+    assert len(sessions()) == 1 + 2 and session_id(live) in sessions()
+    closed = open_session(rt, token, now=later)  # sweeps the last two expired, and checks `live`: kept
+    assert sessions() == {session_id(live), session_id(closed)}
+    path = f"{SESSIONS}/{session_id(closed)}"
+    rt.secrets.destroy(path, [1])  # closed as sign-out closed a session before: only its metadata left
+    last = open_session(rt, token, now=later)
+    assert sessions() == {session_id(live), session_id(last)}
+    close_session(rt, last)  # signing out removes the record itself
+    assert sessions() == {session_id(live)}
+    assert {session_id(s) for s in expired} & sessions() == set()
+
+
 def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     sign_in(app, rt)
     assert app.post("/signout", data={}).status_code == 400
@@ -307,6 +339,14 @@ def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
     assert app.get("/merchants?q=a:b").status_code == 400
 
 
+def test_merchants_page_finds_a_merchant_by_the_start_of_its_name_and_says_when_more_match(app, rt):
+    """/merchants?q=host found no Hosting Co: merchant search matched whole words only."""
+    sign_in(app, rt)
+    assert 'href="/merchants/hosting.com"' in app.get("/merchants?q=host").text
+    assert "The first 2 merchants only" in app.get("/merchants?q=shop&limit=2").text
+    assert "merchants only" not in app.get("/merchants?q=shop&limit=5").text  # five shops: no more
+
+
 def test_changes_page_filters_and_links_to_the_program(app, rt):
     sign_in(app, rt)
     page = app.get("/changes?field=cookie_days&since=2026-11-01").text
@@ -315,6 +355,24 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert "No change recorded" in app.get("/changes?field=cookie_days&since=2026-11-23").text  # recorded before
     assert "No change recorded" in app.get("/changes?field=commission").text
     assert app.get("/changes?since=yesterday").status_code == 400
+
+
+def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
+    """The page read each listed program by its own get to show its name: 20 round trips to OpenSearch a page."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    changes = [DeltaChange(id=f"d_shop{i}", program_id=f"p_missing{i}", change="updated", source="test",
+                           at=datetime(2026, 11, 21, tzinfo=UTC), fields=[FieldChange(field="cookie_days", old=1, new=2)])
+               for i in range(3)]
+    rt.index.bulk_upsert("deltas", [delta_document(c, recorded_at=datetime(2026, 11, 22, tzinfo=UTC)) for c in changes],
+                         refresh=True)
+    sign_in(app, rt)
+    gets = []
+    monkeypatch.setattr(SqliteSearchIndex, "get", lambda self, name, doc_id: gets.append(doc_id))
+    page = app.get("/changes").text
+    assert gets == []
+    assert f'href="/programs/{rt.hosting_id}">Hosting Co</a>' in page
+    assert 'href="/programs/p_missing1">p_missing1</a>' in page  # a program no longer indexed: its id
 
 
 def test_graph_links_merchants_and_networks(app, rt):

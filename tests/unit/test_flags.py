@@ -8,7 +8,7 @@ import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.flag_config import FeatureFlagConfig, Flag, load, update
-from affiliate_matrix.flags import bucket, is_on
+from affiliate_matrix.flags import FLAGS_KEY, FlagReader, bucket, is_on
 from affiliate_matrix.runtime import Runtime
 from tests.support.processes import ROOT
 
@@ -47,11 +47,11 @@ def test_allow_lists_and_switches():
 def test_the_document_is_written_conditionally_and_seeded_from_the_environment(tmp_path):
     seed = tmp_path / "flags.json"
     seed.write_text(json.dumps({"flags": {"quality_ranking": {"enabled": True}}}))
-    rt = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed, flags_ttl_s=0))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed))
     assert rt.flags.config()["flags"]["quality_ranking"]["enabled"]  # seeded: the store had no document
     update(rt.store, "quality_ranking", lambda flag: flag.model_copy(update={"enabled": False}))
     seed.write_text(json.dumps({"flags": {}}))
-    later = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed, flags_ttl_s=0))
+    later = Runtime("test", Settings(data_dir=tmp_path / "data", flags_file=seed))
     assert not later.flags.config()["flags"]["quality_ranking"]["enabled"]  # store wins
     _, etag = load(rt.store)
     assert etag is not None
@@ -67,3 +67,44 @@ def test_the_published_schema_and_every_environments_flags():
     for path in files:
         flags = FeatureFlagConfig.model_validate_json(path.read_text())
         assert set(flags.flags) <= set(KNOWN), path
+
+
+class CountingStore:
+    """The store, counting what a flag read asks of it."""
+
+    def __init__(self, store):
+        self.store, self.asked = store, []
+
+    def head(self, key):
+        self.asked.append("head")
+        return self.store.head(key)
+
+    def get(self, key):
+        self.asked.append("get")
+        return self.store.get(key)
+
+
+def test_a_flag_change_is_seen_at_the_next_read_which_rereads_only_what_changed(tmp_path):
+    """The flags were trusted for AMX_FLAGS_TTL_S (10 s): a wall clock deciding whether a copy was still right, so a
+    flag turned off stayed on for up to 10 s. Each read now checks the document's ETag (one HEAD) and reads it again
+    only when it changed."""
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    store = CountingStore(rt.store)
+    reader = FlagReader(lambda: store)
+    assert reader.config() == {} and store.asked == ["head"]  # no document: no flag on
+    update(rt.store, "quality_ranking", lambda flag: Flag(enabled=True))
+    assert reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[1:] == ["head", "get"]
+    assert reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[3:] == ["head"]  # unchanged
+    update(rt.store, "quality_ranking", lambda flag: Flag(enabled=False))
+    assert not reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[4:] == ["head", "get"]
+    rt.store.delete(FLAGS_KEY)
+    assert reader.config() == {} and store.asked[6:] == ["head"]
+
+
+def test_a_request_reads_the_flags_once_and_only_if_it_asks_one(tmp_path):
+    from affiliate_matrix import flags
+
+    reads = []
+    request = flags.bind(lambda: reads.append(1) or config(quality_ranking={"enabled": True}), "tok")
+    assert reads == [] and flags.current() is request  # bound: nothing read yet
+    assert request.on("quality_ranking") and request.on("quality_ranking") and reads == [1]

@@ -123,3 +123,15 @@ def test_a_delta_event_carries_when_its_delta_was_recorded_as_the_change_feed_sh
     feed = {h.id: feed_item(h.doc) for h in rt.index.search("deltas", SearchQuery(size=100)).hits}
     assert len(events) == len(NAMES) and all(event["recorded_at"] for event in events)
     assert {event["id"]: event for event in events} == feed
+
+
+def test_a_batch_reads_its_programs_as_indexed_in_one_request(tmp_path, monkeypatch):
+    """Each program of a batch was read from the index by its own get: on OpenSearch a round trip per program."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    rt, _ = _runtime(tmp_path)
+    index_batch(rt, _batch(rt, "$100 per sale"))
+    gets = []
+    monkeypatch.setattr(SqliteSearchIndex, "get", lambda self, name, doc_id: gets.append(doc_id))
+    report = index_batch(rt, _batch(rt))
+    assert gets == [] and report.updated == len(NAMES) and report.created == 0

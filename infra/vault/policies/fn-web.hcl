@@ -1,5 +1,6 @@
 # web: check the API bearer token a browser signs in with (stored as hashes), and keep the browser's session:
-# created at sign-in, read on every page, destroyed at sign-out (auth.open_session). Nothing else.
+# created at sign-in, read on every page, removed at sign-out, and ended ones swept at sign-in (auth.open_session:
+# listing the records and removing the ended). Nothing else.
 path "secret/data/api-tokens/*" {
   capabilities = ["read"]
 }
@@ -7,8 +8,5 @@ path "secret/data/web-sessions/*" {
   capabilities = ["create", "read"]
 }
 path "secret/metadata/web-sessions/*" {
-  capabilities = ["read"]
-}
-path "secret/destroy/web-sessions/*" {
-  capabilities = ["update"]
+  capabilities = ["list", "delete"]
 }

@@ -42,7 +42,7 @@ def flags_set(name: str,
               on: Annotated[Optional[bool], typer.Option("--on/--off", help="Turn it on or off.")] = None,
               percentage: Annotated[Optional[float], typer.Option(min=0, max=100, help="On for this share (makes it a percentage flag).")] = None,
               allow: Annotated[Optional[list[str]], typer.Option(help="A token or connection id it is always on for (repeatable; replaces the list).")] = None):
-    """Change one flag; running functions see it within AMX_FLAGS_TTL_S."""
+    """Change one flag; running functions see it at their next request that asks a flag."""
     from affiliate_matrix.flag_config import Flag, update
     from affiliate_matrix.flags import KNOWN
 

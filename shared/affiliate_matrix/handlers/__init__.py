@@ -146,7 +146,7 @@ def _served(rt, request, route: Callable, flags) -> tuple:
             from affiliate_matrix import flags as feature_flags
             from affiliate_matrix.auth import token_id
 
-            feature_flags.bind(flags.config(), token_id(request.headers.get("Authorization")) or request_id)
+            feature_flags.bind(flags.config, token_id(request.headers.get("Authorization")) or request_id)
         body, status, headers = route(request)
         headers["X-Request-Id"] = request_id
     except InvalidInput as exc:

@@ -18,7 +18,11 @@ class MerchantSummary(Shape):
 
 
 class Merchants(Shape):
-    items: list[MerchantSummary]
+    items: list[MerchantSummary] = Field(description="The first `limit` merchants, in the order of their most "
+                                                     "relevant matching program.")
+    more: bool = Field(description="Other merchants match too: narrow q, or raise limit (at most 100).")
+    cut: bool = Field(description="More than 10,000 matching programs had to be read (a merchant with that many): the "
+                                  "list or the counts are of the first 10,000 read.")
 
 
 class SourceRow(Shape):

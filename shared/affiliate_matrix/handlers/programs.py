@@ -177,7 +177,7 @@ def warm_after(rt, generation: str) -> None:
 
         from affiliate_matrix.query_log import warm_list
 
-        flags.bind({}, None)  # the answer a caller with no flag on would get
+        flags.bind(dict, None)  # the answer a caller with no flag on would get
         for query in warm_list(rt.store):
             parts = urlsplit(query)
             if parts.path != "/programs":
@@ -297,7 +297,7 @@ def merchants_with(rt, params) -> dict:
     """Merchants whose programs match q, each with how many programs and on which networks."""
     from affiliate_matrix.merchants import find_merchants
 
-    return {"items": find_merchants(rt.index, params.q, params.limit)}
+    return find_merchants(rt.index, params.q, params.limit)
 
 
 def changes(rt, args) -> dict:

@@ -5,7 +5,7 @@ GET  /signin, POST /signin    paste an API token once; the browser gets a sessio
                               HttpOnly, SameSite=Strict cookie (Secure and named __Host-… except on loopback),
                               checked afresh with its token on every request, so a revoked or expired token
                               signs the browser out at its next click
-POST /signout                 end the session (its record destroyed: a copy of the cookie is refused too)
+POST /signout                 end the session (its record removed: a copy of the cookie is refused too)
 GET  /programs                search, facets, minimums, sorts, cursor paging (the URL is the state)
 GET  /programs/export         the current result as CSV, JSONL or Parquet (the API's export)
 GET  /programs/{id}           every field with each source's claim, terms verbatim beside parsed,
@@ -82,7 +82,7 @@ def dispatch(rt, request, page):
         raise MethodNotAllowed(request.method, ("GET", "HEAD"))
     # every request: an ended session, or a revoked or expired token, is refused now
     token_id = session_token_id(rt, page.cookie_value(SESSION))
-    flags.bind(rt.flags.config(), token_id)  # the same flag buckets as the token's API calls
+    flags.bind(rt.flags.config, token_id)  # the same flag buckets as the token's API calls
     page.signed_in = True
     args = render.filled(request.args)
     if path in ("/", ""):
@@ -107,8 +107,7 @@ def dispatch(rt, request, page):
         return page.render("program.html", **pages.program_page(rt, match.group(1)))
     if path == "/merchants":
         params = api.parameters(api.merchants_params(), args, {})
-        items = api.merchants_with(rt, params)["items"]
-        return page.render("merchants.html", args=args, items=items, limit=params.limit)
+        return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
     if path.startswith("/merchants/"):
         return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
     if path == "/changes":

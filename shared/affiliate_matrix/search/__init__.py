@@ -3,9 +3,10 @@
 Adapters: `SqliteSearchIndex` (an FTS5 file, the embedded default) and `OpenSearchIndex`.
 An index is declared by an `IndexSpec` (logical name, version, field types); the physical
 index is `<prefix>-<name>-v<version>` and callers always address the alias `<prefix>-<name>`.
-Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields,
-term filters (any of the values), ranges, term facets counted under the filters, sort with
-the id as tiebreak, and opaque cursors that return every hit exactly once.
+Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields (the
+last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
+term facets counted under the filters, sort with the id as tiebreak, and opaque cursors that
+return every hit exactly once.
 """
 
 from abc import ABC, abstractmethod
@@ -96,6 +97,9 @@ class SearchQuery(BaseModel):
     sort: list[SortKey] = Field([], description="Empty: relevance when there is text, else the id.")
     exact: list[str] = Field([], description="Text fields whose whole value, equal to the text (case and runs of "
                                              "spaces in the text aside), ranks a hit above the others by relevance.")
+    prefix: bool = Field(False, description="The last word (of at least PREFIX_MIN characters) also matches the "
+                                            "words it begins (\"host\" finds Hostinger); that match adds nothing to "
+                                            "a hit's score, so hits that have the word whole rank above.")
     size: int = Field(20, ge=0, le=MAX_PAGE)
     offset: int = Field(0, ge=0, le=10_000)
     cursor: str | None = Field(None, max_length=2_000)
@@ -212,6 +216,17 @@ def exact_value(text: str | None) -> str:
     """The text as an exact field's whole value is compared with it: as `<field>.raw` holds it (whole_value), its
     runs of spaces one space."""
     return whole_value(" ".join((text or "").split()))
+
+
+PREFIX_MIN = 2  # a one-letter start would match a good share of every word there is
+
+
+def begun_word(query: "SearchQuery", words: list[str]) -> str | None:
+    """The word a prefix query matches as the start of words, as both indexes hold their terms (accents off);
+    None when the query matches whole words only."""
+    if not (query.prefix and words and len(words[-1]) >= PREFIX_MIN):
+        return None
+    return unaccented(words[-1])
 
 
 def typo_allowance(word: str) -> int:
@@ -341,6 +356,12 @@ class SearchIndex(ABC):
 
     @abstractmethod
     def get(self, name: str, doc_id: str) -> dict | None:
+        ...
+
+    @abstractmethod
+    def get_many(self, name: str, doc_ids: Iterable[str]) -> dict[str, dict]:
+        """The documents of these ids that exist, by id, in one request per MAX_PAGE ids (not one per id: a page
+        naming its programs made 20 round trips to OpenSearch)."""
         ...
 
     @abstractmethod

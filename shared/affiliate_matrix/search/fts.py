@@ -36,9 +36,13 @@ def read_vocabulary(db, t: str) -> dict[str, list[str]]:
     return terms
 
 
-def fts_match(db, t: str, groups: list[list[str]], size: int) -> tuple[int, "FtsScores"]:
-    """FTS5's own match, as a set of row ids (rowsets.py), and its bm25 scores (negated: higher is better)."""
-    expression = " AND ".join("(" + " OR ".join(f'"{v}"' for v in group) + ")" for group in groups)
+def fts_match(db, t: str, groups: list[list[str]], size: int, begun: str | None = None) -> tuple[int, "FtsScores"]:
+    """FTS5's own match, as a set of row ids (rowsets.py), and its bm25 scores (negated: higher is better); with
+    `begun`, the last group matches words that start with it too."""
+    alternatives = [[f'"{v}"' for v in group] for group in groups]
+    if begun is not None:
+        alternatives[-1].append(f'"{begun}"*')
+    expression = " AND ".join("(" + " OR ".join(group) + ")" for group in alternatives)
     scores = dict(db.execute(f'SELECT rowid, -bm25("{t}_fts") FROM "{t}_fts" WHERE "{t}_fts" MATCH ?',
                              (expression,)))
     return bits_of(scores, size), FtsScores(scores, size)
@@ -55,4 +59,4 @@ class FtsScores:
         return {row: score for row, score in self.all.items() if flags[row]}
 
     def scores_of(self, groups, rows: list[int]) -> dict[int, float]:
-        return {row: self.all[row] for row in rows}
+        return {row: self.all.get(row, 0.0) for row in rows}  # 0: a row matched only by a word's start

@@ -17,8 +17,9 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded, validate_query,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
+    check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded,
+    validate_query,
 )
 
 log = get_logger()
@@ -306,6 +307,15 @@ class OpenSearchIndex(SearchIndex):
         except OSNotFoundError:
             return None
 
+    def get_many(self, name, doc_ids):
+        self._spec(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            with _answering(f"get from {name}"):
+                answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
+            found |= {doc["_id"]: doc["_source"] for doc in answer["docs"] if doc.get("found")}
+        return found
+
     def delete(self, name, doc_id, *, refresh=False):
         self._spec(name)
         try:
@@ -329,6 +339,11 @@ class OpenSearchIndex(SearchIndex):
         for word in text_words:  # every word must match some text field, allowing typos
             must.append({"multi_match": {"query": word, "fields": text_fields, "fuzziness": "AUTO",
                                          "prefix_length": 1, "max_expansions": most}})
+        begun = begun_word(query, text_words)
+        if begun is not None:  # or the last one the start of a word, scoring nothing: whole words rank above
+            starts = {"constant_score": {"filter": {"bool": {"should": [{"prefix": {f: begun}} for f in text_fields]}},
+                                         "boost": 0}}
+            must[-1] = {"bool": {"should": [must[-1], starts]}}
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, rng in query.ranges.items():

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, check_migration,
-    decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words, upgraded,
-    validate_query, whole_value,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
+    check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words,
+    upgraded, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -293,6 +293,13 @@ class SqliteSearchIndex(SearchIndex):
         row = self.db.execute(f'SELECT doc FROM "{t}_docs" WHERE id = ?', (doc_id,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def get_many(self, name, doc_ids):
+        t, _ = self._resolve(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            found |= self._docs(t, ids[start:start + MAX_PAGE])
+        return found
+
     def delete(self, name, doc_id, *, refresh=False):  # seen by the next search whatever `refresh` says
         t, spec = self._resolve(name)
         with self._lock:
@@ -337,7 +344,12 @@ class SqliteSearchIndex(SearchIndex):
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
             groups = [near(w, vocabulary, most) for w in text_words]
-            if all(PLAIN.fullmatch(w) for w in text_words):
+            plain = all(PLAIN.fullmatch(w) for w in text_words)
+            begun = begun_word(query, text_words)
+            if begun is not None:  # FTS5 matches the start of a word; the scores are the whole words' alone
+                match &= fts_match(self.db, t, groups, columns.size, begun)[0]
+                scorer = columns.text() if plain else fts_match(self.db, t, [sum(groups, [])], columns.size)[1]
+            elif plain:
                 scorer = columns.text()
                 match &= scorer.match(groups)
             else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
@@ -366,7 +378,12 @@ class SqliteSearchIndex(SearchIndex):
             exact = bits_of([rid for (rid,) in found], columns.size) & match
         keys, scores = [], None
         if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
-            scores = _boosted(scorer.scores(groups, match), exact)
+            scores = scorer.scores(groups, match)
+            if begun is not None:  # a hit that only begins the last word holds none of its terms: scored without it
+                from affiliate_matrix.search.rowsets import rows_of
+
+                scores = dict.fromkeys(rows_of(match), 0.0) | scores
+            scores = _boosted(scores, exact)
             keys.append(ScoreKey(scores))
         for key in query.sort:
             kind, agg, descending = spec.fields[key.field], "min" if key.order == "asc" else "max", key.order == "desc"

@@ -73,6 +73,12 @@ class SecretStore(ABC):
         """Destroy versions for good (revocation)."""
         ...
 
+    @abstractmethod
+    def remove(self, path: str) -> None:
+        """Remove the secret for good, every version and its metadata, so it is listed no more; removing one that is
+        not there is fine. For records that end (a web session), not for revocation, which keeps the metadata."""
+        ...
+
     @abstractmethod  # last: inside the class body, `list` is this method from here on
     def list(self, folder: str) -> list[str]:
         """The names directly under folder (sub-folders end in /), sorted; [] when there are none."""

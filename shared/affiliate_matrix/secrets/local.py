@@ -150,6 +150,12 @@ class LocalSecretStore(SecretStore):
             entry["custom_metadata"] = check_custom_metadata(custom)
             self._save(state)
 
+    def remove(self, path):
+        with self._locked():
+            state = self._load()
+            if state.pop(check_path(path), None) is not None:
+                self._save(state)
+
     def destroy(self, path, versions):
         with self._locked():
             state = self._load()

@@ -194,6 +194,12 @@ class VaultSecretStore(SecretStore):
         self._op(lambda: self.client.secrets.kv.v2.update_metadata(
             path=path, custom_metadata=custom, mount_point=self.mount), f"secret {path!r} metadata")
 
+    def remove(self, path):
+        check_path(path)
+        self._forget_copies(path)
+        self._op(lambda: self.client.secrets.kv.v2.delete_metadata_and_all_versions(
+            path=path, mount_point=self.mount), f"secret {path!r} remove")  # Vault answers 204 for one not there
+
     def destroy(self, path, versions):
         check_path(path)
         self._forget_copies(path)

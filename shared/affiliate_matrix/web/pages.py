@@ -66,9 +66,9 @@ def changes_page(rt, args: MultiDict) -> dict:
     if len(since) == 10 and since[4] == "-" and since[7] == "-":
         query["since"] = since + "T00:00:00Z"
     feed = api.changes(rt, query)
-    # a change names its program by id: the page shows its name (a page's few programs, read one by one)
-    names = {program_id: (rt.index.get(PROGRAMS_INDEX.name, program_id) or {}).get("name")
-             for program_id in {item["program_id"] for item in feed["items"]}}
+    # a change names its program by id: the page shows its name (the page's programs, read in one request)
+    programs = rt.index.get_many(PROGRAMS_INDEX.name, [item["program_id"] for item in feed["items"]])
+    names = {program_id: doc.get("name") for program_id, doc in programs.items()}
     return {"args": args, "feed": feed, "tracked": TRACKED, "names": names}
 
 

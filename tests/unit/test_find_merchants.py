@@ -1,0 +1,63 @@
+"""Merchants whose programs match a search (merchants.find_merchants, GET /merchants, the /merchants page)."""
+
+import pytest
+
+from affiliate_matrix import merchants
+from affiliate_matrix.merchants import find_merchants
+from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+from affiliate_matrix.search.sqlite import SqliteSearchIndex
+from tests.support.factories import make_program
+
+
+@pytest.fixture
+def index(tmp_path):
+    index = SqliteSearchIndex(tmp_path / "index.db")
+    index.ensure_index(PROGRAMS_INDEX)
+    return index
+
+
+def fill(index, names: list[str]) -> None:
+    programs = [make_program(name, f"https://{name.lower().replace(' ', '')}.com") for name in names]
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+
+
+def test_the_start_of_a_name_finds_it_below_the_names_with_the_whole_word(index):
+    """q=host found no Hostinger: merchant search matched whole words only."""
+    fill(index, ["Hostinger", "HostGator", "Host Papa", "Shopify"])
+    found = find_merchants(index, "host")
+    names = [m["merchant"] for m in found["items"]]
+    assert names[0] == "Host Papa" and sorted(names[1:]) == ["HostGator", "Hostinger"]
+    assert found["more"] is False and found["cut"] is False
+
+
+def test_every_matching_program_is_counted_not_only_the_first_hundred(index):
+    """Only the first 100 programs found were read: a merchant whose programs all came after them was missing, and
+    the counts of the others were short."""
+    acme, zeta = make_program("Acme", "https://acme.com"), make_program("Zeta", "https://zeta.com")
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(acme.model_copy(update={"id": f"p_{i:016x}"}))
+                                            for i in range(120)], refresh=True)
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(zeta.model_copy(update={"id": "p_ffffffffffffffff"}))],
+                      refresh=True)
+    found = find_merchants(index, None)  # without words, by program id: Acme's 120 first
+    assert [(m["merchant_key"], m["programs"]) for m in found["items"]] == [("acme.com", 120), ("zeta.com", 1)]
+    assert found["more"] is False and found["cut"] is False
+    assert [(m["merchant_key"], m["programs"]) for m in find_merchants(index, None, limit=1)["items"]] == [
+        ("acme.com", 120)]
+    assert find_merchants(index, None, limit=1)["more"] is True
+
+
+def test_the_answer_says_when_the_scan_bound_cut_it(index, monkeypatch):
+    monkeypatch.setattr(merchants, "MAX_PAGE", 10)
+    monkeypatch.setattr(merchants, "MERCHANT_SCAN", 50)
+    acme, zeta = make_program("Acme", "https://acme.com"), make_program("Zeta", "https://zeta.com")
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(acme.model_copy(update={"id": f"p_{i:016x}"}))
+                                            for i in range(120)], refresh=True)
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(zeta.model_copy(update={"id": "p_ffffffffffffffff"}))],
+                      refresh=True)
+    found = find_merchants(index, None)  # Acme's 120 first: the bound stops the scan before Zeta
+    assert [(m["merchant_key"], m["programs"]) for m in found["items"]] == [("acme.com", 50)]
+    assert found["cut"] is True and found["more"] is False
+    fill(index, [f"Shop {i}" for i in range(7)])
+    found = find_merchants(index, "shop", limit=3)  # seven merchants of one program each: nothing cut
+    assert len(found["items"]) == 3 and found["more"] is True and found["cut"] is False
+    assert all(m["programs"] == 1 for m in found["items"])
