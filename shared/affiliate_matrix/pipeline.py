@@ -267,8 +267,25 @@ def index_announced(rt, data: dict) -> IndexReport:
 
 
 def withdraw_announced(rt, event) -> list[DeltaChange]:
-    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time."""
-    return withdraw_connection(rt, event.data["connection_id"], event.data["source"], event.time)
+    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time, once
+    the delete is done. The event is published before the delete, which is conditional on the ETag the event names:
+    while the connection is stored with that ETag the delete is still under way, and the event is retried
+    (BackendUnavailable: redelivered until the connection is gone, or parked when the delete never came); stored with
+    another ETag, it was changed first and the delete was refused (412): nothing is withdrawn. An event naming no
+    ETag (published before events named one) withdraws at once, whether the connection is gone or not."""
+    from affiliate_matrix.connections import connection_key
+
+    connection_id, etag = event.data["connection_id"], event.data.get("etag")
+    if etag is not None and (stored := rt.store.head(connection_key(connection_id))) is not None:
+        if stored == etag:
+            raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
+                                     "its delete is still under way", cause="the connection's delete is still under way",
+                                     retry_after=1)
+        log.info("connection.withdrawal_skipped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
+                 reason="the connection changed before its delete, which was refused (412): it stays, with its "
+                        "claims")
+        return []
+    return withdraw_connection(rt, connection_id, event.data["source"], event.time)
 
 
 def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
