@@ -51,6 +51,8 @@ class IndexReport:
     unchanged: int = 0
     deltas: list[DeltaChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # Why records of the batch were not indexed (None: none were left out): their connection was deleted since
+    skipped: str | None = None
 
 
 def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None,
@@ -150,7 +152,8 @@ def http_cache(rt, key: str) -> dict:
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed. `complete_run_of`: the
     connection whose complete run the batch is (scrape's event says so): what the connection claimed before and this
-    run did not list is withdrawn (withdraw_unlisted)."""
+    run did not list is withdrawn (withdraw_unlisted). Records of a connection deleted since are left out, the batch's
+    report saying so (deleted_connections)."""
     lines = rt.store.get(batch_key).data.splitlines()
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
@@ -158,13 +161,21 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         first = exc.errors(include_url=False)[0]
         raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
                           "collect the connection again (amx scrape, or amx replay for stored pages)") from None
+    report = IndexReport(batch_key, len(records))
+    if gone := deleted_connections(rt, records):
+        records = [record for record in records if record.connection_id not in gone]
+        report.skipped = (f"{report.records - len(records)} records of connection {', '.join(sorted(gone))}, deleted "
+                          "since the run: their claims are not added back after its deletion withdrew them")
+        log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(gone),
+                    records=report.records - len(records), reason=report.skipped)
+        if not records:
+            return report
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
         rt.index.ensure_index(spec)
         live = rt.index.status(spec.name).current
         if live != spec.version:
             raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
                                        f"run `amx index migrate {spec.name}` first")
-    report = IndexReport(batch_key, len(records))
     # One bad record fails itself, not its batch: an exception from the code that normalizes, merges or diffs it
     # becomes a recorded error naming it (the backend's own errors still fail the batch, to be retried).
     normalized, origin = [], []
@@ -219,6 +230,18 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
              unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
     return report
+
+
+def deleted_connections(rt, records: list[RawRecord]) -> set[str]:
+    """The connections the records came through that are deleted: a run still under way when its connection was
+    deleted stores its batch after the deletion's withdrawal, and its records would add the claims back. Only a
+    source plugin's records come through a stored connection (discovery's name its own run); records naming no
+    connection (stored before records did) are indexed as they were."""
+    from affiliate_matrix.connections import connection_key
+    from affiliate_matrix.sources import all_sources
+
+    named = {record.connection_id for record in records if record.source in all_sources()} - {None}
+    return {connection_id for connection_id in named if rt.store.head(connection_key(connection_id)) is None}
 
 
 def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange], run: str,

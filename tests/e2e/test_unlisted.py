@@ -251,6 +251,24 @@ def test_amx_connections_delete_of_a_connection_edited_meanwhile_deletes_and_wit
     assert synced.listed("closed_suspected") == []
 
 
+def test_a_batch_of_a_run_its_connection_was_deleted_during_adds_no_claims_back(synced):
+    """A sync still running when its connection is deleted stores its batch after the deletion's withdrawal: indexed
+    then, it put the deleted connection's claims back and the programs active again."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.pipeline import index_announced
+
+    (run,) = synced.sync("cj")
+    assert CliRunner().invoke(app, ["connections", "delete", "cj"]).exit_code == 0
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    report = index_announced(synced.rt, {"batch_key": run.batch_key, "connection_id": "cj", "complete": True})
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert (report.created, report.updated, report.deltas) == (0, 0, [])
+    assert "3 records of connection cj, deleted since the run" in report.skipped
+
+
 def test_amx_connections_delete_withdraws_its_claims(synced):
     from typer.testing import CliRunner
 
