@@ -340,10 +340,7 @@ def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | N
     the source: what this one no longer lists, that one may still list."""
     from affiliate_matrix.connections import others_of_source
 
-    if others := others_of_source(rt.store, source, connection_id):
-        log.info("index.source_claims_kept", connection_id=connection_id, source=source,
-                 reason=f"connections {', '.join(others[:5])} read source {source} too: claims naming no connection "
-                        "stay until the source is read by one connection only")
+    if others_of_source(rt.store, source, connection_id):  # withdrawn_from says when it kept one
         return [(source, connection_id)]
     return [(source, connection_id), (source, None)]
 
@@ -352,10 +349,12 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
                    listed: set[str] = frozenset()) -> list[tuple[dict, DeltaChange | None]]:
     """Every program `source` claims but those `listed`, with the `claimants`' claims (of that source) withdrawn as
     of `at`: the documents that changed, each with its delta (credited to the source; None when no field shown
-    changed, only whose claims they are)."""
-    from affiliate_matrix.merge import withdraw
+    changed, only whose claims they are). Claims of the source naming no connection, not among the `claimants`
+    (claimants_of), are kept: logged once, with how many programs hold them, when there were any."""
+    from affiliate_matrix.merge import claimant, withdraw
 
-    changed = []
+    changed, kept = [], 0
+    keeping = (source, None) not in claimants
     query = SearchQuery(filters={"sources": [source]}, size=1000)
     while True:
         result = rt.index.search(PROGRAMS_INDEX.name, query)
@@ -363,6 +362,7 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
             if hit.id in listed:
                 continue
             before = from_document(hit.doc)
+            kept += keeping and any(claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
             after = withdraw(before, claimants, at)
             delta = diff(before, after, at=at, source=source)
             if delta is not None:
@@ -370,8 +370,13 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
             if (document := to_document(after)) != hit.doc:
                 changed.append((document, delta))
         if not result.next_cursor:
-            return changed
+            break
         query = query.model_copy(update={"cursor": result.next_cursor})
+    if kept:
+        log.info("index.source_claims_kept", source=source, claimants=[c for _, c in claimants], programs=kept,
+                 reason=f"another connection reads source {source} too: claims naming no connection stay until the "
+                        "source is read by one connection only")
+    return changed
 
 
 def withdraw_connection(rt, connection_id: str, source: str, at: datetime) -> list[DeltaChange]:

@@ -320,6 +320,18 @@ def test_two_connections_of_one_source_withdraw_their_own_claims(synced, tmp_pat
     assert synced.status_changes(both["id"]) == [["active", "closed_suspected"], [None, "active"]]
 
 
+def test_two_connections_of_a_source_whose_claims_all_name_them_log_nothing_kept(synced):
+    """index.source_claims_kept was logged on every complete run of a source read by two connections, though it
+    kept nothing: every claim named its connection."""
+    from structlog.testing import capture_logs
+
+    synced.sync("cj")
+    with capture_logs() as logs:
+        synced.sync("cj", connection="cj-agency")
+        synced.sync("cj")
+    assert [line for line in logs if line["event"] == "index.source_claims_kept"] == []
+
+
 def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(synced):
     from typer.testing import CliRunner
 
@@ -339,6 +351,8 @@ def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(s
 def test_claims_naming_no_connection_stay_while_another_connection_reads_the_source(synced, tmp_path):
     """Claims indexed before claims named their connection are the source's: a connection's complete run withdraws
     them only when no other connection reads the source (the other may list the program)."""
+    from structlog.testing import capture_logs
+
     from affiliate_matrix.connections import Connection, connection_key, save_connection
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 
@@ -352,7 +366,10 @@ def test_claims_naming_no_connection_stay_while_another_connection_reads_the_sou
             for field, claims in program.provenance.items()}})))
     index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
     save_connection(synced.rt.store, Connection(id="cj-agency", source="cj", credentials_path="connections/cj"))
-    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    with capture_logs() as logs:
+        synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    (kept,) = [line for line in logs if line["event"] == "index.source_claims_kept"]
+    assert (kept["source"], kept["claimants"], kept["programs"]) == ("cj", ["cj"], 1)  # Lumen Skincare's
     lumen = synced.named("Lumen Skincare")
     assert lumen["status"] == "active" and claimants(lumen) == {("cj", None)}
     assert claimants(synced.named("NordVPN")) == {("cj", "cj")}  # listed again: its claims name the connection now
