@@ -56,14 +56,16 @@ def merchant_view(index, merchant_key: str) -> dict:
         claims: dict[tuple[str, str | None], dict] = {}  # by claimant
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
-                row = claims.setdefault(claimant(claim), {"url": claim.url, "fetched_at": claim.fetched_at.isoformat()})
+                row = claims.setdefault(claimant(claim), {"url": claim.url,
+                                                          "fetched_at": claim.fetched_at.isoformat()})
                 row[field] = claim.value
         for (source, connection_id), row in claims.items():
             networks = row.get("networks") or []
             rows.append({
                 "program_id": program.id, "kind": program.kind, "name": program.name, "source": source,
-                "connection_id": connection_id, "url": row["url"], "seen_at": row["fetched_at"], "commission": row.get("commission") or [],
-                "commission_text": row.get("commission_text"), "cookie_days": row.get("cookie_days"),
+                "connection_id": connection_id, "url": row["url"], "seen_at": row["fetched_at"],
+                "commission": row.get("commission") or [], "commission_text": row.get("commission_text"),
+                "cookie_days": row.get("cookie_days"),
                 "payout": row.get("payout"), "network": networks[0]["network"] if networks else None,
                 "join_url": networks[0].get("join_url") if networks else None, "countries": row.get("countries") or [],
                 "epc_7d": row.get("epc_7d"),

@@ -302,8 +302,8 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
     if etag is not None and (stored := rt.store.head(connection_key(connection_id))) is not None:
         if stored == etag:
             raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
-                                     "its delete is still under way", cause="the connection's delete is still under way",
-                                     retry_after=1)
+                                     "its delete is still under way",
+                                     cause="the connection's delete is still under way", retry_after=1)
         log.info("connection.withdrawal_skipped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
                  reason="the connection changed before its delete, which was refused (412): it stays, with its "
                         "claims")
