@@ -165,9 +165,9 @@ def deletion_event(connection: Connection, etag: str):
 
 def announce_deletion(rt, connection: Connection, etag: str):
     """Announce that `connection` (its ETag: the version deleted) is being deleted, before the delete: a process
-    stopped between the two leaves the event with no delete lost (the connection stays, and the event waits for a
-    delete that may never come: pipeline.withdraw_announced), never a delete without its event. A failure to publish
-    leaves the connection, to delete again. Returns the event."""
+    stopped between the two leaves an event whose delete never came (the index function withdraws nothing while the
+    connection is stored with that ETag: pipeline.withdraw_announced), never a delete without its event. A failure to
+    publish leaves the connection, to delete again. Returns the event."""
     event = deletion_event(connection, etag)
     rt.bus.publish(event)
     return event
