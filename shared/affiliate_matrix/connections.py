@@ -153,15 +153,22 @@ def others_of_source(store: ObjectStore, source: str, connection_id: str) -> lis
     return [other.id for other, _ in stored if other.source == source] + [i["key"] for i in damaged]
 
 
-def announce_deletion(rt, connection: Connection, etag: str):
-    """Announce that `connection` is being deleted (its ETag: the version deleted): the index function withdraws its
-    claims (pipeline.withdraw_connection) when the event reaches it, out of the request, as of the event's time. The
-    event goes before the delete: a failure to publish leaves the connection, to delete again. Returns the event."""
+def deletion_event(connection: Connection, etag: str):
+    """The event announcing that `connection`, stored with `etag`, is being deleted: the index function withdraws its
+    claims once that delete is done (pipeline.withdraw_announced), as of the event's time."""
     from affiliate_matrix.events import CONNECTION_DELETED, Event
 
-    event = Event.make(CONNECTION_DELETED, "/connections",
-                       {"connection_id": connection.id, "source": connection.source},
-                       key=f"{connection.id}|{etag}", subject=connection.id)
+    return Event.make(CONNECTION_DELETED, "/connections",
+                      {"connection_id": connection.id, "source": connection.source, "etag": etag},
+                      key=f"{connection.id}|{etag}", subject=connection.id)
+
+
+def announce_deletion(rt, connection: Connection, etag: str):
+    """Announce that `connection` (its ETag: the version deleted) is being deleted, before the delete: a process
+    stopped between the two leaves an event whose delete never came (the index function withdraws nothing while the
+    connection is stored with that ETag: pipeline.withdraw_announced), never a delete without its event. A failure to
+    publish leaves the connection, to delete again. Returns the event."""
+    event = deletion_event(connection, etag)
     rt.bus.publish(event)
     return event
 

@@ -1,10 +1,12 @@
-"""One merchant across every network and directory: a row per source that lists it (its own
-claims: commission parsed and verbatim, cookie, payout, network and join link), the best terms
-per column marked, and the fields where sources disagree flagged."""
+"""One merchant across every network and directory: a row per source's connection that lists it (its own
+claims: commission parsed and verbatim, cookie, payout, network and join link; two accounts of one network are two
+rows, as they are two claimants: merge.claimant), the best terms per column marked, and the fields where sources
+disagree flagged."""
 
 import json
 
 from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.merge import claimant
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
@@ -51,18 +53,19 @@ def merchant_view(index, merchant_key: str) -> dict:
         raise NotFoundError(f"no program for merchant {merchant_key!r}")
     rows, conflicts = [], {}
     for program in (from_document(h.doc) for h in hits):
-        claims: dict[str, dict] = {}
+        claims: dict[tuple[str, str | None], dict] = {}  # by claimant
         for field in COMPARED + REPORTED:
             for claim in program.provenance.get(field, []):
-                row = claims.setdefault(claim.source, {"source": claim.source, "url": claim.url,
-                                                       "fetched_at": claim.fetched_at.isoformat()})
+                row = claims.setdefault(claimant(claim), {"url": claim.url,
+                                                          "fetched_at": claim.fetched_at.isoformat()})
                 row[field] = claim.value
-        for row in claims.values():
+        for (source, connection_id), row in claims.items():
             networks = row.get("networks") or []
             rows.append({
-                "program_id": program.id, "kind": program.kind, "name": program.name, "source": row["source"],
-                "url": row["url"], "seen_at": row["fetched_at"], "commission": row.get("commission") or [],
-                "commission_text": row.get("commission_text"), "cookie_days": row.get("cookie_days"),
+                "program_id": program.id, "kind": program.kind, "name": program.name, "source": source,
+                "connection_id": connection_id, "url": row["url"], "seen_at": row["fetched_at"],
+                "commission": row.get("commission") or [], "commission_text": row.get("commission_text"),
+                "cookie_days": row.get("cookie_days"),
                 "payout": row.get("payout"), "network": networks[0]["network"] if networks else None,
                 "join_url": networks[0].get("join_url") if networks else None, "countries": row.get("countries") or [],
                 "epc_7d": row.get("epc_7d"),

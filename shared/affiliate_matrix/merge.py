@@ -50,6 +50,14 @@ def claimant(claim: FieldSource) -> Claimant:
     return claim.source, claim.connection_id
 
 
+def claimant_name(source: str, connection_id: str | None) -> str:
+    """How a claimant is named to a reader: its source, and the connection it came through where that is not named
+    as the source (`cj (cj-agency)`: two accounts of one network are two claimants)."""
+    if connection_id in (None, source):
+        return source
+    return f"{source} ({connection_id})"
+
+
 def _current(known: Program, seen: Program, withdrawals: dict[Claimant, datetime]):
     """A function giving a field's current claims: those each claimant made at its latest sighting of the program,
     the same claim made twice counted once. A claimant seen again later without a claim on the field has withdrawn

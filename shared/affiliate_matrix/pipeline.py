@@ -51,6 +51,8 @@ class IndexReport:
     unchanged: int = 0
     deltas: list[DeltaChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # Why records of the batch were not indexed (None: none were left out): their connection was deleted since
+    skipped: str | None = None
 
 
 def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Failure], None] | None = None,
@@ -150,7 +152,8 @@ def http_cache(rt, key: str) -> dict:
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed. `complete_run_of`: the
     connection whose complete run the batch is (scrape's event says so): what the connection claimed before and this
-    run did not list is withdrawn (withdraw_unlisted)."""
+    run did not list is withdrawn (withdraw_unlisted). Records of a connection deleted since are left out, the batch's
+    report saying so (deleted_connections)."""
     lines = rt.store.get(batch_key).data.splitlines()
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
@@ -158,13 +161,21 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         first = exc.errors(include_url=False)[0]
         raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
                           "collect the connection again (amx scrape, or amx replay for stored pages)") from None
+    report = IndexReport(batch_key, len(records))
+    if gone := deleted_connections(rt, records):
+        records = [record for record in records if record.connection_id not in gone]
+        report.skipped = (f"{report.records - len(records)} records of connection {', '.join(sorted(gone))}, deleted "
+                          "since the run: their claims are not added back after its deletion withdrew them")
+        log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(gone),
+                    records=report.records - len(records), reason=report.skipped)
+        if not records:
+            return report
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
         rt.index.ensure_index(spec)
         live = rt.index.status(spec.name).current
         if live != spec.version:
             raise ConfigError("index", f"{spec.name} is at v{live} but this code writes v{spec.version}: "
                                        f"run `amx index migrate {spec.name}` first")
-    report = IndexReport(batch_key, len(records))
     # One bad record fails itself, not its batch: an exception from the code that normalizes, merges or diffs it
     # becomes a recorded error naming it (the backend's own errors still fail the batch, to be retried).
     normalized, origin = [], []
@@ -222,6 +233,18 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     return report
 
 
+def deleted_connections(rt, records: list[RawRecord]) -> set[str]:
+    """The connections the records came through that are deleted: a run still under way when its connection was
+    deleted stores its batch after the deletion's withdrawal, and its records would add the claims back. Only a
+    source plugin's records come through a stored connection (discovery's name its own run); records naming no
+    connection (stored before records did) are indexed as they were."""
+    from affiliate_matrix.connections import connection_key
+    from affiliate_matrix.sources import all_sources
+
+    named = {record.connection_id for record in records if record.source in all_sources()} - {None}
+    return {connection_id for connection_id in named if rt.store.head(connection_key(connection_id)) is None}
+
+
 def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange], run: str,
                   origin: str) -> tuple[list[DeltaChange], list[tuple[str, str]], int]:
     """Record the deltas, write the programs they describe (`documents` and `deltas` by program id), then announce
@@ -268,8 +291,25 @@ def index_announced(rt, data: dict) -> IndexReport:
 
 
 def withdraw_announced(rt, event) -> list[DeltaChange]:
-    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time."""
-    return withdraw_connection(rt, event.data["connection_id"], event.data["source"], event.time)
+    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time, once
+    the delete is done. The event is published before the delete, which is conditional on the ETag the event names:
+    while the connection is stored with that ETag the delete is still under way, and the event is retried
+    (BackendUnavailable: redelivered until the connection is gone, or parked when the delete never came); stored with
+    another ETag, it was changed first and the delete was refused (412): nothing is withdrawn. An event naming no
+    ETag (published before events named one) withdraws at once, whether the connection is gone or not."""
+    from affiliate_matrix.connections import connection_key
+
+    connection_id, etag = event.data["connection_id"], event.data.get("etag")
+    if etag is not None and (stored := rt.store.head(connection_key(connection_id))) is not None:
+        if stored == etag:
+            raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
+                                     "its delete is still under way",
+                                     cause="the connection's delete is still under way", retry_after=1)
+        log.info("connection.withdrawal_skipped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
+                 reason="the connection changed before its delete, which was refused (412): it stays, with its "
+                        "claims")
+        return []
+    return withdraw_connection(rt, connection_id, event.data["source"], event.time)
 
 
 def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
@@ -301,10 +341,7 @@ def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | N
     the source: what this one no longer lists, that one may still list."""
     from affiliate_matrix.connections import others_of_source
 
-    if others := others_of_source(rt.store, source, connection_id):
-        log.info("index.source_claims_kept", connection_id=connection_id, source=source,
-                 reason=f"connections {', '.join(others[:5])} read source {source} too: claims naming no connection "
-                        "stay until the source is read by one connection only")
+    if others_of_source(rt.store, source, connection_id):  # withdrawn_from says when it kept one
         return [(source, connection_id)]
     return [(source, connection_id), (source, None)]
 
@@ -313,10 +350,12 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
                    listed: set[str] = frozenset()) -> list[tuple[dict, DeltaChange | None]]:
     """Every program `source` claims but those `listed`, with the `claimants`' claims (of that source) withdrawn as
     of `at`: the documents that changed, each with its delta (credited to the source; None when no field shown
-    changed, only whose claims they are)."""
-    from affiliate_matrix.merge import withdraw
+    changed, only whose claims they are). Claims of the source naming no connection, not among the `claimants`
+    (claimants_of), are kept: logged once, with how many programs hold them, when there were any."""
+    from affiliate_matrix.merge import claimant, withdraw
 
-    changed = []
+    changed, kept = [], 0
+    keeping = (source, None) not in claimants
     query = SearchQuery(filters={"sources": [source]}, size=1000)
     while True:
         result = rt.index.search(PROGRAMS_INDEX.name, query)
@@ -324,6 +363,7 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
             if hit.id in listed:
                 continue
             before = from_document(hit.doc)
+            kept += keeping and any(claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
             after = withdraw(before, claimants, at)
             delta = diff(before, after, at=at, source=source)
             if delta is not None:
@@ -331,8 +371,13 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
             if (document := to_document(after)) != hit.doc:
                 changed.append((document, delta))
         if not result.next_cursor:
-            return changed
+            break
         query = query.model_copy(update={"cursor": result.next_cursor})
+    if kept:
+        log.info("index.source_claims_kept", source=source, claimants=[c for _, c in claimants], programs=kept,
+                 reason=f"another connection reads source {source} too: claims naming no connection stay until the "
+                        "source is read by one connection only")
+    return changed
 
 
 def withdraw_connection(rt, connection_id: str, source: str, at: datetime) -> list[DeltaChange]:

@@ -278,6 +278,7 @@ def test_replay_after_a_parser_fix_parses_stored_pages_without_the_network(tmp_p
 
 
 def test_one_merchant_on_three_sources_side_by_side(tmp_path):
+    from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.merchants import find_merchants, merchant_view
     from tests.support.factories import make_record
 
@@ -290,6 +291,9 @@ def test_one_merchant_on_three_sources_side_by_side(tmp_path):
         make_record("SEMrush", "https://semrush.com/", commission_text="$250 per sale", cookie_text="Lifetime")
         .model_copy(update={"source": "affiliationlist"}),
     ]
+    records = [r.model_copy(update={"connection_id": r.source}) for r in records]
+    for r in records:  # each read through a connection of its own, as scrape reads them (a deleted one's are left out)
+        save_connection(rt.store, Connection(id=r.source, source=r.source))
     index_batch(rt, rt.store.put_content_addressed("batches/t", "\n".join(r.model_dump_json() for r in records).encode()))
     view = merchant_view(rt.index, "semrush.com")
     rows = {r["source"]: r for r in view["rows"]}

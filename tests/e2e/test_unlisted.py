@@ -121,7 +121,7 @@ def test_a_deleted_connection_withdraws_its_claims_through_an_event(synced, held
     assert answer.status_code == 202, answer.get_data(as_text=True)
     (event,) = deleted_events(held)
     assert answer.get_json()["withdrawal"] == "queued" and answer.get_json()["event_id"] == event.id
-    assert event.data == {"connection_id": "cj", "source": "cj"}
+    assert event.data == {"connection_id": "cj", "source": "cj", "etag": etag.strip('"')}  # the version deleted
     assert connections.get("/connections/cj", headers=admin).status_code == 404
     assert synced.named("NordVPN")["status"] == "active"  # not withdrawn in the request
     delivered(synced, event)
@@ -171,6 +171,102 @@ def test_a_withdrawal_whose_write_failed_is_done_by_the_events_redelivery_nothin
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
     for item in synced.get("/programs?limit=100")["items"]:
         assert synced.status_changes(item["id"]) == [["active", "closed_suspected"], [None, "active"]], item["name"]
+
+
+def test_a_delete_that_lost_to_an_edit_withdraws_nothing(synced, held, monkeypatch):
+    """An edit landing between the If-Match check and the delete: the client is answered 412, and the event already
+    published changes nothing when it arrives (it withdrew the claims of a connection that stays)."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.connections import load_connection, save_connection
+    from affiliate_matrix.handlers import connections as handler
+
+    synced.sync("cj")
+    announce = handler.announce_deletion
+
+    def edited_meanwhile(rt, connection, etag):
+        event = announce(rt, connection, etag)
+        save_connection(rt.store, connection.model_copy(update={"schedule": "0 4 * * *"}), if_match=etag)
+        return event
+
+    monkeypatch.setattr(handler, "announce_deletion", edited_meanwhile)
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 412
+    (event,) = deleted_events(held)
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    with capture_logs() as logs:
+        delivered(synced, event)
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert synced.listed("closed_suspected") == [] and load_connection(synced.rt.store, "cj")[0].schedule == "0 4 * * *"
+    (skipped,) = [line for line in logs if line["event"] == "connection.withdrawal_skipped"]
+    assert skipped["connection_id"] == "cj" and skipped["deleted_etag"] == etag.strip('"')
+
+
+def test_a_deletion_event_taken_before_its_delete_is_done_is_retried_until_it_is(synced):
+    from affiliate_matrix.connections import connection_key, deletion_event, load_connection
+    from affiliate_matrix.errors import BackendUnavailable
+
+    synced.sync("cj")
+    connection, etag = load_connection(synced.rt.store, "cj")
+    event = deletion_event(connection, etag)
+    with pytest.raises(BackendUnavailable, match="still under way"):  # answered 503: the Broker delivers it again
+        delivered(synced, event)
+    assert synced.listed("closed_suspected") == []
+    synced.rt.store.delete(connection_key("cj"), if_match=etag)
+    delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
+def test_a_deletion_event_naming_no_etag_withdraws_at_once_as_before(synced):
+    """Events published before they named the ETag deleted: nothing tells a delete under way from a lost one."""
+    from affiliate_matrix.connections import deletion_event, load_connection
+
+    synced.sync("cj")
+    event = deletion_event(*load_connection(synced.rt.store, "cj"))
+    event = event.model_copy(update={"data": {"connection_id": "cj", "source": "cj"}})
+    delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
+def test_amx_connections_delete_of_a_connection_edited_meanwhile_deletes_and_withdraws_nothing(synced, monkeypatch):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix import connections
+    from affiliate_matrix.cli import app
+
+    synced.sync("cj")
+    load = connections.load_connection
+
+    def edited_after_the_read(store, connection_id):
+        connection, etag = load(store, connection_id)
+        connections.save_connection(store, connection.model_copy(update={"schedule": "0 4 * * *"}), if_match=etag)
+        return connection, etag
+
+    monkeypatch.setattr(connections, "load_connection", edited_after_the_read)
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert "changed while it was being deleted" in str(result.exception), result.output
+    assert load(synced.rt.store, "cj")[0].schedule == "0 4 * * *"
+    assert synced.listed("closed_suspected") == []
+
+
+def test_a_batch_of_a_run_its_connection_was_deleted_during_adds_no_claims_back(synced):
+    """A sync still running when its connection is deleted stores its batch after the deletion's withdrawal: indexed
+    then, it put the deleted connection's claims back and the programs active again."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.pipeline import index_announced
+
+    (run,) = synced.sync("cj")
+    assert CliRunner().invoke(app, ["connections", "delete", "cj"]).exit_code == 0
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    report = index_announced(synced.rt, {"batch_key": run.batch_key, "connection_id": "cj", "complete": True})
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert (report.created, report.updated, report.deltas) == (0, 0, [])
+    assert "3 records of connection cj, deleted since the run" in report.skipped
 
 
 def test_amx_connections_delete_withdraws_its_claims(synced):
@@ -224,6 +320,18 @@ def test_two_connections_of_one_source_withdraw_their_own_claims(synced, tmp_pat
     assert synced.status_changes(both["id"]) == [["active", "closed_suspected"], [None, "active"]]
 
 
+def test_two_connections_of_a_source_whose_claims_all_name_them_log_nothing_kept(synced):
+    """index.source_claims_kept was logged on every complete run of a source read by two connections, though it
+    kept nothing: every claim named its connection."""
+    from structlog.testing import capture_logs
+
+    synced.sync("cj")
+    with capture_logs() as logs:
+        synced.sync("cj", connection="cj-agency")
+        synced.sync("cj")
+    assert [line for line in logs if line["event"] == "index.source_claims_kept"] == []
+
+
 def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(synced):
     from typer.testing import CliRunner
 
@@ -243,6 +351,8 @@ def test_deleting_one_of_two_connections_of_a_source_withdraws_its_claims_only(s
 def test_claims_naming_no_connection_stay_while_another_connection_reads_the_source(synced, tmp_path):
     """Claims indexed before claims named their connection are the source's: a connection's complete run withdraws
     them only when no other connection reads the source (the other may list the program)."""
+    from structlog.testing import capture_logs
+
     from affiliate_matrix.connections import Connection, connection_key, save_connection
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 
@@ -256,7 +366,10 @@ def test_claims_naming_no_connection_stay_while_another_connection_reads_the_sou
             for field, claims in program.provenance.items()}})))
     index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
     save_connection(synced.rt.store, Connection(id="cj-agency", source="cj", credentials_path="connections/cj"))
-    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    with capture_logs() as logs:
+        synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    (kept,) = [line for line in logs if line["event"] == "index.source_claims_kept"]
+    assert (kept["source"], kept["claimants"], kept["programs"]) == ("cj", ["cj"], 1)  # Lumen Skincare's
     lumen = synced.named("Lumen Skincare")
     assert lumen["status"] == "active" and claimants(lumen) == {("cj", None)}
     assert claimants(synced.named("NordVPN")) == {("cj", "cj")}  # listed again: its claims name the connection now

@@ -144,6 +144,8 @@ def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malfor
     # a deleted connection's claims are withdrawn: the connection and its source must be ones
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "../x", "source": "cj"}, "connection_id"),
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": ["cj"]}, "source"),
+    ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": "cj", "etag": ["x"]},
+     "etag"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap\n"}, "connection_id"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": f"s_{'0' * 32}\n"},
      "sync_id"),

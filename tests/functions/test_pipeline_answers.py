@@ -177,6 +177,16 @@ def test_a_merchants_rows_show_each_sources_own_network_figures(index):
     assert (rows["dira"]["epc_7d"], rows["dira"]["approval_rate"]) == (None, None)
 
 
+def test_a_merchant_has_a_row_per_connection_two_accounts_of_one_network_two_rows(index):
+    """GET /merchants/{key} had a row per source: two Awin accounts listing Acme on other terms were one row, the
+    terms of whichever claim came last, the other account's lost."""
+    index.batch(record("awin", "Acme", "https://acme.com/", commission_text="10% per sale"))
+    index.batch(record("awin", "Acme", "https://acme.com/", connection="awin-agency", commission_text="12% per sale"))
+    rows = index.get("/merchants/acme.com")["rows"]
+    assert sorted((row["source"], row["connection_id"], row["commission_text"]) for row in rows) == [
+        ("awin", "awin", "10% per sale"), ("awin", "awin-agency", "12% per sale")]
+
+
 def test_a_merchant_is_named_as_its_sources_name_it_now(index):
     """A program's merchant kept the name of the first listing ever indexed, whatever its sources said since: a forum
     thread's 'Acme Affiliate Program - 30% Lifetime' stayed the merchant shown by GET /merchants and the merchant

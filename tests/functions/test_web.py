@@ -328,6 +328,7 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     sign_in(app, rt)
     page = app.get("/merchants/hosting.com").text
     assert page.count("★ best") >= 2 and "⚠ disputed" in page
+    assert ">test (c)<" in page and ">otherdir (c)<" in page  # a row per source's connection, named
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 

@@ -45,7 +45,14 @@ class Index:
         self.api = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
 
     def batch(self, *records: RawRecord) -> str:
-        """Store the batch as scrape does and deliver its event to the index function."""
+        """Store the batch as scrape does and deliver its event to the index function. The connections the records
+        came through are stored, as they are when scrape runs (a deleted one's records are left out)."""
+        from affiliate_matrix.connections import Connection, connection_key, save_connection
+        from affiliate_matrix.sources import all_sources
+
+        for connection in {(r.connection_id, r.source) for r in records if r.source in all_sources()}:
+            if self.rt.store.head(connection_key(connection[0])) is None:
+                save_connection(self.rt.store, Connection(id=connection[0], source=connection[1]), create=True)
         key = self.rt.store.put_content_addressed(f"batches/{records[0].source}",
                                                   "\n".join(r.model_dump_json() for r in records).encode(),
                                                   suffix=".jsonl")
@@ -70,9 +77,10 @@ class Index:
 
 
 def record(source: str, name: str, merchant_url: str | None = None, *, at: datetime = T1, key: str | None = None,
-           page: str | None = None, **fields) -> RawRecord:
+           page: str | None = None, connection: str | None = None, **fields) -> RawRecord:
+    """A record of `source`, through the connection named as the source (or `connection`)."""
     key = key or name.lower().replace(" ", "-")
-    return RawRecord(source=source, connection_id=source, record_key=key,
+    return RawRecord(source=source, connection_id=connection or source, record_key=key,
                      url=page or f"https://{source}.example.org/p/{key}/",
                      fetched_at=at, raw_key=f"raw/{source}/{key}/{at:%Y%m%d}.html", name=name,
                      merchant_url=merchant_url, **fields)

@@ -60,7 +60,23 @@ def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
 
 
-def test_replay_of_an_api_connection_is_refused_not_synced_live(tmp_path):
+def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
+    """`amx compare` showed a row per source: two Rakuten accounts listing Bluehost on other terms were one row,
+    the terms of whichever claim came last."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", commission_text="USD 100 per sale"))
+    index.batch(record("rakuten", "Bluehost", "https://bluehost.com", connection="rakuten-agency",
+                       commission_text="USD 120 per sale"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:5]) for line in result.output.splitlines()}
+    assert ("rakuten", "program", "—", "USD 100 per sale") in rows, result.output
+    assert ("rakuten (rakuten-agency)", "program", "—", "★ USD 120 per sale") in rows, result.output
+
+
+
     """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
     "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps
     none to replay."""

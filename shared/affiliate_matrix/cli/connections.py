@@ -56,9 +56,12 @@ def connections_add(
 def connections_delete(connection_id: str):
     """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
     here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
-    closed_suspected. A withdrawal that fails keeps the connection, to delete again."""
+    closed_suspected. A connection changed since this command read it is not deleted. A withdrawal that fails here
+    puts the connection back, to delete again."""
     from affiliate_matrix.cli.common import fail_if_undelivered, index_here
-    from affiliate_matrix.connections import announce_deletion, connection_key, load_connection
+    from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
+                                              save_connection)
+    from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -66,11 +69,20 @@ def connections_delete(connection_id: str):
     index_here(rt)
     published = getattr(rt.bus, "published", None)  # the in-process bus's: what the withdrawal announced here
     before = len(published) if published is not None else 0
-    announce_deletion(rt, connection, etag)
-    fail_if_undelivered(rt)  # the withdrawal failed here: the connection is kept
-    rt.store.delete(connection_key(connection_id), if_match=etag)  # a change since the read: refused, kept
+    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
+        announce_deletion(rt, connection, etag)
+    try:  # refused when the connection changed since it was read (then a Broker's index function withdraws nothing)
+        rt.store.delete(connection_key(connection_id), if_match=etag)
+    except ConflictError:
+        raise ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete "
+                            "it again") from None
     if published is None:
         console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
-    else:
-        changed = len({event.subject for event in published[before:] if event.type == PROGRAM_DELTA})
-        console.print(f"deleted connection {connection_id}; {changed} programs changed")
+        return
+    # Here the event is taken at once, in this process: the delete goes first, as the index function waits for it
+    rt.bus.publish(deletion_event(connection, etag))
+    if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back, to delete again
+        save_connection(rt.store, connection, create=True)
+        fail_if_undelivered(rt)
+    changed = len({event.subject for event in published[before:] if event.type == PROGRAM_DELTA})
+    console.print(f"deleted connection {connection_id}; {changed} programs changed")

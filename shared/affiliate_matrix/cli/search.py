@@ -37,6 +37,7 @@ def show(program_id: str):
     """One program with the provenance of each field."""
     from affiliate_matrix.cli.views import commission_summary, fitted, value_text
     from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.merge import claimant_name
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 
     rt = open_runtime()
@@ -50,7 +51,8 @@ def show(program_id: str):
     console.print(f"commission: {escape(commission_summary(program))}  [dim]{escape(program.commission_text or '')}[/]")
     # each source's claim as it said it (the kept value is the first claim's); then the pages they were read from,
     # once each, as lines: whole at any width, to be pasted
-    rows = [[escape(name), escape(value_text(name, claim.value)), escape(claimed_by(claim))]
+    rows = [[escape(name), escape(value_text(name, claim.value)),
+             escape(claimant_name(claim.source, claim.connection_id))]
             for name, claims in sorted(program.provenance.items()) for claim in claims]
     console.print(fitted(console, "provenance: each source's claim, the kept one first",
                          [("field", 0), ("said", 0), ("source", 0)], rows))
@@ -59,21 +61,15 @@ def show(program_id: str):
         console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
                       f"{escape(raw_key)}", soft_wrap=True, highlight=False)
 
-def claimed_by(claim) -> str:
-    """A claim's source, and the connection it came through where that is not named as the source (two accounts of
-    one network are two claimants: merge.claimant)."""
-    if claim.connection_id in (None, claim.source):
-        return claim.source
-    return f"{claim.source} ({claim.connection_id})"
-
-
 @commands.command()
 def compare(merchant_key: str):
-    """One merchant's programs and offers across networks and directories, best terms starred."""
+    """One merchant's programs and offers across networks and directories, a row per source's connection (two
+    accounts of one network are two rows), best terms starred."""
     from rich.table import Table
 
     from affiliate_matrix.cli.views import cookie_text, value_text
     from affiliate_matrix.merchants import merchant_view
+    from affiliate_matrix.merge import claimant_name
 
     view = merchant_view(open_runtime().index, merchant_key)
     table = Table(title=escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"))
@@ -83,8 +79,8 @@ def compare(merchant_key: str):
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         cookie = cookie_text(row["cookie_days"])
         payout = row["payout"] or {}
-        table.add_row(*map(escape, (row["source"], row["kind"], row["network"] or "—",
-                                    star + (row["commission_text"] or "—"),
+        table.add_row(*map(escape, (claimant_name(row["source"], row["connection_id"]), row["kind"],
+                                    row["network"] or "—", star + (row["commission_text"] or "—"),
                                     ("★ " if "cookie_days" in row["best"] else "") + cookie,
                                     ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")))
     console.print(table)

@@ -39,6 +39,9 @@ def index_event(rt, event) -> None:
                                "up to 63)")
         if not (isinstance(source, str) and SOURCE.fullmatch(source)):
             raise InvalidInput("a connection.deleted event needs the connection's source: [a-z0-9_], up to 40")
+        etag = event.data.get("etag")  # None: an event published before events named the ETag deleted
+        if etag is not None and not (isinstance(etag, str) and 0 < len(etag) <= 200):
+            raise InvalidInput("a connection.deleted event's etag must be the ETag deleted: a string, up to 200")
         from affiliate_matrix.pipeline import withdraw_announced
 
         withdraw_announced(rt, event)  # as of the event's time: the same on a redelivery

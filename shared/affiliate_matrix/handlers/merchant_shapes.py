@@ -26,12 +26,15 @@ class Merchants(Shape):
 
 
 class SourceRow(Shape):
-    """What one source says about one of the merchant's programs."""
+    """What one source's connection says about one of the merchant's programs."""
     model_config = ConfigDict(extra="forbid")
     program_id: str
     kind: str
     name: str
     source: str
+    connection_id: str | None = Field(description="The connection (account) the row's claims came through; two of "
+                                                  "one source are two rows. None: claims recorded before claims named "
+                                                  "their connection")
     url: str
     seen_at: str
     commission: list

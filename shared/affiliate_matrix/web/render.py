@@ -43,7 +43,9 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field)
     env.tests["web_address"] = web_address
-    env.globals.update(url=url, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
+    from affiliate_matrix.merge import claimant_name
+
+    env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
                        CHANGE_TYPES=CHANGE_TYPES)
     return env
 
