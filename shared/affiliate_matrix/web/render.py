@@ -43,11 +43,17 @@ def environment():
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
     env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field)
     env.tests["web_address"] = web_address
-    from affiliate_matrix.merge import claimant_name
-
-    env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS, MINIMUM_LABELS=MINIMUM_LABELS,
-                       CHANGE_TYPES=CHANGE_TYPES)
+    env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
+                       MINIMUM_LABELS=MINIMUM_LABELS, CHANGE_TYPES=CHANGE_TYPES)
     return env
+
+
+def claimant_name(source: str, connection_id: str | None) -> str:
+    """merge.claimant_name, imported when a page names a claimant: merge builds the domain's models, which the
+    sign-in page (the web function's first request) has no use for."""
+    from affiliate_matrix.merge import claimant_name as named
+
+    return named(source, connection_id)
 
 
 def render(template: str, **context) -> str:
