@@ -170,6 +170,20 @@ def test_filters_and_ranges_match_brute_force(loaded):
     assert {h.id for h in result.hits} == expected
 
 
+def test_a_field_given_several_ranges_matches_any_of_them(loaded):
+    """A flat minimum in two currencies is two ranges of one field (program_index.flat_minimum): a document falls in
+    either; no range at all matches nothing."""
+    spans = [Range(gte=5, lte=10), Range(gte=50), Range(lte=1)]
+    ranges = {"commission": spans, "updated": [Range(lte="2026-06-15T12:00:00Z")]}
+    result = loaded.search("things", SearchQuery(ranges=ranges, filters={"network": ["cj"]}, size=1000))
+    expected = {d["id"] for d in docs() if d["network"] == "cj" and d["commission"] is not None
+                and (5 <= d["commission"] <= 10 or d["commission"] >= 50 or d["commission"] <= 1)
+                and d["updated"] <= "2026-06-15T12"}
+    assert result.total == len(expected) > 10
+    assert {h.id for h in result.hits} == expected
+    assert loaded.search("things", SearchQuery(ranges={"commission": []})).total == 0
+
+
 def test_facets_count_under_filters(loaded):
     query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
     matching = [d for d in docs() if d["network"] == "impact"]
