@@ -379,7 +379,7 @@ class SqliteSearchIndex(SearchIndex):
                                     "AND value = ?", (*fields, exact_value(query.text)))
             exact = bits_of([rid for (rid,) in found], columns.size) & match
         keys, scores = [], None
-        if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
+        if not query.sort and text_words and query.size:  # ranked by score: every match is scored (a count, none)
             scores = scorer.scores(groups, match)
             if begun is not None:  # a hit that only begins the last word holds none of its terms: scored without it
                 from affiliate_matrix.search.rowsets import rows_of
