@@ -103,7 +103,7 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
     """Facet counts of the most common filter sets, for the index generation they were computed on."""
     from urllib.parse import parse_qsl
 
-    from affiliate_matrix.program_index import FACETS, FILTERS, PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, answer_facets, facets_asked, filters_of
 
     sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
     snapshots = {}
@@ -111,9 +111,10 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
     for key, _ in sets.most_common(SNAPSHOT_TOP):
         filters = defaultdict(list)
         for name, value in parse_qsl(key, keep_blank_values=True):
-            filters[FILTERS[name]].append(value)
-        result = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters=dict(filters), facets=FACETS, size=0))
-        snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in result.facets.items()}
+            filters[name].append(value)
+        query = SearchQuery(filters=filters_of(filters), facets=facets_asked(), size=0)
+        counted = answer_facets(rt.index, query, rt.index.search(PROGRAMS_INDEX.name, query).facets, "status" in filters)
+        snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in counted.items()}
     rt.store.put(SNAPSHOTS_KEY, json.dumps({"generation": generation, "snapshots": snapshots}).encode(),
                  content_type="application/json")
     return len(snapshots)

@@ -2,12 +2,14 @@
 becomes in it, and its search vocabulary (the names a search may filter, bound and sort by, and the
 fields they stand for). The full Program rides along as a stored field, so a read needs no second store."""
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict
 
-from affiliate_matrix.search import IndexSpec, SortKey
+from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
@@ -72,10 +74,39 @@ def _as_indexed_now(doc: dict) -> dict:
 # bounds and sort=cookie ranks: by cookie_days, -1, a lifetime cookie met no minimum and ranked below a session's);
 # the merchant's domain and its categories as text, so q=bluehost.com finds Bluehost and q=vpn finds NordVPN (of
 # vpn_security): merchant_domain and categories are keywords no word of a query matched.
-BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text}
-PROGRAMS_INDEX = IndexSpec("programs", 9, {**{name: next(m for m in field.metadata if isinstance(m, str))
+# v10: adds open_countries, worldwide and flat_amounts (BESIDE): country=DE finds a program that names no country (open
+# to every one), and flat_currency=EUR&min_commission_flat=40 compares the amount of every flat term in EUR, not only
+# the first term's currency.
+# Beside those: the countries a program takes (open_countries: those it names, or WORLDWIDE when it names none, what a
+# country filter matches) and whether it takes every one (worldwide: what the country facet adds to each country's
+# count); every flat term as one number, its currency and amount together (flat_amounts, see flat_key).
+BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
+          "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number}
+PROGRAMS_INDEX = IndexSpec("programs", 10, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
+
+WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
+# Programs a search lists unless it asks for a status: those open to join (closed_suspected and removed are over).
+OPEN_STATUSES = ["active", "discovered"]
+STATUSES = [*OPEN_STATUSES, "closed_suspected", "removed"]  # every Program.status (a test holds them equal)
+FLAT_SPAN = 10**9  # flat_key: an amount is below this (a larger one counts as FLAT_SPAN - 1: past any minimum asked)
+
+
+def flat_key(currency: str, amount: float) -> float:
+    """A flat term's currency and amount as one number, so that one range finds a term in that currency of at least
+    an amount: the currency's three letters as a number (base 26) times FLAT_SPAN, plus the amount. Under 2**44,
+    where a double still tells amounts a thousandth apart."""
+    if not re.fullmatch("[A-Z]{3}", currency):
+        raise InvalidInput(f"flat_currency {currency[:20]!r} is not a currency code (ISO 4217, as EUR)")
+    a, b, c = (ord(letter) - ord("A") for letter in currency)
+    return ((a * 26 + b) * 26 + c) * FLAT_SPAN + min(float(amount), FLAT_SPAN - 1)
+
+
+def flat_minimum(currencies: list[str], minimum: float) -> list[Range]:
+    """The flat_amounts ranges of a program with a flat term of at least `minimum` in one of the currencies."""
+    return [Range(gte=flat_key(c, minimum), lte=flat_key(c, FLAT_SPAN - 1)) for c in dict.fromkeys(currencies)]
+
 
 # What a search of the index offers, for the API, the web pages and the CLI alike.
 FILTERS = {"category": "categories", "network": "networks", "country": "countries", "status": "status",
@@ -84,13 +115,10 @@ FILTERS = {"category": "categories", "network": "networks", "country": "countrie
            "epc_currency": "epc_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_length_days", "min_epc": "epc_7d"}
-# A minimum that is an amount, and the filter naming currencies with the field of that amount's currency: asked
-# together, the amount is compared only where it is in a currency asked for (no exchange rates). So
-# flat_currency=USD&min_commission_flat=40 never lists a program for its ¥5000, nor for its $50 when its document's
-# amount is in another currency (see ProgramSummary); flat_currency alone lists every program paying USD. An EPC
-# has one currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter alone does it too).
-AMOUNT_CURRENCIES = {"min_commission_flat": ("flat_currency", "commission_flat_currency"),
-                     "min_epc": ("epc_currency", "epc_currency")}
+# A minimum that is an amount is compared only with amounts in a currency asked for, when the search names some (no
+# exchange rates): flat_currency=USD&min_commission_flat=40 lists a program with a flat term of at least $40, whichever
+# term that is (flat_minimum), never one for its ¥5000; flat_currency alone lists every program paying USD. An EPC
+# has one currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter does it).
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
 # exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
 # it one currency's ranking. epc (earnings per click, an amount) likewise: each currency apart, in code order.
@@ -104,9 +132,62 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
 EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
 FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
           "commission_flat_currencies"]
+COUNTED = {"countries": "open_countries"}  # a facet counted over another field (facets_of)
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
+
+
+def filters_of(chosen: dict[str, list], open_only: bool = True) -> dict[str, list]:
+    """The index's filters for a search's filters by parameter name (FILTERS): a country is met by a program that
+    names it or names none (WORLDWIDE: open to every country), and with no status asked a search lists only open
+    programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only) every one."""
+    filters = {FILTERS[name]: values for name, values in chosen.items()}
+    if "countries" in filters:
+        filters["open_countries"] = [*filters.pop("countries"), WORLDWIDE]
+    if open_only:
+        filters.setdefault("status", OPEN_STATUSES)
+    return filters
+
+
+def facets_asked() -> list[str]:
+    """The fields an answer's facets (FACETS) are counted from (see facets_of)."""
+    return [COUNTED.get(name, name) for name in FACETS] + ["worldwide"]
+
+
+def facets_of(counted: dict[str, list]) -> dict[str, list]:
+    """An answer's facets from the index's counts of facets_asked: each country's count is what country= of it finds,
+    the programs naming it and those open to every country."""
+    everywhere = dict(counted.get("worldwide", [])).get(True, 0)
+    facets = {name: counted[COUNTED.get(name, name)] for name in FACETS if COUNTED.get(name, name) in counted}
+    if "countries" in facets:
+        facets["countries"] = [(c, n + everywhere) for c, n in facets["countries"] if c != WORLDWIDE]
+    return facets
+
+
+def answer_facets(index, query: SearchQuery, counted: dict[str, list], status_asked: bool) -> dict[str, list]:
+    """An answer's facets from a search's counts of facets_asked (facets_of). A search that asks no status lists the
+    open programs only, but its status facet counts every status under its other filters: the closed ones a person
+    may ask for are shown with their counts."""
+    facets = facets_of(counted)
+    if "status" in facets and not status_asked:
+        every = SearchQuery(text=query.text, filters={**query.filters, "status": STATUSES}, ranges=query.ranges,
+                            facets=["status"], size=0)
+        facets["status"] = index.search(PROGRAMS_INDEX.name, every).facets["status"]
+    return facets
+
+
+def open_countries(program: "Program") -> list[str]:
+    """The countries a program takes: those it names and does not exclude; naming none, every one it does not exclude,
+    WORLDWIDE when it excludes none either."""
+    excluded = set(program.excluded_countries)
+    if program.countries:
+        return sorted(set(program.countries) - excluded)
+    if excluded:
+        from affiliate_matrix.codes import COUNTRIES
+
+        return sorted(COUNTRIES - excluded)
+    return [WORLDWIDE]
 
 
 def cookie_length(days: int | None) -> int | None:
@@ -140,11 +221,14 @@ def to_document(program: "Program") -> dict:
         "categories": program.categories,
         "networks": sorted({n.network for n in program.networks}),
         "countries": program.countries,
+        "open_countries": open_countries(program),
+        "worldwide": not program.countries and not program.excluded_countries,
         "commission_types": sorted({t.type for t in program.commission}),
         "commission_percent_max": float(top(percent)) if percent else None,
         "commission_flat_max": float(top(flat)) if flat else None,
         "commission_flat_currency": flat.currency if flat else None,
         "commission_flat_currencies": sorted(set(currencies)),
+        "flat_amounts": sorted({flat_key(t.currency, top(t)) for t in program.commission if t.type == "flat"}),
         "cookie_days": program.cookie_days,
         "cookie_length_days": cookie_length(program.cookie_days),
         "payout_methods": program.payout.methods,

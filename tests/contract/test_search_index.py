@@ -170,6 +170,20 @@ def test_filters_and_ranges_match_brute_force(loaded):
     assert {h.id for h in result.hits} == expected
 
 
+def test_a_field_given_several_ranges_matches_any_of_them(loaded):
+    """A flat minimum in two currencies is two ranges of one field (program_index.flat_minimum): a document falls in
+    either; no range at all matches nothing."""
+    spans = [Range(gte=5, lte=10), Range(gte=50), Range(lte=1)]
+    ranges = {"commission": spans, "updated": [Range(lte="2026-06-15T12:00:00Z")]}
+    result = loaded.search("things", SearchQuery(ranges=ranges, filters={"network": ["cj"]}, size=1000))
+    expected = {d["id"] for d in docs() if d["network"] == "cj" and d["commission"] is not None
+                and (5 <= d["commission"] <= 10 or d["commission"] >= 50 or d["commission"] <= 1)
+                and d["updated"] <= "2026-06-15T12"}
+    assert result.total == len(expected) > 10
+    assert {h.id for h in result.hits} == expected
+    assert loaded.search("things", SearchQuery(ranges={"commission": []})).total == 0
+
+
 def test_facets_count_under_filters(loaded):
     query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
     matching = [d for d in docs() if d["network"] == "impact"]
@@ -217,7 +231,7 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     """A program paying $50 and ¥5000 was indexed as JPY 5000 (the larger bare number): flat_currency=USD missed it,
     and min_commission_flat compared its 5000 with any currency's minimum. Its document lists every currency it pays
     flat amounts in (the filter and the facet), and its amount is the highest in the currency of its first flat term
-    (the sort and the minimum): a minimum asked with flat_currency compares amounts in those currencies only."""
+    (the sort and a minimum alone): a minimum asked with flat_currency compares every flat term in those currencies."""
     from affiliate_matrix.handlers.program_shapes import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, to_document
@@ -239,9 +253,10 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     assert search() == (sorted(terms), {"JPY": 3, "USD": 3})
     assert search(flat_currency=["USD"])[0] == ["jpy5000-usd50", "usd20", "usd50-jpy5000"]
     assert search(flat_currency=["JPY"])[0] == ["jpy5000-usd50", "jpy900", "usd50-jpy5000"]
-    assert search(flat_currency=["USD"], min_commission_flat=40)[0] == ["usd50-jpy5000"]  # never for ¥5000
+    # each flat term in its own currency: $50 per lead is the second term of jpy5000-usd50; never ¥5000 for $40
+    assert search(flat_currency=["USD"], min_commission_flat=40)[0] == ["jpy5000-usd50", "usd50-jpy5000"]
     assert search(flat_currency=["USD"], min_commission_flat=60)[0] == []
-    assert search(flat_currency=["JPY"], min_commission_flat=1000)[0] == ["jpy5000-usd50"]
+    assert search(flat_currency=["JPY"], min_commission_flat=1000)[0] == ["jpy5000-usd50", "usd50-jpy5000"]
     assert search(flat_currency=["USD", "JPY"], min_commission_flat=40)[0] == [
         "jpy5000-usd50", "jpy900", "usd50-jpy5000"]
     assert search(min_commission_flat=100)[0] == ["jpy5000-usd50", "jpy900"]  # any currency: each in its own

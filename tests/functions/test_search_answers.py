@@ -96,3 +96,56 @@ def test_a_search_counts_its_programs_by_status(index):
     facet = index.get("/programs?q=shoes")["facets"]["status"]
     assert facet == [{"value": "active", "count": 1}, {"value": "closed_suspected", "count": 1}]
     assert names(index, "q=shoes&status=active") == ["Open Shoes"]
+
+
+def test_a_search_lists_open_programs_unless_it_asks_for_closed_ones(index):
+    """A person searching for programs to join was shown closed ones (closed_suspected, removed) among them. A search
+    that asks no status lists the open ones (active, discovered), its status facet still counting the closed ones;
+    status= asks for them. A closed program's page and its changes stay as they were."""
+    index.batch(record("dira", "Open Shoes", "https://openshoes.com/"),
+                record("dira", "Shut Shoes", "https://shutshoes.com/", closed="Expired"))
+    for query in ("q=shoes", "sort=name", "kind=program"):
+        assert names(index, query) == ["Open Shoes"]
+        assert index.get(f"/programs?{query}")["total"] == 1
+    assert index.get("/programs")["facets"]["status"] == [{"value": "active", "count": 1},
+                                                          {"value": "closed_suspected", "count": 1}]
+    assert names(index, "q=shoes&status=closed_suspected") == ["Shut Shoes"]
+    assert names(index, "sort=name&status=active&status=closed_suspected") == ["Open Shoes", "Shut Shoes"]
+    (shut,) = index.get("/programs?status=closed_suspected")["items"]
+    assert index.get(f"/programs/{shut['id']}")["status"] == "closed_suspected"
+    assert {change["program_id"] for change in index.changes()} >= {shut["id"]}
+    refused = index.api.get("/programs?status=closed", headers=index.auth)
+    assert refused.status_code == 400 and "status" in refused.get_data(as_text=True)
+
+
+def test_a_country_finds_the_programs_open_to_it_and_its_count_says_how_many(index):
+    """country=DE left out a program that names no country, which a source lists so because it takes every country,
+    and the countries facet counted only the programs naming each. A country is met by the programs naming it and by
+    those naming none; its count in the facet is what country= of it finds."""
+    index.batch(record("dira", "German Shoes", "https://germanshoes.com/", countries=["Germany"]),
+                record("dira", "French Shoes", "https://frenchshoes.com/", countries=["France"]),
+                record("dira", "World Shoes", "https://worldshoes.com/"))
+    assert sorted(names(index, "q=shoes&country=DE")) == ["German Shoes", "World Shoes"]
+    assert sorted(names(index, "q=shoes&country=FR&country=DE")) == ["French Shoes", "German Shoes", "World Shoes"]
+    assert names(index, "q=shoes&country=JP") == ["World Shoes"]
+    assert index.get("/programs?q=shoes")["facets"]["countries"] == [{"value": "DE", "count": 2},
+                                                                     {"value": "FR", "count": 2}]
+    assert index.get("/programs?q=shoes&country=DE")["facets"]["countries"] == [{"value": "DE", "count": 2}]
+    assert [p["countries"] for p in index.programs()] == [["FR"], ["DE"], []]  # each shown as it names them
+
+
+def test_a_flat_minimum_in_a_currency_weighs_every_flat_term_in_it(index):
+    """flat_currency=EUR&min_commission_flat=40 missed a program paying $100 or €50: its document held one flat
+    amount, the highest in the currency of its first flat term (USD). Every flat term is now compared, its currency
+    and amount together: never €30 for a $100 term, nor $100 for a minimum in euros."""
+    index.batch(record("dira", "Dual Pay", "https://dualpay.com/", commission_text="$100 per sale or €50 per lead"),
+                record("dira", "Euro Low", "https://eurolow.com/", commission_text="€30 per sale or $100 per lead"),
+                record("dira", "Dollar Only", "https://dollaronly.com/", commission_text="$80 per sale"))
+    assert names(index, "flat_currency=EUR&min_commission_flat=40") == ["Dual Pay"]
+    assert sorted(names(index, "flat_currency=USD&min_commission_flat=90")) == ["Dual Pay", "Euro Low"]
+    assert sorted(names(index, "flat_currency=EUR&flat_currency=USD&min_commission_flat=45")) == [
+        "Dollar Only", "Dual Pay", "Euro Low"]
+    assert names(index, "flat_currency=EUR&min_commission_flat=50.01") == []
+    assert names(index, "flat_currency=GBP&min_commission_flat=1") == []
+    refused = index.api.get("/programs?flat_currency=eur&min_commission_flat=1", headers=index.auth)
+    assert refused.status_code == 400 and "flat_currency 'eur' is not a currency code" in refused.get_data(as_text=True)

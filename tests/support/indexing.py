@@ -70,7 +70,8 @@ class Index:
         return answer.get_json()
 
     def programs(self) -> list[dict]:
-        return [self.get(f"/programs/{item['id']}") for item in self.get("/programs?limit=100&sort=name")["items"]]
+        every = "status=active&status=discovered&status=closed_suspected&status=removed"  # a search lists open ones only
+        return [self.get(f"/programs/{item['id']}") for item in self.get(f"/programs?limit=100&sort=name&{every}")["items"]]
 
     def changes(self) -> list[dict]:
         return self.get("/changes?limit=100")["items"]

@@ -54,7 +54,8 @@ class Synced:
         return answer.get_json()
 
     def named(self, name: str) -> dict:
-        (item,) = [i for i in self.get("/programs?limit=100")["items"] if i["name"] == name]
+        every = "status=active&status=discovered&status=closed_suspected&status=removed"  # a search lists open ones
+        (item,) = [i for i in self.get(f"/programs?limit=100&{every}")["items"] if i["name"] == name]
         return self.get(f"/programs/{item['id']}")
 
     def listed(self, status: str) -> list[str]:

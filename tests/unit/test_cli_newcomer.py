@@ -344,3 +344,24 @@ def test_text_of_more_words_than_a_search_takes_is_refused_naming_the_limit(tmp_
     result = CliRunner().invoke(app, ["search", " ".join(["word"] * 21)])
     said = " ".join(result.output.split())
     assert result.exit_code == 2 and "TEXT" in said and "has 21 words; a search takes at most 20" in said, said
+
+
+def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypatch):
+    """amx search listed closed programs among the open ones, as the API's search did: it lists the open ones (active,
+    discovered) unless --status asks for others, and refuses a status no program can have, naming it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("dira", "Open Shoes", "https://openshoes.com/"),
+                record("dira", "Shut Shoes", "https://shutshoes.com/", closed="Expired"))
+
+    def listed(*options: str) -> list[str]:
+        result = CliRunner().invoke(app, ["search", "shoes", *options])
+        assert result.exit_code == 0, (result.output, result.exception)
+        return sorted(name for name in ("Open Shoes", "Shut Shoes") if name in result.output)
+
+    assert listed() == ["Open Shoes"]
+    assert listed("--status", "closed_suspected") == ["Shut Shoes"]
+    assert listed("--status", "active", "--status", "closed_suspected") == ["Open Shoes", "Shut Shoes"]
+    refused = CliRunner().invoke(app, ["search", "shoes", "--status", "closed"])
+    assert refused.exit_code == 2 and "'closed' is not one of" in refused.output, refused.output

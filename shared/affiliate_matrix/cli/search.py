@@ -17,18 +17,24 @@ def search(
     text: Annotated[Optional[str], typer.Argument(help="Words to search for.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option(help=(
+        "Status (repeatable): active, discovered, closed_suspected or removed. Without it, the open ones "
+        "(active, discovered), as the API's search."))] = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
     from affiliate_matrix.cli.views import network_names, print_search, search_text
-    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS
+    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS, STATUSES, filters_of
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
+    for unknown in set(status or []) - set(STATUSES):
+        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
-    filters = {k: v for k, v in {"categories": category, "networks": network_names(network)}.items() if v}
+    filters = filters_of({k: v for k, v in {"category": category, "network": network_names(network),
+                                            "status": status}.items() if v})
     print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit, sort=sort, filters=filters)
 
 

@@ -9,7 +9,8 @@ from pydantic import AfterValidator, Field, create_model
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
-from affiliate_matrix.program_index import FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, ProgramSummary
+from affiliate_matrix.program_index import (FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, STATUSES,
+                                            ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
@@ -44,18 +45,26 @@ Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
     "same way). Add flat_currency for one currency's ranking. epc: earnings per click over 7 days, an amount, "
     "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
     "last."))]
-SAID = {"flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
+SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it names it, or it names no country "
+                    "at all (a source listing none restricts none, so the program is open to every country). The "
+                    "countries facet counts the same way: each country's count is what country= of it finds."),
+        "status": ("Without it a search lists open programs only (active, discovered), leaving closed_suspected "
+                   "and removed ones out, and its status facet counts every status; an export has every program. "
+                   "Ask for closed ones by name (status=closed_suspected), or for all (status=active&status="
+                   "discovered&status=closed_suspected&status=removed)."),
+        "flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
         "min_commission_flat": (
             "The program's flat amount (the highest in the currency of the first flat term it states), in its own "
-            "currency: there are no exchange rates. With flat_currency, only amounts in a currency asked for are "
-            "compared (never ¥5000 with a minimum meant in dollars)."),
+            "currency: there are no exchange rates. With flat_currency, a program with a flat term of at least "
+            "this much in a currency asked for, whichever of its terms that is (never ¥5000 with a minimum meant "
+            "in dollars)."),
         "epc_currency": "The currency of the program's earnings per click (epc_7d).",
         "min_epc": ("The program's earnings per click over 7 days, in its own currency: there are no exchange "
                     "rates. With epc_currency, only EPCs in a currency asked for are compared (epc_currency=USD&"
                     "min_epc=1.5: at least $1.50 a click, never ¥150).")}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
-                     **{name: (Annotated[list[str] | None, Field(description=SAID.get(name))], None)
-                        for name in FILTERS},
+                     **{name: (Annotated[(list[Literal[tuple(STATUSES)]] if name == "status" else list[str]) | None,
+                                         Field(description=SAID.get(name))], None) for name in FILTERS},
                      **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
 
 

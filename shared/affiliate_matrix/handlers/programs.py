@@ -30,8 +30,9 @@ from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (AMOUNT_CURRENCIES, BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS,
-                                            MINIMUMS, PROGRAMS_INDEX, SORTS, from_document)
+from affiliate_matrix.program_index import (BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS, PROGRAMS_INDEX,
+                                            SORTS, answer_facets, facets_asked, filters_of, flat_minimum,
+                                            from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -217,15 +218,18 @@ def search(rt, args) -> dict:
 def search_with(rt, params: SearchParams, args) -> dict:
     query = query_of(params).model_copy(update={
         "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
-        "facets": FACETS})
+        "facets": facets_asked()})
     if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
     if snapshot is not None:  # the analysis counted these facets for this generation already
         query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
-    facets = snapshot if snapshot is not None else {name: [[v, n] for v, n in buckets]
-                                                    for name, buckets in result.facets.items()}
+    if snapshot is None:
+        counted = answer_facets(rt.index, query, result.facets, params.status is not None)
+        facets = {name: [[v, n] for v, n in buckets] for name, buckets in counted.items()}
+    else:
+        facets = snapshot
     return {
         "total": result.total,
         "items": [{k: v for k, v in hit.doc.items() if k not in BESIDE} for hit in result.hits],
@@ -243,18 +247,19 @@ def facet_snapshot(rt, args) -> dict | None:
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
 
 
-def query_of(params) -> SearchQuery:
-    """The words, filters, minimums and sort of a search (paging is the caller's). An amount's minimum asked
-    with currencies compares amounts in those currencies only (AMOUNT_CURRENCIES)."""
-    filters = {field: getattr(params, name) for name, field in FILTERS.items() if getattr(params, name) is not None}
-    for minimum, (currencies, field) in AMOUNT_CURRENCIES.items():
-        if getattr(params, minimum) is not None and getattr(params, currencies):
-            filters[field] = getattr(params, currencies)
+def query_of(params, open_only: bool = True) -> SearchQuery:
+    """The words, filters, minimums and sort of a search (paging is the caller's): filters as filters_of makes them
+    (open programs only unless a status is asked, or not open_only), a flat minimum asked with currencies met by a
+    flat term in one of them (flat_minimum)."""
+    chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
+    filters = filters_of(chosen, open_only)
     minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
         minimums["cookie_length_days"] = min(minimums["cookie_length_days"], LIFETIME_DAYS)
-    return SearchQuery(text=params.q, sort=SORTS[params.sort], filters=filters, exact=EXACT,
-                       ranges={field: Range(gte=minimum) for field, minimum in minimums.items()})
+    ranges = {field: Range(gte=minimum) for field, minimum in minimums.items()}
+    if params.min_commission_flat is not None and params.flat_currency:
+        ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
+    return SearchQuery(text=params.q, sort=SORTS[params.sort], filters=filters, exact=EXACT, ranges=ranges)
 
 
 def export(rt, args, head: bool = False):
@@ -268,7 +273,7 @@ def export_with(rt, params, head: bool = False):
     from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
 
     fmt = params.format
-    items = programs(rt.index, query_of(params))
+    items = programs(rt.index, query_of(params, open_only=False))  # with no status, the whole index
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
     if head:

@@ -81,6 +81,11 @@ class Range(BaseModel):
     lte: float | str | None = None
 
 
+def ranges_of(value: Range | list[Range]) -> list[Range]:
+    """A query's ranges of one field as a list: a value falls in any of them."""
+    return value if isinstance(value, list) else [value]
+
+
 class SortKey(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     field: str
@@ -91,7 +96,8 @@ class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str | None = Field(None, max_length=500)
     filters: dict[str, list[str | float | bool]] = {}
-    ranges: dict[str, Range] = {}
+    ranges: dict[str, Range | list[Range]] = Field({}, description="A field's range, or ranges any of which it may "
+                                                                     "fall in (an empty list matches nothing).")
     facets: list[str] = []
     facet_size: int = Field(20, ge=1, le=200)
     sort: list[SortKey] = Field([], description="Empty: relevance when there is text, else the id.")

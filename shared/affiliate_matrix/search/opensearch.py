@@ -18,8 +18,8 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
-    check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, searched_words, upgraded,
-    validate_query,
+    check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, ranges_of, searched_words,
+    upgraded, validate_query,
 )
 
 log = get_logger()
@@ -346,8 +346,11 @@ class OpenSearchIndex(SearchIndex):
             must[-1] = {"bool": {"should": [must[-1], starts]}}
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
-        for field, rng in query.ranges.items():
-            filters.append({"range": {field: rng.model_dump(exclude_none=True)}})
+        for field, ranges in query.ranges.items():
+            within = [{"range": {field: rng.model_dump(exclude_none=True)}} for rng in ranges_of(ranges)]
+            if len(within) != 1:  # any of them; none: nothing matches
+                within = [{"bool": {"should": within, "minimum_should_match": 1}} if within else {"match_none": {}}]
+            filters += within
         sort = [] if (query.sort or not text_words) else [{"_score": "desc"}]
         for key in query.sort:
             field = f"{key.field}.raw" if spec.fields[key.field] == "text" else key.field

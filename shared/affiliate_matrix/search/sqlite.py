@@ -17,8 +17,8 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
-    check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, searched_words,
-    upgraded, validate_query, whole_value,
+    check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, ranges_of,
+    searched_words, upgraded, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -363,10 +363,12 @@ class SqliteSearchIndex(SearchIndex):
             else:
                 wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
                 match &= columns.keyword(field).rows_with(wanted)
-        for field, rng in query.ranges.items():
-            convert = _epoch if spec.fields[field] == "date" else float
-            match &= columns.number(field).rows_between(None if rng.gte is None else convert(rng.gte),
-                                                        None if rng.lte is None else convert(rng.lte))
+        for field, ranges in query.ranges.items():
+            convert, column, within = _epoch if spec.fields[field] == "date" else float, columns.number(field), 0
+            for rng in ranges_of(ranges):
+                within |= column.rows_between(None if rng.gte is None else convert(rng.gte),
+                                              None if rng.lte is None else convert(rng.lte))
+            match &= within
 
         exact = 0  # matched rows whose exact field is the text: their scores are raised by EXACT_BOOST
         if text_words and query.exact:  # a few rows, looked up by the (field, value) index: no column is loaded
@@ -377,7 +379,7 @@ class SqliteSearchIndex(SearchIndex):
                                     "AND value = ?", (*fields, exact_value(query.text)))
             exact = bits_of([rid for (rid,) in found], columns.size) & match
         keys, scores = [], None
-        if not query.sort and text_words:  # ranked by score: every match is scored, after the filters
+        if not query.sort and text_words and query.size:  # ranked by score: every match is scored (a count, none)
             scores = scorer.scores(groups, match)
             if begun is not None:  # a hit that only begins the last word holds none of its terms: scored without it
                 from affiliate_matrix.search.rowsets import rows_of

@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.program_index import PROGRAMS_INDEX
+from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
@@ -20,9 +20,13 @@ def search_page(rt, args: MultiDict) -> dict:
     Every filter in the URL is shown as a checked box, whether or not it has a facet or its value is among the
     counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
     its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
-    filter that is set has its counts from the search without it: what ticking one more value would add."""
+    filter that is set has its counts from the search without it: what ticking one more value would add. A search
+    that asks no status lists open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts
+    of every status (the API's status facet counts them all then)."""
     result = api.search(rt, args)
     counted = dict(result["facets"])
+    chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+    chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
     for name in {name for name in api.FILTERS if name in args and FACET_FIELDS.get(name) in counted}:
         without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in (name, "cursor", "page")])
         without["limit"] = "1"
@@ -30,12 +34,13 @@ def search_page(rt, args: MultiDict) -> dict:
     facets = []
     for name, field in sorted(api.FILTERS.items(), key=lambda item: api.FACETS.index(item[1])
                               if item[1] in api.FACETS else len(api.FACETS)):
-        chosen = args.getlist(name)
+        chosen = chosen_by[name]
         buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
+    export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
