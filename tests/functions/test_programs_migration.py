@@ -81,6 +81,19 @@ def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     assert merchants.status_code == 200 and [m["merchant_key"] for m in merchants.json["items"]] == ["alpha.com"]
 
 
+def test_a_search_of_an_index_not_yet_migrated_is_a_503_naming_the_migration_not_the_callers_fault(rt, capsys):
+    """Deployed before `amx index migrate programs`, every search asked for a field the older index lacks and was
+    answered 400, as if the caller had asked wrong; the web explorer's pages too."""
+    rt.index.ensure_index(spec_of(PROGRAMS_INDEX.version - 1))
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    answer = app.get("/programs?q=alpha", headers=auth)
+    assert answer.status_code == 503 and answer.json["error"]["code"] == "unavailable", answer.text
+    logged = capsys.readouterr().err
+    assert "run `amx index migrate programs`" in logged and "has no field 'open_countries'" in logged
+    rt.index.migrate(PROGRAMS_INDEX)  # by another process: this one's view of the index follows it
+    assert app.get("/programs?q=alpha", headers=auth).status_code == 200
+
+
 def test_a_stored_program_that_cannot_be_read_aborts_the_migration_before_the_swap(rt):
     older = spec_of(3)
     rt.index.ensure_index(older)

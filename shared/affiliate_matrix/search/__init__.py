@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import ConfigError, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
@@ -280,7 +280,14 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
 
 
 def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
-    """Reject fields the index does not have, or cannot filter, facet or sort on, by name."""
+    """Reject fields the index does not have, or cannot filter, facet or sort on, by name. Every caller names fields
+    from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
+    the index behind the code, a version not migrated to yet (or rolled back from): a ConfigError naming the
+    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput."""
+    asked = [*query.filters, *query.ranges, *query.facets, *query.exact, *(key.field for key in query.sort)]
+    if missing := sorted({name for name in asked if name not in spec.fields}):
+        raise ConfigError("index", f"{spec.name} (v{spec.version}) has no field {', '.join(map(repr, missing))}: "
+                                   f"if this code is newer than the index, run `amx index migrate {spec.name}`")
     for name in query.filters:
         if spec.fields.get(name) not in FILTERABLE:
             raise InvalidInput(f"cannot filter on {name!r}: not a filterable field of {spec.name}")
