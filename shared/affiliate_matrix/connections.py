@@ -2,6 +2,7 @@
 writes (ETag), and the credentials a connection reads from its secret."""
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
@@ -14,6 +15,8 @@ from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
+# A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
+GENERATION = r"^g_[0-9a-f]{32}$"
 
 
 class SyncResult(Model):
@@ -41,6 +44,11 @@ class Connection(Model):
     healthy: bool = True
     health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
     version: int = Field(0, ge=0)
+    generation: str | None = Field(
+        None, pattern=GENERATION, json_schema_extra={"readOnly": True},
+        description="Which creation of the connection this is: set by the server when the connection is created, kept "
+                    "by an edit, another when it is deleted and created again under the same id. Its runs' records, "
+                    "their claims and its connection.deleted event name it. None: created before connections had one.")
 
     @field_validator("base_url")
     @classmethod
@@ -113,9 +121,20 @@ def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection,
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 
+def created(connection: Connection) -> Connection:
+    """A connection as it is created: with a generation of its own. One that has a generation keeps it (a connection
+    put back after a delete whose withdrawal failed is the same creation)."""
+    if connection.generation is not None:
+        return connection
+    return connection.model_copy(update={"generation": f"g_{uuid.uuid4().hex}"})
+
+
 def save_connection(store: ObjectStore, connection: Connection, *, if_match: str | None = None,
                     create: bool = False) -> str:
-    """Create (create=True: only if absent) or replace (if_match: only if unchanged). Returns the new ETag."""
+    """Create (create=True: only if absent, with its generation: see created) or replace (if_match: only if
+    unchanged). Returns the new ETag."""
+    if create:
+        connection = created(connection)
     return save_document(store, connection_key(connection.id), connection, if_match=if_match, create=create)
 
 
