@@ -173,13 +173,13 @@ def others_of_source(store: ObjectStore, source: str, connection_id: str) -> lis
 
 
 def deletion_event(connection: Connection, etag: str):
-    """The event announcing that `connection`, stored with `etag`, is being deleted: the index function withdraws its
-    claims once that delete is done (pipeline.withdraw_announced), as of the event's time."""
+    """The event announcing that `connection`, stored with `etag`, is being deleted: the index function withdraws the
+    claims of its generation once that delete is done (pipeline.withdraw_announced), as of the event's time."""
     from affiliate_matrix.events import CONNECTION_DELETED, Event
 
-    return Event.make(CONNECTION_DELETED, "/connections",
-                      {"connection_id": connection.id, "source": connection.source, "etag": etag},
-                      key=f"{connection.id}|{etag}", subject=connection.id)
+    return Event.make(CONNECTION_DELETED, "/connections", {
+        "connection_id": connection.id, "source": connection.source, "etag": etag,
+        "generation": connection.generation}, key=f"{connection.id}|{etag}", subject=connection.id)
 
 
 def announce_deletion(rt, connection: Connection, etag: str):
