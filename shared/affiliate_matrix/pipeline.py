@@ -1,6 +1,7 @@
 """The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
 announce the batch, and index it into the master index. Each step is idempotent."""
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -341,28 +342,63 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
     """Withdraw the claims of the connection a "connection deleted" event announces (its data), of the generation it
     names, as of its time, once the delete is done. The event is published before the delete, which is conditional
     on the ETag the event names. While the connection is stored with that ETag the delete is still under way: the
-    event is retried (BackendUnavailable: redelivered until the connection is gone, or parked when the delete never
-    came). Stored with another ETag but the same generation, it was changed first and the delete was refused (412):
-    nothing is withdrawn. Stored as another generation, it was deleted and created again: the deleted generation's
-    claims are withdrawn, the new one's kept. An event naming no generation (published before events did) takes any
-    stored one for the same; one naming no ETag either withdraws at once, whether the connection is gone or not."""
+    event is retried once (BackendUnavailable), and a later delivery finding it so still takes it for a delete whose
+    process stopped before it: that delete is made impossible (fence_undone_delete) and the event dropped, logged.
+    Stored with another ETag but the same generation, it was changed first and the delete was refused (412): nothing
+    is withdrawn. Stored as another generation, it was deleted and created again: the deleted generation's claims are
+    withdrawn, the new one's kept. An event naming no generation (published before events did) takes any stored one
+    for the same; one naming no ETag either withdraws at once, whether the connection is gone or not."""
     from affiliate_matrix.connections import connection_key
 
     connection_id, etag, generation = event.data["connection_id"], event.data.get("etag"), event.data.get("generation")
     if etag is None:
         return withdraw_connection(rt, connection_id, event.data["source"], event.time)
     stored = rt.store.head(connection_key(connection_id))
+    marker = f"pending/deletions/{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
     if stored == etag:
-        raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
-                                 "its delete is still under way",
-                                 cause="the connection's delete is still under way", retry_after=1)
+        try:
+            rt.store.put(marker, event.id.encode(), content_type="text/plain", if_none_match=True)
+        except ConflictError:
+            pass  # marked by an earlier delivery: the delete has not come since
+        else:  # the first delivery to find the delete not done leaves this mark, and is delivered again
+            raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
+                                     "its delete is still under way",
+                                     cause="the connection's delete is still under way", retry_after=1)
+        if fence_undone_delete(rt, connection_id, etag):
+            rt.store.delete(marker)
+            log.info("connection.deletion_dropped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
+                     reason="still stored as it was when its delete was announced, a delivery later: that delete "
+                            "never came (its process stopped first); the connection stays, with its claims, its "
+                            "version counted one more so that the delete cannot come now; delete it again")
+            return []
+        stored = rt.store.head(connection_key(connection_id))  # changed meanwhile: deleted after all, or edited
     exists, now = stored_generation(rt, connection_id) if stored is not None else (False, None)
     if exists and (None in (generation, now) or now == generation):
+        rt.store.delete(marker)
         log.info("connection.withdrawal_skipped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
                  reason="the connection changed before its delete, which was refused (412): it stays, with its "
                         "claims")
         return []
-    return withdraw_connection(rt, connection_id, event.data["source"], event.time, generation)
+    withdrawn = withdraw_connection(rt, connection_id, event.data["source"], event.time, generation)
+    rt.store.delete(marker)
+    return withdrawn
+
+
+def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
+    """Make a delete announced for `etag` that has not come impossible: the connection is written again, its version
+    counted one more, conditionally on that ETag, so the delete (conditional on it too) is refused (412) should its
+    process still be running; a client retrying it reads the connection again. False: the connection changed first
+    (the delete came after all, or an edit)."""
+    from affiliate_matrix.connections import save_connection
+
+    try:
+        connection, stored = load_connection(rt.store, connection_id)
+        if stored != etag:
+            return False
+        save_connection(rt.store, connection.model_copy(update={"version": connection.version + 1}), if_match=etag)
+    except (NotFoundError, ConflictError):
+        return False
+    return True
 
 
 def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],

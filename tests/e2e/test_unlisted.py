@@ -219,6 +219,7 @@ def test_a_deletion_event_taken_before_its_delete_is_done_is_retried_until_it_is
     synced.rt.store.delete(connection_key("cj"), if_match=etag)
     delivered(synced, event)
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert list(synced.rt.store.list("pending/deletions/")) == []
 
 
 def test_a_deletion_event_naming_no_etag_withdraws_at_once_as_before(synced):
@@ -335,6 +336,34 @@ def test_a_connection_deleted_while_its_batch_is_written_does_not_get_its_claims
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
     for item in synced.get("/programs?limit=100")["items"]:
         assert sources_of(synced.named(item["name"])) == set(), item["name"]
+
+
+def test_a_delete_whose_process_stopped_before_deleting_is_dropped_not_parked(synced):
+    """DELETE publishes its event, then deletes: a process stopped between the two left an event retried until it
+    was parked as a dead letter, though nothing was wrong. A later delivery finding the connection as it was makes
+    that delete impossible (the connection written again) and drops the event, logged."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.connections import connection_key, deletion_event, load_connection
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+
+    synced.sync("cj")
+    connection, etag = load_connection(synced.rt.store, "cj")
+    event = deletion_event(connection, etag)
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    with pytest.raises(BackendUnavailable, match="still under way"):  # the first delivery: it may be a moment behind
+        delivered(synced, event)
+    with capture_logs() as logs:
+        delivered(synced, event)  # a later one: dropped, not retried into a dead letter
+    (dropped,) = [line for line in logs if line["event"] == "connection.deletion_dropped"]
+    assert dropped["log_level"] == "info" and dropped["deleted_etag"] == etag
+    kept, now = load_connection(synced.rt.store, "cj")
+    assert (kept.generation, kept.version) == (connection.generation, connection.version + 1) and now != etag
+    with pytest.raises(ConflictError):  # the delete, had its process been running still, can no longer come
+        synced.rt.store.delete(connection_key("cj"), if_match=etag)
+    delivered(synced, event)  # redelivered again: the connection changed since, nothing withdrawn
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert list(synced.rt.store.list("pending/deletions/")) == []
 
 
 def test_amx_connections_delete_withdraws_its_claims(synced):
