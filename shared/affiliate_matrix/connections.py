@@ -185,8 +185,9 @@ def deletion_event(connection: Connection, etag: str):
 def announce_deletion(rt, connection: Connection, etag: str):
     """Announce that `connection` (its ETag: the version deleted) is being deleted, before the delete: a process
     stopped between the two leaves an event whose delete never came (the index function withdraws nothing while the
-    connection is stored with that ETag: pipeline.withdraw_announced), never a delete without its event. A failure to
-    publish leaves the connection, to delete again. Returns the event."""
+    connection is stored with that ETag, and a delivery after the first makes that delete impossible and drops the
+    event: pipeline.withdraw_announced), never a delete without its event. A failure to publish leaves the
+    connection, to delete again. Returns the event."""
     event = deletion_event(connection, etag)
     rt.bus.publish(event)
     return event
