@@ -182,8 +182,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
     merged.last_verified_at = max(verified) if verified else None
     if seen.last_verified_at and seen.last_verified_at >= (known.last_verified_at or seen.last_verified_at):
         merged.misses = 0  # seen again: whatever was missing is back
-        if known.status in ("closed_suspected", "removed"):
-            merged.status = "active"
+        if known.status in ("closed_suspected", "removed") and seen.status != "discovered":
+            merged.status = "active"  # listed again (discovery finding its page again says nothing of the program)
     if known.status == "discovered" and seen.status == "active":
         merged.status = "active"  # found by discovery, now listed by a source: confirmed (the discovery evidence stays)
     # A source's word that the program is over (a network's expired contract or deactivated advertiser: normalize's

@@ -100,6 +100,7 @@ def test_a_discovery_claim_does_not_keep_open_a_program_its_sources_withdraw_or_
     assert gone.status == "closed_suspected"
     assert {c.source for claims in gone.provenance.values() for c in claims} == {"discovery"}  # the evidence stays
     assert merge(gone, observe("test_network_api", 45, days=3)).status == "active"  # listed again
+    assert merge(gone, discovered_shop(days=3)).status == "closed_suspected"  # its page found again opens nothing
     closed = observe("test_network_api", 45, days=2, closed="Expired")
     assert merge(listed, closed).status == "closed_suspected"  # the network's word, the page found aside
     assert merge(discovered_shop(), closed).status == "closed_suspected"  # its first listing says it is over
