@@ -10,8 +10,8 @@ not) ends the run of failures: the count goes back to none, so failures weeks ap
 
 import hashlib
 import threading
-from collections import deque
 import weakref
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import takewhile
@@ -210,8 +210,7 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,
                   "event_id": trigger_id, "decision": "error", "action": rule.action.type, "action_event_id": "",
                   "outcome": "disabled" if disabled else "failed", "detail": "; ".join(filter(None, (reason, detail))),
-                  "inputs": inputs,
-                  "at": at.isoformat()}
+                  "inputs": inputs, "at": at.isoformat()}
     record_activation(rt, activation)
     RULE_ACTIVATIONS.labels(rule.id, "error").inc()
     log.warning("rule.failed", rule_id=rule.id, error=reason, failures=state["failures"], disabled=disabled)
