@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.analytics import SNAPSHOTS_KEY, analyze
 from affiliate_matrix.config import Settings
-from affiliate_matrix.program_index import PROGRAMS_INDEX, filters_of, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering, to_document
 from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY, flush_all
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -61,7 +61,7 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     token = create_token(rt.secrets, "read")
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
     auth = {"Authorization": f"Bearer {token}"}
-    direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters=filters_of({"category": ["travel"]}),
+    direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(**filtering({"category": ["travel"]}),
                                                               facets=handler.FACETS, size=0))  # open ones only
     generation = rt.index.generation(PROGRAMS_INDEX.name)
     warmed = handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")]))
