@@ -122,13 +122,13 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
 
 def proposals(rows: list[dict]) -> list[dict]:
     """Mapping changes worth a migration, from how the index is queried."""
-    from affiliate_matrix.program_index import FILTERS
+    from affiliate_matrix.program_index import FILTERS, filtered_field
 
     out, total = [], max(len(rows), 1)
     usage = Counter(f for row in rows for f in row.get("filters", []))
     for name, n in usage.most_common():
         if name in FILTERS and n / total >= 0.2:
-            out.append({"field": FILTERS[name], "change": "eager_global_ordinals: true",
+            out.append({"field": filtered_field(name), "change": "eager_global_ordinals: true",
                         "why": f"filtered on in {n / total:.0%} of queries; ordinals built at refresh, not at query time"})
     sorts = Counter(row.get("sort") for row in rows)
     if sorts.get("name", 0) / total >= 0.1:

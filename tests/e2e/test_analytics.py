@@ -118,3 +118,12 @@ def test_a_search_gets_the_facets_of_its_own_filters_never_a_snapshot_of_others(
         reply = client.get(f"/programs?{query}", headers=auth).json
         assert reply["total"] == 0
         assert all(buckets == [] for buckets in reply["facets"].values()), (query, reply["facets"])
+
+
+def test_a_proposal_names_the_field_a_filter_searches():
+    """country= filters open_countries (the countries a program takes, or worldwide) since programs v10, but the
+    proposals named countries, a field no common query searches: tuning it as proposed would change nothing."""
+    from affiliate_matrix.analytics import proposals
+
+    rows = [{"filters": ["country", "category"]}] * 3 + [{"filters": []}]
+    assert {p["field"] for p in proposals(rows)} == {"open_countries", "categories"}
