@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
+from affiliate_matrix.search import IndexSpec, Range, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
