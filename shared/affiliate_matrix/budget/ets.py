@@ -19,8 +19,11 @@ SEASON = 7
 # phi in [0.8, 0.98]
 LOW, HIGH = 1e-4, 1 - 1e-4
 PHI = (0.8, 0.98)
-REFINE_ROUNDS = 4
-ROUNDS = 8  # pattern-search rounds: the steps halve to ~1/100 of the parameters' range, below what moves a forecast
+REFINE_ROUNDS = 3
+# The search compares candidates in single precision (twice the numbers per instruction and per byte moved); the
+# fit it settles on is evaluated in double.
+SEARCH = np.float32
+ROUNDS = 6  # pattern-search rounds: the steps halve to ~1/100 of the parameters' range, below what moves a forecast
 
 
 @dataclass(frozen=True)
@@ -81,23 +84,24 @@ def _clip_raw(spec: Spec, raw: np.ndarray) -> np.ndarray:
     return np.clip(raw, lo, hi)
 
 
-def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, season, horizon: int = 0):
+def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, season, horizon: int = 0,
+         dtype=np.float64):
     """The ETS recursion over rows (last axis) and candidates (leading axes of params and states): the sum of
     squared one-step errors over each row's first `ends` days and, with a horizon, the point forecasts after it
     (the recursion with its errors set to zero). In place: the arrays are the loop's whole cost."""
-    alpha, beta, gamma, phi = (params[..., i] for i in range(4))
+    alpha, beta, gamma, phi = (params[..., i].astype(dtype) for i in range(4))
     shape = np.broadcast_shapes(alpha.shape, level.shape)
-    level, trend = np.broadcast_to(level, shape).copy(), np.broadcast_to(trend, shape).copy()
-    season = np.broadcast_to(season, (*shape[:-1], SEASON, shape[-1])).copy()
+    level, trend = np.broadcast_to(level, shape).astype(dtype), np.broadcast_to(trend, shape).astype(dtype)
+    season = np.broadcast_to(season, (*shape[:-1], SEASON, shape[-1])).astype(dtype)
     days = int(ends.max()) + horizon
     inside = np.arange(days)[:, None] < ends  # (days, rows)
-    observed = np.zeros((days, y.shape[0]))
+    observed = np.zeros((days, y.shape[0]), dtype)
     observed[:y.shape[1]] = y.T[:days]
     observed *= inside
-    inside = inside.astype(float)
+    inside = inside.astype(dtype)
     has_trend, has_season = bool(np.any(beta)), bool(np.any(gamma))
-    sse, damped, base, expected, error, scratch = (np.zeros(shape) for _ in range(6))
-    path = np.zeros((days, *shape)) if horizon else None
+    sse, damped, base, expected, error, scratch = (np.zeros(shape, dtype) for _ in range(6))
+    path = np.zeros((days, *shape), dtype) if horizon else None
     for t in range(days):
         current = season[..., t % SEASON, :]
         if has_trend:
@@ -145,10 +149,10 @@ def _search(spec: Spec, y: np.ndarray, ends: np.ndarray, states, start: np.ndarr
     rows = np.arange(len(ends))
     if start is None:
         grid = _grid(spec)
-        sse, _ = _run(y, ends, _params(spec, grid)[:, None, :], *states)
+        sse, _ = _run(y, ends, _params(spec, grid)[:, None, :], *states, dtype=SEARCH)
         start = grid[np.argmin(sse, axis=0)]
     raw = start
-    score, _ = _run(y, ends, _params(spec, raw), *states)
+    score, _ = _run(y, ends, _params(spec, raw), *states, dtype=SEARCH)
     free = [i for i, on in enumerate((True, spec.trend, spec.seasonal, spec.trend)) if on]
     steps = np.tile(step * np.array([0.1, 0.1, 0.1, 0.04])[free], (len(ends), 1))
     for _ in range(rounds):
@@ -159,7 +163,7 @@ def _search(spec: Spec, y: np.ndarray, ends: np.ndarray, states, start: np.ndarr
                 moved[:, coordinate] += sign * steps[:, j]
                 moves.append(_clip_raw(spec, moved))
         moves = np.stack(moves)
-        sse, _ = _run(y, ends, _params(spec, moves), *states)
+        sse, _ = _run(y, ends, _params(spec, moves), *states, dtype=SEARCH)
         pick = np.argmin(sse, axis=0)
         better = sse[pick, rows] < score
         raw = np.where(better[:, None], moves[pick, rows], raw)
@@ -180,22 +184,25 @@ def _initial_states(spec: Spec, y: np.ndarray, ends: np.ndarray, params: np.ndar
         free = basis[:, 1 + spec.trend:]  # the season's first six days; the seventh is minus their sum
         season[:, :SEASON - 1, :] = free[:, :, None]
         season[:, SEASON - 1, :] = -free.sum(axis=1)[:, None]
-    # errors(y, x0) = errors(y, 0) - M x0 for the unit runs' responses M: accumulate M'M, M'e0 day by day
+    # errors(y, x0) = errors(y, 0) - M x0 for the unit runs' errors -M: accumulate the products of every pair of
+    # runs' errors day by day (M'M and M'e0 are among them), with the rows the contiguous axis
     alpha, beta, gamma, phi = (params[:, i] for i in range(4))
-    gram, cross = np.zeros((rows, k, k)), np.zeros((rows, k))
-    scale = np.zeros((1 + k, rows))
-    scale[0] = 1.0
-    for t in range(int(ends.max())):
+    observed = np.zeros((int(ends.max()), rows))
+    observed[:y.shape[1]] = y.T[:len(observed)]
+    inside = (np.arange(len(observed))[:, None] < ends).astype(float)
+    products, scratch = np.zeros((1 + k, 1 + k, rows)), np.zeros((1 + k, 1 + k, rows))
+    for t in range(len(observed)):
         damped = phi * trend
         expected = level + damped + season[:, t % SEASON, :]
-        inside = t < ends
-        error = np.where(inside, scale * y[:, t] - expected, 0.0)  # the unit runs see y = 0
-        response = -error[1:].T  # (rows, k): minus the unit runs' errors
-        gram += response[:, :, None] * response[:, None, :]
-        cross += response * error[0][:, None]
+        error = -expected
+        error[0] += observed[t]  # the unit runs see y = 0
+        error *= inside[t]
+        np.multiply(error[:, None, :], error[None, :, :], out=scratch)
+        products += scratch
         level = level + damped + alpha * error
         trend = damped + beta * error
         season[:, t % SEASON, :] += gamma * error
+    gram, cross = products[1:, 1:].transpose(2, 0, 1), -products[1:, 0].T
     ridge = 1e-9 * (np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1) * np.eye(k)
     x0 = np.linalg.solve(gram + ridge, cross[:, :, None])[:, :, 0]
     level0 = x0[:, 0]
