@@ -94,38 +94,42 @@ def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, seas
     level, trend = np.broadcast_to(level, shape).astype(dtype), np.broadcast_to(trend, shape).astype(dtype)
     season = np.broadcast_to(season, (*shape[:-1], SEASON, shape[-1])).astype(dtype)
     days = int(ends.max()) + horizon
-    inside = np.arange(days)[:, None] < ends  # (days, rows)
     observed = np.zeros((days, y.shape[0]), dtype)
     observed[:y.shape[1]] = y.T[:days]
-    observed *= inside
-    inside = inside.astype(dtype)
+    if horizon:  # past its end a row's errors are zero: its forecast
+        inside = (np.arange(days)[:, None] < ends).astype(dtype)
+    else:  # past its end a row runs on, unread: its sum is taken at its end
+        ending = {int(end): np.nonzero(ends == end)[0] for end in np.unique(ends)}
+        total = np.zeros(shape, dtype)
     has_trend, has_season = bool(np.any(beta)), bool(np.any(gamma))
-    sse, damped, base, expected, error, scratch = (np.zeros(shape, dtype) for _ in range(6))
+    sse, damped, expected, error, scratch = (np.zeros(shape, dtype) for _ in range(5))
+    base = np.zeros(shape, dtype) if has_trend else level  # level + damped trend
     path = np.zeros((days, *shape), dtype) if horizon else None
-    for t in range(days):
-        current = season[..., t % SEASON, :]
-        if has_trend:
-            np.multiply(phi, trend, out=damped)
-            np.add(level, damped, out=base)
-        else:
-            base[...] = level
-        np.add(base, current, out=expected)
-        if horizon:
-            path[t] = expected
-        np.subtract(observed[t], expected, out=error)
-        error *= inside[t]
-        np.multiply(error, error, out=scratch)
-        sse += scratch
-        np.multiply(alpha, error, out=scratch)
-        np.add(base, scratch, out=level)
-        if has_trend:
-            np.multiply(beta, error, out=scratch)
-            np.add(damped, scratch, out=trend)
-        if has_season:
-            np.multiply(gamma, error, out=scratch)
-            current += scratch
+    with np.errstate(over="ignore", invalid="ignore"):  # a row run on past its end may diverge, unread
+        for t in range(days):
+            current = season[..., t % SEASON, :]
+            if has_trend:
+                np.multiply(phi, trend, out=damped)
+                np.add(level, damped, out=base)
+            np.add(base, current, out=expected)
+            np.subtract(observed[t], expected, out=error)
+            if horizon:
+                path[t] = expected
+                error *= inside[t]
+            np.multiply(error, error, out=scratch)
+            sse += scratch
+            if not horizon and t + 1 in ending:
+                total[..., ending[t + 1]] = sse[..., ending[t + 1]]
+            np.multiply(alpha, error, out=scratch)
+            np.add(base, scratch, out=level)
+            if has_trend:
+                np.multiply(beta, error, out=scratch)
+                np.add(damped, scratch, out=trend)
+            if has_season:
+                np.multiply(gamma, error, out=scratch)
+                current += scratch
     if not horizon:
-        return sse, None
+        return total, None
     rows = np.arange(len(ends))
     return sse, np.stack([path[ends + h, ..., rows] for h in range(horizon)], axis=-1)
 
@@ -190,18 +194,23 @@ def _initial_states(spec: Spec, y: np.ndarray, ends: np.ndarray, params: np.ndar
     observed = np.zeros((int(ends.max()), rows))
     observed[:y.shape[1]] = y.T[:len(observed)]
     inside = (np.arange(len(observed))[:, None] < ends).astype(float)
-    products, scratch = np.zeros((1 + k, 1 + k, rows)), np.zeros((1 + k, 1 + k, rows))
+    upper = [np.zeros((1 + k - i, rows)) for i in range(1 + k)]  # products[i, i:], the rest by symmetry
+    scratch = [np.zeros((1 + k - i, rows)) for i in range(1 + k)]
     for t in range(len(observed)):
         damped = phi * trend
         expected = level + damped + season[:, t % SEASON, :]
         error = -expected
         error[0] += observed[t]  # the unit runs see y = 0
         error *= inside[t]
-        np.multiply(error[:, None, :], error[None, :, :], out=scratch)
-        products += scratch
+        for i in range(1 + k):
+            np.multiply(error[i], error[i:], out=scratch[i])
+            upper[i] += scratch[i]
         level = level + damped + alpha * error
         trend = damped + beta * error
         season[:, t % SEASON, :] += gamma * error
+    products = np.zeros((1 + k, 1 + k, rows))
+    for i in range(1 + k):
+        products[i, i:] = products[i:, i] = upper[i]
     gram, cross = products[1:, 1:].transpose(2, 0, 1), -products[1:, 0].T
     ridge = 1e-9 * (np.trace(gram, axis1=1, axis2=2)[:, None, None] + 1) * np.eye(k)
     x0 = np.linalg.solve(gram + ridge, cross[:, :, None])[:, :, 0]
