@@ -147,7 +147,7 @@ def tick_at_scale() -> None:
               f"{figures[large]['s'] / large / (figures[small]['s'] / small):.2f} x")
 
 
-FORECAST_REQUEST = 5_000  # campaigns per request: a year of days is ~33 KB of JSON a campaign, the input at most 256 MiB
+FORECAST_REQUEST = 5_000  # campaigns per request: a year of days is ~33 KB of JSON a campaign, an input <= 256 MiB
 
 
 def forecast_at_scale() -> None:

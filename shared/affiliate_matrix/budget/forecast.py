@@ -104,13 +104,13 @@ def predict_many(series: list[np.ndarray], horizon: int) -> list[tuple[Spec, np.
             out[i] = (SIMPLE, level, level, level)
         else:
             by_spec[SIMPLE if len(y) < 2 * SEASON else SEASONAL].append(i)
+    from scipy.stats import t
+
     for i, fit in zip(by_spec[SIMPLE], fit_many(SIMPLE, [series[i] for i in by_spec[SIMPLE]], None, horizon)):
         y = series[i]
         # Under two weeks ETS's error, estimated from as many residuals, made the band narrower than the days' own
         # spread (300, 310, 305: 299.8-310.2 for a week). At least a new day's interval from the days taken as a
         # sample (Student's t, n - 1 degrees of freedom).
-        from scipy.stats import t
-
         mean, low, high = fit[:3]
         width = t.ppf(0.5 + INTERVAL / 2, len(y) - 1) * y.std(ddof=1) * np.sqrt(1 + 1 / len(y))
         out[i] = (SIMPLE, *clipped(mean, np.minimum(low, mean - width), np.maximum(high, mean + width)))
