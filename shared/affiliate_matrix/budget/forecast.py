@@ -31,10 +31,6 @@ def forecast(request: ForecastRequest) -> ForecastResult:
                           forecasts=campaign_forecasts(request.campaigns, request.horizon_days))
 
 
-def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
-    return campaign_forecasts([campaign], horizon)[0]
-
-
 def campaign_forecasts(campaigns, horizon: int) -> list[CampaignForecast]:
     series = [daily_series(c.history) for c in campaigns]
     results: list[CampaignForecast | None] = [None] * len(campaigns)
