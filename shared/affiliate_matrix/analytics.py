@@ -103,7 +103,7 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
     """Facet counts of the most common filter sets, for the index generation they were computed on."""
     from urllib.parse import parse_qsl
 
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, answer_facets, facets_asked, filters_of
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, facets_asked, facets_of, filtering
 
     sets = Counter(fs for row in rows if (fs := filter_set(row["query"])) is not None)
     snapshots = {}
@@ -112,8 +112,8 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
         filters = defaultdict(list)
         for name, value in parse_qsl(key, keep_blank_values=True):
             filters[name].append(value)
-        query = SearchQuery(filters=filters_of(filters), facets=facets_asked(), size=0)
-        counted = answer_facets(rt.index, query, rt.index.search(PROGRAMS_INDEX.name, query).facets, "status" in filters)
+        query = SearchQuery(**filtering(filters), **facets_asked(), size=0)
+        counted = facets_of(rt.index.search(PROGRAMS_INDEX.name, query).facets)
         snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in counted.items()}
     rt.store.put(SNAPSHOTS_KEY, json.dumps({"generation": generation, "snapshots": snapshots}).encode(),
                  content_type="application/json")
@@ -122,13 +122,13 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
 
 def proposals(rows: list[dict]) -> list[dict]:
     """Mapping changes worth a migration, from how the index is queried."""
-    from affiliate_matrix.program_index import FILTERS
+    from affiliate_matrix.program_index import FILTERS, filtered_field
 
     out, total = [], max(len(rows), 1)
     usage = Counter(f for row in rows for f in row.get("filters", []))
     for name, n in usage.most_common():
         if name in FILTERS and n / total >= 0.2:
-            out.append({"field": FILTERS[name], "change": "eager_global_ordinals: true",
+            out.append({"field": filtered_field(name), "change": "eager_global_ordinals: true",
                         "why": f"filtered on in {n / total:.0%} of queries; ordinals built at refresh, not at query time"})
     sorts = Counter(row.get("sort") for row in rows)
     if sorts.get("name", 0) / total >= 0.1:

@@ -5,7 +5,8 @@ commission said, when one did. List fields take the union of what sources say no
 makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
 no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
-is closed_suspected until one lists it again."""
+is closed_suspected until one lists it again. Discovery's claims say a page existed, not that the program is open:
+once a source has listed it, they keep it open no more."""
 
 import json
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ UNION = ("categories", "networks", "countries", "domains", "restrictions", "alia
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
+DISCOVERY = "discovery"  # the source of programs found by discovery (discovery/run.py), status `discovered`
 
 
 @cache
@@ -180,8 +182,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
     merged.last_verified_at = max(verified) if verified else None
     if seen.last_verified_at and seen.last_verified_at >= (known.last_verified_at or seen.last_verified_at):
         merged.misses = 0  # seen again: whatever was missing is back
-        if known.status in ("closed_suspected", "removed"):
-            merged.status = "active"
+        if known.status in ("closed_suspected", "removed") and seen.status != "discovered":
+            merged.status = "active"  # listed again (discovery finding its page again says nothing of the program)
     if known.status == "discovered" and seen.status == "active":
         merged.status = "active"  # found by discovery, now listed by a source: confirmed (the discovery evidence stays)
     # A source's word that the program is over (a network's expired contract or deactivated advertiser: normalize's
@@ -192,7 +194,13 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
     if closing:
         merged.provenance["status"] = sorted(closing, key=lambda c: (c.source, c.connection_id or "", c.url))
     listing = {claimant(c) for p in (known, seen) for claims in p.provenance.values() for c in claims if live(c)}
-    if closing and set(map(claimant, closing)) == listing and merged.status in ("active", "closed_suspected"):
+    sourced = {who for who in listing if who[0] != DISCOVERY}
+    if sourced or merged.status != "discovered":
+        # Discovery's claims are evidence its page existed, not that the program is open: once a source has listed
+        # it (it is no longer `discovered`), its sources alone say whether it is, a withdrawal or a closing word too.
+        listing = sourced
+    if closing and set(map(claimant, closing)) == listing and \
+            merged.status in ("active", "closed_suspected", "discovered"):
         merged.status = "closed_suspected"
     elif merged.status == "closed_suspected" and claims_of(known, "status") and not merged.misses:
         merged.status = "active"  # closed on a source's word (not on missed pages), which no longer holds

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
-from affiliate_matrix.merge import quality
+from affiliate_matrix.merge import DISCOVERY, quality
 from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord
 from affiliate_matrix.observability import get_logger
 
@@ -185,7 +185,7 @@ def _quoted(record: RawRecord, buried: terms.Terms, program: Program, labelled: 
 
 def _discovered(record: RawRecord) -> dict:
     """A program found by discovery enters as `discovered`, carrying the judgement behind it."""
-    if record.source != "discovery":
+    if record.source != DISCOVERY:
         return {}
     extra = record.extra
     return {"status": "discovered", "discovery": Discovery(

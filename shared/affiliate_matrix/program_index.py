@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey
+from affiliate_matrix.search import IndexSpec, Range, SortKey
 
 if TYPE_CHECKING:  # the models load on first use: a search request never needs them
     from affiliate_matrix.models import Program
@@ -120,8 +120,9 @@ MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_
 # term that is (flat_minimum), never one for its ¥5000; flat_currency alone lists every program paying USD. An EPC
 # has one currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter does it).
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
-# exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). A flat_currency filter makes
-# it one currency's ranking. epc (earnings per click, an amount) likewise: each currency apart, in code order.
+# exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). With flat_currency, by the highest
+# flat term in a currency asked for (commission_sort). epc (earnings per click, an amount) likewise: each currency
+# apart, in code order.
 # Both adapters sort by these keys, missing values last, then by id.
 SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max", order="desc"),
                                          SortKey(field="commission_flat_currency"),
@@ -132,49 +133,57 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
 EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
 FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
           "commission_flat_currencies"]
-COUNTED = {"countries": "open_countries"}  # a facet counted over another field (facets_of)
+FACET_SIZE = 20  # values of each facet in an answer
+SEARCHED_AS = {"countries": "open_countries"}  # a field whose filter and facet are another's (filtering, facets_of)
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
 
-def filters_of(chosen: dict[str, list], open_only: bool = True) -> dict[str, list]:
-    """The index's filters for a search's filters by parameter name (FILTERS): a country is met by a program that
-    names it or names none (WORLDWIDE: open to every country), and with no status asked a search lists only open
-    programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only) every one."""
-    filters = {FILTERS[name]: values for name, values in chosen.items()}
-    if "countries" in filters:
-        filters["open_countries"] = [*filters.pop("countries"), WORLDWIDE]
-    if open_only:
-        filters.setdefault("status", OPEN_STATUSES)
-    return filters
+def filtered_field(name: str) -> str:
+    """The index field a filter parameter (FILTERS) matches: country= matches open_countries."""
+    return SEARCHED_AS.get(FILTERS[name], FILTERS[name])
 
 
-def facets_asked() -> list[str]:
-    """The fields an answer's facets (FACETS) are counted from (see facets_of)."""
-    return [COUNTED.get(name, name) for name in FACETS] + ["worldwide"]
+def filtering(chosen: dict[str, list], open_only: bool = True) -> dict[str, dict[str, list]]:
+    """A search's filters by parameter name (FILTERS) as the index's filters and post filters (SearchQuery's): a
+    country is met by a program that names it or names none (WORLDWIDE: open to every country), and with no status
+    asked a search lists only open programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only)
+    every one. That default is a post filter, so the status facet counts every status in the same search: the closed
+    programs a person may ask for are shown with their counts."""
+    filters = {filtered_field(name): values for name, values in chosen.items()}
+    if "open_countries" in filters:
+        filters["open_countries"] = [*filters["open_countries"], WORLDWIDE]
+    return {"filters": filters, "post_filters": {"status": OPEN_STATUSES} if open_only and "status" not in chosen
+            else {}}
+
+
+def facets_asked() -> dict:
+    """How a search counts an answer's facets (FACETS, see facets_of), as SearchQuery's facets and facet_size: a value
+    more than an answer shows, for open_countries' WORLDWIDE, which is no country."""
+    return {"facets": [SEARCHED_AS.get(name, name) for name in FACETS] + ["worldwide"], "facet_size": FACET_SIZE + 1}
 
 
 def facets_of(counted: dict[str, list]) -> dict[str, list]:
-    """An answer's facets from the index's counts of facets_asked: each country's count is what country= of it finds,
-    the programs naming it and those open to every country."""
+    """An answer's facets from the index's counts of facets_asked, FACET_SIZE values each. Each country's count is what
+    country= of it finds, the programs naming it and those open to every country; then, when there are any, WORLDWIDE
+    counts the latter (what country=worldwide finds), past the FACET_SIZE countries and never in place of one."""
     everywhere = dict(counted.get("worldwide", [])).get(True, 0)
-    facets = {name: counted[COUNTED.get(name, name)] for name in FACETS if COUNTED.get(name, name) in counted}
+    facets = {name: counted[SEARCHED_AS.get(name, name)][:FACET_SIZE] for name in FACETS
+              if SEARCHED_AS.get(name, name) in counted}
     if "countries" in facets:
-        facets["countries"] = [(c, n + everywhere) for c, n in facets["countries"] if c != WORLDWIDE]
+        countries = [(c, n + everywhere) for c, n in counted["open_countries"] if c != WORLDWIDE][:FACET_SIZE]
+        facets["countries"] = countries + ([(WORLDWIDE, everywhere)] if everywhere else [])
     return facets
 
 
-def answer_facets(index, query: SearchQuery, counted: dict[str, list], status_asked: bool) -> dict[str, list]:
-    """An answer's facets from a search's counts of facets_asked (facets_of). A search that asks no status lists the
-    open programs only, but its status facet counts every status under its other filters: the closed ones a person
-    may ask for are shown with their counts."""
-    facets = facets_of(counted)
-    if "status" in facets and not status_asked:
-        every = SearchQuery(text=query.text, filters={**query.filters, "status": STATUSES}, ranges=query.ranges,
-                            facets=["status"], size=0)
-        facets["status"] = index.search(PROGRAMS_INDEX.name, every).facets["status"]
-    return facets
+def commission_sort(currencies: list[str] | None) -> list[SortKey]:
+    """sort=commission (SORTS); with flat currencies asked, the flat amount that ranks a program is its highest flat
+    term in each of them (in code order), not the first term's: one paying $10 or €80 ranks as €80 in euros."""
+    if not currencies:
+        return SORTS["commission"]
+    return [SORTS["commission"][0], *(SortKey(field="flat_amounts", order="desc", within=Range(
+        gte=flat_key(c, 0), lte=flat_key(c, FLAT_SPAN - 1))) for c in sorted(set(currencies)))]
 
 
 def open_countries(program: "Program") -> list[str]:

@@ -194,6 +194,26 @@ def test_facets_count_under_filters(loaded):
     assert counts == sorted(counts, reverse=True)
 
 
+def test_post_filters_filter_the_hits_and_every_facet_but_their_own(loaded):
+    """A search that lists open programs only counted its status facet over every status with a second search (a
+    second request to OpenSearch). A post filter narrows the hits and the other facets, not its own field's facet,
+    which counts what each value would find, in the same search."""
+    query = SearchQuery(text="alpha", filters={"network": ["impact", "cj"]}, facets=["category", "active", "network"],
+                        post_filters={"active": [True], "network": ["cj"]}, size=1000)
+    worded = [d for d in docs() if "alpha" in f"{d['name']} {d['description']}".lower().split()
+              and d["network"] in ("impact", "cj")]
+    hits = [d for d in worded if d["active"] and d["network"] == "cj"]
+    result = loaded.search("things", query)
+    assert result.total == len(hits) > 10 and {h.id for h in result.hits} == {d["id"] for d in hits}
+    assert dict(result.facets["category"]) == dict(Counter(c for d in hits for c in d["category"]))
+    assert dict(result.facets["active"]) == dict(Counter(d["active"] for d in worded if d["network"] == "cj"))
+    assert dict(result.facets["network"]) == dict(Counter(d["network"] for d in worded if d["active"]))
+    paged, _, total = all_pages(loaded, query.model_copy(update={"size": 7, "sort": [SortKey(field="name")]}))
+    assert total == len(hits) and sorted(paged) == sorted(d["id"] for d in hits)  # each hit once
+    with pytest.raises(InvalidInput, match="cannot filter on 'description'"):
+        loaded.search("things", SearchQuery(post_filters={"description": ["alpha"]}))
+
+
 def test_sort_by_number_desc_puts_missing_last_and_breaks_ties_by_id(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="commission", order="desc")], size=1000))
     expected = sorted(docs(), key=lambda d: (d["commission"] is None, -(d["commission"] or 0), d["id"]))[:1000]
@@ -227,11 +247,48 @@ def test_programs_by_commission_compare_percentages_and_each_currency_only_among
     assert [documents[hit.id] for hit in usd.hits] == ["pct30-usd100", "usd100", "usd20"]
 
 
+def test_programs_by_commission_in_a_currency_rank_by_their_highest_flat_term_in_it(index):
+    """sort=commission&flat_currency=EUR ranked a program paying $10 or €80 by its first flat term's currency and
+    amount, USD 10: after every program paying euros first, €20 among them. With flat currencies asked, a program's
+    flat amount is its highest flat term in each of them (in code order), those with none in one ranked after."""
+    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program
+
+    terms = {"usd10-eur80": "$10 per sale or €80 per lead", "eur50": "€50 per sale",
+             "eur20-usd500": "€20 per sale or $500 per lead", "pct10-eur5": "10% per sale or €5 per lead",
+             "usd100": "$100 per sale", "jpy9000-usd1": "¥9000 per sale or $1 per lead", "pct20": "20% per sale"}
+    batch = [to_document(make_program(name, f"https://{name}.com", commission_text=text))
+             for name, text in terms.items()]
+    names = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def ranked(size=20, **params):
+        query = query_of(SearchParams(sort="commission", **params)).model_copy(update={"size": size})
+        found = index.search("programs", query)
+        listed = [hit.id for hit in found.hits]
+        while found.next_cursor:  # the cursor carries the order
+            found = index.search("programs", query.model_copy(update={"cursor": found.next_cursor}))
+            listed += [hit.id for hit in found.hits]
+        return [names[i] for i in listed]
+
+    assert ranked(flat_currency=["EUR"]) == ["pct10-eur5", "usd10-eur80", "eur50", "eur20-usd500"]
+    assert ranked(size=2, flat_currency=["EUR"]) == ["pct10-eur5", "usd10-eur80", "eur50", "eur20-usd500"]
+    assert ranked(flat_currency=["USD"]) == ["eur20-usd500", "usd100", "usd10-eur80", "jpy9000-usd1"]
+    # each currency apart, in code order: a program with none in the first ranks by the next
+    assert ranked(size=3, flat_currency=["USD", "EUR"]) == [
+        "pct10-eur5", "usd10-eur80", "eur50", "eur20-usd500", "usd100", "jpy9000-usd1"]
+    with pytest.raises(InvalidInput, match="not a number field"):
+        index.search("programs", SearchQuery(sort=[SortKey(field="status", within=Range(gte=1))]))
+
+
 def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_and_bounded_in_one(index):
     """A program paying $50 and ¥5000 was indexed as JPY 5000 (the larger bare number): flat_currency=USD missed it,
     and min_commission_flat compared its 5000 with any currency's minimum. Its document lists every currency it pays
-    flat amounts in (the filter and the facet), and its amount is the highest in the currency of its first flat term
-    (the sort and a minimum alone): a minimum asked with flat_currency compares every flat term in those currencies."""
+    flat amounts in (the filter and the facet), and a minimum (which needs flat_currency) compares every flat term in
+    those currencies."""
     from affiliate_matrix.handlers.program_shapes import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, to_document
@@ -259,7 +316,8 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     assert search(flat_currency=["JPY"], min_commission_flat=1000)[0] == ["jpy5000-usd50", "usd50-jpy5000"]
     assert search(flat_currency=["USD", "JPY"], min_commission_flat=40)[0] == [
         "jpy5000-usd50", "jpy900", "usd50-jpy5000"]
-    assert search(min_commission_flat=100)[0] == ["jpy5000-usd50", "jpy900"]  # any currency: each in its own
+    with pytest.raises(InvalidInput, match="min_commission_flat needs flat_currency"):  # no exchange rates
+        search(min_commission_flat=100)
 
 
 def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(index):

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.analytics import SNAPSHOTS_KEY, analyze
 from affiliate_matrix.config import Settings
-from affiliate_matrix.program_index import PROGRAMS_INDEX, filters_of, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering, to_document
 from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY, flush_all
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -61,7 +61,7 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     token = create_token(rt.secrets, "read")
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
     auth = {"Authorization": f"Bearer {token}"}
-    direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters=filters_of({"category": ["travel"]}),
+    direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(**filtering({"category": ["travel"]}),
                                                               facets=handler.FACETS, size=0))  # open ones only
     generation = rt.index.generation(PROGRAMS_INDEX.name)
     warmed = handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")]))
@@ -118,3 +118,12 @@ def test_a_search_gets_the_facets_of_its_own_filters_never_a_snapshot_of_others(
         reply = client.get(f"/programs?{query}", headers=auth).json
         assert reply["total"] == 0
         assert all(buckets == [] for buckets in reply["facets"].values()), (query, reply["facets"])
+
+
+def test_a_proposal_names_the_field_a_filter_searches():
+    """country= filters open_countries (the countries a program takes, or worldwide) since programs v10, but the
+    proposals named countries, a field no common query searches: tuning it as proposed would change nothing."""
+    from affiliate_matrix.analytics import proposals
+
+    rows = [{"filters": ["country", "category"]}] * 3 + [{"filters": []}]
+    assert {p["field"] for p in proposals(rows)} == {"open_countries", "categories"}

@@ -334,6 +334,95 @@ def test_the_run_refuses_without_a_total_and_is_stored_once_per_day(rt, tmp_path
     assert docs.total == 3 and {h.doc["run_id"] for h in docs.hits} == {"2026-10-11"}
 
 
+def pause(rt, campaign_id: str) -> None:
+    from affiliate_matrix.budget.campaigns import load_campaign
+
+    campaign, etag = load_campaign(rt.store, campaign_id)
+    save_campaign(rt.store, campaign.model_copy(update={"active": False}), if_match=etag)
+
+
+def spend(rt, campaign_id: str, day: date, amount: float) -> None:
+    from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
+
+    campaign, _ = load_campaign(rt.store, campaign_id)
+    record_days(rt, campaign, parse_days([{"date": day.isoformat(), "spend": amount, "clicks": 1, "conversions": 0,
+                                           "revenue": 0.0}], "USD"))
+
+
+@pytest.mark.parametrize("through_the_tick", [False, True])
+def test_a_paused_campaign_that_keeps_spending_is_paced(rt, through_the_tick):
+    """A campaign paused before a day's run was left out of the run, and so out of that day's pacing: when its ads
+    kept spending (pausing here stops no ad), nothing said so. Every campaign outside the run that spent is now
+    `over`, allocated nothing; one that spent nothing is not named. Both ways in: the CLI's check lists the campaigns
+    itself, the daily tick takes the allocation's listing."""
+    from affiliate_matrix.budget.run import Spent
+
+    import_csv(rt, csv_for(10).encode())
+    day = START + timedelta(days=10)
+    pause(rt, "social-1")
+    run_allocation(rt, day)
+    assert {a.campaign_id for a in load_run(rt.store, day).result.allocations} == {"search-1", "email-1"}
+    spend(rt, "social-1", day, 42.5)
+    if through_the_tick:
+        spent = Spent(day)
+        run_allocation(rt, day + timedelta(days=1), spent)
+        alerts = check_pacing(rt, day, spent)
+    else:
+        alerts = check_pacing(rt, day)
+    assert [(a["campaign_id"], a["spent"], a["allocated"], a["direction"], a["in_run"]) for a in alerts] == [
+        ("social-1", 42.5, 0.0, "over", False)]
+
+
+def test_a_day_already_run_is_run_again_when_asked_as_its_next_revision(rt, monkeypatch):
+    """A stored day could not be run again: a campaign paused or a bound fixed after the run kept the day's old
+    allocations (a run is stored once per day, which a redelivered cron event needs). Asked to replace it, the day
+    is run again and stored as revision 2; the allocations it no longer makes leave the budget index, and its
+    budget.allocated has an id of its own (consumers dedup by id). Over HTTP and from the library alike."""
+    from affiliate_matrix.auth import create_token
+
+    import_csv(rt, csv_for(10).encode())
+    day = START + timedelta(days=10)
+    first = run_allocation(rt, day)
+    assert first.revision == 1 and run_allocation(rt, day) == first  # asked again without replace: the stored run
+    pause(rt, "email-1")
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    reply = budget_app().post("/allocations", headers=admin, json={"day": str(day), "replace": True})
+    assert reply.status_code == 200, reply.json
+    assert reply.json["revision"] == 2 and reply.json["superseded"] == ["email-1"]
+    second = load_run(rt.store, day)
+    assert second.revision == 2 and {a.campaign_id for a in second.result.allocations} == {"search-1", "social-1"}
+    assert round(sum(a.amount for a in second.result.allocations), 2) == 500.0
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert sorted(h.doc["campaign_id"] for h in docs.hits) == ["search-1", "social-1"]
+    third = run_allocation(rt, day, replace=True)  # email-1 still out: still superseded, still out of the index
+    assert third.revision == 3 and third.superseded == ["email-1"]
+    assert budget_app().post("/allocations", headers=admin, json={"day": str(day), "replace": "yes"}).status_code == 400
+
+
+def test_a_replacement_that_loses_to_another_is_refused_and_stores_nothing(rt, monkeypatch):
+    """Two replacements of one day at once: the one storing second would have overwritten the first unseen. It is
+    stored only over the run it read (If-Match), so the second is told to ask again."""
+    from affiliate_matrix.budget import run as budget_run
+    from affiliate_matrix.errors import ConflictError
+
+    import_csv(rt, csv_for(10).encode())
+    day = START + timedelta(days=10)
+    run_allocation(rt, day)
+    read = budget_run.stored_run
+
+    def raced(store, day):
+        found = read(store, day)
+        monkeypatch.setattr(budget_run, "stored_run", read)
+        run_allocation(rt, day, replace=True)  # another replacement stores first
+        return found
+
+    monkeypatch.setattr(budget_run, "stored_run", raced)
+    with pytest.raises(ConflictError, match="ask again"):
+        run_allocation(rt, day, replace=True)
+    assert load_run(rt.store, day).revision == 2
+
+
 def count_frames(path) -> int:
     """Panels in a rendered PNG: connected rings of the panel frame colour."""
     from matplotlib import image

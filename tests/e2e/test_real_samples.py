@@ -53,7 +53,8 @@ def test_impact_reads_a_live_campaign_list_campaign_first_parent_company_as_alia
         "commission_text": "0 - 50 GBP", "description": "Advertiser programme description.",
         "commission": [{"type": "flat", "value_min": "0", "value_max": "50", "currency": "GBP", "recurring": None,
                         "tiers": []}],
-        "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc": "0.47",
+        "extra": {"approval_rate": "0.7019", "conversion_rate": "0.0209", "validation_days": "9", "epc_90d": "0.47",
+                  "epc_currency": "GBP",
                   "average_payment_days": "44"}}),
     ("programmedetails-mixed-range.json", {  # the details hold only the commission range
         "commission_text": "2 - 11%, 1.5 - 18 GBP", "description": "Awin programme description.", "extra": {},
@@ -74,6 +75,23 @@ def test_awin_reads_its_documented_examples(tmp_path, details, expected):
         "record_key": "3", "name": "Affiliate Window", "merchant_url": "http://www.affiliatewindow.com/",
         "join_url": "http://www.awin1.com/awclick.php?mid=3&id=267235", "countries": ["GB"], "network": "awin"}
     assert {k: record[k] for k in expected} == expected
+
+
+def test_awins_epc_is_the_programs_3_month_epc_in_the_programmes_currency(tmp_path):
+    """Awin's `kpi.epc` (0.47 in its documented example of a GBP programme) is what the program holds as EPC,
+    as CJ's are: searchable, sortable and compared in its currency."""
+    from affiliate_matrix.models import RawRecord
+    from affiliate_matrix.normalize import normalize
+
+    _, records = scraped(tmp_path, "awin", [
+        {"path": "/publishers/123456/programmes", "query": {"relationship": "joined"},
+         "file": real_sample("awin", "programmes.json"), "auth": AWIN_AUTH},
+        {"path": "/publishers/123456/programmedetails", "query": {"advertiserId": "3"},
+         "file": real_sample("awin", "programmedetails.json"), "auth": AWIN_AUTH}],
+        {"api_token": "test-awin-token", "publisher_id": "123456"})
+    program = normalize(RawRecord.model_validate(records["3"]))
+    assert (str(program.epc_90d.amount), program.epc_90d.currency, program.epc_7d) == ("0.47", "GBP", None)
+    assert [c.source for c in program.provenance["epc_90d"]] == ["awin"]
 
 
 def test_affiliatefix_starts_from_real_feed_addresses_and_reads_a_real_xenforo_feed(tmp_path):

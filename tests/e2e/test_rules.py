@@ -175,6 +175,67 @@ def test_sync_failed_raises_an_alert_and_a_schedule_rule_resyncs(rt, broker):
     assert any(e["type"] == SYNC_REQUESTED and e["data"]["connection_id"] == "awin" for e in broker.json_bodies())
 
 
+def hourly(rt, schedule="0 * * * *", rule_id="hourly-alert"):
+    save_rule(rt.store, Rule(id=rule_id, trigger={"schedule": schedule}, condition="true",
+                             action={"type": "alert"}), create=True)
+
+
+def test_ticks_missed_between_pings_each_fire_once_at_their_own_time(rt):
+    """The function scaled to zero or an outage lost the pings of 09:00 to 11:00: the next ping fires each hourly
+    tick since the previous ping, once; a ping delivered late moves nothing back."""
+    hourly(rt)
+    assert on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC)) == []
+    fired = on_schedule(rt, datetime(2026, 11, 22, 11, 30, tzinfo=UTC))
+    assert [(a["event_id"], a["at"], a["decision"]) for a in fired] == [
+        (f"schedule:0 * * * *@2026-11-22T{h}:00:00+00:00", f"2026-11-22T{h}:00:00+00:00", "fired")
+        for h in ("09", "10", "11")]
+    assert on_schedule(rt, datetime(2026, 11, 22, 10, 45, tzinfo=UTC)) == []  # redelivered: its ticks are done
+    assert on_schedule(rt, datetime(2026, 11, 22, 11, 31, tzinfo=UTC)) == []
+
+
+def test_a_tick_is_done_only_once_its_activation_is_stored_and_doing_it_again_adds_nothing(rt, broker, monkeypatch):
+    from affiliate_matrix.rules import engine
+    from affiliate_matrix.rules.store import state_key
+
+    hourly(rt)
+    on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC))
+    record = engine.record_activation
+
+    def dies(rt, activation):
+        raise RuntimeError("the process stopped here")
+
+    monkeypatch.setattr(engine, "record_activation", dies)
+    with pytest.raises(RuntimeError):
+        on_schedule(rt, datetime(2026, 11, 22, 9, 0, 30, tzinfo=UTC))
+    monkeypatch.setattr(engine, "record_activation", record)
+    before = rt.store.get(state_key(engine.SCHEDULE_STATE)).data
+    [fired] = on_schedule(rt, datetime(2026, 11, 22, 9, 1, 30, tzinfo=UTC))  # its 09:00 tick was not lost
+    assert fired["event_id"] == "schedule:0 * * * *@2026-11-22T09:00:00+00:00"
+    # stopped after storing the activation but before marking the tick done: evaluated again, nothing added
+    rt.store.put(state_key(engine.SCHEDULE_STATE), before, content_type="application/json")
+    [again] = on_schedule(rt, datetime(2026, 11, 22, 9, 2, 30, tzinfo=UTC))
+    assert (again["id"], again["action_event_id"]) == (fired["id"], fired["action_event_id"])
+    assert [a["id"] for a in activations(rt)] == [fired["id"]]
+    assert {e["id"] for e in broker.json_bodies() if e["type"] == ACTION_PREFIX + "alert"} == {fired["action_event_id"]}
+
+
+def test_missed_ticks_are_fired_at_most_a_day_back_and_sixty_a_ping_and_what_is_not_is_said(rt):
+    hourly(rt)
+    hourly(rt, "* * * * *", "minutely-alert")
+    on_schedule(rt, datetime(2026, 11, 20, 8, 30, tzinfo=UTC))
+    fired = on_schedule(rt, datetime(2026, 11, 22, 9, 30, tzinfo=UTC))  # two days of pings lost
+    hours = [a for a in fired if a["rule_id"] == "hourly-alert"]
+    assert [a["at"] for a in hours] == [f"2026-11-{d}T{h:02}:00:00+00:00" for d, h in
+                                        [*((21, h) for h in range(10, 24)), *((22, h) for h in range(10))]]
+    assert hours[0]["detail"] == ("missed ticks not fired: any from 2026-11-20T08:30:00+00:00 to "
+                                  "2026-11-21T09:30:00+00:00 (more than a day back)")
+    assert {a["detail"] for a in hours[1:]} == {""}
+    minutes = [a for a in fired if a["rule_id"] == "minutely-alert"]
+    assert (len(minutes), minutes[0]["at"], minutes[-1]["at"]) == (
+        60, "2026-11-22T08:31:00+00:00", "2026-11-22T09:30:00+00:00")
+    assert minutes[0]["detail"].endswith("; 1380 ticks before 2026-11-22T08:31:00+00:00 (at most 60 a ping)")
+
+
 @pytest.mark.parametrize("condition,message", [
     ('"gaming" in program.categorie', "program has no field 'categorie' (did you mean 'categories'?)"),
     ("delta.commission_percent_new >", "Syntax error"),

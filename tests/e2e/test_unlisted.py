@@ -50,6 +50,30 @@ def test_a_program_cj_stops_listing_is_closed_once_in_the_feed_and_restored_unde
                                                   [None, "active"]]
 
 
+def test_a_program_discovery_found_first_is_closed_once_cj_stops_listing_it(synced, tmp_path):
+    """A dork search found Lumen Skincare's page before CJ listed it: that page is evidence it existed, not that the
+    program is open, so CJ no longer listing it closes it, its discovery claims kept."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.models import RawRecord
+    from affiliate_matrix.pipeline import index_batch
+
+    found = RawRecord(source="discovery", connection_id="discovery", record_key="lumenskincare.com",
+                      url="https://www.lumenskincare.com/affiliates", fetched_at=datetime(2026, 1, 5, tzinfo=UTC),
+                      raw_key="raw/discovery/ab/abc.html", name="Lumen Skincare",
+                      merchant_url="https://www.lumenskincare.com/",
+                      extra={"confidence": "0.8", "evidence": "program wording", "query": "q", "provider": "brave"})
+    index_batch(synced.rt, synced.rt.store.put_content_addressed(
+        "batches/discovery", found.model_dump_json().encode(), suffix=".jsonl"))
+    assert synced.named("Lumen Skincare")["status"] == "discovered"
+    synced.sync("cj")
+    lumen = synced.named("Lumen Skincare")
+    assert lumen["status"] == "active" and sources_of(lumen) == {"cj", "discovery"}
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "without", {"Lumen Skincare": None})})
+    gone = synced.named("Lumen Skincare")
+    assert (gone["id"], gone["status"], sources_of(gone)) == (lumen["id"], "closed_suspected", {"discovery"})
+
+
 def test_a_sync_that_failed_part_way_withdraws_nothing(synced, tmp_path):
     synced.sync("cj")
     before = {name: synced.named(name) for name in ("Lumen Skincare", "NordVPN")}

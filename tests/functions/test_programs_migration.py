@@ -69,7 +69,8 @@ def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
     assert page.json["items"][0]["last_verified_at"] == NOW.isoformat() and page.json["items"][0]["sources"] == ["test"]
     facets = page.json["facets"]
     assert facets["commission_flat_currencies"] == [{"value": "USD", "count": 1}]
-    assert facets["countries"] == [{"value": "US", "count": 2}]  # Alpha names the US; Bravo, naming none, takes it
+    # Alpha names the US; Bravo, naming none, takes it, and is counted as open to every country too
+    assert facets["countries"] == [{"value": "US", "count": 2}, {"value": "worldwide", "count": 1}]
 
     usd = app.get("/programs?flat_currency=USD&min_commission_flat=20", headers=auth)
     assert usd.status_code == 200 and [item["id"] for item in usd.json["items"]] == [programs()[0].id]

@@ -128,9 +128,11 @@ def test_a_country_finds_the_programs_open_to_it_and_its_count_says_how_many(ind
     assert sorted(names(index, "q=shoes&country=DE")) == ["German Shoes", "World Shoes"]
     assert sorted(names(index, "q=shoes&country=FR&country=DE")) == ["French Shoes", "German Shoes", "World Shoes"]
     assert names(index, "q=shoes&country=JP") == ["World Shoes"]
-    assert index.get("/programs?q=shoes")["facets"]["countries"] == [{"value": "DE", "count": 2},
-                                                                     {"value": "FR", "count": 2}]
-    assert index.get("/programs?q=shoes&country=DE")["facets"]["countries"] == [{"value": "DE", "count": 2}]
+    assert index.get("/programs?q=shoes")["facets"]["countries"] == [
+        {"value": "DE", "count": 2}, {"value": "FR", "count": 2}, {"value": "worldwide", "count": 1}]
+    assert index.get("/programs?q=shoes&country=DE")["facets"]["countries"] == [{"value": "DE", "count": 2},
+                                                                                {"value": "worldwide", "count": 1}]
+    assert names(index, "q=shoes&country=worldwide") == ["World Shoes"]  # what its count says
     assert [p["countries"] for p in index.programs()] == [["FR"], ["DE"], []]  # each shown as it names them
 
 
@@ -149,3 +151,54 @@ def test_a_flat_minimum_in_a_currency_weighs_every_flat_term_in_it(index):
     assert names(index, "flat_currency=GBP&min_commission_flat=1") == []
     refused = index.api.get("/programs?flat_currency=eur&min_commission_flat=1", headers=index.auth)
     assert refused.status_code == 400 and "flat_currency 'eur' is not a currency code" in refused.get_data(as_text=True)
+
+
+def test_the_countries_facet_lists_twenty_countries_and_the_programs_open_to_all_beyond_them(index):
+    """The programs open to every country were counted as one more value of the countries facet, which holds 20, and
+    then dropped from it: a real country was pushed out, and the facet showed 19. It shows 20 countries, and after
+    them how many programs are open to every country."""
+    from affiliate_matrix.codes import COUNTRIES
+
+    countries = sorted(COUNTRIES)[:21]
+    index.batch(*[record("dira", f"Shop {code}", f"https://shop{code.lower()}.com/", countries=[code])
+                  for code in countries],
+                record("dira", "World One", "https://worldone.com/"), record("dira", "World Two", "https://worldtwo.com/"))
+    facet = index.get("/programs")["facets"]["countries"]
+    assert facet == [{"value": code, "count": 3} for code in countries[:20]] + [{"value": "worldwide", "count": 2}]
+
+
+def test_a_flat_minimum_without_a_currency_is_refused_naming_it(index):
+    """min_commission_flat alone compared the amount of each program's first flat term whatever its currency: ¥5000
+    met a minimum of 40 meant in dollars, and $100 paid as a second term was never seen. Amounts in different
+    currencies are not comparable (no exchange rates), so the minimum needs flat_currency."""
+    index.batch(record("dira", "Yen Pay", "https://yenpay.com/", commission_text="¥5000 per sale"))
+    for path in ("/programs?min_commission_flat=40", "/programs/export?min_commission_flat=40"):
+        refused = index.api.get(path, headers=index.auth)
+        assert refused.status_code == 400 and "min_commission_flat needs flat_currency" in refused.get_data(as_text=True)
+    assert names(index, "flat_currency=JPY&min_commission_flat=40") == ["Yen Pay"]
+
+
+def test_a_search_counts_every_status_in_the_one_search_it_makes(index, monkeypatch):
+    """A search asking no status lists the open programs and counts every status in its facet: it made a second,
+    count-only search for that facet (a second request to OpenSearch, a second pass on SQLite). One search now
+    answers both, with the same counts."""
+    from affiliate_matrix.search import opensearch, sqlite
+
+    index.batch(record("dira", "Open Shoes", "https://openshoes.com/"),
+                record("dira", "Open Boots", "https://openboots.com/"),
+                record("dira", "Shut Shoes", "https://shutshoes.com/", closed="Expired"))
+    searches = []
+    for adapter in (sqlite.SqliteSearchIndex, opensearch.OpenSearchIndex):
+        def counted(self, name, query, search=adapter.search):
+            searches.append(name)
+            return search(self, name, query)
+
+        monkeypatch.setattr(adapter, "search", counted)
+    answer = index.get("/programs?q=shoes")
+    assert searches.count("programs") == 1
+    assert [item["name"] for item in answer["items"]] == ["Open Shoes"] and answer["total"] == 1
+    assert answer["facets"]["status"] == [{"value": "active", "count": 1}, {"value": "closed_suspected", "count": 1}]
+    assert index.get("/programs")["facets"]["status"] == [{"value": "active", "count": 2},
+                                                          {"value": "closed_suspected", "count": 1}]
+    assert index.get("/programs?status=closed_suspected")["facets"]["status"] == [
+        {"value": "closed_suspected", "count": 1}]  # a status asked counts under it, as before

@@ -277,9 +277,11 @@ def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(ap
     assert cells == {"Dollarshop": "USD 25.0 flat", "Yenshop": "JPY 100.0 flat"}
     assert re.search(r'name="flat_currency" value="JPY"', app.get("/programs").text)  # a facet to pick one
     assert re.search(r'name="status" value="active"', app.get("/programs").text)  # what state each program is in
-    # the minimum alone compares amounts whatever their currency (no exchange rates); with one it holds to it
+    # a flat minimum holds to a currency (no exchange rates): alone it is refused, naming the currency it needs
     in_dollars = app.get("/programs?min_commission_flat=20&flat_currency=USD").text
     assert "Dollarshop" in in_dollars and "Yenshop" not in in_dollars
+    alone = app.get("/programs?min_commission_flat=20")
+    assert alone.status_code == 400 and "min_commission_flat needs flat_currency" in alone.text
 
 
 def test_searches_are_recorded_for_the_query_analysis_like_the_apis(app, rt):
@@ -524,3 +526,17 @@ def test_the_merchant_list_says_when_it_shows_only_the_first_ones(app, rt):
     sign_in(app, rt)
     assert "The first 2 merchants only: search to narrow the list." in app.get("/merchants?limit=2").text
     assert "merchants only" not in app.get("/merchants").text  # seven: all of them
+
+
+def test_the_programs_open_to_every_country_are_a_country_choice_of_their_own(app, rt):
+    # The countries facet counts them after its 20 countries, as the value worldwide (what country=worldwide lists):
+    # shown as what it means, and ticking it lists them.
+    sign_in(app, rt)
+    rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", countries=countries))
+                                      for name, countries in [("Germanonly", ["DE"]), ("Anywhere", [])]], refresh=True)
+    page = app.get("/programs").text
+    shown = re.search(r'name="country" value="worldwide"[^>]*>\s*<label[^>]*>Open to every country '
+                      r'<span class="count">\((\d+)\)', page)
+    ticked = app.get("/programs?country=worldwide").text
+    assert shown and int(shown.group(1)) == total(ticked)  # the count is what ticking it lists
+    assert "Anywhere" in ticked and "Germanonly" not in ticked

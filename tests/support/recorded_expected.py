@@ -76,7 +76,7 @@ EXPECTED = {
                      "join_url": "https://www.awin1.com/awclick.php?mid=1001&id=123456", "countries": ["GB"],
                      "categories": ["Sports & Outdoors"],
                      "extra": {"approval_rate": "0.873", "conversion_rate": "0.0241", "validation_days": "30",
-                               "epc": "0.21", "average_payment_days": "42.5"}},
+                               "average_payment_days": "42.5", "epc_90d": "0.21", "epc_currency": "GBP"}},
             "1002": {"name": "Semrush EU", "commission_text": "200 EUR", "countries": ["DE"]},
         },
         "parse_errors": [],

@@ -253,3 +253,25 @@ def test_cents_far_from_the_total_are_handed_out_in_a_few_passes_to_the_cent(mon
     passes.clear()
     over = to_cents(np.array([100.0, 700.0, 500.0, 300.0]), request)  # $600 over: taken back the same way
     assert over.sum() == 100_000 and over[0] <= 10_000 and over[2] >= 1_000 and len(passes) <= 2
+
+
+def test_one_days_spend_spike_does_not_move_the_optimal_split():
+    """A campaign's curves were fitted on a grid of half-saturation points scaled to its largest day's spend: one
+    day at 30 times its usual spend (a runaway bid, a bulk buy) put the whole grid above where its curve bends, so
+    `optimal` could no longer see the curve its other 89 days traced and moved nearly a quarter of the total to it
+    (103 to 173 of 300; 113 and 103 now). The grid now follows its typical day. The spike's own day is true to the curve: it is one day
+    far out, not a wrong one."""
+    def market(spike: bool) -> dict:
+        rng, campaigns = np.random.default_rng(0), []
+        for n, (top, bend) in enumerate(((800, 60), (1200, 120))):
+            spends = [3000.0 if spike and n == 0 and i == 40 else float(rng.uniform(50, 150)) for i in range(90)]
+            revenues = [top * -np.expm1(-s / bend) * float(rng.lognormal(0, 0.05)) for s in spends]
+            campaigns.append({"id": f"c{n}", "min_budget": None, "max_budget": None,
+                              "history": days([round(s, 2) for s in spends], [round(r, 2) for r in revenues])})
+        return {"total_budget": 300.0, "currency": "USD", "strategy": "optimal", "campaigns": campaigns}
+
+    def first_share(request: dict) -> float:
+        return json.loads(allocate_json(json.dumps(request)))["allocations"][0]["amount"]
+
+    calm, spiked = first_share(market(False)), first_share(market(True))
+    assert abs(spiked - calm) < 0.05 * 300, (calm, spiked)  # the true curves' split gives c0 111.5

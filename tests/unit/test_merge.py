@@ -83,6 +83,30 @@ def test_a_discovered_program_is_confirmed_when_a_source_lists_it():
     assert merged.status == "active" and merged.discovery.confidence == 0.8
 
 
+def discovered_shop(days=0):
+    return normalize(make_record("Shop", "https://shop.com", extra={"confidence": "0.8", "evidence": "wording",
+                                                                    "query": "q", "provider": "brave"})
+                     .model_copy(update={"source": "discovery", "connection_id": "discovery",
+                                         "fetched_at": T0 + timedelta(days=days)}))
+
+
+def test_a_discovery_claim_does_not_keep_open_a_program_its_sources_withdraw_or_close():
+    """Discovery's claims say the page existed, not that the program is open: once a source has listed the program,
+    its sources alone decide whether it is open. Known only from discovery, it stays `discovered`."""
+    from affiliate_matrix.merge import withdraw
+
+    listed = merge(discovered_shop(), observe("test_network_api", 45, days=1))
+    gone = withdraw(listed, [("test_network_api", "test_network_api")], T0 + timedelta(days=2))
+    assert gone.status == "closed_suspected"
+    assert {c.source for claims in gone.provenance.values() for c in claims} == {"discovery"}  # the evidence stays
+    assert merge(gone, observe("test_network_api", 45, days=3)).status == "active"  # listed again
+    assert merge(gone, discovered_shop(days=3)).status == "closed_suspected"  # its page found again opens nothing
+    closed = observe("test_network_api", 45, days=2, closed="Expired")
+    assert merge(listed, closed).status == "closed_suspected"  # the network's word, the page found aside
+    assert merge(discovered_shop(), closed).status == "closed_suspected"  # its first listing says it is over
+    assert merge(discovered_shop(), discovered_shop(days=1)).status == "discovered"
+
+
 def test_the_newest_network_figure_stands_and_a_missing_one_erases_nothing():
     older = observe("test_network_api", 30, extra={"epc_7d": "12.50", "epc_currency": "USD", "gravity": "40.1"})
     newer = observe("test_network_api", 30, days=1, extra={"epc_7d": "9.75", "epc_currency": "USD"})

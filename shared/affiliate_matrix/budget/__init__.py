@@ -2,14 +2,14 @@
 forecasts, the daily run with its pacing check, and reports.
 
 `allocate` and `forecast` take the JSON contract of `amx budget allocate|forecast --json`
-(models.py) and need only numpy/statsmodels; the store, the run and the reports use the ports.
+(models.py) and need only numpy/scipy; the store, the run and the reports use the ports.
 """
 
 import os
 
-# One BLAS thread unless told otherwise, set before numpy loads: the fits work on matrices of a few dozen rows, where
+# One BLAS thread unless told otherwise, set before numpy loads: the fits solve matrices of a few dozen rows, where
 # OpenBLAS's threads only wait for each other, and a function's container has one CPU while OpenBLAS counts the
-# node's. The same forecast figures, ~20% faster on an idle 2-core machine and 2.5-3x under load.
+# node's (statsmodels' forecast fits, since replaced, ran ~20% faster on an idle 2-core machine, 2.5-3x under load).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # A campaign id, as the API routes match it and the models validate it (kept here, where importing

@@ -98,7 +98,12 @@ def fit(history: Histories, fallback_scale: float) -> Posterior:
     revenue = np.where(history.mask, history.revenue, 0.0)
     active = history.mask & (spend > 0)
     n_days = active.sum(axis=1)
-    scale = np.where(n_days > 0, np.where(active, spend, -np.inf).max(axis=1), fallback_scale)
+    # The grid of half-saturation points is scaled to a campaign's typical day (the median of the days it spent),
+    # not its largest: one day's spend spike at 30x set the whole grid above where its curve bends, so the fit could
+    # not find the curve its other days traced, and its allocation moved by a third.
+    spent = np.where(active, spend, np.nan)
+    spent[n_days == 0] = 0.0  # no day spent: the fallback below (and no all-NaN row for nanmedian to warn of)
+    scale = np.where(n_days > 0, np.nanmedian(spent, axis=1), fallback_scale)
     # At least a cent, the least an allocation moves: a campaign spending 5e-324 a day (valid input) had half-saturation
     # points underflowing to 0, so its curves were spend / 0 (nan expected revenue, numpy's warnings in the log).
     scale = np.maximum(np.where(scale > 0, scale, fallback_scale), MIN_SCALE)

@@ -1,6 +1,6 @@
-"""Daily revenue and conversions forecasts per campaign with prediction intervals, from statsmodels'
-ETS (exponential smoothing state-space models), and a rolling-origin backtest scored by MASE
-against a seasonal-naive forecast.
+"""Daily revenue and conversions forecasts per campaign with prediction intervals, from additive-error ETS
+(exponential smoothing state-space models, budget/ets.py: fitted over all campaigns at once), and a rolling-origin
+backtest scored by MASE against a seasonal-naive forecast.
 
 Two weeks of history or more: additive weekly seasonality, with or without a damped trend (the
 lower AICc wins); three days to two weeks: simple exponential smoothing, its band at least a new day's interval
@@ -10,57 +10,67 @@ MAX_HISTORY_DAYS days of the calendar only (a history spanning centuries was a s
 fit), and the note says when older days were left out. A forecast that would run past 9999-12-31 is none.
 """
 
-import warnings
 from datetime import date, timedelta
 
 import numpy as np
 
+from affiliate_matrix.budget import ets
+from affiliate_matrix.budget.ets import DAMPED, SEASON, SEASONAL, SIMPLE, Spec
 from affiliate_matrix.budget.models import (
     MAX_HISTORY_DAYS, Backtest, CampaignForecast, ForecastPoint, ForecastRequest, ForecastResult,
 )
 
-SEASON = 7
 INTERVAL = 0.8
 MIN_DAYS = 3
 BACKTEST_ORIGINS = 4
+BATCH = 4_096  # series fitted together: the recursion's arrays stay in cache, its Python steps few
 
 
 def forecast(request: ForecastRequest) -> ForecastResult:
     return ForecastResult(horizon_days=request.horizon_days, interval=INTERVAL,
-                          forecasts=[campaign_forecast(c, request.horizon_days) for c in request.campaigns])
+                          forecasts=campaign_forecasts(request.campaigns, request.horizon_days))
 
 
-def campaign_forecast(campaign, horizon: int) -> CampaignForecast:
-    start, revenue, conversions = daily_series(campaign.history)
-    if len(revenue) < MIN_DAYS:
-        return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
-                                note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
-    last = start + timedelta(days=len(revenue) - 1)
-    if (date.max - last).days < horizon:
-        return CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
-                                note=f"a forecast of {horizon} days after {last} would run past {date.max}")
-    spec, fitted = choose(revenue)
-    first = last + timedelta(days=1)
-    scored = backtest(revenue, spec, min(horizon, SEASON))
-    notes = []
-    if min(d["date"] for d in campaign.history) < start:
-        notes.append(f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count")
-    needed = 3 * SEASON + min(horizon, SEASON)
-    if scored is None and len(revenue) < needed:
-        notes.append(f"{len(revenue)} days of history: no backtest (it needs {needed}), so the model's accuracy is "
-                     f"unmeasured")
-    elif scored is None:
-        notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
+def campaign_forecasts(campaigns, horizon: int) -> list[CampaignForecast]:
+    series = [daily_series(c.history) for c in campaigns]
+    results: list[CampaignForecast | None] = [None] * len(campaigns)
+    fitted = []
+    for i, (campaign, (start, revenue, _)) in enumerate(zip(campaigns, series)):
+        if len(revenue) < MIN_DAYS:
+            results[i] = CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
+                                          note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
+        elif (date.max - start).days - len(revenue) + 1 < horizon:
+            last = start + timedelta(days=len(revenue) - 1)
+            results[i] = CampaignForecast(campaign_id=campaign.id, model=None, revenue=[], conversions=[],
+                                          note=f"a forecast of {horizon} days after {last} would run past {date.max}")
+        else:
+            fitted.append(i)
     # A campaign whose days never report conversions has no conversions forecast: its missing counts read as zeros
     # made one of exactly 0, band 0-0.
-    reported = any("conversions" in d for d in campaign.history)
-    if not reported:
-        notes.append("no day reports conversions, so none are forecast")
-    return CampaignForecast(
-        campaign_id=campaign.id, model=label(spec),
-        revenue=points(first, *predict(revenue, fitted, horizon)),
-        conversions=points(first, *predict(conversions, choose(conversions)[1], horizon)) if reported else [],
-        backtest=scored, note="; ".join(notes) or None)
+    reported = [i for i in fitted if any("conversions" in d for d in campaigns[i].history)]
+    revenue = dict(zip(fitted, predict_many([series[i][1] for i in fitted], horizon)))
+    conversions = dict(zip(reported, predict_many([series[i][2] for i in reported], horizon)))
+    scores = dict(zip(fitted, backtests([series[i][1] for i in fitted], [revenue[i][0] for i in fitted],
+                                        min(horizon, SEASON))))
+    for i in fitted:
+        campaign, (start, y, _) = campaigns[i], series[i]
+        first = start + timedelta(days=len(y))
+        notes = []
+        if min(d["date"] for d in campaign.history) < start:
+            notes.append(f"read from {start}: only the last {MAX_HISTORY_DAYS:,} days of its history count")
+        needed = 3 * SEASON + min(horizon, SEASON)
+        if scores[i] is None and len(y) < needed:
+            notes.append(f"{len(y)} days of history: no backtest (it needs {needed}), so the model's accuracy is "
+                         f"unmeasured")
+        elif scores[i] is None:
+            notes.append("no backtest: the revenue repeats exactly week on week, so there is no error to scale by")
+        if i not in conversions:
+            notes.append("no day reports conversions, so none are forecast")
+        results[i] = CampaignForecast(
+            campaign_id=campaign.id, model=revenue[i][0].label, revenue=points(first, *revenue[i][1:]),
+            conversions=points(first, *conversions[i][1:]) if i in conversions else [],
+            backtest=scores[i], note="; ".join(notes) or None)
+    return results
 
 
 def daily_series(history) -> tuple[date | None, np.ndarray, np.ndarray]:
@@ -78,57 +88,55 @@ def daily_series(history) -> tuple[date | None, np.ndarray, np.ndarray]:
     return start, revenue, conversions
 
 
-def choose(y: np.ndarray) -> tuple[dict, object]:
-    """The ETS form for a series and its fit: seasonal when there are two full weeks, the damped trend
-    only if AICc says so."""
-    simple = {"trend": None, "seasonal": None}
-    if len(y) < 2 * SEASON:
-        return simple, fit(y, simple)
-    candidates = [{"trend": None, "seasonal": "add"}, {"trend": "add", "damped_trend": True, "seasonal": "add"}]
-    scored = [(fitted.aicc, i, spec, fitted) for i, spec in enumerate(candidates)
-              if (fitted := fit(y, spec)) is not None]
-    if not scored:
-        return simple, None
-    _, _, spec, fitted = min(scored, key=lambda row: row[:2])
-    return spec, fitted
+def predict_many(series: list[np.ndarray], horizon: int) -> list[tuple[Spec, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per series (three days or more): the ETS form chosen, its mean and interval bounds `horizon` days on,
+    clipped at zero. Seasonal when there are two full weeks, the damped trend only if AICc says so; a constant
+    series (no error to model) stays at its last week's level."""
+    out = [None] * len(series)
+    by_spec: dict[Spec, list[int]] = {SIMPLE: [], SEASONAL: []}
+    for i, y in enumerate(series):
+        if np.ptp(y) == 0:
+            level = np.full(horizon, float(y[-SEASON:].mean()))
+            out[i] = (SIMPLE, level, level, level)
+        else:
+            by_spec[SIMPLE if len(y) < 2 * SEASON else SEASONAL].append(i)
+    from scipy.stats import t
 
-
-def label(spec: dict) -> str:
-    trend = "Ad" if spec.get("damped_trend") else "A" if spec["trend"] else "N"
-    return f"ETS(A,{trend},{'A' if spec['seasonal'] else 'N'})"
-
-
-def fit(y: np.ndarray, spec: dict):
-    import pandas as pd
-    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-
-    if np.ptp(y) == 0:
-        return None  # a constant series has no error to model
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter from the optimiser; the result is still usable
-        try:
-            return ETSModel(pd.Series(y), error="add", seasonal_periods=SEASON if spec["seasonal"] else None,
-                            **spec).fit(disp=False)
-        except (ValueError, np.linalg.LinAlgError):
-            return None
-
-
-def predict(y: np.ndarray, fitted, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and interval bounds, clipped at zero; a series ETS cannot fit (constant) stays at its last week's level."""
-    if fitted is None:
-        level = np.full(horizon, float(y[-SEASON:].mean()))
-        return level, level, level
-    frame = fitted.get_prediction(start=len(y), end=len(y) + horizon - 1).summary_frame(alpha=1 - INTERVAL)
-    mean, low, high = frame["mean"].to_numpy(), frame["pi_lower"].to_numpy(), frame["pi_upper"].to_numpy()
-    if len(y) < 2 * SEASON:
+    for i, fit in zip(by_spec[SIMPLE], fit_many(SIMPLE, [series[i] for i in by_spec[SIMPLE]], None, horizon)):
+        y = series[i]
         # Under two weeks ETS's error, estimated from as many residuals, made the band narrower than the days' own
         # spread (300, 310, 305: 299.8-310.2 for a week). At least a new day's interval from the days taken as a
         # sample (Student's t, n - 1 degrees of freedom).
-        from scipy.stats import t
-
+        mean, low, high = fit[:3]
         width = t.ppf(0.5 + INTERVAL / 2, len(y) - 1) * y.std(ddof=1) * np.sqrt(1 + 1 / len(y))
-        low, high = np.minimum(low, mean - width), np.maximum(high, mean + width)
+        out[i] = (SIMPLE, *clipped(mean, np.minimum(low, mean - width), np.maximum(high, mean + width)))
+    seasonal = [series[i] for i in by_spec[SEASONAL]]
+    for i, plain, damped in zip(by_spec[SEASONAL], fit_many(SEASONAL, seasonal, None, horizon),
+                                fit_many(DAMPED, seasonal, None, horizon)):
+        spec, fit = (DAMPED, damped) if damped[3] < plain[3] else (SEASONAL, plain)
+        out[i] = (spec, *clipped(*fit[:3]))
+    return out
+
+
+def clipped(mean, low, high):
     return np.maximum(mean, 0), np.maximum(low, 0), np.maximum(high, 0)
+
+
+def fit_many(spec: Spec, series: list[np.ndarray], ends: list[int] | None, horizon: int):
+    """(mean, low, high, AICc) per series fitted on its first `ends` days (all of them by default) and forecast
+    `horizon` days on; in batches of similar lengths."""
+    ends = [len(y) for y in series] if ends is None else ends
+    out = [None] * len(series)
+    order = sorted(range(len(series)), key=lambda i: ends[i])
+    for batch in (order[k:k + BATCH] for k in range(0, len(order), BATCH)):
+        width = max(ends[i] for i in batch)
+        y = np.zeros((len(batch), width))
+        for row, i in enumerate(batch):
+            y[row, :ends[i]] = series[i][:ends[i]]
+        fit = ets.fit(spec, y, np.array([ends[i] for i in batch]), horizon, INTERVAL)
+        for row, i in enumerate(batch):
+            out[i] = (fit.mean[row], fit.low[row], fit.high[row], fit.aicc[row])
+    return out
 
 
 def points(first: date, mean, low, high) -> list[ForecastPoint]:
@@ -140,20 +148,22 @@ def seasonal_naive(train: np.ndarray, horizon: int) -> np.ndarray:
     return np.array([train[len(train) - SEASON + (h % SEASON)] for h in range(horizon)])
 
 
-def backtest(y: np.ndarray, spec: dict, horizon: int) -> Backtest | None:
-    """Refit at up to four origins a week apart and score the next `horizon` days by MASE (scaled by the
-    in-sample seasonal-naive error), for the model and for seasonal naive itself."""
-    origins = [o for o in (len(y) - horizon - SEASON * i for i in range(BACKTEST_ORIGINS)) if o >= 3 * SEASON]
-    model_scores, naive_scores = [], []
-    for origin in origins:
-        train, actual = y[:origin], y[origin:origin + horizon]
-        scale = np.abs(train[SEASON:] - train[:-SEASON]).mean()
-        if scale == 0:
-            continue
-        mean, _, _ = predict(train, fit(train, spec), horizon)
-        model_scores.append(np.abs(actual - mean).mean() / scale)
-        naive_scores.append(np.abs(actual - seasonal_naive(train, horizon)).mean() / scale)
-    if not model_scores:
-        return None
-    return Backtest(mase=round(float(np.mean(model_scores)), 4), seasonal_naive_mase=round(float(np.mean(naive_scores)), 4),
-                    origins=len(model_scores), horizon_days=horizon)
+def backtests(series: list[np.ndarray], specs: list[Spec], horizon: int) -> list[Backtest | None]:
+    """Per series, refit its form at up to four origins a week apart and score the next `horizon` days by MASE
+    (scaled by the in-sample seasonal-naive error), for the model and for seasonal naive itself."""
+    rows: dict[Spec, list[tuple[int, int, float]]] = {SEASONAL: [], DAMPED: []}  # (series, origin, scale)
+    for i, (y, spec) in enumerate(zip(series, specs)):
+        for origin in (len(y) - horizon - SEASON * k for k in range(BACKTEST_ORIGINS)):
+            scale = np.abs(y[SEASON:origin] - y[:origin - SEASON]).mean() if origin >= 3 * SEASON else 0.0
+            if scale > 0 and spec in rows:  # a constant series is SIMPLE, and its every origin's scale 0
+                rows[spec].append((i, origin, scale))
+    model_scores, naive_scores = [[] for _ in series], [[] for _ in series]
+    for spec, scored in rows.items():
+        fits = fit_many(spec, [series[i] for i, _, _ in scored], [origin for _, origin, _ in scored], horizon)
+        for (i, origin, scale), fit in zip(scored, fits):
+            train, actual = series[i][:origin], series[i][origin:origin + horizon]
+            model_scores[i].append(np.abs(actual - np.maximum(fit[0], 0)).mean() / scale)
+            naive_scores[i].append(np.abs(actual - seasonal_naive(train, horizon)).mean() / scale)
+    return [Backtest(mase=round(float(np.mean(model)), 4), seasonal_naive_mase=round(float(np.mean(naive)), 4),
+                     origins=len(model), horizon_days=horizon) if model else None
+            for model, naive in zip(model_scores, naive_scores)]

@@ -19,7 +19,7 @@ import numpy as np
 from affiliate_matrix.budget.campaigns import history, list_campaigns
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.curves import Histories, fit
-from affiliate_matrix.budget.forecast import campaign_forecast
+from affiliate_matrix.budget.forecast import campaign_forecasts
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
 from affiliate_matrix.budget.run import RunResult, list_runs, load_run
 from affiliate_matrix.documents import readable
@@ -104,8 +104,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     files.append(_save(figure, out / "response.png"))
 
     figure, grid = _panels(plt, len(shown))
-    for campaign, axes in zip(shown, grid):
-        result = campaign_forecast(campaign, horizon)
+    for campaign, axes, result in zip(shown, grid, campaign_forecasts(shown, horizon)):  # fitted together
         days = [d["date"] for d in campaign.history]
         axes.plot(days, [d["revenue"] for d in campaign.history], lw=1)
         if result.revenue:

@@ -3,14 +3,16 @@
 The run allocates one day's budget over the active campaigns from their recent history, stores
 the run (inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
 so a redelivered cron event returns the stored run — mirrors it to the `budget` index and emits
-`budget.allocated` (again for a stored run: a run stopped after it was stored is finished so). The pacing check compares a finished day's spend with its allocation and
-emits `budget.pacing` for each campaign off by more than the tolerance.
+`budget.allocated` (again for a stored run: a run stopped after it was stored is finished so). Asked to replace
+it (`replace`), the day is run again from today's campaigns and days and stored as the day's next revision. The
+pacing check compares a finished day's spend with its allocation and emits `budget.pacing` for each campaign off by
+more than the tolerance, and for each campaign outside the day's run (paused, or added since) that spent.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from affiliate_matrix.budget.allocate import allocate
 from affiliate_matrix.budget.campaigns import list_campaigns, load_days, read_days, validated_days
@@ -33,6 +35,9 @@ class AllocationRun(Model):
     metric: str
     request: AllocateRequest
     result: AllocateResult
+    revision: int = Field(1, ge=1, description="1 for the day's first run; each replacement counts up.")
+    superseded: list[str] = Field([], description="Campaigns an earlier revision allocated to and this one does not: "
+                                                  "their allocations leave the budget index with it.")
 
 
 class RunResult(Model):
@@ -48,6 +53,7 @@ class Spent:
     reads anyway, so that the pacing check of that day reads no campaign's metrics a second time."""
     day: date
     by_campaign: dict[str, float | None] = field(default_factory=dict)
+    listed: list[str] | None = None  # every campaign the allocation listed, paused ones too (None: it listed none)
 
     def note(self, campaign_id: str, rows: list[dict]) -> None:
         self.by_campaign[campaign_id] = spend_on(rows, self.day)
@@ -84,17 +90,23 @@ def list_runs(store) -> list[date]:
     return sorted(date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json")) for key in store.list("budget/runs/"))
 
 
-def run_allocation(rt, day: date, spent: Spent | None = None) -> AllocationRun:
-    """Allocate `day`; each campaign's metrics are read once, and `spent` notes from them the spends its day reports."""
+def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool = False) -> AllocationRun:
+    """Allocate `day`; each campaign's metrics are read once, and `spent` notes from them the spends its day reports.
+    A day already run returns its stored run, unless `replace`: then it is run again and stored as the next revision
+    (ConflictError when another replacement stored one first)."""
     settings = rt.settings
     if settings.budget_daily_total is None:
         raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
-    campaigns = [c for c in list_campaigns(rt.store) if c.active]
+    listed = list_campaigns(rt.store)
+    if spent is not None:
+        spent.listed = [c.id for c in listed]
+    campaigns = [c for c in listed if c.active]
     if not campaigns:
         raise InvalidInput("there are no active campaigns to allocate to")
     foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
     if foreign:
         raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
+    previous, etag = stored_run(rt.store, day) if replace else (None, None)
     histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
         request = AllocateRequest(
@@ -107,17 +119,50 @@ def run_allocation(rt, day: date, spent: Spent | None = None) -> AllocationRun:
                        for c, history in zip(campaigns, histories)])
     except ValidationError as exc:
         raise problem(exc) from None
+    result = allocate(request, metric=settings.budget_metric)
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
-                        result=allocate(request, metric=settings.budget_metric))
+                        result=result, **revised(previous, etag, result))
     try:
-        rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json", if_none_match=True)
+        rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json",
+                     if_match=etag, if_none_match=etag is None)
     except ConflictError:
+        if replace:
+            raise ConflictError(f"the run of {day} was stored by another run while this one replaced it: "
+                                f"ask again to replace that one") from None
         log.info("budget.run_exists", day=str(day))
         run = load_run(rt.store, day)
     else:
         ALLOCATION_RUNS.labels(run.result.strategy).inc()
+        if run.revision > 1:
+            log.info("budget.run_replaced", day=str(day), revision=run.revision, superseded=len(run.superseded))
     announce(rt, run, {c.id: c.channel for c in campaigns})
     return run
+
+
+def stored_run(store, day: date) -> tuple[AllocationRun | None, str | None]:
+    """The day's stored run to replace and its ETag: (None, None) when there is none; (None, etag) when it is damaged,
+    which a replacement repairs."""
+    try:
+        stored = store.get(run_key(day))
+    except NotFoundError:
+        return None, None
+    try:
+        return AllocationRun.model_validate_json(stored.data), stored.etag
+    except ValidationError:
+        log.warning("budget.damaged_run_replaced", key=run_key(day))
+        return None, stored.etag
+
+
+def revised(previous: AllocationRun | None, etag: str | None, result: AllocateResult) -> dict:
+    """A replacement's revision, one past the run it replaces (past a damaged one: 2), and the campaigns whose
+    allocations leave the index with it: the replaced run's and those it had yet to remove, less those allocated again."""
+    if etag is None:
+        return {}
+    if previous is None:
+        return {"revision": 2}
+    kept = {a.campaign_id for a in result.allocations}
+    gone = {a.campaign_id for a in previous.result.allocations} | set(previous.superseded)
+    return {"revision": previous.revision + 1, "superseded": sorted(gone - kept)}
 
 
 def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
@@ -134,11 +179,16 @@ def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
         "expected_high": a.expected_revenue_high, "strategy": run.result.strategy, "run_id": day.isoformat(),
         "at": run.created_at.isoformat(),
     } for a in run.result.allocations], refresh=True)
+    for campaign_id in run.superseded:
+        rt.index.delete(BUDGET_INDEX.name, f"allocation:{day}:{campaign_id}", refresh=True)
+    # A revision is news of its own: an event id of its own, so a consumer that dedups by id takes it
     rt.bus.publish(Event.make(BUDGET_ALLOCATED, "/budget", {
         "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
         "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
-    }, key=day.isoformat()))
-    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations))
+        "revision": run.revision,
+    }, key=day.isoformat() if run.revision == 1 else f"{day}#{run.revision}"))
+    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations),
+             revision=run.revision)
 
 
 def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None) -> list[dict]:
@@ -155,8 +205,10 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
 
 
 def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
-    """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance;
-    a campaign's spend `spent` noted (the tick's allocation read its metrics) is not read again."""
+    """budget.pacing for each campaign whose reported spend on `day` is off its allocation by more than the tolerance,
+    and for each campaign outside the day's run (paused before it, or added since) that reported spending a cent or
+    more: what it spent was allocated nothing. A campaign's spend `spent` noted (the tick's allocation read its
+    metrics) is not read again."""
     noted = spent.by_campaign if spent is not None and spent.day == day else {}
     try:
         run = load_run(rt.store, day, RunResult)
@@ -166,23 +218,25 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
     tolerance = rt.settings.budget_pacing_tolerance
+    allocated = {a.campaign_id: a.amount for a in run.result.allocations}
+    listed = spent.listed if spent is not None and spent.listed is not None else [c.id for c in list_campaigns(rt.store)]
+    outside = {campaign_id: 0.0 for campaign_id in listed if campaign_id not in allocated}
     alerts = []
-    for allocation in run.result.allocations:
+    for campaign_id, amount in (allocated | outside).items():
         try:
-            spent = (noted[allocation.campaign_id] if allocation.campaign_id in noted
-                     else spend_on(load_days(rt.store, allocation.campaign_id)[0], day))
+            spend = noted[campaign_id] if campaign_id in noted else spend_on(load_days(rt.store, campaign_id)[0], day)
         except DamagedData as exc:
             log.error("document.damaged", key=exc.where, error=str(exc))
             continue
-        if spent is None:
+        if spend is None:
             continue
-        alert = {"campaign_id": allocation.campaign_id, "day": day.isoformat(), "allocated": allocation.amount,
-                 "spent": spent, "tolerance": tolerance}
-        if allocation.amount > 0:
-            deviation = (spent - allocation.amount) / allocation.amount
+        alert = {"campaign_id": campaign_id, "day": day.isoformat(), "allocated": amount, "spent": spend,
+                 "tolerance": tolerance, "in_run": campaign_id in allocated}
+        if amount > 0:
+            deviation = (spend - amount) / amount
             alert |= {"deviation": round(deviation, 4), "direction": "over" if deviation > 0 else "under"}
-        else:  # nothing allocated: a cent spent is over, by no ratio (such a campaign was skipped: never alerted)
-            deviation = float("inf") if spent >= 0.005 else 0.0
+        else:  # nothing allocated (or outside the run): a cent spent is over, by no ratio
+            deviation = float("inf") if spend >= 0.005 else 0.0
             alert["direction"] = "over"
         if abs(deviation) > tolerance:
             alerts.append(alert)

@@ -161,11 +161,16 @@ def campaigns_list():
 
 
 @budget_app.command("run")
-def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to allocate (YYYY-MM-DD); tomorrow by default.")] = None):
-    """The daily run: allocate a day's budget (AMX_BUDGET_*), store it and emit budget.allocated."""
+def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to allocate (YYYY-MM-DD); tomorrow by default.")] = None,
+               replace: Annotated[bool, typer.Option(help="Run a day already run again, from today's campaigns and "
+                                                          "days, as its next revision.")] = False):
+    """The daily run: allocate a day's budget (AMX_BUDGET_*), store it and emit budget.allocated. A day already run
+    shows its stored run, unless --replace."""
     from affiliate_matrix.budget.run import run_allocation
 
-    run = run_allocation(open_runtime("budget"), _day(day, offset=1))
+    run = run_allocation(open_runtime("budget"), _day(day, offset=1), replace=replace)
+    if run.revision > 1:
+        console.print(f"revision {run.revision} of {run.day}")
     for row in run.result.allocations:
         console.print(f"{row.campaign_id}: {row.amount:,.2f} {run.request.currency}")
     console.print(run.result.explanation)
@@ -180,7 +185,8 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
     alerts = check_pacing(rt, when)
     for alert in alerts:
-        off = f"{alert['deviation']:+.0%}, " if "deviation" in alert else "nothing allocated, "
+        off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
+               "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
         console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
                       f"({off}{alert['direction']})")
     if not alerts:

@@ -25,7 +25,7 @@ def search(
 ):
     """Search the master index."""
     from affiliate_matrix.cli.views import network_names, print_search, search_text
-    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS, STATUSES, filters_of
+    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS, STATUSES, filtering
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
@@ -33,9 +33,9 @@ def search(
         raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
-    filters = filters_of({k: v for k, v in {"category": category, "network": network_names(network),
+    filtered = filtering({k: v for k, v in {"category": category, "network": network_names(network),
                                             "status": status}.items() if v})
-    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit, sort=sort, filters=filters)
+    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit, sort=sort, **filtered)
 
 
 @commands.command()

@@ -104,11 +104,12 @@ def value_text(field: str, value) -> str:
     return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
-def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None) -> None:
+def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None,
+                 post_filters=None) -> None:
     from rich.table import Table
 
-    query = SearchQuery(text=text, filters=filters or {}, size=limit, sort=SORTS[sort], exact=EXACT,
-                        facets=["categories", "networks"])
+    query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,
+                        sort=SORTS[sort], exact=EXACT, facets=["categories", "networks"])
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     title = f"{result.total} programs" + (f" matching {text!r}" if text else "")

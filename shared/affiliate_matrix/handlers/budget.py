@@ -5,7 +5,8 @@ GET /campaigns, POST /campaigns, GET|PUT|DELETE /campaigns/{id} (ETag / If-Match
 GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (a date
 already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
 (the run: inputs, strategy, allocations, explanation), POST /allocations {"day": "YYYY-MM-DD"}
-(run it now; 201, or 200 with the stored run when that day has one).
+(run it now; 201, or 200 with the stored run when that day has one; with "replace": true, 200 with the day run
+again from today's campaigns and days, stored as its next revision).
 Reads need a read token, writes an admin token.
 """
 
@@ -50,6 +51,8 @@ class Recorded(Shape):
 class RunRequest(Shape):
     model_config = ConfigDict(extra="forbid")
     day: IsoDay
+    replace: bool = Field(False, description="Run a day that has a stored run again and store it as the day's next "
+                                             "revision (its pacing is judged against it from then on).")
 
 
 class RunDay(Shape):
@@ -119,9 +122,11 @@ def api() -> Api:
               Recorded, collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
               summary="Record days; a date already recorded is replaced"),
         Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
-        Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"])),
+        Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"]),
+                                                                     call.body.get("replace", False)),
               allocation_run, body=RunRequest, status=201, statuses=(200,), role="admin", headers=("Location",),
-              summary="Run the allocation for a day now (200 with the stored run when that day has one)"),
+              summary="Run the allocation for a day now (200 with the stored run when that day has one, or with "
+                      "the day run again when replace is true)"),
         Route("GET", "/allocations/{day}", lambda call: run_of(call.rt, call.params.day), allocation_run, RunDay,
               summary="The run of a day: inputs, strategy, allocations, explanation"),
     ])
@@ -165,9 +170,9 @@ def run_of(rt, day: date) -> dict:
     return load_run(rt.store, day).model_dump(mode="json")
 
 
-def run_now(rt, day: date):
+def run_now(rt, day: date, replace: bool = False):
     from affiliate_matrix.budget.run import run_allocation, run_key
 
     existed = rt.store.head(run_key(day)) is not None
-    run = run_allocation(rt, day)
+    run = run_allocation(rt, day, replace=replace)
     return run.model_dump(mode="json"), 200 if existed else 201, {"Location": f"/allocations/{day}"}

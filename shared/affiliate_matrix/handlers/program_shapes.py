@@ -42,22 +42,26 @@ Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
     "commission: the best percentage rate first, highest first; then the programs paying flat amounts only, "
     "each currency apart (in currency-code order) and highest first within it: there are no exchange rates, "
     "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
-    "same way). Add flat_currency for one currency's ranking. epc: earnings per click over 7 days, an amount, "
+    "same way). With flat_currency, the flat amounts are those in a currency asked for: a program ranks by its "
+    "highest flat term in it (one paying $10 or €80 ranks as €80 with flat_currency=EUR), each currency asked "
+    "apart (in code order). epc: earnings per click over 7 days, an amount, "
     "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
     "last."))]
 SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it names it, or it names no country "
                     "at all (a source listing none restricts none, so the program is open to every country). The "
-                    "countries facet counts the same way: each country's count is what country= of it finds."),
+                    "countries facet counts the same way: each country's count is what country= of it finds. After "
+                    "its (at most 20) countries, the facet's `worldwide` value counts the programs open to every "
+                    "country, which country=worldwide lists."),
         "status": ("Without it a search lists open programs only (active, discovered), leaving closed_suspected "
                    "and removed ones out, and its status facet counts every status; an export has every program. "
                    "Ask for closed ones by name (status=closed_suspected), or for all (status=active&status="
                    "discovered&status=closed_suspected&status=removed)."),
         "flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
         "min_commission_flat": (
-            "The program's flat amount (the highest in the currency of the first flat term it states), in its own "
-            "currency: there are no exchange rates. With flat_currency, a program with a flat term of at least "
-            "this much in a currency asked for, whichever of its terms that is (never ¥5000 with a minimum meant "
-            "in dollars)."),
+            "A program with a flat term of at least this much in a currency asked for by flat_currency, whichever "
+            "of its terms that is (never ¥5000 with a minimum meant in dollars). Needs flat_currency: without it "
+            "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
+            "currencies."),
         "epc_currency": "The currency of the program's earnings per click (epc_7d).",
         "min_epc": ("The program's earnings per click over 7 days, in its own currency: there are no exchange "
                     "rates. With epc_currency, only EPCs in a currency asked for are compared (epc_currency=USD&"

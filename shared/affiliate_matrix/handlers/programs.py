@@ -21,7 +21,7 @@ from functools import cache
 
 from affiliate_matrix import flags
 from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
     _MERCHANT_KEY, ProgramPage, SearchParams, changes_answer, merchant_answer, merchants_answer, program_answer,
@@ -31,7 +31,7 @@ from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS, PROGRAMS_INDEX,
-                                            SORTS, answer_facets, facets_asked, filters_of, flat_minimum,
+                                            SORTS, commission_sort, facets_asked, facets_of, filtering, flat_minimum,
                                             from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
@@ -218,7 +218,7 @@ def search(rt, args) -> dict:
 def search_with(rt, params: SearchParams, args) -> dict:
     query = query_of(params).model_copy(update={
         "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
-        "facets": facets_asked()})
+        **facets_asked()})
     if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
@@ -226,8 +226,7 @@ def search_with(rt, params: SearchParams, args) -> dict:
         query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     if snapshot is None:
-        counted = answer_facets(rt.index, query, result.facets, params.status is not None)
-        facets = {name: [[v, n] for v, n in buckets] for name, buckets in counted.items()}
+        facets = {name: [[v, n] for v, n in buckets] for name, buckets in facets_of(result.facets).items()}
     else:
         facets = snapshot
     return {
@@ -248,18 +247,22 @@ def facet_snapshot(rt, args) -> dict | None:
 
 
 def query_of(params, open_only: bool = True) -> SearchQuery:
-    """The words, filters, minimums and sort of a search (paging is the caller's): filters as filters_of makes them
-    (open programs only unless a status is asked, or not open_only), a flat minimum asked with currencies met by a
-    flat term in one of them (flat_minimum)."""
+    """The words, filters, minimums and sort of a search (paging is the caller's): filters as filtering makes them
+    (open programs only unless a status is asked, or not open_only), a flat minimum met by a flat term in one of the
+    currencies asked (flat_minimum; amounts in different currencies are not comparable, so a flat minimum without
+    one is refused), sort=commission with them ranked by the flat terms in them (commission_sort)."""
+    if params.min_commission_flat is not None and not params.flat_currency:
+        raise InvalidInput("min_commission_flat needs flat_currency (as flat_currency=USD&min_commission_flat=40): "
+                           "flat amounts in different currencies are not comparable, there are no exchange rates")
     chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
-    filters = filters_of(chosen, open_only)
     minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
         minimums["cookie_length_days"] = min(minimums["cookie_length_days"], LIFETIME_DAYS)
     ranges = {field: Range(gte=minimum) for field, minimum in minimums.items()}
-    if params.min_commission_flat is not None and params.flat_currency:
+    if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
-    return SearchQuery(text=params.q, sort=SORTS[params.sort], filters=filters, exact=EXACT, ranges=ranges)
+    sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
+    return SearchQuery(text=params.q, sort=sort, exact=EXACT, ranges=ranges, **filtering(chosen, open_only))
 
 
 def export(rt, args, head: bool = False):

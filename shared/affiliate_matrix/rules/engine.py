@@ -11,8 +11,10 @@ not) ends the run of failures: the count goes back to none, so failures weeks ap
 import hashlib
 import threading
 import weakref
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import takewhile
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
@@ -25,6 +27,7 @@ from affiliate_matrix.rules.store import current_rules, disable_rule, load_state
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
+MISSED_TICKS_KEPT = 60  # a minutely rule after an hour's outage fires each tick; after longer, the latest hour's
 # store -> {rule id: the ETag of its state when this process read it with no failures} (see recovered)
 _clean: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _clean_lock = threading.Lock()
@@ -46,39 +49,79 @@ def on_event(rt, event: Event) -> list[dict]:
 
 
 def on_schedule(rt, now: datetime) -> list[dict]:
-    """Schedule rules with a cron tick since the previous call (at most a day back), once per tick."""
+    """Schedule rules, each tick since the ticks done (the last ping's time) up to `now` (the ping's) once: pings
+    missed (an outage, a ping lost while the function scaled to zero) fire their ticks late, each with its own
+    time. At most a day back and MISSED_TICKS_KEPT ticks a rule a ping (the latest); what is left out is logged and
+    said in the rule's first activation of the ping. The ticks count as done only once every activation is stored:
+    a process stopped between evaluates them again, under the same trigger ids (`rule@tick`), so the same
+    activations and actions (their ids derive from them) replace themselves rather than adding up."""
     from cronsim import CronSim, CronSimError
 
-    state = update_state(rt.store, SCHEDULE_STATE, lambda s: {**s, "previous": s.get("last_tick"),
-                                                               "last_tick": now.isoformat()})
-    since = datetime.fromisoformat(state["previous"]) if state.get("previous") else now - timedelta(minutes=5)
-    since = max(since, now - timedelta(days=1))
+    state, _ = load_state(rt.store, SCHEDULE_STATE)
+    done = state.get("done_until") or state.get("last_tick")  # last_tick: the ping time kept before done_until
+    since = datetime.fromisoformat(done) if done else now - timedelta(minutes=5)
+    earliest = now - timedelta(days=1)
     fired = []
     rules, states = current_rules(rt.store)
     for rule in (r for r in rules if r.enabled and r.trigger.schedule):
         try:
-            tick = next(CronSim(rule.trigger.schedule, since))
+            ticks, skipped = due_ticks(CronSim(rule.trigger.schedule, max(since, earliest)), now)
         except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
             fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
-        if tick > now:
-            continue
-        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
-        fired += evaluate(rt, [rule], context_of(values), trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
-                          at=tick, inputs=inputs, states=states)
+        note = missed_note(rule, since, earliest, ticks, skipped)
+        for tick in ticks:
+            values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+            activations = evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
+                                   trigger_id=f"{rule.trigger.key}@{tick.isoformat()}", detail=note)
+            note = note if not activations else ""  # said once, in the rule's first activation
+            fired += activations
+    if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
+        update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
 
 
+def ticks_done(state: dict, now: datetime) -> dict:
+    """The schedule's state once every tick up to `now` is done (a ping delivered late moves nothing back)."""
+    done = max(now, datetime.fromisoformat(state["done_until"])) if state.get("done_until") else now
+    return {k: v for k, v in state.items() if k not in ("last_tick", "previous")} | {"done_until": done.isoformat()}
+
+
+def due_ticks(ticks, now: datetime) -> tuple[list[datetime], int]:
+    """The ticks up to `now` (at most MISSED_TICKS_KEPT, the latest) and how many earlier ones were left out."""
+    kept: deque[datetime] = deque(maxlen=MISSED_TICKS_KEPT)
+    seen = 0
+    for tick in takewhile(lambda t: t <= now, ticks):
+        kept.append(tick)
+        seen += 1
+    return list(kept), seen - len(kept)
+
+
+def missed_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[datetime], skipped: int) -> str:
+    """What of a rule's missed ticks is not fired (logged), as its activation says it; "" when nothing is."""
+    parts = []
+    if since < earliest:
+        parts.append(f"any from {since.isoformat()} to {earliest.isoformat()} (more than a day back)")
+    if skipped:
+        parts.append(f"{skipped} ticks before {ticks[0].isoformat()} (at most {MISSED_TICKS_KEPT} a ping)")
+    if not parts:
+        return ""
+    log.warning("rule.ticks_skipped", rule_id=rule.id, schedule=rule.trigger.schedule, since=since.isoformat(),
+                more_than_a_day_back=since < earliest, skipped=skipped,
+                fired_from=ticks[0].isoformat() if ticks else None)
+    return "missed ticks not fired: " + "; ".join(parts)
+
+
 def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict,
-             states: dict[str, str] | None = None) -> list[dict]:
+             states: dict[str, str] | None = None, detail: str = "") -> list[dict]:
     """`states`: the ETag of each rule's state as listed with the rules for this event (current_rules); without
-    it, a rule that does not hold has its state read to end a run of failures."""
+    it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation."""
     activations = []
     for rule, outcome in decide(rules, context):
         if isinstance(outcome, Exception):
-            activations.append(failed(rt, rule, outcome, trigger_id, at, inputs))
+            activations.append(failed(rt, rule, outcome, trigger_id, at, inputs, detail))
         elif outcome:
-            activations.append(fire(rt, rule, trigger_id, at, inputs))  # its state write ends a run of failures
+            activations.append(fire(rt, rule, trigger_id, at, inputs, detail))  # its state write ends a run of failures
         else:
             recovered(rt, rule, states)
     return activations
@@ -122,7 +165,7 @@ def action_key(rule: Rule, trigger_id: str, at: datetime) -> str:
     return f"{rule.id}|{trigger_id}|{window}"
 
 
-def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
+def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: str = "") -> dict:
     key = action_key(rule, trigger_id, at)
     outcome = {}
 
@@ -144,7 +187,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
     activation = {"id": activation_id(key), "rule_id": rule.id, "trigger": rule.trigger.key, "event_id": trigger_id,
                   "decision": "cooldown" if outcome["cooling"] else "fired", "action": rule.action.type,
                   "action_event_id": action.id, "outcome": "skipped" if outcome["cooling"] else "dispatched",
-                  "detail": "", "inputs": inputs, "at": at.isoformat()}
+                  "detail": detail, "inputs": inputs, "at": at.isoformat()}
     record_activation(rt, activation)
     RULE_ACTIVATIONS.labels(rule.id, activation["decision"]).inc()
     log.info("rule.activation", rule_id=rule.id, decision=activation["decision"], action=rule.action.type,
@@ -154,7 +197,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict) -> dict:
     return activation
 
 
-def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict) -> dict:
+def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs: dict, detail: str = "") -> dict:
     reason = f"{type(exc).__name__}: {exc}"[:500]
     # Failures count for the condition that raised (rules are evaluated as this event's listing read them): a condition
     # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
@@ -166,8 +209,8 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
         rt.store, rule.id, f"raised {state['failures']} times; last: {reason}", condition=rule.condition) is not None
     activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,
                   "event_id": trigger_id, "decision": "error", "action": rule.action.type, "action_event_id": "",
-                  "outcome": "disabled" if disabled else "failed", "detail": reason, "inputs": inputs,
-                  "at": at.isoformat()}
+                  "outcome": "disabled" if disabled else "failed", "detail": "; ".join(filter(None, (reason, detail))),
+                  "inputs": inputs, "at": at.isoformat()}
     record_activation(rt, activation)
     RULE_ACTIVATIONS.labels(rule.id, "error").inc()
     log.warning("rule.failed", rule_id=rule.id, error=reason, failures=state["failures"], disabled=disabled)

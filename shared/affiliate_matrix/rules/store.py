@@ -126,7 +126,7 @@ def state_key(rule_id: str) -> str:
 def _state_shape(state) -> bool:
     if not isinstance(state, dict):
         return False
-    for name in ("last_fired_at", "last_tick", "previous"):  # times a caller reads back with fromisoformat
+    for name in ("last_fired_at", "last_tick", "previous", "done_until"):  # times read back with fromisoformat
         if state.get(name) is not None:
             try:
                 datetime.fromisoformat(state[name])

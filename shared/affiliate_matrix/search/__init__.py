@@ -5,8 +5,8 @@ An index is declared by an `IndexSpec` (logical name, version, field types); the
 index is `<prefix>-<name>-v<version>` and callers always address the alias `<prefix>-<name>`.
 Both adapters answer the same `SearchQuery` the same way: AND of words over the text fields (the
 last one also as the start of a word, with `prefix`), term filters (any of the values), ranges,
-term facets counted under the filters, sort with the id as tiebreak, and opaque cursors that
-return every hit exactly once.
+term facets counted under the filters, post filters (on the hits and every facet but their own
+field's), sort with the id as tiebreak, and opaque cursors that return every hit exactly once.
 """
 
 from abc import ABC, abstractmethod
@@ -90,12 +90,19 @@ class SortKey(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     field: str
     order: Literal["asc", "desc"] = "asc"
+    within: Range | None = Field(None, description="Of a number field: only its values in this range rank a hit "
+                                                   "(the largest, desc, or the smallest); a hit with none ranks "
+                                                   "last. A program's flat amount in one currency is such a range.")
 
 
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str | None = Field(None, max_length=500)
     filters: dict[str, list[str | float | bool]] = {}
+    post_filters: dict[str, list[str | float | bool]] = Field({}, description=(
+        "Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its "
+        "values under everything else the query asks: what each value would find, in the same search "
+        "(OpenSearch's post_filter)."))
     ranges: dict[str, Range | list[Range]] = Field({}, description="A field's range, or ranges any of which it may "
                                                                      "fall in (an empty list matches nothing).")
     facets: list[str] = []
@@ -284,11 +291,12 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
     from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
     the index behind the code, a version not migrated to yet (or rolled back from): a ConfigError naming the
     migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput."""
-    asked = [*query.filters, *query.ranges, *query.facets, *query.exact, *(key.field for key in query.sort)]
+    asked = [*query.filters, *query.post_filters, *query.ranges, *query.facets, *query.exact,
+             *(key.field for key in query.sort)]
     if missing := sorted({name for name in asked if name not in spec.fields}):
         raise ConfigError("index", f"{spec.name} (v{spec.version}) has no field {', '.join(map(repr, missing))}: "
                                    f"if this code is newer than the index, run `amx index migrate {spec.name}`")
-    for name in query.filters:
+    for name in [*query.filters, *query.post_filters]:
         if spec.fields.get(name) not in FILTERABLE:
             raise InvalidInput(f"cannot filter on {name!r}: not a filterable field of {spec.name}")
     for name in query.ranges:
@@ -303,6 +311,10 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
     for key in query.sort:
         if spec.fields.get(key.field) in (None, "stored"):
             raise InvalidInput(f"cannot sort on {key.field!r}: not a sortable field of {spec.name}")
+        if key.within is not None and (spec.fields[key.field] != "number" or any(
+                isinstance(bound, str) for bound in (key.within.gte, key.within.lte))):
+            raise InvalidInput(f"cannot sort on {key.field!r} within a range: not a number field of {spec.name}, "
+                               "or not a range of numbers")
     if query.cursor and query.offset:
         raise InvalidInput("use either cursor or offset, not both")
 

@@ -169,11 +169,15 @@ class Field:
         return self._rows(codes)
 
     def rows_between(self, low, high) -> int:
+        return self._rows(self._codes_between(low, high))
+
+    def _codes_between(self, low, high) -> range:
+        """The codes of the values from low to high (None: unbounded)."""
         if low != low or high != high:  # NaN: no value compares with it (bisect would take it for "any")
-            return 0
+            return range(0)
         start = 0 if low is None else bisect_left(self.values, low)
         end = len(self.values) if high is None else bisect_right(self.values, high)
-        return self._rows(range(start, end))
+        return range(start, end)
 
     def _rows(self, codes) -> int:
         found, sparse = 0, []
@@ -200,19 +204,25 @@ class Field:
         found.sort()
         return [(self.values[code], -n) for n, code in found[:size]]
 
-    def sort_key(self, agg: str, descending: bool) -> SortKey:
-        """Rows ranked by their smallest (agg="min") or largest value."""
-        if (agg, descending) not in self._keys:
+    def sort_key(self, agg: str, descending: bool, within=None) -> SortKey:
+        """Rows ranked by their smallest (agg="min") or largest value; with `within` (a Range), of their values in
+        it only, those with none ranked last."""
+        codes_in = range(len(self.values)) if within is None else self._codes_between(
+            None if within.gte is None else float(within.gte), None if within.lte is None else float(within.lte))
+        cached = (agg, descending, codes_in.start, codes_in.stop)
+        if cached not in self._keys:
             codes = array("q", [-1]) * self.size
-            spans = map(sub, islice(self.bounds, 1, None), self.bounds)
-            code_per_holder = array("q", chain.from_iterable(map(repeat, range(len(self.values)), spans)))
+            holders = self.holders[self.bounds[codes_in.start]:self.bounds[codes_in.stop]]
+            spans = map(sub, islice(self.bounds, codes_in.start + 1, codes_in.stop + 1),
+                        islice(self.bounds, codes_in.start, codes_in.stop))
+            code_per_holder = array("q", chain.from_iterable(map(repeat, codes_in, spans)))
             if agg == "max":  # the last code written to a row stays: its largest, or its smallest
-                run_all(map(codes.__setitem__, self.holders, code_per_holder))
+                run_all(map(codes.__setitem__, holders, code_per_holder))
             else:
-                run_all(map(codes.__setitem__, reversed(self.holders), reversed(code_per_holder)))
+                run_all(map(codes.__setitem__, reversed(holders), reversed(code_per_holder)))
             rank = ranked(codes, len(self.values), descending)
-            self._keys[agg, descending] = SortKey(rank, self.values, descending, self.text, self.by_id)
-        return self._keys[agg, descending]
+            self._keys[cached] = SortKey(rank, self.values, descending, self.text, self.by_id)
+        return self._keys[cached]
 
 
 class Columns:

@@ -49,6 +49,17 @@ _TYPES = {
 # whether the order is descending: a cursor's null stands there (the SQLite index reads null as missing too).
 # The node takes a null only for a keyword; for these it fails the search with a 500.
 _MISSING_LAST = {"number": ("Infinity", "-Infinity"), "date": (2**63 - 1, -(2**63)), "bool": (2**31 - 1, -(2**31))}
+# A hit's value of a number field within a range (SortKey.within): a field sort ranks by every value, so a script
+# does. Doc values come in ascending order, so the last one in the range is the largest, the first the smallest.
+# A hit with none there gets `none`, past every value in the order asked (a finite number: a cursor carries it).
+_WITHIN = """double found = params.none;
+for (def value : doc[params.field]) {
+  if ((params.gte == null || value >= params.gte) && (params.lte == null || value <= params.lte)) {
+    found = value;
+    if (!params.largest) { break; }
+  }
+}
+return found;"""
 
 
 def index_body(spec: IndexSpec) -> dict:
@@ -63,6 +74,17 @@ def index_body(spec: IndexSpec) -> dict:
 def mapping_for(spec: IndexSpec) -> dict:
     return {"dynamic": "strict", "_meta": {"spec": spec.to_json()},
             "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
+
+
+_LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
+
+
+def _facet(field: str, query: SearchQuery) -> dict:
+    """A facet's aggregation: its values by count, under the query and the post filters of other fields (the post
+    filter applies to hits only)."""
+    terms = {"terms": {"field": field, "size": query.facet_size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+    others = [{"terms": {other: values}} for other, values in query.post_filters.items() if other != field]
+    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}} if others else terms
 
 
 def _reason(error) -> str:
@@ -358,6 +380,13 @@ class OpenSearchIndex(SearchIndex):
             filters += within
         sort = [] if (query.sort or not text_words) else [{"_score": "desc"}]
         for key in query.sort:
+            if key.within is not None:
+                desc = key.order == "desc"
+                params = {"field": key.field, "gte": key.within.gte, "lte": key.within.lte, "largest": desc,
+                          "none": -_LARGEST if desc else _LARGEST}
+                sort.append({"_script": {"type": "number", "order": key.order,
+                                         "script": {"lang": "painless", "source": _WITHIN, "params": params}}})
+                continue
             field = f"{key.field}.raw" if spec.fields[key.field] == "text" else key.field
             sort.append({field: {"order": key.order, "missing": "_last"}})
         sort.append({spec.id_field: "asc"})
@@ -366,11 +395,15 @@ class OpenSearchIndex(SearchIndex):
                                       "boost": EXACT_BOOST}} for field in query.exact] if text_words else []
         body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
                 "sort": sort, "size": query.size, "from": query.offset, "track_total_hits": True,
-                "aggs": {f: {"terms": {"field": f, "size": query.facet_size,
-                                       "order": [{"_count": "desc"}, {"_key": "asc"}]}} for f in query.facets}}
+                "aggs": {field: _facet(field, query) for field in query.facets}}
+        if query.post_filters:  # on the hits only: each facet but the field's own has them as a filter of its own
+            body["post_filter"] = {"bool": {"filter": [{"terms": {field: values}}
+                                                       for field, values in query.post_filters.items()]}}
         if after is not None:
             keys = [("score", True)] if sort[0] == {"_score": "desc"} else []  # (kind, descending) per sort value
-            keys += [(spec.fields[key.field], key.order == "desc") for key in query.sort] + [("keyword", False)]
+            keys += [("script" if key.within is not None else spec.fields[key.field], key.order == "desc")
+                     for key in query.sort]
+            keys.append(("keyword", False))
             if len(after) != len(sort) or any(v is None and kind == "score" for v, (kind, _) in zip(after, keys)):
                 raise InvalidInput("cursor is malformed: pass back next_cursor exactly as it was given")
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
@@ -388,7 +421,8 @@ class OpenSearchIndex(SearchIndex):
             next_cursor = encode_cursor(query, raw_hits[-1]["sort"])
         facets = {}
         for field in query.facets:
-            buckets = response["aggregations"][field]["buckets"]
+            counted = response["aggregations"][field]
+            buckets = counted.get("values", counted)["buckets"]  # under a filter of the other post filters, or not
             if spec.fields[field] == "bool":
                 facets[field] = [(b["key_as_string"] == "true", b["doc_count"]) for b in buckets]
             else:

@@ -56,6 +56,14 @@ def _damage_named(path: str):
                           "directory connection and `amx scrape <connection>` each API connection") from None
 
 
+def _rows_with(columns, kind: str, field: str, values: list) -> int:
+    """The rows (a set, columns.py) whose field holds any of the values."""
+    if kind in ("number", "date"):
+        return columns.number(field).rows_with([_epoch(v) if kind == "date" else float(v) for v in values])
+    return columns.keyword(field).rows_with([("true" if v else "false") if isinstance(v, bool) else str(v)
+                                             for v in values])
+
+
 def _boosted(scores: dict[int, float], exact: int) -> dict[int, float]:
     """The scores with EXACT_BOOST added to those of the rows in `exact` (a set of row ids)."""
     if exact:
@@ -356,19 +364,18 @@ class SqliteSearchIndex(SearchIndex):
                 matched, scorer = fts_match(self.db, t, groups, columns.size)
                 match &= matched
         for field, values in query.filters.items():
-            kind = spec.fields[field]
-            if kind in ("number", "date"):
-                wanted = [_epoch(v) if kind == "date" else float(v) for v in values]
-                match &= columns.number(field).rows_with(wanted)
-            else:
-                wanted = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
-                match &= columns.keyword(field).rows_with(wanted)
+            match &= _rows_with(columns, spec.fields[field], field, values)
         for field, ranges in query.ranges.items():
             convert, column, within = _epoch if spec.fields[field] == "date" else float, columns.number(field), 0
             for rng in ranges_of(ranges):
                 within |= column.rows_between(None if rng.gte is None else convert(rng.gte),
                                               None if rng.lte is None else convert(rng.lte))
             match &= within
+        unposted = match  # before the post filters: a post-filtered field's facet is counted under the others
+        posted = {field: _rows_with(columns, spec.fields[field], field, values)
+                  for field, values in query.post_filters.items()}
+        for rows in posted.values():
+            match &= rows
 
         exact = 0  # matched rows whose exact field is the text: their scores are raised by EXACT_BOOST
         if text_words and query.exact:  # a few rows, looked up by the (field, value) index: no column is loaded
@@ -390,7 +397,7 @@ class SqliteSearchIndex(SearchIndex):
         for key in query.sort:
             kind, agg, descending = spec.fields[key.field], "min" if key.order == "asc" else "max", key.order == "desc"
             if kind in ("number", "date"):
-                keys.append(columns.number(key.field).sort_key(agg, descending))
+                keys.append(columns.number(key.field).sort_key(agg, descending, key.within))
             else:
                 column = columns.keyword(f"{key.field}.raw" if kind == "text" else key.field)
                 keys.append(column.sort_key(agg, descending))
@@ -412,7 +419,13 @@ class SqliteSearchIndex(SearchIndex):
             next_cursor = encode_cursor(query, [key.cursor_value(shown[-1]) for key in keys])
         facets = {}
         for field in query.facets:
-            counts = columns.keyword(field).counts(match, query.facet_size)
+            under = match
+            if field in posted:
+                under = unposted
+                for other, rows in posted.items():
+                    if other != field:
+                        under &= rows
+            counts = columns.keyword(field).counts(under, query.facet_size)
             facets[field] = [(v == "true", n) for v, n in counts] if spec.fields[field] == "bool" else counts
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 

@@ -6,12 +6,14 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX
+from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
 FACET_FIELDS = {name: field for name, field in api.FILTERS.items() if field in api.FACETS}  # "category" -> "categories"
 HIDDEN_FIELDS = {"provenance", "id"}
+NEEDING = {"flat_currency": ("min_commission_flat",)}  # a filter and the parameters asked only with it
+SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
 
 
 def search_page(rt, args: MultiDict) -> dict:
@@ -20,7 +22,8 @@ def search_page(rt, args: MultiDict) -> dict:
     Every filter in the URL is shown as a checked box, whether or not it has a facet or its value is among the
     counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
     its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
-    filter that is set has its counts from the search without it: what ticking one more value would add. A search
+    filter that is set has its counts from the search without it: what ticking one more value would add (without a
+    flat minimum too, when it is flat_currency: a flat minimum needs a currency, so those counts ignore it). A search
     that asks no status lists open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts
     of every status (the API's status facet counts them all then)."""
     result = api.search(rt, args)
@@ -28,7 +31,8 @@ def search_page(rt, args: MultiDict) -> dict:
     chosen_by = {name: args.getlist(name) for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
     for name in {name for name in api.FILTERS if name in args and FACET_FIELDS.get(name) in counted}:
-        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in (name, "cursor", "page")])
+        dropped = (name, *NEEDING.get(name, ()), "cursor", "page")
+        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in dropped])
         without["limit"] = "1"
         counted[FACET_FIELDS[name]] = api.search(rt, without)["facets"].get(FACET_FIELDS[name], [])
     facets = []
@@ -38,6 +42,8 @@ def search_page(rt, args: MultiDict) -> dict:
         buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
+        for bucket in buckets:
+            bucket["label"] = SHOWN_AS.get((name, bucket["value"]), bucket["value"])
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all

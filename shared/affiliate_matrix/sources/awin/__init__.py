@@ -54,9 +54,16 @@ def programme_listing(programme: dict, details: dict) -> Listing:
         extra={k: str(v) for k, v in {
             "approval_rate": _share(kpi.get("approvalPercentage")),
             "conversion_rate": _share(kpi.get("conversionRate")),
-            "validation_days": kpi.get("validationDays"), "epc": kpi.get("epc"),
-            "average_payment_days": kpi.get("averagePaymentTime")}.items() if v is not None},
+            "validation_days": kpi.get("validationDays"), "average_payment_days": kpi.get("averagePaymentTime"),
+            **_epc(kpi.get("epc"), currency)}.items() if v is not None},
     )
+
+
+def _epc(epc, currency: str | None) -> dict:
+    """Awin's EPC (commission earned by publishers over clicks, one of the figures its Awin Index weighs over the
+    previous 3 months) as the program's 3-month EPC, in the programme's currency: Awin's figures for a programme are
+    in its currency, as its commission amounts. Where Awin names no currency, no EPC (no currency is assumed)."""
+    return {"epc_90d": epc, "epc_currency": currency} if epc is not None and currency else {}
 
 
 def _share(percent) -> float | None:
