@@ -2,6 +2,7 @@
 writes (ETag), and the credentials a connection reads from its secret."""
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
@@ -14,6 +15,8 @@ from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
+# A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
+GENERATION = r"^g_[0-9a-f]{32}$"
 
 
 class SyncResult(Model):
@@ -41,6 +44,11 @@ class Connection(Model):
     healthy: bool = True
     health_reason: str | None = Field(None, max_length=500, description="Why the connection is unhealthy.")
     version: int = Field(0, ge=0)
+    generation: str | None = Field(
+        None, pattern=GENERATION, json_schema_extra={"readOnly": True},
+        description="Which creation of the connection this is: set by the server when the connection is created, kept "
+                    "by an edit, another when it is deleted and created again under the same id. Its runs' records, "
+                    "their claims and its connection.deleted event name it. None: created before connections had one.")
 
     @field_validator("base_url")
     @classmethod
@@ -113,9 +121,20 @@ def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection,
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 
+def created(connection: Connection) -> Connection:
+    """A connection as it is created: with a generation of its own. One that has a generation keeps it (a connection
+    put back after a delete whose withdrawal failed is the same creation)."""
+    if connection.generation is not None:
+        return connection
+    return connection.model_copy(update={"generation": f"g_{uuid.uuid4().hex}"})
+
+
 def save_connection(store: ObjectStore, connection: Connection, *, if_match: str | None = None,
                     create: bool = False) -> str:
-    """Create (create=True: only if absent) or replace (if_match: only if unchanged). Returns the new ETag."""
+    """Create (create=True: only if absent, with its generation: see created) or replace (if_match: only if
+    unchanged). Returns the new ETag."""
+    if create:
+        connection = created(connection)
     return save_document(store, connection_key(connection.id), connection, if_match=if_match, create=create)
 
 
@@ -154,20 +173,21 @@ def others_of_source(store: ObjectStore, source: str, connection_id: str) -> lis
 
 
 def deletion_event(connection: Connection, etag: str):
-    """The event announcing that `connection`, stored with `etag`, is being deleted: the index function withdraws its
-    claims once that delete is done (pipeline.withdraw_announced), as of the event's time."""
+    """The event announcing that `connection`, stored with `etag`, is being deleted: the index function withdraws the
+    claims of its generation once that delete is done (pipeline.withdraw_announced), as of the event's time."""
     from affiliate_matrix.events import CONNECTION_DELETED, Event
 
-    return Event.make(CONNECTION_DELETED, "/connections",
-                      {"connection_id": connection.id, "source": connection.source, "etag": etag},
-                      key=f"{connection.id}|{etag}", subject=connection.id)
+    return Event.make(CONNECTION_DELETED, "/connections", {
+        "connection_id": connection.id, "source": connection.source, "etag": etag,
+        "generation": connection.generation}, key=f"{connection.id}|{etag}", subject=connection.id)
 
 
 def announce_deletion(rt, connection: Connection, etag: str):
     """Announce that `connection` (its ETag: the version deleted) is being deleted, before the delete: a process
     stopped between the two leaves an event whose delete never came (the index function withdraws nothing while the
-    connection is stored with that ETag: pipeline.withdraw_announced), never a delete without its event. A failure to
-    publish leaves the connection, to delete again. Returns the event."""
+    connection is stored with that ETag, and a delivery after the first makes that delete impossible and drops the
+    event: pipeline.withdraw_announced), never a delete without its event. A failure to publish leaves the
+    connection, to delete again. Returns the event."""
     event = deletion_event(connection, etag)
     rt.bus.publish(event)
     return event

@@ -183,8 +183,8 @@ def records_of(source, connection, page: Page, callback: str, fetched_at) -> lis
     for item in source.run(callback, page):
         if isinstance(item, Listing):
             try:
-                item = RawRecord(source=source.name, connection_id=connection.id, url=page.url, fetched_at=fetched_at,
-                                 raw_key=page.raw_key, **vars(item))
+                item = RawRecord(source=source.name, connection_id=connection.id, generation=connection.generation,
+                                 url=page.url, fetched_at=fetched_at, raw_key=page.raw_key, **vars(item))
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 raise ParseError(f"{page.url}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None

@@ -85,6 +85,9 @@ class FieldSource(Model):
 
     source: str
     connection_id: str | None = None
+    generation: str | None = Field(None, description="The generation of the connection it came through (which "
+                                                     "creation of it: Connection.generation); None: recorded before "
+                                                     "claims named one, or of a connection that has none.")
     url: str
     fetched_at: UtcDatetime
     raw_key: str
@@ -156,6 +159,9 @@ class RawRecord(Model):
 
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     connection_id: str
+    generation: str | None = Field(None, description="The generation of its connection when the run began "
+                                                     "(Connection.generation); None: stored before records named one, "
+                                                     "a connection that has none, or discovery's.")
     record_key: str = Field(min_length=1, description="The source's own id for the program (slug, offer id).")
     url: HttpUrl
     fetched_at: UtcDatetime

@@ -113,14 +113,15 @@ def normalize(record: RawRecord) -> Program:
             [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value] if isinstance(value, list)
             else value)
         program.provenance[field] = [FieldSource(source=record.source, connection_id=record.connection_id,
-                                                 url=str(record.url), fetched_at=record.fetched_at,
-                                                 raw_key=record.raw_key, value=claim, evidence=quoted.get(field, []))]
+                                                 generation=record.generation, url=str(record.url),
+                                                 fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim,
+                                                 evidence=quoted.get(field, []))]
     if record.closed:  # the source says the program is over: its claim, credited to it as any field's (merge weighs it)
         program.status = "closed_suspected"
         program.provenance["status"] = [FieldSource(source=record.source, connection_id=record.connection_id,
-                                                    url=str(record.url), fetched_at=record.fetched_at,
-                                                    raw_key=record.raw_key, value="closed_suspected",
-                                                    evidence=[record.closed])]
+                                                    generation=record.generation, url=str(record.url),
+                                                    fetched_at=record.fetched_at, raw_key=record.raw_key,
+                                                    value="closed_suspected", evidence=[record.closed])]
     program.quality_score = quality(program)
     return program
 

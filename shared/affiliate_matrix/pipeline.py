@@ -1,17 +1,19 @@
 """The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
 announce the batch, and index it into the master index. Each step is idempotent."""
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
+                                     NotFoundError)
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
@@ -51,7 +53,8 @@ class IndexReport:
     unchanged: int = 0
     deltas: list[DeltaChange] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    # Why records of the batch were not indexed (None: none were left out): their connection was deleted since
+    # Why records of the batch were not indexed (None: none were left out): their connection was deleted (or deleted
+    # and created again) since their run began
     skipped: str | None = None
 
 
@@ -152,8 +155,9 @@ def http_cache(rt, key: str) -> dict:
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:
     """Normalize a batch, fold it into the index, and record and announce what changed. `complete_run_of`: the
     connection whose complete run the batch is (scrape's event says so): what the connection claimed before and this
-    run did not list is withdrawn (withdraw_unlisted). Records of a connection deleted since are left out, the batch's
-    report saying so (deleted_connections)."""
+    run did not list is withdrawn (withdraw_unlisted). Records of a run whose connection is deleted since, or deleted
+    and created again, are left out, the batch's report saying so, and their claims withdrawn (gone_runs); so are
+    those of a connection deleted while the batch was being written."""
     lines = rt.store.get(batch_key).data.splitlines()
     try:
         records = [RawRecord.model_validate_json(line) for line in lines if line.strip()]
@@ -162,12 +166,16 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         raise DamagedData(f"batch {batch_key}", f"{'.'.join(map(str, first['loc'])) or 'a line'}: {first['msg']}",
                           "collect the connection again (amx scrape, or amx replay for stored pages)") from None
     report = IndexReport(batch_key, len(records))
-    if gone := deleted_connections(rt, records):
-        records = [record for record in records if record.connection_id not in gone]
-        report.skipped = (f"{report.records - len(records)} records of connection {', '.join(sorted(gone))}, deleted "
-                          "since the run: their claims are not added back after its deletion withdrew them")
-        log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(gone),
-                    records=report.records - len(records), reason=report.skipped)
+    if gone := gone_runs(rt, records):
+        report.skipped = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {why}"
+                                   for of_run, why in gone) + (": their claims are not added back after its deletion "
+                                                              "withdrew them")
+        log.warning("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
+            {of_run[0].connection_id for of_run, _ in gone}), records=sum(len(of_run) for of_run, _ in gone),
+            reason=report.skipped)
+        left_out = {id(record) for of_run, _ in gone for record in of_run}
+        records = [record for record in records if id(record) not in left_out]
+        withdraw_runs(rt, gone)  # what an earlier attempt of this batch wrote before the connection went
         if not records:
             return report
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
@@ -230,19 +238,59 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     ITEMS.labels("indexed").inc(written)
     log.info("index.done", batch_key=batch_key, created=report.created, updated=report.updated,
              unchanged=report.unchanged, deltas=len(report.deltas), errors=len(report.errors))
+    # A connection deleted, and its claims withdrawn, between the check above and these writes would get them back:
+    # checked again now, they are withdrawn again. A delete after this check came after the writes, and the
+    # withdrawal its event asks for reads them.
+    if gone := gone_runs(rt, records):
+        log.warning("index.written_for_a_gone_connection", batch_key=batch_key,
+                    connection_ids=sorted({of_run[0].connection_id for of_run, _ in gone}),
+                    reason="deleted while the batch was being written: its claims are withdrawn again")
+        withdraw_runs(rt, gone)
     return report
 
 
-def deleted_connections(rt, records: list[RawRecord]) -> set[str]:
-    """The connections the records came through that are deleted: a run still under way when its connection was
-    deleted stores its batch after the deletion's withdrawal, and its records would add the claims back. Only a
-    source plugin's records come through a stored connection (discovery's name its own run); records naming no
-    connection (stored before records did) are indexed as they were."""
-    from affiliate_matrix.connections import connection_key
+def gone_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]:
+    """The records of each run whose connection is no longer stored as it was when the run began, with why: deleted,
+    or deleted and created again under its id (another generation: see connections.created). A run still under way
+    when its connection was deleted stores its batch after the deletion's withdrawal, and its records would add the
+    claims back, to the connection created again too. Only a source plugin's records come through a stored
+    connection (discovery's name its own run); records naming no generation (stored before records did) are judged
+    by their connection alone, and a connection whose document cannot be read is taken for stored."""
     from affiliate_matrix.sources import all_sources
 
-    named = {record.connection_id for record in records if record.source in all_sources()} - {None}
-    return {connection_id for connection_id in named if rt.store.head(connection_key(connection_id)) is None}
+    runs: dict[tuple[str, str | None], list[RawRecord]] = {}
+    for record in records:
+        if record.source in all_sources() and record.connection_id:
+            runs.setdefault((record.connection_id, record.generation), []).append(record)
+    stored = {connection_id: stored_generation(rt, connection_id) for connection_id in {c for c, _ in runs}}
+    gone = []
+    for (connection_id, generation), of_run in sorted(runs.items(), key=lambda run: (run[0][0], run[0][1] or "")):
+        exists, now = stored[connection_id]
+        if not exists:
+            gone.append((of_run, "deleted since the run"))
+        elif None not in (generation, now) and now != generation:
+            gone.append((of_run, "deleted and created again since the run"))
+    return gone
+
+
+def stored_generation(rt, connection_id: str) -> tuple[bool, str | None]:
+    """Whether the connection is stored, and as which generation (None: it has none, or cannot be read)."""
+    try:
+        return True, load_connection(rt.store, connection_id)[0].generation
+    except NotFoundError:
+        return False, None
+    except DamagedData:
+        return True, None
+
+
+def withdraw_runs(rt, gone: list[tuple[list[RawRecord], str]]) -> None:
+    """The claims of runs whose connection is gone (gone_runs) withdrawn, as of just after each run's last sighting,
+    from the programs where they stand: usually none, the deletion's withdrawal having taken them. A program the
+    connection's next generation has listed since keeps its claims (withdrawn_from)."""
+    for of_run, _ in gone:
+        first = of_run[0]
+        withdraw_connection(rt, first.connection_id, first.source,
+                            max(record.fetched_at for record in of_run) + timedelta(microseconds=1), first.generation)
 
 
 def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange], run: str,
@@ -291,25 +339,66 @@ def index_announced(rt, data: dict) -> IndexReport:
 
 
 def withdraw_announced(rt, event) -> list[DeltaChange]:
-    """Withdraw the claims of the connection a "connection deleted" event announces (its data), as of its time, once
-    the delete is done. The event is published before the delete, which is conditional on the ETag the event names:
-    while the connection is stored with that ETag the delete is still under way, and the event is retried
-    (BackendUnavailable: redelivered until the connection is gone, or parked when the delete never came); stored with
-    another ETag, it was changed first and the delete was refused (412): nothing is withdrawn. An event naming no
-    ETag (published before events named one) withdraws at once, whether the connection is gone or not."""
+    """Withdraw the claims of the connection a "connection deleted" event announces (its data), of the generation it
+    names, as of its time, once the delete is done. The event is published before the delete, which is conditional
+    on the ETag the event names. While the connection is stored with that ETag the delete is still under way: the
+    event is retried once (BackendUnavailable), and a later delivery finding it so still takes it for a delete whose
+    process stopped before it: that delete is made impossible (fence_undone_delete) and the event dropped, logged.
+    Stored with another ETag but the same generation, it was changed first and the delete was refused (412): nothing
+    is withdrawn. Stored as another generation, it was deleted and created again: the deleted generation's claims are
+    withdrawn, the new one's kept. An event naming no generation (published before events did) takes any stored one
+    for the same; one naming no ETag either withdraws at once, whether the connection is gone or not."""
     from affiliate_matrix.connections import connection_key
 
-    connection_id, etag = event.data["connection_id"], event.data.get("etag")
-    if etag is not None and (stored := rt.store.head(connection_key(connection_id))) is not None:
-        if stored == etag:
+    connection_id, etag, generation = event.data["connection_id"], event.data.get("etag"), event.data.get("generation")
+    if etag is None:
+        return withdraw_connection(rt, connection_id, event.data["source"], event.time)
+    stored = rt.store.head(connection_key(connection_id))
+    marker = f"pending/deletions/{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
+    if stored == etag:
+        try:
+            rt.store.put(marker, event.id.encode(), content_type="text/plain", if_none_match=True)
+        except ConflictError:
+            pass  # marked by an earlier delivery: the delete has not come since
+        else:  # the first delivery to find the delete not done leaves this mark, and is delivered again
             raise BackendUnavailable(f"connection {connection_id!r} is still stored with the ETag deleted ({etag}): "
                                      "its delete is still under way",
                                      cause="the connection's delete is still under way", retry_after=1)
+        if fence_undone_delete(rt, connection_id, etag):
+            rt.store.delete(marker)
+            log.info("connection.deletion_dropped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
+                     reason="still stored as it was when its delete was announced, a delivery later: that delete "
+                            "never came (its process stopped first); the connection stays, with its claims, its "
+                            "version counted one more so that the delete cannot come now; delete it again")
+            return []
+        stored = rt.store.head(connection_key(connection_id))  # changed meanwhile: deleted after all, or edited
+    exists, now = stored_generation(rt, connection_id) if stored is not None else (False, None)
+    if exists and (None in (generation, now) or now == generation):
+        rt.store.delete(marker)
         log.info("connection.withdrawal_skipped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
                  reason="the connection changed before its delete, which was refused (412): it stays, with its "
                         "claims")
         return []
-    return withdraw_connection(rt, connection_id, event.data["source"], event.time)
+    withdrawn = withdraw_connection(rt, connection_id, event.data["source"], event.time, generation)
+    rt.store.delete(marker)
+    return withdrawn
+
+
+def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
+    """Make a delete announced for `etag` that has not come impossible: the connection is written again, its version
+    counted one more, conditionally on that ETag, so the delete (conditional on it too) is refused (412) should its
+    process still be running; a client retrying it reads the connection again. False: the connection changed first
+    (the delete came after all, or an edit)."""
+    from affiliate_matrix.connections import save_connection
+
+    try:
+        connection, stored = load_connection(rt.store, connection_id)
+        if stored != etag:
+            return False
+        save_connection(rt.store, connection.model_copy(update={"version": connection.version + 1}), if_match=etag)
+    except (NotFoundError, ConflictError):
+        return False
+    return True
 
 
 def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
@@ -347,11 +436,14 @@ def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | N
 
 
 def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at: datetime,
-                   listed: set[str] = frozenset()) -> list[tuple[dict, DeltaChange | None]]:
+                   listed: set[str] = frozenset(),
+                   generation: str | None = None) -> list[tuple[dict, DeltaChange | None]]:
     """Every program `source` claims but those `listed`, with the `claimants`' claims (of that source) withdrawn as
     of `at`: the documents that changed, each with its delta (credited to the source; None when no field shown
-    changed, only whose claims they are). Claims of the source naming no connection, not among the `claimants`
-    (claimants_of), are kept: logged once, with how many programs hold them, when there were any."""
+    changed, only whose claims they are). With a `generation` (a deleted connection's), a program whose claims of
+    the connection are another generation's (it was created again and listed the program since) is left as it is.
+    Claims of the source naming no connection, not among the `claimants` (claimants_of), are kept: logged once, with
+    how many programs hold them, when there were any."""
     from affiliate_matrix.merge import claimant, withdraw
 
     changed, kept = [], 0
@@ -363,6 +455,9 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
             if hit.id in listed:
                 continue
             before = from_document(hit.doc)
+            if generation is not None and any(claimant(c) in claimants and c.generation not in (None, generation)
+                                              for cs in before.provenance.values() for c in cs):
+                continue
             kept += keeping and any(claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
             after = withdraw(before, claimants, at)
             delta = diff(before, after, at=at, source=source)
@@ -380,15 +475,17 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
     return changed
 
 
-def withdraw_connection(rt, connection_id: str, source: str, at: datetime) -> list[DeltaChange]:
-    """A deleted connection (its connection.deleted event: the id, the source, `at` when it was deleted): its claims
-    withdrawn as of `at` from every program its source claims (claimants_of). Idempotent, so a redelivered event
+def withdraw_connection(rt, connection_id: str, source: str, at: datetime,
+                        generation: str | None = None) -> list[DeltaChange]:
+    """A deleted connection (its connection.deleted event: the id, the source, `at` when it was deleted, the
+    generation deleted, None: any): its claims withdrawn as of `at` from every program its source claims
+    (claimants_of), but where its next generation's claims stand (withdrawn_from). Idempotent, so a redelivered event
     changes nothing more: the same withdrawal as of the same time gives the same documents and deltas, and what is
     written already is unchanged. Deltas are recorded before the programs are written, then announced
     (write_changes); one not written fails it (BackendUnavailable), for the event to be delivered again."""
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
-    changes = withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at)
+    changes = withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, generation=generation)
     deltas = {delta.program_id: delta for _, delta in changes if delta is not None}
     run = f"deleted-{connection_id}-{at.strftime('%Y%m%dT%H%M%S%fZ')}"
     announced, errors, written = write_changes(rt, {document["id"]: document for document, _ in changes}, deltas, run,

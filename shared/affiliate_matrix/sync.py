@@ -155,8 +155,8 @@ def listing_record(source: ApiSource, connection: Connection, response: ApiRespo
     if isinstance(listing, Exception):
         return Failure(response.url, "parse", _reason(source, response.url, listing), response.raw_key)
     try:
-        return RawRecord(source=source.name, connection_id=connection.id, url=response.url,
-                         fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing))
+        return RawRecord(source=source.name, connection_id=connection.id, generation=connection.generation,
+                         url=response.url, fetched_at=response.fetched_at, raw_key=response.raw_key, **vars(listing))
     except ValidationError as exc:  # the API sent data that does not fit a listing
         first = exc.errors(include_url=False)[0]
         return Failure(response.url, "parse", f"{'.'.join(map(str, first['loc']))}: {first['msg']}", response.raw_key)

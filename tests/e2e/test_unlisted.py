@@ -138,14 +138,16 @@ def test_a_deleted_connection_withdraws_its_claims_through_an_event(synced, held
     assert synced.named("NordVPN")["epc_7d"] is not None  # CJ's figure
     admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
     connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
-    etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    read = connections.get("/connections/cj", headers=admin)
+    etag, generation = read.headers["ETag"], read.get_json()["generation"]
     assert connections.delete("/connections/cj", headers={**admin, "If-Match": '"stale"'}).status_code == 412
     assert deleted_events(held) == []  # not deleted: nothing asked
     answer = connections.delete("/connections/cj", headers={**admin, "If-Match": etag})
     assert answer.status_code == 202, answer.get_data(as_text=True)
     (event,) = deleted_events(held)
     assert answer.get_json()["withdrawal"] == "queued" and answer.get_json()["event_id"] == event.id
-    assert event.data == {"connection_id": "cj", "source": "cj", "etag": etag.strip('"')}  # the version deleted
+    assert event.data == {"connection_id": "cj", "source": "cj", "etag": etag.strip('"'),  # the version deleted
+                          "generation": generation}
     assert connections.get("/connections/cj", headers=admin).status_code == 404
     assert synced.named("NordVPN")["status"] == "active"  # not withdrawn in the request
     delivered(synced, event)
@@ -241,6 +243,7 @@ def test_a_deletion_event_taken_before_its_delete_is_done_is_retried_until_it_is
     synced.rt.store.delete(connection_key("cj"), if_match=etag)
     delivered(synced, event)
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert list(synced.rt.store.list("pending/deletions/")) == []
 
 
 def test_a_deletion_event_naming_no_etag_withdraws_at_once_as_before(synced):
@@ -293,6 +296,100 @@ def test_a_batch_of_a_run_its_connection_was_deleted_during_adds_no_claims_back(
     assert "3 records of connection cj, deleted since the run" in report.skipped
 
 
+def test_a_connection_deleted_and_created_again_before_its_event_is_taken_loses_the_old_ones_claims(
+        synced, held, tmp_path):
+    """Created again under its id before the index function took the deletion's event, the connection looked edited
+    (another ETag): the deleted one's claims stayed, for good under a directory crawl. The new one's stand."""
+    synced.sync("cj")
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    read = connections.get("/connections/cj", headers=admin)
+    assert connections.delete("/connections/cj", headers={**admin, "If-Match": read.headers["ETag"]}).status_code == 202
+    (event,) = deleted_events(held)
+    created = connections.post("/connections", headers=admin, json={
+        k: v for k, v in read.get_json().items() if k in ("id", "source", "base_url", "credentials_path")})
+    assert created.status_code == 201 and created.get_json()["generation"] != read.get_json()["generation"]
+    # The new one's first sync reads page 1 (Lumen Skincare, Bluehost) and fails on page 2: it withdraws nothing
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site", {}, failing_page=2)}, failing=True)
+    delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["NordVPN"]  # only the deleted one listed it
+    for name in ("Bluehost", "Lumen Skincare"):
+        program = synced.named(name)
+        assert program["status"] == "active" and {claim["generation"] for claims in program["provenance"].values()
+                                                   for claim in claims} == {created.get_json()["generation"]}, name
+
+
+def test_a_batch_of_a_run_begun_before_its_connection_was_created_again_is_not_the_new_ones(synced):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.pipeline import index_announced
+
+    (run,) = synced.sync("cj")
+    assert CliRunner().invoke(app, ["connections", "delete", "cj"]).exit_code == 0
+    save_connection(synced.rt.store, Connection(id="cj", source="cj"), create=True)
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    report = index_announced(synced.rt, {"batch_key": run.batch_key, "connection_id": "cj", "complete": True})
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert (report.created, report.updated, report.deltas) == (0, 0, [])
+    assert "3 records of connection cj, deleted and created again since the run" in report.skipped
+
+
+def test_a_connection_deleted_while_its_batch_is_written_does_not_get_its_claims_back(synced, monkeypatch):
+    """Deleted, and its claims withdrawn, between index_batch's check that the connection is stored and its writes:
+    the batch's claims were written over the withdrawal, for good."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import connection_key, deletion_event, load_connection
+    from affiliate_matrix.pipeline import index_announced
+
+    (run,) = synced.sync("cj")
+    resolved = pipeline.resolved
+
+    def deleted_meanwhile(rt, programs):
+        connection, etag = load_connection(rt.store, "cj")
+        event = deletion_event(connection, etag)
+        rt.store.delete(connection_key("cj"), if_match=etag)
+        delivered(synced, event)
+        assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+        return resolved(rt, programs)
+
+    monkeypatch.setattr(pipeline, "resolved", deleted_meanwhile)
+    index_announced(synced.rt, {"batch_key": run.batch_key, "connection_id": "cj", "complete": False})
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    for item in synced.get("/programs?limit=100")["items"]:
+        assert sources_of(synced.named(item["name"])) == set(), item["name"]
+
+
+def test_a_delete_whose_process_stopped_before_deleting_is_dropped_not_parked(synced):
+    """DELETE publishes its event, then deletes: a process stopped between the two left an event retried until it
+    was parked as a dead letter, though nothing was wrong. A later delivery finding the connection as it was makes
+    that delete impossible (the connection written again) and drops the event, logged."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.connections import connection_key, deletion_event, load_connection
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+
+    synced.sync("cj")
+    connection, etag = load_connection(synced.rt.store, "cj")
+    event = deletion_event(connection, etag)
+    programs, changes = synced.get("/programs?limit=100"), synced.get("/changes?limit=100")
+    with pytest.raises(BackendUnavailable, match="still under way"):  # the first delivery: it may be a moment behind
+        delivered(synced, event)
+    with capture_logs() as logs:
+        delivered(synced, event)  # a later one: dropped, not retried into a dead letter
+    (dropped,) = [line for line in logs if line["event"] == "connection.deletion_dropped"]
+    assert dropped["log_level"] == "info" and dropped["deleted_etag"] == etag
+    kept, now = load_connection(synced.rt.store, "cj")
+    assert (kept.generation, kept.version) == (connection.generation, connection.version + 1) and now != etag
+    with pytest.raises(ConflictError):  # the delete, had its process been running still, can no longer come
+        synced.rt.store.delete(connection_key("cj"), if_match=etag)
+    delivered(synced, event)  # redelivered again: the connection changed since, nothing withdrawn
+    assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
+    assert list(synced.rt.store.list("pending/deletions/")) == []
+
+
 def test_amx_connections_delete_withdraws_its_claims(synced):
     from typer.testing import CliRunner
 
@@ -313,7 +410,7 @@ def test_amx_connections_delete_keeps_a_connection_whose_claims_could_not_be_wit
     from affiliate_matrix.connections import load_connection
     from affiliate_matrix.errors import BackendUnavailable
 
-    def unavailable(*args):
+    def unavailable(*args, **kwargs):
         raise BackendUnavailable("the index is down")
 
     synced.sync("cj")

@@ -62,6 +62,7 @@ def test_create_read_list(env):
     (body(schedule="0 3 31 2 *"), "schedule: '0 3 31 2 *': Bad day-of-month"),    # February has no 31st
     (body(id="Bad Id"), "id"),
     (body(version=3), "version: set by the server"),
+    (body(generation="g_" + "0" * 32), "generation: set by the server"),
     (body(credentials_path="../../etc"), "credentials_path"),
     # credentials in the address were stored, shown to read tokens and echoed by the connection test
     (body(base_url=f"https://user:{SECRET}@example.com/"), "base_url: holds credentials"),
@@ -98,6 +99,31 @@ def test_writes_need_if_match_and_a_current_etag(env):
     deleted = client.delete("/connections/ap", headers={**env["admin"], "If-Match": patched.headers["ETag"]})
     assert deleted.status_code == 202 and deleted.get_json()["withdrawal"] == "queued"  # the withdrawal: an event
     assert client.get("/connections/ap", headers=env["read"]).status_code == 404
+
+
+def test_a_connection_has_a_generation_of_its_own_kept_by_edits_and_another_once_created_again(env):
+    """Which creation of a connection it is: a run, a claim or a deletion's event of the one deleted is never taken
+    for the one created again under its id."""
+    import re
+
+    client, admin = app(), env["admin"]
+    first = client.post("/connections", json=body(), headers=admin)
+    generation = first.get_json()["generation"]
+    assert re.fullmatch(r"g_[0-9a-f]{32}", generation)
+    assert client.get("/connections/ap", headers=env["read"]).get_json()["generation"] == generation
+    replaced = client.put("/connections/ap", json=body(enabled=False), headers={**admin, "If-Match": first.headers[
+        "ETag"]})
+    patched = client.patch("/connections/ap", json={"concurrency": 4},
+                           headers={**admin, "If-Match": replaced.headers["ETag"]})
+    assert replaced.get_json()["generation"] == patched.get_json()["generation"] == generation
+    refused = client.patch("/connections/ap", json={"generation": "g_" + "0" * 32},
+                           headers={**admin, "If-Match": patched.headers["ETag"]})
+    assert refused.status_code == 400 and "generation: set by the server" in refused.get_json()["error"]["message"]
+    assert client.delete("/connections/ap", headers={**admin, "If-Match": patched.headers["ETag"]}).status_code == 202
+    again = client.post("/connections", json=body(), headers=admin).get_json()["generation"]
+    assert re.fullmatch(r"g_[0-9a-f]{32}", again) and again != generation
+    document = client.get("/openapi.json").get_json()
+    assert document["components"]["schemas"]["Connection"]["properties"]["generation"]["readOnly"] is True
 
 
 def test_two_concurrent_patches_with_one_etag_one_wins_nothing_lost(env):

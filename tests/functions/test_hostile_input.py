@@ -146,6 +146,8 @@ def test_a_traceparent_extension_that_is_not_text_starts_a_new_trace_as_a_malfor
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": ["cj"]}, "source"),
     ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": "cj", "etag": ["x"]},
      "etag"),
+    ("index", "dev.affiliatematrix.connection.deleted", {"connection_id": "cj", "source": "cj", "etag": "x",
+                                                         "generation": f"g_{'0' * 32}\n"}, "generation"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap\n"}, "connection_id"),
     ("scrape", "dev.affiliatematrix.scrape.requested", {"connection_id": "ap", "sync_id": f"s_{'0' * 32}\n"},
      "sync_id"),

@@ -7,7 +7,7 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connections import Connection, save_connection
+from affiliate_matrix.connections import Connection, connection_key, created, load_connection, save_connection
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.pipeline import ScrapeReport, index_announced, scrape
@@ -41,9 +41,12 @@ class Synced:
                 credentials = EXPECTED[source].get("credentials")
                 if credentials:
                     self.rt.secrets.write(f"connections/{source}", credentials)
-                save_connection(self.rt.store, Connection(
-                    id=connection or source, source=source, base_url=urls[source], rate_limit_per_s=50,
-                    credentials_path=f"connections/{source}" if credentials else None))
+                connection_id = connection or source  # created, or edited keeping its generation
+                generation = load_connection(self.rt.store, connection_id)[0].generation if self.rt.store.head(
+                    connection_key(connection_id)) else None
+                save_connection(self.rt.store, created(Connection(
+                    id=connection_id, source=source, base_url=urls[source], rate_limit_per_s=50,
+                    credentials_path=f"connections/{source}" if credentials else None, generation=generation)))
                 reports.append(scrape(self.rt, connection or source))
                 assert failing or reports[-1].failures == [], reports[-1].failures
         return reports

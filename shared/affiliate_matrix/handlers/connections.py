@@ -7,7 +7,8 @@ function), not done in the request.
 
 Reads need a read token, writes an admin token. Every write is conditional: PUT, PATCH and
 DELETE need If-Match with the ETag from a read (428 without it, 412 when it is stale). A
-connection holds where its credentials live (a Vault path), never a credential. A rule's resync
+connection holds where its credentials live (a Vault path), never a credential; its generation (which creation of
+it this is) is the server's, set at POST and kept by every edit. A rule's resync
 action arrives here as a CloudEvent.
 """
 
@@ -16,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, create_model
 
-from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store,
+from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, created,
                                           load_connection, mark_healthy)
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
@@ -36,9 +37,9 @@ class Checks(Shape):
 
 
 def next_version(current: Connection, data: dict) -> dict:
-    """A replaced connection counts one version more and keeps its last sync and its health (a mark is cleared by
-    a passing test, or a key added again over a revoked one, not by an edit)."""
-    return {**data, "version": current.version + 1,
+    """A replaced connection counts one version more and keeps its generation, its last sync and its health (a mark
+    is cleared by a passing test, or a key added again over a revoked one, not by an edit)."""
+    return {**data, "version": current.version + 1, "generation": current.generation,
             "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None,
             "healthy": current.healthy, "health_reason": current.health_reason}
 
@@ -64,9 +65,9 @@ def announce_deleted(rt, connection_id: str, connection: Connection | None, etag
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
-                         read_only=frozenset({"version", "last_sync", "healthy", "health_reason"}), check=checked,
-                         check_stored=checked_against_store, carry=next_version, patch=True, deleting=announce_deleted,
-                         deleted=Deletion)
+                         read_only=frozenset({"version", "generation", "last_sync", "healthy", "health_reason"}),
+                         check=checked, check_stored=checked_against_store, carry=next_version, created=created,
+                         patch=True, deleting=announce_deleted, deleted=Deletion)
 
 
 def handle(rt, request):

@@ -28,6 +28,7 @@ class Collection:
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
+    created: Callable[[BaseModel], BaseModel] | None = None  # on create: what the server sets
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
@@ -168,6 +169,8 @@ def holds(collection: Collection, condition: EntityTags, etag: str) -> str:
 
 def create(rt, collection: Collection, body: dict):
     doc = agrees_with_store(rt, collection, validated(collection, body))
+    if collection.created is not None:
+        doc = collection.created(doc)
     try:
         etag = save_document(rt.store, collection.key(doc.id), doc, create=True)
     except ConflictError:

@@ -1,5 +1,6 @@
 """index: on a "raw batch stored" event, index the batch into the master index; on a "connection deleted" event,
-withdraw the connection's claims; on its hourly cron, run the query analysis (analytics.py)."""
+withdraw the claims of the connection's generation deleted; on its hourly cron, run the query analysis
+(analytics.py)."""
 
 import re
 
@@ -42,6 +43,12 @@ def index_event(rt, event) -> None:
         etag = event.data.get("etag")  # None: an event published before events named the ETag deleted
         if etag is not None and not (isinstance(etag, str) and 0 < len(etag) <= 200):
             raise InvalidInput("a connection.deleted event's etag must be the ETag deleted: a string, up to 200")
+        from affiliate_matrix.connections import GENERATION
+
+        generation = event.data.get("generation")  # None: an event published before events named the generation
+        if generation is not None and not (isinstance(generation, str) and re.fullmatch(GENERATION, generation)):
+            raise InvalidInput("a connection.deleted event's generation must be the connection's generation deleted: "
+                               "g_ and 32 hex digits")
         from affiliate_matrix.pipeline import withdraw_announced
 
         withdraw_announced(rt, event)  # as of the event's time: the same on a redelivery
