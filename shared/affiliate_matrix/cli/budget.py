@@ -95,8 +95,6 @@ def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
     from affiliate_matrix.budget import CAMPAIGN_ID
     from affiliate_matrix.budget.forecast import stored_forecast
 
-    if not 1 <= horizon <= 366:
-        raise typer.BadParameter(f"{horizon} is not between 1 and 366 days", param_hint="--horizon")
     for i, campaign_id in enumerate(campaign_ids or []):
         if not re.fullmatch(CAMPAIGN_ID, campaign_id):
             raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="--campaign")
