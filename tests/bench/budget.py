@@ -6,8 +6,9 @@ store, and the forecast per campaign, each beside a smaller size in the same run
 is a ratio near the sizes' ratio; a time per 1,000 campaigns near 1x).
 
 BENCH_BUDGET_CAMPAIGNS="1000,20000" (the default) sets the tick's sizes, smaller while iterating;
-BENCH_BUDGET_FORECAST_CAMPAIGNS="20,80" (the default) the forecast's; it takes 20,000 as well (about a minute
-here, in requests of 5,000 campaigns: the input `amx budget forecast` reads is at most 256 MiB)."""
+BENCH_BUDGET_FORECAST_CAMPAIGNS="20,80" (the default) the forecast's, from standard input and from the store; it
+takes 20,000 as well (about a minute each here; from standard input in requests of 5,000 campaigns: the input
+`amx budget forecast` reads is at most 256 MiB)."""
 
 import json
 import os
@@ -151,10 +152,16 @@ FORECAST_REQUEST = 5_000  # campaigns per request: a year of days is ~33 KB of J
 
 
 def forecast_at_scale() -> None:
-    """`amx budget forecast`'s work (forecast_json) for n campaigns with a year of daily history, 14 days ahead: in
-    requests of FORECAST_REQUEST campaigns (each seeded apart) when n is more, as a user with that many sends them."""
+    """`amx budget forecast`'s work for n campaigns with a year of daily history, 14 days ahead: from standard input
+    (forecast_json) in requests of FORECAST_REQUEST campaigns (each seeded apart) when n is more, as a user with that
+    many sends them; and `--from-store` (stored_forecast over the same campaigns written to a local store), which a
+    user with that many runs instead: reading, checking and fitting them in one go."""
+    from affiliate_matrix.budget.forecast import stored_forecast
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
     sizes = [int(n) for n in os.environ.get("BENCH_BUDGET_FORECAST_CAMPAIGNS", "20,80").split(",")]
-    seconds, cpu = {}, {}
+    seconds, cpu, stored = {}, {}, {}
     forecast_json(json.dumps({"horizon_days": 14, "campaigns": budget_sim.campaigns_at_scale(1, 365)}))  # imports
     for n in sizes:
         seconds[n] = cpu[n] = 0.0
@@ -168,10 +175,21 @@ def forecast_at_scale() -> None:
         print(f"BENCH budget_forecast_{n}_campaigns_s {seconds[n]:.1f} s")
         print(f"BENCH budget_forecast_{n}_campaigns_cpu_s {cpu[n]:.1f} s")  # this process's CPU: the box is shared
         print(f"BENCH budget_forecast_s_per_1k_campaigns_at_{n} {seconds[n] / n * 1000:.2f} s")
+        with tempfile.TemporaryDirectory() as folder:
+            store_campaigns(Path(folder) / ".amx", n)
+            rt = Runtime("bench", Settings(data_dir=Path(folder) / ".amx"))
+            started, used = time.perf_counter(), time.process_time()  # the reader threads' CPU is the process's
+            stored_forecast(rt, 14).model_dump_json()
+            stored[n] = time.perf_counter() - started
+            print(f"BENCH budget_forecast_from_store_{n}_campaigns_s {stored[n]:.1f} s")
+            print(f"BENCH budget_forecast_from_store_{n}_campaigns_cpu_s {time.process_time() - used:.1f} s")
+            print(f"BENCH budget_forecast_from_store_s_per_1k_campaigns_at_{n} {stored[n] / n * 1000:.2f} s")
     small, large = min(sizes), max(sizes)
     if large > small:
         print(f"BENCH budget_forecast_s_per_1k_campaigns_ratio_{large}_over_{small} "
               f"{seconds[large] / large / (seconds[small] / small):.2f} x")
+        print(f"BENCH budget_forecast_from_store_s_per_1k_campaigns_ratio_{large}_over_{small} "
+              f"{stored[large] / large / (stored[small] / small):.2f} x")
 
 
 def run() -> None:

@@ -522,3 +522,72 @@ def test_a_report_cut_short_leaves_the_files_it_did_not_finish_as_they_were(rt, 
         report(rt, folder, horizon=7)
     assert {path.name: path.read_bytes() for path in folder.iterdir()}["response.png"] == before["response.png"]
     assert sorted(path.name for path in folder.iterdir()) == sorted(before)
+
+
+def stored_request(rt, horizon: int, ids=("email-1", "search-1", "social-1")) -> str:
+    """`amx budget forecast`'s standard input for the stored campaigns' days."""
+    import json
+
+    return json.dumps({"horizon_days": horizon, "campaigns": [
+        {"id": cid, "history": [{**d, "date": d["date"].isoformat()} for d in history(rt.store, cid)]} for cid in ids]})
+
+
+def test_the_forecast_from_the_store_is_the_forecast_of_the_same_campaigns_sent_as_json(rt, tmp_path, monkeypatch):
+    """A user with more campaigns than one input holds (256 MiB, ~7,500 campaigns of a year) split them by hand.
+    `--from-store` forecasts the stored campaigns' days, in chunks of campaigns, each one's figures its JSON
+    forecast's exactly; `--campaign` picks some, in the order given."""
+    from affiliate_matrix.budget import forecast as forecasting
+    from affiliate_matrix.budget.contract import forecast_json
+
+    import_csv(rt, (csv_for(40) + "".join(f"email-1,{START + timedelta(days=d)},1,1,,5,USD\n"
+                                          for d in range(40, 45))).encode())  # days without conversions too
+    save_campaign(rt.store, Campaign(id="video-1", name="v", channel="video", currency="USD"), create=True)  # no days
+    expected = forecast_json(stored_request(rt, 9, ("email-1", "search-1", "social-1", "video-1")))
+    monkeypatch.setattr(forecasting, "STORE_CHUNK", 2)
+    assert forecasting.stored_forecast(rt, 9).model_dump_json() == expected
+    shown = amx_in(1 << 31, tmp_path, "budget", "forecast", "--from-store", "--json", "--campaign", "social-1",
+                   "--campaign", "email-1", "--horizon", "5")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == forecast_json(stored_request(rt, 5, ("social-1", "email-1")))
+    text = amx_in(1 << 31, tmp_path, "budget", "forecast", "--from-store")
+    assert text.returncode == 0 and "search-1: " in text.stdout and "video-1: 0 day(s) of history" in text.stdout
+    for key in rt.store.list("budget/campaigns/"):
+        rt.store.delete(key)
+    assert "no campaigns are stored" in amx_in(1 << 31, tmp_path, "budget", "forecast", "--from-store").stdout
+
+
+def test_a_damaged_campaigns_metrics_are_named_and_left_out_of_the_forecast_from_the_store(rt, capsys):
+    from affiliate_matrix.budget.contract import forecast_json
+    from affiliate_matrix.budget.forecast import stored_forecast
+
+    import_csv(rt, csv_for(30).encode())
+    rt.store.put("budget/metrics/social-1.json", b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}',
+                 content_type="application/json")
+    forecasts = {f.campaign_id: f for f in stored_forecast(rt, 7).forecasts}
+    assert forecasts["social-1"].model is None and forecasts["social-1"].revenue == []
+    assert "budget/metrics/social-1.json is damaged (a day's spend" in forecasts["social-1"].note
+    assert [f.model_dump_json() for f in (forecasts["email-1"], forecasts["search-1"])] == [
+        f.model_dump_json() for f in forecasts_of(forecast_json(stored_request(rt, 7, ("email-1", "search-1"))))]
+    logged = capsys.readouterr().err
+    assert "document.damaged" in logged and "budget/metrics/social-1.json" in logged
+
+
+def forecasts_of(text: str):
+    from affiliate_matrix.budget.models import ForecastResult
+
+    return ForecastResult.model_validate_json(text).forecasts
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--campaign", "search-1"], "--campaign: only with --from-store"),
+    (["--horizon", "7"], "--horizon: only with --from-store"),
+    (["--from-store", "--horizon", "0"], "--horizon: 0 is not between 1 and 366 days"),
+    (["--from-store", "--horizon", "367"], "--horizon: 367 is not between 1 and 366 days"),
+    (["--from-store", "--campaign", "no such!"], "'no such!' is not a campaign id"),
+    (["--from-store", "--campaign", "search-1", "--campaign", "search-1"], "'search-1' is given twice"),
+    (["--from-store", "--campaign", "nobody"], "nobody"),
+])
+def test_the_forecast_from_the_store_refuses_bad_options_naming_them(rt, tmp_path, args, fragment):
+    refused = amx_in(1 << 31, tmp_path, "budget", "forecast", *args)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert fragment in " ".join(refused.stderr.split()), refused.stderr

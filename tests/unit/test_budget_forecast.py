@@ -111,10 +111,10 @@ def test_a_history_spanning_centuries_is_read_over_its_last_days_only():
 
     recent = [day(date(2026, 1, 1) + timedelta(days=i), 10.0 + i % 7) for i in range(21)]
     history = [day(date(1, 1, 1), 5.0), day(date(1, 1, 2), 6.0), *recent]
-    start, revenue, _ = daily_series(CampaignHistory(id="c1", history=history).history)
+    start, revenue = daily_series(CampaignHistory(id="c1", history=history).history)[:2]
     assert start == date(2026, 1, 1) and len(revenue) == 21  # the days within MAX_HISTORY_DAYS of the last
     spread = [day(date(2020, 1, 1) + timedelta(days=i * 100), 1.0) for i in range(30)]  # 2,900 days
-    start, revenue, _ = daily_series(CampaignHistory(id="c1", history=spread).history)
+    start, revenue = daily_series(CampaignHistory(id="c1", history=spread).history)[:2]
     assert len(revenue) <= MAX_HISTORY_DAYS and start == date(2020, 1, 1) + timedelta(days=1900)
     assert daily_series(CampaignHistory(id="c1", history=[day(date(1, 1, 2), 1.0)]).history)[0] == date(1, 1, 2)
     result = json.loads(forecast_json(json.dumps({"campaigns": [{"id": "c1", "history": history}], "horizon_days": 7})))

@@ -49,17 +49,36 @@ def budget_allocate(
 
 
 @budget_app.command("forecast")
-def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False):
-    """Daily revenue and conversions forecasts with 80% bands. Reads campaigns and horizon_days as JSON on standard input."""
+def budget_forecast(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")] = False,
+    from_store: Annotated[bool, typer.Option("--from-store", help="Forecast the stored campaigns from their stored "
+                                                                   "days instead of reading standard input.")] = False,
+    campaign: Annotated[Optional[list[str]], typer.Option(help="With --from-store: a campaign to forecast "
+                                                               "(repeatable); every campaign by default.")] = None,
+    horizon: Annotated[Optional[int], typer.Option(help="With --from-store: the days to forecast (1-366); "
+                                                        "14 by default.")] = None,
+):
+    """Daily revenue and conversions forecasts with 80% bands. Reads campaigns and horizon_days as JSON on standard
+    input, or with --from-store the stored campaigns' days."""
     import json
 
-    from affiliate_matrix.budget.contract import forecast_json
+    if from_store:
+        result = _stored_forecast(campaign, 14 if horizon is None else horizon)
+    else:
+        for name, given in (("--campaign", campaign), ("--horizon", horizon)):
+            if given is not None:
+                raise typer.BadParameter("only with --from-store (standard input's request names its campaigns "
+                                         "and horizon_days)", param_hint=name)
+        from affiliate_matrix.budget.contract import forecast_json
 
-    result = forecast_json(_stdin())
+        result = forecast_json(_stdin())
     if as_json:
         print(result)
         return
-    for row in json.loads(result)["forecasts"]:
+    forecasts = json.loads(result)["forecasts"]
+    if not forecasts:  # only --from-store: a request has one campaign or more
+        console.print("no campaigns are stored")
+    for row in forecasts:
         if not row["revenue"]:
             console.print(f"[bold]{row['campaign_id']}[/]: {row['note']}")
             continue
@@ -68,6 +87,20 @@ def budget_forecast(as_json: Annotated[bool, typer.Option("--json", help="Print 
         note = f" ({row['note']})" if row["note"] else ""
         console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
                       f"{len(row['revenue'])} days{score}{note}")
+
+
+def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
+    import re
+
+    from affiliate_matrix.budget import CAMPAIGN_ID
+    from affiliate_matrix.budget.forecast import stored_forecast
+
+    for i, campaign_id in enumerate(campaign_ids or []):
+        if not re.fullmatch(CAMPAIGN_ID, campaign_id):
+            raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="--campaign")
+        if campaign_id in campaign_ids[:i]:
+            raise typer.BadParameter(f"{campaign_id!r} is given twice", param_hint="--campaign")
+    return stored_forecast(open_runtime("budget"), horizon, campaign_ids).model_dump_json()
 
 
 @budget_app.command("import")
