@@ -178,6 +178,18 @@ def test_a_flat_minimum_without_a_currency_is_refused_naming_it(index):
     assert names(index, "flat_currency=JPY&min_commission_flat=40") == ["Yen Pay"]
 
 
+def test_an_epc_minimum_without_its_currency_is_refused_naming_it(index):
+    """min_epc alone compared each EPC in its own currency: €2.00 and ¥150 a click both met min_epc=1.5 meant in
+    dollars. As a flat minimum, it needs its currency: a 400 naming epc_currency, on the search and the export."""
+    index.batch(*[record("dira", name, f"https://{name.lower()}.com/", extra={"epc_7d": amount, "epc_currency": code})
+                  for name, amount, code in [("Dollars", "1.50", "USD"), ("Euros", "2.00", "EUR"),
+                                             ("Yens", "150", "JPY")]])
+    for path in ("/programs?min_epc=1.5", "/programs/export?min_epc=1.5"):
+        refused = index.api.get(path, headers=index.auth)
+        assert refused.status_code == 400 and "min_epc needs epc_currency" in refused.get_data(as_text=True)
+    assert names(index, "epc_currency=USD&min_epc=1.5") == ["Dollars"]
+
+
 def test_a_search_counts_every_status_in_the_one_search_it_makes(index, monkeypatch):
     """A search asking no status lists the open programs and counts every status in its facet: it made a second,
     count-only search for that facet (a second request to OpenSearch, a second pass on SQLite). One search now

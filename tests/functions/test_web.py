@@ -540,3 +540,38 @@ def test_the_programs_open_to_every_country_are_a_country_choice_of_their_own(ap
     ticked = app.get("/programs?country=worldwide").text
     assert shown and int(shown.group(1)) == total(ticked)  # the count is what ticking it lists
     assert "Anywhere" in ticked and "Germanonly" not in ticked
+
+
+def explorer_programs(rt):
+    """Programs across categories, countries, commission types, flat and EPC currencies and statuses."""
+    from affiliate_matrix.models import Money
+
+    made = []
+    for i, (category, countries, commission, status, epc) in enumerate([
+            ("Web Hosting", ["US"], "$50 per sale", "active", ("1.50", "USD")),
+            ("Web Hosting", ["US", "DE"], "20% per sale", "active", ("2.00", "EUR")),
+            ("VPN", ["DE"], "€40 per sale", "discovered", ("0.90", "USD")),
+            ("VPN", [], "30% per sale", "closed_suspected", None),
+            ("Web Hosting", [], "$10 per sale", "removed", ("150", "JPY")),
+            ("VPN", ["US"], "5% per sale", "active", None),
+            ("Web Hosting", ["US"], "€30 per sale", "active", ("0.50", "USD")),
+            ("VPN", ["US"], "$20 per sale", "discovered", ("0.70", "USD")),
+            ("Web Hosting", ["US"], "$25 per sale", "active", ("3", "GBP"))]):
+        program = make_program(f"Explored {i}", f"https://explored{i}.com", categories=[category], countries=countries,
+                               commission_text=commission)
+        program.status, program.epc_7d = status, Money(amount=epc[0], currency=epc[1]) if epc else None
+        made.append(to_document(program))
+    rt.index.bulk_upsert("programs", made, refresh=True)
+
+
+def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
+    # min_epc alone compared €2.00 and ¥150 with a minimum meant in dollars: it now needs epc_currency, which the
+    # explorer offered no box for (a filter with no facet): EPC currencies are a facet, and a lone minimum is a 400.
+    sign_in(app, rt)
+    explorer_programs(rt)
+    page = app.get("/programs").text
+    assert re.search(r'name="epc_currency" value="USD"', page) and re.search(r'name="epc_currency" value="EUR"', page)
+    in_dollars = app.get("/programs?epc_currency=USD&min_epc=1").text
+    assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
+    alone = app.get("/programs?min_epc=1")
+    assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text

@@ -30,9 +30,9 @@ from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS, PROGRAMS_INDEX,
-                                            SORTS, commission_sort, facets_asked, facets_of, filtering, flat_minimum,
-                                            from_document)
+from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS,
+                                            PROGRAMS_INDEX, SORTS, commission_sort, facets_asked, facets_of,
+                                            filtering, flat_minimum, from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -249,11 +249,13 @@ def facet_snapshot(rt, args) -> dict | None:
 def query_of(params, open_only: bool = True) -> SearchQuery:
     """The words, filters, minimums and sort of a search (paging is the caller's): filters as filtering makes them
     (open programs only unless a status is asked, or not open_only), a flat minimum met by a flat term in one of the
-    currencies asked (flat_minimum; amounts in different currencies are not comparable, so a flat minimum without
-    one is refused), sort=commission with them ranked by the flat terms in them (commission_sort)."""
-    if params.min_commission_flat is not None and not params.flat_currency:
-        raise InvalidInput("min_commission_flat needs flat_currency (as flat_currency=USD&min_commission_flat=40): "
-                           "flat amounts in different currencies are not comparable, there are no exchange rates")
+    currencies asked (flat_minimum; amounts in different currencies are not comparable, so a minimum that is an
+    amount without its currency is refused: CURRENCY_OF), sort=commission with them ranked by the flat terms in them
+    (commission_sort)."""
+    for minimum, currency in CURRENCY_OF.items():
+        if getattr(params, minimum) is not None and not getattr(params, currency):
+            raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
+                               "currencies are not comparable, there are no exchange rates")
     chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
     minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one

@@ -6,13 +6,13 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE
+from affiliate_matrix.program_index import CURRENCY_OF, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
 FACET_FIELDS = {name: field for name, field in api.FILTERS.items() if field in api.FACETS}  # "category" -> "categories"
 HIDDEN_FIELDS = {"provenance", "id"}
-NEEDING = {"flat_currency": ("min_commission_flat",)}  # a filter and the parameters asked only with it
+NEEDING = {currency: (minimum,) for minimum, currency in CURRENCY_OF.items()}  # a filter, the minimum needing it
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
 
 
@@ -23,7 +23,7 @@ def search_page(rt, args: MultiDict) -> dict:
     counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
     its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
     filter that is set has its counts from the search without it: what ticking one more value would add (without a
-    flat minimum too, when it is flat_currency: a flat minimum needs a currency, so those counts ignore it). A search
+    minimum in a currency too, with its currency filter: it needs one, so those counts ignore it). A search
     that asks no status lists open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts
     of every status (the API's status facet counts them all then)."""
     result = api.search(rt, args)
