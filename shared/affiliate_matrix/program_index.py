@@ -146,17 +146,26 @@ def filtered_field(name: str) -> str:
     return SEARCHED_AS.get(FILTERS[name], FILTERS[name])
 
 
-def filtering(chosen: dict[str, list], open_only: bool = True) -> dict[str, dict[str, list]]:
+def faceted(name: str) -> bool:
+    """Whether a filter parameter (FILTERS) matches a field the search counts as a facet (facets_asked)."""
+    return filtered_field(name) in facets_asked()["facets"]
+
+
+def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False) -> dict[str, dict[str, list]]:
     """A search's filters by parameter name (FILTERS) as the index's filters and post filters (SearchQuery's): a
     country is met by a program that names it or names none (WORLDWIDE: open to every country), and with no status
     asked a search lists only open programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only)
     every one. That default is a post filter, so the status facet counts every status in the same search: the closed
-    programs a person may ask for are shown with their counts."""
+    programs a person may ask for are shown with their counts. Apart (the web explorer's), every filter of a faceted
+    field is a post filter too: the same hits, and each facet counted without its own filter, what ticking one more
+    of its values would add (values of one filter are alternatives), in the same search."""
     filters = {filtered_field(name): values for name, values in chosen.items()}
     if "open_countries" in filters:
         filters["open_countries"] = [*filters["open_countries"], WORLDWIDE]
-    return {"filters": filters, "post_filters": {"status": OPEN_STATUSES} if open_only and "status" not in chosen
-            else {}}
+    post_filters = {"status": OPEN_STATUSES} if open_only and "status" not in chosen else {}
+    if apart:
+        post_filters |= {filtered_field(name): filters.pop(filtered_field(name)) for name in chosen if faceted(name)}
+    return {"filters": filters, "post_filters": post_filters}
 
 
 def facets_asked() -> dict:

@@ -564,6 +564,53 @@ def explorer_programs(rt):
     rt.index.bulk_upsert("programs", made, refresh=True)
 
 
+def counts_of(facets: dict) -> dict:
+    return {field: [(bucket["value"], bucket["count"]) for bucket in buckets if bucket["count"] is not None]
+            for field, buckets in facets.items()}
+
+
+def counted_one_search_per_filter(rt, args):
+    """The explorer's counts as it made them before: its search, then one more per ticked filter of a faceted field,
+    without that filter, for that facet's counts."""
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.program_index import faceted
+
+    counted = dict(api.search(rt, args)["facets"])
+    for name in [name for name in api.FILTERS if name in args and faceted(name)]:
+        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in (name, "cursor", "page")])
+        without["limit"] = "1"
+        counted[api.FILTERS[name]] = api.search(rt, without)["facets"].get(api.FILTERS[name], [])
+    return counts_of(counted)
+
+
+@pytest.mark.parametrize("query", [
+    "category=hosting_domains&country=US", "category=vpn_security&country=DE&status=active&status=closed_suspected",
+    "commission_type=flat&flat_currency=USD&epc_currency=USD&country=US", "q=explored&country=DE&category=vpn_security",
+    "min_commission_percent=10&category=hosting_domains&commission_type=percent&status=active&status=removed",
+    "country=worldwide&epc_currency=JPY&status=removed", "source=test&kind=program&category=vpn_security&country=US"])
+def test_the_explorer_counts_each_facet_without_its_own_filter_in_one_search(rt, monkeypatch, query):
+    # Each ticked filter of a faceted field cost a search of its own, to count that facet without it: a page with
+    # three ticked took four. One search now answers the hits and every facet counted without its own filter (its
+    # filter a post filter), with the counts the searches per filter made.
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.web import pages
+
+    explorer_programs(rt)
+    args = MultiDict(parse_qsl(query))
+    before = counted_one_search_per_filter(rt, args)
+    searched = []
+    search = rt.index.search
+    monkeypatch.setattr(rt.index, "search", lambda *a, **k: searched.append(a) or search(*a, **k))
+    page = pages.search_page(rt, args)
+    assert len(searched) == 1
+    after = counts_of({facet["field"]: facet["values"] for facet in page["facets"]})
+    assert after == {field: before.get(field, []) for field in after}
+    assert page["result"]["total"] == pages.api.search(rt, args)["total"]  # the same hits
+
+
 def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     # min_epc alone compared €2.00 and ¥150 with a minimum meant in dollars: it now needs epc_currency, which the
     # explorer offered no box for (a filter with no facet): EPC currencies are a facet, and a lone minimum is a 400.
@@ -575,3 +622,14 @@ def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
     alone = app.get("/programs?min_epc=1")
     assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text
+
+
+def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):
+    # The searches per filter counted a currency facet without its minimum too (a minimum needs its currency): USD
+    # showed every dollar payer beside a list of those paying $30 or more. In the one search the minimum is a range,
+    # which holds for every count: the ticked currency counts what the page lists.
+    sign_in(app, rt)
+    explorer_programs(rt)
+    page = app.get("/programs?flat_currency=USD&min_commission_flat=30").text
+    usd = re.search(r'name="flat_currency" value="USD"[^>]*>\s*<label[^>]*>USD <span class="count">\((\d+)\)', page)
+    assert int(usd.group(1)) == total(page) == 1  # $50, not $25, $20 nor $10
