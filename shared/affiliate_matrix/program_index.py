@@ -115,10 +115,11 @@ FILTERS = {"category": "categories", "network": "networks", "country": "countrie
            "epc_currency": "epc_currency"}  # parameter -> field
 MINIMUMS = {"min_commission_percent": "commission_percent_max", "min_commission_flat": "commission_flat_max",
             "min_cookie_days": "cookie_length_days", "min_epc": "epc_7d"}
-# A minimum that is an amount is compared only with amounts in a currency asked for, when the search names some (no
-# exchange rates): flat_currency=USD&min_commission_flat=40 lists a program with a flat term of at least $40, whichever
-# term that is (flat_minimum), never one for its ¥5000; flat_currency alone lists every program paying USD. An EPC
-# has one currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter does it).
+# A minimum that is an amount needs the currency it is in (no exchange rates), the filter named here (query_of refuses
+# it alone): flat_currency=USD&min_commission_flat=40 lists a program with a flat term of at least $40, whichever term
+# that is (flat_minimum), never one for its ¥5000; flat_currency alone lists every program paying USD. An EPC has one
+# currency, so epc_currency=USD&min_epc=1.5 is "at least $1.50 a click" (the filter does it), never ¥150.
+CURRENCY_OF = {"min_commission_flat": "flat_currency", "min_epc": "epc_currency"}  # minimum -> its currency filter
 # commission: the best percentage first; then, by flat amount, each currency apart (in code order: there are no
 # exchange rates, so $100 and ¥5000 are never compared, nor a rate with an amount). With flat_currency, by the highest
 # flat term in a currency asked for (commission_sort). epc (earnings per click, an amount) likewise: each currency
@@ -132,7 +133,7 @@ SORTS = {"relevance": [], "commission": [SortKey(field="commission_percent_max",
          "last_changed": [SortKey(field="last_changed_at", order="desc")], "name": [SortKey(field="name")]}
 EXACT = ["name", "merchant", "domain_words"]  # a program named as asked (or its domain) ranks first by relevance
 FACETS = ["status", "categories", "networks", "countries", "commission_types", "payout_methods",
-          "commission_flat_currencies"]
+          "commission_flat_currencies", "epc_currency"]
 FACET_SIZE = 20  # values of each facet in an answer
 SEARCHED_AS = {"countries": "open_countries"}  # a field whose filter and facet are another's (filtering, facets_of)
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
@@ -145,17 +146,26 @@ def filtered_field(name: str) -> str:
     return SEARCHED_AS.get(FILTERS[name], FILTERS[name])
 
 
-def filtering(chosen: dict[str, list], open_only: bool = True) -> dict[str, dict[str, list]]:
+def faceted(name: str) -> bool:
+    """Whether a filter parameter (FILTERS) matches a field the search counts as a facet (facets_asked)."""
+    return filtered_field(name) in facets_asked()["facets"]
+
+
+def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False) -> dict[str, dict[str, list]]:
     """A search's filters by parameter name (FILTERS) as the index's filters and post filters (SearchQuery's): a
     country is met by a program that names it or names none (WORLDWIDE: open to every country), and with no status
     asked a search lists only open programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only)
     every one. That default is a post filter, so the status facet counts every status in the same search: the closed
-    programs a person may ask for are shown with their counts."""
+    programs a person may ask for are shown with their counts. Apart (the web explorer's), every filter of a faceted
+    field is a post filter too: the same hits, and each facet counted without its own filter, what ticking one more
+    of its values would add (values of one filter are alternatives), in the same search."""
     filters = {filtered_field(name): values for name, values in chosen.items()}
     if "open_countries" in filters:
         filters["open_countries"] = [*filters["open_countries"], WORLDWIDE]
-    return {"filters": filters, "post_filters": {"status": OPEN_STATUSES} if open_only and "status" not in chosen
-            else {}}
+    post_filters = {"status": OPEN_STATUSES} if open_only and "status" not in chosen else {}
+    if apart:
+        post_filters |= {filtered_field(name): filters.pop(filtered_field(name)) for name in chosen if faceted(name)}
+    return {"filters": filters, "post_filters": post_filters}
 
 
 def facets_asked() -> dict:

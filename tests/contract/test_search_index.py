@@ -348,7 +348,7 @@ def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(i
 def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index):
     """"EPC at least 1.50 USD" could not be asked: there was no epc_currency filter nor any minimum of EPC. Now
     epc_currency filters, and min_epc asked with it compares only EPCs in a currency asked for (¥150 a click is
-    never over a minimum meant in dollars); min_epc alone compares each EPC in its own currency."""
+    never over a minimum meant in dollars); min_epc alone is refused, naming epc_currency."""
     from affiliate_matrix.handlers.program_shapes import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.models import Money
@@ -375,7 +375,8 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     assert search(epc_currency=["USD"], min_epc=1.5) == ["usd150"]  # never ¥150
     assert search(epc_currency=["JPY"], min_epc=1.5) == ["jpy150"]
     assert search(epc_currency=["USD", "EUR"], min_epc=1.5, sort="epc") == ["eur200", "usd150"]
-    assert search(min_epc=1.5, sort="epc") == ["eur200", "jpy150", "usd150"]  # each in its own currency
+    with pytest.raises(InvalidInput, match="min_epc needs epc_currency"):  # €2.00 and ¥150 met it: no exchange rates
+        search(min_epc=1.5, sort="epc")
     assert search(epc_currency=["GBP"]) == []
 
 

@@ -178,6 +178,18 @@ def test_a_flat_minimum_without_a_currency_is_refused_naming_it(index):
     assert names(index, "flat_currency=JPY&min_commission_flat=40") == ["Yen Pay"]
 
 
+def test_an_epc_minimum_without_its_currency_is_refused_naming_it(index):
+    """min_epc alone compared each EPC in its own currency: €2.00 and ¥150 a click both met min_epc=1.5 meant in
+    dollars. As a flat minimum, it needs its currency: a 400 naming epc_currency, on the search and the export."""
+    index.batch(*[record("dira", name, f"https://{name.lower()}.com/", extra={"epc_7d": amount, "epc_currency": code})
+                  for name, amount, code in [("Dollars", "1.50", "USD"), ("Euros", "2.00", "EUR"),
+                                             ("Yens", "150", "JPY")]])
+    for path in ("/programs?min_epc=1.5", "/programs/export?min_epc=1.5"):
+        refused = index.api.get(path, headers=index.auth)
+        assert refused.status_code == 400 and "min_epc needs epc_currency" in refused.get_data(as_text=True)
+    assert names(index, "epc_currency=USD&min_epc=1.5") == ["Dollars"]
+
+
 def test_a_search_counts_every_status_in_the_one_search_it_makes(index, monkeypatch):
     """A search asking no status lists the open programs and counts every status in its facet: it made a second,
     count-only search for that facet (a second request to OpenSearch, a second pass on SQLite). One search now
@@ -202,3 +214,37 @@ def test_a_search_counts_every_status_in_the_one_search_it_makes(index, monkeypa
                                                           {"value": "closed_suspected", "count": 1}]
     assert index.get("/programs?status=closed_suspected")["facets"]["status"] == [
         {"value": "closed_suspected", "count": 1}]  # a status asked counts under it, as before
+
+
+@pytest.mark.parametrize("query", ["category=hosting_domains&country=US", "country=DE&commission_type=flat&source=dirb",
+                                   "flat_currency=USD&epc_currency=USD&category=vpn_security&country=US"])
+def test_facets_counted_apart_are_those_of_a_search_without_each_filter(index, query):
+    """The web explorer counts each facet without its own filter (what ticking one more value adds). It made one
+    search per ticked filter for that; its filters of faceted fields are now post filters of one search (apart), with
+    the same hits and the same counts, on both backends."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.handlers.programs import FILTERS, search
+    from affiliate_matrix.program_index import faceted
+
+    for source in ("dira", "dirb"):
+        index.batch(*[record(source, f"{source} {i}", f"https://{source}{i}.com/", categories=[category],
+                             countries=countries, commission_text=commission,
+                             extra={"epc_7d": "1.00", "epc_currency": epc})
+                      for i, (category, countries, commission, epc) in enumerate([
+                          ("Web Hosting", ["US"], "$50 per sale", "USD"), ("Web Hosting", ["US", "DE"], "20%", "EUR"),
+                          ("VPN", ["DE"], "€40 per sale", "USD"), ("VPN", [], "$30 per sale", "GBP"),
+                          ("VPN", ["US"], "$20 per sale", "USD")])])
+    args = MultiDict(parse_qsl(query))
+    apart = search(index.rt, args, apart=True)
+    plain = search(index.rt, args)
+    assert (apart["total"], apart["items"]) == (plain["total"], plain["items"])
+    ticked = [name for name in FILTERS if name in args and faceted(name)]
+    for name in ticked:
+        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k != name])
+        assert apart["facets"][FILTERS[name]] == search(index.rt, without)["facets"][FILTERS[name]], name
+    untouched = set(plain["facets"]) - {FILTERS[name] for name in ticked}
+    assert {f: apart["facets"][f] for f in untouched} == {f: plain["facets"][f] for f in untouched}
+    assert apart["facets"] != plain["facets"]  # some value a filter left out is counted

@@ -540,3 +540,96 @@ def test_the_programs_open_to_every_country_are_a_country_choice_of_their_own(ap
     ticked = app.get("/programs?country=worldwide").text
     assert shown and int(shown.group(1)) == total(ticked)  # the count is what ticking it lists
     assert "Anywhere" in ticked and "Germanonly" not in ticked
+
+
+def explorer_programs(rt):
+    """Programs across categories, countries, commission types, flat and EPC currencies and statuses."""
+    from affiliate_matrix.models import Money
+
+    made = []
+    for i, (category, countries, commission, status, epc) in enumerate([
+            ("Web Hosting", ["US"], "$50 per sale", "active", ("1.50", "USD")),
+            ("Web Hosting", ["US", "DE"], "20% per sale", "active", ("2.00", "EUR")),
+            ("VPN", ["DE"], "€40 per sale", "discovered", ("0.90", "USD")),
+            ("VPN", [], "30% per sale", "closed_suspected", None),
+            ("Web Hosting", [], "$10 per sale", "removed", ("150", "JPY")),
+            ("VPN", ["US"], "5% per sale", "active", None),
+            ("Web Hosting", ["US"], "€30 per sale", "active", ("0.50", "USD")),
+            ("VPN", ["US"], "$20 per sale", "discovered", ("0.70", "USD")),
+            ("Web Hosting", ["US"], "$25 per sale", "active", ("3", "GBP"))]):
+        program = make_program(f"Explored {i}", f"https://explored{i}.com", categories=[category], countries=countries,
+                               commission_text=commission)
+        program.status, program.epc_7d = status, Money(amount=epc[0], currency=epc[1]) if epc else None
+        made.append(to_document(program))
+    rt.index.bulk_upsert("programs", made, refresh=True)
+
+
+def counts_of(facets: dict) -> dict:
+    return {field: [(bucket["value"], bucket["count"]) for bucket in buckets if bucket["count"] is not None]
+            for field, buckets in facets.items()}
+
+
+def counted_one_search_per_filter(rt, args):
+    """The explorer's counts as it made them before: its search, then one more per ticked filter of a faceted field,
+    without that filter, for that facet's counts."""
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.program_index import faceted
+
+    counted = dict(api.search(rt, args)["facets"])
+    for name in [name for name in api.FILTERS if name in args and faceted(name)]:
+        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in (name, "cursor", "page")])
+        without["limit"] = "1"
+        counted[api.FILTERS[name]] = api.search(rt, without)["facets"].get(api.FILTERS[name], [])
+    return counts_of(counted)
+
+
+@pytest.mark.parametrize("query", [
+    "category=hosting_domains&country=US", "category=vpn_security&country=DE&status=active&status=closed_suspected",
+    "commission_type=flat&flat_currency=USD&epc_currency=USD&country=US", "q=explored&country=DE&category=vpn_security",
+    "min_commission_percent=10&category=hosting_domains&commission_type=percent&status=active&status=removed",
+    "country=worldwide&epc_currency=JPY&status=removed", "source=test&kind=program&category=vpn_security&country=US"])
+def test_the_explorer_counts_each_facet_without_its_own_filter_in_one_search(rt, monkeypatch, query):
+    # Each ticked filter of a faceted field cost a search of its own, to count that facet without it: a page with
+    # three ticked took four. One search now answers the hits and every facet counted without its own filter (its
+    # filter a post filter), with the counts the searches per filter made.
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.web import pages
+
+    explorer_programs(rt)
+    args = MultiDict(parse_qsl(query))
+    before = counted_one_search_per_filter(rt, args)
+    searched = []
+    search = rt.index.search
+    monkeypatch.setattr(rt.index, "search", lambda *a, **k: searched.append(a) or search(*a, **k))
+    page = pages.search_page(rt, args)
+    assert len(searched) == 1
+    after = counts_of({facet["field"]: facet["values"] for facet in page["facets"]})
+    assert after == {field: before.get(field, []) for field in after}
+    assert page["result"]["total"] == pages.api.search(rt, args)["total"]  # the same hits
+
+
+def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
+    # min_epc alone compared €2.00 and ¥150 with a minimum meant in dollars: it now needs epc_currency, which the
+    # explorer offered no box for (a filter with no facet): EPC currencies are a facet, and a lone minimum is a 400.
+    sign_in(app, rt)
+    explorer_programs(rt)
+    page = app.get("/programs").text
+    assert re.search(r'name="epc_currency" value="USD"', page) and re.search(r'name="epc_currency" value="EUR"', page)
+    in_dollars = app.get("/programs?epc_currency=USD&min_epc=1").text
+    assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
+    alone = app.get("/programs?min_epc=1")
+    assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text
+
+
+def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):
+    # The searches per filter counted a currency facet without its minimum too (a minimum needs its currency): USD
+    # showed every dollar payer beside a list of those paying $30 or more. In the one search the minimum is a range,
+    # which holds for every count: the ticked currency counts what the page lists.
+    sign_in(app, rt)
+    explorer_programs(rt)
+    page = app.get("/programs?flat_currency=USD&min_commission_flat=30").text
+    usd = re.search(r'name="flat_currency" value="USD"[^>]*>\s*<label[^>]*>USD <span class="count">\((\d+)\)', page)
+    assert int(usd.group(1)) == total(page) == 1  # $50, not $25, $20 nor $10

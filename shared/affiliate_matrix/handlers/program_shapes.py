@@ -63,9 +63,10 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
             "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
             "currencies."),
         "epc_currency": "The currency of the program's earnings per click (epc_7d).",
-        "min_epc": ("The program's earnings per click over 7 days, in its own currency: there are no exchange "
-                    "rates. With epc_currency, only EPCs in a currency asked for are compared (epc_currency=USD&"
-                    "min_epc=1.5: at least $1.50 a click, never ¥150).")}
+        "min_epc": ("The program's earnings per click over 7 days, in a currency asked for by epc_currency "
+                    "(epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). Needs epc_currency: "
+                    "without it the request is refused with a 400, since there are no exchange rates to compare "
+                    "amounts in different currencies.")}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
                      **{name: (Annotated[(list[Literal[tuple(STATUSES)]] if name == "status" else list[str]) | None,
                                          Field(description=SAID.get(name))], None) for name in FILTERS},

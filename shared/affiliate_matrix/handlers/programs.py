@@ -30,9 +30,9 @@ from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (BESIDE, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS, PROGRAMS_INDEX,
-                                            SORTS, commission_sort, facets_asked, facets_of, filtering, flat_minimum,
-                                            from_document)
+from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS,
+                                            PROGRAMS_INDEX, SORTS, commission_sort, faceted, facets_asked, facets_of,
+                                            filtering, flat_minimum, from_document)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -210,18 +210,21 @@ def program(rt, program_id: str) -> dict:
 SEARCH_PARAMETERS = set(SearchParams.model_fields)
 
 
-def search(rt, args) -> dict:
-    """A search from a query string (the web pages and the cache warmer call this)."""
-    return search_with(rt, parameters(SearchParams, args, {}), args)
+def search(rt, args, apart: bool = False) -> dict:
+    """A search from a query string (the web pages and the cache warmer call this); apart, each facet is counted
+    without its own filter (filtering), as the web explorer shows them."""
+    return search_with(rt, parameters(SearchParams, args, {}), args, apart)
 
 
-def search_with(rt, params: SearchParams, args) -> dict:
-    query = query_of(params).model_copy(update={
+def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
+    query = query_of(params, apart=apart).model_copy(update={
         "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
         **facets_asked()})
     if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
-    snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges else None
+    # the analysis' snapshots count each facet under every filter: not apart from its own
+    counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
+    snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges and not counted_apart else None
     if snapshot is not None:  # the analysis counted these facets for this generation already
         query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
@@ -246,14 +249,16 @@ def facet_snapshot(rt, args) -> dict | None:
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)
 
 
-def query_of(params, open_only: bool = True) -> SearchQuery:
+def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery:
     """The words, filters, minimums and sort of a search (paging is the caller's): filters as filtering makes them
-    (open programs only unless a status is asked, or not open_only), a flat minimum met by a flat term in one of the
-    currencies asked (flat_minimum; amounts in different currencies are not comparable, so a flat minimum without
-    one is refused), sort=commission with them ranked by the flat terms in them (commission_sort)."""
-    if params.min_commission_flat is not None and not params.flat_currency:
-        raise InvalidInput("min_commission_flat needs flat_currency (as flat_currency=USD&min_commission_flat=40): "
-                           "flat amounts in different currencies are not comparable, there are no exchange rates")
+    (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter), a
+    flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
+    not comparable, so a minimum that is an amount without its currency is refused: CURRENCY_OF), sort=commission with
+    them ranked by the flat terms in them (commission_sort)."""
+    for minimum, currency in CURRENCY_OF.items():
+        if getattr(params, minimum) is not None and not getattr(params, currency):
+            raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
+                               "currencies are not comparable, there are no exchange rates")
     chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
     minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
@@ -262,7 +267,7 @@ def query_of(params, open_only: bool = True) -> SearchQuery:
     if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
-    return SearchQuery(text=params.q, sort=sort, exact=EXACT, ranges=ranges, **filtering(chosen, open_only))
+    return SearchQuery(text=params.q, sort=sort, exact=EXACT, ranges=ranges, **filtering(chosen, open_only, apart))
 
 
 def export(rt, args, head: bool = False):

@@ -10,9 +10,7 @@ from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDW
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
-FACET_FIELDS = {name: field for name, field in api.FILTERS.items() if field in api.FACETS}  # "category" -> "categories"
 HIDDEN_FIELDS = {"provenance", "id"}
-NEEDING = {"flat_currency": ("min_commission_flat",)}  # a filter and the parameters asked only with it
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
 
 
@@ -22,19 +20,14 @@ def search_page(rt, args: MultiDict) -> dict:
     Every filter in the URL is shown as a checked box, whether or not it has a facet or its value is among the
     counted ones (a source picked in the graph, a filter that left nothing), so that the form, which sends only
     its fields, keeps it and a person can see and drop it. Values of one filter are alternatives (OR), so each
-    filter that is set has its counts from the search without it: what ticking one more value would add (without a
-    flat minimum too, when it is flat_currency: a flat minimum needs a currency, so those counts ignore it). A search
-    that asks no status lists open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts
-    of every status (the API's status facet counts them all then)."""
-    result = api.search(rt, args)
+    facet is counted without its own filter, in the one search (apart: its filter is a post filter), showing what
+    ticking one more value would add; the minimums (ranges) hold for every count. A search that asks no status lists
+    open programs only (OPEN_STATUSES): shown as those statuses ticked, beside the counts of every status (the API's
+    status facet counts them all then)."""
+    result = api.search(rt, args, apart=True)
     counted = dict(result["facets"])
     chosen_by = {name: args.getlist(name) for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
-    for name in {name for name in api.FILTERS if name in args and FACET_FIELDS.get(name) in counted}:
-        dropped = (name, *NEEDING.get(name, ()), "cursor", "page")
-        without = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in dropped])
-        without["limit"] = "1"
-        counted[FACET_FIELDS[name]] = api.search(rt, without)["facets"].get(FACET_FIELDS[name], [])
     facets = []
     for name, field in sorted(api.FILTERS.items(), key=lambda item: api.FACETS.index(item[1])
                               if item[1] in api.FACETS else len(api.FACETS)):
