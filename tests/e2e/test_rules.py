@@ -147,6 +147,23 @@ def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_ru
     assert [a["rule_id"] for a in later] == ["gaming-commission-up"]
 
 
+def test_a_failure_delivered_again_counts_once(rt):
+    """An event whose work failed elsewhere is delivered again (Knative retries it), and a schedule's tick is evaluated
+    again when its ping stopped before marking it done: a rule raising on it counted one failure per delivery, so
+    one event delivered three times disabled it. Failures count once per trigger; another event is another one."""
+    fragile = Rule(id="fragile", trigger={"event": "program.delta"}, condition='delta.fields[5] == "commission"',
+                   action={"type": "alert"})
+    save_rule(rt.store, fragile, create=True)
+    event = commission_delta(rt.program_id, 20, 30, T0)
+    for _ in range(3):
+        assert [a["decision"] for a in on_event(rt, event)] == ["error"]
+    assert load_state(rt.store, "fragile")[0]["failures"] == 1 and load_rule(rt.store, "fragile")[0].enabled
+    for minute in (1, 2):
+        on_event(rt, commission_delta(rt.program_id, 20, 30, T0 + timedelta(minutes=minute)))
+    rule, _ = load_rule(rt.store, "fragile")
+    assert load_state(rt.store, "fragile")[0]["failures"] == 3 and not rule.enabled
+
+
 def test_sync_failed_raises_an_alert_and_a_schedule_rule_resyncs(rt, broker):
     from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.rules.actions import execute

@@ -129,7 +129,7 @@ def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, i
 
 def without_failures(state: dict) -> dict:
     """The state with its run of failures ended (the last error kept, for the record)."""
-    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition")} | {"failures": 0}
+    return {k: v for k, v in state.items() if k not in ("failures", "failing_condition", "failed_by")} | {"failures": 0}
 
 
 def recovered(rt, rule: Rule, states: dict[str, str] | None = None) -> None:
@@ -202,9 +202,18 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     # Failures count for the condition that raised (rules are evaluated as this event's listing read them): a condition
     # fixed meanwhile starts again from none, and is never disabled for the old one's failures.
     failing = hashlib.sha256(rule.condition.encode()).hexdigest()[:16]
-    state = update_state(rt.store, rule.id, lambda s: {
-        **s, "failures": (s.get("failures", 0) if s.get("failing_condition", failing) == failing else 0) + 1,
-        "failing_condition": failing, "last_error": reason})
+
+    def counted(s: dict) -> dict:
+        """One more failure, unless this trigger's was counted already: an event delivered again (its work failed
+        elsewhere) or a schedule's tick evaluated again (its ping stopped before marking it done) is one failure."""
+        same = s.get("failing_condition", failing) == failing
+        by = [t for t in s.get("failed_by") or [] if isinstance(t, str)] if same else []
+        if trigger_id in by:
+            return {**s, "last_error": reason}
+        return {**s, "failures": (s.get("failures", 0) if same else 0) + 1, "failing_condition": failing,
+                "failed_by": (by + [trigger_id])[-FAILURES_TO_DISABLE:], "last_error": reason}
+
+    state = update_state(rt.store, rule.id, counted)
     disabled = state["failures"] >= FAILURES_TO_DISABLE and disable_rule(
         rt.store, rule.id, f"raised {state['failures']} times; last: {reason}", condition=rule.condition) is not None
     activation = {"id": activation_id(f"{rule.id}|{trigger_id}|error"), "rule_id": rule.id, "trigger": rule.trigger.key,

@@ -132,7 +132,7 @@ def _state_shape(state) -> bool:
                 datetime.fromisoformat(state[name])
             except (TypeError, ValueError):
                 return False
-    return type(state.get("failures", 0)) is int
+    return type(state.get("failures", 0)) is int and isinstance(state.get("failed_by", []), list)
 
 
 def load_state(store, rule_id: str) -> tuple[dict, str | None]:
