@@ -749,3 +749,17 @@ def test_the_command_names_the_campaigns_and_how_to_finish(rt, tmp_path, monkeyp
     assert exited.value.code == 0
     assert "imported 9 day(s) for 3 campaign(s)" in " ".join(capsys.readouterr().out.split())
     assert days_of(rt) == {cid: 3 for cid in CAMPAIGNS} and journals(rt) == []
+
+
+def test_a_damaged_journal_is_named_with_what_to_do(rt):
+    from affiliate_matrix.budget.campaigns import import_key
+    from affiliate_matrix.errors import DamagedData
+
+    data = csv_for(2).encode()
+    rt.store.put(import_key(data), b'{"campaigns": {"search-1"', content_type="application/json")
+    with pytest.raises(DamagedData, match=r"budget/imports/[0-9a-f]{64}\.json is damaged .*: delete it and import the "
+                                          r"file again"):
+        import_csv(rt, data)
+    assert days_of(rt) == {cid: 0 for cid in CAMPAIGNS}
+    rt.store.delete(import_key(data))
+    assert import_csv(rt, data) == {cid: 2 for cid in CAMPAIGNS}

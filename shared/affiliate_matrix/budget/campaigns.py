@@ -3,6 +3,7 @@ the dashboards.
 
     budget/campaigns/<id>.json   a Campaign
     budget/metrics/<id>.json     its days, one row per date (a later row for a date replaces it)
+    budget/imports/<sha256>.json a CSV import's journal while its campaigns are written (import_csv)
 
 A campaign keeps the calendar's last MAX_STORED_DAYS days, counted back from its newest day (what a forecast
 reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write
