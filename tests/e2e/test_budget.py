@@ -650,9 +650,10 @@ def test_a_write_failing_midway_names_the_campaigns_and_the_same_file_again_fini
     assert days_of(rt) == {"search-1": 5, "social-1": 5, "email-1": 5} and journals(rt) == []
 
 
-def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finished(rt, monkeypatch):
-    """A process killed midway (nothing after the failure runs) leaves its journal: the run says so, in its log and
-    in the stored run, and the same file again finishes the import."""
+def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finished(rt, monkeypatch, capsys):
+    """A process killed midway (nothing after the failure runs) leaves its journal: the run says so, in its log, in
+    the stored run and in `amx budget run`'s output, and the same file again finishes the import."""
+    from affiliate_matrix.cli import main
 
     class Killed(BaseException):
         pass
@@ -670,6 +671,12 @@ def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finishe
         run = run_allocation(rt, START + timedelta(days=20))
     assert run.pending_imports == journal
     assert [entry["journals"] for entry in logs if entry["event"] == "budget.import_pending"] == [journal]
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    monkeypatch.setattr("sys.argv", ["amx", "budget", "run", "--day", str(START + timedelta(days=22))])
+    with pytest.raises(SystemExit):
+        main()
+    said = "".join(capsys.readouterr().out.split())  # rich wraps the long key anywhere
+    assert f"importsnotfinishedwhenthedayswereread({journal[0]})" in said
     import_csv(rt, data)
     assert days_of(rt) == {cid: 20 for cid in CAMPAIGNS} and journals(rt) == []
     assert run_allocation(rt, START + timedelta(days=21)).pending_imports == []
