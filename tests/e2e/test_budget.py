@@ -682,18 +682,22 @@ def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finishe
     assert run_allocation(rt, START + timedelta(days=21)).pending_imports == []
 
 
-def test_a_campaign_deleted_midway_is_named_and_the_others_are_written(rt, monkeypatch):
+@pytest.mark.parametrize("when, message", [
+    ("search-1", "campaign email-1 was deleted while the file was imported"),  # before its turn
+    ("email-1", "campaign email-1 was deleted while its days were written"),  # between its read and its write
+])
+def test_a_campaign_deleted_midway_is_named_and_the_others_are_written(rt, monkeypatch, when, message):
     """Before: email-1, deleted after the check, got its days written all the same (a campaign added again under its
     id inherited them), and nobody was told."""
     def deleted(store):
         store.delete("budget/campaigns/email-1.json")
         delete_days(store, "email-1")
 
-    before_the_write_of(monkeypatch, metrics_key("search-1"), deleted)
+    before_the_write_of(monkeypatch, metrics_key(when), deleted)
     with pytest.raises(InvalidInput) as refused:
         import_csv(rt, csv_for(4).encode())
     said = str(refused.value)
-    assert "campaign email-1 was deleted while the file was imported: its 4 days were not written" in said
+    assert f"{message}: its 4 days were not written" in said
     assert "written: search-1, social-1" in said
     assert days_of(rt) == {"search-1": 4, "social-1": 4, "email-1": 0}
     assert rt.store.head(metrics_key("email-1")) is None and journals(rt) == []
@@ -770,3 +774,21 @@ def test_a_damaged_journal_is_named_with_what_to_do(rt):
     assert days_of(rt) == {cid: 0 for cid in CAMPAIGNS}
     rt.store.delete(import_key(data))
     assert import_csv(rt, data) == {cid: 2 for cid in CAMPAIGNS}
+
+
+def test_days_posted_for_a_campaign_deleted_meanwhile_are_not_left_behind(rt, monkeypatch):
+    """POST /campaigns/{id}/metrics read the campaign, then wrote its days: a DELETE in between left them stored
+    under a campaign that no longer existed (one added again under its id inherited them), and answered 200."""
+    from affiliate_matrix.auth import create_token
+
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+
+    def deleted(store):
+        store.delete("budget/campaigns/email-1.json")
+
+    before_the_write_of(monkeypatch, metrics_key("email-1"), deleted)
+    reply = budget_app().post("/campaigns/email-1/metrics", headers=admin,
+                              json={"days": [{"date": "2026-10-01", "spend": 1, "revenue": 2}]})
+    assert reply.status_code == 404, reply.json
+    assert "campaign email-1 was deleted while its days were written" in reply.json["error"]["message"]
+    assert rt.store.head(metrics_key("email-1")) is None

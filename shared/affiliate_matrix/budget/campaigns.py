@@ -188,7 +188,9 @@ def validated_days(campaign_id: str, stored: list[dict], until: date | None = No
 
 
 def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
-    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many."""
+    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
+    NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added again under its id
+    inherited them)."""
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
@@ -205,6 +207,9 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
             continue
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
+    if rt.store.head(campaign_key(campaign.id)) is None:  # deleted after it was read: its days go as DELETE takes them
+        delete_days(rt.store, campaign.id)
+        raise NotFoundError(f"campaign {campaign.id} was deleted while its days were written")
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
     mirror_days(rt, campaign, list(incoming.values()))
