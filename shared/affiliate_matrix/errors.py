@@ -54,13 +54,8 @@ class InvalidInput(AmxError):
 
 
 class ImportIncomplete(AmxError):
-    """An import stopped in its write phase (interrupted, a backend failing): some programs are written, the others
-    not. Says how many and that the same import again finishes it (programs are written by id)."""
-
-    def __init__(self, written: int, total: int, cause: str):
-        self.written, self.total = written, total
-        super().__init__(f"the import stopped ({cause}): {written:,} of {total:,} programs were written; run the same "
-                         f"import again to finish it (each program is written by its id, so none is doubled)")
+    """An import stopped in its write phase (interrupted, a backend failing): some of it is written, the rest not. The
+    message says how far it got and that the same import again finishes it (what is written again is harmless)."""
 
 
 class UnsupportedMediaType(AmxError):

@@ -314,7 +314,9 @@ def _import(rt, handle, fmt: str) -> ImportReport:
         # Not all-or-nothing: OpenSearch has no transaction across batches. A re-run upserts the same ids, so it
         # finishes the import; the batch in flight is counted unwritten, though some of it may be.
         cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
-        raise ImportIncomplete(report.written, report.records, cause) from exc
+        raise ImportIncomplete(f"the import stopped ({cause}): {report.written:,} of {report.records:,} programs were "
+                               f"written; run the same import again to finish it (each program is written by its id, "
+                               f"so none is doubled)") from exc
     return report
 
 

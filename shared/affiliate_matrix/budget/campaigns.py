@@ -3,6 +3,7 @@ the dashboards.
 
     budget/campaigns/<id>.json   a Campaign
     budget/metrics/<id>.json     its days, one row per date (a later row for a date replaces it)
+    budget/imports/<sha256>.json a CSV import's journal while its campaigns are written (import_csv)
 
 A campaign keeps the calendar's last MAX_STORED_DAYS days, counted back from its newest day (what a forecast
 reads, budget.models.MAX_HISTORY_DAYS, not imported here for a cold start's sake; the run reads at most AMX_BUDGET_HISTORY_DAYS <= 1,000 of them): a write
@@ -18,6 +19,7 @@ each other's days.
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -27,12 +29,16 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Model, UtcDatetime
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
 
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 20
+IMPORTS = "budget/imports/"  # an import's journal while it is written: import_csv
 MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
 
 
@@ -182,9 +188,9 @@ def validated_days(campaign_id: str, stored: list[dict], until: date | None = No
 
 
 def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
-    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many."""
-    import json
-
+    """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
+    NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added again under its id
+    inherited them)."""
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
@@ -201,6 +207,9 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
             continue
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
+    if rt.store.head(campaign_key(campaign.id)) is None:  # deleted after it was read: its days go as DELETE takes them
+        delete_days(rt.store, campaign.id)
+        raise NotFoundError(f"campaign {campaign.id} was deleted while its days were written")
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
     mirror_days(rt, campaign, list(incoming.values()))
@@ -275,13 +284,43 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     return days
 
 
-def import_csv(rt, data: bytes) -> dict[str, int]:
-    """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty). The whole
-    file is checked first, each campaign's days against its stored ones too (the window a campaign keeps); any bad
-    line fails the import with every error named by line, before anything is written, for any campaign. Returns the
-    days written per campaign."""
+def import_key(data: bytes) -> str:
+    """Where an import of `data` keeps its journal while it is written: one per file, so the same file again finds it."""
+    import hashlib
+
+    return f"{IMPORTS}{hashlib.sha256(data).hexdigest()}.json"
+
+
+def pending_imports(store) -> list[str]:
+    """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet."""
+    return list(store.list(IMPORTS))
+
+
+def import_csv(rt, data: bytes, finish: str = "import the same file again") -> dict[str, int]:
+    """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty). The whole file is
+    checked first, each campaign's days against its stored ones too (the window a campaign keeps); any bad line fails
+    the import with every error named by line, before anything is written. Returns the days written per campaign.
+
+    The object store has no transaction across campaigns, so the checked file is stored first as one journal (its
+    days by campaign), then each campaign's days are written, then the journal is deleted. A write failing or the
+    process stopping midway leaves the journal (listed by pending_imports: the daily run reports it): the same file
+    again finds it and writes the campaigns not yet written, which ImportIncomplete names. A campaign changed since
+    the check (deleted, its currency, a window its days no longer fit) is left out and named, the others written."""
     if len(data) > MAX_CSV_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
+    key = import_key(data)
+    journal, etag = _load_journal(rt.store, key)
+    if journal is None:
+        journal = {"campaigns": _checked(rt, data), "written": []}
+        try:
+            etag = rt.store.put(key, json.dumps(journal).encode(), content_type="application/json", if_none_match=True)
+        except ConflictError:  # the same file being imported beside this: both write the same days, harmlessly
+            etag = rt.store.head(key)
+    return _write_journal(rt, key, journal, etag, finish)
+
+
+def _checked(rt, data: bytes) -> dict[str, dict]:
+    """The file's days by campaign, {id: {"currency": …, "days": [a day, dates ISO]}}, once every line is checked."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -335,7 +374,100 @@ def import_csv(rt, data: bytes) -> dict[str, int]:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
     if not rows:
         raise InvalidInput("the file has no rows")
-    return {cid: record_days(rt, campaigns[cid], [day for _, day in by_date.values()]) for cid, by_date in rows.items()}
+    return {cid: {"currency": campaigns[cid].currency,
+                  "days": [{**day, "date": day["date"].isoformat()} for _, day in by_date.values()]}
+            for cid, by_date in rows.items()}
+
+
+def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
+    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.storage import read_json
+
+    journal, etag, problem = read_json(store, key, lambda doc: isinstance(doc, dict) and isinstance(
+        doc.get("campaigns"), dict) and isinstance(doc.get("written"), list), 'not {"campaigns": {…}, "written": […]}')
+    if problem is not None:
+        raise DamagedData(key, problem, "delete it and import the file again (its campaigns' days are written again, "
+                                        "harmlessly)")
+    return journal, etag
+
+
+def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str) -> dict[str, int]:
+    """Each campaign of the journal not yet written, one after another (a campaign's days written twice are the same
+    days: a later row for a date replaces it); then the journal deleted. Names what was and was not written."""
+    campaigns, written = journal["campaigns"], dict.fromkeys(journal["written"])
+    left_out: dict[str, str] = {}  # changed since the check: no import of this file writes their days as they are
+    for campaign_id, part in campaigns.items():
+        if campaign_id in written:
+            continue
+        try:
+            _write_campaign(rt, campaign_id, part)
+        except (InvalidInput, NotFoundError) as exc:
+            left_out[campaign_id] = f"{exc}: its {_days(part)} were not written"
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
+            _note_written(rt.store, key, journal, etag, list(written))
+            cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+            not_written = [cid for cid in campaigns if cid not in written and cid not in left_out]
+            raise ImportIncomplete(
+                f"the import stopped at campaign {campaign_id} ({cause}): written: "
+                + _named([f"{cid} ({_days(campaigns[cid])})" for cid in written]) + "; not written: "
+                + _named(not_written) + "".join(f"; {reason}" for reason in list(left_out.values())[:MAX_ERRORS])
+                + f"; to finish it, {finish} (the campaigns written are not written again; until then the daily "
+                  f"run reports the import unfinished: {key})") from exc
+        else:
+            written[campaign_id] = None
+    rt.store.delete(key)  # done: every campaign written, or left out for good
+    if left_out:
+        raise InvalidInput("; ".join(list(left_out.values())[:MAX_ERRORS])
+                           + (f"; and {len(left_out) - MAX_ERRORS:,} more campaigns" if len(left_out) > MAX_ERRORS else "")
+                           + " (changed since the file was checked); the other campaigns' days were written: "
+                           + _named(list(written)))
+    return {campaign_id: len(part["days"]) for campaign_id, part in campaigns.items()}
+
+
+def _days(part: dict) -> str:
+    return f"{len(part['days'])} day{'' if len(part['days']) == 1 else 's'}"
+
+
+def _named(items: list[str]) -> str:
+    """A list in words, the first MAX_ERRORS of it (an import may hold 20,000 campaigns)."""
+    more = f" and {len(items) - MAX_ERRORS:,} more" if len(items) > MAX_ERRORS else ""
+    return (", ".join(items[:MAX_ERRORS]) or "none") + more
+
+
+def _write_campaign(rt, campaign_id: str, part: dict) -> None:
+    """One campaign's days of an import, against the campaign as it is now: NotFoundError when it was deleted,
+    InvalidInput when its currency is no longer the file's or its days no longer fit its window."""
+    try:
+        campaign, _ = load_campaign(rt.store, campaign_id)
+    except NotFoundError:
+        raise NotFoundError(f"campaign {campaign_id} was deleted while the file was imported") from None
+    if campaign.currency != part["currency"]:
+        raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {part['currency']}, and the campaign "
+                           f"is now in {campaign.currency}")
+    record_days(rt, campaign, days_adapter().validate_python(part["days"]))
+
+
+def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:
+    """The campaigns written so far, in the journal, for the same file again to skip them. Best effort: when it
+    fails too (the store down), the same file again writes those campaigns again, harmlessly."""
+    for _ in range(3):
+        if etag is None:  # the journal is gone: an import of the same file beside this one finished it
+            return
+        try:
+            store.put(key, json.dumps({**journal, "written": written}).encode(), content_type="application/json",
+                      if_match=etag)
+            return
+        except ConflictError:  # the same file imported beside this one: both lists count
+            try:
+                journal, etag = _load_journal(store, key)
+            except Exception:  # noqa: BLE001 - a note only
+                return
+            if journal is None:  # that import finished it
+                return
+            written = list(dict.fromkeys([*journal["written"], *written]))
+        except Exception as exc:  # noqa: BLE001 - a note only
+            log.warning("budget.import_progress_not_noted", key=key, error=str(exc))
+            return
 
 
 def _csv_row(record: dict) -> tuple[str, dict, str]:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pydantic import ConfigDict, Field, ValidationError
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import list_campaigns, load_days, read_days, validated_days
+from affiliate_matrix.budget.campaigns import list_campaigns, load_days, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
@@ -38,6 +38,9 @@ class AllocationRun(Model):
     revision: int = Field(1, ge=1, description="1 for the day's first run; each replacement counts up.")
     superseded: list[str] = Field([], description="Campaigns an earlier revision allocated to and this one does not: "
                                                   "their allocations leave the budget index with it.")
+    pending_imports: list[str] = Field([], description="The journals of CSV imports begun and not finished when the run "
+                                                       "read the campaigns' days: some of their days may be missing "
+                                                       "from its inputs (the same file imported again finishes one).")
 
 
 class RunResult(Model):
@@ -107,6 +110,11 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     if foreign:
         raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
     previous, etag = stored_run(rt.store, day) if replace else (None, None)
+    # Said, not refused: an import given up on would stop every run after it, and the run can be replaced (--replace)
+    # once the import is finished
+    unfinished = pending_imports(rt.store)
+    if unfinished:
+        log.warning("budget.import_pending", day=str(day), journals=unfinished)
     histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
         request = AllocateRequest(
@@ -121,7 +129,7 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
         raise problem(exc) from None
     result = allocate(request, metric=settings.budget_metric)
     run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
-                        result=result, **revised(previous, etag, result))
+                        result=result, pending_imports=unfinished, **revised(previous, etag, result))
     try:
         rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json",
                      if_match=etag, if_none_match=etag is None)

@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, open_runtime, read_limited
+from affiliate_matrix.cli.common import console, errors, open_runtime, read_limited
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
@@ -100,19 +100,33 @@ def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
             raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="--campaign")
         if campaign_id in campaign_ids[:i]:
             raise typer.BadParameter(f"{campaign_id!r} is given twice", param_hint="--campaign")
-    return stored_forecast(open_runtime("budget"), horizon, campaign_ids).model_dump_json()
+    rt = open_runtime("budget")
+    _say_unfinished_imports(rt)
+    return stored_forecast(rt, horizon, campaign_ids).model_dump_json()
+
+
+def _say_unfinished_imports(rt) -> None:
+    """On standard error (--json's output stays one object): an import not finished has days not written yet."""
+    from affiliate_matrix.budget.campaigns import pending_imports
+
+    if unfinished := pending_imports(rt.store):
+        errors.print(f"[yellow]imports not finished[/] ({', '.join(unfinished)}): some of their days may be missing; "
+                     "import the same file again to finish one", highlight=False)
 
 
 @budget_app.command("import")
 def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,date,spend,clicks,conversions,revenue,currency")]):
-    """Import daily performance rows; a bad line refuses the whole file, each error named by line."""
+    """Import daily performance rows; a bad line refuses the whole file, each error named by line. An import stopped
+    midway is finished by importing the same file again."""
+    import shlex
+
     from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES, import_csv
 
     try:
         data = read_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
-    written = import_csv(open_runtime("budget"), data)
+    written = import_csv(open_runtime("budget"), data, finish=f"run `amx budget import {shlex.quote(path)}` again")
     console.print(f"imported {sum(written.values())} day(s) for {len(written)} campaign(s)")
 
 
@@ -207,6 +221,10 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
     for row in run.result.allocations:
         console.print(f"{row.campaign_id}: {row.amount:,.2f} {run.request.currency}")
     console.print(run.result.explanation)
+    if run.pending_imports:
+        console.print(f"[yellow]imports not finished[/] when the days were read ({', '.join(run.pending_imports)}): "
+                      "some of their days may be missing; import the same file again to finish one, then run the day "
+                      "again with --replace")
 
 
 @budget_app.command("pacing")
@@ -235,7 +253,9 @@ def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and
 
     from affiliate_matrix.budget.report import report
 
-    result = report(open_runtime("budget"), Path(out), horizon=horizon)
+    rt = open_runtime("budget")
+    _say_unfinished_imports(rt)
+    result = report(rt, Path(out), horizon=horizon)
     console.print(result.summary.rstrip())
     for path in result.files:
         console.print(f"wrote {path}")
