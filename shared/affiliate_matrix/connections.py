@@ -182,6 +182,33 @@ def deletion_event(connection: Connection, etag: str):
         "generation": connection.generation}, key=f"{connection.id}|{etag}", subject=connection.id)
 
 
+# Where the index function marks a delete its connection.deleted event found not done (pipeline.withdraw_announced)
+DELETION_MARKS = "pending/deletions/"
+
+
+def deletion_mark(connection_id: str, etag: str) -> str:
+    """The key of the mark of the delete of `connection_id` announced for `etag`."""
+    import hashlib
+
+    return f"{DELETION_MARKS}{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
+
+
+def sweep_deletion_marks(store: ObjectStore) -> int:
+    """Remove the marks of deletes whose connection is no longer stored with the ETag marked (deleted, or written
+    since: edited, or fenced); how many. A later delivery of the event removes its mark, but an event parked as a dead
+    letter for another reason left it for good. Such a mark is spent: nothing stores that ETag again (a fence's mark
+    stays in the connection), so its event, were it re-posted, finds the connection changed either way. The mark of a
+    connection still stored so is kept, as its event may yet come: at most one a connection. The marks are listed
+    before the connections are read, so each was made before the ETag it is judged by."""
+    marks = list(store.list(DELETION_MARKS))
+    stored = {deletion_mark(key.removeprefix("connections/").removesuffix(".json"), etag)
+              for key, etag in store.listed("connections/") if key.endswith(".json")}
+    spent = [mark for mark in marks if mark not in stored]
+    for mark in spent:
+        store.delete(mark)
+    return len(spent)
+
+
 def announce_deletion(rt, connection: Connection, etag: str):
     """Announce that `connection` (its ETag: the version deleted) is being deleted, before the delete: a process
     stopped between the two leaves an event whose delete never came (the index function withdraws nothing while the

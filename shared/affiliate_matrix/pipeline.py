@@ -1,7 +1,6 @@
 """The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
 announce the batch, and index it into the master index. Each step is idempotent."""
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -348,13 +347,13 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
     is withdrawn. Stored as another generation, it was deleted and created again: the deleted generation's claims are
     withdrawn, the new one's kept. An event naming no generation (published before events did) takes any stored one
     for the same; one naming no ETag either withdraws at once, whether the connection is gone or not."""
-    from affiliate_matrix.connections import connection_key
+    from affiliate_matrix.connections import connection_key, deletion_mark
 
     connection_id, etag, generation = event.data["connection_id"], event.data.get("etag"), event.data.get("generation")
     if etag is None:
         return withdraw_connection(rt, connection_id, event.data["source"], event.time)
     stored = rt.store.head(connection_key(connection_id))
-    marker = f"pending/deletions/{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
+    marker = deletion_mark(connection_id, etag)
     if stored == etag:
         try:
             rt.store.put(marker, event.id.encode(), content_type="text/plain", if_none_match=True)
