@@ -382,12 +382,36 @@ def test_a_delete_whose_process_stopped_before_deleting_is_dropped_not_parked(sy
     (dropped,) = [line for line in logs if line["event"] == "connection.deletion_dropped"]
     assert dropped["log_level"] == "info" and dropped["deleted_etag"] == etag
     kept, now = load_connection(synced.rt.store, "cj")
-    assert (kept.generation, kept.version) == (connection.generation, connection.version + 1) and now != etag
+    assert kept == connection.model_copy(update={"fenced": etag}) and now != etag  # as a client sees it: unchanged
     with pytest.raises(ConflictError):  # the delete, had its process been running still, can no longer come
         synced.rt.store.delete(connection_key("cj"), if_match=etag)
     delivered(synced, event)  # redelivered again: the connection changed since, nothing withdrawn
     assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
     assert list(synced.rt.store.list("pending/deletions/")) == []
+
+
+def test_a_fenced_delete_leaves_the_connection_as_a_client_sees_it(synced, held):
+    """The fence of a delete whose process stopped before deleting counted the connection's version one more: a client
+    saw an edit nobody made. It changes the stored ETag only; a write on the ETag fenced is a 412 that says so."""
+    from affiliate_matrix.connections import deletion_event, load_connection
+    from affiliate_matrix.errors import BackendUnavailable
+
+    synced.sync("cj")
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    before = connections.get("/connections/cj", headers=admin)
+    event = deletion_event(*load_connection(synced.rt.store, "cj"))
+    with pytest.raises(BackendUnavailable, match="still under way"):
+        delivered(synced, event)
+    delivered(synced, event)  # fenced: the delete announced can no longer come
+    after = connections.get("/connections/cj", headers=admin)
+    assert after.get_json() == before.get_json() and after.headers["ETag"] != before.headers["ETag"]
+    stale = connections.patch("/connections/cj", headers={**admin, "If-Match": before.headers["ETag"]},
+                              json={"schedule": "0 4 * * *"})
+    assert stale.status_code == 412 and "to fence off a delete" in stale.get_json()["error"]["message"]
+    assert connections.patch("/connections/cj", headers={**admin, "If-Match": after.headers["ETag"]},
+                             json={"schedule": "0 4 * * *"}).get_json()["version"] == before.get_json()["version"] + 1
+    assert load_connection(synced.rt.store, "cj")[0].fenced == before.headers["ETag"].strip('"')  # kept by an edit
 
 
 def test_amx_connections_delete_withdraws_its_claims(synced):

@@ -35,6 +35,12 @@ class Collection:
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
     deleted: Any = None                                      # the answer of a delete (its model); None: 204, no body
+    written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
+
+    def stale(self) -> PreconditionFailed:
+        """A write or delete on an ETag the document no longer has."""
+        changed = f" ({self.written_unchanged})" if self.written_unchanged else ""
+        return PreconditionFailed(f"the {self.name} changed since you read it{changed}: read it again and retry")
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -163,7 +169,7 @@ def holds(collection: Collection, condition: EntityTags, etag: str) -> str:
     """The ETag to write on: the current one, when the If-Match lists it (strongly) or is `*`; else 412. The write is
     conditional on it, so a change since the read is still a 412, `*` included."""
     if not condition.strongly_matches(etag):
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry")
+        raise collection.stale()
     return etag
 
 
@@ -191,7 +197,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
+        raise collection.stale() from None
     return with_etag(doc, etag)
 
 
@@ -231,5 +237,5 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
+        raise collection.stale() from None
     return ("", 204, {}) if collection.deleted is None else (answer, 202, {})
