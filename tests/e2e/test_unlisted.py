@@ -414,6 +414,40 @@ def test_a_fenced_delete_leaves_the_connection_as_a_client_sees_it(synced, held)
     assert load_connection(synced.rt.store, "cj")[0].fenced == before.headers["ETag"].strip('"')  # kept by an edit
 
 
+def test_two_copies_of_a_deletion_event_taken_at_once_do_not_fail_its_delete(synced, held, monkeypatch):
+    """Two copies of one connection.deleted event taken at the same instant, before the delete they announce (at least
+    once delivery): the second found the first's mark and took the delete for one whose process had stopped, fencing
+    it off, and the client, deleting as it should, was answered 412. The delete, finding the connection written again
+    with its fields unchanged, announces itself again on its new ETag and is done."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.handlers import connections as handler
+
+    synced.sync("cj")
+    announce = handler.announce_deletion
+
+    def taken_twice_at_once(rt, connection, etag):
+        event = announce(rt, connection, etag)
+        if len(deleted_events(held)) == 1:  # the first announcement's copies: both before the delete
+            with pytest.raises(BackendUnavailable, match="still under way"):
+                delivered(synced, event)  # the first copy leaves its mark
+            delivered(synced, event)  # the second finds it: fenced, dropped
+        return event
+
+    monkeypatch.setattr(handler, "announce_deletion", taken_twice_at_once)
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    answer = connections.delete("/connections/cj", headers={**admin, "If-Match": etag})
+    assert answer.status_code == 202, answer.get_json()
+    first, again = deleted_events(held)
+    assert answer.get_json()["event_id"] == again.id and again.data["etag"] != first.data["etag"]
+    assert connections.get("/connections/cj", headers=admin).status_code == 404
+    for event in (first, again):  # the first copy's redelivery, then the event announcing the delete done
+        delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert list(synced.rt.store.list("pending/deletions/")) == []
+
+
 def test_amx_connections_delete_withdraws_its_claims(synced):
     from typer.testing import CliRunner
 
