@@ -448,6 +448,40 @@ def test_two_copies_of_a_deletion_event_taken_at_once_do_not_fail_its_delete(syn
     assert list(synced.rt.store.list("pending/deletions/")) == []
 
 
+def test_amx_connections_delete_with_a_broker_is_not_failed_by_two_copies_of_its_event_taken_at_once(synced,
+                                                                                                     monkeypatch):
+    """`amx connections delete` with a Broker announces, then deletes, as DELETE /connections/{id} does: two copies of
+    its event taken at once fenced its delete off, and it said the connection changed while it was being deleted."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix import runtime
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import BackendUnavailable, NotFoundError
+
+    class Broker:
+        def __init__(self):
+            self.sent = []
+
+        def publish(self, event):
+            self.sent.append(event)
+            if len(self.sent) == 1:  # the first announcement's two copies, both taken before the delete
+                with pytest.raises(BackendUnavailable, match="still under way"):
+                    delivered(synced, event)
+                delivered(synced, event)
+
+    broker = Broker()
+    synced.sync("cj")
+    monkeypatch.setattr(runtime, "open_event_bus", lambda settings: broker)
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    with pytest.raises(NotFoundError):
+        load_connection(synced.rt.store, "cj")
+    for event in broker.sent:
+        delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
 def test_amx_connections_delete_withdraws_its_claims(synced):
     from typer.testing import CliRunner
 
