@@ -209,10 +209,11 @@ def deletion_mark(connection_id: str, etag: str) -> str:
 def sweep_deletion_marks(store: ObjectStore) -> int:
     """Remove the marks of deletes whose connection is no longer stored with the ETag marked (deleted, or written
     since: edited, or fenced); how many. A later delivery of the event removes its mark, but an event parked as a dead
-    letter for another reason left it for good. Such a mark is spent: nothing stores that ETag again (a fence's mark
-    stays in the connection), so its event, were it re-posted, finds the connection changed either way. The mark of a
-    connection still stored so is kept, as its event may yet come: at most one a connection. The marks are listed
-    before the connections are read, so each was made before the ETag it is judged by."""
+    letter for another reason left it for good. Such a mark is spent: its event, were it re-posted, finds the
+    connection changed (a fenced one never has the ETag fenced again: Connection.fenced); one whose change was undone
+    byte for byte (a health mark set and cleared) is marked again by the next delivery, its fence one delivery later.
+    The mark of a connection still stored so is kept, as its event may yet come: at most one a connection. The marks
+    are listed before the connections are read, so each was made before the ETag it is judged by."""
     marks = list(store.list(DELETION_MARKS))
     stored = {deletion_mark(key.removeprefix("connections/").removesuffix(".json"), etag)
               for key, etag in store.listed("connections/") if key.endswith(".json")}
