@@ -368,7 +368,8 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
             log.info("connection.deletion_dropped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
                      reason="still stored as it was when its delete was announced, a delivery later: that delete "
                             "never came (its process stopped first); the connection stays, with its claims, written "
-                            "again (the same fields, a new ETag) so that the delete cannot come now; delete it again")
+                            "again (the same fields, a new ETag) so that the delete announced cannot come now (one "
+                            "still under way is announced again); delete it again")
             return []
         stored = rt.store.head(connection_key(connection_id))  # changed meanwhile: deleted after all, or edited
     exists, now = stored_generation(rt, connection_id) if stored is not None else (False, None)
@@ -386,8 +387,9 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
 def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
     """Make a delete announced for `etag` that has not come impossible: the connection is written again with that ETag
     as its `fenced` (stored, never shown: a client sees it unchanged, with a new ETag), conditionally on that ETag, so
-    the delete (conditional on it too) is refused (412) should its process still be running; a client retrying it
-    reads the connection again. False: the connection changed first (the delete came after all, or an edit)."""
+    the delete (conditional on it too) is refused should its process still be running (that process then announces
+    it again on the new ETag: handlers.documents.written_unchanged); a client retrying it reads the connection again.
+    False: the connection changed first (the delete came after all, or an edit)."""
     from affiliate_matrix.connections import save_connection
 
     try:
