@@ -7,9 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import Field, HttpUrl, SerializationInfo, field_validator, model_serializer
+from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import load_document, save_document
+from affiliate_matrix.documents import STORED, load_document, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
@@ -49,6 +50,18 @@ class Connection(Model):
         description="Which creation of the connection this is: set by the server when the connection is created, kept "
                     "by an edit, another when it is deleted and created again under the same id. Its runs' records, "
                     "their claims and its connection.deleted event name it. None: created before connections had one.")
+    # Stored, never shown (see _fence_stored_only): a client sees the connection as it was, a new ETag only.
+    fenced: SkipJsonSchema[str | None] = Field(
+        None, description="The ETag whose announced delete never came and was fenced off (pipeline.fence_undone_delete)"
+                          ": written into the stored connection so that it has another ETag, and kept by every write "
+                          "after, so that it never has the fenced one again.")
+
+    @model_serializer(mode="wrap")
+    def _fence_stored_only(self, handler, info: SerializationInfo):
+        data = handler(self)
+        if info.context != STORED:
+            data.pop("fenced", None)
+        return data
 
     @field_validator("base_url")
     @classmethod
@@ -180,6 +193,34 @@ def deletion_event(connection: Connection, etag: str):
     return Event.make(CONNECTION_DELETED, "/connections", {
         "connection_id": connection.id, "source": connection.source, "etag": etag,
         "generation": connection.generation}, key=f"{connection.id}|{etag}", subject=connection.id)
+
+
+# Where the index function marks a delete its connection.deleted event found not done (pipeline.withdraw_announced)
+DELETION_MARKS = "pending/deletions/"
+
+
+def deletion_mark(connection_id: str, etag: str) -> str:
+    """The key of the mark of the delete of `connection_id` announced for `etag`."""
+    import hashlib
+
+    return f"{DELETION_MARKS}{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
+
+
+def sweep_deletion_marks(store: ObjectStore) -> int:
+    """Remove the marks of deletes whose connection is no longer stored with the ETag marked (deleted, or written
+    since: edited, or fenced); how many. A later delivery of the event removes its mark, but an event parked as a dead
+    letter for another reason left it for good. Such a mark is spent: its event, were it re-posted, finds the
+    connection changed (a fenced one never has the ETag fenced again: Connection.fenced); one whose change was undone
+    byte for byte (a health mark set and cleared) is marked again by the next delivery, its fence one delivery later.
+    The mark of a connection still stored so is kept, as its event may yet come: at most one a connection. The marks
+    are listed before the connections are read, so each was made before the ETag it is judged by."""
+    marks = list(store.list(DELETION_MARKS))
+    stored = {deletion_mark(key.removeprefix("connections/").removesuffix(".json"), etag)
+              for key, etag in store.listed("connections/") if key.endswith(".json")}
+    spent = [mark for mark in marks if mark not in stored]
+    for mark in spent:
+        store.delete(mark)
+    return len(spent)
 
 
 def announce_deletion(rt, connection: Connection, etag: str):

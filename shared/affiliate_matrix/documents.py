@@ -78,8 +78,13 @@ def readable_together(keys: Iterable[str], load: Callable[[str], object], damage
             damaged.append({"key": key, "error": str(exc)})
 
 
+# The serialization context of a document as it is stored: a field a client is not shown is written too
+# (Connection.fenced).
+STORED = {"stored": True}
+
+
 def save_document(store, key: str, doc: BaseModel, *, if_match: str | None = None, create: bool = False) -> str:
     """Create (create=True: only if absent) or replace (if_match: only if unchanged); returns the new ETag.
     A lost race is a ConflictError."""
-    return store.put(key, doc.model_dump_json(indent=2).encode(), content_type="application/json",
+    return store.put(key, doc.model_dump_json(indent=2, context=STORED).encode(), content_type="application/json",
                      if_match=if_match, if_none_match=create)

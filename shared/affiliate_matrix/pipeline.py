@@ -1,7 +1,6 @@
 """The main job, top to bottom: scrape a connection into raw pages and a batch of raw records,
 announce the batch, and index it into the master index. Each step is idempotent."""
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -348,13 +347,13 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
     is withdrawn. Stored as another generation, it was deleted and created again: the deleted generation's claims are
     withdrawn, the new one's kept. An event naming no generation (published before events did) takes any stored one
     for the same; one naming no ETag either withdraws at once, whether the connection is gone or not."""
-    from affiliate_matrix.connections import connection_key
+    from affiliate_matrix.connections import connection_key, deletion_mark
 
     connection_id, etag, generation = event.data["connection_id"], event.data.get("etag"), event.data.get("generation")
     if etag is None:
         return withdraw_connection(rt, connection_id, event.data["source"], event.time)
     stored = rt.store.head(connection_key(connection_id))
-    marker = f"pending/deletions/{hashlib.sha256(f'{connection_id}|{etag}'.encode()).hexdigest()}.json"
+    marker = deletion_mark(connection_id, etag)
     if stored == etag:
         try:
             rt.store.put(marker, event.id.encode(), content_type="text/plain", if_none_match=True)
@@ -368,8 +367,9 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
             rt.store.delete(marker)
             log.info("connection.deletion_dropped", connection_id=connection_id, event_id=event.id, deleted_etag=etag,
                      reason="still stored as it was when its delete was announced, a delivery later: that delete "
-                            "never came (its process stopped first); the connection stays, with its claims, its "
-                            "version counted one more so that the delete cannot come now; delete it again")
+                            "never came (its process stopped first); the connection stays, with its claims, written "
+                            "again (the same fields, a new ETag) so that the delete announced cannot come now (one "
+                            "still under way is announced again); delete it again")
             return []
         stored = rt.store.head(connection_key(connection_id))  # changed meanwhile: deleted after all, or edited
     exists, now = stored_generation(rt, connection_id) if stored is not None else (False, None)
@@ -385,17 +385,18 @@ def withdraw_announced(rt, event) -> list[DeltaChange]:
 
 
 def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
-    """Make a delete announced for `etag` that has not come impossible: the connection is written again, its version
-    counted one more, conditionally on that ETag, so the delete (conditional on it too) is refused (412) should its
-    process still be running; a client retrying it reads the connection again. False: the connection changed first
-    (the delete came after all, or an edit)."""
+    """Make a delete announced for `etag` that has not come impossible: the connection is written again with that ETag
+    as its `fenced` (stored, never shown: a client sees it unchanged, with a new ETag), conditionally on that ETag, so
+    the delete (conditional on it too) is refused should its process still be running (that process then announces
+    it again on the new ETag: handlers.documents.written_unchanged); a client retrying it reads the connection again.
+    False: the connection changed first (the delete came after all, or an edit)."""
     from affiliate_matrix.connections import save_connection
 
     try:
         connection, stored = load_connection(rt.store, connection_id)
         if stored != etag:
             return False
-        save_connection(rt.store, connection.model_copy(update={"version": connection.version + 1}), if_match=etag)
+        save_connection(rt.store, connection.model_copy(update={"fenced": etag}), if_match=etag)
     except (NotFoundError, ConflictError):
         return False
     return True

@@ -9,10 +9,15 @@ records one atomic step, so any age past that is enough, and the shortest window
 
 And it removes the dead letters (dead-letters/, an event each, up to 4 MB) parked more than
 AMX_RETENTION_DEAD_LETTERS_DAYS ago, by the date the store recorded for each (its last write): kept forever,
-they were the bucket's to grow without bound. A month is time enough to fix the cause and re-post them."""
+they were the bucket's to grow without bound. A month is time enough to fix the cause and re-post them.
+
+And it removes the marks of connection deletes (pending/deletions/) whose connection is no longer stored as it was
+marked, by what the store holds (connections.sweep_deletion_marks): an event parked before its next delivery
+removed its mark left it for good."""
 
 from datetime import UTC, datetime, timedelta
 
+from affiliate_matrix.connections import sweep_deletion_marks
 from affiliate_matrix.errors import ConfigError, NotFoundError
 from affiliate_matrix.events import DEAD_LETTERS
 from affiliate_matrix.observability import get_logger
@@ -48,6 +53,7 @@ def apply(rt, now: datetime | None = None) -> dict[str, int]:
             deleted[name] = 0  # the index does not exist yet
     parked_before = now - timedelta(days=rt.settings.retention_dead_letters_days)
     deleted["dead_letters"] = rt.store.remove_before(DEAD_LETTERS, parked_before)
+    deleted["deletion_marks"] = sweep_deletion_marks(rt.store)
     deleted["tombstones"] = rt.store.remove_tombstones(now - timedelta(days=min(kept.values()))) if kept else 0
     log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})
     return deleted

@@ -180,3 +180,18 @@ def test_the_tokens_it_makes_lapse_after_a_day(runs):
     assert len(made) == 2  # one per run
     assert all(datetime.fromisoformat(t.expires_at) - datetime.fromisoformat(t.created_at) == timedelta(days=1)
                for t in made)
+
+
+def test_its_connections_have_a_generation_as_created_ones_do_kept_by_a_rerun(tmp_path):
+    """The demo wrote its connections with no generation, so its runs' records and claims named none."""
+    from affiliate_matrix.connections import GENERATION, load_connection
+    from affiliate_matrix.demo.collect import Story
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    story = Story(rt)
+    story.urls = {DIRECTORIES[0]: "http://127.0.0.1:9/"}
+    connection_id = story.connect(DIRECTORIES[0])
+    generation = load_connection(rt.store, connection_id)[0].generation
+    assert re.fullmatch(GENERATION, generation or ""), generation
+    story.connect(DIRECTORIES[0])  # the next run overwrites it: the same creation, edited
+    assert load_connection(rt.store, connection_id)[0].generation == generation

@@ -382,12 +382,104 @@ def test_a_delete_whose_process_stopped_before_deleting_is_dropped_not_parked(sy
     (dropped,) = [line for line in logs if line["event"] == "connection.deletion_dropped"]
     assert dropped["log_level"] == "info" and dropped["deleted_etag"] == etag
     kept, now = load_connection(synced.rt.store, "cj")
-    assert (kept.generation, kept.version) == (connection.generation, connection.version + 1) and now != etag
+    assert kept == connection.model_copy(update={"fenced": etag}) and now != etag  # as a client sees it: unchanged
     with pytest.raises(ConflictError):  # the delete, had its process been running still, can no longer come
         synced.rt.store.delete(connection_key("cj"), if_match=etag)
     delivered(synced, event)  # redelivered again: the connection changed since, nothing withdrawn
     assert (synced.get("/programs?limit=100"), synced.get("/changes?limit=100")) == (programs, changes)
     assert list(synced.rt.store.list("pending/deletions/")) == []
+
+
+def test_a_fenced_delete_leaves_the_connection_as_a_client_sees_it(synced, held):
+    """The fence of a delete whose process stopped before deleting counted the connection's version one more: a client
+    saw an edit nobody made. It changes the stored ETag only; a write on the ETag fenced is a 412 that says so."""
+    from affiliate_matrix.connections import deletion_event, load_connection
+    from affiliate_matrix.errors import BackendUnavailable
+
+    synced.sync("cj")
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    before = connections.get("/connections/cj", headers=admin)
+    event = deletion_event(*load_connection(synced.rt.store, "cj"))
+    with pytest.raises(BackendUnavailable, match="still under way"):
+        delivered(synced, event)
+    delivered(synced, event)  # fenced: the delete announced can no longer come
+    after = connections.get("/connections/cj", headers=admin)
+    assert after.get_json() == before.get_json() and after.headers["ETag"] != before.headers["ETag"]
+    stale = connections.patch("/connections/cj", headers={**admin, "If-Match": before.headers["ETag"]},
+                              json={"schedule": "0 4 * * *"})
+    assert stale.status_code == 412 and "to fence off a delete" in stale.get_json()["error"]["message"]
+    assert connections.patch("/connections/cj", headers={**admin, "If-Match": after.headers["ETag"]},
+                             json={"schedule": "0 4 * * *"}).get_json()["version"] == before.get_json()["version"] + 1
+    assert load_connection(synced.rt.store, "cj")[0].fenced == before.headers["ETag"].strip('"')  # kept by an edit
+
+
+def test_two_copies_of_a_deletion_event_taken_at_once_do_not_fail_its_delete(synced, held, monkeypatch):
+    """Two copies of one connection.deleted event taken at the same instant, before the delete they announce (at least
+    once delivery): the second found the first's mark and took the delete for one whose process had stopped, fencing
+    it off, and the client, deleting as it should, was answered 412. The delete, finding the connection written again
+    with its fields unchanged, announces itself again on its new ETag and is done."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.handlers import connections as handler
+
+    synced.sync("cj")
+    announce = handler.announce_deletion
+
+    def taken_twice_at_once(rt, connection, etag):
+        event = announce(rt, connection, etag)
+        if len(deleted_events(held)) == 1:  # the first announcement's copies: both before the delete
+            with pytest.raises(BackendUnavailable, match="still under way"):
+                delivered(synced, event)  # the first copy leaves its mark
+            delivered(synced, event)  # the second finds it: fenced, dropped
+        return event
+
+    monkeypatch.setattr(handler, "announce_deletion", taken_twice_at_once)
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
+    answer = connections.delete("/connections/cj", headers={**admin, "If-Match": etag})
+    assert answer.status_code == 202, answer.get_json()
+    first, again = deleted_events(held)
+    assert answer.get_json()["event_id"] == again.id and again.data["etag"] != first.data["etag"]
+    assert connections.get("/connections/cj", headers=admin).status_code == 404
+    for event in (first, again):  # the first copy's redelivery, then the event announcing the delete done
+        delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+    assert list(synced.rt.store.list("pending/deletions/")) == []
+
+
+def test_amx_connections_delete_with_a_broker_is_not_failed_by_two_copies_of_its_event_taken_at_once(synced,
+                                                                                                     monkeypatch):
+    """`amx connections delete` with a Broker announces, then deletes, as DELETE /connections/{id} does: two copies of
+    its event taken at once fenced its delete off, and it said the connection changed while it was being deleted."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix import runtime
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import BackendUnavailable, NotFoundError
+
+    class Broker:
+        def __init__(self):
+            self.sent = []
+
+        def publish(self, event):
+            self.sent.append(event)
+            if len(self.sent) == 1:  # the first announcement's two copies, both taken before the delete
+                with pytest.raises(BackendUnavailable, match="still under way"):
+                    delivered(synced, event)
+                delivered(synced, event)
+
+    broker = Broker()
+    synced.sync("cj")
+    monkeypatch.setattr(runtime, "open_event_bus", lambda settings: broker)
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 0, result.output + str(result.exception)
+    with pytest.raises(NotFoundError):
+        load_connection(synced.rt.store, "cj")
+    for event in broker.sent:
+        delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
 
 
 def test_amx_connections_delete_withdraws_its_claims(synced):

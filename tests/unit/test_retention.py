@@ -21,7 +21,7 @@ def test_old_documents_go_and_recent_ones_stay(tmp_path):
     docs = [metric("m", i, {"n": str(i)}, NOW - timedelta(days=i), f"d{i}") for i in range(60)]
     rt.index.bulk_upsert(METRICS_INDEX.name, docs, refresh=True)
     # 30 days old and older go; no deltas index yet; the local store leaves no tombstones
-    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "dead_letters": 0, "tombstones": 0}
+    assert apply(rt, NOW) == {"metrics": 30, "deltas": 0, "dead_letters": 0, "deletion_marks": 0, "tombstones": 0}
     kept = rt.index.search(METRICS_INDEX.name, SearchQuery(size=100)).hits
     assert sorted(int(h.doc["value"]) for h in kept) == list(range(30))
 
@@ -91,4 +91,30 @@ def test_deltas_not_yet_migrated_to_v2_go_by_when_they_were_observed(tmp_path, b
     rt.index.bulk_upsert("deltas", [{"id": f"d{i}", "at": (NOW - timedelta(days=i)).isoformat(), "delta": {}}
                                     for i in (1, 40)], refresh=True)
     rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", 1, {}, NOW - timedelta(days=40), "old")], refresh=True)
-    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "tombstones": 0}
+    assert apply(rt, NOW) == {"deltas": 1, "metrics": 1, "dead_letters": 0, "deletion_marks": 0, "tombstones": 0}
+
+
+def test_deletion_marks_go_once_their_connection_is_no_longer_stored_as_it_was_marked(tmp_path):
+    """The first delivery of a connection.deleted event to find the connection still stored as it was deleted leaves
+    a mark (pending/deletions/), which a later delivery removes: an event parked as a dead letter for another reason
+    left its mark for good. Retention removes the marks of connections no longer stored with the ETag marked (deleted,
+    or written since: edited, or fenced); the mark of one still stored so is kept (its event may yet be re-posted)."""
+    from affiliate_matrix.connections import (DELETION_MARKS, Connection, connection_key, deletion_event,
+                                              deletion_mark, load_connection, save_connection)
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.pipeline import withdraw_announced
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30"))
+    etags = {}
+    for connection_id in ("deleted", "edited", "waiting"):
+        save_connection(rt.store, Connection(id=connection_id, source="cj"), create=True)
+        connection, etags[connection_id] = load_connection(rt.store, connection_id)
+        with pytest.raises(BackendUnavailable, match="still under way"):  # the first delivery leaves its mark
+            withdraw_announced(rt, deletion_event(connection, etags[connection_id]))
+    rt.store.delete(connection_key("deleted"), if_match=etags["deleted"])
+    edited, _ = load_connection(rt.store, "edited")
+    save_connection(rt.store, edited.model_copy(update={"version": 1}), if_match=etags["edited"])
+    assert len(list(rt.store.list(DELETION_MARKS))) == 3
+    assert apply(rt, NOW)["deletion_marks"] == 2
+    assert list(rt.store.list(DELETION_MARKS)) == [deletion_mark("waiting", etags["waiting"])]
+    assert apply(rt, NOW)["deletion_marks"] == 0

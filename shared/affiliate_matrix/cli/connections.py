@@ -59,9 +59,8 @@ def connections_delete(connection_id: str):
     closed_suspected. A connection changed since this command read it is not deleted. A withdrawal that fails here
     puts the connection back, to delete again."""
     from affiliate_matrix.cli.common import fail_if_undelivered, index_here
-    from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
-                                              save_connection)
-    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.connections import connection_key, deletion_event, load_connection, save_connection
+    from affiliate_matrix.errors import ConflictError, PreconditionFailed
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -69,16 +68,23 @@ def connections_delete(connection_id: str):
     index_here(rt)
     published = getattr(rt.bus, "published", None)  # the in-process bus's: what the withdrawal announced here
     before = len(published) if published is not None else 0
-    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
-        announce_deletion(rt, connection, etag)
-    try:  # refused when the connection changed since it was read (then a Broker's index function withdraws nothing)
-        rt.store.delete(connection_key(connection_id), if_match=etag)
-    except ConflictError:
-        raise ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete "
-                            "it again") from None
-    if published is None:
+    kept = ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete it "
+                         "again")
+    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does, its way
+        from affiliate_matrix.handlers.connections import CONNECTIONS
+        from affiliate_matrix.handlers.documents import delete
+        from affiliate_matrix.handlers.preconditions import EntityTags
+
+        try:  # refused when the connection changed since it was read (then the index function withdraws nothing)
+            delete(rt, CONNECTIONS, connection_id, EntityTags(False, ((False, etag),)))
+        except PreconditionFailed:
+            raise kept from None
         console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
         return
+    try:  # refused when the connection changed since it was read
+        rt.store.delete(connection_key(connection_id), if_match=etag)
+    except ConflictError:
+        raise kept from None
     # Here the event is taken at once, in this process: the delete goes first, as the index function waits for it
     rt.bus.publish(deletion_event(connection, etag))
     if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back, to delete again

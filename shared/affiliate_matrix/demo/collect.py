@@ -8,10 +8,10 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from affiliate_matrix.connections import Connection, save_connection
+from affiliate_matrix.connections import Connection, created, load_connection, save_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import DamagedData, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, RAW_BATCH_STORED
 from affiliate_matrix.pipeline import index_announced, scrape
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
@@ -76,9 +76,14 @@ class Story:
                 current = None
             if current != credentials:  # a rerun adds no new secret version
                 self.rt.secrets.write(path, credentials)
-        # a fast rate for loopback recorded sites, as the tests use
-        save_connection(self.rt.store, Connection(id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50,
-                                                  credentials_path=f"connections/{cid}" if credentials else None))
+        try:  # a rerun's connection is the same creation, edited: it keeps its generation
+            generation = load_connection(self.rt.store, cid)[0].generation
+        except (NotFoundError, DamagedData):
+            generation = None
+        # a fast rate for loopback recorded sites, as the tests use; a generation of its own when it has none
+        save_connection(self.rt.store, created(Connection(
+            id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50, generation=generation,
+            credentials_path=f"connections/{cid}" if credentials else None)))
         return cid
 
     def scrape_all(self, console) -> None:

@@ -37,9 +37,9 @@ class Checks(Shape):
 
 
 def next_version(current: Connection, data: dict) -> dict:
-    """A replaced connection counts one version more and keeps its generation, its last sync and its health (a mark
-    is cleared by a passing test, or a key added again over a revoked one, not by an edit)."""
-    return {**data, "version": current.version + 1, "generation": current.generation,
+    """A replaced connection counts one version more and keeps its generation, its last sync, its health (a mark
+    is cleared by a passing test, or a key added again over a revoked one, not by an edit) and its fence."""
+    return {**data, "version": current.version + 1, "generation": current.generation, "fenced": current.fenced,
             "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None,
             "healthy": current.healthy, "health_reason": current.health_reason}
 
@@ -65,9 +65,12 @@ def announce_deleted(rt, connection_id: str, connection: Connection | None, etag
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,
-                         read_only=frozenset({"version", "generation", "last_sync", "healthy", "health_reason"}),
+                         read_only=frozenset({"version", "generation", "last_sync", "healthy", "health_reason",
+                                              "fenced"}),
                          check=checked, check_stored=checked_against_store, carry=next_version, created=created,
-                         patch=True, deleting=announce_deleted, deleted=Deletion)
+                         patch=True, deleting=announce_deleted, deleted=Deletion,
+                         written_unchanged="or, its fields unchanged, was written again with a new ETag to fence off a "
+                                           "delete announced on yours that never came")
 
 
 def handle(rt, request):

@@ -35,6 +35,12 @@ class Collection:
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
     deleted: Any = None                                      # the answer of a delete (its model); None: 204, no body
+    written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
+
+    def stale(self) -> PreconditionFailed:
+        """A write or delete on an ETag the document no longer has."""
+        changed = f" ({self.written_unchanged})" if self.written_unchanged else ""
+        return PreconditionFailed(f"the {self.name} changed since you read it{changed}: read it again and retry")
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -163,7 +169,7 @@ def holds(collection: Collection, condition: EntityTags, etag: str) -> str:
     """The ETag to write on: the current one, when the If-Match lists it (strongly) or is `*`; else 412. The write is
     conditional on it, so a change since the read is still a 412, `*` included."""
     if not condition.strongly_matches(etag):
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry")
+        raise collection.stale()
     return etag
 
 
@@ -191,7 +197,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
     except ConflictError:
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
+        raise collection.stale() from None
     return with_etag(doc, etag)
 
 
@@ -212,7 +218,8 @@ def merge(rt, collection: Collection, doc_id: str, condition: EntityTags, change
 
 def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins. The
-    document is not read (a damaged one can be deleted), only its ETag."""
+    document is not read (a damaged one can be deleted), only its ETag; one whose delete is announced (deleting) is
+    read, and announced again should it be written again meanwhile with its fields unchanged (written_unchanged)."""
     current_etag = rt.store.head(collection.key(doc_id))
     if current_etag is None:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
@@ -224,12 +231,37 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
             pass
     expected = holds(collection, condition, current_etag)
     answer = None
-    if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
-        answer = collection.deleting(rt, doc_id, document, current_etag)
+    for attempt in range(ANNOUNCEMENTS):
+        if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
+            answer = collection.deleting(rt, doc_id, document, expected)
+        try:
+            rt.store.delete(collection.key(doc_id), if_match=expected)
+            break
+        except NotFoundError:
+            raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
+        except ConflictError:
+            if document is None or attempt == ANNOUNCEMENTS - 1:
+                raise collection.stale() from None
+        document, expected = written_unchanged(rt, collection, doc_id, document)
+    return ("", 204, {}) if collection.deleted is None else (answer, 202, {})
+
+
+# How many times a delete is announced (Collection.deleting) over a document written again with its fields unchanged.
+ANNOUNCEMENTS = 3
+
+
+def written_unchanged(rt, collection: Collection, doc_id: str, document: BaseModel) -> tuple[BaseModel, str]:
+    """The document and its ETag now, when it was written again with its fields unchanged since it was read, which
+    only a write that does not answer the client makes: a connection's fence, when a copy of its deletion's event,
+    taken at the instant it was published, found the mark of another and took the delete for one that never came
+    (pipeline.fence_undone_delete). Its delete, announced again on its new ETag, is the one the client asked for.
+    Changed otherwise (or gone, or damaged): 412 (404)."""
     try:
-        rt.store.delete(collection.key(doc_id), if_match=expected)
+        current, etag = load(rt, collection, doc_id)
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
-    except ConflictError:
-        raise PreconditionFailed(f"the {collection.name} changed since you read it: read it again and retry") from None
-    return ("", 204, {}) if collection.deleted is None else (answer, 202, {})
+    except DamagedData:
+        raise collection.stale() from None
+    if current.model_dump(mode="json") != document.model_dump(mode="json"):  # as a client sees it
+        raise collection.stale()
+    return current, etag
