@@ -230,9 +230,9 @@ def combined(listed: list[Program]) -> Program:
     (merge), so an offer the source no longer lists takes its terms, countries and record with it."""
     from affiliate_matrix import terms
 
+    if len(listed) == 1:
+        return listed[0]
     ordered = sorted(listed, key=lambda p: ([r.record_key for r in p.records], _key(p.model_dump(mode="json"))))
-    if len(ordered) == 1:
-        return ordered[0]
     first = ordered[0]
 
     def stated(field: str):
