@@ -6,7 +6,8 @@ makes, seen again later, is withdrawn. A source saying the program is over (its 
 no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
 is closed_suspected until one lists it again. Discovery's claims say a page existed, not that the program is open:
-once a source has listed it, they keep it open no more."""
+once a source has listed it, they keep it open no more. Several records of one source's run that are one program
+(one merchant's offers, listed apart) are one sighting of it first, keeping what each says (see combined)."""
 
 import json
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from pydantic import TypeAdapter
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases")
+UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases", "records")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 # A field that is the words of another: its value comes from a source whose claim on the other was kept, when one of
 # them said it (the kept commission and the text shown beside it agree), else it is voted as any field.
@@ -155,8 +156,7 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
             continue
         else:
             said = [*getattr(known, field), *getattr(seen, field)]
-        values = {_key(v): v for v in (one_listing_each(said) if field == "networks" else said)}
-        setattr(merged, field, [values[k] for k in sorted(values)])
+        setattr(merged, field, _union(field, said))
     for field in REPORTED:  # the newest report stands (a report without the figure erases nothing), credited
         reports: dict[Claimant, FieldSource] = {}  # each claimant's latest
         for claim in filter(standing, claims_of(known, field) + claims_of(seen, field)):
@@ -208,6 +208,64 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         merged.status = "closed_suspected"  # no source lists it any more
     merged.quality_score = quality(merged)
     return merged
+
+
+def _union(field: str, said: list) -> list:
+    """A list field's values said (oldest first), each once, in one order whoever said them."""
+    values = {_key(v): v for v in (one_listing_each(said) if field == "networks" else said)}
+    return [values[k] for k in sorted(values)]
+
+
+def combined(listed: list[Program]) -> Program:
+    """One claimant's records of one program in one run (several offers of one merchant a source lists apart, each a
+    record of its own: normalized, one program id) as one sighting of it, in any order the same: each field as the
+    records say it together, one claim a field, as of the run's latest fetch of them, its evidence every record's.
+    The commission is every record's terms merged as the terms extractor merges a text's (one entry per distinct
+    offer: terms.merged_terms), its text every record's in turn; a list field (countries, categories, networks,
+    payout methods, restrictions, the records themselves) the union, the other records' names among the aliases;
+    the cookie the widest; any other single value (the name, description, payout frequency and minimum, EPC and the
+    network's other figures) the first record's that states one, records taken in the order of the source's own ids
+    (record_key): the same offers give the same program, run after run, whatever order they came in. The source
+    says the program is over only when it says so of every record. A later run's sighting replaces this one whole
+    (merge), so an offer the source no longer lists takes its terms, countries and record with it."""
+    from affiliate_matrix import terms
+
+    if len(listed) == 1:
+        return listed[0]
+    ordered = sorted(listed, key=lambda p: ([r.record_key for r in p.records], _key(p.model_dump(mode="json"))))
+    first = ordered[0]
+
+    def stated(field: str):
+        return next((v for p in ordered if (v := getattr(p, field)) is not None), None)
+
+    cookies = [p.cookie_days for p in ordered if p.cookie_days is not None]
+    texts = list(dict.fromkeys(p.commission_text for p in ordered if p.commission_text))
+    values = {field: stated(field) for field in ("merchant_domain", "description", *REPORTED)} | {
+        field: _union(field, [v for p in ordered for v in getattr(p, field)]) for field in UNION} | {
+        "commission": terms.merged_terms([t for p in ordered for t in p.commission]),
+        "commission_text": "; ".join(texts) or None,
+        "cookie_days": (-1 if -1 in cookies else max(cookies)) if cookies else None,
+        "payout": Payout(methods=list(dict.fromkeys(m for p in ordered for m in p.payout.methods)),
+                         frequency=next((p.payout.frequency for p in ordered if p.payout.frequency), None),
+                         minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
+    }
+    values["aliases"] = sorted(set(values["aliases"]) | {p.name for p in ordered} - {first.name})
+    closed = all("status" in p.provenance for p in ordered)
+    one = first.model_copy(update=values | {
+        "first_seen_at": min(p.first_seen_at for p in ordered), "last_seen_at": max(p.last_seen_at for p in ordered),
+        "last_verified_at": max((p.last_verified_at for p in ordered if p.last_verified_at), default=None),
+        # the first open record's status (active, or discovered for discovery's), the closing one's if none is open
+        "status": next((p.status for p in ordered if "status" not in p.provenance), first.status), "provenance": {}})
+    for field in sorted({f for p in ordered for f in p.provenance} - ({"status"} if not closed else set())):
+        claims = [p.provenance[field][0] for p in ordered if field in p.provenance]
+        value = _adapter(field).dump_python(getattr(one, field), mode="json")
+        if value in (None, [], Payout().model_dump(mode="json")):
+            continue
+        one.provenance[field] = [claims[0].model_copy(update={
+            "fetched_at": one.last_seen_at, "value": value,
+            "evidence": list(dict.fromkeys(e for c in claims for e in c.evidence))})]
+    one.quality_score = quality(one)
+    return one
 
 
 def one_listing_each(listings: list[NetworkListing]) -> list[NetworkListing]:

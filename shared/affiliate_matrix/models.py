@@ -190,6 +190,15 @@ class RawRecord(Model):
                               "fields), or the generic page reader that takes over on a layout the plugin does not know.")
 
 
+class SourceRecord(Model):
+    """One record of a source a program was merged from: an offer of OfferVault's, a program of a network's."""
+
+    source: str
+    record_key: str = Field(description="The source's own id for it (RawRecord.record_key).")
+    url: str = Field(description="Where the source lists it: its own page where the source gives one (an offer's "
+                                 "page), else the page or API answer it was read from.")
+
+
 class Discovery(Model):
     """How a program found by a dork query was judged: its confidence and the signals behind it."""
 
@@ -240,6 +249,9 @@ class Program(Model):
     last_verified_at: UtcDatetime | None = None
     last_changed_at: UtcDatetime | None = Field(None, description="When a tracked field last changed (the latest delta).")
     misses: int = Field(0, ge=0, description="Consecutive verifications that found the source page gone.")
+    records: list[SourceRecord] = Field([], description="The records of each source the program was merged from, as "
+                                                        "the sources list them now: several of one source are several "
+                                                        "offers of one merchant (each one's terms are in the program).")
     provenance: dict[str, list[FieldSource]] = {}
     quality_score: float = Field(0.0, ge=0, le=1)
     discovery: Discovery | None = Field(None, description="Set for programs found by discovery (status `discovered`).")

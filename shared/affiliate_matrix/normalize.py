@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix import taxonomy, terms
 from affiliate_matrix.merge import DISCOVERY, quality
-from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord
+from affiliate_matrix.models import Discovery, FieldSource, NetworkListing, Payout, Program, RawRecord, SourceRecord
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -100,6 +100,9 @@ def normalize(record: RawRecord) -> Program:
                            terms.cookie_days(record.cookie_text) if record.cookie_text else buried.cookie_days),
         restrictions=buried.restrictions,
         payout=payout,
+        # the record itself: several of one source's are several offers of the program (merge.combined)
+        records=[SourceRecord(source=record.source, record_key=record.record_key,
+                              url=record.extra.get("offer_url") or str(record.url))],
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,
         last_verified_at=record.fetched_at,  # seen on its source just now: verified
@@ -195,7 +198,7 @@ def _discovered(record: RawRecord) -> dict:
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
             "cookie_days", "payout", "countries", "domains", "restrictions", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
-            "validation_days", "gravity")
+            "validation_days", "gravity", "records")
 
 
 def _set_fields(program: Program) -> list[str]:

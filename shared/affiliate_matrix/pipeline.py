@@ -17,7 +17,7 @@ from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.models import DeltaChange, Program, RawRecord
-from affiliate_matrix.merge import merge
+from affiliate_matrix.merge import claimant, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
@@ -192,15 +192,22 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
             origin.append(record_name(record))
         except Exception as exc:
             report.errors.append((record_name(record), f"normalize: {exc!r}"[:500]))
+    # A claimant's several records of one program (one merchant's offers, listed apart) are one sighting of it, what
+    # each says kept (merge.combined); the sightings of its claimants are then merged.
+    sightings: dict[tuple, list[tuple[Program, str]]] = {}
+    for program, name in zip(resolved(rt, normalized), origin):
+        sightings.setdefault((program.id, *claimant(program.provenance["name"][0])), []).append((program, name))
     programs: dict[str, Program] = {}
     made_of: dict[str, list[str]] = {}
-    for program, name in zip(resolved(rt, normalized), origin):
+    for (program_id, *_), listed in sightings.items():
+        names = [name for _, name in listed]
         try:
-            programs[program.id] = merge(programs[program.id], program) if program.id in programs else program
+            program = combined([program for program, _ in listed])
+            programs[program_id] = merge(programs[program_id], program) if program_id in programs else program
         except Exception as exc:
-            report.errors.append((name, f"merge into {program.id}: {exc!r}"[:500]))
+            report.errors += [(name, f"merge into {program_id}: {exc!r}"[:500]) for name in names]
             continue
-        made_of.setdefault(program.id, []).append(name)
+        made_of.setdefault(program_id, []).extend(names)
 
     documents, deltas = {}, {}
     indexed = rt.index.get_many(PROGRAMS_INDEX.name, programs)  # the batch's programs as indexed, in one request
@@ -445,7 +452,7 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
     the connection are another generation's (it was created again and listed the program since) is left as it is.
     Claims of the source naming no connection, not among the `claimants` (claimants_of), are kept: logged once, with
     how many programs hold them, when there were any."""
-    from affiliate_matrix.merge import claimant, withdraw
+    from affiliate_matrix.merge import withdraw
 
     changed, kept = [], 0
     keeping = (source, None) not in claimants

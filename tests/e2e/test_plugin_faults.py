@@ -65,7 +65,7 @@ def broken_offervault(tmp_path):
     page["offers"] = [untitled, priceless, good]
     (site / "search-12-1.json").write_text(json.dumps(page))
     networks = json.loads((site / "networks.json").read_text())
-    networks["networks"][0]["offerCount"] = 4
+    networks["networks"][0]["offerCount"] = 5  # the three on page 1, and page 2's two
     (site / "networks.json").write_text(json.dumps(networks))
     return site
 
@@ -75,7 +75,7 @@ def test_offers_the_plugin_cannot_read_are_failures_beside_their_response_and_th
         save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
                                              rate_limit_per_s=50))
         report = scrape(rt, "ov")
-    assert report.records == 3 and [f.stage for f in report.failures] == ["parse", "parse"]
+    assert report.records == 4 and [f.stage for f in report.failures] == ["parse", "parse"]
     untitled, priceless = report.failures
     assert untitled.reason.startswith("plugin fault: KeyError: 'title' at offervault/__init__.py:")
     assert priceless.reason.startswith("plugin fault: InvalidOperation")
@@ -102,7 +102,7 @@ def test_a_requested_sync_and_the_connection_test_say_what_the_plugin_could_not_
     assert [(c["name"], c["ok"]) for c in tested["checks"]] == [("reachable", True), ("read", False)]
     assert "plugin fault: KeyError: 'title'" in tested["checks"][1]["detail"]
     done = load_sync(rt, sync.id)
-    assert (done.status, done.records) == ("succeeded", 3)
+    assert (done.status, done.records) == ("succeeded", 4)
     assert len(done.errors) == 2 and all(e.startswith("parse ") and "plugin fault" in e for e in done.errors)
 
 

@@ -326,6 +326,18 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 
+def test_program_page_lists_the_offers_of_one_source_it_was_made_of(app, rt):
+    from affiliate_matrix.merge import combined
+
+    offers = [normalize(make_record(name, f"https://acme.com/{name[-2:]}", commission_text=paid))
+              for name, paid in (("Acme - US", "$2.50 per lead"), ("Acme - UK", "$40 per sale"))]
+    rt.index.bulk_upsert("programs", [to_document(program := combined(offers))], refresh=True)
+    sign_in(app, rt)
+    page = app.get(f"/programs/{program.id}").text
+    assert "2 records of its sources" in page and page.count("https://dir.example.org/p/x/") >= 2
+    assert ">acme---us</a>" in page and ">acme---uk</a>" in page and "$40 per sale; $2.50 per lead" in page
+
+
 def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     sign_in(app, rt)
     page = app.get("/merchants/hosting.com").text

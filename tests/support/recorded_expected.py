@@ -182,6 +182,10 @@ EXPECTED = {
                                          "network": "ClickDealer", "countries": ["US", "CA"]},
             "5f0c2b4d8b1d4c0017e3a9f0": {"name": "VPN Shield Trial", "commission_text": "USD 4.10 per CPI",
                                          "countries": ["US", "GB", "DE"]},
+            # a second offer of Keto Burn's (one landing domain), on the next page: one program, both offers' terms
+            "5f0c2b118b1d4c0017e3a6d5": {"name": "Keto Burn - UK - CC Submit", "commission_text": "USD 45.00 per CC Submit",
+                                         "network": "MaxBounty", "countries": ["GB", "IE"],
+                                         "merchant_url": "https://www.ketoburn-shop.com/uk/lp2"},
         },
         "parse_errors": [],
         "pages": 4,  # the networks, then each network's offers page by page (none asked for the empty network)

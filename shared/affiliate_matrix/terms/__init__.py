@@ -26,7 +26,7 @@ from affiliate_matrix.terms import methods as _methods
 from affiliate_matrix.terms import payout as _payout
 from affiliate_matrix.terms import restrictions as _restrictions
 from affiliate_matrix.terms import schedule as _schedule
-from affiliate_matrix.terms.commission import commission
+from affiliate_matrix.terms.commission import commission, merged_terms
 from affiliate_matrix.terms.cookie import cookie_days
 from affiliate_matrix.terms.methods import payout_methods
 from affiliate_matrix.terms.payout import min_payout
@@ -34,8 +34,8 @@ from affiliate_matrix.terms.restrictions import restrictions
 from affiliate_matrix.terms.schedule import payout_frequency
 from affiliate_matrix.terms.text import EXAMPLE_OPENER, HYPOTHETICAL, Doc, Pattern, Unit, normalise
 
-__all__ = ["Terms", "commission", "cookie_days", "extract", "min_payout", "payout_frequency", "payout_methods",
-           "restrictions"]
+__all__ = ["Terms", "commission", "cookie_days", "extract", "merged_terms", "min_payout", "payout_frequency",
+           "payout_methods", "restrictions"]
 
 
 class Terms(BaseModel):

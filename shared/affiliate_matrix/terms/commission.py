@@ -468,6 +468,18 @@ def _merged(found: list[tuple], recurring_said: bool = False, customer_kept: boo
     return merged
 
 
+def merged_terms(terms: list[CommissionTerm]) -> list[CommissionTerm]:
+    """Several offers' terms (one merchant's offers a source lists apart) as one text's are merged (_merged): one
+    entry per kind of offer, in the order the terms come. An entry made of one term alone is that term, its tiers
+    kept."""
+    found = [(t.type, t.currency, t.value_min is None, t.value_min, t.value_max, t.recurring) for t in terms]
+    kept = []
+    for entry in _merged(found):
+        alone = [t for t in terms if t.model_copy(update={"tiers": []}) == entry]
+        kept.append(alone[0] if len(alone) == 1 else entry)
+    return kept
+
+
 def commission(text: str | None) -> list[CommissionTerm]:
     """Commission terms from text that is about commission (a directory's "Commission" column)."""
     return _merged(_candidates(normalise(" ".join((text or "").split())), True))
