@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from pydantic import BaseModel, ValidationError
 
-from affiliate_matrix.errors import DamagedData, NotFoundError
+from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -88,3 +88,33 @@ def save_document(store, key: str, doc: BaseModel, *, if_match: str | None = Non
     A lost race is a ConflictError."""
     return store.put(key, doc.model_dump_json(indent=2, context=STORED).encode(), content_type="application/json",
                      if_match=if_match, if_none_match=create)
+
+
+# How many times a delete is announced over a document written again with its fields unchanged (delete_announced).
+ANNOUNCEMENTS = 3
+
+
+def delete_announced(store, key: str, label: str, document: BaseModel, etag: str,
+                     announce: Callable[[BaseModel, str], object]):
+    """Delete the document at `key` on `etag`, each attempt announced first (`announce(document, etag)`: a failure
+    leaves the document, to delete again); returns the last announcement's answer. A document written again meanwhile
+    with its fields unchanged, which only a write that answers no client makes (a connection's fence: a copy of its
+    deletion's event, taken at the instant it was published, found the mark of another and took the delete for one
+    that never came; pipeline.fence_undone_delete), is announced again on its new ETag and deleted on it: that delete
+    is the one asked for. ConflictError when it changed otherwise (or is damaged), NotFoundError when it is gone."""
+    for attempt in range(ANNOUNCEMENTS):
+        answer = announce(document, etag)
+        try:
+            store.delete(key, if_match=etag)
+            return answer
+        except ConflictError:
+            if attempt == ANNOUNCEMENTS - 1:
+                raise
+        try:
+            current, etag = load_document(store, key, type(document), label)
+        except DamagedData:
+            raise ConflictError(f"{label} changed while it was being deleted") from None
+        if current.model_dump(mode="json") != document.model_dump(mode="json"):  # as a client sees it
+            raise ConflictError(f"{label} changed while it was being deleted")
+        document = current
+    raise AssertionError("unreachable")

@@ -395,7 +395,7 @@ def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
     """Make a delete announced for `etag` that has not come impossible: the connection is written again with that ETag
     as its `fenced` (stored, never shown: a client sees it unchanged, with a new ETag), conditionally on that ETag, so
     the delete (conditional on it too) is refused should its process still be running (that process then announces
-    it again on the new ETag: handlers.documents.written_unchanged); a client retrying it reads the connection again.
+    it again on the new ETag: documents.delete_announced); a client retrying it reads the connection again.
     False: the connection changed first (the delete came after all, or an edit)."""
     from affiliate_matrix.connections import save_connection
 

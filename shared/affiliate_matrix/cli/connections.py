@@ -59,8 +59,10 @@ def connections_delete(connection_id: str):
     closed_suspected. A connection changed since this command read it is not deleted. A withdrawal that fails here
     puts the connection back, to delete again."""
     from affiliate_matrix.cli.common import fail_if_undelivered, index_here
-    from affiliate_matrix.connections import connection_key, deletion_event, load_connection, save_connection
-    from affiliate_matrix.errors import ConflictError, PreconditionFailed
+    from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
+                                              save_connection)
+    from affiliate_matrix.documents import delete_announced
+    from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
@@ -70,14 +72,11 @@ def connections_delete(connection_id: str):
     before = len(published) if published is not None else 0
     kept = ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete it "
                          "again")
-    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does, its way
-        from affiliate_matrix.handlers.connections import CONNECTIONS
-        from affiliate_matrix.handlers.documents import delete
-        from affiliate_matrix.handlers.preconditions import EntityTags
-
+    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
         try:  # refused when the connection changed since it was read (then the index function withdraws nothing)
-            delete(rt, CONNECTIONS, connection_id, EntityTags(False, ((False, etag),)))
-        except PreconditionFailed:
+            delete_announced(rt.store, connection_key(connection_id), f"connection {connection_id!r}", connection, etag,
+                             lambda current, current_etag: announce_deletion(rt, current, current_etag))
+        except ConflictError:
             raise kept from None
         console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
         return

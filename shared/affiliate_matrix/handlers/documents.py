@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import load_document, readable, save_document
+from affiliate_matrix.documents import delete_announced, load_document, readable, save_document
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError, PreconditionFailed
 from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_match_of
 from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
@@ -219,7 +219,8 @@ def merge(rt, collection: Collection, doc_id: str, condition: EntityTags, change
 def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins. The
     document is not read (a damaged one can be deleted), only its ETag; one whose delete is announced (deleting) is
-    read, and announced again should it be written again meanwhile with its fields unchanged (written_unchanged)."""
+    read, and announced again should it be written again meanwhile with its fields unchanged
+    (documents.delete_announced)."""
     current_etag = rt.store.head(collection.key(doc_id))
     if current_etag is None:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
@@ -231,37 +232,16 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
             pass
     expected = holds(collection, condition, current_etag)
     answer = None
-    for attempt in range(ANNOUNCEMENTS):
-        if collection.deleting:  # before the delete: if it fails, the document is still there to delete again
-            answer = collection.deleting(rt, doc_id, document, expected)
-        try:
-            rt.store.delete(collection.key(doc_id), if_match=expected)
-            break
-        except NotFoundError:
-            raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
-        except ConflictError:
-            if document is None or attempt == ANNOUNCEMENTS - 1:
-                raise collection.stale() from None
-        document, expected = written_unchanged(rt, collection, doc_id, document)
-    return ("", 204, {}) if collection.deleted is None else (answer, 202, {})
-
-
-# How many times a delete is announced (Collection.deleting) over a document written again with its fields unchanged.
-ANNOUNCEMENTS = 3
-
-
-def written_unchanged(rt, collection: Collection, doc_id: str, document: BaseModel) -> tuple[BaseModel, str]:
-    """The document and its ETag now, when it was written again with its fields unchanged since it was read, which
-    only a write that does not answer the client makes: a connection's fence, when a copy of its deletion's event,
-    taken at the instant it was published, found the mark of another and took the delete for one that never came
-    (pipeline.fence_undone_delete). Its delete, announced again on its new ETag, is the one the client asked for.
-    Changed otherwise (or gone, or damaged): 412 (404)."""
+    if collection.deleting and document is None:  # a damaged one's: before the delete, which it may yet fail
+        answer = collection.deleting(rt, doc_id, document, expected)
     try:
-        current, etag = load(rt, collection, doc_id)
+        if collection.deleting and document is not None:  # announced again over a write that changed none of it
+            answer = delete_announced(rt.store, collection.key(doc_id), f"{collection.name} {doc_id!r}", document,
+                                      expected, lambda doc, etag: collection.deleting(rt, doc_id, doc, etag))
+        else:
+            rt.store.delete(collection.key(doc_id), if_match=expected)
     except NotFoundError:
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
-    except DamagedData:
+    except ConflictError:
         raise collection.stale() from None
-    if current.model_dump(mode="json") != document.model_dump(mode="json"):  # as a client sees it
-        raise collection.stale()
-    return current, etag
+    return ("", 204, {}) if collection.deleted is None else (answer, 202, {})
