@@ -374,9 +374,12 @@ def test_search_ranks_by_the_three_month_epc_with_epc_window(tmp_path, monkeypat
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COLUMNS", "400")
     index = Index(tmp_path)
-    index.batch(record("awin", "Pound Shoes", "https://poundshoes.com/", extra={"epc_90d": "0.80", "epc_currency": "GBP"}),
-                record("awin", "Pound Boots", "https://poundboots.com/", extra={"epc_90d": "1.60", "epc_currency": "GBP"}),
-                record("cj", "Dollar Shoes", "https://dollarshoes.com/", extra={"epc_7d": "3.00", "epc_currency": "USD"}))
+    index.batch(record("awin", "Pound Shoes", "https://poundshoes.com/",
+                       extra={"epc_90d": "0.80", "epc_currency": "GBP"}),
+                record("awin", "Pound Boots", "https://poundboots.com/",
+                       extra={"epc_90d": "1.60", "epc_currency": "GBP"}),
+                record("cj", "Dollar Shoes", "https://dollarshoes.com/",
+                       extra={"epc_7d": "3.00", "epc_currency": "USD"}))
 
     def ranked(*options: str) -> list[str]:
         result = CliRunner().invoke(app, ["search", "--sort", "epc", *options])

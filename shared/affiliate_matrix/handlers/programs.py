@@ -229,7 +229,8 @@ def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
         query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     if snapshot is None:
-        facets = {name: [[v, n] for v, n in buckets] for name, buckets in facets_of(result.facets, params.epc_window).items()}
+        facets = {name: [[v, n] for v, n in buckets]
+                  for name, buckets in facets_of(result.facets, params.epc_window).items()}
     else:
         facets = snapshot
     return {
