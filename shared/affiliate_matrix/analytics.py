@@ -112,8 +112,9 @@ def snapshot_facets(rt, rows: list[dict]) -> int:
         filters = defaultdict(list)
         for name, value in parse_qsl(key, keep_blank_values=True):
             filters[name].append(value)
-        query = SearchQuery(**filtering(filters), **facets_asked(), size=0)
-        counted = facets_of(rt.index.search(PROGRAMS_INDEX.name, query).facets)
+        (window,) = filters.pop("epc_window", ["7d"])  # which EPC's currencies the filter and the facet are
+        query = SearchQuery(**filtering(filters, epc_window=window), **facets_asked(window), size=0)
+        counted = facets_of(rt.index.search(PROGRAMS_INDEX.name, query).facets, window)
         snapshots[key] = {name: [[v, n] for v, n in buckets] for name, buckets in counted.items()}
     rt.store.put(SNAPSHOTS_KEY, json.dumps({"generation": generation, "snapshots": snapshots}).encode(),
                  content_type="application/json")

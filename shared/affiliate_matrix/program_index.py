@@ -46,8 +46,12 @@ class ProgramSummary(BaseModel):
     cookie_days: Annotated[int | None, Number]
     payout_methods: Annotated[list[str], Keyword]
     quality_score: Annotated[float, Number]
-    epc_7d: Annotated[float | None, Number]  # earnings per click, an amount in epc_currency
+    epc_7d: Annotated[float | None, Number]  # earnings per click over 7 days, an amount in epc_currency
     epc_currency: Annotated[str | None, Keyword]
+    # over 3 months (Awin's only EPC; CJ's steadier one), in its own currency: the two may come from two sources. None
+    # on a document of v10 or before, until `amx index migrate programs` (added in v11)
+    epc_90d: Annotated[float | None, Number] = None
+    epc_90d_currency: Annotated[str | None, Keyword] = None
     first_seen_at: Annotated[datetime, Date]
     last_seen_at: Annotated[datetime, Date]
     last_changed_at: Annotated[datetime | None, Date]
@@ -80,9 +84,11 @@ def _as_indexed_now(doc: dict) -> dict:
 # Beside those: the countries a program takes (open_countries: those it names, or WORLDWIDE when it names none, what a
 # country filter matches) and whether it takes every one (worldwide: what the country facet adds to each country's
 # count); every flat term as one number, its currency and amount together (flat_amounts, see flat_key).
+# v11: adds epc_90d and epc_90d_currency (ProgramSummary): epc_window=90d filters, bounds and sorts by the 3-month EPC,
+# so an Awin programme (which reports no other) is found and ranked by EPC.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number}
-PROGRAMS_INDEX = IndexSpec("programs", 10, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 11, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
 
@@ -136,51 +142,69 @@ FACETS = ["status", "categories", "networks", "countries", "commission_types", "
           "commission_flat_currencies", "epc_currency"]
 FACET_SIZE = 20  # values of each facet in an answer
 SEARCHED_AS = {"countries": "open_countries"}  # a field whose filter and facet are another's (filtering, facets_of)
+# The EPC a search's epc_currency, min_epc, sort=epc and EPC currencies facet read (epc_window): over 7 days (the
+# vocabulary above names its fields) or over 3 months, each an amount in its own currency.
+EPC_WINDOWS = {"7d": {}, "90d": {"epc_7d": "epc_90d", "epc_currency": "epc_90d_currency"}}
 LIFETIME_DAYS = 3651  # a lifetime cookie's length: past models.MAX_COOKIE_DAYS, the longest cookie stated
 MAX_PAGE_SIZE = 100  # programs in one page of an answer
 RESULT_WINDOW = 10_000  # how deep page-number paging reaches (page x limit); a cursor goes further
 
 
-def filtered_field(name: str) -> str:
+def searched(field: str, epc_window: str = "7d") -> str:
+    """The index field a search reads for a field of the vocabulary: country= matches open_countries, and with
+    epc_window=90d the EPC fields are the 3-month EPC's."""
+    return EPC_WINDOWS[epc_window].get(field, SEARCHED_AS.get(field, field))
+
+
+def filtered_field(name: str, epc_window: str = "7d") -> str:
     """The index field a filter parameter (FILTERS) matches: country= matches open_countries."""
-    return SEARCHED_AS.get(FILTERS[name], FILTERS[name])
+    return searched(FILTERS[name], epc_window)
 
 
 def faceted(name: str) -> bool:
     """Whether a filter parameter (FILTERS) matches a field the search counts as a facet (facets_asked)."""
-    return filtered_field(name) in facets_asked()["facets"]
+    return FILTERS[name] in FACETS
 
 
-def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False) -> dict[str, dict[str, list]]:
+def epc_windowed(sort: list[SortKey], epc_window: str) -> list[SortKey]:
+    """A sort (SORTS) with the EPC fields of epc_window's EPC: sort=epc by the 3-month EPC with epc_window=90d."""
+    return [key.model_copy(update={"field": searched(key.field, epc_window)}) for key in sort]
+
+
+def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False,
+              epc_window: str = "7d") -> dict[str, dict[str, list]]:
     """A search's filters by parameter name (FILTERS) as the index's filters and post filters (SearchQuery's): a
     country is met by a program that names it or names none (WORLDWIDE: open to every country), and with no status
     asked a search lists only open programs (OPEN_STATUSES; status= asks for closed ones), an export (not open_only)
     every one. That default is a post filter, so the status facet counts every status in the same search: the closed
     programs a person may ask for are shown with their counts. Apart (the web explorer's), every filter of a faceted
     field is a post filter too: the same hits, and each facet counted without its own filter, what ticking one more
-    of its values would add (values of one filter are alternatives), in the same search."""
-    filters = {filtered_field(name): values for name, values in chosen.items()}
+    of its values would add (values of one filter are alternatives), in the same search. epc_currency is the
+    currency of epc_window's EPC."""
+    filters = {filtered_field(name, epc_window): values for name, values in chosen.items()}
     if "open_countries" in filters:
         filters["open_countries"] = [*filters["open_countries"], WORLDWIDE]
     post_filters = {"status": OPEN_STATUSES} if open_only and "status" not in chosen else {}
     if apart:
-        post_filters |= {filtered_field(name): filters.pop(filtered_field(name)) for name in chosen if faceted(name)}
+        post_filters |= {filtered_field(name, epc_window): filters.pop(filtered_field(name, epc_window))
+                         for name in chosen if faceted(name)}
     return {"filters": filters, "post_filters": post_filters}
 
 
-def facets_asked() -> dict:
+def facets_asked(epc_window: str = "7d") -> dict:
     """How a search counts an answer's facets (FACETS, see facets_of), as SearchQuery's facets and facet_size: a value
-    more than an answer shows, for open_countries' WORLDWIDE, which is no country."""
-    return {"facets": [SEARCHED_AS.get(name, name) for name in FACETS] + ["worldwide"], "facet_size": FACET_SIZE + 1}
+    more than an answer shows, for open_countries' WORLDWIDE, which is no country. The EPC currencies are those of
+    epc_window's EPC, what epc_currency= of each finds."""
+    return {"facets": [searched(name, epc_window) for name in FACETS] + ["worldwide"], "facet_size": FACET_SIZE + 1}
 
 
-def facets_of(counted: dict[str, list]) -> dict[str, list]:
+def facets_of(counted: dict[str, list], epc_window: str = "7d") -> dict[str, list]:
     """An answer's facets from the index's counts of facets_asked, FACET_SIZE values each. Each country's count is what
     country= of it finds, the programs naming it and those open to every country; then, when there are any, WORLDWIDE
     counts the latter (what country=worldwide finds), past the FACET_SIZE countries and never in place of one."""
     everywhere = dict(counted.get("worldwide", [])).get(True, 0)
-    facets = {name: counted[SEARCHED_AS.get(name, name)][:FACET_SIZE] for name in FACETS
-              if SEARCHED_AS.get(name, name) in counted}
+    facets = {name: counted[searched(name, epc_window)][:FACET_SIZE] for name in FACETS
+              if searched(name, epc_window) in counted}
     if "countries" in facets:
         countries = [(c, n + everywhere) for c, n in counted["open_countries"] if c != WORLDWIDE][:FACET_SIZE]
         facets["countries"] = countries + ([(WORLDWIDE, everywhere)] if everywhere else [])
@@ -254,6 +278,8 @@ def to_document(program: "Program") -> dict:
         "quality_score": program.quality_score,
         "epc_7d": float(program.epc_7d.amount) if program.epc_7d else None,
         "epc_currency": program.epc_7d.currency if program.epc_7d else None,
+        "epc_90d": float(program.epc_90d.amount) if program.epc_90d else None,
+        "epc_90d_currency": program.epc_90d.currency if program.epc_90d else None,
         "first_seen_at": program.first_seen_at.isoformat(),
         "last_seen_at": program.last_seen_at.isoformat(),
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,

@@ -380,6 +380,48 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     assert search(epc_currency=["GBP"]) == []
 
 
+def test_the_three_month_epc_is_filtered_bounded_sorted_and_counted_with_epc_window(index):
+    """epc_currency, min_epc and sort=epc read the 7-day EPC only: an Awin programme (only a 3-month EPC) was never
+    found nor ranked by EPC, and a CJ user could not ask for the steadier 3-month figure. epc_window=90d reads the
+    3-month EPC in its own currency (a program's two EPCs may come from two sources), its currencies the facet's."""
+    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.models import Money
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, facets_asked, facets_of, to_document
+    from tests.support.factories import make_program
+
+    epcs = {"awin-gbp080": (None, ("0.80", "GBP")), "awin-gbp150": (None, ("1.50", "GBP")),
+            "cj-usd": (("3.00", "USD"), ("1.20", "USD")), "cj-usd-low": (("0.50", "USD"), ("2.50", "USD")),
+            "cj-usd-awin-eur": (("1.00", "USD"), ("2.00", "EUR")), "none": (None, None)}
+    batch = []
+    for name, (week, quarter) in epcs.items():
+        program = make_program(name, f"https://{name}.com")
+        program.epc_7d = Money(amount=week[0], currency=week[1]) if week else None
+        program.epc_90d = Money(amount=quarter[0], currency=quarter[1]) if quarter else None
+        batch.append(to_document(program))
+    names = {document["id"]: document["name"] for document in batch}
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def search(epc_window: str = "7d", **params):
+        query = query_of(SearchParams(epc_window=epc_window, **params)).model_copy(update={
+            "size": 20, **facets_asked(epc_window)})
+        result = index.search("programs", query)
+        return [names[hit.id] for hit in result.hits], dict(facets_of(result.facets, epc_window)["epc_currency"])
+
+    assert search("90d", sort="epc") == (["cj-usd-awin-eur", "awin-gbp150", "awin-gbp080", "cj-usd-low", "cj-usd",
+                                          "none"], {"GBP": 2, "USD": 2, "EUR": 1})
+    unranked = sorted(["awin-gbp080", "awin-gbp150", "none"], key={name: id for id, name in names.items()}.get)
+    assert search(sort="epc") == (["cj-usd", "cj-usd-awin-eur", "cj-usd-low", *unranked], {"USD": 3})  # none: by id
+    assert search("90d", epc_currency=["GBP"], min_epc=1)[0] == ["awin-gbp150"]
+    assert search("90d", epc_currency=["USD"], min_epc=2, sort="epc")[0] == ["cj-usd-low"]
+    assert search("90d", epc_currency=["USD", "EUR"], min_epc=1.5, sort="epc")[0] == ["cj-usd-awin-eur", "cj-usd-low"]
+    assert search(epc_currency=["USD"], min_epc=2, sort="epc")[0] == ["cj-usd"]
+    assert search(epc_currency=["GBP"])[0] == []  # Awin's programmes have no 7-day EPC
+    with pytest.raises(InvalidInput, match="min_epc needs epc_currency"):
+        search("90d", min_epc=1.5)
+
+
 def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]

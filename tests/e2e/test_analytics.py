@@ -127,3 +127,25 @@ def test_a_proposal_names_the_field_a_filter_searches():
 
     rows = [{"filters": ["country", "category"]}] * 3 + [{"filters": []}]
     assert {p["field"] for p in proposals(rows)} == {"open_countries", "categories"}
+
+
+def test_a_snapshot_of_a_search_asking_the_three_month_epc_counts_its_currencies(rt, monkeypatch):
+    # epc_window names which EPC the currency filter and facet read, and is no filter: a frequent epc_window=90d search
+    # must be snapshot with the 3-month EPC's currencies, what the search itself counts (never the 7-day EPC's)
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.models import Money
+    from tests.support.factories import make_program
+
+    awin = make_program("Pound Shoes", "https://poundshoes.com")
+    awin.epc_90d = Money(amount="0.80", currency="GBP")
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(awin)], refresh=True)
+    _record(rt, "epc_window=90d", "epc_window=90d&epc_currency=GBP")
+    analyze(rt, since=SINCE)
+    snapshots = json.loads(rt.store.get(SNAPSHOTS_KEY).data)["snapshots"]
+    assert snapshots["epc_window=90d"]["epc_currency"] == [["GBP", 1]]
+    assert snapshots["epc_currency=GBP&epc_window=90d"]["epc_currency"] == [["GBP", 1]]
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+    auth = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
+    reply = client.get("/programs?epc_window=90d&epc_currency=GBP", headers=auth).json
+    assert reply["total"] == 1 and reply["facets"]["epc_currency"] == [{"value": "GBP", "count": 1}]

@@ -57,3 +57,12 @@ def test_the_change_feed_documents_when_each_change_was_recorded_and_that_it_is_
     assert "recorded_at" in since["description"]
     page = APP.test_client().get("/changes?limit=2", headers={"Authorization": f"Bearer {TOKEN}"}).get_json()
     assert len(page["items"]) == 2 and all(item["recorded_at"] for item in page["items"])
+
+
+def test_the_document_offers_the_epc_window_the_epc_minimum_and_sort_read():
+    """min_epc and sort=epc read the 7-day EPC, and no parameter asked for the 3-month one (Awin's only EPC)."""
+    document = APP.test_client().get("/openapi.json").get_json()
+    for path in ("/programs", "/programs/export"):
+        window = next(p for p in document["paths"][path]["get"]["parameters"] if p["name"] == "epc_window")
+        assert window["schema"]["enum"] == ["7d", "90d"] and window["schema"]["default"] == "7d", window
+        assert "3 months" in window["schema"].get("description", window.get("description", "")), window

@@ -20,7 +20,8 @@ from tests.support.processes import ROOT
 # What the code of each older version wrote (git log -p of program_index.py, then programs.py, and models.py):
 # the fields of its committed mapping, and a stored program without the Program and FieldSource fields added since.
 ADDED_SINCE = {2: ({"merchant_key_confidence", "misses", "discovery"}, {"value", "evidence"}),
-               3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set()), 5: (set(), set())}
+               3: ({"merchant_key_confidence", "discovery"}, {"evidence"}), 4: (set(), set()), 5: (set(), set()),
+               10: (set(), set())}
 
 
 def spec_of(version: int) -> IndexSpec:
@@ -84,15 +85,48 @@ def test_a_migrated_index_is_served_as_a_freshly_indexed_one(rt, version):
 
 def test_a_search_of_an_index_not_yet_migrated_is_a_503_naming_the_migration_not_the_callers_fault(rt, capsys):
     """Deployed before `amx index migrate programs`, every search asked for a field the older index lacks and was
-    answered 400, as if the caller had asked wrong; the web explorer's pages too."""
+    answered 400, as if the caller had asked wrong; the web explorer's pages too. (A search of v10 reads a field v11
+    added only when it asks for the 3-month EPC.)"""
     rt.index.ensure_index(spec_of(PROGRAMS_INDEX.version - 1))
     app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
-    answer = app.get("/programs?q=alpha", headers=auth)
+    asked = "/programs?q=alpha&epc_window=90d&sort=epc"
+    answer = app.get(asked, headers=auth)
     assert answer.status_code == 503 and answer.json["error"]["code"] == "unavailable", answer.text
     logged = capsys.readouterr().err
-    assert "run `amx index migrate programs`" in logged and "has no field 'open_countries'" in logged
+    assert "run `amx index migrate programs`" in logged and "has no field 'epc_90d', 'epc_90d_currency'" in logged
+    assert app.get("/programs?q=alpha", headers=auth).status_code == 200  # the 7-day EPC's fields are in v10
     rt.index.migrate(PROGRAMS_INDEX)  # by another process: this one's view of the index follows it
-    assert app.get("/programs?q=alpha", headers=auth).status_code == 200
+    assert app.get(asked, headers=auth).status_code == 200
+
+
+def test_a_migration_to_v11_fills_the_three_month_epc_an_awin_programme_is_found_by(rt):
+    """sort=epc and min_epc read the 7-day EPC only, which Awin does not report: its programmes were never found nor
+    ranked by EPC. epc_window=90d reads the 3-month EPC, which v11 indexes; `amx index migrate programs` fills it
+    from the stored programs of a v10 index."""
+    from affiliate_matrix.models import Money
+
+    awin = make_program("Alpha Hosting", "https://alpha.com")
+    awin.epc_90d = Money(amount="0.80", currency="GBP")
+    cj = make_program("Bravo Books", "https://bravo.com")
+    cj.epc_7d, cj.epc_90d = Money(amount="2.00", currency="USD"), Money(amount="1.20", currency="USD")
+    rt.index.ensure_index(spec_of(10))
+    assert rt.index.bulk_upsert("programs", [written_by(10, p) for p in (awin, cj)], refresh=True).errors == []
+    assert "epc_90d" not in rt.index.get("programs", awin.id)
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 2
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+
+    def found(query: str) -> list[str]:
+        answer = app.get(f"/programs?{query}", headers=auth)
+        assert answer.status_code == 200, answer.text
+        return [item["name"] for item in answer.json["items"]]
+
+    assert found("epc_window=90d&epc_currency=GBP&min_epc=0.5") == ["Alpha Hosting"]
+    assert found("epc_currency=GBP&min_epc=0.5") == []  # its 7-day EPC: none reported
+    assert found("epc_window=90d&sort=epc") == ["Alpha Hosting", "Bravo Books"]  # GBP before USD: no exchange rates
+    assert found("sort=epc") == ["Bravo Books", "Alpha Hosting"]
+    [item] = app.get("/programs?q=alpha", headers=auth).json["items"]
+    assert (item["epc_90d"], item["epc_90d_currency"], item["epc_7d"]) == (0.8, "GBP", None)
 
 
 def test_a_stored_program_that_cannot_be_read_aborts_the_migration_before_the_swap(rt):

@@ -190,6 +190,34 @@ def test_an_epc_minimum_without_its_currency_is_refused_naming_it(index):
     assert names(index, "epc_currency=USD&min_epc=1.5") == ["Dollars"]
 
 
+def test_an_awin_programme_is_found_and_ranked_by_its_three_month_epc_with_epc_window(index):
+    """Awin reports a programme's EPC over 3 months only, and min_epc and sort=epc read the 7-day EPC: no EPC filter
+    or ranking ever found an Awin programme. epc_window=90d reads the 3-month EPC (CJ reports both); an unknown window
+    is a 400 naming it, on the search and the export."""
+    index.batch(record("awin", "Pound Shoes", "https://poundshoes.com/",
+                       extra={"epc_90d": "0.80", "epc_currency": "GBP"}),
+                record("awin", "Pound Boots", "https://poundboots.com/",
+                       extra={"epc_90d": "1.60", "epc_currency": "GBP"}),
+                record("cj", "Dollar Shoes", "https://dollarshoes.com/",
+                       extra={"epc_7d": "3.00", "epc_90d": "1.10", "epc_currency": "USD"}))
+    assert names(index, "epc_currency=GBP&min_epc=0.5") == []  # the 7-day EPC, which Awin does not report
+    assert names(index, "epc_window=90d&epc_currency=GBP&min_epc=1") == ["Pound Boots"]
+    assert names(index, "epc_window=90d&epc_currency=USD&min_epc=1") == ["Dollar Shoes"]
+    assert names(index, "epc_window=90d&epc_currency=GBP&sort=epc") == ["Pound Boots", "Pound Shoes"]
+    assert names(index, "epc_window=90d&sort=epc") == ["Pound Boots", "Pound Shoes", "Dollar Shoes"]  # GBP, then USD
+    assert names(index, "sort=epc")[0] == "Dollar Shoes"
+    quarter = index.get("/programs?epc_window=90d")["facets"]["epc_currency"]
+    assert quarter == [{"value": "GBP", "count": 2}, {"value": "USD", "count": 1}]
+    assert index.get("/programs")["facets"]["epc_currency"] == [{"value": "USD", "count": 1}]
+    exported = index.api.get("/programs/export?format=jsonl&epc_window=90d&epc_currency=GBP&min_epc=1",
+                             headers=index.auth)
+    assert exported.status_code == 200 and exported.get_data(as_text=True).count("\n") == 1
+    for path in ("/programs?epc_window=30d", "/programs/export?epc_window=30d"):
+        refused = index.api.get(path, headers=index.auth)
+        said = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and "epc_window must be one of '7d' or '90d'" in said, said
+
+
 def test_a_search_counts_every_status_in_the_one_search_it_makes(index, monkeypatch):
     """A search asking no status lists the open programs and counts every status in its facet: it made a second,
     count-only search for that facet (a second request to OpenSearch, a second pass on SQLite). One search now

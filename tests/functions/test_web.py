@@ -462,7 +462,8 @@ def resent(page: str) -> str:
     fields += re.findall(r'<input type="hidden" name="(limit)" value="([^"]*)"', form)
     typed = r'<input id="[^"]+" name="([^"]+)" type="(?:number|search)"[^>]*value="([^"]*)"'
     fields += [(n, v) for n, v in re.findall(typed, form) if v]
-    fields += [("sort", re.search(r'<option value="([a-z_]+)" selected', form).group(1))]
+    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        fields += [(name, re.search(r'<option value="([^"]+)" selected', options).group(1))]
     return urlencode([(n, html.unescape(v)) for n, v in fields])
 
 
@@ -472,6 +473,7 @@ def total(page: str) -> int:
 
 @pytest.mark.parametrize("query", ["source=otherdir", "kind=program", "epc_currency=USD",
                                    "min_epc=0.5&epc_currency=USD", "network=impact&country=JP", "q=shop&limit=2",
+                                   "epc_window=90d&epc_currency=USD",
                                    "source=otherdir&source=test"])
 def test_the_form_sends_every_filter_of_the_address_again_so_sorting_or_ticking_keeps_it(app, rt, query):
     # A source picked in the graph (`/programs?source=…`), a filter with no facet, or one whose value the result no
@@ -482,7 +484,8 @@ def test_the_form_sends_every_filter_of_the_address_again_so_sorting_or_ticking_
     assert total(again) == total(page)
     # no status asked lists the open programs: the form shows them ticked, and sends them
     shown = [("status", "active"), ("status", "discovered")]
-    assert sorted(parse_qsl(resent(page))) == sorted(parse_qsl(query) + [("sort", "relevance")] + shown)
+    chosen = [("sort", "relevance")] + ([] if "epc_window" in query else [("epc_window", "7d")])  # its selects
+    assert sorted(parse_qsl(resent(page))) == sorted(parse_qsl(query) + chosen + shown)
 
 
 def test_a_facet_that_is_ticked_counts_what_each_other_value_would_add(app, rt):
@@ -559,19 +562,20 @@ def explorer_programs(rt):
     from affiliate_matrix.models import Money
 
     made = []
-    for i, (category, countries, commission, status, epc) in enumerate([
-            ("Web Hosting", ["US"], "$50 per sale", "active", ("1.50", "USD")),
-            ("Web Hosting", ["US", "DE"], "20% per sale", "active", ("2.00", "EUR")),
-            ("VPN", ["DE"], "€40 per sale", "discovered", ("0.90", "USD")),
-            ("VPN", [], "30% per sale", "closed_suspected", None),
-            ("Web Hosting", [], "$10 per sale", "removed", ("150", "JPY")),
-            ("VPN", ["US"], "5% per sale", "active", None),
-            ("Web Hosting", ["US"], "€30 per sale", "active", ("0.50", "USD")),
-            ("VPN", ["US"], "$20 per sale", "discovered", ("0.70", "USD")),
-            ("Web Hosting", ["US"], "$25 per sale", "active", ("3", "GBP"))]):
+    for i, (category, countries, commission, status, epc, quarter) in enumerate([
+            ("Web Hosting", ["US"], "$50 per sale", "active", ("1.50", "USD"), ("1.10", "USD")),
+            ("Web Hosting", ["US", "DE"], "20% per sale", "active", ("2.00", "EUR"), None),
+            ("VPN", ["DE"], "€40 per sale", "discovered", ("0.90", "USD"), None),
+            ("VPN", [], "30% per sale", "closed_suspected", None, None),
+            ("Web Hosting", [], "$10 per sale", "removed", ("150", "JPY"), None),
+            ("VPN", ["US"], "5% per sale", "active", None, ("0.80", "GBP")),  # Awin's: a 3-month EPC only
+            ("Web Hosting", ["US"], "€30 per sale", "active", ("0.50", "USD"), None),
+            ("VPN", ["US"], "$20 per sale", "discovered", ("0.70", "USD"), ("2.40", "GBP")),
+            ("Web Hosting", ["US"], "$25 per sale", "active", ("3", "GBP"), None)]):
         program = make_program(f"Explored {i}", f"https://explored{i}.com", categories=[category], countries=countries,
                                commission_text=commission)
         program.status, program.epc_7d = status, Money(amount=epc[0], currency=epc[1]) if epc else None
+        program.epc_90d = Money(amount=quarter[0], currency=quarter[1]) if quarter else None
         made.append(to_document(program))
     rt.index.bulk_upsert("programs", made, refresh=True)
 
@@ -601,7 +605,8 @@ def counted_one_search_per_filter(rt, args):
     "category=hosting_domains&country=US", "category=vpn_security&country=DE&status=active&status=closed_suspected",
     "commission_type=flat&flat_currency=USD&epc_currency=USD&country=US", "q=explored&country=DE&category=vpn_security",
     "min_commission_percent=10&category=hosting_domains&commission_type=percent&status=active&status=removed",
-    "country=worldwide&epc_currency=JPY&status=removed", "source=test&kind=program&category=vpn_security&country=US"])
+    "country=worldwide&epc_currency=JPY&status=removed", "source=test&kind=program&category=vpn_security&country=US",
+    "epc_window=90d&epc_currency=GBP&category=vpn_security"])
 def test_the_explorer_counts_each_facet_without_its_own_filter_in_one_search(rt, monkeypatch, query):
     # Each ticked filter of a faceted field cost a search of its own, to count that facet without it: a page with
     # three ticked took four. One search now answers the hits and every facet counted without its own filter (its
@@ -634,6 +639,27 @@ def test_the_explorer_offers_the_epc_currencies_an_epc_minimum_needs(app, rt):
     assert "Explored 0" in in_dollars and "Explored 1" not in in_dollars  # $1.50, not €2.00
     alone = app.get("/programs?min_epc=1")
     assert alone.status_code == 400 and "min_epc needs epc_currency" in alone.text
+
+
+def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies_read(app, rt):
+    # The EPC sort and minimum read the 7-day EPC only: an Awin programme (a 3-month EPC only) was never found nor
+    # ranked by EPC. The explorer offers epc_window beside the sort; the sort, the minimum and the EPC currencies
+    # facet say and read the EPC chosen, and the form sends it again.
+    sign_in(app, rt)
+    explorer_programs(rt)
+    page = app.get("/programs").text
+    assert re.search(r'<select id="epc_window" name="epc_window"[^>]*>\s*<option value="7d" selected>7 days</option>'
+                     r'\s*<option value="90d">3 months</option>', page)
+    assert ">EPC (7 days)</option>" in page and ">Minimum EPC (7 days)</label>" in page
+    assert not re.search(r'name="epc_currency" value="GBP"[^>]*>\s*<label[^>]*>GBP <span class="count">\(2\)', page)
+    quarter = app.get("/programs?epc_window=90d&epc_currency=GBP&min_epc=1&sort=epc").text
+    assert ">EPC (3 months)</option>" in quarter and ">Minimum EPC (3 months)</label>" in quarter
+    assert re.findall(r'<a href="/programs/p_[0-9a-f]{16}">([^<]+)</a>', quarter) == ["Explored 7"]
+    assert '<option value="90d" selected>' in quarter and "epc_window=90d" in resent(quarter)
+    counted = app.get("/programs?epc_window=90d").text
+    assert re.search(r'name="epc_currency" value="GBP"[^>]*>\s*<label[^>]*>GBP <span class="count">\(2\)', counted)
+    unknown = app.get("/programs?epc_window=30d")
+    assert unknown.status_code == 400 and "epc_window must be one of" in unknown.text
 
 
 def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):

@@ -365,3 +365,30 @@ def test_search_lists_open_programs_unless_a_status_is_asked(tmp_path, monkeypat
     assert listed("--status", "active", "--status", "closed_suspected") == ["Open Shoes", "Shut Shoes"]
     refused = CliRunner().invoke(app, ["search", "shoes", "--status", "closed"])
     assert refused.exit_code == 2 and "'closed' is not one of" in refused.output, refused.output
+
+
+def test_search_ranks_by_the_three_month_epc_with_epc_window(tmp_path, monkeypatch):
+    """`amx search --sort epc` ranked by the 7-day EPC only, which Awin does not report: its programmes came last,
+    among the programs with no EPC. --epc-window 90d ranks by the 3-month EPC, as the API's epc_window; a window it
+    does not know is a usage error naming it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Pound Shoes", "https://poundshoes.com/",
+                       extra={"epc_90d": "0.80", "epc_currency": "GBP"}),
+                record("awin", "Pound Boots", "https://poundboots.com/",
+                       extra={"epc_90d": "1.60", "epc_currency": "GBP"}),
+                record("cj", "Dollar Shoes", "https://dollarshoes.com/",
+                       extra={"epc_7d": "3.00", "epc_currency": "USD"}))
+
+    def ranked(*options: str) -> list[str]:
+        result = CliRunner().invoke(app, ["search", "--sort", "epc", *options])
+        assert result.exit_code == 0, (result.output, result.exception)
+        return [name for line in result.output.splitlines()
+                for name in ("Pound Shoes", "Pound Boots", "Dollar Shoes") if name in line]
+
+    assert ranked("--epc-window", "90d")[:2] == ["Pound Boots", "Pound Shoes"]
+    assert ranked()[0] == "Dollar Shoes"
+    refused = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", "30d"])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "--epc-window" in said and "'30d' is not one of 7d, 90d" in said, said

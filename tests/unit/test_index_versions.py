@@ -14,7 +14,7 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # fails here: bump the version (an IndexSpec's second argument), run `amx index render`, say in the README's
 # Versions paragraph to run `amx index migrate <name>` after deploying it, then write the new pair here.
 RENDERED = {
-    "programs": (10, "bf5dcbe770c29d82"),
+    "programs": (11, "1581bb8c9388dda2"),
     "deltas": (2, "1b9cd88a1549ef47"),
     "metrics": (1, "06b740130614d8ca"),
     "budget": (1, "4904aa676d79d9b8"),

@@ -21,11 +21,14 @@ def search(
         "Status (repeatable): active, discovered, closed_suspected or removed. Without it, the open ones "
         "(active, discovered), as the API's search."))] = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
+    epc_window: Annotated[str, typer.Option(help=(
+        "The EPC --sort epc ranks by: 7d (over 7 days) or 90d (over 3 months, the only one Awin reports), as the "
+        "API's epc_window."))] = "7d",
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
     from affiliate_matrix.cli.views import network_names, print_search, search_text
-    from affiliate_matrix.program_index import MAX_PAGE_SIZE, SORTS, STATUSES, filtering
+    from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, STATUSES, epc_windowed, filtering
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
@@ -33,9 +36,12 @@ def search(
         raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
+    if epc_window not in EPC_WINDOWS:
+        raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
     filtered = filtering({k: v for k, v in {"category": category, "network": network_names(network),
                                             "status": status}.items() if v})
-    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit, sort=sort, **filtered)
+    print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit,
+                 sort=epc_windowed(SORTS[sort], epc_window), **filtered)
 
 
 @commands.command()

@@ -7,8 +7,8 @@ import json
 
 from rich.markup import escape
 
-from affiliate_matrix.program_index import EXACT, PROGRAMS_INDEX, SORTS, from_document
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.program_index import EXACT, PROGRAMS_INDEX, from_document
+from affiliate_matrix.search import SearchQuery, SortKey
 
 
 def commission_summary(program) -> str:
@@ -104,12 +104,12 @@ def value_text(field: str, value) -> str:
     return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
-def print_search(console, rt, text: str | None, limit: int = 20, sort: str = "relevance", filters=None,
+def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
                  post_filters=None) -> None:
     from rich.table import Table
 
     query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,
-                        sort=SORTS[sort], exact=EXACT, facets=["categories", "networks"])
+                        sort=sort or [], exact=EXACT, facets=["categories", "networks"])
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     title = f"{result.total} programs" + (f" matching {text!r}" if text else "")

@@ -9,8 +9,8 @@ from pydantic import AfterValidator, Field, create_model
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
-from affiliate_matrix.program_index import (FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, STATUSES,
-                                            ProgramSummary)
+from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
+                                            STATUSES, ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
@@ -44,7 +44,7 @@ Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
     "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
     "same way). With flat_currency, the flat amounts are those in a currency asked for: a program ranks by its "
     "highest flat term in it (one paying $10 or €80 ranks as €80 with flat_currency=EUR), each currency asked "
-    "apart (in code order). epc: earnings per click over 7 days, an amount, "
+    "apart (in code order). epc: earnings per click (over 7 days, or 3 months with epc_window=90d), an amount, "
     "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
     "last."))]
 SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it names it, or it names no country "
@@ -62,12 +62,16 @@ SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it n
             "of its terms that is (never ¥5000 with a minimum meant in dollars). Needs flat_currency: without it "
             "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
             "currencies."),
-        "epc_currency": "The currency of the program's earnings per click (epc_7d).",
-        "min_epc": ("The program's earnings per click over 7 days, in a currency asked for by epc_currency "
-                    "(epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). Needs epc_currency: "
-                    "without it the request is refused with a 400, since there are no exchange rates to compare "
-                    "amounts in different currencies.")}
-FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"),
+        "epc_currency": "The currency of the program's earnings per click (epc_7d, or epc_90d with epc_window=90d).",
+        "min_epc": ("The program's earnings per click (over 7 days, or 3 months with epc_window=90d), in a currency "
+                    "asked for by epc_currency (epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). "
+                    "Needs epc_currency: without it the request is refused with a 400, since there are no exchange "
+                    "rates to compare amounts in different currencies.")}
+EpcWindow = Annotated[Literal[tuple(EPC_WINDOWS)], Field(description=(
+    "Which earnings per click epc_currency, min_epc, sort=epc and the epc_currency facet read: 7d, over 7 days "
+    "(epc_7d), or 90d, over 3 months (epc_90d: the only one Awin reports; CJ reports both). Each is an amount in its "
+    "own currency."))]
+FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
                      **{name: (Annotated[(list[Literal[tuple(STATUSES)]] if name == "status" else list[str]) | None,
                                          Field(description=SAID.get(name))], None) for name in FILTERS},
                      **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})

@@ -31,8 +31,8 @@ from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS,
-                                            PROGRAMS_INDEX, SORTS, commission_sort, faceted, facets_asked, facets_of,
-                                            filtering, flat_minimum, from_document)
+                                            PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
+                                            facets_asked, facets_of, filtering, flat_minimum, from_document, searched)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
 
 answers = AnswerCache(size=512)  # answers by ETag, shared by the request threads and the warm-up thread
@@ -219,7 +219,7 @@ def search(rt, args, apart: bool = False) -> dict:
 def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
     query = query_of(params, apart=apart).model_copy(update={
         "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
-        **facets_asked()})
+        **facets_asked(params.epc_window)})
     if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     # the analysis' snapshots count each facet under every filter: not apart from its own
@@ -229,7 +229,8 @@ def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
         query = query.model_copy(update={"facets": []})
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     if snapshot is None:
-        facets = {name: [[v, n] for v, n in buckets] for name, buckets in facets_of(result.facets).items()}
+        facets = {name: [[v, n] for v, n in buckets]
+                  for name, buckets in facets_of(result.facets, params.epc_window).items()}
     else:
         facets = snapshot
     return {
@@ -254,20 +255,22 @@ def query_of(params, open_only: bool = True, apart: bool = False) -> SearchQuery
     (open programs only unless a status is asked, or not open_only; apart, each of a faceted field a post filter), a
     flat minimum met by a flat term in one of the currencies asked (flat_minimum; amounts in different currencies are
     not comparable, so a minimum that is an amount without its currency is refused: CURRENCY_OF), sort=commission with
-    them ranked by the flat terms in them (commission_sort)."""
+    them ranked by the flat terms in them (commission_sort); epc_currency, min_epc and sort=epc of epc_window's EPC."""
     for minimum, currency in CURRENCY_OF.items():
         if getattr(params, minimum) is not None and not getattr(params, currency):
             raise InvalidInput(f"{minimum} needs {currency} (as {currency}=USD&{minimum}=...): amounts in different "
                                "currencies are not comparable, there are no exchange rates")
     chosen = {name: getattr(params, name) for name in FILTERS if getattr(params, name) is not None}
-    minimums = {field: getattr(params, name) for name, field in MINIMUMS.items() if getattr(params, name) is not None}
+    minimums = {searched(field, params.epc_window): getattr(params, name) for name, field in MINIMUMS.items()
+                if getattr(params, name) is not None}
     if "cookie_length_days" in minimums:  # a minimum past every stated cookie is still met by a lifetime one
         minimums["cookie_length_days"] = min(minimums["cookie_length_days"], LIFETIME_DAYS)
     ranges = {field: Range(gte=minimum) for field, minimum in minimums.items()}
     if params.min_commission_flat is not None:
         ranges["flat_amounts"] = flat_minimum(params.flat_currency, ranges.pop("commission_flat_max").gte)
     sort = commission_sort(params.flat_currency) if params.sort == "commission" else SORTS[params.sort]
-    return SearchQuery(text=params.q, sort=sort, exact=EXACT, ranges=ranges, **filtering(chosen, open_only, apart))
+    return SearchQuery(text=params.q, sort=epc_windowed(sort, params.epc_window), exact=EXACT, ranges=ranges,
+                       **filtering(chosen, open_only, apart, params.epc_window))
 
 
 def export(rt, args, head: bool = False):

@@ -41,6 +41,7 @@ def search_page(rt, args: MultiDict) -> dict:
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
+            "epc_window": args.get("epc_window", "7d"),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 

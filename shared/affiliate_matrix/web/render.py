@@ -14,10 +14,11 @@ FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Netwo
                 "commission_types": "Commission type", "payout_methods": "Payout method",
                 "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
                 "epc_currency": "EPC currency"}
-SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC (7 days)",
+SORT_LABELS = {"relevance": "Relevance", "commission": "Commission", "cookie": "Cookie length", "epc": "EPC",
                "last_changed": "Last changed", "name": "Name"}
 MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commission_flat": "Minimum flat commission",
-                  "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC (7 days)"}
+                  "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC"}
+EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
@@ -44,7 +45,7 @@ def environment():
     env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
-                       MINIMUM_LABELS=MINIMUM_LABELS, CHANGE_TYPES=CHANGE_TYPES)
+                       MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES)
     return env
 
 
