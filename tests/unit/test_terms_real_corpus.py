@@ -139,10 +139,11 @@ def test_the_merged_corpus_is_big_and_speaks_six_languages():
     assert {"en", "de", "es", "fr", "nl", "pt"} <= {item["lang"] for item in items}
 
 
-# What this version reaches on the held-back split (735 texts since round 25 was merged; the README's look 30):
+# What this version reaches on the held-back split (735 texts since round 25 was merged; the README's look 30, the
+# minimum's look 32 with its gate):
 # falling below it is a regression.
 FLOORS = {"cookie_days": (0.93, 0.83), "commission": (0.63, 0.56), "payout_methods": (0.89, 0.78),
-          "payout_frequency": (0.82, 0.72), "min_payout": (0.94, 0.80), "restrictions": (0.88, 0.67)}
+          "payout_frequency": (0.82, 0.72), "min_payout": (0.94, 0.83), "restrictions": (0.88, 0.67)}
 
 
 def held_back_figures() -> tuple[int, dict[str, tuple[float, float]]]:
