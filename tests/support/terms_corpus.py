@@ -164,14 +164,25 @@ def _dev_report(shown: str = "".join(FOLDS)) -> None:
     gives the folds it did not see."""
     dev, held = split(load())
     print(f"dev items {len(dev)} (held back {len(held)}, not shown)")
-    for miss in score([i for i in dev if fold(i["id"]) in shown]).misses:
+    folds = {name: score([i for i in dev if fold(i["id"]) == name]) for name in FOLDS if name in shown}  # once each
+    for miss in sorted((m for result in folds.values() for m in result.misses), key=lambda m: m.item_id):
         print(f"- {miss.item_id} {miss.field}: got {json.dumps(miss.got, default=str)} "
               f"want {json.dumps(miss.want, default=str)}")
-    for name in (*(f for f in FOLDS if f in shown), "dev" if set(FOLDS) <= set(shown) else shown):
-        items = [i for i in dev if fold(i["id"]) in (FOLDS if name == "dev" else name)]
-        result = score(items)
-        print(f"{name} ({len(items)} items): " + "  ".join(
+    for name, result in (*folds.items(), ("dev" if set(FOLDS) <= set(shown) else shown, total(folds.values()))):
+        print(f"{name} ({result.items} items): " + "  ".join(
             f"{BENCH_NAMES[f]} {t.precision:.3f}/{t.recall:.3f}" for f, t in result.fields.items()))
+
+
+def total(scores: Iterable[Score]) -> Score:
+    """The scores of several sets of items as one."""
+    summed = Score()
+    for result in scores:
+        summed.items += result.items
+        summed.misses += result.misses
+        for f in FIELDS:
+            for part in ("extracted", "correct", "labelled"):
+                setattr(summed.fields[f], part, getattr(summed.fields[f], part) + getattr(result.fields[f], part))
+    return summed
 
 
 # --- the gate (affiliate_matrix/terms/gate.py): its training and its cross-validated figures ---------------
@@ -219,18 +230,16 @@ def _cross_validated() -> None:
 
     dev, _ = split(load())
     for label, models in (("rules", lambda rest: {}), ("gated", lambda rest: gate.loaded(train_gate(rest)))):
-        total = Score()
+        results = []
         for name in FOLDS:
             held = [i for i in dev if fold(i["id"]) == name]
             gate.override = models([i for i in dev if fold(i["id"]) != name])
             result = score(held)
-            for f in FIELDS:
-                for part in ("extracted", "correct", "labelled"):
-                    setattr(total.fields[f], part, getattr(total.fields[f], part) + getattr(result.fields[f], part))
+            results.append(result)
             print(f"{label} {name}: " + "  ".join(f"{BENCH_NAMES[f]} {t.precision:.3f}/{t.recall:.3f}"
                                                  for f, t in result.fields.items()))
         print(f"{label} all folds: " + "  ".join(f"{BENCH_NAMES[f]} {t.precision:.3f}/{t.recall:.3f}"
-                                                for f, t in total.fields.items()))
+                                                for f, t in total(results).fields.items()))
     gate.override = None
 
 

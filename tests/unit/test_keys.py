@@ -224,7 +224,6 @@ def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connecti
     from affiliate_matrix.sources.cj import CJ
 
     minted = iter([{"api_token": "refused-again-0000"}, RECORDED_CREDENTIALS["cj"]])
-    monkeypatch.setattr(CJ, "max_rate_per_s", 50)  # its polite 25 calls a minute, for the recorded API
     monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **next(minted)}), raising=False)
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "1")
