@@ -131,6 +131,7 @@ def test_an_amount_is_compared_only_beside_a_test_of_its_currency(amount, curren
     'program["epc_7d"] > 1.0', "program['epc_7d'] > 1.0", 'program["commission_flat_max"] >= 10.0',
     'program.epc_currency != "" && program["commission_flat_max"] > 1.0',
     'program["epc_currency"] == "USD" && program["commission_flat_max"] > 1.0',
+    'program["epc_90d"] > 1.0', 'program.epc_currency == "USD" && program.epc_90d > 1.0',  # 7-day's currency
 ])
 def test_an_amount_read_by_index_is_held_to_its_currency_too(condition):
     """program["epc_7d"] is program.epc_7d: written so, it got past the check of amounts and their currencies."""
