@@ -11,7 +11,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 COMPARED = ("commission", "commission_text", "cookie_days", "payout", "networks", "countries")
-REPORTED = ("epc_7d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
+REPORTED = ("epc_7d", "epc_90d", "approval_rate")  # a network's own figures: a row shows its own source's, none else
 
 
 def _best_value(terms: list[dict], kind: str) -> float | None:
@@ -68,7 +68,7 @@ def merchant_view(index, merchant_key: str) -> dict:
                 "cookie_days": row.get("cookie_days"),
                 "payout": row.get("payout"), "network": networks[0]["network"] if networks else None,
                 "join_url": networks[0].get("join_url") if networks else None, "countries": row.get("countries") or [],
-                "epc_7d": row.get("epc_7d"),
+                "epc_7d": row.get("epc_7d"), "epc_90d": row.get("epc_90d"),
                 "approval_rate": float(row["approval_rate"]) if row.get("approval_rate") is not None else None,
                 "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
                 "restrictions": program.restrictions, "best": []})

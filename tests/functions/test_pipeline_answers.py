@@ -177,6 +177,22 @@ def test_a_merchants_rows_show_each_sources_own_network_figures(index):
     assert (rows["dira"]["epc_7d"], rows["dira"]["approval_rate"]) == (None, None)
 
 
+def test_a_merchants_rows_show_each_networks_three_month_epc_in_its_currency(index):
+    """A merchant's rows (GET /merchants/{key}) showed the 7-day EPC only: an Awin row, whose network reports only
+    the 3-month EPC, showed none, and CJ's 3-month figure was not shown either. Each row shows its own source's
+    epc_90d, an amount with its currency, and none of another's."""
+    index.batch(record("awin", "Acme", "https://acme.com/", commission_text="10% per sale",
+                       extra={"epc_90d": "0.47", "epc_currency": "GBP"}))
+    index.batch(record("cj", "Acme", "https://acme.com/", commission_text="12% per sale",
+                       extra={"epc_7d": "0.45", "epc_90d": "0.38", "epc_currency": "USD"}))
+    index.batch(record("dira", "Acme", "https://acme.com/", commission_text="11% per sale"))
+    rows = {row["source"]: row for row in index.get("/merchants/acme.com")["rows"]}
+    assert (rows["awin"]["epc_7d"], rows["awin"]["epc_90d"]) == (None, {"amount": "0.47", "currency": "GBP"})
+    assert (rows["cj"]["epc_7d"], rows["cj"]["epc_90d"]) == ({"amount": "0.45", "currency": "USD"},
+                                                             {"amount": "0.38", "currency": "USD"})
+    assert (rows["dira"]["epc_7d"], rows["dira"]["epc_90d"]) == (None, None)
+
+
 def test_a_merchant_has_a_row_per_connection_two_accounts_of_one_network_two_rows(index):
     """GET /merchants/{key} had a row per source: two Awin accounts listing Acme on other terms were one row, the
     terms of whichever claim came last, the other account's lost."""

@@ -112,6 +112,7 @@ def test_a_comprehension_repeats_its_body_once_per_element_it_can_walk(walked, b
 
 
 @pytest.mark.parametrize("amount,currency", [("program.epc_7d", "program.epc_currency"),
+                                             ("program.epc_90d", "program.epc_90d_currency"),
                                              ("program.commission_flat_max", "program.commission_flat_currency")])
 def test_an_amount_is_compared_only_beside_a_test_of_its_currency(amount, currency):
     """`program.epc_7d > 1.0` held for ¥5 a click: an amount is a number in its own currency, and there are no
@@ -130,6 +131,7 @@ def test_an_amount_is_compared_only_beside_a_test_of_its_currency(amount, curren
     'program["epc_7d"] > 1.0', "program['epc_7d'] > 1.0", 'program["commission_flat_max"] >= 10.0',
     'program.epc_currency != "" && program["commission_flat_max"] > 1.0',
     'program["epc_currency"] == "USD" && program["commission_flat_max"] > 1.0',
+    'program["epc_90d"] > 1.0', 'program.epc_currency == "USD" && program.epc_90d > 1.0',  # 7-day's currency
 ])
 def test_an_amount_read_by_index_is_held_to_its_currency_too(condition):
     """program["epc_7d"] is program.epc_7d: written so, it got past the check of amounts and their currencies."""
@@ -168,6 +170,7 @@ def test_the_currency_beside_an_amount_decides_the_comparison(tmp_path):
     rt = Runtime("test", Settings(data_dir=tmp_path))
     yen = make_program("Yen Shop", "https://yen.example.com", commission_text="¥500 per sale")
     yen.epc_7d = Money(amount="5", currency="JPY")
+    yen.epc_90d = Money(amount="2", currency="GBP")  # the 3-month EPC may come from another network, in its currency
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(yen)], refresh=True)
     values = program_values(rt, yen.id)
@@ -181,6 +184,9 @@ def test_the_currency_beside_an_amount_decides_the_comparison(tmp_path):
     assert holds('program.epc_currency == "JPY" && program.epc_7d > 1.0')
     assert not holds('program.commission_flat_currency == "USD" && program.commission_flat_max > 100.0')
     assert holds('program.commission_flat_currency == "JPY" && program.commission_flat_max > 100.0')
+    assert (values["epc_90d"], values["epc_90d_currency"]) == (2.0, "GBP")
+    assert holds('program.epc_90d_currency == "GBP" && program.epc_90d > 1.5')
+    assert not holds('program.epc_90d_currency == "JPY" && program.epc_90d > 1.5')
 
 
 def test_a_lifetime_cookie_is_the_longest_to_a_condition(tmp_path):

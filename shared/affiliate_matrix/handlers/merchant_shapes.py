@@ -44,7 +44,10 @@ class SourceRow(Shape):
     network: str | None
     join_url: str | None
     countries: list
-    epc_7d: dict | None
+    epc_7d: dict | None = Field(description="Earnings per click over 7 days the row's source reports, "
+                                            "{amount, currency}")
+    epc_90d: dict | None = Field(description="Earnings per click over 3 months the row's source reports, "
+                                             "{amount, currency} (Awin reports only this one, CJ both)")
     approval_rate: float | None
     last_verified_at: str | None
     restrictions: list

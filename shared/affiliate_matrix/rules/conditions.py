@@ -6,10 +6,10 @@ never fails on a missing key):
     event    id, type, source, subject, time (RFC 3339), data (the event's own payload, any shape)
     program  id, name, merchant_domain, status, kind, categories, networks, countries,
              commission_percent_max, commission_flat_max, commission_flat_currency, cookie_days,
-             quality_score, epc_7d, epc_currency
+             quality_score, epc_7d, epc_currency, epc_90d, epc_90d_currency
              (cookie_days here and in delta is the cookie's length: a lifetime cookie as 3651, longer than
              any stated one, so cookie_days >= 30 holds for it; none as 0)
-             (commission_flat_max and epc_7d are amounts in the currency named beside them, "" when
+             (commission_flat_max, epc_7d and epc_90d are amounts in the currency named beside them, "" when
              there is none: there are no exchange rates, so a condition using an amount must test its
              currency too, e.g. program.epc_currency == "USD" && program.epc_7d > 1.0; see AMOUNTS)
     delta    id, change (created|updated|removed), fields (names of changed fields), source, at,
@@ -52,7 +52,7 @@ CONTEXT: dict[str, Any] = {
     "program": {"id": str, "name": str, "merchant_domain": str, "status": str, "kind": str, "categories": list,
                 "networks": list, "countries": list, "commission_percent_max": float, "commission_flat_max": float,
                 "commission_flat_currency": str, "cookie_days": int, "quality_score": float, "epc_7d": float,
-                "epc_currency": str},
+                "epc_currency": str, "epc_90d": float, "epc_90d_currency": str},
     "delta": {"id": str, "change": str, "fields": list, "source": str, "at": str, "commission_percent_old": float,
               "commission_percent_new": float, "cookie_days_old": int, "cookie_days_new": int},
     "stats": {"programs": int, "active": int, "discovered": int, "closed_suspected": int},
@@ -74,7 +74,8 @@ def filled_by(trigger: str) -> set[str]:
 
 # An amount of money in the context, and the field naming its currency. There are no exchange rates, so a bare
 # `program.epc_7d > 1.0` held for ¥5 a click: a condition that uses an amount must use its currency too.
-AMOUNTS = {"program.commission_flat_max": "program.commission_flat_currency", "program.epc_7d": "program.epc_currency"}
+AMOUNTS = {"program.commission_flat_max": "program.commission_flat_currency", "program.epc_7d": "program.epc_currency",
+           "program.epc_90d": "program.epc_90d_currency"}
 MAX_NESTING = 2
 COST_LIMIT = 10_000
 UNBOUNDED_LIST = 1_000
@@ -366,7 +367,8 @@ def sample_context() -> dict:
                     "kind": "program", "categories": many("program.categories"),
                     "networks": many("program.networks"), "countries": many("program.countries"),
                     "commission_percent_max": 30.0, "commission_flat_max": 50.0, "commission_flat_currency": "USD",
-                    "cookie_days": 30, "quality_score": 0.8, "epc_7d": 12.5, "epc_currency": "USD"},
+                    "cookie_days": 30, "quality_score": 0.8, "epc_7d": 12.5, "epc_currency": "USD",
+                    "epc_90d": 9.5, "epc_90d_currency": "USD"},
         "delta": {"id": "d_1", "change": "updated", "fields": many("delta.fields"), "source": "awin",
                   "at": "2026-11-22T06:00:00+00:00",
                   "commission_percent_old": 20.0, "commission_percent_new": 30.0, "cookie_days_old": 30,

@@ -320,7 +320,8 @@ def program_values(rt, program_id) -> dict | None:
             "commission_flat_max": float(doc.get("commission_flat_max") or 0),
             "commission_flat_currency": doc.get("commission_flat_currency") or "",
             "cookie_days": cookie_length(doc.get("cookie_days")), "quality_score": float(doc.get("quality_score") or 0),
-            "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or ""}
+            "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or "",
+            "epc_90d": float(doc.get("epc_90d") or 0), "epc_90d_currency": doc.get("epc_90d_currency") or ""}
 
 
 def index_stats(rt) -> dict:
