@@ -38,20 +38,6 @@ def logging_as_found():
     structlog.configure(**saved)
 
 
-@pytest.fixture(autouse=True)
-def recorded_apis_at_the_connections_rate(request, monkeypatch):
-    """A recorded API served on this machine is asked at the connection's own rate, not capped at the provider's
-    quota: Awin's 20 calls a minute made every sync of its recorded answers wait some 10 s of real time, OfferVault's
-    one call in two seconds 2 s a page. A test of a quota itself is marked `quota`."""
-    if request.node.get_closest_marker("quota"):
-        return
-    from affiliate_matrix.sources import ApiSource, all_sources
-
-    for source in all_sources().values():
-        if issubclass(source, ApiSource) and source.max_rate_per_s < 50:
-            monkeypatch.setattr(source, "max_rate_per_s", 50.0)
-
-
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory):
     server = start_moto(tmp_path_factory.mktemp("moto"))

@@ -228,6 +228,16 @@ def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, *
     return httpx.Client(transport=GuardedTransport(allow_loopback, guard), follow_redirects=False, **options)
 
 
+def on_this_machine(url: str) -> bool:
+    """Whether `url`'s host is a loopback address written out (127.0.0.1, [::1]): a server on this machine, never a
+    provider's, whatever a name would resolve to."""
+    try:
+        host = target_of(url)[1]
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except (FetchError, ValueError):
+        return False
+
+
 def origin_policy(url: str, allowed: bool) -> LoopbackPolicy:
     """Loopback for the host and port of `url` only, and only when `allowed`."""
     try:

@@ -1,7 +1,7 @@
 """Reading a network or aggregator API (an ApiSource) the way crawl.py reads a directory:
 every response is kept raw in the object store before the plugin looks at it. Requests go through
 the `polite` client the fetcher uses: spaced by the connection's rate limit (capped by the API's
-documented quota) and shared per host with every other request of the process, retried on 429,
+documented quota, unless it is a recorded copy served on this machine) and shared per host with every other request of the process, retried on 429,
 5xx and the provider's own rate-limit statuses honouring Retry-After, checked to go to public
 addresses, capped in size (the fetcher's 5 MB, or the bound the source declares); refused credentials (the statuses the provider uses for that, 401 unless
 it says otherwise) end the sync with a clear error that names no secret. An item the plugin cannot
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
 from affiliate_matrix.errors import FetchError
-from affiliate_matrix.netguard import origin_policy
+from affiliate_matrix.netguard import on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
@@ -55,10 +55,13 @@ class Api:
         """`client_options`: more for the PoliteClient (a deadline; tests pass a fake clock and sleep)."""
         self.source = source
         self.store = store
-        # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names.
+        # Loopback only for the API's own host (a recorded API on this machine), never for a URL it names. The
+        # provider's quota guards its account: a recorded API on this machine is asked at the connection's rate.
+        recorded = allow_loopback and on_this_machine(source.base_url)
         self.client = PoliteClient(
             "sync", allow_loopback=origin_policy(source.base_url, allow_loopback),
-            rate_limit_per_s=min(rate_limit_per_s, source.max_rate_per_s), attempts=attempts,
+            rate_limit_per_s=rate_limit_per_s if recorded else min(rate_limit_per_s, source.max_rate_per_s),
+            attempts=attempts,
             max_retry_after=max_retry_after, timeout=timeout, throttle_statuses=source.throttle_statuses,
             max_bytes=MAX_BYTES if source.max_response_bytes is None else source.max_response_bytes,
             refused_statuses=source.refused_statuses if source.credential_keys else (),

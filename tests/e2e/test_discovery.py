@@ -17,9 +17,11 @@ from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.pipeline import index_batch
+from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
+from tests.support.clock import FakeTime
 
 RECORDED = Path(discovery_package.__file__).parent / "recorded"
 DAY = "2026-03-14"  # the day every run here counts its queries under, whatever the machine's clock says
@@ -52,8 +54,15 @@ def rt(tmp_path, urls, monkeypatch):
     return runtime
 
 
-def test_dorks_to_discovered_programs(rt):
-    report = discover(rt, ["pets"], ["en"])
+@pytest.fixture
+def pacing():
+    """A clock that moves only when slept on, and hosts of their own: the providers' rates, the fetcher's turn at
+    each site and Brave's retries are kept without waiting them out in real time (11 s of a run)."""
+    return FakeTime().options(HostLimits())
+
+
+def test_dorks_to_discovered_programs(rt, pacing):
+    report = discover(rt, ["pets"], ["en"], **pacing)
     # google answered the first query, then ran out of quota; brave took over, then failed; searxng finished
     assert report.queries == 5 and report.unanswered == []
     assert report.quota_exhausted == ["google"] and report.provider_errors == ["brave: HTTP 503 SERVICE_UNAVAILABLE"]
@@ -79,9 +88,9 @@ def test_dorks_to_discovered_programs(rt):
     assert rt.store.get(program.provenance["name"][0].raw_key).data.startswith(b"<!DOCTYPE html>")  # raw page kept
 
 
-def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt):
-    discover(rt, ["pets"], ["en"])
-    again = discover(rt, ["pets"], ["en"])
+def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt, pacing):
+    discover(rt, ["pets"], ["en"], **pacing)
+    again = discover(rt, ["pets"], ["en"], **pacing)
     # google is known to be out for today and is not asked; brave fails; searxng answers all five
     assert again.quota_exhausted == [] and again.queries == 5
     assert again.discovered == again.review == again.rejected == again.failures == []

@@ -13,8 +13,10 @@ import pytest
 from affiliate_matrix.config import Settings
 from affiliate_matrix.discovery.providers import Result
 from affiliate_matrix.discovery.run import DiscoveryReport, seen_key, validate
+from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.storage import StoredObject
+from tests.support.clock import FakeTime
 
 PROGRAM = (b"<html><head><title>Partner program</title></head><body><h1>Join our affiliate program</h1>"
            b"<p>Earn 20% commission with a 30 day cookie.</p><a href='/signup'>Sign up as an affiliate</a></body></html>")
@@ -76,7 +78,7 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
         "http://exa mple.test/partners", "http://[::1/partners", "http://xn--zz.test/", "http://ok.test:99999/"])]
     report = DiscoveryReport()
     try:
-        validate(rt, results, report)
+        validate(rt, results, report, **FakeTime().options(HostLimits()))  # each site's turn, not waited out
     finally:
         for site in (idn, ipv6, redirecting):
             site.shutdown()
@@ -104,7 +106,7 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
         f"http://127.0.0.1:{mailto.port}/partners", too_long, f"http://127.0.0.2:{plain.port}/partners"])]
     report = DiscoveryReport()
     try:
-        validate(rt, results, report)
+        validate(rt, results, report, **FakeTime().options(HostLimits()))  # each site's turn, not waited out
     finally:
         for site in (mailto, plain, long_url):
             site.shutdown()

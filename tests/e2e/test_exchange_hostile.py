@@ -11,6 +11,7 @@ import re
 import pytest
 
 
+from affiliate_matrix import exchange
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ImportIncomplete, InvalidInput
 from affiliate_matrix.exchange import BATCH, MAX_LINE, export, import_programs, programs
@@ -118,15 +119,18 @@ def test_a_file_that_is_not_parquet_is_refused(tmp_path, target, content):
 
 @pytest.mark.parametrize("dictionary, said", [(False, "row group 1 declares"), (True, "rows 1-40 hold")])
 def test_a_parquet_file_of_more_text_than_the_limit_is_refused_before_it_is_read_out(tmp_path, target, dictionary,
-                                                                                       said):
+                                                                                       said, monkeypatch):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = tmp_path / "bomb.parquet"  # a few kilobytes on disk, MAX_LINE * 40 bytes of text once read
-    column = pa.array(["z" * MAX_LINE] * 40, type=pa.string())
+    # The limit scaled down (256 MiB of text made each case build and compress 640 MiB), the file scaled with it.
+    limit = 2**20
+    monkeypatch.setattr(exchange, "MAX_PARQUET_GROUP", limit)
+    path = tmp_path / "bomb.parquet"  # a few kilobytes on disk, 2.5 times the limit in text once read
+    column = pa.array(["z" * (limit // 16)] * 40, type=pa.string())
     pq.write_table(pa.table({"id": pa.array([f"p_{n:016x}" for n in range(40)]), "description": column}), path,
                    compression="zstd", row_group_size=40, use_dictionary=dictionary)
-    assert path.stat().st_size < 1_000_000
+    assert path.stat().st_size < limit // 100
     assert said in refused(target, path, "parquet")
 
 

@@ -234,9 +234,12 @@ def test_a_find_whose_record_cannot_be_written_is_judged_again_not_lost(env, tmp
     from affiliate_matrix.discovery.providers import Result
     from affiliate_matrix.discovery.run import reviews, seen_key, validate
     from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.polite import HostLimits
     from affiliate_matrix.runtime import Runtime
+    from tests.support.clock import FakeTime
 
     server = one_page_site(page)
+    pacing = FakeTime().options(HostLimits())  # the site's turns kept, not waited out
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
     put = getattr(rt.store, method)
 
@@ -249,11 +252,11 @@ def test_a_find_whose_record_cannot_be_written_is_judged_again_not_lost(env, tmp
         results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
         monkeypatch.setattr(rt.store, method, refused)
         with pytest.raises(BackendUnavailable):
-            validate(rt, results, DiscoveryReport())
+            validate(rt, results, DiscoveryReport(), **pacing)
         assert rt.store.head(seen_key("127.0.0.1")) is None  # not judged: the next run judges it again
         monkeypatch.setattr(rt.store, method, put)
         report = DiscoveryReport()
-        validate(rt, results, report)
+        validate(rt, results, report, **pacing)
     finally:
         server.shutdown()
         server.server_close()

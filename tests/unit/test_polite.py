@@ -98,6 +98,32 @@ def test_a_page_fetch_and_an_api_call_to_one_host_share_its_rate_limit(server, t
     assert len(time.sleeps) == 2
 
 
+class Quota(Plain):
+    """An API whose documented quota is one call in two seconds (OfferVault's)."""
+
+    max_rate_per_s = 0.5
+
+
+@pytest.mark.parametrize("host,interval", [("localhost", 2.0), ("127.0.0.1", 1 / 50)])
+def test_the_providers_quota_caps_the_rate_unless_the_api_is_a_copy_on_a_loopback_address(
+        server, tmp_path, host, interval):
+    """The quota guards the provider's account, so a host name (as a provider's is) keeps it whatever it resolves
+    to; a recorded copy served on a loopback address, as the demo's are, is asked at the connection's rate (the
+    demo waited some 28 s on its recorded APIs at their providers' quotas)."""
+    time = FakeTime()
+    quota = Api(Quota(server.url.replace("127.0.0.1", host)), LocalObjectStore(tmp_path), {}, rate_limit_per_s=50,
+                allow_loopback=True, **time.options(HostLimits()))
+
+    async def twice():
+        try:
+            return [(await quota.get(path)).status for path in ("/page/1", "/page/2")]
+        finally:
+            await quota.aclose()
+
+    assert asyncio.run(twice()) == [200, 200]
+    assert time.sleeps == [pytest.approx(interval * 1.02)]
+
+
 def test_pages_and_apis_share_one_registry_of_hosts_by_default(server, tmp_path):
     page = Fetcher("AffiliateMatrixBot/test")
     sync_api = Api(Plain(server.url), LocalObjectStore(tmp_path), {}, rate_limit_per_s=1.0, allow_loopback=False)

@@ -40,13 +40,14 @@ class Candidate:
     result: Result
 
 
-def discover(rt, niches: list[str], languages: list[str]) -> DiscoveryReport:
+def discover(rt, niches: list[str], languages: list[str], **pacing) -> DiscoveryReport:
+    """`pacing`: fakes for the polite clients of the providers and the fetcher, from tests."""
     report = DiscoveryReport()
-    validate(rt, search(rt, niches, languages, report), report)
+    validate(rt, search(rt, niches, languages, report, **pacing), report, **pacing)
     return report
 
 
-def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
+def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> None:
     """Candidates from the results, each page fetched and judged; the confident ones become a batch for the
     index. A URL that cannot be fetched is a failure for it, never the run's end."""
     candidates = dedupe(results, report)
@@ -54,7 +55,8 @@ def validate(rt, results: list[Result], report: DiscoveryReport) -> None:
     known = known_domains(rt, [c.domain for c in candidates])
     report.known = sorted(c.domain for c in candidates if c.domain in known)
     records, decisions = [], {}
-    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0)
+    fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0,
+                      **pacing)
     try:
         for candidate in (c for c in candidates if c.domain not in known):
             judged = judge(rt, fetcher, candidate, report)
