@@ -76,6 +76,30 @@ def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeyp
     assert ("rakuten (rakuten-agency)", "program", "—", "★ USD 120 per sale") in rows, result.output
 
 
+def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_their_currency(tmp_path, monkeypatch):
+    """`amx compare` printed no EPC, though the merchant view carries each network's own: a user comparing CJ and
+    Awin for one merchant could not see which pays more per click. A row shows its own source's 7-day and 3-month
+    EPC, each with its currency (Awin reports the 3-month one alone), and none where its source reported none."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com", commission_text="10% per sale",
+                       extra={"epc_90d": "0.47", "epc_currency": "GBP"}),
+                record("cj", "Bluehost", "https://bluehost.com", commission_text="12% per sale",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}),
+                record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    header = next(line for line in result.output.splitlines() if line.startswith("┃ source"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    rows = {cells[0]: dict(zip(columns, cells)) for line in result.output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0] in ("awin", "cj",
+                                                                                             "affiliateprograms")}
+    epcs = {source: (row["EPC 7 days"], row["EPC 3 months"]) for source, row in rows.items()}
+    assert epcs == {"awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "affiliateprograms": ("—", "—")}, \
+        result.output
+
+
 
     """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
     "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps

@@ -85,16 +85,19 @@ def compare(merchant_key: str):
 
     view = merchant_view(open_runtime().index, merchant_key)
     table = Table(title=escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"))
-    for column in ("source", "kind", "network", "commission", "cookie", "payout", "join"):
+    for column in ("source", "kind", "network", "commission", "cookie", "payout", "EPC 7 days", "EPC 3 months",
+                   "join"):
         table.add_column(column)
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         cookie = cookie_text(row["cookie_days"])
         payout = row["payout"] or {}
+        # each network's own EPCs, an amount with its currency: no exchange rates, so none is starred
         table.add_row(*map(escape, (claimant_name(row["source"], row["connection_id"]), row["kind"],
                                     row["network"] or "—", star + (row["commission_text"] or "—"),
                                     ("★ " if "cookie_days" in row["best"] else "") + cookie,
-                                    ", ".join(payout.get("methods") or []) or "—", row["join_url"] or "—")))
+                                    ", ".join(payout.get("methods") or []) or "—", value_text("epc_7d", row["epc_7d"]),
+                                    value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")))
     console.print(table)
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
