@@ -346,6 +346,27 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt):
+    # The merchant page showed no EPC, though the merchant view carries each network's own: which of CJ and Awin
+    # pays more per click could not be seen. A row shows its own source's EPC over 7 days and over 3 months, each
+    # with its currency (Awin reports the 3-month one alone), and a dash where its source reported none.
+    sign_in(app, rt)
+    said = {"awin": {"epc_90d": "0.47", "epc_currency": "GBP"},
+            "cj": {"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}, "otherdir": {}}
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", extra=extra)
+               .model_copy(update={"source": source}) for source, extra in said.items()]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    page = app.get("/merchants/acme.com").text
+    assert re.search(r'<th scope="col">EPC 7 days</th><th scope="col">EPC 3 months</th>', page)
+    epcs = {source: (html.unescape(week), html.unescape(quarter)) for source, week, quarter in re.findall(
+        r'>(\w+) \(c\)</a>.*?<td data-label="EPC 7 days">(.*?)</td>\s*<td data-label="EPC 3 months">(.*?)</td>',
+        page, re.S)}
+    assert epcs == {"awin": ("—", "GBP 0.47"), "cj": ("USD 0.4512", "USD 0.389"), "otherdir": ("—", "—")}
+
+
 def test_merchants_page_lists_merchants_whose_programs_match(app, rt):
     sign_in(app, rt)
     page = app.get("/merchants?q=hostnig").text
@@ -660,6 +681,29 @@ def test_the_explorer_offers_the_three_month_epc_its_sort_minimum_and_currencies
     assert re.search(r'name="epc_currency" value="GBP"[^>]*>\s*<label[^>]*>GBP <span class="count">\(2\)', counted)
     unknown = app.get("/programs?epc_window=30d")
     assert unknown.status_code == 400 and "epc_window must be one of" in unknown.text
+
+
+def test_the_explorer_shows_the_epc_its_epc_over_select_names_with_its_currency(app, rt):
+    # The results had no EPC column, though the page sorts and filters by EPC: sorted by EPC, the figure it sorted
+    # by could not be seen. The column shows the EPC of the window "EPC over" names, in its currency, a dash where
+    # a program has none (Awin's programme has no 7-day EPC, only a 3-month one).
+    sign_in(app, rt)
+    explorer_programs(rt)
+
+    def epcs(query: str) -> dict[str, str]:
+        page = app.get(f"/programs?q=explored&{query}").text
+        return dict(re.findall(r'>(Explored [0-9])</a>.*?<td data-label="EPC \([0-9a-z ]+\)">(.*?)</td>', page, re.S))
+
+    week = app.get("/programs?q=explored").text
+    assert '<th scope="col">EPC (7 days)</th>' in week and '<td data-label="EPC (7 days)">' in week
+    assert {name: epcs("")[name] for name in ("Explored 0", "Explored 1", "Explored 5", "Explored 7")} == {
+        "Explored 0": "USD 1.5", "Explored 1": "EUR 2.0", "Explored 5": "—", "Explored 7": "USD 0.7"}
+    quarter = app.get("/programs?q=explored&epc_window=90d").text
+    assert '<th scope="col">EPC (3 months)</th>' in quarter
+    assert {name: epcs("epc_window=90d")[name] for name in ("Explored 0", "Explored 1", "Explored 5", "Explored 7")} \
+        == {"Explored 0": "USD 1.1", "Explored 1": "—", "Explored 5": "GBP 0.8", "Explored 7": "GBP 2.4"}
+    ranked = epcs("epc_window=90d&epc_currency=GBP&sort=epc")
+    assert list(ranked.items()) == [("Explored 7", "GBP 2.4"), ("Explored 5", "GBP 0.8")]  # the figures it sorted by
 
 
 def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):

@@ -76,6 +76,61 @@ def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeyp
     assert ("rakuten (rakuten-agency)", "program", "—", "★ USD 120 per sale") in rows, result.output
 
 
+def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_their_currency(tmp_path, monkeypatch):
+    """`amx compare` printed no EPC, though the merchant view carries each network's own: a user comparing CJ and
+    Awin for one merchant could not see which pays more per click. A row shows its own source's 7-day and 3-month
+    EPC, each with its currency (Awin reports the 3-month one alone), and none where its source reported none."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com", commission_text="10% per sale",
+                       extra={"epc_90d": "0.47", "epc_currency": "GBP"}),
+                record("cj", "Bluehost", "https://bluehost.com", commission_text="12% per sale",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}),
+                record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    header = next(line for line in result.output.splitlines() if line.startswith("┃ source"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    rows = {cells[0]: dict(zip(columns, cells)) for line in result.output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0] in ("awin", "cj",
+                                                                                             "affiliateprograms")}
+    epcs = {source: (row["EPC 7 days"], row["EPC 3 months"]) for source, row in rows.items()}
+    assert epcs == {"awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "affiliateprograms": ("—", "—")}, \
+        result.output
+
+
+def test_compare_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_figure(tmp_path, monkeypatch):
+    """At 80 columns `amx compare` squeezed its nine columns until every cell was cut to "…": CJ's 7-day EPC read
+    "0.45…", its commission "Hosti…". Columns of least use are dropped instead (the caption names them), as
+    `amx show` and the demo's tables do; the sources, terms and EPCs stay whole."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com", commission_text="10% per sale",
+                       join_url="https://www.awin1.com/awclick.php?mid=1001&id=123456",
+                       extra={"epc_90d": "0.47", "epc_currency": "GBP"}),
+                record("cj", "Bluehost", "https://bluehost.com",
+                       commission_text="Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
+                       extra={"epc_7d": "0.4512", "epc_90d": "0.389", "epc_currency": "USD"}),
+                record("dira", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
+    assert "(a wider terminal also shows: " in " ".join(result.output.split()), result.output
+    rows: dict[str, list[str]] = {}  # each row's cells by its first, their wrapped lines joined; the header's too
+    for line in result.output.splitlines():
+        if line.startswith(("│", "┃")):
+            cells = [cell.strip() for cell in line.strip("│┃").split(line[0])]
+            key = "header" if line[0] == "┃" else cells[0] or key
+            rows[key] = [" ".join(filter(None, pair)) for pair in zip(rows.get(key, [""] * len(cells)), cells)]
+    header = ["".join(name.split()) for name in rows.pop("header")]  # a header may be folded mid-word
+    shown = {key: dict(zip(header, cells)) for key, cells in rows.items()}
+    assert shown["cj"]["commission"] == "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", result.output
+    assert {key: (row["EPC7days"], row["EPC3months"]) for key, row in shown.items()} == {
+        "awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "dira": ("—", "—")}, result.output
+
+
 
     """`amx replay <an API connection>` synced the API live (the network, its credentials and quota) and printed
     "replayed 0 stored pages", where the README promises a replay parses stored pages with no network: an API keeps

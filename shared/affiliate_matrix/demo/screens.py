@@ -5,7 +5,7 @@ from pathlib import Path
 from affiliate_matrix.cli.views import commission_summary, cookie_text, fitted, terms_summary, value_text
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
-FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d")
+FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
 
 
 def shown_path(path: Path) -> str:

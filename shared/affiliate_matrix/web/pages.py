@@ -6,7 +6,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE
+from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, url
 
@@ -40,8 +40,10 @@ def search_page(rt, args: MultiDict) -> dict:
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
+    epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
-            "epc_window": args.get("epc_window", "7d"),
+            "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
+            "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 
