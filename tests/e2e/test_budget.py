@@ -792,3 +792,58 @@ def test_days_posted_for_a_campaign_deleted_meanwhile_are_not_left_behind(rt, mo
     assert reply.status_code == 404, reply.json
     assert "campaign email-1 was deleted while its days were written" in reply.json["error"]["message"]
     assert rt.store.head(metrics_key("email-1")) is None
+
+
+def test_an_unfinished_import_is_listed_and_can_be_given_up(rt, tmp_path, monkeypatch, capsys):
+    """Before: giving up an import stopped midway meant finding and deleting its journal in the object store by hand
+    (in S3 too), and every daily run reported it until then."""
+    from affiliate_matrix.cli import main
+
+    path = tmp_path / "perf.csv"
+    path.write_text(csv_for(3))
+    data = path.read_bytes()
+    import_id = hashlib.sha256(data).hexdigest()
+    before_the_write_of(monkeypatch, metrics_key("social-1"), unavailable)
+    monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
+
+    def amx(*args: str) -> tuple[int, str]:
+        monkeypatch.setattr("sys.argv", ["amx", "budget", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        said = capsys.readouterr()
+        return exited.value.code, " ".join((said.out + said.err).split())
+
+    code, said = amx("import", str(path))
+    assert code == 2 and "give it up: `amx budget imports list`, then `amx budget imports abandon ID`" in said
+    code, said = amx("imports", "list")
+    assert code == 0 and import_id[:16] in said
+    assert "search-1" in said and "social-1, email-1" in said  # written; not written
+    code, said = amx("imports", "abandon", "xyz")
+    assert code == 2 and "'xyz' is not an import's id" in said
+    code, said = amx("imports", "abandon", import_id[:8])
+    assert code == 0 and f"gave up import {import_id}" in said
+    assert "days written and kept: search-1; not written: social-1, email-1" in said
+    assert journals(rt) == [] and days_of(rt) == {"search-1": 3, "social-1": 0, "email-1": 0}
+    assert run_allocation(rt, START + timedelta(days=4)).pending_imports == []
+    code, said = amx("imports", "abandon", import_id[:8])
+    assert code != 0 and f"no unfinished import {import_id[:8]}" in said
+    code, said = amx("imports", "list")
+    assert code == 0 and "no import is unfinished" in said
+    monkeypatch.undo()  # the store writes again: the same file is a new import, checked and written whole
+    assert import_csv(rt, data) == {cid: 3 for cid in CAMPAIGNS}
+
+
+def test_giving_up_names_an_import_by_a_prefix_only_when_one_import_has_it(rt):
+    from affiliate_matrix.budget.campaigns import IMPORTS, abandon_import, unfinished_imports
+
+    journal = b'{"campaigns": {"search-1": {}}, "written": []}'
+    for import_id in ("ab12cd34" + "0" * 56, "ab12cd34" + "1" * 56):
+        rt.store.put(f"{IMPORTS}{import_id}.json", journal, content_type="application/json")
+    rt.store.put(f"{IMPORTS}{'f' * 64}.json", b'{"campaigns": ', content_type="application/json")
+    with pytest.raises(InvalidInput, match="ab12cd34 names 2 imports"):
+        abandon_import(rt.store, "ab12cd34")
+    assert [(u.id[:9], u.written, u.not_written) for u in unfinished_imports(rt.store)] == [
+        ("ab12cd340", [], ["search-1"]), ("ab12cd341", [], ["search-1"]), ("fffffffff", None, None)]
+    assert abandon_import(rt.store, "ab12cd341").id == "ab12cd34" + "1" * 56
+    assert abandon_import(rt.store, "f" * 64).written is None  # damaged: given up all the same
+    assert [u.id[:9] for u in unfinished_imports(rt.store)] == ["ab12cd340"]

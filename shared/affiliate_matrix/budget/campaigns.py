@@ -20,9 +20,11 @@ each other's days.
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
@@ -294,6 +296,50 @@ def import_key(data: bytes) -> str:
 def pending_imports(store) -> list[str]:
     """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet."""
     return list(store.list(IMPORTS))
+
+
+class UnfinishedImport(NamedTuple):
+    """An import begun and not finished, as `amx budget imports list` shows it."""
+    id: str  # the SHA-256 of its file, hex: its journal is IMPORTS + id + ".json"
+    written: list[str] | None  # its campaigns written so far; None when its journal is damaged
+    not_written: list[str] | None
+
+
+def unfinished_imports(store) -> list[UnfinishedImport]:
+    """Every import begun and not finished, with the campaigns it wrote and those it did not (yet)."""
+    from affiliate_matrix.errors import DamagedData
+
+    found = []
+    for key in pending_imports(store):
+        import_id = key.removeprefix(IMPORTS).removesuffix(".json")
+        try:
+            journal, _ = _load_journal(store, key)
+        except DamagedData:
+            found.append(UnfinishedImport(import_id, None, None))
+            continue
+        if journal is not None:  # None: finished since it was listed
+            written = list(dict.fromkeys(journal["written"]))
+            found.append(UnfinishedImport(import_id, written, [c for c in journal["campaigns"] if c not in written]))
+    return found
+
+
+def abandon_import(store, given: str) -> UnfinishedImport:
+    """Give an unfinished import up: its journal deleted, so that no run reports it any more and the same file
+    imported again is checked and written anew. The days it wrote stay (each campaign's are whole in themselves: an
+    import writes a campaign's days in one write); it says which campaigns those are. `given`: the import's id as
+    `unfinished_imports` shows it, or a prefix of it of at least 8 hex digits naming one import."""
+    if not re.fullmatch(r"[0-9a-f]{8,64}", given):
+        raise InvalidInput(f"{given!r} is not an import's id (8 to 64 hex digits: `amx budget imports list` shows them)")
+    matching = [found for found in unfinished_imports(store) if found.id.startswith(given)]
+    if not matching:
+        raise NotFoundError(f"no unfinished import {given} (finished or given up already?)")
+    if len(matching) > 1:
+        raise InvalidInput(f"{given} names {len(matching)} imports ({', '.join(m.id[:16] for m in matching)}): give "
+                           "more of its id")
+    store.delete(f"{IMPORTS}{matching[0].id}.json")
+    log.info("budget.import_abandoned", import_id=matching[0].id, written=matching[0].written,
+             not_written=matching[0].not_written)
+    return matching[0]
 
 
 def import_csv(rt, data: bytes, finish: str = "import the same file again") -> dict[str, int]:

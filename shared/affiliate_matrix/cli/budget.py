@@ -8,7 +8,9 @@ from affiliate_matrix.cli.common import console, errors, open_runtime, read_limi
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
+imports_app = typer.Typer(help="CSV imports begun and not finished.", no_args_is_help=True)
 budget_app.add_typer(campaigns_app, name="campaigns")
+budget_app.add_typer(imports_app, name="imports")
 
 
 def _stdin(limit: int = 256 * 1024 * 1024) -> str:
@@ -111,7 +113,10 @@ def _say_unfinished_imports(rt) -> None:
 
     if unfinished := pending_imports(rt.store):
         errors.print(f"[yellow]imports not finished[/] ({', '.join(unfinished)}): some of their days may be missing; "
-                     "import the same file again to finish one", highlight=False)
+                     f"import the same file again to finish one, or give it up: {GIVE_UP}", highlight=False)
+
+
+GIVE_UP = "`amx budget imports list`, then `amx budget imports abandon ID`"
 
 
 @budget_app.command("import")
@@ -126,8 +131,44 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
         data = read_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
-    written = import_csv(open_runtime("budget"), data, finish=f"run `amx budget import {shlex.quote(path)}` again")
+    written = import_csv(open_runtime("budget"), data, finish=f"run `amx budget import {shlex.quote(path)}` again, "
+                                                             f"or give it up: {GIVE_UP}")
     console.print(f"imported {sum(written.values())} day(s) for {len(written)} campaign(s)")
+
+
+@imports_app.command("list")
+def imports_list():
+    """The imports begun and not finished: each one's id and the campaigns it wrote and did not."""
+    from rich.table import Table
+
+    from affiliate_matrix.budget.campaigns import unfinished_imports
+
+    found = unfinished_imports(open_runtime("budget").store)
+    if not found:
+        console.print("no import is unfinished")
+        return
+    table = Table("id", "written", "not written", caption="id: the first 16 hex digits of the file's SHA-256")
+    for unfinished in found:
+        damaged = "unknown: its journal is damaged"
+        table.add_row(unfinished.id[:16], damaged if unfinished.written is None else ", ".join(unfinished.written) or "none",
+                      damaged if unfinished.not_written is None else ", ".join(unfinished.not_written) or "none")
+    console.print(table)
+
+
+@imports_app.command("abandon")
+def imports_abandon(import_id: Annotated[str, typer.Argument(help="Its id as `amx budget imports list` shows it, or "
+                                                                  "its first 8 hex digits or more.")]):
+    """Give an unfinished import up: the days it wrote stay, the others are not written, and no run reports it any
+    more. Importing the same file later checks and writes it anew."""
+    from affiliate_matrix.budget.campaigns import abandon_import
+
+    given_up = abandon_import(open_runtime("budget").store, import_id)
+    if given_up.written is None:
+        console.print(f"gave up import {given_up.id}; its journal was damaged, so which campaigns' days it wrote is "
+                      "unknown (`amx budget campaigns list` shows each campaign's days)")
+    else:
+        console.print(f"gave up import {given_up.id}; days written and kept: {', '.join(given_up.written) or 'none'}; "
+                      f"not written: {', '.join(given_up.not_written) or 'none'}")
 
 
 @campaigns_app.command("add")
@@ -224,7 +265,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
     if run.pending_imports:
         console.print(f"[yellow]imports not finished[/] when the days were read ({', '.join(run.pending_imports)}): "
                       "some of their days may be missing; import the same file again to finish one, then run the day "
-                      "again with --replace")
+                      f"again with --replace (or give it up: {GIVE_UP})")
 
 
 @budget_app.command("pacing")
