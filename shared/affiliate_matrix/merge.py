@@ -229,8 +229,8 @@ def combined(listed: list[Program]) -> Program:
     network's other figures) the first record's that states one, records taken in the order of the source's own ids
     (record_key): the same offers give the same program, run after run, whatever order they came in. The source
     says the program is over only when it says so of every record. A later run's sighting replaces this one whole
-    (merge), so an offer the source no longer lists takes its terms, countries and record with it; an incomplete run
-    has the offers it did not reach among its records (pipeline.unreached_offers)."""
+    (merge), so an offer the source no longer lists takes its terms, countries and record with it; an API's sync that
+    is not complete has the offers it did not reach among its records (pipeline.unreached_offers)."""
     from affiliate_matrix import terms
 
     if len(listed) == 1:

@@ -23,7 +23,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_WORDS, SearchQuery, words
-from affiliate_matrix.sources import ApiSource, get_source
+from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
 
@@ -198,15 +198,15 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     for program, name in zip(resolved(rt, normalized), origin):
         sightings.setdefault((program.id, *claimant(program.provenance["name"][0])), []).append((program, name))
     indexed = rt.index.get_many(PROGRAMS_INDEX.name, {program_id for program_id, *_ in sightings})  # in one request
-    # A run that did not read everything (not a complete one) keeps the offers it did not reach (unreached_offers)
+    # A run of an API that did not read everything keeps the offers it did not reach (unreached_offers)
     read = {(program.provenance["name"][0].connection_id, program.records[0].record_key) for program in normalized}
     batches: dict[str, dict] = {}
     programs: dict[str, Program] = {}
     made_of: dict[str, list[str]] = {}
-    for (program_id, *_), listed in sightings.items():
+    for (program_id, source, _), listed in sightings.items():
         names = [name for _, name in listed]
         try:
-            if complete_run_of is None and program_id in indexed:
+            if complete_run_of is None and program_id in indexed and runs_complete(source):
                 listed = listed + unreached_offers(rt, from_document(indexed[program_id]), [p for p, _ in listed],
                                                    read, batches)
             program = combined([program for program, _ in listed])
@@ -303,10 +303,18 @@ def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[st
     return offers
 
 
+def runs_complete(source: str) -> bool:
+    """Whether a source's runs can be complete (an API's listing read to its end: incomplete_because), so that a run
+    that is not keeps the offers it did not reach, and a later complete run takes those the source no longer lists.
+    A directory's crawl never is: an offer it kept would never leave (a slug renamed would keep its old terms on the
+    program for good), so each crawl's records stand for the program it saw, as before."""
+    return issubclass(all_sources().get(source, object), ApiSource)
+
+
 def batch_lines(rt, key: str, batches: dict[str, dict]) -> dict[tuple[str | None, str | None], str]:
     """A stored batch's lines by (connection id, record key), read once per indexing of a batch."""
     if key not in batches:
-        batches[key] = {}
+        batches[key] = {}  # (one not stored is read as empty after the first NotFoundError)
         for line in rt.store.get(key).data.splitlines():
             try:
                 item = json.loads(line)
@@ -324,8 +332,6 @@ def gone_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]
     claims back, to the connection created again too. Only a source plugin's records come through a stored
     connection (discovery's name its own run); records naming no generation (stored before records did) are judged
     by their connection alone, and a connection whose document cannot be read is taken for stored."""
-    from affiliate_matrix.sources import all_sources
-
     runs: dict[tuple[str, str | None], list[RawRecord]] = {}
     for record in records:
         if record.source in all_sources() and record.connection_id:
