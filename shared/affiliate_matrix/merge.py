@@ -211,8 +211,10 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
 
 
 def _union(field: str, said: list) -> list:
-    """A list field's values said (oldest first), each once, in one order whoever said them."""
-    values = {_key(v): v for v in (one_listing_each(said) if field == "networks" else said)}
+    """A list field's values said (oldest first), each once, in one order whoever said them. A record is one whatever
+    batch it was read from (two connections listing one offer: the newest said stands)."""
+    identity = (lambda r: _key(r.model_copy(update={"batch_key": None}))) if field == "records" else _key
+    values = {identity(v): v for v in (one_listing_each(said) if field == "networks" else said)}
     return [values[k] for k in sorted(values)]
 
 
@@ -227,7 +229,8 @@ def combined(listed: list[Program]) -> Program:
     network's other figures) the first record's that states one, records taken in the order of the source's own ids
     (record_key): the same offers give the same program, run after run, whatever order they came in. The source
     says the program is over only when it says so of every record. A later run's sighting replaces this one whole
-    (merge), so an offer the source no longer lists takes its terms, countries and record with it."""
+    (merge), so an offer the source no longer lists takes its terms, countries and record with it; an API's sync that
+    is not complete has the offers it did not reach among its records (pipeline.unreached_offers)."""
     from affiliate_matrix import terms
 
     if len(listed) == 1:

@@ -197,6 +197,10 @@ class SourceRecord(Model):
     record_key: str = Field(description="The source's own id for it (RawRecord.record_key).")
     url: str = Field(description="Where the source lists it: its own page where the source gives one (an offer's "
                                  "page), else the page or API answer it was read from.")
+    batch_key: str | None = Field(None, description="The stored batch of raw records it was last read from (its "
+                                                    "run's): a later run that did not reach it reads it back from "
+                                                    "there (pipeline.unreached_offers). None: indexed before records "
+                                                    "named their batch.")
 
 
 class Discovery(Model):

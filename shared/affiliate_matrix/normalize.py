@@ -63,7 +63,9 @@ def program_id(merchant_key: str, kind: str) -> str:
     return "p_" + hashlib.sha256(f"{kind}|{merchant_key}".encode()).hexdigest()[:16]
 
 
-def normalize(record: RawRecord) -> Program:
+def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
+    """The program a record says, its claims credited to the record's source; `batch_key`: the stored batch the
+    record was read from, named in the program's `records`."""
     name = " ".join(record.name.split())
     domain = merchant_domain(record.merchant_url) if record.merchant_url else None
     merchant_key, key_source = (domain, "domain") if domain else (name_key(name), "name")
@@ -102,7 +104,7 @@ def normalize(record: RawRecord) -> Program:
         payout=payout,
         # the record itself: several of one source's are several offers of the program (merge.combined)
         records=[SourceRecord(source=record.source, record_key=record.record_key,
-                              url=record.extra.get("offer_url") or str(record.url))],
+                              url=record.extra.get("offer_url") or str(record.url), batch_key=batch_key)],
         first_seen_at=record.fetched_at,
         last_seen_at=record.fetched_at,
         last_verified_at=record.fetched_at,  # seen on its source just now: verified

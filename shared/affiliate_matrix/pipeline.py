@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
@@ -16,14 +16,14 @@ from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictEr
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher
-from affiliate_matrix.models import DeltaChange, Program, RawRecord
-from affiliate_matrix.merge import claimant, combined, merge
+from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecord
+from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_WORDS, SearchQuery, words
-from affiliate_matrix.sources import ApiSource, get_source
+from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
 
@@ -188,7 +188,7 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     normalized, origin = [], []
     for record in records:
         try:
-            normalized.append(normalize(record))
+            normalized.append(normalize(record, batch_key))
             origin.append(record_name(record))
         except Exception as exc:
             report.errors.append((record_name(record), f"normalize: {exc!r}"[:500]))
@@ -197,20 +197,26 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     sightings: dict[tuple, list[tuple[Program, str]]] = {}
     for program, name in zip(resolved(rt, normalized), origin):
         sightings.setdefault((program.id, *claimant(program.provenance["name"][0])), []).append((program, name))
+    indexed = rt.index.get_many(PROGRAMS_INDEX.name, {program_id for program_id, *_ in sightings})  # in one request
+    # A run of an API that did not read everything keeps the offers it did not reach (unreached_offers)
+    read = {(program.provenance["name"][0].connection_id, program.records[0].record_key) for program in normalized}
+    batches: dict[str, dict] = {}
     programs: dict[str, Program] = {}
     made_of: dict[str, list[str]] = {}
-    for (program_id, *_), listed in sightings.items():
+    for (program_id, source, _), listed in sightings.items():
         names = [name for _, name in listed]
         try:
+            if complete_run_of is None and program_id in indexed and runs_complete(source):
+                listed = listed + unreached_offers(rt, from_document(indexed[program_id]), [p for p, _ in listed],
+                                                   read, batches)
             program = combined([program for program, _ in listed])
             programs[program_id] = merge(programs[program_id], program) if program_id in programs else program
         except Exception as exc:
             report.errors += [(name, f"merge into {program_id}: {exc!r}"[:500]) for name in names]
             continue
-        made_of.setdefault(program_id, []).extend(names)
+        made_of.setdefault(program_id, []).extend(name for _, name in listed)  # the offers kept too
 
     documents, deltas = {}, {}
-    indexed = rt.index.get_many(PROGRAMS_INDEX.name, programs)  # the batch's programs as indexed, in one request
     for program in programs.values():
         existing = indexed.get(program.id)
         try:
@@ -255,6 +261,70 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     return report
 
 
+def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[str | None, str]],
+                     batches: dict[str, dict]) -> list[tuple[Program, str]]:
+    """The offers the previous sighting of a program by a connection (in `known`, the program as indexed) had and an
+    incomplete run of it did not list (`seen`: the run's records of the program; `read`: every record the run read,
+    as (connection id, record key)), each with its name for errors: read back from the batch it was last indexed
+    from (SourceRecord.batch_key), normalized again and keyed to the program. So a failed page takes no offer off a
+    program; a complete run does (the source no longer lists it). Why the batch: the index keeps a sighting's values
+    merged, not each offer's, and every batch stays in the store (content-addressed, never rewritten), so the record
+    read back is the one indexed and no document carries a second copy of its offers. None of a sighting of another
+    generation of the connection (deleted and created again since: its offers are not revived), nor of a sighting
+    newer than the run (an older batch indexed again: with the newer sighting's offers it would be as new as that
+    sighting, and its older values would stand over the newer); an offer whose batch cannot be read back drops,
+    logged, as one indexed before records named their batch does. `batches`: the batches read so far, by key."""
+    run = seen[0].provenance["name"][0]
+    before = next((c for c in claims_of(known, "records") if claimant(c) == claimant(run)), None)
+    if before is None or before.generation != run.generation or \
+            before.fetched_at > max(program.last_seen_at for program in seen):
+        return []
+    offers = []
+    for offer in TypeAdapter(list[SourceRecord]).validate_python(before.value):
+        if (run.connection_id, offer.record_key) in read or offer.batch_key is None:
+            continue
+        name = f"{offer.source}/{offer.record_key}"
+        try:
+            line = batch_lines(rt, offer.batch_key, batches).get((run.connection_id, offer.record_key))
+        except (NotFoundError, InvalidInput):  # the batch is gone (or its key is no key): not read back
+            line = None
+        try:
+            if line is None:
+                raise LookupError(f"batch {offer.batch_key} is not stored, or holds no record {offer.record_key!r} "
+                                  f"of connection {run.connection_id!r}")
+            again = with_merchant_key(normalize(RawRecord.model_validate_json(line), offer.batch_key),
+                                      seen[0].merchant_key)
+        except Exception as exc:  # one offer not read back fails itself, not the batch, as a record of the run's
+            log.warning("index.offer_not_kept", program_id=known.id, record=name, batch_key=offer.batch_key,
+                        reason=f"{exc!r}"[:300], remedy="nothing: it drops until a run lists it again")
+            continue
+        if again.id == known.id:  # (another kind of program under the same key is not this program's offer)
+            offers.append((again, name))
+    return offers
+
+
+def runs_complete(source: str) -> bool:
+    """Whether a source's runs can be complete (an API's listing read to its end: incomplete_because), so that a run
+    that is not keeps the offers it did not reach, and a later complete run takes those the source no longer lists.
+    A directory's crawl never is: an offer it kept would never leave (a slug renamed would keep its old terms on the
+    program for good), so each crawl's records stand for the program it saw, as before."""
+    return issubclass(all_sources().get(source, object), ApiSource)
+
+
+def batch_lines(rt, key: str, batches: dict[str, dict]) -> dict[tuple[str | None, str | None], str]:
+    """A stored batch's lines by (connection id, record key), read once per indexing of a batch."""
+    if key not in batches:
+        batches[key] = {}  # (one not stored is read as empty after the first NotFoundError)
+        for line in rt.store.get(key).data.splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue  # a damaged line: its record, if wanted, is not found
+            if isinstance(item, dict):
+                batches[key].setdefault((item.get("connection_id"), item.get("record_key")), line)
+    return batches[key]
+
+
 def gone_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]:
     """The records of each run whose connection is no longer stored as it was when the run began, with why: deleted,
     or deleted and created again under its id (another generation: see connections.created). A run still under way
@@ -262,8 +332,6 @@ def gone_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]
     claims back, to the connection created again too. Only a source plugin's records come through a stored
     connection (discovery's name its own run); records naming no generation (stored before records did) are judged
     by their connection alone, and a connection whose document cannot be read is taken for stored."""
-    from affiliate_matrix.sources import all_sources
-
     runs: dict[tuple[str, str | None], list[RawRecord]] = {}
     for record in records:
         if record.source in all_sources() and record.connection_id:

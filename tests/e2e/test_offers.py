@@ -1,13 +1,15 @@
 """Several offers of one merchant from one source: OfferVault's recorded answers list two offers of Keto Burn (one
 landing domain) on two pages, each with its own payout and countries. They are one program that keeps what each
-offer says, lists both offers, and loses only its share when OfferVault stops listing one. Synced over real HTTP,
-indexed as the index function does, read through the programs API, on both search backends."""
+offer says, lists both offers, and loses only its share when OfferVault stops listing one; a run that failed the
+page of one keeps it. Synced over real HTTP, indexed as the index function does, read through the programs API, on both
+search backends."""
 
 import json
 import shutil
 
 import pytest
 
+from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.sources import get_source
 from tests.support.indexing import BACKENDS, on_backend
 from tests.support.syncing import Synced
@@ -35,6 +37,16 @@ def offervault_without(folder, offer_id: str):
         if listed["id"] == network:
             listed["offerCount"] -= 1
     (folder / "networks.json").write_text(json.dumps(networks))
+    return folder
+
+
+def offervault_failing(folder, page: str):
+    """OfferVault's recorded answers with one search page answering 400: a run that cannot read it is incomplete."""
+    shutil.copytree(get_source("offervault").recorded_dir(), folder)
+    routes = json.loads((folder / "routes.json").read_text())
+    (failing,) = [route for route in routes if route["file"] == page]
+    failing["status"] = 400
+    (folder / "routes.json").write_text(json.dumps(routes))
     return folder
 
 
@@ -77,3 +89,26 @@ def test_an_offer_no_longer_listed_takes_only_its_own_terms_with_it(synced, tmp_
     again = synced.named("Keto Burn - US")
     assert offers_of(again) == [US, UK] and again["commission"] == both["commission"]
     assert again["countries"] == both["countries"]
+
+
+def test_a_run_that_failed_the_page_of_one_offer_keeps_that_offer(synced, tmp_path):
+    synced.sync("offervault")
+    both = synced.named("Keto Burn - US")
+    changes = synced.get("/changes?limit=100")["items"]
+    # Page 2 of MaxBounty's offers (the UK offer's) fails: the run lists the US offer alone, and says it is incomplete
+    (report,) = synced.sync("offervault", failing=True,
+                            directories={"offervault": offervault_failing(tmp_path / "failing", "search-12-2.json")})
+    assert report.incomplete == "1 requests or items failed" and report.records == 1  # the sync stops there
+    kept = synced.named("Keto Burn - US")
+    assert offers_of(kept) == [US, UK]
+    shown = ("name", "aliases", "commission", "commission_text", "countries", "categories", "payout", "status")
+    assert {f: kept[f] for f in shown} == {f: both[f] for f in shown}
+    assert synced.get("/changes?limit=100")["items"] == changes  # nothing removed, nothing changed
+    # the same batch indexed again (a redelivered event) changes nothing either
+    synced.rt.bus.publish(Event.make(RAW_BATCH_STORED, "/scrape/offervault", {
+        "batch_key": report.batch_key, "connection_id": "offervault", "complete": False}, key="again"))
+    assert synced.named("Keto Burn - US") == kept
+    # a complete run no longer listing the UK offer takes it, as before
+    synced.sync("offervault", directories={"offervault": offervault_without(tmp_path / "no-uk", UK)})
+    us = synced.named("Keto Burn - US")
+    assert offers_of(us) == [US] and us["countries"] == ["US"] and us["commission_text"] == "USD 32.00 per CPA"

@@ -84,10 +84,10 @@ def test_a_record_that_fails_to_index_is_a_recorded_error_and_the_rest_are_index
     real_normalize, real_document = pipeline.normalize, pipeline.to_document
 
     # Stubs: no record known today makes these raise; a parser or merge fault tomorrow would.
-    def normalize(record):
+    def normalize(record, batch_key=None):
         if record.name == "Tiny Notes":
             raise ValueError("a fault in normalize")
-        return real_normalize(record)
+        return real_normalize(record, batch_key)
 
     def to_document(program):
         if program.name == "Bluehost":

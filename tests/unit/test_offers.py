@@ -1,6 +1,7 @@
 """Several records of one source for one program (one merchant's offers, each listed apart) are one sighting of it
-(merge.combined) that keeps what every record says, the same whatever order they come in; a later run without one
-of them takes only its share away."""
+(merge.combined) that keeps what every record says, the same whatever order they come in; a later complete run
+without one of them takes only its share away, and an API's incomplete one keeps the offers it did not reach, read
+back from the batch each was last read from."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from itertools import permutations
 import pytest
 
 from affiliate_matrix.config import Settings
+from affiliate_matrix.connections import Connection, connection_key, save_connection
 from affiliate_matrix.merge import combined, merge
 from affiliate_matrix.models import CommissionTerm, CommissionTier, RawRecord
 from affiliate_matrix.normalize import normalize
@@ -96,10 +98,158 @@ def test_offers_terms_merge_as_the_extractor_merges_a_texts():
 def test_the_pipeline_indexes_one_program_with_every_offers_terms_whatever_the_batchs_order(tmp_path, order):
     listed = records()
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    batch = "\n".join(listed[i].model_dump_json() for i in order).encode()
-    report = index_batch(rt, rt.store.put_content_addressed("batches/test", batch, suffix=".jsonl"))
+    key = stored(rt, [listed[i] for i in order])
+    report = index_batch(rt, key)
     assert (report.created, report.errors) == (1, [])
-    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery()).hits
-    program = from_document(hit.doc)
-    assert program == combined([normalize(r) for r in listed]).model_copy(
+    program = indexed(rt)
+    assert program == combined([normalize(r, key) for r in listed]).model_copy(
         update={"last_changed_at": program.last_changed_at})
+    assert {r.batch_key for r in program.records} == {key}  # where each offer was read, to read it back
+
+
+def stored(rt, listed) -> str:
+    """A batch stored as scrape stores it."""
+    batch = "\n".join(r.model_dump_json() for r in listed).encode()
+    return rt.store.put_content_addressed(f"batches/{listed[0].source}", batch, suffix=".jsonl")
+
+
+def indexed(rt):
+    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery()).hits
+    return from_document(hit.doc)
+
+
+def later(listed, days: int, **changed):
+    """The records fetched `days` later, with `changed` fields."""
+    return [r.model_copy(update={"fetched_at": r.fetched_at + timedelta(days=days), **changed}) for r in listed]
+
+
+def shown(program) -> dict:
+    """What a reader sees of a program's offers."""
+    return program.model_dump(mode="json", include={"name", "aliases", "commission", "commission_text", "countries",
+                                                    "categories", "cookie_days", "payout", "description"}) | {
+        "records": [r.record_key for r in program.records]}
+
+
+US, UK, APP = "Acme - US - SOI", "Acme - UK - CC submit", "Acme - Mobile app install"
+
+
+def offers(names=tuple(OFFERS), source="offervault"):
+    """The offers as an API lists them (OfferVault's, through connection c): its runs can be complete."""
+    return [r.model_copy(update={"source": source}) for r in records(names)]
+
+
+def api_runtime(tmp_path) -> Runtime:
+    """A data directory with the connections the records come through stored (a deleted one's records are left out):
+    OfferVault's c, an API's, and affiliateprograms' dir, a directory's."""
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="c", source="offervault"), create=True)
+    save_connection(rt.store, Connection(id="dir", source="affiliateprograms"), create=True)
+    return rt
+
+
+def test_an_incomplete_run_keeps_the_offers_it_did_not_reach_and_takes_this_runs_values_for_those_it_did(tmp_path):
+    rt = api_runtime(tmp_path)
+    first = stored(rt, offers())
+    index_batch(rt, first, complete_run_of="c")
+    # A run whose page with the UK and app offers failed: it lists the US offer alone, at a new payout
+    (us,) = later(offers((US,)), 1, commission_text="$3.00 per lead")
+    second = stored(rt, [us])
+    report = index_batch(rt, second)  # incomplete: no complete_run_of
+    program = indexed(rt)
+    uk, app = offers((UK, APP))
+    expected = combined([normalize(us, second), normalize(uk, first), normalize(app, first)])
+    assert shown(program) == shown(expected)
+    assert [r.record_key for r in program.records] == ["acme---mobile-app-install", "acme---uk---cc-submit",
+                                                       "acme---us---soi"]
+    assert {r.record_key: r.batch_key for r in program.records} == {  # each offer's batch: it is read back from it
+        "acme---mobile-app-install": first, "acme---uk---cc-submit": first, "acme---us---soi": second}
+    # the change feed has the US offer's new payout, and no offer's terms or countries removed
+    (delta,) = report.deltas
+    assert {f.field for f in delta.fields} == {"commission", "commission_text"}
+    assert [t.value_max for t in program.commission if t.currency == "USD"] == [3]
+    # the same batch again (a redelivered event, a replay) changes nothing
+    again = index_batch(rt, second)
+    assert (again.unchanged, again.deltas, indexed(rt)) == (1, [], program)
+    # another incomplete run reaching only the app offer keeps the US one (of the second run) and the UK one (of the
+    # first), each read back from its own batch
+    third = stored(rt, later(offers((APP,)), 2))
+    assert index_batch(rt, third).deltas == []
+    assert {r.record_key: r.batch_key for r in indexed(rt).records} == {
+        "acme---mobile-app-install": third, "acme---uk---cc-submit": first, "acme---us---soi": second}
+    assert shown(indexed(rt)) == shown(program)
+
+
+def test_a_complete_run_still_takes_the_offers_it_no_longer_lists(tmp_path):
+    rt = api_runtime(tmp_path)
+    index_batch(rt, stored(rt, offers()))
+    index_batch(rt, stored(rt, later(offers((US,)), 1)))  # incomplete: all three kept
+    assert len(indexed(rt).records) == 3
+    last = stored(rt, later(offers((US,)), 2))
+    report = index_batch(rt, last, complete_run_of="c")
+    alone = combined([normalize(r, last) for r in later(offers((US,)), 2)])
+    assert shown(indexed(rt)) | {"aliases": None} == shown(alone) | {"aliases": None}  # (names once shown stay)
+    (delta,) = report.deltas
+    assert {f.field for f in delta.fields} >= {"commission", "countries"}
+
+
+def test_an_incomplete_run_of_a_connection_created_again_does_not_revive_the_old_generations_offers(tmp_path):
+    """Its deletion withdraws the old generation's claims; were that withdrawal still to come, the new generation's
+    first run, not complete, would bring back offers it never listed."""
+    rt = api_runtime(tmp_path)
+    for generation, listed in (("g_" + "1" * 32, offers()), ("g_" + "2" * 32, later(offers((US,)), 1))):
+        rt.store.delete(connection_key("c"))
+        save_connection(rt.store, Connection(id="c", source="offervault", generation=generation), create=True)
+        index_batch(rt, stored(rt, [r.model_copy(update={"generation": generation}) for r in listed]))
+    assert [r.record_key for r in indexed(rt).records] == ["acme---us---soi"]
+
+
+def test_an_offer_whose_batch_is_gone_drops_logged_and_the_others_stay(tmp_path):
+    from structlog.testing import capture_logs
+
+    rt = api_runtime(tmp_path)
+    first = stored(rt, offers((UK, APP)))
+    index_batch(rt, first)
+    second = stored(rt, later(offers((US,)), 1))
+    index_batch(rt, second)  # the UK and app offers kept, read back from the first batch
+    third = stored(rt, later(offers((APP,)), 2))
+    rt.store.delete(second)
+    with capture_logs() as logs:
+        report = index_batch(rt, third)
+    assert report.errors == [] and [r.record_key for r in indexed(rt).records] == [
+        "acme---mobile-app-install", "acme---uk---cc-submit"]
+    (lost,) = [e for e in logs if e["event"] == "index.offer_not_kept"]
+    assert (lost["record"], lost["batch_key"]) == ("offervault/acme---us---soi", second)
+
+
+def test_an_older_batch_indexed_again_keeps_no_newer_offer_and_claims_nothing_over_the_newer_sighting(tmp_path):
+    """A replay of an older run's batch is incomplete too: were the newer sighting's offers it did not list kept, the
+    replay would be as new as that sighting and its older values would stand over the newer ones."""
+    rt = api_runtime(tmp_path)
+    older = stored(rt, offers((US, UK)))
+    index_batch(rt, older)
+    (us,) = later(offers((US,)), 1, commission_text="$3.00 per lead")
+    index_batch(rt, stored(rt, [us, *later(offers((UK, APP)), 1)]), complete_run_of="c")
+    newer = indexed(rt)
+    replay = index_batch(rt, older)
+    assert (replay.deltas, indexed(rt)) == ([], newer)
+
+
+def test_a_directory_crawl_keeps_no_offer_it_did_not_list(tmp_path):
+    """A directory's crawl is never complete: an offer it kept would never leave. Each crawl's records stand for the
+    program it saw, as before."""
+    rt = api_runtime(tmp_path)
+    listed = [r.model_copy(update={"connection_id": "dir"}) for r in offers(source="affiliateprograms")]
+    index_batch(rt, stored(rt, listed))
+    index_batch(rt, stored(rt, later(listed[:1], 1)))
+    assert [r.record_key for r in indexed(rt).records] == ["acme---us---soi"]
+
+
+def test_one_offer_two_connections_list_is_one_of_the_programs_records(tmp_path):
+    """Each connection's record names its own batch: the program's records still list the offer once."""
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    (us,) = records((US,))
+    index_batch(rt, stored(rt, [us]))
+    index_batch(rt, stored(rt, later([us], 1, connection_id="d")))
+    program = indexed(rt)
+    assert [r.record_key for r in program.records] == ["acme---us---soi"]
+    assert len({r["batch_key"] for claim in program.provenance["records"] for r in claim.value}) == 2
