@@ -175,7 +175,7 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         elif getattr(seen, field) is not None:  # a figure stored before its claims were kept
             setattr(merged, field, getattr(seen, field))
     merged.merchant = merged.name  # the merchant is named as the program is (normalize's rule), not as it was first
-    merged.aliases = sorted(set(merged.aliases) | {known.name, seen.name} - {merged.name})
+    merged.aliases = sorted((set(merged.aliases) | {known.name, seen.name}) - {merged.name})
     merged.first_seen_at = min(known.first_seen_at, seen.first_seen_at)
     merged.last_seen_at = max(known.last_seen_at, seen.last_seen_at)
     verified = [t for t in (known.last_verified_at, seen.last_verified_at) if t]
@@ -252,7 +252,7 @@ def combined(listed: list[Program]) -> Program:
                          frequency=next((p.payout.frequency for p in ordered if p.payout.frequency), None),
                          minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
     }
-    values["aliases"] = sorted(set(values["aliases"]) | {p.name for p in ordered} - {first.name})
+    values["aliases"] = sorted((set(values["aliases"]) | {p.name for p in ordered}) - {first.name})
     closed = all("status" in p.provenance for p in ordered)
     one = first.model_copy(update=values | {
         "first_seen_at": min(p.first_seen_at for p in ordered), "last_seen_at": max(p.last_seen_at for p in ordered),

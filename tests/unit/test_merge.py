@@ -223,3 +223,18 @@ def test_a_claim_naming_no_connection_is_its_sources_until_a_connection_of_it_se
     assert seen.cookie_days == 60 and seen.categories == []
     assert {(c.source, c.connection_id) for claims in seen.provenance.values() for c in claims} == {("dir_a", "agency")}
     assert withdraw(seen, [("dir_a", "agency")], T0 + timedelta(days=2)).status == "closed_suspected"
+
+
+def test_a_program_is_never_its_own_alias():
+    # `aliases | names - {name}` took only the new names off, so a name that had been an alias stayed one once it
+    # became the program's name (an operator precedence slip: `-` binds before `|`).
+    def named(name, source, days):
+        record = make_record(name, "https://shop.com", cookie_text="30 days")
+        return normalize(record.model_copy(update={"source": source, "connection_id": source,
+                                                   "fetched_at": T0 + timedelta(days=days)}))
+
+    first = fold(named("Shop Inc", "test_network_api", 0), named("Shop", "affiliateprograms", 1))
+    assert {first.name, *first.aliases} == {"Shop Inc", "Shop"} and first.name not in first.aliases
+    renamed = merge(first, named(first.aliases[0], "test_network_api", 2))  # the network now says the alias
+    assert renamed.name == first.aliases[0]
+    assert renamed.name not in renamed.aliases

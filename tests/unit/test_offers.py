@@ -253,3 +253,12 @@ def test_one_offer_two_connections_list_is_one_of_the_programs_records(tmp_path)
     program = indexed(rt)
     assert [r.record_key for r in program.records] == ["acme---us---soi"]
     assert len({r["batch_key"] for claim in program.provenance["records"] for r in claim.value}) == 2
+
+
+def test_offers_folded_into_one_never_list_the_programs_own_name_as_an_alias():
+    # An offer whose aliases held the first offer's name kept it as an alias of the program so named (`-` binds
+    # before `|`: only the offers' names were taken off).
+    programs = [normalize(r) for r in records()]
+    programs[1] = programs[1].model_copy(update={"aliases": ["Acme - Mobile app install"]})
+    one = combined(programs)
+    assert one.name == "Acme - Mobile app install" and one.name not in one.aliases
