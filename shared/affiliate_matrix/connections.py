@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, HttpUrl, SerializationInfo, field_validator, model_serializer
+from pydantic import Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import STORED, load_document, save_document
+from affiliate_matrix.documents import load_document, save_document
 from affiliate_matrix.errors import ConflictError, InvalidInput
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
@@ -50,18 +50,13 @@ class Connection(Model):
         description="Which creation of the connection this is: set by the server when the connection is created, kept "
                     "by an edit, another when it is deleted and created again under the same id. Its runs' records, "
                     "their claims and its connection.deleted event name it. None: created before connections had one.")
-    # Stored, never shown (see _fence_stored_only): a client sees the connection as it was, a new ETag only.
+    # Stored, never shown (exclude: documents.save_document writes it): a client sees the connection as it was, a
+    # new ETag only.
     fenced: SkipJsonSchema[str | None] = Field(
-        None, description="The ETag whose announced delete never came and was fenced off (pipeline.fence_undone_delete)"
-                          ": written into the stored connection so that it has another ETag, and kept by every write "
-                          "after, so that it never has the fenced one again.")
-
-    @model_serializer(mode="wrap")
-    def _fence_stored_only(self, handler, info: SerializationInfo):
-        data = handler(self)
-        if info.context != STORED:
-            data.pop("fenced", None)
-        return data
+        None, exclude=True,
+        description="The ETag whose announced delete never came and was fenced off (pipeline.fence_undone_delete)"
+                    ": written into the stored connection so that it has another ETag, and kept by every write "
+                    "after, so that it never has the fenced one again.")
 
     @field_validator("base_url")
     @classmethod

@@ -2,9 +2,11 @@
 its ETag, written with If-Match (replace) or If-None-Match (create) so two writers never silently
 overwrite each other. Connections, campaigns, rules and the HTTP document APIs use these."""
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
 from affiliate_matrix.errors import ConflictError, DamagedData, NotFoundError
 from affiliate_matrix.observability import get_logger
@@ -78,16 +80,20 @@ def readable_together(keys: Iterable[str], load: Callable[[str], object], damage
             damaged.append({"key": key, "error": str(exc)})
 
 
-# The serialization context of a document as it is stored: a field a client is not shown is written too
-# (Connection.fenced).
-STORED = {"stored": True}
-
-
 def save_document(store, key: str, doc: BaseModel, *, if_match: str | None = None, create: bool = False) -> str:
     """Create (create=True: only if absent) or replace (if_match: only if unchanged); returns the new ETag.
     A lost race is a ConflictError."""
-    return store.put(key, doc.model_dump_json(indent=2, context=STORED).encode(), content_type="application/json",
-                     if_match=if_match, if_none_match=create)
+    return store.put(key, stored_json(doc), content_type="application/json", if_match=if_match, if_none_match=create)
+
+
+def stored_json(doc: BaseModel) -> bytes:
+    """A document as stored: as a client is shown it, and with the fields a client is never shown (excluded from
+    every dump, `Field(exclude=True)`: Connection.fenced) where they are set."""
+    hidden = {name: getattr(doc, name) for name, field in type(doc).model_fields.items()
+              if field.exclude and getattr(doc, name) is not None}
+    if not hidden:
+        return doc.model_dump_json(indent=2).encode()
+    return json.dumps(doc.model_dump(mode="json") | to_jsonable_python(hidden), indent=2, ensure_ascii=False).encode()
 
 
 # How many times a delete is announced over a document written again with its fields unchanged (delete_announced).
