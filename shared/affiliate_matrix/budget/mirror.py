@@ -31,7 +31,7 @@ def mirror(rt, documents: list[dict]) -> None:
 def mirror_days(rt, campaign, rows: list[dict]) -> None:
     mirror(rt, [{
         "id": f"day:{campaign.id}:{row['date']}", "kind": "day", "campaign_id": campaign.id,
-        "channel": campaign.channel, "currency": campaign.currency, "date": row["date"], "spend": row["spend"], "clicks": row.get("clicks", 0),
-        "conversions": row.get("conversions", 0), "revenue": row["revenue"],
+        "channel": campaign.channel, "currency": campaign.currency, "date": row["date"], "spend": row["spend"],
+        "clicks": row.get("clicks", 0), "conversions": row.get("conversions", 0), "revenue": row["revenue"],
         "roas": row["revenue"] / row["spend"] if row["spend"] else None,
     } for row in rows])

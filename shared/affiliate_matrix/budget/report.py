@@ -99,8 +99,8 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             axes.plot(xs, mean, color="C1")
             axes.fill_between(xs, low, high, color="C1", alpha=0.2)
             documents += [{"id": f"curve:{campaign.id}:{k}", "kind": "curve", "campaign_id": campaign.id,
-                           "currency": currency[campaign.id], "spend": float(x), "expected_revenue": float(m), "expected_low": float(lo),
-                           "expected_high": float(hi), "at": datetime.now(UTC).isoformat()}
+                           "currency": currency[campaign.id], "spend": float(x), "expected_revenue": float(m),
+                           "expected_low": float(lo), "expected_high": float(hi), "at": datetime.now(UTC).isoformat()}
                           for k, (x, m, lo, hi) in enumerate(zip(xs[::6], mean[::6], low[::6], high[::6]))]
         axes.set_title(f"{campaign.id}: revenue vs spend")
     files.append(_save(figure, out / "response.png"))
@@ -114,8 +114,9 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             axes.fill_between([p.date for p in result.revenue], [p.low for p in result.revenue],
                               [p.high for p in result.revenue], color="C1", alpha=0.2)
             documents += [{"id": f"forecast:{campaign.id}:{p.date}", "kind": "forecast", "campaign_id": campaign.id,
-                           "currency": currency[campaign.id], "date": p.date.isoformat(), "expected_revenue": p.value, "expected_low": p.low,
-                           "expected_high": p.high, "at": datetime.now(UTC).isoformat()} for p in result.revenue]
+                           "currency": currency[campaign.id], "date": p.date.isoformat(), "expected_revenue": p.value,
+                           "expected_low": p.low, "expected_high": p.high, "at": datetime.now(UTC).isoformat()}
+                          for p in result.revenue]
             total = sum(p.value for p in result.revenue)
             score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
             note = f" ({result.note})" if result.note else ""
