@@ -69,6 +69,12 @@ def terms(field: str, size: int = 10, schema: str = "segment") -> dict:
                                                           "orderBy": "1"}}
 
 
+def per_currency() -> dict:
+    """A chart per currency (one row each): amounts in different currencies are never stacked or added up."""
+    split = terms("currency", 10, "split")
+    return {**split, "params": {**split["params"], "row": True}}
+
+
 def over_time(field: str) -> dict:
     return {"type": "date_histogram", "schema": "segment", "params": {"field": field, "interval": "auto",
                                                                      "min_doc_count": 1}}
@@ -120,16 +126,16 @@ def files() -> dict[str, list[dict]]:
     ]
     budget = [
         visualization("amx-budget-allocation", "Daily allocation by campaign", "budget", "area",
-                      [metric("sum", "amount"), over_time("date"), terms("campaign_id", 20, "group")],
-                      query='kind:"allocation"'),
+                      [metric("sum", "amount"), over_time("date"), terms("campaign_id", 20, "group"),
+                       per_currency()], query='kind:"allocation"'),
         visualization("amx-budget-spend", "Daily spend by campaign", "budget", "area",
-                      [metric("sum", "spend"), over_time("date"), terms("campaign_id", 20, "group")],
-                      query='kind:"day"'),
+                      [metric("sum", "spend"), over_time("date"), terms("campaign_id", 20, "group"),
+                       per_currency()], query='kind:"day"'),
         visualization("amx-budget-roas", "ROAS by channel", "budget", "histogram",
                       [metric("avg", "roas"), terms("channel", 8)], query='kind:"day"'),
         visualization("amx-budget-forecast", "Revenue forecast", "budget", "line",
-                      [metric("sum", "expected_revenue"), over_time("date"), terms("campaign_id", 12, "group")],
-                      query='kind:"forecast"'),
+                      [metric("sum", "expected_revenue"), over_time("date"), terms("campaign_id", 12, "group"),
+                       per_currency()], query='kind:"forecast"'),
         visualization("amx-budget-pacing", "Pacing alerts by campaign", "budget", "histogram",
                       [metric("count"), over_time("date"), terms("campaign_id", 20, "group")],
                       query='kind:"pacing"'),

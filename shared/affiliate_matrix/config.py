@@ -3,12 +3,56 @@
 import os
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from functools import cache
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from affiliate_matrix.errors import ConfigError
+
+
+@cache
+def _amount():
+    """A daily total as AMX_BUDGET_DAILY_TOTAL takes it, alone or per currency: whole cents, as the allocation takes
+    them, so a total it would refuse is refused at start (built when the setting is set, not at every start)."""
+    from pydantic import TypeAdapter
+
+    from affiliate_matrix.budget.model_types import Cents
+
+    return TypeAdapter(Cents)
+
+
+def _daily_totals(value):
+    """One amount (in AMX_BUDGET_CURRENCY), or a total per currency: `USD=500.00,EUR=300.00`."""
+    if value is None or isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or "=" not in value:
+        return _amount().validate_python(value)
+    from affiliate_matrix.codes import CURRENCIES
+
+    totals: dict[str, Decimal] = {}
+    for entry in value.split(","):
+        code, _, amount = (part.strip() for part in entry.partition("="))
+        if not _:
+            raise ValueError(f"{entry.strip()!r} is not CURRENCY=AMOUNT (USD=500.00,EUR=300.00)")
+        if code not in CURRENCIES:
+            raise ValueError(f"{entry.strip()!r}: {code!r} is not an ISO-4217 currency code")
+        if code in totals:
+            raise ValueError(f"{entry.strip()!r}: {code} is given twice")
+        try:
+            totals[code] = _amount().validate_python(amount)
+        except ValidationError as exc:
+            raise ValueError(f"{entry.strip()!r}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+        _whole_units(code, totals[code], repr(entry.strip()))
+    return totals
+
+
+def _whole_units(currency: str, amount: Decimal, where: str) -> None:
+    """A total with cents in a currency that has none (JPY) is refused at start, not by every run."""
+    from affiliate_matrix.budget.model_types import whole_units
+
+    whole_units(currency, {where: amount})
 
 
 class Settings(BaseSettings):
@@ -48,9 +92,11 @@ class Settings(BaseSettings):
     namespace: str = Field("affiliate-matrix", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
                            description="The functions' Kubernetes namespace: event tokens must be for its Services and from its service accounts.")
 
-    budget_daily_total: Decimal | None = Field(None, ge=0, decimal_places=2,
-                                               description="What the daily budget run shares out; unset, it refuses to run.")
-    budget_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    # NoDecode: a total per currency is read from its own spelling, not as JSON
+    budget_daily_total: Annotated[Decimal | dict[str, Decimal] | None, NoDecode, BeforeValidator(_daily_totals)] = Field(
+        None, description="What the daily budget run shares out: one amount in AMX_BUDGET_CURRENCY, or a total per "
+                          "currency (USD=500.00,EUR=300.00); unset, it refuses to run.")
+    budget_currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="The currency of a lone daily total.")
     budget_strategy: Literal["equal", "proportional", "pareto", "exploratory", "optimal"] = "optimal"
     budget_metric: Literal["revenue", "roas", "conversions"] = Field("revenue", description="For proportional and pareto.")
     budget_history_days: int = Field(90, ge=7, le=1000, description="How much history the daily run allocates on.")
@@ -76,6 +122,25 @@ class Settings(BaseSettings):
 
     allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
     user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
+
+    @field_validator("budget_currency")
+    @classmethod
+    def _a_lone_totals_currency(cls, currency: str, info: ValidationInfo) -> str:
+        """Set beside a total per currency it names none of them: refused, not silently left unused."""
+        totals = info.data.get("budget_daily_total")
+        if isinstance(totals, Decimal):
+            _whole_units(currency, totals, f"AMX_BUDGET_DAILY_TOTAL {totals}")
+        if isinstance(totals, dict) and currency not in totals:
+            raise ValueError(f"{currency} has no total in AMX_BUDGET_DAILY_TOTAL, which names each total's currency "
+                             f"({', '.join(totals)}); AMX_BUDGET_CURRENCY is a lone amount's: unset it")
+        return currency
+
+    @property
+    def budget_totals(self) -> dict[str, Decimal] | None:
+        """Each currency's daily total: AMX_BUDGET_DAILY_TOTAL's per currency, or its lone amount in
+        AMX_BUDGET_CURRENCY; None when unset."""
+        total = self.budget_daily_total
+        return total if total is None or isinstance(total, dict) else {self.budget_currency: total}
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -131,4 +196,4 @@ def load_settings(**overrides) -> Settings:
         field = str(err["loc"][0]) if err["loc"] else "settings"
         value = err.get("input")
         shown = "" if field.endswith(("key", "password", "token")) else f" (got {value!r})"
-        raise ConfigError(f"AMX_{field.upper()}", f"{err['msg']}{shown}") from None
+        raise ConfigError(f"AMX_{field.upper()}", f"{err['msg'].removeprefix('Value error, ')}{shown}") from None

@@ -27,14 +27,15 @@ from tests.support.receiver import Receiver
 START = date(2026, 10, 1)
 
 
-def csv_for(days: int, campaigns=("search-1", "social-1", "email-1")) -> str:
+def csv_for(days: int, campaigns=("search-1", "social-1", "email-1"), currency: str = "USD") -> str:
     rng = np.random.default_rng(1)
     lines = ["campaign_id,date,spend,clicks,conversions,revenue,currency"]
     for i in range(days):
         for n, cid in enumerate(campaigns):
             spend = float(rng.uniform(20, 200))
             revenue = (600 + 300 * n) * -np.expm1(-spend / (40 + 40 * n)) * float(rng.lognormal(0, 0.1))
-            lines.append(f"{cid},{START + timedelta(days=i)},{spend:.2f},{int(spend)},{int(revenue / 50)},{revenue:.2f},USD")
+            lines.append(f"{cid},{START + timedelta(days=i)},{spend:.2f},{int(spend)},{int(revenue / 50)},"
+                         f"{revenue:.2f},{currency}")
     return "\n".join(lines) + "\n"
 
 
@@ -129,13 +130,13 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
     assert app.post("/", headers=headers, data=body).status_code == 204
     assert app.post("/", headers=headers, data=body).status_code == 204  # redelivered: done once
     run = load_run(rt.store, date(2026, 10, 22))
-    assert round(sum(a.amount for a in run.result.allocations), 2) == 500.0 and run.result.strategy == "optimal"
-    assert len(run.request.campaigns[0].history) == 20
+    assert round(sum(a.amount for a in run.allocations), 2) == 500.0 and run.parts[0].result.strategy == "optimal"
+    assert len(run.parts[0].request.campaigns[0].history) == 20
     allocated = [e for e in broker.json_bodies() if e["type"] == BUDGET_ALLOCATED]
     assert len(allocated) == 1 and allocated[0]["data"]["day"] == "2026-10-22"
 
     # the day is spent: search-1 overspends by half, the others report on target
-    amounts = {a.campaign_id: a.amount for a in run.result.allocations}
+    amounts = {a.campaign_id: a.amount for a in run.allocations}
     admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
     for cid, factor in (("search-1", 1.5), ("social-1", 1.0), ("email-1", 0.95)):
         reply = app.post(f"/campaigns/{cid}/metrics", headers=admin, json={"days": [
@@ -178,7 +179,7 @@ def test_the_daily_tick_reads_each_campaigns_metrics_once_whatever_their_length(
     tick.time = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
     headers, body = signed_event(tick, "budget", binary=True)
     assert budget_app().post("/", headers=headers, data=body).status_code == 204
-    assert load_run(rt.store, yesterday + timedelta(days=2)).request.campaigns[0].history[-1]["date"] == yesterday
+    assert load_run(rt.store, yesterday + timedelta(days=2)).parts[0].request.campaigns[0].history[-1]["date"] == yesterday
     metrics = {key: n for key, n in reads.items() if key.startswith("budget/metrics/")}
     assert metrics == {f"budget/metrics/{cid}.json": 1 for cid in ("search-1", "social-1", "email-1")}
 
@@ -210,7 +211,7 @@ def test_the_daily_tick_reads_the_campaigns_several_at_a_time(rt, monkeypatch):
     assert budget_app().post("/", headers=headers, data=body).status_code == 204
     monkeypatch.setattr(LocalObjectStore, "get", get)
     run = load_run(rt.store, date(2026, 10, 12))
-    assert [len(c.history) for c in run.request.campaigns] == [10, 10, 10]
+    assert [len(c.history) for c in run.parts[0].request.campaigns] == [10, 10, 10]
 
 
 def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
@@ -365,7 +366,7 @@ def test_a_paused_campaign_that_keeps_spending_is_paced(rt, through_the_tick):
     day = START + timedelta(days=10)
     pause(rt, "social-1")
     run_allocation(rt, day)
-    assert {a.campaign_id for a in load_run(rt.store, day).result.allocations} == {"search-1", "email-1"}
+    assert {a.campaign_id for a in load_run(rt.store, day).allocations} == {"search-1", "email-1"}
     spend(rt, "social-1", day, 42.5)
     if through_the_tick:
         spent = Spent(day)
@@ -395,8 +396,8 @@ def test_a_day_already_run_is_run_again_when_asked_as_its_next_revision(rt, monk
     assert reply.status_code == 200, reply.json
     assert reply.json["revision"] == 2 and reply.json["superseded"] == ["email-1"]
     second = load_run(rt.store, day)
-    assert second.revision == 2 and {a.campaign_id for a in second.result.allocations} == {"search-1", "social-1"}
-    assert round(sum(a.amount for a in second.result.allocations), 2) == 500.0
+    assert second.revision == 2 and {a.campaign_id for a in second.allocations} == {"search-1", "social-1"}
+    assert round(sum(a.amount for a in second.allocations), 2) == 500.0
     docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
     assert sorted(h.doc["campaign_id"] for h in docs.hits) == ["search-1", "social-1"]
     third = run_allocation(rt, day, replace=True)  # email-1 still out: still superseded, still out of the index
@@ -491,16 +492,43 @@ def test_a_campaign_with_more_history_than_a_forecast_reads_still_gets_its_repor
 @pytest.mark.slow
 def test_the_budget_index_on_opensearch(opensearch_node, tmp_path, monkeypatch):
     settings = Settings(data_dir=tmp_path, search="opensearch", opensearch_url=opensearch_node.url,
-                        index_prefix=f"b{tmp_path.name[-8:].lower().replace('_', '')}", budget_daily_total="300.00")
+                        index_prefix=f"b{tmp_path.name[-8:].lower().replace('_', '')}",
+                        budget_daily_total="USD=300.00,EUR=120.00")
     runtime = Runtime("test", settings)
     save_campaign(runtime.store, Campaign(id="s1", name="s1", channel="search", currency="USD"), create=True)
     save_campaign(runtime.store, Campaign(id="s2", name="s2", channel="content", currency="USD"), create=True)
+    save_campaign(runtime.store, Campaign(id="e1", name="e1", channel="search", currency="EUR"), create=True)
     import_csv(runtime, csv_for(14, campaigns=("s1", "s2")).encode())
-    run_allocation(runtime, date(2026, 10, 15))
+    import_csv(runtime, csv_for(14, campaigns=("e1",), currency="EUR").encode())
+    with capture_logs() as logs:
+        run_allocation(runtime, date(2026, 10, 15))
+    assert [entry for entry in logs if entry["event"] == "budget.mirror_refused"] == []  # v2's strict mapping takes it
     days = runtime.index.search("budget", SearchQuery(filters={"kind": ["day"], "channel": ["content"]}, size=50))
     assert days.total == 14 and all(h.doc["campaign_id"] == "s2" for h in days.hits)
-    allocations = runtime.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
-    assert round(sum(h.doc["amount"] for h in allocations.hits), 2) == 300.0
+    for currency, total in (("USD", 300.0), ("EUR", 120.0)):  # the dashboards' split: one currency's amounts apart
+        allocations = runtime.index.search("budget", SearchQuery(filters={"kind": ["allocation"], "currency": [currency]},
+                                                                 size=10))
+        assert round(sum(h.doc["amount"] for h in allocations.hits), 2) == total
+
+
+def test_a_budget_index_still_at_v1_is_named_in_the_log_until_migrated(rt):
+    """Budget v2 adds `currency`; an index still at v1 (an existing deployment before `amx index migrate budget`)
+    refuses the documents that carry it. The run was mirrored with the index's per-document refusals dropped unseen:
+    they are logged, naming the migration, and the migration brings the day's allocations in."""
+    from affiliate_matrix.budget.mirror import BUDGET_INDEX
+    from affiliate_matrix.search import IndexSpec
+
+    v1 = {name: kind for name, kind in BUDGET_INDEX.fields.items() if name != "currency"}
+    rt.index.ensure_index(IndexSpec("budget", 1, v1))
+    day = START + timedelta(days=3)
+    with capture_logs() as logs:
+        run_allocation(rt, day)
+    refused = [entry for entry in logs if entry["event"] == "budget.mirror_refused"]
+    assert refused and "amx index migrate budget" in refused[0]["hint"]
+    rt.index.migrate(BUDGET_INDEX)
+    run_allocation(rt, day)  # the stored run, mirrored again (as a redelivered tick does)
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"], "currency": ["USD"]}, size=10))
+    assert docs.total == 3
 
 
 def test_a_report_cut_short_leaves_the_files_it_did_not_finish_as_they_were(rt, tmp_path, monkeypatch):
@@ -847,3 +875,163 @@ def test_giving_up_names_an_import_by_a_prefix_only_when_one_import_has_it(rt):
     assert abandon_import(rt.store, "ab12cd341").id == "ab12cd34" + "1" * 56
     assert abandon_import(rt.store, "f" * 64).written is None  # damaged: given up all the same
     assert [u.id[:9] for u in unfinished_imports(rt.store)] == ["ab12cd340"]
+
+
+# Campaigns in several currencies: AMX_BUDGET_DAILY_TOTAL gives a total per currency (USD=500.00,EUR=300.00), and each
+# currency's active campaigns are allocated from its own total. Before, a run refused the whole day while any active
+# campaign was in a currency other than AMX_BUDGET_CURRENCY: a marketer with USD and EUR campaigns could not run the
+# budget at all without pausing one currency's campaigns.
+
+TOTALS = "USD=500.00,EUR=300.00"
+EURO = ("search-de", "social-de")
+
+
+def in_currencies(rt, totals: str = TOTALS) -> Runtime:
+    """`rt`'s store with two EUR campaigns beside its three USD ones, all with 10 days, under `totals`."""
+    for cid in EURO:
+        save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="EUR"), create=True)
+    import_csv(rt, csv_for(10).encode())
+    import_csv(rt, csv_for(10, campaigns=EURO, currency="EUR").encode())
+    return Runtime("test", Settings(data_dir=rt.settings.data_dir, budget_daily_total=totals))
+
+
+def by_currency(run) -> dict[str, tuple[str, float, set[str]]]:
+    return {part.request.currency: (str(part.request.total_budget), round(sum(a.amount for a in part.result.allocations), 2),
+                                    {a.campaign_id for a in part.result.allocations}) for part in run.parts}
+
+
+def test_two_currencies_are_allocated_in_one_day_each_from_its_own_total_and_paced_in_it(rt, tmp_path, monkeypatch,
+                                                                                         capsys):
+    from affiliate_matrix.cli import main
+
+    multi = in_currencies(rt, TOTALS + ",GBP=100.00")
+    announced, paced = [], []
+    multi.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    multi.bus.subscribe(BUDGET_PACING, paced.append)
+    day = START + timedelta(days=10)
+    with capture_logs() as logs:
+        run = run_allocation(multi, day)
+    assert by_currency(run) == {"USD": ("500.00", 500.0, {"search-1", "social-1", "email-1"}),
+                                "EUR": ("300.00", 300.0, set(EURO))}
+    assert run.skipped == ["GBP"]  # a total with no active campaign: said, not refused
+    assert [entry["currencies"] for entry in logs if entry["event"] == "budget.currency_skipped"] == [["GBP"]]
+    assert load_run(multi.store, day) == run  # one document for the day, both currencies in it
+    assert [(e.data["currency"], e.data["total_budget"], e.data["campaigns"]) for e in announced] == [
+        ("USD", "500.00", 3), ("EUR", "300.00", 2)]
+    assert len({e.id for e in announced}) == 2
+    docs = multi.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert {h.doc["campaign_id"]: h.doc["currency"] for h in docs.hits} == {
+        "search-1": "USD", "social-1": "USD", "email-1": "USD", "search-de": "EUR", "social-de": "EUR"}
+    amounts = {a.campaign_id: a.amount for a in run.allocations}
+    for cid, currency in (("search-1", "USD"), ("search-de", "EUR")):  # each overspends by half, in its currency
+        import_csv(multi, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                          f"{cid},{day},{amounts[cid] * 1.5:.2f},1,1,9.00,{currency}\n".encode())
+    alerts = check_pacing(multi, day)
+    assert sorted((a["campaign_id"], a["currency"], a["allocated"], a["direction"]) for a in alerts) == [
+        ("search-1", "USD", amounts["search-1"], "over"), ("search-de", "EUR", amounts["search-de"], "over")]
+    assert sorted(e.data["currency"] for e in paced) == ["EUR", "USD"]
+    pacing = multi.index.search("budget", SearchQuery(filters={"kind": ["pacing"], "currency": ["EUR"]}, size=10))
+    assert [h.doc["campaign_id"] for h in pacing.hits] == ["search-de"]
+    result = report(multi, tmp_path / "report", horizon=7)  # a panel per currency: nothing stacked across them
+    assert result.panels["allocation.png"] == count_frames(tmp_path / "report" / "allocation.png") == 2
+    assert "latest strategy optimal in USD" in result.summary and "latest strategy optimal in EUR" in result.summary
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", TOTALS + ",GBP=100.00")
+    monkeypatch.setattr("sys.argv", ["amx", "budget", "run", "--day", str(day)])
+    with pytest.raises(SystemExit):
+        main()
+    said = capsys.readouterr().out
+    assert f"search-de: {amounts['search-de']:,.2f} EUR" in said and f"email-1: {amounts['email-1']:,.2f} USD" in said
+    assert "no active campaign in GBP: that total is not allocated" in said
+
+
+def test_a_campaign_in_a_currency_with_no_total_is_refused_naming_it_and_nothing_is_stored(rt, monkeypatch, capsys):
+    from affiliate_matrix.cli import main
+
+    multi = in_currencies(rt, "USD=500.00,GBP=50.00")
+    day = START + timedelta(days=10)
+    with pytest.raises(InvalidInput) as refused:
+        run_allocation(multi, day)
+    assert ("campaigns search-de (EUR), social-de (EUR) are in a currency with no daily total: AMX_BUDGET_DAILY_TOTAL "
+            "has one for USD, GBP only") in str(refused.value)
+    assert list(multi.store.list("budget/runs/")) == []
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")  # a lone amount: in AMX_BUDGET_CURRENCY, USD
+    monkeypatch.setattr("sys.argv", ["amx", "budget", "run", "--day", str(day)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    assert "has one for USD only" in " ".join(capsys.readouterr().err.split())
+    assert list(multi.store.list("budget/runs/")) == []
+
+
+def test_a_lone_amount_is_allocated_as_before_and_announced_under_the_days_id(rt):
+    import_csv(rt, csv_for(10).encode())
+    announced = []
+    rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    day = START + timedelta(days=10)
+    run = run_allocation(rt, day)
+    assert by_currency(run) == {"USD": ("500.00", 500.0, {"search-1", "social-1", "email-1"})} and run.skipped == []
+    assert [e.id for e in announced] == [Event.make(BUDGET_ALLOCATED, "/budget", {}, key=day.isoformat()).id]
+
+
+def old_layout_run(day: date) -> dict:
+    """A run as stored before runs had a part per currency: one currency, `request` and `result` at its top."""
+    return {"day": day.isoformat(), "created_at": "2026-10-10T06:00:00Z", "metric": "revenue", "revision": 1,
+            "superseded": [], "pending_imports": [],
+            "request": {"total_budget": "500.00", "currency": "USD", "strategy": "equal", "seed": 20261011,
+                        "campaigns": [{"id": cid, "min_budget": None, "max_budget": None, "history": []}
+                                      for cid in ("search-1", "social-1")]},
+            "result": {"strategy": "equal", "explanation": "The budget is split equally.", "allocations": [
+                {"campaign_id": "search-1", "amount": 250.0}, {"campaign_id": "social-1", "amount": 250.0}]}}
+
+
+def test_a_run_stored_in_the_old_layout_is_read_by_pacing_the_report_and_get(rt, tmp_path, monkeypatch, capsys):
+    import json
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.cli import main
+
+    day = START + timedelta(days=10)
+    rt.store.put(f"budget/runs/{day}.json", json.dumps(old_layout_run(day)).encode(), content_type="application/json")
+    spend(rt, "search-1", day, 400.0)
+    alerts = check_pacing(rt, day)
+    assert [(a["campaign_id"], a["currency"], a["allocated"], a["spent"]) for a in alerts] == [
+        ("search-1", "USD", 250.0, 400.0)]
+    monkeypatch.setattr("sys.argv", ["amx", "budget", "pacing", "--day", str(day)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    assert "search-1: spent 400.00 of 250.00 USD (+60%, over)" in capsys.readouterr().out
+    result = report(rt, tmp_path / "report", horizon=7)
+    assert "1 allocation runs, 2026-10-11 to 2026-10-11; latest strategy equal in USD" in result.summary
+    assert result.panels["allocation.png"] == 1
+    read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    got = budget_app().get(f"/allocations/{day}", headers=read)
+    assert got.status_code == 200, got.json
+    assert [(p["request"]["currency"], [a["amount"] for a in p["result"]["allocations"]]) for p in got.json["parts"]] == [
+        ("USD", [250.0, 250.0])]
+    assert got.json["skipped"] == [] and "result" not in got.json
+
+
+def test_a_day_of_two_currencies_is_replaced_whole_as_its_next_revision(rt, tmp_path):
+    multi = in_currencies(rt)
+    announced = []
+    multi.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    day = START + timedelta(days=10)
+    first = run_allocation(multi, day)
+    pause(multi, "social-de")
+    second = run_allocation(multi, day, replace=True)
+    assert second.revision == 2 and second.superseded == ["social-de"]
+    assert by_currency(second) == {"USD": ("500.00", 500.0, {"search-1", "social-1", "email-1"}),
+                                   "EUR": ("300.00", 300.0, {"search-de"})}
+    assert load_run(multi.store, day) == second
+    ids = [e.id for e in announced]
+    assert len(set(ids)) == 4 and ids[2:] == [Event.make(BUDGET_ALLOCATED, "/budget", {}, key=f"{day}#2|{code}").id
+                                              for code in ("USD", "EUR")]
+    docs = multi.index.search("budget", SearchQuery(filters={"kind": ["allocation"], "currency": ["EUR"]}, size=10))
+    assert [h.doc["campaign_id"] for h in docs.hits] == ["search-de"]
+    pause(multi, "search-de")  # the EUR total now has no active campaign: that part goes, the USD part stays
+    third = run_allocation(multi, day, replace=True)
+    assert third.revision == 3 and third.skipped == ["EUR"] and sorted(third.superseded) == ["search-de", "social-de"]
+    assert list(by_currency(third)) == ["USD"] and first.revision == 1
+    result = report(multi, tmp_path / "report", horizon=7)
+    assert result.panels["allocation.png"] == 1

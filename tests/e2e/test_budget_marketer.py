@@ -65,7 +65,7 @@ def test_pacing_alerts_reach_the_budget_dashboard(rt):
 
     import_csv(rt, days_csv("search-us", "USD", 10))
     rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD run would refuse it
-    allocated = run_allocation(rt, DAY).result.allocations[0].amount
+    allocated = run_allocation(rt, DAY).allocations[0].amount
     import_csv(rt, f"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                    f"search-us,{DAY},{allocated * 2:.2f},10,2,300.00,USD\n".encode())
     assert len(check_pacing(rt, DAY)) == 1
@@ -183,7 +183,7 @@ def test_a_campaign_is_paused_and_resumed_from_the_cli_and_a_paused_one_gets_not
     save_campaign(rt.store, load_campaign(rt.store, "social-de")[0].model_copy(update={"active": False}),
                   if_match=load_campaign(rt.store, "social-de")[1])
     run = run_allocation(rt, DAY)
-    assert [a.campaign_id for a in run.result.allocations] == ["search-us"]
+    assert [a.campaign_id for a in run.allocations] == ["search-us"]
     resumed = CliRunner().invoke(app, ["budget", "campaigns", "resume", "display-us"])
     assert resumed.exit_code == 0 and load_campaign(rt.store, "display-us")[0].active is True
     missing = CliRunner().invoke(app, ["budget", "campaigns", "pause", "nobody"])

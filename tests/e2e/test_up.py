@@ -78,7 +78,7 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
     texts = sorted(m["text"] for m in webhook.json_bodies())
     assert len(texts) == 6 and len(set(texts)) == 6 and all(t.startswith("new: ") for t in texts)
     run = json.loads(rt.store.get("budget/runs/2026-11-23.json").data)
-    assert round(sum(a["amount"] for a in run["result"]["allocations"]), 2) == 500.0
+    assert round(sum(a["amount"] for a in run["parts"][0]["result"]["allocations"]), 2) == 500.0
     assert not (data / "dead-letters").exists() or not any((data / "dead-letters").rglob("*.json"))
     index_log = (data / "logs" / "index.log").read_text()
     assert '"event_type": "dev.affiliatematrix.raw.batch.stored"' in index_log

@@ -72,7 +72,7 @@ def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next
     assert sum(h.doc["amount"] for h in docs.hits) == pytest.approx(300.0)
     assert [e.data["day"] for e in announced] == ["2026-11-12"]
     run_allocation(rt, date(2026, 11, 12))  # a third call: the same documents, the same event (one id)
-    assert len({e.id for e in announced}) == 1 and again.result.allocations
+    assert len({e.id for e in announced}) == 1 and again.allocations
 
 
 @pytest.mark.parametrize("strategy", ["optimal", "exploratory"])
@@ -153,8 +153,8 @@ def test_a_campaigns_damaged_metrics_cost_that_campaign_not_the_run(env, tmp_pat
                                                            content_type="application/json")
     run = budget.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
     assert run.status_code == 201, run.json
-    assert round(sum(a["amount"] for a in run.json["result"]["allocations"]), 2) == 300.0
-    histories = {c["id"]: c["history"] for c in run.json["request"]["campaigns"]}
+    assert round(sum(a["amount"] for a in run.json["parts"][0]["result"]["allocations"]), 2) == 300.0
+    histories = {c["id"]: c["history"] for c in run.json["parts"][0]["request"]["campaigns"]}
     assert histories["search-1"] == [] and len(histories["social-1"]) == 10
     logged = capsys.readouterr().err
     assert "document.damaged" in logged and "budget/metrics/search-1.json" in logged and "Traceback" not in logged
@@ -238,3 +238,43 @@ def test_a_campaign_keeps_a_bounded_window_of_days_and_refuses_one_far_past_the_
     assert fresh.status_code == 400 and "2026-11-01 is more than 1,100 days before the next day written, 9999-01-01" in \
         fresh.json["error"]["message"]
     assert store.head("budget/metrics/fresh.json") is None
+
+
+def test_a_day_of_two_currencies_is_run_and_read_over_http_a_part_per_currency(env, monkeypatch):
+    """The budget function refused the whole day while an active campaign was in a currency other than
+    AMX_BUDGET_CURRENCY. With a total per currency, POST /allocations runs both and GET /allocations/{day} answers
+    the day's one run: a part per currency, each from its own total; a total with no campaign is said."""
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "USD=300.00,EUR=120.00,JPY=5000")
+    budget = function_client("budget")
+    for cid, currency in (("search-1", "USD"), ("search-2", "USD"), ("search-de", "EUR")):
+        made = budget.post("/campaigns", json={**CAMPAIGN, "id": cid, "currency": currency}, headers=env["admin"])
+        assert made.status_code == 201, made.json
+    run = budget.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
+    assert run.status_code == 201, run.json
+    got = budget.get("/allocations/2026-11-12", headers=env["read"])
+    assert got.status_code == 200 and got.json == run.json
+    assert [(p["request"]["currency"], p["request"]["total_budget"],
+             round(sum(a["amount"] for a in p["result"]["allocations"]), 2)) for p in got.json["parts"]] == [
+        ("USD", "300.00", 300.0), ("EUR", "120.00", 120.0)]
+    assert got.json["skipped"] == ["JPY"]
+
+
+@pytest.mark.parametrize("forged, named", [
+    ("USD=300.00,XXX=1.00", "'XXX=1.00': 'XXX' is not an ISO-4217 currency code"),  # ISO's "no currency"
+    ("USD=300.00,US$=1", "'US$=1': 'US$' is not an ISO-4217 currency code"),
+    ("USD=300.00,\u0395UR=1", "'\u0395UR=1': '\u0395UR' is not an ISO-4217 currency code"),  # a Greek capital Epsilon
+    ("USD=300.00,EUR=1e400", "'EUR=1e400': Input should be less than or equal to 1E+12"),
+    ("USD=300.00,EUR=NaN", "'EUR=NaN'"),
+    ("USD=300.00,EUR=300.00,USD=0", "'USD=0': USD is given twice"),
+    ("USD==300", "'USD==300'"),
+])
+def test_a_forged_currency_or_amount_in_the_daily_total_is_refused_naming_the_entry(env, monkeypatch, tmp_path, capsys,
+                                                                                    forged, named):
+    """The function does not start (as with any bad setting): one line naming the setting and the entry, and no run."""
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", forged)
+    with pytest.raises(SystemExit) as exited:
+        function_client("budget")
+    said = capsys.readouterr().err
+    assert exited.value.code == 2 and said.startswith("budget: configuration error: AMX_BUDGET_DAILY_TOTAL: ")
+    assert named in said and "Traceback" not in said
+    assert list(tmp_path.rglob("runs")) == []

@@ -151,11 +151,11 @@ def test_campaigns_metrics_and_allocations(env):
     assert [d["date"] for d in read["days"]][:2] == ["2026-11-01", "2026-11-02"] and len(read["days"]) == 10
     run = client.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"])
     assert run.status_code == 201 and run.headers["Location"] == "/allocations/2026-11-12"
-    amounts = {a["campaign_id"]: a["amount"] for a in run.json["result"]["allocations"]}
+    amounts = {a["campaign_id"]: a["amount"] for a in run.json["parts"][0]["result"]["allocations"]}
     assert round(sum(amounts.values()), 2) == 300.0 and 10 <= amounts["search-1"] <= 200
     assert client.post("/allocations", json={"day": "2026-11-12"}, headers=env["admin"]).status_code == 200
     assert client.get("/allocations", headers=env["read"]).json["items"] == [
         {"day": "2026-11-12", "href": "/allocations/2026-11-12"}]
-    assert client.get("/allocations/2026-11-12", headers=env["read"]).json["result"] == run.json["result"]
+    assert client.get("/allocations/2026-11-12", headers=env["read"]).json["parts"] == run.json["parts"]
     assert client.get("/allocations/2026-11-13", headers=env["read"]).status_code == 404
     assert client.post("/allocations", json={"day": "tomorrow"}, headers=env["admin"]).status_code == 400

@@ -44,3 +44,51 @@ def test_a_bad_setting_is_one_config_error_naming_it(monkeypatch):
     monkeypatch.setenv("AMX_LOG_LEVLE", "debug")
     with pytest.raises(ConfigError, match="did you mean AMX_LOG_LEVEL"):
         load_settings()
+
+
+@pytest.mark.parametrize("value, totals", [
+    ("12.50", {"USD": "12.50"}),  # a lone amount, in AMX_BUDGET_CURRENCY as ever
+    ("USD=500.00,EUR=300.00", {"USD": "500.00", "EUR": "300.00"}),
+    (" USD=500 , JPY=1000 ", {"USD": "500", "JPY": "1000"}),
+])
+def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, value, totals):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", value)
+    assert {code: str(total) for code, total in load_settings().budget_totals.items()} == totals
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("USD=500.00,EUR=3.001", "'EUR=3.001': must be in whole cents (at most 2 decimal places)"),
+    ("USD=1e400", "'USD=1e400': Input should be less than or equal to 1E+12"),
+    ("USD=1,EUR=2,USD=3", "'USD=3': USD is given twice"),
+    ("USD=1,XYZ=2", "'XYZ=2': 'XYZ' is not an ISO-4217 currency code"),
+    ("USD=1,eur=2", "'eur=2': 'eur' is not an ISO-4217 currency code"),
+    ("USD=1,,EUR=2", "'' is not CURRENCY=AMOUNT"),
+    ("USD=1,EUR", "'EUR' is not CURRENCY=AMOUNT"),
+    ("USD=1;EUR=2", "'USD=1;EUR=2': Input should be a valid decimal"),
+    ("USD=-5", "'USD=-5': Input should be greater than or equal to 0"),
+    ("-5", "Input should be greater than or equal to 0"),
+    ("USD=1,JPY=100.50", "'JPY=100.50': JPY has no minor unit: 100.50 is not a whole amount"),
+])
+def test_a_bad_daily_total_is_refused_naming_the_setting_and_the_entry(monkeypatch, value, fragment):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert str(refused.value).startswith("AMX_BUDGET_DAILY_TOTAL: ") and fragment in str(refused.value)
+
+
+def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is_refused(monkeypatch):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "USD=500.00,EUR=300.00")
+    monkeypatch.setenv("AMX_BUDGET_CURRENCY", "GBP")
+    with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: GBP has no total in AMX_BUDGET_DAILY_TOTAL"):
+        load_settings()
+    monkeypatch.setenv("AMX_BUDGET_CURRENCY", "EUR")  # one of them: harmless
+    assert list(load_settings().budget_totals) == ["USD", "EUR"]
+
+
+def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start(monkeypatch):
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "5000.50")
+    monkeypatch.setenv("AMX_BUDGET_CURRENCY", "JPY")
+    with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: AMX_BUDGET_DAILY_TOTAL 5000.50: JPY has no minor unit"):
+        load_settings()
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "5000")
+    assert load_settings().budget_totals == {"JPY": 5000}

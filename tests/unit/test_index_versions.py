@@ -17,7 +17,7 @@ RENDERED = {
     "programs": (11, "1581bb8c9388dda2"),
     "deltas": (2, "1b9cd88a1549ef47"),
     "metrics": (1, "06b740130614d8ca"),
-    "budget": (1, "4904aa676d79d9b8"),
+    "budget": (2, "e719999625be4166"),
     "activations": (3, "5e7420d6e9d62821"),
     "alerts": (3, "b6979bfc08f0e41c"),
     "queries": (1, "dac14c514b9b21fe"),

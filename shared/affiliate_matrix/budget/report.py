@@ -1,7 +1,7 @@
 """`amx budget report`: PNG figures and a text summary, and the same figures as documents in the
 `budget` index for OpenSearch Dashboards.
 
-    allocation.png   allocations over time, one band per campaign (one panel)
+    allocation.png   allocations over time, one band per campaign (a panel per currency of the latest run)
     response.png     spend vs revenue per campaign with its fitted response curve and 80% band
     forecast.png     revenue history per campaign with its forecast and 80% band
     summary.txt      what the figures say, in words
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from affiliate_matrix.budget.campaigns import history, list_campaigns
-from affiliate_matrix.budget.mirror import BUDGET_INDEX
+from affiliate_matrix.budget.mirror import mirror
 from affiliate_matrix.budget.curves import Histories, fit
 from affiliate_matrix.budget.forecast import campaign_forecasts
 from affiliate_matrix.budget.models import MAX_HISTORY_DAYS, CampaignHistory
@@ -67,21 +67,23 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
     plt.rcParams.update({"axes.edgecolor": FRAME_COLOUR, "axes.linewidth": 1.6, "font.size": 8})
     documents, lines = [], []
 
-    figure, axes = plt.subplots(figsize=(9, 4))
     allocations = allocations_over_time(rt)
-    if allocations is not None:
-        days, ids, amounts, latest = allocations
+    # a panel per currency: amounts in different currencies are never stacked (there are no exchange rates)
+    figure, grid = plt.subplots(max(len(allocations), 1), 1, figsize=(9, 4 * max(len(allocations), 1)), squeeze=False)
+    for (code, (days, ids, amounts, latest)), axes in zip(allocations.items(), grid.flat):
         axes.stackplot(days, amounts, labels=ids)
         axes.legend(loc="upper left", fontsize=6, ncol=4)
+        axes.set_title(f"Daily allocation by campaign ({code})")
         lines.append(f"{len(days)} allocation runs, {days[0]} to {days[-1]}; latest strategy "
-                     f"{latest.strategy}: {latest.explanation}")
+                     f"{latest.strategy} in {code}: {latest.explanation}")
         if len(ids) < len(latest.allocations):
-            lines.append(f"The allocation figure shows the latest run's {MAX_PANELS} largest allocations and "
+            lines.append(f"The {code} allocation panel shows the latest run's {MAX_PANELS} largest allocations and "
                          f"{ids[-1]} together.")
-    else:
+    if not allocations:
+        axes = grid[0][0]
         axes.text(0.5, 0.5, "no allocation runs yet", ha="center", transform=axes.transAxes)
+        axes.set_title("Daily allocation by campaign")
         lines.append("No allocation runs yet.")
-    axes.set_title("Daily allocation by campaign")
     files = [_save(figure, out / "allocation.png")]
 
     posterior = fit(Histories.of(shown), fallback_scale=1.0) if shown else None
@@ -97,8 +99,8 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             axes.plot(xs, mean, color="C1")
             axes.fill_between(xs, low, high, color="C1", alpha=0.2)
             documents += [{"id": f"curve:{campaign.id}:{k}", "kind": "curve", "campaign_id": campaign.id,
-                           "spend": float(x), "expected_revenue": float(m), "expected_low": float(lo),
-                           "expected_high": float(hi), "at": datetime.now(UTC).isoformat()}
+                           "currency": currency[campaign.id], "spend": float(x), "expected_revenue": float(m),
+                           "expected_low": float(lo), "expected_high": float(hi), "at": datetime.now(UTC).isoformat()}
                           for k, (x, m, lo, hi) in enumerate(zip(xs[::6], mean[::6], low[::6], high[::6]))]
         axes.set_title(f"{campaign.id}: revenue vs spend")
     files.append(_save(figure, out / "response.png"))
@@ -112,8 +114,9 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
             axes.fill_between([p.date for p in result.revenue], [p.low for p in result.revenue],
                               [p.high for p in result.revenue], color="C1", alpha=0.2)
             documents += [{"id": f"forecast:{campaign.id}:{p.date}", "kind": "forecast", "campaign_id": campaign.id,
-                           "date": p.date.isoformat(), "expected_revenue": p.value, "expected_low": p.low,
-                           "expected_high": p.high, "at": datetime.now(UTC).isoformat()} for p in result.revenue]
+                           "currency": currency[campaign.id], "date": p.date.isoformat(), "expected_revenue": p.value,
+                           "expected_low": p.low, "expected_high": p.high, "at": datetime.now(UTC).isoformat()}
+                          for p in result.revenue]
             total = sum(p.value for p in result.revenue)
             score = f", backtest MASE {result.backtest.mase:.2f}" if result.backtest else ""
             note = f" ({result.note})" if result.note else ""
@@ -130,42 +133,49 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
         Path(partial).write_text(summary)
     files.append(out / "summary.txt")
     if documents:
-        rt.index.ensure_index(BUDGET_INDEX)
-        rt.index.bulk_upsert(BUDGET_INDEX.name, documents, refresh=True)
-    return Report(files, len(campaigns), {"allocation.png": 1, "response.png": len(shown), "forecast.png": len(shown)},
-                  summary)
+        mirror(rt, documents)
+    return Report(files, len(campaigns), {"allocation.png": max(len(allocations), 1), "response.png": len(shown),
+                                          "forecast.png": len(shown)}, summary)
 
 
-def allocations_over_time(rt):
-    """The stored runs' allocations as (days, band labels, amounts per band and day, the latest run's result), or None
-    without a readable run. A band per campaign of the latest run, in its order; past MAX_PANELS campaigns, the
-    MAX_PANELS largest of its allocations and one band for the others. Each run is read for its allocations only and
-    dropped once its column is filled (every run was held whole, inputs and all, and each amount looked up by a scan
-    of its run's allocations: campaigns × runs × campaigns)."""
+def allocations_over_time(rt) -> dict:
+    """For each currency of the latest readable run, the stored runs' allocations in it as (days, band labels, amounts
+    per band and day, the latest run's result in it); empty without a readable run. A band per campaign of the latest
+    run, in its order; past MAX_PANELS campaigns, the MAX_PANELS largest of its allocations and one band for the
+    others. Each run is read for its allocations only and dropped once its columns are filled (every run was held
+    whole, inputs and all, and each amount looked up by a scan of its run's allocations: campaigns × runs × campaigns).
+    A run's allocations in a currency the latest run has none in are not drawn."""
     # newest first, so the latest readable run fixes the bands before the others are read; a damaged run: logged, left out
-    loaded = readable(reversed(list_runs(rt.store)), lambda day: (day, load_run(rt.store, day, RunResult).result))
+    loaded = readable(reversed(list_runs(rt.store)), lambda day: (day, load_run(rt.store, day, RunResult)))
     first = next(loaded, None)
     if first is None:
-        return None
-    latest = first[1]
-    ids = [a.campaign_id for a in latest.allocations]
-    if len(ids) > MAX_PANELS:
-        largest = sorted(latest.allocations, key=lambda a: -a.amount)[:MAX_PANELS]
-        band = {a.campaign_id: i for i, a in enumerate(largest)}
-        labels = [a.campaign_id for a in largest] + [f"{len(ids) - MAX_PANELS:,} others"]
-    else:
-        band, labels = {cid: i for i, cid in enumerate(ids)}, ids
-    other = len(band) if len(labels) > len(band) else None
-    days, columns = [], []
-    for day, result in (first, *loaded):
-        column = np.zeros(len(labels))
-        for a in result.allocations:
-            i = band.get(a.campaign_id, other)
-            if i is not None:
-                column[i] += a.amount
+        return {}
+    bands = {}
+    for part in first[1].parts:
+        latest = part.result
+        ids = [a.campaign_id for a in latest.allocations]
+        if len(ids) > MAX_PANELS:
+            largest = sorted(latest.allocations, key=lambda a: -a.amount)[:MAX_PANELS]
+            band = {a.campaign_id: i for i, a in enumerate(largest)}
+            labels = [a.campaign_id for a in largest] + [f"{len(ids) - MAX_PANELS:,} others"]
+        else:
+            band, labels = {cid: i for i, cid in enumerate(ids)}, ids
+        bands[part.request.currency] = band, labels, len(band) if len(labels) > len(band) else None, latest
+    days, columns = [], {code: [] for code in bands}
+    for day, run in (first, *loaded):
         days.append(day)
-        columns.append(column)
-    return days[::-1], labels, np.array(columns[::-1]).T, latest
+        for code, (band, labels, other, _) in bands.items():
+            column = np.zeros(len(labels))
+            for part in run.parts:
+                if part.request.currency != code:
+                    continue
+                for a in part.result.allocations:
+                    i = band.get(a.campaign_id, other)
+                    if i is not None:
+                        column[i] += a.amount
+            columns[code].append(column)
+    return {code: (days[::-1], labels, np.array(columns[code][::-1]).T, latest)
+            for code, (_, labels, _, latest) in bands.items()}
 
 
 def _panels(plt, count: int):

@@ -1,7 +1,8 @@
 """The daily budget run and the pacing check.
 
-The run allocates one day's budget over the active campaigns from their recent history, stores
-the run (inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
+The run allocates one day's budget over the active campaigns from their recent history, each currency's campaigns
+from that currency's total (AMX_BUDGET_DAILY_TOTAL; nothing is compared across currencies), stores
+the run (a part per currency: inputs, strategy, allocations, explanation) at budget/runs/<day>.json — once per day,
 so a redelivered cron event returns the stored run — mirrors it to the `budget` index and emits
 `budget.allocated` (again for a stored run: a run stopped after it was stored is finished so). Asked to replace
 it (`replace`), the day is run again from today's campaigns and days and stored as the day's next revision. The
@@ -12,13 +13,13 @@ more than the tolerance, and for each campaign outside the day's run (paused, or
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from affiliate_matrix.budget.allocate import allocate
 from affiliate_matrix.budget.campaigns import list_campaigns, load_days, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
-from affiliate_matrix.budget.mirror import BUDGET_INDEX
-from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, CampaignHistory
+from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
+from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
 from affiliate_matrix.documents import together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
@@ -29,12 +30,31 @@ from affiliate_matrix.observability.telemetry import ALLOCATION_RUNS
 log = get_logger()
 
 
+def one_part(data):
+    """A run stored before a run had a part per currency (one currency: `request` and `result` at its top) is read as
+    a run of that one part, so pacing, the report and a GET read it with no migration to remember."""
+    if isinstance(data, dict) and "parts" not in data and ("request" in data or "result" in data):
+        part = {key: data[key] for key in ("request", "result") if key in data}
+        data = {key: value for key, value in data.items() if key not in part} | {"parts": [part]}
+    return data
+
+
+class RunPart(Model):
+    """One currency's share of a day's run: that currency's active campaigns allocated from its total."""
+    request: AllocateRequest
+    result: AllocateResult
+
+
 class AllocationRun(Model):
+    # One document per day holding a part per currency, not one per day and currency: the day's run stays one
+    # conditional write (create-only; a replacement stored If-Match the run it read, as its next revision), so a day
+    # is never stored for some currencies and not others, and a revision replaces every currency at once.
     day: date
     created_at: UtcDatetime
     metric: str
-    request: AllocateRequest
-    result: AllocateResult
+    parts: list[RunPart] = Field(min_length=1, description="One per currency that has a total and active campaigns, "
+                                                           "in AMX_BUDGET_DAILY_TOTAL's order.")
+    skipped: list[str] = Field([], description="Currencies with a total and no active campaign: nothing allocated.")
     revision: int = Field(1, ge=1, description="1 for the day's first run; each replacement counts up.")
     superseded: list[str] = Field([], description="Campaigns an earlier revision allocated to and this one does not: "
                                                   "their allocations leave the budget index with it.")
@@ -42,12 +62,36 @@ class AllocationRun(Model):
                                                        "read the campaigns' days: some of their days may be missing "
                                                        "from its inputs (the same file imported again finishes one).")
 
+    _one_part = model_validator(mode="before")(one_part)
+
+    @property
+    def allocations(self) -> list[Allocation]:
+        """Every part's allocations (each in its part's currency)."""
+        return [a for part in self.parts for a in part.result.allocations]
+
+
+class PartCurrency(Model):
+    model_config = ConfigDict(extra="ignore")
+    currency: str
+
+
+class PartResult(Model):
+    model_config = ConfigDict(extra="ignore")
+    request: PartCurrency
+    result: AllocateResult
+
 
 class RunResult(Model):
-    """What the pacing check reads of a stored run: its allocations, not its inputs (every campaign's days, which it
-    parsed and built for nothing: a second copy of the run's whole history in memory)."""
+    """What the pacing check reads of a stored run: each part's currency and allocations, not its inputs (every
+    campaign's days, which it parsed and built for nothing: a second copy of the run's whole history in memory)."""
     model_config = ConfigDict(extra="ignore")
-    result: AllocateResult
+    parts: list[PartResult]
+
+    _one_part = model_validator(mode="before")(one_part)
+
+    def allocated(self) -> dict[str, tuple[float, str]]:
+        """Each allocated campaign's amount and its currency."""
+        return {a.campaign_id: (a.amount, part.request.currency) for part in self.parts for a in part.result.allocations}
 
 
 @dataclass
@@ -56,7 +100,8 @@ class Spent:
     reads anyway, so that the pacing check of that day reads no campaign's metrics a second time."""
     day: date
     by_campaign: dict[str, float | None] = field(default_factory=dict)
-    listed: list[str] | None = None  # every campaign the allocation listed, paused ones too (None: it listed none)
+    # every campaign the allocation listed, paused ones too, with its currency (None: it listed none)
+    listed: dict[str, str] | None = None
 
     def note(self, campaign_id: str, rows: list[dict]) -> None:
         self.by_campaign[campaign_id] = spend_on(rows, self.day)
@@ -98,17 +143,23 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     A day already run returns its stored run, unless `replace`: then it is run again and stored as the next revision
     (ConflictError when another replacement stored one first)."""
     settings = rt.settings
-    if settings.budget_daily_total is None:
+    totals = settings.budget_totals
+    if totals is None:
         raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
     listed = list_campaigns(rt.store)
     if spent is not None:
-        spent.listed = [c.id for c in listed]
+        spent.listed = {c.id: c.currency for c in listed}
     campaigns = [c for c in listed if c.active]
     if not campaigns:
         raise InvalidInput("there are no active campaigns to allocate to")
-    foreign = [c.id for c in campaigns if c.currency != settings.budget_currency]
-    if foreign:
-        raise InvalidInput(f"campaigns {', '.join(foreign)} are not in {settings.budget_currency} (AMX_BUDGET_CURRENCY)")
+    untotalled = [f"{c.id} ({c.currency})" for c in campaigns if c.currency not in totals]
+    if untotalled:  # no exchange rates: another currency's total is no measure of theirs
+        raise InvalidInput(f"campaigns {', '.join(untotalled)} are in a currency with no daily total: "
+                           f"AMX_BUDGET_DAILY_TOTAL has one for {', '.join(totals)} only (give one per currency, "
+                           f"e.g. USD=500.00,EUR=300.00, or pause them)")
+    skipped = [code for code in totals if all(c.currency != code for c in campaigns)]
+    if skipped:
+        log.info("budget.currency_skipped", day=str(day), currencies=skipped, reason="no active campaign")
     previous, etag = stored_run(rt.store, day) if replace else (None, None)
     # Said, not refused: an import given up on would stop every run after it, and the run can be replaced (--replace)
     # once the import is finished
@@ -116,20 +167,23 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     if unfinished:
         log.warning("budget.import_pending", day=str(day), journals=unfinished)
     histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
-    try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
-        request = AllocateRequest(
-            total_budget=settings.budget_daily_total, currency=settings.budget_currency,
-            strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
-            # built from what is already checked (the campaigns' documents, their days: validated_days), not checked
-            # again: a second validation of every day of every campaign, a sixth of the run
-            campaigns=[CampaignHistory.model_construct(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
-                                                       history=history)
-                       for c, history in zip(campaigns, histories)])
-    except ValidationError as exc:
-        raise problem(exc) from None
-    result = allocate(request, metric=settings.budget_metric)
-    run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, request=request,
-                        result=result, pending_imports=unfinished, **revised(previous, etag, result))
+    parts = []
+    for code, total in totals.items():
+        mine = [(c, history) for c, history in zip(campaigns, histories) if c.currency == code]
+        if not mine:
+            continue
+        try:  # the campaigns and the settings may not fit together (min_budgets above the total): the reason, not a 500
+            request = AllocateRequest(
+                total_budget=total, currency=code, strategy=settings.budget_strategy, seed=int(day.strftime("%Y%m%d")),
+                # built from what is already checked (the campaigns' documents, their days: validated_days), not
+                # checked again: a second validation of every day of every campaign, a sixth of the run
+                campaigns=[CampaignHistory.model_construct(id=c.id, min_budget=c.min_budget, max_budget=c.max_budget,
+                                                           history=history) for c, history in mine])
+        except ValidationError as exc:
+            raise InvalidInput(f"{code}: {problem(exc)}") from None
+        parts.append(RunPart(request=request, result=allocate(request, metric=settings.budget_metric)))
+    run = AllocationRun(day=day, created_at=datetime.now(UTC), metric=settings.budget_metric, parts=parts,
+                        skipped=skipped, pending_imports=unfinished, **revised(previous, etag, parts))
     try:
         rt.store.put(run_key(day), run.model_dump_json().encode(), content_type="application/json",
                      if_match=etag, if_none_match=etag is None)
@@ -140,7 +194,7 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
         log.info("budget.run_exists", day=str(day))
         run = load_run(rt.store, day)
     else:
-        ALLOCATION_RUNS.labels(run.result.strategy).inc()
+        ALLOCATION_RUNS.labels(settings.budget_strategy).inc()
         if run.revision > 1:
             log.info("budget.run_replaced", day=str(day), revision=run.revision, superseded=len(run.superseded))
     announce(rt, run, {c.id: c.channel for c in campaigns})
@@ -161,42 +215,46 @@ def stored_run(store, day: date) -> tuple[AllocationRun | None, str | None]:
         return None, stored.etag
 
 
-def revised(previous: AllocationRun | None, etag: str | None, result: AllocateResult) -> dict:
+def revised(previous: AllocationRun | None, etag: str | None, parts: list[RunPart]) -> dict:
     """A replacement's revision, one past the run it replaces (past a damaged one: 2), and the campaigns whose
     allocations leave the index with it: the replaced run's and those it had yet to remove, less those allocated again."""
     if etag is None:
         return {}
     if previous is None:
         return {"revision": 2}
-    kept = {a.campaign_id for a in result.allocations}
-    gone = {a.campaign_id for a in previous.result.allocations} | set(previous.superseded)
+    kept = {a.campaign_id for part in parts for a in part.result.allocations}
+    gone = {a.campaign_id for part in previous.parts for a in part.result.allocations} | set(previous.superseded)
     return {"revision": previous.revision + 1, "superseded": sorted(gone - kept)}
 
 
 def announce(rt, run: AllocationRun, channels: dict[str, str]) -> None:
     """The stored run mirrored to the budget index and announced (budget.allocated), after every call, for a new
     run and a stored one alike: a run stopped after it was stored (the index unreachable) is finished by the next
-    call, the redelivered cron event's. Both are the same again: documents keyed by day and campaign, an event
-    whose id is the day's."""
-    day, request = run.day, run.request
-    rt.index.ensure_index(BUDGET_INDEX)
-    rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+    call, the redelivered cron event's. Both are the same again: documents keyed by day and campaign (a campaign has
+    one currency), an event per currency whose id is the day's (and the currency's)."""
+    day = run.day
+    mirror(rt, [{
         "id": f"allocation:{day}:{a.campaign_id}", "kind": "allocation", "campaign_id": a.campaign_id,
-        "channel": channels.get(a.campaign_id, ""), "date": day.isoformat(), "amount": a.amount,
-        "expected_revenue": a.expected_revenue, "expected_low": a.expected_revenue_low,
-        "expected_high": a.expected_revenue_high, "strategy": run.result.strategy, "run_id": day.isoformat(),
+        "channel": channels.get(a.campaign_id, ""), "currency": part.request.currency, "date": day.isoformat(),
+        "amount": a.amount, "expected_revenue": a.expected_revenue, "expected_low": a.expected_revenue_low,
+        "expected_high": a.expected_revenue_high, "strategy": part.result.strategy, "run_id": day.isoformat(),
         "at": run.created_at.isoformat(),
-    } for a in run.result.allocations], refresh=True)
+    } for part in run.parts for a in part.result.allocations])
     for campaign_id in run.superseded:
         rt.index.delete(BUDGET_INDEX.name, f"allocation:{day}:{campaign_id}", refresh=True)
-    # A revision is news of its own: an event id of its own, so a consumer that dedups by id takes it
-    rt.bus.publish(Event.make(BUDGET_ALLOCATED, "/budget", {
-        "day": day.isoformat(), "strategy": run.result.strategy, "total_budget": str(request.total_budget),
-        "currency": request.currency, "campaigns": len(run.result.allocations), "run": run_key(day),
-        "revision": run.revision,
-    }, key=day.isoformat() if run.revision == 1 else f"{day}#{run.revision}"))
-    log.info("budget.allocated", day=str(day), strategy=run.result.strategy, campaigns=len(run.result.allocations),
-             revision=run.revision)
+    for part in run.parts:
+        request, result = part.request, part.result
+        # A revision is news of its own: an event id of its own, so a consumer that dedups by id takes it. A day of one
+        # currency keeps the id a day had before runs had parts: a day stored then and announced again is one event.
+        key = day.isoformat() if run.revision == 1 else f"{day}#{run.revision}"
+        rt.bus.publish(Event.make(BUDGET_ALLOCATED, "/budget", {
+            "day": day.isoformat(), "strategy": result.strategy, "total_budget": str(request.total_budget),
+            "currency": request.currency, "campaigns": len(result.allocations), "run": run_key(day),
+            "revision": run.revision,
+        }, key=key if len(run.parts) == 1 else f"{key}|{request.currency}"))
+    log.info("budget.allocated", day=str(day), strategy=run.parts[0].result.strategy, revision=run.revision,
+             campaigns={part.request.currency: len(part.result.allocations) for part in run.parts},
+             skipped=run.skipped)
 
 
 def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None) -> list[dict]:
@@ -226,11 +284,12 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
     tolerance = rt.settings.budget_pacing_tolerance
-    allocated = {a.campaign_id: a.amount for a in run.result.allocations}
-    listed = spent.listed if spent is not None and spent.listed is not None else [c.id for c in list_campaigns(rt.store)]
-    outside = {campaign_id: 0.0 for campaign_id in listed if campaign_id not in allocated}
+    allocated = run.allocated()
+    listed = (spent.listed if spent is not None and spent.listed is not None else
+              {c.id: c.currency for c in list_campaigns(rt.store)})
+    outside = {campaign_id: (0.0, currency) for campaign_id, currency in listed.items() if campaign_id not in allocated}
     alerts = []
-    for campaign_id, amount in (allocated | outside).items():
+    for campaign_id, (amount, currency) in (allocated | outside).items():
         try:
             spend = noted[campaign_id] if campaign_id in noted else spend_on(load_days(rt.store, campaign_id)[0], day)
         except DamagedData as exc:
@@ -239,7 +298,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         if spend is None:
             continue
         alert = {"campaign_id": campaign_id, "day": day.isoformat(), "allocated": amount, "spent": spend,
-                 "tolerance": tolerance, "in_run": campaign_id in allocated}
+                 "currency": currency, "tolerance": tolerance, "in_run": campaign_id in allocated}
         if amount > 0:
             deviation = (spend - amount) / amount
             alert |= {"deviation": round(deviation, 4), "direction": "over" if deviation > 0 else "under"}
@@ -249,10 +308,9 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         if abs(deviation) > tolerance:
             alerts.append(alert)
     if alerts:  # for the dashboard's pacing panel, before the events (a failed write: the redelivery does both)
-        rt.index.ensure_index(BUDGET_INDEX)
-        rt.index.bulk_upsert(BUDGET_INDEX.name, [{
+        mirror(rt, [{
             "id": f"pacing:{day}:{a['campaign_id']}", "kind": "pacing", "campaign_id": a["campaign_id"],
-            "date": a["day"], "amount": a["allocated"], "spend": a["spent"]} for a in alerts], refresh=True)
+            "currency": a["currency"], "date": a["day"], "amount": a["allocated"], "spend": a["spent"]} for a in alerts])
     for alert in alerts:
         rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}",
                                   subject=alert["campaign_id"]))

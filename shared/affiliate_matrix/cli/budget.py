@@ -252,16 +252,22 @@ def campaigns_list():
 def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to allocate (YYYY-MM-DD); tomorrow by default.")] = None,
                replace: Annotated[bool, typer.Option(help="Run a day already run again, from today's campaigns and "
                                                           "days, as its next revision.")] = False):
-    """The daily run: allocate a day's budget (AMX_BUDGET_*), store it and emit budget.allocated. A day already run
-    shows its stored run, unless --replace."""
+    """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
+    emit budget.allocated. A day already run shows its stored run, unless --replace."""
     from affiliate_matrix.budget.run import run_allocation
 
     run = run_allocation(open_runtime("budget"), _day(day, offset=1), replace=replace)
     if run.revision > 1:
         console.print(f"revision {run.revision} of {run.day}")
-    for row in run.result.allocations:
-        console.print(f"{row.campaign_id}: {row.amount:,.2f} {run.request.currency}")
-    console.print(run.result.explanation)
+    for part in run.parts:
+        currency = part.request.currency
+        if len(run.parts) > 1:
+            console.print(f"[bold]{currency}[/]: {part.request.total_budget:,} {currency}")
+        for row in part.result.allocations:
+            console.print(f"{row.campaign_id}: {row.amount:,.2f} {currency}")
+        console.print(part.result.explanation)
+    if run.skipped:
+        console.print(f"no active campaign in {', '.join(run.skipped)}: that total is not allocated")
     if run.pending_imports:
         console.print(f"[yellow]imports not finished[/] when the days were read ({', '.join(run.pending_imports)}): "
                       "some of their days may be missing; import the same file again to finish one, then run the day "
@@ -280,7 +286,7 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
         console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
-                      f"({off}{alert['direction']})")
+                      f"{alert['currency']} ({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")

@@ -4,7 +4,8 @@ yesterday's pacing, both relative to the event's time. Over HTTP:
 GET /campaigns, POST /campaigns, GET|PUT|DELETE /campaigns/{id} (ETag / If-Match);
 GET /campaigns/{id}/metrics (its days), POST /campaigns/{id}/metrics {"days": [...]} (a date
 already recorded is replaced); GET /allocations (the days with a run), GET /allocations/{day}
-(the run: inputs, strategy, allocations, explanation), POST /allocations {"day": "YYYY-MM-DD"}
+(the run: a part per currency with its inputs, strategy, allocations and explanation; a run stored
+before runs had parts is answered as one part), POST /allocations {"day": "YYYY-MM-DD"}
 (run it now; 201, or 200 with the stored run when that day has one; with "replace": true, 200 with the day run
 again from today's campaigns and days, stored as its next revision).
 Reads need a read token, writes an admin token.
