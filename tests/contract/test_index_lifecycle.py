@@ -113,3 +113,32 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     assert "now v1" in amx("index", "rollback", "programs").stdout
     assert "no version older than v1" in amx("index", "rollback", "programs").stderr
     assert amx("index", "migrate", "nope").returncode == 2
+
+
+def test_cli_migrates_every_index_behind_the_code_at_once(tmp_path):
+    # After a deploy a user had to know which indices a release moved to a new version, and run `amx index migrate`
+    # for each (programs v11 and budget v2 in one release): without a name it migrates every index behind the code.
+    import subprocess
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.runtime import open_search_index
+    from tests.support.processes import BIN
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    old = open_search_index(Settings(data_dir=tmp_path / ".amx"))
+    for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
+        old.ensure_index(IndexSpec(spec.name, 1, spec.fields))
+    status = " ".join(amx("index", "status").stdout.split())
+    assert "amx index migrate programs" in status and "amx index migrate deltas" in status
+    assert "amx index migrate budget" not in status  # created at the code's version: nothing to do
+    migrated = amx("index", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"programs: now v{PROGRAMS_INDEX.version}" in migrated.stdout
+    assert f"deltas: now v{DELTAS_INDEX.version}" in migrated.stdout and "budget:" not in migrated.stdout
+    again = amx("index", "migrate")
+    assert again.returncode == 0 and "nothing to migrate" in again.stdout
+    assert "amx index migrate" not in amx("index", "status").stdout

@@ -1,7 +1,7 @@
 """`amx index` (versions: status, zero-downtime migration, rollback, rendered mappings) and
 `amx analytics` (what the programs API is asked)."""
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -26,29 +26,39 @@ def _spec(name: str):
 
 @index_app.command("status")
 def index_status():
-    """Each index's live version, the versions kept, and the version this code expects."""
+    """Each index's live version, the versions kept, the version this code expects, and what to run when behind."""
     from rich.table import Table
 
     rt = open_runtime()
     table = Table()
-    for column in ("index", "live", "kept", "code expects"):
+    for column in ("index", "live", "kept", "code expects", "to do"):
         table.add_column(column)
     for name, spec in _index_specs().items():
         rt.index.ensure_index(spec)
         status = rt.index.status(name)
-        table.add_row(name, f"v{status.current}", ", ".join(f"v{v}" for v in status.versions), f"v{spec.version}")
+        todo = f"amx index migrate {name}" if status.current < spec.version else ""
+        table.add_row(name, f"v{status.current}", ", ".join(f"v{v}" for v in status.versions), f"v{spec.version}", todo)
     console.print(table)
 
 
 @index_app.command("migrate")
-def index_migrate(name: str):
-    """Move an index to the version this code defines, without downtime (the old one is kept)."""
-    spec = _spec(name)
+def index_migrate(name: Annotated[Optional[str], typer.Argument(
+        help="The index to migrate; without it, every index whose live version is older than this code's.")] = None):
+    """Move an index to the version this code defines, without downtime (the old one is kept); without a name, every
+    index this code has a newer version of (what to run once after deploying a new version)."""
     rt = open_runtime()
-    rt.index.ensure_index(spec)
-    with console.status(f"migrating {name} to v{spec.version}"):
-        copied = rt.index.migrate(spec)
-    console.print(f"{name}: now v{spec.version}, {copied} documents copied")
+    specs = {name: _spec(name)} if name is not None else _index_specs()
+    behind = []
+    for spec in specs.values():
+        rt.index.ensure_index(spec)
+        if name is not None or rt.index.status(spec.name).current < spec.version:
+            behind.append(spec)
+    if not behind:
+        console.print("every index is at the version this code expects: nothing to migrate")
+    for spec in behind:  # one after another: each swaps its alias once its copy is whole
+        with console.status(f"migrating {spec.name} to v{spec.version}"):
+            copied = rt.index.migrate(spec)
+        console.print(f"{spec.name}: now v{spec.version}, {copied} documents copied")
 
 
 @index_app.command("rollback")
