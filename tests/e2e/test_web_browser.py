@@ -115,6 +115,7 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
         page.locator(".crumbs a").nth(1).click()
     assert page.locator("table.merchant").get_by_text("★ best").count() >= 1
     page.screenshot(path=shots / "merchant.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # two EPC columns made it 1,344 wide
 
     page.goto(f"{base}/changes?change=created")
     link = page.locator("table.changes tbody a").first

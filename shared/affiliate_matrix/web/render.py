@@ -3,7 +3,9 @@ and helpers its templates use. Apart from what the index's pages show (pages.py,
 API's code), so the sign-in page, a browser's first request, loads none of that API."""
 
 import json
+import math
 import re
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,7 +44,7 @@ def environment():
     compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
-    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field)
+    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field, number=number)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES)
@@ -134,6 +136,13 @@ def field(value, name: str) -> str:
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
+
+
+def number(value) -> str:
+    """A figure the index holds as a float, as written: 36.0 is 36, 0.4512 stays 0.4512 (never 1e-05)."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return str(value)
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def cookie(days) -> str:
