@@ -253,6 +253,27 @@ def test_a_clickbank_vendor_listed_under_200000_categories_keeps_a_bounded_few(r
     assert records[0].categories == [f"c{number}" for number in range(MAX_CATEGORY_NAMES)]
 
 
+def test_a_clickbank_feed_nesting_categories_past_any_real_depth_is_refused(rt, tmp_path):
+    """Each site was given every category name above it: under 20,000 nested categories (a 2 KB zip), 5,000 empty
+    sites were 820 MB of name lists and 3 s (the square of the depth times the sites). A real feed nests two deep."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import MAX_CATEGORY_DEPTH
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    vendor = (b"<Site><Id>ABC</Id><Title>Abc</Title><HasRecurringProducts>false</HasRecurringProducts>"
+              b"<Commission>50</Commission></Site>")
+    depth = MAX_CATEGORY_DEPTH + 1
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", b"<Catalog>" + b"<Category><Name>c</Name>" * depth + vendor
+                         + b"</Category>" * depth + b"</Catalog>")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert report.records == 0 and failure.stage == "parse" and failure.raw_key
+    assert f"categories are nested more than {MAX_CATEGORY_DEPTH} deep" in failure.reason
+
+
 def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_path):
     """Impact pages by the @nextpageuri each answer names; an answer naming a page already read (itself, or the
     first) was asked for again, 1,000 times, each page's campaigns read again."""
