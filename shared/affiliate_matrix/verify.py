@@ -75,8 +75,14 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     finally:
         fetcher.close()
         rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
-    for (before, url), status in zip(candidates, outcomes):
+    # The fetches took minutes: an index run may have written these programs since they were read. Verify's fields go
+    # onto each as it is now, so that write stands (one since gone is not written back).
+    current = rt.index.get_many(PROGRAMS_INDEX.name, [program.id for program, _ in candidates])
+    for (read, url), status in zip(candidates, outcomes):
         report.checked += 1
+        if read.id not in current:
+            continue
+        before = from_document(current[read.id])
         after = before.model_copy(deep=True)
         if status in (200, 304):
             report.verified += 1

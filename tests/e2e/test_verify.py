@@ -103,3 +103,30 @@ def test_freshness_names_a_program_never_verified_first_and_counts_it_in_no_wind
     json.dumps(figures, allow_nan=False)
     assert figures["oldest"][0] == {"id": programs[3].id, "name": "Shop 3", "age_days": None}
     assert figures["sources"]["all"]["within_30d"] == round(5 / 6, 4) and figures["sources"]["all"]["programs"] == 6
+
+
+def test_a_program_written_while_its_page_was_checked_keeps_that_write(tmp_path, monkeypatch):
+    """A run reads the stalest programs, fetches their pages (minutes, politely), then writes them. It wrote the copies
+    it read before fetching: what an index run wrote meanwhile (a new commission, a sighting) was lost, though its
+    delta was in the change feed. Verify's own fields go onto the program as it is when written."""
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        target = semrush(rt)
+        fetch = Fetcher.get
+
+        def get_while_indexing(fetcher, url):
+            if url.rstrip("/").endswith("/p/semrush"):  # an index run writes the program while its page is fetched
+                changed = semrush(rt).model_copy(update={"commission_text": "50% recurring", "description": "new"})
+                rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(changed)], refresh=True)
+            return fetch(fetcher, url)
+
+        monkeypatch.setattr(Fetcher, "get", get_while_indexing)
+        now = datetime.now(UTC) + timedelta(days=1)
+        report = verify(rt, now, rate_limit_per_s=50)
+    assert report.verified == 6
+    after = semrush(rt)
+    assert (after.commission_text, after.description) == ("50% recurring", "new")  # the index run's write stands
+    assert after.id == target.id and after.last_verified_at == now  # and verify's too
