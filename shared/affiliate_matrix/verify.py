@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, Event
-from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.fetch import Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
@@ -58,7 +58,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     rt.index.ensure_index(DELTAS_INDEX)
     report = VerifyReport()
     candidates = _stalest_within_budget(rt, budget_per_host, report)
-    validators = json.loads(rt.store.get(VALIDATORS_KEY).data) if rt.store.head(VALIDATORS_KEY) else {}
+    validators = http_cache(rt, VALIDATORS_KEY)
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=2,
                       rate_limit_per_s=rate_limit_per_s, concurrency=concurrency, validators=validators)
 

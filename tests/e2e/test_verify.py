@@ -2,6 +2,7 @@
 closed_suspected, then removed, each with a delta; when the page returns it is restored, never
 duplicated. Per-host budgets bound the work; freshness figures follow."""
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -130,3 +131,21 @@ def test_a_program_written_while_its_page_was_checked_keeps_that_write(tmp_path,
     after = semrush(rt)
     assert (after.commission_text, after.description) == ("50% recurring", "new")  # the index run's write stands
     assert after.id == target.id and after.last_verified_at == now  # and verify's too
+
+
+def test_a_damaged_validators_cache_is_logged_and_the_run_fetches_in_full(tmp_path):
+    """verify's ETag/Last-Modified cache is only a cache, as a crawl's is: cut short (a write stopped midway), it raised
+    a JSONDecodeError out of every run (the cron's 5xx, redelivered and failing again) until someone deleted it."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.verify import VALIDATORS_KEY
+
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        rt.store.put(VALIDATORS_KEY, b'{"http://x/": {"etag": "\\"v1", ', content_type="application/json")
+        with capture_logs() as logs:
+            report = verify(rt, rate_limit_per_s=50)
+    assert report.verified == 6
+    (line,) = [line for line in logs if line["event"] == "http_cache.damaged"]
+    assert line["key"] == VALIDATORS_KEY
+    assert len(json.loads(rt.store.get(VALIDATORS_KEY).data)) == 6  # written anew
