@@ -73,7 +73,13 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
     for connection, _ in readable(keys, lambda key: load_connection(
             rt.store, key.removeprefix("connections/").removesuffix(".json"))):
-        if not connection.enabled or connection_class(connection) != kind:
+        if not connection.enabled:
+            continue
+        try:
+            if connection_class(connection) != kind:
+                continue
+        except KeyError as exc:  # stored while its plugin existed (removed or renamed since): it waits, not the rest
+            log.warning("sync.source_unknown", connection_id=connection.id, error=str(exc.args[0])[:300])
             continue
         try:
             due = next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick
