@@ -287,6 +287,21 @@ def test_a_stored_connection_of_a_source_no_longer_known_skips_its_connection_no
     assert line["connection_id"] == "gone" and "shareasale" in line["error"]
 
 
+def test_a_sync_or_test_of_a_connection_whose_source_is_no_longer_known_is_a_400_naming_it(data_dir):
+    """Its KeyError was a 500 with a traceback, for a person's request and for the scrape event alike (Knative
+    redelivering it for nothing)."""
+    from affiliate_matrix.auth import create_token
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="gone", source="shareasale"))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    app = client("connections")
+    for path in ("/connections/gone/sync", "/connections/gone/test"):
+        answer = app.post(path, headers=admin)
+        assert answer.status_code == 400, (path, answer.get_data(as_text=True))
+        assert answer.get_json()["error"]["message"].startswith("unknown source 'shareasale'; known: ")
+
+
 def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch, auth):
     """/metrics counts what the function did; a traceparent that comes in goes out on the events it publishes."""
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign
