@@ -305,6 +305,23 @@ def test_a_cj_answer_that_repeats_a_page_under_a_total_of_a_billion_ends_the_pag
     assert "no advertiser not read already" in failure.reason
 
 
+@pytest.mark.parametrize("total", ["²", "1" * 5000])
+def test_a_cj_total_that_is_no_count_is_a_parse_failure_naming_it_not_a_plugin_fault(rt, tmp_path, total):
+    """str.isdigit() takes '²' and 5,000 digits, which int() refuses: a ValueError out of the page's reading, recorded
+    as a plugin fault with its traceback logged, as if the plugin were broken."""
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text(encoding="utf-8")
+    (site / "advertisers-1.xml").write_text(page.replace('total-matched="3"', f'total-matched="{total}"'),
+                                            encoding="utf-8")
+    with capture_logs() as logs:
+        report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key and "plugin fault" not in failure.reason
+    assert f"advertisers total-matched is {total[:20]!r}" in failure.reason and "not a count" in failure.reason
+    assert not [line for line in logs if "exc_info" in line]
+
+
 def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_ends_that_networks_paging(rt,
                                                                                                          offervault):
     """A network's offerCount of 10**9 and a search answering page 2 as page 1 was asked for 500 pages at the site's
