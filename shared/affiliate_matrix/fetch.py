@@ -1,7 +1,7 @@
 """Fetching pages politely and safely. Every source goes through `Fetcher.get`:
 
 * robots.txt is read once per host (protego), its redirects followed, and obeyed, Crawl-delay included;
-  an unreachable robots.txt (5xx, or a redirect to a refused address) means "disallow everything" for
+  an unreachable robots.txt (5xx or 429, or a redirect to a refused address) means "disallow everything" for
   now, as the major crawlers treat it;
 * requests to one host are spaced by its rate limit and capped in concurrency, retried on
   connect errors, timeouts and 408/429/5xx honouring Retry-After, and their bodies capped, by the
@@ -105,7 +105,7 @@ class Fetcher:
                 except (ValueError, FetchError) as exc:
                     return STAY_AWAY, f"its robots.txt redirects to a malformed Location ({exc})"
                 continue
-            if response.status >= 500:
+            if response.status >= 500 or response.status == 429:  # a 429 asks us to slow down, not to ignore it
                 return STAY_AWAY, f"its robots.txt answered HTTP {response.status}"
             if response.status >= 400:
                 return "", ""  # none: everything is allowed
