@@ -322,6 +322,32 @@ def test_a_cj_total_that_is_no_count_is_a_parse_failure_naming_it_not_a_plugin_f
     assert not [line for line in logs if "exc_info" in line]
 
 
+@pytest.mark.parametrize("name,file,answer,said", [
+    ("impact", "campaigns-1.json", [], "the answer is a list, not an object"),
+    ("impact", "campaigns-1.json", {"Campaigns": None}, "Campaigns is null, not a list"),
+    ("impact", "campaigns-1.json", {"Campaigns": [1]}, "a campaign is a number, not an object"),
+    ("offervault", "networks.json", [], "the answer is a list, not an object"),
+    ("offervault", "networks.json", {"networks": None}, "networks is null, not a list"),
+    ("offervault", "search-12-1.json", {"offers": 5}, "offers is a number, not a list"),
+    ("awin", "programmes.json", {"error": "unknown publisher"}, "the answer is an object, not a list"),
+    ("awin", "programmes.json", None, "the answer is null, not a list"),
+    ("awin", "details-1001.json", [], "the answer is a list, not an object"),
+])
+def test_an_api_answer_of_another_shape_is_a_parse_failure_saying_so_not_a_plugin_fault(rt, tmp_path, name, file,
+                                                                                        answer, said):
+    """An answer that is not the object or list the API documents (an error object, a null list) was read on as if it
+    were: "plugin fault: AttributeError: 'list' object has no attribute 'get'" with a traceback logged, as though the
+    plugin were broken, or for Awin each key of an error object "a programme without an id"."""
+    site = tmp_path / name
+    shutil.copytree(get_source(name).recorded_dir(), site)
+    (site / file).write_text(json.dumps(answer))
+    with capture_logs() as logs:
+        report = synced_api(rt, name, site)
+    failure = next(f for f in report.failures if f.stage == "parse")
+    assert said in failure.reason and "plugin fault" not in failure.reason and failure.raw_key
+    assert not [line for line in logs if "exc_info" in line]
+
+
 def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_ends_that_networks_paging(rt,
                                                                                                          offervault):
     """A network's offerCount of 10**9 and a search answering page 2 as page 1 was asked for 500 pages at the site's

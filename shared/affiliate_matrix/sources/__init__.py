@@ -278,6 +278,18 @@ class ApiSource(Source):
         yield
 
 
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
+def shaped(value, kind: type, what: str):
+    """`value` when it is of `kind` (dict or list): an API answer, or a part of it, of another shape (an error object, a
+    null list) is a ParseError saying so, not a plugin fault deep in the plugin's reading."""
+    if not isinstance(value, kind):
+        raise ParseError(f"{what} is {_JSON_KINDS.get(type(value), type(value).__name__)}, not {_JSON_KINDS[kind]}")
+    return value
+
+
 def attempt(read, *args):
     """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
     try:
