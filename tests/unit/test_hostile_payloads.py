@@ -326,6 +326,7 @@ def test_a_cj_total_that_is_no_count_is_a_parse_failure_naming_it_not_a_plugin_f
     ("impact", "campaigns-1.json", [], "the answer is a list, not an object"),
     ("impact", "campaigns-1.json", {"Campaigns": None}, "Campaigns is null, not a list"),
     ("impact", "campaigns-1.json", {"Campaigns": [1]}, "a campaign is a number, not an object"),
+    ("impact", "campaigns-1.json", {"Campaigns": [], "@nextpageuri": 2}, "@nextpageuri is a number, not a string"),
     ("offervault", "networks.json", [], "the answer is a list, not an object"),
     ("offervault", "networks.json", {"networks": None}, "networks is null, not a list"),
     ("offervault", "search-12-1.json", {"offers": 5}, "offers is a number, not a list"),

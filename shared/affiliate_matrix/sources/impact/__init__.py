@@ -44,7 +44,7 @@ class Impact(ApiSource):
             next_uri = data.get("@nextpageuri")
             if not next_uri:
                 return
-            path, params = next_uri, None
+            path, params = shaped(next_uri, str, f"{page.url}: @nextpageuri"), None
             if api.url_of(path) in asked:  # a page read already: the API loops
                 raise ParseError(f"{page.url}: its @nextpageuri {str(next_uri)[:200]!r} names a page already read")
         # Not the listing's end: a run that stops short must not pass for complete (it would withdraw the rest)
