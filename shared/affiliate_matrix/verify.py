@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
-from affiliate_matrix.deltas import to_document as delta_document
-from affiliate_matrix.events import PROGRAM_DELTA, Event
+from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.fetch import Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
 from affiliate_matrix.observability import get_logger
@@ -34,7 +32,7 @@ class VerifyReport:
     missed: int = 0
     inconclusive: int = 0
     skipped_budget: int = 0
-    unsure: list[tuple[str, str]] = field(default_factory=list)  # each inconclusive check: its page, and why
+    unsure: list[tuple[str, str]] = field(default_factory=list)  # each check with no outcome kept: its page, and why
     deltas: list = field(default_factory=list)
 
 
@@ -68,7 +66,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         except FetchError as exc:
             return str(exc)  # no answer: why, for the report
 
-    documents = []
+    documents, deltas, urls = {}, {}, {}  # by program id
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:  # hosts in parallel; each host's rate holds
             outcomes = list(pool.map(status_of, candidates))
@@ -104,14 +102,15 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         delta = diff(before, after, at=now, source="verify")
         if delta is not None:
             after.last_changed_at = now
-            report.deltas.append(delta)
-        documents.append(to_document(after))
-    rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    recorded = [delta_document(d) for d in report.deltas]
-    rt.index.bulk_upsert(DELTAS_INDEX.name, recorded, refresh=True)
-    for document in recorded:  # each as the change feed shows it, when it was recorded too
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", feed_item(document), key=document["id"],
-                                  subject=document["program_id"]))
+            deltas[after.id] = delta
+        documents[after.id], urls[after.id] = to_document(after), url
+    from affiliate_matrix.pipeline import write_changes  # the deltas recorded first, as an index run's are
+
+    report.deltas, errors, _ = write_changes(rt, documents, deltas, "verify", "/verify")
+    for key, reason in errors:  # a delta not recorded (its id), a program not written (its id): found again next run
+        log.error("verify.not_written", id=key, reason=reason[:300])
+        if key in urls:
+            report.unsure.append((urls[key], f"the check's outcome is not written: {reason}"))
     return report
 
 

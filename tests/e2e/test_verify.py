@@ -149,3 +149,33 @@ def test_a_damaged_validators_cache_is_logged_and_the_run_fetches_in_full(tmp_pa
     (line,) = [line for line in logs if line["event"] == "http_cache.damaged"]
     assert line["key"] == VALIDATORS_KEY
     assert len(json.loads(rt.store.get(VALIDATORS_KEY).data)) == 6  # written anew
+
+
+def test_a_change_whose_delta_is_not_recorded_is_not_written_nor_announced(tmp_path):
+    """The programs were written first and the deltas after, each bulk's per-item errors ignored: a delta the index
+    refused left its program changed (closed_suspected here) with no delta in the change feed, yet its event was
+    announced, and a later run, seeing the program current, would never record it. As an index run does
+    (pipeline.write_changes): the delta first; a change whose delta is not recorded is not written, and is named."""
+    from affiliate_matrix.search import BulkResult
+
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        rt = setup(tmp_path, site, urls["affiliateprograms"])
+        announced = []
+        rt.bus.subscribe(PROGRAM_DELTA, lambda e: announced.append(e.data) if e.source == "/verify" else None)
+        (site / "p/semrush/index.html").unlink()
+        write = rt.index.bulk_upsert
+
+        def refusing_deltas(name, docs, **options):  # the deltas index refuses every document (a mapping conflict)
+            docs = list(docs)
+            if name == "deltas":
+                return BulkResult(0, [(doc["id"], "mapper_parsing_exception") for doc in docs])
+            return write(name, docs, **options)
+
+        rt.index.bulk_upsert = refusing_deltas
+        report = verify(rt, datetime.now(UTC) + timedelta(days=1), suspect_after=1, rate_limit_per_s=50)
+    after = semrush(rt)
+    assert (after.status, after.misses) == ("active", 0)  # not written: the next run finds the change again
+    assert announced == [] and report.deltas == []
+    assert any("not recorded" in reason for _, reason in report.unsure)
