@@ -148,8 +148,14 @@ def _process(source, connection, fetcher, store, request: Request, response: Res
         return
     if not_modified:  # unchanged: parse the copy we kept
         raw_key = known["raw_key"]
-        response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")},
-                            store.get(raw_key).data)
+        try:
+            kept = store.get(raw_key).data
+        except (NotFoundError, ValueError) as exc:  # gone, or a cache entry naming no valid key: forgotten, as above
+            fetcher.validators.pop(response.url, None)
+            yield Failure(request.url, "fetch", f"HTTP 304 but the kept copy of the page cannot be read ({exc}): "
+                                                "it is fetched whole next time")
+            return
+        response = Response(response.url, 200, {"content-type": known.get("content_type", "text/html")}, kept)
     else:
         raw_key = store.put_content_addressed(f"raw/{source.name}", response.body, suffix=_suffix(response.content_type),
                                               content_type=response.content_type or "text/html")

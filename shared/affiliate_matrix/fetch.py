@@ -1,7 +1,7 @@
 """Fetching pages politely and safely. Every source goes through `Fetcher.get`:
 
 * robots.txt is read once per host (protego), its redirects followed, and obeyed, Crawl-delay included;
-  an unreachable robots.txt (5xx, or a redirect to a refused address) means "disallow everything" for
+  an unreachable robots.txt (5xx or 429, or a redirect to a refused address) means "disallow everything" for
   now, as the major crawlers treat it;
 * requests to one host are spaced by its rate limit and capped in concurrency, retried on
   connect errors, timeouts and 408/429/5xx honouring Retry-After, and their bodies capped, by the
@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, check_public, target_of
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Response,
                                      retry_after_seconds)
 
@@ -36,6 +37,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 MAX_VALIDATORS = 5000
 ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
+log = get_logger()
 # The (host, port) the current get() was asked for: where loopback may be allowed, a redirect elsewhere never.
 _ASKED: ContextVar[tuple[str, int] | None] = ContextVar("asked", default=None)
 
@@ -103,7 +105,7 @@ class Fetcher:
                 except (ValueError, FetchError) as exc:
                     return STAY_AWAY, f"its robots.txt redirects to a malformed Location ({exc})"
                 continue
-            if response.status >= 500:
+            if response.status >= 500 or response.status == 429:  # a 429 asks us to slow down, not to ignore it
                 return STAY_AWAY, f"its robots.txt answered HTTP {response.status}"
             if response.status >= 400:
                 return "", ""  # none: everything is allowed
@@ -170,6 +172,22 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+
+
+def http_cache(rt, key: str) -> dict:
+    """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
+    "last_modified", ...}}. It is only a cache: a damaged one is logged, naming it, and the run fetches everything in
+    full and writes it anew."""
+    from affiliate_matrix.storage import read_json
+
+    cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
+        isinstance(url, str) and isinstance(entry, dict) and all(isinstance(v, str | None) for v in entry.values())
+        for url, entry in cache.items()), "not a mapping of URLs to their validators")
+    if problem is None:
+        return cache or {}
+    log.error("http_cache.damaged", key=key, problem=problem[:300],
+              remedy="nothing to do: this run fetches every page in full and writes the cache anew")
+    return {}
 
 
 def _site(url: str) -> str:

@@ -15,7 +15,7 @@ from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictEr
                                      NotFoundError)
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
-from affiliate_matrix.fetch import Fetcher
+from affiliate_matrix.fetch import Fetcher, http_cache
 from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecord
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
@@ -136,19 +136,6 @@ def crawl_with_cache(rt, connection, source, replay: bool):
         fetcher.close()
         # A lost update here only costs a full fetch next time.
         rt.store.put(validators_key, json.dumps(fetcher.validators).encode(), content_type="application/json")
-
-
-def http_cache(rt, key: str) -> dict:
-    """A connection's ETag/Last-Modified cache: {url: {"etag", "last_modified", ...}}. It is only a cache:
-    a damaged one is logged, naming it, and the crawl fetches everything in full and writes it anew."""
-    cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
-        isinstance(url, str) and isinstance(entry, dict) and all(isinstance(v, str | None) for v in entry.values())
-        for url, entry in cache.items()), "not a mapping of URLs to their validators")
-    if problem is None:
-        return cache or {}
-    log.error("http_cache.damaged", key=key, problem=problem[:300],
-              remedy="nothing to do: this crawl fetches every page in full and writes the cache anew")
-    return {}
 
 
 def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> IndexReport:

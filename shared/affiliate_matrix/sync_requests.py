@@ -69,11 +69,19 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     one's sync is recorded as skipped: see request_sync)."""
     from cronsim import CronSim, CronSimError
 
+    from affiliate_matrix.sources import UnknownSource
+
     requested = []
     keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
     for connection, _ in readable(keys, lambda key: load_connection(
             rt.store, key.removeprefix("connections/").removesuffix(".json"))):
-        if not connection.enabled or connection_class(connection) != kind:
+        if not connection.enabled:
+            continue
+        try:
+            if connection_class(connection) != kind:
+                continue
+        except UnknownSource as exc:  # stored while its plugin existed (removed or renamed since): it waits, not the rest
+            log.warning("sync.source_unknown", connection_id=connection.id, error=str(exc)[:300])
             continue
         try:
             due = next(CronSim(connection.schedule, tick - timedelta(minutes=every_minutes))) <= tick

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
-from affiliate_matrix.deltas import to_document as delta_document
-from affiliate_matrix.events import PROGRAM_DELTA, Event
-from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.deltas import DELTAS_INDEX, diff
+from affiliate_matrix.fetch import Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
@@ -34,7 +32,7 @@ class VerifyReport:
     missed: int = 0
     inconclusive: int = 0
     skipped_budget: int = 0
-    unsure: list[tuple[str, str]] = field(default_factory=list)  # each inconclusive check: its page, and why
+    unsure: list[tuple[str, str]] = field(default_factory=list)  # each check with no outcome kept: its page, and why
     deltas: list = field(default_factory=list)
 
 
@@ -58,7 +56,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     rt.index.ensure_index(DELTAS_INDEX)
     report = VerifyReport()
     candidates = _stalest_within_budget(rt, budget_per_host, report)
-    validators = json.loads(rt.store.get(VALIDATORS_KEY).data) if rt.store.head(VALIDATORS_KEY) else {}
+    validators = http_cache(rt, VALIDATORS_KEY)
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=2,
                       rate_limit_per_s=rate_limit_per_s, concurrency=concurrency, validators=validators)
 
@@ -68,15 +66,21 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         except FetchError as exc:
             return str(exc)  # no answer: why, for the report
 
-    documents = []
+    documents, deltas, urls = {}, {}, {}  # by program id
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:  # hosts in parallel; each host's rate holds
             outcomes = list(pool.map(status_of, candidates))
     finally:
         fetcher.close()
         rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
-    for (before, url), status in zip(candidates, outcomes):
+    # The fetches took minutes: an index run may have written these programs since they were read. Verify's fields go
+    # onto each as it is now, so that write stands (one since gone is not written back).
+    current = rt.index.get_many(PROGRAMS_INDEX.name, [program.id for program, _ in candidates])
+    for (read, url), status in zip(candidates, outcomes):
         report.checked += 1
+        if read.id not in current:
+            continue
+        before = from_document(current[read.id])
         after = before.model_copy(deep=True)
         if status in (200, 304):
             report.verified += 1
@@ -98,14 +102,15 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         delta = diff(before, after, at=now, source="verify")
         if delta is not None:
             after.last_changed_at = now
-            report.deltas.append(delta)
-        documents.append(to_document(after))
-    rt.index.bulk_upsert(PROGRAMS_INDEX.name, documents, refresh=True)
-    recorded = [delta_document(d) for d in report.deltas]
-    rt.index.bulk_upsert(DELTAS_INDEX.name, recorded, refresh=True)
-    for document in recorded:  # each as the change feed shows it, when it was recorded too
-        rt.bus.publish(Event.make(PROGRAM_DELTA, "/verify", feed_item(document), key=document["id"],
-                                  subject=document["program_id"]))
+            deltas[after.id] = delta
+        documents[after.id], urls[after.id] = to_document(after), url
+    from affiliate_matrix.pipeline import write_changes  # the deltas recorded first, as an index run's are
+
+    report.deltas, errors, _ = write_changes(rt, documents, deltas, "verify", "/verify")
+    for key, reason in errors:  # a delta not recorded (its id), a program not written (its id): found again next run
+        log.error("verify.not_written", id=key, reason=reason[:300])
+        if key in urls:
+            report.unsure.append((urls[key], f"the check's outcome is not written: {reason}"))
     return report
 
 

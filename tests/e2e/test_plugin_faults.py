@@ -106,10 +106,15 @@ def test_a_requested_sync_and_the_connection_test_say_what_the_plugin_could_not_
     assert len(done.errors) == 2 and all(e.startswith("parse ") and "plugin fault" in e for e in done.errors)
 
 
-def test_a_fault_in_an_api_plugins_walk_ends_that_sync_with_a_failure_not_a_crash(rt, tmp_path):
+def test_a_fault_in_an_api_plugins_walk_ends_that_sync_with_a_failure_not_a_crash(rt, tmp_path, monkeypatch):
+    import affiliate_matrix.sources.offervault as offervault
+
+    def broken(network_id, page):  # a bug in the plugin's walk, after the networks were read
+        return network_id.name
+
+    monkeypatch.setattr(offervault, "search", broken)
     site = tmp_path / "walk"
     shutil.copytree(get_source("offervault").recorded_dir(), site)
-    (site / "networks.json").write_text('[{"id": 12, "name": "MaxBounty"}]')  # a list where an object was
     with recorded_sites("offervault", directories={"offervault": site}) as urls:
         save_connection(rt.store, Connection(id="ov", source="offervault", base_url=urls["offervault"],
                                              rate_limit_per_s=50))

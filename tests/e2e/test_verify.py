@@ -2,6 +2,7 @@
 closed_suspected, then removed, each with a delta; when the page returns it is restored, never
 duplicated. Per-host budgets bound the work; freshness figures follow."""
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -103,3 +104,78 @@ def test_freshness_names_a_program_never_verified_first_and_counts_it_in_no_wind
     json.dumps(figures, allow_nan=False)
     assert figures["oldest"][0] == {"id": programs[3].id, "name": "Shop 3", "age_days": None}
     assert figures["sources"]["all"]["within_30d"] == round(5 / 6, 4) and figures["sources"]["all"]["programs"] == 6
+
+
+def test_a_program_written_while_its_page_was_checked_keeps_that_write(tmp_path, monkeypatch):
+    """A run reads the stalest programs, fetches their pages (minutes, politely), then writes them. It wrote the copies
+    it read before fetching: what an index run wrote meanwhile (a new commission, a sighting) was lost, though its
+    delta was in the change feed. Verify's own fields go onto the program as it is when written."""
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        target = semrush(rt)
+        fetch = Fetcher.get
+
+        def get_while_indexing(fetcher, url):
+            if url.rstrip("/").endswith("/p/semrush"):  # an index run writes the program while its page is fetched
+                changed = semrush(rt).model_copy(update={"commission_text": "50% recurring", "description": "new"})
+                rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(changed)], refresh=True)
+            return fetch(fetcher, url)
+
+        monkeypatch.setattr(Fetcher, "get", get_while_indexing)
+        now = datetime.now(UTC) + timedelta(days=1)
+        report = verify(rt, now, rate_limit_per_s=50)
+    assert report.verified == 6
+    after = semrush(rt)
+    assert (after.commission_text, after.description) == ("50% recurring", "new")  # the index run's write stands
+    assert after.id == target.id and after.last_verified_at == now  # and verify's too
+
+
+def test_a_damaged_validators_cache_is_logged_and_the_run_fetches_in_full(tmp_path):
+    """verify's ETag/Last-Modified cache is only a cache, as a crawl's is: cut short (a write stopped midway), it raised
+    a JSONDecodeError out of every run (the cron's 5xx, redelivered and failing again) until someone deleted it."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.verify import VALIDATORS_KEY
+
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        rt.store.put(VALIDATORS_KEY, b'{"http://x/": {"etag": "\\"v1", ', content_type="application/json")
+        with capture_logs() as logs:
+            report = verify(rt, rate_limit_per_s=50)
+    assert report.verified == 6
+    (line,) = [line for line in logs if line["event"] == "http_cache.damaged"]
+    assert line["key"] == VALIDATORS_KEY
+    assert len(json.loads(rt.store.get(VALIDATORS_KEY).data)) == 6  # written anew
+
+
+def test_a_change_whose_delta_is_not_recorded_is_not_written_nor_announced(tmp_path):
+    """The programs were written first and the deltas after, each bulk's per-item errors ignored: a delta the index
+    refused left its program changed (closed_suspected here) with no delta in the change feed, yet its event was
+    announced, and a later run, seeing the program current, would never record it. As an index run does
+    (pipeline.write_changes): the delta first; a change whose delta is not recorded is not written, and is named."""
+    from affiliate_matrix.search import BulkResult
+
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        rt = setup(tmp_path, site, urls["affiliateprograms"])
+        announced = []
+        rt.bus.subscribe(PROGRAM_DELTA, lambda e: announced.append(e.data) if e.source == "/verify" else None)
+        (site / "p/semrush/index.html").unlink()
+        write = rt.index.bulk_upsert
+
+        def refusing_deltas(name, docs, **options):  # the deltas index refuses every document (a mapping conflict)
+            docs = list(docs)
+            if name == "deltas":
+                return BulkResult(0, [(doc["id"], "mapper_parsing_exception") for doc in docs])
+            return write(name, docs, **options)
+
+        rt.index.bulk_upsert = refusing_deltas
+        report = verify(rt, datetime.now(UTC) + timedelta(days=1), suspect_after=1, rate_limit_per_s=50)
+    after = semrush(rt)
+    assert (after.status, after.misses) == ("active", 0)  # not written: the next run finds the change again
+    assert announced == [] and report.deltas == []
+    assert any("not recorded" in reason for _, reason in report.unsure)

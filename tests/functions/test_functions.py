@@ -270,6 +270,38 @@ def test_a_stored_schedule_that_is_no_cron_skips_its_connection_not_the_tick(dat
         next(line for line in logs if line["event"] == "sync.schedule_invalid").items()
 
 
+def test_a_stored_connection_of_a_source_no_longer_known_skips_its_connection_not_the_tick(data_dir):
+    """A connection stored while its plugin existed (since removed or renamed in an upgrade): its class could not be
+    told, and the KeyError ended every tick of both classes, so no connection was synced on schedule."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.sync_requests import request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for cid, source in (("gone", "shareasale"), ("good", "affiliateprograms")):
+        save_connection(rt.store, Connection(id=cid, source=source, schedule="0 6 * * *"))
+    with capture_logs() as logs:
+        due = request_due(rt, "directory", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
+    assert [s.connection_id for s in due] == ["good"]
+    line = next(line for line in logs if line["event"] == "sync.source_unknown")
+    assert line["connection_id"] == "gone" and "shareasale" in line["error"]
+
+
+def test_a_sync_or_test_of_a_connection_whose_source_is_no_longer_known_is_a_400_naming_it(data_dir):
+    """Its KeyError was a 500 with a traceback, for a person's request and for the scrape event alike (Knative
+    redelivering it for nothing)."""
+    from affiliate_matrix.auth import create_token
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="gone", source="shareasale"))
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    app = client("connections")
+    for path in ("/connections/gone/sync", "/connections/gone/test"):
+        answer = app.post(path, headers=admin)
+        assert answer.status_code == 400, (path, answer.get_data(as_text=True))
+        assert answer.get_json()["error"]["message"].startswith("unknown source 'shareasale'; known: ")
+
+
 def test_metrics_and_trace_context_through_a_function(data_dir, monkeypatch, auth):
     """/metrics counts what the function did; a traceparent that comes in goes out on the events it publishes."""
     from affiliate_matrix.budget.campaigns import Campaign, save_campaign

@@ -2,6 +2,8 @@
 
 import tracemalloc
 
+import pytest
+
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
 from affiliate_matrix.fetch import Fetcher
@@ -119,3 +121,20 @@ def test_replay_serves_a_redirected_page_from_the_copy_kept_under_the_url_reache
     assert [type(outcome) for outcome in live] == [Fetched], live
     assert [type(outcome) for outcome in replayed] == [Fetched], replayed
     assert replayed[0].raw_key == live[0].raw_key and replayed[0].url == f"{server.url}/to-etag"
+
+
+@pytest.mark.parametrize("raw_key", ["raw/redirected/00/" + "0" * 64 + ".html", "../outside.html"])
+def test_validators_whose_kept_copy_cannot_be_read_are_forgotten(tmp_path, raw_key):
+    """Validators naming a kept copy that is gone (a store emptied, a copy deleted by hand) or a key that is none
+    (a hand-edited cache): the 304 they earned raised NotFoundError (or ValueError) out of the crawl, ending it and
+    every later one, since the cache kept them. The 304 is that page's failure once, then the page is fetched whole."""
+    server = FaultServer()
+    store = LocalObjectStore(tmp_path)
+    validators = {f"{server.url}/etag": {"etag": '"v1"', "last_modified": None, "raw_key": raw_key}}
+    try:
+        runs = crawl_redirected(server, store, validators, times=3)
+    finally:
+        server.close()
+    assert [(type(run[0]), len(run)) for run in runs] == [(Failure, 1), (Fetched, 1), (Fetched, 1)], runs
+    assert "kept copy" in runs[0][0].reason and "fetched whole next time" in runs[0][0].reason
+    assert (runs[1][0].not_modified, runs[2][0].not_modified) == (False, True)

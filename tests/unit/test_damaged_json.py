@@ -1,5 +1,5 @@
 """Stored JSON state read through the one reader (storage.read_json): a damaged document is the caller's to
-judge, never an exception out of the read; the connection's HTTP cache (pipeline.http_cache) and an index run's
+judge, never an exception out of the read; the connection's HTTP cache (fetch.http_cache) and an index run's
 pending deltas (pipeline.pending_deltas) are read by it."""
 
 import pytest

@@ -156,6 +156,19 @@ def test_an_unreachable_robots_txt_means_stay_away():
         server.close()
 
 
+def test_a_robots_txt_answering_429_means_stay_away_not_allow_everything():
+    """A site throttling us (429) on its robots.txt was taken to have none, as a 404 says: every page of it was
+    fetched at once, its rules unread, by a crawler it had just asked to slow down. Google treats a 429 there as a
+    5xx: unreachable, so nothing is fetched for now."""
+    server = FaultServer(robots=429)
+    try:
+        with pytest.raises(FetchError, match="not fetched: its robots.txt answered HTTP 429"):
+            fetcher().get(f"{server.url}/ok")
+        assert server.hits["/ok"] == []
+    finally:
+        server.close()
+
+
 @pytest.mark.parametrize("robots_at", ["/static/robots.txt", "/a/robots.txt"])
 def test_a_robots_txt_that_redirects_is_followed_and_obeyed(robots_at):
     """RFC 9309 2.3.1.2: at least five redirects are followed. Before, the redirect's empty body was read as

@@ -253,6 +253,27 @@ def test_a_clickbank_vendor_listed_under_200000_categories_keeps_a_bounded_few(r
     assert records[0].categories == [f"c{number}" for number in range(MAX_CATEGORY_NAMES)]
 
 
+def test_a_clickbank_feed_nesting_categories_past_any_real_depth_is_refused(rt, tmp_path):
+    """Each site was given every category name above it: under 20,000 nested categories (a 2 KB zip), 5,000 empty
+    sites were 820 MB of name lists and 3 s (the square of the depth times the sites). A real feed nests two deep."""
+    import zipfile
+
+    from affiliate_matrix.sources.clickbank import MAX_CATEGORY_DEPTH
+
+    site = tmp_path / "clickbank"
+    shutil.copytree(get_source("clickbank").recorded_dir(), site)
+    vendor = (b"<Site><Id>ABC</Id><Title>Abc</Title><HasRecurringProducts>false</HasRecurringProducts>"
+              b"<Commission>50</Commission></Site>")
+    depth = MAX_CATEGORY_DEPTH + 1
+    with zipfile.ZipFile(site / "marketplace_feed_v2.xml.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("marketplace_feed_v2.xml", b"<Catalog>" + b"<Category><Name>c</Name>" * depth + vendor
+                         + b"</Category>" * depth + b"</Catalog>")
+    report = synced_api(rt, "clickbank", site)
+    (failure,) = report.failures
+    assert report.records == 0 and failure.stage == "parse" and failure.raw_key
+    assert f"categories are nested more than {MAX_CATEGORY_DEPTH} deep" in failure.reason
+
+
 def test_an_impact_next_page_that_loops_back_ends_the_paging_at_once(rt, tmp_path):
     """Impact pages by the @nextpageuri each answer names; an answer naming a page already read (itself, or the
     first) was asked for again, 1,000 times, each page's campaigns read again."""
@@ -282,6 +303,50 @@ def test_a_cj_answer_that_repeats_a_page_under_a_total_of_a_billion_ends_the_pag
     assert report.records == 2 and report.pages == 2
     (failure,) = report.failures
     assert "no advertiser not read already" in failure.reason
+
+
+@pytest.mark.parametrize("total", ["²", "1" * 5000])
+def test_a_cj_total_that_is_no_count_is_a_parse_failure_naming_it_not_a_plugin_fault(rt, tmp_path, total):
+    """str.isdigit() takes '²' and 5,000 digits, which int() refuses: a ValueError out of the page's reading, recorded
+    as a plugin fault with its traceback logged, as if the plugin were broken."""
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text(encoding="utf-8")
+    (site / "advertisers-1.xml").write_text(page.replace('total-matched="3"', f'total-matched="{total}"'),
+                                            encoding="utf-8")
+    with capture_logs() as logs:
+        report = synced_api(rt, "cj", site)
+    (failure,) = report.failures
+    assert failure.stage == "parse" and failure.raw_key and "plugin fault" not in failure.reason
+    assert f"advertisers total-matched is {total[:20]!r}" in failure.reason and "not a count" in failure.reason
+    assert not [line for line in logs if "exc_info" in line]
+
+
+@pytest.mark.parametrize("name,file,answer,said", [
+    ("impact", "campaigns-1.json", [], "the answer is a list, not an object"),
+    ("impact", "campaigns-1.json", {"Campaigns": None}, "Campaigns is null, not a list"),
+    ("impact", "campaigns-1.json", {"Campaigns": [1]}, "a campaign is a number, not an object"),
+    ("impact", "campaigns-1.json", {"Campaigns": [], "@nextpageuri": 2}, "@nextpageuri is a number, not a string"),
+    ("offervault", "networks.json", [], "the answer is a list, not an object"),
+    ("offervault", "networks.json", {"networks": None}, "networks is null, not a list"),
+    ("offervault", "search-12-1.json", {"offers": 5}, "offers is a number, not a list"),
+    ("awin", "programmes.json", {"error": "unknown publisher"}, "the answer is an object, not a list"),
+    ("awin", "programmes.json", None, "the answer is null, not a list"),
+    ("awin", "details-1001.json", [], "the answer is a list, not an object"),
+])
+def test_an_api_answer_of_another_shape_is_a_parse_failure_saying_so_not_a_plugin_fault(rt, tmp_path, name, file,
+                                                                                        answer, said):
+    """An answer that is not the object or list the API documents (an error object, a null list) was read on as if it
+    were: "plugin fault: AttributeError: 'list' object has no attribute 'get'" with a traceback logged, as though the
+    plugin were broken, or for Awin each key of an error object "a programme without an id"."""
+    site = tmp_path / name
+    shutil.copytree(get_source(name).recorded_dir(), site)
+    (site / file).write_text(json.dumps(answer))
+    with capture_logs() as logs:
+        report = synced_api(rt, name, site)
+    failure = next(f for f in report.failures if f.stage == "parse")
+    assert said in failure.reason and "plugin fault" not in failure.reason and failure.raw_key
+    assert not [line for line in logs if "exc_info" in line]
 
 
 def test_an_offervault_search_that_repeats_its_page_under_a_count_of_a_billion_ends_that_networks_paging(rt,

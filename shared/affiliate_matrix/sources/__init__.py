@@ -22,6 +22,7 @@ from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 from xml.etree import ElementTree as ET
 
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.sources.parse_cost import MAX_NESTING_COST, MAX_REBUILT, nesting_cost, rebuilt_cost
 
 _REGISTRY: dict[str, type["Source"]] = {}
@@ -277,6 +278,18 @@ class ApiSource(Source):
         yield
 
 
+_JSON_KINDS = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
+def shaped(value, kind: type, what: str):
+    """`value` when it is of `kind` (dict or list): an API answer, or a part of it, of another shape (an error object, a
+    null list) is a ParseError saying so, not a plugin fault deep in the plugin's reading."""
+    if not isinstance(value, kind):
+        raise ParseError(f"{what} is {_JSON_KINDS.get(type(value), type(value).__name__)}, not {_JSON_KINDS[kind]}")
+    return value
+
+
 def attempt(read, *args):
     """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
     try:
@@ -296,10 +309,17 @@ def all_sources() -> dict[str, type[Source]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+class UnknownSource(InvalidInput, KeyError):
+    """No source plugin has that name: a person's typo, or a connection stored while its plugin existed (removed or
+    renamed since). Bad input (a 400 naming it, never a 500); a KeyError too, as a lookup by name raises."""
+
+    __str__ = Exception.__str__  # the message as it is, not quoted as a KeyError's key
+
+
 def get_source(name: str) -> type[Source]:
     sources = all_sources()
     if name not in sources:
-        raise KeyError(f"unknown source {name!r}; known: {', '.join(sources)}")
+        raise UnknownSource(f"unknown source {name!r}; known: {', '.join(sources)}")
     return sources[name]
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register, shaped
 
 
 @register
@@ -25,15 +25,16 @@ class Awin(ApiSource):
     async def listings(self, api, credentials):
         publisher = credentials["publisher_id"]
         programmes = await api.get(f"/publishers/{publisher}/programmes", {"relationship": "joined"})
-        for programme in programmes.data:
+        for programme in shaped(programmes.data, list, f"{programmes.url}: the answer"):
             if not isinstance(programme, dict) or programme.get("id") is None:
                 yield programmes, ParseError(f"{programmes.url}: a programme without an id: {str(programme)[:200]}")
                 continue
             details = await api.get(f"/publishers/{publisher}/programmedetails", {"advertiserId": programme["id"]})
-            yield details, attempt(programme_listing, programme, details.data)
+            yield details, attempt(programme_listing, programme, details.data, details.url)
 
 
-def programme_listing(programme: dict, details: dict) -> Listing:
+def programme_listing(programme: dict, details: dict, url: str) -> Listing:
+    details = shaped(details, dict, f"{url}: the answer")
     info, kpi = details.get("programmeInfo") or {}, details.get("kpi") or {}
     display = programme.get("displayUrl") or ""
     region = programme.get("primaryRegion") or {}

@@ -16,6 +16,7 @@ MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that 
 _NUMBER = r"[0-9]{1,12}(?:\.[0-9]{1,6})?"  # what the models keep (18 digits, 6 decimals)
 _PERCENT = re.compile(rf"^({_NUMBER})\s*%$")
 _AMOUNT = re.compile(rf"^([A-Z]{{3}})\s*({_NUMBER})$")
+_COUNT = re.compile(r"[0-9]{1,18}")  # a count or an id: ASCII digits, as many as a 64-bit integer holds
 
 
 @register
@@ -75,8 +76,8 @@ def read_page(root: ET.Element, url: str) -> tuple[list[Listing | Exception], in
     if advertisers is None:
         raise ParseError(f"{url}: no <advertisers> element")
     total = advertisers.get("total-matched", "")
-    if not total.isdigit():
-        raise ParseError(f"{url}: advertisers total-matched is {total!r}, not a count")
+    if not _COUNT.fullmatch(total):  # ASCII digits: str.isdigit() also takes '²', and 5,000 digits, which int() refuses
+        raise ParseError(f"{url}: advertisers total-matched is {total[:20]!r}, not a count")
     # Each advertiser read on its own: one it cannot read is that advertiser's failure, not the page's.
     return [attempt(_listing, a, url) for a in advertisers.findall("advertiser")], int(total)
 
@@ -87,7 +88,7 @@ def _text(element: ET.Element, path: str) -> str | None:
 
 def _listing(advertiser: ET.Element, url: str) -> Listing:
     advertiser_id = _text(advertiser, "advertiser-id")
-    if not advertiser_id or not advertiser_id.isdigit():
+    if not advertiser_id or not _COUNT.fullmatch(advertiser_id):
         raise ParseError(f"{url}: an advertiser's advertiser-id is {advertiser_id!r}, not a CID")
     where = f"{url}: advertiser {advertiser_id}"
     program_url = _text(advertiser, "program-url")

@@ -89,6 +89,9 @@ def read_feed(body: bytes) -> list[dict]:
 # Category names kept for one vendor listed again and again (a real one has two categories, each under a parent):
 # a feed listing one vendor under a million categories would otherwise be read name by name against all the others.
 MAX_CATEGORY_NAMES = 20
+# How deep categories nest (a real feed: a category and its subcategories, two deep). Each site is given the names of
+# every category above it, so a feed nesting 20,000 deep (a 2 KB zip) made each site a list of 20,000 names.
+MAX_CATEGORY_DEPTH = 10
 # ClickBank's own list of the newest vendors, beside the subject categories: where a vendor sits, not what it is about.
 NOT_A_SUBJECT = "New Products"
 
@@ -104,6 +107,8 @@ def _sites(stream) -> list[dict]:
                 raise _NotTheFeed(f"the feed's root element is <{element.tag}>, not <Catalog>")
         if event == "start":
             if element.tag == "Category":
+                if len(path) == MAX_CATEGORY_DEPTH:
+                    raise _NotTheFeed(f"the feed's categories are nested more than {MAX_CATEGORY_DEPTH} deep")
                 path.append(None)
             continue
         if element.tag == "Name" and path and path[-1] is None:

@@ -8,7 +8,7 @@ is the merchant's parent company (Adorama runs the SunnySports campaign), kept a
 import base64
 
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register, shaped
 from affiliate_matrix.taxonomy import country_code
 
 log = get_logger()
@@ -38,12 +38,13 @@ class Impact(ApiSource):
         for _ in range(MAX_PAGES):
             page = await api.get(path, params)
             asked.add(page.url)
-            for campaign in page.data.get("Campaigns", []):
+            data = shaped(page.data, dict, f"{page.url}: the answer")
+            for campaign in shaped(data.get("Campaigns", []), list, f"{page.url}: Campaigns"):
                 yield page, attempt(campaign_listing, campaign)
-            next_uri = page.data.get("@nextpageuri")
+            next_uri = data.get("@nextpageuri")
             if not next_uri:
                 return
-            path, params = next_uri, None
+            path, params = shaped(next_uri, str, f"{page.url}: @nextpageuri"), None
             if api.url_of(path) in asked:  # a page read already: the API loops
                 raise ParseError(f"{page.url}: its @nextpageuri {str(next_uri)[:200]!r} names a page already read")
         # Not the listing's end: a run that stops short must not pass for complete (it would withdraw the rest)
@@ -51,7 +52,7 @@ class Impact(ApiSource):
 
 
 def campaign_listing(campaign: dict) -> Listing:
-    campaign_id = str(campaign["CampaignId"])
+    campaign_id = str(shaped(campaign, dict, "a campaign")["CampaignId"])
     name = campaign["CampaignName"].strip()
     advertiser = (campaign.get("AdvertiserName") or "").strip()
     contract = str(campaign.get("ContractStatus") or "").strip()

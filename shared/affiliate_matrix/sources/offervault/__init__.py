@@ -4,7 +4,7 @@ politely, network by network (an offer in the search answer does not name its ne
 
 from decimal import Decimal
 
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register
+from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register, shaped
 
 MAX_PAGES = 500  # per network: the network's offerCount ends it first; this bounds a looping answer
 
@@ -24,7 +24,8 @@ class OfferVault(ApiSource):
 
     async def listings(self, api, credentials):
         networks = await api.get("/api/networks", {"site": "offervault"})
-        for network in networks.data.get("networks", []):
+        for network in shaped(shaped(networks.data, dict, f"{networks.url}: the answer").get("networks", []), list,
+                               f"{networks.url}: networks"):
             if not isinstance(network, dict) or network.get("id") is None:
                 yield networks, ParseError(f"{networks.url}: a network without an id: {str(network)[:200]}")
                 continue
@@ -34,7 +35,9 @@ class OfferVault(ApiSource):
             read, ids = 0, set()
             for number in range(1, MAX_PAGES + 1):
                 page = await api.post("/api/offers/search", search(network["id"], number))
-                offers = page.data.get("offers") or []  # the site leaves `offers` out past the last page
+                # the site leaves `offers` out past the last page
+                offers = shaped(shaped(page.data, dict, f"{page.url}: the answer").get("offers") or [], list,
+                                f"{page.url}: offers")
                 named = {str(offer["id"]) for offer in offers if isinstance(offer, dict) and offer.get("id") is not None}
                 if named and named <= ids:  # the same page again: its offerCount would be met only by MAX_PAGES
                     yield page, ParseError(f"{page.url}: network {network['id']}'s page {number} lists no offer not "
