@@ -219,3 +219,29 @@ def test_a_dry_run_of_an_event_no_rule_can_be_triggered_by_names_the_ones_it_can
     assert answer.status_code == 400
     assert "event.type: 'key.expired' triggers no rule; give one of program.delta, key.expiring" in \
         answer.json["error"]["message"]
+
+
+def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_since(env, tmp_path):
+    """GET /activations?rule_id= read the newest 500 activations of every rule and kept the rule's among them: a
+    rule whose firings were older than the last 500 of the others (a busy rule beside a quiet one) was answered
+    with none, as if it had never fired."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(ACTIVATIONS_INDEX)
+
+    def activation(rule_id: str, n: int, minute: int) -> dict:
+        return {"id": f"a_{rule_id}_{n}", "rule_id": rule_id, "trigger": "key.expiring", "event_id": f"e{n}",
+                "decision": "fired", "action": "alert", "action_event_id": "x", "outcome": "done", "detail": "",
+                "inputs": {}, "at": f"2026-11-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:{minute % 60:02d}:00+00:00"}
+
+    quiet = [activation("quiet", n, n) for n in range(2)]
+    busy = [activation("busy", n, 10 + n) for n in range(501)]  # all newer than the quiet rule's
+    rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, quiet + busy, refresh=True)
+    triggers = function_client("triggers")
+    items = triggers.get("/activations?rule_id=quiet", headers=env["read"]).json["items"]
+    assert [a["id"] for a in items] == ["a_quiet_1", "a_quiet_0"]
+    items = triggers.get("/activations?rule_id=busy&limit=3", headers=env["read"]).json["items"]
+    assert [a["id"] for a in items] == ["a_busy_500", "a_busy_499", "a_busy_498"]

@@ -113,5 +113,4 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
 def activations_for(rt, params: ActivationsParams) -> list[dict]:
     from affiliate_matrix.rules.store import activations
 
-    rows = activations(rt, limit=500 if params.rule_id else params.limit)
-    return [row for row in rows if params.rule_id in (None, row["rule_id"])][:params.limit]
+    return activations(rt, limit=params.limit, rule_id=params.rule_id)

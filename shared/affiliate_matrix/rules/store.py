@@ -175,9 +175,13 @@ def mirror_activation(rt, activation: dict) -> None:
     rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [activation], refresh=True)
 
 
-def activations(rt, limit: int = 50) -> list[dict]:
+def activations(rt, limit: int = 50, rule_id: str | None = None) -> list[dict]:
+    """The newest activations, of every rule or of `rule_id` alone (filtered in the search, not among the newest of
+    all: a quiet rule's older firings are still found beside a busy rule's)."""
     from affiliate_matrix.search import SearchQuery, SortKey
 
     rt.index.ensure_index(ACTIVATIONS_INDEX)
-    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(sort=[SortKey(field="at", order="desc")], size=limit))
+    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(
+        filters={"rule_id": [rule_id]} if rule_id is not None else {}, sort=[SortKey(field="at", order="desc")],
+        size=limit))
     return [hit.doc for hit in result.hits]
