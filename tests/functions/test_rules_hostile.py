@@ -245,3 +245,16 @@ def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_si
     assert [a["id"] for a in items] == ["a_quiet_1", "a_quiet_0"]
     items = triggers.get("/activations?rule_id=busy&limit=3", headers=env["read"]).json["items"]
     assert [a["id"] for a in items] == ["a_busy_500", "a_busy_499", "a_busy_498"]
+
+
+def test_a_dry_run_of_a_schedule_rule_says_no_event_dispatches_it(env):
+    """A schedule rule fires on its ticks, never on an event; a dry run of one against an event answered
+    triggered_by_this_event: false beside would_dispatch naming its action, as if the event would set it off."""
+    triggers = function_client("triggers")
+    rule = {"id": "daily", "trigger": {"schedule": "0 6 * * *"}, "condition": "stats.programs >= 0",
+            "action": {"type": "alert", "params": {"text": "x"}}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/daily/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": {}})
+    assert verdict.status_code == 200, verdict.json
+    assert verdict.json["holds"] is True and verdict.json["triggered_by_this_event"] is False
+    assert verdict.json["would_dispatch"] is None

@@ -103,11 +103,11 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         holds, error = compiled(rule).execute(context_of(values)) is True, None
     except Exception as exc:  # what the engine would count as a failure
         holds, error = None, f"{type(exc).__name__}: {exc}"
-    wrong_trigger = rule.trigger.event is not None and event.type != "dev.affiliatematrix." + rule.trigger.event
-    return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs,
-            "triggered_by_this_event": not wrong_trigger and rule.trigger.event is not None,
+    # a schedule rule fires on its ticks: no event triggers it
+    triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
+    return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if holds and not wrong_trigger and rule.enabled else None}
+            if holds and triggered and rule.enabled else None}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:
