@@ -258,3 +258,24 @@ def test_a_dry_run_of_a_schedule_rule_says_no_event_dispatches_it(env):
     assert verdict.status_code == 200, verdict.json
     assert verdict.json["holds"] is True and verdict.json["triggered_by_this_event"] is False
     assert verdict.json["would_dispatch"] is None
+
+
+HUGE = int("9" * 400)  # a JSON number no float holds: the CEL library cannot take it into a context
+
+
+def test_event_data_holding_a_number_too_large_for_a_condition_is_a_400_not_a_500(env):
+    """Event data goes into the conditions' context whole (event.data); an integer past a double's range (JSON has no
+    limit) made the CEL library refuse the whole context with a ValueError, out of the engine: a 500 to a dry run
+    sent by a read token, and to an event (Knative redelivered it for half an hour, every rule of its type missing
+    it). It is refused as the event's data, naming the problem."""
+    triggers = function_client("triggers")
+    rule = {"id": "any", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    data = {"path": "connections/awin", "days": 7, "extra": {"n": [HUGE]}}
+    verdict = triggers.post("/rules/any/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": data})
+    assert verdict.status_code == 400, verdict.json
+    assert "event.data.extra.n[0]: a number too large" in verdict.json["error"]["message"]
+    delivered = deliver_event(triggers, "triggers", KEY_EXPIRING, data)
+    assert delivered.status_code == 400 and "a number too large" in delivered.json["error"]["message"]
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {**data, "extra": {}}, id="e2").status_code == 204

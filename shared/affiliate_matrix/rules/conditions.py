@@ -397,6 +397,25 @@ def trial(program) -> None:
         raise ConditionError(f"condition: must give true or false, gives {type(result).__name__} ({result!r})")
 
 
+def check_numbers(value, where: str) -> None:
+    """InvalidInput naming the first number in `value` (decoded JSON, which bounds no integer) that the CEL library
+    cannot take into a context: an integer past a double's range, with which it refuses the whole context."""
+    from affiliate_matrix.errors import InvalidInput
+
+    stack = [(where, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack += [(f"{path}.{key}", child) for key, child in item.items()]
+        elif isinstance(item, list):
+            stack += [(f"{path}[{i}]", child) for i, child in enumerate(item)]
+        elif isinstance(item, int):
+            try:
+                float(item)
+            except OverflowError:
+                raise InvalidInput(f"{path[:200]}: a number too large for a condition (past ±1.8e308)") from None
+
+
 def compile_condition(text: str):
     import cel
 

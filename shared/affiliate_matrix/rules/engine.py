@@ -20,7 +20,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
-from affiliate_matrix.rules.conditions import compile_condition, context_of
+from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
 from affiliate_matrix.rules.store import current_rules, disable_rule, load_state, record_activation, update_state
 
@@ -254,6 +254,7 @@ def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime 
 
 def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
     """What the event puts in the context (event, and delta/program, key or budget) and the activation's inputs."""
+    check_numbers(event.data, "event.data")  # all of it goes into the context, as event.data
     values["event"] = {"id": event.id, "type": event.type, "source": event.source, "subject": event.subject or "",
                        "time": event.time.isoformat(), "data": event.data}
     inputs |= {"event_id": event.id, "event_type": event.type}
