@@ -279,3 +279,32 @@ def test_event_data_holding_a_number_too_large_for_a_condition_is_a_400_not_a_50
     delivered = deliver_event(triggers, "triggers", KEY_EXPIRING, data)
     assert delivered.status_code == 400 and "a number too large" in delivered.json["error"]["message"]
     assert deliver_event(triggers, "triggers", KEY_EXPIRING, {**data, "extra": {}}, id="e2").status_code == 204
+
+
+@pytest.mark.parametrize("url", ["https://[::1/services/T0/B0/SECRET", "https://[zz]/services/T0/B0/SECRET",
+                                 "https://hooks.slack.com]/services/T0/B0/SECRET"])
+def test_a_webhook_address_python_cannot_split_is_neither_a_500_nor_shown_to_a_read_token(env, tmp_path, url):
+    """A notify rule's webhook address is its credential, shown to a read token as its host alone; the host was found
+    with urlsplit, which raises on a malformed bracket (an address the rule's own check let through): GET /rules, GET
+    /rules/{id} and a dry run answered a read token 500, for every rule, because of one. Such an address, which the
+    notify action could never post to, is refused when a rule is written; one stored before is shown with no host."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = {"id": "ping-me", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}, "cooldown_s": 0}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400 and "SECRET" not in refused.get_data(as_text=True)
+    assert "action.params.webhook_url: not an http(s) URL with a valid host" in refused.json["error"]["message"]
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(rule), create=True)
+    listed = triggers.get("/rules", headers=env["read"])
+    one = triggers.get("/rules/ping-me", headers=env["read"])
+    verdict = triggers.post("/rules/ping-me/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": {}})
+    for answer in (listed, one, verdict):
+        assert answer.status_code == 200, answer.get_data()[:200]
+        assert "SECRET" not in answer.get_data(as_text=True)
+    assert one.json["action"]["params"]["webhook_url"] == "https://…"
+    assert triggers.get("/rules/ping-me", headers=env["admin"]).json["action"]["params"]["webhook_url"] == url

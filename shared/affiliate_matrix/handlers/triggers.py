@@ -28,9 +28,13 @@ def shown_to(rule: dict, role: str) -> dict:
     params = rule.get("action", {}).get("params") or {}
     if role == "admin" or "webhook_url" not in params:
         return rule
-    parts = urlsplit(str(params["webhook_url"]))
-    host = parts.netloc.rpartition("@")[2]
-    return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": f"{parts.scheme}://{host}/…"}}}
+    url = str(params["webhook_url"])
+    try:
+        host = urlsplit(url).netloc.rpartition("@")[2]
+    except ValueError:  # a bracket it cannot read, in a rule stored before `checked` refused such addresses
+        host = ""
+    shown = f"{url.partition(':')[0]}://{host + '/' if host else ''}…"  # the scheme: http or https (Action)
+    return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
 
 
 def forget_state(rt, rule_id: str, _rule, _etag) -> None:
