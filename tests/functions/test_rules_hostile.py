@@ -124,7 +124,7 @@ def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
-    key = "rules/activations/2026-11-22/a_000000000000000000000000.json"
+    key = "activations/2026-11-22/a_000000000000000000000000.json"
     Runtime("test", Settings(data_dir=tmp_path)).store.put(key, damage, content_type="application/json")
     triggers = function_client("triggers")
     reply = deliver_event(triggers, "triggers", "dev.affiliatematrix.action.alert", {

@@ -14,7 +14,8 @@ from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
 
 log = get_logger()
 _FIELD = re.compile(r"\{(\w+)\}")
-_ACTIVATION_KEY = re.compile(r"^rules/activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
+# store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
+_ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
 
 

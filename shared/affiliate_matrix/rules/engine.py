@@ -22,7 +22,8 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import current_rules, disable_rule, load_state, record_activation, update_state
+from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state,
+                                           record_activation, update_state)
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
@@ -224,10 +225,6 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     RULE_ACTIVATIONS.labels(rule.id, "error").inc()
     log.warning("rule.failed", rule_id=rule.id, error=reason, failures=state["failures"], disabled=disabled)
     return activation
-
-
-def activation_key(activation: str, at: datetime) -> str:
-    return f"rules/activations/{at.date()}/{activation}.json"
 
 
 def activation_id(key: str) -> str:

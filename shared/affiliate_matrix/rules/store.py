@@ -3,7 +3,11 @@ and alerts mirrored to the search index for the dashboards.
 
     rules/<id>.json                       the rule document
     rules/state/<id>.json                 last firing, consecutive failures
-    rules/activations/<day>/<id>.json     one per decision to act (fired, cooldown, error)
+    activations/<day>/<id>.json           one per decision to act (fired, cooldown, error)
+
+Activations are kept apart from rules/, which every event lists (current_rules): under it, that listing walked
+every activation ever recorded. Those recorded before are under rules/activations/, read by nothing but an action
+in flight then (actions.record_outcome).
 """
 
 import json
@@ -163,10 +167,13 @@ def update_state(store, rule_id: str, change) -> dict:
     raise ConflictError(f"rule {rule_id} state kept changing")
 
 
+def activation_key(activation_id: str, at: datetime) -> str:
+    return f"activations/{at.date()}/{activation_id}.json"
+
+
 def record_activation(rt, activation: dict) -> None:
-    at = datetime.fromisoformat(activation["at"])
-    rt.store.put(f"rules/activations/{at.date()}/{activation['id']}.json", json.dumps(activation).encode(),
-                 content_type="application/json")
+    rt.store.put(activation_key(activation["id"], datetime.fromisoformat(activation["at"])),
+                 json.dumps(activation).encode(), content_type="application/json")
     mirror_activation(rt, activation)
 
 
