@@ -308,3 +308,29 @@ def test_a_webhook_address_python_cannot_split_is_neither_a_500_nor_shown_to_a_r
         assert "SECRET" not in answer.get_data(as_text=True)
     assert one.json["action"]["params"]["webhook_url"] == "https://…"
     assert triggers.get("/rules/ping-me", headers=env["admin"]).json["action"]["params"]["webhook_url"] == url
+
+
+def test_a_rebuild_replays_every_connection_a_damaged_one_aside(env, tmp_path, monkeypatch, capsys):
+    """A rebuild_index action re-parses every directory connection's pages; it read the connections one by one with
+    load_connection, so a damaged one (truncated, hand-edited) raised out of the action: the connections after it
+    were not replayed and the activation said only the damage. Damaged data is named and the rest keeps working,
+    as the scheduled syncs read the same list."""
+    from types import SimpleNamespace
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.rules.actions import rebuild_index
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for connection_id in ("a-first", "c-last"):
+        save_connection(rt.store, Connection(id=connection_id, source="affiliatefix"))
+    rt.store.put("connections/b-damaged.json", b'{"id": "b-damaged", "sour', content_type="application/json")
+    replayed = []
+    monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id, replay: replayed.append(connection_id)
+                        or SimpleNamespace(records=3))
+    outcome = rebuild_index(rt, {}, {})
+    assert replayed == ["a-first", "c-last"]
+    assert outcome.startswith("replayed a-first (3 records), c-last (3 records)")
+    assert "connections/b-damaged.json" in outcome and "connections/b-damaged.json" in capsys.readouterr().err
