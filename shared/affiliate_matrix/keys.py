@@ -191,7 +191,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
             {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
     except Exception as exc:  # nothing written yet: nothing to put back
         reason = _reason(exc, current.data.values())
-        _publish_failure(rt, path, None, reason, [], old_key_live=True)
+        _publish_failure(rt, path, None, reason, [], old_key_live=True, at=now)
         raise RotationFailed(f"key {path!r}: no new version was made: {reason}") from None
     try:
         version = rt.secrets.write(path, new, cas=current.version)
@@ -206,7 +206,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
                 outcome = ("the write of the new version failed ({}) and the secret store could not be read after "
                            "it, so which key it holds is unknown; both stay valid at the provider. The next rotation "
                            "goes on from the version stored (amx keys status shows it)")
-            _publish_failure(rt, path, None, reason, [], old_key_live=True if version is None else None)
+            _publish_failure(rt, path, None, reason, [], old_key_live=True if version is None else None, at=now)
             if not isinstance(exc, Exception):
                 raise
             raise RotationFailed(f"key {path!r}: " + outcome.format(reason)) from None
@@ -232,7 +232,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         if restored or withdrawn:
             _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
         failed = [_redacted(f, secret_values) for f in failed]
-        _publish_failure(rt, path, version, reason, failed, old_key_live=restored)
+        _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
         if revoked:
@@ -344,13 +344,14 @@ def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: st
 
 
 def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str],
-                     old_key_live: bool | None) -> None:
-    """old_key_live: the old key is the one stored (True), it is not (False), or that is unknown (None)."""
+                     old_key_live: bool | None, at: datetime) -> None:
+    """old_key_live: the old key is the one stored (True), it is not (False), or that is unknown (None). The event's
+    id is of this rotation (`at`, its time): one that made no version (None) is not another's, days apart."""
     log.error("key.rotation_failed", secret_path=path, version=version, reason=reason, old_key_live=old_key_live)
     try:
         rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {
             "path": path, "version": version, "reason": reason, "failed": failed, "old_key_live": old_key_live},
-            key=f"{path}|{version}|failed"))
+            key=f"{path}|{version}|failed|{at.isoformat()}"))
     except Exception as exc:  # the failure is logged above; the caller still hears of it
         log.error("key.rotation_failed_not_published", secret_path=path, error=type(exc).__name__)
 
@@ -379,7 +380,9 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
         mark_unhealthy(rt, connection.id, _revoked_reason(path) + now.isoformat(timespec="seconds"))
         flagged.append(connection.id)
     save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
-    rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged}, key=f"{path}|revoked"))
+    # of the versions up to the current one: a revocation run again is the same event, one after a key added again not
+    rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged},
+                              key=f"{path}|revoked|{metadata.current_version}"))
     log.warning("key.revoked", secret_path=path, connections=flagged)
     return flagged
 

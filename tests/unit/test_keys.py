@@ -309,3 +309,34 @@ def test_a_key_revoked_while_it_is_rotated_stays_revoked(rt, monkeypatch, when):
     assert load_record(rt, PATH)[0].revoked_at == NOW
     assert rt.provider.valid == {"first-key-1234"}  # the minted key retired; the revoked one is the person's to retire
     assert [f["old_key_live"] for f in rt.failures] == [False]
+
+
+def test_each_revocation_and_each_failed_rotation_is_an_event_of_its_own(rt, monkeypatch):
+    """Consumers do an event's work once per (source, id) for good (events/done/). key.revoked took its id from the
+    path alone, so a key revoked, added again and revoked again announced the second revocation under the first's
+    id, and a rule on key.revoked (notify: "a key was revoked") never heard of it; so did key.rotation.failed for two
+    rotations that made no new version (a refused write, a provider refusing to mint), days apart. A revocation run
+    again as it was (nothing written since) is still the same event."""
+    from datetime import timedelta
+
+    from affiliate_matrix.events import KEY_REVOKED
+    from affiliate_matrix.keys import revoke
+
+    def ids(kind):
+        return [e.id for e in rt.bus.published if e.type == kind]
+
+    revoke(rt, PATH, NOW)
+    revoke(rt, PATH, NOW + timedelta(minutes=1))  # run again: nothing new to revoke
+    assert len(set(ids(KEY_REVOKED))) == 1
+    add_key(rt, KeyRecord(path=PATH, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": "second-key-5678"})
+    revoke(rt, PATH, NOW + timedelta(days=1))
+    assert len(ids(KEY_REVOKED)) == 3 and len(set(ids(KEY_REVOKED))) == 2
+
+    add_key(rt, KeyRecord(path=PATH, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": "third-key-9012"})
+    monkeypatch.setattr(LocalSecretStore, "write", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "disk full")))
+    for day in (2, 3):
+        with pytest.raises(RotationFailed):
+            rotate(rt, PATH, NOW + timedelta(days=day))
+    assert len(set(ids(KEY_ROTATION_FAILED))) == 2
