@@ -334,3 +334,30 @@ def test_a_rebuild_replays_every_connection_a_damaged_one_aside(env, tmp_path, m
     assert replayed == ["a-first", "c-last"]
     assert outcome.startswith("replayed a-first (3 records), c-last (3 records)")
     assert "connections/b-damaged.json" in outcome and "connections/b-damaged.json" in capsys.readouterr().err
+
+
+def test_a_trigger_delivered_again_after_its_action_was_done_keeps_the_actions_outcome(env, tmp_path):
+    """An event is delivered again when any of its work failed (another rule's state write lost a race, the index
+    answered 503): a rule that fired the first time fires again under the same ids, and its action, done meanwhile,
+    is skipped as a duplicate where the Broker routes it. The engine wrote the activation again all the same, as
+    'dispatched', over the outcome the action had recorded: GET /activations said the action was never done."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rule = Rule.model_validate({"id": "loud", "trigger": {"event": "key.expiring"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 3600})
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [fired] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})
+    [action] = [e for e in rt.bus.published if e.type == "dev.affiliatematrix.action.alert"]
+    execute(rt, action)
+    [again] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})  # the event delivered again
+    assert again["id"] == fired["id"]
+    items = function_client("triggers").get("/activations", headers=env["read"]).json["items"]
+    assert [(a["id"], a["decision"], a["outcome"]) for a in items] == [(fired["id"], "fired", "done")]

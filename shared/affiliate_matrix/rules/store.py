@@ -172,8 +172,17 @@ def activation_key(activation_id: str, at: datetime) -> str:
 
 
 def record_activation(rt, activation: dict) -> None:
-    rt.store.put(activation_key(activation["id"], datetime.fromisoformat(activation["at"])),
-                 json.dumps(activation).encode(), content_type="application/json")
+    """Write the activation and mirror it, unless it is a firing recorded before whose action has recorded its outcome
+    since (actions.record_outcome): an event delivered again fires again under the same ids, and its action, already
+    done, is skipped where it is routed, so what that outcome says stays."""
+    from affiliate_matrix.storage import read_json
+
+    key = activation_key(activation["id"], datetime.fromisoformat(activation["at"]))
+    if activation["decision"] == "fired":
+        stored, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
+        if stored is not None and stored.get("decision") == "fired" and stored.get("outcome") != "dispatched":
+            return
+    rt.store.put(key, json.dumps(activation).encode(), content_type="application/json")
     mirror_activation(rt, activation)
 
 
