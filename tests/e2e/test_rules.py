@@ -379,3 +379,17 @@ def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fail
     fired = on_schedule(rt, datetime(2026, 11, 22, 3, 0, 30, tzinfo=UTC))
     assert sorted((a["rule_id"], a["decision"]) for a in fired) == [("bad-minute", "error"), ("nightly-alert", "fired")]
     assert "Bad minute" in next(a["detail"] for a in fired if a["rule_id"] == "bad-minute")
+
+
+def test_a_dry_run_of_a_disabled_rule_says_it_dispatches_nothing(tmp_path):
+    """`amx rules test` of a rule disabled (by hand, or for its failures) whose condition holds said it would
+    dispatch its action, which the engine never does for a disabled rule (POST /rules/{id}/test says nothing would)."""
+    (tmp_path / "rule.yaml").write_text(
+        "id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\naction: {type: alert}\n")
+    assert amx_in(1 << 30, tmp_path, "rules", "add", "rule.yaml").returncode == 0
+    assert amx_in(1 << 30, tmp_path, "rules", "disable", "r1", "--reason", "noisy").returncode == 0
+    event = Event.make(PROGRAM_DELTA, "/index", {"id": "d1", "program_id": "p_0000000000000000", "change": "updated"})
+    (tmp_path / "event.json").write_text(event.model_dump_json())
+    tested = amx_in(1 << 30, tmp_path, "rules", "test", "r1", "--event", "event.json")
+    assert tested.returncode == 0 and "would dispatch" not in tested.stdout, tested.stdout
+    assert "→ true: no action: the rule is disabled (noisy)" in tested.stdout, tested.stdout
