@@ -77,6 +77,8 @@ def on_schedule(rt, now: datetime) -> list[dict]:
                                    trigger_id=f"{rule.trigger.key}@{tick.isoformat()}", detail=note)
             note = note if not activations else ""  # said once, in the rule's first activation
             fired += activations
+            if any(a["outcome"] == "disabled" for a in activations):
+                break  # disabled by its failures: its ticks left in this ping are not evaluated
     if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
         update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
