@@ -226,10 +226,26 @@ def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_si
     rule whose firings were older than the last 500 of the others (a busy rule beside a quiet one) was answered
     with none, as if it had never fired."""
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
     from affiliate_matrix.runtime import Runtime
 
-    rt = Runtime("test", Settings(data_dir=tmp_path))
+    one_rules_activations(env, Runtime("test", Settings(data_dir=tmp_path)))
+
+
+@pytest.mark.slow
+def test_the_activations_of_one_rule_are_found_on_opensearch(env, monkeypatch, opensearch_node):
+    import uuid
+
+    from affiliate_matrix.runtime import Runtime
+
+    for name, value in {"AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url,
+                        "AMX_INDEX_PREFIX": f"a{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    one_rules_activations(env, Runtime("test"))
+
+
+def one_rules_activations(env, rt):
+    from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
+
     rt.index.ensure_index(ACTIVATIONS_INDEX)
 
     def activation(rule_id: str, n: int, minute: int) -> dict:
