@@ -339,7 +339,9 @@ def park(rt, cloud_event) -> None:
         data = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data  # binary, not JSON
         record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(exc)}
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
+    kind = str(cloud_event.get("type"))[:200]
+    structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
     key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(source, event_id)}.json"
     rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
-    log.error("event.dead_lettered", event_id=event_id[:200], type=str(cloud_event.get("type"))[:200],
-              destination=destination, refused=record.get("refused"))
+    log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
+              refused=record.get("refused"))
