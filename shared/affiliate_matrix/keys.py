@@ -7,7 +7,8 @@ new key) or `manual` (a person does it; we warn before expiry). A rotation write
 version with check-and-set, verifies it with every dependent connection's test, records it and
 only then destroys the older versions. It is all or nothing: whatever fails once the new version is
 written (a refused check, a check that raises, a record changed meanwhile, Vault, the bus) puts
-the old value back as the newest version and the record as it was, publishes key.rotation.failed
+the old value back as the newest version and the record as it was (unless a revocation landed meanwhile: then the
+new version is destroyed too, and neither key is live), publishes key.rotation.failed
 with the reason (secret values blanked out) and raises RotationFailed. A write of the new version that
 fails changes nothing (one that landed with its answer lost goes on as written), and is such a failure too;
 when the store cannot be read after it, which key it holds is unknown, and the failure says so (old_key_live
@@ -190,7 +191,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
             {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
     except Exception as exc:  # nothing written yet: nothing to put back
         reason = _reason(exc, current.data.values())
-        _publish_failure(rt, path, None, reason, [], old_key_live=True)
+        _publish_failure(rt, path, None, reason, [], old_key_live=True, at=now)
         raise RotationFailed(f"key {path!r}: no new version was made: {reason}") from None
     try:
         version = rt.secrets.write(path, new, cas=current.version)
@@ -205,7 +206,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
                 outcome = ("the write of the new version failed ({}) and the secret store could not be read after "
                            "it, so which key it holds is unknown; both stay valid at the provider. The next rotation "
                            "goes on from the version stored (amx keys status shows it)")
-            _publish_failure(rt, path, None, reason, [], old_key_live=True if version is None else None)
+            _publish_failure(rt, path, None, reason, [], old_key_live=True if version is None else None, at=now)
             if not isinstance(exc, Exception):
                 raise
             raise RotationFailed(f"key {path!r}: " + outcome.format(reason)) from None
@@ -223,13 +224,21 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         rt.bus.publish(Event.make(KEY_ROTATED, "/keys", {"path": path, "version": version}, key=f"{path}|{version}"))
     except BaseException as exc:
         reason = _reason(exc, secret_values)
-        restored = _roll_back(rt, record, current, version, written_etag, new.values())
-        if restored:
-            _retire(hook_source, path, new, "the new key, rolled back")
+        # Revoked meanwhile (its record says so): putting the old key back would bring back the very key revoked, so
+        # the new version goes the way of the others instead, and neither key is live.
+        revoked = _revoked_meanwhile(rt, path)
+        restored = not revoked and _roll_back(rt, record, current, version, written_etag, new.values())
+        withdrawn = revoked and _destroy_live(rt, path, secret_values)
+        if restored or withdrawn:
+            _retire(hook_source, path, new, "the new key, rolled back" if restored else "the new key, its path revoked")
         failed = [_redacted(f, secret_values) for f in failed]
-        _publish_failure(rt, path, version, reason, failed, old_key_live=restored)
+        _publish_failure(rt, path, version, reason, failed, old_key_live=restored, at=now)
         if not isinstance(exc, Exception):
             raise  # an interrupt: put back, then stop as asked
+        if revoked:
+            raise RotationFailed(f"key {path!r}: revoked while version {version} was rotated in ({reason}); " + (
+                "no version of it is live" if withdrawn else "version(s) written since could NOT be destroyed: "
+                "revoke it again (amx keys revoke)")) from None
         if not restored:
             raise RotationFailed(f"key {path!r}: version {version} failed ({reason}) and could NOT be rolled back: "
                                  "it is live; see the logs") from None
@@ -303,6 +312,24 @@ def _clear_mark(rt, verified: Connection) -> None:
                   remedy="re-test the connection (POST /connections/{id}/test)")
 
 
+def _revoked_meanwhile(rt, path: str) -> bool:
+    """Whether the key's record says it was revoked (by a revocation that landed during a rotation)."""
+    try:
+        return load_record(rt, path)[0].revoked_at is not None
+    except Exception:  # unreadable now: not known to be revoked, so rolled back as any failed rotation
+        return False
+
+
+def _destroy_live(rt, path: str, secret_values) -> bool:
+    """Destroy every version still live (a rotation's, written after or beside a revocation); whether that was done."""
+    try:
+        rt.secrets.destroy(path, [n for n, meta in rt.secrets.metadata(path).versions.items() if not meta["destroyed"]])
+        return True
+    except Exception as exc:
+        log.critical("key.revoked_version_live", secret_path=path, error=_reason(exc, secret_values))
+        return False
+
+
 def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: str | None, new_values=()) -> bool:
     """The old value as the newest version (it may be destroyed already) and the record as it was."""
     try:
@@ -317,13 +344,14 @@ def _roll_back(rt, record: KeyRecord, old, failed_version: int, written_etag: st
 
 
 def _publish_failure(rt, path: str, version: int | None, reason: str, failed: list[str],
-                     old_key_live: bool | None) -> None:
-    """old_key_live: the old key is the one stored (True), it is not (False), or that is unknown (None)."""
+                     old_key_live: bool | None, at: datetime) -> None:
+    """old_key_live: the old key is the one stored (True), it is not (False), or that is unknown (None). The event's
+    id is of this rotation (`at`, its time): one that made no version (None) is not another's, days apart."""
     log.error("key.rotation_failed", secret_path=path, version=version, reason=reason, old_key_live=old_key_live)
     try:
         rt.bus.publish(Event.make(KEY_ROTATION_FAILED, "/keys", {
             "path": path, "version": version, "reason": reason, "failed": failed, "old_key_live": old_key_live},
-            key=f"{path}|{version}|failed"))
+            key=f"{path}|{version}|failed|{at.isoformat()}"))
     except Exception as exc:  # the failure is logged above; the caller still hears of it
         log.error("key.rotation_failed_not_published", secret_path=path, error=type(exc).__name__)
 
@@ -352,7 +380,9 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
         mark_unhealthy(rt, connection.id, _revoked_reason(path) + now.isoformat(timespec="seconds"))
         flagged.append(connection.id)
     save_record(rt, record.model_copy(update={"revoked_at": now}), etag)
-    rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged}, key=f"{path}|revoked"))
+    # of the versions up to the current one: a revocation run again is the same event, one after a key added again not
+    rt.bus.publish(Event.make(KEY_REVOKED, "/keys", {"path": path, "connections": flagged},
+                              key=f"{path}|revoked|{metadata.current_version}"))
     log.warning("key.revoked", secret_path=path, connections=flagged)
     return flagged
 

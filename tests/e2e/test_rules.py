@@ -379,3 +379,32 @@ def test_a_schedule_is_judged_when_the_rule_is_written_and_a_stored_bad_one_fail
     fired = on_schedule(rt, datetime(2026, 11, 22, 3, 0, 30, tzinfo=UTC))
     assert sorted((a["rule_id"], a["decision"]) for a in fired) == [("bad-minute", "error"), ("nightly-alert", "fired")]
     assert "Bad minute" in next(a["detail"] for a in fired if a["rule_id"] == "bad-minute")
+
+
+def test_a_dry_run_of_a_disabled_rule_says_it_dispatches_nothing(tmp_path):
+    """`amx rules test` of a rule disabled (by hand, or for its failures) whose condition holds said it would
+    dispatch its action, which the engine never does for a disabled rule (POST /rules/{id}/test says nothing would)."""
+    (tmp_path / "rule.yaml").write_text(
+        "id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\naction: {type: alert}\n")
+    assert amx_in(1 << 30, tmp_path, "rules", "add", "rule.yaml").returncode == 0
+    assert amx_in(1 << 30, tmp_path, "rules", "disable", "r1", "--reason", "noisy").returncode == 0
+    event = Event.make(PROGRAM_DELTA, "/index", {"id": "d1", "program_id": "p_0000000000000000", "change": "updated"})
+    (tmp_path / "event.json").write_text(event.model_dump_json())
+    tested = amx_in(1 << 30, tmp_path, "rules", "test", "r1", "--event", "event.json")
+    assert tested.returncode == 0 and "would dispatch" not in tested.stdout, tested.stdout
+    assert "→ true: no action: the rule is disabled (noisy)" in tested.stdout, tested.stdout
+
+
+def test_a_schedule_rule_disabled_by_its_failures_is_not_evaluated_for_the_rest_of_the_ping(rt):
+    """A ping fires each tick missed since the last (up to 60 a rule): a rule raising on every tick was disabled at
+    its third failure, and evaluated all the same for every tick left in the ping, each one more failure, another
+    error activation and another write of the disabled rule: 60 activations of a rule disabled at the third."""
+    from affiliate_matrix.rules.store import load_rule
+
+    assert on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC)) == []
+    save_rule(rt.store, Rule(id="broken", trigger={"schedule": "* * * * *"}, condition='int(now) == 1',
+                             action={"type": "alert"}), create=True)  # stored as written: raises on every tick
+    fired = on_schedule(rt, datetime(2026, 11, 22, 8, 40, tzinfo=UTC))
+    assert [(a["decision"], a["outcome"]) for a in fired] == [("error", "failed")] * 2 + [("error", "disabled")]
+    assert not load_rule(rt.store, "broken")[0].enabled
+    assert on_schedule(rt, datetime(2026, 11, 22, 8, 45, tzinfo=UTC)) == []

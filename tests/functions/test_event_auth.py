@@ -279,3 +279,30 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     (sync,) = [key for key in rt.store.list("syncs/")]
     assert json.loads(rt.store.get(sync).data)["connection_id"] == "awin"
     assert deliver(app("scrape"), resync, "scrape").status_code == 403  # not where resync is routed
+
+
+@pytest.mark.parametrize("unfit,refused", [
+    ({"data": ["a", "list"]}, "event data must be a JSON object, not a list"),
+    ({"id": "x" * 300}, "event id: String should have at most 200 characters"),
+    ({"type": "dev..affiliatematrix"}, "event type: String should match pattern"),
+    ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
+])
+def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
+    """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it
+    with the dead-letter sink; the sink read the dead letter with the same checks and refused it too, so the Broker
+    dropped it: the events the checks exist to set aside for a person were the ones lost. The sink parks such an
+    event as it came (under dead-letters/unfit/), with why it was refused."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1},
+             "knativeerrordest": "http://triggers.amx.svc.cluster.local/", **unfit}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    reply = app("triggers").post("/dead-letters", headers=headers, data=body)
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    [key] = rt.store.list("dead-letters/")
+    assert key.startswith("dead-letters/unfit/")
+    letter = json.loads(rt.store.get(key).data)
+    assert refused in letter["refused"] and letter["event"]["id"] == event["id"]
+    assert letter["event"]["data"] == event["data"] and letter["destination"] == event["knativeerrordest"]

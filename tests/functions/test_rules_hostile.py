@@ -124,7 +124,7 @@ def test_an_action_whose_activation_record_is_damaged_is_done_once_and_names_it(
     from affiliate_matrix.config import Settings
     from affiliate_matrix.runtime import Runtime
 
-    key = "rules/activations/2026-11-22/a_000000000000000000000000.json"
+    key = "activations/2026-11-22/a_000000000000000000000000.json"
     Runtime("test", Settings(data_dir=tmp_path)).store.put(key, damage, content_type="application/json")
     triggers = function_client("triggers")
     reply = deliver_event(triggers, "triggers", "dev.affiliatematrix.action.alert", {
@@ -219,3 +219,161 @@ def test_a_dry_run_of_an_event_no_rule_can_be_triggered_by_names_the_ones_it_can
     assert answer.status_code == 400
     assert "event.type: 'key.expired' triggers no rule; give one of program.delta, key.expiring" in \
         answer.json["error"]["message"]
+
+
+def test_the_activations_of_one_rule_are_found_however_many_other_rules_fired_since(env, tmp_path):
+    """GET /activations?rule_id= read the newest 500 activations of every rule and kept the rule's among them: a
+    rule whose firings were older than the last 500 of the others (a busy rule beside a quiet one) was answered
+    with none, as if it had never fired."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    one_rules_activations(env, Runtime("test", Settings(data_dir=tmp_path)))
+
+
+@pytest.mark.slow
+def test_the_activations_of_one_rule_are_found_on_opensearch(env, monkeypatch, opensearch_node):
+    import uuid
+
+    from affiliate_matrix.runtime import Runtime
+
+    for name, value in {"AMX_SEARCH": "opensearch", "AMX_OPENSEARCH_URL": opensearch_node.url,
+                        "AMX_INDEX_PREFIX": f"a{uuid.uuid4().hex[:8]}"}.items():
+        monkeypatch.setenv(name, value)
+    one_rules_activations(env, Runtime("test"))
+
+
+def one_rules_activations(env, rt):
+    from affiliate_matrix.rules.store import ACTIVATIONS_INDEX
+
+    rt.index.ensure_index(ACTIVATIONS_INDEX)
+
+    def activation(rule_id: str, n: int, minute: int) -> dict:
+        return {"id": f"a_{rule_id}_{n}", "rule_id": rule_id, "trigger": "key.expiring", "event_id": f"e{n}",
+                "decision": "fired", "action": "alert", "action_event_id": "x", "outcome": "done", "detail": "",
+                "inputs": {}, "at": f"2026-11-{1 + minute // 1440:02d}T{minute // 60 % 24:02d}:{minute % 60:02d}:00+00:00"}
+
+    quiet = [activation("quiet", n, n) for n in range(2)]
+    busy = [activation("busy", n, 10 + n) for n in range(501)]  # all newer than the quiet rule's
+    rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, quiet + busy, refresh=True)
+    triggers = function_client("triggers")
+    items = triggers.get("/activations?rule_id=quiet", headers=env["read"]).json["items"]
+    assert [a["id"] for a in items] == ["a_quiet_1", "a_quiet_0"]
+    items = triggers.get("/activations?rule_id=busy&limit=3", headers=env["read"]).json["items"]
+    assert [a["id"] for a in items] == ["a_busy_500", "a_busy_499", "a_busy_498"]
+
+
+def test_a_dry_run_of_a_schedule_rule_says_no_event_dispatches_it(env):
+    """A schedule rule fires on its ticks, never on an event; a dry run of one against an event answered
+    triggered_by_this_event: false beside would_dispatch naming its action, as if the event would set it off."""
+    triggers = function_client("triggers")
+    rule = {"id": "daily", "trigger": {"schedule": "0 6 * * *"}, "condition": "stats.programs >= 0",
+            "action": {"type": "alert", "params": {"text": "x"}}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/daily/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": {}})
+    assert verdict.status_code == 200, verdict.json
+    assert verdict.json["holds"] is True and verdict.json["triggered_by_this_event"] is False
+    assert verdict.json["would_dispatch"] is None
+
+
+HUGE = int("9" * 400)  # a JSON number no float holds: the CEL library cannot take it into a context
+
+
+def test_event_data_holding_a_number_too_large_for_a_condition_is_a_400_not_a_500(env):
+    """Event data goes into the conditions' context whole (event.data); an integer past a double's range (JSON has no
+    limit) made the CEL library refuse the whole context with a ValueError, out of the engine: a 500 to a dry run
+    sent by a read token, and to an event (Knative redelivered it for half an hour, every rule of its type missing
+    it). It is refused as the event's data, naming the problem."""
+    triggers = function_client("triggers")
+    rule = {"id": "any", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    data = {"path": "connections/awin", "days": 7, "extra": {"n": [HUGE]}}
+    verdict = triggers.post("/rules/any/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": data})
+    assert verdict.status_code == 400, verdict.json
+    assert "event.data.extra.n[0]: a number too large" in verdict.json["error"]["message"]
+    delivered = deliver_event(triggers, "triggers", KEY_EXPIRING, data)
+    assert delivered.status_code == 400 and "a number too large" in delivered.json["error"]["message"]
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {**data, "extra": {}}, id="e2").status_code == 204
+
+
+@pytest.mark.parametrize("url", ["https://[::1/services/T0/B0/SECRET", "https://[zz]/services/T0/B0/SECRET",
+                                 "https://hooks.slack.com]/services/T0/B0/SECRET"])
+def test_a_webhook_address_python_cannot_split_is_neither_a_500_nor_shown_to_a_read_token(env, tmp_path, url):
+    """A notify rule's webhook address is its credential, shown to a read token as its host alone; the host was found
+    with urlsplit, which raises on a malformed bracket (an address the rule's own check let through): GET /rules, GET
+    /rules/{id} and a dry run answered a read token 500, for every rule, because of one. Such an address, which the
+    notify action could never post to, is refused when a rule is written; one stored before is shown with no host."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
+    triggers = function_client("triggers")
+    rule = {"id": "ping-me", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}, "cooldown_s": 0}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400 and "SECRET" not in refused.get_data(as_text=True)
+    assert "action.params.webhook_url: not an http(s) URL with a valid host" in refused.json["error"]["message"]
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store, Rule.model_validate(rule), create=True)
+    listed = triggers.get("/rules", headers=env["read"])
+    one = triggers.get("/rules/ping-me", headers=env["read"])
+    verdict = triggers.post("/rules/ping-me/test", headers=env["read"], json={"type": KEY_EXPIRING, "data": {}})
+    for answer in (listed, one, verdict):
+        assert answer.status_code == 200, answer.get_data()[:200]
+        assert "SECRET" not in answer.get_data(as_text=True)
+    assert one.json["action"]["params"]["webhook_url"] == "https://…"
+    assert triggers.get("/rules/ping-me", headers=env["admin"]).json["action"]["params"]["webhook_url"] == url
+
+
+def test_a_rebuild_replays_every_connection_a_damaged_one_aside(env, tmp_path, monkeypatch, capsys):
+    """A rebuild_index action re-parses every directory connection's pages; it read the connections one by one with
+    load_connection, so a damaged one (truncated, hand-edited) raised out of the action: the connections after it
+    were not replayed and the activation said only the damage. Damaged data is named and the rest keeps working,
+    as the scheduled syncs read the same list."""
+    from types import SimpleNamespace
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.rules.actions import rebuild_index
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for connection_id in ("a-first", "c-last"):
+        save_connection(rt.store, Connection(id=connection_id, source="affiliatefix"))
+    rt.store.put("connections/b-damaged.json", b'{"id": "b-damaged", "sour', content_type="application/json")
+    replayed = []
+    monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id, replay: replayed.append(connection_id)
+                        or SimpleNamespace(records=3))
+    outcome = rebuild_index(rt, {}, {})
+    assert replayed == ["a-first", "c-last"]
+    assert outcome.startswith("replayed a-first (3 records), c-last (3 records)")
+    assert "connections/b-damaged.json" in outcome and "connections/b-damaged.json" in capsys.readouterr().err
+
+
+def test_a_trigger_delivered_again_after_its_action_was_done_keeps_the_actions_outcome(env, tmp_path):
+    """An event is delivered again when any of its work failed (another rule's state write lost a race, the index
+    answered 503): a rule that fired the first time fires again under the same ids, and its action, done meanwhile,
+    is skipped as a duplicate where the Broker routes it. The engine wrote the activation again all the same, as
+    'dispatched', over the outcome the action had recorded: GET /activations said the action was never done."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.rules.conditions import context_of
+    from affiliate_matrix.rules.engine import evaluate
+    from affiliate_matrix.rules.model import Rule
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rule = Rule.model_validate({"id": "loud", "trigger": {"event": "key.expiring"}, "condition": "true",
+                                "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 3600})
+    at = datetime(2026, 11, 22, 7, 0, tzinfo=UTC)
+    [fired] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})
+    [action] = [e for e in rt.bus.published if e.type == "dev.affiliatematrix.action.alert"]
+    execute(rt, action)
+    [again] = evaluate(rt, [rule], context_of({}), trigger_id="e1", at=at, inputs={})  # the event delivered again
+    assert again["id"] == fired["id"]
+    items = function_client("triggers").get("/activations", headers=env["read"]).json["items"]
+    assert [(a["id"], a["decision"], a["outcome"]) for a in items] == [(fired["id"], "fired", "done")]

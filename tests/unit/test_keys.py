@@ -279,3 +279,64 @@ def test_a_key_of_one_source_is_refused_where_another_sources_connections_read(t
             rt.secrets.read(path)
     add_key(rt, KeyRecord(path=path, rotation="manual", owner_source="cj", created_at=NOW), {"api_token": "cj-key"})
     assert load_record(rt, path)[0].owner_source == "cj"
+
+
+@pytest.mark.parametrize("when", ["verifying", "destroying"])
+def test_a_key_revoked_while_it_is_rotated_stays_revoked(rt, monkeypatch, when):
+    """A revocation landing while a rotation verified its new version (a rule's rotate_key, the keys cron, beside
+    a person's `amx keys revoke` of a leaked key) destroyed every version; the rotation's record write then met the
+    revoked record, and its roll-back wrote the old key, the very one revoked, back as the newest live version. The
+    revocation is kept now: nothing of the rotation is left live, and the new key is retired at the provider."""
+    from affiliate_matrix import keys
+    from affiliate_matrix.errors import NotFoundError
+
+    if when == "verifying":
+        monkeypatch.setattr(keys, "_verify", lambda rt_, path: (keys.revoke(rt_, path, NOW), ([], []))[1])
+    else:  # between the record written and the older versions destroyed
+        destroy = LocalSecretStore.destroy
+
+        def revoked_first(self, path, versions):
+            monkeypatch.setattr(LocalSecretStore, "destroy", destroy)
+            keys.revoke(rt, path, NOW)
+            raise OSError(5, "Input/output error")
+
+        monkeypatch.setattr(LocalSecretStore, "destroy", revoked_first)
+    with pytest.raises(RotationFailed, match="revoked"):
+        rotate(rt, PATH, NOW)
+    with pytest.raises(NotFoundError):
+        rt.secrets.read(PATH)
+    assert all(m["destroyed"] for m in rt.secrets.metadata(PATH).versions.values())
+    assert load_record(rt, PATH)[0].revoked_at == NOW
+    assert rt.provider.valid == {"first-key-1234"}  # the minted key retired; the revoked one is the person's to retire
+    assert [f["old_key_live"] for f in rt.failures] == [False]
+
+
+def test_each_revocation_and_each_failed_rotation_is_an_event_of_its_own(rt, monkeypatch):
+    """Consumers do an event's work once per (source, id) for good (events/done/). key.revoked took its id from the
+    path alone, so a key revoked, added again and revoked again announced the second revocation under the first's
+    id, and a rule on key.revoked (notify: "a key was revoked") never heard of it; so did key.rotation.failed for two
+    rotations that made no new version (a refused write, a provider refusing to mint), days apart. A revocation run
+    again as it was (nothing written since) is still the same event."""
+    from datetime import timedelta
+
+    from affiliate_matrix.events import KEY_REVOKED
+    from affiliate_matrix.keys import revoke
+
+    def ids(kind):
+        return [e.id for e in rt.bus.published if e.type == kind]
+
+    revoke(rt, PATH, NOW)
+    revoke(rt, PATH, NOW + timedelta(minutes=1))  # run again: nothing new to revoke
+    assert len(set(ids(KEY_REVOKED))) == 1
+    add_key(rt, KeyRecord(path=PATH, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": "second-key-5678"})
+    revoke(rt, PATH, NOW + timedelta(days=1))
+    assert len(ids(KEY_REVOKED)) == 3 and len(set(ids(KEY_REVOKED))) == 2
+
+    add_key(rt, KeyRecord(path=PATH, rotation="provider", owner_source="provider_for_tests", created_at=NOW),
+            {"api_token": "third-key-9012"})
+    monkeypatch.setattr(LocalSecretStore, "write", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "disk full")))
+    for day in (2, 3):
+        with pytest.raises(RotationFailed):
+            rotate(rt, PATH, NOW + timedelta(days=day))
+    assert len(set(ids(KEY_ROTATION_FAILED))) == 2

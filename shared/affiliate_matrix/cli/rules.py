@@ -107,7 +107,8 @@ def rules_test(rule_id: str,
         raise SystemExit(1) from None
     console.print(f"inputs: {escape(json.dumps(inputs, ensure_ascii=False))}")
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
-        f"would dispatch {rule.action.type} {json.dumps(rule.action.params, ensure_ascii=False)}" if holds else "no action"))
+        f"would dispatch {rule.action.type} {json.dumps(rule.action.params, ensure_ascii=False)}" if holds and rule.enabled
+        else f"no action: the rule is disabled ({rule.disabled_reason or 'no reason given'})" if holds else "no action"))
 
 
 @rules_app.command("disable")

@@ -247,13 +247,14 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
         raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
         raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
+    plan = routes(rt.settings.events_routes)
+    if request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function):  # the Broker's dead-letter sink
+        check_sender(rt, sender, plan.dead_letter_senders(rt.function),
+                     f"dead letters of {str(cloud_event.get('type'))[:200]} events")
+        park(rt, cloud_event)  # not read as an event first: one refused for its shape is parked too
+        return "", 204, {}
     event = event_of(cloud_event)
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
-    plan = routes(rt.settings.events_routes)
-    if request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function):
-        check_sender(rt, sender, plan.dead_letter_senders(rt.function), f"dead letters of {event.type} events")
-        park(rt, event, cloud_event.get("knativeerrordest"))  # the Broker's dead-letter sink: for a person
-        return "", 204, {}
     if request.path not in ("/", ""):
         raise NotFoundError(f"no event route {request.path}")
     senders = plan.senders(rt.function, {k: v for k, v in cloud_event.get_attributes().items() if isinstance(v, str)})
@@ -323,10 +324,24 @@ def routes(base: Path):
         raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
-def park(rt, event: Event, destination: str | None) -> None:
+def park(rt, cloud_event) -> None:
+    """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (a function answered it 400
+    for that, which is why the Broker parks it) is kept as it came, with why, under dead-letters/unfit/ (no event
+    type holds a hyphen): refused here too, the Broker dropped it."""
     from affiliate_matrix.events import DEAD_LETTERS, dead_letter, dead_letter_name
 
-    key = f"{DEAD_LETTERS}{event.type}/{dead_letter_name(event.source, event.id)}.json"
-    rt.store.put(key, dead_letter({"event": event.model_dump(mode="json"), "destination": destination}),
-                 content_type="application/json")
-    log.error("event.dead_lettered", event_id=event.id, type=event.type, destination=destination)
+    destination = cloud_event.get("knativeerrordest")
+    try:
+        event = event_of(cloud_event)
+        record, source, event_id, folder = {"event": event.model_dump(mode="json")}, event.source, event.id, event.type
+    except InvalidInput as exc:
+        data = cloud_event.data
+        data = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data  # binary, not JSON
+        record = {"event": {**cloud_event.get_attributes(), "data": data}, "refused": str(exc)}
+        source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
+    kind = str(cloud_event.get("type"))[:200]
+    structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
+    key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(source, event_id)}.json"
+    rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
+    log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
+              refused=record.get("refused"))

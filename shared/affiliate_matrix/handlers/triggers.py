@@ -28,9 +28,13 @@ def shown_to(rule: dict, role: str) -> dict:
     params = rule.get("action", {}).get("params") or {}
     if role == "admin" or "webhook_url" not in params:
         return rule
-    parts = urlsplit(str(params["webhook_url"]))
-    host = parts.netloc.rpartition("@")[2]
-    return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": f"{parts.scheme}://{host}/…"}}}
+    url = str(params["webhook_url"])
+    try:
+        host = urlsplit(url).netloc.rpartition("@")[2]
+    except ValueError:  # a bracket it cannot read, in a rule stored before `checked` refused such addresses
+        host = ""
+    shown = f"{url.partition(':')[0]}://{host + '/' if host else ''}…"  # the scheme: http or https (Action)
+    return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
 
 
 def forget_state(rt, rule_id: str, _rule, _etag) -> None:
@@ -103,15 +107,14 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         holds, error = compiled(rule).execute(context_of(values)) is True, None
     except Exception as exc:  # what the engine would count as a failure
         holds, error = None, f"{type(exc).__name__}: {exc}"
-    wrong_trigger = rule.trigger.event is not None and event.type != "dev.affiliatematrix." + rule.trigger.event
-    return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs,
-            "triggered_by_this_event": not wrong_trigger and rule.trigger.event is not None,
+    # a schedule rule fires on its ticks: no event triggers it
+    triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
+    return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if holds and not wrong_trigger and rule.enabled else None}
+            if holds and triggered and rule.enabled else None}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:
     from affiliate_matrix.rules.store import activations
 
-    rows = activations(rt, limit=500 if params.rule_id else params.limit)
-    return [row for row in rows if params.rule_id in (None, row["rule_id"])][:params.limit]
+    return activations(rt, limit=params.limit, rule_id=params.rule_id)

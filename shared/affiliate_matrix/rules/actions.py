@@ -14,7 +14,8 @@ from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
 
 log = get_logger()
 _FIELD = re.compile(r"\{(\w+)\}")
-_ACTIVATION_KEY = re.compile(r"^rules/activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
+# store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
+_ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
 
 
@@ -135,22 +136,28 @@ def migrate_index(rt, params: dict, data: dict) -> str:
 
 def rebuild_index(rt, params: dict, data: dict) -> str:
     """Re-parse every directory connection's stored raw pages (or one connection's) into new batches, which
-    the index function folds in as usual: the index rebuilt from what was fetched, with no refetching."""
+    the index function folds in as usual: the index rebuilt from what was fetched, with no refetching. Of every
+    connection, a damaged one is logged and named in the outcome, and the others are replayed."""
     from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.documents import readable
     from affiliate_matrix.pipeline import scrape
     from affiliate_matrix.sources import ApiSource, get_source
 
-    ids = [str(params["connection_id"])] if params.get("connection_id") else \
-        [key.removeprefix("connections/").removesuffix(".json") for key in rt.store.list("connections/")
-         if key.endswith(".json")]
+    damaged: list[dict] = []
+    if params.get("connection_id"):
+        connections = [load_connection(rt.store, str(params["connection_id"]))]
+    else:
+        keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
+        connections = readable(keys, lambda key: load_connection(
+            rt.store, key.removeprefix("connections/").removesuffix(".json")), damaged)
     replayed = []
-    for connection_id in ids:
-        connection, _ = load_connection(rt.store, connection_id)
+    for connection, _ in connections:
         if issubclass(get_source(connection.source), ApiSource):
             continue  # an API keeps no pages to replay; its next sync refreshes it
-        report = scrape(rt, connection_id, replay=True)
-        replayed.append(f"{connection_id} ({report.records} records)")
-    return "replayed " + (", ".join(replayed) or "nothing")
+        report = scrape(rt, connection.id, replay=True)
+        replayed.append(f"{connection.id} ({report.records} records)")
+    return "replayed " + (", ".join(replayed) or "nothing") + \
+        "".join(f"; left out: {item['error']}" for item in damaged)
 
 
 def rotate_key(rt, params: dict, data: dict) -> str:

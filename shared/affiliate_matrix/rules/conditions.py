@@ -397,6 +397,45 @@ def trial(program) -> None:
         raise ConditionError(f"condition: must give true or false, gives {type(result).__name__} ({result!r})")
 
 
+def check_numbers(value, where: str) -> None:
+    """InvalidInput naming the first number in `value` (decoded JSON, which bounds no integer) that the CEL library
+    cannot take into a context: an integer past a double's range, with which it refuses the whole context."""
+    from affiliate_matrix.errors import InvalidInput
+
+    stack = [value]
+    while stack:  # no path built on the way (a 4 MB event holds a million numbers): only for the one found
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and _past_a_double(item):
+            raise InvalidInput(f"{_path_to(value, item, where)[:200]}: a number too large for a condition "
+                               "(past ±1.8e308)")
+
+
+def _past_a_double(number: int) -> bool:
+    try:
+        float(number)
+        return False
+    except OverflowError:
+        return True
+
+
+def _path_to(value, found, where: str) -> str:
+    """Where `found` (the very object) is in `value`, as event.data.extra.n[0]."""
+    stack = [(where, value)]
+    while stack:
+        path, item = stack.pop()
+        if item is found:
+            return path
+        if isinstance(item, dict):
+            stack += [(f"{path}.{key}", child) for key, child in item.items()]
+        elif isinstance(item, list):
+            stack += [(f"{path}[{i}]", child) for i, child in enumerate(item)]
+    return where
+
+
 def compile_condition(text: str):
     import cel
 

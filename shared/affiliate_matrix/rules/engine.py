@@ -20,9 +20,10 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
-from affiliate_matrix.rules.conditions import compile_condition, context_of
+from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
 from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
-from affiliate_matrix.rules.store import current_rules, disable_rule, load_state, record_activation, update_state
+from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state,
+                                           record_activation, update_state)
 
 log = get_logger()
 FAILURES_TO_DISABLE = 3
@@ -76,6 +77,8 @@ def on_schedule(rt, now: datetime) -> list[dict]:
                                    trigger_id=f"{rule.trigger.key}@{tick.isoformat()}", detail=note)
             note = note if not activations else ""  # said once, in the rule's first activation
             fired += activations
+            if any(a["outcome"] == "disabled" for a in activations):
+                break  # disabled by its failures: its ticks left in this ping are not evaluated
     if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
         update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
@@ -226,10 +229,6 @@ def failed(rt, rule: Rule, exc: Exception, trigger_id: str, at: datetime, inputs
     return activation
 
 
-def activation_key(activation: str, at: datetime) -> str:
-    return f"rules/activations/{at.date()}/{activation}.json"
-
-
 def activation_id(key: str) -> str:
     return "a_" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
@@ -254,6 +253,7 @@ def context_values(rt, event: Event | None, *, needs_stats: bool, now: datetime 
 
 def event_values(rt, event: Event, values: dict, inputs: dict) -> None:
     """What the event puts in the context (event, and delta/program, key or budget) and the activation's inputs."""
+    check_numbers(event.data, "event.data")  # all of it goes into the context, as event.data
     values["event"] = {"id": event.id, "type": event.type, "source": event.source, "subject": event.subject or "",
                        "time": event.time.isoformat(), "data": event.data}
     inputs |= {"event_id": event.id, "event_type": event.type}

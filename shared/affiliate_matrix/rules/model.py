@@ -101,6 +101,14 @@ def checked(rule: Rule) -> Rule:
         raise InvalidInput(f"cooldown_s: a {rule.action.type} action can publish {rule.trigger.event}, this rule's own "
                            f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
                            f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
+    if "webhook_url" in rule.action.params:  # as the notify action will read it (netguard), else it never posts
+        from affiliate_matrix.errors import FetchError
+        from affiliate_matrix.netguard import target_of
+
+        try:
+            target_of(str(rule.action.params["webhook_url"]))
+        except FetchError:  # its words quote the address, a credential
+            raise InvalidInput("action.params.webhook_url: not an http(s) URL with a valid host and port") from None
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
         from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 

@@ -3,7 +3,11 @@ and alerts mirrored to the search index for the dashboards.
 
     rules/<id>.json                       the rule document
     rules/state/<id>.json                 last firing, consecutive failures
-    rules/activations/<day>/<id>.json     one per decision to act (fired, cooldown, error)
+    activations/<day>/<id>.json           one per decision to act (fired, cooldown, error)
+
+Activations are kept apart from rules/, which every event lists (current_rules): under it, that listing walked
+every activation ever recorded. Those recorded before are under rules/activations/, read by nothing but an action
+in flight then (actions.record_outcome).
 """
 
 import json
@@ -163,10 +167,22 @@ def update_state(store, rule_id: str, change) -> dict:
     raise ConflictError(f"rule {rule_id} state kept changing")
 
 
+def activation_key(activation_id: str, at: datetime) -> str:
+    return f"activations/{at.date()}/{activation_id}.json"
+
+
 def record_activation(rt, activation: dict) -> None:
-    at = datetime.fromisoformat(activation["at"])
-    rt.store.put(f"rules/activations/{at.date()}/{activation['id']}.json", json.dumps(activation).encode(),
-                 content_type="application/json")
+    """Write the activation and mirror it, unless it is a firing recorded before whose action has recorded its outcome
+    since (actions.record_outcome): an event delivered again fires again under the same ids, and its action, already
+    done, is skipped where it is routed, so what that outcome says stays."""
+    from affiliate_matrix.storage import read_json
+
+    key = activation_key(activation["id"], datetime.fromisoformat(activation["at"]))
+    if activation["decision"] == "fired":
+        stored, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
+        if stored is not None and stored.get("decision") == "fired" and stored.get("outcome") != "dispatched":
+            return
+    rt.store.put(key, json.dumps(activation).encode(), content_type="application/json")
     mirror_activation(rt, activation)
 
 
@@ -175,9 +191,13 @@ def mirror_activation(rt, activation: dict) -> None:
     rt.index.bulk_upsert(ACTIVATIONS_INDEX.name, [activation], refresh=True)
 
 
-def activations(rt, limit: int = 50) -> list[dict]:
+def activations(rt, limit: int = 50, rule_id: str | None = None) -> list[dict]:
+    """The newest activations, of every rule or of `rule_id` alone (filtered in the search, not among the newest of
+    all: a quiet rule's older firings are still found beside a busy rule's)."""
     from affiliate_matrix.search import SearchQuery, SortKey
 
     rt.index.ensure_index(ACTIVATIONS_INDEX)
-    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(sort=[SortKey(field="at", order="desc")], size=limit))
+    result = rt.index.search(ACTIVATIONS_INDEX.name, SearchQuery(
+        filters={"rule_id": [rule_id]} if rule_id is not None else {}, sort=[SortKey(field="at", order="desc")],
+        size=limit))
     return [hit.doc for hit in result.hits]
