@@ -11,6 +11,10 @@ And it removes the dead letters (dead-letters/, an event each, up to 4 MB) parke
 AMX_RETENTION_DEAD_LETTERS_DAYS ago, by the date the store recorded for each (its last write): kept forever,
 they were the bucket's to grow without bound. A month is time enough to fix the cause and re-post them.
 
+And it removes the rules' activation records in the store (activations/<day>/, one per decision to act, which an
+action in flight reads to record its outcome; rules/activations/ where they were kept before) dated before the
+activations index's window, by the date the store recorded for each: kept forever, they grew with every firing.
+
 And it removes the marks of connection deletes (pending/deletions/) whose connection is no longer stored as it was
 marked, by what the store holds (connections.sweep_deletion_marks): an event parked before its next delivery
 removed its mark left it for good."""
@@ -29,6 +33,7 @@ TIME_FIELDS = {"deltas": "recorded_at", "metrics": "at", "activations": "at", "q
 # An index whose time field came with a version, still on the version before (`amx index migrate` not run yet): the
 # field its documents are dated by there. Deltas v1 has no recorded_at; its migration fills it with `at`.
 BEFORE = {"deltas": (2, "at")}
+ACTIVATION_RECORDS = ("activations/", "rules/activations/")  # rules.store.activation_key's; where they were before
 
 
 def windows(setting: str) -> dict[str, int]:
@@ -53,6 +58,10 @@ def apply(rt, now: datetime | None = None) -> dict[str, int]:
             deleted[name] = 0  # the index does not exist yet
     parked_before = now - timedelta(days=rt.settings.retention_dead_letters_days)
     deleted["dead_letters"] = rt.store.remove_before(DEAD_LETTERS, parked_before)
+    if "activations" in kept:  # the records go with the index documents they mirror
+        recorded_before = now - timedelta(days=kept["activations"])
+        deleted["activation_records"] = sum(rt.store.remove_before(prefix, recorded_before)
+                                            for prefix in ACTIVATION_RECORDS)
     deleted["deletion_marks"] = sweep_deletion_marks(rt.store)
     deleted["tombstones"] = rt.store.remove_tombstones(now - timedelta(days=min(kept.values()))) if kept else 0
     log.info("retention.done", **{f"deleted_{k}": v for k, v in deleted.items()})

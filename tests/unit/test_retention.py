@@ -118,3 +118,21 @@ def test_deletion_marks_go_once_their_connection_is_no_longer_stored_as_it_was_m
     assert apply(rt, NOW)["deletion_marks"] == 2
     assert list(rt.store.list(DELETION_MARKS)) == [deletion_mark("waiting", etags["waiting"])]
     assert apply(rt, NOW)["deletion_marks"] == 0
+
+
+def test_activation_records_go_with_the_activations_window(tmp_path):
+    """Each rule firing writes a record to the store (activations/<day>/, rules/activations/ before), which nothing
+    removed: the bucket's to grow with every firing for good. They go by the activations index's window."""
+    import os
+
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days="activations=90"))
+    ages = {"activations/2026-08-01/a_old.json": 91, "activations/2026-11-20/a_recent.json": 2,
+            "rules/activations/a_older.json": 200, "rules/r1.json": 400}
+    for key, days in ages.items():
+        rt.store.put(key, b"{}", content_type="application/json")
+        written = (NOW - timedelta(days=days)).timestamp()
+        os.utime(rt.store.root / key, (written, written))
+    assert apply(rt, NOW)["activation_records"] == 2
+    assert sorted(rt.store.list("")) == ["activations/2026-11-20/a_recent.json", "rules/r1.json"]
+    assert "activation_records" not in apply(Runtime("test", Settings(data_dir=tmp_path, retention_days="queries=30")),
+                                             NOW)  # no activations window set: kept
