@@ -22,6 +22,9 @@ from affiliate_matrix.search import SearchQuery, SortKey
 log = get_logger()
 
 GONE = {404, 410}
+# A listing's page that now redirects to its site's home page was removed (a directory sends a deleted listing home
+# rather than answer 404): missing, as a 404 is, not verified by the home page's 200.
+SENT_HOME = "redirected to the site's home page"
 VALIDATORS_KEY = "http-cache/verify.json"
 
 
@@ -49,6 +52,11 @@ def evidence_url(program: Program) -> str | None:
     return None
 
 
+def sent_home(asked: str, reached: str) -> bool:
+    """Whether a page asked for below a site's root was answered by the root (redirects followed)."""
+    return urlsplit(reached).path in ("", "/") and urlsplit(asked).path not in ("", "/")
+
+
 def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspect_after: int = 2,
            rate_limit_per_s: float = 1.0, concurrency: int = 8) -> VerifyReport:
     now = now or datetime.now(UTC)
@@ -62,9 +70,10 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
 
     def status_of(candidate):
         try:
-            return fetcher.get(candidate[1]).status
+            response = fetcher.get(candidate[1])
         except FetchError as exc:
             return str(exc)  # no answer: why, for the report
+        return SENT_HOME if sent_home(candidate[1], response.url) else response.status
 
     documents, deltas, urls = {}, {}, {}  # by program id
     try:
@@ -87,7 +96,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
             after.last_verified_at, after.misses = now, 0
             if before.status == "closed_suspected":
                 after.status = "active"
-        elif status in GONE:
+        elif status in GONE or status == SENT_HOME:
             report.missed += 1
             after.misses = before.misses + 1
             if after.misses >= 2 * suspect_after:

@@ -174,6 +174,10 @@ class FaultServer:
                     return self.send(302, b"", {"Location": "http://10.0.0.1/admin"})
                 if path == "/loop":
                     return self.send(302, b"", {"Location": "/loop"})
+                if path == "/":  # a site's home page
+                    return self.send(200, PAGE, html)
+                if path == "/listing-removed":  # a directory sending a deleted listing home
+                    return self.send(302, b"", {"Location": "/?removed=1"})
                 if path == "/to-ok":
                     return self.send(301, b"", {"Location": "/ok"})
                 if path == "/to-etag":  # a page with validators, behind a redirect
