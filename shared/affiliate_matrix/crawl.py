@@ -63,6 +63,9 @@ class Failure:
     stage: str  # "fetch" or "parse"
     reason: str
     raw_key: str | None = None
+    # The provider refused the connection's credentials (CredentialsRefused): told by the error's type, never by the
+    # reason's words, which may quote what the provider's data says
+    refused: bool = False
 
 
 def fault_reason(exc: BaseException) -> str:

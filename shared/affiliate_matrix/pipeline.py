@@ -72,7 +72,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
         if connection.credentials_path:
             from affiliate_matrix.keys import record_use
 
-            refused = any(isinstance(i, Failure) and "credentials were refused" in i.reason for i in items)
+            refused = any(isinstance(i, Failure) and i.refused for i in items)
             record_use(rt, connection.credentials_path, ok=not refused)
             if refused:  # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
                 mark_refused(rt.store, connection.id, datetime.now(UTC))

@@ -139,7 +139,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                     continue
             counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
-        items.append(Failure(connection.id, "fetch", str(exc)))
+        items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))

@@ -389,3 +389,21 @@ def test_one_rakuten_offer_it_cannot_read_costs_its_advertiser_not_the_sync(rt, 
     (failure,) = report.failures
     assert "tier 0 commission" in failure.reason and failure.raw_key
     assert report.records == 2  # the advertisers before and after it; its own (both pages' offers) failed
+
+
+def test_data_quoting_the_words_of_refused_credentials_does_not_mark_the_connection_refused(rt, tmp_path):
+    """A connection was marked as refused (scheduled syncs pass it over until a passing test) when any failure's
+    reason held "credentials were refused", a parse failure quoting the provider's data too: an advertiser could
+    stop a connection's syncs by its name. Refusal is told by the error's type."""
+    from affiliate_matrix.connections import load_connection
+
+    site = tmp_path / "cj"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    page = (site / "advertisers-1.xml").read_text(encoding="utf-8")
+    words = "the connection's credentials were refused"
+    (site / "advertisers-1.xml").write_text(page.replace("<default>USD 65.00</default>", f"<default>{words}</default>"),
+                                            encoding="utf-8")
+    report = synced_api(rt, "cj", site)
+    (failure,) = report.failures  # that advertiser's, the others read
+    assert failure.stage == "parse" and words in failure.reason and not failure.refused
+    assert load_connection(rt.store, "cj")[0].healthy
