@@ -147,6 +147,33 @@ def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_ru
     assert [a["rule_id"] for a in later] == ["gaming-commission-up"]
 
 
+def test_a_rule_deleted_as_its_third_failure_disables_it_costs_the_other_rules_nothing(rt, broker, webhook,
+                                                                                       monkeypatch):
+    # disable_rule read the rule deleted a moment before: NotFoundError out of the event, a 404 that acknowledged it
+    # with the rules after it never evaluated.
+    from affiliate_matrix.rules import engine
+    from affiliate_matrix.rules.store import rule_key
+
+    fragile = Rule(id="fragile", trigger={"event": "program.delta"}, condition='delta.fields[5] == "commission"',
+                   action={"type": "alert"})
+    save_rule(rt.store, fragile, create=True)
+    save_rule(rt.store, raise_rule(webhook.url).model_copy(update={"cooldown_s": 0}), create=True)
+    counted = engine.update_state
+
+    def deleted_on_the_third(store, rule_id, change):
+        state = counted(store, rule_id, change)
+        if rule_id == "fragile" and state["failures"] == 3:
+            store.delete(rule_key("fragile"))
+        return state
+
+    monkeypatch.setattr(engine, "update_state", deleted_on_the_third)
+    for minute in range(3):
+        fired = on_event(rt, commission_delta(rt.program_id, 20 + minute, 30 + minute, T0 + timedelta(minutes=minute)))
+        assert sorted((a["rule_id"], a["decision"]) for a in fired) == [("fragile", "error"),
+                                                                        ("gaming-commission-up", "fired")]
+    assert {a["rule_id"]: a["outcome"] for a in fired}["fragile"] == "failed"  # gone: nothing left to disable
+
+
 def test_a_failure_delivered_again_counts_once(rt):
     """An event whose work failed elsewhere is delivered again (Knative retries it), and a schedule's tick is evaluated
     again when its ping stopped before marking it done: a rule raising on it counted one failure per delivery, so
@@ -388,6 +415,8 @@ def test_a_dry_run_of_a_disabled_rule_says_it_dispatches_nothing(tmp_path):
         "id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\naction: {type: alert}\n")
     assert amx_in(1 << 30, tmp_path, "rules", "add", "rule.yaml").returncode == 0
     assert amx_in(1 << 30, tmp_path, "rules", "disable", "r1", "--reason", "noisy").returncode == 0
+    missing = amx_in(1 << 30, tmp_path, "rules", "disable", "r2")
+    assert missing.returncode != 0 and "there is no rule 'r2'" in missing.stderr  # no rule, nothing disabled
     event = Event.make(PROGRAM_DELTA, "/index", {"id": "d1", "program_id": "p_0000000000000000", "change": "updated"})
     (tmp_path / "event.json").write_text(event.model_dump_json())
     tested = amx_in(1 << 30, tmp_path, "rules", "test", "r1", "--event", "event.json")

@@ -114,9 +114,11 @@ def rules_test(rule_id: str,
 @rules_app.command("disable")
 def rules_disable(rule_id: str, reason: Annotated[str, typer.Option(help="Why, for the record.")] = "disabled by hand"):
     """Disable a rule (it stays stored, with the reason); `amx rules add --replace` enables it again."""
+    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.rules.store import disable_rule
 
-    disable_rule(open_runtime("triggers").store, rule_id, reason)
+    if disable_rule(open_runtime("triggers").store, rule_id, reason) is None:
+        raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
     console.print(f"disabled rule {rule_id}")
 
 

@@ -109,9 +109,13 @@ def delete_rule(store, rule_id: str) -> None:
 
 def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
     """Disable the rule, conditionally on its ETag; with `condition`, only while the stored rule still has that
-    condition (the one that failed), else None: an edit since has replaced what failed."""
+    condition (the one that failed), else None: an edit since has replaced what failed, or a delete since left
+    nothing to disable (which was an event's NotFoundError, the other rules never evaluated)."""
     for _ in range(5):
-        rule, etag = load_rule(store, rule_id)
+        try:
+            rule, etag = load_rule(store, rule_id)
+        except NotFoundError:
+            return None
         if condition is not None and rule.condition != condition:
             return None
         rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
