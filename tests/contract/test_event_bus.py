@@ -5,6 +5,7 @@ import pytest
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.events.http import HttpBus
 from affiliate_matrix.runtime import open_event_bus
 from tests.support.receiver import Receiver
 
@@ -133,3 +134,29 @@ def test_http_sends_the_broker_token_from_its_file_as_it_is_now(receiver, tmp_pa
     assert [r["headers"]["authorization"] for r in receiver.requests] == ["Bearer first-token", "Bearer renewed-token"]
     with pytest.raises(ConfigError, match="AMX_BROKER_TOKEN_PATH"):
         open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=tmp_path / "missing"))
+
+
+def test_a_broker_refusing_this_functions_identity_is_no_fault_of_the_caller(tmp_path):
+    # A 401 or 403 from the Broker was an InvalidInput: a 400 telling an API caller its request was bad, and an
+    # incoming event parked at once. A 401 is retried with the token read afresh (the kubelet replaces it); one that
+    # stands, and a 403 (an EventPolicy), is BackendUnavailable: a 503 Knative retries.
+    token = tmp_path / "token"
+    token.write_text("expired")
+    renewed = Receiver(statuses=[401, 202])
+    try:
+        bus = HttpBus(renewed.url, token_path=token)
+        bus.sleep = lambda seconds: token.write_text("renewed")  # the kubelet's new token, between two attempts
+        bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert [r["headers"]["authorization"] for r in renewed.requests] == ["Bearer expired", "Bearer renewed"]
+    finally:
+        renewed.close()
+    for statuses, tries in (([401] * 5, 3), ([403], 1)):
+        refused = Receiver(statuses=statuses)
+        try:
+            bus = HttpBus(refused.url, token_path=token, attempts=3)
+            bus.sleep = lambda seconds: None
+            with pytest.raises(BackendUnavailable, match=f"HTTP {statuses[0]}"):
+                bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+            assert len(refused.requests) == tries
+        finally:
+            refused.close()

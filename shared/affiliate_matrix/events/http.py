@@ -4,7 +4,10 @@ Retries what Knative itself would retry (connection errors, 404, 409, 429, 5xx) 
 exponential backoff and jitter, honouring Retry-After; other 4xx are the sender's fault and
 fail at once with the broker's answer. With Knative's sender identity on, the Broker takes an event
 only with a token for its audience: a projected service-account token, read afresh for every
-publish since the kubelet replaces it before it expires.
+publish since the kubelet replaces it before it expires. So a 401 is retried too (the next attempt reads the
+token the kubelet wrote meanwhile), and a 401 or 403 that stands is this deployment's fault, not the caller's:
+BackendUnavailable (503, which Knative retries and an API client may retry), not InvalidInput (400: a caller told
+its request was bad, an event parked at once).
 """
 
 import time
@@ -17,7 +20,8 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
 from affiliate_matrix.events import Event, EventBus
 
-RETRIABLE = {404, 409, 429, 500, 502, 503, 504}
+RETRIABLE = {401, 404, 409, 429, 500, 502, 503, 504}
+REFUSED_US = {401, 403}  # the Broker refused this function's identity (its token, or an EventPolicy)
 
 
 class _Retriable(Exception):
@@ -85,6 +89,9 @@ class HttpBus(EventBus):
             raise _Retriable(type(exc).__name__) from None
         if response.status_code in RETRIABLE:
             raise _Retriable(f"HTTP {response.status_code}", _retry_after(response))
+        if response.status_code in REFUSED_US:
+            raise BackendUnavailable(f"broker refused this function's identity for event {event.id} ({event.type}): "
+                                     f"HTTP {response.status_code} {response.text[:200]}")
         if response.status_code >= 400:
             raise InvalidInput(f"broker refused event {event.id} ({event.type}): HTTP {response.status_code} "
                                f"{response.text[:200]}")
