@@ -4,6 +4,7 @@ announce the batch, and index it into the master index. Each step is idempotent.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
@@ -267,7 +268,7 @@ def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[st
             before.fetched_at > max(program.last_seen_at for program in seen):
         return []
     offers = []
-    for offer in TypeAdapter(list[SourceRecord]).validate_python(before.value):
+    for offer in _source_records().validate_python(before.value):
         if (run.connection_id, offer.record_key) in read or offer.batch_key is None:
             continue
         name = f"{offer.source}/{offer.record_key}"
@@ -288,6 +289,13 @@ def unreached_offers(rt, known: Program, seen: list[Program], read: set[tuple[st
         if again.id == known.id:  # (another kind of program under the same key is not this program's offer)
             offers.append((again, name))
     return offers
+
+
+@cache
+def _source_records() -> TypeAdapter:
+    """The records a claim lists, built once a process: a TypeAdapter built per program cost an incomplete run of
+    thousands of programs a schema build each."""
+    return TypeAdapter(list[SourceRecord])
 
 
 def runs_complete(source: str) -> bool:
