@@ -944,6 +944,28 @@ def test_two_currencies_are_allocated_in_one_day_each_from_its_own_total_and_pac
     assert "no active campaign in GBP: that total is not allocated" in said
 
 
+def test_a_currency_no_longer_allocated_keeps_its_panel_in_the_report(rt, tmp_path):
+    """The report drew only the latest run's currencies: once a marketer's EUR campaigns ended, the EUR allocations of
+    every earlier day vanished from the figure. Each currency of any run has its panel, banded by its newest run."""
+    multi = in_currencies(rt)
+    day = START + timedelta(days=10)
+    run_allocation(multi, day)
+    for cid in EURO:
+        pause(multi, cid)
+    later = run_allocation(multi, day + timedelta(days=1))
+    assert set(by_currency(later)) == {"USD"}
+    from affiliate_matrix.budget.report import allocations_over_time
+
+    drawn = allocations_over_time(multi)
+    assert list(drawn) == ["USD", "EUR"]
+    days, labels, amounts, _ = drawn["EUR"]
+    assert days == [day, day + timedelta(days=1)] and labels == list(EURO)
+    assert round(amounts[:, 0].sum(), 2) == 300.0 and amounts[:, 1].sum() == 0  # nothing in EUR on the later day
+    result = report(multi, tmp_path / "report", horizon=7)
+    assert result.panels["allocation.png"] == count_frames(tmp_path / "report" / "allocation.png") == 2
+    assert "latest strategy optimal in EUR" in result.summary
+
+
 def test_a_campaign_in_a_currency_with_no_total_is_refused_naming_it_and_nothing_is_stored(rt, monkeypatch, capsys):
     from affiliate_matrix.cli import main
 

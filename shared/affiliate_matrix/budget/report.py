@@ -1,7 +1,7 @@
 """`amx budget report`: PNG figures and a text summary, and the same figures as documents in the
 `budget` index for OpenSearch Dashboards.
 
-    allocation.png   allocations over time, one band per campaign (a panel per currency of the latest run)
+    allocation.png   allocations over time, one band per campaign (a panel per currency)
     response.png     spend vs revenue per campaign with its fitted response curve and 80% band
     forecast.png     revenue history per campaign with its forecast and 80% band
     summary.txt      what the figures say, in words
@@ -139,30 +139,22 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
 
 
 def allocations_over_time(rt) -> dict:
-    """For each currency of the latest readable run, the stored runs' allocations in it as (days, band labels, amounts
-    per band and day, the latest run's result in it); empty without a readable run. A band per campaign of the latest
-    run, in its order; past MAX_PANELS campaigns, the MAX_PANELS largest of its allocations and one band for the
-    others. Each run is read for its allocations only and dropped once its columns are filled (every run was held
-    whole, inputs and all, and each amount looked up by a scan of its run's allocations: campaigns × runs × campaigns).
-    A run's allocations in a currency the latest run has none in are not drawn."""
-    # newest first, so the latest readable run fixes the bands before the others are read; a damaged run: logged, left out
+    """For each currency of any readable run, the stored runs' allocations in it as (days, band labels, amounts per
+    band and day, the result of the newest run with that currency); empty without a readable run. A currency's bands
+    are a band per campaign of the newest run that has it, in its order; past MAX_PANELS campaigns, the MAX_PANELS
+    largest of its allocations and one band for the others. A currency no longer allocated (its campaigns ended)
+    keeps its panel, zero on the days after. Each run is read for its allocations only and dropped once its columns
+    are filled (every run was held whole, inputs and all, and each amount looked up by a scan of its run's
+    allocations: campaigns × runs × campaigns)."""
+    # newest first, so the newest run with a currency fixes its bands; a damaged run: logged, left out
     loaded = readable(reversed(list_runs(rt.store)), lambda day: (day, load_run(rt.store, day, RunResult)))
-    first = next(loaded, None)
-    if first is None:
-        return {}
-    bands = {}
-    for part in first[1].parts:
-        latest = part.result
-        ids = [a.campaign_id for a in latest.allocations]
-        if len(ids) > MAX_PANELS:
-            largest = sorted(latest.allocations, key=lambda a: -a.amount)[:MAX_PANELS]
-            band = {a.campaign_id: i for i, a in enumerate(largest)}
-            labels = [a.campaign_id for a in largest] + [f"{len(ids) - MAX_PANELS:,} others"]
-        else:
-            band, labels = {cid: i for i, cid in enumerate(ids)}, ids
-        bands[part.request.currency] = band, labels, len(band) if len(labels) > len(band) else None, latest
-    days, columns = [], {code: [] for code in bands}
-    for day, run in (first, *loaded):
+    bands, columns, days = {}, {}, []
+    for day, run in loaded:
+        for part in run.parts:
+            code = part.request.currency
+            if code not in bands:
+                bands[code] = _bands(part.result)
+                columns[code] = [np.zeros(len(bands[code][1])) for _ in days]  # the newer days had none in it
         days.append(day)
         for code, (band, labels, other, _) in bands.items():
             column = np.zeros(len(labels))
@@ -176,6 +168,17 @@ def allocations_over_time(rt) -> dict:
             columns[code].append(column)
     return {code: (days[::-1], labels, np.array(columns[code][::-1]).T, latest)
             for code, (_, labels, _, latest) in bands.items()}
+
+
+def _bands(latest) -> tuple[dict, list, int | None, object]:
+    """A currency's bands from its newest run's result: campaign to band index, the labels, the index of the others'
+    band (None when every campaign has its own), and that result."""
+    ids = [a.campaign_id for a in latest.allocations]
+    if len(ids) <= MAX_PANELS:
+        return {cid: i for i, cid in enumerate(ids)}, ids, None, latest
+    largest = sorted(latest.allocations, key=lambda a: -a.amount)[:MAX_PANELS]
+    labels = [a.campaign_id for a in largest] + [f"{len(ids) - MAX_PANELS:,} others"]
+    return {a.campaign_id: i for i, a in enumerate(largest)}, labels, MAX_PANELS, latest
 
 
 def _panels(plt, count: int):
