@@ -208,3 +208,18 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
     assert time.sleeps == [minute] * 13 + [moment] + [minute] * 13  # the second run's robots.txt, at the rate limit
     assert validators[f"{server.url}/page/0"]["fetched_in_run"] == "2026-12-02T06:00:00.000000+00:00"
     assert validators[f"{server.url}/page/4"]["fetched_in_run"] == "2026-12-01T06:00:00.000000+00:00"
+
+
+def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
+    """A budget reckoned on a longer limit than the function's would be killed again: the setting's default is the
+    Knative timeout of the functions that crawl (scrape; sync, the same handler)."""
+    import yaml
+
+    from affiliate_matrix.config import Settings
+    from tests.support.processes import ROOT
+
+    services = {doc["metadata"]["name"]: doc for doc in
+                yaml.safe_load_all((ROOT / "manifests" / "base" / "services.yaml").read_text()) if doc}
+    limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync")}
+    default = Settings.model_fields["scrape_time_limit_s"].default
+    assert limits == {"scrape": default, "sync": default}
