@@ -3,7 +3,9 @@ the plugin's callback, and follow what the callback asks for. A parser failure i
 beside the raw page (so a fixed parser can replay it) and the crawl goes on; so is any other
 exception a plugin raises on a page (a fault in the plugin, named with where it was raised)."""
 
+import heapq
 import json
+import math
 import traceback
 from collections import deque
 from collections.abc import Iterator
@@ -92,38 +94,78 @@ def record_parse_failures(store: ObjectStore, url: str, raw_key: str, reasons: l
     store.put(error_key(raw_key), json.dumps(document).encode(), content_type="application/json")
 
 
+# Of the function's time limit, the share a crawl leaves for what is not spaced page requests: robots.txt, retries
+# and redirects, the last answers, parsing, storing the batch
+BUDGET_MARGIN = 0.1
+
+
+def page_budget(spacing_s: float, time_limit_s: float) -> int:
+    """How many pages a run asks a host for: as many as its spacing between requests (rate limit or Crawl-delay)
+    fits in the function's time limit less BUDGET_MARGIN (Crawl-delay: 60 in 900 s: 13), and at least one. A crawl
+    killed at the time limit stores nothing, so it stops at its budget instead."""
+    return max(1, math.floor(time_limit_s * (1 - BUDGET_MARGIN) / spacing_s))
+
+
+@dataclass
+class BudgetSpent:
+    """The crawl stopped at its page budget with `left` pages still queued: the next run asks for those first."""
+    budget: int
+    left: int
+
+
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
-          max_pages: int = 500) -> Iterator[RawRecord | Fetched | Failure]:
+          max_pages: int = 500, *, budget: int | None = None,
+          run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
-    rate limit) and parses each page on this thread as it arrives."""
-    queue: deque[Request] = deque()
+    rate limit) and parses each page on this thread as it arrives. Asks for at most `budget` pages (max_pages
+    when none or fewer), and says so last (BudgetSpent) when pages were left queued. `run` (the run's start, as
+    data) marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
+    budget = max_pages if budget is None else min(budget, max_pages)
+    starts = list(source.start_requests())
+    # The order pages are asked for: the start pages and the listing pages they lead to (requests for a start page's
+    # callback) first, as found, since they find the rest; then the detail pages, those never asked for first, then
+    # those this connection's runs asked for longest ago (the run marked in the cache), so that a run stopped at its
+    # budget is followed by one that reaches the pages it did not.
+    listing_callbacks = {request.callback for request in starts}
+    listings: deque[Request] = deque()
+    details: list[tuple[str, int, Request]] = []  # a heap: (the run that last asked for it, "" for none; as found)
     queued: set[str] = set()  # every URL ever queued: only the first max_pages are fetched, so no more are held
 
     def enqueue(request: Request) -> None:
         if request.url not in queued and len(queued) < max_pages:
             queued.add(request.url)
-            queue.append(request)
+            if request.callback in listing_callbacks:
+                listings.append(request)
+            else:
+                last = (fetcher.validators.get(request.url) or {}).get("fetched_in_run") or ""
+                heapq.heappush(details, (last, len(queued), request))
 
-    for request in source.start_requests():
+    for request in starts:
         enqueue(request)
+    asked = 0
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while queue or pending:
-            while queue and len(pending) < connection.concurrency:
-                request = queue.popleft()
+        while pending or ((listings or details) and asked < budget):
+            while (listings or details) and asked < budget and len(pending) < connection.concurrency:
+                request = listings.popleft() if listings else heapq.heappop(details)[2]
                 pending[pool.submit(_fetch, fetcher, request.url)] = request
+                asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 request = pending.pop(future)
                 fetched_at, outcome = future.result()
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
-                    continue
-                for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
-                    if isinstance(item, Request):
-                        enqueue(item)
-                    else:
-                        yield item
+                else:
+                    for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
+                        if isinstance(item, Request):
+                            enqueue(item)
+                        else:
+                            yield item
+                if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
+                    fetcher.mark_fetched(request.url, run)
+    if listings or details:
+        yield BudgetSpent(budget, len(listings) + len(details))
 
 
 def _suffix(content_type: str) -> str:

@@ -16,6 +16,8 @@
 """
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -30,10 +32,10 @@ __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_sec
            "RETRY_STATUSES"]
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
-# The validator cache (url -> ETag/Last-Modified, and the crawl's raw_key; kept per connection) holds at most this
-# many URLs, those fetched or revalidated last; the oldest drop first (a dropped URL costs one full fetch). It was
-# every URL ever fetched. A crawl fetches at most its page budget (500 by default) plus redirects, so a whole
-# crawl's pages stay, at some hundreds of bytes each.
+# The validator cache (url -> ETag/Last-Modified, the crawl's raw_key, and the run that last asked for it; kept per
+# connection) holds at most this many URLs, those fetched, revalidated or asked for last; the oldest drop first (a
+# dropped URL costs one full fetch). It was every URL ever fetched. A crawl fetches at most its page limit (500 by
+# default) plus redirects, so a whole crawl's pages stay, at some hundreds of bytes each.
 MAX_VALIDATORS = 5000
 ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
@@ -120,12 +122,27 @@ class Fetcher:
     def get(self, url: str) -> Response:
         """Fetch a page: robots.txt, politeness, retries, conditional GET, redirects checked hop by hop.
         A 304 comes back as status 304 with an empty body (the caller has the page already)."""
-        _, host, port = target_of(url)
-        asked = _ASKED.set((host, port))
-        try:
+        with _asking(url):
             return self._get(url)
-        finally:
-            _ASKED.reset(asked)
+
+    def spacing(self, url: str) -> float:
+        """Seconds between two requests to url's host, as get() will keep them: the rate limit, or the host's
+        robots.txt Crawl-delay when longer (robots.txt is read first, as get() would). A robots.txt that cannot be
+        read changes nothing here: the site's first page fails with that reason."""
+        try:
+            with _asking(url):
+                self.allowed(url)
+        except FetchError:
+            pass
+        return self.client.spacing(url)
+
+    def mark_fetched(self, url: str, run: str) -> None:
+        """Note that the run `run` (its start, as data) asked for `url`, whatever came of it, keeping the URL as the
+        newest: a crawl asks for the pages asked for longest ago first (crawl.py)."""
+        with self._validators_lock:
+            entry = self.validators.pop(url, None) or {}
+            self.validators[url] = entry | {"fetched_in_run": run}
+            self._trim_validators()
 
     def _get(self, url: str) -> Response:
         if not self.allowed(url):
@@ -188,6 +205,17 @@ def http_cache(rt, key: str) -> dict:
     log.error("http_cache.damaged", key=key, problem=problem[:300],
               remedy="nothing to do: this run fetches every page in full and writes the cache anew")
     return {}
+
+
+@contextmanager
+def _asking(url: str) -> Iterator[None]:
+    """While fetching `url` (its robots.txt, the page, its redirects): where loopback is allowed, it is for its host."""
+    _, host, port = target_of(url)
+    asked = _ASKED.set((host, port))
+    try:
+        yield
+    finally:
+        _ASKED.reset(asked)
 
 
 def _site(url: str) -> str:

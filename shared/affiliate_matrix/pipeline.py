@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
-from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
+from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
                                      NotFoundError)
@@ -42,6 +42,8 @@ class ScrapeReport:
     not_modified: int = 0
     # Why the run does not withdraw what the connection no longer lists (None: a complete run, which does)
     incomplete: str | None = None
+    # A crawl that stopped at its page budget, and how many pages it left queued for the next run
+    budget_spent: BudgetSpent | None = None
 
 
 @dataclass
@@ -79,8 +81,11 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
                 mark_refused(rt.store, connection.id, datetime.now(UTC))
     else:
         items = crawl_with_cache(rt, connection, source, replay)
-    records, failures, pages = [], [], []
+    records, failures, pages, budget_spent = [], [], [], None
     for item in items:
+        if isinstance(item, BudgetSpent):  # the crawl's last word, not a page
+            budget_spent = item
+            continue
         {RawRecord: records, Fetched: pages, Failure: failures}[type(item)].append(item)
         if isinstance(item, Failure):
             log.warning("scrape.page_failed", url=item.url, stage=item.stage, reason=item.reason)
@@ -91,7 +96,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     ITEMS.labels("fetched").inc(len(pages))
     ITEMS.labels("parsed").inc(len(records))
     ITEMS.labels("failed").inc(len(failures))
-    incomplete = incomplete_because(source, records, failures)
+    incomplete = incomplete_because(source, records, failures, budget_spent)
     if incomplete:
         log.info("scrape.incomplete", connection_id=connection.id, reason=incomplete,
                  withdrawn="nothing: programs it no longer lists keep its claims until a complete run")
@@ -106,15 +111,19 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
              batch_key=batch_key)
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
-                        sum(p.not_modified for p in pages), incomplete)
+                        sum(p.not_modified for p in pages), incomplete, budget_spent)
 
 
-def incomplete_because(source, records: list, failures: list) -> str | None:
+def incomplete_because(source, records: list, failures: list, budget_spent: BudgetSpent | None = None) -> str | None:
     """Why a run cannot say the connection no longer lists a program it does not list (None: it can, see
     withdraw_unlisted). Only an API's full listing read to its end, every request answered and every item read, can:
     an item not read may be the program. A directory crawl never does (a page limit, robots.txt or a 304 leaves
-    programs unread): its programs are re-verified on their own pages (verify.py). An empty listing is taken for a
-    fault (an account answering with nothing), not for every program closing at once."""
+    programs unread): its programs are re-verified on their own pages (verify.py); one stopped at its page budget
+    says so first, with the pages it left. An empty listing is taken for a fault (an account answering with nothing),
+    not for every program closing at once."""
+    if budget_spent:
+        return (f"stopped at its page budget of {budget_spent.budget} pages (what the host's pace fits in the "
+                f"function's time limit) with {budget_spent.left} left queued, asked for first next run")
     if not isinstance(source, ApiSource):
         return "a directory crawl: its programs are re-verified on their own pages (amx verify)"
     if failures:
@@ -125,14 +134,20 @@ def incomplete_because(source, records: list, failures: list) -> str | None:
 
 
 def crawl_with_cache(rt, connection, source, replay: bool):
-    """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time."""
+    """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time, and which notes the run
+    (its start) that last asked for each page. A live crawl asks for as many pages as the host's spacing fits in the
+    function's time limit (page_budget): killed at that limit, it would store nothing. A replay asks for none."""
     validators_key = f"http-cache/{connection.id}.json"
     validators = http_cache(rt, validators_key)
     fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
     try:
-        yield from crawl(source, connection, fetcher, rt.store)
+        budget = run = None
+        if not replay:  # fetcher.spacing reads robots.txt first: a Crawl-delay longer than the rate limit counts
+            budget = page_budget(fetcher.spacing(source.base_url), rt.settings.scrape_time_limit_s)
+            run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
+        yield from crawl(source, connection, fetcher, rt.store, budget=budget, run=run)
     finally:
         fetcher.close()
         # A lost update here only costs a full fetch next time.

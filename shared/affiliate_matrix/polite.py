@@ -228,6 +228,11 @@ class PoliteClient:
         host = target_of(url)[1:]
         self.slower[host] = max(self.slower.get(host, 0.0), interval)
 
+    def spacing(self, url: str) -> float:
+        """Seconds between two requests of this client to url's host: its rate limit's interval, or the longer one
+        the host asked for (space_host)."""
+        return max(self.interval, self.slower.get(target_of(url)[1:], 0.0))
+
     def request(self, method: str, url: str, **options) -> Response:
         """One request, retried as the module says. Raises FetchError (GaveUp, CredentialsRefused) when
         no answer worth having came; any other status is the caller's to judge."""
@@ -299,8 +304,7 @@ class PoliteClient:
     def send(self, request: httpx.Request) -> Response:
         """One paced request, its body read within the caps; no retries, any status answered."""
         url, label = str(request.url), _label(request, self.redact)
-        host = target_of(url)[1:]
-        interval = max(self.interval, self.slower.get(host, 0.0))
+        host, interval = target_of(url)[1:], self.spacing(url)
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
             started = self.clock()
             try:

@@ -5,10 +5,12 @@ import tracemalloc
 import pytest
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import Failure, Fetched, StoredPages, crawl
+from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
 from affiliate_matrix.fetch import Fetcher
+from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
+from tests.support.clock import FakeTime
 from tests.support.fault_server import FaultServer
 
 LINKS_PER_PAGE = 20_000  # what one 5 MB page of <a href> can hold is more: 100,000 and up
@@ -26,7 +28,7 @@ class Sprawling(Source):
             yield page.follow(f"/page/{number}")
 
 
-def test_links_past_the_page_budget_are_not_held(tmp_path):
+def test_links_past_the_page_limit_are_not_held(tmp_path):
     """Only the first max_pages distinct URLs are ever fetched; before, every link of every page was queued
     anyway (10 pages here: 200,000 requests, ~30 MB, and a page of 5 MB holds 100,000 links)."""
     server = FaultServer()
@@ -43,7 +45,7 @@ def test_links_past_the_page_budget_are_not_held(tmp_path):
             tracemalloc.stop()
     finally:
         server.close()
-    assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the budget, in order
+    assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the limit, in order
     assert sorted(server.hits) == sorted(["/robots.txt", *(f"/page/{n}" for n in range(10))])
     assert peak < 12 * 1024 * 1024, f"{peak} bytes held for a 10-page crawl"
 
@@ -138,3 +140,86 @@ def test_validators_whose_kept_copy_cannot_be_read_are_forgotten(tmp_path, raw_k
     assert [(type(run[0]), len(run)) for run in runs] == [(Failure, 1), (Fetched, 1), (Fetched, 1)], runs
     assert "kept copy" in runs[0][0].reason and "fetched whole next time" in runs[0][0].reason
     assert (runs[1][0].not_modified, runs[2][0].not_modified) == (False, True)
+
+
+def test_a_crawl_delay_of_60_fits_13_pages_in_the_functions_900_s():
+    """The spacing is the fetcher's own (robots.txt read first): 13 pages at one a minute, and 90 s for the rest."""
+    server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 60\n")
+    try:
+        fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50,
+                          **FakeTime().options(HostLimits()))
+        spacing = fetcher.spacing(server.url)
+        fetcher.close()
+    finally:
+        server.close()
+    assert spacing == 60 and page_budget(spacing, 900) == 13
+    assert page_budget(1 / 0.2, 900) == 162 and page_budget(1 / 50, 900) == 40_500  # 0.2 and 50 pages/s
+    assert page_budget(60, 30) == 1  # a limit shorter than the spacing: one page a run, never none
+
+
+DETAILS = 20
+
+
+class Catalogue(Source):
+    """A directory whose one listing page links DETAILS detail pages."""
+
+    name, title = "catalogue", "Catalogue"
+    start_paths = ("/",)
+
+    def parse(self, page):
+        for number in range(DETAILS):
+            yield page.follow(f"/page/{number}", "parse_detail")
+
+    def parse_detail(self, page):
+        return []
+
+
+def crawl_catalogue(server, store, validators: dict, time: FakeTime, hosts: HostLimits, run: str) -> list:
+    """One run as the scrape function makes it: its budget from the host's spacing and a 900 s limit. One fetch at a
+    time: on the fake clock, a fetch in flight while another waits its minute would be past its 60 s deadline."""
+    fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50, concurrency=1,
+                      validators=validators, **time.options(hosts))
+    budget = page_budget(fetcher.spacing(server.url), 900)
+    connection = Connection(id="catalogue", source="catalogue", concurrency=1)
+    outcomes = list(crawl(Catalogue(server.url), connection, fetcher, store, budget=budget, run=run))
+    fetcher.close()
+    return outcomes
+
+
+def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it_left_first(tmp_path):
+    """Under Crawl-delay: 60 a crawl of 21 pages takes 21 minutes, and the function is killed at 15 before it stores
+    anything; each run began again at the first page, so later pages were never reached. A run stops at its budget
+    (13 pages: the listing and 12 details) saying how many it left, and the next asks for those 8 first, then the
+    4 asked for longest ago. Time is faked: the waits asked for are the figure, none is waited."""
+    server, time, hosts = FaultServer(robots=b"User-agent: *\nCrawl-delay: 60\n"), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    try:
+        first = crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00")
+        second = crawl_catalogue(server, store, validators, time, hosts, "2026-12-02T06:00:00.000000+00:00")
+    finally:
+        server.close()
+    details = [[int(o.url.rsplit("/", 1)[1]) for o in run if isinstance(o, Fetched) and "/page/" in o.url]
+               for run in (first, second)]
+    assert first[-1] == BudgetSpent(13, 8) and second[-1] == BudgetSpent(13, 8)
+    assert not any(isinstance(outcome, Failure) for outcome in first + second)
+    assert sorted(details[0]) == list(range(12))
+    assert sorted(details[1][:8]) == list(range(12, 20)) and sorted(details[1][8:]) == list(range(4))
+    minute, moment = pytest.approx(60 * 1.02), pytest.approx(1 / 50 * 1.02)  # Crawl-delay, and the rate limit
+    assert time.sleeps == [minute] * 13 + [moment] + [minute] * 13  # the second run's robots.txt, at the rate limit
+    assert validators[f"{server.url}/page/0"]["fetched_in_run"] == "2026-12-02T06:00:00.000000+00:00"
+    assert validators[f"{server.url}/page/4"]["fetched_in_run"] == "2026-12-01T06:00:00.000000+00:00"
+
+
+def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
+    """A budget reckoned on a longer limit than the function's would be killed again: the setting's default is the
+    Knative timeout of the functions that crawl (scrape; sync, the same handler)."""
+    import yaml
+
+    from affiliate_matrix.config import Settings
+    from tests.support.processes import ROOT
+
+    services = {doc["metadata"]["name"]: doc for doc in
+                yaml.safe_load_all((ROOT / "manifests" / "base" / "services.yaml").read_text()) if doc}
+    limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync")}
+    default = Settings.model_fields["scrape_time_limit_s"].default
+    assert limits == {"scrape": default, "sync": default}

@@ -48,6 +48,8 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         report = run_scrape(rt, name, on_item=seen)
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
                   f"batch {report.batch_key}")
+    if report.budget_spent:  # not a failure: the next run goes on where this one stopped
+        console.print(f"[yellow]{escape(report.incomplete)}[/]")
     _exit_on_failures(rt, report)
 
 
