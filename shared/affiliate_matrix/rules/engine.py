@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import takewhile
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
+from affiliate_matrix.events import ACTION_PREFIX, MAX_RULE_HOPS, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
@@ -46,7 +46,8 @@ def on_event(rt, event: Event) -> list[dict]:
     if not rules:
         return []
     values, inputs = context_values(rt, event, needs_stats=any("stats" in r.condition for r in rules))
-    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs, states=states)
+    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs, states=states,
+                    chain=event.rulechain)
 
 
 def on_schedule(rt, now: datetime) -> list[dict]:
@@ -116,18 +117,46 @@ def missed_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[dat
 
 
 def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict,
-             states: dict[str, str] | None = None, detail: str = "") -> list[dict]:
+             states: dict[str, str] | None = None, detail: str = "", chain: tuple[str, ...] = ()) -> list[dict]:
     """`states`: the ETag of each rule's state as listed with the rules for this event (current_rules); without
-    it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation."""
+    it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation.
+    `chain`: the rules whose actions led to this event (its rule chain), none for a schedule's tick."""
     activations = []
     for rule, outcome in decide(rules, context):
         if isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs, detail))
+        elif outcome and (why := chain_stop(chain, rule.id)):
+            activations.append(stopped(rt, rule, trigger_id, at, inputs, chain, why))
+            recovered(rt, rule, states)
         elif outcome:
-            activations.append(fire(rt, rule, trigger_id, at, inputs, detail))  # its state write ends a run of failures
+            activations.append(fire(rt, rule, trigger_id, at, inputs, detail, chain))  # its state write ends failures
         else:
             recovered(rt, rule, states)
     return activations
+
+
+def chain_stop(chain: tuple[str, ...], rule_id: str) -> str:
+    """Why a rule that holds may not act on an event its chain of rules led to, or "" when it may: it is in the chain
+    (its action would set the chain off again, without end), or the chain is MAX_RULE_HOPS rules long already."""
+    if rule_id in chain:
+        return "stopped as a loop: " + " → ".join((*chain, rule_id))
+    if len(chain) >= MAX_RULE_HOPS:
+        return f"stopped at the hop limit: the actions of {len(chain)} rules led to this event: " + " → ".join(chain)
+    return ""
+
+
+def stopped(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, chain: tuple[str, ...], why: str) -> dict:
+    """A rule held but its chain stops it: recorded and logged, nothing dispatched. Its state is not touched (no
+    cool-down starts, no failure counts): the chain comes in the event, so a forged one stops this rule on this
+    event and nothing more."""
+    activation = {"id": activation_id(f"{rule.id}|{trigger_id}|loop"), "rule_id": rule.id, "trigger": rule.trigger.key,
+                  "event_id": trigger_id, "decision": "loop", "action": rule.action.type, "action_event_id": "",
+                  "outcome": "stopped", "detail": why, "inputs": inputs | {"rule_chain": list(chain)},
+                  "at": at.isoformat()}
+    record_activation(rt, activation)
+    RULE_ACTIVATIONS.labels(rule.id, "loop").inc()
+    log.warning("rule.loop_stopped", rule_id=rule.id, rule_chain=list(chain), reason=why)
+    return activation
 
 
 def without_failures(state: dict) -> dict:
@@ -168,8 +197,11 @@ def action_key(rule: Rule, trigger_id: str, at: datetime) -> str:
     return f"{rule.id}|{trigger_id}|{window}"
 
 
-def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: str = "") -> dict:
+def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: str = "",
+         chain: tuple[str, ...] = ()) -> dict:
+    """The rule's action as an event, carrying the rule chain on with this rule at its end."""
     key = action_key(rule, trigger_id, at)
+    inputs = inputs | {"rule_chain": list(chain)} if chain else inputs
     outcome = {}
 
     def claim(state):
@@ -186,7 +218,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: st
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
         "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
-        key=key, subject=rule.id)
+        key=key, subject=rule.id, rulechain=(*chain, rule.id))
     activation = {"id": activation_id(key), "rule_id": rule.id, "trigger": rule.trigger.key, "event_id": trigger_id,
                   "decision": "cooldown" if outcome["cooling"] else "fired", "action": rule.action.type,
                   "action_event_id": action.id, "outcome": "skipped" if outcome["cooling"] else "dispatched",
