@@ -25,7 +25,7 @@ class InProcessBus(EventBus):
         for handler in self.handlers.get(event.type, []):
             for attempt in range(1, self.attempts + 1):
                 try:
-                    with rule_chain(event.rulechain):  # as `receive` runs an event's work: what it publishes carries it on
+                    with rule_chain(event.rulechain):  # as `receive` runs an event's work: it publishes the chain on
                         handler(event)
                     break
                 except Exception as exc:  # a handler's failure must not stop delivery to the others

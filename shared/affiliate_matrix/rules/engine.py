@@ -11,7 +11,6 @@ not) ends the run of failures: the count goes back to none, so failures weeks ap
 import hashlib
 import threading
 import weakref
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import takewhile
@@ -28,7 +27,7 @@ from affiliate_matrix.rules.store import (activation_key, current_rules, disable
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
-MISSED_TICKS_KEPT = 60  # a minutely rule after an hour's outage fires each tick; after longer, the latest hour's
+CATCH_UP_COUNTED = timedelta(days=1)  # how far back a late ping counts the ticks it catches up (minutely: 1,440)
 # store -> {rule id: the ETag of its state when this process read it with no failures} (see recovered)
 _clean: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _clean_lock = threading.Lock()
@@ -51,35 +50,37 @@ def on_event(rt, event: Event) -> list[dict]:
 
 
 def on_schedule(rt, now: datetime) -> list[dict]:
-    """Schedule rules, each tick since the ticks done (the last ping's time) up to `now` (the ping's) once: pings
-    missed (an outage, a ping lost while the function scaled to zero) fire their ticks late, each with its own
-    time. At most a day back and MISSED_TICKS_KEPT ticks a rule a ping (the latest); what is left out is logged and
-    said in the rule's first activation of the ping. The ticks count as done only once every activation is stored:
-    a process stopped between evaluates them again, under the same trigger ids (`rule@tick`), so the same
-    activations and actions (their ids derive from them) replace themselves rather than adding up."""
+    """Schedule rules, each once at its latest tick since the ticks done (the last ping's time) up to `now` (the
+    ping's): ticks of pings missed (an outage, a ping lost while the function scaled to zero) are caught up once, not
+    one by one, coalesced into the latest, which says how many it stands for (and the log). Ticks are counted at most
+    a day back (CATCH_UP_COUNTED); a rule with none in that day catches up its latest tick before it. They count as
+    done only once every activation is stored: a process stopped between evaluates the latest again, under the same
+    trigger id (`rule@tick`), so the same activation and action (their ids derive from it) replace themselves rather
+    than adding up."""
     from cronsim import CronSim, CronSimError
 
     state, _ = load_state(rt.store, SCHEDULE_STATE)
     done = state.get("done_until") or state.get("last_tick")  # last_tick: the ping time kept before done_until
     since = datetime.fromisoformat(done) if done else now - timedelta(minutes=5)
-    earliest = now - timedelta(days=1)
+    earliest = now - CATCH_UP_COUNTED
     fired = []
     rules, states = current_rules(rt.store)
     for rule in (r for r in rules if r.enabled and r.trigger.schedule):
         try:
-            ticks, skipped = due_ticks(CronSim(rule.trigger.schedule, max(since, earliest)), now)
+            ticks = list(takewhile(lambda t: t <= now, CronSim(rule.trigger.schedule, max(since, earliest))))
+            if not ticks and since < earliest:  # none in the day counted: its latest before that, if not done yet
+                before = next(CronSim(rule.trigger.schedule, earliest + timedelta(seconds=1), reverse=True), None)
+                ticks = [before] if before is not None and before > since else []
         except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
             fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
-        note = missed_note(rule, since, earliest, ticks, skipped)
-        for tick in ticks:
-            values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
-            activations = evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
-                                   trigger_id=f"{rule.trigger.key}@{tick.isoformat()}", detail=note)
-            note = note if not activations else ""  # said once, in the rule's first activation
-            fired += activations
-            if any(a["outcome"] == "disabled" for a in activations):
-                break  # disabled by its failures: its ticks left in this ping are not evaluated
+        if not ticks:
+            continue
+        tick = ticks[-1]
+        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+        fired += evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
+                          trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
+                          detail=coalesced_note(rule, since, earliest, ticks))
     if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
         update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
@@ -91,29 +92,21 @@ def ticks_done(state: dict, now: datetime) -> dict:
     return {k: v for k, v in state.items() if k not in ("last_tick", "previous")} | {"done_until": done.isoformat()}
 
 
-def due_ticks(ticks, now: datetime) -> tuple[list[datetime], int]:
-    """The ticks up to `now` (at most MISSED_TICKS_KEPT, the latest) and how many earlier ones were left out."""
-    kept: deque[datetime] = deque(maxlen=MISSED_TICKS_KEPT)
-    seen = 0
-    for tick in takewhile(lambda t: t <= now, ticks):
-        kept.append(tick)
-        seen += 1
-    return list(kept), seen - len(kept)
-
-
-def missed_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[datetime], skipped: int) -> str:
-    """What of a rule's missed ticks is not fired (logged), as its activation says it; "" when nothing is."""
-    parts = []
+def coalesced_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[datetime]) -> str:
+    """What a rule's firing at its latest tick (ticks[-1]) stands for besides it (logged), as its activation says it;
+    "" when it stands for itself alone."""
+    missed, parts = ticks[:-1], []
+    if missed:
+        parts.append(f"caught up: {len(missed)} missed ticks, {missed[0].isoformat()} to {missed[-1].isoformat()}, "
+                     "coalesced into this one")
     if since < earliest:
-        parts.append(f"any from {since.isoformat()} to {earliest.isoformat()} (more than a day back)")
-    if skipped:
-        parts.append(f"{skipped} ticks before {ticks[0].isoformat()} (at most {MISSED_TICKS_KEPT} a ping)")
+        parts.append(f"any from {since.isoformat()} to {earliest.isoformat()} (more than a day back) not counted")
     if not parts:
         return ""
-    log.warning("rule.ticks_skipped", rule_id=rule.id, schedule=rule.trigger.schedule, since=since.isoformat(),
-                more_than_a_day_back=since < earliest, skipped=skipped,
-                fired_from=ticks[0].isoformat() if ticks else None)
-    return "missed ticks not fired: " + "; ".join(parts)
+    log.warning("rule.ticks_coalesced", rule_id=rule.id, schedule=rule.trigger.schedule, coalesced=len(missed),
+                first=missed[0].isoformat() if missed else None, fired_at=ticks[-1].isoformat(),
+                since=since.isoformat(), more_than_a_day_back=since < earliest)
+    return "; ".join(parts)
 
 
 def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict,
