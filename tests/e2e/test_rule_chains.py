@@ -11,6 +11,7 @@ import pytest
 from functions_framework import create_app
 from structlog.testing import capture_logs
 
+from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.events import ACTION_PREFIX, KEY_ROTATED, Event
@@ -214,6 +215,9 @@ def test_a_forged_chain_stops_its_rules_on_that_event_and_nothing_more(functions
     assert (loop["rule_id"], loop["decision"], loop["detail"]) == ("a-rebuild", "loop",
                                                                   "stopped as a loop: a-rebuild → a-rebuild")
     assert broker.requests == [] and load_state(rt.store, "a-rebuild")[1] is None  # no state written
+    read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    shown = client.get("/activations?rule_id=a-rebuild", headers=read)
+    assert shown.status_code == 200 and [a["decision"] for a in shown.json["items"]] == ["loop"]
     genuine = Event.make(KEY_ROTATED, "/keys", {"path": "keys/one", "version": 3}, key="v3")
     assert deliver(client, genuine, "triggers", binary=binary).status_code == 204
     assert [e["type"] for e in broker.json_bodies()] == [ACTION_PREFIX + "rebuild_index"]
