@@ -6,6 +6,8 @@ id derives from (rule, trigger, cool-down window), so a duplicate delivery dispa
 new. A rule that raises counts a failure; after FAILURES_TO_DISABLE consecutive ones it is disabled
 with the reason recorded, and the other rules carry on. An evaluation that does not raise (holding or
 not) ends the run of failures: the count goes back to none, so failures weeks apart never add up.
+An event carries the rules whose actions led to it (its rule chain): a rule that holds on an event whose chain names it
+already (rules setting each other off, A → B → A) or is MAX_RULE_HOPS long is stopped, recorded as a loop, not fired.
 """
 
 import hashlib
