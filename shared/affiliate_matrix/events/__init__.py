@@ -59,7 +59,7 @@ def _plausible(time: datetime) -> datetime:
 def _chain_items(value: Any) -> Any:
     """The attribute as sent (rule ids joined by commas), or as stored (a list); bounded before it is split."""
     if isinstance(value, str):
-        if len(value) > MAX_RULE_HOPS * 64:
+        if len(value) > MAX_RULE_HOPS * 64:  # ids of up to 63 characters, and their commas
             raise ValueError(f"the {RULE_CHAIN} attribute is {len(value)} characters, longer than {MAX_RULE_HOPS} "
                              "rule ids")
         return tuple(value.split(",")) if value else ()
@@ -135,7 +135,8 @@ class Event(BaseModel):
     def from_cloudevent(cls, event) -> "Event":
         data = event.data if isinstance(event.data, dict) else {}
         return cls(id=event["id"], source=event["source"], type=event["type"], subject=event.get("subject"),
-                   time=event.get("time") or datetime.now(UTC), data=data, rulechain=() if (chain := event.get(RULE_CHAIN)) is None else chain)
+                   time=event.get("time") or datetime.now(UTC), data=data,
+                   rulechain=() if (chain := event.get(RULE_CHAIN)) is None else chain)
 
 
 DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)
