@@ -224,17 +224,25 @@ def hourly(rt, schedule="0 * * * *", rule_id="hourly-alert"):
                              action={"type": "alert"}), create=True)
 
 
-def test_ticks_missed_between_pings_each_fire_once_at_their_own_time(rt):
-    """The function scaled to zero or an outage lost the pings of 09:00 to 11:00: the next ping fires each hourly
-    tick since the previous ping, once; a ping delivered late moves nothing back."""
+def test_ticks_missed_between_pings_are_caught_up_once_at_the_latest(rt):
+    """The function scaled to zero or an outage lost the pings of 09:00 to 11:00: the next ping fires the rule once,
+    at its latest tick, saying which earlier ticks it stands for; a ping delivered late moves nothing back."""
+    from structlog.testing import capture_logs
+
     hourly(rt)
     assert on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC)) == []
-    fired = on_schedule(rt, datetime(2026, 11, 22, 11, 30, tzinfo=UTC))
-    assert [(a["event_id"], a["at"], a["decision"]) for a in fired] == [
-        (f"schedule:0 * * * *@2026-11-22T{h}:00:00+00:00", f"2026-11-22T{h}:00:00+00:00", "fired")
-        for h in ("09", "10", "11")]
+    with capture_logs() as logs:
+        [fired] = on_schedule(rt, datetime(2026, 11, 22, 11, 30, tzinfo=UTC))
+    assert (fired["event_id"], fired["at"], fired["decision"]) == (
+        "schedule:0 * * * *@2026-11-22T11:00:00+00:00", "2026-11-22T11:00:00+00:00", "fired")
+    assert fired["detail"] == ("caught up: 2 missed ticks, 2026-11-22T09:00:00+00:00 to 2026-11-22T10:00:00+00:00, "
+                               "coalesced into this one")
+    [line] = [line for line in logs if line["event"] == "rule.ticks_coalesced"]
+    assert (line["rule_id"], line["coalesced"], line["fired_at"]) == ("hourly-alert", 2, "2026-11-22T11:00:00+00:00")
     assert on_schedule(rt, datetime(2026, 11, 22, 10, 45, tzinfo=UTC)) == []  # redelivered: its ticks are done
     assert on_schedule(rt, datetime(2026, 11, 22, 11, 31, tzinfo=UTC)) == []
+    [next_hour] = on_schedule(rt, datetime(2026, 11, 22, 12, 0, 30, tzinfo=UTC))  # on time again: nothing to say
+    assert (next_hour["at"], next_hour["detail"]) == ("2026-11-22T12:00:00+00:00", "")
 
 
 def test_a_tick_is_done_only_once_its_activation_is_stored_and_doing_it_again_adds_nothing(rt, broker, monkeypatch):
@@ -263,21 +271,31 @@ def test_a_tick_is_done_only_once_its_activation_is_stored_and_doing_it_again_ad
     assert {e["id"] for e in broker.json_bodies() if e["type"] == ACTION_PREFIX + "alert"} == {fired["action_event_id"]}
 
 
-def test_missed_ticks_are_fired_at_most_a_day_back_and_sixty_a_ping_and_what_is_not_is_said(rt):
+def test_more_than_sixty_missed_ticks_are_none_of_them_dropped_but_caught_up_once(rt):
+    """Two days of pings lost: each rule fires once, at its latest tick, however many it missed (a minutely rule's
+    1,440 in the day counted, not 60 fired and the rest dropped); what is more than a day back is said, not counted."""
     hourly(rt)
     hourly(rt, "* * * * *", "minutely-alert")
     on_schedule(rt, datetime(2026, 11, 20, 8, 30, tzinfo=UTC))
-    fired = on_schedule(rt, datetime(2026, 11, 22, 9, 30, tzinfo=UTC))  # two days of pings lost
-    hours = [a for a in fired if a["rule_id"] == "hourly-alert"]
-    assert [a["at"] for a in hours] == [f"2026-11-{d}T{h:02}:00:00+00:00" for d, h in
-                                        [*((21, h) for h in range(10, 24)), *((22, h) for h in range(10))]]
-    assert hours[0]["detail"] == ("missed ticks not fired: any from 2026-11-20T08:30:00+00:00 to "
-                                  "2026-11-21T09:30:00+00:00 (more than a day back)")
-    assert {a["detail"] for a in hours[1:]} == {""}
-    minutes = [a for a in fired if a["rule_id"] == "minutely-alert"]
-    assert (len(minutes), minutes[0]["at"], minutes[-1]["at"]) == (
-        60, "2026-11-22T08:31:00+00:00", "2026-11-22T09:30:00+00:00")
-    assert minutes[0]["detail"].endswith("; 1380 ticks before 2026-11-22T08:31:00+00:00 (at most 60 a ping)")
+    fired = on_schedule(rt, datetime(2026, 11, 22, 9, 30, tzinfo=UTC))
+    assert sorted((a["rule_id"], a["at"]) for a in fired) == [
+        ("hourly-alert", "2026-11-22T09:00:00+00:00"), ("minutely-alert", "2026-11-22T09:30:00+00:00")]
+    said = {a["rule_id"]: a["detail"] for a in fired}
+    assert said["hourly-alert"] == (
+        "caught up: 23 missed ticks, 2026-11-21T10:00:00+00:00 to 2026-11-22T08:00:00+00:00, coalesced into this one; "
+        "any from 2026-11-20T08:30:00+00:00 to 2026-11-21T09:30:00+00:00 (more than a day back) not counted")
+    assert said["minutely-alert"].startswith("caught up: 1439 missed ticks, 2026-11-21T09:31:00+00:00 to "
+                                             "2026-11-22T09:29:00+00:00, coalesced into this one;")
+    assert on_schedule(rt, datetime(2026, 11, 22, 9, 31, tzinfo=UTC))[0]["detail"] == ""
+
+
+def test_a_weekly_tick_missed_in_an_outage_of_days_is_caught_up_once(rt):
+    hourly(rt, "0 6 * * 1", "monday-alert")  # 2026-11-16 and -23 are Mondays
+    on_schedule(rt, datetime(2026, 11, 15, 23, 0, tzinfo=UTC))
+    [fired] = on_schedule(rt, datetime(2026, 11, 19, 12, 0, tzinfo=UTC))  # down from Sunday night to Thursday noon
+    assert (fired["at"], fired["detail"]) == ("2026-11-16T06:00:00+00:00", "any from 2026-11-15T23:00:00+00:00 to "
+                                              "2026-11-18T12:00:00+00:00 (more than a day back) not counted")
+    assert on_schedule(rt, datetime(2026, 11, 21, 12, 0, tzinfo=UTC)) == []  # down again: that tick is done
 
 
 @pytest.mark.parametrize("condition,message", [
@@ -424,16 +442,18 @@ def test_a_dry_run_of_a_disabled_rule_says_it_dispatches_nothing(tmp_path):
     assert "→ true: no action: the rule is disabled (noisy)" in tested.stdout, tested.stdout
 
 
-def test_a_schedule_rule_disabled_by_its_failures_is_not_evaluated_for_the_rest_of_the_ping(rt):
-    """A ping fires each tick missed since the last (up to 60 a rule): a rule raising on every tick was disabled at
-    its third failure, and evaluated all the same for every tick left in the ping, each one more failure, another
-    error activation and another write of the disabled rule: 60 activations of a rule disabled at the third."""
+def test_a_schedule_rule_raising_counts_one_failure_a_ping_however_many_ticks_it_catches_up(rt):
+    """A ping evaluates a rule once, at its latest tick: a rule raising on every tick, ten missed a ping, fails once a
+    ping and is disabled at its third (it was evaluated, and failed, for each of up to 60 ticks of one ping)."""
     from affiliate_matrix.rules.store import load_rule
 
     assert on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC)) == []
     save_rule(rt.store, Rule(id="broken", trigger={"schedule": "* * * * *"}, condition='int(now) == 1',
                              action={"type": "alert"}), create=True)  # stored as written: raises on every tick
-    fired = on_schedule(rt, datetime(2026, 11, 22, 8, 40, tzinfo=UTC))
-    assert [(a["decision"], a["outcome"]) for a in fired] == [("error", "failed")] * 2 + [("error", "disabled")]
+    fired = [on_schedule(rt, datetime(2026, 11, 22, 8, minute, tzinfo=UTC)) for minute in (40, 50)]
+    assert [(a["decision"], a["outcome"]) for ping in fired for a in ping] == [("error", "failed")] * 2
+    assert load_rule(rt.store, "broken")[0].enabled
+    [disabled] = on_schedule(rt, datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    assert (disabled["decision"], disabled["outcome"]) == ("error", "disabled")
     assert not load_rule(rt.store, "broken")[0].enabled
-    assert on_schedule(rt, datetime(2026, 11, 22, 8, 45, tzinfo=UTC)) == []
+    assert on_schedule(rt, datetime(2026, 11, 22, 9, 10, tzinfo=UTC)) == []

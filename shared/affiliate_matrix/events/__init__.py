@@ -7,13 +7,16 @@ wherever possible, so a repeated run publishes the same id.
 """
 
 from abc import ABC, abstractmethod
+import contextvars
 import hashlib
 import json
+import re
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from affiliate_matrix.model_types import UtcDatetime
 
@@ -36,6 +39,13 @@ MAX_EVENT_BYTES = 4 * 1024 * 1024  # the largest event taken in, over HTTP or fr
 # fields (limit_request_fields), and the CloudEvents SDK copies the extensions it holds at every attribute it sets
 # (quadratic: 100,000 attributes in a structured event of 1.5 MB took 45 s), so a structured one is held to as many.
 MAX_EVENT_ATTRIBUTES = 100
+# The rules whose actions led to an event, in order: a CloudEvent extension attribute (comma-separated rule ids) that
+# every event published while an event's work runs carries on, so rules setting each other off stop when one comes
+# round again (rules/engine.py), and a chain with no cycle stops after MAX_RULE_HOPS rules.
+RULE_CHAIN = "amxrulechain"
+MAX_RULE_HOPS = 8
+RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")  # a rule's id (rules/model.py Rule.id)
+_rule_chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("rule_chain", default=())
 
 
 def _plausible(time: datetime) -> datetime:
@@ -44,6 +54,45 @@ def _plausible(time: datetime) -> datetime:
     if not 1970 <= time.year <= 9000:
         raise ValueError(f"time {time.isoformat()} is not between the years 1970 and 9000")
     return time
+
+
+def _chain_items(value: Any) -> Any:
+    """The attribute as sent (rule ids joined by commas), or as stored (a list); bounded before it is split."""
+    if isinstance(value, str):
+        if len(value) > MAX_RULE_HOPS * 64:  # ids of up to 63 characters, and their commas
+            raise ValueError(f"the {RULE_CHAIN} attribute is {len(value)} characters, longer than {MAX_RULE_HOPS} "
+                             "rule ids")
+        return tuple(value.split(",")) if value else ()
+    return value
+
+
+def _chain_checked(chain: tuple[str, ...]) -> tuple[str, ...]:
+    """A chain the engine could have made: at most MAX_RULE_HOPS rule ids, each once (a rule met again is stopped)."""
+    if len(chain) > MAX_RULE_HOPS:
+        raise ValueError(f"the {RULE_CHAIN} attribute names {len(chain)} rules, more than {MAX_RULE_HOPS}")
+    if (bad := next((rule_id for rule_id in chain if not RULE_ID.fullmatch(rule_id)), None)) is not None:
+        raise ValueError(f"the {RULE_CHAIN} attribute holds {bad[:70]!r}, not a rule id")
+    if len(set(chain)) < len(chain):
+        raise ValueError(f"the {RULE_CHAIN} attribute names a rule twice")
+    return chain
+
+
+RuleChain = Annotated[tuple[str, ...], BeforeValidator(_chain_items), AfterValidator(_chain_checked)]
+
+
+def current_rule_chain() -> tuple[str, ...]:
+    """The rule chain of the event whose work is running (none outside any: an API request, a cron tick)."""
+    return _rule_chain.get()
+
+
+@contextmanager
+def rule_chain(chain: tuple[str, ...]):
+    """Run an event's work with its rule chain current: every event it publishes (Event.make) carries it on."""
+    token = _rule_chain.set(chain)
+    try:
+        yield
+    finally:
+        _rule_chain.reset(token)
 
 
 class Event(BaseModel):
@@ -56,12 +105,16 @@ class Event(BaseModel):
     subject: str | None = Field(None, max_length=200)
     time: Annotated[UtcDatetime, AfterValidator(_plausible)]
     data: dict[str, Any] = {}
+    rulechain: RuleChain = ()  # the RULE_CHAIN extension
 
     @classmethod
-    def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None) -> "Event":
-        """A new event; with `key`, the id is derived from it so the same work yields the same id."""
+    def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None,
+             rulechain: tuple[str, ...] | None = None) -> "Event":
+        """A new event; with `key`, the id is derived from it so the same work yields the same id. Its rule chain is
+        the one of the work publishing it unless given."""
         event_id = hashlib.sha256(f"{type}|{key}".encode()).hexdigest()[:32] if key else uuid.uuid4().hex
-        return cls(id=event_id, source=source, type=type, subject=subject, time=datetime.now(UTC), data=data)
+        return cls(id=event_id, source=source, type=type, subject=subject, time=datetime.now(UTC), data=data,
+                   rulechain=current_rule_chain() if rulechain is None else rulechain)
 
     def to_cloudevent(self):
         from cloudevents.http import CloudEvent
@@ -70,6 +123,8 @@ class Event(BaseModel):
                       "datacontenttype": "application/json"}
         if self.subject:
             attributes["subject"] = self.subject
+        if self.rulechain:
+            attributes[RULE_CHAIN] = ",".join(self.rulechain)
         from affiliate_matrix.observability.telemetry import current_traceparent
 
         if traceparent := current_traceparent():  # the distributed-tracing extension: the flow stays one trace
@@ -80,7 +135,8 @@ class Event(BaseModel):
     def from_cloudevent(cls, event) -> "Event":
         data = event.data if isinstance(event.data, dict) else {}
         return cls(id=event["id"], source=event["source"], type=event["type"], subject=event.get("subject"),
-                   time=event.get("time") or datetime.now(UTC), data=data)
+                   time=event.get("time") or datetime.now(UTC), data=data,
+                   rulechain=() if (chain := event.get(RULE_CHAIN)) is None else chain)
 
 
 DEAD_LETTERS = "dead-letters/"  # the store's prefix for parked events (handlers/events.park; retention removes them)

@@ -4,7 +4,7 @@ retried on failure, then parked in a dead-letter list instead of being lost."""
 from collections import defaultdict
 from collections.abc import Callable
 
-from affiliate_matrix.events import Event, EventBus
+from affiliate_matrix.events import Event, EventBus, rule_chain
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -25,7 +25,8 @@ class InProcessBus(EventBus):
         for handler in self.handlers.get(event.type, []):
             for attempt in range(1, self.attempts + 1):
                 try:
-                    handler(event)
+                    with rule_chain(event.rulechain):  # as `receive` runs an event's work: it publishes the chain on
+                        handler(event)
                     break
                 except Exception as exc:  # a handler's failure must not stop delivery to the others
                     log.warning("event.handler_failed", event_id=event.id, type=event.type, attempt=attempt,

@@ -131,8 +131,11 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
         return
     started = time.perf_counter()
+    from affiliate_matrix.events import rule_chain
+
     try:
-        work(event)
+        with rule_chain(event.rulechain):  # every event the work publishes carries the chain on (rules/engine.py)
+            work(event)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
     except (InvalidInput, NotFoundError, DamagedData) as exc:

@@ -33,7 +33,7 @@ class Activation(Shape):
     rule_id: str
     trigger: str | None = None
     event_id: str | None = None
-    decision: Literal["fired", "cooldown", "error"]
+    decision: Literal["fired", "cooldown", "error", "loop"]
     action: str | None = None
     action_event_id: str | None = None
     outcome: str

@@ -6,18 +6,19 @@ id derives from (rule, trigger, cool-down window), so a duplicate delivery dispa
 new. A rule that raises counts a failure; after FAILURES_TO_DISABLE consecutive ones it is disabled
 with the reason recorded, and the other rules carry on. An evaluation that does not raise (holding or
 not) ends the run of failures: the count goes back to none, so failures weeks apart never add up.
+An event carries the rules whose actions led to it (its rule chain): a rule that holds on an event whose chain names it
+already (rules setting each other off, A → B → A) or is MAX_RULE_HOPS long is stopped, recorded as a loop, not fired.
 """
 
 import hashlib
 import threading
 import weakref
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import takewhile
 
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.events import ACTION_PREFIX, PROGRAM_DELTA, Event
+from affiliate_matrix.events import ACTION_PREFIX, MAX_RULE_HOPS, PROGRAM_DELTA, Event
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
@@ -28,7 +29,7 @@ from affiliate_matrix.rules.store import (activation_key, current_rules, disable
 log = get_logger()
 FAILURES_TO_DISABLE = 3
 SCHEDULE_STATE = "_schedule"
-MISSED_TICKS_KEPT = 60  # a minutely rule after an hour's outage fires each tick; after longer, the latest hour's
+CATCH_UP_COUNTED = timedelta(days=1)  # how far back a late ping counts the ticks it catches up (minutely: 1,440)
 # store -> {rule id: the ETag of its state when this process read it with no failures} (see recovered)
 _clean: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _clean_lock = threading.Lock()
@@ -46,39 +47,42 @@ def on_event(rt, event: Event) -> list[dict]:
     if not rules:
         return []
     values, inputs = context_values(rt, event, needs_stats=any("stats" in r.condition for r in rules))
-    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs, states=states)
+    return evaluate(rt, rules, context_of(values), trigger_id=event.id, at=event.time, inputs=inputs, states=states,
+                    chain=event.rulechain)
 
 
 def on_schedule(rt, now: datetime) -> list[dict]:
-    """Schedule rules, each tick since the ticks done (the last ping's time) up to `now` (the ping's) once: pings
-    missed (an outage, a ping lost while the function scaled to zero) fire their ticks late, each with its own
-    time. At most a day back and MISSED_TICKS_KEPT ticks a rule a ping (the latest); what is left out is logged and
-    said in the rule's first activation of the ping. The ticks count as done only once every activation is stored:
-    a process stopped between evaluates them again, under the same trigger ids (`rule@tick`), so the same
-    activations and actions (their ids derive from them) replace themselves rather than adding up."""
+    """Schedule rules, each once at its latest tick since the ticks done (the last ping's time) up to `now` (the
+    ping's): ticks of pings missed (an outage, a ping lost while the function scaled to zero) are caught up once, not
+    one by one, coalesced into the latest, which says how many it stands for (and the log). Ticks are counted at most
+    a day back (CATCH_UP_COUNTED); a rule with none in that day catches up its latest tick before it. They count as
+    done only once every activation is stored: a process stopped between evaluates the latest again, under the same
+    trigger id (`rule@tick`), so the same activation and action (their ids derive from it) replace themselves rather
+    than adding up."""
     from cronsim import CronSim, CronSimError
 
     state, _ = load_state(rt.store, SCHEDULE_STATE)
     done = state.get("done_until") or state.get("last_tick")  # last_tick: the ping time kept before done_until
     since = datetime.fromisoformat(done) if done else now - timedelta(minutes=5)
-    earliest = now - timedelta(days=1)
+    earliest = now - CATCH_UP_COUNTED
     fired = []
     rules, states = current_rules(rt.store)
     for rule in (r for r in rules if r.enabled and r.trigger.schedule):
         try:
-            ticks, skipped = due_ticks(CronSim(rule.trigger.schedule, max(since, earliest)), now)
+            ticks = list(takewhile(lambda t: t <= now, CronSim(rule.trigger.schedule, max(since, earliest))))
+            if not ticks and since < earliest:  # none in the day counted: its latest before that, if not done yet
+                before = next(CronSim(rule.trigger.schedule, earliest + timedelta(seconds=1), reverse=True), None)
+                ticks = [before] if before is not None and before > since else []
         except CronSimError as exc:  # stored past `checked`, which judges schedules: this rule fails, not the tick
             fired.append(failed(rt, rule, exc, f"{rule.trigger.key}@{now.isoformat()}", now, {}))
             continue
-        note = missed_note(rule, since, earliest, ticks, skipped)
-        for tick in ticks:
-            values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
-            activations = evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
-                                   trigger_id=f"{rule.trigger.key}@{tick.isoformat()}", detail=note)
-            note = note if not activations else ""  # said once, in the rule's first activation
-            fired += activations
-            if any(a["outcome"] == "disabled" for a in activations):
-                break  # disabled by its failures: its ticks left in this ping are not evaluated
+        if not ticks:
+            continue
+        tick = ticks[-1]
+        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+        fired += evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
+                          trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
+                          detail=coalesced_note(rule, since, earliest, ticks))
     if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
         update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
@@ -90,44 +94,64 @@ def ticks_done(state: dict, now: datetime) -> dict:
     return {k: v for k, v in state.items() if k not in ("last_tick", "previous")} | {"done_until": done.isoformat()}
 
 
-def due_ticks(ticks, now: datetime) -> tuple[list[datetime], int]:
-    """The ticks up to `now` (at most MISSED_TICKS_KEPT, the latest) and how many earlier ones were left out."""
-    kept: deque[datetime] = deque(maxlen=MISSED_TICKS_KEPT)
-    seen = 0
-    for tick in takewhile(lambda t: t <= now, ticks):
-        kept.append(tick)
-        seen += 1
-    return list(kept), seen - len(kept)
-
-
-def missed_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[datetime], skipped: int) -> str:
-    """What of a rule's missed ticks is not fired (logged), as its activation says it; "" when nothing is."""
-    parts = []
+def coalesced_note(rule: Rule, since: datetime, earliest: datetime, ticks: list[datetime]) -> str:
+    """What a rule's firing at its latest tick (ticks[-1]) stands for besides it (logged), as its activation says it;
+    "" when it stands for itself alone."""
+    missed, parts = ticks[:-1], []
+    if missed:
+        parts.append(f"caught up: {len(missed)} missed ticks, {missed[0].isoformat()} to {missed[-1].isoformat()}, "
+                     "coalesced into this one")
     if since < earliest:
-        parts.append(f"any from {since.isoformat()} to {earliest.isoformat()} (more than a day back)")
-    if skipped:
-        parts.append(f"{skipped} ticks before {ticks[0].isoformat()} (at most {MISSED_TICKS_KEPT} a ping)")
+        parts.append(f"any from {since.isoformat()} to {earliest.isoformat()} (more than a day back) not counted")
     if not parts:
         return ""
-    log.warning("rule.ticks_skipped", rule_id=rule.id, schedule=rule.trigger.schedule, since=since.isoformat(),
-                more_than_a_day_back=since < earliest, skipped=skipped,
-                fired_from=ticks[0].isoformat() if ticks else None)
-    return "missed ticks not fired: " + "; ".join(parts)
+    log.warning("rule.ticks_coalesced", rule_id=rule.id, schedule=rule.trigger.schedule, coalesced=len(missed),
+                first=missed[0].isoformat() if missed else None, fired_at=ticks[-1].isoformat(),
+                since=since.isoformat(), more_than_a_day_back=since < earliest)
+    return "; ".join(parts)
 
 
 def evaluate(rt, rules: list[Rule], context, *, trigger_id: str, at: datetime, inputs: dict,
-             states: dict[str, str] | None = None, detail: str = "") -> list[dict]:
+             states: dict[str, str] | None = None, detail: str = "", chain: tuple[str, ...] = ()) -> list[dict]:
     """`states`: the ETag of each rule's state as listed with the rules for this event (current_rules); without
-    it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation."""
+    it, a rule that does not hold has its state read to end a run of failures. `detail`: said in each activation.
+    `chain`: the rules whose actions led to this event (its rule chain), none for a schedule's tick."""
     activations = []
     for rule, outcome in decide(rules, context):
         if isinstance(outcome, Exception):
             activations.append(failed(rt, rule, outcome, trigger_id, at, inputs, detail))
+        elif outcome and (why := chain_stop(chain, rule.id)):
+            activations.append(stopped(rt, rule, trigger_id, at, inputs, chain, why))
+            recovered(rt, rule, states)
         elif outcome:
-            activations.append(fire(rt, rule, trigger_id, at, inputs, detail))  # its state write ends a run of failures
+            activations.append(fire(rt, rule, trigger_id, at, inputs, detail, chain))  # its state write ends failures
         else:
             recovered(rt, rule, states)
     return activations
+
+
+def chain_stop(chain: tuple[str, ...], rule_id: str) -> str:
+    """Why a rule that holds may not act on an event its chain of rules led to, or "" when it may: it is in the chain
+    (its action would set the chain off again, without end), or the chain is MAX_RULE_HOPS rules long already."""
+    if rule_id in chain:
+        return "stopped as a loop: " + " → ".join((*chain, rule_id))
+    if len(chain) >= MAX_RULE_HOPS:
+        return f"stopped at the hop limit: the actions of {len(chain)} rules led to this event: " + " → ".join(chain)
+    return ""
+
+
+def stopped(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, chain: tuple[str, ...], why: str) -> dict:
+    """A rule held but its chain stops it: recorded and logged, nothing dispatched. Its state is not touched (no
+    cool-down starts, no failure counts): the chain comes in the event, so a forged one stops this rule on this
+    event and nothing more."""
+    activation = {"id": activation_id(f"{rule.id}|{trigger_id}|loop"), "rule_id": rule.id, "trigger": rule.trigger.key,
+                  "event_id": trigger_id, "decision": "loop", "action": rule.action.type, "action_event_id": "",
+                  "outcome": "stopped", "detail": why, "inputs": inputs | {"rule_chain": list(chain)},
+                  "at": at.isoformat()}
+    record_activation(rt, activation)
+    RULE_ACTIVATIONS.labels(rule.id, "loop").inc()
+    log.warning("rule.loop_stopped", rule_id=rule.id, rule_chain=list(chain), reason=why)
+    return activation
 
 
 def without_failures(state: dict) -> dict:
@@ -168,8 +192,11 @@ def action_key(rule: Rule, trigger_id: str, at: datetime) -> str:
     return f"{rule.id}|{trigger_id}|{window}"
 
 
-def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: str = "") -> dict:
+def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: str = "",
+         chain: tuple[str, ...] = ()) -> dict:
+    """The rule's action as an event, carrying the rule chain on with this rule at its end."""
     key = action_key(rule, trigger_id, at)
+    inputs = inputs | {"rule_chain": list(chain)} if chain else inputs
     outcome = {}
 
     def claim(state):
@@ -186,7 +213,7 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: st
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
         "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
-        key=key, subject=rule.id)
+        key=key, subject=rule.id, rulechain=(*chain, rule.id))
     activation = {"id": activation_id(key), "rule_id": rule.id, "trigger": rule.trigger.key, "event_id": trigger_id,
                   "decision": "cooldown" if outcome["cooling"] else "fired", "action": rule.action.type,
                   "action_event_id": action.id, "outcome": "skipped" if outcome["cooling"] else "dispatched",

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.events import RULE_ID
 from affiliate_matrix.model_types import Model
 
 EVENT_PREFIX = "dev.affiliatematrix."
@@ -66,7 +67,7 @@ class Rule(Model):
     """A rule document. Its condition is judged by `checked` when the rule is written; a stored rule is
     trusted as it was written, so loading one never judges it again (limits may change; rules stay)."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    id: str = Field(pattern=f"^{RULE_ID.pattern}$")
     description: str = Field("", max_length=500)
     trigger: Trigger
     condition: str = Field(min_length=1, max_length=2000, description="CEL over the context in conditions.py.")

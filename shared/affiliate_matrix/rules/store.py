@@ -3,7 +3,7 @@ and alerts mirrored to the search index for the dashboards.
 
     rules/<id>.json                       the rule document
     rules/state/<id>.json                 last firing, consecutive failures
-    activations/<day>/<id>.json           one per decision to act (fired, cooldown, error)
+    activations/<day>/<id>.json           one per decision to act (fired, cooldown, error, loop)
 
 Activations are kept apart from rules/, which every event lists (current_rules): under it, that listing walked
 every activation ever recorded. Those recorded before are under rules/activations/, read by nothing but an action
