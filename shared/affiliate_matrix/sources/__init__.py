@@ -290,6 +290,17 @@ def shaped(value, kind: type, what: str):
     return value
 
 
+class ItemFailed(Exception):
+    """What a request for one item of a listing (a programme's details) got instead of an answer: an error status,
+    no answer, a body it cannot decode (`Api.item`). Yielded in place of that item's listing, it is that item's
+    failure, recorded with the request's URL and its raw answer, and the sync goes on to the next item."""
+
+    def __init__(self, url: str, error: Exception, raw_key: str | None):
+        super().__init__(str(error))
+        self.url, self.error, self.raw_key = url, error, raw_key
+        self.stage = "parse" if isinstance(error, ParseError) else "fetch"
+
+
 def attempt(read, *args):
     """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
     try:

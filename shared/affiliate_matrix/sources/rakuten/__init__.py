@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
+from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError, attempt, plain, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -91,7 +91,11 @@ async def _advertiser(api, auth: dict, found: list[tuple]) -> tuple:
     failed = next((offer for _, _, offer in found if isinstance(offer, Exception)), None)
     if failed is not None:
         return page, failed
-    details = await api.request("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
+    # Details that cannot be had skip the advertiser, that item's failure (the run is then incomplete and withdraws
+    # nothing): its site, which names its merchant, and where it ships are only there, so the last sync's word stands.
+    details = await api.item("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
+    if isinstance(details, ItemFailed):
+        return page, details
     return page, attempt(listing, [offer for _, _, offer in found], details.data, details.url)
 
 
