@@ -301,6 +301,28 @@ class ItemFailed(Exception):
         self.stage = "parse" if isinstance(error, ParseError) else "fetch"
 
 
+class PagedTotal:
+    """The witness that a listing paged by page number held still while it was paged. A program removed from a page
+    already read moves the next page's first one back onto it, unseen, and a run counted complete would withdraw it:
+    the total the API counts on each page says the listing changed. A later page's total other than the first's is a
+    ParseError (once), for the plugin to yield, so the run is incomplete and withdraws nothing; its listings stand, as
+    the API gave them. (A removal and an addition between the same two requests leave the total as it was: that, no
+    total can tell.)"""
+
+    def __init__(self, item: str):
+        self.item, self.first, self.told = item, None, False
+
+    def changed(self, url: str, number: int, total: int) -> ParseError | None:
+        if self.first is None:
+            self.first = total
+        elif total != self.first and not self.told:
+            self.told = True
+            return ParseError(f"{url}: the listing changed while it was paged (its total {self.first} on the first "
+                              f"page, {total} on page {number}): an {self.item} may have moved onto a page already "
+                              "read, unseen, so this run withdraws nothing")
+        return None
+
+
 def attempt(read, *args):
     """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
     try:
