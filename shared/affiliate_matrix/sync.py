@@ -10,6 +10,7 @@ crawl.py does for pages; a request for one item's details that gets no usable an
 failure, and the sync goes on to the next."""
 
 import asyncio
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,10 @@ log = get_logger()
 # read is only counted (per response, in the errors kept beside it, and in one failure saying how many). A 5 MB
 # answer holds a list of 2.5 million items: one failure, log line and record entry each was gigabytes.
 MAX_FAILURES = 1000
+# Item requests (a programme's details) failed in a row that end a sync: the API has gone down. Each is retried in
+# vain, and at Awin's 20 calls a minute a listing's worth of them ran past the function's 15 minutes, losing the items
+# read before; ended here, those are kept (the run incomplete, withdrawing nothing).
+ITEMS_FAILED_IN_A_ROW = 5
 
 
 @dataclass
@@ -145,15 +150,21 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback)
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
+    in_a_row = 0  # item requests failed since one was last answered
     try:
-        async for response, listing in source.listings(api, credentials):
-            if kept < MAX_FAILURES or not isinstance(listing, Exception):
-                item = listing_record(source, connection, response, listing)
-                if not isinstance(item, Failure) or kept < MAX_FAILURES:
+        async with aclosing(source.listings(api, credentials)) as listings:
+            async for response, listing in listings:
+                item = listing_record(source, connection, response, listing) if (
+                    kept < MAX_FAILURES or not isinstance(listing, Exception)) else None
+                if item is not None and (not isinstance(item, Failure) or kept < MAX_FAILURES):
                     kept += isinstance(item, Failure)
                     items.append(item)
-                    continue
-            counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
+                else:
+                    counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
+                in_a_row = in_a_row + 1 if isinstance(listing, ItemFailed) else 0
+                if in_a_row == ITEMS_FAILED_IN_A_ROW:
+                    raise FetchError(f"{in_a_row} item requests in a row got no usable answer: {source.title} is "
+                                     "taken for down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
         items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown

@@ -523,3 +523,24 @@ def test_a_failed_rakuten_advertiser_request_costs_that_advertiser_only(tmp_path
     (failure,) = reports["rakuten"].failures
     assert failure.stage == "fetch" and "/v2/advertisers/36342" in failure.url and "HTTP 503" in failure.reason
     assert reports["rakuten"].records == 1 and reports["rakuten"].incomplete
+
+
+def test_awin_details_failing_five_times_in_a_row_end_the_sync_keeping_what_was_read(tmp_path):
+    """An API gone down mid-sync: each item's request retried in vain, at Awin's 20 calls a minute, ran the sync past
+    its function's 15 minutes, losing the programmes already read. Five in a row end it, the rest left unread."""
+    recorded = get_source("awin").recorded_dir()
+    programmes = json.loads((recorded / "programmes.json").read_text())
+    more = [{**programmes[1], "id": 2000 + n, "name": f"Programme {n}"} for n in range(8)]
+    site = answering(tmp_path / "site", [
+        {"path": "/publishers/123456/programmes", "file": "programmes.json", "auth": AWIN_AUTH},
+        {"path": "/publishers/123456/programmedetails", "query": {"advertiserId": "1001"},
+         "file": "details-1001.json", "auth": AWIN_AUTH},
+        {"path": "/publishers/123456/programmedetails", "status": 503, "headers": {"Retry-After": "0"},
+         "auth": AWIN_AUTH}],
+        {"programmes.json": json.dumps(programmes[:1] + more).encode(),
+         "details-1001.json": (recorded / "details-1001.json").read_bytes()})
+    _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    *items, ended = reports["awin"].failures
+    assert [f.url.rsplit("=", 1)[1] for f in items] == ["2000", "2001", "2002", "2003", "2004"]
+    assert ended.stage == "fetch" and "5 item requests in a row got no usable answer" in ended.reason
+    assert reports["awin"].records == 1 and reports["awin"].incomplete
