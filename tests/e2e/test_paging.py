@@ -77,10 +77,10 @@ def closed(rt) -> list[str]:
     return sorted(hit.doc["name"] for hit in hits)
 
 
-def removed_after_page_1(listing: list, page_of):
-    """`page_of(listing, query)` → (answer, page number), the listing's first item removed once page 1 is answered,
-    as a network would between two of our page requests."""
-    removed = False
+def served(listing: list, page_of, moving: bool):
+    """Each page asked for, `page_of(listing, query)` → (answer, page number); `moving`: the listing's first item
+    removed once page 1 is answered, as a network's listing changes between two of our page requests."""
+    removed = not moving
 
     def answer(query):
         nonlocal removed
@@ -108,7 +108,7 @@ def cj_page(advertisers: list[int], query: dict) -> tuple[bytes, int]:
 
 
 def cj(advertisers: list[int], moving: bool):
-    page = removed_after_page_1(advertisers, cj_page) if moving else lambda query: cj_page(advertisers, query)[0]
+    page = served(advertisers, cj_page, moving)
 
     def answer(method, path, query):
         return 200, "application/xml", page(query)
@@ -139,7 +139,7 @@ def rakuten_page(offers: list[tuple[int, int]], query: dict) -> tuple[bytes, int
 
 
 def rakuten(offers: list[tuple[int, int]], moving: bool):
-    page = removed_after_page_1(offers, rakuten_page) if moving else lambda query: rakuten_page(offers, query)[0]
+    page = served(offers, rakuten_page, moving)
 
     def answer(method, path, query):
         if path == "/token":
@@ -177,7 +177,7 @@ def impact_page(campaigns: list[int], query: dict) -> tuple[bytes, int]:
 
 
 def impact(campaigns: list[int], moving: bool):
-    page = removed_after_page_1(campaigns, impact_page) if moving else lambda query: impact_page(campaigns, query)[0]
+    page = served(campaigns, impact_page, moving)
     return lambda method, path, query: (200, "application/json", page(query))
 
 
