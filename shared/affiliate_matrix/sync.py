@@ -34,10 +34,11 @@ log = get_logger()
 # read is only counted (per response, in the errors kept beside it, and in one failure saying how many). A 5 MB
 # answer holds a list of 2.5 million items: one failure, log line and record entry each was gigabytes.
 MAX_FAILURES = 1000
-# Item requests (a programme's details) failed in a row that end a sync: the API has gone down. Each is retried in
+# Item requests (a programme's details) unanswered in a row that end a sync: the API has gone down. Each is retried in
 # vain, and at Awin's 20 calls a minute a listing's worth of them ran past the function's 15 minutes, losing the items
-# read before; ended here, those are kept (the run incomplete, withdrawing nothing).
-ITEMS_FAILED_IN_A_ROW = 5
+# read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
+# not count: the same items would stop every sync at the same place.
+ITEMS_UNANSWERED_IN_A_ROW = 5
 
 
 @dataclass
@@ -101,12 +102,13 @@ class Api:
         that item's failure, an ItemFailed naming the request and its raw answer, for the plugin to yield in place
         of the item's listing. Refused credentials still raise: every other request would be refused too."""
         fetched_at = datetime.now(UTC)
-        target, raw_key = self.client.build(method, path, **kwargs).url, None
+        target, raw_key, answered = self.client.build(method, path, **kwargs).url, None, True
         try:
             if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers anywhere
                 raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
                                  "the API's credentials go only there")
             try:
+                answered = False
                 response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
             except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
                 raw_key = self._keep(exc.response, secret)
@@ -114,6 +116,7 @@ class Api:
                 raise FetchError(str(exc) + (
                     f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
                     "so this alone does not say the credentials are wrong" if throttled else "")) from None
+            answered = True
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
             if response.status != 200:
@@ -125,7 +128,7 @@ class Api:
         except CredentialsRefused:
             raise
         except (FetchError, ParseError) as exc:
-            return ItemFailed(str(target), exc, raw_key or None)
+            return ItemFailed(str(target), exc, raw_key or None, unanswered=not answered)
         answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))
@@ -150,7 +153,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback)
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
-    in_a_row = 0  # item requests failed since one was last answered
+    in_a_row = 0  # item requests unanswered since one was last answered
     try:
         async with aclosing(source.listings(api, credentials)) as listings:
             async for response, listing in listings:
@@ -161,10 +164,10 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                     items.append(item)
                 else:
                     counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
-                in_a_row = in_a_row + 1 if isinstance(listing, ItemFailed) else 0
-                if in_a_row == ITEMS_FAILED_IN_A_ROW:
-                    raise FetchError(f"{in_a_row} item requests in a row got no usable answer: {source.title} is "
-                                     "taken for down, and the rest of the listing is left unread")
+                in_a_row = in_a_row + 1 if isinstance(listing, ItemFailed) and listing.unanswered else 0
+                if in_a_row == ITEMS_UNANSWERED_IN_A_ROW:
+                    raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
+                                     "down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
         items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown

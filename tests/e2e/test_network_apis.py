@@ -525,22 +525,35 @@ def test_a_failed_rakuten_advertiser_request_costs_that_advertiser_only(tmp_path
     assert reports["rakuten"].records == 1 and reports["rakuten"].incomplete
 
 
-def test_awin_details_failing_five_times_in_a_row_end_the_sync_keeping_what_was_read(tmp_path):
-    """An API gone down mid-sync: each item's request retried in vain, at Awin's 20 calls a minute, ran the sync past
-    its function's 15 minutes, losing the programmes already read. Five in a row end it, the rest left unread."""
+def awin_details_failing(directory, route: dict):
+    """Awin's recorded answers with eight more programmes, whose details are all answered by `route`."""
     recorded = get_source("awin").recorded_dir()
     programmes = json.loads((recorded / "programmes.json").read_text())
     more = [{**programmes[1], "id": 2000 + n, "name": f"Programme {n}"} for n in range(8)]
-    site = answering(tmp_path / "site", [
+    return answering(directory, [
         {"path": "/publishers/123456/programmes", "file": "programmes.json", "auth": AWIN_AUTH},
         {"path": "/publishers/123456/programmedetails", "query": {"advertiserId": "1001"},
          "file": "details-1001.json", "auth": AWIN_AUTH},
-        {"path": "/publishers/123456/programmedetails", "status": 503, "headers": {"Retry-After": "0"},
-         "auth": AWIN_AUTH}],
+        {"path": "/publishers/123456/programmedetails", **route, "auth": AWIN_AUTH}],
         {"programmes.json": json.dumps(programmes[:1] + more).encode(),
          "details-1001.json": (recorded / "details-1001.json").read_bytes()})
+
+
+def test_awin_details_unanswered_five_times_in_a_row_end_the_sync_keeping_what_was_read(tmp_path):
+    """An API gone down mid-sync: each item's request retried in vain, at Awin's 20 calls a minute, ran the sync past
+    its function's 15 minutes, losing the programmes already read. Five in a row end it, the rest left unread."""
+    site = awin_details_failing(tmp_path / "site", {"status": 503, "headers": {"Retry-After": "0"}})
     _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
     *items, ended = reports["awin"].failures
     assert [f.url.rsplit("=", 1)[1] for f in items] == ["2000", "2001", "2002", "2003", "2004"]
-    assert ended.stage == "fetch" and "5 item requests in a row got no usable answer" in ended.reason
+    assert ended.stage == "fetch" and "5 item requests in a row got no answer" in ended.reason
+    assert reports["awin"].records == 1 and reports["awin"].incomplete
+
+
+def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_path):
+    """A 404 is an answer: the API is up, and those programmes' details are not there; the rest are still asked for
+    (else the same programmes would stop every sync at the same place)."""
+    site = awin_details_failing(tmp_path / "site", {"status": 404})
+    _, reports = synced(tmp_path / "data", "awin", directories={"awin": site})
+    assert [f.url.rsplit("=", 1)[1] for f in reports["awin"].failures] == [str(2000 + n) for n in range(8)]
     assert reports["awin"].records == 1 and reports["awin"].incomplete

@@ -295,9 +295,11 @@ class ItemFailed(Exception):
     no answer, a body it cannot decode (`Api.item`). Yielded in place of that item's listing, it is that item's
     failure, recorded with the request's URL and its raw answer, and the sync goes on to the next item."""
 
-    def __init__(self, url: str, error: Exception, raw_key: str | None):
+    def __init__(self, url: str, error: Exception, raw_key: str | None, unanswered: bool = False):
+        """`unanswered`: the API gave no answer but a retry status after the retries, or none at all (a refused
+        connection, a timeout); not an answer it means (a 404) or a body the plugin cannot decode."""
         super().__init__(str(error))
-        self.url, self.error, self.raw_key = url, error, raw_key
+        self.url, self.error, self.raw_key, self.unanswered = url, error, raw_key, unanswered
         self.stage = "parse" if isinstance(error, ParseError) else "fetch"
 
 
