@@ -6,9 +6,11 @@ documented quota, unless it is a recorded copy served on this machine) and share
 addresses, capped in size (the fetcher's 5 MB, or the bound the source declares); refused credentials (the statuses the provider uses for that, 401 unless
 it says otherwise) end the sync with a clear error that names no secret. An item the plugin cannot
 read, or any fault of the plugin, is a parse failure recorded beside the response it was reading, as
-crawl.py does for pages."""
+crawl.py does for pages; a request for one item's details that gets no usable answer (`Api.item`) is that item's
+failure, and the sync goes on to the next."""
 
 import asyncio
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +25,7 @@ from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response
-from affiliate_matrix.sources import ApiSource, ParseError
+from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
 from affiliate_matrix.storage import ObjectStore
 
 __all__ = ["Api", "ApiResponse", "CredentialsRefused", "listing_record", "sync"]
@@ -32,6 +34,11 @@ log = get_logger()
 # read is only counted (per response, in the errors kept beside it, and in one failure saying how many). A 5 MB
 # answer holds a list of 2.5 million items: one failure, log line and record entry each was gigabytes.
 MAX_FAILURES = 1000
+# Item requests (a programme's details) unanswered in a row that end a sync: the API has gone down. Each is retried in
+# vain, and at Awin's 20 calls a minute a listing's worth of them ran past the function's 15 minutes, losing the items
+# read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
+# not count: the same items would stop every sync at the same place.
+ITEMS_UNANSWERED_IN_A_ROW = 5
 
 
 @dataclass
@@ -83,28 +90,45 @@ class Api:
 
     async def request(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse:
         """One request, politely. A `secret` one (a token exchange) answers with a credential: its
-        body is neither kept raw nor listed as evidence."""
+        body is neither kept raw nor listed as evidence. No usable answer raises FetchError (ParseError for a
+        body it cannot decode): the listing cannot be read on."""
+        answer = await self.item(method, path, secret=secret, **kwargs)
+        if isinstance(answer, ItemFailed):
+            raise answer.error
+        return answer
+
+    async def item(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse | ItemFailed:
+        """A request as `request` makes it, for one item of a listing (a programme's details): no usable answer is
+        that item's failure, an ItemFailed naming the request and its raw answer, for the plugin to yield in place
+        of the item's listing. Refused credentials still raise: every other request would be refused too."""
         fetched_at = datetime.now(UTC)
-        target = self.client.build(method, path, **kwargs).url
-        if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers to any URL
-            raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
-                             "the API's credentials go only there")
+        target, raw_key, answered = self.client.build(method, path, **kwargs).url, None, True
         try:
-            response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
-        except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
-            self._keep(exc.response, secret)
-            throttled = exc.response.status in self.source.throttle_statuses
-            raise FetchError(str(exc) + (
-                f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
-                "so this alone does not say the credentials are wrong" if throttled else "")) from None
-        raw_key = self._keep(response, secret)
-        label = response.url if method == "GET" else f"{method} {response.url}"
-        if response.status != 200:
-            raise FetchError(f"{label}: HTTP {response.status}")
-        try:
-            data = self.source.decode(response.body)
-        except ValueError as exc:
-            raise ParseError(f"{label}: {exc}") from None
+            if (target.scheme, target.host, target.port) != self.origin:  # httpx sends the client's headers anywhere
+                raise FetchError(f"{method} {str(target)[:200]}: not on {self.source.base_url}: "
+                                 "the API's credentials go only there")
+            try:
+                answered = False
+                response = await asyncio.to_thread(self.client.request, method, path, **kwargs)
+            except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
+                raw_key = self._keep(exc.response, secret)
+                throttled = exc.response.status in self.source.throttle_statuses
+                raise FetchError(str(exc) + (
+                    f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
+                    "so this alone does not say the credentials are wrong" if throttled else "")) from None
+            answered = True
+            raw_key = self._keep(response, secret)
+            label = response.url if method == "GET" else f"{method} {response.url}"
+            if response.status != 200:
+                raise FetchError(f"{label}: HTTP {response.status}")
+            try:
+                data = self.source.decode(response.body)
+            except ValueError as exc:
+                raise ParseError(f"{label}: {exc}") from None
+        except CredentialsRefused:
+            raise
+        except (FetchError, ParseError) as exc:
+            return ItemFailed(str(target), exc, raw_key or None, unanswered=not answered)
         answer = ApiResponse(response.url, response.status, data, raw_key, fetched_at)
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))
@@ -129,15 +153,21 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
     api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback)
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
+    in_a_row = 0  # item requests unanswered since one was last answered
     try:
-        async for response, listing in source.listings(api, credentials):
-            if kept < MAX_FAILURES or not isinstance(listing, Exception):
-                item = listing_record(source, connection, response, listing)
-                if not isinstance(item, Failure) or kept < MAX_FAILURES:
+        async with aclosing(source.listings(api, credentials)) as listings:
+            async for response, listing in listings:
+                item = listing_record(source, connection, response, listing) if (
+                    kept < MAX_FAILURES or not isinstance(listing, Exception)) else None
+                if item is not None and (not isinstance(item, Failure) or kept < MAX_FAILURES):
                     kept += isinstance(item, Failure)
                     items.append(item)
-                    continue
-            counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
+                else:
+                    counted[response.raw_key] = counted.get(response.raw_key, 0) + 1
+                in_a_row = in_a_row + 1 if isinstance(listing, ItemFailed) and listing.unanswered else 0
+                if in_a_row == ITEMS_UNANSWERED_IN_A_ROW:
+                    raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
+                                     "down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
         items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
@@ -155,6 +185,8 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
 def listing_record(source: ApiSource, connection: Connection, response: ApiResponse, listing) -> RawRecord | Failure:
     """A listing as a RawRecord; what the plugin could not read (an exception it handed over, data that
     does not fit a record) as a parse failure of that response."""
+    if isinstance(listing, ItemFailed):  # its own request failed: named with that request and its raw answer
+        return Failure(listing.url, listing.stage, str(listing), listing.raw_key)
     if isinstance(listing, Exception):
         return Failure(response.url, "parse", _reason(source, response.url, listing), response.raw_key)
     try:

@@ -125,3 +125,35 @@ def test_one_merchant_on_three_recorded_sources_appears_once_side_by_side(tmp_pa
     assert "cookie_days" in rows["affiliateprograms"]["best"] and rows["affiliateprograms"]["cookie_days"] == 120
     assert rows["awin"]["network"] == "awin" and rows["impact"]["network"] == "impact"
     assert "commission" in next(iter(view["conflicts"].values()))  # $200 + $10 vs 200 EUR vs $200
+
+
+# A French announcement, its apostrophe (’) a byte of windows-1252 that UTF-8 writes in three: read as UTF-8 bytes under
+# its declaration, it became "dâ€™affiliation", and the thread was taken for chatter
+FRENCH_FEED = """<?xml version="1.0" encoding="windows-1252"?>
+<rss version="2.0"><channel><title>Forum</title><item>
+<title>Lancement du programme d’affiliation Mailflow</title>
+<link>https://www.affiliatefix.com/threads/mailflow-30-recurring-commission-for-12-months.187342/</link>
+<description>Bonjour à tous, voici Mailflow.</description>
+</item></channel></rss>""".encode("cp1252")
+
+
+@pytest.mark.parametrize("replay", [False, True])
+def test_a_feed_in_the_encoding_it_declares_is_read_in_it_live_and_in_replay(tmp_path, replay):
+    import shutil
+
+    from affiliate_matrix.sources import get_source
+
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliatefix").recorded_dir() / "threads", site / "threads")
+    (site / "feed.rss").write_bytes(FRENCH_FEED)
+    (site / "routes.json").write_text(json.dumps([
+        {"path": path, "file": "feed.rss", "headers": {"Content-Type": "application/rss+xml; charset=windows-1252"}}
+        for path in get_source("affiliatefix").start_paths]))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True))
+    with recorded_sites("affiliatefix", directories={"affiliatefix": site}) as urls:
+        save_connection(rt.store, Connection(id="c", source="affiliatefix", base_url=urls["affiliatefix"],
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "c")
+    if replay:  # the feed parsed again from its stored copy, with no network
+        report = scrape(rt, "c", replay=True)
+    assert (report.records, report.failures) == (1, [])  # its thread followed, read

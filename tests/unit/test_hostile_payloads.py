@@ -190,6 +190,8 @@ def test_one_cj_advertiser_it_cannot_read_costs_that_advertiser_not_the_page(rt,
     page = page.replace('total-matched="3"', 'total-matched="4"').replace(
         "<advertiser>", "<advertiser><advertiser-id>x1</advertiser-id></advertiser><advertiser>", 1)
     (site / "advertisers-1.xml").write_text(page)
+    second = (site / "advertisers-2.xml").read_text()  # the same listing: its total, on every page
+    (site / "advertisers-2.xml").write_text(second.replace('total-matched="3"', 'total-matched="4"'))
     report = synced_api(rt, "cj", site)
     (failure,) = report.failures
     assert "an advertiser's advertiser-id is 'x1', not a CID" in failure.reason and failure.raw_key

@@ -298,3 +298,29 @@ def test_an_operator_endpoint_trickling_its_headers_is_given_up_at_the_deadline_
     with pytest.raises(FetchError, match="still sending after 1 s"):
         client.request("GET", f"{server.url}/trickle-headers")
     assert len(server.hits["/trickle-headers"]) == 1
+
+
+@pytest.mark.parametrize("path,problem,kept,unanswered", [
+    ("/truncated", "peer closed connection", False, True),  # no answer: cut mid-body
+    ("/down", "HTTP 503 after 4 attempts", True, True),  # a retry status after the retries
+    ("/gone", "HTTP 404", True, False)])  # an answer the API means: it is up
+def test_a_request_for_one_item_hands_back_its_failure_where_a_listings_request_raises(server, tmp_path, path,
+                                                                                      problem, kept, unanswered):
+    """`Api.item` (a programme's details): the failure names the request and its kept answer, for the plugin to
+    yield as that item's; `Api.get` (a listing's page) raises it, as the listing cannot be read on."""
+    from affiliate_matrix.sources import ItemFailed
+
+    time = FakeTime(LIMITED_UNTIL - 20)
+    with pytest.raises(FetchError, match=problem):
+        call(api(server, tmp_path / "listing", time, HostLimits()), path)
+
+    async def item(api):
+        try:
+            return await api.item("GET", path)
+        finally:
+            await api.aclose()
+
+    failed = asyncio.run(item(api(server, tmp_path / "item", time, HostLimits())))
+    assert isinstance(failed, ItemFailed) and failed.stage == "fetch" and problem in str(failed)
+    assert failed.url == f"{server.url}{path}" and (failed.raw_key is not None) == kept
+    assert failed.unanswered == unanswered

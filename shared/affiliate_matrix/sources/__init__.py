@@ -290,6 +290,41 @@ def shaped(value, kind: type, what: str):
     return value
 
 
+class ItemFailed(Exception):
+    """What a request for one item of a listing (a programme's details) got instead of an answer: an error status,
+    no answer, a body it cannot decode (`Api.item`). Yielded in place of that item's listing, it is that item's
+    failure, recorded with the request's URL and its raw answer, and the sync goes on to the next item."""
+
+    def __init__(self, url: str, error: Exception, raw_key: str | None, unanswered: bool = False):
+        """`unanswered`: the API gave no answer but a retry status after the retries, or none at all (a refused
+        connection, a timeout); not an answer it means (a 404) or a body the plugin cannot decode."""
+        super().__init__(str(error))
+        self.url, self.error, self.raw_key, self.unanswered = url, error, raw_key, unanswered
+        self.stage = "parse" if isinstance(error, ParseError) else "fetch"
+
+
+class PagedTotal:
+    """The witness that a listing paged by page number held still while it was paged. A program removed from a page
+    already read moves the next page's first one back onto it, unseen, and a run counted complete would withdraw it:
+    the total the API counts on each page says the listing changed. A later page's total other than the first's is a
+    ParseError (once), for the plugin to yield, so the run is incomplete and withdraws nothing; its listings stand, as
+    the API gave them. (A removal and an addition between the same two requests leave the total as it was: that, no
+    total can tell.)"""
+
+    def __init__(self, item: str):
+        self.item, self.first, self.told = item, None, False
+
+    def changed(self, url: str, number: int, total: int) -> ParseError | None:
+        if self.first is None:
+            self.first = total
+        elif total != self.first and not self.told:
+            self.told = True
+            return ParseError(f"{url}: the listing changed while it was paged (its total {self.first} on the first "
+                              f"page, {total} on page {number}): an {self.item} may have moved onto a page already "
+                              "read, unseen, so this run withdraws nothing")
+        return None
+
+
 def attempt(read, *args):
     """What read(*args) returns, or the exception it raised (for ApiSource.listings)."""
     try:

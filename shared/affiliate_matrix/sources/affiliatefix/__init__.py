@@ -9,7 +9,7 @@ from html import unescape
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from affiliate_matrix.sources import Listing, Page, ParseError, Source, node_text, register
+from affiliate_matrix.sources import XML_FAULTS, Listing, Page, ParseError, Source, node_text, register
 from affiliate_matrix.taxonomy import NETWORK_HOSTS
 
 _THREAD = re.compile(r"/threads/([a-z0-9-]+)\.(\d+)/?$")
@@ -63,9 +63,12 @@ class AffiliateFix(Source):
 def feed_items(page: Page) -> list[FeedItem]:
     """The threads a XenForo feed lists. Its links name the forum's own host, which a recorded copy
     of the site does not have: the thread's path is what identifies it."""
+    # The text, not bytes: it is the body already decoded (in the charset the response named), and its declaration
+    # names the encoding of those bytes, not of this text. Encoded again (as UTF-8) under a declaration naming another
+    # encoding, a windows-1252 feed's "d’affiliation" read as "dâ€™affiliation"; a text is read as it is.
     try:
-        channel = ET.fromstring(page.text.encode()).find("channel")
-    except (ET.ParseError, LookupError, ValueError) as exc:  # LookupError: a declared encoding Python lacks
+        channel = ET.fromstring(page.text).find("channel")
+    except XML_FAULTS as exc:
         raise ParseError(f"{page.url}: not an RSS feed ({exc})") from None
     if channel is None:
         raise ParseError(f"{page.url}: RSS without a channel")

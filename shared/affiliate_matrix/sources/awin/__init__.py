@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register, shaped
+from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, ParseError, attempt, plain, register, shaped
 
 
 @register
@@ -29,7 +29,14 @@ class Awin(ApiSource):
             if not isinstance(programme, dict) or programme.get("id") is None:
                 yield programmes, ParseError(f"{programmes.url}: a programme without an id: {str(programme)[:200]}")
                 continue
-            details = await api.get(f"/publishers/{publisher}/programmedetails", {"advertiserId": programme["id"]})
+            # A programme whose details cannot be had is skipped, that item's failure (an incomplete run, which
+            # withdraws nothing): its terms and figures come only from its details, and a record without them would
+            # say less than Awin does, so the last sync's word stands.
+            details = await api.item("GET", f"/publishers/{publisher}/programmedetails",
+                                     params={"advertiserId": programme["id"]})
+            if isinstance(details, ItemFailed):
+                yield programmes, details
+                continue
             yield details, attempt(programme_listing, programme, details.data, details.url)
 
 

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
-from affiliate_matrix.sources import XML_FAULTS, ApiSource, Listing, ParseError, attempt, plain, register, unreadable_xml
+from affiliate_matrix.sources import (XML_FAULTS, ApiSource, Listing, PagedTotal, ParseError, attempt, plain, register,
+                                      unreadable_xml)
 
 PAGE_SIZE = 100  # the API's maximum records per page
 MAX_PAGES = 1000  # the API's own total ends paging; this bounds an answer that never does
@@ -37,10 +38,12 @@ class CJ(ApiSource):
     async def listings(self, api, credentials):
         query = {"requestor-cid": credentials["requestor_cid"], "advertiser-ids": "joined",
                  "records-per-page": str(PAGE_SIZE)}
-        seen, ids = 0, set()
+        seen, ids, totals = 0, set(), PagedTotal("advertiser")
         for number in range(1, MAX_PAGES + 1):
             page = await api.get("/v2/advertiser-lookup", {**query, "page-number": str(number)})
             advertisers, total = read_page(page.data, page.url)
+            if moved := totals.changed(page.url, number, total):
+                yield page, moved
             readable = {listing.record_key for listing in advertisers if isinstance(listing, Listing)}
             if readable and readable <= ids:  # the same page again: the total would be met only by MAX_PAGES
                 raise ParseError(f"{page.url}: page {number} lists no advertiser not read already "

@@ -6,13 +6,15 @@ is the merchant's parent company (Adorama runs the SunnySports campaign), kept a
 `ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`), mapped to ISO codes."""
 
 import base64
+import re
 
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, register, shaped
+from affiliate_matrix.sources import ApiSource, Listing, PagedTotal, ParseError, attempt, register, shaped
 from affiliate_matrix.taxonomy import country_code
 
 log = get_logger()
 MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping API
+_COUNT = re.compile(r"[0-9]{1,18}")  # `@total`, a count in a string: ASCII digits (str.isdigit() also takes '²')
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
 # Contract statuses that say the partnership is over: Impact documents EXPIRED as "no longer active" (and names
@@ -34,11 +36,16 @@ class Impact(ApiSource):
 
     async def listings(self, api, credentials):
         path, params = f"/Mediapartners/{credentials['account_sid']}/Campaigns", {"PageSize": "100"}
-        asked = set()
-        for _ in range(MAX_PAGES):
+        asked, totals = set(), PagedTotal("campaign")
+        for number in range(1, MAX_PAGES + 1):
             page = await api.get(path, params)
             asked.add(page.url)
             data = shaped(page.data, dict, f"{page.url}: the answer")
+            # Its next page is the next page number (`Page=2`): a listing changing meanwhile shifts, as CJ's does
+            total = data.get("@total")
+            if isinstance(total, str) and _COUNT.fullmatch(total):
+                if moved := totals.changed(page.url, number, int(total)):
+                    yield page, moved
             for campaign in shaped(data.get("Campaigns", []), list, f"{page.url}: Campaigns"):
                 yield page, attempt(campaign_listing, campaign)
             next_uri = data.get("@nextpageuri")

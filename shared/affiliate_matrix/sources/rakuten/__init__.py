@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from affiliate_matrix.models import CommissionTerm, CommissionTier
-from affiliate_matrix.sources import ApiSource, Listing, ParseError, attempt, plain, register
+from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, PagedTotal, ParseError, attempt, plain, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
 MAX_PAGES = 1000  # the Offers API's maximum `page`
@@ -57,12 +57,14 @@ class Rakuten(ApiSource):
         # cannot read costs its advertiser (or itself, when it names none), not the sync.
         pending: list[tuple] = []  # (page, advertiser id, Offer or the exception reading it)
         done: set[int] = set()
-        seen = 0
+        seen, totals = 0, PagedTotal("offer")
         for number in range(1, MAX_PAGES + 1):
             page = await api.request("GET", "/v1/offers", headers=auth, params={
                 "offer_status": "active", "sort_by": "advertiser_id", "order_by": "asc", "limit": str(PAGE_SIZE),
                 "page": str(number)})
             offers, total = read_offers(page.data, page.url)
+            if moved := totals.changed(page.url, number, total):
+                yield page, moved
             for advertiser_id, offer in offers:
                 if advertiser_id is None:
                     yield page, offer
@@ -91,7 +93,11 @@ async def _advertiser(api, auth: dict, found: list[tuple]) -> tuple:
     failed = next((offer for _, _, offer in found if isinstance(offer, Exception)), None)
     if failed is not None:
         return page, failed
-    details = await api.request("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
+    # Details that cannot be had skip the advertiser, that item's failure (the run is then incomplete and withdraws
+    # nothing): its site, which names its merchant, and where it ships are only there, so the last sync's word stands.
+    details = await api.item("GET", f"/v2/advertisers/{advertiser_id}", headers=auth)
+    if isinstance(details, ItemFailed):
+        return page, details
     return page, attempt(listing, [offer for _, _, offer in found], details.data, details.url)
 
 
