@@ -42,6 +42,7 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_HOSTS = 1024  # past this many, the host table forgets the hosts whose state no longer matters
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", re.I)
+_XML_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
 # The encodings of the WHATWG Encoding Standard (and plain ASCII, Latin-1, UTF-32), by Python's codec names: a page
 # names its charset, and Python has codecs no page may choose (punycode decodes in quadratic time, minutes for a
 # 5 MB page; idna and undefined raise whatever the bytes). Names, not lookups: a lookup imports the codec.
@@ -83,6 +84,10 @@ class Response:
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
                 return part.split("=", 1)[1].strip().strip('"')
+        # a feed served without one names its encoding in its XML declaration, a page in a <meta>
+        declared = declared_xml_encoding(self.body)
+        if declared:
+            return declared
         match = _META_CHARSET.search(self.body[:4096])
         return match.group(1).decode() if match else "utf-8"
 
@@ -94,6 +99,12 @@ class Response:
         except LookupError:
             codec = "utf-8"
         return self.body.decode(codec if codec in WEB_ENCODINGS else "utf-8", errors="replace")
+
+
+def declared_xml_encoding(head: bytes) -> str | None:
+    """The encoding an XML document's declaration names (`<?xml version="1.0" encoding="windows-1252"?>`), if any."""
+    match = _XML_DECLARATION.match(head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
+    return match.group(1).decode("ascii", "replace") if match else None
 
 
 def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -306,6 +306,17 @@ def test_the_charset_comes_from_the_meta_tag_when_the_header_has_none(server):
     assert "Café Crème" in fetcher().get(f"{server.url}/latin1").text
 
 
+@pytest.mark.parametrize("content_type,text", [
+    ("application/rss+xml", "d\u2019affiliation"),  # no charset said: the declaration's (was read as UTF-8: "d\ufffda...")
+    ("application/rss+xml; charset=utf-8", "d\ufffdaffiliation"),  # the header's wins over what the body declares
+])
+def test_a_feed_with_no_charset_in_its_header_is_read_in_the_encoding_it_declares(content_type, text):
+    from affiliate_matrix.polite import Response
+
+    feed = '<?xml version="1.0" encoding="windows-1252"?><rss><title>d\u2019affiliation</title></rss>'.encode("cp1252")
+    assert text in Response("https://forum.example/feed", 200, {"content-type": content_type}, feed).text
+
+
 @pytest.mark.parametrize("coding,wire", [
     ("deflate", zlib.compress(b"<html>deflated</html>")),                                # with its zlib header
     ("deflate", zlib.compress(b"<html>deflated</html>", wbits=-zlib.MAX_WBITS)),         # raw, as some servers send it

@@ -104,15 +104,15 @@ def node_text(node) -> str | None:
 # a codec that is no text encoding (rot13); ValueError for one expat cannot use (multi-byte: Shift_JIS, UTF-7) or
 # whose codec fails on expat's table of bytes (idna, punycode).
 XML_FAULTS = (ET.ParseError, LookupError, ValueError)
-_DECLARATION = re.compile(rb"""<\?xml\s[^>]{0,200}?\bencoding\s*=\s*["']([^"'>]{0,60})["']""")
 
 
 def unreadable_xml(what: str, head: bytes, exc: Exception) -> ValueError:
     """The error for XML ElementTree could not read, naming the encoding its first bytes (`head`) declare: expat's
     own words ("multi-byte encodings are not supported") name neither."""
-    match = _DECLARATION.match(head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:300])
-    if match:
-        said = f"its declared encoding {match.group(1).decode('ascii', 'replace')!r}"
+    from affiliate_matrix.polite import declared_xml_encoding
+
+    if declared := declared_xml_encoding(head):
+        said = f"its declared encoding {declared!r}"
     elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
         said = "UTF-16 (its byte order mark; it declares no encoding)"
     else:
