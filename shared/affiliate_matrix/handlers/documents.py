@@ -32,7 +32,7 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
-    deleted: Any = None                  # the answer of a delete (its model, or a function naming it); None: 204, no body
+    deleted: Any = None                  # the answer of a delete (its model, or a function naming it); None: 204
     written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
 
 
