@@ -13,27 +13,21 @@ action arrives here as a CloudEvent.
 """
 
 from functools import cache
-from typing import Literal
-
-from pydantic import Field, create_model
 
 from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, created,
                                           load_connection, mark_healthy)
 from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
-from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
+from affiliate_matrix.handlers.routes import Api, Route, dispatcher
 
 
-class Check(Shape):
-    name: str
-    ok: bool
-    detail: str
+def shapes():
+    """The answers of a test and a delete and a sync's address (connection_shapes.py), imported when a route that
+    uses one is first asked (not for GET /connections)."""
+    from affiliate_matrix.handlers import connection_shapes
 
-
-class Checks(Shape):
-    ok: bool
-    checks: list[Check]
+    return connection_shapes
 
 
 def next_version(current: Connection, data: dict) -> dict:
@@ -42,13 +36,6 @@ def next_version(current: Connection, data: dict) -> dict:
     return {**data, "version": current.version + 1, "generation": current.generation, "fenced": current.fenced,
             "last_sync": current.last_sync.model_dump(mode="json") if current.last_sync else None,
             "healthy": current.healthy, "health_reason": current.health_reason}
-
-
-class Deletion(Shape):
-    withdrawal: Literal["queued", "none"] = Field(description="queued: the index function withdraws the connection's "
-                                                              "claims when the event reaches it")
-    event_id: str | None = Field(None, description="The connection.deleted event that asks for it.")
-    detail: str
 
 
 def announce_deleted(rt, connection_id: str, connection: Connection | None, etag: str) -> dict:
@@ -68,7 +55,7 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
                          read_only=frozenset({"version", "generation", "last_sync", "healthy", "health_reason",
                                               "fenced"}),
                          check=checked, check_stored=checked_against_store, carry=next_version, created=created,
-                         patch=True, deleting=announce_deleted, deleted=Deletion,
+                         patch=True, deleting=announce_deleted, deleted=lambda: shapes().Deletion,
                          written_unchanged="or, its fields unchanged, was written again with a new ETag to fence off a "
                                            "delete announced on yours that never came")
 
@@ -86,16 +73,16 @@ def sync_model():
 
 @cache
 def api() -> Api:
-    sync_id = create_model("SyncAddress", __base__=Shape, sync_id=(str, Field(pattern=r"^s_[0-9a-f]{32}$")))
     return Api("Affiliate Matrix connections API", [
         *CONNECTIONS.routes(),
         Route("POST", "/connections/{connection_id}/test", lambda call: test(call.rt, call.params.connection_id),
-              Checks, CONNECTIONS.address, role="admin", summary="Check the connection; what was checked, in words"),
+              lambda: shapes().Checks, CONNECTIONS.address, role="admin",
+              summary="Check the connection; what was checked, in words"),
         Route("POST", "/connections/{connection_id}/sync", lambda call: sync(call.rt, call.params.connection_id),
               sync_model, CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
               summary="Queue a sync; follow Location"),
-        Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), sync_model, sync_id,
-              summary="A sync's state"),
+        Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), sync_model,
+              lambda: shapes().SyncAddress, summary="A sync's state"),
     ])
 
 

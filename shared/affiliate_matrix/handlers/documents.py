@@ -4,9 +4,8 @@ so two writers never silently overwrite each other. Connections, rules and campa
 `Collection.routes()` is a collection's part of its API's route table (handlers/routes.py)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
@@ -17,14 +16,13 @@ from affiliate_matrix.handlers.preconditions import EntityTags, if_match as if_m
 from affiliate_matrix.handlers.routes import Route, Shape, refuse, strictly
 
 
-@dataclass(frozen=True)
-class Collection:
+class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen dataclass's cost to define (every start)
     name: str                      # "rule", used in messages
     path: str                      # "/rules"
     prefix: str                    # "rules/": documents are <prefix><id>.json
     model: type[BaseModel]
     id_pattern: str = r"[a-z0-9][a-z0-9-]{0,62}"
-    read_only: frozenset = field(default_factory=frozenset)  # set by the server; refused in a body
+    read_only: frozenset = frozenset()                       # set by the server; refused in a body
     check: Callable[[BaseModel], None] | None = None         # more than the model can say (InvalidInput)
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
@@ -34,8 +32,12 @@ class Collection:
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
-    deleted: Any = None                                      # the answer of a delete (its model); None: 204, no body
+    deleted: Any = None                  # the answer of a delete (its model, or a function naming it); None: 204
     written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
+
+
+class Collection(_CollectionFields):
+    """One collection of documents (_CollectionFields) and its part of an API: routes, models, keys."""
 
     def stale(self) -> PreconditionFailed:
         """A write or delete on an ETag the document no longer has."""
