@@ -121,9 +121,9 @@ class Settings(BaseSettings):
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
 
     allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
-    scrape_time_limit_s: int = Field(900, ge=1, le=86400, description="The scrape function's time limit (its Knative "
-                                     "timeoutSeconds): a crawl asks a host for as many pages as its spacing fits in it, "
-                                     "less a tenth for the rest of the run.")
+    crawl_time_limit_s: int = Field(900, ge=1, le=86400, description="The time limit of the functions that crawl "
+                                     "pages (scrape, verify: their Knative timeoutSeconds): a run asks a host for as many "
+                                     "pages as its spacing fits in it, less a tenth for the rest of the run.")
     user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
 
     @field_validator("budget_currency")

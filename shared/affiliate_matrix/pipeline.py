@@ -145,7 +145,7 @@ def crawl_with_cache(rt, connection, source, replay: bool):
     try:
         budget = run = None
         if not replay:  # fetcher.spacing reads robots.txt first: a Crawl-delay longer than the rate limit counts
-            budget = page_budget(fetcher.spacing(source.base_url), rt.settings.scrape_time_limit_s)
+            budget = page_budget(fetcher.spacing(source.base_url), rt.settings.crawl_time_limit_s)
             run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
         yield from crawl(source, connection, fetcher, rt.store, budget=budget, run=run)
     finally:

@@ -37,7 +37,7 @@ def programs_asked(pages: list) -> set[str]:
 def test_a_crawl_stopped_at_its_page_budget_stores_its_batch_and_the_next_run_reaches_the_pages_it_left(tmp_path,
                                                                                                       site):
     url, time = site
-    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, scrape_time_limit_s=LIMIT_S))
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, crawl_time_limit_s=LIMIT_S))
     save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=url, rate_limit_per_s=1))
     runs = []
     for _ in range(2):
@@ -62,7 +62,7 @@ def test_amx_scrape_says_the_crawl_stopped_at_its_page_budget(tmp_path, site, mo
 
     url, _ = site
     for name, value in {"DATA_DIR": str(tmp_path), "ALLOW_LOOPBACK_FETCH": "true",
-                        "SCRAPE_TIME_LIMIT_S": str(LIMIT_S)}.items():
+                        "CRAWL_TIME_LIMIT_S": str(LIMIT_S)}.items():
         monkeypatch.setenv(f"AMX_{name}", value)
     monkeypatch.setenv("COLUMNS", "400")
     save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,

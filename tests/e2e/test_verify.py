@@ -6,6 +6,8 @@ import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, save_connection
 from affiliate_matrix.demo import recorded_sites
@@ -73,6 +75,29 @@ def test_the_host_budget_bounds_a_run_and_freshness_reports_it(tmp_path):
     later = freshness(rt, datetime.now(UTC) + timedelta(days=10))
     assert later["sources"]["affiliateprograms"]["within_7d"] == 0.0
     assert later["sources"]["affiliateprograms"]["within_30d"] == 1.0 and len(later["oldest"]) == 5
+
+
+def test_a_host_is_asked_for_no_more_pages_than_its_crawl_delay_fits_in_the_time_limit(tmp_path, monkeypatch):
+    """50 pages a host under `Crawl-delay: 60` took 50 minutes: the function was stopped at 15 with nothing written.
+    A host's budget is what its spacing fits in the time limit less a tenth; on a fake clock, none is waited."""
+    from functools import partial
+
+    from affiliate_matrix import verify as verifying
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.polite import HostLimits
+    from tests.support.clock import FakeTime
+
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        rt = setup(tmp_path, site, urls["affiliateprograms"])
+        (site / "robots.txt").write_text("User-agent: *\nCrawl-delay: 60\n")  # after the scrape: it waits for real
+        time = FakeTime()
+        monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+        limited = Runtime("test", rt.settings.model_copy(update={"crawl_time_limit_s": 200}))
+        report = verify(limited, rate_limit_per_s=50)
+    assert (report.checked, report.skipped_budget) == (3, 3)  # 200 s less a tenth, a page a minute: 3 of 6
+    assert sum(time.sleeps) < 200 and max(time.sleeps) == pytest.approx(60 * 1.02)
 
 
 def test_api_records_are_left_to_their_sync(tmp_path):

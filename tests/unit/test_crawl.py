@@ -212,7 +212,7 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
 
 def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
     """A budget reckoned on a longer limit than the function's would be killed again: the setting's default is the
-    Knative timeout of the functions that crawl (scrape; sync, the same handler)."""
+    Knative timeout of the functions that crawl (scrape; sync, the same handler; verify)."""
     import yaml
 
     from affiliate_matrix.config import Settings
@@ -220,6 +220,6 @@ def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
 
     services = {doc["metadata"]["name"]: doc for doc in
                 yaml.safe_load_all((ROOT / "manifests" / "base" / "services.yaml").read_text()) if doc}
-    limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync")}
-    default = Settings.model_fields["scrape_time_limit_s"].default
-    assert limits == {"scrape": default, "sync": default}
+    limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync", "verify")}
+    default = Settings.model_fields["crawl_time_limit_s"].default
+    assert limits == {"scrape": default, "sync": default, "verify": default}
