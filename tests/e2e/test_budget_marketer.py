@@ -214,3 +214,46 @@ def test_a_date_twice_in_a_requests_history_is_named():
     with pytest.raises(InvalidInput, match=r"campaigns.0: campaign c: 2026-11-02 appears twice in its history"):
         allocate_json(json.dumps({"total_budget": "10", "currency": "USD", "strategy": "equal",
                                   "campaigns": [{"id": "c", "history": history}]}))
+
+
+def test_a_day_already_run_is_its_stored_run_whatever_the_campaigns_are_now(rt, monkeypatch):
+    """A day with a stored run was allocated again on every ask, and its stored run returned only if that new
+    allocation could be made: a campaign added since in a currency with no total (or every campaign paused, or
+    min_budgets raised past the total) refused it. The cron event redelivered to finish a run stopped after it was
+    stored (the budget index down) was answered 400 and parked: that day never reached the dashboards and no
+    budget.allocated went out; POST /allocations and `amx budget run --day D` said "nothing is stored for that day"
+    of a day that had a run."""
+    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.errors import BackendUnavailable, InvalidInput
+    from affiliate_matrix.events import BUDGET_ALLOCATED
+    from affiliate_matrix.search import SearchQuery
+
+    rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD total would refuse it
+    import_csv(rt, days_csv("search-us", "USD", 10))
+    announced = []
+    rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
+    upsert = rt.index.bulk_upsert
+
+    def down(name, docs, **options):
+        if name == "budget":
+            raise BackendUnavailable("the search index is not answering")
+        return upsert(name, docs, **options)
+
+    monkeypatch.setattr(rt.index, "bulk_upsert", down)
+    with pytest.raises(BackendUnavailable):
+        run_allocation(rt, DAY)  # stored, neither mirrored nor announced
+    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
+    save_campaign(rt.store, Campaign(id="social-gb", name="x", channel="social", currency="GBP"), create=True)
+    stored = run_allocation(rt, DAY)  # the redelivery finishes it
+    assert [a.campaign_id for a in stored.allocations] == ["search-us"] and stored.revision == 1
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
+    assert [(h.doc["campaign_id"], h.doc["amount"]) for h in docs.hits] == [("search-us", 500.0)]
+    assert [e.data["day"] for e in announced] == [DAY.isoformat()]
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
+    reply = function_client("budget").post("/allocations", headers=admin(rt), json={"day": DAY.isoformat()})
+    assert reply.status_code == 200, reply.json
+    assert reply.json["parts"][0]["result"]["allocations"][0]["amount"] == 500.0
+    with pytest.raises(InvalidInput, match=r"social-gb \(GBP\)"):  # a day not run yet is refused, as before
+        run_allocation(rt, DAY + timedelta(days=1))
+    with pytest.raises(InvalidInput, match=r"social-gb \(GBP\)"):  # and so is a replacement
+        run_allocation(rt, DAY, replace=True)

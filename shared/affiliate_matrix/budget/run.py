@@ -149,6 +149,16 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     listed = list_campaigns(rt.store)
     if spent is not None:
         spent.listed = {c.id: c.currency for c in listed}
+    if not replace:  # stored once per day: the stored run, whatever the campaigns are now (one added since in a
+        # currency with no total refused the redelivery that finishes a run stopped after it was stored)
+        try:
+            stored = load_run(rt.store, day)
+        except NotFoundError:
+            pass
+        else:
+            log.info("budget.run_exists", day=str(day))
+            announce(rt, stored, {c.id: c.channel for c in listed})
+            return stored
     campaigns = [c for c in listed if c.active]
     if not campaigns:
         raise InvalidInput("there are no active campaigns to allocate to")
