@@ -257,3 +257,17 @@ def test_a_day_already_run_is_its_stored_run_whatever_the_campaigns_are_now(rt, 
         run_allocation(rt, DAY + timedelta(days=1))
     with pytest.raises(InvalidInput, match=r"social-gb \(GBP\)"):  # and so is a replacement
         run_allocation(rt, DAY, replace=True)
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused_naming_it(rt):
+    """A header with every column and one of them twice (an export's gross and net both headed `revenue`) passed the
+    check for exactly those columns, and each row's later cell silently replaced the earlier: 999.00 of revenue
+    stored as 5.00."""
+    from affiliate_matrix.errors import InvalidInput
+
+    data = (b"campaign_id,date,spend,clicks,conversions,revenue,currency,revenue\n"
+            b"search-us,2026-11-01,10.00,1,1,999.00,USD,5.00\n")
+    with pytest.raises(InvalidInput, match=r"^line 1: the header must be campaign_id,date,spend,clicks,conversions,"
+                                           r"revenue,currency; revenue twice$"):
+        import_csv(rt, data)
+    assert list(rt.store.list("budget/metrics/")) == []

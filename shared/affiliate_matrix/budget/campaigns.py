@@ -375,10 +375,12 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [c for c in header if c not in CSV_COLUMNS]
-    if missing or extra:
+    twice = [c for c in CSV_COLUMNS if header.count(c) > 1]  # the csv module keeps a row's last cell of a name
+    if missing or extra or twice:
         raise InvalidInput("line 1: the header must be " + ",".join(CSV_COLUMNS)
                            + (f"; missing {', '.join(missing)}" if missing else "")
-                           + (f"; unknown {', '.join(extra)}" if extra else ""))
+                           + (f"; unknown {', '.join(extra)}" if extra else "")
+                           + (f"; {', '.join(twice)} twice" if twice else ""))
     reader.fieldnames = header
     campaigns: dict[str, Campaign | None] = {}
     rows: dict[str, dict[date, tuple[int, dict]]] = {}
