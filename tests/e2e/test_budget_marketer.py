@@ -271,3 +271,15 @@ def test_a_csv_header_naming_a_column_twice_is_refused_naming_it(rt):
                                            r"revenue,currency; revenue twice$"):
         import_csv(rt, data)
     assert list(rt.store.list("budget/metrics/")) == []
+
+
+def test_a_campaign_replaced_over_http_keeps_when_it_was_created(rt):
+    """`created_at` is the server's (refused in a body), and PUT /campaigns/{id} set it afresh: pausing a campaign
+    over HTTP dated its creation to the pause."""
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    reply = app.put("/campaigns/search-us", json={"name": "Brand search", "channel": "search", "currency": "USD",
+                                                  "active": False}, headers={**headers, "If-Match": read.headers["ETag"]})
+    assert reply.status_code == 200, reply.json
+    assert reply.json["active"] is False and reply.json["created_at"] == read.json["created_at"]
+    assert app.get("/campaigns/search-us", headers=headers).json["created_at"] == read.json["created_at"]
