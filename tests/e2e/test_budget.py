@@ -710,6 +710,36 @@ def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finishe
     assert run_allocation(rt, START + timedelta(days=21)).pending_imports == []
 
 
+def test_an_import_begun_while_the_run_reads_the_days_is_reported_by_that_run(rt, monkeypatch):
+    """The run listed the unfinished imports before it read the campaigns' days, so an import begun in between (its
+    journal stored, its first campaign written) and still under way when the reads were done left the run with part
+    of its days and no word of it (no budget.import_pending, no pending_imports to run the day again for)."""
+    from affiliate_matrix.budget import run as budget_run
+
+    class Killed(BaseException):
+        pass
+
+    def killed(store):
+        raise Killed
+
+    data = csv_for(20).encode()
+    read, begun = budget_run.read_days, []
+
+    def import_begins(store, campaign_id):
+        if not begun:  # the first read: the import starts, writes search-1 and is still under way (killed here)
+            begun.append(campaign_id)
+            before_the_write_of(monkeypatch, metrics_key("social-1"), killed)
+            with pytest.raises(Killed):
+                import_csv(rt, data)
+        return read(store, campaign_id)
+
+    monkeypatch.setattr(budget_run, "read_days", import_begins)
+    with capture_logs() as logs:
+        run = run_allocation(rt, START + timedelta(days=20))
+    assert begun and run.pending_imports == journals(rt) == [f"budget/imports/{hashlib.sha256(data).hexdigest()}.json"]
+    assert [entry["journals"] for entry in logs if entry["event"] == "budget.import_pending"] == [journals(rt)]
+
+
 @pytest.mark.parametrize("when, message", [
     ("search-1", "campaign email-1 was deleted while the file was imported"),  # before its turn
     ("email-1", "campaign email-1 was deleted while its days were written"),  # between its read and its write

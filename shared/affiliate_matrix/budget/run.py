@@ -172,11 +172,13 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
         log.info("budget.currency_skipped", day=str(day), currencies=skipped, reason="no active campaign")
     previous, etag = stored_run(rt.store, day) if replace else (None, None)
     # Said, not refused: an import given up on would stop every run after it, and the run can be replaced (--replace)
-    # once the import is finished
+    # once the import is finished. Listed before the reads (an import finishing during them) and after (one begun
+    # during them, still under way: listed before only, it went unsaid).
     unfinished = pending_imports(rt.store)
+    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
+    unfinished += [key for key in pending_imports(rt.store) if key not in unfinished]
     if unfinished:
         log.warning("budget.import_pending", day=str(day), journals=unfinished)
-    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     parts = []
     for code, total in totals.items():
         mine = [(c, history) for c, history in zip(campaigns, histories) if c.currency == code]
