@@ -283,3 +283,19 @@ def test_a_campaign_replaced_over_http_keeps_when_it_was_created(rt):
     assert reply.status_code == 200, reply.json
     assert reply.json["active"] is False and reply.json["created_at"] == read.json["created_at"]
     assert app.get("/campaigns/search-us", headers=headers).json["created_at"] == read.json["created_at"]
+
+
+def test_a_campaign_capped_at_zero_is_listed_with_its_cap(rt):
+    """`amx budget campaigns list` showed a max_budget of 0.00 (a campaign given nothing) as "–", the mark of no
+    bound at all, and a min_budget of 0.00 likewise."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+
+    save_campaign(rt.store, Campaign(id="stopped-us", name="x", channel="search", currency="USD", min_budget="0.00",
+                                     max_budget="0.00"), create=True)
+    listed = CliRunner().invoke(app, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in listed.output.splitlines() if "-us " in line]
+    bounds = {row[0]: row[4:6] for row in cells}  # id, name, channel, currency, min, max, …
+    assert bounds == {"search-us": ["–", "–"], "stopped-us": ["0.00", "0.00"]}
