@@ -299,3 +299,26 @@ def test_a_campaign_capped_at_zero_is_listed_with_its_cap(rt):
     cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in listed.output.splitlines() if "-us " in line]
     bounds = {row[0]: row[4:6] for row in cells}  # id, name, channel, currency, min, max, …
     assert bounds == {"search-us": ["–", "–"], "stopped-us": ["0.00", "0.00"]}
+
+
+@pytest.mark.parametrize("row", [{"spend": 1, "revenue": 2}, {"date": 20261101, "spend": 1, "revenue": 2},
+                                 {"date": ["2026-11-01"], "spend": 1, "revenue": 2}])
+def test_days_written_over_stored_days_with_no_date_name_the_damage(rt, row):
+    """A stored day with no date, or one that is not text (the metrics hand-edited), made every write of the
+    campaign's days a KeyError or TypeError: POST /campaigns/{id}/metrics answered 500 with a traceback and no
+    words, and an import stopped midway at that campaign ("the import stopped at campaign search-us ('date')"), the
+    campaigns before it written. Now it is the damage named, as a read names it, and the import writes nothing."""
+    from affiliate_matrix.budget.campaigns import metrics_key
+    from affiliate_matrix.errors import DamagedData
+
+    damaged = json.dumps({"campaign_id": "search-us", "currency": "USD", "days": [row]}).encode()
+    rt.store.put(metrics_key("search-us"), damaged, content_type="application/json")
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={
+        "days": [{"date": "2026-11-02", "spend": 1, "revenue": 2}]})
+    assert reply.status_code == 500 and reply.json["error"]["code"] == "damaged_data", reply.json
+    assert "budget/metrics/search-us.json is damaged" in reply.json["error"]["message"]
+    with pytest.raises(DamagedData, match="budget/metrics/search-us.json is damaged"):
+        import_csv(rt, days_csv("social-de", "EUR", 3) + days_csv("search-us", "USD", 3).split(b"\n", 1)[1])
+    assert rt.store.get(metrics_key("search-us")).data == damaged
+    assert list(rt.store.list("budget/metrics/")) == [metrics_key("search-us")]  # social-de: not written either
+    assert list(rt.store.list("budget/imports/")) == []

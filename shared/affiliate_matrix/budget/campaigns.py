@@ -137,6 +137,16 @@ def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
     return ([] if stored is None else stored["days"]), etag
 
 
+def dated(campaign_id: str, stored: list[dict]) -> list[dict]:
+    """Stored days as written, for a write to merge new ones into by date; DamagedData naming the key when one has no
+    date as text (a KeyError or TypeError out of every write: a 500 with no words, an import stopped midway)."""
+    from affiliate_matrix.errors import DamagedData
+
+    if any(not isinstance(row.get("date"), str) for row in stored):
+        raise DamagedData(metrics_key(campaign_id), "a day has no date (YYYY-MM-DD text)", DAMAGED_METRICS)
+    return stored
+
+
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
     """The campaign's days (validated, oldest first), optionally those before `until`, the last `days` of them;
     DamagedData when its metrics are damaged or hold a day that is not one."""
@@ -196,6 +206,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
+        dated(campaign.id, current)
         merged = {row["date"]: row for row in current} | incoming
         start = window_start(campaign.id, current, incoming)
         kept = sorted(k for k in merged if k >= start)
@@ -221,8 +232,8 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
 def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
     """The first date the campaign keeps once `incoming` (by ISO date) is written over `current`: MAX_STORED_DAYS
     back from the newest day. InvalidInput naming the limit when every incoming day falls before it, or when no
-    stored day would be left in it (window_problem). ISO dates compare as strings; a stored row without a valid date
-    is kept as it is (its reader names it)."""
+    stored day would be left in it (window_problem). ISO dates compare as strings; a stored row whose date is text
+    but no valid date is kept as it is (its reader names it; one with no text date: dated)."""
     start, problem = _window(current, incoming)
     if problem is not None:
         raise InvalidInput(f"campaign {campaign_id}: days: {problem[1]}")
@@ -413,7 +424,7 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
     if not errors:  # every campaign's days against its stored ones, before any is written
         for campaign_id, by_date in rows.items():
             incoming = {day.isoformat(): row for day, row in by_date.items()}
-            if problem := window_problem(load_days(rt.store, campaign_id)[0], incoming):
+            if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), incoming):
                 errors.append(f"line {incoming[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
                 if len(errors) >= MAX_ERRORS:
                     errors.append("… stopping after 20 errors")
