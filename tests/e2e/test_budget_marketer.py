@@ -322,3 +322,13 @@ def test_days_written_over_stored_days_with_no_date_name_the_damage(rt, row):
     assert rt.store.get(metrics_key("search-us")).data == damaged
     assert list(rt.store.list("budget/metrics/")) == [metrics_key("search-us")]  # social-de: not written either
     assert list(rt.store.list("budget/imports/")) == []
+
+
+def test_a_signalling_nan_in_a_csv_cell_is_named_by_its_column(rt):
+    """`sNaN` is a number to Decimal and none to float: the line's error said "cannot convert signaling NaN to float"
+    without naming the column, where `NaN` and `abc` name theirs."""
+    from affiliate_matrix.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"line 2: revenue: 'sNaN' is not a number$"):
+        import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+                       b"search-us,2026-11-01,10.00,1,1,sNaN,USD\n")

@@ -545,7 +545,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
             continue
         try:
             day[column] = float(Decimal(raw))
-        except ArithmeticError:
+        except (ArithmeticError, ValueError):  # ValueError: float() of a signalling NaN
             raise ValueError(f"{column}: {raw!r} is not a number") from None
     try:
         parsed = day_adapter().validate_python(day)
