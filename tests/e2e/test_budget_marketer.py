@@ -332,3 +332,21 @@ def test_a_signalling_nan_in_a_csv_cell_is_named_by_its_column(rt):
     with pytest.raises(InvalidInput, match=r"line 2: revenue: 'sNaN' is not a number$"):
         import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\n"
                        b"search-us,2026-11-01,10.00,1,1,sNaN,USD\n")
+
+
+def test_a_file_set_aside_beside_the_stored_runs_is_no_run(rt, tmp_path):
+    """A damaged run moved aside beside the others (`budget/runs/2026-11-10.json.bak`, as the damage's remedy has an
+    operator do) was read as a day: date.fromisoformat's ValueError made GET /allocations a 500 with no words and
+    stopped `amx budget report`. Only `<day>.json` is a day's run."""
+    from affiliate_matrix.budget.report import report
+    from affiliate_matrix.budget.run import run_allocation
+
+    rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD total would refuse it
+    import_csv(rt, days_csv("search-us", "USD", 10))
+    run_allocation(rt, DAY)
+    for aside in ("budget/runs/2026-11-10.json.bak", "budget/runs/notes.txt", "budget/runs/20261111.json"):
+        rt.store.put(aside, rt.store.get(run_key(DAY)).data, content_type="application/json")
+    reply = function_client("budget").get("/allocations", headers=admin(rt))
+    assert reply.status_code == 200, reply.status_code
+    assert reply.json == {"items": [{"day": DAY.isoformat(), "href": f"/allocations/{DAY}"}]}
+    assert "1 allocation runs, 2026-11-10 to 2026-11-10" in report(rt, tmp_path / "report", horizon=7).summary

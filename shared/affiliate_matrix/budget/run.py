@@ -135,7 +135,17 @@ def load_run(store, day: date, model: type[Model] = AllocationRun) -> Allocation
 
 
 def list_runs(store) -> list[date]:
-    return sorted(date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json")) for key in store.list("budget/runs/"))
+    """The days with a stored run: keys run_key names only (a damaged run set aside beside them, `<day>.json.bak`,
+    raised ValueError out of GET /allocations and the report)."""
+    days = []
+    for key in store.list("budget/runs/"):
+        try:
+            day = date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json"))
+        except ValueError:
+            continue
+        if key == run_key(day):  # not 20261012.json, which fromisoformat takes too
+            days.append(day)
+    return sorted(days)
 
 
 def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool = False) -> AllocationRun:
