@@ -350,3 +350,18 @@ def test_a_file_set_aside_beside_the_stored_runs_is_no_run(rt, tmp_path):
     assert reply.status_code == 200, reply.status_code
     assert reply.json == {"items": [{"day": DAY.isoformat(), "href": f"/allocations/{DAY}"}]}
     assert "1 allocation runs, 2026-11-10 to 2026-11-10" in report(rt, tmp_path / "report", horizon=7).summary
+
+
+def test_a_file_set_aside_beside_the_campaigns_is_no_campaign(rt):
+    """A campaign's document copied aside beside the others (`budget/campaigns/search-us.json.bak`) was read as a
+    campaign `search-us.json.bak`, which does not exist: its NotFoundError stopped the daily run for every campaign,
+    `amx budget campaigns list`, the report and the forecast, while GET /campaigns (which reads `<id>.json` only)
+    listed them all."""
+    from affiliate_matrix.budget.campaigns import list_campaigns
+    from affiliate_matrix.budget.run import run_allocation
+
+    rt.store.delete("budget/campaigns/social-de.json")  # in EUR: the USD total would refuse it
+    for aside in ("budget/campaigns/search-us.json.bak", "budget/campaigns/notes.txt", "budget/campaigns/old/x.json"):
+        rt.store.put(aside, rt.store.get("budget/campaigns/search-us.json").data, content_type="application/json")
+    assert [c.id for c in list_campaigns(rt.store)] == ["search-us"]
+    assert [a.campaign_id for a in run_allocation(rt, DAY).allocations] == ["search-us"]

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
+from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
@@ -40,6 +41,7 @@ log = get_logger()
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 20
+CAMPAIGNS = "budget/campaigns/"
 IMPORTS = "budget/imports/"  # an import's journal while it is written: import_csv
 MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
 
@@ -78,7 +80,7 @@ def days_adapter() -> TypeAdapter:
 
 
 def campaign_key(campaign_id: str) -> str:
-    return f"budget/campaigns/{campaign_id}.json"
+    return f"{CAMPAIGNS}{campaign_id}.json"
 
 
 def metrics_key(campaign_id: str) -> str:
@@ -116,9 +118,12 @@ def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
 
 
 def list_campaigns(store) -> list[Campaign]:
-    """Every campaign, read several at a time; a damaged document is logged and left out."""
+    """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
+    campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
+    NotFoundError stopped the daily run."""
+    keys = [key for key in sorted(store.list(CAMPAIGNS)) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key)]
     return [campaign for campaign, _ in readable_together(
-        sorted(store.list("budget/campaigns/")), lambda key: load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json")))]
+        keys, lambda key: load_campaign(store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
 
 
 DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
