@@ -365,3 +365,15 @@ def test_a_file_set_aside_beside_the_campaigns_is_no_campaign(rt):
         rt.store.put(aside, rt.store.get("budget/campaigns/search-us.json").data, content_type="application/json")
     assert [c.id for c in list_campaigns(rt.store)] == ["search-us"]
     assert [a.campaign_id for a in run_allocation(rt, DAY).allocations] == ["search-us"]
+
+
+def test_a_file_set_aside_beside_the_import_journals_is_no_import(rt):
+    """A journal copied aside (`budget/imports/<sha-256>.json.bak`) was an unfinished import for good: every run
+    reported it, and `amx budget imports abandon` refused its id (not hex), so only a hand in the bucket ended it."""
+    from affiliate_matrix.budget.campaigns import pending_imports, unfinished_imports
+
+    journal = "budget/imports/" + "ab" * 32 + ".json"
+    rt.store.put(journal, b'{"campaigns": {}, "written": []}', content_type="application/json")
+    rt.store.put(journal + ".bak", b'{"campaigns": {}, "written": []}', content_type="application/json")
+    assert pending_imports(rt.store) == [journal]
+    assert [found.id for found in unfinished_imports(rt.store)] == ["ab" * 32]

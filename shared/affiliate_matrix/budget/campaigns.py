@@ -310,8 +310,9 @@ def import_key(data: bytes) -> str:
 
 
 def pending_imports(store) -> list[str]:
-    """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet."""
-    return list(store.list(IMPORTS))
+    """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet. Only
+    import_key's keys: another file there (a journal set aside as `.json.bak`) was an import no one could give up."""
+    return [key for key in store.list(IMPORTS) if re.fullmatch(rf"{IMPORTS}[0-9a-f]{{64}}\.json", key)]
 
 
 class UnfinishedImport(NamedTuple):
