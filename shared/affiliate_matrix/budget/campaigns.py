@@ -540,10 +540,8 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
     values = {k: v.strip() for k, v in record.items()}
     campaign_id = values["campaign_id"]
-    try:
-        TypeAdapter(CampaignId).validate_python(campaign_id)
-    except ValidationError:
-        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id") from None
+    if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
+        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
     day = {"date": values["date"]}
     for column in ("spend", "clicks", "conversions", "revenue"):
         raw = values[column]
