@@ -399,3 +399,22 @@ def test_a_csv_import_builds_no_validator_per_line(rt, monkeypatch):
     finally:
         campaigns.day_adapter.cache_clear(), campaigns.days_adapter.cache_clear()
     assert len(built) <= 3  # the day's and the days' validators, once each
+
+
+def test_a_days_roas_past_a_floats_range_is_mirrored_as_none(rt):
+    """A day's spend of 5e-324 is valid (a count from 0 up), and its revenue over it is past a float's range: the
+    day's document in the `budget` index carried `roas: inf` (JSON has no such number: OpenSearch refuses the
+    document, the embedded index kept it and the dashboard's average ROAS became inf). A ROAS that is no number
+    is none, as on a day of no spend."""
+    import math
+
+    from affiliate_matrix.search import SearchQuery
+
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={"days": [
+        {"date": "2026-11-01", "spend": 5e-324, "revenue": 10}, {"date": "2026-11-02", "spend": 0, "revenue": 10},
+        {"date": "2026-11-03", "spend": 4, "revenue": 10}]})
+    assert reply.status_code == 200, reply.json
+    docs = rt.index.search("budget", SearchQuery(filters={"kind": ["day"]}, size=10))
+    roas = {h.doc["date"]: h.doc["roas"] for h in docs.hits}
+    assert roas == {"2026-11-01": None, "2026-11-02": None, "2026-11-03": 2.5}, roas
+    assert all(value is None or math.isfinite(value) for value in roas.values())
