@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import history, list_campaigns, pending_imports, read_days, validated_days
+from affiliate_matrix.budget.campaigns import list_campaigns, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
@@ -283,14 +283,19 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
     """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
     campaign's), so one campaign's damage does not stop the run for all."""
     try:
-        checked, written = read_days(rt.store, campaign_id)
-        rows = validated_days(campaign_id, written, checked=checked)
+        rows = stored_days(rt, campaign_id)
     except DamagedData as exc:
         log.error("document.damaged", key=exc.where, error=str(exc))
         rows = []  # nor paced: its spend was read from the damaged days (of a date stored twice, the first row)
     if spent is not None:
         spent.note(campaign_id, rows)
     return [d for d in rows if d["date"] < day][-rt.settings.budget_history_days:]
+
+
+def stored_days(rt, campaign_id: str) -> list[dict]:
+    """The campaign's stored days, validated, in one GET (read_days); DamagedData when they are damaged."""
+    checked, written = read_days(rt.store, campaign_id)
+    return validated_days(campaign_id, written, checked=checked)
 
 
 def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
@@ -314,7 +319,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
     alerts = []
     for campaign_id, (amount, currency) in (allocated | outside).items():
         try:
-            spend = noted[campaign_id] if campaign_id in noted else spend_on(history(rt.store, campaign_id), day)
+            spend = noted[campaign_id] if campaign_id in noted else spend_on(stored_days(rt, campaign_id), day)
         except DamagedData as exc:
             log.error("document.damaged", key=exc.where, error=str(exc))
             continue
