@@ -378,6 +378,33 @@ def test_a_paused_campaign_that_keeps_spending_is_paced(rt, through_the_tick):
         ("social-1", 42.5, 0.0, "over", False)]
 
 
+@pytest.mark.parametrize("through_the_tick", [False, True])
+def test_a_campaign_whose_days_are_damaged_is_left_out_of_the_pacing(rt, through_the_tick):
+    """A campaign's metrics holding a date twice are damaged (the README: left out of the run, its pacing and the
+    report), yet the pacing read its spend from them all the same, the first row of the date whichever was right:
+    a budget.pacing `over` on 400.00 for a day that also says 10.00. Now it is logged and not paced, both ways in."""
+    import json
+
+    from affiliate_matrix.budget.run import Spent
+
+    import_csv(rt, csv_for(10).encode())
+    day = START + timedelta(days=10)
+    run_allocation(rt, day)
+    rows = json.loads(rt.store.get(metrics_key("search-1")).data)
+    twice = {"date": day.isoformat(), "spend": 400.0, "revenue": 0.0}
+    rows["days"] += [twice, {**twice, "spend": 10.0}]
+    rt.store.put(metrics_key("search-1"), json.dumps(rows).encode(), content_type="application/json")
+    with capture_logs() as logs:
+        if through_the_tick:
+            spent = Spent(day)
+            run_allocation(rt, day + timedelta(days=1), spent)
+            alerts = check_pacing(rt, day, spent)
+        else:
+            alerts = check_pacing(rt, day)
+    assert alerts == []
+    assert any(entry["event"] == "document.damaged" and entry["key"] == metrics_key("search-1") for entry in logs)
+
+
 def test_a_day_already_run_is_run_again_when_asked_as_its_next_revision(rt, monkeypatch):
     """A stored day could not be run again: a campaign paused or a bound fixed after the run kept the day's old
     allocations (a run is stored once per day, which a redelivered cron event needs). Asked to replace it, the day
@@ -708,6 +735,36 @@ def test_an_import_stopped_dead_is_reported_by_the_daily_run_until_it_is_finishe
     import_csv(rt, data)
     assert days_of(rt) == {cid: 20 for cid in CAMPAIGNS} and journals(rt) == []
     assert run_allocation(rt, START + timedelta(days=21)).pending_imports == []
+
+
+def test_an_import_begun_while_the_run_reads_the_days_is_reported_by_that_run(rt, monkeypatch):
+    """The run listed the unfinished imports before it read the campaigns' days, so an import begun in between (its
+    journal stored, its first campaign written) and still under way when the reads were done left the run with part
+    of its days and no word of it (no budget.import_pending, no pending_imports to run the day again for)."""
+    from affiliate_matrix.budget import run as budget_run
+
+    class Killed(BaseException):
+        pass
+
+    def killed(store):
+        raise Killed
+
+    data = csv_for(20).encode()
+    read, begun = budget_run.read_days, []
+
+    def import_begins(store, campaign_id):
+        if not begun:  # the first read: the import starts, writes search-1 and is still under way (killed here)
+            begun.append(campaign_id)
+            before_the_write_of(monkeypatch, metrics_key("social-1"), killed)
+            with pytest.raises(Killed):
+                import_csv(rt, data)
+        return read(store, campaign_id)
+
+    monkeypatch.setattr(budget_run, "read_days", import_begins)
+    with capture_logs() as logs:
+        run = run_allocation(rt, START + timedelta(days=20))
+    assert begun and run.pending_imports == journals(rt) == [f"budget/imports/{hashlib.sha256(data).hexdigest()}.json"]
+    assert [entry["journals"] for entry in logs if entry["event"] == "budget.import_pending"] == [journals(rt)]
 
 
 @pytest.mark.parametrize("when, message", [

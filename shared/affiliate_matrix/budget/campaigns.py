@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
+from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
@@ -40,6 +41,7 @@ log = get_logger()
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_ERRORS = 20
+CAMPAIGNS = "budget/campaigns/"
 IMPORTS = "budget/imports/"  # an import's journal while it is written: import_csv
 MAX_STORED_DAYS = 1_100  # the calendar's last days a campaign keeps, from its newest: MAX_HISTORY_DAYS (a test holds it)
 
@@ -78,7 +80,7 @@ def days_adapter() -> TypeAdapter:
 
 
 def campaign_key(campaign_id: str) -> str:
-    return f"budget/campaigns/{campaign_id}.json"
+    return f"{CAMPAIGNS}{campaign_id}.json"
 
 
 def metrics_key(campaign_id: str) -> str:
@@ -116,9 +118,12 @@ def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
 
 
 def list_campaigns(store) -> list[Campaign]:
-    """Every campaign, read several at a time; a damaged document is logged and left out."""
+    """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
+    campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
+    NotFoundError stopped the daily run."""
+    keys = [key for key in sorted(store.list(CAMPAIGNS)) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key)]
     return [campaign for campaign, _ in readable_together(
-        sorted(store.list("budget/campaigns/")), lambda key: load_campaign(store, key.rsplit("/", 1)[1].removesuffix(".json")))]
+        keys, lambda key: load_campaign(store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
 
 
 DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
@@ -135,6 +140,16 @@ def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
     if problem is not None:
         raise DamagedData(metrics_key(campaign_id), problem, DAMAGED_METRICS)
     return ([] if stored is None else stored["days"]), etag
+
+
+def dated(campaign_id: str, stored: list[dict]) -> list[dict]:
+    """Stored days as written, for a write to merge new ones into by date; DamagedData naming the key when one has no
+    date as text (a KeyError or TypeError out of every write: a 500 with no words, an import stopped midway)."""
+    from affiliate_matrix.errors import DamagedData
+
+    if any(not isinstance(row.get("date"), str) for row in stored):
+        raise DamagedData(metrics_key(campaign_id), "a day has no date (YYYY-MM-DD text)", DAMAGED_METRICS)
+    return stored
 
 
 def history(store, campaign_id: str, until: date | None = None, days: int | None = None) -> list[dict]:
@@ -196,6 +211,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
+        dated(campaign.id, current)
         merged = {row["date"]: row for row in current} | incoming
         start = window_start(campaign.id, current, incoming)
         kept = sorted(k for k in merged if k >= start)
@@ -221,8 +237,8 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
 def window_start(campaign_id: str, current: list[dict], incoming: dict[str, dict]) -> str:
     """The first date the campaign keeps once `incoming` (by ISO date) is written over `current`: MAX_STORED_DAYS
     back from the newest day. InvalidInput naming the limit when every incoming day falls before it, or when no
-    stored day would be left in it (window_problem). ISO dates compare as strings; a stored row without a valid date
-    is kept as it is (its reader names it)."""
+    stored day would be left in it (window_problem). ISO dates compare as strings; a stored row whose date is text
+    but no valid date is kept as it is (its reader names it; one with no text date: dated)."""
     start, problem = _window(current, incoming)
     if problem is not None:
         raise InvalidInput(f"campaign {campaign_id}: days: {problem[1]}")
@@ -294,8 +310,9 @@ def import_key(data: bytes) -> str:
 
 
 def pending_imports(store) -> list[str]:
-    """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet."""
-    return list(store.list(IMPORTS))
+    """The journals of the imports begun and not finished: some of their campaigns' days may not be written yet. Only
+    import_key's keys: another file there (a journal set aside as `.json.bak`) was an import no one could give up."""
+    return [key for key in store.list(IMPORTS) if re.fullmatch(rf"{IMPORTS}[0-9a-f]{{64}}\.json", key)]
 
 
 class UnfinishedImport(NamedTuple):
@@ -375,10 +392,12 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [c for c in header if c not in CSV_COLUMNS]
-    if missing or extra:
+    twice = [c for c in CSV_COLUMNS if header.count(c) > 1]  # the csv module keeps a row's last cell of a name
+    if missing or extra or twice:
         raise InvalidInput("line 1: the header must be " + ",".join(CSV_COLUMNS)
                            + (f"; missing {', '.join(missing)}" if missing else "")
-                           + (f"; unknown {', '.join(extra)}" if extra else ""))
+                           + (f"; unknown {', '.join(extra)}" if extra else "")
+                           + (f"; {', '.join(twice)} twice" if twice else ""))
     reader.fieldnames = header
     campaigns: dict[str, Campaign | None] = {}
     rows: dict[str, dict[date, tuple[int, dict]]] = {}
@@ -411,7 +430,7 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
     if not errors:  # every campaign's days against its stored ones, before any is written
         for campaign_id, by_date in rows.items():
             incoming = {day.isoformat(): row for day, row in by_date.items()}
-            if problem := window_problem(load_days(rt.store, campaign_id)[0], incoming):
+            if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), incoming):
                 errors.append(f"line {incoming[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
                 if len(errors) >= MAX_ERRORS:
                     errors.append("… stopping after 20 errors")
@@ -521,10 +540,8 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
     values = {k: v.strip() for k, v in record.items()}
     campaign_id = values["campaign_id"]
-    try:
-        TypeAdapter(CampaignId).validate_python(campaign_id)
-    except ValidationError:
-        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id") from None
+    if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
+        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
     day = {"date": values["date"]}
     for column in ("spend", "clicks", "conversions", "revenue"):
         raw = values[column]
@@ -532,7 +549,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
             continue
         try:
             day[column] = float(Decimal(raw))
-        except ArithmeticError:
+        except (ArithmeticError, ValueError):  # ValueError: float() of a signalling NaN
             raise ValueError(f"{column}: {raw!r} is not a number") from None
     try:
         parsed = day_adapter().validate_python(day)

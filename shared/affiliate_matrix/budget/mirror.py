@@ -33,5 +33,12 @@ def mirror_days(rt, campaign, rows: list[dict]) -> None:
         "id": f"day:{campaign.id}:{row['date']}", "kind": "day", "campaign_id": campaign.id,
         "channel": campaign.channel, "currency": campaign.currency, "date": row["date"], "spend": row["spend"],
         "clicks": row.get("clicks", 0), "conversions": row.get("conversions", 0), "revenue": row["revenue"],
-        "roas": row["revenue"] / row["spend"] if row["spend"] else None,
+        "roas": roas(row["revenue"], row["spend"]),
     } for row in rows])
+
+
+def roas(revenue: float, spend: float) -> float | None:
+    """Revenue over spend; None without spend, or past a float's range (10 over a spend of 5e-324: inf, which JSON and
+    OpenSearch have no number for)."""
+    ratio = revenue / spend if spend else None
+    return ratio if ratio is None or ratio < float("inf") else None

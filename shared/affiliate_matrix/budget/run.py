@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.campaigns import list_campaigns, load_days, pending_imports, read_days, validated_days
+from affiliate_matrix.budget.campaigns import list_campaigns, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
@@ -135,7 +135,17 @@ def load_run(store, day: date, model: type[Model] = AllocationRun) -> Allocation
 
 
 def list_runs(store) -> list[date]:
-    return sorted(date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json")) for key in store.list("budget/runs/"))
+    """The days with a stored run: keys run_key names only (a damaged run set aside beside them, `<day>.json.bak`,
+    raised ValueError out of GET /allocations and the report)."""
+    days = []
+    for key in store.list("budget/runs/"):
+        try:
+            day = date.fromisoformat(key.rsplit("/", 1)[1].removesuffix(".json"))
+        except ValueError:
+            continue
+        if key == run_key(day):  # not 20261012.json, which fromisoformat takes too
+            days.append(day)
+    return sorted(days)
 
 
 def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool = False) -> AllocationRun:
@@ -149,6 +159,16 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     listed = list_campaigns(rt.store)
     if spent is not None:
         spent.listed = {c.id: c.currency for c in listed}
+    if not replace:  # stored once per day: the stored run, whatever the campaigns are now (one added since in a
+        # currency with no total refused the redelivery that finishes a run stopped after it was stored)
+        try:
+            stored = load_run(rt.store, day)
+        except NotFoundError:
+            pass
+        else:
+            log.info("budget.run_exists", day=str(day))
+            announce(rt, stored, {c.id: c.channel for c in listed})
+            return stored
     campaigns = [c for c in listed if c.active]
     if not campaigns:
         raise InvalidInput("there are no active campaigns to allocate to")
@@ -162,11 +182,13 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
         log.info("budget.currency_skipped", day=str(day), currencies=skipped, reason="no active campaign")
     previous, etag = stored_run(rt.store, day) if replace else (None, None)
     # Said, not refused: an import given up on would stop every run after it, and the run can be replaced (--replace)
-    # once the import is finished
+    # once the import is finished. Listed before the reads (an import finishing during them) and after (one begun
+    # during them, still under way: listed before only, it went unsaid).
     unfinished = pending_imports(rt.store)
+    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
+    unfinished += [key for key in pending_imports(rt.store) if key not in unfinished]
     if unfinished:
         log.warning("budget.import_pending", day=str(day), journals=unfinished)
-    histories = list(together(lambda c: readable_history(rt, c.id, day, spent), campaigns))  # several reads at a time
     parts = []
     for code, total in totals.items():
         mine = [(c, history) for c, history in zip(campaigns, histories) if c.currency == code]
@@ -261,13 +283,19 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
     """The days the run allocates on; a campaign whose metrics are damaged is logged and runs with none (a typical
     campaign's), so one campaign's damage does not stop the run for all."""
     try:
-        checked, written = read_days(rt.store, campaign_id)
-        if spent is not None:
-            spent.note(campaign_id, checked if checked is not None else written)
-        return validated_days(campaign_id, written, until=day, days=rt.settings.budget_history_days, checked=checked)
+        rows = stored_days(rt, campaign_id)
     except DamagedData as exc:
         log.error("document.damaged", key=exc.where, error=str(exc))
-        return []
+        rows = []  # nor paced: its spend was read from the damaged days (of a date stored twice, the first row)
+    if spent is not None:
+        spent.note(campaign_id, rows)
+    return [d for d in rows if d["date"] < day][-rt.settings.budget_history_days:]
+
+
+def stored_days(rt, campaign_id: str) -> list[dict]:
+    """The campaign's stored days, validated, in one GET (read_days); DamagedData when they are damaged."""
+    checked, written = read_days(rt.store, campaign_id)
+    return validated_days(campaign_id, written, checked=checked)
 
 
 def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
@@ -291,7 +319,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
     alerts = []
     for campaign_id, (amount, currency) in (allocated | outside).items():
         try:
-            spend = noted[campaign_id] if campaign_id in noted else spend_on(load_days(rt.store, campaign_id)[0], day)
+            spend = noted[campaign_id] if campaign_id in noted else spend_on(stored_days(rt, campaign_id), day)
         except DamagedData as exc:
             log.error("document.damaged", key=exc.where, error=str(exc))
             continue

@@ -243,7 +243,8 @@ def campaigns_list():
     table = Table("id", "name", "channel", "currency", "min", "max", "days", "active")
     campaigns = list_campaigns(rt.store)
     for c, days in zip(campaigns, together(days_of, campaigns)):  # several reads at a time, as the tick does
-        table.add_row(c.id, c.name, c.channel, c.currency, str(c.min_budget or "–"), str(c.max_budget or "–"),
+        table.add_row(c.id, c.name, c.channel, c.currency, *("–" if bound is None else str(bound)  # 0.00 is a bound
+                                                             for bound in (c.min_budget, c.max_budget)),
                       days, "yes" if c.active else "no")
     console.print(table)
 

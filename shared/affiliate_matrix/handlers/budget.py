@@ -104,6 +104,7 @@ def campaigns():
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
                       read_only=frozenset({"created_at"}), check_stored=lambda rt, doc: agrees_with_days(rt.store, doc),
+                      carry=lambda current, data: {**data, "created_at": current.created_at},  # a PUT set it afresh
                       deleting=lambda rt, campaign_id, _campaign, _etag: delete_days(rt.store, campaign_id))
 
 
