@@ -432,6 +432,26 @@ def test_a_day_already_run_is_run_again_when_asked_as_its_next_revision(rt, monk
     assert budget_app().post("/allocations", headers=admin, json={"day": str(day), "replace": "yes"}).status_code == 400
 
 
+def test_pacing_judged_against_a_replacement_is_announced_under_an_id_of_its_own(rt):
+    """A pacing alert's id was its campaign and day alone: judged again against the day's replacement (an amount of
+    its own), the alert came out under the id of the one judged against the first run, and consumers that drop an id
+    they have seen (our own receivers do) dropped it."""
+    import_csv(rt, csv_for(10).encode())
+    day = START + timedelta(days=10)
+    run_allocation(rt, day)
+    spend(rt, "search-1", day, 9000.0)
+    paced = []
+    rt.bus.subscribe(BUDGET_PACING, paced.append)
+    check_pacing(rt, day)
+    check_pacing(rt, day)  # judged again against the same run (a redelivery): the same event
+    pause(rt, "email-1")
+    replaced = run_allocation(rt, day, replace=True)
+    check_pacing(rt, day)
+    ids = [e.id for e in paced if e.data["campaign_id"] == "search-1"]
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    assert paced[-1].data["allocated"] == next(a.amount for a in replaced.allocations if a.campaign_id == "search-1")
+
+
 def test_a_replacement_that_loses_to_another_is_refused_and_stores_nothing(rt, monkeypatch):
     """Two replacements of one day at once: the one storing second would have overwritten the first unseen. It is
     stored only over the run it read (If-Match), so the second is told to ask again."""

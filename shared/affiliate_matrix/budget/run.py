@@ -86,6 +86,7 @@ class RunResult(Model):
     campaign's days, which it parsed and built for nothing: a second copy of the run's whole history in memory)."""
     model_config = ConfigDict(extra="ignore")
     parts: list[PartResult]
+    revision: int = Field(1, ge=1)
 
     _one_part = model_validator(mode="before")(one_part)
 
@@ -339,8 +340,10 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
         mirror(rt, [{
             "id": f"pacing:{day}:{a['campaign_id']}", "kind": "pacing", "campaign_id": a["campaign_id"],
             "currency": a["currency"], "date": a["day"], "amount": a["allocated"], "spend": a["spent"]} for a in alerts])
+    # judged against a replacement, an alert is news of its own (as its budget.allocated is): an id of its own
+    revision = "" if run.revision == 1 else f"#{run.revision}"
     for alert in alerts:
-        rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}",
+        rt.bus.publish(Event.make(BUDGET_PACING, "/budget", alert, key=f"{alert['campaign_id']}|{day}{revision}",
                                   subject=alert["campaign_id"]))
     log.info("budget.pacing_checked", day=str(day), alerts=len(alerts))
     return alerts
