@@ -174,3 +174,20 @@ def test_an_older_run_indexed_after_a_complete_run_brings_back_nothing_it_withdr
     again = {h.doc["name"]: h.doc for h in rt.index.search("programs", SearchQuery(size=10)).hits}
     assert again == programs
     assert index_batch(rt, second, "cj").deltas == []  # the complete run itself, again: nothing skipped, no change
+
+
+def test_indexing_a_batch_reads_the_source_plugins_folder_once_not_once_per_claim(tmp_path, monkeypatch):
+    """Every lookup of a source (its priority, for each claim merge weighs; whether each record is a plugin's) listed
+    the plugins' folder again: of 45 s indexing an update of 3,000 programs, 16 s went to listing that folder."""
+    import pkgutil
+
+    from affiliate_matrix import sources
+
+    sources.all_sources()  # (imported by then in any process that indexes)
+    rt, _ = _runtime(tmp_path)
+    index_batch(rt, _batch(rt, "$100 per sale"))
+    listed = []
+    real = pkgutil.iter_modules
+    monkeypatch.setattr(pkgutil, "iter_modules", lambda *args, **kwargs: listed.append(args) or real(*args, **kwargs))
+    assert index_batch(rt, _batch(rt)).updated == len(NAMES)
+    assert listed == []
