@@ -180,6 +180,17 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         withdraw_runs(rt, gone)  # what an earlier attempt of this batch wrote before the connection went
         if not records:
             return report
+    if superseded := superseded_runs(rt, records):
+        why = "; ".join(f"{len(of_run)} records of connection {of_run[0].connection_id}, {reason}"
+                        for of_run, reason in superseded)
+        report.skipped = f"{report.skipped}; {why}" if report.skipped else why
+        log.info("index.records_skipped", batch_key=batch_key, connection_ids=sorted(
+            {of_run[0].connection_id for of_run, _ in superseded}), records=sum(len(of_run) for of_run, _ in superseded),
+            reason=why)
+        left_out = {id(record) for of_run, _ in superseded for record in of_run}
+        records = [record for record in records if id(record) not in left_out]
+        if not records:
+            return report
     for spec in (PROGRAMS_INDEX, DELTAS_INDEX):
         rt.index.ensure_index(spec)
         live = rt.index.status(spec.name).current
@@ -507,7 +518,61 @@ def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: 
         log.info("index.withdrawal_skipped", connection_id=connection_id, reason="the connection is deleted")
         return []
     at = max(record.fetched_at for record in records)
+    note_complete_run(rt, connection_id, records[0].generation, at)
     return withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, listed)
+
+
+def complete_run_key(connection_id: str) -> str:
+    return f"index/complete-runs/{connection_id}.json"
+
+
+def latest_complete_run(rt, connection_id: str) -> tuple[str | None, datetime] | None:
+    """The generation and time (its latest fetch) of the connection's latest complete run indexed, None when there
+    is none. A damaged note is logged and read as none: only the guard of superseded_runs is lost."""
+    key = complete_run_key(connection_id)
+    data, _, problem = read_json(rt.store, key, lambda data: isinstance(data, dict), "not a complete run's note")
+    if problem is None and data is not None:
+        try:
+            at = datetime.fromisoformat(data["at"])
+            if at.tzinfo is not None and isinstance(data.get("generation"), (str, type(None))):
+                return data.get("generation"), at
+        except (KeyError, TypeError, ValueError):
+            pass
+        problem = "not a complete run's note"
+    if problem is not None:
+        log.error("index.complete_run_damaged", key=key, problem=problem[:300])
+    return None
+
+
+def note_complete_run(rt, connection_id: str, generation: str | None, at: datetime) -> None:
+    """Note the connection's complete run (as of `at`) for superseded_runs, unless a later one is noted. (Two complete
+    runs indexed at once may leave the earlier's note: the guard is then as of that run.)"""
+    latest = latest_complete_run(rt, connection_id)
+    if latest is None or latest[0] != generation or latest[1] < at:
+        rt.store.put(complete_run_key(connection_id), json.dumps({"generation": generation, "at": at.isoformat()})
+                     .encode(), content_type="application/json")
+
+
+def superseded_runs(rt, records: list[RawRecord]) -> list[tuple[list[RawRecord], str]]:
+    """The records of each run older than its connection's latest complete run indexed (of its generation), with
+    why. That run withdrew the claims on what the connection no longer listed; an older run indexed after it (its
+    event retried late, after the next sync's was indexed) would list those programs again, with its older terms,
+    and the feed would show a change that did not happen. (On the programs the complete run listed, an older run
+    claims nothing over it anyway: merge.) A run is older when its latest fetch is: the complete run's own batch
+    indexed again is not."""
+    runs: dict[tuple[str, str | None, str], list[RawRecord]] = {}
+    for record in records:
+        runs.setdefault((record.connection_id, record.generation, record.source), []).append(record)
+    superseded = []
+    for (connection_id, generation, source), of_run in sorted(runs.items(), key=lambda run: (
+            run[0][0], run[0][1] or "", run[0][2])):
+        if not runs_complete(source):  # (a directory's crawl, discovery's run: never complete, never noted)
+            continue
+        latest = latest_complete_run(rt, connection_id)
+        if latest is not None and latest[0] == generation and max(r.fetched_at for r in of_run) < latest[1]:
+            superseded.append((of_run, f"older than its complete run of {latest[1].isoformat()}, which withdrew what "
+                                       "it no longer listed: an older run lists nothing again"))
+    return superseded
 
 
 def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | None]]:

@@ -23,8 +23,9 @@ from rapidfuzz.fuzz import ratio
 NAME_MATCH = 88.0  # rapidfuzz ratio (0-100) on compact names above which two names are the same
 SAME_LABEL_NAME_MATCH = 60.0  # the bar when both sites have the same name under different TLDs
 MAX_BLOCK = 400  # a bucket this large is a common key ("shop"), not evidence: compared only by stricter keys
+# ('and' as '&', which is no letter: 'B and H Photo' is 'B&H Photo')
 _NOISE = re.compile(r"\b(affiliate|affiliates|partner|partners|program|programme|referral|inc|llc|ltd|gmbh|"
-                    r"co|corp|the|official|store|shop)\b")
+                    r"co|corp|the|official|store|shop|and)\b")
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,19 @@ BEFORE = {"deltas": (2, "at")}
 ACTIVATION_RECORDS = ("activations/", "rules/activations/")  # rules.store.activation_key's; where they were before
 
 
+MAX_DAYS = 36_500  # a hundred years: past it, a window reaches before any date (an OverflowError, not a window)
+
+
 def windows(setting: str) -> dict[str, int]:
     days = {name: int(value) for name, value in (part.split("=", 1) for part in setting.split(",") if part)}
     unknown = set(days) - set(TIME_FIELDS)
     if unknown:
         raise ConfigError("AMX_RETENTION_DAYS", f"no retention for {', '.join(sorted(unknown))}; "
                                                 f"it applies to {', '.join(TIME_FIELDS)}")
+    # 0 is no "keep for ever": it would delete every document of the index each day
+    if wrong := [f"{name}={value}" for name, value in days.items() if not 1 <= value <= MAX_DAYS]:
+        raise ConfigError("AMX_RETENTION_DAYS", f"{', '.join(wrong)}: a window is 1 to {MAX_DAYS:,} days "
+                                                "(0 would delete every document each day)")
     return days
 
 

@@ -80,11 +80,18 @@ def network_name(label: str | None) -> str | None:
     return NETWORK_NAMES.get(named) or NETWORK_NAMES.get(bare) or _NETWORK_SLUGS.get(slug, slug) or None
 
 
+def _joined(label: str) -> str:
+    """A label lower-case, spaced once, its 'and' as '&' ('Health  and Wellness' is 'health & wellness')."""
+    return " ".join(label.lower().split()).replace(" and ", " & ")
+
+
+_VERTICALS = {_joined(label): vertical for label, vertical in CATEGORY_MAP.items()}
+
+
 def category(label: str) -> str:
-    """Our vertical for a source's label, however spaced or joined ('Web  Hosting', 'Health and Fitness' are
-    'web hosting', 'health & fitness'); a label we do not know is "other"."""
-    text = " ".join(label.lower().split())
-    return CATEGORY_MAP.get(text) or CATEGORY_MAP.get(text.replace(" and ", " & "), "other")
+    """Our vertical for a source's label, however spaced or joined ('Web  Hosting' is 'web hosting', 'Health and
+    Fitness' and 'Health & Fitness' are one); a label we do not know is "other"."""
+    return _VERTICALS.get(_joined(label), "other")
 
 
 def categories(labels: list[str]) -> list[str]:

@@ -38,6 +38,13 @@ def test_unknown_categories_map_to_other_and_provenance_names_the_raw_page():
     assert p.provenance["categories"][0].raw_key == "raw/test/ab/abc.html"
 
 
+@pytest.mark.parametrize("label", ["Health and Wellness", "Health & Wellness", "health  &  wellness"])
+def test_a_category_is_known_whether_it_is_written_with_and_or_with_an_ampersand(label):
+    """A label was looked up as written and with its 'and' as '&', never the other way: the taxonomy's 'health and
+    wellness' (CJ's spelling) did not know 'Health & Wellness', which was 'other'."""
+    assert make_program("A", "https://a.com", categories=[label]).categories == ["health_wellness"]
+
+
 def test_terms_read_from_the_description_keep_their_sentences_in_the_provenance():
     description = ("Join our partner program. You earn 25% on every order.\nThe cookie lasts 60 days. "
                    "Payouts are sent monthly via PayPal. Self-referrals are not allowed.")

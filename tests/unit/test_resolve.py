@@ -41,6 +41,16 @@ def test_the_hard_cases():
     assert keys[6] == "bluehost.com" and keys[7] == keys[8] == "bluehosting.net"
 
 
+@pytest.mark.parametrize("a,b", [("Barnes & Noble", "Barnes and Noble"), ("B&H Photo", "B and H Photo"),
+                                 ("AT&T", "AT and T"), ("Crate & Barrel", "Crate and Barrel")])
+def test_a_name_with_an_ampersand_and_with_and_is_one_merchant(a, b):
+    """'&' was dropped from a name and 'and' kept: 'B&H Photo' (bhphoto) and 'B and H Photo' (bandhphoto) were two
+    merchants, in one batch and (the index looked up by every word, 'and' too) across batches. 'and' is a joining
+    word now, as '&' is; a merchant of another name stays apart."""
+    keys = resolve([Candidate(a), Candidate(b), Candidate("Sandals")])
+    assert keys[0] == keys[1] != keys[2]
+
+
 def test_empty_and_single():
     assert resolve([]) == []
     assert resolve([Candidate("Solo", None)]) == ["solo"]

@@ -31,6 +31,21 @@ def test_an_unknown_index_is_a_configuration_error():
         windows("programs=30")
 
 
+@pytest.mark.parametrize("setting,problem", [("deltas=400,metrics=0", "metrics=0"),
+                                             ("metrics=99999999999", "metrics=99999999999")])
+def test_a_window_of_no_days_or_past_any_date_is_a_configuration_error_that_deletes_nothing(tmp_path, setting,
+                                                                                          problem):
+    """`metrics=0` (which many tools read as "keep for ever") deleted every metric, every day, and `deltas=0` the
+    whole change feed; a window past any date was an OverflowError out of the daily job. Both are now a
+    configuration error naming the window, before anything is deleted."""
+    rt = Runtime("test", Settings(data_dir=tmp_path, retention_days=setting))
+    rt.index.ensure_index(METRICS_INDEX)
+    rt.index.bulk_upsert(METRICS_INDEX.name, [metric("m", 1, {}, NOW - timedelta(days=1), "d1")], refresh=True)
+    with pytest.raises(ConfigError, match=problem):
+        apply(rt, NOW)
+    assert rt.index.search(METRICS_INDEX.name, SearchQuery()).total == 1
+
+
 def test_dead_letters_are_kept_for_their_window_from_when_they_were_parked(tmp_path):
     """Dead letters (dead-letters/<type>/, an event each, up to 4 MB) were kept for good, the bucket's to grow without
     bound. The retention job removes those parked more than AMX_RETENTION_DEAD_LETTERS_DAYS (30) ago, by the date

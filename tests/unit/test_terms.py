@@ -669,3 +669,19 @@ _RATE = "Affiliate Commissions\n\nPartners earn 12% commission on every sale.\n\
 ])
 def test_commission_an_amount_beside_a_rate_is_an_offer_only_when_said_as_one(text, flat):
     assert [t.value_min for t in terms.extract(text).commission if t.type == "flat"] == flat
+
+
+@pytest.mark.parametrize("text,expected", [
+    (".5% per sale", [("percent", Decimal("0.5"), None, None, None)]),
+    ("Earn .75% commission on every order", [("percent", Decimal("0.75"), None, None, None)]),
+    ("up to .5%", [("percent", None, Decimal("0.5"), None, None)]),
+    ("$.50 per click", [("flat", Decimal("0.5"), None, "USD", None)]),
+    ("CHF 1'234.50 per sale", [("flat", Decimal("1234.5"), None, "CHF", None)]),
+    ("CHF 2’500 per sale", [("flat", Decimal(2500), None, "CHF", None)]),
+    ("sale.10% commission", [("percent", Decimal(10), None, None, None)]),  # a period missing its space: no '.10'
+])
+def test_a_figure_written_without_its_leading_zero_or_with_swiss_thousands_is_read_whole(text, expected):
+    """'.5%' was read as 5% and '.75%' as 75% (a figure was read from its first digit, the point before it left
+    out): a cashback rate a hundred times its size. And "CHF 1'234.50", the apostrophe Switzerland groups
+    thousands with, was read as CHF 1."""
+    assert shape(text) == expected

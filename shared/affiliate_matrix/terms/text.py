@@ -196,8 +196,11 @@ def normalise(text: str) -> str:
 
 
 # A figure starts where its digits start (not after a digit): tried from every digit of a long run, each try
-# reading the rest of the run, a pattern costs the square of the run's length.
-NUMBER = r"(?<!\d)\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<!\d)\d+(?:[.,]\d+)?"
+# reading the rest of the run, a pattern costs the square of the run's length. Thousands are grouped by a point, a
+# comma, a space or (in Switzerland) an apostrophe: "CHF 1'234.50". A figure written without its leading zero
+# (".5%") starts at its point, unless the point ends a word ("sale.10%" is 10%).
+NUMBER = (r"(?<!\d)\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?(?!\d)|(?<!\d)\d+(?:[.,]\d+)?|"
+          r"(?<![\w.,])\.\d+")
 
 
 # The largest figure a record holds (models.NonNegative: 18 digits, 6 of them after the point).
@@ -205,9 +208,10 @@ WHOLE_DIGITS, DECIMAL_PLACES = 12, 6
 
 
 def number(text: str) -> Decimal | None:
-    """'1,500' and '1.500' and '1 500' are 1500, '2,50' and '2.50' are 2.5, '0.045' is 0.045. A figure no record can hold
-    (over 12 digits before the point, or over 6 after it) is not read: None, as for no figure."""
-    digits = re.sub(r"[\s\u00a0\u202f]", "", text)
+    """'1,500' and '1.500' and '1 500' and "1'500" are 1500, '2,50' and '2.50' are 2.5, '0.045' is 0.045, '.5' 0.5.
+    A figure no record can hold (over 12 digits before the point, or over 6 after it) is not read: None, as for no
+    figure."""
+    digits = re.sub(r"[\s\u00a0\u202f'’]", "", text)
     if "," in digits and "." in digits:
         decimal = max(digits.rfind(","), digits.rfind("."))
         digits = re.sub(r"[.,]", "", digits[:decimal]) + "." + digits[decimal + 1:]
