@@ -158,6 +158,17 @@ def test_text_query_folds_case_and_accents(loaded):
     assert [h.id for h in result.hits] == ["doc-cafe"]
 
 
+@pytest.mark.parametrize("q,expected", [("Cre\u0300me", ["doc-cafe"]), ("Mu\u0308nchen", ["muc"]),
+                                        ("İstanbul", ["ist"]), ("I\u0307STANBUL", ["ist"])])
+def test_a_decomposed_or_dotted_capital_word_is_found_as_its_composed_one(index, q, expected):
+    # Words were split at every combining mark: "Crème" typed decomposed (e, U+0300: macOS file names, some input
+    # methods) was "cre" and "me", and "İstanbul" lowercased by Python (i, U+0307) "i" and "stanbul", so neither
+    # found anything on either index, which hold "creme" and "istanbul" (documents are NFC; both fold İ to i).
+    index.bulk_upsert("things", [docs()[-1], {"id": "muc", "name": "München Reisen"},
+                                 {"id": "ist", "name": "İstanbul Tours"}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
+
+
 def test_filters_and_ranges_match_brute_force(loaded):
     query = SearchQuery(filters={"network": ["awin", "cj"], "category": ["travel"], "active": [True]},
                         ranges={"commission": Range(gte=10, lte=40), "updated": Range(gte="2026-03-01T00:00:00Z")},

@@ -181,8 +181,15 @@ MAX_WORDS = 20
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
     "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
-    (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", narrowed(text or "").lower())
+    (operators, quotes, syntax) is dropped. The text is composed first (NFC, as documents are: a mark typed apart,
+    "e" and U+0300, is no letter and split the word), and İ lowercased as both indexes do, to "i" (Python's "i" and
+    U+0307 split "İstanbul" in two)."""
+    text = narrowed(text or "")
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", text).replace("İ", "i")
+    return re.findall(r"[^\W_]+", text.lower())
 
 
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
