@@ -200,6 +200,8 @@ class OpenSearchIndex(SearchIndex):
     def migrate(self, spec):
         check_migration(self.status(spec.name), spec)
         old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
+        # A version a rollback left (kept for its 30 days) holds documents since deleted from `old`: built afresh.
+        self.client.indices.delete(index=new, ignore_unavailable=True)
         self.client.indices.create(index=new, body=index_body(spec))
         # Writers get a retriable block (their event is redelivered after the swap); readers go on.
         self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
