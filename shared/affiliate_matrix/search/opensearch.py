@@ -184,11 +184,13 @@ class OpenSearchIndex(SearchIndex):
         return physical
 
     def generation(self, name):
+        """By the refreshes that showed searches new documents: the count of writes moved as the node took each one,
+        before a refresh made it searchable, so an answer computed in between was cached under the new generation
+        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss)."""
         with _answering(f"stats of {name}"):
-            stats = self.client.indices.stats(index=self._alias(name), metric="indexing")["indices"]
+            stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
         (physical, numbers), = stats.items()
-        indexing = numbers["primaries"]["indexing"]
-        return f"{physical}:{indexing['index_total']}:{indexing['delete_total']}"
+        return f"{physical}:{numbers['primaries']['refresh']['external_total']}"
 
     def status(self, name):
         current = self._current(name)
