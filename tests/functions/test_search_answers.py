@@ -276,3 +276,15 @@ def test_facets_counted_apart_are_those_of_a_search_without_each_filter(index, q
     untouched = set(plain["facets"]) - {FILTERS[name] for name in ticked}
     assert {f: apart["facets"][f] for f in untouched} == {f: plain["facets"][f] for f in untouched}
     assert apart["facets"] != plain["facets"]  # some value a filter left out is counted
+
+
+@pytest.mark.parametrize("name", ["Магазин Книг", "日本語ショップ", "Ελληνικά Δώρα"])
+def test_a_merchant_keyed_by_a_name_in_another_script_is_shown(index, name):
+    """A merchant with no domain is keyed by its name, in its own script when that is not Latin ("магазин-книг"):
+    GET /merchants listed it, but GET /merchants/{key} took ASCII keys only, so its comparison was a 400 for good."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", name, None, commission_text="10% per sale"))
+    (merchant,) = index.get(f"/merchants?q={quote(name)}")["items"]
+    view = index.get(f"/merchants/{quote(merchant['merchant_key'])}")
+    assert (view["merchant"], [row["source"] for row in view["rows"]]) == (name, ["dira"])
