@@ -618,6 +618,27 @@ def test_an_overloaded_opensearch_is_unavailable_naming_the_cause_not_its_url(st
         node.stop()
 
 
+@pytest.mark.parametrize("status", [503, None])
+def test_a_bulk_write_the_node_does_not_take_is_unavailable_not_each_documents_failure(monkeypatch, status):
+    """A node answering a bulk write 5xx, or not at all, failed every document of it as if each were refused (a
+    mapping error): the index run recorded them all as the batch's errors and acknowledged its event, so nothing was
+    written and nothing redelivered. The node's failure is BackendUnavailable, retried, as the write block's is."""
+    node = OverloadedNode(status or 503)
+    url = node.url("amx:hunter2@")
+    if status is None:
+        node.stop()  # nothing answers there any more
+    try:
+        idx = open_search_index(Settings(search="opensearch", opensearch_url=url))
+        monkeypatch.setattr(idx, "_spec", lambda name: SPEC)  # read before the node failed
+        with pytest.raises(BackendUnavailable) as caught:
+            idx.bulk_upsert("things", docs()[:3])
+    finally:
+        if status is not None:
+            node.stop()
+    assert ("answered HTTP 503" if status else "unreachable") in caught.value.cause and caught.value.retry_after > 0
+    assert "hunter2" not in str(caught.value) + caught.value.cause
+
+
 def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cause():
     idx = open_search_index(Settings(search="opensearch", opensearch_url="http://amx:hunter2@127.0.0.1:9"))
     with pytest.raises(BackendUnavailable) as caught:

@@ -111,6 +111,16 @@ def _answering(what: str):
         raise unavailable from None
 
 
+def _node_failed(info: dict) -> bool:
+    """Whether a bulk item failed for the node's sake (no answer, a 429 past the helper's retries, a 5xx), not the
+    document's (a 400: a mapping refusing it). The helper gives each item of a chunk the node did not take the
+    chunk's failure, its status "N/A" when nothing answered."""
+    status = info.get("status")
+    if not isinstance(status, int):
+        return "exception" in info
+    return status == 429 or status >= 500
+
+
 def _overloaded(what: str, exc: TransportError) -> BackendUnavailable | None:
     """The node's answer as BackendUnavailable when it says overloaded or not ready (a 429, a 5xx); else None."""
     status = exc.status_code if isinstance(exc.status_code, int) else 0
@@ -291,7 +301,7 @@ class OpenSearchIndex(SearchIndex):
         spec = self._spec(name)
         alias = self._alias(name)
         result = BulkResult()
-        blocked = 0
+        blocked, unavailable = 0, []
 
         def actions():
             for doc in docs:
@@ -314,9 +324,21 @@ class OpenSearchIndex(SearchIndex):
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
                     blocked += 1
                     continue
+                if _node_failed(info):  # the node's failure, not the document's: the write is retried whole
+                    unavailable.append(info.get("status"))
+                    continue
                 result.errors.append((str(info.get("_id")), _reason(error)))
         if blocked:
             raise BackendUnavailable(f"{blocked} writes into {alias} were blocked (a migration is running); retry")
+        if unavailable:
+            status = unavailable[0]
+            if not isinstance(status, int):
+                raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes not sent, the node "
+                                         "is unreachable", cause="the search index is unreachable", retry_after=10)
+            how = "is overloaded" if status == 429 else "is unavailable"
+            raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes answered {status}",
+                                     cause=f"the search index {how} (it answered HTTP {status})",
+                                     retry_after=5 if status == 429 else 10)
         if refresh:
             self.refresh(name)
         return result
