@@ -288,3 +288,14 @@ def test_a_merchant_keyed_by_a_name_in_another_script_is_shown(index, name):
     (merchant,) = index.get(f"/merchants?q={quote(name)}")["items"]
     view = index.get(f"/merchants/{quote(merchant['merchant_key'])}")
     assert (view["merchant"], [row["source"] for row in view["rows"]]) == (name, ["dira"])
+
+
+def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
+    """A cursor holds the sort values of a page's last program: sort=name's is its name (up to 256 characters). Written
+    as ASCII JSON, each CJK character took 6 bytes, so a next_cursor past a long Japanese name ran over the 2,000
+    characters the cursor parameter takes, and passing it back, as the answer says to, was a 400."""
+    index.batch(record("dira", "日" * 250, "https://hinode.com/", key="hi"),
+                record("dira", "月" * 250, "https://tsuki.com/", key="tsuki"))
+    first = index.get("/programs?sort=name&limit=1")
+    rest = index.get(f"/programs?sort=name&limit=1&cursor={first['next_cursor']}")
+    assert [p["name"][0] for p in first["items"] + rest["items"]] == ["日", "月"]

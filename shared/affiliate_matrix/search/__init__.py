@@ -356,7 +356,9 @@ def _cursor_shape() -> type[BaseModel]:
 
 
 def encode_cursor(query: SearchQuery, after: list) -> str:
-    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":")).encode()
+    # UTF-8, not ASCII escapes: a CJK character is 3 bytes, not 6, so a cursor past a 256-character name stays within
+    # the 2,000 characters a cursor may be passed back in (indexed text is UTF-8, so every value encodes)
+    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
