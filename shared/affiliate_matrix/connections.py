@@ -242,10 +242,22 @@ def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
     update_connection(store, connection_id, refused, "its health")
 
 
-def mark_healthy(store: ObjectStore, connection_id: str) -> None:
-    """A passing connection test: whatever mark the connection had is cleared."""
-    update_connection(store, connection_id, lambda connection: None if connection.healthy else {
-        "healthy": True, "health_reason": None}, "its health")
+# What a connection test vouches for: the creation of the connection, where its credentials come from and go, and the
+# mark it had, all as the test read them.
+TESTED = ("generation", "source", "base_url", "credentials_path", "healthy", "health_reason")
+
+
+def mark_healthy(store: ObjectStore, tested: Connection) -> bool:
+    """A passing test of `tested` (the connection as the test read it): the mark it had then is cleared. A test takes
+    seconds, so one marked again meanwhile (a sync refused), pointed at other credentials or another address, or
+    created again keeps its mark: the test vouched for what it read. Whether the connection is healthy now."""
+    def cleared(connection: Connection) -> dict | None:
+        if connection.healthy or any(getattr(connection, name) != getattr(tested, name) for name in TESTED):
+            return None
+        return {"healthy": True, "health_reason": None}
+
+    update_connection(store, tested.id, cleared, "its health")
+    return load_connection(store, tested.id)[0].healthy
 
 
 def skip_reason(connection: Connection) -> str | None:

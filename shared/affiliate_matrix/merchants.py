@@ -6,7 +6,7 @@ disagree flagged."""
 import json
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.merge import claimant
+from affiliate_matrix.merge import claimant, claimant_name
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
@@ -73,7 +73,11 @@ def merchant_view(index, merchant_key: str) -> dict:
                 "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
                 "restrictions": program.restrictions, "best": []})
         for field in ("commission", "cookie_days", "payout"):
-            said = {c.source: json.dumps(c.value, sort_keys=True) for c in program.provenance.get(field, [])}
+            claims = program.provenance.get(field, [])
+            # by source; two connections of one source (two accounts, two rows) by connection too, or one hid the other
+            several = {c.source for c in claims if sum(d.source == c.source for d in claims) > 1}
+            said = {claimant_name(c.source, c.connection_id) if c.source in several else c.source:
+                    json.dumps(c.value, sort_keys=True) for c in claims}
             if len(set(said.values())) > 1:
                 conflicts.setdefault(program.id, {})[field] = {s: json.loads(v) for s, v in said.items()}
     _mark_best(rows)

@@ -54,6 +54,25 @@ def test_migrate_keeps_every_document_searchable_then_rollback_restores_the_mapp
         index.rollback("things")
 
 
+def test_migrating_again_after_a_rollback_copies_the_documents_as_they_are_now(index):
+    """A rollback keeps the version it left; migrating to it again (the fix deployed) built on what it held: on SQLite
+    a document deleted since the rollback came back (retention's deletes, a removed rule's activations), and on
+    OpenSearch the migration failed on the index already there. It is the version's documents afresh either way."""
+    index.migrate(V2)
+    index.bulk_upsert("things", [{**docs()[0], "tags": ["only-in-v2"]}], refresh=True)
+    assert index.search("things", SearchQuery(text="alpha")).total > 0  # v2's words read (the embedded index's)
+    assert index.rollback("things") == 1
+    index.delete("things", docs()[1]["id"], refresh=True)
+    index.bulk_upsert("things", [{**docs()[2], "name": "renamed since"}], refresh=True)
+
+    assert index.migrate(V2) == len(docs()) - 1
+    assert index.status("things").current == 2
+    assert index.get("things", docs()[1]["id"]) is None
+    assert index.search("things", SearchQuery(size=0)).total == len(docs()) - 1
+    assert index.search("things", SearchQuery(filters={"tags": ["only-in-v2"]})).total == 0
+    assert [h.id for h in index.search("things", SearchQuery(text="renamed since")).hits] == [docs()[2]["id"]]
+
+
 def test_migrating_to_the_same_or_a_lower_version_is_refused(index):
     with pytest.raises(InvalidInput, match="is at v1; migrating needs a higher version"):
         index.migrate(SPEC)

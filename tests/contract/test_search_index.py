@@ -58,6 +58,21 @@ def test_a_delete_with_refresh_is_gone_from_the_next_search(index):
     assert sorted(hit.id for hit in index.search("things", SearchQuery(size=10)).hits) == ["doc-00000", "doc-00002"]
 
 
+def test_a_search_after_reading_the_generation_sees_every_write_the_generation_counts(index):
+    """Answers and their ETags are cached by generation: one computed after reading it must hold what it stands for.
+    OpenSearch's counted a write as the node took it, before a refresh showed it to searches (a second later, or at
+    the writer's refresh), so an answer computed in between was cached under the new generation without the write,
+    and served (a 304 to its ETag) until the next write."""
+    index.bulk_upsert("things", docs()[:2], refresh=True)
+    before = index.generation("things")
+    index.bulk_upsert("things", docs()[2:3])  # not refreshed: on OpenSearch, not searchable yet
+    now = index.generation("things")
+    seen = index.search("things", SearchQuery(size=0)).total
+    assert seen == 3 or now == before, (before, now, seen)
+    index.refresh("things")
+    assert index.generation("things") != before and index.search("things", SearchQuery(size=0)).total == 3
+
+
 def test_upsert_get_delete(index):
     index.bulk_upsert("things", docs()[:3], refresh=True)
     assert index.get("things", "doc-00001") == docs()[1]
@@ -156,6 +171,17 @@ def test_latin_letters_without_accents_are_folded_as_asciifolding_spells_them(in
 def test_text_query_folds_case_and_accents(loaded):
     result = loaded.search("things", SearchQuery(text="cafe creme"))
     assert [h.id for h in result.hits] == ["doc-cafe"]
+
+
+@pytest.mark.parametrize("q,expected", [("Cre\u0300me", ["doc-cafe"]), ("Mu\u0308nchen", ["muc"]),
+                                        ("İstanbul", ["ist"]), ("I\u0307STANBUL", ["ist"])])
+def test_a_decomposed_or_dotted_capital_word_is_found_as_its_composed_one(index, q, expected):
+    # Words were split at every combining mark: "Crème" typed decomposed (e, U+0300: macOS file names, some input
+    # methods) was "cre" and "me", and "İstanbul" lowercased by Python (i, U+0307) "i" and "stanbul", so neither
+    # found anything on either index, which hold "creme" and "istanbul" (documents are NFC; both fold İ to i).
+    index.bulk_upsert("things", [docs()[-1], {"id": "muc", "name": "München Reisen"},
+                                 {"id": "ist", "name": "İstanbul Tours"}], refresh=True)
+    assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
 
 def test_filters_and_ranges_match_brute_force(loaded):
@@ -590,6 +616,27 @@ def test_an_overloaded_opensearch_is_unavailable_naming_the_cause_not_its_url(st
             assert not any(secret in text for secret in ("hunter2", "amx:", port) for text in (error.cause, str(error)))
     finally:
         node.stop()
+
+
+@pytest.mark.parametrize("status", [503, None])
+def test_a_bulk_write_the_node_does_not_take_is_unavailable_not_each_documents_failure(monkeypatch, status):
+    """A node answering a bulk write 5xx, or not at all, failed every document of it as if each were refused (a
+    mapping error): the index run recorded them all as the batch's errors and acknowledged its event, so nothing was
+    written and nothing redelivered. The node's failure is BackendUnavailable, retried, as the write block's is."""
+    node = OverloadedNode(status or 503)
+    url = node.url("amx:hunter2@")
+    if status is None:
+        node.stop()  # nothing answers there any more
+    try:
+        idx = open_search_index(Settings(search="opensearch", opensearch_url=url))
+        monkeypatch.setattr(idx, "_spec", lambda name: SPEC)  # read before the node failed
+        with pytest.raises(BackendUnavailable) as caught:
+            idx.bulk_upsert("things", docs()[:3])
+    finally:
+        if status is not None:
+            node.stop()
+    assert ("answered HTTP 503" if status else "unreachable") in caught.value.cause and caught.value.retry_after > 0
+    assert "hunter2" not in str(caught.value) + caught.value.cause
 
 
 def test_an_unreachable_opensearch_during_a_search_is_unavailable_naming_the_cause():

@@ -350,3 +350,53 @@ def test_a_connection_naming_another_sources_key_is_refused_on_write_and_reporte
     assert tested["ok"] is False and tested["checks"][0]["detail"] == said.removeprefix("credentials_path: ")
     with pytest.raises(InvalidInput, match="connection 'old': credentials_path: the key at 'connections/awin-main'"):
         scrape(rt, "old")
+
+
+def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_tested(env, monkeypatch):
+    """A test takes seconds (a provider's answer); a sync refused meanwhile marks the connection again, or an admin
+    points it at other credentials. The passing test cleared whatever mark was there by then, so the scheduled syncs
+    sent the refused key again every run (what the mark exists to stop: it can lock the account). It clears the mark
+    it saw, of the connection as it read it; a mark set since, or credentials or an address changed since, stay."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix import connection_test
+    from affiliate_matrix.connections import load_connection, mark_refused
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+
+    rt, client = env["rt"], app()
+    real_check = connection_test.check
+    rt.secrets.write("connections/cj", RECORDED_CREDENTIALS["cj"])
+    rt.secrets.write("connections/cj-other", {"api_token": SECRET, "requestor_cid": "7811141"})
+    with recorded_sites("cj") as urls:
+        client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
+                                              credentials_path="connections/cj"), headers=env["admin"])
+        mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+
+        def refused_meanwhile(rt_, connection):
+            answer = real_check(rt_, connection)
+            mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
+            return answer
+
+        monkeypatch.setattr(connection_test, "check", refused_meanwhile)
+        assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
+        marked = load_connection(rt.store, "cj")[0]
+        assert (marked.healthy, marked.health_reason) == (False, "credentials refused at 2026-11-22T06:01:00+00:00")
+
+        def repointed_meanwhile(rt_, connection):
+            answer = real_check(rt_, connection)
+            etag = client.get("/connections/cj", headers=env["read"]).headers["ETag"]
+            assert client.patch("/connections/cj", json={"credentials_path": "connections/cj-other"},
+                                headers={**env["admin"], "If-Match": etag}).status_code == 200
+            return answer
+
+        monkeypatch.setattr(connection_test, "check", repointed_meanwhile)
+        assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
+        assert load_connection(rt.store, "cj")[0].healthy is False  # the key it names now was never tested
+
+        monkeypatch.setattr(connection_test, "check", real_check)
+        assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is False
+        etag = client.get("/connections/cj", headers=env["read"]).headers["ETag"]
+        client.patch("/connections/cj", json={"credentials_path": "connections/cj", "concurrency": 3},
+                     headers={**env["admin"], "If-Match": etag})
+        assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
+        assert load_connection(rt.store, "cj")[0].healthy is True  # nothing changed while this one ran

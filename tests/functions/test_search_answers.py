@@ -276,3 +276,26 @@ def test_facets_counted_apart_are_those_of_a_search_without_each_filter(index, q
     untouched = set(plain["facets"]) - {FILTERS[name] for name in ticked}
     assert {f: apart["facets"][f] for f in untouched} == {f: plain["facets"][f] for f in untouched}
     assert apart["facets"] != plain["facets"]  # some value a filter left out is counted
+
+
+@pytest.mark.parametrize("name", ["Магазин Книг", "日本語ショップ", "Ελληνικά Δώρα"])
+def test_a_merchant_keyed_by_a_name_in_another_script_is_shown(index, name):
+    """A merchant with no domain is keyed by its name, in its own script when that is not Latin ("магазин-книг"):
+    GET /merchants listed it, but GET /merchants/{key} took ASCII keys only, so its comparison was a 400 for good."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", name, None, commission_text="10% per sale"))
+    (merchant,) = index.get(f"/merchants?q={quote(name)}")["items"]
+    view = index.get(f"/merchants/{quote(merchant['merchant_key'])}")
+    assert (view["merchant"], [row["source"] for row in view["rows"]]) == (name, ["dira"])
+
+
+def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
+    """A cursor holds the sort values of a page's last program: sort=name's is its name (up to 256 characters). Written
+    as ASCII JSON, each CJK character took 6 bytes, so a next_cursor past a long Japanese name ran over the 2,000
+    characters the cursor parameter takes, and passing it back, as the answer says to, was a 400."""
+    index.batch(record("dira", "日" * 250, "https://hinode.com/", key="hi"),
+                record("dira", "月" * 250, "https://tsuki.com/", key="tsuki"))
+    first = index.get("/programs?sort=name&limit=1")
+    rest = index.get(f"/programs?sort=name&limit=1&cursor={first['next_cursor']}")
+    assert [p["name"][0] for p in first["items"] + rest["items"]] == ["日", "月"]

@@ -19,3 +19,21 @@ def test_each_tenant_of_a_host_giving_merchants_subdomains_is_a_site_of_its_own(
 def test_the_pages_and_subdomains_of_one_registrable_domain_are_one_site():
     assert _sites("https://shop.example.com/affiliates", "https://www.example.com/partners",
                   "https://blog.example.co.uk/refer") == ["example.com", "example.co.uk"]
+
+
+def test_every_site_the_index_lists_is_known_however_many_candidates_a_run_has(tmp_path):
+    """The index was asked once for the candidates' domains, a page of 1,000 programs: past that many listed sites (a
+    run of many niches finds thousands), the rest were taken for new, fetched and judged again as discoveries."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.discovery.run import known_domains
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    domains = [f"shop{i:04d}.com" for i in range(1005)]
+    template = to_document(make_program("Shop", "https://shop.com"))
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**template, "id": f"p_{i:016x}", "merchant_domain": domain}
+                                               for i, domain in enumerate(domains)], refresh=True)
+    assert known_domains(rt, [*domains, "new.com"]) == set(domains)

@@ -61,3 +61,26 @@ def test_the_answer_says_when_the_scan_bound_cut_it(index, monkeypatch):
     found = find_merchants(index, "shop", limit=3)  # seven merchants of one program each: nothing cut
     assert len(found["items"]) == 3 and found["more"] is True and found["cut"] is False
     assert all(m["programs"] == 1 for m in found["items"])
+
+
+def test_two_accounts_of_one_network_that_disagree_are_flagged(index):
+    """Two connections of one source (an Awin account and an agency's) are two rows of the comparison, each with its
+    own terms, but the disagreements were keyed by source alone: one account's claim overwrote the other's, and
+    accounts paid 10% and 12% showed no disagreement at all. A source with one connection is still named alone."""
+    from affiliate_matrix.merchants import merchant_view
+
+    program = make_program("Acme", "https://acme.com", commission_text="10% per sale", cookie_text="30 days")
+    (claim,) = program.provenance["commission"]
+    agency = claim.model_copy(update={"connection_id": "awin-agency", "value": [{**claim.value[0], "value_min": "12"}]})
+    (cookie,) = program.provenance["cookie_days"]
+    other = cookie.model_copy(update={"source": "cj", "connection_id": "cj", "value": 45})
+    program = program.model_copy(update={"provenance": {**program.provenance, "commission": [claim, agency],
+                                                        "cookie_days": [cookie, other]}})
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
+    view = merchant_view(index, "acme.com")
+    assert [(row["source"], row["connection_id"]) for row in view["rows"]] == [("test", "c"), ("test", "awin-agency"),
+                                                                              ("cj", "cj")]
+    said = view["conflicts"][program.id]
+    assert {name: value[0]["value_min"] for name, value in said["commission"].items()} == {
+        "test (c)": "10", "test (awin-agency)": "12"}
+    assert said["cookie_days"] == {"test": 30, "cj": 45}

@@ -25,7 +25,7 @@ from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import ITEMS
 from affiliate_matrix.program_index import PROGRAMS_INDEX
-from affiliate_matrix.search import SearchQuery
+from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
@@ -188,8 +188,13 @@ def known_domains(rt, domains: list[str]) -> set[str]:
     known = set()
     if domains:
         rt.index.ensure_index(PROGRAMS_INDEX)
-        hits = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_domain": domains}, size=1000))
-        known |= {h.doc["merchant_domain"] for h in hits.hits}
+        query = SearchQuery(filters={"merchant_domain": domains}, size=MAX_PAGE)
+        while True:  # every page: a run of many niches has thousands of candidates, and one page was 1,000 programs
+            result = rt.index.search(PROGRAMS_INDEX.name, query)
+            known |= {h.doc["merchant_domain"] for h in result.hits}
+            if result.next_cursor is None:
+                break
+            query = query.model_copy(update={"cursor": result.next_cursor})
     return known | {d for d in domains if rt.store.head(seen_key(d)) is not None}
 
 

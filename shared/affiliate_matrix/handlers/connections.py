@@ -20,6 +20,9 @@ from affiliate_matrix.errors import ConflictError, NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher
+from affiliate_matrix.observability import get_logger
+
+log = get_logger()
 
 
 def shapes():
@@ -96,13 +99,15 @@ def load_sync(rt, sync_id: str):
 
 
 def test(rt, connection_id: str):
-    """A passing test makes an unhealthy connection healthy again: scheduled syncs use it from then on."""
+    """A passing test makes an unhealthy connection healthy again (scheduled syncs use it from then on), unless it was
+    marked again or changed while the test ran (mark_healthy)."""
     from affiliate_matrix.connection_test import check
 
     connection, _ = load_connection(rt.store, connection_id)
     answer = check(rt, connection)
-    if answer["ok"] and not connection.healthy:
-        mark_healthy(rt.store, connection_id)
+    if answer["ok"] and not connection.healthy and not mark_healthy(rt.store, connection):
+        log.warning("connection_test.mark_kept", connection_id=connection_id,
+                    reason="marked again, or its credentials, address or creation changed, while the test ran")
     return answer
 
 

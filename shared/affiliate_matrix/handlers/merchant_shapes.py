@@ -60,4 +60,6 @@ class MerchantView(Shape):
     merchant: str
     domain: str | None
     rows: list[SourceRow]
-    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description="program id -> field -> what each source said")
+    conflicts: dict[str, dict[str, dict[str, Any]]] = Field(description=(
+        "program id -> field -> what each source said; a source with two connections that claim the field (two "
+        "accounts of a network) by each connection, named as `awin (awin-agency)`"))

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
-from affiliate_matrix.handlers.program_shapes import _MERCHANT_KEY, FILTER_FIELDS, Cursor, PageSize, Words
+from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, FILTER_FIELDS, MERCHANT_KEY_MAX, Cursor, PageSize,
+                                                     Words)
 from affiliate_matrix.handlers.routes import Shape
 
 
@@ -37,4 +38,4 @@ class ProgramId(Shape):
 
 
 class MerchantKey(Shape):
-    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern)
+    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern, max_length=MERCHANT_KEY_MAX)

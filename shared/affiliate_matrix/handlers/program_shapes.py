@@ -15,7 +15,10 @@ from affiliate_matrix.search import MAX_WORDS, searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
-_MERCHANT_KEY = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+# A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
+# Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
+_MERCHANT_KEY = re.compile(r"^[^\W_](?:[^\W_]|[.-])*$")  # at most MERCHANT_KEY_MAX characters (a name's are)
+MERCHANT_KEY_MAX = 1000
 
 
 def plain_words(text: str | None) -> str | None:

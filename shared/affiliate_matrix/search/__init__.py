@@ -181,8 +181,15 @@ MAX_WORDS = 20
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
     "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
-    (operators, quotes, syntax) is dropped."""
-    return re.findall(r"[^\W_]+", narrowed(text or "").lower())
+    (operators, quotes, syntax) is dropped. The text is composed first (NFC, as documents are: a mark typed apart,
+    "e" and U+0300, is no letter and split the word), and İ lowercased as both indexes do, to "i" (Python's "i" and
+    U+0307 split "İstanbul" in two)."""
+    text = narrowed(text or "")
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", text).replace("İ", "i")
+    return re.findall(r"[^\W_]+", text.lower())
 
 
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
@@ -349,7 +356,9 @@ def _cursor_shape() -> type[BaseModel]:
 
 
 def encode_cursor(query: SearchQuery, after: list) -> str:
-    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":")).encode()
+    # UTF-8, not ASCII escapes: a CJK character is 3 bytes, not 6, so a cursor past a 256-character name stays within
+    # the 2,000 characters a cursor may be passed back in (indexed text is UTF-8, so every value encodes)
+    raw = json.dumps({"q": query.fingerprint(), "a": after}, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -111,6 +111,16 @@ def _answering(what: str):
         raise unavailable from None
 
 
+def _node_failed(info: dict) -> bool:
+    """Whether a bulk item failed for the node's sake (no answer, a 429 past the helper's retries, a 5xx), not the
+    document's (a 400: a mapping refusing it). The helper gives each item of a chunk the node did not take the
+    chunk's failure, its status "N/A" when nothing answered."""
+    status = info.get("status")
+    if not isinstance(status, int):
+        return "exception" in info
+    return status == 429 or status >= 500
+
+
 def _overloaded(what: str, exc: TransportError) -> BackendUnavailable | None:
     """The node's answer as BackendUnavailable when it says overloaded or not ready (a 429, a 5xx); else None."""
     status = exc.status_code if isinstance(exc.status_code, int) else 0
@@ -184,11 +194,13 @@ class OpenSearchIndex(SearchIndex):
         return physical
 
     def generation(self, name):
+        """By the refreshes that showed searches new documents: the count of writes moved as the node took each one,
+        before a refresh made it searchable, so an answer computed in between was cached under the new generation
+        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss)."""
         with _answering(f"stats of {name}"):
-            stats = self.client.indices.stats(index=self._alias(name), metric="indexing")["indices"]
+            stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
         (physical, numbers), = stats.items()
-        indexing = numbers["primaries"]["indexing"]
-        return f"{physical}:{indexing['index_total']}:{indexing['delete_total']}"
+        return f"{physical}:{numbers['primaries']['refresh']['external_total']}"
 
     def status(self, name):
         current = self._current(name)
@@ -200,6 +212,8 @@ class OpenSearchIndex(SearchIndex):
     def migrate(self, spec):
         check_migration(self.status(spec.name), spec)
         old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
+        # A version a rollback left (kept for its 30 days) holds documents since deleted from `old`: built afresh.
+        self.client.indices.delete(index=new, ignore_unavailable=True)
         self.client.indices.create(index=new, body=index_body(spec))
         # Writers get a retriable block (their event is redelivered after the swap); readers go on.
         self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
@@ -287,7 +301,7 @@ class OpenSearchIndex(SearchIndex):
         spec = self._spec(name)
         alias = self._alias(name)
         result = BulkResult()
-        blocked = 0
+        blocked, unavailable = 0, []
 
         def actions():
             for doc in docs:
@@ -310,9 +324,21 @@ class OpenSearchIndex(SearchIndex):
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
                     blocked += 1
                     continue
+                if _node_failed(info):  # the node's failure, not the document's: the write is retried whole
+                    unavailable.append(info.get("status"))
+                    continue
                 result.errors.append((str(info.get("_id")), _reason(error)))
         if blocked:
             raise BackendUnavailable(f"{blocked} writes into {alias} were blocked (a migration is running); retry")
+        if unavailable:
+            status = unavailable[0]
+            if not isinstance(status, int):
+                raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes not sent, the node "
+                                         "is unreachable", cause="the search index is unreachable", retry_after=10)
+            how = "is overloaded" if status == 429 else "is unavailable"
+            raise BackendUnavailable(f"OpenSearch bulk into {alias}: {len(unavailable)} writes answered {status}",
+                                     cause=f"the search index {how} (it answered HTTP {status})",
+                                     retry_after=5 if status == 429 else 10)
         if refresh:
             self.refresh(name)
         return result

@@ -151,6 +151,14 @@ class SqliteSearchIndex(SearchIndex):
                             f"tokenize='{TOKENIZE}')")
         self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
 
+    def _drop(self, spec: IndexSpec) -> None:
+        """The tables of the spec's physical index, if any (inside the caller's transaction). Its generation is kept:
+        the next write bumps it on, so no cache keyed on it takes a new document set for one it saw before."""
+        t = _table(spec.physical(self.prefix))
+        for table in ("docs", "kw", "num", "fts"):
+            self.db.execute(f'DROP TABLE IF EXISTS "{t}_{table}"')
+        self.db.execute("DELETE FROM amx_index WHERE physical = ?", (spec.physical(self.prefix),))
+
     def generation(self, name):
         t, _ = self._resolve(name)
         row = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
@@ -172,6 +180,7 @@ class SqliteSearchIndex(SearchIndex):
             # One write transaction: readers keep reading the old version (WAL), writers wait for the swap.
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                self._drop(spec)  # a version a rollback left: its documents are not the live ones any more
                 self._create(spec)
                 last = 0
                 while True:

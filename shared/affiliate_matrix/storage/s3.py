@@ -122,7 +122,11 @@ class S3ObjectStore(ObjectStore):
         response = self._call("get_object", key, Key=check_key(key))
         if TOMBSTONE in response.get("Metadata", {}):
             raise NotFoundError(f"object {key!r} not found")
-        return StoredObject(key, response["Body"].read(), response["ETag"].strip('"'), response.get("ContentType", ""))
+        try:
+            data = response["Body"].read()
+        except BotoCoreError as exc:  # the connection broke or timed out mid-body: a failed call, as _call's are
+            raise BackendUnavailable(f"S3 get_object {key!r}: {exc}") from None
+        return StoredObject(key, data, response["ETag"].strip('"'), response.get("ContentType", ""))
 
     def _head(self, key):
         try:
