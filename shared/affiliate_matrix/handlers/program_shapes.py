@@ -13,8 +13,9 @@ from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE,
                                             STATUSES, ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 
-# Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does.
-_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|\w:|--|/\*|\*/")
+# Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
+# which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
+_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/")
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
 _MERCHANT_KEY = re.compile(r"^[^\W_](?:[^\W_]|[.-])*$")  # at most MERCHANT_KEY_MAX characters (a name's are)
@@ -34,7 +35,7 @@ def plain_words(text: str | None) -> str | None:
 
 Words = Annotated[str | None, Field(max_length=500, description=(
     f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length). "
-    "Query syntax (field:, *, ?, ~, =, --, <, >, ;) is refused with a 400.")), AfterValidator(plain_words)]
+    "Query syntax (*, ?, ~, =, --, <, >, ;) is refused with a 400; a colon is read as punctuation.")), AfterValidator(plain_words)]
 Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
                                                                   "unchanged.")]
 PageSize = whole(1, MAX_PAGE_SIZE)
