@@ -370,11 +370,11 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
     with recorded_sites("cj") as urls:
         client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
                                               credentials_path="connections/cj"), headers=env["admin"])
-        mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+        mark_refused(rt.store, load_connection(rt.store, "cj")[0], datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
 
         def refused_meanwhile(rt_, connection):
             answer = real_check(rt_, connection)
-            mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
+            mark_refused(rt.store, connection, datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
             return answer
 
         monkeypatch.setattr(connection_test, "check", refused_meanwhile)
@@ -400,3 +400,45 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
                      headers={**env["admin"], "If-Match": etag})
         assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
         assert load_connection(rt.store, "cj")[0].healthy is True  # nothing changed while this one ran
+
+
+@pytest.mark.parametrize("change", ["credentials_path", "base_url", "created again"])
+def test_a_refused_sync_marks_only_the_connection_it_read(env, monkeypatch, capsys, change):
+    """A sync takes minutes; an admin points the connection at a new key or address meanwhile, or deletes it and
+    creates it again. The old sync's refusal marked the new settings as refusing, and the schedule stopped syncing
+    them until someone re-tested. Its refusal is of the connection it read: one changed since keeps its health, and
+    the log says why the refusal was not marked."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+
+    rt, client = env["rt"], app()
+    rt.secrets.write("connections/cj", {"api_token": SECRET, "requestor_cid": "7811141"})  # the provider answers 401
+    rt.secrets.write("connections/cj-new", RECORDED_CREDENTIALS["cj"])
+    real_sync = pipeline.sync
+    with recorded_sites("cj") as urls:
+        cj = body(id="cj", source="cj", base_url=urls["cj"], credentials_path="connections/cj")
+        client.post("/connections", json=cj, headers=env["admin"])
+
+        def changed_meanwhile(*args, **kwargs):
+            items = real_sync(*args, **kwargs)
+            etag = client.get("/connections/cj", headers=env["read"]).headers["ETag"]
+            if change == "created again":
+                assert client.delete("/connections/cj", headers={**env["admin"], "If-Match": etag}).status_code == 202
+                assert client.post("/connections", json=cj, headers=env["admin"]).status_code == 201
+            else:
+                edit = {"credentials_path": "connections/cj-new"} if change == "credentials_path" else {
+                    "base_url": urls["cj"].rstrip("/") + "/v2/"}
+                assert client.patch("/connections/cj", json=edit,
+                                    headers={**env["admin"], "If-Match": etag}).status_code == 200
+            return items
+
+        monkeypatch.setattr(pipeline, "sync", changed_meanwhile)
+        report = pipeline.scrape(rt, "cj")
+    assert "credentials were refused" in report.failures[0].reason
+    now = load_connection(rt.store, "cj")[0]
+    assert (now.healthy, now.health_reason) == (True, None)
+    logged = capsys.readouterr()
+    assert "scrape.refusal_not_marked" in logged.out + logged.err
+    assert ("generation" if change == "created again" else change) in logged.out + logged.err
+    assert SECRET not in logged.out + logged.err
