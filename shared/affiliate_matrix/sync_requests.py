@@ -11,6 +11,7 @@ from pydantic import Field
 
 from affiliate_matrix.connections import Connection, SyncResult, load_connection, skip_reason, update_connection
 from affiliate_matrix.documents import load_document, readable
+from affiliate_matrix.errors import BackendUnavailable, InvalidInput
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -59,9 +60,27 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
     rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                  if_none_match=True)
     kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
-    rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
-                              key=sync.id, subject=connection.id))
+    try:
+        rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
+                                  key=sync.id, subject=connection.id))
+    except Exception as exc:
+        unpublished(rt, sync, exc)
+        raise
     return sync
+
+
+def unpublished(rt, sync: Sync, exc: Exception) -> None:
+    """The request of `sync`, its record written, could not be published: the record, which nothing will move on,
+    says failed and why (were the event taken after all, its run moves the record on again, truthfully). Raised
+    for the caller: the broker's failure (or its refusal of the event: no fault of the caller's) as a 503 naming it
+    and the failed record; a misconfigured bus as itself (a 503 too); anything else as itself."""
+    why = f"its request was not published, so nothing runs it; ask again: {str(exc)[:300] or type(exc).__name__}"
+    log.error("sync.request_unpublished", connection_id=sync.connection_id, sync_id=sync.id, error=why)
+    update_sync(rt, sync.id, status="failed", finished_at=datetime.now(UTC), errors=[why])
+    if isinstance(exc, BackendUnavailable | InvalidInput):
+        raise BackendUnavailable(str(exc), cause=f"the event broker did not take the request of sync {sync.id}, "
+                                                 "which is recorded failed",
+                                 retry_after=getattr(exc, "retry_after", 5)) from exc
 
 
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:

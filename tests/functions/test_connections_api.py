@@ -442,3 +442,45 @@ def test_a_refused_sync_marks_only_the_connection_it_read(env, monkeypatch, caps
     assert "scrape.refusal_not_marked" in logged.out + logged.err
     assert ("generation" if change == "created again" else change) in logged.out + logged.err
     assert SECRET not in logged.out + logged.err
+
+
+@pytest.mark.parametrize("broker", ["down", "refusing the event"])
+def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_503(env, monkeypatch, broker):
+    """POST /connections/{id}/sync wrote the sync's record, queued, then published its request; when the broker did
+    not take it the caller got an error (a 503 saying only that a backend was unavailable, or a 400 for the broker's
+    own refusal) and the record said queued for good, though nothing would ever run it. Now the answer is a 503
+    naming the broker and the sync, and the record, and the connection's last_sync, say failed and why."""
+    from affiliate_matrix import runtime
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.sync_requests import Sync
+
+    receiver = None
+    if broker == "down":
+        class Down:
+            def publish(self, event):
+                raise BackendUnavailable(f"broker did not accept event {event.id}: ConnectError")
+
+        monkeypatch.setattr(runtime, "open_event_bus", lambda settings: Down())
+    else:
+        receiver = Receiver(statuses=[400])  # not retried: the broker's word on the event
+        monkeypatch.setenv("AMX_EVENTS", "http")
+        monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
+    try:
+        client = app()
+        client.post("/connections", json=body(), headers=env["admin"])
+        answer = client.post("/connections/ap/sync", headers=env["admin"])
+    finally:
+        if receiver:
+            receiver.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    message = answer.get_json()["error"]["message"]
+    assert message.startswith("the event broker did not take the request of sync s_"), message
+    sync_id = message.split("sync ", 1)[1].split(",")[0]
+    (key,) = env["rt"].store.list("syncs/")
+    record = Sync.model_validate_json(env["rt"].store.get(key).data)
+    assert (record.id, record.status, record.finished_at is not None) == (sync_id, "failed", True)
+    assert record.errors[0].startswith("its request was not published, so nothing runs it; ask again: ")
+    shown = client.get(f"/syncs/{sync_id}", headers=env["read"]).get_json()
+    assert shown["status"] == "failed"
+    last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
+    assert (last["status"], last["errors"]) == ("failed", record.errors)
