@@ -20,6 +20,11 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 GENERATION = r"^g_[0-9a-f]{32}$"
 
 
+# A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
+INCOMPLETE = ("Why the run cannot tell which programs the connection no longer lists (a crawl stopped at its page "
+              "budget says so, with the pages it left for the next run); null: a complete run.")
+
+
 class SyncResult(Model):
     status: Literal["queued", "running", "succeeded", "failed", "skipped"]
     started_at: UtcDatetime | None = None
@@ -27,6 +32,7 @@ class SyncResult(Model):
     pages: int = 0
     records: int = 0
     errors: list[str] = []
+    incomplete: str | None = Field(None, description=INCOMPLETE)
 
 
 class Connection(Model):

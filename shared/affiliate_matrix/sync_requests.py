@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import Connection, SyncResult, load_connection, skip_reason, update_connection
+from affiliate_matrix.connections import INCOMPLETE, Connection, SyncResult, load_connection, skip_reason, update_connection
 from affiliate_matrix.documents import load_document, readable
 from affiliate_matrix.errors import BackendUnavailable, InvalidInput
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
@@ -29,6 +29,7 @@ class Sync(Model):
     pages: int = 0
     records: int = 0
     errors: list[str] = []
+    incomplete: str | None = Field(None, description=INCOMPLETE)
 
 
 def sync_key(sync_id: str) -> str:
@@ -123,7 +124,7 @@ def update_sync(rt, sync_id: str, **changes) -> Sync:
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors[:20]))
+            records=sync.records, errors=sync.errors[:20], incomplete=sync.incomplete))
     return sync
 
 

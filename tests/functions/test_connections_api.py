@@ -484,3 +484,35 @@ def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_5
     assert shown["status"] == "failed"
     last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
     assert (last["status"], last["errors"]) == ("failed", record.errors)
+
+
+def test_a_requested_sync_whose_crawl_stopped_at_its_page_budget_says_so(tmp_path, monkeypatch):
+    """A crawl stops at the pages its host's pace fits in the function's time limit, and its report and `amx scrape`
+    say it is incomplete and how many pages it left; the requested sync's record (GET /syncs/{id}) and the
+    connection's last_sync said succeeded with so many pages and nothing more, as if the directory were read whole.
+    Now they say why the run is incomplete. On a fake clock: the waits are asked for, none is waited."""
+    from functools import partial
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.sync_requests import load_sync, request_sync
+    from tests.support.clock import FakeTime
+
+    monkeypatch.setattr(pipeline, "Fetcher", partial(Fetcher, **FakeTime().options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, crawl_time_limit_s=8))  # 7 pages
+    requested = []
+    rt.bus.subscribe(SCRAPE_REQUESTED, requested.append)
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=1))
+        sync = request_sync(rt, load_connection(rt.store, "ap")[0], explicit=True)
+        collect(rt, requested[0])
+    said = ("stopped at its page budget of 7 pages (what the host's pace fits in the function's time limit) with 3 "
+            "left queued, asked for first next run")
+    done = load_sync(rt, sync.id)
+    assert (done.status, done.pages, done.incomplete) == ("succeeded", 7, said)
+    assert load_connection(rt.store, "ap")[0].last_sync.incomplete == said
