@@ -444,20 +444,23 @@ def test_a_refused_sync_marks_only_the_connection_it_read(env, monkeypatch, caps
     assert SECRET not in logged.out + logged.err
 
 
-@pytest.mark.parametrize("broker", ["down", "refusing the event"])
+@pytest.mark.parametrize("broker", ["down", "refusing the event", "taking it but answering late"])
 def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_503(env, monkeypatch, broker):
     """POST /connections/{id}/sync wrote the sync's record, queued, then published its request; when the broker did
     not take it the caller got an error (a 503 saying only that a backend was unavailable, or a 400 for the broker's
     own refusal) and the record said queued for good, though nothing would ever run it. Now the answer is a 503
-    naming the broker and the sync, and the record, and the connection's last_sync, say failed and why."""
+    naming the broker and the sync, and the record, and the connection's last_sync, say failed and why; a record
+    that the run moved on (the broker took the event after all) is left to the run."""
     from affiliate_matrix import runtime
     from affiliate_matrix.errors import BackendUnavailable
-    from affiliate_matrix.sync_requests import Sync
+    from affiliate_matrix.sync_requests import Sync, update_sync
 
     receiver = None
-    if broker == "down":
+    if broker != "refusing the event":
         class Down:
             def publish(self, event):
+                if broker == "taking it but answering late":
+                    update_sync(env["rt"], event.data["sync_id"], status="running")
                 raise BackendUnavailable(f"broker did not accept event {event.id}: ConnectError")
 
         monkeypatch.setattr(runtime, "open_event_bus", lambda settings: Down())
@@ -478,6 +481,9 @@ def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_5
     sync_id = message.split("sync ", 1)[1].split(",")[0]
     (key,) = env["rt"].store.list("syncs/")
     record = Sync.model_validate_json(env["rt"].store.get(key).data)
+    if broker == "taking it but answering late":
+        assert (record.id, record.status, record.errors) == (sync_id, "running", [])
+        return
     assert (record.id, record.status, record.finished_at is not None) == (sync_id, "failed", True)
     assert record.errors[0].startswith("its request was not published, so nothing runs it; ask again: ")
     shown = client.get(f"/syncs/{sync_id}", headers=env["read"]).get_json()
