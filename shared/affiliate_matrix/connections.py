@@ -11,13 +11,18 @@ from pydantic import Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, save_document
-from affiliate_matrix.errors import ConflictError, InvalidInput
+from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
+
+
+# A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
+INCOMPLETE = ("Why the run cannot tell which programs the connection no longer lists (a crawl stopped at its page "
+              "budget says so, with the pages it left for the next run); null: a complete run.")
 
 
 class SyncResult(Model):
@@ -27,6 +32,7 @@ class SyncResult(Model):
     pages: int = 0
     records: int = 0
     errors: list[str] = []
+    incomplete: str | None = Field(None, description=INCOMPLETE)
 
 
 class Connection(Model):
@@ -229,22 +235,45 @@ def announce_deletion(rt, connection: Connection, etag: str):
     return event
 
 
-def mark_refused(store: ObjectStore, connection_id: str, at: datetime) -> None:
-    """A provider refused the connection's credentials: it is unhealthy, and scheduled syncs pass it over, until a
-    passing connection test (or a key added again over a revoked one, or a rotation whose new key passed its test)
-    clears the mark. A connection unhealthy for another reason (a revoked key, whose mark a key added again clears)
-    keeps that reason."""
+# Where a connection's credentials come from and go, and which creation of it: what a run's or a test's verdict on
+# the credentials is of. A verdict on the connection as read before one of them changed is not the connection's now.
+CREDENTIALS_SETTINGS = ("generation", "source", "base_url", "credentials_path")
+
+
+def settings_changed(read: Connection, now: Connection, names: tuple[str, ...] = CREDENTIALS_SETTINGS) -> list[str]:
+    """The fields of `names` in which the connection `now` differs from `read` (as a run or a test read it)."""
+    return [name for name in names if getattr(now, name) != getattr(read, name)]
+
+
+def mark_refused(store: ObjectStore, synced: Connection, at: datetime) -> str | None:
+    """A provider refused the credentials of `synced` (the connection as the sync read it): it is unhealthy, and
+    scheduled syncs pass it over, until a passing connection test (or a key added again over a revoked one, or a
+    rotation whose new key passed its test) clears the mark. A connection unhealthy for another reason (a revoked
+    key, whose mark a key added again clears) keeps that reason. A sync takes minutes, so one pointed at other
+    credentials or another address meanwhile, created again, or deleted is not marked: the refusal was of what the
+    sync read. Why the mark was kept off (None: it was not)."""
+    kept_off = None
+
     def refused(connection: Connection) -> dict | None:
+        nonlocal kept_off
+        if changed := settings_changed(synced, connection):
+            kept_off = f"its {', '.join(changed)} changed while it synced"
+            return None
+        kept_off = None
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
         return {"healthy": False, "health_reason": REFUSED + at.isoformat(timespec="seconds")}
 
-    update_connection(store, connection_id, refused, "its health")
+    try:
+        update_connection(store, synced.id, refused, "its health")
+    except NotFoundError:  # nothing of it left to mark
+        return "it was deleted while it synced"
+    return kept_off
 
 
 # What a connection test vouches for: the creation of the connection, where its credentials come from and go, and the
 # mark it had, all as the test read them.
-TESTED = ("generation", "source", "base_url", "credentials_path", "healthy", "health_reason")
+TESTED = (*CREDENTIALS_SETTINGS, "healthy", "health_reason")
 
 
 def mark_healthy(store: ObjectStore, tested: Connection) -> bool:
@@ -252,7 +281,7 @@ def mark_healthy(store: ObjectStore, tested: Connection) -> bool:
     seconds, so one marked again meanwhile (a sync refused), pointed at other credentials or another address, or
     created again keeps its mark: the test vouched for what it read. Whether the connection is healthy now."""
     def cleared(connection: Connection) -> dict | None:
-        if connection.healthy or any(getattr(connection, name) != getattr(tested, name) for name in TESTED):
+        if connection.healthy or settings_changed(tested, connection, TESTED):
             return None
         return {"healthy": True, "health_reason": None}
 

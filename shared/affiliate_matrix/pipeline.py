@@ -77,8 +77,10 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
 
             refused = any(isinstance(i, Failure) and i.refused for i in items)
             record_use(rt, connection.credentials_path, ok=not refused)
-            if refused:  # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
-                mark_refused(rt.store, connection.id, datetime.now(UTC))
+            # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
+            if refused and (kept_off := mark_refused(rt.store, connection, datetime.now(UTC))):
+                log.warning("scrape.refusal_not_marked", connection_id=connection.id, reason=kept_off,
+                            credentials_path=connection.credentials_path)
     else:
         items = crawl_with_cache(rt, connection, source, replay)
     records, failures, pages, budget_spent = [], [], [], None

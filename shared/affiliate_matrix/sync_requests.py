@@ -9,8 +9,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import Connection, SyncResult, load_connection, skip_reason, update_connection
+from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
+                                          update_connection)
 from affiliate_matrix.documents import load_document, readable
+from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -28,6 +30,7 @@ class Sync(Model):
     pages: int = 0
     records: int = 0
     errors: list[str] = []
+    incomplete: str | None = Field(None, description=INCOMPLETE)
 
 
 def sync_key(sync_id: str) -> str:
@@ -59,9 +62,27 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
     rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                  if_none_match=True)
     kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
-    rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
-                              key=sync.id, subject=connection.id))
+    try:
+        rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
+                                  key=sync.id, subject=connection.id))
+    except Exception as exc:
+        unpublished(rt, sync, exc)
+        raise
     return sync
+
+
+def unpublished(rt, sync: Sync, exc: Exception) -> None:
+    """The request of `sync`, its record written, could not be published: the record, which nothing will move on,
+    says failed and why, unless the event was taken after all and its run has moved the record on. Raised
+    for the caller: the broker's failure (or its refusal of the event: no fault of the caller's) as a 503 naming it
+    and the failed record; a misconfigured bus as itself (a 503 too); anything else as itself."""
+    why = f"its request was not published, so nothing runs it; ask again: {str(exc)[:300] or type(exc).__name__}"
+    log.error("sync.request_unpublished", connection_id=sync.connection_id, sync_id=sync.id, error=why)
+    update_sync(rt, sync.id, if_queued=True, status="failed", finished_at=datetime.now(UTC), errors=[why])
+    if isinstance(exc, BackendUnavailable | InvalidInput):
+        raise BackendUnavailable(str(exc), cause=f"the event broker did not take the request of sync {sync.id}, "
+                                                 "which is recorded failed",
+                                 retry_after=getattr(exc, "retry_after", 5)) from exc
 
 
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
@@ -98,13 +119,22 @@ def load_sync(rt, sync_id: str) -> Sync:
     return load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}")[0]
 
 
-def update_sync(rt, sync_id: str, **changes) -> Sync:
-    sync = load_sync(rt, sync_id).model_copy(update=changes)
-    rt.store.put(sync_key(sync_id), sync.model_dump_json().encode(), content_type="application/json")
+def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync | None:
+    """Apply `changes` to the sync's record. if_queued: only while it is queued, with a conditional write (None when
+    its run had moved it on)."""
+    sync, etag = load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}")
+    if if_queued and sync.status != "queued":
+        return None
+    sync = sync.model_copy(update=changes)
+    try:
+        rt.store.put(sync_key(sync_id), sync.model_dump_json().encode(), content_type="application/json",
+                     if_match=etag if if_queued else None)
+    except ConflictError:
+        return None  # only a conditional write conflicts: its run moved it on meanwhile
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors[:20]))
+            records=sync.records, errors=sync.errors[:20], incomplete=sync.incomplete))
     return sync
 
 

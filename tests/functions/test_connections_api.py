@@ -370,11 +370,11 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
     with recorded_sites("cj") as urls:
         client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
                                               credentials_path="connections/cj"), headers=env["admin"])
-        mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+        mark_refused(rt.store, load_connection(rt.store, "cj")[0], datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
 
         def refused_meanwhile(rt_, connection):
             answer = real_check(rt_, connection)
-            mark_refused(rt.store, "cj", datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
+            mark_refused(rt.store, connection, datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
             return answer
 
         monkeypatch.setattr(connection_test, "check", refused_meanwhile)
@@ -400,3 +400,125 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
                      headers={**env["admin"], "If-Match": etag})
         assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
         assert load_connection(rt.store, "cj")[0].healthy is True  # nothing changed while this one ran
+
+
+@pytest.mark.parametrize("change", ["credentials_path", "base_url", "created again"])
+def test_a_refused_sync_marks_only_the_connection_it_read(env, monkeypatch, capsys, change):
+    """A sync takes minutes; an admin points the connection at a new key or address meanwhile, or deletes it and
+    creates it again. The old sync's refusal marked the new settings as refusing, and the schedule stopped syncing
+    them until someone re-tested. Its refusal is of the connection it read: one changed since keeps its health, and
+    the log says why the refusal was not marked."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+
+    rt, client = env["rt"], app()
+    rt.secrets.write("connections/cj", {"api_token": SECRET, "requestor_cid": "7811141"})  # the provider answers 401
+    rt.secrets.write("connections/cj-new", RECORDED_CREDENTIALS["cj"])
+    real_sync = pipeline.sync
+    with recorded_sites("cj") as urls:
+        cj = body(id="cj", source="cj", base_url=urls["cj"], credentials_path="connections/cj")
+        client.post("/connections", json=cj, headers=env["admin"])
+
+        def changed_meanwhile(*args, **kwargs):
+            items = real_sync(*args, **kwargs)
+            etag = client.get("/connections/cj", headers=env["read"]).headers["ETag"]
+            if change == "created again":
+                assert client.delete("/connections/cj", headers={**env["admin"], "If-Match": etag}).status_code == 202
+                assert client.post("/connections", json=cj, headers=env["admin"]).status_code == 201
+            else:
+                edit = {"credentials_path": "connections/cj-new"} if change == "credentials_path" else {
+                    "base_url": urls["cj"].rstrip("/") + "/v2/"}
+                assert client.patch("/connections/cj", json=edit,
+                                    headers={**env["admin"], "If-Match": etag}).status_code == 200
+            return items
+
+        monkeypatch.setattr(pipeline, "sync", changed_meanwhile)
+        report = pipeline.scrape(rt, "cj")
+    assert "credentials were refused" in report.failures[0].reason
+    now = load_connection(rt.store, "cj")[0]
+    assert (now.healthy, now.health_reason) == (True, None)
+    logged = capsys.readouterr()
+    assert "scrape.refusal_not_marked" in logged.out + logged.err
+    assert ("generation" if change == "created again" else change) in logged.out + logged.err
+    assert SECRET not in logged.out + logged.err
+
+
+@pytest.mark.parametrize("broker", ["down", "refusing the event", "taking it but answering late"])
+def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_503(env, monkeypatch, broker):
+    """POST /connections/{id}/sync wrote the sync's record, queued, then published its request; when the broker did
+    not take it the caller got an error (a 503 saying only that a backend was unavailable, or a 400 for the broker's
+    own refusal) and the record said queued for good, though nothing would ever run it. Now the answer is a 503
+    naming the broker and the sync, and the record, and the connection's last_sync, say failed and why; a record
+    that the run moved on (the broker took the event after all) is left to the run."""
+    from affiliate_matrix import runtime
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.sync_requests import Sync, update_sync
+
+    receiver = None
+    if broker != "refusing the event":
+        class Down:
+            def publish(self, event):
+                if broker == "taking it but answering late":
+                    update_sync(env["rt"], event.data["sync_id"], status="running")
+                raise BackendUnavailable(f"broker did not accept event {event.id}: ConnectError")
+
+        monkeypatch.setattr(runtime, "open_event_bus", lambda settings: Down())
+    else:
+        receiver = Receiver(statuses=[400])  # not retried: the broker's word on the event
+        monkeypatch.setenv("AMX_EVENTS", "http")
+        monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
+    try:
+        client = app()
+        client.post("/connections", json=body(), headers=env["admin"])
+        answer = client.post("/connections/ap/sync", headers=env["admin"])
+    finally:
+        if receiver:
+            receiver.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    message = answer.get_json()["error"]["message"]
+    assert message.startswith("the event broker did not take the request of sync s_"), message
+    sync_id = message.split("sync ", 1)[1].split(",")[0]
+    (key,) = env["rt"].store.list("syncs/")
+    record = Sync.model_validate_json(env["rt"].store.get(key).data)
+    if broker == "taking it but answering late":
+        assert (record.id, record.status, record.errors) == (sync_id, "running", [])
+        return
+    assert (record.id, record.status, record.finished_at is not None) == (sync_id, "failed", True)
+    assert record.errors[0].startswith("its request was not published, so nothing runs it; ask again: ")
+    shown = client.get(f"/syncs/{sync_id}", headers=env["read"]).get_json()
+    assert shown["status"] == "failed"
+    last = client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"]
+    assert (last["status"], last["errors"]) == ("failed", record.errors)
+
+
+def test_a_requested_sync_whose_crawl_stopped_at_its_page_budget_says_so(tmp_path, monkeypatch):
+    """A crawl stops at the pages its host's pace fits in the function's time limit, and its report and `amx scrape`
+    say it is incomplete and how many pages it left; the requested sync's record (GET /syncs/{id}) and the
+    connection's last_sync said succeeded with so many pages and nothing more, as if the directory were read whole.
+    Now they say why the run is incomplete. On a fake clock: the waits are asked for, none is waited."""
+    from functools import partial
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.sync_requests import load_sync, request_sync
+    from tests.support.clock import FakeTime
+
+    monkeypatch.setattr(pipeline, "Fetcher", partial(Fetcher, **FakeTime().options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True, crawl_time_limit_s=8))  # 7 pages
+    requested = []
+    rt.bus.subscribe(SCRAPE_REQUESTED, requested.append)
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=1))
+        sync = request_sync(rt, load_connection(rt.store, "ap")[0], explicit=True)
+        collect(rt, requested[0])
+    said = ("stopped at its page budget of 7 pages (what the host's pace fits in the function's time limit) with 3 "
+            "left queued, asked for first next run")
+    done = load_sync(rt, sync.id)
+    assert (done.status, done.pages, done.incomplete) == ("succeeded", 7, said)
+    assert load_connection(rt.store, "ap")[0].last_sync.incomplete == said

@@ -53,7 +53,7 @@ def collect(rt, event) -> None:
     failed = report.records == 0 and report.failures
     errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
     update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
-                pages=report.pages, records=report.records, errors=errors)
+                pages=report.pages, records=report.records, errors=errors, incomplete=report.incomplete)
     if failed:
         announce_failure(rt, connection_id, sync_id, errors)
 
