@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from affiliate_matrix.connections import Connection, key_record_key, update_connection
+from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.events import KEY_EXPIRING, KEY_REVOKED, KEY_ROTATED, KEY_ROTATION_FAILED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -296,17 +296,14 @@ def _verify(rt, path: str) -> tuple[list[str], list[Connection]]:
 def _clear_mark(rt, verified: Connection) -> None:
     """A rotation is kept whose new key passed the connection's test: the mark the connection had when it was
     tested (credentials refused, say) is cleared, as a passing POST /connections/{id}/test clears it, so the
-    scheduled syncs use the connection again. A mark set since (another refusal) stays. Best effort: the rotation
-    is done, and a connection that cannot be updated is logged, to be re-tested."""
+    scheduled syncs use the connection again. A mark set since (another refusal) stays, and so does the mark of a
+    connection pointed at other credentials or another address, or created again, since it was tested (mark_healthy:
+    the test vouched for what it read). Best effort: the rotation is done, and a connection that cannot be updated is
+    logged, to be re-tested."""
     if verified.healthy:
         return
-
-    def cleared(connection: Connection) -> dict | None:
-        same = not connection.healthy and connection.health_reason == verified.health_reason
-        return {"healthy": True, "health_reason": None} if same else None
-
     try:
-        update_connection(rt.store, verified.id, cleared, "its health")
+        mark_healthy(rt.store, verified)
     except AmxError as exc:
         log.error("key.connection_not_cleared", connection_id=verified.id, error=str(exc),
                   remedy="re-test the connection (POST /connections/{id}/test)")

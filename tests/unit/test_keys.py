@@ -250,6 +250,45 @@ def test_a_rotation_whose_new_key_passes_clears_the_refused_mark_of_its_connecti
         assert (connection.healthy, connection.health_reason, skip_reason(connection)) == (True, None, None)
 
 
+def test_a_rotation_leaves_the_mark_of_a_connection_pointed_elsewhere_while_its_new_key_was_tested(tmp_path,
+                                                                                                   monkeypatch):
+    """A rotation cleared a connection's mark whenever its reason was the one the new key's test read: a connection
+    an admin pointed at another address meanwhile (untested there) was marked healthy and synced again. It is cleared
+    only when the connection is still what the test read (connections.mark_healthy, as a connection test is)."""
+    from pydantic import HttpUrl
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.connections import Connection, load_connection, save_connection, update_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.keys import rotate
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
+                        raising=False)
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
+    verify = keys._verify
+
+    def verified_then_moved(rt_, path):
+        answer = verify(rt_, path)
+        update_connection(rt_.store, "cj-1", lambda c: {"base_url": HttpUrl("https://other.example/")}, "its address")
+        return answer
+
+    monkeypatch.setattr(keys, "_verify", verified_then_moved)
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        scrape(rt, "cj-1")  # the provider refuses the old key: marked
+        marked = load_connection(rt.store, "cj-1")[0]
+        assert not marked.healthy
+        rotate(rt, "connections/cj")
+    moved = load_connection(rt.store, "cj-1")[0]
+    assert str(moved.base_url) == "https://other.example/"
+    assert (moved.healthy, moved.health_reason) == (False, marked.health_reason)  # untested at its new address
+
+
 @pytest.mark.parametrize("revoked_before", [False, True], ids=["new", "added-again"])
 def test_a_key_of_one_source_is_refused_where_another_sources_connections_read(tmp_path, revoked_before):
     """A connection naming another source's key is refused (holes18), but the other way round was accepted: a key
