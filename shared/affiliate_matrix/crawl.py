@@ -7,7 +7,6 @@ import heapq
 import json
 import math
 import traceback
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.fetch import Fetcher, FetchError, Response
+from affiliate_matrix.fetch import MAX_VALIDATORS, Fetcher, FetchError, Response
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
@@ -113,41 +112,51 @@ class BudgetSpent:
     left: int
 
 
+# The most URLs a crawl holds queued, the bound on what a hostile or broken site can make it hold (a 5 MB page holds
+# 100,000 links). More than a run fetches (max_pages), so that runs stopped at their budget reach, one after another,
+# the pages none has asked for; as many as the connection's HTTP cache notes the runs of (a URL whose note was dropped
+# was asked for longest ago, and is asked for first as one never asked for).
+MAX_QUEUED = MAX_VALIDATORS
+
+
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
           max_pages: int = 500, *, budget: int | None = None,
           run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
     rate limit) and parses each page on this thread as it arrives. Asks for at most `budget` pages (max_pages
-    when none or fewer), and says so last (BudgetSpent) when pages were left queued. `run` (the run's start, as
-    data) marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
+    when none or fewer), and says so last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all).
+    `run` (the run's start, as data) marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
     budget = max_pages if budget is None else min(budget, max_pages)
     starts = list(source.start_requests())
-    # The order pages are asked for: the start pages and the listing pages they lead to (requests for a start page's
-    # callback) first, as found, since they find the rest; then the detail pages, those never asked for first, then
-    # those this connection's runs asked for longest ago (the run marked in the cache), so that a run stopped at its
-    # budget is followed by one that reaches the pages it did not.
+    # The order pages are asked for: the start pages first, since they find the rest, then the listing pages they lead
+    # to (requests for a start page's callback), then the detail pages. Within each kind, the pages no run has asked
+    # for first, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so
+    # that a run stopped at its budget is followed by one that reaches the pages it did not. A replay asks for the
+    # pages it has a kept copy of first, as found: the others have nothing to replay.
+    start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
-    listings: deque[Request] = deque()
-    details: list[tuple[str, int, Request]] = []  # a heap: (the run that last asked for it, "" for none; as found)
-    queued: set[str] = set()  # every URL ever queued: only the first max_pages are fetched, so no more are held
+    queue: list[tuple[int, str, int, Request]] = []  # a heap: (kind, the order within it, as found, the request)
+    queued: set[str] = set()  # every URL ever queued
 
     def enqueue(request: Request) -> None:
-        if request.url not in queued and len(queued) < max_pages:
+        if request.url not in queued and len(queued) < MAX_QUEUED:
             queued.add(request.url)
-            if request.callback in listing_callbacks:
-                listings.append(request)
+            kind = 0 if request.url in start_urls else 1 if request.callback in listing_callbacks else 2
+            known = fetcher.validators.get(request.url) or {}
+            if run is None:
+                order = "" if known.get("raw_key") or known.get("redirect") else "none kept"
             else:
-                last = (fetcher.validators.get(request.url) or {}).get("fetched_in_run") or ""
-                heapq.heappush(details, (last, len(queued), request))
+                order = known.get("fetched_in_run") or ""
+            heapq.heappush(queue, (kind, order, len(queued), request))
 
     for request in starts:
         enqueue(request)
     asked = 0
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while pending or ((listings or details) and asked < budget):
-            while (listings or details) and asked < budget and len(pending) < connection.concurrency:
-                request = listings.popleft() if listings else heapq.heappop(details)[2]
+        while pending or (queue and asked < budget):
+            while queue and asked < budget and len(pending) < connection.concurrency:
+                request = heapq.heappop(queue)[-1]
                 pending[pool.submit(_fetch, fetcher, request.url)] = request
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -164,8 +173,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                             yield item
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
-    if listings or details:
-        yield BudgetSpent(budget, len(listings) + len(details))
+    if queue:
+        yield BudgetSpent(budget, len(queue))
 
 
 def _suffix(content_type: str) -> str:

@@ -34,8 +34,9 @@ MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
 # The validator cache (url -> ETag/Last-Modified, the crawl's raw_key, and the run that last asked for it; kept per
 # connection) holds at most this many URLs, those fetched, revalidated or asked for last; the oldest drop first (a
-# dropped URL costs one full fetch). It was every URL ever fetched. A crawl fetches at most its page limit (500 by
-# default) plus redirects, so a whole crawl's pages stay, at some hundreds of bytes each.
+# dropped URL costs one full fetch). It was every URL ever fetched. A crawl queues at most this many URLs (crawl.py's
+# MAX_QUEUED), fetching its page limit (500 by default) a run, so the pages of all its runs stay, at some hundreds of
+# bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago).
 MAX_VALIDATORS = 5000
 ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now

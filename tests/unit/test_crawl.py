@@ -5,7 +5,7 @@ import tracemalloc
 import pytest
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
+from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.sources import Source
@@ -28,9 +28,9 @@ class Sprawling(Source):
             yield page.follow(f"/page/{number}")
 
 
-def test_links_past_the_page_limit_are_not_held(tmp_path):
-    """Only the first max_pages distinct URLs are ever fetched; before, every link of every page was queued
-    anyway (10 pages here: 200,000 requests, ~30 MB, and a page of 5 MB holds 100,000 links)."""
+def test_links_past_the_queue_limit_are_not_held(tmp_path):
+    """A run fetches max_pages pages and holds at most MAX_QUEUED distinct URLs queued; before, every link of every
+    page was queued anyway (10 pages here: 200,000 requests, ~30 MB, and a page of 5 MB holds 100,000 links)."""
     server = FaultServer()
     try:
         fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=1000)
@@ -39,12 +39,14 @@ def test_links_past_the_page_limit_are_not_held(tmp_path):
         next(outcomes)  # the first page fetched and parsed: one page's links are made before measuring
         tracemalloc.start()
         try:
-            fetched = 1 + sum(isinstance(outcome, Fetched) for outcome in outcomes)
+            rest = list(outcomes)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
     finally:
         server.close()
+    fetched = 1 + sum(isinstance(outcome, Fetched) for outcome in rest)
+    assert rest[-1] == BudgetSpent(10, MAX_QUEUED - 10)
     assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the limit, in order
     assert sorted(server.hits) == sorted(["/robots.txt", *(f"/page/{n}" for n in range(10))])
     assert peak < 12 * 1024 * 1024, f"{peak} bytes held for a 10-page crawl"
@@ -161,29 +163,44 @@ DETAILS = 20
 
 
 class Catalogue(Source):
-    """A directory whose one listing page links DETAILS detail pages."""
+    """A directory whose one listing page links `details` detail pages."""
 
     name, title = "catalogue", "Catalogue"
     start_paths = ("/",)
+    details = DETAILS
 
     def parse(self, page):
-        for number in range(DETAILS):
+        for number in range(self.details):
             yield page.follow(f"/page/{number}", "parse_detail")
 
     def parse_detail(self, page):
         return []
 
 
-def crawl_catalogue(server, store, validators: dict, time: FakeTime, hosts: HostLimits, run: str) -> list:
+def crawl_catalogue(server, store, validators: dict, time: FakeTime, hosts: HostLimits, run: str,
+                    catalogue: type[Catalogue] = Catalogue, max_pages: int = 500) -> list:
     """One run as the scrape function makes it: its budget from the host's spacing and a 900 s limit. One fetch at a
     time: on the fake clock, a fetch in flight while another waits its minute would be past its 60 s deadline."""
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50, concurrency=1,
                       validators=validators, **time.options(hosts))
     budget = page_budget(fetcher.spacing(server.url), 900)
     connection = Connection(id="catalogue", source="catalogue", concurrency=1)
-    outcomes = list(crawl(Catalogue(server.url), connection, fetcher, store, budget=budget, run=run))
+    outcomes = list(crawl(catalogue(server.url), connection, fetcher, store, max_pages, budget=budget, run=run))
     fetcher.close()
     return outcomes
+
+
+def catalogue_runs(catalogue: type[Catalogue], runs: int, max_pages: int, tmp_path) -> list[list[str]]:
+    """The paths each of `runs` daily runs fetched, in order, with no Crawl-delay: max_pages is their bound."""
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    try:
+        outcomes = [crawl_catalogue(server, store, validators, time, hosts, f"2026-12-{day:02}T06:00:00.000000+00:00",
+                                    catalogue, max_pages) for day in range(1, runs + 1)]
+    finally:
+        server.close()
+    assert not any(isinstance(outcome, Failure) for run in outcomes for outcome in run)
+    return [[o.url.removeprefix(server.url) for o in run if isinstance(o, Fetched)] for run in outcomes]
 
 
 def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it_left_first(tmp_path):
@@ -223,3 +240,66 @@ def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
     limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync", "verify")}
     default = Settings.model_fields["crawl_time_limit_s"].default
     assert limits == {"scrape": default, "sync": default, "verify": default}
+
+
+class LargeCatalogue(Catalogue):
+    """A directory with more detail pages than a run fetches (AffiliatePrograms.com lists thousands)."""
+
+    details = 25
+
+
+def test_a_catalogue_larger_than_the_page_limit_is_reached_whole_over_runs(tmp_path):
+    """Only the first max_pages URLs found were ever queued: the pages found after them were never fetched on any run,
+    and the same ones were fetched again every run. The crawl holds more than it fetches (MAX_QUEUED), and each run
+    asks for those no run has asked for first: 10 pages a run (the listing and 9 details) reach all 25 in 3 runs."""
+    runs = catalogue_runs(LargeCatalogue, 3, 10, tmp_path)
+    assert [run[0] for run in runs] == ["/"] * 3 and all(len(run) == 10 for run in runs)
+    details = [[int(path.rsplit("/", 1)[1]) for path in run[1:]] for run in runs]
+    assert details[:2] == [list(range(9)), list(range(9, 18))]
+    assert details[2] == [*range(18, 25), 0, 1]  # then those asked for longest ago
+    assert {number for run in details for number in run} == set(range(25))
+
+
+SHELVES = 8
+
+
+class Shelves(Catalogue):
+    """A directory whose start page links SHELVES listing pages (categories), each linking two detail pages."""
+
+    def parse(self, page):
+        if page.url.endswith("/"):  # the start page
+            for shelf in range(SHELVES):
+                yield page.follow(f"/page/shelf-{shelf}")
+        else:
+            shelf = page.url.rsplit("-", 1)[1]
+            for number in range(2):
+                yield page.follow(f"/page/{shelf}-{number}", "parse_detail")
+
+
+def test_listing_pages_beyond_a_runs_budget_are_reached_over_runs(tmp_path):
+    """Listing pages were asked for in the order found, always before details: with more of them than a run's budget,
+    the same first ones were fetched every run and the others (and their programs) never. They are ordered among
+    themselves as details are, never asked for first, then asked for longest ago; the start page always first."""
+    runs = catalogue_runs(Shelves, 3, 4, tmp_path)
+    assert [run[0] for run in runs] == ["/"] * 3
+    shelves = [[int(path.rsplit("-", 1)[1]) for path in run[1:]] for run in runs]
+    assert shelves == [[0, 1, 2], [3, 4, 5], [6, 7, 0]]
+
+
+def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
+    """A replay (no run) asks StoredPages, which has only the pages the runs fetched: with more queued than it asks
+    for, asking for the never-fetched pages first (as a live run does) would fill it with "no stored copy" failures
+    and parse none of the pages kept. It asks for the pages it kept a copy of first, as found."""
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    connection = Connection(id="catalogue", source="catalogue")
+    try:
+        live = crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00",
+                               LargeCatalogue, 10)
+        replayed = list(crawl(LargeCatalogue(server.url), connection, StoredPages(store, validators), store, 10))
+    finally:
+        server.close()
+    kept = [outcome.url for outcome in live if isinstance(outcome, Fetched)]
+    assert sorted(outcome.url for outcome in replayed if isinstance(outcome, Fetched)) == sorted(kept)
+    assert len(kept) == 10
+    assert not any(isinstance(outcome, Failure) for outcome in replayed)
