@@ -1,0 +1,80 @@
+"""Two index runs at once (every connection syncs at 03:00) touching one program: both runs' claims stay on it.
+
+Each run is its own Runtime on one data directory, as two function instances on one index are. Run A is held
+right after it reads the programs its batch touches (threading.Event, no sleeps) while run B indexes its batch whole;
+then A goes on. A wrote its merge of the program as it read it, and B's claims were gone from the program while the
+change feed still showed B's change.
+"""
+
+import threading
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.merge import claimant
+from affiliate_matrix.pipeline import index_batch
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.factories import make_record
+
+
+def _batch(rt, connection_id, commission):
+    record = make_record("Semrush", "https://semrush.com/", commission_text=commission).model_copy(
+        update={"connection_id": connection_id, "record_key": f"semrush-{connection_id}"})
+    return rt.store.put_content_addressed("batches/test", record.model_dump_json().encode(), suffix=".jsonl")
+
+
+def _held_after_its_read(rt, read_done: threading.Event, go_on: threading.Event) -> None:
+    """Run A's index: its first read of the programs signals `read_done`, then waits for `go_on`."""
+    index, held = rt.index, []
+
+    def holding(method):
+        def read(name, *args, **kwargs):
+            found = method(name, *args, **kwargs)
+            if name == PROGRAMS_INDEX.name and not held:
+                held.append(True)
+                read_done.set()
+                assert go_on.wait(60), "run B did not finish"
+            return found
+        return read
+
+    for method in ("get_many", "get_versioned"):  # (whichever the index run reads its programs with)
+        if hasattr(index, method):
+            setattr(index, method, holding(getattr(index, method)))
+
+
+def _claimants(rt) -> set:
+    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    return {claimant(c) for c in from_document(hit.doc).provenance["name"]}
+
+
+def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(tmp_path):
+    run_a, run_b = (Runtime("test", Settings(data_dir=tmp_path)) for _ in range(2))
+    first = _batch(run_a, "c0", "$100 per sale")
+    index_batch(run_a, first)  # the program both runs touch, indexed before
+    batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run_a, read_done, go_on)
+
+    def index_a():
+        try:
+            outcome["a"] = index_batch(run_a, batch_a)
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["a"] = exc
+
+    thread = threading.Thread(target=index_a)
+    thread.start()
+    try:
+        assert read_done.wait(60), "run A did not read"
+        report_b = index_batch(run_b, batch_b)  # the whole of run B, while A holds what it read
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["a"], BaseException), outcome["a"]
+    assert report_b.errors == [] and outcome["a"].errors == []
+    assert _claimants(run_a) == {("test", "c0"), ("test", "c1"), ("test", "c2")}
+    # the feed shows each run's change, and the program is as the feed's last change left it
+    feed = run_a.index.search("deltas", SearchQuery(size=100)).hits
+    assert {h.doc["program_id"] for h in feed} == {h.id for h in run_a.index.search(
+        PROGRAMS_INDEX.name, SearchQuery(size=10)).hits}
+    assert {d.id for d in report_b.deltas} <= {h.id for h in feed}
+    assert {d.id for d in outcome["a"].deltas} <= {h.id for h in feed}
