@@ -441,6 +441,9 @@ def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[Del
     errors, written = [], 0
 
     def mark() -> None:
+        if not pending:
+            rt.store.delete(pending_key)
+            return
         rt.store.put(pending_key, json.dumps([d.model_dump(mode="json") for d in pending.values()]).encode(),
                      content_type="application/json")
 

@@ -78,3 +78,38 @@ def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(tmp_path):
         PROGRAMS_INDEX.name, SearchQuery(size=10)).hits}
     assert {d.id for d in report_b.deltas} <= {h.id for h in feed}
     assert {d.id for d in outcome["a"].deltas} <= {h.id for h in feed}
+
+
+def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_nothing_half_written(tmp_path):
+    """Past WRITE_ROUNDS conflicts the event fails (503) to be delivered again: no delta of an unwritten change stays
+    in the feed or in the pending list, and the redelivery, the other runs done, writes it."""
+    import pytest
+
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.pipeline import WRITE_ROUNDS
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    index_batch(rt, _batch(rt, "c0", "$100 per sale"))
+    batch = _batch(rt, "c1", "$150 per sale")
+    index, writes = rt.index, []
+    real_write = index.write_if_unchanged
+
+    def another_run_first(name, docs, **options):  # another run changes each program just before this one writes
+        docs = list(docs)
+        writes.append(len(docs))
+        changed = [index.get(name, doc["id"]) for doc, _ in docs]
+        for doc in changed:  # (a field an index run keeps as it finds it)
+            doc["program"] = {**doc["program"], "misses": len(writes)}
+        assert index.bulk_upsert(name, changed, refresh=True).errors == []
+        return real_write(name, docs, **options)
+
+    index.write_if_unchanged = another_run_first
+    feed_before = {h.id for h in index.search("deltas", SearchQuery(size=100)).hits}
+    with pytest.raises(BackendUnavailable):
+        index_batch(rt, batch)
+    assert len(writes) == WRITE_ROUNDS
+    assert {h.id for h in index.search("deltas", SearchQuery(size=100)).hits} == feed_before
+    assert list(rt.store.list("pending/")) == []
+    index.write_if_unchanged = real_write
+    report = index_batch(rt, batch)  # the event delivered again
+    assert report.errors == [] and _claimants(rt) == {("test", "c0"), ("test", "c1")}
