@@ -7,6 +7,9 @@ change feed still showed B's change.
 """
 
 import threading
+import uuid
+
+import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.merge import claimant
@@ -15,6 +18,16 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.factories import make_record
+
+
+@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)])
+def settings(request, tmp_path) -> Settings:
+    """One store and one index for every Runtime of a test, as function instances share them."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path)
+    node = request.getfixturevalue("opensearch_node")
+    return Settings(data_dir=tmp_path, search="opensearch", opensearch_url=node.url,
+                    index_prefix=f"t{uuid.uuid4().hex[:10]}")
 
 
 def _batch(rt, connection_id, commission):
@@ -47,8 +60,8 @@ def _claimants(rt) -> set:
     return {claimant(c) for c in from_document(hit.doc).provenance["name"]}
 
 
-def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(tmp_path):
-    run_a, run_b = (Runtime("test", Settings(data_dir=tmp_path)) for _ in range(2))
+def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(settings):
+    run_a, run_b = (Runtime("test", settings) for _ in range(2))
     first = _batch(run_a, "c0", "$100 per sale")
     index_batch(run_a, first)  # the program both runs touch, indexed before
     batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
@@ -80,15 +93,13 @@ def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(tmp_path):
     assert {d.id for d in outcome["a"].deltas} <= {h.id for h in feed}
 
 
-def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_nothing_half_written(tmp_path):
+def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_nothing_half_written(settings):
     """Past WRITE_ROUNDS conflicts the event fails (503) to be delivered again: no delta of an unwritten change stays
     in the feed or in the pending list, and the redelivery, the other runs done, writes it."""
-    import pytest
-
     from affiliate_matrix.errors import BackendUnavailable
     from affiliate_matrix.pipeline import WRITE_ROUNDS
 
-    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt = Runtime("test", settings)
     index_batch(rt, _batch(rt, "c0", "$100 per sale"))
     batch = _batch(rt, "c1", "$150 per sale")
     index, writes = rt.index, []
