@@ -304,12 +304,17 @@ class OpenSearchIndex(SearchIndex):
         return self._bulk(name, docs, refresh, conditional=True)
 
     def _bulk(self, name, docs, refresh: bool, conditional: bool) -> BulkResult:
-        """Index (document, version) pairs; conditional: each only if unchanged since read at its version
-        ((seq_no, primary_term)), or, read absent (None), only if still absent (a create)."""
+        """Index (document, version) pairs; conditional: each only if unchanged since read at its version (the
+        physical index, seq_no and primary_term), or, read absent (None), only if still absent (a create). One read
+        from another physical index than the alias's now (a migration or rollback since) is a conflict: sequence
+        numbers of two indexes do not compare."""
         spec = self._spec(name)
         alias = self._alias(name)
         result = BulkResult()
         blocked, unavailable = 0, []
+        if conditional:
+            with _answering(f"alias of {name}"):
+                current = self._current(name)
 
         def actions():
             for doc, version in docs:
@@ -321,7 +326,10 @@ class OpenSearchIndex(SearchIndex):
                 if conditional and version is None:
                     action["_op_type"] = "create"
                 elif conditional:
-                    action["if_seq_no"], action["if_primary_term"] = version
+                    physical, action["if_seq_no"], action["if_primary_term"] = version
+                    if physical != current:
+                        result.conflicts.append(doc_id)
+                        continue
                 yield action
 
         with _answering(f"bulk into {alias}"):
@@ -386,7 +394,7 @@ class OpenSearchIndex(SearchIndex):
         for start in range(0, len(ids), MAX_PAGE):
             with _answering(f"get from {name}"):
                 answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
-            found |= {doc["_id"]: Versioned(doc["_source"], (doc["_seq_no"], doc["_primary_term"]))
+            found |= {doc["_id"]: Versioned(doc["_source"], (doc["_index"], doc["_seq_no"], doc["_primary_term"]))
                       for doc in answer["docs"] if doc.get("found")}
         return found
 
