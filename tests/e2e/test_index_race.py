@@ -8,12 +8,13 @@ change feed still showed B's change.
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.merge import claimant
-from affiliate_matrix.pipeline import index_batch
+from affiliate_matrix.pipeline import index_batch, withdraw_connection
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -30,9 +31,10 @@ def settings(request, tmp_path) -> Settings:
                     index_prefix=f"t{uuid.uuid4().hex[:10]}")
 
 
-def _batch(rt, connection_id, commission):
-    record = make_record("Semrush", "https://semrush.com/", commission_text=commission).model_copy(
-        update={"connection_id": connection_id, "record_key": f"semrush-{connection_id}"})
+def _batch(rt, connection_id, commission, later=timedelta(0)):
+    record = make_record("Semrush", "https://semrush.com/", commission_text=commission)
+    record = record.model_copy(update={"connection_id": connection_id, "record_key": f"semrush-{connection_id}",
+                                       "fetched_at": record.fetched_at + later})
     return rt.store.put_content_addressed("batches/test", record.model_dump_json().encode(), suffix=".jsonl")
 
 
@@ -124,3 +126,39 @@ def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_noth
     index.write_if_unchanged = real_write
     report = index_batch(rt, batch)  # the event delivered again
     assert report.errors == [] and _claimants(rt) == {("test", "c0"), ("test", "c1")}
+
+
+def test_a_withdrawal_beside_an_index_run_keeps_the_runs_claims(settings):
+    """A connection deleted while another connection's run indexes the same program: the withdrawal wrote the program
+    as it read it, less the deleted connection's claims, and the run's new terms were gone."""
+    withdrawing, run = (Runtime("test", settings) for _ in range(2))
+    for connection_id in ("c1", "c2"):
+        index_batch(run, _batch(run, connection_id, "$100 per sale"))
+    newer = _batch(run, "c2", "$300 per sale", later=timedelta(hours=1))
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(withdrawing, read_done, go_on)
+
+    def withdraw():
+        try:
+            outcome["withdrawn"] = withdraw_connection(withdrawing, "c1", "test", newer_at(run))
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["withdrawn"] = exc
+
+    thread = threading.Thread(target=withdraw)
+    thread.start()
+    try:
+        assert read_done.wait(60), "the withdrawal did not read"
+        assert index_batch(run, newer).errors == []  # c2's run, while the withdrawal holds what it read
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["withdrawn"], BaseException), outcome["withdrawn"]
+    assert _claimants(run) == {("test", "c2")}
+    (hit,) = run.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    assert hit.doc["program"]["commission_text"] == "$300 per sale"
+
+
+def newer_at(rt):
+    """When the deletion is: after every sighting so far (the withdrawal's `at`)."""
+    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    return from_document(hit.doc).last_seen_at + timedelta(minutes=1)
