@@ -438,7 +438,7 @@ def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[Del
     marked = bool(pending)
     documents, deltas, versions = changes.documents, changes.deltas, changes.versions
     recorded: dict[str, dict] = {}  # of the deltas pending, those in the feed, as it shows them
-    errors, written = [], 0
+    errors, written, refused = [], 0, set()
 
     def mark() -> None:
         if not pending:
@@ -452,9 +452,9 @@ def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[Del
         if pending:
             mark()
             marked = True
-        unrecorded = {d.id: delta_document(d) for d in pending.values() if d.id not in recorded}
+        unrecorded = {d.id: delta_document(d) for d in pending.values() if d.id not in recorded and d.id not in refused}
         result = rt.index.bulk_upsert(DELTAS_INDEX.name, list(unrecorded.values()), refresh=True)
-        refused = {delta_id for delta_id, _ in result.errors}
+        refused |= {delta_id for delta_id, _ in result.errors}
         errors += result.errors
         recorded |= {delta_id: doc for delta_id, doc in unrecorded.items() if delta_id not in refused}
         documents = dict(documents)
