@@ -244,8 +244,8 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     changes = Changes(again)
     for program in programs.values():
         existing = indexed.get(program.id)
-        try:  # (indexed_form on a copy: `again` merges the batch's program as it was)
-            document, delta = indexed_form(program.model_copy(deep=True), existing)
+        try:  # (indexed_form sets only the last_changed_at of a program new to the index, which merge ignores)
+            document, delta = indexed_form(program, existing)
         except Exception as exc:
             report.errors.append((program.id, f"records {', '.join(made_of[program.id])}: {exc!r}"[:500]))
             continue
