@@ -23,7 +23,7 @@ from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
-from affiliate_matrix.search import MAX_WORDS, SearchQuery, words
+from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, SearchQuery, Versioned, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
@@ -213,7 +213,8 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
     sightings: dict[tuple, list[tuple[Program, str]]] = {}
     for program, name in zip(resolved(rt, normalized), origin):
         sightings.setdefault((program.id, *claimant(program.provenance["name"][0])), []).append((program, name))
-    indexed = rt.index.get_many(PROGRAMS_INDEX.name, {program_id for program_id, *_ in sightings})  # in one request
+    stored = rt.index.get_versioned(PROGRAMS_INDEX.name, {program_id for program_id, *_ in sightings})  # one request
+    indexed = {program_id: doc for program_id, (doc, _) in stored.items()}
     # A run of an API that did not read everything keeps the offers it did not reach (unreached_offers)
     read = {(program.provenance["name"][0].connection_id, program.records[0].record_key) for program in normalized}
     batches: dict[str, dict] = {}
@@ -232,30 +233,37 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
             continue
         made_of.setdefault(program_id, []).extend(name for _, name in listed)  # the offers kept too
 
-    documents, deltas = {}, {}
+    withdrawn = Changes(lambda program_id, document: (None, None))
+    if complete_run_of is not None:
+        withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors)
+
+    def again(program_id: str, document: dict | None) -> tuple[dict | None, DeltaChange | None]:
+        """The batch's change to a program another run wrote since it was read, made on the program as it is now."""
+        if program_id not in programs:
+            return withdrawn.again(program_id, document)
+        return indexed_form(programs[program_id].model_copy(deep=True), document)
+
+    changes = Changes(again)
     for program in programs.values():
         existing = indexed.get(program.id)
-        try:
+        try:  # (indexed_form sets only the last_changed_at of a program new to the index, which merge ignores)
             document, delta = indexed_form(program, existing)
         except Exception as exc:
             report.errors.append((program.id, f"records {', '.join(made_of[program.id])}: {exc!r}"[:500]))
             continue
-        if delta is not None:
-            deltas[program.id] = delta
         if existing == document:
             report.unchanged += 1
-            continue
-        report.created += existing is None
-        report.updated += existing is not None
-        documents[program.id] = document
-    if complete_run_of is not None:
-        for document, delta in withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors):
-            documents[document["id"]] = document
-            if delta is not None:
-                deltas[document["id"]] = delta
+            document = None
+        else:
+            report.created += existing is None
+            report.updated += existing is not None
+        changes.add(program.id, stored.get(program.id), document, delta)
+    changes.documents |= withdrawn.documents
+    changes.versions |= withdrawn.versions
+    changes.deltas |= withdrawn.deltas
 
     name = batch_key.rsplit("/", 1)[-1]
-    report.deltas, errors, written = write_changes(rt, documents, deltas, name, "/index")
+    report.deltas, errors, written = write_changes(rt, changes, name, "/index")
     report.errors += errors
     if report.errors:  # recorded beside the batch, so a fix can replay exactly these
         rt.store.put(f"errors/index/{name}.json", json.dumps(
@@ -390,44 +398,110 @@ def withdraw_runs(rt, gone: list[tuple[list[RawRecord], str]]) -> None:
                             max(record.fetched_at for record in of_run) + timedelta(microseconds=1), first.generation)
 
 
-def write_changes(rt, documents: dict[str, dict], deltas: dict[str, DeltaChange], run: str,
-                  origin: str) -> tuple[list[DeltaChange], list[tuple[str, str]], int]:
-    """Record the deltas, write the programs they describe (`documents` and `deltas` by program id), then announce
-    the deltas (`origin`: the events' source); `run` names the work (a batch, a deletion) for its pending list.
+WRITE_ROUNDS = 5  # conditional writes of one run's programs before it gives up (others kept changing them)
+
+
+class Changes:
+    """Programs to write, by id: each document as computed on the program as read (its version in `versions`; None:
+    read absent) and its delta. `again(program_id, document)` computes the same change on the program as it is now
+    (its document, None when absent), as (document or None: nothing to write, delta), for one changed since read."""
+
+    def __init__(self, again: Callable[[str, dict | None], tuple[dict | None, DeltaChange | None]]):
+        self.again = again
+        self.documents: dict[str, dict] = {}
+        self.deltas: dict[str, DeltaChange] = {}
+        self.versions: dict[str, object] = {}
+
+    def add(self, program_id: str, read: Versioned | None, document: dict | None, delta: DeltaChange | None) -> None:
+        if document is not None:
+            self.documents[program_id] = document
+            self.versions[program_id] = read.version if read is not None else None
+        if delta is not None:
+            self.deltas[program_id] = delta
+
+
+def write_changes(rt, changes: Changes, run: str, origin: str) -> tuple[list[DeltaChange], list[tuple[str, str]], int]:
+    """Record the deltas, write the programs they describe (each only if unchanged since read), then announce the
+    deltas (`origin`: the events' source); `run` names the work (a batch, a deletion) for its pending list.
     Returns the deltas announced, the errors (id, reason) and how many programs were written.
 
     The deltas are recorded before the programs they describe: once a program is written, a re-run sees it current
     and finds no change, so a delta not yet recorded then would be lost. Their ids are derived from the change, so a
     re-run after a stop writes the same deltas again, not new ones; and the pending list kept under `run` until the
-    events are sent lets the re-run send those too (an event's id is derived from its delta's)."""
+    events are sent lets the re-run send those too (an event's id is derived from its delta's).
+
+    Two runs at once (every connection syncs at the same hour) may change one program: one writing what it merged
+    onto the program as it read it would drop what the other wrote since. So a program changed since it was read is
+    not written; its delta is taken off the feed, and it is read again and the change computed anew on it
+    (changes.again), up to WRITE_ROUNDS times; past that, BackendUnavailable, for the event to be delivered again
+    (what was written stands, its deltas recorded and pending)."""
     pending_key = f"pending/index/{run}.json"
     pending = pending_deltas(rt, pending_key)
-    pending.update({d.id: d for d in deltas.values()})
     marked = bool(pending)
-    if marked:
+    documents, deltas, versions = changes.documents, changes.deltas, changes.versions
+    recorded: dict[str, dict] = {}  # of the deltas pending, those in the feed, as it shows them
+    errors, written, refused = [], 0, set()
+
+    def mark() -> None:
+        if not pending:
+            rt.store.delete(pending_key)
+            return
         rt.store.put(pending_key, json.dumps([d.model_dump(mode="json") for d in pending.values()]).encode(),
                      content_type="application/json")
-    recorded = {d.id: delta_document(d) for d in pending.values()}
-    written = rt.index.bulk_upsert(DELTAS_INDEX.name, list(recorded.values()), refresh=True)
-    unrecorded = {delta_id for delta_id, _ in written.errors}
-    errors = list(written.errors)
-    documents = dict(documents)
-    for program_id, delta in deltas.items():  # a change whose delta is not recorded is not written either
-        if delta.id in unrecorded and documents.pop(program_id, None) is not None:
-            errors.append((program_id, f"not written: its delta {delta.id} was not recorded"))
-    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, list(documents.values()), refresh=True)
-    failed = {doc_id for doc_id, _ in result.errors}
-    errors += result.errors
-    for program_id in failed & deltas.keys():  # no delta for a write that did not land: a re-run records it again
-        rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id, refresh=True)  # gone from the feed at once
-        pending.pop(deltas[program_id].id, None)
-    announced = [d for d in pending.values() if d.id not in unrecorded]
+
+    for _ in range(WRITE_ROUNDS):
+        pending.update({d.id: d for d in deltas.values()})
+        if pending:
+            mark()
+            marked = True
+        unrecorded = {d.id: delta_document(d) for d in pending.values() if d.id not in recorded and d.id not in refused}
+        result = rt.index.bulk_upsert(DELTAS_INDEX.name, list(unrecorded.values()), refresh=True)
+        refused |= {delta_id for delta_id, _ in result.errors}
+        errors += result.errors
+        recorded |= {delta_id: doc for delta_id, doc in unrecorded.items() if delta_id not in refused}
+        documents = dict(documents)
+        for program_id, delta in deltas.items():  # a change whose delta is not recorded is not written either
+            if delta.id in refused and documents.pop(program_id, None) is not None:
+                errors.append((program_id, f"not written: its delta {delta.id} was not recorded"))
+        result = rt.index.write_if_unchanged(PROGRAMS_INDEX.name, [(doc, versions[program_id]) for program_id, doc
+                                                                   in documents.items()], refresh=True)
+        failed = {doc_id for doc_id, _ in result.errors}
+        errors += result.errors
+        written += len(documents) - len(failed) - len(result.conflicts)
+        # no delta for a write that did not land: a re-run, or the next round, records the change it makes
+        for program_id in (failed | set(result.conflicts)) & deltas.keys():
+            rt.index.delete(DELTAS_INDEX.name, deltas[program_id].id, refresh=True)  # gone from the feed at once
+            pending.pop(deltas[program_id].id, None)
+            recorded.pop(deltas[program_id].id, None)
+        if not result.conflicts:
+            break
+        log.info("index.changed_meanwhile", run=run, programs=len(result.conflicts), first=result.conflicts[0],
+                 reason="another run wrote them since they were read: the change is made again on them as they are")
+        now = rt.index.get_versioned(PROGRAMS_INDEX.name, result.conflicts)
+        documents, deltas, versions = {}, {}, {}
+        for program_id in result.conflicts:
+            read = now.get(program_id)
+            document, delta = changes.again(program_id, read.doc if read is not None else None)
+            if document is None or (read is not None and document == read.doc):
+                continue  # what it would make is there already
+            documents[program_id], versions[program_id] = document, read.version if read is not None else None
+            if delta is not None:
+                deltas[program_id] = delta
+        if not documents:
+            break
+    else:
+        if marked:  # without the deltas taken off the feed, so a re-run does not record them again
+            mark()
+        raise BackendUnavailable(f"{run}: {len(documents)} programs changed by other runs each time they were read, "
+                                 f"{WRITE_ROUNDS} times, first {next(iter(documents), '?')}",
+                                 cause="other index runs kept changing the same programs")
+    announced = [d for d in pending.values() if d.id in recorded]
     for delta in announced:  # each as the change feed shows it, when it was recorded too
         rt.bus.publish(Event.make(PROGRAM_DELTA, origin, feed_item(recorded[delta.id]), key=delta.id,
                                   subject=delta.program_id))
     if marked:
         rt.store.delete(pending_key)
-    return announced, errors, len(documents) - len(failed)
+    return announced, errors, written
 
 
 def index_announced(rt, data: dict) -> IndexReport:
@@ -500,10 +574,9 @@ def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
     return True
 
 
-def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str],
-                      errors: list) -> list[tuple[dict, DeltaChange | None]]:
+def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: set[str], errors: list) -> "Changes":
     """The programs `connection_id` claimed before that its complete run (`records`) did not list, each with the
-    connection's claims withdrawn (merge.withdraw), as a document and its delta. Nothing when a record of the run
+    connection's claims withdrawn (merge.withdraw), as Changes. Nothing when a record of the run
     could not be indexed (it may be one of them). Another connection of the same source keeps its own claims (see
     claimants_of). The index finds them by their `sources` field, so this reads the source's programs, not the
     whole index."""
@@ -512,13 +585,13 @@ def withdraw_unlisted(rt, connection_id: str, records: list[RawRecord], listed: 
     if errors or strays or len(sources) != 1:
         log.warning("index.withdrawal_skipped", connection_id=connection_id, reason=(
             f"{len(errors)} records could not be indexed" if errors else "the batch is not one connection's run"))
-        return []
+        return Changes(lambda program_id, document: (None, None))
     (source,) = sources
     try:
         load_connection(rt.store, connection_id)
     except NotFoundError:  # deleted since: its deletion withdraws its claims
         log.info("index.withdrawal_skipped", connection_id=connection_id, reason="the connection is deleted")
-        return []
+        return Changes(lambda program_id, document: (None, None))
     at = max(record.fetched_at for record in records)
     note_complete_run(rt, connection_id, records[0].generation, at)
     return withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, listed)
@@ -589,43 +662,53 @@ def claimants_of(rt, source: str, connection_id: str) -> list[tuple[str, str | N
 
 
 def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at: datetime,
-                   listed: set[str] = frozenset(),
-                   generation: str | None = None) -> list[tuple[dict, DeltaChange | None]]:
+                   listed: set[str] = frozenset(), generation: str | None = None) -> "Changes":
     """Every program `source` claims but those `listed`, with the `claimants`' claims (of that source) withdrawn as
-    of `at`: the documents that changed, each with its delta (credited to the source; None when no field shown
-    changed, only whose claims they are). With a `generation` (a deleted connection's), a program whose claims of
-    the connection are another generation's (it was created again and listed the program since) is left as it is.
+    of `at` (withdrawal): the documents that changed, each with its delta, as Changes to write. Found by a search,
+    computed on each document as read with its version, so that write_changes writes it only if unchanged since.
     Claims of the source naming no connection, not among the `claimants` (claimants_of), are kept: logged once, with
     how many programs hold them, when there were any."""
-    from affiliate_matrix.merge import withdraw
-
-    changed, kept = [], 0
-    keeping = (source, None) not in claimants
+    changes, kept, found = Changes(lambda _, doc: withdrawal(doc, source, claimants, at, generation)), 0, []
     query = SearchQuery(filters={"sources": [source]}, size=1000)
     while True:
         result = rt.index.search(PROGRAMS_INDEX.name, query)
-        for hit in result.hits:
-            if hit.id in listed:
-                continue
-            before = from_document(hit.doc)
-            if generation is not None and any(claimant(c) in claimants and c.generation not in (None, generation)
-                                              for cs in before.provenance.values() for c in cs):
-                continue
-            kept += keeping and any(claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
-            after = withdraw(before, claimants, at)
-            delta = diff(before, after, at=at, source=source)
-            if delta is not None:
-                after.last_changed_at = at
-            if (document := to_document(after)) != hit.doc:
-                changed.append((document, delta))
+        found += [hit.id for hit in result.hits if hit.id not in listed]
         if not result.next_cursor:
             break
         query = query.model_copy(update={"cursor": result.next_cursor})
+    for start in range(0, len(found), MAX_PAGE):
+        for program_id, read in rt.index.get_versioned(PROGRAMS_INDEX.name, found[start:start + MAX_PAGE]).items():
+            before = from_document(read.doc)
+            kept += (source, None) not in claimants and any(
+                claimant(c) == (source, None) for cs in before.provenance.values() for c in cs)
+            changes.add(program_id, read, *withdrawal(read.doc, source, claimants, at, generation, before))
     if kept:
         log.info("index.source_claims_kept", source=source, claimants=[c for _, c in claimants], programs=kept,
                  reason=f"another connection reads source {source} too: claims naming no connection stay until the "
                         "source is read by one connection only")
-    return changed
+    return changes
+
+
+def withdrawal(doc: dict | None, source: str, claimants: list[tuple[str, str | None]], at: datetime,
+               generation: str | None = None, before: Program | None = None) -> tuple[dict | None, DeltaChange | None]:
+    """A program's document with the `claimants`' claims withdrawn as of `at`, and its delta (credited to the source;
+    None when no field shown changed, only whose claims they are); (None, None) when nothing changes. With a
+    `generation` (a deleted connection's), a program whose claims of the connection are another generation's (it
+    was created again and listed the program since) is left as it is."""
+    from affiliate_matrix.merge import withdraw
+
+    if doc is None:
+        return None, None
+    before = before or from_document(doc)
+    if generation is not None and any(claimant(c) in claimants and c.generation not in (None, generation)
+                                      for cs in before.provenance.values() for c in cs):
+        return None, None
+    after = withdraw(before, claimants, at)
+    delta = diff(before, after, at=at, source=source)
+    if delta is not None:
+        after.last_changed_at = at
+    document = to_document(after)
+    return (document, delta) if document != doc else (None, None)
 
 
 def withdraw_connection(rt, connection_id: str, source: str, at: datetime,
@@ -639,10 +722,8 @@ def withdraw_connection(rt, connection_id: str, source: str, at: datetime,
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
     changes = withdrawn_from(rt, source, claimants_of(rt, source, connection_id), at, generation=generation)
-    deltas = {delta.program_id: delta for _, delta in changes if delta is not None}
     run = f"deleted-{connection_id}-{at.strftime('%Y%m%dT%H%M%S%fZ')}"
-    announced, errors, written = write_changes(rt, {document["id"]: document for document, _ in changes}, deltas, run,
-                                               "/index")
+    announced, errors, written = write_changes(rt, changes, run, "/index")
     log.info("connection.withdrawn", connection_id=connection_id, source=source, programs=written,
              deltas=len(announced), errors=len(errors))
     if errors:  # the event is delivered again: the retry withdraws what is left

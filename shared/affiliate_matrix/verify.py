@@ -80,7 +80,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
             return str(exc)  # no answer: why, for the report
         return SENT_HOME if sent_home(url, response.url) else response.status
 
-    documents, deltas, urls = {}, {}, {}  # by program id
+    urls = {}  # by program id
     try:
         budgets = {}  # per host: its pages this run (a host's robots.txt is read once, for its Crawl-delay)
 
@@ -106,39 +106,52 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         fetcher.close()
         rt.store.put(VALIDATORS_KEY, json.dumps(fetcher.validators).encode(), content_type="application/json")
     # The fetches took minutes: an index run may have written these programs since they were read. Verify's fields go
-    # onto each as it is now, so that write stands (one since gone is not written back).
-    current = rt.index.get_many(PROGRAMS_INDEX.name, [program.id for program, _ in candidates])
-    for (read, url), status in zip(candidates, outcomes):
-        report.checked += 1
-        if read.id not in current:
-            continue
-        before = from_document(current[read.id])
+    # onto each as it is now, so that write stands (one since gone is not written back); one an index run writes
+    # between this read and the write is read again and the outcome put on it anew (write_changes).
+    from affiliate_matrix.pipeline import Changes, write_changes  # the deltas recorded first, as an index run's are
+
+    outcomes_by_id = {}
+
+    def checked(program_id: str, document: dict | None):
+        """The check's outcome put on the program as it is now (its document; None: gone, nothing to write)."""
+        if document is None:
+            return None, None
+        status = outcomes_by_id[program_id]
+        before = from_document(document)
         after = before.model_copy(deep=True)
         if status in (200, 304):
-            report.verified += 1
             after.last_verified_at, after.misses = now, 0
             if before.status == "closed_suspected":
                 after.status = "active"
-        elif status in GONE or status == SENT_HOME:
-            report.missed += 1
+        else:
             after.misses = before.misses + 1
             if after.misses >= 2 * suspect_after:
                 after.status = "removed"
             elif after.misses >= suspect_after:
                 after.status = "closed_suspected"
+        delta = diff(before, after, at=now, source="verify")
+        if delta is not None:
+            after.last_changed_at = now
+        return to_document(after), delta
+
+    changes = Changes(checked)
+    current = rt.index.get_versioned(PROGRAMS_INDEX.name, [program.id for program, _ in candidates])
+    for (read, url), status in zip(candidates, outcomes):
+        report.checked += 1
+        if read.id not in current:
+            continue
+        if status in (200, 304):
+            report.verified += 1
+        elif status in GONE or status == SENT_HOME:
+            report.missed += 1
         else:
             report.inconclusive += 1
             report.unsure.append((url, status if isinstance(status, str) else f"HTTP {status}"))
             log.warning("verify.inconclusive", url=url, reason=report.unsure[-1][1])
             continue
-        delta = diff(before, after, at=now, source="verify")
-        if delta is not None:
-            after.last_changed_at = now
-            deltas[after.id] = delta
-        documents[after.id], urls[after.id] = to_document(after), url
-    from affiliate_matrix.pipeline import write_changes  # the deltas recorded first, as an index run's are
-
-    report.deltas, errors, _ = write_changes(rt, documents, deltas, "verify", "/verify")
+        outcomes_by_id[read.id], urls[read.id] = status, url
+        changes.add(read.id, current[read.id], *checked(read.id, current[read.id].doc))
+    report.deltas, errors, _ = write_changes(rt, changes, "verify", "/verify")
     for key, reason in errors:  # a delta not recorded (its id), a program not written (its id): found again next run
         log.error("verify.not_written", id=key, reason=reason[:300])
         if key in urls:

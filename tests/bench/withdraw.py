@@ -43,4 +43,4 @@ def run() -> None:
             began = time.perf_counter()
             changed = withdrawn_from(rt, "awin", [("awin", "awin")], at + timedelta(days=1), kept)
             print(f"BENCH withdraw_{name}_of_{OF_SOURCE}_in_{PROGRAMS} {time.perf_counter() - began:.2f} s "
-                  f"({len(changed)} programs changed)")
+                  f"({len(changed.documents)} programs changed)")

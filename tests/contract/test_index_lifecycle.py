@@ -20,6 +20,22 @@ def index(request, tmp_path):
     return idx
 
 
+def test_a_conditional_write_read_before_a_migration_never_overwrites_a_write_after_it(index):
+    """An index run that read a program, then wrote it after a migration swapped the alias: the version it read is
+    of the old index (on OpenSearch, a sequence number of another index), so it is a conflict where the program has
+    changed since; read again, the write lands."""
+    read = index.get_versioned("things", ["doc-00000"])["doc-00000"]
+    index.migrate(V2)
+    index.bulk_upsert("things", [{**docs()[0], "tags": ["after"]}], refresh=True)  # another run, after the swap
+    result = index.write_if_unchanged("things", [({**docs()[0], "network": "cj"}, read.version)], refresh=True)
+    assert (result.indexed, result.conflicts) == (0, ["doc-00000"])
+    assert index.get("things", "doc-00000")["tags"] == ["after"]
+    again = index.get_versioned("things", ["doc-00000"])["doc-00000"]
+    result = index.write_if_unchanged("things", [({**again.doc, "network": "cj"}, again.version)], refresh=True)
+    assert (result.indexed, result.conflicts) == (1, [])
+    assert index.get("things", "doc-00000")["tags"] == ["after"] and index.get("things", "doc-00000")["network"] == "cj"
+
+
 def test_migrate_keeps_every_document_searchable_then_rollback_restores_the_mapping(index):
     seen_totals, failures, done = [], [], threading.Event()
 

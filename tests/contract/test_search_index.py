@@ -95,6 +95,45 @@ def test_get_many_gives_the_documents_that_exist_by_id(index):
         index.get_many("nothings", ["doc-00000"])
 
 
+def test_a_conditional_write_lands_only_on_documents_unchanged_since_read(index):
+    """Two index runs at once each read a program, merged their claims into it and wrote it back: the one writing
+    second wrote its merge of the old document, and the other's claims were gone. A conditional write refuses a
+    document changed since read (a conflict, not an error), and writes the others of the batch."""
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    read = index.get_versioned("things", ["doc-00000", "doc-00001", "doc-00009"])
+    assert {doc_id: versioned.doc for doc_id, versioned in read.items()} == {"doc-00000": docs()[0],
+                                                                              "doc-00001": docs()[1]}
+    index.bulk_upsert("things", [{**docs()[1], "network": "awin"}], refresh=True)  # another run's write
+    result = index.write_if_unchanged("things", [({**docs()[0], "network": "cj"}, read["doc-00000"].version),
+                                                 ({**docs()[1], "network": "cj"}, read["doc-00001"].version)],
+                                      refresh=True)
+    assert (result.indexed, result.errors, result.conflicts) == (1, [], ["doc-00001"])
+    assert index.get("things", "doc-00000")["network"] == "cj"
+    assert index.get("things", "doc-00001")["network"] == "awin"  # the other run's write stands
+    again = index.get_versioned("things", ["doc-00001"])["doc-00001"]
+    result = index.write_if_unchanged("things", [({**docs()[1], "network": "cj"}, again.version)], refresh=True)
+    assert (result.indexed, result.conflicts) == (1, [])
+    assert index.get("things", "doc-00001")["network"] == "cj"
+
+
+def test_a_conditional_write_of_a_document_read_absent_only_creates_it(index):
+    """A program two runs both found new: the second to write must not replace the first's."""
+    index.write_if_unchanged("things", [(docs()[0], None)], refresh=True)
+    result = index.write_if_unchanged("things", [({**docs()[0], "network": "cj"}, None), (docs()[1], None)],
+                                      refresh=True)
+    assert (result.indexed, result.errors, result.conflicts) == (1, [], ["doc-00000"])
+    assert index.get("things", "doc-00000") == docs()[0] and index.get("things", "doc-00001") == docs()[1]
+
+
+def test_a_document_deleted_since_read_is_a_conflict(index):
+    index.bulk_upsert("things", docs()[:1], refresh=True)
+    read = index.get_versioned("things", ["doc-00000"])["doc-00000"]
+    index.delete("things", "doc-00000", refresh=True)
+    result = index.write_if_unchanged("things", [(docs()[0], read.version)], refresh=True)
+    assert (result.indexed, result.conflicts) == (0, ["doc-00000"])
+    assert index.get("things", "doc-00000") is None
+
+
 def test_same_batch_twice_gives_the_same_index(index):
     batch = docs()[:300]
     index.bulk_upsert("things", batch, refresh=True)

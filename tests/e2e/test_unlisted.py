@@ -176,23 +176,20 @@ def test_a_withdrawal_whose_write_failed_is_done_by_the_events_redelivery_nothin
     etag = connections.get("/connections/cj", headers=admin).headers["ETag"]
     assert connections.delete("/connections/cj", headers={**admin, "If-Match": etag}).status_code == 202
     (event,) = deleted_events(held)
-    upsert = synced.rt.index.bulk_upsert
+    write = synced.rt.index.write_if_unchanged  # the programs' write
 
     def refusing_lumen(name, docs, **kwargs):
-        docs = list(docs)
-        if name != PROGRAMS_INDEX.name:
-            return upsert(name, docs, **kwargs)
-        result = upsert(name, [d for d in docs if d["id"] != lumen], **kwargs)
+        result = write(name, [(d, version) for d, version in docs if d["id"] != lumen], **kwargs)
         result.errors.append((lumen, "refused by the test"))
         return result
 
-    monkeypatch.setattr(synced.rt.index, "bulk_upsert", refusing_lumen)
+    monkeypatch.setattr(synced.rt.index, "write_if_unchanged", refusing_lumen)
     with pytest.raises(BackendUnavailable):  # answered 503: the Broker delivers it again
         delivered(synced, event)
     assert synced.named("Lumen Skincare")["status"] == "active"
     assert synced.status_changes(lumen) == [[None, "active"]]  # its delta not left behind in the feed
     assert synced.listed("closed_suspected") == ["Bluehost", "NordVPN"]
-    monkeypatch.setattr(synced.rt.index, "bulk_upsert", upsert)
+    monkeypatch.setattr(synced.rt.index, "write_if_unchanged", write)
     delivered(synced, event)
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
     for item in synced.get("/programs?limit=100")["items"]:

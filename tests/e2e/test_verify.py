@@ -158,6 +158,36 @@ def test_a_program_written_while_its_page_was_checked_keeps_that_write(tmp_path,
     assert after.id == target.id and after.last_verified_at == now  # and verify's too
 
 
+def test_a_program_written_between_verify_reading_it_again_and_writing_keeps_that_write(tmp_path):
+    """Verify reads each program again just before writing, but an index run writing in between was still lost: the
+    write was unconditional. It is now conditional, and verify's fields go onto the program as it is then."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+
+    with recorded_sites("affiliateprograms") as urls:
+        rt = setup(tmp_path, None, urls["affiliateprograms"])
+        index, reads = rt.index, []
+
+        def then_an_index_run_writes(read):
+            def reading(name, doc_ids, **options):
+                found = read(name, doc_ids, **options)
+                if name == PROGRAMS_INDEX.name and not reads:  # verify's read before its write (its first by id)
+                    reads.append(True)
+                    changed = semrush(rt).model_copy(update={"commission_text": "50% recurring", "description": "new"})
+                    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(changed)], refresh=True)
+                return found
+            return reading
+
+        for method in ("get_many", "get_versioned"):  # (whichever verify reads its programs with)
+            if hasattr(index, method):
+                setattr(index, method, then_an_index_run_writes(getattr(index, method)))
+        now = datetime.now(UTC) + timedelta(days=1)
+        report = verify(rt, now, rate_limit_per_s=50)
+    assert report.verified == 6 and reads
+    after = semrush(rt)
+    assert (after.commission_text, after.description) == ("50% recurring", "new")  # the index run's write stands
+    assert after.last_verified_at == now  # and verify's too
+
+
 def test_a_damaged_validators_cache_is_logged_and_the_run_fetches_in_full(tmp_path):
     """verify's ETag/Last-Modified cache is only a cache, as a crawl's is: cut short (a write stopped midway), it raised
     a JSONDecodeError out of every run (the cron's 5xx, redelivered and failing again) until someone deleted it."""

@@ -36,10 +36,17 @@ class StopsAtWrite:
         self.index, self.n = index, n
 
     def bulk_upsert(self, *args, **kwargs):
+        self._count()
+        return self.index.bulk_upsert(*args, **kwargs)
+
+    def write_if_unchanged(self, *args, **kwargs):  # the programs' write
+        self._count()
+        return self.index.write_if_unchanged(*args, **kwargs)
+
+    def _count(self):
         self.n -= 1
         if self.n == 0:
             raise KeyboardInterrupt("stopped")
-        return self.index.bulk_upsert(*args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.index, name)

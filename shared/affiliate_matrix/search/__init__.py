@@ -144,15 +144,24 @@ class IndexStatus(NamedTuple):
 
 
 class BulkResult:
-    """What a bulk write did: how many documents it indexed, and (id, reason) for each it refused, counted by
-    the adapter as it writes. A plain class: a dataclass's generated methods cost every start that imports the port."""
-    __slots__ = ("indexed", "errors")
+    """What a bulk write did: how many documents it indexed, (id, reason) for each it refused, and the ids a
+    conditional write (write_if_unchanged) left because they had changed since read, counted by the adapter as it
+    writes. A plain class: a dataclass's generated methods cost every start that imports the port."""
+    __slots__ = ("indexed", "errors", "conflicts")
 
-    def __init__(self, indexed: int = 0, errors: list[tuple[str, str]] | None = None):
+    def __init__(self, indexed: int = 0, errors: list[tuple[str, str]] | None = None,
+                 conflicts: list[str] | None = None):
         self.indexed, self.errors = indexed, [] if errors is None else errors
+        self.conflicts = [] if conflicts is None else conflicts
 
     def __repr__(self) -> str:
-        return f"BulkResult(indexed={self.indexed}, errors={self.errors!r})"
+        return f"BulkResult(indexed={self.indexed}, errors={self.errors!r}, conflicts={self.conflicts!r})"
+
+
+class Versioned(NamedTuple):
+    """A document as read for a conditional write, with its version: opaque, only for write_if_unchanged."""
+    doc: dict
+    version: Any
 
 
 # Full-width ASCII letters and digits (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A) as their ASCII ones, and the Latin
@@ -396,6 +405,19 @@ class SearchIndex(ABC):
     def get_many(self, name: str, doc_ids: Iterable[str]) -> dict[str, dict]:
         """The documents of these ids that exist, by id, in one request per MAX_PAGE ids (not one per id: a page
         naming its programs made 20 round trips to OpenSearch)."""
+        ...
+
+    @abstractmethod
+    def get_versioned(self, name: str, doc_ids: Iterable[str]) -> dict[str, Versioned]:
+        """As get_many, each document with its version, for write_if_unchanged."""
+        ...
+
+    @abstractmethod
+    def write_if_unchanged(self, name: str, docs: Iterable[tuple[dict, Any]], *, refresh: bool = False) -> BulkResult:
+        """Index each document (with the version get_versioned read it at, None when it was absent) only if it is
+        still as read: unchanged since, or still absent. One changed (or created) since is not written and is
+        listed in result.conflicts, not errors: the caller reads it again and retries. Each document is checked
+        and written on its own (two run at once each win some)."""
         ...
 
     @abstractmethod

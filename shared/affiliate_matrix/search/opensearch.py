@@ -17,9 +17,9 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
-    check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, ranges_of, searched_words,
-    upgraded, validate_query,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
+    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, ranges_of,
+    searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -298,18 +298,39 @@ class OpenSearchIndex(SearchIndex):
         return self._specs[name]
 
     def bulk_upsert(self, name, docs, *, refresh=False) -> BulkResult:
+        return self._bulk(name, ((doc, None) for doc in docs), refresh, conditional=False)
+
+    def write_if_unchanged(self, name, docs, *, refresh=False) -> BulkResult:
+        return self._bulk(name, docs, refresh, conditional=True)
+
+    def _bulk(self, name, docs, refresh: bool, conditional: bool) -> BulkResult:
+        """Index (document, version) pairs; conditional: each only if unchanged since read at its version (the
+        physical index, seq_no and primary_term), or, read absent (None), only if still absent (a create). One read
+        from another physical index than the alias's now (a migration or rollback since) is a conflict: sequence
+        numbers of two indexes do not compare."""
         spec = self._spec(name)
         alias = self._alias(name)
         result = BulkResult()
         blocked, unavailable = 0, []
+        if conditional:
+            with _answering(f"alias of {name}"):
+                current = self._current(name)
 
         def actions():
-            for doc in docs:
+            for doc, version in docs:
                 doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
                 if not isinstance(doc_id, str) or not doc_id:
                     result.errors.append((str(doc_id), f"document has no string {spec.id_field!r}"))
                     continue
-                yield {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
+                action = {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
+                if conditional and version is None:
+                    action["_op_type"] = "create"
+                elif conditional:
+                    physical, action["if_seq_no"], action["if_primary_term"] = version
+                    if physical != current:
+                        result.conflicts.append(doc_id)
+                        continue
+                yield action
 
         with _answering(f"bulk into {alias}"):
             for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
@@ -319,8 +340,11 @@ class OpenSearchIndex(SearchIndex):
                 if ok:
                     result.indexed += 1
                     continue
-                info = item.get("index", {})
+                info = item.get("index") or item.get("create") or {}
                 error = info.get("error")
+                if conditional and info.get("status") == 409:  # changed, or created, since read: not a failure
+                    result.conflicts.append(str(info.get("_id")))
+                    continue
                 if isinstance(error, dict) and error.get("type") == "cluster_block_exception":
                     blocked += 1
                     continue
@@ -362,6 +386,16 @@ class OpenSearchIndex(SearchIndex):
             with _answering(f"get from {name}"):
                 answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
             found |= {doc["_id"]: doc["_source"] for doc in answer["docs"] if doc.get("found")}
+        return found
+
+    def get_versioned(self, name, doc_ids):
+        self._spec(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            with _answering(f"get from {name}"):
+                answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
+            found |= {doc["_id"]: Versioned(doc["_source"], (doc["_index"], doc["_seq_no"], doc["_primary_term"]))
+                      for doc in answer["docs"] if doc.get("found")}
         return found
 
     def delete(self, name, doc_id, *, refresh=False):

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, begun_word,
-    check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version, ranges_of,
-    searched_words, upgraded, validate_query, whole_value,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
+    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version,
+    ranges_of, searched_words, upgraded, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -233,10 +233,20 @@ class SqliteSearchIndex(SearchIndex):
             self._write_chunk(t, spec, batch, result)
         return result
 
-    def _write_chunk(self, t: str, spec: IndexSpec, docs: list[dict], result: BulkResult) -> None:
+    def write_if_unchanged(self, name, docs, *, refresh=False) -> BulkResult:
+        t, spec = self._resolve(name)
+        result = BulkResult()
+        docs = list(docs)
+        for start in range(0, len(docs), _CHUNK):
+            self._write_chunk(t, spec, docs[start:start + _CHUNK], result, conditional=True)
+        return result
+
+    def _write_chunk(self, t: str, spec: IndexSpec, docs: list, result: BulkResult, conditional: bool = False) -> None:
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                if conditional:  # (document, version): the version is the stored text read, compared under the lock
+                    docs = [doc for doc, version in docs if self._unchanged(t, spec, doc, version, result)]
                 self._write_docs(t, spec, docs, result)
                 self._bump(t)
                 self.db.execute("COMMIT")
@@ -267,6 +277,15 @@ class SqliteSearchIndex(SearchIndex):
                 self.db.execute(f'INSERT INTO "{t}_fts"(rowid, {", ".join(text_fields)}) VALUES ({marks})',
                                 (rid, *values))
             result.indexed += 1
+
+    def _unchanged(self, t: str, spec: IndexSpec, doc, version: str | None, result: BulkResult) -> bool:
+        """Whether `doc` is stored as read (its text then, None: absent); if not, it is a conflict."""
+        doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
+        row = self.db.execute(f'SELECT doc FROM "{t}_docs" WHERE id = ?', (doc_id,)).fetchone()
+        if (row[0] if row else None) == version:
+            return True
+        result.conflicts.append(str(doc_id))
+        return False
 
     def _bump(self, t: str) -> None:
         self.db.execute("INSERT INTO amx_generation VALUES (?, 1) "
@@ -315,6 +334,15 @@ class SqliteSearchIndex(SearchIndex):
         ids, found = list(dict.fromkeys(doc_ids)), {}
         for start in range(0, len(ids), MAX_PAGE):
             found |= self._docs(t, ids[start:start + MAX_PAGE])
+        return found
+
+    def get_versioned(self, name, doc_ids):
+        t, _ = self._resolve(name)
+        ids, found = list(dict.fromkeys(doc_ids)), {}
+        for start in range(0, len(ids), MAX_PAGE):
+            page = ids[start:start + MAX_PAGE]
+            rows = self.db.execute(f'SELECT id, doc FROM "{t}_docs" WHERE id IN ({", ".join("?" * len(page))})', page)
+            found |= {i: Versioned(json.loads(d), d) for i, d in rows}  # the stored text is the version
         return found
 
     def delete(self, name, doc_id, *, refresh=False):  # seen by the next search whatever `refresh` says

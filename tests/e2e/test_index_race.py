@@ -1,0 +1,164 @@
+"""Two index runs at once (every connection syncs at 03:00) touching one program: both runs' claims stay on it.
+
+Each run is its own Runtime on one data directory, as two function instances on one index are. Run A is held
+right after it reads the programs its batch touches (threading.Event, no sleeps) while run B indexes its batch whole;
+then A goes on. A wrote its merge of the program as it read it, and B's claims were gone from the program while the
+change feed still showed B's change.
+"""
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from affiliate_matrix.config import Settings
+from affiliate_matrix.merge import claimant
+from affiliate_matrix.pipeline import index_batch, withdraw_connection
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.search import SearchQuery
+from tests.support.factories import make_record
+
+
+@pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)])
+def settings(request, tmp_path) -> Settings:
+    """One store and one index for every Runtime of a test, as function instances share them."""
+    if request.param == "sqlite":
+        return Settings(data_dir=tmp_path)
+    node = request.getfixturevalue("opensearch_node")
+    return Settings(data_dir=tmp_path, search="opensearch", opensearch_url=node.url,
+                    index_prefix=f"t{uuid.uuid4().hex[:10]}")
+
+
+def _batch(rt, connection_id, commission, later=timedelta(0)):
+    record = make_record("Semrush", "https://semrush.com/", commission_text=commission)
+    record = record.model_copy(update={"connection_id": connection_id, "record_key": f"semrush-{connection_id}",
+                                       "fetched_at": record.fetched_at + later})
+    return rt.store.put_content_addressed("batches/test", record.model_dump_json().encode(), suffix=".jsonl")
+
+
+def _held_after_its_read(rt, read_done: threading.Event, go_on: threading.Event) -> None:
+    """Run A's index: its first read of the programs signals `read_done`, then waits for `go_on`."""
+    index, held = rt.index, []
+
+    def holding(method):
+        def read(name, *args, **kwargs):
+            found = method(name, *args, **kwargs)
+            if name == PROGRAMS_INDEX.name and not held:
+                held.append(True)
+                read_done.set()
+                assert go_on.wait(60), "run B did not finish"
+            return found
+        return read
+
+    for method in ("get_many", "get_versioned"):  # (whichever the index run reads its programs with)
+        if hasattr(index, method):
+            setattr(index, method, holding(getattr(index, method)))
+
+
+def _claimants(rt) -> set:
+    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    return {claimant(c) for c in from_document(hit.doc).provenance["name"]}
+
+
+def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(settings):
+    run_a, run_b = (Runtime("test", settings) for _ in range(2))
+    first = _batch(run_a, "c0", "$100 per sale")
+    index_batch(run_a, first)  # the program both runs touch, indexed before
+    batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run_a, read_done, go_on)
+
+    def index_a():
+        try:
+            outcome["a"] = index_batch(run_a, batch_a)
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["a"] = exc
+
+    thread = threading.Thread(target=index_a)
+    thread.start()
+    try:
+        assert read_done.wait(60), "run A did not read"
+        report_b = index_batch(run_b, batch_b)  # the whole of run B, while A holds what it read
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["a"], BaseException), outcome["a"]
+    assert report_b.errors == [] and outcome["a"].errors == []
+    assert _claimants(run_a) == {("test", "c0"), ("test", "c1"), ("test", "c2")}
+    # the feed shows each run's change, and the program is as the feed's last change left it
+    feed = run_a.index.search("deltas", SearchQuery(size=100)).hits
+    assert {h.doc["program_id"] for h in feed} == {h.id for h in run_a.index.search(
+        PROGRAMS_INDEX.name, SearchQuery(size=10)).hits}
+    assert {d.id for d in report_b.deltas} <= {h.id for h in feed}
+    assert {d.id for d in outcome["a"].deltas} <= {h.id for h in feed}
+
+
+def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_nothing_half_written(settings):
+    """Past WRITE_ROUNDS conflicts the event fails (503) to be delivered again: no delta of an unwritten change stays
+    in the feed or in the pending list, and the redelivery, the other runs done, writes it."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.pipeline import WRITE_ROUNDS
+
+    rt = Runtime("test", settings)
+    index_batch(rt, _batch(rt, "c0", "$100 per sale"))
+    batch = _batch(rt, "c1", "$150 per sale")
+    index, writes = rt.index, []
+    real_write = index.write_if_unchanged
+
+    def another_run_first(name, docs, **options):  # another run changes each program just before this one writes
+        docs = list(docs)
+        writes.append(len(docs))
+        changed = [index.get(name, doc["id"]) for doc, _ in docs]
+        for doc in changed:  # (a field an index run keeps as it finds it)
+            doc["program"] = {**doc["program"], "misses": len(writes)}
+        assert index.bulk_upsert(name, changed, refresh=True).errors == []
+        return real_write(name, docs, **options)
+
+    index.write_if_unchanged = another_run_first
+    feed_before = {h.id for h in index.search("deltas", SearchQuery(size=100)).hits}
+    with pytest.raises(BackendUnavailable):
+        index_batch(rt, batch)
+    assert len(writes) == WRITE_ROUNDS
+    assert {h.id for h in index.search("deltas", SearchQuery(size=100)).hits} == feed_before
+    assert list(rt.store.list("pending/")) == []
+    index.write_if_unchanged = real_write
+    report = index_batch(rt, batch)  # the event delivered again
+    assert report.errors == [] and _claimants(rt) == {("test", "c0"), ("test", "c1")}
+
+
+def test_a_withdrawal_beside_an_index_run_keeps_the_runs_claims(settings):
+    """A connection deleted while another connection's run indexes the same program: the withdrawal wrote the program
+    as it read it, less the deleted connection's claims, and the run's new terms were gone."""
+    withdrawing, run = (Runtime("test", settings) for _ in range(2))
+    for connection_id in ("c1", "c2"):
+        index_batch(run, _batch(run, connection_id, "$100 per sale"))
+    newer = _batch(run, "c2", "$300 per sale", later=timedelta(hours=1))
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(withdrawing, read_done, go_on)
+
+    def withdraw():
+        try:
+            outcome["withdrawn"] = withdraw_connection(withdrawing, "c1", "test", newer_at(run))
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["withdrawn"] = exc
+
+    thread = threading.Thread(target=withdraw)
+    thread.start()
+    try:
+        assert read_done.wait(60), "the withdrawal did not read"
+        assert index_batch(run, newer).errors == []  # c2's run, while the withdrawal holds what it read
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["withdrawn"], BaseException), outcome["withdrawn"]
+    assert _claimants(run) == {("test", "c2")}
+    (hit,) = run.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    assert hit.doc["program"]["commission_text"] == "$300 per sale"
+
+
+def newer_at(rt):
+    """When the deletion is: after every sighting so far (the withdrawal's `at`)."""
+    (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    return from_document(hit.doc).last_seen_at + timedelta(minutes=1)
