@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
-from affiliate_matrix.crawl import BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
+from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
                                      NotFoundError)
@@ -138,17 +138,20 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
 def crawl_with_cache(rt, connection, source, replay: bool):
     """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time, and which notes the run
     (its start) that last asked for each page. A live crawl asks for as many pages as the host's spacing fits in the
-    function's time limit (page_budget): killed at that limit, it would store nothing. A replay asks for none."""
+    function's time limit (page_budget): killed at that limit, it would store nothing. A replay asks no host: it reads
+    every page kept (a run's page limit of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
     validators = http_cache(rt, validators_key)
     fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
         rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
     try:
-        budget = run = None
-        if not replay:  # fetcher.spacing reads robots.txt first: a Crawl-delay longer than the rate limit counts
-            budget = page_budget(fetcher.spacing(source.base_url), rt.settings.crawl_time_limit_s)
-            run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
+        if replay:  # every page kept, up to all a crawl holds: it asks no host, so a run's page limit is not its
+            yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED)
+            return
+        # fetcher.spacing reads robots.txt first: a Crawl-delay longer than the rate limit counts
+        budget = page_budget(fetcher.spacing(source.base_url), rt.settings.crawl_time_limit_s)
+        run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
         yield from crawl(source, connection, fetcher, rt.store, budget=budget, run=run)
     finally:
         fetcher.close()

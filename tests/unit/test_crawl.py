@@ -303,3 +303,33 @@ def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
     assert sorted(outcome.url for outcome in replayed if isinstance(outcome, Fetched)) == sorted(kept)
     assert len(kept) == 10
     assert not any(isinstance(outcome, Failure) for outcome in replayed)
+
+
+class HugeCatalogue(Catalogue):
+    """More detail pages than a run's page limit (500)."""
+
+    details = 520
+
+
+def test_a_replay_parses_every_page_kept_not_a_runs_page_limit(tmp_path):
+    """A replay (`amx replay`, after a parser fix) went through the crawl with a live run's page limit: a directory
+    whose runs had kept 521 pages had 500 parsed again and the rest left as the old parser read them, unsaid. A
+    replay asks no host: it reads every page kept (here kept as runs keep them, in the store and the HTTP cache)."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.pipeline import crawl_with_cache
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    site = "http://catalogue.example"
+    validators = {}
+    for path in ["/", *(f"/page/{number}" for number in range(HugeCatalogue.details))]:
+        raw_key = rt.store.put_content_addressed("raw/catalogue", f"<html>{path}</html>".encode(), suffix=".html",
+                                                 content_type="text/html")
+        validators[site + path] = {"raw_key": raw_key, "content_type": "text/html"}
+    rt.store.put("http-cache/catalogue.json", json.dumps(validators).encode(), content_type="application/json")
+    connection = Connection(id="catalogue", source="catalogue")
+    replayed = list(crawl_with_cache(rt, connection, HugeCatalogue(site), replay=True))
+    assert sum(isinstance(outcome, Fetched) for outcome in replayed) == 521
+    assert not any(isinstance(outcome, (Failure, BudgetSpent)) for outcome in replayed)
