@@ -232,3 +232,34 @@ def test_a_re_merge_keeps_the_unreached_offers_of_the_program_as_read_again(sett
     (hit,) = run_a.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
     assert [record.record_key for record in from_document(hit.doc).records] == ["k1", "k2", "k3"]
 
+
+def test_an_import_beside_an_index_run_is_kept_and_the_run_merges_onto_it(settings, tmp_path):
+    """`amx import programs` writes whole programs by id and reads none first, so it cannot write over a run's change
+    it did not see: a run that read the program before the import wrote it re-merges onto the imported program."""
+    from affiliate_matrix.exchange import import_programs
+    from tests.support.factories import make_program
+
+    run = Runtime("test", settings)
+    index_batch(run, _batch(run, "c0", "$100 per sale"))
+    imported = make_program("Semrush", "https://semrush.com/", commission_text="$999 per sale")
+    (tmp_path / "programs.jsonl").write_text(imported.model_dump_json() + "\n")
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run, read_done, go_on)
+
+    def index_run():
+        try:
+            outcome["run"] = index_batch(run, _batch(run, "c1", "$150 per sale"))
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["run"] = exc
+
+    thread = threading.Thread(target=index_run)
+    thread.start()
+    try:
+        assert read_done.wait(60), "the run did not read"
+        assert import_programs(Runtime("test", settings), tmp_path / "programs.jsonl", "jsonl").written == 1
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["run"], BaseException), outcome["run"]
+    assert outcome["run"].errors == []
+    assert _claimants(run) == {("test", "c"), ("test", "c1")}  # the import's program (c0 gone with it), the run's
