@@ -218,33 +218,59 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         sightings.setdefault((program.id, *claimant(program.provenance["name"][0])), []).append((program, name))
     stored = rt.index.get_versioned(PROGRAMS_INDEX.name, {program_id for program_id, *_ in sightings})  # one request
     indexed = {program_id: doc for program_id, (doc, _) in stored.items()}
-    # A run of an API that did not read everything keeps the offers it did not reach (unreached_offers)
+    # A run of an API that did not read everything keeps the offers it did not reach (unreached_offers): those of the
+    # program as read, or, in a re-merge after another run wrote it, as read again
     read = {(program.provenance["name"][0].connection_id, program.records[0].record_key) for program in normalized}
     batches: dict[str, dict] = {}
-    programs: dict[str, Program] = {}
     made_of: dict[str, list[str]] = {}
+    by_program: dict[str, list[tuple[str, list[tuple[Program, str]]]]] = {}
     for (program_id, source, _), listed in sightings.items():
-        names = [name for _, name in listed]
-        try:
-            if complete_run_of is None and program_id in indexed and runs_complete(source):
-                listed = listed + unreached_offers(rt, from_document(indexed[program_id]), [p for p, _ in listed],
-                                                   read, batches)
-            program = combined([program for program, _ in listed])
-            programs[program_id] = merge(programs[program_id], program) if program_id in programs else program
-        except Exception as exc:
-            report.errors += [(name, f"merge into {program_id}: {exc!r}"[:500]) for name in names]
-            continue
-        made_of.setdefault(program_id, []).extend(name for _, name in listed)  # the offers kept too
+        by_program.setdefault(program_id, []).append((source, listed))
+
+    def merged(program_id: str, document: dict | None) -> Program | None:
+        """The batch's sightings of a program merged, with the offers kept from `document` (the program as indexed)."""
+        program, made_of[program_id] = None, []
+        for source, listed in by_program[program_id]:
+            try:
+                if complete_run_of is None and document is not None and runs_complete(source):
+                    listed = listed + unreached_offers(rt, from_document(document), [p for p, _ in listed], read,
+                                                       batches)
+                one = combined([p for p, _ in listed])
+                program = one if program is None else merge(program, one)
+            except Exception as exc:
+                failed = [(name, f"merge into {program_id}: {exc!r}"[:500]) for _, name in listed]
+                report.errors += [error for error in failed if error not in report.errors]  # (once, re-merged or not)
+                continue
+            made_of[program_id].extend(name for _, name in listed)  # the offers kept too
+        return program
+
+    programs = {program_id: program for program_id in by_program
+                if (program := merged(program_id, indexed.get(program_id))) is not None}
 
     withdrawn = Changes(lambda program_id, document: (None, None))
     if complete_run_of is not None:
         withdrawn = withdraw_unlisted(rt, complete_run_of, records, set(programs), report.errors)
 
+    counted: dict[str, str] = {}  # what the report counts each program as: "created", "updated" or "unchanged"
+
+    def count(program_id: str, existing: dict | None, document: dict | None) -> None:
+        if (before := counted.get(program_id)) is not None:
+            setattr(report, before, getattr(report, before) - 1)
+        now = "unchanged" if document is None or existing == document else "created" if existing is None else "updated"
+        setattr(report, now, getattr(report, now) + 1)
+        counted[program_id] = now
+
     def again(program_id: str, document: dict | None) -> tuple[dict | None, DeltaChange | None]:
         """The batch's change to a program another run wrote since it was read, made on the program as it is now."""
         if program_id not in programs:
             return withdrawn.again(program_id, document)
-        return indexed_form(programs[program_id].model_copy(deep=True), document)
+        program = merged(program_id, document)
+        if program is None:  # (every sighting failed to merge: each is in the report's errors)
+            count(program_id, document, None)
+            return None, None
+        made, delta = indexed_form(program.model_copy(deep=True), document)  # (a lone sighting is the record's own)
+        count(program_id, document, made)
+        return made, delta
 
     changes = Changes(again)
     for program in programs.values():
@@ -254,12 +280,9 @@ def index_batch(rt, batch_key: str, complete_run_of: str | None = None) -> Index
         except Exception as exc:
             report.errors.append((program.id, f"records {', '.join(made_of[program.id])}: {exc!r}"[:500]))
             continue
+        count(program.id, existing, document)
         if existing == document:
-            report.unchanged += 1
             document = None
-        else:
-            report.created += existing is None
-            report.updated += existing is not None
         changes.add(program.id, stored.get(program.id), document, delta)
     changes.documents |= withdrawn.documents
     changes.versions |= withdrawn.versions

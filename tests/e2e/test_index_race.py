@@ -162,3 +162,104 @@ def newer_at(rt):
     """When the deletion is: after every sighting so far (the withdrawal's `at`)."""
     (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
     return from_document(hit.doc).last_seen_at + timedelta(minutes=1)
+
+
+def test_a_run_that_finds_the_program_created_meanwhile_reports_it_updated(settings):
+    """Two runs at once each list a program new to the index: the one re-merging after the other created it updated
+    it, and says so (its report counted from its first read, where the program was absent, said created)."""
+    run_a, run_b = (Runtime("test", settings) for _ in range(2))
+    batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run_a, read_done, go_on)
+
+    def index_a():
+        try:
+            outcome["a"] = index_batch(run_a, batch_a)
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["a"] = exc
+
+    thread = threading.Thread(target=index_a)
+    thread.start()
+    try:
+        assert read_done.wait(60), "run A did not read"
+        report_b = index_batch(run_b, batch_b)  # creates the program A read absent
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["a"], BaseException), outcome["a"]
+    assert (report_b.created, report_b.updated) == (1, 0)
+    assert (outcome["a"].created, outcome["a"].updated, outcome["a"].unchanged) == (0, 1, 0)
+    assert _claimants(run_a) == {("test", "c1"), ("test", "c2")}
+
+
+def _offers_batch(rt, keys, later):
+    """One run of connection c1 listing offers `keys` of one merchant (Semrush)."""
+    lines = []
+    for key in keys:
+        record = make_record("Semrush", "https://semrush.com/", commission_text=f"${key[-1]}00 per sale")
+        lines.append(record.model_copy(update={"connection_id": "c1", "record_key": key,
+                                               "fetched_at": record.fetched_at + later}).model_dump_json())
+    return rt.store.put_content_addressed("batches/test", "\n".join(lines).encode(), suffix=".jsonl")
+
+
+def test_a_re_merge_keeps_the_unreached_offers_of_the_program_as_read_again(settings, monkeypatch):
+    """Two incomplete runs of one API connection at once: the later run, re-merging after the earlier wrote a newer
+    sighting (offers k1 k3, k2 kept), kept the offers it did not reach from its first read (k2), and k3 was gone."""
+    monkeypatch.setattr("affiliate_matrix.pipeline.runs_complete", lambda source: True)  # (the test source as an API)
+    run_a, run_b = (Runtime("test", settings) for _ in range(2))
+    index_batch(run_a, _offers_batch(run_a, ["k1", "k2"], timedelta(0)))
+    batch_a = _offers_batch(run_a, ["k1"], timedelta(hours=2))
+    batch_b = _offers_batch(run_b, ["k1", "k3"], timedelta(hours=1))
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run_a, read_done, go_on)
+
+    def index_a():
+        try:
+            outcome["a"] = index_batch(run_a, batch_a)
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["a"] = exc
+
+    thread = threading.Thread(target=index_a)
+    thread.start()
+    try:
+        assert read_done.wait(60), "run A did not read"
+        assert index_batch(run_b, batch_b).errors == []
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["a"], BaseException), outcome["a"]
+    assert outcome["a"].errors == []
+    (hit,) = run_a.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
+    assert [record.record_key for record in from_document(hit.doc).records] == ["k1", "k2", "k3"]
+
+
+def test_an_import_beside_an_index_run_is_kept_and_the_run_merges_onto_it(settings, tmp_path):
+    """`amx import programs` writes whole programs by id and reads none first, so it cannot write over a run's change
+    it did not see: a run that read the program before the import wrote it re-merges onto the imported program."""
+    from affiliate_matrix.exchange import import_programs
+    from tests.support.factories import make_program
+
+    run = Runtime("test", settings)
+    index_batch(run, _batch(run, "c0", "$100 per sale"))
+    imported = make_program("Semrush", "https://semrush.com/", commission_text="$999 per sale")
+    (tmp_path / "programs.jsonl").write_text(imported.model_dump_json() + "\n")
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(run, read_done, go_on)
+
+    def index_run():
+        try:
+            outcome["run"] = index_batch(run, _batch(run, "c1", "$150 per sale"))
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["run"] = exc
+
+    thread = threading.Thread(target=index_run)
+    thread.start()
+    try:
+        assert read_done.wait(60), "the run did not read"
+        assert import_programs(Runtime("test", settings), tmp_path / "programs.jsonl", "jsonl").written == 1
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["run"], BaseException), outcome["run"]
+    assert outcome["run"].errors == []
+    assert _claimants(run) == {("test", "c"), ("test", "c1")}  # the import's program (c0 gone with it), the run's
