@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
                                           update_connection)
 from affiliate_matrix.documents import load_document, readable
-from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -74,12 +74,12 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
 def unpublished(rt, sync: Sync, exc: Exception) -> None:
     """The request of `sync`, its record written, could not be published: the record, which nothing will move on,
     says failed and why, unless the event was taken after all and its run has moved the record on. Raised
-    for the caller: the broker's failure (or its refusal of the event: no fault of the caller's) as a 503 naming it
-    and the failed record; a misconfigured bus as itself (a 503 too); anything else as itself."""
+    for the caller: the broker's failure or refusal as a 503 naming it and the failed record; a misconfigured bus
+    as itself (a 503 too); anything else as itself."""
     why = f"its request was not published, so nothing runs it; ask again: {str(exc)[:300] or type(exc).__name__}"
     log.error("sync.request_unpublished", connection_id=sync.connection_id, sync_id=sync.id, error=why)
     update_sync(rt, sync.id, if_queued=True, status="failed", finished_at=datetime.now(UTC), errors=[why])
-    if isinstance(exc, BackendUnavailable | InvalidInput):
+    if isinstance(exc, BackendUnavailable):
         raise BackendUnavailable(str(exc), cause=f"the event broker did not take the request of sync {sync.id}, "
                                                  "which is recorded failed",
                                  retry_after=getattr(exc, "retry_after", 5)) from exc
