@@ -3,8 +3,8 @@
 Retries what Knative itself would retry (connection errors, 404, 409, 429, 5xx) with
 exponential backoff and jitter, honouring Retry-After; other 4xx fail at once with the broker's answer, as
 BackendUnavailable: the refused event is this process's own, so the refusal is ours or the broker's, never the
-caller's (an InvalidInput would tell an API client its request was bad). With Knative's sender identity on, the Broker takes an event
-only with a token for its audience: a projected service-account token, read afresh for every
+caller's (an InvalidInput would tell an API client its request was bad). With Knative's sender identity on, the
+Broker takes an event only with a token for its audience: a projected service-account token, read afresh for every
 publish since the kubelet replaces it before it expires. So a 401 is retried too (the next attempt reads the
 token the kubelet wrote meanwhile), and a 401 or 403 that stands is this deployment's fault, not the caller's:
 BackendUnavailable (503, which Knative retries and an API client may retry), not InvalidInput (400: a caller told
