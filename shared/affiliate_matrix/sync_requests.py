@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
                                           update_connection)
 from affiliate_matrix.documents import load_document, readable
-from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -44,23 +44,41 @@ def connection_class(connection: Connection) -> str:
     return "api" if issubclass(get_source(connection.source), ApiSource) else "directory"
 
 
-def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
+_SCHEDULED = uuid.UUID("5d0c2a4e-8f1b-4c3e-9a57-2b6f0e1d7c93")  # namespace of scheduled syncs' ids
+
+
+def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: datetime | None = None) -> Sync:
     """A sync record and its request event: scrape.requested for a directory, sync.requested for an API,
     so the Broker routes each to its function. An unhealthy connection's sync, unless `explicit` (a person asked
     for this one connection), is recorded as skipped, saying why, in its record and the connection's last_sync,
-    and nothing is requested: its provider is not called with credentials it refused."""
+    and nothing is requested: its provider is not called with credentials it refused.
+    With `tick` (a scheduled tick's time), the sync's id is derived from the connection and the tick and its record
+    written create-only: the tick delivered again finds that record and returns it, requesting it again only when
+    its publish had failed (failed, never started: see unpublished), so no connection is synced twice for a tick."""
     now = datetime.now(UTC)
-    sync = Sync(id=f"s_{uuid.uuid4().hex}", connection_id=connection.id, requested_at=now)
+    sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
+    sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
     skipped = None if explicit else skip_reason(connection)
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
+    try:
         rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                      if_none_match=True)
+    except ConflictError:  # only a derived id meets its own record: this tick delivered again
+        stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
+        if skipped is not None or stored.status != "failed" or stored.started_at is not None:
+            log.info("sync.already_requested", connection_id=connection.id, sync_id=sync.id, status=stored.status)
+            return stored
+        sync = stored.model_copy(update={"status": "queued", "requested_at": now, "finished_at": None, "errors": []})
+        try:
+            rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                         if_match=etag)
+        except ConflictError:  # another delivery of the tick requested it again meanwhile
+            return load_sync(rt, sync.id)
+    if skipped is not None:
         record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
         return sync
-    rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                 if_none_match=True)
     kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
     try:
         rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
@@ -74,12 +92,12 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False) -> Sync:
 def unpublished(rt, sync: Sync, exc: Exception) -> None:
     """The request of `sync`, its record written, could not be published: the record, which nothing will move on,
     says failed and why, unless the event was taken after all and its run has moved the record on. Raised
-    for the caller: the broker's failure (or its refusal of the event: no fault of the caller's) as a 503 naming it
-    and the failed record; a misconfigured bus as itself (a 503 too); anything else as itself."""
+    for the caller: the broker's failure or refusal as a 503 naming it and the failed record; a misconfigured bus
+    as itself (a 503 too); anything else as itself."""
     why = f"its request was not published, so nothing runs it; ask again: {str(exc)[:300] or type(exc).__name__}"
     log.error("sync.request_unpublished", connection_id=sync.connection_id, sync_id=sync.id, error=why)
     update_sync(rt, sync.id, if_queued=True, status="failed", finished_at=datetime.now(UTC), errors=[why])
-    if isinstance(exc, BackendUnavailable | InvalidInput):
+    if isinstance(exc, BackendUnavailable):
         raise BackendUnavailable(str(exc), cause=f"the event broker did not take the request of sync {sync.id}, "
                                                  "which is recorded failed",
                                  retry_after=getattr(exc, "retry_after", 5)) from exc
@@ -87,7 +105,8 @@ def unpublished(rt, sync: Sync, exc: Exception) -> None:
 
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
     """Request every enabled connection of a class whose own schedule had a tick in the last period (an unhealthy
-    one's sync is recorded as skipped: see request_sync)."""
+    one's sync is recorded as skipped: see request_sync), once per `tick` (the ping's event time) however often
+    it is delivered."""
     from cronsim import CronSim, CronSimError
 
     from affiliate_matrix.sources import UnknownSource
@@ -111,7 +130,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
                         error=str(exc))
             continue
         if due:
-            requested.append(request_sync(rt, connection))
+            requested.append(request_sync(rt, connection, tick=tick))
     return requested
 
 

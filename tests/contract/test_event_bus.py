@@ -3,7 +3,7 @@
 import pytest
 
 from affiliate_matrix.config import Settings
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.events.http import HttpBus
 from affiliate_matrix.runtime import open_event_bus
@@ -108,11 +108,15 @@ def test_http_gives_up_as_backend_unavailable():
         receiver.close()
 
 
-def test_http_does_not_retry_a_client_error():
+def test_http_does_not_retry_a_client_error_and_answers_it_as_the_brokers_not_the_callers():
+    """A broker refusing an event (a 4xx) was an InvalidInput: a caller publishing in an API request answered 400, as
+    if ITS request were wrong, and an event handler's incoming event was parked. The event is this process's own:
+    now it is BackendUnavailable (a 503) naming the broker's answer."""
     receiver = Receiver(statuses=[400])
     try:
-        with pytest.raises(InvalidInput, match="HTTP 400"):
+        with pytest.raises(BackendUnavailable, match="HTTP 400") as refused:
             http_bus(receiver).publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert refused.value.cause == "the event broker refused an event: HTTP 400"
         assert len(receiver.requests) == 1
     finally:
         receiver.close()

@@ -267,7 +267,7 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
         assert passed["ok"] is True, passed
         assert (load_connection(rt.store, "cj")[0].healthy, load_connection(rt.store, "cj")[0].health_reason) == \
             (True, None)
-        (again,) = request_due(rt, "api", tick, 15)
+        (again,) = request_due(rt, "api", tick.replace(day=23), 15)  # its next tick (one tick requests once)
         assert again.status == "queued" and [e.data["connection_id"] for e in requested] == ["cj"]
 
 

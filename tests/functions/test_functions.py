@@ -231,6 +231,52 @@ def test_a_class_tick_requests_the_connections_whose_schedule_is_due(data_dir):
     assert [(e.type, e.data["connection_id"]) for e in seen] == [(SCRAPE_REQUESTED, "ap"), (SYNC_REQUESTED, "aw")]
 
 
+def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_connection_once(data_dir):
+    """One connection's publish failing failed the whole tick (a 503), and its redelivery requested again the
+    connections it had already requested: a second record and a second event each, so a second sync (twice the
+    provider calls, twice the quota). Now a scheduled sync's id is derived from the connection and the tick's time,
+    written create-only: a delivery again finds it and publishes again only the one whose publish had failed."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import Sync, request_due, update_sync
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    seen = []
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: seen.append(event.data["connection_id"]))
+    for cid in ("a1", "a2", "a3"):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
+    publish, refusals = rt.bus.publish, ["a2"]
+
+    def broker_refusing_a2_once(event):
+        if event.data["connection_id"] in refusals:
+            refusals.remove(event.data["connection_id"])
+            raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
+        publish(event)
+
+    rt.bus.publish = broker_refusing_a2_once
+    tick = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    with pytest.raises(BackendUnavailable) as failed:
+        request_due(rt, "directory", tick, 15)
+    assert failed.value.cause.startswith("the event broker did not take the request of sync s_")
+    assert seen == ["a1"]
+    for _ in range(2):  # Knative delivers the tick again, and once more
+        assert [s.connection_id for s in request_due(rt, "directory", tick, 15)] == ["a1", "a2", "a3"]
+    assert sorted(seen) == ["a1", "a2", "a3"]
+    records = [Sync.model_validate_json(rt.store.get(key).data) for key in rt.store.list("syncs/")]
+    assert sorted((r.connection_id, r.status, r.errors) for r in records) == [
+        ("a1", "queued", []), ("a2", "queued", []), ("a3", "queued", [])]
+    a1 = next(r.id for r in records if r.connection_id == "a1")
+    update_sync(rt, a1, status="running", started_at=tick)
+    update_sync(rt, a1, status="failed", finished_at=tick, errors=["provider down"])  # a run that failed: not again
+    assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["failed", "queued", "queued"]
+    assert sorted(seen) == ["a1", "a2", "a3"]
+    later = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # the next day's tick is a sync of its own
+    assert [s.connection_id for s in request_due(rt, "directory", later, 15)] == ["a1", "a2", "a3"]
+    assert len(seen) == 6 and len(list(rt.store.list("syncs/"))) == 6
+
+
 def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):
     """A connection whose key was revoked, or whose credentials a provider refused, is not synced by the schedule:
     its sync is recorded as skipped, saying why and what to do. A refusal does not overwrite a revocation's mark,
@@ -251,6 +297,8 @@ def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_no
     assert load_connection(rt.store, "aw")[0].health_reason == revoked
     (skipped,) = request_due(rt, "api", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
     assert skipped.status == "skipped" and seen == []
+    (again,) = request_due(rt, "api", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)  # the tick delivered again
+    assert again == skipped and len(list(rt.store.list("syncs/"))) == 1
     assert skipped.errors == [f"skipped: {revoked}; re-test it or re-add its key"]
     assert load_connection(rt.store, "aw")[0].last_sync.status == "skipped"
 

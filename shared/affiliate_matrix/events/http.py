@@ -1,9 +1,10 @@
 """Structured CloudEvents over HTTP to a Knative Broker's ingress.
 
 Retries what Knative itself would retry (connection errors, 404, 409, 429, 5xx) with
-exponential backoff and jitter, honouring Retry-After; other 4xx are the sender's fault and
-fail at once with the broker's answer. With Knative's sender identity on, the Broker takes an event
-only with a token for its audience: a projected service-account token, read afresh for every
+exponential backoff and jitter, honouring Retry-After; other 4xx fail at once with the broker's answer, as
+BackendUnavailable: the refused event is this process's own, so the refusal is ours or the broker's, never the
+caller's (an InvalidInput would tell an API client its request was bad). With Knative's sender identity on, the
+Broker takes an event only with a token for its audience: a projected service-account token, read afresh for every
 publish since the kubelet replaces it before it expires. So a 401 is retried too (the next attempt reads the
 token the kubelet wrote meanwhile), and a 401 or 403 that stands is this deployment's fault, not the caller's:
 BackendUnavailable (503, which Knative retries and an API client may retry), not InvalidInput (400: a caller told
@@ -17,7 +18,7 @@ import httpx
 from cloudevents.conversion import to_structured
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, ConfigError
 from affiliate_matrix.events import Event, EventBus
 
 RETRIABLE = {401, 404, 409, 429, 500, 502, 503, 504}
@@ -93,5 +94,6 @@ class HttpBus(EventBus):
             raise BackendUnavailable(f"broker refused this function's identity for event {event.id} ({event.type}): "
                                      f"HTTP {response.status_code} {response.text[:200]}")
         if response.status_code >= 400:
-            raise InvalidInput(f"broker refused event {event.id} ({event.type}): HTTP {response.status_code} "
-                               f"{response.text[:200]}")
+            raise BackendUnavailable(f"broker refused event {event.id} ({event.type}): HTTP {response.status_code} "
+                                     f"{response.text[:200]}",
+                                     cause=f"the event broker refused an event: HTTP {response.status_code}")
