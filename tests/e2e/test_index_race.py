@@ -57,6 +57,30 @@ def _held_after_its_read(rt, read_done: threading.Event, go_on: threading.Event)
             setattr(index, method, holding(getattr(index, method)))
 
 
+def _interleaved(held_rt, held, meanwhile):
+    """`held` (a run on `held_rt`, in a thread) up to just after its read of the programs, then `meanwhile` whole on
+    this thread, then the rest of `held`: what each returned."""
+    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
+    _held_after_its_read(held_rt, read_done, go_on)
+
+    def run():
+        try:
+            outcome["held"] = held()
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome["held"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert read_done.wait(60), "the held run did not read"
+        done = meanwhile()
+    finally:
+        go_on.set()
+        thread.join(60)
+    assert not isinstance(outcome["held"], BaseException), outcome["held"]
+    return outcome["held"], done
+
+
 def _claimants(rt) -> set:
     (hit,) = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
     return {claimant(c) for c in from_document(hit.doc).provenance["name"]}
@@ -67,32 +91,16 @@ def test_two_index_runs_at_once_keep_both_runs_claims_on_a_program(settings):
     first = _batch(run_a, "c0", "$100 per sale")
     index_batch(run_a, first)  # the program both runs touch, indexed before
     batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(run_a, read_done, go_on)
-
-    def index_a():
-        try:
-            outcome["a"] = index_batch(run_a, batch_a)
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["a"] = exc
-
-    thread = threading.Thread(target=index_a)
-    thread.start()
-    try:
-        assert read_done.wait(60), "run A did not read"
-        report_b = index_batch(run_b, batch_b)  # the whole of run B, while A holds what it read
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["a"], BaseException), outcome["a"]
-    assert report_b.errors == [] and outcome["a"].errors == []
+    # the whole of run B, while A holds what it read
+    report_a, report_b = _interleaved(run_a, lambda: index_batch(run_a, batch_a), lambda: index_batch(run_b, batch_b))
+    assert report_b.errors == [] and report_a.errors == []
     assert _claimants(run_a) == {("test", "c0"), ("test", "c1"), ("test", "c2")}
     # the feed shows each run's change, and the program is as the feed's last change left it
     feed = run_a.index.search("deltas", SearchQuery(size=100)).hits
     assert {h.doc["program_id"] for h in feed} == {h.id for h in run_a.index.search(
         PROGRAMS_INDEX.name, SearchQuery(size=10)).hits}
     assert {d.id for d in report_b.deltas} <= {h.id for h in feed}
-    assert {d.id for d in outcome["a"].deltas} <= {h.id for h in feed}
+    assert {d.id for d in report_a.deltas} <= {h.id for h in feed}
 
 
 def test_a_program_changed_at_every_round_fails_the_run_for_redelivery_with_nothing_half_written(settings):
@@ -135,24 +143,11 @@ def test_a_withdrawal_beside_an_index_run_keeps_the_runs_claims(settings):
     for connection_id in ("c1", "c2"):
         index_batch(run, _batch(run, connection_id, "$100 per sale"))
     newer = _batch(run, "c2", "$300 per sale", later=timedelta(hours=1))
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(withdrawing, read_done, go_on)
-
-    def withdraw():
-        try:
-            outcome["withdrawn"] = withdraw_connection(withdrawing, "c1", "test", newer_at(run))
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["withdrawn"] = exc
-
-    thread = threading.Thread(target=withdraw)
-    thread.start()
-    try:
-        assert read_done.wait(60), "the withdrawal did not read"
-        assert index_batch(run, newer).errors == []  # c2's run, while the withdrawal holds what it read
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["withdrawn"], BaseException), outcome["withdrawn"]
+    at = newer_at(run)
+    # c2's run, while the withdrawal holds what it read
+    withdrawn, meanwhile = _interleaved(withdrawing, lambda: withdraw_connection(withdrawing, "c1", "test", at),
+                                        lambda: index_batch(run, newer))
+    assert meanwhile.errors == []
     assert _claimants(run) == {("test", "c2")}
     (hit,) = run.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
     assert hit.doc["program"]["commission_text"] == "$300 per sale"
@@ -169,26 +164,10 @@ def test_a_run_that_finds_the_program_created_meanwhile_reports_it_updated(setti
     it, and says so (its report counted from its first read, where the program was absent, said created)."""
     run_a, run_b = (Runtime("test", settings) for _ in range(2))
     batch_a, batch_b = _batch(run_a, "c1", "$150 per sale"), _batch(run_b, "c2", "$200 per sale")
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(run_a, read_done, go_on)
-
-    def index_a():
-        try:
-            outcome["a"] = index_batch(run_a, batch_a)
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["a"] = exc
-
-    thread = threading.Thread(target=index_a)
-    thread.start()
-    try:
-        assert read_done.wait(60), "run A did not read"
-        report_b = index_batch(run_b, batch_b)  # creates the program A read absent
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["a"], BaseException), outcome["a"]
+    # run B creates the program A read absent
+    report_a, report_b = _interleaved(run_a, lambda: index_batch(run_a, batch_a), lambda: index_batch(run_b, batch_b))
     assert (report_b.created, report_b.updated) == (1, 0)
-    assert (outcome["a"].created, outcome["a"].updated, outcome["a"].unchanged) == (0, 1, 0)
+    assert (report_a.created, report_a.updated, report_a.unchanged) == (0, 1, 0)
     assert _claimants(run_a) == {("test", "c1"), ("test", "c2")}
 
 
@@ -210,25 +189,8 @@ def test_a_re_merge_keeps_the_unreached_offers_of_the_program_as_read_again(sett
     index_batch(run_a, _offers_batch(run_a, ["k1", "k2"], timedelta(0)))
     batch_a = _offers_batch(run_a, ["k1"], timedelta(hours=2))
     batch_b = _offers_batch(run_b, ["k1", "k3"], timedelta(hours=1))
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(run_a, read_done, go_on)
-
-    def index_a():
-        try:
-            outcome["a"] = index_batch(run_a, batch_a)
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["a"] = exc
-
-    thread = threading.Thread(target=index_a)
-    thread.start()
-    try:
-        assert read_done.wait(60), "run A did not read"
-        assert index_batch(run_b, batch_b).errors == []
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["a"], BaseException), outcome["a"]
-    assert outcome["a"].errors == []
+    report_a, report_b = _interleaved(run_a, lambda: index_batch(run_a, batch_a), lambda: index_batch(run_b, batch_b))
+    assert report_a.errors == [] and report_b.errors == []
     (hit,) = run_a.index.search(PROGRAMS_INDEX.name, SearchQuery(size=10)).hits
     assert [record.record_key for record in from_document(hit.doc).records] == ["k1", "k2", "k3"]
 
@@ -243,23 +205,9 @@ def test_an_import_beside_an_index_run_is_kept_and_the_run_merges_onto_it(settin
     index_batch(run, _batch(run, "c0", "$100 per sale"))
     imported = make_program("Semrush", "https://semrush.com/", commission_text="$999 per sale")
     (tmp_path / "programs.jsonl").write_text(imported.model_dump_json() + "\n")
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(run, read_done, go_on)
-
-    def index_run():
-        try:
-            outcome["run"] = index_batch(run, _batch(run, "c1", "$150 per sale"))
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["run"] = exc
-
-    thread = threading.Thread(target=index_run)
-    thread.start()
-    try:
-        assert read_done.wait(60), "the run did not read"
-        assert import_programs(Runtime("test", settings), tmp_path / "programs.jsonl", "jsonl").written == 1
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["run"], BaseException), outcome["run"]
-    assert outcome["run"].errors == []
+    batch, importer = _batch(run, "c1", "$150 per sale"), Runtime("test", settings)
+    report, imports = _interleaved(run, lambda: index_batch(run, batch),
+                                   lambda: import_programs(importer, tmp_path / "programs.jsonl", "jsonl"))
+    assert imports.written == 1
+    assert report.errors == []
     assert _claimants(run) == {("test", "c"), ("test", "c1")}  # the import's program (c0 gone with it), the run's
