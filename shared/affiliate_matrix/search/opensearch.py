@@ -380,13 +380,7 @@ class OpenSearchIndex(SearchIndex):
             return None
 
     def get_many(self, name, doc_ids):
-        self._spec(name)
-        ids, found = list(dict.fromkeys(doc_ids)), {}
-        for start in range(0, len(ids), MAX_PAGE):
-            with _answering(f"get from {name}"):
-                answer = self.client.mget(index=self._alias(name), body={"ids": ids[start:start + MAX_PAGE]})
-            found |= {doc["_id"]: doc["_source"] for doc in answer["docs"] if doc.get("found")}
-        return found
+        return {doc_id: versioned.doc for doc_id, versioned in self.get_versioned(name, doc_ids).items()}
 
     def get_versioned(self, name, doc_ids):
         self._spec(name)
