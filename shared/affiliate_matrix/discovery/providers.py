@@ -122,16 +122,22 @@ class GoogleProgrammableSearch(Provider):
 
     name, cost_per_query, rate_limit_per_s, page_size = "google", 0.005, 1.5, 10
 
+    @staticmethod
+    def _daily_limit(status: int, body: dict | None) -> bool:
+        return status == 429 and "per day" in str(error_of(body).get("message", ""))
+
     def quota_spent(self, response: Response) -> bool:
         """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
-        return response.status == 429 and "per day" in str(error_of(json_object(response.body)).get("message", ""))
+        return self._daily_limit(response.status, json_object(response.body))
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
             "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
             "lr": f"lang_{dork.language}", "num": self.page_size})
         error = error_of(body)
-        if status == 429 or error.get("status") == "RESOURCE_EXHAUSTED":
+        # Only the daily limit spends the day: a per-minute one still hit after the retries (another run sharing the
+        # project's quota) ends this run's use of Google, as any failure does, and the next run asks again.
+        if self._daily_limit(status, body):
             raise QuotaExhausted(str(error.get("message", "quota exhausted")))
         if status != 200:
             raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())

@@ -1,0 +1,39 @@
+"""The search providers read the answers their documentation says they give, recorded in discovery/recorded/ (its
+README names the page each follows) and served over real HTTP on loopback by the recorded-sources server."""
+
+from pathlib import Path
+
+import pytest
+
+import affiliate_matrix.discovery as discovery_package
+from affiliate_matrix.demo import recorded_sites
+from affiliate_matrix.discovery.dorks import Dork
+from affiliate_matrix.discovery.providers import GoogleProgrammableSearch, ProviderError, SearxngSearch
+from affiliate_matrix.polite import HostLimits
+from tests.support.clock import FakeTime
+
+RECORDED = Path(discovery_package.__file__).parent / "recorded"
+
+
+@pytest.fixture(scope="module")
+def urls():
+    directories = {name: RECORDED / name for name in ("google", "searxng")}
+    with recorded_sites(*directories, directories=directories) as served:
+        yield served
+
+
+def search(kind, url: str, dork: Dork, credentials: dict | None = None):
+    provider = kind(url, credentials or {}, "AffiliateMatrixBot/test", **FakeTime().options(HostLimits()))
+    try:
+        return provider.search(dork)
+    finally:
+        provider.close()
+
+
+def test_googles_per_minute_limit_is_not_taken_for_its_daily_quota(urls):
+    """A 429 naming 'Queries per minute' (another run on the project's quota), still there after the retries, was read
+    as the daily quota: Google was marked spent for the rest of the day, its remaining queries never sent."""
+    with pytest.raises(ProviderError, match="google: HTTP 429 RESOURCE_EXHAUSTED"):
+        search(GoogleProgrammableSearch, urls["google"], Dork('"affiliate program" garden', "garden", "en"),
+               {"api_key": "test-google-key", "cx": "test-cx"})
+
