@@ -37,3 +37,15 @@ def test_googles_per_minute_limit_is_not_taken_for_its_daily_quota(urls):
         search(GoogleProgrammableSearch, urls["google"], Dork('"affiliate program" garden', "garden", "en"),
                {"api_key": "test-google-key", "cx": "test-cx"})
 
+
+def test_a_searxng_page_empty_because_its_engines_failed_is_an_error_naming_them(urls):
+    """Every engine failing (a CAPTCHA, a timeout, suspended) answers 200 with no results and the engines listed in
+    unresponsive_engines: read as an empty page, the query counted as answered and never went to the next provider."""
+    with pytest.raises(ProviderError) as raised:
+        search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" garden', "garden", "en"))
+    assert str(raised.value) == ("searxng: no results, and its engines did not answer: google (CAPTCHA), "
+                                 "duckduckgo (timeout), brave (Suspended: too many requests)")
+
+
+def test_an_empty_searxng_page_with_every_engine_answering_is_no_results(urls):
+    assert search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" nothing', "nothing", "en")) == []

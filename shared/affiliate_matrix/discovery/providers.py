@@ -189,7 +189,15 @@ class SearxngSearch(Provider):
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
         if status != 200:
             raise ProviderError(f"searxng: HTTP {status}")
-        return self.results(body.get("results", []), dork, "url", "content")
+        found = self.results(body.get("results", []), dork, "url", "content")
+        failed = body.get("unresponsive_engines")
+        if not found and failed and isinstance(failed, list):
+            # No result because its engines failed (a CAPTCHA, a timeout, suspended for too many requests), not because
+            # the web has none: read as an empty page, the query was never handed to the next provider.
+            raise ProviderError("searxng: no results, and its engines did not answer: " + ", ".join(
+                f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2 else str(entry)[:100]
+                for entry in failed[:10]))
+        return found
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
