@@ -110,6 +110,17 @@ def test_a_webhook_still_failing_is_backend_unavailable_and_no_message_or_log_sh
     assert "s3cr3t" not in str(raised.value) + repr(logs)
 
 
+def test_a_webhook_asking_to_wait_longer_than_we_wait_is_left_to_the_bus_not_recorded_as_failed(server):
+    """Slack answers a rate-limited webhook 429 with Retry-After (api.slack.com/docs/rate-limits). One asking for more
+    than the 30 s we wait raised a plain FetchError, taken for a URL we can never post to: the activation was recorded
+    as failed and the message never sent."""
+    server.answers = [(429, {"Retry-After": "120"}, b"")]
+    time = FakeTime()
+    with pytest.raises(BackendUnavailable, match="HTTP 429"):
+        post(server, time, HostLimits())
+    assert len(server.requests) == 1 and 120.0 not in time.sleeps
+
+
 def test_webhook_posts_share_per_host_turns_with_every_other_client(server):
     hosts, time = HostLimits(), FakeTime()
     PoliteClient("fetch", allow_loopback=lambda h, p: True, rate_limit_per_s=0.5, **time.options(hosts)) \
