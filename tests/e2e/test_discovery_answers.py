@@ -49,3 +49,11 @@ def test_a_searxng_page_empty_because_its_engines_failed_is_an_error_naming_them
 
 def test_an_empty_searxng_page_with_every_engine_answering_is_no_results(urls):
     assert search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" nothing', "nothing", "en")) == []
+
+
+def test_searxngs_limiter_refusing_the_json_api_is_an_error_saying_so(urls):
+    """An instance with its limiter on (many docker setups turn it on) answers the JSON API 429 "Too Many Requests"
+    past 4 queries an hour from one address (its botdetection's API_MAX): the error said only "HTTP 429", which reads as an engine
+    throttling, not the instance's own setting to change."""
+    with pytest.raises(ProviderError, match=r"HTTP 429 \(is its limiter on\? turn server.limiter off"):
+        search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" limited', "limited", "en"))

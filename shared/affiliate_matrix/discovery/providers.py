@@ -187,6 +187,9 @@ class SearxngSearch(Provider):
         status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
         if status == 403:
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
+        if status == 429:  # only its limiter answers 429, and it lets an address ask the JSON API 4 times an hour
+            raise ProviderError("searxng: HTTP 429 (is its limiter on? turn server.limiter off in settings.yml, or "
+                                "list this address in botdetection.ip_lists.pass_ip in limiter.toml)")
         if status != 200:
             raise ProviderError(f"searxng: HTTP {status}")
         found = self.results(body.get("results", []), dork, "url", "content")
