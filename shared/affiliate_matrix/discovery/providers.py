@@ -141,7 +141,10 @@ class GoogleProgrammableSearch(Provider):
             raise QuotaExhausted(str(error.get("message", "quota exhausted")))
         if status != 200:
             raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())
-        return self.results(body.get("items", []), dork, "link", "snippet")
+        items = body.get("items", [])
+        if isinstance(items, list):  # a file (a PDF of terms, a spreadsheet: Google names its `mime`) is no page
+            items = [item for item in items if not isinstance(item, dict) or item.get("mime") in (None, "text/html")]
+        return self.results(items, dork, "link", "snippet")
 
 
 class BraveSearch(Provider):
