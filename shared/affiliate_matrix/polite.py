@@ -60,7 +60,8 @@ class CredentialsRefused(FetchError):
 
 
 class GaveUp(FetchError):
-    """Still a retry status after the last attempt; the last response is kept for whoever wants it."""
+    """Still a retry status after the last attempt, or one asking to wait longer than we wait; the last response is
+    kept for whoever wants it."""
 
     def __init__(self, message: str, response: "Response"):
         super().__init__(message)
@@ -264,12 +265,13 @@ class PoliteClient:
                 raise
             if response.status in self.refused_statuses:
                 raise CredentialsRefused(f"{label}: HTTP {response.status}, the connection's credentials were refused")
+            answer = Response(response.url, response.status, response.headers, response.body, attempts)
             if response.status not in self.retry_statuses or self.settled(response):
-                return Response(response.url, response.status, response.headers, response.body, attempts)
+                return answer
             wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock)
-            if wait is not None and wait > self.max_retry_after:
-                raise FetchError(f"{label}: HTTP {response.status}, asked to wait {wait:.0f} s "
-                                 f"(more than the {self.max_retry_after:.0f} s we wait)")
+            if wait is not None and wait > self.max_retry_after:  # the answer is kept: a 429 is still a 429
+                raise GaveUp(f"{label}: HTTP {response.status}, asked to wait {wait:.0f} s "
+                             f"(more than the {self.max_retry_after:.0f} s we wait)", answer)
             raise _Again(FetchError(f"{label}: HTTP {response.status}"), wait, response)
 
         retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,

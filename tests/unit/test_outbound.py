@@ -110,6 +110,35 @@ def test_a_webhook_still_failing_is_backend_unavailable_and_no_message_or_log_sh
     assert "s3cr3t" not in str(raised.value) + repr(logs)
 
 
+def test_a_webhook_asking_to_wait_longer_than_we_wait_is_left_to_the_bus_not_recorded_as_failed(server):
+    """Slack answers a rate-limited webhook 429 with Retry-After (api.slack.com/docs/rate-limits). One asking for more
+    than the 30 s we wait raised a plain FetchError, taken for a URL we can never post to: the activation was recorded
+    as failed and the message never sent."""
+    server.answers = [(429, {"Retry-After": "120"}, b"")]
+    time = FakeTime()
+    with pytest.raises(BackendUnavailable, match="HTTP 429"):
+        post(server, time, HostLimits())
+    assert len(server.requests) == 1 and 120.0 not in time.sleeps
+
+
+@pytest.mark.parametrize("status, body, said", [
+    (404, b"no_service", "HTTP 404 (no_service)"),  # the webhook was removed or disabled
+    (400, b"invalid_payload", "HTTP 400 (invalid_payload)"),
+    (404, b"channel_not_found", "HTTP 404 (channel_not_found)"),
+    (410, b"channel_is_archived", "HTTP 410 (channel_is_archived)"),
+    (404, b"<html><body>Not Found</body></html>", "HTTP 404"),  # not Slack's word: not repeated
+    (403, b"see https://evil.example/x", "HTTP 403"),
+])
+def test_a_webhook_refused_says_slacks_reason_and_nothing_else_a_receiver_answers(server, status, body, said):
+    """Slack's incoming webhooks answer an error as one plain-text word (api.slack.com/changelog/2016-05-17-changes-to-
+    errors-for-incoming-webhooks): the outcome said only "HTTP 404", whether the webhook was removed (no_service) or
+    its channel deleted."""
+    server.answers = [(status, {"Content-Type": "text/plain"}, body)]
+    with pytest.raises(InvalidInput) as raised:
+        post(server, FakeTime(), HostLimits())
+    assert str(raised.value) == f"webhook answered {said}"
+
+
 def test_webhook_posts_share_per_host_turns_with_every_other_client(server):
     hosts, time = HostLimits(), FakeTime()
     PoliteClient("fetch", allow_loopback=lambda h, p: True, rate_limit_per_s=0.5, **time.options(hosts)) \

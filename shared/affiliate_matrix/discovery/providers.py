@@ -122,20 +122,29 @@ class GoogleProgrammableSearch(Provider):
 
     name, cost_per_query, rate_limit_per_s, page_size = "google", 0.005, 1.5, 10
 
+    @staticmethod
+    def _daily_limit(status: int, body: dict | None) -> bool:
+        return status == 429 and "per day" in str(error_of(body).get("message", ""))
+
     def quota_spent(self, response: Response) -> bool:
         """The daily limit (a 429 whose message names "per day"); a per-minute one is waited out."""
-        return response.status == 429 and "per day" in str(error_of(json_object(response.body)).get("message", ""))
+        return self._daily_limit(response.status, json_object(response.body))
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, _ = self.get_json("/customsearch/v1", {
             "key": self.credentials.get("api_key", ""), "cx": self.credentials.get("cx", ""), "q": dork.text,
             "lr": f"lang_{dork.language}", "num": self.page_size})
         error = error_of(body)
-        if status == 429 or error.get("status") == "RESOURCE_EXHAUSTED":
+        # Only the daily limit spends the day: a per-minute one still hit after the retries (another run sharing the
+        # project's quota) ends this run's use of Google, as any failure does, and the next run asks again.
+        if self._daily_limit(status, body):
             raise QuotaExhausted(str(error.get("message", "quota exhausted")))
         if status != 200:
             raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())
-        return self.results(body.get("items", []), dork, "link", "snippet")
+        items = body.get("items", [])
+        if isinstance(items, list):  # a file (a PDF of terms, a spreadsheet: Google names its `mime`) is no page
+            items = [item for item in items if not isinstance(item, dict) or item.get("mime") in (None, "text/html")]
+        return self.results(items, dork, "link", "snippet")
 
 
 class BraveSearch(Provider):
@@ -181,9 +190,20 @@ class SearxngSearch(Provider):
         status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
         if status == 403:
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
+        if status == 429:  # only its limiter answers 429, and it lets an address ask the JSON API 4 times an hour
+            raise ProviderError("searxng: HTTP 429 (is its limiter on? turn server.limiter off in settings.yml, or "
+                                "list this address in botdetection.ip_lists.pass_ip in limiter.toml)")
         if status != 200:
             raise ProviderError(f"searxng: HTTP {status}")
-        return self.results(body.get("results", []), dork, "url", "content")
+        found = self.results(body.get("results", []), dork, "url", "content")
+        failed = body.get("unresponsive_engines")
+        if not found and failed and isinstance(failed, list):
+            # No result because its engines failed (a CAPTCHA, a timeout, suspended for too many requests), not because
+            # the web has none: read as an empty page, the query was never handed to the next provider.
+            raise ProviderError("searxng: no results, and its engines did not answer: " + ", ".join(
+                f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2 else str(entry)[:100]
+                for entry in failed[:10]))
+        return found
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}

@@ -30,6 +30,7 @@ from affiliate_matrix.search import MAX_PAGE, SearchQuery
 log = get_logger()
 ACCEPT, REVIEW = 0.7, 0.35  # confidence to enter the index; to be worth a person's look
 TRACKING = ("utm_", "ref", "fbclid", "gclid", "msclkid")
+WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml", "")  # no Content-Type at all: read as the page it likely is
 _HTTP_URL = TypeAdapter(HttpUrl)
 
 
@@ -228,6 +229,11 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
         response = fetcher.get(candidate.url)
     except FetchError as exc:
         report.failures.append((candidate.url, str(exc)))
+        return None
+    if response.status == 200 and response.content_type.lower() not in WEB_PAGE_TYPES:
+        # A search result may be a file (a PDF of terms, a spreadsheet): read as a page it was rejected, and its site
+        # remembered as judged, never looked at again. A failure for its URL only: a later run may judge the site.
+        report.failures.append((candidate.url, f"not a web page ({response.content_type[:100]})"))
         return None
     raw_key = rt.store.put_content_addressed("raw/discovery", response.body, suffix=".html",
                                              content_type=response.content_type or "text/html")

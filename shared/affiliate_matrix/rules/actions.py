@@ -17,6 +17,7 @@ _FIELD = re.compile(r"\{(\w+)\}")
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
 _ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
+_SLACK_ERROR = re.compile(rb"[a-z][a-z_]{0,63}")  # an incoming webhook's error answer, as Slack documents them
 
 
 def execute(rt, event: Event) -> None:
@@ -73,19 +74,24 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
                           rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
                           attempts=3 if "Idempotency-Key" in headers else 1, redact=True, headers=headers, **pacing)
     try:
-        status = client.request("POST", url, json=message).status
-    except GaveUp as exc:
-        status = exc.response.status
+        answer = client.request("POST", url, json=message)
+    except GaveUp as exc:  # still 429 or 5xx, or asked to wait longer than we wait: the bus redelivers it
+        answer = exc.response
     except FetchError as exc:
         if getattr(exc, "retriable", False):  # unreachable, timed out: the bus redelivers later
             raise BackendUnavailable(f"webhook unreachable: {exc}") from None
         raise InvalidInput(f"webhook not posted: {exc}") from None  # a non-public address, a malformed URL
     finally:
         client.close()
+    status = answer.status
+    # Slack says why in a word (no_service: the webhook was removed; channel_not_found, invalid_payload, ...); only
+    # such a word is repeated, never whatever else a receiver answers.
+    word = answer.body.strip()
+    why = f" ({word.decode()})" if _SLACK_ERROR.fullmatch(word) else ""
     if status == 429 or status >= 500:
-        raise BackendUnavailable(f"webhook answered HTTP {status}")
+        raise BackendUnavailable(f"webhook answered HTTP {status}{why}")
     if status >= 300:
-        raise InvalidInput(f"webhook answered HTTP {status}")
+        raise InvalidInput(f"webhook answered HTTP {status}{why}")
     return f"posted ({status})"
 
 
