@@ -20,6 +20,7 @@ from affiliate_matrix.fetch import MAX_VALIDATORS, Fetcher, FetchError, Response
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import WaitsSpent
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
 
@@ -93,23 +94,31 @@ def record_parse_failures(store: ObjectStore, url: str, raw_key: str, reasons: l
     store.put(error_key(raw_key), json.dumps(document).encode(), content_type="application/json")
 
 
-# Of the function's time limit, the share a crawl leaves for what is not spaced page requests: robots.txt, retries
-# and redirects, the last answers, parsing, storing the batch
+# Of the function's time limit, the share a crawl leaves for what is not a wait it asked for (polite.WaitBudget): the
+# requests themselves, the pacing's 2% margin, parsing, storing the batch
 BUDGET_MARGIN = 0.1
 
 
+def time_budget(time_limit_s: float) -> float:
+    """The seconds of waits a run may ask its fetcher for (polite.WaitBudget: each request's spacing, each retry's
+    wait): the function's time limit less BUDGET_MARGIN. A crawl killed at the time limit stores nothing, so it stops
+    asking when the next wait would pass this."""
+    return time_limit_s * (1 - BUDGET_MARGIN)
+
+
 def page_budget(spacing_s: float, time_limit_s: float) -> int:
-    """How many pages a run asks a host for: as many as its spacing between requests (rate limit or Crawl-delay)
-    fits in the function's time limit less BUDGET_MARGIN (Crawl-delay: 60 in 900 s: 13), and at least one. A crawl
-    killed at the time limit stores nothing, so it stops at its budget instead."""
-    return max(1, math.floor(time_limit_s * (1 - BUDGET_MARGIN) / spacing_s))
+    """How many pages a run asks a host for when none is retried: as many as its spacing between requests (rate
+    limit or Crawl-delay) fits in time_budget (Crawl-delay: 60 in 900 s: 13), and at least one (verify's budget)."""
+    return max(1, math.floor(time_budget(time_limit_s) / spacing_s))
 
 
 @dataclass
 class BudgetSpent:
-    """The crawl stopped at its page budget with `left` pages still queued: the next run asks for those first."""
-    budget: int
+    """The crawl stopped after asking for `pages` with `left` still queued: the next run asks for those first. It
+    stopped because the next wait would have passed its time budget (`out_of_time`), or at its page limit."""
+    pages: int
     left: int
+    out_of_time: bool
 
 
 # The most URLs a crawl holds queued, the bound on what a hostile or broken site can make it hold (a 5 MB page holds
@@ -120,13 +129,12 @@ MAX_QUEUED = MAX_VALIDATORS
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
-          max_pages: int = 500, *, budget: int | None = None,
-          run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
+          max_pages: int = 500, *, run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
-    rate limit) and parses each page on this thread as it arrives. Asks for at most `budget` pages (max_pages
-    when none or fewer), and says so last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all).
-    `run` (the run's start, as data) marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
-    budget = max_pages if budget is None else min(budget, max_pages)
+    rate limit) and parses each page on this thread as it arrives. Asks for at most max_pages pages, and none once
+    the fetcher's WaitBudget refuses a wait (WaitsSpent: that page was not answered, and stays queued), and says so
+    last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
+    marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
     starts = list(source.start_requests())
     # The order pages are asked for: the start pages first, since they find the rest, then the listing pages they lead
     # to (requests for a start page's callback), then the detail pages. Within each kind, the pages no run has asked
@@ -151,18 +159,23 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
 
     for request in starts:
         enqueue(request)
-    asked = 0
+    asked, out_of_time = 0, False
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while pending or (queue and asked < budget):
-            while queue and asked < budget and len(pending) < connection.concurrency:
-                request = heapq.heappop(queue)[-1]
-                pending[pool.submit(_fetch, fetcher, request.url)] = request
+        while pending or (queue and asked < max_pages and not out_of_time):
+            while queue and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
+                entry = heapq.heappop(queue)
+                pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                request = pending.pop(future)
+                entry = pending.pop(future)
+                request = entry[-1]
                 fetched_at, outcome = future.result()
+                if isinstance(outcome, WaitsSpent):  # not answered: queued again, unmarked, for the next run
+                    heapq.heappush(queue, entry)
+                    asked, out_of_time = asked - 1, True
+                    continue
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
@@ -174,7 +187,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
     if queue:
-        yield BudgetSpent(budget, len(queue))
+        yield BudgetSpent(asked, len(queue), out_of_time)
 
 
 def _suffix(content_type: str) -> str:

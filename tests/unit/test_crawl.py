@@ -5,9 +5,10 @@ import tracemalloc
 import pytest
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
+from affiliate_matrix.crawl import (MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget,
+                                   time_budget)
 from affiliate_matrix.fetch import Fetcher
-from affiliate_matrix.polite import HostLimits
+from affiliate_matrix.polite import HostLimits, WaitBudget
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
@@ -46,7 +47,7 @@ def test_links_past_the_queue_limit_are_not_held(tmp_path):
     finally:
         server.close()
     fetched = 1 + sum(isinstance(outcome, Fetched) for outcome in rest)
-    assert rest[-1] == BudgetSpent(10, MAX_QUEUED - 10)
+    assert rest[-1] == BudgetSpent(10, MAX_QUEUED - 10, out_of_time=False)  # its page limit
     assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the limit, in order
     assert sorted(server.hits) == sorted(["/robots.txt", *(f"/page/{n}" for n in range(10))])
     assert peak < 12 * 1024 * 1024, f"{peak} bytes held for a 10-page crawl"
@@ -179,13 +180,12 @@ class Catalogue(Source):
 
 def crawl_catalogue(server, store, validators: dict, time: FakeTime, hosts: HostLimits, run: str,
                     catalogue: type[Catalogue] = Catalogue, max_pages: int = 500) -> list:
-    """One run as the scrape function makes it: its budget from the host's spacing and a 900 s limit. One fetch at a
+    """One run as the scrape function makes it: the waits it may ask for are a 900 s limit's. One fetch at a
     time: on the fake clock, a fetch in flight while another waits its minute would be past its 60 s deadline."""
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50, concurrency=1,
-                      validators=validators, **time.options(hosts))
-    budget = page_budget(fetcher.spacing(server.url), 900)
+                      validators=validators, wait_budget=WaitBudget(time_budget(900)), **time.options(hosts))
     connection = Connection(id="catalogue", source="catalogue", concurrency=1)
-    outcomes = list(crawl(catalogue(server.url), connection, fetcher, store, max_pages, budget=budget, run=run))
+    outcomes = list(crawl(catalogue(server.url), connection, fetcher, store, max_pages, run=run))
     fetcher.close()
     return outcomes
 
@@ -217,7 +217,7 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
         server.close()
     details = [[int(o.url.rsplit("/", 1)[1]) for o in run if isinstance(o, Fetched) and "/page/" in o.url]
                for run in (first, second)]
-    assert first[-1] == BudgetSpent(13, 8) and second[-1] == BudgetSpent(13, 8)
+    assert first[-1] == BudgetSpent(13, 8, out_of_time=True) and second[-1] == BudgetSpent(13, 8, out_of_time=True)
     assert not any(isinstance(outcome, Failure) for outcome in first + second)
     assert sorted(details[0]) == list(range(12))
     assert sorted(details[1][:8]) == list(range(12, 20)) and sorted(details[1][8:]) == list(range(4))
