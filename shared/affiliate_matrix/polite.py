@@ -54,6 +54,9 @@ WEB_ENCODINGS = frozenset({
     "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-2", "iso8859-3", "iso8859-4",
     "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "shift_jis",
     "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+# A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
+# a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
 
 
@@ -83,6 +86,9 @@ class Response:
 
     @property
     def charset(self) -> str:
+        for bom, codec in _BOMS:
+            if self.body.startswith(bom):
+                return codec
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
                 return part.split("=", 1)[1].strip().strip('"')
