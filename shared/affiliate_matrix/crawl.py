@@ -7,6 +7,7 @@ import heapq
 import json
 import math
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -136,18 +137,31 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
     marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
     starts = list(source.start_requests())
-    # The order pages are asked for: the start pages first, since they find the rest, then the listing pages they lead
-    # to (requests for a start page's callback), then the detail pages. Within each kind, the pages no run has asked
-    # for first, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so
-    # that a run stopped at its budget is followed by one that reaches the pages it did not. A replay asks for the
-    # pages it has a kept copy of first, as found: the others have nothing to replay.
+    # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
+    # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
+    # run stopped at its budget is followed by one that reaches the pages it did not; among pages alike in that, the
+    # listing pages (requests for a start page's callback) before the detail pages, since they find more. A replay
+    # asks for the pages it has a kept copy of first, as found: the others have nothing to replay.
+    # A listing page an earlier run asked for is also read from its kept copy as soon as it is found, for its links,
+    # without asking the host: listing pages reached only by "next" links (page 2 from page 1, page 3 from page 2…)
+    # were otherwise asked again from the first every run, which then spent its budget on the same first pages and
+    # never reached the tail or its programs. The kept copy is the one the crawl parsed last time, so its links are
+    # those found then (a revalidation would cost a request and its spacing like a fetch); the page itself is still
+    # asked again in its turn, and what it links now is queued then. Its records are not taken from the copy: a
+    # program is seen only on a page asked this run.
     start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
-    queue: list[tuple[int, str, int, Request]] = []  # a heap: (kind, the order within it, as found, the request)
+    # a heap: (not a start page, the order asked for, kind, as found, the request)
+    queue: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
+    kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
 
-    def enqueue(request: Request) -> None:
-        if request.url not in queued and len(queued) < MAX_QUEUED:
+    def enqueue(first: Request) -> None:
+        found = deque([first])
+        while found:
+            request = found.popleft()
+            if request.url in queued or len(queued) >= MAX_QUEUED:
+                continue
             queued.add(request.url)
             kind = 0 if request.url in start_urls else 1 if request.callback in listing_callbacks else 2
             known = fetcher.validators.get(request.url) or {}
@@ -155,7 +169,9 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 order = "" if known.get("raw_key") or known.get("redirect") else "none kept"
             else:
                 order = known.get("fetched_in_run") or ""
-            heapq.heappush(queue, (kind, order, len(queued), request))
+            heapq.heappush(queue, (kind > 0, order, kind, len(queued), request))
+            if kind == 1 and kept is not None and order:
+                found.extend(links_kept(source, kept, request))
 
     for request in starts:
         enqueue(request)
@@ -188,6 +204,17 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     fetcher.mark_fetched(request.url, run)
     if queue:
         yield BudgetSpent(asked, len(queue), out_of_time)
+
+
+def links_kept(source, kept: StoredPages, request: Request) -> list[Request]:
+    """The pages a page's kept copy links, read with no request to its host; none when it has no copy the plugin
+    reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then)."""
+    try:
+        response = kept.get(request.url)
+        page = Page(response.url, 200, response.text, "")
+        return [item for item in source.run(request.callback, page) if isinstance(item, Request)]
+    except Exception:  # noqa: BLE001 - FetchError, a ParseError, a plugin's fault: no links from the copy
+        return []
 
 
 def _suffix(content_type: str) -> str:

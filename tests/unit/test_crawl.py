@@ -279,11 +279,42 @@ class Shelves(Catalogue):
 def test_listing_pages_beyond_a_runs_budget_are_reached_over_runs(tmp_path):
     """Listing pages were asked for in the order found, always before details: with more of them than a run's budget,
     the same first ones were fetched every run and the others (and their programs) never. They are ordered among
-    themselves as details are, never asked for first, then asked for longest ago; the start page always first."""
-    runs = catalogue_runs(Shelves, 3, 4, tmp_path)
-    assert [run[0] for run in runs] == ["/"] * 3
-    shelves = [[int(path.rsplit("-", 1)[1]) for path in run[1:]] for run in runs]
-    assert shelves == [[0, 1, 2], [3, 4, 5], [6, 7, 0]]
+    themselves as details are, never asked for first, then asked for longest ago; the start page always first. The
+    details a run has not asked for come before the listing pages it asked for before: their links are in the copies
+    kept (the shelves' details are found there, not asked of the host)."""
+    runs = catalogue_runs(Shelves, 4, 4, tmp_path)
+    assert [run[0] for run in runs] == ["/"] * 4
+    assert [run[1:] for run in runs] == [["/page/shelf-0", "/page/shelf-1", "/page/shelf-2"],
+                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-5"],
+                                         ["/page/shelf-6", "/page/shelf-7", "/page/0-0"],
+                                         ["/page/0-1", "/page/1-0", "/page/1-1"]]
+
+
+CHAIN = 12
+
+
+class Chain(Catalogue):
+    """A listing of CHAIN pages reached only by "next" links, page 1 to page 2 to page 3…, each listing one program."""
+
+    start_paths = ("/page/list-1",)
+
+    def parse(self, page):
+        number = int(page.url.rsplit("-", 1)[1])
+        yield page.follow(f"/page/{number}", "parse_detail")
+        if number < CHAIN:
+            yield page.follow(f"/page/list-{number + 1}")
+
+
+def test_a_next_page_chain_longer_than_a_runs_budget_is_read_whole_over_runs(tmp_path):
+    """Each run began at page 1 and asked for pages 2, 3… again to find the next: a chain longer than the budget was
+    cut at the same place every run, its tail and its programs never reached. A listing page an earlier run asked for
+    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1
+    and 3 more) reach the 12 pages and their 12 programs in ceil(23 / 3) = 8 runs, as few as can."""
+    runs = catalogue_runs(Chain, 8, 4, tmp_path)
+    assert all(run[0] == "/page/list-1" for run in runs)
+    rest = {f"/page/list-{n}" for n in range(2, CHAIN + 1)} | {f"/page/{n}" for n in range(1, CHAIN + 1)}
+    asked = [path for run in runs for path in run[1:]][:len(rest)]  # the last run has room for one asked before
+    assert set(asked) == rest, f"{sorted(rest - set(asked))} not reached; some pages asked twice"
 
 
 def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
