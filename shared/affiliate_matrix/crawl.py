@@ -7,6 +7,7 @@ import heapq
 import json
 import math
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from affiliate_matrix.fetch import MAX_VALIDATORS, Fetcher, FetchError, Response
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import WaitsSpent
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
 
@@ -93,23 +95,31 @@ def record_parse_failures(store: ObjectStore, url: str, raw_key: str, reasons: l
     store.put(error_key(raw_key), json.dumps(document).encode(), content_type="application/json")
 
 
-# Of the function's time limit, the share a crawl leaves for what is not spaced page requests: robots.txt, retries
-# and redirects, the last answers, parsing, storing the batch
+# Of the function's time limit, the share a crawl leaves for what is not a wait it asked for (polite.WaitBudget): the
+# requests themselves, the pacing's 2% margin, parsing, storing the batch
 BUDGET_MARGIN = 0.1
 
 
+def time_budget(time_limit_s: float) -> float:
+    """The seconds of waits a run may ask its fetcher for (polite.WaitBudget: each request's spacing, each retry's
+    wait): the function's time limit less BUDGET_MARGIN. A crawl killed at the time limit stores nothing, so it stops
+    asking when the next wait would pass this."""
+    return time_limit_s * (1 - BUDGET_MARGIN)
+
+
 def page_budget(spacing_s: float, time_limit_s: float) -> int:
-    """How many pages a run asks a host for: as many as its spacing between requests (rate limit or Crawl-delay)
-    fits in the function's time limit less BUDGET_MARGIN (Crawl-delay: 60 in 900 s: 13), and at least one. A crawl
-    killed at the time limit stores nothing, so it stops at its budget instead."""
-    return max(1, math.floor(time_limit_s * (1 - BUDGET_MARGIN) / spacing_s))
+    """How many pages a run asks a host for when none is retried: as many as its spacing between requests (rate
+    limit or Crawl-delay) fits in time_budget (Crawl-delay: 60 in 900 s: 13), and at least one (verify's budget)."""
+    return max(1, math.floor(time_budget(time_limit_s) / spacing_s))
 
 
 @dataclass
 class BudgetSpent:
-    """The crawl stopped at its page budget with `left` pages still queued: the next run asks for those first."""
-    budget: int
+    """The crawl stopped after asking for `pages` with `left` still queued: the next run asks for those first. It
+    stopped because the next wait would have passed its time budget (`out_of_time`), or at its page limit."""
+    pages: int
     left: int
+    out_of_time: bool
 
 
 # The most URLs a crawl holds queued, the bound on what a hostile or broken site can make it hold (a 5 MB page holds
@@ -120,26 +130,38 @@ MAX_QUEUED = MAX_VALIDATORS
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
-          max_pages: int = 500, *, budget: int | None = None,
-          run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
+          max_pages: int = 500, *, run: str | None = None) -> Iterator[RawRecord | Fetched | Failure | BudgetSpent]:
     """Keeps up to `connection.concurrency` fetches in flight (the fetcher spaces them by the host's
-    rate limit) and parses each page on this thread as it arrives. Asks for at most `budget` pages (max_pages
-    when none or fewer), and says so last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all).
-    `run` (the run's start, as data) marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
-    budget = max_pages if budget is None else min(budget, max_pages)
+    rate limit) and parses each page on this thread as it arrives. Asks for at most max_pages pages, and none once
+    the fetcher's WaitBudget refuses a wait (WaitsSpent: that page was not answered, and stays queued), and says so
+    last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
+    marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
     starts = list(source.start_requests())
-    # The order pages are asked for: the start pages first, since they find the rest, then the listing pages they lead
-    # to (requests for a start page's callback), then the detail pages. Within each kind, the pages no run has asked
-    # for first, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so
-    # that a run stopped at its budget is followed by one that reaches the pages it did not. A replay asks for the
-    # pages it has a kept copy of first, as found: the others have nothing to replay.
+    # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
+    # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
+    # run stopped at its budget is followed by one that reaches the pages it did not; among pages alike in that, the
+    # listing pages (requests for a start page's callback) before the detail pages, since they find more. A replay
+    # asks for the pages it has a kept copy of first, as found: the others have nothing to replay.
+    # A listing page an earlier run asked for is also read from its kept copy as soon as it is found, for its links,
+    # without asking the host: listing pages reached only by "next" links (page 2 from page 1, page 3 from page 2…)
+    # were otherwise asked again from the first every run, which then spent its budget on the same first pages and
+    # never reached the tail or its programs. The kept copy is the one the crawl parsed last time, so its links are
+    # those found then (a revalidation would cost a request and its spacing like a fetch); the page itself is still
+    # asked again in its turn, and what it links now is queued then. Its records are not taken from the copy: a
+    # program is seen only on a page asked this run.
     start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
-    queue: list[tuple[int, str, int, Request]] = []  # a heap: (kind, the order within it, as found, the request)
+    # a heap: (not a start page, the order asked for, kind, as found, the request)
+    queue: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
+    kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
 
-    def enqueue(request: Request) -> None:
-        if request.url not in queued and len(queued) < MAX_QUEUED:
+    def enqueue(first: Request) -> None:
+        found = deque([first])
+        while found:
+            request = found.popleft()
+            if request.url in queued or len(queued) >= MAX_QUEUED:
+                continue
             queued.add(request.url)
             kind = 0 if request.url in start_urls else 1 if request.callback in listing_callbacks else 2
             known = fetcher.validators.get(request.url) or {}
@@ -147,22 +169,29 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 order = "" if known.get("raw_key") or known.get("redirect") else "none kept"
             else:
                 order = known.get("fetched_in_run") or ""
-            heapq.heappush(queue, (kind, order, len(queued), request))
+            heapq.heappush(queue, (kind > 0, order, kind, len(queued), request))
+            if kind == 1 and kept is not None and order:
+                found.extend(links_kept(source, kept, request))
 
     for request in starts:
         enqueue(request)
-    asked = 0
+    asked, out_of_time = 0, False
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while pending or (queue and asked < budget):
-            while queue and asked < budget and len(pending) < connection.concurrency:
-                request = heapq.heappop(queue)[-1]
-                pending[pool.submit(_fetch, fetcher, request.url)] = request
+        while pending or (queue and asked < max_pages and not out_of_time):
+            while queue and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
+                entry = heapq.heappop(queue)
+                pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                request = pending.pop(future)
+                entry = pending.pop(future)
+                request = entry[-1]
                 fetched_at, outcome = future.result()
+                if isinstance(outcome, WaitsSpent):  # not answered: queued again, unmarked, for the next run
+                    heapq.heappush(queue, entry)
+                    asked, out_of_time = asked - 1, True
+                    continue
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
@@ -174,7 +203,18 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
     if queue:
-        yield BudgetSpent(budget, len(queue))
+        yield BudgetSpent(asked, len(queue), out_of_time)
+
+
+def links_kept(source, kept: StoredPages, request: Request) -> list[Request]:
+    """The pages a page's kept copy links, read with no request to its host; none when it has no copy the plugin
+    reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then)."""
+    try:
+        response = kept.get(request.url)
+        page = Page(response.url, 200, response.text, "")
+        return [item for item in source.run(request.callback, page) if isinstance(item, Request)]
+    except Exception:  # noqa: BLE001 - FetchError, a ParseError, a plugin's fault: no links from the copy
+        return []
 
 
 def _suffix(content_type: str) -> str:

@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, check_public, target_of
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Response,
+from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Response, WaitBudget, WaitsSpent,
                                      retry_after_seconds)
 
 __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_seconds", "MAX_BYTES",
@@ -57,8 +57,10 @@ class _Robots:
 class Fetcher:
     def __init__(self, user_agent: str, *, allow_loopback: bool = False, rate_limit_per_s: float = 1.0,
                  concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
-                 max_retry_after: float = 60.0, deadline: float = 60.0, validators=None, **pacing):
-        """`pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
+                 max_retry_after: float = 60.0, deadline: float = 60.0, validators=None,
+                 wait_budget: WaitBudget | None = None, **pacing):
+        """`wait_budget`: the waits a run may ask for (a crawl's, polite.WaitBudget); robots.txt's request is charged
+        too. `pacing`: hosts, clock, sleep, wall_clock for the PoliteClient (tests pass fakes)."""
         self.user_agent = user_agent
         self.allow_loopback = allow_loopback
         self.validators = validators if validators is not None else {}  # url -> {"etag", "last_modified"}
@@ -66,7 +68,7 @@ class Fetcher:
         self._trim_validators()
         self.client = PoliteClient("fetch", allow_loopback=self._may_use_loopback, rate_limit_per_s=rate_limit_per_s,
                                    concurrency=concurrency, timeout=timeout, max_bytes=max_bytes, attempts=attempts,
-                                   max_retry_after=max_retry_after, deadline=deadline,
+                                   max_retry_after=max_retry_after, deadline=deadline, wait_budget=wait_budget,
                                    headers={"User-Agent": user_agent}, **pacing)
         self._robots: dict[str, _Robots] = {}  # "scheme://netloc" -> its robots.txt
 
@@ -96,8 +98,8 @@ class Fetcher:
             try:
                 response = self.client.send(self.client.build("GET", url))
             except FetchError as exc:
-                if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt":
-                    raise  # the site itself: not "unreachable", never to be asked at all
+                if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt" or isinstance(exc, WaitsSpent):
+                    raise  # the site itself: not "unreachable", never to be asked at all; or not asked: no time left
                 if url == f"{site}/robots.txt":  # the host not resolved or reached: said first, robots after
                     return STAY_AWAY, f"{exc}; its robots.txt could not be read"
                 return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}"  # stay away for now

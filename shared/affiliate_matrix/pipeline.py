@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from pydantic import TypeAdapter, ValidationError
 
 from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
-from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
+from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
                                      NotFoundError)
 from affiliate_matrix.deltas import to_document as delta_document
 from affiliate_matrix.events import PROGRAM_DELTA, RAW_BATCH_STORED, Event
 from affiliate_matrix.fetch import Fetcher, http_cache
+from affiliate_matrix.polite import WaitBudget
 from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecord
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
@@ -42,7 +43,7 @@ class ScrapeReport:
     not_modified: int = 0
     # Why the run does not withdraw what the connection no longer lists (None: a complete run, which does)
     incomplete: str | None = None
-    # A crawl that stopped at its page budget, and how many pages it left queued for the next run
+    # A crawl that stopped at its time budget or page limit, and how many pages it left queued for the next run
     budget_spent: BudgetSpent | None = None
 
 
@@ -120,12 +121,14 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
     """Why a run cannot say the connection no longer lists a program it does not list (None: it can, see
     withdraw_unlisted). Only an API's full listing read to its end, every request answered and every item read, can:
     an item not read may be the program. A directory crawl never does (a page limit, robots.txt or a 304 leaves
-    programs unread): its programs are re-verified on their own pages (verify.py); one stopped at its page budget
-    says so first, with the pages it left. An empty listing is taken for a fault (an account answering with nothing),
-    not for every program closing at once."""
+    programs unread): its programs are re-verified on their own pages (verify.py); one stopped at its time budget or
+    page limit says so first, with the pages it left. An empty listing is taken for a fault (an account answering with
+    nothing), not for every program closing at once."""
     if budget_spent:
-        return (f"stopped at its page budget of {budget_spent.budget} pages (what the host's pace fits in the "
-                f"function's time limit) with {budget_spent.left} left queued, asked for first next run")
+        stopped = (f"stopped at its page limit of {budget_spent.pages} pages" if not budget_spent.out_of_time else
+                   f"stopped at its time budget after {budget_spent.pages} pages (the waits the host's pace and its "
+                   "answers' Retry-After asked for fit no more in the function's time limit)")
+        return f"{stopped} with {budget_spent.left} left queued, asked for first next run"
     if not isinstance(source, ApiSource):
         return "a directory crawl: its programs are re-verified on their own pages (amx verify)"
     if failures:
@@ -137,22 +140,23 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
 
 def crawl_with_cache(rt, connection, source, replay: bool):
     """Crawl with the connection's ETag/Last-Modified cache, which is kept for next time, and which notes the run
-    (its start) that last asked for each page. A live crawl asks for as many pages as the host's spacing fits in the
-    function's time limit (page_budget): killed at that limit, it would store nothing. A replay asks no host: it reads
-    every page kept (a run's page limit of 500 left the rest of a large directory's pages unparsed)."""
+    (its start) that last asked for each page. A live crawl asks for pages while the waits its fetcher is told to make
+    (the host's spacing, each retry's Retry-After or backoff) fit in the function's time limit (crawl.time_budget):
+    killed at that limit, it would store nothing. A replay asks no host: it reads every page kept (a run's page limit
+    of 500 left the rest of a large directory's pages unparsed)."""
     validators_key = f"http-cache/{connection.id}.json"
     validators = http_cache(rt, validators_key)
     fetcher = StoredPages(rt.store, validators) if replay else Fetcher(
         rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch,
-        rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators)
+        rate_limit_per_s=connection.rate_limit_per_s, concurrency=connection.concurrency, validators=validators,
+        wait_budget=WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
     try:
         if replay:  # every page kept, up to all a crawl holds: it asks no host, so a run's page limit is not its
             yield from crawl(source, connection, fetcher, rt.store, max_pages=MAX_QUEUED)
             return
-        # fetcher.spacing reads robots.txt first: a Crawl-delay longer than the rate limit counts
-        budget = page_budget(fetcher.spacing(source.base_url), rt.settings.crawl_time_limit_s)
+        fetcher.spacing(source.base_url)  # reads robots.txt once, before the crawl's threads would each read it
         run = datetime.now(UTC).isoformat(timespec="microseconds")  # data: runs are ordered by it, never by now
-        yield from crawl(source, connection, fetcher, rt.store, budget=budget, run=run)
+        yield from crawl(source, connection, fetcher, rt.store, run=run)
     finally:
         fetcher.close()
         # A lost update here only costs a full fetch next time.

@@ -10,6 +10,8 @@ the same polite, safe way.
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
   after the Retry-After the server asked for (delta-seconds or an HTTP date), up to a cap; a status
   the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
+* A run with a time limit (a crawl) gives its client a WaitBudget: each request's spacing and each retry's wait are
+  charged to it before they are made, and a request whose wait would pass it is not made (WaitsSpent).
 * Every connection goes to an address checked to be public (`netguard`'s httpcore backend), unless the
   caller says the URL is the operator's own setting (`guard=False`: a search provider, which may run
   in-cluster); redirects are never followed here (callers check each hop).
@@ -52,6 +54,9 @@ WEB_ENCODINGS = frozenset({
     "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "iso8859-2", "iso8859-3", "iso8859-4",
     "iso8859-5", "iso8859-6", "iso8859-7", "iso8859-8", "koi8-r", "koi8-u", "mac-cyrillic", "mac-roman", "shift_jis",
     "utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-8", "utf-8-sig"})
+# A body's byte order mark and the codec that reads it (and drops the mark): a BOM names the encoding over a header or
+# a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
 
 
@@ -82,6 +87,9 @@ class Response:
 
     @property
     def charset(self) -> str:
+        for bom, codec in _BOMS:
+            if self.body.startswith(bom):
+                return codec
         for part in self.headers.get("content-type", "").split(";")[1:]:
             if part.strip().lower().startswith("charset="):
                 return part.split("=", 1)[1].strip().strip('"')
@@ -198,6 +206,29 @@ class HostLimits:
 HOSTS = HostLimits()
 
 
+class WaitsSpent(FetchError):
+    """A request not made, or not retried: the wait before it would pass the run's WaitBudget."""
+
+
+class WaitBudget:
+    """The seconds of waiting a run may ask its client for (a crawl: its function's time limit less a margin). The
+    pacing before each request (the host's spacing, charged in full: a warm process may have asked the host just now)
+    and each retry's wait (Retry-After, or the backoff) are charged before they are made, and one that would pass the
+    budget is refused (WaitsSpent), so the run stops asking before its limit whatever the server answers. Counted
+    from the waits asked for, never read off a clock: the same answers spend it the same way on any machine."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.spent = seconds, 0.0
+        self._lock = threading.Lock()  # a crawl's fetches run in threads
+
+    def charge(self, wait: float, label: str) -> None:
+        with self._lock:
+            if self.spent + wait > self.seconds:
+                raise WaitsSpent(f"{label}: not asked: its wait of {wait:.0f} s would pass the run's "
+                                 f"{self.seconds:.0f} s of waits ({self.spent:.0f} s spent)")
+            self.spent += wait
+
+
 class _Again(Exception):
     """An attempt worth repeating: why, and how long the server asked us to wait (if it did)."""
 
@@ -217,7 +248,7 @@ class PoliteClient:
                  settled: Callable[[Response], bool] = lambda response: False, guard: bool = True,
                  redact: bool = False, hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, wall_clock: Callable[[], float] = time.time,
-                 **httpx_options):
+                 wait_budget: WaitBudget | None = None, **httpx_options):
         if rate_limit_per_s <= 0 or concurrency < 1 or attempts < 1:
             raise ValueError("rate_limit_per_s must be positive, concurrency and attempts at least 1")
         self.what = what
@@ -231,6 +262,7 @@ class PoliteClient:
         self.refused_statuses = frozenset(refused_statuses)
         self.settled, self.redact = settled, redact
         self.hosts, self.clock, self.sleep, self.wall_clock = hosts, clock, sleep, wall_clock
+        self.wait_budget = wait_budget
         self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         self.http = guarded_client(allow_loopback, guard, timeout=timeouts, **httpx_options)
@@ -275,7 +307,7 @@ class PoliteClient:
             raise _Again(FetchError(f"{label}: HTTP {response.status}"), wait, response)
 
         retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
-                            retry=retry_if_exception_type(_Again), before_sleep=self._count, reraise=True)
+                            retry=retry_if_exception_type(_Again), before_sleep=self._before_retry, reraise=True)
         try:
             return retrying(once)
         except _Again as last:
@@ -293,11 +325,14 @@ class PoliteClient:
             return again.retry_after
         return wait_exponential_jitter(multiplier=0.5, max=30.0, jitter=0.5)(state)
 
-    def _count(self, state) -> None:
+    def _before_retry(self, state) -> None:
+        """Charge the retry's wait to the run's budget (WaitsSpent ends the request here, unretried), then count it."""
         from affiliate_matrix.observability.telemetry import RETRIES
 
-        RETRIES.labels(self.what).inc()
         again = state.outcome.exception()
+        if self.wait_budget is not None:
+            self.wait_budget.charge(state.upcoming_sleep, str(again.error))
+        RETRIES.labels(self.what).inc()
         log.info("http.retry", what=self.what, reason=str(again.error), attempt=state.attempt_number,
                  wait_s=round(state.upcoming_sleep, 3))
 
@@ -318,6 +353,8 @@ class PoliteClient:
         """One paced request, its body read within the caps; no retries, any status answered."""
         url, label = str(request.url), _label(request, self.redact)
         host, interval = target_of(url)[1:], self.spacing(url)
+        if self.wait_budget is not None:
+            self.wait_budget.charge(interval, label)
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
             started = self.clock()
             try:

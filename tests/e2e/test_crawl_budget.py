@@ -1,7 +1,10 @@
-"""A directory crawl asks for no more pages than the host's pace fits in the scrape function's time limit: one killed
-at the limit stored nothing, and began again at the same first pages next time. Over real HTTP (the recorded-sources
-server) on a fake clock: the waits are asked for, none is waited."""
+"""A directory crawl asks for no more pages than the waits it is told to make (the host's pace, the retries'
+Retry-After) fit in the scrape function's time limit: one killed at the limit stored nothing, and began again at the
+same first pages next time. Over real HTTP (the recorded-sources server) on a fake clock: the waits are asked for,
+none is waited."""
 
+import json
+import shutil
 from functools import partial
 
 import pytest
@@ -15,11 +18,12 @@ from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sources import get_source
 from tests.support.clock import FakeTime
 
 # AffiliatePrograms.com's recorded site: three listing pages (two categories, one with a second page) and seven
-# programs. At a page a second, an 8 s limit less its tenth fits 7 pages: the listings and 4 programs.
-LIMIT_S, BUDGET, PROGRAMS = 8, 7, 7
+# programs. At a request a second, a 9 s limit less its tenth fits robots.txt and 7 pages: the listings and 4 programs.
+LIMIT_S, BUDGET, PROGRAMS = 9, 7, 7
 
 
 @pytest.fixture
@@ -47,9 +51,10 @@ def test_a_crawl_stopped_at_its_page_budget_stores_its_batch_and_the_next_run_re
     (first, first_pages), (second, second_pages) = runs
     left = PROGRAMS - (BUDGET - 3)
     for report, pages in runs:
-        assert len(pages) == BUDGET and report.budget_spent == BudgetSpent(BUDGET, left)
-        assert report.incomplete == (f"stopped at its page budget of {BUDGET} pages (what the host's pace fits in the "
-                                     f"function's time limit) with {left} left queued, asked for first next run")
+        assert len(pages) == BUDGET and report.budget_spent == BudgetSpent(BUDGET, left, out_of_time=True)
+        assert report.incomplete == (f"stopped at its time budget after {BUDGET} pages (the waits the host's pace and "
+                                     "its answers' Retry-After asked for fit no more in the function's time limit) "
+                                     f"with {left} left queued, asked for first next run")
         assert rt.store.get(report.batch_key).data.count(b"\n") + 1 == report.records > 0  # the batch is stored
     unreached = {"bluehost", "nordvpn", "surfshark", "semrush", "hostinger", "canva", "tiny-notes"} \
         - programs_asked(first_pages)
@@ -68,5 +73,37 @@ def test_amx_scrape_says_the_crawl_stopped_at_its_page_budget(tmp_path, site, mo
     save_connection(Runtime("test", Settings(data_dir=tmp_path)).store,
                     Connection(id="ap", source="affiliateprograms", base_url=url, rate_limit_per_s=1))
     result = CliRunner().invoke(app, ["scrape", "ap"])
-    assert f"stopped at its page budget of {BUDGET} pages" in result.output, (result.output, result.exception)
+    assert f"stopped at its time budget after {BUDGET} pages" in result.output, (result.output, result.exception)
     assert f"with {PROGRAMS - (BUDGET - 3)} left queued, asked for first next run" in result.output
+
+
+def test_a_crawl_whose_host_answers_retry_after_stops_asking_before_the_time_limit(tmp_path, monkeypatch):
+    """The budget counted pages at the host's spacing, so waits the retries were told to make were never counted: under
+    `Crawl-delay: 60`, each program's page answering 503 and 429 with `Retry-After: 60` before the page made 13 pages
+    ask for some 30 minutes of waits, and the function was killed at 15 with its batch unwritten. Each request's
+    spacing and each retry's wait are now charged before they are made: the run stops asking while the waits asked for
+    are within the limit, stores its batch, and says it is incomplete."""
+    time = FakeTime()
+    monkeypatch.setattr(pipeline, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    (site / "robots.txt").write_text("User-agent: *\nCrawl-delay: 60\n")
+    slugs = ["bluehost", "nordvpn", "surfshark", "semrush", "hostinger", "canva", "tiny-notes"]
+    # each program's page: 503, 503, then 429, each with Retry-After: 60, then the page (a route serves `times` uses)
+    routes = [{"path": f"/p/{slug}/", "status": status, "headers": {"Retry-After": "60"}, "times": 1}
+              for slug in slugs for status in (503, 503, 429)]
+    (site / "routes.json").write_text(json.dumps(routes))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=900))
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        # one request at a time: on the fake clock, a fetch in flight while another waits its minute would pass its
+        # 60 s deadline
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=1, concurrency=1))
+        report = pipeline.scrape(rt, "ap")
+    assert sum(time.sleeps) <= 900, f"{sum(time.sleeps):.0f} s of waits asked for in a 900 s function"
+    assert any(wait == 60 for wait in time.sleeps)  # Retry-After honoured
+    # robots.txt (1 s) and the 3 listings (180 s); a program's page and its 3 retries (420 s); the next one's first
+    # retry would take the waits past 810 s: that page stays queued with the other 5
+    assert report.budget_spent == BudgetSpent(4, 6, out_of_time=True) and not report.failures
+    assert report.records == 1 and report.incomplete.startswith("stopped at its time budget after 4 pages")
+    assert rt.store.get(report.batch_key).data.count(b"\n") + 1 == report.records  # the batch is stored

@@ -5,9 +5,10 @@ import tracemalloc
 import pytest
 
 from affiliate_matrix.connections import Connection
-from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget
+from affiliate_matrix.crawl import (MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, page_budget,
+                                   time_budget)
 from affiliate_matrix.fetch import Fetcher
-from affiliate_matrix.polite import HostLimits
+from affiliate_matrix.polite import HostLimits, WaitBudget
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
@@ -46,7 +47,7 @@ def test_links_past_the_queue_limit_are_not_held(tmp_path):
     finally:
         server.close()
     fetched = 1 + sum(isinstance(outcome, Fetched) for outcome in rest)
-    assert rest[-1] == BudgetSpent(10, MAX_QUEUED - 10)
+    assert rest[-1] == BudgetSpent(10, MAX_QUEUED - 10, out_of_time=False)  # its page limit
     assert fetched == 10 and len(server.hits) == 11  # robots.txt, and /page/0 to /page/9: the limit, in order
     assert sorted(server.hits) == sorted(["/robots.txt", *(f"/page/{n}" for n in range(10))])
     assert peak < 12 * 1024 * 1024, f"{peak} bytes held for a 10-page crawl"
@@ -179,13 +180,12 @@ class Catalogue(Source):
 
 def crawl_catalogue(server, store, validators: dict, time: FakeTime, hosts: HostLimits, run: str,
                     catalogue: type[Catalogue] = Catalogue, max_pages: int = 500) -> list:
-    """One run as the scrape function makes it: its budget from the host's spacing and a 900 s limit. One fetch at a
+    """One run as the scrape function makes it: the waits it may ask for are a 900 s limit's. One fetch at a
     time: on the fake clock, a fetch in flight while another waits its minute would be past its 60 s deadline."""
     fetcher = Fetcher("AffiliateMatrixBot/test", allow_loopback=True, rate_limit_per_s=50, concurrency=1,
-                      validators=validators, **time.options(hosts))
-    budget = page_budget(fetcher.spacing(server.url), 900)
+                      validators=validators, wait_budget=WaitBudget(time_budget(900)), **time.options(hosts))
     connection = Connection(id="catalogue", source="catalogue", concurrency=1)
-    outcomes = list(crawl(catalogue(server.url), connection, fetcher, store, max_pages, budget=budget, run=run))
+    outcomes = list(crawl(catalogue(server.url), connection, fetcher, store, max_pages, run=run))
     fetcher.close()
     return outcomes
 
@@ -217,7 +217,7 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
         server.close()
     details = [[int(o.url.rsplit("/", 1)[1]) for o in run if isinstance(o, Fetched) and "/page/" in o.url]
                for run in (first, second)]
-    assert first[-1] == BudgetSpent(13, 8) and second[-1] == BudgetSpent(13, 8)
+    assert first[-1] == BudgetSpent(13, 8, out_of_time=True) and second[-1] == BudgetSpent(13, 8, out_of_time=True)
     assert not any(isinstance(outcome, Failure) for outcome in first + second)
     assert sorted(details[0]) == list(range(12))
     assert sorted(details[1][:8]) == list(range(12, 20)) and sorted(details[1][8:]) == list(range(4))
@@ -279,11 +279,42 @@ class Shelves(Catalogue):
 def test_listing_pages_beyond_a_runs_budget_are_reached_over_runs(tmp_path):
     """Listing pages were asked for in the order found, always before details: with more of them than a run's budget,
     the same first ones were fetched every run and the others (and their programs) never. They are ordered among
-    themselves as details are, never asked for first, then asked for longest ago; the start page always first."""
-    runs = catalogue_runs(Shelves, 3, 4, tmp_path)
-    assert [run[0] for run in runs] == ["/"] * 3
-    shelves = [[int(path.rsplit("-", 1)[1]) for path in run[1:]] for run in runs]
-    assert shelves == [[0, 1, 2], [3, 4, 5], [6, 7, 0]]
+    themselves as details are, never asked for first, then asked for longest ago; the start page always first. The
+    details a run has not asked for come before the listing pages it asked for before: their links are in the copies
+    kept (the shelves' details are found there, not asked of the host)."""
+    runs = catalogue_runs(Shelves, 4, 4, tmp_path)
+    assert [run[0] for run in runs] == ["/"] * 4
+    assert [run[1:] for run in runs] == [["/page/shelf-0", "/page/shelf-1", "/page/shelf-2"],
+                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-5"],
+                                         ["/page/shelf-6", "/page/shelf-7", "/page/0-0"],
+                                         ["/page/0-1", "/page/1-0", "/page/1-1"]]
+
+
+CHAIN = 12
+
+
+class Chain(Catalogue):
+    """A listing of CHAIN pages reached only by "next" links, page 1 to page 2 to page 3…, each listing one program."""
+
+    start_paths = ("/page/list-1",)
+
+    def parse(self, page):
+        number = int(page.url.rsplit("-", 1)[1])
+        yield page.follow(f"/page/{number}", "parse_detail")
+        if number < CHAIN:
+            yield page.follow(f"/page/list-{number + 1}")
+
+
+def test_a_next_page_chain_longer_than_a_runs_budget_is_read_whole_over_runs(tmp_path):
+    """Each run began at page 1 and asked for pages 2, 3… again to find the next: a chain longer than the budget was
+    cut at the same place every run, its tail and its programs never reached. A listing page an earlier run asked for
+    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1
+    and 3 more) reach the 12 pages and their 12 programs in ceil(23 / 3) = 8 runs, as few as can."""
+    runs = catalogue_runs(Chain, 8, 4, tmp_path)
+    assert all(run[0] == "/page/list-1" for run in runs)
+    rest = {f"/page/list-{n}" for n in range(2, CHAIN + 1)} | {f"/page/{n}" for n in range(1, CHAIN + 1)}
+    asked = [path for run in runs for path in run[1:]][:len(rest)]  # the last run has room for one asked before
+    assert set(asked) == rest, f"{sorted(rest - set(asked))} not reached; some pages asked twice"
 
 
 def test_a_replay_parses_the_pages_it_kept_first(tmp_path):

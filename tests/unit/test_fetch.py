@@ -2,6 +2,7 @@
 recorded, understandable outcome, and none hangs. Waits go to a recording `sleep`, so nothing here
 sleeps or is timed (how long a fetch takes is `task bench`'s business)."""
 
+import codecs
 import zlib
 
 import pytest
@@ -315,6 +316,20 @@ def test_a_feed_with_no_charset_in_its_header_is_read_in_the_encoding_it_declare
 
     feed = '<?xml version="1.0" encoding="windows-1252"?><rss><title>d\u2019affiliation</title></rss>'.encode("cp1252")
     assert text in Response("https://forum.example/feed", 200, {"content-type": content_type}, feed).text
+
+
+@pytest.mark.parametrize("bom,encoding", [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+                                          (codecs.BOM_UTF8, "utf-8")])
+def test_a_byte_order_mark_names_the_encoding_over_the_header_and_the_meta(bom, encoding):
+    """A body starting with a BOM was read in the header's charset (or its <meta>'s): mojibake, or every other
+    character a NUL for UTF-16. The WHATWG Encoding Standard has the BOM win over both, and the mark is not text."""
+    from affiliate_matrix.polite import Response
+
+    page = '<html><head><meta charset="windows-1252"></head><body>café – d’affiliation</body></html>'
+    for content_type in ("text/html; charset=iso-8859-1", "text/html"):
+        response = Response("https://directory.example/p/x/", 200, {"content-type": content_type},
+                            bom + page.encode(encoding))
+        assert response.text == page
 
 
 @pytest.mark.parametrize("coding,wire", [

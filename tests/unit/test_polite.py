@@ -11,7 +11,8 @@ import pytest
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.fetch import Fetcher
 from affiliate_matrix.netguard import RefusedAddress
-from affiliate_matrix.polite import HOSTS, MAX_HOSTS, HostLimits, PoliteClient, retry_after_seconds
+from affiliate_matrix.polite import (HOSTS, MAX_HOSTS, HostLimits, PoliteClient, WaitBudget, WaitsSpent,
+                                    retry_after_seconds)
 from affiliate_matrix.sources import ApiSource
 from affiliate_matrix.storage.local import LocalObjectStore
 from affiliate_matrix.sync import Api
@@ -265,6 +266,22 @@ def test_crawl_delay_spaces_the_host_without_a_real_wait():
         assert time.sleeps == [pytest.approx(5.1)] * 3  # after robots.txt, each page 5 s (and 2%) after the last
     finally:
         server.close()
+
+
+def test_a_wait_budget_refuses_the_request_or_retry_whose_wait_would_pass_it(server):
+    """A run's waits are charged before they are made (each request its spacing, each retry its Retry-After): the one
+    that would pass the budget is not made, and says so. robots.txt is charged too, and its refusal is no "robots.txt
+    unreachable": nothing was asked."""
+    time = FakeTime(LIMITED_UNTIL - 20)
+    pages = fetcher(time, HostLimits(), rate_limit_per_s=1, wait_budget=WaitBudget(2.5))
+    with pytest.raises(WaitsSpent, match=r"HTTP 429: not asked: its wait of 1 s would pass the run's 2 s of waits"):
+        pages.get(f"{server.url}/limited")  # robots.txt 1 s, the page 1 s, its retry 1 s more
+    with pytest.raises(WaitsSpent):
+        pages.get(f"{server.url}/ok")
+    assert (len(server.hits["/robots.txt"]), len(server.hits["/limited"]), len(server.hits["/ok"])) == (1, 1, 0)
+    with pytest.raises(WaitsSpent):
+        fetcher(time, HostLimits(), rate_limit_per_s=1, wait_budget=WaitBudget(0.5)).get(f"{server.url}/ok")
+    assert len(server.hits["/robots.txt"]) == 1 and sum(time.sleeps) <= 2.5
 
 
 def test_the_host_table_stays_bounded_and_keeps_the_hosts_in_use():
