@@ -177,3 +177,38 @@ def test_cli_migrates_every_index_behind_the_code_at_once(tmp_path):
     again = amx("index", "migrate")
     assert again.returncode == 0 and "nothing to migrate" in again.stdout
     assert "amx index migrate" not in amx("index", "status").stdout
+
+
+def _held_before_its_write_lock(index, reached: threading.Event, go_on: threading.Event) -> None:
+    """The embedded index's next write held just before it takes SQLite's write lock (BEGIN IMMEDIATE)."""
+    execute = index.db.execute
+
+    def holding(sql, *args):
+        if sql == "BEGIN IMMEDIATE" and not reached.is_set():
+            reached.set()
+            assert go_on.wait(60), "the migration did not finish"
+        return execute(sql, *args)
+
+    index.db.execute = holding
+
+
+@pytest.mark.parametrize("write", ["bulk_upsert", "write_if_unchanged", "delete"])
+def test_a_write_beside_a_migration_lands_in_the_index_the_alias_names_once_it_writes(tmp_path, write):
+    """The embedded index looked up the alias's table before taking the write lock: a migration (another process)
+    swapping the alias in that instant had the write go to the old table, lost once the alias named the new one (on
+    OpenSearch a migration blocks writes to the old index instead). The table is looked up inside the write."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.interleave import interleaved
+
+    writer, migrator = (SqliteSearchIndex(tmp_path / "search.db") for _ in range(2))  # two processes' connections
+    writer.ensure_index(SPEC)
+    writer.bulk_upsert("things", docs()[:3], refresh=True)
+    read = writer.get_versioned("things", ["doc-00000"])["doc-00000"]
+    changed = {**docs()[0], "network": "cj" if docs()[0]["network"] != "cj" else "awin"}
+    writes = {"bulk_upsert": lambda: writer.bulk_upsert("things", [changed], refresh=True),
+              "write_if_unchanged": lambda: writer.write_if_unchanged("things", [(changed, read.version)]),
+              "delete": lambda: writer.delete("things", "doc-00000", refresh=True)}
+    interleaved(lambda reached, go_on: _held_before_its_write_lock(writer, reached, go_on), writes[write],
+                lambda: migrator.migrate(V2))
+    assert migrator.status("things").current == 2
+    assert migrator.get("things", "doc-00000") == (None if write == "delete" else changed)
