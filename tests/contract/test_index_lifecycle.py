@@ -212,3 +212,28 @@ def test_a_write_beside_a_migration_lands_in_the_index_the_alias_names_once_it_w
                 lambda: migrator.migrate(V2))
     assert migrator.status("things").current == 2
     assert migrator.get("things", "doc-00000") == (None if write == "delete" else changed)
+
+
+def test_a_migration_another_process_finished_first_is_refused_not_made_again_from_the_old_table(tmp_path):
+    """A migration checked the live version and looked up its table before taking the write lock: two at once (two
+    operators, a deploy job run twice), the later, once the first had swapped the alias, dropped the live new table
+    and filled it again from the old one, losing every write made since the swap. It checks under the lock now."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.interleave import interleaved
+
+    late, first = (SqliteSearchIndex(tmp_path / "search.db") for _ in range(2))
+    late.ensure_index(SPEC)
+    late.bulk_upsert("things", docs()[:3], refresh=True)
+    since = {**docs()[0], "tags": ["since"]}
+
+    def migrated_first():
+        first.migrate(V2)
+        first.bulk_upsert("things", [since], refresh=True)
+
+    def migrated_late():
+        with pytest.raises(InvalidInput, match="is at v2"):
+            late.migrate(V2)
+
+    interleaved(lambda reached, go_on: _held_before_its_write_lock(late, reached, go_on), migrated_late,
+                migrated_first)
+    assert first.get("things", "doc-00000") == since
