@@ -6,10 +6,15 @@ program itself; CSV and Parquet one column per field, with lists and objects as 
 an export imports back to the same records. Import checks every row first (errors named by line,
 nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
 backend failing) says how many were written; the same import again finishes it.
+
+An import is a change to the index like an index run's: each program it changes is recorded in the change feed (source
+"import") and announced, through the run's own path (pipeline.write_changes: deltas recorded first, programs written
+only if unchanged since read); a program the index holds as the file has it is not written and records nothing.
 """
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import re
@@ -259,6 +264,7 @@ def unflat(row: dict) -> dict:
 class ImportReport:
     records: int = 0
     written: int = 0
+    changes: int = 0  # the deltas recorded in the change feed
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -300,16 +306,20 @@ def _import(rt, handle, fmt: str) -> ImportReport:
             break
     if problems:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(problems))
+    from affiliate_matrix.deltas import DELTAS_INDEX
+
     rt.index.ensure_index(PROGRAMS_INDEX)
-    report, batch = ImportReport(records=len(seen)), []
+    rt.index.ensure_index(DELTAS_INDEX)
+    run = f"import-{_digest(handle)}"  # the same file imported again names the same runs (their pending deltas)
+    report, batch, batches = ImportReport(records=len(seen)), [], count(1)
     try:
         for _, data in records(handle, fmt):
-            batch.append(to_document(_program(data)))
+            batch.append(_program(data))
             if len(batch) == BATCH:
-                report = _write(rt, batch, report)
+                report = _write(rt, batch, report, f"{run}-{next(batches)}")
                 batch = []
         if batch:
-            report = _write(rt, batch, report)
+            report = _write(rt, batch, report, f"{run}-{next(batches)}")
     except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far it got
         # Not all-or-nothing: OpenSearch has no transaction across batches. A re-run upserts the same ids, so it
         # finishes the import; the batch in flight is counted unwritten, though some of it may be.
@@ -320,8 +330,37 @@ def _import(rt, handle, fmt: str) -> ImportReport:
     return report
 
 
-def _write(rt, batch: list[dict], report: ImportReport) -> ImportReport:
-    result = rt.index.bulk_upsert(PROGRAMS_INDEX.name, batch, refresh=True)
-    report.written += len(batch) - len(result.errors)
-    report.errors += result.errors
+def _digest(handle) -> str:
+    handle.seek(0)
+    return hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+
+
+def _write(rt, batch: list, report: ImportReport, run: str) -> ImportReport:
+    """The batch's programs written whole by id, each change recorded in the feed and announced as an index run's
+    are (write_changes); one the index holds as the file has it is left as it is (and counted written)."""
+    from affiliate_matrix.pipeline import Changes, write_changes
+
+    imported = {program.id: program for program in batch}
+    changes = Changes(lambda program_id, document: _change(imported[program_id], document))
+    stored = rt.index.get_versioned(PROGRAMS_INDEX.name, list(imported))
+    for program_id, program in imported.items():
+        read = stored.get(program_id)
+        changes.add(program_id, read, *_change(program, read.doc if read is not None else None))
+    deltas, errors, _ = write_changes(rt, changes, run, "/import")
+    report.written += len(imported.keys() - {key for key, _ in errors})  # held as the file has them, written or not
+    report.changes += len(deltas)
+    report.errors += errors
     return report
+
+
+def _change(program, existing: dict | None) -> tuple[dict | None, object]:
+    """The imported program's document and its delta from `existing` (the program as the index holds it, None:
+    absent); (None, None) where the index holds it already. The delta is observed when the file's program was last
+    seen: the same file imported again names the same deltas."""
+    from affiliate_matrix.deltas import diff
+
+    document = to_document(program)
+    if document == existing:
+        return None, None
+    before = from_document(existing) if existing is not None else None
+    return document, diff(before, program, at=program.last_seen_at, source="import")

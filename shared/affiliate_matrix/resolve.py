@@ -40,19 +40,15 @@ def name_words(name: str) -> str:
     return " ".join(_NOISE.sub(" ", name.lower()).split()) or name
 
 
-_LATIN_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L",
-                                "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH", "ß": "ss", "ı": "i"})
-
-
 def latin_folded(name: str) -> str:
-    """A Latin name without its accents ('Hôtel Café' is 'Hotel Cafe', 'Søstrene' 'Sostrene'): one source writes
-    them, another drops them. A name in another script is left as it is (its letters are its key)."""
-    import unicodedata
+    """A Latin name without its accents and with its letters in ASCII as the search index folds them ('Hôtel Café'
+    is 'Hotel Cafe', 'Søstrene' 'Sostrene', 'Proﬁt' with the ligature 'Profit'): one source writes them, another
+    does not. A name in another script is left as it is (its letters are its key)."""
+    from affiliate_matrix.search import narrowed, unaccented
 
     if name.isascii() or other_script(name):
         return name
-    decomposed = unicodedata.normalize("NFD", name.translate(_LATIN_LETTERS))
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unaccented(narrowed(name))
 
 
 def compact_name(name: str) -> str:

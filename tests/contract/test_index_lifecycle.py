@@ -177,3 +177,63 @@ def test_cli_migrates_every_index_behind_the_code_at_once(tmp_path):
     again = amx("index", "migrate")
     assert again.returncode == 0 and "nothing to migrate" in again.stdout
     assert "amx index migrate" not in amx("index", "status").stdout
+
+
+def _held_before_its_write_lock(index, reached: threading.Event, go_on: threading.Event) -> None:
+    """The embedded index's next write held just before it takes SQLite's write lock (BEGIN IMMEDIATE)."""
+    execute = index.db.execute
+
+    def holding(sql, *args):
+        if sql == "BEGIN IMMEDIATE" and not reached.is_set():
+            reached.set()
+            assert go_on.wait(60), "the migration did not finish"
+        return execute(sql, *args)
+
+    index.db.execute = holding
+
+
+@pytest.mark.parametrize("write", ["bulk_upsert", "write_if_unchanged", "delete"])
+def test_a_write_beside_a_migration_lands_in_the_index_the_alias_names_once_it_writes(tmp_path, write):
+    """The embedded index looked up the alias's table before taking the write lock: a migration (another process)
+    swapping the alias in that instant had the write go to the old table, lost once the alias named the new one (on
+    OpenSearch a migration blocks writes to the old index instead). The table is looked up inside the write."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.interleave import interleaved
+
+    writer, migrator = (SqliteSearchIndex(tmp_path / "search.db") for _ in range(2))  # two processes' connections
+    writer.ensure_index(SPEC)
+    writer.bulk_upsert("things", docs()[:3], refresh=True)
+    read = writer.get_versioned("things", ["doc-00000"])["doc-00000"]
+    changed = {**docs()[0], "network": "cj" if docs()[0]["network"] != "cj" else "awin"}
+    writes = {"bulk_upsert": lambda: writer.bulk_upsert("things", [changed], refresh=True),
+              "write_if_unchanged": lambda: writer.write_if_unchanged("things", [(changed, read.version)]),
+              "delete": lambda: writer.delete("things", "doc-00000", refresh=True)}
+    interleaved(lambda reached, go_on: _held_before_its_write_lock(writer, reached, go_on), writes[write],
+                lambda: migrator.migrate(V2))
+    assert migrator.status("things").current == 2
+    assert migrator.get("things", "doc-00000") == (None if write == "delete" else changed)
+
+
+def test_a_migration_another_process_finished_first_is_refused_not_made_again_from_the_old_table(tmp_path):
+    """A migration checked the live version and looked up its table before taking the write lock: two at once (two
+    operators, a deploy job run twice), the later, once the first had swapped the alias, dropped the live new table
+    and filled it again from the old one, losing every write made since the swap. It checks under the lock now."""
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.interleave import interleaved
+
+    late, first = (SqliteSearchIndex(tmp_path / "search.db") for _ in range(2))
+    late.ensure_index(SPEC)
+    late.bulk_upsert("things", docs()[:3], refresh=True)
+    since = {**docs()[0], "tags": ["since"]}
+
+    def migrated_first():
+        first.migrate(V2)
+        first.bulk_upsert("things", [since], refresh=True)
+
+    def migrated_late():
+        with pytest.raises(InvalidInput, match="is at v2"):
+            late.migrate(V2)
+
+    interleaved(lambda reached, go_on: _held_before_its_write_lock(late, reached, go_on), migrated_late,
+                migrated_first)
+    assert first.get("things", "doc-00000") == since

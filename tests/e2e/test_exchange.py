@@ -135,3 +135,48 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_pa
     import_programs(target, path, "csv")
     # imported text is cleaned as a page's is: a full-width sign comes back as the one it stands for
     assert sorted(p.name for p in programs(target.index)) == sorted(clean_text(name) for name in hostile)
+
+
+def _feed(rt) -> dict[str, dict]:
+    return {hit.id: hit.doc for hit in rt.index.search("deltas", SearchQuery(size=100)).hits}
+
+
+def test_an_import_is_in_the_change_feed_and_a_restore_of_the_same_data_records_nothing(tmp_path):
+    """`amx import programs` wrote programs and recorded no delta: readers of /changes and the rules (program.delta
+    events) never saw an imported program appear or change. Each program an import creates or changes is now a delta
+    of source "import", recorded and announced as an index run's; one the index holds as the file has it records
+    nothing, so importing an export of the index back (a restore of the same data) changes nothing."""
+    from affiliate_matrix.events import PROGRAM_DELTA
+    from tests.support.factories import make_program
+
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    announced = []
+    rt.bus.subscribe(PROGRAM_DELTA, announced.append)
+    acme = make_program("Acme", "https://acme.com/", commission_text="10% per sale")
+    zed = make_program("Zed", "https://zed.com/", commission_text="$5 per lead")
+    (tmp_path / "first.jsonl").write_text(f"{acme.model_dump_json()}\n{zed.model_dump_json()}\n")
+    report = import_programs(rt, tmp_path / "first.jsonl", "jsonl")
+    first = _feed(rt)
+    assert sorted((d["program_id"], d["change"], d["source"]) for d in first.values()) == sorted([
+        (acme.id, "created", "import"), (zed.id, "created", "import")])
+    assert (report.written, report.changes) == (2, 2)
+
+    raised = make_program("Zed", "https://zed.com/", commission_text="$7 per lead")
+    bolt = make_program("Bolt", "https://bolt.com/", commission_text="20% per sale")
+    (tmp_path / "second.jsonl").write_text("".join(f"{p.model_dump_json()}\n" for p in (acme, raised, bolt)))
+    report = import_programs(rt, tmp_path / "second.jsonl", "jsonl")
+    assert (report.written, report.changes, report.errors) == (3, 2, [])
+    second = {i: d for i, d in _feed(rt).items() if i not in first}
+    assert sorted((d["program_id"], d["change"], d["source"]) for d in second.values()) == sorted([
+        (bolt.id, "created", "import"), (zed.id, "updated", "import")])
+    (update,) = [d["delta"] for d in second.values() if d["change"] == "updated"]
+    assert {f["field"] for f in update["fields"]} == {"commission", "commission_text"}
+    assert sorted(e.data["id"] for e in announced) == sorted([*first, *second])
+    assert all(e.source == "/import" for e in announced)
+
+    with open(tmp_path / "restore.jsonl", "w") as out:
+        export(rt.index, "jsonl", out)
+    feed, announced[:] = _feed(rt), []
+    report = import_programs(rt, tmp_path / "restore.jsonl", "jsonl")
+    assert (report.written, report.changes, report.errors) == (3, 0, [])
+    assert _feed(rt) == feed and announced == []

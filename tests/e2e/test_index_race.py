@@ -19,6 +19,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.factories import make_record
+from tests.support.interleave import interleaved
 
 
 @pytest.fixture(params=["sqlite", pytest.param("opensearch", marks=pytest.mark.slow)])
@@ -60,25 +61,7 @@ def _held_after_its_read(rt, read_done: threading.Event, go_on: threading.Event)
 def _interleaved(held_rt, held, meanwhile):
     """`held` (a run on `held_rt`, in a thread) up to just after its read of the programs, then `meanwhile` whole on
     this thread, then the rest of `held`: what each returned."""
-    read_done, go_on, outcome = threading.Event(), threading.Event(), {}
-    _held_after_its_read(held_rt, read_done, go_on)
-
-    def run():
-        try:
-            outcome["held"] = held()
-        except BaseException as exc:  # reported below, in the test's own thread
-            outcome["held"] = exc
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
-        assert read_done.wait(60), "the held run did not read"
-        done = meanwhile()
-    finally:
-        go_on.set()
-        thread.join(60)
-    assert not isinstance(outcome["held"], BaseException), outcome["held"]
-    return outcome["held"], done
+    return interleaved(lambda read_done, go_on: _held_after_its_read(held_rt, read_done, go_on), held, meanwhile)
 
 
 def _claimants(rt) -> set:

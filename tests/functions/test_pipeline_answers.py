@@ -146,6 +146,17 @@ def test_one_name_spelt_with_invisible_or_full_width_characters_is_one_name(inde
         ("dira", "10"), ("dirb", "10")]
 
 
+def test_a_name_written_with_a_ligature_is_one_program_with_the_name_spelt_out_shown_as_written(index):
+    """'Proﬁt Hub' (with the ligature U+FB01) and 'Profit Hub' were two programs: the ligature was dropped from the
+    merchant's key ('prothub'), while a search for 'profit' found both. They are one program now, each spelling shown
+    as a source wrote it (the name and its alias), and found by 'profit'."""
+    index.batch(record("dira", "Proﬁt Hub", commission_text="10% per sale"))
+    index.batch(record("dirb", "Profit Hub", commission_text="10% per sale"))
+    (program,) = index.programs()
+    assert {program["name"], *program["aliases"]} == {"Proﬁt Hub", "Profit Hub"}
+    assert [item["id"] for item in index.get("/programs?q=profit")["items"]] == [program["id"]]
+
+
 def test_restrictions_follow_their_sources_and_their_changes_are_in_the_feed(index):
     """A program's traffic restrictions were the first record's for good: merge never read them, so a second
     source's ('no PPC brand bidding') was lost, a source adding one changed nothing and no change was in the feed

@@ -51,6 +51,19 @@ def test_a_name_with_an_ampersand_and_with_and_is_one_merchant(a, b):
     assert keys[0] == keys[1] != keys[2]
 
 
+@pytest.mark.parametrize("a,b", [("Proﬁt Hub", "Profit Hub"), ("Waﬄe House", "Waffle House"),
+                                 ("Oﬀice Depot", "Office Depot"), ("Sound Ħub", "Sound Hub")])
+def test_a_name_written_with_a_ligature_is_the_name_spelt_out(a, b):
+    """A ligature ('ﬁ', U+FB01, as PDFs and typeset pages write it) was dropped from the name's key: 'Proﬁt Hub'
+    was 'prothub' and 'Profit Hub' 'profithub', two merchants (and two programs), while a search for 'profit' found
+    both. The key folds letters as the search index does; the name is still shown as written."""
+    from affiliate_matrix.normalize import name_key
+
+    keys = resolve([Candidate(a), Candidate(b), Candidate("Pro Hub")])
+    assert keys[0] == keys[1] != keys[2]
+    assert name_key(a) == name_key(b)
+
+
 def test_empty_and_single():
     assert resolve([]) == []
     assert resolve([Candidate("Solo", None)]) == ["solo"]

@@ -201,6 +201,7 @@ def test_a_long_payout_text_without_commas_is_read_in_time_linear_in_its_length(
     "Commission: $" + "9" * 30 + " per sale. Cookie: 45 days.",
     "Minimum payout: $0.1234567. Cookie: 45 days.",
     "Minimum payout: $" + "9" * 30 + ". Cookie: 45 days.",
+    "Minimum payout: $" + "9" * 12 + "k. Cookie: 45 days.",  # a figure a record holds, not once multiplied
     "Commission: 10% per sale. Cookie: " + "9" * 400 + " days. Cookie: 45 days.",
 ])
 def test_a_figure_no_record_holds_is_not_read(text):
@@ -685,3 +686,28 @@ def test_a_figure_written_without_its_leading_zero_or_with_swiss_thousands_is_re
     out): a cashback rate a hundred times its size. And "CHF 1'234.50", the apostrophe Switzerland groups
     thousands with, was read as CHF 1."""
     assert shape(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("$1.5k per sale", [("flat", Decimal(1500), None, "USD", None)]),
+    ("Earn €2k per referral", [("flat", Decimal(2000), None, "EUR", None)]),
+    ("1.2K USD per sale", [("flat", Decimal(1200), None, "USD", None)]),
+    ("$10k per enterprise deal", [("flat", Decimal(10000), None, "USD", None)]),
+    ("1,5k € pro Verkauf", [("flat", Decimal(1500), None, "EUR", None)]),  # German: the comma is the point
+    ("1,5 k€ par vente", [("flat", Decimal(1500), None, "EUR", None)]),  # French: k€
+    ("Earn $1.5M per deal", [("flat", Decimal(1_500_000), None, "USD", None)]),
+    ("$2-5k per deal", [("flat", Decimal(2000), Decimal(5000), "USD", None)]),  # the top's mark is the range's
+    ("$500-2k per deal", [("flat", Decimal(500), Decimal(2000), "USD", None)]),  # ... unless the low figure is past it
+    ("up to $10k per sale", [("flat", None, Decimal(10000), "USD", None)]),
+    ("$5 per sale, 10 km", [("flat", Decimal(5), None, "USD", None)]),  # a unit's k is no thousand
+    ("10 KES per sale", [("flat", Decimal(10), None, "KES", None)]),  # nor a currency code's K
+])
+def test_an_amount_with_a_thousands_or_millions_mark_is_multiplied(text, expected):
+    """'$1.5k' was read as $1.5 and '€2k' as €2 (the mark after the figure was not read), a commission a thousand
+    times too small; '1.2K USD' and '1,5k €' were no amount at all. k or K multiplies by a thousand after any
+    amount's figure, M by a million only after a figure its currency comes before ('5M users' is a count)."""
+    assert shape(text) == expected
+
+
+def test_a_minimum_payout_with_a_thousands_mark_is_multiplied():
+    assert terms.min_payout("Minimum payout: $1k") == terms.Money(amount=Decimal(1000), currency="USD")

@@ -57,7 +57,7 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
 
     file = Path(path)
     report = run_import(open_runtime("import"), file, fmt or file.suffix.lstrip(".").lower())
-    console.print(f"imported {report.written} of {report.records} programs"
+    console.print(f"imported {report.written} of {report.records} programs, {report.changes} changes in the feed"
                   + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
     if report.errors:
         raise typer.Exit(1)

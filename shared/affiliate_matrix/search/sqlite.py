@@ -172,14 +172,15 @@ class SqliteSearchIndex(SearchIndex):
         return IndexStatus(name, spec.version, versions)
 
     def migrate(self, spec):
-        check_migration(self.status(spec.name), spec)
-        old_t, old_spec = self._resolve(spec.name)
         new_t = _table(spec.physical(self.prefix))
         result = BulkResult()
         with self._lock:
             # One write transaction: readers keep reading the old version (WAL), writers wait for the swap.
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                # What is live looked up under the write lock: a migration another process finished meanwhile is seen
+                check_migration(self.status(spec.name), spec)
+                old_t, _ = self._resolve(spec.name)
                 self._drop(spec)  # a version a rollback left: its documents are not the live ones any more
                 self._create(spec)
                 last = 0
@@ -221,32 +222,35 @@ class SqliteSearchIndex(SearchIndex):
     # -- writes ----------------------------------------------------------------------------
 
     def bulk_upsert(self, name, docs, *, refresh=False) -> BulkResult:
-        t, spec = self._resolve(name)
-        result = BulkResult()
-        batch = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= _CHUNK:
-                self._write_chunk(t, spec, batch, result)
-                batch = []
-        if batch:
-            self._write_chunk(t, spec, batch, result)
-        return result
+        return self._write(name, ((doc, None) for doc in docs), conditional=False)
 
     def write_if_unchanged(self, name, docs, *, refresh=False) -> BulkResult:
-        t, spec = self._resolve(name)
-        result = BulkResult()
-        docs = list(docs)
-        for start in range(0, len(docs), _CHUNK):
-            self._write_chunk(t, spec, docs[start:start + _CHUNK], result, conditional=True)
+        return self._write(name, docs, conditional=True)
+
+    def _write(self, name: str, docs, conditional: bool) -> BulkResult:
+        """(document, version) pairs written _CHUNK at a time, each chunk in a transaction of its own."""
+        result, chunk, written = BulkResult(), [], False
+        for pair in docs:
+            chunk.append(pair)
+            if len(chunk) == _CHUNK:
+                self._write_chunk(name, chunk, result, conditional)
+                chunk, written = [], True
+        if chunk:
+            self._write_chunk(name, chunk, result, conditional)
+        elif not written:
+            self._resolve(name)  # nothing to write: an index that does not exist is refused all the same
         return result
 
-    def _write_chunk(self, t: str, spec: IndexSpec, docs: list, result: BulkResult, conditional: bool = False) -> None:
+    def _write_chunk(self, name: str, docs: list, result: BulkResult, conditional: bool) -> None:
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                if conditional:  # (document, version): the version is the stored text read, compared under the lock
-                    docs = [doc for doc, version in docs if self._unchanged(t, spec, doc, version, result)]
+                # The alias's table looked up under the write lock: a migration swapping the alias (another process)
+                # is wholly before this write, which goes to the new table, or wholly after, which copies it.
+                t, spec = self._resolve(name)
+                # (document, version): the version is the stored text read, compared under the lock
+                docs = [doc for doc, version in docs
+                        if not conditional or self._unchanged(t, spec, doc, version, result)]
                 self._write_docs(t, spec, docs, result)
                 self._bump(t)
                 self.db.execute("COMMIT")
@@ -346,10 +350,10 @@ class SqliteSearchIndex(SearchIndex):
         return found
 
     def delete(self, name, doc_id, *, refresh=False):  # seen by the next search whatever `refresh` says
-        t, spec = self._resolve(name)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                t, spec = self._resolve(name)  # under the write lock, as a write's (_write_chunk)
                 row = self.db.execute(f'DELETE FROM "{t}_docs" WHERE id = ? RETURNING rid', (doc_id,)).fetchone()
                 if row:
                     for table in ("kw", "num"):

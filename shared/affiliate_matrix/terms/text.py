@@ -245,11 +245,18 @@ CODES = rf"{_COMMON_CODES}|(?-i:{'|'.join(sorted(CURRENCIES - set(_COMMON_CODES.
 _SYMBOL = r"US\$|USD\$|AU?\$|CA?\$|NZ\$|R\$|\bHK\$|\bSG?\$|\bMX\$|\bNT\$|\$|€|£|¥|₹|\bRs\.?|\bGs\."
 _AFTER = (rf"(?:{CODES})\b|€|£|\$|zł|(?:canadian|australian|new zealand|singapore|hong kong|us|u\.s\.) dollars?\b|"
           r"(?:euros?|dollars?|bucks|pounds?|pfund|reais|d[óo]lares)\b")
+# A thousands mark after an amount's figure ("$1.5k", "€2K", "1,5 k€", "1.2K USD") and a millions one after a figure its
+# currency comes before ("$2M": a figure with no currency before it may be a count, "5M users"), never before a
+# letter ("$5 kW", "10 km"). Attached to the figure where the currency comes first; where it comes after, a space
+# may come between ("1,5 k €"), the currency after it anchoring the figure.
+_MARK_AFTER_CURRENCY = r"(?-i:[kK]|M)(?![^\W\d_])"
+_MARK_BEFORE_CURRENCY = r"\s?(?-i:[kK])(?![^\W\d_])"
 MONEY = Pattern(
     rf"(?P<upto>up to\s+|bis zu\s+|jusqu['’](?:à|a)\s+|hasta\s+|tot\s+|até\s+)?"
-    rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?"
-    rf"(?P<b>{NUMBER}))?(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?:\s*(?:-|–|—|to|bis|à|a|tot|"
-    rf"até)\s*(?P<b2>{NUMBER}))?"
+    rf"(?:(?P<pre>{_SYMBOL}|\b(?:{CODES})\b)\s?(?P<a>{NUMBER})(?P<a_mark>{_MARK_AFTER_CURRENCY})?"
+    rf"(?:\s*(?:-|–|—|to|bis|à|a|tot|até)\s*(?:{_SYMBOL})?\s?(?P<b>{NUMBER})(?P<b_mark>{_MARK_AFTER_CURRENCY})?)?"
+    rf"(?:\s?(?P<code>{CODES})\b)?|(?P<a2>{NUMBER})(?P<a2_mark>{_MARK_BEFORE_CURRENCY})?(?:\s*(?:-|–|—|to|bis|à|a|tot|"
+    rf"até)\s*(?P<b2>{NUMBER})(?P<b2_mark>{_MARK_BEFORE_CURRENCY})?)?"
     rf"\s?(?:,-\s?)?(?P<post>{_AFTER}))", re.I)
 
 
@@ -277,7 +284,26 @@ def currency_of(match: re.Match, dollar: str = "USD") -> str | None:
     return _SYMBOLS.get(mark) or _WORDS.get(mark) or (mark.upper() if mark.upper() in CURRENCIES else None)
 
 
+_TIMES = {"k": 1000, "m": 1_000_000}
+
+
 def money_values(match: re.Match) -> tuple[Decimal | None, Decimal | None]:
-    low = number(match.group("a") or match.group("a2"))
+    """The amount (and the range's top) a MONEY match states, a thousands or millions mark multiplying its figure
+    ("$1.5k" is 1500). A mark on the top alone is the range's ("$2-5k" is 2000 to 5000), unless the low figure is
+    past the top's digits ("$500-2k" is 500 to 2000). A product no record holds is not read (None)."""
+    low, low_mark = number(match.group("a") or match.group("a2")), match.group("a_mark") or match.group("a2_mark")
     high = match.group("b") or match.group("b2")
-    return low, number(high) if high else None
+    if not high:
+        return _times(low, low_mark), None
+    high, high_mark = number(high), match.group("b_mark") or match.group("b2_mark")
+    if high_mark and not low_mark and low is not None and high is not None and low <= high:
+        low_mark = high_mark
+    return _times(low, low_mark), _times(high, high_mark)
+
+
+def _times(figure: Decimal | None, mark: str | None) -> Decimal | None:
+    if figure is None or not mark:
+        return figure
+    figure *= _TIMES[mark.strip().lower()]
+    _, figures, exponent = figure.as_tuple()
+    return None if len(figures) + exponent > WHOLE_DIGITS else figure
