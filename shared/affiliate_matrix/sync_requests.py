@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
                                           update_connection)
 from affiliate_matrix.documents import load_document, readable
-from affiliate_matrix.errors import BackendUnavailable, ConflictError
+from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -106,12 +106,14 @@ def unpublished(rt, sync: Sync, exc: Exception) -> None:
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
     """Request every enabled connection of a class whose own schedule had a tick in the last period (an unhealthy
     one's sync is recorded as skipped: see request_sync), once per `tick` (the ping's event time) however often
-    it is delivered."""
+    it is delivered. A connection whose request fails (the broker down) is logged and the others are requested all
+    the same; then the tick fails with the first failure a delivery again may cure (else the first), so that Knative
+    delivers it again for those only: the others find their records (request_sync)."""
     from cronsim import CronSim, CronSimError
 
     from affiliate_matrix.sources import UnknownSource
 
-    requested = []
+    requested, failures = [], []
     keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
     for connection, _ in readable(keys, lambda key: load_connection(
             rt.store, key.removeprefix("connections/").removesuffix(".json"))):
@@ -129,8 +131,16 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
             log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule,
                         error=str(exc))
             continue
-        if due:
+        if not due:
+            continue
+        try:
             requested.append(request_sync(rt, connection, tick=tick))
+        except Exception as exc:  # noqa: BLE001 - raised below, once every due connection was asked for
+            log.error("sync.request_failed", connection_id=connection.id, tick=tick.isoformat(),
+                      error=f"{type(exc).__name__}: {str(exc)[:300]}")
+            failures.append(exc)
+    if failures:
+        raise next((exc for exc in failures if not isinstance(exc, NOT_RETRIED)), failures[0])
     return requested
 
 

@@ -260,7 +260,7 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     with pytest.raises(BackendUnavailable) as failed:
         request_due(rt, "directory", tick, 15)
     assert failed.value.cause.startswith("the event broker did not take the request of sync s_")
-    assert seen == ["a1"]
+    assert seen == ["a1", "a3"]  # a3 requested all the same: the tick fails after trying every due connection
     for _ in range(2):  # Knative delivers the tick again, and once more
         assert [s.connection_id for s in request_due(rt, "directory", tick, 15)] == ["a1", "a2", "a3"]
     assert sorted(seen) == ["a1", "a2", "a3"]
@@ -275,6 +275,52 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     later = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # the next day's tick is a sync of its own
     assert [s.connection_id for s in request_due(rt, "directory", later, 15)] == ["a1", "a2", "a3"]
     assert len(seen) == 6 and len(list(rt.store.list("syncs/"))) == 6
+
+
+def test_a_class_tick_requests_every_due_connection_before_it_fails_for_the_ones_not_requested(data_dir):
+    """The tick stopped at the first connection whose publish failed: the connections after it waited for the tick's
+    redelivery (and were never synced for it once Knative gave up). Every due connection is requested; each failure
+    is logged and its record says failed, and only then does the tick fail, with a failure a delivery again may cure
+    rather than one it cannot (a damaged record), so that Knative delivers it again for the connections not
+    requested."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.errors import BackendUnavailable, DamagedData
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import Sync, request_due, sync_key
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    seen = []
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: seen.append(event.data["connection_id"]))
+    for cid in ("a1", "a2", "a3", "a4"):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
+    publish, refusing = rt.bus.publish, {"a1", "a3"}
+
+    def broker(event):
+        if event.data["connection_id"] in refusing:
+            raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
+        publish(event)
+
+    rt.bus.publish = broker
+    tick = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    with capture_logs() as logs, pytest.raises(BackendUnavailable):
+        request_due(rt, "directory", tick, 15)
+    assert seen == ["a2", "a4"]
+    assert [line["connection_id"] for line in logs if line["event"] == "sync.request_failed"] == ["a1", "a3"]
+    records = {r.connection_id: r for r in (Sync.model_validate_json(rt.store.get(key).data)
+                                            for key in rt.store.list("syncs/"))}
+    assert {cid: r.status for cid, r in records.items()} == {"a1": "failed", "a2": "queued", "a3": "failed",
+                                                             "a4": "queued"}
+    refusing.discard("a1")
+    rt.store.put(sync_key(records["a2"].id), b"{", content_type="application/json")  # a record damaged meanwhile
+    with pytest.raises(BackendUnavailable):  # not the DamagedData met first: no delivery again would have come for a3
+        request_due(rt, "directory", tick, 15)
+    assert sorted(set(seen)) == ["a1", "a2", "a4"]
+    refusing.clear()
+    with pytest.raises(DamagedData):  # all it fails for now: a delivery again cannot mend it, so the tick is not retried
+        request_due(rt, "directory", tick, 15)
+    assert sorted(set(seen)) == ["a1", "a2", "a3", "a4"]
+    assert len({(event.data["connection_id"], event.id) for event in rt.bus.published}) == 4  # one sync each
 
 
 def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):
