@@ -54,7 +54,10 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     and nothing is requested: its provider is not called with credentials it refused.
     With `tick` (a scheduled tick's time), the sync's id is derived from the connection and the tick and its record
     written create-only: the tick delivered again finds that record and returns it, requesting it again only when
-    its publish had failed (failed, never started: see unpublished), so no connection is synced twice for a tick."""
+    its publish had failed (failed, never started: see unpublished) or may never have happened (still queued: a
+    process stopped between the record and the publish left nothing to say so). Its event's id is derived from the
+    sync's, so the consumer runs one sync however often it is published (handlers/events.receive): no connection is
+    synced twice for a tick."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
     sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
@@ -66,15 +69,19 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
                      if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
         stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
-        if skipped is not None or stored.status != "failed" or stored.started_at is not None:
+        publish_failed = stored.status == "failed" and stored.started_at is None
+        if stored.status != "queued" and not publish_failed:
             log.info("sync.already_requested", connection_id=connection.id, sync_id=sync.id, status=stored.status)
             return stored
-        sync = stored.model_copy(update={"status": "queued", "requested_at": now, "finished_at": None, "errors": []})
-        try:
-            rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                         if_match=etag)
-        except ConflictError:  # another delivery of the tick requested it again meanwhile
-            return load_sync(rt, sync.id)
+        if stored.status == "queued" and skipped is None:  # its publish may never have come: published again below
+            sync = stored
+        else:  # requested again, or skipped now (the connection marked unhealthy since)
+            try:
+                rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                             if_match=etag)
+            except ConflictError:  # another delivery of the tick requested it again meanwhile
+                return load_sync(rt, sync.id)
+        log.info("sync.requested_again", connection_id=connection.id, sync_id=sync.id, status=stored.status)
     if skipped is not None:
         record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
