@@ -411,7 +411,9 @@ def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_no
     revoked = "credentials at connections/aw revoked at 2026-11-21T10:00:00+00:00"
     save_connection(rt.store, Connection(id="aw", source="awin", schedule="0 6 * * *", healthy=False,
                                          health_reason=revoked, credentials_path="connections/aw"))
-    mark_refused(rt.store, load_connection(rt.store, "aw")[0], datetime(2026, 11, 21, 11, tzinfo=UTC))
+    rt.secrets.write("connections/aw", {"api_token": "refused-1234"})  # a key refused, then revoked
+    mark_refused(rt, load_connection(rt.store, "aw")[0], {"api_token": "refused-1234"},
+                 datetime(2026, 11, 21, 11, tzinfo=UTC))
     assert load_connection(rt.store, "aw")[0].health_reason == revoked
     (skipped,) = request_due(rt, "api", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
     assert skipped.status == "skipped" and seen == []
