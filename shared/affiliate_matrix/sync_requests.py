@@ -115,7 +115,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     one's sync is recorded as skipped: see request_sync), once per `tick` (the ping's event time) however often
     it is delivered. A connection whose request fails (the broker down) is logged and the others are requested all
     the same; then the tick fails with the first failure a delivery again may cure (else the first), so that Knative
-    delivers it again for those only: the others find their records (request_sync)."""
+    delivers it again for those: the others find their records and are not synced again (request_sync)."""
     from cronsim import CronSim, CronSimError
 
     from affiliate_matrix.sources import UnknownSource
