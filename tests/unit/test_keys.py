@@ -320,7 +320,7 @@ def test_a_refusal_of_a_key_rotated_away_while_it_was_used_does_not_mark_the_con
         except RotationFailed:
             outcomes.append("rolled back")
 
-    def refused_then(*args, **kwargs):  # the sync is refused the old key; then the rotation, or the next look at the key
+    def refused_then(*args, **kwargs):  # the sync refused the old key; then the rotation, or the next look at the key
         items = real_sync(*args, **kwargs)
         if rotated == "between-the-look-at-the-key-and-the-mark":
             armed.append(True)
