@@ -11,7 +11,7 @@ from pydantic import Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, save_document
-from affiliate_matrix.errors import ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
@@ -245,27 +245,53 @@ def settings_changed(read: Connection, now: Connection, names: tuple[str, ...] =
     return [name for name in names if getattr(now, name) != getattr(read, name)]
 
 
-def mark_refused(store: ObjectStore, synced: Connection, at: datetime) -> str | None:
-    """A provider refused the credentials of `synced` (the connection as the sync read it): it is unhealthy, and
-    scheduled syncs pass it over, until a passing connection test (or a key added again over a revoked one, or a
-    rotation whose new key passed its test) clears the mark. A connection unhealthy for another reason (a revoked
-    key, whose mark a key added again clears) keeps that reason. A sync takes minutes, so one pointed at other
-    credentials or another address meanwhile, created again, or deleted is not marked: the refusal was of what the
-    sync read. Why the mark was kept off (None: it was not)."""
-    kept_off = None
+def credentials_replaced(rt, connection: Connection, credentials: dict[str, str]) -> bool:
+    """Whether the connection's secret no longer holds `credentials` (read from it before: a rotation, a rotation rolled
+    back to them, or a key added again since is judged by the values, not the version). A secret store that cannot
+    say now is taken to hold them still."""
+    if not connection.credentials_path:
+        return False
+    try:
+        return rt.secrets.read(connection.credentials_path, outage_copy=False).data != credentials
+    except NotFoundError:  # destroyed (revoked) or removed since: no longer the connection's key either
+        return True
+    except AmxError:
+        return False
+
+
+def mark_refused(rt, synced: Connection, credentials: dict[str, str], at: datetime) -> str | None:
+    """A provider refused `credentials`, read from the secret of `synced` (the connection as the sync read it): it is
+    unhealthy, and scheduled syncs pass it over, until a passing connection test (or a key added again over a revoked
+    one, or a rotation whose new key passed its test) clears the mark. A connection unhealthy for another reason (a
+    revoked key, whose mark a key added again clears) keeps that reason. A sync takes minutes, so one pointed at other
+    credentials or another address meanwhile, created again, or deleted is not marked, nor one whose key was replaced
+    meanwhile (a rotation): the refusal was of what the sync read. The key is looked at before the mark and again
+    after it, and a mark whose key was replaced in between is taken back: the rotation that replaced it may have read
+    the connection before the mark, so it could not clear it. Why the mark was kept off (None: it was not)."""
+    kept_off, mark, before = None, REFUSED + at.isoformat(timespec="seconds"), None
+    replaced = f"its key at {synced.credentials_path} was replaced while it synced"
 
     def refused(connection: Connection) -> dict | None:
-        nonlocal kept_off
+        nonlocal kept_off, before
+        before = None
         if changed := settings_changed(synced, connection):
             kept_off = f"its {', '.join(changed)} changed while it synced"
+            return None
+        if credentials_replaced(rt, synced, credentials):
+            kept_off = replaced
             return None
         kept_off = None
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
-        return {"healthy": False, "health_reason": REFUSED + at.isoformat(timespec="seconds")}
+        before = {"healthy": connection.healthy, "health_reason": connection.health_reason}
+        return {"healthy": False, "health_reason": mark}
 
     try:
-        update_connection(store, synced.id, refused, "its health")
+        update_connection(rt.store, synced.id, refused, "its health")
+        if before is not None and credentials_replaced(rt, synced, credentials):
+            update_connection(rt.store, synced.id, lambda connection: before if (
+                not connection.healthy and connection.health_reason == mark) else None, "its health")
+            return replaced
     except NotFoundError:  # nothing of it left to mark
         return "it was deleted while it synced"
     return kept_off

@@ -95,6 +95,11 @@ class DamagedData(AmxError):
         super().__init__(f"{where} is damaged ({problem[:300]}): {remedy}")
 
 
+# What event work ends with that a delivery again would not cure: the event's own data is wrong (answered 400, parked),
+# or what it is about is gone or damaged (logged and acknowledged). Anything else is retried (handlers/events.receive).
+NOT_RETRIED = (InvalidInput, NotFoundError, DamagedData)
+
+
 class FetchError(Exception):
     """A page or an API could not be fetched (or was refused by the address guard); the message says why
     in words. Not an AmxError: a crawl records it for the page and goes on."""

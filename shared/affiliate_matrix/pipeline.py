@@ -71,15 +71,15 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
         if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
             raise InvalidInput(f"{connection.id} is a {source.name} API connection: an API keeps no pages to replay; "
                                f"amx scrape {connection.id} syncs it again")
-        items = sync(source, connection, credentials_for(rt, connection, source), rt.store,
-                     allow_loopback=rt.settings.allow_loopback_fetch)
+        credentials = credentials_for(rt, connection, source)
+        items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch)
         if connection.credentials_path:
             from affiliate_matrix.keys import record_use
 
             refused = any(isinstance(i, Failure) and i.refused for i in items)
             record_use(rt, connection.credentials_path, ok=not refused)
             # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
-            if refused and (kept_off := mark_refused(rt.store, connection, datetime.now(UTC))):
+            if refused and (kept_off := mark_refused(rt, connection, credentials, datetime.now(UTC))):
                 log.warning("scrape.refusal_not_marked", connection_id=connection.id, reason=kept_off,
                             credentials_path=connection.credentials_path)
     else:

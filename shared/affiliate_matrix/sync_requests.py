@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
                                           update_connection)
 from affiliate_matrix.documents import load_document, readable
-from affiliate_matrix.errors import BackendUnavailable, ConflictError
+from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -54,7 +54,10 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     and nothing is requested: its provider is not called with credentials it refused.
     With `tick` (a scheduled tick's time), the sync's id is derived from the connection and the tick and its record
     written create-only: the tick delivered again finds that record and returns it, requesting it again only when
-    its publish had failed (failed, never started: see unpublished), so no connection is synced twice for a tick."""
+    its publish had failed (failed, never started: see unpublished) or may never have happened (still queued: a
+    process stopped between the record and the publish left nothing to say so). Its event's id is derived from the
+    sync's, so the consumer runs one sync however often it is published (handlers/events.receive): no connection is
+    synced twice for a tick."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
     sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
@@ -66,15 +69,19 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
                      if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
         stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
-        if skipped is not None or stored.status != "failed" or stored.started_at is not None:
+        publish_failed = stored.status == "failed" and stored.started_at is None
+        if stored.status != "queued" and not publish_failed:
             log.info("sync.already_requested", connection_id=connection.id, sync_id=sync.id, status=stored.status)
             return stored
-        sync = stored.model_copy(update={"status": "queued", "requested_at": now, "finished_at": None, "errors": []})
-        try:
-            rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                         if_match=etag)
-        except ConflictError:  # another delivery of the tick requested it again meanwhile
-            return load_sync(rt, sync.id)
+        if stored.status == "queued" and skipped is None:  # its publish may never have come: published again below
+            sync = stored
+        else:  # requested again, or skipped now (the connection marked unhealthy since)
+            try:
+                rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                             if_match=etag)
+            except ConflictError:  # another delivery of the tick requested it again meanwhile
+                return load_sync(rt, sync.id)
+        log.info("sync.requested_again", connection_id=connection.id, sync_id=sync.id, status=stored.status)
     if skipped is not None:
         record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
@@ -106,12 +113,14 @@ def unpublished(rt, sync: Sync, exc: Exception) -> None:
 def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]:
     """Request every enabled connection of a class whose own schedule had a tick in the last period (an unhealthy
     one's sync is recorded as skipped: see request_sync), once per `tick` (the ping's event time) however often
-    it is delivered."""
+    it is delivered. A connection whose request fails (the broker down) is logged and the others are requested all
+    the same; then the tick fails with the first failure a delivery again may cure (else the first), so that Knative
+    delivers it again for those: the others find their records and are not synced again (request_sync)."""
     from cronsim import CronSim, CronSimError
 
     from affiliate_matrix.sources import UnknownSource
 
-    requested = []
+    requested, failures = [], []
     keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
     for connection, _ in readable(keys, lambda key: load_connection(
             rt.store, key.removeprefix("connections/").removesuffix(".json"))):
@@ -129,8 +138,16 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
             log.warning("sync.schedule_invalid", connection_id=connection.id, schedule=connection.schedule,
                         error=str(exc))
             continue
-        if due:
+        if not due:
+            continue
+        try:
             requested.append(request_sync(rt, connection, tick=tick))
+        except Exception as exc:  # noqa: BLE001 - raised below, once every due connection was asked for
+            log.error("sync.request_failed", connection_id=connection.id, tick=tick.isoformat(),
+                      error=f"{type(exc).__name__}: {str(exc)[:300]}")
+            failures.append(exc)
+    if failures:
+        raise next((exc for exc in failures if not isinstance(exc, NOT_RETRIED)), failures[0])
     return requested
 
 

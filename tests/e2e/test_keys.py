@@ -246,3 +246,36 @@ def test_key_figures_go_to_the_metrics_index_once_per_day(rt, request):
     result = rt.index.search("metrics", SearchQuery(filters={"labels": [f"key={path}"]}, size=10))
     figures = {h.doc["name"]: h.doc["value"] for h in result.hits}
     assert result.total == 4 and figures["key_version"] == 1 and 9.9 < figures["key_days_left"] <= 10
+
+
+def test_a_refusal_of_a_key_rotated_away_during_the_sync_does_not_mark_the_connection(rt, request, monkeypatch):
+    """As on the embedded store (tests/unit/test_keys.py): a sync refused the key it read, version 1, while a rotation
+    wrote version 2 and passed the connection's test with it. Vault's read answers with the values the refusal is
+    judged by: the connection's key now is not the one refused, so it is not marked."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+
+    stale = "stale-cj-token-1234"
+    SECRETS_SEEN.append(stale)
+    path = path_for(request)
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
+                        raising=False)
+    add_key(rt, KeyRecord(path=path, rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": stale, "requestor_cid": "7811141"})
+    real_sync, rotated = pipeline.sync, []
+
+    def rotated_meanwhile(*args, **kwargs):
+        items = real_sync(*args, **kwargs)
+        rotated.append(rotate(rt, path, NOW))
+        return items
+
+    monkeypatch.setattr(pipeline, "sync", rotated_meanwhile)
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj", source="cj", base_url=urls["cj"], credentials_path=path,
+                                             rate_limit_per_s=50))
+        report = scrape(rt, "cj")
+    assert "credentials were refused" in report.failures[0].reason and rotated == [2]
+    connection = load_connection(rt.store, "cj")[0]
+    assert (connection.healthy, connection.health_reason) == (True, None)

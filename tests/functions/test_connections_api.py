@@ -370,11 +370,13 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
     with recorded_sites("cj") as urls:
         client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
                                               credentials_path="connections/cj"), headers=env["admin"])
-        mark_refused(rt.store, load_connection(rt.store, "cj")[0], datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+        mark_refused(rt, load_connection(rt.store, "cj")[0], RECORDED_CREDENTIALS["cj"],
+                     datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
 
         def refused_meanwhile(rt_, connection):
             answer = real_check(rt_, connection)
-            mark_refused(rt.store, connection, datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
+            mark_refused(rt, connection, RECORDED_CREDENTIALS["cj"],
+                         datetime(2026, 11, 22, 6, 1, tzinfo=UTC))  # a sync refused while it ran
             return answer
 
         monkeypatch.setattr(connection_test, "check", refused_meanwhile)

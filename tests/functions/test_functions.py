@@ -235,7 +235,8 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     """One connection's publish failing failed the whole tick (a 503), and its redelivery requested again the
     connections it had already requested: a second record and a second event each, so a second sync (twice the
     provider calls, twice the quota). Now a scheduled sync's id is derived from the connection and the tick's time,
-    written create-only: a delivery again finds it and publishes again only the one whose publish had failed."""
+    written create-only: a delivery again finds it and requests again only the one whose publish had failed (one
+    still queued is published again as the same event, which its function takes once: see the test below)."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import BackendUnavailable
@@ -260,10 +261,14 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     with pytest.raises(BackendUnavailable) as failed:
         request_due(rt, "directory", tick, 15)
     assert failed.value.cause.startswith("the event broker did not take the request of sync s_")
-    assert seen == ["a1"]
+    assert seen == ["a1", "a3"]  # a3 requested all the same: the tick fails after trying every due connection
+
+    def events():  # each one published once or more (a sync still queued is published again: the same event)
+        return sorted({(event.data["connection_id"], event.id) for event in rt.bus.published})
+
     for _ in range(2):  # Knative delivers the tick again, and once more
         assert [s.connection_id for s in request_due(rt, "directory", tick, 15)] == ["a1", "a2", "a3"]
-    assert sorted(seen) == ["a1", "a2", "a3"]
+    assert [cid for cid, _ in events()] == ["a1", "a2", "a3"]
     records = [Sync.model_validate_json(rt.store.get(key).data) for key in rt.store.list("syncs/")]
     assert sorted((r.connection_id, r.status, r.errors) for r in records) == [
         ("a1", "queued", []), ("a2", "queued", []), ("a3", "queued", [])]
@@ -271,10 +276,126 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     update_sync(rt, a1, status="running", started_at=tick)
     update_sync(rt, a1, status="failed", finished_at=tick, errors=["provider down"])  # a run that failed: not again
     assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["failed", "queued", "queued"]
-    assert sorted(seen) == ["a1", "a2", "a3"]
+    assert [cid for cid, _ in events()] == ["a1", "a2", "a3"]
     later = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # the next day's tick is a sync of its own
     assert [s.connection_id for s in request_due(rt, "directory", later, 15)] == ["a1", "a2", "a3"]
-    assert len(seen) == 6 and len(list(rt.store.list("syncs/"))) == 6
+    assert len(events()) == 6 and len(list(rt.store.list("syncs/"))) == 6
+
+
+def test_a_class_tick_requests_every_due_connection_before_it_fails_for_the_ones_not_requested(data_dir):
+    """The tick stopped at the first connection whose publish failed: the connections after it waited for the tick's
+    redelivery (and were never synced for it once Knative gave up). Every due connection is requested; each failure
+    is logged and its record says failed, and only then does the tick fail, with a failure a delivery again may cure
+    rather than one it cannot (a damaged record), so that Knative delivers it again for the connections not
+    requested."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.errors import BackendUnavailable, DamagedData
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import Sync, request_due, sync_key
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    seen = []
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: seen.append(event.data["connection_id"]))
+    for cid in ("a1", "a2", "a3", "a4"):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
+    publish, refusing = rt.bus.publish, {"a1", "a3"}
+
+    def broker(event):
+        if event.data["connection_id"] in refusing:
+            raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
+        publish(event)
+
+    rt.bus.publish = broker
+    tick = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    with capture_logs() as logs, pytest.raises(BackendUnavailable):
+        request_due(rt, "directory", tick, 15)
+    assert seen == ["a2", "a4"]
+    assert [line["connection_id"] for line in logs if line["event"] == "sync.request_failed"] == ["a1", "a3"]
+    records = {r.connection_id: r for r in (Sync.model_validate_json(rt.store.get(key).data)
+                                            for key in rt.store.list("syncs/"))}
+    assert {cid: r.status for cid, r in records.items()} == {"a1": "failed", "a2": "queued", "a3": "failed",
+                                                             "a4": "queued"}
+    refusing.discard("a1")
+    rt.store.put(sync_key(records["a2"].id), b"{", content_type="application/json")  # a record damaged meanwhile
+    with pytest.raises(BackendUnavailable):  # not the DamagedData met first: no delivery again would have come for a3
+        request_due(rt, "directory", tick, 15)
+    assert sorted(set(seen)) == ["a1", "a2", "a4"]
+    refusing.clear()
+    with pytest.raises(DamagedData):  # all it fails for now: no delivery again mends it, so the tick is not retried
+        request_due(rt, "directory", tick, 15)
+    assert sorted(set(seen)) == ["a1", "a2", "a3", "a4"]
+    assert len({(event.data["connection_id"], event.id) for event in rt.bus.published}) == 4  # one sync each
+
+
+class Killed(BaseException):
+    """The process stopped: nothing after it runs (an Exception at a publish is recorded as a failed publish)."""
+
+
+def killed(event):
+    raise Killed
+
+
+def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_function_runs_it_once(data_dir,
+                                                                                                 monkeypatch):
+    """A process stopped between writing a scheduled sync's record and publishing its request left the record queued
+    for good: the tick delivered again found it and requested nothing, so the connection was not synced for that tick.
+    A record still queued is published again; its event is the same one (its id derived from the sync's), so the
+    scrape function, taking each event once, runs one sync however often the tick publishes it."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.sync_requests import Sync, load_sync, request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    publish, tick = rt.bus.publish, datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    rt.bus.publish = killed
+    with pytest.raises(Killed):
+        request_due(rt, "directory", tick, 15)
+    (key,) = rt.store.list("syncs/")
+    left = Sync.model_validate_json(rt.store.get(key).data)
+    assert left.status == "queued"
+    rt.bus.publish = publish
+    for _ in range(2):  # the tick delivered again, twice, before the scrape function takes the event
+        assert [s.id for s in request_due(rt, "directory", tick, 15)] == [left.id]
+    first, second = rt.bus.published
+    assert (first.id, first.source, first.data) == (second.id, second.source, second.data) == (
+        first.id, "/connections", {"connection_id": "ap", "sync_id": left.id})
+    runs = []
+    monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
+                        pipeline.ScrapeReport(connection_id, "batches/b.jsonl", "e", records=3, pages=1))
+    app = client("scrape")
+    for event in (first, second):
+        assert deliver(app, event, "scrape").status_code == 204
+    assert runs == ["ap"]
+    assert (load_sync(rt, left.id).status, load_sync(rt, left.id).records) == ("succeeded", 3)
+    assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["succeeded"]  # run: not published again
+    assert len(rt.bus.published) == 2
+
+
+def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recorded_skipped_not_published(data_dir):
+    """The record a stopped process left queued, its connection's credentials refused before the tick is delivered
+    again: not published (its provider is not called with them), and no longer queued for good either."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import load_connection, update_connection
+    from affiliate_matrix.sync_requests import Sync, request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    publish, tick = rt.bus.publish, datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+    rt.bus.publish = killed
+    with pytest.raises(Killed):
+        request_due(rt, "directory", tick, 15)
+    rt.bus.publish = publish
+    refused = "credentials refused at 2026-11-22T06:06:00+00:00"
+    update_connection(rt.store, "ap", lambda c: {"healthy": False, "health_reason": refused}, "its health")
+    (skipped,) = request_due(rt, "directory", tick, 15)
+    (key,) = rt.store.list("syncs/")
+    assert Sync.model_validate_json(rt.store.get(key).data) == skipped
+    assert (skipped.status, skipped.errors) == ("skipped", [f"skipped: {refused}; re-test it or re-add its key"])
+    assert rt.bus.published == [] and load_connection(rt.store, "ap")[0].last_sync.status == "skipped"
 
 
 def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):
@@ -293,7 +414,9 @@ def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_no
     revoked = "credentials at connections/aw revoked at 2026-11-21T10:00:00+00:00"
     save_connection(rt.store, Connection(id="aw", source="awin", schedule="0 6 * * *", healthy=False,
                                          health_reason=revoked, credentials_path="connections/aw"))
-    mark_refused(rt.store, load_connection(rt.store, "aw")[0], datetime(2026, 11, 21, 11, tzinfo=UTC))
+    rt.secrets.write("connections/aw", {"api_token": "refused-1234"})  # a key refused, then revoked
+    mark_refused(rt, load_connection(rt.store, "aw")[0], {"api_token": "refused-1234"},
+                 datetime(2026, 11, 21, 11, tzinfo=UTC))
     assert load_connection(rt.store, "aw")[0].health_reason == revoked
     (skipped,) = request_due(rt, "api", datetime(2026, 11, 22, 6, 5, tzinfo=UTC), 15)
     assert skipped.status == "skipped" and seen == []

@@ -289,6 +289,72 @@ def test_a_rotation_leaves_the_mark_of_a_connection_pointed_elsewhere_while_its_
     assert (moved.healthy, moved.health_reason) == (False, marked.health_reason)  # untested at its new address
 
 
+@pytest.mark.parametrize("rotated", ["while-it-synced", "between-the-look-at-the-key-and-the-mark", "rolled-back"])
+def test_a_refusal_of_a_key_rotated_away_while_it_was_used_does_not_mark_the_connection(tmp_path, monkeypatch,
+                                                                                        rotated):
+    """A sync reads the connection's key (version 1) and takes minutes; meanwhile a rotation writes version 2, passes
+    the connection's test with it and keeps it. The provider's 401 to version 1 then marked the connection refused
+    although its key is good, and the schedule passed it over until a person re-tested it. The refusal is recorded
+    only while the secret still holds the credentials refused; it is looked at again once marked, so a rotation
+    landing between that look and the mark (its test read the connection unmarked: it had no mark to clear) has the
+    mark taken back. A rotation rolled back (its new key refused too) writes the old key back as version 3: the same
+    key, so its refusal is recorded."""
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+
+    minted = {"api_token": "refused-too-5678"} if rotated == "rolled-back" else RECORDED_CREDENTIALS["cj"]
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **minted}), raising=False)
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
+    real_sync, real_read, armed, outcomes = pipeline.sync, rt.secrets.read, [], []
+
+    def rotation():
+        try:
+            outcomes.append(rotate(rt, "connections/cj"))
+        except RotationFailed:
+            outcomes.append("rolled back")
+
+    def refused_then(*args, **kwargs):  # the sync refused the old key; then the rotation, or the next look at the key
+        items = real_sync(*args, **kwargs)
+        if rotated == "between-the-look-at-the-key-and-the-mark":
+            armed.append(True)
+        else:
+            rotation()
+        return items
+
+    def read(path, version=None, **options):
+        secret = real_read(path, version, **options)
+        if armed:  # the look before the mark has read the old key: the rotation lands before the mark is written
+            armed.clear()
+            rotation()
+        return secret
+
+    monkeypatch.setattr(pipeline, "sync", refused_then)
+    monkeypatch.setattr(rt.secrets, "read", read)
+    with recorded_sites("cj") as urls, capture_logs() as logs:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        report = scrape(rt, "cj-1")
+    assert "credentials were refused" in report.failures[0].reason
+    connection = load_connection(rt.store, "cj-1")[0]
+    not_marked = [line for line in logs if line["event"] == "scrape.refusal_not_marked"]
+    if rotated == "rolled-back":
+        assert outcomes == ["rolled back"] and rt.secrets.metadata("connections/cj").current_version == 3
+        assert not connection.healthy and connection.health_reason.startswith("credentials refused at ")
+        assert not_marked == []
+    else:
+        assert outcomes == [2]
+        assert (connection.healthy, connection.health_reason) == (True, None)
+        assert [line["reason"] for line in not_marked] == ["its key at connections/cj was replaced while it synced"]
+    assert "expired-key-1234" not in str(logs)
+
+
 @pytest.mark.parametrize("revoked_before", [False, True], ids=["new", "added-again"])
 def test_a_key_of_one_source_is_refused_where_another_sources_connections_read(tmp_path, revoked_before):
     """A connection naming another source's key is refused (holes18), but the other way round was accepted: a key

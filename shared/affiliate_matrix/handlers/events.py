@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from affiliate_matrix.errors import (AccessDenied, ConfigError, ConflictError, DamagedData, InvalidInput, NotFoundError,
+from affiliate_matrix.errors import (NOT_RETRIED, AccessDenied, ConfigError, ConflictError, InvalidInput, NotFoundError,
                                      Unauthorized)
 from affiliate_matrix.observability import get_logger
 
@@ -138,7 +138,7 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             work(event)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
-    except (InvalidInput, NotFoundError, DamagedData) as exc:
+    except NOT_RETRIED as exc:
         log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
         if isinstance(exc, InvalidInput):
