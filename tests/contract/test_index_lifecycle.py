@@ -89,6 +89,25 @@ def test_migrating_again_after_a_rollback_copies_the_documents_as_they_are_now(i
     assert [h.id for h in index.search("things", SearchQuery(text="renamed since")).hits] == [docs()[2]["id"]]
 
 
+def test_a_version_built_again_never_repeats_a_generation_of_the_one_before(index):
+    """Answers, ETags and facet snapshots are kept by generation. Migrating again after a rollback builds the version
+    afresh under the same name; on OpenSearch the generation was the physical index's name and its count of refreshes,
+    which started again from 0, so the new build's generations were the old one's, over other documents."""
+    def lived() -> set[str]:  # the generations of a build and two writes after it
+        seen = {index.generation("things")}
+        for n in range(2):
+            index.bulk_upsert("things", [{**docs()[n], "tags": [f"write-{n}"]}], refresh=True)
+            seen.add(index.generation("things"))
+        return seen
+
+    index.migrate(V2)
+    first = lived()
+    index.rollback("things")
+    index.delete("things", docs()[5]["id"], refresh=True)  # the second build holds other documents
+    index.migrate(V2)
+    assert lived().isdisjoint(first)
+
+
 def test_migrating_to_the_same_or_a_lower_version_is_refused(index):
     with pytest.raises(InvalidInput, match="is at v1; migrating needs a higher version"):
         index.migrate(SPEC)

@@ -73,6 +73,48 @@ def test_a_search_after_reading_the_generation_sees_every_write_the_generation_c
     assert index.generation("things") != before and index.search("things", SearchQuery(size=0)).total == 3
 
 
+def test_an_embedded_index_made_again_at_its_path_does_not_repeat_a_generation(tmp_path):
+    """A damaged index file is moved aside and rebuilt at the same path: its counts of writes started from 0 again,
+    so its generations were the old file's, and ETags clients held and facet snapshots kept matched other documents."""
+    def lived(network: str) -> set[str]:
+        idx = open_index("sqlite", tmp_path, None)
+        idx.ensure_index(SPEC)
+        seen = set()
+        for doc in docs()[:3]:
+            idx.bulk_upsert("things", [{**doc, "network": network}], refresh=True)
+            seen.add(idx.generation("things"))
+        idx.db.close()
+        return seen
+
+    before = lived("awin")
+    for path in tmp_path.rglob("*.sqlite*"):
+        path.unlink()
+    assert lived("cj").isdisjoint(before)
+
+
+@pytest.mark.slow
+def test_the_generation_does_not_repeat_when_the_index_s_shards_start_anew(request, tmp_path):
+    """The generation counted the refreshes of the primary shard, a count the node keeps in memory: when the shard
+    starts anew (a node restarted; here the index closed and opened, which starts its shards the same way) it counts
+    from 0 again, so the generations after it repeated those before, over other documents, and answers kept from
+    before were served for them."""
+    idx = open_index("opensearch", tmp_path, request)
+    idx.ensure_index(SPEC)
+
+    def lived(network: str) -> set[str]:
+        seen = set()
+        for doc in docs()[:3]:
+            idx.bulk_upsert("things", [{**doc, "network": network}], refresh=True)
+            seen.add(idx.generation("things"))
+        return seen
+
+    before = lived("awin")
+    physical = SPEC.physical(idx.prefix)
+    idx.client.indices.close(index=physical)
+    idx.client.indices.open(index=physical, wait_for_active_shards="all")
+    assert lived("cj").isdisjoint(before)
+
+
 def test_upsert_get_delete(index):
     index.bulk_upsert("things", docs()[:3], refresh=True)
     assert index.get("things", "doc-00001") == docs()[1]

@@ -76,6 +76,9 @@ def mapping_for(spec: IndexSpec) -> dict:
             "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
 
 
+# What _shard_copy reads of the cluster state (not the mapping and settings beside them).
+_SHARD_COPY = ["metadata.indices.*.settings.index.uuid", "metadata.indices.*.primary_terms",
+               "routing_table.indices.*.shards.*.primary", "routing_table.indices.*.shards.*.allocation_id.id"]
 _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 
 
@@ -138,6 +141,7 @@ class OpenSearchIndex(SearchIndex):
         self.prefix = prefix
         self.url = url
         self._specs: dict[str, IndexSpec] = {}
+        self._copies: dict[str, str] = {}  # by index name, the shard copy its last generation was read from
 
     @classmethod
     def from_settings(cls, settings) -> "OpenSearchIndex":
@@ -196,11 +200,41 @@ class OpenSearchIndex(SearchIndex):
     def generation(self, name):
         """By the refreshes that showed searches new documents: the count of writes moved as the node took each one,
         before a refresh made it searchable, so an answer computed in between was cached under the new generation
-        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss)."""
-        with _answering(f"stats of {name}"):
-            stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
-        (physical, numbers), = stats.items()
-        return f"{physical}:{numbers['primaries']['refresh']['external_total']}"
+        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss).
+        The count is the primary shard copy's, kept in its memory: it starts again from 0 in a copy started anew (a
+        node restarted, the index closed and opened, restored, or created again by a migration; a primary moved to
+        another node) and would pass values seen before, with other documents. So the generation names the copy
+        (_shard_copy), read before and after the count: the same copy both times (copies never recur), the count is
+        that copy's."""
+        copy = self._copies.get(name) or self._shard_copy(name)
+        for _ in range(3):
+            with _answering(f"stats of {name}"):
+                stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
+            (physical, numbers), = stats.items()
+            now = self._shard_copy(name)
+            if now == copy and now.startswith(f"{physical}/"):
+                self._copies[name] = now
+                return f"{now}:{numbers['primaries']['refresh']['external_total']}"
+            copy = now
+        raise BackendUnavailable(f"OpenSearch stats of {name}: its primary shards kept moving",
+                                 cause="the search index is moving its shards", retry_after=10)
+
+    def _shard_copy(self, name: str) -> str:
+        """Which copies of the index's primary shards count refreshes now: the physical index, its uuid (new whenever
+        an index is created, under any name), and per shard its primary term (raised whenever a primary starts: a
+        restart, an open, a restore, a failover) and the primary's allocation id (new when a primary moves)."""
+        try:
+            with _answering(f"state of {name}"):
+                state = self.client.cluster.state(metric="metadata,routing_table", index=self._alias(name),
+                                                  filter_path=_SHARD_COPY)
+        except OSNotFoundError:
+            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+        (physical, meta), = state["metadata"]["indices"].items()
+        shards = state["routing_table"]["indices"][physical]["shards"]
+        primaries = {shard: next((c.get("allocation_id", {}).get("id") for c in copies if c.get("primary")), None)
+                     for shard, copies in shards.items()}
+        return f"{physical}/{meta['settings']['index']['uuid']}/" + ",".join(
+            f"{shard}.{term}.{primaries.get(shard)}" for shard, term in sorted(meta["primary_terms"].items()))
 
     def status(self, name):
         current = self._current(name)

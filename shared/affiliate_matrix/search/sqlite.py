@@ -8,6 +8,7 @@ Aliases and specs live in two small tables beside them.
 """
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -104,6 +105,12 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
         # A counter per physical index, bumped by every write: caches key on it.
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_generation(tbl TEXT PRIMARY KEY, generation INTEGER NOT NULL)")
+        # Which file this is, drawn when it is made: a file made again at the path (a damaged one moved aside and
+        # rebuilt) counts its generations from 0 again, past the ETags and facet snapshots kept of the old one.
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
+        self.db.execute("INSERT INTO amx_file SELECT ? WHERE NOT EXISTS (SELECT 1 FROM amx_file)",
+                        (os.urandom(16).hex(),))
+        self.incarnation = self.db.execute("SELECT incarnation FROM amx_file ORDER BY rowid LIMIT 1").fetchone()[0]
         self._vocab: dict[str, tuple] = {}
         self._columns: dict = {}
 
@@ -162,7 +169,7 @@ class SqliteSearchIndex(SearchIndex):
     def generation(self, name):
         t, _ = self._resolve(name)
         row = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
-        return f"{self.path.resolve()}:{t}:{row[0] if row else 0}"
+        return f"{self.incarnation}:{t}:{row[0] if row else 0}"
 
     def status(self, name):
         _, spec = self._resolve(name)
