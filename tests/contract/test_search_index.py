@@ -4,6 +4,7 @@ Expected answers are computed by brute force in Python from the same generated d
 so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
 """
 
+import time
 import uuid
 from collections import Counter
 
@@ -289,6 +290,45 @@ def test_a_field_given_several_ranges_matches_any_of_them(loaded):
     assert result.total == len(expected) > 10
     assert {h.id for h in result.hits} == expected
     assert loaded.search("things", SearchQuery(ranges={"commission": []})).total == 0
+
+
+@pytest.fixture
+def in_tokyo(monkeypatch):
+    """The machine's zone nine hours east of UTC, where a time read in it is not the time read in UTC."""
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "JST-9")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.mark.parametrize("field", ["ranges", "filters", "post_filters"])
+def test_a_time_without_a_zone_is_refused_naming_the_field(index, field, in_tokyo):
+    """SQLite read a time without a zone in the machine's zone, OpenSearch in UTC: the same search found other
+    documents on each (here hours apart, in Tokyo). Neither guesses: the search is refused, saying a zone is needed."""
+    index.bulk_upsert("things", [{"id": "a", "updated": "2026-06-01T00:00:00Z"}], refresh=True)
+    value = {"ranges": Range(gte="2026-06-01T00:00:00"), "filters": ["2026-06-01T00:00:00"],
+             "post_filters": ["2026-06-01T00:00:00"]}[field]
+    with pytest.raises(InvalidInput, match=r"updated '2026-06-01T00:00:00' has no time zone: end it with Z"):
+        index.search("things", SearchQuery(**{field: {"updated": value}}))
+    with pytest.raises(InvalidInput, match=r"updated 'June 1st' is not an ISO 8601 date or time"):
+        index.search("things", SearchQuery(ranges={"updated": Range(lte="June 1st")}))
+
+
+def test_dates_a_search_compares_with_are_the_same_instants_on_both_indexes(index, in_tokyo):
+    """A bare date is its midnight UTC (SQLite took the machine's midnight; OpenSearch took one as an upper bound for
+    its last millisecond, so lte="2026-06-01" took in the whole day); a time with an offset is that instant."""
+    at = {"eve": "2026-05-31T23:00:00Z", "midnight": "2026-06-01T00:00:00Z", "noon": "2026-06-01T12:00:00Z"}
+    index.bulk_upsert("things", [{"id": i, "updated": when} for i, when in at.items()], refresh=True)
+
+    def found(**ranges) -> list[str]:
+        return sorted(h.id for h in index.search("things", SearchQuery(ranges={"updated": Range(**ranges)})).hits)
+
+    assert found(gte="2026-06-01") == ["midnight", "noon"]
+    assert found(lte="2026-06-01") == ["eve", "midnight"]
+    assert found(gte="2026-06-01T02:00:00+02:00", lte="2026-06-01T13:00:00+01:00") == ["midnight", "noon"]
+    hits = index.search("things", SearchQuery(filters={"updated": ["2026-06-01"]})).hits
+    assert [h.id for h in hits] == ["midnight"]
 
 
 def test_facets_count_under_filters(loaded):

@@ -16,6 +16,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -302,11 +303,60 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
             result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))
 
 
-def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
+def utc_time(value) -> datetime:
+    """A date field's value as both indexes read a document's: ISO 8601 text (or a date or datetime), a bare date at
+    its midnight UTC and a time without a zone in UTC, as OpenSearch reads them (SQLite's reading took the
+    machine's zone)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value.isoformat() if isinstance(value, date) else str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def query_time(value, name: str) -> str:
+    """A date a search compares with (a range's bound, a filter's value) as ISO 8601 in UTC, to the microsecond, which
+    both indexes read as the same instant. A bare date is its midnight UTC (OpenSearch took one as a range's upper
+    bound for its last millisecond). A time must say its zone: SQLite read one without in the machine's zone and
+    OpenSearch in UTC, so one without is refused, naming `name`."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be an ISO 8601 date or time, not {value!r}")
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), UTC).isoformat()
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} {value[:40]!r} is not an ISO 8601 date or time") from None
+    if when.tzinfo is None:
+        raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
+    return when.astimezone(UTC).isoformat()
+
+
+def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
+    """The query with every date it compares with as query_time gives it, before either index reads one."""
+    def filters(given: dict) -> dict:
+        return {field: [query_time(v, field) for v in values] if spec.fields[field] == "date" else values
+                for field, values in given.items()}
+
+    def bounds(rng: Range, field: str) -> Range:
+        return Range(gte=None if rng.gte is None else query_time(rng.gte, field),
+                     lte=None if rng.lte is None else query_time(rng.lte, field))
+
+    dated = [field for field in (*query.filters, *query.post_filters, *query.ranges) if spec.fields[field] == "date"]
+    if not dated:
+        return query
+    ranges = {field: ([bounds(r, field) for r in rs] if isinstance(rs, list) else bounds(rs, field))
+              if spec.fields[field] == "date" else rs for field, rs in query.ranges.items()}
+    return query.model_copy(update={"filters": filters(query.filters), "post_filters": filters(query.post_filters),
+                                    "ranges": ranges})
+
+
+def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
     """Reject fields the index does not have, or cannot filter, facet or sort on, by name. Every caller names fields
     from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
     the index behind the code, a version not migrated to yet (or rolled back from): a ConfigError naming the
-    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput."""
+    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput. Returns the query
+    with its dates in UTC (_in_utc): what the index is asked."""
     asked = [*query.filters, *query.post_filters, *query.ranges, *query.facets, *query.exact,
              *(key.field for key in query.sort)]
     if missing := sorted({name for name in asked if name not in spec.fields}):
@@ -333,6 +383,7 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
                                "or not a range of numbers")
     if query.cursor and query.offset:
         raise InvalidInput("use either cursor or offset, not both")
+    return _in_utc(spec, query)
 
 
 # A cursor is a position, not a credential: a forged one can only ask for a page of the caller's own

@@ -438,11 +438,11 @@ class OpenSearchIndex(SearchIndex):
     def search(self, name, query: SearchQuery) -> SearchResult:
         spec = self._spec(name)
         try:
-            validate_query(spec, query)
+            query = validate_query(spec, query)
         except ConfigError:  # the spec kept may be a version another process has since migrated from
             self._specs.pop(name, None)
             spec = self._spec(name)
-            validate_query(spec, query)
+            query = validate_query(spec, query)
         after = decode_cursor(query)
         text_words = searched_words(query.text)
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]

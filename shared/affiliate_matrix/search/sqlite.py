@@ -12,14 +12,13 @@ import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
     begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version,
-    ranges_of, searched_words, upgraded, validate_query, whole_value,
+    ranges_of, searched_words, upgraded, utc_time, validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -38,7 +37,7 @@ def _table(physical: str) -> str:
 def _epoch(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    return utc_time(value).timestamp()
 
 
 def _as_list(value) -> list:
@@ -378,7 +377,7 @@ class SqliteSearchIndex(SearchIndex):
 
     def search(self, name, query: SearchQuery) -> SearchResult:
         t, spec = self._resolve(name)
-        validate_query(spec, query)
+        query = validate_query(spec, query)
         after = decode_cursor(query)
         text_words = searched_words(query.text)
         if text_words and "text" not in spec.fields.values():
