@@ -331,6 +331,15 @@ def test_dates_a_search_compares_with_are_the_same_instants_on_both_indexes(inde
     assert [h.id for h in hits] == ["midnight"]
 
 
+def test_a_document_s_date_without_a_zone_is_read_in_utc_on_both_indexes(index, in_tokyo):
+    """A document's date field is written by the code, never a caller: one without a zone (a budget day's bare date)
+    was in the machine's zone on SQLite and in UTC on OpenSearch, whose mapping reads it so."""
+    written = [{"id": "day", "updated": "2026-06-01"}, {"id": "naive", "updated": "2026-06-01T12:00"}]
+    index.bulk_upsert("things", written, refresh=True)
+    query = SearchQuery(ranges={"updated": Range(gte="2026-06-01T00:00:00Z", lte="2026-06-01T12:00:00Z")})
+    assert sorted(h.id for h in index.search("things", query).hits) == ["day", "naive"]
+
+
 def test_facets_count_under_filters(loaded):
     query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
     matching = [d for d in docs() if d["network"] == "impact"]
