@@ -107,11 +107,20 @@ class SqliteSearchIndex(SearchIndex):
         # Which file this is, drawn when it is made: a file made again at the path (a damaged one moved aside and
         # rebuilt) counts its generations from 0 again, past the ETags and facet snapshots kept of the old one.
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
-        self.db.execute("INSERT INTO amx_file SELECT ? WHERE NOT EXISTS (SELECT 1 FROM amx_file)",
-                        (os.urandom(16).hex(),))
-        self.incarnation = self.db.execute("SELECT incarnation FROM amx_file ORDER BY rowid LIMIT 1").fetchone()[0]
+        self.incarnation = self._incarnation()
         self._vocab: dict[str, tuple] = {}
         self._columns: dict = {}
+
+    def _incarnation(self) -> str:
+        """The file's id, drawn by the first to open it: a write only then (an insert waits for the write lock, which
+        a migration holds for its whole copy)."""
+        read = "SELECT incarnation FROM amx_file ORDER BY rowid LIMIT 1"
+        row = self.db.execute(read).fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO amx_file SELECT ? WHERE NOT EXISTS (SELECT 1 FROM amx_file)",
+                            (os.urandom(16).hex(),))
+            row = self.db.execute(read).fetchone()
+        return row[0]
 
     # -- lifecycle -------------------------------------------------------------------------
 
