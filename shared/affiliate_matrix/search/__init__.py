@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
@@ -284,6 +284,24 @@ def check_migration(status: IndexStatus, spec: IndexSpec) -> None:
                            f"not v{spec.version}")
 
 
+def migration_holder(spec: IndexSpec) -> dict:
+    """What a migration's lease says of it, for a migration refused beside it: the version, the host and process,
+    and when it began (shown, never compared)."""
+    import os
+    import socket
+
+    return {"version": spec.version, "by": f"{socket.gethostname()} pid {os.getpid()}",
+            "since": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def migration_running(name: str, holder: dict | None, remedy: str = "") -> ConflictError:
+    """Why a migration is refused while another holds the index's lease (two at once both copied and both swapped the
+    alias, the second building on a version the first had just made live), naming the other as its lease does."""
+    held = (f" to v{holder.get('version')} by {holder.get('by')} since {holder.get('since')}"
+            if isinstance(holder, dict) else "")
+    return ConflictError(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
+
+
 def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
     """`docs` of an older version as `spec` holds them; one spec.upgrade cannot read (a stored record
     damaged or of an unknown shape) is left out and added to result.errors, which aborts a migration."""
@@ -511,8 +529,14 @@ class SearchIndex(ABC):
         """Zero-downtime move to spec.version: create it, copy every document (as spec.upgrade makes it,
         when the spec has one), swap the alias in one step, keep the old version for rollback. Reads never
         stop; a document the upgrade or the new mapping refuses aborts the migration before the swap.
-        Returns the number of documents copied."""
+        One at a time per index: a migration holds the index's lease throughout, and one begun beside it is refused
+        (migration_running). Returns the number of documents copied."""
         ...
+
+    def unlock(self, name: str) -> dict | None:
+        """Clear the lease of a migration whose process died (what it said of itself, None when none was held), and
+        what that migration left blocked. Only for a migration known not to run any more."""
+        return None
 
     @abstractmethod
     def rollback(self, name: str) -> int:

@@ -9,6 +9,7 @@ is returned as a per-item error, never dropped.
 import json
 from contextlib import contextmanager
 
+from opensearchpy import ConflictError as OSConflictError
 from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
@@ -18,8 +19,8 @@ from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInpu
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, ranges_of,
-    searched_words, upgraded, validate_query,
+    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, migration_holder,
+    migration_running, previous_version, ranges_of, searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -244,6 +245,48 @@ class OpenSearchIndex(SearchIndex):
         return IndexStatus(name, int(current[len(prefix):]), versions)
 
     def migrate(self, spec):
+        with self._lease(spec):
+            return self._migrate(spec)
+
+    @contextmanager
+    def _lease(self, spec: IndexSpec):
+        """The index's migration lease: a document created only if absent in <prefix>-leases (made on first use),
+        deleted at the end only if still the one created. A holder that dies leaves it (and the live version's write
+        block): `amx index unlock` clears both (unlock)."""
+        leases, lease_id = f"{self.prefix}-leases", f"migrate-{spec.name}"
+        try:
+            self.client.indices.create(index=leases, body={"settings": {"number_of_shards": 1},
+                                                           "mappings": {"dynamic": False, "properties": {}}})
+        except RequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+        try:
+            taken = self.client.create(index=leases, id=lease_id, body=migration_holder(spec), refresh="true")
+        except OSConflictError:
+            try:
+                holder = self.client.get(index=leases, id=lease_id)["_source"]
+            except OSNotFoundError:  # it ended since
+                holder = None
+            raise migration_running(spec.name, holder, f"; if its process has died, run `amx index unlock "
+                                                       f"{spec.name}`, then migrate again") from None
+        try:
+            yield
+        finally:
+            self.client.delete(index=leases, id=lease_id, if_seq_no=taken["_seq_no"],
+                               if_primary_term=taken["_primary_term"], refresh="true", ignore=[404, 409])
+
+    def unlock(self, name):
+        try:
+            holder = self.client.get(index=f"{self.prefix}-leases", id=f"migrate-{name}")["_source"]
+        except OSNotFoundError:
+            return None
+        # What a migration that died left: the live version's write block (a half-built version the next migration
+        # builds afresh), then the lease.
+        self.client.indices.put_settings(index=self._current(name), body={"index.blocks.write": None})
+        self.client.delete(index=f"{self.prefix}-leases", id=f"migrate-{name}", refresh="true", ignore=[404])
+        return holder
+
+    def _migrate(self, spec: IndexSpec) -> int:
         check_migration(self.status(spec.name), spec)
         old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
         # A version a rollback left (kept for its 30 days) holds documents since deleted from `old`: built afresh.

@@ -17,8 +17,9 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version,
-    ranges_of, searched_words, upgraded, utc_time, validate_query, whole_value,
+    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, migration_holder,
+    migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time, validate_query,
+    whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -187,6 +188,36 @@ class SqliteSearchIndex(SearchIndex):
         return IndexStatus(name, spec.version, versions)
 
     def migrate(self, spec):
+        with self._lease(spec):
+            return self._migrate(spec)
+
+    @contextmanager
+    def _lease(self, spec: IndexSpec):
+        """The index's migration lease: an exclusive flock on a file beside the index file, taken without waiting (a
+        migration waiting for the write lock another holds for its whole copy would wait past SQLite's timeout), and
+        released by the system when its process ends, however it ends: no stale lease to clear. The file holds what
+        the holder says of itself, for one refused."""
+        import fcntl
+
+        with open(f"{self.path}.migrate-{spec.name}.lock", "a+") as lease:
+            try:
+                fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lease.seek(0)
+                try:
+                    holder = json.loads(lease.read())
+                except ValueError:  # taken but not written yet
+                    holder = None
+                raise migration_running(spec.name, holder) from None
+            try:
+                lease.truncate(0)
+                lease.write(json.dumps(migration_holder(spec)))
+                lease.flush()
+                yield
+            finally:
+                fcntl.flock(lease, fcntl.LOCK_UN)
+
+    def _migrate(self, spec: IndexSpec) -> int:
         new_t = _table(spec.physical(self.prefix))
         result = BulkResult()
         with self._lock:
