@@ -584,6 +584,26 @@ def test_sort_by_text_field_is_case_insensitive(loaded):
     assert [h.id for h in result.hits] == [d["id"] for d in expected]
 
 
+def test_a_name_longer_than_a_whole_value_holds_sorts_after_the_others_on_both_indexes(index):
+    """OpenSearch keeps no whole value (<field>.raw) for a text longer than 256 characters as Java counts them (UTF-16
+    code units: an emoji is two), so such a name sorted after every other there, either way; the embedded index kept
+    its first 256 characters and sorted it among the a's. Both now keep none, so it sorts last and never matches
+    exactly (a name of 256 units still does, however long its folded form: "ﬃ" is "ffi")."""
+    index.bulk_upsert("things", [{"id": "long", "name": "A" * 257}, {"id": "emoji", "name": "a" * 255 + "\U0001f600"},
+                                 {"id": "edge", "name": "\ufb03" * 256}, {"id": "b", "name": "Bravo"},
+                                 {"id": "c", "name": "Charlie"}], refresh=True)
+
+    def ordered(order: str) -> list[str]:
+        return [h.id for h in index.search("things", SearchQuery(sort=[SortKey(field="name", order=order)])).hits]
+
+    assert ordered("asc") == ["b", "c", "edge", "emoji", "long"]
+    assert ordered("desc") == ["edge", "c", "b", "emoji", "long"]
+    for name, found in (("A" * 257, []), ("\ufb03" * 256, ["edge"]), ("ffi" * 100, [])):
+        query = SearchQuery(text=name[:500], exact=["name"], size=1)
+        best = index.search("things", query).hits
+        assert [h.id for h in best if h.score >= 1000] == found, name[:10]
+
+
 @pytest.mark.parametrize("sort", [[], [SortKey(field="cookie_days", order="desc"), SortKey(field="network")],
                                   [SortKey(field="commission")]])
 def test_cursor_pages_return_every_hit_exactly_once(loaded, sort):

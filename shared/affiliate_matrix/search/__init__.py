@@ -235,17 +235,27 @@ def folded(text: str) -> str:
     return unaccented(narrowed(text).lower())
 
 
-def whole_value(value) -> str:
-    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded, at most 256
-    characters. Only its start is folded (a description may be kilobytes, folded in every write): some characters
-    more than 256, for the marks folding drops (text is NFC, so there are few)."""
-    return folded(str(value)[:320])[:256]
+# The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch counts it (ignore_above: the
+# value as written, in Java's UTF-16 code units). A longer one has no whole value on either index: it sorts after
+# every other (as a missing value) and never matches exactly.
+RAW_IGNORE_ABOVE = 256
+
+
+def whole_value(value) -> str | None:
+    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded; None past
+    RAW_IGNORE_ABOVE, where OpenSearch indexes none (the embedded index kept the first 256 characters, so such a name
+    sorted by its start there and last on OpenSearch). Only values that short are folded (a description may be
+    kilobytes, written in every write)."""
+    text = str(value)
+    if len(text) > RAW_IGNORE_ABOVE or len(text.encode("utf-16-le")) // 2 > RAW_IGNORE_ABOVE:
+        return None
+    return folded(text)
 
 
 def exact_value(text: str | None) -> str:
-    """The text as an exact field's whole value is compared with it: as `<field>.raw` holds it (whole_value), its
-    runs of spaces one space."""
-    return whole_value(" ".join((text or "").split()))
+    """The text as an exact field's whole value is compared with it: folded as `<field>.raw` is, its runs of spaces
+    one space (whatever its length: OpenSearch compares the whole of it)."""
+    return folded(" ".join((text or "").split()))
 
 
 PREFIX_MIN = 2  # a one-letter start would match a good share of every word there is

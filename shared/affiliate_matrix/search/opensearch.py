@@ -18,9 +18,9 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, migration_holder,
-    migration_running, previous_version, ranges_of, searched_words, upgraded, validate_query,
+    EXACT_BOOST, MAX_PAGE, RAW_IGNORE_ABOVE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions,
+    migration_holder, migration_running, previous_version, ranges_of, searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -39,7 +39,7 @@ _SETTINGS = {
 }
 _TYPES = {
     "text": {"type": "text", "analyzer": "folding",
-             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": 256}}},
+             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": RAW_IGNORE_ABOVE}}},
     "keyword": {"type": "keyword"},
     "number": {"type": "double"},
     "date": {"type": "date"},

@@ -370,8 +370,8 @@ class SqliteSearchIndex(SearchIndex):
                     num.add((field, float(value)))
                 elif kind == "date":
                     num.add((field, _epoch(value)))
-                elif kind == "text":
-                    kw.add((f"{field}.raw", whole_value(value)))
+                elif kind == "text" and (whole := whole_value(value)) is not None:
+                    kw.add((f"{field}.raw", whole))
         return kw, num
 
     def get(self, name, doc_id):
