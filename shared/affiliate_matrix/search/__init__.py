@@ -370,8 +370,7 @@ def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
         return Range(gte=None if rng.gte is None else query_time(rng.gte, field),
                      lte=None if rng.lte is None else query_time(rng.lte, field))
 
-    dated = [field for field in (*query.filters, *query.post_filters, *query.ranges) if spec.fields[field] == "date"]
-    if not dated:
+    if not any(spec.fields[field] == "date" for field in (*query.filters, *query.post_filters, *query.ranges)):
         return query
     ranges = {field: ([bounds(r, field) for r in rs] if isinstance(rs, list) else bounds(rs, field))
               if spec.fields[field] == "date" else rs for field, rs in query.ranges.items()}
