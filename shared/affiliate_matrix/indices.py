@@ -22,14 +22,17 @@ def index_specs() -> dict:
 def rendered(spec) -> dict:
     """What an index version's documents are written with, on each backend: OpenSearch's settings and mappings (as
     `amx index render` commits them) and, where it has text fields, the SQLite index's tokenizer and the foldings its
-    text is written with (search.narrowed, its words; search.folded, its whole values). Documents written under
+    text is written with (search.narrowed, its words; search.folded, its whole values, none past RAW_IGNORE_ABOVE:
+    programs v12, activations and alerts v4, where the first 256 characters were kept before). Documents written under
     another are searched otherwise until `amx index migrate` writes them again, so a change here is a new version."""
+    from affiliate_matrix.search import RAW_IGNORE_ABOVE
     from affiliate_matrix.search.opensearch import index_body
     from affiliate_matrix.search.sqlite import TOKENIZE
 
     body = {"opensearch": index_body(spec)}
     if "text" in spec.fields.values():
-        body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing("narrowed"), "raw": _narrowing("folded")}
+        body["sqlite"] = {"tokenize": TOKENIZE, "narrowed": _narrowing("narrowed"), "raw": _narrowing("folded"),
+                          "raw_ignore_above": RAW_IGNORE_ABOVE}
     return body
 
 

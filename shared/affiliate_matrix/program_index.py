@@ -86,9 +86,11 @@ def _as_indexed_now(doc: dict) -> dict:
 # count); every flat term as one number, its currency and amount together (flat_amounts, see flat_key).
 # v11: adds epc_90d and epc_90d_currency (ProgramSummary): epc_window=90d filters, bounds and sorts by the 3-month EPC,
 # so an Awin programme (which reports no other) is found and ranked by EPC.
+# v12: no whole value (<field>.raw) on the embedded index for a text longer than search.RAW_IGNORE_ABOVE, as OpenSearch
+# has none: a name that long sorted by its first 256 characters there and last on OpenSearch.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number}
-PROGRAMS_INDEX = IndexSpec("programs", 11, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 12, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
 

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
 from affiliate_matrix.search import IndexSpec, SearchQuery
 from tests.support.things import BACKENDS, SPEC, docs, open_index
 
@@ -89,6 +89,114 @@ def test_migrating_again_after_a_rollback_copies_the_documents_as_they_are_now(i
     assert [h.id for h in index.search("things", SearchQuery(text="renamed since")).hits] == [docs()[2]["id"]]
 
 
+def test_a_version_built_again_never_repeats_a_generation_of_the_one_before(index):
+    """Answers, ETags and facet snapshots are kept by generation. Migrating again after a rollback builds the version
+    afresh under the same name; on OpenSearch the generation was the physical index's name and its count of refreshes,
+    which started again from 0, so the new build's generations were the old one's, over other documents."""
+    def lived() -> set[str]:  # the generations of a build and two writes after it
+        seen = {index.generation("things")}
+        for n in range(2):
+            index.bulk_upsert("things", [{**docs()[n], "tags": [f"write-{n}"]}], refresh=True)
+            seen.add(index.generation("things"))
+        return seen
+
+    index.migrate(V2)
+    first = lived()
+    index.rollback("things")
+    index.delete("things", docs()[5]["id"], refresh=True)  # the second build holds other documents
+    index.migrate(V2)
+    assert lived().isdisjoint(first)
+
+
+def beside(index):
+    """The same index opened again, as a second operator's command (or a retried job) opens it."""
+    from affiliate_matrix.search.opensearch import OpenSearchIndex
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    if isinstance(index, SqliteSearchIndex):
+        return SqliteSearchIndex(index.path, index.prefix)
+    return OpenSearchIndex(index.client, index.prefix, index.url)
+
+
+def test_a_migration_begun_beside_another_is_refused_naming_it(index):
+    """`amx index migrate` run twice at once (two operators, a retried job): on OpenSearch the second deleted and made
+    again the version the first was copying into, and both swapped the alias; on SQLite the second waited for the
+    write lock the first holds for its whole copy, past SQLite's timeout ("database is locked"). The second is
+    refused at once while the first holds the index's lease, and the first ends as if alone."""
+    copying, go_on, copied = threading.Event(), threading.Event(), []
+
+    def held(doc):  # the first migration stops in its copy, at its first document, until told to go on
+        if not copying.is_set():
+            copying.set()
+            assert go_on.wait(timeout=60)
+        return doc
+
+    first = threading.Thread(target=lambda: copied.append(index.migrate(IndexSpec("things", 2, V2.fields,
+                                                                                  upgrade=held))))
+    first.start()
+    try:
+        assert copying.wait(timeout=60)
+        with pytest.raises(ConflictError, match=r"a migration of 'things' to v2 by .+ pid \d+ since .+ is running"):
+            beside(index).migrate(V2)
+    finally:
+        go_on.set()
+        first.join()
+    assert copied == [len(docs())]
+    assert (index.status("things").current, index.status("things").versions) == (2, [1, 2])
+    assert index.search("things", SearchQuery(size=0)).total == len(docs())
+    with pytest.raises(InvalidInput, match="is at v2"):  # the lease was given back: refused for the version alone
+        beside(index).migrate(V2)
+
+
+def test_an_embedded_migration_s_lease_ends_with_its_process(tmp_path):
+    """A migration whose process dies (killed, out of memory) holding the embedded index's lease: the system releases
+    it, so the next migration runs with nothing to clear (SQLite rolled the dead one's copy back)."""
+    import subprocess
+    import sys
+
+    from tests.support.processes import ROOT
+
+    index = open_index("sqlite", tmp_path, None)
+    index.ensure_index(SPEC)
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys\n"
+        "from affiliate_matrix.search.sqlite import SqliteSearchIndex\n"
+        "from tests.contract.test_index_lifecycle import V2\n"
+        f"lease = SqliteSearchIndex({str(index.path)!r}, {index.prefix!r})._lease(V2)\n"
+        "lease.__enter__()\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "os._exit(9)\n")], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(ConflictError, match="a migration of 'things' to v2 by .+ is running"):
+            index.migrate(V2)
+    finally:
+        holder.communicate("die\n", timeout=60)
+    assert holder.returncode == 9
+    assert index.unlock("things") is None  # nothing was left to clear
+    assert index.migrate(V2) == 3
+
+
+@pytest.mark.slow
+def test_a_lease_left_by_a_migration_that_died_is_cleared_by_unlock(request, tmp_path):
+    """On OpenSearch a migration's lease is a document, which a process that dies leaves, with the write block it
+    had set on the live version: the next migration is refused saying how to clear it, and unlock clears both."""
+    index = open_index("opensearch", tmp_path, request)
+    index.ensure_index(SPEC)
+    index.bulk_upsert("things", docs()[:3], refresh=True)
+    died = index._lease(V2)
+    died.__enter__()  # taken and never given back: its process died
+    index.client.indices.put_settings(index=SPEC.physical(index.prefix), body={"index.blocks.write": True})
+    with pytest.raises(ConflictError, match=r"is running: .*if its process has died, run `amx index unlock things`"):
+        beside(index).migrate(V2)
+    assert index.unlock("things")["version"] == 2
+    assert index.unlock("things") is None
+    assert index.bulk_upsert("things", docs()[3:4], refresh=True).errors == []  # writes go on
+    assert beside(index).migrate(V2) == 4
+
+
 def test_migrating_to_the_same_or_a_lower_version_is_refused(index):
     with pytest.raises(InvalidInput, match="is at v1; migrating needs a higher version"):
         index.migrate(SPEC)
@@ -118,6 +226,27 @@ def test_committed_index_mappings_match_the_code():
     for spec in index_specs().values():
         path = ROOT / "infra/opensearch/indices" / f"{spec.name}-v{spec.version}.json"
         assert json.loads(path.read_text()) == index_body(spec), f"{path} is stale: run amx index render"
+
+
+def test_cli_refuses_a_migration_beside_another_and_says_there_is_no_lease_to_clear(tmp_path):
+    import subprocess
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.runtime import open_search_index
+    from tests.support.processes import BIN
+
+    def amx(*args):
+        return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    running = open_search_index(Settings(data_dir=tmp_path / ".amx"))
+    running.ensure_index(PROGRAMS_INDEX)
+    with running._lease(PROGRAMS_INDEX):  # a migration of programs under way in another process
+        refused = amx("index", "migrate", "programs")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "conflict: a migration of 'programs' to v" in " ".join(refused.stderr.split())
+    unlocked = amx("index", "unlock", "programs")
+    assert unlocked.returncode == 0 and "programs: no migration lease left to clear" in unlocked.stdout
 
 
 def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path):
@@ -217,7 +346,9 @@ def test_a_write_beside_a_migration_lands_in_the_index_the_alias_names_once_it_w
 def test_a_migration_another_process_finished_first_is_refused_not_made_again_from_the_old_table(tmp_path):
     """A migration checked the live version and looked up its table before taking the write lock: two at once (two
     operators, a deploy job run twice), the later, once the first had swapped the alias, dropped the live new table
-    and filled it again from the old one, losing every write made since the swap. It checks under the lock now."""
+    and filled it again from the old one, losing every write made since the swap. It checks under the lock now.
+    (Two migrations at once are refused by the lease first: the first runs here without it, as the code of a release
+    from before leases runs beside this one in a rolling deploy.)"""
     from affiliate_matrix.search.sqlite import SqliteSearchIndex
     from tests.support.interleave import interleaved
 
@@ -227,7 +358,7 @@ def test_a_migration_another_process_finished_first_is_refused_not_made_again_fr
     since = {**docs()[0], "tags": ["since"]}
 
     def migrated_first():
-        first.migrate(V2)
+        first._migrate(V2)
         first.bulk_upsert("things", [since], refresh=True)
 
     def migrated_late():

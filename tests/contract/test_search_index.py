@@ -4,6 +4,7 @@ Expected answers are computed by brute force in Python from the same generated d
 so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
 """
 
+import time
 import uuid
 from collections import Counter
 
@@ -71,6 +72,48 @@ def test_a_search_after_reading_the_generation_sees_every_write_the_generation_c
     assert seen == 3 or now == before, (before, now, seen)
     index.refresh("things")
     assert index.generation("things") != before and index.search("things", SearchQuery(size=0)).total == 3
+
+
+def test_an_embedded_index_made_again_at_its_path_does_not_repeat_a_generation(tmp_path):
+    """A damaged index file is moved aside and rebuilt at the same path: its counts of writes started from 0 again,
+    so its generations were the old file's, and ETags clients held and facet snapshots kept matched other documents."""
+    def lived(network: str) -> set[str]:
+        idx = open_index("sqlite", tmp_path, None)
+        idx.ensure_index(SPEC)
+        seen = set()
+        for doc in docs()[:3]:
+            idx.bulk_upsert("things", [{**doc, "network": network}], refresh=True)
+            seen.add(idx.generation("things"))
+        idx.db.close()
+        return seen
+
+    before = lived("awin")
+    for path in tmp_path.rglob("*.sqlite*"):
+        path.unlink()
+    assert lived("cj").isdisjoint(before)
+
+
+@pytest.mark.slow
+def test_the_generation_does_not_repeat_when_the_index_s_shards_start_anew(request, tmp_path):
+    """The generation counted the refreshes of the primary shard, a count the node keeps in memory: when the shard
+    starts anew (a node restarted; here the index closed and opened, which starts its shards the same way) it counts
+    from 0 again, so the generations after it repeated those before, over other documents, and answers kept from
+    before were served for them."""
+    idx = open_index("opensearch", tmp_path, request)
+    idx.ensure_index(SPEC)
+
+    def lived(network: str) -> set[str]:
+        seen = set()
+        for doc in docs()[:3]:
+            idx.bulk_upsert("things", [{**doc, "network": network}], refresh=True)
+            seen.add(idx.generation("things"))
+        return seen
+
+    before = lived("awin")
+    physical = SPEC.physical(idx.prefix)
+    idx.client.indices.close(index=physical)
+    idx.client.indices.open(index=physical, wait_for_active_shards="all")
+    assert lived("cj").isdisjoint(before)
 
 
 def test_upsert_get_delete(index):
@@ -247,6 +290,54 @@ def test_a_field_given_several_ranges_matches_any_of_them(loaded):
     assert result.total == len(expected) > 10
     assert {h.id for h in result.hits} == expected
     assert loaded.search("things", SearchQuery(ranges={"commission": []})).total == 0
+
+
+@pytest.fixture
+def in_tokyo(monkeypatch):
+    """The machine's zone nine hours east of UTC, where a time read in it is not the time read in UTC."""
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "JST-9")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+@pytest.mark.parametrize("field", ["ranges", "filters", "post_filters"])
+def test_a_time_without_a_zone_is_refused_naming_the_field(index, field, in_tokyo):
+    """SQLite read a time without a zone in the machine's zone, OpenSearch in UTC: the same search found other
+    documents on each (here hours apart, in Tokyo). Neither guesses: the search is refused, saying a zone is needed."""
+    index.bulk_upsert("things", [{"id": "a", "updated": "2026-06-01T00:00:00Z"}], refresh=True)
+    value = {"ranges": Range(gte="2026-06-01T00:00:00"), "filters": ["2026-06-01T00:00:00"],
+             "post_filters": ["2026-06-01T00:00:00"]}[field]
+    with pytest.raises(InvalidInput, match=r"updated '2026-06-01T00:00:00' has no time zone: end it with Z"):
+        index.search("things", SearchQuery(**{field: {"updated": value}}))
+    with pytest.raises(InvalidInput, match=r"updated 'June 1st' is not an ISO 8601 date or time"):
+        index.search("things", SearchQuery(ranges={"updated": Range(lte="June 1st")}))
+
+
+def test_dates_a_search_compares_with_are_the_same_instants_on_both_indexes(index, in_tokyo):
+    """A bare date is its midnight UTC (SQLite took the machine's midnight; OpenSearch took one as an upper bound for
+    its last millisecond, so lte="2026-06-01" took in the whole day); a time with an offset is that instant."""
+    at = {"eve": "2026-05-31T23:00:00Z", "midnight": "2026-06-01T00:00:00Z", "noon": "2026-06-01T12:00:00Z"}
+    index.bulk_upsert("things", [{"id": i, "updated": when} for i, when in at.items()], refresh=True)
+
+    def found(**ranges) -> list[str]:
+        return sorted(h.id for h in index.search("things", SearchQuery(ranges={"updated": Range(**ranges)})).hits)
+
+    assert found(gte="2026-06-01") == ["midnight", "noon"]
+    assert found(lte="2026-06-01") == ["eve", "midnight"]
+    assert found(gte="2026-06-01T02:00:00+02:00", lte="2026-06-01T13:00:00+01:00") == ["midnight", "noon"]
+    hits = index.search("things", SearchQuery(filters={"updated": ["2026-06-01"]})).hits
+    assert [h.id for h in hits] == ["midnight"]
+
+
+def test_a_document_s_date_without_a_zone_is_read_in_utc_on_both_indexes(index, in_tokyo):
+    """A document's date field is written by the code, never a caller: one without a zone (a budget day's bare date)
+    was in the machine's zone on SQLite and in UTC on OpenSearch, whose mapping reads it so."""
+    written = [{"id": "day", "updated": "2026-06-01"}, {"id": "naive", "updated": "2026-06-01T12:00"}]
+    index.bulk_upsert("things", written, refresh=True)
+    query = SearchQuery(ranges={"updated": Range(gte="2026-06-01T00:00:00Z", lte="2026-06-01T12:00:00Z")})
+    assert sorted(h.id for h in index.search("things", query).hits) == ["day", "naive"]
 
 
 def test_facets_count_under_filters(loaded):
@@ -491,6 +582,26 @@ def test_sort_by_text_field_is_case_insensitive(loaded):
     result = loaded.search("things", SearchQuery(sort=[SortKey(field="name")], size=50))
     expected = sorted(docs(), key=lambda d: (d["name"].lower(), d["id"]))[:50]
     assert [h.id for h in result.hits] == [d["id"] for d in expected]
+
+
+def test_a_name_longer_than_a_whole_value_holds_sorts_after_the_others_on_both_indexes(index):
+    """OpenSearch keeps no whole value (<field>.raw) for a text longer than 256 characters as Java counts them (UTF-16
+    code units: an emoji is two), so such a name sorted after every other there, either way; the embedded index kept
+    its first 256 characters and sorted it among the a's. Both now keep none, so it sorts last and never matches
+    exactly (a name of 256 units still does, however long its folded form: "ﬃ" is "ffi")."""
+    index.bulk_upsert("things", [{"id": "long", "name": "A" * 257}, {"id": "emoji", "name": "a" * 255 + "\U0001f600"},
+                                 {"id": "edge", "name": "\ufb03" * 256}, {"id": "b", "name": "Bravo"},
+                                 {"id": "c", "name": "Charlie"}], refresh=True)
+
+    def ordered(order: str) -> list[str]:
+        return [h.id for h in index.search("things", SearchQuery(sort=[SortKey(field="name", order=order)])).hits]
+
+    assert ordered("asc") == ["b", "c", "edge", "emoji", "long"]
+    assert ordered("desc") == ["edge", "c", "b", "emoji", "long"]
+    for name, found in (("A" * 257, []), ("\ufb03" * 256, ["edge"]), ("ffi" * 100, [])):
+        query = SearchQuery(text=name[:500], exact=["name"], size=1)
+        best = index.search("things", query).hits
+        assert [h.id for h in best if h.score >= 1000] == found, name[:10]
 
 
 @pytest.mark.parametrize("sort", [[], [SortKey(field="cookie_days", order="desc"), SortKey(field="network")],

@@ -14,12 +14,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # fails here: bump the version (an IndexSpec's second argument), run `amx index render`, say in the README's
 # Versions paragraph to run `amx index migrate <name>` after deploying it, then write the new pair here.
 RENDERED = {
-    "programs": (11, "1581bb8c9388dda2"),
+    "programs": (12, "48cb40b2f16723e6"),
     "deltas": (2, "1b9cd88a1549ef47"),
     "metrics": (1, "06b740130614d8ca"),
     "budget": (2, "e719999625be4166"),
-    "activations": (3, "5e7420d6e9d62821"),
-    "alerts": (3, "b6979bfc08f0e41c"),
+    "activations": (4, "888b27b446aae97a"),
+    "alerts": (4, "84fece94654b923b"),
     "queries": (1, "dac14c514b9b21fe"),
 }
 
@@ -74,3 +74,25 @@ def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_
     assert [hit.id for hit in index.search("things", query).hits][0] == "a"
     index.migrate(IndexSpec("things", 2, fields))
     assert [hit.id for hit in index.search("things", query).hits][0] == "b"
+
+
+def test_an_embedded_index_written_when_long_names_kept_their_start_sorts_them_last_after_its_migration(tmp_path,
+                                                                                                     monkeypatch):
+    """Programs v12 (activations and alerts v4): a text longer than RAW_IGNORE_ABOVE has no whole value, as on
+    OpenSearch, whose ignore_above indexes none, so it sorts after every other name; a file written before kept its
+    first 256 characters, sorting it among the a's here and last on OpenSearch, until `amx index migrate` writes it
+    again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+    from affiliate_matrix.search import SortKey, folded
+
+    fields = {"id": "keyword", "name": "text"}
+    index = open_search_index(Settings(data_dir=tmp_path))
+    docs = [{"id": "long", "name": "A" * 300}, {"id": "b", "name": "Bravo"}]
+    with monkeypatch.context() as before:
+        before.setattr(sqlite_index, "whole_value", lambda value: folded(str(value)[:320])[:256])  # the code before
+        index.ensure_index(IndexSpec("things", 1, fields))
+        assert index.bulk_upsert("things", docs, refresh=True).errors == []
+    query = SearchQuery(sort=[SortKey(field="name")])
+    assert [hit.id for hit in index.search("things", query).hits] == ["long", "b"]
+    index.migrate(IndexSpec("things", 2, fields))
+    assert [hit.id for hit in index.search("things", query).hits] == ["b", "long"]

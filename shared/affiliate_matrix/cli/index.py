@@ -68,6 +68,18 @@ def index_rollback(name: str):
     console.print(f"{name}: now v{version}")
 
 
+@index_app.command("unlock")
+def index_unlock(name: str):
+    """Clear the lease of a migration whose process died, and the write block it left on the live version (OpenSearch;
+    the embedded index's lease ends with its process). Only once that migration is known to have stopped."""
+    holder = open_runtime().index.unlock(_spec(name).name)
+    if holder is None:
+        console.print(f"{name}: no migration lease left to clear")
+    else:
+        console.print(f"{name}: cleared the lease of the migration to v{holder.get('version')} by {holder.get('by')} "
+                      f"since {holder.get('since')}; migrate again to finish it")
+
+
 @index_app.command("render")
 def index_render():
     """Write each index version's OpenSearch settings and mappings to infra/opensearch/indices/."""

@@ -16,12 +16,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
 
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
@@ -234,17 +235,27 @@ def folded(text: str) -> str:
     return unaccented(narrowed(text).lower())
 
 
-def whole_value(value) -> str:
-    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded, at most 256
-    characters. Only its start is folded (a description may be kilobytes, folded in every write): some characters
-    more than 256, for the marks folding drops (text is NFC, so there are few)."""
-    return folded(str(value)[:320])[:256]
+# The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch counts it (ignore_above: the
+# value as written, in Java's UTF-16 code units). A longer one has no whole value on either index: it sorts after
+# every other (as a missing value) and never matches exactly.
+RAW_IGNORE_ABOVE = 256
+
+
+def whole_value(value) -> str | None:
+    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded; None past
+    RAW_IGNORE_ABOVE, where OpenSearch indexes none (the embedded index kept the first 256 characters, so such a name
+    sorted by its start there and last on OpenSearch). Only values that short are folded (a description may be
+    kilobytes, written in every write)."""
+    text = str(value)
+    if len(text) > RAW_IGNORE_ABOVE or len(text.encode("utf-16-le")) // 2 > RAW_IGNORE_ABOVE:
+        return None
+    return folded(text)
 
 
 def exact_value(text: str | None) -> str:
-    """The text as an exact field's whole value is compared with it: as `<field>.raw` holds it (whole_value), its
-    runs of spaces one space."""
-    return whole_value(" ".join((text or "").split()))
+    """The text as an exact field's whole value is compared with it: folded as `<field>.raw` is, its runs of spaces
+    one space (whatever its length: OpenSearch compares the whole of it)."""
+    return folded(" ".join((text or "").split()))
 
 
 PREFIX_MIN = 2  # a one-letter start would match a good share of every word there is
@@ -283,6 +294,24 @@ def check_migration(status: IndexStatus, spec: IndexSpec) -> None:
                            f"not v{spec.version}")
 
 
+def migration_holder(spec: IndexSpec) -> dict:
+    """What a migration's lease says of it, for a migration refused beside it: the version, the host and process,
+    and when it began (shown, never compared)."""
+    import os
+    import socket
+
+    return {"version": spec.version, "by": f"{socket.gethostname()} pid {os.getpid()}",
+            "since": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def migration_running(name: str, holder: dict | None, remedy: str = "") -> ConflictError:
+    """Why a migration is refused while another holds the index's lease (two at once both copied and both swapped the
+    alias, the second building on a version the first had just made live), naming the other as its lease does."""
+    held = (f" to v{holder.get('version')} by {holder.get('by')} since {holder.get('since')}"
+            if isinstance(holder, dict) else "")
+    return ConflictError(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
+
+
 def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
     """`docs` of an older version as `spec` holds them; one spec.upgrade cannot read (a stored record
     damaged or of an unknown shape) is left out and added to result.errors, which aborts a migration."""
@@ -302,11 +331,59 @@ def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Itera
             result.errors.append((str(doc_id), f"cannot be upgraded to v{spec.version} ({reason})"))
 
 
-def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
+def utc_time(value) -> datetime:
+    """A date field's value as both indexes read a document's: ISO 8601 text (or a date or datetime), a bare date at
+    its midnight UTC and a time without a zone in UTC, as OpenSearch reads them (SQLite's reading took the
+    machine's zone)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value.isoformat() if isinstance(value, date) else str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def query_time(value, name: str) -> str:
+    """A date a search compares with (a range's bound, a filter's value) as ISO 8601 in UTC, to the microsecond, which
+    both indexes read as the same instant. A bare date is its midnight UTC (OpenSearch took one as a range's upper
+    bound for its last millisecond). A time must say its zone: SQLite read one without in the machine's zone and
+    OpenSearch in UTC, so one without is refused, naming `name`."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be an ISO 8601 date or time, not {value!r}")
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), UTC).isoformat()
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} {value[:40]!r} is not an ISO 8601 date or time") from None
+    if when.tzinfo is None:
+        raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
+    return when.astimezone(UTC).isoformat()
+
+
+def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
+    """The query with every date it compares with as query_time gives it, before either index reads one."""
+    def filters(given: dict) -> dict:
+        return {field: [query_time(v, field) for v in values] if spec.fields[field] == "date" else values
+                for field, values in given.items()}
+
+    def bounds(rng: Range, field: str) -> Range:
+        return Range(gte=None if rng.gte is None else query_time(rng.gte, field),
+                     lte=None if rng.lte is None else query_time(rng.lte, field))
+
+    if not any(spec.fields[field] == "date" for field in (*query.filters, *query.post_filters, *query.ranges)):
+        return query
+    ranges = {field: ([bounds(r, field) for r in rs] if isinstance(rs, list) else bounds(rs, field))
+              if spec.fields[field] == "date" else rs for field, rs in query.ranges.items()}
+    return query.model_copy(update={"filters": filters(query.filters), "post_filters": filters(query.post_filters),
+                                    "ranges": ranges})
+
+
+def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
     """Reject fields the index does not have, or cannot filter, facet or sort on, by name. Every caller names fields
     from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
     the index behind the code, a version not migrated to yet (or rolled back from): a ConfigError naming the
-    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput."""
+    migration (503: the caller is not at fault), where a field of the wrong kind stays InvalidInput. Returns the query
+    with its dates in UTC (_in_utc): what the index is asked."""
     asked = [*query.filters, *query.post_filters, *query.ranges, *query.facets, *query.exact,
              *(key.field for key in query.sort)]
     if missing := sorted({name for name in asked if name not in spec.fields}):
@@ -333,6 +410,7 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> None:
                                "or not a range of numbers")
     if query.cursor and query.offset:
         raise InvalidInput("use either cursor or offset, not both")
+    return _in_utc(spec, query)
 
 
 # A cursor is a position, not a credential: a forged one can only ask for a page of the caller's own
@@ -460,8 +538,14 @@ class SearchIndex(ABC):
         """Zero-downtime move to spec.version: create it, copy every document (as spec.upgrade makes it,
         when the spec has one), swap the alias in one step, keep the old version for rollback. Reads never
         stop; a document the upgrade or the new mapping refuses aborts the migration before the swap.
-        Returns the number of documents copied."""
+        One at a time per index: a migration holds the index's lease throughout, and one begun beside it is refused
+        (migration_running). Returns the number of documents copied."""
         ...
+
+    def unlock(self, name: str) -> dict | None:
+        """Clear the lease of a migration whose process died (what it said of itself, None when none was held), and
+        what that migration left blocked. Only for a migration known not to run any more."""
+        return None
 
     @abstractmethod
     def rollback(self, name: str) -> int:

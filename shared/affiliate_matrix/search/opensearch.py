@@ -9,6 +9,7 @@ is returned as a per-item error, never dropped.
 import json
 from contextlib import contextmanager
 
+from opensearchpy import ConflictError as OSConflictError
 from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
@@ -17,9 +18,9 @@ from opensearchpy import OpenSearch, RequestError, TransportError, helpers
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, previous_version, ranges_of,
-    searched_words, upgraded, validate_query,
+    EXACT_BOOST, MAX_PAGE, RAW_IGNORE_ABOVE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions,
+    migration_holder, migration_running, previous_version, ranges_of, searched_words, upgraded, validate_query,
 )
 
 log = get_logger()
@@ -38,7 +39,7 @@ _SETTINGS = {
 }
 _TYPES = {
     "text": {"type": "text", "analyzer": "folding",
-             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": 256}}},
+             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": RAW_IGNORE_ABOVE}}},
     "keyword": {"type": "keyword"},
     "number": {"type": "double"},
     "date": {"type": "date"},
@@ -76,6 +77,9 @@ def mapping_for(spec: IndexSpec) -> dict:
             "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
 
 
+# What _shard_copy reads of the cluster state (not the mapping and settings beside them).
+_SHARD_COPY = ["metadata.indices.*.settings.index.uuid", "metadata.indices.*.primary_terms",
+               "routing_table.indices.*.shards.*.primary", "routing_table.indices.*.shards.*.allocation_id.id"]
 _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
 
 
@@ -138,6 +142,7 @@ class OpenSearchIndex(SearchIndex):
         self.prefix = prefix
         self.url = url
         self._specs: dict[str, IndexSpec] = {}
+        self._copies: dict[str, str] = {}  # by index name, the shard copy its last generation was read from
 
     @classmethod
     def from_settings(cls, settings) -> "OpenSearchIndex":
@@ -196,11 +201,41 @@ class OpenSearchIndex(SearchIndex):
     def generation(self, name):
         """By the refreshes that showed searches new documents: the count of writes moved as the node took each one,
         before a refresh made it searchable, so an answer computed in between was cached under the new generation
-        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss)."""
-        with _answering(f"stats of {name}"):
-            stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
-        (physical, numbers), = stats.items()
-        return f"{physical}:{numbers['primaries']['refresh']['external_total']}"
+        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss).
+        The count is the primary shard copy's, kept in its memory: it starts again from 0 in a copy started anew (a
+        node restarted, the index closed and opened, restored, or created again by a migration; a primary moved to
+        another node) and would pass values seen before, with other documents. So the generation names the copy
+        (_shard_copy), read before and after the count: the same copy both times (copies never recur), the count is
+        that copy's."""
+        copy = self._copies.get(name) or self._shard_copy(name)
+        for _ in range(3):
+            with _answering(f"stats of {name}"):
+                stats = self.client.indices.stats(index=self._alias(name), metric="refresh")["indices"]
+            (physical, numbers), = stats.items()
+            now = self._shard_copy(name)
+            if now == copy and now.startswith(f"{physical}/"):
+                self._copies[name] = now
+                return f"{now}:{numbers['primaries']['refresh']['external_total']}"
+            copy = now
+        raise BackendUnavailable(f"OpenSearch stats of {name}: its primary shards kept moving",
+                                 cause="the search index is moving its shards", retry_after=10)
+
+    def _shard_copy(self, name: str) -> str:
+        """Which copies of the index's primary shards count refreshes now: the physical index, its uuid (new whenever
+        an index is created, under any name), and per shard its primary term (raised whenever a primary starts: a
+        restart, an open, a restore, a failover) and the primary's allocation id (new when a primary moves)."""
+        try:
+            with _answering(f"state of {name}"):
+                state = self.client.cluster.state(metric="metadata,routing_table", index=self._alias(name),
+                                                  filter_path=_SHARD_COPY)
+        except OSNotFoundError:
+            raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
+        (physical, meta), = state["metadata"]["indices"].items()
+        shards = state["routing_table"]["indices"][physical]["shards"]
+        primaries = {shard: next((c.get("allocation_id", {}).get("id") for c in copies if c.get("primary")), None)
+                     for shard, copies in shards.items()}
+        return f"{physical}/{meta['settings']['index']['uuid']}/" + ",".join(
+            f"{shard}.{term}.{primaries.get(shard)}" for shard, term in sorted(meta["primary_terms"].items()))
 
     def status(self, name):
         current = self._current(name)
@@ -210,6 +245,48 @@ class OpenSearchIndex(SearchIndex):
         return IndexStatus(name, int(current[len(prefix):]), versions)
 
     def migrate(self, spec):
+        with self._lease(spec):
+            return self._migrate(spec)
+
+    @contextmanager
+    def _lease(self, spec: IndexSpec):
+        """The index's migration lease: a document created only if absent in <prefix>-leases (made on first use),
+        deleted at the end only if still the one created. A holder that dies leaves it (and the live version's write
+        block): `amx index unlock` clears both (unlock)."""
+        leases, lease_id = f"{self.prefix}-leases", f"migrate-{spec.name}"
+        try:
+            self.client.indices.create(index=leases, body={"settings": {"number_of_shards": 1},
+                                                           "mappings": {"dynamic": False, "properties": {}}})
+        except RequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+        try:
+            taken = self.client.create(index=leases, id=lease_id, body=migration_holder(spec), refresh="true")
+        except OSConflictError:
+            try:
+                holder = self.client.get(index=leases, id=lease_id)["_source"]
+            except OSNotFoundError:  # it ended since
+                holder = None
+            raise migration_running(spec.name, holder, f"; if its process has died, run `amx index unlock "
+                                                       f"{spec.name}`, then migrate again") from None
+        try:
+            yield
+        finally:
+            self.client.delete(index=leases, id=lease_id, if_seq_no=taken["_seq_no"],
+                               if_primary_term=taken["_primary_term"], refresh="true", ignore=[404, 409])
+
+    def unlock(self, name):
+        try:
+            holder = self.client.get(index=f"{self.prefix}-leases", id=f"migrate-{name}")["_source"]
+        except OSNotFoundError:
+            return None
+        # What a migration that died left: the live version's write block (a half-built version the next migration
+        # builds afresh), then the lease.
+        self.client.indices.put_settings(index=self._current(name), body={"index.blocks.write": None})
+        self.client.delete(index=f"{self.prefix}-leases", id=f"migrate-{name}", refresh="true", ignore=[404])
+        return holder
+
+    def _migrate(self, spec: IndexSpec) -> int:
         check_migration(self.status(spec.name), spec)
         old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
         # A version a rollback left (kept for its 30 days) holds documents since deleted from `old`: built afresh.
@@ -404,11 +481,11 @@ class OpenSearchIndex(SearchIndex):
     def search(self, name, query: SearchQuery) -> SearchResult:
         spec = self._spec(name)
         try:
-            validate_query(spec, query)
+            query = validate_query(spec, query)
         except ConfigError:  # the spec kept may be a version another process has since migrated from
             self._specs.pop(name, None)
             spec = self._spec(name)
-            validate_query(spec, query)
+            query = validate_query(spec, query)
         after = decode_cursor(query)
         text_words = searched_words(query.text)
         text_fields = [f for f, kind in spec.fields.items() if kind == "text"]

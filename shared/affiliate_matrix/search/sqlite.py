@@ -8,17 +8,18 @@ Aliases and specs live in two small tables beside them.
 """
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, narrowed, previous_version,
-    ranges_of, searched_words, upgraded, validate_query, whole_value,
+    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, migration_holder,
+    migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time, validate_query,
+    whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -37,7 +38,7 @@ def _table(physical: str) -> str:
 def _epoch(value) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    return utc_time(value).timestamp()
 
 
 def _as_list(value) -> list:
@@ -104,8 +105,23 @@ class SqliteSearchIndex(SearchIndex):
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_alias(alias TEXT PRIMARY KEY, physical TEXT NOT NULL)")
         # A counter per physical index, bumped by every write: caches key on it.
         self.db.execute("CREATE TABLE IF NOT EXISTS amx_generation(tbl TEXT PRIMARY KEY, generation INTEGER NOT NULL)")
+        # Which file this is, drawn when it is made: a file made again at the path (a damaged one moved aside and
+        # rebuilt) counts its generations from 0 again, past the ETags and facet snapshots kept of the old one.
+        self.db.execute("CREATE TABLE IF NOT EXISTS amx_file(incarnation TEXT NOT NULL)")
+        self.incarnation = self._incarnation()
         self._vocab: dict[str, tuple] = {}
         self._columns: dict = {}
+
+    def _incarnation(self) -> str:
+        """The file's id, drawn by the first to open it: a write only then (an insert waits for the write lock, which
+        a migration holds for its whole copy)."""
+        read = "SELECT incarnation FROM amx_file ORDER BY rowid LIMIT 1"
+        row = self.db.execute(read).fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO amx_file SELECT ? WHERE NOT EXISTS (SELECT 1 FROM amx_file)",
+                            (os.urandom(16).hex(),))
+            row = self.db.execute(read).fetchone()
+        return row[0]
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -162,7 +178,7 @@ class SqliteSearchIndex(SearchIndex):
     def generation(self, name):
         t, _ = self._resolve(name)
         row = self.db.execute("SELECT generation FROM amx_generation WHERE tbl = ?", (t,)).fetchone()
-        return f"{self.path.resolve()}:{t}:{row[0] if row else 0}"
+        return f"{self.incarnation}:{t}:{row[0] if row else 0}"
 
     def status(self, name):
         _, spec = self._resolve(name)
@@ -172,6 +188,36 @@ class SqliteSearchIndex(SearchIndex):
         return IndexStatus(name, spec.version, versions)
 
     def migrate(self, spec):
+        with self._lease(spec):
+            return self._migrate(spec)
+
+    @contextmanager
+    def _lease(self, spec: IndexSpec):
+        """The index's migration lease: an exclusive flock on a file beside the index file, taken without waiting (a
+        migration waiting for the write lock another holds for its whole copy would wait past SQLite's timeout), and
+        released by the system when its process ends, however it ends: no stale lease to clear. The file holds what
+        the holder says of itself, for one refused."""
+        import fcntl
+
+        with open(f"{self.path}.migrate-{spec.name}.lock", "a+") as lease:
+            try:
+                fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lease.seek(0)
+                try:
+                    holder = json.loads(lease.read())
+                except ValueError:  # taken but not written yet
+                    holder = None
+                raise migration_running(spec.name, holder) from None
+            try:
+                lease.truncate(0)
+                lease.write(json.dumps(migration_holder(spec)))
+                lease.flush()
+                yield
+            finally:
+                fcntl.flock(lease, fcntl.LOCK_UN)
+
+    def _migrate(self, spec: IndexSpec) -> int:
         new_t = _table(spec.physical(self.prefix))
         result = BulkResult()
         with self._lock:
@@ -324,8 +370,8 @@ class SqliteSearchIndex(SearchIndex):
                     num.add((field, float(value)))
                 elif kind == "date":
                     num.add((field, _epoch(value)))
-                elif kind == "text":
-                    kw.add((f"{field}.raw", whole_value(value)))
+                elif kind == "text" and (whole := whole_value(value)) is not None:
+                    kw.add((f"{field}.raw", whole))
         return kw, num
 
     def get(self, name, doc_id):
@@ -371,7 +417,7 @@ class SqliteSearchIndex(SearchIndex):
 
     def search(self, name, query: SearchQuery) -> SearchResult:
         t, spec = self._resolve(name)
-        validate_query(spec, query)
+        query = validate_query(spec, query)
         after = decode_cursor(query)
         text_words = searched_words(query.text)
         if text_words and "text" not in spec.fields.values():
