@@ -10,8 +10,8 @@ import pytest
 from functions_framework import create_app
 from structlog.testing import capture_logs
 
-from affiliate_matrix.budget.campaigns import (Campaign, delete_days, history, import_csv, metrics_key, record_days,
-                                               save_campaign)
+from affiliate_matrix.budget.campaigns import (Campaign, history, import_csv, metrics_key, record_days,
+                                               save_campaign, sweep_days)
 from affiliate_matrix.budget.report import FRAME_COLOUR, report
 from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
 from affiliate_matrix.config import Settings
@@ -796,7 +796,7 @@ def test_a_campaign_deleted_midway_is_named_and_the_others_are_written(rt, monke
     id inherited them), and nobody was told."""
     def deleted(store):
         store.delete("budget/campaigns/email-1.json")
-        delete_days(store, "email-1")
+        sweep_days(store, "email-1")
 
     before_the_write_of(monkeypatch, metrics_key(when), deleted)
     with pytest.raises(InvalidInput) as refused:

@@ -113,6 +113,80 @@ def test_a_deleted_campaigns_days_go_with_it(rt):
     assert metrics == {"campaign_id": "search-us", "currency": "EUR", "days": []}
 
 
+def campaign_delete_failing(monkeypatch, fail):
+    """`fail(store, key)` raises in place of the store's delete of search-us's campaign (the other deletes are made)."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    delete = LocalObjectStore.delete
+
+    def failing(store, key, **kwargs):
+        if key == "budget/campaigns/search-us.json":
+            fail(store, key)
+        return delete(store, key, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "delete", failing)
+
+
+def edited_meanwhile(store, key):
+    save_campaign(store, Campaign(id="search-us", name="renamed", channel="search", currency="USD"),
+                  if_match=store.head(key))
+
+
+def store_down(store, key):
+    from affiliate_matrix.errors import BackendUnavailable
+
+    raise BackendUnavailable(f"DELETE {key}: 503 Slow Down")
+
+
+@pytest.mark.parametrize("fail, status", [(edited_meanwhile, 412), (store_down, 503)])
+def test_a_campaign_delete_refused_or_failing_keeps_its_days(rt, monkeypatch, fail, status):
+    """DELETE /campaigns/{id} deleted the campaign's days, then the campaign on the ETag read: when that delete was
+    refused (the campaign edited since it was read: 412) or failed (the store down), the campaign stayed, its days
+    gone. The campaign goes first, its days after it."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    campaign_delete_failing(monkeypatch, fail)
+    reply = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert reply.status_code == status, reply.json
+    assert app.get("/campaigns/search-us", headers=headers).status_code == 200
+    assert len(app.get("/campaigns/search-us/metrics", headers=headers).json["days"]) == 5
+
+
+def test_a_campaign_delete_cut_short_before_its_days_is_finished_by_its_retry(rt, monkeypatch):
+    """The campaign deleted and its days' delete failing (the store down between): the days are left without a
+    campaign; the delete asked again (a 404: the campaign is gone) removes them, and so would adding the campaign
+    again."""
+    from affiliate_matrix.budget.campaigns import metrics_key
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    delete = LocalObjectStore.delete
+
+    def days_unavailable(store, key, **kwargs):
+        if key == metrics_key("search-us"):
+            raise BackendUnavailable(f"DELETE {key}: 503 Slow Down")
+        return delete(store, key, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "delete", days_unavailable)
+    cut_short = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert cut_short.status_code == 503, cut_short.json
+    assert rt.store.head(metrics_key("search-us")) is not None  # left behind, without its campaign
+    monkeypatch.undo()
+    retried = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert retried.status_code == 404 and rt.store.head(metrics_key("search-us")) is None
+    # left behind again, then the campaign added again under its id (in another currency): it starts without them
+    rt.store.put(metrics_key("search-us"), json.dumps({"campaign_id": "search-us", "currency": "EUR", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "revenue": 2.0}]}).encode())
+    added = app.post("/campaigns", headers=headers, json={"id": "search-us", "name": "x", "channel": "search",
+                                                          "currency": "USD"})
+    assert added.status_code == 201, added.json
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["days"] == []
+
+
 def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
     """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
     spread of the three days themselves is 300-310) and nothing said no backtest was possible."""

@@ -96,9 +96,12 @@ def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, cre
 
 def agrees_with_days(store, campaign: Campaign) -> None:
     """InvalidInput when the campaign's stored days are in another currency: its currency changed under them, the
-    run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader."""
+    run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader. Days left
+    by a campaign no longer stored (a delete cut short) are not this one's: swept first, so one added again under
+    the id starts without them."""
     from affiliate_matrix.storage import read_json
 
+    sweep_days(store, campaign.id)
     stored, _, _ = read_json(store, metrics_key(campaign.id), lambda doc: isinstance(doc, dict) and isinstance(
         doc.get("days"), list), "")
     if stored and stored["days"] and stored.get("currency", campaign.currency) != campaign.currency:
@@ -107,10 +110,14 @@ def agrees_with_days(store, campaign: Campaign) -> None:
                            f"another id for {campaign.currency})")
 
 
-def delete_days(store, campaign_id: str) -> None:
-    """A deleted campaign's days go with it, a damaged campaign's too (a campaign added again under its id inherited
-    them, in any currency); the budget index keeps their mirror for the dashboards."""
-    store.delete(metrics_key(campaign_id))
+def sweep_days(store, campaign_id: str) -> None:
+    """The days of a campaign that is not stored, deleted: a deleted campaign's go after it (DELETE: a delete refused
+    or failing leaves them with their campaign; one cut short after the campaign went is finished by its retry, or
+    by the campaign's next creation), and so do days a write made under a campaign deleted meanwhile. A campaign
+    added again under its id inherited them, in any currency. The budget index keeps their mirror for the
+    dashboards."""
+    if store.head(campaign_key(campaign_id)) is None:
+        store.delete(metrics_key(campaign_id))
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
@@ -226,7 +233,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
     if rt.store.head(campaign_key(campaign.id)) is None:  # deleted after it was read: its days go as DELETE takes them
-        delete_days(rt.store, campaign.id)
+        sweep_days(rt.store, campaign.id)
         raise NotFoundError(f"campaign {campaign.id} was deleted while its days were written")
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
