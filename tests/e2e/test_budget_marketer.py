@@ -187,6 +187,33 @@ def test_a_campaign_delete_cut_short_before_its_days_is_finished_by_its_retry(rt
     assert app.get("/campaigns/search-us/metrics", headers=headers).json["days"] == []
 
 
+def test_campaigns_past_the_limit_are_refused_naming_it(rt, monkeypatch):
+    """Nothing bounded how many campaigns a caller could add (millions), and every daily run reads them all. One more
+    than AMX_BUDGET_MAX_CAMPAIGNS is refused, over HTTP and from the CLI; an edit is no more, and a delete makes
+    room."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as cli
+
+    monkeypatch.setenv("AMX_BUDGET_MAX_CAMPAIGNS", "3")
+    api, headers = function_client("budget"), admin(rt)
+    body = {"name": "x", "channel": "search", "currency": "USD"}
+    assert api.post("/campaigns", headers=headers, json={**body, "id": "third"}).status_code == 201
+    refused = api.post("/campaigns", headers=headers, json={**body, "id": "fourth"})
+    assert refused.status_code == 409, refused.json
+    assert "3 campaigns are stored, the limit (AMX_BUDGET_MAX_CAMPAIGNS=3)" in refused.json["error"]["message"]
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "fourth", "--name", "x", "--channel", "search"])
+    assert added.exit_code != 0 and "AMX_BUDGET_MAX_CAMPAIGNS=3" in str(added.exception), added.output
+    assert api.get("/campaigns/fourth", headers=headers).status_code == 404
+    read = api.get("/campaigns/third", headers=headers)
+    edited = api.put("/campaigns/third", headers={**headers, "If-Match": read.headers["ETag"]},
+                     json={**body, "name": "renamed"})
+    assert edited.status_code == 200, edited.json
+    edited = api.get("/campaigns/third", headers=headers)
+    assert api.delete("/campaigns/third", headers={**headers, "If-Match": edited.headers["ETag"]}).status_code == 204
+    assert api.post("/campaigns", headers=headers, json={**body, "id": "fourth"}).status_code == 201
+
+
 def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
     """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
     spread of the three days themselves is 300-310) and nothing said no backtest was possible."""

@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -94,6 +95,24 @@ def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, cre
     return save_document(store, campaign_key(campaign.id), campaign, if_match=if_match, create=create)
 
 
+def checked_against_store(rt, campaign: Campaign) -> None:
+    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, and its days."""
+    room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
+    agrees_with_days(rt.store, campaign)
+
+
+def room_for(store, campaign_id: str, limit: int) -> None:
+    """ConflictError naming the limit (AMX_BUDGET_MAX_CAMPAIGNS) when campaign `campaign_id` is not stored and `limit`
+    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Writers racing
+    for the last place can each take it: the limit is passed by as many as write at once, no more."""
+    if store.head(campaign_key(campaign_id)) is not None:  # an edit, not one more
+        return
+    stored = sum(1 for _ in campaign_keys(store))
+    if stored >= limit:
+        raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
+                            f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+
+
 def agrees_with_days(store, campaign: Campaign) -> None:
     """InvalidInput when the campaign's stored days are in another currency: its currency changed under them, the
     run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader. Days left
@@ -124,13 +143,17 @@ def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
     return load_document(store, campaign_key(campaign_id), Campaign, f"campaign {campaign_id!r}")
 
 
+def campaign_keys(store) -> Iterator[str]:
+    """The keys of the stored campaigns: `<id>.json` only (see list_campaigns)."""
+    return (key for key in store.list(CAMPAIGNS) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key))
+
+
 def list_campaigns(store) -> list[Campaign]:
     """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
     campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
     NotFoundError stopped the daily run."""
-    keys = [key for key in sorted(store.list(CAMPAIGNS)) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key)]
-    return [campaign for campaign, _ in readable_together(
-        keys, lambda key: load_campaign(store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
+    return [campaign for campaign, _ in readable_together(sorted(campaign_keys(store)), lambda key: load_campaign(
+        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
 
 
 DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"

@@ -100,10 +100,10 @@ def allocation_run():
 
 @cache
 def campaigns():
-    from affiliate_matrix.budget.campaigns import Campaign, agrees_with_days, sweep_days
+    from affiliate_matrix.budget.campaigns import Campaign, checked_against_store, sweep_days
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
-                      read_only=frozenset({"created_at"}), check_stored=lambda rt, doc: agrees_with_days(rt.store, doc),
+                      read_only=frozenset({"created_at"}), check_stored=checked_against_store,
                       carry=lambda current, data: {**data, "created_at": current.created_at},  # a PUT set it afresh
                       swept=lambda rt, campaign_id: sweep_days(rt.store, campaign_id))
 
