@@ -214,6 +214,82 @@ def test_campaigns_past_the_limit_are_refused_naming_it(rt, monkeypatch):
     assert api.post("/campaigns", headers=headers, json={**body, "id": "fourth"}).status_code == 201
 
 
+def paused_at_its_first_put(monkeypatch, key_prefix: str):
+    """The thread given to `pause(thread)` stops before its first write of a key under `key_prefix`: `at` is set
+    once it is there, and it writes once `go` is set. Other threads write as ever."""
+    import threading
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    put, at, go, held = LocalObjectStore.put, threading.Event(), threading.Event(), []
+
+    def paused(store, key, data, **kwargs):
+        if threading.current_thread() in held and key.startswith(key_prefix) and not at.is_set():
+            at.set()
+            assert go.wait(60), "never let go"
+        return put(store, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", paused)
+    return held.append, at, go
+
+
+def in_thread(call, pause):
+    """call() in a thread of its own, held by `pause`; the thread and a list that gets its result."""
+    import threading
+
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(call()))
+    pause(thread)
+    thread.start()
+    return thread, result
+
+
+def test_a_currency_change_racing_the_first_days_written_loses_to_them(rt, monkeypatch):
+    """A PUT changing a campaign's currency read its days (none), and days written before its write of the campaign
+    were left in USD under a EUR campaign. The first days written fix its currency on the campaign's ETag: the PUT,
+    on the ETag it read, is refused (412), and asked again, refused naming the days' currency."""
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    pause, at, go = paused_at_its_first_put(monkeypatch, "budget/campaigns/")
+    change, result = in_thread(lambda: function_client("budget").put(
+        "/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+        headers={**headers, "If-Match": read.headers["ETag"]}), pause)
+    assert at.wait(60)  # the PUT has checked the days (none) and is about to write the campaign
+    written = app.post("/campaigns/search-us/metrics", headers=headers,
+                       json={"days": [{"date": "2026-11-01", "spend": 10, "revenue": 30}]})
+    go.set()
+    change.join()
+    assert written.status_code == 200, written.json
+    assert result[0].status_code == 412, result[0].json
+    again = app.get("/campaigns/search-us", headers=headers)
+    assert again.json["currency"] == "USD" and "days_currency" not in again.json
+    retried = app.put("/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+                      headers={**headers, "If-Match": again.headers["ETag"]})
+    assert retried.status_code == 400 and "so its currency stays USD" in retried.json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["currency"] == "USD"
+
+
+def test_days_written_while_the_currency_changes_lose_to_it(rt, monkeypatch):
+    """The other order: days read the campaign (USD), its currency changed to EUR, then the days were written, in
+    USD under a EUR campaign. They are refused (409) and nothing is written."""
+    app, headers = function_client("budget"), admin(rt)
+    pause, at, go = paused_at_its_first_put(monkeypatch, "budget/")
+    days, result = in_thread(lambda: function_client("budget").post(
+        "/campaigns/search-us/metrics", headers=headers,
+        json={"days": [{"date": "2026-11-01", "spend": 10, "revenue": 30}]}), pause)
+    assert at.wait(60)  # the days are checked against the campaign as it was (USD), and about to be written
+    read = app.get("/campaigns/search-us", headers=headers)
+    changed = app.put("/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    go.set()
+    days.join()
+    assert changed.status_code == 200, changed.json
+    assert result[0].status_code == 409, result[0].json
+    assert "its currency changed to EUR while its days in USD were being written" in result[0].json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json == {
+        "campaign_id": "search-us", "currency": "EUR", "days": []}
+
+
 def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
     """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
     spread of the three days themselves is 300-310) and nothing said no backtest was possible."""

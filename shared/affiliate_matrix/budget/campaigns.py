@@ -28,6 +28,7 @@ from functools import cache
 from typing import NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
@@ -59,6 +60,11 @@ class Campaign(Model):
     max_budget: Cents | None = None
     active: bool = True
     created_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Stored, never shown (exclude: documents.save_document writes it). Set once, by the first write of its days,
+    # conditionally on the campaign's ETag (claim_days): a PUT changing the currency on an ETag read before then is
+    # refused (412), and one read after it is refused naming the days' currency.
+    days_currency: SkipJsonSchema[Currency | None] = Field(
+        None, exclude=True, description="The currency its days are written in: from then on, its currency.")
 
     @model_validator(mode="after")
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
@@ -114,8 +120,9 @@ def room_for(store, campaign_id: str, limit: int) -> None:
 
 
 def agrees_with_days(store, campaign: Campaign) -> None:
-    """InvalidInput when the campaign's stored days are in another currency: its currency changed under them, the
-    run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader. Days left
+    """InvalidInput when the campaign's days are in another currency: its currency changed under them, the run
+    allocated and the forecast read dollars as euros. Its days are those stored, and those being written for the first
+    time (days_currency, set before they are: claim_days). A damaged metrics document is left to its reader. Days left
     by a campaign no longer stored (a delete cut short) are not this one's: swept first, so one added again under
     the id starts without them."""
     from affiliate_matrix.storage import read_json
@@ -127,6 +134,10 @@ def agrees_with_days(store, campaign: Campaign) -> None:
         raise InvalidInput(f"currency: campaign {campaign.id} has {len(stored['days'])} day(s) stored in "
                            f"{stored['currency']}, so its currency stays {stored['currency']} (add a campaign under "
                            f"another id for {campaign.currency})")
+    if campaign.days_currency not in (None, campaign.currency):
+        raise InvalidInput(f"currency: campaign {campaign.id} has days written in {campaign.days_currency}, so its "
+                           f"currency stays {campaign.days_currency} (add a campaign under another id for "
+                           f"{campaign.currency})")
 
 
 def sweep_days(store, campaign_id: str) -> None:
@@ -234,10 +245,41 @@ def validated_days(campaign_id: str, stored: list[dict], until: date | None = No
     return rows[-days:] if days else rows
 
 
+class CurrencyChanged(ConflictError):
+    """A campaign's currency changed while days in its former currency were being written: none were."""
+
+
+def claim_days(store, campaign: Campaign, attempts: int = 5) -> Campaign:
+    """The campaign as stored, its currency fixed as its days' (days_currency), `campaign` being the copy whose
+    currency the days are in. A PUT changing the currency reads the days, then writes the campaign on the ETag it
+    read: days written between were left under the new currency. The first write of days sets days_currency on the
+    ETag it read, so of the two one loses: the PUT (412, or refused naming the days' currency), or this write
+    (CurrencyChanged: the currency is no longer `campaign`'s). NotFoundError when the campaign is gone."""
+    for _ in range(attempts):
+        if campaign.days_currency == campaign.currency:  # fixed for good: no PUT changes it any more
+            return campaign
+        stored, etag = load_campaign(store, campaign.id)
+        if stored.currency != campaign.currency:
+            raise CurrencyChanged(f"campaign {campaign.id}: its currency changed to {stored.currency} while its days "
+                                  f"in {campaign.currency} were being written; none were (read it again)")
+        if stored.days_currency == stored.currency:
+            return stored
+        campaign = stored.model_copy(update={"days_currency": stored.currency})
+        try:
+            save_document(store, campaign_key(campaign.id), campaign, if_match=etag)
+        except ConflictError:
+            campaign = stored  # changed meanwhile: read again
+            continue
+        return campaign
+    raise ConflictError(f"campaign {campaign.id} kept changing under {attempts} attempts; retry")
+
+
 def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
     """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
+    Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read).
     NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added again under its id
     inherited them)."""
+    campaign = claim_days(rt.store, campaign)
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
@@ -504,7 +546,7 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str) -
             continue
         try:
             _write_campaign(rt, campaign_id, part)
-        except (InvalidInput, NotFoundError) as exc:
+        except (InvalidInput, NotFoundError, CurrencyChanged) as exc:
             left_out[campaign_id] = f"{exc}: its {_days(part)} were not written"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
             _note_written(rt.store, key, journal, etag, list(written))

@@ -103,9 +103,13 @@ def campaigns():
     from affiliate_matrix.budget.campaigns import Campaign, checked_against_store, sweep_days
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
-                      read_only=frozenset({"created_at"}), check_stored=checked_against_store,
-                      carry=lambda current, data: {**data, "created_at": current.created_at},  # a PUT set it afresh
-                      swept=lambda rt, campaign_id: sweep_days(rt.store, campaign_id))
+                      read_only=frozenset({"created_at", "days_currency"}), check_stored=checked_against_store,
+                      # a PUT set created_at afresh; days_currency is never shown, so never sent back
+                      carry=lambda current, data: {**data, "created_at": current.created_at,
+                                                   "days_currency": current.days_currency},
+                      swept=lambda rt, campaign_id: sweep_days(rt.store, campaign_id),
+                      written_unchanged="or, its fields unchanged, had its first days written, which fixed its "
+                                        "currency")
 
 
 def handle(rt, request):

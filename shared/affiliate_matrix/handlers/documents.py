@@ -195,9 +195,10 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
     current, current_etag = loaded or load(rt, collection, doc_id)  # 404 before 412
-    doc = agrees_with_store(rt, collection, validated(collection, {**body, "id": doc_id}))
+    doc = validated(collection, {**body, "id": doc_id})
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
+    agrees_with_store(rt, collection, doc)  # as it would be stored: with what the server keeps of it (carry)
     expected = holds(collection, condition, current_etag)
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
