@@ -37,14 +37,14 @@ def shown_to(rule: dict, role: str) -> dict:
     return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
 
 
-def forget_state(rt, rule_id: str, _rule, _etag) -> None:
+def forget_state(rt, rule_id: str) -> None:
     from affiliate_matrix.rules.store import forget_state  # the engine's store: not for a start
 
     forget_state(rt.store, rule_id)
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   shown=shown_to, deleting=forget_state)
+                   shown=shown_to, swept=forget_state)
 
 
 class ActivationsParams(Shape):
