@@ -249,16 +249,17 @@ class CurrencyChanged(ConflictError):
     """A campaign's currency changed while days in its former currency were being written: none were."""
 
 
-def claim_days(store, campaign: Campaign, attempts: int = 5) -> Campaign:
+def claim_days(store, campaign: Campaign, etag: str | None = None, attempts: int = 5) -> Campaign:
     """The campaign as stored, its currency fixed as its days' (days_currency), `campaign` being the copy whose
-    currency the days are in. A PUT changing the currency reads the days, then writes the campaign on the ETag it
-    read: days written between were left under the new currency. The first write of days sets days_currency on the
-    ETag it read, so of the two one loses: the PUT (412, or refused naming the days' currency), or this write
-    (CurrencyChanged: the currency is no longer `campaign`'s). NotFoundError when the campaign is gone."""
+    currency the days are in (read with `etag`, when given: not read again). A PUT changing the currency reads the
+    days, then writes the campaign on the ETag it read: days written between were left under the new currency. The
+    first write of days sets days_currency on the ETag it read, so of the two one loses: the PUT (412, or refused
+    naming the days' currency), or this write (CurrencyChanged: the currency is no longer `campaign`'s).
+    NotFoundError when the campaign is gone."""
     for _ in range(attempts):
         if campaign.days_currency == campaign.currency:  # fixed for good: no PUT changes it any more
             return campaign
-        stored, etag = load_campaign(store, campaign.id)
+        stored, etag = (campaign, etag) if etag is not None else load_campaign(store, campaign.id)
         if stored.currency != campaign.currency:
             raise CurrencyChanged(f"campaign {campaign.id}: its currency changed to {stored.currency} while its days "
                                   f"in {campaign.currency} were being written; none were (read it again)")
@@ -268,18 +269,18 @@ def claim_days(store, campaign: Campaign, attempts: int = 5) -> Campaign:
         try:
             save_document(store, campaign_key(campaign.id), campaign, if_match=etag)
         except ConflictError:
-            campaign = stored  # changed meanwhile: read again
+            campaign, etag = stored, None  # changed meanwhile: read again
             continue
         return campaign
     raise ConflictError(f"campaign {campaign.id} kept changing under {attempts} attempts; retry")
 
 
-def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
+def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, etag: str | None = None) -> int:
     """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
-    Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read).
-    NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added again under its id
-    inherited them)."""
-    campaign = claim_days(rt.store, campaign)
+    Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read, with
+    `etag` when given). NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added
+    again under its id inherited them)."""
+    campaign = claim_days(rt.store, campaign, etag)
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
@@ -583,13 +584,13 @@ def _write_campaign(rt, campaign_id: str, part: dict) -> None:
     """One campaign's days of an import, against the campaign as it is now: NotFoundError when it was deleted,
     InvalidInput when its currency is no longer the file's or its days no longer fit its window."""
     try:
-        campaign, _ = load_campaign(rt.store, campaign_id)
+        campaign, etag = load_campaign(rt.store, campaign_id)
     except NotFoundError:
         raise NotFoundError(f"campaign {campaign_id} was deleted while the file was imported") from None
     if campaign.currency != part["currency"]:
         raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {part['currency']}, and the campaign "
                            f"is now in {campaign.currency}")
-    record_days(rt, campaign, days_adapter().validate_python(part["days"]))
+    record_days(rt, campaign, days_adapter().validate_python(part["days"]), etag=etag)
 
 
 def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:

@@ -160,8 +160,9 @@ def metrics(rt, campaign_id: str) -> dict:
 def record(rt, campaign_id: str, days: list) -> dict:
     from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
 
-    campaign, _ = load_campaign(rt.store, campaign_id)
-    return {"campaign_id": campaign.id, "days_written": record_days(rt, campaign, parse_days(days, campaign.currency))}
+    campaign, etag = load_campaign(rt.store, campaign_id)
+    return {"campaign_id": campaign.id,
+            "days_written": record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)}
 
 
 def runs(rt) -> dict:
