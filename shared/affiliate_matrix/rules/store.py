@@ -101,9 +101,12 @@ def forget_state(store, rule_id: str) -> None:
 def delete_rule(store, rule_id: str) -> None:
     """Delete the rule as it is now (conditionally on its ETag), then its state: a delete cut short between them is
     finished by the same delete again (a NotFoundError that forgets the state first)."""
+    from affiliate_matrix.events import RULE_ID
+
     etag = store.head(rule_key(rule_id))
     if etag is None:
-        forget_state(store, rule_id)
+        if RULE_ID.fullmatch(rule_id):  # a rule's, not the schedule's own state (engine.SCHEDULE_STATE, `_schedule`)
+            forget_state(store, rule_id)
         raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
     store.delete(rule_key(rule_id), if_match=etag)
     forget_state(store, rule_id)
