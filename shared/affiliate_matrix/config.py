@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     budget_metric: Literal["revenue", "roas", "conversions"] = Field("revenue", description="For proportional and pareto.")
     budget_history_days: int = Field(90, ge=7, le=1000, description="How much history the daily run allocates on.")
     budget_pacing_tolerance: float = Field(0.2, gt=0, le=10, description="Spend off its allocation by more than this share raises budget.pacing.")
+    budget_max_campaigns: int = Field(20_000, ge=1, le=1_000_000, description="How many campaigns may be stored: one "
+                                      "more is refused (409), since every daily run reads them all.")
 
     discovery_providers: str = Field("searxng,brave,google", pattern=r"^(google|brave|searxng)(,(google|brave|searxng))*$",
                                      description="Search providers in the order they are tried.")

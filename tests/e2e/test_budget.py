@@ -10,8 +10,8 @@ import pytest
 from functions_framework import create_app
 from structlog.testing import capture_logs
 
-from affiliate_matrix.budget.campaigns import (Campaign, delete_days, history, import_csv, metrics_key, record_days,
-                                               save_campaign)
+from affiliate_matrix.budget.campaigns import (Campaign, history, import_csv, metrics_key, record_days,
+                                               save_campaign, sweep_days)
 from affiliate_matrix.budget.report import FRAME_COLOUR, report
 from affiliate_matrix.budget.run import check_pacing, load_run, run_allocation
 from affiliate_matrix.config import Settings
@@ -71,6 +71,23 @@ def test_csv_import_is_all_or_nothing_with_errors_named_by_line(rt):
     import_csv(rt, b"campaign_id,date,spend,clicks,conversions,revenue,currency\nsearch-1,2026-10-02,1.00,,,9.50,USD\n")
     rows = history(rt.store, "search-1")
     assert len(rows) == 3 and rows[1]["revenue"] == 9.5 and rows[1]["spend"] == 1.0 and rows[1].get("clicks", 0) == 0
+
+
+def test_a_date_not_written_yyyy_mm_dd_is_refused_naming_its_line(rt):
+    """The import took any date its parser could read: `2026-01-05T00:00` (a time of midnight), `1767571200` (digits
+    as a Unix time: 2026-01-05), and refused others with the parser's words (`20260105`: "Datetimes provided to dates
+    should have zero time"). A date is YYYY-MM-DD, exactly; cells may be padded with blanks, as every cell may."""
+    header = "campaign_id,date,spend,clicks,conversions,revenue,currency\n"
+    loose = ["2026-1-5", "2026-01-05T00:00", "20260105", "1767571200", "2026-01-05Z", "05/01/2026", "2026-02-30"]
+    data = header + "".join(f"search-1,{day},1,1,1,5,USD\n" for day in loose)
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data.encode())
+    said = str(refused.value)
+    for line, day in enumerate(loose, start=2):
+        assert f"line {line}: date: {day!r} is not a date (YYYY-MM-DD, e.g. 2026-01-05)" in said
+    assert list(rt.store.list("budget/metrics/")) == []
+    assert import_csv(rt, (header + "search-1, 2026-01-05 ,1,1,1,5,USD\n").encode()) == {"search-1": 1}
+    assert [d["date"] for d in history(rt.store, "search-1")] == [date(2026, 1, 5)]
 
 
 def test_an_import_refused_for_a_later_campaign_writes_no_campaign(rt, tmp_path):
@@ -279,6 +296,8 @@ def test_amx_budget_campaigns_list_reads_the_campaigns_metrics_several_at_a_time
 
 @pytest.mark.parametrize("path,body,status,fragment", [
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-40", "spend": 1, "revenue": 1}]}, 400, "days.0.date"),
+    ("/campaigns/search-1/metrics", {"days": [{"date": "1767571200", "spend": 1, "revenue": 1}]}, 400,
+     "days[0].date: '1767571200' is not a date (YYYY-MM-DD"),
     ("/campaigns/search-1/metrics", {"days": [{"date": "2026-10-01", "spend": 1, "revenue": 1, "currency": "EUR"}]},
      400, "not the campaign's currency USD"),
     ("/campaigns/search-1/metrics", {"days": []}, 400, "days: List should have at least 1 item"),
@@ -796,7 +815,7 @@ def test_a_campaign_deleted_midway_is_named_and_the_others_are_written(rt, monke
     id inherited them), and nobody was told."""
     def deleted(store):
         store.delete("budget/campaigns/email-1.json")
-        delete_days(store, "email-1")
+        sweep_days(store, "email-1")
 
     before_the_write_of(monkeypatch, metrics_key(when), deleted)
     with pytest.raises(InvalidInput) as refused:

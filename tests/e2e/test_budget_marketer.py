@@ -113,6 +113,183 @@ def test_a_deleted_campaigns_days_go_with_it(rt):
     assert metrics == {"campaign_id": "search-us", "currency": "EUR", "days": []}
 
 
+def campaign_delete_failing(monkeypatch, fail):
+    """`fail(store, key)` raises in place of the store's delete of search-us's campaign (the other deletes are made)."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    delete = LocalObjectStore.delete
+
+    def failing(store, key, **kwargs):
+        if key == "budget/campaigns/search-us.json":
+            fail(store, key)
+        return delete(store, key, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "delete", failing)
+
+
+def edited_meanwhile(store, key):
+    save_campaign(store, Campaign(id="search-us", name="renamed", channel="search", currency="USD"),
+                  if_match=store.head(key))
+
+
+def store_down(store, key):
+    from affiliate_matrix.errors import BackendUnavailable
+
+    raise BackendUnavailable(f"DELETE {key}: 503 Slow Down")
+
+
+@pytest.mark.parametrize("fail, status", [(edited_meanwhile, 412), (store_down, 503)])
+def test_a_campaign_delete_refused_or_failing_keeps_its_days(rt, monkeypatch, fail, status):
+    """DELETE /campaigns/{id} deleted the campaign's days, then the campaign on the ETag read: when that delete was
+    refused (the campaign edited since it was read: 412) or failed (the store down), the campaign stayed, its days
+    gone. The campaign goes first, its days after it."""
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    campaign_delete_failing(monkeypatch, fail)
+    reply = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert reply.status_code == status, reply.json
+    assert app.get("/campaigns/search-us", headers=headers).status_code == 200
+    assert len(app.get("/campaigns/search-us/metrics", headers=headers).json["days"]) == 5
+
+
+def test_a_campaign_delete_cut_short_before_its_days_is_finished_by_its_retry(rt, monkeypatch):
+    """The campaign deleted and its days' delete failing (the store down between): the days are left without a
+    campaign; the delete asked again (a 404: the campaign is gone) removes them, and so would adding the campaign
+    again."""
+    from affiliate_matrix.budget.campaigns import metrics_key
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    import_csv(rt, days_csv("search-us", "USD", 5))
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    delete = LocalObjectStore.delete
+
+    def days_unavailable(store, key, **kwargs):
+        if key == metrics_key("search-us"):
+            raise BackendUnavailable(f"DELETE {key}: 503 Slow Down")
+        return delete(store, key, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "delete", days_unavailable)
+    cut_short = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert cut_short.status_code == 503, cut_short.json
+    assert rt.store.head(metrics_key("search-us")) is not None  # left behind, without its campaign
+    monkeypatch.setattr(LocalObjectStore, "delete", delete)
+    retried = app.delete("/campaigns/search-us", headers={**headers, "If-Match": read.headers["ETag"]})
+    assert retried.status_code == 404 and rt.store.head(metrics_key("search-us")) is None
+    # left behind again, then the campaign added again under its id (in another currency): it starts without them
+    rt.store.put(metrics_key("search-us"), json.dumps({"campaign_id": "search-us", "currency": "EUR", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "revenue": 2.0}]}).encode())
+    added = app.post("/campaigns", headers=headers, json={"id": "search-us", "name": "x", "channel": "search",
+                                                          "currency": "USD"})
+    assert added.status_code == 201, added.json
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["days"] == []
+
+
+def test_campaigns_past_the_limit_are_refused_naming_it(rt, monkeypatch):
+    """Nothing bounded how many campaigns a caller could add (millions), and every daily run reads them all. One more
+    than AMX_BUDGET_MAX_CAMPAIGNS is refused, over HTTP and from the CLI; an edit is no more, and a delete makes
+    room."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as cli
+
+    monkeypatch.setenv("AMX_BUDGET_MAX_CAMPAIGNS", "3")
+    api, headers = function_client("budget"), admin(rt)
+    body = {"name": "x", "channel": "search", "currency": "USD"}
+    assert api.post("/campaigns", headers=headers, json={**body, "id": "third"}).status_code == 201
+    refused = api.post("/campaigns", headers=headers, json={**body, "id": "fourth"})
+    assert refused.status_code == 409, refused.json
+    assert "3 campaigns are stored, the limit (AMX_BUDGET_MAX_CAMPAIGNS=3)" in refused.json["error"]["message"]
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "fourth", "--name", "x", "--channel", "search"])
+    assert added.exit_code != 0 and "AMX_BUDGET_MAX_CAMPAIGNS=3" in str(added.exception), added.output
+    assert api.get("/campaigns/fourth", headers=headers).status_code == 404
+    read = api.get("/campaigns/third", headers=headers)
+    edited = api.put("/campaigns/third", headers={**headers, "If-Match": read.headers["ETag"]},
+                     json={**body, "name": "renamed"})
+    assert edited.status_code == 200, edited.json
+    edited = api.get("/campaigns/third", headers=headers)
+    assert api.delete("/campaigns/third", headers={**headers, "If-Match": edited.headers["ETag"]}).status_code == 204
+    assert api.post("/campaigns", headers=headers, json={**body, "id": "fourth"}).status_code == 201
+
+
+def paused_at_its_first_put(monkeypatch, key_prefix: str):
+    """The thread given to `pause(thread)` stops before its first write of a key under `key_prefix`: `at` is set
+    once it is there, and it writes once `go` is set. Other threads write as ever."""
+    import threading
+
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    put, at, go, held = LocalObjectStore.put, threading.Event(), threading.Event(), []
+
+    def paused(store, key, data, **kwargs):
+        if threading.current_thread() in held and key.startswith(key_prefix) and not at.is_set():
+            at.set()
+            assert go.wait(60), "never let go"
+        return put(store, key, data, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "put", paused)
+    return held.append, at, go
+
+
+def in_thread(call, pause):
+    """call() in a thread of its own, held by `pause`; the thread and a list that gets its result."""
+    import threading
+
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(call()))
+    pause(thread)
+    thread.start()
+    return thread, result
+
+
+def test_a_currency_change_racing_the_first_days_written_loses_to_them(rt, monkeypatch):
+    """A PUT changing a campaign's currency read its days (none), and days written before its write of the campaign
+    were left in USD under a EUR campaign. The first days written fix its currency on the campaign's ETag: the PUT,
+    on the ETag it read, is refused (412), and asked again, refused naming the days' currency."""
+    app, headers = function_client("budget"), admin(rt)
+    read = app.get("/campaigns/search-us", headers=headers)
+    pause, at, go = paused_at_its_first_put(monkeypatch, "budget/campaigns/")
+    change, result = in_thread(lambda: function_client("budget").put(
+        "/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+        headers={**headers, "If-Match": read.headers["ETag"]}), pause)
+    assert at.wait(60)  # the PUT has checked the days (none) and is about to write the campaign
+    written = app.post("/campaigns/search-us/metrics", headers=headers,
+                       json={"days": [{"date": "2026-11-01", "spend": 10, "revenue": 30}]})
+    go.set()
+    change.join()
+    assert written.status_code == 200, written.json
+    assert result[0].status_code == 412, result[0].json
+    again = app.get("/campaigns/search-us", headers=headers)
+    assert again.json["currency"] == "USD" and "days_currency" not in again.json
+    retried = app.put("/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+                      headers={**headers, "If-Match": again.headers["ETag"]})
+    assert retried.status_code == 400 and "so its currency stays USD" in retried.json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json["currency"] == "USD"
+
+
+def test_days_written_while_the_currency_changes_lose_to_it(rt, monkeypatch):
+    """The other order: days read the campaign (USD), its currency changed to EUR, then the days were written, in
+    USD under a EUR campaign. They are refused (409) and nothing is written."""
+    app, headers = function_client("budget"), admin(rt)
+    pause, at, go = paused_at_its_first_put(monkeypatch, "budget/")
+    days, result = in_thread(lambda: function_client("budget").post(
+        "/campaigns/search-us/metrics", headers=headers,
+        json={"days": [{"date": "2026-11-01", "spend": 10, "revenue": 30}]}), pause)
+    assert at.wait(60)  # the days are checked against the campaign as it was (USD), and about to be written
+    read = app.get("/campaigns/search-us", headers=headers)
+    changed = app.put("/campaigns/search-us", json={"name": "search-us", "channel": "search", "currency": "EUR"},
+                      headers={**headers, "If-Match": read.headers["ETag"]})
+    go.set()
+    days.join()
+    assert changed.status_code == 200, changed.json
+    assert result[0].status_code == 409, result[0].json
+    assert "its currency changed to EUR while its days in USD were being written" in result[0].json["error"]["message"]
+    assert app.get("/campaigns/search-us/metrics", headers=headers).json == {
+        "campaign_id": "search-us", "currency": "EUR", "days": []}
+
+
 def test_a_forecast_on_a_few_days_says_it_is_untested_and_its_band_is_not_narrower_than_the_days_spread():
     """Three days of 300, 310 and 305 gave an 80% band of 299.77-310.23 for every one of the next seven days (the
     spread of the three days themselves is 300-310) and nothing said no backtest was possible."""

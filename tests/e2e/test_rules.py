@@ -457,3 +457,19 @@ def test_a_schedule_rule_raising_counts_one_failure_a_ping_however_many_ticks_it
     assert (disabled["decision"], disabled["outcome"]) == ("error", "disabled")
     assert not load_rule(rt.store, "broken")[0].enabled
     assert on_schedule(rt, datetime(2026, 11, 22, 9, 10, tzinfo=UTC)) == []
+
+
+def test_deleting_a_rule_cut_short_is_finished_by_the_same_delete_and_spares_the_schedules_state(rt):
+    """`amx rules delete` forgot the rule's state before deleting the rule (a delete failing kept the rule without its
+    cool-down); the state now goes after the rule, and a delete of a rule already gone forgets a state left behind. The
+    schedule's own state (`_schedule`, no rule's id) is never taken for one."""
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.rules import engine
+    from affiliate_matrix.rules.store import delete_rule, state_key
+
+    for name in ("gone", engine.SCHEDULE_STATE):  # a state left by a delete cut short, and the schedule's
+        rt.store.put(state_key(name), b'{"failures": 1}', content_type="application/json")
+    for name in ("gone", engine.SCHEDULE_STATE):
+        with pytest.raises(NotFoundError):
+            delete_rule(rt.store, name)
+    assert rt.store.head(state_key("gone")) is None and rt.store.head(state_key(engine.SCHEDULE_STATE)) is not None

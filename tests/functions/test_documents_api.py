@@ -35,6 +35,39 @@ def test_concurrent_rule_updates_with_a_stale_etag_get_412(env):
     assert stale.status_code == 412
 
 
+def test_a_rule_delete_refused_keeps_the_rules_state(env, monkeypatch, tmp_path):
+    """DELETE /rules/{id} forgot the rule's state (its cool-down's start, its failures), then deleted the rule on the
+    ETag read: the rule edited in between was a 412, the rule kept, its cool-down gone (it could fire again at once).
+    The state goes after the rule."""
+    from affiliate_matrix.rules.store import load_state, state_key
+    from affiliate_matrix.storage.local import LocalObjectStore
+    from tests.support.events import deliver_event
+
+    client = app("triggers")
+    assert client.post("/rules", json={**RULE, "condition": "true"}, headers=env["admin"]).status_code == 201
+    assert deliver_event(client, "triggers", "dev.affiliatematrix.program.delta", {"program_id": "p_1"}).status_code \
+        == 204
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    state = rt.store.get(state_key("gaming-up")).data
+    etag = client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]
+    delete = LocalObjectStore.delete
+
+    def edited_first(store, key, **kwargs):
+        if key == "rules/gaming-up.json":
+            edit = client.put("/rules/gaming-up", json={**RULE, "cooldown_s": 120},
+                              headers={**env["admin"], "If-Match": f'"{store.head(key)}"'})
+            assert edit.status_code == 200, edit.json
+        return delete(store, key, **kwargs)
+
+    monkeypatch.setattr(LocalObjectStore, "delete", edited_first)
+    assert client.delete("/rules/gaming-up", headers={**env["admin"], "If-Match": etag}).status_code == 412
+    monkeypatch.setattr(LocalObjectStore, "delete", delete)
+    assert rt.store.get(state_key("gaming-up")).data == state
+    etag = client.get("/rules/gaming-up", headers=env["read"]).headers["ETag"]
+    assert client.delete("/rules/gaming-up", headers={**env["admin"], "If-Match": etag}).status_code == 204
+    assert load_state(rt.store, "gaming-up")[1] is None
+
+
 def at_once(requests) -> list[int]:
     """Send the requests together (a barrier releases them), each from its own client; their statuses, in order."""
     flask_app = create_app("handle", str(ROOT / "functions" / "triggers" / "main.py"))

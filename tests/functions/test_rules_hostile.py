@@ -377,3 +377,38 @@ def test_a_trigger_delivered_again_after_its_action_was_done_keeps_the_actions_o
     assert again["id"] == fired["id"]
     items = function_client("triggers").get("/activations", headers=env["read"]).json["items"]
     assert [(a["id"], a["decision"], a["outcome"]) for a in items] == [(fired["id"], "fired", "done")]
+
+
+@pytest.mark.parametrize("chain, stopped", [
+    ("other", None),
+    ("other,chained", "stopped as a loop: other → chained → chained"),
+    (",".join(f"r{n}" for n in range(8)), "stopped at the hop limit: the actions of 8 rules led to this event: "
+                                         + " → ".join(f"r{n}" for n in range(8))),
+])
+def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(env, chain, stopped):
+    """A dry run took no amxrulechain (the body refused it as an unknown field, and a CloudEvent file given to `amx
+    rules test` too), so it said "would dispatch" for an event whose chain stops the rule: a rule in the chain, or
+    after 8 rules. It says what the delivery records as a `loop` activation, and that nothing is dispatched."""
+    triggers = function_client("triggers")
+    rule = {"id": "chained", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "cooldown_s": 0}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/chained/test", headers=env["read"],
+                            json={"type": KEY_EXPIRING, "data": {"days": 7}, "amxrulechain": chain})
+    assert verdict.status_code == 200, verdict.json
+    assert verdict.json["holds"] is True and verdict.json["stopped_by_chain"] == stopped
+    assert (verdict.json["would_dispatch"] is None) is (stopped is not None)
+    assert deliver_event(triggers, "triggers", KEY_EXPIRING, {"days": 7}, amxrulechain=chain).status_code == 204
+    [activation] = triggers.get("/activations", headers=env["read"]).json["items"]
+    assert activation["decision"] == ("fired" if stopped is None else "loop")
+    assert activation["detail"] == (stopped or activation["detail"])
+
+
+def test_a_dry_run_refuses_a_rule_chain_no_engine_made_naming_it(env):
+    triggers = function_client("triggers")
+    rule = {"id": "chained", "trigger": {"event": "key.expiring"}, "condition": "true", "action": {"type": "alert"}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/chained/test", headers=env["read"],
+                            json={"type": KEY_EXPIRING, "data": {}, "amxrulechain": "a,a"})
+    assert verdict.status_code == 400
+    assert "event.amxrulechain: the amxrulechain attribute names a rule twice" in verdict.json["error"]["message"]

@@ -383,6 +383,28 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
         assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
 
 
+def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path, monkeypatch):
+    """`amx rules test` refused a CloudEvent file carrying its amxrulechain attribute (an unknown field), and said
+    "would dispatch" of one naming the rule in its chain, which the delivery stops as a loop."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
+                                "action": {"type": "alert"}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    event = tmp_path / "event.json"
+    for chain, said in [("other,always", "true → true: no action: stopped as a loop: other → always → always (the "
+                                         "event's amxrulechain)"),
+                        ("other", "true → true: would dispatch alert")]:
+        event.write_text(json.dumps({"id": "e1", "source": "/x", "type": "program.delta", "amxrulechain": chain,
+                                     "time": "2026-11-22T06:00:00Z",
+                                     "data": {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}}))
+        result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
+        assert result.exit_code == 0 and said in " ".join(result.output.split()), (result.output, result.exception)
+
+
 def test_text_with_no_words_names_the_commands_own_argument_not_the_apis(tmp_path, monkeypatch):
     """`amx search '"'` said "q has no searchable words": q is the API's parameter, not anything the user typed. Each
     command names its own argument or option (TEXT, --q)."""

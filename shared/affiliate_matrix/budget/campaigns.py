@@ -21,12 +21,14 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
@@ -58,6 +60,11 @@ class Campaign(Model):
     max_budget: Cents | None = None
     active: bool = True
     created_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    # Stored, never shown (exclude: documents.save_document writes it). Set once, by the first write of its days,
+    # conditionally on the campaign's ETag (claim_days): a PUT changing the currency on an ETag read before then is
+    # refused (412), and one read after it is refused naming the days' currency.
+    days_currency: SkipJsonSchema[Currency | None] = Field(
+        None, exclude=True, description="The currency its days are written in: from then on, its currency.")
 
     @model_validator(mode="after")
     def _bounds(self):  # as the allocation's CampaignHistory checks them: stored, it would fail every run
@@ -94,36 +101,70 @@ def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, cre
     return save_document(store, campaign_key(campaign.id), campaign, if_match=if_match, create=create)
 
 
+def checked_against_store(rt, campaign: Campaign) -> None:
+    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, and its days."""
+    room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
+    agrees_with_days(rt.store, campaign)
+
+
+def room_for(store, campaign_id: str, limit: int) -> None:
+    """ConflictError naming the limit (AMX_BUDGET_MAX_CAMPAIGNS) when campaign `campaign_id` is not stored and `limit`
+    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Writers racing
+    for the last place can each take it: the limit is passed by as many as write at once, no more."""
+    if store.head(campaign_key(campaign_id)) is not None:  # an edit, not one more
+        return
+    stored = sum(1 for _ in campaign_keys(store))
+    if stored >= limit:
+        raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
+                            f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+
+
 def agrees_with_days(store, campaign: Campaign) -> None:
-    """InvalidInput when the campaign's stored days are in another currency: its currency changed under them, the
-    run allocated and the forecast read dollars as euros. A damaged metrics document is left to its reader."""
+    """InvalidInput when the campaign's days are in another currency: its currency changed under them, the run
+    allocated and the forecast read dollars as euros. Its days are those stored, and those being written for the first
+    time (days_currency, set before they are: claim_days). A damaged metrics document is left to its reader. Days left
+    by a campaign no longer stored (a delete cut short) are not this one's: swept first, so one added again under
+    the id starts without them."""
     from affiliate_matrix.storage import read_json
 
+    sweep_days(store, campaign.id)
     stored, _, _ = read_json(store, metrics_key(campaign.id), lambda doc: isinstance(doc, dict) and isinstance(
         doc.get("days"), list), "")
     if stored and stored["days"] and stored.get("currency", campaign.currency) != campaign.currency:
         raise InvalidInput(f"currency: campaign {campaign.id} has {len(stored['days'])} day(s) stored in "
                            f"{stored['currency']}, so its currency stays {stored['currency']} (add a campaign under "
                            f"another id for {campaign.currency})")
+    if campaign.days_currency not in (None, campaign.currency):
+        raise InvalidInput(f"currency: campaign {campaign.id} has days written in {campaign.days_currency}, so its "
+                           f"currency stays {campaign.days_currency} (add a campaign under another id for "
+                           f"{campaign.currency})")
 
 
-def delete_days(store, campaign_id: str) -> None:
-    """A deleted campaign's days go with it, a damaged campaign's too (a campaign added again under its id inherited
-    them, in any currency); the budget index keeps their mirror for the dashboards."""
-    store.delete(metrics_key(campaign_id))
+def sweep_days(store, campaign_id: str) -> None:
+    """The days of a campaign that is not stored, deleted: a deleted campaign's go after it (DELETE: a delete refused
+    or failing leaves them with their campaign; one cut short after the campaign went is finished by its retry, or
+    by the campaign's next creation), and so do days a write made under a campaign deleted meanwhile. A campaign
+    added again under its id inherited them, in any currency. The budget index keeps their mirror for the
+    dashboards."""
+    if store.head(campaign_key(campaign_id)) is None:
+        store.delete(metrics_key(campaign_id))
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
     return load_document(store, campaign_key(campaign_id), Campaign, f"campaign {campaign_id!r}")
 
 
+def campaign_keys(store) -> Iterator[str]:
+    """The keys of the stored campaigns: `<id>.json` only (see list_campaigns)."""
+    return (key for key in store.list(CAMPAIGNS) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key))
+
+
 def list_campaigns(store) -> list[Campaign]:
     """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
     campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
     NotFoundError stopped the daily run."""
-    keys = [key for key in sorted(store.list(CAMPAIGNS)) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key)]
-    return [campaign for campaign, _ in readable_together(
-        keys, lambda key: load_campaign(store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
+    return [campaign for campaign, _ in readable_together(sorted(campaign_keys(store)), lambda key: load_campaign(
+        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
 
 
 DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
@@ -204,10 +245,42 @@ def validated_days(campaign_id: str, stored: list[dict], until: date | None = No
     return rows[-days:] if days else rows
 
 
-def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> int:
+class CurrencyChanged(ConflictError):
+    """A campaign's currency changed while days in its former currency were being written: none were."""
+
+
+def claim_days(store, campaign: Campaign, etag: str | None = None, attempts: int = 5) -> Campaign:
+    """The campaign as stored, its currency fixed as its days' (days_currency), `campaign` being the copy whose
+    currency the days are in (read with `etag`, when given: not read again). A PUT changing the currency reads the
+    days, then writes the campaign on the ETag it read: days written between were left under the new currency. The
+    first write of days sets days_currency on the ETag it read, so of the two one loses: the PUT (412, or refused
+    naming the days' currency), or this write (CurrencyChanged: the currency is no longer `campaign`'s).
+    NotFoundError when the campaign is gone."""
+    for _ in range(attempts):
+        if campaign.days_currency == campaign.currency:  # fixed for good: no PUT changes it any more
+            return campaign
+        stored, etag = (campaign, etag) if etag is not None else load_campaign(store, campaign.id)
+        if stored.currency != campaign.currency:
+            raise CurrencyChanged(f"campaign {campaign.id}: its currency changed to {stored.currency} while its days "
+                                  f"in {campaign.currency} were being written; none were (read it again)")
+        if stored.days_currency == stored.currency:
+            return stored
+        campaign = stored.model_copy(update={"days_currency": stored.currency})
+        try:
+            save_document(store, campaign_key(campaign.id), campaign, if_match=etag)
+        except ConflictError:
+            campaign, etag = stored, None  # changed meanwhile: read again
+            continue
+        return campaign
+    raise ConflictError(f"campaign {campaign.id} kept changing under {attempts} attempts; retry")
+
+
+def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, etag: str | None = None) -> int:
     """Merge days into the campaign's metrics (same date: the new row wins), then mirror them. Returns how many.
-    NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added again under its id
-    inherited them)."""
+    Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read, with
+    `etag` when given). NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added
+    again under its id inherited them)."""
+    campaign = claim_days(rt.store, campaign, etag)
     incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
@@ -226,7 +299,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5) -> 
     else:
         raise ConflictError(f"campaign {campaign.id}: metrics kept changing under {attempts} attempts; retry")
     if rt.store.head(campaign_key(campaign.id)) is None:  # deleted after it was read: its days go as DELETE takes them
-        delete_days(rt.store, campaign.id)
+        sweep_days(rt.store, campaign.id)
         raise NotFoundError(f"campaign {campaign.id} was deleted while its days were written")
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
@@ -252,7 +325,7 @@ def window_problem(current: list[dict], incoming: dict[str, dict]) -> tuple[str,
 
 
 def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[str, str] | None]:
-    stored = [row["date"] for row in current if isinstance(row.get("date"), str) and _iso_day(row["date"])]
+    stored = [row["date"] for row in current if _iso_day(row.get("date"))]
     newest = max([*stored, *incoming])
     start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
@@ -272,11 +345,17 @@ def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[
     return start, None
 
 
-def _iso_day(text: str) -> bool:
+def _iso_day(text: object) -> bool:
+    """Whether `text` is a day written as the days are stored: YYYY-MM-DD exactly. The date parsers take more (pydantic
+    a time of midnight, `2026-01-05T00:00`, or digits as a Unix time, `1767571200`; fromisoformat `20260105`), which an
+    import would store as some day, maybe not the one meant."""
     try:
-        return date.fromisoformat(text).isoformat() == text
+        return isinstance(text, str) and date.fromisoformat(text).isoformat() == text
     except ValueError:
         return False
+
+
+NOT_A_DAY = "is not a date (YYYY-MM-DD, e.g. 2026-01-05)"
 
 
 def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
@@ -287,6 +366,8 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     for i, row in enumerate(body):
         if not isinstance(row, dict):
             raise InvalidInput(f"{where}[{i}]: expected an object")
+        if "date" in row and not _iso_day(row["date"]):
+            raise InvalidInput(f"{where}[{i}].date: {repr(row['date'])[:60]} {NOT_A_DAY}")
         row_currency = row.get("currency", currency)
         if row_currency != currency:
             raise InvalidInput(f"{where}[{i}].currency: {row_currency!r} is not the campaign's currency {currency}")
@@ -466,7 +547,7 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str) -
             continue
         try:
             _write_campaign(rt, campaign_id, part)
-        except (InvalidInput, NotFoundError) as exc:
+        except (InvalidInput, NotFoundError, CurrencyChanged) as exc:
             left_out[campaign_id] = f"{exc}: its {_days(part)} were not written"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
             _note_written(rt.store, key, journal, etag, list(written))
@@ -503,13 +584,13 @@ def _write_campaign(rt, campaign_id: str, part: dict) -> None:
     """One campaign's days of an import, against the campaign as it is now: NotFoundError when it was deleted,
     InvalidInput when its currency is no longer the file's or its days no longer fit its window."""
     try:
-        campaign, _ = load_campaign(rt.store, campaign_id)
+        campaign, etag = load_campaign(rt.store, campaign_id)
     except NotFoundError:
         raise NotFoundError(f"campaign {campaign_id} was deleted while the file was imported") from None
     if campaign.currency != part["currency"]:
         raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {part['currency']}, and the campaign "
                            f"is now in {campaign.currency}")
-    record_days(rt, campaign, days_adapter().validate_python(part["days"]))
+    record_days(rt, campaign, days_adapter().validate_python(part["days"]), etag=etag)
 
 
 def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:
@@ -542,6 +623,8 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
     campaign_id = values["campaign_id"]
     if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
         raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
+    if not _iso_day(values["date"]):
+        raise ValueError(f"date: {values['date'][:40]!r} {NOT_A_DAY}")
     day = {"date": values["date"]}
     for column in ("spend", "clicks", "conversions", "revenue"):
         raw = values[column]

@@ -182,13 +182,15 @@ def campaigns_add(
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
 ):
     """Add a campaign (refused if the id exists)."""
-    from affiliate_matrix.budget.campaigns import Campaign, save_campaign
+    from affiliate_matrix.budget.campaigns import Campaign, room_for, save_campaign
     from affiliate_matrix.errors import ConflictError
 
     campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
                                         "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
+    rt = open_runtime("budget")
+    room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
     try:
-        save_campaign(open_runtime("budget").store, campaign, create=True)
+        save_campaign(rt.store, campaign, create=True)
     except ConflictError:
         raise ConflictError(f"campaign {campaign.id!r} exists") from None
     console.print(f"added campaign {campaign.id}")

@@ -78,9 +78,9 @@ def rules_test(rule_id: str,
     import json
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.events import MAX_EVENT_BYTES, Event
+    from affiliate_matrix.events import MAX_EVENT_BYTES, RULE_CHAIN, Event
     from affiliate_matrix.rules.conditions import context_of
-    from affiliate_matrix.rules.engine import compiled, context_values
+    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values
     from affiliate_matrix.rules.model import EVENT_PREFIX, trigger_type
     from affiliate_matrix.rules.store import load_rule
 
@@ -90,6 +90,8 @@ def rules_test(rule_id: str,
         raw = json.loads(read_limited(event, MAX_EVENT_BYTES))
         if isinstance(raw, dict) and isinstance(raw.get("type"), str):
             raw["type"] = trigger_type(raw["type"])
+        if isinstance(raw, dict) and RULE_CHAIN in raw:  # the CloudEvent attribute, as the Broker delivers it
+            raw["rulechain"] = raw.pop(RULE_CHAIN)
         parsed = Event.model_validate(raw)
     except (OSError, ValueError) as exc:
         raise InvalidInput(f"--event: {exc}") from None
@@ -106,8 +108,10 @@ def rules_test(rule_id: str,
         console.print(f"[red]the condition raises:[/] {escape(str(exc))}")
         raise SystemExit(1) from None
     console.print(f"inputs: {escape(json.dumps(inputs, ensure_ascii=False))}")
+    stopped = chain_stop(parsed.rulechain, rule.id) if holds and rule.enabled else ""
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
-        f"would dispatch {rule.action.type} {json.dumps(rule.action.params, ensure_ascii=False)}" if holds and rule.enabled
+        f"no action: {stopped} (the event's {RULE_CHAIN})" if stopped
+        else f"would dispatch {rule.action.type} {json.dumps(rule.action.params, ensure_ascii=False)}" if holds and rule.enabled
         else f"no action: the rule is disabled ({rule.disabled_reason or 'no reason given'})" if holds else "no action"))
 
 

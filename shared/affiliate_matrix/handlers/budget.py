@@ -100,12 +100,16 @@ def allocation_run():
 
 @cache
 def campaigns():
-    from affiliate_matrix.budget.campaigns import Campaign, agrees_with_days, delete_days
+    from affiliate_matrix.budget.campaigns import Campaign, checked_against_store, sweep_days
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
-                      read_only=frozenset({"created_at"}), check_stored=lambda rt, doc: agrees_with_days(rt.store, doc),
-                      carry=lambda current, data: {**data, "created_at": current.created_at},  # a PUT set it afresh
-                      deleting=lambda rt, campaign_id, _campaign, _etag: delete_days(rt.store, campaign_id))
+                      read_only=frozenset({"created_at", "days_currency"}), check_stored=checked_against_store,
+                      # a PUT set created_at afresh; days_currency is never shown, so never sent back
+                      carry=lambda current, data: {**data, "created_at": current.created_at,
+                                                   "days_currency": current.days_currency},
+                      swept=lambda rt, campaign_id: sweep_days(rt.store, campaign_id),
+                      written_unchanged="or, its fields unchanged, had its first days written, which fixed its "
+                                        "currency")
 
 
 def handle(rt, request):
@@ -156,8 +160,9 @@ def metrics(rt, campaign_id: str) -> dict:
 def record(rt, campaign_id: str, days: list) -> dict:
     from affiliate_matrix.budget.campaigns import load_campaign, parse_days, record_days
 
-    campaign, _ = load_campaign(rt.store, campaign_id)
-    return {"campaign_id": campaign.id, "days_written": record_days(rt, campaign, parse_days(days, campaign.currency))}
+    campaign, etag = load_campaign(rt.store, campaign_id)
+    return {"campaign_id": campaign.id,
+            "days_written": record_days(rt, campaign, parse_days(days, campaign.currency), etag=etag)}
 
 
 def runs(rt) -> dict:

@@ -32,6 +32,9 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
     # or None
     deleting: Callable[[Any, str, BaseModel | None, str], dict | None] | None = None
+    # after a delete, (rt, its id): what the document leaves behind, removed once the document is gone (so a refused
+    # delete loses none of it); run by a delete finding none too, so a retry finishes a delete cut short
+    swept: Callable[[Any, str], None] | None = None
     deleted: Any = None                  # the answer of a delete (its model, or a function naming it); None: 204
     written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
 
@@ -192,9 +195,10 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
     current, current_etag = loaded or load(rt, collection, doc_id)  # 404 before 412
-    doc = agrees_with_store(rt, collection, validated(collection, {**body, "id": doc_id}))
+    doc = validated(collection, {**body, "id": doc_id})
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
+    agrees_with_store(rt, collection, doc)  # as it would be stored: with what the server keeps of it (carry)
     expected = holds(collection, condition, current_etag)
     try:
         etag = save_document(rt.store, collection.key(doc_id), doc, if_match=expected)
@@ -222,9 +226,12 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
     """The store compares the ETag and deletes in one step: of concurrent writers holding one ETag, one wins. The
     document is not read (a damaged one can be deleted), only its ETag; one whose delete is announced (deleting) is
     read, and announced again should it be written again meanwhile with its fields unchanged
-    (documents.delete_announced)."""
+    (documents.delete_announced). What it leaves behind (swept) goes after it, never before: a refused delete loses
+    nothing, and one cut short between is finished by its retry (a 404 that sweeps first)."""
     current_etag = rt.store.head(collection.key(doc_id))
     if current_etag is None:
+        if collection.swept:
+            collection.swept(rt, doc_id)
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist")
     document = None
     if collection.deleting:  # read for what the delete undoes; the ETag deleted is then the one read
@@ -246,4 +253,6 @@ def delete(rt, collection: Collection, doc_id: str, condition: EntityTags):
         raise NotFoundError(f"{collection.name} {doc_id!r} does not exist") from None
     except ConflictError:
         raise collection.stale() from None
+    if collection.swept:
+        collection.swept(rt, doc_id)
     return ("", 204, {}) if collection.deleted is None else (answer, 202, {})

@@ -17,6 +17,9 @@ class TrialEvent(Shape):
     subject: str | None = None
     time: AwareDatetime | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    amxrulechain: str | None = Field(None, description="The CloudEvent extension: the rules whose actions led to the "
+                                                       "event, their ids joined by commas (a rule in it, or after 8 of "
+                                                       "them, is stopped).")
 
 
 class Verdict(Shape):
@@ -25,6 +28,8 @@ class Verdict(Shape):
     error: str | None
     inputs: dict[str, Any]
     triggered_by_this_event: bool
+    stopped_by_chain: str | None = Field(None, description="Why the event's rule chain would stop the rule (its "
+                                                           "activation's detail, decision loop): nothing dispatched.")
     would_dispatch: dict[str, Any] | None
 
 

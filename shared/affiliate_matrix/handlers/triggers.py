@@ -37,14 +37,14 @@ def shown_to(rule: dict, role: str) -> dict:
     return {**rule, "action": {**rule["action"], "params": {**params, "webhook_url": shown}}}
 
 
-def forget_state(rt, rule_id: str, _rule, _etag) -> None:
+def forget_state(rt, rule_id: str) -> None:
     from affiliate_matrix.rules.store import forget_state  # the engine's store: not for a start
 
     forget_state(rt.store, rule_id)
 
 
 RULES = Collection("rule", "/rules", "rules/", Rule, check=checked,  # judged when written, trusted when read
-                   shown=shown_to, deleting=forget_state)
+                   shown=shown_to, swept=forget_state)
 
 
 class ActivationsParams(Shape):
@@ -92,16 +92,18 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     """The context the rule would see for this event and what it would decide; nothing is dispatched."""
     from pydantic import ValidationError
 
-    from affiliate_matrix.events import Event
+    from affiliate_matrix.events import RULE_CHAIN, Event
     from affiliate_matrix.rules.conditions import context_of
-    from affiliate_matrix.rules.engine import compiled, context_values
+    from affiliate_matrix.rules.engine import chain_stop, compiled, context_values
 
+    attributes = {k: v for k, v in body.items() if k != RULE_CHAIN}
     try:
-        event = Event.model_validate({"id": "dry-run", "source": "/rules/test", "time": datetime.now(UTC), **body,
-                                      "type": trigger_type(body["type"])})
+        event = Event.model_validate({"id": "dry-run", "source": "/rules/test", "time": datetime.now(UTC), **attributes,
+                                      "type": trigger_type(body["type"]), "rulechain": body.get(RULE_CHAIN, "")})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        raise InvalidInput(f"event.{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        where = ".".join(map(str, first["loc"])).replace("rulechain", RULE_CHAIN, 1)
+        raise InvalidInput(f"event.{where}: {first['msg'].removeprefix('Value error, ')}") from None
     values, inputs = context_values(rt, event, needs_stats="stats" in rule.condition)
     try:
         holds, error = compiled(rule).execute(context_of(values)) is True, None
@@ -109,9 +111,11 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
         holds, error = None, f"{type(exc).__name__}: {exc}"
     # a schedule rule fires on its ticks: no event triggers it
     triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
+    stopped = chain_stop(event.rulechain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
+            "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if holds and triggered and rule.enabled else None}
+            if holds and triggered and rule.enabled and not stopped else None}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:

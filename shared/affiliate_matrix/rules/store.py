@@ -94,18 +94,23 @@ def current_rules(store) -> tuple[list[Rule], dict[str, str]]:
 
 
 def forget_state(store, rule_id: str) -> None:
-    """A deleted rule's state goes with it: a rule added again under its id starts afresh, with no cool-down or
-    count of failures of the one deleted (it inherited them)."""
+    """A deleted rule's state goes with it, after it (a delete refused or failing keeps both): a rule added again under
+    its id starts afresh, with no cool-down or count of failures of the one deleted (it inherited them)."""
     store.delete(state_key(rule_id))
 
 
 def delete_rule(store, rule_id: str) -> None:
-    """Delete the rule as it is now (conditionally on its ETag) and its state."""
+    """Delete the rule as it is now (conditionally on its ETag), then its state: a delete cut short between them is
+    finished by the same delete again (a NotFoundError that forgets the state first)."""
+    from affiliate_matrix.events import RULE_ID
+
     etag = store.head(rule_key(rule_id))
     if etag is None:
+        if RULE_ID.fullmatch(rule_id):  # a rule's, not the schedule's own state (engine.SCHEDULE_STATE, `_schedule`)
+            forget_state(store, rule_id)
         raise NotFoundError(f"there is no rule {rule_id!r} (amx rules list)")
-    forget_state(store, rule_id)
     store.delete(rule_key(rule_id), if_match=etag)
+    forget_state(store, rule_id)
 
 
 def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
