@@ -245,6 +245,23 @@ def test_ticks_missed_between_pings_are_caught_up_once_at_the_latest(rt):
     assert (next_hour["at"], next_hour["detail"]) == ("2026-11-22T12:00:00+00:00", "")
 
 
+def test_coalesced_ticks_fire_at_the_latest_one_the_condition_held_at(rt):
+    """A rule valid until 10:30 missed its 09:00 and 10:00 ticks in an outage: judged at the latest tick (11:00)
+    alone its condition never held, so the run it was valid for was lost. It fires once, at 10:00, the latest tick
+    it held at, saying what it stands for; a condition not on the time still fires at the latest."""
+    save_rule(rt.store, Rule(id="until", trigger={"schedule": "0 * * * *"}, action={"type": "alert"},
+                             condition='timestamp(now) < timestamp("2026-11-22T10:30:00Z")'), create=True)
+    hourly(rt)
+    assert on_schedule(rt, datetime(2026, 11, 22, 8, 30, tzinfo=UTC)) == []
+    fired = {a["rule_id"]: a for a in on_schedule(rt, datetime(2026, 11, 22, 11, 30, tzinfo=UTC))}
+    assert (fired["until"]["decision"], fired["until"]["at"], fired["until"]["event_id"]) == (
+        "fired", "2026-11-22T10:00:00+00:00", "schedule:0 * * * *@2026-11-22T10:00:00+00:00")
+    assert fired["until"]["detail"] == ("caught up: 2 missed ticks, 2026-11-22T09:00:00+00:00 to "
+                                        "2026-11-22T11:00:00+00:00, coalesced into this one")
+    assert (fired["hourly-alert"]["decision"], fired["hourly-alert"]["at"]) == ("fired", "2026-11-22T11:00:00+00:00")
+    assert [a["rule_id"] for a in on_schedule(rt, datetime(2026, 11, 22, 12, 0, 30, tzinfo=UTC))] == ["hourly-alert"]
+
+
 def test_a_tick_is_done_only_once_its_activation_is_stored_and_doing_it_again_adds_nothing(rt, broker, monkeypatch):
     from affiliate_matrix.rules import engine
     from affiliate_matrix.rules.store import state_key

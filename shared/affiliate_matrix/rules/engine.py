@@ -54,7 +54,8 @@ def on_event(rt, event: Event) -> list[dict]:
 def on_schedule(rt, now: datetime) -> list[dict]:
     """Schedule rules, each once at its latest tick since the ticks done (the last ping's time) up to `now` (the
     ping's): ticks of pings missed (an outage, a ping lost while the function scaled to zero) are caught up once, not
-    one by one, coalesced into the latest, which says how many it stands for (and the log). Ticks are counted at most
+    one by one, coalesced into the latest at which the rule holds (latest_holding), which says how many it stands for
+    (and the log). Ticks are counted at most
     a day back (CATCH_UP_COUNTED); a rule with none in that day catches up its latest tick before it. They count as
     done only once every activation is stored: a process stopped between evaluates the latest again, under the same
     trigger id (`rule@tick`), so the same activation and action (their ids derive from it) replace themselves rather
@@ -78,14 +79,27 @@ def on_schedule(rt, now: datetime) -> list[dict]:
             continue
         if not ticks:
             continue
-        tick = ticks[-1]
-        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=tick)
+        values, inputs = context_values(rt, None, needs_stats="stats" in rule.condition, now=ticks[-1])
+        tick = latest_holding(rule, ticks, values)
+        values["now"] = tick.isoformat()
         fired += evaluate(rt, [rule], context_of(values), at=tick, inputs=inputs, states=states,
                           trigger_id=f"{rule.trigger.key}@{tick.isoformat()}",
-                          detail=coalesced_note(rule, since, earliest, ticks))
+                          detail=coalesced_note(rule, since, earliest, [t for t in ticks if t != tick] + [tick]))
     if since < now:  # a ping delivered late (older than the ticks done) has nothing to mark
         update_state(rt.store, SCHEDULE_STATE, lambda state: ticks_done(state, now))
     return fired
+
+
+def latest_holding(rule: Rule, ticks: list[datetime], values: dict) -> datetime:
+    """The tick coalesced ticks fire at: the latest at which the rule's condition holds, else the latest. Judged at the
+    latest alone, a condition on the time (valid until a date, a weekday, an hour) that held at a missed tick was never
+    met. Only a condition naming `now` can differ between ticks (the other values are the latest tick's)."""
+    if len(ticks) == 1 or "now" not in rule.condition:
+        return ticks[-1]
+    for tick in reversed(ticks):
+        if next(decide([rule], context_of(values | {"now": tick.isoformat()})))[1] is True:
+            return tick
+    return ticks[-1]
 
 
 def ticks_done(state: dict, now: datetime) -> dict:
