@@ -50,3 +50,45 @@ def test_the_pages_are_labelled_and_split():
     assert all(page["label"] in ("program", "not_program") and page["lang"] in ("de", "fr", "es", "nl", "pt", "it")
                and page["source"].startswith("http") for page in pages)
     assert {split_of(page["id"]) for page in pages} == {"dev", "held_back"}
+
+
+# What the judge did on each half before it read these languages (cf20974): program pages accepted, and accepted or
+# sent for review; other pages accepted. The dev half also holds what it does now, as a floor to keep.
+BEFORE = {"dev": {"accepted": 0, "found": 10, "wrongly_accepted": 0},
+          "held_back": {"accepted": 0, "found": 3, "wrongly_accepted": 0}}
+DEV_FLOOR = {"accepted": 5, "found": 16, "wrongly_accepted": 0}
+
+
+def summary(split: str) -> dict:
+    counts = figures(split)
+    return {"accepted": counts["program accepted"], "found": counts["program accepted"] + counts["program review"],
+            "wrongly_accepted": counts["not_program accepted"]}
+
+
+@pytest.mark.parametrize("split, floor", [("dev", DEV_FLOOR), ("held_back", BEFORE["held_back"])])
+def test_program_pages_in_other_languages_are_found_and_guides_are_not_accepted(split, floor):
+    found = summary(split)
+    assert found["accepted"] >= floor["accepted"], found
+    assert found["found"] >= floor["found"], found
+    assert found["wrongly_accepted"] <= floor["wrongly_accepted"], found
+
+
+@pytest.mark.parametrize("label, href", [
+    ("Partner werden", "/partnerprogramm/anmeldung"), ("Inscrivez-vous", "/affiliation/inscription"),
+    ("Únete ahora", "/afiliados/registro"), ("Meld je aan", "/partnerprogramma/aanmelden"),
+    ("Cadastre-se", "/afiliados/cadastro"), ("Iscriviti ora", "/affiliazione/registrazione")])
+def test_a_sign_up_link_in_each_language_is_the_join_url(label, href):
+    page = f'<html><head><title>Shop</title></head><body><p>Hallo</p><a href="{href}">{label}</a></body></html>'
+    verdict = classify(page, "https://shop.example/")
+    assert verdict.join_url == f"https://shop.example{href}"
+    assert f"sign-up link: {label!r}" in verdict.evidence
+
+
+@pytest.mark.parametrize("heading", ["Was ist ein Partnerprogramm?", "¿Qué es un programa de afiliados?",
+                                     "Qu'est-ce qu'un programme d'affiliation ?", "What is an affiliate program?"])
+def test_a_heading_asking_what_a_program_is_earns_no_program_credit(heading):
+    verdict = classify(f"<html><head><title>{heading}</title></head><body><h1>{heading}</h1></body></html>",
+                       "https://blog.example/")
+    assert verdict.confidence < REVIEW
+    assert any("asks what a program is" in line for line in verdict.evidence)
+    assert not any(line.startswith("program wording") for line in verdict.evidence)
