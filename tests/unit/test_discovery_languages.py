@@ -75,6 +75,7 @@ def test_program_pages_in_other_languages_are_found_and_guides_are_not_accepted(
 
 @pytest.mark.parametrize("label, href", [
     ("Partner werden", "/partnerprogramm/anmeldung"), ("Inscrivez-vous", "/affiliation/inscription"),
+    ("Devenez affilié", "/programme-partenaires"),
     ("Únete ahora", "/afiliados/registro"), ("Meld je aan", "/partnerprogramma/aanmelden"),
     ("Cadastre-se", "/afiliados/cadastro"), ("Iscriviti ora", "/affiliazione/registrazione")])
 def test_a_sign_up_link_in_each_language_is_the_join_url(label, href):

@@ -1,6 +1,8 @@
 """Is a fetched page an affiliate/partner program page? Signals, each with a weight and kept as
-evidence: program wording in the title or heading, sign-up links, links to known affiliate
-networks, and terms the extractor can read. The confidence is their capped sum."""
+evidence: program wording in the title or heading, the page speaking of its own program, program
+vocabulary, sign-up links, links to known affiliate networks, and terms the extractor can read. The
+confidence is their capped sum. Wording is read in every language the dorks search, and a few more
+that merchants' pages come in (en, de, fr, es, nl, pt, it)."""
 
 import re
 from dataclasses import dataclass, field
@@ -24,8 +26,8 @@ PROGRAM_WORDS = re.compile(
 SIGNUP = re.compile(
     r"\b(join|sign[\s-]?up|apply|register|become|enrol+|"
     r"anmelden|registrieren|bewerben|mitmachen|werden|"
-    r"inscri(re|vez|ption|s)\w*|rejoi(gnez|ndre)|devene?z?|"
-    r"[uú]nete|unirse|reg[ií]strate|registrarse|solicita\w*|hazte|"
+    r"inscri(re|vez|ption|s)\w*|rejoi(gnez|ndre)|deven(ez|ir)|"
+    r"[uú]nete|unirse|reg[ií]strate|registrarse|solicit(a|ar|e)|hazte|"
     r"aanmelden|meld\s+je\s+aan|inschrijven|registreren|"
     r"cadastr\w*|inscreva-se|seja|torne-se|"
     r"iscriviti|registrati|diventa|partecipa|unisciti|candidati)\b", re.I)
@@ -94,9 +96,9 @@ def classify(html: str, url: str) -> Verdict:
     elif PROGRAM_WORDS.search(body):
         score += 0.15
         verdict.evidence.append("program wording in the text")
-    if OWN_PROGRAM.search(body):
+    if own := OWN_PROGRAM.search(body):
         score += 0.15
-        verdict.evidence.append(f"the page speaks of its own program: {OWN_PROGRAM.search(body).group(0)!r}")
+        verdict.evidence.append(f"the page speaks of its own program: {own.group(0)!r}")
     topic = sorted(concept for concept, words in TOPIC_WORDS.items() if re.search(rf"\b(?:{words})\b", body, re.I))
     if topic:
         score += min(0.05 * len(topic), 0.2)
