@@ -93,3 +93,11 @@ def test_a_heading_asking_what_a_program_is_earns_no_program_credit(heading):
     assert verdict.confidence < REVIEW
     assert any("asks what a program is" in line for line in verdict.evidence)
     assert not any(line.startswith("program wording") for line in verdict.evidence)
+
+
+@pytest.mark.parametrize("text, said", [("Hasta un 50 % de comisiones de por vida.", "commission up to 50%"),
+                                        ("Earn 8% commission on every sale.", "commission 8%")])
+def test_the_terms_read_are_said_as_the_page_says_them(text, said):
+    """A ceiling ("up to 50%") has no lower value: the evidence said "commission None%"."""
+    verdict = classify(f"<html><body><p>{text}</p></body></html>", "https://shop.example/")
+    assert any(line.startswith("terms read: ") and said in line for line in verdict.evidence), verdict.evidence

@@ -120,8 +120,8 @@ def classify(html: str, url: str) -> Verdict:
     if found.commission or found.cookie_days is not None:
         score += 0.15
         verdict.evidence.append("terms read: " + ", ".join(
-            ([f"commission {found.commission[0].value_min}{'%' if found.commission[0].type == 'percent' else ''}"]
-             if found.commission else []) + ([f"cookie {found.cookie_days} days"] if found.cookie_days is not None else [])))
+            ([f"commission {_said(found.commission[0])}"] if found.commission else [])
+            + ([f"cookie {found.cookie_days} days"] if found.cookie_days is not None else [])))
     verdict.terms = found.as_json()
     if DISCLOSURE.search(body) and not PROGRAM_WORDS.search(headline):
         score -= 0.3
@@ -131,6 +131,12 @@ def classify(html: str, url: str) -> Verdict:
         verdict.evidence.append("the sign-up link leaves the site")
     verdict.confidence = round(max(0.0, min(score, 1.0)), 3)
     return verdict
+
+
+def _said(term) -> str:
+    """A commission as evidence: "8%", "up to 50%", "25 USD" (a ceiling has no lower value)."""
+    value = term.value_min if term.value_min is not None else f"up to {term.value_max}"
+    return f"{value}%" if term.type == "percent" else f"{value} {term.currency}"
 
 
 def _name(site: str | None, heading: str, title: str, url: str) -> str:
