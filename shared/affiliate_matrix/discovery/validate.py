@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
 
-# The words for an affiliate/partner program in each language the dorks search (en, de, fr, es, nl, pt, it):
+# The words for an affiliate/partner program in each language read here (en, de, fr, es, nl, pt, it):
 # "affiliate program", "Partnerprogramm", "affiliateprogramma", "programme d'affiliation", "programa de afiliados",
 # "programma di affiliazione", "programa de indicação", ...
 PROGRAM_WORDS = re.compile(
@@ -46,7 +46,7 @@ GENERAL_QUESTION = re.compile(
     r"(che\s+)?cos.[eè]\s+un)\b", re.I)
 # Program vocabulary, one concept each whatever the language; evidence names the concept.
 TOPIC_WORDS = {
-    "commission": r"commission\w*|provision\w*|comisi[oó]n\w*|comiss[aã]o|comiss[oõ]es|commissie\w*|commission[ei]|provvigion[ei]",
+    "commission": r"commission\w*|commissie\w*|provision\w*|provvigion[ei]|comisi[oó]n\w*|comiss[aã]o|comiss[oõ]es",
     "cookie": r"cookie\w*",
     "payout": r"payouts?|auszahlung\w*|paiements?|pagos?|pagamentos?|uitbetaling\w*|pagamenti",
     "earn": r"earn\w*|verdien\w*|gagne[rz]?|ganar|gana|ganhe|ganhar|guadagna\w*",
