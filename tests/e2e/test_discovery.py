@@ -39,7 +39,8 @@ def urls():
 
 @pytest.fixture
 def rt(tmp_path, urls, monkeypatch):
-    monkeypatch.setattr(providers, "today", lambda: DAY)  # a run across midnight would count on two days
+    # a run across midnight would count on two days; noon UTC is the same day in Pacific time, Google's quota day
+    monkeypatch.setattr(providers, "now", lambda: datetime.fromisoformat(f"{DAY}T12:00:00+00:00"))
     runtime = Runtime("test", Settings(
         data_dir=tmp_path, allow_loopback_fetch=True, discovery_providers="google,brave,searxng",
         google_cse_url=urls["google"], brave_search_url=urls["brave"], searxng_url=urls["searxng"]))

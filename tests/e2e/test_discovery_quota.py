@@ -3,6 +3,7 @@ action and on HTTP at once): a query is counted before it is sent, by a conditio
 usage, so a run that read the usage before another counted cannot send past the quota. Real object store."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -43,3 +44,23 @@ def test_a_damaged_usage_document_stops_the_run_naming_it_and_is_left_as_it_is(t
     with pytest.raises(DamagedData, match=f"{key} is damaged"):
         Usage(store, {"google": 2}, day=DAY).reserve("google", 0.005)
     assert store.get(key).data == stored
+
+
+def test_googles_queries_count_on_its_own_day_which_ends_at_midnight_pacific_time(tmp_path):
+    """Google's daily quota resets at midnight Pacific time. Counted per UTC day, a run between 00:00 and 08:00 UTC
+    found Google spent until UTC midnight, hours after its quota had come back; and a run after UTC midnight
+    counted on a fresh day while Google still held the old one's queries against it."""
+    store = LocalObjectStore(tmp_path)
+    evening_in_california = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 19:00 on the 22nd, Pacific time
+    store.put("discovery/usage/2026-11-22.json", json.dumps({"google": {
+        "queries": 2, "cost_usd": 0.01, "exhausted": True}}).encode(), content_type="application/json")
+    usage = Usage(store, {"google": 2, "brave": 2}, started=evening_in_california)
+    assert not usage.reserve("google", 0.005)  # still the 22nd for Google: spent
+    assert usage.reserve("brave", 0.005)  # Brave counts UTC days: the 23rd
+    assert json.loads(store.get("discovery/usage/2026-11-23.json").data) == {
+        "brave": {"queries": 1, "cost_usd": 0.005, "exhausted": False}}
+
+    after_midnight_in_california = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # 00:30 on the 23rd, Pacific time
+    assert Usage(store, {"google": 2, "brave": 2}, started=after_midnight_in_california).reserve("google", 0.005)
+    assert json.loads(store.get("discovery/usage/2026-11-23.json").data)["google"] == {
+        "queries": 1, "cost_usd": 0.005, "exhausted": False}

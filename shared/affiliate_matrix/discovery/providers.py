@@ -1,5 +1,6 @@
 """Search providers behind one interface, each with a daily quota and a cost per query tracked in
-the object store (discovery/usage/<day>.json, conditional writes).
+the object store (discovery/usage/<day>.json, conditional writes; each provider's row under the day as it counts its
+quota: Google's ends at midnight Pacific time, the others' at midnight UTC).
 
 Requests go through the `polite` client (per-host pacing at the provider's documented rate, shared with
 every other request of the process; retries on connect errors, timeouts, 429 and 5xx honouring
@@ -15,6 +16,7 @@ import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from affiliate_matrix.discovery.dorks import Dork
 from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
@@ -209,30 +211,46 @@ class SearxngSearch(Provider):
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
 
 
-def today() -> str:
-    """The day (UTC) a run counts its queries under; one name, so tests can fix the day."""
-    return datetime.now(UTC).date().isoformat()
+# The day a provider's daily quota is counted in, where it is not UTC's: Google's resets at midnight Pacific time.
+# ZoneInfo reads the system's zone files: the image's Debian bookworm base has them (tzdata is a required package).
+QUOTA_DAY_ZONES = {"google": "America/Los_Angeles"}
+
+
+def now() -> datetime:
+    """The instant a run starts counting at; one name, so tests can fix it."""
+    return datetime.now(UTC)
+
+
+def quota_day(provider: str, at: datetime) -> str:
+    """The day `at` falls on as `provider` counts its daily quota."""
+    zone = QUOTA_DAY_ZONES.get(provider)
+    return at.astimezone(ZoneInfo(zone) if zone else UTC).date().isoformat()
 
 
 class Usage:
-    """Queries and cost per provider per day, and which providers ran out, in the object store.
-    The document is read once and kept with its ETag; it is read again only when another run
-    wrote it in between (the conditional write says so)."""
+    """Queries and cost per provider per day, and which providers ran out, in the object store: a provider's row is
+    in the document of its own quota day (`quota_day`), fixed when the run starts. Each document is read once, when
+    a provider first needs it, and kept with its ETag; it is read again only when another run wrote it in between
+    (the conditional write says so)."""
 
-    def __init__(self, store, quotas: dict[str, int], day: str | None = None):
-        self.store, self.quotas = store, quotas
-        self.key = f"discovery/usage/{day or today()}.json"
-        self.usage, self.etag = self.read()
+    def __init__(self, store, quotas: dict[str, int], day: str | None = None, started: datetime | None = None):
+        """`day`: one day for every provider; `started`: the run's start (default: now)."""
+        self.store, self.quotas, self.day = store, quotas, day
+        self.started = started or now()
+        self.documents: dict[str, tuple[dict, str | None]] = {}  # key: the day's usage and its ETag
 
-    def read(self) -> tuple[dict, str | None]:
+    def key(self, provider: str) -> str:
+        return f"discovery/usage/{self.day or quota_day(provider, self.started)}.json"
+
+    def read(self, key: str) -> tuple[dict, str | None]:
         """The day's usage and its ETag; a document not of that shape is DamagedData, never overwritten (the
         day's count would start again from 0, past the quota)."""
-        usage, etag, problem = read_json(self.store, self.key, lambda usage: isinstance(usage, dict) and all(
+        usage, etag, problem = read_json(self.store, key, lambda usage: isinstance(usage, dict) and all(
             isinstance(row, dict) and type(row.get("queries")) is int and isinstance(row.get("exhausted"), bool)
             and isinstance(row.get("cost_usd"), int | float) for row in usage.values()),
             "not a mapping of providers to their queries, cost and exhaustion")
         if problem is not None:
-            raise DamagedData(self.key, problem, "correct it by hand, or delete it to count the day from 0 again")
+            raise DamagedData(key, problem, "correct it by hand, or delete it to count the day from 0 again")
         return ({} if usage is None else usage), etag
 
     def reserve(self, provider: str, cost: float) -> bool:
@@ -261,18 +279,22 @@ class Usage:
     def _change(self, provider: str, change) -> bool:
         """Apply `change` to the provider's row and write it conditionally, on the latest copy if another run
         wrote in between; False (nothing written) when `change` declines."""
+        key = self.key(provider)
+        if key not in self.documents:
+            self.documents[key] = self.read(key)
         for _ in range(5):
-            row = self.usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
+            usage, etag = self.documents[key]
+            row = usage.setdefault(provider, {"queries": 0, "cost_usd": 0.0, "exhausted": False})
             if not change(row):
                 return False
             try:
-                self.etag = self.store.put(self.key, json.dumps(self.usage, sort_keys=True).encode(),
-                                           content_type="application/json", if_match=self.etag,
-                                           if_none_match=self.etag is None)
+                self.documents[key] = usage, self.store.put(
+                    key, json.dumps(usage, sort_keys=True).encode(), content_type="application/json",
+                    if_match=etag, if_none_match=etag is None)
                 return True
             except ConflictError:
-                self.usage, self.etag = self.read()  # another run counted too: count on top of it
-        raise ConflictError(f"{self.key} kept changing; usage not recorded")
+                self.documents[key] = self.read(key)  # another run counted too: count on top of it
+        raise ConflictError(f"{key} kept changing; usage not recorded")
 
 
 def open_providers(rt, **pacing) -> list[Provider]:

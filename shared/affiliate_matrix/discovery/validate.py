@@ -1,6 +1,8 @@
 """Is a fetched page an affiliate/partner program page? Signals, each with a weight and kept as
-evidence: program wording in the title or heading, sign-up links, links to known affiliate
-networks, and terms the extractor can read. The confidence is their capped sum."""
+evidence: program wording in the title or heading, the page speaking of its own program, program
+vocabulary, sign-up links, links to known affiliate networks, and terms the extractor can read. The
+confidence is their capped sum. Wording is read in every language the dorks search, and a few more
+that merchants' pages come in (en, de, fr, es, nl, pt, it)."""
 
 import re
 from dataclasses import dataclass, field
@@ -9,13 +11,49 @@ from urllib.parse import urljoin, urlsplit
 from affiliate_matrix import terms, taxonomy
 from affiliate_matrix.normalize import registrable_domain
 
+# The words for an affiliate/partner program in each language read here (en, de, fr, es, nl, pt, it):
+# "affiliate program", "Partnerprogramm", "affiliateprogramma", "programme d'affiliation", "programa de afiliados",
+# "programma di affiliazione", "programa de indicação", ...
 PROGRAM_WORDS = re.compile(
-    r"\b(affiliate|partner|referral|ambassador|reseller)s?\s+program(me)?s?\b|partnerprogramm|"
-    r"programme d.affiliation|programa de afiliados|\baffiliates?\b\s*(hub|center|centre|portal)", re.I)
-SIGNUP = re.compile(r"\b(join|sign[\s-]?up|apply|register|become|enrol+)\b", re.I)
-PARTNERISH = re.compile(r"affiliat|partner|referr|ambassador|afiliad|affili", re.I)
+    r"\b(affiliate|partner|referral|ambassador|reseller|empfehlungs|verwijzings)s?[\s-]?program(me|ma|m)?(e|s|'s)?\b|"
+    r"\b(affiliate|partner)[\s-]?(agreement|vereinbarung|voorwaarden|overeenkomst)\b|"
+    r"\b(programme|programa|programma)s?\s+(de\s+|di\s+|d.|des\s+)?"
+    r"(affiliation|affili[ée]s?|afiliad[oa]s?|afiliaci[oó]n|afilia[cç][aã]o|affiliazione|affiliati|"
+    r"partenaires?|parceiros?|socios|partner|parrainage|referidos|referencias?|indica[cç][aã]o|referral)\b|"
+    r"\baffiliates?\b\s*(hub|center|centre|portal)", re.I)
+# Joining, in the same languages: a sign-up link's text ("Partner werden", "inscrivez-vous", "únete", "meld je aan",
+# "cadastre-se", "iscriviti", ...).
+SIGNUP = re.compile(
+    r"\b(join|sign[\s-]?up|apply|register|become|enrol+|"
+    r"anmelden|registrieren|bewerben|mitmachen|werden|"
+    r"inscri(re|vez|ption|s)\w*|rejoi(gnez|ndre)|deven(ez|ir)|"
+    r"[uú]nete|unirse|reg[ií]strate|registrarse|solicit(a|ar|e)|hazte|"
+    r"aanmelden|meld\s+je\s+aan|inschrijven|registreren|"
+    r"cadastr\w*|inscreva-se|seja|torne-se|"
+    r"iscriviti|registrati|diventa|partecipa|unisciti|candidati)\b", re.I)
+PARTNERISH = re.compile(r"affiliat|partner|referr|ambassador|afiliad|affili|parceir|referid|parrain", re.I)
 DISCLOSURE = re.compile(r"(contains|uses|includes) affiliate links|we may earn|as an amazon associate", re.I)
-TOPIC_WORDS = ("commission", "cookie", "payout", "earn", "affiliates", "referral", "recurring")
+# A merchant speaks of its own program ("our affiliate program", "unser Partnerprogramm", "notre programme
+# d'affiliation", "nuestro programa de afiliados", ...); a guide about programs speaks of programs in general.
+OWN_PROGRAM = re.compile(
+    r"\b(our|unser\w*|notre|nuestro|ons|onze|nosso|nostro)\s+(" + PROGRAM_WORDS.pattern.replace("\\b", "") + ")",
+    re.I)
+# "What is an affiliate program?", "Was ist ein Partnerprogramm?", "Qu'est-ce qu'un programme d'affiliation ?":
+# a heading asking what *a* program is explains programs in general ("O que é o Programa de Afiliados?", the
+# definite article, is a merchant's FAQ about its own).
+GENERAL_QUESTION = re.compile(
+    r"\b(what\s+is\s+an?|was\s+ist\s+ein|qu.est-ce\s+qu.un|qu[ée]\s+es\s+un|wat\s+is\s+een|o\s+que\s+[ée]\s+um|"
+    r"(che\s+)?cos.[eè]\s+un)\b", re.I)
+# Program vocabulary, one concept each whatever the language; evidence names the concept.
+TOPIC_WORDS = {
+    "commission": r"commission\w*|commissie\w*|provision\w*|provvigion[ei]|comisi[oó]n\w*|comiss[aã]o|comiss[oõ]es",
+    "cookie": r"cookie\w*",
+    "payout": r"payouts?|auszahlung\w*|paiements?|pagos?|pagamentos?|uitbetaling\w*|pagamenti",
+    "earn": r"earn\w*|verdien\w*|gagne[rz]?|ganar|gana|ganhe|ganhar|guadagna\w*",
+    "affiliates": r"affiliates|affili[ée]s|afiliados|affiliati",
+    "referral": r"referral\w*|empfehlungs\w*|parrainage|referidos?|indica[cç][aã]o|verwijzing\w*",
+    "recurring": r"recurring|wiederkehrend\w*|r[ée]current\w*|recurrentes?|recorrentes?|terugkerend\w*|ricorrent\w*",
+}
 MAX_TEXT = 20_000
 
 
@@ -46,16 +84,22 @@ def classify(html: str, url: str) -> Verdict:
     verdict = Verdict(0.0, name=_name(site.attributes.get("content") if site else None, heading, title, url),
                       description=description, text=body)
     score = 0.0
-    if PROGRAM_WORDS.search(f"{title} {heading}"):
+    headline = f"{title} {heading}"
+    if GENERAL_QUESTION.search(headline) and PROGRAM_WORDS.search(headline):
+        verdict.evidence.append(f"the title or heading asks what a program is: {heading or title!r}, a guide")
+    elif PROGRAM_WORDS.search(headline):
         score += 0.35
         verdict.evidence.append(f"program wording in the title or heading: {heading or title!r}")
-    elif PARTNERISH.search(f"{title} {heading}"):
+    elif PARTNERISH.search(headline):
         score += 0.15
         verdict.evidence.append(f"partner wording in the title or heading: {heading or title!r}")
     elif PROGRAM_WORDS.search(body):
         score += 0.15
         verdict.evidence.append("program wording in the text")
-    topic = sorted({w for w in TOPIC_WORDS if re.search(rf"\b{w}\b", body, re.I)})
+    if own := OWN_PROGRAM.search(body):
+        score += 0.15
+        verdict.evidence.append(f"the page speaks of its own program: {own.group(0)!r}")
+    topic = sorted(concept for concept, words in TOPIC_WORDS.items() if re.search(rf"\b(?:{words})\b", body, re.I))
     if topic:
         score += min(0.05 * len(topic), 0.2)
         verdict.evidence.append(f"program vocabulary: {', '.join(topic)}")
@@ -76,10 +120,10 @@ def classify(html: str, url: str) -> Verdict:
     if found.commission or found.cookie_days is not None:
         score += 0.15
         verdict.evidence.append("terms read: " + ", ".join(
-            ([f"commission {found.commission[0].value_min}{'%' if found.commission[0].type == 'percent' else ''}"]
-             if found.commission else []) + ([f"cookie {found.cookie_days} days"] if found.cookie_days is not None else [])))
+            ([f"commission {_said(found.commission[0])}"] if found.commission else [])
+            + ([f"cookie {found.cookie_days} days"] if found.cookie_days is not None else [])))
     verdict.terms = found.as_json()
-    if DISCLOSURE.search(body) and not PROGRAM_WORDS.search(f"{title} {heading}"):
+    if DISCLOSURE.search(body) and not PROGRAM_WORDS.search(headline):
         score -= 0.3
         verdict.evidence.append("an affiliate-link disclosure: a publisher's page, not a program")
     if host_domain and verdict.network is None and verdict.join_url and \
@@ -87,6 +131,12 @@ def classify(html: str, url: str) -> Verdict:
         verdict.evidence.append("the sign-up link leaves the site")
     verdict.confidence = round(max(0.0, min(score, 1.0)), 3)
     return verdict
+
+
+def _said(term) -> str:
+    """A commission as evidence: "8%", "up to 50%", "25 USD" (a ceiling has no lower value)."""
+    value = term.value_min if term.value_min is not None else f"up to {term.value_max}"
+    return f"{value}%" if term.type == "percent" else f"{value} {term.currency}"
 
 
 def _name(site: str | None, heading: str, title: str, url: str) -> str:
