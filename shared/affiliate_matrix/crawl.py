@@ -68,6 +68,8 @@ class Failure:
     # The provider refused the connection's credentials (CredentialsRefused): told by the error's type, never by the
     # reason's words, which may quote what the provider's data says
     refused: bool = False
+    # A sync stopped here: the wait before its next request would have passed its time budget (polite.WaitsSpent)
+    out_of_time: bool = False
 
 
 def fault_reason(exc: BaseException) -> str:
