@@ -233,7 +233,7 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-         allow_loopback: bool = False, time_limit_s: float = 900) -> list:
+         allow_loopback: bool = False, *, time_limit_s: float) -> list:
     """RawRecords, Fetched and Failure items, like crawl() yields them. The waits its requests are told to make (the
     rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
     time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
