@@ -66,8 +66,8 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     other host's pages), at most `budget_per_host` pages a host. A worker asks while the waits it is told to make (each
     request's spacing: the rate limit, or the host's robots.txt Crawl-delay when longer; each retry's Retry-After or
     backoff) fit in the function's time limit (crawl.time_budget, a polite.WaitBudget counted per worker: a worker's
-    waits add up, the workers' run side by side). The page whose wait would pass it is not asked, and neither are the
-    rest of that worker's pages: not checked this run (skipped_budget), the stalest again next run. 50 pages under
+    waits add up, the workers' run side by side). The page whose wait would pass it is not asked, nor are its host's
+    other pages: not checked this run (skipped_budget), the stalest again next run. 50 pages under
     `Crawl-delay: 60` took 50 minutes, and a host answering 503 with `Retry-After: 60` doubled each page's wait: the
     function was stopped at 15 with nothing written."""
     now = now or datetime.now(UTC)

@@ -146,6 +146,39 @@ def test_a_host_answering_retry_after_is_asked_while_its_waits_fit_and_what_was_
     assert sorted(p.last_verified_at == now for p in written) == [False] * 4 + [True] * 2
 
 
+def test_a_worker_checking_hosts_in_turn_counts_all_their_waits(tmp_path, monkeypatch):
+    """Hosts run side by side only as far as there are workers: past that, a worker checks one host after another, so
+    it is the worker's waits that add up. One worker, two hosts under `Crawl-delay: 60`, 200 s less a tenth: the first
+    host's robots.txt and 2 pages (120.02 s), then the second's robots.txt (0.02 s); its first page would pass the
+    budget. Counted per host, the second host's pages would have taken the worker past the limit."""
+    from functools import partial
+
+    from affiliate_matrix import verify as verifying
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.clock import FakeTime
+    from tests.support.factories import make_record
+
+    sites = {}
+    for name in ("affiliateprograms", "offervault"):  # two hosts serving a copy of one recorded directory
+        sites[name] = tmp_path / name
+        shutil.copytree(get_source("affiliateprograms").recorded_dir(), sites[name])
+        (sites[name] / "robots.txt").write_text("User-agent: *\nCrawl-delay: 60\n")
+    time = FakeTime()
+    monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=200))
+    with recorded_sites(*sites, directories=sites) as urls:
+        programs = [normalize(make_record(f"{slug} {name}").model_copy(update={"url": f"{urls[name]}/p/{slug}/"}))
+                    for name in sites for slug in ("bluehost", "nordvpn", "canva")]
+        rt.index.ensure_index(PROGRAMS_INDEX)
+        rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+        report = verify(rt, rate_limit_per_s=50, concurrency=1)
+    assert sum(time.sleeps) <= 200, f"{sum(time.sleeps):.0f} s of waits asked for of one worker in a 200 s function"
+    assert (report.checked, report.verified, report.skipped_budget) == (2, 2, 4)
+
+
 def test_api_records_are_left_to_their_sync(tmp_path):
     from affiliate_matrix.verify import evidence_url
     from tests.support.factories import make_program
