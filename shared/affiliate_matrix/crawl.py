@@ -5,7 +5,6 @@ exception a plugin raises on a page (a fault in the plugin, named with where it 
 
 import heapq
 import json
-import math
 import traceback
 from collections import deque
 from collections.abc import Iterator
@@ -69,6 +68,8 @@ class Failure:
     # The provider refused the connection's credentials (CredentialsRefused): told by the error's type, never by the
     # reason's words, which may quote what the provider's data says
     refused: bool = False
+    # A sync stopped here: the wait before its next request would have passed its time budget (polite.WaitsSpent)
+    out_of_time: bool = False
 
 
 def fault_reason(exc: BaseException) -> str:
@@ -101,16 +102,10 @@ BUDGET_MARGIN = 0.1
 
 
 def time_budget(time_limit_s: float) -> float:
-    """The seconds of waits a run may ask its fetcher for (polite.WaitBudget: each request's spacing, each retry's
-    wait): the function's time limit less BUDGET_MARGIN. A crawl killed at the time limit stores nothing, so it stops
-    asking when the next wait would pass this."""
+    """The seconds of waits a run may ask its client for (polite.WaitBudget: each request's spacing, each retry's
+    wait): the function's time limit less BUDGET_MARGIN. A crawl, verify or API sync killed at the time limit stores
+    nothing, so it stops asking when the next wait would pass this."""
     return time_limit_s * (1 - BUDGET_MARGIN)
-
-
-def page_budget(spacing_s: float, time_limit_s: float) -> int:
-    """How many pages a run asks a host for when none is retried: as many as its spacing between requests (rate
-    limit or Crawl-delay) fits in time_budget (Crawl-delay: 60 in 900 s: 13), and at least one (verify's budget)."""
-    return max(1, math.floor(time_budget(time_limit_s) / spacing_s))
 
 
 @dataclass

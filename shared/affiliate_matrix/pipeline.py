@@ -72,7 +72,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
             raise InvalidInput(f"{connection.id} is a {source.name} API connection: an API keeps no pages to replay; "
                                f"amx scrape {connection.id} syncs it again")
         credentials = credentials_for(rt, connection, source)
-        items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch)
+        items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
+                     time_limit_s=rt.settings.crawl_time_limit_s)
         if connection.credentials_path:
             from affiliate_matrix.keys import record_use
 
@@ -131,6 +132,9 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
         return f"{stopped} with {budget_spent.left} left queued, asked for first next run"
     if not isinstance(source, ApiSource):
         return "a directory crawl: its programs are re-verified on their own pages (amx verify)"
+    if any(failure.out_of_time for failure in failures):
+        return (f"stopped at its time budget after {len(records)} records (the waits the API's rate limit and its "
+                "answers' Retry-After asked for fit no more in the function's time limit); what it read is kept")
     if failures:
         return f"{len(failures)} requests or items failed"
     if not records:

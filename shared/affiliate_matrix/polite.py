@@ -10,8 +10,9 @@ the same polite, safe way.
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
   after the Retry-After the server asked for (delta-seconds or an HTTP date), up to a cap; a status
   the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
-* A run with a time limit (a crawl) gives its client a WaitBudget: each request's spacing and each retry's wait are
-  charged to it before they are made, and a request whose wait would pass it is not made (WaitsSpent).
+* A run with a time limit (a crawl, verify, an API sync) gives its client a WaitBudget: each request's spacing and
+  each retry's wait are charged to it before they are made, and a request whose wait would pass it is not made
+  (WaitsSpent).
 * Every connection goes to an address checked to be public (`netguard`'s httpcore backend), unless the
   caller says the URL is the operator's own setting (`guard=False`: a search provider, which may run
   in-cluster); redirects are never followed here (callers check each hop).
@@ -215,18 +216,24 @@ class WaitBudget:
     pacing before each request (the host's spacing, charged in full: a warm process may have asked the host just now)
     and each retry's wait (Retry-After, or the backoff) are charged before they are made, and one that would pass the
     budget is refused (WaitsSpent), so the run stops asking before its limit whatever the server answers. Counted
-    from the waits asked for, never read off a clock: the same answers spend it the same way on any machine."""
+    from the waits asked for, never read off a clock: the same answers spend it the same way on any machine.
+    `each_thread`: each thread's waits are counted apart, each against the whole budget, for a run whose threads wait
+    side by side (verify: a worker asks its hosts' pages one after another, the workers at once); a crawl's threads
+    share one count."""
 
-    def __init__(self, seconds: float):
-        self.seconds, self.spent = seconds, 0.0
+    def __init__(self, seconds: float, *, each_thread: bool = False):
+        self.seconds, self.each_thread = seconds, each_thread
+        self._spent: dict[int | None, float] = {}  # by thread (None: all of them)
         self._lock = threading.Lock()  # a crawl's fetches run in threads
 
     def charge(self, wait: float, label: str) -> None:
+        lane = threading.get_ident() if self.each_thread else None
         with self._lock:
-            if self.spent + wait > self.seconds:
+            spent = self._spent.get(lane, 0.0)
+            if spent + wait > self.seconds:
                 raise WaitsSpent(f"{label}: not asked: its wait of {wait:.0f} s would pass the run's "
-                                 f"{self.seconds:.0f} s of waits ({self.spent:.0f} s spent)")
-            self.spent += wait
+                                 f"{self.seconds:.0f} s of waits ({spent:.0f} s spent)")
+            self._spent[lane] = spent + wait
 
 
 class _Again(Exception):

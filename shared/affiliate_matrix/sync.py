@@ -18,13 +18,14 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
-from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures
+from affiliate_matrix.crawl import Failure, Fetched, error_key, fault_reason, record_parse_failures, time_budget
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import on_this_machine, origin_policy
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response
+from affiliate_matrix.polite import (MAX_BYTES, CredentialsRefused, GaveUp, PoliteClient, Response, WaitBudget,
+                                     WaitsSpent)
 from affiliate_matrix.sources import ApiSource, ItemFailed, ParseError
 from affiliate_matrix.storage import ObjectStore
 
@@ -100,7 +101,8 @@ class Api:
     async def item(self, method: str, path: str, *, secret: bool = False, **kwargs) -> ApiResponse | ItemFailed:
         """A request as `request` makes it, for one item of a listing (a programme's details): no usable answer is
         that item's failure, an ItemFailed naming the request and its raw answer, for the plugin to yield in place
-        of the item's listing. Refused credentials still raise: every other request would be refused too."""
+        of the item's listing. Refused credentials and a spent wait budget still raise: every other request would be
+        refused too."""
         fetched_at = datetime.now(UTC)
         target, raw_key, answered = self.client.build(method, path, **kwargs).url, None, True
         try:
@@ -125,7 +127,7 @@ class Api:
                 data = self.source.decode(response.body)
             except ValueError as exc:
                 raise ParseError(f"{label}: {exc}") from None
-        except CredentialsRefused:
+        except (CredentialsRefused, WaitsSpent):
             raise
         except (FetchError, ParseError) as exc:
             return ItemFailed(str(target), exc, raw_key or None, unanswered=not answered)
@@ -149,8 +151,9 @@ class Api:
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-                allow_loopback: bool) -> list:
-    api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback)
+                allow_loopback: bool, time_limit_s: float) -> list:
+    api = Api(source, store, source.auth_headers(credentials), connection.rate_limit_per_s, allow_loopback,
+              wait_budget=WaitBudget(time_budget(time_limit_s)))
     items: list = []
     kept, counted = 0, {}  # failures kept; raw_key -> failures past MAX_FAILURES, only counted
     in_a_row = 0  # item requests unanswered since one was last answered
@@ -168,8 +171,9 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                 if in_a_row == ITEMS_UNANSWERED_IN_A_ROW:
                     raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
                                      "down, and the rest of the listing is left unread")
-    except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status
-        items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused)))
+    except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status, no time left
+        items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused),
+                             out_of_time=isinstance(exc, WaitsSpent)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)
         items.append(Failure(url, "parse", _reason(source, url, exc), raw_key))
@@ -229,6 +233,10 @@ def _keep_parse_failures(store: ObjectStore, api: Api, items: list, counted: dic
 
 
 def sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
-         allow_loopback: bool = False) -> list:
-    """RawRecords, Fetched and Failure items, like crawl() yields them."""
-    return asyncio.run(_sync(source, connection, credentials, store, allow_loopback))
+         allow_loopback: bool = False, *, time_limit_s: float) -> list:
+    """RawRecords, Fetched and Failure items, like crawl() yields them. The waits its requests are told to make (the
+    rate limit's spacing, each retry's Retry-After or backoff) are counted against `time_limit_s`, the sync function's
+    time limit, less a tenth (crawl.time_budget): killed at that limit, a sync stores nothing, so the request whose wait
+    would pass it is not made, and the sync ends there with what it read (a Failure, out_of_time: the run incomplete,
+    withdrawing nothing)."""
+    return asyncio.run(_sync(source, connection, credentials, store, allow_loopback, time_limit_s))

@@ -1,5 +1,5 @@
 """Re-verification: the stalest programs first, each checked on its source page with a
-conditional GET, within a per-host budget and the fetcher's politeness. A page that answers
+conditional GET, within a per-host page limit, the run's time budget and the fetcher's politeness. A page that answers
 (200, or 304 unchanged) verifies the program; one that is gone (404, 410) is a miss. After
 `suspect_after` misses in a row a program is closed_suspected, after twice that removed, each
 with a delta; a program seen again is restored (by the next scrape or verification). Other
@@ -7,17 +7,17 @@ failures (timeouts, 5xx, robots.txt) prove nothing and change nothing."""
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from affiliate_matrix.crawl import page_budget
+from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
 from affiliate_matrix.fetch import Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import WaitBudget, WaitsSpent
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery, SortKey
 
@@ -28,6 +28,7 @@ GONE = {404, 410}
 # rather than answer 404): missing, as a 404 is, not verified by the home page's 200.
 SENT_HOME = "redirected to the site's home page"
 VALIDATORS_KEY = "http-cache/verify.json"
+NOT_CHECKED = object()  # a page not asked: its wait would have passed the run's time budget
 
 
 @dataclass
@@ -61,44 +62,50 @@ def sent_home(asked: str, reached: str) -> bool:
 
 def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspect_after: int = 2,
            rate_limit_per_s: float = 1.0, concurrency: int = 8) -> VerifyReport:
-    """Each host's checks run in order on one worker, hosts side by side, and a host is asked for no more pages than
-    its spacing (the rate limit, or its robots.txt Crawl-delay when longer) fits in the function's time limit
-    (crawl.page_budget): 50 pages under `Crawl-delay: 60` took 50 minutes, and the function was stopped at 15 with
-    nothing written. A worker blocked on a slow host no longer holds up the others' pages either."""
+    """Each host's checks run in order on one worker, hosts side by side (a worker blocked on a slow host holds up no
+    other host's pages), at most `budget_per_host` pages a host. A worker asks while the waits it is told to make (each
+    request's spacing: the rate limit, or the host's robots.txt Crawl-delay when longer; each retry's Retry-After or
+    backoff) fit in the function's time limit (crawl.time_budget, a polite.WaitBudget counted per worker: a worker's
+    waits add up, the workers' run side by side). The page whose wait would pass it is not asked, nor are its host's
+    other pages: not checked this run (skipped_budget), the stalest again next run. 50 pages under
+    `Crawl-delay: 60` took 50 minutes, and a host answering 503 with `Retry-After: 60` doubled each page's wait: the
+    function was stopped at 15 with nothing written."""
     now = now or datetime.now(UTC)
     rt.index.ensure_index(PROGRAMS_INDEX)
     rt.index.ensure_index(DELTAS_INDEX)
     report = VerifyReport()
     validators = http_cache(rt, VALIDATORS_KEY)
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=2,
-                      rate_limit_per_s=rate_limit_per_s, concurrency=concurrency, validators=validators)
+                      rate_limit_per_s=rate_limit_per_s, concurrency=concurrency, validators=validators,
+                      wait_budget=WaitBudget(time_budget(rt.settings.crawl_time_limit_s), each_thread=True))
 
     def status_of(url: str):
         try:
             response = fetcher.get(url)
+        except WaitsSpent:
+            raise
         except FetchError as exc:
             return str(exc)  # no answer: why, for the report
         return SENT_HOME if sent_home(url, response.url) else response.status
 
     urls = {}  # by program id
     try:
-        budgets = {}  # per host: its pages this run (a host's robots.txt is read once, for its Crawl-delay)
-
-        def budget_of(url: str) -> int:
-            host = urlsplit(url).netloc
-            if host not in budgets:
-                budgets[host] = min(budget_per_host, page_budget(fetcher.spacing(url), rt.settings.crawl_time_limit_s))
-            return budgets[host]
-
-        candidates = _stalest_within_budget(rt, budget_of, report)
+        candidates = _stalest_within_budget(rt, budget_per_host, report)
         by_host: dict[str, list[int]] = {}  # each host's candidates, by their place in `candidates`
         for i, (_, url) in enumerate(candidates):
             by_host.setdefault(urlsplit(url).netloc, []).append(i)
         outcomes: list = [None] * len(candidates)
 
         def check_host(places: list[int]) -> None:
-            for i in places:
-                outcomes[i] = status_of(candidates[i][1])
+            for n, i in enumerate(places):
+                try:
+                    outcomes[i] = status_of(candidates[i][1])
+                except WaitsSpent as exc:  # this page and the host's others: not checked this run
+                    for j in places[n:]:
+                        outcomes[j] = NOT_CHECKED
+                    log.info("verify.out_of_time", host=urlsplit(candidates[i][1]).netloc, left=len(places) - n,
+                             reason=str(exc))
+                    return
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(check_host, by_host.values()))
@@ -137,6 +144,9 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     changes = Changes(checked)
     current = rt.index.get_versioned(PROGRAMS_INDEX.name, [program.id for program, _ in candidates])
     for (read, url), status in zip(candidates, outcomes):
+        if status is NOT_CHECKED:
+            report.skipped_budget += 1
+            continue
         report.checked += 1
         if read.id not in current:
             continue
@@ -159,8 +169,8 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     return report
 
 
-def _stalest_within_budget(rt, budget_of: Callable[[str], int], report: VerifyReport) -> list[tuple[Program, str]]:
-    """Programs to check, stalest first, until every host's budget (budget_of a page's URL) is spent."""
+def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> list[tuple[Program, str]]:
+    """Programs to check, stalest first, at most budget_per_host a host."""
     spent, chosen = Counter(), []
     query = SearchQuery(filters={"status": ["active", "closed_suspected"]}, sort=[SortKey(field="last_verified_at")],
                         size=1000)
@@ -172,7 +182,7 @@ def _stalest_within_budget(rt, budget_of: Callable[[str], int], report: VerifyRe
             if url is None:
                 continue
             host = urlsplit(url).netloc
-            if spent[host] >= budget_of(url):
+            if spent[host] >= budget_per_host:
                 report.skipped_budget += 1
                 continue
             spent[host] += 1

@@ -1,7 +1,7 @@
 """A directory crawl asks for no more pages than the waits it is told to make (the host's pace, the retries'
 Retry-After) fit in the scrape function's time limit: one killed at the limit stored nothing, and began again at the
-same first pages next time. Over real HTTP (the recorded-sources server) on a fake clock: the waits are asked for,
-none is waited."""
+same first pages next time. An API sync counts its waits the same way. Over real HTTP (the recorded-sources server) on
+a fake clock: the waits are asked for, none is waited. (verify's: tests/e2e/test_verify.py.)"""
 
 import json
 import shutil
@@ -107,3 +107,44 @@ def test_a_crawl_whose_host_answers_retry_after_stops_asking_before_the_time_lim
     assert report.budget_spent == BudgetSpent(4, 6, out_of_time=True) and not report.failures
     assert report.records == 1 and report.incomplete.startswith("stopped at its time budget after 4 pages")
     assert rt.store.get(report.batch_key).data.count(b"\n") + 1 == report.records  # the batch is stored
+
+
+def test_a_sync_whose_api_answers_429_with_retry_after_stops_before_the_time_limit_and_keeps_what_it_read(tmp_path,
+                                                                                                        monkeypatch):
+    """A sync honoured each provider's Retry-After but counted no wait: a provider throttling with `Retry-After: 60`
+    made a 100 s function ask for 3 minutes of waits, killed at its limit with nothing stored. Its requests' waits are
+    now charged before they are made: the one that would pass the time budget is not made, and the sync ends with
+    what it read, incomplete (withdrawing nothing), saying why."""
+    from affiliate_matrix import sync as syncing
+    from affiliate_matrix.events import RAW_BATCH_STORED
+    from affiliate_matrix.sync import Api
+    from tests.support.recorded_expected import EXPECTED
+
+    time = FakeTime()
+    monkeypatch.setattr(syncing, "Api", partial(Api, **time.options(HostLimits())))
+    site = tmp_path / "site"
+    shutil.copytree(get_source("cj").recorded_dir(), site)
+    routes = json.loads((site / "routes.json").read_text())
+    second_page = {**routes[1]["query"]}
+    # the second page answers 429 with Retry-After: 60 to every attempt (a route serves `times` uses)
+    routes.insert(0, {"path": "/v2/advertiser-lookup", "query": second_page, "status": 429, "times": 10,
+                      "headers": {"Retry-After": "60"}})
+    (site / "routes.json").write_text(json.dumps(routes))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=100))
+    announced = []
+    rt.bus.subscribe(RAW_BATCH_STORED, lambda event: announced.append(event.data))
+    rt.secrets.write("connections/cj", EXPECTED["cj"]["credentials"])
+    with recorded_sites("cj", directories={"cj": site}) as urls:
+        save_connection(rt.store, Connection(id="cj", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        report = pipeline.scrape(rt, "cj")
+    assert sum(time.sleeps) <= 100, f"{sum(time.sleeps):.0f} s of waits asked for in a 100 s function"
+    assert time.sleeps.count(60) == 1  # Retry-After honoured, once: the second would pass the 90 s budget
+    (failure,) = report.failures
+    assert failure.out_of_time and "not asked: its wait of 60 s would pass the run's 90 s of waits" in failure.reason
+    assert report.records == 2  # the first page's advertisers, kept
+    assert rt.store.get(report.batch_key).data.count(b"\n") + 1 == report.records
+    assert report.incomplete == ("stopped at its time budget after 2 records (the waits the API's rate limit and its "
+                                 "answers' Retry-After asked for fit no more in the function's time limit); what it "
+                                 "read is kept")
+    assert [event["complete"] for event in announced] == [False]  # an incomplete run withdraws nothing

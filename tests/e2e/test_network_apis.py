@@ -38,9 +38,10 @@ RAKUTEN_TOKEN_AUTH = {"Authorization": "Basic " + base64.b64encode(b"test-rakute
 RAKUTEN_AUTH = {"Authorization": "Bearer test-rakuten-access-token"}
 
 
-def synced(data_dir, *sources: str, directories=None, index: bool = True) -> tuple[Runtime, dict]:
-    """Each source synced from its recorded answers (or the given directories), and indexed unless not asked."""
-    rt = Runtime("test", Settings(data_dir=data_dir, allow_loopback_fetch=True))
+def synced(data_dir, *sources: str, directories=None, index: bool = True, **settings) -> tuple[Runtime, dict]:
+    """Each source synced from its recorded answers (or the given directories), and indexed unless not asked;
+    `settings`: more Settings."""
+    rt = Runtime("test", Settings(data_dir=data_dir, allow_loopback_fetch=True, **settings))
     if index:
         rt.bus.subscribe(RAW_BATCH_STORED, lambda e: index_batch(rt, e.data["batch_key"]))
     reports = {}
@@ -548,6 +549,26 @@ def test_awin_details_unanswered_five_times_in_a_row_end_the_sync_keeping_what_w
     assert [f.url.rsplit("=", 1)[1] for f in items] == ["2000", "2001", "2002", "2003", "2004"]
     assert ended.stage == "fetch" and "5 item requests in a row got no answer" in ended.reason
     assert reports["awin"].records == 1 and reports["awin"].incomplete
+
+
+def test_awin_details_throttled_past_the_time_budget_end_the_sync_saying_so(tmp_path, monkeypatch):
+    """Each item request answered 429 with `Retry-After: 60`: the sync's waits are counted against the function's time
+    limit (100 s less a tenth). The details request whose retry would pass it is not retried, and the sync ends there
+    with what it read, saying it ran out of time; the next items are not asked (each would be refused, and five
+    refused in a row were taken for the API being down)."""
+    from affiliate_matrix import sync as syncing
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.sync import Api
+    from tests.support.clock import FakeTime
+
+    time = FakeTime()
+    monkeypatch.setattr(syncing, "Api", functools.partial(Api, **time.options(HostLimits())))
+    site = awin_details_failing(tmp_path / "site", {"status": 429, "headers": {"Retry-After": "60"}})
+    _, reports = synced(tmp_path / "data", "awin", directories={"awin": site}, crawl_time_limit_s=100)
+    (ended,) = reports["awin"].failures
+    assert ended.out_of_time and "programmedetails?advertiserId=2000: HTTP 429: not asked" in ended.reason
+    assert reports["awin"].records == 1 and reports["awin"].incomplete.startswith("stopped at its time budget")
+    assert sum(time.sleeps) <= 100 and time.sleeps.count(60) == 1
 
 
 def test_awin_details_refused_for_many_programmes_in_a_row_cost_those_only(tmp_path):

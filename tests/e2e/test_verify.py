@@ -96,8 +96,87 @@ def test_a_host_is_asked_for_no_more_pages_than_its_crawl_delay_fits_in_the_time
         monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
         limited = Runtime("test", rt.settings.model_copy(update={"crawl_time_limit_s": 200}))
         report = verify(limited, rate_limit_per_s=50)
-    assert (report.checked, report.skipped_budget) == (3, 3)  # 200 s less a tenth, a page a minute: 3 of 6
+    # 200 s less a tenth: robots.txt (0.02 s at 50 a second), then a page a minute: 2 of 6 (a third would make the
+    # waits asked for 180.02 s)
+    assert (report.checked, report.skipped_budget) == (2, 4)
     assert sum(time.sleeps) < 200 and max(time.sleeps) == pytest.approx(60 * 1.02)
+
+
+def test_a_host_answering_retry_after_is_asked_while_its_waits_fit_and_what_was_checked_is_written(tmp_path,
+                                                                                                  monkeypatch):
+    """The budget was pages at the host's spacing, and the retries' waits were not counted: under `Crawl-delay: 60`
+    with each page answering 503 and `Retry-After: 60` first, 6 pages asked for some 12 minutes of waits in a 500 s
+    function, killed at its limit with nothing written. Each request's spacing and each retry's wait are now charged
+    before they are made: the page whose wait would pass the time budget is not checked, nor are the host's others,
+    and what was checked is written."""
+    from functools import partial
+
+    from affiliate_matrix import verify as verifying
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.clock import FakeTime
+    from tests.support.factories import NOW, make_record
+
+    slugs = ["bluehost", "nordvpn", "surfshark", "semrush", "hostinger", "canva"]
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    (site / "robots.txt").write_text("User-agent: *\nCrawl-delay: 60\n")
+    (site / "routes.json").write_text(json.dumps([{"path": f"/p/{slug}/", "status": 503, "times": 1,
+                                                   "headers": {"Retry-After": "60"}} for slug in slugs]))
+    time = FakeTime()
+    monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=500))
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        pages = [f"{urls['affiliateprograms']}/p/{slug}/" for slug in slugs]
+        programs = [normalize(make_record(slug.title()).model_copy(update={"url": page}))
+                    for slug, page in zip(slugs, pages)]
+        rt.index.ensure_index(PROGRAMS_INDEX)
+        rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+        now = NOW + timedelta(days=1)
+        report = verify(rt, now, rate_limit_per_s=50)
+    assert sum(time.sleeps) <= 500, f"{sum(time.sleeps):.0f} s of waits asked for in a 500 s function"
+    assert time.sleeps.count(60) == 2  # Retry-After honoured
+    # 450 s of waits: robots.txt (0.02 s), then each page's request 60 s, its retry's wait 60 s and the retry's request
+    # 60 s: 2 pages (360.02 s); the 3rd page's retry would take the waits to 480.02 s: it and the 3 after it are not
+    # checked this run
+    assert (report.checked, report.verified, report.skipped_budget) == (2, 2, 4)
+    written = [from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery(size=10)).hits]
+    assert sorted(p.last_verified_at == now for p in written) == [False] * 4 + [True] * 2
+
+
+def test_a_worker_checking_hosts_in_turn_counts_all_their_waits(tmp_path, monkeypatch):
+    """Hosts run side by side only as far as there are workers: past that, a worker checks one host after another, so
+    it is the worker's waits that add up. One worker, two hosts under `Crawl-delay: 60`, 200 s less a tenth: the first
+    host's robots.txt and 2 pages (120.02 s), then the second's robots.txt (0.02 s); its first page would pass the
+    budget. Counted per host, the second host's pages would have taken the worker past the limit."""
+    from functools import partial
+
+    from affiliate_matrix import verify as verifying
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.clock import FakeTime
+    from tests.support.factories import make_record
+
+    sites = {}
+    for name in ("affiliateprograms", "offervault"):  # two hosts serving a copy of one recorded directory
+        sites[name] = tmp_path / name
+        shutil.copytree(get_source("affiliateprograms").recorded_dir(), sites[name])
+        (sites[name] / "robots.txt").write_text("User-agent: *\nCrawl-delay: 60\n")
+    time = FakeTime()
+    monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=200))
+    with recorded_sites(*sites, directories=sites) as urls:
+        programs = [normalize(make_record(f"{slug} {name}").model_copy(update={"url": f"{urls[name]}/p/{slug}/"}))
+                    for name in sites for slug in ("bluehost", "nordvpn", "canva")]
+        rt.index.ensure_index(PROGRAMS_INDEX)
+        rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+        report = verify(rt, rate_limit_per_s=50, concurrency=1)
+    assert sum(time.sleeps) <= 200, f"{sum(time.sleeps):.0f} s of waits asked for of one worker in a 200 s function"
+    assert (report.checked, report.verified, report.skipped_budget) == (2, 2, 4)
 
 
 def test_api_records_are_left_to_their_sync(tmp_path):

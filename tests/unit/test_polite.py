@@ -284,6 +284,27 @@ def test_a_wait_budget_refuses_the_request_or_retry_whose_wait_would_pass_it(ser
     assert len(server.hits["/robots.txt"]) == 1 and sum(time.sleeps) <= 2.5
 
 
+def test_a_wait_budget_counted_each_thread_lets_each_thread_wait_its_whole_budget():
+    """verify's workers each ask their hosts' pages in turn, side by side: a worker's waits add up, the workers' do
+    not. A crawl's threads share one count."""
+    for each_thread, other_thread_refused in ((True, False), (False, True)):
+        budget, refused = WaitBudget(10, each_thread=each_thread), []
+        budget.charge(10, "a page")
+        with pytest.raises(WaitsSpent, match="a page: not asked: its wait of 1 s would pass the run's 10 s"):
+            budget.charge(1, "a page")
+
+        def other_worker():
+            try:
+                budget.charge(10, "another host's page")
+            except WaitsSpent:
+                refused.append(True)
+
+        worker = threading.Thread(target=other_worker)
+        worker.start()
+        worker.join()
+        assert bool(refused) == other_thread_refused
+
+
 def test_the_host_table_stays_bounded_and_keeps_the_hosts_in_use():
     hosts, time = HostLimits(), FakeTime()
     busy, recent = ("busy.test", 443), ("recent.test", 443)

@@ -84,8 +84,8 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50
 
     report = run_verify(open_runtime("verify"), budget_per_host=budget_per_host, suspect_after=suspect_after)
     console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
-                  f"{report.inconclusive} inconclusive, {report.skipped_budget} over the host budget; "
-                  f"{len(report.deltas)} changes")
+                  f"{report.inconclusive} inconclusive, {report.skipped_budget} left for the next run "
+                  f"(past the host budget or the time limit); {len(report.deltas)} changes")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
     if report.unsure:  # a page not checked is not verified: a script or a cron job must notice
