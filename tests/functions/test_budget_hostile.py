@@ -7,6 +7,7 @@ import pytest
 
 from affiliate_matrix.budget.contract import allocate_json
 from tests.support.apps import function_client
+from tests.support.budget import budget_index_down
 
 CAMPAIGN = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD"}
 
@@ -35,7 +36,7 @@ def test_a_total_of_minus_zero_allocates_nothing_and_says_zero():
         allocate_json(json.dumps(refused))
 
 
-def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path, monkeypatch):
+def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path):
     """The run is stored create-only, then mirrored to the budget index, then announced (budget.allocated). A run
     stopped after the store (the index unreachable: a 503, and the cron event redelivered) found the stored run on
     the next call and returned it, so the dashboards never got that day's allocations and no budget.allocated
@@ -55,17 +56,8 @@ def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next
         save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="USD"), create=True)
     announced = []
     rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
-    upsert = rt.index.bulk_upsert
-
-    def down(name, docs, **options):
-        if name == "budget":
-            raise BackendUnavailable("the search index is not answering")
-        return upsert(name, docs, **options)
-
-    monkeypatch.setattr(rt.index, "bulk_upsert", down)
-    with pytest.raises(BackendUnavailable):
+    with budget_index_down(rt), pytest.raises(BackendUnavailable):
         run_allocation(rt, date(2026, 11, 12))
-    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
     again = run_allocation(rt, date(2026, 11, 12))
     docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
     assert {h.doc["campaign_id"] for h in docs.hits} == {"search-1", "social-1"}
