@@ -89,14 +89,14 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
     made inactive, AMX_BUDGET_DAILY_TOTAL taken away, min_budgets past the total) answered 400 before the pacing
     was looked at, so a campaign that overspent yesterday by half raised no budget.pacing. The pacing is checked
     whatever the allocation's outcome, and the tick still answers the allocation's refusal."""
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     from affiliate_matrix.budget.campaigns import Campaign, load_campaign, save_campaign
     from affiliate_matrix.budget.run import run_allocation
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.events import BUDGET_PACING, Event
+    from affiliate_matrix.events import BUDGET_PACING
     from affiliate_matrix.runtime import Runtime
-    from tests.support.events import signed_event
+    from tests.support.events import budget_tick, deliver
     from tests.support.receiver import Receiver
 
     rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
@@ -112,10 +112,7 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
         assert spent.status_code == 200
         campaign, etag = load_campaign(rt.store, "search-1")
         save_campaign(rt.store, campaign.model_copy(update={"active": False}), if_match=etag)
-        tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
-        tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-        headers, body = signed_event(tick, "budget", binary=True)
-        reply = budget.post("/", headers=headers, data=body)
+        reply = deliver(budget, budget_tick(date(2026, 10, 23)), "budget", binary=True)
         assert reply.status_code == 400 and "no active campaigns" in reply.json["error"]["message"]
         pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
         assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
@@ -159,21 +156,17 @@ def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_p
     the daily tick's pacing check (a 500, the tick redelivered until dropped), and a GET of it was a 500 with a
     traceback. The tick allocates tomorrow and skips the damaged day's pacing, naming it; reading it alone is
     the documented 500 damaged_data naming its key."""
-    from datetime import UTC, datetime
+    from datetime import date
 
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.events import Event
     from affiliate_matrix.runtime import Runtime
-    from tests.support.events import signed_event
+    from tests.support.events import budget_tick, deliver
 
     budget = function_client("budget")
     assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
     Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/runs/2026-10-22.json", damage,
                                                            content_type="application/json")
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
-    tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    assert budget.post("/", headers=headers, data=body).status_code == 204
+    assert deliver(budget, budget_tick(date(2026, 10, 23)), "budget", binary=True).status_code == 204
     assert budget.get("/allocations/2026-10-24", headers=env["read"]).status_code == 200
     one = budget.get("/allocations/2026-10-22", headers=env["read"])
     assert one.status_code == 500 and one.json["error"]["code"] == "damaged_data"
