@@ -6,7 +6,6 @@ import time
 import zlib
 from collections import defaultdict
 from functools import cache
-from urllib.parse import urlsplit
 
 from tests.support.loopback import Loopback, Reply, Request
 
@@ -104,7 +103,7 @@ class FaultServer(Loopback):
         if path == "/to-loopback":  # another service on this machine
             return 302, {"Location": "http://127.0.0.1:9/admin"}, b""
         if path == "/to-localhost":  # this very server, under another name
-            return 302, {"Location": f"http://localhost:{urlsplit(self.url).port}/ok"}, b""
+            return 302, {"Location": f"http://localhost:{self.port}/ok"}, b""
         if path == "/to-private":
             return 302, {"Location": "http://10.0.0.1/admin"}, b""
         if path == "/loop":

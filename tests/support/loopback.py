@@ -1,6 +1,7 @@
-"""A real HTTP server on 127.0.0.1 for tests: it records every request, then answers it with the test's own
+"""A real HTTP server on loopback for tests: it records every request, then answers it with the test's own
 `answer(request)`. Started when made; `close()` (or leaving a `with` block) stops it."""
 
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -25,7 +26,8 @@ Reply = tuple[int | None, dict[str, str], bytes | Iterable[bytes]]
 
 
 class Loopback:
-    def __init__(self, answer: Callable[[Request], Reply]):
+    def __init__(self, answer: Callable[[Request], Reply], host: str = "127.0.0.1"):
+        """`host`: the loopback address it listens on (another one, 127.0.0.2 or ::1, is another site)."""
         self.requests: list[Request] = []
         loopback = self
 
@@ -64,12 +66,15 @@ class Loopback:
             do_GET = do_POST = reply
 
         class Server(ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
             def handle_error(self, request, client_address):
                 if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is many tests' point
                     super().handle_error(request, client_address)
 
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = Server((host, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
