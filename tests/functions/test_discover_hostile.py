@@ -9,6 +9,12 @@ from tests.support.apps import function_client
 from tests.support.loopback import Loopback
 
 
+# A doubtful find's review item, as the discovery run writes it.
+PAWSOME = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
+           "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
+           "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
+
+
 def site(page_at, host: str = "127.0.0.1") -> Loopback:
     """A real local site answering each path with the page `page_at(path)`, 404 where that is None."""
     def answer(request):
@@ -131,10 +137,7 @@ def test_a_damaged_review_item_is_named_and_the_others_are_listed_and_decided(tm
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    good = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
-            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
-            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
-    rt.store.put("discovery/review/pawsome.example.json", json.dumps(good).encode(), content_type="application/json")
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(PAWSOME).encode(), content_type="application/json")
     rt.store.put("discovery/review/tailwag.example.json", damage, content_type="application/json")
     listed = CliRunner().invoke(app, ["discover", "review"])
     assert listed.exit_code == 0, listed.output
@@ -236,10 +239,7 @@ def test_an_acceptance_that_fails_midway_is_left_to_accept_again_and_a_retry_sto
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    item = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
-            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
-            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
-    rt.store.put("discovery/review/pawsome.example.json", json.dumps(item).encode(), content_type="application/json")
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(PAWSOME).encode(), content_type="application/json")
     put, delete = LocalObjectStore.put, LocalObjectStore.delete
 
     def unavailable(real):
