@@ -63,7 +63,7 @@ def test_http_posts_a_structured_cloudevent(receiver):
     event = Event.make(RAW_BATCH_STORED, "/scrape/demo", {"raw_keys": ["raw/1"]}, key="k1", subject="demo")
     http_bus(receiver).publish(event)
     (request,) = receiver.requests
-    assert request["headers"]["content-type"].startswith("application/cloudevents+json")
+    assert request.headers["content-type"].startswith("application/cloudevents+json")
     body = receiver.json_bodies()[0]
     assert body["specversion"] == "1.0"
     assert (body["id"], body["source"], body["type"], body["subject"]) == (event.id, "/scrape/demo", RAW_BATCH_STORED, "demo")
@@ -79,7 +79,7 @@ def test_http_retries_retriable_statuses_honouring_retry_after():
         bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
         assert len(receiver.requests) == 3
         assert waits == [0.3, 0.3]  # what the broker asked for, not the backoff's own schedule
-        assert len({r["body"] for r in receiver.requests}) == 1  # the same event each time
+        assert len({r.body for r in receiver.requests}) == 1  # the same event each time
     finally:
         receiver.close()
 
@@ -135,7 +135,7 @@ def test_http_sends_the_broker_token_from_its_file_as_it_is_now(receiver, tmp_pa
     bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 1}))
     token.write_text("renewed-token")
     bus.publish(Event.make(RAW_BATCH_STORED, "/t", {"n": 2}))
-    assert [r["headers"]["authorization"] for r in receiver.requests] == ["Bearer first-token", "Bearer renewed-token"]
+    assert [r.headers["authorization"] for r in receiver.requests] == ["Bearer first-token", "Bearer renewed-token"]
     with pytest.raises(ConfigError, match="AMX_BROKER_TOKEN_PATH"):
         open_event_bus(Settings(events="http", broker_url=receiver.url, broker_token_path=tmp_path / "missing"))
 
@@ -151,7 +151,7 @@ def test_a_broker_refusing_this_functions_identity_is_no_fault_of_the_caller(tmp
         bus = HttpBus(renewed.url, token_path=token)
         bus.sleep = lambda seconds: token.write_text("renewed")  # the kubelet's new token, between two attempts
         bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
-        assert [r["headers"]["authorization"] for r in renewed.requests] == ["Bearer expired", "Bearer renewed"]
+        assert [r.headers["authorization"] for r in renewed.requests] == ["Bearer expired", "Bearer renewed"]
     finally:
         renewed.close()
     for statuses, tries in (([401] * 5, 3), ([403], 1)):

@@ -3,7 +3,7 @@ budget function (CloudEvents over HTTP to a receiver standing in for the Broker)
 the PNG report, and the mirror in the budget index (SQLite here, the real OpenSearch node below)."""
 
 import hashlib
-from datetime import date, datetime, timedelta, UTC
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ from affiliate_matrix.events import BUDGET_ALLOCATED, BUDGET_PACING, Event
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.storage.local import LocalObjectStore
-from tests.support.events import signed_event
+from tests.support.events import budget_tick, deliver
 from tests.support.processes import ROOT, amx_in
 from tests.support.receiver import Receiver
 
@@ -141,11 +141,9 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
     monkeypatch.setenv("AMX_BROKER_URL", broker.url)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
     app = budget_app()
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-21")
-    tick.time = datetime(2026, 10, 21, 6, tzinfo=UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    assert app.post("/", headers=headers, data=body).status_code == 204
-    assert app.post("/", headers=headers, data=body).status_code == 204  # redelivered: done once
+    tick = budget_tick(date(2026, 10, 21))
+    assert deliver(app, tick, "budget", binary=True).status_code == 204
+    assert deliver(app, tick, "budget", binary=True).status_code == 204  # redelivered: done once
     run = load_run(rt.store, date(2026, 10, 22))
     assert round(sum(a.amount for a in run.allocations), 2) == 500.0 and run.parts[0].result.strategy == "optimal"
     assert len(run.parts[0].request.campaigns[0].history) == 20
@@ -160,10 +158,7 @@ def test_the_budget_function_runs_daily_records_metrics_and_alerts_on_pacing(rt,
             {"date": "2026-10-22", "spend": round(amounts[cid] * factor, 2), "clicks": 10, "conversions": 2,
              "revenue": 300.0, "currency": "USD"}]})
         assert reply.status_code == 200 and reply.json == {"campaign_id": cid, "days_written": 1}
-    next_tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
-    next_tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-    headers, body = signed_event(next_tick, "budget", binary=True)
-    assert app.post("/", headers=headers, data=body).status_code == 204
+    assert deliver(app, budget_tick(date(2026, 10, 23)), "budget", binary=True).status_code == 204
     pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
     assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
     assert pacing[0]["data"]["deviation"] == pytest.approx(0.5, abs=0.01)
@@ -192,10 +187,8 @@ def test_the_daily_tick_reads_each_campaigns_metrics_once_whatever_their_length(
 
     monkeypatch.setattr(LocalObjectStore, "get", counted)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key=str(yesterday + timedelta(days=1)))
-    tick.time = datetime.combine(yesterday + timedelta(days=1), datetime.min.time(), UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    assert budget_app().post("/", headers=headers, data=body).status_code == 204
+    tick = budget_tick(yesterday + timedelta(days=1))
+    assert deliver(budget_app(), tick, "budget", binary=True).status_code == 204
     assert load_run(rt.store, yesterday + timedelta(days=2)).parts[0].request.campaigns[0].history[-1]["date"] == yesterday
     metrics = {key: n for key, n in reads.items() if key.startswith("budget/metrics/")}
     assert metrics == {f"budget/metrics/{cid}.json": 1 for cid in ("search-1", "social-1", "email-1")}
@@ -222,10 +215,7 @@ def test_the_daily_tick_reads_the_campaigns_several_at_a_time(rt, monkeypatch):
 
     monkeypatch.setattr(LocalObjectStore, "get", together)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-11")
-    tick.time = datetime(2026, 10, 11, 6, tzinfo=UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    assert budget_app().post("/", headers=headers, data=body).status_code == 204
+    assert deliver(budget_app(), budget_tick(date(2026, 10, 11)), "budget", binary=True).status_code == 204
     monkeypatch.setattr(LocalObjectStore, "get", get)
     run = load_run(rt.store, date(2026, 10, 12))
     assert [len(c.history) for c in run.parts[0].request.campaigns] == [10, 10, 10]
@@ -258,10 +248,7 @@ def test_a_store_that_fails_ends_the_ticks_reads_at_once(rt, monkeypatch):
 
     monkeypatch.setattr(LocalObjectStore, "get", failing)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "500.00")
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-11")
-    tick.time = datetime(2026, 10, 11, 6, tzinfo=UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    reply = budget_app().post("/", headers=headers, data=body)
+    reply = deliver(budget_app(), budget_tick(date(2026, 10, 11)), "budget", binary=True)
     answered.set()
     assert reply.status_code == 503
     assert 1 <= len(started) <= READERS + 1  # the failed read's thread may have begun one more
@@ -373,26 +360,31 @@ def spend(rt, campaign_id: str, day: date, amount: float) -> None:
                                            "revenue": 0.0}], "USD"))
 
 
+def judged(rt, day: date, through_the_tick: bool) -> list[dict]:
+    """`day`'s pacing alerts as the CLI's check judges them (it lists the campaigns itself), or as the next day's
+    tick does (from the allocation's listing and reads)."""
+    from affiliate_matrix.budget.run import Spent
+
+    if not through_the_tick:
+        return check_pacing(rt, day)
+    spent = Spent(day)
+    run_allocation(rt, day + timedelta(days=1), spent)
+    return check_pacing(rt, day, spent)
+
+
 @pytest.mark.parametrize("through_the_tick", [False, True])
 def test_a_paused_campaign_that_keeps_spending_is_paced(rt, through_the_tick):
     """A campaign paused before a day's run was left out of the run, and so out of that day's pacing: when its ads
     kept spending (pausing here stops no ad), nothing said so. Every campaign outside the run that spent is now
     `over`, allocated nothing; one that spent nothing is not named. Both ways in: the CLI's check lists the campaigns
     itself, the daily tick takes the allocation's listing."""
-    from affiliate_matrix.budget.run import Spent
-
     import_csv(rt, csv_for(10).encode())
     day = START + timedelta(days=10)
     pause(rt, "social-1")
     run_allocation(rt, day)
     assert {a.campaign_id for a in load_run(rt.store, day).allocations} == {"search-1", "email-1"}
     spend(rt, "social-1", day, 42.5)
-    if through_the_tick:
-        spent = Spent(day)
-        run_allocation(rt, day + timedelta(days=1), spent)
-        alerts = check_pacing(rt, day, spent)
-    else:
-        alerts = check_pacing(rt, day)
+    alerts = judged(rt, day, through_the_tick)
     assert [(a["campaign_id"], a["spent"], a["allocated"], a["direction"], a["in_run"]) for a in alerts] == [
         ("social-1", 42.5, 0.0, "over", False)]
 
@@ -404,8 +396,6 @@ def test_a_campaign_whose_days_are_damaged_is_left_out_of_the_pacing(rt, through
     a budget.pacing `over` on 400.00 for a day that also says 10.00. Now it is logged and not paced, both ways in."""
     import json
 
-    from affiliate_matrix.budget.run import Spent
-
     import_csv(rt, csv_for(10).encode())
     day = START + timedelta(days=10)
     run_allocation(rt, day)
@@ -414,12 +404,7 @@ def test_a_campaign_whose_days_are_damaged_is_left_out_of_the_pacing(rt, through
     rows["days"] += [twice, {**twice, "spend": 10.0}]
     rt.store.put(metrics_key("search-1"), json.dumps(rows).encode(), content_type="application/json")
     with capture_logs() as logs:
-        if through_the_tick:
-            spent = Spent(day)
-            run_allocation(rt, day + timedelta(days=1), spent)
-            alerts = check_pacing(rt, day, spent)
-        else:
-            alerts = check_pacing(rt, day)
+        alerts = judged(rt, day, through_the_tick)
     assert alerts == []
     assert any(entry["event"] == "document.damaged" and entry["key"] == metrics_key("search-1") for entry in logs)
 

@@ -13,6 +13,7 @@ from affiliate_matrix.budget.run import AllocationRun, check_pacing, run_key
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
 from tests.support.apps import function_client
+from tests.support.budget import budget_index_down
 
 DAY = date(2026, 11, 10)
 
@@ -409,17 +410,8 @@ def test_a_day_already_run_is_its_stored_run_whatever_the_campaigns_are_now(rt, 
     import_csv(rt, days_csv("search-us", "USD", 10))
     announced = []
     rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
-    upsert = rt.index.bulk_upsert
-
-    def down(name, docs, **options):
-        if name == "budget":
-            raise BackendUnavailable("the search index is not answering")
-        return upsert(name, docs, **options)
-
-    monkeypatch.setattr(rt.index, "bulk_upsert", down)
-    with pytest.raises(BackendUnavailable):
+    with budget_index_down(rt), pytest.raises(BackendUnavailable):
         run_allocation(rt, DAY)  # stored, neither mirrored nor announced
-    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
     save_campaign(rt.store, Campaign(id="social-gb", name="x", channel="social", currency="GBP"), create=True)
     stored = run_allocation(rt, DAY)  # the redelivery finishes it
     assert [a.campaign_id for a in stored.allocations] == ["search-us"] and stored.revision == 1

@@ -5,8 +5,6 @@ characters) costs only that link or that page, never the run's batch."""
 
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,43 +15,22 @@ from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.storage import StoredObject
 from tests.support.clock import FakeTime
+from tests.support.loopback import Loopback
 
 PROGRAM = (b"<html><head><title>Partner program</title></head><body><h1>Join our affiliate program</h1>"
            b"<p>Earn 20% commission with a 30 day cookie.</p><a href='/signup'>Sign up as an affiliate</a></body></html>")
 
 
-class Site(ThreadingHTTPServer):
-    address_family = socket.AF_INET
-
-    def __init__(self, host: str, redirect_to: str | None = None, page: bytes = PROGRAM):
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                site.paths.append(self.path)
-                if self.path == "/robots.txt":
-                    status, headers, body = 404, {}, b""
-                elif redirect_to:
-                    status, headers, body = 302, {"Location": redirect_to}, b""
-                else:
-                    status, headers, body = 200, {"Content-Type": "text/html; charset=utf-8"}, page
-                self.send_response(status)
-                for name, value in {**headers, "Content-Length": str(len(body))}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.paths: list[str] = []
-        super().__init__((host, 0), Handler)
-        self.port = self.server_address[1]
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+def site(host: str, redirect_to: str | None = None, page: bytes = PROGRAM) -> Loopback:
+    """A site on `host` (a loopback address) without a robots.txt, answering `page` at every path, or a redirect
+    to `redirect_to`."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        if redirect_to:
+            return 302, {"Location": redirect_to}, b""
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+    return Loopback(answer, host)
 
 
 @pytest.fixture
@@ -70,7 +47,7 @@ def punycode_resolves_to_loopback(monkeypatch):
 def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_their_url(tmp_path,
                                                                                      punycode_resolves_to_loopback):
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    idn, ipv6, redirecting = Site("127.0.0.1"), Site("::1"), Site("127.0.0.2", redirect_to="http:127.0.0.1:9")
+    idn, ipv6, redirecting = site("127.0.0.1"), site("::1"), site("127.0.0.2", redirect_to="http:127.0.0.1:9")
     results = [Result(url, "t", "s", rank, "searxng", "q") for rank, url in enumerate([
         f"http://bücher.test:{idn.port}/partners",
         f"http://[::1]:{ipv6.port}/affiliates",
@@ -80,10 +57,9 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
     try:
         validate(rt, results, report, **FakeTime().options(HostLimits()))  # each site's turn, not waited out
     finally:
-        for site in (idn, ipv6, redirecting):
-            site.shutdown()
-            site.server_close()
-    assert "/partners" in idn.paths and "/affiliates" in ipv6.paths  # both fetched
+        for server in (idn, ipv6, redirecting):
+            server.close()
+    assert "/partners" in [r.path for r in idn.requests] and "/affiliates" in [r.path for r in ipv6.requests]  # both fetched
     judged = report.discovered + report.review + report.rejected
     assert sorted(judged) == ["::1", "xn--bcher-kva.test"]
     failed = dict(report.failures)
@@ -99,8 +75,8 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
     """Both raised ValidationError out of the run after every page was judged and remembered as seen: the
     run's batch was never written, and its discovered domains were skipped by every later run."""
     rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
-    mailto = Site("127.0.0.1", page=PROGRAM.replace(b"href='/signup'", b"href='mailto:affiliates@shop.test'"))
-    plain, long_url = Site("127.0.0.2"), Site("127.0.0.3")
+    mailto = site("127.0.0.1", page=PROGRAM.replace(b"href='/signup'", b"href='mailto:affiliates@shop.test'"))
+    plain, long_url = site("127.0.0.2"), site("127.0.0.3")
     too_long = f"http://127.0.0.3:{long_url.port}/partners/" + "a" * 2100
     results = [Result(url, "t", "s", rank, "searxng", "q") for rank, url in enumerate([
         f"http://127.0.0.1:{mailto.port}/partners", too_long, f"http://127.0.0.2:{plain.port}/partners"])]
@@ -108,9 +84,8 @@ def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_t
     try:
         validate(rt, results, report, **FakeTime().options(HostLimits()))  # each site's turn, not waited out
     finally:
-        for site in (mailto, plain, long_url):
-            site.shutdown()
-            site.server_close()
+        for server in (mailto, plain, long_url):
+            server.close()
     assert sorted(report.discovered) == ["127.0.0.1", "127.0.0.2"]
     assert "at most 2083 characters" in dict(report.failures)[too_long[:500]]  # refused before it is fetched
     assert rt.store.head(seen_key("127.0.0.3")) is None  # not judged: a later run may try it again

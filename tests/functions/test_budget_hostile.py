@@ -7,6 +7,7 @@ import pytest
 
 from affiliate_matrix.budget.contract import allocate_json
 from tests.support.apps import function_client
+from tests.support.budget import budget_index_down
 
 CAMPAIGN = {"id": "search-1", "name": "Brand search", "channel": "search", "currency": "USD"}
 
@@ -35,7 +36,7 @@ def test_a_total_of_minus_zero_allocates_nothing_and_says_zero():
         allocate_json(json.dumps(refused))
 
 
-def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path, monkeypatch):
+def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next_call(env, tmp_path):
     """The run is stored create-only, then mirrored to the budget index, then announced (budget.allocated). A run
     stopped after the store (the index unreachable: a 503, and the cron event redelivered) found the stored run on
     the next call and returned it, so the dashboards never got that day's allocations and no budget.allocated
@@ -55,17 +56,8 @@ def test_a_run_stopped_after_it_was_stored_is_mirrored_and_announced_by_the_next
         save_campaign(rt.store, Campaign(id=cid, name=cid, channel="search", currency="USD"), create=True)
     announced = []
     rt.bus.subscribe(BUDGET_ALLOCATED, announced.append)
-    upsert = rt.index.bulk_upsert
-
-    def down(name, docs, **options):
-        if name == "budget":
-            raise BackendUnavailable("the search index is not answering")
-        return upsert(name, docs, **options)
-
-    monkeypatch.setattr(rt.index, "bulk_upsert", down)
-    with pytest.raises(BackendUnavailable):
+    with budget_index_down(rt), pytest.raises(BackendUnavailable):
         run_allocation(rt, date(2026, 11, 12))
-    monkeypatch.setattr(rt.index, "bulk_upsert", upsert)
     again = run_allocation(rt, date(2026, 11, 12))
     docs = rt.index.search("budget", SearchQuery(filters={"kind": ["allocation"]}, size=10))
     assert {h.doc["campaign_id"] for h in docs.hits} == {"search-1", "social-1"}
@@ -97,14 +89,14 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
     made inactive, AMX_BUDGET_DAILY_TOTAL taken away, min_budgets past the total) answered 400 before the pacing
     was looked at, so a campaign that overspent yesterday by half raised no budget.pacing. The pacing is checked
     whatever the allocation's outcome, and the tick still answers the allocation's refusal."""
-    from datetime import UTC, date, datetime
+    from datetime import date
 
     from affiliate_matrix.budget.campaigns import Campaign, load_campaign, save_campaign
     from affiliate_matrix.budget.run import run_allocation
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.events import BUDGET_PACING, Event
+    from affiliate_matrix.events import BUDGET_PACING
     from affiliate_matrix.runtime import Runtime
-    from tests.support.events import signed_event
+    from tests.support.events import budget_tick, deliver
     from tests.support.receiver import Receiver
 
     rt = Runtime("test", Settings(data_dir=tmp_path, budget_daily_total="300.00"))
@@ -120,10 +112,7 @@ def test_yesterdays_pacing_is_checked_when_tomorrows_allocation_is_refused(env, 
         assert spent.status_code == 200
         campaign, etag = load_campaign(rt.store, "search-1")
         save_campaign(rt.store, campaign.model_copy(update={"active": False}), if_match=etag)
-        tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
-        tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-        headers, body = signed_event(tick, "budget", binary=True)
-        reply = budget.post("/", headers=headers, data=body)
+        reply = deliver(budget, budget_tick(date(2026, 10, 23)), "budget", binary=True)
         assert reply.status_code == 400 and "no active campaigns" in reply.json["error"]["message"]
         pacing = [e for e in broker.json_bodies() if e["type"] == BUDGET_PACING]
         assert [(e["data"]["campaign_id"], e["data"]["direction"]) for e in pacing] == [("search-1", "over")]
@@ -167,21 +156,17 @@ def test_a_damaged_stored_run_is_named_and_costs_only_its_days_pacing(env, tmp_p
     the daily tick's pacing check (a 500, the tick redelivered until dropped), and a GET of it was a 500 with a
     traceback. The tick allocates tomorrow and skips the damaged day's pacing, naming it; reading it alone is
     the documented 500 damaged_data naming its key."""
-    from datetime import UTC, datetime
+    from datetime import date
 
     from affiliate_matrix.config import Settings
-    from affiliate_matrix.events import Event
     from affiliate_matrix.runtime import Runtime
-    from tests.support.events import signed_event
+    from tests.support.events import budget_tick, deliver
 
     budget = function_client("budget")
     assert budget.post("/campaigns", json=CAMPAIGN, headers=env["admin"]).status_code == 201
     Runtime("test", Settings(data_dir=tmp_path)).store.put("budget/runs/2026-10-22.json", damage,
                                                            content_type="application/json")
-    tick = Event.make("dev.knative.sources.ping", "/cron/budget", {}, key="2026-10-23")
-    tick.time = datetime(2026, 10, 23, 6, tzinfo=UTC)
-    headers, body = signed_event(tick, "budget", binary=True)
-    assert budget.post("/", headers=headers, data=body).status_code == 204
+    assert deliver(budget, budget_tick(date(2026, 10, 23)), "budget", binary=True).status_code == 204
     assert budget.get("/allocations/2026-10-24", headers=env["read"]).status_code == 200
     one = budget.get("/allocations/2026-10-22", headers=env["read"])
     assert one.status_code == 500 and one.json["error"]["code"] == "damaged_data"

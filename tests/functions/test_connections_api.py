@@ -210,7 +210,7 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
             assert client.get(location, headers=env["read"]).get_json()["status"] == "queued"
             (delivery,) = receiver.requests  # what the broker got, delivered to the scrape function as Knative would
             scrape_app = app("scrape")
-            assert deliver(scrape_app, json.loads(delivery["body"]), "scrape").status_code == 204
+            assert deliver(scrape_app, json.loads(delivery.body), "scrape").status_code == 204
         done = client.get(location, headers=env["read"]).get_json()
         assert (done["status"], done["records"], done["pages"]) == ("succeeded", 6, 10)
         assert len(done["errors"]) == 1 and "surfshark" in done["errors"][0]

@@ -2,64 +2,50 @@
 HTTP stack, a provider a real local HTTP server): one bad result costs only itself, and a run stays bounded."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.support.apps import function_client
+from tests.support.loopback import Loopback
 
 
-def one_page_site(page: bytes, asked: list | None = None) -> ThreadingHTTPServer:
-    """A real local site answering `page` at every path but robots.txt (404), already serving, each path asked
-    appended to `asked`; shut it down after."""
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            if asked is not None:
-                asked.append(self.path)
-            body = page if self.path != "/robots.txt" else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+# A doubtful find's review item, as the discovery run writes it.
+PAWSOME = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
+           "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
+           "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
 
-        def log_message(self, *args):
-            pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+def site(page_at, host: str = "127.0.0.1") -> Loopback:
+    """A real local site answering each path with the page `page_at(path)`, 404 where that is None."""
+    def answer(request):
+        page = page_at(request.path)
+        status, body = (404, b"") if page is None else (200, page)
+        return status, {"Content-Type": "text/html"}, body
+    return Loopback(answer, host)
+
+
+def one_page_site(page: bytes) -> Loopback:
+    """A real local site answering `page` at every path but robots.txt (404)."""
+    return site(lambda path: None if path == "/robots.txt" else page)
 
 
 @pytest.fixture
 def provider():
     """A SearXNG instance (on loopback: the providers' URLs are the operator's, not held to the address guard)
-    answering every query with `provider.results`."""
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = server.raw if server.raw is not None else json.dumps({"results": server.results}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    answering every query with `provider.results` (or the bytes of `provider.raw`)."""
+    def answer(request):
+        body = server.raw if server.raw is not None else json.dumps({"results": server.results}).encode()
+        return 200, {"Content-Type": "application/json"}, body
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    server.results, server.raw = [], None
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with Loopback(answer) as server:
+        server.results, server.raw = [], None
+        yield server
 
 
 @pytest.fixture
 def discover_app(env, provider, monkeypatch):
     monkeypatch.setenv("AMX_DISCOVERY_PROVIDERS", "searxng")
-    monkeypatch.setenv("AMX_SEARXNG_URL", f"http://127.0.0.1:{provider.server_port}")
+    monkeypatch.setenv("AMX_SEARXNG_URL", provider.url)
     return function_client("discover")
 
 
@@ -82,20 +68,18 @@ def test_one_address_under_many_spellings_is_one_candidate(env, provider, discov
     brackets), each of which was a candidate of its own: the same site fetched, judged and remembered once per
     spelling, up to a hundred times for one answer. An address is now its one canonical form."""
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
-    site = []
-    server = one_page_site(b"<html><head><title>Nothing here</title></head><body>hello</body></html>", site)
+    server = one_page_site(b"<html><head><title>Nothing here</title></head><body>hello</body></html>")
     try:
-        port = server.server_port
+        port = server.port
         provider.results = [{"url": f"http://{host}:{port}/", "title": "t"} for host in (
             "127.0.0.1", "2130706433", "0x7f.0.0.1", "0177.0.0.1", "127.1", "0x7f000001", "[::ffff:127.0.0.1]",
             "[::ffff:7f00:1]")]
         reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
     assert reply.status_code == 200, reply.json
     assert reply.json["candidates"] == 1 and reply.json["rejected"] == ["127.0.0.1"]
-    assert [path for path in site if path != "/robots.txt"] == ["/"]
+    assert [r.path for r in server.requests if r.path != "/robots.txt"] == ["/"]
 
 
 @pytest.mark.parametrize("body", [b"<html><body>Sign in to the proxy</body></html>", b"[1, 2, 3]", b'{"results": 5}',
@@ -123,29 +107,14 @@ def test_a_page_too_deeply_nested_to_parse_costs_only_its_candidate(env, provide
              "/fine": b"<html><head><title>Acme affiliate program</title></head><body>Join our affiliate program: 30%"
                       b" commission on every sale, 60 day cookie. <a href='/signup'>Become an affiliate</a></body></html>"}
 
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = pages.get(self.path, b"")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    servers = [ThreadingHTTPServer((host, 0), Site) for host in ("127.0.0.1", "127.0.0.2")]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    servers = [site(pages.get, host) for host in ("127.0.0.1", "127.0.0.2")]
     try:
-        deep, fine = (f"http://{s.server_address[0]}:{s.server_port}" for s in servers)
+        deep, fine = (server.url for server in servers)
         provider.results = [{"url": f"{deep}/deep", "title": "t"}, {"url": f"{fine}/fine", "title": "t"}]
         reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
     finally:
         for server in servers:
-            server.shutdown()
-            server.server_close()
+            server.close()
     assert reply.status_code == 200, reply.json
     report = reply.json
     assert [url for url, _ in report["failures"]] == [f"{deep}/deep"]
@@ -168,10 +137,7 @@ def test_a_damaged_review_item_is_named_and_the_others_are_listed_and_decided(tm
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    good = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
-            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
-            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
-    rt.store.put("discovery/review/pawsome.example.json", json.dumps(good).encode(), content_type="application/json")
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(PAWSOME).encode(), content_type="application/json")
     rt.store.put("discovery/review/tailwag.example.json", damage, content_type="application/json")
     listed = CliRunner().invoke(app, ["discover", "review"])
     assert listed.exit_code == 0, listed.output
@@ -186,29 +152,15 @@ def test_a_result_url_no_record_can_keep_is_refused_before_it_is_fetched(env, pr
     its page stored and only then found unkeepable, at every run (a failure is not remembered). It is refused as a
     failure for it before any request, as a javascript: or data: URL is."""
     monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
-    requests = []
-
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = site(lambda path: None)
     try:
-        long_url = f"http://127.0.0.1:{server.server_port}/{'a' * 10_000}"
+        long_url = f"{server.url}/{'a' * 10_000}"
         provider.results = [{"url": long_url, "title": "t"}]
         reply = function_client("discover").post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
     assert reply.status_code == 200, reply.json
-    assert requests == [] and reply.json["candidates"] == 0
+    assert server.requests == [] and reply.json["candidates"] == 0
     failures = reply.json["failures"]  # one for each of the niche's five dorks that found it
     assert len(failures) == 5 and all(url == long_url[:500] and "a URL a record cannot keep" in reason
                                       for url, reason in failures)
@@ -249,7 +201,7 @@ def test_a_find_whose_record_cannot_be_written_is_judged_again_not_lost(env, tmp
         return put(key, data, **options)
 
     try:
-        results = [Result(f"http://127.0.0.1:{server.server_port}/partners", "t", "s", 1, "searxng", "q")]
+        results = [Result(f"{server.url}/partners", "t", "s", 1, "searxng", "q")]
         monkeypatch.setattr(rt.store, method, refused)
         with pytest.raises(BackendUnavailable):
             validate(rt, results, DiscoveryReport(), **pacing)
@@ -258,8 +210,7 @@ def test_a_find_whose_record_cannot_be_written_is_judged_again_not_lost(env, tmp
         report = DiscoveryReport()
         validate(rt, results, report, **pacing)
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
     assert getattr(report, found) == ["127.0.0.1"] and rt.store.head(seen_key("127.0.0.1")) is not None
     if found == "review":
         assert [r["domain"] for r in reviews(rt)] == ["127.0.0.1"]
@@ -288,10 +239,7 @@ def test_an_acceptance_that_fails_midway_is_left_to_accept_again_and_a_retry_sto
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
-    item = {"url": "https://pawsome.example/partners", "domain": "pawsome.example", "confidence": 0.5,
-            "evidence": ["partner wording in the title or heading: 'Partners'"], "name": "Pawsome", "query": "q",
-            "provider": "searxng", "raw_key": "raw/discovery/x.html", "terms": {}, "at": "2026-11-22T06:00:00+00:00"}
-    rt.store.put("discovery/review/pawsome.example.json", json.dumps(item).encode(), content_type="application/json")
+    rt.store.put("discovery/review/pawsome.example.json", json.dumps(PAWSOME).encode(), content_type="application/json")
     put, delete = LocalObjectStore.put, LocalObjectStore.delete
 
     def unavailable(real):

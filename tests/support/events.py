@@ -10,6 +10,7 @@ as Knative's Broker and PingSource do), and a dead letter for that of a Trigger 
 
 import json
 import tempfile
+from datetime import UTC, date, datetime, time
 from functools import cache
 from pathlib import Path
 
@@ -75,6 +76,14 @@ def signed_event(event: Event | dict, function: str, *, binary: bool = False, au
     return headers, body
 
 
+def budget_tick(day: date) -> Event:
+    """The PingSource's daily tick to the budget function, at 06:00 UTC on `day` (keyed by the day, as each
+    delivery of one tick is)."""
+    tick = Event.make(PING_TYPE, "/cron/budget", {}, key=day.isoformat())
+    tick.time = datetime.combine(day, time(6), UTC)
+    return tick
+
+
 def deliver(app, event: Event | dict, function: str, *, path: str = "/", binary: bool = False):
     """POST `event` to a functions-framework test client as the Broker delivers it to `function`."""
     headers, body = signed_event(event, function, binary=binary, path=path)
@@ -87,8 +96,6 @@ def deliver_event(client, function: str, type: str, data=None, *, path: str = "/
     sends it, and return the response. Attributes default to a valid event and may be overridden with
     anything, including values no real producer sends; `raw_data` is spliced in as the JSON text of
     `data` (e.g. nesting too deep for json.dumps)."""
-    from datetime import UTC, datetime
-
     envelope = {"specversion": "1.0", "id": "e-test", "source": "/tests", "type": type,
                 "time": datetime(2026, 11, 22, 6, 0, tzinfo=UTC).isoformat(), "datacontenttype": "application/json",
                 **attributes}

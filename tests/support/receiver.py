@@ -1,38 +1,17 @@
 """A local HTTP receiver that records what it is sent and answers with scripted status codes."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.loopback import Loopback
 
 
-class Receiver:
+class Receiver(Loopback):
     def __init__(self, statuses: list[int] | None = None, headers: dict[str, str] | None = None):
-        self.requests: list[dict] = []
+        """Answers `statuses` in turn, then 202, each with `headers` and no body."""
         self.statuses = list(statuses or [])
-        self.reply_headers = headers or {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                status = receiver.statuses.pop(0) if receiver.statuses else 202
-                self.send_response(status)
-                for name, value in receiver.reply_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        reply_headers = headers or {}
+        super().__init__(lambda request: (self.statuses.pop(0) if self.statuses else 202, reply_headers, b""))
+        self.url += "/"
 
     def json_bodies(self) -> list[dict]:
-        return [json.loads(r["body"]) for r in self.requests]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return [json.loads(r.body) for r in self.requests]

@@ -60,8 +60,8 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
                         "the Broker to count every delivery done")
     assert status == {"outstanding": 0, "delivered": 3}  # e1 and e2 to ok, e2 to flaky; e3 parked
     # Deliveries run on several workers, so like a real Broker the router promises no order.
-    assert sorted(json.loads(r["body"])["id"] for r in ok.requests) == ["e1", "e2"]  # type only: both
-    assert [json.loads(r["body"])["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered
+    assert sorted(json.loads(r.body)["id"] for r in ok.requests) == ["e1", "e2"]  # type only: both
+    assert [json.loads(r.body)["id"] for r in flaky.requests] == ["e2"] * 3  # two 503s, then delivered
     assert len(down.requests) == 2  # one try and one retry, then parked
     assert parked["reason"] == "HTTP 500" and parked["event"]["id"] == "e3"
     router.close()
@@ -113,7 +113,7 @@ def test_each_delivery_carries_the_senders_token_for_its_subscriber(tmp_path):
         router = Router([Route("r", (exact(type="t.a"),), "ok", 0, 0.01, True)], {"ok": receiver.url},
                         LocalObjectStore(tmp_path / "objects"), sign=lambda delivery: {"Authorization": "Bearer signed"})
         router._deliver(Delivery(router.routes[0], event()))  # one delivery, on this thread
-        assert receiver.requests[0]["headers"]["authorization"] == "Bearer signed"
+        assert receiver.requests[0].headers["authorization"] == "Bearer signed"
         router.close()
         receiver.close()
     finally:

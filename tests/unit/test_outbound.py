@@ -5,10 +5,7 @@ address guard and error mapping, the providers' operator-set URLs, no secret in 
 Real HTTP on loopback (a scripted server); only time is faked, so nothing sleeps and nothing is timed."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from structlog.testing import capture_logs
@@ -21,51 +18,22 @@ from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput
 from affiliate_matrix.polite import HostLimits, PoliteClient
 from affiliate_matrix.rules.actions import notify
 from tests.support.clock import FakeTime
+from tests.support.loopback import Loopback
 
 ACTIVATION = "a_0123456789abcdef01234567"
 DORK = Dork("inurl:affiliates pets", "pets", "en")
 
 
-class Scripted:
-    """Answers GETs and POSTs with the scripted (status, headers, body) in turn, then 200 {}; records each request."""
-
-    def __init__(self, *answers: tuple[int, dict, bytes]):
-        self.answers, self.requests = list(answers), []
-        scripted = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def answer(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                parts = urlsplit(self.path)
-                scripted.requests.append({"method": self.command, "path": parts.path, "query": parse_qs(parts.query),
-                                          "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                status, headers, reply = scripted.answers.pop(0) if scripted.answers else (200, {}, b"{}")
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            do_GET = do_POST = answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def server():
-    s = Scripted()
-    yield s
-    s.close()
+    """Answers with the (status, headers, body) the test puts in `server.answers`, in turn, then 200 {}."""
+    def answer(request):
+        status, headers, body = scripted.answers.pop(0) if scripted.answers else (200, {}, b"{}")
+        return status, {"Content-Type": "application/json", **headers}, body
+
+    with Loopback(answer) as scripted:
+        scripted.answers = []
+        yield scripted
 
 
 def runtime(allow_loopback: bool = True):
@@ -88,15 +56,15 @@ def test_a_webhook_answering_429_is_posted_again_after_its_retry_after_with_the_
     assert post(server, time, HostLimits()) == "posted (200)"
     assert 7.0 in time.sleeps  # waited as asked, on the injected sleep
     first, second = server.requests
-    assert first["body"] == second["body"] and json.loads(first["body"])["text"] == "hi"
-    assert first["headers"]["idempotency-key"] == second["headers"]["idempotency-key"] == ACTIVATION
+    assert first.body == second.body and json.loads(first.body)["text"] == "hi"
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"] == ACTIVATION
 
 
 def test_a_webhook_without_an_idempotency_key_is_posted_once_and_its_503_left_to_the_bus(server):
     server.answers = [(503, {}, b""), (200, {}, b"ok")]
     with pytest.raises(BackendUnavailable, match="HTTP 503"):
         post(server, FakeTime(), HostLimits(), activation=None)
-    assert len(server.requests) == 1 and "idempotency-key" not in server.requests[0]["headers"]
+    assert len(server.requests) == 1 and "idempotency-key" not in server.requests[0].headers
 
 
 def test_a_webhook_still_failing_is_backend_unavailable_and_no_message_or_log_shows_its_secret_path(server):
@@ -161,7 +129,7 @@ def test_a_value_from_outside_data_cannot_ping_a_channel_or_hide_a_link_in_the_m
             "inputs": {"program_name": "Shop <!channel> & <https://evil.example|Open>"}}
     notify(runtime(), {"webhook_url": server.url + "/services/T0/B0/x", "text": "<!here> {program_name} changed"},
            data, **FakeTime().options(HostLimits()))
-    sent = json.loads(server.requests[0]["body"])
+    sent = json.loads(server.requests[0].body)
     expected = "<!here> Shop &lt;!channel&gt; &amp; &lt;https://evil.example|Open&gt; changed"
     assert sent["text"] == expected and sent["blocks"][0]["text"]["text"] == expected
 
@@ -185,7 +153,7 @@ def test_a_provider_throttling_with_retry_after_is_waited_for_and_answers(server
     finally:
         brave.close()
     assert result.url == "https://pawsome.example/affiliates" and 4.0 in time.sleeps
-    assert [r["headers"]["x-subscription-token"] for r in server.requests] == ["tok", "tok"]
+    assert [r.headers["x-subscription-token"] for r in server.requests] == ["tok", "tok"]
 
 
 def test_a_spent_quota_is_not_asked_again(server):
@@ -204,7 +172,7 @@ def test_googles_daily_quota_is_final_and_its_key_never_reaches_a_message_or_log
     google = provider(GoogleProgrammableSearch, server, FakeTime(), HostLimits(), {"api_key": "k3y", "cx": "cx"})
     with pytest.raises(QuotaExhausted):
         google.search(DORK)
-    assert len(server.requests) == 1 and server.requests[0]["query"]["key"] == ["k3y"]
+    assert len(server.requests) == 1 and server.requests[0].query["key"] == ["k3y"]
     server.answers = [(503, {}, b"{}")] * 3
     with capture_logs() as logs, pytest.raises(ProviderError, match="google: HTTP 503") as raised:
         google.search(DORK)
