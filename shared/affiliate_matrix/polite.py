@@ -214,8 +214,8 @@ class WaitsSpent(FetchError):
 class WaitBudget:
     """The seconds of waiting a run may ask its client for (a crawl: its function's time limit less a margin). The
     pacing before each request (the host's spacing, charged in full: a warm process may have asked the host just now)
-    and each retry's wait (Retry-After, or the backoff) are charged before they are made, and one that would pass the
-    budget is refused (WaitsSpent), so the run stops asking before its limit whatever the server answers. Counted
+    and each retry's wait (Retry-After, or the backoff) are charged before they are made (a retry's own spacing only
+    beyond that wait, which it overlaps), and one that would pass the budget is refused (WaitsSpent), so the run stops asking before its limit whatever the server answers. Counted
     from the waits asked for, never read off a clock: the same answers spend it the same way on any machine.
     `each_thread`: each thread's waits are counted apart, each against the whole budget, for a run whose threads wait
     side by side (verify: a worker asks its hosts' pages one after another, the workers at once); a crawl's threads
@@ -291,13 +291,13 @@ class PoliteClient:
 
         request = self.build(method, url, **options)
         label = _label(request, self.redact)
-        attempts = 0
+        attempts, waited = 0, 0.0
 
         def once() -> Response:
             nonlocal attempts
             attempts += 1
             try:
-                response = self.send(request)
+                response = self.send(request, waited=waited)
             except FetchError as exc:
                 if getattr(exc, "retriable", False):
                     raise _Again(exc) from None
@@ -313,8 +313,13 @@ class PoliteClient:
                              f"(more than the {self.max_retry_after:.0f} s we wait)", answer)
             raise _Again(FetchError(f"{label}: HTTP {response.status}"), wait, response)
 
+        def before_retry(state) -> None:
+            nonlocal waited
+            self._before_retry(state)
+            waited = state.upcoming_sleep
+
         retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
-                            retry=retry_if_exception_type(_Again), before_sleep=self._before_retry, reraise=True)
+                            retry=retry_if_exception_type(_Again), before_sleep=before_retry, reraise=True)
         try:
             return retrying(once)
         except _Again as last:
@@ -356,12 +361,14 @@ class PoliteClient:
             raise FetchError(f"{method} {str(url)[:200]}: not a valid URL ({exc})") from None
         return request
 
-    def send(self, request: httpx.Request) -> Response:
-        """One paced request, its body read within the caps; no retries, any status answered."""
+    def send(self, request: httpx.Request, *, waited: float = 0.0) -> Response:
+        """One paced request, its body read within the caps; no retries, any status answered. `waited`: the retry's
+        wait just slept before it (request), charged already: the host's spacing since the last request, this one's
+        first attempt, is that much spent, so only the rest is charged again."""
         url, label = str(request.url), _label(request, self.redact)
         host, interval = target_of(url)[1:], self.spacing(url)
         if self.wait_budget is not None:
-            self.wait_budget.charge(interval, label)
+            self.wait_budget.charge(max(0.0, interval - waited), label)
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
             started = self.clock()
             try:
