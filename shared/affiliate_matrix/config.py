@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     discovery_quotas: str = Field("google=100,brave=60,searxng=1000", pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
                                   description="Queries per provider per day.")
     discovery_niches: str = Field("", description="Comma-separated niches the cron run searches.")
-    discovery_languages: str = Field("en", pattern=r"^[a-z]{2}(,[a-z]{2})*$")
+    discovery_languages: str = Field("en", pattern=r"^[a-z]{2}(,[a-z]{2})*$", description="Languages the cron run "
+                                     "searches in, comma-separated: en, de, fr, es, nl, pt, it (those with dork templates).")
     google_cse_url: str = "https://www.googleapis.com"
     brave_search_url: str = "https://api.search.brave.com"
     searxng_url: str | None = Field(None, description="A SearXNG instance with the json format enabled.")
@@ -141,6 +142,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{currency} has no total in AMX_BUDGET_DAILY_TOTAL, which names each total's currency "
                              f"({', '.join(totals)}); AMX_BUDGET_CURRENCY is a lone amount's: unset it")
         return currency
+
+    @field_validator("discovery_languages")
+    @classmethod
+    def _languages_with_templates(cls, languages: str) -> str:
+        """A language no dork template is written in is refused at start, not found by the first cron run."""
+        from affiliate_matrix.discovery.dorks import check_languages
+
+        check_languages(languages.split(","))
+        return languages
 
     @property
     def budget_totals(self) -> dict[str, Decimal] | None:

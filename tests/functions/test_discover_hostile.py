@@ -62,6 +62,20 @@ def test_an_answer_of_thousands_of_results_is_read_as_the_page_a_query_asks_for(
     assert all("non-public" in reason for _, reason in report["failures"])
 
 
+def test_post_discover_searches_in_dutch_portuguese_and_italian_and_refuses_a_language_without_dorks(
+        env, provider, discover_app):
+    """nl, pt and it had no dork templates: POST /discover in them answered 400 after the request was taken, and a
+    code with no templates passed the request's check. Each is searched in its words now; another is refused by the
+    request's check, naming the supported languages."""
+    reply = discover_app.post("/discover", json={"niches": ["pets"], "languages": ["nl", "pt", "it"]},
+                              headers=env["admin"])
+    assert reply.status_code == 200, reply.json
+    assert reply.json["queries"] == 9
+    refused = discover_app.post("/discover", json={"niches": ["pets"], "languages": ["xx"]}, headers=env["admin"])
+    assert refused.status_code == 400
+    assert refused.json["error"]["message"] == "languages.0 must be one of 'en', 'de', 'fr', 'es', 'nl', 'pt' or 'it'"
+
+
 def test_one_address_under_many_spellings_is_one_candidate(env, provider, discover_app, monkeypatch):
     """A registrable domain is one candidate, and so was an address written as such (127.0.0.1), but the resolver
     reads an IPv4 address in many more spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1, ::ffff:127.0.0.1 in

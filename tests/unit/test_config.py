@@ -92,3 +92,13 @@ def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start
         load_settings()
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "5000")
     assert load_settings().budget_totals == {"JPY": 5000}
+
+
+def test_a_discovery_language_without_dork_templates_is_refused_at_start(monkeypatch):
+    """AMX_DISCOVERY_LANGUAGES took any two letters; every cron run then failed on one with no templates."""
+    monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "nl,pt,it")
+    assert load_settings().discovery_languages == "nl,pt,it"
+    monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "en,xx")
+    with pytest.raises(ConfigError, match=r"AMX_DISCOVERY_LANGUAGES: no dork templates for language\(s\) xx; "
+                                          r"supported: en, de, fr, es, nl, pt, it"):
+        load_settings()

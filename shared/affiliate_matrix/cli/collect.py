@@ -118,7 +118,7 @@ def freshness():
 
 @discover_app.command("run")
 def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to search, e.g. pets \"web hosting\".")],
-                 language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr or es (repeatable).")] = None):
+                 language: Annotated[Optional[list[str]], typer.Option(help="en, de, fr, es, nl, pt or it (repeatable).")] = None):
     """Search, judge the pages found, index the confident finds as `discovered`, list the doubtful for review."""
     from affiliate_matrix.discovery.run import discover
 

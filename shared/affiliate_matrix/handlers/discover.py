@@ -5,11 +5,11 @@ on a `dev.affiliatematrix.action.discover` event from a rule, or on POST /discov
 import re
 from dataclasses import asdict, fields
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, create_model
 
-from affiliate_matrix.discovery.dorks import MAX_NICHE
+from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
@@ -18,8 +18,8 @@ from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 class DiscoverRequest(Shape):
     model_config = ConfigDict(extra="forbid")
     niches: list[Annotated[str, Field(min_length=1, max_length=MAX_NICHE)]] = Field(min_length=1, max_length=50)
-    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] | None = Field(
-        None, min_length=1, max_length=10, description='Two-letter language codes, e.g. ["en", "de"]')
+    languages: list[Literal[tuple(TEMPLATES)]] | None = Field(
+        None, min_length=1, max_length=10, description='Two-letter codes of languages with dork templates, e.g. ["en", "de"]')
 
 
 def handle(rt, request):
