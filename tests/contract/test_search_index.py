@@ -508,7 +508,7 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     from affiliate_matrix.handlers.program_shapes import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.models import Money
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, SORTS, to_document
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from tests.support.factories import make_program
 
     epcs = {"usd150": ("1.50", "USD"), "usd090": ("0.90", "USD"), "jpy150": ("150", "JPY"),

@@ -4,7 +4,6 @@ campaign's days, run and read an allocation."""
 
 import threading
 
-import pytest
 from functions_framework import create_app
 
 from affiliate_matrix.config import Settings

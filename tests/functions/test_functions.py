@@ -1,6 +1,7 @@
 """The function entry points through functions-framework's own HTTP stack (create_app + test_client)."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from functions_framework import create_app
@@ -336,23 +337,32 @@ def killed(event):
     raise Killed
 
 
+TICK = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
+
+
+def stopped_at_its_publish(rt):
+    """A connection due at TICK whose tick's process stopped right after writing its sync's record, before publishing
+    it. rt.bus.publish is left killing; the real one is returned."""
+    from affiliate_matrix.sync_requests import request_due
+
+    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    publish, rt.bus.publish = rt.bus.publish, killed
+    with pytest.raises(Killed):
+        request_due(rt, "directory", TICK, 15)
+    return publish
+
+
 def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_function_runs_it_once(data_dir,
                                                                                                  monkeypatch):
     """A process stopped between writing a scheduled sync's record and publishing its request left the record queued
     for good: the tick delivered again found it and requested nothing, so the connection was not synced for that tick.
     A record still queued is published again; its event is the same one (its id derived from the sync's), so the
     scrape function, taking each event once, runs one sync however often the tick publishes it."""
-    from datetime import UTC, datetime
-
     from affiliate_matrix import pipeline
     from affiliate_matrix.sync_requests import Sync, load_sync, request_due
 
-    rt = Runtime("test", Settings(data_dir=data_dir))
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
-    publish, tick = rt.bus.publish, datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
-    rt.bus.publish = killed
-    with pytest.raises(Killed):
-        request_due(rt, "directory", tick, 15)
+    rt, tick = Runtime("test", Settings(data_dir=data_dir)), TICK
+    publish = stopped_at_its_publish(rt)
     (key,) = rt.store.list("syncs/")
     left = Sync.model_validate_json(rt.store.get(key).data)
     assert left.status == "queued"
@@ -377,17 +387,11 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
 def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recorded_skipped_not_published(data_dir):
     """The record a stopped process left queued, its connection's credentials refused before the tick is delivered
     again: not published (its provider is not called with them), and no longer queued for good either."""
-    from datetime import UTC, datetime
-
     from affiliate_matrix.connections import load_connection, update_connection
     from affiliate_matrix.sync_requests import Sync, request_due
 
-    rt = Runtime("test", Settings(data_dir=data_dir))
-    save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
-    publish, tick = rt.bus.publish, datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
-    rt.bus.publish = killed
-    with pytest.raises(Killed):
-        request_due(rt, "directory", tick, 15)
+    rt, tick = Runtime("test", Settings(data_dir=data_dir)), TICK
+    publish = stopped_at_its_publish(rt)
     rt.bus.publish = publish
     refused = "credentials refused at 2026-11-22T06:06:00+00:00"
     update_connection(rt.store, "ap", lambda c: {"healthy": False, "health_reason": refused}, "its health")

@@ -362,9 +362,8 @@ def test_adding_what_exists_names_it_not_its_storage_key(tmp_path):
         assert again.returncode == 2 and said in again.stderr and ".json" not in again.stderr, again.stderr
 
 
-def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
-    """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
-    an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""
+def rule_always_added(tmp_path, monkeypatch):
+    """A program.delta rule `always` (condition true, an alert) added by the CLI; the path to write a test event at."""
     import json
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
@@ -373,7 +372,15 @@ def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkey
     rule.write_text(json.dumps({"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
                                 "action": {"type": "alert"}}))
     assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
-    event = tmp_path / "event.json"
+    return tmp_path / "event.json"
+
+
+def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
+    """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
+    an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""
+    import json
+
+    event = rule_always_added(tmp_path, monkeypatch)
     for kind, said in [("dev.affiliatematrix.key.expiring", "rule always is triggered by program.delta, not by "
                                                              "dev.affiliatematrix.key.expiring: no action"),
                        ("program.delta", "true → true: would dispatch alert")]:
@@ -388,13 +395,7 @@ def test_a_dry_run_says_when_the_events_rule_chain_would_stop_the_rule(tmp_path,
     "would dispatch" of one naming the rule in its chain, which the delivery stops as a loop."""
     import json
 
-    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "400")
-    rule = tmp_path / "rule.json"
-    rule.write_text(json.dumps({"id": "always", "trigger": {"event": "program.delta"}, "condition": "true",
-                                "action": {"type": "alert"}}))
-    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
-    event = tmp_path / "event.json"
+    event = rule_always_added(tmp_path, monkeypatch)
     for chain, said in [("other,always", "true → true: no action: stopped as a loop: other → always → always (the "
                                          "event's amxrulechain)"),
                         ("other", "true → true: would dispatch alert")]:
