@@ -8,7 +8,8 @@ the same polite, safe way.
   never add up to more than either allows.
 * Connect errors, timeouts, truncated bodies and the retry statuses (Scrapy's list, plus what a source
   says it answers when throttling) are retried by tenacity, with exponential backoff and jitter or
-  after the Retry-After the server asked for (delta-seconds or an HTTP date), up to a cap; a status
+  after the Retry-After the server asked for (delta-seconds or an HTTP date; else the wait a caller reads from the
+  server's own headers, `asked_wait`), up to a cap; a status
   the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
 * A run with a time limit (a crawl, verify, an API sync) gives its client a WaitBudget: each request's spacing and
   each retry's wait are charged to it before they are made, and a request whose wait would pass it is not made
@@ -247,12 +248,15 @@ class _Again(Exception):
 class PoliteClient:
     """Requests to any hosts, politely. `what` names the caller in metrics and logs ("fetch", "sync").
     `settled(response)`: the caller knows a retry status will not change if asked again (a provider's
-    daily quota spent), so it is answered at once rather than retried."""
+    daily quota spent), so it is answered at once rather than retried. `asked_wait(response)`: the seconds a retry
+    status without a Retry-After asks to wait in the server's own words (a provider's rate-limit reset header), None
+    when it does not say; waited and capped as a Retry-After is."""
 
     def __init__(self, what: str, *, allow_loopback: LoopbackPolicy = never, rate_limit_per_s: float = 1.0,
                  concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
                  max_retry_after: float = 60.0, deadline: float = 60.0, throttle_statuses=(), refused_statuses=(),
-                 settled: Callable[[Response], bool] = lambda response: False, guard: bool = True,
+                 settled: Callable[[Response], bool] = lambda response: False,
+                 asked_wait: Callable[[Response], float | None] = lambda response: None, guard: bool = True,
                  redact: bool = False, hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, wall_clock: Callable[[], float] = time.time,
                  wait_budget: WaitBudget | None = None, **httpx_options):
@@ -267,7 +271,7 @@ class PoliteClient:
         self.deadline = deadline
         self.retry_statuses = RETRY_STATUSES | set(throttle_statuses)
         self.refused_statuses = frozenset(refused_statuses)
-        self.settled, self.redact = settled, redact
+        self.settled, self.asked_wait, self.redact = settled, asked_wait, redact
         self.hosts, self.clock, self.sleep, self.wall_clock = hosts, clock, sleep, wall_clock
         self.wait_budget = wait_budget
         self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
@@ -308,6 +312,8 @@ class PoliteClient:
             if response.status not in self.retry_statuses or self.settled(response):
                 return answer
             wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock)
+            if wait is None:
+                wait = self.asked_wait(answer)
             if wait is not None and wait > self.max_retry_after:  # the answer is kept: a 429 is still a 429
                 raise GaveUp(f"{label}: HTTP {response.status}, asked to wait {wait:.0f} s "
                              f"(more than the {self.max_retry_after:.0f} s we wait)", answer)

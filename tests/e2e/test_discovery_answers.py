@@ -10,7 +10,8 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import Dork
-from affiliate_matrix.discovery.providers import GoogleProgrammableSearch, ProviderError, Result, SearxngSearch
+from affiliate_matrix.discovery.providers import (BraveSearch, GoogleProgrammableSearch, ProviderError, Result,
+                                                  SearxngSearch)
 from affiliate_matrix.discovery.run import seen_key, validate
 from affiliate_matrix.polite import HostLimits
 from affiliate_matrix.runtime import Runtime
@@ -21,17 +22,29 @@ RECORDED = Path(discovery_package.__file__).parent / "recorded"
 
 @pytest.fixture(scope="module")
 def urls():
-    directories = {name: RECORDED / name for name in ("google", "searxng")} | {"woofbox": RECORDED / "sites" / "woofbox"}
+    directories = {name: RECORDED / name for name in ("google", "brave", "searxng")} | {"woofbox": RECORDED / "sites" / "woofbox"}
     with recorded_sites(*directories, directories=directories) as served:
         yield served
 
 
-def search(kind, url: str, dork: Dork, credentials: dict | None = None):
-    provider = kind(url, credentials or {}, "AffiliateMatrixBot/test", **FakeTime().options(HostLimits()))
+def search(kind, url: str, dork: Dork, credentials: dict | None = None, time: FakeTime | None = None):
+    provider = kind(url, credentials or {}, "AffiliateMatrixBot/test", **(time or FakeTime()).options(HostLimits()))
     try:
         return provider.search(dork)
     finally:
         provider.close()
+
+
+def test_braves_per_second_limit_is_waited_out_as_long_as_its_reset_header_says(urls):
+    """Brave answers its per-second limit 429 with no Retry-After and says in X-RateLimit-Reset how long until each
+    window resets (here the second's, 1 s): the retry waited the client's own backoff (0.5 to 1 s, then 1 to 1.5 s),
+    asking again before the window had reset."""
+    time = FakeTime()
+    found = search(BraveSearch, urls["brave"], Dork("inurl:affiliates limited", "limited", "en"),
+                   {"api_token": "test-brave-token"}, time)
+    assert found and found[0].provider == "brave"
+    assert time.sleeps[0] == 1.0  # the reset, then only what is left of the host's spacing
+    assert sum(time.sleeps[1:]) < 0.1
 
 
 def test_googles_per_minute_limit_is_not_taken_for_its_daily_quota(urls):

@@ -156,6 +156,21 @@ def test_a_provider_throttling_with_retry_after_is_waited_for_and_answers(server
     assert [r.headers["x-subscription-token"] for r in server.requests] == ["tok", "tok"]
 
 
+def test_a_brave_reset_past_the_clients_cap_is_not_waited_for(server):
+    """X-RateLimit-Reset is waited like a Retry-After, so like one it is capped (30 s for a provider): a 429 whose
+    spent window says it resets in a day (a header gone wrong) ends the query at once instead of holding the run."""
+    server.answers = [(429, {"X-RateLimit-Remaining": "0, 1000", "X-RateLimit-Reset": "86400, 1419704"},
+                       b'{"error": {"code": "RATE_LIMITED"}}')] * 3
+    time = FakeTime()
+    brave = provider(BraveSearch, server, time, HostLimits())
+    try:
+        with pytest.raises(ProviderError, match="brave: HTTP 429 RATE_LIMITED"):
+            brave.search(DORK)
+    finally:
+        brave.close()
+    assert len(server.requests) == 1 and time.sleeps == []
+
+
 def test_a_spent_quota_is_not_asked_again(server):
     server.answers = [(429, {"X-RateLimit-Remaining": "0, 0"}, b'{"error": {"code": "QUOTA_LIMITED"}}')]
     time = FakeTime()

@@ -4,7 +4,7 @@ quota: Google's ends at midnight Pacific time, the others' at midnight UTC).
 
 Requests go through the `polite` client (per-host pacing at the provider's documented rate, shared with
 every other request of the process; retries on connect errors, timeouts, 429 and 5xx honouring
-Retry-After; a size cap). A provider that answers "quota exhausted" is skipped for the rest of the day
+Retry-After, or the reset a provider's rate-limit headers name where it sends no Retry-After; a size cap). A provider that answers "quota exhausted" is skipped for the rest of the day
 (that answer is not retried: asking again will not change it); one that still fails after the retries
 (5xx, bad answer, unreachable) is skipped for the rest of the run. Credentials come from the secrets
 port and never reach a log line (errors and logs name a provider's host only: Google's key is in the
@@ -13,6 +13,7 @@ the public-address rule that guards the pages we fetch.
 """
 
 import json
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from affiliate_matrix.storage import read_json
 
 log = get_logger()
 MAX_RESPONSE = 2 * 1024 * 1024
+_COUNT = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
 
 
 class QuotaExhausted(Exception):
@@ -81,7 +83,7 @@ class Provider(ABC):
         self.client = PoliteClient("discovery", guard=False, redact=True, rate_limit_per_s=self.rate_limit_per_s,
                                    concurrency=1, timeout=15.0, max_bytes=MAX_RESPONSE, attempts=3,
                                    max_retry_after=30.0, deadline=30.0, settled=self.quota_spent,
-                                   headers={"User-Agent": user_agent}, **pacing)
+                                   asked_wait=self.reset_wait, headers={"User-Agent": user_agent}, **pacing)
 
     @abstractmethod
     def search(self, dork: Dork) -> list[Result]:
@@ -90,6 +92,11 @@ class Provider(ABC):
     def quota_spent(self, response: Response) -> bool:
         """Whether a retry status says the quota is spent for longer than a run (never retried)."""
         return False
+
+    def reset_wait(self, response: Response) -> float | None:
+        """The seconds a retry status without a Retry-After says to wait, in the provider's own headers; None: it
+        does not say, and the client backs off on its own."""
+        return None
 
     def get_json(self, path: str, params: dict, headers: dict | None = None) -> tuple[int, dict, dict[str, str]]:
         try:
@@ -149,10 +156,19 @@ class GoogleProgrammableSearch(Provider):
         return self.results(items, dork, "link", "snippet")
 
 
+def _windows(headers: dict[str, str], name: str) -> list[int] | None:
+    """A rate-limit header's whole numbers, one per window, comma-separated ("1, 1419704"); None when it is absent or
+    any of them is not one."""
+    values = [value.strip() for value in headers.get(name, "").split(",")]
+    return [int(value) for value in values] if all(_COUNT.fullmatch(value) for value in values) else None
+
+
 class BraveSearch(Provider):
     """Brave Search API: results in web.results; plans bill per query; the free plan takes 1 query a second.
-    X-RateLimit-Remaining is "<this second>, <this month>": a 429 with the month at 0 (or QUOTA_LIMITED) is
-    the quota spent, one with only the second at 0 (RATE_LIMITED) is waited out."""
+    Its X-RateLimit-* headers give one value per window, the second's first, the month's second
+    (api.search.brave.com/app/documentation/web-search/response-headers): a 429 with the month's remaining at 0 (or
+    QUOTA_LIMITED) is the quota spent; one with only the second's at 0 (RATE_LIMITED) is waited out, as long as
+    X-RateLimit-Reset says that window takes to reset."""
 
     name, cost_per_query, rate_limit_per_s, page_size = "brave", 0.003, 1.0, 20
 
@@ -161,11 +177,23 @@ class BraveSearch(Provider):
         return str(error_of(body).get("code", ""))
 
     def _spent(self, status: int, body: dict, headers: dict[str, str]) -> bool:
+        remaining = _windows(headers, "x-ratelimit-remaining")
         return status == 429 and (self._code(body).endswith("QUOTA_LIMITED") or
-                                  headers.get("x-ratelimit-remaining", "").endswith(" 0"))
+                                  (remaining is not None and len(remaining) > 1 and remaining[1] == 0))
 
     def quota_spent(self, response: Response) -> bool:
         return self._spent(response.status, json_object(response.body), response.headers)
+
+    def reset_wait(self, response: Response) -> float | None:
+        """A 429's wait until the spent window resets: the longest X-RateLimit-Reset of the windows whose
+        X-RateLimit-Remaining is 0 (the second's, a second or so; a spent month is never retried, quota_spent). None
+        when the two headers do not pair up."""
+        remaining = _windows(response.headers, "x-ratelimit-remaining")
+        reset = _windows(response.headers, "x-ratelimit-reset")
+        if response.status != 429 or remaining is None or reset is None or len(remaining) != len(reset):
+            return None
+        spent = [seconds for left, seconds in zip(remaining, reset, strict=True) if left == 0]
+        return float(max(spent)) if spent else None
 
     def search(self, dork: Dork) -> list[Result]:
         status, body, headers = self.get_json("/res/v1/web/search", {"q": dork.text, "search_lang": dork.language,

@@ -17,8 +17,9 @@ MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping
 _COUNT = re.compile(r"[0-9]{1,18}")  # `@total`, a count in a string: ASCII digits (str.isdigit() also takes '²')
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
-# Contract statuses that say the partnership is over: Impact documents EXPIRED as "no longer active" (and names
-# TERMINATED beside it). PENDING, UPCOMING (approved, not started) and DECLINED end no program: kept as they are.
+# Contract statuses that say the partnership is over. The campaign list's ContractStatus is documented as Active or
+# Expired ("no longer active") only; TERMINATED is named as an example of the Contracts call's Status, whose PENDING,
+# UPCOMING and DECLINED are that call's, not this field's. Any other value ends no program.
 OVER = {"expired", "terminated"}
 
 
