@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     opensearch_url: str = "http://127.0.0.1:9200"
     opensearch_username: str | None = None
     opensearch_password: SecretStr | None = None
+    opensearch_ca_file: Path | None = None
     index_prefix: str = Field("amx", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
 
     secrets: Literal["local", "vault"] = "local"

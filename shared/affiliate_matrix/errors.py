@@ -30,6 +30,21 @@ def without_credentials(text: str, url: str) -> str:
     return text.replace(f"{userinfo}@", "") if userinfo else text
 
 
+def tls_reason(exc: BaseException | None) -> str:
+    """Why the TLS library refused a server's certificate, in its words ("unable to get local issuer certificate",
+    "Hostname mismatch, …"), found down the chain of errors the client wrapped it in."""
+    import ssl  # only on an error's way out
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return exc.verify_message
+        exc = next((e for e in (getattr(exc, "info", None), exc.__cause__, exc.__context__, *exc.args)
+                    if isinstance(e, BaseException) and id(e) not in seen), None)
+    return "the TLS handshake failed"
+
+
 class ConflictError(AmxError):
     """A conditional write lost: the object changed (If-Match) or exists (If-None-Match)."""
 

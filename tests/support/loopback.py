@@ -2,6 +2,7 @@
 `answer(request)`. Started when made; `close()` (or leaving a `with` block) stops it."""
 
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -26,8 +27,9 @@ Reply = tuple[int | None, dict[str, str], bytes | Iterable[bytes]]
 
 
 class Loopback:
-    def __init__(self, answer: Callable[[Request], Reply], host: str = "127.0.0.1"):
-        """`host`: the loopback address it listens on (another one, 127.0.0.2 or ::1, is another site)."""
+    def __init__(self, answer: Callable[[Request], Reply], host: str = "127.0.0.1", tls: ssl.SSLContext | None = None):
+        """`host`: the loopback address it listens on (another one, 127.0.0.2 or ::1, is another site). `tls`: the
+        server's context (tests/support/tls.py) to answer https:// instead."""
         self.requests: list[Request] = []
         loopback = self
 
@@ -63,7 +65,7 @@ class Loopback:
                     if hasattr(body, "close"):
                         body.close()  # a generator's own `finally` runs now, not when it is collected
 
-            do_GET = do_POST = reply
+            do_GET = do_POST = do_HEAD = reply  # a HEAD's answer: the test gives it no body
 
         class Server(ThreadingHTTPServer):
             address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -73,8 +75,11 @@ class Loopback:
                     super().handle_error(request, client_address)
 
         self.server = Server((host, 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):

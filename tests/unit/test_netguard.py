@@ -1,7 +1,6 @@
 """The address guard: which addresses are public, one resolution per connection (no DNS-rebinding gap),
 TLS kept on the host name, and malformed URLs refused in words. Every server here is on loopback."""
 
-import datetime as dt
 import ipaddress
 import socket
 import ssl
@@ -12,6 +11,7 @@ import pytest
 
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, origin_policy, why_not_public
+from tests.support.tls import certificate
 
 
 @pytest.mark.parametrize("address", [
@@ -155,40 +155,10 @@ def test_a_refused_name_is_named_with_the_kind_of_address_never_the_address(reso
     assert address not in str(refused.value) and "10.1.2.3" not in str(refused.value)
 
 
-def _certificate(tmp_path, name: str) -> tuple[ssl.SSLContext, str]:
-    """A CA and a leaf certificate for `name`: the server's TLS context, and the CA file to trust."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.UTC)
-
-    def issue(subject, key, issuer, issuer_key, ca: bool, san=None):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-        if san:
-            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
-    ca = issue(ca_name, ca_key, ca_name, ca_key, True)
-    leaf = issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]), leaf_key, ca_name, ca_key, False, name)
-    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + leaf_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "leaf.pem")
-    return context, str(tmp_path / "ca.pem")
-
-
 @pytest.mark.parametrize("certified_for,ok", [("shop.test", True), ("other.test", False)])
 def test_tls_is_verified_against_the_host_name_not_the_address(tmp_path, resolver, monkeypatch, certified_for, ok):
     answers, _ = resolver
-    tls, ca_file = _certificate(tmp_path, certified_for)
+    tls, ca_file = certificate(tmp_path, certified_for)
     monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # httpx trusts this CA (trust_env) instead of the public ones
     site = Site("127.0.0.1", tls=tls)
     answers["shop.test"] = ["127.0.0.1"]

@@ -14,8 +14,10 @@ from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
 from opensearchpy import OpenSearch, RequestError, TransportError, helpers
+from opensearchpy import SSLError as OSSSLError
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, InvalidInput, NotFoundError, without_credentials
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, tls_reason,
+                                    without_credentials)
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, RAW_IGNORE_ABOVE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
@@ -136,6 +138,19 @@ def _overloaded(what: str, exc: TransportError) -> BackendUnavailable | None:
                               retry_after=5 if status == 429 else 10)
 
 
+def _trusted(settings) -> dict:
+    """The client's TLS trust: a cluster's own CA (AMX_OPENSEARCH_CA_FILE) for an https:// node, else the public
+    CAs. A CA file beside a plain http:// address would protect nothing, so it is refused rather than ignored."""
+    ca_file = settings.opensearch_ca_file
+    if ca_file is None:
+        return {}
+    if not settings.opensearch_url.lower().startswith("https://"):
+        raise ConfigError("AMX_OPENSEARCH_CA_FILE", "is set, but AMX_OPENSEARCH_URL is not an https:// address")
+    if not ca_file.is_file():
+        raise ConfigError("AMX_OPENSEARCH_CA_FILE", f"{ca_file} is not a file")
+    return {"use_ssl": True, "verify_certs": True, "ca_certs": str(ca_file)}
+
+
 class OpenSearchIndex(SearchIndex):
     def __init__(self, client: OpenSearch, prefix: str = "amx", url: str = ""):
         self.client = client
@@ -151,7 +166,7 @@ class OpenSearchIndex(SearchIndex):
             password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""
             auth = (settings.opensearch_username, password)
         client = OpenSearch(hosts=[settings.opensearch_url], http_auth=auth, timeout=30, max_retries=2,
-                            retry_on_timeout=True, http_compress=False)
+                            retry_on_timeout=True, http_compress=False, **_trusted(settings))
         return cls(client, settings.index_prefix, settings.opensearch_url)
 
     def check(self) -> None:
@@ -162,6 +177,10 @@ class OpenSearchIndex(SearchIndex):
         shown = without_credentials(self.url, self.url)
         try:
             self.client.info()
+        except OSSSLError as exc:  # before ConnectionError, its base: only a setting helps, not waiting
+            raise ConfigError("AMX_OPENSEARCH_CA_FILE", f"OpenSearch at {shown} has a certificate we do not trust "
+                                                        f"({tls_reason(exc)}): the setting names the CA that signed "
+                                                        "it, and it must be for the address's host") from None
         except OSConnectionError:
             raise ConfigError("AMX_OPENSEARCH_URL", f"cannot reach OpenSearch at {shown}", retry_after=30) from None
         except TransportError as exc:

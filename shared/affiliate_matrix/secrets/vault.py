@@ -14,7 +14,7 @@ import requests
 from cachetools import TTLCache
 
 from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError,
-                                    without_credentials)
+                                    tls_reason, without_credentials)
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
@@ -30,7 +30,10 @@ class Unreachable(BackendUnavailable):
     where an answer saying sealed or failing (503, 500, 502) is a server that is there and will be back."""
 
 
-def unavailable(what: str, exc: Exception) -> BackendUnavailable:
+def unavailable(what: str, exc: Exception) -> BackendUnavailable | ConfigError:
+    if isinstance(exc, requests.exceptions.SSLError):  # a ConnectionError, but only a setting helps, not waiting
+        return ConfigError("VAULT_CACERT", f"{what}: Vault has a certificate we do not trust ({tls_reason(exc)}): the "
+                                           "variable names the CA that signed it, and it must be for the address's host")
     kind = Unreachable if isinstance(exc, UNREACHABLE) else BackendUnavailable
     return kind(f"{what}: Vault unavailable ({type(exc).__name__})", cause="the secret store is unavailable")
 

@@ -24,9 +24,10 @@ from datetime import datetime
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, SSLError
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError, ConflictError, NotFoundError, without_credentials
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
+                                    without_credentials)
 from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -70,6 +71,10 @@ class S3ObjectStore(ObjectStore):
         starts, and answers 503 with Retry-After until it is back."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
+        except SSLError as exc:  # before BotoCoreError, its base: only a setting helps, not waiting
+            shown = without_credentials(f"S3 at {self.endpoint}", self.endpoint or "")
+            raise ConfigError("AWS_CA_BUNDLE", f"{shown} has a certificate we do not trust ({tls_reason(exc)}): the "
+                                               "variable names the CA that signed it, and it must be for the address's host") from None
         except (EndpointConnectionError, BotoCoreError) as exc:
             shown = without_credentials(f"cannot reach S3 at {self.endpoint}: {exc}", self.endpoint or "")
             raise ConfigError("AMX_S3_ENDPOINT_URL", shown, retry_after=30) from None
