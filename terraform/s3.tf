@@ -55,7 +55,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   }
 
   rule {
-    id     = "expire-event-markers"
+    id     = "expire-event-markers" # the events' records: each done, or a claim (taken over after 30 minutes)
     status = "Enabled"
     filter {
       prefix = "events/done/"
@@ -66,7 +66,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   }
 
   rule {
-    id     = "expire-event-claims" # left only by a delivery killed outright; taken over after 30 minutes
+    id     = "expire-event-claims" # claims kept apart from the records before (handlers/events.py): none written now
     status = "Enabled"
     filter {
       prefix = "events/claims/"

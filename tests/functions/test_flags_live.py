@@ -73,3 +73,42 @@ def test_the_commands(tmp_path):
     assert "25%" in amx("list").stdout
     refused = amx("set", "no_such_flag", "--on")
     assert refused.returncode == 2 and "not a flag the code reads" in refused.stderr
+
+
+def test_only_a_request_whose_answer_a_flag_can_change_reads_the_flags(tmp_path):
+    """Every cached answer's ETag named the flags on for the caller, so every request to the programs API (a 304
+    too) asked the store for the flags document's ETag (a HEAD), though only a search without words or a sort of its
+    own is ordered by a flag (quality_ranking). Only such a search reads them now, and still at every request: a flag
+    changed is seen by the next one (no copy is kept; the test above)."""
+    import flask
+
+    from affiliate_matrix.flags import FLAGS_KEY
+    from affiliate_matrix.handlers import programs as api
+    from tests.support.counting import CountingStore
+
+    rt = Runtime("programs", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    docs = [to_document(p) for p in programs(5)]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, docs, refresh=True)
+    update(rt.store, "quality_ranking", lambda flag: Flag(enabled=True))
+    headers = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    store = CountingStore(rt.store)
+    rt.__dict__["store"] = store  # Runtime.store is a cached_property; the flags are read through it
+    app = flask.Flask(__name__)
+    app.add_url_rule("/<path:path>", view_func=lambda path: api.handle(rt, flask.request))
+    client = app.test_client()
+
+    def flag_reads(path: str) -> int:
+        reply = client.get(path, headers=headers)
+        assert reply.status_code == 200, reply.text
+        reads = store.asked.count(("head", FLAGS_KEY))
+        store.counted()
+        return reads
+
+    assert flag_reads(f"/programs/{docs[0]['id']}") == 0
+    assert flag_reads(f"/merchants/{docs[0]['merchant_key']}") == 0
+    assert flag_reads("/merchants?q=a") == 0
+    assert flag_reads("/changes") == 0
+    assert flag_reads(f"/programs?q={docs[0]['name'].split()[0]}") == 0  # words: ranked by them
+    assert flag_reads("/programs?sort=name") == 0  # the caller's own order
+    assert flag_reads("/programs") == 1 and flag_reads("/programs") == 1  # ordered by the flag: read each time

@@ -10,6 +10,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.flag_config import FeatureFlagConfig, Flag, load, update
 from affiliate_matrix.flags import FLAGS_KEY, FlagReader, bucket, is_on
 from affiliate_matrix.runtime import Runtime
+from tests.support.counting import CountingStore
 from tests.support.processes import ROOT
 
 
@@ -69,21 +70,6 @@ def test_the_published_schema_and_every_environments_flags():
         assert set(flags.flags) <= set(KNOWN), path
 
 
-class CountingStore:
-    """The store, counting what a flag read asks of it."""
-
-    def __init__(self, store):
-        self.store, self.asked = store, []
-
-    def head(self, key):
-        self.asked.append("head")
-        return self.store.head(key)
-
-    def get(self, key):
-        self.asked.append("get")
-        return self.store.get(key)
-
-
 def test_a_flag_change_is_seen_at_the_next_read_which_rereads_only_what_changed(tmp_path):
     """The flags were trusted for AMX_FLAGS_TTL_S (10 s): a wall clock deciding whether a copy was still right, so a
     flag turned off stayed on for up to 10 s. Each read now checks the document's ETag (one HEAD) and reads it again
@@ -91,14 +77,18 @@ def test_a_flag_change_is_seen_at_the_next_read_which_rereads_only_what_changed(
     rt = Runtime("test", Settings(data_dir=tmp_path))
     store = CountingStore(rt.store)
     reader = FlagReader(lambda: store)
-    assert reader.config() == {} and store.asked == ["head"]  # no document: no flag on
+
+    def asked() -> list[str]:
+        return [operation for operation, key in store.asked if key == FLAGS_KEY]
+
+    assert reader.config() == {} and asked() == ["head"]  # no document: no flag on
     update(rt.store, "quality_ranking", lambda flag: Flag(enabled=True))
-    assert reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[1:] == ["head", "get"]
-    assert reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[3:] == ["head"]  # unchanged
+    assert reader.config()["flags"]["quality_ranking"]["enabled"] and asked()[1:] == ["head", "get"]
+    assert reader.config()["flags"]["quality_ranking"]["enabled"] and asked()[3:] == ["head"]  # unchanged
     update(rt.store, "quality_ranking", lambda flag: Flag(enabled=False))
-    assert not reader.config()["flags"]["quality_ranking"]["enabled"] and store.asked[4:] == ["head", "get"]
+    assert not reader.config()["flags"]["quality_ranking"]["enabled"] and asked()[4:] == ["head", "get"]
     rt.store.delete(FLAGS_KEY)
-    assert reader.config() == {} and store.asked[6:] == ["head"]
+    assert reader.config() == {} and asked()[6:] == ["head"]
 
 
 def test_a_request_reads_the_flags_once_and_only_if_it_asks_one(tmp_path):

@@ -3,8 +3,9 @@ Eventing identifies it (an OIDC token for this function: events/identity.py), on
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
 most once per (source, id) in each function the event goes to: Knative delivers at least once and retries, so two deliveries of one event can
-arrive together. The first claims it with a create-only write (`events/claims/`), another finding it claimed
-is answered 409 (Knative delivers it again later), and one that fails lets go of its claim for its retry.
+arrive together. The first claims it with a create-only write of its record (`events/done/`), which becomes the
+event, done, once the work is; another finding it claimed is answered 409 (Knative delivers it again later), one
+finding it done skips it, and one that fails lets go of its claim (deletes the record) for its retry.
 Fatal errors are not retried: an event that does not fit (its attributes, or data its work refuses) is
 answered 400 naming the problem, so the Broker parks it as a dead letter; work on something that is gone, or
 on damaged stored data, is logged and acknowledged.
@@ -65,10 +66,10 @@ CLAIM_LEASE = timedelta(seconds=1800)
 
 
 def claim_key(event: Event, function: str) -> str:
-    return "events/claims/" + _event_digest(event, function)
-
-
-def _done_key(event: Event, function: str) -> str:
+    """The event's record in this function: its claim while a delivery works on it, then the event itself, once the
+    work is done, for good. One record for both, so a delivery knows from one create-only write whether it may work
+    (created), and else from one read whether the work is under way or done. It is where the done markers were kept
+    before they were one with the claim: every one written then is read as done."""
     return "events/done/" + _event_digest(event, function)
 
 
@@ -82,13 +83,10 @@ def _event_digest(event: Event, function: str) -> str:
     return Event.make("marker", "x", {}, key=f"{function}:{len(event.source)}:{event.source}|{event.id}").id
 
 
-def _done(rt, event: Event, marker: str) -> bool:
-    """Whether this function's work on the event is done: its marker, or one written before markers named their
-    function (when every event type had one function to go to, so such a marker is the reader's own work): under
-    the joined digest of a pair without '|', or of a pair with one read and checked to be this event's, or the
-    length-prefixed digest of a pair with one."""
-    if rt.store.head(marker) is not None:
-        return True
+def _done_before(rt, event: Event) -> bool:
+    """Whether a done marker written before markers named their function (when every event type had one function to
+    go to, so such a marker is the reader's own work) says the work is done: under the joined digest of a pair without
+    '|', or of a pair with one read and checked to be this event's, or the length-prefixed digest of a pair with one."""
     from affiliate_matrix.events import Event
     from affiliate_matrix.storage import read_json
 
@@ -113,11 +111,6 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     extension = cloud_event.get("traceparent")  # a structured event's may be any JSON: not text, it is ignored
     telemetry.start_span((extension if isinstance(extension, str) else None) or traceparent)  # as a malformed one is
     function = rt.function
-    marker = _done_key(event, function)
-    if _done(rt, event, marker):
-        log.info("event.duplicate_skipped")
-        telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
-        return
     if event.type.startswith(ACTION_PREFIX):  # a rule's action, routed here by its type
         from affiliate_matrix.rules.actions import execute
 
@@ -125,8 +118,9 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     if work is None:
         raise InvalidInput(f"{function} has no work for {event.type} events")
     claim = _claim(rt, event)
-    if _done(rt, event, marker):  # done by a delivery that let go of its claim since the first look
-        _let_go(rt, event, claim)
+    if claim is None or _done_before(rt, event):
+        if claim is not None:  # done under a marker of before: the record says so from now on
+            _mark_done(rt, event)
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
         return
@@ -152,17 +146,20 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         raise
     finally:
         telemetry.EVENT_LATENCY.labels(function).observe(time.perf_counter() - started)
-    try:
-        rt.store.put(marker, event.model_dump_json().encode(), content_type="application/json", if_none_match=True)
-    except ConflictError:
-        pass  # a delivery that took over a claim past its lease finished the same work
-    _let_go(rt, event, claim)  # after the marker: whoever claims it next finds the work done
+    _mark_done(rt, event)
 
 
-def _claim(rt, event: Event) -> str:
-    """Claim the event for this delivery with a create-only write, and return the claim's ETag. ConflictError
-    (a 409, which Knative retries) while another delivery holds it; a claim past CLAIM_LEASE is taken over,
-    conditionally, so of two deliveries finding it stale one does."""
+def _mark_done(rt, event: Event) -> None:
+    """The claim becomes the event, done. Whatever the record holds now: this delivery's claim, or, had the work run
+    past CLAIM_LEASE, the claim of a delivery that took it over (whose own letting go, conditional on its claim, then
+    finds the work done), or that delivery's done. Done is never undone: no claim is made over it."""
+    rt.store.put(claim_key(event, rt.function), event.model_dump_json().encode(), content_type="application/json")
+
+
+def _claim(rt, event: Event) -> str | None:
+    """Claim the event for this delivery with a create-only write, and return the claim's ETag; None when the work
+    is done. ConflictError (a 409, which Knative retries) while another delivery holds it; a claim past CLAIM_LEASE is
+    taken over, conditionally, so of two deliveries finding it stale one does."""
     from affiliate_matrix.observability import telemetry
 
     key, now = claim_key(event, rt.function), datetime.now(UTC)
@@ -177,12 +174,15 @@ def _claim(rt, event: Event) -> str:
             held = rt.store.get(key)
         except NotFoundError:
             continue  # let go of meanwhile: the create once more
-        if now - _claimed_at(held.data) >= CLAIM_LEASE:
+        claimed_at = _claimed_at(held.data)
+        if claimed_at is None:
+            return None
+        if now - claimed_at >= CLAIM_LEASE:
             log.warning("event.claim_taken_over", claimed=held.data[:300].decode(errors="replace"))
             try:
                 return rt.store.put(key, body, content_type="application/json", if_match=held.etag)
             except (ConflictError, NotFoundError):
-                pass  # taken over or let go of by another delivery meanwhile
+                pass  # taken over, let go of or done by another delivery meanwhile
         break
     log.info("event.claimed_by_another_delivery")
     telemetry.EVENTS.labels(rt.function, event.type, "in_progress").inc()
@@ -190,17 +190,28 @@ def _claim(rt, event: Event) -> str:
                         "deliver it again later")
 
 
-def _claimed_at(data: bytes) -> datetime:
-    """When a claim was made; a claim that does not say (damaged) is as old as can be, so it is taken over."""
+def _claimed_at(data: bytes) -> datetime | None:
+    """When a claim was made; None for the event done (a JSON object without claimed_at: what a done marker has
+    always held). A record that is not a JSON object (damaged) does not say the work was done: it is a claim as old as
+    can be, taken over, so the work is done again rather than lost; so is a claim whose time does not read."""
     try:
-        claimed = datetime.fromisoformat(json.loads(data)["claimed_at"])
+        record = json.loads(data)
+    except (ValueError, RecursionError):
+        record = None
+    if not isinstance(record, dict):
+        return datetime.min.replace(tzinfo=UTC)
+    if "claimed_at" not in record:
+        return None
+    try:
+        claimed = datetime.fromisoformat(record["claimed_at"])
         return claimed if claimed.tzinfo else claimed.replace(tzinfo=UTC)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError):
         return datetime.min.replace(tzinfo=UTC)
 
 
 def _let_go(rt, event: Event, etag: str) -> None:
-    """Delete this delivery's claim, only while it is still this delivery's (not taken over past its lease).
+    """Delete this delivery's claim, only while it is still this delivery's (not taken over past its lease, nor done).
+    Deleted, not marked: a record of any kind is done to the code before this one, should it run again (a rollback).
     Best effort: a claim left behind is taken over once its lease is over."""
     try:
         rt.store.delete(claim_key(event, rt.function), if_match=etag)

@@ -115,7 +115,8 @@ def _ensure_indexes(rt) -> None:
 def search_route(call):
     started = time.perf_counter()
     body, headers = cached_body(call.rt, call.request, PROGRAMS_INDEX.name,
-                                lambda: search_with(call.rt, call.params, call.request.args))
+                                lambda: search_with(call.rt, call.params, call.request.args),
+                                ("quality_ranking",) if quality_ranking_applies(call.params) else ())
     total = None if body is None else body["total"]
     recorder(call.rt).record(call.request.path, call.request.args, (time.perf_counter() - started) * 1000, total, 200)
     return respond(body, headers)
@@ -131,8 +132,9 @@ def _cached(call, index, answer):
     return cached(call.rt, call.request, index.name, answer)
 
 
-def etag_of(generation: str, path: str, args) -> str:
-    on = ",".join(name for name in flags.KNOWN if flags.current().on(name))  # a flag can change the answer
+def etag_of(generation: str, path: str, args, flagged: tuple[str, ...] = ()) -> str:
+    """`flagged`: the flags that can change the answer; only those are read (a request to the store), each time."""
+    on = ",".join(name for name in flagged if flags.current().on(name))
     basis = f"{generation}|{path}|{sorted(args.items(multi=True))}|{on}"
     return '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
 
@@ -142,12 +144,13 @@ def cached(rt, request, index_name: str, answer):
     return respond(*cached_body(rt, request, index_name, answer))
 
 
-def cached_body(rt, request, index_name: str, answer) -> tuple[dict | None, dict]:
-    """The answer's body (None when the client's copy is current) and its caching headers."""
+def cached_body(rt, request, index_name: str, answer, flagged: tuple[str, ...] = ()) -> tuple[dict | None, dict]:
+    """The answer's body (None when the client's copy is current) and its caching headers; `flagged`: the flags that
+    can change the answer."""
     generation = rt.index.generation(index_name)
     if index_name == PROGRAMS_INDEX.name:
         warm_after(rt, generation)
-    etag = etag_of(generation, request.path, request.args)
+    etag = etag_of(generation, request.path, request.args, flagged)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=30"}
     condition = if_none_match(request)
     if condition is not None and condition.weakly_matches(etag[1:-1]):  # etag_of's is quoted
@@ -184,7 +187,7 @@ def warm_after(rt, generation: str) -> None:
             if parts.path != "/programs":
                 continue
             args = MultiDict(parse_qsl(parts.query, keep_blank_values=True))
-            try:
+            try:  # no flag on: whichever can change the answer, the ETag names none
                 answers.put(etag_of(generation, parts.path, args), search(rt, args))
             except Exception:  # a stale entry (a parameter since renamed) must not stop the others
                 continue
@@ -216,11 +219,16 @@ def search(rt, args, apart: bool = False) -> dict:
     return search_with(rt, parameters(SearchParams, args, {}), args, apart)
 
 
+def quality_ranking_applies(params: SearchParams) -> bool:
+    """Whether the quality_ranking flag orders the search: one without words or a sort of its own."""
+    return not params.q and "sort" not in params.model_fields_set
+
+
 def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
     query = query_of(params, apart=apart).model_copy(update={
         "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
         **facets_asked(params.epc_window)})
-    if not query.text and "sort" not in params.model_fields_set and flags.current().on("quality_ranking"):
+    if quality_ranking_applies(params) and flags.current().on("quality_ranking"):
         query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
