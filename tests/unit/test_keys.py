@@ -445,3 +445,53 @@ def test_each_revocation_and_each_failed_rotation_is_an_event_of_its_own(rt, mon
         with pytest.raises(RotationFailed):
             rotate(rt, PATH, NOW + timedelta(days=day))
     assert len(set(ids(KEY_ROTATION_FAILED))) == 2
+
+
+@pytest.mark.parametrize("rotation", ["kept", "rolled-back"])
+def test_a_refusal_of_a_key_rotated_away_while_it_was_used_is_not_that_keys_failure(tmp_path, monkeypatch, rotation):
+    """Key usage is per path: `amx keys status` and the key_failures figure show a path's failures beside its current
+    version. A sync refused the key it read (version 1) while a rotation wrote version 2 and passed the connection's
+    test with it; the connection was rightly not marked, but the refusal was still counted a failure of the key at
+    the path, which had not failed. It is not counted now, judged as the mark is (the secret no longer holds the
+    values refused). A rotation rolled back writes the refused key back: its refusal is counted."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.keys import usage
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+    from tests.support.interleave import interleaved
+
+    minted = RECORDED_CREDENTIALS["cj"] if rotation == "kept" else {"api_token": "refused-too-5678"}
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **minted}), raising=False)
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
+    real_sync = pipeline.sync
+
+    def held_after_the_refusal(reached, go_on):
+        def refused_then_held(*args, **kwargs):
+            items = real_sync(*args, **kwargs)
+            reached.set()
+            go_on.wait(60)
+            return items
+
+        monkeypatch.setattr(pipeline, "sync", refused_then_held)
+
+    def rotation_meanwhile():
+        try:
+            return rotate(rt, "connections/cj")
+        except RotationFailed:
+            return "rolled back"
+
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        report, rotated = interleaved(held_after_the_refusal, lambda: scrape(rt, "cj-1"), rotation_meanwhile)
+    assert "credentials were refused" in report.failures[0].reason
+    used = usage(rt, "connections/cj")
+    assert used["uses"] == {}
+    if rotation == "kept":
+        assert rotated == 2 and used["failures"] == {}
+    else:
+        assert rotated == "rolled back" and sum(used["failures"].values()) == 1
