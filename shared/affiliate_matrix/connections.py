@@ -245,18 +245,36 @@ def settings_changed(read: Connection, now: Connection, names: tuple[str, ...] =
     return [name for name in names if getattr(now, name) != getattr(read, name)]
 
 
-def credentials_replaced(rt, connection: Connection, credentials: dict[str, str]) -> bool:
-    """Whether the connection's secret no longer holds `credentials` (read from it before: a rotation, a rotation rolled
-    back to them, or a key added again since is judged by the values, not the version). A secret store that cannot
-    say now is taken to hold them still."""
+def version_holding(rt, connection: Connection, credentials: dict[str, str]) -> int | None:
+    """The version of the connection's secret that holds `credentials` (read from it before) now, or None: it no longer
+    holds them (a rotation, a rotation rolled back to them, or a key added again since is judged by the values, not
+    the version). A secret store that cannot say now (or no secret) is taken to hold them still, at version 0: not
+    known."""
     if not connection.credentials_path:
-        return False
+        return 0
     try:
-        return rt.secrets.read(connection.credentials_path, outage_copy=False).data != credentials
+        secret = rt.secrets.read(connection.credentials_path, outage_copy=False)
     except NotFoundError:  # destroyed (revoked) or removed since: no longer the connection's key either
-        return True
+        return None
     except AmxError:
-        return False
+        return 0
+    return secret.version if secret.data == credentials else None
+
+
+def credentials_replaced(rt, connection: Connection, credentials: dict[str, str]) -> bool:
+    """Whether the connection's secret no longer holds `credentials` (version_holding)."""
+    return version_holding(rt, connection, credentials) is None
+
+
+# How a refusal mark names the version of the key refused (a rotation's clear tells a refusal of a key it replaced)
+_REFUSED_VERSION = re.compile(r" \(key version ([0-9]+)\)$")
+
+
+def refused_version(connection: Connection) -> int | None:
+    """The version of its key the connection's refusal mark names (None: not that mark, or one that names none)."""
+    reason = connection.health_reason or ""
+    found = _REFUSED_VERSION.search(reason) if reason.startswith(REFUSED) else None
+    return int(found.group(1)) if found else None
 
 
 def mark_refused(rt, synced: Connection, credentials: dict[str, str], at: datetime) -> str | None:
@@ -267,20 +285,24 @@ def mark_refused(rt, synced: Connection, credentials: dict[str, str], at: dateti
     credentials or another address meanwhile, created again, or deleted is not marked, nor one whose key was replaced
     meanwhile (a rotation): the refusal was of what the sync read. The key is looked at before the mark and again
     after it, and a mark whose key was replaced in between is taken back: the rotation that replaced it may have read
-    the connection before the mark, so it could not clear it. Why the mark was kept off (None: it was not)."""
-    kept_off, mark, before = None, REFUSED + at.isoformat(timespec="seconds"), None
+    the connection before the mark, so it could not clear it. The mark names the key's version refused, so that such a
+    rotation's clear, coming after the mark, clears it (mark_healthy): taken back to the mark before, the connection
+    would keep that one although the rotation's new key passed its test. Why the mark was kept off (None: it was
+    not)."""
+    kept_off, mark, before = None, None, None
     replaced = f"its key at {synced.credentials_path} was replaced while it synced"
 
     def refused(connection: Connection) -> dict | None:
-        nonlocal kept_off, before
+        nonlocal kept_off, before, mark
         before = None
         if changed := settings_changed(synced, connection):
             kept_off = f"its {', '.join(changed)} changed while it synced"
             return None
-        if credentials_replaced(rt, synced, credentials):
+        if (version := version_holding(rt, synced, credentials)) is None:
             kept_off = replaced
             return None
         kept_off = None
+        mark = REFUSED + at.isoformat(timespec="seconds") + (f" (key version {version})" if version else "")
         if not connection.healthy and not (connection.health_reason or "").startswith(REFUSED):
             return None
         before = {"healthy": connection.healthy, "health_reason": connection.health_reason}
@@ -302,12 +324,18 @@ def mark_refused(rt, synced: Connection, credentials: dict[str, str], at: dateti
 TESTED = (*CREDENTIALS_SETTINGS, "healthy", "health_reason")
 
 
-def mark_healthy(store: ObjectStore, tested: Connection) -> bool:
+def mark_healthy(store: ObjectStore, tested: Connection, key_version: int | None = None) -> bool:
     """A passing test of `tested` (the connection as the test read it): the mark it had then is cleared. A test takes
     seconds, so one marked again meanwhile (a sync refused), pointed at other credentials or another address, or
-    created again keeps its mark: the test vouched for what it read. Whether the connection is healthy now."""
+    created again keeps its mark: the test vouched for what it read. `key_version`: the version of the key the test
+    used (a rotation's new key), whose pass clears a refusal marked meanwhile of an older version too: that refusal
+    was of a key it replaced. Whether the connection is healthy now."""
     def cleared(connection: Connection) -> dict | None:
-        if connection.healthy or settings_changed(tested, connection, TESTED):
+        if connection.healthy or settings_changed(tested, connection):
+            return None
+        refused = refused_version(connection)
+        of_a_key_replaced = key_version is not None and refused is not None and refused < key_version
+        if settings_changed(tested, connection, TESTED) and not of_a_key_replaced:
             return None
         return {"healthy": True, "health_reason": None}
 

@@ -246,7 +246,7 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     _retire(hook_source, path, current.data, "the old key, replaced")
     log.info("key.rotated", secret_path=path, version=version)
     for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
-        _clear_mark(rt, connection)
+        _clear_mark(rt, connection, version)
     return version
 
 
@@ -293,17 +293,18 @@ def _verify(rt, path: str) -> tuple[list[str], list[Connection]]:
     return failed, passed
 
 
-def _clear_mark(rt, verified: Connection) -> None:
+def _clear_mark(rt, verified: Connection, version: int) -> None:
     """A rotation is kept whose new key passed the connection's test: the mark the connection had when it was
     tested (credentials refused, say) is cleared, as a passing POST /connections/{id}/test clears it, so the
-    scheduled syncs use the connection again. A mark set since (another refusal) stays, and so does the mark of a
-    connection pointed at other credentials or another address, or created again, since it was tested (mark_healthy:
-    the test vouched for what it read). Best effort: the rotation is done, and a connection that cannot be updated is
-    logged, to be re-tested."""
+    scheduled syncs use the connection again, and so is a refusal marked since of a version before `version` (the
+    key's new one): a sync's refusal of the key replaced. Another mark set since (a refusal of the new key) stays, and
+    so does the mark of a connection pointed at other credentials or another address, or created again, since it was
+    tested (mark_healthy: the test vouched for what it read). Best effort: the rotation is done, and a connection that
+    cannot be updated is logged, to be re-tested."""
     if verified.healthy:
         return
     try:
-        mark_healthy(rt.store, verified)
+        mark_healthy(rt.store, verified, version)
     except AmxError as exc:
         log.error("key.connection_not_cleared", connection_id=verified.id, error=str(exc),
                   remedy="re-test the connection (POST /connections/{id}/test)")

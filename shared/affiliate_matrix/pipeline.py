@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
-from affiliate_matrix.connections import credentials_for, load_connection, mark_refused
+from affiliate_matrix.connections import credentials_for, credentials_replaced, load_connection, mark_refused
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
@@ -78,7 +78,10 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
             from affiliate_matrix.keys import record_use
 
             refused = any(isinstance(i, Failure) and i.refused for i in items)
-            record_use(rt, connection.credentials_path, ok=not refused)
+            # usage is counted per path, beside its current version: a key rotated away while it was used (judged as
+            # the mark is, by the secret's values) did not fail as the key there now
+            if not (refused and credentials_replaced(rt, connection, credentials)):
+                record_use(rt, connection.credentials_path, ok=not refused)
             # scheduled syncs pass it over until a passing test: refused keys sent daily can lock it
             if refused and (kept_off := mark_refused(rt, connection, credentials, datetime.now(UTC))):
                 log.warning("scrape.refusal_not_marked", connection_id=connection.id, reason=kept_off,

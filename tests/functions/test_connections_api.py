@@ -382,7 +382,8 @@ def test_a_passing_test_clears_only_the_mark_the_connection_had_when_it_was_test
         monkeypatch.setattr(connection_test, "check", refused_meanwhile)
         assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is True
         marked = load_connection(rt.store, "cj")[0]
-        assert (marked.healthy, marked.health_reason) == (False, "credentials refused at 2026-11-22T06:01:00+00:00")
+        assert (marked.healthy, marked.health_reason) == (
+            False, "credentials refused at 2026-11-22T06:01:00+00:00 (key version 1)")
 
         def repointed_meanwhile(rt_, connection):
             answer = real_check(rt_, connection)

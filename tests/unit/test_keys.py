@@ -445,3 +445,139 @@ def test_each_revocation_and_each_failed_rotation_is_an_event_of_its_own(rt, mon
         with pytest.raises(RotationFailed):
             rotate(rt, PATH, NOW + timedelta(days=day))
     assert len(set(ids(KEY_ROTATION_FAILED))) == 2
+
+
+@pytest.mark.parametrize("rotation", ["kept", "rolled-back"])
+def test_a_refusal_of_a_key_rotated_away_while_it_was_used_is_not_that_keys_failure(tmp_path, monkeypatch, rotation):
+    """Key usage is per path: `amx keys status` and the key_failures figure show a path's failures beside its current
+    version. A sync refused the key it read (version 1) while a rotation wrote version 2 and passed the connection's
+    test with it; the connection was rightly not marked, but the refusal was still counted a failure of the key at
+    the path, which had not failed. It is not counted now, judged as the mark is (the secret no longer holds the
+    values refused). A rotation rolled back writes the refused key back: its refusal is counted."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.keys import usage
+    from affiliate_matrix.pipeline import scrape
+    from affiliate_matrix.sources.cj import CJ
+    from tests.support.interleave import interleaved
+
+    minted = RECORDED_CREDENTIALS["cj"] if rotation == "kept" else {"api_token": "refused-too-5678"}
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **minted}), raising=False)
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW),
+            {"api_token": "expired-key-1234", "requestor_cid": "7811141"})
+    real_sync = pipeline.sync
+
+    def held_after_the_refusal(reached, go_on):
+        def refused_then_held(*args, **kwargs):
+            items = real_sync(*args, **kwargs)
+            reached.set()
+            go_on.wait(60)
+            return items
+
+        monkeypatch.setattr(pipeline, "sync", refused_then_held)
+
+    def rotation_meanwhile():
+        try:
+            return rotate(rt, "connections/cj")
+        except RotationFailed:
+            return "rolled back"
+
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj"))
+        report, rotated = interleaved(held_after_the_refusal, lambda: scrape(rt, "cj-1"), rotation_meanwhile)
+    assert "credentials were refused" in report.failures[0].reason
+    used = usage(rt, "connections/cj")
+    assert used["uses"] == {}
+    if rotation == "kept":
+        assert rotated == 2 and used["failures"] == {}
+    else:
+        assert rotated == "rolled back" and sum(used["failures"].values()) == 1
+
+
+def test_a_refused_connection_synced_while_a_rotation_lands_is_cleared_by_the_rotation(tmp_path, monkeypatch):
+    """A connection already marked refused (at 09:00) is synced by hand with its key, version 1, and refused again. The
+    look at the key before the mark finds version 1; a rotation then writes version 2 and reads the connection (marked
+    09:00) for its test; the new mark (12:00) lands; the rotation's test passed, but it clears only the mark it read,
+    so it leaves 12:00; the look after the mark finds version 2 and takes 12:00 back, to 09:00: the connection keeps
+    its older refusal although its new key passed its test, and the schedule passes it over. The take-back cannot
+    tell this from a rotation still to be rolled back (whose clear never comes: the older refusal is right then), and
+    the rotation's clear, declining, writes nothing an ETag would show; so the mark names the key version refused, and
+    the rotation's clear clears a refusal of a version before its new one."""
+    import threading
+
+    from affiliate_matrix import keys
+    from affiliate_matrix.connections import REFUSED, Connection, load_connection, mark_refused, save_connection
+    from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+    from affiliate_matrix.sources.cj import CJ
+    from tests.support.interleave import interleaved
+
+    monkeypatch.setattr(CJ, "rotate_credentials", staticmethod(lambda old: {**old, **RECORDED_CREDENTIALS["cj"]}),
+                        raising=False)
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    refused_key = {"api_token": "expired-key-1234", "requestor_cid": "7811141"}
+    add_key(rt, KeyRecord(path="connections/cj", rotation="provider", owner_source="cj", created_at=NOW), refused_key)
+    read, rotation_tested, clear = rt.secrets.read, threading.Event(), threading.Event()
+    real_clear, rotated = keys._clear_mark, []
+
+    def cleared_after_the_mark(rt_, verified, version):  # the rotation, its test passed on the connection as read
+        rotation_tested.set()
+        clear.wait(60)
+        real_clear(rt_, verified, version)
+
+    def rotation():
+        rotated.append(rotate(rt, "connections/cj"))
+
+    rotating = threading.Thread(target=rotation)
+
+    def held_before_the_look_after_the_mark(reached, go_on):
+        def look(*args, **options):  # the sync's looks at its key; the rotation's reads go through
+            if threading.current_thread() is rotating:
+                return read(*args, **options)
+            if not rotating.is_alive() and not rotated:  # the look before the mark: then the rotation
+                answer = read(*args, **options)
+                rotating.start()
+                assert rotation_tested.wait(60), "the rotation did not reach its clear"
+                return answer
+            reached.set()  # the look after the mark
+            go_on.wait(60)
+            return read(*args, **options)
+
+        monkeypatch.setattr(rt.secrets, "read", look)
+
+    def rotation_clears():
+        clear.set()
+        rotating.join(60)
+
+    monkeypatch.setattr(keys, "_clear_mark", cleared_after_the_mark)
+    with recorded_sites("cj") as urls:
+        save_connection(rt.store, Connection(id="cj-1", source="cj", base_url=urls["cj"], rate_limit_per_s=50,
+                                             credentials_path="connections/cj", healthy=False,
+                                             health_reason=REFUSED + "2026-11-21T09:00:00+00:00"))
+        synced = load_connection(rt.store, "cj-1")[0]
+        interleaved(held_before_the_look_after_the_mark, lambda: mark_refused(rt, synced, refused_key, NOW),
+                    rotation_clears)
+    assert rotated == [2]
+    connection = load_connection(rt.store, "cj-1")[0]
+    assert (connection.healthy, connection.health_reason) == (True, None)
+
+
+@pytest.mark.parametrize(("marked_since", "tested_key", "cleared"), [
+    ("(key version 1)", 2, True),  # a refusal of the key the rotation replaced: its new key passed
+    ("(key version 2)", 2, False),  # a refusal of the very key its test passed: the refusal stands
+    ("(key version 1)", None, False),  # a connection test, whose key is not said: the mark it read only
+    ("", 2, False),  # a mark naming no version (written before marks did): not known to be of an older key
+])
+def test_a_passing_test_clears_a_refusal_marked_since_only_of_a_key_older_than_the_one_it_tested(
+        tmp_path, marked_since, tested_key, cleared):
+    from affiliate_matrix.connections import REFUSED, Connection, load_connection, mark_healthy, save_connection
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    tested = Connection(id="cj-1", source="cj", credentials_path="connections/cj", healthy=False,
+                        health_reason=REFUSED + "2026-11-21T09:00:00+00:00")
+    since = REFUSED + "2026-11-21T12:00:00+00:00" + (f" {marked_since}" if marked_since else "")
+    save_connection(rt.store, tested.model_copy(update={"health_reason": since}))
+    assert mark_healthy(rt.store, tested, tested_key) is cleared
+    assert load_connection(rt.store, "cj-1")[0].health_reason == (None if cleared else since)
