@@ -56,7 +56,7 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
     naming a rule without its exact action (its webhook URL, a secret) disables nothing."""
     if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
         return False
-    reason = f"its {kind} action was refused for good ({why}): give the rule one that works, enabled"
+    reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"
     return disable_rule(rt.store, rule_id, reason, action=(kind, params)) is not None
 
 
