@@ -77,9 +77,9 @@ class NetworkListing(Model):
     network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
     program_id: str | None = None
     join_url: HttpUrl | None = None
-    contract: str | None = Field(None, description="The account's contract with the program, as the network's API tells "
-                                                   "the connection (Impact's ContractStatus: Active, Expired): a fact "
-                                                   "of that account, not of the program. None: not said.")
+    contract: str | None = Field(None, description="The account's contract with the program, as the network's API "
+                                                   "tells the connection (Impact's ContractStatus: Active, Expired): a "
+                                                   "fact of that account, not of the program. None: not said.")
 
 
 class FieldSource(Model):

@@ -56,7 +56,8 @@ def mapped_host(url: str) -> str:
     """`url` with a host name not in ASCII mapped as browsers map it (the WHATWG URL Standard's UTS #46 processing,
     non-transitional: full-width letters and dots, upper case, ignorable characters) and written in ASCII (punycode).
     What UTS #46 refuses raises UnicodeError (idna's IDNAError is one); a netloc whose characters read as `/`, `?`,
-    `#`, `@` or `:` once normalised raises ValueError (urlsplit). An ASCII host, or an IPv6 literal, is left to httpx."""
+    `#`, `@` or `:` once normalised raises ValueError (urlsplit). An ASCII host, or an IPv6 literal, is left to
+    httpx."""
     import idna
 
     netloc = urlsplit(url).netloc

@@ -41,20 +41,23 @@ def test_each_impact_accounts_contract_is_its_own(synced, tmp_path):
     """Two accounts of one network are two claimants: one's expired contract is shown on its row, the other's active
     one (with its tracking link) on its own, and the program's one Impact listing is the one a partner can join by."""
     sample = json.loads(real_sample("impact", "campaigns.json").read_text())
+    link = "https://sunnysports.example/c/1/2/3"
     for campaign in sample["Campaigns"]:
         if campaign["CampaignName"] == "SunnySports":
-            campaign |= {"ContractStatus": "Active", "TrackingLink": "https://sunnysports.example/c/1/2/3"}
+            campaign |= {"ContractStatus": "Active", "TrackingLink": link}
     (tmp_path / "active").mkdir()
     (tmp_path / "active" / "campaigns.json").write_text(json.dumps(sample))
-    active = api_site(tmp_path / "active", [{"path": "/Mediapartners/IRtestSID/Campaigns", "query": {"PageSize": "100"},
+    active = api_site(tmp_path / "active", [{"path": "/Mediapartners/IRtestSID/Campaigns",
+                                             "query": {"PageSize": "100"},
                                              "file": tmp_path / "active" / "campaigns.json", "auth": IMPACT_AUTH}])
     synced.sync("impact", directories={"impact": impact_real_sample(tmp_path / "expired")}, connection="impact-a")
     synced.sync("impact", directories={"impact": active}, connection="impact-b")
     sunny = synced.named("SunnySports")
     assert sunny["status"] == "active"
     rows = synced.get(f"/merchants/{sunny['merchant_key']}")["rows"]
-    assert sorted((r["connection_id"], r["contract"]) for r in rows) == [("impact-a", "Expired"), ("impact-b", "Active")]
-    assert [(n["contract"], n["join_url"]) for n in sunny["networks"]] == [("Active", "https://sunnysports.example/c/1/2/3")]
+    assert sorted((r["connection_id"], r["contract"]) for r in rows) == [("impact-a", "Expired"),
+                                                                         ("impact-b", "Active")]
+    assert [(n["contract"], n["join_url"]) for n in sunny["networks"]] == [("Active", link)]
 
 
 def test_a_deactivated_cj_advertiser_is_closed_until_cj_says_it_is_active_again(synced, tmp_path):
