@@ -186,7 +186,7 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
             merged.status = "active"  # listed again (discovery finding its page again says nothing of the program)
     if known.status == "discovered" and seen.status == "active":
         merged.status = "active"  # found by discovery, now listed by a source: confirmed (the discovery evidence stays)
-    # A source's word that the program is over (a network's expired contract or deactivated advertiser: normalize's
+    # A source's word that the program is over (a network's deactivated advertiser: normalize's
     # status claim) stands while every source that lists the program says so at its latest sighting; one still
     # listing it as open (its latest sighting claims no status) keeps it active, the other's word kept, credited.
     closing = current("status")

@@ -77,6 +77,9 @@ class NetworkListing(Model):
     network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
     program_id: str | None = None
     join_url: HttpUrl | None = None
+    contract: str | None = Field(None, description="The account's contract with the program, as the network's API "
+                                                   "tells the connection (Impact's ContractStatus: Active, Expired): a "
+                                                   "fact of that account, not of the program. None: not said.")
 
 
 class FieldSource(Model):
@@ -183,8 +186,9 @@ class RawRecord(Model):
                                                              "when set, commission_text is not parsed.")
     aliases: list[str] = Field([], description="Other names of the merchant the source gives (a parent company's).")
     closed: str | None = Field(
-        None, max_length=300, description="The source's own words saying the program is over (Impact's "
-                                          "'ContractStatus: Expired'); None while it lists the program as open.")
+        None, max_length=300, description="The source's own words saying the program is over (CJ's "
+                                          "'account-status: Deactivated'); None while it lists the program as "
+                                          "open. An account's own contract (Impact's) is no such word.")
     extracted_by: Literal["plugin", "generic"] = Field(
         "plugin", description="Which reader produced the record: the source plugin's own (its selectors or API "
                               "fields), or the generic page reader that takes over on a layout the plugin does not know.")

@@ -3,7 +3,9 @@ their redirects, API base URLs, webhooks): every such request goes through `guar
 and rule webhooks through `polite.PoliteClient`, which is built on it).
 
 * A URL must be http(s) with a well-formed host: a DNS name of letters, digits, `-` and `_` in labels
-  of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal.
+  of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal. A host
+  name not in ASCII is first mapped as browsers map it (UTS #46, `mapped_host`): `ｅｘａｍｐｌｅ．ｃｏｍ` is
+  `example.com`, and `１２７．０．０．１` is 127.0.0.1, judged as that address.
 * The name is resolved once, when the connection is made; every address it resolves to must be
   public, and the socket is connected to one of those checked addresses. The Host header, TLS SNI
   and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
@@ -50,15 +52,32 @@ def never(host: str, port: int) -> bool:
     return False
 
 
+def mapped_host(url: str) -> str:
+    """`url` with a host name not in ASCII mapped as browsers map it (the WHATWG URL Standard's UTS #46 processing,
+    non-transitional: full-width letters and dots, upper case, ignorable characters) and written in ASCII (punycode).
+    What UTS #46 refuses raises UnicodeError (idna's IDNAError is one); a netloc whose characters read as `/`, `?`,
+    `#`, `@` or `:` once normalised raises ValueError (urlsplit). An ASCII host, or an IPv6 literal, is left to
+    httpx."""
+    import idna
+
+    netloc = urlsplit(url).netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if hostport.isascii() or hostport.startswith("["):
+        return url
+    host, colon, port = hostport.partition(":")
+    return url.replace(netloc, userinfo + at + idna.encode(host, uts46=True).decode("ascii") + colon + port, 1)
+
+
 def target_of(url: str) -> tuple[str, str, int]:
     """(scheme, ASCII host, port) of an http(s) URL, or FetchError saying what is wrong with it."""
     shown = url[:200]
     try:
-        parsed = httpx.URL(url)
+        mapped = mapped_host(url)
+        parsed = httpx.URL(mapped)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         host = parsed.raw_host.decode("ascii").lower()
         parsed.host  # decodes each punycode label: an invalid A-label (xn--zz) is refused here
-        urlsplit(url).port  # the standard library must read it the same way (no port out of range)
+        urlsplit(mapped).port  # the standard library must read it the same way (no port out of range)
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
         raise FetchError(f"refused {shown!r}: not a valid URL ({exc})") from None
     if parsed.scheme not in ("http", "https") or not host:

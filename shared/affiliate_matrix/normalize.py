@@ -92,8 +92,8 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         domains=[domain] if domain else [],
         aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
         description=record.description,
-        networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url)]
-        if network else [],
+        networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
+                                 contract=record.extra.get("contract_status"))] if network else [],
         categories=taxonomy.categories(record.categories),
         countries=taxonomy.countries(record.countries),
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,

@@ -38,7 +38,8 @@ import httpx
 
 from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import FetchError
-from affiliate_matrix.netguard import LoopbackPolicy, deadline, guarded_client, never, past_deadline, target_of
+from affiliate_matrix.netguard import (LoopbackPolicy, deadline, guarded_client, mapped_host, never, past_deadline,
+                                       target_of)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -357,7 +358,7 @@ class PoliteClient:
     def build(self, method: str, url: str, **options) -> httpx.Request:
         """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
         try:
-            request = self.http.build_request(method, url, **options)
+            request = self.http.build_request(method, mapped_host(url), **options)
             target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
         except (httpx.InvalidURL, ValueError, UnicodeError, FetchError) as exc:
             if self.redact:  # the reason may quote the URL

@@ -1,11 +1,14 @@
-"""A program its network says is over (Impact's expired contract, CJ's deactivated advertiser): synced over real HTTP
-from the real sample or the recorded answers, indexed, and read back through the programs API as a user reads it:
-its status, the claim behind it, the status filter and the change feed. A relationship only pending or not joined
-is no end of the program, and another source still listing it as open keeps it active."""
+"""A program its network says is over (CJ's deactivated advertiser): synced over real HTTP from the real sample or the
+recorded answers, indexed, and read back through the programs API as a user reads it: its status, the claim behind it,
+the status filter and the change feed. An account's own relationship with it (Impact's expired contract, CJ's pending
+or not joined) is no end of the program, and another source still listing it as open keeps it active."""
+
+import json
 
 import pytest
 
-from tests.support.syncing import Synced, cj_answering, impact_real_sample
+from tests.support.real_samples import api_site, real_sample
+from tests.support.syncing import IMPACT_AUTH, Synced, cj_answering, impact_real_sample
 
 
 @pytest.fixture
@@ -14,19 +17,47 @@ def synced(tmp_path, monkeypatch):
     return Synced(tmp_path / "data")
 
 
-def test_an_impact_campaign_whose_contract_expired_is_shown_closed_once_in_the_feed(synced, tmp_path):
+def test_an_impact_contract_that_expired_is_the_accounts_fact_not_the_end_of_the_program(synced, tmp_path):
+    """Impact's ContractStatus is the partner account's contract with the campaign: `Expired` made the program
+    closed_suspected for everyone who reads the index, though only this account's contract had ended. The program
+    stays as its sources list it (active); the contract is the account's, on its network listing and its row of the
+    merchant view."""
     site = impact_real_sample(tmp_path / "site")
     synced.sync("impact", directories={"impact": site})
     sunny, wine = synced.named("SunnySports"), synced.named("Wine Express")
-    assert (sunny["status"], wine["status"]) == ("closed_suspected", "active")
-    (claim,) = sunny["provenance"]["status"]  # the network's own word, credited to it
-    assert (claim["source"], claim["value"], claim["evidence"]) == ("impact", "closed_suspected",
-                                                                    ["ContractStatus: Expired"])
-    assert "status" not in wine["provenance"]
-    assert synced.listed("active") == ["Wine Express"] and synced.listed("closed_suspected") == ["SunnySports"]
-    synced.sync("impact", directories={"impact": site})  # the same answer again: no second change
-    assert synced.status_changes(sunny["id"]) == [[None, "closed_suspected"]]
-    assert synced.named("SunnySports")["status"] == "closed_suspected"
+    assert (sunny["status"], wine["status"]) == ("active", "active")
+    assert "status" not in sunny["provenance"]
+    assert [(n["network"], n["contract"], n["join_url"]) for n in sunny["networks"]] == [("impact", "Expired", None)]
+    assert [(n["network"], n["contract"]) for n in wine["networks"]] == [("impact", "Active")]
+    rows = synced.get(f"/merchants/{sunny['merchant_key']}")["rows"]
+    assert [(r["connection_id"], r["contract"]) for r in rows] == [("impact", "Expired")]
+    assert synced.listed("closed_suspected") == []
+    synced.sync("impact", directories={"impact": site})  # the same answer again: nothing changes
+    assert synced.status_changes(sunny["id"]) == [[None, "active"]]  # its creation, once
+    assert synced.named("SunnySports")["status"] == "active"
+
+
+def test_each_impact_accounts_contract_is_its_own(synced, tmp_path):
+    """Two accounts of one network are two claimants: one's expired contract is shown on its row, the other's active
+    one (with its tracking link) on its own, and the program's one Impact listing is the one a partner can join by."""
+    sample = json.loads(real_sample("impact", "campaigns.json").read_text())
+    link = "https://sunnysports.example/c/1/2/3"
+    for campaign in sample["Campaigns"]:
+        if campaign["CampaignName"] == "SunnySports":
+            campaign |= {"ContractStatus": "Active", "TrackingLink": link}
+    (tmp_path / "active").mkdir()
+    (tmp_path / "active" / "campaigns.json").write_text(json.dumps(sample))
+    active = api_site(tmp_path / "active", [{"path": "/Mediapartners/IRtestSID/Campaigns",
+                                             "query": {"PageSize": "100"},
+                                             "file": tmp_path / "active" / "campaigns.json", "auth": IMPACT_AUTH}])
+    synced.sync("impact", directories={"impact": impact_real_sample(tmp_path / "expired")}, connection="impact-a")
+    synced.sync("impact", directories={"impact": active}, connection="impact-b")
+    sunny = synced.named("SunnySports")
+    assert sunny["status"] == "active"
+    rows = synced.get(f"/merchants/{sunny['merchant_key']}")["rows"]
+    assert sorted((r["connection_id"], r["contract"]) for r in rows) == [("impact-a", "Expired"),
+                                                                         ("impact-b", "Active")]
+    assert [(n["contract"], n["join_url"]) for n in sunny["networks"]] == [("Active", link)]
 
 
 def test_a_deactivated_cj_advertiser_is_closed_until_cj_says_it_is_active_again(synced, tmp_path):

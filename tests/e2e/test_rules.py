@@ -20,6 +20,7 @@ from affiliate_matrix.rules.store import activations, load_rule, load_state, sav
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import deliver
+from tests.support.loopback import Loopback
 from tests.support.processes import BIN, ROOT, amx_in
 from tests.support.receiver import Receiver
 
@@ -129,6 +130,64 @@ def test_a_late_event_does_not_wind_the_cooldown_back(rt, broker, webhook):
     soon = on_event(rt, commission_delta(rt.program_id, 30, 35, T0 + timedelta(minutes=20)))
     assert [a[0]["decision"] for a in (first, late, soon)] == ["fired", "fired", "cooldown"]
     assert load_state(rt.store, "gaming-commission-up")[0]["last_fired_at"] == T0.isoformat()
+
+
+def fire_at(rt, broker, path: str, answer, headers=None) -> tuple[Loopback, dict]:
+    """The raise rule saved with a webhook (at `path`) answering `answer` (status, body), fired once: the webhook and
+    the action."""
+    status, body = answer
+    webhook = Loopback(lambda request: (status, {"Content-Type": "text/plain", **(headers or {})}, body))
+    save_rule(rt.store, raise_rule(webhook.url + path), create=True)
+    assert deliver(triggers_app(), commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    return webhook, action
+
+
+@pytest.mark.parametrize("answer, outcome", [
+    ((404, b"no_service"), "disabled"),  # Slack: the webhook was removed or disabled
+    ((404, b"channel_not_found"), "disabled"),
+    ((410, b"channel_is_archived"), "disabled"),
+    ((403, b"invalid_token"), "disabled"),
+    ((400, b"invalid_payload"), "failed"),  # this message's fault, not the webhook's: the next one may post
+    ((404, b"<html><body>Not Found</body></html>"), "failed"),  # not Slack's word: no telling what it means
+])
+def test_a_webhook_refused_for_good_disables_its_rule_at_once_and_says_why_on_the_rule(rt, broker, answer, outcome):
+    """A webhook Slack answers no_service (revoked) or channel_not_found was recorded as failed and the rule left
+    enabled: every firing after posted to it and failed the same way. Only a person can mend it, so the rule is
+    disabled at the first such answer, with the reason on the rule (its webhook's secret path never in it)."""
+    webhook, action = fire_at(rt, broker, "/services/T0/B0/s3cr3t", answer)
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert len(webhook.requests) == 1
+    rule, _ = load_rule(rt.store, "gaming-commission-up")
+    [activation] = activations(rt)
+    assert activation["outcome"] == outcome and rule.enabled is (outcome == "failed")
+    if outcome == "disabled":
+        assert f"HTTP {answer[0]} ({answer[1].decode()})" in rule.disabled_reason
+        assert "s3cr3t" not in rule.disabled_reason + activation["detail"]
+        assert on_event(rt, commission_delta(rt.program_id, 30, 40, T0 + timedelta(hours=2))) == []  # fires no more
+
+
+def test_a_webhook_failing_for_now_leaves_its_rule_enabled_for_the_bus_to_redeliver(rt, broker):
+    """A 429 (asking to wait longer than the 30 s we wait) or a 5xx is the webhook's passing trouble: left to the bus,
+    the rule as it was."""
+    webhook, action = fire_at(rt, broker, "/services/T0/B0/s3cr3t", (429, b""), {"Retry-After": "120"})
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code >= 500
+    assert load_rule(rt.store, "gaming-commission-up")[0].enabled
+    assert [a["outcome"] for a in activations(rt)] == ["dispatched"]
+
+
+def test_a_refusal_of_a_webhook_the_rule_no_longer_has_does_not_disable_it(rt, broker):
+    """The action in flight carries the webhook the rule had when it fired: refused after the rule was given a new
+    one, it says nothing about the rule as it is now (nor does an event naming a rule without its exact action)."""
+    webhook, action = fire_at(rt, broker, "/services/T0/B0/old", (404, b"no_service"))
+    _, etag = load_rule(rt.store, "gaming-commission-up")
+    save_rule(rt.store, raise_rule(webhook.url + "/services/T0/B0/new"), if_match=etag)
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert load_rule(rt.store, "gaming-commission-up")[0].enabled
+    assert [a["outcome"] for a in activations(rt)] == ["failed"]
 
 
 def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_run(rt, broker, webhook):

@@ -10,7 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, origin_policy, why_not_public
+from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, origin_policy, target_of, \
+    why_not_public
+from affiliate_matrix.polite import HostLimits, PoliteClient
+from tests.support.clock import FakeTime
 from tests.support.tls import certificate
 
 
@@ -39,12 +42,69 @@ def test_public_addresses_and_transition_addresses_of_public_ones_pass(address):
     ("http:127.0.0.1:9", "only http"), ("ftp://example.com/", "only http"),
     ("http://[::1", "not a valid URL"), ("http://a.test:99999/", "not a valid URL"),
     ("http://exa mple.com/", "not a valid host name"), ("http://a..b/", "not a valid host name"),
-    ("http://xn--zz.com/", "not a valid URL"), ("http://ab\u200b.com/", "not a valid URL"),
+    ("http://xn--zz.com/", "not a valid URL"), ("http://ab\u200d.com/", "not a valid URL"),
     ("http://\x00x.com/", "not a valid URL"), ("http://" + "a" * 64 + ".com/", "not a valid host name"),
 ])
 def test_malformed_urls_are_refused_in_words(url, problem):
     with pytest.raises(FetchError, match=problem):
         check_public(url, allow_loopback=True)
+
+
+@pytest.mark.parametrize("url,target", [
+    ("https://ｅｘａｍｐｌｅ．ｃｏｍ/x", ("https", "example.com", 443)),  # full-width letters and dot
+    ("https://ＥＸＡＭＰＬＥ。ｃｏｍ/", ("https", "example.com", 443)),  # upper case, the ideographic full stop
+    ("http://user:pw@ｅｘａｍｐｌｅ．ｃｏｍ:8080/", ("http", "example.com", 8080)),
+    ("https://ab\u200b.com/", ("https", "ab.com", 443)),  # a zero-width space: ignored, as browsers ignore it
+    ("https://Bücher.de/", ("https", "xn--bcher-kva.de", 443)),
+    ("https://faß.de/", ("https", "xn--fa-hia.de", 443)),  # non-transitional, as browsers: ß stays, not "ss"
+    ("http://１２７．０．０．１/", ("http", "127.0.0.1", 80)),  # an address, once mapped: judged as one
+])
+def test_host_names_are_mapped_as_browsers_map_them(url, target):
+    """A full-width host name (ｅｘａｍｐｌｅ．ｃｏｍ) was refused as not a valid URL, though a browser goes to
+    example.com: UTS #46, as the WHATWG URL Standard applies it, maps it there."""
+    assert target_of(url) == target
+
+
+@pytest.mark.parametrize("url", [
+    "https://exa\ufffdmple.com/",  # disallowed by UTS #46
+    "https://\u2488.com/",  # ⒈: disallowed
+    "https://a\u05d0.com/",  # left-to-right and right-to-left in one label (the bidi rule)
+    "https://ｘｎ--zz.com/",  # an invalid A-label, however it is written
+    "https://ex／ample.com/",  # a full-width solidus reads as "/" in the host
+    "https://ｅｘａｍｐｌｅ．ｃｏｍ：８０/",  # and a full-width colon as ":"
+    "https://u：p@a.com/",
+])
+def test_host_names_uts46_refuses_are_still_refused(url):
+    with pytest.raises(FetchError, match="not a valid URL"):
+        target_of(url)
+
+
+@pytest.mark.parametrize("host", ["１２７．０．０．１", "１２７．１", "①②⑦.0.0.1", "ｌｏｃａｌｈｏｓｔ"])
+def test_a_full_width_loopback_address_is_refused_after_mapping(host):
+    """Hostile input: the mapped host is what the address guard judges, so a full-width 127.0.0.1 is loopback."""
+    site = Site("127.0.0.1")
+    try:
+        client = PoliteClient("fetch", attempts=1, **FakeTime().options(HostLimits()))
+        with pytest.raises(RefusedAddress, match=r"resolves to a non-public address \(loopback\)"):
+            client.request("GET", f"http://{host}:{site.port}/")
+        client.close()
+        assert site.hits == 0
+    finally:
+        site.close()
+
+
+def test_a_full_width_host_is_asked_under_its_mapped_name(resolver):
+    answers, asked = resolver
+    answers["shop.test"] = ["127.0.0.1"]
+    site = Site("127.0.0.1")
+    try:
+        client = PoliteClient("fetch", allow_loopback=lambda host, port: (host, port) == ("shop.test", site.port),
+                              attempts=1, **FakeTime().options(HostLimits()))
+        response = client.request("GET", f"http://ｓｈｏｐ．ｔｅｓｔ:{site.port}/")
+        client.close()
+        assert response.status == 200 and site.host_header == f"shop.test:{site.port}" and asked == ["shop.test"]
+    finally:
+        site.close()
 
 
 class Site:

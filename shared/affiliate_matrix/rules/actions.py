@@ -7,10 +7,9 @@ import re
 from datetime import UTC, datetime
 
 from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
-from affiliate_matrix.events import Event
+from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.events import ACTION_PREFIX
-from affiliate_matrix.rules.store import ALERTS_INDEX, mirror_activation
+from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, mirror_activation
 
 log = get_logger()
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -18,6 +17,15 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
 _SLACK_ERROR = re.compile(rb"[a-z][a-z_]{0,63}")  # an incoming webhook's error answer, as Slack documents them
+# Slack's answers saying the webhook will never post again as it is: it was removed or disabled (no_service), its token
+# revoked (invalid_token), its channel deleted or archived (api.slack.com/changelog/2016-05-17-changes-to-errors-for-
+# incoming-webhooks). Only a person can mend that (a new webhook URL, the channel restored).
+WEBHOOK_GONE = frozenset({"no_service", "invalid_token", "channel_not_found", "channel_is_archived"})
+
+
+class ActionRefused(InvalidInput):
+    """The action's receiver refused it for good: every firing would be refused the same way until a person changes
+    the rule or the receiver, so the rule is disabled (execute) rather than left to fail on each."""
 
 
 def execute(rt, event: Event) -> None:
@@ -33,10 +41,23 @@ def execute(rt, event: Event) -> None:
         status, outcome = result if isinstance(result, tuple) else ("done", result)
     except BackendUnavailable:
         raise  # retried by the bus / Knative
+    except ActionRefused as exc:
+        outcome = f"{type(exc).__name__}: {exc}"[:500]
+        status = "disabled" if disable_refused(rt, data.get("rule_id"), kind, params, str(exc)) else "failed"
     except Exception as exc:  # the outcome is recorded; a redelivery would fail the same way
         outcome, status = f"{type(exc).__name__}: {exc}"[:500], "failed"
     log.info("rule.action_done", rule_id=data.get("rule_id"), action=kind, status=status, outcome=outcome)
     record_outcome(rt, data.get("activation_key"), status, outcome)
+
+
+def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
+    """Disable the rule whose action was refused for good, with the reason on the rule (`amx rules list`, GET /rules),
+    only while its action is still the one refused: a rule given a new webhook since stays enabled, and an event
+    naming a rule without its exact action (its webhook URL, a secret) disables nothing."""
+    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+        return False
+    reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"
+    return disable_rule(rt.store, rule_id, reason, action=(kind, params)) is not None
 
 
 def render(text: str, inputs: dict, quote=str) -> str:
@@ -91,7 +112,8 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     if status == 429 or status >= 500:
         raise BackendUnavailable(f"webhook answered HTTP {status}{why}")
     if status >= 300:
-        raise InvalidInput(f"webhook answered HTTP {status}{why}")
+        gone = why and word.decode() in WEBHOOK_GONE
+        raise (ActionRefused if gone else InvalidInput)(f"webhook answered HTTP {status}{why}")
     return f"posted ({status})"
 
 

@@ -113,16 +113,20 @@ def delete_rule(store, rule_id: str) -> None:
     forget_state(store, rule_id)
 
 
-def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None) -> Rule | None:
-    """Disable the rule, conditionally on its ETag; with `condition`, only while the stored rule still has that
-    condition (the one that failed), else None: an edit since has replaced what failed, or a delete since left
-    nothing to disable (which was an event's NotFoundError, the other rules never evaluated)."""
+def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = None,
+                 action: tuple[str, dict] | None = None) -> Rule | None:
+    """Disable the rule, conditionally on its ETag; with `condition` (or `action`, its type and params), only while the
+    stored rule still has that condition (action), the one that failed, else None: an edit since has replaced what
+    failed, or a delete since left nothing to disable (which was an event's NotFoundError, the other rules never
+    evaluated)."""
     for _ in range(5):
         try:
             rule, etag = load_rule(store, rule_id)
         except NotFoundError:
             return None
         if condition is not None and rule.condition != condition:
+            return None
+        if action is not None and (rule.action.type, rule.action.params) != action:
             return None
         rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
         try:

@@ -63,8 +63,8 @@ class Listing:
     # commission_text, which then keeps the API's words for people.
     commission: list = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # other names of the merchant (a parent company's, say)
-    # The source's own words saying the program is over (an expired contract, a deactivated advertiser), as
-    # "Field: value"; None while it lists the program as open (a relationship only pending is no end of it).
+    # The source's own words saying the program is over (a deactivated advertiser), as "Field: value"; None while it
+    # lists the program as open (an account's relationship, pending or its contract expired, is no end of it).
     closed: str | None = None
     extracted_by: Literal["plugin", "generic"] = "plugin"  # the plugin's own reading, or the generic page reader's
 

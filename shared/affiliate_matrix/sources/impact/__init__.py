@@ -3,7 +3,8 @@
 
 A campaign is the program: `CampaignName` and `CampaignUrl` name it and its site; `AdvertiserName`
 is the merchant's parent company (Adorama runs the SunnySports campaign), kept as an alias.
-`ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`), mapped to ISO codes."""
+`ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`), mapped to ISO codes. `ContractStatus` is this
+account's contract with the campaign: the connection's fact, kept on its network listing, never the program's status."""
 
 import base64
 import re
@@ -17,10 +18,6 @@ MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping
 _COUNT = re.compile(r"[0-9]{1,18}")  # `@total`, a count in a string: ASCII digits (str.isdigit() also takes '²')
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
-# Contract statuses that say the partnership is over. The campaign list's ContractStatus is documented as Active or
-# Expired ("no longer active") only; TERMINATED is named as an example of the Contracts call's Status, whose PENDING,
-# UPCOMING and DECLINED are that call's, not this field's. Any other value ends no program.
-OVER = {"expired", "terminated"}
 
 
 @register
@@ -63,7 +60,6 @@ def campaign_listing(campaign: dict) -> Listing:
     campaign_id = str(shaped(campaign, dict, "a campaign")["CampaignId"])
     name = campaign["CampaignName"].strip()
     advertiser = (campaign.get("AdvertiserName") or "").strip()
-    contract = str(campaign.get("ContractStatus") or "").strip()
     return Listing(
         record_key=campaign_id,
         name=name,
@@ -74,7 +70,8 @@ def campaign_listing(campaign: dict) -> Listing:
         join_url=campaign.get("TrackingLink") or None,
         countries=region_codes(campaign.get("ShippingRegions") or [], campaign_id),
         aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
-        closed=f"ContractStatus: {contract}" if contract.lower() in OVER else None,
+        # ContractStatus (Active, or Expired: "no longer active") is this account's contract, not the program's state:
+        # kept as the account's (extra.contract_status, its network listing's contract), it closes no program.
         extra={key: str(campaign[field]) for key, field in (
             ("contract_status", "ContractStatus"), ("advertiser_id", "AdvertiserId"),
             ("advertiser_url", "AdvertiserUrl")) if campaign.get(field)},
