@@ -122,6 +122,10 @@ class BudgetSpent:
 # the pages none has asked for; as many as the connection's HTTP cache notes the runs of (a URL whose note was dropped
 # was asked for longest ago, and is asked for first as one never asked for).
 MAX_QUEUED = MAX_VALIDATORS
+# Every REFRESH_EVERY-th page a run asks for is the listing page an earlier run asked for longest ago, if one is queued,
+# even while pages no run has asked for wait: listing pages are where new programs appear, and a backlog of thousands
+# of details never asked would otherwise hold them back for as many runs as it takes to ask for it all.
+REFRESH_EVERY = 4
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
@@ -135,8 +139,10 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
     # run stopped at its budget is followed by one that reaches the pages it did not; among pages alike in that, the
-    # listing pages (requests for a start page's callback) before the detail pages, since they find more. A replay
-    # asks for the pages it has a kept copy of first, as found: the others have nothing to replay.
+    # listing pages (requests for a start page's callback) before the detail pages, since they find more; but every
+    # REFRESH_EVERY-th page asked for is a listing page asked for before, the longest ago first (`listings`, a second
+    # heap), whatever else waits. A replay asks for the pages it has a kept copy of first, as found: the others have
+    # nothing to replay.
     # A listing page an earlier run asked for is also read from its kept copy as soon as it is found, for its links,
     # without asking the host: listing pages reached only by "next" links (page 2 from page 1, page 3 from page 2…)
     # were otherwise asked again from the first every run, which then spent its budget on the same first pages and
@@ -146,8 +152,10 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # program is seen only on a page asked this run.
     start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
-    # a heap: (not a start page, the order asked for, kind, as found, the request)
+    # heaps: (not a start page, the order asked for, kind, as found, the request); the listing pages an earlier run
+    # asked for in `listings`, the others in `queue`
     queue: list[tuple[bool, str, int, int, Request]] = []
+    listings: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
     kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
 
@@ -164,18 +172,29 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 order = "" if known.get("raw_key") or known.get("redirect") else "none kept"
             else:
                 order = known.get("fetched_in_run") or ""
-            heapq.heappush(queue, (kind > 0, order, kind, len(queued), request))
-            if kind == 1 and kept is not None and order:
+            entry = (kind > 0, order, kind, len(queued), request)
+            heapq.heappush(lane(entry), entry)
+            if lane(entry) is listings:
                 found.extend(links_kept(source, kept, request))
+
+    def lane(entry: tuple) -> list:
+        """The heap a page waits in: `listings` for a listing page an earlier run asked for, else `queue`."""
+        return listings if entry[2] == 1 and kept is not None and entry[1] else queue
+
+    def next_entry(number: int) -> tuple:
+        """The `number`-th page to ask for this run (from 1): the head of the order, or of `listings` on its turn."""
+        refresh = listings and (not queue or listings[0] < queue[0] or number % REFRESH_EVERY == 0)
+        return heapq.heappop(listings if refresh else queue)
 
     for request in starts:
         enqueue(request)
     asked, out_of_time = 0, False
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while pending or (queue and asked < max_pages and not out_of_time):
-            while queue and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
-                entry = heapq.heappop(queue)
+        while pending or ((queue or listings) and asked < max_pages and not out_of_time):
+            while (queue or listings) and asked < max_pages and not out_of_time \
+                    and len(pending) < connection.concurrency:
+                entry = next_entry(asked + 1)
                 pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -184,7 +203,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 request = entry[-1]
                 fetched_at, outcome = future.result()
                 if isinstance(outcome, WaitsSpent):  # not answered: queued again, unmarked, for the next run
-                    heapq.heappush(queue, entry)
+                    heapq.heappush(lane(entry), entry)
                     asked, out_of_time = asked - 1, True
                     continue
                 if isinstance(outcome, FetchError):
@@ -197,8 +216,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                             yield item
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
-    if queue:
-        yield BudgetSpent(asked, len(queue), out_of_time)
+    if queue or listings:
+        yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
 
 
 def links_kept(source, kept: StoredPages, request: Request) -> list[Request]:

@@ -277,14 +277,40 @@ def test_listing_pages_beyond_a_runs_budget_are_reached_over_runs(tmp_path):
     """Listing pages were asked for in the order found, always before details: with more of them than a run's budget,
     the same first ones were fetched every run and the others (and their programs) never. They are ordered among
     themselves as details are, never asked for first, then asked for longest ago; the start page always first. The
-    details a run has not asked for come before the listing pages it asked for before: their links are in the copies
-    kept (the shelves' details are found there, not asked of the host)."""
+    details a run has not asked for come before the listing pages it asked for before (their links are in the copies
+    kept: the shelves' details are found there, not asked of the host), but every fourth page is the listing page
+    asked for longest ago (REFRESH_EVERY)."""
     runs = catalogue_runs(Shelves, 4, 4, tmp_path)
     assert [run[0] for run in runs] == ["/"] * 4
     assert [run[1:] for run in runs] == [["/page/shelf-0", "/page/shelf-1", "/page/shelf-2"],
-                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-5"],
-                                         ["/page/shelf-6", "/page/shelf-7", "/page/0-0"],
-                                         ["/page/0-1", "/page/1-0", "/page/1-1"]]
+                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-0"],
+                                         ["/page/shelf-5", "/page/shelf-6", "/page/shelf-1"],
+                                         ["/page/shelf-7", "/page/0-0", "/page/shelf-2"]]
+
+
+class Backlog(Catalogue):
+    """A directory whose start page links 3 listing pages, each linking 30 detail pages: a backlog of details no run
+    has asked for that takes many runs to ask for."""
+
+    def parse(self, page):
+        if page.url.endswith("/"):
+            for shelf in range(3):
+                yield page.follow(f"/page/shelf-{shelf}")
+        else:
+            shelf = page.url.rsplit("-", 1)[1]
+            for number in range(30):
+                yield page.follow(f"/page/{shelf}-{number}", "parse_detail")
+
+
+def test_listing_pages_are_asked_again_while_a_backlog_of_details_never_asked_waits(tmp_path):
+    """Listing pages (where new programs appear) were asked again only once every page never asked had been: with 87
+    details left at 7 a run, not for 13 runs. Every fourth page a run asks for is the listing page asked for longest
+    ago, and the backlog still takes the rest of the run."""
+    runs = catalogue_runs(Backlog, 3, 8, tmp_path)
+    details = [f"/page/0-{number}" for number in range(14)]
+    assert runs == [["/", "/page/shelf-0", "/page/shelf-1", "/page/shelf-2", *details[:4]],
+                    ["/", *details[4:6], "/page/shelf-0", *details[6:9], "/page/shelf-1"],
+                    ["/", *details[9:11], "/page/shelf-2", *details[11:14], "/page/shelf-0"]]
 
 
 CHAIN = 12
@@ -305,13 +331,15 @@ class Chain(Catalogue):
 def test_a_next_page_chain_longer_than_a_runs_budget_is_read_whole_over_runs(tmp_path):
     """Each run began at page 1 and asked for pages 2, 3… again to find the next: a chain longer than the budget was
     cut at the same place every run, its tail and its programs never reached. A listing page an earlier run asked for
-    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1
-    and 3 more) reach the 12 pages and their 12 programs in ceil(23 / 3) = 8 runs, as few as can."""
-    runs = catalogue_runs(Chain, 8, 4, tmp_path)
+    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1,
+    and 3 more in the first run; 2 more and a listing page asked before, REFRESH_EVERY, in each after it) reach the 12
+    pages and their 12 programs in 1 + ceil(20 / 2) = 11 runs, as few as can."""
+    runs = catalogue_runs(Chain, 11, 4, tmp_path)
     assert all(run[0] == "/page/list-1" for run in runs)
     rest = {f"/page/list-{n}" for n in range(2, CHAIN + 1)} | {f"/page/{n}" for n in range(1, CHAIN + 1)}
-    asked = [path for run in runs for path in run[1:]][:len(rest)]  # the last run has room for one asked before
+    asked = runs[0][1:] + [path for run in runs[1:] for path in run[1:3]]
     assert set(asked) == rest, f"{sorted(rest - set(asked))} not reached; some pages asked twice"
+    assert all(run[3].startswith("/page/list-") and run[3] in asked[:3 + 2 * n] for n, run in enumerate(runs[1:]))
 
 
 def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
