@@ -35,11 +35,16 @@ class StoredPages:
         self.store = store
         self.validators = validators
 
-    def get(self, url: str) -> Response:
+    def entry(self, url: str) -> tuple[str, dict]:
+        """The URL a page's copy is kept under, and its cache entry ({} when it has none)."""
         known = self.validators.get(url) or {}
         if known.get("redirect"):  # the page's copy is kept under the URL its redirects reached (see _process)
             url = known["redirect"]
             known = self.validators.get(url) or {}
+        return url, known
+
+    def get(self, url: str) -> Response:
+        url, known = self.entry(url)
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
         try:
@@ -126,6 +131,11 @@ MAX_QUEUED = MAX_VALIDATORS
 # even while pages no run has asked for wait: listing pages are where new programs appear, and a backlog of thousands
 # of details never asked would otherwise hold them back for as many runs as it takes to ask for it all.
 REFRESH_EVERY = 4
+# The links a listing page's kept copy holds are kept beside it in the connection's HTTP cache (its entry's "links",
+# [url, callback] pairs, written when the page is parsed), so that a run reads them with no object-store read and
+# parse per listing page (a round trip each on S3); at most this many over the cache, which is read and written whole
+# each run: a page past it has none kept there, and its copy is read for them as before.
+MAX_LINKS_KEPT = 4 * MAX_QUEUED
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
@@ -143,13 +153,14 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # REFRESH_EVERY-th page asked for is a listing page asked for before, the longest ago first (`listings`, a second
     # heap), whatever else waits. A replay asks for the pages it has a kept copy of first, as found: the others have
     # nothing to replay.
-    # A listing page an earlier run asked for is also read from its kept copy as soon as it is found, for its links,
-    # without asking the host: listing pages reached only by "next" links (page 2 from page 1, page 3 from page 2…)
-    # were otherwise asked again from the first every run, which then spent its budget on the same first pages and
-    # never reached the tail or its programs. The kept copy is the one the crawl parsed last time, so its links are
-    # those found then (a revalidation would cost a request and its spacing like a fetch); the page itself is still
-    # asked again in its turn, and what it links now is queued then. Its records are not taken from the copy: a
-    # program is seen only on a page asked this run.
+    # A listing page an earlier run asked for also gives its links as soon as it is found, without asking the host
+    # (those kept with its entry in the cache when it was parsed, else read from its kept copy; links_of): listing
+    # pages reached only by "next" links (page 2 from page 1, page 3 from page 2…) were otherwise asked again from the
+    # first every run, which then spent its budget on the same first pages and never reached the tail or its
+    # programs. The kept copy is the one the crawl parsed last time, so its links are those found then (a
+    # revalidation would cost a request and its spacing like a fetch); the page itself is still asked again in its
+    # turn, and what it links now is queued then. Its records are not taken from the copy: a program is seen only on a
+    # page asked this run.
     start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
     # heaps: (not a start page, the order asked for, kind, as found, the request); the listing pages an earlier run
@@ -175,7 +186,30 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
             entry = (kind > 0, order, kind, len(queued), request)
             heapq.heappush(lane(entry), entry)
             if lane(entry) is listings:
-                found.extend(links_kept(source, kept, request))
+                found.extend(links_of(request))
+
+    # the links kept in the cache: counted now and as links are kept (those dropped with an entry the fetcher renews,
+    # a page fetched whole, stay counted until the next run: it errs on keeping fewer)
+    links_held = sum(len(entry.get("links") or ()) for entry in fetcher.validators.values())
+
+    def keep_links(request: Request, links: list[Request] | None) -> None:
+        """Keep a listing page's links (None: it has none read from its copy) with its copy's cache entry."""
+        nonlocal links_held
+        entry = kept.entry(request.url)[1]
+        links_held -= len(entry.pop("links", None) or ())
+        if links is not None and entry.get("raw_key") and links_held + len(links) <= MAX_LINKS_KEPT:
+            entry["links"] = [[link.url, link.callback] for link in links]
+            links_held += len(links)
+
+    def links_of(request: Request) -> list[Request]:
+        """The links of a listing page an earlier run asked for, as found when it was parsed: kept in the cache, or
+        read from its kept copy (the source of truth) when they are not, and kept in the cache then."""
+        entry = kept.entry(request.url)[1]
+        if "links" in entry:
+            return [Request(url, callback) for url, callback in entry["links"]]
+        links = links_kept(source, kept, request)
+        keep_links(request, links)
+        return links or []
 
     def lane(entry: tuple) -> list:
         """The heap a page waits in: `listings` for a listing page an earlier run asked for, else `queue`."""
@@ -209,26 +243,33 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
+                    links, failure = [], None
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
                         if isinstance(item, Request):
+                            links.append(item)
                             enqueue(item)
                         else:
+                            failure = item if isinstance(item, Failure) else failure
                             yield item
+                    # a listing page parsed, or whose new copy did not parse: its links kept with its copy (one not
+                    # answered 200 or 304 keeps the copy it had, and its links)
+                    if entry[2] == 1 and kept is not None and (failure is None or failure.stage == "parse"):
+                        keep_links(request, None if failure else links)
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
     if queue or listings:
         yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
 
 
-def links_kept(source, kept: StoredPages, request: Request) -> list[Request]:
-    """The pages a page's kept copy links, read with no request to its host; none when it has no copy the plugin
+def links_kept(source, kept: StoredPages, request: Request) -> list[Request] | None:
+    """The pages a page's kept copy links, read with no request to its host; None when it has no copy the plugin
     reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then)."""
     try:
         response = kept.get(request.url)
         page = Page(response.url, 200, response.text, "")
         return [item for item in source.run(request.callback, page) if isinstance(item, Request)]
     except Exception:  # noqa: BLE001 - FetchError, a ParseError, a plugin's fault: no links from the copy
-        return []
+        return None
 
 
 def _suffix(content_type: str) -> str:

@@ -313,6 +313,119 @@ def test_listing_pages_are_asked_again_while_a_backlog_of_details_never_asked_wa
                     ["/", *details[9:11], "/page/shelf-2", *details[11:14], "/page/shelf-0"]]
 
 
+class CountingStore(LocalObjectStore):
+    """The local store, noting each object it is asked to read."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.reads: list[str] = []
+
+    def get(self, key, *args, **kwargs):
+        self.reads.append(key)
+        return super().get(key, *args, **kwargs)
+
+
+def test_a_listing_pages_links_are_kept_with_the_crawls_state_not_read_from_its_copy_each_run(tmp_path):
+    """Each run read the kept copy of every listing page an earlier run had asked for (an object-store read, a round
+    trip on S3, and a parse each), for its links. They are kept with the page's entry in the HTTP cache when it is
+    parsed: a run that asks only the start page reads no object and still queues the 8 shelves and their 16 details.
+    The copy stays the source of truth: links not in the cache are read from it, once, and kept."""
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(tmp_path), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 5))
+    reads = []
+    try:
+        whole = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves)
+        for forget in (False, True, False):
+            if forget:  # a cache written before links were kept, say
+                for entry in validators.values():
+                    entry.pop("links", None)
+            store.reads.clear()
+            outcome = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves, max_pages=1)
+            assert outcome[-1] == BudgetSpent(1, SHELVES + 2 * SHELVES, out_of_time=False)
+            reads.append(len(store.reads))
+    finally:
+        server.close()
+    assert sum(isinstance(outcome, Fetched) for outcome in whole) == 1 + SHELVES + 2 * SHELVES
+    assert reads == [0, SHELVES, 0]
+    shelf = validators[f"{server.url}/page/shelf-3"]
+    assert shelf["links"] == [[f"{server.url}/page/3-{number}", "parse_detail"] for number in range(2)]
+
+
+def test_the_links_kept_follow_the_listing_pages_copy(tmp_path):
+    """The links in the cache are those of the copy last kept: a shelf that links a third detail when asked again has
+    three noted, and one whose new copy does not parse has none (its copy is read, and fails, as before)."""
+    from affiliate_matrix.sources import ParseError
+
+    class Changing(Shelves):
+        per_shelf, broken = 2, False
+
+        def parse(self, page):
+            if not page.url.endswith("/") and self.broken:
+                raise ParseError(f"{page.url}: no shelf")
+            yield from super().parse(page)
+            if not page.url.endswith("/"):
+                shelf = page.url.rsplit("-", 1)[1]
+                yield from (page.follow(f"/page/{shelf}-{n}", "parse_detail") for n in range(2, self.per_shelf))
+
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(tmp_path), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 5))
+    shelf = f"{server.url}/page/shelf-3"
+    try:
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        Changing.per_shelf = 3
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        noted = [url for url, _ in validators[shelf]["links"]]
+        Changing.broken = True
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        store.reads.clear()
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing, max_pages=1)
+    finally:
+        server.close()
+    assert noted == [f"{server.url}/page/3-{number}" for number in range(3)]
+    assert not any("links" in entry for entry in validators.values())
+    assert len(store.reads) == SHELVES
+
+
+def test_links_past_the_cache_bound_are_read_from_the_copies(tmp_path, monkeypatch):
+    """The cache is read and written whole each run, so the links kept in it are bounded (MAX_LINKS_KEPT): the shelves
+    whose links would pass it keep none there, and their copies are read for them, as before."""
+    from affiliate_matrix import crawl as crawling
+
+    monkeypatch.setattr(crawling, "MAX_LINKS_KEPT", 5)
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(tmp_path), {}
+    try:
+        crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00", Shelves)
+        store.reads.clear()
+        outcome = crawl_catalogue(server, store, validators, time, hosts, "2026-12-02T06:00:00.000000+00:00", Shelves,
+                                  max_pages=1)
+    finally:
+        server.close()
+    assert outcome[-1] == BudgetSpent(1, SHELVES + 2 * SHELVES, out_of_time=False)
+    assert sum(len(entry.get("links", ())) for entry in validators.values()) == 4  # two shelves' links
+    assert len(store.reads) == SHELVES - 2
+
+
+def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):
+    """The cache with links reads back whole; links not [url, callback] pairs make it damaged (fetched in full)."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.fetch import http_cache
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    cache = {"http://a.example/list": {"raw_key": "raw/a/x.html", "links": [["http://a.example/p/1", "parse_detail"]]}}
+    rt.store.put("http-cache/a.json", json.dumps(cache).encode(), content_type="application/json")
+    assert http_cache(rt, "http-cache/a.json") == cache
+    for links in (["http://a.example/p/1"], [["http://a.example/p/1", 3]], "http://a.example/p/1"):
+        damaged = {"http://a.example/list": {"raw_key": "raw/a/x.html", "links": links}}
+        rt.store.put("http-cache/a.json", json.dumps(damaged).encode(), content_type="application/json")
+        assert http_cache(rt, "http-cache/a.json") == {}
+
+
 CHAIN = 12
 
 
