@@ -35,11 +35,16 @@ class StoredPages:
         self.store = store
         self.validators = validators
 
-    def get(self, url: str) -> Response:
+    def entry(self, url: str) -> tuple[str, dict]:
+        """The URL a page's copy is kept under, and its cache entry ({} when it has none)."""
         known = self.validators.get(url) or {}
         if known.get("redirect"):  # the page's copy is kept under the URL its redirects reached (see _process)
             url = known["redirect"]
             known = self.validators.get(url) or {}
+        return url, known
+
+    def get(self, url: str) -> Response:
+        url, known = self.entry(url)
         if not known.get("raw_key"):
             raise FetchError(f"{url}: no stored copy to replay")
         try:
@@ -122,6 +127,15 @@ class BudgetSpent:
 # the pages none has asked for; as many as the connection's HTTP cache notes the runs of (a URL whose note was dropped
 # was asked for longest ago, and is asked for first as one never asked for).
 MAX_QUEUED = MAX_VALIDATORS
+# Every REFRESH_EVERY-th page a run asks for is the listing page an earlier run asked for longest ago, if one is queued,
+# even while pages no run has asked for wait: listing pages are where new programs appear, and a backlog of thousands
+# of details never asked would otherwise hold them back for as many runs as it takes to ask for it all.
+REFRESH_EVERY = 4
+# The links a listing page's kept copy holds are kept beside it in the connection's HTTP cache (its entry's "links",
+# [url, callback] pairs, written when the page is parsed), so that a run reads them with no object-store read and
+# parse per listing page (a round trip each on S3); at most this many over the cache, which is read and written whole
+# each run: a page past it has none kept there, and its copy is read for them as before.
+MAX_LINKS_KEPT = 4 * MAX_QUEUED
 
 
 def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages, store: ObjectStore,
@@ -135,19 +149,24 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
     # run stopped at its budget is followed by one that reaches the pages it did not; among pages alike in that, the
-    # listing pages (requests for a start page's callback) before the detail pages, since they find more. A replay
-    # asks for the pages it has a kept copy of first, as found: the others have nothing to replay.
-    # A listing page an earlier run asked for is also read from its kept copy as soon as it is found, for its links,
-    # without asking the host: listing pages reached only by "next" links (page 2 from page 1, page 3 from page 2…)
-    # were otherwise asked again from the first every run, which then spent its budget on the same first pages and
-    # never reached the tail or its programs. The kept copy is the one the crawl parsed last time, so its links are
-    # those found then (a revalidation would cost a request and its spacing like a fetch); the page itself is still
-    # asked again in its turn, and what it links now is queued then. Its records are not taken from the copy: a
-    # program is seen only on a page asked this run.
+    # listing pages (requests for a start page's callback) before the detail pages, since they find more; but every
+    # REFRESH_EVERY-th page asked for is a listing page asked for before, the longest ago first (`listings`, a second
+    # heap), whatever else waits. A replay asks for the pages it has a kept copy of first, as found: the others have
+    # nothing to replay.
+    # A listing page an earlier run asked for also gives its links as soon as it is found, without asking the host
+    # (those kept with its entry in the cache when it was parsed, else read from its kept copy; links_of): listing
+    # pages reached only by "next" links (page 2 from page 1, page 3 from page 2…) were otherwise asked again from the
+    # first every run, which then spent its budget on the same first pages and never reached the tail or its
+    # programs. The kept copy is the one the crawl parsed last time, so its links are those found then (a
+    # revalidation would cost a request and its spacing like a fetch); the page itself is still asked again in its
+    # turn, and what it links now is queued then. Its records are not taken from the copy: a program is seen only on a
+    # page asked this run.
     start_urls = {request.url for request in starts}
     listing_callbacks = {request.callback for request in starts}
-    # a heap: (not a start page, the order asked for, kind, as found, the request)
+    # heaps: (not a start page, the order asked for, kind, as found, the request); the listing pages an earlier run
+    # asked for in `listings`, the others in `queue`
     queue: list[tuple[bool, str, int, int, Request]] = []
+    listings: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
     kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
 
@@ -164,18 +183,52 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 order = "" if known.get("raw_key") or known.get("redirect") else "none kept"
             else:
                 order = known.get("fetched_in_run") or ""
-            heapq.heappush(queue, (kind > 0, order, kind, len(queued), request))
-            if kind == 1 and kept is not None and order:
-                found.extend(links_kept(source, kept, request))
+            entry = (kind > 0, order, kind, len(queued), request)
+            heapq.heappush(lane(entry), entry)
+            if lane(entry) is listings:
+                found.extend(links_of(request))
+
+    # the links kept in the cache: counted now and as links are kept (those dropped with an entry the fetcher renews,
+    # a page fetched whole, stay counted until the next run: it errs on keeping fewer)
+    links_held = sum(len(entry.get("links") or ()) for entry in fetcher.validators.values())
+
+    def keep_links(request: Request, links: list[Request] | None) -> None:
+        """Keep a listing page's links (None: it has none read from its copy) with its copy's cache entry."""
+        nonlocal links_held
+        entry = kept.entry(request.url)[1]
+        links_held -= len(entry.pop("links", None) or ())
+        if links is not None and entry.get("raw_key") and links_held + len(links) <= MAX_LINKS_KEPT:
+            entry["links"] = [[link.url, link.callback] for link in links]
+            links_held += len(links)
+
+    def links_of(request: Request) -> list[Request]:
+        """The links of a listing page an earlier run asked for, as found when it was parsed: kept in the cache, or
+        read from its kept copy (the source of truth) when they are not, and kept in the cache then."""
+        entry = kept.entry(request.url)[1]
+        if "links" in entry:
+            return [Request(url, callback) for url, callback in entry["links"]]
+        links = links_kept(source, kept, request)
+        keep_links(request, links)
+        return links or []
+
+    def lane(entry: tuple) -> list:
+        """The heap a page waits in: `listings` for a listing page an earlier run asked for, else `queue`."""
+        return listings if entry[2] == 1 and kept is not None and entry[1] else queue
+
+    def next_entry(number: int) -> tuple:
+        """The `number`-th page to ask for this run (from 1): the head of the order, or of `listings` on its turn."""
+        refresh = listings and (not queue or listings[0] < queue[0] or number % REFRESH_EVERY == 0)
+        return heapq.heappop(listings if refresh else queue)
 
     for request in starts:
         enqueue(request)
     asked, out_of_time = 0, False
     with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
         pending: dict = {}
-        while pending or (queue and asked < max_pages and not out_of_time):
-            while queue and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
-                entry = heapq.heappop(queue)
+        while pending or ((queue or listings) and asked < max_pages and not out_of_time):
+            while (queue or listings) and asked < max_pages and not out_of_time \
+                    and len(pending) < connection.concurrency:
+                entry = next_entry(asked + 1)
                 pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
                 asked += 1
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -184,32 +237,39 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 request = entry[-1]
                 fetched_at, outcome = future.result()
                 if isinstance(outcome, WaitsSpent):  # not answered: queued again, unmarked, for the next run
-                    heapq.heappush(queue, entry)
+                    heapq.heappush(lane(entry), entry)
                     asked, out_of_time = asked - 1, True
                     continue
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
+                    links, failure = [], None
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
                         if isinstance(item, Request):
+                            links.append(item)
                             enqueue(item)
                         else:
+                            failure = item if isinstance(item, Failure) else failure
                             yield item
+                    # a listing page parsed, or whose new copy did not parse: its links kept with its copy (one not
+                    # answered 200 or 304 keeps the copy it had, and its links)
+                    if entry[2] == 1 and kept is not None and (failure is None or failure.stage == "parse"):
+                        keep_links(request, None if failure else links)
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run)
-    if queue:
-        yield BudgetSpent(asked, len(queue), out_of_time)
+    if queue or listings:
+        yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
 
 
-def links_kept(source, kept: StoredPages, request: Request) -> list[Request]:
-    """The pages a page's kept copy links, read with no request to its host; none when it has no copy the plugin
+def links_kept(source, kept: StoredPages, request: Request) -> list[Request] | None:
+    """The pages a page's kept copy links, read with no request to its host; None when it has no copy the plugin
     reads (a parser changed since, say: the page is asked again in its turn, and its failure recorded then)."""
     try:
         response = kept.get(request.url)
         page = Page(response.url, 200, response.text, "")
         return [item for item in source.run(request.callback, page) if isinstance(item, Request)]
     except Exception:  # noqa: BLE001 - FetchError, a ParseError, a plugin's fault: no links from the copy
-        return []
+        return None
 
 
 def _suffix(content_type: str) -> str:

@@ -36,7 +36,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 # connection) holds at most this many URLs, those fetched, revalidated or asked for last; the oldest drop first (a
 # dropped URL costs one full fetch). It was every URL ever fetched. A crawl queues at most this many URLs (crawl.py's
 # MAX_QUEUED), fetching its page limit (500 by default) a run, so the pages of all its runs stay, at some hundreds of
-# bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago).
+# bytes each (a redirected page takes two entries: those dropped then are the ones asked for longest ago), and the
+# links of its listing pages (crawl.py's MAX_LINKS_KEPT in all).
 MAX_VALIDATORS = 5000
 ROBOTS_PARSED = 500 * 1024  # characters of robots.txt read: RFC 9309 2.5's parsing limit, as Google reads it
 STAY_AWAY = "User-agent: *\nDisallow: /"  # robots.txt unreachable: nothing is fetched for now
@@ -196,12 +197,15 @@ class Fetcher:
 
 def http_cache(rt, key: str) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}. It is only a cache: a damaged one is logged, naming it, and the run fetches everything in
-    full and writes it anew."""
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py). It is
+    only a cache: a damaged one is logged, naming it, and the run fetches everything in full and writes it anew."""
     from affiliate_matrix.storage import read_json
 
     cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(
-        isinstance(url, str) and isinstance(entry, dict) and all(isinstance(v, str | None) for v in entry.values())
+        isinstance(url, str) and isinstance(entry, dict) and all(
+            isinstance(v, list) and all(isinstance(link, list) and len(link) == 2
+                                        and all(isinstance(part, str) for part in link) for link in v)
+            if name == "links" else isinstance(v, str | None) for name, v in entry.items())
         for url, entry in cache.items()), "not a mapping of URLs to their validators")
     if problem is None:
         return cache or {}

@@ -66,8 +66,9 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
     other host's pages), at most `budget_per_host` pages a host. A worker asks while the waits it is told to make (each
     request's spacing: the rate limit, or the host's robots.txt Crawl-delay when longer; each retry's Retry-After or
     backoff) fit in the function's time limit (crawl.time_budget, a polite.WaitBudget counted per worker: a worker's
-    waits add up, the workers' run side by side). The page whose wait would pass it is not asked, nor are its host's
-    other pages: not checked this run (skipped_budget), the stalest again next run. 50 pages under
+    waits add up, the workers' run side by side). The page whose wait would pass it is not asked (or not asked again):
+    not checked this run (skipped_budget), the stalest again next run; the worker goes on with the pages whose waits
+    still fit (a page after one refused a retry's wait asks only the host's spacing). 50 pages under
     `Crawl-delay: 60` took 50 minutes, and a host answering 503 with `Retry-After: 60` doubled each page's wait: the
     function was stopped at 15 with nothing written."""
     now = now or datetime.now(UTC)
@@ -97,15 +98,16 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
         outcomes: list = [None] * len(candidates)
 
         def check_host(places: list[int]) -> None:
-            for n, i in enumerate(places):
+            refused = []
+            for i in places:
                 try:
                     outcomes[i] = status_of(candidates[i][1])
-                except WaitsSpent as exc:  # this page and the host's others: not checked this run
-                    for j in places[n:]:
-                        outcomes[j] = NOT_CHECKED
-                    log.info("verify.out_of_time", host=urlsplit(candidates[i][1]).netloc, left=len(places) - n,
-                             reason=str(exc))
-                    return
+                except WaitsSpent as exc:  # this page: not checked this run; the host's next may wait less (no retry)
+                    outcomes[i], reason = NOT_CHECKED, str(exc)
+                    refused.append(i)
+            if refused:
+                log.info("verify.out_of_time", host=urlsplit(candidates[refused[0]][1]).netloc, left=len(refused),
+                         reason=reason)
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(check_host, by_host.values()))

@@ -146,6 +146,45 @@ def test_a_host_answering_retry_after_is_asked_while_its_waits_fit_and_what_was_
     assert sorted(p.last_verified_at == now for p in written) == [False] * 3 + [True] * 3
 
 
+def test_a_page_refused_a_retry_wait_leaves_the_host_pages_whose_waits_still_fit(tmp_path, monkeypatch):
+    """A page whose retry's wait would pass the budget was not checked, and nor were its host's later pages, though
+    each of them asks only the host's spacing. Two pages answer 503 with `Retry-After: 60` once, the stalest first:
+    100 s less a tenth fits the first one's retry (60.04 s), not the second's (120.06 s); the four after it still fit
+    at 0.02 s each and are checked."""
+    from functools import partial
+
+    from affiliate_matrix import verify as verifying
+    from affiliate_matrix.fetch import Fetcher
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.polite import HostLimits
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
+    from tests.support.clock import FakeTime
+    from tests.support.factories import NOW, make_record
+
+    slugs = ["bluehost", "nordvpn", "surfshark", "semrush", "hostinger", "canva"]  # stalest first
+    site = tmp_path / "site"
+    shutil.copytree(get_source("affiliateprograms").recorded_dir(), site)
+    (site / "routes.json").write_text(json.dumps([{"path": f"/p/{slug}/", "status": 503, "times": 1,
+                                                   "headers": {"Retry-After": "60"}} for slug in slugs[:2]]))
+    time = FakeTime()
+    monkeypatch.setattr(verifying, "Fetcher", partial(Fetcher, **time.options(HostLimits())))
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data", allow_loopback_fetch=True, crawl_time_limit_s=100))
+    with recorded_sites("affiliateprograms", directories={"affiliateprograms": site}) as urls:
+        records = [make_record(slug.title()).model_copy(update={"url": f"{urls['affiliateprograms']}/p/{slug}/"})
+                   for slug in slugs]
+        programs = [normalize(record).model_copy(update={"last_verified_at": NOW - timedelta(days=10 - n)})
+                    for n, record in enumerate(records)]
+        rt.index.ensure_index(PROGRAMS_INDEX)
+        rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs], refresh=True)
+        now = NOW + timedelta(days=1)
+        report = verify(rt, now, rate_limit_per_s=50)
+    assert time.sleeps.count(60) == 1 and sum(time.sleeps) <= 90
+    assert (report.checked, report.verified, report.skipped_budget) == (5, 5, 1)
+    written = {p.name: p.last_verified_at == now
+               for p in (from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery(size=10)).hits)}
+    assert written == {slug.title(): slug != "nordvpn" for slug in slugs}
+
+
 def test_a_worker_checking_hosts_in_turn_counts_all_their_waits(tmp_path, monkeypatch):
     """Hosts run side by side only as far as there are workers: past that, a worker checks one host after another, so
     it is the worker's waits that add up. One worker, two hosts under `Crawl-delay: 60`, 200 s less a tenth: the first

@@ -11,6 +11,7 @@ from affiliate_matrix.polite import HostLimits, WaitBudget
 from affiliate_matrix.sources import Source
 from affiliate_matrix.storage.local import LocalObjectStore
 from tests.support.clock import FakeTime
+from tests.support.counting import CountingStore
 from tests.support.fault_server import FaultServer
 
 LINKS_PER_PAGE = 20_000  # what one 5 MB page of <a href> can hold is more: 100,000 and up
@@ -277,14 +278,148 @@ def test_listing_pages_beyond_a_runs_budget_are_reached_over_runs(tmp_path):
     """Listing pages were asked for in the order found, always before details: with more of them than a run's budget,
     the same first ones were fetched every run and the others (and their programs) never. They are ordered among
     themselves as details are, never asked for first, then asked for longest ago; the start page always first. The
-    details a run has not asked for come before the listing pages it asked for before: their links are in the copies
-    kept (the shelves' details are found there, not asked of the host)."""
+    details a run has not asked for come before the listing pages it asked for before (their links are in the copies
+    kept: the shelves' details are found there, not asked of the host), but every fourth page is the listing page
+    asked for longest ago (REFRESH_EVERY)."""
     runs = catalogue_runs(Shelves, 4, 4, tmp_path)
     assert [run[0] for run in runs] == ["/"] * 4
     assert [run[1:] for run in runs] == [["/page/shelf-0", "/page/shelf-1", "/page/shelf-2"],
-                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-5"],
-                                         ["/page/shelf-6", "/page/shelf-7", "/page/0-0"],
-                                         ["/page/0-1", "/page/1-0", "/page/1-1"]]
+                                         ["/page/shelf-3", "/page/shelf-4", "/page/shelf-0"],
+                                         ["/page/shelf-5", "/page/shelf-6", "/page/shelf-1"],
+                                         ["/page/shelf-7", "/page/0-0", "/page/shelf-2"]]
+
+
+class Backlog(Catalogue):
+    """A directory whose start page links 3 listing pages, each linking 30 detail pages: a backlog of details no run
+    has asked for that takes many runs to ask for."""
+
+    def parse(self, page):
+        if page.url.endswith("/"):
+            for shelf in range(3):
+                yield page.follow(f"/page/shelf-{shelf}")
+        else:
+            shelf = page.url.rsplit("-", 1)[1]
+            for number in range(30):
+                yield page.follow(f"/page/{shelf}-{number}", "parse_detail")
+
+
+def test_listing_pages_are_asked_again_while_a_backlog_of_details_never_asked_waits(tmp_path):
+    """Listing pages (where new programs appear) were asked again only once every page never asked had been: with 87
+    details left at 7 a run, not for 13 runs. Every fourth page a run asks for is the listing page asked for longest
+    ago, and the backlog still takes the rest of the run."""
+    runs = catalogue_runs(Backlog, 3, 8, tmp_path)
+    details = [f"/page/0-{number}" for number in range(14)]
+    assert runs == [["/", "/page/shelf-0", "/page/shelf-1", "/page/shelf-2", *details[:4]],
+                    ["/", *details[4:6], "/page/shelf-0", *details[6:9], "/page/shelf-1"],
+                    ["/", *details[9:11], "/page/shelf-2", *details[11:14], "/page/shelf-0"]]
+
+
+def gets(store: CountingStore) -> int:
+    """How many objects the store was asked to read since last asked, forgetting what it was asked."""
+    count = sum(operation == "get" for operation, _ in store.asked)
+    store.asked = []
+    return count
+
+
+def test_a_listing_pages_links_are_kept_with_the_crawls_state_not_read_from_its_copy_each_run(tmp_path):
+    """Each run read the kept copy of every listing page an earlier run had asked for (an object-store read, a round
+    trip on S3, and a parse each), for its links. They are kept with the page's entry in the HTTP cache when it is
+    parsed: a run that asks only the start page reads no object and still queues the 8 shelves and their 16 details.
+    The copy stays the source of truth: links not in the cache are read from it, once, and kept."""
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(LocalObjectStore(tmp_path)), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 5))
+    reads = []
+    try:
+        whole = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves)
+        for forget in (False, True, False):
+            if forget:  # a cache written before links were kept, say
+                for entry in validators.values():
+                    entry.pop("links", None)
+            gets(store)  # forgets what the runs before asked
+            outcome = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves, max_pages=1)
+            assert outcome[-1] == BudgetSpent(1, SHELVES + 2 * SHELVES, out_of_time=False)
+            reads.append(gets(store))
+    finally:
+        server.close()
+    assert sum(isinstance(outcome, Fetched) for outcome in whole) == 1 + SHELVES + 2 * SHELVES
+    assert reads == [0, SHELVES, 0]
+    shelf = validators[f"{server.url}/page/shelf-3"]
+    assert shelf["links"] == [[f"{server.url}/page/3-{number}", "parse_detail"] for number in range(2)]
+
+
+def test_the_links_kept_follow_the_listing_pages_copy(tmp_path):
+    """The links in the cache are those of the copy last kept: a shelf that links a third detail when asked again has
+    three noted, and one whose new copy does not parse has none (its copy is read, and fails, as before)."""
+    from affiliate_matrix.sources import ParseError
+
+    class Changing(Shelves):
+        per_shelf, broken = 2, False
+
+        def parse(self, page):
+            if not page.url.endswith("/") and self.broken:
+                raise ParseError(f"{page.url}: no shelf")
+            yield from super().parse(page)
+            if not page.url.endswith("/"):
+                shelf = page.url.rsplit("-", 1)[1]
+                yield from (page.follow(f"/page/{shelf}-{n}", "parse_detail") for n in range(2, self.per_shelf))
+
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(LocalObjectStore(tmp_path)), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 5))
+    shelf = f"{server.url}/page/shelf-3"
+    try:
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        Changing.per_shelf = 3
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        noted = [url for url, _ in validators[shelf]["links"]]
+        Changing.broken = True
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing)
+        gets(store)  # forgets what the runs before asked
+        crawl_catalogue(server, store, validators, time, hosts, next(runs), Changing, max_pages=1)
+    finally:
+        server.close()
+    assert noted == [f"{server.url}/page/3-{number}" for number in range(3)]
+    assert not any("links" in entry for entry in validators.values())
+    assert gets(store) == SHELVES
+
+
+def test_links_past_the_cache_bound_are_read_from_the_copies(tmp_path, monkeypatch):
+    """The cache is read and written whole each run, so the links kept in it are bounded (MAX_LINKS_KEPT): the shelves
+    whose links would pass it keep none there, and their copies are read for them, as before."""
+    from affiliate_matrix import crawl as crawling
+
+    monkeypatch.setattr(crawling, "MAX_LINKS_KEPT", 5)
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(LocalObjectStore(tmp_path)), {}
+    try:
+        crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00", Shelves)
+        gets(store)  # forgets what the runs before asked
+        outcome = crawl_catalogue(server, store, validators, time, hosts, "2026-12-02T06:00:00.000000+00:00", Shelves,
+                                  max_pages=1)
+    finally:
+        server.close()
+    assert outcome[-1] == BudgetSpent(1, SHELVES + 2 * SHELVES, out_of_time=False)
+    assert sum(len(entry.get("links", ())) for entry in validators.values()) == 4  # two shelves' links
+    assert gets(store) == SHELVES - 2
+
+
+def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):
+    """The cache with links reads back whole; links not [url, callback] pairs make it damaged (fetched in full)."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.fetch import http_cache
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    cache = {"http://a.example/list": {"raw_key": "raw/a/x.html", "links": [["http://a.example/p/1", "parse_detail"]]}}
+    rt.store.put("http-cache/a.json", json.dumps(cache).encode(), content_type="application/json")
+    assert http_cache(rt, "http-cache/a.json") == cache
+    for links in (["http://a.example/p/1"], [["http://a.example/p/1", 3]], "http://a.example/p/1"):
+        damaged = {"http://a.example/list": {"raw_key": "raw/a/x.html", "links": links}}
+        rt.store.put("http-cache/a.json", json.dumps(damaged).encode(), content_type="application/json")
+        assert http_cache(rt, "http-cache/a.json") == {}
 
 
 CHAIN = 12
@@ -305,13 +440,15 @@ class Chain(Catalogue):
 def test_a_next_page_chain_longer_than_a_runs_budget_is_read_whole_over_runs(tmp_path):
     """Each run began at page 1 and asked for pages 2, 3… again to find the next: a chain longer than the budget was
     cut at the same place every run, its tail and its programs never reached. A listing page an earlier run asked for
-    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1
-    and 3 more) reach the 12 pages and their 12 programs in ceil(23 / 3) = 8 runs, as few as can."""
-    runs = catalogue_runs(Chain, 8, 4, tmp_path)
+    is read from its kept copy for its links, so each run asks for pages no run has asked for: 4 pages a run (page 1,
+    and 3 more in the first run; 2 more and a listing page asked before, REFRESH_EVERY, in each after it) reach the 12
+    pages and their 12 programs in 1 + ceil(20 / 2) = 11 runs, as few as can."""
+    runs = catalogue_runs(Chain, 11, 4, tmp_path)
     assert all(run[0] == "/page/list-1" for run in runs)
     rest = {f"/page/list-{n}" for n in range(2, CHAIN + 1)} | {f"/page/{n}" for n in range(1, CHAIN + 1)}
-    asked = [path for run in runs for path in run[1:]][:len(rest)]  # the last run has room for one asked before
+    asked = runs[0][1:] + [path for run in runs[1:] for path in run[1:3]]
     assert set(asked) == rest, f"{sorted(rest - set(asked))} not reached; some pages asked twice"
+    assert all(run[3].startswith("/page/list-") and run[3] in asked[:3 + 2 * n] for n, run in enumerate(runs[1:]))
 
 
 def test_a_replay_parses_the_pages_it_kept_first(tmp_path):
