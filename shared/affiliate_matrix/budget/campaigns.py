@@ -145,9 +145,15 @@ def sweep_days(store, campaign_id: str) -> None:
     or failing leaves them with their campaign; one cut short after the campaign went is finished by its retry, or
     by the campaign's next creation), and so do days a write made under a campaign deleted meanwhile. A campaign
     added again under its id inherited them, in any currency. The budget index keeps their mirror for the
-    dashboards."""
-    if store.head(campaign_key(campaign_id)) is None:
-        store.delete(metrics_key(campaign_id))
+    dashboards. The delete is conditional on the days' ETag, read before the campaign was found absent: days written
+    after that (the campaign added again meanwhile, its first days posted) are the new campaign's, and are kept."""
+    days_etag = store.head(metrics_key(campaign_id))
+    if days_etag is None or store.head(campaign_key(campaign_id)) is not None:
+        return
+    try:
+        store.delete(metrics_key(campaign_id), if_match=days_etag)
+    except (ConflictError, NotFoundError):
+        pass  # written again since (not the days swept), or swept by another meanwhile
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
