@@ -4,11 +4,16 @@ other writer run whole meanwhile, on the embedded store."""
 import threading
 
 import pytest
+from typer.testing import CliRunner
 
-from affiliate_matrix.budget.campaigns import (Campaign, campaign_key, history, parse_days, record_days, save_campaign,
-                                               sweep_days)
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.budget.campaigns import (CAMPAIGNS, Campaign, campaign_key, campaign_keys, history, parse_days,
+                                               record_days, save_campaign, sweep_days)
+from affiliate_matrix.cli import app as cli
 from affiliate_matrix.config import Settings
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.storage.local import LocalObjectStore
+from tests.support.apps import function_client
 from tests.support.interleave import interleaved
 
 
@@ -52,3 +57,43 @@ def test_the_sweep_of_a_deleted_campaigns_days_keeps_those_of_the_campaign_added
     interleaved(held_after_a_head(rt.store, monkeypatch, campaign_key("search-us"), lambda etag: etag is None),
                 lambda: sweep_days(rt.store, "search-us"), added_again)
     assert [(str(day["date"]), day["spend"]) for day in history(rt.store, "search-us")] == [("2026-11-10", 5.0)]
+
+
+
+def added(rt, how: str, name: str) -> tuple[bool, str | None]:
+    """Campaign `name` added over HTTP (POST /campaigns, as an admin) or by `amx budget campaigns add`: whether it
+    was, and the error's message."""
+    if how == "http":
+        reply = function_client("budget").post("/campaigns", json={
+            "id": name, "name": name, "channel": "search", "currency": "USD"}, headers={
+            "Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"})
+        return reply.status_code == 201, (reply.json.get("error") or {}).get("message")
+    run = CliRunner().invoke(cli, ["budget", "campaigns", "add", name, "--name", name, "--channel", "search"])
+    return run.exit_code == 0, None if run.exception is None else str(run.exception)
+
+
+@pytest.mark.parametrize("held, meanwhile", [("http", "cli"), ("cli", "http")])
+def test_creations_racing_for_the_last_campaign_place_let_one_in(rt, monkeypatch, held, meanwhile):
+    """AMX_BUDGET_MAX_CAMPAIGNS was checked by counting the campaigns, then creating: two creations counting before
+    either was stored each got in, past the limit. Each counts again once stored, and the later of the two, seeing
+    both, undoes its own and is refused naming the limit."""
+    monkeypatch.setenv("AMX_BUDGET_MAX_CAMPAIGNS", "3")
+    for name in ("first", "second"):
+        save_campaign(rt.store, Campaign(id=name, name=name, channel="search", currency="USD"), create=True)
+    listing, here, once = LocalObjectStore.list, threading.current_thread(), threading.Lock()
+
+    def hold(reached, go_on):
+        def held_list(store, prefix=""):  # the held creation stops once it has counted the campaigns, before its create
+            keys = list(listing(store, prefix))
+            if prefix == CAMPAIGNS and threading.current_thread() is not here and once.acquire(blocking=False):
+                reached.set()
+                go_on.wait(60)
+            return iter(keys)
+
+        monkeypatch.setattr(LocalObjectStore, "list", held_list)
+
+    (third_added, refused), (fourth_added, _) = interleaved(hold, lambda: added(rt, held, "third"),
+                                                            lambda: added(rt, meanwhile, "fourth"))
+    assert fourth_added and not third_added
+    assert "'third': not added" in refused and "AMX_BUDGET_MAX_CAMPAIGNS=3" in refused
+    assert sorted(campaign_keys(rt.store)) == [campaign_key(name) for name in ("first", "fourth", "second")]

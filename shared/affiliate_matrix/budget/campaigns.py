@@ -109,14 +109,32 @@ def checked_against_store(rt, campaign: Campaign) -> None:
 
 def room_for(store, campaign_id: str, limit: int) -> None:
     """ConflictError naming the limit (AMX_BUDGET_MAX_CAMPAIGNS) when campaign `campaign_id` is not stored and `limit`
-    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Writers racing
-    for the last place can each take it: the limit is passed by as many as write at once, no more."""
+    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Creations racing
+    for the last place each pass it: each is counted again once stored (admit)."""
     if store.head(campaign_key(campaign_id)) is not None:  # an edit, not one more
         return
     stored = sum(1 for _ in campaign_keys(store))
     if stored >= limit:
         raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
                             f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+
+
+def admit(store, campaign_id: str, etag: str, limit: int) -> None:
+    """ConflictError naming the limit, the create undone, when campaign `campaign_id`, just created with `etag`, makes
+    the campaigns stored more than `limit`. Of creations racing for the last place, the last to count sees every one
+    stored, so no more than `limit` stay; each may see the others and be undone (the limit holds, asked again one gets
+    in). One changed or deleted before it is undone (its first days written) is left as it is."""
+    stored = sum(1 for _ in campaign_keys(store))
+    if stored <= limit:
+        return
+    try:
+        store.delete(campaign_key(campaign_id), if_match=etag)
+    except (ConflictError, NotFoundError):
+        log.warning("budget.campaign_over_limit_kept", campaign_id=campaign_id, stored=stored, limit=limit)
+        return
+    raise ConflictError(f"campaign {campaign_id!r}: not added, {stored:,} campaigns were stored with it and those "
+                        f"added beside it, over the limit (AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise "
+                        "the limit")
 
 
 def agrees_with_days(store, campaign: Campaign) -> None:
