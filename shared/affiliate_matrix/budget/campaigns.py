@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
+from affiliate_matrix.budget.model_types import NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
@@ -349,7 +349,7 @@ def window_problem(current: list[dict], incoming: dict[str, dict]) -> tuple[str,
 
 
 def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[str, str] | None]:
-    stored = [row["date"] for row in current if _iso_day(row.get("date"))]
+    stored = [row["date"] for row in current if iso_day(row.get("date"))]
     newest = max([*stored, *incoming])
     start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
@@ -369,19 +369,6 @@ def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[
     return start, None
 
 
-def _iso_day(text: object) -> bool:
-    """Whether `text` is a day written as the days are stored: YYYY-MM-DD exactly. The date parsers take more (pydantic
-    a time of midnight, `2026-01-05T00:00`, or digits as a Unix time, `1767571200`; fromisoformat `20260105`), which an
-    import would store as some day, maybe not the one meant."""
-    try:
-        return isinstance(text, str) and date.fromisoformat(text).isoformat() == text
-    except ValueError:
-        return False
-
-
-NOT_A_DAY = "is not a date (YYYY-MM-DD, e.g. 2026-01-05)"
-
-
 def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     """Days posted over HTTP: each validated, the first error named by its position."""
     if not isinstance(body, list) or not body:
@@ -390,7 +377,7 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     for i, row in enumerate(body):
         if not isinstance(row, dict):
             raise InvalidInput(f"{where}[{i}]: expected an object")
-        if "date" in row and not _iso_day(row["date"]):
+        if "date" in row and not iso_day(row["date"]):
             raise InvalidInput(f"{where}[{i}].date: {repr(row['date'])[:60]} {NOT_A_DAY}")
         row_currency = row.get("currency", currency)
         if row_currency != currency:
@@ -647,7 +634,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
     campaign_id = values["campaign_id"]
     if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
         raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
-    if not _iso_day(values["date"]):
+    if not iso_day(values["date"]):
         raise ValueError(f"date: {values['date'][:40]!r} {NOT_A_DAY}")
     day = {"date": values["date"]}
     for column in ("spend", "clicks", "conversions", "revenue"):
