@@ -8,7 +8,7 @@ import json
 import traceback
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import WaitsSpent
 from affiliate_matrix.sources import Listing, Page, ParseError, Request, Source
 from affiliate_matrix.storage import ObjectStore
+from affiliate_matrix.threads import ContextPool
 
 log = get_logger()
 
@@ -223,7 +224,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     for request in starts:
         enqueue(request)
     asked, out_of_time = 0, False
-    with ThreadPoolExecutor(max_workers=connection.concurrency) as pool:
+    with ContextPool(max_workers=connection.concurrency) as pool:  # the fetches in this work's context (its rule chain)
         pending: dict = {}
         while pending or ((queue or listings) and asked < max_pages and not out_of_time):
             while (queue or listings) and asked < max_pages and not out_of_time \

@@ -50,12 +50,11 @@ def together(read: Callable, items: Iterable, readers: int = READERS) -> Iterato
     20,000 documents read one after another waited minutes on the network. Each read runs in a copy of the caller's
     context, so what it logs carries the request's fields. A read that raises ends it: the reads not yet begun are
     dropped, not made (the store unavailable: each would wait out its retries), and those under way not waited for."""
-    from concurrent.futures import ThreadPoolExecutor
-    from contextvars import copy_context
+    from affiliate_matrix.threads import ContextPool
 
-    pool = ThreadPoolExecutor(max_workers=readers)
+    pool = ContextPool(max_workers=readers)
     try:
-        futures = [pool.submit(copy_context().run, read, item) for item in items]
+        futures = [pool.submit(read, item) for item in items]
         for future in futures:
             yield future.result()
     finally:  # the reads under way are not waited for (their results are dropped): a failure is answered at once

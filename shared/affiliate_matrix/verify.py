@@ -7,7 +7,6 @@ failures (timeouts, 5xx, robots.txt) prove nothing and change nothing."""
 
 import json
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import WaitBudget, WaitsSpent
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery, SortKey
+from affiliate_matrix.threads import ContextPool
 
 log = get_logger()
 
@@ -109,7 +109,7 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
                 log.info("verify.out_of_time", host=urlsplit(candidates[refused[0]][1]).netloc, left=len(refused),
                          reason=reason)
 
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        with ContextPool(max_workers=concurrency) as pool:  # the checks in this work's context (its rule chain)
             list(pool.map(check_host, by_host.values()))
     finally:
         fetcher.close()

@@ -115,6 +115,25 @@ def test_rules_setting_each_other_off_stop_when_the_chain_comes_round_in_process
     assert max(map(len, chained)) == len(rules)  # every event the actions led to carried its chain
 
 
+@pytest.mark.parametrize("rules", [TWO, THREE], ids=["a-b-a", "a-b-c-a"])
+def test_rules_setting_each_other_off_stop_when_their_actions_publish_from_a_worker_thread(embedded, rules):
+    """A worker thread starts in an empty context: an action whose work ran in a pool published events with no rule
+    chain, so the rules went round without end. The pools of an event's work (threads.ContextPool: the crawl's
+    fetches, verify's checks, the reads several at a time) run each task in a copy of the context it came from."""
+    from affiliate_matrix.threads import ContextPool
+
+    def in_a_worker(event):
+        with ContextPool(max_workers=1) as pool:
+            pool.submit(execute, embedded, event).result()
+
+    for action in ("rebuild_index", "rotate_key"):
+        embedded.bus.handlers[ACTION_PREFIX + action] = [in_a_worker]
+    setting_up(embedded, rules)
+    rotate(embedded, "keys/one")
+    stopped_as_a_loop(embedded, rules)
+    assert embedded.bus.dead_letters == []
+
+
 @pytest.fixture
 def functions(tmp_path, monkeypatch):
     """Each function behind its own HTTP event entry point (functions-framework, OIDC-signed deliveries), the

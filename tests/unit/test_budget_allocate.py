@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from affiliate_matrix.budget.allocate import allocate
-from affiliate_matrix.budget.contract import allocate_json
+from affiliate_matrix.budget.contract import allocate_json, forecast_json
 from affiliate_matrix.budget.models import AllocateRequest
 from affiliate_matrix.errors import InvalidInput
 
@@ -173,6 +173,24 @@ def test_bad_input_names_the_field(change, message):
     with pytest.raises(InvalidInput) as error:
         allocate_json(json.dumps(request))
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("read", [allocate_json, forecast_json])
+@pytest.mark.parametrize("loose", ["2026-01-03T00:00", "2026-01-03T00:00:00Z", "1767398400", 1767398400, 1767398400.0,
+                                   "2026-01-03 ", ["2026-01-03"], {"day": "2026-01-03"}])
+def test_a_date_not_written_yyyy_mm_dd_is_refused_naming_the_campaign_and_the_date(read, loose):
+    """The API and the CSV import take a day's date as YYYY-MM-DD only; `amx budget allocate|forecast` read the JSON's
+    dates as pydantic does, a midnight or a Unix time (text or number) as some day, maybe not the one meant."""
+    history = days([10] * 3, [20] * 3)
+    history[2]["date"] = loose
+    request = {"total_budget": 1000, "currency": "USD", "strategy": "equal",
+               "campaigns": [{"id": "a", "history": days([10] * 3, [20] * 3)}, {"id": "b", "history": history}]}
+    if read is forecast_json:
+        request["horizon_days"] = 7
+    with pytest.raises(InvalidInput) as error:
+        read(json.dumps(request))
+    assert str(error.value) == (f"campaigns.1.history.2.date: campaign b: {loose!r} is not a date (YYYY-MM-DD, "
+                                "e.g. 2026-01-05)")
 
 
 @pytest.mark.parametrize("text,message", [("not json", "not JSON"), ("[1, 2]", "must be a JSON object"),

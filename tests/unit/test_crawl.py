@@ -498,3 +498,25 @@ def test_a_replay_parses_every_page_kept_not_a_runs_page_limit(tmp_path):
     replayed = list(crawl_with_cache(rt, connection, HugeCatalogue(site), replay=True))
     assert sum(isinstance(outcome, Fetched) for outcome in replayed) == 521
     assert not any(isinstance(outcome, (Failure, BudgetSpent)) for outcome in replayed)
+
+
+def test_the_crawls_fetches_run_in_the_context_of_the_work_crawling(tmp_path, monkeypatch):
+    """The fetches run in worker threads, which start in an empty context: what they published carried no rule chain
+    (the guard of rules setting each other off) and what they logged none of the event's fields. Each runs in a copy of
+    the crawl's context (threads.ContextPool)."""
+    from affiliate_matrix.events import current_rule_chain, rule_chain
+
+    seen, get = [], Fetcher.get
+
+    def get_seen(self, url, *args, **kwargs):
+        seen.append(current_rule_chain())
+        return get(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(Fetcher, "get", get_seen)
+    server = FaultServer()
+    try:
+        with rule_chain(("a-rule", "b-rule")):
+            crawl_redirected(server, LocalObjectStore(tmp_path), {}, times=1)
+    finally:
+        server.close()
+    assert seen and set(seen) == {("a-rule", "b-rule")}

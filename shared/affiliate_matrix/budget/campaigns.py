@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Channel, Day, whole_units
+from affiliate_matrix.budget.model_types import NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day, whole_units
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
@@ -109,14 +109,32 @@ def checked_against_store(rt, campaign: Campaign) -> None:
 
 def room_for(store, campaign_id: str, limit: int) -> None:
     """ConflictError naming the limit (AMX_BUDGET_MAX_CAMPAIGNS) when campaign `campaign_id` is not stored and `limit`
-    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Writers racing
-    for the last place can each take it: the limit is passed by as many as write at once, no more."""
+    are: every daily run reads every campaign, and nothing else bounded how many a caller could add. Creations racing
+    for the last place each pass it: each is counted again once stored (admit)."""
     if store.head(campaign_key(campaign_id)) is not None:  # an edit, not one more
         return
     stored = sum(1 for _ in campaign_keys(store))
     if stored >= limit:
         raise ConflictError(f"campaign {campaign_id!r}: {stored:,} campaigns are stored, the limit "
                             f"(AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise the limit")
+
+
+def admit(store, campaign_id: str, etag: str, limit: int) -> None:
+    """ConflictError naming the limit, the create undone, when campaign `campaign_id`, just created with `etag`, makes
+    the campaigns stored more than `limit`. Of creations racing for the last place, the last to count sees every one
+    stored, so no more than `limit` stay; each may see the others and be undone (the limit holds, asked again one gets
+    in). One changed or deleted before it is undone (its first days written) is left as it is."""
+    stored = sum(1 for _ in campaign_keys(store))
+    if stored <= limit:
+        return
+    try:
+        store.delete(campaign_key(campaign_id), if_match=etag)
+    except (ConflictError, NotFoundError):
+        log.warning("budget.campaign_over_limit_kept", campaign_id=campaign_id, stored=stored, limit=limit)
+        return
+    raise ConflictError(f"campaign {campaign_id!r}: not added, {stored:,} campaigns were stored with it and those "
+                        f"added beside it, over the limit (AMX_BUDGET_MAX_CAMPAIGNS={limit:,}): delete one, or raise "
+                        "the limit")
 
 
 def agrees_with_days(store, campaign: Campaign) -> None:
@@ -145,9 +163,15 @@ def sweep_days(store, campaign_id: str) -> None:
     or failing leaves them with their campaign; one cut short after the campaign went is finished by its retry, or
     by the campaign's next creation), and so do days a write made under a campaign deleted meanwhile. A campaign
     added again under its id inherited them, in any currency. The budget index keeps their mirror for the
-    dashboards."""
-    if store.head(campaign_key(campaign_id)) is None:
-        store.delete(metrics_key(campaign_id))
+    dashboards. The delete is conditional on the days' ETag, read before the campaign was found absent: days written
+    after that (the campaign added again meanwhile, its first days posted) are the new campaign's, and are kept."""
+    days_etag = store.head(metrics_key(campaign_id))
+    if days_etag is None or store.head(campaign_key(campaign_id)) is not None:
+        return
+    try:
+        store.delete(metrics_key(campaign_id), if_match=days_etag)
+    except (ConflictError, NotFoundError):
+        pass  # written again since (not the days swept), or swept by another meanwhile
 
 
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
@@ -325,7 +349,7 @@ def window_problem(current: list[dict], incoming: dict[str, dict]) -> tuple[str,
 
 
 def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[str, str] | None]:
-    stored = [row["date"] for row in current if _iso_day(row.get("date"))]
+    stored = [row["date"] for row in current if iso_day(row.get("date"))]
     newest = max([*stored, *incoming])
     start = date.fromordinal(max(1, date.fromisoformat(newest).toordinal() - MAX_STORED_DAYS + 1)).isoformat()
     kept = f"a campaign keeps the last {MAX_STORED_DAYS:,} days from its newest"
@@ -345,19 +369,6 @@ def _window(current: list[dict], incoming: dict[str, dict]) -> tuple[str, tuple[
     return start, None
 
 
-def _iso_day(text: object) -> bool:
-    """Whether `text` is a day written as the days are stored: YYYY-MM-DD exactly. The date parsers take more (pydantic
-    a time of midnight, `2026-01-05T00:00`, or digits as a Unix time, `1767571200`; fromisoformat `20260105`), which an
-    import would store as some day, maybe not the one meant."""
-    try:
-        return isinstance(text, str) and date.fromisoformat(text).isoformat() == text
-    except ValueError:
-        return False
-
-
-NOT_A_DAY = "is not a date (YYYY-MM-DD, e.g. 2026-01-05)"
-
-
 def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     """Days posted over HTTP: each validated, the first error named by its position."""
     if not isinstance(body, list) or not body:
@@ -366,7 +377,7 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     for i, row in enumerate(body):
         if not isinstance(row, dict):
             raise InvalidInput(f"{where}[{i}]: expected an object")
-        if "date" in row and not _iso_day(row["date"]):
+        if "date" in row and not iso_day(row["date"]):
             raise InvalidInput(f"{where}[{i}].date: {repr(row['date'])[:60]} {NOT_A_DAY}")
         row_currency = row.get("currency", currency)
         if row_currency != currency:
@@ -623,7 +634,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
     campaign_id = values["campaign_id"]
     if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
         raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
-    if not _iso_day(values["date"]):
+    if not iso_day(values["date"]):
         raise ValueError(f"date: {values['date'][:40]!r} {NOT_A_DAY}")
     day = {"date": values["date"]}
     for column in ("spend", "clicks", "conversions", "revenue"):

@@ -21,10 +21,35 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
         raise InvalidInput("the input is nested too deeply to be a request") from None
     if not isinstance(data, dict):
         raise InvalidInput("the input must be a JSON object")
+    dated_as_the_api(data.get("campaigns"))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise problem(exc) from None
+
+
+def dated_as_the_api(campaigns: object) -> None:
+    """InvalidInput naming the campaign and the date when a day of `campaigns` (a request's, as read) is not dated
+    YYYY-MM-DD exactly, the API's and the CSV import's rule (iso_day): pydantic's date also reads a midnight
+    (`2026-01-05T00:00`) or a Unix time (`1767571200`, as text or a number) as some day, maybe not the one meant. The
+    campaigns share their calendar, so each distinct date is checked once (a check per day was a quarter of the
+    parse); what is not a list of objects is left to the model to name."""
+    from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day
+
+    if not isinstance(campaigns, list):
+        return
+    histories = [(i, c) for i, c in enumerate(campaigns) if type(c) is dict and type(c.get("history")) is list]
+    try:
+        dates = {row["date"] for _, c in histories for row in c["history"] if type(row) is dict and "date" in row}
+        if all(iso_day(d) for d in dates):
+            return
+    except TypeError:  # a date no set holds (a list, an object): not a day either, found below
+        pass
+    for i, campaign in histories:
+        for j, row in enumerate(campaign["history"]):
+            if type(row) is dict and "date" in row and not iso_day(row["date"]):
+                raise InvalidInput(f"campaigns.{i}.history.{j}.date: campaign {str(campaign.get('id'))[:60]}: "
+                                   f"{repr(row['date'])[:60]} {NOT_A_DAY}")
 
 
 def problem(exc: ValidationError) -> InvalidInput:

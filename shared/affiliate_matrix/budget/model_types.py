@@ -44,6 +44,19 @@ def cents_per_unit(currency: str) -> int:
     return 100 if currency in WHOLE_CURRENCIES else 1
 
 
+def iso_day(text: object) -> bool:
+    """Whether `text` is a day written as the days are stored: YYYY-MM-DD exactly. The date parsers take more (pydantic
+    a time of midnight, `2026-01-05T00:00`, or digits as a Unix time, `1767571200`; fromisoformat `20260105`), which an
+    import would store as some day, maybe not the one meant."""
+    try:
+        return isinstance(text, str) and date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+NOT_A_DAY = "is not a date (YYYY-MM-DD, e.g. 2026-01-05)"
+
+
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
 Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 

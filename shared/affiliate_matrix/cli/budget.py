@@ -182,7 +182,7 @@ def campaigns_add(
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
 ):
     """Add a campaign (refused if the id exists)."""
-    from affiliate_matrix.budget.campaigns import Campaign, room_for, save_campaign
+    from affiliate_matrix.budget.campaigns import Campaign, admit, room_for, save_campaign
     from affiliate_matrix.errors import ConflictError
 
     campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
@@ -190,9 +190,10 @@ def campaigns_add(
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
     try:
-        save_campaign(rt.store, campaign, create=True)
+        etag = save_campaign(rt.store, campaign, create=True)
     except ConflictError:
         raise ConflictError(f"campaign {campaign.id!r} exists") from None
+    admit(rt.store, campaign.id, etag, rt.settings.budget_max_campaigns)
     console.print(f"added campaign {campaign.id}")
 
 

@@ -27,6 +27,9 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     check_stored: Callable[[Any, BaseModel], None] | None = None  # what it must agree with in the store (rt, doc)
     carry: Callable[[BaseModel, dict], dict] | None = None   # on replace: what the server keeps or sets
     created: Callable[[BaseModel], BaseModel] | None = None  # on create: what the server sets
+    # after a create, (rt, the document, its ETag): what must still hold with it stored, which creations racing could
+    # each pass when checked before (a limit); raises after undoing the create when it does not
+    admit: Callable[[Any, BaseModel, str], None] | None = None
     patch: bool = False                                      # PATCH as a JSON Merge Patch (RFC 7396)
     shown: Callable[[dict, str], dict] | None = None         # a read: what a caller of that role sees of a document
     # before a delete: (rt, its id, the document or None when damaged, its ETag) -> the answer (a dict of `deleted`),
@@ -186,6 +189,8 @@ def create(rt, collection: Collection, body: dict):
         etag = save_document(rt.store, collection.key(doc.id), doc, create=True)
     except ConflictError:
         raise ConflictError(f"{collection.name} {doc.id!r} already exists") from None
+    if collection.admit is not None:
+        collection.admit(rt, doc, etag)
     return with_etag(doc, etag, 201, {"Location": f"{collection.path}/{doc.id}"})
 
 
