@@ -304,12 +304,16 @@ def migration_holder(spec: IndexSpec) -> dict:
             "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def migration_running(name: str, holder: dict | None, remedy: str = "") -> ConflictError:
+class MigrationRunning(ConflictError):
+    """A migration refused because another holds the index's lease: not a failure of this one's work."""
+
+
+def migration_running(name: str, holder: dict | None, remedy: str = "") -> MigrationRunning:
     """Why a migration is refused while another holds the index's lease (two at once both copied and both swapped the
     alias, the second building on a version the first had just made live), naming the other as its lease does."""
     held = (f" to v{holder.get('version')} by {holder.get('by')} since {holder.get('since')}"
             if isinstance(holder, dict) else "")
-    return ConflictError(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
+    return MigrationRunning(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
 
 
 def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
