@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
-from affiliate_matrix.search import IndexSpec, SearchQuery
+from affiliate_matrix.errors import ConfigError, InvalidInput
+from affiliate_matrix.search import IndexSpec, MigrationRunning, SearchQuery
 from tests.support.things import BACKENDS, SPEC, docs, open_index
 
 V2 = IndexSpec("things", 2, {**SPEC.fields, "tags": "keyword"})
@@ -136,7 +136,7 @@ def test_a_migration_begun_beside_another_is_refused_naming_it(index):
     first.start()
     try:
         assert copying.wait(timeout=60)
-        with pytest.raises(ConflictError, match=r"a migration of 'things' to v2 by .+ pid \d+ since .+ is running"):
+        with pytest.raises(MigrationRunning, match=r"a migration of 'things' to v2 by .+ pid \d+ since .+ is running"):
             beside(index).migrate(V2)
     finally:
         go_on.set()
@@ -170,7 +170,7 @@ def test_an_embedded_migration_s_lease_ends_with_its_process(tmp_path):
         "os._exit(9)\n")], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
-        with pytest.raises(ConflictError, match="a migration of 'things' to v2 by .+ is running"):
+        with pytest.raises(MigrationRunning, match="a migration of 'things' to v2 by .+ is running"):
             index.migrate(V2)
     finally:
         holder.communicate("die\n", timeout=60)
@@ -189,7 +189,7 @@ def test_a_lease_left_by_a_migration_that_died_is_cleared_by_unlock(request, tmp
     died = index._lease(V2)
     died.__enter__()  # taken and never given back: its process died
     index.client.indices.put_settings(index=SPEC.physical(index.prefix), body={"index.blocks.write": True})
-    with pytest.raises(ConflictError, match=r"is running: .*if its process has died, run `amx index unlock things`"):
+    with pytest.raises(MigrationRunning, match=r"is running: .*if its process has died, run `amx index unlock things`"):
         beside(index).migrate(V2)
     assert index.unlock("things")["version"] == 2
     assert index.unlock("things") is None

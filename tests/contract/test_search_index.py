@@ -340,6 +340,25 @@ def test_a_document_s_date_without_a_zone_is_read_in_utc_on_both_indexes(index, 
     assert sorted(h.id for h in index.search("things", query).hits) == ["day", "naive"]
 
 
+@pytest.mark.parametrize("value", [1780315200, 1780315200000.0, "20260601", "1780315200", "2026-06-01 12:00:00Z",
+                                   "2026-02-30", True, {"at": "2026-06-01"}])
+def test_a_date_that_is_not_iso_8601_text_is_refused_naming_the_field_on_both_indexes(index, value):
+    """SQLite read a number in a date field as seconds since 1970 and OpenSearch as milliseconds (1780315200 was June
+    2026 on one and January 1970 on the other), and text of digits alone as a date and as milliseconds: a document
+    holding one is refused by both, naming the field, and the rest of its batch is written. A search asking one is
+    refused too."""
+    result = index.bulk_upsert("things", [{"id": "bad", "updated": ["2026-06-01T00:00:00Z", value]},
+                                          {"id": "good", "updated": "2026-06-01T12:00:00+02:00"}], refresh=True)
+    assert result.indexed == 1 and [doc_id for doc_id, _ in result.errors] == ["bad"], result
+    assert "field 'updated' is a date: ISO 8601 text" in result.errors[0][1]
+    assert index.get("things", "bad") is None
+    assert [h.id for h in index.search("things", SearchQuery(ranges={"updated": Range(lte="2026-06-01T10:00:00Z")})
+                                       ).hits] == ["good"]
+    if not isinstance(value, dict):
+        with pytest.raises(InvalidInput, match=r"^updated "):
+            index.search("things", SearchQuery(ranges={"updated": Range(gte=value)}))
+
+
 def test_facets_count_under_filters(loaded):
     query = SearchQuery(filters={"network": ["impact"]}, facets=["category", "active"], size=0)
     matching = [d for d in docs() if d["network"] == "impact"]

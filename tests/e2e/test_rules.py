@@ -464,6 +464,51 @@ def test_migrate_index_and_rotate_key_actions_do_their_work(rt):
     assert current.version == 2 and current.data["api_token"] != "old-value"
 
 
+def test_a_migrate_index_action_delivered_again_while_the_first_migrates_says_it_is_running(tmp_path, monkeypatch):
+    """Knative redelivers an action whose first delivery has not answered yet: the migration's lease refuses the
+    second, as it should, and its outcome was recorded as "failed: ConflictError". It is skipped, naming the
+    migration that holds the lease; the first then records its own outcome. (Held before its copy: the embedded
+    index's copy holds the file's write lock, which the second's record of its outcome waits for.)"""
+    import os
+
+    from affiliate_matrix.rules.actions import execute
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+    from tests.support.interleave import interleaved
+
+    def runtime():  # each delivery in a process of its own, on one index
+        return Runtime("test", Settings(data_dir=tmp_path))
+
+    v1 = IndexSpec("programs", 1, {"id": "keyword", "name": "text"})
+    runtime().index.ensure_index(v1)
+    key = f"activations/{T0.date()}/a_{'0' * 24}.json"
+    runtime().store.put(key, json.dumps({"id": f"a_{'0' * 24}", "rule_id": "r", "outcome": "dispatched"}).encode())
+    event = Event.make(ACTION_PREFIX + "migrate_index", "/triggers",
+                       {"rule_id": "r", "params": {"index": "programs"}, "inputs": {}, "activation_key": key})
+
+    def recorded() -> tuple[str, str]:
+        activation = json.loads(runtime().store.get(key).data)
+        return activation["outcome"], activation["detail"]
+
+    def hold(reached, go_on):  # the first delivery stops once it holds the lease, until the second is done
+        migrate = SqliteSearchIndex._migrate
+
+        def held(self, spec):
+            reached.set()
+            assert go_on.wait(60)
+            return migrate(self, spec)
+
+        monkeypatch.setattr(SqliteSearchIndex, "_migrate", held)
+
+    _, second = interleaved(hold, lambda: execute(runtime(), event), lambda: (execute(runtime(), event), recorded()))
+    outcome, detail = second[1]
+    assert outcome == "skipped", detail
+    assert detail.startswith(f"already running: a migration of 'programs' to v{PROGRAMS_INDEX.version} by ")
+    assert f"pid {os.getpid()} since " in detail
+    assert recorded() == ("done", f"programs migrated to v{PROGRAMS_INDEX.version}")
+    assert runtime().index.status("programs").current == PROGRAMS_INDEX.version
+
+
 def test_rebuild_index_action_replays_stored_pages_without_refetching(tmp_path):
     from affiliate_matrix.connections import Connection, save_connection
     from affiliate_matrix.demo import recorded_sites

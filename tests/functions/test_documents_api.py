@@ -162,6 +162,11 @@ def test_a_rule_dry_run_and_the_activation_log(env):
     assert verdict.json["would_dispatch"] == {"type": "alert", "params": {"severity": "info"}}
     other = client.post("/rules/gaming-up/test", headers=env["read"], json={"type": "dev.affiliatematrix.sync.failed"})
     assert other.json["triggered_by_this_event"] is False and other.json["would_dispatch"] is None
+    for number in (1763424000, "1763424000000"):  # a time the API took as seconds or milliseconds since 1970
+        dated = client.post("/rules/gaming-up/test", headers=env["read"],
+                            json={"type": "dev.affiliatematrix.sync.failed", "time": number})
+        assert dated.status_code == 400 and "time" in dated.json["error"]["message"], dated.json
+        assert "not a number" in dated.json["error"]["message"]
     assert client.get("/activations", headers=env["read"]).json == {"items": []}  # a dry run records nothing
     assert client.get("/activations?limit=0", headers=env["read"]).status_code == 400
 

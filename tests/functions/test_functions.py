@@ -136,6 +136,10 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
     assert len(body["items"]) == 2 and body["next_cursor"]
     assert app.get("/changes?since=yesterday", headers=auth).status_code == 400
     assert "timezone" in app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
+    for number in ("1763424000", "1763424000000", "20261118"):  # read as seconds, milliseconds, seconds
+        answer = app.get(f"/changes?since={number}", headers=auth)
+        assert answer.status_code == 400, number
+        assert "since" in (message := answer.get_json()["error"]["message"]) and "not a number" in message, message
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])

@@ -96,3 +96,35 @@ def test_an_embedded_index_written_when_long_names_kept_their_start_sorts_them_l
     assert [hit.id for hit in index.search("things", query).hits] == ["long", "b"]
     index.migrate(IndexSpec("things", 2, fields))
     assert [hit.id for hit in index.search("things", query).hits] == ["b", "long"]
+
+
+def test_an_embedded_index_written_when_bare_dates_were_local_reads_them_in_utc_after_its_migration(tmp_path,
+                                                                                                  monkeypatch):
+    """The embedded index read a date without a zone in the machine's zone until it read it in UTC, as OpenSearch does;
+    the instant is worked out as a document is written, so one written before keeps the machine's reading (the budget
+    index's days, bare dates, 15:00 UTC the day before in Tokyo) until `amx index migrate` writes it again."""
+    import time
+    from datetime import datetime
+
+    import affiliate_matrix.search.sqlite as sqlite_index
+    from affiliate_matrix.budget.mirror import BUDGET_INDEX
+
+    def local(spec, doc):  # the code before: a date without a zone in the machine's zone
+        return [(field, datetime.fromisoformat(doc[field]).astimezone()) for field, kind in spec.fields.items()
+                if kind == "date" and doc.get(field)]
+
+    try:
+        with monkeypatch.context() as tokyo:
+            tokyo.setenv("TZ", "JST-9")
+            time.tzset()
+            index = open_search_index(Settings(data_dir=tmp_path))
+            with monkeypatch.context() as before:
+                before.setattr(sqlite_index, "document_times", local)
+                index.ensure_index(IndexSpec("budget", 1, BUDGET_INDEX.fields))
+                assert index.bulk_upsert("budget", [{"id": "day:c1:2026-06-01", "date": "2026-06-01"}]).errors == []
+            on_the_day = SearchQuery(filters={"date": ["2026-06-01"]})
+            assert index.search("budget", on_the_day).total == 0
+            index.migrate(BUDGET_INDEX)
+            assert [hit.id for hit in index.search("budget", on_the_day).hits] == ["day:c1:2026-06-01"]
+    finally:
+        time.tzset()  # the zone the environment names again

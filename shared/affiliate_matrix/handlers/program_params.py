@@ -4,11 +4,12 @@ names its model through a function in programs.py and builds it on its first use
 
 from typing import Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, FILTER_FIELDS, MERCHANT_KEY_MAX, Cursor, PageSize,
                                                      Words)
 from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.handlers.shapes import IsoTime
 
 
 ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
@@ -17,7 +18,7 @@ ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
 
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
-    since: AwareDatetime | None = Field(None, description=(
+    since: IsoTime | None = Field(None, description=(
         "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
         "reader polling since the newest recorded_at it read). At least once: deduplicate by id."))
     program_id: list[str] | None = None

@@ -3,9 +3,10 @@ that a start and a first GET /rules do not build them."""
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.handlers.shapes import IsoTime
 
 
 class TrialEvent(Shape):
@@ -15,7 +16,7 @@ class TrialEvent(Shape):
     source: str | None = None
     id: str | None = None
     subject: str | None = None
-    time: AwareDatetime | None = None
+    time: IsoTime | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     amxrulechain: str | None = Field(None, description="The CloudEvent extension: the rules whose actions led to the "
                                                        "event, their ids joined by commas (a rule in it, or after 8 of "

@@ -2,16 +2,39 @@
 annotation says it takes a list. Apart from handlers/routes.py so that the OpenAPI writer (handlers/openapi.py),
 which routes imports on the first GET /openapi.json, does not import routes back."""
 
+import re
 import types
 import typing
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 
 class Shape(BaseModel):
     """The base of the APIs' parameter, body and answer models: each is built when first used, not when
     its module is imported (a function's cold start)."""
     model_config = ConfigDict(defer_build=True)
+
+
+_NUMBER = re.compile(r"\s*[+-]?\d+(?:\.\d*)?\s*")
+
+
+def _iso_time(value):
+    """A time given as ISO 8601 text, as a datetime. A number is refused: pydantic read one as seconds since 1970 (past
+    2e10, milliseconds). The text is read here, since past a validator a strict body's value is no longer JSON text,
+    which a strict datetime takes, but a Python str, which it does not; text that is no time is left to pydantic."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be an ISO 8601 time such as 2026-06-01T12:00:00Z, not a number")
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return value
+
+
+# A time with its zone, given as ISO 8601 text.
+IsoTime = typing.Annotated[AwareDatetime, BeforeValidator(_iso_time)]
 
 
 def is_list(annotation) -> bool:

@@ -304,12 +304,16 @@ def migration_holder(spec: IndexSpec) -> dict:
             "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def migration_running(name: str, holder: dict | None, remedy: str = "") -> ConflictError:
+class MigrationRunning(ConflictError):
+    """A migration refused because another holds the index's lease: not a failure of this one's work."""
+
+
+def migration_running(name: str, holder: dict | None, remedy: str = "") -> MigrationRunning:
     """Why a migration is refused while another holds the index's lease (two at once both copied and both swapped the
     alias, the second building on a version the first had just made live), naming the other as its lease does."""
     held = (f" to v{holder.get('version')} by {holder.get('by')} since {holder.get('since')}"
             if isinstance(holder, dict) else "")
-    return ConflictError(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
+    return MigrationRunning(f"a migration of {name!r}{held} is running: wait for it to end{remedy}")
 
 
 def upgraded(spec: IndexSpec, docs: Iterable[dict], result: BulkResult) -> Iterator[dict]:
@@ -340,13 +344,43 @@ def utc_time(value) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A date as a document holds it and a query asks it: ISO 8601 text in its extended form (dashes, and a T before a
+# time), as OpenSearch's date mapping reads it (strict_date_optional_time; other text it reads as epoch milliseconds).
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T|$)")
+
+
+def document_times(spec: IndexSpec, doc: dict) -> list[tuple[str, datetime]]:
+    """Each value of the document's date fields as (field, the instant both indexes read: utc_time). A value that is
+    not a date, a datetime or ISO 8601 text with dashes is refused (ValueError naming the field) before either index
+    sees it: SQLite read a number as seconds since 1970 and OpenSearch as milliseconds, and text of digits alone
+    ("20240101") as a date and as milliseconds."""
+    found = []
+    for field, kind in spec.fields.items():
+        if kind != "date" or doc.get(field) is None:
+            continue
+        for value in doc[field] if isinstance(doc[field], list) else [doc[field]]:
+            if value is None:
+                continue
+            try:
+                if not isinstance(value, date) and not (isinstance(value, str) and _ISO_DATE.match(value)):
+                    raise ValueError
+                found.append((field, utc_time(value)))
+            except ValueError:  # not the shape above, or no such day or time ("2026-02-30")
+                shown = value[:40] if isinstance(value, str) else value
+                raise ValueError(f"field {field!r} is a date: ISO 8601 text such as 2026-06-01T12:00:00Z, "
+                                 f"not {shown!r}") from None
+    return found
+
+
 def query_time(value, name: str) -> str:
     """A date a search compares with (a range's bound, a filter's value) as ISO 8601 in UTC, to the microsecond, which
     both indexes read as the same instant. A bare date is its midnight UTC (OpenSearch took one as a range's upper
     bound for its last millisecond). A time must say its zone: SQLite read one without in the machine's zone and
     OpenSearch in UTC, so one without is refused, naming `name`."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be an ISO 8601 date or time, not {value!r}")
+    shown = value[:40] if isinstance(value, str) else value
+    not_a_date = InvalidInput(f"{name} {shown!r} is not an ISO 8601 date or time such as 2026-06-01T12:00:00Z")
+    if not isinstance(value, str) or not _ISO_DATE.match(value):  # a number: seconds to SQLite, ms to OpenSearch
+        raise not_a_date
     try:
         return datetime.combine(date.fromisoformat(value), time(), UTC).isoformat()
     except ValueError:
@@ -354,7 +388,7 @@ def query_time(value, name: str) -> str:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{name} {value[:40]!r} is not an ISO 8601 date or time") from None
+        raise not_a_date from None
     if when.tzinfo is None:
         raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
     return when.astimezone(UTC).isoformat()

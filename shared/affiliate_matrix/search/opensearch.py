@@ -21,8 +21,9 @@ from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInp
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, RAW_IGNORE_ABOVE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
-    SearchResult, Versioned, begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions,
-    migration_holder, migration_running, previous_version, ranges_of, searched_words, upgraded, validate_query,
+    SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
+    expansions, migration_holder, migration_running, previous_version, ranges_of, searched_words, upgraded,
+    validate_query,
 )
 
 log = get_logger()
@@ -417,6 +418,11 @@ class OpenSearchIndex(SearchIndex):
                 doc_id = doc.get(spec.id_field) if isinstance(doc, dict) else None
                 if not isinstance(doc_id, str) or not doc_id:
                     result.errors.append((str(doc_id), f"document has no string {spec.id_field!r}"))
+                    continue
+                try:  # the mapping would read a number as milliseconds, the embedded index as seconds
+                    document_times(spec, doc)
+                except ValueError as exc:
+                    result.errors.append((doc_id, str(exc)))
                     continue
                 action = {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
                 if conditional and version is None:

@@ -17,9 +17,9 @@ from pathlib import Path
 from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
-    begun_word, check_migration, decode_cursor, encode_cursor, exact_value, expansions, migration_holder,
-    migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time, validate_query,
-    whole_value,
+    begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
+    migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time,
+    validate_query, whole_value,
 )
 from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
 
@@ -36,8 +36,7 @@ def _table(physical: str) -> str:
 
 
 def _epoch(value) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    """A date a query compares with (as validate_query gives it: ISO 8601 in UTC) in seconds, as dates are stored."""
     return utc_time(value).timestamp()
 
 
@@ -349,7 +348,7 @@ class SqliteSearchIndex(SearchIndex):
         unknown = set(doc) - set(spec.fields)
         if unknown:
             raise ValueError(f"fields not in the {spec.name} mapping: {sorted(unknown)}")
-        kw, num = set(), set()
+        kw, num = set(), {(field, when.timestamp()) for field, when in document_times(spec, doc)}
         for field, kind in spec.fields.items():
             if doc.get(field) is None or kind == "stored":
                 continue
@@ -368,8 +367,6 @@ class SqliteSearchIndex(SearchIndex):
                     if isinstance(value, bool):
                         raise TypeError(f"field {field!r} is a number, got {value!r}")
                     num.add((field, float(value)))
-                elif kind == "date":
-                    num.add((field, _epoch(value)))
                 elif kind == "text" and (whole := whole_value(value)) is not None:
                     kw.add((f"{field}.raw", whole))
         return kw, num
