@@ -174,7 +174,9 @@ def test_restrictions_follow_their_sources_and_their_changes_are_in_the_feed(ind
     assert updates == {
         "dira": [{"field": "restrictions", "old": ["coupon_sites", "ppc_brand_bidding"],
                   "new": ["coupon_sites", "incentivized", "ppc_brand_bidding"]}],
-        "dirb": [{"field": "restrictions", "old": ["coupon_sites"], "new": ["coupon_sites", "ppc_brand_bidding"]}]}
+        "dirb": [{"field": "restrictions", "old": ["coupon_sites"], "new": ["coupon_sites", "ppc_brand_bidding"]},
+                 {"field": "records", "old": [{"source": "dira", "record_key": "acme"}],  # a second source lists it
+                  "new": [{"source": "dira", "record_key": "acme"}, {"source": "dirb", "record_key": "acme"}]}]}
 
 
 def test_a_merchants_rows_show_each_sources_own_network_figures(index):
