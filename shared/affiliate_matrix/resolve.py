@@ -98,11 +98,12 @@ def blocking_keys(c: Candidate, name: str) -> set[tuple[str, str]]:
 
 def match_strength(a: Candidate, b: Candidate, name_a: str, name_b: str) -> float:
     """0 for no match; otherwise higher is stronger evidence (domain > network id > name)."""
-    if a.domain and a.domain == b.domain or (a.domains or b.domains) and a.sites() & b.sites():
+    sites_a, sites_b = a.sites(), b.sites()
+    if sites_a & sites_b:
         return 300.0
     if set(a.network_ids) & set(b.network_ids):
         return DECISIVE
-    if (a.domain or a.domains) and (b.domain or b.domains):
+    if sites_a and sites_b:
         return 0.0  # two different sites: one name under two TLDs is no evidence of one merchant
     if min(len(name_a), len(name_b)) >= 5 and Levenshtein.distance(name_a, name_b, score_cutoff=1) <= 1:
         return 100.0 + ratio(name_a, name_b) / 2  # (below DECISIVE: a name, even the same one, is not)
