@@ -29,8 +29,8 @@ def typo(rng: random.Random, word: str) -> str:
 
 
 def merchants(rng: random.Random, n: int) -> list[tuple[str, str, str]]:
-    """n distinct (name, domain label, TLD) merchants, some of them look-alikes of each other and some namesakes: another
-    company of the same name on the same site name under another TLD (acme.com's shoes, acme.io's software)."""
+    """n distinct (name, domain label, TLD) merchants, some of them look-alikes of each other and some namesakes:
+    another company of the same name on the same site name under another TLD (acme.com's shoes, acme.io's software)."""
     seen, names, out = set(), set(), []
     while len(out) < n:
         if rng.random() < 0.05 and out:  # a namesake: the same name and site name, another TLD, another company

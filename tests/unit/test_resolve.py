@@ -50,7 +50,8 @@ def test_one_name_under_two_tlds_is_two_merchants_without_more_evidence():
     evidence: the same network program id, or an indexed program that holds both already (merged before)."""
     assert len(set(resolve([Candidate("Acme", "acme.com"), Candidate("Acme", "acme.io")]))) == 2
     assert len(set(resolve([Candidate("Acme Shoes", "acme.com"), Candidate("Acme Shoes UK", "acme.co.uk")]))) == 2
-    assert len(set(resolve([Candidate("Acme", "acme.com", ("awin:7",)), Candidate("Acme DE", "acme.de", ("awin:7",))]))) == 1
+    country_sites = [Candidate("Acme", "acme.com", ("awin:7",)), Candidate("Acme DE", "acme.de", ("awin:7",))]
+    assert len(set(resolve(country_sites))) == 1
     indexed = Candidate("Acme", "acme.com", (), ("acme.com", "acme.io"))
     assert resolve([Candidate("Acme", "acme.io"), indexed]) == ["acme.com", "acme.com"]
     # a listing without a site joins one of the two, never both together: the same name was as decisive as a network
