@@ -21,8 +21,17 @@ if TYPE_CHECKING:  # the models load on first use: reading the change feed never
 # The fields whose changes users act on; provenance, quality and timestamps are bookkeeping.
 TRACKED = ("name", "kind", "merchant_domain", "status", "categories", "networks", "commission", "commission_text",
            "cookie_days", "payout", "countries", "excluded_countries", "restrictions", "epc_7d", "epc_90d",
-           "approval_rate", "terms_url")
+           "approval_rate", "terms_url", "records")
 
+
+def _tracked(program: "Program") -> dict:
+    """The tracked fields' values as the feed shows them. A source record is its source and the source's own id: a
+    program gaining or losing one is a change (a source lists it now, an offer was dropped), while the batch it was
+    last read from and the page it was read on move with every run (an API's page number) and are bookkeeping."""
+    values = program.model_dump(mode="json", include=set(TRACKED) - {"records"})
+    values["records"] = [{"source": source, "record_key": key}
+                         for source, key in sorted({(r.source, r.record_key) for r in program.records})]
+    return values
 
 
 def clock() -> datetime:
@@ -54,12 +63,14 @@ DELTAS_INDEX = IndexSpec("deltas", 2, {
 def diff(old: "Program | None", new: "Program", *, at: datetime, source: str) -> "DeltaChange | None":
     from affiliate_matrix.models import DeltaChange, FieldChange
 
-    new_values = new.model_dump(mode="json", include=set(TRACKED))
+    new_values = _tracked(new)
     if old is None:
         changes = [FieldChange(field=f, new=new_values[f]) for f in TRACKED if new_values[f] not in (None, [], {})]
         change = "created"
     else:
-        old_values = old.model_dump(mode="json", include=set(TRACKED))
+        old_values = _tracked(old)
+        if not old.records:  # indexed before programs listed their records: gaining them at a sighting is no change
+            old_values["records"] = new_values["records"]
         changes = [FieldChange(field=f, old=old_values[f], new=new_values[f]) for f in TRACKED
                    if old_values[f] != new_values[f]]
         change = "removed" if new.status == "removed" and old.status != "removed" else "updated"

@@ -825,4 +825,4 @@ def resolved(rt, programs) -> list[Program]:
 
 def candidate(program: Program) -> Candidate:
     ids = tuple(f"{n.network}:{n.program_id}" for n in program.networks if n.program_id)
-    return Candidate(program.name, program.merchant_domain, ids)
+    return Candidate(program.name, program.merchant_domain, ids, tuple(program.domains))

@@ -1,13 +1,15 @@
 """Entity resolution: which raw records describe the same merchant's program.
 
 1. Blocking puts records that could match into the same bucket, cheaply: the registrable
-   domain, the domain's label (the same merchant on another TLD), the network program id, and
+   domain (and every site an indexed program already holds), the network program id, and
    name keys: the compact name and every variant of it with one character deleted, so names
    one typo apart always share a bucket (SymSpell's deletion neighbourhood).
 2. Scoring compares pairs inside a bucket: the same domain or network program id is decisive;
-   otherwise names must be one edit apart or score above a threshold (rapidfuzz).
+   two different sites are never one merchant on their names alone (acme.com's shoes and acme.io's
+   software, one name under two TLDs, are two companies as often as one brand's country sites); a
+   record without a site joins one whose name is one edit apart or scores above a threshold (rapidfuzz).
 3. Union-find joins accepted pairs, strongest evidence first, and never joins two clusters whose
-   domains name different sites (a cannot-link rule: a name-only record cannot chain two
+   domains name different sites on a name (a cannot-link rule: a name-only record cannot chain two
    merchants together). Candidates are put in a canonical order first and a cluster's key is its
    smallest domain (else its smallest name key), so the result does not depend on input order.
 """
@@ -21,7 +23,7 @@ from rapidfuzz.fuzz import ratio
 
 
 NAME_MATCH = 88.0  # rapidfuzz ratio (0-100) on compact names above which two names are the same
-SAME_LABEL_NAME_MATCH = 60.0  # the bar when both sites have the same name under different TLDs
+DECISIVE = 200.0  # the strength from which a match joins clusters on different sites: one site or network program id
 MAX_BLOCK = 400  # a bucket this large is a common key ("shop"), not evidence: compared only by stricter keys
 # ('and' as '&', which is no letter: 'B and H Photo' is 'B&H Photo')
 _NOISE = re.compile(r"\b(affiliate|affiliates|partner|partners|program|programme|referral|inc|llc|ltd|gmbh|"
@@ -33,6 +35,10 @@ class Candidate:
     name: str
     domain: str | None = None
     network_ids: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()  # every site an indexed program holds (one merged from several before)
+
+    def sites(self) -> set[str]:
+        return {self.domain, *self.domains} - {None}
 
 
 def name_words(name: str) -> str:
@@ -78,10 +84,6 @@ def other_script(name: str) -> bool:
     return any(c.isalpha() and not c.isascii() and not unicodedata.name(c, "").startswith("LATIN") for c in name)
 
 
-def domain_label(domain: str) -> str:
-    return domain.split(".", 1)[0]
-
-
 def _deletions(key: str) -> set[str]:
     key = key[:16]
     return {key[:i] + key[i + 1:] for i in range(len(key))} | {key}
@@ -89,35 +91,32 @@ def _deletions(key: str) -> set[str]:
 
 def blocking_keys(c: Candidate, name: str) -> set[tuple[str, str]]:
     keys = {("n", k) for k in _deletions(name)} if len(name) >= 4 else {("n", name)}
-    if c.domain:
-        keys |= {("d", c.domain), ("l", domain_label(c.domain))}
+    keys |= {("d", site) for site in c.sites()}
     keys |= {("i", i) for i in c.network_ids}
     return keys
 
 
 def match_strength(a: Candidate, b: Candidate, name_a: str, name_b: str) -> float:
     """0 for no match; otherwise higher is stronger evidence (domain > network id > name)."""
-    if a.domain and a.domain == b.domain:
+    sites_a, sites_b = a.sites(), b.sites()
+    if sites_a & sites_b:
         return 300.0
     if set(a.network_ids) & set(b.network_ids):
-        return 200.0
-    if a.domain and b.domain:
-        if domain_label(a.domain) != domain_label(b.domain):
-            return 0.0  # two different merchant sites
-        score = ratio(name_a, name_b)  # the same site name on another TLD: a looser bar for the names
-        return 150.0 + score if score >= SAME_LABEL_NAME_MATCH else 0.0
+        return DECISIVE
+    if sites_a and sites_b:
+        return 0.0  # two different sites: one name under two TLDs is no evidence of one merchant
     if min(len(name_a), len(name_b)) >= 5 and Levenshtein.distance(name_a, name_b, score_cutoff=1) <= 1:
-        return 100.0 + ratio(name_a, name_b)
+        return 100.0 + ratio(name_a, name_b) / 2  # (below DECISIVE: a name, even the same one, is not)
     score = ratio(name_a, name_b, score_cutoff=NAME_MATCH)
     return score if score >= NAME_MATCH else 0.0
 
 
 class _Clusters:
-    """Union-find whose roots remember the site labels of their members."""
+    """Union-find whose roots remember the sites of their members."""
 
-    def __init__(self, labels: list[str | None]):
-        self.parent = list(range(len(labels)))
-        self.labels = [{label} if label else set() for label in labels]
+    def __init__(self, sites: list[set[str]]):
+        self.parent = list(range(len(sites)))
+        self.sites = sites
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -129,17 +128,17 @@ class _Clusters:
         ri, rj = self.find(i), self.find(j)
         if ri == rj:
             return
-        if not decisive and self.labels[ri] and self.labels[rj] and not self.labels[ri] & self.labels[rj]:
+        if not decisive and self.sites[ri] and self.sites[rj] and not self.sites[ri] & self.sites[rj]:
             return  # cannot-link: the two clusters are on different sites
         keep, gone = min(ri, rj), max(ri, rj)
         self.parent[gone] = keep
-        self.labels[keep] |= self.labels[gone]
+        self.sites[keep] |= self.sites[gone]
 
 
 def resolve(candidates: list[Candidate]) -> list[str]:
     """The cluster key of each candidate: candidates with the same key are the same entity."""
     order = sorted(range(len(candidates)), key=lambda i: (candidates[i].domain or "", candidates[i].name,
-                                                          candidates[i].network_ids))
+                                                          candidates[i].network_ids, candidates[i].domains))
     ordered = [candidates[i] for i in order]
     names = [compact_name(c.name) for c in ordered]
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -148,7 +147,7 @@ def resolve(candidates: list[Candidate]) -> list[str]:
             blocks[key].append(i)
     pairs: dict[tuple[int, int], float] = {}
     for (kind, _), members in blocks.items():
-        if len(members) < 2 or (len(members) > MAX_BLOCK and kind in ("n", "l")):
+        if len(members) < 2 or (len(members) > MAX_BLOCK and kind == "n"):
             continue
         # One domain, or one network program id, is decisive for every pair (joined whatever the clusters'
         # sites): each member joined to the first makes the clusters every pair makes, at the bucket's length.
@@ -157,10 +156,10 @@ def resolve(candidates: list[Candidate]) -> list[str]:
             for j in members[x + 1:]:
                 if (i, j) not in pairs:
                     pairs[(i, j)] = match_strength(ordered[i], ordered[j], names[i], names[j])
-    clusters = _Clusters([domain_label(c.domain) if c.domain else None for c in ordered])
+    clusters = _Clusters([c.sites() for c in ordered])
     for (i, j), strength in sorted(pairs.items(), key=lambda p: (-p[1], p[0])):
         if strength > 0:
-            clusters.union(i, j, decisive=strength >= 200)
+            clusters.union(i, j, decisive=strength >= DECISIVE)
     best: dict[int, str] = {}
     for i, c in enumerate(ordered):
         root = clusters.find(i)

@@ -84,7 +84,9 @@ def test_an_offer_no_longer_listed_takes_only_its_own_terms_with_it(synced, tmp_
     assert us["commission_text"] == "USD 32.00 per CPA" and us["countries"] == ["US"]
     (change, *_) = [c for c in synced.get("/changes?limit=100")["items"] if c["program_id"] == us["id"]]
     assert change["change"] == "updated" and change["source"] == "offervault"
-    assert {f["field"] for f in change["fields"]} == {"commission", "commission_text", "countries"}
+    assert {f["field"] for f in change["fields"]} == {"commission", "commission_text", "countries", "records"}
+    (records,) = [f for f in change["fields"] if f["field"] == "records"]  # the offer that left, by OfferVault's id
+    assert [r["record_key"] for r in records["old"]] == [US, UK] and [r["record_key"] for r in records["new"]] == [US]
     synced.sync("offervault")  # listed again: both offers' terms are back
     again = synced.named("Keto Burn - US")
     assert offers_of(again) == [US, UK] and again["commission"] == both["commission"]

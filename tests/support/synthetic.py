@@ -1,6 +1,7 @@
 """A seeded generator of realistic raw listings with known duplicate groups, for measuring
-entity resolution: the same merchant seen by several sources with typos in the name, other
-TLDs, missing domains, other networks; and distinct merchants with look-alike names."""
+entity resolution: the same merchant seen by several sources with typos in the name, country sites
+on other TLDs (listed with its network program id), missing domains, other networks; and distinct
+merchants with look-alike names, or with the same name under another TLD (namesakes)."""
 
 import random
 import string
@@ -27,36 +28,54 @@ def typo(rng: random.Random, word: str) -> str:
     return word[:i] + rng.choice(string.ascii_lowercase) + word[i + 1:]
 
 
-def merchants(rng: random.Random, n: int) -> list[tuple[str, str]]:
-    """n distinct (name, domain label) pairs, some of them look-alikes of each other."""
-    seen, out = set(), []
+def merchants(rng: random.Random, n: int) -> list[tuple[str, str, str]]:
+    """n distinct (name, domain label, TLD) merchants, some of them look-alikes of each other and some namesakes:
+    another company of the same name on the same site name under another TLD (acme.com's shoes, acme.io's software)."""
+    seen, names, out = set(), set(), []
     while len(out) < n:
+        if rng.random() < 0.05 and out:  # a namesake: the same name and site name, another TLD, another company
+            name, label, tld = out[rng.randrange(len(out))]
+            other = rng.choice([t for t in TLDS if t != tld])
+            if (name, other) not in seen:
+                seen.add((name, other))
+                out.append((name, label, other))
+            continue
         name = "".join(rng.sample(SYLLABLES, rng.randint(2, 3)))
         if rng.random() < 0.1 and out:  # a look-alike: another merchant with a near name, another site
             name = out[rng.randrange(len(out))][0] + rng.choice(["hq", "plus", "pay", "app", "labs"])
-        if name in seen or len(name) < 5:
+        if name in names or len(name) < 5:
             continue
-        seen.add(name)
-        out.append((name, name + str(rng.randint(0, 99)) if rng.random() < 0.05 else name))
+        tld = rng.choice(TLDS)
+        names.add(name)
+        seen.add((name, tld))
+        out.append((name, name + str(rng.randint(0, 99)) if rng.random() < 0.05 else name, tld))
     return out
 
 
 def generate(n_records: int, seed: int = 7) -> tuple[list[Candidate], list[int]]:
-    """Candidates and, for each, the index of the merchant it really belongs to."""
+    """Candidates and, for each, the index of the merchant it really belongs to. A merchant's listings name its own
+    site or none; its country sites (another TLD) are listed with its network program id, the evidence that joins
+    them (a name alone does not: a namesake under another TLD is another company)."""
     rng = random.Random(seed)
     base = merchants(rng, max(1, n_records * 10 // 25))
+    taken: dict[str, set[str]] = {}  # the TLDs each site name's merchants have: a country site is on none of them
+    for _, label, tld in base:
+        taken.setdefault(label, set()).add(tld)
     candidates, truth = [], []
     while len(candidates) < n_records:
         m = rng.randrange(len(base))
-        name, label = base[m]
-        tld = TLDS[hash((m, seed)) % len(TLDS)]
+        name, label, tld = base[m]
+        networks = random.Random(m).sample(NETWORKS, 2)  # the networks a merchant is on: mostly one, some two
         for _ in range(min(rng.choice([1, 1, 2, 3, 4, 5]), n_records - len(candidates))):
             shown = name.title() if rng.random() < 0.7 else name.upper()
             if rng.random() < 0.25:
                 shown = typo(rng, shown)
             shown += rng.choice(SUFFIXES)
-            domain = None if rng.random() < 0.2 else f"{label}.{tld if rng.random() < 0.8 else rng.choice(TLDS)}"
-            ids = (f"{rng.choice(NETWORKS)}:{m}",) if rng.random() < 0.3 else ()
+            ids = (f"{networks[0] if rng.random() < 0.8 else networks[1]}:{m}",) if rng.random() < 0.3 else ()
+            site = tld
+            if ids and rng.random() < 0.2:  # a country site, on the network's programme of the merchant
+                site = rng.choice([t for t in TLDS if t not in taken[label]] or [tld])
+            domain = None if rng.random() < 0.2 else f"{label}.{site}"
             candidates.append(Candidate(name=shown, domain=domain, network_ids=ids))
             truth.append(m)
     return candidates, truth

@@ -15,7 +15,7 @@ from affiliate_matrix.merge import combined, merge
 from affiliate_matrix.models import CommissionTerm, CommissionTier, RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.pipeline import index_batch
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.terms import merged_terms
@@ -200,6 +200,39 @@ def test_an_incomplete_run_of_a_connection_created_again_does_not_revive_the_old
         rt.store.delete(connection_key("c"))
         save_connection(rt.store, Connection(id="c", source="offervault", generation=generation), create=True)
         index_batch(rt, stored(rt, [r.model_copy(update={"generation": generation}) for r in listed]))
+    assert [r.record_key for r in indexed(rt).records] == ["acme---us---soi"]
+
+
+def test_the_feed_shows_a_program_gaining_and_losing_a_source_record_and_not_a_record_read_again(tmp_path):
+    """A source listing the program now, or an offer dropped, is a change of its `records` (each the source and its own
+    id); the batch or page a record was read from is not: an incomplete run reading offers back records nothing."""
+    rt = api_runtime(tmp_path)
+    index_batch(rt, stored(rt, offers((US, UK))), complete_run_of="c")
+    # an incomplete run reaching the US offer alone: the UK one is read back from its batch, the same records
+    assert index_batch(rt, stored(rt, later(offers((US,)), 1))).deltas == []
+    # a complete run without the UK offer: the offer is gone from the program, and the feed says so
+    (delta,) = index_batch(rt, stored(rt, later(offers((US,)), 2)), complete_run_of="c").deltas
+    (records_change,) = [f for f in delta.fields if f.field == "records"]
+    assert (records_change.old, records_change.new) == (
+        [{"source": "offervault", "record_key": "acme---uk---cc-submit"},
+         {"source": "offervault", "record_key": "acme---us---soi"}],
+        [{"source": "offervault", "record_key": "acme---us---soi"}])
+    # a directory lists the US offer as the API does: the program gains a source, and nothing else changes
+    (listed,) = later(offers((US,), source="affiliateprograms"), 3, connection_id="dir", record_key="acme-dir")
+    (delta,) = index_batch(rt, stored(rt, [listed])).deltas
+    assert [(f.field, f.old, f.new) for f in delta.fields] == [("records", records_change.new, [
+        {"source": "affiliateprograms", "record_key": "acme-dir"},
+        {"source": "offervault", "record_key": "acme---us---soi"}])]
+
+
+def test_a_program_indexed_before_programs_listed_their_records_gains_them_with_no_change_in_the_feed(tmp_path):
+    rt = api_runtime(tmp_path)
+    index_batch(rt, stored(rt, offers((US,))), complete_run_of="c")
+    before = indexed(rt)  # as an index written before `records` holds it: none
+    provenance = {field: claims for field, claims in before.provenance.items() if field != "records"}
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(before.model_copy(
+        update={"records": [], "provenance": provenance}))], refresh=True)
+    assert index_batch(rt, stored(rt, later(offers((US,)), 1)), complete_run_of="c").deltas == []
     assert [r.record_key for r in indexed(rt).records] == ["acme---us---soi"]
 
 

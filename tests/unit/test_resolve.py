@@ -9,10 +9,13 @@ from tests.support.synthetic import generate, pairwise_precision_recall
 
 
 def test_pairwise_precision_and_recall_on_10k_generated_records():
+    """The listings have namesakes (one name and site name under another TLD, another company), which joining sites on
+    their names cost precision (0.947 here), and country sites joined only where a listing shares the merchant's
+    network program id: the ones no other listing ties to it are missed on purpose, which costs recall."""
     candidates, truth = generate(10_000, seed=11)
     precision, recall = pairwise_precision_recall(resolve(candidates), truth)
     print(f"resolution precision {precision:.4f} recall {recall:.4f}")
-    assert precision >= 0.98 and recall >= 0.95
+    assert precision >= 0.98 and recall >= 0.94
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -26,19 +29,36 @@ def test_result_does_not_depend_on_input_order(seed):
 
 def test_the_hard_cases():
     keys = resolve([
-        Candidate("Semrush", "semrush.com"),
-        Candidate("SEMrush Affiliate Program", "semrush.de"),  # another TLD
+        Candidate("Semrush", "semrush.com", ("impact:42",)),
         Candidate("Semrsh Inc", None),  # a typo and no domain
         Candidate("Whatever", None, ("impact:42",)),
-        Candidate("Semrush EU", "semrush.fr", ("impact:42",)),  # the same network program id
+        Candidate("Semrush EU", "semrush.fr", ("impact:42",)),  # another TLD, the same network program id
+        Candidate("SEMrush Affiliate Program", "semrush.de"),  # another TLD and nothing more: another site
         Candidate("Semrushplus", "semrushplus.com"),  # a look-alike on another site
         Candidate("Bluehost", "bluehost.com"),
         Candidate("Bluehosting", None),  # close to Bluehost, but ...
         Candidate("Bluehosting", "bluehosting.net"),  # ... it is its own site
     ])
-    assert len(set(keys[:5])) == 1 and keys[0] == "semrush.com"
-    assert keys[5] == "semrushplus.com"
+    assert len(set(keys[:4])) == 1 and keys[0] == "semrush.com"
+    assert keys[4] == "semrush.de" and keys[5] == "semrushplus.com"
     assert keys[6] == "bluehost.com" and keys[7] == keys[8] == "bluehosting.net"
+
+
+def test_one_name_under_two_tlds_is_two_merchants_without_more_evidence():
+    """acme.com (shoes) and acme.io (software): the same site name under another TLD was joined on the names alone (a
+    looser bar even), so two companies were one program mixing their terms. Two sites are one merchant only on more
+    evidence: the same network program id, or an indexed program that holds both already (merged before)."""
+    assert len(set(resolve([Candidate("Acme", "acme.com"), Candidate("Acme", "acme.io")]))) == 2
+    assert len(set(resolve([Candidate("Acme Shoes", "acme.com"), Candidate("Acme Shoes UK", "acme.co.uk")]))) == 2
+    country_sites = [Candidate("Acme", "acme.com", ("awin:7",)), Candidate("Acme DE", "acme.de", ("awin:7",))]
+    assert len(set(resolve(country_sites))) == 1
+    indexed = Candidate("Acme", "acme.com", (), ("acme.com", "acme.io"))
+    assert resolve([Candidate("Acme", "acme.io"), indexed]) == ["acme.com", "acme.com"]
+    # a listing without a site joins one of the two, never both together: the same name was as decisive as a network
+    # program id, so it chained two sites (of other site names too) into one
+    for other in ("norbit.io", "norbitshop.net"):
+        keys = resolve([Candidate("Norbit", "norbit.com"), Candidate("Norbit", None), Candidate("Norbit", other)])
+        assert keys[0] != keys[2] and keys[1] in (keys[0], keys[2])
 
 
 @pytest.mark.parametrize("a,b", [("Barnes & Noble", "Barnes and Noble"), ("B&H Photo", "B and H Photo"),
