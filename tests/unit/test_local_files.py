@@ -389,3 +389,33 @@ def test_an_index_delete_that_fails_half_way_leaves_no_write_open(tmp_path, monk
     assert not index.db.in_transaction
     assert index.get("t", "a") == {"id": "a", "name": "kept"}
     assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1
+
+
+def test_an_index_write_waiting_past_another_writers_lock_is_unavailable_not_a_500(tmp_path, monkeypatch):
+    """A migration of the embedded index holds its write lock for its whole copy; a write waiting past the busy
+    timeout failed with sqlite3's OperationalError ("database is locked"), a 500 with nothing to retry. It is the
+    index unavailable for now: a 503 with a Retry-After, and an event delivered again. The lock is held here by a
+    second connection's open write; the busy timeout is 0 so the wait ends at once."""
+    import sqlite3
+
+    import pytest
+
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.search import IndexSpec
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    monkeypatch.setattr(SqliteSearchIndex, "BUSY_TIMEOUT_S", 0)
+    index = SqliteSearchIndex(tmp_path / "search.sqlite3")
+    index.ensure_index(IndexSpec(name="t", version=1, fields={"id": "keyword", "name": "text"}, id_field="id"))
+    index.bulk_upsert("t", [{"id": "a", "name": "kept"}])
+    holder = sqlite3.connect(tmp_path / "search.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(BackendUnavailable, match="search.sqlite3 is busy: database is locked") as busy:
+            index.bulk_upsert("t", [{"id": "b", "name": "waiting"}])
+        assert busy.value.retry_after and "busy" in busy.value.cause
+        assert index.get("t", "a") == {"id": "a", "name": "kept"}  # reads go on beside the write lock (WAL)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1

@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from affiliate_matrix.errors import DamagedData, InvalidInput, NotFoundError
+from affiliate_matrix.errors import BackendUnavailable, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery, SearchResult, Versioned,
     begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value, expansions,
@@ -49,7 +49,12 @@ def _damage_named(path: str):
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", None) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            # the write lock held past BUSY_TIMEOUT_S (a migration's copy holds it whole): a retry later will do
+            raise BackendUnavailable(f"the search index {path} is busy: {exc}", cause="the search index is busy "
+                                     "with another write (a migration?)", retry_after=30) from None
+        if code not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
             raise
         raise DamagedData(f"the search index {path}", str(exc),
                           "it holds only what can be rebuilt: move it aside, then `amx replay <connection>` each "
@@ -76,7 +81,8 @@ def _boosted(scores: dict[int, float], exact: int) -> dict[int, float]:
 
 
 class _Connection(sqlite3.Connection):
-    """Corruption of the file (SQLITE_CORRUPT, SQLITE_NOTADB) surfaces as DamagedData naming it."""
+    """Corruption of the file (SQLITE_CORRUPT, SQLITE_NOTADB) surfaces as DamagedData naming it, and a write lock held
+    past BUSY_TIMEOUT_S (SQLITE_BUSY) as BackendUnavailable: a 503 with a Retry-After, an event delivered again."""
 
     path = ""
 
@@ -90,12 +96,15 @@ class _Connection(sqlite3.Connection):
 
 
 class SqliteSearchIndex(SearchIndex):
+    BUSY_TIMEOUT_S = 30  # how long a write waits for another's lock before it is BackendUnavailable
+
     def __init__(self, path: Path, prefix: str = "amx"):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30,
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                  timeout=self.BUSY_TIMEOUT_S,
                                   factory=_Connection)
         self.db.path = str(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
