@@ -50,7 +50,7 @@ def _damage_named(path: str):
         yield
     except sqlite3.DatabaseError as exc:
         code = getattr(exc, "sqlite_errorcode", None)
-        if code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        if code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             # the write lock held past BUSY_TIMEOUT_S (a migration's copy holds it whole): a retry later will do
             raise BackendUnavailable(f"the search index {path} is busy: {exc}", cause="the search index is busy "
                                      "with another write (a migration?)", retry_after=30) from None
