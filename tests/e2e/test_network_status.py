@@ -73,7 +73,7 @@ def test_a_deactivated_cj_advertiser_is_closed_until_cj_says_it_is_active_again(
 
 
 @pytest.mark.parametrize("relationship", ["pending", "notjoined"])
-def test_a_relationship_only_pending_or_not_joined_is_the_accounts_fact_not_the_end_of_the_program(synced, tmp_path, relationship):
+def test_a_pending_or_not_joined_relationship_is_the_accounts_fact_not_the_programs_end(synced, tmp_path, relationship):
     synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site",
                                                       {"Lumen Skincare": {"relationship-status": relationship}})})
     lumen = synced.named("Lumen Skincare")
