@@ -73,13 +73,21 @@ class Payout(Model):
     minimum: Money | None = None
 
 
+# An account's relationship with a program, one vocabulary across networks (each plugin maps its network's words):
+# joined (Impact's Active contract, CJ's joined), pending (applied, not yet accepted), not_joined, expired (the
+# contract ended: Impact's Expired). The account's fact, never the program's status.
+Contract = Literal["joined", "pending", "not_joined", "expired"]
+
+
 class NetworkListing(Model):
     network: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,40}$", description="shareasale, impact, cj, awin, direct, …")
     program_id: str | None = None
     join_url: HttpUrl | None = None
-    contract: str | None = Field(None, description="The account's contract with the program, as the network's API "
-                                                   "tells the connection (Impact's ContractStatus: Active, Expired): a "
-                                                   "fact of that account, not of the program. None: not said.")
+    contract: Contract | None = Field(None, description="The account's relationship with the program as the network's "
+                                                        "API tells the connection, one vocabulary across networks "
+                                                        "(joined, pending, not_joined, expired): a fact of that "
+                                                        "account, not of the program. None: not said, or in words not "
+                                                        "known.")
 
 
 class FieldSource(Model):
@@ -189,6 +197,9 @@ class RawRecord(Model):
         None, max_length=300, description="The source's own words saying the program is over (CJ's "
                                           "'account-status: Deactivated'); None while it lists the program as "
                                           "open. An account's own contract (Impact's) is no such word.")
+    contract: Contract | None = Field(None, description="The account's relationship with the program, in the shared "
+                                                        "vocabulary (the plugin maps its network's words); None: not "
+                                                        "said. The account's fact: it closes no program.")
     extracted_by: Literal["plugin", "generic"] = Field(
         "plugin", description="Which reader produced the record: the source plugin's own (its selectors or API "
                               "fields), or the generic page reader that takes over on a layout the plugin does not know.")

@@ -93,7 +93,7 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         aliases=sorted({" ".join(a.split()) for a in record.aliases} - {name, ""}),
         description=record.description,
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
-                                 contract=record.extra.get("contract_status"))] if network else [],
+                                 contract=record.contract)] if network else [],
         categories=taxonomy.categories(record.categories),
         countries=taxonomy.countries(record.countries),
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,

@@ -92,9 +92,12 @@ def test_listings_become_programs_and_one_merchant_is_shown_across_sources(runs,
     assert "Bluehost (bluehost.com) on 3 sources" in step  # on a directory, CJ and Rakuten (test_network_apis)
     rows = table_rows(section(runs[columns], 2))
     assert set(rows) == {"affiliateprograms", "cj", "rakuten"}
-    assert rows["cj"][:2] == ["cj", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]  # $130: the best USD amount
-    assert rows["rakuten"][0] == "rakuten" and not rows["rakuten"][1].startswith("★") and rows["rakuten"][2] == "45d"
-    assert rows["affiliateprograms"][2] == "★ 90d"
+    # network, the account's contract (CJ's relationship; a directory says none), commission ($130: the best USD
+    # amount), cookie
+    assert rows["cj"][:3] == ["cj", "joined", "★ Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)"]
+    assert rows["rakuten"][:2] == ["rakuten", "—"] and not rows["rakuten"][2].startswith("★")
+    assert rows["rakuten"][3] == "45d"
+    assert rows["affiliateprograms"][1:4:2] == ["—", "★ 90d"]
     assert "sources disagree on commission" in step
 
 

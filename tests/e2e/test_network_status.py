@@ -27,10 +27,10 @@ def test_an_impact_contract_that_expired_is_the_accounts_fact_not_the_end_of_the
     sunny, wine = synced.named("SunnySports"), synced.named("Wine Express")
     assert (sunny["status"], wine["status"]) == ("active", "active")
     assert "status" not in sunny["provenance"]
-    assert [(n["network"], n["contract"], n["join_url"]) for n in sunny["networks"]] == [("impact", "Expired", None)]
-    assert [(n["network"], n["contract"]) for n in wine["networks"]] == [("impact", "Active")]
+    assert [(n["network"], n["contract"], n["join_url"]) for n in sunny["networks"]] == [("impact", "expired", None)]
+    assert [(n["network"], n["contract"]) for n in wine["networks"]] == [("impact", "joined")]
     rows = synced.get(f"/merchants/{sunny['merchant_key']}")["rows"]
-    assert [(r["connection_id"], r["contract"]) for r in rows] == [("impact", "Expired")]
+    assert [(r["connection_id"], r["contract"]) for r in rows] == [("impact", "expired")]
     assert synced.listed("closed_suspected") == []
     synced.sync("impact", directories={"impact": site})  # the same answer again: nothing changes
     assert synced.status_changes(sunny["id"]) == [[None, "active"]]  # its creation, once
@@ -55,9 +55,9 @@ def test_each_impact_accounts_contract_is_its_own(synced, tmp_path):
     sunny = synced.named("SunnySports")
     assert sunny["status"] == "active"
     rows = synced.get(f"/merchants/{sunny['merchant_key']}")["rows"]
-    assert sorted((r["connection_id"], r["contract"]) for r in rows) == [("impact-a", "Expired"),
-                                                                         ("impact-b", "Active")]
-    assert [(n["contract"], n["join_url"]) for n in sunny["networks"]] == [("Active", link)]
+    assert sorted((r["connection_id"], r["contract"]) for r in rows) == [("impact-a", "expired"),
+                                                                         ("impact-b", "joined")]
+    assert [(n["contract"], n["join_url"]) for n in sunny["networks"]] == [("joined", link)]
 
 
 def test_a_deactivated_cj_advertiser_is_closed_until_cj_says_it_is_active_again(synced, tmp_path):
@@ -73,12 +73,18 @@ def test_a_deactivated_cj_advertiser_is_closed_until_cj_says_it_is_active_again(
 
 
 @pytest.mark.parametrize("relationship", ["pending", "notjoined"])
-def test_a_relationship_only_pending_or_not_joined_is_no_end_of_the_program(synced, tmp_path, relationship):
+def test_a_pending_or_not_joined_relationship_is_the_accounts_fact_not_the_programs_end(synced, tmp_path, relationship):
     synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site",
                                                       {"Lumen Skincare": {"relationship-status": relationship}})})
     lumen = synced.named("Lumen Skincare")
     assert lumen["status"] == "active" and "status" not in lumen["provenance"]
     assert synced.listed("closed_suspected") == []
+    # the account's relationship, in the words every network's rows share, on its listing and merchant-view row
+    contract = {"pending": "pending", "notjoined": "not_joined"}[relationship]
+    assert [(n["network"], n["contract"]) for n in lumen["networks"]] == [("cj", contract)]
+    rows = synced.get(f"/merchants/{lumen['merchant_key']}")["rows"]
+    assert [(r["connection_id"], r["contract"]) for r in rows] == [("cj", contract)]
+    assert [n["contract"] for n in synced.named("Bluehost")["networks"]] == ["joined"]  # the recorded answer's
 
 
 @pytest.mark.parametrize("order", ["cj first", "rakuten first"])

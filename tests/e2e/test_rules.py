@@ -16,7 +16,7 @@ from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.rules.engine import on_event, on_schedule
 from affiliate_matrix.rules.model import Rule
-from affiliate_matrix.rules.store import activations, load_rule, load_state, save_rule
+from affiliate_matrix.rules.store import activations, disable_rule, load_rule, load_state, save_rule
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import deliver
@@ -188,6 +188,19 @@ def test_a_refusal_of_a_webhook_the_rule_no_longer_has_does_not_disable_it(rt, b
         assert deliver(triggers_app(), action, "triggers").status_code == 204
     assert load_rule(rt.store, "gaming-commission-up")[0].enabled
     assert [a["outcome"] for a in activations(rt)] == ["failed"]
+
+
+def test_a_rule_disabled_by_hand_keeps_its_persons_reason_when_its_webhook_is_then_refused_for_good(rt, broker):
+    """A rule a person disabled (its reason theirs) while its action was in flight had that reason overwritten by the
+    webhook's refusal: the rule was disabled already, so nothing is written and the person's reason stands."""
+    webhook, action = fire_at(rt, broker, "/services/T0/B0/s3cr3t", (404, b"no_service"))
+    assert disable_rule(rt.store, "gaming-commission-up", "paused for the sale week") is not None
+    _, etag = load_rule(rt.store, "gaming-commission-up")
+    with webhook:
+        assert deliver(triggers_app(), action, "triggers").status_code == 204
+    rule, after = load_rule(rt.store, "gaming-commission-up")
+    assert (rule.enabled, rule.disabled_reason, after) == (False, "paused for the sale week", etag)  # not written
+    assert [a["outcome"] for a in activations(rt)] == ["disabled"]
 
 
 def test_a_rule_that_raises_is_disabled_after_three_failures_and_others_still_run(rt, broker, webhook):

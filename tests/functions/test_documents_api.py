@@ -195,4 +195,7 @@ def test_campaigns_metrics_and_allocations(env):
         {"day": "2026-11-12", "href": "/allocations/2026-11-12"}]
     assert client.get("/allocations/2026-11-12", headers=env["read"]).json["parts"] == run.json["parts"]
     assert client.get("/allocations/2026-11-13", headers=env["read"]).status_code == 404
-    assert client.post("/allocations", json={"day": "tomorrow"}, headers=env["admin"]).status_code == 400
+    for day in ("tomorrow", "2026-11-1", "2026-02-30", "2026-11-12T00:00", "20261112"):  # YYYY-MM-DD, a real day
+        refused = client.post("/allocations", json={"day": day}, headers=env["admin"])
+        assert refused.status_code == 400 and f"day: {day!r} is not a date (YYYY-MM-DD, e.g. 2026-01-05)" in \
+            refused.get_data(as_text=True), (day, refused.get_data(as_text=True))

@@ -91,8 +91,9 @@ EXPECTED = {
             "10234": {"name": "Canva", "network_program_id": "10234", "countries": ["CA", "US"]},
             # the campaign is the program; its advertiser, the parent company, an alias; LATAM is no country
             "11877": {"name": "NordVPN", "merchant_url": "https://nordvpn.com/", "aliases": ["Nord Security"],
-                      "countries": ["DE", "US"], "extra": {"contract_status": "Active", "advertiser_id": "83139",
-                                                           "advertiser_url": "https://nordsecurity.com"}},
+                      "countries": ["DE", "US"], "contract": "joined",  # ContractStatus Active, the account's
+                      "extra": {"contract_status": "Active", "advertiser_id": "83139",
+                                "advertiser_url": "https://nordsecurity.com"}},
         },
         "parse_errors": [],
         "pages": 2,
@@ -101,6 +102,7 @@ EXPECTED = {
         "credentials": RECORDED_CREDENTIALS["cj"],
         "records": {
             "1566745": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "cj",
+                        "contract": "joined",  # relationship-status joined, the account's
                         "network_program_id": "1566745", "categories": ["Computer & Electronics", "Web Hosting/Servers"],
                         "commission_text": "Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
                         "commission": [{"type": "flat", "value_min": "65", "value_max": "130", "currency": "USD",

@@ -71,9 +71,9 @@ def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeyp
                        commission_text="USD 120 per sale"))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    rows = {tuple(cell.strip() for cell in line.split("│")[1:5]) for line in result.output.splitlines()}
-    assert ("rakuten", "program", "—", "USD 100 per sale") in rows, result.output
-    assert ("rakuten (rakuten-agency)", "program", "—", "★ USD 120 per sale") in rows, result.output
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:6]) for line in result.output.splitlines()}
+    assert ("rakuten", "program", "—", "—", "USD 100 per sale") in rows, result.output
+    assert ("rakuten (rakuten-agency)", "program", "—", "—", "★ USD 120 per sale") in rows, result.output
 
 
 def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_their_currency(tmp_path, monkeypatch):
@@ -97,6 +97,31 @@ def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_thei
                                                                                              "affiliateprograms")}
     epcs = {source: (row["EPC 7 days"], row["EPC 3 months"]) for source, row in rows.items()}
     assert epcs == {"awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "affiliateprograms": ("—", "—")}, \
+        result.output
+
+
+def test_compare_shows_each_accounts_contract_with_the_program(tmp_path, monkeypatch):
+    """`amx compare` showed no contract, though the merchant view carries each account's: a user comparing Impact
+    and CJ for one merchant could not see that one account's contract had expired and the other only applied. Each
+    row shows its own account's, a dash where its source says none (a directory)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "Bluehost", "https://bluehost.com", network="impact", contract="expired",
+                       commission_text="10% per sale"),
+                record("impact", "Bluehost", "https://bluehost.com", connection="impact-agency", network="impact",
+                       contract="joined", commission_text="10% per sale"),
+                record("cj", "Bluehost", "https://bluehost.com", network="cj", contract="pending",
+                       commission_text="12% per sale"),
+                record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    header = next(line for line in result.output.splitlines() if line.startswith("┃ source"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    rows = {cells[0]: dict(zip(columns, cells)) for line in result.output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
+    assert {source: row["contract"] for source, row in rows.items()} == {
+        "impact": "expired", "impact (impact-agency)": "joined", "cj": "pending", "affiliateprograms": "—"}, \
         result.output
 
 

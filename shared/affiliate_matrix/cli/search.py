@@ -76,7 +76,7 @@ def show(program_id: str):
 @commands.command()
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
-    accounts of one network are two rows), best terms starred, each network's own EPCs."""
+    accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
     from affiliate_matrix.cli.views import cookie_text, fitted, value_text
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
@@ -88,12 +88,14 @@ def compare(merchant_key: str):
         payout = row["payout"] or {}
         rows.append([escape(cell) for cell in (
             claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
-            star + (row["commission_text"] or "—"), ("★ " if "cookie_days" in row["best"] else "")
-            + cookie_text(row["cookie_days"]), ", ".join(payout.get("methods") or []) or "—",
+            row["contract"] or "—", star + (row["commission_text"] or "—"),
+            ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
+            ", ".join(payout.get("methods") or []) or "—",
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"
     console.print(fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})"),
-                         [("source", 0), ("kind", 4), ("network", 2), ("commission", 0), ("cookie", 0), ("payout", 3),
+                         [("source", 0), ("kind", 4), ("network", 2), ("contract", 1), ("commission", 0),
+                          ("cookie", 0), ("payout", 3),
                           ("EPC 7 days", 1), ("EPC 3 months", 1), ("join", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():

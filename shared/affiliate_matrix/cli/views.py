@@ -42,8 +42,9 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
     while True:
         table = Table(title=title, title_justify="left")
         for i in kept:
-            # a droppable column of single words (links, ids) is shown whole or not at all
-            whole = columns[i][1] > 0 and not any(" " in row[i] for row in rows)
+            # a column of single words (names, links, ids) is shown whole (a droppable one or not at all): Rich narrows
+            # the widest wrapping columns first, heedless of their words, and would fold "affiliateprograms"
+            whole = not any(" " in row[i] for row in rows)
             table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
         for row in rows:
             table.add_row(*(row[i] for i in kept))

@@ -59,13 +59,15 @@ def resolved(console, story) -> None:
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        rows.append([row["source"], row["network"] or "—", star + (row["commission_text"] or "—"),
+        rows.append([row["source"], row["network"] or "—", row["contract"] or "—",
+                     star + (row["commission_text"] or "—"),
                      ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
                      value_text("payout", row["payout"]), row["join_url"] or "—"])
     sources = sorted({row["source"] for row in view["rows"]})
     table = fitted(console, f"{view['merchant']} ({view['domain'] or view['merchant_key']}) on {len(sources)} sources, "
-                            "★ the best terms", [("source", 0), ("network", 1), ("commission as listed", 0),
-                                                 ("cookie", 0), ("payout", 2), ("join link", 3)], rows)
+                            "★ the best terms", [("source", 0), ("network", 1), ("contract", 1),
+                                                 ("commission as listed", 0), ("cookie", 0), ("payout", 2),
+                                                 ("join link", 3)], rows)
     console.print(table)
     for fields in view["conflicts"].values():
         for field, said in fields.items():

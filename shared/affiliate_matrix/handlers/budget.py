@@ -11,7 +11,6 @@ again from today's campaigns and days, stored as its next revision).
 Reads need a read token, writes an admin token.
 """
 
-import re
 from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, NotRequired
@@ -19,6 +18,7 @@ from typing import Annotated, NotRequired
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from affiliate_matrix.budget import CAMPAIGN_ID
+from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, refuse
@@ -29,16 +29,13 @@ MAX_BODY = 4 * 1024 * 1024
 
 
 def _iso_day(value):
-    """A day as its YYYY-MM-DD string, read here (a date): pydantic's strict mode, which a request body is checked
-    in, takes no string for a date after a validator of ours."""
+    """A day written YYYY-MM-DD exactly (the budget's one rule, model_types.iso_day), read here as a date: pydantic's
+    strict mode, which a request body is checked in, takes no string for a date after a validator of ours."""
     if isinstance(value, date):
         return value
-    try:
-        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            return date.fromisoformat(value)
-    except ValueError:
-        pass
-    raise refuse(f"day: {str(value)[:40]!r} is not a date (YYYY-MM-DD)")
+    if iso_day(value):
+        return date.fromisoformat(value)
+    raise refuse(f"day: {str(value)[:40]!r} {NOT_A_DAY}")
 
 
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]

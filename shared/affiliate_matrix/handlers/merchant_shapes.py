@@ -43,8 +43,9 @@ class SourceRow(Shape):
     payout: dict | None
     network: str | None
     join_url: str | None
-    contract: str | None = Field(description="The row's account's contract with the program as its network says it "
-                                             "(Impact's Active, Expired); that account's fact, not the program's")
+    contract: str | None = Field(description="The row's account's relationship with the program as its network says "
+                                             "it: joined, pending, not_joined or expired (Impact's Active contract "
+                                             "and CJ's joined are joined); that account's fact, not the program's")
     countries: list
     epc_7d: dict | None = Field(description="Earnings per click over 7 days the row's source reports, "
                                             "{amount, currency}")

@@ -118,7 +118,8 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
     """Disable the rule, conditionally on its ETag; with `condition` (or `action`, its type and params), only while the
     stored rule still has that condition (action), the one that failed, else None: an edit since has replaced what
     failed, or a delete since left nothing to disable (which was an event's NotFoundError, the other rules never
-    evaluated)."""
+    evaluated). A failure's disable (with `condition` or `action`) of a rule disabled already writes nothing: the rule
+    is returned as it is, its reason kept; a person's (neither) restates the reason."""
     for _ in range(5):
         try:
             rule, etag = load_rule(store, rule_id)
@@ -128,6 +129,8 @@ def disable_rule(store, rule_id: str, reason: str, *, condition: str | None = No
             return None
         if action is not None and (rule.action.type, rule.action.params) != action:
             return None
+        if not rule.enabled and (condition, action) != (None, None):
+            return rule  # a failure's, of a rule disabled already: its reason (a person's, the first failure's) stands
         rule = rule.model_copy(update={"enabled": False, "disabled_reason": reason})
         try:
             save_rule(store, rule, if_match=etag)

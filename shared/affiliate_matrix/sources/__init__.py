@@ -66,6 +66,9 @@ class Listing:
     # The source's own words saying the program is over (a deactivated advertiser), as "Field: value"; None while it
     # lists the program as open (an account's relationship, pending or its contract expired, is no end of it).
     closed: str | None = None
+    # The account's relationship with the program in the shared vocabulary (models.Contract: joined, pending,
+    # not_joined, expired), mapped from the network's own words (kept in extra); None where it says none or an unknown.
+    contract: str | None = None
     extracted_by: Literal["plugin", "generic"] = "plugin"  # the plugin's own reading, or the generic page reader's
 
 

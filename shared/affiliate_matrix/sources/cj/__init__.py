@@ -18,6 +18,9 @@ _NUMBER = r"[0-9]{1,12}(?:\.[0-9]{1,6})?"  # what the models keep (18 digits, 6 
 _PERCENT = re.compile(rf"^({_NUMBER})\s*%$")
 _AMOUNT = re.compile(rf"^([A-Z]{{3}})\s*({_NUMBER})$")
 _COUNT = re.compile(r"[0-9]{1,18}")  # a count or an id: ASCII digits, as many as a 64-bit integer holds
+# relationship-status (the publisher's with the advertiser) in the shared vocabulary of an account's relationship
+# (models.Contract); any other word is kept in extra only, not guessed at.
+RELATIONSHIPS = {"joined": "joined", "pending": "pending", "notjoined": "not_joined"}
 
 
 @register
@@ -121,9 +124,11 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
         network_program_id=advertiser_id,
         extra=extra,
         # CJ shows whether a joined advertiser is in good standing (active) or deactivated: any other account status
-        # says its program is over. The relationship (joined, pending, not joined) is the publisher's, never that.
+        # says its program is over. The relationship (joined, pending, not joined) is the publisher's, never that: the
+        # account's fact, its network listing's contract.
         closed=f"account-status: {status}" if (status := _text(advertiser, "account-status"))
         and status.lower() != "active" else None,
+        contract=RELATIONSHIPS.get((extra.get("relationship_status") or "").lower()),
     )
 
 

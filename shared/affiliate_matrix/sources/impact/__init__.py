@@ -18,6 +18,9 @@ MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping
 _COUNT = re.compile(r"[0-9]{1,18}")  # `@total`, a count in a string: ASCII digits (str.isdigit() also takes '²')
 # Region names that are not one country: the campaign ships everywhere, which says no restriction.
 EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
+# ContractStatus in the shared vocabulary of an account's relationship (models.Contract). Impact documents Active and
+# Expired ("no longer active") for the campaign list; any other word is kept in extra only, not guessed at.
+CONTRACTS = {"active": "joined", "expired": "expired"}
 
 
 @register
@@ -70,8 +73,9 @@ def campaign_listing(campaign: dict) -> Listing:
         join_url=campaign.get("TrackingLink") or None,
         countries=region_codes(campaign.get("ShippingRegions") or [], campaign_id),
         aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
-        # ContractStatus (Active, or Expired: "no longer active") is this account's contract, not the program's state:
-        # kept as the account's (extra.contract_status, its network listing's contract), it closes no program.
+        # ContractStatus is this account's contract, not the program's state: kept as the account's (its network
+        # listing's contract; the word itself in extra.contract_status), it closes no program.
+        contract=CONTRACTS.get(str(campaign.get("ContractStatus") or "").strip().lower()),
         extra={key: str(campaign[field]) for key, field in (
             ("contract_status", "ContractStatus"), ("advertiser_id", "AdvertiserId"),
             ("advertiser_url", "AdvertiserUrl")) if campaign.get(field)},
