@@ -470,3 +470,22 @@ def test_search_ranks_by_the_three_month_epc_with_epc_window(tmp_path, monkeypat
     refused = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", "30d"])
     said = " ".join(refused.output.split())
     assert refused.exit_code == 2 and "--epc-window" in said and "'30d' is not one of 7d, 90d" in said, said
+
+
+def test_compare_shows_terms_a_network_states_as_data_not_a_dash(tmp_path, monkeypatch):
+    """Impact states Semrush's $200 as data, with no text: `amx compare semrush.com` showed its row's commission as
+    "★ —", the best terms starred on a dash, as if Impact listed none. Such a row shows the terms as parsed."""
+    from affiliate_matrix.models import CommissionTerm
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "Semrush", "https://semrush.com", network="impact", network_program_id="9871",
+                       commission=[CommissionTerm(type="flat", value_min=200, currency="USD")]))
+    index.batch(record("awin", "Semrush", "https://semrush.com", commission_text="150 EUR"))
+    result = CliRunner().invoke(app, ["compare", "semrush.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {cells[0]: cells for line in result.output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]])}
+    assert rows["impact"][3] == "★ 200 USD", result.output
+    assert rows["awin"][3] == "★ 150 EUR", result.output  # the best in its currency

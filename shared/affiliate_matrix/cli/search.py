@@ -77,7 +77,7 @@ def show(program_id: str):
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each network's own EPCs."""
-    from affiliate_matrix.cli.views import cookie_text, fitted, value_text
+    from affiliate_matrix.cli.views import cookie_text, fitted, listed_terms, value_text
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
 
@@ -88,7 +88,7 @@ def compare(merchant_key: str):
         payout = row["payout"] or {}
         rows.append([escape(cell) for cell in (
             claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
-            star + (row["commission_text"] or "—"), ("★ " if "cookie_days" in row["best"] else "")
+            star + listed_terms(row), ("★ " if "cookie_days" in row["best"] else "")
             + cookie_text(row["cookie_days"]), ", ".join(payout.get("methods") or []) or "—",
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
     # a narrow terminal drops the columns of least use first, rather than cutting every cell, a figure too, to "…"

@@ -33,6 +33,12 @@ def terms_summary(terms) -> str:
     return ", ".join(parts) or "—"
 
 
+def listed_terms(row: dict) -> str:
+    """A merchant view row's commission as its source wrote it, or, from a source that states its terms as data (an
+    API's commission with no text), as parsed: never a dash beside terms the row has."""
+    return row["commission_text"] or terms_summary(row["commission"])
+
+
 def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]]):
     """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width."""
     from rich.measure import Measurement
