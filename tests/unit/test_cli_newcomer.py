@@ -320,7 +320,7 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
     index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
     for spelt in ("impact", "Impact", "Impact.com"):
         result = CliRunner().invoke(app, ["search", "--network", spelt])
-        assert result.exit_code == 0 and "1 programs" in result.output, (spelt, result.output)
+        assert result.exit_code == 0 and result.output.split()[:2] == ["1", "program"], (spelt, result.output)
 
 
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
@@ -489,3 +489,36 @@ def test_compare_shows_terms_a_network_states_as_data_not_a_dash(tmp_path, monke
             if (cells := [cell.strip() for cell in line.split("│")[1:-1]])}
     assert rows["impact"][3] == "★ 200 USD", result.output
     assert rows["awin"][3] == "★ 150 EUR", result.output  # the best in its currency
+
+
+def test_search_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_name(tmp_path, monkeypatch):
+    """At 80 columns `amx search hosting` cut every name, domain and figure to "Hostin…", "blueho…", "commis…" (it
+    alone of the CLI's tables did not fit the terminal as `amx compare` does); ids stay whole, to be pasted into
+    `amx show`, and a search showing fewer programs than it found says so."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    index = Index(tmp_path)
+    index.batch(*(record("cj", f"Hostinger Premium Web Hosting {n}", f"https://hostinger{n}.com",
+                         commission_text="60% per sale", cookie_text="30 days", network="cj",
+                         categories=["Web Hosting"]) for n in range(3)))
+    result = CliRunner().invoke(app, ["search", "hosting", "--limit", "2"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
+    said = " ".join(result.output.split())
+    assert "3 programs matching 'hosting', the first 2 shown" in said and "(a wider terminal also shows: " in said
+    ids = {p["id"] for p in index.programs()}
+    shown = {cell.strip() for line in result.output.splitlines() for cell in line.split("│")[1:2]}
+    assert len(shown & ids) == 2, result.output
+    assert "Hostinger Premium Web Hosting" in " ".join(
+        cell.strip() for line in result.output.splitlines() for cell in line.split("│")[2:3]), result.output
+
+
+def test_search_words_are_shown_as_typed_not_read_as_markup(tmp_path, monkeypatch):
+    """`amx search 'bluehost [/]'` ended in a MarkupError traceback: the title printed the words as Rich markup."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"))
+    for typed, found in (("bluehost [/]", "1 program"), ("bluehost [red]", "0 programs")):  # every word must match
+        result = CliRunner().invoke(app, ["search", typed])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert f"{found} matching {typed!r}" in result.output, result.output
