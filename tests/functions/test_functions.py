@@ -591,3 +591,16 @@ def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, a
     assert app.head("/programs/export?format=parquet").status_code == 401
     got = app.get("/programs/export?format=parquet", headers=auth)
     assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]
+
+
+def test_a_token_cut_short_is_named_as_such_not_as_a_missing_header(data_dir, auth):
+    """A token pasted without its last characters was answered "send Authorization: Bearer <token>", though the
+    header was sent: the caller looked for a missing header. It is named as a token of the wrong form, never echoed."""
+    cut = auth["Authorization"][:-5]
+    answer = client("programs").get("/programs", headers={"Authorization": cut})
+    message = answer.get_json()["error"]["message"]
+    assert answer.status_code == 401 and "cut short" in message and "send Authorization" not in message, message
+    assert cut.split()[1] not in message and cut.split()[1][4:16] not in message
+    for missing in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+        answer = client("programs").get("/programs", headers=missing)
+        assert "send Authorization" in answer.get_json()["error"]["message"], missing
