@@ -604,3 +604,13 @@ def test_a_token_cut_short_is_named_as_such_not_as_a_missing_header(data_dir, au
     for missing in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic dXNlcjpwYXNz"}):
         answer = client("programs").get("/programs", headers=missing)
         assert "send Authorization" in answer.get_json()["error"]["message"], missing
+
+
+@pytest.mark.parametrize("query, named", [("field=comission", "field"), ("field=commission_percent", "field"),
+                                          ("program_id=bluehost.com", "program_id")])
+def test_a_change_feed_filter_no_change_can_match_is_a_400_naming_it(data_dir, auth, query, named):
+    """`/changes?field=comission` (a typo) answered an empty feed, read as "no commission changed"; so did a merchant
+    key given as program_id. A field the feed never names, or a value that is no program id, is a 400 naming it."""
+    answer = client("programs").get(f"/changes?{query}", headers=auth)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["message"].startswith(named), answer.get_json()

@@ -2,10 +2,11 @@
 merchants, one program, one merchant. Apart so that a start and a first search do not build them; each route
 names its model through a function in programs.py and builds it on its first use."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, create_model
 
+from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, FILTER_FIELDS, MERCHANT_KEY_MAX, Cursor, PageSize,
                                                      Words)
 from affiliate_matrix.handlers.routes import Shape
@@ -20,8 +21,9 @@ class ChangesParams(Shape):
     since: AwareDatetime | None = Field(None, description=(
         "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
         "reader polling since the newest recorded_at it read). At least once: deduplicate by id."))
-    program_id: list[str] | None = None
-    field: list[str] | None = None
+    # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
+    program_id: list[Annotated[str, Field(pattern=r"^p_[0-9a-f]{16}$")]] | None = None
+    field: list[Literal[TRACKED]] | None = None
     change: list[Literal["created", "updated", "removed"]] | None = None
     limit: PageSize = 20
     cursor: Cursor = None
