@@ -522,3 +522,41 @@ def test_search_words_are_shown_as_typed_not_read_as_markup(tmp_path, monkeypatc
         result = CliRunner().invoke(app, ["search", typed])
         assert result.exit_code == 0, (result.output, result.exception)
         assert f"{found} matching {typed!r}" in result.output, result.output
+
+
+def cells_by_row(output: str) -> dict[str, dict[str, str]]:
+    """A printed table's rows by their first cell, each cell's wrapped lines joined, under its header."""
+    rows: dict[str, list[str]] = {}
+    for line in output.splitlines():
+        if line.startswith(("│", "┃")):
+            cells = [cell.strip() for cell in line.strip("│┃").split(line[0])]
+            key = "header" if line[0] == "┃" else cells[0] or key
+            rows[key] = [" ".join(filter(None, pair)) for pair in zip(rows.get(key, [""] * len(cells)), cells)]
+    header = rows.pop("header")
+    return {key: dict(zip(header, cells)) for key, cells in rows.items()}
+
+
+def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_condition(tmp_path, monkeypatch):
+    """At 80 columns `amx rules list` showed the demo's rule as "demo-commiss…" with its condition cut to
+    "program.cate…", and `amx tokens list` every date as "2026-12-05T0…": the ids `rules test` and `tokens revoke`
+    take, the condition and the expiry could not be read. They wrap or drop columns (named) instead."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    condition = ('delta.change == "updated" && "b2b_saas" in program.categories && '
+                 'delta.commission_percent_new > delta.commission_percent_old')
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "demo-commission-raised", "trigger": {"event": "program.delta"},
+                                "condition": condition, "action": {"type": "alert"}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    made = CliRunner().invoke(app, ["tokens", "create", "--role", "read"])
+    assert made.exit_code == 0, made.output
+    for command, key, whole in ((["rules", "list"], "demo-commission-raised", {"condition": condition}),
+                                (["tokens", "list"], made.output.strip()[4:16], {})):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0, (command, result.output, result.exception)
+        assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
+        row = cells_by_row(result.output)[key]
+        assert all(row[column] == text for column, text in whole.items()), result.output
+    assert len(row["expires"]) == 19, result.output  # 2027-03-05T03:34:12

@@ -13,16 +13,11 @@ connections_app = typer.Typer(help="Configured sources (connections).", no_args_
 @sources_app.command("list")
 def sources_list():
     """The source plugins there are."""
-    from rich.table import Table
-
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.sources import all_sources
 
-    table = Table()
-    for column in ("name", "site", "address"):
-        table.add_column(column)
-    for name, source in all_sources().items():
-        table.add_row(name, source.title, source.base_url)
-    console.print(table)
+    rows = [[name, source.title, source.base_url] for name, source in all_sources().items()]
+    console.print(fitted(console, "", [("name", 0), ("site", 0), ("address", 1)], rows))
 
 
 @connections_app.command("add")
