@@ -560,3 +560,22 @@ def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_c
         row = cells_by_row(result.output)[key]
         assert all(row[column] == text for column, text in whole.items()), result.output
     assert len(row["expires"]) == 19, result.output  # 2027-03-05T03:34:12
+
+
+def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
+    """`amx compare Bluehost` (or BLUEHOST.COM, or the merchant's address) said only "no program for merchant
+    'Bluehost'": the user was left to guess the key it takes. It names the merchants matching what was typed; an id
+    or key of 100,000 characters is not echoed whole."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"), record("cj", "Tiny Notes"))
+    for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
+        result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
+        assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
+        assert str(result.exception) == f"no program for merchant {typed!r}; try: bluehost.com (Bluehost)"
+    assert str(CliRunner().invoke(app, ["compare", "zzz"]).exception) == "no program for merchant 'zzz'"
+    for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
+        result = CliRunner().invoke(app, command)
+        assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command

@@ -56,7 +56,7 @@ def show(program_id: str):
     rt.index.ensure_index(PROGRAMS_INDEX)
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
     if doc is None:
-        raise NotFoundError(f"program {program_id!r} is not in the index")
+        raise NotFoundError(f"program {program_id[:80]!r} is not in the index")
     program = from_document(doc)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
@@ -78,10 +78,16 @@ def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each network's own EPCs."""
     from affiliate_matrix.cli.views import cookie_text, fitted, listed_terms, value_text
+    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
 
-    view = merchant_view(open_runtime().index, merchant_key)
+    index = open_runtime().index
+    try:
+        view = merchant_view(index, merchant_key)
+    except NotFoundError:
+        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
+            from None
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
@@ -99,6 +105,22 @@ def compare(merchant_key: str):
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] "
                           + escape("; ".join(f"{s} {value_text(field, v)}" for s, v in said.items())))
+
+
+def merchants_like(index, typed: str) -> str:
+    """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
+    "https://www.bluehost.com/"), as "; try: KEY (NAME), …", so a user finds the key compare takes."""
+    from urllib.parse import urlsplit
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.merchants import find_merchants
+
+    words = urlsplit(typed).hostname or typed if "://" in typed else typed
+    try:
+        found = find_merchants(index, words.removeprefix("www."), limit=5)["items"]
+    except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
+        return ""
+    return "; try: " + ", ".join(f"{m['merchant_key']} ({m['merchant']})" for m in found) if found else ""
 
 
 @terms_app.command("extract")
