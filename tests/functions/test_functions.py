@@ -614,3 +614,27 @@ def test_a_change_feed_filter_no_change_can_match_is_a_400_naming_it(data_dir, a
     answer = client("programs").get(f"/changes?{query}", headers=auth)
     assert answer.status_code == 400, answer.get_data(as_text=True)
     assert answer.get_json()["error"]["message"].startswith(named), answer.get_json()
+
+
+def test_the_change_feed_since_a_day_is_since_its_midnight_utc(data_dir, auth):
+    """`/changes?since=2026-11-18` was a 400 ("Input should have timezone info"), though a day names no time to
+    give a zone to, and the Changes page took it as that day's midnight UTC: the API reads it so too."""
+    from datetime import timedelta
+
+    from affiliate_matrix.deltas import DELTAS_INDEX, to_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(DELTAS_INDEX)
+    midnight = datetime(2026, 11, 18, tzinfo=UTC)
+    deltas = [DeltaChange(id=f"d_{i}", program_id=f"p_{i:016x}", change="updated", at=midnight + timedelta(hours=h),
+                          source="t", fields=[FieldChange(field="cookie_days", old=1, new=2)])
+              for i, h in enumerate((-1, 0, 5))]
+    rt.index.bulk_upsert("deltas", [to_document(d, recorded_at=d.at) for d in deltas], refresh=True)
+    app = client("programs")
+    for since in ("2026-11-18", "2026-11-18T00:00:00Z"):
+        answer = app.get(f"/changes?since={since}", headers=auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert [d["id"] for d in answer.get_json()["items"]] == ["d_2", "d_1"], since
+    refused = app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
+    assert refused == "since: Input should have timezone info"
