@@ -579,3 +579,19 @@ def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_p
     for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
         result = CliRunner().invoke(app, command)
         assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkeypatch):
+    """`amx show` printed a program's records as JSON, `{"source": …, "record_key": …, "url": …, "batch_key":
+    "batches/…/1cacd8….jsonl"}`, folded over a dozen lines: the source's own id and page are what a reader needs."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("offervault", "Keto Burn - US", "https://ketoburn-shop.com", key="5f0c2b",
+                       page="https://offervault.com/offer/5f0c2b/keto-burn-us"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)", "offervault") in rows, result.output
+    assert "batch_key" not in result.output

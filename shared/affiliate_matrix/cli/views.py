@@ -99,6 +99,8 @@ def value_text(field: str, value) -> str:
         return cookie_text(value)
     if field == "networks":
         return ", ".join(n["network"] for n in value or []) or "—"
+    if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
+        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):
         minimum = value.get("minimum") or {}
         parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
