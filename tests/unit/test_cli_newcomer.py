@@ -595,3 +595,31 @@ def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkey
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
     assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)", "offervault") in rows, result.output
     assert "batch_key" not in result.output
+
+
+def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
+    """`amx connections` had add and delete but no list: after the demo a user could not see the connections
+    (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    added = CliRunner().invoke(app, ["connections", "add", "dir-main", "--source", "affiliateprograms"])
+    assert added.exit_code == 0, added.output
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    synced = SyncResult(status="succeeded", finished_at=datetime(2026, 11, 22, 3, 4, tzinfo=UTC), records=12,
+                        errors=["one page"])
+    save_connection(rt.store, Connection(id="cj-main", source="cj", enabled=False, last_sync=synced), create=True)
+    rt.store.put("connections/broken.json", b"{not json")
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = cells_by_row(result.output)
+    assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
+                                "enabled": "yes", "healthy": "yes", "last requested sync": "—"}, result.output
+    assert rows["cj-main"]["enabled"] == "no", result.output
+    assert rows["cj-main"]["last requested sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
+    assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
