@@ -623,3 +623,24 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert rows["cj-main"]["enabled"] == "no", result.output
     assert rows["cj-main"]["last requested sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
+
+
+def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
+    """`amx search --category hosting` (the taxonomy says hosting_domains) listed "0 programs", as did the API's
+    category=hosting and `amx export --category hosting` an empty file: read as "no hosting programs". A category
+    outside the taxonomy is a usage error naming the ones there are, as an unknown status is (export's too)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", categories=["Web Hosting"]))
+    for command, named in ((["search", "--category", "hosting"], "hosting_domains"),
+                           (["export", "programs", "--category", "hosting"], "hosting_domains"),
+                           (["export", "programs", "--status", "closed"], "closed_suspected")):
+        refused = CliRunner().invoke(app, command)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 2 and f"{command[-1]!r} is not one of " in said and named in said, (command, said)
+    found = CliRunner().invoke(app, ["search", "--category", "hosting_domains"])
+    assert found.exit_code == 0 and "Bluehost" in found.output, found.output
+    answer = index.api.get("/programs?category=hosting", headers=index.auth)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"].startswith("category"), answer.get_json()
+    assert index.get("/programs?category=hosting_domains")["total"] == 1

@@ -27,13 +27,14 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import network_names, print_search, search_text
+    from affiliate_matrix.cli.views import known, network_names, print_search, search_text
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, STATUSES, epc_windowed, filtering
+    from affiliate_matrix.taxonomy import CATEGORIES
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    for unknown in set(status or []) - set(STATUSES):
-        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
+    known(status, STATUSES, "--status")
+    known(category, CATEGORIES, "--category")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:

@@ -72,6 +72,16 @@ def network_names(typed: list[str] | None) -> list[str]:
     return [network_name(n) or n for n in typed or []]
 
 
+def known(values: list[str] | None, choices, hint: str) -> list[str] | None:
+    """The values of a filter whose every value is known (status, category), or a usage error naming the one that is
+    not: it would find nothing, which reads as "no such programs"."""
+    import typer
+
+    for unknown in set(values or []) - set(choices):
+        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(choices)}", param_hint=hint)
+    return values
+
+
 def search_text(text: str | None, hint: str) -> str | None:
     """The words a command searches for, checked as the index checks them but named as the command names them (the
     index's error names the API's q)."""
