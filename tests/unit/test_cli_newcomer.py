@@ -644,3 +644,15 @@ def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_pat
     answer = index.api.get("/programs?category=hosting", headers=index.auth)
     assert answer.status_code == 400 and answer.get_json()["error"]["message"].startswith("category"), answer.get_json()
     assert index.get("/programs?category=hosting_domains")["total"] == 1
+
+
+def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch):
+    """`amx freshness` filed its overall row, "all", among the sources by name (between affiliationlist and awin)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com"))
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com"))
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
