@@ -656,3 +656,12 @@ def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch
     result = CliRunner().invoke(app, ["freshness"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
+
+
+def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
+    """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
+    empty table's headers, nothing saying why it was empty or how to register one."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["keys", "status"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "no keys registered" in result.output and "amx keys add" in result.output and "┃" not in result.output
