@@ -88,9 +88,12 @@ def expires_at(record: dict) -> datetime:
 def authorize(rt, header: str | None, needed: str = "read", now: datetime | None = None) -> str:
     """The caller's role from an `Authorization: Bearer …` header; Unauthorized or AccessDenied otherwise."""
     scheme, _, token = (header or "").partition(" ")
-    match = _TOKEN.match(token.strip()) if scheme.lower() == "bearer" else None
-    if match is None:
+    if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send Authorization: Bearer <token> (create one with `amx tokens create`)")
+    match = _TOKEN.match(token.strip())
+    if match is None:  # sent, but not as `amx tokens create` prints one (cut short when copied, say); never echoed
+        raise Unauthorized("the token is not one `amx tokens create` printed (amx_, 12 hexadecimal digits, _ and 43 "
+                           "characters): was it cut short when copied?")
     token_id, secret = match.groups()
     record = _live_record(rt, token_id, secret, now or datetime.now(UTC))
     if needed == "admin" and record["role"] != "admin":

@@ -3,14 +3,14 @@ writes (ETag), and the credentials a connection reads from its secret."""
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from affiliate_matrix.documents import load_document, save_document
+from affiliate_matrix.documents import load_document, readable, save_document
 from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
@@ -133,6 +133,13 @@ def connection_key(connection_id: str) -> str:
 
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
+
+
+def stored_connections(store: ObjectStore, damaged: list | None = None) -> Iterator[tuple[Connection, str]]:
+    """Every stored connection with its ETag, by id; a damaged one is logged and left out (documents.readable)."""
+    keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json")]
+    return readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
+                    damaged)
 
 
 def created(connection: Connection) -> Connection:

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, load_connection, skip_reason,
+from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
                                           update_connection)
-from affiliate_matrix.documents import load_document, readable
+from affiliate_matrix.documents import load_document
 from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
@@ -121,9 +121,7 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
     from affiliate_matrix.sources import UnknownSource
 
     requested, failures = [], []
-    keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
-    for connection, _ in readable(keys, lambda key: load_connection(
-            rt.store, key.removeprefix("connections/").removesuffix(".json"))):
+    for connection, _ in stored_connections(rt.store):
         if not connection.enabled:
             continue
         try:

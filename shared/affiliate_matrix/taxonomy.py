@@ -26,6 +26,9 @@ CATEGORY_MAP = {
     "e-business & e-marketing": "marketing_tools", "computers & internet": "software",
     "software & services": "software",
 }
+# Every category a program can have: a filter naming another finds nothing, so it is refused (`hosting` for
+# hosting_domains).
+CATEGORIES = tuple(sorted({*CATEGORY_MAP.values(), "other"}))
 
 # Tracking-link hosts (registrable domains) of affiliate networks.
 NETWORK_HOSTS = {

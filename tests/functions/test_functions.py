@@ -595,3 +595,50 @@ def test_a_head_on_an_export_answers_its_headers_without_building_it(data_dir, a
     assert app.head("/programs/export?format=parquet").status_code == 401
     got = app.get("/programs/export?format=parquet", headers=auth)
     assert got.status_code == 200 and got.get_data()[:4] == b"PAR1" and written == [1]
+
+
+def test_a_token_cut_short_is_named_as_such_not_as_a_missing_header(data_dir, auth):
+    """A token pasted without its last characters was answered "send Authorization: Bearer <token>", though the
+    header was sent: the caller looked for a missing header. It is named as a token of the wrong form, never echoed."""
+    cut = auth["Authorization"][:-5]
+    answer = client("programs").get("/programs", headers={"Authorization": cut})
+    message = answer.get_json()["error"]["message"]
+    assert answer.status_code == 401 and "cut short" in message and "send Authorization" not in message, message
+    assert cut.split()[1] not in message and cut.split()[1][4:16] not in message
+    for missing in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+        answer = client("programs").get("/programs", headers=missing)
+        assert "send Authorization" in answer.get_json()["error"]["message"], missing
+
+
+@pytest.mark.parametrize("query, named", [("field=comission", "field"), ("field=commission_percent", "field"),
+                                          ("program_id=bluehost.com", "program_id")])
+def test_a_change_feed_filter_no_change_can_match_is_a_400_naming_it(data_dir, auth, query, named):
+    """`/changes?field=comission` (a typo) answered an empty feed, read as "no commission changed"; so did a merchant
+    key given as program_id. A field the feed never names, or a value that is no program id, is a 400 naming it."""
+    answer = client("programs").get(f"/changes?{query}", headers=auth)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["error"]["message"].startswith(named), answer.get_json()
+
+
+def test_the_change_feed_since_a_day_is_since_its_midnight_utc(data_dir, auth):
+    """`/changes?since=2026-11-18` was a 400 ("Input should have timezone info"), though a day names no time to
+    give a zone to, and the Changes page took it as that day's midnight UTC: the API reads it so too."""
+    from datetime import timedelta
+
+    from affiliate_matrix.deltas import DELTAS_INDEX, to_document
+    from affiliate_matrix.models import DeltaChange, FieldChange
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    rt.index.ensure_index(DELTAS_INDEX)
+    midnight = datetime(2026, 11, 18, tzinfo=UTC)
+    deltas = [DeltaChange(id=f"d_{i}", program_id=f"p_{i:016x}", change="updated", at=midnight + timedelta(hours=h),
+                          source="t", fields=[FieldChange(field="cookie_days", old=1, new=2)])
+              for i, h in enumerate((-1, 0, 5))]
+    rt.index.bulk_upsert("deltas", [to_document(d, recorded_at=d.at) for d in deltas], refresh=True)
+    app = client("programs")
+    for since in ("2026-11-18", "2026-11-18T00:00:00Z"):
+        answer = app.get(f"/changes?since={since}", headers=auth)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        assert [d["id"] for d in answer.get_json()["items"]] == ["d_2", "d_1"], since
+    refused = app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
+    assert refused == "since: Input should have timezone info"

@@ -345,7 +345,7 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
     index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
     for spelt in ("impact", "Impact", "Impact.com"):
         result = CliRunner().invoke(app, ["search", "--network", spelt])
-        assert result.exit_code == 0 and "1 programs" in result.output, (spelt, result.output)
+        assert result.exit_code == 0 and result.output.split()[:2] == ["1", "program"], (spelt, result.output)
 
 
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
@@ -495,3 +495,199 @@ def test_search_ranks_by_the_three_month_epc_with_epc_window(tmp_path, monkeypat
     refused = CliRunner().invoke(app, ["search", "--sort", "epc", "--epc-window", "30d"])
     said = " ".join(refused.output.split())
     assert refused.exit_code == 2 and "--epc-window" in said and "'30d' is not one of 7d, 90d" in said, said
+
+
+def test_compare_shows_terms_a_network_states_as_data_not_a_dash(tmp_path, monkeypatch):
+    """Impact states Semrush's $200 as data, with no text: `amx compare semrush.com` showed its row's commission as
+    "★ —", the best terms starred on a dash, as if Impact listed none. Such a row shows the terms as parsed."""
+    from affiliate_matrix.models import CommissionTerm
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("impact", "Semrush", "https://semrush.com", network="impact", network_program_id="9871",
+                       commission=[CommissionTerm(type="flat", value_min=200, currency="USD")]))
+    index.batch(record("awin", "Semrush", "https://semrush.com", commission_text="150 EUR"))
+    result = CliRunner().invoke(app, ["compare", "semrush.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {cells[0]: cells for line in result.output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]])}
+    # source, kind, network, contract, commission
+    assert rows["impact"][4] == "★ 200 USD", result.output
+    assert rows["awin"][4] == "★ 150 EUR", result.output  # the best in its currency
+
+
+def test_search_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_name(tmp_path, monkeypatch):
+    """At 80 columns `amx search hosting` cut every name, domain and figure to "Hostin…", "blueho…", "commis…" (it
+    alone of the CLI's tables did not fit the terminal as `amx compare` does); ids stay whole, to be pasted into
+    `amx show`, and a search showing fewer programs than it found says so."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    index = Index(tmp_path)
+    index.batch(*(record("cj", f"Hostinger Premium Web Hosting {n}", f"https://hostinger{n}.com",
+                         commission_text="60% per sale", cookie_text="30 days", network="cj",
+                         categories=["Web Hosting"]) for n in range(3)))
+    result = CliRunner().invoke(app, ["search", "hosting", "--limit", "2"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
+    said = " ".join(result.output.split())
+    assert "3 programs matching 'hosting', the first 2 shown" in said and "(a wider terminal also shows: " in said
+    ids = {p["id"] for p in index.programs()}
+    shown = {cell.strip() for line in result.output.splitlines() for cell in line.split("│")[1:2]}
+    assert len(shown & ids) == 2, result.output
+    assert "Hostinger Premium Web Hosting" in " ".join(
+        cell.strip() for line in result.output.splitlines() for cell in line.split("│")[2:3]), result.output
+
+
+def test_search_words_are_shown_as_typed_not_read_as_markup(tmp_path, monkeypatch):
+    """`amx search 'bluehost [/]'` ended in a MarkupError traceback: the title printed the words as Rich markup."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"))
+    for typed, found in (("bluehost [/]", "1 program"), ("bluehost [red]", "0 programs")):  # every word must match
+        result = CliRunner().invoke(app, ["search", typed])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert f"{found} matching {typed!r}" in result.output, result.output
+
+
+def cells_by_row(output: str) -> dict[str, dict[str, str]]:
+    """A printed table's rows by their first cell, each cell's wrapped lines joined, under its header."""
+    rows: dict[str, list[str]] = {}
+    for line in output.splitlines():
+        if line.startswith(("│", "┃")):
+            cells = [cell.strip() for cell in line.strip("│┃").split(line[0])]
+            key = "header" if line[0] == "┃" else cells[0] or key
+            rows[key] = [" ".join(filter(None, pair)) for pair in zip(rows.get(key, [""] * len(cells)), cells)]
+    header = rows.pop("header")
+    return {key: dict(zip(header, cells)) for key, cells in rows.items()}
+
+
+def test_rules_and_tokens_lists_fit_a_narrow_terminal_never_cutting_an_id_or_a_condition(tmp_path, monkeypatch):
+    """At 80 columns `amx rules list` showed the demo's rule as "demo-commiss…" with its condition cut to
+    "program.cate…", and `amx tokens list` every date as "2026-12-05T0…": the ids `rules test` and `tokens revoke`
+    take, the condition and the expiry could not be read. They wrap or drop columns (named) instead."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "80")
+    condition = ('delta.change == "updated" && "b2b_saas" in program.categories && '
+                 'delta.commission_percent_new > delta.commission_percent_old')
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "demo-commission-raised", "trigger": {"event": "program.delta"},
+                                "condition": condition, "action": {"type": "alert"}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    made = CliRunner().invoke(app, ["tokens", "create", "--role", "read"])
+    assert made.exit_code == 0, made.output
+    for command, key, whole in ((["rules", "list"], "demo-commission-raised", {"condition": condition}),
+                                (["tokens", "list"], made.output.strip()[4:16], {})):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 0, (command, result.output, result.exception)
+        assert "…" not in result.output and max(map(len, result.output.splitlines())) <= 80, result.output
+        row = cells_by_row(result.output)[key]
+        assert all(row[column] == text for column, text in whole.items()), result.output
+    assert len(row["expires"]) == 19, result.output  # 2027-03-05T03:34:12
+
+
+def test_compare_given_a_name_or_a_url_names_the_merchant_keys_it_may_mean(tmp_path, monkeypatch):
+    """`amx compare Bluehost` (or BLUEHOST.COM, or the merchant's address) said only "no program for merchant
+    'Bluehost'": the user was left to guess the key it takes. It names the merchants matching what was typed; an id
+    or key of 100,000 characters is not echoed whole."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    Index(tmp_path).batch(record("cj", "Bluehost", "https://bluehost.com"), record("cj", "Tiny Notes"))
+    for typed in ("Bluehost", "BLUEHOST.COM", "https://www.bluehost.com/hosting"):
+        result = CliRunner().invoke(app, ["compare", typed])  # (the amx entry point prints it, exit 2)
+        assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
+        assert str(result.exception) == f"no program for merchant {typed!r}; try: bluehost.com (Bluehost)"
+    assert str(CliRunner().invoke(app, ["compare", "zzz"]).exception) == "no program for merchant 'zzz'"
+    for command in (["compare", "x" * 100_000], ["show", "x" * 100_000]):
+        result = CliRunner().invoke(app, command)
+        assert isinstance(result.exception, NotFoundError) and len(str(result.exception)) < 200, command
+
+
+def test_show_names_each_record_by_its_key_and_page_not_as_json(tmp_path, monkeypatch):
+    """`amx show` printed a program's records as JSON, `{"source": …, "record_key": …, "url": …, "batch_key":
+    "batches/…/1cacd8….jsonl"}`, folded over a dozen lines: the source's own id and page are what a reader needs."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("offervault", "Keto Burn - US", "https://ketoburn-shop.com", key="5f0c2b",
+                       page="https://offervault.com/offer/5f0c2b/keto-burn-us"))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("records", "5f0c2b (https://offervault.com/offer/5f0c2b/keto-burn-us)", "offervault") in rows, result.output
+    assert "batch_key" not in result.output
+
+
+def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp_path, monkeypatch):
+    """`amx connections` had add and delete but no list: after the demo a user could not see the connections
+    (`demo-cj`, …) that `amx replay` and `amx scrape` take, short of reading the store's files."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    added = CliRunner().invoke(app, ["connections", "add", "dir-main", "--source", "affiliateprograms"])
+    assert added.exit_code == 0, added.output
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    synced = SyncResult(status="succeeded", finished_at=datetime(2026, 11, 22, 3, 4, tzinfo=UTC), records=12,
+                        errors=["one page"])
+    save_connection(rt.store, Connection(id="cj-main", source="cj", enabled=False, last_sync=synced), create=True)
+    rt.store.put("connections/broken.json", b"{not json")
+    result = CliRunner().invoke(app, ["connections", "list"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = cells_by_row(result.output)
+    assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
+                                "enabled": "yes", "healthy": "yes", "last requested sync": "—"}, result.output
+    assert rows["cj-main"]["enabled"] == "no", result.output
+    assert rows["cj-main"]["last requested sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
+    assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
+
+
+def test_a_category_no_program_can_have_is_refused_naming_the_categories(tmp_path, monkeypatch):
+    """`amx search --category hosting` (the taxonomy says hosting_domains) listed "0 programs", as did the API's
+    category=hosting and `amx export --category hosting` an empty file: read as "no hosting programs". A category
+    outside the taxonomy is a usage error naming the ones there are, as an unknown status is (export's too)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("cj", "Bluehost", "https://bluehost.com", categories=["Web Hosting"]))
+    for command, named in ((["search", "--category", "hosting"], "hosting_domains"),
+                           (["export", "programs", "--category", "hosting"], "hosting_domains"),
+                           (["export", "programs", "--status", "closed"], "closed_suspected")):
+        refused = CliRunner().invoke(app, command)
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 2 and f"{command[-1]!r} is not one of " in said and named in said, (command, said)
+    found = CliRunner().invoke(app, ["search", "--category", "hosting_domains"])
+    assert found.exit_code == 0 and "Bluehost" in found.output, found.output
+    answer = index.api.get("/programs?category=hosting", headers=index.auth)
+    assert answer.status_code == 400 and answer.get_json()["error"]["message"].startswith("category"), answer.get_json()
+    assert index.get("/programs?category=hosting_domains")["total"] == 1
+
+
+def test_freshness_lists_the_whole_index_after_its_sources(tmp_path, monkeypatch):
+    """`amx freshness` filed its overall row, "all", among the sources by name (between affiliationlist and awin)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Bluehost", "https://bluehost.com"))
+    index.batch(record("affiliateprograms", "Canva", "https://canva.com"))
+    result = CliRunner().invoke(app, ["freshness"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert list(cells_by_row(result.output)) == ["affiliateprograms", "awin", "all"], result.output
+
+
+def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
+    """`amx keys status` with no key registered (after the demo too: its recorded credentials are no keys) printed an
+    empty table's headers, nothing saying why it was empty or how to register one."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["keys", "status"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "no keys registered" in result.output and "amx keys add" in result.output and "┃" not in result.output

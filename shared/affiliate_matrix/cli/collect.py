@@ -108,7 +108,8 @@ def freshness():
     table = Table(title="verified within")
     for column in ("source", "programs", "1 day", "7 days", "30 days"):
         table.add_column(column)
-    for source, shares in figures["sources"].items():
+    # every source by name, then the whole index (not filed among the sources as if it were one, "all" after "affi…")
+    for source, shares in sorted(figures["sources"].items(), key=lambda item: item[0] == "all"):
         table.add_row(source, str(shares["programs"]), *(f"{shares[f'within_{d}d']:.0%}" for d in (1, 7, 30)))
     console.print(table)
     for program in figures["oldest"]:

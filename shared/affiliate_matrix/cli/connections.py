@@ -13,16 +13,38 @@ connections_app = typer.Typer(help="Configured sources (connections).", no_args_
 @sources_app.command("list")
 def sources_list():
     """The source plugins there are."""
-    from rich.table import Table
-
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.sources import all_sources
 
-    table = Table()
-    for column in ("name", "site", "address"):
-        table.add_column(column)
-    for name, source in all_sources().items():
-        table.add_row(name, source.title, source.base_url)
-    console.print(table)
+    rows = [[name, source.title, source.base_url] for name, source in all_sources().items()]
+    console.print(fitted(console, "", [("name", 0), ("site", 0), ("address", 1)], rows))
+
+
+@connections_app.command("list")
+def connections_list():
+    """Every connection: its source, schedule, whether it is enabled and healthy, and its last requested sync."""
+    from rich.markup import escape
+
+    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.connections import stored_connections
+
+    damaged: list[dict] = []
+    rows = []
+    for connection, _ in stored_connections(open_runtime().store, damaged):
+        sync, last = connection.last_sync, "—"  # a sync requested (API, cron); amx scrape records none
+        if sync is not None:
+            when = sync.finished_at or sync.started_at
+            last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
+                                          sync.errors and f"{len(sync.errors)} failed",
+                                          sync.incomplete and "incomplete")))
+        rows.append([escape(cell) for cell in (
+            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else "no",
+            "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
+    console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
+                         [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
+                          ("last requested sync", 0)], rows, whole=("id", "source")))
+    for bad in damaged:
+        console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
 
 
 @connections_app.command("add")

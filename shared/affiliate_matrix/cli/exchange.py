@@ -22,14 +22,17 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
-    from affiliate_matrix.cli.views import network_names, search_text
+    from affiliate_matrix.cli.views import known, network_names, search_text
     from affiliate_matrix.exchange import check_format, export
     from affiliate_matrix.files import whole_or_not_at_all
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, STATUSES
     from affiliate_matrix.search import SearchQuery
+    from affiliate_matrix.taxonomy import CATEGORIES
 
     check_format(fmt)
     search_text(text, "--q")
+    known(status, STATUSES, "--status")
+    known(category, CATEGORIES, "--category")
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
     filters = {k: v for k, v in {"categories": category, "networks": network_names(network), "status": status}.items()

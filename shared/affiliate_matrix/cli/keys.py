@@ -101,7 +101,11 @@ def keys_status():
     table = Table()
     for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
         table.add_column(column)
-    for record in records(rt):
+    registered = list(records(rt))
+    if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
+        console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
+        return
+    for record in registered:
         try:
             version = str(rt.secrets.metadata(record.path).current_version)
         except AmxError as exc:

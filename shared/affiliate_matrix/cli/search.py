@@ -27,13 +27,14 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import network_names, print_search, search_text
+    from affiliate_matrix.cli.views import known, network_names, print_search, search_text
     from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, STATUSES, epc_windowed, filtering
+    from affiliate_matrix.taxonomy import CATEGORIES
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    for unknown in set(status or []) - set(STATUSES):
-        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(STATUSES)}", param_hint="--status")
+    known(status, STATUSES, "--status")
+    known(category, CATEGORIES, "--category")
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
@@ -56,7 +57,7 @@ def show(program_id: str):
     rt.index.ensure_index(PROGRAMS_INDEX)
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
     if doc is None:
-        raise NotFoundError(f"program {program_id!r} is not in the index")
+        raise NotFoundError(f"program {program_id[:80]!r} is not in the index")
     program = from_document(doc)
     domain = escape(program.merchant_domain or "no domain")  # the sources' text, shown as written (views.py)
     console.print(f"[bold]{escape(program.name)}[/] ({program.id}) — {domain}, quality {program.quality_score:.2f}")
@@ -77,18 +78,24 @@ def show(program_id: str):
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
-    from affiliate_matrix.cli.views import cookie_text, fitted, value_text
+    from affiliate_matrix.cli.views import cookie_text, fitted, listed_terms, value_text
+    from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
 
-    view = merchant_view(open_runtime().index, merchant_key)
+    index = open_runtime().index
+    try:
+        view = merchant_view(index, merchant_key)
+    except NotFoundError:
+        raise NotFoundError(f"no program for merchant {merchant_key[:80]!r}{merchants_like(index, merchant_key)}") \
+            from None
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
         payout = row["payout"] or {}
         rows.append([escape(cell) for cell in (
             claimant_name(row["source"], row["connection_id"]), row["kind"], row["network"] or "—",
-            row["contract"] or "—", star + (row["commission_text"] or "—"),
+            row["contract"] or "—", star + listed_terms(row),
             ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
             ", ".join(payout.get("methods") or []) or "—",
             value_text("epc_7d", row["epc_7d"]), value_text("epc_90d", row["epc_90d"]), row["join_url"] or "—")])
@@ -101,6 +108,22 @@ def compare(merchant_key: str):
         for field, said in fields.items():
             console.print(f"[yellow]sources disagree on {field}:[/] "
                           + escape("; ".join(f"{s} {value_text(field, v)}" for s, v in said.items())))
+
+
+def merchants_like(index, typed: str) -> str:
+    """The merchants whose programs match what was typed for a merchant's key (its name, "Bluehost", or a URL,
+    "https://www.bluehost.com/"), as "; try: KEY (NAME), …", so a user finds the key compare takes."""
+    from urllib.parse import urlsplit
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.merchants import find_merchants
+
+    words = urlsplit(typed).hostname or typed if "://" in typed else typed
+    try:
+        found = find_merchants(index, words.removeprefix("www."), limit=5)["items"]
+    except (InvalidInput, ValueError):  # no words to search for, too many, a text longer than a search takes
+        return ""
+    return "; try: " + ", ".join(f"{m['merchant_key']} ({m['merchant']})" for m in found) if found else ""
 
 
 @terms_app.command("extract")

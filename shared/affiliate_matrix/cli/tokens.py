@@ -25,18 +25,19 @@ def tokens_list():
     """Every token: id, role, created, expires, last used, status; never the token or its hash."""
     from datetime import UTC, datetime
 
-    from rich.table import Table
-
     from affiliate_matrix.auth import list_tokens
+    from affiliate_matrix.cli.views import fitted
 
     now = datetime.now(UTC)
-    table = Table("id", "role", "created", "expires", "last used", "status")
+    rows = []
     for token in list_tokens(open_runtime()):
         expired = token.expires_at != "?" and datetime.fromisoformat(token.expires_at) <= now
         status = "revoked" if token.revoked_at else "expired" if expired else "active"
-        table.add_row(token.id, token.role, token.created_at[:19], token.expires_at[:19],
-                      (token.last_used_at or "never")[:16], status)
-    console.print(table)
+        rows.append([token.id, token.role, token.created_at[:19], token.expires_at[:19],
+                     (token.last_used_at or "never")[:16], status])
+    # the id (amx tokens revoke takes it) and the expiry whole, never cut to "2026-12-05T0…"
+    console.print(fitted(console, "", [("id", 0), ("role", 0), ("created", 2), ("expires", 0), ("last used", 1),
+                                       ("status", 0)], rows, whole=("id", "expires")))
 
 
 @tokens_app.command("revoke")

@@ -33,8 +33,15 @@ def terms_summary(terms) -> str:
     return ", ".join(parts) or "—"
 
 
-def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]]):
-    """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width."""
+def listed_terms(row: dict) -> str:
+    """A merchant view row's commission as its source wrote it, or, from a source that states its terms as data (an
+    API's commission with no text), as parsed: never a dash beside terms the row has."""
+    return row["commission_text"] or terms_summary(row["commission"])
+
+
+def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]], whole: tuple[str, ...] = ()):
+    """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width; the
+    columns named in `whole` (ids, to be pasted) are never folded."""
     from rich.measure import Measurement
     from rich.table import Table
 
@@ -42,10 +49,11 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
     while True:
         table = Table(title=title, title_justify="left")
         for i in kept:
-            # a column of single words (names, links, ids) is shown whole (a droppable one or not at all): Rich narrows
-            # the widest wrapping columns first, heedless of their words, and would fold "affiliateprograms"
-            whole = not any(" " in row[i] for row in rows)
-            table.add_column(columns[i][0], overflow="fold", no_wrap=whole)
+            # a column of single words (names, links, ids) is shown whole (a droppable one or not at all), and so are
+            # the columns named `whole`: Rich narrows the widest wrapping columns first, heedless of their words, and
+            # would fold "affiliateprograms"
+            shown_whole = columns[i][0] in whole or not any(" " in row[i] for row in rows)
+            table.add_column(columns[i][0], overflow="fold", no_wrap=shown_whole)
         for row in rows:
             table.add_row(*(row[i] for i in kept))
         droppable = [i for i in kept if columns[i][1] > 0]
@@ -64,6 +72,16 @@ def network_names(typed: list[str] | None) -> list[str]:
     from affiliate_matrix.taxonomy import network_name
 
     return [network_name(n) or n for n in typed or []]
+
+
+def known(values: list[str] | None, choices, hint: str) -> list[str] | None:
+    """The values of a filter whose every value is known (status, category), or a usage error naming the one that is
+    not: it would find nothing, which reads as "no such programs"."""
+    import typer
+
+    for unknown in set(values or []) - set(choices):
+        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(choices)}", param_hint=hint)
+    return values
 
 
 def search_text(text: str | None, hint: str) -> str | None:
@@ -93,6 +111,8 @@ def value_text(field: str, value) -> str:
         return cookie_text(value)
     if field == "networks":
         return ", ".join(n["network"] for n in value or []) or "—"
+    if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
+        return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):
         minimum = value.get("minimum") or {}
         parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
@@ -107,22 +127,23 @@ def value_text(field: str, value) -> str:
 
 def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
                  post_filters=None) -> None:
-    from rich.table import Table
-
     query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,
                         sort=sort or [], exact=EXACT, facets=["categories", "networks"])
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
-    title = f"{result.total} programs" + (f" matching {text!r}" if text else "")
-    table = Table(title=title)
-    table.add_column("id", no_wrap=True)
-    for column in ("name", "domain", "commission", "cookie", "networks", "categories"):
-        table.add_column(column)
+    title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {text!r}" if text else "")
+    if len(result.hits) < result.total:
+        title += f", the first {len(result.hits)} shown (--limit)"
+    rows = []
     for hit in result.hits:
         p = from_document(hit.doc)
-        table.add_row(*map(escape, (p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
-                                    ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
-                                    ", ".join(p.categories))))
-    console.print(table)
+        rows.append([escape(cell) for cell in (
+            p.id, p.name, p.merchant_domain or "—", commission_summary(p), cookie_text(p.cookie_days),
+            ", ".join(dict.fromkeys(n.network for n in p.networks)) or "—",  # a network once
+            ", ".join(p.categories) or "—")])
+    # the words typed are the user's text, not markup; a narrow terminal drops columns rather than cut names to "…"
+    console.print(fitted(console, escape(title), [("id", 0), ("name", 0), ("domain", 3), ("commission", 0),
+                                                  ("cookie", 1), ("networks", 2), ("categories", 4)], rows,
+                          whole=("id",)))
     for name, buckets in result.facets.items():
         console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))

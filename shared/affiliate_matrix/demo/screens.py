@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from affiliate_matrix.cli.views import commission_summary, cookie_text, fitted, terms_summary, value_text
+from affiliate_matrix.cli.views import commission_summary, cookie_text, fitted, listed_terms, terms_summary, value_text
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
@@ -59,8 +59,7 @@ def resolved(console, story) -> None:
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        rows.append([row["source"], row["network"] or "—", row["contract"] or "—",
-                     star + (row["commission_text"] or "—"),
+        rows.append([row["source"], row["network"] or "—", row["contract"] or "—", star + listed_terms(row),
                      ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
                      value_text("payout", row["payout"]), row["join_url"] or "—"])
     sources = sorted({row["source"] for row in view["rows"]})

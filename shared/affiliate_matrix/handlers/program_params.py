@@ -2,10 +2,12 @@
 merchants, one program, one merchant. Apart so that a start and a first search do not build them; each route
 names its model through a function in programs.py and builds it on its first use."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import BeforeValidator, ConfigDict, Field, create_model
 
+from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, FILTER_FIELDS, MERCHANT_KEY_MAX, Cursor, PageSize,
                                                      Words)
 from affiliate_matrix.handlers.routes import Shape
@@ -16,13 +18,22 @@ ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
                             format=(Literal["csv", "jsonl", "parquet"], "jsonl"))
 
 
+def _midnight_utc(value):
+    """A bare day ("2026-12-01", what a date field sends) as its midnight UTC; a time still names its zone."""
+    return f"{value}T00:00:00Z" if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) \
+        else value
+
+
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
-    since: IsoTime | None = Field(None, description=(
+    # a bare day first becomes its midnight UTC (the last Before validator runs first), then IsoTime reads it
+    since: Annotated[IsoTime, BeforeValidator(_midnight_utc)] | None = Field(None, description=(
         "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
-        "reader polling since the newest recorded_at it read). At least once: deduplicate by id."))
-    program_id: list[str] | None = None
-    field: list[str] | None = None
+        "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
+        "deduplicate by id."))
+    # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
+    program_id: list[Annotated[str, Field(pattern=r"^p_[0-9a-f]{16}$")]] | None = None
+    field: list[Literal[TRACKED]] | None = None
     change: list[Literal["created", "updated", "removed"]] | None = None
     limit: PageSize = 20
     cursor: Cursor = None

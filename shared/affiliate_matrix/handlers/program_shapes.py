@@ -12,6 +12,7 @@ from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
                                             STATUSES, ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
+from affiliate_matrix.taxonomy import CATEGORIES
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
 # which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
@@ -75,8 +76,9 @@ EpcWindow = Annotated[Literal[tuple(EPC_WINDOWS)], Field(description=(
     "Which earnings per click epc_currency, min_epc, sort=epc and the epc_currency facet read: 7d, over 7 days "
     "(epc_7d), or 90d, over 3 months (epc_90d: the only one Awin reports; CJ reports both). Each is an amount in its "
     "own currency."))]
+CHOICES = {"status": tuple(STATUSES), "category": CATEGORIES}  # the filters whose every value is known
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
-                     **{name: (Annotated[(list[Literal[tuple(STATUSES)]] if name == "status" else list[str]) | None,
+                     **{name: (Annotated[list[Literal[CHOICES[name]] if name in CHOICES else str] | None,
                                          Field(description=SAID.get(name))], None) for name in FILTERS},
                      **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
 

@@ -173,8 +173,7 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
     """Re-parse every directory connection's stored raw pages (or one connection's) into new batches, which
     the index function folds in as usual: the index rebuilt from what was fetched, with no refetching. Of every
     connection, a damaged one is logged and named in the outcome, and the others are replayed."""
-    from affiliate_matrix.connections import load_connection
-    from affiliate_matrix.documents import readable
+    from affiliate_matrix.connections import load_connection, stored_connections
     from affiliate_matrix.pipeline import scrape
     from affiliate_matrix.sources import ApiSource, get_source
 
@@ -182,9 +181,7 @@ def rebuild_index(rt, params: dict, data: dict) -> str:
     if params.get("connection_id"):
         connections = [load_connection(rt.store, str(params["connection_id"]))]
     else:
-        keys = [key for key in sorted(rt.store.list("connections/")) if key.endswith(".json")]
-        connections = readable(keys, lambda key: load_connection(
-            rt.store, key.removeprefix("connections/").removesuffix(".json")), damaged)
+        connections = stored_connections(rt.store, damaged)
     replayed = []
     for connection, _ in connections:
         if issubclass(get_source(connection.source), ApiSource):
