@@ -201,23 +201,26 @@ def test_the_80_percent_band_covers_about_80_percent_of_the_days_that_follow():
     assert len(inside) == 560 and 0.72 <= np.mean(inside) <= 0.88
 
 
-def test_the_search_skipping_repeated_moves_picks_what_running_every_move_picks(monkeypatch):
+def test_the_search_skipping_repeated_moves_fits_what_running_every_move_fits(monkeypatch):
     """The pattern search runs the recursion only on moves whose parameters are new for their row (about two in
-    five of the damped model's moves sit at a bound, at the row's own parameters or an earlier move's): the forecasts
-    are those of running every move, as the search did before, on campaigns of every form and length."""
+    five of the damped model's moves sit at a bound, at the row's own parameters or an earlier move's): each form's
+    fit is that of running every move, as the search did before, on rows of several lengths."""
     from affiliate_matrix.budget import ets
 
-    lengths = (5, 13, 20, 27, 35, 60, 90, 120) * 5
-    campaigns = [with_days(c, days) for c, days in zip(budget_sim.campaigns_at_scale(len(lengths), 120, seed=7),
-                                                        lengths)]
-    request = json.dumps({"horizon_days": 14, "campaigns": campaigns})
+    y = np.array([[d["revenue"] for d in c["history"]] for c in budget_sim.campaigns_at_scale(60, 120, seed=7)])
+    ends = np.resize([120, 90, 61, 35, 20], len(y))
+    y[np.arange(y.shape[1]) >= ends[:, None]] = 0
     skipped = []
     real = ets._fresh
     monkeypatch.setattr(ets, "_fresh", lambda *args: skipped.append(~real(*args)) or real(*args))
-    skipping = json.loads(forecast_json(request))["forecasts"]
+    skipping = {spec: ets.fit(spec, y, ends, 14, 0.8) for spec in (ets.SIMPLE, ets.SEASONAL, ets.DAMPED)}
     assert np.mean(np.concatenate([s.ravel() for s in skipped])) > 0.1  # the shortcut is taken
     monkeypatch.setattr(ets, "_fresh", lambda current, params: np.ones(params.shape[:2], bool))
-    assert skipping == json.loads(forecast_json(request))["forecasts"]
+    for spec, fit in skipping.items():
+        every = ets.fit(spec, y, ends, 14, 0.8)
+        for got, expected in zip((fit.mean, fit.low, fit.high, fit.aicc), (every.mean, every.low, every.high,
+                                                                             every.aicc)):
+            np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("spec", ["SIMPLE", "SEASONAL", "DAMPED"])
