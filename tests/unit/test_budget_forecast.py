@@ -199,3 +199,63 @@ def test_the_80_percent_band_covers_about_80_percent_of_the_days_that_follow():
         actual = [d["revenue"] for d in campaign["history"][140:]]
         inside += [p["low"] <= a <= p["high"] for p, a in zip(forecast["revenue"], actual)]
     assert len(inside) == 560 and 0.72 <= np.mean(inside) <= 0.88
+
+
+def test_the_search_skipping_repeated_moves_fits_what_running_every_move_fits(monkeypatch):
+    """The pattern search runs the recursion only on moves whose parameters are new for their row (about two in
+    five of the damped model's moves sit at a bound, at the row's own parameters or an earlier move's): each form's
+    fit is that of running every move, as the search did before, on rows of several lengths."""
+    from affiliate_matrix.budget import ets
+
+    y = np.array([[d["revenue"] for d in c["history"]] for c in budget_sim.campaigns_at_scale(60, 120, seed=7)])
+    ends = np.resize([120, 90, 61, 35, 20], len(y))
+    y[np.arange(y.shape[1]) >= ends[:, None]] = 0
+    skipped = []
+    real = ets._fresh
+    monkeypatch.setattr(ets, "_fresh", lambda *args: skipped.append(~real(*args)) or real(*args))
+    skipping = {spec: ets.fit(spec, y, ends, 14, 0.8) for spec in (ets.SIMPLE, ets.SEASONAL, ets.DAMPED)}
+    assert np.mean(np.concatenate([s.ravel() for s in skipped])) > 0.1  # the shortcut is taken
+    monkeypatch.setattr(ets, "_fresh", lambda current, params: np.ones(params.shape[:2], bool))
+    for spec, fit in skipping.items():
+        every = ets.fit(spec, y, ends, 14, 0.8)
+        for got, expected in zip((fit.mean, fit.low, fit.high, fit.aicc), (every.mean, every.low, every.high,
+                                                                             every.aicc)):
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("spec", ["SIMPLE", "SEASONAL", "DAMPED"])
+def test_the_initial_states_are_the_least_squares_states(spec):
+    """The initial states come from sums of products accumulated over every row at once; they are those a least
+    squares over one row's errors gives, the errors computed day by day from each unit state (rows of several
+    lengths: each row's sums stop at its end)."""
+    from affiliate_matrix.budget import ets
+
+    spec = getattr(ets, spec)
+    y = np.array([[d["revenue"] for d in c["history"]] for c in budget_sim.campaigns_at_scale(4, 50, seed=2)])
+    ends = np.array([50, 43, 36, 29])
+    y[np.arange(50) >= ends[:, None]] = 0
+    params = ets._params(spec, np.array([[0.3, 0.5, 0.2, 0.9], [0.05, 0.2, 0.6, 0.85], [0.7, 0.9, 0.1, 0.97],
+                                          [0.2, 0.1, 0.3, 0.8]]))
+    level0, trend0, season0 = ets._initial_states(spec, y, ends, params)
+
+    def errors(row, level, trend, season):
+        alpha, beta, gamma, phi = params[row]
+        season, out = list(season), []
+        for t in range(ends[row]):
+            damped = phi * trend
+            error = y[row, t] - (level + damped + season[t % 7])
+            out.append(error)
+            level, trend = level + damped + alpha * error, damped + beta * error
+            season[t % 7] += gamma * error
+        return np.array(out)
+
+    for row in range(4):
+        units = [(1, 0, [0] * 7)] + [(0, 1, [0] * 7)] * spec.trend + [
+            (0, 0, [1 if d == j else -1 if d == 6 else 0 for d in range(7)]) for j in range(6 * spec.seasonal)]
+        y_row = y[row].copy()
+        y[row] = 0
+        design = np.stack([errors(row, *unit) for unit in units], axis=1)  # errors(y, x) = errors(y, 0) + design x
+        y[row] = y_row
+        x0 = np.linalg.lstsq(design, -errors(row, 0, 0, [0] * 7), rcond=None)[0]
+        got = [level0[row]] + [trend0[row]] * spec.trend + list(season0[:6, row]) * spec.seasonal
+        assert np.allclose(got, x0, rtol=1e-6, atol=1e-6 * np.abs(y[row]).max())

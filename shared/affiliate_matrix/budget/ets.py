@@ -85,18 +85,25 @@ def _clip_raw(spec: Spec, raw: np.ndarray) -> np.ndarray:
     return np.clip(raw, lo, hi)
 
 
-def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, season, horizon: int = 0,
-         dtype=np.float64):
-    """The ETS recursion over rows (last axis) and candidates (leading axes of params and states): the sum of
-    squared one-step errors over each row's first `ends` days and, with a horizon, the point forecasts after it
-    (the recursion with its errors set to zero). In place: the arrays are the loop's whole cost."""
+def _observed(y: np.ndarray, days: int, dtype) -> np.ndarray:
+    """The rows' days as the recursion reads them: days x rows (a day's values contiguous), zeros past the rows."""
+    observed = np.zeros((days, y.shape[0]), dtype)
+    observed[:y.shape[1]] = y.T[:days]
+    return observed
+
+
+def _run(observed: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, season, horizon: int = 0,
+         dtype=np.float64, reads: np.ndarray | None = None):
+    """The ETS recursion over rows (last axis) and candidates (leading axes of params and states) on `observed`
+    (_observed, at least the longest row's days plus `horizon`): the sum of squared one-step errors over each row's
+    first `ends` days and, with a horizon, the point forecasts after it (the recursion with its errors set to zero).
+    With `reads`, the last axis is of runs, each reading the observed row `reads` names (ends, params and states
+    per run). In place: the arrays are the loop's whole cost."""
     alpha, beta, gamma, phi = (params[..., i].astype(dtype) for i in range(4))
     shape = np.broadcast_shapes(alpha.shape, level.shape)
     level, trend = np.broadcast_to(level, shape).astype(dtype), np.broadcast_to(trend, shape).astype(dtype)
     season = np.broadcast_to(season, (*shape[:-1], SEASON, shape[-1])).astype(dtype)
     days = int(ends.max()) + horizon
-    observed = np.zeros((days, y.shape[0]), dtype)
-    observed[:y.shape[1]] = y.T[:days]
     if horizon:  # past its end a row's errors are zero: its forecast
         inside = (np.arange(days)[:, None] < ends).astype(dtype)
     else:  # past its end a row runs on, unread: its sum is taken at its end
@@ -106,6 +113,7 @@ def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, seas
     sse, damped, expected, error, scratch = (np.zeros(shape, dtype) for _ in range(5))
     base = np.zeros(shape, dtype) if has_trend else level  # level + damped trend
     path = np.zeros((days, *shape), dtype) if horizon else None
+    day = None if reads is None else np.zeros(shape, dtype)  # taken a day at a time: the days x runs copy was slower
     with np.errstate(over="ignore", invalid="ignore"):  # a row run on past its end may diverge, unread
         for t in range(days):
             current = season[..., t % SEASON, :]
@@ -113,7 +121,10 @@ def _run(y: np.ndarray, ends: np.ndarray, params: np.ndarray, level, trend, seas
                 np.multiply(phi, trend, out=damped)
                 np.add(level, damped, out=base)
             np.add(base, current, out=expected)
-            np.subtract(observed[t], expected, out=error)
+            if reads is None:
+                np.subtract(observed[t], expected, out=error)
+            else:
+                np.subtract(np.take(observed[t], reads, out=day), expected, out=error)
             if horizon:
                 path[t] = expected
                 error *= inside[t]
@@ -146,7 +157,7 @@ def _heuristic_states(spec: Spec, y: np.ndarray):
     return first, trend, (y[:, :SEASON] - first[:, None]).T.copy()
 
 
-def _search(spec: Spec, y: np.ndarray, ends: np.ndarray, states, start: np.ndarray | None, rounds: int,
+def _search(spec: Spec, observed: np.ndarray, ends: np.ndarray, states, start: np.ndarray | None, rounds: int,
             step: float) -> np.ndarray:
     """Per row, the searched coordinates with the least squared error from the given initial states: from `start`
     or the grid's best, a pattern search (each free coordinate a step either way; a row's steps halve when no
@@ -154,10 +165,12 @@ def _search(spec: Spec, y: np.ndarray, ends: np.ndarray, states, start: np.ndarr
     rows = np.arange(len(ends))
     if start is None:
         grid = _grid(spec)
-        sse, _ = _run(y, ends, _params(spec, grid)[:, None, :], *states, dtype=SEARCH)
-        start = grid[np.argmin(sse, axis=0)]
-    raw = start
-    score, _ = _run(y, ends, _params(spec, raw), *states, dtype=SEARCH)
+        sse, _ = _run(observed, ends, _params(spec, grid)[:, None, :], *states, dtype=SEARCH)
+        best = np.argmin(sse, axis=0)
+        raw, score = grid[best], sse[best, rows]  # the grid's best scored already: the same sums, not run again
+    else:
+        raw = start
+        score, _ = _run(observed, ends, _params(spec, raw), *states, dtype=SEARCH)
     free = [i for i, on in enumerate((True, spec.trend, spec.seasonal, spec.trend)) if on]
     steps = np.tile(step * np.array([0.1, 0.1, 0.1, 0.04])[free], (len(ends), 1))
     for _ in range(rounds):
@@ -168,13 +181,42 @@ def _search(spec: Spec, y: np.ndarray, ends: np.ndarray, states, start: np.ndarr
                 moved[:, coordinate] += sign * steps[:, j]
                 moves.append(_clip_raw(spec, moved))
         moves = np.stack(moves)
-        sse, _ = _run(y, ends, _params(spec, moves), *states, dtype=SEARCH)
+        sse = _moves_sse(spec, observed, ends, states, raw, moves)
         pick = np.argmin(sse, axis=0)
         better = sse[pick, rows] < score
         raw = np.where(better[:, None], moves[pick, rows], raw)
         score = np.where(better, sse[pick, rows], score)
         steps = np.where(better[:, None], steps, steps / 2)
     return raw
+
+
+def _moves_sse(spec: Spec, observed: np.ndarray, ends: np.ndarray, states, raw: np.ndarray,
+               moves: np.ndarray) -> np.ndarray:
+    """The squared error of each move (moves x rows), the recursion run only on the moves that are new: a move the
+    bounds leave at its row's parameters scores what the row does, so it is no better; one with an earlier move's
+    parameters scores what that one does, and argmin picks the earlier of equal scores. Both score inf, so the
+    search picks what it would running them all. At the damped model's bounds (phi at 0.8 or 0.98, beta at alpha)
+    that is about two moves in five."""
+    params = _params(spec, moves)
+    fresh = _fresh(_params(spec, raw), params)
+    picked, row = np.nonzero(fresh)
+    sse = np.full(fresh.shape, np.inf, SEARCH)
+    if len(row):
+        level, trend, season = states
+        sse[picked, row], _ = _run(observed, ends[row], params[picked, row], level[row], trend[row], season[:, row],
+                                   dtype=SEARCH, reads=row)
+    return sse
+
+
+def _fresh(current: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Per move and row: whether the move's parameters differ from the row's current ones and every earlier move's."""
+    fresh = np.empty(params.shape[:2], bool)
+    for m in range(len(params)):
+        seen = np.all(params[m] == current, axis=-1)
+        for earlier in params[:m]:
+            seen |= np.all(params[m] == earlier, axis=-1)
+        fresh[m] = ~seen
+    return fresh
 
 
 def _initial_states(spec: Spec, y: np.ndarray, ends: np.ndarray, params: np.ndarray):
@@ -192,23 +234,39 @@ def _initial_states(spec: Spec, y: np.ndarray, ends: np.ndarray, params: np.ndar
     # errors(y, x0) = errors(y, 0) - M x0 for the unit runs' errors -M: accumulate the products of every pair of
     # runs' errors day by day (M'M and M'e0 are among them), with the rows the contiguous axis
     alpha, beta, gamma, phi = (params[:, i] for i in range(4))
-    observed = np.zeros((int(ends.max()), rows))
-    observed[:y.shape[1]] = y.T[:len(observed)]
+    observed = _observed(y, int(ends.max()), np.float64)
     inside = (np.arange(len(observed))[:, None] < ends).astype(float)
     upper = [np.zeros((1 + k - i, rows)) for i in range(1 + k)]  # products[i, i:], the rest by symmetry
     scratch = [np.zeros((1 + k - i, rows)) for i in range(1 + k)]
+    # In place, and without the terms a form lacks (its trend or season stays exactly zero, so adding it changed
+    # nothing) or the mask while every row is inside (a product by one): the same sums in less work.
+    damped, base, error, step = (np.zeros((1 + k, rows)) for _ in range(4))
+    every_row_inside = int(ends.min())
+    if not spec.trend:
+        base = level
     for t in range(len(observed)):
-        damped = phi * trend
-        expected = level + damped + season[:, t % SEASON, :]
-        error = -expected
+        if spec.trend:
+            np.multiply(phi, trend, out=damped)
+            np.add(level, damped, out=base)
+        if spec.seasonal:
+            np.add(base, season[:, t % SEASON, :], out=error)
+            np.negative(error, out=error)
+        else:
+            np.negative(base, out=error)
         error[0] += observed[t]  # the unit runs see y = 0
-        error *= inside[t]
+        if t >= every_row_inside:
+            error *= inside[t]
         for i in range(1 + k):
             np.multiply(error[i], error[i:], out=scratch[i])
             upper[i] += scratch[i]
-        level = level + damped + alpha * error
-        trend = damped + beta * error
-        season[:, t % SEASON, :] += gamma * error
+        np.multiply(alpha, error, out=step)
+        np.add(base, step, out=level)
+        if spec.trend:
+            np.multiply(beta, error, out=step)
+            np.add(damped, step, out=trend)
+        if spec.seasonal:
+            np.multiply(gamma, error, out=step)
+            season[:, t % SEASON, :] += step
     products = np.zeros((1 + k, 1 + k, rows))
     for i in range(1 + k):
         products[i, i:] = products[i:, i] = upper[i]
@@ -230,11 +288,12 @@ def fit(spec: Spec, y: np.ndarray, ends: np.ndarray, horizon: int, interval: flo
     `horizon` days after its end with an `interval` prediction interval (from the normal quantile)."""
     # The search from rough starting states, then again (shorter steps) from the best states for what it found:
     # the states matter as much as the smoothing on a few weeks of history.
-    raw = _search(spec, y, ends, _heuristic_states(spec, y), None, ROUNDS, 1.0)
-    raw = _search(spec, y, ends, _initial_states(spec, y, ends, _params(spec, raw)), raw, REFINE_ROUNDS, 0.25)
+    observed = _observed(y, int(ends.max()), SEARCH)
+    raw = _search(spec, observed, ends, _heuristic_states(spec, y), None, ROUNDS, 1.0)
+    raw = _search(spec, observed, ends, _initial_states(spec, y, ends, _params(spec, raw)), raw, REFINE_ROUNDS, 0.25)
     params = _params(spec, raw)
     states = _initial_states(spec, y, ends, params)
-    sse, mean = _run(y, ends, params, *states, horizon=horizon)
+    sse, mean = _run(_observed(y, int(ends.max()) + horizon, np.float64), ends, params, *states, horizon=horizon)
     n = ends.astype(float)
     sigma2 = sse / n  # the maximum-likelihood variance, as statsmodels' intervals use
     alpha, beta, gamma, phi = (params[:, i, None] for i in range(4))
