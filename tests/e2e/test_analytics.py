@@ -107,14 +107,15 @@ def test_a_filter_value_holding_ampersand_and_equals_neither_stops_the_analysis_
 def test_a_search_gets_the_facets_of_its_own_filters_never_a_snapshot_of_others(rt, monkeypatch):
     from affiliate_matrix.auth import create_token
 
-    _record(rt, "category=software%26network%3Dawin", "category=")
+    _record(rt, "network=awin%26category%3Dsoftware", "network=")
     analyze(rt, since=SINCE)
     monkeypatch.setenv("AMX_DATA_DIR", str(rt.settings.data_dir))
     auth = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
-    # one category value holding '&' and '=' (no program has it), and an empty category value (likewise):
-    # each was answered with the facets of another filter set's snapshot (software and awin; no filter at all)
-    for query in ("category=software%26network%3Dawin", "category="):
+    # one network value holding '&' and '=' (no program has it), and an empty network value (likewise): each was
+    # answered with the facets of another filter set's snapshot (awin and software; no filter at all). A network, as a
+    # category is refused unless it is one of the taxonomy's
+    for query in ("network=awin%26category%3Dsoftware", "network="):
         reply = client.get(f"/programs?{query}", headers=auth).json
         assert reply["total"] == 0
         assert all(buckets == [] for buckets in reply["facets"].values()), (query, reply["facets"])
