@@ -88,3 +88,11 @@ def test_an_offer_taking_every_country_makes_its_program_take_every_country():
         one = combined(offers)
         assert one.countries == [] and [c.value for c in one.provenance["countries"]] == [[]]
         assert one.provenance["countries"][0].evidence == ["Worldwide"]
+
+
+def test_pages_show_a_program_naming_no_country_as_taking_every_country():
+    """A source's every-country claim (no list) showed as a dash on the program page, as if it said nothing."""
+    from affiliate_matrix.web.render import field
+
+    assert field([], "countries") == "every country"
+    assert field(["GB", "US"], "countries") == "GB, US" and field([], "categories") == "—"
