@@ -150,11 +150,19 @@ def countries(labels: list[str]) -> tuple[list[str], list[str]]:
     not a restriction either (US, UK and Worldwide take every country; US and LATAM take Brazil too)."""
     codes, unbounded = set(), []
     for label in labels:
-        words = " ".join(label.replace(".", "").split()).lower()
         if code := country_code(label):
             codes.add(code)
-        elif words in REGIONS:
-            codes |= REGIONS[words]
+        elif _words(label) in REGIONS:
+            codes |= REGIONS[_words(label)]
         else:
             unbounded.append(label)
-    return sorted(codes), unbounded
+    return sorted(codes), list(dict.fromkeys(unbounded))
+
+
+def worldwide(label: str) -> bool:
+    """Whether a country label is a word for every country ("Worldwide", "All Countries")."""
+    return _words(label) in WORLDWIDE_LABELS
+
+
+def _words(label: str) -> str:
+    return " ".join(label.replace(".", "").split()).lower()

@@ -96,3 +96,12 @@ def test_pages_show_a_program_naming_no_country_as_taking_every_country():
 
     assert field([], "countries") == "every country"
     assert field(["GB", "US"], "countries") == "GB, US" and field([], "categories") == "—"
+
+
+def test_a_hostile_list_of_labels_keeps_a_bounded_claim_and_log():
+    labels = ["Worldwide"] * 1000 + [f"Region {n}" for n in range(1000)]
+    with capture_logs() as logs:
+        program = make_program("A", "https://a.com", countries=labels)
+    (claim,) = program.provenance["countries"]
+    assert program.countries == [] and claim.evidence[:2] == ["Worldwide", "Region 0"] and len(claim.evidence) == 20
+    assert len([e for e in logs if e["event"] == "normalize.country_unread"]) == 19  # Worldwide is read, not logged
