@@ -16,9 +16,9 @@ from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import WORLDWIDE, open_countries, to_document
 from affiliate_matrix.sources.impact import campaign_listing
 from tests.support.factories import NOW, make_program, make_record
+from tests.support.processes import ROOT
 from tests.support.real_samples import real_sample
 
-ROOT = Path(__file__).resolve().parents[2]
 RECORDED = ROOT / "shared" / "affiliate_matrix" / "sources" / "impact" / "recorded"
 
 
