@@ -258,7 +258,7 @@ def combined(listed: list[Program]) -> Program:
                          minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
     }
     values["aliases"] = sorted((set(values["aliases"]) | {p.name for p in ordered}) - {first.name})
-    every_country = [p for p in ordered if [c.value for c in p.provenance.get("countries", [])] == [TAKES_EVERY_COUNTRY]]
+    every_country = any(claim.value == TAKES_EVERY_COUNTRY for p in ordered for claim in claims_of(p, "countries"))
     if every_country:  # an offer taking every country: the program does
         values["countries"] = []
     closed = all("status" in p.provenance for p in ordered)
