@@ -295,7 +295,9 @@ def quality(program: Program) -> float:
     two tenths freshness (claims seen within 30 days of the latest sighting)."""
     compared = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
                 "payout", "countries")
-    completeness = sum(getattr(program, f) not in (None, [], Payout()) for f in compared) / len(compared)
+    # a field a source claims is complete, though its value may be empty (every country: no list)
+    completeness = sum(getattr(program, f) not in (None, [], Payout()) or f in program.provenance
+                       for f in compared) / len(compared)
     shares, fresh, total = [], 0, 0
     for field in VOTED:
         claims = claims_of(program, field)

@@ -105,3 +105,11 @@ def test_a_hostile_list_of_labels_keeps_a_bounded_claim_and_log():
     (claim,) = program.provenance["countries"]
     assert program.countries == [] and claim.evidence[:2] == ["Worldwide", "Region 0"] and len(claim.evidence) == 20
     assert len([e for e in logs if e["event"] == "normalize.country_unread"]) == 19  # Worldwide is read, not logged
+
+
+def test_a_source_saying_every_country_completes_the_countries_as_one_naming_them_does():
+    """Completeness counted a program naming no country as missing its countries, so a network's Worldwide lowered the
+    quality score (its sort) below the same program's narrowed to the countries it named."""
+    world = make_program("A", "https://a.com", countries=["US", "Worldwide"])
+    named = make_program("A", "https://a.com", countries=["US"])
+    assert world.quality_score == named.quality_score > make_program("A", "https://a.com").quality_score
