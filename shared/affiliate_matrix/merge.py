@@ -26,6 +26,9 @@ UNION = ("categories", "networks", "countries", "domains", "restrictions", "alia
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
+# A countries claim of no country is a source saying the program takes every one (its Worldwide, or a region we cannot
+# bound: normalize), so the union of the claims is every country (no list): a claim of nothing is never recorded.
+TAKES_EVERY_COUNTRY: list = []
 DISCOVERY = "discovery"  # the source of programs found by discovery (discovery/run.py), status `discovered`
 
 
@@ -151,6 +154,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
             newest_last = sorted(claims, key=lambda c: (c.fetched_at, priority_of(c.source), c.source,
                                                         c.connection_id or "", c.url))
             said = [v for claim in newest_last for v in _adapter(field).validate_python(claim.value)]
+            if field == "countries" and any(claim.value == TAKES_EVERY_COUNTRY for claim in claims):
+                said = []  # one source's every country and another's US: the program takes every country
             merged.provenance[field] = sorted(claims, key=lambda c: (c.source, c.connection_id or "", c.url))
         elif withdrawn(field):
             continue
@@ -253,6 +258,9 @@ def combined(listed: list[Program]) -> Program:
                          minimum=next((p.payout.minimum for p in ordered if p.payout.minimum), None)),
     }
     values["aliases"] = sorted((set(values["aliases"]) | {p.name for p in ordered}) - {first.name})
+    every_country = any(claim.value == TAKES_EVERY_COUNTRY for p in ordered for claim in claims_of(p, "countries"))
+    if every_country:  # an offer taking every country: the program does
+        values["countries"] = []
     closed = all("status" in p.provenance for p in ordered)
     one = first.model_copy(update=values | {
         "first_seen_at": min(p.first_seen_at for p in ordered), "last_seen_at": max(p.last_seen_at for p in ordered),
@@ -262,7 +270,7 @@ def combined(listed: list[Program]) -> Program:
     for field in sorted({f for p in ordered for f in p.provenance} - ({"status"} if not closed else set())):
         claims = [p.provenance[field][0] for p in ordered if field in p.provenance]
         value = _adapter(field).dump_python(getattr(one, field), mode="json")
-        if value in (None, [], Payout().model_dump(mode="json")):
+        if value in (None, [], Payout().model_dump(mode="json")) and not (field == "countries" and every_country):
             continue
         one.provenance[field] = [claims[0].model_copy(update={
             "fetched_at": one.last_seen_at, "value": value,
@@ -287,7 +295,9 @@ def quality(program: Program) -> float:
     two tenths freshness (claims seen within 30 days of the latest sighting)."""
     compared = ("name", "merchant_domain", "description", "networks", "categories", "commission", "cookie_days",
                 "payout", "countries")
-    completeness = sum(getattr(program, f) not in (None, [], Payout()) for f in compared) / len(compared)
+    # a field a source claims is complete, though its value may be empty (every country: no list)
+    completeness = sum(getattr(program, f) not in (None, [], Payout()) or f in program.provenance
+                       for f in compared) / len(compared)
     shares, fresh, total = [], 0, 0
     for field in VOTED:
         claims = claims_of(program, field)

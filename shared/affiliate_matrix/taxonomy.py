@@ -134,6 +134,35 @@ def country_code(label: str) -> str | None:
     return code
 
 
-def countries(labels: list[str]) -> list[str]:
-    """ISO codes for the labels we know; the rest stay only in the raw record (never guessed)."""
-    return sorted({code for code in map(country_code, labels) if code})
+# A source's words for "every country": the list they are in restricts none.
+WORLDWIDE_LABELS = frozenset({"worldwide", "global", "international", "all", "all countries", "any country",
+                              "everywhere", "world", "ww"})
+_EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+# Regions with a fixed membership, as their countries. A region whose bounds nobody fixes (Europe, LATAM, APAC, EMEA)
+# is not here: it is a label we cannot read (see countries).
+REGIONS = {"eu": _EU, "european union": _EU, "eea": _EU | {"IS", "LI", "NO"}, "dach": frozenset({"DE", "AT", "CH"})}
+
+
+def countries(labels: list[str]) -> tuple[list[str], list[str]]:
+    """The ISO codes a source's country labels name (a fixed region as its members) and the labels that keep them
+    from being the program's countries: a worldwide word (WORLDWIDE_LABELS) or a label we cannot read (LATAM, a
+    misspelling: never guessed). A list with any of those restricts no country by what we can read, so its codes are
+    not a restriction either (US, UK and Worldwide take every country; US and LATAM take Brazil too)."""
+    codes, unbounded = set(), []
+    for label in labels:
+        if code := country_code(label):
+            codes.add(code)
+        elif _words(label) in REGIONS:
+            codes |= REGIONS[_words(label)]
+        else:
+            unbounded.append(label)
+    return sorted(codes), list(dict.fromkeys(unbounded))
+
+
+def worldwide(label: str) -> bool:
+    """Whether a country label is a word for every country ("Worldwide", "All Countries")."""
+    return _words(label) in WORLDWIDE_LABELS
+
+
+def _words(label: str) -> str:
+    return " ".join(label.replace(".", "").split()).lower()

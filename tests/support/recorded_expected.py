@@ -86,12 +86,14 @@ EXPECTED = {
         "credentials": RECORDED_CREDENTIALS["impact"],
         "records": {
             "9871": {"name": "Semrush", "merchant_url": "https://www.semrush.com/", "network": "impact",
-                     "join_url": "https://semrush.sjv.io/c/123456/9871/1234", "countries": ["GB", "US"], "aliases": [],
+                     "join_url": "https://semrush.sjv.io/c/123456/9871/1234", "countries": ["US", "UK", "Worldwide"],
+                     "aliases": [],
                      "description": "All-in-one SEO toolkit. Earn $200 per subscription, 120-day cookie."},
-            "10234": {"name": "Canva", "network_program_id": "10234", "countries": ["CA", "US"]},
-            # the campaign is the program; its advertiser, the parent company, an alias; LATAM is no country
+            "10234": {"name": "Canva", "network_program_id": "10234", "countries": ["US", "CANADA"]},
+            # the campaign is the program; its advertiser, the parent company, an alias; its regions as Impact
+            # names them (normalize reads them: LATAM is no country)
             "11877": {"name": "NordVPN", "merchant_url": "https://nordvpn.com/", "aliases": ["Nord Security"],
-                      "countries": ["DE", "US"], "contract": "joined",  # ContractStatus Active, the account's
+                      "countries": ["US", "DE", "LATAM"], "contract": "joined",  # ContractStatus Active, the account's
                       "extra": {"contract_status": "Active", "advertiser_id": "83139",
                                 "advertiser_url": "https://nordsecurity.com"}},
         },

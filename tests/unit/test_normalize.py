@@ -76,8 +76,10 @@ def test_timestamps_are_kept_in_utc():
 
 
 def test_countries_become_iso_codes_and_unknown_labels_are_not_guessed():
-    p = make_program("A", "https://a.com", countries=["USA", "uk", "DE", "Deutschland", "Atlantis", "Worldwide"])
+    p = make_program("A", "https://a.com", countries=["USA", "uk", "DE", "Deutschland"])
     assert p.countries == ["DE", "GB", "US"]
+    # Atlantis is no country we know: not guessed, and the list no longer says which countries the program takes
+    assert make_program("A", "https://a.com", countries=["USA", "Atlantis"]).countries == []
 
 
 def test_merchant_keys_say_how_they_were_derived():

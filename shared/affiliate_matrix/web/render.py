@@ -131,6 +131,8 @@ def field(value, name: str) -> str:
     if name == "networks" and isinstance(value, list):
         return ", ".join(f"{n.get('network')} ({n['program_id']})" if n.get("program_id") else str(n.get("network"))
                          for n in value if isinstance(n, dict)) or "—"
+    if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
+        return "every country"
     if name == "records" and isinstance(value, list):
         return ", ".join(f"{r.get('source')} {r.get('record_key')}" for r in value if isinstance(r, dict)) or "—"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum

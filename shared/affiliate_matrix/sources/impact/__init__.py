@@ -3,21 +3,17 @@
 
 A campaign is the program: `CampaignName` and `CampaignUrl` name it and its site; `AdvertiserName`
 is the merchant's parent company (Adorama runs the SunnySports campaign), kept as an alias.
-`ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`), mapped to ISO codes. `ContractStatus` is this
+`ShippingRegions` holds Impact's own region names (`US`, `UK`, `CANADA`, `Worldwide`), kept verbatim: normalize reads
+them as every source's country labels (taxonomy.countries). `ContractStatus` is this
 account's contract with the campaign: the connection's fact, kept on its network listing, never the program's status."""
 
 import base64
 import re
 
-from affiliate_matrix.observability import get_logger
 from affiliate_matrix.sources import ApiSource, Listing, PagedTotal, ParseError, attempt, register, shaped
-from affiliate_matrix.taxonomy import country_code
 
-log = get_logger()
 MAX_PAGES = 1000  # the API's own total bounds the paging; this bounds a looping API
 _COUNT = re.compile(r"[0-9]{1,18}")  # `@total`, a count in a string: ASCII digits (str.isdigit() also takes '²')
-# Region names that are not one country: the campaign ships everywhere, which says no restriction.
-EVERYWHERE = {"worldwide", "global", "international", "all", "all countries"}
 # ContractStatus in the shared vocabulary of an account's relationship (models.Contract). Impact documents Active and
 # Expired ("no longer active") for the campaign list; any other word is kept in extra only, not guessed at.
 CONTRACTS = {"active": "joined", "expired": "expired"}
@@ -71,7 +67,8 @@ def campaign_listing(campaign: dict) -> Listing:
         network="impact",
         network_program_id=campaign_id,
         join_url=campaign.get("TrackingLink") or None,
-        countries=region_codes(campaign.get("ShippingRegions") or [], campaign_id),
+        countries=[str(region)[:200] for region in shaped(campaign.get("ShippingRegions") or [], list,
+                                                        f"campaign {campaign_id}: ShippingRegions")],
         aliases=[advertiser] if advertiser and advertiser.lower() != name.lower() else [],
         # ContractStatus is this account's contract, not the program's state: kept as the account's (its network
         # listing's contract; the word itself in extra.contract_status), it closes no program.
@@ -81,14 +78,3 @@ def campaign_listing(campaign: dict) -> Listing:
             ("advertiser_url", "AdvertiserUrl")) if campaign.get(field)},
     )
 
-
-def region_codes(regions: list[str], campaign_id: str) -> list[str]:
-    """ISO codes for Impact's region names; a region we cannot map is dropped, and said so."""
-    codes = []
-    for region in regions:
-        code = country_code(str(region))
-        if code:
-            codes.append(code)
-        elif str(region).strip().lower() not in EVERYWHERE:
-            log.warning("impact.region_unknown", region=str(region)[:80], campaign_id=campaign_id)
-    return sorted(set(codes))
