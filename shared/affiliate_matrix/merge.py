@@ -1,7 +1,7 @@
 """Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
 source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
 the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
-commission said, when one did. List fields take the union of what sources say now: a claim a source no longer
+commission said, none when none did (another source's words describe a figure not shown). List fields take the union of what sources say now: a claim a source no longer
 makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
 no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
@@ -21,8 +21,9 @@ from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases", "records")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
-# A field that is the words of another: its value comes from a source whose claim on the other was kept, when one of
-# them said it (the kept commission and the text shown beside it agree), else it is voted as any field.
+# A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
+# commission and the text shown beside it agree), none when none of them said it; voted as any field when the other
+# has no claim.
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
@@ -137,7 +138,13 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         for claim in latest.values():
             if claim.source not in votes or claim.fetched_at >= votes[claim.source].fetched_at:
                 votes[claim.source] = claim
-        voters = [c for c in votes.values() if c.source in kept_from.get(WORDS_OF.get(field), ())] or votes.values()
+        voters = list(votes.values())
+        if WORDS_OF.get(field) in kept_from:  # the words of a figure shown: only its sources' describe it
+            voters = [c for c in voters if c.source in kept_from[WORDS_OF[field]]]
+        if not voters:  # none of them said it in words: another's would describe a figure not shown
+            setattr(merged, field, None)
+            merged.provenance[field] = sorted(latest.values(), key=lambda c: (c.source, c.connection_id or ""))
+            continue
         by_value: dict[str, list[FieldSource]] = {}
         for claim in voters:
             by_value.setdefault(_key(claim.value), []).append(claim)
@@ -301,7 +308,7 @@ def quality(program: Program) -> float:
     shares, fresh, total = [], 0, 0
     for field in VOTED:
         claims = claims_of(program, field)
-        if claims:
+        if claims and getattr(program, field) is not None:  # (a commission's text none of its sources said: none)
             winner = _key(claims[0].value)
             votes: dict[str, FieldSource] = {}  # a source agrees once, however many of its connections claim
             for claim in claims:
