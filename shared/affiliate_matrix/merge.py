@@ -16,6 +16,7 @@ from functools import cache
 
 from pydantic import TypeAdapter
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
@@ -225,6 +226,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
 def _union(field: str, said: list) -> list:
     """A list field's values said (oldest first), each once, in one order whoever said them. A record is one whatever
     batch it was read from (two connections listing one offer: the newest said stands)."""
+    if field == "categories":  # "other" (none of ours fits) not beside a category another source gave
+        said = taxonomy.settled(said)
     identity = (lambda r: _key(r.model_copy(update={"batch_key": None}))) if field == "records" else _key
     values = {identity(v): v for v in (one_listing_each(said) if field == "networks" else said)}
     return [values[k] for k in sorted(values)]

@@ -72,6 +72,16 @@ def test_lists_are_unions_and_quality_rewards_agreement():
     assert fold(a, b).quality_score > fold(a, c).quality_score
 
 
+def test_other_from_one_source_is_not_shown_beside_another_sources_category():
+    """One source's only label unknown ("other": none of ours fits) and another's Software: the program is software,
+    not software and other; the first source's claim is kept as it said it."""
+    merged = fold(observe("dir_a", 30, categories=["Underwater Basket Weaving"]),
+                  observe("dir_b", 30, categories=["Software"], days=1))
+    assert merged.categories == ["software"]
+    assert [(c.source, c.value) for c in merged.provenance["categories"]] == [("dir_a", ["other"]),
+                                                                              ("dir_b", ["software"])]
+
+
 def test_a_discovered_program_is_confirmed_when_a_source_lists_it():
     found = normalize(make_record("Shop", "https://shop.com", extra={"confidence": "0.8", "evidence": "wording",
                                                                      "query": "q", "provider": "brave"})
