@@ -1,8 +1,8 @@
 """Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
 source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
 the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
-commission said, none when none did (another source's words describe a figure not shown). List fields take the union of what sources say now: a claim a source no longer
-makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
+commission said, none when none did (another source's words describe a figure not shown). List fields take the
+union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
 no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
 is closed_suspected until one lists it again. Discovery's claims say a page existed, not that the program is open:
@@ -42,6 +42,12 @@ def _adapter(field: str) -> TypeAdapter:
 
 def _key(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def as_read(field: str, value) -> str:
+    """A claimed (JSON) value in the field's one form, as a key: claims a reader reads as one value (`130`, `130.0`,
+    `"130.00"`; a term naming no tiers and one with `tiers: []`) are one key."""
+    return _key(_adapter(field).dump_python(_adapter(field).validate_python(value), mode="json"))
 
 
 def claims_of(program: Program, field: str) -> list[FieldSource]:
