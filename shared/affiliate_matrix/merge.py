@@ -2,8 +2,8 @@
 source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
 the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
 commission said, none when none did (another source's words describe a figure not shown). List fields take the
-union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
-no other source lists it as open. A connection that stops listing the program (a complete run of it without the
+union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the
+program is over (its status claim) closes it only while no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
 is closed_suspected until one lists it again. Discovery's claims say a page existed, not that the program is open:
 once a source has listed it, they keep it open no more. Several records of one source's run that are one program
