@@ -3,10 +3,8 @@ claims: commission parsed and verbatim, cookie, payout, network and join link; t
 rows, as they are two claimants: merge.claimant), the best terms per column marked, and the fields where sources
 disagree flagged."""
 
-import json
-
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.merge import claimant, claimant_name
+from affiliate_matrix.merge import as_read, claimant, claimant_name
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
@@ -77,10 +75,11 @@ def merchant_view(index, merchant_key: str) -> dict:
             claims = program.provenance.get(field, [])
             # by source; two connections of one source (two accounts, two rows) by connection too, or one hid the other
             several = {c.source for c in claims if sum(d.source == c.source for d in claims) > 1}
-            said = {claimant_name(c.source, c.connection_id) if c.source in several else c.source:
-                    json.dumps(c.value, sort_keys=True) for c in claims}
-            if len(set(said.values())) > 1:
-                conflicts.setdefault(program.id, {})[field] = {s: json.loads(v) for s, v in said.items()}
+            said = {claimant_name(c.source, c.connection_id) if c.source in several else c.source: c.value
+                    for c in claims}
+            # compared in the field's one form: a figure stored as 130.0 by one source and "130" by another agrees
+            if len({as_read(field, value) for value in said.values()}) > 1:
+                conflicts.setdefault(program.id, {})[field] = said
     _mark_best(rows)
     first = from_document(hits[0].doc)
     return {"merchant_key": merchant_key, "merchant": first.merchant or first.name,

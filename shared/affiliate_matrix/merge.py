@@ -1,9 +1,9 @@
 """Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
 source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
 the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
-commission said, when one did. List fields take the union of what sources say now: a claim a source no longer
-makes, seen again later, is withdrawn. A source saying the program is over (its status claim) closes it only while
-no other source lists it as open. A connection that stops listing the program (a complete run of it without the
+commission said, none when none did (another source's words describe a figure not shown). List fields take the
+union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the
+program is over (its status claim) closes it only while no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
 is closed_suspected until one lists it again. Discovery's claims say a page existed, not that the program is open:
 once a source has listed it, they keep it open no more. Several records of one source's run that are one program
@@ -16,13 +16,15 @@ from functools import cache
 
 from pydantic import TypeAdapter
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
 UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases", "records")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
-# A field that is the words of another: its value comes from a source whose claim on the other was kept, when one of
-# them said it (the kept commission and the text shown beside it agree), else it is voted as any field.
+# A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
+# commission and the text shown beside it agree), none when none of them said it; voted as any field when the other
+# has no claim.
 WORDS_OF = {"commission_text": "commission"}
 REPORTED = ("epc_7d", "epc_90d", "conversion_rate", "approval_rate", "validation_days", "gravity")
 FRESH_FOR = timedelta(days=30)
@@ -40,6 +42,12 @@ def _adapter(field: str) -> TypeAdapter:
 
 def _key(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def as_read(field: str, value) -> str:
+    """A claimed (JSON) value in the field's one form, as a key: claims a reader reads as one value (`130`, `130.0`,
+    `"130.00"`; a term naming no tiers and one with `tiers: []`) are one key."""
+    return _key(_adapter(field).dump_python(_adapter(field).validate_python(value), mode="json"))
 
 
 def claims_of(program: Program, field: str) -> list[FieldSource]:
@@ -137,7 +145,13 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
         for claim in latest.values():
             if claim.source not in votes or claim.fetched_at >= votes[claim.source].fetched_at:
                 votes[claim.source] = claim
-        voters = [c for c in votes.values() if c.source in kept_from.get(WORDS_OF.get(field), ())] or votes.values()
+        voters = list(votes.values())
+        if WORDS_OF.get(field) in kept_from:  # the words of a figure shown: only its sources' describe it
+            voters = [c for c in voters if c.source in kept_from[WORDS_OF[field]]]
+        if not voters:  # none of them said it in words: another's would describe a figure not shown
+            setattr(merged, field, None)
+            merged.provenance[field] = sorted(latest.values(), key=lambda c: (c.source, c.connection_id or ""))
+            continue
         by_value: dict[str, list[FieldSource]] = {}
         for claim in voters:
             by_value.setdefault(_key(claim.value), []).append(claim)
@@ -218,6 +232,8 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
 def _union(field: str, said: list) -> list:
     """A list field's values said (oldest first), each once, in one order whoever said them. A record is one whatever
     batch it was read from (two connections listing one offer: the newest said stands)."""
+    if field == "categories":  # "other" (none of ours fits) not beside a category another source gave
+        said = taxonomy.settled(said)
     identity = (lambda r: _key(r.model_copy(update={"batch_key": None}))) if field == "records" else _key
     values = {identity(v): v for v in (one_listing_each(said) if field == "networks" else said)}
     return [values[k] for k in sorted(values)]
@@ -301,7 +317,7 @@ def quality(program: Program) -> float:
     shares, fresh, total = [], 0, 0
     for field in VOTED:
         claims = claims_of(program, field)
-        if claims:
+        if claims and getattr(program, field) is not None:  # (a commission's text none of its sources said: none)
             winner = _key(claims[0].value)
             votes: dict[str, FieldSource] = {}  # a source agrees once, however many of its connections claim
             for claim in claims:

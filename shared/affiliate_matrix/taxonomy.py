@@ -3,7 +3,8 @@
 import re
 from urllib.parse import urlsplit
 
-# Source category labels (lower-case) onto our verticals; a label missing here maps to "other".
+# Source category labels (lower-case) onto our verticals; a label missing here maps to "other" (when no other of the
+# program's labels maps: settled).
 CATEGORY_MAP = {
     "software": "software", "saas": "b2b_saas", "b2b": "b2b_saas", "marketing tools": "marketing_tools",
     "marketing": "marketing_tools", "seo": "marketing_tools", "design": "software", "web hosting": "hosting_domains",
@@ -98,7 +99,14 @@ def category(label: str) -> str:
 
 
 def categories(labels: list[str]) -> list[str]:
-    return sorted({category(label) for label in labels})
+    return settled([category(label) for label in labels])
+
+
+def settled(verticals: list[str]) -> list[str]:
+    """Verticals, each once, sorted, "other" only when no other is among them: it means none of ours fits, so a
+    program with a real category and a label we do not know is not found by `category=other`."""
+    found = set(verticals)
+    return sorted(found - {"other"} or found)
 
 
 def network_of(join_url: str | None, registrable) -> str | None:

@@ -105,7 +105,7 @@ EXPECTED = {
         "records": {
             "1566745": {"name": "Bluehost", "merchant_url": "https://www.bluehost.com/", "network": "cj",
                         "contract": "joined",  # relationship-status joined, the account's
-                        "network_program_id": "1566745", "categories": ["Computer & Electronics", "Web Hosting/Servers"],
+                        "network_program_id": "1566745", "categories": ["Web Hosting/Servers"],  # the child alone
                         "commission_text": "Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)",
                         "commission": [{"type": "flat", "value_min": "65", "value_max": "130", "currency": "USD",
                                         "recurring": None, "tiers": []}],

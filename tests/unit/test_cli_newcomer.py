@@ -56,8 +56,24 @@ def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
     [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
-    assert "affiliateprograms 65 USD" in line and "rakuten 100 USD" in line, result.output
+    assert "65 USD (affiliateprograms)" in line and "100 USD (rakuten)" in line, result.output
     assert "sources disagree on cookie_days: " in result.output and "'value_min'" not in result.output
+
+
+def test_compare_names_the_sources_that_agree_together_beside_the_one_that_disagrees(tmp_path, monkeypatch):
+    """The demo's compare printed "sources disagree on commission: affiliateprograms 65–130 USD; cj 65–130 USD;"
+    and Rakuten's 65–100 USD on the next line: a source at a time, the two that agree read as the disagreement."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for source, text in (("affiliateprograms", "$65 - $130 per sale"), ("cj", "USD 65 to USD 130 per sale"),
+                         ("rakuten", "USD 65 to USD 100 per sale")):
+        index.batch(record(source, "Bluehost", "https://bluehost.com", commission_text=text))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert line.removeprefix("sources disagree on commission: ") in (
+        "65–130 USD (affiliateprograms, cj); 65–100 USD (rakuten)", "65–100 USD (rakuten); 65–130 USD (affiliateprograms, cj)")
 
 
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):

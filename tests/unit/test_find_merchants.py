@@ -84,3 +84,22 @@ def test_two_accounts_of_one_network_that_disagree_are_flagged(index):
     assert {name: value[0]["value_min"] for name, value in said["commission"].items()} == {
         "test (c)": "10", "test (awin-agency)": "12"}
     assert said["cookie_days"] == {"test": 30, "cj": 45}
+
+
+def test_claims_one_figure_written_two_ways_are_no_conflict(index):
+    """The conflicts compared each claim's JSON as stored: a figure stored as 130.0 by one source and "130" by
+    another, or a term stored without its empty tiers, was a disagreement the user reads as none."""
+    from affiliate_matrix.merchants import merchant_view
+
+    program = make_program("Acme", "https://acme.com", commission_text="USD 65 to USD 130 per sale")
+    (claim,) = program.provenance["commission"]
+    written = {k: v for k, v in claim.value[0].items() if k != "tiers"} | {"value_min": 65.0, "value_max": "130.00"}
+    other = claim.model_copy(update={"source": "cj", "connection_id": "cj", "value": [written]})
+    lower = claim.model_copy(update={"source": "rakuten", "connection_id": "rakuten",
+                                     "value": [{**claim.value[0], "value_max": "100"}]})
+    program = program.model_copy(update={"provenance": {**program.provenance, "commission": [claim, other]}})
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
+    assert merchant_view(index, "acme.com")["conflicts"] == {}
+    program.provenance["commission"].append(lower)
+    index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(program)], refresh=True)
+    assert set(merchant_view(index, "acme.com")["conflicts"][program.id]["commission"]) == {"test", "cj", "rakuten"}

@@ -72,6 +72,16 @@ def test_lists_are_unions_and_quality_rewards_agreement():
     assert fold(a, b).quality_score > fold(a, c).quality_score
 
 
+def test_other_from_one_source_is_not_shown_beside_another_sources_category():
+    """One source's only label unknown ("other": none of ours fits) and another's Software: the program is software,
+    not software and other; the first source's claim is kept as it said it."""
+    merged = fold(observe("dir_a", 30, categories=["Underwater Basket Weaving"]),
+                  observe("dir_b", 30, categories=["Software"], days=1))
+    assert merged.categories == ["software"]
+    assert [(c.source, c.value) for c in merged.provenance["categories"]] == [("dir_a", ["other"]),
+                                                                              ("dir_b", ["software"])]
+
+
 def test_a_discovered_program_is_confirmed_when_a_source_lists_it():
     found = normalize(make_record("Shop", "https://shop.com", extra={"confidence": "0.8", "evidence": "wording",
                                                                      "query": "q", "provider": "brave"})
@@ -149,13 +159,22 @@ def test_the_commission_text_kept_is_one_the_kept_commission_came_from(order):
     assert merged.provenance["commission_text"][0].value == merged.commission_text  # the kept claim first
 
 
-def test_a_commission_text_from_a_source_whose_figure_lost_stands_when_no_winner_stated_one():
-    with_text = observe("dir_a", 30, commission_text="USD 65 per sale")
-    figures_only = [observe(source, 30, days=1, commission=[{"type": "flat", "value_min": 80, "currency": "USD"}])
-                    for source in ("dir_b", "dir_c")]
-    merged = fold(with_text, *figures_only)
-    assert merged.commission[0].value_min == 80
-    assert merged.commission_text == "USD 65 per sale"  # the only words any source gave
+def test_a_commission_text_from_a_source_whose_figure_lost_is_not_shown_beside_the_winners_figure():
+    """A network's 200 USD (given as data, no words) won over a directory's "200 EUR": the directory's text stood
+    beside the network's figure, "200 USD" shown as "200 EUR". A text describes the figure shown or is not shown."""
+    words = observe("dir_a", 30, commission_text="200 EUR per sale")
+    data = observe("test_network_api", 30, days=1, commission=[{"type": "flat", "value_min": 200, "currency": "USD"}])
+    for merged in (fold(words, data), fold(data, words)):
+        assert [(t.value_min, t.currency) for t in merged.commission] == [(200, "USD")]
+        assert merged.commission_text is None
+        assert [c.value for c in merged.provenance["commission_text"]] == ["200 EUR per sale"]  # its claim kept
+    agreeing = observe("dir_b", 30, days=2, commission_text="USD 200 per sale")  # its figure is the one shown
+    assert fold(words, data, agreeing).commission_text == "USD 200 per sale"
+
+
+def test_a_commission_text_stands_when_no_source_states_a_figure():
+    assert fold(observe("dir_a", 30, commission_text="Generous commissions"),
+                observe("dir_b", 30, days=1)).commission_text == "Generous commissions"
 
 
 def test_a_withdrawal_takes_every_claim_of_its_source_and_only_its_source():

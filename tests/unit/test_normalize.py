@@ -32,10 +32,13 @@ def test_network_from_join_link_and_direct_programs():
     assert [n.network for n in direct.networks] == ["direct"]
 
 
-def test_unknown_categories_map_to_other_and_provenance_names_the_raw_page():
+def test_other_is_a_programs_category_only_when_none_of_its_labels_maps_and_provenance_names_the_raw_page():
+    """A label we do not know beside one we do added "other" (Notion: b2b_saas and other), so `category=other`
+    found programs that have a category of ours: "other" means none of ours fits."""
     p = make_program("A", "https://a.com", categories=["Web Hosting", "Underwater Basket Weaving"])
-    assert p.categories == ["hosting_domains", "other"]
+    assert p.categories == ["hosting_domains"]
     assert p.provenance["categories"][0].raw_key == "raw/test/ab/abc.html"
+    assert make_program("A", "https://a.com", categories=["Underwater Basket Weaving"]).categories == ["other"]
 
 
 @pytest.mark.parametrize("label", ["Health and Wellness", "Health & Wellness", "health  &  wellness"])

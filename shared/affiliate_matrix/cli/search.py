@@ -78,7 +78,7 @@ def show(program_id: str):
 def compare(merchant_key: str):
     """One merchant's programs and offers across networks and directories, a row per source's connection (two
     accounts of one network are two rows), best terms starred, each account's contract and each network's own EPCs."""
-    from affiliate_matrix.cli.views import cookie_text, fitted, listed_terms, value_text
+    from affiliate_matrix.cli.views import cookie_text, disagreement, fitted, listed_terms, value_text
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.merchants import merchant_view
     from affiliate_matrix.merge import claimant_name
@@ -106,8 +106,7 @@ def compare(merchant_key: str):
                           ("EPC 7 days", 1), ("EPC 3 months", 1), ("join", 5)], rows))
     for program_id, fields in view["conflicts"].items():
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] "
-                          + escape("; ".join(f"{s} {value_text(field, v)}" for s, v in said.items())))
+            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
 
 
 def merchants_like(index, typed: str) -> str:

@@ -125,6 +125,18 @@ def value_text(field: str, value) -> str:
     return "—" if value in (None, "") else value if isinstance(value, str) else json.dumps(value)
 
 
+def disagreement(field: str, said: dict) -> str:
+    """What the sources said of a field they disagree on (a merchant view's conflict), each value once with the sources
+    saying it: "65–130 USD (affiliateprograms, cj); 65–100 USD (rakuten)". Listed a source at a time, two agreeing
+    sources read as two sides of the disagreement, the one disagreeing wrapped onto the next line."""
+    from affiliate_matrix.merge import as_read
+
+    by_value: dict[str, list[str]] = {}
+    for source, value in said.items():
+        by_value.setdefault(as_read(field, value), []).append(source)
+    return "; ".join(f"{value_text(field, said[sources[0]])} ({', '.join(sources)})" for sources in by_value.values())
+
+
 def print_search(console, rt, text: str | None, limit: int = 20, sort: list[SortKey] | None = None, filters=None,
                  post_filters=None) -> None:
     query = SearchQuery(text=text, filters=filters or {}, post_filters=post_filters or {}, size=limit,

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from affiliate_matrix.cli.views import commission_summary, cookie_text, fitted, listed_terms, terms_summary, value_text
+from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
+                                        terms_summary, value_text)
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
@@ -70,8 +71,7 @@ def resolved(console, story) -> None:
     console.print(table)
     for fields in view["conflicts"].values():
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] "
-                          + "; ".join(f"{s} {value_text(field, v)}" for s, v in said.items()))
+            console.print(f"[yellow]sources disagree on {field}:[/] " + disagreement(field, said))
     console.print(f"[dim]again: .venv/bin/amx compare {story.merchant}[/]")
 
 

@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+from affiliate_matrix import taxonomy
 from affiliate_matrix.codes import CURRENCIES
 from affiliate_matrix.models import CommissionTerm
 from affiliate_matrix.sources import (XML_FAULTS, ApiSource, Listing, PagedTotal, ParseError, attempt, plain, register,
@@ -116,8 +117,8 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
         record_key=advertiser_id,
         name=_text(advertiser, "advertiser-name") or "",
         merchant_url=program_url if program_url is None or "://" in program_url else f"https://{program_url}",
-        categories=[c for c in (_text(advertiser, "primary-category/parent"),
-                                _text(advertiser, "primary-category/child")) if c],
+        categories=_categories(_text(advertiser, "primary-category/parent"),
+                               _text(advertiser, "primary-category/child")),
         commission_text=text,
         commission=terms,
         network="cj",
@@ -130,6 +131,15 @@ def _listing(advertiser: ET.Element, url: str) -> Listing:
         and status.lower() != "active" else None,
         contract=RELATIONSHIPS.get((extra.get("relationship_status") or "").lower()),
     )
+
+
+def _categories(parent: str | None, child: str | None) -> list[str]:
+    """CJ's primary category is a broad parent and a child within it ("Computer & Electronics", "Web Hosting/Servers"):
+    the child, the more specific, when it is one of ours; the parent only when it is not (both put a web host in
+    electronics beside hosting)."""
+    if child and taxonomy.category(child) != "other":
+        return [child]
+    return [parent] if parent else [child] if child else []
 
 
 def _epc(value: str | None, where: str, field: str) -> str | None:
