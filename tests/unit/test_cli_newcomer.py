@@ -43,6 +43,14 @@ def index_day() -> str:
     return f"{T1:%Y%m%d}"
 
 
+def compare_rows(output: str) -> dict[str, dict[str, str]]:
+    """`amx compare`'s table (a wide terminal, one line a row) as {source: {column: cell}}."""
+    header = next(line for line in output.splitlines() if line.startswith("┃ source"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    return {cells[0]: dict(zip(columns, cells)) for line in output.splitlines()
+            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
+
+
 def test_compare_names_each_sources_terms_in_words(tmp_path, monkeypatch):
     """`amx compare`'s "sources disagree" lines printed Python dicts of the parsed terms, where the demo's own
     compare screen prints them in words."""
@@ -106,11 +114,7 @@ def test_compare_shows_each_networks_own_epcs_over_7_days_and_3_months_with_thei
                 record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    header = next(line for line in result.output.splitlines() if line.startswith("┃ source"))
-    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
-    rows = {cells[0]: dict(zip(columns, cells)) for line in result.output.splitlines()
-            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0] in ("awin", "cj",
-                                                                                             "affiliateprograms")}
+    rows = compare_rows(result.output)
     epcs = {source: (row["EPC 7 days"], row["EPC 3 months"]) for source, row in rows.items()}
     assert epcs == {"awin": ("—", "0.47 GBP"), "cj": ("0.4512 USD", "0.389 USD"), "affiliateprograms": ("—", "—")}, \
         result.output
@@ -132,10 +136,7 @@ def test_compare_shows_each_accounts_contract_with_the_program(tmp_path, monkeyp
                 record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="11% per sale"))
     result = CliRunner().invoke(app, ["compare", "bluehost.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    header = next(line for line in result.output.splitlines() if line.startswith("┃ source"))
-    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
-    rows = {cells[0]: dict(zip(columns, cells)) for line in result.output.splitlines()
-            if (cells := [cell.strip() for cell in line.split("│")[1:-1]]) and cells[0]}
+    rows = compare_rows(result.output)
     assert {source: row["contract"] for source, row in rows.items()} == {
         "impact": "expired", "impact (impact-agency)": "joined", "cj": "pending", "affiliateprograms": "—"}, \
         result.output
@@ -526,11 +527,9 @@ def test_compare_shows_terms_a_network_states_as_data_not_a_dash(tmp_path, monke
     index.batch(record("awin", "Semrush", "https://semrush.com", commission_text="150 EUR"))
     result = CliRunner().invoke(app, ["compare", "semrush.com"])
     assert result.exit_code == 0, (result.output, result.exception)
-    rows = {cells[0]: cells for line in result.output.splitlines()
-            if (cells := [cell.strip() for cell in line.split("│")[1:-1]])}
-    # source, kind, network, contract, commission
-    assert rows["impact"][4] == "★ 200 USD", result.output
-    assert rows["awin"][4] == "★ 150 EUR", result.output  # the best in its currency
+    rows = compare_rows(result.output)
+    assert rows["impact"]["commission"] == "★ 200 USD", result.output
+    assert rows["awin"]["commission"] == "★ 150 EUR", result.output  # the best in its currency
 
 
 def test_search_fits_a_narrow_terminal_by_dropping_columns_never_cutting_a_name(tmp_path, monkeypatch):
