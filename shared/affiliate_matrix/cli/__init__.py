@@ -1,5 +1,7 @@
 """`amx`: the human interface, one module per command group. Each command imports what it needs when it runs."""
 
+import inspect
+
 import typer
 from rich.markup import escape
 
@@ -19,6 +21,21 @@ for group, name in ((connections.sources_app, "sources"), (connections.connectio
                     (exchange.export_app, "export"), (exchange.import_app, "import"), (flags.flags_app, "flags"),
                     (index.analytics_app, "analytics")):
     app.add_typer(group, name=name)
+
+
+def one_line_summaries(typer_app: typer.Typer) -> None:
+    """A group's list of commands shows each command's first paragraph: Rich keeps the docstring's line breaks there
+    (it reflows them on the command's own --help), which broke lines mid-sentence; joined here, it wraps to the
+    terminal."""
+    for info in typer_app.registered_commands:
+        if not info.short_help:
+            text = info.help or inspect.getdoc(info.callback) or ""
+            info.short_help = " ".join(text.split("\n\n")[0].split())
+    for group in typer_app.registered_groups:
+        one_line_summaries(group.typer_instance)
+
+
+one_line_summaries(app)
 
 
 def main():

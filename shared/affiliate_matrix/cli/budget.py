@@ -229,9 +229,11 @@ def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campai
 
 @campaigns_app.command("list")
 def campaigns_list():
-    from rich.table import Table
+    """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active."""
+    from rich.markup import escape
 
     from affiliate_matrix.budget.campaigns import list_campaigns, load_days
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.documents import together
     from affiliate_matrix.errors import DamagedData
 
@@ -243,13 +245,15 @@ def campaigns_list():
         except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
             return "damaged"
 
-    table = Table("id", "name", "channel", "currency", "min", "max", "days", "active")
     campaigns = list_campaigns(rt.store)
-    for c, days in zip(campaigns, together(days_of, campaigns)):  # several reads at a time, as the tick does
-        table.add_row(c.id, c.name, c.channel, c.currency, *("–" if bound is None else str(bound)  # 0.00 is a bound
-                                                             for bound in (c.min_budget, c.max_budget)),
-                      days, "yes" if c.active else "no")
-    console.print(table)
+    rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
+                                       *("–" if bound is None else str(bound)  # 0.00 is a bound
+                                         for bound in (c.min_budget, c.max_budget)),
+                                       days, "yes" if c.active else "no")]
+            for c, days in zip(campaigns, together(days_of, campaigns))]  # several reads at a time, as the tick does
+    console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
+                         [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
+                          ("active", 0)], rows, whole=("id",)))
 
 
 @budget_app.command("run")

@@ -12,19 +12,22 @@ flags_app = typer.Typer(help="Feature flags: boolean or percentage, with allow-l
 @flags_app.command("list")
 def flags_list():
     """Every flag the code reads, and its setting."""
-    from rich.table import Table
+    from rich.markup import escape
 
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.flag_config import load
     from affiliate_matrix.flags import KNOWN
 
     config, _ = load(open_runtime("flags").store)
-    table = Table("flag", "kind", "on", "percentage", "allow", "what it does")
+    rows = []
     for name in sorted(set(KNOWN) | set(config.flags)):
         flag = config.flags.get(name)
-        table.add_row(name, flag.kind if flag else "–", "yes" if flag and flag.enabled else "no",
-                      f"{flag.percentage:g}%" if flag and flag.kind == "percentage" else "",
-                      ", ".join(flag.allow) if flag else "", KNOWN.get(name, "(not read by this code)"))
-    console.print(table)
+        rows.append([escape(cell) for cell in (
+            name, flag.kind if flag else "–", "yes" if flag and flag.enabled else "no",
+            f"{flag.percentage:g}%" if flag and flag.kind == "percentage" else "",
+            ", ".join(flag.allow) if flag else "", KNOWN.get(name, "(not read by this code)"))])
+    console.print(fitted(console, "", [("flag", 0), ("kind", 1), ("on", 0), ("percentage", 1), ("allow", 2),
+                                       ("what it does", 3)], rows, whole=("flag",)))
 
 
 @flags_app.command("schema")

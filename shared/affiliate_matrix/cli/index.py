@@ -27,18 +27,17 @@ def _spec(name: str):
 @index_app.command("status")
 def index_status():
     """Each index's live version, the versions kept, the version this code expects, and what to run when behind."""
-    from rich.table import Table
+    from affiliate_matrix.cli.views import fitted
 
     rt = open_runtime()
-    table = Table()
-    for column in ("index", "live", "kept", "code expects", "to do"):
-        table.add_column(column)
+    rows = []
     for name, spec in _index_specs().items():
         rt.index.ensure_index(spec)
         status = rt.index.status(name)
         todo = f"amx index migrate {name}" if status.current < spec.version else ""
-        table.add_row(name, f"v{status.current}", ", ".join(f"v{v}" for v in status.versions), f"v{spec.version}", todo)
-    console.print(table)
+        rows.append([name, f"v{status.current}", ", ".join(f"v{v}" for v in status.versions), f"v{spec.version}", todo])
+    console.print(fitted(console, "", [("index", 0), ("live", 0), ("kept", 2), ("code expects", 1), ("to do", 0)], rows,
+                         whole=("index", "to do")))
 
 
 @index_app.command("migrate")

@@ -151,5 +151,21 @@ def terms_extract(
     if as_json:
         print(json.dumps(terms))
         return
-    for field, value in terms.items():
-        console.print(f"[bold]{field}[/]: {json.dumps(value)}")
+    console.print(terms_table(terms))
+
+
+def terms_table(terms: dict):
+    """Each field the extractor reads, its value in a few words (— when not found) and the sentences it came from."""
+    from rich.markup import escape
+
+    from affiliate_matrix.cli.views import cookie_text, fitted, terms_summary
+
+    minimum = terms["min_payout"]
+    values = {"cookie_days": cookie_text(terms["cookie_days"]), "commission": terms_summary(terms["commission"]),
+              "payout_methods": ", ".join(terms["payout_methods"]) or "—",
+              "payout_frequency": terms["payout_frequency"] or "—",
+              "min_payout": f"{minimum['amount']:g} {minimum['currency'] or ''}".strip() if minimum else "—",
+              "restrictions": ", ".join(terms["restrictions"]) or "—"}
+    rows = [[field, escape(value), escape(" ".join(f"“{quote}”" for quote in terms["evidence"].get(field, [])))]
+            for field, value in values.items()]
+    return fitted(console, "", [("field", 0), ("value", 0), ("from", 1)], rows, whole=("field",))

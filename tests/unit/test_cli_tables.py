@@ -1,0 +1,98 @@
+"""`amx` output a person reads: group help that wraps to the terminal, listings as fitted tables (nothing cut to "…",
+a name shown as written), and `amx terms extract` in words with the sentences each value came from."""
+
+import click
+import typer
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app
+
+TEXT = ("Earn 30% recurring commission on every sale. Cookie lasts 90 days. Minimum payout $50 via PayPal, paid "
+        "monthly. No [bold]PPC[/] brand bidding.")
+
+
+def groups(command: click.Group, path: tuple[str, ...] = ()):
+    yield path, command
+    for name, sub in command.commands.items():
+        if isinstance(sub, click.Group):
+            yield from groups(sub, (*path, name))
+
+
+def broken_early(help_text: str) -> list[str]:
+    """Lines of a Commands panel whose description ends before the terminal does though the next line's first word,
+    of the same command, would have fitted: a line break kept from the docstring."""
+    lines = [line for line in help_text.splitlines() if line.startswith("│ ")]
+    found = []
+    for above, below in zip(lines, lines[1:]):
+        if below[2] != " ":  # the next line starts another command
+            continue
+        start = len(below) - len(below[2:].lstrip())
+        room = len(above) - 2 - start  # the description column, up to the panel's right border
+        said, next_word = above[start:-2].rstrip(), below[start:-2].split()[0]
+        if len(said) + 1 + len(next_word) <= room:
+            found.append(above.strip("│ "))
+    return found
+
+
+def test_every_groups_command_list_wraps_to_the_terminal_not_the_docstring():
+    """`amx connections --help` listed `delete` with its docstring's line breaks, mid-sentence ("listed (a
+    connection.deleted event, taken" then "here with…"); `amx budget campaigns --help` listed `list` with no words."""
+    runner = CliRunner()
+    for path, group in groups(typer.main.get_command(app)):
+        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"}, terminal_width=100)
+        assert shown.exit_code == 0, shown.output
+        assert broken_early(shown.output) == [], (path, shown.output)
+        for name, command in group.commands.items():
+            assert command.short_help or command.help, f"amx {' '.join(path)} {name} has no summary"
+
+
+def test_campaigns_list_fits_and_shows_a_name_as_written(tmp_path, monkeypatch):
+    """`amx budget campaigns list` was a plain table: a name holding "[bold]" lost it to Rich's markup, and at 60
+    columns every cell was cut to "…" (the campaign's id too, the value a person pastes into the next command)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    added = runner.invoke(app, ["budget", "campaigns", "add", "spring-search-2027", "--name", "Spring [bold]sale[/]",
+                                "--channel", "search", "--min", "10.00", "--max", "250.00"])
+    assert added.exit_code == 0, added.output
+    wide = runner.invoke(app, ["budget", "campaigns", "list"], env={"COLUMNS": "200"})
+    assert wide.exit_code == 0, wide.output
+    header = next(line for line in wide.output.splitlines() if line.startswith("┃ id"))
+    columns = [cell.strip() for cell in header.split("┃")[1:-1]]
+    [row] = [dict(zip(columns, (cell.strip() for cell in line.split("│")[1:-1])))
+             for line in wide.output.splitlines() if "spring-search-2027" in line]
+    assert row == {"id": "spring-search-2027", "name": "Spring [bold]sale[/]", "channel": "search", "currency": "USD",
+                   "min": "10.00", "max": "250.00", "days": "0", "active": "yes"}
+    narrow = runner.invoke(app, ["budget", "campaigns", "list"], env={"COLUMNS": "60"})
+    assert "spring-search-2027" in narrow.output and "…" not in narrow.output, narrow.output
+    assert "(a wider terminal also shows:" in narrow.output
+
+
+def test_flags_and_index_status_keep_their_names_whole_at_a_narrow_terminal(tmp_path, monkeypatch):
+    """`amx flags list` and `amx index status` were plain tables: at 40 columns the flag's name, the one to pass to
+    `amx flags set`, read "quality_r…"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    flags = runner.invoke(app, ["flags", "list"], env={"COLUMNS": "40"})
+    assert flags.exit_code == 0, flags.output
+    assert "quality_ranking" in flags.output and "…" not in flags.output, flags.output
+    status = runner.invoke(app, ["index", "status"], env={"COLUMNS": "30"})
+    assert status.exit_code == 0, status.output
+    assert "activations" in status.output and "…" not in status.output, status.output
+
+
+def test_terms_extract_prints_each_field_in_words_with_its_sentence(tmp_path):
+    """`amx terms extract` printed each field as raw JSON (`commission: [{"type": "percent", "value_min": 30, …`)
+    and its evidence as one JSON object; a "[bold]" in the text was read as Rich markup."""
+    source = tmp_path / "terms.txt"
+    source.write_text(TEXT)
+    shown = CliRunner().invoke(app, ["terms", "extract", str(source)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    rows = {cells[0]: cells[1:] for line in shown.output.splitlines()
+            if len(cells := [cell.strip() for cell in line.split("│")[1:-1]]) == 3}
+    assert rows["commission"] == ["30% recurring", "“Earn 30% recurring commission on every sale.”"]
+    assert rows["cookie_days"] == ["90d", "“Cookie lasts 90 days.”"]
+    assert rows["min_payout"][0] == "50 USD" and rows["payout_methods"][0] == "paypal"
+    assert rows["restrictions"] == ["ppc_brand_bidding", "“No [bold]PPC[/] brand bidding.”"]
+    assert "value_min" not in shown.output
+    as_json = CliRunner().invoke(app, ["terms", "extract", str(source), "--json"])
+    assert '"value_min": 30' in as_json.output  # --json unchanged
