@@ -715,3 +715,22 @@ def test_a_currency_ticked_with_its_minimum_counts_what_the_page_lists(app, rt):
     page = app.get("/programs?flat_currency=USD&min_commission_flat=30").text
     usd = re.search(r'name="flat_currency" value="USD"[^>]*>\s*<label[^>]*>USD <span class="count">\((\d+)\)', page)
     assert int(usd.group(1)) == total(page) == 1  # $50, not $25, $20 nor $10
+
+
+def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
+    """The merchant view and `amx compare` carry each account's contract with the program (Impact's expired, CJ's
+    pending), the page did not show it: a person could not see which account may promote the program."""
+    sign_in(app, rt)
+    records = [make_record("Acme", "https://acme.com", commission_text="10% per sale", network=network,
+                           contract=contract).model_copy(update={"source": source, "connection_id": connection})
+               for source, connection, network, contract in (("impact", "impact-a", "impact", "expired"),
+                                                             ("cj", "cj", "cj", "not_joined"),
+                                                             ("otherdir", "c", None, None))]
+    program = normalize(records[0])
+    for other in records[1:]:
+        program = merge(program, normalize(other))
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    page = app.get("/merchants/acme.com").text
+    networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
+        r'<th scope="row"[^>]*><a [^>]*>(\w+)[^<]*</a>.*?<td data-label="Network">(.*?)</td>', page, re.S)}
+    assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
