@@ -1,7 +1,7 @@
 """Field-level conflict resolution. Every field keeps each claimant's latest claim (its provenance; a claimant is a
-source's connection, see claimant); the value shown is the one most sources agree on (a source votes once), then
-the one from the higher-priority source, then the most recent; the commission's text is one a source of the kept
-commission said, none when none did (another source's words describe a figure not shown). List fields take the
+source's connection, see claimant); the value shown is the one most sources agree on (a source votes once; claims read
+as one value, 15 and "15.0", agree: as_read), then the one from the higher-priority source, then the most recent; the
+commission's text is one a source of the kept commission said, none when none did (another source's words describe a figure not shown). List fields take the
 union of what sources say now: a claim a source no longer makes, seen again later, is withdrawn. A source saying the
 program is over (its status claim) closes it only while no other source lists it as open. A connection that stops listing the program (a complete run of it without the
 program, the connection deleted) withdraws every claim it made (see withdraw); a program no source lists any more
@@ -152,16 +152,15 @@ def merge(known: Program, seen: Program, withdrawals: dict[Claimant, datetime] |
             setattr(merged, field, None)
             merged.provenance[field] = sorted(latest.values(), key=lambda c: (c.source, c.connection_id or ""))
             continue
-        by_value: dict[str, list[FieldSource]] = {}
+        by_value: dict[str, list[FieldSource]] = {}  # claims read as one value (130 and "130.0") are one side
         for claim in voters:
-            by_value.setdefault(_key(claim.value), []).append(claim)
-        winner = max(by_value.values(), key=lambda cs: (len(cs), max(priority_of(c.source) for c in cs),
-                                                         max(c.fetched_at for c in cs), _key(cs[0].value)))
+            by_value.setdefault(as_read(field, claim.value), []).append(claim)
+        kept, winner = max(by_value.items(), key=lambda kv: (len(kv[1]), max(priority_of(c.source) for c in kv[1]),
+                                                             max(c.fetched_at for c in kv[1]), kv[0]))
         kept_from[field] = {c.source for c in winner}
         setattr(merged, field, _adapter(field).validate_python(winner[0].value))
-        kept = _key(winner[0].value)
         merged.provenance[field] = sorted(latest.values(), key=lambda c: (
-            c.source not in kept_from[field] or _key(c.value) != kept, c.source, c.connection_id or ""))
+            c.source not in kept_from[field] or as_read(field, c.value) != kept, c.source, c.connection_id or ""))
     for field in UNION:  # the union of what the current claims say
         claims = current(field)
         if claims:
@@ -318,11 +317,11 @@ def quality(program: Program) -> float:
     for field in VOTED:
         claims = claims_of(program, field)
         if claims and getattr(program, field) is not None:  # (a commission's text none of its sources said: none)
-            winner = _key(claims[0].value)
+            winner = as_read(field, claims[0].value)
             votes: dict[str, FieldSource] = {}  # a source agrees once, however many of its connections claim
             for claim in claims:
                 votes.setdefault(claim.source, claim)
-            shares.append(sum(_key(c.value) == winner for c in votes.values()) / len(votes))
+            shares.append(sum(as_read(field, c.value) == winner for c in votes.values()) / len(votes))
         for claim in claims:
             total += 1
             fresh += program.last_seen_at - claim.fetched_at <= FRESH_FOR

@@ -37,7 +37,8 @@ class ProgramSummary(BaseModel):
     commission_percent_max: Annotated[float | None, Number]
     # A program may pay flat amounts in several currencies, and there are no exchange rates: the document's flat
     # amount is the highest one in the currency of the first flat term the program states (its headline offer),
-    # commission_flat_currency; commission_flat_currencies lists every currency it pays flat amounts in.
+    # commission_flat_currency; commission_flat_currencies lists every currency it pays flat amounts in, by the figure
+    # shown or by any source's (said_terms).
     commission_flat_max: Annotated[float | None, Number]
     # None with commission_flat_max, and on a document that a migration to v4 copied before migrations upgraded
     # documents (see _as_indexed_now), until its program is indexed again
@@ -88,9 +89,11 @@ def _as_indexed_now(doc: dict) -> dict:
 # so an Awin programme (which reports no other) is found and ranked by EPC.
 # v12: no whole value (<field>.raw) on the embedded index for a text longer than search.RAW_IGNORE_ABOVE, as OpenSearch
 # has none: a name that long sorted by its first 256 characters there and last on OpenSearch.
+# v13: the fields of v12; commission_flat_currencies and flat_amounts hold every source's flat figure (said_terms), not
+# only the shown one's: flat_currency=EUR finds a program a source says pays €50 whose $55 won the vote.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number}
-PROGRAMS_INDEX = IndexSpec("programs", 12, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 13, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
 
@@ -240,6 +243,16 @@ def cookie_length(days: int | None) -> int | None:
     return LIFETIME_DAYS if days == -1 else days
 
 
+def said_terms(program: "Program") -> list:
+    """The commission terms shown and those every source says now (its current claims, an outvoted figure too): a
+    program a directory says pays €50 pays in euros, though two others' $55 is the figure shown, so flat_currency=EUR
+    and min_commission_flat find it by that figure (commission_flat_currencies, flat_amounts)."""
+    from affiliate_matrix.models import CommissionTerm
+
+    claimed = [term for claim in program.provenance.get("commission", []) for term in claim.value or []]
+    return [*program.commission, *map(CommissionTerm.model_validate, claimed)]
+
+
 def to_document(program: "Program") -> dict:
     def top(tier):
         return tier.value_max if tier.value_max is not None else tier.value_min
@@ -251,6 +264,7 @@ def to_document(program: "Program") -> dict:
 
     currencies = [t.currency for t in program.commission if t.type == "flat"]
     percent, flat = best("percent"), best("flat", currencies[0]) if currencies else None  # the first stated
+    said = [t for t in said_terms(program) if t.type == "flat"]
 
     return {
         "id": program.id,
@@ -272,8 +286,8 @@ def to_document(program: "Program") -> dict:
         "commission_percent_max": float(top(percent)) if percent else None,
         "commission_flat_max": float(top(flat)) if flat else None,
         "commission_flat_currency": flat.currency if flat else None,
-        "commission_flat_currencies": sorted(set(currencies)),
-        "flat_amounts": sorted({flat_key(t.currency, top(t)) for t in program.commission if t.type == "flat"}),
+        "commission_flat_currencies": sorted({t.currency for t in said}),
+        "flat_amounts": sorted({flat_key(t.currency, top(t)) for t in said}),
         "cookie_days": program.cookie_days,
         "cookie_length_days": cookie_length(program.cookie_days),
         "payout_methods": program.payout.methods,

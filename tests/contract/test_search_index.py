@@ -495,6 +495,45 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
         search(min_commission_flat=100)
 
 
+def test_a_program_a_source_says_pays_in_a_currency_is_found_by_it_though_another_figure_is_shown(index):
+    """A directory says €50, two say $55: the program shows $55 (the vote), and flat_currency=EUR did not find it, nor
+    did the currency facet count it under EUR, though a source says it pays €50. The currency filter, its facet and
+    min_commission_flat read every source's flat figure (the program's current claims); the figure shown stays the
+    vote's."""
+    from datetime import timedelta
+
+    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.programs import query_of
+    from affiliate_matrix.merge import merge
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, to_document
+    from tests.support.factories import make_program, make_record
+
+    def said(source, day, amount, currency):
+        record = make_record("Shop", "https://shop.com", commission=[
+            {"type": "flat", "value_min": amount, "currency": currency}])
+        return normalize(record.model_copy(update={"source": source, "connection_id": source,
+                                                   "fetched_at": record.fetched_at + timedelta(days=day)}))
+
+    shop = merge(merge(said("dir_a", 0, 50, "EUR"), said("dir_b", 1, 55, "USD")), said("dir_c", 2, 55, "USD"))
+    assert [(t.value_min, t.currency) for t in shop.commission] == [(55, "USD")]  # the vote's figure, shown
+    batch = [to_document(shop), to_document(make_program("Other", "https://other.com", commission_text="$30 per sale"))]
+    assert batch[0]["commission_flat_currency"] == "USD" and batch[0]["commission_flat_max"] == 55
+    index.ensure_index(PROGRAMS_INDEX)
+    assert index.bulk_upsert("programs", batch, refresh=True).errors == []
+
+    def search(**params):
+        query = query_of(SearchParams(**params)).model_copy(update={"size": 20, "facets": FACETS})
+        result = index.search("programs", query)
+        return sorted(hit.doc["name"] for hit in result.hits), dict(result.facets["commission_flat_currencies"])
+
+    assert search() == (["Other", "Shop"], {"EUR": 1, "USD": 2})
+    assert search(flat_currency=["EUR"]) == (["Shop"], {"EUR": 1, "USD": 1})
+    assert search(flat_currency=["EUR"], min_commission_flat=40)[0] == ["Shop"]
+    assert search(flat_currency=["EUR"], min_commission_flat=51)[0] == []  # €50 is EUR's figure, never the $55
+    assert search(flat_currency=["USD"], min_commission_flat=40)[0] == ["Shop"]
+
+
 def test_programs_by_epc_compare_earnings_per_click_within_their_currency_only(index):
     """sort=epc ranked epc_7d, an amount of money, as a bare number whatever its currency: ¥150 a click came before
     €2 and €2 before $1.50, and £0.80 after $0.90. EPCs are now ranked within their currency only (currencies in

@@ -109,7 +109,8 @@ def test_one_program_shows_each_sources_words_beside_the_parsed_terms(runs, colu
     rows = table_rows(terms)
     assert rows["affiliateprograms"][:2] == ["$65 - $130 per qualified sale", "65–130 USD"]
     assert rows["cj"][:2] == ["Hosting Sale: USD 65.00 (Pro Plans: USD 130.00)", "65–130 USD"]
-    assert rows["rakuten"][0].startswith("Bluehost Hosting Bounty") and rows["rakuten"][1] == "65–100 USD"
+    assert rows["rakuten"][0].startswith("Bluehost Hosting Bounty") and rows["rakuten"][1] == (
+        "65–100 USD (tiers: 65 USD at Bluehost Hosting Bounty: 0 to 20, 100 USD at Bluehost Hosting Bounty: 20 and above)")
     lines = [" ".join(line.strip("│").split("│")[i].strip() for i in range(3)) for line in said.splitlines()
              if line.startswith("│")]
     assert "cookie_days rakuten 45d" in lines and "cookie_days affiliateprograms 90d" in lines

@@ -84,6 +84,27 @@ def test_compare_names_the_sources_that_agree_together_beside_the_one_that_disag
         "65–130 USD (affiliateprograms, cj); 65–100 USD (rakuten)", "65–100 USD (rakuten); 65–130 USD (affiliateprograms, cj)")
 
 
+def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp_path, monkeypatch):
+    """Two networks stating 5–10% with other tiers (what unlocks 10%) disagree, but the summary left the tiers out:
+    "sources disagree on commission: 5–10% (cj); 5–10% (rakuten)", two values that read the same. Each tier is shown,
+    its rate and what unlocks it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for source, top in (("cj", "50+ sales/month"), ("rakuten", "100+ sales/month")):
+        index.batch(record(source, "Bluehost", "https://bluehost.com", commission=[
+            {"type": "percent", "value_min": 5, "value_max": 10,
+             "tiers": [{"threshold": "first sale", "value": 5}, {"threshold": top, "value": "10.0"}]}]))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert line.removeprefix("sources disagree on commission: ") in (
+        ("5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj); "
+         "5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) (rakuten)"),
+        ("5–10% (tiers: 5% at first sale, 10% at 100+ sales/month) (rakuten); "
+         "5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj)")), line
+
+
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
     """`amx compare` showed a row per source: two Rakuten accounts listing Bluehost on other terms were one row,
     the terms of whichever claim came last."""

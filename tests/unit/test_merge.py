@@ -257,3 +257,23 @@ def test_a_program_is_never_its_own_alias():
     renamed = merge(first, named(first.aliases[0], "test_network_api", 2))  # the network now says the alias
     assert renamed.name == first.aliases[0]
     assert renamed.name not in renamed.aliases
+
+
+def test_two_sources_saying_one_commission_in_different_forms_vote_together():
+    """The vote keyed each claim by its raw JSON: two directories saying $15 (one stored as `15`, one as `"15.0"`
+    with its keys in another order and its currency padded) were two values of one vote each, and the network's $20,
+    one vote with a higher priority, won. Compared in the field's one form (merge.as_read, as compare's conflicts
+    are), the two agree: two votes to one."""
+    def claiming(source, days, value):
+        program = observe(source, 30, days=days, commission=[{"type": "flat", "value_min": 15, "currency": "USD"}])
+        program.provenance["commission"][0].value = value
+        return program
+
+    plain = claiming("dir_a", 0, [{"type": "flat", "value_min": 15, "currency": "USD"}])
+    written = claiming("dir_b", 1, [{"currency": " USD", "value_min": "15.0", "value_max": 15.0, "type": "flat",
+                                     "tiers": []}])
+    network = observe("test_network_api", 30, days=2, commission=[{"type": "flat", "value_min": 20, "currency": "USD"}])
+    merged = fold(plain, written, network)
+    assert [(t.value_min, t.currency) for t in merged.commission] == [(15, "USD")]
+    assert {c.source for c in merged.provenance["commission"][:2]} == {"dir_a", "dir_b"}  # the kept claims first
+    assert merged.provenance["commission"][2].source == "test_network_api"

@@ -16,11 +16,13 @@ def commission_summary(program) -> str:
 
 
 def terms_summary(terms) -> str:
-    """Commission terms (models, or their JSON form as a source's claim holds them) in a few words."""
+    """Commission terms (models, or their JSON form as a source's claim holds them) in a few words, each tier with
+    what unlocks it: two terms that differ only in their tiers are two sides of a disagreement, and read as two."""
     from affiliate_matrix.models import CommissionTerm
 
     parts = []
     for term in (t if isinstance(t, CommissionTerm) else CommissionTerm.model_validate(t) for t in terms):
+        unit = "%" if term.type == "percent" else f" {term.currency}"
         low, high = term.value_min, term.value_max
         if low is None:
             value = f"up to {high:g}"
@@ -28,8 +30,8 @@ def terms_summary(terms) -> str:
             value = f"{low:g}"
         else:
             value = f"{low:g}–{high:g}"
-        parts.append((f"{value}%" if term.type == "percent" else f"{value} {term.currency}")
-                     + (" recurring" if term.recurring else ""))
+        tiers = ", ".join(f"{tier.value:g}{unit} at {tier.threshold}" for tier in term.tiers)
+        parts.append(f"{value}{unit}" + (" recurring" if term.recurring else "") + (f" (tiers: {tiers})" if tiers else ""))
     return ", ".join(parts) or "—"
 
 
