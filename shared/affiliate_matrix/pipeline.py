@@ -829,8 +829,7 @@ def resolved(rt, programs) -> list[Program]:
 def holding_match_keys(rt, programs: list[Program]):
     """The indexed programs holding a site or a network program of `programs` (program_index.match_keys), whatever
     their names: one search for up to MAX_PAGE keys of the batch, not one per listing or key. An index not yet
-    migrated to the version holding the keys (IndexBehind) is looked up by names alone until it
-    is, logged: indexing does not wait for the migration."""
+    migrated to the version holding the keys (IndexBehind) is looked up by names alone until it is, logged."""
     keys = sorted({key for program in programs for key in match_keys(program)})
     for start in range(0, len(keys), MAX_PAGE):
         query = SearchQuery(filters={"match_keys": keys[start:start + MAX_PAGE]}, size=MAX_PAGE)

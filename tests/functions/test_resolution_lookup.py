@@ -7,7 +7,7 @@ from structlog.testing import capture_logs
 from affiliate_matrix import pipeline
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX
-from affiliate_matrix.search import IndexSpec
+from affiliate_matrix.search import IndexSpec, SearchQuery
 from tests.support.indexing import BACKENDS, Index, on_backend, record
 
 
@@ -67,3 +67,12 @@ def test_an_index_not_migrated_to_the_keys_is_looked_up_by_names_meanwhile(index
     assert program.merchant_key == "acme.com"  # found by its name's words
     (warning,) = [e for e in logs if e["event"] == "index.looked_up_by_name_only"]
     assert "match_keys" in warning["problem"] and "amx index migrate programs" in warning["problem"]
+
+
+def test_a_network_program_id_too_long_to_be_a_key_is_kept_out_of_the_keys_alone(index):
+    """OpenSearch refuses a keyword term over 32 KB, which would have refused the whole program: an id that long is no
+    network's, so it is no key (program_index.MAX_MATCH_KEY), and the program is indexed with its site's key."""
+    index.batch(record("netx", "Acme", "https://acme.com/", network="awin", network_program_id="9" * 40_000))
+    (program,) = index.programs()
+    (doc,) = index.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"match_keys": ["d:acme.com"]})).hits
+    assert doc.id == program["id"] and doc.doc["match_keys"] == ["d:acme.com"]
