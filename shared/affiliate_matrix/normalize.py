@@ -48,15 +48,16 @@ def merchant_domain(url) -> str | None:
 
 
 def name_key(name: str) -> str:
-    """The name's lower-case ASCII letters and digits, hyphen-joined, its accents dropped. A name written (even in part) in another
+    """The name's lower-case ASCII letters and digits, hyphen-joined, folded (resolve.folded_name). A name written (even in part) in another
     script than Latin, or with no ASCII letter or digit, is keyed by its letters and digits in any script
     (resolve.script_words), never by its ASCII part alone, which is '' (or '24') for many such names at once."""
     if name.isascii() and (key := re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")):
         return key
-    from affiliate_matrix.resolve import latin_folded, other_script, script_words
+    from affiliate_matrix.resolve import folded_name, other_script, script_words
 
-    key = re.sub(r"[^a-z0-9]+", "-", latin_folded(name).lower()).strip("-")  # 'Hôtel Café' is 'hotel-cafe'
-    return key if key and not other_script(name) else "-".join(script_words(name))
+    folded = folded_name(name)  # 'Hôtel Café' is 'hotel cafe', 'Ａｃｍｅ' 'acme'
+    key = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    return key if key and not other_script(folded) else "-".join(script_words(folded))
 
 
 def program_id(merchant_key: str, kind: str) -> str:

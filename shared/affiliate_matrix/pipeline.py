@@ -22,9 +22,9 @@ from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecor
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
-from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, SearchQuery, Versioned, words
+from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
 from affiliate_matrix.storage import read_json
 from affiliate_matrix.sync import sync
@@ -815,12 +815,34 @@ def resolved(rt, programs) -> list[Program]:
         query = SearchQuery(text=" ".join(words(text)[:MAX_WORDS]) or text, size=5)
         for hit in rt.index.search(PROGRAMS_INDEX.name, query).hits:
             known[hit.id] = hit.doc
+    # and whatever its name, a program holding one of the batch's sites or network programs ("Acme DE" with Awin id
+    # 1234 is "Acme" holding it)
+    known |= {hit.id: hit.doc for hit in holding_match_keys(rt, programs)}
     existing = [from_document(doc) for doc in known.values()]
     keys = resolve([candidate(p) for p in programs + existing])
     kept: dict[str, str] = {}
     for key, program in zip(keys[len(programs):], existing):
         kept[key] = min(kept.get(key, program.merchant_key), program.merchant_key)
     return [with_merchant_key(p, kept.get(key, key)) for p, key in zip(programs, keys)]
+
+
+def holding_match_keys(rt, programs: list[Program]):
+    """The indexed programs holding a site or a network program of `programs` (program_index.match_keys), whatever
+    their names: one search for up to MAX_PAGE keys of the batch, not one per listing or key. An index not yet
+    migrated to the version holding the keys (IndexBehind) is looked up by names alone until it is, logged."""
+    keys = sorted({key for program in programs for key in match_keys(program)})
+    for start in range(0, len(keys), MAX_PAGE):
+        query = SearchQuery(filters={"match_keys": keys[start:start + MAX_PAGE]}, size=MAX_PAGE)
+        while True:
+            try:
+                result = rt.index.search(PROGRAMS_INDEX.name, query)
+            except IndexBehind as exc:
+                log.warning("index.looked_up_by_name_only", problem=str(exc)[:300])
+                return
+            yield from result.hits
+            if not result.next_cursor:
+                break
+            query = query.model_copy(update={"cursor": result.next_cursor})
 
 
 def candidate(program: Program) -> Candidate:

@@ -89,10 +89,12 @@ def _as_indexed_now(doc: dict) -> dict:
 # so an Awin programme (which reports no other) is found and ranked by EPC.
 # v12: no whole value (<field>.raw) on the embedded index for a text longer than search.RAW_IGNORE_ABOVE, as OpenSearch
 # has none: a name that long sorted by its first 256 characters there and last on OpenSearch.
-# v13: the fields of v12; commission_flat_currencies and flat_amounts hold every source's flat figure (said_terms), not
-# only the shown one's: flat_currency=EUR finds a program a source says pays €50 whose $55 won the vote.
+# v13: commission_flat_currencies and flat_amounts hold every source's flat figure (said_terms), not only the shown
+# one's: flat_currency=EUR finds a program a source says pays €50 whose $55 won the vote; and match_keys (BESIDE):
+# every site a program holds and every network program it is listed as, so resolution finds the indexed program a
+# listing of the same merchant joins whatever the listing's name (see match_keys).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
-          "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number}
+          "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
 PROGRAMS_INDEX = IndexSpec("programs", 13, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
@@ -301,8 +303,21 @@ def to_document(program: "Program") -> dict:
         "last_changed_at": program.last_changed_at.isoformat() if program.last_changed_at else None,
         "last_verified_at": program.last_verified_at.isoformat() if program.last_verified_at else None,
         "sources": sorted({claim.source for claims in program.provenance.values() for claim in claims}),
+        "match_keys": match_keys(program),
         "program": program.model_dump(mode="json"),
     }
+
+
+MAX_MATCH_KEY = 300  # a longer key (a network program id of kilobytes) is no real one; OpenSearch refuses a term > 32 KB
+
+
+def match_keys(program: "Program") -> list[str]:
+    """The keys a listing of the same merchant finds the program by in the index, whatever its name: each site it holds
+    (`d:<registrable domain>`) and each network program it is listed as (`i:<network>:<program id>`), resolution's
+    decisive evidence (resolve.match_strength)."""
+    sites = {program.merchant_domain, *program.domains} - {None}
+    keys = {f"d:{site}" for site in sites} | {f"i:{n.network}:{n.program_id}" for n in program.networks if n.program_id}
+    return sorted(key for key in keys if len(key) <= MAX_MATCH_KEY)
 
 
 def from_document(doc: dict) -> "Program":

@@ -43,37 +43,43 @@ class Candidate:
 
 def name_words(name: str) -> str:
     """The name's meaningful words, for looking up candidates in the index."""
-    return " ".join(_NOISE.sub(" ", name.lower()).split()) or name
+    return " ".join(_NOISE.sub(" ", folded_name(name)).split()) or name
 
 
-def latin_folded(name: str) -> str:
-    """A Latin name without its accents and with its letters in ASCII as the search index folds them ('Hôtel Café'
-    is 'Hotel Cafe', 'Søstrene' 'Sostrene', 'Proﬁt' with the ligature 'Profit'): one source writes them, another
-    does not. A name in another script is left as it is (its letters are its key)."""
+# Signs NFKC spells in letters ('™' is 'TM'): no part of the name ('Acme™' is 'Acme', as it was before NFKC)
+_SIGNS = str.maketrans("", "", "\u2122\u2120")  # ™ ℠
+
+
+def folded_name(name: str) -> str:
+    """The name as matching compares it, the one place names are folded for it: in compatibility form and case
+    folded (NFKC: full-width 'Ａｃｍｅ', superscript 'ᴬᶜᵐᵉ', circled 'Ⓐⓒⓜⓔ' and 'Acme²' are 'acme' and 'acme2',
+    the ligature in 'Proﬁt' 'fi'), and a Latin name without its accents and with its letters in ASCII as the search
+    index folds them ('Hôtel Café' is 'hotel cafe', 'Søstrene' 'sostrene'): one source writes them, another does
+    not. A name in another script keeps its letters (its letters are its key)."""
+    if name.isascii():
+        return name.lower()
+    import unicodedata
+
     from affiliate_matrix.search import narrowed, unaccented
 
-    if name.isascii() or other_script(name):
-        return name
-    return unaccented(narrowed(name))
+    name = unicodedata.normalize("NFKC", name.translate(_SIGNS)).casefold()
+    return name if other_script(name) else unaccented(narrowed(name))
 
 
 def compact_name(name: str) -> str:
-    """Lower-case letters and digits of the name without legal and program noise words, its accents dropped; a
+    """Lower-case letters and digits of the name without legal and program noise words, folded (folded_name); a
     name with no ASCII ones (in another script) its letters and digits in any script (normalize.name_key's rule),
     never ''."""
-    name = latin_folded(name)
-    if other_script(name) or not re.search(r"[a-z0-9]", name.lower()):
-        return "".join(script_words(_NOISE.sub(" ", name.lower()))) or "".join(script_words(name))
-    words = _NOISE.sub(" ", name.lower())
-    return re.sub(r"[^a-z0-9]", "", words) or re.sub(r"[^a-z0-9]", "", name.lower())
+    name = folded_name(name)
+    if other_script(name) or not re.search(r"[a-z0-9]", name):
+        return "".join(script_words(_NOISE.sub(" ", name))) or "".join(script_words(name))
+    return re.sub(r"[^a-z0-9]", "", _NOISE.sub(" ", name)) or re.sub(r"[^a-z0-9]", "", name)
 
 
 def script_words(name: str) -> list[str]:
-    """The name's words of letters and digits in any script, in compatibility form and case folded ('ＡＣＭＥ' is
-    'acme'); a name of signs only is its own one word."""
-    import unicodedata
-
-    name = unicodedata.normalize("NFKC", name).casefold()
+    """The name's words of letters and digits in any script, folded (folded_name: 'ＡＣＭＥ' is 'acme'); a name of
+    signs only is its own one word."""
+    name = folded_name(name)
     return re.findall(r"[^\W_]+", name) or name.split() or [name]
 
 

@@ -176,6 +176,18 @@ def test_a_name_written_with_a_ligature_is_one_program_with_the_name_spelt_out_s
     assert [item["id"] for item in index.get("/programs?q=profit")["items"]] == [program["id"]]
 
 
+@pytest.mark.parametrize("spelling", ["Ⓐⓒⓜⓔ Shoes", "Acme² Shoes", "ＡＣＭＥ Shoes"],
+                         ids=["circled", "superscript", "full-width"])
+def test_a_name_written_in_compatibility_letters_is_one_program_with_the_plain_name(index, spelling):
+    """Listings with no site are keyed by their names: circled 'Ⓐⓒⓜⓔ Shoes' was keyed 'shoes' and 'Acme² Shoes'
+    'acme-shoes' beside 'Acme2 Shoes', another program than the plain name. Names are folded by NFKC and case."""
+    plain = "Acme2 Shoes" if "²" in spelling else "Acme Shoes"
+    index.batch(record("dira", plain, commission_text="10% per sale"))
+    index.batch(record("dirb", spelling, commission_text="10% per sale"))
+    (program,) = index.programs()
+    assert {c["source"] for c in program["provenance"]["name"]} == {"dira", "dirb"}
+
+
 def test_restrictions_follow_their_sources_and_their_changes_are_in_the_feed(index):
     """A program's traffic restrictions were the first record's for good: merge never read them, so a second
     source's ('no PPC brand bidding') was lost, a source adding one changed nothing and no change was in the feed

@@ -84,6 +84,23 @@ def test_a_name_written_with_a_ligature_is_the_name_spelt_out(a, b):
     assert name_key(a) == name_key(b)
 
 
+@pytest.mark.parametrize("a,b", [("Ⓐⓒⓜⓔ Shoes", "Acme Shoes"), ("Acme² Shoes", "Acme2 Shoes"),
+                                 ("ᴬᶜᵐᵉ Shoes", "Acme Shoes"), ("Ａｃｍｅ Café", "Acme Cafe"), ("Ǆemo Shoes", "DZemo Shoes"),
+                                 ("Acme™ Shoes", "Acme Shoes")],
+                         ids=["circled", "superscript-digit", "superscript-letters", "full-width-accented", "digraph",
+                              "trade-mark"])
+def test_a_name_written_in_compatibility_letters_is_the_name_in_plain_ones(a, b):
+    """Compatibility letters other than ligatures were not folded: circled 'Ⓐⓒⓜⓔ Shoes' was keyed 'shoes' (its letters
+    dropped), 'Acme² Shoes' 'acmeshoes' beside 'Acme2 Shoes', full-width 'Ａｃｍｅ Café' kept its accent: each another
+    merchant than the name in plain letters. Names are folded by NFKC and case folding (a trade mark sign stays no
+    part of the name, not 'TM')."""
+    from affiliate_matrix.normalize import name_key
+
+    keys = resolve([Candidate(a), Candidate(b), Candidate("Zenith Shoes")])
+    assert keys[0] == keys[1] != keys[2]
+    assert name_key(a) == name_key(b)
+
+
 def test_empty_and_single():
     assert resolve([]) == []
     assert resolve([Candidate("Solo", None)]) == ["solo"]

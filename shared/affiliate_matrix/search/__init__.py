@@ -412,6 +412,10 @@ def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
                                     "ranges": ranges})
 
 
+class IndexBehind(ConfigError):
+    """A query naming a field the live index lacks: the index is behind the code (a version not migrated to yet)."""
+
+
 def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
     """Reject fields the index does not have, or cannot filter, facet or sort on, by name. Every caller names fields
     from the code, never from a request (the API checks its parameters first), so a field the live index lacks is
@@ -421,7 +425,7 @@ def validate_query(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
     asked = [*query.filters, *query.post_filters, *query.ranges, *query.facets, *query.exact,
              *(key.field for key in query.sort)]
     if missing := sorted({name for name in asked if name not in spec.fields}):
-        raise ConfigError("index", f"{spec.name} (v{spec.version}) has no field {', '.join(map(repr, missing))}: "
+        raise IndexBehind("index", f"{spec.name} (v{spec.version}) has no field {', '.join(map(repr, missing))}: "
                                    f"if this code is newer than the index, run `amx index migrate {spec.name}`")
     for name in [*query.filters, *query.post_filters]:
         if spec.fields.get(name) not in FILTERABLE:
