@@ -189,10 +189,17 @@ class CountryLabels(NamedTuple):
 
 
 def countries(labels: list[str]) -> CountryLabels:
-    """A source's country labels read (CountryLabels), each kind's labels once in their order."""
+    """A source's country labels read (CountryLabels), each kind's labels once in their order. A name ISO writes with
+    a comma that a source's list was split at ("Korea, Democratic People's Republic of" as "Korea" and "Democratic
+    People's Republic of") is read whole: its first part alone would be another country."""
     codes, everywhere, unread = set(), [], []
-    for label in labels:
-        if code := country_code(label):
+    labels, at = list(labels), 0
+    while at < len(labels):
+        label, at = labels[at], at + 1
+        if at < len(labels) and (code := country_code(f"{label}, {labels[at]}")):
+            codes.add(code)
+            at += 1
+        elif code := country_code(label):
             codes.add(code)
         elif (words := _words(label)) in REGIONS:
             codes |= REGIONS[words]

@@ -83,6 +83,17 @@ def test_a_country_as_real_sources_write_it_is_its_iso_code(label, code):
     assert make_program("A", "https://a.com", countries=[label, "US"]).countries == sorted({code, "US"})
 
 
+def test_a_name_iso_writes_with_a_comma_is_read_whole_where_a_list_was_split_at_it():
+    """A directory's "US, Korea, Democratic People's Republic of" is split at its commas (generic._split): "Korea"
+    alone read as South Korea and the rest was unread."""
+    from affiliate_matrix.sources.generic import _split
+
+    labels = _split("US, Korea, Democratic People's Republic of, Virgin Islands, U.S., Iran")
+    assert taxonomy.countries(labels) == (["IR", "KP", "US", "VI"], [], [])
+    assert taxonomy.countries(["Korea", "Republic of"]) == (["KR"], [], [])
+    assert taxonomy.countries(["US", "UK"]) == (["GB", "US"], [], [])  # two names, not one
+
+
 def test_an_unreadable_country_beside_readable_ones_is_kept_as_unread_not_widened_nor_guessed():
     """US and "Frnace" took every country (country=DE found it); now it takes the US, keeps "Frnace" on the program as
     unread, logged; a program naming no country we can read takes every one, so country=FR still finds it."""
