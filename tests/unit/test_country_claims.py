@@ -177,3 +177,10 @@ def test_a_source_saying_every_country_completes_the_countries_as_one_naming_the
     world = make_program("A", "https://a.com", countries=["US", "Worldwide"])
     named = make_program("A", "https://a.com", countries=["US"])
     assert world.quality_score == named.quality_score > make_program("A", "https://a.com").quality_score
+
+
+def test_no_word_for_every_country_or_a_region_reads_as_one_country():
+    """ISO names and their translations are many: none may take a region's or Worldwide's meaning (a pycountry
+    update adding "Asia" as some country's name in one language would narrow every APAC program to it)."""
+    words = taxonomy.WORLDWIDE_LABELS | taxonomy.UNBOUNDED_REGIONS | set(taxonomy.REGIONS)
+    assert {word: taxonomy.country_code(word) for word in words if taxonomy.country_code(word)} == {}
