@@ -1,4 +1,4 @@
-"""One category taxonomy for every source, and the networks we recognise from join links."""
+"""One category taxonomy for every source, the networks we recognise from join links, and the countries sources name."""
 
 import re
 from functools import cache
