@@ -20,7 +20,7 @@ from affiliate_matrix import taxonomy
 from affiliate_matrix.models import FieldSource, NetworkListing, Payout, Program
 
 VOTED = ("name", "merchant_domain", "description", "commission", "commission_text", "cookie_days", "payout")
-UNION = ("categories", "networks", "countries", "domains", "restrictions", "aliases", "records")
+UNION = ("categories", "networks", "countries", "countries_unread", "domains", "restrictions", "aliases", "records")
 # Figures a network measures about its own program (EPC, gravity, …): the newest report stands.
 # A field that is the words of another: its value comes from a source whose claim on the other was kept (the kept
 # commission and the text shown beside it agree), none when none of them said it; voted as any field when the other

@@ -253,6 +253,9 @@ class Program(Model):
     payout: Payout = Payout()
     countries: list[Country] = []
     excluded_countries: list[Country] = []
+    countries_unread: list[Annotated[str, Field(max_length=200)]] = Field(
+        [], description="Country labels the sources wrote that name no country we know (a "
+        "misspelling, an unknown place), verbatim: not guessed into `countries`.")
     restrictions: list[Restriction] = []
     epc_7d: Money | None = None
     epc_90d: Money | None = None

@@ -81,11 +81,11 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
                       minimum=terms.min_payout(record.payout_text))
     payout = Payout(methods=labelled.methods or buried.payout_methods,
                     frequency=labelled.frequency or buried.payout_frequency, minimum=labelled.minimum or buried.min_payout)
-    named, unbounded = taxonomy.countries(record.countries)
-    for label in unbounded[:MAX_UNREAD]:
-        if not taxonomy.worldwide(label):  # a label to read, which a person may add to the taxonomy
-            log.warning("normalize.country_unread", source=record.source, record_key=record.record_key[:80],
-                        label=label[:80])
+    read = taxonomy.countries(record.countries)
+    unread = [label[:200] for label in read.unread[:MAX_UNREAD]]
+    for label in unread:  # a label to read, which a person may add to the taxonomy
+        log.warning("normalize.country_unread", source=record.source, record_key=record.record_key[:80],
+                    label=label[:80])
     program = Program(
         id=program_id(merchant_key, record.kind),
         kind=record.kind,
@@ -101,7 +101,8 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
         networks=[NetworkListing(network=network, program_id=record.network_program_id, join_url=record.join_url,
                                  contract=record.contract)] if network else [],
         categories=taxonomy.categories(record.categories),
-        countries=[] if unbounded else named,
+        countries=read.countries,
+        countries_unread=unread,
         commission=record.commission or terms.commission(record.commission_text) or buried.commission,
         commission_text=record.commission_text,
         cookie_days=_taken(record, "cookie_days",
@@ -127,11 +128,11 @@ def normalize(record: RawRecord, batch_key: str | None = None) -> Program:
                                                  generation=record.generation, url=str(record.url),
                                                  fetched_at=record.fetched_at, raw_key=record.raw_key, value=claim,
                                                  evidence=quoted.get(field, []))]
-    if unbounded:  # the source's claim that no country is excluded (merge: it takes every country), its words why
-        program.provenance["countries"] = [FieldSource(
+    if not program.countries and (read.everywhere or unread):  # the source's claim that no country is excluded
+        program.provenance["countries"] = [FieldSource(  # (merge: it takes every country), its words why
             source=record.source, connection_id=record.connection_id, generation=record.generation,
             url=str(record.url), fetched_at=record.fetched_at, raw_key=record.raw_key, value=[],
-            evidence=[label[:200] for label in unbounded[:MAX_UNREAD]])]
+            evidence=[label[:200] for label in (read.everywhere + read.unread)[:MAX_UNREAD]])]
     if record.closed:  # the source says the program is over: its claim, credited to it as any field's (merge weighs it)
         program.status = "closed_suspected"
         program.provenance["status"] = [FieldSource(source=record.source, connection_id=record.connection_id,
@@ -210,15 +211,15 @@ def _discovered(record: RawRecord) -> dict:
 
 
 _TRACKED = ("name", "merchant_domain", "description", "networks", "categories", "commission", "commission_text",
-            "cookie_days", "payout", "countries", "domains", "restrictions", "epc_7d", "epc_90d", "conversion_rate", "approval_rate",
-            "validation_days", "gravity", "records")
+            "cookie_days", "payout", "countries", "countries_unread", "domains", "restrictions", "epc_7d", "epc_90d",
+            "conversion_rate", "approval_rate", "validation_days", "gravity", "records")
 
 
 def _set_fields(program: Program) -> list[str]:
     return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
 
 
-MAX_UNREAD = 20  # a source's country labels we cannot read, logged and kept as its claim's evidence (a hostile list)
+MAX_UNREAD = 20  # a source's country labels we cannot read, logged and kept on the program (a hostile list)
 KEY_CONFIDENCE = {"domain": 1.0, "alias": 0.8, "name": 0.6}
 
 

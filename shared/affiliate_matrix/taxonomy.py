@@ -1,6 +1,8 @@
-"""One category taxonomy for every source, and the networks we recognise from join links."""
+"""One category taxonomy for every source, the networks we recognise from join links, and the countries sources name."""
 
 import re
+from functools import cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 # Source category labels (lower-case) onto our verticals; a label missing here maps to "other" (when no other of the
@@ -115,61 +117,97 @@ def network_of(join_url: str | None, registrable) -> str | None:
         return None
     return NETWORK_HOSTS.get(registrable(urlsplit(join_url).hostname or ""))
 
-# Country labels sources use, onto ISO-3166 alpha-2 (alpha-2 codes themselves are accepted as they are).
-COUNTRY_NAMES = {
-    "usa": "US", "united states": "US", "united states of america": "US", "america": "US", "uk": "GB",
-    "united kingdom": "GB", "great britain": "GB", "england": "GB", "canada": "CA", "australia": "AU",
-    "germany": "DE", "deutschland": "DE", "france": "FR", "spain": "ES", "españa": "ES", "italy": "IT",
-    "netherlands": "NL", "holland": "NL", "belgium": "BE", "austria": "AT", "switzerland": "CH", "sweden": "SE",
-    "norway": "NO", "denmark": "DK", "finland": "FI", "ireland": "IE", "poland": "PL", "portugal": "PT",
-    "brazil": "BR", "brasil": "BR", "mexico": "MX", "méxico": "MX", "argentina": "AR", "india": "IN", "japan": "JP",
-    "china": "CN", "south korea": "KR", "korea": "KR", "singapore": "SG", "new zealand": "NZ",
-    "south africa": "ZA", "united arab emirates": "AE", "uae": "AE", "turkey": "TR", "türkiye": "TR",
-    "russia": "RU", "israel": "IL", "indonesia": "ID", "philippines": "PH", "thailand": "TH", "vietnam": "VN",
-    "malaysia": "MY", "nigeria": "NG", "egypt": "EG", "saudi arabia": "SA", "czech republic": "CZ", "czechia": "CZ",
-    "greece": "GR", "hungary": "HU", "romania": "RO", "ukraine": "UA", "chile": "CL", "colombia": "CO", "peru": "PE",
-}
+# Country names sources write that ISO 3166 does not hold (pycountry knows every code, English, common and official
+# name, "Viet Nam", "Korea, Republic of", "Türkiye", "USA", "DEU", and the names in NAME_LANGUAGES): the exonyms it
+# lacks and the sources' own words (Impact's "UK").
+COUNTRY_NAMES = {"uk": "GB", "great britain": "GB", "england": "GB", "america": "US", "korea": "KR", "uae": "AE",
+                 "turkey": "TR", "ivory coast": "CI"}
+# The languages whose country names (pycountry's translations) are read too: "Deutschland", "España", "Brasil". Only
+# these: the other translations hold mistakes ("Slovenská republika" as Gambia in one) that would narrow a program.
+NAME_LANGUAGES = ("de", "es", "fr", "it", "pt", "pt_BR", "nl", "pl", "sv", "da", "nb", "fi", "tr", "cs")
+
+
+def _folded(label: str) -> str:
+    """A label as names are compared: accents, case, dots and extra spaces gone ("Côte d’Ivoire", "U.S.")."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", label.replace("’", "'").replace(".", ""))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Every name and code pycountry holds for a country, folded, onto its alpha-2 code; then COUNTRY_NAMES. Built on
+    the first country read (~0.1 s), never at import: the programs API never reads one."""
+    import gettext
+
+    import pycountry
+
+    names: dict[str, str] = {}
+    for lang in NAME_LANGUAGES:
+        translated = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]).gettext
+        names |= {_folded(translated(name)): c.alpha_2 for c in pycountry.countries
+                  for name in (c.name, getattr(c, "common_name", None)) if name}
+    names |= {_folded(name): c.alpha_2 for c in pycountry.countries
+              for name in (c.alpha_2, c.alpha_3, c.name, getattr(c, "common_name", None),
+                           getattr(c, "official_name", None)) if name}
+    return names | {_folded(name): code for name, code in COUNTRY_NAMES.items()}
 
 
 def country_code(label: str) -> str | None:
-    """The ISO-3166 alpha-2 code for a country label we know ("UK", "Canada", "de"), else None."""
-    from affiliate_matrix.codes import COUNTRIES
-
-    text = " ".join(label.replace(".", "").split())  # "U.S." and "U.K." as "US" and "UK", spaces as one
-    code = COUNTRY_NAMES.get(text.lower())  # first: "UK" is a name here, not a code
-    if code is None and len(text) == 2 and text.upper() in COUNTRIES:
-        code = text.upper()
-    return code
+    """The ISO-3166 alpha-2 code for a country's name or code however a source writes it ("UK", "CANADA", "de",
+    "Viet Nam", "Deutschland", "DEU"), else None: a misspelling is never guessed."""
+    return _country_names().get(_folded(label))
 
 
 # A source's words for "every country": the list they are in restricts none.
 WORLDWIDE_LABELS = frozenset({"worldwide", "global", "international", "all", "all countries", "any country",
                               "everywhere", "world", "ww"})
+# Regions whose bounds nobody fixes: a source naming one takes countries we cannot list, so its list restricts none.
+UNBOUNDED_REGIONS = frozenset({"europe", "latam", "latin america", "apac", "asia pacific", "asia", "emea", "africa",
+                               "middle east", "mena", "americas", "north america", "south america", "oceania",
+                               "nordics", "scandinavia"})
 _EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
-# Regions with a fixed membership, as their countries. A region whose bounds nobody fixes (Europe, LATAM, APAC, EMEA)
-# is not here: it is a label we cannot read (see countries).
+# Regions with a fixed membership, as their countries.
 REGIONS = {"eu": _EU, "european union": _EU, "eea": _EU | {"IS", "LI", "NO"}, "dach": frozenset({"DE", "AT", "CH"})}
 
 
-def countries(labels: list[str]) -> tuple[list[str], list[str]]:
-    """The ISO codes a source's country labels name (a fixed region as its members) and the labels that keep them
-    from being the program's countries: a worldwide word (WORLDWIDE_LABELS) or a label we cannot read (LATAM, a
-    misspelling: never guessed). A list with any of those restricts no country by what we can read, so its codes are
-    not a restriction either (US, UK and Worldwide take every country; US and LATAM take Brazil too)."""
-    codes, unbounded = set(), []
-    for label in labels:
-        if code := country_code(label):
+class CountryLabels(NamedTuple):
+    """A source's country labels as read: `codes` the countries they name (a fixed region as its members),
+    `everywhere` the labels saying every country (a worldwide word, a region nobody bounds), `unread` the labels we
+    cannot read (a misspelling, an unknown place)."""
+    codes: list[str]
+    everywhere: list[str]
+    unread: list[str]
+
+    @property
+    def countries(self) -> list[str]:
+        """The program's countries by these labels, none (every country) when one says every country or none can be
+        read: US and Worldwide take France; US and "Frnace" are US ("Frnace" kept as unread, not guessed), and
+        "Frnace" alone takes every country, as a source naming none does, rather than losing the program."""
+        return [] if self.everywhere else self.codes
+
+
+def countries(labels: list[str]) -> CountryLabels:
+    """A source's country labels read (CountryLabels), each kind's labels once in their order. A name ISO writes with
+    a comma that a source's list was split at ("Korea, Democratic People's Republic of" as "Korea" and "Democratic
+    People's Republic of") is read whole: its first part alone would be another country."""
+    codes, everywhere, unread = set(), [], []
+    labels, at = list(labels), 0
+    while at < len(labels):
+        label, at = labels[at], at + 1
+        if at < len(labels) and (code := country_code(f"{label}, {labels[at]}")):
             codes.add(code)
-        elif _words(label) in REGIONS:
-            codes |= REGIONS[_words(label)]
+            at += 1
+        elif code := country_code(label):
+            codes.add(code)
+        elif (words := _words(label)) in REGIONS:
+            codes |= REGIONS[words]
+        elif words in WORLDWIDE_LABELS or words in UNBOUNDED_REGIONS:
+            everywhere.append(label)
         else:
-            unbounded.append(label)
-    return sorted(codes), list(dict.fromkeys(unbounded))
-
-
-def worldwide(label: str) -> bool:
-    """Whether a country label is a word for every country ("Worldwide", "All Countries")."""
-    return _words(label) in WORLDWIDE_LABELS
+            unread.append(label)
+    return CountryLabels(sorted(codes), list(dict.fromkeys(everywhere)), list(dict.fromkeys(unread)))
 
 
 def _words(label: str) -> str:

@@ -607,3 +607,31 @@ def test_deleting_a_rule_cut_short_is_finished_by_the_same_delete_and_spares_the
         with pytest.raises(NotFoundError):
             delete_rule(rt.store, name)
     assert rt.store.head(state_key("gone")) is None and rt.store.head(state_key(engine.SCHEDULE_STATE)) is not None
+
+
+def test_a_rule_on_countries_sees_a_program_naming_none_as_taking_every_country(rt):
+    """A program naming no country (Impact's Worldwide) takes every one, but `"US" in program.countries` saw its empty
+    list and did not hold for it; `program.worldwide` says it was every country rather than a list naming them all."""
+    from affiliate_matrix.rules.conditions import check, context_of
+    from affiliate_matrix.rules.engine import context_values, decide
+
+    def record(name, countries):
+        return normalize(RawRecord(source="impact", connection_id="impact", record_key=name, name=name,
+                                   url="https://api.impact.com/x", fetched_at=T0, raw_key="raw/x",
+                                   merchant_url=f"https://{name}-shop.com/", countries=countries))
+
+    programs = {name: record(name, countries) for name, countries in
+                {"world": ["US", "Worldwide"], "us": ["USA"], "france": ["France"]}.items()}
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in programs.values()], refresh=True)
+    conditions = {"us": '"US" in program.countries', "all": 'program.countries.exists(c, c == "BR")',
+                  "worldwide": "program.worldwide", "named": "!program.worldwide && size(program.countries) == 1"}
+    rules = [Rule(id=key, trigger={"event": "program.delta"}, condition=text,
+                  action={"type": "notify", "params": {"webhook_url": "https://hooks.example.com/x", "text": "t"}})
+             for key, text in conditions.items()]
+    for text in conditions.values():
+        check(text)  # written through `amx rules add`: the context documents both
+    held = {}
+    for name, program in programs.items():
+        values, _ = context_values(rt, commission_delta(program.id, 10, 20, T0), needs_stats=False)
+        held[name] = sorted(rule.id for rule, outcome in decide(rules, context_of(values)) if outcome is True)
+    assert held == {"world": ["all", "us", "worldwide"], "us": ["named", "us"], "france": ["named"]}

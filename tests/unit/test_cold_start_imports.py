@@ -15,7 +15,7 @@ from tests.support.processes import ROOT
 # Each of these costs a cold start 15 ms or more (measured with `python -X importtime`), or is a
 # backend's client that only some work uses; those the floor itself imports are not counted.
 HEAVY = ("jwt", "cryptography", "numpy", "boto3", "botocore", "opensearchpy", "hvac", "rapidfuzz", "httpx",
-         "selectolax", "protego", "tldextract", "cronsim", "yaml", "cloudevents", "prometheus_client",
+         "selectolax", "protego", "tldextract", "pycountry", "cronsim", "yaml", "cloudevents", "prometheus_client",
          "common_expression_language", "cel", "pyarrow", "scipy", "pandas", "statsmodels", "matplotlib",
          "typer", "rich")
 # Our own modules that cost a cold start 5 ms or more and that only some work needs: the domain's classes

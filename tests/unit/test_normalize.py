@@ -81,8 +81,9 @@ def test_timestamps_are_kept_in_utc():
 def test_countries_become_iso_codes_and_unknown_labels_are_not_guessed():
     p = make_program("A", "https://a.com", countries=["USA", "uk", "DE", "Deutschland"])
     assert p.countries == ["DE", "GB", "US"]
-    # Atlantis is no country we know: not guessed, and the list no longer says which countries the program takes
-    assert make_program("A", "https://a.com", countries=["USA", "Atlantis"]).countries == []
+    # Atlantis is no country we know: not guessed, kept as unread, and it widens nothing beside a country we read
+    atlantis = make_program("A", "https://a.com", countries=["USA", "Atlantis"])
+    assert atlantis.countries == ["US"] and atlantis.countries_unread == ["Atlantis"]
 
 
 def test_merchant_keys_say_how_they_were_derived():

@@ -113,6 +113,8 @@ def value_text(field: str, value) -> str:
         return cookie_text(value)
     if field == "networks":
         return ", ".join(n["network"] for n in value or []) or "—"
+    if field == "countries":  # a claim of none: every country (a source's Worldwide), as the pages say
+        return ", ".join(value or []) or "every country"
     if field == "records":  # the source's own ids and pages, not the stored batch's key (bookkeeping)
         return ", ".join(r["record_key"] + (f" ({r['url']})" if r.get("url") else "") for r in value or []) or "—"
     if field == "payout" and isinstance(value, dict):

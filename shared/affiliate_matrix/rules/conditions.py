@@ -4,9 +4,12 @@ The context every condition sees (absent parts are present with empty values, so
 never fails on a missing key):
 
     event    id, type, source, subject, time (RFC 3339), data (the event's own payload, any shape)
-    program  id, name, merchant_domain, status, kind, categories, networks, countries,
+    program  id, name, merchant_domain, status, kind, categories, networks, countries, worldwide,
              commission_percent_max, commission_flat_max, commission_flat_currency, cookie_days,
              quality_score, epc_7d, epc_currency, epc_90d, epc_90d_currency
+             (countries are the countries the program takes: every ISO 3166 code when it names none, which
+             a source says so when it restricts none, so "US" in program.countries holds for it; worldwide is
+             true then, for a rule about programs open to every country)
              (cookie_days here and in delta is the cookie's length: a lifetime cookie as 3651, longer than
              any stated one, so cookie_days >= 30 holds for it; none as 0)
              (commission_flat_max, epc_7d and epc_90d are amounts in the currency named beside them, "" when
@@ -50,9 +53,10 @@ ANY = "any"
 CONTEXT: dict[str, Any] = {
     "event": {"id": str, "type": str, "source": str, "subject": str, "time": str, "data": ANY},
     "program": {"id": str, "name": str, "merchant_domain": str, "status": str, "kind": str, "categories": list,
-                "networks": list, "countries": list, "commission_percent_max": float, "commission_flat_max": float,
-                "commission_flat_currency": str, "cookie_days": int, "quality_score": float, "epc_7d": float,
-                "epc_currency": str, "epc_90d": float, "epc_90d_currency": str},
+                "networks": list, "countries": list, "worldwide": bool, "commission_percent_max": float,
+                "commission_flat_max": float, "commission_flat_currency": str, "cookie_days": int,
+                "quality_score": float, "epc_7d": float, "epc_currency": str, "epc_90d": float,
+                "epc_90d_currency": str},
     "delta": {"id": str, "change": str, "fields": list, "source": str, "at": str, "commission_percent_old": float,
               "commission_percent_new": float, "cookie_days_old": int, "cookie_days_new": int},
     "stats": {"programs": int, "active": int, "discovered": int, "closed_suspected": int},
@@ -365,7 +369,7 @@ def sample_context() -> dict:
                   "time": "2026-11-22T06:00:00+00:00", "data": SAMPLE_EVENT_DATA},
         "program": {"id": "p_1", "name": "Example", "merchant_domain": "example.com", "status": "active",
                     "kind": "program", "categories": many("program.categories"),
-                    "networks": many("program.networks"), "countries": many("program.countries"),
+                    "networks": many("program.networks"), "countries": many("program.countries"), "worldwide": False,
                     "commission_percent_max": 30.0, "commission_flat_max": 50.0, "commission_flat_currency": "USD",
                     "cookie_days": 30, "quality_score": 0.8, "epc_7d": 12.5, "epc_currency": "USD",
                     "epc_90d": 9.5, "epc_90d_currency": "USD"},
@@ -454,4 +458,4 @@ def context_of(values: dict):
 
 
 def _empty(kind):
-    return {str: "", int: 0, float: 0.0, list: [], ANY: {}}[kind]
+    return {str: "", int: 0, float: 0.0, bool: False, list: [], ANY: {}}[kind]

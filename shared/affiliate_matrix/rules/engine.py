@@ -356,13 +356,25 @@ def program_values(rt, program_id) -> dict | None:
         return None
     return {"id": doc["id"], "name": doc.get("name") or "", "merchant_domain": doc.get("merchant_domain") or "",
             "status": doc.get("status") or "", "kind": doc.get("kind") or "", "categories": doc.get("categories") or [],
-            "networks": doc.get("networks") or [], "countries": doc.get("countries") or [],
+            "networks": doc.get("networks") or [], "countries": countries_taken(doc),
+            "worldwide": bool(doc.get("worldwide")),
             "commission_percent_max": float(doc.get("commission_percent_max") or 0),
             "commission_flat_max": float(doc.get("commission_flat_max") or 0),
             "commission_flat_currency": doc.get("commission_flat_currency") or "",
             "cookie_days": cookie_length(doc.get("cookie_days")), "quality_score": float(doc.get("quality_score") or 0),
             "epc_7d": float(doc.get("epc_7d") or 0), "epc_currency": doc.get("epc_currency") or "",
             "epc_90d": float(doc.get("epc_90d") or 0), "epc_90d_currency": doc.get("epc_90d_currency") or ""}
+
+
+def countries_taken(doc: dict) -> list[str]:
+    """The countries a program takes, as a rule means `"US" in program.countries`: those it names and does not
+    exclude, every country when it names none (a source's Worldwide: its stored list is empty, which matched no
+    country); the index's open_countries, WORLDWIDE spelt out."""
+    from affiliate_matrix.codes import COUNTRIES
+    from affiliate_matrix.program_index import WORLDWIDE
+
+    taken = doc.get("open_countries") or doc.get("countries") or [WORLDWIDE]
+    return sorted(COUNTRIES) if WORLDWIDE in taken else list(taken)
 
 
 def index_stats(rt) -> dict:
