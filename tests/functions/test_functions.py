@@ -78,6 +78,17 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("q=" + "+".join(["word"] * 20), 200, ""),
     ("q=AT%26T%20%2B%20Toys%20%22R%22%20Us%20(C%2B%2B)", 200, ""),
     ("bogus=1", 400, "unknown parameter(s): bogus"),
+    # a blank value or a code in other letters than the index's found no program, silently, as if none matched
+    ("network=", 400, "network has a blank value: give one, or leave network out"),
+    ("network=awin&network=%20", 400, "network has a blank value"),
+    ("payout_method=", 400, "payout_method has a blank value"),
+    ("country=de", 400, "country 'de' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
+    ("country=", 400, "country '' is not a country code"),
+    ("country=UK", 400, "country 'UK' is not a country code"),
+    ("country=DE&country=worldwide", 200, ""),
+    ("flat_currency=usd", 400, "flat_currency 'usd' is not a currency code (ISO 4217, as EUR)"),
+    ("epc_currency=", 400, "epc_currency '' is not a currency code"),
+    ("flat_currency=USD&epc_currency=EUR&min_epc=1", 200, ""),
 ])
 def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, query, status, fragment):
     response = client("programs").get(f"/programs?{query}", headers=auth)
