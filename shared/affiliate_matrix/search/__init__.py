@@ -119,8 +119,13 @@ class SearchQuery(BaseModel):
     cursor: str | None = Field(None, max_length=2_000)
 
     def fingerprint(self) -> str:
-        """What a cursor is bound to: the query without its paging."""
+        """What a cursor is bound to: the query without its paging. A filter matches any of its values, so their order
+        and repeats are not the query's: the programs API caches one answer for `status=a&status=b` and
+        `status=b&status=a` (its ETag sorts the parameters), whose cursor the other order refused."""
         basis = self.model_dump(mode="json", exclude={"cursor", "size", "offset", "facets", "facet_size"})
+        for kind in ("filters", "post_filters"):
+            basis[kind] = {field: [v for _, v in sorted({json.dumps(v): v for v in values}.items())]
+                           for field, values in basis[kind].items()}
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
 
 
