@@ -32,9 +32,9 @@ class OneShardTwoCopies:
         return {"indices": {PHYSICAL: counted}}
 
     def state(self, metric, index, filter_path):
+        copies = [{"primary": True, "allocation_id": {"id": "a1"}}, {"primary": False, "allocation_id": {"id": "a2"}}]
         return {"metadata": {"indices": {PHYSICAL: {"settings": {"index": {"uuid": "u1"}}, "primary_terms": {"0": 1}}}},
-                "routing_table": {"indices": {PHYSICAL: {"shards": {"0": [
-                    {"primary": True, "allocation_id": {"id": "a1"}}, {"primary": False, "allocation_id": {"id": "a2"}}]}}}}}
+                "routing_table": {"indices": {PHYSICAL: {"shards": {"0": copies}}}}}
 
     def get_mapping(self, index):
         return {PHYSICAL: {"mappings": {"_meta": {"spec": SPEC.to_json()}}}}

@@ -225,7 +225,8 @@ class OpenSearchIndex(SearchIndex):
     def generation(self, name):
         """By the refreshes that showed searches new documents, counted on the primary copies, the ones searches read
         (_COUNTED_COPIES). A count of writes moved as the node took each one, before a refresh made it searchable, so
-        an answer computed in between was cached under the new generation without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss).
+        an answer computed in between was cached under the new generation without it. Only what searches see moves
+        it (an explicit refresh with nothing new too: a cache miss).
         The count is the primary shard copy's, kept in its memory: it starts again from 0 in a copy started anew (a
         node restarted, the index closed and opened, restored, or created again by a migration; a primary moved to
         another node) and would pass values seen before, with other documents. So the generation names the copy
