@@ -116,6 +116,25 @@ def test_the_generation_does_not_repeat_when_the_index_s_shards_start_anew(reque
     assert lived("cj").isdisjoint(before)
 
 
+@pytest.mark.slow
+def test_a_search_of_an_index_given_a_replica_is_answered_by_the_copy_the_generation_counts(request, tmp_path):
+    """An operator may give an index replicas (the Terraform index template asks for one). The generation counts the
+    primary's refreshes; a search went to any copy, and a replica not refreshed yet answered without a write the
+    generation counted, cached under it. A search now asks for the primary: the node takes that preference and
+    answers it with the replica unallocated (one node holds no replica beside its primary, so the lagging replica
+    itself is modelled in tests/unit/test_search_copies.py)."""
+    idx = open_index("opensearch", tmp_path, request)
+    idx.ensure_index(SPEC)
+    idx.client.indices.put_settings(index=SPEC.physical(idx.prefix), body={"index": {"number_of_replicas": 1}})
+    idx.bulk_upsert("things", docs()[:2], refresh=True)
+    before = idx.generation("things")
+    idx.bulk_upsert("things", docs()[2:3], refresh=True)
+    now = idx.generation("things")
+    result = idx.search("things", SearchQuery(size=10, facets=["network"]))
+    assert now != before and [hit.id for hit in result.hits] == [doc["id"] for doc in docs()[:3]]
+    assert dict(result.facets["network"]) == Counter(doc["network"] for doc in docs()[:3])
+
+
 def test_upsert_get_delete(index):
     index.bulk_upsert("things", docs()[:3], refresh=True)
     assert index.get("things", "doc-00001") == docs()[1]

@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, create_model
 
+from affiliate_matrix.codes import COUNTRIES, CURRENCIES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, refuse, whole
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            STATUSES, ProgramSummary)
+                                            STATUSES, WORLDWIDE, ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 from affiliate_matrix.taxonomy import CATEGORIES
 
@@ -76,9 +77,31 @@ EpcWindow = Annotated[Literal[tuple(EPC_WINDOWS)], Field(description=(
     "Which earnings per click epc_currency, min_epc, sort=epc and the epc_currency facet read: 7d, over 7 days "
     "(epc_7d), or 90d, over 3 months (epc_90d: the only one Awin reports; CJ reports both). Each is an amount in its "
     "own currency."))]
-CHOICES = {"status": tuple(STATUSES), "category": CATEGORIES}  # the filters whose every value is known
+def _given(value: str, info) -> str:
+    """A filter's value that is not blank: `network=` (a form's empty field) was read by the index as the value "",
+    which no program has, so the search found nothing, as if no program were on that network."""
+    if not value.strip():
+        raise refuse(f"{info.field_name} has a blank value: give one, or leave {info.field_name} out")
+    return value
+
+
+def _code(codes: frozenset, form: str, *others: str):
+    """A filter's value that must be a code as the index holds it (its capitals): `flat_currency=usd` found no
+    program, silently, where a minimum beside it was a 400."""
+    def check(value: str, info) -> str:
+        if value not in codes and value not in others:
+            raise refuse(f"{info.field_name} {value[:20]!r} is not {form}")
+        return value
+    return Annotated[str, AfterValidator(check)]
+
+
+_CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)")
+# the filters whose every value is known
+CHOICES = {"status": Literal[tuple(STATUSES)], "category": Literal[CATEGORIES], "flat_currency": _CURRENCY,
+           "epc_currency": _CURRENCY,
+           "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
-                     **{name: (Annotated[list[Literal[CHOICES[name]] if name in CHOICES else str] | None,
+                     **{name: (Annotated[list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
                                          Field(description=SAID.get(name))], None) for name in FILTERS},
                      **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
 

@@ -5,7 +5,6 @@ which routes imports on the first GET /openapi.json, does not import routes back
 import re
 import types
 import typing
-from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
@@ -17,19 +16,25 @@ class Shape(BaseModel):
 
 
 _NUMBER = re.compile(r"\s*[+-]?\d+(?:\.\d*)?\s*")
+_FORM = "an ISO 8601 time such as 2026-06-01T12:00:00Z"
 
 
 def _iso_time(value):
-    """A time given as ISO 8601 text, as a datetime. A number is refused: pydantic read one as seconds since 1970 (past
-    2e10, milliseconds). The text is read here, since past a validator a strict body's value is no longer JSON text,
-    which a strict datetime takes, but a Python str, which it does not; text that is no time is left to pydantic."""
+    """A time given as ISO 8601 text, as a datetime, read by the indexes' rule (search.iso_time): text the index port
+    would refuse (a space before the time, a week or basic-form date) is refused here, not taken and normalised. A
+    number is refused: pydantic read one as seconds since 1970 (past 2e10, milliseconds). The text is read here, since
+    past a validator a strict body's value is no longer JSON text, which a strict datetime takes, but a Python str,
+    which it does not."""
+    from affiliate_matrix.search import iso_time
+
     if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
-        raise ValueError("must be an ISO 8601 time such as 2026-06-01T12:00:00Z, not a number")
+        raise ValueError(f"must be {_FORM}, not a number")
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value)
+            return iso_time(value)
         except ValueError:
-            pass
+            raise ValueError(f"must be {_FORM}: dashes in the date, a T before the time, a day and time "
+                             "that exist") from None
     return value
 
 

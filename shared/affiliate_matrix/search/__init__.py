@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
@@ -119,8 +119,13 @@ class SearchQuery(BaseModel):
     cursor: str | None = Field(None, max_length=2_000)
 
     def fingerprint(self) -> str:
-        """What a cursor is bound to: the query without its paging."""
+        """What a cursor is bound to: the query without its paging. A filter matches any of its values, so their order
+        and repeats are not the query's: the programs API caches one answer for `status=a&status=b` and
+        `status=b&status=a` (its ETag sorts the parameters), whose cursor the other order refused."""
         basis = self.model_dump(mode="json", exclude={"cursor", "size", "offset", "facets", "facet_size"})
+        for kind in ("filters", "post_filters"):
+            basis[kind] = {field: [v for _, v in sorted({json.dumps(v): v for v in values}.items())]
+                           for field, values in basis[kind].items()}
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -349,6 +354,16 @@ def utc_time(value) -> datetime:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T|$)")
 
 
+def iso_time(value) -> datetime:
+    """ISO 8601 text as the datetime it names (a bare date at its midnight; the zone as written, or none), read by the
+    one rule for a date a document holds, a query asks and an API takes (_ISO_DATE): a ValueError for any other value,
+    or a day or time that does not exist. Python's own reader also takes a space before the time, week and
+    basic-form dates ("2026-W49-1", "20261201T1200Z"), which OpenSearch's date mapping does not."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("not ISO 8601 text in its extended form")
+    return datetime.fromisoformat(value)
+
+
 def document_times(spec: IndexSpec, doc: dict) -> list[tuple[str, datetime]]:
     """Each value of the document's date fields as (field, the instant both indexes read: utc_time). A value that is
     not a date, a datetime or ISO 8601 text with dashes is refused (ValueError naming the field) before either index
@@ -362,9 +377,7 @@ def document_times(spec: IndexSpec, doc: dict) -> list[tuple[str, datetime]]:
             if value is None:
                 continue
             try:
-                if not isinstance(value, date) and not (isinstance(value, str) and _ISO_DATE.match(value)):
-                    raise ValueError
-                found.append((field, utc_time(value)))
+                found.append((field, utc_time(value if isinstance(value, date) else iso_time(value))))
             except ValueError:  # not the shape above, or no such day or time ("2026-02-30")
                 shown = value[:40] if isinstance(value, str) else value
                 raise ValueError(f"field {field!r} is a date: ISO 8601 text such as 2026-06-01T12:00:00Z, "
@@ -379,19 +392,13 @@ def query_time(value, name: str) -> str:
     OpenSearch in UTC, so one without is refused, naming `name`."""
     shown = value[:40] if isinstance(value, str) else value
     not_a_date = InvalidInput(f"{name} {shown!r} is not an ISO 8601 date or time such as 2026-06-01T12:00:00Z")
-    if not isinstance(value, str) or not _ISO_DATE.match(value):  # a number: seconds to SQLite, ms to OpenSearch
-        raise not_a_date
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), UTC).isoformat()
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(value)
+    try:  # a number is refused too: seconds to SQLite, milliseconds to OpenSearch
+        when = iso_time(value)
     except ValueError:
         raise not_a_date from None
-    if when.tzinfo is None:
+    if when.tzinfo is None and "T" in value:
         raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
-    return when.astimezone(UTC).isoformat()
+    return (when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)).isoformat()
 
 
 def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:

@@ -84,6 +84,10 @@ def mapping_for(spec: IndexSpec) -> dict:
 _SHARD_COPY = ["metadata.indices.*.settings.index.uuid", "metadata.indices.*.primary_terms",
                "routing_table.indices.*.shards.*.primary", "routing_table.indices.*.shards.*.allocation_id.id"]
 _LARGEST = 1.7976931348623157e308  # Java's Double.MAX_VALUE
+# Which copies a search reads: the primaries, whose refreshes the generation counts. A replica (or a search replica)
+# refreshes on its own schedule, so a search the node sent to one not refreshed yet answered without a write the
+# primary already showed, and that answer was cached under the generation the write made, stale until the next write.
+_COUNTED_COPIES = "_primary"
 
 
 def _facet(field: str, query: SearchQuery) -> dict:
@@ -219,9 +223,10 @@ class OpenSearchIndex(SearchIndex):
         return physical
 
     def generation(self, name):
-        """By the refreshes that showed searches new documents: the count of writes moved as the node took each one,
-        before a refresh made it searchable, so an answer computed in between was cached under the new generation
-        without it. Only what searches see moves it (an explicit refresh with nothing new too: a cache miss).
+        """By the refreshes that showed searches new documents, counted on the primary copies, the ones searches read
+        (_COUNTED_COPIES). A count of writes moved as the node took each one, before a refresh made it searchable, so
+        an answer computed in between was cached under the new generation without it. Only what searches see moves
+        it (an explicit refresh with nothing new too: a cache miss).
         The count is the primary shard copy's, kept in its memory: it starts again from 0 in a copy started anew (a
         node restarted, the index closed and opened, restored, or created again by a migration; a primary moved to
         another node) and would pass values seen before, with other documents. So the generation names the copy
@@ -565,8 +570,8 @@ class OpenSearchIndex(SearchIndex):
             body["search_after"] = [_MISSING_LAST[kind][descending] if value is None and kind in _MISSING_LAST
                                     else value for value, (kind, descending) in zip(after, keys)]
         try:
-            with _answering(f"search on {name}"):
-                response = self.client.search(index=self._alias(name), body=body)
+            with _answering(f"search on {name}"):  # of the copies whose refreshes the generation counts
+                response = self.client.search(index=self._alias(name), body=body, preference=_COUNTED_COPIES)
         except RequestError as exc:
             raise InvalidInput(f"search rejected: {exc.error}") from None
         raw_hits = response["hits"]["hits"]
