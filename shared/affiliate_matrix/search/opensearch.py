@@ -320,6 +320,9 @@ class OpenSearchIndex(SearchIndex):
         # Writers get a retriable block (their event is redelivered after the swap); readers go on.
         self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
         try:
+            # The copy searches `old`, and a search sees only what a refresh made visible: a write acknowledged just
+            # before the block would be left behind.
+            self.client.indices.refresh(index=old)
             copied, failures = self._copy(old, new, spec)
             if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
