@@ -189,15 +189,18 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
             if lane(entry) is listings:
                 found.extend(links_of(request))
 
-    # the links kept in the cache: counted now and as links are kept (those dropped with an entry the fetcher renews,
-    # a page fetched whole, stay counted until the next run: it errs on keeping fewer)
-    links_held = sum(len(entry.get("links") or ()) for entry in fetcher.validators.values())
+    # the links kept in the cache: counted now and as links are kept. The fetcher drops an entry's links unseen (a page
+    # fetched whole renews its entry, the oldest entries are trimmed), so the count may run high: it is counted again
+    # before it refuses a page's links.
+    links_held = links_in(fetcher.validators)
 
     def keep_links(request: Request, links: list[Request] | None) -> None:
         """Keep a listing page's links (None: it has none read from its copy) with its copy's cache entry."""
         nonlocal links_held
         entry = kept.entry(request.url)[1]
         links_held -= len(entry.pop("links", None) or ())
+        if links is not None and links_held + len(links) > MAX_LINKS_KEPT:
+            links_held = links_in(fetcher.validators)
         if links is not None and entry.get("raw_key") and links_held + len(links) <= MAX_LINKS_KEPT:
             entry["links"] = [[link.url, link.callback] for link in links]
             links_held += len(links)
@@ -260,6 +263,12 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     fetcher.mark_fetched(request.url, run)
     if queue or listings:
         yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
+
+
+def links_in(validators: dict) -> int:
+    """The links kept in an HTTP cache. Its entries are read from a copy of its values, taken at once (no thread
+    switch within list() under the GIL) while the fetches in flight renew entries."""
+    return sum(len(entry.get("links") or ()) for entry in list(validators.values()))
 
 
 def links_kept(source, kept: StoredPages, request: Request) -> list[Request] | None:

@@ -404,6 +404,28 @@ def test_links_past_the_cache_bound_are_read_from_the_copies(tmp_path, monkeypat
     assert gets(store) == SHELVES - 2
 
 
+def test_links_dropped_with_an_entry_the_fetcher_renews_are_not_counted_against_the_bound(tmp_path, monkeypatch):
+    """A listing page fetched whole renews its cache entry, dropping the links kept with it; they stayed counted until
+    the run's end, so a run that fetched its shelves anew refused every shelf's links (4 counted as 8 or more, past
+    5) and the next run read all 8 copies. The count is made again before it refuses: two shelves keep theirs."""
+    from affiliate_matrix import crawl as crawling
+
+    monkeypatch.setattr(crawling, "MAX_LINKS_KEPT", 5)
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(LocalObjectStore(tmp_path)), {}
+    try:
+        for day in (1, 2):  # the shelves answer 200 with no validators: fetched whole each run
+            crawl_catalogue(server, store, validators, time, hosts, f"2026-12-0{day}T06:00:00.000000+00:00", Shelves)
+        kept = sum(len(entry.get("links", ())) for entry in validators.values())
+        gets(store)  # forgets what the runs before asked
+        crawl_catalogue(server, store, validators, time, hosts, "2026-12-03T06:00:00.000000+00:00", Shelves,
+                        max_pages=1)
+    finally:
+        server.close()
+    assert kept == 4  # two shelves' links
+    assert gets(store) == SHELVES - 2
+
+
 def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):
     """The cache with links reads back whole; links not [url, callback] pairs make it damaged (fetched in full)."""
     import json
