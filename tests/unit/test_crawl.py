@@ -225,6 +225,35 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
     assert validators[f"{server.url}/page/4"]["fetched_in_run"] == "2026-12-01T06:00:00.000000+00:00"
 
 
+class Trickling(Catalogue):
+    """A directory whose 14 detail pages after the first two send their body a byte a second, past any limit."""
+
+    def parse(self, page):
+        yield from (page.follow(f"/page/{number}", "parse_detail") for number in range(2))
+        yield from (page.follow(f"/slow-body?copy={copy}", "parse_detail") for copy in range(14))
+        yield from (page.follow(f"/page/{number}", "parse_detail") for number in range(2, 4))
+
+
+def test_slow_bodies_are_failures_naming_why_and_spend_the_runs_budget(tmp_path):
+    """Bodies sent a byte at a time were read up to each request's 60 s, uncounted: 14 of them took a run 14 minutes
+    past its waits, and the function was stopped at its limit with nothing stored. Each is a failure naming why, its
+    time is spent from the run's 810 s, the last one's read is cut where the budget ends, and the run stops there
+    saying so, keeping what it fetched (the clock is moved by the server, never slept)."""
+    time, hosts = FakeTime(), HostLimits()
+    server, store = FaultServer(time=time), LocalObjectStore(tmp_path)
+    try:
+        outcomes = crawl_catalogue(server, store, {}, time, hosts, "2026-12-01T06:00:00.000000+00:00", Trickling)
+    finally:
+        server.close()
+    fetched = [o.url.removeprefix(server.url) for o in outcomes if isinstance(o, Fetched)]
+    reasons = [o.reason for o in outcomes if isinstance(o, Failure)]
+    assert fetched == ["/", "/page/0", "/page/1"]
+    assert len(reasons) == 14 and all("body too slow: still sending after" in reason for reason in reasons)
+    assert all("(the request's time limit)" in reason for reason in reasons[:13])
+    assert "(all that was left of the run's time budget)" in reasons[13]
+    assert outcomes[-1] == BudgetSpent(17, 2, out_of_time=True)
+
+
 def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
     """A budget reckoned on a longer limit than the function's would be killed again: the setting's default is the
     Knative timeout of the functions that crawl (scrape; sync, the same handler; verify)."""
