@@ -455,6 +455,35 @@ def test_links_dropped_with_an_entry_the_fetcher_renews_are_not_counted_against_
     assert gets(store) == SHELVES - 2
 
 
+def test_a_listing_page_gone_is_named_by_every_run_until_it_answers_again(tmp_path):
+    """A listing page answering 404 was an "HTTP 404" of the run that asked for it, like any passing fault, and nothing
+    in a run that did not (one stopped at its budget): who read a run's failures could not tell that a shelf had been
+    gone for days. It is noted gone in the HTTP cache, since the run it first answered so, and every run that finds it
+    names it, asked or not, until it answers again."""
+
+    class Vanishing(FaultServer):
+        gone = False
+
+        def answer(self, request):
+            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
+
+    server, time, hosts = Vanishing(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 6))
+    failures = []
+    try:
+        for gone, max_pages in ((False, 500), (True, 500), (True, 1), (True, 500), (False, 500)):
+            server.gone = gone
+            outcomes = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves, max_pages)
+            failures.append([(o.url.removeprefix(server.url), o.reason) for o in outcomes if isinstance(o, Failure)])
+    finally:
+        server.close()
+    gone = "a listing page gone: answering HTTP 404 since the run of 2026-12-02T06:00:00.000000+00:00"
+    assert failures == [[], [("/page/shelf-3", gone)], [("/page/shelf-3", f"{gone} (not asked this run)")],
+                        [("/page/shelf-3", gone)], []]
+    assert not any("gone" in entry for entry in validators.values())
+
+
 def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):
     """The cache with links reads back whole; links not [url, callback] pairs make it damaged (fetched in full)."""
     import json
