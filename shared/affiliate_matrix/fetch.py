@@ -200,8 +200,9 @@ class Fetcher:
 
 def http_cache(rt, key: str) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py). It is
-    only a cache: a damaged one is logged, naming it, and the run fetches everything in full and writes it anew."""
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py) and whether
+    it is gone ("gone", "gone_since"). It is only a cache: a damaged one is logged, naming it, and the run fetches
+    everything in full and writes it anew."""
     from affiliate_matrix.storage import read_json
 
     cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(

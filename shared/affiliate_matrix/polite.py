@@ -433,8 +433,8 @@ class PoliteClient:
                     from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
-                    raise FetchError(f"{label}: {'' if body is None else 'body too slow: '}still sending after {limit:.0f} s "
-                                     f"({why})") from None
+                    slow = "still sending" if body is None else "body too slow: still sending"
+                    raise FetchError(f"{label}: {slow} after {limit:.0f} s ({why})") from None
                 error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies
                 raise error from None
