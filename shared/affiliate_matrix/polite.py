@@ -390,9 +390,10 @@ class PoliteClient:
         wait just slept before it (request), charged already: the host's spacing since the last request, this one's
         first attempt, is that much spent, so only the rest is charged again. With a WaitBudget, a request's time past
         `free` (its spacing times the concurrency: the host's next requests are paced from this one's start and take
-        the other slots meanwhile, so only the time past that holds the run up) is spent from the budget, and the
-        request takes at most `free` and what is left of the budget: a body sent a byte at a time cannot keep a run
-        going past its time limit."""
+        the other slots meanwhile, so only the time past that holds the run up) is spent from the budget, and its body is
+        read only while the request is within `free` and what is left of the budget, on the client's clock as the
+        budget is counted: a body sent a byte at a time cannot keep a run going past its time limit. (The network's
+        own bound, in real time, stays the request's deadline: a body that stalls altogether ends at a read's timeout.)"""
         url, label = str(request.url), _label(request, self.redact)
         host, interval = target_of(url)[1:], self.spacing(url)
         limit, why, free = self.deadline, "the request's time limit", interval * self.concurrency
@@ -400,7 +401,7 @@ class PoliteClient:
             self.wait_budget.charge(max(0.0, interval - waited), label)
             if (within := free + self.wait_budget.left()) < limit:
                 limit, why = within, "all that was left of the run's time budget"
-        with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(limit):
+        with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
             started, body = self.clock(), None
             try:
                 response = self.http.send(request, stream=True)
@@ -434,12 +435,13 @@ class PoliteClient:
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"
-                    raise FetchError(f"{label}: {slow} after {limit:.0f} s ({why})") from None
+                    raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \
+                        from None
                 error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies
                 raise error from None
             finally:
-                if self.wait_budget is not None:  # its time past `free`, up to its limit (read after a chunk, late)
+                if self.wait_budget is not None:  # its time past `free`, up to its limit (a chunk may come late)
                     self.wait_budget.spend(max(0.0, min(self.clock() - started, limit) - free))
 
     def close(self) -> None:
