@@ -9,14 +9,14 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from affiliate_matrix.errors import NotFoundError
-from affiliate_matrix.fetch import MAX_VALIDATORS, Fetcher, FetchError, Response
+from affiliate_matrix.fetch import GONE, MAX_VALIDATORS, Fetcher, FetchError, Response
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.observability import get_logger
@@ -145,7 +145,9 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     rate limit) and parses each page on this thread as it arrives. Asks for at most max_pages pages, and none once
     the fetcher's WaitBudget refuses a wait (WaitsSpent: that page was not answered, and stays queued), and says so
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
-    marks each page asked for in the fetcher's cache; None (a replay) marks nothing."""
+    marks each page asked for in the fetcher's cache; None (a replay) marks nothing. A start or listing page that
+    answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
+    whether it asked for it or not, before BudgetSpent."""
     starts = list(source.start_requests())
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
@@ -189,15 +191,18 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
             if lane(entry) is listings:
                 found.extend(links_of(request))
 
-    # the links kept in the cache: counted now and as links are kept (those dropped with an entry the fetcher renews,
-    # a page fetched whole, stay counted until the next run: it errs on keeping fewer)
-    links_held = sum(len(entry.get("links") or ()) for entry in fetcher.validators.values())
+    # the links kept in the cache: counted now and as links are kept. The fetcher drops an entry's links unseen (a page
+    # fetched whole renews its entry, the oldest entries are trimmed), so the count may run high: it is counted again
+    # before it refuses a page's links.
+    links_held = links_in(fetcher.validators)
 
     def keep_links(request: Request, links: list[Request] | None) -> None:
         """Keep a listing page's links (None: it has none read from its copy) with its copy's cache entry."""
         nonlocal links_held
         entry = kept.entry(request.url)[1]
         links_held -= len(entry.pop("links", None) or ())
+        if links is not None and links_held + len(links) > MAX_LINKS_KEPT:
+            links_held = links_in(fetcher.validators)
         if links is not None and entry.get("raw_key") and links_held + len(links) <= MAX_LINKS_KEPT:
             entry["links"] = [[link.url, link.callback] for link in links]
             links_held += len(links)
@@ -241,6 +246,15 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     heapq.heappush(lane(entry), entry)
                     asked, out_of_time = asked - 1, True
                     continue
+                # a start or listing page answering 404 or 410 is noted gone in the cache, since the run it first did,
+                # until it answers again: every run names it (gone_reason), asked or not
+                note = gone_note(fetcher.validators.get(request.url)) if entry[2] < 2 else None
+                answered = None if isinstance(outcome, FetchError) else outcome.status
+                gone = entry[2] < 2 and answered in GONE
+                if gone:
+                    note = {"gone": str(answered), "gone_since": (note or {}).get("gone_since", run)}
+                elif answered in (200, 304):
+                    note = None
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
@@ -251,15 +265,36 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                             enqueue(item)
                         else:
                             failure = item if isinstance(item, Failure) else failure
-                            yield item
+                            yield replace(item, reason=gone_reason(note)) if gone else item
                     # a listing page parsed, or whose new copy did not parse: its links kept with its copy (one not
                     # answered 200 or 304 keeps the copy it had, and its links)
                     if entry[2] == 1 and kept is not None and (failure is None or failure.stage == "parse"):
                         keep_links(request, None if failure else links)
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
-                    fetcher.mark_fetched(request.url, run)
+                    fetcher.mark_fetched(request.url, run, note)
+    if run is not None:  # the pages noted gone that this run found and did not ask: named all the same
+        for *_, request in sorted(queue + listings):
+            if note := gone_note(fetcher.validators.get(request.url)):
+                yield Failure(request.url, "fetch", f"{gone_reason(note)} (not asked this run)")
     if queue or listings:
         yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
+
+
+def gone_note(entry: dict | None) -> dict | None:
+    """A page's note in the HTTP cache that it is gone ({"gone": its status, "gone_since": the run it first answered
+    so}), None when it has none."""
+    note = {name: entry[name] for name in ("gone", "gone_since") if name in (entry or {})}
+    return note if len(note) == 2 else None
+
+
+def gone_reason(note: dict) -> str:
+    return f"a listing page gone: answering HTTP {note['gone']} since the run of {note['gone_since']}"
+
+
+def links_in(validators: dict) -> int:
+    """The links kept in an HTTP cache. Its entries are read from a copy of its values, taken at once (no thread
+    switch within list() under the GIL) while the fetches in flight renew entries."""
+    return sum(len(entry.get("links") or ()) for entry in list(validators.values()))
 
 
 def links_kept(source, kept: StoredPages, request: Request) -> list[Request] | None:

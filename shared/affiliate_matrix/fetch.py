@@ -29,8 +29,9 @@ from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Re
                                      retry_after_seconds)
 
 __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_seconds", "MAX_BYTES",
-           "RETRY_STATUSES"]
+           "RETRY_STATUSES", "GONE"]
 MAX_REDIRECTS = 5
+GONE = frozenset({404, 410})  # a page that is no more
 REDIRECTS = (301, 302, 303, 307, 308)
 # The validator cache (url -> ETag/Last-Modified, the crawl's raw_key, and the run that last asked for it; kept per
 # connection) holds at most this many URLs, those fetched, revalidated or asked for last; the oldest drop first (a
@@ -140,12 +141,14 @@ class Fetcher:
             pass
         return self.client.spacing(url)
 
-    def mark_fetched(self, url: str, run: str) -> None:
+    def mark_fetched(self, url: str, run: str, gone: dict | None = None) -> None:
         """Note that the run `run` (its start, as data) asked for `url`, whatever came of it, keeping the URL as the
-        newest: a crawl asks for the pages asked for longest ago first (crawl.py)."""
+        newest: a crawl asks for the pages asked for longest ago first (crawl.py). `gone`: a listing page's note that
+        it is gone ({"gone": status, "gone_since": run}, crawl.py), or None for none."""
         with self._validators_lock:
             entry = self.validators.pop(url, None) or {}
-            self.validators[url] = entry | {"fetched_in_run": run}
+            entry = {name: value for name, value in entry.items() if name not in ("gone", "gone_since")}
+            self.validators[url] = entry | {"fetched_in_run": run} | (gone or {})
             self._trim_validators()
 
     def _get(self, url: str) -> Response:
@@ -197,8 +200,9 @@ class Fetcher:
 
 def http_cache(rt, key: str) -> dict:
     """A fetcher's ETag/Last-Modified cache as stored (a connection's crawl, verify's run): {url: {"etag",
-    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py). It is
-    only a cache: a damaged one is logged, naming it, and the run fetches everything in full and writes it anew."""
+    "last_modified", ...}}, a crawled listing page's links too ("links": [[url, callback], ...], crawl.py) and whether
+    it is gone ("gone", "gone_since"). It is only a cache: a damaged one is logged, naming it, and the run fetches
+    everything in full and writes it anew."""
     from affiliate_matrix.storage import read_json
 
     cache, _, problem = read_json(rt.store, key, lambda cache: isinstance(cache, dict) and all(

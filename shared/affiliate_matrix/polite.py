@@ -19,7 +19,8 @@ the same polite, safe way.
   in-cluster); redirects are never followed here (callers check each hop).
 * Where the URL itself is a credential (a webhook's path, a key in the query), `redact=True` names a
   request by its scheme and host only, in errors and logs alike.
-* Bodies are capped after decompression (and by a declared Content-Length) and in time.
+* Bodies are capped after decompression (and by a declared Content-Length) and in time: the request's deadline, or
+  what is left of the run's WaitBudget when less (its time past its spacing is spent from it).
 
 The clock, the sleep and the wall clock (for an HTTP-date Retry-After only) are parameters, so tests
 neither sleep nor depend on the time of day.
@@ -217,8 +218,10 @@ class WaitBudget:
     """The seconds of waiting a run may ask its client for (a crawl: its function's time limit less a margin). The
     pacing before each request (the host's spacing, charged in full: a warm process may have asked the host just now)
     and each retry's wait (Retry-After, or the backoff) are charged before they are made (a retry's own spacing only
-    beyond that wait, which it overlaps), and one that would pass the budget is refused (WaitsSpent), so the run stops asking before its limit whatever the server answers. Counted
-    from the waits asked for, never read off a clock: the same answers spend it the same way on any machine.
+    beyond that wait, which it overlaps), and one that would pass the budget is refused (WaitsSpent), so the run stops
+    asking before its limit whatever the server answers. Counted from the waits asked for, never read off a clock: the
+    same answers spend it the same way on any machine. The one exception is a request that holds the run up (a body
+    sent a byte at a time): the client's clock says for how long, and that is spent too (`spend`, PoliteClient.send).
     `each_thread`: each thread's waits are counted apart, each against the whole budget, for a run whose threads wait
     side by side (verify: a worker asks its hosts' pages one after another, the workers at once); a crawl's threads
     share one count."""
@@ -228,8 +231,22 @@ class WaitBudget:
         self._spent: dict[int | None, float] = {}  # by thread (None: all of them)
         self._lock = threading.Lock()  # a crawl's fetches run in threads
 
+    def _lane(self) -> int | None:
+        return threading.get_ident() if self.each_thread else None
+
+    def left(self) -> float:
+        """The seconds not spent yet (this thread's, counted each thread)."""
+        with self._lock:
+            return self.seconds - self._spent.get(self._lane(), 0.0)
+
+    def spend(self, seconds: float) -> None:
+        """Count time already taken (never refused: it is gone)."""
+        lane = self._lane()
+        with self._lock:
+            self._spent[lane] = self._spent.get(lane, 0.0) + seconds
+
     def charge(self, wait: float, label: str) -> None:
-        lane = threading.get_ident() if self.each_thread else None
+        lane = self._lane()
         with self._lock:
             spent = self._spent.get(lane, 0.0)
             if spent + wait > self.seconds:
@@ -371,13 +388,21 @@ class PoliteClient:
     def send(self, request: httpx.Request, *, waited: float = 0.0) -> Response:
         """One paced request, its body read within the caps; no retries, any status answered. `waited`: the retry's
         wait just slept before it (request), charged already: the host's spacing since the last request, this one's
-        first attempt, is that much spent, so only the rest is charged again."""
+        first attempt, is that much spent, so only the rest is charged again. With a WaitBudget, a request's time past
+        `free` (its spacing times the concurrency: the host's next requests are paced from this one's start and take
+        the other slots meanwhile, so only the time past that holds the run up) is spent from the budget, and its body is
+        read only while the request is within `free` and what is left of the budget, on the client's clock as the
+        budget is counted: a body sent a byte at a time cannot keep a run going past its time limit. (The network's
+        own bound, in real time, stays the request's deadline: a body that stalls altogether ends at a read's timeout.)"""
         url, label = str(request.url), _label(request, self.redact)
         host, interval = target_of(url)[1:], self.spacing(url)
+        limit, why, free = self.deadline, "the request's time limit", interval * self.concurrency
         if self.wait_budget is not None:
             self.wait_budget.charge(max(0.0, interval - waited), label)
+            if (within := free + self.wait_budget.left()) < limit:
+                limit, why = within, "all that was left of the run's time budget"
         with self.hosts.turn(host, interval, self.concurrency, self.clock, self.sleep), deadline(self.deadline):
-            started = self.clock()
+            started, body = self.clock(), None
             try:
                 response = self.http.send(request, stream=True)
                 try:
@@ -390,8 +415,8 @@ class PoliteClient:
                     decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_bytes)
                     for chunk in response.iter_raw():  # decoded here, within the cap: compression bombs stop at it
                         body.write(decoder.decode(chunk))
-                        if self.clock() - started > self.deadline:
-                            raise FetchError(f"{label}: still sending after {self.deadline:.0f} s")
+                        if self.clock() - started > limit:
+                            raise FetchError(f"{label}: body too slow: still sending after {limit:.0f} s ({why})")
                     body.write(decoder.flush())
                 finally:
                     response.close()
@@ -409,10 +434,15 @@ class PoliteClient:
                     from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
-                    raise FetchError(f"{label}: still sending after {self.deadline:.0f} s") from None
+                    slow = "still sending" if body is None else "body too slow: still sending"
+                    raise FetchError(f"{label}: {slow} after {self.deadline:.0f} s (the request's time limit)") \
+                        from None
                 error = FetchError(f"{label}: {type(exc).__name__}: {exc}")
                 error.retriable = True  # connect errors, timeouts, truncated bodies
                 raise error from None
+            finally:
+                if self.wait_budget is not None:  # its time past `free`, up to its limit (a chunk may come late)
+                    self.wait_budget.spend(max(0.0, min(self.clock() - started, limit) - free))
 
     def close(self) -> None:
         self.http.close()

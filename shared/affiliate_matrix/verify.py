@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff
-from affiliate_matrix.fetch import Fetcher, FetchError, http_cache
+from affiliate_matrix.fetch import GONE, Fetcher, FetchError, http_cache
 from affiliate_matrix.models import Program
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import WaitBudget, WaitsSpent
@@ -23,7 +23,6 @@ from affiliate_matrix.threads import ContextPool
 
 log = get_logger()
 
-GONE = {404, 410}
 # A listing's page that now redirects to its site's home page was removed (a directory sends a deleted listing home
 # rather than answer 404): missing, as a 404 is, not verified by the home page's 200.
 SENT_HOME = "redirected to the site's home page"

@@ -31,10 +31,12 @@ def chunked(chunks):
 
 
 class FaultServer(Loopback):
-    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n", robots_at: str = "/robots.txt"):
+    def __init__(self, robots: bytes | int = b"User-agent: *\nDisallow: /private/\n", robots_at: str = "/robots.txt",
+                 time=None):
         """`robots`: robots.txt's body, or the status it answers; `robots_at`: where it is, /robots.txt redirecting
-        there (a path here or a URL elsewhere) when it is not /robots.txt itself."""
-        self.robots, self.robots_at = robots, robots_at
+        there (a path here or a URL elsewhere) when it is not /robots.txt itself. `time`: the test's clock
+        (tests.support.clock.FakeTime), which /slow-body moves as it sends, where /drip and /trickle sleep."""
+        self.robots, self.robots_at, self.time = robots, robots_at, time
         self.endless_sent = 0  # bytes of /endless written before its client hung up
         self.endless_done = threading.Event()
         super().__init__(self.answer)
@@ -80,6 +82,9 @@ class FaultServer(Loopback):
             return None, {}, self.trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n", b"")
         if path == "/trickle-headers":  # the header block itself a byte every 50 ms
             return None, {}, self.trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: ")
+        if path == "/slow-body" or path.startswith("/slow-body/"):  # headers at once, then a byte a second on the
+            size = int(path.rsplit("/", 1)[1]) if path != "/slow-body" else 1000  # test's clock: N, or past any limit
+            return 200, {**HTML, "Content-Length": str(size)}, self.slow_body(size)
         if path == "/truncated":
             return 200, {"Content-Length": "1000"}, [b"<html>cut"]
         if path == "/huge":  # 50 MB, chunked, no length announced
@@ -141,6 +146,13 @@ class FaultServer(Loopback):
         for byte in itertools.chain(slowly, itertools.repeat(ord(" "))):
             yield bytes([byte])
             time.sleep(0.05)
+
+    def slow_body(self, size: int):
+        """`size` spaces, each a second after the last on the test's clock (moved before it is sent, so the client
+        reads the clock past it), until the client hangs up."""
+        for _ in range(size):
+            self.time.now += 1.0
+            yield b" "
 
     def endless(self):
         chunk = b" " * 65536

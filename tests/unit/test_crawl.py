@@ -225,6 +225,35 @@ def test_a_crawl_stops_at_its_page_budget_and_the_next_run_asks_for_the_pages_it
     assert validators[f"{server.url}/page/4"]["fetched_in_run"] == "2026-12-01T06:00:00.000000+00:00"
 
 
+class Trickling(Catalogue):
+    """A directory whose 14 detail pages after the first two send their body a byte a second, past any limit."""
+
+    def parse(self, page):
+        yield from (page.follow(f"/page/{number}", "parse_detail") for number in range(2))
+        yield from (page.follow(f"/slow-body?copy={copy}", "parse_detail") for copy in range(14))
+        yield from (page.follow(f"/page/{number}", "parse_detail") for number in range(2, 4))
+
+
+def test_slow_bodies_are_failures_naming_why_and_spend_the_runs_budget(tmp_path):
+    """Bodies sent a byte at a time were read up to each request's 60 s, uncounted: 14 of them took a run 14 minutes
+    past its waits, and the function was stopped at its limit with nothing stored. Each is a failure naming why, its
+    time is spent from the run's 810 s, the last one's read is cut where the budget ends, and the run stops there
+    saying so, keeping what it fetched (the clock is moved by the server, never slept)."""
+    time, hosts = FakeTime(), HostLimits()
+    server, store = FaultServer(time=time), LocalObjectStore(tmp_path)
+    try:
+        outcomes = crawl_catalogue(server, store, {}, time, hosts, "2026-12-01T06:00:00.000000+00:00", Trickling)
+    finally:
+        server.close()
+    fetched = [o.url.removeprefix(server.url) for o in outcomes if isinstance(o, Fetched)]
+    reasons = [o.reason for o in outcomes if isinstance(o, Failure)]
+    assert fetched == ["/", "/page/0", "/page/1"]
+    assert len(reasons) == 14 and all("body too slow: still sending after" in reason for reason in reasons)
+    assert all("(the request's time limit)" in reason for reason in reasons[:13])
+    assert "(all that was left of the run's time budget)" in reasons[13]
+    assert outcomes[-1] == BudgetSpent(17, 2, out_of_time=True)
+
+
 def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
     """A budget reckoned on a longer limit than the function's would be killed again: the setting's default is the
     Knative timeout of the functions that crawl (scrape; sync, the same handler; verify)."""
@@ -402,6 +431,57 @@ def test_links_past_the_cache_bound_are_read_from_the_copies(tmp_path, monkeypat
     assert outcome[-1] == BudgetSpent(1, SHELVES + 2 * SHELVES, out_of_time=False)
     assert sum(len(entry.get("links", ())) for entry in validators.values()) == 4  # two shelves' links
     assert gets(store) == SHELVES - 2
+
+
+def test_links_dropped_with_an_entry_the_fetcher_renews_are_not_counted_against_the_bound(tmp_path, monkeypatch):
+    """A listing page fetched whole renews its cache entry, dropping the links kept with it; they stayed counted until
+    the run's end, so a run that fetched its shelves anew refused every shelf's links (4 counted as 8 or more, past
+    5) and the next run read all 8 copies. The count is made again before it refuses: two shelves keep theirs."""
+    from affiliate_matrix import crawl as crawling
+
+    monkeypatch.setattr(crawling, "MAX_LINKS_KEPT", 5)
+    server, time, hosts = FaultServer(), FakeTime(), HostLimits()
+    store, validators = CountingStore(LocalObjectStore(tmp_path)), {}
+    try:
+        for day in (1, 2):  # the shelves answer 200 with no validators: fetched whole each run
+            crawl_catalogue(server, store, validators, time, hosts, f"2026-12-0{day}T06:00:00.000000+00:00", Shelves)
+        kept = sum(len(entry.get("links", ())) for entry in validators.values())
+        gets(store)  # forgets what the runs before asked
+        crawl_catalogue(server, store, validators, time, hosts, "2026-12-03T06:00:00.000000+00:00", Shelves,
+                        max_pages=1)
+    finally:
+        server.close()
+    assert kept == 4  # two shelves' links
+    assert gets(store) == SHELVES - 2
+
+
+def test_a_listing_page_gone_is_named_by_every_run_until_it_answers_again(tmp_path):
+    """A listing page answering 404 was an "HTTP 404" of the run that asked for it, like any passing fault, and nothing
+    in a run that did not (one stopped at its budget): who read a run's failures could not tell that a shelf had been
+    gone for days. It is noted gone in the HTTP cache, since the run it first answered so, and every run that finds it
+    names it, asked or not, until it answers again."""
+
+    class Vanishing(FaultServer):
+        gone = False
+
+        def answer(self, request):
+            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
+
+    server, time, hosts = Vanishing(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 6))
+    failures = []
+    try:
+        for gone, max_pages in ((False, 500), (True, 500), (True, 1), (True, 500), (False, 500)):
+            server.gone = gone
+            outcomes = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shelves, max_pages)
+            failures.append([(o.url.removeprefix(server.url), o.reason) for o in outcomes if isinstance(o, Failure)])
+    finally:
+        server.close()
+    gone = "a listing page gone: answering HTTP 404 since the run of 2026-12-02T06:00:00.000000+00:00"
+    assert failures == [[], [("/page/shelf-3", gone)], [("/page/shelf-3", f"{gone} (not asked this run)")],
+                        [("/page/shelf-3", gone)], []]
+    assert not any("gone" in entry for entry in validators.values())
 
 
 def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):

@@ -329,6 +329,28 @@ def test_a_server_trickling_its_headers_is_given_up_at_the_deadline_and_not_aske
     assert len(server.hits["/trickle-headers"]) == 1
 
 
+def test_a_slow_body_is_read_within_what_is_left_of_the_wait_budget_and_spends_it():
+    """A server sending its headers at once and its body a byte a second kept a request going up to its 60 s deadline
+    whatever the run had left, and that time was not counted: a run's pages could each trickle past its time limit.
+    A body's time past its spacing is spent from the budget, and its read ends where the budget does: 20 s of 30 s,
+    then a body cut at the 10 s left ("body too slow"), then nothing more is asked. The server moves the clock."""
+    time = FakeTime(LIMITED_UNTIL - 20)
+    server, budget = FaultServer(time=time), WaitBudget(30)
+    client = PoliteClient("fetch", allow_loopback=lambda host, port: True, rate_limit_per_s=50, wait_budget=budget,
+                          **time.options(HostLimits()))
+    try:
+        assert client.request("GET", f"{server.url}/slow-body/20").body == b" " * 20
+        with pytest.raises(FetchError, match=r"body too slow: still sending after 10 s \(all that was left of the "
+                                             r"run's time budget\)"):
+            client.request("GET", f"{server.url}/slow-body/20")
+        with pytest.raises(WaitsSpent):
+            client.request("GET", f"{server.url}/ok")
+    finally:
+        client.close()
+        server.close()
+    assert [len(server.hits[path]) for path in ("/slow-body/20", "/ok")] == [2, 0]
+
+
 def test_an_operator_endpoint_trickling_its_headers_is_given_up_at_the_deadline_too(server):
     # guard=False (a search provider the operator configured, maybe in-cluster) skips the address check, not the deadline.
     client = PoliteClient("discovery", guard=False, deadline=1.0, rate_limit_per_s=50,
