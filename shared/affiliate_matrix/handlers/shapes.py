@@ -16,14 +16,14 @@ class Shape(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
-_NUMBER = re.compile(r"\s*[+-]?\d+(?:\.\d*)?\s*")
+_NUMBER = r"\s*[+-]?\d+(?:\.\d*)?\s*"  # compiled by re on the first time read: not by every start
 
 
 def _iso_time(value):
     """A time given as ISO 8601 text, as a datetime. A number is refused: pydantic read one as seconds since 1970 (past
     2e10, milliseconds). The text is read here, since past a validator a strict body's value is no longer JSON text,
     which a strict datetime takes, but a Python str, which it does not; text that is no time is left to pydantic."""
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(_NUMBER, value)):
         raise ValueError("must be an ISO 8601 time such as 2026-06-01T12:00:00Z, not a number")
     if isinstance(value, str):
         try:

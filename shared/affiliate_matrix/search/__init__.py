@@ -346,7 +346,7 @@ def utc_time(value) -> datetime:
 
 # A date as a document holds it and a query asks it: ISO 8601 text in its extended form (dashes, and a T before a
 # time), as OpenSearch's date mapping reads it (strict_date_optional_time; other text it reads as epoch milliseconds).
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T|$)")
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:T|$)"  # compiled by re on first use (writes, time ranges): not by every start
 
 
 def document_times(spec: IndexSpec, doc: dict) -> list[tuple[str, datetime]]:
@@ -362,7 +362,7 @@ def document_times(spec: IndexSpec, doc: dict) -> list[tuple[str, datetime]]:
             if value is None:
                 continue
             try:
-                if not isinstance(value, date) and not (isinstance(value, str) and _ISO_DATE.match(value)):
+                if not isinstance(value, date) and not (isinstance(value, str) and re.match(_ISO_DATE, value)):
                     raise ValueError
                 found.append((field, utc_time(value)))
             except ValueError:  # not the shape above, or no such day or time ("2026-02-30")
@@ -379,7 +379,7 @@ def query_time(value, name: str) -> str:
     OpenSearch in UTC, so one without is refused, naming `name`."""
     shown = value[:40] if isinstance(value, str) else value
     not_a_date = InvalidInput(f"{name} {shown!r} is not an ISO 8601 date or time such as 2026-06-01T12:00:00Z")
-    if not isinstance(value, str) or not _ISO_DATE.match(value):  # a number: seconds to SQLite, ms to OpenSearch
+    if not isinstance(value, str) or not re.match(_ISO_DATE, value):  # a number: seconds to SQLite, ms to OpenSearch
         raise not_a_date
     try:
         return datetime.combine(date.fromisoformat(value), time(), UTC).isoformat()
