@@ -125,7 +125,7 @@ SESSIONS = "web-sessions"
 SESSION_TTL = timedelta(hours=12)
 # Records of other sessions each sign-in checks, once its answer is sent, removing those that ended (sweep_sessions).
 SWEPT_AT_SIGN_IN = 4
-_SESSION = re.compile(r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+_SESSION = r"^amxs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$"  # compiled by re on the web pages' first use: not by the APIs'
 
 
 def open_session(rt, token: str, now: datetime | None = None) -> str:
@@ -175,7 +175,7 @@ def sweep_sessions(rt, opened: str, now: datetime, most: int = SWEPT_AT_SIGN_IN)
 def session_token_id(rt, session: str | None, now: datetime | None = None) -> str:
     """The id of the API token a live session stands for; Unauthorized when there is none, it expired or was closed,
     or its token was revoked or expired."""
-    match = _SESSION.match(session or "")
+    match = re.match(_SESSION, session or "")
     if match is None:
         raise Unauthorized("not signed in")
     session_id, secret = match.groups()
@@ -194,7 +194,7 @@ def session_token_id(rt, session: str | None, now: datetime | None = None) -> st
 
 def close_session(rt, session: str | None) -> None:
     """Remove the session's record (signing out): its cookie is refused from then on, wherever it was copied to."""
-    match = _SESSION.match(session or "")
+    match = re.match(_SESSION, session or "")
     if match is None:
         return
     path = f"{SESSIONS}/{match.group(1)}"

@@ -50,4 +50,4 @@ class ProgramId(Shape):
 
 
 class MerchantKey(Shape):
-    merchant_key: str = Field(pattern=_MERCHANT_KEY.pattern, max_length=MERCHANT_KEY_MAX)
+    merchant_key: str = Field(pattern=_MERCHANT_KEY, max_length=MERCHANT_KEY_MAX)

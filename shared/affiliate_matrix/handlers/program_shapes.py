@@ -20,7 +20,8 @@ from affiliate_matrix.taxonomy import CATEGORIES
 _SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/")
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
-_MERCHANT_KEY = re.compile(r"^[^\W_](?:[^\W_]|[.-])*$")  # at most MERCHANT_KEY_MAX characters (a name's are)
+# at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every start
+_MERCHANT_KEY = r"^[^\W_](?:[^\W_]|[.-])*$"
 MERCHANT_KEY_MAX = 1000
 
 

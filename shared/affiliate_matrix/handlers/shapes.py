@@ -15,7 +15,7 @@ class Shape(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
-_NUMBER = re.compile(r"\s*[+-]?\d+(?:\.\d*)?\s*")
+_NUMBER = r"\s*[+-]?\d+(?:\.\d*)?\s*"  # compiled by re on the first time read: not by every start
 _FORM = "an ISO 8601 time such as 2026-06-01T12:00:00Z"
 
 
@@ -27,7 +27,7 @@ def _iso_time(value):
     which it does not."""
     from affiliate_matrix.search import iso_time
 
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+    if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(_NUMBER, value)):
         raise ValueError(f"must be {_FORM}, not a number")
     if isinstance(value, str):
         try:

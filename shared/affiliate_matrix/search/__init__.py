@@ -351,7 +351,7 @@ def utc_time(value) -> datetime:
 
 # A date as a document holds it and a query asks it: ISO 8601 text in its extended form (dashes, and a T before a
 # time), as OpenSearch's date mapping reads it (strict_date_optional_time; other text it reads as epoch milliseconds).
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:T|$)")
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:T|$)"  # compiled by re on first use (writes, time ranges): not by every start
 
 
 def iso_time(value) -> datetime:
@@ -359,7 +359,7 @@ def iso_time(value) -> datetime:
     one rule for a date a document holds, a query asks and an API takes (_ISO_DATE): a ValueError for any other value,
     or a day or time that does not exist. Python's own reader also takes a space before the time, week and
     basic-form dates ("2026-W49-1", "20261201T1200Z"), which OpenSearch's date mapping does not."""
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
+    if not isinstance(value, str) or not re.match(_ISO_DATE, value):
         raise ValueError("not ISO 8601 text in its extended form")
     return datetime.fromisoformat(value)
 

@@ -22,7 +22,7 @@ from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_
 
 
 # The paths an environment variable can name one-to-one (see the module's docstring).
-_ENV_PATH = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)*")
+_ENV_PATH = r"[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)*"  # compiled by re when a variable holds a secret
 
 
 class LocalSecretStore(SecretStore):
@@ -86,7 +86,7 @@ class LocalSecretStore(SecretStore):
         raw = os.environ.get(name)
         if raw is None:
             return None
-        if not _ENV_PATH.fullmatch(path):
+        if not re.fullmatch(_ENV_PATH, path):
             raise InvalidInput(f"{name} cannot hold the secret {path!r}: it would name other paths too; an environment "
                                "variable holds only a path of lowercase letters and digits with single hyphens "
                                "between them (connections/awin-main); store this one in the secret file")

@@ -1,6 +1,8 @@
 """What each page of the index shows, gathered through the programs API's own functions (search,
 program, changes, merchant view, export); render.py renders it."""
 
+import re
+
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.deltas import TRACKED
@@ -59,7 +61,7 @@ def program_page(rt, program_id: str) -> dict:
 def merchant_page(rt, key: str) -> dict:
     from affiliate_matrix.merchants import merchant_view
 
-    if not api._MERCHANT_KEY.match(key):
+    if not re.match(api._MERCHANT_KEY, key):
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
