@@ -25,13 +25,18 @@ def _country(code: str) -> str:
     return code
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+def in_utc(value: datetime) -> datetime:
+    """An aware time in UTC; ValueError for one valid in its own zone whose UTC instant datetime cannot hold
+    (9999-12-31T23:59:59-14:00 is in the year 10000 in UTC), which astimezone raises as an OverflowError."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()!r} is outside the years 1 to 9999 in UTC") from None
 
 
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 def _plain(value: Decimal) -> Decimal:
     """A figure in one form: 10.0 and 10, 18.50 and 18.5 are one value (no trailing zeros, no exponent, no -0), so
     two sources writing one figure differently agree, and a source rewriting it changes nothing."""

@@ -391,7 +391,12 @@ def query_time(value, name: str) -> str:
         raise not_a_date from None
     if when.tzinfo is None:
         raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
-    return when.astimezone(UTC).isoformat()
+    from affiliate_matrix.model_types import in_utc
+
+    try:
+        return in_utc(when).isoformat()
+    except ValueError as exc:
+        raise InvalidInput(f"{name} {exc}") from None
 
 
 def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
