@@ -349,7 +349,8 @@ def test_a_document_s_date_without_a_zone_is_read_in_utc_on_both_indexes(index, 
 
 
 @pytest.mark.parametrize("value", [1780315200, 1780315200000.0, "20260601", "1780315200", "2026-06-01 12:00:00Z",
-                                   "2026-02-30", True, {"at": "2026-06-01"}])
+                                   "2026-02-30", True, {"at": "2026-06-01"},
+                                   "9999-12-31T23:59:59-14:00"])  # in UTC, the year 10000: an OverflowError before
 def test_a_date_that_is_not_iso_8601_text_is_refused_naming_the_field_on_both_indexes(index, value):
     """SQLite read a number in a date field as seconds since 1970 and OpenSearch as milliseconds (1780315200 was June
     2026 on one and January 1970 on the other), and text of digits alone as a date and as milliseconds: a document

@@ -339,9 +339,11 @@ def utc_time(value) -> datetime:
     """A date field's value as both indexes read a document's: ISO 8601 text (or a date or datetime), a bare date at
     its midnight UTC and a time without a zone in UTC, as OpenSearch reads them (SQLite's reading took the
     machine's zone)."""
+    from affiliate_matrix.model_types import in_utc
+
     if not isinstance(value, datetime):
         value = datetime.fromisoformat(value.isoformat() if isinstance(value, date) else str(value))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else in_utc(value)
 
 
 # A date as a document holds it and a query asks it: ISO 8601 text in its extended form (dashes, and a T before a
