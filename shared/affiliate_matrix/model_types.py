@@ -44,9 +44,10 @@ _NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u
                             "\u2066-\u2069\ufeff]")
 
 
-def check_name(text: str, field: str) -> None:
-    """InvalidInput naming `field` and the first character of `text` that would show it other than it is written."""
-    found = _NOT_IN_A_NAME.search(text)
+def check_name(text: str, field: str, *, lines: bool = False) -> None:
+    """InvalidInput naming `field` and the first character of `text` that would show it other than it is written;
+    with `lines`, text of several lines (a description), whose line feeds and tabs are its own."""
+    found = _NOT_IN_A_NAME.search(text.replace("\n", " ").replace("\t", " ") if lines else text)
     if found:
         raise InvalidInput(f"{field}: holds U+{ord(found.group()):04X}, a control, bidi or invisible character, "
                            "which would show it other than it is written")

@@ -422,3 +422,6 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
             "condition": "true", "action": {"type": "alert", "params": {"text": "x"}}}
     answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
     assert answer.status_code == 400 and "description: holds U+202E" in answer.get_json()["error"]["message"]
+    written = function_client("triggers").post("/rules", json={**rule, "description": "raise\n\tan alert"},
+                                               headers=env["admin"])  # a description of lines is one
+    assert written.status_code == 201, written.get_data(as_text=True)

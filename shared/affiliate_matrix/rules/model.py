@@ -84,7 +84,7 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.model_types import check_name
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
-    check_name(rule.description, "description")
+    check_name(rule.description, "description", lines=True)
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime
