@@ -4,6 +4,7 @@ Kept apart from the domain models (models.py): a document that needs only these 
 connection) does not pay, on a function's cold start, for building the classes of programs and records.
 """
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -11,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from affiliate_matrix.codes import COUNTRIES, CURRENCIES
+from affiliate_matrix.errors import InvalidInput
 
 
 def _currency(code: str) -> str:
@@ -25,13 +27,35 @@ def _country(code: str) -> str:
     return code
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+def in_utc(value: datetime) -> datetime:
+    """An aware time in UTC; ValueError for one valid in its own zone whose UTC instant datetime cannot hold
+    (9999-12-31T23:59:59-14:00 is in the year 10000 in UTC), which astimezone raises as an OverflowError."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()!r} is outside the years 1 to 9999 in UTC") from None
+
+
+# What a name a person writes (a campaign's, a rule's description) is never written with, and what would show it other
+# than it is: controls (NUL, a line break that splits a table), the bidi embeddings, overrides and isolates (a name
+# shown reversed) and invisible characters (one name as two). Text sources give is cleaned of the like instead
+# (models.clean_text); a person's is refused, naming the character, so what is stored is what they see.
+_NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                            "\u2066-\u2069\ufeff]")
+
+
+def check_name(text: str, field: str, *, lines: bool = False) -> None:
+    """InvalidInput naming `field` and the first character of `text` that would show it other than it is written;
+    with `lines`, text of several lines (a description), whose line feeds and tabs are its own."""
+    found = _NOT_IN_A_NAME.search(text.replace("\n", " ").replace("\t", " ") if lines else text)
+    if found:
+        raise InvalidInput(f"{field}: holds U+{ord(found.group()):04X}, a control, bidi or invisible character, "
+                           "which would show it other than it is written")
 
 
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 def _plain(value: Decimal) -> Decimal:
     """A figure in one form: 10.0 and 10, 18.50 and 18.5 are one value (no trailing zeros, no exponent, no -0), so
     two sources writing one figure differently agree, and a source rewriting it changes nothing."""

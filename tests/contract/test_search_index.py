@@ -334,6 +334,14 @@ def test_a_time_without_a_zone_is_refused_naming_the_field(index, field, in_toky
         index.search("things", SearchQuery(ranges={"updated": Range(lte="June 1st")}))
 
 
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_whose_utc_instant_no_datetime_holds_is_refused_naming_the_field(index, value):
+    """Valid in its own zone, in UTC the year 10000 or 0: astimezone's OverflowError was a 500 (GET /changes?since)."""
+    index.bulk_upsert("things", [{"id": "a", "updated": "2026-06-01T00:00:00Z"}], refresh=True)
+    with pytest.raises(InvalidInput, match=r"updated '.*' is outside the years 1 to 9999 in UTC"):
+        index.search("things", SearchQuery(ranges={"updated": Range(gte=value)}))
+
+
 def test_dates_a_search_compares_with_are_the_same_instants_on_both_indexes(index, in_tokyo):
     """A bare date is its midnight UTC (SQLite took the machine's midnight; OpenSearch took one as an upper bound for
     its last millisecond, so lte="2026-06-01" took in the whole day); a time with an offset is that instant."""
@@ -360,7 +368,8 @@ def test_a_document_s_date_without_a_zone_is_read_in_utc_on_both_indexes(index, 
 
 
 @pytest.mark.parametrize("value", [1780315200, 1780315200000.0, "20260601", "1780315200", "2026-06-01 12:00:00Z",
-                                   "2026-02-30", True, {"at": "2026-06-01"}])
+                                   "2026-02-30", True, {"at": "2026-06-01"},
+                                   "9999-12-31T23:59:59-14:00"])  # in UTC, the year 10000: an OverflowError before
 def test_a_date_that_is_not_iso_8601_text_is_refused_naming_the_field_on_both_indexes(index, value):
     """SQLite read a number in a date field as seconds since 1970 and OpenSearch as milliseconds (1780315200 was June
     2026 on one and January 1970 on the other), and text of digits alone as a date and as milliseconds: a document

@@ -98,3 +98,29 @@ def test_a_rotation_that_fails_exits_2_with_the_old_key_live(tmp_path):
     rotated = amx("keys", "rotate", "connections/awin", cwd=tmp_path)
     assert rotated.returncode == 2 and "rolled back" in rotated.stderr, rotated.stderr
     assert stored(tmp_path, "connections/awin")["api_token"] == TOKEN
+
+
+def test_a_number_is_stored_as_written_and_a_number_json_cannot_hold_is_refused(tmp_path):
+    long_id = "9" * 5000  # past Python's 4,300 digits of int(): an AttributeError out of the error message before
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
+                 stdin='{"api_token": %s, "publisher_id": 1.50}' % long_id)
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "connections/awin") == {"api_token": long_id, "publisher_id": "1.50"}
+    for value in ("NaN", "Infinity", "-Infinity"):  # stored as "nan" and "inf" before
+        result = amx("keys", "add", f"connections/{value.lower()}", "--rotation", "manual", cwd=tmp_path,
+                     stdin='{"api_token": %s}' % value)
+        said = " ".join(result.stderr.replace("│", " ").split())
+        assert result.returncode == 2 and f"{value} is not a value a key can hold" in said, said
+        assert "Traceback" not in said
+    assert set(json.loads((tmp_path / ".amx" / "secrets.json").read_text())) == {"connections/awin"}
+
+
+def test_a_value_that_is_not_utf8_text_is_refused_naming_its_field(tmp_path):
+    for stdin in (b'{"api_token": "\\ud800"}', b"\xff\xfeoken\n"):  # a lone surrogate; bytes of no UTF-8 text
+        result = subprocess.run([str(BIN / "amx"), "keys", "add", "connections/awin", "--rotation", "manual",
+                                 "--field", "api_token"], cwd=tmp_path, capture_output=True, timeout=120,
+                                input=stdin)
+        said = " ".join(result.stderr.decode(errors="replace").replace("│", " ").split())
+        assert result.returncode == 2 and "api_token: the value is not UTF-8 text" in said, said
+        assert "Traceback" not in said
+    assert not (tmp_path / ".amx" / "secrets.json").exists()

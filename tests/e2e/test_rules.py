@@ -418,6 +418,20 @@ def test_a_rule_file_nested_too_deeply_or_not_in_utf8_is_refused_naming_that(tmp
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+def test_a_rule_file_past_the_limit_is_refused_not_read_cut_short(tmp_path):
+    """`amx rules add` read 1,000,001 characters and parsed them: a file past that lost its end unsaid, here its
+    `enabled: false`, and the rule was stored enabled. Standard input likewise."""
+    text = ("id: r1\ntrigger: {event: program.delta}\ncondition: 'true'\naction: {type: alert}\n"
+            + "#" * 1_000_000 + "\nenabled: false\n")
+    (tmp_path / "rule.yaml").write_text(text)
+    for args, given in ((["rule.yaml"], None), (["-"], text)):
+        result = subprocess.run([str(BIN / "amx"), "rules", "add", *args], cwd=tmp_path, capture_output=True,
+                                text=True, timeout=60, input=given)
+        said = " ".join(result.stderr.replace("│", " ").split())
+        assert result.returncode == 2 and "larger than 1,000,000 bytes" in said and "Traceback" not in said, said
+    assert not (tmp_path / ".amx" / "objects" / "rules").exists()
+
+
 def test_a_good_rule_is_added_listed_tested_and_disabled_from_the_command_line(tmp_path):
     (tmp_path / "rule.yaml").write_text(
         "id: gaming-up\ntrigger: {event: program.delta}\n"

@@ -263,3 +263,23 @@ def test_a_forged_currency_or_amount_in_the_daily_total_is_refused_naming_the_en
     assert exited.value.code == 2 and said.startswith("budget: configuration error: AMX_BUDGET_DAILY_TOTAL: ")
     assert named in said and "Traceback" not in said
     assert list(tmp_path.rglob("runs")) == []
+
+
+@pytest.mark.parametrize("name,shown", [("Spring\u202eelas", "U+202E"), ("Acme\u200b", "U+200B"), ("nul\x00", "U+0000"),
+                                        ("two\nlines", "U+000A"), ("\ufeffAcme", "U+FEFF")])
+def test_a_campaign_name_that_would_show_other_than_written_is_refused_naming_the_character(env, name, shown):
+    """A right-to-left override showed the name reversed in `amx budget campaigns list` and the reports, a zero-width
+    space made two campaigns of one name, a line break split the CLI's table: each was stored as sent."""
+    budget = function_client("budget")
+    answer = budget.post("/campaigns", json={"id": "c-spring", "name": name, "channel": "email", "currency": "USD"},
+                         headers=env["admin"])
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert f"name: holds {shown}" in answer.get_json()["error"]["message"]
+    assert budget.get("/campaigns/c-spring", headers=env["admin"]).status_code == 404
+    written = budget.post("/campaigns", json={"id": "c-spring", "name": "Spring sale", "channel": "email",
+                                              "currency": "USD"}, headers=env["admin"])
+    assert written.status_code == 201
+    sent_back = {k: v for k, v in written.get_json().items() if k != "created_at"}  # set by the server
+    renamed = budget.put("/campaigns/c-spring", json={**sent_back, "name": name},
+                         headers={**env["admin"], "If-Match": written.headers["ETag"]})
+    assert renamed.status_code == 400 and f"name: holds {shown}" in renamed.get_json()["error"]["message"]

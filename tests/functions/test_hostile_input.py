@@ -94,11 +94,20 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"subject": "s" * 300}, "event subject"),
     ({"time": "0001-01-01T00:00:00Z"}, "event time"),     # a day back from it overflows
     ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
+    ({"time": "9999-12-31T23:59:59-14:00"}, "event time"),  # in UTC, the year 10000: an OverflowError (500) before
+    ({"time": "0001-01-01T00:00:00+14:00"}, "event time"),  # in UTC, the year 0
 ])
 def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):
         given = {"type": "dev.knative.sources.ping", **attributes}
         refused(deliver_event(client(function), function, given.pop("type"), {}, **given), 400, fragment)
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_time_past_the_years_a_datetime_holds_in_utc_is_refused_naming_it(admin_env, since):
+    """Each is a valid time in its own zone, and in UTC a year datetime cannot hold: a 500 before."""
+    refused(client("programs").get("/changes", query_string={"since": since}, headers=admin_env["admin"]), 400,
+            f"since: {since!r} is outside the years 1 to 9999 in UTC")
 
 
 def test_a_structured_event_with_more_attributes_than_a_binary_one_can_carry_is_refused_before_parsing(admin_env):

@@ -414,3 +414,14 @@ def test_a_dry_run_refuses_a_rule_chain_no_engine_made_naming_it(env):
                             json={"type": KEY_EXPIRING, "data": {}, "amxrulechain": "a,a"})
     assert verdict.status_code == 400
     assert "event.amxrulechain: the amxrulechain attribute names a rule twice" in verdict.json["error"]["message"]
+
+
+def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
+    """Shown by `amx rules list` and GET /rules, a right-to-left override showed the description reversed."""
+    rule = {"id": "r-bidi", "description": "raise\u202ealert", "trigger": {"event": "program.delta"},
+            "condition": "true", "action": {"type": "alert", "params": {"text": "x"}}}
+    answer = function_client("triggers").post("/rules", json=rule, headers=env["admin"])
+    assert answer.status_code == 400 and "description: holds U+202E" in answer.get_json()["error"]["message"]
+    written = function_client("triggers").post("/rules", json={**rule, "description": "raise\n\tan alert"},
+                                               headers=env["admin"])  # a description of lines is one
+    assert written.status_code == 201, written.get_data(as_text=True)

@@ -101,6 +101,14 @@ def save_campaign(store, campaign: Campaign, *, if_match: str | None = None, cre
     return save_document(store, campaign_key(campaign.id), campaign, if_match=if_match, create=create)
 
 
+def checked(campaign: Campaign) -> None:
+    """What a campaign written by a person (POST and PUT /campaigns, `amx budget campaigns add`) passes beyond its
+    model: a name shown as it is written. Not judged when read: a campaign stored before is run as it was."""
+    from affiliate_matrix.model_types import check_name
+
+    check_name(campaign.name, "name")
+
+
 def checked_against_store(rt, campaign: Campaign) -> None:
     """What a campaign written over HTTP must agree with in the store: room for it, when it is new, and its days."""
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)

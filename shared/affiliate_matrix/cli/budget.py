@@ -182,11 +182,12 @@ def campaigns_add(
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
 ):
     """Add a campaign (refused if the id exists)."""
-    from affiliate_matrix.budget.campaigns import Campaign, admit, room_for, save_campaign
+    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
     from affiliate_matrix.errors import ConflictError
 
     campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
                                         "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
+    checked(campaign)
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
     try:

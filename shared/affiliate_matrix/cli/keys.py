@@ -16,7 +16,24 @@ TERMINAL_LINE = 4095
 
 def secret_fields(names: list[str]) -> dict[str, str]:
     """The values of the named fields: a hidden prompt for each at a terminal; otherwise standard input,
-    one line per field in the order named, or a JSON object (all its fields when none are named)."""
+    one line per field in the order named, or a JSON object (all its fields when none are named). Each is
+    UTF-8 text: a lone surrogate, or bytes standard input could not decode, would be stored as a key no
+    request header can carry."""
+    values = _read_fields(names)
+    for name, value in values.items():
+        try:
+            name.encode(), value.encode()
+        except UnicodeEncodeError:
+            raise typer.BadParameter(f"{name.encode(errors='replace').decode()[:100]}: the value is not UTF-8 "
+                                     "text", param_hint="--field") from None
+    return values
+
+
+def _no_constant(name: str):
+    raise typer.BadParameter(f"standard input: {name} is not a value a key can hold")
+
+
+def _read_fields(names: list[str]) -> dict[str, str]:
     import json
     import sys
 
@@ -41,17 +58,18 @@ def secret_fields(names: list[str]) -> dict[str, str]:
         raise typer.BadParameter(f"standard input is longer than {STDIN_LIMIT:,} characters")
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except ValueError as exc:
+            # numbers kept as written: 1.50 stays "1.50", and a long id is no int() past its 4,300 digits
+            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
             raise typer.BadParameter(f"standard input is not a JSON object: {exc.msg}") from None
         except RecursionError:
             raise typer.BadParameter("standard input is not a JSON object of fields: nested too deeply") from None
-        if not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in data.values()):
+        if not all(isinstance(v, str) for v in data.values()):  # a number is read as its text
             raise typer.BadParameter("standard input: every field's value must be a string or a number")
         missing = [n for n in names if n not in data]
         if missing:
             raise typer.BadParameter(f"standard input has no field {missing[0]!r}", param_hint="--field")
-        return {k: str(v) for k, v in data.items() if not names or k in names}
+        return {k: v for k, v in data.items() if not names or k in names}
     if not names:
         raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
                                  param_hint="--field")

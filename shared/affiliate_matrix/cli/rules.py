@@ -15,19 +15,12 @@ rules_app = typer.Typer(help="Rules: a trigger, a CEL condition, an action, a co
 def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or JSON (- for standard input).")],
               replace: Annotated[bool, typer.Option(help="Replace a rule with the same id.")] = False):
     """Check a rule (its CEL condition against the documented context) and store it."""
-    import sys
-    from pathlib import Path
-
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.rules.model import checked, parse_rule
     from affiliate_matrix.rules.store import load_rule, save_rule
 
-    try:
-        if path == "-":
-            text = sys.stdin.read(1_000_001)
-        else:
-            with Path(path).open("rb") as file:  # no further than the limit; Path.read_text reads it all first
-                text = file.read(1_000_001).decode("utf-8")
+    try:  # no further than the limit, and refused past it: cut short, a file's end (enabled: false) was lost unsaid
+        text = read_limited(path, 1_000_000).decode("utf-8")
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="PATH") from None
     except UnicodeDecodeError as exc:

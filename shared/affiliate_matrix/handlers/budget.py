@@ -97,10 +97,11 @@ def allocation_run():
 
 @cache
 def campaigns():
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked_against_store, sweep_days
+    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, checked_against_store, sweep_days
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
-                      read_only=frozenset({"created_at", "days_currency"}), check_stored=checked_against_store,
+                      read_only=frozenset({"created_at", "days_currency"}), check=checked,
+                      check_stored=checked_against_store,
                       # a PUT set created_at afresh; days_currency is never shown, so never sent back
                       carry=lambda current, data: {**data, "created_at": current.created_at,
                                                    "days_currency": current.days_currency},

@@ -6,7 +6,7 @@ import re
 import types
 import typing
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 
 class Shape(BaseModel):
@@ -38,8 +38,14 @@ def _iso_time(value):
     return value
 
 
-# A time with its zone, given as ISO 8601 text.
-IsoTime = typing.Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+def _in_utc(value: datetime) -> datetime:
+    from affiliate_matrix.model_types import in_utc  # (the stored documents' types: not for a start)
+
+    return in_utc(value)
+
+
+# A time with its zone, given as ISO 8601 text, that has a UTC instant datetime holds.
+IsoTime = typing.Annotated[AwareDatetime, BeforeValidator(_iso_time), AfterValidator(_in_utc)]
 
 
 def is_list(annotation) -> bool:

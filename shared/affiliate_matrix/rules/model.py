@@ -81,8 +81,10 @@ def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
     condition, the context parts it reads against those its trigger fills, a cool-down on an action that can set
     off its own trigger, and its schedule's fields (the cron library: reading a stored rule does not load it)."""
+    from affiliate_matrix.model_types import check_name
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
+    check_name(rule.description, "description", lines=True)
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime

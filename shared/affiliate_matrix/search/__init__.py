@@ -344,9 +344,11 @@ def utc_time(value) -> datetime:
     """A date field's value as both indexes read a document's: ISO 8601 text (or a date or datetime), a bare date at
     its midnight UTC and a time without a zone in UTC, as OpenSearch reads them (SQLite's reading took the
     machine's zone)."""
+    from affiliate_matrix.model_types import in_utc
+
     if not isinstance(value, datetime):
         value = datetime.fromisoformat(value.isoformat() if isinstance(value, date) else str(value))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else in_utc(value)
 
 
 # A date as a document holds it and a query asks it: ISO 8601 text in its extended form (dashes, and a T before a
@@ -398,7 +400,14 @@ def query_time(value, name: str) -> str:
         raise not_a_date from None
     if when.tzinfo is None and "T" in value:
         raise InvalidInput(f"{name} {value[:40]!r} has no time zone: end it with Z (UTC) or an offset such as +02:00")
-    return (when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)).isoformat()
+    if when.tzinfo is None:  # a bare date: its midnight in UTC
+        return when.replace(tzinfo=UTC).isoformat()
+    from affiliate_matrix.model_types import in_utc
+
+    try:
+        return in_utc(when).isoformat()
+    except ValueError as exc:
+        raise InvalidInput(f"{name} {exc}") from None
 
 
 def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
