@@ -4,6 +4,7 @@ README names the page each follows) and served over real HTTP on loopback by the
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 import affiliate_matrix.discovery as discovery_package
 from affiliate_matrix.config import Settings
@@ -84,6 +85,17 @@ def test_a_searxng_page_empty_because_its_engines_failed_is_an_error_naming_them
         search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" garden', "garden", "en"))
     assert str(raised.value) == ("searxng: no results, and its engines did not answer: google (CAPTCHA), "
                                  "duckduckgo (timeout), brave (Suspended: too many requests)")
+
+
+def test_a_searxng_page_empty_while_some_engines_failed_and_others_answered_is_no_results(urls):
+    """One engine failing (a CAPTCHA) beside others that answered and found nothing was an error for the run, the
+    query handed on as unanswered: the engines its /config lists as enabled for `general` and not among
+    unresponsive_engines answered, and nothing found is their answer. The failure is logged, naming the engine."""
+    with capture_logs() as logs:
+        found = search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" aquarium', "aquarium", "en"))
+    assert found == []
+    [warning] = [entry for entry in logs if entry["event"] == "discover.searxng_engines_failed"]
+    assert warning["engines"] == "google (CAPTCHA)" and warning["answered"] == ["brave", "duckduckgo"]
 
 
 def test_an_empty_searxng_page_with_every_engine_answering_is_no_results(urls):

@@ -212,12 +212,37 @@ class BraveSearch(Provider):
 class SearxngSearch(Provider):
     """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured. Its own
     instance: paced only so a run does not swamp it (its limiter, when on, answers 429, which is waited out). A page
-    is what its engines return together (no count to ask for): read up to 100."""
+    is what its engines return together (no count to ask for): read up to 100. It is asked for the `general` category
+    by name, so the engines a query goes to are the ones its /config lists as enabled in that category."""
 
     name, cost_per_query, rate_limit_per_s, page_size = "searxng", 0.0, 5.0, 100
+    CATEGORY = "general"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._engines: frozenset[str] | None = None
+        self._engines_read = False
+
+    def engines(self) -> frozenset[str] | None:
+        """The engines a query goes to: those its /config lists as enabled in CATEGORY; None when /config does not
+        say (unreachable, or not that shape). Asked once a run, and only when an answer needs it."""
+        if not self._engines_read:
+            self._engines_read = True
+            try:
+                status, body, _ = self.get_json("/config", {})
+            except ProviderError:
+                status, body = None, {}
+            listed = body.get("engines")
+            if status == 200 and isinstance(listed, list):
+                self._engines = frozenset(
+                    engine["name"] for engine in listed if isinstance(engine, dict) and isinstance(
+                        engine.get("name"), str) and engine.get("enabled") is True and isinstance(
+                        engine.get("categories"), list) and self.CATEGORY in engine["categories"]) or None
+        return self._engines
 
     def search(self, dork: Dork) -> list[Result]:
-        status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
+        status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language,
+                                                    "categories": self.CATEGORY})
         if status == 403:
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
         if status == 429:  # only its limiter answers 429, and it lets an address ask the JSON API 4 times an hour
@@ -227,13 +252,21 @@ class SearxngSearch(Provider):
             raise ProviderError(f"searxng: HTTP {status}")
         found = self.results(body.get("results", []), dork, "url", "content")
         failed = body.get("unresponsive_engines")
-        if not found and failed and isinstance(failed, list):
-            # No result because its engines failed (a CAPTCHA, a timeout, suspended for too many requests), not because
-            # the web has none: read as an empty page, the query was never handed to the next provider.
-            raise ProviderError("searxng: no results, and its engines did not answer: " + ", ".join(
-                f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2 else str(entry)[:100]
-                for entry in failed[:10]))
-        return found
+        if found or not failed or not isinstance(failed, list):
+            return found
+        # No result and engines that failed (a CAPTCHA, a timeout, suspended for too many requests), listed as
+        # [engine, reason] pairs. When every engine failed, the empty page is no answer: read as one, the query was
+        # never handed to the next provider. When another engine answered, it found nothing: that is the answer.
+        named = ", ".join(f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2
+                          else str(entry)[:100] for entry in failed[:10])
+        engines = self.engines()
+        names = {entry[0] for entry in failed if isinstance(entry, list) and entry and isinstance(entry[0], str)}
+        answered = engines - names if engines else None
+        if answered:
+            log.warning("discover.searxng_engines_failed", engines=named, answered=sorted(answered)[:10])
+            return []
+        raise ProviderError("searxng: no results, and its engines did not answer: " + named + (
+            "" if engines else " (its /config does not list its engines: whether another answered is unknown)"))
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
