@@ -200,13 +200,13 @@ def known_domains(rt, domains: list[str]) -> set[str]:
 
 
 def domain_key(domain: str) -> str:
-    """A domain as one object-key segment: an IDN as its punycode, and anything else a key cannot hold
-    (an IPv6 address's colons, a scope's %) as '_', which no host name has."""
-    import idna
+    """A domain as one object-key segment: an IDN as its punycode, as the fetch sends it (netguard.domain_to_ascii),
+    and anything else a key cannot hold (an IPv6 address's colons, a scope's %) as '_'."""
+    from affiliate_matrix.netguard import domain_to_ascii
 
     try:
-        domain = idna.encode(domain.strip().lower(), uts46=True).decode()
-    except (idna.IDNAError, UnicodeError):
+        domain = domain_to_ascii(domain.strip())
+    except (UnicodeError, ValueError):
         pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
     segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]
     if not segment or segment.startswith("."):  # "", ".", "..", ".x": no host name, nor a key's part (check_key)
