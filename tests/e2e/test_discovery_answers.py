@@ -56,6 +56,16 @@ def test_googles_per_minute_limit_is_not_taken_for_its_daily_quota(urls):
                {"api_key": "test-google-key", "cx": "test-cx"})
 
 
+def test_a_key_google_refuses_is_an_error_quoting_it_and_naming_where_the_key_is(urls):
+    """Google answers a key it does not take 400 INVALID_ARGUMENT, "API key not valid": the error said only
+    "google: HTTP 400 INVALID_ARGUMENT", which does not tell a wrong key from a wrong query."""
+    with pytest.raises(ProviderError) as raised:
+        search(GoogleProgrammableSearch, urls["google"], Dork('"affiliate program" pets', "pets", "en"),
+               {"api_key": "wrong-google-key", "cx": "test-cx"})
+    assert str(raised.value) == ("google: HTTP 400 INVALID_ARGUMENT: API key not valid. Please pass a valid API key. "
+                                 "(check its key, discovery/google in the secret store)")
+
+
 def test_a_file_google_names_by_its_mime_is_not_taken_for_its_sites_page(urls):
     """Google gives a result that is a file its `mime` and `fileFormat` (a PDF of a program's terms): the best-ranked
     URL of its site, it was the site's one candidate, fetched and judged as a page, and the site's own program page

@@ -280,3 +280,23 @@ def test_searxngs_engines_are_asked_once_a_run_and_unknown_ones_leave_an_empty_f
         searxng.close()
     assert [request.path for request in server.requests] == ["/search", "/config", "/search"]
     assert server.requests[0].query["categories"] == ["general"]
+
+
+@pytest.mark.parametrize("detail", ["The provided subscription token is invalid.",
+                                    "Token t0k3n-wrong is not a subscription token."])
+def test_a_token_brave_refuses_is_an_error_saying_so_without_quoting_the_token(server, detail):
+    """Brave answers a token it does not take 422 SUBSCRIPTION_TOKEN_INVALID (its ErrorResponse body): the error said
+    "brave: HTTP 422 SUBSCRIPTION_TOKEN_INVALID" with no word of where the token is kept, and nothing of what Brave
+    said. What it says is quoted now, any credential in it left out."""
+    body = {"type": "ErrorResponse", "error": {"id": "x", "status": 422, "code": "SUBSCRIPTION_TOKEN_INVALID",
+                                               "detail": detail, "meta": {}}}
+    server.answers = [(422, {}, json.dumps(body).encode())]
+    brave = provider(BraveSearch, server, FakeTime(), HostLimits(), {"api_token": "t0k3n-wrong"})
+    try:
+        with capture_logs() as logs, pytest.raises(ProviderError) as raised:
+            brave.search(DORK)
+    finally:
+        brave.close()
+    assert str(raised.value).startswith("brave: HTTP 422 SUBSCRIPTION_TOKEN_INVALID: ")
+    assert str(raised.value).endswith(" (check its key, discovery/brave in the secret store)")
+    assert "t0k3n" not in str(raised.value) + repr(logs) and len(server.requests) == 1

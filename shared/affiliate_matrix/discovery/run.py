@@ -94,21 +94,26 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
     usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
     results: list[Result] = []
     broken: set[str] = set()
-    providers = open_providers(rt, **pacing)
+    unusable: list[str] = []
+    providers = open_providers(rt, unusable, **pacing)
     try:
         if not providers:
-            raise InvalidInput("no search provider is usable: set AMX_DISCOVERY_PROVIDERS, the provider URLs, "
-                               "and credentials at discovery/<provider> in the secret store")
+            raise InvalidInput("no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
+                               + "; ".join(unusable))
         for dork in queries:
             for provider in providers:
-                if provider.name in broken or not usage.reserve(provider.name, provider.cost_per_query):
+                if provider.name in broken:
+                    continue
+                if not usage.reserve(provider.name, provider.cost_per_query):
+                    # spent before this query, by this run or an earlier one of its day: said once, as when the
+                    # provider says so, or a run that asked it nothing did not say why
+                    spent(report, provider.name)
                     continue
                 try:
                     found = provider.search(dork)
                 except QuotaExhausted:
                     usage.unanswered(provider.name, provider.cost_per_query, exhausted=True)
-                    report.quota_exhausted.append(provider.name)
-                    log.warning("discover.quota_exhausted", provider=provider.name)
+                    spent(report, provider.name)
                     continue
                 except ProviderError as exc:
                     usage.unanswered(provider.name, provider.cost_per_query)
@@ -125,6 +130,12 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
         for provider in providers:
             provider.close()
     return results
+
+
+def spent(report: DiscoveryReport, provider: str) -> None:
+    if provider not in report.quota_exhausted:
+        report.quota_exhausted.append(provider)
+        log.warning("discover.quota_exhausted", provider=provider)
 
 
 def quotas(setting: str) -> dict[str, int]:
