@@ -72,6 +72,7 @@ def test_host_names_are_mapped_as_browsers_map_them(url, target):
     ("http://例_え.jp/", ("http", "xn--_-97t131j.jp", 80)),  # `_` within a label of another script
     ("http://xn--_-97t131j.jp/", ("http", "xn--_-97t131j.jp", 80)),  # and its A-label, written in ASCII
     ("http://Ａ＿Ｂ.com/", ("http", "a_b.com", 80)),  # a full-width low line
+    ("http://☃.net/", ("http", "xn--n3h.net", 80)),  # a symbol UTS #46 keeps (IDNA 2008 does not), as browsers do
 ])
 def test_a_low_line_is_taken_in_a_host_name_of_any_script_as_browsers_take_it(url, target):
     """`http://a_b.example.com/` was fetched while `http://a_b.bücher.de/` was refused as not a valid URL: IDNA 2008
