@@ -3,9 +3,9 @@ their redirects, API base URLs, webhooks): every such request goes through `guar
 and rule webhooks through `polite.PoliteClient`, which is built on it).
 
 * A URL must be http(s) with a well-formed host: a DNS name of letters, digits, `-` and `_` in labels
-  of 1-63 (an IDN is sent as its punycode, through the `idna` package httpx uses), or an IP literal. A host
-  name not in ASCII is first mapped as browsers map it (UTS #46, `mapped_host`): `ｅｘａｍｐｌｅ．ｃｏｍ` is
-  `example.com`, and `１２７．０．０．１` is 127.0.0.1, judged as that address.
+  of 1-63 (an IDN is sent as its punycode), or an IP literal. A host name not in ASCII, or with a punycode label,
+  is first mapped as browsers map it (UTS #46, `domain_to_ascii`): `ｅｘａｍｐｌｅ．ｃｏｍ` is `example.com`,
+  `１２７．０．０．１` is 127.0.0.1, judged as that address, and `_` is taken in any label, as in an ASCII name.
 * The name is resolved once, when the connection is made; every address it resolves to must be
   public, and the socket is connected to one of those checked addresses. The Host header, TLS SNI
   and certificate verification stay on the name (httpcore starts TLS with the origin's host), so a
@@ -26,6 +26,7 @@ import ipaddress
 import re
 import socket
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -52,20 +53,62 @@ def never(host: str, port: int) -> bool:
     return False
 
 
-def mapped_host(url: str) -> str:
-    """`url` with a host name not in ASCII mapped as browsers map it (the WHATWG URL Standard's UTS #46 processing,
-    non-transitional: full-width letters and dots, upper case, ignorable characters) and written in ASCII (punycode).
-    What UTS #46 refuses raises UnicodeError (idna's IDNAError is one); a netloc whose characters read as `/`, `?`,
-    `#`, `@` or `:` once normalised raises ValueError (urlsplit). An ASCII host, or an IPv6 literal, is left to
-    httpx."""
+# What the URL Standard refuses in a host name once mapped ("forbidden domain code points"): `ex／ample.com` maps to
+# "ex/ample.com", which a browser refuses rather than reading a path into it.
+_FORBIDDEN_IN_DOMAIN = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+_JOINERS = ("\u200c", "\u200d")
+
+
+def domain_to_ascii(host: str) -> str:
+    """A host name as browsers send it (the WHATWG URL Standard's "domain to ASCII"): mapped by UTS #46,
+    non-transitional (full-width letters and dots, upper case, ignorable characters), with its STD3 rules and hyphen
+    checks off, so `_` is taken in a label of any script as in an ASCII one (IDNA 2008, which the `idna` package
+    applies on its own, refuses it everywhere); each label checked as UTS #46 checks it (NFC, no leading combining
+    mark, joiners in context, the bidi rule; an A-label decoded and checked alike) and written in punycode. An ASCII
+    name with no A-label is only lower-cased, as browsers do. What it refuses raises UnicodeError (IDNAError is one)."""
     import idna
 
+    labels = host.lower().split(".")
+    if host.isascii() and not any(label.startswith("xn--") for label in labels):
+        return host.lower()
+    mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)  # refuses what UTS #46 disallows
+    if _FORBIDDEN_IN_DOMAIN.search(mapped):
+        raise idna.IDNAError(f"{mapped[:100]!r} holds a character a host name cannot")
+    labels = []
+    for label in mapped.split("."):
+        if label.startswith("xn--"):
+            decoded = label[4:].encode("ascii").decode("punycode")  # UnicodeError when it is not punycode
+            if not decoded or decoded.isascii() or idna.uts46_remap(decoded, std3_rules=False) != decoded or \
+                    decoded.encode("punycode") != label[4:].encode("ascii"):  # one spelling per name, as RFC 5891
+                raise idna.IDNAError(f"{label[:100]!r} is not a valid A-label")
+            labels.append((decoded, label))
+        else:
+            labels.append((label, label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")))
+    bidi = any(unicodedata.bidirectional(char) in ("R", "AL", "AN") for label, _ in labels for char in label)
+    for label, _ in labels:
+        if label.isascii() and not bidi:
+            continue
+        idna.check_nfc(label)
+        idna.check_initial_combiner(label)
+        if label.startswith("xn--") or any(
+                char in _JOINERS and not idna.valid_contextj(label, pos) for pos, char in enumerate(label)):
+            raise idna.IDNAError(f"{label[:100]!r} is not a valid label")
+        if bidi:
+            idna.check_bidi(label, check_ltr=True)  # a bidi domain name: every label keeps the bidi rule
+    return ".".join(ascii_label for _, ascii_label in labels)
+
+
+def mapped_host(url: str) -> str:
+    """`url` with its host name written as browsers write it (`domain_to_ascii`). What UTS #46 refuses raises
+    UnicodeError; a netloc whose characters read as `/`, `?`, `#` or `@` once normalised raises ValueError
+    (urlsplit). An IPv6 literal is left to httpx."""
     netloc = urlsplit(url).netloc
     userinfo, at, hostport = netloc.rpartition("@")
-    if hostport.isascii() or hostport.startswith("["):
+    if hostport.startswith("["):
         return url
     host, colon, port = hostport.partition(":")
-    return url.replace(netloc, userinfo + at + idna.encode(host, uts46=True).decode("ascii") + colon + port, 1)
+    ascii_host = domain_to_ascii(host)
+    return url if ascii_host == host.lower() else url.replace(netloc, userinfo + at + ascii_host + colon + port, 1)
 
 
 def target_of(url: str) -> tuple[str, str, int]:
@@ -76,7 +119,6 @@ def target_of(url: str) -> tuple[str, str, int]:
         parsed = httpx.URL(mapped)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         host = parsed.raw_host.decode("ascii").lower()
-        parsed.host  # decodes each punycode label: an invalid A-label (xn--zz) is refused here
         urlsplit(mapped).port  # the standard library must read it the same way (no port out of range)
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # idna errors are UnicodeErrors
         raise FetchError(f"refused {shown!r}: not a valid URL ({exc})") from None

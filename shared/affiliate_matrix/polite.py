@@ -375,7 +375,13 @@ class PoliteClient:
     def build(self, method: str, url: str, **options) -> httpx.Request:
         """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
         try:
-            request = self.http.build_request(method, mapped_host(url), **options)
+            mapped = mapped_host(url)
+            target = httpx.URL(mapped)
+            if target.raw_host.startswith(b"xn--"):
+                # httpx reads such a host back through `idna` (IDNA 2008) to write the Host header, refusing what a
+                # browser sends (`_` in a label, a symbol such as ☃); given the header, it never reads it
+                options["headers"] = {"Host": target.netloc.decode("ascii"), **(options.get("headers") or {})}
+            request = self.http.build_request(method, mapped, **options)
             target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
         except (httpx.InvalidURL, ValueError, UnicodeError, FetchError) as exc:
             if self.redact:  # the reason may quote the URL

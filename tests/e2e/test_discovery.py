@@ -66,7 +66,8 @@ def test_dorks_to_discovered_programs(rt, pacing):
     report = discover(rt, ["pets"], ["en"], **pacing)
     # google answered the first query, then ran out of quota; brave took over, then failed; searxng finished
     assert report.queries == 5 and report.unanswered == []
-    assert report.quota_exhausted == ["google"] and report.provider_errors == ["brave: HTTP 503 SERVICE_UNAVAILABLE"]
+    assert report.quota_exhausted == ["google"]
+    assert report.provider_errors == ["brave: HTTP 503 SERVICE_UNAVAILABLE: The service is temporarily unavailable."]
     usage = json.loads(rt.store.get(f"discovery/usage/{DAY}.json").data)
     assert usage["google"] == {"queries": 1, "cost_usd": 0.005, "exhausted": True}
     assert usage["brave"]["queries"] == 1 and usage["searxng"]["queries"] == 3
@@ -92,8 +93,8 @@ def test_dorks_to_discovered_programs(rt, pacing):
 def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt, pacing):
     discover(rt, ["pets"], ["en"], **pacing)
     again = discover(rt, ["pets"], ["en"], **pacing)
-    # google is known to be out for today and is not asked; brave fails; searxng answers all five
-    assert again.quota_exhausted == [] and again.queries == 5
+    # google is known to be out for today and is not asked (the report says why); brave fails; searxng answers all five
+    assert again.quota_exhausted == ["google"] and again.queries == 5
     assert again.discovered == again.review == again.rejected == again.failures == []
     assert again.known == ["127.0.0.2", "127.0.0.3"]  # judged last run: not fetched again
 
@@ -107,9 +108,15 @@ def test_a_second_run_skips_what_it_has_judged_and_review_decides(rt, pacing):
 def test_no_usable_provider_is_a_clear_error(tmp_path):
     from affiliate_matrix.errors import InvalidInput
 
-    bare = Runtime("test", Settings(data_dir=tmp_path, discovery_providers="google,brave"))
-    with pytest.raises(InvalidInput, match="no search provider is usable"):
+    bare = Runtime("test", Settings(data_dir=tmp_path, discovery_providers="searxng,google,brave"))
+    with pytest.raises(InvalidInput) as refused:
         discover(bare, ["pets"], ["en"])
+    # it said "set AMX_DISCOVERY_PROVIDERS, the provider URLs, and credentials": now what each one lacks, and how to
+    # give it
+    assert str(refused.value) == (
+        "no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): searxng has no URL (AMX_SEARXNG_URL); "
+        "google has no key (amx keys add discovery/google --rotation manual --field api_key --field cx); "
+        "brave has no key (amx keys add discovery/brave --rotation manual --field api_token)")
     with pytest.raises(InvalidInput, match="no dork templates for language"):
         discover(bare, ["pets"], ["xx"])
 
@@ -141,3 +148,28 @@ def test_the_discover_function_runs_on_http_and_on_a_rule_action(rt, urls, monke
     assert deliver(app, action, "discover", binary=True).status_code == 204
     usage = json.loads(rt.store.get(f"discovery/usage/{DAY}.json").data)
     assert usage["searxng"]["queries"] == 10  # five dorks for pets, five for cats
+
+
+def test_the_cli_says_which_provider_is_spent_or_failing_and_fails_a_run_that_left_queries_unanswered(
+        rt, urls, pacing, monkeypatch):
+    """`amx discover run` printed a spent provider as its bare name ("provider google"), a provider whose quota a
+    run before had spent not at all, never the queries no provider answered, and exited 0 with 0 queries sent."""
+    import functools
+
+    from typer.testing import CliRunner
+
+    import affiliate_matrix.discovery.run as run
+    from affiliate_matrix.cli import app
+
+    for name, value in {"AMX_DATA_DIR": str(rt.settings.data_dir), "AMX_ALLOW_LOOPBACK_FETCH": "true",
+                        "AMX_DISCOVERY_PROVIDERS": "google,brave", "AMX_GOOGLE_CSE_URL": urls["google"],
+                        "AMX_BRAVE_SEARCH_URL": urls["brave"], "COLUMNS": "400"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(run, "discover", functools.partial(run.discover, **pacing))
+    for _ in range(2):  # the second run finds google spent by the first before it asks anything
+        result = CliRunner().invoke(app, ["discover", "run", "pets"])
+        assert result.exit_code == 1, (result.output, result.exception)
+        assert "provider google: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or the provider said so)" \
+            in result.output
+        assert "provider brave: HTTP 503 SERVICE_UNAVAILABLE: The service is temporarily unavailable." in result.output
+    assert "unanswered: 5 of 5 queries, no provider could take them" in result.output

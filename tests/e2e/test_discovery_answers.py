@@ -4,6 +4,7 @@ README names the page each follows) and served over real HTTP on loopback by the
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 import affiliate_matrix.discovery as discovery_package
 from affiliate_matrix.config import Settings
@@ -55,6 +56,16 @@ def test_googles_per_minute_limit_is_not_taken_for_its_daily_quota(urls):
                {"api_key": "test-google-key", "cx": "test-cx"})
 
 
+def test_a_key_google_refuses_is_an_error_quoting_it_and_naming_where_the_key_is(urls):
+    """Google answers a key it does not take 400 INVALID_ARGUMENT, "API key not valid": the error said only
+    "google: HTTP 400 INVALID_ARGUMENT", which does not tell a wrong key from a wrong query."""
+    with pytest.raises(ProviderError) as raised:
+        search(GoogleProgrammableSearch, urls["google"], Dork('"affiliate program" pets', "pets", "en"),
+               {"api_key": "wrong-google-key", "cx": "test-cx"})
+    assert str(raised.value) == ("google: HTTP 400 INVALID_ARGUMENT: API key not valid. Please pass a valid API key. "
+                                 "(check its key, discovery/google in the secret store)")
+
+
 def test_a_file_google_names_by_its_mime_is_not_taken_for_its_sites_page(urls):
     """Google gives a result that is a file its `mime` and `fileFormat` (a PDF of a program's terms): the best-ranked
     URL of its site, it was the site's one candidate, fetched and judged as a page, and the site's own program page
@@ -84,6 +95,17 @@ def test_a_searxng_page_empty_because_its_engines_failed_is_an_error_naming_them
         search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" garden', "garden", "en"))
     assert str(raised.value) == ("searxng: no results, and its engines did not answer: google (CAPTCHA), "
                                  "duckduckgo (timeout), brave (Suspended: too many requests)")
+
+
+def test_a_searxng_page_empty_while_some_engines_failed_and_others_answered_is_no_results(urls):
+    """One engine failing (a CAPTCHA) beside others that answered and found nothing was an error for the run, the
+    query handed on as unanswered: the engines its /config lists as enabled for `general` and not among
+    unresponsive_engines answered, and nothing found is their answer. The failure is logged, naming the engine."""
+    with capture_logs() as logs:
+        found = search(SearxngSearch, urls["searxng"], Dork('intitle:"partner program" aquarium', "aquarium", "en"))
+    assert found == []
+    [warning] = [entry for entry in logs if entry["event"] == "discover.searxng_engines_failed"]
+    assert warning["engines"] == "google (CAPTCHA)" and warning["answered"] == ["brave", "duckduckgo"]
 
 
 def test_an_empty_searxng_page_with_every_engine_answering_is_no_results(urls):

@@ -71,6 +71,13 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
     assert seen_key("::1") == "discovery/seen/__1.json" and seen_key("bücher.test").endswith("xn--bcher-kva.test.json")
 
 
+def test_a_domain_with_a_low_line_is_keyed_by_the_name_the_fetch_sends():
+    """An IDN with '_' failed the idna package's IDNA 2008 encoding and was keyed as written, each letter outside ASCII
+    made '_': a_b.bücher.de and a_b.bächer.de were one key, the second site taken as judged with the first."""
+    assert seen_key("a_b.bücher.de") == seen_key("A_B.xn--bcher-kva.de") == "discovery/seen/a_b.xn--bcher-kva.de.json"
+    assert seen_key("a_b.bächer.de") != seen_key("a_b.bücher.de")
+
+
 def test_a_mailto_sign_up_link_or_a_url_too_long_to_keep_costs_only_itself_not_the_run(tmp_path):
     """Both raised ValidationError out of the run after every page was judged and remembered as seen: the
     run's batch was never written, and its discovered domains were skipped by every later run."""

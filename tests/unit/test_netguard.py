@@ -65,6 +65,39 @@ def test_host_names_are_mapped_as_browsers_map_them(url, target):
     assert target_of(url) == target
 
 
+@pytest.mark.parametrize("url,target", [
+    ("http://a_b.example.com/", ("http", "a_b.example.com", 80)),  # ASCII: taken before, as browsers take it
+    ("http://a_b.bücher.de/", ("http", "a_b.xn--bcher-kva.de", 80)),
+    ("http://_dmarc.ｂｕｃｈ.de/", ("http", "_dmarc.buch.de", 80)),
+    ("http://例_え.jp/", ("http", "xn--_-97t131j.jp", 80)),  # `_` within a label of another script
+    ("http://xn--_-97t131j.jp/", ("http", "xn--_-97t131j.jp", 80)),  # and its A-label, written in ASCII
+    ("http://Ａ＿Ｂ.com/", ("http", "a_b.com", 80)),  # a full-width low line
+    ("http://☃.net/", ("http", "xn--n3h.net", 80)),  # a symbol UTS #46 keeps (IDNA 2008 does not), as browsers do
+])
+def test_a_low_line_is_taken_in_a_host_name_of_any_script_as_browsers_take_it(url, target):
+    """`http://a_b.example.com/` was fetched while `http://a_b.bücher.de/` was refused as not a valid URL: IDNA 2008
+    (the `idna` package on its own) refuses `_`, while browsers map a host with the URL Standard's UTS #46 processing,
+    its STD3 rules off, which takes `_` in a label of any script (it is no forbidden domain code point)."""
+    assert target_of(url) == target
+
+
+def test_a_host_in_punycode_with_a_low_line_is_asked_under_that_name(resolver):
+    """httpx reads a host that starts with an A-label back through IDNA 2008 to write the Host header: `例え.a_b.jp`
+    (xn--r8jz45g.a_b.jp) was refused there, once mapped, though `a_b.jp` was fetched."""
+    answers, asked = resolver
+    answers["xn--r8jz45g.a_b.test"] = ["127.0.0.1"]
+    site = Site("127.0.0.1")
+    try:
+        client = PoliteClient("fetch", allow_loopback=lambda host, port: host == "xn--r8jz45g.a_b.test", attempts=1,
+                              **FakeTime().options(HostLimits()))
+        response = client.request("GET", f"http://例え.a_b.test:{site.port}/")
+        client.close()
+        assert response.status == 200 and site.host_header == f"xn--r8jz45g.a_b.test:{site.port}"
+        assert asked == ["xn--r8jz45g.a_b.test"]
+    finally:
+        site.close()
+
+
 @pytest.mark.parametrize("url", [
     "https://exa\ufffdmple.com/",  # disallowed by UTS #46
     "https://\u2488.com/",  # ⒈: disallowed

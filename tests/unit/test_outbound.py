@@ -263,3 +263,40 @@ def test_a_providers_answer_of_the_wrong_shape_gives_what_is_well_formed_or_a_pr
         searcher.close()
     assert all(isinstance(r.url, str) and isinstance(r.title, str) and isinstance(r.snippet, str) for r in found)
     assert [r.url for r in found] in ([], [GOOD["url"]])
+
+
+def test_searxngs_engines_are_asked_once_a_run_and_unknown_ones_leave_an_empty_failed_page_an_error(server):
+    """Whether an engine beside the failed ones answered is read from its /config, once a run and only when an
+    answer needs it; when /config does not say (an instance without it, a proxy in front), the empty page with
+    failed engines stays a failure, saying why, rather than passing for "nothing found"."""
+    failed = json.dumps({"results": [], "unresponsive_engines": [["google", "timeout"]]}).encode()
+    server.answers = [(200, {}, failed), (404, {}, b"{}"), (200, {}, failed)]
+    searxng = provider(SearxngSearch, server, FakeTime(), HostLimits())
+    try:
+        for _ in range(2):
+            with pytest.raises(ProviderError, match=r"google \(timeout\) \(its /config does not list its engines"):
+                searxng.search(DORK)
+    finally:
+        searxng.close()
+    assert [request.path for request in server.requests] == ["/search", "/config", "/search"]
+    assert server.requests[0].query["categories"] == ["general"]
+
+
+@pytest.mark.parametrize("detail", ["The provided subscription token is invalid.",
+                                    "Token t0k3n-wrong is not a subscription token."])
+def test_a_token_brave_refuses_is_an_error_saying_so_without_quoting_the_token(server, detail):
+    """Brave answers a token it does not take 422 SUBSCRIPTION_TOKEN_INVALID (its ErrorResponse body): the error said
+    "brave: HTTP 422 SUBSCRIPTION_TOKEN_INVALID" with no word of where the token is kept, and nothing of what Brave
+    said. What it says is quoted now, any credential in it left out."""
+    body = {"type": "ErrorResponse", "error": {"id": "x", "status": 422, "code": "SUBSCRIPTION_TOKEN_INVALID",
+                                               "detail": detail, "meta": {}}}
+    server.answers = [(422, {}, json.dumps(body).encode())]
+    brave = provider(BraveSearch, server, FakeTime(), HostLimits(), {"api_token": "t0k3n-wrong"})
+    try:
+        with capture_logs() as logs, pytest.raises(ProviderError) as raised:
+            brave.search(DORK)
+    finally:
+        brave.close()
+    assert str(raised.value).startswith("brave: HTTP 422 SUBSCRIPTION_TOKEN_INVALID: ")
+    assert str(raised.value).endswith(" (check its key, discovery/brave in the secret store)")
+    assert "t0k3n" not in str(raised.value) + repr(logs) and len(server.requests) == 1

@@ -129,11 +129,18 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
-    for problem in report.quota_exhausted + report.provider_errors:
+    for name in report.quota_exhausted:
+        console.print(f"  [yellow]provider[/] {escape(name)}: its quota for the day is spent (AMX_DISCOVERY_QUOTAS, or "
+                      "the provider said so); it is asked again on its next day")
+    for problem in report.provider_errors:
         console.print(f"  [yellow]provider[/] {escape(problem)}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
     fail_if_undelivered(rt)
+    if report.unanswered:  # a run that searched less than asked says so in its exit status too
+        console.print(f"[red]unanswered:[/] {len(report.unanswered)} of {len(report.unanswered) + report.queries} "
+                      "queries, no provider could take them (above, why)")
+        raise typer.Exit(1)
 
 
 @discover_app.command("review")

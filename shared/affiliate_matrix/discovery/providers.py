@@ -110,6 +110,18 @@ class Provider(ABC):
             raise ProviderError(f"{self.name}: the answer is not a JSON object")
         return response.status, body or {}, response.headers
 
+    def refused(self, status: int, code: str, said, *, key_refused: bool = False) -> ProviderError:
+        """The error for an answer that is not a page of results: its status, the provider's code and what it said
+        (any credential it quotes left out), and where the key is kept when the answer refuses it."""
+        said = " ".join(_text(said).split())[:200]  # one line, whatever it holds
+        for value in self.credentials.values():
+            if isinstance(value, str) and len(value) >= 4:
+                said = said.replace(value, "…")
+        message = f"{self.name}: HTTP {status} {code}".strip() + (f": {said}" if said else "")
+        if key_refused or status in (401, 403):
+            message += f" (check its key, discovery/{self.name} in the secret store)"
+        return ProviderError(message)
+
     def results(self, items, dork: Dork, url: str, snippet: str) -> list[Result]:
         """The answer's results: objects with a text URL, their title and snippet as text (absent: empty), the
         first `page_size` of them; a result list that is not a list is the provider's error. Each is a page to fetch
@@ -148,8 +160,9 @@ class GoogleProgrammableSearch(Provider):
         # project's quota) ends this run's use of Google, as any failure does, and the next run asks again.
         if self._daily_limit(status, body):
             raise QuotaExhausted(str(error.get("message", "quota exhausted")))
-        if status != 200:
-            raise ProviderError(f"google: HTTP {status} {error.get('status', '')}".strip())
+        if status != 200:  # a key Google does not take is a 400 INVALID_ARGUMENT saying "API key not valid"
+            raise self.refused(status, str(error.get("status", "")), error.get("message"),
+                               key_refused="API key" in _text(error.get("message")))
         items = body.get("items", [])
         if isinstance(items, list):  # a file (a PDF of terms, a spreadsheet: Google names its `mime`) is no page
             items = [item for item in items if not isinstance(item, dict) or item.get("mime") in (None, "text/html")]
@@ -203,8 +216,8 @@ class BraveSearch(Provider):
         code = self._code(body)
         if self._spent(status, body, headers):
             raise QuotaExhausted(str(error_of(body).get("detail", "quota exhausted")))
-        if status != 200:
-            raise ProviderError(f"brave: HTTP {status} {code}".strip())
+        if status != 200:  # a token Brave does not take is a 422 SUBSCRIPTION_TOKEN_INVALID
+            raise self.refused(status, code, error_of(body).get("detail"), key_refused="TOKEN" in code)
         web = body.get("web")
         return self.results(web.get("results", []) if isinstance(web, dict) else [], dork, "url", "description")
 
@@ -212,12 +225,37 @@ class BraveSearch(Provider):
 class SearxngSearch(Provider):
     """A self-hosted SearXNG instance with the JSON format enabled; free, quota as configured. Its own
     instance: paced only so a run does not swamp it (its limiter, when on, answers 429, which is waited out). A page
-    is what its engines return together (no count to ask for): read up to 100."""
+    is what its engines return together (no count to ask for): read up to 100. It is asked for the `general` category
+    by name, so the engines a query goes to are the ones its /config lists as enabled in that category."""
 
     name, cost_per_query, rate_limit_per_s, page_size = "searxng", 0.0, 5.0, 100
+    CATEGORY = "general"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._engines: frozenset[str] | None = None
+        self._engines_read = False
+
+    def engines(self) -> frozenset[str] | None:
+        """The engines a query goes to: those its /config lists as enabled in CATEGORY; None when /config does not
+        say (unreachable, or not that shape). Asked once a run, and only when an answer needs it."""
+        if not self._engines_read:
+            self._engines_read = True
+            try:
+                status, body, _ = self.get_json("/config", {})
+            except ProviderError:
+                status, body = None, {}
+            listed = body.get("engines")
+            if status == 200 and isinstance(listed, list):
+                self._engines = frozenset(
+                    engine["name"] for engine in listed if isinstance(engine, dict) and isinstance(
+                        engine.get("name"), str) and engine.get("enabled") is True and isinstance(
+                        engine.get("categories"), list) and self.CATEGORY in engine["categories"]) or None
+        return self._engines
 
     def search(self, dork: Dork) -> list[Result]:
-        status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language})
+        status, body, _ = self.get_json("/search", {"q": dork.text, "format": "json", "language": dork.language,
+                                                    "categories": self.CATEGORY})
         if status == 403:
             raise ProviderError("searxng: HTTP 403 (is the json format enabled in settings.yml?)")
         if status == 429:  # only its limiter answers 429, and it lets an address ask the JSON API 4 times an hour
@@ -227,13 +265,21 @@ class SearxngSearch(Provider):
             raise ProviderError(f"searxng: HTTP {status}")
         found = self.results(body.get("results", []), dork, "url", "content")
         failed = body.get("unresponsive_engines")
-        if not found and failed and isinstance(failed, list):
-            # No result because its engines failed (a CAPTCHA, a timeout, suspended for too many requests), not because
-            # the web has none: read as an empty page, the query was never handed to the next provider.
-            raise ProviderError("searxng: no results, and its engines did not answer: " + ", ".join(
-                f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2 else str(entry)[:100]
-                for entry in failed[:10]))
-        return found
+        if found or not failed or not isinstance(failed, list):
+            return found
+        # No result and engines that failed (a CAPTCHA, a timeout, suspended for too many requests), listed as
+        # [engine, reason] pairs. When every engine failed, the empty page is no answer: read as one, the query was
+        # never handed to the next provider. When another engine answered, it found nothing: that is the answer.
+        named = ", ".join(f"{entry[0]} ({entry[1]})"[:100] if isinstance(entry, list) and len(entry) == 2
+                          else str(entry)[:100] for entry in failed[:10])
+        engines = self.engines()
+        names = {entry[0] for entry in failed if isinstance(entry, list) and entry and isinstance(entry[0], str)}
+        answered = engines - names if engines else None
+        if answered:
+            log.warning("discover.searxng_engines_failed", engines=named, answered=sorted(answered)[:10])
+            return []
+        raise ProviderError("searxng: no results, and its engines did not answer: " + named + (
+            "" if engines else " (its /config does not list its engines: whether another answered is unknown)"))
 
 
 PROVIDERS = {p.name: p for p in (GoogleProgrammableSearch, BraveSearch, SearxngSearch)}
@@ -325,23 +371,33 @@ class Usage:
         raise ConflictError(f"{key} kept changing; usage not recorded")
 
 
-def open_providers(rt, **pacing) -> list[Provider]:
+# Where each provider's URL is set, and the fields of its key (discovery/<provider> in the secret store).
+URL_SETTINGS = {"google": "google_cse_url", "brave": "brave_search_url", "searxng": "searxng_url"}
+KEY_FIELDS = {"google": ("api_key", "cx"), "brave": ("api_token",)}
+
+
+def open_providers(rt, unusable: list[str] | None = None, **pacing) -> list[Provider]:
     """The configured providers in the order they are tried, each with its credentials and its own polite
-    client (close them when done). `pacing`: fakes for the PoliteClient, from tests."""
-    settings = rt.settings
-    urls = {"google": settings.google_cse_url, "brave": settings.brave_search_url, "searxng": settings.searxng_url}
+    client (close them when done). `unusable`: why each of the others is left out, appended. `pacing`: fakes for
+    the PoliteClient, from tests."""
+    settings, unusable = rt.settings, [] if unusable is None else unusable
     providers = []
     for name in settings.discovery_providers.split(","):
         name = name.strip()
-        if not urls.get(name):
+        url = getattr(settings, URL_SETTINGS[name])
+        if not url:
             log.warning("discovery.provider_unconfigured", provider=name)
+            unusable.append(f"{name} has no URL (AMX_{URL_SETTINGS[name].upper()})")
             continue
         credentials = {}
-        if name != "searxng":
+        if name in KEY_FIELDS:
             try:
                 credentials = rt.secrets.read(f"discovery/{name}").data
             except NotFoundError:
                 log.warning("discovery.provider_without_credentials", provider=name, path=f"discovery/{name}")
+                unusable.append(
+                    f"{name} has no key (amx keys add discovery/{name} --rotation manual "
+                    + " ".join(f"--field {field}" for field in KEY_FIELDS[name]) + ")")
                 continue
-        providers.append(PROVIDERS[name](urls[name], credentials, settings.user_agent, **pacing))
+        providers.append(PROVIDERS[name](url, credentials, settings.user_agent, **pacing))
     return providers

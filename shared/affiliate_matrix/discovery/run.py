@@ -94,21 +94,26 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
     usage = Usage(rt.store, quotas(rt.settings.discovery_quotas))
     results: list[Result] = []
     broken: set[str] = set()
-    providers = open_providers(rt, **pacing)
+    unusable: list[str] = []
+    providers = open_providers(rt, unusable, **pacing)
     try:
         if not providers:
-            raise InvalidInput("no search provider is usable: set AMX_DISCOVERY_PROVIDERS, the provider URLs, "
-                               "and credentials at discovery/<provider> in the secret store")
+            raise InvalidInput("no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
+                               + "; ".join(unusable))
         for dork in queries:
             for provider in providers:
-                if provider.name in broken or not usage.reserve(provider.name, provider.cost_per_query):
+                if provider.name in broken:
+                    continue
+                if not usage.reserve(provider.name, provider.cost_per_query):
+                    # spent before this query, by this run or an earlier one of its day: said once, as when the
+                    # provider says so, or a run that asked it nothing did not say why
+                    spent(report, provider.name)
                     continue
                 try:
                     found = provider.search(dork)
                 except QuotaExhausted:
                     usage.unanswered(provider.name, provider.cost_per_query, exhausted=True)
-                    report.quota_exhausted.append(provider.name)
-                    log.warning("discover.quota_exhausted", provider=provider.name)
+                    spent(report, provider.name)
                     continue
                 except ProviderError as exc:
                     usage.unanswered(provider.name, provider.cost_per_query)
@@ -125,6 +130,12 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
         for provider in providers:
             provider.close()
     return results
+
+
+def spent(report: DiscoveryReport, provider: str) -> None:
+    if provider not in report.quota_exhausted:
+        report.quota_exhausted.append(provider)
+        log.warning("discover.quota_exhausted", provider=provider)
 
 
 def quotas(setting: str) -> dict[str, int]:
@@ -200,13 +211,13 @@ def known_domains(rt, domains: list[str]) -> set[str]:
 
 
 def domain_key(domain: str) -> str:
-    """A domain as one object-key segment: an IDN as its punycode, and anything else a key cannot hold
-    (an IPv6 address's colons, a scope's %) as '_', which no host name has."""
-    import idna
+    """A domain as one object-key segment: an IDN as its punycode, as the fetch sends it (netguard.domain_to_ascii),
+    and anything else a key cannot hold (an IPv6 address's colons, a scope's %) as '_'."""
+    from affiliate_matrix.netguard import domain_to_ascii
 
     try:
-        domain = idna.encode(domain.strip().lower(), uts46=True).decode()
-    except (idna.IDNAError, UnicodeError):
+        domain = domain_to_ascii(domain.strip())
+    except (UnicodeError, ValueError):
         pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
     segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]
     if not segment or segment.startswith("."):  # "", ".", "..", ".x": no host name, nor a key's part (check_key)
