@@ -5,6 +5,7 @@ which routes imports on the first GET /openapi.json, does not import routes back
 import re
 import types
 import typing
+from datetime import datetime
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
