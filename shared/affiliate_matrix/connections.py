@@ -18,6 +18,7 @@ from affiliate_matrix.storage import ObjectStore
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
+CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 # A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
@@ -38,7 +39,7 @@ class SyncResult(Model):
 class Connection(Model):
     """A configured source. Holds where its credentials live in Vault, never the credentials."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    id: str = Field(pattern=CONNECTION_ID)
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
     rate_limit_per_s: float = Field(1.0, gt=0, le=50)
@@ -132,6 +133,9 @@ def connection_key(connection_id: str) -> str:
 
 
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:
+    if not re.fullmatch(CONNECTION_ID, connection_id):  # no connection has it: named, not refused as a storage key
+        raise NotFoundError(f"connection {connection_id[:100]!r} does not exist (a connection id is lowercase letters, "
+                            "digits and '-': amx connections list)")
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 

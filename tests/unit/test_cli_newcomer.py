@@ -727,3 +727,20 @@ def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["keys", "status"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "no keys registered" in result.output and "amx keys add" in result.output and "┃" not in result.output
+
+
+def test_an_id_no_connection_or_key_can_have_is_named_as_not_existing_not_a_traceback(tmp_path, monkeypatch):
+    """`amx scrape é`, `amx replay ../x`, `amx connections delete é` and `amx keys rotate é` ended in a traceback
+    (the object store's ValueError on the key built from it, exit 1, which means work failed): what was typed names no
+    connection or key, and says so, as an id that could be one does (the amx entry point prints it, exit 2)."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for typed in ("é", "../x", "a b", "x" * 10_000):
+        for command in (["scrape", typed], ["replay", typed], ["connections", "delete", typed],
+                        ["keys", "rotate", typed], ["keys", "revoke", typed]):
+            result = CliRunner().invoke(app, command)
+            assert isinstance(result.exception, NotFoundError), (command[:2], result.exception)
+            assert len(str(result.exception)) < 300, command[:2]
+    said = str(CliRunner().invoke(app, ["replay", "é"]).exception)
+    assert said.startswith("connection 'é' does not exist") and "amx connections list" in said, said

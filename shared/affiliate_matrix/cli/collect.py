@@ -30,7 +30,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         load_connection(rt.store, name)
     except NotFoundError:
         if name not in all_sources():
-            raise NotFoundError(f"{name!r} is neither a connection nor a source (amx sources list)") from None
+            raise NotFoundError(f"{name[:100]!r} is neither a connection nor a source (amx sources list)") from None
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")
