@@ -744,3 +744,38 @@ def test_an_id_no_connection_or_key_can_have_is_named_as_not_existing_not_a_trac
             assert len(str(result.exception)) < 300, command[:2]
     said = str(CliRunner().invoke(app, ["replay", "é"]).exception)
     assert said.startswith("connection 'é' does not exist") and "amx connections list" in said, said
+
+
+def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and_reason_are(tmp_path, monkeypatch):
+    """`amx scrape` and `amx replay` printed a page the plugin could not read with its address twice ("parse
+    http://…/p/surfshark/: http://…/p/surfshark/: no h1.program-name…") and ended "(raw copies and reasons under
+    errors/)", not saying under what, where the demo names both files. Each failure is named once, with the paths of
+    its raw copy and of the reason kept beside it; the batch is a path too."""
+    from pathlib import Path
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "1000")  # a line a failure
+    monkeypatch.chdir(tmp_path)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50), create=True)
+        scraped = CliRunner().invoke(app, ["scrape", "ap"])
+    replayed = CliRunner().invoke(app, ["replay", "ap"])
+    page = f"{urls['affiliateprograms']}/p/surfshark/"
+    for result in (scraped, replayed):
+        assert result.exit_code == 1, (result.output, result.exception)
+        lines = result.output.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"parse {page}"))  # not the log line
+        assert lines[at].count(page) == 1 and lines[at].strip().startswith(f"parse {page}: no h1.program-name"), \
+            result.output
+        raw, why = lines[at + 1].strip().removeprefix("kept raw: ").split("; why: ")
+        assert b"Surfshark" in Path(raw).read_bytes() and page in Path(why).read_text(), result.output
+    batch = next(line for line in scraped.output.splitlines() if " batch " in line).rpartition(" batch ")[2]
+    assert Path(batch).is_file(), scraped.output

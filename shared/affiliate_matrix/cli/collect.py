@@ -7,7 +7,7 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime
+from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime, stored_at
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -47,7 +47,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
         report = run_scrape(rt, name, on_item=seen)
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
-                  f"batch {report.batch_key}")
+                  f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
     _exit_on_failures(rt, report)
@@ -55,12 +55,16 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
 def _exit_on_failures(rt, report) -> None:
     """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
+    from affiliate_matrix.crawl import error_key
+
     for failure in report.failures:
-        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.reason}')}")
+        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")
+        if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay)
+            console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}" + (
+                f"; why: {escape(stored_at(rt, error_key(failure.raw_key)))}" if failure.stage == "parse" else ""))
     fail_if_undelivered(rt)
     if report.failures:
-        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
-                      + (" (raw copies and reasons under errors/)" if any(f.raw_key for f in report.failures) else ""))
+        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]")
         raise typer.Exit(1)
 
 

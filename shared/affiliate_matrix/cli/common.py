@@ -15,6 +15,23 @@ def open_runtime(function: str = "cli", **overrides):
     return Runtime(function, load_settings(**quiet_logs(overrides)))
 
 
+def shown_path(path) -> str:
+    """Relative to where the command runs when it can be, so it is short and can be pasted."""
+    from pathlib import Path
+
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def stored_at(rt, key: str) -> str:
+    """Where an object-store key lives: a path under the data directory, or the S3 object."""
+    if rt.settings.object_store == "s3":
+        return f"s3://{rt.settings.s3_bucket}/{key}"
+    return shown_path(rt.settings.data_dir / "objects" / key)
+
+
 def index_here(rt) -> None:
     """Index each batch this command stores, and withdraw the claims of a connection it deletes, in this process
     (through the in-process bus; with a Broker, the index function does it)."""
