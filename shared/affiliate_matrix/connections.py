@@ -128,6 +128,14 @@ def checked_against_store(rt, connection: Connection) -> None:
         raise InvalidInput(f"credentials_path: {problem}")
 
 
+def refuse_disabled(connection: Connection) -> None:
+    """A disabled connection is synced by no one until it is enabled again: not the schedule, not a person (the API's
+    sync, amx scrape)."""
+    if not connection.enabled:
+        raise ConflictError(f"connection {connection.id!r} is disabled: enable it before syncing (PATCH "
+                            f"/connections/{connection.id} with {{\"enabled\": true}})")
+
+
 def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 

@@ -5,7 +5,9 @@ import subprocess
 
 from typer.testing import CliRunner
 
+from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
+from tests.support.apps import function_client
 from tests.support.indexing import Index, record
 from tests.support.processes import BIN
 
@@ -779,3 +781,26 @@ def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and
         assert b"Surfshark" in Path(raw).read_bytes() and page in Path(why).read_text(), result.output
     batch = next(line for line in scraped.output.splitlines() if " batch " in line).rpartition(" batch ")[2]
     assert Path(batch).is_file(), scraped.output
+
+
+def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):
+    """`amx scrape <id>` of a connection disabled through the API crawled it as if enabled, where the API's
+    `POST /connections/{id}/sync` answers 409 "is disabled": the two disagreed on whether a person may sync it. Both
+    refuse it, in the same words, fetching nothing; `amx replay` (no fetch) still reads its kept pages."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    # an address nothing answers at: a crawl would record fetch failures, not refuse
+    save_connection(rt.store, Connection(id="off", source="affiliateprograms", base_url="http://127.0.0.1:9",
+                                         enabled=False), create=True)
+    result = CliRunner().invoke(app, ["scrape", "off"])
+    assert isinstance(result.exception, ConflictError), (result.output, result.exception)
+    assert str(result.exception).startswith("connection 'off' is disabled: enable it before syncing")
+    assert not list(rt.store.list("batches/")), "nothing is collected"
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    answer = function_client("connections").post("/connections/off/sync", headers=admin)
+    assert answer.status_code == 409 and answer.get_json()["error"]["message"] == str(result.exception)

@@ -19,7 +19,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     Given a source name with no connection of that id, a connection with the source's defaults is made."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.connections import Connection, load_connection, refuse_disabled, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
@@ -27,7 +27,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
     rt = open_runtime("scrape")
     try:
-        load_connection(rt.store, name)
+        refuse_disabled(load_connection(rt.store, name)[0])  # as the API's sync does: a person's too
     except NotFoundError:
         if name not in all_sources():
             raise NotFoundError(f"{name[:100]!r} is neither a connection nor a source (amx sources list)") from None
