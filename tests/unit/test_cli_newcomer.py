@@ -804,3 +804,22 @@ def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, mo
     admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
     answer = function_client("connections").post("/connections/off/sync", headers=admin)
     assert answer.status_code == 409 and answer.get_json()["error"]["message"] == str(result.exception)
+
+
+def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_path, monkeypatch):
+    """At 80 columns `amx keys status` was a plain table that showed every key as "connec…" and its expiry as
+    "2027-0…": the path `keys rotate` and `keys revoke` take could not be read. It keeps the path and the dates whole
+    and drops columns (named) instead; a column whose header is wider than its cells ("days left" over "89") no
+    longer has every column cut to fit it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["keys", "add", "connections/awin-main", "--rotation", "manual", "--source", "awin"],
+                               input='{"api_token": "t", "publisher_id": "1"}')
+    assert added.exit_code == 0, added.output
+    for columns in (80, 50):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        result = CliRunner().invoke(app, ["keys", "status"])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert max(map(len, result.output.splitlines())) <= columns, result.output
+        row = cells_by_row(result.output)["connections/awin-main"]
+        assert row["version"] == "1" and len(row["expires"]) == 10, result.output  # 2027-03-05
+        assert "(a wider terminal also shows:" in result.output, result.output

@@ -91,16 +91,13 @@ def keys_status():
     """Every registered key: version, expiry, rotation, usage and failures today."""
     from datetime import UTC, datetime
 
-    from rich.table import Table
-
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.errors import AmxError
     from affiliate_matrix.keys import records, usage
 
     rt = open_runtime("keys")
     today = datetime.now(UTC).date().isoformat()
-    table = Table()
-    for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
-        table.add_column(column)
+    rows = []
     registered = list(records(rt))
     if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
         console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
@@ -112,12 +109,15 @@ def keys_status():
             version = f"[red]{type(exc).__name__}[/]"
         left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
         used = usage(rt, record.path)
-        table.add_row(record.path, record.rotation, "revoked" if record.revoked_at else version,
-                      record.expires_at.date().isoformat() if record.expires_at else "—",
-                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
-                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
-                      str(used["failures"].get(today, 0)))
-    console.print(table)
+        rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
+                     record.expires_at.date().isoformat() if record.expires_at else "—",
+                     "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
+                     used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
+                     str(used["failures"].get(today, 0))])
+    # the path is what rotate and revoke take: never folded; a narrow terminal drops the usage columns first
+    console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires", 0), ("days left", 3),
+                                       ("last used", 4), ("uses today", 5), ("failures today", 1)], rows,
+                         whole=("path",)))
 
 
 @keys_app.command("rotate")
