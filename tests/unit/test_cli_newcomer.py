@@ -823,3 +823,38 @@ def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_p
         row = cells_by_row(result.output)["connections/awin-main"]
         assert row["version"] == "1" and len(row["expires"]) == 10, result.output  # 2027-03-05
         assert "(a wider terminal also shows:" in result.output, result.output
+
+
+def test_scrape_says_what_it_indexed_and_what_it_left_out_and_why(tmp_path, monkeypatch):
+    """`amx scrape` said how many records it read, never what became of them in the index: a run whose connection
+    was deleted meanwhile printed "6 records, …" as any other, its records left out of the index said only in a log
+    line. It says how many programs are new, updated and unchanged, and what was not indexed, and why."""
+    import affiliate_matrix.pipeline as pipeline
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, connection_key, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "1000")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50), create=True)
+        first = CliRunner().invoke(app, ["scrape", "ap"])
+        programs = Index(tmp_path).programs()
+        assert programs and f"indexed: {len(programs)} new programs, 0 updated, 0 unchanged" in first.output, \
+            first.output
+        assert "not indexed" not in first.output
+
+        read = pipeline.incomplete_because
+
+        def deleted_meanwhile(*args, **kwargs):  # the run has read its pages; its batch is not stored yet
+            rt.store.delete(connection_key("ap"))
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, "incomplete_because", deleted_meanwhile)
+        second = CliRunner().invoke(app, ["scrape", "ap"])
+    assert "indexed: 0 new programs, 0 updated, 0 unchanged" in second.output, second.output
+    assert f"not indexed: {len(programs)} records of connection ap, deleted since the run" in second.output

@@ -7,7 +7,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime, stored_at
+from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
+                                         stored_at)
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -34,7 +35,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")
-    index_here(rt)
+    indexed = index_here(rt)
     counts = {"pages": 0, "records": 0, "failures": 0}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(name)
@@ -50,6 +51,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
                   f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
+    print_indexed(indexed)
     _exit_on_failures(rt, report)
 
 
@@ -74,9 +76,10 @@ def replay(connection_id: str):
     from affiliate_matrix.pipeline import scrape as run_scrape
 
     rt = open_runtime("replay")
-    index_here(rt)
+    indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
     console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    print_indexed(indexed)
     _exit_on_failures(rt, report)
 
 

@@ -32,15 +32,29 @@ def stored_at(rt, key: str) -> str:
     return shown_path(rt.settings.data_dir / "objects" / key)
 
 
-def index_here(rt) -> None:
+def index_here(rt) -> list:
     """Index each batch this command stores, and withdraw the claims of a connection it deletes, in this process
-    (through the in-process bus; with a Broker, the index function does it)."""
+    (through the in-process bus; with a Broker, the index function does it). The list it returns gets the report of
+    each batch indexed here, for the command to say what was indexed."""
     from affiliate_matrix.events import CONNECTION_DELETED, RAW_BATCH_STORED
     from affiliate_matrix.pipeline import index_announced, withdraw_announced
 
+    indexed: list = []
     if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_announced(rt, event.data))
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(CONNECTION_DELETED, lambda event: withdraw_announced(rt, event))
+    return indexed
+
+
+def print_indexed(indexed: list) -> None:
+    """What the batches indexed here did to the index, and what of them was left out, and why."""
+    for report in indexed:
+        console.print(f"indexed: {report.created} new programs, {report.updated} updated, {report.unchanged} "
+                      f"unchanged; {len(report.deltas)} changes")
+        if report.skipped:
+            console.print(f"  [yellow]not indexed:[/] {escape(report.skipped)}")
+        for name, reason in report.errors:
+            console.print(f"  [yellow]not indexed:[/] {escape(f'{name}: {reason}')}")
 
 
 def fail_if_undelivered(rt) -> None:
