@@ -858,3 +858,26 @@ def test_scrape_says_what_it_indexed_and_what_it_left_out_and_why(tmp_path, monk
         second = CliRunner().invoke(app, ["scrape", "ap"])
     assert "indexed: 0 new programs, 0 updated, 0 unchanged" in second.output, second.output
     assert f"not indexed: {len(programs)} records of connection ap, deleted since the run" in second.output
+
+
+def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
+    """`amx keys add --source cj` stored a key holding only api_token (CJ reads requestor_cid too), and `--source nosuch`
+    or a directory's name stored one for no source that reads it: each was found only at its connection's first test
+    or sync, told "refused, or missing or incomplete". Each is refused here, naming what is wrong, and nothing is
+    stored."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for source, said in (("cj", "a key of source 'cj' holds api_token, requestor_cid: this one lacks requestor_cid"),
+                         ("nosuch", "unknown source 'nosuch'"),
+                         ("affiliateprograms", "source 'affiliateprograms' reads no credentials")):
+        result = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", source],
+                                    input='{"api_token": "t"}')
+        assert isinstance(result.exception, AmxError) and str(result.exception).startswith(said), \
+            (source, result.output, result.exception)
+    assert not list(Runtime("test", Settings(data_dir=tmp_path)).store.list("keys/"))
+    whole = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
+                               input='{"api_token": "t", "requestor_cid": "7811141"}')
+    assert whole.exit_code == 0, (whole.output, whole.exception)

@@ -75,11 +75,21 @@ def keys_add(
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.sources import get_source
 
+    # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
+    # tell no one which secrets exist: "refused, or missing or incomplete")
+    needs = getattr(get_source(source), "credential_keys", ()) if source is not None else ()  # a directory: none
+    if source is not None and not needs:
+        raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
     data = secret_fields(field)
     if not data:
         raise typer.BadParameter("no fields to store", param_hint="--field")
+    if lacking := [name for name in needs if not data.get(name)]:
+        raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
+                           "(name each with --field)")
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC))
     add_key(open_runtime("keys"), record, data)
