@@ -881,3 +881,31 @@ def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
     whole = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
                                input='{"api_token": "t", "requestor_cid": "7811141"}')
     assert whole.exit_code == 0, (whole.output, whole.exception)
+
+
+def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
+    """`amx replay` of an Awin connection said "aw is a awin API connection", and a scrape that made one program
+    "indexed: 1 new programs … 1 changes"."""
+    from affiliate_matrix.cli.common import print_indexed
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import IndexReport
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin"]).exit_code == 0
+    result = CliRunner().invoke(app, ["replay", "aw"])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
+    monkeypatch.setenv("COLUMNS", "200")
+    printed = CliRunner().invoke(typer_of(lambda: print_indexed([IndexReport("b", 1, created=1, deltas=[object()]),
+                                                                  IndexReport("b", 2, created=2)])))
+    assert printed.output.splitlines() == ["indexed: 1 new program, 0 updated, 0 unchanged; 1 change",
+                                           "indexed: 2 new programs, 0 updated, 0 unchanged; 0 changes"], printed.output
+
+
+def typer_of(function):
+    """A command running the function, for CliRunner: what it prints to the commands' console."""
+    import typer
+
+    one = typer.Typer()
+    one.command()(function)
+    return one

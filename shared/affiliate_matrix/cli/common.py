@@ -49,8 +49,9 @@ def index_here(rt) -> list:
 def print_indexed(indexed: list) -> None:
     """What the batches indexed here did to the index, and what of them was left out, and why."""
     for report in indexed:
-        console.print(f"indexed: {report.created} new programs, {report.updated} updated, {report.unchanged} "
-                      f"unchanged; {len(report.deltas)} changes")
+        console.print(f"indexed: {report.created} new program{'' if report.created == 1 else 's'}, {report.updated} "
+                      f"updated, {report.unchanged} unchanged; {len(report.deltas)} "
+                      f"change{'' if len(report.deltas) == 1 else 's'}")
         if report.skipped:
             console.print(f"  [yellow]not indexed:[/] {escape(report.skipped)}")
         for name, reason in report.errors:
