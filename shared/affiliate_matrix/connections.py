@@ -404,6 +404,20 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
             "they are never sent elsewhere")
 
 
+def key_gone(rt, path: str) -> str | None:
+    """Why there is no key at the path, when its record says: it was revoked (None: no record says so)."""
+    from pydantic import ValidationError
+
+    from affiliate_matrix.keys import load_record
+
+    try:
+        revoked = load_record(rt, path)[0].revoked_at
+    except (AmxError, ValidationError):  # no record, or a damaged one: the store's words stand
+        return None
+    return revoked and (f"the key at {path!r} was revoked at {revoked:%Y-%m-%d %H:%M} UTC; add a new one there "
+                        "(amx keys add)")
+
+
 def credentials_for(rt, connection, source) -> dict[str, str]:
     """The API credentials from the connection's secret; missing keys are named, values never are. Refused when
     the connection's base_url lies outside the source's own domain (credentials_destination_problem), or its key is
@@ -418,7 +432,11 @@ def credentials_for(rt, connection, source) -> dict[str, str]:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
                            f"({', '.join(source.credential_keys)}) but has no credentials_path (amx keys add, then "
                            "the connection's credentials_path)")
-    credentials = rt.secrets.read(connection.credentials_path).data
+    try:
+        credentials = rt.secrets.read(connection.credentials_path).data
+    except NotFoundError as exc:  # the store's words ("version 1 not found or destroyed") do not say a key was revoked
+        gone = key_gone(rt, connection.credentials_path) or exc
+        raise NotFoundError(f"connection {connection.id!r}: {gone}") from None
     missing = [k for k in source.credential_keys if not credentials.get(k)]
     if missing:
         raise InvalidInput(f"connection {connection.id!r}: the secret at {connection.credentials_path!r} "

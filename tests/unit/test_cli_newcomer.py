@@ -909,3 +909,27 @@ def typer_of(function):
     one = typer.Typer()
     one.command()(function)
     return one
+
+
+def test_scrape_of_a_connection_whose_key_was_revoked_says_so(tmp_path, monkeypatch):
+    """`amx scrape` of a connection whose key `amx keys revoke` destroyed said "secret 'connections/awin-main' version
+    1 not found or destroyed": the secret store's words, not that the key was revoked, nor what to do."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.keys import KeyRecord, add_key, revoke
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_key(rt, KeyRecord(path="connections/awin-main", rotation="manual", owner_source="awin",
+                          created_at=datetime.now(UTC)), {"api_token": "t", "publisher_id": "1"})
+    save_connection(rt.store, Connection(id="awin-main", source="awin", credentials_path="connections/awin-main"),
+                    create=True)
+    revoke(rt, "connections/awin-main", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    result = CliRunner().invoke(app, ["scrape", "awin-main"])
+    assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
+    assert str(result.exception) == ("connection 'awin-main': the key at 'connections/awin-main' was revoked at "
+                                     "2026-12-01 09:30 UTC; add a new one there (amx keys add)")
