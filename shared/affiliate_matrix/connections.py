@@ -19,6 +19,7 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
 # A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
@@ -94,6 +95,9 @@ def checked(connection: Connection) -> None:
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
+    if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
+        raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
+                           "expression needs")
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:

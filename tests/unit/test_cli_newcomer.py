@@ -933,3 +933,21 @@ def test_scrape_of_a_connection_whose_key_was_revoked_says_so(tmp_path, monkeypa
     assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
     assert str(result.exception) == ("connection 'awin-main': the key at 'connections/awin-main' was revoked at "
                                      "2026-12-01 09:30 UTC; add a new one there (amx keys add)")
+
+
+def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_it(tmp_path, monkeypatch):
+    """`amx connections add --schedule` took a 40,000-character schedule (a list of 20,000 minutes) and stored it,
+    for every cron tick to read, and one of 60,000 characters the cron library refused was echoed whole in the error.
+    Both are refused in one short line; the longest real expression (every value listed) is still taken."""
+    from affiliate_matrix.errors import InvalidInput
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for schedule in ("*/1 * * * " + "1," * 20_000 + "2", "x" * 60_000 + " * * * *"):
+        result = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms",
+                                          "--schedule", schedule])
+        assert isinstance(result.exception, InvalidInput), (result.output[:300], result.exception)
+        assert str(result.exception).startswith("schedule: ") and len(str(result.exception)) < 200
+    every = " ".join(",".join(map(str, values)) for values in (range(60), range(24), range(1, 32), range(1, 13),
+                                                                range(7)))
+    taken = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms", "--schedule", every])
+    assert taken.exit_code == 0, (taken.output, taken.exception)
