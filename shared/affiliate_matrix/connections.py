@@ -18,6 +18,8 @@ from affiliate_matrix.storage import ObjectStore
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
+CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
 # A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
@@ -38,7 +40,7 @@ class SyncResult(Model):
 class Connection(Model):
     """A configured source. Holds where its credentials live in Vault, never the credentials."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    id: str = Field(pattern=CONNECTION_ID)
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
     rate_limit_per_s: float = Field(1.0, gt=0, le=50)
@@ -93,6 +95,9 @@ def checked(connection: Connection) -> None:
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
         raise InvalidInput(f"base_url: {problem}")
+    if len(connection.schedule) > SCHEDULE_MAX:  # every tick reads every schedule, and an error would echo it whole
+        raise InvalidInput(f"schedule: {len(connection.schedule):,} characters, more than the {SCHEDULE_MAX} any cron "
+                           "expression needs")
     try:
         CronSim(connection.schedule, datetime.now(UTC))
     except CronSimError as exc:
@@ -127,11 +132,22 @@ def checked_against_store(rt, connection: Connection) -> None:
         raise InvalidInput(f"credentials_path: {problem}")
 
 
+def refuse_disabled(connection: Connection) -> None:
+    """A disabled connection is synced by no one until it is enabled again: not the schedule, not a person (the API's
+    sync, amx scrape)."""
+    if not connection.enabled:
+        raise ConflictError(f"connection {connection.id!r} is disabled: enable it before syncing (PATCH "
+                            f"/connections/{connection.id} with {{\"enabled\": true}})")
+
+
 def connection_key(connection_id: str) -> str:
     return f"connections/{connection_id}.json"
 
 
 def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection, str]:
+    if not re.fullmatch(CONNECTION_ID, connection_id):  # no connection has it: named, not refused as a storage key
+        raise NotFoundError(f"connection {connection_id[:100]!r} does not exist (a connection id is lowercase letters, "
+                            "digits and '-': amx connections list)")
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 
@@ -392,6 +408,20 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
             "they are never sent elsewhere")
 
 
+def key_gone(rt, path: str) -> str | None:
+    """Why there is no key at the path, when its record says: it was revoked (None: no record says so)."""
+    from pydantic import ValidationError
+
+    from affiliate_matrix.keys import load_record
+
+    try:
+        revoked = load_record(rt, path)[0].revoked_at
+    except (AmxError, ValidationError):  # no record, or a damaged one: the store's words stand
+        return None
+    return revoked and (f"the key at {path!r} was revoked at {revoked:%Y-%m-%d %H:%M} UTC; add a new one there "
+                        "(amx keys add)")
+
+
 def credentials_for(rt, connection, source) -> dict[str, str]:
     """The API credentials from the connection's secret; missing keys are named, values never are. Refused when
     the connection's base_url lies outside the source's own domain (credentials_destination_problem), or its key is
@@ -406,7 +436,11 @@ def credentials_for(rt, connection, source) -> dict[str, str]:
         raise InvalidInput(f"connection {connection.id!r}: source {source.name!r} needs credentials "
                            f"({', '.join(source.credential_keys)}) but has no credentials_path (amx keys add, then "
                            "the connection's credentials_path)")
-    credentials = rt.secrets.read(connection.credentials_path).data
+    try:
+        credentials = rt.secrets.read(connection.credentials_path).data
+    except NotFoundError as exc:  # the store's words ("version 1 not found or destroyed") do not say a key was revoked
+        gone = key_gone(rt, connection.credentials_path) or exc
+        raise NotFoundError(f"connection {connection.id!r}: {gone}") from None
     missing = [k for k in source.credential_keys if not credentials.get(k)]
     if missing:
         raise InvalidInput(f"connection {connection.id!r}: the secret at {connection.credentials_path!r} "

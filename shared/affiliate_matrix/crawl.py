@@ -77,6 +77,11 @@ class Failure:
     # A sync stopped here: the wait before its next request would have passed its time budget (polite.WaitsSpent)
     out_of_time: bool = False
 
+    @property
+    def why(self) -> str:
+        """The reason without the page's address a plugin's error starts with: for a line that names it already."""
+        return self.reason.removeprefix(f"{self.url}: ")
+
 
 def fault_reason(exc: BaseException) -> str:
     """A plugin's fault in words: the exception, and the line of the plugin that raised it."""

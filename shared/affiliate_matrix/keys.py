@@ -26,6 +26,7 @@ the path clears that mark (not one of another reason), so the connections are us
 """
 
 import json
+import re
 import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -46,8 +47,12 @@ class RotationFailed(AmxError):
     """The rotation failed; the old key was put back (the message says if that failed too)."""
 
 
+KEY_PATH = r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$"
+KEY_PATH_MAX = 200  # a connection's credentials_path is no longer
+
+
 class KeyRecord(Model):
-    path: str = Field(pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+    path: str = Field(pattern=KEY_PATH, max_length=KEY_PATH_MAX)
     rotation: Literal["generate", "provider", "manual"]
     owner_source: str | None = None
     generated_fields: list[str] = []
@@ -63,10 +68,13 @@ def record_key(path: str) -> str:
 
 
 def load_record(rt, path: str) -> tuple[KeyRecord, str]:
+    unregistered = NotFoundError(f"no key is registered at {path[:200]!r} (amx keys add)")
+    if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):  # no key there: named, not refused as a store key
+        raise unregistered
     try:
         stored = rt.store.get(record_key(path))
     except NotFoundError:
-        raise NotFoundError(f"no key is registered at {path!r} (amx keys add)") from None
+        raise unregistered from None
     return KeyRecord.model_validate_json(stored.data), stored.etag
 
 

@@ -69,8 +69,8 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
     if isinstance(source, ApiSource):
         if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
-            raise InvalidInput(f"{connection.id} is a {source.name} API connection: an API keeps no pages to replay; "
-                               f"amx scrape {connection.id} syncs it again")
+            raise InvalidInput(f"{connection.id} is an API connection (source {source.name}): an API keeps no pages to "
+                               f"replay; amx scrape {connection.id} syncs it again")
         credentials = credentials_for(rt, connection, source)
         items = sync(source, connection, credentials, rt.store, allow_loopback=rt.settings.allow_loopback_fetch,
                      time_limit_s=rt.settings.crawl_time_limit_s)

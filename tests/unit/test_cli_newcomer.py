@@ -5,7 +5,9 @@ import subprocess
 
 from typer.testing import CliRunner
 
+from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
+from tests.support.apps import function_client
 from tests.support.indexing import Index, record
 from tests.support.processes import BIN
 
@@ -727,3 +729,225 @@ def test_keys_status_with_no_key_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["keys", "status"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert "no keys registered" in result.output and "amx keys add" in result.output and "┃" not in result.output
+
+
+def test_an_id_no_connection_or_key_can_have_is_named_as_not_existing_not_a_traceback(tmp_path, monkeypatch):
+    """`amx scrape é`, `amx replay ../x`, `amx connections delete é` and `amx keys rotate é` ended in a traceback
+    (the object store's ValueError on the key built from it, exit 1, which means work failed): what was typed names no
+    connection or key, and says so, as an id that could be one does (the amx entry point prints it, exit 2)."""
+    from affiliate_matrix.errors import NotFoundError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for typed in ("é", "../x", "a b", "x" * 10_000):
+        for command in (["scrape", typed], ["replay", typed], ["connections", "delete", typed],
+                        ["keys", "rotate", typed], ["keys", "revoke", typed]):
+            result = CliRunner().invoke(app, command)
+            assert isinstance(result.exception, NotFoundError), (command[:2], result.exception)
+            assert len(str(result.exception)) < 300, command[:2]
+    said = str(CliRunner().invoke(app, ["replay", "é"]).exception)
+    assert said.startswith("connection 'é' does not exist") and "amx connections list" in said, said
+
+
+def test_scrape_and_replay_name_each_failed_page_once_and_where_its_raw_copy_and_reason_are(tmp_path, monkeypatch):
+    """`amx scrape` and `amx replay` printed a page the plugin could not read with its address twice ("parse
+    http://…/p/surfshark/: http://…/p/surfshark/: no h1.program-name…") and ended "(raw copies and reasons under
+    errors/)", not saying under what, where the demo names both files. Each failure is named once, with the paths of
+    its raw copy and of the reason kept beside it; the batch is a path too."""
+    from pathlib import Path
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "1000")  # a line a failure
+    monkeypatch.chdir(tmp_path)
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50), create=True)
+        scraped = CliRunner().invoke(app, ["scrape", "ap"])
+    replayed = CliRunner().invoke(app, ["replay", "ap"])
+    page = f"{urls['affiliateprograms']}/p/surfshark/"
+    for result in (scraped, replayed):
+        assert result.exit_code == 1, (result.output, result.exception)
+        lines = result.output.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(f"parse {page}"))  # not the log line
+        assert lines[at].count(page) == 1 and lines[at].strip().startswith(f"parse {page}: no h1.program-name"), \
+            result.output
+        raw, why = lines[at + 1].strip().removeprefix("kept raw: ").split("; why: ")
+        assert b"Surfshark" in Path(raw).read_bytes() and page in Path(why).read_text(), result.output
+    batch = next(line for line in scraped.output.splitlines() if " batch " in line).rpartition(" batch ")[2]
+    assert Path(batch).is_file(), scraped.output
+
+
+def test_scrape_refuses_a_disabled_connection_as_the_apis_sync_does(tmp_path, monkeypatch):
+    """`amx scrape <id>` of a connection disabled through the API crawled it as if enabled, where the API's
+    `POST /connections/{id}/sync` answers 409 "is disabled": the two disagreed on whether a person may sync it. Both
+    refuse it, in the same words, fetching nothing; `amx replay` (no fetch) still reads its kept pages."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    # an address nothing answers at: a crawl would record fetch failures, not refuse
+    save_connection(rt.store, Connection(id="off", source="affiliateprograms", base_url="http://127.0.0.1:9",
+                                         enabled=False), create=True)
+    result = CliRunner().invoke(app, ["scrape", "off"])
+    assert isinstance(result.exception, ConflictError), (result.output, result.exception)
+    assert str(result.exception).startswith("connection 'off' is disabled: enable it before syncing")
+    assert not list(rt.store.list("batches/")), "nothing is collected"
+    admin = {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+    answer = function_client("connections").post("/connections/off/sync", headers=admin)
+    assert answer.status_code == 409 and answer.get_json()["error"]["message"] == str(result.exception)
+
+
+def test_keys_status_fits_a_narrow_terminal_never_cutting_a_path_or_a_date(tmp_path, monkeypatch):
+    """At 80 columns `amx keys status` was a plain table that showed every key as "connec…" and its expiry as
+    "2027-0…": the path `keys rotate` and `keys revoke` take could not be read. It keeps the path and the dates whole
+    and drops columns (named) instead; a column whose header is wider than its cells ("days left" over "89") no
+    longer has every column cut to fit it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    added = CliRunner().invoke(app, ["keys", "add", "connections/awin-main", "--rotation", "manual", "--source", "awin"],
+                               input='{"api_token": "t", "publisher_id": "1"}')
+    assert added.exit_code == 0, added.output
+    for columns in (80, 50):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        result = CliRunner().invoke(app, ["keys", "status"])
+        assert result.exit_code == 0, (result.output, result.exception)
+        assert max(map(len, result.output.splitlines())) <= columns, result.output
+        row = cells_by_row(result.output)["connections/awin-main"]
+        assert row["version"] == "1" and len(row["expires"]) == 10, result.output  # 2027-03-05
+        assert "(a wider terminal also shows:" in result.output, result.output
+
+
+def test_scrape_says_what_it_indexed_and_what_it_left_out_and_why(tmp_path, monkeypatch):
+    """`amx scrape` said how many records it read, never what became of them in the index: a run whose connection
+    was deleted meanwhile printed "6 records, …" as any other, its records left out of the index said only in a log
+    line. It says how many programs are new, updated and unchanged, and what was not indexed, and why."""
+    import affiliate_matrix.pipeline as pipeline
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, connection_key, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "1000")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50), create=True)
+        first = CliRunner().invoke(app, ["scrape", "ap"])
+        programs = Index(tmp_path).programs()
+        assert programs and f"indexed: {len(programs)} new programs, 0 updated, 0 unchanged" in first.output, \
+            first.output
+        assert "not indexed" not in first.output
+
+        read = pipeline.incomplete_because
+
+        def deleted_meanwhile(*args, **kwargs):  # the run has read its pages; its batch is not stored yet
+            rt.store.delete(connection_key("ap"))
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, "incomplete_because", deleted_meanwhile)
+        second = CliRunner().invoke(app, ["scrape", "ap"])
+    assert "indexed: 0 new programs, 0 updated, 0 unchanged" in second.output, second.output
+    assert f"not indexed: {len(programs)} records of connection ap, deleted since the run" in second.output
+
+
+def test_keys_add_refuses_a_key_its_source_cannot_use(tmp_path, monkeypatch):
+    """`amx keys add --source cj` stored a key holding only api_token (CJ reads requestor_cid too), and `--source nosuch`
+    or a directory's name stored one for no source that reads it: each was found only at its connection's first test
+    or sync, told "refused, or missing or incomplete". Each is refused here, naming what is wrong, and nothing is
+    stored."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for source, said in (("cj", "a key of source 'cj' holds api_token, requestor_cid: this one lacks requestor_cid"),
+                         ("nosuch", "unknown source 'nosuch'"),
+                         ("affiliateprograms", "source 'affiliateprograms' reads no credentials")):
+        result = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", source],
+                                    input='{"api_token": "t"}')
+        assert isinstance(result.exception, AmxError) and str(result.exception).startswith(said), \
+            (source, result.output, result.exception)
+    assert not list(Runtime("test", Settings(data_dir=tmp_path)).store.list("keys/"))
+    whole = CliRunner().invoke(app, ["keys", "add", "connections/k", "--rotation", "manual", "--source", "cj"],
+                               input='{"api_token": "t", "requestor_cid": "7811141"}')
+    assert whole.exit_code == 0, (whole.output, whole.exception)
+
+
+def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_path, monkeypatch):
+    """`amx replay` of an Awin connection said "aw is a awin API connection", and a scrape that made one program
+    "indexed: 1 new programs … 1 changes"."""
+    from affiliate_matrix.cli.common import print_indexed
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.pipeline import IndexReport
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin"]).exit_code == 0
+    result = CliRunner().invoke(app, ["replay", "aw"])
+    assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
+    assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
+    monkeypatch.setenv("COLUMNS", "200")
+    printed = CliRunner().invoke(typer_of(lambda: print_indexed([IndexReport("b", 1, created=1, deltas=[object()]),
+                                                                  IndexReport("b", 2, created=2)])))
+    assert printed.output.splitlines() == ["indexed: 1 new program, 0 updated, 0 unchanged; 1 change",
+                                           "indexed: 2 new programs, 0 updated, 0 unchanged; 0 changes"], printed.output
+
+
+def typer_of(function):
+    """A command running the function, for CliRunner: what it prints to the commands' console."""
+    import typer
+
+    one = typer.Typer()
+    one.command()(function)
+    return one
+
+
+def test_scrape_of_a_connection_whose_key_was_revoked_says_so(tmp_path, monkeypatch):
+    """`amx scrape` of a connection whose key `amx keys revoke` destroyed said "secret 'connections/awin-main' version
+    1 not found or destroyed": the secret store's words, not that the key was revoked, nor what to do."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.keys import KeyRecord, add_key, revoke
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_key(rt, KeyRecord(path="connections/awin-main", rotation="manual", owner_source="awin",
+                          created_at=datetime.now(UTC)), {"api_token": "t", "publisher_id": "1"})
+    save_connection(rt.store, Connection(id="awin-main", source="awin", credentials_path="connections/awin-main"),
+                    create=True)
+    revoke(rt, "connections/awin-main", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
+    result = CliRunner().invoke(app, ["scrape", "awin-main"])
+    assert isinstance(result.exception, NotFoundError), (result.output, result.exception)
+    assert str(result.exception) == ("connection 'awin-main': the key at 'connections/awin-main' was revoked at "
+                                     "2026-12-01 09:30 UTC; add a new one there (amx keys add)")
+
+
+def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_it(tmp_path, monkeypatch):
+    """`amx connections add --schedule` took a 40,000-character schedule (a list of 20,000 minutes) and stored it,
+    for every cron tick to read, and one of 60,000 characters the cron library refused was echoed whole in the error.
+    Both are refused in one short line; the longest real expression (every value listed) is still taken."""
+    from affiliate_matrix.errors import InvalidInput
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    for schedule in ("*/1 * * * " + "1," * 20_000 + "2", "x" * 60_000 + " * * * *"):
+        result = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms",
+                                          "--schedule", schedule])
+        assert isinstance(result.exception, InvalidInput), (result.output[:300], result.exception)
+        assert str(result.exception).startswith("schedule: ") and len(str(result.exception)) < 200
+    every = " ".join(",".join(map(str, values)) for values in (range(60), range(24), range(1, 32), range(1, 13),
+                                                                range(7)))
+    taken = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms", "--schedule", every])
+    assert taken.exit_code == 0, (taken.output, taken.exception)

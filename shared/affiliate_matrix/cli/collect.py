@@ -7,7 +7,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, fail_if_undelivered, index_here, open_runtime
+from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
+                                         stored_at)
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -19,7 +20,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     Given a source name with no connection of that id, a connection with the source's defaults is made."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.connections import Connection, load_connection, refuse_disabled, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
@@ -27,14 +28,14 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
     rt = open_runtime("scrape")
     try:
-        load_connection(rt.store, name)
+        refuse_disabled(load_connection(rt.store, name)[0])  # as the API's sync does: a person's too
     except NotFoundError:
         if name not in all_sources():
-            raise NotFoundError(f"{name!r} is neither a connection nor a source (amx sources list)") from None
+            raise NotFoundError(f"{name[:100]!r} is neither a connection nor a source (amx sources list)") from None
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")
-    index_here(rt)
+    indexed = index_here(rt)
     counts = {"pages": 0, "records": 0, "failures": 0}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task(name)
@@ -47,20 +48,25 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
         report = run_scrape(rt, name, on_item=seen)
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
-                  f"batch {report.batch_key}")
+                  f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
+    print_indexed(indexed)
     _exit_on_failures(rt, report)
 
 
 def _exit_on_failures(rt, report) -> None:
     """Say what failed, and exit 1 when anything did: a script or a cron job must notice."""
+    from affiliate_matrix.crawl import error_key
+
     for failure in report.failures:
-        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.reason}')}")
+        console.print(f"  [yellow]{failure.stage}[/] {escape(f'{failure.url}: {failure.why}')}")
+        if failure.raw_key:  # where to look, and what a fixed parser reads again (amx replay)
+            console.print(f"    kept raw: {escape(stored_at(rt, failure.raw_key))}" + (
+                f"; why: {escape(stored_at(rt, error_key(failure.raw_key)))}" if failure.stage == "parse" else ""))
     fail_if_undelivered(rt)
     if report.failures:
-        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]"
-                      + (" (raw copies and reasons under errors/)" if any(f.raw_key for f in report.failures) else ""))
+        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]")
         raise typer.Exit(1)
 
 
@@ -70,9 +76,10 @@ def replay(connection_id: str):
     from affiliate_matrix.pipeline import scrape as run_scrape
 
     rt = open_runtime("replay")
-    index_here(rt)
+    indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
     console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    print_indexed(indexed)
     _exit_on_failures(rt, report)
 
 

@@ -15,15 +15,47 @@ def open_runtime(function: str = "cli", **overrides):
     return Runtime(function, load_settings(**quiet_logs(overrides)))
 
 
-def index_here(rt) -> None:
+def shown_path(path) -> str:
+    """Relative to where the command runs when it can be, so it is short and can be pasted."""
+    from pathlib import Path
+
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def stored_at(rt, key: str) -> str:
+    """Where an object-store key lives: a path under the data directory, or the S3 object."""
+    if rt.settings.object_store == "s3":
+        return f"s3://{rt.settings.s3_bucket}/{key}"
+    return shown_path(rt.settings.data_dir / "objects" / key)
+
+
+def index_here(rt) -> list:
     """Index each batch this command stores, and withdraw the claims of a connection it deletes, in this process
-    (through the in-process bus; with a Broker, the index function does it)."""
+    (through the in-process bus; with a Broker, the index function does it). The list it returns gets the report of
+    each batch indexed here, for the command to say what was indexed."""
     from affiliate_matrix.events import CONNECTION_DELETED, RAW_BATCH_STORED
     from affiliate_matrix.pipeline import index_announced, withdraw_announced
 
+    indexed: list = []
     if hasattr(rt.bus, "subscribe"):
-        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: index_announced(rt, event.data))
+        rt.bus.subscribe(RAW_BATCH_STORED, lambda event: indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(CONNECTION_DELETED, lambda event: withdraw_announced(rt, event))
+    return indexed
+
+
+def print_indexed(indexed: list) -> None:
+    """What the batches indexed here did to the index, and what of them was left out, and why."""
+    for report in indexed:
+        console.print(f"indexed: {report.created} new program{'' if report.created == 1 else 's'}, {report.updated} "
+                      f"updated, {report.unchanged} unchanged; {len(report.deltas)} "
+                      f"change{'' if len(report.deltas) == 1 else 's'}")
+        if report.skipped:
+            console.print(f"  [yellow]not indexed:[/] {escape(report.skipped)}")
+        for name, reason in report.errors:
+            console.print(f"  [yellow]not indexed:[/] {escape(f'{name}: {reason}')}")
 
 
 def fail_if_undelivered(rt) -> None:

@@ -93,11 +93,21 @@ def keys_add(
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
+    from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.sources import get_source
 
+    # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
+    # tell no one which secrets exist: "refused, or missing or incomplete")
+    needs = getattr(get_source(source), "credential_keys", ()) if source is not None else ()  # a directory: none
+    if source is not None and not needs:
+        raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
     data = secret_fields(field)
     if not data:
         raise typer.BadParameter("no fields to store", param_hint="--field")
+    if lacking := [name for name in needs if not data.get(name)]:
+        raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
+                           "(name each with --field)")
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC))
     add_key(open_runtime("keys"), record, data)
@@ -109,16 +119,13 @@ def keys_status():
     """Every registered key: version, expiry, rotation, usage and failures today."""
     from datetime import UTC, datetime
 
-    from rich.table import Table
-
+    from affiliate_matrix.cli.views import fitted
     from affiliate_matrix.errors import AmxError
     from affiliate_matrix.keys import records, usage
 
     rt = open_runtime("keys")
     today = datetime.now(UTC).date().isoformat()
-    table = Table()
-    for column in ("path", "rotation", "version", "expires", "days left", "last used", "uses today", "failures today"):
-        table.add_column(column)
+    rows = []
     registered = list(records(rt))
     if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
         console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
@@ -130,12 +137,15 @@ def keys_status():
             version = f"[red]{type(exc).__name__}[/]"
         left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
         used = usage(rt, record.path)
-        table.add_row(record.path, record.rotation, "revoked" if record.revoked_at else version,
-                      record.expires_at.date().isoformat() if record.expires_at else "—",
-                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
-                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
-                      str(used["failures"].get(today, 0)))
-    console.print(table)
+        rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
+                     record.expires_at.date().isoformat() if record.expires_at else "—",
+                     "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
+                     used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
+                     str(used["failures"].get(today, 0))])
+    # the path is what rotate and revoke take: never folded; a narrow terminal drops the usage columns first
+    console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires", 0), ("days left", 3),
+                                       ("last used", 4), ("uses today", 5), ("failures today", 1)], rows,
+                         whole=("path",)))
 
 
 @keys_app.command("rotate")

@@ -44,6 +44,7 @@ def listed_terms(row: dict) -> str:
 def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[str]], whole: tuple[str, ...] = ()):
     """A table of the columns (header, priority: 0 always kept, higher dropped first) that fits console.width; the
     columns named in `whole` (ids, to be pasted) are never folded."""
+    from rich.cells import cell_len
     from rich.measure import Measurement
     from rich.table import Table
 
@@ -55,7 +56,10 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
             # the columns named `whole`: Rich narrows the widest wrapping columns first, heedless of their words, and
             # would fold "affiliateprograms"
             shown_whole = columns[i][0] in whole or not any(" " in row[i] for row in rows)
-            table.add_column(columns[i][0], overflow="fold", no_wrap=shown_whole)
+            # its header is not wrapped either, but Rich measures it wrapped ("days left" as 4): the measure below
+            # took a table too wide to fit for one that fits, and Rich cut every column to make it fit
+            table.add_column(columns[i][0], overflow="fold", no_wrap=shown_whole,
+                             min_width=cell_len(columns[i][0]) if shown_whole else None)
         for row in rows:
             table.add_row(*(row[i] for i in kept))
         droppable = [i for i in kept if columns[i][1] > 0]

@@ -1,27 +1,12 @@
 """What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`)."""
 
-from pathlib import Path
-
+from affiliate_matrix.cli.common import shown_path, stored_at
 from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
                                         terms_summary, value_text)
+from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
-
-
-def shown_path(path: Path) -> str:
-    """Relative to where the command runs when it can be, so it is short and can be pasted."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path.resolve())
-
-
-def stored_at(rt, key: str) -> str:
-    """Where an object-store key lives: a path under the data directory, or the S3 object."""
-    if rt.settings.object_store == "s3":
-        return f"s3://{rt.settings.s3_bucket}/{key}"
-    return shown_path(rt.settings.data_dir / "objects" / key)
 
 
 def title(console, rt) -> None:
@@ -131,11 +116,10 @@ def parse_failures(console, story) -> None:
                   "`amx replay` parses the kept copies again (no refetch) once a parser is fixed.")
     for source, failure in failures:
         console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}\n"
-                      f"  {failure.reason.removeprefix(failure.url + ': ')}")
+                      f"  {failure.why}")
         if failure.raw_key:
-            error = "errors/" + failure.raw_key.removeprefix("raw/") + ".json"
             console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
-                          f"  {stored_at(story.rt, error)}")
+                          f"  {stored_at(story.rt, error_key(failure.raw_key))}")
         console.print(f"  replay: .venv/bin/amx replay {connection_id(source)}")
 
 

@@ -15,8 +15,8 @@ action arrives here as a CloudEvent.
 from functools import cache
 
 from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, created,
-                                          load_connection, mark_healthy)
-from affiliate_matrix.errors import ConflictError, NotFoundError
+                                          load_connection, mark_healthy, refuse_disabled)
+from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, dispatcher
@@ -115,7 +115,6 @@ def sync(rt, connection_id: str):
     from affiliate_matrix.sync_requests import request_sync
 
     connection, _ = load_connection(rt.store, connection_id)
-    if not connection.enabled:
-        raise ConflictError(f"connection {connection_id!r} is disabled: enable it before syncing")
+    refuse_disabled(connection)
     requested = request_sync(rt, connection, explicit=True)  # a person asked: tried even when unhealthy
     return requested.model_dump(mode="json"), 202, {"Location": f"/syncs/{requested.id}"}
