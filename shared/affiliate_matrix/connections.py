@@ -409,14 +409,17 @@ def credentials_destination_problem(connection: Connection, source_class) -> str
 
 
 def key_gone(rt, path: str) -> str | None:
-    """Why there is no key at the path, when its record says: it was revoked (None: no record says so)."""
-    from pydantic import ValidationError
+    """Why there is no key at the path, when its record says: it was revoked (None: no record says so). Read as
+    key_owner_problem reads the record: keys imports this module."""
+    from datetime import datetime
 
-    from affiliate_matrix.keys import load_record
+    from affiliate_matrix.storage import read_json
 
     try:
-        revoked = load_record(rt, path)[0].revoked_at
-    except (AmxError, ValidationError):  # no record, or a damaged one: the store's words stand
+        record, _, _ = read_json(rt.store, key_record_key(path), lambda record: isinstance(record, dict) and isinstance(
+            record.get("revoked_at"), str | None), "a key's record")
+        revoked = datetime.fromisoformat(record["revoked_at"]) if record and record.get("revoked_at") else None
+    except (AmxError, ValueError):  # no record, a damaged one or a path no key can have: the store's words stand
         return None
     return revoked and (f"the key at {path!r} was revoked at {revoked:%Y-%m-%d %H:%M} UTC; add a new one there "
                         "(amx keys add)")
