@@ -30,3 +30,12 @@ CURRENCIES = frozenset(
 
 # ISO-4217 currencies whose minor unit is 0 (no cents): an amount in them is whole (¥12,432.50 cannot be spent).
 WHOLE_CURRENCIES = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split())
+
+# The domain's closed vocabularies, held once: models.py makes its Literals of them, and the programs API refuses a
+# filter naming another value with a 400 listing them (a misspelt `kind=ofer` found nothing, as if no program
+# matched), without importing the models at a start.
+KINDS = ("program", "offer")
+COMMISSION_TYPES = ("percent", "flat")
+PAYOUT_METHODS = ("paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other")
+STATUSES = ("active", "discovered", "closed_suspected", "removed")  # a program's status (Program.status)
+CHANGES = ("created", "updated", "removed")  # what a delta records (DeltaChange.change)

@@ -14,17 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, model_validator
 
+from affiliate_matrix.codes import CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
+from affiliate_matrix.taxonomy import CATEGORIES
 
-# One fixed taxonomy of verticals; every source's own categories map onto these.
-Category = Literal[
-    "apparel", "automotive", "b2b_saas", "beauty", "books_media", "business_services", "crypto",
-    "dating", "education", "electronics", "entertainment", "finance", "food_drink", "gambling",
-    "gaming", "gifts", "health_wellness", "home_garden", "hosting_domains", "insurance",
-    "jewelry_accessories", "kids_baby", "legal", "marketing_tools", "pets", "real_estate",
-    "software", "sports_outdoors", "telecom", "travel", "vpn_security", "other",
-]
-PayoutMethod = Literal["paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other"]
+# One fixed taxonomy of verticals (taxonomy.CATEGORIES); every source's own categories map onto these.
+Category = Literal[CATEGORIES]
+PayoutMethod = Literal[PAYOUT_METHODS]
 PayoutFrequency = Literal["monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"]
 Restriction = Literal[
     "ppc_brand_bidding", "coupon_sites", "incentivized", "email_spam", "adult", "trademark_domains", "social_ads",
@@ -43,7 +39,7 @@ class CommissionTier(Model):
 
 
 class CommissionTerm(Model):
-    type: Literal["percent", "flat"]
+    type: Literal[COMMISSION_TYPES]
     value_min: NonNegative | None = Field(None, description="Null when the text gives only a ceiling ('up to 30%').")
     value_max: NonNegative | None = None
     currency: Currency | None = Field(None, description="Null for percent terms.")
@@ -178,7 +174,7 @@ class RawRecord(Model):
     fetched_at: UtcDatetime
     raw_key: str = Field(min_length=1, description="Object-store key of the raw page this came from.")
     name: str = Field(min_length=1, max_length=300)
-    kind: Literal["program", "offer"] = "program"
+    kind: Literal[KINDS] = "program"
     merchant_url: HttpUrl | None = None
     description: str | None = Field(None, max_length=20_000)
     categories: list[str] = Field([], description="The source's own category labels, verbatim.")
@@ -235,7 +231,7 @@ class Program(Model):
 
     id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
     name: str = Field(min_length=1, max_length=300)
-    kind: Literal["program", "offer"] = "program"
+    kind: Literal[KINDS] = "program"
     merchant: str | None = None
     merchant_domain: str | None = None
     merchant_key: str
@@ -264,7 +260,7 @@ class Program(Model):
     validation_days: int | None = Field(None, ge=0)
     gravity: Decimal | None = None
     approval: Literal["auto", "manual"] | None = None
-    status: Literal["active", "closed_suspected", "removed", "discovered"] = "active"
+    status: Literal[STATUSES] = "active"
     terms_url: HttpUrl | None = None
     first_seen_at: UtcDatetime
     last_seen_at: UtcDatetime
@@ -290,7 +286,7 @@ class DeltaChange(Model):
 
     id: str
     program_id: str
-    change: Literal["created", "updated", "removed"]
+    change: Literal[CHANGES]
     fields: list[FieldChange] = []
     at: UtcDatetime
     source: str

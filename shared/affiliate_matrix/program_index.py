@@ -102,7 +102,6 @@ PROGRAMS_INDEX = IndexSpec("programs", 13, {**{name: next(m for m in field.metad
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
 # Programs a search lists unless it asks for a status: those open to join (closed_suspected and removed are over).
 OPEN_STATUSES = ["active", "discovered"]
-STATUSES = [*OPEN_STATUSES, "closed_suspected", "removed"]  # every Program.status (a test holds them equal)
 FLAT_SPAN = 10**9  # flat_key: an amount is below this (a larger one counts as FLAT_SPAN - 1: past any minimum asked)
 
 

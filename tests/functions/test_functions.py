@@ -81,7 +81,8 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     # a blank value or a code in other letters than the index's found no program, silently, as if none matched
     ("network=", 400, "network has a blank value: give one, or leave network out"),
     ("network=awin&network=%20", 400, "network has a blank value"),
-    ("payout_method=", 400, "payout_method has a blank value"),
+    ("source=", 400, "source has a blank value"),
+    ("payout_method=", 400, "payout_method.0 must be one of"),
     ("country=de", 400, "country 'de' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
     ("country=", 400, "country '' is not a country code"),
     ("country=UK", 400, "country 'UK' is not a country code"),
@@ -89,6 +90,21 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("flat_currency=usd", 400, "flat_currency 'usd' is not a currency code (ISO 4217, as EUR)"),
     ("epc_currency=", 400, "epc_currency '' is not a currency code"),
     ("flat_currency=USD&epc_currency=EUR&min_epc=1", 200, ""),
+    # a filter with a closed set of values took a misspelt one and found nothing, as if no program matched
+    ("kind=ofer", 400, "kind.0 must be one of 'program' or 'offer'"),
+    ("kind=offer&kind=program", 200, ""),
+    ("commission_type=percentage", 400, "commission_type.0 must be one of 'percent' or 'flat'"),
+    ("payout_method=PayPal", 400, "payout_method.0 must be one of 'paypal', 'check'"),
+    ("payout_method=bank_transfer", 200, ""),
+    # a number is written in ASCII digits, as limit always was: min_cookie_days took ' 5' as 5 and '1_0' as 10
+    ("min_cookie_days=%205", 400, "min_cookie_days must be a number of at least 0 in digits, as 2.5, got ' 5'"),
+    ("min_cookie_days=1_0", 400, "min_cookie_days must be a number of at least 0 in digits"),
+    ("min_commission_percent=%EF%BC%95", 400, "min_commission_percent must be a number of at least 0 in digits"),
+    ("min_commission_percent=1e2", 400, "min_commission_percent must be a number"),
+    ("min_commission_percent=-1", 400, "min_commission_percent must be a number of at least 0"),
+    ("min_commission_percent=12.5&min_cookie_days=30", 200, ""),
+    ("min_commission_percent=.5", 200, ""),
+    ("limit=5%0A", 400, "limit must be a whole number from 1 to 100"),  # '5\n' was 5: $ matched before the newline
 ])
 def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, query, status, fragment):
     response = client("programs").get(f"/programs?{query}", headers=auth)
@@ -96,6 +112,19 @@ def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, quer
     if fragment:
         body = response.get_json()
         assert fragment in body["error"]["message"] and body["error"]["request_id"] == response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize("path,fragment", [
+    ("/programs/export?kind=ofer", "kind.0 must be one of 'program' or 'offer'"),
+    ("/programs/export?payout_method=paypall", "payout_method.0 must be one of"),
+    ("/programs/export?min_cookie_days=1_0", "min_cookie_days must be a number of at least 0 in digits"),
+    ("/merchants?limit=%EF%BC%95", "limit must be a whole number"),
+    ("/changes?limit=5%0A", "limit must be a whole number"),
+    ("/changes?change=create", "change.0 must be one of 'created', 'updated' or 'removed'"),
+])
+def test_every_programs_route_refuses_a_value_it_cannot_match(data_dir, auth, path, fragment):
+    response = client("programs").get(path, headers=auth)
+    assert response.status_code == 400 and fragment in response.get_json()["error"]["message"]
 
 
 def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):

@@ -9,8 +9,9 @@ import grimp
 
 PACKAGE = "affiliate_matrix"
 HTTP_LAYER = f"{PACKAGE}.handlers"
-# What may import the HTTP layer: the web function's pages render through the programs API's own code.
-HTTP_CALLERS = (HTTP_LAYER, f"{PACKAGE}.web")
+# What may import the HTTP layer: the web function's pages render through the programs API's own code, and the CLI's
+# search filters are checked by the API's own check of them (program_shapes.checked_filter), not by a second one.
+HTTP_CALLERS = (HTTP_LAYER, f"{PACKAGE}.web", f"{PACKAGE}.cli")
 # The functions' web framework: the HTTP layer adapts it (a request's after-the-answer work is runtime.after_answer).
 WEB_FRAMEWORK = ("flask", "werkzeug", "functions_framework")
 SERVER = f"{PACKAGE}.server"  # the command that serves a function (amx-function) starts the framework's server

@@ -30,7 +30,8 @@ def test_the_statuses_a_search_offers_are_every_status_a_program_has():
     from typing import get_args
 
     from affiliate_matrix.models import Program
-    from affiliate_matrix.program_index import OPEN_STATUSES, STATUSES
+    from affiliate_matrix.codes import STATUSES
+    from affiliate_matrix.program_index import OPEN_STATUSES
 
     assert sorted(STATUSES) == sorted(get_args(Program.model_fields["status"].annotation))
     assert set(OPEN_STATUSES) < set(STATUSES)

@@ -22,24 +22,20 @@ def export_programs(
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
-    from affiliate_matrix.cli.views import known, network_names, search_text
+    from affiliate_matrix.cli.views import checked, network_names, search_text
     from affiliate_matrix.exchange import check_format, export
     from affiliate_matrix.files import whole_or_not_at_all
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, STATUSES
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
     from affiliate_matrix.search import SearchQuery
-    from affiliate_matrix.taxonomy import CATEGORIES
 
     check_format(fmt)
     search_text(text, "--q")
-    known(status, STATUSES, "--status")
-    known(category, CATEGORIES, "--category")
+    filters = checked({"category": category, "network": network_names(network), "status": status})
     if fmt == "parquet" and not out:
         raise typer.BadParameter("parquet is binary: give --out FILE", param_hint="--out")
-    filters = {k: v for k, v in {"categories": category, "networks": network_names(network), "status": status}.items()
-               if v}
     rt = open_runtime("export")
     rt.index.ensure_index(PROGRAMS_INDEX)
-    query = SearchQuery(text=text, filters=filters)
+    query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
     if out is None:
         export(rt.index, fmt, sys.stdout, query)
         return

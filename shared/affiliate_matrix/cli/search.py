@@ -20,6 +20,10 @@ def search(
     status: Annotated[Optional[list[str]], typer.Option(help=(
         "Status (repeatable): active, discovered, closed_suspected or removed. Without it, the open ones "
         "(active, discovered), as the API's search."))] = None,
+    kind: Annotated[Optional[list[str]], typer.Option(help="program or offer (repeatable).")] = None,
+    commission_type: Annotated[Optional[list[str]], typer.Option(help="percent or flat (repeatable).")] = None,
+    payout_method: Annotated[Optional[list[str]], typer.Option(help=(
+        "paypal, check, bank_transfer, payoneer, ach, wire, store_credit, crypto or other (repeatable)."))] = None,
     sort: Annotated[str, typer.Option(help="relevance, commission, cookie, epc, last_changed or name (as the API's sort).")] = "relevance",
     epc_window: Annotated[str, typer.Option(help=(
         "The EPC --sort epc ranks by: 7d (over 7 days) or 90d (over 3 months, the only one Awin reports), as the "
@@ -27,22 +31,19 @@ def search(
     limit: Annotated[int, typer.Option(min=1, help="Programs to show, at most one API page.")] = 20,
 ):
     """Search the master index."""
-    from affiliate_matrix.cli.views import known, network_names, print_search, search_text
-    from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, STATUSES, epc_windowed, filtering
-    from affiliate_matrix.taxonomy import CATEGORIES
+    from affiliate_matrix.cli.views import checked, network_names, print_search, search_text
+    from affiliate_matrix.program_index import EPC_WINDOWS, MAX_PAGE_SIZE, SORTS, epc_windowed, filtering
 
     if limit > MAX_PAGE_SIZE:
         raise typer.BadParameter(f"{limit} is more than a page ({MAX_PAGE_SIZE})", param_hint="--limit")
-    known(status, STATUSES, "--status")
-    known(category, CATEGORIES, "--category")
+    filters = checked({"category": category, "network": network_names(network), "status": status, "kind": kind,
+                       "commission_type": commission_type, "payout_method": payout_method})
     if sort not in SORTS:
         raise typer.BadParameter(f"{sort!r} is not one of {', '.join(SORTS)}", param_hint="--sort")
     if epc_window not in EPC_WINDOWS:
         raise typer.BadParameter(f"{epc_window!r} is not one of {', '.join(EPC_WINDOWS)}", param_hint="--epc-window")
-    filtered = filtering({k: v for k, v in {"category": category, "network": network_names(network),
-                                            "status": status}.items() if v})
     print_search(console, open_runtime(), search_text(text, "TEXT"), limit=limit,
-                 sort=epc_windowed(SORTS[sort], epc_window), **filtered)
+                 sort=epc_windowed(SORTS[sort], epc_window), **filtering(filters))
 
 
 @commands.command()

@@ -80,14 +80,21 @@ def network_names(typed: list[str] | None) -> list[str]:
     return [network_name(n) or n for n in typed or []]
 
 
-def known(values: list[str] | None, choices, hint: str) -> list[str] | None:
-    """The values of a filter whose every value is known (status, category), or a usage error naming the one that is
-    not: it would find nothing, which reads as "no such programs"."""
+def checked(filters: dict[str, list[str] | None]) -> dict[str, list[str]]:
+    """The filter options given, by the API's parameter names, checked as the API checks them (a value that would
+    find nothing, as `--kind netwrok`, is a usage error naming its option and what it takes, not "0 programs")."""
     import typer
 
-    for unknown in set(values or []) - set(choices):
-        raise typer.BadParameter(f"{unknown!r} is not one of {', '.join(choices)}", param_hint=hint)
-    return values
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.handlers.program_shapes import checked_filter
+
+    given = {name: values for name, values in filters.items() if values}
+    for name, values in given.items():
+        try:
+            checked_filter(name, values)
+        except InvalidInput as exc:
+            raise typer.BadParameter(str(exc), param_hint="--" + name.replace("_", "-")) from None
+    return given
 
 
 def search_text(text: str | None, hint: str) -> str | None:

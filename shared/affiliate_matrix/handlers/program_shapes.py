@@ -5,13 +5,13 @@ answers are in merchant_shapes.py, the parameters of every route but the search 
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, create_model
+from pydantic import AfterValidator, Field, ValidationError, create_model
 
-from affiliate_matrix.codes import COUNTRIES, CURRENCIES
+from affiliate_matrix.codes import COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers.routes import Shape, refuse, whole
+from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            STATUSES, WORLDWIDE, ProgramSummary)
+                                            WORLDWIDE, ProgramSummary)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 from affiliate_matrix.taxonomy import CATEGORIES
 
@@ -42,7 +42,7 @@ Words = Annotated[str | None, Field(max_length=500, description=(
 Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
                                                                   "unchanged.")]
 PageSize = whole(1, MAX_PAGE_SIZE)
-Minimum = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
+Minimum = decimal(0) | None
 # What a search and an export (program_params.py) are filtered by; each model is made from these fields
 # directly, so a start defines no model of the filters alone.
 Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
@@ -97,14 +97,23 @@ def _code(codes: frozenset, form: str, *others: str):
 
 
 _CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)")
-# the filters whose every value is known
-CHOICES = {"status": Literal[tuple(STATUSES)], "category": Literal[CATEGORIES], "flat_currency": _CURRENCY,
-           "epc_currency": _CURRENCY,
+# the filters whose every value is known: another is a 400 naming them (it would find nothing)
+CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind": Literal[KINDS],
+           "commission_type": Literal[COMMISSION_TYPES], "payout_method": Literal[PAYOUT_METHODS],
+           "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
                      **{name: (Annotated[list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
                                          Field(description=SAID.get(name))], None) for name in FILTERS},
                      **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
+
+
+def checked_filter(name: str, values: list[str]) -> list[str]:
+    """A filter's values checked as the API's search checks them (the CLI's options are): InvalidInput naming it."""
+    try:
+        return getattr(SearchParams.model_validate({name: values}), name)
+    except ValidationError as exc:
+        raise problem(exc) from None
 
 
 class _Paging(Shape):

@@ -19,7 +19,13 @@ from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
 
 _PATH_NAMES = re.compile(r"\{(\w+)\}")  # the parameters a route's path names
-_WHOLE = re.compile(r"^[0-9]{1,9}$")  # ASCII digits: str.isdigit() also takes '²' and '⁵', which int() refuses
+
+
+def _digits(text: str, point: bool = False) -> bool:
+    """A number as a person writes it: ASCII digits alone (a decimal point too where `point`), at most 30. int() and
+    float() also take " 5", "1_0", "５" and "5\n", and str.isdigit() alone '²', which nobody means as a figure.
+    (No regular expression: one compiled at import is paid by every start.)"""
+    return len(text) <= 30 and text.isascii() and (text.replace(".", "", 1) if point else text).isdigit()
 
 
 def refuse(message: str) -> PydanticCustomError:
@@ -30,10 +36,19 @@ def refuse(message: str) -> PydanticCustomError:
 def whole(low: int, high: int):
     """A whole number in [low, high], in ASCII digits."""
     def check(value, info):
-        if isinstance(value, str) and not (_WHOLE.match(value) and low <= int(value) <= high):
+        if isinstance(value, str) and not (_digits(value) and low <= int(value) <= high):
             raise refuse(f"{info.field_name} must be a whole number from {low} to {high}, got {value[:40]!r}")
         return value
     return Annotated[int, Field(ge=low, le=high), BeforeValidator(check)]
+
+
+def decimal(low: int):
+    """A number of at least low, in ASCII digits with an optional decimal point (2, 2.5, .5): the same rule as whole."""
+    def check(value, info):
+        if isinstance(value, str) and not (_digits(value, point=True) and float(value) >= low):
+            raise refuse(f"{info.field_name} must be a number of at least {low} in digits, as 2.5, got {value[:40]!r}")
+        return value
+    return Annotated[float, Field(ge=low, allow_inf_nan=False), BeforeValidator(check)]
 
 
 def problem(exc: ValidationError) -> InvalidInput:
