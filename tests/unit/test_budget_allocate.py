@@ -203,6 +203,24 @@ def test_input_that_is_not_a_request_is_refused(text, message):
         allocate_json(text)
 
 
+@pytest.mark.parametrize("read", [allocate_json, forecast_json])
+def test_the_input_reads_as_json_reads_it_where_pydantics_parser_refuses(read):
+    """The request is read by pydantic's JSON parser, which refuses some input json reads: json reads that, and names
+    its faults as it always did."""
+    request = {"campaigns": [{"id": "a", "history": days([10] * 3, [20] * 3)}]}
+    text = json.dumps(request | ({"horizon_days": 7} if read is forecast_json else
+                                 {"total_budget": 100, "currency": "USD", "strategy": "equal"}))
+    assert read(text.encode("utf-16")) == read(b"\xef\xbb\xbf" + text.encode()) == read(text)
+    lone_surrogate = "campaigns.0.id: Input should be a valid string, unable to parse raw data as a unicode string"
+    refusals = [(text.replace('"a"', '"\\ud800"'), lone_surrogate), (text.replace('"a"', '"\ud800"'), lone_surrogate),
+                (text.replace('"spend": 10', '"spend": 1e400'), "campaigns.0.history.0.spend: Input should be a finite"),
+                (text.replace('"spend": 10', f'"spend": {"9" * 5000}'), "the input is not JSON: Exceeds the limit")]
+    for bad, message in refusals:
+        with pytest.raises(InvalidInput) as error:
+            read(bad)
+        assert str(error.value).startswith(message)
+
+
 def test_amounts_are_whole_cents_adding_up_exactly():
     request = request_with("equal", {f"c{i}": [] for i in range(3)}, total=Decimal("100.00"))
     amounts = [a.amount for a in allocate(request).allocations]

@@ -259,3 +259,32 @@ def test_the_initial_states_are_the_least_squares_states(spec):
         x0 = np.linalg.lstsq(design, -errors(row, 0, 0, [0] * 7), rcond=None)[0]
         got = [level0[row]] + [trend0[row]] * spec.trend + list(season0[:6, row]) * spec.seasonal
         assert np.allclose(got, x0, rtol=1e-6, atol=1e-6 * np.abs(y[row]).max())
+
+
+@pytest.mark.parametrize("spec", ["SEASONAL", "DAMPED"])
+def test_the_backtests_origins_share_one_grid_run_and_fit_what_a_grid_each_fits(spec, monkeypatch):
+    """The backtest refits a campaign at up to four origins a week apart, each from the grid's best: one run over
+    the campaign's days gives each origin's (its first days' errors do not depend on the days after), the same
+    coordinates and squared errors as a grid run on each origin's days alone, so the same fits."""
+    from affiliate_matrix.budget import ets, forecast
+
+    spec = getattr(ets, spec)
+    y = np.array([[d["revenue"] for d in c["history"]] for c in budget_sim.campaigns_at_scale(30, 120, seed=4)])
+    ends = np.resize([[120, 113, 106, 99], [90, 83, 76, 69], [35, 28, 21, 21]], (len(y), 4))
+    raw, score = ets.grid_best(spec, y, ends)
+    for k in range(4):
+        alone = np.where(np.arange(y.shape[1]) < ends[:, k, None], y, 0)
+        alone_raw, alone_score = ets.grid_best(spec, alone, ends[:, k])
+        np.testing.assert_array_equal(raw[:, k], alone_raw)
+        np.testing.assert_array_equal(score[:, k], alone_score)
+        shared, own = ets.fit(spec, alone, ends[:, k], 7, 0.8, (raw[:, k], score[:, k])), ets.fit(
+            spec, alone, ends[:, k], 7, 0.8)
+        for got, expected in zip((shared.mean, shared.low, shared.high, shared.aicc),
+                                 (own.mean, own.low, own.high, own.aicc)):
+            np.testing.assert_array_equal(got, expected)
+    grids = []
+    real = ets.fit
+    monkeypatch.setattr(ets, "fit", lambda *args: grids.append(args[5:]) or real(*args))
+    series = list(y)
+    scores = forecast.backtests(series, [spec] * len(series), 7)
+    assert all(s.origins == 4 for s in scores) and grids and all(grid for grid in grids)  # every backtest fit shares

@@ -4,6 +4,7 @@ naming the first problem (the path of the bad field and what is wrong with it)."
 import json
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
 from affiliate_matrix.errors import InvalidInput
 
@@ -14,7 +15,7 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
     if len(text) > MAX_INPUT:
         raise InvalidInput(f"the input is larger than {MAX_INPUT // (1024 * 1024)} MiB")
     try:
-        data = json.loads(text)
+        data = read_json(text)
     except ValueError as exc:
         raise InvalidInput(f"the input is not JSON: {exc}") from None
     except RecursionError:  # the decoder's depth is Python's recursion limit
@@ -26,6 +27,17 @@ def parse(model: type[BaseModel], text: str | bytes) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         raise problem(exc) from None
+
+
+def read_json(text: str | bytes) -> object:
+    """What json.loads reads from `text`, read by pydantic's parser where it can: json's was a third of a forecast's
+    CPU, pydantic's takes a third as long and reads every JSON number, string and duplicate key as json does. What it
+    refuses and json may read (a lone surrogate, UTF-16, a BOM before bytes, a number past a float's range, nesting
+    past its depth) is read by json, which reads it or names the fault as it always did."""
+    try:
+        return from_json(text)
+    except (ValueError, TypeError):  # TypeError: a str holding a lone surrogate, which UTF-8 cannot carry
+        return json.loads(text)
 
 
 def dated_as_the_api(campaigns: object) -> None:

@@ -98,7 +98,8 @@ def _run(observed: np.ndarray, ends: np.ndarray, params: np.ndarray, level, tren
     (_observed, at least the longest row's days plus `horizon`): the sum of squared one-step errors over each row's
     first `ends` days and, with a horizon, the point forecasts after it (the recursion with its errors set to zero).
     With `reads`, the last axis is of runs, each reading the observed row `reads` names (ends, params and states
-    per run). In place: the arrays are the loop's whole cost."""
+    per run). Without a horizon, `ends` may give each row several ends (rows x ends): a sum at each, as a run on
+    those days alone sums them. In place: the arrays are the loop's whole cost."""
     alpha, beta, gamma, phi = (params[..., i].astype(dtype) for i in range(4))
     shape = np.broadcast_shapes(alpha.shape, level.shape)
     level, trend = np.broadcast_to(level, shape).astype(dtype), np.broadcast_to(trend, shape).astype(dtype)
@@ -107,8 +108,8 @@ def _run(observed: np.ndarray, ends: np.ndarray, params: np.ndarray, level, tren
     if horizon:  # past its end a row's errors are zero: its forecast
         inside = (np.arange(days)[:, None] < ends).astype(dtype)
     else:  # past its end a row runs on, unread: its sum is taken at its end
-        ending = {int(end): np.nonzero(ends == end)[0] for end in np.unique(ends)}
-        total = np.zeros(shape, dtype)
+        ending = {int(end): np.nonzero(ends == end) for end in np.unique(ends)}  # (rows, ends' column) per end
+        total = np.zeros((*shape, *ends.shape[1:]), dtype)
     has_trend, has_season = bool(np.any(beta)), bool(np.any(gamma))
     sse, damped, expected, error, scratch = (np.zeros(shape, dtype) for _ in range(5))
     base = np.zeros(shape, dtype) if has_trend else level  # level + damped trend
@@ -131,7 +132,7 @@ def _run(observed: np.ndarray, ends: np.ndarray, params: np.ndarray, level, tren
             np.multiply(error, error, out=scratch)
             sse += scratch
             if not horizon and t + 1 in ending:
-                total[..., ending[t + 1]] = sse[..., ending[t + 1]]
+                total[(..., *ending[t + 1])] = sse[..., ending[t + 1][0]]
             np.multiply(alpha, error, out=scratch)
             np.add(base, scratch, out=level)
             if has_trend:
@@ -157,17 +158,29 @@ def _heuristic_states(spec: Spec, y: np.ndarray):
     return first, trend, (y[:, :SEASON] - first[:, None]).T.copy()
 
 
-def _search(spec: Spec, observed: np.ndarray, ends: np.ndarray, states, start: np.ndarray | None, rounds: int,
+def grid_best(spec: Spec, y: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of `y` and each of its `ends` (rows x ends, each past two weeks): the grid's best searched coordinates
+    and their squared error on the row's first `ends` days from the heuristic states, where fit's search starts. One
+    run over the row gives every end's: its errors up to a day do not depend on the days after, nor its starting
+    states (its first two weeks') on the days after two weeks."""
+    return _grid_best(spec, _observed(y, int(ends.max()), SEARCH), ends, _heuristic_states(spec, y))
+
+
+def _grid_best(spec: Spec, observed: np.ndarray, ends: np.ndarray, states) -> tuple[np.ndarray, np.ndarray]:
+    grid = _grid(spec)
+    sse, _ = _run(observed, ends, _params(spec, grid)[:, None, :], *states, dtype=SEARCH)
+    best = np.argmin(sse, axis=0)
+    return grid[best], np.take_along_axis(sse, best[None], 0)[0]  # the best scored already: its sums, not run again
+
+
+def _search(spec: Spec, observed: np.ndarray, ends: np.ndarray, states, start, rounds: int,
             step: float) -> np.ndarray:
-    """Per row, the searched coordinates with the least squared error from the given initial states: from `start`
-    or the grid's best, a pattern search (each free coordinate a step either way; a row's steps halve when no
-    move improves it)."""
+    """Per row, the searched coordinates with the least squared error from the given initial states: from `start`,
+    coordinates (scored here) or coordinates with their squared error (the grid's best), a pattern search (each free
+    coordinate a step either way; a row's steps halve when no move improves it)."""
     rows = np.arange(len(ends))
-    if start is None:
-        grid = _grid(spec)
-        sse, _ = _run(observed, ends, _params(spec, grid)[:, None, :], *states, dtype=SEARCH)
-        best = np.argmin(sse, axis=0)
-        raw, score = grid[best], sse[best, rows]  # the grid's best scored already: the same sums, not run again
+    if isinstance(start, tuple):
+        raw, score = start
     else:
         raw = start
         score, _ = _run(observed, ends, _params(spec, raw), *states, dtype=SEARCH)
@@ -283,13 +296,16 @@ def _initial_states(spec: Spec, y: np.ndarray, ends: np.ndarray, params: np.ndar
     return level0, trend0, season0
 
 
-def fit(spec: Spec, y: np.ndarray, ends: np.ndarray, horizon: int, interval: float) -> Fit:
+def fit(spec: Spec, y: np.ndarray, ends: np.ndarray, horizon: int, interval: float,
+        grid: tuple[np.ndarray, np.ndarray] | None = None) -> Fit:
     """Fit `spec` to each row's first `ends` days of `y` (rows x days, zeros after a row's end) and forecast
-    `horizon` days after its end with an `interval` prediction interval (from the normal quantile)."""
+    `horizon` days after its end with an `interval` prediction interval (from the normal quantile). `grid`: the
+    rows' grid_best, when taken already."""
     # The search from rough starting states, then again (shorter steps) from the best states for what it found:
     # the states matter as much as the smoothing on a few weeks of history.
     observed = _observed(y, int(ends.max()), SEARCH)
-    raw = _search(spec, observed, ends, _heuristic_states(spec, y), None, ROUNDS, 1.0)
+    states = _heuristic_states(spec, y)
+    raw = _search(spec, observed, ends, states, grid or _grid_best(spec, observed, ends, states), ROUNDS, 1.0)
     raw = _search(spec, observed, ends, _initial_states(spec, y, ends, _params(spec, raw)), raw, REFINE_ROUNDS, 0.25)
     params = _params(spec, raw)
     states = _initial_states(spec, y, ends, params)
