@@ -3,10 +3,12 @@ line naming it, with a nonzero exit, never a traceback."""
 
 import subprocess
 
+import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
+from affiliate_matrix.errors import InvalidInput
 from tests.support.apps import function_client
 from tests.support.indexing import Index, record
 from tests.support.processes import BIN
@@ -951,3 +953,23 @@ def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_i
                                                                 range(7)))
     taken = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms", "--schedule", every])
     assert taken.exit_code == 0, (taken.output, taken.exception)
+
+
+def test_a_dry_run_takes_the_event_the_api_takes_and_names_a_bad_field_in_one_line(tmp_path, monkeypatch):
+    """`amx rules test --event` refused an event with no id, source or time, which `POST /rules/{id}/test` fills in
+    as a dry run's, and printed pydantic's report of it: three errors over nine lines with their documentation URLs.
+    It takes what the API takes, and a bad field is one line naming it."""
+    import json
+
+    event = rule_always_added(tmp_path, monkeypatch)
+    event.write_text(json.dumps({"type": "program.delta", "data": {"program_id": "p_1", "change": "updated"}}))
+    result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
+    assert result.exit_code == 0 and "true → true: would dispatch alert" in " ".join(result.output.split()), \
+        (result.output, result.exception)
+    for body, named in (({"type": "program.delta", "time": "yesterday"}, "time"),
+                        ({"type": "program.delta", "colour": "red"}, "colour")):
+        event.write_text(json.dumps(body))
+        with pytest.raises(InvalidInput) as refused:
+            CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)], catch_exceptions=False)
+        said = str(refused.value)
+        assert said.startswith("--event: ") and named in said and "\n" not in said and "errors.pydantic.dev" not in said, said
