@@ -425,3 +425,39 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     written = function_client("triggers").post("/rules", json={**rule, "description": "raise\n\tan alert"},
                                                headers=env["admin"])  # a description of lines is one
     assert written.status_code == 201, written.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("trigger,text,named", [
+    ({"event": "program.delta"}, "{progam_name} raised its commission", "{progam_name} (did you mean 'program_name'?)"),
+    ({"event": "key.expiring"}, "{program_name}'s key expires", "{program_name}"),
+    ({"schedule": "0 6 * * *"}, "daily: {event_type}", "{event_type}")])
+def test_a_text_naming_a_placeholder_its_trigger_does_not_fill_is_refused_when_the_rule_is_written(
+        env, trigger, text, named):
+    """A notify or alert text's {placeholder} was filled from the activation's inputs, and one they do not hold (a
+    typo, a program's name on a key event) was sent as nothing, every firing: "  raised its commission". The rule is
+    refused when it is written, naming the placeholder and those its trigger fills."""
+    triggers = function_client("triggers")
+    rule = {"id": "typo", "trigger": trigger, "condition": "true", "action": {"type": "alert", "params": {"text": text}}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400, refused.json
+    said = refused.json["error"]["message"]
+    assert said.startswith("action.params.text: ") and named in said and "{rule_id}" in said, said
+
+
+@pytest.mark.parametrize("kind,data", [
+    ("program.delta", {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}),
+    ("key.expiring", {"path": "connections/awin", "days": 7}), ("key.rotated", {"path": "connections/awin"}),
+    ("budget.pacing", {"campaign_id": "c1", "day": "2026-11-22", "allocated": 10.0, "spent": 20.0}),
+    ("budget.allocated", {"day": "2026-11-22", "strategy": "equal", "total_budget": "300.00", "currency": "USD"}),
+    ("sync.failed", {"connection_id": "awin"}), ("raw.batch.stored", {"batch_key": "batches/x.jsonl"})])
+def test_every_input_an_event_fills_is_a_placeholder_its_rules_may_name(env, kind, data):
+    """The placeholders a rule's text may name (rules.model.placeholders) are those the engine fills: each input a dry
+    run shows is one, so a rule naming it is not refused."""
+    from affiliate_matrix.rules.model import Trigger, placeholders
+
+    triggers = function_client("triggers")
+    rule = {"id": "every", "trigger": {"event": kind}, "condition": "true", "action": {"type": "alert"}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/every/test", headers=env["read"], json={"type": kind, "data": data})
+    assert verdict.status_code == 200, verdict.json
+    assert set(verdict.json["inputs"]) <= set(placeholders(Trigger(event=kind))), verdict.json["inputs"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.rules.model import PLACEHOLDER
 from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, mirror_activation
 
 log = get_logger()
-_FIELD = re.compile(r"\{(\w+)\}")
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
 _ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
@@ -63,7 +63,7 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
 def render(text: str, inputs: dict, quote=str) -> str:
     """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
     interpreted."""
-    return _FIELD.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
+    return PLACEHOLDER.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
 
 
 def slack_text(value: str) -> str:

@@ -25,6 +25,12 @@ CAUSES = {"resync": {"raw.batch.stored", "sync.failed", "program.delta"},
           "discover": {"raw.batch.stored", "program.delta"},
           "rotate_key": {"key.rotated", "key.rotation.failed"}}
 LOOP_COOLDOWN_S = 600
+# A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
+# rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "categories", "commission_old",
+                                  "commission_new"),
+                "key.": ("key_path",), "budget.pacing": ("campaign_id", "day"), "budget.allocated": ("day",)}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 
 
@@ -43,6 +49,14 @@ class Trigger(Model):
     @property
     def key(self) -> str:
         return self.event or f"schedule:{self.schedule}"
+
+
+def placeholders(trigger: Trigger) -> list[str]:
+    """The {placeholders} a rule's text may name: what its trigger's activations hold (a schedule's, its id alone)."""
+    if trigger.event is None:
+        return ["rule_id"]
+    kind = "key." if trigger.event.startswith("key.") else trigger.event
+    return ["rule_id", "event_id", "event_type", *EVENT_INPUTS.get(kind, ())]
 
 
 class Action(Model):
@@ -112,6 +126,16 @@ def checked(rule: Rule) -> Rule:
             target_of(str(rule.action.params["webhook_url"]))
         except FetchError:  # its words quote the address, a credential
             raise InvalidInput("action.params.webhook_url: not an http(s) URL with a valid host and port") from None
+    text = rule.action.params.get("text")
+    known = placeholders(rule.trigger)
+    if unknown := [name for name in PLACEHOLDER.findall(str(text or "")) if name not in known]:
+        import difflib
+
+        guess = difflib.get_close_matches(unknown[0], known, n=1)
+        kind = "a schedule" if rule.trigger.event is None else f"a {rule.trigger.event} event"
+        raise InvalidInput(f"action.params.text: {{{unknown[0]}}}{f' (did you mean {guess[0]!r}?)' if guess else ''} "
+                           f"is not filled by {kind}, so it would be sent empty; it fills "
+                           f"{', '.join('{' + name + '}' for name in known)}")
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
         from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 
