@@ -461,3 +461,23 @@ def test_every_input_an_event_fills_is_a_placeholder_its_rules_may_name(env, kin
     verdict = triggers.post("/rules/every/test", headers=env["read"], json={"type": kind, "data": data})
     assert verdict.status_code == 200, verdict.json
     assert set(verdict.json["inputs"]) <= set(placeholders(Trigger(event=kind))), verdict.json["inputs"]
+
+
+@pytest.mark.parametrize("url,kind", [("http://10.0.0.5/services/T0/B0/SECRET", "private or special-purpose"),
+                                      ("http://169.254.169.254/latest/SECRET", "link-local"),
+                                      ("https://[::ffff:192.168.1.9]/SECRET",
+                                       "an IPv6 address carrying a private or special-purpose IPv4 one")])
+def test_a_webhook_at_a_non_public_address_is_refused_when_the_rule_is_written(env, url, kind):
+    """A notify rule posting to a private, link-local or other non-public address written as such was stored, and every
+    firing then failed at the address guard ("webhook not posted"). It is refused when the rule is written, naming the
+    kind of address and not the URL (a credential). A loopback one is stored: AMX_ALLOW_LOOPBACK_FETCH, where the
+    action runs, may let it post."""
+    triggers = function_client("triggers")
+    rule = {"id": "inside", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400 and "SECRET" not in refused.get_data(as_text=True)
+    assert refused.json["error"]["message"].startswith("action.params.webhook_url: ") and \
+        f"({kind})" in refused.json["error"]["message"], refused.json
+    loopback = {**rule, "action": {"type": "notify", "params": {"webhook_url": "http://127.0.0.1:9000/hook"}}}
+    assert triggers.post("/rules", json=loopback, headers=env["admin"]).status_code == 201
