@@ -973,3 +973,19 @@ def test_a_dry_run_takes_the_event_the_api_takes_and_names_a_bad_field_in_one_li
             CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)], catch_exceptions=False)
         said = str(refused.value)
         assert said.startswith("--event: ") and named in said and "\n" not in said and "errors.pydantic.dev" not in said, said
+
+
+def test_a_campaign_id_is_described_and_refused_in_words_not_as_a_pattern(tmp_path, monkeypatch):
+    """`amx budget campaigns add --help` said an id may hold ':', which the id's pattern refuses, and the refusal was
+    the pattern itself ("String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'")."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    helped = CliRunner().invoke(app, ["budget", "campaigns", "add", "--help"])
+    described = next(line for line in helped.output.splitlines() if "campaign_id" in line and "<str>" in line)
+    assert helped.exit_code == 0 and " : " not in described, described
+    for bad in ("a:b", "_a", "a" * 101):
+        refused = amx(tmp_path, "budget", "campaigns", "add", bad, "--name", "N", "--channel", "search",
+                      env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and f"{bad[:20]}" in said and "letters, digits" in said, said
+        assert "pattern" not in said, said

@@ -91,15 +91,26 @@ def budget_forecast(
                       f"{len(row['revenue'])} days{score}{note}")
 
 
-def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
+CAMPAIGN_ID_WORDS = "letters, digits, '.', '_' and '-', up to 100, the first a letter or a digit"
+
+
+def _campaign_id(campaign_id: str, param_hint: str) -> str:
+    """A campaign id as given on the command line, or the error saying what one is (CAMPAIGN_ID in words)."""
     import re
 
     from affiliate_matrix.budget import CAMPAIGN_ID
+
+    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
+        raise typer.BadParameter(f"{campaign_id[:120]!r} is not a campaign id ({CAMPAIGN_ID_WORDS})",
+                                 param_hint=param_hint)
+    return campaign_id
+
+
+def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
     from affiliate_matrix.budget.forecast import stored_forecast
 
     for i, campaign_id in enumerate(campaign_ids or []):
-        if not re.fullmatch(CAMPAIGN_ID, campaign_id):
-            raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="--campaign")
+        _campaign_id(campaign_id, "--campaign")
         if campaign_id in campaign_ids[:i]:
             raise typer.BadParameter(f"{campaign_id!r} is given twice", param_hint="--campaign")
     rt = open_runtime("budget")
@@ -173,7 +184,7 @@ def imports_abandon(import_id: Annotated[str, typer.Argument(help="Its id as `am
 
 @campaigns_app.command("add")
 def campaigns_add(
-    campaign_id: Annotated[str, typer.Argument(help="Letters, digits, . _ : -")],
+    campaign_id: Annotated[str, typer.Argument(help=CAMPAIGN_ID_WORDS[0].upper() + CAMPAIGN_ID_WORDS[1:] + ".")],
     name: Annotated[str, typer.Option(help="A human name.")],
     channel: Annotated[str, typer.Option(help="search, social, email, content, display, video, affiliate or other.")],
     currency: Annotated[str, typer.Option(help="ISO-4217 code of its spend and revenue.")] = "USD",
@@ -185,7 +196,7 @@ def campaigns_add(
     from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
     from affiliate_matrix.errors import ConflictError
 
-    campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
+    campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "CAMPAIGN_ID"), "name": name, "channel": channel, "currency": currency,
                                         "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
     checked(campaign)
     rt = open_runtime("budget")
@@ -199,14 +210,10 @@ def campaigns_add(
 
 
 def _set_active(campaign_id: str, active: bool) -> None:
-    import re
-
-    from affiliate_matrix.budget import CAMPAIGN_ID
     from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
     from affiliate_matrix.errors import ConflictError
 
-    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
-        raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="CAMPAIGN_ID")
+    _campaign_id(campaign_id, "CAMPAIGN_ID")
     store = open_runtime("budget").store
     campaign, etag = load_campaign(store, campaign_id)
     try:  # conditional on what was read: an edit in between is not overwritten
