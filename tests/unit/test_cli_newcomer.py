@@ -989,3 +989,25 @@ def test_a_campaign_id_is_described_and_refused_in_words_not_as_a_pattern(tmp_pa
         said = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and f"{bad[:20]}" in said and "letters, digits" in said, said
         assert "pattern" not in said, said
+
+
+def test_budget_run_names_the_day_it_shows_and_each_amount_as_its_currency_writes_it(tmp_path, monkeypatch):
+    """`amx budget run` printed a day's allocations without the day (tomorrow, by default), said nothing when it
+    showed a run stored before rather than running it, and wrote a total as it was set ("EUR: 100 EUR" beside
+    "80.00 EUR") and yen with cents ("1,000.00 JPY")."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "EUR=100,JPY=5000")
+    for campaign_id, currency in (("eu", "EUR"), ("jp", "JPY")):
+        added = CliRunner().invoke(app, ["budget", "campaigns", "add", campaign_id, "--name", campaign_id,
+                                         "--channel", "search", "--currency", currency])
+        assert added.exit_code == 0, added.output
+    first = CliRunner().invoke(app, ["budget", "run", "--day", "2026-12-06"])
+    assert first.exit_code == 0, (first.output, first.exception)
+    lines = first.output.splitlines()
+    assert lines[0] == "allocation for 2026-12-06", lines
+    assert "EUR: 100.00 EUR" in lines and "eu: 100.00 EUR" in lines and "JPY: 5,000 JPY" in lines, lines
+    assert "jp: 5,000 JPY" in lines, lines
+    again = CliRunner().invoke(app, ["budget", "run", "--day", "2026-12-06"])
+    assert again.exit_code == 0 and again.output.splitlines()[0] == \
+        "allocation for 2026-12-06, as stored before (--replace runs the day again)", again.output

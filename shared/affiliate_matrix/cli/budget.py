@@ -270,17 +270,19 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
                                                           "days, as its next revision.")] = False):
     """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
     emit budget.allocated. A day already run shows its stored run, unless --replace."""
-    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.budget.run import run_allocation, run_key
 
-    run = run_allocation(open_runtime("budget"), _day(day, offset=1), replace=replace)
-    if run.revision > 1:
-        console.print(f"revision {run.revision} of {run.day}")
+    rt, when = open_runtime("budget"), _day(day, offset=1)
+    stored = not replace and rt.store.head(run_key(when)) is not None  # as POST /allocations tells 200 from 201
+    run = run_allocation(rt, when, replace=replace)
+    console.print(f"allocation for {run.day}" + (f", revision {run.revision}" if run.revision > 1 else "")
+                  + (", as stored before (--replace runs the day again)" if stored else ""), highlight=False)
     for part in run.parts:
         currency = part.request.currency
         if len(run.parts) > 1:
-            console.print(f"[bold]{currency}[/]: {part.request.total_budget:,} {currency}")
+            console.print(f"[bold]{currency}[/]: {_amount(part.request.total_budget, currency)}")
         for row in part.result.allocations:
-            console.print(f"{row.campaign_id}: {row.amount:,.2f} {currency}")
+            console.print(f"{row.campaign_id}: {_amount(row.amount, currency)}")
         console.print(part.result.explanation)
     if run.skipped:
         console.print(f"no active campaign in {', '.join(run.skipped)}: that total is not allocated")
@@ -301,8 +303,8 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     for alert in alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
-        console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
-                      f"{alert['currency']} ({off}{alert['direction']})")
+        console.print(f"{alert['campaign_id']}: spent {_figure(alert['spent'], alert['currency'])} of "
+                      f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")
@@ -322,6 +324,17 @@ def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and
     console.print(result.summary.rstrip())
     for path in result.files:
         console.print(f"wrote {path}")
+
+
+def _figure(value, currency: str) -> str:
+    """An amount's figure as its currency writes it: with cents, or whole where it has none (JPY)."""
+    from affiliate_matrix.budget.model_types import cents_per_unit
+
+    return f"{value:,.{0 if cents_per_unit(currency) == 100 else 2}f}"
+
+
+def _amount(value, currency: str) -> str:
+    return f"{_figure(value, currency)} {currency}"
 
 
 def _day(text: str | None, offset: int):
