@@ -1011,3 +1011,40 @@ def test_budget_run_names_the_day_it_shows_and_each_amount_as_its_currency_write
     again = CliRunner().invoke(app, ["budget", "run", "--day", "2026-12-06"])
     assert again.exit_code == 0 and again.output.splitlines()[0] == \
         "allocation for 2026-12-06, as stored before (--replace runs the day again)", again.output
+
+
+def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeypatch):
+    """There was no `amx rules show`: `amx rules list` leaves out a rule's description and its action's parameters
+    (a notify's text and webhook), and nothing on the command line said when a rule fired and what came of it
+    (GET /activations alone did). It shows the rule whole, the webhook as its host (the address is a credential),
+    and its newest activations."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import record_activation
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "raised", "description": "commission raised in gaming",
+                                "trigger": {"event": "program.delta"}, "condition": '"gaming" in program.categories',
+                                "action": {"type": "notify", "params": {
+                                    "webhook_url": "https://hooks.slack.com/services/T0/B0/SECRET",
+                                    "text": "{program_name} raised {commission_old}% → {commission_new}%"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"])
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    for said in ("commission raised in gaming", "program.delta", '"gaming" in program.categories',
+                 "{program_name} raised {commission_old}% → {commission_new}%", "https://hooks.slack.com/…",
+                 "cool-down: 3600 s", "no activation yet"):
+        assert said in shown.output, (said, shown.output)
+    assert "SECRET" not in shown.output
+    record_activation(Runtime("test", Settings(data_dir=tmp_path)), {
+        "id": "a_" + "1" * 24, "rule_id": "raised", "trigger": "program.delta", "event_id": "e1", "decision": "fired",
+        "action": "notify", "action_event_id": "x", "outcome": "failed", "detail": "webhook answered HTTP 404",
+        "inputs": {}, "at": "2026-11-22T06:00:00+00:00"})
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"])
+    assert "2026-11-22T06:00:00+00:00 fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
+    missing = CliRunner().invoke(app, ["rules", "show", "nope"])
+    assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)

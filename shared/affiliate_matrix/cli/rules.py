@@ -64,6 +64,32 @@ def rules_list():
                                        ("enabled", 0)], rows, whole=("id",)))
 
 
+@rules_app.command("show")
+def rules_show(rule_id: str,
+               activations: Annotated[int, typer.Option(min=1, max=500, help="How many of its newest activations.")] = 5):
+    """One rule whole (its description and its action's parameters, a webhook as its host) and what it did last."""
+    import json
+
+    from affiliate_matrix.handlers.triggers import shown_to
+    from affiliate_matrix.rules.store import activations as activations_of, load_rule
+
+    rt = open_runtime("triggers")
+    rule = load_rule(rt.store, rule_id)[0].model_dump(mode="json")
+    action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
+    lines = [f"rule {rule['id']}: " + ("enabled" if rule["enabled"] else f"disabled ({rule['disabled_reason']})"),
+             *([f"description: {rule['description']}"] if rule["description"] else []),
+             f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
+             f"condition: {rule['condition']}",
+             f"action: {action['type']} {json.dumps(action['params'], ensure_ascii=False)}",
+             f"cool-down: {rule['cooldown_s']} s"]
+    done = activations_of(rt, limit=activations, rule_id=rule_id)
+    lines += ["activations, newest first:", *(
+        f"  {a['at']} {a['decision']}" + (f" → {a['action']}" if a.get("action") else "") + f": {a['outcome']}"
+        + (f" ({a['detail']})" if a.get("detail") else "") for a in done)] if done else ["no activation yet"]
+    for line in lines:
+        console.print(escape(line), highlight=False)
+
+
 @rules_app.command("test")
 def rules_test(rule_id: str,
                event: Annotated[str, typer.Option(help="A CloudEvent as JSON (type and data; id, source, time and "
