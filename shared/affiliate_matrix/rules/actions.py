@@ -83,7 +83,8 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     from affiliate_matrix.polite import GaveUp, PoliteClient
 
     inputs = data.get("inputs", {})
-    text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
+    default = "Rule {rule_id} fired on " + ("{event_type}" if "event_type" in inputs else "its schedule")
+    text = render(str(params.get("text") or default),
                   {**inputs, "rule_id": data.get("rule_id", "")}, quote=slack_text)  # the rule's own text as written
     url = str(params["webhook_url"])
     message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
