@@ -481,3 +481,15 @@ def test_a_webhook_at_a_non_public_address_is_refused_when_the_rule_is_written(e
         f"({kind})" in refused.json["error"]["message"], refused.json
     loopback = {**rule, "action": {"type": "notify", "params": {"webhook_url": "http://127.0.0.1:9000/hook"}}}
     assert triggers.post("/rules", json=loopback, headers=env["admin"]).status_code == 201
+
+
+@pytest.mark.parametrize("rule_id", ["Règle-1", "gaming up", "-up", "a" * 64])
+def test_a_rule_id_is_refused_in_words_not_as_a_pattern(env, rule_id):
+    """A rule id with a capital, an accent or a space was refused as "id: String should match pattern
+    '^[a-z0-9][a-z0-9-]{0,62}$'", a regular expression for a newcomer to decode."""
+    triggers = function_client("triggers")
+    rule = {"id": rule_id, "trigger": {"event": "program.delta"}, "condition": "true", "action": {"type": "alert"}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    said = refused.json["error"]["message"]
+    assert refused.status_code == 400 and "pattern" not in said, said
+    assert said.startswith(f"id: '{rule_id[:20]}") and "lower-case letters, digits and '-'" in said, said

@@ -1,9 +1,9 @@
 """A rule document (YAML or JSON): trigger, CEL condition, action with parameters, cool-down."""
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import RULE_ID
@@ -32,6 +32,18 @@ EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "cat
                                   "commission_new"),
                 "key.": ("key_path",), "budget.pacing": ("campaign_id", "day"), "budget.allocated": ("day",)}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+def _rule_id(value):
+    """An id said in words, before its pattern (kept for the schema) would be quoted to whoever typed it. In the field's
+    annotation, so that the API's body models, which copy the fields and not the model's validators, say it too."""
+    if isinstance(value, str) and not RULE_ID.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not a rule id: lower-case letters, digits and '-', up to 63, the first a "
+                         "letter or a digit")
+    return value
+
+
+RuleId = Annotated[str, BeforeValidator(_rule_id), Field(pattern=f"^{RULE_ID.pattern}$")]
 
 
 class Trigger(Model):
@@ -81,7 +93,7 @@ class Rule(Model):
     """A rule document. Its condition is judged by `checked` when the rule is written; a stored rule is
     trusted as it was written, so loading one never judges it again (limits may change; rules stay)."""
 
-    id: str = Field(pattern=f"^{RULE_ID.pattern}$")
+    id: RuleId
     description: str = Field("", max_length=500)
     trigger: Trigger
     condition: str = Field(min_length=1, max_length=2000, description="CEL over the context in conditions.py.")
