@@ -164,7 +164,9 @@ def test_exploratory_shares_settle_as_evidence_grows():
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-13-01", "spend": 1, "revenue": 1}]}]}, "campaigns.0.history.0.date"),
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-01-01", "spend": -1, "revenue": 1}]}]}, "campaigns.0.history.0.spend"),
     ({"campaigns": [{"id": "a", "histroy": []}]}, "campaigns.0.histroy: Extra inputs are not permitted"),
-    ({"campaigns": [{"id": "a;drop table", "history": []}]}, "campaigns.0.id: String should match pattern"),
+    # said in words, not as the id's pattern ("String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'")
+    ({"campaigns": [{"id": "a;drop table", "history": []}]},
+     "campaigns.0.id: 'a;drop table' is not a campaign id (letters, digits, '.', '_' and '-'"),
     # numpy's generator takes no negative seed: its ValueError came out of `amx budget allocate` as a traceback
     ({"strategy": "exploratory", "seed": -1}, "seed: Input should be greater than or equal to 0"),
 ])

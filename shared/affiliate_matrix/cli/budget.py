@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
 from affiliate_matrix.cli.common import console, errors, open_runtime, read_limited
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
@@ -91,18 +92,12 @@ def budget_forecast(
                       f"{len(row['revenue'])} days{score}{note}")
 
 
-CAMPAIGN_ID_WORDS = "letters, digits, '.', '_' and '-', up to 100, the first a letter or a digit"
-
-
 def _campaign_id(campaign_id: str, param_hint: str) -> str:
-    """A campaign id as given on the command line, or the error saying what one is (CAMPAIGN_ID in words)."""
-    import re
+    """A campaign id as given on the command line, or the error saying what one is."""
+    from affiliate_matrix.budget.model_types import not_a_campaign_id
 
-    from affiliate_matrix.budget import CAMPAIGN_ID
-
-    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
-        raise typer.BadParameter(f"{campaign_id[:120]!r} is not a campaign id ({CAMPAIGN_ID_WORDS})",
-                                 param_hint=param_hint)
+    if why := not_a_campaign_id(campaign_id):
+        raise typer.BadParameter(why, param_hint=param_hint)
     return campaign_id
 
 
