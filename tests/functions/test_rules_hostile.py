@@ -493,3 +493,19 @@ def test_a_rule_id_is_refused_in_words_not_as_a_pattern(env, rule_id):
     said = refused.json["error"]["message"]
     assert refused.status_code == 400 and "pattern" not in said, said
     assert said.startswith(f"id: '{rule_id[:20]}") and "lower-case letters, digits and '-'" in said, said
+
+
+def test_a_dry_run_shows_the_message_the_action_would_send(env):
+    """A dry run said "would dispatch notify" with the rule's text as written ("{program_nam} raised …"), so what a
+    firing would send, placeholders filled and escaped, was seen only once it was sent. It is in the verdict."""
+    triggers = function_client("triggers")
+    rule = {"id": "said", "trigger": {"event": "key.expiring"}, "condition": "true", "action": {
+        "type": "notify", "params": {"webhook_url": "https://hooks.slack.com/services/T0/B0/x",
+                                     "text": "{key_path} expires in a week (<!here>)"}}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/said/test", headers=env["read"],
+                            json={"type": KEY_EXPIRING, "data": {"path": "connections/<a&b>", "days": 7}})
+    assert verdict.status_code == 200 and verdict.json["would_dispatch"] is not None, verdict.json
+    assert verdict.json["message"] == "connections/&lt;a&amp;b&gt; expires in a week (<!here>)", verdict.json
+    quiet = triggers.post("/rules/said/test", headers=env["read"], json={"type": "program.delta", "data": {}})
+    assert quiet.json["message"] is None, quiet.json

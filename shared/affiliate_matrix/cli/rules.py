@@ -136,6 +136,8 @@ def rules_test(rule_id: str,
         f"no action: {stopped} (the event's {RULE_CHAIN})" if stopped
         else f"would dispatch {dispatched['type']} {json.dumps(dispatched['params'], ensure_ascii=False)}" if dispatched
         else f"no action: the rule is disabled ({rule.disabled_reason or 'no reason given'})" if holds else "no action"))
+    if verdict["message"] is not None:
+        console.print(f"message: {escape(verdict['message'])}", highlight=False)
 
 
 @rules_app.command("disable")

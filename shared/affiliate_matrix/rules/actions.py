@@ -72,6 +72,17 @@ def slack_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def message(kind: str, params: dict, data: dict) -> str:
+    """The text a notify action posts or an alert records: the rule's text (else a default) with its placeholders
+    filled from the activation's inputs, each value escaped for Slack's mrkdwn in a notify (the rule's own text is
+    sent as written)."""
+    inputs = data.get("inputs", {})
+    default = "Rule {rule_id} fired" + ("" if kind != "notify" else " on {event_type}" if "event_type" in inputs
+                                       else " on its schedule")
+    return render(str(params.get("text") or default), {**inputs, "rule_id": data.get("rule_id", "")},
+                  quote=slack_text if kind == "notify" else str)
+
+
 def notify(rt, params: dict, data: dict, **pacing) -> str:
     """Slack-compatible JSON to the rule's webhook through the polite client (per-host pacing shared with
     every other request of the process, the address guard, a size cap). The POST carries the activation
@@ -82,12 +93,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     from affiliate_matrix.netguard import origin_policy
     from affiliate_matrix.polite import GaveUp, PoliteClient
 
-    inputs = data.get("inputs", {})
-    default = "Rule {rule_id} fired on " + ("{event_type}" if "event_type" in inputs else "its schedule")
-    text = render(str(params.get("text") or default),
-                  {**inputs, "rule_id": data.get("rule_id", "")}, quote=slack_text)  # the rule's own text as written
+    text = message("notify", params, data)
     url = str(params["webhook_url"])
-    message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
         {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
@@ -96,7 +104,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
                           rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
                           attempts=3 if "Idempotency-Key" in headers else 1, redact=True, headers=headers, **pacing)
     try:
-        answer = client.request("POST", url, json=message)
+        answer = client.request("POST", url, json=body)
     except GaveUp as exc:  # still 429 or 5xx, or asked to wait longer than we wait: the bus redelivers it
         answer = exc.response
     except FetchError as exc:
@@ -124,7 +132,7 @@ def alert(rt, params: dict, data: dict) -> str:
     rt.index.bulk_upsert(ALERTS_INDEX.name, [{
         "id": data.get("activation_id") or data.get("rule_id"), "rule_id": data.get("rule_id", ""),
         "severity": str(params.get("severity", "warning")),
-        "text": render(str(params.get("text") or "Rule {rule_id} fired"), {**inputs, "rule_id": data.get("rule_id")}),
+        "text": message("alert", params, data),
         "subject": inputs.get("program_id") or inputs.get("key_path") or inputs.get("campaign_id") or "",
         "event_type": inputs.get("event_type", ""), "at": datetime.now(UTC).isoformat()}], refresh=True)
     return "alert written"
