@@ -313,7 +313,7 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
                  "--max", "5", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == "invalid campaign: min_budget 300 is above max_budget 5", result.stderr
+    assert result.stderr.strip() == "error: --min 300 is above --max 5", result.stderr  # the options typed
 
 
 def test_search_names_each_network_once(tmp_path, monkeypatch):
@@ -1048,3 +1048,15 @@ def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeyp
     assert "2026-11-22T06:00:00+00:00 fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
     missing = CliRunner().invoke(app, ["rules", "show", "nope"])
     assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
+
+
+def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
+    """`amx budget campaigns add x --max -5` said "invalid max_budget: …", a field of the API's, not the --max typed."""
+    env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    for options, said in ((["--max", "-5"], "--max"), (["--min", "1.005"], "--min"),
+                          (["--min", "300", "--max", "100"], "--min 300 is above --max 100"),
+                          (["--currency", "JPY", "--max", "100.50"], "--max: JPY has no minor unit")):
+        refused = amx(tmp_path, "budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", *options,
+                      env=env)
+        shown = " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)

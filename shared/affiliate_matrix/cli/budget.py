@@ -188,11 +188,23 @@ def campaigns_add(
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
 ):
     """Add a campaign (refused if the id exists)."""
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
-    from affiliate_matrix.errors import ConflictError
+    from pydantic import ValidationError
 
-    campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "CAMPAIGN_ID"), "name": name, "channel": channel, "currency": currency,
-                                        "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
+    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
+    from affiliate_matrix.errors import ConflictError, InvalidInput
+
+    try:
+        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "CAMPAIGN_ID"), "name": name,
+                                            "channel": channel, "currency": currency, "program_ids": program or [],
+                                            "min_budget": min_budget, "max_budget": max_budget})
+    except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
+        first = exc.errors(include_url=False)[0]
+        said = first["msg"].removeprefix("Value error, ")
+        for field, option in (("min_budget", "--min"), ("max_budget", "--max")):
+            said = said.replace(field, option)
+        where = {"name": "--name", "channel": "--channel", "currency": "--currency", "program_ids": "--program",
+                 "min_budget": "--min", "max_budget": "--max"}.get(str(first["loc"][0]) if first["loc"] else "")
+        raise InvalidInput(f"{where}: {said}" if where else said) from None
     checked(campaign)
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
