@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.rules.model import PLACEHOLDER
-from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, mirror_activation
+from affiliate_matrix.rules.model import PLACEHOLDER, REQUIRED_PARAMS, SECRET_PARAMS
+from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
 
 log = get_logger()
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
@@ -37,6 +37,7 @@ def execute(rt, event: Event) -> None:
     if not isinstance(params, dict):
         raise InvalidInput("event data: params must be an object")
     try:
+        params = with_secrets(rt, kind, data.get("rule_id"), params)
         result = handler(rt, params, data)
         status, outcome = result if isinstance(result, tuple) else ("done", result)
     except BackendUnavailable:
@@ -50,10 +51,27 @@ def execute(rt, event: Event) -> None:
     record_outcome(rt, data.get("activation_key"), status, outcome)
 
 
+def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
+    """The action's params with the credentials it needs (SECRET_PARAMS: a webhook's URL) read from the rule as stored
+    now: its event carries none. A rule deleted, or given another action, since it fired runs nothing."""
+    needed = REQUIRED_PARAMS.get(kind, set()) & SECRET_PARAMS
+    if not needed:
+        return params
+    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+        raise InvalidInput("event data: rule_id must be a rule's id")
+    try:
+        rule, _ = load_rule(rt.store, rule_id)
+    except NotFoundError:
+        raise InvalidInput(f"rule {rule_id!r} no longer exists: its {kind} action is not run") from None
+    if rule.action.type != kind:
+        raise InvalidInput(f"rule {rule_id!r} no longer has a {kind} action: not run")
+    return {**params, **{name: rule.action.params[name] for name in needed}}
+
+
 def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
     """Disable the rule whose action was refused for good, with the reason on the rule (`amx rules list`, GET /rules),
-    only while its action is still the one refused: a rule given a new webhook since stays enabled, and an event
-    naming a rule without its exact action (its webhook URL, a secret) disables nothing."""
+    only while its action is still the one refused (`params` as with_secrets read them): a rule given a new webhook
+    since stays enabled."""
     if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
         return False
     reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"

@@ -16,6 +16,9 @@ EVENT_TRIGGERS = ("program.delta", "key.expiring", "key.rotated", "key.rotation.
 ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "rotate_key", "notify", "alert"]
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
                    "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
+# Params that are credentials (whoever has a Slack webhook's URL posts to its channel): an action's event never carries
+# them (it crosses the Broker and is kept whole in a dead letter); the action reads them from the stored rule.
+SECRET_PARAMS = frozenset({"webhook_url"})
 OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
 # The events an action's work can publish. A rule on one of them with that action sets off its own trigger (a replay
 # stores batches, a sync that fails fails again, a failed rotation is retried and fails): without a cool-down it
