@@ -97,7 +97,9 @@ class Settings(BaseSettings):
     budget_daily_total: Annotated[Decimal | dict[str, Decimal] | None, NoDecode, BeforeValidator(_daily_totals)] = Field(
         None, description="What the daily budget run shares out: one amount in AMX_BUDGET_CURRENCY, or a total per "
                           "currency (USD=500.00,EUR=300.00); unset, it refuses to run.")
-    budget_currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="The currency of a lone daily total.")
+    # None when not set (read as USD): a default judged as if given refused every total per currency without USD
+    budget_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="The currency of a lone daily total "
+                                                                                 "(USD unless set).")
     budget_strategy: Literal["equal", "proportional", "pareto", "exploratory", "optimal"] = "optimal"
     budget_metric: Literal["revenue", "roas", "conversions"] = Field("revenue", description="For proportional and pareto.")
     budget_history_days: int = Field(90, ge=7, le=1000, description="How much history the daily run allocates on.")
@@ -137,14 +139,15 @@ class Settings(BaseSettings):
 
     @field_validator("budget_currency")
     @classmethod
-    def _a_lone_totals_currency(cls, currency: str, info: ValidationInfo) -> str:
+    def _a_lone_totals_currency(cls, currency: str | None, info: ValidationInfo) -> str:
         """Set beside a total per currency it names none of them: refused, not silently left unused."""
         totals = info.data.get("budget_daily_total")
-        if isinstance(totals, Decimal):
-            _whole_units(currency, totals, f"AMX_BUDGET_DAILY_TOTAL {totals}")
-        if isinstance(totals, dict) and currency not in totals:
+        if isinstance(totals, dict) and currency is not None and currency not in totals:
             raise ValueError(f"{currency} has no total in AMX_BUDGET_DAILY_TOTAL, which names each total's currency "
                              f"({', '.join(totals)}); AMX_BUDGET_CURRENCY is a lone amount's: unset it")
+        currency = currency or "USD"
+        if isinstance(totals, Decimal):
+            _whole_units(currency, totals, f"AMX_BUDGET_DAILY_TOTAL {totals}")
         return currency
 
     @property

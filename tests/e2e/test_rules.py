@@ -16,7 +16,7 @@ from affiliate_matrix.normalize import normalize
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.rules.engine import on_event, on_schedule
 from affiliate_matrix.rules.model import Rule
-from affiliate_matrix.rules.store import activations, disable_rule, load_rule, load_state, save_rule
+from affiliate_matrix.rules.store import activations, delete_rule, disable_rule, load_rule, load_state, save_rule
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
 from tests.support.events import deliver
@@ -112,6 +112,30 @@ def test_a_raise_notifies_exactly_once_across_three_deliveries_and_a_cut_not_at_
     assert log[0]["inputs"]["program_id"] == rt.program_id and "posted (200)" in log[0]["detail"]
 
 
+def test_an_action_event_never_carries_the_webhooks_url_which_is_read_from_the_rule(rt, broker, webhook):
+    """The notify action's event carried the rule's webhook URL (a credential: whoever has a Slack webhook's URL posts
+    to its channel) across the Broker and whole into any dead letter. It carries none; the action reads the URL from
+    the rule as stored when it runs, and a rule deleted meanwhile posts nothing."""
+    secret_path = "/services/T0/B0/s3cr3t-path"
+    save_rule(rt.store, raise_rule(webhook.url + secret_path), create=True)
+    app = triggers_app()
+    assert deliver(app, commission_delta(rt.program_id, 20, 30, T0), "triggers").status_code == 204
+    [action] = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)]
+    assert "s3cr3t" not in json.dumps(action) and "webhook_url" not in action["data"]["params"]
+    assert action["data"]["params"]["text"].startswith("{program_name} raised")  # what is no secret still travels
+    assert deliver(app, action, "triggers").status_code == 204
+    assert [request.path for request in webhook.requests] == [secret_path]
+
+    again = on_event(rt, commission_delta(rt.program_id, 30, 40, T0 + timedelta(hours=2)))
+    assert again[0]["decision"] == "fired"
+    second = [e for e in broker.json_bodies() if e["type"].startswith(ACTION_PREFIX)][-1]
+    delete_rule(rt.store, "gaming-commission-up")
+    assert deliver(app, second, "triggers").status_code == 204
+    assert len(webhook.requests) == 1  # the rule is gone: nothing posted
+    [outcome] = [a for a in activations(rt) if a["id"] == second["data"]["activation_id"]]
+    assert outcome["outcome"] == "failed" and "no longer exists" in outcome["detail"]
+
+
 def test_cooldown_keeps_a_second_raise_quiet_until_it_passes(rt, broker, webhook):
     save_rule(rt.store, raise_rule(webhook.url), create=True)
     first = on_event(rt, commission_delta(rt.program_id, 20, 30, T0))
@@ -178,16 +202,18 @@ def test_a_webhook_failing_for_now_leaves_its_rule_enabled_for_the_bus_to_redeli
     assert [a["outcome"] for a in activations(rt)] == ["dispatched"]
 
 
-def test_a_refusal_of_a_webhook_the_rule_no_longer_has_does_not_disable_it(rt, broker):
-    """The action in flight carries the webhook the rule had when it fired: refused after the rule was given a new
-    one, it says nothing about the rule as it is now (nor does an event naming a rule without its exact action)."""
-    webhook, action = fire_at(rt, broker, "/services/T0/B0/old", (404, b"no_service"))
+def test_an_action_in_flight_posts_to_the_webhook_the_rule_has_when_it_runs(rt, broker):
+    """The action's event carries no webhook URL (a credential): one in flight when the rule was given a new webhook
+    posts to the new one; the old one, refusing for good, is not asked and disables nothing."""
+    old, action = fire_at(rt, broker, "/services/T0/B0/old", (404, b"no_service"))
+    new = Loopback(lambda request: (200, {"Content-Type": "text/plain"}, b"ok"))
     _, etag = load_rule(rt.store, "gaming-commission-up")
-    save_rule(rt.store, raise_rule(webhook.url + "/services/T0/B0/new"), if_match=etag)
-    with webhook:
+    save_rule(rt.store, raise_rule(new.url + "/services/T0/B0/new"), if_match=etag)
+    with old, new:
         assert deliver(triggers_app(), action, "triggers").status_code == 204
+    assert old.requests == [] and [request.path for request in new.requests] == ["/services/T0/B0/new"]
     assert load_rule(rt.store, "gaming-commission-up")[0].enabled
-    assert [a["outcome"] for a in activations(rt)] == ["failed"]
+    assert [a["outcome"] for a in activations(rt)] == ["done"]
 
 
 def test_a_rule_disabled_by_hand_keeps_its_persons_reason_when_its_webhook_is_then_refused_for_good(rt, broker):

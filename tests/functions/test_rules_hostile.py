@@ -425,3 +425,87 @@ def test_a_rule_description_with_a_bidi_override_is_refused_naming_it(env):
     written = function_client("triggers").post("/rules", json={**rule, "description": "raise\n\tan alert"},
                                                headers=env["admin"])  # a description of lines is one
     assert written.status_code == 201, written.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("trigger,text,named", [
+    ({"event": "program.delta"}, "{progam_name} raised its commission", "{progam_name} (did you mean 'program_name'?)"),
+    ({"event": "key.expiring"}, "{program_name}'s key expires", "{program_name}"),
+    ({"schedule": "0 6 * * *"}, "daily: {event_type}", "{event_type}")])
+def test_a_text_naming_a_placeholder_its_trigger_does_not_fill_is_refused_when_the_rule_is_written(
+        env, trigger, text, named):
+    """A notify or alert text's {placeholder} was filled from the activation's inputs, and one they do not hold (a
+    typo, a program's name on a key event) was sent as nothing, every firing: "  raised its commission". The rule is
+    refused when it is written, naming the placeholder and those its trigger fills."""
+    triggers = function_client("triggers")
+    rule = {"id": "typo", "trigger": trigger, "condition": "true", "action": {"type": "alert", "params": {"text": text}}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400, refused.json
+    said = refused.json["error"]["message"]
+    assert said.startswith("action.params.text: ") and named in said and "{rule_id}" in said, said
+
+
+@pytest.mark.parametrize("kind,data", [
+    ("program.delta", {"id": "d1", "program_id": "p_1", "change": "updated", "fields": []}),
+    ("key.expiring", {"path": "connections/awin", "days": 7}), ("key.rotated", {"path": "connections/awin"}),
+    ("budget.pacing", {"campaign_id": "c1", "day": "2026-11-22", "allocated": 10.0, "spent": 20.0}),
+    ("budget.allocated", {"day": "2026-11-22", "strategy": "equal", "total_budget": "300.00", "currency": "USD"}),
+    ("sync.failed", {"connection_id": "awin"}), ("raw.batch.stored", {"batch_key": "batches/x.jsonl"})])
+def test_every_input_an_event_fills_is_a_placeholder_its_rules_may_name(env, kind, data):
+    """The placeholders a rule's text may name (rules.model.placeholders) are those the engine fills: each input a dry
+    run shows is one, so a rule naming it is not refused."""
+    from affiliate_matrix.rules.model import Trigger, placeholders
+
+    triggers = function_client("triggers")
+    rule = {"id": "every", "trigger": {"event": kind}, "condition": "true", "action": {"type": "alert"}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/every/test", headers=env["read"], json={"type": kind, "data": data})
+    assert verdict.status_code == 200, verdict.json
+    assert set(verdict.json["inputs"]) <= set(placeholders(Trigger(event=kind))), verdict.json["inputs"]
+
+
+@pytest.mark.parametrize("url,kind", [("http://10.0.0.5/services/T0/B0/SECRET", "private or special-purpose"),
+                                      ("http://169.254.169.254/latest/SECRET", "link-local"),
+                                      ("https://[::ffff:192.168.1.9]/SECRET",
+                                       "an IPv6 address carrying a private or special-purpose IPv4 one")])
+def test_a_webhook_at_a_non_public_address_is_refused_when_the_rule_is_written(env, url, kind):
+    """A notify rule posting to a private, link-local or other non-public address written as such was stored, and every
+    firing then failed at the address guard ("webhook not posted"). It is refused when the rule is written, naming the
+    kind of address and not the URL (a credential). A loopback one is stored: AMX_ALLOW_LOOPBACK_FETCH, where the
+    action runs, may let it post."""
+    triggers = function_client("triggers")
+    rule = {"id": "inside", "trigger": {"event": "key.expiring"}, "condition": "true",
+            "action": {"type": "notify", "params": {"webhook_url": url}}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    assert refused.status_code == 400 and "SECRET" not in refused.get_data(as_text=True)
+    assert refused.json["error"]["message"].startswith("action.params.webhook_url: ") and \
+        f"({kind})" in refused.json["error"]["message"], refused.json
+    loopback = {**rule, "action": {"type": "notify", "params": {"webhook_url": "http://127.0.0.1:9000/hook"}}}
+    assert triggers.post("/rules", json=loopback, headers=env["admin"]).status_code == 201
+
+
+@pytest.mark.parametrize("rule_id", ["Règle-1", "gaming up", "-up", "a" * 64])
+def test_a_rule_id_is_refused_in_words_not_as_a_pattern(env, rule_id):
+    """A rule id with a capital, an accent or a space was refused as "id: String should match pattern
+    '^[a-z0-9][a-z0-9-]{0,62}$'", a regular expression for a newcomer to decode."""
+    triggers = function_client("triggers")
+    rule = {"id": rule_id, "trigger": {"event": "program.delta"}, "condition": "true", "action": {"type": "alert"}}
+    refused = triggers.post("/rules", json=rule, headers=env["admin"])
+    said = refused.json["error"]["message"]
+    assert refused.status_code == 400 and "pattern" not in said, said
+    assert said.startswith(f"id: '{rule_id[:20]}") and "lower-case letters, digits and '-'" in said, said
+
+
+def test_a_dry_run_shows_the_message_the_action_would_send(env):
+    """A dry run said "would dispatch notify" with the rule's text as written ("{program_nam} raised …"), so what a
+    firing would send, placeholders filled and escaped, was seen only once it was sent. It is in the verdict."""
+    triggers = function_client("triggers")
+    rule = {"id": "said", "trigger": {"event": "key.expiring"}, "condition": "true", "action": {
+        "type": "notify", "params": {"webhook_url": "https://hooks.slack.com/services/T0/B0/x",
+                                     "text": "{key_path} expires in a week (<!here>)"}}}
+    assert triggers.post("/rules", json=rule, headers=env["admin"]).status_code == 201
+    verdict = triggers.post("/rules/said/test", headers=env["read"],
+                            json={"type": KEY_EXPIRING, "data": {"path": "connections/<a&b>", "days": 7}})
+    assert verdict.status_code == 200 and verdict.json["would_dispatch"] is not None, verdict.json
+    assert verdict.json["message"] == "connections/&lt;a&amp;b&gt; expires in a week (<!here>)", verdict.json
+    quiet = triggers.post("/rules/said/test", headers=env["read"], json={"type": "program.delta", "data": {}})
+    assert quiet.json["message"] is None, quiet.json

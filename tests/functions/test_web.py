@@ -734,3 +734,13 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
         r'<th scope="row"[^>]*><a [^>]*>(\w+)[^<]*</a>.*?<td data-label="Network">(.*?)</td>', page, re.S)}
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
+
+
+def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
+    """The sign-in page said "this browser keeps it until you sign out": the browser never gets the token, only a
+    session of its own, which ends after 12 hours (SESSION_TTL) or when the token is revoked or expires."""
+    from affiliate_matrix.auth import SESSION_TTL
+
+    said = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin").text).split())
+    assert "keeps it until you sign out" not in said, said
+    assert "not the token" in said and f"{SESSION_TTL.total_seconds() / 3600:.0f} hours" in said, said

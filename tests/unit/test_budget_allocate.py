@@ -164,7 +164,9 @@ def test_exploratory_shares_settle_as_evidence_grows():
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-13-01", "spend": 1, "revenue": 1}]}]}, "campaigns.0.history.0.date"),
     ({"campaigns": [{"id": "a", "history": [{"date": "2026-01-01", "spend": -1, "revenue": 1}]}]}, "campaigns.0.history.0.spend"),
     ({"campaigns": [{"id": "a", "histroy": []}]}, "campaigns.0.histroy: Extra inputs are not permitted"),
-    ({"campaigns": [{"id": "a;drop table", "history": []}]}, "campaigns.0.id: String should match pattern"),
+    # said in words, not as the id's pattern ("String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'")
+    ({"campaigns": [{"id": "a;drop table", "history": []}]},
+     "campaigns.0.id: 'a;drop table' is not a campaign id (letters, digits, '.', '_' and '-'"),
     # numpy's generator takes no negative seed: its ValueError came out of `amx budget allocate` as a traceback
     ({"strategy": "exploratory", "seed": -1}, "seed: Input should be greater than or equal to 0"),
 ])
@@ -311,3 +313,20 @@ def test_one_days_spend_spike_does_not_move_the_optimal_split():
 
     calm, spiked = first_share(market(False)), first_share(market(True))
     assert abs(spiked - calm) < 0.05 * 300, (calm, spiked)  # the true curves' split gives c0 111.5
+
+
+@pytest.mark.parametrize("strategy", ["optimal", "exploratory"])
+def test_the_curves_explanation_speaks_of_the_requests_currency_and_of_no_price_when_every_campaign_is_capped(strategy):
+    """The explanation of a run in euros said each campaign got budget "until its next dollar returns 3.62", and one
+    whose campaigns all reached their max_budget said "until its next dollar returns 0.00, the same for all" beside
+    "Every campaign is at its max_budget"."""
+    history = days([100 + 10 * (i % 3) for i in range(10)], [400 + 30 * (i % 4) for i in range(10)])
+    request = {"total_budget": 300, "currency": "EUR", "strategy": strategy, "seed": 1,
+               "campaigns": [{"id": "a", "min_budget": None, "max_budget": None, "history": history},
+                             {"id": "b", "min_budget": None, "max_budget": None, "history": history[:5]}]}
+    shared = json.loads(allocate_json(json.dumps(request)))["explanation"]
+    assert "dollar" not in shared and "its next EUR of spend returns " in shared and " EUR of revenue" in shared, shared
+    for campaign in request["campaigns"]:
+        campaign["max_budget"] = 50
+    capped = json.loads(allocate_json(json.dumps(request)))["explanation"]
+    assert "left unallocated" in capped and "returns 0.00" not in capped and "dollar" not in capped, capped

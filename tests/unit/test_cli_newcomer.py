@@ -3,10 +3,12 @@ line naming it, with a nonzero exit, never a traceback."""
 
 import subprocess
 
+import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.cli import app
+from affiliate_matrix.errors import InvalidInput
 from tests.support.apps import function_client
 from tests.support.indexing import Index, record
 from tests.support.processes import BIN
@@ -311,7 +313,7 @@ def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     result = amx(tmp_path, "budget", "campaigns", "add", "s3", "--name", "x", "--channel", "search", "--min", "300",
                  "--max", "5", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.strip() == "invalid campaign: min_budget 300 is above max_budget 5", result.stderr
+    assert result.stderr.strip() == "error: --min 300 is above --max 5", result.stderr  # the options typed
 
 
 def test_search_names_each_network_once(tmp_path, monkeypatch):
@@ -953,3 +955,110 @@ def test_a_schedule_longer_than_any_cron_expression_is_refused_without_echoing_i
                                                                 range(7)))
     taken = CliRunner().invoke(app, ["connections", "add", "c", "--source", "affiliateprograms", "--schedule", every])
     assert taken.exit_code == 0, (taken.output, taken.exception)
+
+
+def test_a_dry_run_takes_the_event_the_api_takes_and_names_a_bad_field_in_one_line(tmp_path, monkeypatch):
+    """`amx rules test --event` refused an event with no id, source or time, which `POST /rules/{id}/test` fills in
+    as a dry run's, and printed pydantic's report of it: three errors over nine lines with their documentation URLs.
+    It takes what the API takes, and a bad field is one line naming it."""
+    import json
+
+    event = rule_always_added(tmp_path, monkeypatch)
+    event.write_text(json.dumps({"type": "program.delta", "data": {"program_id": "p_1", "change": "updated"}}))
+    result = CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)])
+    assert result.exit_code == 0 and "true → true: would dispatch alert" in " ".join(result.output.split()), \
+        (result.output, result.exception)
+    for body, named in (({"type": "program.delta", "time": "yesterday"}, "time"),
+                        ({"type": "program.delta", "colour": "red"}, "colour")):
+        event.write_text(json.dumps(body))
+        with pytest.raises(InvalidInput) as refused:
+            CliRunner().invoke(app, ["rules", "test", "always", "--event", str(event)], catch_exceptions=False)
+        said = str(refused.value)
+        assert said.startswith("--event: ") and named in said and "\n" not in said and "errors.pydantic.dev" not in said, said
+
+
+def test_a_campaign_id_is_described_and_refused_in_words_not_as_a_pattern(tmp_path, monkeypatch):
+    """`amx budget campaigns add --help` said an id may hold ':', which the id's pattern refuses, and the refusal was
+    the pattern itself ("String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$'")."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    helped = CliRunner().invoke(app, ["budget", "campaigns", "add", "--help"])
+    described = next(line for line in helped.output.splitlines() if "campaign_id" in line and "<str>" in line)
+    assert helped.exit_code == 0 and " : " not in described, described
+    for bad in ("a:b", "_a", "a" * 101):
+        refused = amx(tmp_path, "budget", "campaigns", "add", bad, "--name", "N", "--channel", "search",
+                      env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and f"{bad[:20]}" in said and "letters, digits" in said, said
+        assert "pattern" not in said, said
+
+
+def test_budget_run_names_the_day_it_shows_and_each_amount_as_its_currency_writes_it(tmp_path, monkeypatch):
+    """`amx budget run` printed a day's allocations without the day (tomorrow, by default), said nothing when it
+    showed a run stored before rather than running it, and wrote a total as it was set ("EUR: 100 EUR" beside
+    "80.00 EUR") and yen with cents ("1,000.00 JPY")."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "EUR=100,JPY=5000")
+    for campaign_id, currency in (("eu", "EUR"), ("jp", "JPY")):
+        added = CliRunner().invoke(app, ["budget", "campaigns", "add", campaign_id, "--name", campaign_id,
+                                         "--channel", "search", "--currency", currency])
+        assert added.exit_code == 0, added.output
+    first = CliRunner().invoke(app, ["budget", "run", "--day", "2026-12-06"])
+    assert first.exit_code == 0, (first.output, first.exception)
+    lines = first.output.splitlines()
+    assert lines[0] == "allocation for 2026-12-06", lines
+    assert "EUR: 100.00 EUR" in lines and "eu: 100.00 EUR" in lines and "JPY: 5,000 JPY" in lines, lines
+    assert "jp: 5,000 JPY" in lines, lines
+    again = CliRunner().invoke(app, ["budget", "run", "--day", "2026-12-06"])
+    assert again.exit_code == 0 and again.output.splitlines()[0] == \
+        "allocation for 2026-12-06, as stored before (--replace runs the day again)", again.output
+
+
+def test_rules_show_prints_one_rule_whole_and_what_it_did_last(tmp_path, monkeypatch):
+    """There was no `amx rules show`: `amx rules list` leaves out a rule's description and its action's parameters
+    (a notify's text and webhook), and nothing on the command line said when a rule fired and what came of it
+    (GET /activations alone did). It shows the rule whole, the webhook as its host (the address is a credential),
+    and its newest activations."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import record_activation
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    rule = tmp_path / "rule.json"
+    rule.write_text(json.dumps({"id": "raised", "description": "commission raised in gaming",
+                                "trigger": {"event": "program.delta"}, "condition": '"gaming" in program.categories',
+                                "action": {"type": "notify", "params": {
+                                    "webhook_url": "https://hooks.slack.com/services/T0/B0/SECRET",
+                                    "text": "{program_name} raised {commission_old}% → {commission_new}%"}}}))
+    assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"])
+    assert shown.exit_code == 0, (shown.output, shown.exception)
+    for said in ("commission raised in gaming", "program.delta", '"gaming" in program.categories',
+                 "{program_name} raised {commission_old}% → {commission_new}%", "https://hooks.slack.com/…",
+                 "cool-down: 3600 s", "no activation yet"):
+        assert said in shown.output, (said, shown.output)
+    assert "SECRET" not in shown.output
+    record_activation(Runtime("test", Settings(data_dir=tmp_path)), {
+        "id": "a_" + "1" * 24, "rule_id": "raised", "trigger": "program.delta", "event_id": "e1", "decision": "fired",
+        "action": "notify", "action_event_id": "x", "outcome": "failed", "detail": "webhook answered HTTP 404",
+        "inputs": {}, "at": "2026-11-22T06:00:00+00:00"})
+    shown = CliRunner().invoke(app, ["rules", "show", "raised"])
+    assert "2026-11-22T06:00:00+00:00 fired → notify: failed (webhook answered HTTP 404)" in shown.output, shown.output
+    missing = CliRunner().invoke(app, ["rules", "show", "nope"])
+    assert missing.exit_code != 0 and "rule 'nope' does not exist" in str(missing.exception)
+
+
+def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
+    """`amx budget campaigns add x --max -5` said "invalid max_budget: …", a field of the API's, not the --max typed."""
+    env = {"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    for options, said in ((["--max", "-5"], "--max"), (["--min", "1.005"], "--min"),
+                          (["--min", "300", "--max", "100"], "--min 300 is above --max 100"),
+                          (["--currency", "JPY", "--max", "100.50"], "--max: JPY has no minor unit")):
+        refused = amx(tmp_path, "budget", "campaigns", "add", "c1", "--name", "N", "--channel", "search", *options,
+                      env=env)
+        shown = " ".join(refused.stderr.split())
+        assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)

@@ -2,6 +2,7 @@
 environment source gives for these settings (config._Variables), and a bad or unknown one is one ConfigError."""
 
 import os
+from decimal import Decimal
 
 import pytest
 from pydantic_settings import EnvSettingsSource
@@ -74,6 +75,16 @@ def test_a_bad_daily_total_is_refused_naming_the_setting_and_the_entry(monkeypat
     with pytest.raises(ConfigError) as refused:
         load_settings()
     assert str(refused.value).startswith("AMX_BUDGET_DAILY_TOTAL: ") and fragment in str(refused.value)
+
+
+def test_totals_per_currency_without_usd_start_when_no_lone_amounts_currency_is_set(monkeypatch):
+    """AMX_BUDGET_DAILY_TOTAL=EUR=300.00 stopped every start: "AMX_BUDGET_CURRENCY: USD has no total ... unset it",
+    for a setting nobody had set (its default, USD, was judged as if given)."""
+    monkeypatch.delenv("AMX_BUDGET_CURRENCY", raising=False)
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "EUR=300.00,JPY=5000")
+    assert load_settings().budget_totals == {"EUR": Decimal("300.00"), "JPY": Decimal("5000")}
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "12.50")  # a lone amount is still in USD unless set
+    assert load_settings().budget_totals == {"USD": Decimal("12.50")}
 
 
 def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is_refused(monkeypatch):

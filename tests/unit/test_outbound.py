@@ -134,6 +134,17 @@ def test_a_value_from_outside_data_cannot_ping_a_channel_or_hide_a_link_in_the_m
     assert sent["text"] == expected and sent["blocks"][0]["text"]["text"] == expected
 
 
+def test_a_schedule_rules_notification_without_a_text_says_what_set_it_off(server):
+    """A notify action with no text is sent "Rule {rule_id} fired on {event_type}": a schedule rule's activation
+    holds no event type, so it said "Rule r1 fired on " and stopped there."""
+    for inputs, expected in (({}, "Rule r1 fired on its schedule"),
+                             ({"event_type": "dev.affiliatematrix.key.expiring"},
+                              "Rule r1 fired on dev.affiliatematrix.key.expiring")):
+        notify(runtime(), {"webhook_url": server.url + "/services/T0/B0/x"},
+               {"rule_id": "r1", "activation_id": ACTIVATION, "inputs": inputs}, **FakeTime().options(HostLimits()))
+        assert json.loads(server.requests[-1].body)["text"] == expected
+
+
 # -- search providers ---------------------------------------------------------------------------------
 
 def provider(kind, server, time, hosts, credentials=None):

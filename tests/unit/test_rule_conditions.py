@@ -266,3 +266,19 @@ def test_an_action_that_sets_off_its_own_trigger_needs_a_cool_down(trigger, acti
         checked(rule(0))
     checked(rule(LOOP_COOLDOWN_S))
     checked(Rule(id="r", trigger={"event": "budget.pacing"}, condition="true", action=action, cooldown_s=0))
+
+
+@pytest.mark.parametrize("condition,said", [
+    ("(" * 300 + "true" + ")" * 300, "1:97: nested more than 96 deep"),
+    ("program.name == 'x' && " * 80 + "program.name ==", "Syntax error: mismatched input '<EOF>'"),
+])
+def test_a_long_condition_that_does_not_parse_is_refused_in_a_few_lines(condition, said):
+    """A condition of 600 brackets was refused in 3,600 characters: the condition quoted, then three errors (the
+    later ones follow from the first) each with the whole line and a caret line as long, and the parser's own
+    "OtherError(ParseError { source: None, ... })". The first error alone is said, its line cut to the part around
+    the caret."""
+    with pytest.raises(ConditionError) as refused:
+        check(condition)
+    message = str(refused.value)
+    assert said in message and "ParseError" not in message and len(message) < 600, message
+    assert message.count("^") == 1, message

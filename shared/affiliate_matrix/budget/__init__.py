@@ -15,3 +15,4 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # A campaign id, as the API routes match it and the models validate it (kept here, where importing
 # it costs nothing: the budget function matches routes before it loads any model).
 CAMPAIGN_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+CAMPAIGN_ID_WORDS = "letters, digits, '.', '_' and '-', up to 100, the first a letter or a digit"  # the same, said

@@ -38,13 +38,14 @@ def allocate(request: AllocateRequest, metric: Metric = "revenue") -> AllocateRe
     elif request.strategy == "optimal":
         a, k, half = posterior.best()
         amounts, price = maximise(a, k, half, lo, hi, total)
-        explanation = explain_curves(posterior, price, "the most probable response curve of each campaign")
+        explanation = explain_curves(posterior, price, "the most probable response curve of each campaign",
+                                     request.currency)
     elif request.strategy == "exploratory":
         a, k, half = posterior.sample(np.random.default_rng(request.seed))
         amounts, price = maximise(a, k, half, lo, hi, total)
         explanation = explain_curves(posterior, price, "one response curve per campaign drawn from its posterior "
                                      "(Thompson sampling), so uncertain campaigns get tried and the share "
-                                     "they get shrinks as evidence grows")
+                                     "they get shrinks as evidence grows", request.currency)
     else:
         value = smoothed(history, metric)
         weights, explanation = {"equal": equal, "proportional": proportional, "pareto": pareto}[request.strategy](
@@ -199,11 +200,18 @@ def fill_rest(x, lo, hi, total) -> np.ndarray:
     return x + fill(np.ones(len(x)), np.zeros(len(x)), hi - x, short)
 
 
-def explain_curves(posterior: Posterior, price: float, curves: str) -> str:
+def explain_curves(posterior: Posterior, price: float, curves: str, currency: str) -> str:
+    """`price`: the marginal return maximise found, 0 when every curve is flat before the total runs out."""
     unproven = int((~posterior.informed).sum())
-    text = (f"Spends maximise expected revenue under {curves}: each campaign gets budget until its next dollar "
-            f"returns {price:.2f}, the same for all (equal marginal return), and S-shaped campaigns get either "
-            f"enough to clear their threshold or their minimum.")
+    if price > 0:
+        shown = f"{price:.2f}" if price >= 0.005 else "less than 0.01"
+        text = (f"Spends maximise expected revenue under {curves}: each campaign gets budget until its next "
+                f"{currency} of spend returns {shown} {currency} of revenue, the same for all (equal marginal "
+                f"return), and S-shaped campaigns get either enough to clear their threshold or their minimum.")
+    else:
+        text = (f"Spends maximise expected revenue under {curves}: within their bounds the campaigns' curves have no "
+                f"use for the whole total, so each gets the spend its curve still turns into revenue, and the rest "
+                f"is shared equally within the bounds.")
     if unproven:
         text += f" {unproven} campaign(s) with under 3 days of spend are treated as a typical campaign."
     return text

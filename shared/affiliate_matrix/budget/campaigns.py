@@ -31,7 +31,8 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day, whole_units
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day,
+                                                  not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
@@ -640,8 +641,8 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         raise ValueError(f"expected {len(CSV_COLUMNS)} columns")
     values = {k: v.strip() for k, v in record.items()}
     campaign_id = values["campaign_id"]
-    if not re.fullmatch(CAMPAIGN_ID, campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
-        raise ValueError(f"campaign_id: {campaign_id!r} is not a valid id")
+    if why := not_a_campaign_id(campaign_id):  # CampaignId's rule (a TypeAdapter built per line: 2/3 of the check)
+        raise ValueError(f"campaign_id: {why}")
     if not iso_day(values["date"]):
         raise ValueError(f"date: {values['date'][:40]!r} {NOT_A_DAY}")
     day = {"date": values["date"]}

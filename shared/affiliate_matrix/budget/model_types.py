@@ -2,18 +2,32 @@
 whole cents, a day of performance. Apart from the contract's models (models.py) so reading campaigns,
 the budget API's first request, does not build those."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
-from affiliate_matrix.budget import CAMPAIGN_ID
+from affiliate_matrix.budget import CAMPAIGN_ID, CAMPAIGN_ID_WORDS
 
 Channel = Literal["search", "social", "email", "content", "display", "video", "affiliate", "other"]
-CampaignId = Annotated[str, Field(pattern=rf"^{CAMPAIGN_ID}$")]
+def not_a_campaign_id(value: str) -> str | None:
+    """Why `value` is not a campaign id, in words (CAMPAIGN_ID); None when it is one."""
+    return None if re.fullmatch(CAMPAIGN_ID, value) else f"{value[:80]!r} is not a campaign id ({CAMPAIGN_ID_WORDS})"
+
+
+def _campaign_id(value):
+    """Said in words before the pattern (kept for the schema) would be quoted; in the annotation, so that the API's
+    body models, which copy the fields and not a model's validators, say it too."""
+    if isinstance(value, str) and (why := not_a_campaign_id(value)):
+        raise ValueError(why)
+    return value
+
+
+CampaignId = Annotated[str, BeforeValidator(_campaign_id), Field(pattern=rf"^{CAMPAIGN_ID}$")]
 
 
 def _cents(value: Decimal) -> Decimal:

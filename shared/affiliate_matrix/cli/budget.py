@@ -4,6 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
 from affiliate_matrix.cli.common import console, errors, open_runtime, read_limited
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
@@ -91,15 +92,20 @@ def budget_forecast(
                       f"{len(row['revenue'])} days{score}{note}")
 
 
-def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
-    import re
+def _campaign_id(campaign_id: str, param_hint: str) -> str:
+    """A campaign id as given on the command line, or the error saying what one is."""
+    from affiliate_matrix.budget.model_types import not_a_campaign_id
 
-    from affiliate_matrix.budget import CAMPAIGN_ID
+    if why := not_a_campaign_id(campaign_id):
+        raise typer.BadParameter(why, param_hint=param_hint)
+    return campaign_id
+
+
+def _stored_forecast(campaign_ids: list[str] | None, horizon: int) -> str:
     from affiliate_matrix.budget.forecast import stored_forecast
 
     for i, campaign_id in enumerate(campaign_ids or []):
-        if not re.fullmatch(CAMPAIGN_ID, campaign_id):
-            raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="--campaign")
+        _campaign_id(campaign_id, "--campaign")
         if campaign_id in campaign_ids[:i]:
             raise typer.BadParameter(f"{campaign_id!r} is given twice", param_hint="--campaign")
     rt = open_runtime("budget")
@@ -173,7 +179,7 @@ def imports_abandon(import_id: Annotated[str, typer.Argument(help="Its id as `am
 
 @campaigns_app.command("add")
 def campaigns_add(
-    campaign_id: Annotated[str, typer.Argument(help="Letters, digits, . _ : -")],
+    campaign_id: Annotated[str, typer.Argument(help=CAMPAIGN_ID_WORDS[0].upper() + CAMPAIGN_ID_WORDS[1:] + ".")],
     name: Annotated[str, typer.Option(help="A human name.")],
     channel: Annotated[str, typer.Option(help="search, social, email, content, display, video, affiliate or other.")],
     currency: Annotated[str, typer.Option(help="ISO-4217 code of its spend and revenue.")] = "USD",
@@ -182,11 +188,23 @@ def campaigns_add(
     max_budget: Annotated[Optional[str], typer.Option("--max", help="Daily maximum, e.g. 250.00")] = None,
 ):
     """Add a campaign (refused if the id exists)."""
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
-    from affiliate_matrix.errors import ConflictError
+    from pydantic import ValidationError
 
-    campaign = Campaign.model_validate({"id": campaign_id, "name": name, "channel": channel, "currency": currency,
-                                        "program_ids": program or [], "min_budget": min_budget, "max_budget": max_budget})
+    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
+    from affiliate_matrix.errors import ConflictError, InvalidInput
+
+    try:
+        campaign = Campaign.model_validate({"id": _campaign_id(campaign_id, "CAMPAIGN_ID"), "name": name,
+                                            "channel": channel, "currency": currency, "program_ids": program or [],
+                                            "min_budget": min_budget, "max_budget": max_budget})
+    except ValidationError as exc:  # named as typed here (--max), not as the document's field (max_budget)
+        first = exc.errors(include_url=False)[0]
+        said = first["msg"].removeprefix("Value error, ")
+        for field, option in (("min_budget", "--min"), ("max_budget", "--max")):
+            said = said.replace(field, option)
+        where = {"name": "--name", "channel": "--channel", "currency": "--currency", "program_ids": "--program",
+                 "min_budget": "--min", "max_budget": "--max"}.get(str(first["loc"][0]) if first["loc"] else "")
+        raise InvalidInput(f"{where}: {said}" if where else said) from None
     checked(campaign)
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
@@ -199,14 +217,10 @@ def campaigns_add(
 
 
 def _set_active(campaign_id: str, active: bool) -> None:
-    import re
-
-    from affiliate_matrix.budget import CAMPAIGN_ID
     from affiliate_matrix.budget.campaigns import load_campaign, save_campaign
     from affiliate_matrix.errors import ConflictError
 
-    if not re.fullmatch(CAMPAIGN_ID, campaign_id):
-        raise typer.BadParameter(f"{campaign_id!r} is not a campaign id", param_hint="CAMPAIGN_ID")
+    _campaign_id(campaign_id, "CAMPAIGN_ID")
     store = open_runtime("budget").store
     campaign, etag = load_campaign(store, campaign_id)
     try:  # conditional on what was read: an edit in between is not overwritten
@@ -263,17 +277,19 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
                                                           "days, as its next revision.")] = False):
     """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
     emit budget.allocated. A day already run shows its stored run, unless --replace."""
-    from affiliate_matrix.budget.run import run_allocation
+    from affiliate_matrix.budget.run import run_allocation, run_key
 
-    run = run_allocation(open_runtime("budget"), _day(day, offset=1), replace=replace)
-    if run.revision > 1:
-        console.print(f"revision {run.revision} of {run.day}")
+    rt, when = open_runtime("budget"), _day(day, offset=1)
+    stored = not replace and rt.store.head(run_key(when)) is not None  # as POST /allocations tells 200 from 201
+    run = run_allocation(rt, when, replace=replace)
+    console.print(f"allocation for {run.day}" + (f", revision {run.revision}" if run.revision > 1 else "")
+                  + (", as stored before (--replace runs the day again)" if stored else ""), highlight=False)
     for part in run.parts:
         currency = part.request.currency
         if len(run.parts) > 1:
-            console.print(f"[bold]{currency}[/]: {part.request.total_budget:,} {currency}")
+            console.print(f"[bold]{currency}[/]: {_amount(part.request.total_budget, currency)}")
         for row in part.result.allocations:
-            console.print(f"{row.campaign_id}: {row.amount:,.2f} {currency}")
+            console.print(f"{row.campaign_id}: {_amount(row.amount, currency)}")
         console.print(part.result.explanation)
     if run.skipped:
         console.print(f"no active campaign in {', '.join(run.skipped)}: that total is not allocated")
@@ -294,8 +310,8 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
     for alert in alerts:
         off = (f"{alert['deviation']:+.0%}, " if "deviation" in alert else
                "nothing allocated, " if alert["in_run"] else "outside the day's run (paused or added since), ")
-        console.print(f"{alert['campaign_id']}: spent {alert['spent']:,.2f} of {alert['allocated']:,.2f} "
-                      f"{alert['currency']} ({off}{alert['direction']})")
+        console.print(f"{alert['campaign_id']}: spent {_figure(alert['spent'], alert['currency'])} of "
+                      f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
                       f"{rt.settings.budget_pacing_tolerance:.0%}")
@@ -315,6 +331,17 @@ def budget_report(out: Annotated[str, typer.Option(help="Folder for the PNGs and
     console.print(result.summary.rstrip())
     for path in result.files:
         console.print(f"wrote {path}")
+
+
+def _figure(value, currency: str) -> str:
+    """An amount's figure as its currency writes it: with cents, or whole where it has none (JPY)."""
+    from affiliate_matrix.budget.model_types import cents_per_unit
+
+    return f"{value:,.{0 if cents_per_unit(currency) == 100 else 2}f}"
+
+
+def _amount(value, currency: str) -> str:
+    return f"{_figure(value, currency)} {currency}"
 
 
 def _day(text: str | None, offset: int):

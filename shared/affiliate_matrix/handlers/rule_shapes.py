@@ -32,6 +32,8 @@ class Verdict(Shape):
     stopped_by_chain: str | None = Field(None, description="Why the event's rule chain would stop the rule (its "
                                                            "activation's detail, decision loop): nothing dispatched.")
     would_dispatch: dict[str, Any] | None
+    message: str | None = Field(None, description="The text the dispatched notify would post or alert record, its "
+                                                  "placeholders filled from the inputs.")
 
 
 class Activation(Shape):

@@ -112,10 +112,16 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     # a schedule rule fires on its ticks: no event triggers it
     triggered = rule.trigger.event is not None and event.type == "dev.affiliatematrix." + rule.trigger.event
     stopped = chain_stop(event.rulechain, rule.id) if holds and triggered and rule.enabled else ""  # as evaluate's
+    dispatched = bool(holds and triggered and rule.enabled and not stopped)
+    said = None
+    if dispatched and rule.action.type in ("notify", "alert"):
+        from affiliate_matrix.rules.actions import message
+
+        said = message(rule.action.type, rule.action.params, {"rule_id": rule.id, "inputs": inputs})
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if holds and triggered and rule.enabled and not stopped else None}
+            if dispatched else None, "message": said}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from affiliate_matrix.errors import BackendUnavailable, FetchError, InvalidInput, NotFoundError
 from affiliate_matrix.events import ACTION_PREFIX, RULE_ID, Event
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, mirror_activation
+from affiliate_matrix.rules.model import PLACEHOLDER, REQUIRED_PARAMS, SECRET_PARAMS
+from affiliate_matrix.rules.store import ALERTS_INDEX, disable_rule, load_rule, mirror_activation
 
 log = get_logger()
-_FIELD = re.compile(r"\{(\w+)\}")
 # store.activation_key's; rules/activations/… is where an action in flight from before them was recorded
 _ACTIVATION_KEY = re.compile(r"^(?:rules/)?activations/[0-9]{4}-[0-9]{2}-[0-9]{2}/a_[0-9a-f]{24}\.json$")
 _ACTIVATION_ID = re.compile(r"^a_[0-9a-f]{24}$")
@@ -37,6 +37,7 @@ def execute(rt, event: Event) -> None:
     if not isinstance(params, dict):
         raise InvalidInput("event data: params must be an object")
     try:
+        params = with_secrets(rt, kind, data.get("rule_id"), params)
         result = handler(rt, params, data)
         status, outcome = result if isinstance(result, tuple) else ("done", result)
     except BackendUnavailable:
@@ -50,10 +51,27 @@ def execute(rt, event: Event) -> None:
     record_outcome(rt, data.get("activation_key"), status, outcome)
 
 
+def with_secrets(rt, kind: str, rule_id, params: dict) -> dict:
+    """The action's params with the credentials it needs (SECRET_PARAMS: a webhook's URL) read from the rule as stored
+    now: its event carries none. A rule deleted, or given another action, since it fired runs nothing."""
+    needed = REQUIRED_PARAMS.get(kind, set()) & SECRET_PARAMS
+    if not needed:
+        return params
+    if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
+        raise InvalidInput("event data: rule_id must be a rule's id")
+    try:
+        rule, _ = load_rule(rt.store, rule_id)
+    except NotFoundError:
+        raise InvalidInput(f"rule {rule_id!r} no longer exists: its {kind} action is not run") from None
+    if rule.action.type != kind:
+        raise InvalidInput(f"rule {rule_id!r} no longer has a {kind} action: not run")
+    return {**params, **{name: rule.action.params[name] for name in needed}}
+
+
 def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
     """Disable the rule whose action was refused for good, with the reason on the rule (`amx rules list`, GET /rules),
-    only while its action is still the one refused: a rule given a new webhook since stays enabled, and an event
-    naming a rule without its exact action (its webhook URL, a secret) disables nothing."""
+    only while its action is still the one refused (`params` as with_secrets read them): a rule given a new webhook
+    since stays enabled."""
     if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
         return False
     reason = f"its {kind} action was refused for good ({why}): mend it, then enable the rule again"
@@ -63,13 +81,24 @@ def disable_refused(rt, rule_id, kind: str, params: dict, why: str) -> bool:
 def render(text: str, inputs: dict, quote=str) -> str:
     """{name} placeholders from the activation's inputs, each value passed through `quote`; nothing else is
     interpreted."""
-    return _FIELD.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
+    return PLACEHOLDER.sub(lambda m: quote(str(inputs.get(m.group(1), ""))), text)
 
 
 def slack_text(value: str) -> str:
     """A value shown as itself in Slack's mrkdwn, whose only control characters are &, < and > (Slack's
     escaping rule): a scraped name holding "<!channel>" would ping the channel, "<https://x|Open>" hide a link."""
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def message(kind: str, params: dict, data: dict) -> str:
+    """The text a notify action posts or an alert records: the rule's text (else a default) with its placeholders
+    filled from the activation's inputs, each value escaped for Slack's mrkdwn in a notify (the rule's own text is
+    sent as written)."""
+    inputs = data.get("inputs", {})
+    default = "Rule {rule_id} fired" + ("" if kind != "notify" else " on {event_type}" if "event_type" in inputs
+                                       else " on its schedule")
+    return render(str(params.get("text") or default), {**inputs, "rule_id": data.get("rule_id", "")},
+                  quote=slack_text if kind == "notify" else str)
 
 
 def notify(rt, params: dict, data: dict, **pacing) -> str:
@@ -82,11 +111,9 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
     from affiliate_matrix.netguard import origin_policy
     from affiliate_matrix.polite import GaveUp, PoliteClient
 
-    inputs = data.get("inputs", {})
-    text = render(str(params.get("text") or "Rule {rule_id} fired on {event_type}"),
-                  {**inputs, "rule_id": data.get("rule_id", "")}, quote=slack_text)  # the rule's own text as written
+    text = message("notify", params, data)
     url = str(params["webhook_url"])
-    message = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    body = {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
     key = data.get("activation_id")
     headers = {"User-Agent": rt.settings.user_agent} | (
         {"Idempotency-Key": key} if isinstance(key, str) and _ACTIVATION_ID.fullmatch(key) else {})
@@ -95,7 +122,7 @@ def notify(rt, params: dict, data: dict, **pacing) -> str:
                           rate_limit_per_s=1.0, concurrency=1, timeout=10.0, deadline=30.0, max_retry_after=30.0,
                           attempts=3 if "Idempotency-Key" in headers else 1, redact=True, headers=headers, **pacing)
     try:
-        answer = client.request("POST", url, json=message)
+        answer = client.request("POST", url, json=body)
     except GaveUp as exc:  # still 429 or 5xx, or asked to wait longer than we wait: the bus redelivers it
         answer = exc.response
     except FetchError as exc:
@@ -123,7 +150,7 @@ def alert(rt, params: dict, data: dict) -> str:
     rt.index.bulk_upsert(ALERTS_INDEX.name, [{
         "id": data.get("activation_id") or data.get("rule_id"), "rule_id": data.get("rule_id", ""),
         "severity": str(params.get("severity", "warning")),
-        "text": render(str(params.get("text") or "Rule {rule_id} fired"), {**inputs, "rule_id": data.get("rule_id")}),
+        "text": message("alert", params, data),
         "subject": inputs.get("program_id") or inputs.get("key_path") or inputs.get("campaign_id") or "",
         "event_type": inputs.get("event_type", ""), "at": datetime.now(UTC).isoformat()}], refresh=True)
     return "alert written"

@@ -123,7 +123,7 @@ def check(text: str) -> None:
     try:
         program = cel.compile(text)
     except ValueError as exc:
-        raise ConditionError(f"condition: {str(exc).removeprefix('Failed to parse expression ')}") from None
+        raise ConditionError(f"condition: {parse_error(str(exc))}") from None
     locals_ = check_names(text)
     check_amounts(text)
     unknown = set(program.variables()) - set(CONTEXT) - locals_
@@ -135,6 +135,29 @@ def check(text: str) -> None:
     if steps > COST_LIMIT:
         raise ConditionError(f"condition: may take {steps:,} steps, over the limit of {COST_LIMIT:,} ({_why(text)})")
     trial(program)
+
+
+_RECURSION = re.compile(r"Syntax error: OtherError\(ParseError \{.*msg: \"Recursion limit of (\d+) exceeded\".*\}\)")
+_SHOWN = 60  # characters of the condition's line shown on each side of the caret
+
+
+def parse_error(message: str) -> str:
+    """The parser's first error (those after it follow from it) with its line and caret, the line cut to the part
+    around the caret: the parser quotes the whole condition, then each error with its line whole and a caret line as
+    long, 3,600 characters for 600 brackets."""
+    first = message.partition(": ERROR: ")[2].split("\nERROR: ")[0]
+    if not first:
+        return message.removeprefix("Failed to parse expression ")
+    where, *shown = first.split("\n")
+    where = _RECURSION.sub(lambda m: f"nested more than {m.group(1)} deep", where)
+    if len(shown) != 2:
+        return where
+    line, caret = (row.removeprefix("| ") for row in shown)
+    at = len(caret) - 1
+    start = max(0, at - _SHOWN)
+    end = at + _SHOWN
+    before, after = ("…" if start else ""), ("…" if end < len(line) else "")
+    return (f"{where}\n| {before}{line[start:end]}{after}\n| {'.' * len(before)}{caret[start:]}")
 
 
 def check_names(text: str) -> set[str]:

@@ -22,7 +22,7 @@ from affiliate_matrix.events import ACTION_PREFIX, MAX_RULE_HOPS, PROGRAM_DELTA,
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import RULE_ACTIVATIONS
 from affiliate_matrix.rules.conditions import check_numbers, compile_condition, context_of
-from affiliate_matrix.rules.model import EVENT_PREFIX, Rule
+from affiliate_matrix.rules.model import EVENT_PREFIX, SECRET_PARAMS, Rule
 from affiliate_matrix.rules.store import (activation_key, current_rules, disable_rule, load_state,
                                            record_activation, update_state)
 
@@ -225,7 +225,8 @@ def fire(rt, rule: Rule, trigger_id: str, at: datetime, inputs: dict, detail: st
 
     update_state(rt.store, rule.id, claim)
     action = Event.make(ACTION_PREFIX + rule.action.type, "/triggers", {
-        "rule_id": rule.id, "params": rule.action.params, "trigger": trigger_id, "inputs": inputs,
+        "rule_id": rule.id, "params": {k: v for k, v in rule.action.params.items() if k not in SECRET_PARAMS},
+        "trigger": trigger_id, "inputs": inputs,
         "activation_id": activation_id(key), "activation_key": activation_key(activation_id(key), at)},
         key=key, subject=rule.id, rulechain=(*chain, rule.id))
     activation = {"id": activation_id(key), "rule_id": rule.id, "trigger": rule.trigger.key, "event_id": trigger_id,

@@ -1,9 +1,9 @@
 """A rule document (YAML or JSON): trigger, CEL condition, action with parameters, cool-down."""
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.events import RULE_ID
@@ -16,6 +16,9 @@ EVENT_TRIGGERS = ("program.delta", "key.expiring", "key.rotated", "key.rotation.
 ActionType = Literal["discover", "resync", "migrate_index", "rebuild_index", "rotate_key", "notify", "alert"]
 REQUIRED_PARAMS = {"discover": {"niche"}, "resync": {"connection_id"}, "migrate_index": {"index"},
                    "rebuild_index": set(), "rotate_key": {"path"}, "notify": {"webhook_url"}, "alert": set()}
+# Params that are credentials (whoever has a Slack webhook's URL posts to its channel): an action's event never carries
+# them (it crosses the Broker and is kept whole in a dead letter); the action reads them from the stored rule.
+SECRET_PARAMS = frozenset({"webhook_url"})
 OPTIONAL_PARAMS = {"discover": {"language"}, "rebuild_index": {"connection_id"}, "notify": {"text"}, "alert": {"severity", "text"}}
 # The events an action's work can publish. A rule on one of them with that action sets off its own trigger (a replay
 # stores batches, a sync that fails fails again, a failed rotation is retried and fails): without a cool-down it
@@ -25,7 +28,25 @@ CAUSES = {"resync": {"raw.batch.stored", "sync.failed", "program.delta"},
           "discover": {"raw.batch.stored", "program.delta"},
           "rotate_key": {"key.rotated", "key.rotation.failed"}}
 LOOP_COOLDOWN_S = 600
+# A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
+# rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "categories", "commission_old",
+                                  "commission_new"),
+                "key.": ("key_path",), "budget.pacing": ("campaign_id", "day"), "budget.allocated": ("day",)}
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
+
+
+def _rule_id(value):
+    """An id said in words, before its pattern (kept for the schema) would be quoted to whoever typed it. In the field's
+    annotation, so that the API's body models, which copy the fields and not the model's validators, say it too."""
+    if isinstance(value, str) and not RULE_ID.fullmatch(value):
+        raise ValueError(f"{value[:80]!r} is not a rule id: lower-case letters, digits and '-', up to 63, the first a "
+                         "letter or a digit")
+    return value
+
+
+RuleId = Annotated[str, BeforeValidator(_rule_id), Field(pattern=f"^{RULE_ID.pattern}$")]
 
 
 class Trigger(Model):
@@ -43,6 +64,14 @@ class Trigger(Model):
     @property
     def key(self) -> str:
         return self.event or f"schedule:{self.schedule}"
+
+
+def placeholders(trigger: Trigger) -> list[str]:
+    """The {placeholders} a rule's text may name: what its trigger's activations hold (a schedule's, its id alone)."""
+    if trigger.event is None:
+        return ["rule_id"]
+    kind = "key." if trigger.event.startswith("key.") else trigger.event
+    return ["rule_id", "event_id", "event_type", *EVENT_INPUTS.get(kind, ())]
 
 
 class Action(Model):
@@ -67,7 +96,7 @@ class Rule(Model):
     """A rule document. Its condition is judged by `checked` when the rule is written; a stored rule is
     trusted as it was written, so loading one never judges it again (limits may change; rules stay)."""
 
-    id: str = Field(pattern=f"^{RULE_ID.pattern}$")
+    id: RuleId
     description: str = Field("", max_length=500)
     trigger: Trigger
     condition: str = Field(min_length=1, max_length=2000, description="CEL over the context in conditions.py.")
@@ -105,13 +134,33 @@ def checked(rule: Rule) -> Rule:
                            f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
                            f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if "webhook_url" in rule.action.params:  # as the notify action will read it (netguard), else it never posts
+        import ipaddress
+
         from affiliate_matrix.errors import FetchError
-        from affiliate_matrix.netguard import target_of
+        from affiliate_matrix.netguard import embedded_ipv4, target_of, why_not_public
 
         try:
-            target_of(str(rule.action.params["webhook_url"]))
+            host = target_of(str(rule.action.params["webhook_url"]))[1]
         except FetchError:  # its words quote the address, a credential
             raise InvalidInput("action.params.webhook_url: not an http(s) URL with a valid host and port") from None
+        try:  # an address written as such is judged now, as the action would judge it (a name, when it resolves it)
+            address = ipaddress.ip_address(host.split("%")[0])
+        except ValueError:
+            address = None
+        loopback = address is not None and any(a.is_loopback for a in (address, *embedded_ipv4(address)))
+        if address is not None and not loopback and (kind := why_not_public(address)):  # loopback: a setting's call
+            raise InvalidInput(f"action.params.webhook_url: its host is a non-public address ({kind}), which the "
+                               "notify action never posts to")
+    text = rule.action.params.get("text")
+    known = placeholders(rule.trigger)
+    if unknown := [name for name in PLACEHOLDER.findall(str(text or "")) if name not in known]:
+        import difflib
+
+        guess = difflib.get_close_matches(unknown[0], known, n=1)
+        kind = "a schedule" if rule.trigger.event is None else f"a {rule.trigger.event} event"
+        raise InvalidInput(f"action.params.text: {{{unknown[0]}}}{f' (did you mean {guess[0]!r}?)' if guess else ''} "
+                           f"is not filled by {kind}, so it would be sent empty; it fills "
+                           f"{', '.join('{' + name + '}' for name in known)}")
     if rule.action.type == "discover":  # what POST /discover takes: each firing runs a discovery on it
         from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
 
