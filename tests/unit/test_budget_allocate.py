@@ -213,7 +213,7 @@ def test_the_input_reads_as_json_reads_it_where_pydantics_parser_refuses(read):
     text = json.dumps(request | ({"horizon_days": 7} if read is forecast_json else
                                  {"total_budget": 100, "currency": "USD", "strategy": "equal"}))
     assert read(text.encode("utf-16")) == read(b"\xef\xbb\xbf" + text.encode()) == read(text)
-    lone_surrogate = "campaigns.0.id: Input should be a valid string, unable to parse raw data as a unicode string"
+    lone_surrogate = "campaigns.0.id: '\\ud800' is not a campaign id"
     refusals = [(text.replace('"a"', '"\\ud800"'), lone_surrogate), (text.replace('"a"', '"\ud800"'), lone_surrogate),
                 (text.replace('"spend": 10', '"spend": 1e400'), "campaigns.0.history.0.spend: Input should be a finite"),
                 (text.replace('"spend": 10', f'"spend": {"9" * 5000}'), "the input is not JSON: Exceeds the limit")]

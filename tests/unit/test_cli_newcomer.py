@@ -929,7 +929,7 @@ def test_scrape_of_a_connection_whose_key_was_revoked_says_so(tmp_path, monkeypa
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     rt = Runtime("test", Settings(data_dir=tmp_path))
     add_key(rt, KeyRecord(path="connections/awin-main", rotation="manual", owner_source="awin",
-                          created_at=datetime.now(UTC)), {"api_token": "t", "publisher_id": "1"})
+                          created_at=datetime(2026, 12, 1, tzinfo=UTC)), {"api_token": "t", "publisher_id": "1"})
     save_connection(rt.store, Connection(id="awin-main", source="awin", credentials_path="connections/awin-main"),
                     create=True)
     revoke(rt, "connections/awin-main", datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
