@@ -109,6 +109,29 @@ def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp
          "5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj)")), line
 
 
+def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path, monkeypatch):
+    """A source saying its 20% is paid once (recurring false) and one saying only 20% disagree for merge's vote, but
+    the summary showed both as "20%": "sources disagree on commission: 20% (cj); 20% (rakuten)"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for source, recurring in (("cj", False), ("rakuten", None)):
+        index.batch(record(source, "Bluehost", "https://bluehost.com",
+                           commission=[{"type": "percent", "value_min": 20, "recurring": recurring}]))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert line.removeprefix("sources disagree on commission: ") in (
+        "20% one-time (cj); 20% (rakuten)", "20% (rakuten); 20% one-time (cj)"), line
+
+
+def test_the_web_tells_a_one_time_commission_from_a_recurring_one_and_one_that_does_not_say():
+    from affiliate_matrix.web.render import terms
+
+    assert [terms([{"type": "percent", "value_min": 20, "recurring": said}]) for said in (True, False, None)] == [
+        "20% recurring", "20% one-time", "20%"]
+
+
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
     """`amx compare` showed a row per source: two Rakuten accounts listing Bluehost on other terms were one row,
     the terms of whichever claim came last."""
@@ -1062,3 +1085,22 @@ def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
                       env=env)
         shown = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)
+
+
+def test_the_demo_prints_a_sources_words_as_written_not_as_markup():
+    """A recorded page's failure reason quoting the page ("[/b] closes nothing") ended the demo with Rich's MarkupError,
+    and "[bold]" in a source's text was shown bold, not as written."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+
+    failure = SimpleNamespace(stage="parse", url="http://127.0.0.1:1/p/[bold]x", why="no rate in '[/b] closes nothing'",
+                              raw_key=None)
+    story = SimpleNamespace(reports={"affiliatefix": SimpleNamespace(failures=[failure])},
+                            urls={"affiliatefix": "http://127.0.0.1:1"})
+    console = Console(width=200, record=True)
+    screens.parse_failures(console, story)
+    shown = console.export_text()
+    assert "/p/[bold]x" in shown and "no rate in '[/b] closes nothing'" in shown, shown

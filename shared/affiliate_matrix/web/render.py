@@ -170,8 +170,7 @@ def terms(commission) -> str:
         amount = f"{low}–{high}" if low is not None and high is not None and low != high else \
             f"up to {high}" if low is None else str(low)
         text = f"{amount}%" if term.get("type") == "percent" else f"{term.get('currency')} {amount}"
-        if term.get("recurring"):
-            text += " recurring"
+        text += {True: " recurring", False: " one-time"}.get(term.get("recurring"), "")
         if term.get("tiers"):
             text += " (tiers: " + "; ".join(f"{t['threshold']}: {t['value']}" for t in term["tiers"]) + ")"
         out.append(text)
