@@ -151,7 +151,9 @@ def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):
     assert sorted(seen) == sorted(p.id for p in programs) and len(seen) == 7
     one = app.get(f"/programs/{programs[0].id}", headers=auth)
     assert one.status_code == 200 and one.get_json()["name"] == "Shop 0"
-    assert app.get("/programs/p_ffffffffffffffff", headers=auth).status_code == 404
+    missing = app.get("/programs/p_ffffffffffffffff", headers=auth)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["message"] == "no program p_ffffffffffffffff in the index"  # as the web says
     assert app.get("/nowhere", headers=auth).status_code == 404
     pages = [app.get(f"/programs?limit=3&sort=name&page={n}", headers=auth).get_json()["items"] for n in (1, 2, 3)]
     assert [i["id"] for page in pages for i in page] == seen

@@ -458,7 +458,7 @@ def test_times_are_shown_to_people_in_one_readable_form(app, rt):
         assert not re.search(r'title="\d{4}-\d\d-\d\dT', page)
 
 
-@pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x</b>"])
+@pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
 def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program_id):
     """/programs/p_123 answered "there is no page at /programs/p_123", as for a page the site does not have."""
     sign_in(app, rt)
