@@ -427,7 +427,7 @@ def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
     assert 'name="category" value="home_garden"' in results
     assert "Home & garden (1)" in shown(results) and "Home & garden, Pets" in shown(results)
     assert "Home & garden, Pets" in shown(app.get(f"/programs/{garden.id}").text)
-    assert "categories: Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
+    assert "categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
     for page in (results, app.get(f"/programs/{garden.id}").text):
         assert "home_garden" not in shown(page)
 

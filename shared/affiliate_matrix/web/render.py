@@ -131,6 +131,8 @@ def field(value, name: str) -> str:
     if name == "networks" and isinstance(value, list):
         return ", ".join(f"{n.get('network')} ({n['program_id']})" if n.get("program_id") else str(n.get("network"))
                          for n in value if isinstance(n, dict)) or "—"
+    if name == "categories" and isinstance(value, list):
+        return ", ".join(category_label(c) for c in value) or "—"
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
         return "every country"
     if name == "records" and isinstance(value, list):
@@ -138,6 +140,14 @@ def field(value, name: str) -> str:
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
+
+
+def category_label(category) -> str:
+    """A category as people read it, the taxonomy's label ('Home & garden' for home_garden); one the taxonomy does
+    not know (a stored document's, damaged) as it is."""
+    from affiliate_matrix.taxonomy import CATEGORY_LABELS  # (only the index's pages show one: not for signing in)
+
+    return CATEGORY_LABELS.get(category, str(category))
 
 
 def number(value) -> str:
