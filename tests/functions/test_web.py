@@ -467,6 +467,7 @@ def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program
     assert answer.status_code == 404
     assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
     assert "<b>x" not in answer.text
+    assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
 
 
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
@@ -519,7 +520,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
     ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
-    ("/nowhere", 404),
+    ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
 ])
 def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
     sign_in(app, rt)

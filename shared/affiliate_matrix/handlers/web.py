@@ -103,7 +103,7 @@ def dispatch(rt, request, page):
         body, status, headers = api.export(rt, args, request.method == "HEAD")
         return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
     program_id = path.removeprefix("/programs/")
-    if program_id != path and "/" not in program_id:
+    if program_id and program_id != path and "/" not in program_id:
         if not _PROGRAM_ID.fullmatch(program_id):  # no program has it: not looked up, but named as one that has
             raise api.not_indexed(program_id)
         return page.render("program.html", **pages.program_page(rt, program_id))
