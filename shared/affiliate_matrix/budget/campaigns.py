@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day,
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
@@ -77,8 +77,9 @@ class Campaign(Model):
 
 @cache
 def day_adapter() -> TypeAdapter:
-    """The validator of one day, built on first use (the campaigns' listing, a function's first request, needs none)."""
-    return TypeAdapter(Day)
+    """The validator of one day written (CSV, HTTP: whole counts), built on first use (the campaigns' listing, a
+    function's first request, needs none)."""
+    return TypeAdapter(WrittenDay)
 
 
 @cache
@@ -395,7 +396,8 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
             day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            said = err["msg"].removeprefix("Value error, ")
+            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {said}") from None
         if day["date"] in seen:
             raise InvalidInput(f"{where}[{i}].date: {day['date']} appears twice")
         seen.add(day["date"])
@@ -491,6 +493,10 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
         raise InvalidInput(f"the file is not UTF-8 (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
+    for separator, named in ((";", "';'"), ("\t", "tabs")):  # a spreadsheet's export in a locale with decimal commas
+        if len(header) == 1 and separator in header[0]:
+            raise InvalidInput(f"line 1: columns are separated by {named}, expected ',' (save the file as CSV with "
+                               "commas between columns and points in numbers, as 10.25)")
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [c for c in header if c not in CSV_COLUMNS]
     twice = [c for c in CSV_COLUMNS if header.count(c) > 1]  # the csv module keeps a row's last cell of a name
@@ -658,5 +664,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         parsed = day_adapter().validate_python(day)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise ValueError(f"{'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})") from None
+        said = err["msg"].removeprefix("Value error, ")  # a check of ours names the value itself
+        raise ValueError(f"{'.'.join(map(str, err['loc']))}: {said}"
+                         + ("" if err["type"] == "value_error" else f" (got {err.get('input')!r})")) from None
     return campaign_id, parsed, values["currency"].upper()

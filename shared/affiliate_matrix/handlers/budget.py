@@ -69,9 +69,9 @@ class RunLinks(Shape):
 @cache
 def metrics_models() -> tuple[type, type]:
     """The metrics' answer and body, built with the first metrics request (not with the first listing)."""
-    from affiliate_matrix.budget.model_types import Day
+    from affiliate_matrix.budget.model_types import Day, WrittenDay
 
-    class PostedDay(Day):
+    class PostedDay(WrittenDay):
         __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
         currency: NotRequired[str]  # when given, the campaign's own
 

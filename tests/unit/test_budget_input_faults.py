@@ -1,0 +1,84 @@
+"""The budget's input faults a marketer meets (found 2026-12-05): counts written with a fraction, a CSV separated by
+semicolons, a campaign naming a program that is not indexed, a run asked for an absurd day, forecasts without their
+currency. A local store, the budget function through its HTTP app, the CLI through typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, record_days, parse_days, save_campaign
+from affiliate_matrix.cli import app as cli
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import BackendUnavailable, InvalidInput
+from affiliate_matrix.runtime import Runtime
+from tests.support.apps import function_client
+
+HEADER = "campaign_id,date,spend,clicks,conversions,revenue,currency"
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
+    runtime = Runtime("test", Settings(data_dir=tmp_path))
+    save_campaign(runtime.store, Campaign(id="search-us", name="Search", channel="search", currency="USD"), create=True)
+    return runtime
+
+
+def admin(rt) -> dict:
+    return {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+
+
+@pytest.mark.parametrize("column", ["clicks", "conversions"])
+def test_a_csv_count_with_a_fraction_is_refused_naming_the_line_and_the_column(rt, column):
+    """`clicks=2.5` was stored as 2.5 clicks: a count is whole. Spend and revenue keep their cents."""
+    cells = {"clicks": "3", "conversions": "1"} | {column: "2.5"}
+    data = (f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n"
+            f"search-us,2026-11-02,10.25,{cells['clicks']},{cells['conversions']},20.50,USD\n").encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert f"line 3: {column}: 2.5 is not a whole number" in str(refused.value)
+    assert "Value error" not in str(refused.value)
+    assert history(rt.store, "search-us") == []  # nothing written
+
+
+def test_whole_counts_written_as_decimals_and_money_with_cents_are_taken(rt):
+    import_csv(rt, f"{HEADER}\nsearch-us,2026-11-01,10.25,3.0,1,20.50,USD\n".encode())
+    [day] = history(rt.store, "search-us")
+    assert (day["spend"], day["clicks"], day["conversions"], day["revenue"]) == (10.25, 3, 1, 20.5)
+
+
+@pytest.mark.parametrize("column", ["clicks", "conversions"])
+def test_a_posted_count_with_a_fraction_is_refused_naming_the_day_and_the_field(rt, column):
+    day = {"date": "2026-11-02", "spend": 10.25, "revenue": 20.5, "clicks": 3, "conversions": 1} | {column: 2.5}
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={
+        "days": [{"date": "2026-11-01", "spend": 1, "revenue": 2}, day]})
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == f"days.1.{column}: 2.5 is not a whole number (a count)"
+    assert history(rt.store, "search-us") == []
+    with pytest.raises(InvalidInput, match=rf"days\[1\]\.{column}: 2.5 is not a whole number"):
+        parse_days([{"date": "2026-11-01", "spend": 1, "revenue": 2}, day], "USD")
+
+
+def test_stored_days_with_a_fractional_count_are_still_read(rt):
+    """Days stored before counts were checked are read as they are: only what is written now is refused."""
+    rt.store.put("budget/metrics/search-us.json", json.dumps({"campaign_id": "search-us", "currency": "USD", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "clicks": 2.5, "revenue": 2.0}]}).encode())
+    assert history(rt.store, "search-us")[0]["clicks"] == 2.5
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days([{"date": "2026-11-02", "spend": 1, "clicks": 3, "revenue": 2}], "USD"))
+    assert [d["clicks"] for d in history(rt.store, "search-us")] == [2.5, 3]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_named_as_such(rt, separator):
+    """A European spreadsheet writes `;` between columns (its decimal point is a comma): the header error listed every
+    column as missing and the whole line as one unknown column."""
+    rows = [HEADER.replace(",", separator), separator.join(["search-us", "2026-11-01", "10,25", "3", "1", "20,50", "USD"])]
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, ("\n".join(rows) + "\n").encode())
+    shown = {";": "';'", "\t": "tabs"}[separator]
+    assert str(refused.value).startswith(f"line 1: columns are separated by {shown}, expected ','")
+    assert "missing" not in str(refused.value)
