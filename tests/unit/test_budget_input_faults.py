@@ -82,3 +82,82 @@ def test_a_csv_separated_by_semicolons_or_tabs_is_named_as_such(rt, separator):
     shown = {";": "';'", "\t": "tabs"}[separator]
     assert str(refused.value).startswith(f"line 1: columns are separated by {shown}, expected ','")
     assert "missing" not in str(refused.value)
+
+
+KNOWN = "p_0123456789abcdef"
+
+
+def indexed(rt, *program_ids: str) -> None:
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    assert not rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{"id": p, "name": p} for p in program_ids], refresh=True).errors
+
+
+def test_a_campaign_added_naming_a_program_not_indexed_is_refused_naming_it(rt):
+    """`--program p_nope` was stored as it was typed: the campaign promoted a program that does not exist."""
+    indexed(rt, KNOWN)
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN, "--program", "p_nope"])
+    assert isinstance(added.exception, InvalidInput)
+    assert str(added.exception) == "--program: program 'p_nope' is not in the index (`amx search` finds a program's id)"
+    assert rt.store.head("budget/campaigns/s2.json") is None
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN])
+    assert added.exit_code == 0, added.output
+
+
+def test_a_program_named_before_any_is_indexed_is_unknown(rt):
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN])
+    assert isinstance(added.exception, InvalidInput) and repr(KNOWN) in str(added.exception)
+
+
+def test_a_campaign_posted_or_put_naming_a_program_not_indexed_is_refused_naming_it(rt):
+    indexed(rt, KNOWN)
+    client = function_client("budget")
+    body = {"id": "s2", "name": "S", "channel": "search", "currency": "USD", "program_ids": [KNOWN, "p_nope"]}
+    reply = client.post("/campaigns", json=body, headers=admin(rt))
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == ("program_ids: program 'p_nope' is not in the index (`amx search` finds "
+                                              "a program's id)")
+    created = client.post("/campaigns", json={**body, "program_ids": [KNOWN]}, headers=admin(rt))
+    assert created.status_code == 201
+    reply = client.put("/campaigns/s2", json={**body, "program_ids": [KNOWN, "p_other"]},
+                       headers={**admin(rt), "If-Match": created.headers["ETag"]})
+    assert reply.status_code == 400 and "'p_other'" in reply.json["error"]["message"]
+
+
+def test_a_program_named_before_keeps_its_campaign_editable_once_it_left_the_index(rt):
+    """Only the programs a write adds are looked up: one removed from the index since does not stop a pause."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    indexed(rt, KNOWN)
+    client = function_client("budget")
+    body = {"id": "s2", "name": "S", "channel": "search", "currency": "USD", "program_ids": [KNOWN]}
+    created = client.post("/campaigns", json=body, headers=admin(rt))
+    assert created.status_code == 201
+    rt.index.delete(PROGRAMS_INDEX.name, KNOWN, refresh=True)
+    reply = client.put("/campaigns/s2", json={**body, "active": False},
+                       headers={**admin(rt), "If-Match": created.headers["ETag"]})
+    assert reply.status_code == 200, reply.json
+
+
+def test_programs_are_taken_unchecked_and_logged_when_the_index_does_not_answer(rt, monkeypatch):
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    def down(self, name, doc_ids):
+        raise BackendUnavailable("the search index is not answering")
+
+    monkeypatch.setattr(SqliteSearchIndex, "get_many", down)
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", "p_nope"])
+    assert added.exit_code == 0, added.output
+    client = function_client("budget")  # started (its logging set up) before the logs are captured
+    with capture_logs() as logs:
+        reply = client.post("/campaigns", json={"id": "s3", "name": "S", "channel": "search", "currency": "USD",
+                                                "program_ids": ["p_nope"]}, headers=admin(rt))
+    assert reply.status_code == 201, reply.json
+    assert [log["programs"] for log in logs if log["event"] == "budget.programs_unchecked"] == [["p_nope"]]

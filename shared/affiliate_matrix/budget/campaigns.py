@@ -112,9 +112,37 @@ def checked(campaign: Campaign) -> None:
 
 
 def checked_against_store(rt, campaign: Campaign) -> None:
-    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, and its days."""
+    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, its days, and the
+    programs it names."""
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
     agrees_with_days(rt.store, campaign)
+    programs_indexed(rt, campaign)
+
+
+def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None:
+    """InvalidInput naming the first program `campaign` names that the programs index does not hold (`p_nope` was
+    stored as typed), of those it adds to the campaign as stored: one named before and since gone from the index does
+    not stop an edit. When the index does not answer they are taken unchecked, and logged: they describe the campaign,
+    no run reads them."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    try:
+        before = set(load_campaign(rt.store, campaign.id)[0].program_ids)
+    except NotFoundError:
+        before = set()
+    added = [program_id for program_id in dict.fromkeys(campaign.program_ids) if program_id not in before]
+    if not added:
+        return
+    try:
+        found = rt.index.get_many(PROGRAMS_INDEX.name, added)
+    except NotFoundError:  # no program indexed yet
+        found = {}
+    except BackendUnavailable as exc:
+        log.warning("budget.programs_unchecked", campaign_id=campaign.id, programs=added, error=str(exc))
+        return
+    if unknown := next((program_id for program_id in added if program_id not in found), None):
+        raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
 
 
 def room_for(store, campaign_id: str, limit: int) -> None:

@@ -190,7 +190,7 @@ def campaigns_add(
     """Add a campaign (refused if the id exists)."""
     from pydantic import ValidationError
 
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, room_for, save_campaign
+    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, programs_indexed, room_for, save_campaign
     from affiliate_matrix.errors import ConflictError, InvalidInput
 
     try:
@@ -208,6 +208,7 @@ def campaigns_add(
     checked(campaign)
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
+    programs_indexed(rt, campaign, "--program")
     try:
         etag = save_campaign(rt.store, campaign, create=True)
     except ConflictError:
