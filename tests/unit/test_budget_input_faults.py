@@ -161,3 +161,22 @@ def test_programs_are_taken_unchecked_and_logged_when_the_index_does_not_answer(
                                                 "program_ids": ["p_nope"]}, headers=admin(rt))
     assert reply.status_code == 201, reply.json
     assert [log["programs"] for log in logs if log["event"] == "budget.programs_unchecked"] == [["p_nope"]]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "9001-01-01", "9999-12-31"])
+def test_a_run_of_an_absurd_day_is_refused_naming_the_field_and_the_years(rt, day):
+    """`POST /allocations {"day": "0001-01-01"}` stored a run for the year 1. A day is bounded as the daily tick's
+    is: its event's time is refused outside the years 1970 to 9000."""
+    reply = function_client("budget").post("/allocations", json={"day": day}, headers=admin(rt))
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == f"day: {day} is not between the years 1970 and 9000"
+    ran = CliRunner().invoke(cli, ["budget", "run", "--day", day])
+    assert ran.exit_code == 2 and "--day" in ran.output
+    assert list(rt.store.list("budget/runs/")) == []
+
+
+@pytest.mark.parametrize("day", ["1970-01-01", "2026-11-10", "9000-12-31"])
+def test_a_run_of_a_day_in_those_years_is_stored(rt, day):
+    reply = function_client("budget").post("/allocations", json={"day": day}, headers=admin(rt))
+    assert reply.status_code == 201, reply.json
+    assert reply.json["day"] == day

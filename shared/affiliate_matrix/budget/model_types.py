@@ -71,6 +71,14 @@ def iso_day(text: object) -> bool:
 NOT_A_DAY = "is not a date (YYYY-MM-DD, e.g. 2026-01-05)"
 
 
+def not_a_run_day(day: date) -> str | None:
+    """Why a run may not be asked for `day`, in words: outside the years the daily tick's event may be dated in (a run
+    of 0001-01-01 was stored); None when it may. A fixed range: no clock decides it."""
+    from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR
+
+    return None if FIRST_YEAR <= day.year <= LAST_YEAR else f"{day} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
+
+
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
 Count = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 

@@ -280,7 +280,11 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
     emit budget.allocated. A day already run shows its stored run, unless --replace."""
     from affiliate_matrix.budget.run import run_allocation, run_key
 
+    from affiliate_matrix.budget.model_types import not_a_run_day
+
     rt, when = open_runtime("budget"), _day(day, offset=1)
+    if why := not_a_run_day(when):
+        raise typer.BadParameter(why, param_hint="--day")
     stored = not replace and rt.store.head(run_key(when)) is not None  # as POST /allocations tells 200 from 201
     run = run_allocation(rt, when, replace=replace)
     console.print(f"allocation for {run.day}" + (f", revision {run.revision}" if run.revision > 1 else "")
