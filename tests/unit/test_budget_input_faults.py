@@ -180,3 +180,39 @@ def test_a_run_of_a_day_in_those_years_is_stored(rt, day):
     reply = function_client("budget").post("/allocations", json={"day": day}, headers=admin(rt))
     assert reply.status_code == 201, reply.json
     assert reply.json["day"] == day
+
+
+def days_of(count: int) -> list[dict]:
+    return [{"date": f"2026-10-{1 + i:02d}", "spend": 10.0, "revenue": 30.0 + 5 * (i % 3)} for i in range(count)]
+
+
+def test_a_forecast_row_carries_its_campaigns_currency(rt):
+    """A forecast's revenue was printed with no currency: a EUR campaign's read as dollars beside a USD one's."""
+    from affiliate_matrix.budget.forecast import stored_forecast
+
+    save_campaign(rt.store, Campaign(id="social-de", name="Social", channel="social", currency="EUR"), create=True)
+    save_campaign(rt.store, Campaign(id="video-de", name="Video", channel="video", currency="EUR"), create=True)
+    for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
+        record_days(rt, Campaign(id=cid, name=cid, channel="search", currency=currency), parse_days(days_of(10), currency))
+    rt.store.put("budget/metrics/video-de.json", b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}')
+    rows = {row.campaign_id: row for row in stored_forecast(rt, 7).forecasts}
+    assert {cid: row.currency for cid, row in rows.items()} == {"search-us": "USD", "social-de": "EUR",
+                                                                "video-de": "EUR"}
+    assert rows["social-de"].revenue and rows["video-de"].revenue == []  # forecast, and damaged: named either way
+    shown = CliRunner().invoke(cli, ["budget", "forecast", "--from-store", "--campaign", "social-de", "--horizon", "7"])
+    assert shown.exit_code == 0, shown.output
+    assert f"{sum(p.value for p in rows['social-de'].revenue):,.2f} EUR revenue over 7 days" in shown.output
+
+
+def test_a_requests_forecast_rows_carry_its_currency_and_none_without_one():
+    from affiliate_matrix.budget.contract import forecast_json
+    from affiliate_matrix.budget.models import ForecastResult
+
+    request = {"horizon_days": 7, "campaigns": [{"id": "a", "history": days_of(10)}, {"id": "b", "history": []}]}
+    with_currency = json.loads(forecast_json(json.dumps({**request, "currency": "JPY"})))
+    assert [row["currency"] for row in with_currency["forecasts"]] == ["JPY", "JPY"]
+    without = json.loads(forecast_json(json.dumps(request)))
+    assert [row["currency"] for row in without["forecasts"]] == [None, None]
+    for row in without["forecasts"]:  # a forecast printed before rows had a currency is read as before
+        del row["currency"]
+    assert ForecastResult.model_validate(without).forecasts[0].currency is None

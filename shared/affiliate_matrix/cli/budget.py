@@ -88,7 +88,8 @@ def budget_forecast(
         total = sum(p["value"] for p in row["revenue"])
         score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
         note = f" ({row['note']})" if row["note"] else ""
-        console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
+        figure = _amount(total, row["currency"]) if row["currency"] else f"{total:,.2f}"  # a request may name none
+        console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {figure} revenue over "
                       f"{len(row['revenue'])} days{score}{note}")
 
 
