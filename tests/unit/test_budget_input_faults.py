@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.auth import create_token
-from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, record_days, parse_days, save_campaign
+from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, parse_days, record_days, save_campaign
 from affiliate_matrix.cli import app as cli
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable, InvalidInput
@@ -76,7 +76,8 @@ def test_stored_days_with_a_fractional_count_are_still_read(rt):
 def test_a_csv_separated_by_semicolons_or_tabs_is_named_as_such(rt, separator):
     """A European spreadsheet writes `;` between columns (its decimal point is a comma): the header error listed every
     column as missing and the whole line as one unknown column."""
-    rows = [HEADER.replace(",", separator), separator.join(["search-us", "2026-11-01", "10,25", "3", "1", "20,50", "USD"])]
+    rows = [HEADER.replace(",", separator),
+            separator.join(["search-us", "2026-11-01", "10,25", "3", "1", "20,50", "USD"])]
     with pytest.raises(InvalidInput) as refused:
         import_csv(rt, ("\n".join(rows) + "\n").encode())
     shown = {";": "';'", "\t": "tabs"}[separator]
@@ -91,7 +92,8 @@ def indexed(rt, *program_ids: str) -> None:
     from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     rt.index.ensure_index(PROGRAMS_INDEX)
-    assert not rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{"id": p, "name": p} for p in program_ids], refresh=True).errors
+    docs = [{"id": program_id, "name": program_id} for program_id in program_ids]
+    assert not rt.index.bulk_upsert(PROGRAMS_INDEX.name, docs, refresh=True).errors
 
 
 def test_a_campaign_added_naming_a_program_not_indexed_is_refused_naming_it(rt):
@@ -193,7 +195,8 @@ def test_a_forecast_row_carries_its_campaigns_currency(rt):
     save_campaign(rt.store, Campaign(id="social-de", name="Social", channel="social", currency="EUR"), create=True)
     save_campaign(rt.store, Campaign(id="video-de", name="Video", channel="video", currency="EUR"), create=True)
     for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
-        record_days(rt, Campaign(id=cid, name=cid, channel="search", currency=currency), parse_days(days_of(10), currency))
+        record_days(rt, Campaign(id=cid, name=cid, channel="search", currency=currency),
+                    parse_days(days_of(10), currency))
     rt.store.put("budget/metrics/video-de.json", b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}')
     rows = {row.campaign_id: row for row in stored_forecast(rt, 7).forecasts}
     assert {cid: row.currency for cid, row in rows.items()} == {"search-us": "USD", "social-de": "EUR",

@@ -82,7 +82,8 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
         if i not in conversions:
             notes.append("no day reports conversions, so none are forecast")
         results[i] = CampaignForecast(
-            campaign_id=ids[i], currency=currencies[i], model=revenue[i][0].label, revenue=points(first, *revenue[i][1:]),
+            campaign_id=ids[i], currency=currencies[i], model=revenue[i][0].label,
+            revenue=points(first, *revenue[i][1:]),
             conversions=points(first, *conversions[i][1:]) if i in conversions else [],
             backtest=scores[i], note="; ".join(notes) or None)
     return results

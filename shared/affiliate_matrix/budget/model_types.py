@@ -76,7 +76,9 @@ def not_a_run_day(day: date) -> str | None:
     of 0001-01-01 was stored); None when it may. A fixed range: no clock decides it."""
     from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR
 
-    return None if FIRST_YEAR <= day.year <= LAST_YEAR else f"{day} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
+    if FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
+    return f"{day} is not between the years {FIRST_YEAR} and {LAST_YEAR}"
 
 
 Cents = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False), AfterValidator(_cents)]
