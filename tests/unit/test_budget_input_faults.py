@@ -219,3 +219,12 @@ def test_a_requests_forecast_rows_carry_its_currency_and_none_without_one():
     for row in without["forecasts"]:  # a forecast printed before rows had a currency is read as before
         del row["currency"]
     assert ForecastResult.model_validate(without).forecasts[0].currency is None
+
+
+@pytest.mark.parametrize("command", ["run", "pacing"])
+def test_a_day_given_on_the_command_line_is_yyyy_mm_dd_exactly(rt, command):
+    """`--day 20261110` ran (or paced) 2026-11-10: date.fromisoformat reads the basic form too, which the API and the
+    CSV refuse as not YYYY-MM-DD."""
+    ran = CliRunner().invoke(cli, ["budget", command, "--day", "20261110"])
+    assert ran.exit_code == 2 and "'20261110' is not a date (YYYY-MM-DD" in ran.output
+    assert list(rt.store.list("budget/runs/")) == []

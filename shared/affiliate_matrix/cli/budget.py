@@ -353,9 +353,10 @@ def _amount(value, currency: str) -> str:
 def _day(text: str | None, offset: int):
     from datetime import UTC, date, datetime, timedelta
 
+    from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day
+
     if text is None:
         return datetime.now(UTC).date() + timedelta(days=offset)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--day") from None
+    if not iso_day(text):  # the API's and the CSV's rule: fromisoformat alone reads 20261110 as a day too
+        raise typer.BadParameter(f"{text[:40]!r} {NOT_A_DAY}", param_hint="--day")
+    return date.fromisoformat(text)
