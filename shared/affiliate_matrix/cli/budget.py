@@ -279,9 +279,8 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
                                                           "days, as its next revision.")] = False):
     """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
     emit budget.allocated. A day already run shows its stored run, unless --replace."""
-    from affiliate_matrix.budget.run import run_allocation, run_key
-
     from affiliate_matrix.budget.model_types import not_a_run_day
+    from affiliate_matrix.budget.run import run_allocation, run_key
 
     rt, when = open_runtime("budget"), _day(day, offset=1)
     if why := not_a_run_day(when):
