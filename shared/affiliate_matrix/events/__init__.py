@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from affiliate_matrix.model_types import UtcDatetime
+from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime
 
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
@@ -51,8 +51,8 @@ _rule_chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("r
 def _plausible(time: datetime) -> datetime:
     """Work is dated from an event's time (yesterday, tomorrow, a day back): years at the edge of what
     datetime holds would overflow that arithmetic."""
-    if not 1970 <= time.year <= 9000:
-        raise ValueError(f"time {time.isoformat()} is not between the years 1970 and 9000")
+    if not FIRST_YEAR <= time.year <= LAST_YEAR:
+        raise ValueError(f"time {time.isoformat()} is not between the years {FIRST_YEAR} and {LAST_YEAR}")
     return time
 
 
