@@ -120,3 +120,21 @@ def test_a_rule_is_dry_run_against_a_program_of_the_index_by_its_id(env):
     assert result.exit_code != 0 and ABSENT in str(result.exception) + said, (said, result.exception)
     result, said = amx_test(env, "named")
     assert result.exit_code != 0 and "--event" in said + str(result.exception), (said, result.exception)
+
+
+def test_a_delta_id_published_again_with_another_body_fires_the_rule_again_both_kept(env):
+    """A program.delta id derived from the work, published again with other data, was skipped as a duplicate; worked,
+    it fired under the first body's activation and action ids, so its activation was not recorded (the first one's
+    kept) and its action passed for the first one's. It is its own trigger: both firings recorded, each dispatched.
+    The same body again is a redelivery: nothing more."""
+    from tests.support.events import deliver_event
+
+    program_id = indexed(env)
+    client = function_client("triggers")
+    bodies = [{"id": "d1", "program_id": program_id, "change": "updated", "fields": [], "source": source}
+              for source in ("awin", "cj")]
+    for body in (*bodies, bodies[0], bodies[1]):
+        assert deliver_event(client, "triggers", DELTA, body, id="delta-1").status_code == 204
+    fired = client.get("/activations?rule_id=named", headers=env["read"]).json["items"]
+    assert len(fired) == 2 and {a["decision"] for a in fired} == {"fired"}, fired
+    assert len({a["id"] for a in fired}) == 2 and len({a["action_event_id"] for a in fired}) == 2, fired

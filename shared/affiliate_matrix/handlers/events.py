@@ -148,7 +148,8 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     if work is None:
         raise InvalidInput(f"{function} has no work for {event.type} events")
     key, claim = _claim(rt, event)
-    if claim is None or (key == claim_key(event, function) and _done_before(rt, event)):
+    reused = key != claim_key(event, function)  # the id has a record of another body: this body's is apart (_claim)
+    if claim is None or (not reused and _done_before(rt, event)):
         if claim is not None:  # done under a marker of before: the record says so from now on
             _mark_done(rt, event, key)
         log.info("event.duplicate_skipped")
@@ -157,9 +158,12 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
     started = time.perf_counter()
     from affiliate_matrix.events import rule_chain
 
+    # Another body under a reused id is other work: what the work derives from the id (the rules' activation and
+    # action ids) must not be the first body's, which would pass it over as done.
+    worked = event.model_copy(update={"id": f"{event.id}+{body_digest(event)[:16]}"}) if reused else event
     try:
         with rule_chain(event.rulechain):  # every event the work publishes carries the chain on (rules/engine.py)
-            work(event)
+            work(worked)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
     except NOT_RETRIED as exc:
