@@ -129,7 +129,7 @@ def rules_test(rule_id: str,
             verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, "admin")
         except InvalidInput as exc:
             raise InvalidInput(f"--event: {exc}") from None
-    said(rule, verdict)
+    print_verdict(rule, verdict)
 
 
 def trial_event(path: str) -> dict:
@@ -150,7 +150,7 @@ def trial_event(path: str) -> dict:
     return body
 
 
-def said(rule, verdict: dict) -> None:
+def print_verdict(rule, verdict: dict) -> None:
     """A dry run's verdict in words."""
     import json
 
