@@ -92,9 +92,9 @@ def rules_show(rule_id: str,
 
 @rules_app.command("test")
 def rules_test(rule_id: str,
-               event: Annotated[str | None, typer.Option(help="A CloudEvent as JSON (type and data; id, source, time "
-                                                              "and amxrulechain if you like; or the CloudEvent whole, "
-                                                              "structured, with its specversion), - for stdin.")] = None,
+               event: Annotated[str | None, typer.Option(
+                   help="A CloudEvent as JSON (type and data; id, source, time and amxrulechain if you like; or the "
+                        "CloudEvent whole, structured, with its specversion), - for stdin.")] = None,
                program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
                                                                 "tried on its latest change.")] = None):
     """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.

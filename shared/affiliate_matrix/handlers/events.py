@@ -2,9 +2,10 @@
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
-most once per (source, id) and body in each function the event goes to: Knative delivers at least once and retries, so two deliveries of one event can
-arrive together (an id derived from the work published again with another body is other work: _claim). The first claims it with a create-only write of its record (`events/done/`), which becomes the
-event, done, once the work is; another finding it claimed is answered 409 (Knative delivers it again later), one
+most once per (source, id) and body in each function the event goes to (an id derived from the work, published
+again with another body, is other work: _claim): Knative delivers at least once and retries, so two deliveries of one
+event can arrive together. The first claims it with a create-only write of its record (`events/done/`), which becomes
+the event, done, once the work is; another finding it claimed is answered 409 (Knative delivers it again later), one
 finding it done skips it, and one that fails lets go of its claim (deletes the record) for its retry.
 Fatal errors are not retried: an event that does not fit (its attributes, or data its work refuses) is
 answered 400 naming the problem, so the Broker parks it as a dead letter; work on something that is gone, or
@@ -133,8 +134,9 @@ def _done_before(rt, event: Event) -> bool:
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
-    """Run event work once per (source, id) and body (body_digest) in each function it is routed to: Knative delivers at least once. The trace continues from the
-    event's traceparent extension, else the HTTP request's traceparent header."""
+    """Run event work once per (source, id) and body (body_digest) in each function it is routed to: Knative delivers
+    at least once. The trace continues from the event's traceparent extension, else the HTTP request's traceparent
+    header."""
     from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
 
