@@ -592,6 +592,19 @@ def test_dead_letters_of_one_id_from_two_sources_are_both_parked(data_dir):
     assert sorted(json.loads(rt.store.get(key).data)["event"]["source"] for key in keys) == ["/scrape/a", "/scrape/b"]
 
 
+def test_dead_letters_of_one_id_with_two_bodies_are_both_parked(data_dir):
+    """An id published again with another body is other work (handlers/events), but its dead letter was named by
+    (source, id) alone: the second body's letter overwrote the first's, and a person saw one of two failed events.
+    The same event parked again (another time) is still one letter."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for x in (1, 2, 2):
+        event = Event.make(PROGRAM_DELTA_TYPE, "/index", {"x": x})
+        event.id = "same-id"
+        assert deliver(client("triggers"), event, "triggers", path="/dead-letters").status_code == 204
+    keys = list(rt.store.list("dead-letters/"))
+    assert sorted(json.loads(rt.store.get(key).data)["event"]["data"]["x"] for key in keys) == [1, 2]
+
+
 def test_a_dead_letter_parked_again_is_another_object_than_the_one_before(data_dir, monkeypatch):
     """A letter parked again with the same event had the same bytes, so the same ETag: the retention job's delete of
     an old letter (If-Match on the ETag it listed, to delete only that object) deleted the one parked again after its

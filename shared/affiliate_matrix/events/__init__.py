@@ -154,11 +154,22 @@ def dead_letter(record: dict) -> bytes:
     return json.dumps({**record, "parked_at": clock().isoformat()}, indent=2).encode()
 
 
-def dead_letter_name(source: str, event_id: str) -> str:
-    """The name an event parked as a dead letter is kept under (a file, an object key's last part). CloudEvents
-    ids are unique per source only, so the name is of both: two sources' events of one id are kept apart. A plain
-    id leads it, for a person looking; the hash makes it unique and safe, whatever the id holds."""
-    digest = hashlib.sha256(f"{len(source)}:{source}|{event_id}".encode()).hexdigest()[:32]
+def body_digest(event: dict) -> str:
+    """What work reads of an event (its JSON form) besides who sent it, its id and its time: its type, subject and
+    data. One (source, id) with the same body is the event delivered again (at any time: a re-run publishes the same
+    work with a new time); with another body, it is other work under an id derived from it (published again with
+    other data), never to be passed over as done (handlers/events) nor parked over the first's dead letter."""
+    parts = [event.get("type"), event.get("subject"), event.get("data") or {}]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def dead_letter_name(event: dict) -> str:
+    """The name an event (its JSON form) parked as a dead letter is kept under (a file, an object key's last part).
+    CloudEvents ids are unique per source only, so the name is of both: two sources' events of one id are kept
+    apart; and of its body: an id published again with another body is another letter. A plain id leads it, for a
+    person looking; the hash makes it unique and safe, whatever the id holds."""
+    source, event_id = str(event.get("source")), str(event.get("id"))
+    digest = hashlib.sha256(f"{len(source)}:{source}|{event_id}|{body_digest(event)}".encode()).hexdigest()[:32]
     plain = event_id if len(event_id) <= 100 and all(c.isascii() and (c.isalnum() or c in "_-") for c in event_id) \
         else "event"
     return f"{plain}.{digest}"

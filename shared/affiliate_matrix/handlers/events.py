@@ -77,16 +77,10 @@ def claim_key(event: Event, function: str, body: str | None = None) -> str:
 
 
 def body_digest(event: Event) -> str:
-    """What the work reads of an event besides who sent it, its id and its time: its type, subject and data. One
-    (source, id) delivered with the same body is the event delivered again (at any time: a re-run publishes the same
-    work with a new time); with another body, it is other work under an id derived from it (published again with
-    other data), which a delivery must not pass over as done."""
-    return _digest(event.model_dump(mode="json", include={"type", "subject", "data"}))
+    """The event's body digest (events.body_digest): the same (source, id) with another body is other work."""
+    from affiliate_matrix.events import body_digest as digest
 
-
-def _digest(body: dict) -> str:
-    parts = [body.get("type"), body.get("subject"), body.get("data") or {}]
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+    return digest(event.model_dump(mode="json", include={"type", "subject", "data"}))
 
 
 def _held_body(data: bytes) -> str | None:
@@ -100,7 +94,9 @@ def _held_body(data: bytes) -> str | None:
         return None
     if "claimed_at" in record:
         return record.get("body") if isinstance(record.get("body"), str) else None
-    return _digest(record) if isinstance(record.get("type"), str) else None
+    from affiliate_matrix.events import body_digest as digest
+
+    return digest(record) if isinstance(record.get("type"), str) else None
 
 
 def _event_digest(event: Event, function: str) -> str:
@@ -397,7 +393,7 @@ def park(rt, cloud_event) -> None:
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
     kind = str(cloud_event.get("type"))[:200]
     structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
-    key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(source, event_id)}.json"
+    key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"
     rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
     log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
               refused=record.get("refused"))
