@@ -152,7 +152,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
     marks each page asked for in the fetcher's cache; None (a replay) marks nothing. A start or listing page that
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
-    whether it asked for it or not, before BudgetSpent."""
+    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed."""
     starts = list(source.start_requests())
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a

@@ -455,17 +455,19 @@ def test_links_dropped_with_an_entry_the_fetcher_renews_are_not_counted_against_
     assert gets(store) == SHELVES - 2
 
 
+class Vanishing(FaultServer):
+    """The recorded directory's server, whose shelf-3 answers 404 while `gone`."""
+
+    gone = False
+
+    def answer(self, request):
+        return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
+
 def test_a_listing_page_gone_is_named_by_every_run_until_it_answers_again(tmp_path):
     """A listing page answering 404 was an "HTTP 404" of the run that asked for it, like any passing fault, and nothing
     in a run that did not (one stopped at its budget): who read a run's failures could not tell that a shelf had been
     gone for days. It is noted gone in the HTTP cache, since the run it first answered so, and every run that finds it
     names it, asked or not, until it answers again."""
-
-    class Vanishing(FaultServer):
-        gone = False
-
-        def answer(self, request):
-            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
 
     server, time, hosts = Vanishing(), FakeTime(), HostLimits()
     store, validators = LocalObjectStore(tmp_path), {}
@@ -492,12 +494,6 @@ def test_the_links_only_a_gone_listing_page_listed_are_dropped_not_asked_again_a
     no other page of the run lists are dropped (its run names how many), its cache entry keeps none, and a page gone
     gives none: shelf-3's first detail is not asked again, its second, which shelf-4 lists too, is; back, shelf-3
     lists it again."""
-
-    class Vanishing(FaultServer):
-        gone = False
-
-        def answer(self, request):
-            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
 
     class Shared(Shelves):
         def parse(self, page):
@@ -530,12 +526,6 @@ def test_the_links_only_a_gone_listing_page_listed_are_dropped_not_asked_again_a
 def test_a_link_a_gone_listing_page_dropped_is_asked_when_a_page_found_after_lists_it(tmp_path):
     """A link dropped with its gone listing page is taken back when a page parsed later in the run lists it, though
     its turn in the queue has passed: shelf-3's first detail, which the last detail page links, is asked after it."""
-
-    class Vanishing(FaultServer):
-        gone = False
-
-        def answer(self, request):
-            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
 
     class Linked(Shelves):
         def parse_detail(self, page):
