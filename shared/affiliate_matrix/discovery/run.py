@@ -175,7 +175,7 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
 def host_key(host: str) -> str:
     """A host name as one key however it is spelt: as the fetch sends it (netguard.domain_to_ascii: full-width letters
     and dots, upper case, an IDN in punycode) and without the trailing dot of a fully qualified name (`example.com.`
-    is `example.com`). UnicodeError (or ValueError) for what UTS #46 refuses."""
+    is `example.com`). UnicodeError for what UTS #46 refuses."""
     from affiliate_matrix.netguard import domain_to_ascii
 
     return domain_to_ascii(host).removesuffix(".")

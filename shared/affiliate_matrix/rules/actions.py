@@ -157,9 +157,8 @@ def alert(rt, params: dict, data: dict) -> str:
 
 
 def discover(rt, params: dict, data: dict) -> str | tuple[str, str]:
-    from affiliate_matrix.discovery.run import discover as run
-
     from affiliate_matrix.discovery import nothing_asked
+    from affiliate_matrix.discovery.run import discover as run
 
     report = run(rt, [str(params["niche"])], [str(params.get("language", "en"))])
     if why := nothing_asked(report):  # not done: the activation says why (a spent quota is spent for its day)
