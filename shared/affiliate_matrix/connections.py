@@ -19,6 +19,9 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# A connection's requests a second: at least one every 100 s, so that a run of the function's 15 minutes still makes a
+# few (any rate above 0 was taken, and 5e-324 spaced requests by infinite seconds: the connection fetched nothing, ever)
+RATE_MIN, RATE_MAX = 0.01, 50
 SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
@@ -43,7 +46,8 @@ class Connection(Model):
     id: str = Field(pattern=CONNECTION_ID)
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
-    rate_limit_per_s: float = Field(1.0, gt=0, le=50)
+    rate_limit_per_s: float = Field(1.0, json_schema_extra={"minimum": RATE_MIN, "maximum": RATE_MAX},
+                                    description="Requests a second to the source's hosts, from 0.01 to 50.")
     concurrency: int = Field(2, ge=1, le=16)
     enabled: bool = True
     credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
@@ -72,6 +76,14 @@ class Connection(Model):
         # a connection is shown to read tokens and its address to the test's answer and the logs
         if value is not None and (value.username or value.password):
             raise ValueError("holds credentials (user:password@): keep them in the secret at credentials_path")
+        return value
+
+    @field_validator("rate_limit_per_s")
+    @classmethod
+    def _sane_rate(cls, value: float) -> float:
+        if not RATE_MIN <= value <= RATE_MAX:  # NaN too
+            raise ValueError(f"{value!r} requests a second is outside {RATE_MIN} to {RATE_MAX} (at least one request "
+                             f"every {1 / RATE_MIN:.0f} s, at most {RATE_MAX} a second)")
         return value
 
     @field_validator("schedule")

@@ -74,6 +74,24 @@ def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     assert SECRET not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("rate", [5e-324, 0.001, 0, -1, 50.5, 1e308])
+def test_a_rate_limit_outside_its_range_is_refused_naming_the_field_and_the_range(env, rate):
+    """Any rate above 0 was taken: 5e-324 requests a second spaces requests by 1/5e-324 = inf seconds, so the
+    connection's syncs never fetched a page again, saying nothing. A rate outside 0.01 (a request every 100 s) to
+    50 a second is refused, naming the field and the range."""
+    client = app()
+    created = client.post("/connections", json=body(rate_limit_per_s=rate), headers=env["admin"])
+    assert created.status_code == 400, created.get_json()
+    assert created.get_json()["error"]["message"] == (
+        f"rate_limit_per_s: {float(rate)!r} requests a second is outside 0.01 to 50 (at least one request every 100 s, "
+        "at most 50 a second)")
+    taken = client.post("/connections", json=body(rate_limit_per_s=0.01), headers=env["admin"])
+    assert taken.status_code == 201, taken.get_json()
+    patched = client.patch("/connections/ap", json={"rate_limit_per_s": rate},
+                           headers={**env["admin"], "If-Match": taken.headers["ETag"]})
+    assert patched.status_code == 400 and patched.get_json()["error"]["message"].startswith("rate_limit_per_s: ")
+
+
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"{" + b" " * 70_000 + b"}"])
 def test_bodies_that_are_not_a_small_json_object_are_refused(env, raw):
     response = app().post("/connections", data=raw, headers={**env["admin"], "Content-Type": "application/json"})

@@ -1062,3 +1062,20 @@ def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
                       env=env)
         shown = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)
+
+
+def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tmp_path):
+    """A connection's rate limit could not be set with `amx connections add`, and the API took any rate above 0 (5e-324
+    stopped the connection for good). The command takes --rate-limit-per-s and refuses one outside 0.01 to 50 in one
+    line naming the option's field and the range, storing nothing."""
+    for rate in ("5e-324", "0", "51", "nan"):
+        refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", rate,
+                      env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert refused.returncode == 2, (rate, refused.stdout, refused.stderr)
+        assert refused.stderr.startswith("invalid rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
+        assert "requests a second is outside 0.01 to 50" in refused.stderr, refused.stderr
+    assert not (tmp_path / "objects" / "connections").exists()
+    made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", "0.5",
+               env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert made.returncode == 0, made.stderr
+    assert '"rate_limit_per_s":0.5' in (tmp_path / "objects" / "connections" / "c.json").read_text().replace(" ", "")

@@ -53,6 +53,7 @@ def connections_add(
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+    rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
                                                                  "(amx keys add connections/NAME --source SOURCE …).")] = None,
 ):
@@ -63,7 +64,7 @@ def connections_add(
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            credentials_path=credentials_path)
+                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
