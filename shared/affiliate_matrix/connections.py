@@ -138,8 +138,26 @@ def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
             f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
 
 
+def address_problem(connection: Connection, allow_loopback: bool) -> str | None:
+    """Why no sync would fetch from the connection's base_url, seen as written (netguard.written_refusal: a
+    non-public address, or localhost, with no lookup), or None. A name that resolves to one is refused at each fetch."""
+    if connection.base_url is None:
+        return None
+    from affiliate_matrix.errors import FetchError
+    from affiliate_matrix.netguard import written_refusal
+
+    try:
+        kind = written_refusal(str(connection.base_url), allow_loopback)
+    except FetchError as exc:
+        return str(exc)
+    return kind and f"its host is a non-public address ({kind}), which a sync never fetches from"
+
+
 def checked_against_store(rt, connection: Connection) -> None:
-    """What a written connection must agree with in the store: a key it names is of its own source."""
+    """What a written connection must agree with where it is written: an address this deployment fetches from
+    (loopback only with AMX_ALLOW_LOOPBACK_FETCH), and a key it names in the store of its own source."""
+    if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
+        raise InvalidInput(f"base_url: {problem}")
     if problem := key_owner_problem(rt.store, connection):
         raise InvalidInput(f"credentials_path: {problem}")
 

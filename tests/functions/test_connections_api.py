@@ -197,6 +197,44 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
+@pytest.mark.parametrize("loopback_allowed", [True, False], ids=["loopback-allowed", "loopback-not-allowed"])
+def test_a_base_url_written_as_a_non_public_address_is_refused_when_written(env, monkeypatch, loopback_allowed):
+    """A connection whose base_url was a private, link-local or loopback address written out (or localhost) was
+    stored, and only each fetch refused it: the connection failed every run. It is refused when written (API and
+    CLI), naming base_url and the kind of address, as the fetch guard judges it (netguard), with no lookup; loopback
+    only where AMX_ALLOW_LOOPBACK_FETCH allows it (recorded sites). A name is still judged when it is resolved."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+
+    def no_lookup(host, *args, **kwargs):
+        raise AssertionError(f"looked up {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", str(loopback_allowed).lower())
+    client = app()
+    refused = {"http://10.0.0.5/": "private or special-purpose", "http://169.254.169.254/latest/": "link-local",
+               "http://[::ffff:192.168.1.1]/": "an IPv6 address carrying a private or special-purpose IPv4 one",
+               "http://0.0.0.0:8080/": "unspecified", "http://[fe80::1]/": "link-local"}
+    loopback = {"http://127.0.0.1:9/": "loopback", "http://localhost:8080/": "loopback",
+                "http://LOCALHOST./": "loopback", "http://[::1]/": "loopback", "http://api.localhost/": "loopback"}
+    for number, (address, kind) in enumerate({**refused, **({} if loopback_allowed else loopback)}.items()):
+        answer = client.post("/connections", json=body(id=f"c{number}", base_url=address), headers=env["admin"])
+        assert answer.status_code == 400, (address, answer.get_json())
+        assert answer.get_json()["error"]["message"] == (
+            f"base_url: its host is a non-public address ({kind}), which a sync never fetches from"), address
+        said = CliRunner().invoke(amx, ["connections", "add", f"c{number}", "--source", "affiliateprograms",
+                                        "--base-url", address])
+        assert str(said.exception) == answer.get_json()["error"]["message"], (address, said.output)
+    assert [c["id"] for c in client.get("/connections", headers=env["read"]).get_json()["items"]] == []
+    taken = ["https://affiliateprograms.example/", "http://inside.test/"] + (list(loopback) if loopback_allowed else [])
+    for number, address in enumerate(taken):  # a name is judged at each fetch, when it is resolved
+        assert client.post("/connections", json=body(id=f"ok{number}", base_url=address),
+                           headers=env["admin"]).status_code == 201, address
+
+
 def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_address(env, monkeypatch, capsys):
     """Whoever can add a source must not learn by it what an internal name resolves to: the check names the host
     and the kind of address refused."""
