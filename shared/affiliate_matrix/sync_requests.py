@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
                                           update_connection)
 from affiliate_matrix.documents import load_document
-from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError
+from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -168,9 +168,28 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors[:20], incomplete=sync.incomplete))
+            records=sync.records, errors=sync.errors, incomplete=sync.incomplete))
     return sync
 
 
+def outcome(report) -> dict:
+    """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it:
+    failed when it read no record and something failed."""
+    return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
+            "records": report.records, "errors": [f"{f.stage} {f.url}: {f.reason}" for f in report.failures],
+            "incomplete": report.incomplete}
+
+
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
+    """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
+    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
+    result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
+    try:
+        record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
+    except NotFoundError:
+        log.info("sync.run_not_recorded", connection_id=connection_id, reason="the connection was deleted")
+
+
 def record_last_sync(rt, connection_id: str, result: SyncResult) -> None:
+    result = result.model_copy(update={"errors": result.errors[:20]})  # the sync's record keeps them all
     update_connection(rt.store, connection_id, lambda connection: {"last_sync": result}, "last_sync")

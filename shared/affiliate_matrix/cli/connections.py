@@ -22,7 +22,8 @@ def sources_list():
 
 @connections_app.command("list")
 def connections_list():
-    """Every connection: its source, schedule, whether it is enabled and healthy, and its last requested sync."""
+    """Every connection: its source, schedule, whether it is enabled and healthy, and its last sync (requested, or
+    run with amx scrape)."""
     from rich.markup import escape
 
     from affiliate_matrix.cli.views import fitted
@@ -31,7 +32,7 @@ def connections_list():
     damaged: list[dict] = []
     rows = []
     for connection, _ in stored_connections(open_runtime().store, damaged):
-        sync, last = connection.last_sync, "—"  # a sync requested (API, cron); amx scrape records none
+        sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
             last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
@@ -42,7 +43,7 @@ def connections_list():
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last requested sync", 0)], rows, whole=("id", "source")))
+                          ("last sync", 0)], rows, whole=("id", "source")))
     for bad in damaged:
         console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
 
