@@ -25,6 +25,8 @@ class Sync(Model):
     connection_id: str
     status: Literal["queued", "running", "succeeded", "failed", "skipped"] = "queued"
     requested_at: UtcDatetime
+    published_at: UtcDatetime | None = Field(None, description="When its request was handed to the event broker; null "
+                                                               "while it may not have been.")
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
     pages: int = 0
@@ -54,10 +56,11 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     and nothing is requested: its provider is not called with credentials it refused.
     With `tick` (a scheduled tick's time), the sync's id is derived from the connection and the tick and its record
     written create-only: the tick delivered again finds that record and returns it, requesting it again only when
-    its publish had failed (failed, never started: see unpublished) or may never have happened (still queued: a
-    process stopped between the record and the publish left nothing to say so). Its event's id is derived from the
-    sync's, so the consumer runs one sync however often it is published (handlers/events.receive): no connection is
-    synced twice for a tick."""
+    its publish had failed (failed, never started: see unpublished) or never happened (still queued with no
+    published_at: a process stopped between the record and the publish, or before noting it). One published is not
+    published again, however often the tick is delivered. Its event's id is derived from the sync's, so the consumer
+    runs one sync however often the Broker delivers it (handlers/events.receive): no connection is synced twice for a
+    tick."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
     sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
@@ -65,20 +68,21 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
     try:
-        rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                     if_none_match=True)
+        etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                            if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
         stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
+        never_published = stored.status == "queued" and stored.published_at is None
         publish_failed = stored.status == "failed" and stored.started_at is None
-        if stored.status != "queued" and not publish_failed:
+        if not (never_published or publish_failed):
             log.info("sync.already_requested", connection_id=connection.id, sync_id=sync.id, status=stored.status)
             return stored
-        if stored.status == "queued" and skipped is None:  # its publish may never have come: published again below
+        if never_published and skipped is None:  # its publish never came: published below
             sync = stored
         else:  # requested again, or skipped now (the connection marked unhealthy since)
             try:
-                rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                             if_match=etag)
+                etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(),
+                                    content_type="application/json", if_match=etag)
             except ConflictError:  # another delivery of the tick requested it again meanwhile
                 return load_sync(rt, sync.id)
         log.info("sync.requested_again", connection_id=connection.id, sync_id=sync.id, status=stored.status)
@@ -93,7 +97,13 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     except Exception as exc:
         unpublished(rt, sync, exc)
         raise
-    return sync
+    published = sync.model_copy(update={"published_at": datetime.now(UTC)})
+    try:  # so that the tick delivered again does not publish it again
+        rt.store.put(sync_key(sync.id), published.model_dump_json().encode(), content_type="application/json",
+                     if_match=etag)
+    except ConflictError:  # its run has moved it on already, which says as much
+        return sync
+    return published
 
 
 def unpublished(rt, sync: Sync, exc: Exception) -> None:
