@@ -60,11 +60,13 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     published_at: a process stopped between the record and the publish, or before noting it). One published is not
     published again, however often the tick is delivered. Its event's id is derived from the sync's, so the consumer
     runs one sync however often the Broker delivers it (handlers/events.receive): no connection is synced twice for a
-    tick."""
+    tick. A request nothing here would deliver (`undelivered`) is recorded skipped too, saying what runs it."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
     sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
-    skipped = None if explicit else skip_reason(connection)
+    unhealthy = None if explicit else skip_reason(connection)
+    kind = None if unhealthy else SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
+    skipped = unhealthy or undelivered(rt, kind, connection)
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
     try:
@@ -87,10 +89,10 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
                 return load_sync(rt, sync.id)
         log.info("sync.requested_again", connection_id=connection.id, sync_id=sync.id, status=stored.status)
     if skipped is not None:
-        record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
+        if unhealthy:  # the connection's own state; a sync nothing here runs is none of its runs
+            record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
         return sync
-    kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
     try:
         rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
                                   key=sync.id, subject=connection.id))
@@ -104,6 +106,17 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     except ConflictError:  # its run has moved it on already, which says as much
         return sync
     return published
+
+
+def undelivered(rt, kind: str, connection: Connection) -> str | None:
+    """Why a sync requested here would never run (None: it will): on the embedded event bus (AMX_EVENTS=inprocess) a
+    function served alone has nothing that takes the request (a Broker, as `amx up` runs one, routes it to the scrape
+    or sync function); its record said queued for good. What does run it, in words."""
+    if rt.bus.delivers(kind):
+        return None
+    return ("not run: nothing here runs it (the embedded event bus, AMX_EVENTS=inprocess, with this function served "
+            f"alone, delivers no sync request): run it here with `amx scrape {connection.id}`, or serve every "
+            "function with `amx up`, whose Broker takes requests")
 
 
 def unpublished(rt, sync: Sync, exc: Exception) -> None:

@@ -277,7 +277,25 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
         receiver.close()
 
 
-def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_until_a_test_passes(env):
+def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):
+    """On the embedded defaults (AMX_EVENTS=inprocess) the connections function served alone has nothing that takes
+    a sync's request (only `amx up` runs a Broker): the sync answered 202 queued and stayed queued for good, with no
+    word of why. Its record says it is not run, why, and what runs it; it is no run of the connection's."""
+    client = app()
+    client.post("/connections", json=body(), headers=env["admin"])
+    asked = client.post("/connections/ap/sync", headers=env["admin"])
+    assert asked.status_code == 202, asked.get_json()
+    said = asked.get_json()
+    assert said["status"] == "skipped" and said["published_at"] is None, said
+    (why,) = said["errors"]
+    assert why.startswith("not run: nothing here runs it (the embedded event bus, AMX_EVENTS=inprocess, with this "
+                          "function served alone, delivers no sync request)"), why
+    assert "`amx scrape ap`" in why and "`amx up`" in why
+    assert client.get(asked.headers["Location"], headers=env["read"]).get_json() == said
+    assert client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"] is None
+
+
+def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_until_a_test_passes(env, monkeypatch):
     """A provider refusing a connection's credentials marks it unhealthy; the scheduled sync then passes it over and
     says so (its provider is not called with refused keys every run: that can lock the account), an edit keeps the
     mark, a person's sync of that one connection still tries it, and a passing test clears the mark."""
@@ -289,6 +307,9 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
     from affiliate_matrix.pipeline import scrape
     from affiliate_matrix.sync_requests import load_sync, request_due
 
+    receiver = Receiver()  # the connections function's Broker: takes a person's request
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
     rt, client, tick = env["rt"], app(), datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
     requested = []
     rt.bus.subscribe(SYNC_REQUESTED, requested.append)
@@ -314,7 +335,9 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
             **env["admin"], "If-Match": edited.headers["ETag"]}).status_code == 400  # set by the server
 
         asked = client.post("/connections/cj/sync", headers=env["admin"])  # a person asks for this one: tried
+        receiver.close()
         assert asked.status_code == 202 and asked.get_json()["status"] == "queued"
+        assert [json.loads(r.body)["data"]["connection_id"] for r in receiver.requests] == ["cj"]
         assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is False
         assert load_connection(rt.store, "cj")[0].healthy is False  # a failing test clears nothing
 
@@ -512,11 +535,12 @@ def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_5
     that the run moved on (the broker took the event after all) is left to the run."""
     from affiliate_matrix import runtime
     from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import EventBus
     from affiliate_matrix.sync_requests import Sync, update_sync
 
     receiver = None
     if broker != "refusing the event":
-        class Down:
+        class Down(EventBus):
             def publish(self, event):
                 if broker == "taking it but answering late":
                     update_sync(env["rt"], event.data["sync_id"], status="running")

@@ -339,14 +339,15 @@ def test_a_class_tick_delivered_again_publishes_no_sync_it_published_before(data
     rt = Runtime("test", Settings(data_dir=data_dir))
     for cid in ("a1", "a2", "a3"):
         save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
-    published, refusals = [], ["a2"]
+    published, refusals, publish = [], ["a2"], rt.bus.publish
+    # the Broker: takes the event and holds it (nothing has run it yet, so each sync stays queued)
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: published.append(event.data["connection_id"]))
 
-    def broker(event):  # takes the event and holds it: nothing has run it yet, so each sync stays queued
+    def broker(event):
         if event.data["connection_id"] in refusals:
             refusals.remove(event.data["connection_id"])
             raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
-        assert event.type == SCRAPE_REQUESTED
-        published.append(event.data["connection_id"])
+        publish(event)
 
     rt.bus.publish = broker
     with pytest.raises(BackendUnavailable):
@@ -419,9 +420,11 @@ TICK = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
 def stopped_at_its_publish(rt):
     """A connection due at TICK whose tick's process stopped right after writing its sync's record, before publishing
     it. rt.bus.publish is left killing; the real one is returned."""
+    from affiliate_matrix.events import SCRAPE_REQUESTED
     from affiliate_matrix.sync_requests import request_due
 
     save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # the Broker: takes it (rt.bus.published), runs nothing
     publish, rt.bus.publish = rt.bus.publish, killed
     with pytest.raises(Killed):
         request_due(rt, "directory", TICK, 15)
