@@ -35,13 +35,13 @@ def collect(rt, event) -> None:
     if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
+    from affiliate_matrix.sync_requests import outcome, update_sync
 
     if sync_id is None:
-        report = scrape(rt, connection_id)
-        if report.records == 0 and report.failures:
-            announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
+        ended = outcome(scrape(rt, connection_id))
+        if ended["status"] == "failed":
+            announce_failure(rt, connection_id, None, ended["errors"])
         return
-    from affiliate_matrix.sync_requests import outcome, update_sync
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
     try:
