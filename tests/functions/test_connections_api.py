@@ -90,6 +90,9 @@ def test_a_rate_limit_outside_its_range_is_refused_naming_the_field_and_the_rang
     patched = client.patch("/connections/ap", json={"rate_limit_per_s": rate},
                            headers={**env["admin"], "If-Match": taken.headers["ETag"]})
     assert patched.status_code == 400 and patched.get_json()["error"]["message"].startswith("rate_limit_per_s: ")
+    env["rt"].store.put("connections/old.json", json.dumps({**body(id="old"), "rate_limit_per_s": rate}).encode())
+    stored_before = client.get("/connections/old", headers=env["read"]).get_json()["error"]["message"]
+    assert f"is damaged (rate_limit_per_s: {float(rate)!r} requests a second is outside 0.01 to 50" in stored_before
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"{" + b" " * 70_000 + b"}"])
