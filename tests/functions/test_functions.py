@@ -287,8 +287,8 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     """One connection's publish failing failed the whole tick (a 503), and its redelivery requested again the
     connections it had already requested: a second record and a second event each, so a second sync (twice the
     provider calls, twice the quota). Now a scheduled sync's id is derived from the connection and the tick's time,
-    written create-only: a delivery again finds it and requests again only the one whose publish had failed (one
-    still queued is published again as the same event, which its function takes once: see the test below)."""
+    written create-only: a delivery again finds it and requests again only the one whose publish had failed (or never
+    came: see the tests below)."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import BackendUnavailable
@@ -315,7 +315,7 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     assert failed.value.cause.startswith("the event broker did not take the request of sync s_")
     assert seen == ["a1", "a3"]  # a3 requested all the same: the tick fails after trying every due connection
 
-    def events():  # each one published once or more (a sync still queued is published again: the same event)
+    def events():
         return sorted({(event.data["connection_id"], event.id) for event in rt.bus.published})
 
     for _ in range(2):  # Knative delivers the tick again, and once more
@@ -332,6 +332,39 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     later = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # the next day's tick is a sync of its own
     assert [s.connection_id for s in request_due(rt, "directory", later, 15)] == ["a1", "a2", "a3"]
     assert len(events()) == 6 and len(list(rt.store.list("syncs/"))) == 6
+
+
+def test_a_class_tick_delivered_again_publishes_no_sync_it_published_before(data_dir):
+    """A tick whose delivery failed for one connection (its publish refused: a 503) is delivered again with the same
+    CloudEvent id, and that delivery published again every sync still queued, though the first had published them:
+    each connection's request went to the Broker once more per delivery. A sync's record notes when its request was
+    published, and a delivery again publishes only one never published (refused, or its process stopped before)."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import load_sync, request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for cid in ("a1", "a2", "a3"):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
+    published, refusals, publish = [], ["a2"], rt.bus.publish
+    # the Broker: takes the event and holds it (nothing has run it yet, so each sync stays queued)
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: published.append(event.data["connection_id"]))
+
+    def broker(event):
+        if event.data["connection_id"] in refusals:
+            refusals.remove(event.data["connection_id"])
+            raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
+        publish(event)
+
+    rt.bus.publish = broker
+    with pytest.raises(BackendUnavailable):
+        request_due(rt, "directory", TICK, 15)
+    assert published == ["a1", "a3"]
+    for _ in range(2):  # delivered again, and once more
+        again = request_due(rt, "directory", TICK, 15)
+        assert [(s.connection_id, s.status) for s in again] == [("a1", "queued"), ("a2", "queued"), ("a3", "queued")]
+    assert published == ["a1", "a3", "a2"]  # each once
+    assert all(load_sync(rt, s.id).published_at is not None for s in again)
 
 
 def test_a_class_tick_requests_every_due_connection_before_it_fails_for_the_ones_not_requested(data_dir):
@@ -394,9 +427,11 @@ TICK = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
 def stopped_at_its_publish(rt):
     """A connection due at TICK whose tick's process stopped right after writing its sync's record, before publishing
     it. rt.bus.publish is left killing; the real one is returned."""
+    from affiliate_matrix.events import SCRAPE_REQUESTED
     from affiliate_matrix.sync_requests import request_due
 
     save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # the Broker: takes it (rt.bus.published), runs nothing
     publish, rt.bus.publish = rt.bus.publish, killed
     with pytest.raises(Killed):
         request_due(rt, "directory", TICK, 15)
@@ -407,8 +442,9 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
                                                                                                  monkeypatch):
     """A process stopped between writing a scheduled sync's record and publishing its request left the record queued
     for good: the tick delivered again found it and requested nothing, so the connection was not synced for that tick.
-    A record still queued is published again; its event is the same one (its id derived from the sync's), so the
-    scrape function, taking each event once, runs one sync however often the tick publishes it."""
+    A record still queued whose request was never published is published again, once (its record notes it published);
+    its event is the same one (its id derived from the sync's), so the scrape function, taking each event once, runs
+    one sync however often the Broker delivers it."""
     from affiliate_matrix import pipeline
     from affiliate_matrix.sync_requests import Sync, load_sync, request_due
 
@@ -420,9 +456,9 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
     rt.bus.publish = publish
     for _ in range(2):  # the tick delivered again, twice, before the scrape function takes the event
         assert [s.id for s in request_due(rt, "directory", tick, 15)] == [left.id]
-    first, second = rt.bus.published
-    assert (first.id, first.source, first.data) == (second.id, second.source, second.data) == (
-        first.id, "/connections", {"connection_id": "ap", "sync_id": left.id})
+    (first,) = rt.bus.published  # published by the first delivery again, and noted so: not by the second
+    assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
+    second = first.model_copy()  # the Broker delivering it twice all the same
     runs = []
     monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
                         pipeline.ScrapeReport(connection_id, "batches/b.jsonl", "e", records=3, pages=1))
@@ -432,7 +468,7 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
     assert runs == ["ap"]
     assert (load_sync(rt, left.id).status, load_sync(rt, left.id).records) == ("succeeded", 3)
     assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["succeeded"]  # run: not published again
-    assert len(rt.bus.published) == 2
+    assert len(rt.bus.published) == 1
 
 
 def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recorded_skipped_not_published(data_dir):

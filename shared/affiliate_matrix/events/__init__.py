@@ -181,3 +181,8 @@ class EventBus(ABC):
     @abstractmethod
     def publish(self, event: Event) -> None:
         ...
+
+    def delivers(self, event_type: str) -> bool:
+        """Whether an event of the type published here reaches work that takes it: a Broker routes it on (its
+        Triggers are the manifests'); the in-process bus only to handlers subscribed in this process."""
+        return True
