@@ -233,6 +233,40 @@ def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     assert client("verify").post("/", data=b"", headers=headers).status_code == 204
 
 
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, binary):
+    """An event's JSON was read by the CloudEvents SDK alone, which takes the last of two same-named keys: a reader
+    taking the first (a proxy, a log) saw another event than the work did. Refused as in a request body, in either
+    mode (the SDK reads a binary event's body as JSON whatever its Content-Type says)."""
+    from tests.support.events import token_for
+
+    data = '{"batch_key": "batches/a/00/%s.jsonl", "batch_key": "batches/b/00/%s.jsonl"}' % ("0" * 64, "1" * 64)
+    if binary:
+        headers = {"ce-id": "b1", "ce-source": "/scrape/x", "ce-specversion": "1.0",
+                   "ce-type": "dev.affiliatematrix.raw.batch.stored", "Content-Type": "text/plain",
+                   "Authorization": "Bearer " + token_for("index", {"type": "dev.affiliatematrix.raw.batch.stored"})}
+        answer = client("index").post("/", data=data, headers=headers)
+    else:
+        answer = deliver_event(client("index"), "index", "dev.affiliatematrix.raw.batch.stored", raw_data=data)
+    refused(answer, 400, "gives the key 'batch_key' twice")
+    assert not list(admin_env["rt"].store.list("events/done/"))  # no work done for it
+
+
+def test_an_event_attribute_given_twice_is_refused(admin_env):
+    """A structured event naming its type twice: the SDK routed and ran it by the last, a Broker reading the first
+    would have filtered it by another."""
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping",
+                           raw_data='{}, "type": "dev.affiliatematrix.program.delta"')
+    refused(answer, 400, "gives the key 'type' twice")
+
+
+def test_an_integer_of_ten_thousand_digits_in_an_event_is_refused_in_our_words(admin_env):
+    """Python's refusal of it went out as the 400's message, with its advice to call sys.set_int_max_str_digits()."""
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data='{"n": %s}' % ("9" * 10_000))
+    refused(answer, 400, "a number too long: 10,000 digits")
+    assert "set_int_max_str_digits" not in answer.get_json()["error"]["message"]
+
+
 def test_a_key_given_twice_in_a_body_is_refused(admin_env):
     """JSON parsers disagree on which of two same-named keys counts (Python's takes the last): a proxy that
     checked the first must not see one document while the function stores another."""
