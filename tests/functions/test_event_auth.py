@@ -286,6 +286,7 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"id": "x" * 300}, "event id: String should have at most 200 characters"),
     ({"type": "dev..affiliatematrix"}, "event type: String should match pattern"),
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
+    ({"subject": "s\x00"}, "event subject: holds U+0000"),
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
     """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it

@@ -96,6 +96,11 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
     ({"time": "9999-12-31T23:59:59-14:00"}, "event time"),  # in UTC, the year 10000: an OverflowError (500) before
     ({"time": "0001-01-01T00:00:00+14:00"}, "event time"),  # in UTC, the year 0
+    # no control character (CloudEvents' String type has none), nor a bidi or invisible one: logged, parked and
+    # filled into alert text, a line break forged another line there
+    ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),
+    ({"source": "/index\r\nX"}, "event source: holds U+000D"),
+    ({"subject": "\u202egnp.exe"}, "event subject: holds U+202E"),
 ])
 def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime
+from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
@@ -106,6 +106,16 @@ class Event(BaseModel):
     time: Annotated[UtcDatetime, AfterValidator(_plausible)]
     data: dict[str, Any] = {}
     rulechain: RuleChain = ()  # the RULE_CHAIN extension
+
+    @field_validator("id", "source", "subject")
+    @classmethod
+    def _shown_as_written(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """No control character (CloudEvents' String type has none), nor a bidi or invisible one: these attributes
+        are logged, parked and filled into a rule's alert text, where a line break or an override would forge
+        another line or show them other than they are. Ours are digests, paths and ids."""
+        if value is not None:
+            check_name(value, f"event {info.field_name}")
+        return value
 
     @classmethod
     def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None,
