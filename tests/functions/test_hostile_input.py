@@ -96,6 +96,8 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
     ({"time": "9999-12-31T23:59:59-14:00"}, "event time"),  # in UTC, the year 10000: an OverflowError (500) before
     ({"time": "0001-01-01T00:00:00+14:00"}, "event time"),  # in UTC, the year 0
+    ({"time": "1764900000"}, "event time: Value error, time '1764900000' is not an RFC 3339"),  # was a Unix time
+    ({"time": 1764900000.5}, "is not an RFC 3339 timestamp"),
     # no control character (CloudEvents' String type has none), nor a bidi or invisible one: logged, parked and
     # filled into alert text, a line break forged another line there
     ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),

@@ -56,6 +56,16 @@ def _plausible(time: datetime) -> datetime:
     return time
 
 
+def _timestamp(value: Any) -> Any:
+    """A CloudEvent's time is an RFC 3339 timestamp, and work is dated from it: pydantic would also read a number, or
+    digits as text, as a Unix time ("1764900000": some day of 2025, maybe not the one meant)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().replace(".", "", 1).lstrip("+-").isdigit():
+        raise ValueError(f"time {str(value)[:40]!r} is not an RFC 3339 timestamp, as 2026-01-05T06:00:00Z")
+    return value
+
+
 def _chain_items(value: Any) -> Any:
     """The attribute as sent (rule ids joined by commas), or as stored (a list); bounded before it is split."""
     if isinstance(value, str):
@@ -103,7 +113,7 @@ class Event(BaseModel):
     # dot-separated words: a type names a folder of dead letters, so no "..", no leading or trailing dot
     type: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)
     subject: str | None = Field(None, max_length=200)
-    time: Annotated[UtcDatetime, AfterValidator(_plausible)]
+    time: Annotated[UtcDatetime, BeforeValidator(_timestamp), AfterValidator(_plausible)]
     data: dict[str, Any] = {}
     rulechain: RuleChain = ()  # the RULE_CHAIN extension
 
