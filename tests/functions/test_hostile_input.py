@@ -240,19 +240,25 @@ def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     assert client("verify").post("/", data=b"", headers=headers).status_code == 204
 
 
-@pytest.mark.parametrize("binary", [False, True])
-def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, binary):
+@pytest.mark.parametrize("mode", ["structured", "binary", "data_base64"])
+def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, mode):
     """An event's JSON was read by the CloudEvents SDK alone, which takes the last of two same-named keys: a reader
-    taking the first (a proxy, a log) saw another event than the work did. Refused as in a request body, in either
-    mode (the SDK reads a binary event's body as JSON whatever its Content-Type says)."""
+    taking the first (a proxy, a log) saw another event than the work did. Refused as in a request body, in every
+    form the SDK reads as JSON (a binary event's body whatever its Content-Type says, a data_base64 once decoded)."""
     from tests.support.events import token_for
 
     data = '{"batch_key": "batches/a/00/%s.jsonl", "batch_key": "batches/b/00/%s.jsonl"}' % ("0" * 64, "1" * 64)
-    if binary:
+    token = "Bearer " + token_for("index", {"type": "dev.affiliatematrix.raw.batch.stored"})
+    if mode == "binary":
         headers = {"ce-id": "b1", "ce-source": "/scrape/x", "ce-specversion": "1.0",
                    "ce-type": "dev.affiliatematrix.raw.batch.stored", "Content-Type": "text/plain",
-                   "Authorization": "Bearer " + token_for("index", {"type": "dev.affiliatematrix.raw.batch.stored"})}
+                   "Authorization": token}
         answer = client("index").post("/", data=data, headers=headers)
+    elif mode == "data_base64":
+        event = {"specversion": "1.0", "id": "b2", "source": "/scrape/x", "type": "dev.affiliatematrix.raw.batch.stored",
+                 "datacontenttype": "application/json", "data_base64": base64.b64encode(data.encode()).decode()}
+        answer = client("index").post("/", data=json.dumps(event), headers={
+            "Content-Type": "application/cloudevents+json", "Authorization": token})
     else:
         answer = deliver_event(client("index"), "index", "dev.affiliatematrix.raw.batch.stored", raw_data=data)
     refused(answer, 400, "gives the key 'batch_key' twice")

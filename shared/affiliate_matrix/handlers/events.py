@@ -14,6 +14,7 @@ on damaged stored data, is logged and acknowledged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -325,31 +326,43 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     counted as the SDK will read them (binary: the ce- headers; structured: the members of the JSON object), and
     returned for JSON a request body is refused for (handlers.body_of: a key given twice, which parsers read
     differently, or an integer past Python's digits, whose error told the sender to call
-    sys.set_int_max_str_digits()). The SDK reads a binary event's body as JSON whatever its Content-Type says, so that
-    is checked too."""
+    sys.set_int_max_str_digits()). The SDK reads as JSON a binary event's body whatever its Content-Type says, and a
+    structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
     from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
-    from affiliate_matrix.handlers import _once_each, _whole_number
 
-    unfit = None
-    try:
+    binary = is_binary(headers)
+    document, unfit = _json_of(raw)
+    if not binary and unfit is None and isinstance(document, dict) and isinstance(document.get("data_base64"), str):
         try:
-            document = json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number)
-        except InvalidInput as exc:
-            unfit = exc
-            document = json.loads(raw)  # counted as the SDK reads it
-    except RecursionError:
-        raise InvalidInput("the event is nested too deeply") from None
-    except ValueError:
-        document = None  # not JSON: the SDK names what is wrong with it, or keeps it as data that is no object
-    if is_binary(headers):
-        count = sum(1 for name in headers if name.lower().startswith("ce-"))
-    else:
-        count = len(document) if isinstance(document, dict) else 0
+            _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
+        except ValueError:
+            pass  # not base64: the SDK names that
+    count = sum(1 for name in headers if name.lower().startswith("ce-")) if binary else \
+        len(document) if isinstance(document, dict) else 0
     if count > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
     return unfit
+
+
+def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
+    """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
+    (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
+    from affiliate_matrix.handlers import _once_each, _whole_number
+
+    try:
+        try:
+            return json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number), None
+        except InvalidInput as exc:
+            try:
+                return json.loads(raw), exc
+            except ValueError:
+                return None, exc
+    except RecursionError:
+        raise InvalidInput("the event is nested too deeply") from None
+    except ValueError:
+        return None, None
 
 
 def authenticate(rt, request) -> str:
