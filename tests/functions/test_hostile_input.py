@@ -328,3 +328,4 @@ def test_a_body_declared_as_something_else_than_json_is_refused(admin_env, conte
         created = client("connections").post("/connections", data=body.replace("plain", doc_id),
                                              headers={**admin_env["admin"], "Content-Type": json_type})
         assert created.status_code == 201, created.get_data(as_text=True)
+
