@@ -247,7 +247,7 @@ def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, 
     form the SDK reads as JSON (a binary event's body whatever its Content-Type says, a data_base64 once decoded)."""
     from tests.support.events import token_for
 
-    data = '{"batch_key": "batches/a/00/%s.jsonl", "batch_key": "batches/b/00/%s.jsonl"}' % ("0" * 64, "1" * 64)
+    data = f'{{"batch_key": "batches/a/00/{"0" * 64}.jsonl", "batch_key": "batches/b/00/{"1" * 64}.jsonl"}}'
     token = "Bearer " + token_for("index", {"type": "dev.affiliatematrix.raw.batch.stored"})
     if mode == "binary":
         headers = {"ce-id": "b1", "ce-source": "/scrape/x", "ce-specversion": "1.0",
@@ -275,7 +275,7 @@ def test_an_event_attribute_given_twice_is_refused(admin_env):
 
 def test_an_integer_of_ten_thousand_digits_in_an_event_is_refused_in_our_words(admin_env):
     """Python's refusal of it went out as the 400's message, with its advice to call sys.set_int_max_str_digits()."""
-    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data='{"n": %s}' % ("9" * 10_000))
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data=f'{{"n": {"9" * 10_000}}}')
     refused(answer, 400, "a number too long: 10,000 digits")
     assert "set_int_max_str_digits" not in answer.get_json()["error"]["message"]
 

@@ -36,7 +36,7 @@ def redact_secrets(_logger, _method, event_dict):
 # path or a scraped page's text holding one could rewrite the lines above it), a carriage return writes over its line.
 # JSON escapes them; the console renderer prints a value as it is unless it holds a space, a quote or a line break.
 # Tabs and line feeds stay: a traceback's lines are its own.
-_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
 
 
 def escape_controls(_logger, _method, event_dict):
