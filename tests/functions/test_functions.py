@@ -804,3 +804,24 @@ def test_a_cursor_pages_a_search_whose_repeated_filter_is_given_in_the_other_ord
         cursor = answer.get_json()["next_cursor"]
         url = f"/programs?status=discovered&status=active&limit=1&cursor={cursor}" if cursor else None
     assert sorted(seen) == sorted(p.id for p in programs)
+
+
+def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, monkeypatch):
+    """A scrape asked for by an event naming no sync (a connection's own PingSource) announced its failure under an id
+    drawn from the clock: the event delivered again (its work failing after the announcement, or its claim taken over)
+    published another sync.failed, which the rules took as another failure. The id now derives from the event."""
+    import affiliate_matrix.pipeline as pipeline
+    from affiliate_matrix.crawl import Failure
+    from affiliate_matrix.events import SYNC_FAILED
+    from affiliate_matrix.handlers.scrape import collect
+
+    failed = pipeline.ScrapeReport("ap", "", "", 0, [Failure("https://ap.example/", "fetch", "HTTP 503")])
+    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id: failed)
+    rt = Runtime("scrape", Settings(data_dir=data_dir))
+    tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
+    other = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-22T03:00")
+    for event in (tick, tick, other):
+        collect(rt, event)
+    announced = [e for e in rt.bus.published if e.type == SYNC_FAILED]
+    assert len(announced) == 3 and announced[0].id == announced[1].id != announced[2].id
+    assert announced[0].data["errors"] == ["fetch https://ap.example/: HTTP 503"]

@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime
+from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
@@ -54,6 +54,16 @@ def _plausible(time: datetime) -> datetime:
     if not FIRST_YEAR <= time.year <= LAST_YEAR:
         raise ValueError(f"time {time.isoformat()} is not between the years {FIRST_YEAR} and {LAST_YEAR}")
     return time
+
+
+def _timestamp(value: Any) -> Any:
+    """A CloudEvent's time is an RFC 3339 timestamp, and work is dated from it: pydantic would also read a number, or
+    digits as text, as a Unix time ("1764900000": some day of 2025, maybe not the one meant)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().replace(".", "", 1).lstrip("+-").isdigit():
+        raise ValueError(f"time {str(value)[:40]!r} is not an RFC 3339 timestamp, as 2026-01-05T06:00:00Z")
+    return value
 
 
 def _chain_items(value: Any) -> Any:
@@ -103,9 +113,19 @@ class Event(BaseModel):
     # dot-separated words: a type names a folder of dead letters, so no "..", no leading or trailing dot
     type: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)
     subject: str | None = Field(None, max_length=200)
-    time: Annotated[UtcDatetime, AfterValidator(_plausible)]
+    time: Annotated[UtcDatetime, BeforeValidator(_timestamp), AfterValidator(_plausible)]
     data: dict[str, Any] = {}
     rulechain: RuleChain = ()  # the RULE_CHAIN extension
+
+    @field_validator("id", "source", "subject")
+    @classmethod
+    def _shown_as_written(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """No control character (CloudEvents' String type has none), nor a bidi or invisible one: these attributes
+        are logged, parked and filled into a rule's alert text, where a line break or an override would forge
+        another line or show them other than they are. Ours are digests, paths and ids."""
+        if value is not None:
+            check_name(value, f"event {info.field_name}")
+        return value
 
     @classmethod
     def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None,

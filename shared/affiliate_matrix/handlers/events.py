@@ -14,6 +14,7 @@ on damaged stored data, is logged and acknowledged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -292,18 +293,20 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     headers = dict(request.headers)
-    check_attribute_count(headers, raw)
+    unfit = check_body(headers, raw)
+    plan = routes(rt.settings.events_routes)
+    dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
+    if unfit is not None and not dead_letters:  # a dead letter is parked with it: it is why the Broker parks it
+        raise unfit
     try:
         cloud_event = from_http(headers, raw)
     except RecursionError:
         raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
         raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
-    plan = routes(rt.settings.events_routes)
-    if request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function):  # the Broker's dead-letter sink
-        check_sender(rt, sender, plan.dead_letter_senders(rt.function),
-                     f"dead letters of {str(cloud_event.get('type'))[:200]} events")
-        park(rt, cloud_event)  # not read as an event first: one refused for its shape is parked too
+    if dead_letters:
+        check_sender(rt, sender, dead_letters, f"dead letters of {str(cloud_event.get('type'))[:200]} events")
+        park(rt, cloud_event, unfit)  # not read as an event first: one refused for its shape is parked too
         return "", 204, {}
     event = event_of(cloud_event)
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
@@ -318,25 +321,48 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     return "", 204, {}
 
 
-def check_attribute_count(headers: dict, raw: bytes) -> None:
-    """InvalidInput when the event has more than MAX_EVENT_ATTRIBUTES attributes, counted as the CloudEvents SDK
-    will read them (binary: the ce- headers; structured: the members of the JSON object), before it reads any."""
+def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
+    """Before the CloudEvents SDK reads the event: InvalidInput raised for more than MAX_EVENT_ATTRIBUTES attributes,
+    counted as the SDK will read them (binary: the ce- headers; structured: the members of the JSON object), and
+    returned for JSON a request body is refused for (handlers.body_of: a key given twice, which parsers read
+    differently, or an integer past Python's digits, whose error told the sender to call
+    sys.set_int_max_str_digits()). The SDK reads as JSON a binary event's body whatever its Content-Type says, and a
+    structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
     from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
 
-    if is_binary(headers):
-        count = sum(1 for name in headers if name.lower().startswith("ce-"))
-    else:
+    binary = is_binary(headers)
+    document, unfit = _json_of(raw)
+    if not binary and unfit is None and isinstance(document, dict) and isinstance(document.get("data_base64"), str):
         try:
-            document = json.loads(raw)
-        except RecursionError:
-            raise InvalidInput("the event is nested too deeply") from None
+            _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
         except ValueError:
-            return  # not JSON: the SDK names what is wrong with it
-        count = len(document) if isinstance(document, dict) else 0
+            pass  # not base64: the SDK names that
+    count = sum(1 for name in headers if name.lower().startswith("ce-")) if binary else \
+        len(document) if isinstance(document, dict) else 0
     if count > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
+    return unfit
+
+
+def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
+    """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
+    (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
+    from affiliate_matrix.handlers import _once_each, _whole_number
+
+    try:
+        try:
+            return json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number), None
+        except InvalidInput as exc:
+            try:
+                return json.loads(raw), exc
+            except ValueError:
+                return None, exc
+    except RecursionError:
+        raise InvalidInput("the event is nested too deeply") from None
+    except ValueError:
+        return None, None
 
 
 def authenticate(rt, request) -> str:
@@ -376,7 +402,7 @@ def routes(base: Path):
         raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
-def park(rt, cloud_event) -> None:
+def park(rt, cloud_event, unfit: InvalidInput | None = None) -> None:
     """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (a function answered it 400
     for that, which is why the Broker parks it) is kept as it came, with why, under dead-letters/unfit/ (no event
     type holds a hyphen): refused here too, the Broker dropped it."""
@@ -384,6 +410,8 @@ def park(rt, cloud_event) -> None:
 
     destination = cloud_event.get("knativeerrordest")
     try:
+        if unfit is not None:  # its JSON, refused before the SDK read it (check_body)
+            raise unfit
         event = event_of(cloud_event)
         record, source, event_id, folder = {"event": event.model_dump(mode="json")}, event.source, event.id, event.type
     except InvalidInput as exc:

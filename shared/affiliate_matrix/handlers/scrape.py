@@ -40,7 +40,7 @@ def collect(rt, event) -> None:
     if sync_id is None:
         ended = outcome(scrape(rt, connection_id))
         if ended["status"] == "failed":
-            announce_failure(rt, connection_id, None, ended["errors"])
+            announce_failure(rt, event, connection_id, None, ended["errors"])
         return
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
@@ -48,18 +48,21 @@ def collect(rt, event) -> None:
         report = scrape(rt, connection_id)
     except AmxError as exc:
         update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
-        announce_failure(rt, connection_id, sync_id, [str(exc)])
+        announce_failure(rt, event, connection_id, sync_id, [str(exc)])
         raise
     ended = outcome(report)
     update_sync(rt, sync_id, finished_at=datetime.now(UTC), **ended)
     if ended["status"] == "failed":
-        announce_failure(rt, connection_id, sync_id, ended["errors"])
+        announce_failure(rt, event, connection_id, sync_id, ended["errors"])
 
 
-def announce_failure(rt, connection_id: str, sync_id: str | None, errors: list[str]) -> None:
-    """sync.failed, for the rules that act on it."""
+def announce_failure(rt, cause, connection_id: str, sync_id: str | None, errors: list[str]) -> None:
+    """sync.failed, for the rules that act on it. Its id is derived from the sync, else from the event that asked for
+    the run (`cause`): a run done again for that event (delivered again after a failure past the announcement) announces
+    the same failure, which the rules take once, where an id from the clock was another failure to act on."""
     from affiliate_matrix.events import SYNC_FAILED, Event
 
     rt.bus.publish(Event.make(SYNC_FAILED, "/sync", {"connection_id": connection_id, "sync_id": sync_id,
                                                       "errors": errors[:20]},
-                              key=f"{connection_id}|{sync_id or datetime.now(UTC).isoformat()}", subject=connection_id))
+                              key=f"{connection_id}|{sync_id or f'{len(cause.source)}:{cause.source}|{cause.id}'}",
+                              subject=connection_id))
