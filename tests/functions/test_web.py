@@ -620,7 +620,7 @@ def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt
                          refresh=True)
     for page in (app.get("/changes").text, app.get(f"/programs/{lifetime.id}").text):
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
-        assert "50% → 60%" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
+        assert "50% one-time → 60% one-time" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
         assert "value_min" not in text and '"amount"' not in text
     row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
                     app.get(f"/programs/{lifetime.id}").text)
