@@ -139,3 +139,19 @@ def test_a_delta_id_published_again_with_another_body_fires_the_rule_again_both_
     fired = client.get("/activations?rule_id=named", headers=env["read"]).json["items"]
     assert len(fired) == 2 and {a["decision"] for a in fired} == {"fired"}, fired
     assert len({a["id"] for a in fired}) == 2 and len({a["action_event_id"] for a in fired}) == 2, fired
+
+
+@pytest.mark.parametrize("text,told", [
+    ('{"type": "program.delta", "type": "rules.tick", "data": {}}', "--event: the file gives the key 'type' twice"),
+    ('{"type": "program.delta", "data": {"n": ' + "9" * 5000 + "}}", "--event: the file holds a number too long"),
+    ("{not json", "--event: the file is not JSON (Expecting property name"),
+])
+def test_an_event_file_is_read_as_the_route_reads_a_body(env, text, told):
+    """`amx rules test --event FILE` read the file with plain json: of a key given twice the last counted (the route
+    refuses it, so the command tried another event than the API would), and a 5,000-digit number gave Python's
+    advice to call sys.set_int_max_str_digits()."""
+    event = env["path"] / "event.json"
+    event.write_text(text)
+    result, said = amx_test(env, "named", "--event", str(event))
+    shown = said + " " + str(result.exception)
+    assert result.exit_code != 0 and told in shown and "set_int_max_str_digits" not in shown, shown

@@ -134,17 +134,14 @@ def rules_test(rule_id: str,
 
 def trial_event(path: str) -> dict:
     """The --event file as the body POST /rules/{id}/test takes (an Event as the product writes it too)."""
-    import json
-
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.events import MAX_EVENT_BYTES, RULE_CHAIN
+    from affiliate_matrix.handlers import json_document
 
     try:
-        body = json.loads(read_limited(path, MAX_EVENT_BYTES))
-    except (OSError, ValueError) as exc:
+        body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
+    except (OSError, InvalidInput) as exc:
         raise InvalidInput(f"--event: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("--event: nested too deeply") from None
     if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
         body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
     return body
