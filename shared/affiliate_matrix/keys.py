@@ -102,6 +102,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
+    check_rotation(record)
     # A key of one source where another's connections read it would be sent to that source (the connections' side
     # refuses the same pairing: connections.key_owner_problem).
     if record.owner_source and (other := next((c for c in dependents(rt, record.path)
@@ -118,14 +119,41 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
         try:
             rt.secrets.write(record.path, data, cas=0)
         except ConflictError:
-            if not _unfinished_add(rt, record.path, data):
-                raise
+            if not _unfinished_add(rt, record.path, data):  # the store's words were its check-and-set's ("not 0")
+                raise ConflictError(f"a key is stored at {record.path!r} already, and adding one never replaces it: "
+                                    "rotate it (amx keys rotate), or revoke it (amx keys revoke) and add it again"
+                                    ) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
+
+
+def check_rotation(record: KeyRecord):
+    """The source and its rotate_credentials for a `provider` key, (None, None) for another; InvalidInput when the way
+    the key rotates cannot rotate it. A `generate` rotation minting no field stored the same key again as a new version
+    and pushed its expiry back (the keys cron did so whenever it came due: the key never changed, and no one was
+    warned); a `provider` one with no source, or a source that mints no keys, failed only at its first rotation."""
+    if record.rotation == "generate" and not record.generated_fields:
+        raise InvalidInput(f"key {record.path!r} rotates by generate but names no field to mint (--generate FIELD): "
+                           "rotated, it would be the same key with a later expiry")
+    if record.rotation != "generate" and record.generated_fields:
+        raise InvalidInput(f"key {record.path!r} rotates by {record.rotation}: fields to mint (--generate) are for a "
+                           "key that rotates by generate")
+    if record.rotation != "provider":
+        return None, None
+    from affiliate_matrix.sources import get_source
+
+    if not record.owner_source:
+        raise InvalidInput(f"key {record.path!r} rotates by provider but names no source (--source) to ask")
+    source = get_source(record.owner_source)
+    hook = getattr(source, "rotate_credentials", None)
+    if hook is None:
+        raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation: rotate its key by manual or "
+                           "generate")
+    return source, hook
 
 
 def _revoked_etag(rt, path: str) -> str | None:
@@ -185,15 +213,8 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
         raise InvalidInput(f"key {path!r} was revoked; add a new one")
     if record.rotation == "manual":
         raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
+    hook_source, hook = check_rotation(record)  # again: a record registered before add_key checked it
     current = rt.secrets.read(path)
-    hook = hook_source = None
-    if record.rotation == "provider":
-        from affiliate_matrix.sources import get_source
-
-        hook_source = get_source(record.owner_source or "")
-        hook = getattr(hook_source, "rotate_credentials", None)
-        if hook is None:
-            raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation")
     try:
         new = hook(dict(current.data)) if hook else \
             {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}

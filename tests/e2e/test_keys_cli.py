@@ -124,3 +124,63 @@ def test_a_value_that_is_not_utf8_text_is_refused_naming_its_field(tmp_path):
         assert result.returncode == 2 and "api_token: the value is not UTF-8 text" in said, said
         assert "Traceback" not in said
     assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def said(result) -> str:
+    return " ".join(result.stderr.replace("│", " ").split())  # one line, out of typer's box
+
+
+def test_a_value_no_request_can_carry_is_refused_naming_its_field(tmp_path):
+    """An empty value (at the prompt, or as a JSON object's ""), a blank one, one with a line break inside or a space
+    at its end was stored, and failed only at its connection's first sync, as a request that could not be sent."""
+    for stdin, problem in (('{"api_token": ""}', "is empty"), ('{"api_token": "   "}', "is empty"), ("  \n", "is empty"),
+                           ('{"api_token": "%s\\n%s"}' % (TOKEN, TOKEN), "holds a line break"),
+                           (f"{TOKEN} \n", "begins or ends with whitespace"), ("\n", "is empty")):
+        result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                     stdin=stdin)
+        assert result.returncode == 2 and f"api_token: the value {problem}" in said(result), (stdin, said(result))
+        assert TOKEN not in result.stdout + result.stderr
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_field_given_twice_in_a_json_object_is_refused(tmp_path):
+    """Python's parser kept the last of two same-named fields without a word: the key stored was not the one meant."""
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
+                 stdin='{"api_token": "%s", "api_token": "other-token-1234"}' % TOKEN)
+    assert result.returncode == 2 and "gives the field 'api_token' twice" in said(result), said(result)
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_key_whose_rotation_cannot_rotate_it_is_refused_before_its_values_are_read(tmp_path):
+    """`--rotation generate` with no field to mint was stored, and each rotation then wrote the same key again with a
+    later expiry; `--rotation provider` with no source, or a source that mints no keys, failed at its first rotation
+    (with no source: "unknown source ''")."""
+    for options, words in ((["--rotation", "generate"], "names no field to mint"),
+                           (["--rotation", "provider"], "names no source"),
+                           (["--rotation", "provider", "--source", "cj"], "source 'cj' offers no provider rotation"),
+                           (["--rotation", "manual", "--generate", "api_token"], "fields to mint (--generate) are for")):
+        result = amx("keys", "add", "connections/cj", *options, "--field", "api_token", "--field", "requestor_cid",
+                     cwd=tmp_path, stdin="")  # no values given: refused before they are asked for
+        assert result.returncode == 2 and words in said(result), (options, said(result))
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_key_added_where_one_is_stored_is_refused_saying_what_to_do(tmp_path):
+    """Was "conflict: secret 'connections/awin' is at version 1, not 0": the secret store's check-and-set."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+               stdin=f"{TOKEN}\n").returncode == 0
+    again = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                stdin="other-token-1234\n")
+    assert again.returncode == 2 and "a key is stored at 'connections/awin' already" in said(again), said(again)
+    assert "amx keys rotate" in said(again) and "not 0" not in said(again)
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN}
+
+
+def test_a_key_just_added_has_its_whole_lifetime_left(tmp_path):
+    """`amx keys status` said 89 days left of a 90-day key just added (a whole day short of the expiry date shown)."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--lifetime-days", "30", "--field",
+               "api_token", cwd=tmp_path, stdin=f"{TOKEN}\n").returncode == 0
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
+    assert [cell.strip() for cell in row.split("│")][5] == "30", status.stdout

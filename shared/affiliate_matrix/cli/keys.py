@@ -1,6 +1,7 @@
 """`amx keys`: source API keys in the secret store. A key's values are read from standard input or
 a hidden prompt, never from the command line, where `ps`, /proc and shell history would show them."""
 
+import unicodedata
 from typing import Annotated, Optional
 
 import typer
@@ -26,7 +27,30 @@ def secret_fields(names: list[str]) -> dict[str, str]:
         except UnicodeEncodeError:
             raise typer.BadParameter(f"{name.encode(errors='replace').decode()[:100]}: the value is not UTF-8 "
                                      "text", param_hint="--field") from None
+        if problem := _unsendable(value):  # found at the first sync before, as a request that could not be sent
+            raise typer.BadParameter(f"{name[:100]}: the value {problem}", param_hint="--field")
     return values
+
+
+def _unsendable(value: str) -> str | None:
+    """Why no request could carry the value (in a header, where keys go), or None. Whitespace at either end is a copy's
+    (HTTP drops it from a header, so a request refuses to send it), never a provider's key."""
+    if not value.strip():
+        return "is empty"
+    if value != value.strip():
+        return "begins or ends with whitespace"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "holds a line break or another control character"
+    return None
+
+
+def _each_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's fields, each given once: of two, Python's parser kept the last without a word."""
+    fields = dict(pairs)
+    if len(fields) < len(pairs):
+        twice = next(name for name, _ in pairs if sum(1 for other, _ in pairs if other == name) > 1)
+        raise typer.BadParameter(f"standard input gives the field {twice[:100]!r} twice")
+    return fields
 
 
 def _no_constant(name: str):
@@ -59,7 +83,8 @@ def _read_fields(names: list[str]) -> dict[str, str]:
     if text.lstrip().startswith("{"):
         try:
             # numbers kept as written: 1.50 stays "1.50", and a long id is no int() past its 4,300 digits
-            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=_no_constant)
+            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=_no_constant,
+                              object_pairs_hook=_each_once)
         except json.JSONDecodeError as exc:
             raise typer.BadParameter(f"standard input is not a JSON object: {exc.msg}") from None
         except RecursionError:
@@ -74,9 +99,9 @@ def _read_fields(names: list[str]) -> dict[str, str]:
         raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
                                  param_hint="--field")
     lines = text.splitlines()
-    if len(lines) != len(names) or not all(lines):
+    if len(lines) != len(names):  # an empty line is a value, refused naming its field
         raise typer.BadParameter(f"standard input has {len(lines)} line(s) for {len(names)} field(s) "
-                                 f"({', '.join(names)}): one non-empty line per field, in that order")
+                                 f"({', '.join(names)}): one line per field, in that order")
     return dict(zip(names, lines))
 
 
@@ -94,7 +119,7 @@ def keys_add(
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.keys import KeyRecord, add_key, check_rotation
     from affiliate_matrix.sources import get_source
 
     # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
@@ -102,14 +127,15 @@ def keys_add(
     needs = getattr(get_source(source), "credential_keys", ()) if source is not None else ()  # a directory: none
     if source is not None and not needs:
         raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
+    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
+                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
+    check_rotation(record)  # before the values are asked for
     data = secret_fields(field)
     if not data:
         raise typer.BadParameter("no fields to store", param_hint="--field")
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(name each with --field)")
-    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
-                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
     add_key(open_runtime("keys"), record, data)
     console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
 
@@ -124,7 +150,8 @@ def keys_status():
     from affiliate_matrix.keys import records, usage
 
     rt = open_runtime("keys")
-    today = datetime.now(UTC).date().isoformat()
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
     rows = []
     registered = list(records(rt))
     if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
@@ -135,7 +162,8 @@ def keys_status():
             version = str(rt.secrets.metadata(record.path).current_version)
         except AmxError as exc:
             version = f"[red]{type(exc).__name__}[/]"
-        left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
+        # days to the expiry date shown beside it (a timedelta's days were a day short of it until that very hour)
+        left = (record.expires_at.date() - now.date()).days if record.expires_at else None
         used = usage(rt, record.path)
         rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
                      record.expires_at.date().isoformat() if record.expires_at else "—",
