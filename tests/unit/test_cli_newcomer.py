@@ -1062,3 +1062,25 @@ def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
                       env=env)
         shown = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)
+
+
+def test_up_in_the_foreground_says_where_each_function_answers(tmp_path, monkeypatch):
+    """`amx up` (what `./task up` and the README run) said only "up.ready functions=11" once ready: where the explorer
+    and the API answered was in up.json alone (only `--detach` printed it). It prints each function's address."""
+    from affiliate_matrix.localrun import runner
+
+    state = {"functions": {"programs": {"url": "http://127.0.0.1:8100/"}, "web": {"url": "http://127.0.0.1:8101/"}}}
+
+    class Ready:  # every function answering at once, as LocalRuntime.run reports it, with no process started
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, ready_file=None, on_ready=None):
+            on_ready(state)
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(runner, "LocalRuntime", Ready)
+    result = CliRunner().invoke(app, ["up", "--port-base", "0"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "web          http://127.0.0.1:8101/" in result.output, result.output
+    assert "programs     http://127.0.0.1:8100/" in result.output, result.output

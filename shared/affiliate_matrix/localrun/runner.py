@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -141,7 +142,7 @@ class LocalRuntime:
         token = self.issuer.token(audience(NAMESPACE, route.subscriber), subject(NAMESPACE, route.sender))
         return {"Authorization": f"Bearer {token}"}
 
-    def run(self, ready_file: Path | None = None) -> None:
+    def run(self, ready_file: Path | None = None, on_ready: Callable[[dict], None] | None = None) -> None:
         started = time.monotonic()
         for function in self.functions.values():
             function.start()
@@ -156,6 +157,8 @@ class LocalRuntime:
         if ready_file:
             _write_state(ready_file, state)
         log.info("up.ready", started_in_s=state["started_in_s"], functions=len(self.functions))
+        if on_ready:
+            on_ready(state)
         self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
         threading.Thread(target=self._cron, daemon=True).start()
         self._supervise(ready_file, state)
@@ -261,7 +264,9 @@ def refuse_if_running(data_dir: Path) -> None:
     lock.close()
 
 
-def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
+def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int,
+       on_ready: Callable[[dict], None] | None = None) -> None:
+    """Run every function until stopped; `on_ready` is given up.json's state once they all answer."""
     lock = _lock(data_dir)
     if lock is None:
         raise _running(data_dir)
@@ -269,7 +274,7 @@ def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port
         runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
         signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
         try:
-            runtime.run(ready_file=data_dir / "up.json")
+            runtime.run(ready_file=data_dir / "up.json", on_ready=on_ready)
         except KeyboardInterrupt:
             runtime.stop()
         except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running
