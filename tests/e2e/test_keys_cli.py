@@ -184,3 +184,14 @@ def test_a_key_just_added_has_its_whole_lifetime_left(tmp_path):
                             timeout=120, env={**os.environ, "COLUMNS": "200"})
     [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
     assert [cell.strip() for cell in row.split("│")][5] == "30", status.stdout
+
+
+def test_a_revoked_key_shows_no_expiry_or_days_left(tmp_path):
+    """`amx keys status` showed a revoked key as "revoked", its expiry date and "90" days left: still valid that long."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+               stdin=f"{TOKEN}\n").returncode == 0
+    assert amx("keys", "revoke", "connections/awin", cwd=tmp_path).returncode == 0
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
+    assert [cell.strip() for cell in row.split("│")][3:6] == ["revoked", "—", "—"], status.stdout

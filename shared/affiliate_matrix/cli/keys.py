@@ -163,10 +163,12 @@ def keys_status():
         except AmxError as exc:
             version = f"[red]{type(exc).__name__}[/]"
         # days to the expiry date shown beside it (a timedelta's days were a day short of it until that very hour)
-        left = (record.expires_at.date() - now.date()).days if record.expires_at else None
+        # a revoked key expires no more (it read "revoked … 90 days left", as if still valid that long)
+        expires = None if record.revoked_at else record.expires_at
+        left = (expires.date() - now.date()).days if expires else None
         used = usage(rt, record.path)
         rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
-                     record.expires_at.date().isoformat() if record.expires_at else "—",
+                     expires.date().isoformat() if expires else "—",
                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
                      str(used["failures"].get(today, 0))])
