@@ -205,19 +205,24 @@ def dependents(rt, path: str) -> list[Connection]:
     return found
 
 
-def rotate(rt, path: str, now: datetime | None = None) -> int:
-    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version."""
+def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | None = None) -> int:
+    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version. A manual key's
+    new values are `given` (the fields a person replaced at the provider; the others are kept)."""
     now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
     if record.revoked_at:
         raise InvalidInput(f"key {path!r} was revoked; add a new one")
-    if record.rotation == "manual":
-        raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
+    if (record.rotation == "manual") != (given is not None):
+        raise InvalidInput(f"key {path!r} rotates manually: get a new key from the provider and give it to amx keys "
+                           f"rotate {path} (standard input or a prompt)" if given is None else
+                           f"key {path!r} rotates by {record.rotation}: its new values are not given, but made")
     hook_source, hook = check_rotation(record)  # again: a record registered before add_key checked it
     current = rt.secrets.read(path)
+    if given is not None:
+        _check_given(path, current.data, given)
     try:
-        new = hook(dict(current.data)) if hook else \
-            {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
+        new = hook(dict(current.data)) if hook else {**current.data, **(given if given is not None else {
+            f: random_tokens.token_urlsafe(32) for f in record.generated_fields})}
     except Exception as exc:  # nothing written yet: nothing to put back
         reason = _reason(exc, current.data.values())
         _publish_failure(rt, path, None, reason, [], old_key_live=True, at=now)
@@ -277,6 +282,17 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
         _clear_mark(rt, connection, version)
     return version
+
+
+def _check_given(path: str, current: dict[str, str], given: dict[str, str]) -> None:
+    """A manual key's new values replace fields it holds (a misspelt field would be a field no source reads, beside
+    the old value still sent) and are not all the ones it holds already (a rotation that rotates nothing)."""
+    if not given:
+        raise InvalidInput(f"key {path!r}: no new value given")
+    if unknown := [name for name in given if name not in current]:
+        raise InvalidInput(f"key {path!r} holds {', '.join(current)}: no field {unknown[0][:100]!r}")
+    if all(current[name] == value for name, value in given.items()):
+        raise InvalidInput(f"key {path!r}: the values given are the ones it holds; nothing was rotated")
 
 
 UNKNOWN = "unknown"

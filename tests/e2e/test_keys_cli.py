@@ -195,3 +195,42 @@ def test_a_revoked_key_shows_no_expiry_or_days_left(tmp_path):
                             timeout=120, env={**os.environ, "COLUMNS": "200"})
     [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
     assert [cell.strip() for cell in row.split("│")][3:6] == ["revoked", "—", "—"], status.stdout
+
+
+def test_a_manual_key_is_rotated_with_the_new_values_a_person_gives(tmp_path):
+    """The README's `amx keys rotate connections/awin-main`, right after adding that key with `--rotation manual`, said
+    only "rotates manually: a person replaces it at the provider": a new key from the provider could be stored only by
+    revoking the old one (a compromise: every connection marked unhealthy) and adding it again. Its new values are
+    given now, as `keys add` takes them, checked with every connection using it, and the old version destroyed."""
+    new, newer = "sk_live_replaced-at-the-provider-1", "sk_live_replaced-again-2"
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--source", "awin", "--field", "api_token",
+               "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n").returncode == 0
+    rotated = amx("keys", "rotate", "connections/awin", "--field", "api_token", cwd=tmp_path, stdin=f"{new}\n")
+    assert rotated.returncode == 0 and "now version 2" in rotated.stdout, said(rotated)
+    assert stored(tmp_path, "connections/awin") == {"api_token": new, "publisher_id": "123456"}
+    store = LocalSecretStore(Settings(data_dir=tmp_path / ".amx").data_dir / "secrets.json")
+    assert store.metadata("connections/awin").versions[1]["destroyed"]
+    as_json = amx("keys", "rotate", "connections/awin", cwd=tmp_path, stdin=json.dumps({"api_token": newer}))
+    assert as_json.returncode == 0 and stored(tmp_path, "connections/awin")["api_token"] == newer, said(as_json)
+    for stdin, words in ((json.dumps({"api_token": newer}), "the values given are the ones it holds"),
+                         (json.dumps({"api_tokn": new}), "no field 'api_tokn'")):
+        refused = amx("keys", "rotate", "connections/awin", cwd=tmp_path, stdin=stdin)
+        assert refused.returncode == 2 and words in said(refused), said(refused)
+    assert stored(tmp_path, "connections/awin")["api_token"] == newer
+    for output in (rotated, as_json):
+        assert new not in output.stdout + output.stderr and newer not in output.stdout + output.stderr
+
+
+def test_a_manual_key_whose_new_values_fail_a_connection_s_test_is_put_back(tmp_path):
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--source", "awin", "--field", "api_token",
+               "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n").returncode == 0
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    save_connection(LocalObjectStore(tmp_path / ".amx" / "objects"),  # nothing listens there: its test fails
+                    Connection(id="aw", source="awin", base_url="http://127.0.0.1:9/",
+                               credentials_path="connections/awin"))
+    rotated = amx("keys", "rotate", "connections/awin", "--field", "api_token", cwd=tmp_path,
+                  stdin="sk_live_mistyped-at-the-provider\n")
+    assert rotated.returncode == 2 and "rolled back" in said(rotated), said(rotated)
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN, "publisher_id": "123456"}

@@ -15,12 +15,13 @@ STDIN_LIMIT = 64 * 1024
 TERMINAL_LINE = 4095
 
 
-def secret_fields(names: list[str]) -> dict[str, str]:
+def secret_fields(names: list[str], every: list[str] = ()) -> dict[str, str]:
     """The values of the named fields: a hidden prompt for each at a terminal; otherwise standard input,
-    one line per field in the order named, or a JSON object (all its fields when none are named). Each is
+    one line per field in the order named, or a JSON object (all its fields when none are named). With none named, a
+    prompt or lines give `every` field (a stored key's, when its values are replaced). Each is
     UTF-8 text: a lone surrogate, or bytes standard input could not decode, would be stored as a key no
     request header can carry."""
-    values = _read_fields(names)
+    values = _read_fields(names, list(every))
     for name, value in values.items():
         try:
             name.encode(), value.encode()
@@ -57,7 +58,7 @@ def _no_constant(name: str):
     raise typer.BadParameter(f"standard input: {name} is not a value a key can hold")
 
 
-def _read_fields(names: list[str]) -> dict[str, str]:
+def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
     import json
     import sys
 
@@ -66,6 +67,7 @@ def _read_fields(names: list[str]) -> dict[str, str]:
         raise typer.BadParameter(f"{refused[0].split('=')[0]}=…: name the field only; its value is read from "
                                  "standard input or a prompt, never from the command line", param_hint="--field")
     if sys.stdin.isatty():
+        names = names or every
         if not names:
             raise typer.BadParameter("name the fields to store, e.g. --field api_token", param_hint="--field")
         from getpass import getpass
@@ -95,6 +97,7 @@ def _read_fields(names: list[str]) -> dict[str, str]:
         if missing:
             raise typer.BadParameter(f"standard input has no field {missing[0]!r}", param_hint="--field")
         return {k: v for k, v in data.items() if not names or k in names}
+    names = names or every
     if not names:
         raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
                                  param_hint="--field")
@@ -179,12 +182,23 @@ def keys_status():
 
 
 @keys_app.command("rotate")
-def keys_rotate(path: str):
+def keys_rotate(path: str,
+                field: Annotated[list[str], typer.Option(help="A manual key's field to replace (repeatable; every "
+                                                              "field by default); its new value is read as keys add "
+                                                              "reads it.")] = []):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
-    puts the old key back and exits 2."""
-    from affiliate_matrix.keys import rotate
+    puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
+    from affiliate_matrix.keys import load_record, rotate
 
-    console.print(f"{path}: now version {rotate(open_runtime('keys'), path)}")
+    rt = open_runtime("keys")
+    record, _ = load_record(rt, path)
+    given = None
+    if record.rotation == "manual" and not record.revoked_at:
+        given = secret_fields(field, every=list(rt.secrets.read(path).data))
+    elif field:
+        raise typer.BadParameter(f"{path} rotates by {record.rotation}: only a manual key's values are given",
+                                 param_hint="--field")
+    console.print(f"{path}: now version {rotate(rt, path, given=given)}")
 
 
 @keys_app.command("revoke")
