@@ -414,8 +414,10 @@ def _redacted(text: str, secret_values) -> str:
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
     """Destroy every live version and mark dependents unhealthy; returns their ids."""
-    now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
+    # run again, it is the same revocation: its time stays the first run's (a second run moved it, and the time a sync
+    # and a connection's mark gave for it), as its event stays the same
+    now = record.revoked_at or now or datetime.now(UTC)
     metadata = rt.secrets.metadata(path)
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []

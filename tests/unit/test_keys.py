@@ -605,3 +605,20 @@ def test_a_generate_key_registered_with_no_field_to_mint_is_not_rotated_but_warn
     assert outcome["rotated"] == [] and warned == [PATH], outcome
     assert rt.secrets.metadata(PATH).current_version == 1
     assert load_record(rt, PATH)[0].expires_at == NOW + timedelta(days=2)
+
+
+def test_a_revocation_run_again_keeps_the_time_of_the_first(tmp_path):
+    """`amx keys revoke` run twice moved the revocation's time to the second run's, in the key's record and in the mark
+    of its connections (and so in what a sync of one says: "revoked at …"), while its event stayed the first's."""
+    from datetime import timedelta
+
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.keys import revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "first-key-1234"})
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=PATH))
+    revoke(rt, PATH, NOW)
+    revoke(rt, PATH, NOW + timedelta(hours=5))
+    assert load_record(rt, PATH)[0].revoked_at == NOW
+    assert load_connection(rt.store, "aw")[0].health_reason.endswith(NOW.isoformat(timespec="seconds"))
