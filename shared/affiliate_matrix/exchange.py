@@ -141,6 +141,11 @@ def check_format(fmt: str) -> None:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
+def format_named(path: str) -> str:
+    """The format a file's name gives (its extension: `programs.CSV` is csv), which import reads it as by default."""
+    return Path(path).suffix.lstrip(".").lower()
+
+
 # --- import ----------------------------------------------------------------------------------------
 
 def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
