@@ -1084,3 +1084,17 @@ def test_up_in_the_foreground_says_where_each_function_answers(tmp_path, monkeyp
     assert result.exit_code == 0, (result.output, result.exception)
     assert "web          http://127.0.0.1:8101/" in result.output, result.output
     assert "programs     http://127.0.0.1:8100/" in result.output, result.output
+
+
+def test_a_search_finding_nothing_says_so_in_one_line_and_what_fills_an_empty_index(tmp_path, monkeypatch):
+    """`amx search hosting` in a new directory printed an empty table and "categories: " and "networks: " with nothing
+    after them: no word that the index held no programs at all, nor how to fill it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    empty = CliRunner().invoke(app, ["search", "hosting"])
+    assert empty.exit_code == 0, (empty.output, empty.exception)
+    assert empty.output.splitlines() == ["0 programs matching 'hosting'; the index holds no programs yet: `amx demo` "
+                                         "fills it from recorded sources, `amx scrape SOURCE` from a live one"]
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
+    missed = CliRunner().invoke(app, ["search", "canva"])
+    assert missed.exit_code == 0 and missed.output.splitlines() == ["0 programs matching 'canva'"], missed.output
