@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied
+from affiliate_matrix.errors import AccessDenied, ConflictError
 from affiliate_matrix.events.identity import audience, broker_audience, issuer_for, subject, verify
 from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, exact, read_plan
@@ -38,6 +38,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def check_free(ports: dict[str, int]) -> None:
+    """ConflictError naming the first function whose port something else listens on. A taken port was found only by
+    waiting 120 s for that function to answer, then a traceback (another `amx up` elsewhere, any server on 8100…)."""
+    for name, port in ports.items():
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: a closed one's TIME_WAIT is free
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise ConflictError(f"port {port} on 127.0.0.1, {name}'s, is taken ({exc.strerror}): stop what listens "
+                                    "there, or give --port-base another first port (0: any free ports)") from None
 
 
 class Function:
@@ -100,6 +113,7 @@ class LocalRuntime:
         self.logs = data_dir / "logs"
         self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the mode, not the umask: private (runtime.data_dir)
         ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
+        check_free(ports)  # before anything is started
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
         self.issuer = LocalIssuer(data_dir / "oidc")
         self.router = Router(self.plan.routes, urls, dead_letter_store(data_dir), sign=self.sign, admit=self.admit)
