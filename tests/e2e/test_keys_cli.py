@@ -234,3 +234,24 @@ def test_a_manual_key_whose_new_values_fail_a_connection_s_test_is_put_back(tmp_
                   stdin="sk_live_mistyped-at-the-provider\n")
     assert rotated.returncode == 2 and "rolled back" in said(rotated), said(rotated)
     assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN, "publisher_id": "123456"}
+
+
+def test_status_names_a_key_it_cannot_read_and_why_and_exits_1(tmp_path):
+    """A registered key whose secret is gone showed "NotFoundError" in its version column (an exception's class name),
+    a damaged record was left out of the table unsaid but for a log line, and the command exited 0."""
+    for path in ("connections/gone", "connections/damaged"):
+        assert amx("keys", "add", path, "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                   stdin=f"{TOKEN}\n").returncode == 0
+    secrets_file = tmp_path / ".amx" / "secrets.json"
+    secrets = json.loads(secrets_file.read_text())
+    del secrets["connections/gone"]
+    secrets_file.write_text(json.dumps(secrets))
+    (tmp_path / ".amx" / "objects" / "keys" / "records" / "connections" / "damaged.json").write_text("{")
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert status.returncode == 1, (status.stdout, status.stderr)
+    [row] = [line for line in status.stdout.splitlines() if "connections/gone" in line]
+    assert [cell.strip() for cell in row.split("│")][3] == "missing", status.stdout
+    assert "connections/gone: secret 'connections/gone' not found" in status.stderr, status.stderr
+    assert "keys/records/connections/damaged.json is damaged" in status.stderr, status.stderr
+    assert "Error" not in status.stdout

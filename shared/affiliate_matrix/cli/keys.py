@@ -5,8 +5,9 @@ import unicodedata
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, errors, open_runtime
 
 keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
@@ -149,22 +150,23 @@ def keys_status():
     from datetime import UTC, datetime
 
     from affiliate_matrix.cli.views import fitted
-    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.errors import AmxError, NotFoundError
     from affiliate_matrix.keys import records, usage
 
     rt = open_runtime("keys")
     now = datetime.now(UTC)
     today = now.date().isoformat()
-    rows = []
-    registered = list(records(rt))
-    if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
+    rows, problems = [], []
+    registered = list(records(rt, problems))
+    if not registered and not problems:  # an empty table's headers said nothing (the demo's credentials are no keys)
         console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
         return
     for record in registered:
         try:
             version = str(rt.secrets.metadata(record.path).current_version)
-        except AmxError as exc:
-            version = f"[red]{type(exc).__name__}[/]"
+        except AmxError as exc:  # in words, and why below the table (it showed "NotFoundError" and exited 0)
+            version = "[red]missing[/]" if isinstance(exc, NotFoundError) else "[red]unreadable[/]"
+            problems.append(f"{record.path}: {exc}")
         # days to the expiry date shown beside it (a timedelta's days were a day short of it until that very hour)
         # a revoked key expires no more (it read "revoked … 90 days left", as if still valid that long)
         expires = None if record.revoked_at else record.expires_at
@@ -179,6 +181,10 @@ def keys_status():
     console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires", 0), ("days left", 3),
                                        ("last used", 4), ("uses today", 5), ("failures today", 1)], rows,
                          whole=("path",)))
+    for problem in problems:
+        errors.print(escape(problem), highlight=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 @keys_app.command("rotate")
