@@ -31,7 +31,7 @@ import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
@@ -61,6 +61,16 @@ class KeyRecord(Model):
     rotated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     revoked_at: UtcDatetime | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _not_an_api_token(cls, path: str) -> str:
+        """A key added at api-tokens/<id> was listed by `amx tokens list` as an active API token of role "?"."""
+        from affiliate_matrix.auth import FOLDER
+
+        if path.split("/")[0] == FOLDER:
+            raise ValueError(f"{FOLDER}/ holds the API tokens (amx tokens): put a key elsewhere, e.g. connections/NAME")
+        return path
 
 
 def record_key(path: str) -> str:

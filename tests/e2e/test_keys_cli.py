@@ -255,3 +255,13 @@ def test_status_names_a_key_it_cannot_read_and_why_and_exits_1(tmp_path):
     assert "connections/gone: secret 'connections/gone' not found" in status.stderr, status.stderr
     assert "keys/records/connections/damaged.json is damaged" in status.stderr, status.stderr
     assert "Error" not in status.stdout
+
+
+def test_a_key_is_not_added_among_the_api_tokens(tmp_path):
+    """A key's path could be any path: one at api-tokens/<id> was listed by `amx tokens list` as an active API token
+    of role "?"."""
+    result = amx("keys", "add", "api-tokens/abcdef123456", "--rotation", "manual", "--field", "hash", cwd=tmp_path,
+                 stdin=f"{TOKEN}\n")
+    assert result.returncode == 2 and "api-tokens/ holds the API tokens" in said(result), said(result)
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+    assert "abcdef123456" not in amx("tokens", "list", cwd=tmp_path).stdout
