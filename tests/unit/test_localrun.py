@@ -45,7 +45,7 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import dead_letter_name
 
-    parked_key = f"dead-letters/never/{dead_letter_name('/x', 'e3')}.json"
+    parked_key = f"dead-letters/never/{dead_letter_name(event(id='e3', type='t.b'))}.json"
 
     def settled():  # every delivery has reached its end: delivered, or retried out and parked
         try:

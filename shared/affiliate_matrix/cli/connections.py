@@ -22,7 +22,8 @@ def sources_list():
 
 @connections_app.command("list")
 def connections_list():
-    """Every connection: its source, schedule, whether it is enabled and healthy, and its last requested sync."""
+    """Every connection: its source, schedule, whether it is enabled and healthy, and its last sync (requested, or
+    run with amx scrape)."""
     from rich.markup import escape
 
     from affiliate_matrix.cli.views import fitted
@@ -31,7 +32,7 @@ def connections_list():
     damaged: list[dict] = []
     rows = []
     for connection, _ in stored_connections(open_runtime().store, damaged):
-        sync, last = connection.last_sync, "—"  # a sync requested (API, cron); amx scrape records none
+        sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
             last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
@@ -42,7 +43,7 @@ def connections_list():
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last requested sync", 0)], rows, whole=("id", "source")))
+                          ("last sync", 0)], rows, whole=("id", "source")))
     for bad in damaged:
         console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
 
@@ -53,6 +54,7 @@ def connections_add(
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+    rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
                                                                  "(amx keys add connections/NAME --source SOURCE …).")] = None,
 ):
@@ -63,7 +65,7 @@ def connections_add(
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            credentials_path=credentials_path)
+                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does

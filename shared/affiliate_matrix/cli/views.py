@@ -15,6 +15,11 @@ def commission_summary(program) -> str:
     return terms_summary(program.commission)
 
 
+# A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
+# tells them apart too).
+RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+
+
 def terms_summary(terms) -> str:
     """Commission terms (models, or their JSON form as a source's claim holds them) in a few words, each tier with
     what unlocks it: two terms that differ only in their tiers are two sides of a disagreement, and read as two."""
@@ -31,7 +36,7 @@ def terms_summary(terms) -> str:
         else:
             value = f"{low:g}–{high:g}"
         tiers = ", ".join(f"{tier.value:g}{unit} at {tier.threshold}" for tier in term.tiers)
-        parts.append(f"{value}{unit}" + (" recurring" if term.recurring else "") + (f" (tiers: {tiers})" if tiers else ""))
+        parts.append(f"{value}{unit}" + RECURRENCE[term.recurring] + (f" (tiers: {tiers})" if tiers else ""))
     return ", ".join(parts) or "—"
 
 

@@ -20,6 +20,9 @@ class InProcessBus(EventBus):
     def subscribe(self, event_type: str, handler: Callable[[Event], None]) -> None:
         self.handlers[event_type].append(handler)
 
+    def delivers(self, event_type: str) -> bool:
+        return bool(self.handlers.get(event_type))
+
     def publish(self, event: Event) -> None:
         self.published.append(event)
         for handler in self.handlers.get(event.type, []):

@@ -175,7 +175,7 @@ class Router:
                         attempt=delivery.attempt + 1, delay_s=delay)
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
-        name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
+        name = dead_letter_name(delivery.event)
         self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", dead_letter(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}),
             content_type="application/json")
