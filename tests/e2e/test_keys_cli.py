@@ -265,3 +265,14 @@ def test_a_key_is_not_added_among_the_api_tokens(tmp_path):
     assert result.returncode == 2 and "api-tokens/ holds the API tokens" in said(result), said(result)
     assert not (tmp_path / ".amx" / "secrets.json").exists()
     assert "abcdef123456" not in amx("tokens", "list", cwd=tmp_path).stdout
+
+
+def test_the_help_says_where_keys_are_kept_and_what_a_lifetime_is():
+    """`amx keys --help` said the keys were in Vault (locally they are in .amx/secrets.json), and `--lifetime-days`
+    was the one option of `keys add` with no word of what it does."""
+    shown = subprocess.run([str(BIN / "amx"), "keys", "add", "--help"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "300"}).stdout
+    assert "Days until it expires" in shown, shown
+    group = subprocess.run([str(BIN / "amx"), "keys", "--help"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "300"}).stdout
+    assert ".amx/secrets.json locally" in group, group

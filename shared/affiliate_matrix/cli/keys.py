@@ -9,7 +9,8 @@ from rich.markup import escape
 
 from affiliate_matrix.cli.common import console, errors, open_runtime
 
-keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="Source API keys in the secret store (Vault, or .amx/secrets.json locally): add, status, "
+                            "rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
 # A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
 # drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.
@@ -117,7 +118,9 @@ def keys_add(
                                                   "input (one line each, or a JSON object) or a hidden prompt.")] = [],
     generate: Annotated[list[str], typer.Option(help="A field we mint on rotation (repeatable).")] = [],
     source: Annotated[Optional[str], typer.Option(help="The source plugin that owns the key.")] = None,
-    lifetime_days: Annotated[int, typer.Option(min=1, max=3650)] = 90,
+    lifetime_days: Annotated[int, typer.Option(min=1, max=3650, help=(
+        "Days until it expires (warned of 7, 3 and 1 days before; a generated key is rotated within 7 instead), "
+        "counted again from each rotation."))] = 90,
 ):
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
