@@ -141,6 +141,11 @@ def check_format(fmt: str) -> None:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
+def format_named(path: str) -> str:
+    """The format a file's name gives (its extension: `programs.CSV` is csv), which import reads it as by default."""
+    return Path(path).suffix.lstrip(".").lower()
+
+
 # --- import ----------------------------------------------------------------------------------------
 
 def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
@@ -162,6 +167,10 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
     reader.fieldnames = header
     unknown = set(header) - set(columns())
+    if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
+        # a spreadsheet's CSV in many locales (Excel's in German or French: ';'): its whole header was one unknown name
+        raise InvalidInput(f"line 1: the cells are separated by {separator!r}, not by commas (a spreadsheet's CSV in "
+                           "some locales): save it with commas as the separator")
     if unknown or "id" not in header:
         raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
                            if unknown else "line 1: the header has no id column")

@@ -116,6 +116,28 @@ def test_the_commands(source, tmp_path):
     assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_file_named_for_a_format_is_written_in_it_and_imported_back(source, tmp_path, fmt):
+    """`amx export programs --out programs.csv` wrote JSON Lines into programs.csv (the default format, whatever the
+    name), which `amx import programs programs.csv` then read as CSV and refused. With no --format, --out's extension
+    names it; a --format another extension names is refused."""
+    rt, originals = source
+    env = {"AMX_DATA_DIR": str(rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    out = tmp_path / f"programs.{fmt.upper()}"  # an extension in capitals too
+    exported = subprocess.run([str(BIN / "amx"), "export", "programs", "--out", str(out)], capture_output=True,
+                              text=True, env=env, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_bytes()[:4] == (b"PAR1" if fmt == "parquet" else b"id,n")
+    imported = subprocess.run([str(BIN / "amx"), "import", "programs", str(out)], capture_output=True, text=True,
+                              env={**env, "AMX_DATA_DIR": str(tmp_path / "target")}, timeout=120)
+    assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout, imported.stderr
+    mismatch = subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "jsonl", "--out", str(out)],
+                              capture_output=True, text=True, env=env, timeout=120)
+    said = " ".join(mismatch.stderr.replace("│", " ").split())  # one line, out of typer's box
+    assert mismatch.returncode == 2 and f"is named as {fmt}, not jsonl" in said, said
+    assert out.read_bytes()[:4] == (b"PAR1" if fmt == "parquet" else b"id,n")  # the file as it was
+
+
 def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_path):
     hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted",
                # the full-width forms, which spreadsheets in CJK locales read as = + - @

@@ -110,6 +110,17 @@ def test_a_csv_row_with_more_cells_than_the_header_is_refused(tmp_path, target):
     assert "line 3: 1 cell(s) more than the header names" in refused(target, path, "csv")
 
 
+def test_a_csv_whose_cells_are_separated_by_semicolons_is_refused_saying_so(tmp_path, target):
+    """Saved again by a spreadsheet in a locale whose CSV separator is ';' (Excel in German or French), the file was
+    refused as a header naming one unknown field: every column's name, with the semicolons between them."""
+    rows = list(csv.reader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    path = tmp_path / "semicolons.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:  # as Excel saves "CSV UTF-8"
+        csv.writer(out, delimiter=";").writerows(rows)
+    assert refused(target, path, "csv") == ("line 1: the cells are separated by ';', not by commas (a spreadsheet's "
+                                            "CSV in some locales): save it with commas as the separator")
+
+
 @pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1" + b"\0" * 64 + b"PAR1"])
 def test_a_file_that_is_not_parquet_is_refused(tmp_path, target, content):
     path = tmp_path / "programs.parquet"

@@ -1087,6 +1087,42 @@ def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
         assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)
 
 
+def test_up_in_the_foreground_says_where_each_function_answers(tmp_path, monkeypatch):
+    """`amx up` (what `./task up` and the README run) said only "up.ready functions=11" once ready: where the explorer
+    and the API answered was in up.json alone (only `--detach` printed it). It prints each function's address."""
+    from affiliate_matrix.localrun import runner
+
+    state = {"functions": {"programs": {"url": "http://127.0.0.1:8100/"}, "web": {"url": "http://127.0.0.1:8101/"}}}
+
+    class Ready:  # every function answering at once, as LocalRuntime.run reports it, with no process started
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, ready_file=None, on_ready=None):
+            on_ready(state)
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(runner, "LocalRuntime", Ready)
+    result = CliRunner().invoke(app, ["up", "--port-base", "0"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "web          http://127.0.0.1:8101/" in result.output, result.output
+    assert "programs     http://127.0.0.1:8100/" in result.output, result.output
+
+
+def test_a_search_finding_nothing_says_so_in_one_line_and_what_fills_an_empty_index(tmp_path, monkeypatch):
+    """`amx search hosting` in a new directory printed an empty table and "categories: " and "networks: " with nothing
+    after them: no word that the index held no programs at all, nor how to fill it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    empty = CliRunner().invoke(app, ["search", "hosting"])
+    assert empty.exit_code == 0, (empty.output, empty.exception)
+    assert empty.output.splitlines() == ["0 programs matching 'hosting'; the index holds no programs yet: `amx demo` "
+                                         "fills it from recorded sources, `amx scrape SOURCE` from a live one"]
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
+    missed = CliRunner().invoke(app, ["search", "canva"])
+    assert missed.exit_code == 0 and missed.output.splitlines() == ["0 programs matching 'canva'"], missed.output
+
+
 def test_the_demo_prints_a_sources_words_as_written_not_as_markup():
     """A recorded page's failure reason quoting the page ("[/b] closes nothing") ended the demo with Rich's MarkupError,
     and "[bold]" in a source's text was shown bold, not as written."""

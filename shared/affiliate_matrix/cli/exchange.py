@@ -12,7 +12,8 @@ import_app = typer.Typer(help="Import programs exported before.", no_args_is_hel
 
 @export_app.command("programs")
 def export_programs(
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "jsonl",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default --out's "
+                                                                  "extension's, else jsonl).")] = None,
     out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
     text: Annotated[Optional[str], typer.Option("--q", help="Only programs matching these words.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
@@ -23,11 +24,17 @@ def export_programs(
     import sys
 
     from affiliate_matrix.cli.views import checked, network_names, search_text
-    from affiliate_matrix.exchange import check_format, export
+    from affiliate_matrix.exchange import FORMATS, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
     from affiliate_matrix.search import SearchQuery
 
+    # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
+    named = format_named(out) if out and format_named(out) in FORMATS else None
+    if fmt is not None and named is not None and fmt != named:
+        raise typer.BadParameter(f"{out} is named as {named}, not {fmt} (import reads a file by its extension): "
+                                 "name it alike, or leave --format out", param_hint="--out")
+    fmt = fmt or named or "jsonl"
     check_format(fmt)
     search_text(text, "--q")
     filters = checked({"category": category, "network": network_names(network), "status": status})
@@ -52,10 +59,11 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     writing (Ctrl-C, the index failing), it says how many were written: run it again to finish."""
     from pathlib import Path
 
+    from affiliate_matrix.exchange import format_named
     from affiliate_matrix.exchange import import_programs as run_import
 
     file = Path(path)
-    report = run_import(open_runtime("import"), file, fmt or file.suffix.lstrip(".").lower())
+    report = run_import(open_runtime("import"), file, fmt or format_named(path))
     console.print(f"imported {report.written} of {report.records} programs, {report.changes} changes in the feed"
                   + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
     if report.errors:

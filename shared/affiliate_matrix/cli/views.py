@@ -164,6 +164,11 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {text!r}" if text else "")
+    if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
+        empty = not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total  # every status
+        console.print(escape(title) + ("; the index holds no programs yet: `amx demo` fills it from recorded sources, "
+                                       "`amx scrape SOURCE` from a live one" if empty else ""))
+        return
     if len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"
     rows = []
