@@ -486,7 +486,7 @@ def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recor
     (key,) = rt.store.list("syncs/")
     assert Sync.model_validate_json(rt.store.get(key).data) == skipped
     assert (skipped.status, skipped.errors) == ("skipped", [f"skipped: {refused}; re-test it or re-add its key"])
-    assert rt.bus.published == [] and load_connection(rt.store, "ap")[0].last_sync.status == "skipped"
+    assert not rt.bus.published and load_connection(rt.store, "ap")[0].last_sync.status == "skipped"
 
 
 def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):

@@ -92,11 +92,10 @@ def connections_delete(connection_id: str):
     rt = open_runtime()
     connection, etag = load_connection(rt.store, connection_id)
     index_here(rt)
-    published = getattr(rt.bus, "published", None)  # the in-process bus's: what the withdrawal announced here
-    before = len(published) if published is not None else 0
+    recorded = getattr(rt.bus, "recorded", None)  # the in-process bus's: what the withdrawal announces here
     kept = ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete it "
                          "again")
-    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
+    if recorded is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
         try:  # refused when the connection changed since it was read (then the index function withdraws nothing)
             delete_announced(rt.store, connection_key(connection_id), f"connection {connection_id!r}", connection, etag,
                              lambda current, current_etag: announce_deletion(rt, current, current_etag))
@@ -109,9 +108,10 @@ def connections_delete(connection_id: str):
     except ConflictError:
         raise kept from None
     # Here the event is taken at once, in this process: the delete goes first, as the index function waits for it
-    rt.bus.publish(deletion_event(connection, etag))
+    with recorded() as published:
+        rt.bus.publish(deletion_event(connection, etag))
     if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back, to delete again
         save_connection(rt.store, connection, create=True)
         fail_if_undelivered(rt)
-    changed = len({event.subject for event in published[before:] if event.type == PROGRAM_DELTA})
+    changed = len({event.subject for event in published if event.type == PROGRAM_DELTA})
     console.print(f"deleted connection {connection_id}; {changed} programs changed")
