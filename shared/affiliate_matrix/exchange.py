@@ -43,6 +43,9 @@ PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
 # Import reads a line (a JSON Lines record, a CSV line or cell) no longer than this, and a Parquet row group
 # no larger once read: a program with all its provenance is some tens of kilobytes.
 MAX_LINE, MAX_PARQUET_GROUP = 16 * 1024 * 1024, 256 * 1024 * 1024
+# The most characters Excel keeps in a cell: it cuts a longer one (a program's provenance from about eight sources)
+# with no word, and a file saved from it then holds broken JSON. Export names such programs.
+EXCEL_CELL = 32_767
 # A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
 # it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
 # can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay. The full-width
@@ -114,12 +117,21 @@ def csv_cell(value: str) -> str:
     return "'" + value if _FORMULA.match(value) else value
 
 
-def csv_chunks(items: Iterable) -> Iterator[str]:
+def excel_cuts(cell: str) -> bool:
+    """Whether Excel cuts the cell: it keeps EXCEL_CELL characters of UTF-16 (a character past U+FFFF is two)."""
+    return len(cell) > EXCEL_CELL // 2 and len(cell.encode("utf-16-le")) // 2 > EXCEL_CELL
+
+
+def csv_chunks(items: Iterable, long_cells: list | None = None) -> Iterator[str]:
+    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     for n, program in enumerate(items, 1):
-        writer.writerow({k: csv_cell(v) for k, v in flat(program).items()})
+        row = {k: csv_cell(v) for k, v in flat(program).items()}
+        writer.writerow(row)
+        if long_cells is not None and (cut := [k for k, v in row.items() if excel_cuts(v)]):
+            long_cells.append((program.id, cut))
         if n % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -182,15 +194,21 @@ def write_parquet(items: Iterable, sink) -> int:
     return count
 
 
-def export(index, fmt: str, out, query: SearchQuery | None = None) -> None:
-    """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet)."""
+def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: bool = False) -> list:
+    """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet); for a CSV, return
+    the programs with cells Excel would cut, as (id, their columns). With `excel`, the CSV begins with a byte order
+    mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©")."""
     check_format(fmt)
     items = programs(index, query)
     if fmt == "parquet":
         write_parquet(items, out)
-        return
-    for chunk in (csv_chunks if fmt == "csv" else jsonl_chunks)(items):
+        return []
+    long_cells = []
+    if excel:
+        out.write("\ufeff")
+    for chunk in csv_chunks(items, long_cells) if fmt == "csv" else jsonl_chunks(items):
         out.write(chunk)
+    return long_cells
 
 
 def check_format(fmt: str) -> None:

@@ -215,6 +215,53 @@ def test_text_that_reads_as_json_round_trips_as_text(tmp_path, fmt):
     assert [p.model_dump(mode="json") for p in programs(target.index)] == [original.model_dump(mode="json")]
 
 
+def _command(rt, *args, data_dir=None) -> subprocess.CompletedProcess:
+    env = {"AMX_DATA_DIR": str(data_dir or rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([str(BIN / "amx"), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_command_names_the_programs_whose_csv_cells_excel_would_cut(tmp_path):
+    """Excel keeps 32,767 characters of a cell and cuts the rest without a word (a provenance of about eight sources
+    is longer). The export warns, naming each such program and its columns; the file holds them whole."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    short, long_provenance, long_description = synthetic_programs(3)
+    claim = long_provenance.provenance["name"][0].model_copy(update={"evidence": ["x" * 33_000]})
+    long_provenance = long_provenance.model_copy(update={"provenance": {"name": [claim]}})
+    # 20,000 characters, 40,000 of UTF-16 (Excel's count): each is past U+FFFF
+    long_description = long_description.model_copy(update={"description": "\U0001f600" * 20_000})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in (short, long_provenance, long_description)],
+                         refresh=True)
+    out = tmp_path / "programs.csv"
+    exported = _command(rt, "export", "programs", "--out", str(out))
+    said = " ".join(exported.stderr.split())
+    assert exported.returncode == 0 and "2 program(s) have a cell longer than the 32,767 characters Excel keeps" in said
+    assert f"{long_provenance.id} (provenance)" in said and f"{long_description.id} (description)" in said
+    assert short.id not in said
+    csv.field_size_limit(1 << 20)
+    rows = {row["id"]: row for row in csv.DictReader(out.open(newline="", encoding="utf-8"))}
+    assert json.loads(rows[long_provenance.id]["provenance"]) == long_provenance.model_dump(mode="json")["provenance"]
+    assert "warning" not in _command(rt, "export", "programs", "--out", str(tmp_path / "programs.jsonl")).stderr
+
+
+def test_the_excel_option_begins_the_csv_with_a_byte_order_mark_and_it_imports_back(tmp_path):
+    """Excel reads a CSV without a byte order mark in the locale's code page: "Café" showed as "CafÃ©". --excel
+    writes one (plain CSV readers would take it as part of the first column's name, so only when asked)."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    original = synthetic_programs(1)[0].model_copy(update={"name": "Café Zürich 東京"})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(original)], refresh=True)
+    for excel, out in ((True, tmp_path / "excel.csv"), (False, tmp_path / "plain.csv")):
+        assert _command(rt, "export", "programs", "--out", str(out), *(["--excel"] if excel else [])).returncode == 0
+        assert out.read_bytes().startswith("\ufeffid,name".encode() if excel else b"id,name")
+    imported = _command(rt, "import", "programs", str(tmp_path / "excel.csv"), data_dir=tmp_path / "target")
+    assert imported.returncode == 0, imported.stderr
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    assert [p.model_dump(mode="json") for p in programs(target.index)] == [original.model_dump(mode="json")]
+    refused = _command(rt, "export", "programs", "--excel", "--format", "jsonl")
+    assert refused.returncode == 2 and "--excel is for csv, not jsonl" in " ".join(refused.stderr.split())
+
+
 def _feed(rt) -> dict[str, dict]:
     return {hit.id: hit.doc for hit in rt.index.search("deltas", SearchQuery(size=100)).hits}
 
