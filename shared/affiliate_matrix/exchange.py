@@ -322,13 +322,14 @@ def _check_parquet_columns(schema) -> None:
     typed columns wrote every one), so a column read is one validation can judge."""
     import pyarrow as pa
 
+    unknown = set(schema.names) - set(columns())
+    if unknown:
+        raise InvalidInput("the Parquet file has columns that are not Program fields: " + ", ".join(sorted(unknown)))
+
     def text(t):
         t = t.value_type if pa.types.is_dictionary(t) else t
         return pa.types.is_string(t) or pa.types.is_large_string(t)
 
-    unknown = set(schema.names) - set(columns())
-    if unknown:
-        raise InvalidInput("the Parquet file has columns that are not Program fields: " + ", ".join(sorted(unknown)))
     def number(t):  # an integer too: pandas writes an int column with nulls as doubles (validation takes 30.0)
         return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
 
