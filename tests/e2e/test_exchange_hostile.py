@@ -145,6 +145,37 @@ def test_a_parquet_file_of_more_text_than_the_limit_is_refused_before_it_is_read
     assert said in refused(target, path, "parquet")
 
 
+def test_a_parquet_list_column_of_more_text_than_the_limit_is_refused_before_it_is_read_out(tmp_path, target,
+                                                                                             monkeypatch):
+    """Lists of text are list columns now; their items are read as dictionaries and counted per row, as a text
+    column's values are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    limit = 2**20
+    monkeypatch.setattr(exchange, "MAX_PARQUET_GROUP", limit)
+    path = tmp_path / "bomb.parquet"
+    aliases = pa.array([["z" * (limit // 160)] * 10] * 40, type=pa.list_(pa.string()))
+    pq.write_table(pa.table({"id": pa.array([f"p_{n:016x}" for n in range(40)]), "aliases": aliases}), path,
+                   compression="zstd", row_group_size=40)
+    assert path.stat().st_size < limit // 100
+    assert "rows 1-40 hold" in refused(target, path, "parquet")
+
+
+@pytest.mark.parametrize("column, value, said", [
+    ("cookie_days", {"days": 30}, "column cookie_days is struct<days: int64>: a Program's cookie_days is "
+                                               "an integer"),
+    ("categories", [1, 2], "column categories is list<element: int64>: a Program's categories is a list of text"),
+    ("first_seen_at", 20260101, "column first_seen_at is int64: a Program's first_seen_at is a timestamp")])
+def test_a_parquet_column_of_another_type_than_its_fields_is_refused_naming_it(tmp_path, target, column, value, said):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "programs.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "p_0000000000000001", column: value}]), path)
+    assert said in refused(target, path, "parquet")
+
+
 def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_batch_is_written(tmp_path, target):
     """It parses and validates (provenance values are any JSON), but cannot be serialized for the index: found
     only when its batch was written, after the batches before it were."""
