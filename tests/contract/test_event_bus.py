@@ -66,7 +66,7 @@ def test_inprocess_retries_then_dead_letters_without_starving_other_handlers():
     event = Event.make(RAW_BATCH_STORED, "/t", {})
     bus.publish(event)
     assert len(calls) == 3 and good == [event]
-    assert bus.dead_letters == [(event, "RuntimeError: boom")]
+    assert list(bus.dead_letters) == [(event, "RuntimeError: boom")]
 
 
 def test_http_posts_a_structured_cloudevent(receiver):
