@@ -118,6 +118,25 @@ def test_secure_cookies_are_host_prefixed_so_a_sibling_subdomain_cannot_set_them
     assert refused.status_code == 400 and "CSRF token is missing or stale" in refused.text
 
 
+def test_sign_in_works_where_tls_ends_in_front_of_the_function(rt):
+    """Knative's ingress ends TLS and forwards plain HTTP: the function sees http://amx.example.com while the browser,
+    on https://amx.example.com (the only page that keeps a Secure cookie), names that origin. It was refused as
+    "another origin", so nobody could sign in or out in production; the plain-HTTP origin of that host is the foreign
+    one now."""
+    behind = "http://amx.example.com"  # what the function sees
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url=behind)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    form = {"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"}
+    plain = client.post("/signin", base_url=behind, data=form, headers={"Origin": behind})
+    assert plain.status_code == 400 and "another origin" in plain.text
+    signed = client.post("/signin", base_url=behind, data=form, headers={"Origin": "https://amx.example.com"})
+    assert signed.status_code == 303 and signed.headers["Location"] == "/programs"
+    assert client.get("/programs", base_url=behind).status_code == 200
+    out = client.post("/signout", base_url=behind, data={"csrf": csrf}, headers={"Origin": "https://amx.example.com"})
+    assert out.status_code == 303 and client.get("/programs", base_url=behind).status_code == 303
+
+
 def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt):
     csrf = csrf_of(app)
     bad = app.post("/signin", data={"token": "amx_0123456789ab_" + "x" * 43, "csrf": csrf})

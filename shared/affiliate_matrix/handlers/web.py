@@ -172,6 +172,12 @@ class Page:
         except ValueError:
             return True
 
+    def origin(self) -> str:
+        """This site's origin as its browser names it. Where the cookies are Secure the browser is on HTTPS (no other
+        page keeps one), whatever scheme reached the function: TLS ends at the ingress in front of Knative, which
+        forwards plain HTTP."""
+        return f"https://{self.request.host}" if self.prefix else self.request.host_url.rstrip("/")
+
     def cookie_value(self, name: str) -> str | None:
         """This site's cookie of that name: only the __Host- one where cookies are Secure."""
         return self.request.cookies.get(self.prefix + name)
@@ -191,7 +197,7 @@ class Page:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
         self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
-        if origin is not None and origin != self.request.host_url.rstrip("/"):
+        if origin is not None and origin != self.origin():
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
         sent, kept = (self.form.get("csrf") or "").encode(), (self.cookie_value(CSRF) or "").encode()
         if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
