@@ -267,6 +267,20 @@ def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     assert app.get("/programs").status_code == 303
 
 
+def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
+    """Signing in again (another token, or the sign-in page opened while signed in) replaced the cookie but left the
+    earlier session's record: signing out then ended only the new one, and a copy of the earlier cookie still opened
+    the pages for up to 12 hours."""
+    sign_in(app, rt)
+    earlier = app.get_cookie("amx_session").value
+    sign_in(app, rt)
+    assert app.get_cookie("amx_session").value != earlier
+    assert app.post("/signout", data={"csrf": csrf_of(app)}).status_code == 303
+    copy = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    copy.set_cookie("amx_session", earlier)
+    assert copy.get("/programs").status_code == 303
+
+
 def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     sign_in(app, rt)
     typo = app.get("/programs?q=hostnig")

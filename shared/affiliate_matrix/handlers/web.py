@@ -136,6 +136,7 @@ def sign_in(rt, request, page):
         session = open_session(rt, token)
     except Unauthorized as exc:
         return page.render("signin.html", 401, next=next_path, error=str(exc))
+    close_session(rt, page.cookie_value(SESSION))  # the session this browser held ends here, not at its 12 hours
     return page.redirect(next_path, session=session)
 
 
