@@ -165,10 +165,14 @@ def why_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> st
     return None
 
 
+def is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))
+
+
 def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
     """Why no connection is made to `address` (why_not_public's word for it), or None: it is public, or loopback
     where loopback is allowed."""
-    if allow_loopback and (address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))):
+    if allow_loopback and is_loopback(address):
         return None
     return why_not_public(address)
 
@@ -200,8 +204,12 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> lis
     for text in addresses:
         reason = refusal(ipaddress.ip_address(text.split("%")[0]), allow_loopback)
         if reason:  # the host and the kind, not the address: a name's internal address is no one's to learn here
-            raise RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
+            raise refused(host, port, reason)
     return addresses
+
+
+def refused(host: str, port: int, reason: str) -> RefusedAddress:
+    return RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
 
 
 def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
@@ -273,14 +281,19 @@ class _GuardedBackend(_BoundedBackend):
 
     def __init__(self, allow_loopback: LoopbackPolicy):
         self.allow_loopback = allow_loopback
+        self.on_loopback: set[tuple[str, int]] = set()  # (host, port) connected to a loopback address where allowed
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         error: Exception | None = None
         for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc  # the next address, as socket.create_connection would
+                continue
+            if is_loopback(ipaddress.ip_address(address.split("%")[0])):
+                self.on_loopback.add((host, port))
+            return stream
         raise error
 
 
@@ -297,8 +310,19 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def __init__(self, allow_loopback: LoopbackPolicy = never, guard: bool = True):
         super().__init__()
-        backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
-        self._pool = httpcore.ConnectionPool(network_backend=backend, **_pool_options())
+        self._backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
+        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """A kept-alive connection is taken without connecting, so without a check: one to a loopback address, made
+        where the policy allowed it (the site asked for), is refused to a request the policy does not allow it (a
+        redirect from another site to that one)."""
+        if isinstance(self._backend, _GuardedBackend):
+            url = request.url
+            host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
+            if (host, port) in self._backend.on_loopback and not self._backend.allow_loopback(host, port):
+                raise refused(host, port, "loopback")
+        return super().handle_request(request)
 
 
 def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, **options) -> httpx.Client:

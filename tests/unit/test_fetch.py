@@ -11,6 +11,7 @@ from affiliate_matrix.fetch import Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
 from tests.support.fault_server import FaultServer, bombs
+from tests.support.loopback import Loopback
 
 
 @pytest.fixture
@@ -121,6 +122,18 @@ def test_redirects_to_internal_addresses_are_refused_before_connecting(server, p
     with pytest.raises(FetchError, match=refused):
         fetcher().get(f"{server.url}{path}")
     assert len(server.hits[path]) == 1 and server.hits["/ok"] == []  # the redirect itself, nothing after it
+
+
+def test_a_redirect_to_a_loopback_site_asked_before_is_refused_though_its_connection_is_kept(server):
+    """Loopback is allowed for the site asked for, and its connection is kept alive for the next request. A redirect
+    from another site to it went out on that kept connection, never connecting, so never checked: refused now."""
+    client = fetcher()
+    assert client.get(f"{server.url}/ok").status == 200  # asked, so its loopback address is taken
+    with Loopback(lambda request: (404, {}, b"") if request.path == "/robots.txt" else
+                  (302, {"Location": f"{server.url}/page/1"}, b"")) as other:
+        with pytest.raises(FetchError, match="non-public address .loopback"):
+            client.get(f"{other.url}/away")
+    assert server.hits["/page/1"] == []
 
 
 def test_a_redirect_loop_ends(server):
