@@ -562,6 +562,18 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
 
 
+@pytest.mark.parametrize("method,path", [("PUT", "/programs"), ("DELETE", "/signin"), ("POST", "/changes")])
+def test_an_answer_the_pages_do_not_render_still_carries_their_headers(app, rt, method, path):
+    """What the shared error handling answers (a 405 here; a 503 while the index is down) was JSON with none of
+    the pages' headers: no CSP, no nosniff, no framing refusal, no Cache-Control on a signed-in browser's answer."""
+    sign_in(app, rt)
+    answer = app.open(path, method=method)
+    assert answer.status_code == 405
+    assert answer.headers["Cache-Control"] == "no-store" and answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in \
+        answer.headers["Content-Security-Policy"]
+
+
 @pytest.mark.slow
 def test_the_pages_read_an_opensearch_index_by_settings_alone(tmp_path, monkeypatch, opensearch_node):
     for name, value in {"AMX_DATA_DIR": str(tmp_path), "AMX_SEARCH": "opensearch",
