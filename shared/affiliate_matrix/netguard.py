@@ -178,9 +178,9 @@ def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopba
 
 
 def written_refusal(url: str, allow_loopback: bool) -> str | None:
-    """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal, or
-    `localhost` and the names under it (RFC 6761: loopback, however a resolver answers); None for a public address,
-    or any other name, which only its resolution at each request can judge. FetchError for a URL no request is made
+    """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal (IPv4 in
+    any form the resolver reads as one), or `localhost` and the names under it (RFC 6761: loopback, however a resolver
+    answers); None for a public address, or any other name, which only its resolution at each request can judge. FetchError for a URL no request is made
     to (target_of)."""
     host = target_of(url)[1].removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
@@ -188,7 +188,10 @@ def written_refusal(url: str, allow_loopback: bool) -> str | None:
     try:
         address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
-        return None
+        try:  # IPv4 as one number, in hex or octal, in fewer parts (2852039166, 0xa.0.0.5, 127.1): the resolver reads
+            address = ipaddress.IPv4Address(socket.inet_aton(host))  # it as the address, not as a name, as browsers do
+        except OSError:
+            return None
     return refusal(address, allow_loopback)
 
 
