@@ -287,6 +287,24 @@ def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
     assert f.get(f"{server.url}/etag").status == 304
 
 
+@pytest.mark.parametrize("header", ["ETag", "Last-Modified"])
+def test_a_validator_that_cannot_be_sent_back_does_not_stop_the_page_being_fetched(header):
+    """A server's ETag or Last-Modified with a byte past ASCII (HTTP allows it; httpx reads it as Latin-1) was kept
+    and sent back as If-None-Match or If-Modified-Since, which httpx cannot encode: every later fetch of that page
+    failed before it was sent, as "not a valid URL", for as long as the cache kept the entry (a 200 alone replaces
+    it). Such a validator is not sent: the page is fetched in full."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 200, {header: '"caf\u00e9"', "Content-Type": "text/html"}, b"<html>ok</html>"
+
+    with Loopback(answer) as site:
+        client = fetcher()
+        assert client.get(f"{site.url}/page").status == 200
+        assert client.get(f"{site.url}/page").status == 200
+        assert len([request for request in site.requests if request.path == "/page"]) == 2
+
+
 def test_the_validator_cache_keeps_only_the_urls_fetched_or_revalidated_last(server):
     """A connection's cache kept every URL ever fetched. It holds MAX_VALIDATORS, the oldest dropped first; a URL
     revalidated (a 304) counts as fetched, so pages still in use stay."""
