@@ -180,8 +180,8 @@ def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopba
 def written_refusal(url: str, allow_loopback: bool) -> str | None:
     """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal (IPv4 in
     any form the resolver reads as one), or `localhost` and the names under it (RFC 6761: loopback, however a resolver
-    answers); None for a public address, or any other name, which only its resolution at each request can judge. FetchError for a URL no request is made
-    to (target_of)."""
+    answers); None for a public address, or any other name, which only its resolution at each request can judge.
+    FetchError for a URL no request is made to (target_of)."""
     host = target_of(url)[1].removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback)
