@@ -158,12 +158,12 @@ class Fetcher:
                                  "cannot be read)")
             raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
-            headers = {}
             known = self.validators.get(url) or {}
-            if known.get("etag"):
-                headers["If-None-Match"] = known["etag"]
-            if known.get("last_modified"):
-                headers["If-Modified-Since"] = known["last_modified"]
+            # a validator past ASCII (HTTP allows it) cannot be sent back (httpx encodes header values as ASCII):
+            # the page is fetched in full rather than refused before it is asked
+            headers = {header: known[name] for name, header in (("etag", "If-None-Match"),
+                                                                 ("last_modified", "If-Modified-Since"))
+                       if known.get(name) and known[name].isascii() and known[name].isprintable()}
             response = self.client.request("GET", url, headers=headers)
             if response.status in REDIRECTS and "location" in response.headers:
                 try:

@@ -165,26 +165,33 @@ def why_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> st
     return None
 
 
+def is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))
+
+
 def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
     """Why no connection is made to `address` (why_not_public's word for it), or None: it is public, or loopback
     where loopback is allowed."""
-    if allow_loopback and (address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))):
+    if allow_loopback and is_loopback(address):
         return None
     return why_not_public(address)
 
 
 def written_refusal(url: str, allow_loopback: bool) -> str | None:
-    """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal, or
-    `localhost` and the names under it (RFC 6761: loopback, however a resolver answers); None for a public address,
-    or any other name, which only its resolution at each request can judge. FetchError for a URL no request is made
-    to (target_of)."""
+    """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal (IPv4 in
+    any form the resolver reads as one), or `localhost` and the names under it (RFC 6761: loopback, however a resolver
+    answers); None for a public address, or any other name, which only its resolution at each request can judge.
+    FetchError for a URL no request is made to (target_of)."""
     host = target_of(url)[1].removesuffix(".")
     if host == "localhost" or host.endswith(".localhost"):
         return refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback)
     try:
         address = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
-        return None
+        try:  # IPv4 as one number, in hex or octal, in fewer parts (2852039166, 0xa.0.0.5, 127.1): the resolver reads
+            address = ipaddress.IPv4Address(socket.inet_aton(host))  # it as the address, not as a name, as browsers do
+        except OSError:
+            return None
     return refusal(address, allow_loopback)
 
 
@@ -200,8 +207,12 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> lis
     for text in addresses:
         reason = refusal(ipaddress.ip_address(text.split("%")[0]), allow_loopback)
         if reason:  # the host and the kind, not the address: a name's internal address is no one's to learn here
-            raise RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
+            raise refused(host, port, reason)
     return addresses
+
+
+def refused(host: str, port: int, reason: str) -> RefusedAddress:
+    return RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
 
 
 def check_public(url: str, *, allow_loopback: bool = False) -> list[str]:
@@ -273,14 +284,19 @@ class _GuardedBackend(_BoundedBackend):
 
     def __init__(self, allow_loopback: LoopbackPolicy):
         self.allow_loopback = allow_loopback
+        self.on_loopback: set[tuple[str, int]] = set()  # (host, port) connected to a loopback address where allowed
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         error: Exception | None = None
         for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc  # the next address, as socket.create_connection would
+                continue
+            if is_loopback(ipaddress.ip_address(address.split("%")[0])):
+                self.on_loopback.add((host, port))
+            return stream
         raise error
 
 
@@ -297,8 +313,19 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def __init__(self, allow_loopback: LoopbackPolicy = never, guard: bool = True):
         super().__init__()
-        backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
-        self._pool = httpcore.ConnectionPool(network_backend=backend, **_pool_options())
+        self._backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
+        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options())
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """A kept-alive connection is taken without connecting, so without a check: one to a loopback address, made
+        where the policy allowed it (the site asked for), is refused to a request the policy does not allow it (a
+        redirect from another site to that one)."""
+        if isinstance(self._backend, _GuardedBackend):
+            url = request.url
+            host, port = url.raw_host.decode("ascii"), url.port or (443 if url.scheme == "https" else 80)
+            if (host, port) in self._backend.on_loopback and not self._backend.allow_loopback(host, port):
+                raise refused(host, port, "loopback")
+        return super().handle_request(request)
 
 
 def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, **options) -> httpx.Client:

@@ -62,6 +62,10 @@ WEB_ENCODINGS = frozenset({
 # a <meta> (the WHATWG Encoding Standard's BOM sniffing: UTF-8, UTF-16LE, UTF-16BE; "utf-16" reads either order).
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _WHOLE = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+# What a request header that cannot be sent is said to be: h11 and httpx quote the value they refuse, which may be a key
+BAD_HEADER = ("a request header is not a valid HTTP header value (a line break, a control character or a character "
+              "past ASCII in it: often a key's trailing newline, or a non-breaking space or typographic quote pasted "
+              "with it); its value is not shown")
 
 
 class CredentialsRefused(FetchError):
@@ -294,6 +298,9 @@ class PoliteClient:
         self.wait_budget = wait_budget
         self.slower: dict[tuple[str, int], float] = {}  # host -> a longer interval it asked for (Crawl-delay)
         timeouts = httpx.Timeout(timeout, connect=min(timeout, 5.0))
+        # sent with each request (build), not set on the client, where one httpx cannot encode raised at construction,
+        # outside what a caller of request() handles
+        self.headers = dict(httpx_options.pop("headers", None) or {})
         self.http = guarded_client(allow_loopback, guard, timeout=timeouts, **httpx_options)
 
     def space_host(self, url: str, interval: float) -> None:
@@ -374,13 +381,18 @@ class PoliteClient:
 
     def build(self, method: str, url: str, **options) -> httpx.Request:
         """The request as it will be sent (a base URL applied), or a FetchError naming what is wrong with it."""
+        options["headers"] = {**self.headers, **(options.get("headers") or {})}
+        try:
+            httpx.Headers(options["headers"])  # httpx encodes their values as ASCII
+        except UnicodeEncodeError:
+            raise FetchError(f"{method} {'the URL' if self.redact else str(url)[:200]}: {BAD_HEADER}") from None
         try:
             mapped = mapped_host(url)
             target = httpx.URL(mapped)
             if target.raw_host.startswith(b"xn--"):
                 # httpx reads such a host back through `idna` (IDNA 2008) to write the Host header, refusing what a
                 # browser sends (`_` in a label, a symbol such as ☃); given the header, it never reads it
-                options["headers"] = {"Host": target.netloc.decode("ascii"), **(options.get("headers") or {})}
+                options["headers"] = {"Host": target.netloc.decode("ascii"), **options["headers"]}
             request = self.http.build_request(method, mapped, **options)
             target_of(str(request.url))  # well-formed http(s); its address is checked when the connection is made
         except (httpx.InvalidURL, ValueError, UnicodeError, FetchError) as exc:
@@ -435,9 +447,7 @@ class PoliteClient:
             except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: httpx reads a redirect's Location
                 raise FetchError(f"{label[:200]}: a malformed URL, or a redirect to one ({exc})") from None
             except httpx.LocalProtocolError:  # h11 quotes the header it refuses, which may be a credential
-                raise FetchError(f"{label}: a request header is not a valid HTTP header value (a line break or "
-                                 "control character in it, often a key's trailing newline); its value is not shown") \
-                    from None
+                raise FetchError(f"{label}: {BAD_HEADER}") from None
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.TimeoutException) and past_deadline():  # asked again, it would trickle again
                     slow = "still sending" if body is None else "body too slow: still sending"

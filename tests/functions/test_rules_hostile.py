@@ -467,7 +467,11 @@ def test_every_input_an_event_fills_is_a_placeholder_its_rules_may_name(env, kin
 @pytest.mark.parametrize("url,kind", [("http://10.0.0.5/services/T0/B0/SECRET", "private or special-purpose"),
                                       ("http://169.254.169.254/latest/SECRET", "link-local"),
                                       ("https://[::ffff:192.168.1.9]/SECRET",
-                                       "an IPv6 address carrying a private or special-purpose IPv4 one")])
+                                       "an IPv6 address carrying a private or special-purpose IPv4 one"),
+                                      # IPv4 written as one number or in hex, which browsers and the resolver read as
+                                      # the address (169.254.169.254, 10.0.0.5): were stored as host names
+                                      ("http://2852039166/latest/SECRET", "link-local"),
+                                      ("http://0xa.0.0.5/SECRET", "private or special-purpose")])
 def test_a_webhook_at_a_non_public_address_is_refused_when_the_rule_is_written(env, url, kind):
     """A notify rule posting to a private, link-local or other non-public address written as such was stored, and every
     firing then failed at the address guard ("webhook not posted"). It is refused when the rule is written, naming the

@@ -118,6 +118,25 @@ def test_secure_cookies_are_host_prefixed_so_a_sibling_subdomain_cannot_set_them
     assert refused.status_code == 400 and "CSRF token is missing or stale" in refused.text
 
 
+def test_sign_in_works_where_tls_ends_in_front_of_the_function(rt):
+    """Knative's ingress ends TLS and forwards plain HTTP: the function sees http://amx.example.com while the browser,
+    on https://amx.example.com (the only page that keeps a Secure cookie), names that origin. It was refused as
+    "another origin", so nobody could sign in or out in production; the plain-HTTP origin of that host is the foreign
+    one now."""
+    behind = "http://amx.example.com"  # what the function sees
+    client = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    page = client.get("/signin", base_url=behind)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    form = {"token": create_token(rt.secrets, "read"), "csrf": csrf, "next": "/programs"}
+    plain = client.post("/signin", base_url=behind, data=form, headers={"Origin": behind})
+    assert plain.status_code == 400 and "another origin" in plain.text
+    signed = client.post("/signin", base_url=behind, data=form, headers={"Origin": "https://amx.example.com"})
+    assert signed.status_code == 303 and signed.headers["Location"] == "/programs"
+    assert client.get("/programs", base_url=behind).status_code == 200
+    out = client.post("/signout", base_url=behind, data={"csrf": csrf}, headers={"Origin": "https://amx.example.com"})
+    assert out.status_code == 303 and client.get("/programs", base_url=behind).status_code == 303
+
+
 def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt):
     csrf = csrf_of(app)
     bad = app.post("/signin", data={"token": "amx_0123456789ab_" + "x" * 43, "csrf": csrf})
@@ -246,6 +265,20 @@ def test_sign_out_needs_the_csrf_token_and_forgets_the_session(app, rt):
     out = app.post("/signout", data={"csrf": csrf_of(app)})
     assert out.status_code == 303 and any(c.startswith("amx_session=;") for c in out.headers.getlist("Set-Cookie"))
     assert app.get("/programs").status_code == 303
+
+
+def test_signing_in_again_ends_the_session_the_browser_held(app, rt):
+    """Signing in again (another token, or the sign-in page opened while signed in) replaced the cookie but left the
+    earlier session's record: signing out then ended only the new one, and a copy of the earlier cookie still opened
+    the pages for up to 12 hours."""
+    sign_in(app, rt)
+    earlier = app.get_cookie("amx_session").value
+    sign_in(app, rt)
+    assert app.get_cookie("amx_session").value != earlier
+    assert app.post("/signout", data={"csrf": csrf_of(app)}).status_code == 303
+    copy = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    copy.set_cookie("amx_session", earlier)
+    assert copy.get("/programs").status_code == 303
 
 
 def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
@@ -527,6 +560,18 @@ def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, statu
     answer = app.get(path)
     assert answer.status_code == status, answer.text[:300]
     assert answer.headers["Content-Type"].startswith("text/html") and "Content-Security-Policy" in answer.headers
+
+
+@pytest.mark.parametrize("method,path", [("PUT", "/programs"), ("DELETE", "/signin"), ("POST", "/changes")])
+def test_an_answer_the_pages_do_not_render_still_carries_their_headers(app, rt, method, path):
+    """What the shared error handling answers (a 405 here; a 503 while the index is down) was JSON with none of
+    the pages' headers: no CSP, no nosniff, no framing refusal, no Cache-Control on a signed-in browser's answer."""
+    sign_in(app, rt)
+    answer = app.open(path, method=method)
+    assert answer.status_code == 405
+    assert answer.headers["Cache-Control"] == "no-store" and answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in \
+        answer.headers["Content-Security-Policy"]
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from affiliate_matrix.fetch import Fetcher, FetchError, check_public
 from affiliate_matrix.polite import HostLimits
 from tests.support.clock import FakeTime
 from tests.support.fault_server import FaultServer, bombs
+from tests.support.loopback import Loopback
 
 
 @pytest.fixture
@@ -121,6 +122,18 @@ def test_redirects_to_internal_addresses_are_refused_before_connecting(server, p
     with pytest.raises(FetchError, match=refused):
         fetcher().get(f"{server.url}{path}")
     assert len(server.hits[path]) == 1 and server.hits["/ok"] == []  # the redirect itself, nothing after it
+
+
+def test_a_redirect_to_a_loopback_site_asked_before_is_refused_though_its_connection_is_kept(server):
+    """Loopback is allowed for the site asked for, and its connection is kept alive for the next request. A redirect
+    from another site to it went out on that kept connection, never connecting, so never checked: refused now."""
+    client = fetcher()
+    assert client.get(f"{server.url}/ok").status == 200  # asked, so its loopback address is taken
+    with Loopback(lambda request: (404, {}, b"") if request.path == "/robots.txt" else
+                  (302, {"Location": f"{server.url}/page/1"}, b"")) as other:
+        with pytest.raises(FetchError, match="non-public address .loopback"):
+            client.get(f"{other.url}/away")
+    assert server.hits["/page/1"] == []
 
 
 def test_a_redirect_loop_ends(server):
@@ -272,6 +285,24 @@ def test_conditional_get_turns_an_unchanged_page_into_a_304(server):
     f = fetcher()
     assert f.get(f"{server.url}/etag").status == 200
     assert f.get(f"{server.url}/etag").status == 304
+
+
+@pytest.mark.parametrize("header", ["ETag", "Last-Modified"])
+def test_a_validator_that_cannot_be_sent_back_does_not_stop_the_page_being_fetched(header):
+    """A server's ETag or Last-Modified with a byte past ASCII (HTTP allows it; httpx reads it as Latin-1) was kept
+    and sent back as If-None-Match or If-Modified-Since, which httpx cannot encode: every later fetch of that page
+    failed before it was sent, as "not a valid URL", for as long as the cache kept the entry (a 200 alone replaces
+    it). Such a validator is not sent: the page is fetched in full."""
+    def answer(request):
+        if request.path == "/robots.txt":
+            return 404, {}, b""
+        return 200, {header: '"caf\u00e9"', "Content-Type": "text/html"}, b"<html>ok</html>"
+
+    with Loopback(answer) as site:
+        client = fetcher()
+        assert client.get(f"{site.url}/page").status == 200
+        assert client.get(f"{site.url}/page").status == 200
+        assert len([request for request in site.requests if request.path == "/page"]) == 2
 
 
 def test_the_validator_cache_keeps_only_the_urls_fetched_or_revalidated_last(server):

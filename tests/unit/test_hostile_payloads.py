@@ -409,3 +409,20 @@ def test_data_quoting_the_words_of_refused_credentials_does_not_mark_the_connect
     (failure,) = report.failures  # that advertiser's, the others read
     assert failure.stage == "parse" and words in failure.reason and not failure.refused
     assert load_connection(rt.store, "cj")[0].healthy
+
+
+def test_a_credential_past_ascii_fails_the_sync_in_words_not_with_an_encoding_error(tmp_path):
+    """An API key pasted with a non-breaking space (or a typographic quote) goes into a header httpx encodes as ASCII:
+    the UnicodeEncodeError escaped the sync, so its record stayed `running` and the event was delivered again and
+    again. The sync fails, saying what is wrong with the key, never showing it."""
+    from affiliate_matrix.connections import Connection
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.storage.local import LocalObjectStore
+    from affiliate_matrix.sync import sync
+
+    connection = Connection(id="aw", source="awin", base_url="http://127.0.0.1:9/", rate_limit_per_s=50)
+    items = sync(get_source("awin")(), connection, {"api_token": "s3cr3t\u00a0", "publisher_id": "1"},
+                 LocalObjectStore(tmp_path), True, time_limit_s=60)
+    (failure,) = items
+    assert failure.stage == "fetch" and "not a valid HTTP header value" in failure.reason, failure.reason
+    assert "past ASCII" in failure.reason and "s3cr3t" not in failure.reason

@@ -207,11 +207,12 @@ def test_googles_daily_quota_is_final_and_its_key_never_reaches_a_message_or_log
 
 
 @pytest.mark.parametrize("token", ["t0k3n-from-a-file\n", "t0k3n-from-a-file\r\nX-Injected: 1",
-                                   "t0k3n-from-a-file\x00"])
+                                   "t0k3n-from-a-file\x00", "t0k3n\u00a0pasted-from-a-page", "t0k3n\u2019s"])
 def test_a_credential_that_cannot_be_a_header_value_is_never_quoted_nor_retried(server, token):
     """A key kept with the line break of the file it came from: h11 refuses the header quoting its value
     (LocalProtocolError: Illegal header value b'...'), which was retried as a network error, logged on each
-    retry and handed on in the provider's error (and, for an API, the connection test's answer)."""
+    retry and handed on in the provider's error (and, for an API, the connection test's answer). A key pasted with a
+    non-breaking space or a typographic quote, which httpx cannot encode, was "not a valid URL"."""
     brave = provider(BraveSearch, server, FakeTime(), HostLimits(), {"api_token": token})
     try:
         with capture_logs() as logs, pytest.raises(ProviderError, match="not a valid HTTP header value") as raised:

@@ -17,7 +17,7 @@ GET  /graph?merchant=|q=      merchants, networks and sources as an SVG graph
 GET  /assets/<file>           the stylesheet and the one script
 
 Every form that changes something carries a CSRF token (double-submit: a random HttpOnly cookie
-and the same value in the form, plus an Origin check). Pages are sent with a CSP that allows no
+and the same value in the form, plus an Origin check). Every answer is sent with a CSP that allows no
 inline script or style.
 """
 
@@ -46,10 +46,16 @@ STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; char
 _PROGRAM_ID = re.compile(r"p_[0-9a-f]{16}")
 _TOKEN_SHAPE = re.compile(r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
 FORM_LIMIT = 8 * 1024
+# Every answer's, pages and the shared error handling's alike (a 405, a 503 while the index is down)
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                "X-Frame-Options": "DENY", "Cache-Control": "no-store"}
 
 
 def handle(rt, request):
-    return serve(rt, request, lambda r: route(rt, r))
+    body, status, headers = serve(rt, request, lambda r: route(rt, r))
+    for name, value in PAGE_HEADERS.items():
+        headers.setdefault(name, value)  # a static file keeps its own Cache-Control
+    return body, status, headers
 
 
 def route(rt, request):
@@ -136,6 +142,7 @@ def sign_in(rt, request, page):
         session = open_session(rt, token)
     except Unauthorized as exc:
         return page.render("signin.html", 401, next=next_path, error=str(exc))
+    close_session(rt, page.cookie_value(SESSION))  # the session this browser held ends here, not at its 12 hours
     return page.redirect(next_path, session=session)
 
 
@@ -155,9 +162,7 @@ class Page:
         # A Secure cookie is named __Host-…: a browser takes it only when Secure, with Path=/ and no Domain, so a
         # sibling subdomain can neither set nor shadow it. Plain HTTP on loopback cannot use the prefix.
         self.prefix = "__Host-" if self.secure() else ""
-        self.headers = Headers({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-                                "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY",
-                                "Cache-Control": "no-store"})
+        self.headers = Headers(PAGE_HEADERS)
         csrf = self.cookie_value(CSRF) or ""
         self.csrf = csrf if re.fullmatch(r"[A-Za-z0-9_-]{43}", csrf) else secrets.token_urlsafe(32)
         if self.csrf != csrf:
@@ -171,6 +176,12 @@ class Page:
             return not (loopback and ipaddress.ip_address(self.request.remote_addr or "0.0.0.0").is_loopback)
         except ValueError:
             return True
+
+    def origin(self) -> str:
+        """This site's origin as its browser names it. Where the cookies are Secure the browser is on HTTPS (no other
+        page keeps one), whatever scheme reached the function: TLS ends at the ingress in front of Knative, which
+        forwards plain HTTP."""
+        return f"https://{self.request.host}" if self.prefix else self.request.host_url.rstrip("/")
 
     def cookie_value(self, name: str) -> str | None:
         """This site's cookie of that name: only the __Host- one where cookies are Secure."""
@@ -191,7 +202,7 @@ class Page:
             raise InvalidInput(f"the form is larger than {FORM_LIMIT} bytes")
         self.form = MultiDict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         origin = self.request.headers.get("Origin")
-        if origin is not None and origin != self.request.host_url.rstrip("/"):
+        if origin is not None and origin != self.origin():
             raise InvalidInput(f"the form was sent from another origin ({origin[:80]})")
         sent, kept = (self.form.get("csrf") or "").encode(), (self.cookie_value(CSRF) or "").encode()
         if not kept or not hmac.compare_digest(sent, kept):  # bytes: compare_digest refuses non-ASCII text
