@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from affiliate_matrix.config import Settings, load_settings
+from affiliate_matrix.config import Part, Settings, load_at_start, load_part
 from affiliate_matrix.errors import BackendUnavailable, ConfigError, DamagedData
 from affiliate_matrix.observability import configure_logging, get_logger
 
@@ -32,10 +32,21 @@ if TYPE_CHECKING:  # each port loads when it is first used
 
 
 class Runtime:
-    def __init__(self, function: str, settings: Settings | None = None):
+    def __init__(self, function: str, settings: Settings | None = None, *parts):
+        """`parts`: settings of a concern (config.PARTS) to use rather than read from the environment."""
         self.function = function
-        self.settings = settings or load_settings()
+        if settings is None:  # a start: the parts whose variables are set are read (and checked) now too
+            settings, loaded = load_at_start()
+            parts = (*loaded, *parts)
+        self.settings = settings
+        self._parts = {type(part): part for part in parts}
         configure_logging(function, fmt=self.settings.log_format, level=self.settings.log_level)
+
+    def part(self, kind: type[Part]) -> Part:
+        """The settings of one concern (config.PARTS), read by the first work that needs them."""
+        if kind not in self._parts:
+            self._parts[kind] = load_part(kind)
+        return self._parts[kind]
 
     @cached_property
     def store(self):
