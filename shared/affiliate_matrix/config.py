@@ -54,14 +54,6 @@ class Settings(BaseSettings):
     vault_token_ttl_s: int = Field(3600, gt=0, description="TTL asked for on renewal.")
     secret_cache_ttl_s: int = Field(300, ge=0, description="How long a secret read stays usable if Vault goes down.")
 
-    events: Literal["inprocess", "http"] = "inprocess"
-    broker_url: str | None = Field(None, description="Knative Broker ingress, for AMX_EVENTS=http.")
-    broker_token_path: Path | None = Field(None, description="A token file for the Broker's audience (a projected service-account token), sent with every event published.")
-    events_oidc_discovery_url: str | None = Field(None, description="OIDC discovery document of the issuer whose tokens events must carry (in a cluster the API server's service-account issuer; file:// for a local one). Unset: every event is refused.")
-    events_routes: Path = Field(Path("manifests/base"), description="The Triggers and PingSources saying which event types each function takes.")
-    namespace: str = Field("affiliate-matrix", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
-                           description="The functions' Kubernetes namespace: event tokens must be for its Services and from its service accounts.")
-
     retention_days: str = Field("deltas=400,metrics=400,activations=90,queries=30",
                                 pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
                                 description="Days each time-stamped index keeps a document (the daily retention job).")
@@ -108,7 +100,8 @@ RETIRED = {"AMX_FLAGS_TTL_S": "no longer a setting: every request checks the fla
 # The settings of one concern, each a class defined where the concern lives: a start defines Settings alone (~0.6 M
 # instructions a field), and a part is built by the first work that reads it (Runtime.part), or at start when one of
 # its variables is set, so that a bad value still stops the start naming it (load_settings).
-PARTS = ("affiliate_matrix.budget.settings.BudgetSettings", "affiliate_matrix.discovery.settings.DiscoverySettings")
+PARTS = ("affiliate_matrix.budget.settings.BudgetSettings", "affiliate_matrix.discovery.settings.DiscoverySettings",
+         "affiliate_matrix.events.settings.EventSettings")
 
 Part = TypeVar("Part", bound=BaseSettings)
 
@@ -154,10 +147,16 @@ def load_settings(**overrides) -> Settings:
 
 
 def load_at_start(**overrides) -> tuple[Settings, list[BaseSettings]]:
-    """Settings and the parts one of whose variables is set, from the environment, as a start reads them; or one
-    ConfigError naming the first bad setting."""
-    set_parts = [load_part(part) for part in _reject_unknown_variables()]
-    return _validated(Settings, overrides), set_parts
+    """Settings and the parts one of whose variables is set or overridden, from the environment and `overrides` (each
+    to the class that has it), as a start reads them; or one ConfigError naming the first bad setting."""
+    read = _reject_unknown_variables()
+    owners = {name: next((part for part in parts() if name in part.model_fields), Settings)
+              for name in overrides if name not in Settings.model_fields}  # an unknown name: Settings refuses it
+    read += [part for part in dict.fromkeys(owners.values()) if part is not Settings and part not in read]
+    loaded = [load_part(part, **{name: value for name, value in overrides.items() if owners.get(name) is part})
+              for part in read]
+    return _validated(Settings, {name: value for name, value in overrides.items()
+                                 if owners.get(name, Settings) is Settings}), loaded
 
 
 def load_part(kind: type[Part], **overrides) -> Part:

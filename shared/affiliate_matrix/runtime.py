@@ -26,6 +26,7 @@ from affiliate_matrix.observability import configure_logging, get_logger
 
 if TYPE_CHECKING:  # each port loads when it is first used
     from affiliate_matrix.events import EventBus
+    from affiliate_matrix.events.settings import EventSettings
     from affiliate_matrix.search import SearchIndex
     from affiliate_matrix.secrets import SecretStore
     from affiliate_matrix.storage import ObjectStore
@@ -81,7 +82,9 @@ class Runtime:
 
     @cached_property
     def bus(self):
-        return open_event_bus(self.settings)
+        from affiliate_matrix.events.settings import EventSettings
+
+        return open_event_bus(self.part(EventSettings))
 
 
 def start(function: str, *ports: str) -> Runtime:
@@ -224,7 +227,7 @@ def open_secret_store(settings) -> SecretStore:
     return LocalSecretStore(data_dir(settings) / "secrets.json")
 
 
-def open_event_bus(settings) -> EventBus:
+def open_event_bus(settings: EventSettings) -> EventBus:
     if settings.events == "http":
         from affiliate_matrix.events.http import HttpBus
 

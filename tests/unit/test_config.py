@@ -3,6 +3,7 @@ environment source gives for these settings (config._Variables), and a bad or un
 
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic_settings import EnvSettingsSource
@@ -10,12 +11,14 @@ from pydantic_settings import EnvSettingsSource
 from affiliate_matrix.budget.settings import BudgetSettings
 from affiliate_matrix.config import Settings, _Variables, load_part, load_settings, parts
 from affiliate_matrix.discovery.settings import DiscoverySettings
+from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.errors import ConfigError
 
 ENVIRONMENT = {"AMX_LOG_LEVEL": "debug", "AMX_BUDGET_DAILY_TOTAL": "12.50", "amx_search": "opensearch",
                "AMX_S3_BUCKET": "", "AMX_ALLOW_LOOPBACK_FETCH": "true", "AMX_VAULT_TOKEN": "s3cret",
                "AMX_SECRET__NETWORK__KEY": "x", "Amx_Budget_Pacing_Tolerance": "2.5", "HOME": "/root",
-               "AMX_DISCOVERY_NICHES": "pets,travel", "amx_searxng_url": "http://127.0.0.1:8888", "AMX_GOOGLE_CSE_URL": ""}
+               "AMX_DISCOVERY_NICHES": "pets,travel", "amx_searxng_url": "http://127.0.0.1:8888", "AMX_GOOGLE_CSE_URL": "",
+               "AMX_EVENTS": "http", "AMX_NAMESPACE": "ours", "AMX_BROKER_TOKEN_PATH": "/var/run/token"}
 
 
 def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
@@ -35,6 +38,8 @@ def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
     discovery = DiscoverySettings()
     assert (discovery.discovery_niches, discovery.searxng_url, discovery.google_cse_url) == (
         "pets,travel", "http://127.0.0.1:8888", "https://www.googleapis.com")
+    events = EventSettings()
+    assert (events.events, events.namespace, events.broker_token_path) == ("http", "ours", Path("/var/run/token"))
 
 
 @pytest.mark.parametrize("variable", ["AMX_FLAGS_TTL_S", "amx_flags_ttl_s"])
@@ -143,11 +148,12 @@ def _start_defines(variables: dict[str, str]) -> list[str]:
 
 def test_a_start_defines_only_the_settings_every_function_reads_unless_a_parts_variable_is_set():
     """Every start defined all 49 settings, ~0.6 M instructions a field, though most functions read a few of them: the
-    budget's and discovery's settings are each a class of their own, defined when that work reads them, or at start
+    budget's, discovery's and the event path's settings are each a class of their own, defined when that work reads them, or at start
     when one is set (so a bad one still stops the start)."""
     assert _start_defines({}) == []
     assert "affiliate_matrix.budget.settings.BudgetSettings" in _start_defines({"AMX_BUDGET_STRATEGY": "equal"})
     assert "affiliate_matrix.discovery.settings.DiscoverySettings" in _start_defines({"AMX_DISCOVERY_NICHES": "pets"})
+    assert "affiliate_matrix.events.settings.EventSettings" in _start_defines({"AMX_NAMESPACE": "ours"})
 
 
 def test_a_start_keeps_the_parts_it_read(monkeypatch):
@@ -165,3 +171,15 @@ def test_a_misspelt_parts_setting_is_named_with_the_likely_one(monkeypatch):
     monkeypatch.setenv("AMX_BUDGET_STRATEGI", "equal")
     with pytest.raises(ConfigError, match="AMX_BUDGET_STRATEGI: unknown setting; did you mean AMX_BUDGET_STRATEGY"):
         load_settings()
+
+
+def test_an_override_goes_to_the_class_that_has_it():
+    """`amx demo` starts its runtime with events=inprocess, a setting of the event path's part."""
+    from affiliate_matrix.config import load_at_start
+
+    settings, loaded = load_at_start(log_level="error", events="inprocess", budget_strategy="equal")
+    assert settings.log_level == "error"
+    assert {type(part): part for part in loaded}[EventSettings].events == "inprocess"
+    assert {type(part): part for part in loaded}[BudgetSettings].budget_strategy == "equal"
+    with pytest.raises(ConfigError, match="AMX_NO_SUCH: Extra inputs are not permitted"):
+        load_at_start(no_such=1)
