@@ -19,6 +19,9 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+# A connection's requests a second: at least one every 100 s, so that a run of the function's 15 minutes still makes a
+# few (any rate above 0 was taken, and 5e-324 spaced requests by infinite seconds: the connection fetched nothing, ever)
+RATE_MIN, RATE_MAX = 0.01, 50
 SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
@@ -43,7 +46,8 @@ class Connection(Model):
     id: str = Field(pattern=CONNECTION_ID)
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
-    rate_limit_per_s: float = Field(1.0, gt=0, le=50)
+    rate_limit_per_s: float = Field(1.0, json_schema_extra={"minimum": RATE_MIN, "maximum": RATE_MAX},
+                                    description="Requests a second to the source's hosts, from 0.01 to 50.")
     concurrency: int = Field(2, ge=1, le=16)
     enabled: bool = True
     credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
@@ -72,6 +76,14 @@ class Connection(Model):
         # a connection is shown to read tokens and its address to the test's answer and the logs
         if value is not None and (value.username or value.password):
             raise ValueError("holds credentials (user:password@): keep them in the secret at credentials_path")
+        return value
+
+    @field_validator("rate_limit_per_s")
+    @classmethod
+    def _sane_rate(cls, value: float) -> float:
+        if not RATE_MIN <= value <= RATE_MAX:  # NaN too
+            raise ValueError(f"{value!r} requests a second is outside {RATE_MIN} to {RATE_MAX} (at least one request "
+                             f"every {1 / RATE_MIN:.0f} s, at most {RATE_MAX} a second)")
         return value
 
     @field_validator("schedule")
@@ -126,8 +138,26 @@ def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
             f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
 
 
+def address_problem(connection: Connection, allow_loopback: bool) -> str | None:
+    """Why no sync would fetch from the connection's base_url, seen as written (netguard.written_refusal: a
+    non-public address, or localhost, with no lookup), or None. A name that resolves to one is refused at each fetch."""
+    if connection.base_url is None:
+        return None
+    from affiliate_matrix.errors import FetchError
+    from affiliate_matrix.netguard import written_refusal
+
+    try:
+        kind = written_refusal(str(connection.base_url), allow_loopback)
+    except FetchError as exc:
+        return str(exc)
+    return kind and f"its host is a non-public address ({kind}), which a sync never fetches from"
+
+
 def checked_against_store(rt, connection: Connection) -> None:
-    """What a written connection must agree with in the store: a key it names is of its own source."""
+    """What a written connection must agree with where it is written: an address this deployment fetches from
+    (loopback only with AMX_ALLOW_LOOPBACK_FETCH), and a key it names in the store of its own source."""
+    if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
+        raise InvalidInput(f"base_url: {problem}")
     if problem := key_owner_problem(rt.store, connection):
         raise InvalidInput(f"credentials_path: {problem}")
 

@@ -152,7 +152,7 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     last (BudgetSpent) when pages were left queued (at most MAX_QUEUED in all). `run` (the run's start, as data)
     marks each page asked for in the fetcher's cache; None (a replay) marks nothing. A start or listing page that
     answered 404 or 410 is noted gone there until it answers again, and each run that finds it says so (a Failure),
-    whether it asked for it or not, before BudgetSpent."""
+    whether it asked for it or not, before BudgetSpent; the run it answers so drops the links only it listed."""
     starts = list(source.start_requests())
     # The order pages are asked for: the start pages first, since they find the rest; then the pages no run has asked
     # for, as found, then those this connection's runs asked for longest ago (the run marked in the cache), so that a
@@ -177,14 +177,30 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
     listings: list[tuple[bool, str, int, int, Request]] = []
     queued: set[str] = set()  # every URL ever queued
     kept = StoredPages(store, fetcher.validators) if run is not None else None  # a replay reads every copy anyway
+    # A listing page gone (404, 410) lists nothing: the links it gave from its kept copy (or the cache) are dropped,
+    # those no other page listed this run (`listed`: each queued URL's one lister, None for a start page or one listed
+    # by more than one page), so that they are not asked again and again after it. `dropped`: such a URL and the page
+    # gone; it stays in the heaps until `waiting` sets it aside, and a page that lists it after takes it back.
+    listed: dict[str, str | None] = {}
+    dropped: dict[str, str] = {}
+    set_aside: dict[str, tuple] = {}  # the heaps' entries of dropped links, by URL
 
-    def enqueue(first: Request) -> None:
-        found = deque([first])
+    def enqueue(first: Request, lister: str | None) -> None:
+        found = deque([(first, lister)])
         while found:
-            request = found.popleft()
-            if request.url in queued or len(queued) >= MAX_QUEUED:
+            request, lister = found.popleft()
+            if request.url in queued:
+                if dropped.pop(request.url, None) is not None:  # listed by a page not gone: kept after all
+                    listed[request.url] = lister
+                    if entry := set_aside.pop(request.url, None):
+                        heapq.heappush(lane(entry), entry)
+                elif listed.get(request.url) != lister:
+                    listed[request.url] = None
+                continue
+            if len(queued) >= MAX_QUEUED:
                 continue
             queued.add(request.url)
+            listed[request.url] = lister
             kind = 0 if request.url in start_urls else 1 if request.callback in listing_callbacks else 2
             known = fetcher.validators.get(request.url) or {}
             if run is None:
@@ -193,8 +209,21 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                 order = known.get("fetched_in_run") or ""
             entry = (kind > 0, order, kind, len(queued), request)
             heapq.heappush(lane(entry), entry)
-            if lane(entry) is listings:
-                found.extend(links_of(request))
+            if lane(entry) is listings and not gone_note(known):  # a page gone lists nothing
+                found.extend((link, request.url) for link in links_of(request))
+
+    def drop_links_of(gone_page: str) -> None:
+        for url, lister in listed.items():
+            if lister == gone_page:
+                dropped[url] = gone_page
+
+    def waiting() -> bool:
+        """Whether a page waits to be asked: the heads of the heaps are links not dropped."""
+        for heap in (queue, listings):
+            while heap and heap[0][-1].url in dropped:
+                entry = heapq.heappop(heap)
+                set_aside[entry[-1].url] = entry
+        return bool(queue or listings)
 
     # the links kept in the cache: counted now and as links are kept. The fetcher drops an entry's links unseen (a page
     # fetched whole renews its entry, the oldest entries are trimmed), so the count may run high: it is counted again
@@ -232,13 +261,13 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
         return heapq.heappop(listings if refresh else queue)
 
     for request in starts:
-        enqueue(request)
+        enqueue(request, None)
     asked, out_of_time = 0, False
+    held: list[Failure] = []  # the failures of listing pages gone that dropped links: said last, with how many
     with ContextPool(max_workers=connection.concurrency) as pool:  # the fetches in this work's context (its rule chain)
         pending: dict = {}
-        while pending or ((queue or listings) and asked < max_pages and not out_of_time):
-            while (queue or listings) and asked < max_pages and not out_of_time \
-                    and len(pending) < connection.concurrency:
+        while pending or (waiting() and asked < max_pages and not out_of_time):
+            while waiting() and asked < max_pages and not out_of_time and len(pending) < connection.concurrency:
                 entry = next_entry(asked + 1)
                 pending[pool.submit(_fetch, fetcher, entry[-1].url)] = entry
                 asked += 1
@@ -260,6 +289,8 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     note = {"gone": str(answered), "gone_since": (note or {}).get("gone_since", run)}
                 elif answered in (200, 304):
                     note = None
+                if gone and entry[2] == 1:
+                    drop_links_of(request.url)
                 if isinstance(outcome, FetchError):
                     yield Failure(request.url, "fetch", str(outcome))
                 else:
@@ -267,22 +298,32 @@ def crawl(source: Source, connection: Connection, fetcher: Fetcher | StoredPages
                     for item in _process(source, connection, fetcher, store, request, outcome, fetched_at):
                         if isinstance(item, Request):
                             links.append(item)
-                            enqueue(item)
+                            enqueue(item, request.url)
                         else:
                             failure = item if isinstance(item, Failure) else failure
-                            yield replace(item, reason=gone_reason(note)) if gone else item
-                    # a listing page parsed, or whose new copy did not parse: its links kept with its copy (one not
-                    # answered 200 or 304 keeps the copy it had, and its links)
-                    if entry[2] == 1 and kept is not None and (failure is None or failure.stage == "parse"):
+                            if not gone:
+                                yield item
+                            elif request.url in dropped.values():
+                                held.append(replace(item, reason=gone_reason(note)))
+                            else:
+                                yield replace(item, reason=gone_reason(note))
+                    # a listing page parsed, or whose new copy did not parse: its links kept with its copy (one gone
+                    # keeps none; one answered otherwise keeps the copy it had, and its links)
+                    if entry[2] == 1 and kept is not None and (gone or failure is None or failure.stage == "parse"):
                         keep_links(request, None if failure else links)
                 if run is not None:  # after _process, which may make the URL's entry anew (a redirect)
                     fetcher.mark_fetched(request.url, run, note)
+    for failure in held:  # how many links only it listed are dropped, now that every page of the run has listed its own
+        count = sum(gone_page == failure.url for gone_page in dropped.values())
+        yield replace(failure, reason=f"{failure.reason}; the {count} link{'s' * (count != 1)} only it listed dropped "
+                                      "(asked again when a page lists them)" if count else failure.reason)
+    left = [entry for entry in queue + listings if entry[-1].url not in dropped]
     if run is not None:  # the pages noted gone that this run found and did not ask: named all the same
-        for *_, request in sorted(queue + listings):
+        for *_, request in sorted(left):
             if note := gone_note(fetcher.validators.get(request.url)):
                 yield Failure(request.url, "fetch", f"{gone_reason(note)} (not asked this run)")
-    if queue or listings:
-        yield BudgetSpent(asked, len(queue) + len(listings), out_of_time)
+    if left:
+        yield BudgetSpent(asked, len(left), out_of_time)
 
 
 def gone_note(entry: dict | None) -> dict | None:

@@ -26,7 +26,7 @@ def load_document(store, key: str, model: type[BaseModel], label: str) -> tuple[
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "the document"
-        raise DamagedData(f"{label} at {key}", f"{where}: {first['msg']}",
+        raise DamagedData(f"{label} at {key}", f"{where}: {first['msg'].removeprefix('Value error, ')}",
                           "restore an earlier version of the object, or delete it and create it again") from None
 
 

@@ -1,9 +1,10 @@
 """Export and import of the master index: CSV, JSON Lines and Parquet, streamed.
 
 Export walks the index (or a search's result) page by page with a cursor, so memory stays flat
-however many programs there are. Every format carries every Program field: JSON Lines as the
-program itself; CSV and Parquet one column per field, with lists and objects as JSON text, so
-an export imports back to the same records. Import checks every row first (errors named by line,
+however many programs there are. Every format carries every Program field, so an export imports back to the same
+records: JSON Lines as the program itself; CSV one column per field, lists and objects as JSON text; Parquet one
+typed column per field, of the kind the Program model gives it (kinds): numbers, times, lists of text as lists, and
+objects and lists of them as JSON text. Import checks every row first (errors named by line,
 nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
 backend failing) says how many were written; the same import again finishes it.
 
@@ -20,10 +21,15 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
 from itertools import count
 from pathlib import Path
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ValidationError
 
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.errors import ImportIncomplete, InvalidInput
@@ -37,6 +43,9 @@ PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
 # Import reads a line (a JSON Lines record, a CSV line or cell) no longer than this, and a Parquet row group
 # no larger once read: a program with all its provenance is some tens of kilobytes.
 MAX_LINE, MAX_PARQUET_GROUP = 16 * 1024 * 1024, 256 * 1024 * 1024
+# The most characters Excel keeps in a cell: it cuts a longer one (a program's provenance from about eight sources)
+# with no word, and a file saved from it then holds broken JSON. Export names such programs.
+EXCEL_CELL = 32_767
 # A CSV cell a spreadsheet would run as a formula (names and descriptions come from scraped pages);
 # it is written behind a "'" so it shows as text. A cell that starts with "'" gets one more, so import
 # can strip exactly one and every value comes back as it was. Plain numbers (cookie_days -1) stay. The full-width
@@ -45,9 +54,36 @@ _FORMULA = re.compile(r"^(?:[=+\-@\t\r'\uff1d\uff0b\uff0d\uff20]|\s*[=@\uff1d\uf
 
 
 def columns() -> list[str]:
+    return list(kinds())
+
+
+@cache
+def kinds() -> dict[str, str]:
+    """Each Program field's kind, read from the model's types: text, integer, number (an int, a float or a Decimal),
+    time, texts (a list of plain values: categories, countries) or json (an object, or a list of objects). Parquet's
+    column types are made from it (parquet_type), and import parses as JSON only the text of json and texts fields."""
     from affiliate_matrix.models import Program
 
-    return list(Program.model_fields)
+    return {name: _kind(field.annotation) for name, field in Program.model_fields.items()}
+
+
+def _kind(annotation) -> str:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _kind(args[0])
+    if origin in (Union, UnionType):  # X | None
+        (value,) = [arg for arg in args if arg is not type(None)]
+        return _kind(value)
+    if origin is list:
+        return "texts" if _kind(args[0]) == "text" else "json"
+    if origin is dict or isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "json"
+    if isinstance(annotation, type):
+        for base, kind in ((bool, "bool"), (int, "integer"), (float, "number"), (Decimal, "number"),
+                           (datetime, "time"), (AwareDatetime, "time")):  # pydantic's is no datetime class
+            if issubclass(annotation, base):
+                return kind
+    return "text"  # str, a Literal of words, a URL: what the model dumps as a string
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -81,12 +117,21 @@ def csv_cell(value: str) -> str:
     return "'" + value if _FORMULA.match(value) else value
 
 
-def csv_chunks(items: Iterable) -> Iterator[str]:
+def excel_cuts(cell: str) -> bool:
+    """Whether Excel cuts the cell: it keeps EXCEL_CELL characters of UTF-16 (a character past U+FFFF is two)."""
+    return len(cell) > EXCEL_CELL // 2 and len(cell.encode("utf-16-le")) // 2 > EXCEL_CELL
+
+
+def csv_chunks(items: Iterable, long_cells: list | None = None) -> Iterator[str]:
+    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     for n, program in enumerate(items, 1):
-        writer.writerow({k: csv_cell(v) for k, v in flat(program).items()})
+        row = {k: csv_cell(v) for k, v in flat(program).items()}
+        writer.writerow(row)
+        if long_cells is not None and (cut := [k for k, v in row.items() if excel_cuts(v)]):
+            long_cells.append((program.id, cut))
         if n % 200 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -105,17 +150,41 @@ def jsonl_chunks(items: Iterable) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
+def parquet_type(kind: str):
+    """The Parquet (Arrow) type of a field of this kind: a Decimal as a double (15 significant digits, more than any
+    rate or figure a source states), a time in microseconds, UTC, as Python holds it."""
+    import pyarrow as pa
+
+    return {"integer": pa.int64(), "number": pa.float64(), "time": pa.timestamp("us", tz="UTC"), "bool": pa.bool_(),
+            "texts": pa.list_(pa.string())}.get(kind, pa.string())
+
+
+def typed(program) -> dict:
+    """A program as Parquet's typed columns (None as null)."""
+    data = program.model_dump(mode="json")
+    row = {}
+    for name, kind in kinds().items():
+        value = data[name]
+        if value is not None and kind == "json":
+            value = json.dumps(value, separators=(",", ":"))
+        elif value is not None and kind == "number":
+            value = float(value)  # a Decimal is dumped as its text
+        elif kind == "time":
+            value = getattr(program, name)  # dumped as its ISO text
+        row[name] = value
+    return row
+
+
 def write_parquet(items: Iterable, sink) -> int:
-    """Row groups of BATCH programs, every column a string (the CSV encoding); returns the count."""
+    """Row groups of BATCH programs, each column typed by its field's kind; returns the count."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names = columns()
-    schema = pa.schema([(name, pa.string()) for name in names])
+    schema = pa.schema([(name, parquet_type(kind)) for name, kind in kinds().items()])
     count, rows = 0, []
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for program in items:
-            rows.append(flat(program))
+            rows.append(typed(program))
             if len(rows) == BATCH:
                 writer.write_table(pa.Table.from_pylist(rows, schema=schema))
                 count, rows = count + len(rows), []
@@ -125,20 +194,31 @@ def write_parquet(items: Iterable, sink) -> int:
     return count
 
 
-def export(index, fmt: str, out, query: SearchQuery | None = None) -> None:
-    """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet)."""
+def export(index, fmt: str, out, query: SearchQuery | None = None, *, excel: bool = False) -> list:
+    """Write every matching program to `out` (a text stream for csv/jsonl, a binary one for parquet); for a CSV, return
+    the programs with cells Excel would cut, as (id, their columns). With `excel`, the CSV begins with a byte order
+    mark, without which Excel reads UTF-8 as the locale's code page ("CafÃ©")."""
     check_format(fmt)
     items = programs(index, query)
     if fmt == "parquet":
         write_parquet(items, out)
-        return
-    for chunk in (csv_chunks if fmt == "csv" else jsonl_chunks)(items):
+        return []
+    long_cells = []
+    if excel:
+        out.write("\ufeff")
+    for chunk in csv_chunks(items, long_cells) if fmt == "csv" else jsonl_chunks(items):
         out.write(chunk)
+    return long_cells
 
 
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def format_named(path: str) -> str:
+    """The format a file's name gives (its extension: `programs.CSV` is csv), which import reads it as by default."""
+    return Path(path).suffix.lstrip(".").lower()
 
 
 # --- import ----------------------------------------------------------------------------------------
@@ -162,6 +242,10 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
     reader.fieldnames = header
     unknown = set(header) - set(columns())
+    if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
+        # a spreadsheet's CSV in many locales (Excel's in German or French: ';'): its whole header was one unknown name
+        raise InvalidInput(f"line 1: the cells are separated by {separator!r}, not by commas (a spreadsheet's CSV in "
+                           "some locales): save it with commas as the separator")
     if unknown or "id" not in header:
         raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
                            if unknown else "line 1: the header has no id column")
@@ -199,21 +283,19 @@ def _json_object(line: str) -> dict:
 
 
 def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
-    """Rows of a Parquet file, read within MAX_PARQUET_GROUP bytes of text at a time: a row group that declares
-    more is refused before any of it is read, and text columns are read as their dictionaries, so a batch of
-    rows repeating one huge value is measured before each row gets its own copy (a few kilobytes of zstd can
-    stand for gigabytes of text either way)."""
+    """Rows of a Parquet file, typed (as export writes it) or every column text (as it wrote it before), read within
+    MAX_PARQUET_GROUP bytes of text at a time: a row group that declares more is refused before any of it is read,
+    and text is read as dictionaries, so a batch of rows repeating one huge value is measured before each row gets
+    its own copy (a few kilobytes of zstd can stand for gigabytes of text either way)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        names = pq.ParquetFile(handle).schema_arrow.names
-        unknown = set(names) - set(columns())
-        if unknown:
-            raise InvalidInput("the Parquet file has columns that are not Program fields: "
-                               + ", ".join(sorted(unknown)))
+        parquet = pq.ParquetFile(handle)
+        _check_parquet_columns(parquet.schema_arrow)
+        text = [column.path for column in parquet.schema if column.physical_type == "BYTE_ARRAY"]  # a list's items too
         handle.seek(0)
-        parquet = pq.ParquetFile(handle, read_dictionary=names)  # text columns only; the others are read as they are
+        parquet = pq.ParquetFile(handle, read_dictionary=text)
         for group in range(parquet.metadata.num_row_groups):
             declared = parquet.metadata.row_group(group).total_byte_size
             if declared > MAX_PARQUET_GROUP:
@@ -221,7 +303,7 @@ def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
                                    f"{MAX_PARQUET_GROUP:,} are read at once (write it with smaller row groups)")
         number = 0
         for batch in parquet.iter_batches(batch_size=BATCH):
-            if (size := _read_out_size(batch)) > MAX_PARQUET_GROUP:
+            if (size := sum(map(_read_out_size, batch.columns))) > MAX_PARQUET_GROUP:
                 raise InvalidInput(f"the Parquet file's rows {number + 1}-{number + batch.num_rows} hold {size:,} "
                                    f"bytes of text; at most {MAX_PARQUET_GROUP:,} are read at once")
             for row in batch.to_pylist():
@@ -231,27 +313,57 @@ def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
         raise InvalidInput(f"{Path(handle.name).name}: not a readable Parquet file ({str(exc).strip()[:200]})") from None
 
 
-def _read_out_size(batch) -> int:
-    """The bytes a batch stands for once every row has its own values: a dictionary's value counted per row."""
+_KIND_WORDS = {"text": "text", "json": "JSON text", "integer": "an integer", "number": "a number", "bool": "a boolean",
+               "time": "a timestamp", "texts": "a list of text"}
+
+
+def _check_parquet_columns(schema) -> None:
+    """Each column a Program field, of its kind's type or text (any kind is read from its text, as an export before
+    typed columns wrote every one), so a column read is one validation can judge."""
+    import pyarrow as pa
+
+    unknown = set(schema.names) - set(columns())
+    if unknown:
+        raise InvalidInput("the Parquet file has columns that are not Program fields: " + ", ".join(sorted(unknown)))
+
+    def text(t):
+        t = t.value_type if pa.types.is_dictionary(t) else t
+        return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+    def number(t):  # an integer too: pandas writes an int column with nulls as doubles (validation takes 30.0)
+        return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+    fits = {"integer": number, "number": number, "bool": pa.types.is_boolean, "time": pa.types.is_timestamp,
+            "texts": lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t)) and text(t.value_type)}
+    for column in schema:
+        kind = kinds()[column.name]
+        if not text(column.type) and not fits.get(kind, text)(column.type):
+            raise InvalidInput(f"the Parquet file's column {column.name} is {column.type}: a Program's "
+                               f"{column.name} is {_KIND_WORDS[kind]}")
+
+
+def _read_out_size(column) -> int:
+    """The bytes a column stands for once every row has its own values: a dictionary's value counted per row (a
+    list's items likewise)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    size = 0
-    for column in batch.columns:
-        if pa.types.is_dictionary(column.type) and (pa.types.is_string(column.type.value_type)
-                                                    or pa.types.is_binary(column.type.value_type)):
-            size += pc.sum(pc.take(pc.binary_length(column.dictionary), column.indices)).as_py() or 0
-        else:
-            size += column.nbytes
-    return size
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        return column.offsets.nbytes + _read_out_size(column.flatten())
+    if pa.types.is_dictionary(column.type) and (pa.types.is_string(column.type.value_type)
+                                                or pa.types.is_binary(column.type.value_type)):
+        return pc.sum(pc.take(pc.binary_length(column.dictionary), column.indices)).as_py() or 0
+    return column.nbytes
 
 
 def unflat(row: dict) -> dict:
+    """A row of columns as a Program's values: an empty or null cell is a field not given; the text of a list or an
+    object is parsed as JSON (text another field holds, a name "[2024]", stays as it is)."""
     out = {}
     for key, value in row.items():
         if value is None or value == "":
             continue
-        if isinstance(value, str) and value[:1] in "[{":
+        if isinstance(value, str) and kinds().get(key) in ("json", "texts"):
             try:
                 value = json.loads(value)
             except (ValueError, RecursionError):

@@ -31,7 +31,7 @@ import secrets as random_tokens
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from affiliate_matrix.connections import Connection, key_record_key, mark_healthy, update_connection
 from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
@@ -61,6 +61,16 @@ class KeyRecord(Model):
     rotated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     revoked_at: UtcDatetime | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _not_an_api_token(cls, path: str) -> str:
+        """A key added at api-tokens/<id> was listed by `amx tokens list` as an active API token of role "?"."""
+        from affiliate_matrix.auth import FOLDER
+
+        if path.split("/")[0] == FOLDER:
+            raise ValueError(f"{FOLDER}/ holds the API tokens (amx tokens): put a key elsewhere, e.g. connections/NAME")
+        return path
 
 
 def record_key(path: str) -> str:
@@ -102,6 +112,7 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
     missing = [f for f in record.generated_fields if f not in data]
     if missing:
         raise InvalidInput(f"generated_fields {missing} are not in the key's data")
+    check_rotation(record)
     # A key of one source where another's connections read it would be sent to that source (the connections' side
     # refuses the same pairing: connections.key_owner_problem).
     if record.owner_source and (other := next((c for c in dependents(rt, record.path)
@@ -118,14 +129,41 @@ def add_key(rt, record: KeyRecord, data: dict[str, str]) -> None:
         try:
             rt.secrets.write(record.path, data, cas=0)
         except ConflictError:
-            if not _unfinished_add(rt, record.path, data):
-                raise
+            if not _unfinished_add(rt, record.path, data):  # the store's words were its check-and-set's ("not 0")
+                raise ConflictError(f"a key is stored at {record.path!r} already, and adding one never replaces it: "
+                                    "rotate it (amx keys rotate), or revoke it (amx keys revoke) and add it again"
+                                    ) from None
     if record.expires_at is None:
         record = record.model_copy(update={"expires_at": record.created_at + timedelta(days=record.lifetime_days)})
     save_record(rt, record, revoked, create=revoked is None)
     custom = {"rotation": record.rotation, "owner_source": record.owner_source,
               "expires_at": record.expires_at.isoformat()}
     rt.secrets.set_custom_metadata(record.path, {k: v for k, v in custom.items() if v})  # Vault refuses empty values
+
+
+def check_rotation(record: KeyRecord):
+    """The source and its rotate_credentials for a `provider` key, (None, None) for another; InvalidInput when the way
+    the key rotates cannot rotate it. A `generate` rotation minting no field stored the same key again as a new version
+    and pushed its expiry back (the keys cron did so whenever it came due: the key never changed, and no one was
+    warned); a `provider` one with no source, or a source that mints no keys, failed only at its first rotation."""
+    if record.rotation == "generate" and not record.generated_fields:
+        raise InvalidInput(f"key {record.path!r} rotates by generate but names no field to mint (--generate FIELD): "
+                           "rotated, it would be the same key with a later expiry")
+    if record.rotation != "generate" and record.generated_fields:
+        raise InvalidInput(f"key {record.path!r} rotates by {record.rotation}: fields to mint (--generate) are for a "
+                           "key that rotates by generate")
+    if record.rotation != "provider":
+        return None, None
+    from affiliate_matrix.sources import get_source
+
+    if not record.owner_source:
+        raise InvalidInput(f"key {record.path!r} rotates by provider but names no source (--source) to ask")
+    source = get_source(record.owner_source)
+    hook = getattr(source, "rotate_credentials", None)
+    if hook is None:
+        raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation: rotate its key by manual or "
+                           "generate")
+    return source, hook
 
 
 def _revoked_etag(rt, path: str) -> str | None:
@@ -177,26 +215,24 @@ def dependents(rt, path: str) -> list[Connection]:
     return found
 
 
-def rotate(rt, path: str, now: datetime | None = None) -> int:
-    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version."""
+def rotate(rt, path: str, now: datetime | None = None, given: dict[str, str] | None = None) -> int:
+    """Rotate, verify, record, retire the old version; or put everything back. Returns the new version. A manual key's
+    new values are `given` (the fields a person replaced at the provider; the others are kept)."""
     now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
     if record.revoked_at:
         raise InvalidInput(f"key {path!r} was revoked; add a new one")
-    if record.rotation == "manual":
-        raise InvalidInput(f"key {path!r} rotates manually: a person replaces it at the provider")
+    if (record.rotation == "manual") != (given is not None):
+        raise InvalidInput(f"key {path!r} rotates manually: get a new key from the provider and give it to amx keys "
+                           f"rotate {path} (standard input or a prompt)" if given is None else
+                           f"key {path!r} rotates by {record.rotation}: its new values are not given, but made")
+    hook_source, hook = check_rotation(record)  # again: a record registered before add_key checked it
     current = rt.secrets.read(path)
-    hook = hook_source = None
-    if record.rotation == "provider":
-        from affiliate_matrix.sources import get_source
-
-        hook_source = get_source(record.owner_source or "")
-        hook = getattr(hook_source, "rotate_credentials", None)
-        if hook is None:
-            raise InvalidInput(f"source {record.owner_source!r} offers no provider rotation")
+    if given is not None:
+        _check_given(path, current.data, given)
     try:
-        new = hook(dict(current.data)) if hook else \
-            {**current.data, **{f: random_tokens.token_urlsafe(32) for f in record.generated_fields}}
+        new = hook(dict(current.data)) if hook else {**current.data, **(given if given is not None else {
+            f: random_tokens.token_urlsafe(32) for f in record.generated_fields})}
     except Exception as exc:  # nothing written yet: nothing to put back
         reason = _reason(exc, current.data.values())
         _publish_failure(rt, path, None, reason, [], old_key_live=True, at=now)
@@ -256,6 +292,17 @@ def rotate(rt, path: str, now: datetime | None = None) -> int:
     for connection in verified:  # the new key passed their tests: the same evidence as a passing connection test
         _clear_mark(rt, connection, version)
     return version
+
+
+def _check_given(path: str, current: dict[str, str], given: dict[str, str]) -> None:
+    """A manual key's new values replace fields it holds (a misspelt field would be a field no source reads, beside
+    the old value still sent) and are not all the ones it holds already (a rotation that rotates nothing)."""
+    if not given:
+        raise InvalidInput(f"key {path!r}: no new value given")
+    if unknown := [name for name in given if name not in current]:
+        raise InvalidInput(f"key {path!r} holds {', '.join(current)}: no field {unknown[0][:100]!r}")
+    if all(current[name] == value for name, value in given.items()):
+        raise InvalidInput(f"key {path!r}: the values given are the ones it holds; nothing was rotated")
 
 
 UNKNOWN = "unknown"
@@ -377,8 +424,10 @@ def _redacted(text: str, secret_values) -> str:
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
     """Destroy every live version and mark dependents unhealthy; returns their ids."""
-    now = now or datetime.now(UTC)
     record, etag = load_record(rt, path)
+    # run again, it is the same revocation: its time stays the first run's (a second run moved it, and the time a sync
+    # and a connection's mark gave for it), as its event stays the same
+    now = record.revoked_at or now or datetime.now(UTC)
     metadata = rt.secrets.metadata(path)
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []

@@ -27,6 +27,12 @@ def _country(code: str) -> str:
     return code
 
 
+# The years work may be dated in: an event's time (events.Event), a day the budget is run for (budget.model_types).
+# Work is dated a day either side of them, which years at the edge of what datetime holds would overflow, and a day
+# outside them is a typo (0001-01-01), never a day to store a run for.
+FIRST_YEAR, LAST_YEAR = 1970, 9000
+
+
 def in_utc(value: datetime) -> datetime:
     """An aware time in UTC; ValueError for one valid in its own zone whose UTC instant datetime cannot hold
     (9999-12-31T23:59:59-14:00 is in the year 10000 in UTC), which astimezone raises as an OverflowError."""

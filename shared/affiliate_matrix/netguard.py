@@ -165,6 +165,29 @@ def why_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> st
     return None
 
 
+def refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
+    """Why no connection is made to `address` (why_not_public's word for it), or None: it is public, or loopback
+    where loopback is allowed."""
+    if allow_loopback and (address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))):
+        return None
+    return why_not_public(address)
+
+
+def written_refusal(url: str, allow_loopback: bool) -> str | None:
+    """Why no request of `url` would be made, judged from its host as written, with no lookup: an IP literal, or
+    `localhost` and the names under it (RFC 6761: loopback, however a resolver answers); None for a public address,
+    or any other name, which only its resolution at each request can judge. FetchError for a URL no request is made
+    to (target_of)."""
+    host = target_of(url)[1].removesuffix(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback)
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None
+    return refusal(address, allow_loopback)
+
+
 def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> list[str]:
     """Resolve `host` once; the addresses to connect to, every one of them checked."""
     try:
@@ -175,11 +198,7 @@ def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> lis
     if not addresses:
         raise FetchError(f"cannot resolve {host!r}: no address")
     for text in addresses:
-        address = ipaddress.ip_address(text.split("%")[0])
-        loopback = address.is_loopback or any(v4.is_loopback for v4 in embedded_ipv4(address))
-        if loopback and allow_loopback:
-            continue
-        reason = why_not_public(address)
+        reason = refusal(ipaddress.ip_address(text.split("%")[0]), allow_loopback)
         if reason:  # the host and the kind, not the address: a name's internal address is no one's to learn here
             raise RefusedAddress(f"refused {host}:{port}: {host} resolves to a non-public address ({reason})")
     return addresses

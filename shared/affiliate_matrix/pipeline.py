@@ -22,7 +22,7 @@ from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecor
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, to_document
+from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, network_programs, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, words
 from affiliate_matrix.sources import ApiSource, all_sources, get_source
@@ -846,5 +846,4 @@ def holding_match_keys(rt, programs: list[Program]):
 
 
 def candidate(program: Program) -> Candidate:
-    ids = tuple(f"{n.network}:{n.program_id}" for n in program.networks if n.program_id)
-    return Candidate(program.name, program.merchant_domain, ids, tuple(program.domains))
+    return Candidate(program.name, program.merchant_domain, network_programs(program), tuple(program.domains))

@@ -315,8 +315,14 @@ def match_keys(program: "Program") -> list[str]:
     (`d:<registrable domain>`) and each network program it is listed as (`i:<network>:<program id>`), resolution's
     decisive evidence (resolve.match_strength)."""
     sites = {program.merchant_domain, *program.domains} - {None}
-    keys = {f"d:{site}" for site in sites} | {f"i:{n.network}:{n.program_id}" for n in program.networks if n.program_id}
+    keys = {f"d:{site}" for site in sites} | {f"i:{listed}" for listed in network_programs(program)}
     return sorted(key for key in keys if len(key) <= MAX_MATCH_KEY)
+
+
+def network_programs(program: "Program") -> tuple[str, ...]:
+    """Each network program the program is listed as, `<network>:<program id>` (awin:1234), in its listings' order:
+    the one spelling of resolution's network ids (pipeline.candidate) and of the `i:` match keys the index holds."""
+    return tuple(f"{n.network}:{n.program_id}" for n in program.networks if n.program_id)
 
 
 def from_document(doc: dict) -> "Program":

@@ -32,6 +32,20 @@ MAX_REQUEST_LINE = 8190  # gunicorn's largest limit (and its default); header co
 @click.option("--port", envvar="PORT", type=int, default=8080)
 def main(target: str, source: str | None, host: str, port: int) -> None:
     app = create_app(target, source, "http")  # imports the function: its settings, ports and checks
+    serve_every_path(app)
     gc.freeze()
     gc.enable()
     create_server(app, False, limit_request_line=MAX_REQUEST_LINE).run(host, port)
+
+
+def serve_every_path(app) -> None:
+    """functions-framework's route for every path (`/<path:path>`) matches none holding a line feed (%0A: werkzeug's
+    `path` converter is `[^/].*?`), which Flask answered in HTML, with no JSON error, request id, log line or count.
+    Such a path goes to the function as every other path does. (/robots.txt and /favicon.ico, which functions-framework
+    routes to a 404 of its own, stay so: a browser asks for the icon with every page, and the web function would check
+    its session each time.)"""
+    from flask import request
+    from werkzeug.exceptions import NotFound
+
+    run = app.view_functions["run"]
+    app.register_error_handler(NotFound, lambda exc: exc if request.url_rule else run(request.path))

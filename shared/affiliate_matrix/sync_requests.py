@@ -12,7 +12,7 @@ from pydantic import Field
 from affiliate_matrix.connections import (INCOMPLETE, Connection, SyncResult, skip_reason, stored_connections,
                                           update_connection)
 from affiliate_matrix.documents import load_document
-from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError
+from affiliate_matrix.errors import NOT_RETRIED, BackendUnavailable, ConflictError, NotFoundError
 from affiliate_matrix.events import SCRAPE_REQUESTED, SYNC_REQUESTED, Event
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.observability import get_logger
@@ -25,6 +25,8 @@ class Sync(Model):
     connection_id: str
     status: Literal["queued", "running", "succeeded", "failed", "skipped"] = "queued"
     requested_at: UtcDatetime
+    published_at: UtcDatetime | None = Field(None, description="When its request was handed to the event broker; null "
+                                                               "while it may not have been.")
     started_at: UtcDatetime | None = None
     finished_at: UtcDatetime | None = None
     pages: int = 0
@@ -54,46 +56,67 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
     and nothing is requested: its provider is not called with credentials it refused.
     With `tick` (a scheduled tick's time), the sync's id is derived from the connection and the tick and its record
     written create-only: the tick delivered again finds that record and returns it, requesting it again only when
-    its publish had failed (failed, never started: see unpublished) or may never have happened (still queued: a
-    process stopped between the record and the publish left nothing to say so). Its event's id is derived from the
-    sync's, so the consumer runs one sync however often it is published (handlers/events.receive): no connection is
-    synced twice for a tick."""
+    its publish had failed (failed, never started: see unpublished) or never happened (still queued with no
+    published_at: a process stopped between the record and the publish, or before noting it). One published is not
+    published again, however often the tick is delivered. Its event's id is derived from the sync's, so the consumer
+    runs one sync however often the Broker delivers it (handlers/events.receive): no connection is synced twice for a
+    tick. A request nothing here would deliver (`undelivered`) is recorded skipped too, saying what runs it."""
     now = datetime.now(UTC)
     sync_id = uuid.uuid5(_SCHEDULED, f"{connection.id}@{tick.astimezone(UTC).isoformat()}") if tick else uuid.uuid4()
     sync = Sync(id=f"s_{sync_id.hex}", connection_id=connection.id, requested_at=now)
-    skipped = None if explicit else skip_reason(connection)
+    unhealthy = None if explicit else skip_reason(connection)
+    kind = None if unhealthy else SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
+    skipped = unhealthy or undelivered(rt, kind, connection)
     if skipped is not None:
         sync = sync.model_copy(update={"status": "skipped", "finished_at": now, "errors": [skipped]})
     try:
-        rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                     if_none_match=True)
+        etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
+                            if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
         stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
+        never_published = stored.status == "queued" and stored.published_at is None
         publish_failed = stored.status == "failed" and stored.started_at is None
-        if stored.status != "queued" and not publish_failed:
+        if not (never_published or publish_failed):
             log.info("sync.already_requested", connection_id=connection.id, sync_id=sync.id, status=stored.status)
             return stored
-        if stored.status == "queued" and skipped is None:  # its publish may never have come: published again below
+        if never_published and skipped is None:  # its publish never came: published below
             sync = stored
         else:  # requested again, or skipped now (the connection marked unhealthy since)
             try:
-                rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
-                             if_match=etag)
+                etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(),
+                                    content_type="application/json", if_match=etag)
             except ConflictError:  # another delivery of the tick requested it again meanwhile
                 return load_sync(rt, sync.id)
         log.info("sync.requested_again", connection_id=connection.id, sync_id=sync.id, status=stored.status)
     if skipped is not None:
-        record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
+        if unhealthy:  # the connection's own state; a sync nothing here runs is none of its runs
+            record_last_sync(rt, connection.id, SyncResult(status="skipped", finished_at=now, errors=[skipped]))
         log.warning("sync.skipped", connection_id=connection.id, reason=skipped)
         return sync
-    kind = SYNC_REQUESTED if connection_class(connection) == "api" else SCRAPE_REQUESTED
     try:
         rt.bus.publish(Event.make(kind, "/connections", {"connection_id": connection.id, "sync_id": sync.id},
                                   key=sync.id, subject=connection.id))
     except Exception as exc:
         unpublished(rt, sync, exc)
         raise
-    return sync
+    published = sync.model_copy(update={"published_at": datetime.now(UTC)})
+    try:  # so that the tick delivered again does not publish it again
+        rt.store.put(sync_key(sync.id), published.model_dump_json().encode(), content_type="application/json",
+                     if_match=etag)
+    except ConflictError:  # its run has moved it on already, which says as much
+        return sync
+    return published
+
+
+def undelivered(rt, kind: str, connection: Connection) -> str | None:
+    """Why a sync requested here would never run (None: it will): on the embedded event bus (AMX_EVENTS=inprocess) a
+    function served alone has nothing that takes the request (a Broker, as `amx up` runs one, routes it to the scrape
+    or sync function); its record said queued for good. What does run it, in words."""
+    if rt.bus.delivers(kind):
+        return None
+    return ("not run: nothing here runs it (the embedded event bus, AMX_EVENTS=inprocess, with this function served "
+            f"alone, delivers no sync request): run it here with `amx scrape {connection.id}`, or serve every "
+            "function with `amx up`, whose Broker takes requests")
 
 
 def unpublished(rt, sync: Sync, exc: Exception) -> None:
@@ -168,9 +191,28 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
     if sync.status in ("succeeded", "failed"):
         record_last_sync(rt, sync.connection_id, SyncResult(
             status=sync.status, started_at=sync.started_at, finished_at=sync.finished_at, pages=sync.pages,
-            records=sync.records, errors=sync.errors[:20], incomplete=sync.incomplete))
+            records=sync.records, errors=sync.errors, incomplete=sync.incomplete))
     return sync
 
 
+def outcome(report) -> dict:
+    """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it:
+    failed when it read no record and something failed."""
+    return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
+            "records": report.records, "errors": [f"{f.stage} {f.url}: {f.reason}" for f in report.failures],
+            "incomplete": report.incomplete}
+
+
+def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
+    """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
+    its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""
+    result = outcome(report) if report is not None else {"status": "failed", "errors": [error]}
+    try:
+        record_last_sync(rt, connection_id, SyncResult(started_at=started_at, finished_at=datetime.now(UTC), **result))
+    except NotFoundError:
+        log.info("sync.run_not_recorded", connection_id=connection_id, reason="the connection was deleted")
+
+
 def record_last_sync(rt, connection_id: str, result: SyncResult) -> None:
+    result = result.model_copy(update={"errors": result.errors[:20]})  # the sync's record keeps them all
     update_connection(rt.store, connection_id, lambda connection: {"last_sync": result}, "last_sync")

@@ -43,6 +43,16 @@ def test_inprocess_delivers_to_subscribers_of_the_type_only():
     assert got == [event] and other == []
 
 
+def test_each_bus_says_whether_an_event_type_reaches_work(receiver):
+    """The in-process bus reaches only the handlers subscribed in this process (a function served alone has none
+    for a sync's request: sync_requests.undelivered says so); a Broker routes every type on by its Triggers."""
+    bus = open_event_bus(Settings())
+    assert not bus.delivers(RAW_BATCH_STORED)
+    bus.subscribe(RAW_BATCH_STORED, lambda event: None)
+    assert bus.delivers(RAW_BATCH_STORED) and not bus.delivers("dev.affiliatematrix.other")
+    assert http_bus(receiver).delivers(RAW_BATCH_STORED)
+
+
 def test_inprocess_retries_then_dead_letters_without_starving_other_handlers():
     bus = open_event_bus(EventSettings())
     calls, good = [], []

@@ -256,7 +256,7 @@ def test_cli_refuses_a_migration_beside_another_and_says_there_is_no_lease_to_cl
         return subprocess.run([str(BIN / "amx"), *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
     running = open_search_index(Settings(data_dir=tmp_path / ".amx"))
-    running.ensure_index(PROGRAMS_INDEX)
+    running.ensure_index(IndexSpec("programs", 1, PROGRAMS_INDEX.fields))  # behind the code: a migration is due
     with running._lease(PROGRAMS_INDEX):  # a migration of programs under way in another process
         refused = amx("index", "migrate", "programs")
     assert refused.returncode == 2, refused.stdout + refused.stderr
@@ -288,10 +288,16 @@ def test_cli_migrates_a_v1_programs_index_to_the_code_version_and_back(tmp_path)
     assert status.returncode == 0 and "v1" in status.stdout and f"v{PROGRAMS_INDEX.version}" in status.stdout
     migrated = amx("index", "migrate", "programs")
     assert migrated.returncode == 0 and f"now v{PROGRAMS_INDEX.version}, 1 documents copied" in migrated.stdout
+    # Run again (a deploy script running it every time): nothing to do is done, not an error.
     again = amx("index", "migrate", "programs")
-    assert again.returncode == 2 and "migrating needs a higher version" in again.stderr
+    assert again.returncode == 0 and "nothing to migrate" in again.stdout, (again.stdout, again.stderr)
     assert "now v1" in amx("index", "rollback", "programs").stdout
     assert "no version older than v1" in amx("index", "rollback", "programs").stderr
+    past = IndexSpec("programs", PROGRAMS_INDEX.version + 1, PROGRAMS_INDEX.fields)  # newer data, older code
+    old.ensure_index(past)
+    old.migrate(past)
+    behind = amx("index", "migrate", "programs")
+    assert behind.returncode == 2 and "migrating needs a higher version" in behind.stderr, behind.stderr
     assert amx("index", "migrate", "nope").returncode == 2
 
 

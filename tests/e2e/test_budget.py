@@ -608,10 +608,10 @@ def test_a_report_cut_short_leaves_the_files_it_did_not_finish_as_they_were(rt, 
 
 
 def stored_request(rt, horizon: int, ids=("email-1", "search-1", "social-1")) -> str:
-    """`amx budget forecast`'s standard input for the stored campaigns' days."""
+    """`amx budget forecast`'s standard input for the stored campaigns' days (each in USD, the request's currency)."""
     import json
 
-    return json.dumps({"horizon_days": horizon, "campaigns": [
+    return json.dumps({"horizon_days": horizon, "currency": "USD", "campaigns": [
         {"id": cid, "history": [{**d, "date": d["date"].isoformat()} for d in history(rt.store, cid)]} for cid in ids]})
 
 

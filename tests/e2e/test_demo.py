@@ -125,7 +125,7 @@ def test_a_raised_commission_is_one_delta_one_rule_firing_one_notification(runs,
     flat = " ".join(step.split())
     assert 'rule demo-commission-raised: commission raised in my category (b2b_saas)' in flat
     deltas = [line for line in step.splitlines() if line.startswith("delta (")]
-    assert len(deltas) == 1 and "Notion: commission 50% → 60%" in deltas[0]
+    assert len(deltas) == 1 and "Notion: commission 50% one-time → 60% one-time" in deltas[0]
     assert "second pass over affiliationlist: 7 pages, 6 unchanged (HTTP 304)" in flat
     assert "fired 1 time; 1 notification" in flat
     assert step.count("notify from demo-commission-raised") == 1

@@ -11,8 +11,8 @@ from functions_framework import create_app
 
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.exchange import export, import_programs, programs
-from affiliate_matrix.models import clean_text
+from affiliate_matrix.exchange import export, flat, import_programs, programs
+from affiliate_matrix.models import Program, clean_text
 from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -42,6 +42,46 @@ def test_every_format_round_trips_to_the_same_records(source, tmp_path, fmt):
     assert report.records == report.written == N and report.errors == []
     back = {p.id: p.model_dump(mode="json") for p in programs(target.index)}
     assert back == originals
+
+
+def test_parquet_columns_are_typed_by_each_fields_kind(source, tmp_path):
+    """Every Parquet column was a string (numbers, times, lists): pandas, DuckDB or Spark read cookie_days as text.
+    Each column now has its field's type: numbers as numbers, times as UTC timestamps, lists of text as lists, and
+    objects (and lists of them) as JSON text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rt, originals = source
+    path = tmp_path / "programs.parquet"
+    with open(path, "wb") as out:
+        export(rt.index, "parquet", out)
+    table = pq.read_table(path)
+    types = dict(zip(table.schema.names, table.schema.types))
+    assert types["cookie_days"] == types["misses"] == pa.int64()
+    assert types["quality_score"] == types["conversion_rate"] == pa.float64()  # a float and a Decimal
+    assert types["first_seen_at"] == types["last_verified_at"] == pa.timestamp("us", tz="UTC")
+    assert types["categories"] == types["countries"] == pa.list_(pa.string())
+    assert types["name"] == types["terms_url"] == types["provenance"] == types["networks"] == pa.string()
+    for row in table.to_pylist():
+        original = Program.model_validate(originals[row["id"]])
+        assert row["cookie_days"] == original.cookie_days and row["first_seen_at"] == original.first_seen_at
+        assert row["categories"] == original.categories
+        assert json.loads(row["networks"]) == originals[row["id"]]["networks"]
+        assert row["conversion_rate"] == (None if original.conversion_rate is None else float(original.conversion_rate))
+
+
+def test_a_parquet_file_of_text_columns_as_exported_before_still_imports(source, tmp_path):
+    """Before its columns were typed, export wrote every Parquet column as text (the CSV's encoding)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rt, originals = source
+    rows = [flat(program) for program in programs(rt.index)]
+    path = tmp_path / "programs.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema([(name, pa.string()) for name in rows[0]])), path)
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    assert import_programs(target, path, "parquet").written == N
+    assert {p.id: p.model_dump(mode="json") for p in programs(target.index)} == originals
 
 
 def test_a_search_exports_only_its_result(source, tmp_path):
@@ -116,6 +156,28 @@ def test_the_commands(source, tmp_path):
     assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_file_named_for_a_format_is_written_in_it_and_imported_back(source, tmp_path, fmt):
+    """`amx export programs --out programs.csv` wrote JSON Lines into programs.csv (the default format, whatever the
+    name), which `amx import programs programs.csv` then read as CSV and refused. With no --format, --out's extension
+    names it; a --format another extension names is refused."""
+    rt, originals = source
+    env = {"AMX_DATA_DIR": str(rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    out = tmp_path / f"programs.{fmt.upper()}"  # an extension in capitals too
+    exported = subprocess.run([str(BIN / "amx"), "export", "programs", "--out", str(out)], capture_output=True,
+                              text=True, env=env, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_bytes()[:4] == (b"PAR1" if fmt == "parquet" else b"id,n")
+    imported = subprocess.run([str(BIN / "amx"), "import", "programs", str(out)], capture_output=True, text=True,
+                              env={**env, "AMX_DATA_DIR": str(tmp_path / "target")}, timeout=120)
+    assert imported.returncode == 0 and f"imported {N} of {N} programs" in imported.stdout, imported.stderr
+    mismatch = subprocess.run([str(BIN / "amx"), "export", "programs", "--format", "jsonl", "--out", str(out)],
+                              capture_output=True, text=True, env=env, timeout=120)
+    said = " ".join(mismatch.stderr.replace("│", " ").split())  # one line, out of typer's box
+    assert mismatch.returncode == 2 and f"is named as {fmt}, not jsonl" in said, said
+    assert out.read_bytes()[:4] == (b"PAR1" if fmt == "parquet" else b"id,n")  # the file as it was
+
+
 def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_path):
     hostile = ["=HYPERLINK(\"http://evil.example\")", "+SUM(1)", "-2+3", "@cmd", "'quoted",
                # the full-width forms, which spreadsheets in CJK locales read as = + - @
@@ -135,6 +197,69 @@ def test_a_csv_cell_a_spreadsheet_would_run_is_text_and_still_round_trips(tmp_pa
     import_programs(target, path, "csv")
     # imported text is cleaned as a page's is: a full-width sign comes back as the one it stands for
     assert sorted(p.name for p in programs(target.index)) == sorted(clean_text(name) for name in hostile)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_text_that_reads_as_json_round_trips_as_text(tmp_path, fmt):
+    """Import parsed any cell starting with [ or { as JSON: a program named "[2024]" came back as a list and its
+    export was refused. Only the columns of lists and objects are JSON."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    original = synthetic_programs(1)[0].model_copy(update={"name": "[2024]", "description": '{"a": 1}'})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(original)], refresh=True)
+    path = tmp_path / f"programs.{fmt}"
+    with open(path, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"newline": ""})) as out:
+        export(rt.index, fmt, out)
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    import_programs(target, path, fmt)
+    assert [p.model_dump(mode="json") for p in programs(target.index)] == [original.model_dump(mode="json")]
+
+
+def _command(rt, *args, data_dir=None) -> subprocess.CompletedProcess:
+    env = {"AMX_DATA_DIR": str(data_dir or rt.settings.data_dir), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([str(BIN / "amx"), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_the_command_names_the_programs_whose_csv_cells_excel_would_cut(tmp_path):
+    """Excel keeps 32,767 characters of a cell and cuts the rest without a word (a provenance of about eight sources
+    is longer). The export warns, naming each such program and its columns; the file holds them whole."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    short, long_provenance, long_description = synthetic_programs(3)
+    claim = long_provenance.provenance["name"][0].model_copy(update={"evidence": ["x" * 33_000]})
+    long_provenance = long_provenance.model_copy(update={"provenance": {"name": [claim]}})
+    # 20,000 characters, 40,000 of UTF-16 (Excel's count): each is past U+FFFF
+    long_description = long_description.model_copy(update={"description": "\U0001f600" * 20_000})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in (short, long_provenance, long_description)],
+                         refresh=True)
+    out = tmp_path / "programs.csv"
+    exported = _command(rt, "export", "programs", "--out", str(out))
+    said = " ".join(exported.stderr.split())
+    assert exported.returncode == 0 and "2 program(s) have a cell longer than the 32,767 characters Excel keeps" in said
+    assert f"{long_provenance.id} (provenance)" in said and f"{long_description.id} (description)" in said
+    assert short.id not in said
+    csv.field_size_limit(1 << 20)
+    rows = {row["id"]: row for row in csv.DictReader(out.open(newline="", encoding="utf-8"))}
+    assert json.loads(rows[long_provenance.id]["provenance"]) == long_provenance.model_dump(mode="json")["provenance"]
+    assert "warning" not in _command(rt, "export", "programs", "--out", str(tmp_path / "programs.jsonl")).stderr
+
+
+def test_the_excel_option_begins_the_csv_with_a_byte_order_mark_and_it_imports_back(tmp_path):
+    """Excel reads a CSV without a byte order mark in the locale's code page: "Café" showed as "CafÃ©". --excel
+    writes one (plain CSV readers would take it as part of the first column's name, so only when asked)."""
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    original = synthetic_programs(1)[0].model_copy(update={"name": "Café Zürich 東京"})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(original)], refresh=True)
+    for excel, out in ((True, tmp_path / "excel.csv"), (False, tmp_path / "plain.csv")):
+        assert _command(rt, "export", "programs", "--out", str(out), *(["--excel"] if excel else [])).returncode == 0
+        assert out.read_bytes().startswith("\ufeffid,name".encode() if excel else b"id,name")
+    imported = _command(rt, "import", "programs", str(tmp_path / "excel.csv"), data_dir=tmp_path / "target")
+    assert imported.returncode == 0, imported.stderr
+    target = Runtime("test", Settings(data_dir=tmp_path / "target"))
+    assert [p.model_dump(mode="json") for p in programs(target.index)] == [original.model_dump(mode="json")]
+    refused = _command(rt, "export", "programs", "--excel", "--format", "jsonl")
+    assert refused.returncode == 2 and "--excel is for csv, not jsonl" in " ".join(refused.stderr.split())
 
 
 def _feed(rt) -> dict[str, dict]:

@@ -110,6 +110,17 @@ def test_a_csv_row_with_more_cells_than_the_header_is_refused(tmp_path, target):
     assert "line 3: 1 cell(s) more than the header names" in refused(target, path, "csv")
 
 
+def test_a_csv_whose_cells_are_separated_by_semicolons_is_refused_saying_so(tmp_path, target):
+    """Saved again by a spreadsheet in a locale whose CSV separator is ';' (Excel in German or French), the file was
+    refused as a header naming one unknown field: every column's name, with the semicolons between them."""
+    rows = list(csv.reader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    path = tmp_path / "semicolons.csv"
+    with open(path, "w", newline="", encoding="utf-8-sig") as out:  # as Excel saves "CSV UTF-8"
+        csv.writer(out, delimiter=";").writerows(rows)
+    assert refused(target, path, "csv") == ("line 1: the cells are separated by ';', not by commas (a spreadsheet's "
+                                            "CSV in some locales): save it with commas as the separator")
+
+
 @pytest.mark.parametrize("content", [b"not parquet at all", b"PAR1" + b"\0" * 64 + b"PAR1"])
 def test_a_file_that_is_not_parquet_is_refused(tmp_path, target, content):
     path = tmp_path / "programs.parquet"
@@ -131,6 +142,37 @@ def test_a_parquet_file_of_more_text_than_the_limit_is_refused_before_it_is_read
     pq.write_table(pa.table({"id": pa.array([f"p_{n:016x}" for n in range(40)]), "description": column}), path,
                    compression="zstd", row_group_size=40, use_dictionary=dictionary)
     assert path.stat().st_size < limit // 100
+    assert said in refused(target, path, "parquet")
+
+
+def test_a_parquet_list_column_of_more_text_than_the_limit_is_refused_before_it_is_read_out(tmp_path, target,
+                                                                                             monkeypatch):
+    """Lists of text are list columns now; their items are read as dictionaries and counted per row, as a text
+    column's values are."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    limit = 2**20
+    monkeypatch.setattr(exchange, "MAX_PARQUET_GROUP", limit)
+    path = tmp_path / "bomb.parquet"
+    aliases = pa.array([["z" * (limit // 160)] * 10] * 40, type=pa.list_(pa.string()))
+    pq.write_table(pa.table({"id": pa.array([f"p_{n:016x}" for n in range(40)]), "aliases": aliases}), path,
+                   compression="zstd", row_group_size=40)
+    assert path.stat().st_size < limit // 100
+    assert "rows 1-40 hold" in refused(target, path, "parquet")
+
+
+@pytest.mark.parametrize("column, value, said", [
+    ("cookie_days", {"days": 30}, "column cookie_days is struct<days: int64>: a Program's cookie_days is "
+                                               "an integer"),
+    ("categories", [1, 2], "column categories is list<element: int64>: a Program's categories is a list of text"),
+    ("first_seen_at", 20260101, "column first_seen_at is int64: a Program's first_seen_at is a timestamp")])
+def test_a_parquet_column_of_another_type_than_its_fields_is_refused_naming_it(tmp_path, target, column, value, said):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "programs.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "p_0000000000000001", column: value}]), path)
     assert said in refused(target, path, "parquet")
 
 

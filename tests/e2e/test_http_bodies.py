@@ -57,3 +57,13 @@ def test_a_request_line_past_gunicorns_limit_is_refused_before_any_route(functio
     line = b"GET /connections?q=" + b"a" * length + b" HTTP/1.1\r\n"
     answer = answer_to(function, line + b"Host: 127.0.0.1\r\n\r\n", b"")
     assert answer.startswith(b"HTTP/1.1 " + status), answer[:300]
+
+
+def test_a_path_holding_a_line_feed_is_answered_by_the_function(function):
+    """functions-framework's route for every path matches none holding a line feed (werkzeug's path converter stops at
+    one): Flask answered it in HTML, with no JSON error, request id or log line. amx-function routes it to the
+    function, which answers it as any path it has no route for."""
+    answer = answer_to(function, b"GET /nowhere%0A HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", b"")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404") and b"application/json" in head and b"X-Request-Id" in head, answer[:500]
+    assert b'"message":"no route for /nowhere\\n"' in body, body[:300]

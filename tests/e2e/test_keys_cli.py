@@ -124,3 +124,155 @@ def test_a_value_that_is_not_utf8_text_is_refused_naming_its_field(tmp_path):
         assert result.returncode == 2 and "api_token: the value is not UTF-8 text" in said, said
         assert "Traceback" not in said
     assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def said(result) -> str:
+    return " ".join(result.stderr.replace("│", " ").split())  # one line, out of typer's box
+
+
+def test_a_value_no_request_can_carry_is_refused_naming_its_field(tmp_path):
+    """An empty value (at the prompt, or as a JSON object's ""), a blank one, one with a line break inside or a space
+    at its end was stored, and failed only at its connection's first sync, as a request that could not be sent."""
+    for stdin, problem in (('{"api_token": ""}', "is empty"), ('{"api_token": "   "}', "is empty"), ("  \n", "is empty"),
+                           ('{"api_token": "%s\\n%s"}' % (TOKEN, TOKEN), "holds a line break"),
+                           (f"{TOKEN} \n", "begins or ends with whitespace"), ("\n", "is empty")):
+        result = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                     stdin=stdin)
+        assert result.returncode == 2 and f"api_token: the value {problem}" in said(result), (stdin, said(result))
+        assert TOKEN not in result.stdout + result.stderr
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_field_given_twice_in_a_json_object_is_refused(tmp_path):
+    """Python's parser kept the last of two same-named fields without a word: the key stored was not the one meant."""
+    result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
+                 stdin='{"api_token": "%s", "api_token": "other-token-1234"}' % TOKEN)
+    assert result.returncode == 2 and "gives the field 'api_token' twice" in said(result), said(result)
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_key_whose_rotation_cannot_rotate_it_is_refused_before_its_values_are_read(tmp_path):
+    """`--rotation generate` with no field to mint was stored, and each rotation then wrote the same key again with a
+    later expiry; `--rotation provider` with no source, or a source that mints no keys, failed at its first rotation
+    (with no source: "unknown source ''")."""
+    for options, words in ((["--rotation", "generate"], "names no field to mint"),
+                           (["--rotation", "provider"], "names no source"),
+                           (["--rotation", "provider", "--source", "cj"], "source 'cj' offers no provider rotation"),
+                           (["--rotation", "manual", "--generate", "api_token"], "fields to mint (--generate) are for")):
+        result = amx("keys", "add", "connections/cj", *options, "--field", "api_token", "--field", "requestor_cid",
+                     cwd=tmp_path, stdin="")  # no values given: refused before they are asked for
+        assert result.returncode == 2 and words in said(result), (options, said(result))
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+
+
+def test_a_key_added_where_one_is_stored_is_refused_saying_what_to_do(tmp_path):
+    """Was "conflict: secret 'connections/awin' is at version 1, not 0": the secret store's check-and-set."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+               stdin=f"{TOKEN}\n").returncode == 0
+    again = amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                stdin="other-token-1234\n")
+    assert again.returncode == 2 and "a key is stored at 'connections/awin' already" in said(again), said(again)
+    assert "amx keys rotate" in said(again) and "not 0" not in said(again)
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN}
+
+
+def test_a_key_just_added_has_its_whole_lifetime_left(tmp_path):
+    """`amx keys status` said 89 days left of a 90-day key just added (a whole day short of the expiry date shown)."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--lifetime-days", "30", "--field",
+               "api_token", cwd=tmp_path, stdin=f"{TOKEN}\n").returncode == 0
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
+    assert [cell.strip() for cell in row.split("│")][5] == "30", status.stdout
+
+
+def test_a_revoked_key_shows_no_expiry_or_days_left(tmp_path):
+    """`amx keys status` showed a revoked key as "revoked", its expiry date and "90" days left: still valid that long."""
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+               stdin=f"{TOKEN}\n").returncode == 0
+    assert amx("keys", "revoke", "connections/awin", cwd=tmp_path).returncode == 0
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    [row] = [line for line in status.stdout.splitlines() if "connections/awin" in line]
+    assert [cell.strip() for cell in row.split("│")][3:6] == ["revoked", "—", "—"], status.stdout
+
+
+def test_a_manual_key_is_rotated_with_the_new_values_a_person_gives(tmp_path):
+    """The README's `amx keys rotate connections/awin-main`, right after adding that key with `--rotation manual`, said
+    only "rotates manually: a person replaces it at the provider": a new key from the provider could be stored only by
+    revoking the old one (a compromise: every connection marked unhealthy) and adding it again. Its new values are
+    given now, as `keys add` takes them, checked with every connection using it, and the old version destroyed."""
+    new, newer = "sk_live_replaced-at-the-provider-1", "sk_live_replaced-again-2"
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--source", "awin", "--field", "api_token",
+               "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n").returncode == 0
+    rotated = amx("keys", "rotate", "connections/awin", "--field", "api_token", cwd=tmp_path, stdin=f"{new}\n")
+    assert rotated.returncode == 0 and "now version 2" in rotated.stdout, said(rotated)
+    assert stored(tmp_path, "connections/awin") == {"api_token": new, "publisher_id": "123456"}
+    store = LocalSecretStore(Settings(data_dir=tmp_path / ".amx").data_dir / "secrets.json")
+    assert store.metadata("connections/awin").versions[1]["destroyed"]
+    as_json = amx("keys", "rotate", "connections/awin", cwd=tmp_path, stdin=json.dumps({"api_token": newer}))
+    assert as_json.returncode == 0 and stored(tmp_path, "connections/awin")["api_token"] == newer, said(as_json)
+    for stdin, words in ((json.dumps({"api_token": newer}), "the values given are the ones it holds"),
+                         (json.dumps({"api_tokn": new}), "no field 'api_tokn'")):
+        refused = amx("keys", "rotate", "connections/awin", cwd=tmp_path, stdin=stdin)
+        assert refused.returncode == 2 and words in said(refused), said(refused)
+    assert stored(tmp_path, "connections/awin")["api_token"] == newer
+    for output in (rotated, as_json):
+        assert new not in output.stdout + output.stderr and newer not in output.stdout + output.stderr
+
+
+def test_a_manual_key_whose_new_values_fail_a_connection_s_test_is_put_back(tmp_path):
+    assert amx("keys", "add", "connections/awin", "--rotation", "manual", "--source", "awin", "--field", "api_token",
+               "--field", "publisher_id", cwd=tmp_path, stdin=f"{TOKEN}\n123456\n").returncode == 0
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    save_connection(LocalObjectStore(tmp_path / ".amx" / "objects"),  # nothing listens there: its test fails
+                    Connection(id="aw", source="awin", base_url="http://127.0.0.1:9/",
+                               credentials_path="connections/awin"))
+    rotated = amx("keys", "rotate", "connections/awin", "--field", "api_token", cwd=tmp_path,
+                  stdin="sk_live_mistyped-at-the-provider\n")
+    assert rotated.returncode == 2 and "rolled back" in said(rotated), said(rotated)
+    assert stored(tmp_path, "connections/awin") == {"api_token": TOKEN, "publisher_id": "123456"}
+
+
+def test_status_names_a_key_it_cannot_read_and_why_and_exits_1(tmp_path):
+    """A registered key whose secret is gone showed "NotFoundError" in its version column (an exception's class name),
+    a damaged record was left out of the table unsaid but for a log line, and the command exited 0."""
+    for path in ("connections/gone", "connections/damaged"):
+        assert amx("keys", "add", path, "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                   stdin=f"{TOKEN}\n").returncode == 0
+    secrets_file = tmp_path / ".amx" / "secrets.json"
+    secrets = json.loads(secrets_file.read_text())
+    del secrets["connections/gone"]
+    secrets_file.write_text(json.dumps(secrets))
+    (tmp_path / ".amx" / "objects" / "keys" / "records" / "connections" / "damaged.json").write_text("{")
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert status.returncode == 1, (status.stdout, status.stderr)
+    [row] = [line for line in status.stdout.splitlines() if "connections/gone" in line]
+    assert [cell.strip() for cell in row.split("│")][3] == "missing", status.stdout
+    assert "connections/gone: secret 'connections/gone' not found" in status.stderr, status.stderr
+    assert "keys/records/connections/damaged.json is damaged" in status.stderr, status.stderr
+    assert "Error" not in status.stdout
+
+
+def test_a_key_is_not_added_among_the_api_tokens(tmp_path):
+    """A key's path could be any path: one at api-tokens/<id> was listed by `amx tokens list` as an active API token
+    of role "?"."""
+    result = amx("keys", "add", "api-tokens/abcdef123456", "--rotation", "manual", "--field", "hash", cwd=tmp_path,
+                 stdin=f"{TOKEN}\n")
+    assert result.returncode == 2 and "api-tokens/ holds the API tokens" in said(result), said(result)
+    assert not (tmp_path / ".amx" / "secrets.json").exists()
+    assert "abcdef123456" not in amx("tokens", "list", cwd=tmp_path).stdout
+
+
+def test_the_help_says_where_keys_are_kept_and_what_a_lifetime_is():
+    """`amx keys --help` said the keys were in Vault (locally they are in .amx/secrets.json), and `--lifetime-days`
+    was the one option of `keys add` with no word of what it does."""
+    shown = subprocess.run([str(BIN / "amx"), "keys", "add", "--help"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "300"}).stdout
+    assert "Days until it expires" in shown, shown
+    group = subprocess.run([str(BIN / "amx"), "keys", "--help"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "300"}).stdout
+    assert ".amx/secrets.json locally" in group, group

@@ -73,6 +73,7 @@ def test_up_runs_the_whole_flow_and_survives_a_killed_function(tmp_path):
             output = up.communicate(timeout=60)[0].decode()
     webhook.close()
     assert up.returncode == 0, output[-2000:]
+    assert f"web          {state['functions']['web']['url']}" in output, output[-2000:]  # where the explorer is
     assert after["functions"]["index"]["pid"] != state["functions"]["index"]["pid"]  # it was restarted
     assert len(list(rt.store.list("raw/affiliateprograms/"))) >= 6  # raw pages landed
     texts = sorted(m["text"] for m in webhook.json_bodies())

@@ -91,7 +91,7 @@ def test_a_marketer_signs_in_searches_filters_sorts_pages_and_follows_links(page
     everything = names(page)
     assert len(everything) == 6
     with page.expect_navigation(url=re.compile(r"category=software")):
-        page.get_by_label(re.compile(r"^software")).check()  # filters apply on change (app.js)
+        page.get_by_label(re.compile(r"^Software")).check()  # filters apply on change (app.js)
     assert set(names(page)) == {"Canva Pro", "Tiny Notes", "Semrush"}
     with page.expect_navigation(url=re.compile(r"sort=name")):
         page.get_by_label("Sort by").select_option("name")
@@ -139,7 +139,7 @@ def test_the_back_button_shows_the_filters_and_sort_of_the_page_it_returns_to(pa
     sign_in(page, base, token)
     page.goto(f"{base}/programs")
     with page.expect_navigation(url=re.compile(r"category=software")):
-        page.get_by_label(re.compile(r"^software")).check()
+        page.get_by_label(re.compile(r"^Software")).check()
     with page.expect_navigation(url=re.compile(r"sort=name")):
         page.get_by_label("Sort by").select_option("name")
     with page.expect_navigation(url=re.compile(r"sort=relevance")):

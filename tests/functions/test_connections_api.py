@@ -74,6 +74,27 @@ def test_bad_connections_are_refused_naming_the_field(env, payload, fragment):
     assert SECRET not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("rate", [5e-324, 0.001, 0, -1, 50.5, 1e308])
+def test_a_rate_limit_outside_its_range_is_refused_naming_the_field_and_the_range(env, rate):
+    """Any rate above 0 was taken: 5e-324 requests a second spaces requests by 1/5e-324 = inf seconds, so the
+    connection's syncs never fetched a page again, saying nothing. A rate outside 0.01 (a request every 100 s) to
+    50 a second is refused, naming the field and the range."""
+    client = app()
+    created = client.post("/connections", json=body(rate_limit_per_s=rate), headers=env["admin"])
+    assert created.status_code == 400, created.get_json()
+    assert created.get_json()["error"]["message"] == (
+        f"rate_limit_per_s: {float(rate)!r} requests a second is outside 0.01 to 50 (at least one request every 100 s, "
+        "at most 50 a second)")
+    taken = client.post("/connections", json=body(rate_limit_per_s=0.01), headers=env["admin"])
+    assert taken.status_code == 201, taken.get_json()
+    patched = client.patch("/connections/ap", json={"rate_limit_per_s": rate},
+                           headers={**env["admin"], "If-Match": taken.headers["ETag"]})
+    assert patched.status_code == 400 and patched.get_json()["error"]["message"].startswith("rate_limit_per_s: ")
+    env["rt"].store.put("connections/old.json", json.dumps({**body(id="old"), "rate_limit_per_s": rate}).encode())
+    stored_before = client.get("/connections/old", headers=env["read"]).get_json()["error"]["message"]
+    assert f"is damaged (rate_limit_per_s: {float(rate)!r} requests a second is outside 0.01 to 50" in stored_before
+
+
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b"{" + b" " * 70_000 + b"}"])
 def test_bodies_that_are_not_a_small_json_object_are_refused(env, raw):
     response = app().post("/connections", data=raw, headers={**env["admin"], "Content-Type": "application/json"})
@@ -179,6 +200,44 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
+@pytest.mark.parametrize("loopback_allowed", [True, False], ids=["loopback-allowed", "loopback-not-allowed"])
+def test_a_base_url_written_as_a_non_public_address_is_refused_when_written(env, monkeypatch, loopback_allowed):
+    """A connection whose base_url was a private, link-local or loopback address written out (or localhost) was
+    stored, and only each fetch refused it: the connection failed every run. It is refused when written (API and
+    CLI), naming base_url and the kind of address, as the fetch guard judges it (netguard), with no lookup; loopback
+    only where AMX_ALLOW_LOOPBACK_FETCH allows it (recorded sites). A name is still judged when it is resolved."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+
+    def no_lookup(host, *args, **kwargs):
+        raise AssertionError(f"looked up {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", str(loopback_allowed).lower())
+    client = app()
+    refused = {"http://10.0.0.5/": "private or special-purpose", "http://169.254.169.254/latest/": "link-local",
+               "http://[::ffff:192.168.1.1]/": "an IPv6 address carrying a private or special-purpose IPv4 one",
+               "http://0.0.0.0:8080/": "unspecified", "http://[fe80::1]/": "link-local"}
+    loopback = {"http://127.0.0.1:9/": "loopback", "http://localhost:8080/": "loopback",
+                "http://LOCALHOST./": "loopback", "http://[::1]/": "loopback", "http://api.localhost/": "loopback"}
+    for number, (address, kind) in enumerate({**refused, **({} if loopback_allowed else loopback)}.items()):
+        answer = client.post("/connections", json=body(id=f"c{number}", base_url=address), headers=env["admin"])
+        assert answer.status_code == 400, (address, answer.get_json())
+        assert answer.get_json()["error"]["message"] == (
+            f"base_url: its host is a non-public address ({kind}), which a sync never fetches from"), address
+        said = CliRunner().invoke(amx, ["connections", "add", f"c{number}", "--source", "affiliateprograms",
+                                        "--base-url", address])
+        assert str(said.exception) == answer.get_json()["error"]["message"], (address, said.output)
+    assert [c["id"] for c in client.get("/connections", headers=env["read"]).get_json()["items"]] == []
+    taken = ["https://affiliateprograms.example/", "http://inside.test/"] + (list(loopback) if loopback_allowed else [])
+    for number, address in enumerate(taken):  # a name is judged at each fetch, when it is resolved
+        assert client.post("/connections", json=body(id=f"ok{number}", base_url=address),
+                           headers=env["admin"]).status_code == 201, address
+
+
 def test_a_connection_test_refusing_a_private_address_names_the_host_not_the_address(env, monkeypatch, capsys):
     """Whoever can add a source must not learn by it what an internal name resolves to: the check names the host
     and the kind of address refused."""
@@ -221,7 +280,25 @@ def test_a_sync_is_accepted_then_runs_and_reports(env, monkeypatch):
         receiver.close()
 
 
-def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_until_a_test_passes(env):
+def test_a_sync_asked_of_a_function_served_alone_on_the_embedded_bus_says_it_is_not_run_and_what_runs_it(env):
+    """On the embedded defaults (AMX_EVENTS=inprocess) the connections function served alone has nothing that takes
+    a sync's request (only `amx up` runs a Broker): the sync answered 202 queued and stayed queued for good, with no
+    word of why. Its record says it is not run, why, and what runs it; it is no run of the connection's."""
+    client = app()
+    client.post("/connections", json=body(), headers=env["admin"])
+    asked = client.post("/connections/ap/sync", headers=env["admin"])
+    assert asked.status_code == 202, asked.get_json()
+    said = asked.get_json()
+    assert said["status"] == "skipped" and said["published_at"] is None, said
+    (why,) = said["errors"]
+    assert why.startswith("not run: nothing here runs it (the embedded event bus, AMX_EVENTS=inprocess, with this "
+                          "function served alone, delivers no sync request)"), why
+    assert "`amx scrape ap`" in why and "`amx up`" in why
+    assert client.get(asked.headers["Location"], headers=env["read"]).get_json() == said
+    assert client.get("/connections/ap", headers=env["read"]).get_json()["last_sync"] is None
+
+
+def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_until_a_test_passes(env, monkeypatch):
     """A provider refusing a connection's credentials marks it unhealthy; the scheduled sync then passes it over and
     says so (its provider is not called with refused keys every run: that can lock the account), an edit keeps the
     mark, a person's sync of that one connection still tries it, and a passing test clears the mark."""
@@ -233,6 +310,9 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
     from affiliate_matrix.pipeline import scrape
     from affiliate_matrix.sync_requests import load_sync, request_due
 
+    receiver = Receiver()  # the connections function's Broker: takes a person's request
+    monkeypatch.setenv("AMX_EVENTS", "http")
+    monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
     rt, client, tick = env["rt"], app(), datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
     requested = []
     rt.bus.subscribe(SYNC_REQUESTED, requested.append)
@@ -258,7 +338,9 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
             **env["admin"], "If-Match": edited.headers["ETag"]}).status_code == 400  # set by the server
 
         asked = client.post("/connections/cj/sync", headers=env["admin"])  # a person asks for this one: tried
+        receiver.close()
         assert asked.status_code == 202 and asked.get_json()["status"] == "queued"
+        assert [json.loads(r.body)["data"]["connection_id"] for r in receiver.requests] == ["cj"]
         assert client.post("/connections/cj/test", headers=env["admin"]).get_json()["ok"] is False
         assert load_connection(rt.store, "cj")[0].healthy is False  # a failing test clears nothing
 
@@ -456,11 +538,12 @@ def test_a_sync_whose_request_is_not_published_is_recorded_failed_and_answered_5
     that the run moved on (the broker took the event after all) is left to the run."""
     from affiliate_matrix import runtime
     from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import EventBus
     from affiliate_matrix.sync_requests import Sync, update_sync
 
     receiver = None
     if broker != "refusing the event":
-        class Down:
+        class Down(EventBus):
             def publish(self, event):
                 if broker == "taking it but answering late":
                     update_sync(env["rt"], event.data["sync_id"], status="running")

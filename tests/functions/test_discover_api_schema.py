@@ -9,15 +9,20 @@ from functions_framework import create_app
 
 from affiliate_matrix.auth import create_token
 from affiliate_matrix.config import Settings
+from affiliate_matrix.discovery.dorks import TEMPLATES
 from affiliate_matrix.runtime import Runtime
 from tests.support.api_schema import EXAMPLES, call_and_check, reached
 from tests.support.loopback import Loopback
 from tests.support.processes import ROOT
 
-# The search provider: a loopback server refusing every query with a 403 at once (a closed port was retried with
-# backoff, 40 s of real sleep a run), so a test calls no real search engine, and a run that reaches it answers 200
-# with the provider's failure in its report.
-PROVIDER = Loopback(lambda request: (403, {"Content-Type": "application/json"}, b"{}"))
+# The search provider: a loopback server answering at once (a closed port was retried with backoff, 40 s of real sleep a
+# run), so a test calls no real search engine. It finds nothing for a run's first query (a language's first template)
+# and refuses the others with a 403, so a run asks it two queries (the refusal ends it for the run) and answers 200
+# with its report: a run whose provider refused every query asked nothing, and answers 503 saying so.
+FIRST_TEMPLATES = tuple(templates[0].split("{niche}")[0] for templates in TEMPLATES.values())
+PROVIDER = Loopback(lambda request: (200, {"Content-Type": "application/json"}, b'{"results": []}')
+                    if request.query.get("q", [""])[0].startswith(FIRST_TEMPLATES)
+                    else (403, {"Content-Type": "application/json"}, b"{}"))
 DATA = tempfile.mkdtemp(prefix="amx-schemathesis-discover-")
 SETTINGS = {"AMX_DATA_DIR": DATA, "AMX_ALLOW_LOOPBACK_FETCH": "true", "AMX_DISCOVERY_PROVIDERS": "searxng",
             "AMX_SEARXNG_URL": PROVIDER.url}

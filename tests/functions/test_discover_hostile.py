@@ -103,13 +103,43 @@ def test_an_answer_that_is_no_json_object_is_the_providers_failure_not_a_query_w
     """A 200 whose body is not a JSON object (a proxy's sign-in page, a list, bytes) was read as an answer with no
     results: the query counted as answered against the day's quota, no provider error, and a misconfigured
     instance found nothing every day without a word; JSON nested past the parser's depth raised RecursionError out
-    of the run (a 500). Each is now the provider's failure, as a 5xx is."""
+    of the run (a 500). Each is now the provider's failure, as a 5xx is; with no other provider, the run asked nothing,
+    and says so (a 503 naming the provider's failure)."""
     provider.raw = body
     reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
-    assert reply.status_code == 200, reply.json
-    report = reply.json
-    assert report["queries"] == 0 and len(report["unanswered"]) == 5
-    assert len(report["provider_errors"]) == 1 and report["provider_errors"][0].startswith("searxng: ")
+    assert reply.status_code == 503, reply.json
+    message = reply.json["error"]["message"]
+    assert message.startswith("no search provider answered any of the run's 5 queries (searxng: "), message
+
+
+def test_a_run_that_asked_nothing_fails_rather_than_answering_an_empty_report(env, provider, discover_app, tmp_path):
+    """Every query unanswered (the one provider failing), POST /discover answered 200 with an empty report, a cron tick
+    was done and a rule's discover action recorded "0 discovered, 0 to review": nothing said the run had searched
+    nothing (only `amx discover run` exited 1). The request is a 503 naming why, the tick answered 5xx (delivered
+    again, counted as failed), the action's outcome `failed` with the same words."""
+    import json as json_module
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.events import ACTION_PREFIX, Event
+    from affiliate_matrix.runtime import Runtime
+    from tests.support.events import deliver
+
+    provider.raw = b"<html><body>Sign in to the proxy</body></html>"
+    why = "no search provider answered any of the run's 5 queries (searxng: "
+    reply = discover_app.post("/discover", json={"niches": ["pets"]}, headers=env["admin"])
+    assert reply.status_code == 503 and reply.json["error"]["message"].startswith(why), reply.json
+    assert reply.headers["Retry-After"] == "60"
+    tick = deliver(discover_app, Event.make("dev.knative.sources.ping", "/cron/discover", {"niches": ["pets"]}),
+                   "discover")
+    assert tick.status_code == 503, tick.data
+    rt = Runtime("test", Settings(data_dir=tmp_path))  # the functions' data directory (env)
+    key = f"activations/2026-11-22/a_{'0' * 24}.json"
+    rt.store.put(key, json_module.dumps({"id": f"a_{'0' * 24}", "rule_id": "r", "outcome": "dispatched"}).encode())
+    action = Event.make(ACTION_PREFIX + "discover", "/triggers", {"rule_id": "r", "params": {"niche": "cats"},
+                                                                    "inputs": {}, "activation_key": key})
+    assert deliver(discover_app, action, "discover").status_code == 204
+    activation = json_module.loads(rt.store.get(key).data)
+    assert activation["outcome"] == "failed" and activation["detail"].startswith(why), activation
 
 
 def test_a_page_too_deeply_nested_to_parse_costs_only_its_candidate(env, provider, discover_app, monkeypatch):

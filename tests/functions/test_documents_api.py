@@ -167,6 +167,11 @@ def test_a_rule_dry_run_and_the_activation_log(env):
                             json={"type": "dev.affiliatematrix.sync.failed", "time": number})
         assert dated.status_code == 400 and "time" in dated.json["error"]["message"], dated.json
         assert "not a number" in dated.json["error"]["message"]
+    for unzoned in ("2026-12-01T10:00:00", "2026-12-01"):  # refused in pydantic's words: "Input should have timezone info"
+        dated = client.post("/rules/gaming-up/test", headers=env["read"],
+                            json={"type": "dev.affiliatematrix.sync.failed", "time": unzoned})
+        assert dated.status_code == 400 and dated.json["error"]["message"] == (
+            "time: must be an ISO 8601 time such as 2026-06-01T12:00:00Z, with its zone (Z or +01:00)"), dated.json
     assert client.get("/activations", headers=env["read"]).json == {"items": []}  # a dry run records nothing
     assert client.get("/activations?limit=0", headers=env["read"]).status_code == 400
 

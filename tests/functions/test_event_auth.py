@@ -286,6 +286,7 @@ def test_the_resync_action_is_performed_by_connections_where_its_trigger_routes_
     ({"id": "x" * 300}, "event id: String should have at most 200 characters"),
     ({"type": "dev..affiliatematrix"}, "event type: String should match pattern"),
     ({"time": "0999-01-01T00:00:00Z"}, "time 0999-01-01T00:00:00+00:00 is not between the years 1970 and 9000"),
+    ({"subject": "s\x00"}, "event subject: holds U+0000"),
 ])
 def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_dir, unfit, refused):
     """A function answers 400 to an event that does not fit (its data, its attributes), so that the Broker parks it
@@ -306,3 +307,21 @@ def test_an_event_refused_for_its_shape_is_still_parked_as_a_dead_letter(data_di
     letter = json.loads(rt.store.get(key).data)
     assert refused in letter["refused"] and letter["event"]["id"] == event["id"]
     assert letter["event"]["data"] == event["data"] and letter["destination"] == event["knativeerrordest"]
+
+
+def test_an_event_refused_for_a_key_given_twice_is_parked_as_a_dead_letter_with_why(data_dir):
+    """A key given twice is refused before the CloudEvents SDK reads the event (as in a request body); the
+    dead-letter sink, which gets the Broker's copy of the very event refused, parks it as it came, with why."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    event = {"specversion": "1.0", "id": "e-1", "source": "/index", "type": PROGRAM_DELTA,
+             "time": "2026-11-22T06:00:00Z", "datacontenttype": "application/json", "data": {"x": 1}}
+    route = next(route for route in plan().routes if route.subscriber == "triggers")
+    headers, body = signed_event(event, "triggers", authorization="Bearer " + token_for(
+        "triggers", service_account=route.sender))
+    body = body.replace(b'{"x": 1}', b'{"x": 1, "x": 2}')
+    reply = app("triggers").post("/dead-letters", headers=headers, data=body)
+    assert reply.status_code == 204, reply.get_data(as_text=True)
+    [key] = rt.store.list("dead-letters/")
+    letter = json.loads(rt.store.get(key).data)
+    assert key.startswith("dead-letters/unfit/") and "gives the key 'x' twice" in letter["refused"]
+    assert letter["event"]["id"] == "e-1"

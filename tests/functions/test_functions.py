@@ -17,6 +17,11 @@ from tests.support.events import deliver, signed_event
 from tests.support.processes import ROOT
 
 
+# what GET /changes says of a `since` it cannot read, before the value given
+SINCE_FORMS = ("since must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
+               "(2026-12-01T12:00:00Z), ")
+
+
 def client(name):
     return create_app("handle", str(ROOT / "functions" / name / "main.py")).test_client()
 
@@ -146,7 +151,9 @@ def test_programs_api_pages_with_cursor_and_reads_one_program(data_dir, auth):
     assert sorted(seen) == sorted(p.id for p in programs) and len(seen) == 7
     one = app.get(f"/programs/{programs[0].id}", headers=auth)
     assert one.status_code == 200 and one.get_json()["name"] == "Shop 0"
-    assert app.get("/programs/p_ffffffffffffffff", headers=auth).status_code == 404
+    missing = app.get("/programs/p_ffffffffffffffff", headers=auth)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["message"] == "no program p_ffffffffffffffff in the index"  # as the web says
     assert app.get("/nowhere", headers=auth).status_code == 404
     pages = [app.get(f"/programs?limit=3&sort=name&page={n}", headers=auth).get_json()["items"] for n in (1, 2, 3)]
     assert [i["id"] for page in pages for i in page] == seen
@@ -174,12 +181,12 @@ def test_changes_feed_filters_and_validates(data_dir, auth):
     assert [d["id"] for d in body["items"]] == ["d_0", "d_3"]
     body = app.get(f"/changes?program_id=p_{'0' * 16}&limit=2", headers=auth).get_json()
     assert len(body["items"]) == 2 and body["next_cursor"]
-    assert app.get("/changes?since=yesterday", headers=auth).status_code == 400
-    assert "timezone" in app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
-    for number in ("1763424000", "1763424000000", "20261118"):  # read as seconds, milliseconds, seconds
-        answer = app.get(f"/changes?since={number}", headers=auth)
-        assert answer.status_code == 400, number
-        assert "since" in (message := answer.get_json()["error"]["message"]) and "not a number" in message, message
+    # `since=yesterday` and a time without its zone were refused in pydantic's words ("Input should have timezone
+    # info"); a number was read as seconds, milliseconds, seconds. Each is refused naming the forms `since` takes.
+    for since in ("yesterday", "2026-11-18T00:00:00", "1763424000", "1763424000000", "20261118"):
+        answer = app.get(f"/changes?since={since}", headers=auth)
+        assert answer.status_code == 400, since
+        assert answer.get_json()["error"]["message"] == SINCE_FORMS + f"not {since!r}"
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer amx_0123456789ab_" + "x" * 43])
@@ -280,8 +287,8 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     """One connection's publish failing failed the whole tick (a 503), and its redelivery requested again the
     connections it had already requested: a second record and a second event each, so a second sync (twice the
     provider calls, twice the quota). Now a scheduled sync's id is derived from the connection and the tick's time,
-    written create-only: a delivery again finds it and requests again only the one whose publish had failed (one
-    still queued is published again as the same event, which its function takes once: see the test below)."""
+    written create-only: a delivery again finds it and requests again only the one whose publish had failed (or never
+    came: see the tests below)."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import BackendUnavailable
@@ -308,7 +315,7 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     assert failed.value.cause.startswith("the event broker did not take the request of sync s_")
     assert seen == ["a1", "a3"]  # a3 requested all the same: the tick fails after trying every due connection
 
-    def events():  # each one published once or more (a sync still queued is published again: the same event)
+    def events():
         return sorted({(event.data["connection_id"], event.id) for event in rt.bus.published})
 
     for _ in range(2):  # Knative delivers the tick again, and once more
@@ -325,6 +332,39 @@ def test_a_class_tick_delivered_again_after_a_failed_publish_requests_each_conne
     later = datetime(2026, 11, 23, 6, 5, tzinfo=UTC)  # the next day's tick is a sync of its own
     assert [s.connection_id for s in request_due(rt, "directory", later, 15)] == ["a1", "a2", "a3"]
     assert len(events()) == 6 and len(list(rt.store.list("syncs/"))) == 6
+
+
+def test_a_class_tick_delivered_again_publishes_no_sync_it_published_before(data_dir):
+    """A tick whose delivery failed for one connection (its publish refused: a 503) is delivered again with the same
+    CloudEvent id, and that delivery published again every sync still queued, though the first had published them:
+    each connection's request went to the Broker once more per delivery. A sync's record notes when its request was
+    published, and a delivery again publishes only one never published (refused, or its process stopped before)."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import SCRAPE_REQUESTED
+    from affiliate_matrix.sync_requests import load_sync, request_due
+
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for cid in ("a1", "a2", "a3"):
+        save_connection(rt.store, Connection(id=cid, source="affiliateprograms", schedule="0 6 * * *"))
+    published, refusals, publish = [], ["a2"], rt.bus.publish
+    # the Broker: takes the event and holds it (nothing has run it yet, so each sync stays queued)
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: published.append(event.data["connection_id"]))
+
+    def broker(event):
+        if event.data["connection_id"] in refusals:
+            refusals.remove(event.data["connection_id"])
+            raise BackendUnavailable(f"broker did not accept event {event.id}: HTTP 503")
+        publish(event)
+
+    rt.bus.publish = broker
+    with pytest.raises(BackendUnavailable):
+        request_due(rt, "directory", TICK, 15)
+    assert published == ["a1", "a3"]
+    for _ in range(2):  # delivered again, and once more
+        again = request_due(rt, "directory", TICK, 15)
+        assert [(s.connection_id, s.status) for s in again] == [("a1", "queued"), ("a2", "queued"), ("a3", "queued")]
+    assert published == ["a1", "a3", "a2"]  # each once
+    assert all(load_sync(rt, s.id).published_at is not None for s in again)
 
 
 def test_a_class_tick_requests_every_due_connection_before_it_fails_for_the_ones_not_requested(data_dir):
@@ -387,9 +427,11 @@ TICK = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
 def stopped_at_its_publish(rt):
     """A connection due at TICK whose tick's process stopped right after writing its sync's record, before publishing
     it. rt.bus.publish is left killing; the real one is returned."""
+    from affiliate_matrix.events import SCRAPE_REQUESTED
     from affiliate_matrix.sync_requests import request_due
 
     save_connection(rt.store, Connection(id="ap", source="affiliateprograms", schedule="0 6 * * *"))
+    rt.bus.subscribe(SCRAPE_REQUESTED, lambda event: None)  # the Broker: takes it (rt.bus.published), runs nothing
     publish, rt.bus.publish = rt.bus.publish, killed
     with pytest.raises(Killed):
         request_due(rt, "directory", TICK, 15)
@@ -400,8 +442,9 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
                                                                                                  monkeypatch):
     """A process stopped between writing a scheduled sync's record and publishing its request left the record queued
     for good: the tick delivered again found it and requested nothing, so the connection was not synced for that tick.
-    A record still queued is published again; its event is the same one (its id derived from the sync's), so the
-    scrape function, taking each event once, runs one sync however often the tick publishes it."""
+    A record still queued whose request was never published is published again, once (its record notes it published);
+    its event is the same one (its id derived from the sync's), so the scrape function, taking each event once, runs
+    one sync however often the Broker delivers it."""
     from affiliate_matrix import pipeline
     from affiliate_matrix.sync_requests import Sync, load_sync, request_due
 
@@ -413,9 +456,9 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
     rt.bus.publish = publish
     for _ in range(2):  # the tick delivered again, twice, before the scrape function takes the event
         assert [s.id for s in request_due(rt, "directory", tick, 15)] == [left.id]
-    first, second = rt.bus.published
-    assert (first.id, first.source, first.data) == (second.id, second.source, second.data) == (
-        first.id, "/connections", {"connection_id": "ap", "sync_id": left.id})
+    (first,) = rt.bus.published  # published by the first delivery again, and noted so: not by the second
+    assert (first.source, first.data) == ("/connections", {"connection_id": "ap", "sync_id": left.id})
+    second = first.model_copy()  # the Broker delivering it twice all the same
     runs = []
     monkeypatch.setattr(pipeline, "scrape", lambda rt_, connection_id: runs.append(connection_id) or
                         pipeline.ScrapeReport(connection_id, "batches/b.jsonl", "e", records=3, pages=1))
@@ -425,7 +468,7 @@ def test_a_tick_delivered_again_publishes_a_sync_left_queued_and_the_scrape_func
     assert runs == ["ap"]
     assert (load_sync(rt, left.id).status, load_sync(rt, left.id).records) == ("succeeded", 3)
     assert [s.status for s in request_due(rt, "directory", tick, 15)] == ["succeeded"]  # run: not published again
-    assert len(rt.bus.published) == 2
+    assert len(rt.bus.published) == 1
 
 
 def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recorded_skipped_not_published(data_dir):
@@ -443,7 +486,7 @@ def test_a_sync_left_queued_whose_connection_was_marked_unhealthy_since_is_recor
     (key,) = rt.store.list("syncs/")
     assert Sync.model_validate_json(rt.store.get(key).data) == skipped
     assert (skipped.status, skipped.errors) == ("skipped", [f"skipped: {refused}; re-test it or re-add its key"])
-    assert rt.bus.published == [] and load_connection(rt.store, "ap")[0].last_sync.status == "skipped"
+    assert not rt.bus.published and load_connection(rt.store, "ap")[0].last_sync.status == "skipped"
 
 
 def test_a_class_tick_records_an_unhealthy_connection_as_skipped_and_requests_nothing_for_it(data_dir):
@@ -585,6 +628,19 @@ def test_dead_letters_of_one_id_from_two_sources_are_both_parked(data_dir):
     assert sorted(json.loads(rt.store.get(key).data)["event"]["source"] for key in keys) == ["/scrape/a", "/scrape/b"]
 
 
+def test_dead_letters_of_one_id_with_two_bodies_are_both_parked(data_dir):
+    """An id published again with another body is other work (handlers/events), but its dead letter was named by
+    (source, id) alone: the second body's letter overwrote the first's, and a person saw one of two failed events.
+    The same event parked again (another time) is still one letter."""
+    rt = Runtime("test", Settings(data_dir=data_dir))
+    for x in (1, 2, 2):
+        event = Event.make(PROGRAM_DELTA_TYPE, "/index", {"x": x})
+        event.id = "same-id"
+        assert deliver(client("triggers"), event, "triggers", path="/dead-letters").status_code == 204
+    keys = list(rt.store.list("dead-letters/"))
+    assert sorted(json.loads(rt.store.get(key).data)["event"]["data"]["x"] for key in keys) == [1, 2]
+
+
 def test_a_dead_letter_parked_again_is_another_object_than_the_one_before(data_dir, monkeypatch):
     """A letter parked again with the same event had the same bytes, so the same ETag: the retention job's delete of
     an old letter (If-Match on the ETag it listed, to delete only that object) deleted the one parked again after its
@@ -681,7 +737,7 @@ def test_the_change_feed_since_a_day_is_since_its_midnight_utc(data_dir, auth):
         assert answer.status_code == 200, answer.get_data(as_text=True)
         assert [d["id"] for d in answer.get_json()["items"]] == ["d_2", "d_1"], since
     refused = app.get("/changes?since=2026-11-18T00:00:00", headers=auth).get_json()["error"]["message"]
-    assert refused == "since: Input should have timezone info"
+    assert refused == SINCE_FORMS + "not '2026-11-18T00:00:00'"
 
 
 @pytest.mark.parametrize("since", ["2026-11-18 00:00:00Z", "2026-W47-3", "2026-W47-3T00:00:00Z", "2026-322",
@@ -699,7 +755,7 @@ def test_a_since_the_index_would_refuse_is_a_400_naming_the_form(data_dir, auth,
     answer = client("programs").get(f"/changes?since={quote(since)}", headers=auth)
     assert answer.status_code == 400, answer.get_data(as_text=True)
     message = answer.get_json()["error"]["message"]
-    assert message.startswith("since: must be an ISO 8601 time such as 2026-06-01T12:00:00Z"), message
+    assert message == SINCE_FORMS + f"not {since!r}", message
     with pytest.raises(InvalidInput):  # the port refuses it too: one rule
         query_time(since, "since")
 
@@ -748,3 +804,24 @@ def test_a_cursor_pages_a_search_whose_repeated_filter_is_given_in_the_other_ord
         cursor = answer.get_json()["next_cursor"]
         url = f"/programs?status=discovered&status=active&limit=1&cursor={cursor}" if cursor else None
     assert sorted(seen) == sorted(p.id for p in programs)
+
+
+def test_a_scrape_run_again_for_one_event_announces_its_failure_once(data_dir, monkeypatch):
+    """A scrape asked for by an event naming no sync (a connection's own PingSource) announced its failure under an id
+    drawn from the clock: the event delivered again (its work failing after the announcement, or its claim taken over)
+    published another sync.failed, which the rules took as another failure. The id now derives from the event."""
+    import affiliate_matrix.pipeline as pipeline
+    from affiliate_matrix.crawl import Failure
+    from affiliate_matrix.events import SYNC_FAILED
+    from affiliate_matrix.handlers.scrape import collect
+
+    failed = pipeline.ScrapeReport("ap", "", "", 0, [Failure("https://ap.example/", "fetch", "HTTP 503")])
+    monkeypatch.setattr(pipeline, "scrape", lambda rt, connection_id: failed)
+    rt = Runtime("scrape", Settings(data_dir=data_dir))
+    tick = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-21T03:00")
+    other = Event.make("dev.knative.sources.ping", "/cron/scrape-ap", {"connection_id": "ap"}, key="2026-11-22T03:00")
+    for event in (tick, tick, other):
+        collect(rt, event)
+    announced = [e for e in rt.bus.published if e.type == SYNC_FAILED]
+    assert len(announced) == 3 and announced[0].id == announced[1].id != announced[2].id
+    assert announced[0].data["errors"] == ["fetch https://ap.example/: HTTP 503"]

@@ -96,6 +96,13 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"time": "9999-12-31T23:59:59Z"}, "event time"),     # a day on from it overflows
     ({"time": "9999-12-31T23:59:59-14:00"}, "event time"),  # in UTC, the year 10000: an OverflowError (500) before
     ({"time": "0001-01-01T00:00:00+14:00"}, "event time"),  # in UTC, the year 0
+    ({"time": "1764900000"}, "event time: Value error, time '1764900000' is not an RFC 3339"),  # was a Unix time
+    ({"time": 1764900000.5}, "is not an RFC 3339 timestamp"),
+    # no control character (CloudEvents' String type has none), nor a bidi or invisible one: logged, parked and
+    # filled into alert text, a line break forged another line there
+    ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),
+    ({"source": "/index\r\nX"}, "event source: holds U+000D"),
+    ({"subject": "\u202egnp.exe"}, "event subject: holds U+202E"),
 ])
 def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):
@@ -233,6 +240,46 @@ def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     assert client("verify").post("/", data=b"", headers=headers).status_code == 204
 
 
+@pytest.mark.parametrize("mode", ["structured", "binary", "data_base64"])
+def test_a_key_given_twice_in_an_events_data_is_refused_as_in_a_body(admin_env, mode):
+    """An event's JSON was read by the CloudEvents SDK alone, which takes the last of two same-named keys: a reader
+    taking the first (a proxy, a log) saw another event than the work did. Refused as in a request body, in every
+    form the SDK reads as JSON (a binary event's body whatever its Content-Type says, a data_base64 once decoded)."""
+    from tests.support.events import token_for
+
+    data = f'{{"batch_key": "batches/a/00/{"0" * 64}.jsonl", "batch_key": "batches/b/00/{"1" * 64}.jsonl"}}'
+    token = "Bearer " + token_for("index", {"type": "dev.affiliatematrix.raw.batch.stored"})
+    if mode == "binary":
+        headers = {"ce-id": "b1", "ce-source": "/scrape/x", "ce-specversion": "1.0",
+                   "ce-type": "dev.affiliatematrix.raw.batch.stored", "Content-Type": "text/plain",
+                   "Authorization": token}
+        answer = client("index").post("/", data=data, headers=headers)
+    elif mode == "data_base64":
+        event = {"specversion": "1.0", "id": "b2", "source": "/scrape/x", "type": "dev.affiliatematrix.raw.batch.stored",
+                 "datacontenttype": "application/json", "data_base64": base64.b64encode(data.encode()).decode()}
+        answer = client("index").post("/", data=json.dumps(event), headers={
+            "Content-Type": "application/cloudevents+json", "Authorization": token})
+    else:
+        answer = deliver_event(client("index"), "index", "dev.affiliatematrix.raw.batch.stored", raw_data=data)
+    refused(answer, 400, "gives the key 'batch_key' twice")
+    assert not list(admin_env["rt"].store.list("events/done/"))  # no work done for it
+
+
+def test_an_event_attribute_given_twice_is_refused(admin_env):
+    """A structured event naming its type twice: the SDK routed and ran it by the last, a Broker reading the first
+    would have filtered it by another."""
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping",
+                           raw_data='{}, "type": "dev.affiliatematrix.program.delta"')
+    refused(answer, 400, "gives the key 'type' twice")
+
+
+def test_an_integer_of_ten_thousand_digits_in_an_event_is_refused_in_our_words(admin_env):
+    """Python's refusal of it went out as the 400's message, with its advice to call sys.set_int_max_str_digits()."""
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data=f'{{"n": {"9" * 10_000}}}')
+    refused(answer, 400, "a number too long: 10,000 digits")
+    assert "set_int_max_str_digits" not in answer.get_json()["error"]["message"]
+
+
 def test_a_key_given_twice_in_a_body_is_refused(admin_env):
     """JSON parsers disagree on which of two same-named keys counts (Python's takes the last): a proxy that
     checked the first must not see one document while the function stores another."""
@@ -281,3 +328,4 @@ def test_a_body_declared_as_something_else_than_json_is_refused(admin_env, conte
         created = client("connections").post("/connections", data=body.replace("plain", doc_id),
                                              headers={**admin_env["admin"], "Content-Type": json_type})
         assert created.status_code == 201, created.get_data(as_text=True)
+

@@ -181,6 +181,7 @@ def test_a_resync_actions_outcome_says_the_sync_was_skipped_and_why(env, tmp_pat
     from affiliate_matrix.runtime import Runtime
 
     rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.bus.subscribe(SYNC_REQUESTED, lambda event: None)  # the Broker: takes the request (rt.bus.published)
     save_connection(rt.store, Connection(id="awin", source="awin", healthy=healthy,
                                          health_reason=None if healthy else "credentials refused (HTTP 401)"))
     rule = Rule.model_validate({"id": "again", "trigger": {"event": "key.expiring"}, "condition": "true",

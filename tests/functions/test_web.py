@@ -6,7 +6,7 @@ import html
 import re
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
 from functions_framework import create_app
@@ -393,6 +393,83 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def shown(page: str) -> str:
+    """A page's text as a person reads it: no tags (nor their attributes), entities read."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("since", ["yesterday", "2026-11-21T00:00:00", "1763424000", "2026-11-21 06:00:00Z",
+                                   "<b>2026</b>"])
+def test_a_since_the_feed_cannot_read_is_refused_naming_the_parameter_and_the_forms_it_takes(app, rt, since):
+    """`/changes?since=yesterday` was refused in the validator's words, and a time without its zone in pydantic's
+    ("since: Input should have timezone info"): the page says, in plain words, which forms `since` takes."""
+    sign_in(app, rt)
+    answer = app.get("/changes?" + urlencode({"since": since}))
+    assert answer.status_code == 400
+    assert (f"since must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with its zone "
+            f"(2026-12-01T12:00:00Z), not {since!r}") in shown(answer.text), shown(answer.text)
+    assert "<b>2026" not in answer.text  # escaped
+
+
+def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
+    """The explorer showed a program's categories as the index keeps them (home_garden) in its results, the
+    Category filter, the program's page and the change feed: each is shown by the taxonomy's label, and the filter
+    still sends the category itself."""
+    garden = make_program("Garden Co", "https://garden.com", categories=["Home and Garden", "Pets"])
+    rt.index.bulk_upsert("programs", [to_document(garden)], refresh=True)
+    change = DeltaChange(id="d_garden", program_id=garden.id, change="updated", source="test",
+                         at=datetime(2026, 11, 21, tzinfo=UTC),
+                         fields=[FieldChange(field="categories", old=["pets"], new=["home_garden", "pets"])])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    sign_in(app, rt)
+    results = app.get("/programs?q=garden").text
+    assert 'name="category" value="home_garden"' in results
+    assert "Home & garden (1)" in shown(results) and "Home & garden, Pets" in shown(results)
+    assert "Home & garden, Pets" in shown(app.get(f"/programs/{garden.id}").text)
+    assert "categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
+    for page in (results, app.get(f"/programs/{garden.id}").text):
+        assert "home_garden" not in shown(page)
+
+
+def test_times_are_shown_to_people_in_one_readable_form(app, rt):
+    """Times were shown as the index keeps them, to the microsecond (2026-12-01T10:00:00.123456+00:00): on a program's
+    page, its sources' claims, the change feed and a merchant's rows each is shown as a person reads one, in UTC, the
+    ISO time kept in the <time> element's datetime for machines (the API answers ISO)."""
+    seen = datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    program = make_program("Clock Co", "https://clock.com", commission_text="5%")
+    program = program.model_copy(update={"first_seen_at": seen, "last_seen_at": seen, "last_verified_at": seen})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    change = DeltaChange(id="d_clock", program_id=program.id, change="updated", source="test", at=seen,
+                         fields=[FieldChange(field="cookie_days", old=30, new=90)])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=seen)], refresh=True)
+    sign_in(app, rt)
+    iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:")
+    program_page = app.get(f"/programs/{program.id}").text
+    assert "First seen 2026-12-01 10:00 UTC" in shown(program_page)
+    assert '(<time datetime="2026-11-21T12:00:00Z">2026-11-21 12:00 UTC</time>' in program_page  # a claim's fetch
+    assert '<time datetime="2026-12-01T10:00:00.123456Z">2026-12-01 10:00 UTC</time>' in program_page
+    changes = app.get("/changes").text
+    assert "2026-12-01 10:00 UTC" in shown(changes)
+    merchant = app.get("/merchants/clock.com").text
+    assert 'title="2026-11-21 12:00 UTC"' in merchant
+    for page in (program_page, changes, merchant):
+        shown_times = shown(page.split("</form>")[-1])  # (the Changes form's hint shows a time to type)
+        assert not iso.search(shown_times), iso.search(shown_times)
+        assert not re.search(r'title="\d{4}-\d\d-\d\dT', page)
+
+
+@pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
+def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program_id):
+    """/programs/p_123 answered "there is no page at /programs/p_123", as for a page the site does not have."""
+    sign_in(app, rt)
+    answer = app.get("/programs/" + quote(program_id))
+    assert answer.status_code == 404
+    assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
+    assert "<b>x" not in answer.text
+    assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
+
+
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
     """The page read each listed program by its own get to show its name: 20 round trips to OpenSearch a page."""
     from affiliate_matrix.search.sqlite import SqliteSearchIndex
@@ -443,7 +520,7 @@ def test_every_value_is_escaped_and_no_page_has_inline_script_or_style(app, rt):
     ("/programs?page=1&cursor=x", 400), ("/programs?nope=1", 400), ("/programs/export?format=xml", 400),
     ("/changes?since=2026-11-21T00:00:00", 400), ("/changes?change=gone", 400),  # created, updated or removed ("/merchants/..%2Fetc", 400),
     ("/merchants/-bad", 400), ("/graph?merchant=Bad%20Key", 400), ("/programs/p_123", 404), ("/assets/../x", 404),
-    ("/nowhere", 404),
+    ("/nowhere", 404), ("/programs/", 404), ("/programs/p_ffffffffffffffff/x", 404),
 ])
 def test_hostile_or_malformed_requests_get_a_clear_4xx_page(app, rt, path, status):
     sign_in(app, rt)
@@ -543,7 +620,7 @@ def test_a_change_and_a_programs_fields_read_as_terms_not_as_stored_json(app, rt
                          refresh=True)
     for page in (app.get("/changes").text, app.get(f"/programs/{lifetime.id}").text):
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
-        assert "50% → 60%" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
+        assert "50% one-time → 60% one-time" in text and "30 days → lifetime" in text and "— → USD 0.45" in text
         assert "value_min" not in text and '"amount"' not in text
     row = re.search(r'<th scope="row" data-label="Field">cookie_days</th>\s*<td data-label="Value">([^<]*)</td>',
                     app.get(f"/programs/{lifetime.id}").text)

@@ -109,6 +109,29 @@ def test_compare_tells_apart_two_commissions_that_differ_only_in_their_tiers(tmp
          "5–10% (tiers: 5% at first sale, 10% at 50+ sales/month) (cj)")), line
 
 
+def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path, monkeypatch):
+    """A source saying its 20% is paid once (recurring false) and one saying only 20% disagree for merge's vote, but
+    the summary showed both as "20%": "sources disagree on commission: 20% (cj); 20% (rakuten)"."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    for source, recurring in (("cj", False), ("rakuten", None)):
+        index.batch(record(source, "Bluehost", "https://bluehost.com",
+                           commission=[{"type": "percent", "value_min": 20, "recurring": recurring}]))
+    result = CliRunner().invoke(app, ["compare", "bluehost.com"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    [line] = [line for line in result.output.splitlines() if line.startswith("sources disagree on commission: ")]
+    assert line.removeprefix("sources disagree on commission: ") in (
+        "20% one-time (cj); 20% (rakuten)", "20% (rakuten); 20% one-time (cj)"), line
+
+
+def test_the_web_tells_a_one_time_commission_from_a_recurring_one_and_one_that_does_not_say():
+    from affiliate_matrix.web.render import terms
+
+    assert [terms([{"type": "percent", "value_min": 20, "recurring": said}]) for said in (True, False, None)] == [
+        "20% recurring", "20% one-time", "20%"]
+
+
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):
     """`amx compare` showed a row per source: two Rakuten accounts listing Bluehost on other terms were one row,
     the terms of whichever claim came last."""
@@ -686,9 +709,9 @@ def test_connections_list_shows_every_connection_and_names_an_unreadable_one(tmp
     assert result.exit_code == 0, (result.output, result.exception)
     rows = cells_by_row(result.output)
     assert rows["dir-main"] == {"id": "dir-main", "source": "affiliateprograms", "schedule": "0 3 * * *",
-                                "enabled": "yes", "healthy": "yes", "last requested sync": "—"}, result.output
+                                "enabled": "yes", "healthy": "yes", "last sync": "—"}, result.output
     assert rows["cj-main"]["enabled"] == "no", result.output
-    assert rows["cj-main"]["last requested sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
+    assert rows["cj-main"]["last sync"] == "succeeded 2026-11-22 03:04 12 records 1 failed", result.output
     assert "2 connections" in result.output and "unreadable: connections/broken.json" in result.output
 
 
@@ -1062,3 +1085,114 @@ def test_a_bad_campaign_bound_names_the_option_that_was_given(tmp_path):
                       env=env)
         shown = " ".join(refused.stderr.split())
         assert refused.returncode == 2 and said in shown and "_budget" not in shown, (options, shown)
+
+
+def test_up_in_the_foreground_says_where_each_function_answers(tmp_path, monkeypatch):
+    """`amx up` (what `./task up` and the README run) said only "up.ready functions=11" once ready: where the explorer
+    and the API answered was in up.json alone (only `--detach` printed it). It prints each function's address."""
+    from affiliate_matrix.localrun import runner
+
+    state = {"functions": {"programs": {"url": "http://127.0.0.1:8100/"}, "web": {"url": "http://127.0.0.1:8101/"}}}
+
+    class Ready:  # every function answering at once, as LocalRuntime.run reports it, with no process started
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def run(self, ready_file=None, on_ready=None):
+            on_ready(state)
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(runner, "LocalRuntime", Ready)
+    result = CliRunner().invoke(app, ["up", "--port-base", "0"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "web          http://127.0.0.1:8101/" in result.output, result.output
+    assert "programs     http://127.0.0.1:8100/" in result.output, result.output
+
+
+def test_a_search_finding_nothing_says_so_in_one_line_and_what_fills_an_empty_index(tmp_path, monkeypatch):
+    """`amx search hosting` in a new directory printed an empty table and "categories: " and "networks: " with nothing
+    after them: no word that the index held no programs at all, nor how to fill it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    empty = CliRunner().invoke(app, ["search", "hosting"])
+    assert empty.exit_code == 0, (empty.output, empty.exception)
+    assert empty.output.splitlines() == ["0 programs matching 'hosting'; the index holds no programs yet: `amx demo` "
+                                         "fills it from recorded sources, `amx scrape SOURCE` from a live one"]
+    Index(tmp_path).batch(record("affiliateprograms", "Bluehost", "https://bluehost.com"))
+    missed = CliRunner().invoke(app, ["search", "canva"])
+    assert missed.exit_code == 0 and missed.output.splitlines() == ["0 programs matching 'canva'"], missed.output
+
+
+def test_the_demo_prints_a_sources_words_as_written_not_as_markup():
+    """A recorded page's failure reason quoting the page ("[/b] closes nothing") ended the demo with Rich's MarkupError,
+    and "[bold]" in a source's text was shown bold, not as written."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from affiliate_matrix.demo import screens
+
+    failure = SimpleNamespace(stage="parse", url="http://127.0.0.1:1/p/[bold]x", why="no rate in '[/b] closes nothing'",
+                              raw_key=None)
+    story = SimpleNamespace(reports={"affiliatefix": SimpleNamespace(failures=[failure])},
+                            urls={"affiliatefix": "http://127.0.0.1:1"})
+    console = Console(width=200, record=True)
+    screens.parse_failures(console, story)
+    shown = console.export_text()
+    assert "/p/[bold]x" in shown and "no rate in '[/b] closes nothing'" in shown, shown
+
+
+def test_connections_add_takes_a_rate_limit_and_refuses_one_outside_its_range(tmp_path):
+    """A connection's rate limit could not be set with `amx connections add`, and the API took any rate above 0 (5e-324
+    stopped the connection for good). The command takes --rate-limit-per-s and refuses one outside 0.01 to 50 in one
+    line naming the option's field and the range, storing nothing."""
+    for rate in ("5e-324", "0", "51", "nan"):
+        refused = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", rate,
+                      env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert refused.returncode == 2, (rate, refused.stdout, refused.stderr)
+        assert refused.stderr.startswith("invalid rate_limit_per_s: ") and len(refused.stderr.splitlines()) == 1
+        assert "requests a second is outside 0.01 to 50" in refused.stderr, refused.stderr
+    assert not (tmp_path / "objects" / "connections").exists()
+    made = amx(tmp_path, "connections", "add", "c", "--source", "affiliateprograms", "--rate-limit-per-s", "0.5",
+               env={"AMX_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert made.returncode == 0, made.stderr
+    assert '"rate_limit_per_s":0.5' in (tmp_path / "objects" / "connections" / "c.json").read_text().replace(" ", "")
+
+
+def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, monkeypatch):
+    """On the embedded defaults a user who ran `amx scrape` saw no last run in `amx connections list` (nor in GET
+    /connections): only a sync requested through the API recorded one. A run of `amx scrape` is recorded in the
+    connection's last_sync as a requested sync's is (status, when, counts, its failures), one that read nothing
+    and failed as failed, and both show it."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.demo import recorded_sites
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    monkeypatch.setenv("COLUMNS", "200")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    save_connection(rt.store, Connection(id="down", source="affiliateprograms", base_url="http://127.0.0.1:9"),
+                    create=True)  # nothing answers there: the run reads nothing
+    with recorded_sites("affiliateprograms") as urls:
+        save_connection(rt.store, Connection(id="ap", source="affiliateprograms", base_url=urls["affiliateprograms"],
+                                             rate_limit_per_s=50), create=True)
+        assert CliRunner().invoke(app, ["scrape", "ap"]).exit_code == 1  # one page it cannot read: a failure
+    assert CliRunner().invoke(app, ["scrape", "down"]).exit_code == 1
+    ran, failed = load_connection(rt.store, "ap")[0].last_sync, load_connection(rt.store, "down")[0].last_sync
+    assert (ran.status, ran.records, ran.pages, len(ran.errors)) == ("succeeded", 6, 10, 1), ran
+    assert ran.errors[0].startswith("parse ") and "surfshark" in ran.errors[0]
+    assert None not in (ran.started_at, ran.finished_at) and ran.incomplete.startswith("a directory crawl")
+    assert (failed.status, failed.records) == ("failed", 0) and failed.errors[0].startswith("fetch "), failed
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path="connections/aw"), create=True)
+    keyless = CliRunner().invoke(app, ["scrape", "aw"])  # no key at its path: the run ends before it fetches
+    assert keyless.exception is not None and load_connection(rt.store, "aw")[0].last_sync.errors == [
+        str(keyless.exception)]
+    rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
+    assert rows["aw"]["last sync"].startswith("failed ") and rows["aw"]["last sync"].endswith(" 0 records 1 failed")
+    assert rows["ap"]["last sync"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed incomplete"
+    assert rows["down"]["last sync"].startswith("failed ")
+    read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
+    assert shown == ran.model_dump(mode="json")

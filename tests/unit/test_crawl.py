@@ -455,17 +455,19 @@ def test_links_dropped_with_an_entry_the_fetcher_renews_are_not_counted_against_
     assert gets(store) == SHELVES - 2
 
 
+class Vanishing(FaultServer):
+    """The recorded directory's server, whose shelf-3 answers 404 while `gone`."""
+
+    gone = False
+
+    def answer(self, request):
+        return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
+
 def test_a_listing_page_gone_is_named_by_every_run_until_it_answers_again(tmp_path):
     """A listing page answering 404 was an "HTTP 404" of the run that asked for it, like any passing fault, and nothing
     in a run that did not (one stopped at its budget): who read a run's failures could not tell that a shelf had been
     gone for days. It is noted gone in the HTTP cache, since the run it first answered so, and every run that finds it
     names it, asked or not, until it answers again."""
-
-    class Vanishing(FaultServer):
-        gone = False
-
-        def answer(self, request):
-            return (404, {}, b"") if self.gone and request.path == "/page/shelf-3" else super().answer(request)
 
     server, time, hosts = Vanishing(), FakeTime(), HostLimits()
     store, validators = LocalObjectStore(tmp_path), {}
@@ -479,10 +481,70 @@ def test_a_listing_page_gone_is_named_by_every_run_until_it_answers_again(tmp_pa
     finally:
         server.close()
     gone = "a listing page gone: answering HTTP 404 since the run of 2026-12-02T06:00:00.000000+00:00"
-    assert failures == [[], [("/page/shelf-3", gone)], [("/page/shelf-3", f"{gone} (not asked this run)")],
+    dropped = f"{gone}; the 2 links only it listed dropped (asked again when a page lists them)"
+    assert failures == [[], [("/page/shelf-3", dropped)], [("/page/shelf-3", f"{gone} (not asked this run)")],
                         [("/page/shelf-3", gone)], []]
     assert not any("gone" in entry for entry in validators.values())
 
+
+
+def test_the_links_only_a_gone_listing_page_listed_are_dropped_not_asked_again_and_again(tmp_path):
+    """A listing page answering 404 still gave the links kept from its last copy, so the detail pages only it had
+    listed were queued and asked again by every run, for as long as it stayed gone. When it answers gone, the links
+    no other page of the run lists are dropped (its run names how many), its cache entry keeps none, and a page gone
+    gives none: shelf-3's first detail is not asked again, its second, which shelf-4 lists too, is; back, shelf-3
+    lists it again."""
+
+    class Shared(Shelves):
+        def parse(self, page):
+            yield from super().parse(page)
+            if page.url.endswith("/page/shelf-4"):
+                yield page.follow("/page/3-1", "parse_detail")
+
+    server, time, hosts = Vanishing(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    runs = iter(f"2026-12-{day:02}T06:00:00.000000+00:00" for day in range(1, 6))
+    asked, reasons, kept = [], [], []
+    try:
+        for gone in (False, True, True, False):
+            server.gone = gone
+            before = {path: len(hits) for path, hits in server.hits.items()}
+            outcomes = crawl_catalogue(server, store, validators, time, hosts, next(runs), Shared)
+            asked.append([path for path in ("/page/3-0", "/page/3-1")
+                          if len(server.hits[path]) > before.get(path, 0)])
+            reasons.append([o.why for o in outcomes if isinstance(o, Failure)])
+            kept.append("links" in validators[f"{server.url}/page/shelf-3"])
+    finally:
+        server.close()
+    assert asked == [["/page/3-0", "/page/3-1"], ["/page/3-1"], ["/page/3-1"], ["/page/3-0", "/page/3-1"]]
+    gone = "a listing page gone: answering HTTP 404 since the run of 2026-12-02T06:00:00.000000+00:00"
+    assert reasons == [[], [f"{gone}; the 1 link only it listed dropped (asked again when a page lists them)"],
+                       [gone], []]
+    assert kept == [True, False, False, True]
+
+
+def test_a_link_a_gone_listing_page_dropped_is_asked_when_a_page_found_after_lists_it(tmp_path):
+    """A link dropped with its gone listing page is taken back when a page parsed later in the run lists it, though
+    its turn in the queue has passed: shelf-3's first detail, which the last detail page links, is asked after it."""
+
+    class Linked(Shelves):
+        def parse_detail(self, page):
+            if page.url.endswith(f"/page/{SHELVES - 1}-1"):
+                yield page.follow("/page/3-0", "parse_detail")
+
+    server, time, hosts = Vanishing(), FakeTime(), HostLimits()
+    store, validators = LocalObjectStore(tmp_path), {}
+    try:
+        crawl_catalogue(server, store, validators, time, hosts, "2026-12-01T06:00:00.000000+00:00", Linked)
+        server.gone = True
+        outcomes = crawl_catalogue(server, store, validators, time, hosts, "2026-12-02T06:00:00.000000+00:00", Linked)
+    finally:
+        server.close()
+    fetched = [o.url.removeprefix(server.url) for o in outcomes if isinstance(o, Fetched)]
+    assert fetched[-2:] == [f"/page/{SHELVES - 1}-1", "/page/3-0"] and "/page/3-1" not in fetched
+    assert [o.why for o in outcomes if isinstance(o, Failure)] == [
+        "a listing page gone: answering HTTP 404 since the run of 2026-12-02T06:00:00.000000+00:00; the 1 link only it "
+        "listed dropped (asked again when a page lists them)"]
 
 def test_an_http_cache_keeps_listing_links_and_refuses_malformed_ones(tmp_path):
     """The cache with links reads back whole; links not [url, callback] pairs make it damaged (fetched in full)."""

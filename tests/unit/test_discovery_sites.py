@@ -37,3 +37,19 @@ def test_every_site_the_index_lists_is_known_however_many_candidates_a_run_has(t
     rt.index.bulk_upsert(PROGRAMS_INDEX.name, [{**template, "id": f"p_{i:016x}", "merchant_domain": domain}
                                                for i, domain in enumerate(domains)], refresh=True)
     assert known_domains(rt, [*domains, "new.com"]) == set(domains)
+
+
+def test_one_site_is_one_candidate_however_its_host_is_spelt():
+    """A host was keyed as spelt where no public suffix names its site (a suffix newer than the list, a name such as
+    `shop.example`): `shop.example.` and `shop.example` were two candidates, fetched and judged twice. A host is keyed
+    as the fetch sends it (UTS #46: full-width letters and dots, upper case) and without the trailing dot of a fully
+    qualified name, wherever it is keyed: the candidate, and the site's judged and review records."""
+    from affiliate_matrix.discovery.run import review_key, seen_key, site_of
+
+    spellings = ("ｓｈｏｐ.ｅｘａｍｐｌｅ", "SHOP.EXAMPLE", "shop.example.", "ｓｈｏｐ．ｅｘａｍｐｌｅ．", "shop.example")
+    assert _sites(*(f"https://{host}/affiliates" for host in spellings)) == ["shop.example"]
+    assert _sites("https://ｅｘａｍｐｌｅ.com/a", "https://WWW.EXAMPLE.COM./b", "https://example.com./c") == ["example.com"]
+    assert {site_of(host) for host in (*spellings, "ＳＨＯＰ.ｅｘａｍｐｌｅ。")} == {"shop.example"}
+    assert {site_of(host) for host in ("Ｅｘａｍｐｌｅ.COM.", "www.example.com", "shop.EXAMPLE.com.")} == {"example.com"}
+    assert {seen_key(host) for host in spellings} == {"discovery/seen/shop.example.json"}
+    assert review_key("Shop.Example.") == review_key("shop.example")

@@ -13,7 +13,7 @@ import pytest
 from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import ConflictError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
-from affiliate_matrix.handlers.events import receive
+from affiliate_matrix.handlers.events import body_digest, receive
 from affiliate_matrix.runtime import Runtime
 from tests.conftest import fresh_bucket
 from tests.support.counting import CountingStore
@@ -185,3 +185,24 @@ def test_a_damaged_record_is_taken_over_as_a_claim_and_the_work_done(rt):
     calls = []
     deliver(rt, event(), lambda e: calls.append(e.id))
     assert calls == [event().id]
+
+
+def test_an_id_published_again_with_another_body_is_worked_not_skipped_as_a_duplicate(rt):
+    """Ids are derived from the work (Event.make's key), and a re-run can publish one again with other data: the
+    record, keyed by (function, source, id) alone, passed the second body over as a duplicate, so its work was lost
+    unsaid. The same body (whatever its time) is a redelivery, skipped; another body is worked, once, and logged
+    naming both bodies' digests."""
+    from structlog.testing import capture_logs
+
+    first = event()
+    second = first.model_copy(update={"data": {"batch_key": "batches/ap/other.jsonl"}})
+    later = first.model_copy(update={"time": first.time + timedelta(hours=1)})  # published again, the same body
+    calls = []
+    with capture_logs() as logs:
+        for delivered in (first, second, later, second, first):
+            deliver(rt, delivered, lambda e: calls.append(e.data["batch_key"]))
+    assert calls == ["batches/ap/x.jsonl", "batches/ap/other.jsonl"]
+    reused = [entry for entry in logs if entry["event"] == "event.id_reused"]
+    assert reused and {(entry["earlier_body"], entry["body"]) for entry in reused} == {
+        (body_digest(first), body_digest(second))}, logs
+    assert body_digest(first) != body_digest(second) and body_digest(first) == body_digest(later)

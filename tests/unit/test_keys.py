@@ -581,3 +581,44 @@ def test_a_passing_test_clears_a_refusal_marked_since_only_of_a_key_older_than_t
     save_connection(rt.store, tested.model_copy(update={"health_reason": since}))
     assert mark_healthy(rt.store, tested, tested_key) is cleared
     assert load_connection(rt.store, "cj-1")[0].health_reason == (None if cleared else since)
+
+
+def test_a_generate_key_registered_with_no_field_to_mint_is_not_rotated_but_warned_about(tmp_path):
+    """A key registered before add_key refused it (`generate`, no field to mint): each rotation wrote the same key
+    again and pushed its expiry back, and the keys cron did so whenever it came due, so it never changed and no one
+    was warned. Its rotation is refused now, and the cron warns of its expiry as of any key it cannot rotate."""
+    from datetime import timedelta
+
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.events import KEY_EXPIRING
+    from affiliate_matrix.keys import run_checks, save_record
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    warned = []
+    rt.bus.subscribe(KEY_EXPIRING, lambda event: warned.append(event.data["path"]))
+    rt.secrets.write(PATH, {"api_token": "first-key-1234"}, cas=0)
+    save_record(rt, KeyRecord(path=PATH, rotation="generate", created_at=NOW, expires_at=NOW + timedelta(days=2)),
+                create=True)
+    with pytest.raises(InvalidInput, match="names no field to mint"):
+        rotate(rt, PATH, NOW)
+    outcome = run_checks(rt, NOW)
+    assert outcome["rotated"] == [] and warned == [PATH], outcome
+    assert rt.secrets.metadata(PATH).current_version == 1
+    assert load_record(rt, PATH)[0].expires_at == NOW + timedelta(days=2)
+
+
+def test_a_revocation_run_again_keeps_the_time_of_the_first(tmp_path):
+    """`amx keys revoke` run twice moved the revocation's time to the second run's, in the key's record and in the mark
+    of its connections (and so in what a sync of one says: "revoked at …"), while its event stayed the first's."""
+    from datetime import timedelta
+
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.keys import revoke
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    add_key(rt, KeyRecord(path=PATH, rotation="manual", created_at=NOW), {"api_token": "first-key-1234"})
+    save_connection(rt.store, Connection(id="aw", source="awin", credentials_path=PATH))
+    revoke(rt, PATH, NOW)
+    revoke(rt, PATH, NOW + timedelta(hours=5))
+    assert load_record(rt, PATH)[0].revoked_at == NOW
+    assert load_connection(rt.store, "aw")[0].health_reason.endswith(NOW.isoformat(timespec="seconds"))

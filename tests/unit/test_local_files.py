@@ -419,3 +419,24 @@ def test_an_index_write_waiting_past_another_writers_lock_is_unavailable_not_a_5
         holder.execute("ROLLBACK")
         holder.close()
     assert index.bulk_upsert("t", [{"id": "b", "name": "written"}]).indexed == 1
+
+
+def test_amx_up_refuses_a_port_something_else_listens_on_at_once_naming_it(tmp_path, monkeypatch):
+    """A port taken (another `amx up` elsewhere, any server on 8100…) was found only by waiting 120 s for that
+    function to answer, then a RuntimeError's traceback."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.errors import ConflictError
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["up", "--port-base", str(port)])  # programs on it
+    assert isinstance(result.exception, ConflictError), (result.output, result.exception)
+    assert str(result.exception).startswith(f"port {port} on 127.0.0.1, programs's, is taken"), str(result.exception)
+    assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())  # nothing was started

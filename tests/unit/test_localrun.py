@@ -45,7 +45,7 @@ def test_filters_on_type_and_source_retries_and_dead_letters(tmp_path):
     from affiliate_matrix.errors import NotFoundError
     from affiliate_matrix.events import dead_letter_name
 
-    parked_key = f"dead-letters/never/{dead_letter_name('/x', 'e3')}.json"
+    parked_key = f"dead-letters/never/{dead_letter_name(event(id='e3', type='t.b'))}.json"
 
     def settled():  # every delivery has reached its end: delivered, or retried out and parked
         try:
@@ -200,6 +200,9 @@ def test_a_filter_not_read_here_is_refused_by_name(tmp_path, filters, named):
     ({"Content-Type": "application/cloudevents+json", "Content-Length": str(64 * 1024 * 1024)}, b"",
      "an event is at most"),
     ({"Content-Type": "application/cloudevents+json", "Content-Length": "-5"}, b"", "an event is at most"),
+    # a RecursionError, which the handler did not catch: no answer, a traceback on amx up's terminal
+    ({"Content-Type": "application/cloudevents+json"}, b"[" * 100_000, "nested too deeply"),
+    ({"ce-id": "1", "ce-source": "/x", "ce-type": "t.a", "ce-specversion": "1.0"}, b"[" * 100_000, "nested too deeply"),
 ])
 def test_the_local_broker_refuses_what_is_no_cloudevent_with_a_400_naming_it(tmp_path, headers, body, problem):
     """amx up's Broker: a JSON list raised AttributeError in its handler (no answer), and a Content-Length of any size

@@ -48,6 +48,15 @@ def test_a_category_is_known_whether_it_is_written_with_and_or_with_an_ampersand
     assert make_program("A", "https://a.com", categories=[label]).categories == ["health_wellness"]
 
 
+def test_every_category_a_source_label_maps_to_is_one_of_the_taxonomys_labelled_categories():
+    """The categories a program can have are the taxonomy's labelled ones (CATEGORY_LABELS, what the web shows): a
+    label mapped to a category with no label would be a category no program can have, refused when indexed."""
+    from affiliate_matrix.taxonomy import CATEGORIES, CATEGORY_LABELS, CATEGORY_MAP
+
+    assert set(CATEGORY_MAP.values()) | {"other"} == set(CATEGORIES) == set(CATEGORY_LABELS)
+    assert all(label.strip() and label[0].isupper() for label in CATEGORY_LABELS.values())
+
+
 def test_terms_read_from_the_description_keep_their_sentences_in_the_provenance():
     description = ("Join our partner program. You earn 25% on every order.\nThe cookie lasts 60 days. "
                    "Payouts are sent monthly via PayPal. Self-referrals are not allowed.")

@@ -76,3 +76,20 @@ def test_every_line_of_a_request_on_a_worker_thread_has_the_function_and_only_th
 def test_a_hostile_request_id_is_replaced():
     assert bind_request("x" * 500) != "x" * 500 and bind_request("a\nb") != "a\nb"
     assert bind_request("abc-123") == "abc-123"
+
+
+def test_a_console_line_shows_terminal_controls_rather_than_acting_on_them(capsys):
+    """The console renderer (amx up, the CLI) printed a value as it was unless it held a space or a line break: a
+    request path or a scraped page's text holding ESC sequences moved the cursor up and rewrote the lines above (a
+    forged line), or cleared the screen. JSON lines escaped them already."""
+    configure_logging("web", fmt="console")
+    bind_request("r1", path="/programs\x1b[1A\x1b[2K2026-01-01 [info] request.done status=200\x1b[0m")
+    try:
+        raise ValueError("page text \x1b]0;title\x07\rover")
+    except ValueError:
+        get_logger().exception("crawl.plugin_fault", reason="\x9b31mred")
+    printed = capsys.readouterr().err
+    assert not any(ord(c) < 0x20 and c not in "\n" or 0x7f <= ord(c) < 0xa0 for c in printed), repr(printed)
+    assert "x1b[1A" in printed and "reason=\\x9b31mred" in printed  # shown, escaped
+    assert "ValueError: page text \\x1b]0;title\\x07\\x0dover" in printed
+    assert not any(line.startswith("2026-01-01") for line in printed.splitlines())

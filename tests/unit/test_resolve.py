@@ -131,3 +131,21 @@ def test_a_large_bucket_costs_its_length_not_its_square(shared, monkeypatch):
     keys = resolve(candidates)
     assert calls[0] < 20 * n
     assert len(set(keys)) == (1 if shared != "site name" else len(set(keys)))
+
+
+def test_resolution_and_the_index_key_a_network_program_by_one_helper():
+    """The resolver's network id (awin:1234, pipeline.candidate) and the index's match key (i:awin:1234,
+    program_index.match_keys) were one key spelt in two places: a change to one would have looked a listing up by a
+    key resolution no longer joins on. Both are made by program_index.network_programs now."""
+    from affiliate_matrix.merge import merge
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.pipeline import candidate
+    from affiliate_matrix.program_index import match_keys, network_programs
+    from tests.support.factories import make_record
+
+    program = merge(normalize(make_record("Acme", "https://acme.com", network="awin", network_program_id="1234")),
+                    normalize(make_record("Acme", "https://acme.com", network="cj", network_program_id="77")
+                              .model_copy(update={"source": "other"})))
+    assert set(network_programs(program)) == {"awin:1234", "cj:77"}
+    assert candidate(program).network_ids == network_programs(program)
+    assert {key for key in match_keys(program) if key.startswith("i:")} == {"i:awin:1234", "i:cj:77"}

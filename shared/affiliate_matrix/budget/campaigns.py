@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, iso_day,
+from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
 from affiliate_matrix.csv_rows import rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
@@ -77,8 +77,9 @@ class Campaign(Model):
 
 @cache
 def day_adapter() -> TypeAdapter:
-    """The validator of one day, built on first use (the campaigns' listing, a function's first request, needs none)."""
-    return TypeAdapter(Day)
+    """The validator of one day written (CSV, HTTP: whole counts), built on first use (the campaigns' listing, a
+    function's first request, needs none)."""
+    return TypeAdapter(WrittenDay)
 
 
 @cache
@@ -118,9 +119,37 @@ def max_campaigns(rt) -> int:
 
 
 def checked_against_store(rt, campaign: Campaign) -> None:
-    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, and its days."""
+    """What a campaign written over HTTP must agree with in the store: room for it, when it is new, its days, and the
+    programs it names."""
     room_for(rt.store, campaign.id, max_campaigns(rt))
     agrees_with_days(rt.store, campaign)
+    programs_indexed(rt, campaign)
+
+
+def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None:
+    """InvalidInput naming the first program `campaign` names that the programs index does not hold (`p_nope` was
+    stored as typed), of those it adds to the campaign as stored: one named before and since gone from the index does
+    not stop an edit. When the index does not answer they are taken unchecked, and logged: they describe the campaign,
+    no run reads them."""
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    try:
+        before = set(load_campaign(rt.store, campaign.id)[0].program_ids)
+    except NotFoundError:
+        before = set()
+    added = [program_id for program_id in dict.fromkeys(campaign.program_ids) if program_id not in before]
+    if not added:
+        return
+    try:
+        found = rt.index.get_many(PROGRAMS_INDEX.name, added)
+    except NotFoundError:  # no program indexed yet
+        found = {}
+    except BackendUnavailable as exc:
+        log.warning("budget.programs_unchecked", campaign_id=campaign.id, programs=added, error=str(exc))
+        return
+    if unknown := next((program_id for program_id in added if program_id not in found), None):
+        raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
 
 
 def room_for(store, campaign_id: str, limit: int) -> None:
@@ -402,7 +431,8 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
             day = day_adapter().validate_python({k: v for k, v in row.items() if k != "currency"})
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+            said = err["msg"].removeprefix("Value error, ")
+            raise InvalidInput(f"{where}[{i}].{'.'.join(map(str, err['loc']))}: {said}") from None
         if day["date"] in seen:
             raise InvalidInput(f"{where}[{i}].date: {day['date']} appears twice")
         seen.add(day["date"])
@@ -498,6 +528,10 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
         raise InvalidInput(f"the file is not UTF-8 (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
+    for separator, named in ((";", "';'"), ("\t", "tabs")):  # a spreadsheet's export in a locale with decimal commas
+        if len(header) == 1 and separator in header[0]:
+            raise InvalidInput(f"line 1: columns are separated by {named}, expected ',' (save the file as CSV with "
+                               "commas between columns and points in numbers, as 10.25)")
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [c for c in header if c not in CSV_COLUMNS]
     twice = [c for c in CSV_COLUMNS if header.count(c) > 1]  # the csv module keeps a row's last cell of a name
@@ -665,5 +699,7 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         parsed = day_adapter().validate_python(day)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        raise ValueError(f"{'.'.join(map(str, err['loc']))}: {err['msg']} (got {err.get('input')!r})") from None
+        said = err["msg"].removeprefix("Value error, ")  # a check of ours names the value itself
+        raise ValueError(f"{'.'.join(map(str, err['loc']))}: {said}"
+                         + ("" if err["type"] == "value_error" else f" (got {err.get('input')!r})")) from None
     return campaign_id, parsed, values["currency"].upper()

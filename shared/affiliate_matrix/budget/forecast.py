@@ -34,24 +34,29 @@ BATCH = 4_096  # series fitted together: the recursion's arrays stay in cache, i
 
 def forecast(request: ForecastRequest) -> ForecastResult:
     return ForecastResult(horizon_days=request.horizon_days, interval=INTERVAL,
-                          forecasts=campaign_forecasts(request.campaigns, request.horizon_days))
+                          forecasts=campaign_forecasts(request.campaigns, request.horizon_days, request.currency))
 
 
-def campaign_forecasts(campaigns, horizon: int) -> list[CampaignForecast]:
-    return series_forecasts([c.id for c in campaigns], [daily_series(c.history) for c in campaigns], horizon)
+def campaign_forecasts(campaigns, horizon: int, currency: str | None = None) -> list[CampaignForecast]:
+    """The forecast of each campaign of a request, whose revenue is in `currency` (the request's, if it names one)."""
+    return series_forecasts([c.id for c in campaigns], [daily_series(c.history) for c in campaigns], horizon,
+                            [currency] * len(campaigns))
 
 
-def series_forecasts(ids: list[str], series: list["Series"], horizon: int) -> list[CampaignForecast]:
-    """The forecast of each campaign (its id, its daily_series), fitted together."""
+def series_forecasts(ids: list[str], series: list["Series"], horizon: int,
+                     currencies: list[str | None]) -> list[CampaignForecast]:
+    """The forecast of each campaign (its id, its daily_series, its currency), fitted together."""
     results: list[CampaignForecast | None] = [None] * len(ids)
     fitted = []
     for i, (campaign_id, (start, revenue, *_)) in enumerate(zip(ids, series)):
         if len(revenue) < MIN_DAYS:
-            results[i] = CampaignForecast(campaign_id=campaign_id, model=None, revenue=[], conversions=[],
+            results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],
+                                          conversions=[],
                                           note=f"{len(revenue)} day(s) of history; a forecast needs {MIN_DAYS}")
         elif (date.max - start).days - len(revenue) + 1 < horizon:
             last = start + timedelta(days=len(revenue) - 1)
-            results[i] = CampaignForecast(campaign_id=campaign_id, model=None, revenue=[], conversions=[],
+            results[i] = CampaignForecast(campaign_id=campaign_id, currency=currencies[i], model=None, revenue=[],
+                                          conversions=[],
                                           note=f"a forecast of {horizon} days after {last} would run past {date.max}")
         else:
             fitted.append(i)
@@ -77,7 +82,8 @@ def series_forecasts(ids: list[str], series: list["Series"], horizon: int) -> li
         if i not in conversions:
             notes.append("no day reports conversions, so none are forecast")
         results[i] = CampaignForecast(
-            campaign_id=ids[i], model=revenue[i][0].label, revenue=points(first, *revenue[i][1:]),
+            campaign_id=ids[i], currency=currencies[i], model=revenue[i][0].label,
+            revenue=points(first, *revenue[i][1:]),
             conversions=points(first, *conversions[i][1:]) if i in conversions else [],
             backtest=scores[i], note="; ".join(notes) or None)
     return results
@@ -238,18 +244,20 @@ def stored_forecast(rt, horizon: int, campaign_ids: list[str] | None = None) -> 
     if not 1 <= horizon <= 366:
         raise InvalidInput(f"--horizon: {horizon} is not between 1 and 366 days")
     if campaign_ids is None:
-        ids = [c.id for c in list_campaigns(rt.store)]
+        currency_of = {c.id: c.currency for c in list_campaigns(rt.store)}
     else:
-        ids = [c.id for c, _ in together(lambda cid: load_campaign(rt.store, cid), campaign_ids)]
+        currency_of = {c.id: c.currency for c, _ in together(lambda cid: load_campaign(rt.store, cid), campaign_ids)}
+    ids = list(currency_of)
     forecasts = []
     for chunk in (ids[k:k + STORE_CHUNK] for k in range(0, len(ids), STORE_CHUNK)):
         read = list(together(lambda cid: stored_series(rt, cid), chunk))
         damaged = {i: s for i, s in enumerate(read) if isinstance(s, DamagedData)}
         fitted = [i for i in range(len(chunk)) if i not in damaged]
-        results = dict(zip(fitted, series_forecasts([chunk[i] for i in fitted], [read[i] for i in fitted], horizon)))
+        results = dict(zip(fitted, series_forecasts([chunk[i] for i in fitted], [read[i] for i in fitted], horizon,
+                                                    [currency_of[chunk[i]] for i in fitted])))
         forecasts += [results[i] if i in results else CampaignForecast(
-            campaign_id=chunk[i], model=None, revenue=[], conversions=[], note=f"no forecast: {damaged[i]}")
-            for i in range(len(chunk))]
+            campaign_id=chunk[i], currency=currency_of[chunk[i]], model=None, revenue=[], conversions=[],
+            note=f"no forecast: {damaged[i]}") for i in range(len(chunk))]
     return ForecastResult(horizon_days=horizon, interval=INTERVAL, forecasts=forecasts)
 
 

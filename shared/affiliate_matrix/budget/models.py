@@ -100,6 +100,9 @@ class Backtest(Contract):
 
 class CampaignForecast(Contract):
     campaign_id: str
+    # The currency of its revenue: the campaign's when forecast from the store, the request's `currency` otherwise
+    # (None when it names none, as in a forecast printed before rows had one).
+    currency: str | None = None
     model: str | None
     revenue: list[ForecastPoint]
     conversions: list[ForecastPoint]

@@ -88,7 +88,8 @@ def budget_forecast(
         total = sum(p["value"] for p in row["revenue"])
         score = f", backtest MASE {row['backtest']['mase']:.2f}" if row["backtest"] else ""
         note = f" ({row['note']})" if row["note"] else ""
-        console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {total:,.2f} revenue over "
+        figure = _amount(total, row["currency"]) if row["currency"] else f"{total:,.2f}"  # a request may name none
+        console.print(f"[bold]{row['campaign_id']}[/]: {row['model']}, {figure} revenue over "
                       f"{len(row['revenue'])} days{score}{note}")
 
 
@@ -190,7 +191,8 @@ def campaigns_add(
     """Add a campaign (refused if the id exists)."""
     from pydantic import ValidationError
 
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, max_campaigns, room_for, save_campaign
+    from affiliate_matrix.budget.campaigns import (Campaign, admit, checked, max_campaigns, programs_indexed, room_for,
+                                                   save_campaign)
     from affiliate_matrix.errors import ConflictError, InvalidInput
 
     try:
@@ -208,6 +210,7 @@ def campaigns_add(
     checked(campaign)
     rt = open_runtime("budget")
     room_for(rt.store, campaign.id, max_campaigns(rt))
+    programs_indexed(rt, campaign, "--program")
     try:
         etag = save_campaign(rt.store, campaign, create=True)
     except ConflictError:
@@ -277,9 +280,12 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
                                                           "days, as its next revision.")] = False):
     """The daily run: allocate a day's budget (AMX_BUDGET_*), each currency's campaigns from its total, store it and
     emit budget.allocated. A day already run shows its stored run, unless --replace."""
+    from affiliate_matrix.budget.model_types import not_a_run_day
     from affiliate_matrix.budget.run import run_allocation, run_key
 
     rt, when = open_runtime("budget"), _day(day, offset=1)
+    if why := not_a_run_day(when):
+        raise typer.BadParameter(why, param_hint="--day")
     stored = not replace and rt.store.head(run_key(when)) is not None  # as POST /allocations tells 200 from 201
     run = run_allocation(rt, when, replace=replace)
     console.print(f"allocation for {run.day}" + (f", revision {run.revision}" if run.revision > 1 else "")
@@ -348,9 +354,10 @@ def _amount(value, currency: str) -> str:
 def _day(text: str | None, offset: int):
     from datetime import UTC, date, datetime, timedelta
 
+    from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day
+
     if text is None:
         return datetime.now(UTC).date() + timedelta(days=offset)
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint="--day") from None
+    if not iso_day(text):  # the API's and the CSV's rule: fromisoformat alone reads 20261110 as a day too
+        raise typer.BadParameter(f"{text[:40]!r} {NOT_A_DAY}", param_hint="--day")
+    return date.fromisoformat(text)

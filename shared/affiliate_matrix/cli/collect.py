@@ -18,13 +18,16 @@ discover_app = typer.Typer(help="Find new programs by search-engine dork queries
 def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a source name (amx sources list).")]):
     """Collect one connection's listings here (crawl a directory or read an API), then index them.
     Given a source name with no connection of that id, a connection with the source's defaults is made."""
+    from datetime import UTC, datetime
+
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from affiliate_matrix.connections import Connection, load_connection, refuse_disabled, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
-    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.errors import AmxError, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
+    from affiliate_matrix.sync_requests import record_run
 
     rt = open_runtime("scrape")
     try:
@@ -46,7 +49,13 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
             bar.update(task, description=f"{name}: {counts['pages']} pages, {counts['records']} records, "
                                          f"{counts['failures']} failures")
 
-        report = run_scrape(rt, name, on_item=seen)
+        started = datetime.now(UTC)
+        try:
+            report = run_scrape(rt, name, on_item=seen)
+        except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
+            record_run(rt, name, started, error=str(exc))
+            raise
+    record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
     console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
                   f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped

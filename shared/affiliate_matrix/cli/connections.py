@@ -22,7 +22,8 @@ def sources_list():
 
 @connections_app.command("list")
 def connections_list():
-    """Every connection: its source, schedule, whether it is enabled and healthy, and its last requested sync."""
+    """Every connection: its source, schedule, whether it is enabled and healthy, and its last sync (requested, or
+    run with amx scrape)."""
     from rich.markup import escape
 
     from affiliate_matrix.cli.views import fitted
@@ -31,7 +32,7 @@ def connections_list():
     damaged: list[dict] = []
     rows = []
     for connection, _ in stored_connections(open_runtime().store, damaged):
-        sync, last = connection.last_sync, "—"  # a sync requested (API, cron); amx scrape records none
+        sync, last = connection.last_sync, "—"  # a sync requested (API, cron) or run here (amx scrape)
         if sync is not None:
             when = sync.finished_at or sync.started_at
             last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
@@ -42,7 +43,7 @@ def connections_list():
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
-                          ("last requested sync", 0)], rows, whole=("id", "source")))
+                          ("last sync", 0)], rows, whole=("id", "source")))
     for bad in damaged:
         console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
 
@@ -53,6 +54,7 @@ def connections_add(
     source: Annotated[str, typer.Option(help="Source plugin name (amx sources list).")],
     base_url: Annotated[Optional[str], typer.Option(help="Override the source's address.")] = None,
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
+    rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
                                                                  "(amx keys add connections/NAME --source SOURCE …).")] = None,
 ):
@@ -63,7 +65,7 @@ def connections_add(
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            credentials_path=credentials_path)
+                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
@@ -90,11 +92,10 @@ def connections_delete(connection_id: str):
     rt = open_runtime()
     connection, etag = load_connection(rt.store, connection_id)
     index_here(rt)
-    published = getattr(rt.bus, "published", None)  # the in-process bus's: what the withdrawal announced here
-    before = len(published) if published is not None else 0
+    recorded = getattr(rt.bus, "recorded", None)  # the in-process bus's: what the withdrawal announces here
     kept = ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete it "
                          "again")
-    if published is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
+    if recorded is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
         try:  # refused when the connection changed since it was read (then the index function withdraws nothing)
             delete_announced(rt.store, connection_key(connection_id), f"connection {connection_id!r}", connection, etag,
                              lambda current, current_etag: announce_deletion(rt, current, current_etag))
@@ -107,9 +108,10 @@ def connections_delete(connection_id: str):
     except ConflictError:
         raise kept from None
     # Here the event is taken at once, in this process: the delete goes first, as the index function waits for it
-    rt.bus.publish(deletion_event(connection, etag))
+    with recorded() as published:
+        rt.bus.publish(deletion_event(connection, etag))
     if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back, to delete again
         save_connection(rt.store, connection, create=True)
         fail_if_undelivered(rt)
-    changed = len({event.subject for event in published[before:] if event.type == PROGRAM_DELTA})
+    changed = len({event.subject for event in published if event.type == PROGRAM_DELTA})
     console.print(f"deleted connection {connection_id}; {changed} programs changed")

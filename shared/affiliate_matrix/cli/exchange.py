@@ -12,23 +12,34 @@ import_app = typer.Typer(help="Import programs exported before.", no_args_is_hel
 
 @export_app.command("programs")
 def export_programs(
-    fmt: Annotated[str, typer.Option("--format", help="csv, jsonl or parquet.")] = "jsonl",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="csv, jsonl or parquet (by default --out's "
+                                                                  "extension's, else jsonl).")] = None,
     out: Annotated[Optional[str], typer.Option(help="A file (standard output by default; parquet needs a file).")] = None,
     text: Annotated[Optional[str], typer.Option("--q", help="Only programs matching these words.")] = None,
     category: Annotated[Optional[list[str]], typer.Option(help="Category (repeatable).")] = None,
     network: Annotated[Optional[list[str]], typer.Option(help="Network (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option(help="Status (repeatable).")] = None,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: begin with a byte order mark, without which "
+                                                        "Excel shows non-ASCII text garbled.")] = False,
 ):
     """Stream the master index, or a search's result, without holding it in memory."""
     import sys
 
     from affiliate_matrix.cli.views import checked, network_names, search_text
-    from affiliate_matrix.exchange import check_format, export
+    from affiliate_matrix.exchange import EXCEL_CELL, FORMATS, check_format, export, format_named
     from affiliate_matrix.files import whole_or_not_at_all
     from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering
     from affiliate_matrix.search import SearchQuery
 
+    # `--out programs.csv` wrote JSON Lines there, which `amx import programs programs.csv` then read as CSV
+    named = format_named(out) if out and format_named(out) in FORMATS else None
+    if fmt is not None and named is not None and fmt != named:
+        raise typer.BadParameter(f"{out} is named as {named}, not {fmt} (import reads a file by its extension): "
+                                 "name it alike, or leave --format out", param_hint="--out")
+    fmt = fmt or named or "jsonl"
     check_format(fmt)
+    if excel and fmt != "csv":
+        raise typer.BadParameter(f"--excel is for csv, not {fmt}", param_hint="--excel")
     search_text(text, "--q")
     filters = checked({"category": category, "network": network_names(network), "status": status})
     if fmt == "parquet" and not out:
@@ -37,12 +48,20 @@ def export_programs(
     rt.index.ensure_index(PROGRAMS_INDEX)
     query = SearchQuery(text=text, filters=filtering(filters, open_only=False)["filters"])
     if out is None:
-        export(rt.index, fmt, sys.stdout, query)
-        return
-    with whole_or_not_at_all(out) as partial:
-        with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else {"encoding": "utf-8", "newline": ""})) as sink:
-            export(rt.index, fmt, sink, query)
-    errors.print(f"wrote {out}")
+        long_cells = export(rt.index, fmt, sys.stdout, query, excel=excel)
+    else:
+        text_mode = {"encoding": "utf-8", "newline": ""}
+        with whole_or_not_at_all(out) as partial:
+            with open(partial, "wb" if fmt == "parquet" else "w", **({} if fmt == "parquet" else text_mode)) as sink:
+                long_cells = export(rt.index, fmt, sink, query, excel=excel)
+        errors.print(f"wrote {out}")
+    if long_cells:
+        named = ", ".join(f"{program_id} ({', '.join(cut)})" for program_id, cut in long_cells[:10])
+        more = ", …" if len(long_cells) > 10 else ""
+        errors.print(f"warning: {len(long_cells):,} program(s) have a cell longer than the {EXCEL_CELL:,} characters "
+                     "Excel keeps: it cuts them without a word, and a file saved from it holds them cut (the import "
+                     f"of a cut JSON cell is refused). {named}{more}. Open the file in another program, or export "
+                     "jsonl or parquet, which carry them whole.", markup=False)
 
 
 @import_app.command("programs")
@@ -52,10 +71,11 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     writing (Ctrl-C, the index failing), it says how many were written: run it again to finish."""
     from pathlib import Path
 
+    from affiliate_matrix.exchange import format_named
     from affiliate_matrix.exchange import import_programs as run_import
 
     file = Path(path)
-    report = run_import(open_runtime("import"), file, fmt or file.suffix.lstrip(".").lower())
+    report = run_import(open_runtime("import"), file, fmt or format_named(path))
     console.print(f"imported {report.written} of {report.records} programs, {report.changes} changes in the feed"
                   + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
     if report.errors:

@@ -1,39 +1,66 @@
 """`amx keys`: source API keys in the secret store. A key's values are read from standard input or
 a hidden prompt, never from the command line, where `ps`, /proc and shell history would show them."""
 
+import unicodedata
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
-from affiliate_matrix.cli.common import console, open_runtime
+from affiliate_matrix.cli.common import console, errors, open_runtime
 
-keys_app = typer.Typer(help="Source API keys in Vault: add, status, rotate, revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="Source API keys in the secret store (Vault, or .amx/secrets.json locally): add, status, "
+                            "rotate, revoke.", no_args_is_help=True)
 STDIN_LIMIT = 64 * 1024
 # A terminal's line discipline (Linux's N_TTY, canonical mode) hands a read at most 4,095 characters of a line and
 # drops the rest with no word: a value that long, read at a hidden prompt, may have been cut.
 TERMINAL_LINE = 4095
 
 
-def secret_fields(names: list[str]) -> dict[str, str]:
+def secret_fields(names: list[str], every: list[str] = ()) -> dict[str, str]:
     """The values of the named fields: a hidden prompt for each at a terminal; otherwise standard input,
-    one line per field in the order named, or a JSON object (all its fields when none are named). Each is
+    one line per field in the order named, or a JSON object (all its fields when none are named). With none named, a
+    prompt or lines give `every` field (a stored key's, when its values are replaced). Each is
     UTF-8 text: a lone surrogate, or bytes standard input could not decode, would be stored as a key no
     request header can carry."""
-    values = _read_fields(names)
+    values = _read_fields(names, list(every))
     for name, value in values.items():
         try:
             name.encode(), value.encode()
         except UnicodeEncodeError:
             raise typer.BadParameter(f"{name.encode(errors='replace').decode()[:100]}: the value is not UTF-8 "
                                      "text", param_hint="--field") from None
+        if problem := _unsendable(value):  # found at the first sync before, as a request that could not be sent
+            raise typer.BadParameter(f"{name[:100]}: the value {problem}", param_hint="--field")
     return values
+
+
+def _unsendable(value: str) -> str | None:
+    """Why no request could carry the value (in a header, where keys go), or None. Whitespace at either end is a copy's
+    (HTTP drops it from a header, so a request refuses to send it), never a provider's key."""
+    if not value.strip():
+        return "is empty"
+    if value != value.strip():
+        return "begins or ends with whitespace"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return "holds a line break or another control character"
+    return None
+
+
+def _each_once(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object's fields, each given once: of two, Python's parser kept the last without a word."""
+    fields = dict(pairs)
+    if len(fields) < len(pairs):
+        twice = next(name for name, _ in pairs if sum(1 for other, _ in pairs if other == name) > 1)
+        raise typer.BadParameter(f"standard input gives the field {twice[:100]!r} twice")
+    return fields
 
 
 def _no_constant(name: str):
     raise typer.BadParameter(f"standard input: {name} is not a value a key can hold")
 
 
-def _read_fields(names: list[str]) -> dict[str, str]:
+def _read_fields(names: list[str], every: list[str]) -> dict[str, str]:
     import json
     import sys
 
@@ -42,6 +69,7 @@ def _read_fields(names: list[str]) -> dict[str, str]:
         raise typer.BadParameter(f"{refused[0].split('=')[0]}=…: name the field only; its value is read from "
                                  "standard input or a prompt, never from the command line", param_hint="--field")
     if sys.stdin.isatty():
+        names = names or every
         if not names:
             raise typer.BadParameter("name the fields to store, e.g. --field api_token", param_hint="--field")
         from getpass import getpass
@@ -59,7 +87,8 @@ def _read_fields(names: list[str]) -> dict[str, str]:
     if text.lstrip().startswith("{"):
         try:
             # numbers kept as written: 1.50 stays "1.50", and a long id is no int() past its 4,300 digits
-            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=_no_constant)
+            data = json.loads(text, parse_int=str, parse_float=str, parse_constant=_no_constant,
+                              object_pairs_hook=_each_once)
         except json.JSONDecodeError as exc:
             raise typer.BadParameter(f"standard input is not a JSON object: {exc.msg}") from None
         except RecursionError:
@@ -70,13 +99,14 @@ def _read_fields(names: list[str]) -> dict[str, str]:
         if missing:
             raise typer.BadParameter(f"standard input has no field {missing[0]!r}", param_hint="--field")
         return {k: v for k, v in data.items() if not names or k in names}
+    names = names or every
     if not names:
         raise typer.BadParameter("give a JSON object on standard input, or name the fields with --field",
                                  param_hint="--field")
     lines = text.splitlines()
-    if len(lines) != len(names) or not all(lines):
+    if len(lines) != len(names):  # an empty line is a value, refused naming its field
         raise typer.BadParameter(f"standard input has {len(lines)} line(s) for {len(names)} field(s) "
-                                 f"({', '.join(names)}): one non-empty line per field, in that order")
+                                 f"({', '.join(names)}): one line per field, in that order")
     return dict(zip(names, lines))
 
 
@@ -88,13 +118,15 @@ def keys_add(
                                                   "input (one line each, or a JSON object) or a hidden prompt.")] = [],
     generate: Annotated[list[str], typer.Option(help="A field we mint on rotation (repeatable).")] = [],
     source: Annotated[Optional[str], typer.Option(help="The source plugin that owns the key.")] = None,
-    lifetime_days: Annotated[int, typer.Option(min=1, max=3650)] = 90,
+    lifetime_days: Annotated[int, typer.Option(min=1, max=3650, help=(
+        "Days until it expires (warned of 7, 3 and 1 days before; a generated key is rotated within 7 instead), "
+        "counted again from each rotation."))] = 90,
 ):
     """Store a key in the secret store (create-only) and register how it rotates."""
     from datetime import UTC, datetime
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.keys import KeyRecord, add_key
+    from affiliate_matrix.keys import KeyRecord, add_key, check_rotation
     from affiliate_matrix.sources import get_source
 
     # a key its source cannot use is refused here, not at its connection's first sync or test (there, in words that
@@ -102,14 +134,15 @@ def keys_add(
     needs = getattr(get_source(source), "credential_keys", ()) if source is not None else ()  # a directory: none
     if source is not None and not needs:
         raise InvalidInput(f"source {source!r} reads no credentials: its connections need no key")
+    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
+                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
+    check_rotation(record)  # before the values are asked for
     data = secret_fields(field)
     if not data:
         raise typer.BadParameter("no fields to store", param_hint="--field")
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(name each with --field)")
-    record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
-                       lifetime_days=lifetime_days, created_at=datetime.now(UTC))
     add_key(open_runtime("keys"), record, data)
     console.print(f"stored {path} ({', '.join(sorted(data))}); rotation {rotation}")
 
@@ -120,25 +153,30 @@ def keys_status():
     from datetime import UTC, datetime
 
     from affiliate_matrix.cli.views import fitted
-    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.errors import AmxError, NotFoundError
     from affiliate_matrix.keys import records, usage
 
     rt = open_runtime("keys")
-    today = datetime.now(UTC).date().isoformat()
-    rows = []
-    registered = list(records(rt))
-    if not registered:  # an empty table's headers said nothing (the demo's recorded credentials are no keys)
+    now = datetime.now(UTC)
+    today = now.date().isoformat()
+    rows, problems = [], []
+    registered = list(records(rt, problems))
+    if not registered and not problems:  # an empty table's headers said nothing (the demo's credentials are no keys)
         console.print("no keys registered (amx keys add registers one; see amx keys add --help)")
         return
     for record in registered:
         try:
             version = str(rt.secrets.metadata(record.path).current_version)
-        except AmxError as exc:
-            version = f"[red]{type(exc).__name__}[/]"
-        left = (record.expires_at - datetime.now(UTC)).days if record.expires_at else None
+        except AmxError as exc:  # in words, and why below the table (it showed "NotFoundError" and exited 0)
+            version = "[red]missing[/]" if isinstance(exc, NotFoundError) else "[red]unreadable[/]"
+            problems.append(f"{record.path}: {exc}")
+        # days to the expiry date shown beside it (a timedelta's days were a day short of it until that very hour)
+        # a revoked key expires no more (it read "revoked … 90 days left", as if still valid that long)
+        expires = None if record.revoked_at else record.expires_at
+        left = (expires.date() - now.date()).days if expires else None
         used = usage(rt, record.path)
         rows.append([record.path, record.rotation, "revoked" if record.revoked_at else version,
-                     record.expires_at.date().isoformat() if record.expires_at else "—",
+                     expires.date().isoformat() if expires else "—",
                      "—" if left is None else (f"[red]{left}[/]" if left <= 7 else str(left)),
                      used.get("last_used_at", "—")[:19], str(used["uses"].get(today, 0)),
                      str(used["failures"].get(today, 0))])
@@ -146,15 +184,30 @@ def keys_status():
     console.print(fitted(console, "", [("path", 0), ("rotation", 2), ("version", 0), ("expires", 0), ("days left", 3),
                                        ("last used", 4), ("uses today", 5), ("failures today", 1)], rows,
                          whole=("path",)))
+    for problem in problems:
+        errors.print(escape(problem), highlight=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 @keys_app.command("rotate")
-def keys_rotate(path: str):
+def keys_rotate(path: str,
+                field: Annotated[list[str], typer.Option(help="A manual key's field to replace (repeatable; every "
+                                                              "field by default); its new value is read as keys add "
+                                                              "reads it.")] = []):
     """Rotate now: new version, verified with every dependent connection, old version retired; any failure
-    puts the old key back and exits 2."""
-    from affiliate_matrix.keys import rotate
+    puts the old key back and exits 2. A manual key's new values (from the provider) are read as keys add reads them."""
+    from affiliate_matrix.keys import load_record, rotate
 
-    console.print(f"{path}: now version {rotate(open_runtime('keys'), path)}")
+    rt = open_runtime("keys")
+    record, _ = load_record(rt, path)
+    given = None
+    if record.rotation == "manual" and not record.revoked_at:
+        given = secret_fields(field, every=list(rt.secrets.read(path).data))
+    elif field:
+        raise typer.BadParameter(f"{path} rotates by {record.rotation}: only a manual key's values are given",
+                                 param_hint="--field")
+    console.print(f"{path}: now version {rotate(rt, path, given=given)}")
 
 
 @keys_app.command("revoke")

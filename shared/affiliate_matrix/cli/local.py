@@ -58,12 +58,18 @@ def up(speed: Annotated[float, typer.Option(help="How much faster than real time
             if process.poll() is not None:
                 raise typer.Exit(f"amx up exited with {process.returncode}; see {data_dir / 'up.log'}")
             time.sleep(0.1)
-        for name, function in json.loads(state.read_text())["functions"].items():
-            console.print(f"{name:12} {function['url']}")
+        _say_where(json.loads(state.read_text()))
         console.print(f"running in the background (logs in {data_dir / 'logs'}); `amx down` stops it")
         return
     console.print(f"starting every function; logs in {data_dir / 'logs'}; Ctrl-C stops")
-    run_up(ROOT, data_dir, speed=speed, start=when, port_base=port_base)
+    run_up(ROOT, data_dir, speed=speed, start=when, port_base=port_base, on_ready=_say_where)
+
+
+def _say_where(state: dict) -> None:
+    """Each function's address, once all answer (in the foreground too: it said only "up.ready functions=11", and where
+    the explorer was could be found only in up.json)."""
+    for name, function in state["functions"].items():
+        console.print(f"{name:12} {function['url']}")
 
 
 @commands.command()

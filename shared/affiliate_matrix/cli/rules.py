@@ -92,41 +92,73 @@ def rules_show(rule_id: str,
 
 @rules_app.command("test")
 def rules_test(rule_id: str,
-               event: Annotated[str, typer.Option(help="A CloudEvent as JSON (type and data; id, source, time and "
-                                                       "amxrulechain if you like), - for stdin.")]):
-    """Dry-run a rule against an event: the context it sees and whether it would fire. Nothing is dispatched."""
-    import json
-
+               event: Annotated[str | None, typer.Option(
+                   help="A CloudEvent as JSON (type and data; id, source, time and amxrulechain if you like; or the "
+                        "CloudEvent whole, structured, with its specversion), - for stdin.")] = None,
+               program: Annotated[str | None, typer.Option(help="A program of the index, by its id (p_…): the rule "
+                                                                "tried on its latest change.")] = None):
+    """Dry-run a rule against an event or a program of the index: the context it sees and whether it would fire.
+    Nothing is dispatched."""
     from pydantic import ValidationError
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.events import MAX_EVENT_BYTES, RULE_CHAIN
     from affiliate_matrix.handlers.routes import problem, strictly
     from affiliate_matrix.handlers.rule_shapes import TrialEvent
-    from affiliate_matrix.handlers.triggers import dry_run
+    from affiliate_matrix.handlers.triggers import dry_run, program_event
     from affiliate_matrix.rules.store import load_rule
 
+    if (event is None) == (program is None):
+        raise InvalidInput("give one of --event FILE or --program ID")
     rt = open_runtime("triggers")
     rule, _ = load_rule(rt.store, rule_id)
+    if program is not None:
+        from affiliate_matrix.handlers.program_params import ProgramId
+
+        try:
+            ProgramId(program_id=program)  # the id as the API's address takes it
+        except ValidationError as exc:
+            raise InvalidInput(f"--program: {problem(exc)}") from None
+        verdict = dry_run(rt, rule, program_event(rt, program), "admin")
+    else:
+        body = trial_event(event)
+        try:
+            strictly(TrialEvent, body)  # the body POST /rules/{id}/test takes; what it leaves out is filled in as there
+        except ValidationError as exc:
+            raise InvalidInput(f"--event: {problem(exc)}") from None
+        try:
+            verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, "admin")
+        except InvalidInput as exc:
+            raise InvalidInput(f"--event: {exc}") from None
+    print_verdict(rule, verdict)
+
+
+def trial_event(path: str) -> dict:
+    """The --event file as the body POST /rules/{id}/test takes (an Event as the product writes it too)."""
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.events import MAX_EVENT_BYTES, RULE_CHAIN
+    from affiliate_matrix.handlers import json_document
+
     try:
-        body = json.loads(read_limited(event, MAX_EVENT_BYTES))
-        if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
-            body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
-        strictly(TrialEvent, body)  # the body POST /rules/{id}/test takes; what it leaves out is filled in as there
-    except ValidationError as exc:
-        raise InvalidInput(f"--event: {problem(exc)}") from None
-    except (OSError, ValueError) as exc:
+        body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it
+    except (OSError, InvalidInput) as exc:
         raise InvalidInput(f"--event: {exc}") from None
-    except RecursionError:
-        raise InvalidInput("--event: nested too deeply") from None
-    try:
-        verdict = dry_run(rt, rule, {k: v for k, v in body.items() if v is not None}, "admin")
-    except InvalidInput as exc:
-        raise InvalidInput(f"--event: {exc}") from None
+    if isinstance(body, dict) and isinstance(body.get("rulechain"), list):  # an Event as the product writes it
+        body[RULE_CHAIN] = ",".join(map(str, body.pop("rulechain")))
+    return body
+
+
+def print_verdict(rule, verdict: dict) -> None:
+    """A dry run's verdict in words."""
+    import json
+
+    from affiliate_matrix.events import RULE_CHAIN
+
     if not verdict["triggered_by_this_event"]:
-        console.print(f"rule {rule_id} is triggered by {escape(rule.trigger.key)}, not by "
+        console.print(f"rule {rule.id} is triggered by {escape(rule.trigger.key)}, not by "
                       f"{escape(verdict['inputs']['event_type'])}: no action")
         return
+    if verdict["program_missing"]:
+        console.print(f"[yellow]{escape(verdict['program_missing'])}[/]")
     if verdict["error"]:
         console.print(f"[red]the condition raises:[/] {escape(verdict['error'])}")
         raise SystemExit(1)

@@ -15,6 +15,11 @@ def commission_summary(program) -> str:
     return terms_summary(program.commission)
 
 
+# A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
+# tells them apart too).
+RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+
+
 def terms_summary(terms) -> str:
     """Commission terms (models, or their JSON form as a source's claim holds them) in a few words, each tier with
     what unlocks it: two terms that differ only in their tiers are two sides of a disagreement, and read as two."""
@@ -31,7 +36,7 @@ def terms_summary(terms) -> str:
         else:
             value = f"{low:g}–{high:g}"
         tiers = ", ".join(f"{tier.value:g}{unit} at {tier.threshold}" for tier in term.tiers)
-        parts.append(f"{value}{unit}" + (" recurring" if term.recurring else "") + (f" (tiers: {tiers})" if tiers else ""))
+        parts.append(f"{value}{unit}" + RECURRENCE[term.recurring] + (f" (tiers: {tiers})" if tiers else ""))
     return ", ".join(parts) or "—"
 
 
@@ -159,6 +164,11 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
     rt.index.ensure_index(PROGRAMS_INDEX)
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     title = f"{result.total} program{'' if result.total == 1 else 's'}" + (f" matching {text!r}" if text else "")
+    if not result.total:  # an empty table and "categories: " with nothing after it said nothing more
+        empty = not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total  # every status
+        console.print(escape(title) + ("; the index holds no programs yet: `amx demo` fills it from recorded sources, "
+                                       "`amx scrape SOURCE` from a live one" if empty else ""))
+        return
     if len(result.hits) < result.total:
         title += f", the first {len(result.hits)} shown (--limit)"
     rows = []

@@ -1,4 +1,7 @@
-"""What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`)."""
+"""What the demo prints, screen by screen, in tables that fit the terminal (`views.fitted`). What a source wrote (names,
+terms, pages) is `escape`d: Rich would read "[b]" in it as markup, or fail on "[/x]"."""
+
+from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
 from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
@@ -47,19 +50,20 @@ def resolved(console, story) -> None:
     rows = []
     for row in view["rows"]:
         star = "★ " if {"commission_percent", "commission_flat"} & set(row["best"]) else ""
-        rows.append([row["source"], row["network"] or "—", row["contract"] or "—", star + listed_terms(row),
-                     ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
-                     value_text("payout", row["payout"]), row["join_url"] or "—"])
+        rows.append([escape(cell) for cell in (
+            row["source"], row["network"] or "—", row["contract"] or "—", star + listed_terms(row),
+            ("★ " if "cookie_days" in row["best"] else "") + cookie_text(row["cookie_days"]),
+            value_text("payout", row["payout"]), row["join_url"] or "—")])
     sources = sorted({row["source"] for row in view["rows"]})
-    table = fitted(console, f"{view['merchant']} ({view['domain'] or view['merchant_key']}) on {len(sources)} sources, "
+    table = fitted(console, escape(f"{view['merchant']} ({view['domain'] or view['merchant_key']})") + f" on {len(sources)} sources, "
                             "★ the best terms", [("source", 0), ("network", 1), ("contract", 1),
                                                  ("commission as listed", 0), ("cookie", 0), ("payout", 2),
                                                  ("join link", 3)], rows)
     console.print(table)
     for fields in view["conflicts"].values():
         for field, said in fields.items():
-            console.print(f"[yellow]sources disagree on {field}:[/] " + disagreement(field, said))
-    console.print(f"[dim]again: .venv/bin/amx compare {story.merchant}[/]")
+            console.print(f"[yellow]sources disagree on {field}:[/] " + escape(disagreement(field, said)))
+    console.print(f"[dim]again: .venv/bin/amx compare {escape(story.merchant)}[/]")
 
 
 def provenance(console, story) -> None:
@@ -69,15 +73,15 @@ def provenance(console, story) -> None:
     hits = story.rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"merchant_key": [story.merchant]})).hits
     program = max((from_document(h.doc) for h in hits), key=lambda p: len(p.provenance.get("commission_text", [])))
     story.shown_program = program
-    console.print(f"[bold]{program.name}[/] ({program.id}): commission kept as {commission_summary(program)}, "
-                  f"cookie {cookie_text(program.cookie_days)}")
+    console.print(f"[bold]{escape(program.name)}[/] ({program.id}): "
+                  + escape(f"commission kept as {commission_summary(program)}, cookie {cookie_text(program.cookie_days)}"))
     parsed = {claim.source: claim.value for claim in program.provenance.get("commission", [])}
-    rows = [[claim.source, claim.value or "—", terms_summary(parsed.get(claim.source) or []),
-             claim.url.removeprefix(story.urls[claim.source].rstrip("/"))]
+    rows = [[escape(cell) for cell in (claim.source, claim.value or "—", terms_summary(parsed.get(claim.source) or []),
+                                       claim.url.removeprefix(story.urls[claim.source].rstrip("/")))]
             for claim in program.provenance.get("commission_text", [])]
     console.print(fitted(console, "Terms as each source wrote them, and as parsed",
                          [("source", 0), ("as written (verbatim)", 0), ("parsed", 0), ("page", 2)], rows))
-    rows = [[field, claim.source, value_text(field, claim.value)]
+    rows = [[field, claim.source, escape(value_text(field, claim.value))]
             for field in FIELDS_SHOWN for claim in program.provenance.get(field, [])]
     console.print(fitted(console, "Which source said what", [("field", 0), ("source", 0), ("said", 0)], rows))
     console.print(f"[dim]every field, with the raw page it came from: .venv/bin/amx show {program.id}[/]")
@@ -88,23 +92,23 @@ def changed(console, story) -> None:
     from rich.padding import Padding
     from rich.text import Text
 
-    console.print(f"rule [bold]{story.rule.id}[/]: {story.rule.description}")
+    console.print(f"rule [bold]{story.rule.id}[/]: {escape(story.rule.description)}")
     console.print(Padding(Text(f"when {story.rule.condition}\nthen notify"), (0, 0, 0, 2)))
     report = story.second_report
-    console.print(f"{source}'s page /{page} now says “{after}” (was “{before}”); second pass over {source}: "
-                  f"{report.pages} pages, {report.not_modified} unchanged (HTTP 304)")
+    console.print(escape(f"{source}'s page /{page} now says “{after}” (was “{before}”); second pass over {source}: "
+                         f"{report.pages} pages, {report.not_modified} unchanged (HTTP 304)"))
     names = {p.id: p.name for p in story.programs()}
     for delta in story.deltas:
         changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
                             for f in delta["fields"])
-        console.print(f"[bold]delta[/] ({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}")
+        console.print(f"[bold]delta[/] " + escape(f"({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}"))
     fired = [a for a in story.activations if a["decision"] == "fired"]
     console.print(f"rule {story.rule.id} fired {len(fired)} time{'s' if len(fired) != 1 else ''}; "
                   f"{len(story.notifications)} notification{'s' if len(story.notifications) != 1 else ''}:")
     from rich.panel import Panel
 
     for rule_id, text in story.notifications:
-        console.print(Panel(text, title=f"notify from {rule_id}", title_align="left",
+        console.print(Panel(escape(text), title=f"notify from {rule_id}", title_align="left",
                             subtitle="in process; no webhook posted", subtitle_align="right"))
 
 
@@ -117,8 +121,8 @@ def parse_failures(console, story) -> None:
                   "app shell). Nothing is guessed from them: each is kept raw with the reason beside it, and "
                   "`amx replay` parses the kept copies again (no refetch) once a parser is fixed.")
     for source, failure in failures:
-        console.print(f"[yellow]{failure.stage} failure[/] {source} {failure.url.removeprefix(story.urls[source])}\n"
-                      f"  {failure.why}")
+        console.print(f"[yellow]{failure.stage} failure[/] "
+                      + escape(f"{source} {failure.url.removeprefix(story.urls[source])}\n  {failure.why}"))
         if failure.raw_key:
             console.print(f"  kept raw, and the reason beside it:\n  {stored_at(story.rt, failure.raw_key)}\n"
                           f"  {stored_at(story.rt, error_key(failure.raw_key))}")

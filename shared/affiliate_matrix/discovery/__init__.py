@@ -24,3 +24,13 @@ class DiscoveryReport:
     quota_exhausted: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
+
+
+def nothing_asked(report: DiscoveryReport) -> str | None:
+    """Why a run asked no search provider anything, when every query went unanswered (None when one was answered, or
+    there was none): each provider's error, or its quota spent. Such a report holds nothing else, and answered as one
+    (a 200 to POST /discover, a cron event done) it said nothing had gone wrong: the function fails with this."""
+    if report.queries or not report.unanswered:
+        return None
+    why = [*report.provider_errors, *(f"{name}: its quota for the day is spent" for name in report.quota_exhausted)]
+    return f"no search provider answered any of the run's {len(report.unanswered)} queries ({'; '.join(why)})"

@@ -173,10 +173,20 @@ def dedupe(results: list[Result], report: DiscoveryReport) -> list[Candidate]:
     return list(best.values())
 
 
+def host_key(host: str) -> str:
+    """A host name as one key however it is spelt: as the fetch sends it (netguard.domain_to_ascii: full-width letters
+    and dots, upper case, an IDN in punycode) and without the trailing dot of a fully qualified name (`example.com.`
+    is `example.com`). UnicodeError for what UTS #46 refuses."""
+    from affiliate_matrix.netguard import domain_to_ascii
+
+    return domain_to_ascii(host).removesuffix(".")
+
+
 def site_of(host: str) -> str:
     """What a candidate is one of: a host's registrable domain, or an address in its one canonical form. The resolver
     reads an IPv4 address in many spellings (2130706433, 0x7f.0.0.1, 0177.0.0.1, 127.1: inet_aton's) and an IPv6 one
-    may carry it (::ffff:127.0.0.1); each was a candidate of its own, the same site fetched once per spelling."""
+    may carry it (::ffff:127.0.0.1); each was a candidate of its own, the same site fetched once per spelling. A name
+    is keyed by host_key: where no public suffix names its site (`shop.example`), it was keyed as spelt."""
     import ipaddress
     import socket
 
@@ -186,8 +196,9 @@ def site_of(host: str) -> str:
         try:
             address = ipaddress.IPv4Address(socket.inet_aton(host))
         except (OSError, ValueError):  # not an address: a name
+            host = host_key(host)
             domain = registrable_domain(host)
-            site = host.rstrip(".").removeprefix("www.")
+            site = host.removeprefix("www.")
             # A tenant of a host that gives merchants subdomains (acme.myshopify.com) is a site of its own, as the
             # index keys its merchant (normalize.merchant_domain); every shop there was one candidate, judged once.
             return site if domain in taxonomy.TENANT_HOSTS and site != domain else domain or host
@@ -212,12 +223,11 @@ def known_domains(rt, domains: list[str]) -> set[str]:
 
 
 def domain_key(domain: str) -> str:
-    """A domain as one object-key segment: an IDN as its punycode, as the fetch sends it (netguard.domain_to_ascii),
-    and anything else a key cannot hold (an IPv6 address's colons, a scope's %) as '_'."""
-    from affiliate_matrix.netguard import domain_to_ascii
-
+    """A domain as one object-key segment: keyed as a candidate's host is (host_key: an IDN as its punycode, as the
+    fetch sends it, no trailing dot), and anything else a key cannot hold (an IPv6 address's colons, a scope's %) as
+    '_'."""
     try:
-        domain = domain_to_ascii(domain.strip())
+        domain = host_key(domain.strip())
     except (UnicodeError, ValueError):
         pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
     segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]

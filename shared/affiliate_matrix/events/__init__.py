@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from affiliate_matrix.model_types import UtcDatetime
+from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
 RAW_BATCH_STORED = "dev.affiliatematrix.raw.batch.stored"
@@ -51,9 +51,19 @@ _rule_chain: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("r
 def _plausible(time: datetime) -> datetime:
     """Work is dated from an event's time (yesterday, tomorrow, a day back): years at the edge of what
     datetime holds would overflow that arithmetic."""
-    if not 1970 <= time.year <= 9000:
-        raise ValueError(f"time {time.isoformat()} is not between the years 1970 and 9000")
+    if not FIRST_YEAR <= time.year <= LAST_YEAR:
+        raise ValueError(f"time {time.isoformat()} is not between the years {FIRST_YEAR} and {LAST_YEAR}")
     return time
+
+
+def _timestamp(value: Any) -> Any:
+    """A CloudEvent's time is an RFC 3339 timestamp, and work is dated from it: pydantic would also read a number, or
+    digits as text, as a Unix time ("1764900000": some day of 2025, maybe not the one meant)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or value.strip().replace(".", "", 1).lstrip("+-").isdigit():
+        raise ValueError(f"time {str(value)[:40]!r} is not an RFC 3339 timestamp, as 2026-01-05T06:00:00Z")
+    return value
 
 
 def _chain_items(value: Any) -> Any:
@@ -103,9 +113,19 @@ class Event(BaseModel):
     # dot-separated words: a type names a folder of dead letters, so no "..", no leading or trailing dot
     type: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)
     subject: str | None = Field(None, max_length=200)
-    time: Annotated[UtcDatetime, AfterValidator(_plausible)]
+    time: Annotated[UtcDatetime, BeforeValidator(_timestamp), AfterValidator(_plausible)]
     data: dict[str, Any] = {}
     rulechain: RuleChain = ()  # the RULE_CHAIN extension
+
+    @field_validator("id", "source", "subject")
+    @classmethod
+    def _shown_as_written(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """No control character (CloudEvents' String type has none), nor a bidi or invisible one: these attributes
+        are logged, parked and filled into a rule's alert text, where a line break or an override would forge
+        another line or show them other than they are. Ours are digests, paths and ids."""
+        if value is not None:
+            check_name(value, f"event {info.field_name}")
+        return value
 
     @classmethod
     def make(cls, type: str, source: str, data: dict, *, key: str | None = None, subject: str | None = None,
@@ -154,11 +174,22 @@ def dead_letter(record: dict) -> bytes:
     return json.dumps({**record, "parked_at": clock().isoformat()}, indent=2).encode()
 
 
-def dead_letter_name(source: str, event_id: str) -> str:
-    """The name an event parked as a dead letter is kept under (a file, an object key's last part). CloudEvents
-    ids are unique per source only, so the name is of both: two sources' events of one id are kept apart. A plain
-    id leads it, for a person looking; the hash makes it unique and safe, whatever the id holds."""
-    digest = hashlib.sha256(f"{len(source)}:{source}|{event_id}".encode()).hexdigest()[:32]
+def body_digest(event: dict) -> str:
+    """What work reads of an event (its JSON form) besides who sent it, its id and its time: its type, subject and
+    data. One (source, id) with the same body is the event delivered again (at any time: a re-run publishes the same
+    work with a new time); with another body, it is other work under an id derived from it (published again with
+    other data), never to be passed over as done (handlers/events) nor parked over the first's dead letter."""
+    parts = [event.get("type"), event.get("subject"), event.get("data") or {}]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def dead_letter_name(event: dict) -> str:
+    """The name an event (its JSON form) parked as a dead letter is kept under (a file, an object key's last part).
+    CloudEvents ids are unique per source only, so the name is of both: two sources' events of one id are kept
+    apart; and of its body: an id published again with another body is another letter. A plain id leads it, for a
+    person looking; the hash makes it unique and safe, whatever the id holds."""
+    source, event_id = str(event.get("source")), str(event.get("id"))
+    digest = hashlib.sha256(f"{len(source)}:{source}|{event_id}|{body_digest(event)}".encode()).hexdigest()[:32]
     plain = event_id if len(event_id) <= 100 and all(c.isascii() and (c.isalnum() or c in "_-") for c in event_id) \
         else "event"
     return f"{plain}.{digest}"
@@ -170,3 +201,8 @@ class EventBus(ABC):
     @abstractmethod
     def publish(self, event: Event) -> None:
         ...
+
+    def delivers(self, event_type: str) -> bool:
+        """Whether an event of the type published here reaches work that takes it: a Broker routes it on (its
+        Triggers are the manifests'); the in-process bus only to handlers subscribed in this process."""
+        return True

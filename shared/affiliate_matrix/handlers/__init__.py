@@ -40,16 +40,25 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         raise InvalidInput(f"the body is larger than {limit} bytes")
-    try:
-        body = json.loads(raw or b"null", object_pairs_hook=_once_each, parse_int=_whole_number)
-    except RecursionError:
-        raise InvalidInput(f"the body is nested more than {MAX_DEPTH} levels deep") from None
-    except ValueError:
-        raise InvalidInput("the body is not JSON") from None
+    body = json_document(raw or b"null")
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    check_json(body, "the body")
     return body
+
+
+def json_document(raw: bytes | str, what: str = "the body") -> object:
+    """JSON read as a body is (a request's, a file a command takes in its place): a key given twice, a number past
+    MAX_INT_DIGITS, nesting past MAX_DEPTH or a lone surrogate refused in our words (check_json)."""
+    try:
+        document = json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number)
+    except RecursionError:
+        raise InvalidInput(f"{what} is nested more than {MAX_DEPTH} levels deep") from None
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc).replace("the body", what)) from None
+    except ValueError as exc:
+        raise InvalidInput(f"{what} is not JSON" + ("" if what == "the body" else f" ({exc})")) from None
+    check_json(document, what)
+    return document
 
 
 def _whole_number(digits: str) -> int:

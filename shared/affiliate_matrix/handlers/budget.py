@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Annotated, NotRequired
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from affiliate_matrix.budget import CAMPAIGN_ID
-from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day
+from affiliate_matrix.budget.model_types import NOT_A_DAY, iso_day, not_a_run_day
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher, refuse
@@ -41,6 +41,15 @@ def _iso_day(value):
 IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
+def _run_day(day: date) -> date:
+    if why := not_a_run_day(day):
+        raise refuse(f"day: {why}")
+    return day
+
+
+RunnableDay = Annotated[IsoDay, AfterValidator(_run_day)]
+
+
 class Recorded(Shape):
     campaign_id: str
     days_written: int
@@ -48,7 +57,7 @@ class Recorded(Shape):
 
 class RunRequest(Shape):
     model_config = ConfigDict(extra="forbid")
-    day: IsoDay
+    day: RunnableDay
     replace: bool = Field(False, description="Run a day that has a stored run again and store it as the day's next "
                                              "revision (its pacing is judged against it from then on).")
 
@@ -69,9 +78,9 @@ class RunLinks(Shape):
 @cache
 def metrics_models() -> tuple[type, type]:
     """The metrics' answer and body, built with the first metrics request (not with the first listing)."""
-    from affiliate_matrix.budget.model_types import Day
+    from affiliate_matrix.budget.model_types import Day, WrittenDay
 
-    class PostedDay(Day):
+    class PostedDay(WrittenDay):
         __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
         currency: NotRequired[str]  # when given, the campaign's own
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, create_model
 
 from affiliate_matrix.discovery.dorks import MAX_NICHE, TEMPLATES
-from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.errors import BackendUnavailable, InvalidInput
 from affiliate_matrix.handlers.events import http_or_event
 from affiliate_matrix.handlers.routes import Api, Route, Shape, dispatcher
 
@@ -41,9 +41,13 @@ def run(rt, data: dict):
     if not isinstance(languages, list) or not 0 < len(languages) <= 10 or \
             not all(isinstance(code, str) and re.fullmatch(r"[a-z]{2}", code) for code in languages):
         raise InvalidInput("languages: a list of 1-10 two-letter language codes, e.g. [\"en\", \"de\"]")
+    from affiliate_matrix.discovery import nothing_asked
     from affiliate_matrix.discovery.run import discover  # the crawler and the terms extractor: not for /healthz
 
-    return discover(rt, niches, languages)
+    report = discover(rt, niches, languages)
+    if why := nothing_asked(report):  # a 503 naming why (an event: redelivered, and counted as failed)
+        raise BackendUnavailable(why, cause=why, retry_after=60)
+    return report
 
 
 # A failure is a (url, reason) pair, declared as a two-item list: schemathesis misreads the prefixItems of

@@ -2,9 +2,10 @@
 Eventing identifies it (an OIDC token for this function: events/identity.py), only when the
 manifests route its type here (a Trigger, or a PingSource for cron ticks), only when the token's
 service account is that route's own (so no other account of the namespace can deliver it), and at
-most once per (source, id) in each function the event goes to: Knative delivers at least once and retries, so two deliveries of one event can
-arrive together. The first claims it with a create-only write of its record (`events/done/`), which becomes the
-event, done, once the work is; another finding it claimed is answered 409 (Knative delivers it again later), one
+most once per (source, id) and body in each function the event goes to (an id derived from the work, published
+again with another body, is other work: _claim): Knative delivers at least once and retries, so two deliveries of one
+event can arrive together. The first claims it with a create-only write of its record (`events/done/`), which becomes
+the event, done, once the work is; another finding it claimed is answered 409 (Knative delivers it again later), one
 finding it done skips it, and one that fails lets go of its claim (deletes the record) for its retry.
 Fatal errors are not retried: an event that does not fit (its attributes, or data its work refuses) is
 answered 400 naming the problem, so the Broker parks it as a dead letter; work on something that is gone, or
@@ -13,6 +14,8 @@ on damaged stored data, is logged and acknowledged.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -66,19 +69,44 @@ def event_of(cloud_event) -> Event:
 CLAIM_LEASE = timedelta(seconds=1800)
 
 
-def claim_key(event: Event, function: str) -> str:
+def claim_key(event: Event, function: str, body: str | None = None) -> str:
     """The event's record in this function: its claim while a delivery works on it, then the event itself, once the
     work is done, for good. One record for both, so a delivery knows from one create-only write whether it may work
     (created), and else from one read whether the work is under way or done. It is where the done markers were kept
-    before they were one with the claim: every one written then is read as done."""
-    return "events/done/" + _event_digest(event, function)
+    before they were one with the claim: every one written then is read as done. `body`: the record of an event
+    whose (source, id) has a record of another body already (_claim)."""
+    return "events/done/" + _event_digest(event, function if body is None else f"{function}:body:{body}")
+
+
+def body_digest(event: Event) -> str:
+    """The event's body digest (events.body_digest): the same (source, id) with another body is other work."""
+    from affiliate_matrix.events import body_digest as digest
+
+    return digest(event.model_dump(mode="json", include={"type", "subject", "data"}))
+
+
+def _held_body(data: bytes) -> str | None:
+    """The body digest of the event an event's record is of: a claim's as it says it, the event's (done) as its JSON
+    holds it; None when it does not say (a claim or an empty marker written before records named it, damaged)."""
+    try:
+        record = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    if "claimed_at" in record:
+        return record.get("body") if isinstance(record.get("body"), str) else None
+    from affiliate_matrix.events import body_digest as digest
+
+    return digest(record) if isinstance(record.get("type"), str) else None
 
 
 def _event_digest(event: Event, function: str) -> str:
     """A digest of (function, source, id): the Broker fans an event out to every function a Trigger routes its type
     to (raw.batch.stored: index and triggers), and each one's work is its own. Keyed by (source, id) alone, the
     first function to finish marked the event done for the others, which then skipped it. The source's length in
-    front: no two triples meet, whatever '|' or ':' they hold."""
+    front: no two triples meet, whatever '|' or ':' they hold (nor a function named with a body digest: no length
+    of a source starts with "body")."""
     from affiliate_matrix.events import Event
 
     return Event.make("marker", "x", {}, key=f"{function}:{len(event.source)}:{event.source}|{event.id}").id
@@ -104,8 +132,9 @@ def _done_before(rt, event: Event) -> bool:
 
 def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
             traceparent: str | None = None) -> None:
-    """Run event work once per (source, id) in each function it is routed to: Knative delivers at least once. The trace continues from the
-    event's traceparent extension, else the HTTP request's traceparent header."""
+    """Run event work once per (source, id) and body (body_digest) in each function it is routed to: Knative delivers
+    at least once. The trace continues from the event's traceparent extension, else the HTTP request's traceparent
+    header."""
     from affiliate_matrix.events import ACTION_PREFIX
     from affiliate_matrix.observability import telemetry
 
@@ -118,70 +147,80 @@ def receive(rt, event: Event, cloud_event, work: Callable[[Event], None] | None,
         work = lambda e: execute(rt, e)  # noqa: E731
     if work is None:
         raise InvalidInput(f"{function} has no work for {event.type} events")
-    claim = _claim(rt, event)
-    if claim is None or _done_before(rt, event):
+    key, claim = _claim(rt, event)
+    reused = key != claim_key(event, function)  # the id has a record of another body: this body's is apart (_claim)
+    if claim is None or (not reused and _done_before(rt, event)):
         if claim is not None:  # done under a marker of before: the record says so from now on
-            _mark_done(rt, event)
+            _mark_done(rt, event, key)
         log.info("event.duplicate_skipped")
         telemetry.EVENTS.labels(function, event.type, "duplicate").inc()
         return
     started = time.perf_counter()
     from affiliate_matrix.events import rule_chain
 
+    # Another body under a reused id is other work: what the work derives from the id (the rules' activation and
+    # action ids) must not be the first body's, which would pass it over as done.
+    worked = event.model_copy(update={"id": f"{event.id}+{body_digest(event)[:16]}"}) if reused else event
     try:
         with rule_chain(event.rulechain):  # every event the work publishes carries the chain on (rules/engine.py)
-            work(event)
+            work(worked)
         log.info("event.done", ms=round((time.perf_counter() - started) * 1000, 1))
         telemetry.EVENTS.labels(function, event.type, "done").inc()
     except NOT_RETRIED as exc:
         log.error("event.rejected", error=str(exc))  # fatal: do not make Knative retry
         telemetry.EVENTS.labels(function, event.type, "rejected").inc()
         if isinstance(exc, InvalidInput):
-            _let_go(rt, event, claim)
+            _let_go(rt, key, claim)
             raise  # the event's own data is wrong: answered 400 naming it, and the Broker parks it
     except BaseException as exc:  # a retry redoes the work: let go of the claim (an interrupt too, then stop)
         if isinstance(exc, Exception):
             telemetry.EVENTS.labels(function, event.type, "failed").inc()
             telemetry.ERRORS.labels(function, "event").inc()
-        _let_go(rt, event, claim)
+        _let_go(rt, key, claim)
         raise
     finally:
         telemetry.EVENT_LATENCY.labels(function).observe(time.perf_counter() - started)
-    _mark_done(rt, event)
+    _mark_done(rt, event, key)
 
 
-def _mark_done(rt, event: Event) -> None:
+def _mark_done(rt, event: Event, key: str) -> None:
     """The claim becomes the event, done. Whatever the record holds now: this delivery's claim, or, had the work run
     past CLAIM_LEASE, the claim of a delivery that took it over (whose own letting go, conditional on its claim, then
     finds the work done), or that delivery's done. Done is never undone: no claim is made over it."""
-    rt.store.put(claim_key(event, rt.function), event.model_dump_json().encode(), content_type="application/json")
+    rt.store.put(key, event.model_dump_json().encode(), content_type="application/json")
 
 
-def _claim(rt, event: Event) -> str | None:
-    """Claim the event for this delivery with a create-only write, and return the claim's ETag; None when the work
-    is done. ConflictError (a 409, which Knative retries) while another delivery holds it; a claim past CLAIM_LEASE is
-    taken over, conditionally, so of two deliveries finding it stale one does."""
+def _claim(rt, event: Event, body: str | None = None) -> tuple[str, str | None]:
+    """Claim the event for this delivery with a create-only write of its record; return the record's key and the
+    claim's ETag, None when the work is done. ConflictError (a 409, which Knative retries) while another delivery holds
+    it; a claim past CLAIM_LEASE is taken over, conditionally, so of two deliveries finding it stale one does. A record
+    of the same (source, id) with another body is other work: this event is claimed under a record of its body
+    (`body`), and the reuse of its id is logged naming both bodies' digests."""
     from affiliate_matrix.observability import telemetry
 
-    key, now = claim_key(event, rt.function), datetime.now(UTC)
-    body = json.dumps({"source": event.source, "id": event.id, "type": event.type, "claimed_at": now.isoformat(),
-                       "function": rt.function}).encode()
+    digest = body_digest(event)
+    key, now = claim_key(event, rt.function, body), datetime.now(UTC)
+    record = json.dumps({"source": event.source, "id": event.id, "type": event.type, "claimed_at": now.isoformat(),
+                         "function": rt.function, "body": digest}).encode()
     for _ in range(2):
         try:
-            return rt.store.put(key, body, content_type="application/json", if_none_match=True)
+            return key, rt.store.put(key, record, content_type="application/json", if_none_match=True)
         except ConflictError:
             pass
         try:
             held = rt.store.get(key)
         except NotFoundError:
             continue  # let go of meanwhile: the create once more
+        if body is None and (earlier := _held_body(held.data)) not in (None, digest):
+            log.warning("event.id_reused", earlier_body=earlier, body=digest)
+            return _claim(rt, event, digest)
         claimed_at = _claimed_at(held.data)
         if claimed_at is None:
-            return None
+            return key, None
         if now - claimed_at >= CLAIM_LEASE:
             log.warning("event.claim_taken_over", claimed=held.data[:300].decode(errors="replace"))
             try:
-                return rt.store.put(key, body, content_type="application/json", if_match=held.etag)
+                return key, rt.store.put(key, record, content_type="application/json", if_match=held.etag)
             except (ConflictError, NotFoundError):
                 pass  # taken over, let go of or done by another delivery meanwhile
         break
@@ -210,12 +249,12 @@ def _claimed_at(data: bytes) -> datetime | None:
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _let_go(rt, event: Event, etag: str) -> None:
+def _let_go(rt, key: str, etag: str) -> None:
     """Delete this delivery's claim, only while it is still this delivery's (not taken over past its lease, nor done).
     Deleted, not marked: a record of any kind is done to the code before this one, should it run again (a rollback).
     Best effort: a claim left behind is taken over once its lease is over."""
     try:
-        rt.store.delete(claim_key(event, rt.function), if_match=etag)
+        rt.store.delete(key, if_match=etag)
     except (ConflictError, NotFoundError):
         pass  # taken over: the claim is another delivery's now
     except Exception as exc:  # the store failing here must not hide the outcome of the work
@@ -255,18 +294,20 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidInput(f"the event is larger than {MAX_EVENT_BYTES} bytes")
     headers = dict(request.headers)
-    check_attribute_count(headers, raw)
+    unfit = check_body(headers, raw)
+    plan = routes(event_settings(rt).events_routes)
+    dead_letters = request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function)  # the Broker's sink
+    if unfit is not None and not dead_letters:  # a dead letter is parked with it: it is why the Broker parks it
+        raise unfit
     try:
         cloud_event = from_http(headers, raw)
     except RecursionError:
         raise InvalidInput("the event is nested too deeply") from None
     except Exception as exc:  # the SDK raises several unrelated types for a malformed event
         raise InvalidInput(f"not a CloudEvent: {str(exc)[:500]}") from None
-    plan = routes(event_settings(rt).events_routes)
-    if request.path == DEAD_LETTERS and plan.dead_letter_senders(rt.function):  # the Broker's dead-letter sink
-        check_sender(rt, sender, plan.dead_letter_senders(rt.function),
-                     f"dead letters of {str(cloud_event.get('type'))[:200]} events")
-        park(rt, cloud_event)  # not read as an event first: one refused for its shape is parked too
+    if dead_letters:
+        check_sender(rt, sender, dead_letters, f"dead letters of {str(cloud_event.get('type'))[:200]} events")
+        park(rt, cloud_event, unfit)  # not read as an event first: one refused for its shape is parked too
         return "", 204, {}
     event = event_of(cloud_event)
     structlog.contextvars.bind_contextvars(event_id=event.id, event_type=event.type, event_source=event.source)
@@ -281,25 +322,48 @@ def take_event(rt, request, work: Callable[[Event], None] | None):
     return "", 204, {}
 
 
-def check_attribute_count(headers: dict, raw: bytes) -> None:
-    """InvalidInput when the event has more than MAX_EVENT_ATTRIBUTES attributes, counted as the CloudEvents SDK
-    will read them (binary: the ce- headers; structured: the members of the JSON object), before it reads any."""
+def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
+    """Before the CloudEvents SDK reads the event: InvalidInput raised for more than MAX_EVENT_ATTRIBUTES attributes,
+    counted as the SDK will read them (binary: the ce- headers; structured: the members of the JSON object), and
+    returned for JSON a request body is refused for (handlers.body_of: a key given twice, which parsers read
+    differently, or an integer past Python's digits, whose error told the sender to call
+    sys.set_int_max_str_digits()). The SDK reads as JSON a binary event's body whatever its Content-Type says, and a
+    structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
     from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
 
-    if is_binary(headers):
-        count = sum(1 for name in headers if name.lower().startswith("ce-"))
-    else:
+    binary = is_binary(headers)
+    document, unfit = _json_of(raw)
+    if not binary and unfit is None and isinstance(document, dict) and isinstance(document.get("data_base64"), str):
         try:
-            document = json.loads(raw)
-        except RecursionError:
-            raise InvalidInput("the event is nested too deeply") from None
+            _, unfit = _json_of(base64.b64decode(document["data_base64"], validate=True))
         except ValueError:
-            return  # not JSON: the SDK names what is wrong with it
-        count = len(document) if isinstance(document, dict) else 0
+            pass  # not base64: the SDK names that
+    count = sum(1 for name in headers if name.lower().startswith("ce-")) if binary else \
+        len(document) if isinstance(document, dict) else 0
     if count > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
+    return unfit
+
+
+def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
+    """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
+    (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
+    from affiliate_matrix.handlers import _once_each, _whole_number
+
+    try:
+        try:
+            return json.loads(raw, object_pairs_hook=_once_each, parse_int=_whole_number), None
+        except InvalidInput as exc:
+            try:
+                return json.loads(raw), exc
+            except ValueError:
+                return None, exc
+    except RecursionError:
+        raise InvalidInput("the event is nested too deeply") from None
+    except ValueError:
+        return None, None
 
 
 def event_settings(rt) -> EventSettings:
@@ -346,7 +410,7 @@ def routes(base: Path):
         raise ConfigError("AMX_EVENTS_ROUTES", f"cannot read the Triggers in {base}: {exc}") from None
 
 
-def park(rt, cloud_event) -> None:
+def park(rt, cloud_event, unfit: InvalidInput | None = None) -> None:
     """Keep a dead letter for a person, under dead-letters/<type>/. One that does not fit (a function answered it 400
     for that, which is why the Broker parks it) is kept as it came, with why, under dead-letters/unfit/ (no event
     type holds a hyphen): refused here too, the Broker dropped it."""
@@ -354,6 +418,8 @@ def park(rt, cloud_event) -> None:
 
     destination = cloud_event.get("knativeerrordest")
     try:
+        if unfit is not None:  # its JSON, refused before the SDK read it (check_body)
+            raise unfit
         event = event_of(cloud_event)
         record, source, event_id, folder = {"event": event.model_dump(mode="json")}, event.source, event.id, event.type
     except InvalidInput as exc:
@@ -363,7 +429,7 @@ def park(rt, cloud_event) -> None:
         source, event_id, folder = str(cloud_event.get("source")), str(cloud_event.get("id")), "unfit"
     kind = str(cloud_event.get("type"))[:200]
     structlog.contextvars.bind_contextvars(event_id=event_id[:200], event_type=kind, event_source=source[:200])
-    key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(source, event_id)}.json"
+    key = f"{DEAD_LETTERS}{folder}/{dead_letter_name(record['event'])}.json"
     rt.store.put(key, dead_letter({**record, "destination": destination}), content_type="application/json")
     log.error("event.dead_lettered", event_id=event_id[:200], type=kind, destination=destination,
               refused=record.get("refused"))

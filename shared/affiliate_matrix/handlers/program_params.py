@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, create_model
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, FILTER_FIELDS, MERCHANT_KEY_MAX, Cursor, PageSize,
                                                      Words)
-from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.handlers.routes import Shape, refuse
 from affiliate_matrix.handlers.shapes import IsoTime
 
 
@@ -18,16 +18,29 @@ ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
                             format=(Literal["csv", "jsonl", "parquet"], "jsonl"))
 
 
-def _midnight_utc(value):
-    """A bare day ("2026-12-01", what a date field sends) as its midnight UTC; a time still names its zone."""
-    return f"{value}T00:00:00Z" if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) \
-        else value
+def _day_or_time(value, info):
+    """A bare day ("2026-12-01", what a date field sends) as its midnight UTC, or a time with its zone, each as the
+    index port's one rule reads a date (search.iso_time); anything else ("yesterday", a time without its zone, a
+    number) refused naming the parameter and the forms it takes, in words a person reads on the Changes page too."""
+    from affiliate_matrix.search import iso_time
+
+    if not isinstance(value, str):
+        return value
+    text = f"{value}T00:00:00Z" if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) else value
+    try:
+        zoned = iso_time(text).tzinfo is not None
+    except ValueError:
+        zoned = False
+    if not zoned:
+        raise refuse(f"{info.field_name} must be an ISO 8601 date (2026-12-01, from its midnight UTC) or a time with "
+                     f"its zone (2026-12-01T12:00:00Z), not {value[:40]!r}")
+    return text
 
 
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
     # a bare day first becomes its midnight UTC (the last Before validator runs first), then IsoTime reads it
-    since: Annotated[IsoTime, BeforeValidator(_midnight_utc)] | None = Field(None, description=(
+    since: Annotated[IsoTime, BeforeValidator(_day_or_time)] | None = Field(None, description=(
         "Only changes recorded at or after this time (recorded_at, not at: a batch indexed late is found by a "
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))

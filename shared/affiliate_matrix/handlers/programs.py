@@ -206,8 +206,13 @@ def recorder(rt):
 def program(rt, program_id: str) -> dict:
     doc = rt.index.get(PROGRAMS_INDEX.name, program_id)
     if doc is None:
-        raise NotFoundError(f"program {program_id} not found")
+        raise not_indexed(program_id)
     return from_document(doc).model_dump(mode="json")
+
+
+def not_indexed(program_id: str) -> NotFoundError:
+    """The 404 of a program the index does not hold (the web's too, for an id no program can have)."""
+    return NotFoundError(f"no program {program_id[:80]} in the index")
 
 
 SEARCH_PARAMETERS = set(SearchParams.model_fields)

@@ -1,17 +1,25 @@
 """The rules API's dry-run body and answer and its activations' answer (handlers/triggers.py), apart so
 that a start and a first GET /rules do not build them."""
 
+import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
-from affiliate_matrix.handlers.routes import Shape
+from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES, RULE_ID
+from affiliate_matrix.handlers.program_params import ProgramId
+from affiliate_matrix.handlers.routes import Shape, refuse
 from affiliate_matrix.handlers.shapes import IsoTime
+
+EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")  # CloudEvents 1.0: an attribute's name
 
 
 class TrialEvent(Shape):
-    """The event a rule is tried against; what is left out is filled in as a dry run's."""
-    model_config = ConfigDict(extra="forbid")
+    """The event a rule is tried against; what is left out is filled in as a dry run's. It may be a CloudEvent in
+    structured mode whole (`specversion` 1.0, the Broker's and the tools' form): its extension attributes are then
+    taken and, but for amxrulechain, left aside, as the rule never sees them."""
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {
+        "description": "A CloudEvent extension attribute, with specversion only"}})
     type: str
     source: str | None = None
     id: str | None = None
@@ -21,6 +29,26 @@ class TrialEvent(Shape):
     amxrulechain: str | None = Field(None, description="The CloudEvent extension: the rules whose actions led to the "
                                                        "event, their ids joined by commas (a rule in it, or after 8 of "
                                                        "them, is stopped).")
+    specversion: Literal["1.0"] | None = Field(None, description="Given, the body is a structured CloudEvent.")
+    datacontenttype: str | None = Field(None, description="JSON's (application/json, or a type ending +json).")
+    dataschema: str | None = None
+
+    @model_validator(mode="after")
+    def _cloudevent(self):
+        extra = self.model_extra or {}
+        if "data_base64" in extra:
+            raise refuse("data_base64: a dry run takes the event's data as JSON, in data")
+        if extra and self.specversion is None:  # a trial event, not a CloudEvent: a misspelt field is a mistake
+            raise refuse(f"unknown field(s): {', '.join(sorted(extra))[:200]} (a CloudEvent's extension attributes "
+                         "are taken with its specversion)")
+        if len(extra) > MAX_EVENT_ATTRIBUTES:
+            raise refuse(f"the event has more than {MAX_EVENT_ATTRIBUTES} extension attributes")
+        if (bad := next((name for name in extra if not EXTENSION_NAME.fullmatch(name)), None)) is not None:
+            raise refuse(f"{bad[:40]!r} is not a CloudEvent attribute: a name is 1 to 20 lower-case letters and digits")
+        media = (self.datacontenttype or "application/json").partition(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            raise refuse(f"datacontenttype: a dry run takes JSON data, not {media[:80]!r}")
+        return self
 
 
 class Verdict(Shape):
@@ -34,6 +62,14 @@ class Verdict(Shape):
     would_dispatch: dict[str, Any] | None
     message: str | None = Field(None, description="The text the dispatched notify would post or alert record, its "
                                                   "placeholders filled from the inputs.")
+    program_missing: str | None = Field(None, description="A program.delta event whose program the index does not "
+                                                          "hold (or that names none): the condition saw an empty "
+                                                          "program, as its delivery would.")
+
+
+class RuleProgram(ProgramId):
+    """A rule and a program of the index to try it on."""
+    rule_id: str = Field(pattern=f"^{RULE_ID.pattern}$")
 
 
 class Activation(Shape):

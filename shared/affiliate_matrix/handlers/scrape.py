@@ -35,33 +35,34 @@ def collect(rt, event) -> None:
     if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
+    from affiliate_matrix.sync_requests import outcome, update_sync
 
     if sync_id is None:
-        report = scrape(rt, connection_id)
-        if report.records == 0 and report.failures:
-            announce_failure(rt, connection_id, None, [f"{f.stage} {f.url}: {f.reason}" for f in report.failures])
+        ended = outcome(scrape(rt, connection_id))
+        if ended["status"] == "failed":
+            announce_failure(rt, event, connection_id, None, ended["errors"])
         return
-    from affiliate_matrix.sync_requests import update_sync
 
     update_sync(rt, sync_id, status="running", started_at=datetime.now(UTC))
     try:
         report = scrape(rt, connection_id)
     except AmxError as exc:
         update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
-        announce_failure(rt, connection_id, sync_id, [str(exc)])
+        announce_failure(rt, event, connection_id, sync_id, [str(exc)])
         raise
-    failed = report.records == 0 and report.failures
-    errors = [f"{f.stage} {f.url}: {f.reason}" for f in report.failures]
-    update_sync(rt, sync_id, status="failed" if failed else "succeeded", finished_at=datetime.now(UTC),
-                pages=report.pages, records=report.records, errors=errors, incomplete=report.incomplete)
-    if failed:
-        announce_failure(rt, connection_id, sync_id, errors)
+    ended = outcome(report)
+    update_sync(rt, sync_id, finished_at=datetime.now(UTC), **ended)
+    if ended["status"] == "failed":
+        announce_failure(rt, event, connection_id, sync_id, ended["errors"])
 
 
-def announce_failure(rt, connection_id: str, sync_id: str | None, errors: list[str]) -> None:
-    """sync.failed, for the rules that act on it."""
+def announce_failure(rt, cause, connection_id: str, sync_id: str | None, errors: list[str]) -> None:
+    """sync.failed, for the rules that act on it. Its id is derived from the sync, else from the event that asked for
+    the run (`cause`): a run done again for that event (delivered again after a failure past the announcement) announces
+    the same failure, which the rules take once, where an id from the clock was another failure to act on."""
     from affiliate_matrix.events import SYNC_FAILED, Event
 
     rt.bus.publish(Event.make(SYNC_FAILED, "/sync", {"connection_id": connection_id, "sync_id": sync_id,
                                                       "errors": errors[:20]},
-                              key=f"{connection_id}|{sync_id or datetime.now(UTC).isoformat()}", subject=connection_id))
+                              key=f"{connection_id}|{sync_id or f'{len(cause.source)}:{cause.source}|{cause.id}'}",
+                              subject=connection_id))

@@ -32,10 +32,13 @@ def _iso_time(value):
         raise ValueError(f"must be {_FORM}, not a number")
     if isinstance(value, str):
         try:
-            return iso_time(value)
+            when = iso_time(value)
         except ValueError:
             raise ValueError(f"must be {_FORM}: dashes in the date, a T before the time, a day and time "
                              "that exist") from None
+        if when.tzinfo is None:  # (pydantic's own words for it: "Input should have timezone info")
+            raise ValueError(f"must be {_FORM}, with its zone (Z or +01:00)")
+        return when
     return value
 
 

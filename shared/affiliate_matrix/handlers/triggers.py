@@ -3,7 +3,8 @@ Broker routes to it (program.delta, key.*, sync.failed, budget.*), and performs 
 alert actions routed back to it. Over HTTP it manages the rules:
 
 GET /rules, POST /rules, GET|PUT|DELETE /rules/{id} (ETag / If-Match), POST /rules/{id}/test
-(dry-run against a given event; nothing is dispatched), GET /activations (newest first).
+(dry-run against a given event; nothing is dispatched), POST /rules/{id}/test/programs/{program_id} (the same
+against a program of the index), GET /activations (newest first).
 Reads need a read token, writes an admin token.
 """
 
@@ -83,6 +84,12 @@ def api() -> Api:
                   {k: v for k, v in call.body.items() if v is not None}, call.role),
               lambda: shapes().Verdict, RULES.address, lambda: shapes().TrialEvent,
               summary="Dry-run the rule against an event; nothing is dispatched"),
+        Route("POST", "/rules/{rule_id}/test/programs/{program_id}", lambda call: dry_run(
+                  call.rt, load(call.rt, RULES, call.params.rule_id)[0], program_event(call.rt, call.params.program_id),
+                  call.role),
+              lambda: shapes().Verdict, lambda: shapes().RuleProgram,
+              summary="Dry-run the rule against a program of the index: its latest change, as its delivery would be "
+                      "evaluated; nothing is dispatched"),
         Route("GET", "/activations", lambda call: {"items": activations_for(call.rt, call.params)},
               lambda: shapes().Activations, ActivationsParams, summary="What the rules did, newest first"),
     ])
@@ -96,7 +103,8 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     from affiliate_matrix.rules.conditions import context_of
     from affiliate_matrix.rules.engine import chain_stop, compiled, context_values
 
-    attributes = {k: v for k, v in body.items() if k != RULE_CHAIN}
+    # the event's own attributes: not a structured CloudEvent's specversion, datacontenttype or extensions
+    attributes = {k: v for k, v in body.items() if k in ("id", "source", "subject", "time", "data")}
     try:
         event = Event.model_validate({"id": "dry-run", "source": "/rules/test", "time": datetime.now(UTC), **attributes,
                                       "type": trigger_type(body["type"]), "rulechain": body.get(RULE_CHAIN, "")})
@@ -121,7 +129,42 @@ def dry_run(rt, rule: Rule, body: dict, role: str):
     return {"rule_id": rule.id, "holds": holds, "error": error, "inputs": inputs, "triggered_by_this_event": triggered,
             "stopped_by_chain": stopped or None,
             "would_dispatch": shown_to({"action": rule.action.model_dump(mode="json")}, role)["action"]
-            if dispatched else None, "message": said}
+            if dispatched else None, "message": said, "program_missing": program_missing(event, values)}
+
+
+def program_missing(event, values: dict) -> str | None:
+    """What a dry run says of a program.delta event whose program the index does not hold: the condition saw an empty
+    program, which reads as the rule not holding unless said."""
+    from affiliate_matrix.events import PROGRAM_DELTA
+
+    if event.type != PROGRAM_DELTA or "program" in values:
+        return None
+    program_id = event.data.get("program_id")
+    if not isinstance(program_id, str) or not program_id:
+        return "the delta names no program_id: the condition saw an empty program, as a delivery would"
+    return f"program {program_id[:80]} is not in the index: the condition saw an empty program, as a delivery would"
+
+
+def program_event(rt, program_id: str) -> dict:
+    """A dry run's event for a program of the index: the program.delta its latest recorded change was delivered as
+    (the change feed's item, as the index function publishes it), or one with no change when none is recorded.
+    NotFoundError naming a program the index does not hold."""
+    from affiliate_matrix.errors import NotFoundError
+    from affiliate_matrix.handlers.programs import changes_params, changes_with
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    try:
+        held = rt.index.get(PROGRAMS_INDEX.name, program_id) is not None
+    except NotFoundError:  # no index yet
+        held = False
+    if not held:
+        raise NotFoundError(f"program {program_id} is not in the index")
+    try:
+        latest = changes_with(rt, changes_params()(program_id=[program_id], limit=1))["items"]
+    except NotFoundError:  # no change recorded yet
+        latest = []
+    delta = latest[0] if latest else {"program_id": program_id, "change": "", "fields": []}
+    return {"type": "program.delta", "source": "/rules/test", "subject": program_id, "data": delta}
 
 
 def activations_for(rt, params: ActivationsParams) -> list[dict]:

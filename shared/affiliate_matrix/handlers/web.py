@@ -43,7 +43,7 @@ SESSION_SECONDS = int(SESSION_TTL.total_seconds())  # the cookie's life, the ses
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 STATIC = {"app.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
-_PROGRAM = re.compile(r"^/programs/(p_[0-9a-f]{16})$")
+_PROGRAM_ID = re.compile(r"p_[0-9a-f]{16}")
 _TOKEN_SHAPE = re.compile(r"^amx_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
 FORM_LIMIT = 8 * 1024
 
@@ -102,9 +102,11 @@ def dispatch(rt, request, page):
     if path == "/programs/export":
         body, status, headers = api.export(rt, args, request.method == "HEAD")
         return body, status, Headers({**headers, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
-    match = _PROGRAM.match(path)
-    if match:
-        return page.render("program.html", **pages.program_page(rt, match.group(1)))
+    program_id = path.removeprefix("/programs/")
+    if program_id and program_id != path and "/" not in program_id:
+        if not _PROGRAM_ID.fullmatch(program_id):  # no program has it: not looked up, but named as one that has
+            raise api.not_indexed(program_id)
+        return page.render("program.html", **pages.program_page(rt, program_id))
     if path == "/merchants":
         params = api.parameters(api.merchants_params(), args, {})
         return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)

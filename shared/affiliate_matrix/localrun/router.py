@@ -102,12 +102,12 @@ class Router:
     def structured(headers: dict, body: bytes) -> dict:
         lowered = {k.lower(): v for k, v in headers.items()}
         if lowered.get("content-type", "").startswith("application/cloudevents+json"):
-            event = json.loads(body)
+            event = _json(body)
             if not isinstance(event, dict):
                 raise ValueError("a structured CloudEvent is a JSON object")
         elif "ce-id" in lowered:
             event = {k[3:]: v for k, v in lowered.items() if k.startswith("ce-")}
-            event["data"] = json.loads(body) if body else None
+            event["data"] = _json(body) if body else None
             event["datacontenttype"] = lowered.get("content-type", "application/json")
         else:
             raise ValueError("not a CloudEvent")
@@ -175,7 +175,7 @@ class Router:
                         attempt=delivery.attempt + 1, delay_s=delay)
             self._enqueue(Delivery(delivery.route, delivery.event, delivery.attempt + 1, time.monotonic() + delay))
             return
-        name = dead_letter_name(str(delivery.event.get("source")), str(delivery.event["id"]))
+        name = dead_letter_name(delivery.event)
         self.dead_letters.put(f"{DEAD_LETTERS}{delivery.route.name}/{name}.json", dead_letter(
             {"event": delivery.event, "subscriber": delivery.route.subscriber, "reason": reason}),
             content_type="application/json")
@@ -185,6 +185,14 @@ class Router:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _json(body: bytes):
+    """ValueError for nesting past json's depth too: the RecursionError went uncaught (no answer, a traceback)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("the event is nested too deeply") from None
 
 
 def _admit_nothing(authorization: str | None, event: dict | None) -> None:

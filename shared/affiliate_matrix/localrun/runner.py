@@ -14,12 +14,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from affiliate_matrix.errors import AccessDenied
+from affiliate_matrix.errors import AccessDenied, ConflictError
 from affiliate_matrix.events.identity import audience, broker_audience, issuer_for, subject, verify
 from affiliate_matrix.localrun.issuer import LocalIssuer
 from affiliate_matrix.localrun.plan import PING_TYPE, Ping, Plan, Route, exact, read_plan
@@ -37,6 +38,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def check_free(ports: dict[str, int]) -> None:
+    """ConflictError naming the first function whose port something else listens on. A taken port was found only by
+    waiting 120 s for that function to answer, then a traceback (another `amx up` elsewhere, any server on 8100…)."""
+    for name, port in ports.items():
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: a closed one's TIME_WAIT is free
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise ConflictError(f"port {port} on 127.0.0.1, {name}'s, is taken ({exc.strerror}): stop what listens "
+                                    "there, or give --port-base another first port (0: any free ports)") from None
 
 
 class Function:
@@ -99,6 +113,7 @@ class LocalRuntime:
         self.logs = data_dir / "logs"
         self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)  # the mode, not the umask: private (runtime.data_dir)
         ports = {name: (port_base + i if port_base else free_port()) for i, name in enumerate(self.plan.functions)}
+        check_free(ports)  # before anything is started
         urls = {name: f"http://127.0.0.1:{port}/" for name, port in ports.items()}
         self.issuer = LocalIssuer(data_dir / "oidc")
         self.router = Router(self.plan.routes, urls, dead_letter_store(data_dir), sign=self.sign, admit=self.admit)
@@ -141,7 +156,7 @@ class LocalRuntime:
         token = self.issuer.token(audience(NAMESPACE, route.subscriber), subject(NAMESPACE, route.sender))
         return {"Authorization": f"Bearer {token}"}
 
-    def run(self, ready_file: Path | None = None) -> None:
+    def run(self, ready_file: Path | None = None, on_ready: Callable[[dict], None] | None = None) -> None:
         started = time.monotonic()
         for function in self.functions.values():
             function.start()
@@ -156,6 +171,8 @@ class LocalRuntime:
         if ready_file:
             _write_state(ready_file, state)
         log.info("up.ready", started_in_s=state["started_in_s"], functions=len(self.functions))
+        if on_ready:
+            on_ready(state)
         self.clock.t0 = time.monotonic()  # simulated time starts when everything is ready
         threading.Thread(target=self._cron, daemon=True).start()
         self._supervise(ready_file, state)
@@ -261,7 +278,9 @@ def refuse_if_running(data_dir: Path) -> None:
     lock.close()
 
 
-def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int) -> None:
+def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port_base: int,
+       on_ready: Callable[[dict], None] | None = None) -> None:
+    """Run every function until stopped; `on_ready` is given up.json's state once they all answer."""
     lock = _lock(data_dir)
     if lock is None:
         raise _running(data_dir)
@@ -269,7 +288,7 @@ def up(root: Path, data_dir: Path, *, speed: float, start: datetime | None, port
         runtime = LocalRuntime(root, data_dir, speed=speed, start=start, port_base=port_base)
         signal.signal(signal.SIGTERM, lambda *_: runtime.stopping.set())
         try:
-            runtime.run(ready_file=data_dir / "up.json")
+            runtime.run(ready_file=data_dir / "up.json", on_ready=on_ready)
         except KeyboardInterrupt:
             runtime.stop()
         except BaseException:  # failing once started (up.json on a full disk, a function never ready): none is left running

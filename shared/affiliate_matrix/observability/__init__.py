@@ -32,6 +32,21 @@ def redact_secrets(_logger, _method, event_dict):
     return event_dict
 
 
+# What a terminal acts on rather than shows: ESC starts a sequence that moves the cursor, erases or recolours (a request
+# path or a scraped page's text holding one could rewrite the lines above it), a carriage return writes over its line.
+# JSON escapes them; the console renderer prints a value as it is unless it holds a space, a quote or a line break.
+# Tabs and line feeds stay: a traceback's lines are its own.
+_TERMINAL_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+
+
+def escape_controls(_logger, _method, event_dict):
+    """For the console: every control character of a value as its escape (\\x1b), shown rather than acted on."""
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = value.translate(_TERMINAL_CONTROLS)
+    return event_dict
+
+
 def add_function(_logger, _method, event_dict):
     event_dict.setdefault("function", _function)
     return event_dict
@@ -60,7 +75,8 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
     """Configure structlog for this process; `function` is on every line, whichever thread logs it."""
     global _function
     _function = function
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderers = [structlog.processors.JSONRenderer()] if fmt == "json" else \
+        [escape_controls, structlog.dev.ConsoleRenderer(colors=False)]
     structlog.configure(
         processors=[
             *context_processors(),
@@ -68,7 +84,7 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
             structlog.processors.format_exc_info,
-            renderer,
+            *renderers,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
         logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),

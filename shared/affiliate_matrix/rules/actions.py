@@ -156,10 +156,13 @@ def alert(rt, params: dict, data: dict) -> str:
     return "alert written"
 
 
-def discover(rt, params: dict, data: dict) -> str:
+def discover(rt, params: dict, data: dict) -> str | tuple[str, str]:
+    from affiliate_matrix.discovery import nothing_asked
     from affiliate_matrix.discovery.run import discover as run
 
     report = run(rt, [str(params["niche"])], [str(params.get("language", "en"))])
+    if why := nothing_asked(report):  # not done: the activation says why (a spent quota is spent for its day)
+        return "failed", why
     return f"{len(report.discovered)} discovered, {len(report.review)} to review"
 
 

@@ -134,21 +134,15 @@ def checked(rule: Rule) -> Rule:
                            f"trigger, so with a cool-down of {rule.cooldown_s} s it could set itself off without end; "
                            f"give cooldown_s of at least {LOOP_COOLDOWN_S}")
     if "webhook_url" in rule.action.params:  # as the notify action will read it (netguard), else it never posts
-        import ipaddress
-
         from affiliate_matrix.errors import FetchError
-        from affiliate_matrix.netguard import embedded_ipv4, target_of, why_not_public
+        from affiliate_matrix.netguard import written_refusal
 
-        try:
-            host = target_of(str(rule.action.params["webhook_url"]))[1]
+        try:  # an address written as such is judged now, as the action would judge it (a name, when it resolves it);
+            # loopback is left to the setting where the action runs
+            kind = written_refusal(str(rule.action.params["webhook_url"]), allow_loopback=True)
         except FetchError:  # its words quote the address, a credential
             raise InvalidInput("action.params.webhook_url: not an http(s) URL with a valid host and port") from None
-        try:  # an address written as such is judged now, as the action would judge it (a name, when it resolves it)
-            address = ipaddress.ip_address(host.split("%")[0])
-        except ValueError:
-            address = None
-        loopback = address is not None and any(a.is_loopback for a in (address, *embedded_ipv4(address)))
-        if address is not None and not loopback and (kind := why_not_public(address)):  # loopback: a setting's call
+        if kind:
             raise InvalidInput(f"action.params.webhook_url: its host is a non-public address ({kind}), which the "
                                "notify action never posts to")
     text = rule.action.params.get("text")

@@ -10,7 +10,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
-from affiliate_matrix.web.render import FACET_LABELS, url
+from affiliate_matrix.web.render import FACET_LABELS, category_label, url
 
 HIDDEN_FIELDS = {"provenance", "id"}
 SHOWN_AS = {("country", WORLDWIDE): "Open to every country"}  # a facet value that is no code, by (filter, value)
@@ -38,7 +38,8 @@ def search_page(rt, args: MultiDict) -> dict:
         shown = {bucket["value"] for bucket in buckets}
         buckets += [{"value": value, "count": None, "checked": True} for value in chosen if value not in shown]
         for bucket in buckets:
-            bucket["label"] = SHOWN_AS.get((name, bucket["value"]), bucket["value"])
+            bucket["label"] = category_label(bucket["value"]) if name == "category" else \
+                SHOWN_AS.get((name, bucket["value"]), bucket["value"])
         facets.append({"field": field, "parameter": name, "label": FACET_LABELS.get(field, field), "values": buckets})
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all

@@ -5,6 +5,7 @@ API's code), so the sign-in page, a browser's first request, loads none of that 
 import json
 import math
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -44,7 +45,8 @@ def environment():
     compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
-    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field, number=number)
+    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field, number=number,
+                       when=when)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
                        MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES)
@@ -131,6 +133,10 @@ def field(value, name: str) -> str:
     if name == "networks" and isinstance(value, list):
         return ", ".join(f"{n.get('network')} ({n['program_id']})" if n.get("program_id") else str(n.get("network"))
                          for n in value if isinstance(n, dict)) or "—"
+    if name.endswith("_at"):  # a time (first_seen_at, last_verified_at, …)
+        return when(value)
+    if name == "categories" and isinstance(value, list):
+        return ", ".join(category_label(c) for c in value) or "—"
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
         return "every country"
     if name == "records" and isinstance(value, list):
@@ -138,6 +144,27 @@ def field(value, name: str) -> str:
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an amount: an EPC, a minimum
         return f"{value['currency']} {value['amount']}"
     return show(value)
+
+
+def category_label(category) -> str:
+    """A category as people read it, the taxonomy's label ('Home & garden' for home_garden); one the taxonomy does
+    not know (a stored document's, damaged) as it is."""
+    from affiliate_matrix.taxonomy import CATEGORY_LABELS  # (only the index's pages show one: not for signing in)
+
+    return CATEGORY_LABELS.get(category, str(category))
+
+
+def when(value) -> str:
+    """A time as people read it wherever a page shows one, to the minute in UTC: '2026-12-01 10:00 UTC' for the
+    index's 2026-12-01T10:00:00.123456Z (the API answers ISO 8601, as a page's <time datetime> keeps it). Text that
+    is no time (a damaged document's) is shown as it is."""
+    if value is None:
+        return "—"
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d %H:%M UTC")
+    except (ValueError, OverflowError):  # no time, or one whose UTC instant no datetime holds
+        return str(value)
 
 
 def number(value) -> str:
@@ -170,8 +197,7 @@ def terms(commission) -> str:
         amount = f"{low}–{high}" if low is not None and high is not None and low != high else \
             f"up to {high}" if low is None else str(low)
         text = f"{amount}%" if term.get("type") == "percent" else f"{term.get('currency')} {amount}"
-        if term.get("recurring"):
-            text += " recurring"
+        text += {True: " recurring", False: " one-time"}.get(term.get("recurring"), "")
         if term.get("tiers"):
             text += " (tiers: " + "; ".join(f"{t['threshold']}: {t['value']}" for t in term["tiers"]) + ")"
         out.append(text)

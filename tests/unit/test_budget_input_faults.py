@@ -1,0 +1,230 @@
+"""The budget's input faults a marketer meets (found 2026-12-05): counts written with a fraction, a CSV separated by
+semicolons, a campaign naming a program that is not indexed, a run asked for an absurd day, forecasts without their
+currency. A local store, the budget function through its HTTP app, the CLI through typer's runner."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.auth import create_token
+from affiliate_matrix.budget.campaigns import Campaign, history, import_csv, parse_days, record_days, save_campaign
+from affiliate_matrix.cli import app as cli
+from affiliate_matrix.config import Settings
+from affiliate_matrix.errors import BackendUnavailable, InvalidInput
+from affiliate_matrix.runtime import Runtime
+from tests.support.apps import function_client
+
+HEADER = "campaign_id,date,spend,clicks,conversions,revenue,currency"
+
+
+@pytest.fixture
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "300.00")
+    runtime = Runtime("test", Settings(data_dir=tmp_path))
+    save_campaign(runtime.store, Campaign(id="search-us", name="Search", channel="search", currency="USD"), create=True)
+    return runtime
+
+
+def admin(rt) -> dict:
+    return {"Authorization": f"Bearer {create_token(rt.secrets, 'admin')}"}
+
+
+@pytest.mark.parametrize("column", ["clicks", "conversions"])
+def test_a_csv_count_with_a_fraction_is_refused_naming_the_line_and_the_column(rt, column):
+    """`clicks=2.5` was stored as 2.5 clicks: a count is whole. Spend and revenue keep their cents."""
+    cells = {"clicks": "3", "conversions": "1"} | {column: "2.5"}
+    data = (f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n"
+            f"search-us,2026-11-02,10.25,{cells['clicks']},{cells['conversions']},20.50,USD\n").encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert f"line 3: {column}: 2.5 is not a whole number" in str(refused.value)
+    assert "Value error" not in str(refused.value)
+    assert history(rt.store, "search-us") == []  # nothing written
+
+
+def test_whole_counts_written_as_decimals_and_money_with_cents_are_taken(rt):
+    import_csv(rt, f"{HEADER}\nsearch-us,2026-11-01,10.25,3.0,1,20.50,USD\n".encode())
+    [day] = history(rt.store, "search-us")
+    assert (day["spend"], day["clicks"], day["conversions"], day["revenue"]) == (10.25, 3, 1, 20.5)
+
+
+@pytest.mark.parametrize("column", ["clicks", "conversions"])
+def test_a_posted_count_with_a_fraction_is_refused_naming_the_day_and_the_field(rt, column):
+    day = {"date": "2026-11-02", "spend": 10.25, "revenue": 20.5, "clicks": 3, "conversions": 1} | {column: 2.5}
+    reply = function_client("budget").post("/campaigns/search-us/metrics", headers=admin(rt), json={
+        "days": [{"date": "2026-11-01", "spend": 1, "revenue": 2}, day]})
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == f"days.1.{column}: 2.5 is not a whole number (a count)"
+    assert history(rt.store, "search-us") == []
+    with pytest.raises(InvalidInput, match=rf"days\[1\]\.{column}: 2.5 is not a whole number"):
+        parse_days([{"date": "2026-11-01", "spend": 1, "revenue": 2}, day], "USD")
+
+
+def test_stored_days_with_a_fractional_count_are_still_read(rt):
+    """Days stored before counts were checked are read as they are: only what is written now is refused."""
+    rt.store.put("budget/metrics/search-us.json", json.dumps({"campaign_id": "search-us", "currency": "USD", "days": [
+        {"date": "2026-11-01", "spend": 1.0, "clicks": 2.5, "revenue": 2.0}]}).encode())
+    assert history(rt.store, "search-us")[0]["clicks"] == 2.5
+    record_days(rt, Campaign(id="search-us", name="Search", channel="search", currency="USD"),
+                parse_days([{"date": "2026-11-02", "spend": 1, "clicks": 3, "revenue": 2}], "USD"))
+    assert [d["clicks"] for d in history(rt.store, "search-us")] == [2.5, 3]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_named_as_such(rt, separator):
+    """A European spreadsheet writes `;` between columns (its decimal point is a comma): the header error listed every
+    column as missing and the whole line as one unknown column."""
+    rows = [HEADER.replace(",", separator),
+            separator.join(["search-us", "2026-11-01", "10,25", "3", "1", "20,50", "USD"])]
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, ("\n".join(rows) + "\n").encode())
+    shown = {";": "';'", "\t": "tabs"}[separator]
+    assert str(refused.value).startswith(f"line 1: columns are separated by {shown}, expected ','")
+    assert "missing" not in str(refused.value)
+
+
+KNOWN = "p_0123456789abcdef"
+
+
+def indexed(rt, *program_ids: str) -> None:
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    docs = [{"id": program_id, "name": program_id} for program_id in program_ids]
+    assert not rt.index.bulk_upsert(PROGRAMS_INDEX.name, docs, refresh=True).errors
+
+
+def test_a_campaign_added_naming_a_program_not_indexed_is_refused_naming_it(rt):
+    """`--program p_nope` was stored as it was typed: the campaign promoted a program that does not exist."""
+    indexed(rt, KNOWN)
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN, "--program", "p_nope"])
+    assert isinstance(added.exception, InvalidInput)
+    assert str(added.exception) == "--program: program 'p_nope' is not in the index (`amx search` finds a program's id)"
+    assert rt.store.head("budget/campaigns/s2.json") is None
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN])
+    assert added.exit_code == 0, added.output
+
+
+def test_a_program_named_before_any_is_indexed_is_unknown(rt):
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", KNOWN])
+    assert isinstance(added.exception, InvalidInput) and repr(KNOWN) in str(added.exception)
+
+
+def test_a_campaign_posted_or_put_naming_a_program_not_indexed_is_refused_naming_it(rt):
+    indexed(rt, KNOWN)
+    client = function_client("budget")
+    body = {"id": "s2", "name": "S", "channel": "search", "currency": "USD", "program_ids": [KNOWN, "p_nope"]}
+    reply = client.post("/campaigns", json=body, headers=admin(rt))
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == ("program_ids: program 'p_nope' is not in the index (`amx search` finds "
+                                              "a program's id)")
+    created = client.post("/campaigns", json={**body, "program_ids": [KNOWN]}, headers=admin(rt))
+    assert created.status_code == 201
+    reply = client.put("/campaigns/s2", json={**body, "program_ids": [KNOWN, "p_other"]},
+                       headers={**admin(rt), "If-Match": created.headers["ETag"]})
+    assert reply.status_code == 400 and "'p_other'" in reply.json["error"]["message"]
+
+
+def test_a_program_named_before_keeps_its_campaign_editable_once_it_left_the_index(rt):
+    """Only the programs a write adds are looked up: one removed from the index since does not stop a pause."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    indexed(rt, KNOWN)
+    client = function_client("budget")
+    body = {"id": "s2", "name": "S", "channel": "search", "currency": "USD", "program_ids": [KNOWN]}
+    created = client.post("/campaigns", json=body, headers=admin(rt))
+    assert created.status_code == 201
+    rt.index.delete(PROGRAMS_INDEX.name, KNOWN, refresh=True)
+    reply = client.put("/campaigns/s2", json={**body, "active": False},
+                       headers={**admin(rt), "If-Match": created.headers["ETag"]})
+    assert reply.status_code == 200, reply.json
+
+
+def test_programs_are_taken_unchecked_and_logged_when_the_index_does_not_answer(rt, monkeypatch):
+    from structlog.testing import capture_logs
+
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    def down(self, name, doc_ids):
+        raise BackendUnavailable("the search index is not answering")
+
+    monkeypatch.setattr(SqliteSearchIndex, "get_many", down)
+    added = CliRunner().invoke(cli, ["budget", "campaigns", "add", "s2", "--name", "S", "--channel", "search",
+                                     "--program", "p_nope"])
+    assert added.exit_code == 0, added.output
+    client = function_client("budget")  # started (its logging set up) before the logs are captured
+    with capture_logs() as logs:
+        reply = client.post("/campaigns", json={"id": "s3", "name": "S", "channel": "search", "currency": "USD",
+                                                "program_ids": ["p_nope"]}, headers=admin(rt))
+    assert reply.status_code == 201, reply.json
+    assert [log["programs"] for log in logs if log["event"] == "budget.programs_unchecked"] == [["p_nope"]]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "9001-01-01", "9999-12-31"])
+def test_a_run_of_an_absurd_day_is_refused_naming_the_field_and_the_years(rt, day):
+    """`POST /allocations {"day": "0001-01-01"}` stored a run for the year 1. A day is bounded as the daily tick's
+    is: its event's time is refused outside the years 1970 to 9000."""
+    reply = function_client("budget").post("/allocations", json={"day": day}, headers=admin(rt))
+    assert reply.status_code == 400
+    assert reply.json["error"]["message"] == f"day: {day} is not between the years 1970 and 9000"
+    ran = CliRunner().invoke(cli, ["budget", "run", "--day", day])
+    assert ran.exit_code == 2 and "--day" in ran.output
+    assert list(rt.store.list("budget/runs/")) == []
+
+
+@pytest.mark.parametrize("day", ["1970-01-01", "2026-11-10", "9000-12-31"])
+def test_a_run_of_a_day_in_those_years_is_stored(rt, day):
+    reply = function_client("budget").post("/allocations", json={"day": day}, headers=admin(rt))
+    assert reply.status_code == 201, reply.json
+    assert reply.json["day"] == day
+
+
+def days_of(count: int) -> list[dict]:
+    return [{"date": f"2026-10-{1 + i:02d}", "spend": 10.0, "revenue": 30.0 + 5 * (i % 3)} for i in range(count)]
+
+
+def test_a_forecast_row_carries_its_campaigns_currency(rt):
+    """A forecast's revenue was printed with no currency: a EUR campaign's read as dollars beside a USD one's."""
+    from affiliate_matrix.budget.forecast import stored_forecast
+
+    save_campaign(rt.store, Campaign(id="social-de", name="Social", channel="social", currency="EUR"), create=True)
+    save_campaign(rt.store, Campaign(id="video-de", name="Video", channel="video", currency="EUR"), create=True)
+    for cid, currency in (("search-us", "USD"), ("social-de", "EUR")):
+        record_days(rt, Campaign(id=cid, name=cid, channel="search", currency=currency),
+                    parse_days(days_of(10), currency))
+    rt.store.put("budget/metrics/video-de.json", b'{"days": [{"date": "2026-11-01", "spend": "lots"}]}')
+    rows = {row.campaign_id: row for row in stored_forecast(rt, 7).forecasts}
+    assert {cid: row.currency for cid, row in rows.items()} == {"search-us": "USD", "social-de": "EUR",
+                                                                "video-de": "EUR"}
+    assert rows["social-de"].revenue and rows["video-de"].revenue == []  # forecast, and damaged: named either way
+    shown = CliRunner().invoke(cli, ["budget", "forecast", "--from-store", "--campaign", "social-de", "--horizon", "7"])
+    assert shown.exit_code == 0, shown.output
+    assert f"{sum(p.value for p in rows['social-de'].revenue):,.2f} EUR revenue over 7 days" in shown.output
+
+
+def test_a_requests_forecast_rows_carry_its_currency_and_none_without_one():
+    from affiliate_matrix.budget.contract import forecast_json
+    from affiliate_matrix.budget.models import ForecastResult
+
+    request = {"horizon_days": 7, "campaigns": [{"id": "a", "history": days_of(10)}, {"id": "b", "history": []}]}
+    with_currency = json.loads(forecast_json(json.dumps({**request, "currency": "JPY"})))
+    assert [row["currency"] for row in with_currency["forecasts"]] == ["JPY", "JPY"]
+    without = json.loads(forecast_json(json.dumps(request)))
+    assert [row["currency"] for row in without["forecasts"]] == [None, None]
+    for row in without["forecasts"]:  # a forecast printed before rows had a currency is read as before
+        del row["currency"]
+    assert ForecastResult.model_validate(without).forecasts[0].currency is None
+
+
+@pytest.mark.parametrize("command", ["run", "pacing"])
+def test_a_day_given_on_the_command_line_is_yyyy_mm_dd_exactly(rt, command):
+    """`--day 20261110` ran (or paced) 2026-11-10: date.fromisoformat reads the basic form too, which the API and the
+    CSV refuse as not YYYY-MM-DD."""
+    ran = CliRunner().invoke(cli, ["budget", command, "--day", "20261110"])
+    assert ran.exit_code == 2 and "'20261110' is not a date (YYYY-MM-DD" in ran.output
+    assert list(rt.store.list("budget/runs/")) == []
