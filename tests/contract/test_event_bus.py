@@ -46,7 +46,7 @@ def test_inprocess_delivers_to_subscribers_of_the_type_only():
 def test_each_bus_says_whether_an_event_type_reaches_work(receiver):
     """The in-process bus reaches only the handlers subscribed in this process (a function served alone has none
     for a sync's request: sync_requests.undelivered says so); a Broker routes every type on by its Triggers."""
-    bus = open_event_bus(Settings())
+    bus = open_event_bus(EventSettings())
     assert not bus.delivers(RAW_BATCH_STORED)
     bus.subscribe(RAW_BATCH_STORED, lambda event: None)
     assert bus.delivers(RAW_BATCH_STORED) and not bus.delivers("dev.affiliatematrix.other")
