@@ -3,16 +3,22 @@ environment source gives for these settings (config._Variables), and a bad or un
 
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic_settings import EnvSettingsSource
 
-from affiliate_matrix.config import Settings, _Variables, load_settings
+from affiliate_matrix.budget.settings import BudgetSettings
+from affiliate_matrix.config import Settings, _Variables, load_part, load_settings, parts
+from affiliate_matrix.discovery.settings import DiscoverySettings
+from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.errors import ConfigError
 
 ENVIRONMENT = {"AMX_LOG_LEVEL": "debug", "AMX_BUDGET_DAILY_TOTAL": "12.50", "amx_search": "opensearch",
                "AMX_S3_BUCKET": "", "AMX_ALLOW_LOOPBACK_FETCH": "true", "AMX_VAULT_TOKEN": "s3cret",
-               "AMX_SECRET__NETWORK__KEY": "x", "Amx_Budget_Pacing_Tolerance": "2.5", "HOME": "/root"}
+               "AMX_SECRET__NETWORK__KEY": "x", "Amx_Budget_Pacing_Tolerance": "2.5", "HOME": "/root",
+               "AMX_DISCOVERY_NICHES": "pets,travel", "amx_searxng_url": "http://127.0.0.1:8888", "AMX_GOOGLE_CSE_URL": "",
+               "AMX_EVENTS": "http", "AMX_NAMESPACE": "ours", "AMX_BROKER_TOKEN_PATH": "/var/run/token"}
 
 
 def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
@@ -20,13 +26,20 @@ def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
         monkeypatch.delenv(name)
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    assert _Variables(Settings)() == EnvSettingsSource(Settings)()
-    assert Settings() == Settings(**EnvSettingsSource(Settings)())
-    settings = Settings()
-    assert (settings.log_level, str(settings.budget_daily_total), settings.search, settings.s3_bucket,
-            settings.allow_loopback_fetch, settings.budget_pacing_tolerance) == ("debug", "12.50", "opensearch",
-                                                                   "affiliate-matrix", True, 2.5)
+    for kind in (Settings, *parts()):  # the settings every function reads, and each concern's
+        assert _Variables(kind)() == EnvSettingsSource(kind)()
+        assert kind() == kind(**EnvSettingsSource(kind)())
+    settings, budget = Settings(), BudgetSettings()
+    assert (settings.log_level, str(budget.budget_daily_total), settings.search, settings.s3_bucket,
+            settings.allow_loopback_fetch, budget.budget_pacing_tolerance) == ("debug", "12.50", "opensearch",
+                                                                 "affiliate-matrix", True, 2.5)
     assert Settings(log_level="error").log_level == "error"  # an argument wins over a variable
+    assert BudgetSettings(budget_strategy="equal").budget_strategy == "equal"
+    discovery = DiscoverySettings()
+    assert (discovery.discovery_niches, discovery.searxng_url, discovery.google_cse_url) == (
+        "pets,travel", "http://127.0.0.1:8888", "https://www.googleapis.com")
+    events = EventSettings()
+    assert (events.events, events.namespace, events.broker_token_path) == ("http", "ours", Path("/var/run/token"))
 
 
 @pytest.mark.parametrize("variable", ["AMX_FLAGS_TTL_S", "amx_flags_ttl_s"])
@@ -54,7 +67,7 @@ def test_a_bad_setting_is_one_config_error_naming_it(monkeypatch):
 ])
 def test_the_daily_total_is_one_amount_or_a_total_per_currency(monkeypatch, value, totals):
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", value)
-    assert {code: str(total) for code, total in load_settings().budget_totals.items()} == totals
+    assert {code: str(total) for code, total in load_part(BudgetSettings).budget_totals.items()} == totals
 
 
 @pytest.mark.parametrize("value, fragment", [
@@ -82,9 +95,9 @@ def test_totals_per_currency_without_usd_start_when_no_lone_amounts_currency_is_
     for a setting nobody had set (its default, USD, was judged as if given)."""
     monkeypatch.delenv("AMX_BUDGET_CURRENCY", raising=False)
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "EUR=300.00,JPY=5000")
-    assert load_settings().budget_totals == {"EUR": Decimal("300.00"), "JPY": Decimal("5000")}
+    assert load_part(BudgetSettings).budget_totals == {"EUR": Decimal("300.00"), "JPY": Decimal("5000")}
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "12.50")  # a lone amount is still in USD unless set
-    assert load_settings().budget_totals == {"USD": Decimal("12.50")}
+    assert load_part(BudgetSettings).budget_totals == {"USD": Decimal("12.50")}
 
 
 def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is_refused(monkeypatch):
@@ -93,7 +106,7 @@ def test_a_currency_for_a_lone_amount_beside_totals_per_currency_that_lack_it_is
     with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: GBP has no total in AMX_BUDGET_DAILY_TOTAL"):
         load_settings()
     monkeypatch.setenv("AMX_BUDGET_CURRENCY", "EUR")  # one of them: harmless
-    assert list(load_settings().budget_totals) == ["USD", "EUR"]
+    assert list(load_part(BudgetSettings).budget_totals) == ["USD", "EUR"]
 
 
 def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start(monkeypatch):
@@ -102,13 +115,13 @@ def test_a_lone_amount_with_cents_in_a_currency_without_them_is_refused_at_start
     with pytest.raises(ConfigError, match="AMX_BUDGET_CURRENCY: AMX_BUDGET_DAILY_TOTAL 5000.50: JPY has no minor unit"):
         load_settings()
     monkeypatch.setenv("AMX_BUDGET_DAILY_TOTAL", "5000")
-    assert load_settings().budget_totals == {"JPY": 5000}
+    assert load_part(BudgetSettings).budget_totals == {"JPY": 5000}
 
 
 def test_a_discovery_language_without_dork_templates_is_refused_at_start(monkeypatch):
     """AMX_DISCOVERY_LANGUAGES took any two letters; every cron run then failed on one with no templates."""
     monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "nl,pt,it")
-    assert load_settings().discovery_languages == "nl,pt,it"
+    assert load_part(DiscoverySettings).discovery_languages == "nl,pt,it"
     monkeypatch.setenv("AMX_DISCOVERY_LANGUAGES", "en,xx")
     with pytest.raises(ConfigError, match=r"AMX_DISCOVERY_LANGUAGES: .*\(en\|de\|fr\|es\|nl\|pt\|it\)"):
         load_settings()
@@ -117,5 +130,56 @@ def test_a_discovery_language_without_dork_templates_is_refused_at_start(monkeyp
 def test_the_discovery_languages_setting_takes_exactly_the_languages_dorks_are_written_in():
     from affiliate_matrix.discovery.dorks import TEMPLATES
 
-    pattern = Settings.model_fields["discovery_languages"].metadata[0].pattern
+    pattern = DiscoverySettings.model_fields["discovery_languages"].metadata[0].pattern
     assert pattern == f"^({'|'.join(TEMPLATES)})(,({'|'.join(TEMPLATES)}))*$"
+
+
+def _start_defines(variables: dict[str, str]) -> list[str]:
+    """Which parts' classes a function's start (load_settings) defines, in a fresh process with `variables` set."""
+    import subprocess
+    import sys
+
+    env = {name: value for name, value in os.environ.items() if not name.lower().startswith("amx_")}
+    shown = subprocess.run([sys.executable, "-c", "import sys; from affiliate_matrix.config import PARTS, load_settings; "
+                            "load_settings(); print([p for p in PARTS if p.rpartition('.')[0] in sys.modules])"],
+                           env={**env, **variables}, capture_output=True, text=True, check=True).stdout
+    return eval(shown)  # a list of the names in PARTS, printed by the line above
+
+
+def test_a_start_defines_only_the_settings_every_function_reads_unless_a_parts_variable_is_set():
+    """Every start defined all 49 settings, ~0.6 M instructions a field, though most functions read a few of them: the
+    budget's, discovery's and the event path's settings are each a class of their own, defined when that work reads them, or at start
+    when one is set (so a bad one still stops the start)."""
+    assert _start_defines({}) == []
+    assert "affiliate_matrix.budget.settings.BudgetSettings" in _start_defines({"AMX_BUDGET_STRATEGY": "equal"})
+    assert "affiliate_matrix.discovery.settings.DiscoverySettings" in _start_defines({"AMX_DISCOVERY_NICHES": "pets"})
+    assert "affiliate_matrix.events.settings.EventSettings" in _start_defines({"AMX_NAMESPACE": "ours"})
+
+
+def test_a_start_keeps_the_parts_it_read(monkeypatch):
+    """A part whose variable is set is read with the start's settings, as every setting was: not again later."""
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DISCOVERY_NICHES", "pets")
+    rt = Runtime("test")
+    monkeypatch.delenv("AMX_DISCOVERY_NICHES")
+    assert rt.part(DiscoverySettings).discovery_niches == "pets"
+    assert rt.part(BudgetSettings).budget_strategy == "optimal"  # none set: read on first use
+
+
+def test_a_misspelt_parts_setting_is_named_with_the_likely_one(monkeypatch):
+    monkeypatch.setenv("AMX_BUDGET_STRATEGI", "equal")
+    with pytest.raises(ConfigError, match="AMX_BUDGET_STRATEGI: unknown setting; did you mean AMX_BUDGET_STRATEGY"):
+        load_settings()
+
+
+def test_an_override_goes_to_the_class_that_has_it():
+    """`amx demo` starts its runtime with events=inprocess, a setting of the event path's part."""
+    from affiliate_matrix.config import load_at_start
+
+    settings, loaded = load_at_start(log_level="error", events="inprocess", budget_strategy="equal")
+    assert settings.log_level == "error"
+    assert {type(part): part for part in loaded}[EventSettings].events == "inprocess"
+    assert {type(part): part for part in loaded}[BudgetSettings].budget_strategy == "equal"
+    with pytest.raises(ConfigError, match="AMX_NO_SUCH: Extra inputs are not permitted"):
+        load_at_start(no_such=1)

@@ -36,7 +36,10 @@ def test_every_setting_is_documented_in_env_example():
     from tests.support.processes import ROOT
 
     documented = (ROOT / ".env.example").read_text()
-    missing = [f"AMX_{name.upper()}" for name in Settings.model_fields if f"AMX_{name.upper()}=" not in documented]
+    from affiliate_matrix.config import parts
+
+    missing = [f"AMX_{name.upper()}" for kind in (Settings, *parts()) for name in kind.model_fields
+               if f"AMX_{name.upper()}=" not in documented]
     assert missing == []
 
 

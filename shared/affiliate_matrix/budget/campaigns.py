@@ -111,10 +111,17 @@ def checked(campaign: Campaign) -> None:
     check_name(campaign.name, "name")
 
 
+def max_campaigns(rt) -> int:
+    """AMX_BUDGET_MAX_CAMPAIGNS: its settings class is built by the first write that asks, not by a start."""
+    from affiliate_matrix.budget.settings import BudgetSettings
+
+    return rt.part(BudgetSettings).budget_max_campaigns
+
+
 def checked_against_store(rt, campaign: Campaign) -> None:
     """What a campaign written over HTTP must agree with in the store: room for it, when it is new, its days, and the
     programs it names."""
-    room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
+    room_for(rt.store, campaign.id, max_campaigns(rt))
     agrees_with_days(rt.store, campaign)
     programs_indexed(rt, campaign)
 

@@ -19,6 +19,7 @@ from affiliate_matrix.budget.allocate import allocate
 from affiliate_matrix.budget.campaigns import list_campaigns, pending_imports, read_days, validated_days
 from affiliate_matrix.budget.contract import problem
 from affiliate_matrix.budget.mirror import BUDGET_INDEX, mirror
+from affiliate_matrix.budget.settings import BudgetSettings
 from affiliate_matrix.budget.models import AllocateRequest, AllocateResult, Allocation, CampaignHistory
 from affiliate_matrix.documents import together
 from affiliate_matrix.errors import ConflictError, DamagedData, InvalidInput, NotFoundError
@@ -153,7 +154,7 @@ def run_allocation(rt, day: date, spent: Spent | None = None, *, replace: bool =
     """Allocate `day`; each campaign's metrics are read once, and `spent` notes from them the spends its day reports.
     A day already run returns its stored run, unless `replace`: then it is run again and stored as the next revision
     (ConflictError when another replacement stored one first)."""
-    settings = rt.settings
+    settings = rt.part(BudgetSettings)
     totals = settings.budget_totals
     if totals is None:
         raise InvalidInput("AMX_BUDGET_DAILY_TOTAL is not set: the run does not know what to share out")
@@ -290,7 +291,7 @@ def readable_history(rt, campaign_id: str, day: date, spent: Spent | None = None
         rows = []  # nor paced: its spend was read from the damaged days (of a date stored twice, the first row)
     if spent is not None:
         spent.note(campaign_id, rows)
-    return [d for d in rows if d["date"] < day][-rt.settings.budget_history_days:]
+    return [d for d in rows if d["date"] < day][-rt.part(BudgetSettings).budget_history_days:]
 
 
 def stored_days(rt, campaign_id: str) -> list[dict]:
@@ -312,7 +313,7 @@ def check_pacing(rt, day: date, spent: Spent | None = None) -> list[dict]:
     except DamagedData as exc:  # that day's pacing cannot be judged; the tick's allocation goes on
         log.error("document.damaged", key=exc.where, error=str(exc))
         return []
-    tolerance = rt.settings.budget_pacing_tolerance
+    tolerance = rt.part(BudgetSettings).budget_pacing_tolerance
     allocated = run.allocated()
     listed = (spent.listed if spent is not None and spent.listed is not None else
               {c.id: c.currency for c in list_campaigns(rt.store)})

@@ -191,7 +191,8 @@ def campaigns_add(
     """Add a campaign (refused if the id exists)."""
     from pydantic import ValidationError
 
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, programs_indexed, room_for, save_campaign
+    from affiliate_matrix.budget.campaigns import (Campaign, admit, checked, max_campaigns, programs_indexed, room_for,
+                                                   save_campaign)
     from affiliate_matrix.errors import ConflictError, InvalidInput
 
     try:
@@ -208,13 +209,13 @@ def campaigns_add(
         raise InvalidInput(f"{where}: {said}" if where else said) from None
     checked(campaign)
     rt = open_runtime("budget")
-    room_for(rt.store, campaign.id, rt.settings.budget_max_campaigns)
+    room_for(rt.store, campaign.id, max_campaigns(rt))
     programs_indexed(rt, campaign, "--program")
     try:
         etag = save_campaign(rt.store, campaign, create=True)
     except ConflictError:
         raise ConflictError(f"campaign {campaign.id!r} exists") from None
-    admit(rt.store, campaign.id, etag, rt.settings.budget_max_campaigns)
+    admit(rt.store, campaign.id, etag, max_campaigns(rt))
     console.print(f"added campaign {campaign.id}")
 
 
@@ -308,6 +309,7 @@ def budget_run(day: Annotated[Optional[str], typer.Option(help="The day to alloc
 def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished day to check; yesterday by default.")] = None):
     """Compare a day's spend with its allocation; emit budget.pacing for each campaign off by more than the tolerance."""
     from affiliate_matrix.budget.run import RunResult, check_pacing, load_run
+    from affiliate_matrix.budget.settings import BudgetSettings
 
     rt, when = open_runtime("budget"), _day(day, offset=-1)
     load_run(rt.store, when, RunResult)  # a day no run allocated has nothing to pace against: named, exit 2
@@ -319,7 +321,7 @@ def budget_pacing(day: Annotated[Optional[str], typer.Option(help="The finished 
                       f"{_amount(alert['allocated'], alert['currency'])} ({off}{alert['direction']})")
     if not alerts:
         console.print(f"no campaign's spend reported for {when} is off its allocation by more than "
-                      f"{rt.settings.budget_pacing_tolerance:.0%}")
+                      f"{rt.part(BudgetSettings).budget_pacing_tolerance:.0%}")
 
 
 @budget_app.command("report")

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from affiliate_matrix.discovery.dorks import Dork
+from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, PoliteClient, Response
@@ -380,7 +381,7 @@ def open_providers(rt, unusable: list[str] | None = None, **pacing) -> list[Prov
     """The configured providers in the order they are tried, each with its credentials and its own polite
     client (close them when done). `unusable`: why each of the others is left out, appended. `pacing`: fakes for
     the PoliteClient, from tests."""
-    settings, unusable = rt.settings, [] if unusable is None else unusable
+    settings, unusable = rt.part(DiscoverySettings), [] if unusable is None else unusable
     providers = []
     for name in settings.discovery_providers.split(","):
         name = name.strip()
@@ -399,5 +400,5 @@ def open_providers(rt, unusable: list[str] | None = None, **pacing) -> list[Prov
                     f"{name} has no key (amx keys add discovery/{name} --rotation manual "
                     + " ".join(f"--field {field}" for field in KEY_FIELDS[name]) + ")")
                 continue
-        providers.append(PROVIDERS[name](url, credentials, settings.user_agent, **pacing))
+        providers.append(PROVIDERS[name](url, credentials, rt.settings.user_agent, **pacing))
     return providers

@@ -106,7 +106,8 @@ def allocation_run():
 
 @cache
 def campaigns():
-    from affiliate_matrix.budget.campaigns import Campaign, admit, checked, checked_against_store, sweep_days
+    from affiliate_matrix.budget.campaigns import (Campaign, admit, checked, checked_against_store, max_campaigns,
+                                                   sweep_days)
 
     return Collection("campaign", "/campaigns", "budget/campaigns/", Campaign, id_pattern=CAMPAIGN_ID,
                       read_only=frozenset({"created_at", "days_currency"}), check=checked,
@@ -114,7 +115,7 @@ def campaigns():
                       # a PUT set created_at afresh; days_currency is never shown, so never sent back
                       carry=lambda current, data: {**data, "created_at": current.created_at,
                                                    "days_currency": current.days_currency},
-                      admit=lambda rt, doc, etag: admit(rt.store, doc.id, etag, rt.settings.budget_max_campaigns),
+                      admit=lambda rt, doc, etag: admit(rt.store, doc.id, etag, max_campaigns(rt)),
                       swept=lambda rt, campaign_id: sweep_days(rt.store, campaign_id),
                       written_unchanged="or, its fields unchanged, had its first days written, which fixed its "
                                         "currency")

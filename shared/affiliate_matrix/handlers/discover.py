@@ -27,10 +27,13 @@ def handle(rt, request):
 
 
 def run(rt, data: dict):
+    from affiliate_matrix.discovery.settings import DiscoverySettings
+
+    settings = rt.part(DiscoverySettings)
     niches = data.get("niches") or ([data["niche"]] if data.get("niche") else None) or \
-        [n.strip() for n in rt.settings.discovery_niches.split(",") if n.strip()]
+        [n.strip() for n in settings.discovery_niches.split(",") if n.strip()]
     languages = data.get("languages") or ([data["language"]] if data.get("language") else None) or \
-        rt.settings.discovery_languages.split(",")
+        settings.discovery_languages.split(",")
     if not isinstance(niches, list) or not all(isinstance(n, str) and 0 < len(n) <= MAX_NICHE for n in niches):
         raise InvalidInput(f"niches: a list of 1-{MAX_NICHE} character strings")
     if len(niches) > 50:
