@@ -310,12 +310,15 @@ def test_a_connection_whose_credentials_were_refused_is_skipped_by_the_schedule_
     from affiliate_matrix.pipeline import scrape
     from affiliate_matrix.sync_requests import load_sync, request_due
 
+    rt = env["rt"]
+    requested = []
+    # this runtime's embedded bus, opened before the variables below point the function's at a Broker (a runtime
+    # reads its event settings on first use)
+    rt.bus.subscribe(SYNC_REQUESTED, requested.append)
     receiver = Receiver()  # the connections function's Broker: takes a person's request
     monkeypatch.setenv("AMX_EVENTS", "http")
     monkeypatch.setenv("AMX_BROKER_URL", receiver.url)
-    rt, client, tick = env["rt"], app(), datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
-    requested = []
-    rt.bus.subscribe(SYNC_REQUESTED, requested.append)
+    client, tick = app(), datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
     rt.secrets.write("connections/cj", {"api_token": SECRET, "requestor_cid": "7811141"})
     with recorded_sites("cj") as urls:
         client.post("/connections", json=body(id="cj", source="cj", base_url=urls["cj"], schedule="0 6 * * *",
