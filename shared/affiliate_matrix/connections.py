@@ -1,6 +1,7 @@
 """A connection (a configured source), its documents in the object store, written with conditional
 writes (ETag), and the credentials a connection reads from its secret."""
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -179,6 +180,18 @@ def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection,
         raise NotFoundError(f"connection {connection_id[:100]!r} does not exist (a connection id is lowercase letters, "
                             "digits and '-': amx connections list)")
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
+
+
+def salvaged(data: bytes, connection_id: str) -> Connection | None:
+    """What a damaged connection's delete needs of it, its source and generation (the claims its withdrawal takes), where
+    its stored JSON still names them validly (one stored under looser rules: a rate limit now out of range); the other
+    fields are their defaults, for no use but the deletion's event. None when they cannot be told (truncated)."""
+    try:
+        stored = json.loads(data)
+        return Connection.model_validate({"id": connection_id, "source": stored["source"],
+                                          "generation": stored.get("generation")})
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):  # pydantic's ValidationError: a ValueError
+        return None
 
 
 def stored_connections(store: ObjectStore, damaged: list | None = None) -> Iterator[tuple[Connection, str]]:
