@@ -192,3 +192,25 @@ def test_a_damaged_connection_does_not_stop_a_revocation_half_way(tmp_path):
     assert revoke(rt, "connections/aw", now) == ["aw"]
     assert load_record(rt, "connections/aw")[0].revoked_at == now
     assert load_connection(rt.store, "aw")[0].healthy is False
+
+
+@pytest.mark.parametrize("listing,key,document", [
+    (("rules", "list"), "rules/r0.json", {"id": "r0", "trigger": {"event": "program.delta"}, "condition": "true",
+                                          "action": {"type": "alert", "params": {}}}),
+    (("budget", "campaigns", "list"), "budget/campaigns/c0.json",
+     {"id": "c0", "name": "n", "channel": "email", "currency": "USD"}),
+])
+def test_amx_lists_name_a_damaged_document_they_leave_out(tmp_path, listing, key, document):
+    """`amx rules list` and `amx budget campaigns list` left a damaged rule or campaign out of the table unsaid (but for
+    a log line among others), so a user never learnt it was there to delete; `amx connections list` named its own."""
+    good = {**document, "id": document["id"].replace("0", "1")}
+    for doc in (document, good):
+        path = tmp_path / "objects" / key.replace(document["id"], doc["id"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc)[:-5] if doc is document else json.dumps(doc))
+    result = subprocess.run([str(AMX), *listing], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AMX_DATA_DIR": str(tmp_path), "COLUMNS": "300"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert good["id"] in result.stdout
+    [named] = [line for line in result.stdout.splitlines() if line.startswith("unreadable:")]
+    assert named.startswith(f"unreadable: {key}: ") and "is damaged" in named and "delete it" in named, result.stdout

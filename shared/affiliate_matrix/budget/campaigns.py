@@ -228,12 +228,13 @@ def campaign_keys(store) -> Iterator[str]:
     return (key for key in store.list(CAMPAIGNS) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key))
 
 
-def list_campaigns(store) -> list[Campaign]:
-    """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
+def list_campaigns(store, damaged: list | None = None) -> list[Campaign]:
+    """Every campaign, read several at a time; a damaged document is logged and left out (and added to `damaged`:
+    documents.readable_together). Only `<id>.json` is a
     campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
     NotFoundError stopped the daily run."""
     return [campaign for campaign, _ in readable_together(sorted(campaign_keys(store)), lambda key: load_campaign(
-        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
+        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")), damaged)]
 
 
 DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"

@@ -251,7 +251,7 @@ def campaigns_list():
     from rich.markup import escape
 
     from affiliate_matrix.budget.campaigns import list_campaigns, load_days
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.documents import together
     from affiliate_matrix.errors import DamagedData
 
@@ -263,7 +263,8 @@ def campaigns_list():
         except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
             return "damaged"
 
-    campaigns = list_campaigns(rt.store)
+    damaged: list[dict] = []
+    campaigns = list_campaigns(rt.store, damaged)
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
                                        *("–" if bound is None else str(bound)  # 0.00 is a bound
                                          for bound in (c.min_budget, c.max_budget)),
@@ -272,6 +273,7 @@ def campaigns_list():
     console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))
+    print_damaged(console, damaged)
 
 
 @budget_app.command("run")

@@ -26,7 +26,7 @@ def connections_list():
     run with amx scrape)."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.connections import stored_connections
 
     damaged: list[dict] = []
@@ -44,8 +44,7 @@ def connections_list():
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
                           ("last sync", 0)], rows, whole=("id", "source")))
-    for bad in damaged:
-        console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
+    print_damaged(console, damaged)
 
 
 @connections_app.command("add")
