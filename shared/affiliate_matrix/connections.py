@@ -194,6 +194,22 @@ def salvaged(data: bytes, connection_id: str) -> Connection | None:
         return None
 
 
+def fence_damaged(store: ObjectStore, connection_id: str, etag: str) -> bool:
+    """pipeline.fence_undone_delete for a damaged connection (whose delete was announced as salvaged): its stored JSON
+    written again with `fenced` set, conditionally on `etag`, so that it has another ETag and a delete again is another
+    event. False when it is not stored so, or is no JSON object (salvaged announced nothing for it)."""
+    try:
+        stored = store.get(connection_key(connection_id))
+        document = json.loads(stored.data)
+        if stored.etag != etag or not isinstance(document, dict):
+            return False
+        store.put(connection_key(connection_id), json.dumps({**document, "fenced": etag}, indent=2).encode(),
+                  content_type="application/json", if_match=etag)
+    except (NotFoundError, ConflictError, ValueError, RecursionError):
+        return False
+    return True
+
+
 def stored_connections(store: ObjectStore, damaged: list | None = None) -> Iterator[tuple[Connection, str]]:
     """Every stored connection with its ETag, by id; a damaged one is logged and left out (documents.readable)."""
     keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json")]

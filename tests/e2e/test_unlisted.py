@@ -675,3 +675,29 @@ def test_the_api_delete_of_a_damaged_connection_withdraws_its_claims(synced, hel
     assert (event.data["source"], event.data["etag"], event.data["generation"]) == ("cj", etag, generation)
     delivered(synced, event)
     assert synced.listed("closed_suspected") == ["NordVPN"]  # only CJ listed it; Rakuten lists the others still
+
+
+def test_a_damaged_connections_delete_whose_process_stopped_is_fenced_and_its_delete_again_withdraws(synced):
+    """A damaged connection's delete is announced (its source and generation read). Were its process stopped before
+    deleting, a later delivery met the damage where it fences and the event was rejected unfenced, so the delete asked
+    again would be the same event (its id derived from the ETag), taken as done already: its claims kept for good. It
+    is fenced as stored instead, and the delete asked again withdraws them."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import connection_key, deletion_event, salvaged
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+
+    synced.sync("cj")
+    etag = damaged(synced, "cj", rate_limit_per_s=0.001)
+    event = deletion_event(salvaged(synced.rt.store.get(connection_key("cj")).data, "cj"), etag)
+    with pytest.raises(BackendUnavailable, match="still under way"):
+        delivered(synced, event)
+    delivered(synced, event)  # a later delivery: the delete never came
+    assert synced.rt.store.head(connection_key("cj")) not in (None, etag)  # written again: that delete cannot come
+    with pytest.raises(ConflictError):
+        synced.rt.store.delete(connection_key("cj"), if_match=etag)
+    assert synced.listed("closed_suspected") == []
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])  # asked again: another event, withdrawn
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
