@@ -258,14 +258,25 @@ REFUSED = "credentials refused at "
 def others_of_source(store: ObjectStore, source: str, connection_id: str) -> list[str]:
     """The connections other than `connection_id` that may read `source`. Claims name the connection that made them,
     but those recorded before claims did are the source's as a whole: what one connection no longer lists, another
-    may still list (pipeline.claimants_of). A connection that cannot be read is named too (it may be one)."""
+    may still list (pipeline.claimants_of). A damaged one is named too unless its source still reads as another
+    (salvaged): it may be one."""
     from affiliate_matrix.documents import readable
 
     own, damaged = connection_key(connection_id), []
     keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != own]
     stored = readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
                       damaged)
-    return [other.id for other, _ in stored if other.source == source] + [i["key"] for i in damaged]
+    return [other.id for other, _ in stored if other.source == source] + [
+        key for key in (i["key"] for i in damaged) if _damaged_of(store, key, source)]
+
+
+def _damaged_of(store: ObjectStore, key: str, source: str) -> bool:
+    """Whether the damaged connection at `key` may read `source`: unless its stored source still reads as another."""
+    try:
+        connection = salvaged(store.get(key).data, key.removeprefix("connections/").removesuffix(".json"))
+    except NotFoundError:  # deleted since it was listed
+        return False
+    return connection is None or connection.source == source
 
 
 def deletion_event(connection: Connection, etag: str):

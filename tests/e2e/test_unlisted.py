@@ -701,3 +701,29 @@ def test_a_damaged_connections_delete_whose_process_stopped_is_fenced_and_its_de
     result = CliRunner().invoke(app, ["connections", "delete", "cj"])  # asked again: another event, withdrawn
     assert result.exit_code == 0, (result.output, result.exception)
     assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
+@pytest.mark.parametrize("other_source,closed", [("rakuten", True), ("cj", False)])
+def test_a_damaged_connection_of_another_source_keeps_no_claims_naming_no_connection(synced, tmp_path, other_source,
+                                                                                     closed):
+    """Claims naming no connection stay while another connection may read the source: any damaged connection was
+    taken for one, so one of another source (its source still read) kept them for good. One of the source keeps them."""
+    import json
+
+    from affiliate_matrix.connections import Connection, connection_key, save_connection
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+
+    synced.sync("cj")
+    index = synced.rt.index
+    old = []
+    for item in synced.get("/programs?limit=100")["items"]:
+        program = from_document(index.get(PROGRAMS_INDEX.name, item["id"]))
+        old.append(to_document(program.model_copy(update={"provenance": {
+            field: [claim.model_copy(update={"connection_id": None}) for claim in claims]
+            for field, claims in program.provenance.items()}})))
+    index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
+    save_connection(synced.rt.store, Connection(id="other", source=other_source))
+    stored = json.loads(synced.rt.store.get(connection_key("other")).data)
+    synced.rt.store.put(connection_key("other"), json.dumps({**stored, "rate_limit_per_s": 0.001}).encode())
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    assert (synced.named("Lumen Skincare")["status"] == "closed_suspected") is closed
