@@ -214,3 +214,23 @@ def test_amx_lists_name_a_damaged_document_they_leave_out(tmp_path, listing, key
     assert good["id"] in result.stdout
     [named] = [line for line in result.stdout.splitlines() if line.startswith("unreadable:")]
     assert named.startswith(f"unreadable: {key}: ") and "is damaged" in named and "delete it" in named, result.stdout
+
+
+def test_damaged_campaign_days_name_a_way_out_that_works(admin_env):
+    """Damaged days said "delete it and post the campaign's days again", but no route deletes a campaign's days, and a
+    post of days merges into them (a 500 naming the damage): the way out named is the campaign's delete, which takes
+    its days with it."""
+    app, admin, rt = client("budget"), admin_env["admin"], admin_env["rt"]
+    campaign = {"id": "c1", "name": "n", "channel": "email", "currency": "USD"}
+    day = {"date": "2026-11-01", "spend": 10.0, "revenue": 20.0, "clicks": 5, "conversions": 1}
+    assert app.post("/campaigns", json=campaign, headers=admin).status_code == 201
+    assert app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin).status_code == 200
+    truncate(rt, "budget/metrics/c1.json")
+    refused = app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin)
+    assert refused.status_code == 500 and refused.get_json()["error"]["code"] == "damaged_data"
+    message = refused.get_json()["error"]["message"]
+    assert "budget/metrics/c1.json is damaged" in message and "DELETE /campaigns/{id}" in message, message
+    etag = app.get("/campaigns/c1", headers=admin).headers["ETag"]  # its days' first post fixed its currency
+    assert app.delete("/campaigns/c1", headers={**admin, "If-Match": etag}).status_code == 204
+    assert app.post("/campaigns", json=campaign, headers=admin).status_code == 201
+    assert app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin).status_code == 200

@@ -237,7 +237,9 @@ def list_campaigns(store, damaged: list | None = None) -> list[Campaign]:
         store, key.removeprefix(CAMPAIGNS).removesuffix(".json")), damaged)]
 
 
-DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
+# No route deletes the days alone, and a write of days merges into them: deleting the campaign takes them (sweep_days)
+DAMAGED_METRICS = ("restore an earlier version of the object, or delete the campaign (DELETE /campaigns/{id}: its days "
+                   "go with it), add it again and post its days again")
 
 
 def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:
