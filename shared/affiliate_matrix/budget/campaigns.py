@@ -219,6 +219,21 @@ def sweep_days(store, campaign_id: str) -> None:
         pass  # written again since (not the days swept), or swept by another meanwhile
 
 
+def delete_campaign(store, campaign_id: str) -> None:
+    """Delete the campaign as it is now (conditionally on its ETag; not read, so a damaged one too), then its days
+    (sweep_days), as DELETE /campaigns/{id} does: a delete cut short between them is finished by the same delete again
+    (a NotFoundError that sweeps first)."""
+    etag = store.head(campaign_key(campaign_id))
+    if etag is None:
+        sweep_days(store, campaign_id)
+        raise NotFoundError(f"there is no campaign {campaign_id!r} (amx budget campaigns list)")
+    try:
+        store.delete(campaign_key(campaign_id), if_match=etag)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign_id!r} changed while it was being deleted; retry") from None
+    sweep_days(store, campaign_id)
+
+
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
     return load_document(store, campaign_key(campaign_id), Campaign, f"campaign {campaign_id!r}")
 
@@ -238,8 +253,8 @@ def list_campaigns(store, damaged: list | None = None) -> list[Campaign]:
 
 
 # No route deletes the days alone, and a write of days merges into them: deleting the campaign takes them (sweep_days)
-DAMAGED_METRICS = ("restore an earlier version of the object, or delete the campaign (DELETE /campaigns/{id}: its days "
-                   "go with it), add it again and post its days again")
+DAMAGED_METRICS = ("restore an earlier version of the object, or delete the campaign (amx budget campaigns delete, or "
+                   "DELETE /campaigns/{id}: its days go with it), add it again and post its days again")
 
 
 def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:

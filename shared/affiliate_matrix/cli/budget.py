@@ -245,6 +245,15 @@ def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campai
     _set_active(campaign_id, True)
 
 
+@campaigns_app.command("delete")
+def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Delete a campaign and its days (a damaged one too): one added again under its id starts with none."""
+    from affiliate_matrix.budget.campaigns import delete_campaign
+
+    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "CAMPAIGN_ID"))
+    console.print(f"deleted campaign {campaign_id} and its days")
+
+
 @campaigns_app.command("list")
 def campaigns_list():
     """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active."""
