@@ -254,3 +254,16 @@ def test_amx_budget_campaigns_delete_takes_a_damaged_campaign_and_its_days(tmp_p
     assert amx("budget", "campaigns", "add", "c1", "--name", "n", "--channel", "email", data_dir=tmp_path).returncode == 0
     listed = amx("budget", "campaigns", "list", data_dir=tmp_path).stdout
     assert "unreadable" not in listed and "c1" in listed and "c2" in listed, listed
+
+
+def test_a_damaged_sync_record_names_a_remedy_a_user_can_follow(admin_env):
+    """A sync's record is the server's, but its damage said "delete it and create it again"."""
+    app, admin = client("connections"), admin_env["admin"]
+    assert app.post("/connections", json={"id": "c1", "source": "affiliateprograms"}, headers=admin).status_code == 201
+    sync_id = app.post("/connections/c1/sync", headers=admin).get_json()["id"]
+    truncate(admin_env["rt"], f"syncs/{sync_id}.json")
+    read = app.get(f"/syncs/{sync_id}", headers=admin)
+    assert read.status_code == 500 and read.get_json()["error"]["code"] == "damaged_data"
+    message = read.get_json()["error"]["message"]
+    assert f"syncs/{sync_id}.json is damaged" in message and "create it again" not in message, message
+    assert "POST /connections/{id}/sync" in message, message
