@@ -183,14 +183,14 @@ def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection,
 
 
 def salvaged(data: bytes, connection_id: str) -> Connection | None:
-    """What a damaged connection's delete needs of it, its source and generation (the claims its withdrawal takes), where
-    its stored JSON still names them validly (one stored under looser rules: a rate limit now out of range); the other
-    fields are their defaults, for no use but the deletion's event. None when they cannot be told (truncated)."""
+    """What a damaged connection's delete needs of it, its source and generation (the claims its withdrawal takes),
+    where its stored JSON still names them validly (one stored under looser rules: a rate limit now out of range); the
+    other fields are their defaults, for no use but the deletion's event. None when they cannot be told (truncated)."""
     try:
         stored = json.loads(data)
         return Connection.model_validate({"id": connection_id, "source": stored["source"],
                                           "generation": stored.get("generation")})
-    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):  # pydantic's ValidationError: a ValueError
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):  # pydantic's ValidationError is one
         return None
 
 
