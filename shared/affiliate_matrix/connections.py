@@ -1,6 +1,7 @@
 """A connection (a configured source), its documents in the object store, written with conditional
 writes (ETag), and the credentials a connection reads from its secret."""
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -181,6 +182,34 @@ def load_connection(store: ObjectStore, connection_id: str) -> tuple[Connection,
     return load_document(store, connection_key(connection_id), Connection, f"connection {connection_id!r}")
 
 
+def salvaged(data: bytes, connection_id: str) -> Connection | None:
+    """What a damaged connection's delete needs of it, its source and generation (the claims its withdrawal takes),
+    where its stored JSON still names them validly (one stored under looser rules: a rate limit now out of range); the
+    other fields are their defaults, for no use but the deletion's event. None when they cannot be told (truncated)."""
+    try:
+        stored = json.loads(data)
+        return Connection.model_validate({"id": connection_id, "source": stored["source"],
+                                          "generation": stored.get("generation")})
+    except (ValueError, RecursionError, TypeError, KeyError, AttributeError):  # pydantic's ValidationError is one
+        return None
+
+
+def fence_damaged(store: ObjectStore, connection_id: str, etag: str) -> bool:
+    """pipeline.fence_undone_delete for a damaged connection (whose delete was announced as salvaged): its stored JSON
+    written again with `fenced` set, conditionally on `etag`, so that it has another ETag and a delete again is another
+    event. False when it is not stored so, or is no JSON object (salvaged announced nothing for it)."""
+    try:
+        stored = store.get(connection_key(connection_id))
+        document = json.loads(stored.data)
+        if stored.etag != etag or not isinstance(document, dict):
+            return False
+        store.put(connection_key(connection_id), json.dumps({**document, "fenced": etag}, indent=2).encode(),
+                  content_type="application/json", if_match=etag)
+    except (NotFoundError, ConflictError, ValueError, RecursionError):
+        return False
+    return True
+
+
 def stored_connections(store: ObjectStore, damaged: list | None = None) -> Iterator[tuple[Connection, str]]:
     """Every stored connection with its ETag, by id; a damaged one is logged and left out (documents.readable)."""
     keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json")]
@@ -229,14 +258,25 @@ REFUSED = "credentials refused at "
 def others_of_source(store: ObjectStore, source: str, connection_id: str) -> list[str]:
     """The connections other than `connection_id` that may read `source`. Claims name the connection that made them,
     but those recorded before claims did are the source's as a whole: what one connection no longer lists, another
-    may still list (pipeline.claimants_of). A connection that cannot be read is named too (it may be one)."""
+    may still list (pipeline.claimants_of). A damaged one is named too unless its source still reads as another
+    (salvaged): it may be one."""
     from affiliate_matrix.documents import readable
 
     own, damaged = connection_key(connection_id), []
     keys = [key for key in sorted(store.list("connections/")) if key.endswith(".json") and key != own]
     stored = readable(keys, lambda key: load_connection(store, key.removeprefix("connections/").removesuffix(".json")),
                       damaged)
-    return [other.id for other, _ in stored if other.source == source] + [i["key"] for i in damaged]
+    return [other.id for other, _ in stored if other.source == source] + [
+        key for key in (i["key"] for i in damaged) if _damaged_of(store, key, source)]
+
+
+def _damaged_of(store: ObjectStore, key: str, source: str) -> bool:
+    """Whether the damaged connection at `key` may read `source`: unless its stored source still reads as another."""
+    try:
+        connection = salvaged(store.get(key).data, key.removeprefix("connections/").removesuffix(".json"))
+    except NotFoundError:  # deleted since it was listed
+        return False
+    return connection is None or connection.source == source
 
 
 def deletion_event(connection: Connection, etag: str):

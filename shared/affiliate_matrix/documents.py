@@ -14,9 +14,13 @@ from affiliate_matrix.observability import get_logger
 log = get_logger()
 
 
-def load_document(store, key: str, model: type[BaseModel], label: str) -> tuple[BaseModel, str]:
+DAMAGED_DOCUMENT = "restore an earlier version of the object, or delete it and create it again"
+
+
+def load_document(store, key: str, model: type[BaseModel], label: str,
+                  remedy: str = DAMAGED_DOCUMENT) -> tuple[BaseModel, str]:
     """The document and its ETag; NotFoundError naming `label` (e.g. "rule 'x'") when absent, DamagedData
-    naming the key when what is stored there is not such a document (truncated, hand-edited)."""
+    naming the key and `remedy` when what is stored there is not such a document (truncated, hand-edited)."""
     try:
         stored = store.get(key)
     except NotFoundError:
@@ -27,7 +31,7 @@ def load_document(store, key: str, model: type[BaseModel], label: str) -> tuple[
         first = exc.errors(include_url=False)[0]
         where = ".".join(map(str, first["loc"])) or "the document"
         raise DamagedData(f"{label} at {key}", f"{where}: {first['msg'].removeprefix('Value error, ')}",
-                          "restore an earlier version of the object, or delete it and create it again") from None
+                          remedy) from None
 
 
 def readable(keys: Iterable[str], load: Callable[[str], object], damaged: list | None = None) -> Iterator:

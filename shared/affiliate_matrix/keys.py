@@ -85,7 +85,19 @@ def load_record(rt, path: str) -> tuple[KeyRecord, str]:
         stored = rt.store.get(record_key(path))
     except NotFoundError:
         raise unregistered from None
-    return KeyRecord.model_validate_json(stored.data), stored.etag
+    return parsed_record(record_key(path), stored.data), stored.etag
+
+
+# What to do about a damaged key record: revocation takes one (revoke), after which the key can be added again
+DAMAGED_RECORD = "restore it from a backup, or revoke the key (amx keys revoke) and add it again (amx keys add)"
+
+
+def parsed_record(key: str, data: bytes) -> KeyRecord:
+    """The key record stored at `key`; DamagedData naming the key when it is not one (truncated, hand-edited)."""
+    try:
+        return KeyRecord.model_validate_json(data)
+    except ValidationError as exc:
+        raise DamagedData(key, exc.errors(include_url=False)[0]["msg"], DAMAGED_RECORD) from None
 
 
 def save_record(rt, record: KeyRecord, etag: str | None = None, create: bool = False) -> str:
@@ -98,10 +110,9 @@ def records(rt, damaged: list[str] | None = None) -> list[KeyRecord]:
     found = []
     for key in rt.store.list("keys/records/"):
         try:
-            found.append(KeyRecord.model_validate_json(rt.store.get(key).data))
-        except ValidationError as exc:
-            problem = str(DamagedData(key, exc.errors(include_url=False)[0]["msg"],
-                                      "restore it from a backup, or add the key again (amx keys add)"))
+            found.append(parsed_record(key, rt.store.get(key).data))
+        except DamagedData as exc:
+            problem = str(exc)
             log.error("key_record.damaged", key=key, problem=problem)
             if damaged is not None:
                 damaged.append(problem)
@@ -423,12 +434,18 @@ def _redacted(text: str, secret_values) -> str:
 
 
 def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
-    """Destroy every live version and mark dependents unhealthy; returns their ids."""
-    record, etag = load_record(rt, path)
+    """Destroy every live version and mark dependents unhealthy; returns their ids. A damaged record is revoked too,
+    and written over with a record of the revocation (stand_in), so that the key can be added again."""
+    try:
+        record, etag = load_record(rt, path)
+    except DamagedData as exc:  # the key may be compromised all the same; nothing in the record is needed to revoke it
+        log.error("key_record.damaged", key=record_key(path), problem=str(exc))
+        record, etag = None, rt.store.head(record_key(path))
     # run again, it is the same revocation: its time stays the first run's (a second run moved it, and the time a sync
     # and a connection's mark gave for it), as its event stays the same
-    now = record.revoked_at or now or datetime.now(UTC)
+    now = (record and record.revoked_at) or now or datetime.now(UTC)
     metadata = rt.secrets.metadata(path)
+    record = record or stand_in(path, metadata.custom_metadata, now)
     rt.secrets.destroy(path, [v for v, m in metadata.versions.items() if not m["destroyed"]])
     flagged = []
     for connection in dependents(rt, path):
@@ -440,6 +457,17 @@ def revoke(rt, path: str, now: datetime | None = None) -> list[str]:
                               key=f"{path}|revoked|{metadata.current_version}"))
     log.warning("key.revoked", secret_path=path, connections=flagged)
     return flagged
+
+
+def stand_in(path: str, custom: dict[str, str], now: datetime) -> KeyRecord:
+    """A damaged record's stand-in, written by its revocation: how the key rotates, whose it is and when it expires as
+    the secret's metadata says them (keys add writes them there too), else manual, no one's, no expiry."""
+    known = {name: custom[name] for name in ("rotation", "owner_source", "expires_at") if name in custom}
+    try:
+        return KeyRecord.model_validate_json(json.dumps({"rotation": "manual", **known, "path": path,
+                                                         "created_at": now.isoformat()}))
+    except ValidationError:
+        return KeyRecord(path=path, rotation="manual", created_at=now)
 
 
 def _revoked_reason(path: str) -> str:

@@ -598,8 +598,9 @@ def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
     as its `fenced` (stored, never shown: a client sees it unchanged, with a new ETag), conditionally on that ETag, so
     the delete (conditional on it too) is refused should its process still be running (that process then announces
     it again on the new ETag: documents.delete_announced); a client retrying it reads the connection again.
-    False: the connection changed first (the delete came after all, or an edit)."""
-    from affiliate_matrix.connections import save_connection
+    False: the connection changed first (the delete came after all, or an edit).
+    A damaged one is fenced as it is stored (fence_damaged)."""
+    from affiliate_matrix.connections import fence_damaged, save_connection
 
     try:
         connection, stored = load_connection(rt.store, connection_id)
@@ -608,6 +609,8 @@ def fence_undone_delete(rt, connection_id: str, etag: str) -> bool:
         save_connection(rt.store, connection.model_copy(update={"fenced": etag}), if_match=etag)
     except (NotFoundError, ConflictError):
         return False
+    except DamagedData:
+        return fence_damaged(rt.store, connection_id, etag)
     return True
 
 

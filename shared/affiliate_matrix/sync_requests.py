@@ -73,7 +73,7 @@ def request_sync(rt, connection: Connection, *, explicit: bool = False, tick: da
         etag = rt.store.put(sync_key(sync.id), sync.model_dump_json().encode(), content_type="application/json",
                             if_none_match=True)
     except ConflictError:  # only a derived id meets its own record: this tick delivered again
-        stored, etag = load_document(rt.store, sync_key(sync.id), Sync, f"sync {sync.id}")
+        stored, etag = load_sync_record(rt, sync.id)
         never_published = stored.status == "queued" and stored.published_at is None
         publish_failed = stored.status == "failed" and stored.started_at is None
         if not (never_published or publish_failed):
@@ -173,13 +173,22 @@ def request_due(rt, kind: str, tick: datetime, every_minutes: int) -> list[Sync]
 
 
 def load_sync(rt, sync_id: str) -> Sync:
-    return load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}")[0]
+    return load_sync_record(rt, sync_id)[0]
+
+
+# A sync's record is the server's: none is created by hand
+DAMAGED_SYNC = ("restore an earlier version of the object, or delete it (POST /connections/{id}/sync, or amx scrape, "
+                "requests another sync)")
+
+
+def load_sync_record(rt, sync_id: str) -> tuple[Sync, str]:
+    return load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}", DAMAGED_SYNC)
 
 
 def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync | None:
     """Apply `changes` to the sync's record. if_queued: only while it is queued, with a conditional write (None when
     its run had moved it on)."""
-    sync, etag = load_document(rt.store, sync_key(sync_id), Sync, f"sync {sync_id}")
+    sync, etag = load_sync_record(rt, sync_id)
     if if_queued and sync.status != "queued":
         return None
     sync = sync.model_copy(update=changes)

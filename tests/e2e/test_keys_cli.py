@@ -276,3 +276,31 @@ def test_the_help_says_where_keys_are_kept_and_what_a_lifetime_is():
     group = subprocess.run([str(BIN / "amx"), "keys", "--help"], capture_output=True, text=True, timeout=120,
                            env={**os.environ, "COLUMNS": "300"}).stdout
     assert ".amx/secrets.json locally" in group, group
+
+
+def test_a_key_whose_record_is_damaged_is_revoked_and_added_again(tmp_path):
+    """A damaged key record stopped `amx keys revoke`, `rotate` and `add` alike with "invalid keyrecord: …", naming
+    neither the record nor what to do, while `amx keys status` told the user to add the key again, which was refused:
+    the key could be neither used, replaced nor revoked. Now the record is named with what to do, and revocation
+    takes it (the key may be compromised all the same), leaving a revoked record the key is added again over."""
+    assert amx("keys", "add", "connections/mine", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+               stdin=f"{TOKEN}\n").returncode == 0
+    record = tmp_path / ".amx" / "objects" / "keys" / "records" / "connections" / "mine.json"
+    record.write_text(record.read_text()[:40])
+    rotated = amx("keys", "rotate", "connections/mine", cwd=tmp_path, stdin="sk_other_0123456789\n")
+    assert rotated.returncode == 2 and "Traceback" not in said(rotated), said(rotated)
+    assert "keys/records/connections/mine.json is damaged" in said(rotated), said(rotated)
+    assert "revoke the key (amx keys revoke) and add it again" in said(rotated), said(rotated)
+    revoked = amx("keys", "revoke", "connections/mine", cwd=tmp_path)
+    assert revoked.returncode == 0, said(revoked)
+    secrets = json.loads((tmp_path / ".amx" / "secrets.json").read_text())["connections/mine"]
+    assert TOKEN not in json.dumps(secrets)  # its versions destroyed
+    status = subprocess.run([str(BIN / "amx"), "keys", "status"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert status.returncode == 0 and "is damaged" not in status.stderr, (status.stdout, status.stderr)
+    [row] = [line for line in status.stdout.splitlines() if "connections/mine" in line]
+    assert [cell.strip() for cell in row.split("│")][2:4] == ["manual", "revoked"], status.stdout
+    added = amx("keys", "add", "connections/mine", "--rotation", "manual", "--field", "api_token", cwd=tmp_path,
+                stdin="sk_new_0123456789\n")
+    assert added.returncode == 0, said(added)
+    assert stored(tmp_path, "connections/mine") == {"api_token": "sk_new_0123456789"}

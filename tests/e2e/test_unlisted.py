@@ -613,3 +613,117 @@ def test_a_deleted_connections_changes_are_announced_as_the_change_feed_shows_th
     deltas = withdraw_connection(synced.rt, "cj", "cj", datetime.now(UTC))
     assert deltas and [item["id"] for item in announced] == [delta.id for delta in deltas]
     assert all(item.get("recorded_at") for item in announced)
+
+
+def damaged(synced, connection_id: str, **fields) -> str:
+    """The stored connection rewritten with `fields` (values this version refuses: as stored under looser rules) or,
+    with none, cut short; its ETag."""
+    import json
+
+    from affiliate_matrix.connections import connection_key
+
+    data = synced.rt.store.get(connection_key(connection_id)).data
+    data = json.dumps({**json.loads(data), **fields}).encode() if fields else data[:len(data) // 2]
+    return synced.rt.store.put(connection_key(connection_id), data, content_type="application/json")
+
+
+def test_amx_connections_delete_deletes_a_damaged_connection_and_withdraws_its_claims(synced):
+    """A connection stored with a rate limit now out of range reads as damaged: `amx connections delete` refused it
+    (naming the damage and saying to delete it), and the API's delete withdrew nothing. Its source and generation
+    still read, so its claims are withdrawn as a healthy one's are."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import connection_key
+
+    synced.sync("cj")
+    damaged(synced, "cj", rate_limit_per_s=0.001)
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "deleted connection cj; 3 programs changed" in " ".join(result.output.split())
+    assert synced.rt.store.head(connection_key("cj")) is None
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
+def test_amx_connections_delete_of_a_connection_damaged_past_its_source_deletes_it_withdrawing_nothing(synced):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import connection_key
+
+    synced.sync("cj")
+    damaged(synced, "cj")
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "names no source whose claims to withdraw" in " ".join(result.output.split())
+    assert synced.rt.store.head(connection_key("cj")) is None
+    assert synced.listed("closed_suspected") == []
+
+
+def test_the_api_delete_of_a_damaged_connection_withdraws_its_claims(synced, held):
+    synced.sync("cj", "rakuten")
+    from affiliate_matrix.connections import load_connection
+
+    generation = load_connection(synced.rt.store, "cj")[0].generation
+    etag = damaged(synced, "cj", rate_limit_per_s=0.001)
+    admin = {"Authorization": f"Bearer {create_token(synced.rt.secrets, 'admin')}"}
+    connections = create_app("handle", str(ROOT / "functions" / "connections" / "main.py")).test_client()
+    answer = connections.delete("/connections/cj", headers={**admin, "If-Match": f'"{etag}"'})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    (event,) = deleted_events(held)
+    assert answer.get_json()["withdrawal"] == "queued" and answer.get_json()["event_id"] == event.id
+    assert (event.data["source"], event.data["etag"], event.data["generation"]) == ("cj", etag, generation)
+    delivered(synced, event)
+    assert synced.listed("closed_suspected") == ["NordVPN"]  # only CJ listed it; Rakuten lists the others still
+
+
+def test_a_damaged_connections_delete_whose_process_stopped_is_fenced_and_its_delete_again_withdraws(synced):
+    """A damaged connection's delete is announced (its source and generation read). Were its process stopped before
+    deleting, a later delivery met the damage where it fences and the event was rejected unfenced, so the delete asked
+    again would be the same event (its id derived from the ETag), taken as done already: its claims kept for good. It
+    is fenced as stored instead, and the delete asked again withdraws them."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.connections import connection_key, deletion_event, salvaged
+    from affiliate_matrix.errors import BackendUnavailable, ConflictError
+
+    synced.sync("cj")
+    etag = damaged(synced, "cj", rate_limit_per_s=0.001)
+    event = deletion_event(salvaged(synced.rt.store.get(connection_key("cj")).data, "cj"), etag)
+    with pytest.raises(BackendUnavailable, match="still under way"):
+        delivered(synced, event)
+    delivered(synced, event)  # a later delivery: the delete never came
+    assert synced.rt.store.head(connection_key("cj")) not in (None, etag)  # written again: that delete cannot come
+    with pytest.raises(ConflictError):
+        synced.rt.store.delete(connection_key("cj"), if_match=etag)
+    assert synced.listed("closed_suspected") == []
+    result = CliRunner().invoke(app, ["connections", "delete", "cj"])  # asked again: another event, withdrawn
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert synced.listed("closed_suspected") == ["Bluehost", "Lumen Skincare", "NordVPN"]
+
+
+@pytest.mark.parametrize("other_source,closed", [("rakuten", True), ("cj", False)])
+def test_a_damaged_connection_of_another_source_keeps_no_claims_naming_no_connection(synced, tmp_path, other_source,
+                                                                                     closed):
+    """Claims naming no connection stay while another connection may read the source: any damaged connection was
+    taken for one, so one of another source (its source still read) kept them for good. One of the source keeps them."""
+    import json
+
+    from affiliate_matrix.connections import Connection, connection_key, save_connection
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
+
+    synced.sync("cj")
+    index = synced.rt.index
+    old = []
+    for item in synced.get("/programs?limit=100")["items"]:
+        program = from_document(index.get(PROGRAMS_INDEX.name, item["id"]))
+        old.append(to_document(program.model_copy(update={"provenance": {
+            field: [claim.model_copy(update={"connection_id": None}) for claim in claims]
+            for field, claims in program.provenance.items()}})))
+    index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
+    save_connection(synced.rt.store, Connection(id="other", source=other_source))
+    stored = json.loads(synced.rt.store.get(connection_key("other")).data)
+    synced.rt.store.put(connection_key("other"), json.dumps({**stored, "rate_limit_per_s": 0.001}).encode())
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    assert (synced.named("Lumen Skincare")["status"] == "closed_suspected") is closed

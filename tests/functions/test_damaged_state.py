@@ -192,3 +192,80 @@ def test_a_damaged_connection_does_not_stop_a_revocation_half_way(tmp_path):
     assert revoke(rt, "connections/aw", now) == ["aw"]
     assert load_record(rt, "connections/aw")[0].revoked_at == now
     assert load_connection(rt.store, "aw")[0].healthy is False
+
+
+@pytest.mark.parametrize("listing,key,document", [
+    (("rules", "list"), "rules/r0.json", {"id": "r0", "trigger": {"event": "program.delta"}, "condition": "true",
+                                          "action": {"type": "alert", "params": {}}}),
+    (("budget", "campaigns", "list"), "budget/campaigns/c0.json",
+     {"id": "c0", "name": "n", "channel": "email", "currency": "USD"}),
+])
+def test_amx_lists_name_a_damaged_document_they_leave_out(tmp_path, listing, key, document):
+    """`amx rules list` and `amx budget campaigns list` left a damaged rule or campaign out of the table unsaid (but for
+    a log line among others), so a user never learnt it was there to delete; `amx connections list` named its own."""
+    good = {**document, "id": document["id"].replace("0", "1")}
+    for doc in (document, good):
+        path = tmp_path / "objects" / key.replace(document["id"], doc["id"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc)[:-5] if doc is document else json.dumps(doc))
+    result = subprocess.run([str(AMX), *listing], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "AMX_DATA_DIR": str(tmp_path), "COLUMNS": "300"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert good["id"] in result.stdout
+    [named] = [line for line in result.stdout.splitlines() if line.startswith("unreadable:")]
+    assert named.startswith(f"unreadable: {key}: ") and "is damaged" in named and "delete it" in named, result.stdout
+
+
+def test_damaged_campaign_days_name_a_way_out_that_works(admin_env):
+    """Damaged days said "delete it and post the campaign's days again", but no route deletes a campaign's days, and a
+    post of days merges into them (a 500 naming the damage): the way out named is the campaign's delete, which takes
+    its days with it."""
+    app, admin, rt = client("budget"), admin_env["admin"], admin_env["rt"]
+    campaign = {"id": "c1", "name": "n", "channel": "email", "currency": "USD"}
+    day = {"date": "2026-11-01", "spend": 10.0, "revenue": 20.0, "clicks": 5, "conversions": 1}
+    assert app.post("/campaigns", json=campaign, headers=admin).status_code == 201
+    assert app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin).status_code == 200
+    truncate(rt, "budget/metrics/c1.json")
+    refused = app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin)
+    assert refused.status_code == 500 and refused.get_json()["error"]["code"] == "damaged_data"
+    message = refused.get_json()["error"]["message"]
+    assert "budget/metrics/c1.json is damaged" in message and "DELETE /campaigns/{id}" in message, message
+    etag = app.get("/campaigns/c1", headers=admin).headers["ETag"]  # its days' first post fixed its currency
+    assert app.delete("/campaigns/c1", headers={**admin, "If-Match": etag}).status_code == 204
+    assert app.post("/campaigns", json=campaign, headers=admin).status_code == 201
+    assert app.post("/campaigns/c1/metrics", json={"days": [day]}, headers=admin).status_code == 200
+
+
+def test_amx_budget_campaigns_delete_takes_a_damaged_campaign_and_its_days(tmp_path):
+    """A damaged campaign was named with "delete it and create it again", and its damaged days with a delete too, but
+    no command deleted a campaign: only the API could."""
+    for campaign_id in ("c1", "c2"):
+        assert amx("budget", "campaigns", "add", campaign_id, "--name", "n", "--channel", "email",
+                   data_dir=tmp_path).returncode == 0
+    days = tmp_path / "objects" / "budget" / "metrics" / "c1.json"
+    days.parent.mkdir(parents=True, exist_ok=True)
+    days.write_text('[{"date": "2026-11-01", "sp')
+    campaign = tmp_path / "objects" / "budget" / "campaigns" / "c1.json"
+    campaign.write_text(campaign.read_text()[:20])
+    deleted = amx("budget", "campaigns", "delete", "c1", data_dir=tmp_path)
+    assert deleted.returncode == 0 and "deleted campaign c1 and its days" in deleted.stdout, deleted.stderr
+    assert not campaign.exists() and not days.exists()
+    again = amx("budget", "campaigns", "delete", "c1", data_dir=tmp_path)
+    assert again.returncode == 2 and "there is no campaign 'c1'" in again.stderr, again.stderr
+    added = amx("budget", "campaigns", "add", "c1", "--name", "n", "--channel", "email", data_dir=tmp_path)
+    assert added.returncode == 0, added.stderr
+    listed = amx("budget", "campaigns", "list", data_dir=tmp_path).stdout
+    assert "unreadable" not in listed and "c1" in listed and "c2" in listed, listed
+
+
+def test_a_damaged_sync_record_names_a_remedy_a_user_can_follow(admin_env):
+    """A sync's record is the server's, but its damage said "delete it and create it again"."""
+    app, admin = client("connections"), admin_env["admin"]
+    assert app.post("/connections", json={"id": "c1", "source": "affiliateprograms"}, headers=admin).status_code == 201
+    sync_id = app.post("/connections/c1/sync", headers=admin).get_json()["id"]
+    truncate(admin_env["rt"], f"syncs/{sync_id}.json")
+    read = app.get(f"/syncs/{sync_id}", headers=admin)
+    assert read.status_code == 500 and read.get_json()["error"]["code"] == "damaged_data"
+    message = read.get_json()["error"]["message"]
+    assert f"syncs/{sync_id}.json is damaged" in message and "create it again" not in message, message
+    assert "POST /connections/{id}/sync" in message, message

@@ -219,6 +219,21 @@ def sweep_days(store, campaign_id: str) -> None:
         pass  # written again since (not the days swept), or swept by another meanwhile
 
 
+def delete_campaign(store, campaign_id: str) -> None:
+    """Delete the campaign as it is now (conditionally on its ETag; not read, so a damaged one too), then its days
+    (sweep_days), as DELETE /campaigns/{id} does: a delete cut short between them is finished by the same delete again
+    (a NotFoundError that sweeps first)."""
+    etag = store.head(campaign_key(campaign_id))
+    if etag is None:
+        sweep_days(store, campaign_id)
+        raise NotFoundError(f"there is no campaign {campaign_id!r} (amx budget campaigns list)")
+    try:
+        store.delete(campaign_key(campaign_id), if_match=etag)
+    except ConflictError:
+        raise ConflictError(f"campaign {campaign_id!r} changed while it was being deleted; retry") from None
+    sweep_days(store, campaign_id)
+
+
 def load_campaign(store, campaign_id: str) -> tuple[Campaign, str]:
     return load_document(store, campaign_key(campaign_id), Campaign, f"campaign {campaign_id!r}")
 
@@ -228,15 +243,18 @@ def campaign_keys(store) -> Iterator[str]:
     return (key for key in store.list(CAMPAIGNS) if re.fullmatch(rf"{CAMPAIGNS}{CAMPAIGN_ID}\.json", key))
 
 
-def list_campaigns(store) -> list[Campaign]:
-    """Every campaign, read several at a time; a damaged document is logged and left out. Only `<id>.json` is a
+def list_campaigns(store, damaged: list | None = None) -> list[Campaign]:
+    """Every campaign, read several at a time; a damaged document is logged and left out (and added to `damaged`:
+    documents.readable_together). Only `<id>.json` is a
     campaign: another file beside them (one set aside as `<id>.json.bak`) was read as campaign `<id>.json.bak`, whose
     NotFoundError stopped the daily run."""
     return [campaign for campaign, _ in readable_together(sorted(campaign_keys(store)), lambda key: load_campaign(
-        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")))]
+        store, key.removeprefix(CAMPAIGNS).removesuffix(".json")), damaged)]
 
 
-DAMAGED_METRICS = "restore an earlier version of the object, or delete it and post the campaign's days again"
+# No route deletes the days alone, and a write of days merges into them: deleting the campaign takes them (sweep_days)
+DAMAGED_METRICS = ("restore an earlier version of the object, or delete the campaign (amx budget campaigns delete, or "
+                   "DELETE /campaigns/{id}: its days go with it), add it again and post its days again")
 
 
 def load_days(store, campaign_id: str) -> tuple[list[dict], str | None]:

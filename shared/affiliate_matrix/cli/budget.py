@@ -245,13 +245,22 @@ def campaigns_resume(campaign_id: Annotated[str, typer.Argument(help="The campai
     _set_active(campaign_id, True)
 
 
+@campaigns_app.command("delete")
+def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """Delete a campaign and its days (a damaged one too): one added again under its id starts with none."""
+    from affiliate_matrix.budget.campaigns import delete_campaign
+
+    delete_campaign(open_runtime("budget").store, _campaign_id(campaign_id, "CAMPAIGN_ID"))
+    console.print(f"deleted campaign {campaign_id} and its days")
+
+
 @campaigns_app.command("list")
 def campaigns_list():
     """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active."""
     from rich.markup import escape
 
     from affiliate_matrix.budget.campaigns import list_campaigns, load_days
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.documents import together
     from affiliate_matrix.errors import DamagedData
 
@@ -263,7 +272,8 @@ def campaigns_list():
         except DamagedData:  # one campaign's damaged metrics: named in its row, the others listed
             return "damaged"
 
-    campaigns = list_campaigns(rt.store)
+    damaged: list[dict] = []
+    campaigns = list_campaigns(rt.store, damaged)
     rows = [[escape(cell) for cell in (c.id, c.name, c.channel, c.currency,
                                        *("–" if bound is None else str(bound)  # 0.00 is a bound
                                          for bound in (c.min_budget, c.max_budget)),
@@ -272,6 +282,7 @@ def campaigns_list():
     console.print(fitted(console, f"{len(rows)} campaign{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))
+    print_damaged(console, damaged)
 
 
 @budget_app.command("run")

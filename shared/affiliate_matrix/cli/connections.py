@@ -26,7 +26,7 @@ def connections_list():
     run with amx scrape)."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.connections import stored_connections
 
     damaged: list[dict] = []
@@ -44,8 +44,7 @@ def connections_list():
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
                           ("last sync", 0)], rows, whole=("id", "source")))
-    for bad in damaged:
-        console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
+    print_damaged(console, damaged)
 
 
 @connections_app.command("add")
@@ -80,38 +79,56 @@ def connections_add(
 def connections_delete(connection_id: str):
     """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
     here with the embedded defaults, by the index function with a Broker): a program no source lists any more is
-    closed_suspected. A connection changed since this command read it is not deleted. A withdrawal that fails here
-    puts the connection back, to delete again."""
+    closed_suspected. A damaged one is deleted too, its claims withdrawn where its source and generation can still be
+    read. A connection changed since this command read it is not deleted. A withdrawal that fails here puts the
+    connection back, to delete again."""
     from affiliate_matrix.cli.common import fail_if_undelivered, index_here
     from affiliate_matrix.connections import (announce_deletion, connection_key, deletion_event, load_connection,
-                                              save_connection)
+                                              salvaged, save_connection)
     from affiliate_matrix.documents import delete_announced
-    from affiliate_matrix.errors import ConflictError
+    from affiliate_matrix.errors import ConflictError, DamagedData
     from affiliate_matrix.events import PROGRAM_DELTA
 
     rt = open_runtime()
-    connection, etag = load_connection(rt.store, connection_id)
+    key = connection_key(connection_id)
+    damaged = None  # a damaged connection's bytes, as stored: deleted all the same, withdrawn as far as it can be
+    try:
+        connection, etag = load_connection(rt.store, connection_id)
+    except DamagedData:
+        stored = rt.store.get(key)
+        connection, etag, damaged = salvaged(stored.data, connection_id), stored.etag, stored.data
     index_here(rt)
     recorded = getattr(rt.bus, "recorded", None)  # the in-process bus's: what the withdrawal announces here
     kept = ConflictError(f"connection {connection_id!r} changed while it was being deleted: it is kept; delete it "
                          "again")
+    if connection is None:  # damaged past naming its source: no claims can be told apart to withdraw
+        try:
+            rt.store.delete(key, if_match=etag)
+        except ConflictError:
+            raise kept from None
+        console.print(f"deleted connection {connection_id}; it could not be read, so it names no source whose claims "
+                      "to withdraw")
+        return
     if recorded is None:  # a Broker: announced before the delete, as DELETE /connections/{id} does
         try:  # refused when the connection changed since it was read (then the index function withdraws nothing)
-            delete_announced(rt.store, connection_key(connection_id), f"connection {connection_id!r}", connection, etag,
+            delete_announced(rt.store, key, f"connection {connection_id!r}", connection, etag,
                              lambda current, current_etag: announce_deletion(rt, current, current_etag))
         except ConflictError:
             raise kept from None
         console.print(f"deleted connection {connection_id}; its claims are withdrawn by the index function")
         return
     try:  # refused when the connection changed since it was read
-        rt.store.delete(connection_key(connection_id), if_match=etag)
+        rt.store.delete(key, if_match=etag)
     except ConflictError:
         raise kept from None
     # Here the event is taken at once, in this process: the delete goes first, as the index function waits for it
     with recorded() as published:
         rt.bus.publish(deletion_event(connection, etag))
-    if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back, to delete again
-        save_connection(rt.store, connection, create=True)
+    if rt.bus.dead_letters:  # the withdrawal failed: the connection is put back as it was stored, to delete again
+        if damaged is None:
+            save_connection(rt.store, connection, create=True)
+        else:
+            rt.store.put(key, damaged, content_type="application/json", if_none_match=True)
         fail_if_undelivered(rt)
     changed = len({event.subject for event in published if event.type == PROGRAM_DELTA})
     console.print(f"deleted connection {connection_id}; {changed} programs changed")

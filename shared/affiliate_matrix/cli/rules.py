@@ -53,15 +53,17 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
 @rules_app.command("list")
 def rules_list():
     """Every rule: its trigger, condition, action, cool-down and whether it is enabled (and why not)."""
-    from affiliate_matrix.cli.views import fitted
+    from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.rules.store import list_rules
 
+    damaged: list[dict] = []
     rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
                               "yes" if rule.enabled else f"no ({rule.disabled_reason})")))
-            for rule in list_rules(open_runtime("triggers").store)]
+            for rule in list_rules(open_runtime("triggers").store, damaged)]
     # the id whole (amx rules test takes it) and the condition wrapped, never cut to "…"
     console.print(fitted(console, "", [("id", 0), ("trigger", 1), ("condition", 0), ("action", 0), ("cool-down", 2),
                                        ("enabled", 0)], rows, whole=("id",)))
+    print_damaged(console, damaged)  # amx rules delete takes one
 
 
 @rules_app.command("show")

@@ -78,6 +78,13 @@ def fitted(console, title: str, columns: list[tuple[str, int]], rows: list[list[
         kept.remove(max(droppable, key=lambda i: (columns[i][1], i)))
 
 
+def print_damaged(console, damaged: list[dict]) -> None:
+    """Below a list: each stored document it left out as damaged (documents.readable's {"key", "error"}), named with
+    what to do, so that none is left out unsaid."""
+    for bad in damaged:
+        console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
+
+
 def network_names(typed: list[str] | None) -> list[str]:
     """Networks as a user types them ('Impact', 'CJ.com'), as the index names them (taxonomy.network_name)."""
     from affiliate_matrix.taxonomy import network_name

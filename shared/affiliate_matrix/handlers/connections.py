@@ -14,8 +14,8 @@ action arrives here as a CloudEvent.
 
 from functools import cache
 
-from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, created,
-                                          load_connection, mark_healthy, refuse_disabled)
+from affiliate_matrix.connections import (Connection, announce_deletion, checked, checked_against_store, connection_key,
+                                          created, load_connection, mark_healthy, refuse_disabled, salvaged)
 from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.handlers.documents import Collection
 from affiliate_matrix.handlers.events import http_or_event
@@ -44,7 +44,10 @@ def next_version(current: Connection, data: dict) -> dict:
 def announce_deleted(rt, connection_id: str, connection: Connection | None, etag: str) -> dict:
     """A connection being deleted lists nothing any more: the event asking the index function to withdraw its claims
     is published first (a failure leaves the connection, to delete again); the withdrawal itself, minutes at a large
-    index, is not this request's. One that could not be read names no source: nothing to withdraw."""
+    index, is not this request's. A damaged one's claims are withdrawn as well where its source and generation can
+    still be read (salvaged); one damaged past that names no source: nothing to withdraw."""
+    if connection is None:
+        connection = damaged_as_stored(rt, connection_id, etag)
     if connection is None:
         return {"withdrawal": "none", "detail": "the stored connection could not be read: it names no source whose "
                                                 "claims to withdraw"}
@@ -52,6 +55,16 @@ def announce_deleted(rt, connection_id: str, connection: Connection | None, etag
     return {"withdrawal": "queued", "event_id": event.id,
             "detail": f"the programs it listed lose its claims once the index function takes event {event.id}; a "
                       "program no source lists any more becomes closed_suspected (GET /changes)"}
+
+
+def damaged_as_stored(rt, connection_id: str, etag: str) -> Connection | None:
+    """A damaged connection as far as its delete needs it (salvaged), when it is still stored with the ETag to delete
+    (None otherwise: that delete is refused, or finds none, and announces nothing)."""
+    try:
+        stored = rt.store.get(connection_key(connection_id))
+    except NotFoundError:
+        return None
+    return salvaged(stored.data, connection_id) if stored.etag == etag else None
 
 
 CONNECTIONS = Collection("connection", "/connections", "connections/", Connection,

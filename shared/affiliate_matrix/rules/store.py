@@ -56,10 +56,11 @@ def load_rule(store, rule_id: str) -> tuple[Rule, str]:
     return load_document(store, rule_key(rule_id), Rule, f"rule {rule_id!r}")
 
 
-def list_rules(store) -> list[Rule]:
-    """Every rule, read afresh."""
+def list_rules(store, damaged: list | None = None) -> list[Rule]:
+    """Every rule, read afresh; a damaged one is logged and left out (and added to `damaged`: documents.readable)."""
     keys = [key for key in sorted(store.list("rules/")) if _is_rule_key(key)]
-    return [rule for rule, _ in readable(keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")))]
+    return [rule for rule, _ in readable(
+        keys, lambda key: load_rule(store, key.removeprefix("rules/").removesuffix(".json")), damaged)]
 
 
 def current_rules(store) -> tuple[list[Rule], dict[str, str]]:
