@@ -76,6 +76,23 @@ def connections_add(
     console.print(f"created connection {connection_id}")
 
 
+@connections_app.command("test")
+def connections_test(connection_id: str):
+    """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
+    as POST /connections/{id}/test makes it; a passing test makes a connection marked unhealthy healthy again. Exits 1
+    when a check fails."""
+    from rich.markup import escape
+
+    from affiliate_matrix.handlers.connections import test
+
+    answer = test(open_runtime(), connection_id)
+    for check in answer["checks"]:
+        mark = "[green]ok[/]" if check["ok"] else "[red]failed[/]"
+        console.print(f"{mark} {escape(check['name'])}: {escape(check['detail'])}", soft_wrap=True)
+    if not answer["ok"]:
+        raise typer.Exit(1)
+
+
 @connections_app.command("delete")
 def connections_delete(connection_id: str):
     """Delete a connection. Its claims are withdrawn from the programs it listed (a connection.deleted event, taken
