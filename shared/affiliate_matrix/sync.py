@@ -40,6 +40,14 @@ MAX_FAILURES = 1000
 # read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
 # not count: the same items would stop every sync at the same place.
 ITEMS_UNANSWERED_IN_A_ROW = 5
+# What an error status on a sync's first request most likely means, and what to check: said only there (a 404 on a
+# later page, or on one item's details, is that page's or item's, not a wrong address)
+FIRST_ANSWER_HINTS = {
+    403: "the provider refused this account the request: check that the account has access to this API "
+         "(its permissions or plan)",
+    404: "the API has nothing at this address: check the connection's base_url ({base_url}) and the account id in "
+         "its key",
+}
 
 
 @dataclass
@@ -95,6 +103,7 @@ class Api:
         body it cannot decode): the listing cannot be read on."""
         answer = await self.item(method, path, secret=secret, **kwargs)
         if isinstance(answer, ItemFailed):
+            answer.error.raw_key = answer.raw_key  # listed with the failure: what the provider said
             raise answer.error
         return answer
 
@@ -122,7 +131,9 @@ class Api:
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
             if response.status != 200:
-                raise FetchError(f"{label}: HTTP {response.status}")
+                hint = not self.fetched and FIRST_ANSWER_HINTS.get(response.status)
+                raise FetchError(f"{label}: HTTP {response.status}" + (
+                    f", {hint.format(base_url=self.source.base_url)}" if hint else ""))
             try:
                 data = self.source.decode(response.body)
             except ValueError as exc:
@@ -172,7 +183,7 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                     raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
                                      "down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status, no time left
-        items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused),
+        items.append(Failure(connection.id, "fetch", str(exc), exc.raw_key, refused=isinstance(exc, CredentialsRefused),
                              out_of_time=isinstance(exc, WaitsSpent)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)

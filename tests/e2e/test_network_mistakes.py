@@ -1,6 +1,9 @@
 """A new user's mistakes with a network API connection, made with `amx` against recorded answers served over real
 HTTP: each is told what is wrong and what to do about it."""
 
+import json
+from pathlib import Path
+
 from typer.testing import CliRunner
 
 from affiliate_matrix.cli import app
@@ -8,6 +11,8 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection
 from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.runtime import Runtime
+from affiliate_matrix.sources import get_source
+from tests.support.real_samples import api_site
 
 
 def runtime(tmp_path, monkeypatch) -> Runtime:
@@ -41,3 +46,36 @@ def test_amx_connections_test_checks_a_connection_and_clears_a_refusal_it_no_lon
     assert failing.exit_code == 1, (failing.output, failing.exception)
     assert "failed credentials accepted: impact: the connection's credentials were refused" in failing.output
     assert "ok" not in failing.output.split()
+
+
+def test_an_error_status_on_the_first_request_says_what_to_check_and_where_the_answer_is_kept(tmp_path, monkeypatch):
+    """A 403 or a 404 on a sync's first request was "HTTP 403" or "HTTP 404" and nothing more: the provider's answer
+    (its own words on what was refused) was kept but not named, and a wrong base_url or account id read like any
+    missing page. Now the first answer's error says what it most likely means and what to check, and the failure
+    names the answer kept; a 404 on a later page (one past the last) is that page's, with no such advice."""
+    rt = runtime(tmp_path / "data", monkeypatch)
+    denied = b'{"Message": "Access denied: your role lacks the Campaigns permission"}'
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "denied.json").write_bytes(denied)
+    first = json.loads((get_source("impact").recorded_dir() / "campaigns-1.json").read_text())
+    first["@nextpageuri"] = "/Mediapartners/PAST/Campaigns?PageSize=100&Page=2"
+    (tmp_path / "site" / "first.json").write_text(json.dumps(first).replace("IRtestSID", "PAST"))
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/DENIED/Campaigns", "status": 403, "file": tmp_path / "site" / "denied.json"},
+        {"path": "/Mediapartners/PAST/Campaigns", "query": {"Page": "2"}, "status": 404},
+        {"path": "/Mediapartners/PAST/Campaigns", "file": tmp_path / "site" / "first.json"}])
+    with recorded_sites("impact", "cj", directories={"impact": site}) as urls:
+        impact_connection(rt, "denied", urls["impact"], {"account_sid": "DENIED", "auth_token": "t"})
+        impact_connection(rt, "elsewhere", urls["cj"], RECORDED_CREDENTIALS["impact"])  # the CJ site's address
+        impact_connection(rt, "past", urls["impact"], {"account_sid": "PAST", "auth_token": "t"})
+        results = {c: CliRunner().invoke(app, ["scrape", c]) for c in ("denied", "elsewhere", "past")}
+    lines = {c: [line.strip() for line in r.output.splitlines()] for c, r in results.items()}
+    assert all(r.exit_code == 1 for r in results.values()), {c: r.output for c, r in results.items()}
+    assert any(line.endswith("HTTP 403, the provider refused this account the request: check that the account has "
+                             "access to this API (its permissions or plan)") for line in lines["denied"]), lines
+    (kept,) = [line.removeprefix("kept raw: ") for line in lines["denied"] if line.startswith("kept raw: ")]
+    assert Path(kept).read_bytes() == denied  # the provider's own words, where the user is told to look
+    assert any(line.endswith(f"HTTP 404, the API has nothing at this address: check the connection's base_url "
+                             f"({urls['cj']}) and the account id in its key") for line in lines["elsewhere"]), lines
+    (past,) = [line for line in lines["past"] if line.startswith("fetch past: ")]
+    assert past.endswith("Page=2: HTTP 404"), past
