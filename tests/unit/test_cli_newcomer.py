@@ -1196,3 +1196,18 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
     assert shown == ran.model_dump(mode="json")
+
+
+def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, monkeypatch):
+    """`amx show` printed Awin's approval and conversion rates as the fractions they are kept as: a conversion rate
+    Awin shows as 2.41% read "0.0241", a hundred times too small to anyone reading it as the network writes it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Trailhead", "https://trailhead.example", extra={
+        "approval_rate": "0.873", "conversion_rate": "0.0241"}))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("approval_rate", "87.3%", "awin") in rows and ("conversion_rate", "2.41%", "awin") in rows, result.output
