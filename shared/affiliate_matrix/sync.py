@@ -137,7 +137,7 @@ class Api:
             try:
                 data = self.source.decode(response.body)
             except ValueError as exc:
-                raise ParseError(f"{label}: {exc}") from None
+                raise ParseError(f"{label}: {exc}{_what_came(response)}") from None
         except (CredentialsRefused, WaitsSpent):
             raise
         except (FetchError, ParseError) as exc:
@@ -159,6 +159,16 @@ class Api:
 
     async def aclose(self) -> None:
         self.client.close()
+
+
+def _what_came(response: Response) -> str:
+    """What an answer the source cannot decode was, where that tells the user more than the decoder's words: nothing,
+    or a web page (a maintenance, login or error page served with a 200)."""
+    if not response.body.strip():
+        return " (the answer is empty)"
+    if response.content_type in ("text/html", "application/xhtml+xml"):
+        return " (a web page came, not the API's answer: a maintenance, login or error page?)"
+    return ""
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,

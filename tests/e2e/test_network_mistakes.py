@@ -10,6 +10,7 @@ from affiliate_matrix.cli import app
 from affiliate_matrix.config import Settings
 from affiliate_matrix.connections import Connection, created, load_connection, save_connection
 from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
+from affiliate_matrix.pipeline import scrape
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.sources import get_source
 from tests.support.real_samples import api_site
@@ -79,3 +80,26 @@ def test_an_error_status_on_the_first_request_says_what_to_check_and_where_the_a
                              f"({urls['cj']}) and the account id in its key") for line in lines["elsewhere"]), lines
     (past,) = [line for line in lines["past"] if line.startswith("fetch past: ")]
     assert past.endswith("Page=2: HTTP 404"), past
+
+
+def test_an_answer_that_is_empty_or_a_web_page_is_said_to_be_so(tmp_path, monkeypatch):
+    """An API answering 200 with an empty body or with an HTML page (a maintenance or login page) was "the response is
+    not JSON" alike: now the failure says which it was."""
+    rt = runtime(tmp_path / "data", monkeypatch)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "down.html").write_text("<!DOCTYPE html><html><head><title>Down for maintenance</title>"
+                                                 "</head><body><h1>Back soon</h1></body></html>")
+    (tmp_path / "site" / "empty.json").write_text("")
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/PAGE/Campaigns", "file": tmp_path / "site" / "down.html",
+         "headers": {"Content-Type": "text/html; charset=utf-8"}},
+        {"path": "/Mediapartners/EMPTY/Campaigns", "file": tmp_path / "site" / "empty.json"}])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        for sid in ("PAGE", "EMPTY"):
+            impact_connection(rt, sid.lower(), urls["impact"], {"account_sid": sid, "auth_token": "t"})
+        reasons = {c: [f.reason for f in scrape(rt, c).failures] for c in ("page", "empty")}
+    assert reasons == {
+        "page": [f"{urls['impact']}/Mediapartners/PAGE/Campaigns?PageSize=100: the response is not JSON (a web page "
+                 "came, not the API's answer: a maintenance, login or error page?)"],
+        "empty": [f"{urls['impact']}/Mediapartners/EMPTY/Campaigns?PageSize=100: the response is not JSON (the answer "
+                  "is empty)"]}
