@@ -193,7 +193,11 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                     raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
                                      "down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status, no time left
-        items.append(Failure(connection.id, "fetch", str(exc), exc.raw_key, refused=isinstance(exc, CredentialsRefused),
+        refused = isinstance(exc, CredentialsRefused)
+        reason = str(exc) + (f"; give its key the provider's current values (amx keys rotate "
+                             f"{connection.credentials_path}, which tests them) or, once the account is fixed at the "
+                             f"provider, test it again (amx connections test {connection.id})" if refused else "")
+        items.append(Failure(connection.id, "fetch", reason, exc.raw_key, refused=refused,
                              out_of_time=isinstance(exc, WaitsSpent)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)

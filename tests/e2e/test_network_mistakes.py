@@ -103,3 +103,27 @@ def test_an_answer_that_is_empty_or_a_web_page_is_said_to_be_so(tmp_path, monkey
                  "came, not the API's answer: a maintenance, login or error page?)"],
         "empty": [f"{urls['impact']}/Mediapartners/EMPTY/Campaigns?PageSize=100: the response is not JSON (the answer "
                   "is empty)"]}
+
+
+def test_a_refused_key_is_told_what_to_do_and_doing_it_mends_the_connection(tmp_path, monkeypatch):
+    """A sync whose key the provider refused said "HTTP 401, the connection's credentials were refused" and stopped
+    there: nothing named the key or the commands that mend it. Now it names both, and following it works."""
+    rt = runtime(tmp_path, monkeypatch)
+    with recorded_sites("impact") as urls:
+        added = CliRunner().invoke(app, ["keys", "add", "connections/impact-main", "--rotation", "manual", "--source",
+                                         "impact"], input=json.dumps({**RECORDED_CREDENTIALS["impact"], "auth_token": "old"}))
+        assert added.exit_code == 0, (added.output, added.exception)
+        save_connection(rt.store, created(Connection(id="impact-main", source="impact", base_url=urls["impact"],
+                                                     rate_limit_per_s=50, credentials_path="connections/impact-main")))
+        refused = CliRunner().invoke(app, ["scrape", "impact-main"])
+        assert refused.exit_code == 1, refused.output
+        assert ("HTTP 401, the connection's credentials were refused; give its key the provider's current values (amx "
+                "keys rotate connections/impact-main, which tests them) or, once the account is fixed at the provider, "
+                "test it again (amx connections test impact-main)") in " ".join(refused.output.split()), refused.output
+        assert not load_connection(rt.store, "impact-main")[0].healthy
+        rotated = CliRunner().invoke(app, ["keys", "rotate", "connections/impact-main", "--field", "auth_token"],
+                                     input=RECORDED_CREDENTIALS["impact"]["auth_token"] + "\n")
+        assert rotated.exit_code == 0, (rotated.output, rotated.exception)
+        synced = CliRunner().invoke(app, ["scrape", "impact-main"])
+    assert synced.exit_code == 0, synced.output
+    assert load_connection(rt.store, "impact-main")[0].healthy
