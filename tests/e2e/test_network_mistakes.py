@@ -110,8 +110,9 @@ def test_a_refused_key_is_told_what_to_do_and_doing_it_mends_the_connection(tmp_
     there: nothing named the key or the commands that mend it. Now it names both, and following it works."""
     rt = runtime(tmp_path, monkeypatch)
     with recorded_sites("impact") as urls:
+        old_key = json.dumps({**RECORDED_CREDENTIALS["impact"], "auth_token": "old"})
         added = CliRunner().invoke(app, ["keys", "add", "connections/impact-main", "--rotation", "manual", "--source",
-                                         "impact"], input=json.dumps({**RECORDED_CREDENTIALS["impact"], "auth_token": "old"}))
+                                         "impact"], input=old_key)
         assert added.exit_code == 0, (added.output, added.exception)
         save_connection(rt.store, created(Connection(id="impact-main", source="impact", base_url=urls["impact"],
                                                      rate_limit_per_s=50, credentials_path="connections/impact-main")))
