@@ -1211,3 +1211,15 @@ def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, mo
     assert result.exit_code == 0, (result.output, result.exception)
     rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
     assert ("approval_rate", "87.3%", "awin") in rows and ("conversion_rate", "2.41%", "awin") in rows, result.output
+
+
+def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch):
+    """A search whose programs have no category (an Impact account's campaigns, none read for one) ended on a line
+    "categories: " with nothing after it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    Index(tmp_path).batch(record("impact", "Canva", "https://canva.example", network="impact"))
+    result = CliRunner().invoke(app, ["search", ""])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "categories: none (no program found has categories)" in lines and "networks: impact (1)" in lines, lines

@@ -188,4 +188,5 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
                                                   ("cookie", 1), ("networks", 2), ("categories", 4)], rows,
                           whole=("id",)))
     for name, buckets in result.facets.items():
-        console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))
+        console.print(f"[dim]{name}:[/] " + (escape(", ".join(f"{v} ({n})" for v, n in buckets)) or
+                                             f"none (no program found has {name})"))
