@@ -918,7 +918,8 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
     from affiliate_matrix.pipeline import IndexReport
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin"]).exit_code == 0
+    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin", "--credentials-path",
+                                    "connections/aw"]).exit_code == 0
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
@@ -1223,3 +1224,17 @@ def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch)
     assert result.exit_code == 0, (result.output, result.exception)
     lines = [line.strip() for line in result.output.splitlines()]
     assert "categories: none (no program found has categories)" in lines and "networks: impact (1)" in lines, lines
+
+
+def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
+    """`amx connections add impact-main --source impact` with no --credentials-path was stored, and every sync of it
+    failed: no amx command sets a connection's credentials_path afterwards (only delete and add again)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    refused = CliRunner().invoke(app, ["connections", "add", "impact-main", "--source", "impact"])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "--credentials-path" in said and "(account_sid, auth_token)" in said, said
+    assert "amx keys add connections/impact-main --source impact" in said, said
+    assert "impact-main" not in CliRunner().invoke(app, ["connections", "list"]).output  # nothing stored
+    directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
+    assert directory.exit_code == 0, directory.output  # a directory reads no key

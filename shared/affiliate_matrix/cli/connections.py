@@ -63,7 +63,12 @@ def connections_add(
     from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.sources import get_source
 
-    get_source(source)
+    plugin = get_source(source)
+    if getattr(plugin, "credential_keys", ()) and not credentials_path:  # no amx command adds it later: every sync failed
+        raise typer.BadParameter(
+            f"source {source!r} reads credentials ({', '.join(plugin.credential_keys)}): name their key "
+            f"(amx keys add connections/{connection_id} --source {source}, then --credentials-path "
+            f"connections/{connection_id})", param_hint="--credentials-path")
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
                             rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
