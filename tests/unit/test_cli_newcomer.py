@@ -1236,5 +1236,10 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     assert refused.exit_code == 2 and "--credentials-path" in said and "(account_sid, auth_token)" in said, said
     assert "amx keys add connections/impact-main --source impact" in said, said
     assert "impact-main" not in CliRunner().invoke(app, ["connections", "list"]).output  # nothing stored
+    # `amx scrape cj`, a source's name, made such a connection "cj" (with the source's defaults) and left it there
+    scraped = CliRunner().invoke(app, ["scrape", "cj"])
+    assert isinstance(scraped.exception, InvalidInput), (scraped.output, scraped.exception)
+    assert "amx connections add cj --source cj --credentials-path connections/cj" in str(scraped.exception)
+    assert "0 connections" in CliRunner().invoke(app, ["connections", "list"]).output
     directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
     assert directory.exit_code == 0, directory.output  # a directory reads no key

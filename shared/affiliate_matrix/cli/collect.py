@@ -22,9 +22,10 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from affiliate_matrix.cli.connections import keyless
     from affiliate_matrix.connections import Connection, load_connection, refuse_disabled, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
-    from affiliate_matrix.errors import AmxError, NotFoundError
+    from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
     from affiliate_matrix.sync_requests import record_run
@@ -35,6 +36,8 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     except NotFoundError:
         if name not in all_sources():
             raise NotFoundError(f"{name[:100]!r} is neither a connection nor a source (amx sources list)") from None
+        if lacking := keyless(name, name.replace("_", "-")):  # a connection of the defaults would have no key
+            raise InvalidInput(lacking) from None
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")

@@ -48,6 +48,19 @@ def connections_list():
         console.print(f"[red]unreadable:[/] {escape(bad['key'])}: {escape(bad['error'])}")
 
 
+def keyless(source: str, connection_id: str) -> str | None:
+    """What a connection of `source` with no key lacks, and how to give it one; None when the source reads no key.
+    Refused before it is stored: no amx command sets a connection's credentials_path later, and every sync failed."""
+    from affiliate_matrix.sources import get_source
+
+    fields = getattr(get_source(source), "credential_keys", ())
+    if not fields:
+        return None
+    return (f"source {source!r} reads credentials ({', '.join(fields)}): add its key, then a connection naming it "
+            f"(amx keys add connections/{connection_id} --source {source}; amx connections add {connection_id} "
+            f"--source {source} --credentials-path connections/{connection_id})")
+
+
 @connections_app.command("add")
 def connections_add(
     connection_id: str,
@@ -63,15 +76,12 @@ def connections_add(
     from affiliate_matrix.errors import ConflictError
     from affiliate_matrix.sources import get_source
 
-    plugin = get_source(source)
-    if getattr(plugin, "credential_keys", ()) and not credentials_path:  # no amx command adds it later: every sync failed
-        raise typer.BadParameter(
-            f"source {source!r} reads credentials ({', '.join(plugin.credential_keys)}): name their key "
-            f"(amx keys add connections/{connection_id} --source {source}, then --credentials-path "
-            f"connections/{connection_id})", param_hint="--credentials-path")
+    get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
                             rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
+    if not credentials_path and (lacking := keyless(source, connection_id)):
+        raise typer.BadParameter(lacking, param_hint="--credentials-path")
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
     try:
