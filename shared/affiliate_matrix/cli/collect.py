@@ -17,7 +17,8 @@ discover_app = typer.Typer(help="Find new programs by search-engine dork queries
 @commands.command()
 def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a source name (amx sources list).")]):
     """Collect one connection's listings here (crawl a directory or read an API), then index them.
-    Given a source name with no connection of that id, a connection with the source's defaults is made."""
+    Given a source name with no connection of that id, a connection with the source's defaults is made (not for a
+    source that reads a key: add the key and the connection first)."""
     from datetime import UTC, datetime
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
