@@ -45,8 +45,7 @@ ITEMS_UNANSWERED_IN_A_ROW = 5
 FIRST_ANSWER_HINTS = {
     403: "the provider refused this account the request: check that the account has access to this API "
          "(its permissions or plan)",
-    404: "the API has nothing at this address: check the connection's base_url ({base_url}) and the account id in "
-         "its key",
+    404: "the API has nothing at this address: check the connection's base_url ({base_url}){key}",
 }
 
 
@@ -131,9 +130,8 @@ class Api:
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
             if response.status != 200:
-                hint = not self.fetched and FIRST_ANSWER_HINTS.get(response.status)
                 raise FetchError(f"{label}: HTTP {response.status}" + (
-                    f", {hint.format(base_url=self.source.base_url)}" if hint else ""))
+                    "" if self.fetched else self._first_answer_hint(response.status)))
             try:
                 data = self.source.decode(response.body)
             except ValueError as exc:
@@ -146,6 +144,12 @@ class Api:
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))
         return answer
+
+    def _first_answer_hint(self, status: int) -> str:
+        """What an error status on the sync's first request most likely means (FIRST_ANSWER_HINTS), or nothing."""
+        hint = FIRST_ANSWER_HINTS.get(status)
+        key = " and the account id in its key" if self.source.credential_keys else ""  # ClickBank's reads none
+        return f", {hint.format(base_url=self.source.base_url, key=key)}" if hint else ""
 
     def _keep(self, response: Response, secret: bool) -> str:
         """The body, raw, in the object store (not a secret one); its key."""

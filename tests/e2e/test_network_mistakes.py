@@ -69,7 +69,9 @@ def test_an_error_status_on_the_first_request_says_what_to_check_and_where_the_a
         impact_connection(rt, "denied", urls["impact"], {"account_sid": "DENIED", "auth_token": "t"})
         impact_connection(rt, "elsewhere", urls["cj"], RECORDED_CREDENTIALS["impact"])  # the CJ site's address
         impact_connection(rt, "past", urls["impact"], {"account_sid": "PAST", "auth_token": "t"})
-        results = {c: CliRunner().invoke(app, ["scrape", c]) for c in ("denied", "elsewhere", "past")}
+        save_connection(rt.store, created(Connection(id="feed-elsewhere", source="clickbank", base_url=urls["cj"],
+                                                     rate_limit_per_s=50)))  # a source that reads no key
+        results = {c: CliRunner().invoke(app, ["scrape", c]) for c in ("denied", "elsewhere", "past", "feed-elsewhere")}
     lines = {c: [line.strip() for line in r.output.splitlines()] for c, r in results.items()}
     assert all(r.exit_code == 1 for r in results.values()), {c: r.output for c, r in results.items()}
     assert any(line.endswith("HTTP 403, the provider refused this account the request: check that the account has "
@@ -78,6 +80,8 @@ def test_an_error_status_on_the_first_request_says_what_to_check_and_where_the_a
     assert Path(kept).read_bytes() == denied  # the provider's own words, where the user is told to look
     assert any(line.endswith(f"HTTP 404, the API has nothing at this address: check the connection's base_url "
                              f"({urls['cj']}) and the account id in its key") for line in lines["elsewhere"]), lines
+    assert any(line.endswith(f"HTTP 404, the API has nothing at this address: check the connection's base_url "
+                             f"({urls['cj']})") for line in lines["feed-elsewhere"]), lines
     (past,) = [line for line in lines["past"] if line.startswith("fetch past: ")]
     assert past.endswith("Page=2: HTTP 404"), past
 
