@@ -132,3 +132,24 @@ def test_a_refused_key_is_told_what_to_do_and_doing_it_mends_the_connection(tmp_
         synced = CliRunner().invoke(app, ["scrape", "impact-main"])
     assert synced.exit_code == 0, synced.output
     assert load_connection(rt.store, "impact-main")[0].healthy
+
+
+def test_a_connection_test_answered_by_a_page_it_cannot_read_does_not_call_the_credentials_accepted(tmp_path,
+                                                                                                   monkeypatch):
+    """`amx connections test` (and POST /connections/{id}/test) said "ok credentials accepted" of an API answering 200
+    with a web page (a login page) or an error object: what came says nothing of the credentials. It is reached, and
+    not read."""
+    rt = runtime(tmp_path / "data", monkeypatch)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "login.html").write_text("<!DOCTYPE html><html><head><title>Sign in</title></head></html>")
+    login = {"path": "/Mediapartners/LOGIN/Campaigns", "headers": {"Content-Type": "text/html"},
+             "file": tmp_path / "site" / "login.html"}
+    site = api_site(tmp_path / "site", [login])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        impact_connection(rt, "login", urls["impact"], {"account_sid": "LOGIN", "auth_token": "t"})
+        tested = CliRunner().invoke(app, ["connections", "test", "login"])
+    assert tested.exit_code == 1, (tested.output, tested.exception)
+    lines = tested.output.splitlines()
+    assert lines[0] == f"ok reachable: {urls['impact']}/Mediapartners/LOGIN/Campaigns?PageSize=100 answered", lines
+    assert lines[1].startswith("failed read: ") and "a web page came" in lines[1], lines
+    assert "credentials accepted" not in tested.output
