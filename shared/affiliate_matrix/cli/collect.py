@@ -7,8 +7,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
-                                         stored_at)
+from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, index_here, open_runtime,
+                                         print_indexed, stored_at)
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -50,8 +50,9 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         def seen(item):
             key = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
             counts[key] += 1
-            bar.update(task, description=f"{name}: {counts['pages']} pages, {counts['records']} records, "
-                                         f"{counts['failures']} failures")
+            bar.update(task, description=f"{name}: {counted(counts['pages'], 'page')}, "
+                                         f"{counted(counts['records'], 'record')}, "
+                                         f"{counted(counts['failures'], 'failure')}")
 
         started = datetime.now(UTC)
         try:
@@ -60,7 +61,8 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
             record_run(rt, name, started, error=str(exc))
             raise
     record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
-    console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
+    console.print(f"{counted(report.records, 'record')}, {counted(len(report.failures), 'failure')}, "
+                  f"{counted(report.not_modified, 'page')} unchanged; "
                   f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
@@ -79,7 +81,7 @@ def _exit_on_failures(rt, report) -> None:
                 f"; why: {escape(stored_at(rt, error_key(failure.raw_key)))}" if failure.stage == "parse" else ""))
     fail_if_undelivered(rt)
     if report.failures:
-        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]")
+        console.print(f"[red]{counted(len(report.failures), 'page or response', 'pages or responses')} failed[/]")
         raise typer.Exit(1)
 
 
@@ -91,7 +93,8 @@ def replay(connection_id: str):
     rt = open_runtime("replay")
     indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
-    console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    console.print(f"replayed {counted(report.pages, 'stored page')}: {counted(report.records, 'record')}, "
+                  f"{counted(len(report.failures), 'failure')}")
     print_indexed(indexed)
     _exit_on_failures(rt, report)
 
