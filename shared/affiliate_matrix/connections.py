@@ -146,7 +146,7 @@ def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
     owner = (record or {}).get("owner_source")
     if owner is None or owner == connection.source:
         return None
-    return (f"the key at {connection.credentials_path!r} is source {owner!r}'s, not source {connection.source!r}'s: "
+    return (f"the key at {connection.credentials_path!r} was added for source {owner!r}, not {connection.source!r}: "
             f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
 
 

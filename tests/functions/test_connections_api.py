@@ -413,8 +413,8 @@ def test_a_connection_naming_another_sources_key_is_refused_on_write_and_reporte
             {"api_token": SECRET, "publisher_id": "123456"})
     add_key(rt, KeyRecord(path="connections/cj-main", rotation="manual", owner_source="cj", created_at=now),
             {"api_token": SECRET, "requestor_cid": "7811141"})
-    said = ("credentials_path: the key at 'connections/awin-main' is source 'awin''s, not source 'cj''s: name a key "
-            "added for source 'cj' (amx keys add --source cj)")
+    said = ("credentials_path: the key at 'connections/awin-main' was added for source 'awin', not 'cj': name a key "
+            "added for source 'cj' (amx keys add --source cj)")  # not "source 'awin''s", quotes run together
     cj = body(id="cj", source="cj", credentials_path="connections/awin-main")
     refused = client.post("/connections", json=cj, headers=env["admin"])
     assert (refused.status_code, refused.get_json()["error"]["message"]) == (400, said)
