@@ -97,7 +97,9 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it
         url = api.last_stored[0] if api and api.last_stored else source.base_url
-        return [(answered, True, f"{url} answered"),
+        # reached, but whether the credentials were accepted it cannot tell: a login page, or an error object ("Not
+        # Authenticated") answered with a 200, is no acceptance
+        return [("reachable", True, f"{url} answered"),
                 ("read", False, str(exc) if isinstance(exc, ParseError) else fault_reason(exc))]
     if item is None:
         url = api.fetched[-1].url if api.fetched else source.base_url

@@ -6,9 +6,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import BeforeValidator, Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
@@ -20,6 +20,18 @@ _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+def _connection_id(value):
+    """An id said in words, before its pattern (kept for the schema) would be quoted to whoever typed it, as a rule's
+    is (rules.model.RuleId)."""
+    if isinstance(value, str) and not re.fullmatch(CONNECTION_ID, value):
+        raise ValueError(f"{value[:80]!r} is not a connection id: lower-case letters, digits and '-', up to 63, the "
+                         "first a letter or a digit")
+    return value
+
+
+ConnectionId = Annotated[str, BeforeValidator(_connection_id), Field(pattern=CONNECTION_ID)]
 # A connection's requests a second: at least one every 100 s, so that a run of the function's 15 minutes still makes a
 # few (any rate above 0 was taken, and 5e-324 spaced requests by infinite seconds: the connection fetched nothing, ever)
 RATE_MIN, RATE_MAX = 0.01, 50
@@ -44,7 +56,7 @@ class SyncResult(Model):
 class Connection(Model):
     """A configured source. Holds where its credentials live in Vault, never the credentials."""
 
-    id: str = Field(pattern=CONNECTION_ID)
+    id: ConnectionId
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     schedule: str = Field("0 3 * * *", description="Cron, five fields, UTC.")
     rate_limit_per_s: float = Field(1.0, json_schema_extra={"minimum": RATE_MIN, "maximum": RATE_MAX},
@@ -135,7 +147,7 @@ def key_owner_problem(store: ObjectStore, connection: Connection) -> str | None:
     owner = (record or {}).get("owner_source")
     if owner is None or owner == connection.source:
         return None
-    return (f"the key at {connection.credentials_path!r} is source {owner!r}'s, not source {connection.source!r}'s: "
+    return (f"the key at {connection.credentials_path!r} was added for source {owner!r}, not {connection.source!r}: "
             f"name a key added for source {connection.source!r} (amx keys add --source {connection.source})")
 
 

@@ -118,3 +118,6 @@ NOT_RETRIED = (InvalidInput, NotFoundError, DamagedData)
 class FetchError(Exception):
     """A page or an API could not be fetched (or was refused by the address guard); the message says why
     in words. Not an AmxError: a crawl records it for the page and goes on."""
+
+    # The object-store key of the answer kept, where there was one (an API's error answer): the provider's own words
+    raw_key: str | None = None

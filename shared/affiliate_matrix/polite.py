@@ -356,7 +356,8 @@ class PoliteClient:
         except _Again as last:
             if last.response is None:
                 raise last.error from None
-            raise GaveUp(f"{last.error} after {attempts} attempts", last.response) from None
+            tried = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+            raise GaveUp(f"{last.error} after {tried}", last.response) from None
 
     @staticmethod
     def _wait(state) -> float:

@@ -40,6 +40,13 @@ MAX_FAILURES = 1000
 # read before; ended here, those are kept (the run incomplete, withdrawing nothing). Answers the API means (a 404) do
 # not count: the same items would stop every sync at the same place.
 ITEMS_UNANSWERED_IN_A_ROW = 5
+# What an error status on a sync's first request most likely means, and what to check: said only there (a 404 on a
+# later page, or on one item's details, is that page's or item's, not a wrong address)
+FIRST_ANSWER_HINTS = {
+    403: "the provider refused this account the request: check that the account has access to this API "
+         "(its permissions or plan)",
+    404: "the API has nothing at this address: check the connection's base_url ({base_url}){key}",
+}
 
 
 @dataclass
@@ -95,6 +102,7 @@ class Api:
         body it cannot decode): the listing cannot be read on."""
         answer = await self.item(method, path, secret=secret, **kwargs)
         if isinstance(answer, ItemFailed):
+            answer.error.raw_key = answer.raw_key  # listed with the failure: what the provider said
             raise answer.error
         return answer
 
@@ -122,11 +130,12 @@ class Api:
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"
             if response.status != 200:
-                raise FetchError(f"{label}: HTTP {response.status}")
+                raise FetchError(f"{label}: HTTP {response.status}" + (
+                    "" if self.fetched else self._first_answer_hint(response.status)))
             try:
                 data = self.source.decode(response.body)
             except ValueError as exc:
-                raise ParseError(f"{label}: {exc}") from None
+                raise ParseError(f"{label}: {exc}{_what_came(response)}") from None
         except (CredentialsRefused, WaitsSpent):
             raise
         except (FetchError, ParseError) as exc:
@@ -135,6 +144,12 @@ class Api:
         if not secret:
             self.fetched.append(Fetched(answer.url, raw_key, False))
         return answer
+
+    def _first_answer_hint(self, status: int) -> str:
+        """What an error status on the sync's first request most likely means (FIRST_ANSWER_HINTS), or nothing."""
+        hint = FIRST_ANSWER_HINTS.get(status)
+        key = " and the account id in its key" if self.source.credential_keys else ""  # ClickBank's reads none
+        return f", {hint.format(base_url=self.source.base_url, key=key)}" if hint else ""
 
     def _keep(self, response: Response, secret: bool) -> str:
         """The body, raw, in the object store (not a secret one); its key."""
@@ -148,6 +163,16 @@ class Api:
 
     async def aclose(self) -> None:
         self.client.close()
+
+
+def _what_came(response: Response) -> str:
+    """What an answer the source cannot decode was, where that tells the user more than the decoder's words: nothing,
+    or a web page (a maintenance, login or error page served with a 200)."""
+    if not response.body.strip():
+        return " (the answer is empty)"
+    if response.content_type in ("text/html", "application/xhtml+xml"):
+        return " (a web page came, not the API's answer: a maintenance, login or error page?)"
+    return ""
 
 
 async def _sync(source: ApiSource, connection: Connection, credentials: dict, store: ObjectStore,
@@ -172,7 +197,11 @@ async def _sync(source: ApiSource, connection: Connection, credentials: dict, st
                     raise FetchError(f"{in_a_row} item requests in a row got no answer: {source.title} is taken for "
                                      "down, and the rest of the listing is left unread")
     except FetchError as exc:  # the API cannot be read on: refused, unreachable, an error status, no time left
-        items.append(Failure(connection.id, "fetch", str(exc), refused=isinstance(exc, CredentialsRefused),
+        refused = isinstance(exc, CredentialsRefused)
+        reason = str(exc) + (f"; give its key the provider's current values (amx keys rotate "
+                             f"{connection.credentials_path}, which tests them) or, once the account is fixed at the "
+                             f"provider, test it again (amx connections test {connection.id})" if refused else "")
+        items.append(Failure(connection.id, "fetch", reason, exc.raw_key, refused=refused,
                              out_of_time=isinstance(exc, WaitsSpent)))
     except Exception as exc:  # noqa: BLE001 - not JSON, or a fault in the plugin's walk: the pages after are unknown
         url, raw_key = api.last_stored or (connection.id, None)

@@ -30,6 +30,19 @@ def test_named_fields_are_read_one_line_each_from_standard_input(tmp_path):
     assert TOKEN not in result.stdout + result.stderr
 
 
+def test_a_sources_key_with_no_field_named_is_read_as_the_fields_the_source_reads(tmp_path):
+    """`amx keys add … --source impact` with no --field was refused ("give a JSON object on standard input, or name the
+    fields with --field"; at a terminal "e.g. --field api_token"), though the source says which fields its key holds."""
+    result = amx("keys", "add", "connections/impact", "--rotation", "manual", "--source", "impact", cwd=tmp_path,
+                 stdin=f"IRtestSID\n{TOKEN}\n")
+    assert result.returncode == 0, result.stderr
+    assert stored(tmp_path, "connections/impact") == {"account_sid": "IRtestSID", "auth_token": TOKEN}
+    empty = amx("keys", "add", "connections/none", "--rotation", "manual", "--source", "impact", cwd=tmp_path,
+                stdin="{}")
+    said = " ".join(empty.stderr.replace("│", " ").split())
+    assert empty.returncode == 2 and "a key of source 'impact' holds account_sid, auth_token" in said, said
+
+
 def test_a_json_object_on_standard_input_gives_every_field(tmp_path):
     result = amx("keys", "add", "connections/awin", "--rotation", "manual", cwd=tmp_path,
                  stdin=json.dumps({"api_token": TOKEN, "publisher_id": 123456}))

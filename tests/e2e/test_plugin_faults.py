@@ -19,6 +19,7 @@ from affiliate_matrix.pipeline import scrape
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.sources import get_source
 from tests.support.processes import BIN
+from tests.support.recorded_expected import EXPECTED
 
 
 @pytest.fixture
@@ -133,7 +134,10 @@ def test_amx_scrape_says_what_failed_and_exits_non_zero(rt, tmp_path):
         result = subprocess.run([str(BIN / "amx"), "scrape", "ap"], cwd=tmp_path, env=env, capture_output=True,
                                 text=True, timeout=120)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "/p/surfshark/" in result.stdout and "1 page(s) or response(s) failed" in result.stdout
+    assert "/p/surfshark/" in result.stdout and "1 page or response failed" in result.stdout
+    # each count with its noun as many it counts: "1 failures" and "page(s)" before
+    assert f"{len(EXPECTED['affiliateprograms']['records'])} records, 1 failure, 0 pages unchanged; batch " \
+        in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("source,status,refused,note", [

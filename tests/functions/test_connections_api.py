@@ -3,6 +3,7 @@ tests and syncs that run end to end (the connections function publishes to a loc
 receiver, and the captured CloudEvent is delivered to the scrape function)."""
 
 import json
+import subprocess
 import threading
 
 import pytest
@@ -13,7 +14,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
 from affiliate_matrix.runtime import Runtime
 from tests.support.events import deliver
-from tests.support.processes import ROOT
+from tests.support.processes import BIN, ROOT
 from tests.support.receiver import Receiver
 
 SECRET = "sk-test-secret-value-98765"
@@ -415,8 +416,8 @@ def test_a_connection_naming_another_sources_key_is_refused_on_write_and_reporte
             {"api_token": SECRET, "publisher_id": "123456"})
     add_key(rt, KeyRecord(path="connections/cj-main", rotation="manual", owner_source="cj", created_at=now),
             {"api_token": SECRET, "requestor_cid": "7811141"})
-    said = ("credentials_path: the key at 'connections/awin-main' is source 'awin''s, not source 'cj''s: name a key "
-            "added for source 'cj' (amx keys add --source cj)")
+    said = ("credentials_path: the key at 'connections/awin-main' was added for source 'awin', not 'cj': name a key "
+            "added for source 'cj' (amx keys add --source cj)")  # not "source 'awin''s", quotes run together
     cj = body(id="cj", source="cj", credentials_path="connections/awin-main")
     refused = client.post("/connections", json=cj, headers=env["admin"])
     assert (refused.status_code, refused.get_json()["error"]["message"]) == (400, said)
@@ -611,3 +612,18 @@ def test_a_requested_sync_whose_crawl_stopped_at_its_page_budget_says_so(tmp_pat
     done = load_sync(rt, sync.id)
     assert (done.status, done.pages, done.incomplete) == ("succeeded", 7, said)
     assert load_connection(rt.store, "ap")[0].last_sync.incomplete == said
+
+
+@pytest.mark.parametrize("connection_id", ["E-S401", "impact_main", "-x", "a" * 64])
+def test_a_connection_id_is_refused_in_words_not_as_a_pattern(env, tmp_path, connection_id):
+    """A connection id with a capital or an underscore was refused as "id: String should match pattern
+    '^[a-z0-9][a-z0-9-]{0,62}$'" (the API) or "invalid id: String should match …" (`amx connections add`), a regular
+    expression for a newcomer to decode; rule ids were said in words already."""
+    refused = app().post("/connections", json=body(id=connection_id), headers=env["admin"])
+    said = refused.get_json()["error"]["message"]
+    assert refused.status_code == 400 and "pattern" not in said, said
+    assert f"'{connection_id[:20]}" in said and "lower-case letters, digits and '-'" in said, said
+    added = subprocess.run([str(BIN / "amx"), "connections", "add", "--source", "impact", "--", connection_id],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    told = " ".join(added.stderr.split())
+    assert added.returncode == 2 and "pattern" not in told and "lower-case letters, digits and '-'" in told, told

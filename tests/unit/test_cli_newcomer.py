@@ -918,7 +918,8 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
     from affiliate_matrix.pipeline import IndexReport
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
-    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin"]).exit_code == 0
+    assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin", "--credentials-path",
+                                    "connections/aw"]).exit_code == 0
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
@@ -1196,3 +1197,49 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
     assert shown == ran.model_dump(mode="json")
+
+
+def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, monkeypatch):
+    """`amx show` printed Awin's approval and conversion rates as the fractions they are kept as: a conversion rate
+    Awin shows as 2.41% read "0.0241", a hundred times too small to anyone reading it as the network writes it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("awin", "Trailhead", "https://trailhead.example", extra={
+        "approval_rate": "0.873", "conversion_rate": "0.0241"}))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["show", program["id"]])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rows = {tuple(cell.strip() for cell in line.split("│")[1:4]) for line in result.output.splitlines()}
+    assert ("approval_rate", "87.3%", "awin") in rows and ("conversion_rate", "2.41%", "awin") in rows, result.output
+
+
+def test_search_says_when_no_program_found_has_a_category(tmp_path, monkeypatch):
+    """A search whose programs have no category (an Impact account's campaigns, none read for one) ended on a line
+    "categories: " with nothing after it."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    Index(tmp_path).batch(record("impact", "Canva", "https://canva.example", network="impact"))
+    result = CliRunner().invoke(app, ["search", ""])
+    assert result.exit_code == 0, (result.output, result.exception)
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "categories: none (no program found has categories)" in lines and "networks: impact (1)" in lines, lines
+
+
+def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
+    """`amx connections add impact-main --source impact` with no --credentials-path was stored, and every sync of it
+    failed: no amx command sets a connection's credentials_path afterwards (only delete and add again)."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    refused = CliRunner().invoke(app, ["connections", "add", "impact-main", "--source", "impact"])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "--credentials-path" in said and "(account_sid, auth_token)" in said, said
+    assert "amx keys add connections/impact-main --source impact" in said, said
+    assert "impact-main" not in CliRunner().invoke(app, ["connections", "list"]).output  # nothing stored
+    # `amx scrape cj`, a source's name, made such a connection "cj" (with the source's defaults) and left it there
+    scraped = CliRunner().invoke(app, ["scrape", "cj"])
+    assert isinstance(scraped.exception, InvalidInput), (scraped.output, scraped.exception)
+    assert "amx connections add cj --source cj --credentials-path connections/cj" in str(scraped.exception)
+    assert "0 connections" in CliRunner().invoke(app, ["connections", "list"]).output
+    directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
+    assert directory.exit_code == 0, directory.output  # a directory reads no key

@@ -256,6 +256,13 @@ def test_a_server_that_stays_down_ends_an_api_call_as_it_ends_a_page(server, tmp
     assert len(server.hits["/down"]) == 3
 
 
+def test_one_attempt_is_said_as_one(server, tmp_path):
+    """A connection test asks once: its failure read "HTTP 503 after 1 attempts"."""
+    with pytest.raises(FetchError) as raised:
+        call(api(server, tmp_path, FakeTime(LIMITED_UNTIL - 20), HostLimits(), attempts=1), "/down")
+    assert str(raised.value).endswith("HTTP 503 after 1 attempt"), str(raised.value)
+
+
 def test_crawl_delay_spaces_the_host_without_a_real_wait():
     server = FaultServer(robots=b"User-agent: *\nCrawl-delay: 5\n")
     try:

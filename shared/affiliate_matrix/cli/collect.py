@@ -7,8 +7,8 @@ import typer
 
 from rich.markup import escape
 
-from affiliate_matrix.cli.common import (console, fail_if_undelivered, index_here, open_runtime, print_indexed,
-                                         stored_at)
+from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, index_here, open_runtime,
+                                         print_indexed, stored_at)
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -17,14 +17,16 @@ discover_app = typer.Typer(help="Find new programs by search-engine dork queries
 @commands.command()
 def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a source name (amx sources list).")]):
     """Collect one connection's listings here (crawl a directory or read an API), then index them.
-    Given a source name with no connection of that id, a connection with the source's defaults is made."""
+    Given a source name with no connection of that id, a connection with the source's defaults is made (not for a
+    source that reads a key: add the key and the connection first)."""
     from datetime import UTC, datetime
 
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from affiliate_matrix.cli.connections import keyless
     from affiliate_matrix.connections import Connection, load_connection, refuse_disabled, save_connection
     from affiliate_matrix.crawl import Failure, Fetched
-    from affiliate_matrix.errors import AmxError, NotFoundError
+    from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
     from affiliate_matrix.sync_requests import record_run
@@ -35,6 +37,8 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     except NotFoundError:
         if name not in all_sources():
             raise NotFoundError(f"{name[:100]!r} is neither a connection nor a source (amx sources list)") from None
+        if lacking := keyless(name, name.replace("_", "-")):  # a connection of the defaults would have no key
+            raise InvalidInput(lacking) from None
         save_connection(rt.store, Connection(id=name.replace("_", "-"), source=name), create=True)
         name = name.replace("_", "-")
         console.print(f"made connection {name} with the source's defaults")
@@ -46,8 +50,9 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         def seen(item):
             key = "pages" if isinstance(item, Fetched) else "failures" if isinstance(item, Failure) else "records"
             counts[key] += 1
-            bar.update(task, description=f"{name}: {counts['pages']} pages, {counts['records']} records, "
-                                         f"{counts['failures']} failures")
+            bar.update(task, description=f"{name}: {counted(counts['pages'], 'page')}, "
+                                         f"{counted(counts['records'], 'record')}, "
+                                         f"{counted(counts['failures'], 'failure')}")
 
         started = datetime.now(UTC)
         try:
@@ -56,7 +61,8 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
             record_run(rt, name, started, error=str(exc))
             raise
     record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
-    console.print(f"{report.records} records, {len(report.failures)} failures, {report.not_modified} pages unchanged; "
+    console.print(f"{counted(report.records, 'record')}, {counted(len(report.failures), 'failure')}, "
+                  f"{counted(report.not_modified, 'page')} unchanged; "
                   f"batch {stored_at(rt, report.batch_key)}")
     if report.budget_spent:  # not a failure: the next run goes on where this one stopped
         console.print(f"[yellow]{escape(report.incomplete)}[/]")
@@ -75,7 +81,7 @@ def _exit_on_failures(rt, report) -> None:
                 f"; why: {escape(stored_at(rt, error_key(failure.raw_key)))}" if failure.stage == "parse" else ""))
     fail_if_undelivered(rt)
     if report.failures:
-        console.print(f"[red]{len(report.failures)} page(s) or response(s) failed[/]")
+        console.print(f"[red]{counted(len(report.failures), 'page or response', 'pages or responses')} failed[/]")
         raise typer.Exit(1)
 
 
@@ -87,7 +93,8 @@ def replay(connection_id: str):
     rt = open_runtime("replay")
     indexed = index_here(rt)
     report = run_scrape(rt, connection_id, replay=True)
-    console.print(f"replayed {report.pages} stored pages: {report.records} records, {len(report.failures)} failures")
+    console.print(f"replayed {counted(report.pages, 'stored page')}: {counted(report.records, 'record')}, "
+                  f"{counted(len(report.failures), 'failure')}")
     print_indexed(indexed)
     _exit_on_failures(rt, report)
 

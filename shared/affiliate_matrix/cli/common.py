@@ -47,12 +47,16 @@ def index_here(rt) -> list:
     return indexed
 
 
+def counted(count: int, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun: "1 record", "2 records" (`nouns` where the plural is not the noun and an s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def print_indexed(indexed: list) -> None:
     """What the batches indexed here did to the index, and what of them was left out, and why."""
     for report in indexed:
-        console.print(f"indexed: {report.created} new program{'' if report.created == 1 else 's'}, {report.updated} "
-                      f"updated, {report.unchanged} unchanged; {len(report.deltas)} "
-                      f"change{'' if len(report.deltas) == 1 else 's'}")
+        console.print(f"indexed: {counted(report.created, 'new program')}, {report.updated} updated, "
+                      f"{report.unchanged} unchanged; {counted(len(report.deltas), 'change')}")
         if report.skipped:
             console.print(f"  [yellow]not indexed:[/] {escape(report.skipped)}")
         for name, reason in report.errors:

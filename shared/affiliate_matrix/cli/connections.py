@@ -47,6 +47,19 @@ def connections_list():
     print_damaged(console, damaged)
 
 
+def keyless(source: str, connection_id: str) -> str | None:
+    """What a connection of `source` with no key lacks, and how to give it one; None when the source reads no key.
+    Refused before it is stored: no amx command sets a connection's credentials_path later, and every sync failed."""
+    from affiliate_matrix.sources import get_source
+
+    fields = getattr(get_source(source), "credential_keys", ())
+    if not fields:
+        return None
+    return (f"source {source!r} reads credentials ({', '.join(fields)}): add its key, then a connection naming it "
+            f"(amx keys add connections/{connection_id} --source {source}; amx connections add {connection_id} "
+            f"--source {source} --credentials-path connections/{connection_id})")
+
+
 @connections_app.command("add")
 def connections_add(
     connection_id: str,
@@ -66,6 +79,8 @@ def connections_add(
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
                             rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
     checked(connection)
+    if not credentials_path and (lacking := keyless(source, connection_id)):
+        raise typer.BadParameter(lacking, param_hint="--credentials-path")
     rt = open_runtime()
     checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
     try:
@@ -73,6 +88,23 @@ def connections_add(
     except ConflictError:
         raise ConflictError(f"connection {connection_id!r} exists") from None
     console.print(f"created connection {connection_id}")
+
+
+@connections_app.command("test")
+def connections_test(connection_id: str):
+    """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
+    as POST /connections/{id}/test makes it; a passing test makes a connection marked unhealthy healthy again. Exits 1
+    when a check fails."""
+    from rich.markup import escape
+
+    from affiliate_matrix.handlers.connections import test
+
+    answer = test(open_runtime(), connection_id)
+    for check in answer["checks"]:
+        mark = "[green]ok[/]" if check["ok"] else "[red]failed[/]"
+        console.print(f"{mark} {escape(check['name'])}: {escape(check['detail'])}", soft_wrap=True)
+    if not answer["ok"]:
+        raise typer.Exit(1)
 
 
 @connections_app.command("delete")

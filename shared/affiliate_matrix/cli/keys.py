@@ -115,9 +115,11 @@ def keys_add(
     path: str,
     rotation: Annotated[str, typer.Option(help="generate, provider or manual.")],
     field: Annotated[list[str], typer.Option(help="A field to store (repeatable); its value comes from standard "
-                                                  "input (one line each, or a JSON object) or a hidden prompt.")] = [],
+                                                  "input (one line each, or a JSON object) or a hidden prompt. None "
+                                                  "named with --source: the fields that source reads.")] = [],
     generate: Annotated[list[str], typer.Option(help="A field we mint on rotation (repeatable).")] = [],
-    source: Annotated[Optional[str], typer.Option(help="The source plugin that owns the key.")] = None,
+    source: Annotated[Optional[str], typer.Option(
+        help="The source plugin that owns the key (amx sources list).")] = None,
     lifetime_days: Annotated[int, typer.Option(min=1, max=3650, help=(
         "Days until it expires (warned of 7, 3 and 1 days before; a generated key is rotated within 7 instead), "
         "counted again from each rotation."))] = 90,
@@ -137,9 +139,10 @@ def keys_add(
     record = KeyRecord(path=path, rotation=rotation, owner_source=source, generated_fields=generate,
                        lifetime_days=lifetime_days, created_at=datetime.now(UTC))
     check_rotation(record)  # before the values are asked for
-    data = secret_fields(field)
+    data = secret_fields(field, list(needs))  # none named: the fields its source reads, asked for in turn
     if not data:
-        raise typer.BadParameter("no fields to store", param_hint="--field")
+        raise typer.BadParameter("no fields to store" + (f": a key of source {source!r} holds {', '.join(needs)}"
+                                                         if needs else ""), param_hint="--field")
     if lacking := [name for name in needs if not data.get(name)]:
         raise InvalidInput(f"a key of source {source!r} holds {', '.join(needs)}: this one lacks {', '.join(lacking)} "
                            "(name each with --field)")

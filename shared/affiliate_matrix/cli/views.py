@@ -4,6 +4,7 @@ would not fit. A value from the index is a source's text: `escape`d, so Rich sho
 or "[link=...]" in it as written instead of reading it as markup (a MarkupError, or a hidden link)."""
 
 import json
+from decimal import Decimal
 
 from rich.markup import escape
 
@@ -18,6 +19,7 @@ def commission_summary(program) -> str:
 # A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
 # tells them apart too).
 RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 
 def terms_summary(terms) -> str:
@@ -145,6 +147,9 @@ def value_text(field: str, value) -> str:
         parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
                  f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
         return "; ".join(p for p in parts if p) or "—"
+    if field in RATES and value not in (None, ""):  # a share, kept as a fraction: the networks show it in percent
+        percent = f"{Decimal(str(value)) * 100:f}"
+        return (percent.rstrip("0").rstrip(".") if "." in percent else percent) + "%"
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
         return f"{value['amount']} {value['currency']}"
     if isinstance(value, list):
@@ -190,4 +195,5 @@ def print_search(console, rt, text: str | None, limit: int = 20, sort: list[Sort
                                                   ("cookie", 1), ("networks", 2), ("categories", 4)], rows,
                           whole=("id",)))
     for name, buckets in result.facets.items():
-        console.print(f"[dim]{name}:[/] " + escape(", ".join(f"{v} ({n})" for v, n in buckets)))
+        console.print(f"[dim]{name}:[/] " + (escape(", ".join(f"{v} ({n})" for v, n in buckets)) or
+                                             f"none (no program found has {name})"))
