@@ -168,7 +168,6 @@ def test_a_deleted_connection_withdraws_its_claims_through_an_event(synced, held
 def test_a_withdrawal_whose_write_failed_is_done_by_the_events_redelivery_nothing_half_written(synced, held,
                                                                                                 monkeypatch):
     from affiliate_matrix.errors import BackendUnavailable
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     synced.sync("cj")
     lumen = synced.named("Lumen Skincare")["id"]
@@ -565,17 +564,8 @@ def test_claims_naming_no_connection_stay_while_another_connection_reads_the_sou
     from structlog.testing import capture_logs
 
     from affiliate_matrix.connections import Connection, connection_key, save_connection
-    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 
-    synced.sync("cj")
-    index = synced.rt.index
-    old = []
-    for item in synced.get("/programs?limit=100")["items"]:
-        program = from_document(index.get(PROGRAMS_INDEX.name, item["id"]))
-        old.append(to_document(program.model_copy(update={"provenance": {
-            field: [claim.model_copy(update={"connection_id": None}) for claim in claims]
-            for field, claims in program.provenance.items()}})))
-    index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
+    synced_as_before_claims_named_connections(synced)
     save_connection(synced.rt.store, Connection(id="cj-agency", source="cj", credentials_path="connections/cj"))
     with capture_logs() as logs:
         synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
@@ -711,6 +701,17 @@ def test_a_damaged_connection_of_another_source_keeps_no_claims_naming_no_connec
     import json
 
     from affiliate_matrix.connections import Connection, connection_key, save_connection
+
+    synced_as_before_claims_named_connections(synced)
+    save_connection(synced.rt.store, Connection(id="other", source=other_source))
+    stored = json.loads(synced.rt.store.get(connection_key("other")).data)
+    synced.rt.store.put(connection_key("other"), json.dumps({**stored, "rate_limit_per_s": 0.001}).encode())
+    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
+    assert (synced.named("Lumen Skincare")["status"] == "closed_suspected") is closed
+
+
+def synced_as_before_claims_named_connections(synced) -> None:
+    """cj synced, its claims then rewritten as a version before claims named their connection wrote them."""
     from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 
     synced.sync("cj")
@@ -722,8 +723,3 @@ def test_a_damaged_connection_of_another_source_keeps_no_claims_naming_no_connec
             field: [claim.model_copy(update={"connection_id": None}) for claim in claims]
             for field, claims in program.provenance.items()}})))
     index.bulk_upsert(PROGRAMS_INDEX.name, old, refresh=True)
-    save_connection(synced.rt.store, Connection(id="other", source=other_source))
-    stored = json.loads(synced.rt.store.get(connection_key("other")).data)
-    synced.rt.store.put(connection_key("other"), json.dumps({**stored, "rate_limit_per_s": 0.001}).encode())
-    synced.sync("cj", directories={"cj": cj_answering(tmp_path / "one", {"Lumen Skincare": None})})
-    assert (synced.named("Lumen Skincare")["status"] == "closed_suspected") is closed

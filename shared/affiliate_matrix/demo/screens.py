@@ -101,7 +101,7 @@ def changed(console, story) -> None:
     for delta in story.deltas:
         changes = "; ".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
                             for f in delta["fields"])
-        console.print(f"[bold]delta[/] " + escape(f"({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}"))
+        console.print("[bold]delta[/] " + escape(f"({delta['change']}) {names.get(delta['program_id'], delta['program_id'])}: {changes}"))
     fired = [a for a in story.activations if a["decision"] == "fired"]
     console.print(f"rule {story.rule.id} fired {len(fired)} time{'s' if len(fired) != 1 else ''}; "
                   f"{len(story.notifications)} notification{'s' if len(story.notifications) != 1 else ''}:")

@@ -15,7 +15,6 @@ on damaged stored data, is logged and acknowledged.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 from collections.abc import Callable

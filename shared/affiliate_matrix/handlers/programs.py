@@ -30,7 +30,7 @@ from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
 from affiliate_matrix.runtime import after_answer
-from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FACETS, FILTERS, LIFETIME_DAYS, MINIMUMS,
+from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
                                             PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
                                             facets_asked, facets_of, filtering, flat_minimum, from_document, searched)
 from affiliate_matrix.search import Range, SearchQuery, SortKey
