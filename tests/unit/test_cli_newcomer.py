@@ -1243,3 +1243,30 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     assert "0 connections" in CliRunner().invoke(app, ["connections", "list"]).output
     directory = CliRunner().invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"])
     assert directory.exit_code == 0, directory.output  # a directory reads no key
+
+
+def test_a_connection_is_edited_keeping_its_claims_and_refused_as_the_api_refuses(tmp_path, monkeypatch):
+    """No command changed a connection: a typo in its schedule or rate meant delete and add again, and the delete
+    withdrew its claims (its programs closed_suspected until the next sync). `amx connections edit` is the API's
+    PATCH: the fields named change, the rest (its version, health, last sync) stay, and a value the API refuses is
+    refused in its words."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    runner = CliRunner()
+    assert runner.invoke(app, ["connections", "add", "ap", "--source", "affiliateprograms"]).exit_code == 0
+    edited = runner.invoke(app, ["connections", "edit", "ap", "--schedule", "0 5 * * *", "--rate-limit-per-s", "2",
+                                 "--disabled"])
+    assert edited.exit_code == 0, (edited.output, edited.exception)
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    connection = load_connection(store, "ap")[0]
+    assert (connection.schedule, connection.rate_limit_per_s, connection.enabled, connection.version) == (
+        "0 5 * * *", 2.0, False, 1)
+    refused = runner.invoke(app, ["connections", "edit", "ap", "--rate-limit-per-s", "0.001"])
+    assert refused.exit_code != 0 and "outside 0.01 to 50" in str(refused.exception) + refused.output
+    assert load_connection(store, "ap")[0].rate_limit_per_s == 2.0
+    missing = runner.invoke(app, ["connections", "edit", "nope", "--schedule", "0 5 * * *"])
+    assert missing.exit_code != 0 and "'nope' does not exist" in str(missing.exception) + missing.output

@@ -90,6 +90,36 @@ def connections_add(
     console.print(f"created connection {connection_id}")
 
 
+@connections_app.command("edit")
+def connections_edit(
+    connection_id: str,
+    base_url: Annotated[Optional[str], typer.Option(help="The source's address; '' for the source's own.")] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="Cron, five fields, UTC.")] = None,
+    rate_limit_per_s: Annotated[Optional[float], typer.Option(help="Requests a second to the source's hosts, 0.01 to "
+                                                                   "50.")] = None,
+    credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight, 1 to 16.")] = None,
+    enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Whether its schedule runs it.")] = None,
+):
+    """Change a connection's fields, as PATCH /connections/{id} does: its claims, health and last sync stay (delete
+    and add again would withdraw its claims, its programs closed_suspected until the next sync)."""
+    from affiliate_matrix.handlers.connections import CONNECTIONS
+    from affiliate_matrix.handlers.documents import merge
+    from affiliate_matrix.handlers.preconditions import EntityTags
+
+    changes = {name: value for name, value in (("base_url", base_url), ("schedule", schedule),
+                                               ("rate_limit_per_s", rate_limit_per_s),
+                                               ("credentials_path", credentials_path), ("concurrency", concurrency),
+                                               ("enabled", enabled)) if value is not None}
+    if not changes:
+        raise typer.BadParameter("name a field to change (--base-url, --schedule, --rate-limit-per-s, "
+                                 "--credentials-path, --concurrency, --enabled/--disabled)", param_hint="options")
+    if changes.get("base_url") == "":
+        changes["base_url"] = None  # a merge patch's null: back to the default, the source's own address
+    merge(open_runtime(), CONNECTIONS, connection_id, EntityTags(True, ()), changes)
+    console.print(f"changed connection {connection_id}: {', '.join(changes)}")
+
+
 @connections_app.command("test")
 def connections_test(connection_id: str):
     """Is the source reachable, are the credentials accepted, can its plugin read the first answer? One cheap request,
