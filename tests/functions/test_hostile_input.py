@@ -98,6 +98,7 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"time": "0001-01-01T00:00:00+14:00"}, "event time"),  # in UTC, the year 0
     ({"time": "1764900000"}, "event time: Value error, time '1764900000' is not an RFC 3339"),  # was a Unix time
     ({"time": 1764900000.5}, "is not an RFC 3339 timestamp"),
+    ({"time": None}, "the event names no time"),  # the SDK gave it the time it came: work dated by the clock
     # no control character (CloudEvents' String type has none), nor a bidi or invisible one: logged, parked and
     # filled into alert text, a line break forged another line there
     ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),
@@ -134,6 +135,17 @@ def test_a_binary_event_with_more_attributes_than_gunicorn_lets_through_is_refus
                "ce-type": "dev.knative.sources.ping", "Authorization": f"Bearer {token_for('verify')}",
                **{f"ce-e{n}": "v" for n in range(1000)}}
     refused(client("verify").post("/", data=b"", headers=headers), 400, "more than 100 attributes")
+    assert not list(admin_env["rt"].store.list("events/done/"))
+
+
+def test_a_binary_event_naming_no_time_is_refused_not_dated_by_the_clock(admin_env):
+    """The CloudEvents SDK gives an event with no ce-time the time it arrives: a tick's work (which day the budget
+    allocates, which syncs are due) was dated by this machine's clock, and a replay of it by another day's."""
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b2", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "Content-Type": "application/json", "Authorization": f"Bearer {token_for('verify')}"}
+    refused(client("verify").post("/", data=b"{}", headers=headers), 400, "the event names no time")
     assert not list(admin_env["rt"].store.list("events/done/"))
 
 
@@ -225,7 +237,8 @@ def test_binary_mode_data_that_is_not_json_is_refused_naming_its_content_type(ad
     from tests.support.events import token_for
 
     headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
-               "Content-Type": content_type, "Authorization": f"Bearer {token_for('sync')}"}
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": content_type,
+               "Authorization": f"Bearer {token_for('sync')}"}
     refused(client("sync").post("/", data=body, headers=headers), 400,
             f"event data must be a JSON object, not {kind} ({content_type})")
     assert not list(admin_env["rt"].store.list("events/done/"))

@@ -343,6 +343,13 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         len(document) if isinstance(document, dict) else 0
     if count > MAX_EVENT_ATTRIBUTES:
         raise InvalidInput(f"the event has {count} attributes: more than {MAX_EVENT_ATTRIBUTES} attributes are refused")
+    # The SDK gives an event naming no time the time it arrives: its work (a tick's day, a withdrawal's moment, a
+    # rule's cool-down) would be dated by this machine's clock. Every event here names one (Event.to_cloudevent, the
+    # Broker keeps it, PingSource sets it).
+    timed = any(name.lower() == "ce-time" for name in headers) if binary else \
+        not isinstance(document, dict) or document.get("time") is not None
+    if unfit is None and not timed:
+        unfit = InvalidInput("the event names no time (its time attribute, RFC 3339): its work is dated by it")
     return unfit
 
 
