@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.analytics import SNAPSHOTS_KEY, analyze
 from affiliate_matrix.config import Settings
-from affiliate_matrix.program_index import PROGRAMS_INDEX, filtering, to_document
+from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, filtering, to_document
 from affiliate_matrix.query_log import QUERIES_INDEX, WARM_KEY, flush_all
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -62,7 +62,7 @@ def test_the_programs_api_uses_the_snapshot_and_warm_list_and_records_queries(rt
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
     auth = {"Authorization": f"Bearer {token}"}
     direct = rt.index.search(PROGRAMS_INDEX.name, SearchQuery(**filtering({"category": ["travel"]}),
-                                                              facets=handler.FACETS, size=0))  # open ones only
+                                                              facets=FACETS, size=0))  # open ones only
     generation = rt.index.generation(PROGRAMS_INDEX.name)
     warmed = handler.etag_of(generation, "/programs", MultiDict([("q", "hosting")]))
     with client.get("/programs?category=travel", headers=auth) as response:  # closed as a server does: the warm-up starts then

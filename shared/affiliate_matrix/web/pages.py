@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
-from affiliate_matrix.program_index import OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
+from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, category_label, url
 
@@ -31,8 +31,8 @@ def search_page(rt, args: MultiDict) -> dict:
     chosen_by = {name: args.getlist(name) for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
     facets = []
-    for name, field in sorted(api.FILTERS.items(), key=lambda item: api.FACETS.index(item[1])
-                              if item[1] in api.FACETS else len(api.FACETS)):
+    for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
+                              if item[1] in FACETS else len(FACETS)):
         chosen = chosen_by[name]
         buckets = [{**bucket, "checked": bucket["value"] in chosen} for bucket in counted.get(field, [])]
         shown = {bucket["value"] for bucket in buckets}
