@@ -117,6 +117,29 @@ def test_the_generation_does_not_repeat_when_the_index_s_shards_start_anew(reque
 
 
 @pytest.mark.slow
+def test_an_index_and_its_migration_keep_the_copies_the_cluster_s_template_asks_for(request, tmp_path):
+    """How many replicas an index has is its cluster operator's (terraform/opensearch.tf's template asks 1): the
+    settings the code created every index with said 0, which overrode any template, so a production cluster kept no
+    copy of the master index. (One node allocates no replica; the setting is what is read.)"""
+    from affiliate_matrix.search import IndexSpec
+
+    idx = open_index("opensearch", tmp_path, request)
+    idx.client.indices.put_index_template(name=f"{idx.prefix}-copies", body={
+        "index_patterns": [f"{idx.prefix}-*"], "priority": 50, "template": {"settings": {"number_of_replicas": 2}}})
+    try:
+        idx.ensure_index(SPEC)
+        idx.migrate(IndexSpec(SPEC.name, SPEC.version + 1, SPEC.fields, SPEC.id_field))
+
+        def replicas(version: int) -> str:
+            physical = f"{idx.prefix}-{SPEC.name}-v{version}"
+            return idx.client.indices.get_settings(index=physical)[physical]["settings"]["index"]["number_of_replicas"]
+
+        assert (replicas(SPEC.version), replicas(SPEC.version + 1)) == ("2", "2")
+    finally:
+        idx.client.indices.delete_index_template(name=f"{idx.prefix}-copies")
+
+
+@pytest.mark.slow
 def test_a_search_of_an_index_given_a_replica_is_answered_by_the_copy_the_generation_counts(request, tmp_path):
     """An operator may give an index replicas (the Terraform index template asks for one). The generation counts the
     primary's refreshes; a search went to any copy, and a replica not refreshed yet answered without a write the

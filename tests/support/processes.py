@@ -102,7 +102,12 @@ def start_opensearch(tmp: Path) -> Server:
     argv = ["java", "-Xms512m", "-Xmx512m", "-XX:+UseSerialGC", "-cp",
             f"{launcher}/target/classes:{launcher}/target/lib/*", "dev.affiliatematrix.LocalOpenSearch",
             str(port), str(tmp / "opensearch-home")]
-    return Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED)
+    node = Server(argv, f"http://127.0.0.1:{port}", tmp / "opensearch.log", timeout=120, env=AS_SHIPPED)
+    # A cluster's operator sets how many copies of an index it keeps (terraform/opensearch.tf's template asks 1): this
+    # one node has nowhere to put a replica, so its template asks none, as a single-node cluster's operator would.
+    httpx.put(f"{node.url}/_index_template/single-node", timeout=30, json={
+        "index_patterns": ["*"], "priority": 0, "template": {"settings": {"number_of_replicas": 0}}}).raise_for_status()
+    return node
 
 
 def start_s3proxy(tmp: Path, access_key: str, secret_key: str) -> Server:

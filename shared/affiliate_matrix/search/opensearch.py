@@ -38,7 +38,8 @@ _SETTINGS = {
         "normalizer": {"folding": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
     },
     "number_of_shards": 1,
-    "number_of_replicas": 0,
+    # No number_of_replicas: how many copies a cluster keeps is its operator's (Terraform's index template asks 1; a
+    # single test node's template 0). Given here, it overrode every template, so a production cluster kept no replica.
 }
 _TYPES = {
     "text": {"type": "text", "analyzer": "folding",
