@@ -155,7 +155,7 @@ class Event(BaseModel):
     def from_cloudevent(cls, event) -> "Event":
         data = event.data if isinstance(event.data, dict) else {}
         return cls(id=event["id"], source=event["source"], type=event["type"], subject=event.get("subject"),
-                   time=event.get("time") or datetime.now(UTC), data=data,
+                   time=event.get("time"), data=data,
                    rulechain=() if (chain := event.get(RULE_CHAIN)) is None else chain)
 
 
