@@ -126,10 +126,25 @@ def test_compare_tells_a_one_time_commission_from_one_that_does_not_say(tmp_path
 
 
 def test_the_web_tells_a_one_time_commission_from_a_recurring_one_and_one_that_does_not_say():
-    from affiliate_matrix.web.render import terms
+    from affiliate_matrix.web.render import field
 
-    assert [terms([{"type": "percent", "value_min": 20, "recurring": said}]) for said in (True, False, None)] == [
-        "20% recurring", "20% one-time", "20%"]
+    assert [field([{"type": "percent", "value_min": 20, "recurring": said}], "commission")
+            for said in (True, False, None)] == ["20% recurring", "20% one-time", "20%"]
+
+
+def test_the_web_writes_commission_terms_as_the_cli_does():
+    """The web explorer had a renderer of its own: '10.0–20.5%', 'USD 50.0' and tiers without their unit
+    ('100 sales: 20.5') where `amx show` wrote '10–20.5%', '50 USD' and '20.5% at 100 sales'."""
+    from affiliate_matrix.models import CommissionTerm
+    from affiliate_matrix.web.render import field
+    from affiliate_matrix.wording import terms_summary
+
+    stored = [{"type": "percent", "value_min": 10.0, "value_max": 20.5, "recurring": True,
+               "tiers": [{"threshold": "100 sales", "value": 20.5}]},
+              {"type": "flat", "currency": "USD", "value_min": 50.0, "value_max": None}]
+    expected = "10–20.5% recurring (tiers: 20.5% at 100 sales), 50 USD"
+    assert field(stored, "commission") == expected
+    assert terms_summary([CommissionTerm.model_validate(term) for term in stored]) == expected
 
 
 def test_compare_shows_two_accounts_of_one_network_as_two_rows(tmp_path, monkeypatch):

@@ -159,7 +159,8 @@ def terms_table(terms: dict):
     """Each field the extractor reads, its value in a few words (— when not found) and the sentences it came from."""
     from rich.markup import escape
 
-    from affiliate_matrix.cli.views import cookie_text, fitted, terms_summary
+    from affiliate_matrix.cli.views import cookie_text, fitted
+    from affiliate_matrix.wording import terms_summary
 
     minimum = terms["min_payout"]
     values = {"cookie_days": cookie_text(terms["cookie_days"]), "commission": terms_summary(terms["commission"]),

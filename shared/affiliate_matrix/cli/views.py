@@ -10,36 +10,14 @@ from rich.markup import escape
 
 from affiliate_matrix.program_index import EXACT, PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import SearchQuery, SortKey
+from affiliate_matrix.wording import terms_summary
 
 
 def commission_summary(program) -> str:
     return terms_summary(program.commission)
 
 
-# A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
-# tells them apart too).
-RECURRENCE = {True: " recurring", False: " one-time", None: ""}
 RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
-
-
-def terms_summary(terms) -> str:
-    """Commission terms (models, or their JSON form as a source's claim holds them) in a few words, each tier with
-    what unlocks it: two terms that differ only in their tiers are two sides of a disagreement, and read as two."""
-    from affiliate_matrix.models import CommissionTerm
-
-    parts = []
-    for term in (t if isinstance(t, CommissionTerm) else CommissionTerm.model_validate(t) for t in terms):
-        unit = "%" if term.type == "percent" else f" {term.currency}"
-        low, high = term.value_min, term.value_max
-        if low is None:
-            value = f"up to {high:g}"
-        elif high is None or high == low:
-            value = f"{low:g}"
-        else:
-            value = f"{low:g}–{high:g}"
-        tiers = ", ".join(f"{tier.value:g}{unit} at {tier.threshold}" for tier in term.tiers)
-        parts.append(f"{value}{unit}" + RECURRENCE[term.recurring] + (f" (tiers: {tiers})" if tiers else ""))
-    return ", ".join(parts) or "—"
 
 
 def listed_terms(row: dict) -> str:

@@ -5,9 +5,10 @@ from rich.markup import escape
 
 from affiliate_matrix.cli.common import shown_path, stored_at
 from affiliate_matrix.cli.views import (commission_summary, cookie_text, disagreement, fitted, listed_terms,
-                                        terms_summary, value_text)
+                                        value_text)
 from affiliate_matrix.crawl import error_key
 from affiliate_matrix.demo.collect import CHANGE, connection_id
+from affiliate_matrix.wording import terms_summary
 
 FIELDS_SHOWN = ("cookie_days", "payout", "categories", "countries", "networks", "epc_7d", "epc_90d")
 

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
+from affiliate_matrix.wording import terms_summary
+
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
                 "commission_flat_currencies": "Flat commission currency", "kind": "Kind", "sources": "Listed by",
@@ -45,7 +47,7 @@ def environment():
     compiled = Compiled(str(COMPILED)) if COMPILED.is_dir() else None
     env = Environment(loader=PackageLoader("affiliate_matrix.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled)
-    env.filters.update(show=show, terms=terms, payout=payout, cookie=cookie, field=field, number=number,
+    env.filters.update(show=show, terms=terms_summary, payout=payout, cookie=cookie, field=field, number=number,
                        when=when)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
@@ -125,7 +127,7 @@ def field(value, name: str) -> str:
     """A program field's value as the pages show it wherever it appears (the program's own, each source's claim,
     a change's old and new), in the words people use rather than the stored shape."""
     if name == "commission":
-        return terms(value)
+        return terms_summary(value)
     if name == "payout":
         return payout(value)
     if name == "cookie_days":
@@ -187,18 +189,3 @@ def payout(value) -> str:
     parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
              f"minimum {minimum['currency']} {minimum['amount']}" if minimum else ""]
     return "; ".join(p for p in parts if p) or "—"
-
-
-def terms(commission) -> str:
-    """Parsed commission terms as people write them: '10–20%', 'USD 50', 'up to 30% recurring'."""
-    out = []
-    for term in commission or []:
-        low, high = term.get("value_min"), term.get("value_max")
-        amount = f"{low}–{high}" if low is not None and high is not None and low != high else \
-            f"up to {high}" if low is None else str(low)
-        text = f"{amount}%" if term.get("type") == "percent" else f"{term.get('currency')} {amount}"
-        text += {True: " recurring", False: " one-time"}.get(term.get("recurring"), "")
-        if term.get("tiers"):
-            text += " (tiers: " + "; ".join(f"{t['threshold']}: {t['value']}" for t in term["tiers"]) + ")"
-        out.append(text)
-    return ", ".join(out) or "—"

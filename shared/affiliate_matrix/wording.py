@@ -1,0 +1,30 @@
+"""How stored values read to people, the same in the CLI, the demo and the web explorer."""
+
+# A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
+# tells them apart too).
+RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)  # 10, not 10.0; a damaged claim as it is
+
+
+def terms_summary(terms) -> str:
+    """Commission terms (models, or their JSON form as the index and a source's claim hold them) as people write
+    them: '10–20%', '50 USD', 'up to 30% recurring', each tier with what unlocks it ('5% at first sale'): two terms
+    that differ only in their tiers are two sides of a disagreement, and read as two."""
+    parts = []
+    for term in terms or []:
+        term = term if isinstance(term, dict) else term.model_dump(mode="json")
+        unit = "%" if term.get("type") == "percent" else f" {term.get('currency')}"
+        low, high = term.get("value_min"), term.get("value_max")
+        if low is None:
+            value = f"up to {_number(high)}"
+        elif high is None or high == low:
+            value = _number(low)
+        else:
+            value = f"{_number(low)}–{_number(high)}"
+        tiers = ", ".join(f"{_number(tier.get('value'))}{unit} at {tier.get('threshold')}"
+                          for tier in term.get("tiers") or [])
+        parts.append(f"{value}{unit}" + RECURRENCE.get(term.get("recurring"), "") + (f" (tiers: {tiers})" if tiers else ""))
+    return ", ".join(parts) or "—"
