@@ -260,7 +260,8 @@ def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_p
 
 
 @pytest.mark.parametrize("key", ["rules/long/" + "p" * 300, "rules/" + "f" * 256 + "/x",
-                                 "rules/" + "f" * 250 + "/" + "n" * 250, "rules/" + "b" * 800 + ".json"])
+                                 "rules/" + "f" * 250 + "/" + "n" * 250, "rules/" + "b" * 800 + ".json",
+                                 "rules/" + "Q" * 130])  # fits a file name, but not with its capitals marked
 def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(request, store, key):
     """S3 takes a key of up to 1,024 bytes in one part; the local adapter made each part a file name, and a name
     has at most 255 bytes (249 for an object's own: its metadata file is .<name>.meta), so such a put failed with
@@ -526,3 +527,32 @@ def test_renaming_to_case_safe_names_cut_short_loses_nothing_and_is_finished_at_
         _assert_every_object_is_read_and_listed(LocalObjectStore(root), root)
         cut_at += 1
     assert cuts >= len(BEFORE_CASE_SAFE_NAMES)  # each object renamed (and so cut short) once at least
+
+
+def _open_and_read_in_a_process(root, barrier, results):
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    barrier.wait()
+    try:
+        store = LocalObjectStore(root)
+        results.put(sorted((key, store.get(key).data) for key in store.list("")))
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which names it
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_store_written_before_case_safe_names_at_once_rename_it_once(tmp_path):
+    """`amx up` starts every function as its own process on one directory: the first to open an earlier version's
+    store renames its files while the others wait, and each then reads every object."""
+    import multiprocessing
+
+    _a_store_written_before_case_safe_names(tmp_path)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(4), context.Queue()
+    processes = [context.Process(target=_open_and_read_in_a_process, args=(tmp_path, barrier, results))
+                 for _ in range(4)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
+    expected = sorted((key, key.encode()) for key in BEFORE_CASE_SAFE_NAMES)
+    assert [results.get() for _ in processes] == [expected] * 4
