@@ -210,10 +210,11 @@ class LocalObjectStore(ObjectStore):
                 path.unlink(missing_ok=True)
 
 
-def _rename_capitals(folder: Path, parts: list[str] | None) -> None:
+def _rename_capitals(folder: Path, parts: list[str] | None, hashed_above: bool = False) -> None:
     """Every file and folder under `folder` named as earlier versions named a key's part (as it is) given its
     case-safe name (_file_name), the metadata file beside its object's. `parts`: the key's parts down to `folder`,
-    None under a long part's folder (whose objects' metadata holds their keys)."""
+    None under a long part's folder (whose objects' metadata holds their keys); `hashed_above`: a folder above is
+    named by its hash now, so the metadata under it must hold its object's key (the listing reads it there)."""
     renamed = False
     for entry in list(os.scandir(folder)):  # read whole first: renames while reading may show or hide a name
         is_meta = entry.name.startswith(".") and entry.name.endswith(".meta")
@@ -221,23 +222,26 @@ def _rename_capitals(folder: Path, parts: list[str] | None) -> None:
             continue  # the locks, a put's staged file, the marker: no key's
         part = entry.name[1:-len(".meta")] if is_meta else entry.name
         is_folder = entry.is_dir(follow_symlinks=False)
+        # a long part's name (its hash tells it apart) stays as it is
+        name = part if "~" in part else _file_name(part, _NAME_MAX if is_folder else _OBJECT_NAME_MAX)
         if is_folder:
-            _rename_capitals(Path(entry.path), None if parts is None or "~" in part else [*parts, part])
-        if "~" in part or not _CAPITAL.search(part):
-            continue  # a long part's name (its hash tells it apart) or one without capitals: as it was
-        name = _file_name(part, _NAME_MAX if is_folder else _OBJECT_NAME_MAX)
-        if is_meta and "~" in name and parts is not None:
+            _rename_capitals(Path(entry.path), None if parts is None or "~" in part else [*parts, part],
+                             hashed_above or "~" in name)
+        if is_meta and parts is not None and "~" not in part and (hashed_above or "~" in name):
             _keep_key(Path(entry.path), "/".join([*parts, part]), folder / f".{name}.meta")
-        else:
+        elif name != part:
             os.rename(entry.path, folder / (f".{name}.meta" if is_meta else name))
+        else:
+            continue
         renamed = True
     if renamed:
         _sync_folder(folder)
 
 
 def _keep_key(meta: Path, key: str, renamed: Path) -> None:
-    """The metadata of an object whose part, capitals marked, no longer fits a file name (so it is named by its hash)
-    moved to `renamed`, with its key (the listing reads it there): metadata written before keys were kept had none."""
+    """The metadata of an object now named by its hash, or under a folder that is (a part that fit a file name but not
+    with its capitals marked), at `renamed` with its key, which the listing reads: written before keys were kept
+    in it, it had none."""
     try:
         record = json.loads(meta.read_bytes())
     except ValueError:
@@ -245,7 +249,8 @@ def _keep_key(meta: Path, key: str, renamed: Path) -> None:
     if not isinstance(record, dict):
         record = {}  # damaged: what is read of it is its content type, and that falls back to the default
     os.replace(LocalObjectStore._staged(renamed, json.dumps({**record, "key": key}).encode()), renamed)
-    os.unlink(meta)
+    if renamed != meta:
+        os.unlink(meta)
 
 
 def _make_folders(folder: Path) -> None:
