@@ -2,6 +2,7 @@
 s3proxy on a local directory), each in its own process."""
 
 import hashlib
+import json
 import os
 import threading
 
@@ -448,9 +449,6 @@ def test_keys_that_differ_only_by_case_are_distinct_objects(store, request, tmp_
 def _put_as_before(root, key: str, data: bytes, *, with_key: bool = True) -> None:
     """An object as versions before case-safe names wrote it: each part its own file name (a part longer than a name
     takes, its start and hash), metadata beside it (its key only since long parts were named by their hash)."""
-    import hashlib
-    import json
-
     parts = [part if len(part) <= 249 else f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
              for part in key.split("/")]
     path = root.joinpath(*parts)
