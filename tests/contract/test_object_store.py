@@ -2,6 +2,7 @@
 s3proxy on a local directory), each in its own process."""
 
 import hashlib
+import json
 import os
 import threading
 
@@ -260,7 +261,8 @@ def test_a_local_put_syncs_the_bytes_before_the_rename_that_publishes_them(tmp_p
 
 
 @pytest.mark.parametrize("key", ["rules/long/" + "p" * 300, "rules/" + "f" * 256 + "/x",
-                                 "rules/" + "f" * 250 + "/" + "n" * 250, "rules/" + "b" * 800 + ".json"])
+                                 "rules/" + "f" * 250 + "/" + "n" * 250, "rules/" + "b" * 800 + ".json",
+                                 "rules/" + "Q" * 130])  # fits a file name, but not with its capitals marked
 def test_a_key_with_a_part_longer_than_a_file_name_is_stored_and_listed(request, store, key):
     """S3 takes a key of up to 1,024 bytes in one part; the local adapter made each part a file name, and a name
     has at most 255 bytes (249 for an object's own: its metadata file is .<name>.meta), so such a put failed with
@@ -421,3 +423,135 @@ def test_remove_before_deletes_what_the_store_dated_earlier_under_the_prefix_onl
     assert store.remove_before("dead-letters/", written + timedelta(days=1)) == 2
     assert list(store.list("dead-letters/")) == [] and store.head("rules/r.json") is not None
     store.put("dead-letters/t/a.json", b"{}", if_none_match=True)  # parked again
+
+
+CASE_KEYS = ["budget/campaigns/Summer.json", "budget/campaigns/summer.json", "budget/campaigns/SUMMER.json",
+             "keys/records/connections/Awin/main.json", "keys/records/connections/awin/main.json"]
+
+
+def test_keys_that_differ_only_by_case_are_distinct_objects(store, request, tmp_path):
+    """S3 keeps `Summer` and `summer` apart. The local adapter named each file as its key's part, and on a file system
+    that folds case (macOS's APFS, Windows' NTFS, by default) those are one file: two campaigns, or two keys' records,
+    whose names differed only by case overwrote each other. No two of its file names differ only by case now."""
+    etags = {key: store.put(key, key.encode(), content_type="application/json") for key in CASE_KEYS}
+    assert [store.get(key) for key in CASE_KEYS] == [(key, key.encode(), etags[key], "application/json")
+                                                     for key in CASE_KEYS]
+    assert list(store.list("")) == sorted(CASE_KEYS)
+    assert list(store.list("keys/records/connections/Awin/")) == ["keys/records/connections/Awin/main.json"]
+    store.delete("budget/campaigns/summer.json", if_match=etags["budget/campaigns/summer.json"])
+    assert [store.head(key) for key in CASE_KEYS] == [None if key == "budget/campaigns/summer.json" else etags[key]
+                                                      for key in CASE_KEYS]
+    if request.node.callspec.params["store"] == "local":  # what a file system folding case would make one file
+        names = [str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*")]
+        assert len({name.casefold() for name in names}) == len(names), sorted(names)
+
+
+def _put_as_before(root, key: str, data: bytes, *, with_key: bool = True) -> None:
+    """An object as versions before case-safe names wrote it: each part its own file name (a part longer than a name
+    takes, its start and hash), metadata beside it (its key only since long parts were named by their hash)."""
+    parts = [part if len(part) <= 249 else f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
+             for part in key.split("/")]
+    path = root.joinpath(*parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    meta = {"etag": hashlib.md5(data).hexdigest(), "content_type": "application/json"}
+    path.with_name(f".{path.name}.meta").write_text(json.dumps(meta | ({"key": key} if with_key else {})))
+
+
+BEFORE_CASE_SAFE_NAMES = {"budget/campaigns/Summer.json": True, "budget/campaigns/winter.json": True,
+                          "keys/records/connections/Awin/Main.json": False,
+                          "keys/records/" + "K" * 200 + ".json": False,  # too long a name once its capitals are marked
+                          "keys/records/" + "F" * 130 + "/usage.json": False,  # a folder so, above an object that is not
+                          "rules/" + "r" * 300 + "/Deep.json": True}
+
+
+def _a_store_written_before_case_safe_names(root):
+    for key, with_key in BEFORE_CASE_SAFE_NAMES.items():
+        _put_as_before(root, key, key.encode(), with_key=with_key)
+
+
+def _assert_every_object_is_read_and_listed(store, root):
+    assert {key: store.get(key).data for key in BEFORE_CASE_SAFE_NAMES} == {
+        key: key.encode() for key in BEFORE_CASE_SAFE_NAMES}
+    assert store.get("budget/campaigns/Summer.json").content_type == "application/json"
+    assert list(store.list("")) == sorted(BEFORE_CASE_SAFE_NAMES)
+    assert list(store.list("keys/records/connections/Awin/")) == ["keys/records/connections/Awin/Main.json"]
+    names = [str(path.relative_to(root)) for path in root.rglob("*")]
+    assert len({name.casefold() for name in names}) == len(names), sorted(names)
+    assert not [name for name in names if "~" not in name and any(c.isupper() for c in name)], sorted(names)
+
+
+def test_a_store_written_before_case_safe_names_is_renamed_in_place_and_read_as_before(tmp_path):
+    """An earlier version's files named a key's capitals as they are: opened, the store renames them once to the
+    names it uses now, the metadata with them, and every object is read and listed by its key as before (one whose
+    name is too long once its capitals are marked gets its key in its metadata, which listing reads)."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    _a_store_written_before_case_safe_names(tmp_path)
+    _assert_every_object_is_read_and_listed(LocalObjectStore(tmp_path), tmp_path)
+    _assert_every_object_is_read_and_listed(LocalObjectStore(tmp_path), tmp_path)  # opened again: as it was
+
+
+def test_renaming_to_case_safe_names_cut_short_loses_nothing_and_is_finished_at_the_next_start(tmp_path, monkeypatch):
+    """A start that stops part of the way through the renames (Ctrl-C, a crash) leaves each object under its old name
+    or its new one; the next start finishes the work, and every object is read and listed by its key."""
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    rename, replace = os.rename, os.replace
+    cut_at, cuts = 0, 0
+    while True:
+        root = tmp_path / str(cut_at)
+        _a_store_written_before_case_safe_names(root)
+        done = []
+
+        def cut(real):
+            def step(src, dst):
+                if len(done) == cut_at:
+                    raise KeyboardInterrupt
+                done.append(dst)
+                real(src, dst)
+            return step
+
+        monkeypatch.setattr(os, "rename", cut(rename))
+        monkeypatch.setattr(os, "replace", cut(replace))
+        try:
+            LocalObjectStore(root)
+        except KeyboardInterrupt:
+            cuts += 1
+        else:
+            break
+        finally:
+            monkeypatch.setattr(os, "rename", rename)
+            monkeypatch.setattr(os, "replace", replace)
+        _assert_every_object_is_read_and_listed(LocalObjectStore(root), root)
+        cut_at += 1
+    assert cuts >= len(BEFORE_CASE_SAFE_NAMES)  # each object renamed (and so cut short) once at least
+
+
+def _open_and_read_in_a_process(root, barrier, results):
+    from affiliate_matrix.storage.local import LocalObjectStore
+
+    barrier.wait()
+    try:
+        store = LocalObjectStore(root)
+        results.put(sorted((key, store.get(key).data) for key in store.list("")))
+    except Exception as exc:  # noqa: BLE001 - reported to the test, which names it
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_store_written_before_case_safe_names_at_once_rename_it_once(tmp_path):
+    """`amx up` starts every function as its own process on one directory: the first to open an earlier version's
+    store renames its files while the others wait, and each then reads every object."""
+    import multiprocessing
+
+    _a_store_written_before_case_safe_names(tmp_path)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(4), context.Queue()
+    processes = [context.Process(target=_open_and_read_in_a_process, args=(tmp_path, barrier, results))
+                 for _ in range(4)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
+    expected = sorted((key, key.encode()) for key in BEFORE_CASE_SAFE_NAMES)
+    assert [results.get() for _ in processes] == [expected] * 4

@@ -119,6 +119,20 @@ def test_programs_api_answers_bad_parameters_with_clear_4xx(data_dir, auth, quer
         assert fragment in body["error"]["message"] and body["error"]["request_id"] == response.headers["X-Request-Id"]
 
 
+def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed_into_a_header(data_dir, auth):
+    """The caller's X-Request-Id was checked with re.match and a pattern ending in "$", which also matches before a
+    final newline: "abc" and a line break was taken, put on every log line and echoed in the answer's X-Request-Id,
+    which Werkzeug refuses (a newline in a header), so the request answered 500. It gets an id of its own now, as
+    any other id not of the shape is given."""
+    response = client("programs").get("/programs?limit=x", headers=auth,
+                                      environ_overrides={"HTTP_X_REQUEST_ID": "abc\n"})  # as a server may pass it
+    assert response.status_code == 400
+    request_id = response.headers["X-Request-Id"]
+    assert request_id != "abc\n" and response.get_json()["error"]["request_id"] == request_id
+    assert client("programs").get("/programs?limit=x", headers={**auth, "X-Request-Id": "abc"}).headers[
+        "X-Request-Id"] == "abc"  # a sane one is still the caller's
+
+
 @pytest.mark.parametrize("path,fragment", [
     ("/programs/export?kind=ofer", "kind.0 must be one of 'program' or 'offer'"),
     ("/programs/export?payout_method=paypall", "payout_method.0 must be one of"),

@@ -379,6 +379,18 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt):
+    """The page checked the key with re.match and a pattern ending in "$", which also matches before a final newline:
+    `hosting.com` and a line break passed for a merchant key and was looked up, where the API's model refuses it.
+    (Over HTTP Werkzeug's routing takes no newline in a path, and the graph strips its query's values.)"""
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.web import pages
+
+    with pytest.raises(InvalidInput, match="is not a domain or a name key"):
+        pages.merchant_page(rt, "hosting.com\n")
+    assert pages.merchant_page(rt, "hosting.com")["view"]["rows"]
+
+
 def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt):
     # The merchant page showed no EPC, though the merchant view carries each network's own: which of CJ and Awin
     # pays more per click could not be seen. A row shows its own source's EPC over 7 days and over 3 months, each

@@ -440,3 +440,19 @@ def test_amx_up_refuses_a_port_something_else_listens_on_at_once_naming_it(tmp_p
     assert isinstance(result.exception, ConflictError), (result.output, result.exception)
     assert str(result.exception).startswith(f"port {port} on 127.0.0.1, programs's, is taken"), str(result.exception)
     assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())  # nothing was started
+
+
+def test_where_a_command_says_an_object_is_kept_is_the_file_that_holds_it(tmp_path):
+    """The commands name the file of what they stored (`kept raw: …`, a batch) for a person to open: the local store
+    names a key's capitals "+" and the small letter (so that no two names differ only by case), and the path shown
+    is that file, not the key joined to the store's folder."""
+    from pathlib import Path
+
+    from affiliate_matrix.cli.common import stored_at
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import Runtime
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for key in ("budget/campaigns/Summer.json", "budget/campaigns/summer.json"):
+        rt.store.put(key, key.encode())
+        assert Path(stored_at(rt, key)).read_bytes() == key.encode()

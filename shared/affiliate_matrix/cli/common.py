@@ -30,7 +30,7 @@ def stored_at(rt, key: str) -> str:
     """Where an object-store key lives: a path under the data directory, or the S3 object."""
     if rt.settings.object_store == "s3":
         return f"s3://{rt.settings.s3_bucket}/{key}"
-    return shown_path(rt.settings.data_dir / "objects" / key)
+    return shown_path(rt.store.path_of(key))
 
 
 def index_here(rt) -> list:

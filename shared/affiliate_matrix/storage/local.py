@@ -4,12 +4,17 @@ Writes and deletes go under an exclusive flock on the key's lock file (one of 25
 hash of the key), so comparing the ETag and acting on it is one step for every thread and every
 process on the directory (`amx up` runs each function as its own process). Data goes to a
 temporary file, synced, renamed into place, so a reader never sees half a file, nor a crash an empty one.
+
+A key's capital letters are written "+" and the small letter in its file names (`Summer` is `+summer`): on a file
+system that folds case (macOS's APFS, Windows' NTFS, by default) `Summer` and `summer` were one file, so two
+campaigns, or two keys' records, whose names differed only by case overwrote each other, where S3 keeps both.
 """
 
 import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,16 +25,28 @@ from affiliate_matrix.storage import ObjectStore, StoredObject, check_conditiona
 
 
 _NAME_MAX = 255  # bytes in a file name, on every common file system
+_OBJECT_NAME_MAX = _NAME_MAX - len("..meta")  # an object's own: its metadata file is named ".<name>.meta"
+_CAPITAL = re.compile("[A-Z]")
+_MARKED = re.compile(r"\+([a-z])")
+# Written once every file name in the store is as _file_name names it now (earlier versions named a part as it is).
+CASE_SAFE = ".case-safe-names"
 
 
 def _file_name(part: str, limit: int) -> str:
-    """The file name of a key's part. S3 takes a key of up to 1,024 bytes in one part; a file name is at most 255
-    bytes (an object's own, 249: its metadata file is named ".<name>.meta"). A longer part is named by its start
-    and its hash, joined by "~", which no key has (check_key), so it is no other key's name; the listing reads the
-    key back from the object's metadata. Parts that fit keep their names, so the files already written stay."""
-    if len(part) <= limit:
-        return part
+    """The file name of a key's part: its capitals written "+" and the small letter, so that no two names differ
+    only by case (no key has "+": check_key), and a file system that folds case keeps every key apart. S3 takes a
+    key of up to 1,024 bytes in one part; a file name is at most 255 bytes. A longer name is the part's start and
+    its hash, joined by "~", which no key has either, so it is no other key's name (the hash tells two parts apart
+    whatever their case); the listing reads the key back from the object's metadata."""
+    name = _CAPITAL.sub(lambda capital: "+" + capital[0].lower(), part)
+    if len(name) <= limit:
+        return name
     return f"{part[:100]}~{hashlib.sha256(part.encode()).hexdigest()}"
+
+
+def _key_part(name: str) -> str:
+    """The key's part a file name that is no hash stands for (_file_name's reverse)."""
+    return _MARKED.sub(lambda marked: marked[1].upper(), name)
 
 
 class LocalObjectStore(ObjectStore):
@@ -37,6 +54,21 @@ class LocalObjectStore(ObjectStore):
         self.root = Path(root)
         self._locks = self.root / ".locks"
         _make_folders(self._locks)
+        if not (self.root / CASE_SAFE).exists():
+            self._rename_to_case_safe_names()
+
+    def _rename_to_case_safe_names(self) -> None:
+        """A store written before names were case-safe has its files renamed, once: each rename is atomic and the
+        marker is written after the last, so a start cut short (Ctrl-C, a crash) leaves every object at its old name
+        or its new one, and the next start finishes the work. Under a lock, so that two processes starting at once
+        do not both rename. A new name is free: no old one has "+", and one with a hash is the hash of its key."""
+        with open(self._locks / "names", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # let go of when the file is closed
+            if (self.root / CASE_SAFE).exists():
+                return  # renamed by the process that held the lock before
+            _rename_capitals(self.root, [])
+            os.close(os.open(self.root / CASE_SAFE, os.O_CREAT | os.O_WRONLY, 0o600))
+            _sync_folder(self.root)
 
     @contextmanager
     def _locked(self, key: str):
@@ -49,17 +81,20 @@ class LocalObjectStore(ObjectStore):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _path(self, key: str) -> Path:
+    def path_of(self, key: str) -> Path:
+        """The file holding the object at `key` (what a person is shown to open it)."""
         *folders, name = check_key(key).split("/")
-        return self.root.joinpath(*(_file_name(part, _NAME_MAX) for part in folders),
-                                  _file_name(name, _NAME_MAX - len("..meta")))
+        return self._folder(folders) / _file_name(name, _OBJECT_NAME_MAX)
+
+    def _folder(self, parts: list[str]) -> Path:
+        return self.root.joinpath(*(_file_name(part, _NAME_MAX) for part in parts))
 
     def _meta_path(self, key: str) -> Path:
-        path = self._path(key)
+        path = self.path_of(key)
         return path.with_name(f".{path.name}.meta")
 
     def put(self, key, data, *, content_type="application/octet-stream", if_match=None, if_none_match=False):
-        path = self._path(key)
+        path = self.path_of(key)
         etag = etag_of(data)
         with self._locked(key):
             current = self._etag(key)
@@ -99,12 +134,12 @@ class LocalObjectStore(ObjectStore):
 
     def _etag(self, key: str) -> str | None:
         try:  # not is_file() then read: a delete between the two raised FileNotFoundError out of a HEAD
-            return etag_of(self._path(key).read_bytes())
+            return etag_of(self.path_of(key).read_bytes())
         except (FileNotFoundError, IsADirectoryError):
             return None
 
     def get(self, key):
-        path = self._path(key)
+        path = self.path_of(key)
         try:
             data = path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
@@ -121,16 +156,19 @@ class LocalObjectStore(ObjectStore):
     def list(self, prefix="") -> Iterator[str]:
         keys = []
         *folders, _ = prefix.split("/")  # walked from the prefix's folder: not the whole store for rules/ on every event
-        plain = all(part and not part.startswith(".") and _file_name(part, _NAME_MAX) == part for part in folders)
-        for dirpath, dirnames, filenames in os.walk(self.root.joinpath(*folders) if plain else self.root):
+        try:
+            start = self._folder(check_key("/".join(folders)).split("/")) if folders else self.root
+        except ValueError:  # no key has such a folder
+            return iter(())
+        for dirpath, dirnames, filenames in os.walk(start):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = os.path.relpath(dirpath, self.root)
             for name in filenames:
                 if name.startswith("."):
                     continue
                 key = name if rel == "." else f"{rel}/{name}"
-                if "~" in key:  # a long part's file name: the key is in its metadata
-                    key = self._key_of(Path(dirpath) / name)
+                # a long part's file name: the key is in its metadata
+                key = self._key_of(Path(dirpath) / name) if "~" in key else _key_part(key)
                 if key is not None and key.startswith(prefix):
                     keys.append(key)
         return iter(sorted(keys))
@@ -148,11 +186,11 @@ class LocalObjectStore(ObjectStore):
         for key in self.list(prefix):
             with self._locked(key):
                 try:
-                    if self._path(key).stat().st_mtime >= before.timestamp():
+                    if self.path_of(key).stat().st_mtime >= before.timestamp():
                         continue
                 except FileNotFoundError:
                     continue  # deleted meanwhile
-                for path in (self._path(key), self._meta_path(key)):
+                for path in (self.path_of(key), self._meta_path(key)):
                     path.unlink(missing_ok=True)
             removed += 1
         return removed
@@ -168,8 +206,51 @@ class LocalObjectStore(ObjectStore):
                     raise NotFoundError(f"object {key!r} not found")
                 if current != if_match.strip('"'):
                     raise ConflictError(f"object {key!r} changed: ETag {current!r} is not {if_match!r}")
-            for path in (self._path(key), self._meta_path(key)):
+            for path in (self.path_of(key), self._meta_path(key)):
                 path.unlink(missing_ok=True)
+
+
+def _rename_capitals(folder: Path, parts: list[str] | None, hashed_above: bool = False) -> None:
+    """Every file and folder under `folder` named as earlier versions named a key's part (as it is) given its
+    case-safe name (_file_name), the metadata file beside its object's. `parts`: the key's parts down to `folder`,
+    None under a long part's folder (whose objects' metadata holds their keys); `hashed_above`: a folder above is
+    named by its hash now, so the metadata under it must hold its object's key (the listing reads it there)."""
+    renamed = False
+    for entry in list(os.scandir(folder)):  # read whole first: renames while reading may show or hide a name
+        is_meta = entry.name.startswith(".") and entry.name.endswith(".meta")
+        if entry.name.startswith(".") and not is_meta:
+            continue  # the locks, a put's staged file, the marker: no key's
+        part = entry.name[1:-len(".meta")] if is_meta else entry.name
+        is_folder = entry.is_dir(follow_symlinks=False)
+        # a long part's name (its hash tells it apart) stays as it is
+        name = part if "~" in part else _file_name(part, _NAME_MAX if is_folder else _OBJECT_NAME_MAX)
+        if is_folder:
+            _rename_capitals(Path(entry.path), None if parts is None or "~" in part else [*parts, part],
+                             hashed_above or "~" in name)
+        if is_meta and parts is not None and "~" not in part and (hashed_above or "~" in name):
+            _keep_key(Path(entry.path), "/".join([*parts, part]), folder / f".{name}.meta")
+        elif name != part:
+            os.rename(entry.path, folder / (f".{name}.meta" if is_meta else name))
+        else:
+            continue
+        renamed = True
+    if renamed:
+        _sync_folder(folder)
+
+
+def _keep_key(meta: Path, key: str, renamed: Path) -> None:
+    """The metadata of an object now named by its hash, or under a folder that is (a part that fit a file name but not
+    with its capitals marked), at `renamed` with its key, which the listing reads: written before keys were kept
+    in it, it had none."""
+    try:
+        record = json.loads(meta.read_bytes())
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        record = {}  # damaged: what is read of it is its content type, and that falls back to the default
+    os.replace(LocalObjectStore._staged(renamed, json.dumps({**record, "key": key}).encode()), renamed)
+    if renamed != meta:
+        os.unlink(meta)
 
 
 def _make_folders(folder: Path) -> None:

@@ -62,7 +62,7 @@ def program_page(rt, program_id: str) -> dict:
 def merchant_page(rt, key: str) -> dict:
     from affiliate_matrix.merchants import merchant_view
 
-    if not re.match(api._MERCHANT_KEY, key):
+    if not re.fullmatch(api._MERCHANT_KEY, key):  # not match: its "$" also matches before a final newline
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
