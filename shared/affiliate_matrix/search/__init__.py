@@ -99,6 +99,10 @@ class SortKey(BaseModel):
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str | None = Field(None, max_length=500)
+    # A keyword filter matches the value exactly as written, never folded as text is (narrowed): a keyword is an
+    # identifier or a code the code writes (an id, a status, a network, a merchant key resolution has folded already),
+    # where folding could make two values one, and a facet shows it as stored. Input from people is checked before
+    # (the API refuses a value outside a closed list, as country=ＤＥ) rather than folded into a silent match.
     filters: dict[str, list[str | float | bool]] = {}
     post_filters: dict[str, list[str | float | bool]] = Field({}, description=(
         "Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its "
