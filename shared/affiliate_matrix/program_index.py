@@ -93,9 +93,12 @@ def _as_indexed_now(doc: dict) -> dict:
 # one's: flat_currency=EUR finds a program a source says pays €50 whose $55 won the vote; and match_keys (BESIDE):
 # every site a program holds and every network program it is listed as, so resolution finds the indexed program a
 # listing of the same merchant joins whatever the listing's name (see match_keys).
+# v14: the fields of v13; text is searched in Unicode's compatibility form (search.narrowed: NFKC) on both indexes, so
+# "hosting" finds "𝐇𝐨𝐬𝐭𝐢𝐧𝐠" and "ｶﾀｶﾅ" "カタカナ", and OpenSearch no longer splits "résumé" written with combining
+# accents: on OpenSearch the narrowed text and whole values are indexed beside the document (opensearch.FOLDED).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 13, {**{name: next(m for m in field.metadata if isinstance(m, str))
+PROGRAMS_INDEX = IndexSpec("programs", 14, {**{name: next(m for m in field.metadata if isinstance(m, str))
                                               for name, field in ProgramSummary.model_fields.items()},
                                            **BESIDE}, upgrade=_as_indexed_now)
 

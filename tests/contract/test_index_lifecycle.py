@@ -213,6 +213,45 @@ def test_a_lease_left_by_a_migration_that_died_is_cleared_by_unlock(request, tmp
     assert beside(index).migrate(V2) == 4
 
 
+def test_a_migration_keeps_text_searchable_in_its_folded_form(index):
+    """Text is searched in its compatibility form (NFKC), indexed beside the document on OpenSearch and left out of
+    its _source: a copy of _source alone (the node's reindex) held no folded text, and found nothing by its words."""
+    doc = {"id": "bold", "name": "\U0001d407\U0001d428\U0001d42c\U0001d42d\U0001d422\U0001d427\U0001d420 Deals"}
+    assert index.bulk_upsert("things", [doc], refresh=True).errors == []
+    index.migrate(V2)
+    assert [h.id for h in index.search("things", SearchQuery(text="hosting deals")).hits] == ["bold"]
+    assert index.get("things", "bold") == doc
+
+
+@pytest.mark.slow
+def test_an_opensearch_index_made_before_text_was_folded_is_behind_the_code_until_migrated(opensearch_node):
+    """A version made before its text was folded (programs v13) has no folded text to search: a search of it is the
+    index behind the code (naming the migration), not an answer finding nothing; migrated, its text is found."""
+    import uuid
+
+    from opensearchpy import OpenSearch
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.runtime import open_search_index
+    from affiliate_matrix.search.opensearch import FOLDED, index_body
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    body = index_body(SPEC)  # as before: text fields searched as they are, no folded text beside them
+    del body["mappings"]["properties"][FOLDED], body["mappings"]["_source"]
+    for field in ("name", "description"):
+        body["mappings"]["properties"][field] = {"type": "text", "analyzer": "folding"}
+    client = OpenSearch(hosts=[opensearch_node.url])
+    client.indices.create(index=SPEC.physical(prefix), body=body)
+    client.indices.put_alias(index=SPEC.physical(prefix), name=f"{prefix}-things")
+    bold = "\U0001d407\U0001d428\U0001d42c\U0001d42d"  # 𝐇𝐨𝐬𝐭
+    client.index(index=f"{prefix}-things", id="bold", body={"id": "bold", "name": bold}, refresh="true")
+    idx = open_search_index(Settings(search="opensearch", opensearch_url=opensearch_node.url, index_prefix=prefix))
+    with pytest.raises(ConfigError, match="amx index migrate things"):
+        idx.search("things", SearchQuery(text="host"))
+    idx.migrate(V2)
+    assert [h.id for h in idx.search("things", SearchQuery(text="host")).hits] == ["bold"]
+
+
 def test_migrating_to_the_same_or_a_lower_version_is_refused(index):
     with pytest.raises(InvalidInput, match="is at v1; migrating needs a higher version"):
         index.migrate(SPEC)

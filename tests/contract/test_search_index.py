@@ -308,6 +308,78 @@ def test_a_decomposed_or_dotted_capital_word_is_found_as_its_composed_one(index,
     assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == expected
 
 
+BOLD = "\U0001d407\U0001d428\U0001d42c\U0001d42d\U0001d422\U0001d427\U0001d420"  # 𝐇𝐨𝐬𝐭𝐢𝐧𝐠 (mathematical bold)
+HALF_KANA = "\uff76\uff80\uff76\uff85"  # ｶﾀｶﾅ (half-width katakana)
+TRAVEL = "\uff54\uff52\uff41\uff56\uff45\uff4c"  # ｔｒａｖｅｌ
+COMPATIBLE = {"bold": f"{BOLD} Deals", "wide": "\uff48\uff4f\uff53\uff54\uff49\uff4e\uff47 Plus",  # ｈｏｓｔｉｎｇ
+              "kana": f"{HALF_KANA} Shop", "sup": "Area m\u00b2 Tools", "lig": "\ufb01nance Hub",
+              "marks": "Re\u0301sume\u0301 Writers"}
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("hosting", ["bold", "wide"]), (BOLD, ["bold", "wide"]), ("hostng", ["bold", "wide"]), ("カタカナ", ["kana"]),
+    (HALF_KANA, ["kana"]), ("m2", ["sup"]), ("finance", ["lig"]), ("\ufb01nance", ["lig"]),
+    ("resume writers", ["marks"]), ("résumé", ["marks"]), ("Re\u0301sume\u0301", ["marks"]), ("resumee", ["marks"])])
+def test_text_in_a_compatibility_form_is_found_by_its_plain_words_on_both_indexes(index, q, expected):
+    """Both indexes search text in Unicode's compatibility form (NFKC), the document's and the query's alike: the
+    embedded index kept "𝐇𝐨𝐬𝐭𝐢𝐧𝐠", half-width "ｶﾀｶﾅ" and "m²" as they came (OpenSearch's asciifolding spells "m²" as
+    "m2", so the two answered differently), and OpenSearch split "résumé" written with combining accents (macOS, some
+    CMSs) into "re" and "sume", which "resume" did not find."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in COMPATIBLE.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == sorted(expected)
+
+
+@pytest.mark.parametrize("q", ["hos", "\uff48\uff4f\uff53", "\U0001d421\U0001d428\U0001d42c"])
+def test_the_start_of_a_word_in_a_compatibility_form_is_matched_as_its_plain_start(index, q):
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in COMPATIBLE.items()], refresh=True)
+    hits = index.search("things", SearchQuery(text=q, prefix=True, size=10)).hits
+    assert sorted(h.id for h in hits) == ["bold", "wide"]
+
+
+def test_a_document_found_by_its_folded_words_reads_back_as_written(index):
+    """Only what is searched is folded: the stored document, a hit's document and a keyword's facet value keep the
+    text as the source wrote it (on OpenSearch the folded text is indexed beside the document, not in it)."""
+    doc = {"id": "x", "name": f"{BOLD} {HALF_KANA}", "description": ["Re\u0301sume\u0301", "\ufb01nance"],
+           "category": TRAVEL, "network": "cafe\u0301"}
+    index.bulk_upsert("things", [doc, {"id": "y", "name": "other"}], refresh=True)
+    result = index.search("things", SearchQuery(text="hosting カタカナ resume finance", facets=["category"]))
+    assert [(h.id, h.doc) for h in result.hits] == [("x", doc)]
+    assert result.facets["category"] == [(TRAVEL, 1)]
+    assert index.get("things", "x") == doc and index.get_many("things", ["x"]) == {"x": doc}
+    assert index.get_versioned("things", ["x"])["x"].doc == doc
+
+
+@pytest.mark.parametrize("field,written,asked", [
+    ("category", TRAVEL, "travel"), ("category", "travel", TRAVEL), ("network", "cafe\u0301", "caf\u00e9"),
+    ("network", "caf\u00e9", "cafe\u0301")])
+def test_a_keyword_filter_matches_the_value_exactly_as_written(index, field, written, asked):
+    """A keyword is an identifier or a code the code writes (a network, a category, a merchant key already folded
+    by resolve.folded_name), never folded: a value in another form is another value, on both indexes alike (see
+    SearchQuery.filters)."""
+    index.bulk_upsert("things", [{"id": "x", field: written}], refresh=True)
+    assert index.search("things", SearchQuery(filters={field: [asked]})).total == 0
+    assert [h.id for h in index.search("things", SearchQuery(filters={field: [written]})).hits] == ["x"]
+
+
+def test_a_text_field_s_name_in_a_compatibility_form_sorts_as_its_plain_name(index):
+    index.bulk_upsert("things", [{"id": "d", "name": "De\u0301lta"}, {"id": "b", "name": "Bravo"},
+                                 {"id": "a", "name": "\U0001d400\U0001d425\U0001d429\U0001d421\U0001d41a"},  # 𝐀𝐥𝐩𝐡𝐚
+                                 {"id": "c", "name": "\uff43\uff48\uff41\uff52\uff4c\uff49\uff45"}], refresh=True)
+    hits = index.search("things", SearchQuery(sort=[SortKey(field="name")])).hits
+    assert [h.id for h in hits] == ["a", "b", "c", "d"]
+
+
+def test_a_document_saying_how_it_is_searched_is_refused(index):
+    """The folded text OpenSearch searches is sent beside the document under opensearch.FOLDED: a document of its
+    own under that name would be searched by what it says there, not by its text. Refused as any field not in the
+    spec is, on both indexes."""
+    from affiliate_matrix.search.opensearch import FOLDED
+
+    result = index.bulk_upsert("things", [{"id": "x", "name": "plain", FOLDED: {"name": "hidden"}}], refresh=True)
+    assert [doc_id for doc_id, _ in result.errors] == ["x"] and FOLDED in result.errors[0][1]
+    assert index.search("things", SearchQuery(text="hidden")).total == 0 and index.get("things", "x") is None
+
+
 def test_filters_and_ranges_match_brute_force(loaded):
     query = SearchQuery(filters={"network": ["awin", "cj"], "category": ["travel"], "active": [True]},
                         ranges={"commission": Range(gte=10, lte=40), "updated": Range(gte="2026-03-01T00:00:00Z")},
@@ -1000,9 +1072,15 @@ def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
     assert [h.id for h in index.search("things", query.model_copy(update={"exact": [], "size": 5})).hits][0] != "b"
 
 
+BOLD_NORDVPN = "\U0001d40d\U0001d428\U0001d42b\U0001d41d\U0001d415\U0001d40f\U0001d40d"  # 𝐍𝐨𝐫𝐝𝐕𝐏𝐍
+
+
 @pytest.mark.parametrize("named,asked", [("Café", "cafe"), ("Cafe", "CAFÉ"), ("NordVPN", "ＮｏｒｄＶＰＮ"),
-                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking")],
-                         ids=["accent-named", "accent-asked", "full-width-asked", "latin-letter", "full-width-named"])
+                                         ("Øresund Tours", "oresund tours"), ("ＢＯＯＫＩＮＧ", "booking"),
+                                         (BOLD_NORDVPN, "nordvpn"),
+                                         ("Cafe\u0301", "café")],
+                         ids=["accent-named", "accent-asked", "full-width-asked", "latin-letter", "full-width-named",
+                              "bold-named", "combining-named"])
 def test_a_name_asked_without_its_accents_or_in_full_width_letters_still_ranks_first(index, named, asked):
     """A program named exactly as asked ranked first "case aside" only: q=cafe did not lift "Café" (nor full-width
     "ＮｏｒｄＶＰＮ" NordVPN), while the words matched them (folded). The exact field is folded as the words are."""

@@ -16,12 +16,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (13, "c4db86afc1fddf11"),
+    "programs": (14, "14c5d715f31091d1"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (4, "7eccb4a8371dabe7"),
-    "alerts": (4, "1a5be01fd878fb6d"),
+    "activations": (5, "1a425f736a49085e"),
+    "alerts": (5, "469484316fb29bbd"),
     "queries": (1, "e4df579ee94e5c71"),
 }
 
@@ -57,6 +57,29 @@ def test_an_embedded_index_written_before_the_folding_is_folded_by_its_migration
     index.migrate(spec)
     assert index.status(name).current == spec.version
     assert [hit.id for hit in index.search(name, SearchQuery(text="booking oresund")).hits] == ["a1"]
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_written_before_compatibility_folding_is_folded_by_its_migration(tmp_path, monkeypatch, name,
+                                                                                         field):
+    """Alerts and activations v5 (programs v14) search text in Unicode's compatibility form (NFKC): a file written
+    before holds "𝐇𝐨𝐬𝐭𝐢𝐧𝐠" and half-width "ｶﾀｶﾅ" as they came, so "hosting" and "カタカナ" find them only once
+    `amx index migrate` writes them again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, spec.version - 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    bold = "\U0001d407\U0001d428\U0001d42c\U0001d42d\U0001d422\U0001d427\U0001d420"  # 𝐇𝐨𝐬𝐭𝐢𝐧𝐠
+    doc = {"id": "a1", field: f"{bold} \uff76\uff80\uff76\uff85", "at": "2026-12-01T00:00:00Z"}  # ｶﾀｶﾅ
+    with monkeypatch.context() as before:
+        before.setattr(sqlite_index, "narrowed", lambda text: text)  # what the folding before made of this text
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, [doc], refresh=True).errors == []
+    assert index.search(name, SearchQuery(text="hosting カタカナ")).total == 0
+    index.migrate(spec)
+    assert [hit.id for hit in index.search(name, SearchQuery(text="hosting カタカナ")).hits] == ["a1"]
+    assert index.get(name, "a1")[field] == doc[field]  # the document as written
 
 
 def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):

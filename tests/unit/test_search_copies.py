@@ -5,7 +5,7 @@ The real node's side is in tests/contract/test_search_index.py."""
 from types import SimpleNamespace
 
 from affiliate_matrix.search import SearchQuery
-from affiliate_matrix.search.opensearch import OpenSearchIndex
+from affiliate_matrix.search.opensearch import OpenSearchIndex, mapping_for
 from tests.support.things import SPEC, docs
 
 PHYSICAL = SPEC.physical("t")
@@ -37,7 +37,7 @@ class OneShardTwoCopies:
                 "routing_table": {"indices": {PHYSICAL: {"shards": {"0": copies}}}}}
 
     def get_mapping(self, index):
-        return {PHYSICAL: {"mappings": {"_meta": {"spec": SPEC.to_json()}}}}
+        return {PHYSICAL: {"mappings": mapping_for(SPEC)}}
 
     def search(self, index, body, preference=None):
         shown = self.shown["primary" if preference in ("_primary", "_primary_first") else "replica"]

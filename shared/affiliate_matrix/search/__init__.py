@@ -99,6 +99,10 @@ class SortKey(BaseModel):
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     text: str | None = Field(None, max_length=500)
+    # A keyword filter matches the value exactly as written, never folded as text is (narrowed): a keyword is an
+    # identifier or a code the code writes (an id, a status, a network, a merchant key resolution has folded already),
+    # where folding could make two values one, and a facet shows it as stored. Input from people is checked before
+    # (the API refuses a value outside a closed list, as country=ＤＥ) rather than folded into a silent match.
     filters: dict[str, list[str | float | bool]] = {}
     post_filters: dict[str, list[str | float | bool]] = Field({}, description=(
         "Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its "
@@ -170,22 +174,26 @@ class Versioned(NamedTuple):
     version: Any
 
 
-# Full-width ASCII letters and digits (U+FF10-FF19, U+FF21-FF3A, U+FF41-FF5A) as their ASCII ones, and the Latin
-# letters and ligatures with no accent to take off, as OpenSearch's asciifolding has them; FTS5's unicode61 keeps
-# them as they are (it takes off only accents: "é" is "e", "ø" stays "ø").
-_NARROW = {wide: wide - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
-           for wide in range(first, last + 1)}
-_NARROW |= str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
-                          "ð": "d", "Ð": "D", "ß": "ss", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h",
-                          "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N", "ſ": "s", "ﬀ": "ff", "ﬁ": "fi",
-                          "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+# The Latin letters and ligatures OpenSearch's asciifolding spells in ASCII that have no compatibility form to be
+# (NFKC leaves "ø" and "æ" as they are); FTS5's unicode61 keeps them as they are (it takes off only accents: "é" is
+# "e", "ø" stays "ø").
+_LATIN = str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d",
+                        "Ð": "D", "ß": "ss", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H", "ı": "i",
+                        "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N"})
 
 
 def narrowed(text: str) -> str:
-    """Text with full-width letters and digits as ASCII ones ("Ｂｏｏｋｉｎｇ" is "Booking") and the letters asciifolding
-    spells in ASCII so ("Øresund" is "Oresund"): what an index that does not fold them itself (SQLite) indexes and
-    is queried with."""
-    return text.translate(_NARROW)
+    """Text as both indexes search it, before their own case and accent folding: in Unicode's compatibility form
+    (NFKC: full-width "Ｂｏｏｋｉｎｇ" is "Booking", the ligature in "ﬁnance" "fi", half-width "ｶﾀｶﾅ" "カタカナ",
+    "𝐇𝐨𝐬𝐭" "Host", "m²" "m2", and "e" with a combining U+0301 the one letter "é", where OpenSearch split the word at
+    the mark), and the Latin letters asciifolding spells in ASCII so ("Øresund" is "Oresund"). The one folding of
+    indexed text and of a query's words: done here, before either index sees the text (OpenSearch has no ICU
+    plugin), so both hold the same words. A document keeps its text as written; only what is searched is folded."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).translate(_LATIN)
 
 
 # The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
@@ -195,15 +203,11 @@ MAX_WORDS = 20
 
 def words(text: str | None) -> list[str]:
     """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
-    "foo_bar" is two, as "Booking.com" is), full-width letters and digits as ASCII ones; everything else
-    (operators, quotes, syntax) is dropped. The text is composed first (NFC, as documents are: a mark typed apart,
-    "e" and U+0300, is no letter and split the word), and İ lowercased as both indexes do, to "i" (Python's "i" and
-    U+0307 split "İstanbul" in two)."""
-    text = narrowed(text or "")
-    if not text.isascii():
-        import unicodedata
-
-        text = unicodedata.normalize("NFC", text).replace("İ", "i")
+    "foo_bar" is two, as "Booking.com" is), narrowed as indexed text is (NFKC: full-width letters are ASCII ones, a
+    mark typed apart, "e" and U+0300, is composed with its letter rather than splitting the word); everything else
+    (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i" and U+0307 split
+    "İstanbul" in two)."""
+    text = narrowed(text or "").replace("İ", "i")
     return re.findall(r"[^\W_]+", text.lower())
 
 
@@ -240,17 +244,17 @@ def folded(text: str) -> str:
     return unaccented(narrowed(text).lower())
 
 
-# The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch counts it (ignore_above: the
-# value as written, in Java's UTF-16 code units). A longer one has no whole value on either index: it sorts after
+# The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch's ignore_above counted it
+# (the value as written, in Java's UTF-16 code units). A longer one has no whole value on either index: it sorts after
 # every other (as a missing value) and never matches exactly.
 RAW_IGNORE_ABOVE = 256
 
 
 def whole_value(value) -> str | None:
-    """A text field's whole value as `<field>.raw` holds it, for an exact match and a sort: folded; None past
-    RAW_IGNORE_ABOVE, where OpenSearch indexes none (the embedded index kept the first 256 characters, so such a name
-    sorted by its start there and last on OpenSearch). Only values that short are folded (a description may be
-    kilobytes, written in every write)."""
+    """A text field's whole value as `<field>.raw` holds it on both indexes, for an exact match and a sort: folded;
+    None past RAW_IGNORE_ABOVE (the embedded index kept the first 256 characters, so such a name sorted by its start
+    there and last on OpenSearch). Only values that short are folded (a description may be kilobytes, written in every
+    write)."""
     text = str(value)
     if len(text) > RAW_IGNORE_ABOVE or len(text.encode("utf-16-le")) // 2 > RAW_IGNORE_ABOVE:
         return None

@@ -20,10 +20,10 @@ from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInp
                                     without_credentials)
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
-    EXACT_BOOST, MAX_PAGE, RAW_IGNORE_ABOVE, BulkResult, Hit, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
+    EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
     SearchResult, Versioned, begun_word, check_migration, decode_cursor, document_times, encode_cursor, exact_value,
-    expansions, migration_holder, migration_running, previous_version, ranges_of, searched_words, upgraded,
-    validate_query,
+    expansions, migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded,
+    validate_query, whole_value,
 )
 
 log = get_logger()
@@ -34,16 +34,26 @@ _SETTINGS = {
         # whole, so neither "booking" nor "Booking.com" found Booking.com.
         "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
         "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
-        # a text field's whole value (<field>.raw: an exact match, a sort), folded as its words are (whole_value)
-        "normalizer": {"folding": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
     },
     "number_of_shards": 1,
     # No number_of_replicas: how many copies a cluster keeps is its operator's (Terraform's index template asks 1; a
     # single test node's template 0). Given here, it overrode every template, so a production cluster kept no replica.
 }
+# A document's text is searched as search.narrowed makes it (NFKC), which OpenSearch cannot do itself (no ICU plugin):
+# beside the document, under FOLDED, go each text field's narrowed text (its words, searched) and its whole value
+# (search.whole_value: the exact match and the sort, as the embedded index's <field>.raw), which _source leaves out,
+# so a document reads back as written. The field itself is kept, unsearched. FOLDED and the whole values' names cannot
+# be a spec's field names (IndexSpec's have no "-").
+FOLDED = "folded-text"
+
+
+def _whole(field: str) -> str:
+    """The name under FOLDED of a text field's whole value (its words are under the field's own name)."""
+    return f"{field}-raw"
+
+
 _TYPES = {
-    "text": {"type": "text", "analyzer": "folding",
-             "fields": {"raw": {"type": "keyword", "normalizer": "folding", "ignore_above": RAW_IGNORE_ABOVE}}},
+    "text": {"type": "text", "index": False},
     "keyword": {"type": "keyword"},
     "number": {"type": "double"},
     "date": {"type": "date"},
@@ -77,8 +87,33 @@ def index_body(spec: IndexSpec) -> dict:
 
 
 def mapping_for(spec: IndexSpec) -> dict:
-    return {"dynamic": "strict", "_meta": {"spec": spec.to_json()},
-            "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
+    mapping = {"dynamic": "strict", "_meta": {"spec": spec.to_json()},
+               "properties": {name: _TYPES[kind] for name, kind in spec.fields.items()}}
+    if text_fields := [name for name, kind in spec.fields.items() if kind == "text"]:
+        searched = {}
+        for name in text_fields:
+            searched[name] = {"type": "text", "analyzer": "folding"}
+            searched[_whole(name)] = {"type": "keyword"}
+        mapping["properties"][FOLDED] = {"properties": searched}
+        mapping["_source"] = {"excludes": [FOLDED, f"{FOLDED}.*"]}
+    return mapping
+
+
+def as_indexed(spec: IndexSpec, doc: dict) -> dict:
+    """The document as indexed: itself, and under FOLDED (mapping_for) its text fields' values narrowed and their
+    whole values. A value that is not text is sent as it is, for the mapping to take (a number) or refuse (an object)
+    as it would the field's."""
+    searched = {}
+    for field, kind in spec.fields.items():
+        if kind != "text" or doc.get(field) is None:
+            continue
+        values = doc[field] if isinstance(doc[field], list) else [doc[field]]
+        searched[field] = [narrowed(v) if isinstance(v, str) else v for v in values]
+        wholes = [whole for v in values if v is not None and not isinstance(v, (dict, list))
+                  and (whole := whole_value(v)) is not None]
+        if wholes:
+            searched[_whole(field)] = wholes
+    return {**doc, FOLDED: searched} if searched else doc
 
 
 # What _shard_copy reads of the cluster state (not the mapping and settings beside them).
@@ -163,6 +198,7 @@ class OpenSearchIndex(SearchIndex):
         self.prefix = prefix
         self.url = url
         self._specs: dict[str, IndexSpec] = {}
+        self._unfolded: set[str] = set()  # indexes whose live version holds its text unfolded (no FOLDED): behind
         self._copies: dict[str, str] = {}  # by index name, the shard copy its last generation was read from
 
     @classmethod
@@ -343,8 +379,9 @@ class OpenSearchIndex(SearchIndex):
     def _copy(self, old: str, new: str, spec: IndexSpec) -> tuple[int, list[tuple[str, str]]]:
         """Every document of `old` into `new`: how many landed, and (id, reason) for each that did not.
         On the node (reindex) when documents are copied as they are; through here when spec.upgrade
-        reshapes each one, which only this code knows how to do."""
-        if spec.upgrade is None:
+        reshapes each one, which only this code knows how to do, or when they have text, whose narrowed form (FOLDED)
+        only this code makes and _source does not hold."""
+        if spec.upgrade is None and "text" not in spec.fields.values():
             try:
                 result = self.client.reindex(body={"source": {"index": old}, "dest": {"index": new}},
                                              wait_for_completion=True, refresh=True, request_timeout=600)
@@ -358,7 +395,7 @@ class OpenSearchIndex(SearchIndex):
         def actions():
             for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500):
                 for doc in upgraded(spec, [hit["_source"]], result):
-                    yield {"_op_type": "index", "_index": new, "_id": hit["_id"], "_source": doc}
+                    yield {"_op_type": "index", "_index": new, "_id": hit["_id"], "_source": as_indexed(spec, doc)}
 
         for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
                                                raise_on_exception=False, max_retries=4):
@@ -400,8 +437,21 @@ class OpenSearchIndex(SearchIndex):
             except OSNotFoundError:
                 raise NotFoundError(f"index {name!r} does not exist (alias {self._alias(name)!r})") from None
             (only,) = mappings.values()
-            self._specs[name] = IndexSpec.from_json(only["mappings"]["_meta"]["spec"])
+            spec = self._specs[name] = IndexSpec.from_json(only["mappings"]["_meta"]["spec"])
+            if "text" in spec.fields.values() and FOLDED not in only["mappings"].get("properties", {}):
+                self._unfolded.add(name)
+            else:
+                self._unfolded.discard(name)
         return self._specs[name]
+
+    def _searchable(self, name: str, query: SearchQuery) -> tuple[IndexSpec, SearchQuery]:
+        """The live version's spec and the query as asked of it (validate_query). A version that holds its text
+        unfolded (made before FOLDED) has nothing this code searches by: the index is behind the code."""
+        spec = self._spec(name)
+        if name in self._unfolded:
+            raise IndexBehind("index", f"{name} (v{spec.version}) holds its text unfolded: run `amx index migrate "
+                                       f"{name}`")
+        return spec, validate_query(spec, query)
 
     def bulk_upsert(self, name, docs, *, refresh=False) -> BulkResult:
         return self._bulk(name, ((doc, None) for doc in docs), refresh, conditional=False)
@@ -428,12 +478,15 @@ class OpenSearchIndex(SearchIndex):
                 if not isinstance(doc_id, str) or not doc_id:
                     result.errors.append((str(doc_id), f"document has no string {spec.id_field!r}"))
                     continue
+                if FOLDED in doc:  # not the document's to say: the mapping would take it as what it is searched by
+                    result.errors.append((doc_id, f"fields not in the {spec.name} mapping: [{FOLDED!r}]"))
+                    continue
                 try:  # the mapping would read a number as milliseconds, the embedded index as seconds
                     document_times(spec, doc)
                 except ValueError as exc:
                     result.errors.append((doc_id, str(exc)))
                     continue
-                action = {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc}
+                action = {"_op_type": "index", "_index": alias, "_id": doc_id, "_source": as_indexed(spec, doc)}
                 if conditional and version is None:
                     action["_op_type"] = "create"
                 elif conditional:
@@ -513,16 +566,14 @@ class OpenSearchIndex(SearchIndex):
             return False
 
     def search(self, name, query: SearchQuery) -> SearchResult:
-        spec = self._spec(name)
         try:
-            query = validate_query(spec, query)
+            spec, query = self._searchable(name, query)
         except ConfigError:  # the spec kept may be a version another process has since migrated from
             self._specs.pop(name, None)
-            spec = self._spec(name)
-            query = validate_query(spec, query)
+            spec, query = self._searchable(name, query)
         after = decode_cursor(query)
         text_words = searched_words(query.text)
-        text_fields = [f for f, kind in spec.fields.items() if kind == "text"]
+        text_fields = [f"{FOLDED}.{f}" for f, kind in spec.fields.items() if kind == "text"]  # their words
         if text_words and not text_fields:
             raise InvalidInput(f"index {name!r} has no text fields to search")
 
@@ -552,11 +603,11 @@ class OpenSearchIndex(SearchIndex):
                 sort.append({"_script": {"type": "number", "order": key.order,
                                          "script": {"lang": "painless", "source": _WITHIN, "params": params}}})
                 continue
-            field = f"{key.field}.raw" if spec.fields[key.field] == "text" else key.field
+            field = f"{FOLDED}.{_whole(key.field)}" if spec.fields[key.field] == "text" else key.field
             sort.append({field: {"order": key.order, "missing": "_last"}})
         sort.append({spec.id_field: "asc"})
         # optional beside the words (must): a hit whose exact field is the text scores EXACT_BOOST more
-        should = [{"constant_score": {"filter": {"term": {f"{field}.raw": exact_value(query.text)}},
+        should = [{"constant_score": {"filter": {"term": {f"{FOLDED}.{_whole(field)}": exact_value(query.text)}},
                                       "boost": EXACT_BOOST}} for field in query.exact] if text_words else []
         body = {"query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
                 "sort": sort, "size": query.size, "from": query.offset, "track_total_hits": True,
