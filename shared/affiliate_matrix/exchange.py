@@ -122,13 +122,29 @@ def excel_cuts(cell: str) -> bool:
     return len(cell) > EXCEL_CELL // 2 and len(cell.encode("utf-16-le")) // 2 > EXCEL_CELL
 
 
-def csv_chunks(items: Iterable, long_cells: list | None = None) -> Iterator[str]:
-    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns)."""
+EXCEL_CUT_NOTE = (f" … [cut here by the export: Excel keeps {EXCEL_CELL:,} characters of a cell; export jsonl or "
+                  "parquet for the whole]")
+
+
+def excel_cut(cell: str) -> str:
+    """`cell` as Excel keeps it: one Excel would cut without a word is cut here, ending in EXCEL_CUT_NOTE (the API's
+    CSV for Excel is streamed, its headers sent before any cell, so it cannot warn as the command does)."""
+    if not excel_cuts(cell):
+        return cell
+    kept = 2 * (EXCEL_CELL - len(EXCEL_CUT_NOTE))  # bytes of UTF-16; the note's characters are each one unit
+    return cell.encode("utf-16-le")[:kept].decode("utf-16-le", errors="ignore") + EXCEL_CUT_NOTE  # no half pair
+
+
+def csv_chunks(items: Iterable, long_cells: list | None = None, *, cut_for_excel: bool = False) -> Iterator[str]:
+    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns), or
+    with `cut_for_excel` such cells are cut (excel_cut)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     for n, program in enumerate(items, 1):
         row = {k: csv_cell(v) for k, v in flat(program).items()}
+        if cut_for_excel:
+            row = {k: excel_cut(v) for k, v in row.items()}
         writer.writerow(row)
         if long_cells is not None and (cut := [k for k, v in row.items() if excel_cuts(v)]):
             long_cells.append((program.id, cut))

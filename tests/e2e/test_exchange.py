@@ -305,3 +305,44 @@ def test_an_import_is_in_the_change_feed_and_a_restore_of_the_same_data_records_
     report = import_programs(rt, tmp_path / "restore.jsonl", "jsonl")
     assert (report.written, report.changes, report.errors) == (3, 0, [])
     assert _feed(rt) == feed and announced == []
+
+
+def test_the_apis_csv_for_excel_has_a_byte_order_mark_and_cuts_what_excel_would_cut_saying_so(tmp_path, monkeypatch):
+    """GET /programs/export had no `excel` option: its CSV opened in Excel as "CafÃ©", and a cell past Excel's 32,767
+    characters was cut without a word. A streamed answer cannot warn once its headers are gone, so the cell is cut
+    where Excel would cut it, ending in a note saying so; every other cell is whole."""
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.exchange import EXCEL_CELL, EXCEL_CUT_NOTE, csv_cell
+    from tests.support.apps import function_client
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    short, long_description = synthetic_programs(2)
+    short = short.model_copy(update={"name": "Café Zürich"})
+    # 20,000 characters, 40,000 of UTF-16 (Excel's count): each is past U+FFFF, so a cut may not split one
+    long_description = long_description.model_copy(update={"description": "\U0001f600" * 20_000})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in (short, long_description)], refresh=True)
+    client, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    csv.field_size_limit(1 << 20)
+
+    excel = client.get("/programs/export?format=csv&excel=true", headers=auth)
+    assert excel.status_code == 200 and excel.is_streamed
+    text = excel.get_data(as_text=True)
+    assert text.startswith("\ufeffid,")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))}
+    cut = rows[long_description.id]["description"]
+    assert cut.endswith(EXCEL_CUT_NOTE) and len(cut.encode("utf-16-le")) // 2 <= EXCEL_CELL
+    assert cut.removesuffix(EXCEL_CUT_NOTE) == "\U0001f600" * ((EXCEL_CELL - len(EXCEL_CUT_NOTE)) // 2)
+    assert rows[short.id] == {k: csv_cell(v) for k, v in flat(short).items()}  # the others whole
+
+    plain = client.get("/programs/export?format=csv", headers=auth).get_data(as_text=True)
+    assert plain.startswith("id,")  # as before: no mark, every cell whole
+    plain_rows = {row["id"]: row for row in csv.DictReader(io.StringIO(plain))}
+    assert plain_rows[long_description.id]["description"] == long_description.description
+    refused = client.get("/programs/export?format=jsonl&excel=true", headers=auth)
+    assert refused.status_code == 400 and refused.get_json()["error"]["message"] == "excel is for format=csv, not jsonl"
+    assert client.head("/programs/export?format=parquet&excel=1", headers=auth).status_code == 400
+    document = client.get("/openapi.json").get_json()
+    parameters = {p["name"]: p for p in document["paths"]["/programs/export"]["get"]["parameters"]}
+    assert parameters["excel"]["schema"]["type"] == "boolean" and "byte order mark" in parameters["excel"]["description"]
