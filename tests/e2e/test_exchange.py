@@ -346,3 +346,58 @@ def test_the_apis_csv_for_excel_has_a_byte_order_mark_and_cuts_what_excel_would_
     document = client.get("/openapi.json").get_json()
     parameters = {p["name"]: p for p in document["paths"]["/programs/export"]["get"]["parameters"]}
     assert parameters["excel"]["schema"]["type"] == "boolean" and "byte order mark" in parameters["excel"]["description"]
+
+
+def test_parquet_writes_epc_as_amount_and_currency_and_reads_the_json_text_written_before(tmp_path):
+    """EPC (an amount of money) was a Parquet column of JSON text, which a data tool cannot sum or group by: it is a
+    struct of amount (a double) and currency. A file written before, its EPC JSON text, still imports."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from affiliate_matrix.models import Money
+
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    epcs = [(Money(amount="0.85", currency="USD"), None), (Money(amount="150", currency="JPY"),
+                                                          Money(amount="1.234567", currency="EUR")), (None, None)]
+    originals = [p.model_copy(update={"epc_7d": week, "epc_90d": quarter})
+                 for p, (week, quarter) in zip(synthetic_programs(len(epcs)), epcs)]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in originals], refresh=True)
+    expected = sorted((p.model_dump(mode="json") for p in originals), key=lambda p: p["id"])
+
+    def imported(path, name) -> list[dict]:
+        target = Runtime("test", Settings(data_dir=tmp_path / name))
+        assert import_programs(target, path, path.suffix[1:]).written == len(originals)
+        return sorted((p.model_dump(mode="json") for p in programs(target.index)), key=lambda p: p["id"])
+
+    path = tmp_path / "programs.parquet"
+    with open(path, "wb") as out:
+        export(rt.index, "parquet", out)
+    table = pq.read_table(path)
+    money = pa.struct([("amount", pa.float64()), ("currency", pa.string())])
+    assert table.schema.field("epc_7d").type == table.schema.field("epc_90d").type == money
+    by_id = {row["id"]: row for row in table.to_pylist()}
+    assert [(by_id[p.id]["epc_7d"], by_id[p.id]["epc_90d"]) for p in originals] == [
+        ({"amount": 0.85, "currency": "USD"}, None),
+        ({"amount": 150.0, "currency": "JPY"}, {"amount": 1.234567, "currency": "EUR"}), (None, None)]
+    assert imported(path, "typed") == expected
+
+    before = tmp_path / "before.parquet"  # as export wrote it before: EPC as the JSON text CSV holds
+    original = {p.id: p for p in originals}
+    texts = {name: pa.array([flat(original[i])[name] or None for i in table.column("id").to_pylist()], pa.string())
+             for name in ("epc_7d", "epc_90d")}
+    for name, column in texts.items():
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    pq.write_table(table, before)
+    assert pq.read_schema(before).field("epc_7d").type == pa.string()
+    assert imported(before, "text") == expected
+
+    with open(tmp_path / "programs.csv", "w", newline="") as out:  # CSV keeps JSON text, and reads it back
+        export(rt.index, "csv", out)
+    assert imported(tmp_path / "programs.csv", "csv") == expected
+
+    wrong = tmp_path / "wrong.parquet"  # a struct of other fields is no amount of money: named, nothing read
+    pq.write_table(pa.table({"id": [originals[0].id], "epc_7d": [{"amount": "0.85"}]}), wrong)
+    with pytest.raises(InvalidInput, match=r"column epc_7d is struct<amount: string>: a Program's epc_7d is a struct "
+                                           r"of amount \(a number\) and currency \(text\), or JSON text"):
+        import_programs(Runtime("test", Settings(data_dir=tmp_path / "wrong")), wrong, "parquet")
