@@ -274,3 +274,48 @@ def test_an_allocation_of_campaigns_in_several_currencies_is_refused_naming_them
     assert "campaigns in EUR, JPY beside currency USD" in str(refused.exception)
     del request["campaigns"][1:]
     assert CliRunner().invoke(cli, ["budget", "allocate", "--json"], input=json.dumps(request)).exit_code == 0
+
+
+def test_a_stored_campaign_naming_a_program_not_in_the_index_says_so_where_it_is_shown(rt, tmp_path):
+    """Campaigns stored before their programs were checked (or whose program left the index since) named them
+    unsaid: the list showed no programs and nothing showed one campaign. Each is kept as stored and named, not failed."""
+    from affiliate_matrix.budget.campaigns import load_campaign
+    from affiliate_matrix.budget.report import report
+
+    indexed(rt, KNOWN)
+    save_campaign(rt.store, Campaign(id="old-1", name="Old", channel="search", currency="USD",
+                                     program_ids=[KNOWN, "p_gone", "[bold]p_typo"]), create=True)
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    said = " ".join(listed.output.split())
+    assert ("old-1 names programs not in the index (gone from it, or never in it): p_gone, [bold]p_typo; `amx search` "
+            "finds a program's id") in said
+    assert "search-us names" not in said  # it names none
+    shown = CliRunner().invoke(cli, ["budget", "campaigns", "show", "old-1"])
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())
+    assert f"programs {KNOWN} {KNOWN} p_gone not in the index (gone from it, or never in it; `amx search` finds a " \
+           "program's id) [bold]p_typo not in the index" in said  # a name from the index (indexed() gives its id)
+    summary = report(rt, tmp_path / "report", horizon=7).summary
+    assert ("old-1 names programs not in the index (gone from it, or never in it): p_gone, [bold]p_typo."
+            in summary.splitlines())
+    assert load_campaign(rt.store, "old-1")[0].program_ids == [
+        KNOWN, "p_gone", "[bold]p_typo"]  # kept as stored
+
+
+def test_campaigns_are_listed_and_shown_when_the_index_does_not_answer_their_programs(rt, monkeypatch):
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    save_campaign(rt.store, Campaign(id="old-1", name="Old", channel="search", currency="USD",
+                                     program_ids=["p_gone"]), create=True)
+
+    def down(self, name, doc_ids):
+        raise BackendUnavailable("the search index is not answering")
+
+    monkeypatch.setattr(SqliteSearchIndex, "get_many", down)
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0 and "old-1" in listed.output
+    assert "programs not checked: the programs index did not answer" in " ".join(listed.output.split())
+    shown = CliRunner().invoke(cli, ["budget", "campaigns", "show", "old-1"])
+    assert shown.exit_code == 0 and "p_gone not checked: the programs index did not answer" in " ".join(
+        shown.output.split())
