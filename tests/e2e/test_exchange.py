@@ -345,7 +345,8 @@ def test_the_apis_csv_for_excel_has_a_byte_order_mark_and_cuts_what_excel_would_
     assert client.head("/programs/export?format=parquet&excel=1", headers=auth).status_code == 400
     document = client.get("/openapi.json").get_json()
     parameters = {p["name"]: p for p in document["paths"]["/programs/export"]["get"]["parameters"]}
-    assert parameters["excel"]["schema"]["type"] == "boolean" and "byte order mark" in parameters["excel"]["description"]
+    assert parameters["excel"]["schema"]["type"] == "boolean"
+    assert "byte order mark" in parameters["excel"]["description"]
 
 
 def test_parquet_writes_epc_as_amount_and_currency_and_reads_the_json_text_written_before(tmp_path):

@@ -278,7 +278,8 @@ def test_an_allocation_of_campaigns_in_several_currencies_is_refused_naming_them
 
 def test_a_stored_campaign_naming_a_program_not_in_the_index_says_so_where_it_is_shown(rt, tmp_path):
     """Campaigns stored before their programs were checked (or whose program left the index since) named them
-    unsaid: the list showed no programs and nothing showed one campaign. Each is kept as stored and named, not failed."""
+    unsaid: the list showed no programs and nothing showed one campaign. Each is kept as stored and named, not
+    failed."""
     from affiliate_matrix.budget.campaigns import load_campaign
     from affiliate_matrix.budget.report import report
 
@@ -294,8 +295,8 @@ def test_a_stored_campaign_naming_a_program_not_in_the_index_says_so_where_it_is
     shown = CliRunner().invoke(cli, ["budget", "campaigns", "show", "old-1"])
     assert shown.exit_code == 0, shown.output
     said = " ".join(shown.output.split())
-    assert f"programs {KNOWN} {KNOWN} p_gone not in the index (gone from it, or never in it; `amx search` finds a " \
-           "program's id) [bold]p_typo not in the index" in said  # a name from the index (indexed() gives its id)
+    assert f"programs {KNOWN} {KNOWN} p_gone not in the index (gone from it, or never in it); `amx search` finds a " \
+           "program's id [bold]p_typo not in the index" in said  # a name from the index (indexed() gives its id)
     summary = report(rt, tmp_path / "report", horizon=7).summary
     assert ("old-1 names programs not in the index (gone from it, or never in it): p_gone, [bold]p_typo."
             in summary.splitlines())

@@ -161,13 +161,17 @@ def indexed_programs(rt, program_ids) -> dict[str, dict]:
         return {}
 
 
+NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said
+
+
 def programs_not_indexed(rt, campaigns) -> dict[str, list[str]]:
     """Per campaign of `campaigns` naming any, the programs it names that the programs index does not hold: named
     before writes were checked (programs_indexed), or gone from the index since. Kept as stored, and told where the
     campaign is shown (`amx budget campaigns list|show`, the report's summary): they are the campaign's description,
     and no run reads them. BackendUnavailable when the index does not answer."""
     found = indexed_programs(rt, (program_id for c in campaigns for program_id in c.program_ids))
-    return {c.id: missing for c in campaigns if (missing := [p for p in dict.fromkeys(c.program_ids) if p not in found])}
+    return {c.id: missing for c in campaigns
+            if (missing := [program_id for program_id in dict.fromkeys(c.program_ids) if program_id not in found])}
 
 
 def room_for(store, campaign_id: str, limit: int) -> None:

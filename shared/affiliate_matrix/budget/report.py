@@ -142,14 +142,14 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
 def _programs_not_indexed(rt, campaigns, most: int = 20) -> list[str]:
     """The summary's lines on the programs campaigns name that the index does not hold (kept as stored), the first
     `most` campaigns' named."""
-    from affiliate_matrix.budget.campaigns import programs_not_indexed
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED, programs_not_indexed
     from affiliate_matrix.errors import BackendUnavailable
 
     try:
         missing = programs_not_indexed(rt, campaigns)
     except BackendUnavailable as exc:
         return [f"The campaigns' programs were not checked: the programs index did not answer ({exc})."]
-    lines = [f"{campaign_id} names programs not in the index (gone from it, or never in it): "
+    lines = [f"{campaign_id} names programs {NOT_INDEXED}: "
              f"{', '.join(p[:80] for p in programs)}." for campaign_id, programs in list(missing.items())[:most]]
     if len(missing) > most:
         lines.append(f"… and {len(missing) - most:,} more campaigns (`amx budget campaigns list` names them all).")

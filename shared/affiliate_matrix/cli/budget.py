@@ -296,7 +296,9 @@ def campaigns_list():
 def _not_indexed(programs: list[str]) -> str:
     from rich.markup import escape
 
-    return (f"program{'' if len(programs) == 1 else 's'} not in the index (gone from it, or never in it): "
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED
+
+    return (f"program{'' if len(programs) == 1 else 's'} {NOT_INDEXED}: "
             f"{escape(', '.join(p[:80] for p in programs))}; `amx search` finds a program's id")
 
 
@@ -307,7 +309,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
     from rich.markup import escape
     from rich.table import Table
 
-    from affiliate_matrix.budget.campaigns import indexed_programs, load_campaign, load_days
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED, indexed_programs, load_campaign, load_days
     from affiliate_matrix.errors import BackendUnavailable, DamagedData
 
     rt = open_runtime("budget")
@@ -330,7 +332,7 @@ def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign
         table.add_row(field, escape(value))
     for i, program_id in enumerate(campaign.program_ids):
         said = (unchecked if found is None else str(found[program_id].get("name")) if program_id in found
-                else "not in the index (gone from it, or never in it; `amx search` finds a program's id)")
+                else f"{NOT_INDEXED}; `amx search` finds a program's id")
         table.add_row("programs" if i == 0 else "", escape(f"{program_id[:80]}  {said}"))
     if not campaign.program_ids:
         table.add_row("programs", "none")
