@@ -4,8 +4,8 @@ Export walks the index (or a search's result) page by page with a cursor, so mem
 however many programs there are. Every format carries every Program field, so an export imports back to the same
 records: JSON Lines as the program itself; CSV one column per field, lists and objects as JSON text; Parquet one
 typed column per field, of the kind the Program model gives it (kinds): numbers, times, lists of text as lists, an
-amount of money (EPC) as a struct of its amount and currency, and other objects and lists of them as JSON text. Import checks every row first (errors named by line,
-nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
+amount of money (EPC) as a struct of its amount and currency, and other objects and lists of them as JSON text. Import
+checks every row first (errors named by line, nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
 backend failing) says how many were written; the same import again finishes it.
 
 An import is a change to the index like an index run's: each program it changes is recorded in the change feed (source
