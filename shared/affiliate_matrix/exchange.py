@@ -3,9 +3,9 @@
 Export walks the index (or a search's result) page by page with a cursor, so memory stays flat
 however many programs there are. Every format carries every Program field, so an export imports back to the same
 records: JSON Lines as the program itself; CSV one column per field, lists and objects as JSON text; Parquet one
-typed column per field, of the kind the Program model gives it (kinds): numbers, times, lists of text as lists, and
-objects and lists of them as JSON text. Import checks every row first (errors named by line,
-nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
+typed column per field, of the kind the Program model gives it (kinds): numbers, times, lists of text as lists, an
+amount of money (EPC) as a struct of its amount and currency, and other objects and lists of them as JSON text. Import
+checks every row first (errors named by line, nothing written if any); only then are the programs written, in batches. An import stopped while writing (Ctrl-C, a
 backend failing) says how many were written; the same import again finishes it.
 
 An import is a change to the index like an index run's: each program it changes is recorded in the change feed (source
@@ -60,14 +60,17 @@ def columns() -> list[str]:
 @cache
 def kinds() -> dict[str, str]:
     """Each Program field's kind, read from the model's types: text, integer, number (an int, a float or a Decimal),
-    time, texts (a list of plain values: categories, countries) or json (an object, or a list of objects). Parquet's
-    column types are made from it (parquet_type), and import parses as JSON only the text of json and texts fields."""
+    time, texts (a list of plain values: categories, countries), money (a Money: EPC) or json (another object, or a
+    list of objects). Parquet's column types are made from it (parquet_type), and import parses as JSON only the text
+    of json, money and texts fields (CSV's, and Parquet's as exported before)."""
     from affiliate_matrix.models import Program
 
     return {name: _kind(field.annotation) for name, field in Program.model_fields.items()}
 
 
 def _kind(annotation) -> str:
+    from affiliate_matrix.models import Money
+
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return _kind(args[0])
@@ -76,6 +79,8 @@ def _kind(annotation) -> str:
         return _kind(value)
     if origin is list:
         return "texts" if _kind(args[0]) == "text" else "json"
+    if annotation is Money:
+        return "money"
     if origin is dict or isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "json"
     if isinstance(annotation, type):
@@ -122,13 +127,29 @@ def excel_cuts(cell: str) -> bool:
     return len(cell) > EXCEL_CELL // 2 and len(cell.encode("utf-16-le")) // 2 > EXCEL_CELL
 
 
-def csv_chunks(items: Iterable, long_cells: list | None = None) -> Iterator[str]:
-    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns)."""
+EXCEL_CUT_NOTE = (f" … [cut here by the export: Excel keeps {EXCEL_CELL:,} characters of a cell; export jsonl or "
+                  "parquet for the whole]")
+
+
+def excel_cut(cell: str) -> str:
+    """`cell` as Excel keeps it: one Excel would cut without a word is cut here, ending in EXCEL_CUT_NOTE (the API's
+    CSV for Excel is streamed, its headers sent before any cell, so it cannot warn as the command does)."""
+    if not excel_cuts(cell):
+        return cell
+    kept = 2 * (EXCEL_CELL - len(EXCEL_CUT_NOTE))  # bytes of UTF-16; the note's characters are each one unit
+    return cell.encode("utf-16-le")[:kept].decode("utf-16-le", errors="ignore") + EXCEL_CUT_NOTE  # no half pair
+
+
+def csv_chunks(items: Iterable, long_cells: list | None = None, *, cut_for_excel: bool = False) -> Iterator[str]:
+    """The CSV's text; each program with cells Excel would cut is added to `long_cells` as (id, their columns), or
+    with `cut_for_excel` such cells are cut (excel_cut)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns(), lineterminator="\n")
     writer.writeheader()
     for n, program in enumerate(items, 1):
         row = {k: csv_cell(v) for k, v in flat(program).items()}
+        if cut_for_excel:
+            row = {k: excel_cut(v) for k, v in row.items()}
         writer.writerow(row)
         if long_cells is not None and (cut := [k for k, v in row.items() if excel_cuts(v)]):
             long_cells.append((program.id, cut))
@@ -152,11 +173,13 @@ def jsonl_chunks(items: Iterable) -> Iterator[str]:
 
 def parquet_type(kind: str):
     """The Parquet (Arrow) type of a field of this kind: a Decimal as a double (15 significant digits, more than any
-    rate or figure a source states), a time in microseconds, UTC, as Python holds it."""
+    rate or figure a source states), a time in microseconds, UTC, as Python holds it, money as a struct of its amount
+    (a double) and currency, which a data tool sums and groups by without parsing text."""
     import pyarrow as pa
 
     return {"integer": pa.int64(), "number": pa.float64(), "time": pa.timestamp("us", tz="UTC"), "bool": pa.bool_(),
-            "texts": pa.list_(pa.string())}.get(kind, pa.string())
+            "texts": pa.list_(pa.string()),
+            "money": pa.struct([("amount", pa.float64()), ("currency", pa.string())])}.get(kind, pa.string())
 
 
 def typed(program) -> dict:
@@ -169,6 +192,8 @@ def typed(program) -> dict:
             value = json.dumps(value, separators=(",", ":"))
         elif value is not None and kind == "number":
             value = float(value)  # a Decimal is dumped as its text
+        elif value is not None and kind == "money":
+            value = {"amount": float(value["amount"]), "currency": value["currency"]}
         elif kind == "time":
             value = getattr(program, name)  # dumped as its ISO text
         row[name] = value
@@ -314,12 +339,14 @@ def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
 
 
 _KIND_WORDS = {"text": "text", "json": "JSON text", "integer": "an integer", "number": "a number", "bool": "a boolean",
-               "time": "a timestamp", "texts": "a list of text"}
+               "time": "a timestamp", "texts": "a list of text",
+               "money": "a struct of amount (a number) and currency (text), or JSON text"}
 
 
 def _check_parquet_columns(schema) -> None:
     """Each column a Program field, of its kind's type or text (any kind is read from its text, as an export before
-    typed columns wrote every one), so a column read is one validation can judge."""
+    typed columns wrote every one, and money as JSON text, as one before it was a struct), so a column read is one
+    validation can judge."""
     import pyarrow as pa
 
     unknown = set(schema.names) - set(columns())
@@ -333,8 +360,13 @@ def _check_parquet_columns(schema) -> None:
     def number(t):  # an integer too: pandas writes an int column with nulls as doubles (validation takes 30.0)
         return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
 
+    def money(t):
+        return (pa.types.is_struct(t) and sorted(f.name for f in t) == ["amount", "currency"]
+                and number(t.field("amount").type) and text(t.field("currency").type))
+
     fits = {"integer": number, "number": number, "bool": pa.types.is_boolean, "time": pa.types.is_timestamp,
-            "texts": lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t)) and text(t.value_type)}
+            "texts": lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t)) and text(t.value_type),
+            "money": money}
     for column in schema:
         kind = kinds()[column.name]
         if not text(column.type) and not fits.get(kind, text)(column.type):
@@ -350,6 +382,8 @@ def _read_out_size(column) -> int:
 
     if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
         return column.offsets.nbytes + _read_out_size(column.flatten())
+    if pa.types.is_struct(column.type):  # its fields' text may be dictionaries too (money's currency)
+        return sum(map(_read_out_size, column.flatten()))
     if pa.types.is_dictionary(column.type) and (pa.types.is_string(column.type.value_type)
                                                 or pa.types.is_binary(column.type.value_type)):
         return pc.sum(pc.take(pc.binary_length(column.dictionary), column.indices)).as_py() or 0
@@ -363,7 +397,7 @@ def unflat(row: dict) -> dict:
     for key, value in row.items():
         if value is None or value == "":
             continue
-        if isinstance(value, str) and kinds().get(key) in ("json", "texts"):
+        if isinstance(value, str) and kinds().get(key) in ("json", "money", "texts"):
             try:
                 value = json.loads(value)
             except (ValueError, RecursionError):

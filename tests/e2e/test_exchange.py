@@ -305,3 +305,100 @@ def test_an_import_is_in_the_change_feed_and_a_restore_of_the_same_data_records_
     report = import_programs(rt, tmp_path / "restore.jsonl", "jsonl")
     assert (report.written, report.changes, report.errors) == (3, 0, [])
     assert _feed(rt) == feed and announced == []
+
+
+def test_the_apis_csv_for_excel_has_a_byte_order_mark_and_cuts_what_excel_would_cut_saying_so(tmp_path, monkeypatch):
+    """GET /programs/export had no `excel` option: its CSV opened in Excel as "CafÃ©", and a cell past Excel's 32,767
+    characters was cut without a word. A streamed answer cannot warn once its headers are gone, so the cell is cut
+    where Excel would cut it, ending in a note saying so; every other cell is whole."""
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.exchange import EXCEL_CELL, EXCEL_CUT_NOTE, csv_cell
+    from tests.support.apps import function_client
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    short, long_description = synthetic_programs(2)
+    short = short.model_copy(update={"name": "Café Zürich"})
+    # 20,000 characters, 40,000 of UTF-16 (Excel's count): each is past U+FFFF, so a cut may not split one
+    long_description = long_description.model_copy(update={"description": "\U0001f600" * 20_000})
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in (short, long_description)], refresh=True)
+    client, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    csv.field_size_limit(1 << 20)
+
+    excel = client.get("/programs/export?format=csv&excel=true", headers=auth)
+    assert excel.status_code == 200 and excel.is_streamed
+    text = excel.get_data(as_text=True)
+    assert text.startswith("\ufeffid,")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))}
+    cut = rows[long_description.id]["description"]
+    assert cut.endswith(EXCEL_CUT_NOTE) and len(cut.encode("utf-16-le")) // 2 <= EXCEL_CELL
+    assert cut.removesuffix(EXCEL_CUT_NOTE) == "\U0001f600" * ((EXCEL_CELL - len(EXCEL_CUT_NOTE)) // 2)
+    assert rows[short.id] == {k: csv_cell(v) for k, v in flat(short).items()}  # the others whole
+
+    plain = client.get("/programs/export?format=csv", headers=auth).get_data(as_text=True)
+    assert plain.startswith("id,")  # as before: no mark, every cell whole
+    plain_rows = {row["id"]: row for row in csv.DictReader(io.StringIO(plain))}
+    assert plain_rows[long_description.id]["description"] == long_description.description
+    refused = client.get("/programs/export?format=jsonl&excel=true", headers=auth)
+    assert refused.status_code == 400 and refused.get_json()["error"]["message"] == "excel is for format=csv, not jsonl"
+    assert client.head("/programs/export?format=parquet&excel=1", headers=auth).status_code == 400
+    document = client.get("/openapi.json").get_json()
+    parameters = {p["name"]: p for p in document["paths"]["/programs/export"]["get"]["parameters"]}
+    assert parameters["excel"]["schema"]["type"] == "boolean"
+    assert "byte order mark" in parameters["excel"]["description"]
+
+
+def test_parquet_writes_epc_as_amount_and_currency_and_reads_the_json_text_written_before(tmp_path):
+    """EPC (an amount of money) was a Parquet column of JSON text, which a data tool cannot sum or group by: it is a
+    struct of amount (a double) and currency. A file written before, its EPC JSON text, still imports."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from affiliate_matrix.models import Money
+
+    rt = Runtime("test", Settings(data_dir=tmp_path / "source"))
+    rt.index.ensure_index(PROGRAMS_INDEX)
+    epcs = [(Money(amount="0.85", currency="USD"), None), (Money(amount="150", currency="JPY"),
+                                                          Money(amount="1.234567", currency="EUR")), (None, None)]
+    originals = [p.model_copy(update={"epc_7d": week, "epc_90d": quarter})
+                 for p, (week, quarter) in zip(synthetic_programs(len(epcs)), epcs)]
+    rt.index.bulk_upsert(PROGRAMS_INDEX.name, [to_document(p) for p in originals], refresh=True)
+    expected = sorted((p.model_dump(mode="json") for p in originals), key=lambda p: p["id"])
+
+    def imported(path, name) -> list[dict]:
+        target = Runtime("test", Settings(data_dir=tmp_path / name))
+        assert import_programs(target, path, path.suffix[1:]).written == len(originals)
+        return sorted((p.model_dump(mode="json") for p in programs(target.index)), key=lambda p: p["id"])
+
+    path = tmp_path / "programs.parquet"
+    with open(path, "wb") as out:
+        export(rt.index, "parquet", out)
+    table = pq.read_table(path)
+    money = pa.struct([("amount", pa.float64()), ("currency", pa.string())])
+    assert table.schema.field("epc_7d").type == table.schema.field("epc_90d").type == money
+    by_id = {row["id"]: row for row in table.to_pylist()}
+    assert [(by_id[p.id]["epc_7d"], by_id[p.id]["epc_90d"]) for p in originals] == [
+        ({"amount": 0.85, "currency": "USD"}, None),
+        ({"amount": 150.0, "currency": "JPY"}, {"amount": 1.234567, "currency": "EUR"}), (None, None)]
+    assert imported(path, "typed") == expected
+
+    before = tmp_path / "before.parquet"  # as export wrote it before: EPC as the JSON text CSV holds
+    original = {p.id: p for p in originals}
+    texts = {name: pa.array([flat(original[i])[name] or None for i in table.column("id").to_pylist()], pa.string())
+             for name in ("epc_7d", "epc_90d")}
+    for name, column in texts.items():
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    pq.write_table(table, before)
+    assert pq.read_schema(before).field("epc_7d").type == pa.string()
+    assert imported(before, "text") == expected
+
+    with open(tmp_path / "programs.csv", "w", newline="") as out:  # CSV keeps JSON text, and reads it back
+        export(rt.index, "csv", out)
+    assert imported(tmp_path / "programs.csv", "csv") == expected
+
+    wrong = tmp_path / "wrong.parquet"  # a struct of other fields is no amount of money: named, nothing read
+    pq.write_table(pa.table({"id": [originals[0].id], "epc_7d": [{"amount": "0.85"}]}), wrong)
+    with pytest.raises(InvalidInput, match=r"column epc_7d is struct<amount: string>: a Program's epc_7d is a struct "
+                                           r"of amount \(a number\) and currency \(text\), or JSON text"):
+        import_programs(Runtime("test", Settings(data_dir=tmp_path / "wrong")), wrong, "parquet")

@@ -228,3 +228,95 @@ def test_a_day_given_on_the_command_line_is_yyyy_mm_dd_exactly(rt, command):
     ran = CliRunner().invoke(cli, ["budget", command, "--day", "20261110"])
     assert ran.exit_code == 2 and "'20261110' is not a date (YYYY-MM-DD" in ran.output
     assert list(rt.store.list("budget/runs/")) == []
+
+
+@pytest.mark.parametrize("command", ["forecast", "allocate"])
+@pytest.mark.parametrize("column", ["clicks", "conversions"])
+def test_a_requests_count_with_a_fraction_is_refused_in_the_words_of_the_api(command, column):
+    """`amx budget forecast --json` (and allocate's) took 1.5 clicks where the CSV import and the API refuse them."""
+    day = {"date": "2026-10-11", "spend": 10.0, "revenue": 30.0, "clicks": 3, "conversions": 1} | {column: 1.5}
+    request = {"horizon_days": 7} if command == "forecast" else {"total_budget": 100, "currency": "USD",
+                                                                 "strategy": "equal"}
+    request["campaigns"] = [{"id": "a", "history": days_of(10)}, {"id": "b", "history": [*days_of(10), day]}]
+    refused = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request))
+    assert isinstance(refused.exception, InvalidInput)
+    assert str(refused.exception) == f"campaigns.1.history.10.{column}: 1.5 is not a whole number (a count)"
+    day[column] = 2.0  # a whole count written as a decimal is taken, as the CSV takes 3.0
+    taken = CliRunner().invoke(cli, ["budget", command, "--json"], input=json.dumps(request))
+    assert taken.exit_code == 0, taken.output
+
+
+def test_a_requests_campaigns_in_several_currencies_are_forecast_each_in_its_own():
+    """A request named one currency for every campaign (a campaign naming its own was refused as an unknown field), so
+    EUR and USD campaigns could not be forecast in one request. Each is forecast alone, so nothing is added across."""
+    from affiliate_matrix.budget.contract import forecast_json
+
+    request = {"horizon_days": 7, "currency": "USD", "campaigns": [
+        {"id": "us", "history": days_of(10)}, {"id": "de", "currency": "EUR", "history": days_of(10)},
+        {"id": "jp", "currency": "JPY", "history": []}]}
+    rows = json.loads(forecast_json(json.dumps(request)))["forecasts"]
+    assert [(row["campaign_id"], row["currency"]) for row in rows] == [("us", "USD"), ("de", "EUR"), ("jp", "JPY")]
+    alone = json.loads(forecast_json(json.dumps({"horizon_days": 7, "campaigns": [request["campaigns"][1]]})))
+    assert alone["forecasts"][0] == rows[1]
+    shown = CliRunner().invoke(cli, ["budget", "forecast"], input=json.dumps(request))
+    assert shown.exit_code == 0, shown.output
+    total = sum(p["value"] for p in rows[1]["revenue"])
+    assert f"de: {rows[1]['model']}, {total:,.2f} EUR revenue" in shown.output
+
+
+def test_an_allocation_of_campaigns_in_several_currencies_is_refused_naming_them():
+    """An allocation adds amounts up to one total: with no exchange rates, campaigns in another currency are refused."""
+    request = {"total_budget": 100, "currency": "USD", "strategy": "equal", "campaigns": [
+        {"id": "us", "currency": "USD", "history": days_of(3)}, {"id": "de", "currency": "EUR", "history": days_of(3)},
+        {"id": "jp", "currency": "JPY"}]}
+    refused = CliRunner().invoke(cli, ["budget", "allocate", "--json"], input=json.dumps(request))
+    assert isinstance(refused.exception, InvalidInput)
+    assert "campaigns in EUR, JPY beside currency USD" in str(refused.exception)
+    del request["campaigns"][1:]
+    assert CliRunner().invoke(cli, ["budget", "allocate", "--json"], input=json.dumps(request)).exit_code == 0
+
+
+def test_a_stored_campaign_naming_a_program_not_in_the_index_says_so_where_it_is_shown(rt, tmp_path):
+    """Campaigns stored before their programs were checked (or whose program left the index since) named them
+    unsaid: the list showed no programs and nothing showed one campaign. Each is kept as stored and named, not
+    failed."""
+    from affiliate_matrix.budget.campaigns import load_campaign
+    from affiliate_matrix.budget.report import report
+
+    indexed(rt, KNOWN)
+    save_campaign(rt.store, Campaign(id="old-1", name="Old", channel="search", currency="USD",
+                                     program_ids=[KNOWN, "p_gone", "[bold]p_typo"]), create=True)
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0, listed.output
+    said = " ".join(listed.output.split())
+    assert ("old-1 names programs not in the index (gone from it, or never in it): p_gone, [bold]p_typo; `amx search` "
+            "finds a program's id") in said
+    assert "search-us names" not in said  # it names none
+    shown = CliRunner().invoke(cli, ["budget", "campaigns", "show", "old-1"])
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())
+    assert f"programs {KNOWN} {KNOWN} p_gone not in the index (gone from it, or never in it); `amx search` finds a " \
+           "program's id [bold]p_typo not in the index" in said  # a name from the index (indexed() gives its id)
+    summary = report(rt, tmp_path / "report", horizon=7).summary
+    assert ("old-1 names programs not in the index (gone from it, or never in it): p_gone, [bold]p_typo."
+            in summary.splitlines())
+    assert load_campaign(rt.store, "old-1")[0].program_ids == [
+        KNOWN, "p_gone", "[bold]p_typo"]  # kept as stored
+
+
+def test_campaigns_are_listed_and_shown_when_the_index_does_not_answer_their_programs(rt, monkeypatch):
+    from affiliate_matrix.search.sqlite import SqliteSearchIndex
+
+    save_campaign(rt.store, Campaign(id="old-1", name="Old", channel="search", currency="USD",
+                                     program_ids=["p_gone"]), create=True)
+
+    def down(self, name, doc_ids):
+        raise BackendUnavailable("the search index is not answering")
+
+    monkeypatch.setattr(SqliteSearchIndex, "get_many", down)
+    listed = CliRunner().invoke(cli, ["budget", "campaigns", "list"])
+    assert listed.exit_code == 0 and "old-1" in listed.output
+    assert "programs not checked: the programs index did not answer" in " ".join(listed.output.split())
+    shown = CliRunner().invoke(cli, ["budget", "campaigns", "show", "old-1"])
+    assert shown.exit_code == 0 and "p_gone not checked: the programs index did not answer" in " ".join(
+        shown.output.split())

@@ -132,7 +132,6 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
     not stop an edit. When the index does not answer they are taken unchecked, and logged: they describe the campaign,
     no run reads them."""
     from affiliate_matrix.errors import BackendUnavailable
-    from affiliate_matrix.program_index import PROGRAMS_INDEX
 
     try:
         before = set(load_campaign(rt.store, campaign.id)[0].program_ids)
@@ -142,14 +141,37 @@ def programs_indexed(rt, campaign: Campaign, field: str = "program_ids") -> None
     if not added:
         return
     try:
-        found = rt.index.get_many(PROGRAMS_INDEX.name, added)
-    except NotFoundError:  # no program indexed yet
-        found = {}
+        found = indexed_programs(rt, added)
     except BackendUnavailable as exc:
         log.warning("budget.programs_unchecked", campaign_id=campaign.id, programs=added, error=str(exc))
         return
     if unknown := next((program_id for program_id in added if program_id not in found), None):
         raise InvalidInput(f"{field}: program {unknown[:80]!r} is not in the index (`amx search` finds a program's id)")
+
+
+def indexed_programs(rt, program_ids) -> dict[str, dict]:
+    """The documents of the programs of `program_ids` the programs index holds, by id (none before any is indexed);
+    BackendUnavailable when it does not answer."""
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    wanted = list(dict.fromkeys(program_ids))
+    try:
+        return rt.index.get_many(PROGRAMS_INDEX.name, wanted) if wanted else {}
+    except NotFoundError:  # no program indexed yet
+        return {}
+
+
+NOT_INDEXED = "not in the index (gone from it, or never in it)"  # how a program programs_not_indexed finds is said
+
+
+def programs_not_indexed(rt, campaigns) -> dict[str, list[str]]:
+    """Per campaign of `campaigns` naming any, the programs it names that the programs index does not hold: named
+    before writes were checked (programs_indexed), or gone from the index since. Kept as stored, and told where the
+    campaign is shown (`amx budget campaigns list|show`, the report's summary): they are the campaign's description,
+    and no run reads them. BackendUnavailable when the index does not answer."""
+    found = indexed_programs(rt, (program_id for c in campaigns for program_id in c.program_ids))
+    return {c.id: missing for c in campaigns
+            if (missing := [program_id for program_id in dict.fromkeys(c.program_ids) if program_id not in found])}
 
 
 def room_for(store, campaign_id: str, limit: int) -> None:

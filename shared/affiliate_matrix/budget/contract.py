@@ -74,9 +74,9 @@ def problem(exc: ValidationError) -> InvalidInput:
 
 def allocate_json(text: str | bytes, metric: str = "revenue") -> str:
     from affiliate_matrix.budget.allocate import allocate
-    from affiliate_matrix.budget.models import AllocateRequest
+    from affiliate_matrix.budget.models import WrittenAllocateRequest
 
-    return allocate(parse(AllocateRequest, text), metric=metric).model_dump_json()
+    return allocate(parse(WrittenAllocateRequest, text), metric=metric).model_dump_json()
 
 
 def forecast_json(text: str | bytes) -> str:

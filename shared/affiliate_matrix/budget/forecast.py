@@ -33,14 +33,14 @@ BATCH = 4_096  # series fitted together: the recursion's arrays stay in cache, i
 
 
 def forecast(request: ForecastRequest) -> ForecastResult:
-    return ForecastResult(horizon_days=request.horizon_days, interval=INTERVAL,
-                          forecasts=campaign_forecasts(request.campaigns, request.horizon_days, request.currency))
+    return ForecastResult(horizon_days=request.horizon_days, interval=INTERVAL, forecasts=campaign_forecasts(
+        request.campaigns, request.horizon_days, [c.currency or request.currency for c in request.campaigns]))
 
 
-def campaign_forecasts(campaigns, horizon: int, currency: str | None = None) -> list[CampaignForecast]:
-    """The forecast of each campaign of a request, whose revenue is in `currency` (the request's, if it names one)."""
+def campaign_forecasts(campaigns, horizon: int, currencies: list[str | None] | None = None) -> list[CampaignForecast]:
+    """The forecast of each campaign of a request, with the currency of its revenue (None: unnamed)."""
     return series_forecasts([c.id for c in campaigns], [daily_series(c.history) for c in campaigns], horizon,
-                            [currency] * len(campaigns))
+                            currencies or [None] * len(campaigns))
 
 
 def series_forecasts(ids: list[str], series: list["Series"], horizon: int,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from affiliate_matrix.budget.model_types import CampaignId, Cents, Day, whole_units
+from affiliate_matrix.budget.model_types import CampaignId, Cents, Day, WrittenDay, whole_units
 from affiliate_matrix.model_types import Currency
 
 Strategy = Literal["equal", "proportional", "pareto", "exploratory", "optimal"]
@@ -39,6 +39,15 @@ class CampaignHistory(Contract):
         return self
 
 
+class WrittenCampaign(CampaignHistory):
+    """A campaign as a request gives it (`amx budget allocate|forecast --json`): its counts whole, as every day written
+    is (a CSV import, POST /campaigns/{id}/metrics). CampaignHistory reads the stored days, fractions and all."""
+    history: list[WrittenDay] = Field([], max_length=MAX_HISTORY_DAYS)
+    # The currency of its spend and revenue, when the request's campaigns are in several (a forecast of each, or an
+    # allocation refused: there are no exchange rates); the request's `currency` when it names none.
+    currency: Currency | None = None
+
+
 class AllocateRequest(Contract):
     total_budget: Cents
     currency: Currency
@@ -60,6 +69,21 @@ class AllocateRequest(Contract):
         return self
 
 
+class WrittenAllocateRequest(AllocateRequest):
+    """What `amx budget allocate --json` reads; an AllocateRequest is also built by the daily run, from stored days."""
+    campaigns: list[WrittenCampaign] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
+
+    @model_validator(mode="after")
+    def _one_currency(self):
+        """An allocation adds the campaigns' amounts up to total_budget, so every campaign is in its currency."""
+        others = sorted({c.currency for c in self.campaigns if c.currency not in (None, self.currency)})
+        if others:
+            raise ValueError(f"campaigns in {', '.join(others)} beside currency {self.currency}: an allocation shares "
+                             "one total in one currency, and there are no exchange rates; allocate each currency's "
+                             "campaigns apart")
+        return self
+
+
 class Allocation(Contract):
     campaign_id: str
     amount: float
@@ -75,7 +99,7 @@ class AllocateResult(Contract):
 
 
 class ForecastRequest(Contract):
-    campaigns: list[CampaignHistory] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
+    campaigns: list[WrittenCampaign] = Field(min_length=1, max_length=MAX_CAMPAIGNS)
     horizon_days: int = Field(ge=1, le=366)
     # `total_budget`, `currency`, `strategy` and `seed` may come along when one document feeds both commands.
     total_budget: Cents | None = None
@@ -100,8 +124,8 @@ class Backtest(Contract):
 
 class CampaignForecast(Contract):
     campaign_id: str
-    # The currency of its revenue: the campaign's when forecast from the store, the request's `currency` otherwise
-    # (None when it names none, as in a forecast printed before rows had one).
+    # The currency of its revenue: the campaign's (stored, or given in the request), else the request's `currency`
+    # (None when neither names one, as in a forecast printed before rows had one).
     currency: str | None = None
     model: str | None
     revenue: list[ForecastPoint]

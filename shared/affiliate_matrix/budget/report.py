@@ -128,6 +128,7 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
         axes.tick_params(axis="x", labelrotation=30)
     files.append(_save(figure, out / "forecast.png"))
 
+    lines += _programs_not_indexed(rt, campaigns)
     summary = "\n".join(lines) + "\n"
     with whole_or_not_at_all(out / "summary.txt") as partial:
         Path(partial).write_text(summary)
@@ -136,6 +137,23 @@ def report(rt, out: Path, horizon: int = HORIZON) -> Report:
         mirror(rt, documents)
     return Report(files, len(campaigns), {"allocation.png": max(len(allocations), 1), "response.png": len(shown),
                                           "forecast.png": len(shown)}, summary)
+
+
+def _programs_not_indexed(rt, campaigns, most: int = 20) -> list[str]:
+    """The summary's lines on the programs campaigns name that the index does not hold (kept as stored), the first
+    `most` campaigns' named."""
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED, programs_not_indexed
+    from affiliate_matrix.errors import BackendUnavailable
+
+    try:
+        missing = programs_not_indexed(rt, campaigns)
+    except BackendUnavailable as exc:
+        return [f"The campaigns' programs were not checked: the programs index did not answer ({exc})."]
+    lines = [f"{campaign_id} names programs {NOT_INDEXED}: "
+             f"{', '.join(p[:80] for p in programs)}." for campaign_id, programs in list(missing.items())[:most]]
+    if len(missing) > most:
+        lines.append(f"… and {len(missing) - most:,} more campaigns (`amx budget campaigns list` names them all).")
+    return lines
 
 
 def allocations_over_time(rt) -> dict:

@@ -256,13 +256,14 @@ def campaigns_delete(campaign_id: Annotated[str, typer.Argument(help="The campai
 
 @campaigns_app.command("list")
 def campaigns_list():
-    """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active."""
+    """Every campaign: its channel, currency, budget bounds, days of performance stored and whether it is active;
+    below, those naming programs the index does not hold."""
     from rich.markup import escape
 
-    from affiliate_matrix.budget.campaigns import list_campaigns, load_days
+    from affiliate_matrix.budget.campaigns import list_campaigns, load_days, programs_not_indexed
     from affiliate_matrix.cli.views import fitted, print_damaged
     from affiliate_matrix.documents import together
-    from affiliate_matrix.errors import DamagedData
+    from affiliate_matrix.errors import BackendUnavailable, DamagedData
 
     rt = open_runtime("budget")
 
@@ -283,6 +284,59 @@ def campaigns_list():
                          [("id", 0), ("name", 1), ("channel", 2), ("currency", 0), ("min", 3), ("max", 3), ("days", 2),
                           ("active", 0)], rows, whole=("id",)))
     print_damaged(console, damaged)
+    try:
+        missing = programs_not_indexed(rt, campaigns)
+    except BackendUnavailable as exc:  # the campaigns are listed all the same
+        console.print(f"[yellow]programs not checked[/]: the programs index did not answer ({escape(str(exc))})")
+        return
+    for campaign_id, programs in missing.items():
+        console.print(f"[yellow]{campaign_id}[/] names {_not_indexed(programs)}", highlight=False)
+
+
+def _not_indexed(programs: list[str]) -> str:
+    from rich.markup import escape
+
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED
+
+    return (f"program{'' if len(programs) == 1 else 's'} {NOT_INDEXED}: "
+            f"{escape(', '.join(p[:80] for p in programs))}; `amx search` finds a program's id")
+
+
+@campaigns_app.command("show")
+def campaigns_show(campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")]):
+    """One campaign: its fields, its days stored, and each program it names by its name in the index (or that it is
+    not in the index)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from affiliate_matrix.budget.campaigns import NOT_INDEXED, indexed_programs, load_campaign, load_days
+    from affiliate_matrix.errors import BackendUnavailable, DamagedData
+
+    rt = open_runtime("budget")
+    campaign, _ = load_campaign(rt.store, _campaign_id(campaign_id, "CAMPAIGN_ID"))
+    try:
+        days = str(len(load_days(rt.store, campaign.id)[0]))
+    except DamagedData:
+        days = "damaged"
+    try:
+        found = indexed_programs(rt, campaign.program_ids)
+    except BackendUnavailable as exc:
+        found = None
+        unchecked = f"not checked: the programs index did not answer ({exc})"
+    table = Table.grid(padding=(0, 2))
+    for field, value in (("id", campaign.id), ("name", campaign.name), ("channel", campaign.channel),
+                         ("currency", campaign.currency),
+                         *((bound, "–" if amount is None else _amount(amount, campaign.currency))
+                           for bound, amount in (("min", campaign.min_budget), ("max", campaign.max_budget))),
+                         ("active", "yes" if campaign.active else "no"), ("days", days)):
+        table.add_row(field, escape(value))
+    for i, program_id in enumerate(campaign.program_ids):
+        said = (unchecked if found is None else str(found[program_id].get("name")) if program_id in found
+                else f"{NOT_INDEXED}; `amx search` finds a program's id")
+        table.add_row("programs" if i == 0 else "", escape(f"{program_id[:80]}  {said}"))
+    if not campaign.program_ids:
+        table.add_row("programs", "none")
+    console.print(table)
 
 
 @budget_app.command("run")

@@ -14,8 +14,13 @@ from affiliate_matrix.handlers.routes import Shape, refuse
 from affiliate_matrix.handlers.shapes import IsoTime
 
 
-ExportParams = create_model("ExportParams", __base__=Shape, **FILTER_FIELDS,
-                            format=(Literal["csv", "jsonl", "parquet"], "jsonl"))
+ExportParams = create_model(
+    "ExportParams", __base__=Shape, **FILTER_FIELDS, format=(Literal["csv", "jsonl", "parquet"], "jsonl"),
+    excel=(bool, Field(False, description=(
+        "CSV for Excel (format=csv only): begins with a byte order mark, without which Excel reads UTF-8 as the "
+        "locale's code page, and a cell longer than the 32,767 characters Excel keeps is cut to fit, ending in a "
+        "note saying so (Excel would cut it without a word). Such a file does not import those programs back: "
+        "jsonl and parquet carry every cell whole."))))
 
 
 def _day_or_time(value, info):

@@ -2,8 +2,9 @@
 
 GET /programs            search, filters, facets, sort, cursor or page pagination
 GET /programs/{id}       one program with the provenance of every field
-GET /programs/export     the index or a search's result, streamed: format=csv|jsonl|parquet (a HEAD asks
-                         the search's first page, so it answers a GET's status and headers, and builds no file)
+GET /programs/export     the index or a search's result, streamed: format=csv|jsonl|parquet, excel=true for a
+                         CSV Excel reads (a HEAD asks the search's first page, so it answers a GET's status and
+                         headers, and builds no file)
 GET /changes             the change feed
 GET /merchants?q=        merchants, with their programs' networks
 GET /merchants/{key}     one merchant across every network and directory, side by side
@@ -15,6 +16,7 @@ served from an in-process cache that the next index generation invalidates.
 """
 
 import hashlib
+import itertools
 import threading
 import time
 from functools import cache
@@ -297,6 +299,8 @@ def export_with(rt, params, head: bool = False):
     from affiliate_matrix.exchange import MEDIA_TYPES, csv_chunks, jsonl_chunks, programs, write_parquet
 
     fmt = params.format
+    if params.excel and fmt != "csv":
+        raise InvalidInput(f"excel is for format=csv, not {fmt}")
     items = programs(rt.index, query_of(params, open_only=False))  # with no status, the whole index
     headers = {"Content-Type": MEDIA_TYPES[fmt],
                "Content-Disposition": f'attachment; filename="programs.{fmt}"'}
@@ -315,7 +319,10 @@ def export_with(rt, params, head: bool = False):
                     yield block
 
         return chunks(), 200, headers
-    return (csv_chunks if fmt == "csv" else jsonl_chunks)(items), 200, headers
+    if fmt == "csv":
+        chunks = csv_chunks(items, cut_for_excel=params.excel)
+        return (itertools.chain(["\ufeff"], chunks) if params.excel else chunks), 200, headers
+    return jsonl_chunks(items), 200, headers
 
 
 def merchants(rt, args) -> dict:
