@@ -919,7 +919,7 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin", "--credentials-path",
-                                    "connections/aw"]).exit_code == 0
+                                    "connections/aw", "--disabled"]).exit_code == 0  # no key added: taken disabled
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
