@@ -1234,7 +1234,8 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     refused = CliRunner().invoke(app, ["connections", "add", "impact-main", "--source", "impact"])
     said = " ".join(refused.output.split())
     assert refused.exit_code == 2 and "--credentials-path" in said and "(account_sid, auth_token)" in said, said
-    assert "amx keys add connections/impact-main --source impact" in said, said
+    # the command named runs as written: --rotation is required
+    assert "amx keys add connections/impact-main --rotation manual --source impact" in said, said
     assert "impact-main" not in CliRunner().invoke(app, ["connections", "list"]).output  # nothing stored
     # `amx scrape cj`, a source's name, made such a connection "cj" (with the source's defaults) and left it there
     scraped = CliRunner().invoke(app, ["scrape", "cj"])

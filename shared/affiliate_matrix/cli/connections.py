@@ -56,8 +56,8 @@ def keyless(source: str, connection_id: str) -> str | None:
     if not fields:
         return None
     return (f"source {source!r} reads credentials ({', '.join(fields)}): add its key, then a connection naming it "
-            f"(amx keys add connections/{connection_id} --source {source}; amx connections add {connection_id} "
-            f"--source {source} --credentials-path connections/{connection_id})")
+            f"(amx keys add connections/{connection_id} --rotation manual --source {source}; amx connections add "
+            f"{connection_id} --source {source} --credentials-path connections/{connection_id})")
 
 
 @connections_app.command("add")
@@ -68,7 +68,8 @@ def connections_add(
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
     rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
-                                                                 "(amx keys add connections/NAME --source SOURCE …).")] = None,
+                                                                 "(amx keys add connections/NAME --rotation manual "
+                                                                 "--source SOURCE).")] = None,
     enabled: Annotated[bool, typer.Option("--enabled/--disabled", help="Whether its schedule runs it; disabled, it may "
                                                                        "name a key not added yet.")] = True,
 ):
