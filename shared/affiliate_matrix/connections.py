@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, HttpUrl, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
-from affiliate_matrix.errors import AmxError, ConflictError, InvalidInput, NotFoundError
+from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
@@ -168,11 +168,46 @@ def address_problem(connection: Connection, allow_loopback: bool) -> str | None:
 
 def checked_against_store(rt, connection: Connection) -> None:
     """What a written connection must agree with where it is written: an address this deployment fetches from
-    (loopback only with AMX_ALLOW_LOOPBACK_FETCH), and a key it names in the store of its own source."""
+    (loopback only with AMX_ALLOW_LOOPBACK_FETCH), and a key it names in the store, of its own source, holding what
+    the source reads."""
     if problem := address_problem(connection, rt.settings.allow_loopback_fetch):
         raise InvalidInput(f"base_url: {problem}")
     if problem := key_owner_problem(rt.store, connection):
         raise InvalidInput(f"credentials_path: {problem}")
+    if problem := key_missing_problem(rt, connection):
+        raise InvalidInput(f"credentials_path: {problem}")
+
+
+def key_missing_problem(rt, connection: Connection) -> str | None:
+    """Why the connection, as written, names no usable key, or None: no key at its credentials_path, or one lacking a
+    field its source reads. Said when it is written, not at its first sync (a cron tick, hours later). Judged only where
+    this write makes a sync read the key: the connection is enabled and was not, or is new, or names another path or
+    source; an edit of its schedule keeps working while its key is revoked. A connection written disabled is taken
+    before its key (an API caller provisioning in that order): nothing syncs it until it is enabled, which checks it.
+    A missing key and one lacking a field are told in one sentence, as the connection test tells them (connection_test:
+    a write tells no more of what the secret store holds than a test does); a store that cannot answer is its error (a
+    503: retry)."""
+    from affiliate_matrix.sources import all_sources
+
+    fields = getattr(all_sources().get(connection.source), "credential_keys", ())
+    if not (connection.enabled and connection.credentials_path and fields):
+        return None
+    try:
+        stored, _ = load_connection(rt.store, connection.id)
+        if stored.enabled and not settings_changed(stored, connection, ("source", "credentials_path")):
+            return None
+    except (NotFoundError, DamagedData):  # new (or replacing what cannot be read: a write over it is refused anyway)
+        pass
+    path = connection.credentials_path
+    try:
+        held = rt.secrets.read(path).data
+    except NotFoundError:
+        held = {}
+    if all(held.get(field) for field in fields):
+        return None
+    return (f"no key at {path!r} holds what source {connection.source!r} reads ({', '.join(fields)}): add it first "
+            f"(amx keys add {path} --rotation manual --source {connection.source}), or write the connection disabled "
+            "(enabled: false; amx connections add --disabled) until it is there")
 
 
 def refuse_disabled(connection: Connection) -> None:

@@ -106,7 +106,7 @@ class DamagedData(AmxError):
     names where it is and what to do about it."""
 
     def __init__(self, where: str, problem: str, remedy: str):
-        self.where = where
+        self.where, self.problem = where, problem[:300]
         super().__init__(f"{where} is damaged ({problem[:300]}): {remedy}")
 
 

@@ -253,8 +253,9 @@ class Program(Model):
         [], description="Country labels the sources wrote that name no country we know (a "
         "misspelling, an unknown place), verbatim: not guessed into `countries`.")
     restrictions: list[Restriction] = []
-    epc_7d: Money | None = None
-    epc_90d: Money | None = None
+    epc_7d: Money | None = Field(None, description="Earnings per click over 7 days, as a network reports them (CJ's "
+                                  "EPC, per one hundred clicks, divided by 100).")
+    epc_90d: Money | None = Field(None, description="Earnings per click over 3 months, as epc_7d.")
     conversion_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     approval_rate: Annotated[Decimal, Field(ge=0, le=1)] | None = None
     validation_days: int | None = Field(None, ge=0)

@@ -89,6 +89,27 @@ def test_a_sync_that_failed_part_way_withdraws_nothing(synced, tmp_path):
     assert synced.listed("closed_suspected") == []
 
 
+@pytest.mark.parametrize("failing_page,dropped,incomplete", [
+    (1, {}, "1 requests or items failed"),  # every page failed: its first, whose total says how many there are
+    (None, {"Lumen Skincare": None, "NordVPN": None, "Bluehost": None}, "it listed nothing"),  # an empty listing
+])
+def test_a_sync_that_read_nothing_withdraws_nothing(synced, tmp_path, failing_page, dropped, incomplete):
+    """A run that read no program, because it failed or because the account answered with an empty listing, says
+    so (`incomplete`) and withdraws nothing: its batch is empty, and an empty listing is taken for a fault, not for
+    every program of the source closing at once. Its programs stay active, with their terms, and the feed is quiet."""
+    synced.sync("cj")
+    before = {name: synced.named(name) for name in ("Bluehost", "Lumen Skincare", "NordVPN")}
+    changes = synced.get("/changes?limit=100")["items"]
+    (report,) = synced.sync("cj", directories={"cj": cj_answering(tmp_path / "site", dropped,
+                                                                 failing_page=failing_page)}, failing=True)
+    assert (report.records, report.incomplete) == (0, incomplete), report
+    for name, program in before.items():
+        after = synced.named(name)
+        assert (after["status"], after["networks"], after["commission"]) == (
+            "active", program["networks"], program["commission"]), name
+    assert synced.listed("closed_suspected") == [] and synced.get("/changes?limit=100")["items"] == changes
+
+
 def test_another_source_still_listing_it_keeps_it_active_with_its_own_values(synced, tmp_path):
     synced.sync("cj", "rakuten")
     both = synced.named("Bluehost")

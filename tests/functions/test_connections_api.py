@@ -185,7 +185,7 @@ def test_connection_tests_say_what_failed_in_words(env):
         client.post("/connections", json=body(id="down", base_url="http://127.0.0.1:9"), headers=env["admin"])
         client.post("/connections", json=body(id="aw", source="awin", base_url=urls["awin"],
                                               credentials_path="connections/awin"), headers=env["admin"])
-        client.post("/connections", json=body(id="nocreds", source="awin", base_url=urls["awin"],
+        client.post("/connections", json=body(id="nocreds", source="awin", base_url=urls["awin"], enabled=False,
                                               credentials_path="connections/missing"), headers=env["admin"])
         ok = client.post("/connections/ap/test", headers=env["admin"]).get_json()
         down = client.post("/connections/down/test", headers=env["admin"]).get_json()
@@ -627,3 +627,52 @@ def test_a_connection_id_is_refused_in_words_not_as_a_pattern(env, tmp_path, con
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     told = " ".join(added.stderr.split())
     assert added.returncode == 2 and "pattern" not in told and "lower-case letters, digits and '-'" in told, told
+
+
+def test_a_connection_naming_no_usable_key_is_refused_when_written_not_at_its_first_sync(env):
+    """A credentials_path with no key there (or a key lacking a field its source reads) was stored: the user learnt it
+    at the first sync, perhaps hours later from a cron tick. Refused when written, naming the path, the fields the
+    source reads and how to add them, the same words whether the key is missing or incomplete (as the connection test
+    tells them apart no more); written disabled it is taken (a caller provisioning the connection before its key), and
+    enabling it checks the key. An edit that does not point it at another key keeps working once the key is gone."""
+    client, admin, rt = app(), env["admin"], env["rt"]
+    awin = {"id": "aw", "source": "awin", "credentials_path": "connections/aw"}
+    refusal = ("credentials_path: no key at 'connections/aw' holds what source 'awin' reads (api_token, publisher_id): "
+               "add it first (amx keys add connections/aw --rotation manual --source awin), or write the connection "
+               "disabled (enabled: false; amx connections add --disabled) until it is there")
+    missing = client.post("/connections", json=awin, headers=admin)
+    assert missing.status_code == 400 and missing.get_json()["error"]["message"] == refusal
+    rt.secrets.write("connections/aw", {"api_token": SECRET})
+    lacking = client.post("/connections", json=awin, headers=admin)
+    assert lacking.status_code == 400 and lacking.get_json()["error"]["message"] == refusal
+    assert SECRET not in lacking.get_data(as_text=True)
+    assert client.get("/connections/aw", headers=env["read"]).status_code == 404  # nothing written
+    disabled = client.post("/connections", json={**awin, "enabled": False}, headers=admin)
+    assert disabled.status_code == 201, disabled.get_json()
+    enabling = client.patch("/connections/aw", json={"enabled": True},
+                            headers={**admin, "If-Match": disabled.headers["ETag"]})
+    assert enabling.status_code == 400 and enabling.get_json()["error"]["message"] == refusal
+    rt.secrets.write("connections/aw", {"api_token": SECRET, "publisher_id": "12345"})
+    enabled = client.patch("/connections/aw", json={"enabled": True},
+                           headers={**admin, "If-Match": disabled.headers["ETag"]})
+    assert enabled.status_code == 200, enabled.get_json()
+    rt.secrets.write("connections/aw", {"api_token": SECRET})  # a field lost since: an edit of its schedule stands
+    assert client.patch("/connections/aw", json={"schedule": "0 4 * * *"},
+                        headers={**admin, "If-Match": enabled.headers["ETag"]}).status_code == 200
+
+
+def test_amx_connections_add_refuses_a_key_that_is_not_there_and_takes_it_disabled(env):
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import InvalidInput
+
+    add = ["connections", "add", "cj1", "--source", "cj", "--credentials-path", "connections/cj1"]
+    refused = CliRunner().invoke(amx, add)
+    assert isinstance(refused.exception, InvalidInput) and str(refused.exception).startswith(
+        "credentials_path: no key at 'connections/cj1' holds what source 'cj' reads (api_token, requestor_cid): add it "
+        "first (amx keys add connections/cj1 --rotation manual --source cj)")
+    assert env["rt"].store.head("connections/cj1.json") is None
+    assert CliRunner().invoke(amx, [*add, "--disabled"]).exit_code == 0
+    assert load_connection(env["rt"].store, "cj1")[0].enabled is False

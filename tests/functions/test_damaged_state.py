@@ -269,3 +269,39 @@ def test_a_damaged_sync_record_names_a_remedy_a_user_can_follow(admin_env):
     message = read.get_json()["error"]["message"]
     assert f"syncs/{sync_id}.json is damaged" in message and "create it again" not in message, message
     assert "POST /connections/{id}/sync" in message, message
+
+
+@pytest.mark.parametrize("damage,problem", [
+    (lambda data: data[: len(data) // 2], "the document: Invalid JSON"),  # truncated
+    (lambda data: json.dumps({**json.loads(data), "rate_limit_per_s": 0}).encode(),  # stored under looser rules
+     "rate_limit_per_s: 0.0 requests a second is outside 0.01 to 50"),
+])
+def test_a_damaged_connection_is_not_replaced_or_changed_but_named_with_the_way_out(admin_env, damage, problem):
+    """A PUT or PATCH over a damaged connection answered 500, as if the server had failed: the request is sound, the
+    connection it would change is not, and what an edit keeps of it (its generation, which its claims name) cannot be
+    read. A 409 naming the key, the damage and the way out (its delete, which takes a damaged one, then a create), the
+    stored bytes untouched; `amx connections edit` says the same. The way out named works."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+    from affiliate_matrix.errors import ConflictError
+
+    rt, admin, app = admin_env["rt"], admin_env["admin"], client("connections")
+    connection = {"id": "ap", "source": "affiliateprograms"}
+    assert app.post("/connections", json=connection, headers=admin).status_code == 201
+    rt.store.put("connections/ap.json", damage(rt.store.get("connections/ap.json").data),
+                 content_type="application/json")
+    stored = rt.store.get("connections/ap.json").data
+    anything = {**admin, "If-Match": "*"}
+    for answer in (app.put("/connections/ap", json={**connection, "schedule": "0 4 * * *"}, headers=anything),
+                   app.patch("/connections/ap", json={"schedule": "0 4 * * *"}, headers=anything)):
+        assert answer.status_code == 409, answer.get_json()
+        message = answer.get_json()["error"]["message"]
+        assert message.startswith(f"connection 'ap' at connections/ap.json is damaged ({problem}") and (
+            "so it cannot be replaced or changed: delete it and create it again (amx connections delete ap, or "
+            "DELETE /connections/ap with If-Match: *") in message, message
+    edited = CliRunner().invoke(amx, ["connections", "edit", "ap", "--schedule", "0 4 * * *"])
+    assert isinstance(edited.exception, ConflictError) and "amx connections delete ap" in str(edited.exception)
+    assert rt.store.get("connections/ap.json").data == stored
+    assert app.delete("/connections/ap", headers=anything).status_code == 202
+    assert app.post("/connections", json=connection, headers=admin).status_code == 201

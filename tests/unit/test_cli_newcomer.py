@@ -934,7 +934,7 @@ def test_what_a_run_says_reads_as_english_whatever_the_source_or_the_count(tmp_p
 
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     assert CliRunner().invoke(app, ["connections", "add", "aw", "--source", "awin", "--credentials-path",
-                                    "connections/aw"]).exit_code == 0
+                                    "connections/aw", "--disabled"]).exit_code == 0  # no key added: taken disabled
     result = CliRunner().invoke(app, ["replay", "aw"])
     assert isinstance(result.exception, InvalidInput), (result.output, result.exception)
     assert str(result.exception).startswith("aw is an API connection (source awin): an API keeps no pages to replay")
@@ -1249,7 +1249,8 @@ def test_an_api_connection_is_not_added_without_its_key(tmp_path, monkeypatch):
     refused = CliRunner().invoke(app, ["connections", "add", "impact-main", "--source", "impact"])
     said = " ".join(refused.output.split())
     assert refused.exit_code == 2 and "--credentials-path" in said and "(account_sid, auth_token)" in said, said
-    assert "amx keys add connections/impact-main --source impact" in said, said
+    # the command named runs as written: --rotation is required
+    assert "amx keys add connections/impact-main --rotation manual --source impact" in said, said
     assert "impact-main" not in CliRunner().invoke(app, ["connections", "list"]).output  # nothing stored
     # `amx scrape cj`, a source's name, made such a connection "cj" (with the source's defaults) and left it there
     scraped = CliRunner().invoke(app, ["scrape", "cj"])

@@ -56,8 +56,8 @@ def keyless(source: str, connection_id: str) -> str | None:
     if not fields:
         return None
     return (f"source {source!r} reads credentials ({', '.join(fields)}): add its key, then a connection naming it "
-            f"(amx keys add connections/{connection_id} --source {source}; amx connections add {connection_id} "
-            f"--source {source} --credentials-path connections/{connection_id})")
+            f"(amx keys add connections/{connection_id} --rotation manual --source {source}; amx connections add "
+            f"{connection_id} --source {source} --credentials-path connections/{connection_id})")
 
 
 @connections_app.command("add")
@@ -68,7 +68,10 @@ def connections_add(
     schedule: Annotated[str, typer.Option(help="Cron, five fields, UTC.")] = "0 3 * * *",
     rate_limit_per_s: Annotated[float, typer.Option(help="Requests a second to the source's hosts, 0.01 to 50.")] = 1.0,
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store, for an API source "
-                                                                 "(amx keys add connections/NAME --source SOURCE …).")] = None,
+                                                                 "(amx keys add connections/NAME --rotation manual "
+                                                                 "--source SOURCE).")] = None,
+    enabled: Annotated[bool, typer.Option("--enabled/--disabled", help="Whether its schedule runs it; disabled, it may "
+                                                                       "name a key not added yet.")] = True,
 ):
     """Create a connection (fails if it exists)."""
     from affiliate_matrix.connections import Connection, checked, checked_against_store, save_connection
@@ -77,12 +80,12 @@ def connections_add(
 
     get_source(source)
     connection = Connection(id=connection_id, source=source, base_url=base_url, schedule=schedule,
-                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path)
+                            rate_limit_per_s=rate_limit_per_s, credentials_path=credentials_path, enabled=enabled)
     checked(connection)
     if not credentials_path and (lacking := keyless(source, connection_id)):
         raise typer.BadParameter(lacking, param_hint="--credentials-path")
     rt = open_runtime()
-    checked_against_store(rt, connection)  # a key of another source's is refused, as the connections API does
+    checked_against_store(rt, connection)  # a key of another source's or none there is refused, as the API does
     try:
         save_connection(rt.store, connection, create=True)
     except ConflictError:

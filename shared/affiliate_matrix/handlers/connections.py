@@ -73,7 +73,11 @@ CONNECTIONS = Collection("connection", "/connections", "connections/", Connectio
                          check=checked, check_stored=checked_against_store, carry=next_version, created=created,
                          patch=True, deleting=announce_deleted, deleted=lambda: shapes().Deletion,
                          written_unchanged="or, its fields unchanged, was written again with a new ETag to fence off a "
-                                           "delete announced on yours that never came")
+                                           "delete announced on yours that never came",
+                         damaged_remedy="delete it and create it again (amx connections delete {id}, or DELETE "
+                                        "/connections/{id} with If-Match: *: its claims are withdrawn where its source "
+                                        "can still be read, its programs closed_suspected until a sync lists them "
+                                        "again), or restore an earlier version of the object")
 
 
 def handle(rt, request):

@@ -40,6 +40,9 @@ class _CollectionFields(NamedTuple):  # immutable, at a sixth of a frozen datacl
     swept: Callable[[Any, str], None] | None = None
     deleted: Any = None                  # the answer of a delete (its model, or a function naming it); None: 204
     written_unchanged: str = ""  # a 412's words for what else writes a document again, its fields unchanged
+    # how to mend a damaged document, whose replacement or change is refused ({id}: its id): a 409's last words
+    damaged_remedy: str = ("delete it (DELETE {path}/{id} with If-Match: *, as it cannot be read for its ETag) and "
+                           "create it again, or restore an earlier version of the object")
 
 
 class Collection(_CollectionFields):
@@ -49,6 +52,18 @@ class Collection(_CollectionFields):
         """A write or delete on an ETag the document no longer has."""
         changed = f" ({self.written_unchanged})" if self.written_unchanged else ""
         return PreconditionFailed(f"the {self.name} changed since you read it{changed}: read it again and retry")
+
+    def stored(self, rt, doc_id: str) -> tuple[BaseModel, str]:
+        """The stored document a replacement or a change is written over, and its ETag. A damaged one is a conflict (a
+        409, not a 500: the request is sound, the document it would change is not), never overwritten: what the server
+        keeps of it (carry: a connection's generation, its claims' key) cannot be read, so the way out is its delete,
+        which takes a damaged one and undoes what it can (deleting), and a create."""
+        try:
+            return load(rt, self, doc_id)
+        except DamagedData as exc:
+            remedy = self.damaged_remedy.format(path=self.path, id=doc_id)
+            raise ConflictError(f"{exc.where} is damaged ({exc.problem}), so it cannot be replaced or changed: "
+                                f"{remedy}") from None
 
     def key(self, doc_id: str) -> str:
         return f"{self.prefix}{doc_id}.json"
@@ -82,6 +97,7 @@ class Collection(_CollectionFields):
         listing = create_model(f"{self.model.__name__}List", __base__=Shape, items=(list[self.model], ...),
                                errors=(list[dict[str, Any]] | None, None))
         written = dict(role="admin", if_match=True, statuses=(412, 428))
+        changed = {**written, "statuses": (409, 412, 428)}  # 409: over a damaged document (stored)
         # The bodies' models are built by the first write (a function, as Route.body allows), not by a read.
         table = [
             Route("GET", self.path, lambda call: listed(call.rt, self, call.role), listing,
@@ -94,7 +110,7 @@ class Collection(_CollectionFields):
                   self.model, self.address, headers=("ETag",), summary=f"One {self.name}"),
             Route("PUT", one, lambda call: replace(call.rt, self, self.id_of(call), if_match(call.request, self),
                                                    call.body), self.model, self.address, lambda: self.input(False),
-                  headers=("ETag",), summary=f"Replace a {self.name}", **written),
+                  headers=("ETag",), summary=f"Replace a {self.name}", **changed),
             Route("DELETE", one, lambda call: delete(call.rt, self, self.id_of(call), if_match(call.request, self)),
                   self.deleted, self.address, status=204 if self.deleted is None else 202,
                   summary=f"Delete a {self.name}" + ("" if self.deleted is None else "; what follows, queued"),
@@ -104,7 +120,7 @@ class Collection(_CollectionFields):
             table.append(Route("PATCH", one, lambda call: merge(call.rt, self, self.id_of(call), if_match(
                 call.request, self), call.body), self.model, self.address, dict[str, Any], headers=("ETag",),
                 summary=f"Change a {self.name}: a JSON Merge Patch (RFC 7396); null puts a field back to its default",
-                **written))
+                **changed))
         return table
 
     def id_of(self, call) -> str:
@@ -199,7 +215,7 @@ def replace(rt, collection: Collection, doc_id: str, condition: EntityTags, body
     """`loaded`: the document and ETag a merge read (the write is conditional on what the patch changed)."""
     if body.get("id", doc_id) != doc_id:
         raise InvalidInput(f"id: the body says {body.get('id')!r} but the address says {doc_id!r}")
-    current, current_etag = loaded or load(rt, collection, doc_id)  # 404 before 412
+    current, current_etag = loaded or collection.stored(rt, doc_id)  # 404 before 412
     doc = validated(collection, {**body, "id": doc_id})
     if collection.carry is not None:
         doc = collection.model.model_validate(collection.carry(current, doc.model_dump(mode="json")))
@@ -217,7 +233,7 @@ def merge(rt, collection: Collection, doc_id: str, condition: EntityTags, change
     refused = collection.read_only & set(changes)
     if refused:
         raise InvalidInput(f"{', '.join(sorted(refused))}: set by the server, not by a request")
-    current, etag = load(rt, collection, doc_id)
+    current, etag = collection.stored(rt, doc_id)
     data = current.model_dump(mode="json", exclude=set(collection.read_only))
     for key, value in changes.items():
         if value is None:
