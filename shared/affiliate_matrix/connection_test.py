@@ -17,11 +17,14 @@ from datetime import UTC, datetime
 from affiliate_matrix.connections import Connection, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.netguard import deadline
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, Response, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
 log = get_logger()
+# The network time a test takes, in all (every lookup, connection, read and write: robots.txt, the page and their
+# redirects, or the API's requests): the connections function answers within 30 s
 TIMEOUT_S = 15
 LATER = {429: "rate limited", 503: "unavailable for now"}  # answers asking to be asked later, in a word
 
@@ -54,10 +57,11 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
                 checks += found
     else:
         fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=1,
-                          timeout=TIMEOUT_S)
+                          rate_limit_per_s=connection.rate_limit_per_s, timeout=TIMEOUT_S, deadline=TIMEOUT_S)
         request = next(source.start_requests())
         try:
-            response = fetcher.get(request.url)
+            with deadline(TIMEOUT_S):  # each request had 60 s, and a test up to 12 of them (redirects)
+                response = fetcher.get(request.url)
             checks.append(("reachable", response.status == 200, f"GET {request.url}: HTTP {response.status}"))
             if response.status == 200:
                 checks.append(_read_page(source, connection, Page(response.url, 200, response.text, "unstored"),
@@ -141,7 +145,8 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
             await api.aclose()
 
     try:
-        item = asyncio.run(first())
+        with deadline(TIMEOUT_S):  # every request's, on the threads it runs on too (to_thread copies the context)
+            item = asyncio.run(first())
     except CredentialsRefused as exc:
         log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
         return [unusable(source, connection)]

@@ -250,8 +250,11 @@ _DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=Non
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Bound every network operation of the guarded clients in this block by `seconds` from now, in all."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
+    """Bound every network operation of the guarded clients in this block by `seconds` from now, in all. Within a
+    deadline that ends sooner, that one holds: a request's own deadline inside a connection test's (its robots.txt,
+    its page and their redirects, or an API's requests, all within the test's time)."""
+    end, outer = time.monotonic() + seconds, _DEADLINE.get()
+    token = _DEADLINE.set(end if outer is None else min(end, outer))
     try:
         yield
     finally:

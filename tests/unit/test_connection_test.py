@@ -1,16 +1,22 @@
 """A connection test against a provider that asks to be asked later (429, 503, a source's throttle status): the host
 answered, so it is reachable; the credentials (or the page) are not judged, and the answer says when to test again.
-A provider refusing the key is still answered as refused. Every provider here is a local server."""
+A provider refusing the key is still answered as refused. A test's requests share its time. Every provider here is a
+local server."""
 
+import json
+import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from types import SimpleNamespace
 
 import pytest
 
+from affiliate_matrix import netguard
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connection_test import check
+from affiliate_matrix.connection_test import TIMEOUT_S, check
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.runtime import Runtime
+from tests.support.clock import ManualClock
 from tests.support.loopback import Loopback
 
 SECRET = "impact-token-not-to-be-shown-4242"
@@ -108,3 +114,63 @@ def test_an_error_that_asks_no_wait_still_fails_reachable(rt, status):
     result, _ = answer_of(rt, "impact", status, credentials_path="connections/impact")
     assert named(result) == [("reachable", False)] and result["retry_after_s"] is None
     assert f"HTTP {status} after 1 attempt" in result["checks"][0]["detail"]
+
+
+@pytest.fixture
+def test_clock(monkeypatch):
+    """The clock request deadlines are kept on (netguard's), moved only by the test: a provider's answer "takes" the
+    time the test says."""
+    clock = ManualClock()
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=clock))
+    return clock
+
+
+def held(clock: ManualClock, release: threading.Event):
+    """A body that "takes" 6 s, then never comes (until the test ends): past the test's 15 s after 10 s spent before
+    it, within a request's own 15 s."""
+    clock.advance(6)
+    release.wait(120)
+    yield b"{}"
+
+
+def test_a_directorys_requests_share_the_tests_time_in_all(rt, test_clock):
+    """Each request of a test had a deadline of its own (60 s: robots.txt, the page, up to five redirects of each): a
+    slow site held POST /connections/{id}/test for minutes, past the 30 s the connections function has to answer."""
+    release = threading.Event()
+
+    def slow(request):
+        if request.path == "/robots.txt":
+            test_clock.advance(10)
+            return 200, {}, b"User-agent: *\nAllow: /\n"
+        return 200, {"Content-Type": "text/html", "Content-Length": "100"}, held(test_clock, release)
+
+    with Loopback(slow) as site:
+        try:
+            result = check(rt, Connection(id="c", source="affiliateprograms", base_url=site.url, rate_limit_per_s=50))
+        finally:
+            release.set()
+    assert named(result) == [("reachable", False)]
+    detail = result["checks"][0]["detail"]  # the headers or the body, whichever was being read when time was up
+    assert "/categories/software/: " in detail and detail.endswith("still sending after 15 s (the request's time limit)")
+
+
+def test_an_apis_requests_share_the_tests_time_in_all(rt, test_clock):
+    """The API's requests run on worker threads: the test's deadline goes with them."""
+    release = threading.Event()
+
+    def slow(request):
+        if "Page" not in request.query:
+            test_clock.advance(10)
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"@total": "0", "Campaigns": [], "@nextpageuri": "/Mediapartners/AS1/Campaigns?Page=2"}).encode()
+        return 200, {"Content-Type": "application/json", "Content-Length": "100"}, held(test_clock, release)
+
+    with Loopback(slow) as provider:
+        try:
+            result = check(rt, Connection(id="c", source="impact", base_url=provider.url, rate_limit_per_s=50,
+                                          credentials_path="connections/impact"))
+        finally:
+            release.set()
+    assert len(provider.requests) == 2 and named(result) == [("reachable", False)]
+    detail = result["checks"][0]["detail"]
+    assert "Page=2: " in detail and detail.endswith("still sending after 15 s (the request's time limit)")

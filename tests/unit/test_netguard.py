@@ -317,3 +317,12 @@ def test_a_page_on_a_name_that_never_resolves_is_that_pages_failure_naming_the_h
     assert str(failed.value).startswith("http://silent.test/affiliates: not fetched: cannot resolve 'silent.test': "
                                         "its name did not resolve in time (no answer within 0.01 s); its robots.txt "
                                         "could not be read")
+
+
+def test_a_deadline_within_one_that_ends_sooner_ends_with_it(silent_name_server, monkeypatch):
+    """A request's own deadline inside a connection test's: the test's time is what is left to all its requests."""
+    from affiliate_matrix.netguard import _GuardedBackend
+
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))
+    with deadline(0.002), deadline(60), pytest.raises(FetchError, match=r"no answer within 0.002 s\)"):
+        _GuardedBackend(never).connect_tcp("silent.test", 443, timeout=5.0)
