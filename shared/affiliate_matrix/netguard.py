@@ -261,9 +261,15 @@ def deadline(seconds: float) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
-def past_deadline() -> bool:
+def time_left() -> float | None:
+    """Seconds left of the deadline this runs within; None outside any."""
     end = _DEADLINE.get()
-    return end is not None and time.monotonic() >= end
+    return None if end is None else end - time.monotonic()
+
+
+def past_deadline() -> bool:
+    left = time_left()
+    return left is not None and left <= 0
 
 
 def _bounded(timeout: float | None) -> float | None:
