@@ -13,7 +13,7 @@ import pytest
 
 from affiliate_matrix import netguard
 from affiliate_matrix.config import Settings
-from affiliate_matrix.connection_test import TIMEOUT_S, check
+from affiliate_matrix.connection_test import check
 from affiliate_matrix.connections import Connection
 from affiliate_matrix.runtime import Runtime
 from tests.support.clock import ManualClock
@@ -117,7 +117,7 @@ def test_an_error_that_asks_no_wait_still_fails_reachable(rt, status):
 
 
 @pytest.fixture
-def test_clock(monkeypatch):
+def deadline_clock(monkeypatch):
     """The clock request deadlines are kept on (netguard's), moved only by the test: a provider's answer "takes" the
     time the test says."""
     clock = ManualClock()
@@ -133,16 +133,16 @@ def held(clock: ManualClock, release: threading.Event):
     yield b"{}"
 
 
-def test_a_directorys_requests_share_the_tests_time_in_all(rt, test_clock):
+def test_a_directorys_requests_share_the_tests_time_in_all(rt, deadline_clock):
     """Each request of a test had a deadline of its own (60 s: robots.txt, the page, up to five redirects of each): a
     slow site held POST /connections/{id}/test for minutes, past the 30 s the connections function has to answer."""
     release = threading.Event()
 
     def slow(request):
         if request.path == "/robots.txt":
-            test_clock.advance(10)
+            deadline_clock.advance(10)
             return 200, {}, b"User-agent: *\nAllow: /\n"
-        return 200, {"Content-Type": "text/html", "Content-Length": "100"}, held(test_clock, release)
+        return 200, {"Content-Type": "text/html", "Content-Length": "100"}, held(deadline_clock, release)
 
     with Loopback(slow) as site:
         try:
@@ -151,19 +151,20 @@ def test_a_directorys_requests_share_the_tests_time_in_all(rt, test_clock):
             release.set()
     assert named(result) == [("reachable", False)]
     detail = result["checks"][0]["detail"]  # the headers or the body, whichever was being read when time was up
-    assert "/categories/software/: " in detail and detail.endswith("still sending after 15 s (the request's time limit)")
+    assert "/categories/software/: " in detail
+    assert detail.endswith("still sending after 15 s (the request's time limit)")
 
 
-def test_an_apis_requests_share_the_tests_time_in_all(rt, test_clock):
+def test_an_apis_requests_share_the_tests_time_in_all(rt, deadline_clock):
     """The API's requests run on worker threads: the test's deadline goes with them."""
     release = threading.Event()
 
     def slow(request):
         if "Page" not in request.query:
-            test_clock.advance(10)
+            deadline_clock.advance(10)
             return 200, {"Content-Type": "application/json"}, json.dumps(
                 {"@total": "0", "Campaigns": [], "@nextpageuri": "/Mediapartners/AS1/Campaigns?Page=2"}).encode()
-        return 200, {"Content-Type": "application/json", "Content-Length": "100"}, held(test_clock, release)
+        return 200, {"Content-Type": "application/json", "Content-Length": "100"}, held(deadline_clock, release)
 
     with Loopback(slow) as provider:
         try:
