@@ -103,11 +103,11 @@ def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[l
         at = parsedate_to_datetime(header)
         at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)  # "-0000": UTC, its zone unsaid (RFC 5322)
         when = f"after {at:%Y-%m-%d %H:%M:%S} UTC (its Retry-After; in {wait} s by this machine's clock)"
-    if getattr(source, "credential_keys", ()):
+    if getattr(source, "credential_keys", ()):  # ok None: not judged, as the CLI marks it
         not_judged = ("credentials accepted", None,
-                      f"not judged (the provider asked to be asked later); test again {when}")
+                      f"the provider asked to be asked later, before judging them; test again {when}")
     else:
-        not_judged = ("read", None, f"not judged (asked to ask later, nothing came to read); test again {when}")
+        not_judged = ("read", None, f"the site asked to be asked later: nothing came to read; test again {when}")
     return [("reachable", True, f"{response.url} answered {said}"), not_judged], wait
 
 

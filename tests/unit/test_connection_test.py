@@ -66,7 +66,7 @@ def test_a_rate_limited_provider_is_reachable_and_its_credentials_not_judged(rt,
     assert named(result) == [("reachable", True), ("credentials accepted", None)]
     reachable, credentials = (c["detail"] for c in result["checks"])
     assert reachable.endswith("/Mediapartners/AS1/Campaigns?PageSize=100 answered HTTP 429 (rate limited)")
-    assert credentials == f"not judged (the provider asked to be asked later); {when}"
+    assert credentials == f"the provider asked to be asked later, before judging them; {when}"
     assert len(asked) == 1  # asked once: a test is one cheap request
 
 
@@ -105,7 +105,7 @@ def test_a_site_asking_to_be_asked_later_is_reachable_and_its_page_not_judged(rt
     assert named(result) == [("reachable", True), ("read", None)] and result["retry_after_s"] == 30
     assert result["checks"][0]["detail"].endswith(("/robots.txt" if robots else "/categories/software/")
                                                   + " answered HTTP 429 (rate limited)")
-    assert result["checks"][1]["detail"] == ("not judged (asked to ask later, nothing came to read); test again "
+    assert result["checks"][1]["detail"] == ("the site asked to be asked later: nothing came to read; test again "
                                              "in 30 s (its Retry-After)")
 
 
