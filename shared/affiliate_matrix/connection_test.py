@@ -2,24 +2,38 @@
 and can the plugin read what the source answers? One cheap request, answered in words.
 
 A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
-the test tells nobody which secret paths exist or what they hold (the reason is logged for operators)."""
+the test tells nobody which secret paths exist or what they hold (the reason is logged for operators).
+
+An answer asking to be asked later (429, a 503, a source's throttle status) says the host is reachable and judges
+nothing else: the credentials (or the reading) are "not judged" (`ok` null), and the answer says when to test again
+(its Retry-After, `retry_after_s`)."""
 
 import asyncio
+import math
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from affiliate_matrix.connections import Connection, credentials_for, key_owner_problem
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
+from affiliate_matrix.netguard import deadline
 from affiliate_matrix.observability import get_logger
+from affiliate_matrix.polite import GaveUp, Response, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
 log = get_logger()
+# The network time a test takes, in all (every lookup, connection, read and write: robots.txt, the page and their
+# redirects, or the API's requests): the connections function answers within 30 s
 TIMEOUT_S = 15
+LATER = {429: "rate limited", 503: "unavailable for now"}  # answers asking to be asked later, in a word
 
 
-def check(rt, connection: Connection) -> dict:
+def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.time) -> dict:
+    """`wall_clock`: what a Retry-After given as an HTTP date is counted from, for the seconds it says (tests pass a
+    fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    checks = []
+    checks, retry_after = [], None
     if isinstance(source, ApiSource):
         credentials = None
         if source.credential_keys and not connection.credentials_path:
@@ -36,23 +50,65 @@ def check(rt, connection: Connection) -> dict:
             except AmxError as exc:  # the secret store is down: says nothing about the path
                 checks.append(("credentials accepted", False, str(exc)))
         if credentials is not None or not source.credential_keys:
-            checks += _first_response(rt, source, connection, credentials or {})
+            try:
+                checks += _first_response(rt, source, connection, credentials or {})
+            except GaveUp as exc:
+                found, retry_after = _failed(exc, source, wall_clock)
+                checks += found
     else:
         fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, attempts=1,
-                          timeout=TIMEOUT_S)
+                          rate_limit_per_s=connection.rate_limit_per_s, timeout=TIMEOUT_S, deadline=TIMEOUT_S)
         request = next(source.start_requests())
         try:
-            response = fetcher.get(request.url)
+            with deadline(TIMEOUT_S):  # each request had 60 s, and a test up to 12 of them (redirects)
+                response = fetcher.get(request.url)
             checks.append(("reachable", response.status == 200, f"GET {request.url}: HTTP {response.status}"))
             if response.status == 200:
                 checks.append(_read_page(source, connection, Page(response.url, 200, response.text, "unstored"),
                                          request.callback))
         except FetchError as exc:
-            checks.append(("reachable", False, str(exc)))
+            found, retry_after = _failed(exc, source, wall_clock)
+            checks += found
         finally:
             fetcher.close()
-    return {"ok": bool(checks) and all(ok for _, ok, _ in checks),
-            "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks]}
+    return {"ok": bool(checks) and all(ok is True for _, ok, _ in checks),
+            "checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks],
+            "retry_after_s": retry_after}
+
+
+def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[list[tuple], int | None]:
+    """The checks for a request that got no usable answer, and the seconds to wait before testing again when the
+    answer says (None: it did not). An answer asking to be asked later (LATER, or a status the source answers when its
+    rate limit is hit) says the host is reachable; what it would have said of the credentials, or of the page, is not
+    known. Anything else (no answer, a refused address, another error status) says it is not reachable."""
+    response: Response | None = getattr(exc, "response", None)  # GaveUp's
+    status = response.status if response is not None else None
+    if status in LATER:
+        said = f"HTTP {status} ({LATER[status]})"
+    elif status in getattr(source, "throttle_statuses", ()):
+        said = f"HTTP {status}, which {source.title} answers when its rate limit is hit"
+    else:
+        return [("reachable", False, str(exc))], None
+    header = response.headers.get("retry-after")
+    seconds = retry_after_seconds(header, wall_clock)
+    if seconds is None:
+        when, wait = "later: it did not say when (no Retry-After)", None
+    elif header.strip().isdigit():
+        wait = math.ceil(seconds)
+        when = f"in {wait} s (its Retry-After)"
+    else:  # an HTTP date: said as given, the seconds to it counted on this machine's clock
+        from email.utils import parsedate_to_datetime
+
+        wait = math.ceil(seconds)
+        at = parsedate_to_datetime(header)
+        at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)  # "-0000": UTC, its zone unsaid (RFC 5322)
+        when = f"after {at:%Y-%m-%d %H:%M:%S} UTC (its Retry-After; in {wait} s by this machine's clock)"
+    if getattr(source, "credential_keys", ()):  # ok None: not judged, as the CLI marks it
+        not_judged = ("credentials accepted", None,
+                      f"the provider asked to be asked later, before judging them; test again {when}")
+    else:
+        not_judged = ("read", None, f"the site asked to be asked later: nothing came to read; test again {when}")
+    return [("reachable", True, f"{response.url} answered {said}"), not_judged], wait
 
 
 def _read_page(source, connection: Connection, page: Page, callback: str) -> tuple[str, bool, str]:
@@ -89,10 +145,13 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
             await api.aclose()
 
     try:
-        item = asyncio.run(first())
+        with deadline(TIMEOUT_S):  # every request's, on the threads it runs on too (to_thread copies the context)
+            item = asyncio.run(first())
     except CredentialsRefused as exc:
         log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
         return [unusable(source, connection)]
+    except GaveUp:
+        raise  # an answer, maybe one asking to be asked later: check() says which
     except (FetchError, AmxError, TimeoutError) as exc:
         return [("reachable", False, str(exc) or f"no answer within {TIMEOUT_S} s")]
     except Exception as exc:  # noqa: BLE001 - the API answered, the plugin could not read it

@@ -25,8 +25,8 @@ from urllib.parse import urljoin
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import RefusedAddress, check_public, target_of
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, PoliteClient, Response, WaitBudget, WaitsSpent,
-                                     retry_after_seconds)
+from affiliate_matrix.polite import (MAX_BYTES, RETRY_STATUSES, GaveUp, PoliteClient, Response, WaitBudget,
+                                     WaitsSpent, retry_after_seconds)
 
 __all__ = ["Fetcher", "FetchError", "Response", "check_public", "retry_after_seconds", "MAX_BYTES",
            "RETRY_STATUSES", "GONE"]
@@ -54,6 +54,7 @@ class _Robots:
     rules: object
     until: float
     problem: str = ""
+    answer: Response | None = None  # its answer when that was the problem (a 429 or 5xx): its status and Retry-After
 
 
 class Fetcher:
@@ -85,16 +86,17 @@ class Fetcher:
         site = _site(url)
         robots = self._robots.get(site)
         if robots is None or robots.until < self.client.clock():
-            rules, problem = self._read_robots(site)
-            robots = self._robots[site] = _Robots(Protego.parse(rules), self.client.clock() + 3600, problem)
+            rules, problem, answer = self._read_robots(site)
+            robots = self._robots[site] = _Robots(Protego.parse(rules), self.client.clock() + 3600, problem, answer)
             delay = robots.rules.crawl_delay(self.user_agent)
             if delay:
                 self.client.space_host(url, min(float(delay), 60.0))
         return robots.rules.can_fetch(url, self.user_agent)
 
-    def _read_robots(self, site: str) -> tuple[str, str]:
-        """A site's robots.txt rules, and the problem when it could not be read. Its redirects are followed, up to
-        MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a page's; past them it counts as missing."""
+    def _read_robots(self, site: str) -> tuple[str, str, Response | None]:
+        """A site's robots.txt rules, the problem when it could not be read, and the answer that was the problem (a
+        429 or 5xx). Its redirects are followed, up to MAX_REDIRECTS (RFC 9309 2.3.1.2), each hop checked like a
+        page's; past them it counts as missing."""
         url = f"{site}/robots.txt"
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -103,24 +105,24 @@ class Fetcher:
                 if isinstance(exc, RefusedAddress) and url == f"{site}/robots.txt" or isinstance(exc, WaitsSpent):
                     raise  # the site itself: not "unreachable", never to be asked at all; or not asked: no time left
                 if url == f"{site}/robots.txt":  # the host not resolved or reached: said first, robots after
-                    return STAY_AWAY, f"{exc}; its robots.txt could not be read"
-                return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}"  # stay away for now
+                    return STAY_AWAY, f"{exc}; its robots.txt could not be read", None
+                return STAY_AWAY, f"its robots.txt redirects where it cannot be read: {exc}", None  # stay away for now
             if response.status in REDIRECTS and "location" in response.headers:
                 try:
                     url = urljoin(url, response.headers["location"])
                     target_of(url)
                 except (ValueError, FetchError) as exc:
-                    return STAY_AWAY, f"its robots.txt redirects to a malformed Location ({exc})"
+                    return STAY_AWAY, f"its robots.txt redirects to a malformed Location ({exc})", None
                 continue
             if response.status >= 500 or response.status == 429:  # a 429 asks us to slow down, not to ignore it
-                return STAY_AWAY, f"its robots.txt answered HTTP {response.status}"
+                return STAY_AWAY, f"its robots.txt answered HTTP {response.status}", response
             if response.status >= 400:
-                return "", ""  # none: everything is allowed
+                return "", "", None  # none: everything is allowed
             rules = response.text
             if len(rules) > ROBOTS_PARSED:  # whole lines only: "Allow: /abc" cut to "Allow: /" would allow more
                 rules = rules[:ROBOTS_PARSED].rpartition("\n")[0]
-            return rules, ""
-        return "", ""  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
+            return rules, "", None
+        return "", "", None  # more redirects than that: RFC 9309 takes it as unavailable, as a 404
 
     # -- fetching ----------------------------------------------------------------------------
 
@@ -153,9 +155,11 @@ class Fetcher:
 
     def _get(self, url: str) -> Response:
         if not self.allowed(url):
-            if problem := self._robots[_site(url)].problem:  # not the site's rules: what kept us from reading them
-                raise FetchError(f"{url}: not fetched: {problem} (no page of a site is fetched while its robots.txt "
-                                 "cannot be read)")
+            robots = self._robots[_site(url)]
+            if robots.problem:  # not the site's rules: what kept us from reading them
+                said = (f"{url}: not fetched: {robots.problem} (no page of a site is fetched while its robots.txt "
+                        "cannot be read)")
+                raise GaveUp(said, robots.answer) if robots.answer else FetchError(said)  # its answer, for whoever asks
             raise FetchError(f"{url}: disallowed by robots.txt")
         for _ in range(MAX_REDIRECTS + 1):
             known = self.validators.get(url) or {}

@@ -17,17 +17,20 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   (2002::/16) and Teredo (2001::/32: its server and its client).
 * Loopback is allowed only where the caller says so for that host and port (recorded sites on this
   machine, with AMX_ALLOW_LOOPBACK_FETCH).
-* Within `deadline(seconds)` every connect, read and write is bounded by what is left of it, so a
+* Within `deadline(seconds)` every lookup, connect, read and write is bounded by what is left of it, so a
   server trickling its headers a byte at a time cannot hold a request past it (httpx's timeouts are
-  per operation only).
+  per operation only). A lookup is part of connecting, as curl counts it: bounded by the connect timeout too,
+  where the resolver has no bound of its own (a silent name server holds it 5-30 s, retrying).
 """
 
 import ipaddress
 import re
 import socket
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlsplit
@@ -195,15 +198,35 @@ def written_refusal(url: str, allow_loopback: bool) -> str | None:
     return refusal(address, allow_loopback)
 
 
-def resolve_public(host: str, port: int, *, allow_loopback: bool = False) -> list[str]:
-    """Resolve `host` once; the addresses to connect to, every one of them checked."""
+def resolve(host: str, port: int, within: float | None = None) -> list[str]:
+    """The addresses `host` resolves to, looked up within `within` seconds (None: as long as the resolver takes).
+    getaddrinfo takes no timeout, so it runs on a thread of its own, left to end by itself when the time is up: a name
+    server that never answers holds that thread until the resolver gives up, not the request."""
+    answer: Future = Future()
+
+    def look_up() -> None:
+        try:
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # noqa: BLE001 - handed to the request, which says what it was
+            answer.set_exception(exc)
+
+    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    if not wait([answer], within).done:
+        raise FetchError(f"cannot resolve {host!r}: its name did not resolve in time (no answer within "
+                         f"{within:.3g} s)")
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = answer.result()
     except (OSError, UnicodeError) as exc:
         raise FetchError(f"cannot resolve {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
         raise FetchError(f"cannot resolve {host!r}: no address")
+    return addresses
+
+
+def resolve_public(host: str, port: int, *, allow_loopback: bool = False, within: float | None = None) -> list[str]:
+    """Resolve `host` once (within `within` seconds); the addresses to connect to, every one of them checked."""
+    addresses = resolve(host, port, within)
     for text in addresses:
         reason = refusal(ipaddress.ip_address(text.split("%")[0]), allow_loopback)
         if reason:  # the host and the kind, not the address: a name's internal address is no one's to learn here
@@ -227,17 +250,26 @@ _DEADLINE: ContextVar[float | None] = ContextVar("request_deadline", default=Non
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Bound every network operation of the guarded clients in this block by `seconds` from now, in all."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
+    """Bound every network operation of the guarded clients in this block by `seconds` from now, in all. Within a
+    deadline that ends sooner, that one holds: a request's own deadline inside a connection test's (its robots.txt,
+    its page and their redirects, or an API's requests, all within the test's time)."""
+    end, outer = time.monotonic() + seconds, _DEADLINE.get()
+    token = _DEADLINE.set(end if outer is None else min(end, outer))
     try:
         yield
     finally:
         _DEADLINE.reset(token)
 
 
-def past_deadline() -> bool:
+def time_left() -> float | None:
+    """Seconds left of the deadline this runs within; None outside any."""
     end = _DEADLINE.get()
-    return end is not None and time.monotonic() >= end
+    return None if end is None else end - time.monotonic()
+
+
+def past_deadline() -> bool:
+    left = time_left()
+    return left is not None and left <= 0
 
 
 def _bounded(timeout: float | None) -> float | None:
@@ -273,10 +305,26 @@ class _BoundedStream(httpcore.NetworkStream):
 
 
 class _BoundedBackend(httpcore.SyncBackend):
-    """Every connect, read and write within the request's deadline."""
+    """Every lookup, connect, read and write within the request's deadline (a lookup within the connect timeout too).
+    The host is resolved here, not by the socket's own create_connection, whose lookup nothing bounds."""
+
+    def addresses(self, host: str, port: int, within: float | None) -> list[str]:
+        return resolve(host, port, within)
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _BoundedStream(super().connect_tcp(host, port, _bounded(timeout), local_address, socket_options))
+        error: Exception | None = None
+        for address in self.addresses(host, port, _bounded(timeout)):
+            try:
+                stream = super().connect_tcp(address, port, _bounded(timeout), local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc  # the next address, as socket.create_connection would
+                continue
+            self.connected(host, port, address)
+            return _BoundedStream(stream)
+        raise error
+
+    def connected(self, host: str, port: int, address: str) -> None:
+        pass
 
 
 class _GuardedBackend(_BoundedBackend):
@@ -286,18 +334,12 @@ class _GuardedBackend(_BoundedBackend):
         self.allow_loopback = allow_loopback
         self.on_loopback: set[tuple[str, int]] = set()  # (host, port) connected to a loopback address where allowed
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        error: Exception | None = None
-        for address in resolve_public(host, port, allow_loopback=self.allow_loopback(host, port)):
-            try:
-                stream = super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc  # the next address, as socket.create_connection would
-                continue
-            if is_loopback(ipaddress.ip_address(address.split("%")[0])):
-                self.on_loopback.add((host, port))
-            return stream
-        raise error
+    def addresses(self, host: str, port: int, within: float | None) -> list[str]:
+        return resolve_public(host, port, allow_loopback=self.allow_loopback(host, port), within=within)
+
+    def connected(self, host: str, port: int, address: str) -> None:
+        if is_loopback(ipaddress.ip_address(address.split("%")[0])):
+            self.on_loopback.add((host, port))
 
 
 def _pool_options() -> dict:

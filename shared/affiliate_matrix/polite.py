@@ -11,6 +11,8 @@ the same polite, safe way.
   after the Retry-After the server asked for (delta-seconds or an HTTP date; else the wait a caller reads from the
   server's own headers, `asked_wait`), up to a cap; a status
   the source uses for refused credentials ends at once. Each retry is counted (amx_retries{what}).
+* A request with a time limit of its own (a rule's webhook: `total`), or made within a deadline (a connection test's),
+  is retried only while the retry's wait ends within it: its attempts and their waits together stay within it.
 * A run with a time limit (a crawl, verify, an API sync) gives its client a WaitBudget: each request's spacing and
   each retry's wait are charged to it before they are made, and a request whose wait would pass it is not made
   (WaitsSpent).
@@ -32,7 +34,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import httpx
@@ -40,7 +42,7 @@ import httpx
 from affiliate_matrix.content_coding import BodyTooLarge, BoundedDecoder, Undecodable
 from affiliate_matrix.errors import FetchError
 from affiliate_matrix.netguard import (LoopbackPolicy, deadline, guarded_client, mapped_host, never, past_deadline,
-                                       target_of)
+                                       target_of, time_left)
 from affiliate_matrix.observability import get_logger
 
 log = get_logger()
@@ -276,7 +278,8 @@ class PoliteClient:
 
     def __init__(self, what: str, *, allow_loopback: LoopbackPolicy = never, rate_limit_per_s: float = 1.0,
                  concurrency: int = 2, timeout: float = 15.0, max_bytes: int = MAX_BYTES, attempts: int = 4,
-                 max_retry_after: float = 60.0, deadline: float = 60.0, throttle_statuses=(), refused_statuses=(),
+                 max_retry_after: float = 60.0, deadline: float = 60.0, total: float | None = None,
+                 throttle_statuses=(), refused_statuses=(),
                  settled: Callable[[Response], bool] = lambda response: False,
                  asked_wait: Callable[[Response], float | None] = lambda response: None, guard: bool = True,
                  redact: bool = False, hosts: HostLimits = HOSTS, clock: Callable[[], float] = time.monotonic,
@@ -290,7 +293,7 @@ class PoliteClient:
         self.max_bytes = max_bytes
         self.attempts = attempts
         self.max_retry_after = max_retry_after
-        self.deadline = deadline
+        self.deadline, self.total = deadline, total
         self.retry_statuses = RETRY_STATUSES | set(throttle_statuses)
         self.refused_statuses = frozenset(refused_statuses)
         self.settled, self.asked_wait, self.redact = settled, asked_wait, redact
@@ -352,7 +355,8 @@ class PoliteClient:
         retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait, sleep=self.sleep,
                             retry=retry_if_exception_type(_Again), before_sleep=before_retry, reraise=True)
         try:
-            return retrying(once)
+            with deadline(self.total) if self.total is not None else nullcontext():
+                return retrying(once)
         except _Again as last:
             if last.response is None:
                 raise last.error from None
@@ -370,10 +374,16 @@ class PoliteClient:
         return wait_exponential_jitter(multiplier=0.5, max=30.0, jitter=0.5)(state)
 
     def _before_retry(self, state) -> None:
-        """Charge the retry's wait to the run's budget (WaitsSpent ends the request here, unretried), then count it."""
+        """End the request, unretried, when the retry's wait would end past its deadline (its last answer kept), else
+        charge the wait to the run's budget (WaitsSpent ends it here too), then count it."""
         from affiliate_matrix.observability.telemetry import RETRIES
 
         again = state.outcome.exception()
+        left = time_left()
+        if left is not None and state.upcoming_sleep >= left:
+            said = (f"{again.error}, not asked again: the wait of {state.upcoming_sleep:.0f} s before it would pass "
+                    "the request's time limit")
+            raise GaveUp(said, again.response) if again.response is not None else FetchError(said)
         if self.wait_budget is not None:
             self.wait_budget.charge(state.upcoming_sleep, str(again.error))
         RETRIES.labels(self.what).inc()

@@ -123,9 +123,10 @@ class Api:
             except GaveUp as exc:  # still a retry status: kept as evidence, and a throttle status said as one
                 raw_key = self._keep(exc.response, secret)
                 throttled = exc.response.status in self.source.throttle_statuses
-                raise FetchError(str(exc) + (
+                raise GaveUp(str(exc) + (  # the answer kept: a connection test reads its status and Retry-After
                     f"; {self.source.title} answers {exc.response.status} when its rate limit is hit, "
-                    "so this alone does not say the credentials are wrong" if throttled else "")) from None
+                    "so this alone does not say the credentials are wrong" if throttled else ""),
+                    exc.response) from None
             answered = True
             raw_key = self._keep(response, secret)
             label = response.url if method == "GET" else f"{method} {response.url}"

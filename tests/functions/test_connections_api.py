@@ -201,6 +201,29 @@ def test_connection_tests_say_what_failed_in_words(env):
     assert "were refused, or are missing or incomplete" in missing["checks"][0]["detail"]
 
 
+def test_a_provider_asking_to_be_asked_later_is_answered_reachable_not_judged_and_when(env):
+    """The API's answer and `amx connections test` alike: the credentials neither ok nor failed but not judged (null),
+    and the seconds of the provider's Retry-After."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app as amx
+    from tests.support.loopback import Loopback
+
+    client = app()
+    env["rt"].secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    with Loopback(lambda request: (429, {"Retry-After": "90"}, b"{}")) as provider:
+        client.post("/connections", json=body(id="aw", source="awin", base_url=provider.url,
+                                              credentials_path="connections/awin"), headers=env["admin"])
+        answer = client.post("/connections/aw/test", headers=env["admin"])
+        said = CliRunner().invoke(amx, ["connections", "test", "aw"])
+    assert answer.status_code == 200
+    tested = answer.get_json()
+    assert (tested["ok"], tested["retry_after_s"]) == (False, 90)
+    assert [(c["name"], c["ok"]) for c in tested["checks"]] == [("reachable", True), ("credentials accepted", None)]
+    assert said.exit_code == 1 and "not judged credentials accepted: the provider asked to be asked later, before " \
+        "judging them; test again in 90 s (its Retry-After)" in " ".join(said.output.split())
+
+
 @pytest.mark.parametrize("loopback_allowed", [True, False], ids=["loopback-allowed", "loopback-not-allowed"])
 def test_a_base_url_written_as_a_non_public_address_is_refused_when_written(env, monkeypatch, loopback_allowed):
     """A connection whose base_url was a private, link-local or loopback address written out (or localhost) was

@@ -6,14 +6,16 @@ import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 
+from affiliate_matrix import netguard
 from affiliate_matrix.fetch import Fetcher, FetchError
-from affiliate_matrix.netguard import RefusedAddress, check_public, guarded_client, origin_policy, target_of, \
-    why_not_public
+from affiliate_matrix.netguard import RefusedAddress, check_public, deadline, guarded_client, never, origin_policy, \
+    target_of, why_not_public
 from affiliate_matrix.polite import HostLimits, PoliteClient
-from tests.support.clock import FakeTime
+from tests.support.clock import FakeTime, ManualClock
 from tests.support.tls import certificate
 
 
@@ -265,3 +267,62 @@ def test_tls_is_verified_against_the_host_name_not_the_address(tmp_path, resolve
                     client.get(url)
     finally:
         site.close()
+
+
+@pytest.fixture
+def silent_name_server(monkeypatch):
+    """A resolver whose name server never answers for `silent.test`: its lookup blocks until the test ends, then fails
+    (so its thread ends). The event says it was asked."""
+    real, asked, release = socket.getaddrinfo, threading.Event(), threading.Event()
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host != "silent.test":
+            return real(host, *args, **kwargs)
+        asked.set()
+        release.wait(120)  # set when the test ends; the cap only keeps a lookup nothing bounds from hanging the run
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield asked
+    release.set()
+
+
+@pytest.mark.parametrize("guard", [True, False], ids=["guarded", "operator-address"])
+def test_a_lookup_its_name_server_never_answers_ends_at_the_connect_timeout(silent_name_server, guard):
+    """getaddrinfo takes no timeout: a silent name server held a request 5-30 s per lookup (the resolver's retries),
+    outside every bound, and a hostile domain's held a worker. An operator's address (guard=False, a search provider)
+    was looked up by the socket itself, unbounded alike. The lookup is part of connecting now."""
+    from affiliate_matrix.netguard import _BoundedBackend, _GuardedBackend
+
+    backend = _GuardedBackend(never) if guard else _BoundedBackend()
+    with pytest.raises(FetchError, match=r"^cannot resolve 'silent.test': its name did not resolve in time "
+                                         r"\(no answer within 0 s\)$"):
+        backend.connect_tcp("silent.test", 443, timeout=0)
+    assert silent_name_server.wait(120)  # it was asked, and the request did not wait for its answer
+
+
+def test_a_lookup_ends_with_what_is_left_of_the_requests_deadline(silent_name_server, monkeypatch):
+    from affiliate_matrix.netguard import _GuardedBackend
+
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))  # what is left is what was set
+    with deadline(0.002), pytest.raises(FetchError, match=r"did not resolve in time \(no answer within 0.002 s\)"):
+        _GuardedBackend(never).connect_tcp("silent.test", 443, timeout=5.0)  # the deadline, not the 5 s, bounds it
+
+
+def test_a_page_on_a_name_that_never_resolves_is_that_pages_failure_naming_the_host(silent_name_server):
+    fetcher = Fetcher("AffiliateMatrixBot/test", rate_limit_per_s=50, timeout=0.01, sleep=lambda seconds: None)
+    with pytest.raises(FetchError) as failed:
+        fetcher.get("http://silent.test/affiliates")
+    fetcher.close()
+    assert str(failed.value).startswith("http://silent.test/affiliates: not fetched: cannot resolve 'silent.test': "
+                                        "its name did not resolve in time (no answer within 0.01 s); its robots.txt "
+                                        "could not be read")
+
+
+def test_a_deadline_within_one_that_ends_sooner_ends_with_it(silent_name_server, monkeypatch):
+    """A request's own deadline inside a connection test's: the test's time is what is left to all its requests."""
+    from affiliate_matrix.netguard import _GuardedBackend
+
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))
+    with deadline(0.002), deadline(60), pytest.raises(FetchError, match=r"no answer within 0.002 s\)"):
+        _GuardedBackend(never).connect_tcp("silent.test", 443, timeout=5.0)

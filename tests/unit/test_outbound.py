@@ -107,6 +107,25 @@ def test_a_webhook_refused_says_slacks_reason_and_nothing_else_a_receiver_answer
     assert str(raised.value) == f"webhook answered {said}"
 
 
+def test_a_webhooks_attempts_and_waits_stay_within_its_90_s_in_all(monkeypatch):
+    """Each attempt had its 30 s and each wait its 30 s, 150 s in all, past the triggers function's 120 s: stopped
+    there, the post's outcome was never recorded. A retry whose wait would end past 90 s is not made: the 503 is left
+    to the bus. Each answer takes 20 s on the test's clock, which request deadlines are kept on too."""
+    from affiliate_matrix import netguard
+
+    time = FakeTime()
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=time.clock))
+
+    def slow_503(request):
+        time.now += 20
+        return 503, {"Retry-After": "30"}, b""
+
+    with Loopback(slow_503) as server, pytest.raises(BackendUnavailable, match="HTTP 503"):
+        post(server, time, HostLimits())
+    assert len(server.requests) == 2  # at 70 s, a wait of 30 s would end past 90 s
+    assert time.sleeps.count(30.0) == 1
+
+
 def test_webhook_posts_share_per_host_turns_with_every_other_client(server):
     hosts, time = HostLimits(), FakeTime()
     PoliteClient("fetch", allow_loopback=lambda h, p: True, rate_limit_per_s=0.5, **time.options(hosts)) \

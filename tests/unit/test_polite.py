@@ -391,3 +391,21 @@ def test_a_request_for_one_item_hands_back_its_failure_where_a_listings_request_
     assert isinstance(failed, ItemFailed) and failed.stage == "fetch" and problem in str(failed)
     assert failed.url == f"{server.url}{path}" and (failed.raw_key is not None) == kept
     assert failed.unanswered == unanswered
+
+
+def test_a_request_with_a_total_time_is_not_retried_past_it(monkeypatch):
+    """A connect error is retried after a backoff of 0.5 s or more; with 0.1 s left of the request's total (on the
+    clock request deadlines are kept on, which only the test moves), the retry is not made, and the error says why."""
+    from types import SimpleNamespace
+
+    from affiliate_matrix import netguard
+    from tests.support.clock import ManualClock
+
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))
+    time = FakeTime()
+    client = PoliteClient("webhook", allow_loopback=lambda host, port: True, total=0.1, **time.options(HostLimits()))
+    with pytest.raises(FetchError, match=r"ConnectError: .*, not asked again: the wait of \d+ s before it would pass "
+                                         r"the request's time limit"):
+        client.request("GET", "http://127.0.0.1:9/")  # the discard port: nothing listens there
+    client.close()
+    assert time.sleeps == []  # no wait before a retry either

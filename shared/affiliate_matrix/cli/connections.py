@@ -134,7 +134,7 @@ def connections_test(connection_id: str):
 
     answer = test(open_runtime(), connection_id)
     for check in answer["checks"]:
-        mark = "[green]ok[/]" if check["ok"] else "[red]failed[/]"
+        mark = {True: "[green]ok[/]", False: "[red]failed[/]", None: "[yellow]not judged[/]"}[check["ok"]]
         console.print(f"{mark} {escape(check['name'])}: {escape(check['detail'])}", soft_wrap=True)
     if not answer["ok"]:
         raise typer.Exit(1)

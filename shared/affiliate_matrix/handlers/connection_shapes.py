@@ -10,13 +10,15 @@ from affiliate_matrix.handlers.routes import Shape
 
 class Check(Shape):
     name: str
-    ok: bool
+    ok: bool | None = Field(description="null: not judged (the source asked to be asked later before it could be)")
     detail: str
 
 
 class Checks(Shape):
     ok: bool
     checks: list[Check]
+    retry_after_s: int | None = Field(None, description="When the source asked to be asked later (a 429, a 503): the "
+                                                         "seconds its Retry-After says to wait before testing again")
 
 
 class Deletion(Shape):

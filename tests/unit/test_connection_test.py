@@ -1,0 +1,177 @@
+"""A connection test against a provider that asks to be asked later (429, 503, a source's throttle status): the host
+answered, so it is reachable; the credentials (or the page) are not judged, and the answer says when to test again.
+A provider refusing the key is still answered as refused. A test's requests share its time. Every provider here is a
+local server."""
+
+import json
+import threading
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import SimpleNamespace
+
+import pytest
+
+from affiliate_matrix import netguard
+from affiliate_matrix.config import Settings
+from affiliate_matrix.connection_test import check
+from affiliate_matrix.connections import Connection
+from affiliate_matrix.runtime import Runtime
+from tests.support.clock import ManualClock
+from tests.support.loopback import Loopback
+
+SECRET = "impact-token-not-to-be-shown-4242"
+WALL = datetime(2026, 12, 5, 12, 55, tzinfo=UTC)  # the wall clock the test gives check()
+
+
+@pytest.fixture
+def rt(tmp_path):
+    rt = Runtime("test", Settings(data_dir=tmp_path, allow_loopback_fetch=True))
+    rt.secrets.write("connections/impact", {"account_sid": "AS1", "auth_token": SECRET})
+    rt.secrets.write("connections/awin", {"api_token": SECRET, "publisher_id": "123456"})
+    return rt
+
+
+def answer_of(rt, source: str, status: int, headers: dict[str, str] | None = None, *, robots: bool = False,
+           credentials_path: str | None = None) -> tuple[dict, list]:
+    """The test's answer for a provider answering every request (robots.txt only, with `robots`) with `status`, and
+    the paths it was asked."""
+
+    def answer(request):
+        if robots or request.path != "/robots.txt":
+            return status, headers or {}, b"{}"
+        return 404, {}, b""
+
+    with Loopback(answer) as site:
+        connection = Connection(id="c", source=source, base_url=site.url, rate_limit_per_s=50,
+                                credentials_path=credentials_path)
+        result = check(rt, connection, wall_clock=WALL.timestamp)
+    assert SECRET not in str(result)
+    return result, [request.path for request in site.requests]
+
+
+def named(result: dict) -> list[tuple]:
+    return [(c["name"], c["ok"]) for c in result["checks"]]
+
+
+@pytest.mark.parametrize("retry_after,seconds,when", [
+    ("120", 120, "test again in 120 s (its Retry-After)"),
+    (None, None, "test again later: it did not say when (no Retry-After)"),
+    ("soon", None, "test again later: it did not say when (no Retry-After)"),  # unreadable: as good as none
+])
+def test_a_rate_limited_provider_is_reachable_and_its_credentials_not_judged(rt, retry_after, seconds, when):
+    """A 429 read as "reachable: failed" (the provider unreachable), though the host had answered."""
+    result, asked = answer_of(rt, "impact", 429, {"Retry-After": retry_after} if retry_after else {},
+                           credentials_path="connections/impact")
+    assert result["ok"] is False and result["retry_after_s"] == seconds
+    assert named(result) == [("reachable", True), ("credentials accepted", None)]
+    reachable, credentials = (c["detail"] for c in result["checks"])
+    assert reachable.endswith("/Mediapartners/AS1/Campaigns?PageSize=100 answered HTTP 429 (rate limited)")
+    assert credentials == f"the provider asked to be asked later, before judging them; {when}"
+    assert len(asked) == 1  # asked once: a test is one cheap request
+
+
+def test_a_503_with_an_http_date_says_when_as_given_and_in_seconds(rt):
+    later = format_datetime(datetime(2026, 12, 5, 13, 0, tzinfo=UTC), usegmt=True)  # 300 s after WALL
+    result, _ = answer_of(rt, "impact", 503, {"Retry-After": later}, credentials_path="connections/impact")
+    assert named(result) == [("reachable", True), ("credentials accepted", None)]
+    assert result["checks"][0]["detail"].endswith("answered HTTP 503 (unavailable for now)")
+    assert result["checks"][1]["detail"].endswith(
+        "test again after 2026-12-05 13:00:00 UTC (its Retry-After; in 300 s by this machine's clock)")
+    assert (result["ok"], result["retry_after_s"]) == (False, 300)
+
+
+def test_a_status_the_provider_answers_for_its_rate_limit_is_said_as_that(rt):
+    result, _ = answer_of(rt, "awin", 403, {"Retry-After": "60"}, credentials_path="connections/awin")
+    assert named(result) == [("reachable", True), ("credentials accepted", None)]
+    assert result["checks"][0]["detail"].endswith("HTTP 403, which Awin publisher API answers when its rate limit "
+                                                  "is hit")
+    assert result["retry_after_s"] == 60
+
+
+def test_a_key_the_provider_refuses_is_answered_as_refused_as_a_missing_one_is(rt):
+    """A 401 is the provider judging the key: refused, nothing to wait for, and in the words a missing secret gets
+    (the test tells no one which secret paths exist)."""
+    refused, asked = answer_of(rt, "impact", 401, {"Retry-After": "120"}, credentials_path="connections/impact")
+    missing, not_asked = answer_of(rt, "impact", 401, credentials_path="connections/missing")
+    assert named(refused) == [("credentials accepted", False)] and refused["retry_after_s"] is None
+    assert "were refused, or are missing or incomplete" in refused["checks"][0]["detail"]
+    assert refused == missing and len(asked) == 1 and not_asked == []
+
+
+@pytest.mark.parametrize("robots", [False, True], ids=["page", "robots.txt"])
+def test_a_site_asking_to_be_asked_later_is_reachable_and_its_page_not_judged(rt, robots):
+    """A directory: its first page, or its robots.txt (which keeps every page unfetched while it says so)."""
+    result, _ = answer_of(rt, "affiliateprograms", 429, {"Retry-After": "30"}, robots=robots)
+    assert named(result) == [("reachable", True), ("read", None)] and result["retry_after_s"] == 30
+    assert result["checks"][0]["detail"].endswith(("/robots.txt" if robots else "/categories/software/")
+                                                  + " answered HTTP 429 (rate limited)")
+    assert result["checks"][1]["detail"] == ("the site asked to be asked later: nothing came to read; test again "
+                                             "in 30 s (its Retry-After)")
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_an_error_that_asks_no_wait_still_fails_reachable(rt, status):
+    result, _ = answer_of(rt, "impact", status, credentials_path="connections/impact")
+    assert named(result) == [("reachable", False)] and result["retry_after_s"] is None
+    assert f"HTTP {status} after 1 attempt" in result["checks"][0]["detail"]
+
+
+@pytest.fixture
+def deadline_clock(monkeypatch):
+    """The clock request deadlines are kept on (netguard's), moved only by the test: a provider's answer "takes" the
+    time the test says."""
+    clock = ManualClock()
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=clock))
+    return clock
+
+
+def held(clock: ManualClock, release: threading.Event):
+    """A body that "takes" 6 s, then never comes (until the test ends): past the test's 15 s after 10 s spent before
+    it, within a request's own 15 s."""
+    clock.advance(6)
+    release.wait(120)
+    yield b"{}"
+
+
+def test_a_directorys_requests_share_the_tests_time_in_all(rt, deadline_clock):
+    """Each request of a test had a deadline of its own (60 s: robots.txt, the page, up to five redirects of each): a
+    slow site held POST /connections/{id}/test for minutes, past the 30 s the connections function has to answer."""
+    release = threading.Event()
+
+    def slow(request):
+        if request.path == "/robots.txt":
+            deadline_clock.advance(10)
+            return 200, {}, b"User-agent: *\nAllow: /\n"
+        return 200, {"Content-Type": "text/html", "Content-Length": "100"}, held(deadline_clock, release)
+
+    with Loopback(slow) as site:
+        try:
+            result = check(rt, Connection(id="c", source="affiliateprograms", base_url=site.url, rate_limit_per_s=50))
+        finally:
+            release.set()
+    assert named(result) == [("reachable", False)]
+    detail = result["checks"][0]["detail"]  # the headers or the body, whichever was being read when time was up
+    assert "/categories/software/: " in detail
+    assert detail.endswith("still sending after 15 s (the request's time limit)")
+
+
+def test_an_apis_requests_share_the_tests_time_in_all(rt, deadline_clock):
+    """The API's requests run on worker threads: the test's deadline goes with them."""
+    release = threading.Event()
+
+    def slow(request):
+        if "Page" not in request.query:
+            deadline_clock.advance(10)
+            return 200, {"Content-Type": "application/json"}, json.dumps(
+                {"@total": "0", "Campaigns": [], "@nextpageuri": "/Mediapartners/AS1/Campaigns?Page=2"}).encode()
+        return 200, {"Content-Type": "application/json", "Content-Length": "100"}, held(deadline_clock, release)
+
+    with Loopback(slow) as provider:
+        try:
+            result = check(rt, Connection(id="c", source="impact", base_url=provider.url, rate_limit_per_s=50,
+                                          credentials_path="connections/impact"))
+        finally:
+            release.set()
+    assert len(provider.requests) == 2 and named(result) == [("reachable", False)]
+    detail = result["checks"][0]["detail"]
+    assert "Page=2: " in detail and detail.endswith("still sending after 15 s (the request's time limit)")
