@@ -444,6 +444,19 @@ def test_a_rule_file_nested_too_deeply_or_not_in_utf8_is_refused_naming_that(tmp
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("value, said", [(".nan", "param severity is nan"), (".inf", "param severity is inf")])
+def test_a_rule_file_with_an_action_param_of_nan_or_infinity_is_refused_naming_it(tmp_path, value, said):
+    """YAML's `.nan` and `.inf` are floats: the rule was stored with null in their place, and no read of it (its
+    triggers' firings, GET /rules/r1) could take it any more."""
+    (tmp_path / "rule.yaml").write_text("id: r1\ntrigger: {event: key.expiring}\ncondition: 'true'\n"
+                                        f"action: {{type: alert, params: {{severity: {value}}}}}\n")
+    result = subprocess.run([str(BIN / "amx"), "rules", "add", "rule.yaml"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    said_all = " ".join(result.stderr.replace("│", " ").split())
+    assert result.returncode == 2 and f"{said}, not a finite number" in said_all, said_all
+    assert not (tmp_path / ".amx" / "objects" / "rules").exists()
+
+
 def test_a_rule_file_past_the_limit_is_refused_not_read_cut_short(tmp_path):
     """`amx rules add` read 1,000,001 characters and parsed them: a file past that lost its end unsaid, here its
     `enabled: false`, and the rule was stored enabled. Standard input likewise."""

@@ -342,3 +342,21 @@ def test_a_body_declared_as_something_else_than_json_is_refused(admin_env, conte
                                              headers={**admin_env["admin"], "Content-Type": json_type})
         assert created.status_code == 201, created.get_data(as_text=True)
 
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_or_infinity_in_a_body_is_refused_not_stored_as_null(admin_env, constant):
+    """Python's JSON parser takes NaN and Infinity, which JSON has not: a rule's alert severity of NaN was answered
+    201 with NaN in its body (no JSON to a client), stored as null, and every read of the rule was then a 500
+    (damaged) until it was deleted."""
+    rule = ('{"id": "r1", "trigger": {"event": "key.expiring"}, "condition": "true", '
+            f'"action": {{"type": "alert", "params": {{"severity": {constant}}}}}}}')
+    refused(client("triggers").post("/rules", data=rule, headers={**admin_env["admin"],
+                                                                 "Content-Type": "application/json"}),
+            400, f"the body holds {constant}, which is no JSON number")
+    assert not [k for k in admin_env["rt"].store.list() if k.startswith("rules/")]
+
+
+def test_nan_in_event_data_is_refused_naming_it(admin_env):
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data='{"n": NaN}')
+    refused(answer, 400, "event data holds NaN, which is no JSON number")

@@ -6,6 +6,7 @@ an unknown connection) are logged and acknowledged, or answered with a 4xx namin
 
 import io
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -81,14 +82,19 @@ def _once_each(pairs: list[tuple[str, object]]) -> dict:
 
 
 def check_json(value, where: str) -> None:
-    """Refuse decoded JSON nested deeper than MAX_DEPTH (before anything recurses into it) or holding a
-    string that is not Unicode text (a lone surrogate, "\ud800", which no backend can store)."""
+    """Refuse decoded JSON nested deeper than MAX_DEPTH (before anything recurses into it), holding a
+    string that is not Unicode text (a lone surrogate, "\ud800", which no backend can store) or NaN or Infinity
+    (Python's parser takes them, JSON has them not: pydantic wrote one as null, so a document stored with one was
+    damaged for its next read)."""
     level = [value]
     for _ in range(MAX_DEPTH + 1):
         for item in level:
             for text in (item, *item.keys()) if isinstance(item, dict) else (item,):
                 if isinstance(text, str) and not _encodable(text):
                     raise InvalidInput(f"{where} holds a string that is not Unicode text (a lone surrogate)")
+            if isinstance(item, float) and not math.isfinite(item):
+                spelled = "NaN" if item != item else "Infinity" if item > 0 else "-Infinity"
+                raise InvalidInput(f"{where} holds {spelled}, which is no JSON number: send a finite number")
         level = [child for item in level if isinstance(item, (dict, list))
                  for child in (item.values() if isinstance(item, dict) else item)]
         if not level:

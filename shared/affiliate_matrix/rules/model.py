@@ -1,6 +1,7 @@
 """A rule document (YAML or JSON): trigger, CEL condition, action with parameters, cool-down."""
 
 import re
+from math import isfinite
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -86,6 +87,9 @@ class Action(Model):
             raise ValueError(f"action {self.type} needs param(s) {', '.join(sorted(missing))}")
         if unknown:
             raise ValueError(f"action {self.type} does not take param(s) {', '.join(sorted(unknown))}")
+        # a YAML `.nan` or `.inf`: stored, it is written as null, and the rule no longer reads
+        if odd := next((name for name, v in self.params.items() if isinstance(v, float) and not isfinite(v)), None):
+            raise ValueError(f"param {odd} is {self.params[odd]}, not a finite number")
         url = self.params.get("webhook_url")
         if url is not None and not re.match(r"^https?://[^\s/]+", str(url)):
             raise ValueError("webhook_url must be an http(s) URL")
