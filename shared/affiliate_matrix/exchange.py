@@ -267,6 +267,8 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
     reader.fieldnames = header
     unknown = set(header) - set(columns())
+    if twice := next((name for name in header if header.count(name) > 1), None):  # a row's last cell of it would count
+        raise InvalidInput(f"line 1: the header names the column {twice[:80]} twice")
     if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
         # a spreadsheet's CSV in many locales (Excel's in German or French: ';'): its whole header was one unknown name
         raise InvalidInput(f"line 1: the cells are separated by {separator!r}, not by commas (a spreadsheet's CSV in "
@@ -298,12 +300,14 @@ def _lines(handle) -> Iterator[str]:
 
 
 def _json_object(line: str) -> dict:
+    """A record read as a request's body is (handlers.json_document): a key given twice (Python's parser keeps the
+    last, another reader the first), NaN, a lone surrogate or nesting past its depth refused."""
+    from affiliate_matrix.handlers import json_document
+
     try:
-        value = json.loads(line)
-    except ValueError:
-        return {"__error__": "not JSON"}
-    except RecursionError:  # the decoder's depth is Python's recursion limit
-        return {"__error__": "JSON nested too deeply"}
+        value = json_document(line, "the record")
+    except InvalidInput as exc:
+        return {"__error__": str(exc)}
     return value if isinstance(value, dict) else {"__error__": "not a JSON object"}
 
 
@@ -350,6 +354,8 @@ def _check_parquet_columns(schema) -> None:
     import pyarrow as pa
 
     unknown = set(schema.names) - set(columns())
+    if twice := next((name for name in schema.names if schema.names.count(name) > 1), None):  # a row keeps the last
+        raise InvalidInput(f"the Parquet file names the column {twice[:80]} twice")
     if unknown:
         raise InvalidInput("the Parquet file has columns that are not Program fields: " + ", ".join(sorted(unknown)))
 

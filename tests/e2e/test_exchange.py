@@ -115,7 +115,7 @@ def test_a_bad_file_is_refused_whole_with_errors_by_line(source, tmp_path):
     target.index.ensure_index(PROGRAMS_INDEX)
     assert target.index.search(PROGRAMS_INDEX.name, SearchQuery()).total == 0  # nothing half-imported
     (tmp_path / "bad.jsonl").write_text('{"id": "p_1"}\nnot json\n')
-    with pytest.raises(InvalidInput, match="line 2: not JSON"):
+    with pytest.raises(InvalidInput, match="line 2: the record is not JSON"):
         import_programs(target, tmp_path / "bad.jsonl", "jsonl")
 
 

@@ -68,7 +68,7 @@ def test_json_nested_past_the_parsers_depth_is_an_error_of_its_line(tmp_path, ta
     line = json.dumps(synthetic_programs(1)[0].model_dump(mode="json"))
     path = tmp_path / "deep.jsonl"
     path.write_text(line + "\n" + "[" * 100_000 + "]" * 100_000 + "\n")
-    assert "line 2: JSON nested too deeply" in refused(target, path, "jsonl")
+    assert "line 2: the record is nested more than 32 levels deep" in refused(target, path, "jsonl")
     rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(1)).decode())))
     rows[0]["categories"] = "[" * 100_000 + "]" * 100_000
     path = tmp_path / "deep.csv"
@@ -185,8 +185,17 @@ def test_a_record_nested_past_what_the_index_can_store_is_refused_before_any_bat
     record["provenance"][field][0]["value"] = json.loads("[" * 500 + "]" * 500)
     path = tmp_path / "deep_value.jsonl"
     path.write_text("\n".join([*lines[:-1], json.dumps(record)]) + "\n")
-    said = refused(target, path, "jsonl")
-    assert "line 1001: cannot be stored in the index (Maximum serialization depth exceeded)" in said
+    said = refused(target, path, "jsonl")  # read as a body is: its depth is refused as it is read
+    assert "line 1001: the record is nested more than 32 levels deep" in said
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(1)).decode())))
+    rows[0]["provenance"] = json.dumps(record["provenance"])  # a CSV's JSON cell: found by its serialization
+    path = tmp_path / "deep_value.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert re.search(r"line \d: cannot be stored in the index \(Maximum serialization depth exceeded\)",
+                     refused(target, path, "csv"))
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt(), BackendUnavailable("opensearch: connection reset")],
@@ -234,3 +243,36 @@ def test_the_command_says_how_far_a_stopped_import_got_and_fails(tmp_path, monke
         main()
     said = " ".join(capsys.readouterr().err.split())
     assert exited.value.code != 0 and "0 of 3 programs were written" in said and "run the same import again" in said
+
+
+def test_a_key_given_twice_in_a_json_lines_record_is_refused_naming_its_line(tmp_path, target):
+    """Python's parser keeps the last of two same-named keys, which another reader of the file would not: the record
+    imported was not the one a person checked. A request's body is refused for it; a record now is too."""
+    lines = exported(tmp_path, "jsonl", synthetic_programs(2)).decode().splitlines()
+    lines[1] = lines[1][:-1] + ', "name": "Another Name"}'
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert "line 2: the record gives the key 'name' twice" in refused(target, path, "jsonl")
+
+
+def test_a_csv_column_named_twice_in_the_header_is_refused(tmp_path, target):
+    """The csv module keeps a row's last cell of a name: a second `name` column at the end replaced every name."""
+    rows = list(csv.reader(io.StringIO(exported(tmp_path, "csv", synthetic_programs(2)).decode())))
+    rows[0].append("name")
+    rows[1].append("Another Name")
+    rows[2].append("Another Name")
+    path = tmp_path / "twice.csv"
+    with open(path, "w", newline="") as out:
+        csv.writer(out).writerows(rows)
+    assert refused(target, path, "csv") == "line 1: the header names the column name twice"
+
+
+def test_a_parquet_column_named_twice_is_refused(tmp_path, target):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(exported(tmp_path, "parquet", synthetic_programs(2))))
+    table = table.append_column("name", pa.array(["Another Name"] * 2))
+    path = tmp_path / "twice.parquet"
+    pq.write_table(table, path)
+    assert refused(target, path, "parquet") == "the Parquet file names the column name twice"
