@@ -264,7 +264,7 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
         return
     csv.field_size_limit(MAX_LINE)  # a cell may be a long JSON column (the default, 128 KiB, is process-wide)
     reader = csv.DictReader(_lines(handle))
-    header = next(csv_rows(reader.reader), [])  # as DictReader reads it, with csv.Error named by line
+    header = next(csv_rows(reader.reader), (1, []))[1]  # as DictReader reads it, with csv.Error named by line
     reader.fieldnames = header
     unknown = set(header) - set(columns())
     if twice := next((name for name in header if header.count(name) > 1), None):  # a row's last cell of it would count
@@ -276,11 +276,11 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     if unknown or "id" not in header:
         raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
                            if unknown else "line 1: the header has no id column")
-    for row in csv_rows(reader):
+    for line, row in csv_rows(reader):
         if None in row:  # DictReader's key for cells past the header's columns
-            yield reader.line_num, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
+            yield line, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
             continue
-        yield reader.line_num, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
+        yield line, unflat({k: v[1:] if v and v[0] == "'" else v for k, v in row.items()})
 
 
 def _lines(handle) -> Iterator[str]:

@@ -107,7 +107,8 @@ def test_a_csv_row_with_more_cells_than_the_header_is_refused(tmp_path, target):
     rows[2] += ",surplus"
     path = tmp_path / "wide.csv"
     path.write_text("\n".join(rows) + "\n")
-    assert "line 3: 1 cell(s) more than the header names" in refused(target, path, "csv")
+    # line 3 ends the first record, which starts on line 2 (its description holds a line break)
+    assert "line 2: 1 cell(s) more than the header names" in refused(target, path, "csv")
 
 
 def test_a_csv_whose_cells_are_separated_by_semicolons_is_refused_saying_so(tmp_path, target):
@@ -276,3 +277,18 @@ def test_a_parquet_column_named_twice_is_refused(tmp_path, target):
     path = tmp_path / "twice.parquet"
     pq.write_table(table, path)
     assert refused(target, path, "parquet") == "the Parquet file names the column name twice"
+
+
+def test_a_csv_record_spread_over_lines_is_named_by_the_line_it_starts_on(tmp_path, target):
+    """A description holds line breaks, so an exported record spans lines: its error named the line it ended on."""
+    programs_ = synthetic_programs(2)
+    programs_[1] = programs_[1].model_copy(update={"description": "one\ntwo\nthree"})
+    rows = list(csv.DictReader(io.StringIO(exported(tmp_path, "csv", programs_).decode())))
+    rows[1]["cookie_days"] = "a month"
+    path = tmp_path / "lines.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    first_lines = 1 + rows[0]["description"].count("\n")  # the first record's, after the header's line 1
+    assert f"line {2 + first_lines}: cookie_days" in refused(target, path, "csv")

@@ -44,6 +44,16 @@ def test_a_csv_count_with_a_fraction_is_refused_naming_the_line_and_the_column(r
     assert history(rt.store, "search-us") == []  # nothing written
 
 
+def test_a_csv_row_spread_over_lines_is_named_by_the_line_it_starts_on(rt):
+    """A quoted cell may hold a line break (a spreadsheet writes one so): the error named the line the row ended on,
+    where a person looking at the file finds the middle of a cell."""
+    data = (f'{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n'
+            f'search-us,2026-11-02,"10.25\n",2.5,1,20.50,USD\n').encode()
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert "line 3: clicks: 2.5 is not a whole number" in str(refused.value)
+
+
 def test_whole_counts_written_as_decimals_and_money_with_cents_are_taken(rt):
     import_csv(rt, f"{HEADER}\nsearch-us,2026-11-01,10.25,3.0,1,20.50,USD\n".encode())
     [day] = history(rt.store, "search-us")

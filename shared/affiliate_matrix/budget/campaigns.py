@@ -584,8 +584,7 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
     campaigns: dict[str, Campaign | None] = {}
     rows: dict[str, dict[date, tuple[int, dict]]] = {}
     errors: list[str] = []
-    for record in csv_rows(reader):
-        line = reader.line_num
+    for line, record in csv_rows(reader):
         try:
             campaign_id, day, currency = _csv_row(record)
         except ValueError as exc:
