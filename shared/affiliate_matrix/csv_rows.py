@@ -2,6 +2,7 @@
 reader's own line_num is the line a row ends on (a quoted cell may hold line breaks), and what the csv module cannot
 read (a cell over its field limit, a quote left open) is an InvalidInput naming the line the row starts on too."""
 
+import codecs
 import csv
 from collections.abc import Iterator
 
@@ -20,3 +21,21 @@ def rows(reader) -> Iterator[tuple[int, object]]:
         except csv.Error as exc:
             raise InvalidInput(f"line {start}: {exc}") from None
         yield start, row
+
+
+
+def not_utf8(number: int, line: bytes, at: int) -> InvalidInput:
+    """Line `number` of an imported file, not UTF-8 from its byte `at` (from 0) on, named as such."""
+    return InvalidInput(f"line {number}: not UTF-8 (byte {at + 1} of the line is {line[at]:#04x}); save the file as "
+                        "UTF-8")
+
+
+def utf8_text(data: bytes) -> str:
+    """A whole file's text, a byte order mark before it dropped (as Excel writes one); not UTF-8: not_utf8 for the
+    first line that is not."""
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        raise not_utf8(data.count(b"\n", 0, start) + 1, data[start:exc.start + 1], exc.start - start) from None

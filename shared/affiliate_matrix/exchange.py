@@ -31,7 +31,7 @@ from typing import Annotated, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ValidationError
 
-from affiliate_matrix.csv_rows import rows as csv_rows
+from affiliate_matrix.csv_rows import not_utf8, rows as csv_rows
 from affiliate_matrix.errors import ImportIncomplete, InvalidInput
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.search import SearchQuery
@@ -292,11 +292,12 @@ def _lines(handle) -> Iterator[str]:
             return
         if len(line) > MAX_LINE:
             raise InvalidInput(f"line {number}: longer than {MAX_LINE // 2**20} MiB")
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
         try:
-            yield (line.removeprefix(codecs.BOM_UTF8) if number == 1 else line).decode("utf-8")
+            yield line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput(f"line {number}: not UTF-8 (byte {exc.start + 1} of the line is "
-                               f"{line[exc.start]:#04x}); save the file as UTF-8") from None
+            raise not_utf8(number, line, exc.start) from None
 
 
 def _json_object(line: str) -> dict:

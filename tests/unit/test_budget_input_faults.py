@@ -54,6 +54,16 @@ def test_a_csv_row_spread_over_lines_is_named_by_the_line_it_starts_on(rt):
     assert "line 3: clicks: 2.5 is not a whole number" in str(refused.value)
 
 
+def test_a_csv_not_in_utf8_is_refused_naming_the_line(rt):
+    """Saved by a spreadsheet in the locale's code page (a campaign named in Latin-1): the error gave the byte's offset
+    in the file, which no editor shows, where every other error of the file names its line."""
+    data = (f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n".encode()
+            + "caf\u00e9-us,2026-11-02,10.25,3,1,20.50,USD\n".encode("latin-1"))
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert str(refused.value) == "line 3: not UTF-8 (byte 4 of the line is 0xe9); save the file as UTF-8"
+
+
 def test_whole_counts_written_as_decimals_and_money_with_cents_are_taken(rt):
     import_csv(rt, f"{HEADER}\nsearch-us,2026-11-01,10.25,3.0,1,20.50,USD\n".encode())
     [day] = history(rt.store, "search-us")

@@ -33,7 +33,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
-from affiliate_matrix.csv_rows import rows as csv_rows
+from affiliate_matrix.csv_rows import rows as csv_rows, utf8_text
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Model, UtcDatetime
@@ -562,11 +562,7 @@ def import_csv(rt, data: bytes, finish: str = "import the same file again") -> d
 
 def _checked(rt, data: bytes) -> dict[str, dict]:
     """The file's days by campaign, {id: {"currency": …, "days": [a day, dates ISO]}}, once every line is checked."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the file is not UTF-8 (byte {exc.start})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(utf8_text(data), newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
     for separator, named in ((";", "';'"), ("\t", "tabs")):  # a spreadsheet's export in a locale with decimal commas
         if len(header) == 1 and separator in header[0]:
