@@ -267,15 +267,16 @@ def records(handle, fmt: str) -> Iterator[tuple[int, dict]]:
     header = next(csv_rows(reader.reader), (1, []))[1]  # as DictReader reads it, with csv.Error named by line
     reader.fieldnames = header
     unknown = set(header) - set(columns())
-    if twice := next((name for name in header if header.count(name) > 1), None):  # a row's last cell of it would count
-        raise InvalidInput(f"line 1: the header names the column {twice[:80]} twice")
     if len(header) == 1 and (separator := next((c for c in ";\t|" if c in header[0]), None)):
         # a spreadsheet's CSV in many locales (Excel's in German or French: ';'): its whole header was one unknown name
         raise InvalidInput(f"line 1: the cells are separated by {separator!r}, not by commas (a spreadsheet's CSV in "
                            "some locales): save it with commas as the separator")
     if unknown or "id" not in header:
-        raise InvalidInput(f"line 1: the header must name Program fields; unknown: {', '.join(sorted(unknown))}"
+        raise InvalidInput(f"line 1: the header must name Program fields; unknown: {_some(unknown)}"
                            if unknown else "line 1: the header has no id column")
+    # known names only from here, so at most as many distinct as Program has fields: counting each is linear
+    if twice := next((name for name in header if header.count(name) > 1), None):  # a row's last cell of it would count
+        raise InvalidInput(f"line 1: the header names the column {twice} twice")
     for line, row in csv_rows(reader):
         if None in row:  # DictReader's key for cells past the header's columns
             yield line, {"__error__": f"{len(row[None])} cell(s) more than the header names"}
@@ -298,6 +299,12 @@ def _lines(handle) -> Iterator[str]:
             yield line.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise not_utf8(number, line, exc.start) from None
+
+
+def _some(names: set[str], most: int = 10) -> str:
+    """Names for an error, the first `most` of them (a header of a million names is not echoed whole), each cut."""
+    shown = ", ".join(name[:80] for name in sorted(names)[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
 
 
 def _json_object(line: str) -> dict:
@@ -355,10 +362,10 @@ def _check_parquet_columns(schema) -> None:
     import pyarrow as pa
 
     unknown = set(schema.names) - set(columns())
-    if twice := next((name for name in schema.names if schema.names.count(name) > 1), None):  # a row keeps the last
-        raise InvalidInput(f"the Parquet file names the column {twice[:80]} twice")
     if unknown:
-        raise InvalidInput("the Parquet file has columns that are not Program fields: " + ", ".join(sorted(unknown)))
+        raise InvalidInput("the Parquet file has columns that are not Program fields: " + _some(unknown))
+    if twice := next((name for name in schema.names if schema.names.count(name) > 1), None):  # a row keeps the last
+        raise InvalidInput(f"the Parquet file names the column {twice} twice")
 
     def text(t):
         t = t.value_type if pa.types.is_dictionary(t) else t
