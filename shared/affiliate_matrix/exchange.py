@@ -308,9 +308,9 @@ def _some(names: set[str], most: int = 10) -> str:
 
 
 def _json_object(line: str) -> dict:
-    """A record read as a request's body is (handlers.json_document): a key given twice (Python's parser keeps the
+    """A record read as a request's body is (json_input.json_document): a key given twice (Python's parser keeps the
     last, another reader the first), NaN, a lone surrogate or nesting past its depth refused."""
-    from affiliate_matrix.handlers import json_document
+    from affiliate_matrix.json_input import json_document
 
     try:
         value = json_document(line, "the record")

@@ -138,7 +138,7 @@ def trial_event(path: str) -> dict:
     """The --event file as the body POST /rules/{id}/test takes (an Event as the product writes it too)."""
     from affiliate_matrix.errors import InvalidInput
     from affiliate_matrix.events import MAX_EVENT_BYTES, RULE_CHAIN
-    from affiliate_matrix.handlers import json_document
+    from affiliate_matrix.json_input import json_document
 
     try:
         body = json_document(read_limited(path, MAX_EVENT_BYTES), "the file")  # as the route reads it

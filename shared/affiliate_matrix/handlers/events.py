@@ -46,7 +46,7 @@ def event_of(cloud_event) -> Event:
     from pydantic import ValidationError
 
     from affiliate_matrix.events import Event
-    from affiliate_matrix.handlers import check_json
+    from affiliate_matrix.json_input import check_json
 
     data = cloud_event.data
     if data not in (None, b"", "") and not isinstance(data, dict):  # no body (a PingSource without data) is no data
@@ -356,7 +356,7 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
 def _json_of(raw: bytes) -> tuple[object, InvalidInput | None]:
     """(the JSON in `raw`, None), read as a request body is; (it as json reads it, or None, and why it is refused);
     (None, None) for what is not JSON (the SDK names what is wrong with it, or keeps it as data that is no object)."""
-    from affiliate_matrix.handlers import _once_each, _whole_number
+    from affiliate_matrix.json_input import _once_each, _whole_number
 
     try:
         try:
