@@ -523,10 +523,8 @@ def test_a_dry_run_shows_the_message_the_action_would_send(env):
                                                                       "connection id"),
     ({"type": "rotate_key", "params": {"path": "../secrets"}}, "action.params.path: '../secrets' is not a key's path"),
     ({"type": "rotate_key", "params": {"path": "connections/" + "a" * 300}}, "is not a key's path"),
-    ({"type": "migrate_index", "params": {"index": "../../x"}}, "action.params.index: '../../x' is no index; known: "),
 ])
-def test_an_action_naming_what_no_connection_key_or_index_can_be_is_refused_when_the_rule_is_written(env, action,
-                                                                                                       said):
+def test_an_action_naming_what_no_connection_or_key_can_be_is_refused_when_the_rule_is_written(env, action, said):
     """A resync of connection '../../x' or a rotation of key '../secrets' was stored, and failed at every firing (the
     store refused the key it made of it): what an action names is judged when the rule is written, as a webhook's
     address is. Whether such a connection or key exists yet is left to the firing: a rule may come first."""
@@ -536,7 +534,7 @@ def test_an_action_naming_what_no_connection_key_or_index_can_be_is_refused_when
     refused = triggers.post("/rules", json=rule, headers=env["admin"])
     assert refused.status_code == 400 and said in refused.json["error"]["message"], refused.json
     fine = {"resync": {"connection_id": "awin"}, "rebuild_index": {"connection_id": "awin"},
-            "rotate_key": {"path": "connections/awin"}, "migrate_index": {"index": "programs"}}[action["type"]]
+            "rotate_key": {"path": "connections/awin"}}[action["type"]]
     written = triggers.post("/rules", json={**rule, "action": {"type": action["type"], "params": fine}},
                             headers=env["admin"])
     assert written.status_code == 201, written.json

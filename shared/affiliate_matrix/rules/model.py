@@ -172,8 +172,8 @@ def checked(rule: Rule) -> Rule:
 
 
 def check_named(action: Action) -> None:
-    """What an action names must be able to be a connection, a key or an index: one that cannot (a connection
-    '../../x') failed at every firing. Whether it exists is the firing's to find: a rule may be written first."""
+    """What an action names must be able to be a connection or a key: one that cannot (a connection '../../x') failed
+    at every firing. Whether it exists is the firing's to find: a rule may be written first."""
     params = action.params
     if "connection_id" in params:
         from affiliate_matrix.connections import _connection_id
@@ -189,12 +189,6 @@ def check_named(action: Action) -> None:
         if len(path) > KEY_PATH_MAX or not re.fullmatch(KEY_PATH, path):
             raise InvalidInput(f"action.params.path: {path[:80]!r} is not a key's path: letters, digits, '_' and '-', "
                                f"parts separated by '/', at most {KEY_PATH_MAX} characters (as amx keys status shows it)")
-    if action.type == "migrate_index":
-        from affiliate_matrix.indices import index_specs
-
-        if str(params["index"]) not in index_specs():
-            raise InvalidInput(f"action.params.index: {str(params['index'])[:80]!r} is no index; known: "
-                               f"{', '.join(index_specs())}")
 
 
 def trigger_type(kind: str) -> str:
