@@ -49,7 +49,8 @@ def connections_list():
 
 def keyless(source: str, connection_id: str) -> str | None:
     """What a connection of `source` with no key lacks, and how to give it one; None when the source reads no key.
-    Refused before it is stored: no amx command sets a connection's credentials_path later, and every sync failed."""
+    Refused before it is stored: every sync of it failed. (A path naming a key not added yet is taken on a connection
+    written disabled: connections.checked_against_store, which `amx connections edit --credentials-path` runs too.)"""
     from affiliate_matrix.sources import get_source
 
     fields = getattr(get_source(source), "credential_keys", ())
