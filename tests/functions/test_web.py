@@ -6,6 +6,7 @@ import html
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -502,6 +503,23 @@ def test_times_are_shown_to_people_in_one_readable_form(app, rt):
         shown_times = shown(page.split("</form>")[-1])  # (the Changes form's hint shows a time to type)
         assert not iso.search(shown_times), iso.search(shown_times)
         assert not re.search(r'title="\d{4}-\d\d-\d\dT', page)
+
+
+def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app, rt):
+    """A program's approval and conversion rates (fractions in the index, 0.873) were shown as 0.873 on its page, in its
+    sources' claims and in the change feed, where `amx show` and the networks say 87.3%."""
+    program = make_program("Rate Co", "https://rate.com", commission_text="5%")
+    program = program.model_copy(update={"approval_rate": Decimal("0.873"), "conversion_rate": Decimal("0.012")})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    change = DeltaChange(id="d_rate", program_id=program.id, change="updated", source="test",
+                         at=datetime(2026, 11, 21, tzinfo=UTC),
+                         fields=[FieldChange(field="approval_rate", old=0.95, new=0.873)])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "approval_rate 87.3%" in page and "conversion_rate 1.2%" in page, page
+    assert "approval_rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
 @pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
