@@ -1286,3 +1286,24 @@ def test_a_connection_is_edited_keeping_its_claims_and_refused_as_the_api_refuse
     assert load_connection(store, "ap")[0].rate_limit_per_s == 2.0
     missing = runner.invoke(app, ["connections", "edit", "nope", "--schedule", "0 5 * * *"])
     assert missing.exit_code != 0 and "'nope' does not exist" in str(missing.exception) + missing.output
+
+
+def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(tmp_path, monkeypatch):
+    """A rule on program.delta, then `amx import` (or `amx scrape`) changing a program: on the embedded event bus the
+    command's events stay in its process, where no triggers function runs, so the rule never fired and nothing said
+    why. The command names the rules that wait for changes and where they do run."""
+    from tests.support.factories import make_program
+
+    rule_always_added(tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new.jsonl").write_text(make_program("Note Co", "https://note.com").model_dump_json() + "\n")
+    result = CliRunner().invoke(app, ["import", "programs", "new.jsonl"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "1 change in the feed" in said, (said, result.exception)
+    assert "rules waiting for program changes were not run on these: always" in said, said
+    assert "amx up" in said and "amx rules test always --program p_" in said, said
+
+    assert CliRunner().invoke(app, ["rules", "disable", "always"]).exit_code == 0
+    (tmp_path / "other.jsonl").write_text(make_program("Other Co", "https://other.com").model_dump_json() + "\n")
+    quiet = CliRunner().invoke(app, ["import", "programs", "other.jsonl"])
+    assert quiet.exit_code == 0 and "not run" not in quiet.output, quiet.output  # no rule waits: nothing to say
