@@ -301,6 +301,24 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
+    """A newcomer signing in before anything was indexed read "No program matches. Loosen a filter or check the
+    words." on a page with no filter and no words: the page says the index holds no programs yet and what fills it,
+    as `amx search` does; a search that finds nothing in a filled index still says to loosen it."""
+    empty = tmp_path / "empty"
+    monkeypatch.setenv("AMX_DATA_DIR", str(empty))
+    rt = Runtime("test", Settings(data_dir=empty))
+    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    sign_in(app, rt)
+    for page in (app.get("/programs").text, app.get("/programs?q=hosting&category=pets").text):
+        said = shown(page)
+        assert "The index holds no programs yet: amx demo fills it from recorded sources, amx scrape SOURCE from a " \
+               "live one." in said and "Loosen a filter" not in said, said
+    filled(rt)
+    said = shown(app.get("/programs?q=zzzzzzzz").text)
+    assert "No program matches. Loosen a filter or check the words." in said and "no programs yet" not in said, said
+
+
 def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(app, rt):
     sign_in(app, rt)
     rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", commission_text=text))
