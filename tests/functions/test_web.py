@@ -375,6 +375,8 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
     assert "updated" in page and "30 days → 90 days" in page
+    # its history names it, as the Changes page does, not by its id
+    assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 

@@ -60,7 +60,7 @@ def program_page(rt, program_id: str) -> dict:
     history = api.changes(rt, MultiDict({"program_id": program_id, "limit": "100"}))
     fields = [{"name": name, "value": value, "claims": program["provenance"].get(name, [])}
               for name, value in program.items() if name not in HIDDEN_FIELDS]
-    return {"program": program, "fields": fields, "history": history}
+    return {"program": program, "fields": fields, "history": history, "names": {program_id: program["name"]}}
 
 
 def merchant_page(rt, key: str) -> dict:
