@@ -1307,3 +1307,13 @@ def test_a_command_whose_changes_no_rule_sees_says_so_naming_the_rules_waiting(t
     (tmp_path / "other.jsonl").write_text(make_program("Other Co", "https://other.com").model_dump_json() + "\n")
     quiet = CliRunner().invoke(app, ["import", "programs", "other.jsonl"])
     assert quiet.exit_code == 0 and "not run" not in quiet.output, quiet.output  # no rule waits: nothing to say
+
+
+@pytest.mark.parametrize("command,said", [(["rules", "list"], "no rules (amx rules add FILE adds one)"),
+                                          (["tokens", "list"], "no tokens (amx tokens create mints one)")])
+def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command, said):
+    """`amx rules list` and `amx tokens list` on a fresh data dir printed a table of headers and no row, saying
+    nothing; `amx keys status` says "no keys registered" and how to add one: so do they."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
