@@ -1317,3 +1317,33 @@ def test_an_empty_list_says_so_and_what_adds_one(tmp_path, monkeypatch, command,
     monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0 and result.output.strip() == said, (result.output, result.exception)
+
+
+def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypatch):
+    """No command showed what changed: the change feed was the API's and the explorer's alone, so a newcomer on the
+    command line who scraped twice could not see the commission that moved. `amx changes` lists it, newest recorded
+    first, each field's old and new value in words, with the API's filters, refused as the API refuses them."""
+    from tests.support.indexing import T2
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    assert CliRunner().invoke(app, ["changes"]).output.startswith("no change recorded: a scrape, a sync or an import")
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="50% per sale"))
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", commission_text="60% per sale", at=T2))
+    [program] = index.programs()
+    result = CliRunner().invoke(app, ["changes"])
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert said.startswith("2 changes, newest recorded first"), said
+    assert f"updated Bluehost ({program['id']})" in said and "commission 50% → 60%" in said, said
+    assert said.index("updated") < said.index("created"), said  # newest first
+    only = CliRunner().invoke(app, ["changes", "--field", "commission", "--change", "updated", "--program",
+                                    program["id"], "--since", "2026-11-01"])
+    assert " ".join(only.output.split()).startswith("1 change,"), only.output
+    none = CliRunner().invoke(app, ["changes", "--change", "removed"])
+    assert none.exit_code == 0 and none.output.strip() == "no change recorded matching these options", none.output
+    for bad, named in ((["--since", "yesterday"], "since must be an ISO 8601 date"),
+                       (["--field", "commision"], "field must be one of"), (["--program", "nope"], "program_id must")):
+        refused = CliRunner().invoke(app, ["changes", *bad])  # (amx's main says it on one line, exit 2)
+        assert isinstance(refused.exception, InvalidInput) and named in str(refused.exception), (bad, refused.output)
