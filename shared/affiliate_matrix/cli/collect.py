@@ -149,7 +149,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     rt = open_runtime("discover")
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
-    console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
+    # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
+    console.print(f"{report.queries} of {report.queries + len(report.unanswered)} queries answered, "
+                  f"{report.results} results, {report.candidates} sites "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
     for name in report.quota_exhausted:
