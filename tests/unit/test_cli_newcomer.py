@@ -1347,3 +1347,13 @@ def test_changes_lists_the_change_feed_with_the_apis_filters(tmp_path, monkeypat
                        (["--field", "commision"], "field must be one of"), (["--program", "nope"], "program_id must")):
         refused = CliRunner().invoke(app, ["changes", *bad])  # (amx's main says it on one line, exit 2)
         assert isinstance(refused.exception, InvalidInput) and named in str(refused.exception), (bad, refused.output)
+
+
+def test_verify_says_what_its_options_mean(tmp_path, monkeypatch):
+    """`amx verify --help` listed --budget-per-host and --suspect-after with their defaults and not a word of what
+    they do."""
+    monkeypatch.setenv("COLUMNS", "400")
+    said = " ".join(CliRunner().invoke(app, ["verify", "--help"]).output.replace("│", " ").split())
+    assert "Pages checked at most on each host this run" in said, said
+    assert "Misses in a row (the page gone: 404, 410, a redirect home) after which a program is closed_suspected" \
+        in said, said

@@ -100,8 +100,11 @@ def replay(connection_id: str):
 
 
 @commands.command()
-def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
-           suspect_after: Annotated[int, typer.Option(min=1, max=100)] = 2):
+def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=(
+               "Pages checked at most on each host this run; the rest are the stalest next run."))] = 50,
+           suspect_after: Annotated[int, typer.Option(min=1, max=100, help=(
+               "Misses in a row (the page gone: 404, 410, a redirect home) after which a program is closed_suspected; "
+               "twice as many, removed."))] = 2):
     """Re-check the stalest programs on their source pages (conditional GET, per-host budget)."""
     from affiliate_matrix.verify import verify as run_verify
 
