@@ -554,6 +554,9 @@ def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program
     assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
     assert "<b>x" not in answer.text
     assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
+    # nor /merchants/, which was a 400 "merchant key '' is not a domain or a name key"
+    assert app.get("/merchants/").status_code == 404 and "there is no page at /merchants/" in shown(
+        app.get("/merchants/").text)
 
 
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):
