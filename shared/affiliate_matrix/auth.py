@@ -101,14 +101,20 @@ def authorize(rt, header: str | None, needed: str = "read", now: datetime | None
     return record["role"]
 
 
+# One answer for a token never minted here, revoked, or not its own secret (which it was is not told); where to look,
+# since a token minted in another data dir (the demo's, run elsewhere) or another Vault is refused the same way
+NOT_VALID = ("the token is not valid: revoked, or not minted where this runs (its AMX_DATA_DIR or Vault): `amx tokens "
+             "list` there shows the tokens it holds, `amx tokens create` mints one")
+
+
 def _live_record(rt, token_id: str, secret: str | None, now: datetime) -> dict:
     """The token's record, its use noted, if it is minted, not revoked, not expired and (with `secret`) its own."""
     try:
         record = rt.secrets.read(f"{FOLDER}/{token_id}", outage_copy=False).data
     except NotFoundError:  # never minted, or revoked
-        raise Unauthorized("the token is not valid") from None
+        raise Unauthorized(NOT_VALID) from None
     if secret is not None and not hmac.compare_digest(record["sha256"], _hash(secret)):
-        raise Unauthorized("the token is not valid")
+        raise Unauthorized(NOT_VALID)
     if now >= expires_at(record):
         raise Unauthorized(f"the token expired at {expires_at(record).isoformat(timespec='seconds')}; "
                            "create a new one with `amx tokens create`")

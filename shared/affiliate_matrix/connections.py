@@ -163,7 +163,8 @@ def address_problem(connection: Connection, allow_loopback: bool) -> str | None:
         kind = written_refusal(str(connection.base_url), allow_loopback)
     except FetchError as exc:
         return str(exc)
-    return kind and f"its host is a non-public address ({kind}), which a sync never fetches from"
+    allowed_by = "; AMX_ALLOW_LOOPBACK_FETCH=true where syncs run allows a loopback one" if kind == "loopback" else ""
+    return kind and f"its host is a non-public address ({kind}), which a sync never fetches from{allowed_by}"
 
 
 def checked_against_store(rt, connection: Connection) -> None:

@@ -1,8 +1,19 @@
 """How stored values read to people, the same in the CLI, the demo and the web explorer."""
 
+from decimal import Decimal
+
 # A term says it recurs, says it does not ("one-time"), or does not say: three claims, read as three (merge's vote
 # tells them apart too).
 RECURRENCE = {True: " recurring", False: " one-time", None: ""}
+
+
+RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
+
+
+def rate_text(fraction) -> str:
+    """A share kept as a fraction, in percent as the networks show it, wherever it is shown: 0.873 is 87.3%."""
+    percent = f"{Decimal(str(fraction)) * 100:f}"
+    return (percent.rstrip("0").rstrip(".") if "." in percent else percent) + "%"
 
 
 def _number(value) -> str:

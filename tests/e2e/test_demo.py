@@ -144,6 +144,16 @@ def test_each_run_fires_the_rule_once_and_leaves_the_same_index(runs):
     assert from_document(notion.doc).commission_text == "60% of the first payment"  # as the second pass read it
 
 
+def test_its_rule_is_left_disabled_so_a_later_amx_up_posts_nothing_to_its_placeholder_webhook(runs):
+    """The demo left its rule enabled with a placeholder Slack webhook: `amx up` afterwards, the README's next step,
+    fired it on every raised commission in the category and posted to hooks.slack.com (or failed resolving it), for a
+    rule the user never wrote. Each run fires it (once, above), then leaves it disabled saying why."""
+    from affiliate_matrix.rules.store import load_rule
+
+    rule, _ = load_rule(runs["rt"].store, "demo-commission-raised")
+    assert not rule.enabled and "amx rules add --replace" in rule.disabled_reason, rule
+
+
 @pytest.mark.parametrize("columns", [80, 120])
 def test_unreadable_pages_are_shown_with_their_raw_copy_and_the_replay(runs, columns):
     step = section(runs[columns], 5)

@@ -174,3 +174,4 @@ def test_the_cli_says_which_provider_is_spent_or_failing_and_fails_a_run_that_le
             in result.output
         assert "provider brave: HTTP 503 SERVICE_UNAVAILABLE: The service is temporarily unavailable." in result.output
     assert "unanswered: 5 of 5 queries, no provider could take them" in result.output
+    assert "\n0 of 5 queries answered, 0 results" in result.output, result.output  # it said "0 queries"

@@ -87,7 +87,7 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("network=", 400, "network has a blank value: give one, or leave network out"),
     ("network=awin&network=%20", 400, "network has a blank value"),
     ("source=", 400, "source has a blank value"),
-    ("payout_method=", 400, "payout_method.0 must be one of"),
+    ("payout_method=", 400, "payout_method must be one of"),
     ("country=de", 400, "country 'de' is not a country code (ISO 3166 alpha-2, as DE) or worldwide"),
     ("country=", 400, "country '' is not a country code"),
     ("country=UK", 400, "country 'UK' is not a country code"),
@@ -96,10 +96,12 @@ def test_an_event_without_a_batch_key_is_refused_naming_it(data_dir):
     ("epc_currency=", 400, "epc_currency '' is not a currency code"),
     ("flat_currency=USD&epc_currency=EUR&min_epc=1", 200, ""),
     # a filter with a closed set of values took a misspelt one and found nothing, as if no program matched
-    ("kind=ofer", 400, "kind.0 must be one of 'program' or 'offer'"),
+    # named as written in the URL (kind, not kind.0, its place among repeats), with the value given
+    ("kind=ofer", 400, "kind must be one of 'program' or 'offer', got 'ofer'"),
+    ("kind=program&kind=ofer", 400, "kind must be one of 'program' or 'offer', got 'ofer'"),
     ("kind=offer&kind=program", 200, ""),
-    ("commission_type=percentage", 400, "commission_type.0 must be one of 'percent' or 'flat'"),
-    ("payout_method=PayPal", 400, "payout_method.0 must be one of 'paypal', 'check'"),
+    ("commission_type=percentage", 400, "commission_type must be one of 'percent' or 'flat', got 'percentage'"),
+    ("payout_method=PayPal", 400, "payout_method must be one of 'paypal', 'check'"),
     ("payout_method=bank_transfer", 200, ""),
     # a number is written in ASCII digits, as limit always was: min_cookie_days took ' 5' as 5 and '1_0' as 10
     ("min_cookie_days=%205", 400, "min_cookie_days must be a number of at least 0 in digits, as 2.5, got ' 5'"),
@@ -134,12 +136,16 @@ def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed_into_a_header(d
 
 
 @pytest.mark.parametrize("path,fragment", [
-    ("/programs/export?kind=ofer", "kind.0 must be one of 'program' or 'offer'"),
-    ("/programs/export?payout_method=paypall", "payout_method.0 must be one of"),
+    ("/programs/export?kind=ofer", "kind must be one of 'program' or 'offer', got 'ofer'"),
+    ("/programs/export?payout_method=paypall", "payout_method must be one of"),
     ("/programs/export?min_cookie_days=1_0", "min_cookie_days must be a number of at least 0 in digits"),
     ("/merchants?limit=%EF%BC%95", "limit must be a whole number"),
     ("/changes?limit=5%0A", "limit must be a whole number"),
-    ("/changes?change=create", "change.0 must be one of 'created', 'updated' or 'removed'"),
+    ("/changes?change=create", "change must be one of 'created', 'updated' or 'removed', got 'create'"),
+    # a program id in other words than its pattern's ("String should match pattern '^p_[0-9a-f]{16}$'")
+    ("/changes?program_id=nope", "program_id must be a program's id, p_ and 16 hex digits as amx search and the API "
+                                 "list them, not 'nope'"),
+    ("/programs/p_123", "program_id must be a program's id, p_ and 16 hex digits"),
 ])
 def test_every_programs_route_refuses_a_value_it_cannot_match(data_dir, auth, path, fragment):
     response = client("programs").get(path, headers=auth)

@@ -6,6 +6,7 @@ import html
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
@@ -140,7 +141,10 @@ def test_sign_in_works_where_tls_ends_in_front_of_the_function(rt):
 def test_sign_in_refuses_a_bad_token_a_missing_csrf_and_a_foreign_origin(app, rt):
     csrf = csrf_of(app)
     bad = app.post("/signin", data={"token": "amx_0123456789ab_" + "x" * 43, "csrf": csrf})
-    assert bad.status_code == 401 and "not valid" in bad.text and "amx_session=" not in str(bad.headers)
+    assert bad.status_code == 401 and "amx_session=" not in str(bad.headers)
+    # where to look: a token minted in another data dir (the demo's, run in another folder) is refused so too
+    assert "the token is not valid: revoked, or not minted where this runs (its AMX_DATA_DIR or Vault): `amx tokens " \
+           "list` there shows the tokens it holds" in shown(bad.text), shown(bad.text)
     assert app.post("/signin", data={"token": "hello", "csrf": csrf}).status_code == 400
     token = create_token(rt.secrets, "read")
     assert app.post("/signin", data={"token": token, "csrf": "wrong" * 9}).status_code == 400
@@ -300,6 +304,24 @@ def test_search_page_filters_sorts_and_pages_by_cursor(app, rt):
     assert app.get("/programs?sort=bogus").status_code == 400
 
 
+def test_an_empty_index_says_what_fills_it_not_to_loosen_a_filter(tmp_path, monkeypatch):
+    """A newcomer signing in before anything was indexed read "No program matches. Loosen a filter or check the
+    words." on a page with no filter and no words: the page says the index holds no programs yet and what fills it,
+    as `amx search` does; a search that finds nothing in a filled index still says to loosen it."""
+    empty = tmp_path / "empty"
+    monkeypatch.setenv("AMX_DATA_DIR", str(empty))
+    rt = Runtime("test", Settings(data_dir=empty))
+    app = create_app("handle", str(ROOT / "functions/web/main.py")).test_client()
+    sign_in(app, rt)
+    for page in (app.get("/programs").text, app.get("/programs?q=hosting&category=pets").text):
+        said = shown(page)
+        assert "The index holds no programs yet: amx demo fills it from recorded sources, amx scrape SOURCE from a " \
+               "live one." in said and "Loosen a filter" not in said, said
+    filled(rt)
+    said = shown(app.get("/programs?q=zzzzzzzz").text)
+    assert "No program matches. Loosen a filter or check the words." in said and "no programs yet" not in said, said
+
+
 def test_a_flat_commission_shows_its_currency_and_its_minimum_can_hold_to_one(app, rt):
     sign_in(app, rt)
     rt.index.bulk_upsert("programs", [to_document(make_program(name, f"https://{name.lower()}.com", commission_text=text))
@@ -356,6 +378,8 @@ def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, r
     assert "50% per sale" in page and "otherdir" in page and "40%" in page
     assert "cookie_days" in page and "90" in page and "https://hosting.sjv.io/c/1/2/3" in page
     assert "updated" in page and "30 days → 90 days" in page
+    # its history names it, as the Changes page does, not by its id
+    assert f'<a href="/programs/{rt.hosting_id}">Hosting Co</a>' in page.split("Change history")[1]
     assert app.get("/programs/p_ffffffffffffffff").status_code == 404
 
 
@@ -504,6 +528,23 @@ def test_times_are_shown_to_people_in_one_readable_form(app, rt):
         assert not re.search(r'title="\d{4}-\d\d-\d\dT', page)
 
 
+def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app, rt):
+    """A program's approval and conversion rates (fractions in the index, 0.873) were shown as 0.873 on its page, in its
+    sources' claims and in the change feed, where `amx show` and the networks say 87.3%."""
+    program = make_program("Rate Co", "https://rate.com", commission_text="5%")
+    program = program.model_copy(update={"approval_rate": Decimal("0.873"), "conversion_rate": Decimal("0.012")})
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    change = DeltaChange(id="d_rate", program_id=program.id, change="updated", source="test",
+                         at=datetime(2026, 11, 21, tzinfo=UTC),
+                         fields=[FieldChange(field="approval_rate", old=0.95, new=0.873)])
+    rt.index.bulk_upsert("deltas", [delta_document(change, recorded_at=datetime(2026, 11, 22, tzinfo=UTC))],
+                         refresh=True)
+    sign_in(app, rt)
+    page = shown(app.get(f"/programs/{program.id}").text)
+    assert "approval_rate 87.3%" in page and "conversion_rate 1.2%" in page, page
+    assert "approval_rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
+
+
 @pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
 def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program_id):
     """/programs/p_123 answered "there is no page at /programs/p_123", as for a page the site does not have."""
@@ -513,6 +554,9 @@ def test_a_program_not_in_the_index_is_a_404_naming_the_program(app, rt, program
     assert f"no program {program_id} in the index" in shown(answer.text), shown(answer.text)
     assert "<b>x" not in answer.text
     assert "there is no page at /programs/" in shown(app.get("/programs/").text)  # names no program
+    # nor /merchants/, which was a 400 "merchant key '' is not a domain or a name key"
+    assert app.get("/merchants/").status_code == 404 and "there is no page at /merchants/" in shown(
+        app.get("/merchants/").text)
 
 
 def test_changes_page_reads_its_programs_names_in_one_request(app, rt, monkeypatch):

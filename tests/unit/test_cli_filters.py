@@ -23,12 +23,12 @@ def index(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args,option,said", [
-    (["search", "--kind", "netwrok"], "--kind", "kind.0 must be one of 'program' or 'offer'"),
-    (["search", "--commission-type", "percentage"], "--commission-type", "commission_type.0 must be one of 'percent' or 'flat'"),
-    (["search", "--payout-method", "PayPal"], "--payout-method", "payout_method.0 must be one of 'paypal'"),
+    (["search", "--kind", "netwrok"], "--kind", "kind must be one of 'program' or 'offer', got 'netwrok'"),
+    (["search", "--commission-type", "percentage"], "--commission-type", "commission_type must be one of 'percent' or 'flat', got 'percentage'"),
+    (["search", "--payout-method", "PayPal"], "--payout-method", "payout_method must be one of 'paypal'"),
     (["search", "--network", ""], "--network", "network has a blank value"),
-    (["search", "--status", "open"], "--status", "status.0 must be one of 'active'"),
-    (["export", "programs", "--category", "hosting"], "--category", "category.0 must be one of"),
+    (["search", "--status", "open"], "--status", "status must be one of 'active'"),
+    (["export", "programs", "--category", "hosting"], "--category", "category must be one of"),
     (["export", "programs", "--network", " "], "--network", "network has a blank value"),
 ])
 def test_a_filter_option_it_cannot_match_is_a_usage_error_naming_it(index, args, option, said):

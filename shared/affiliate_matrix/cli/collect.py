@@ -100,8 +100,11 @@ def replay(connection_id: str):
 
 
 @commands.command()
-def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
-           suspect_after: Annotated[int, typer.Option(min=1, max=100)] = 2):
+def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=(
+               "Pages checked at most on each host this run; the rest are the stalest next run."))] = 50,
+           suspect_after: Annotated[int, typer.Option(min=1, max=100, help=(
+               "Misses in a row (the page gone: 404, 410, a redirect home) after which a program is closed_suspected; "
+               "twice as many, removed."))] = 2):
     """Re-check the stalest programs on their source pages (conditional GET, per-host budget)."""
     from affiliate_matrix.verify import verify as run_verify
 
@@ -149,7 +152,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
     rt = open_runtime("discover")
     index_here(rt)
     report = discover(rt, niches, language or ["en"])
-    console.print(f"{report.queries} queries, {report.results} results, {report.candidates} sites "
+    # report.queries counts the queries answered: "0 queries" beside "unanswered: 5 of 5" read as none asked
+    console.print(f"{report.queries} of {report.queries + len(report.unanswered)} queries answered, "
+                  f"{report.results} results, {report.candidates} sites "
                   f"({len(report.known)} already known): {len(report.discovered)} discovered, "
                   f"{len(report.review)} to review, {len(report.rejected)} not programs")
     for name in report.quota_exhausted:

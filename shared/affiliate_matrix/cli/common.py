@@ -63,8 +63,29 @@ def print_indexed(indexed: list) -> None:
             console.print(f"  [yellow]not indexed:[/] {escape(f'{name}: {reason}')}")
 
 
+def say_rules_not_run(rt) -> None:
+    """Program changes this command announced on the in-process bus reach no rule: the triggers function evaluates
+    them where a Broker delivers events (a cluster, `amx up`'s functions). Said, naming the rules that wait for such
+    changes, rather than leaving a rule that should have fired silent."""
+    from affiliate_matrix.events import PROGRAM_DELTA
+
+    if rt.bus.delivers(PROGRAM_DELTA) or not any(e.type == PROGRAM_DELTA for e in rt.bus.published):
+        return
+    from affiliate_matrix.rules.store import list_rules
+
+    waiting = [rule.id for rule in list_rules(rt.store) if rule.enabled and rule.trigger.event == "program.delta"]
+    if waiting:
+        console.print(f"[yellow]note:[/] rules waiting for program changes were not run on these: "
+                      f"{escape(', '.join(waiting))}. A command's events stay in its process here "
+                      "(AMX_EVENTS=inprocess); the triggers function runs rules on the changes of `amx up`'s functions "
+                      f"(a sync asked of its connections API) or a cluster's. `amx rules test {escape(waiting[0])} "
+                      "--program p_…` tries a rule on a program's latest change.")
+
+
 def fail_if_undelivered(rt) -> None:
-    """Work this command handed to the in-process bus (indexing) that failed every attempt fails the command."""
+    """Work this command handed to the in-process bus (indexing) that failed every attempt fails the command; program
+    changes no rule saw are said (say_rules_not_run)."""
+    say_rules_not_run(rt)
     dead = getattr(rt.bus, "dead_letters", [])
     for event, reason in dead:
         what = event.data.get("batch_key", event.id) if isinstance(event.data, dict) else event.id

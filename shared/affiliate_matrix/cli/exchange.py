@@ -4,7 +4,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from affiliate_matrix.cli.common import console, errors, open_runtime
+from affiliate_matrix.cli.common import console, counted, errors, open_runtime, say_rules_not_run
 
 export_app = typer.Typer(help="Export the master index (CSV, JSON Lines, Parquet).", no_args_is_help=True)
 import_app = typer.Typer(help="Import programs exported before.", no_args_is_help=True)
@@ -75,8 +75,10 @@ def import_programs(path: Annotated[str, typer.Argument(help="A file from `amx e
     from affiliate_matrix.exchange import import_programs as run_import
 
     file = Path(path)
-    report = run_import(open_runtime("import"), file, fmt or format_named(path))
-    console.print(f"imported {report.written} of {report.records} programs, {report.changes} changes in the feed"
-                  + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
+    rt = open_runtime("import")
+    report = run_import(rt, file, fmt or format_named(path))
+    console.print(f"imported {report.written} of {report.records} programs, {counted(report.changes, 'change')} in the "
+                  "feed" + (f"; {len(report.errors)} failed to write: {report.errors[:3]}" if report.errors else ""))
+    say_rules_not_run(rt)
     if report.errors:
         raise typer.Exit(1)

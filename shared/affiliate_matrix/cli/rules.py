@@ -60,6 +60,9 @@ def rules_list():
     rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
                               "yes" if rule.enabled else f"no ({rule.disabled_reason})")))
             for rule in list_rules(open_runtime("triggers").store, damaged)]
+    if not rows and not damaged:  # a table of headers alone said nothing
+        console.print("no rules (amx rules add FILE adds one)")
+        return
     # the id whole (amx rules test takes it) and the condition wrapped, never cut to "…"
     console.print(fitted(console, "", [("id", 0), ("trigger", 1), ("condition", 0), ("action", 0), ("cool-down", 2),
                                        ("enabled", 0)], rows, whole=("id",)))

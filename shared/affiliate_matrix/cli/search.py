@@ -1,4 +1,4 @@
-"""`amx search`, `show`, `compare` and `amx terms`: reading the master index."""
+"""`amx search`, `show`, `changes`, `compare` and `amx terms`: reading the master index."""
 
 from typing import Annotated, Optional
 
@@ -74,6 +74,49 @@ def show(program_id: str):
     for source, url, raw_key, fetched_at in sorted(pages):
         console.print(f"{escape(source)}: {escape(url)} fetched {fetched_at.isoformat(timespec='seconds')}, raw copy "
                       f"{escape(raw_key)}", soft_wrap=True, highlight=False)
+
+@commands.command()
+def changes(
+    since: Annotated[Optional[str], typer.Option(help=(
+        "Changes recorded since a day (2026-12-01, from its midnight UTC) or a time with its zone "
+        "(2026-12-01T12:00:00Z), as the API's since."))] = None,
+    program: Annotated[Optional[list[str]], typer.Option(help="A program's id, p_… (repeatable).")] = None,
+    field: Annotated[Optional[list[str]], typer.Option(help=(
+        "A field the feed names: commission, cookie_days, status, … (repeatable)."))] = None,
+    change: Annotated[Optional[list[str]], typer.Option(help="created, updated or removed (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Changes to show, at most 100.")] = 20,
+):
+    """What changed in the index, newest recorded first: the change feed (GET /changes), each field's old and new."""
+    from werkzeug.datastructures import MultiDict
+
+    from affiliate_matrix.cli.views import fitted, value_text
+    from affiliate_matrix.deltas import DELTAS_INDEX
+    from affiliate_matrix.handlers import programs as api
+    from affiliate_matrix.program_index import PROGRAMS_INDEX
+
+    args = MultiDict([("limit", str(limit)), *([("since", since)] if since is not None else []),
+                      *(("program_id", p) for p in program or []), *(("field", f) for f in field or []),
+                      *(("change", c) for c in change or [])])
+    rt = open_runtime()
+    for spec in (PROGRAMS_INDEX, DELTAS_INDEX):  # (a fresh data dir has neither yet)
+        rt.index.ensure_index(spec)
+    feed = api.changes(rt, args)  # checked as the API checks it: a 400's words, exit 2
+    names = {pid: doc.get("name") for pid, doc in rt.index.get_many(
+        PROGRAMS_INDEX.name, [item["program_id"] for item in feed["items"]]).items()}
+    rows = [[escape(cell) for cell in (
+        item["recorded_at"][:16].replace("T", " "), item["change"],
+        f"{names.get(item['program_id']) or '—'} ({item['program_id']})",
+        "\n".join(f"{f['field']} {value_text(f['field'], f.get('old'))} → {value_text(f['field'], f.get('new'))}"
+                  for f in item["fields"]) or "—", item["source"])] for item in feed["items"]]
+    if not rows:  # a table of headers alone said nothing
+        console.print("no change recorded" + (" matching these options" if len(args) > 1 else
+                                              ": a scrape, a sync or an import that changes a program records one"))
+        return
+    shown = f", the first {len(rows)} shown (--limit)" if len(rows) < feed["total"] else ""
+    title = f"{feed['total']} change{'' if feed['total'] == 1 else 's'}, newest recorded first{shown}"
+    console.print(fitted(console, title, [("recorded (UTC)", 0), ("change", 1), ("program", 0), ("fields", 0),
+                                          ("source", 2)], rows, whole=("program",)))
+
 
 @commands.command()
 def compare(merchant_key: str):

@@ -35,6 +35,9 @@ def tokens_list():
         status = "revoked" if token.revoked_at else "expired" if expired else "active"
         rows.append([token.id, token.role, token.created_at[:19], token.expires_at[:19],
                      (token.last_used_at or "never")[:16], status])
+    if not rows:  # a table of headers alone said nothing
+        console.print("no tokens (amx tokens create mints one)")
+        return
     # the id (amx tokens revoke takes it) and the expiry whole, never cut to "2026-12-05T0…"
     console.print(fitted(console, "", [("id", 0), ("role", 0), ("created", 2), ("expires", 0), ("last used", 1),
                                        ("status", 0)], rows, whole=("id", "expires")))

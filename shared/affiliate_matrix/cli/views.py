@@ -4,20 +4,16 @@ would not fit. A value from the index is a source's text: `escape`d, so Rich sho
 or "[link=...]" in it as written instead of reading it as markup (a MarkupError, or a hidden link)."""
 
 import json
-from decimal import Decimal
 
 from rich.markup import escape
 
 from affiliate_matrix.program_index import EXACT, PROGRAMS_INDEX, from_document
 from affiliate_matrix.search import SearchQuery, SortKey
-from affiliate_matrix.wording import terms_summary
+from affiliate_matrix.wording import RATES, rate_text, terms_summary
 
 
 def commission_summary(program) -> str:
     return terms_summary(program.commission)
-
-
-RATES = ("approval_rate", "conversion_rate")  # Program fields that are fractions (0.873: 87.3% of sales approved)
 
 
 def listed_terms(row: dict) -> str:
@@ -125,9 +121,8 @@ def value_text(field: str, value) -> str:
         parts = [", ".join(value.get("methods") or []), value.get("frequency") or "",
                  f"min {minimum.get('amount')} {minimum.get('currency') or ''}".strip() if minimum else ""]
         return "; ".join(p for p in parts if p) or "—"
-    if field in RATES and value not in (None, ""):  # a share, kept as a fraction: the networks show it in percent
-        percent = f"{Decimal(str(value)) * 100:f}"
-        return (percent.rstrip("0").rstrip(".") if "." in percent else percent) + "%"
+    if field in RATES and value not in (None, ""):
+        return rate_text(value)
     if isinstance(value, dict) and set(value) == {"amount", "currency"}:  # an EPC
         return f"{value['amount']} {value['currency']}"
     if isinstance(value, list):

@@ -18,7 +18,7 @@ from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
 from affiliate_matrix.rules.actions import record_outcome, render
 from affiliate_matrix.rules.engine import on_event
 from affiliate_matrix.rules.model import Rule, checked
-from affiliate_matrix.rules.store import save_rule
+from affiliate_matrix.rules.store import disable_rule, save_rule
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 from affiliate_matrix.sources import get_source
 
@@ -151,6 +151,9 @@ class Story:
             self.second_report = scrape(self.rt, connection_id(source))
         finally:
             self._second_pass = False
+            # its webhook is a placeholder: enabled, `amx up` (the next step) would fire it and post there
+            disable_rule(self.rt.store, RULE_ID, "the demo's rule: its webhook is a placeholder; give it yours and "
+                                                 "amx rules add --replace to use it")
 
     def _on_delta(self, event) -> None:
         if self._second_pass:

@@ -42,6 +42,19 @@ def _day_or_time(value, info):
     return text
 
 
+def _program_id(value, info):
+    """A program's id as the index gives it (p_ and 16 hex digits); another is refused in words, not as the pattern."""
+    if isinstance(value, str) and not re.fullmatch(_PROGRAM_ID, value):
+        raise refuse(f"{info.field_name} must be a program's id, p_ and 16 hex digits as amx search and the API list "
+                     f"them, not {value[:40]!r}")
+    return value
+
+
+_PROGRAM_ID = r"p_[0-9a-f]{16}"
+# the pattern for the OpenAPI document; the validator, run first, refuses in words
+ProgramIdText = Annotated[str, Field(pattern=f"^{_PROGRAM_ID}$"), BeforeValidator(_program_id)]
+
+
 class ChangesParams(Shape):
     model_config = ConfigDict(extra="forbid")
     # a bare day first becomes its midnight UTC (the last Before validator runs first), then IsoTime reads it
@@ -50,7 +63,7 @@ class ChangesParams(Shape):
         "reader polling since the newest recorded_at it read), a day from its midnight UTC. At least once: "
         "deduplicate by id."))
     # a program id or a field no delta can name is a mistake (a typo found nothing and looked like no change): a 400
-    program_id: list[Annotated[str, Field(pattern=r"^p_[0-9a-f]{16}$")]] | None = None
+    program_id: list[ProgramIdText] | None = None
     field: list[Literal[TRACKED]] | None = None
     change: list[Literal["created", "updated", "removed"]] | None = None
     limit: PageSize = 20
@@ -64,7 +77,7 @@ class MerchantsParams(Shape):
 
 
 class ProgramId(Shape):
-    program_id: str = Field(pattern=r"^p_[0-9a-f]{16}$")
+    program_id: ProgramIdText
 
 
 class MerchantKey(Shape):

@@ -113,7 +113,7 @@ def checked_filter(name: str, values: list[str]) -> list[str]:
     try:
         return getattr(SearchParams.model_validate({name: values}), name)
     except ValidationError as exc:
-        raise problem(exc) from None
+        raise problem(exc, query=True) from None
 
 
 class _Paging(Shape):

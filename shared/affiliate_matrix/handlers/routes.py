@@ -51,14 +51,18 @@ def decimal(low: int):
     return Annotated[float, Field(ge=low, allow_inf_nan=False), BeforeValidator(check)]
 
 
-def problem(exc: ValidationError) -> InvalidInput:
-    """The first error of a validation as a 400's message naming the parameter or field."""
+def problem(exc: ValidationError, query: bool = False) -> InvalidInput:
+    """The first error of a validation as a 400's message naming the parameter or field. `query`: a query string's
+    (or a command's options), named as the person wrote it, `kind`, not by its place among repeats (`kind.0`), with
+    the value they gave (it is in the URL already)."""
     first = exc.errors(include_url=False)[0]
-    loc = ".".join(map(str, first["loc"]))[:200]  # a key may be hostile
+    parts = [part for part in first["loc"] if not (query and isinstance(part, int))]
+    loc = ".".join(map(str, parts))[:200]  # a key may be hostile
     if first["type"] == "amx":
         return InvalidInput(first["ctx"]["message"])
-    if first["type"] == "literal_error":  # the input is not repeated: it might be a secret sent in the wrong field
-        return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}")
+    if first["type"] == "literal_error":  # a body's input is not repeated: it might be a secret sent in the wrong field
+        given = f", got {str(first['input'])[:40]!r}" if query else ""
+        return InvalidInput(f"{loc} must be one of {first['ctx']['expected']}{given}")
     if first["type"] == "extra_forbidden":
         return InvalidInput(f"unknown field(s): {loc}")
     return InvalidInput(f"{loc}: {first['msg'].removeprefix('Value error, ')}" if loc else first["msg"])
@@ -166,7 +170,7 @@ def parameters(model: type[BaseModel], args, path_values: dict) -> BaseModel:
     try:
         return model.model_validate({**values, **path_values})
     except ValidationError as exc:
-        raise problem(exc) from None
+        raise problem(exc, query=True) from None
 
 
 class Api:

@@ -116,8 +116,9 @@ def dispatch(rt, request, page):
     if path == "/merchants":
         params = api.parameters(api.merchants_params(), args, {})
         return page.render("merchants.html", args=args, found=api.merchants_with(rt, params), limit=params.limit)
-    if path.startswith("/merchants/"):
-        return page.render("merchant.html", **pages.merchant_page(rt, path.removeprefix("/merchants/")))
+    merchant_key = path.removeprefix("/merchants/")
+    if merchant_key and merchant_key != path and "/" not in merchant_key:  # /merchants/ names none, as /programs/
+        return page.render("merchant.html", **pages.merchant_page(rt, merchant_key))
     if path == "/changes":
         return page.render("changes.html", **pages.changes_page(rt, args))
     if path == "/graph":

@@ -9,6 +9,7 @@ from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
+from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
 from affiliate_matrix.web.render import FACET_LABELS, category_label, url
 
@@ -44,7 +45,10 @@ def search_page(rt, args: MultiDict) -> dict:
     export_args = MultiDict([(k, v) for k, v in args.items(multi=True) if k in api.export_params().model_fields])
     export_args.setlist("status", chosen_by["status"])  # the programs shown: an export with no status has them all
     epc_window = args.get("epc_window", "7d")  # a known one: the search refused any other
+    # nothing found in an index that holds nothing: no filter to loosen, but something to fill it with
+    empty_index = not result["total"] and not rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=0)).total
     return {"args": args, "result": result, "facets": facets, "sort": args.get("sort", "relevance"),
+            "empty_index": empty_index,
             "epc_window": epc_window,  # and the fields of its EPC, which the results' EPC column shows
             "epc_fields": (searched("epc_7d", epc_window), searched("epc_currency", epc_window)),
             "export_args": export_args, "paged": "cursor" in args or "page" in args,
@@ -56,7 +60,7 @@ def program_page(rt, program_id: str) -> dict:
     history = api.changes(rt, MultiDict({"program_id": program_id, "limit": "100"}))
     fields = [{"name": name, "value": value, "claims": program["provenance"].get(name, [])}
               for name, value in program.items() if name not in HIDDEN_FIELDS]
-    return {"program": program, "fields": fields, "history": history}
+    return {"program": program, "fields": fields, "history": history, "names": {program_id: program["name"]}}
 
 
 def merchant_page(rt, key: str) -> dict:

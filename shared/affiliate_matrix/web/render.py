@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from affiliate_matrix.wording import terms_summary
+from affiliate_matrix.wording import RATES, rate_text, terms_summary
 
 FACET_LABELS = {"status": "Status", "categories": "Category", "networks": "Network", "countries": "Country",
                 "commission_types": "Commission type", "payout_methods": "Payout method",
@@ -139,6 +139,11 @@ def field(value, name: str) -> str:
         return when(value)
     if name == "categories" and isinstance(value, list):
         return ", ".join(category_label(c) for c in value) or "—"
+    if name in RATES and value not in (None, "") and not isinstance(value, bool):
+        try:
+            return rate_text(value)
+        except ArithmeticError:  # no number (a damaged document's): shown as it is
+            return show(value)
     if name == "countries" and value == []:  # names no country: restricts none (a source's Worldwide)
         return "every country"
     if name == "records" and isinstance(value, list):
