@@ -10,8 +10,7 @@ from pydantic import AfterValidator, Field, ValidationError, create_model
 from affiliate_matrix.codes import COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            WORLDWIDE, ProgramSummary)
+from affiliate_matrix.program_index import EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, WORLDWIDE
 from affiliate_matrix.search import MAX_WORDS, searched_words
 from affiliate_matrix.taxonomy import CATEGORIES
 
@@ -134,16 +133,10 @@ SearchParams = create_model(  # other names are refused by `parameters`, by name
     cursor=(Cursor, None))
 
 
-class Facet(Shape):
-    value: str | bool
-    count: int
+def program_page():  # a search's answer: its model is the document's and the tests', never built by a start
+    from affiliate_matrix.handlers.program_page import ProgramPage
 
-
-class ProgramPage(Shape):
-    total: int
-    items: list[ProgramSummary]
-    facets: dict[str, list[Facet]]
-    next_cursor: str | None
+    return ProgramPage
 
 
 def merchants_answer():  # the merchants' answers: not built by a start or a first search
