@@ -177,7 +177,7 @@ def faceted(name: str) -> bool:
 
 def epc_windowed(sort: list[SortKey], epc_window: str) -> list[SortKey]:
     """A sort (SORTS) with the EPC fields of epc_window's EPC: sort=epc by the 3-month EPC with epc_window=90d."""
-    return [key.model_copy(update={"field": searched(key.field, epc_window)}) for key in sort]
+    return [key.replaced(field=searched(key.field, epc_window)) for key in sort]
 
 
 def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False,

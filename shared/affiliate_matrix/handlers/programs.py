@@ -236,16 +236,15 @@ def quality_ranking_applies(params: SearchParams) -> bool:
 
 
 def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
-    query = query_of(params, apart=apart).model_copy(update={
-        "size": params.limit, "offset": ((params.page or 1) - 1) * params.limit, "cursor": params.cursor,
-        **facets_asked(params.epc_window)})
+    query = query_of(params, apart=apart).replaced(size=params.limit, offset=((params.page or 1) - 1) * params.limit,
+                                                   cursor=params.cursor, **facets_asked(params.epc_window))
     if quality_ranking_applies(params) and flags.current().on("quality_ranking"):
-        query = query.model_copy(update={"sort": [SortKey(field="quality_score", order="desc")]})
+        query = query.replaced(sort=[SortKey(field="quality_score", order="desc")])
     # the analysis' snapshots count each facet under every filter: not apart from its own
     counted_apart = apart and any(faceted(name) for name in FILTERS if getattr(params, name))
     snapshot = facet_snapshot(rt, args) if not query.text and not query.ranges and not counted_apart else None
     if snapshot is not None:  # the analysis counted these facets for this generation already
-        query = query.model_copy(update={"facets": []})
+        query = query.replaced(facets=[])
     result = rt.index.search(PROGRAMS_INDEX.name, query)
     if snapshot is None:
         facets = {name: [[v, n] for v, n in buckets]
