@@ -102,9 +102,9 @@ CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind":
            "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
-                     **{name: (Annotated[list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
-                                         Field(description=SAID.get(name))], None) for name in FILTERS},
-                     **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
+                     **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
+                               Field(None, description=SAID.get(name))) for name in FILTERS},
+                     **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
 
 
 def checked_filter(name: str, values: list[str]) -> list[str]:
