@@ -7,12 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, create_model
 
-from affiliate_matrix.codes import COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
+from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
 from affiliate_matrix.program_index import EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, WORLDWIDE
 from affiliate_matrix.search import MAX_WORDS, searched_words
-from affiliate_matrix.taxonomy import CATEGORIES
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
 # which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
