@@ -1,6 +1,7 @@
 """The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
 checks requests and answers against them and writes its OpenAPI document from them. The merchants'
-answers are in merchant_shapes.py, the parameters of every route but the search in program_params.py."""
+answers are in merchant_shapes.py, the search's in program_page.py, the parameters of every route but the search in
+program_params.py."""
 
 import re
 from typing import Annotated, Literal
@@ -10,7 +11,8 @@ from pydantic import AfterValidator, Field, ValidationError, create_model
 from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
-from affiliate_matrix.program_index import EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS, WORLDWIDE
+from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
+                                            WORLDWIDE)
 from affiliate_matrix.search import MAX_WORDS, searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,

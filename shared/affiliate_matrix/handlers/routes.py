@@ -1,8 +1,9 @@
 """Routes declared once. An API is a table of `Route`s (method, path, handler, the pydantic models of
 its parameters, body and answer); `Api.route` is the one dispatcher (matching, 404/405, the token's
 role, parameters and body checked against their models with a 400 naming what is wrong, the answer
-checked against its model unless the route says its tests check it) and `Api.openapi` writes the OpenAPI document from the same table
-(handlers/openapi.py), so the document and the behaviour cannot differ. Errors map to statuses in `handlers.serve`."""
+checked against its model unless the route says its tests check it) and `Api.openapi` writes the OpenAPI
+document from the same table (handlers/openapi.py), so the document and the behaviour cannot differ. Errors map
+to statuses in `handlers.serve`."""
 
 import json
 import re
