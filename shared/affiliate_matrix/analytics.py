@@ -61,7 +61,7 @@ def recorded(rt, since: datetime, limit: int = 200_000) -> list[dict]:
         rows += [hit.doc for hit in result.hits]
         if not result.next_cursor:
             break
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
     return rows
 
 

@@ -1,5 +1,5 @@
 """ISO-3166 alpha-2 country and ISO-4217 currency codes (generated once from pycountry's data; a frozenset
-lookup adds nothing to a cold start)."""
+lookup adds nothing to a cold start), and the domain's closed vocabularies: kinds, statuses, categories, …"""
 
 COUNTRIES = frozenset(
     """
@@ -39,3 +39,17 @@ COMMISSION_TYPES = ("percent", "flat")
 PAYOUT_METHODS = ("paypal", "check", "bank_transfer", "payoneer", "ach", "wire", "store_credit", "crypto", "other")
 STATUSES = ("active", "discovered", "closed_suspected", "removed")  # a program's status (Program.status)
 CHANGES = ("created", "updated", "removed")  # what a delta records (DeltaChange.change)
+# Every category a program can have (taxonomy.py maps each source's own onto them), with the label people read for it
+# (the web pages): a filter naming another finds nothing, so it is refused (`hosting` for hosting_domains).
+CATEGORY_LABELS = {
+    "apparel": "Apparel", "automotive": "Automotive", "b2b_saas": "B2B SaaS", "beauty": "Beauty",
+    "books_media": "Books & media", "business_services": "Business services", "crypto": "Crypto", "dating": "Dating",
+    "education": "Education", "electronics": "Electronics", "entertainment": "Entertainment", "finance": "Finance",
+    "food_drink": "Food & drink", "gambling": "Gambling", "gaming": "Gaming", "gifts": "Gifts",
+    "health_wellness": "Health & wellness", "home_garden": "Home & garden", "hosting_domains": "Hosting & domains",
+    "insurance": "Insurance", "jewelry_accessories": "Jewelry & accessories", "kids_baby": "Kids & baby",
+    "legal": "Legal", "marketing_tools": "Marketing tools", "other": "Other", "pets": "Pets",
+    "real_estate": "Real estate", "software": "Software", "sports_outdoors": "Sports & outdoors", "telecom": "Telecom",
+    "travel": "Travel", "vpn_security": "VPN & security",
+}
+CATEGORIES = tuple(sorted(CATEGORY_LABELS))

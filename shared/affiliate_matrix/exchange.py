@@ -97,7 +97,7 @@ def programs(index, query: SearchQuery | None = None) -> Iterator:
     """Every program matching the query (all of them by default), a cursor page at a time. The first
     page is asked at once, so a query the index refuses fails here, not halfway through a stream
     whose 200 has already gone out."""
-    query = (query or SearchQuery()).model_copy(update={"size": PAGE, "offset": 0, "facets": [], "cursor": None})
+    query = (query or SearchQuery()).replaced(size=PAGE, offset=0, facets=[], cursor=None)
     return _pages(index, query, index.search(PROGRAMS_INDEX.name, query))
 
 
@@ -107,7 +107,7 @@ def _pages(index, query: SearchQuery, result) -> Iterator:
             yield from_document(hit.doc)
         if not result.next_cursor:
             return
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
         result = index.search(PROGRAMS_INDEX.name, query)
 
 

@@ -113,7 +113,7 @@ def find_merchants(index, text: str | None, limit: int = 20) -> dict:
         read += len(result.hits)
         if result.next_cursor is None or read >= MERCHANT_SCAN:
             break
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
     cut = not more and result.next_cursor is not None
     merchants = {key: {"merchant_key": key, "merchant": doc.get("merchant") or doc["name"],
                        "domain": doc.get("merchant_domain"), "programs": 0, "networks": set()}
@@ -133,5 +133,5 @@ def find_merchants(index, text: str | None, limit: int = 20) -> dict:
         if read >= MERCHANT_SCAN:
             cut = True
             break
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
     return {"items": [{**m, "networks": sorted(m["networks"])} for m in merchants.values()], "more": more, "cut": cut}

@@ -14,11 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, HttpUrl, model_validator
 
-from affiliate_matrix.codes import CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
+from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
-from affiliate_matrix.taxonomy import CATEGORIES
 
-# One fixed taxonomy of verticals (taxonomy.CATEGORIES); every source's own categories map onto these.
+# One fixed taxonomy of verticals (codes.CATEGORIES; taxonomy.py maps them); every source's own categories map onto these.
 Category = Literal[CATEGORIES]
 PayoutMethod = Literal[PAYOUT_METHODS]
 PayoutFrequency = Literal["monthly", "weekly", "biweekly", "quarterly", "net30", "net60", "on_request"]

@@ -715,7 +715,7 @@ def withdrawn_from(rt, source: str, claimants: list[tuple[str, str | None]], at:
         found += [hit.id for hit in result.hits if hit.id not in listed]
         if not result.next_cursor:
             break
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
     for start in range(0, len(found), MAX_PAGE):
         for program_id, read in rt.index.get_versioned(PROGRAMS_INDEX.name, found[start:start + MAX_PAGE]).items():
             before = from_document(read.doc)
@@ -845,7 +845,7 @@ def holding_match_keys(rt, programs: list[Program]):
             yield from result.hits
             if not result.next_cursor:
                 break
-            query = query.model_copy(update={"cursor": result.next_cursor})
+            query = query.replaced(cursor=result.next_cursor)
 
 
 def candidate(program: Program) -> Candidate:

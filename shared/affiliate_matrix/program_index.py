@@ -4,9 +4,7 @@ fields they stand for). The full Program rides along as a stored field, so a rea
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
-
-from pydantic import BaseModel, ConfigDict
+from typing import TYPE_CHECKING
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, Range, SortKey
@@ -17,47 +15,50 @@ if TYPE_CHECKING:  # the models load on first use: a search request never needs 
 Text, Keyword, Number, Date = "text", "keyword", "number", "date"  # how the index searches a field
 
 
-class ProgramSummary(BaseModel):
-    """The one list of a program's searchable fields: the index's fields and their types, and each
-    item of a search's answer (the full Program rides beside it in the index, as `program`)."""
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when first used, not on import
-
-    id: Annotated[str, Keyword]
-    name: Annotated[str, Text]
-    merchant: Annotated[str | None, Text]
-    description: Annotated[str | None, Text]
-    merchant_key: Annotated[str, Keyword]
-    merchant_domain: Annotated[str | None, Keyword]
-    kind: Annotated[str, Keyword]
-    status: Annotated[str, Keyword]
-    categories: Annotated[list[str], Keyword]
-    networks: Annotated[list[str], Keyword]
-    countries: Annotated[list[str], Keyword]
-    commission_types: Annotated[list[str], Keyword]
-    commission_percent_max: Annotated[float | None, Number]
+# A program's searchable fields (SUMMARY_DOC): how the index searches each, its type and, for a field a document may
+# lack, its default. The API's model of them (ProgramSummary, handlers/program_page.py) is made from this by the first
+# use of the API's document or of its tests, not by a start: defining a model of 31 fields cost every start ~5 M
+# instructions.
+SUMMARY = {
+    "id": (Keyword, str),
+    "name": (Text, str),
+    "merchant": (Text, str | None),
+    "description": (Text, str | None),
+    "merchant_key": (Keyword, str),
+    "merchant_domain": (Keyword, str | None),
+    "kind": (Keyword, str),
+    "status": (Keyword, str),
+    "categories": (Keyword, list[str]),
+    "networks": (Keyword, list[str]),
+    "countries": (Keyword, list[str]),
+    "commission_types": (Keyword, list[str]),
+    "commission_percent_max": (Number, float | None),
     # A program may pay flat amounts in several currencies, and there are no exchange rates: the document's flat
     # amount is the highest one in the currency of the first flat term the program states (its headline offer),
     # commission_flat_currency; commission_flat_currencies lists every currency it pays flat amounts in, by the figure
     # shown or by any source's (said_terms).
-    commission_flat_max: Annotated[float | None, Number]
+    "commission_flat_max": (Number, float | None),
     # None with commission_flat_max, and on a document that a migration to v4 copied before migrations upgraded
     # documents (see _as_indexed_now), until its program is indexed again
-    commission_flat_currency: Annotated[str | None, Keyword] = None
-    commission_flat_currencies: Annotated[list[str], Keyword]
-    cookie_days: Annotated[int | None, Number]
-    payout_methods: Annotated[list[str], Keyword]
-    quality_score: Annotated[float, Number]
-    epc_7d: Annotated[float | None, Number]  # earnings per click over 7 days, an amount in epc_currency
-    epc_currency: Annotated[str | None, Keyword]
+    "commission_flat_currency": (Keyword, str | None, None),
+    "commission_flat_currencies": (Keyword, list[str]),
+    "cookie_days": (Number, int | None),
+    "payout_methods": (Keyword, list[str]),
+    "quality_score": (Number, float),
+    "epc_7d": (Number, float | None),  # earnings per click over 7 days, an amount in epc_currency
+    "epc_currency": (Keyword, str | None),
     # over 3 months (Awin's only EPC; CJ's steadier one), in its own currency: the two may come from two sources. None
     # on a document of v10 or before, until `amx index migrate programs` (added in v11)
-    epc_90d: Annotated[float | None, Number] = None
-    epc_90d_currency: Annotated[str | None, Keyword] = None
-    first_seen_at: Annotated[datetime, Date]
-    last_seen_at: Annotated[datetime, Date]
-    last_changed_at: Annotated[datetime | None, Date]
-    last_verified_at: Annotated[datetime | None, Date]
-    sources: Annotated[list[str], Keyword]
+    "epc_90d": (Number, float | None, None),
+    "epc_90d_currency": (Keyword, str | None, None),
+    "first_seen_at": (Date, datetime),
+    "last_seen_at": (Date, datetime),
+    "last_changed_at": (Date, datetime | None),
+    "last_verified_at": (Date, datetime | None),
+    "sources": (Keyword, list[str]),
+}
+SUMMARY_DOC = """The one list of a program's searchable fields: the index's fields and their types, and each
+item of a search's answer (the full Program rides beside it in the index, as `program`)."""  # its model's
 
 
 def _as_indexed_now(doc: dict) -> dict:
@@ -98,9 +99,8 @@ def _as_indexed_now(doc: dict) -> dict:
 # accents: on OpenSearch the narrowed text and whole values are indexed beside the document (opensearch.FOLDED).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 14, {**{name: next(m for m in field.metadata if isinstance(m, str))
-                                              for name, field in ProgramSummary.model_fields.items()},
-                                           **BESIDE}, upgrade=_as_indexed_now)
+PROGRAMS_INDEX = IndexSpec("programs", 14, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+                           upgrade=_as_indexed_now)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
 # Programs a search lists unless it asks for a status: those open to join (closed_suspected and removed are over).
@@ -177,7 +177,7 @@ def faceted(name: str) -> bool:
 
 def epc_windowed(sort: list[SortKey], epc_window: str) -> list[SortKey]:
     """A sort (SORTS) with the EPC fields of epc_window's EPC: sort=epc by the 3-month EPC with epc_window=90d."""
-    return [key.model_copy(update={"field": searched(key.field, epc_window)}) for key in sort]
+    return [key.replaced(field=searched(key.field, epc_window)) for key in sort]
 
 
 def filtering(chosen: dict[str, list], open_only: bool = True, apart: bool = False,

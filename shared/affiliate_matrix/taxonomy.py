@@ -1,12 +1,13 @@
-"""One category taxonomy for every source, the networks we recognise from join links, and the countries sources name."""
+"""One category taxonomy for every source (each source's labels onto codes.CATEGORIES), the networks we recognise from
+join links, and the countries sources name."""
 
 import re
 from functools import cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-# Source category labels (lower-case) onto our verticals; a label missing here maps to "other" (when no other of the
-# program's labels maps: settled).
+# Source category labels (lower-case) onto our verticals (codes.CATEGORIES); a label missing here maps to "other" (when
+# no other of the program's labels maps: settled).
 CATEGORY_MAP = {
     "software": "software", "saas": "b2b_saas", "b2b": "b2b_saas", "marketing tools": "marketing_tools",
     "marketing": "marketing_tools", "seo": "marketing_tools", "design": "software", "web hosting": "hosting_domains",
@@ -29,20 +30,6 @@ CATEGORY_MAP = {
     "e-business & e-marketing": "marketing_tools", "computers & internet": "software",
     "software & services": "software",
 }
-# Every category a program can have, with the label people read for it (the web pages): a filter naming another
-# finds nothing, so it is refused (`hosting` for hosting_domains).
-CATEGORY_LABELS = {
-    "apparel": "Apparel", "automotive": "Automotive", "b2b_saas": "B2B SaaS", "beauty": "Beauty",
-    "books_media": "Books & media", "business_services": "Business services", "crypto": "Crypto", "dating": "Dating",
-    "education": "Education", "electronics": "Electronics", "entertainment": "Entertainment", "finance": "Finance",
-    "food_drink": "Food & drink", "gambling": "Gambling", "gaming": "Gaming", "gifts": "Gifts",
-    "health_wellness": "Health & wellness", "home_garden": "Home & garden", "hosting_domains": "Hosting & domains",
-    "insurance": "Insurance", "jewelry_accessories": "Jewelry & accessories", "kids_baby": "Kids & baby",
-    "legal": "Legal", "marketing_tools": "Marketing tools", "other": "Other", "pets": "Pets",
-    "real_estate": "Real estate", "software": "Software", "sports_outdoors": "Sports & outdoors", "telecom": "Telecom",
-    "travel": "Travel", "vpn_security": "VPN & security",
-}
-CATEGORIES = tuple(sorted(CATEGORY_LABELS))
 
 # Tracking-link hosts (registrable domains) of affiliate networks.
 NETWORK_HOSTS = {

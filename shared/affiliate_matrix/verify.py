@@ -193,7 +193,7 @@ def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> li
             chosen.append((program, url))
         if not result.next_cursor:
             return chosen
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
 
 
 def freshness(rt, now: datetime | None = None) -> dict:
@@ -217,7 +217,7 @@ def freshness(rt, now: datetime | None = None) -> dict:
                 found.append({"id": hit.id, "name": hit.doc["name"], "age_days": None if age is None else round(age, 1)})
         if not result.next_cursor:
             break
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
 
     def shares(ages):
         return {f"within_{d}d": round(sum(a is not None and a <= d for a in ages) / len(ages), 4)

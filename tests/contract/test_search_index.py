@@ -42,7 +42,7 @@ def all_pages(idx, query):
         pages += 1
         if not result.next_cursor:
             return seen, pages, result.total
-        query = query.model_copy(update={"cursor": result.next_cursor})
+        query = query.replaced(cursor=result.next_cursor)
 
 
 # -- lifecycle and writes ------------------------------------------------------------------
@@ -506,7 +506,7 @@ def test_post_filters_filter_the_hits_and_every_facet_but_their_own(loaded):
     assert dict(result.facets["category"]) == dict(Counter(c for d in hits for c in d["category"]))
     assert dict(result.facets["active"]) == dict(Counter(d["active"] for d in worded if d["network"] == "cj"))
     assert dict(result.facets["network"]) == dict(Counter(d["network"] for d in worded if d["active"]))
-    paged, _, total = all_pages(loaded, query.model_copy(update={"size": 7, "sort": [SortKey(field="name")]}))
+    paged, _, total = all_pages(loaded, query.replaced(size=7, sort=[SortKey(field="name")]))
     assert total == len(hits) and sorted(paged) == sorted(d["id"] for d in hits)  # each hit once
     with pytest.raises(InvalidInput, match="cannot filter on 'description'"):
         loaded.search("things", SearchQuery(post_filters={"description": ["alpha"]}))
@@ -564,11 +564,11 @@ def test_programs_by_commission_in_a_currency_rank_by_their_highest_flat_term_in
     assert index.bulk_upsert("programs", batch, refresh=True).errors == []
 
     def ranked(size=20, **params):
-        query = query_of(SearchParams(sort="commission", **params)).model_copy(update={"size": size})
+        query = query_of(SearchParams(sort="commission", **params)).replaced(size=size)
         found = index.search("programs", query)
         listed = [hit.id for hit in found.hits]
         while found.next_cursor:  # the cursor carries the order
-            found = index.search("programs", query.model_copy(update={"cursor": found.next_cursor}))
+            found = index.search("programs", query.replaced(cursor=found.next_cursor))
             listed += [hit.id for hit in found.hits]
         return [names[i] for i in listed]
 
@@ -601,7 +601,7 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     assert index.bulk_upsert("programs", batch, refresh=True).errors == []
 
     def search(**params):
-        query = query_of(SearchParams(**params)).model_copy(update={"size": 20, "facets": FACETS})
+        query = query_of(SearchParams(**params)).replaced(size=20, facets=FACETS)
         result = index.search("programs", query)
         return sorted(names[hit.id] for hit in result.hits), dict(result.facets["commission_flat_currencies"])
 
@@ -646,7 +646,7 @@ def test_a_program_a_source_says_pays_in_a_currency_is_found_by_it_though_anothe
     assert index.bulk_upsert("programs", batch, refresh=True).errors == []
 
     def search(**params):
-        query = query_of(SearchParams(**params)).model_copy(update={"size": 20, "facets": FACETS})
+        query = query_of(SearchParams(**params)).replaced(size=20, facets=FACETS)
         result = index.search("programs", query)
         return sorted(hit.doc["name"] for hit in result.hits), dict(result.facets["commission_flat_currencies"])
 
@@ -704,7 +704,7 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     assert index.bulk_upsert("programs", batch, refresh=True).errors == []
 
     def search(**params):
-        query = query_of(SearchParams(**params)).model_copy(update={"size": 20})
+        query = query_of(SearchParams(**params)).replaced(size=20)
         return [names[hit.id] for hit in index.search("programs", query).hits]
 
     assert sorted(search(epc_currency=["USD"])) == ["usd090", "usd150"]
@@ -741,8 +741,7 @@ def test_the_three_month_epc_is_filtered_bounded_sorted_and_counted_with_epc_win
     assert index.bulk_upsert("programs", batch, refresh=True).errors == []
 
     def search(epc_window: str = "7d", **params):
-        query = query_of(SearchParams(epc_window=epc_window, **params)).model_copy(update={
-            "size": 20, **facets_asked(epc_window)})
+        query = query_of(SearchParams(epc_window=epc_window, **params)).replaced(size=20, **facets_asked(epc_window))
         result = index.search("programs", query)
         return [names[hit.id] for hit in result.hits], dict(facets_of(result.facets, epc_window)["epc_currency"])
 
@@ -793,7 +792,7 @@ def test_cursor_pages_return_every_hit_exactly_once(loaded, sort):
     assert total == len(docs()) >= 1000
     assert len(seen) == len(set(seen)) == len(docs())
     assert pages == -(-len(docs()) // 97)
-    one_page = loaded.search("things", query.model_copy(update={"size": 1000})).hits
+    one_page = loaded.search("things", query.replaced(size=1000)).hits
     assert seen[:1000] == [h.id for h in one_page]
 
 
@@ -830,7 +829,7 @@ def test_a_cursor_holding_null_for_a_value_is_a_place_among_the_missing(loaded, 
     from affiliate_matrix.search import encode_cursor
 
     query = SearchQuery(sort=[SortKey(field=field, order=order)], size=1000)
-    result = loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+    result = loaded.search("things", query.replaced(cursor=encode_cursor(query, [None, "doc-00500"])))
     assert [h.id for h in result.hits] == sorted(d["id"] for d in docs() if d[field] is None and d["id"] > "doc-00500")
 
 
@@ -839,7 +838,7 @@ def test_a_cursor_holding_null_for_a_score_is_malformed(loaded):
 
     query = SearchQuery(text="echo", size=5)
     with pytest.raises(InvalidInput, match="cursor is malformed"):
-        loaded.search("things", query.model_copy(update={"cursor": encode_cursor(query, [None, "doc-00500"])}))
+        loaded.search("things", query.replaced(cursor=encode_cursor(query, [None, "doc-00500"])))
 
 @pytest.mark.parametrize("q", ['") OR 1=1 --', 'name:* OR "', "alpha' ; DROP TABLE x", "NEAR(alpha bravo)", "*"])
 def test_hostile_text_is_only_words(loaded, q):
@@ -1067,9 +1066,9 @@ def test_a_hit_whose_exact_field_is_the_text_ranks_first_and_pages_on(index):
         {"id": "c", "name": "Club", "description": "golf club golf club"}], refresh=True)
     query = SearchQuery(text=" golf  CLUB", exact=["name"], size=1)
     first = index.search("things", query)
-    rest = index.search("things", query.model_copy(update={"cursor": first.next_cursor, "size": 5}))
+    rest = index.search("things", query.replaced(cursor=first.next_cursor, size=5))
     assert [h.id for h in first.hits] == ["b"] and sorted(h.id for h in rest.hits) == ["a", "c"]
-    assert [h.id for h in index.search("things", query.model_copy(update={"exact": [], "size": 5})).hits][0] != "b"
+    assert [h.id for h in index.search("things", query.replaced(exact=[], size=5)).hits][0] != "b"
 
 
 BOLD_NORDVPN = "\U0001d40d\U0001d428\U0001d42b\U0001d41d\U0001d415\U0001d40f\U0001d40d"  # 𝐍𝐨𝐫𝐝𝐕𝐏𝐍
@@ -1108,6 +1107,6 @@ def test_a_prefix_query_finds_words_by_their_start_below_whole_words(index, q, e
     assert [h.id for h in index.search("things", query).hits] == expected
     if q == "host":  # whole words only without it, and as the page's cursor pages on
         assert [h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits] == ["whole"]
-        first = index.search("things", query.model_copy(update={"size": 2}))
-        rest = index.search("things", query.model_copy(update={"size": 10, "cursor": first.next_cursor}))
+        first = index.search("things", query.replaced(size=2))
+        rest = index.search("things", query.replaced(size=10, cursor=first.next_cursor))
         assert [h.id for h in first.hits + rest.hits] == expected

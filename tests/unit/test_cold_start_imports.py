@@ -23,10 +23,11 @@ HEAVY = ("jwt", "cryptography", "numpy", "boto3", "botocore", "opensearchpy", "h
 HEAVY_OWN = ("affiliate_matrix.models", "affiliate_matrix.search", "affiliate_matrix.handlers.programs",
              "affiliate_matrix.budget.models")
 # Cheaper, but kept apart only so that a start and a first request do not build them: the OpenAPI writer and the
-# models only the document names, the rules API's dry-run and activations models, the merchants' answers, the
-# connections' test and delete answers.
-LAZY_OWN = ("affiliate_matrix.handlers.openapi", "affiliate_matrix.handlers.rule_shapes",
-            "affiliate_matrix.handlers.merchant_shapes", "affiliate_matrix.handlers.connection_shapes")
+# models only the document names, the search's answer (checked by the tests, not at run time), the rules API's dry-run
+# and activations models, the merchants' answers, the connections' test and delete answers.
+LAZY_OWN = ("affiliate_matrix.handlers.openapi", "affiliate_matrix.handlers.program_page",
+            "affiliate_matrix.handlers.rule_shapes", "affiliate_matrix.handlers.merchant_shapes",
+            "affiliate_matrix.handlers.connection_shapes")
 # What a start and a first request may load: the programs function opens its index at start and its API searches
 # it; no function's first request loads a heavy library (the embedded index's columns are the standard library's).
 START_NEEDS = {"programs": {"affiliate_matrix.search", "affiliate_matrix.handlers.programs"}}

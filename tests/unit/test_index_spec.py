@@ -1,5 +1,5 @@
 """An index's spec is checked when it is declared, cannot be changed afterwards, and compares by what is
-stored of it (its upgrade is code, not part of the spec)."""
+stored of it (its upgrade is code, not part of the spec). A search query is likewise a record checked as it is made."""
 
 import pytest
 
@@ -55,3 +55,39 @@ def test_a_flat_term_keeps_its_currency_and_its_amount_to_the_cent():
             assert "flat_currency" in str(exc)
         else:
             raise AssertionError(f"{code!r} was taken for a currency")
+
+
+@pytest.mark.parametrize(("fields", "fragment"), [
+    ({"text": "x" * 501}, "text must be text of at most 500"),
+    ({"cursor": "c" * 2001}, "cursor must be text of at most 2000"),
+    ({"size": 1001}, "size must be a whole number from 0 to 1000"), ({"offset": -1}, "offset must be a whole number"),
+    ({"facet_size": 0}, "facet_size must be a whole number from 1 to 200"), ({"size": True}, "size must be a whole"),
+    ({"filters": {"rank": [object()]}}, "a filter's value of rank is a number or text"),
+])
+def test_a_search_query_refuses_what_a_caller_may_bring_naming_it(fields, fragment):
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.search import SearchQuery
+
+    with pytest.raises(InvalidInput, match=fragment):
+        SearchQuery(**fields)
+    with pytest.raises(InvalidInput, match=fragment):  # a changed copy is checked as a new query is
+        SearchQuery().replaced(**fields)
+
+
+def test_a_search_query_is_immutable_holds_its_own_containers_and_numbers_as_floats():
+    from affiliate_matrix.errors import InvalidInput
+    from affiliate_matrix.search import Range, SearchQuery, SortKey
+
+    given = {"rank": [5, True, "a"]}
+    query = SearchQuery(filters=given, ranges={"rank": Range(gte=2)}, sort=[SortKey(field="rank", within=Range(lte=9))])
+    given["rank"].append("b")
+    assert query.filters == {"rank": [5.0, True, "a"]} and isinstance(query.filters["rank"][0], float)
+    assert query.ranges["rank"].gte == 2.0 and isinstance(query.sort[0].within.lte, float)
+    assert SearchQuery().filters is not SearchQuery().filters  # no default shared between queries
+    with pytest.raises(AttributeError):
+        query.size = 5
+    assert query.replaced(size=5).size == 5 and query.size == 20
+    assert query.fingerprint() == query.replaced(size=5, cursor="c", facets=["rank"]).fingerprint()  # paging aside
+    assert query.fingerprint() != query.replaced(text="x").fingerprint()
+    with pytest.raises(InvalidInput, match="asc or desc"):
+        SortKey(field="rank", order="up")

@@ -51,7 +51,8 @@ def test_a_category_is_known_whether_it_is_written_with_and_or_with_an_ampersand
 def test_every_category_a_source_label_maps_to_is_one_of_the_taxonomys_labelled_categories():
     """The categories a program can have are the taxonomy's labelled ones (CATEGORY_LABELS, what the web shows): a
     label mapped to a category with no label would be a category no program can have, refused when indexed."""
-    from affiliate_matrix.taxonomy import CATEGORIES, CATEGORY_LABELS, CATEGORY_MAP
+    from affiliate_matrix.codes import CATEGORIES, CATEGORY_LABELS
+    from affiliate_matrix.taxonomy import CATEGORY_MAP
 
     assert set(CATEGORY_MAP.values()) | {"other"} == set(CATEGORIES) == set(CATEGORY_LABELS)
     assert all(label.strip() and label[0].isupper() for label in CATEGORY_LABELS.values())

@@ -95,6 +95,42 @@ def test_an_answer_that_does_not_fit_its_model_is_never_sent():
     assert status == 500 and "damaged_data" in body and "size" in body
 
 
+def test_a_route_whose_tests_check_its_answer_sends_it_as_its_handler_made_it_and_builds_no_model():
+    built = []
+
+    def answer():  # the model named by a function, as the programs search's is: built only when asked for
+        built.append(Thing)
+        return Thing
+
+    api = Api("things", [Route("GET", "/things/{thing_id}", lambda call: {"id": call.params.thing_id}, answer, Params,
+                               role=None, checked=False)])
+    status, body, _ = ask(api, "/things/t_1")  # no size: the tests' check would refuse it
+    assert status == 200 and body == '{"id":"t_1"}' and built == []
+    assert api.openapi()["components"]["schemas"]["Thing"]["required"] == ["id", "size"]  # still documented
+
+
+def test_a_search_answer_that_drifts_from_its_documented_model_fails_the_tests_that_read_it():
+    """The search route sends its answer unchecked (handlers/programs.py): the tests that read searches (as_documented)
+    are what refuses an item with a field the document does not name, or without one it does."""
+    from pydantic import ValidationError
+
+    from affiliate_matrix.program_index import BESIDE, SUMMARY
+    from tests.support.indexing import as_documented
+
+    item = {name: [] if "list" in str(kind) else None for name, (_, kind, *_) in SUMMARY.items()}
+    item |= {"id": "p_1", "name": "Shop", "merchant_key": "shop", "kind": "program", "status": "active",
+             "quality_score": 0.5, "first_seen_at": "2026-12-01T00:00:00Z", "last_seen_at": "2026-12-01T00:00:00Z"}
+    page = {"total": 1, "items": [item], "facets": {"status": [{"value": "active", "count": 1}]}, "next_cursor": None}
+    assert as_documented(page) is page
+    for drifted in ({**item, "flat_amounts": [1.0]}, {k: v for k, v in item.items() if k != "sources"},
+                    {**item, "quality_score": "high"}):
+        with pytest.raises(ValidationError):
+            as_documented({**page, "items": [drifted]})
+    with pytest.raises(ValidationError):
+        as_documented({**page, "facets": {"status": [{"value": "active"}]}})
+    assert "flat_amounts" in BESIDE  # held beside the summary, left out of an answer's items
+
+
 def test_work_left_for_after_the_answer_runs_once_it_is_sent_and_a_failure_there_is_only_logged():
     done = []
 

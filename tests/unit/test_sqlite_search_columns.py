@@ -114,7 +114,7 @@ def test_a_cursor_with_values_of_the_wrong_kind_is_invalid_input(index, after):
     index.bulk_upsert("things", [{"id": "a", "name": "alpha", "rank": 1}, {"id": "b", "name": "alpha", "rank": 2}])
     query = SearchQuery(sort=[SortKey(field="rank", order="desc")], size=1)
     with pytest.raises(InvalidInput, match="cursor is malformed"):
-        index.search("things", query.model_copy(update={"cursor": encode_cursor(query, after)}))
+        index.search("things", query.replaced(cursor=encode_cursor(query, after)))
 
 
 def brute_order(docs, sort):
@@ -154,7 +154,7 @@ def test_cursor_pages_follow_the_sort_even_when_the_cursors_values_are_deleted(i
     last = docs[first.hits[-1].id]
     for doc in [d for d in docs.values() if key(d)[0] == key(last)[0]]:  # the cursor's first value leaves the columns
         index.delete("things", docs.pop(doc["id"])["id"])
-    second = index.search("things", query.model_copy(update={"cursor": first.next_cursor}))
+    second = index.search("things", query.replaced(cursor=first.next_cursor))
     after = [d for d in sorted((d for d in docs.values() if d["active"]), key=key) if key(d) > key(last)]
     assert [h.id for h in second.hits] == [d["id"] for d in after[:7]]
     assert second.total == len([d for d in docs.values() if d["active"]])

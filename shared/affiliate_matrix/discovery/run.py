@@ -218,7 +218,7 @@ def known_domains(rt, domains: list[str]) -> set[str]:
             known |= {h.doc["merchant_domain"] for h in result.hits}
             if result.next_cursor is None:
                 break
-            query = query.model_copy(update={"cursor": result.next_cursor})
+            query = query.replaced(cursor=result.next_cursor)
     return known | {d for d in domains if rt.store.head(seen_key(d)) is not None}
 
 

@@ -1,19 +1,19 @@
 """The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
 checks requests and answers against them and writes its OpenAPI document from them. The merchants'
-answers are in merchant_shapes.py, the parameters of every route but the search in program_params.py."""
+answers are in merchant_shapes.py, the search's in program_page.py, the parameters of every route but the search in
+program_params.py."""
 
 import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, create_model
 
-from affiliate_matrix.codes import COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
+from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            WORLDWIDE, ProgramSummary)
+                                            WORLDWIDE)
 from affiliate_matrix.search import MAX_WORDS, searched_words
-from affiliate_matrix.taxonomy import CATEGORIES
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
 # which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
@@ -103,9 +103,9 @@ CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind":
            "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
-                     **{name: (Annotated[list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
-                                         Field(description=SAID.get(name))], None) for name in FILTERS},
-                     **{name: (Annotated[Minimum, Field(description=SAID.get(name))], None) for name in MINIMUMS})
+                     **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
+                               Field(None, description=SAID.get(name))) for name in FILTERS},
+                     **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
 
 
 def checked_filter(name: str, values: list[str]) -> list[str]:
@@ -134,16 +134,10 @@ SearchParams = create_model(  # other names are refused by `parameters`, by name
     cursor=(Cursor, None))
 
 
-class Facet(Shape):
-    value: str | bool
-    count: int
+def program_page():  # a search's answer: its model is the document's and the tests', never built by a start
+    from affiliate_matrix.handlers.program_page import ProgramPage
 
-
-class ProgramPage(Shape):
-    total: int
-    items: list[ProgramSummary]
-    facets: dict[str, list[Facet]]
-    next_cursor: str | None
+    return ProgramPage
 
 
 def merchants_answer():  # the merchants' answers: not built by a start or a first search

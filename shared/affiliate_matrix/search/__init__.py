@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError
+from pydantic import ValidationError
 
 from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
 
@@ -75,11 +75,34 @@ class IndexSpec(_IndexSpecFields):
         return cls(data["name"], data["version"], data["fields"], data.get("id_field", "id"))
 
 
-class Range(BaseModel):
-    # This and the models below build their validators on first use: most functions that open an index never search.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    gte: float | str | None = None
-    lte: float | str | None = None
+# A query and its parts are plain immutable records our code builds (a caller's values reach them checked by the API
+# first): pydantic models of them cost a cold start ~10 M instructions to define and build. What a caller's value may
+# still bring is checked as they are made (SearchQuery.__new__): the lengths and bounds, and numbers as floats, as JSON
+# reads them, so a query's fingerprint is the same whoever made it.
+class _RangeFields(NamedTuple):
+    gte: float | str | None
+    lte: float | str | None
+
+
+class Range(_RangeFields):
+    """A number or date field's range: each bound a number or ISO 8601 text, None open."""
+    __slots__ = ()
+
+    def __new__(cls, gte: float | str | None = None, lte: float | str | None = None):
+        return super().__new__(cls, _scalar(gte, "a range's gte", (str, type(None))),
+                               _scalar(lte, "a range's lte", (str, type(None))))
+
+    def as_json(self) -> dict:
+        return self._asdict()
+
+
+def _scalar(value, what: str, kept: tuple[type, ...]):
+    """A number as a float (as JSON reads one: 5 and 5.0 are one value), a value of a `kept` type as it is."""
+    if isinstance(value, kept):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    raise InvalidInput(f"{what} is a number or text, not {type(value).__name__}")
 
 
 def ranges_of(value: Range | list[Range]) -> list[Range]:
@@ -87,50 +110,102 @@ def ranges_of(value: Range | list[Range]) -> list[Range]:
     return value if isinstance(value, list) else [value]
 
 
-class SortKey(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+class _SortKeyFields(NamedTuple):
     field: str
-    order: Literal["asc", "desc"] = "asc"
-    within: Range | None = Field(None, description="Of a number field: only its values in this range rank a hit "
-                                                   "(the largest, desc, or the smallest); a hit with none ranks "
-                                                   "last. A program's flat amount in one currency is such a range.")
+    order: str  # asc or desc
+    # Of a number field: only its values in this range rank a hit (the largest, desc, or the smallest); a hit with none
+    # ranks last. A program's flat amount in one currency is such a range.
+    within: Range | None
 
 
-class SearchQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    text: str | None = Field(None, max_length=500)
+class SortKey(_SortKeyFields):
+    __slots__ = ()
+
+    def __new__(cls, field: str, order: str = "asc", within: Range | None = None):
+        if order not in ("asc", "desc"):
+            raise InvalidInput(f"a sort's order is asc or desc, not {str(order)[:20]!r}")
+        return super().__new__(cls, field, order, within)
+
+    def replaced(self, **update) -> "SortKey":
+        return SortKey(**{**self._asdict(), **update})
+
+    def as_json(self) -> dict:
+        return {"field": self.field, "order": self.order, "within": None if self.within is None else
+                self.within.as_json()}
+
+
+class _SearchQueryFields(NamedTuple):
+    text: str | None
     # A keyword filter matches the value exactly as written, never folded as text is (narrowed): a keyword is an
     # identifier or a code the code writes (an id, a status, a network, a merchant key resolution has folded already),
     # where folding could make two values one, and a facet shows it as stored. Input from people is checked before
     # (the API refuses a value outside a closed list, as country=ＤＥ) rather than folded into a silent match.
-    filters: dict[str, list[str | float | bool]] = {}
-    post_filters: dict[str, list[str | float | bool]] = Field({}, description=(
-        "Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its "
-        "values under everything else the query asks: what each value would find, in the same search "
-        "(OpenSearch's post_filter)."))
-    ranges: dict[str, Range | list[Range]] = Field({}, description="A field's range, or ranges any of which it may "
-                                                                     "fall in (an empty list matches nothing).")
-    facets: list[str] = []
-    facet_size: int = Field(20, ge=1, le=200)
-    sort: list[SortKey] = Field([], description="Empty: relevance when there is text, else the id.")
-    exact: list[str] = Field([], description="Text fields whose whole value, equal to the text (case and runs of "
-                                             "spaces in the text aside), ranks a hit above the others by relevance.")
-    prefix: bool = Field(False, description="The last word (of at least PREFIX_MIN characters) also matches the "
-                                            "words it begins (\"host\" finds Hostinger); that match adds nothing to "
-                                            "a hit's score, so hits that have the word whole rank above.")
-    size: int = Field(20, ge=0, le=MAX_PAGE)
-    offset: int = Field(0, ge=0, le=10_000)
-    cursor: str | None = Field(None, max_length=2_000)
+    filters: dict[str, list[str | float | bool]]
+    # Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its values under
+    # everything else the query asks: what each value would find, in the same search (OpenSearch's post_filter).
+    post_filters: dict[str, list[str | float | bool]]
+    ranges: dict[str, Range | list[Range]]  # a field's range, or ranges any of which it may fall in (an empty list
+                                            # matches nothing)
+    facets: list[str]
+    facet_size: int  # 1 to 200
+    sort: list[SortKey]  # empty: relevance when there is text, else the id
+    # Text fields whose whole value, equal to the text (case and runs of spaces in the text aside), ranks a hit above
+    # the others by relevance.
+    exact: list[str]
+    # The last word (of at least PREFIX_MIN characters) also matches the words it begins ("host" finds Hostinger); that
+    # match adds nothing to a hit's score, so hits that have the word whole rank above.
+    prefix: bool
+    size: int  # 0 to MAX_PAGE
+    offset: int  # 0 to 10,000
+    cursor: str | None  # at most 2,000 characters
+
+
+class SearchQuery(_SearchQueryFields):
+    """A search of an index, as both adapters answer it (the module's docstring). Its containers are its own copies:
+    no query shares one with another."""
+    __slots__ = ()
+
+    def __new__(cls, text: str | None = None, filters: dict | None = None, post_filters: dict | None = None,
+                ranges: dict | None = None, facets: list[str] | None = None, facet_size: int = 20,
+                sort: list[SortKey] | None = None, exact: list[str] | None = None, prefix: bool = False, size: int = 20,
+                offset: int = 0, cursor: str | None = None):
+        _length(text, "text", 500)
+        _length(cursor, "cursor", 2_000)
+        for value, name, low, high in ((facet_size, "facet_size", 1, 200), (size, "size", 0, MAX_PAGE),
+                                       (offset, "offset", 0, 10_000)):
+            if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
+                raise InvalidInput(f"a search's {name} must be a whole number from {low} to {high}, not {value!r}")
+        return super().__new__(cls, text, _filters(filters), _filters(post_filters), dict(ranges or {}),
+                               list(facets or []), facet_size, list(sort or []), list(exact or []), prefix,
+                               size, offset, cursor)
+
+    def replaced(self, **update) -> "SearchQuery":
+        """This query with the fields `update` names changed, checked as a new one is."""
+        return SearchQuery(**{**self._asdict(), **update})
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the query without its paging. A filter matches any of its values, so their order
         and repeats are not the query's: the programs API caches one answer for `status=a&status=b` and
         `status=b&status=a` (its ETag sorts the parameters), whose cursor the other order refused."""
-        basis = self.model_dump(mode="json", exclude={"cursor", "size", "offset", "facets", "facet_size"})
+        basis = {"text": self.text, "exact": self.exact, "prefix": self.prefix,
+                 "ranges": {field: [r.as_json() for r in rs] if isinstance(rs, list) else rs.as_json()
+                            for field, rs in self.ranges.items()},
+                 "sort": [key.as_json() for key in self.sort]}
         for kind in ("filters", "post_filters"):
             basis[kind] = {field: [v for _, v in sorted({json.dumps(v): v for v in values}.items())]
-                           for field, values in basis[kind].items()}
+                           for field, values in getattr(self, kind).items()}
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _length(text: str | None, name: str, most: int) -> None:
+    if text is not None and (not isinstance(text, str) or len(text) > most):
+        raise InvalidInput(f"a search's {name} must be text of at most {most} characters")
+
+
+def _filters(given: dict | None) -> dict[str, list[str | float | bool]]:
+    """A query's filters, each field's values a list of its own, numbers as floats (_scalar)."""
+    return {field: [_scalar(v, f"a filter's value of {field}", (str, bool)) for v in values]
+            for field, values in (given or {}).items()}
 
 
 # The read-only records are NamedTuples: immutable, and each costs a start a sixth of a dataclass to define.
@@ -428,8 +503,7 @@ def _in_utc(spec: IndexSpec, query: SearchQuery) -> SearchQuery:
         return query
     ranges = {field: ([bounds(r, field) for r in rs] if isinstance(rs, list) else bounds(rs, field))
               if spec.fields[field] == "date" else rs for field, rs in query.ranges.items()}
-    return query.model_copy(update={"filters": filters(query.filters), "post_filters": filters(query.post_filters),
-                                    "ranges": ranges})
+    return query.replaced(filters=filters(query.filters), post_filters=filters(query.post_filters), ranges=ranges)
 
 
 class IndexBehind(ConfigError):
@@ -490,8 +564,10 @@ def _sort_value(value):
 
 
 @cache
-def _cursor_shape() -> type[BaseModel]:
+def _cursor_shape():
     """A cursor's model, defined when the first cursor is read: most starts never page."""
+    from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
+
     class Cursor(BaseModel):
         model_config = ConfigDict(extra="forbid")
         q: StrictStr = Field(pattern=r"^[0-9a-f]{16}$")

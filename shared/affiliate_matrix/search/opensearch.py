@@ -590,7 +590,7 @@ class OpenSearchIndex(SearchIndex):
         for field, values in query.filters.items():
             filters.append({"terms": {field: values}})
         for field, ranges in query.ranges.items():
-            within = [{"range": {field: rng.model_dump(exclude_none=True)}} for rng in ranges_of(ranges)]
+            within = [{"range": {field: {bound: value for bound, value in rng.as_json().items() if value is not None}}} for rng in ranges_of(ranges)]
             if len(within) != 1:  # any of them; none: nothing matches
                 within = [{"bool": {"should": within, "minimum_should_match": 1}} if within else {"match_none": {}}]
             filters += within

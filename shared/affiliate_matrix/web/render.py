@@ -156,7 +156,7 @@ def field(value, name: str) -> str:
 def category_label(category) -> str:
     """A category as people read it, the taxonomy's label ('Home & garden' for home_garden); one the taxonomy does
     not know (a stored document's, damaged) as it is."""
-    from affiliate_matrix.taxonomy import CATEGORY_LABELS  # (only the index's pages show one: not for signing in)
+    from affiliate_matrix.codes import CATEGORY_LABELS  # (only the index's pages show one: not for signing in)
 
     return CATEGORY_LABELS.get(category, str(category))
 
