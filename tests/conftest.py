@@ -1,3 +1,4 @@
+import time
 import uuid
 
 import pytest
@@ -25,6 +26,16 @@ def event_issuer(monkeypatch):
     monkeypatch.setenv("AMX_EVENTS_OIDC_DISCOVERY_URL", issuer().discovery_url)
     monkeypatch.setenv("AMX_EVENTS_ROUTES", str(ROOT / "manifests" / "base"))
     return issuer()
+
+
+@pytest.fixture
+def in_tokyo(monkeypatch):
+    """The machine's zone nine hours east of UTC, where a time read in it is not the time read in UTC."""
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "JST-9")
+        time.tzset()
+        yield
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

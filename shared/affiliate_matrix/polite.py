@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import timezone
 
 import httpx
 
@@ -137,7 +138,10 @@ def retry_after_seconds(value: str | None, now: Callable[[], float] = time.time)
     from email.utils import parsedate_to_datetime
 
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - now())
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:  # "-0000" or no zone: HTTP dates are GMT, never the machine's local time
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - now())
     except (TypeError, ValueError, OverflowError):
         return None
 

@@ -4,7 +4,6 @@ Expected answers are computed by brute force in Python from the same generated d
 so every assertion here can fail if an adapter filters, counts, sorts or pages wrongly.
 """
 
-import time
 import uuid
 from collections import Counter
 
@@ -404,16 +403,6 @@ def test_a_field_given_several_ranges_matches_any_of_them(loaded):
     assert result.total == len(expected) > 10
     assert {h.id for h in result.hits} == expected
     assert loaded.search("things", SearchQuery(ranges={"commission": []})).total == 0
-
-
-@pytest.fixture
-def in_tokyo(monkeypatch):
-    """The machine's zone nine hours east of UTC, where a time read in it is not the time read in UTC."""
-    with monkeypatch.context() as patch:
-        patch.setenv("TZ", "JST-9")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 @pytest.mark.parametrize("field", ["ranges", "filters", "post_filters"])

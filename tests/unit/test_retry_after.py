@@ -2,6 +2,7 @@
 way, and a form they cannot read means "back off on your own schedule", never a failed sync."""
 
 import asyncio
+import calendar
 
 import pytest
 
@@ -28,3 +29,10 @@ def test_an_api_answering_429_with_an_http_date_is_retried_not_failed(tmp_path):
         assert response.data == {"ok": True} and len(server.hits["/limited-until"]) == 2
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("zone", ["GMT", "-0000", ""])
+def test_an_http_date_is_read_in_gmt_whatever_the_machine_s_zone(zone, in_tokyo):
+    """HTTP dates are GMT (RFC 9110); one written with "-0000" or no zone is not the machine's local time."""
+    limited_until = calendar.timegm((2015, 10, 21, 7, 28, 0))
+    assert retry_after_seconds(f"Wed, 21 Oct 2015 07:28:00 {zone}".strip(), now=lambda: limited_until - 90) == 90.0
