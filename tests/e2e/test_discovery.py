@@ -12,13 +12,13 @@ import affiliate_matrix.discovery as discovery_package
 import affiliate_matrix.discovery.providers as providers
 from affiliate_matrix.config import Settings
 from affiliate_matrix.demo import recorded_sites
-from affiliate_matrix.discovery.run import decide, discover, reviews
+from affiliate_matrix.discovery.run import decide, discover, reviews, seen_key
 from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.events import RAW_BATCH_STORED
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.normalize import normalize
 from affiliate_matrix.pipeline import index_batch
-from affiliate_matrix.polite import HostLimits
+from affiliate_matrix.polite import HostLimits, WaitBudget, WaitsSpent
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, to_document
 from affiliate_matrix.runtime import Runtime
 from affiliate_matrix.search import SearchQuery
@@ -175,3 +175,44 @@ def test_the_cli_says_which_provider_is_spent_or_failing_and_fails_a_run_that_le
         assert "provider brave: HTTP 503 SERVICE_UNAVAILABLE: The service is temporarily unavailable." in result.output
     assert "unanswered: 5 of 5 queries, no provider could take them" in result.output
     assert "\n0 of 5 queries answered, 0 results" in result.output, result.output  # it said "0 queries"
+
+
+class EndsAtHost(WaitBudget):
+    """A run's budget of waits that runs out when the run first asks `host` (in real runs, whichever request comes
+    when the waits charged reach the function's time limit)."""
+
+    def __init__(self, host: str):
+        super().__init__(float("inf"))
+        self.host = host
+
+    def charge(self, wait: float, label: str) -> None:
+        if self.host in label:
+            raise WaitsSpent(f"{label}: not asked: its wait would pass the run's waits")
+        super().charge(wait, label)
+
+
+def test_a_run_out_of_time_keeps_what_it_judged_and_says_what_it_did_not(rt, pacing):
+    """A run with thousands of candidates went on judging past the discover function's time limit and was killed, its
+    batch never written, and a page refused by the run's budget would have read as that site's failure. It stops now
+    when its budget of waits is spent, writes the batch of what it judged, and lists the rest as not judged: not
+    remembered, so the next run that finds them judges them."""
+    report = discover(rt, ["pets"], ["en"], **{**pacing, "wait_budget": EndsAtHost("127.0.0.3")})
+    assert report.out_of_time and report.queries == 5
+    assert report.discovered == ["127.0.0.2"] and report.review == report.rejected == []
+    assert report.not_judged[0] == "127.0.0.3" and "127.0.0.4" in report.not_judged
+    assert not any("127.0.0.3" in url or "127.0.0.4" in url for url, _ in report.failures)
+    assert rt.index.search(PROGRAMS_INDEX.name, SearchQuery(filters={"status": ["discovered"]})).total == 1
+
+    again = discover(rt, ["pets"], ["en"], **pacing)
+    assert not again.out_of_time and again.not_judged == []
+    assert again.known == ["127.0.0.2"] and again.review == ["127.0.0.3"]  # what this run's queries found again
+    assert all(rt.store.head(seen_key(domain)) is None for domain in report.not_judged[1:])  # left for a later run
+
+
+def test_a_run_s_budget_is_the_function_s_time_limit_less_a_tenth(rt, pacing):
+    """Queries and pages share it: a limit too short for the run's queries leaves the rest unasked and no page judged."""
+    rt.settings = rt.settings.model_copy(update={"crawl_time_limit_s": 1})  # 0.9 s: one query's spacing, not two
+    report = discover(rt, ["pets"], ["en"], **pacing)
+    assert report.out_of_time and report.queries == 1 and len(report.unanswered) == 4
+    assert report.discovered == report.review == report.rejected == [] and report.batch_key is None
+    assert report.not_judged and len(report.not_judged) == report.candidates - len(report.known)

@@ -164,6 +164,9 @@ def discover_run(niches: Annotated[list[str], typer.Argument(help="Niches to sea
         console.print(f"  [yellow]provider[/] {escape(problem)}")
     for url, reason in report.failures:
         console.print(f"  [yellow]fetch[/] {escape(f'{url}: {reason}')}")
+    if report.out_of_time:
+        console.print(f"[yellow]stopped at its time limit[/] (AMX_CRAWL_TIME_LIMIT_S): {len(report.not_judged)} sites "
+                      "not judged, judged by the next run that finds them")
     fail_if_undelivered(rt)
     if report.unanswered:  # a run that searched less than asked says so in its exit status too
         console.print(f"[red]unanswered:[/] {len(report.unanswered)} of {len(report.unanswered) + report.queries} "

@@ -24,6 +24,10 @@ class DiscoveryReport:
     quota_exhausted: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
     batch_key: str | None = None
+    # The run stopped asking at its time budget (run.discover); the candidates it had not judged, by domain, are judged
+    # by the next run that finds them
+    out_of_time: bool = False
+    not_judged: list[str] = field(default_factory=list)
 
 
 def nothing_asked(report: DiscoveryReport) -> str | None:
@@ -32,5 +36,6 @@ def nothing_asked(report: DiscoveryReport) -> str | None:
     (a 200 to POST /discover, a cron event done) it said nothing had gone wrong: the function fails with this."""
     if report.queries or not report.unanswered:
         return None
-    why = [*report.provider_errors, *(f"{name}: its quota for the day is spent" for name in report.quota_exhausted)]
+    why = [*report.provider_errors, *(f"{name}: its quota for the day is spent" for name in report.quota_exhausted),
+           *(["the run's time limit passed"] if report.out_of_time else [])]
     return f"no search provider answered any of the run's {len(report.unanswered)} queries ({'; '.join(why)})"

@@ -23,7 +23,7 @@ from affiliate_matrix.discovery.dorks import Dork
 from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.errors import ConflictError, DamagedData, FetchError, NotFoundError
 from affiliate_matrix.observability import get_logger
-from affiliate_matrix.polite import GaveUp, PoliteClient, Response
+from affiliate_matrix.polite import GaveUp, PoliteClient, Response, WaitsSpent
 from affiliate_matrix.storage import read_json
 
 log = get_logger()
@@ -104,6 +104,8 @@ class Provider(ABC):
             response = self.client.request("GET", self.base_url + path, params=params, headers=headers or {})
         except GaveUp as exc:  # still 429 or 5xx after the retries: judged like any other answer
             response = exc.response
+        except WaitsSpent:  # the run's time is up, not this provider's fault (run.search)
+            raise
         except FetchError as exc:  # unreachable, too large, a malformed redirect
             raise ProviderError(f"{self.name}: {exc}") from None
         body = json_object(response.body)

@@ -19,12 +19,14 @@ from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.discovery.validate import Verdict, classify
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
+from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
 from affiliate_matrix.normalize import registrable_domain
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.observability.telemetry import ITEMS
+from affiliate_matrix.polite import WaitBudget, WaitsSpent
 from affiliate_matrix.program_index import PROGRAMS_INDEX
 from affiliate_matrix.search import MAX_PAGE, SearchQuery
 
@@ -43,8 +45,12 @@ class Candidate:
 
 
 def discover(rt, niches: list[str], languages: list[str], **pacing) -> DiscoveryReport:
-    """`pacing`: fakes for the polite clients of the providers and the fetcher, from tests."""
+    """`pacing`: fakes for the polite clients of the providers and the fetcher, from tests. The queries and the pages
+    share one budget of waits (crawl.time_budget of the function's time limit, as a crawl's): a run of thousands of
+    candidates was killed at the function's limit, its batch never written. Past the budget the run stops asking,
+    keeps what it judged, and says what it did not (`out_of_time`, `not_judged`)."""
     report = DiscoveryReport()
+    pacing.setdefault("wait_budget", WaitBudget(time_budget(rt.settings.crawl_time_limit_s)))
     validate(rt, search(rt, niches, languages, report, **pacing), report, **pacing)
     return report
 
@@ -59,9 +65,15 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
     records, decisions = [], {}
     fetcher = Fetcher(rt.settings.user_agent, allow_loopback=rt.settings.allow_loopback_fetch, rate_limit_per_s=1.0,
                       **pacing)
+    unknown = [c for c in candidates if c.domain not in known]
     try:
-        for candidate in (c for c in candidates if c.domain not in known):
-            judged = judge(rt, fetcher, candidate, report)
+        for number, candidate in enumerate(unknown):
+            try:
+                judged = judge(rt, fetcher, candidate, report)
+            except WaitsSpent as exc:  # not remembered as judged: the next run that finds them judges them
+                out_of_time(report, str(exc))
+                report.not_judged = [c.domain for c in unknown[number:]]
+                break
             if judged is not None:
                 record_, decisions[candidate.domain] = judged
                 records.append(record_)
@@ -80,7 +92,13 @@ def validate(rt, results: list[Result], report: DiscoveryReport, **pacing) -> No
                                   key=report.batch_key, subject="discovery"))
     ITEMS.labels("discovered").inc(len(report.discovered))
     log.info("discover.done", queries=report.queries, candidates=report.candidates, discovered=len(report.discovered),
-             review=len(report.review), rejected=len(report.rejected), failures=len(report.failures))
+             review=len(report.review), rejected=len(report.rejected), failures=len(report.failures),
+             not_judged=len(report.not_judged), out_of_time=report.out_of_time)
+
+
+def out_of_time(report: DiscoveryReport, why: str) -> None:
+    report.out_of_time = True
+    log.warning("discover.out_of_time", reason=why)
 
 
 def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport, **pacing) -> list[Result]:
@@ -101,7 +119,7 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
         if not providers:
             raise InvalidInput("no search provider is usable (AMX_DISCOVERY_PROVIDERS names them): "
                                + "; ".join(unusable))
-        for dork in queries:
+        for number, dork in enumerate(queries):
             for provider in providers:
                 if provider.name in broken:
                     continue
@@ -112,6 +130,11 @@ def search(rt, niches: list[str], languages: list[str], report: DiscoveryReport,
                     continue
                 try:
                     found = provider.search(dork)
+                except WaitsSpent as exc:  # the run's time is up: no provider is asked anything more
+                    usage.unanswered(provider.name, provider.cost_per_query)
+                    out_of_time(report, str(exc))
+                    report.unanswered += [d.text for d in queries[number:]]
+                    return results
                 except QuotaExhausted:
                     usage.unanswered(provider.name, provider.cost_per_query, exhausted=True)
                     spent(report, provider.name)
@@ -249,6 +272,8 @@ def judge(rt, fetcher: Fetcher, candidate: Candidate, report: DiscoveryReport) -
     the record is stored; the others are remembered (and a doubtful one put on the review list) here."""
     try:
         response = fetcher.get(candidate.url)
+    except WaitsSpent:  # not this candidate's failure: the run's time is up (validate)
+        raise
     except FetchError as exc:
         report.failures.append((candidate.url, str(exc)))
         return None
