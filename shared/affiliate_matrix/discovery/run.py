@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 
 from affiliate_matrix import taxonomy
+from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.discovery import DiscoveryReport
 from affiliate_matrix.discovery.dorks import dorks
 from affiliate_matrix.discovery.providers import ProviderError, QuotaExhausted, Result, Usage, open_providers
@@ -19,7 +20,6 @@ from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.discovery.validate import Verdict, classify
 from affiliate_matrix.errors import BackendUnavailable, ConflictError, InvalidInput, NotFoundError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
-from affiliate_matrix.crawl import time_budget
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.models import RawRecord
 from affiliate_matrix.netguard import target_of
