@@ -431,7 +431,7 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
     page = app.get("/merchants/acme.com").text
     assert '<th scope="col">EPC</th>' in page
     epcs = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'>(\w+) \(c\)</a>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
+        r'>(\w+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
     assert epcs == {"awin": "GBP 0.47 (3 months)", "cj": "USD 0.4512 (7 days) USD 0.389 (3 months)", "otherdir": "—"}
 
 
@@ -910,7 +910,7 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
     networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'<th scope="row"[^>]*><a [^>]*>(\w+)[^<]*</a>.*?<td data-label="Network">(.*?)</td>', page, re.S)}
+        r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network">(.*?)</td>', page, re.S)}
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
 
 
@@ -922,3 +922,25 @@ def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
     said = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin").text).split())
     assert "keeps it until you sign out" not in said, said
     assert "not the token" in said and f"{SESSION_TTL.total_seconds() / 3600:.0f} hours" in said, said
+
+
+def test_a_claim_read_from_a_networks_api_links_the_programs_own_page_never_the_api_request(app, rt):
+    """An API source's claim names the request it was read from (Impact's carries the account's SID): no page shows
+    that request as the source's page; one whose source gave the program's own page (OfferVault's offer) links it."""
+    request = "https://api.impact.com/Mediapartners/IRsecretSID123/Campaigns?Page=1"
+    impact = normalize(make_record("Impact Shop", "https://impactshop.com", commission_text="10% per sale")
+                       .model_copy(update={"source": "impact", "url": request}))
+    offer = "https://offervault.com/offer/77/vault-shop"
+    vault = normalize(make_record("Vault Shop", "https://vaultshop.com", commission_text="$5 per lead",
+                                  extra={"offer_url": offer})
+                      .model_copy(update={"source": "offervault", "url": "https://offervault.com/api/offers/search"}))
+    rt.index.bulk_upsert("programs", [to_document(impact), to_document(vault)], refresh=True)
+    sign_in(app, rt)
+    for page in (app.get(f"/programs/{impact.id}").text, app.get("/merchants/impactshop.com").text):
+        assert "IRsecretSID123" not in page and "api.impact.com" not in page
+    page = app.get(f"/programs/{vault.id}").text
+    assert "/api/offers/search" not in page
+    assert f'<a href="{offer}" rel="noopener noreferrer nofollow">page</a>' in page
+    # a directory's claim still links the page it was read from
+    assert '<a href="https://dir.example.org/p/x/" rel="noopener noreferrer nofollow">page</a>' in \
+        app.get(f"/programs/{rt.hosting_id}").text

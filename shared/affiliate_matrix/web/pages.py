@@ -55,12 +55,29 @@ def search_page(rt, args: MultiDict) -> dict:
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 
 
+def api_requests(claims) -> set[str]:
+    """The URLs of claims read from a network's API: each is the request it was read from, which carries the account's
+    id (Impact's account SID in its path, CJ's requestor id in its query) and is no page a person opens, so no page
+    links one (a record of such a source names the same URL, unless the source gave the program's own page)."""
+    from affiliate_matrix.sources import ApiSource, all_sources
+
+    apis = {name for name, source in all_sources().items() if issubclass(source, ApiSource)}
+    return {claim["url"] for claim in claims if claim["source"] in apis}
+
+
 def program_page(rt, program_id: str) -> dict:
     program = api.program(rt, program_id)
     history = api.changes(rt, MultiDict({"program_id": program_id, "limit": "100"}))
-    fields = [{"name": name, "value": value, "claims": program["provenance"].get(name, [])}
+    requests = api_requests(claim for claims in program["provenance"].values() for claim in claims)
+    records = [{**record, "page": None if record["url"] in requests else record["url"]}
+               for record in program.get("records") or []]
+    own_page = {record["source"]: record["page"] for record in records if record["page"]}
+    fields = [{"name": name, "value": value,
+               "claims": [{**claim, "page": own_page.get(claim["source"]) if claim["url"] in requests else claim["url"]}
+                          for claim in program["provenance"].get(name, [])]}
               for name, value in program.items() if name not in HIDDEN_FIELDS]
-    return {"program": program, "fields": fields, "history": history, "names": {program_id: program["name"]}}
+    return {"program": program, "records": records, "fields": fields, "history": history,
+            "names": {program_id: program["name"]}}
 
 
 def merchant_page(rt, key: str) -> dict:
@@ -69,6 +86,8 @@ def merchant_page(rt, key: str) -> dict:
     if not re.fullmatch(api._MERCHANT_KEY, key):  # not match: its "$" also matches before a final newline
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
+    requests = api_requests(view["rows"])
+    view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
     return {"view": view, "disputed": disputed}
 
