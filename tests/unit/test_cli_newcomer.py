@@ -428,6 +428,23 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
         assert result.exit_code == 0 and result.output.split()[:2] == ["1", "program"], (spelt, result.output)
 
 
+def test_rules_add_with_replace_says_whether_it_replaced_or_added_the_rule(tmp_path, monkeypatch):
+    """`amx rules add --replace` printed "added rule" when it replaced one."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    said = []
+    for condition in ("true", "false"):
+        rule.write_text(json.dumps({"id": "twice", "trigger": {"event": "program.delta"}, "condition": condition,
+                                    "action": {"type": "alert", "params": {"text": "changed"}}}))
+        result = CliRunner().invoke(app, ["rules", "add", "--replace", str(rule)])
+        assert result.exit_code == 0, result.output
+        said.append(result.output.split(":")[0])
+    assert said == ["added rule twice", "replaced rule twice"]
+
+
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
     """`amx rules test` showed a notify text's "→" as "\\u2192" (JSON's ASCII escapes)."""
     import json
