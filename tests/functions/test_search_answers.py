@@ -299,3 +299,17 @@ def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
     first = index.get("/programs?sort=name&limit=1")
     rest = index.get(f"/programs?sort=name&limit=1&cursor={first['next_cursor']}")
     assert [p["name"][0] for p in first["items"] + rest["items"]] == ["日", "月"]
+
+
+@pytest.mark.parametrize("asked", ["CJ", "ＣＪ", "cj.com", "Commission Junction"])
+def test_a_network_filter_finds_the_network_however_it_is_spelt(index, asked):
+    """`network=CJ` or full-width `ｃｊ` found nothing, silently: the index names networks as taxonomy.network_name
+    does (cj), and the filter was taken as typed. It is read the same way; a source the same (lower-case, NFKC)."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", "Joined Shop", "https://joinedshop.com/", network="CJ Affiliate"),
+                record("dira", "Other Shop", "https://othershop.com/", network="Awin"))
+    assert names(index, f"network={quote(asked)}") == ["Joined Shop"]
+    assert sorted(names(index, f"source={quote('ＤＩＲＡ')}")) == ["Joined Shop", "Other Shop"]
+    refused = index.api.get("/programs?network=%21%21", headers=index.auth)
+    assert refused.status_code == 400 and "network '!!' names no network" in refused.get_data(as_text=True)

@@ -372,6 +372,18 @@ def test_a_head_on_the_export_builds_no_file(app, rt, monkeypatch):
     assert head.status_code == 200 and head.headers["Content-Type"] == "application/vnd.apache.parquet"
 
 
+def test_a_network_typed_in_capitals_or_full_width_is_the_one_the_index_names_and_shows_ticked(app, rt):
+    """`/programs?network=Impact` or full-width `ｉｍｐａｃｔ` found nothing, silently, the index naming the network
+    impact: the explorer reads it as the API does, and ticks the facet's value it stands for."""
+    sign_in(app, rt)
+    for typed in ("Impact", "ｉｍｐａｃｔ"):
+        filtered = app.get(f"/programs?network={quote(typed)}")
+        assert "Hosting Co" in filtered.text and "Shop 1" not in filtered.text, typed
+        assert re.search(r'value="impact" checked', filtered.text) and f'value="{typed}"' not in filtered.text
+    refused = app.get("/programs?network=%21%21")
+    assert refused.status_code == 400 and "network &#39;!!&#39; names no network" in refused.text
+
+
 def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
     sign_in(app, rt)
     page = app.get(f"/programs/{rt.hosting_id}").text

@@ -423,7 +423,7 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
     index = Index(tmp_path)
     index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
-    for spelt in ("impact", "Impact", "Impact.com"):
+    for spelt in ("impact", "Impact", "Impact.com", "ＩＭＰＡＣＴ"):
         result = CliRunner().invoke(app, ["search", "--network", spelt])
         assert result.exit_code == 0 and result.output.split()[:2] == ["1", "program"], (spelt, result.output)
 

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.handlers.program_shapes import checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
@@ -29,7 +30,8 @@ def search_page(rt, args: MultiDict) -> dict:
     status facet counts them all then)."""
     result = api.search(rt, args, apart=True)
     counted = dict(result["facets"])
-    chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+    # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
+    chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
     facets = []
     for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
