@@ -415,6 +415,15 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchant_page_folds_a_full_width_or_capitalised_key_as_resolution_does(app, rt):
+    """The explorer's merchant page with a key in full width (ｈｏｓｔｉｎｇ．ｃｏｍ) or capitals answered 404."""
+    sign_in(app, rt)
+    for typed in ("ｈｏｓｔｉｎｇ．ｃｏｍ", "Hosting.com"):
+        page = app.get(f"/merchants/{quote(typed)}")
+        assert page.status_code == 200 and "⚠ disputed" in page.text, typed
+        assert 'href="/graph?merchant=hosting.com"' in page.text
+
+
 def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt):
     """The page checked the key with re.match and a pattern ending in "$", which also matches before a final newline:
     `hosting.com` and a line break passed for a merchant key and was looked up, where the API's model refuses it.

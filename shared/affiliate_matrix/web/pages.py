@@ -83,8 +83,10 @@ def program_page(rt, program_id: str) -> dict:
 
 
 def merchant_page(rt, key: str) -> dict:
+    from affiliate_matrix.handlers.program_params import folded_key
     from affiliate_matrix.merchants import merchant_view
 
+    key = folded_key(key)
     if not re.fullmatch(api._MERCHANT_KEY, key):  # not match: its "$" also matches before a final newline
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
