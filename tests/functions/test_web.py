@@ -483,6 +483,20 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert app.get("/changes?since=yesterday").status_code == 400
 
 
+def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):
+    """The Changes page's Field filter listed raw names (merchant_domain, cookie_days), where categories are shown by
+    their labels; the filter still sends the field's name."""
+    from affiliate_matrix.deltas import TRACKED
+    from affiliate_matrix.web.render import FIELD_LABELS
+
+    assert set(FIELD_LABELS) == set(TRACKED)
+    sign_in(app, rt)
+    page = app.get("/changes?field=cookie_days").text
+    assert '<option value="merchant_domain">Merchant domain</option>' in page
+    assert '<option value="cookie_days" selected>Cookie length</option>' in page
+    assert "<strong>Cookie length</strong>: 30 days → 90 days" in page
+
+
 def shown(page: str) -> str:
     """A page's text as a person reads it: no tags (nor their attributes), entities read."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
@@ -517,7 +531,7 @@ def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
     assert 'name="category" value="home_garden"' in results
     assert "Home & garden (1)" in shown(results) and "Home & garden, Pets" in shown(results)
     assert "Home & garden, Pets" in shown(app.get(f"/programs/{garden.id}").text)
-    assert "categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
+    assert "Categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
     for page in (results, app.get(f"/programs/{garden.id}").text):
         assert "home_garden" not in shown(page)
 
@@ -563,7 +577,7 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
     sign_in(app, rt)
     page = shown(app.get(f"/programs/{program.id}").text)
     assert "approval_rate 87.3%" in page and "conversion_rate 1.2%" in page, page
-    assert "approval_rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
+    assert "Approval rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
 @pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
