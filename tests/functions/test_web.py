@@ -497,6 +497,21 @@ def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_
     assert "<strong>Cookie length</strong>: 30 days → 90 days" in page
 
 
+def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
+    """The error page (a bad `since` on the Changes page) linked only "Back to the programs", losing the filters set on
+    the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    failed."""
+    sign_in(app, rt)
+    came = "/changes?field=cookie_days&change=updated"
+    failed = app.get("/changes?field=cookie_days&since=yesterday", headers={"Referer": f"http://localhost{came}"})
+    assert failed.status_code == 400
+    assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
+    for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
+                    "http://localhost/changes?since=yesterday", None):
+        page = app.get("/changes?since=yesterday", headers={"Referer": referer} if referer else {}).text
+        assert '<a href="/programs">Back to the programs</a>' in page, referer
+
+
 def shown(page: str) -> str:
     """A page's text as a person reads it: no tags (nor their attributes), entities read."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
