@@ -48,7 +48,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             save_rule(store, rule, create=True)
         except AmxError:
             raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
-    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: on {rule.trigger.key} if {escape(rule.condition)} → {rule.action.type}")
+    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: on {rule.trigger.key} if "
+                  f"{escape(rule.condition)} → {rule.action.type}")
 
 
 @rules_app.command("list")

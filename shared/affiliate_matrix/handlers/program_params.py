@@ -90,4 +90,5 @@ def folded_key(key):
 
 
 class MerchantKey(Shape):
-    merchant_key: Annotated[str, BeforeValidator(folded_key)] = Field(pattern=_MERCHANT_KEY, max_length=MERCHANT_KEY_MAX)
+    merchant_key: Annotated[str, BeforeValidator(folded_key)] = Field(pattern=_MERCHANT_KEY,
+                                                                      max_length=MERCHANT_KEY_MAX)
