@@ -38,6 +38,8 @@ RATE_MIN, RATE_MAX = 0.01, 50
 SCHEDULE_MAX = 500  # every minute listed one by one (0,1,…,59: 170 characters), every hour, day and month too
 
 
+# What every directory crawl's run says it did not read: no fault, its programs are re-verified on their own pages
+DIRECTORY_CRAWL = "a directory crawl: its programs are re-verified on their own pages (amx verify)"
 # A finished run's word on what it did not read (pipeline.incomplete_because, as its report and amx scrape say it)
 INCOMPLETE = ("Why the run cannot tell which programs the connection no longer lists (a crawl stopped at its page "
               "budget says so, with the pages it left for the next run); null: a complete run.")

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
-from affiliate_matrix.connections import credentials_for, credentials_replaced, load_connection, mark_refused
+from affiliate_matrix.connections import (DIRECTORY_CRAWL, credentials_for, credentials_replaced, load_connection,
+                                         mark_refused)
 from affiliate_matrix.crawl import MAX_QUEUED, BudgetSpent, Failure, Fetched, StoredPages, crawl, time_budget
 from affiliate_matrix.deltas import DELTAS_INDEX, diff, feed_item
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput,
@@ -134,7 +135,7 @@ def incomplete_because(source, records: list, failures: list, budget_spent: Budg
                    "answers' Retry-After asked for fit no more in the function's time limit)")
         return f"{stopped} with {budget_spent.left} left queued, asked for first next run"
     if not isinstance(source, ApiSource):
-        return "a directory crawl: its programs are re-verified on their own pages (amx verify)"
+        return DIRECTORY_CRAWL
     if any(failure.out_of_time for failure in failures):
         return (f"stopped at its time budget after {len(records)} records (the waits the API's rate limit and its "
                 "answers' Retry-After asked for fit no more in the function's time limit); what it read is kept")

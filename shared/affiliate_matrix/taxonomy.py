@@ -2,6 +2,7 @@
 join links, and the countries sources name."""
 
 import re
+import unicodedata
 from functools import cache
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -76,8 +77,9 @@ _NETWORK_SLUGS = {"".join(c for c in name if c.isalnum()): network for name, net
 def network_name(label: str | None) -> str | None:
     """The network a source names, as one name: the known networks whoever spells them ('Impact.com', 'CJ.com',
     'ShareASale.com', 'Awin (formerly Affiliate Window)', 'Rakuten Marketing', 'In house' are impact, cj, shareasale,
-    awin, rakuten, direct); another its letters and digits ('MaxBounty' is maxbounty)."""
-    named = " ".join((label or "").lower().split())
+    awin, rakuten, direct); another its letters and digits ('MaxBounty' is maxbounty). Read in Unicode's compatibility
+    form (NFKC), as searched text is: full-width 'ＣＪ' is cj."""
+    named = " ".join(unicodedata.normalize("NFKC", label or "").lower().split())
     bare = re.sub(r"\s*\(.*?\)", "", named).strip()  # a remark: '(formerly Affiliate Window)'
     bare = re.sub(r"\.(com|net|io|co|org)$", "", bare)  # a site's name for its network: 'impact.com'
     slug = re.sub(r"[^a-z0-9]+", "", bare)[:40]

@@ -299,3 +299,30 @@ def test_a_cursor_past_a_long_name_in_another_script_is_taken_back(index):
     first = index.get("/programs?sort=name&limit=1")
     rest = index.get(f"/programs?sort=name&limit=1&cursor={first['next_cursor']}")
     assert [p["name"][0] for p in first["items"] + rest["items"]] == ["日", "月"]
+
+
+@pytest.mark.parametrize("asked", ["CJ", "ＣＪ", "cj.com", "Commission Junction"])
+def test_a_network_filter_finds_the_network_however_it_is_spelt(index, asked):
+    """`network=CJ` or full-width `ｃｊ` found nothing, silently: the index names networks as taxonomy.network_name
+    does (cj), and the filter was taken as typed. It is read the same way; a source the same (lower-case, NFKC)."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", "Joined Shop", "https://joinedshop.com/", network="CJ Affiliate"),
+                record("dira", "Other Shop", "https://othershop.com/", network="Awin"))
+    assert names(index, f"network={quote(asked)}") == ["Joined Shop"]
+    assert sorted(names(index, f"source={quote('ＤＩＲＡ')}")) == ["Joined Shop", "Other Shop"]
+    refused = index.api.get("/programs?network=%21%21", headers=index.auth)
+    assert refused.status_code == 400 and "network '!!' names no network" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("asked", ["ＣＡＦＥＬＵＭＩＥＲＥ", "Cafe\u0301lumie\u0300re", "CAFELUMIERE"])
+def test_a_merchant_key_in_full_width_or_decomposed_form_is_the_key_resolution_built(index, asked):
+    """GET /merchants/{key} compared the key as typed: full-width or decomposed (an accent as its own character) it
+    was a 404 for a merchant the index holds. It is folded as resolution folds what it builds keys from."""
+    from urllib.parse import quote
+
+    index.batch(record("dira", "Café Lumière", None, commission_text="10% per sale"),
+                record("dira", "Hosting Co", "https://hosting.com/", commission_text="5% per sale"))
+    assert sorted(p["merchant_key"] for p in index.programs()) == ["cafelumiere", "hosting.com"]
+    assert index.get(f"/merchants/{quote(asked)}")["merchant_key"] == "cafelumiere"
+    assert index.get(f"/merchants/{quote('ＨＯＳＴＩＮＧ．ｃｏｍ')}")["merchant_key"] == "hosting.com"

@@ -372,6 +372,18 @@ def test_a_head_on_the_export_builds_no_file(app, rt, monkeypatch):
     assert head.status_code == 200 and head.headers["Content-Type"] == "application/vnd.apache.parquet"
 
 
+def test_a_network_typed_in_capitals_or_full_width_is_the_one_the_index_names_and_shows_ticked(app, rt):
+    """`/programs?network=Impact` or full-width `ｉｍｐａｃｔ` found nothing, silently, the index naming the network
+    impact: the explorer reads it as the API does, and ticks the facet's value it stands for."""
+    sign_in(app, rt)
+    for typed in ("Impact", "ｉｍｐａｃｔ"):
+        filtered = app.get(f"/programs?network={quote(typed)}")
+        assert "Hosting Co" in filtered.text and "Shop 1" not in filtered.text, typed
+        assert re.search(r'value="impact" checked', filtered.text) and f'value="{typed}"' not in filtered.text
+    refused = app.get("/programs?network=%21%21")
+    assert refused.status_code == 400 and "network &#39;!!&#39; names no network" in refused.text
+
+
 def test_program_page_shows_each_sources_claim_terms_verbatim_and_history(app, rt):
     sign_in(app, rt)
     page = app.get(f"/programs/{rt.hosting_id}").text
@@ -403,6 +415,15 @@ def test_merchant_page_marks_best_terms_and_disagreements(app, rt):
     assert app.get("/merchants/Bad%20Key").status_code == 400
 
 
+def test_merchant_page_folds_a_full_width_or_capitalised_key_as_resolution_does(app, rt):
+    """The explorer's merchant page with a key in full width (ｈｏｓｔｉｎｇ．ｃｏｍ) or capitals answered 404."""
+    sign_in(app, rt)
+    for typed in ("ｈｏｓｔｉｎｇ．ｃｏｍ", "Hosting.com"):
+        page = app.get(f"/merchants/{quote(typed)}")
+        assert page.status_code == 200 and "⚠ disputed" in page.text, typed
+        assert 'href="/graph?merchant=hosting.com"' in page.text
+
+
 def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt):
     """The page checked the key with re.match and a pattern ending in "$", which also matches before a final newline:
     `hosting.com` and a line break passed for a merchant key and was looked up, where the API's model refuses it.
@@ -431,7 +452,7 @@ def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt)
     page = app.get("/merchants/acme.com").text
     assert '<th scope="col">EPC</th>' in page
     epcs = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'>(\w+) \(c\)</a>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
+        r'>(\w+) \(c\)(?:</a>)?</th>.*?<td data-label="EPC">(.*?)</td>', page, re.S)}
     assert epcs == {"awin": "GBP 0.47 (3 months)", "cj": "USD 0.4512 (7 days) USD 0.389 (3 months)", "otherdir": "—"}
 
 
@@ -460,6 +481,35 @@ def test_changes_page_filters_and_links_to_the_program(app, rt):
     assert "No change recorded" in app.get("/changes?field=cookie_days&since=2026-11-23").text  # recorded before
     assert "No change recorded" in app.get("/changes?field=commission").text
     assert app.get("/changes?since=yesterday").status_code == 400
+
+
+def test_the_changes_pages_field_filter_and_rows_name_fields_in_words_not_their_stored_names(app, rt):
+    """The Changes page's Field filter listed raw names (merchant_domain, cookie_days), where categories are shown by
+    their labels; the filter still sends the field's name."""
+    from affiliate_matrix.deltas import TRACKED
+    from affiliate_matrix.web.render import FIELD_LABELS
+
+    assert set(FIELD_LABELS) == set(TRACKED)
+    sign_in(app, rt)
+    page = app.get("/changes?field=cookie_days").text
+    assert '<option value="merchant_domain">Merchant domain</option>' in page
+    assert '<option value="cookie_days" selected>Cookie length</option>' in page
+    assert "<strong>Cookie length</strong>: 30 days → 90 days" in page
+
+
+def test_an_error_page_links_back_to_the_page_of_this_site_it_came_from_with_its_query(app, rt):
+    """The error page (a bad `since` on the Changes page) linked only "Back to the programs", losing the filters set on
+    the page a person came from. It links back there, query and all; never to another site, nor to the page that
+    failed."""
+    sign_in(app, rt)
+    came = "/changes?field=cookie_days&change=updated"
+    failed = app.get("/changes?field=cookie_days&since=yesterday", headers={"Referer": f"http://localhost{came}"})
+    assert failed.status_code == 400
+    assert f'<a href="{html.escape(came)}">Back</a>' in failed.text
+    for referer in ("https://evil.example/changes?x=1", "http://localhost//evil.example/", "http://localhost/\\evil",
+                    "http://localhost/changes?since=yesterday", None):
+        page = app.get("/changes?since=yesterday", headers={"Referer": referer} if referer else {}).text
+        assert '<a href="/programs">Back to the programs</a>' in page, referer
 
 
 def shown(page: str) -> str:
@@ -496,7 +546,7 @@ def test_categories_are_shown_by_the_taxonomys_labels_not_their_slugs(app, rt):
     assert 'name="category" value="home_garden"' in results
     assert "Home & garden (1)" in shown(results) and "Home & garden, Pets" in shown(results)
     assert "Home & garden, Pets" in shown(app.get(f"/programs/{garden.id}").text)
-    assert "categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
+    assert "Categories : Pets → Home & garden, Pets" in shown(app.get("/changes?field=categories").text)
     for page in (results, app.get(f"/programs/{garden.id}").text):
         assert "home_garden" not in shown(page)
 
@@ -542,7 +592,7 @@ def test_approval_and_conversion_rates_are_shown_in_percent_as_amx_show_does(app
     sign_in(app, rt)
     page = shown(app.get(f"/programs/{program.id}").text)
     assert "approval_rate 87.3%" in page and "conversion_rate 1.2%" in page, page
-    assert "approval_rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
+    assert "Approval rate : 95% → 87.3%" in shown(app.get("/changes?field=approval_rate").text)
 
 
 @pytest.mark.parametrize("program_id", ["p_ffffffffffffffff", "p_123", "<b>x"])
@@ -910,7 +960,8 @@ def test_merchant_page_shows_each_accounts_contract_beside_its_network(app, rt):
     rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
     page = app.get("/merchants/acme.com").text
     networks = {source: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for source, cell in re.findall(
-        r'<th scope="row"[^>]*><a [^>]*>(\w+)[^<]*</a>.*?<td data-label="Network">(.*?)</td>', page, re.S)}
+        r'<th scope="row"[^>]*>(?:<a [^>]*>)?(\w+)[^<]*(?:</a>)?</th>.*?<td data-label="Network">(.*?)</td>', page,
+        re.S)}
     assert networks == {"impact": "impact account: expired", "cj": "cj account: not joined", "otherdir": "—"}
 
 
@@ -922,3 +973,25 @@ def test_the_sign_in_page_says_what_the_browser_keeps_and_for_how_long(app):
     said = " ".join(re.sub(r"<[^>]+>", " ", app.get("/signin").text).split())
     assert "keeps it until you sign out" not in said, said
     assert "not the token" in said and f"{SESSION_TTL.total_seconds() / 3600:.0f} hours" in said, said
+
+
+def test_a_claim_read_from_a_networks_api_links_the_programs_own_page_never_the_api_request(app, rt):
+    """An API source's claim names the request it was read from (Impact's carries the account's SID): no page shows
+    that request as the source's page; one whose source gave the program's own page (OfferVault's offer) links it."""
+    request = "https://api.impact.com/Mediapartners/IRsecretSID123/Campaigns?Page=1"
+    impact = normalize(make_record("Impact Shop", "https://impactshop.com", commission_text="10% per sale")
+                       .model_copy(update={"source": "impact", "url": request}))
+    offer = "https://offervault.com/offer/77/vault-shop"
+    vault = normalize(make_record("Vault Shop", "https://vaultshop.com", commission_text="$5 per lead",
+                                  extra={"offer_url": offer})
+                      .model_copy(update={"source": "offervault", "url": "https://offervault.com/api/offers/search"}))
+    rt.index.bulk_upsert("programs", [to_document(impact), to_document(vault)], refresh=True)
+    sign_in(app, rt)
+    for page in (app.get(f"/programs/{impact.id}").text, app.get("/merchants/impactshop.com").text):
+        assert "IRsecretSID123" not in page and "api.impact.com" not in page
+    page = app.get(f"/programs/{vault.id}").text
+    assert "/api/offers/search" not in page
+    assert f'<a href="{offer}" rel="noopener noreferrer nofollow">page</a>' in page
+    # a directory's claim still links the page it was read from
+    assert '<a href="https://dir.example.org/p/x/" rel="noopener noreferrer nofollow">page</a>' in \
+        app.get(f"/programs/{rt.hosting_id}").text

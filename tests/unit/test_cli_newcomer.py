@@ -423,9 +423,26 @@ def test_search_reads_a_network_however_it_is_spelt(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "400")
     index = Index(tmp_path)
     index.batch(record("impact", "Canva", "https://canva.com", network="impact", network_program_id="10234"))
-    for spelt in ("impact", "Impact", "Impact.com"):
+    for spelt in ("impact", "Impact", "Impact.com", "ＩＭＰＡＣＴ"):
         result = CliRunner().invoke(app, ["search", "--network", spelt])
         assert result.exit_code == 0 and result.output.split()[:2] == ["1", "program"], (spelt, result.output)
+
+
+def test_rules_add_with_replace_says_whether_it_replaced_or_added_the_rule(tmp_path, monkeypatch):
+    """`amx rules add --replace` printed "added rule" when it replaced one."""
+    import json
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "400")
+    rule = tmp_path / "rule.json"
+    said = []
+    for condition in ("true", "false"):
+        rule.write_text(json.dumps({"id": "twice", "trigger": {"event": "program.delta"}, "condition": condition,
+                                    "action": {"type": "alert", "params": {"text": "changed"}}}))
+        result = CliRunner().invoke(app, ["rules", "add", "--replace", str(rule)])
+        assert result.exit_code == 0, result.output
+        said.append(result.output.split(":")[0])
+    assert said == ["added rule twice", "replaced rule twice"]
 
 
 def test_a_dry_run_shows_the_actions_text_as_written(tmp_path, monkeypatch):
@@ -1207,11 +1224,34 @@ def test_connections_list_and_the_api_show_the_last_run_of_amx_scrape(tmp_path, 
         str(keyless.exception)]
     rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
     assert rows["aw"]["last sync"].startswith("failed ") and rows["aw"]["last sync"].endswith(" 0 records 1 failed")
-    assert rows["ap"]["last sync"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed incomplete"
+    assert rows["ap"]["last sync"] == f"succeeded {ran.finished_at:%Y-%m-%d %H:%M} 6 records 1 failed"
     assert rows["down"]["last sync"].startswith("failed ")
     read = {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
     shown = function_client("connections").get("/connections/ap", headers=read).get_json()["last_sync"]
     assert shown == ran.model_dump(mode="json")
+
+
+def test_connections_list_says_why_a_run_is_incomplete_and_nothing_for_a_directory_crawls_standing_word(
+        tmp_path, monkeypatch):
+    """`amx connections list` showed "incomplete" beside every directory crawl's successful last sync (a crawl never
+    says it read the whole directory: its programs are re-verified), which reads as a failure. A crawl's standing word
+    shows nothing; a run short of its listing says why."""
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.connections import DIRECTORY_CRAWL, Connection, SyncResult, save_connection
+    from affiliate_matrix.runtime import Runtime
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    for connection_id, source, incomplete in (("crawl", "affiliateprograms", DIRECTORY_CRAWL),
+                                              ("api", "awin", "it listed nothing"), ("whole", "awin", None)):
+        sync = SyncResult(status="succeeded", records=3, incomplete=incomplete)
+        save_connection(rt.store, Connection(id=connection_id, source=source, credentials_path=f"connections/{source}",
+                                             last_sync=sync), create=True)
+    rows = cells_by_row(CliRunner().invoke(app, ["connections", "list"]).output)
+    assert {key: row["last sync"] for key, row in rows.items()} == {
+        "crawl": "succeeded 3 records", "api": "succeeded 3 records incomplete: it listed nothing",
+        "whole": "succeeded 3 records"}
 
 
 def test_show_gives_a_networks_rates_in_percent_as_the_network_does(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ def connections_list():
     from rich.markup import escape
 
     from affiliate_matrix.cli.views import fitted, print_damaged
-    from affiliate_matrix.connections import stored_connections
+    from affiliate_matrix.connections import DIRECTORY_CRAWL, stored_connections
 
     damaged: list[dict] = []
     rows = []
@@ -37,7 +37,10 @@ def connections_list():
             when = sync.finished_at or sync.started_at
             last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
                                           sync.errors and f"{len(sync.errors)} failed",
-                                          sync.incomplete and "incomplete")))
+                                          # every crawl's standing word is no fault: only a run short of
+                                          # its listing says why (an API's that listed nothing, say)
+                                          sync.incomplete not in (None, DIRECTORY_CRAWL)
+                                          and f"incomplete: {sync.incomplete}")))
         rows.append([escape(cell) for cell in (
             connection.id, connection.source, connection.schedule, "yes" if connection.enabled else "no",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])

@@ -36,6 +36,7 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     store = open_runtime("triggers").store
+    etag = None
     if replace:
         try:
             etag = load_rule(store, rule.id)[1]
@@ -47,7 +48,8 @@ def rules_add(path: Annotated[str, typer.Argument(help="A rule document, YAML or
             save_rule(store, rule, create=True)
         except AmxError:
             raise InvalidInput(f"rule {rule.id!r} exists; --replace to replace it") from None
-    console.print(f"added rule {rule.id}: on {rule.trigger.key} if {escape(rule.condition)} → {rule.action.type}")
+    console.print(f"{'replaced' if etag else 'added'} rule {rule.id}: on {rule.trigger.key} if "
+                  f"{escape(rule.condition)} → {rule.action.type}")
 
 
 @rules_app.command("list")

@@ -80,5 +80,15 @@ class ProgramId(Shape):
     program_id: ProgramIdText
 
 
+def folded_key(key):
+    """A merchant key folded as resolution folds the names and domains it builds keys from (resolve.folded_name):
+    full-width 'ｈｏｓｔｉｎｇ．ｃｏｍ', 'Hosting.com' and a decomposed 'cafe\u0301-shop' are the keys hosting.com and
+    cafe-shop, not a 404."""
+    from affiliate_matrix.resolve import folded_name
+
+    return folded_name(key) if isinstance(key, str) else key
+
+
 class MerchantKey(Shape):
-    merchant_key: str = Field(pattern=_MERCHANT_KEY, max_length=MERCHANT_KEY_MAX)
+    merchant_key: Annotated[str, BeforeValidator(folded_key)] = Field(pattern=_MERCHANT_KEY,
+                                                                      max_length=MERCHANT_KEY_MAX)

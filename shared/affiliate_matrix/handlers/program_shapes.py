@@ -4,6 +4,7 @@ answers are in merchant_shapes.py, the search's in program_page.py, the paramete
 program_params.py."""
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, create_model
@@ -96,11 +97,34 @@ def _code(codes: frozenset, form: str, *others: str):
     return Annotated[str, AfterValidator(check)]
 
 
+def _network(value: str, info) -> str:
+    """A network as the index names it (taxonomy.network_name, as indexing names it): `network=CJ`, `network=ＣＪ` or
+    `network=CJ.com` found nothing, silently, where the index holds cj."""
+    from affiliate_matrix.taxonomy import network_name
+
+    if not (named := network_name(value)):
+        raise refuse(f"{info.field_name} {value[:40]!r} names no network (as awin, cj, impact)")
+    return named
+
+
+def _source(value: str, info) -> str:
+    """A source as the index names it (a plugin's name, lower-case ASCII: `source=AWIN` or full-width `ａｗｉｎ` is
+    awin); a value that cannot be one is refused, naming the sources there are."""
+    from affiliate_matrix.sources import all_sources
+
+    named = unicodedata.normalize("NFKC", value).strip().lower()
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", named):
+        raise refuse(f"{info.field_name} {value[:40]!r} is no source's name (as {', '.join(all_sources())})")
+    return named
+
+
 _CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)")
 # the filters whose every value is known: another is a 400 naming them (it would find nothing)
 CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind": Literal[KINDS],
            "commission_type": Literal[COMMISSION_TYPES], "payout_method": Literal[PAYOUT_METHODS],
            "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
+           "network": Annotated[str, AfterValidator(_given), AfterValidator(_network)],
+           "source": Annotated[str, AfterValidator(_given), AfterValidator(_source)],
            "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
 FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
                      **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,

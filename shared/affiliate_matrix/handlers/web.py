@@ -27,7 +27,7 @@ import re
 import secrets
 import time
 from importlib import resources
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import dump_cookie
@@ -69,9 +69,19 @@ def route(rt, request):
         return page.redirect("/signin?" + render.encode({"next": request.full_path.rstrip("?"),
                                                         "refused": "1" if refused else None}), forget=True)
     except InvalidInput as exc:
-        return page.render("error.html", 400, title="That request is not valid", message=str(exc))
+        return page.render("error.html", 400, title="That request is not valid", message=str(exc),
+                           back=came_from(request))
     except NotFoundError as exc:
-        return page.render("error.html", 404, title="Not found", message=str(exc))
+        return page.render("error.html", 404, title="Not found", message=str(exc), back=came_from(request))
+
+
+def came_from(request) -> str:
+    """Where an error page's Back link goes: the page of this site the browser came from (its Referer, sent only
+    within the site: PAGE_HEADERS' Referrer-Policy), with its query, so the filters set there are kept; the programs
+    where there is none, it is another site's, or it is the page that failed (no way back that fails again)."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    back = render.local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return back if referer.netloc == request.host and back != request.full_path.rstrip("?") else "/programs"
 
 
 def dispatch(rt, request, page):

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers import programs as api
+from affiliate_matrix.handlers.program_shapes import checked_filter
 from affiliate_matrix.program_index import FACETS, OPEN_STATUSES, PROGRAMS_INDEX, WORLDWIDE, searched
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.web.graph import layout, merchant_edges, search_edges
@@ -29,7 +30,8 @@ def search_page(rt, args: MultiDict) -> dict:
     status facet counts them all then)."""
     result = api.search(rt, args, apart=True)
     counted = dict(result["facets"])
-    chosen_by = {name: args.getlist(name) for name in api.FILTERS}
+    # as the search read them (a network as the index names it: CJ is cj), so its facet's value shows ticked
+    chosen_by = {name: checked_filter(name, args.getlist(name)) if name in args else [] for name in api.FILTERS}
     chosen_by["status"] = chosen_by["status"] or OPEN_STATUSES
     facets = []
     for name, field in sorted(api.FILTERS.items(), key=lambda item: FACETS.index(item[1])
@@ -55,20 +57,41 @@ def search_page(rt, args: MultiDict) -> dict:
             "minimums": {name: args.get(name, "") for name in api.MINIMUMS}}
 
 
+def api_requests(claims) -> set[str]:
+    """The URLs of claims read from a network's API: each is the request it was read from, which carries the account's
+    id (Impact's account SID in its path, CJ's requestor id in its query) and is no page a person opens, so no page
+    links one (a record of such a source names the same URL, unless the source gave the program's own page)."""
+    from affiliate_matrix.sources import ApiSource, all_sources
+
+    apis = {name for name, source in all_sources().items() if issubclass(source, ApiSource)}
+    return {claim["url"] for claim in claims if claim["source"] in apis}
+
+
 def program_page(rt, program_id: str) -> dict:
     program = api.program(rt, program_id)
     history = api.changes(rt, MultiDict({"program_id": program_id, "limit": "100"}))
-    fields = [{"name": name, "value": value, "claims": program["provenance"].get(name, [])}
+    requests = api_requests(claim for claims in program["provenance"].values() for claim in claims)
+    records = [{**record, "page": None if record["url"] in requests else record["url"]}
+               for record in program.get("records") or []]
+    own_page = {record["source"]: record["page"] for record in records if record["page"]}
+    fields = [{"name": name, "value": value,
+               "claims": [{**claim, "page": own_page.get(claim["source"]) if claim["url"] in requests else claim["url"]}
+                          for claim in program["provenance"].get(name, [])]}
               for name, value in program.items() if name not in HIDDEN_FIELDS]
-    return {"program": program, "fields": fields, "history": history, "names": {program_id: program["name"]}}
+    return {"program": program, "records": records, "fields": fields, "history": history,
+            "names": {program_id: program["name"]}}
 
 
 def merchant_page(rt, key: str) -> dict:
+    from affiliate_matrix.handlers.program_params import folded_key
     from affiliate_matrix.merchants import merchant_view
 
+    key = folded_key(key)
     if not re.fullmatch(api._MERCHANT_KEY, key):  # not match: its "$" also matches before a final newline
         raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
     view = merchant_view(rt.index, key)
+    requests = api_requests(view["rows"])
+    view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
     disputed = {(program_id, field) for program_id, fields in view["conflicts"].items() for field in fields}
     return {"view": view, "disputed": disputed}
 

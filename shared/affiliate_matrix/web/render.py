@@ -25,6 +25,13 @@ MINIMUM_LABELS = {"min_commission_percent": "Minimum commission (%)", "min_commi
                   "min_cookie_days": "Minimum cookie (days)", "min_epc": "Minimum EPC"}
 EPC_WINDOW_LABELS = {"7d": "7 days", "90d": "3 months"}  # the EPC (epc_window) the sort, minimum and facet read
 CHANGE_TYPES = ("created", "updated", "removed")
+# The tracked fields (deltas.TRACKED) as the Changes page names them, in words, as categories are shown by label
+FIELD_LABELS = {"name": "Name", "kind": "Kind", "merchant_domain": "Merchant domain", "status": "Status",
+                "categories": "Categories", "networks": "Networks", "commission": "Commission",
+                "commission_text": "Commission (verbatim)", "cookie_days": "Cookie length", "payout": "Payout",
+                "countries": "Countries", "excluded_countries": "Excluded countries", "restrictions": "Restrictions",
+                "epc_7d": "EPC (7 days)", "epc_90d": "EPC (3 months)", "approval_rate": "Approval rate",
+                "terms_url": "Terms page", "records": "Source records"}
 # Jinja compiles a template to Python on its first render: most of the work of the web function's first request
 # after a cold start (the sign-in page). The image compiles every template at build time into this directory
 # (compile_templates), as compileall does the modules (a `__pycache__`: git and the image's context leave it out).
@@ -51,7 +58,8 @@ def environment():
                        when=when)
     env.tests["web_address"] = web_address
     env.globals.update(url=url, claimant_name=claimant_name, SORT_LABELS=SORT_LABELS, FACET_LABELS=FACET_LABELS,
-                       MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES)
+                       MINIMUM_LABELS=MINIMUM_LABELS, EPC_WINDOW_LABELS=EPC_WINDOW_LABELS, CHANGE_TYPES=CHANGE_TYPES,
+                       FIELD_LABELS=FIELD_LABELS)
     return env
 
 
