@@ -343,6 +343,24 @@ def test_verify_names_why_each_check_was_inconclusive_and_fails(tmp_path, monkey
     assert result.exit_code == 1, (result.output, result.exception)
 
 
+def test_verify_says_its_changes_no_rule_saw_as_the_other_commands_do(tmp_path, monkeypatch):
+    """`amx verify` closing a program (a change, announced on the in-process bus) said "1 changes" and nothing of the
+    program.delta rules that never saw it, where scrape and import name them."""
+    from tests.support.fault_server import FaultServer
+
+    rule_always_added(tmp_path, monkeypatch)
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    server = FaultServer()
+    try:
+        Index(tmp_path).batch(record("affiliateprograms", "Gone", "https://gone.com", page=f"{server.url}/gone"))
+        result = CliRunner().invoke(app, ["verify", "--suspect-after", "1"])
+    finally:
+        server.close()
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "1 gone" in said and "; 1 change" in said and "1 changes" not in said, said
+    assert "rules waiting for program changes were not run on these: always" in said, said
+
+
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
     import os
