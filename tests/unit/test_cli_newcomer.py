@@ -498,6 +498,29 @@ def rule_always_added(tmp_path, monkeypatch):
     return tmp_path / "event.json"
 
 
+def test_a_rule_added_enabled_keeps_no_reason_and_one_added_disabled_without_one_says_so(tmp_path, monkeypatch):
+    """`amx rules add` of a rule enabled with a disabled_reason (a disabled rule's document, enabled again) stored the
+    reason, and one written disabled with none was listed as "disabled (None)"."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import load_rule
+    from affiliate_matrix.runtime import Runtime
+
+    rule_always_added(tmp_path, monkeypatch)
+    runner, rule = CliRunner(), tmp_path / "rule.json"
+    assert runner.invoke(app, ["rules", "disable", "always", "--reason", "paused for the sale week"]).exit_code == 0
+    assert "rule always: disabled (paused for the sale week)" in runner.invoke(app, ["rules", "show", "always"]).output
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    rule.write_text(json.dumps({**load_rule(store, "always")[0].model_dump(mode="json"), "enabled": True}))
+    assert runner.invoke(app, ["rules", "add", "--replace", str(rule)]).exit_code == 0
+    assert (load_rule(store, "always")[0].enabled, load_rule(store, "always")[0].disabled_reason) == (True, None)
+    rule.write_text(json.dumps({**json.loads(rule.read_text()), "enabled": False, "disabled_reason": None}))
+    assert runner.invoke(app, ["rules", "add", "--replace", str(rule)]).exit_code == 0
+    shown = runner.invoke(app, ["rules", "show", "always"]).output
+    assert "rule always: disabled (no reason given)" in shown and "None" not in shown, shown
+
+
 def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):
     """`amx rules test` of a key.expiring event against a program.delta rule said "→ true: would dispatch", and
     an event typed `program.delta`, as the rule names its trigger, was refused as a type it did not know."""
