@@ -214,6 +214,9 @@ def test_a_rules_disabled_reason_is_kept_only_while_it_is_disabled(env):
     assert created.status_code == 201 and created.json["disabled_reason"] is None
     read = client.get("/rules/gaming-up", headers=env["read"])
     assert (read.json["enabled"], read.json["disabled_reason"]) == (True, None)
+    hidden = {**read.json, "enabled": False, "disabled_reason": "paused\u202e"}  # would show other than it is written
+    refused = client.put("/rules/gaming-up", json=hidden, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert refused.status_code == 400 and "disabled_reason" in refused.json["error"]["message"]
     paused = {**read.json, "enabled": False, "disabled_reason": "paused for the sale week"}
     put = client.put("/rules/gaming-up", json=paused, headers={**env["admin"], "If-Match": read.headers["ETag"]})
     assert put.status_code == 200 and put.json["disabled_reason"] == "paused for the sale week"

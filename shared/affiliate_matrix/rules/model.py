@@ -127,6 +127,7 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
+    check_name(rule.disabled_reason or "", "disabled_reason")
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime
