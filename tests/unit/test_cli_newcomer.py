@@ -361,6 +361,30 @@ def test_verify_says_its_changes_no_rule_saw_as_the_other_commands_do(tmp_path, 
     assert "rules waiting for program changes were not run on these: always" in said, said
 
 
+def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_it_is_disabled(tmp_path, monkeypatch):
+    """A disabled connection is read by no one until it is enabled again: verify asked its pages all the same (the
+    demo's, whose recorded sites had closed, each inconclusive). Its reason is said where the connection is refused."""
+    from affiliate_matrix.connections import update_connection
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", page="http://127.0.0.1:9/p/bluehost/",
+                       connection="ap"))
+    update_connection(index.rt.store, "ap", lambda _: {"enabled": False, "disabled_reason": "its site is gone"},
+                      "disabled")
+    result = CliRunner().invoke(app, ["verify"])
+    assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    refused = CliRunner().invoke(app, ["scrape", "ap"])
+    said = " ".join((refused.output + str(refused.exception)).split())
+    assert refused.exit_code != 0 and "'ap' is disabled (its site is gone)" in said, said
+    again = CliRunner().invoke(app, ["connections", "edit", "ap", "--enabled"])
+    assert again.exit_code == 0, (again.output, again.exception)
+    listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
+    assert "its site is gone" not in listed, listed
+
+
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
     import os

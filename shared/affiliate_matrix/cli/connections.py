@@ -39,7 +39,8 @@ def connections_list():
                                           sync.errors and f"{len(sync.errors)} failed",
                                           sync.incomplete and "incomplete")))
         rows.append([escape(cell) for cell in (
-            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else "no",
+            connection.id, connection.source, connection.schedule,
+            "yes" if connection.enabled else f"no ({connection.disabled_reason})" if connection.disabled_reason else "no",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
