@@ -383,6 +383,12 @@ def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_
     assert again.exit_code == 0, (again.output, again.exception)
     listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
     assert "its site is gone" not in listed, listed
+    alone = CliRunner().invoke(app, ["connections", "edit", "ap", "--reason", "moved"])
+    assert alone.exit_code == 2 and "--reason goes with --disabled" in alone.output, alone.output
+    paused = CliRunner().invoke(app, ["connections", "edit", "ap", "--disabled", "--reason", "paused for a week"])
+    assert paused.exit_code == 0, (paused.output, paused.exception)
+    listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
+    assert "no (paused for a week)" in listed, listed
 
 
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
