@@ -45,7 +45,7 @@ def evidence_url(program: Program, disabled: frozenset[str] = frozenset()) -> st
     """The directory page that listed the program. API records are re-verified by their next sync,
     which reads them all again (seen again = verified). A page through a disabled connection (`disabled`, their ids)
     is not asked: no one reads that connection's source until it is enabled again (the demo's, whose recorded sites
-    stopped with it, were each check inconclusive)."""
+    close with it, were each an inconclusive check)."""
     from affiliate_matrix.sources import ApiSource, all_sources
 
     sources = all_sources()

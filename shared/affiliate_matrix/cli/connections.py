@@ -38,9 +38,9 @@ def connections_list():
             last = " ".join(filter(None, (sync.status, when and f"{when:%Y-%m-%d %H:%M}", f"{sync.records} records",
                                           sync.errors and f"{len(sync.errors)} failed",
                                           sync.incomplete and "incomplete")))
+        why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
-            connection.id, connection.source, connection.schedule,
-            "yes" if connection.enabled else f"no ({connection.disabled_reason})" if connection.disabled_reason else "no",
+            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),

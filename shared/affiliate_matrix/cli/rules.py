@@ -81,7 +81,8 @@ def rules_show(rule_id: str,
     rt = open_runtime("triggers")
     rule = load_rule(rt.store, rule_id)[0].model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
-    lines = [f"rule {rule['id']}: " + ("enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"),
+    state = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
+    lines = [f"rule {rule['id']}: {state}",
              *([f"description: {rule['description']}"] if rule["description"] else []),
              f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
              f"condition: {rule['condition']}",
