@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, HttpUrl, field_validator
+from pydantic import BeforeValidator, Field, HttpUrl, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from affiliate_matrix.documents import load_document, readable, save_document
@@ -65,6 +65,8 @@ class Connection(Model):
                                     description="Requests a second to the source's hosts, from 0.01 to 50.")
     concurrency: int = Field(2, ge=1, le=16)
     enabled: bool = True
+    disabled_reason: str | None = Field(None, max_length=500, description="Why the connection is disabled; an enabled "
+                                                                          "one has none.")
     credentials_path: str | None = Field(None, pattern=r"^connections/[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$", max_length=200,
                                         description="Where in the secret store: under connections/, no other secret.")
     base_url: HttpUrl | None = Field(None, description="Overrides the source's own address (recorded sites, staging).")
@@ -84,6 +86,12 @@ class Connection(Model):
         description="The ETag whose announced delete never came and was fenced off (pipeline.fence_undone_delete)"
                     ": written into the stored connection so that it has another ETag, and kept by every write "
                     "after, so that it never has the fenced one again.")
+
+    @model_validator(mode="after")
+    def _reason_only_when_disabled(self):
+        if self.enabled:  # a reason says why it is not synced: kept on one enabled again, it was read as disabled
+            self.disabled_reason = None
+        return self
 
     @field_validator("base_url")
     @classmethod
@@ -118,6 +126,10 @@ def checked(connection: Connection) -> None:
 
     from affiliate_matrix.sources import all_sources
 
+    if connection.disabled_reason:  # shown in `amx connections list` and a refused sync's error
+        from affiliate_matrix.model_types import check_name
+
+        check_name(connection.disabled_reason, "disabled_reason")
     if connection.source not in all_sources():
         raise InvalidInput(f"source: {connection.source!r} is not a source plugin ({', '.join(all_sources())})")
     if problem := credentials_destination_problem(connection, all_sources()[connection.source]):
@@ -217,7 +229,8 @@ def refuse_disabled(connection: Connection) -> None:
     """A disabled connection is synced by no one until it is enabled again: not the schedule, not a person (the API's
     sync, amx scrape)."""
     if not connection.enabled:
-        raise ConflictError(f"connection {connection.id!r} is disabled: enable it before syncing (PATCH "
+        why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
+        raise ConflictError(f"connection {connection.id!r} is disabled{why}: enable it before syncing (PATCH "
                             f"/connections/{connection.id} with {{\"enabled\": true}})")
 
 

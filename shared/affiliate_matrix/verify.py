@@ -41,15 +41,18 @@ class VerifyReport:
     deltas: list = field(default_factory=list)
 
 
-def evidence_url(program: Program) -> str | None:
+def evidence_url(program: Program, disabled: frozenset[str] = frozenset()) -> str | None:
     """The directory page that listed the program. API records are re-verified by their next sync,
-    which reads them all again (seen again = verified)."""
+    which reads them all again (seen again = verified). A page through a disabled connection (`disabled`, their ids)
+    is not asked: no one reads that connection's source until it is enabled again (the demo's, whose recorded sites
+    close with it, were each an inconclusive check)."""
     from affiliate_matrix.sources import ApiSource, all_sources
 
     sources = all_sources()
     for claim in program.provenance.get("name", []):
         source = sources.get(claim.source)
-        if claim.url.startswith("http") and not (source and issubclass(source, ApiSource)):
+        if (claim.url.startswith("http") and not (source and issubclass(source, ApiSource))
+                and claim.connection_id not in disabled):
             return claim.url
     return None
 
@@ -175,6 +178,9 @@ def verify(rt, now: datetime | None = None, *, budget_per_host: int = 50, suspec
 
 def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> list[tuple[Program, str]]:
     """Programs to check, stalest first, at most budget_per_host a host."""
+    from affiliate_matrix.connections import stored_connections
+
+    disabled = frozenset(connection.id for connection, _ in stored_connections(rt.store) if not connection.enabled)
     spent, chosen = Counter(), []
     query = SearchQuery(filters={"status": ["active", "closed_suspected"]}, sort=[SortKey(field="last_verified_at")],
                         size=1000)
@@ -182,7 +188,7 @@ def _stalest_within_budget(rt, budget_per_host: int, report: VerifyReport) -> li
         result = rt.index.search(PROGRAMS_INDEX.name, query)
         for hit in result.hits:
             program = from_document(hit.doc)
-            url = evidence_url(program)
+            url = evidence_url(program, disabled)
             if url is None:
                 continue
             host = urlsplit(url).netloc

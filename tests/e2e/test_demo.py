@@ -154,6 +154,22 @@ def test_its_rule_is_left_disabled_so_a_later_amx_up_posts_nothing_to_its_placeh
     assert not rule.enabled and "amx rules add --replace" in rule.disabled_reason, rule
 
 
+def test_its_connections_are_left_disabled_saying_why_and_verify_asks_none_of_their_pages(runs):
+    """The demo left its connections enabled on the default schedule, their base URLs its recorded sites' loopback
+    ports, which close with it: under `amx up` afterwards every scheduled sync failed, and `amx verify` found every
+    program it had read inconclusive (exit 1). Each is left disabled saying why, and no one reads a disabled
+    connection's pages, verify included."""
+    from affiliate_matrix.connections import load_connection
+
+    for source in DIRECTORIES + NETWORKS:
+        connection = load_connection(runs["rt"].store, f"demo-{source}")[0]
+        assert not connection.enabled and "recorded site" in connection.disabled_reason, connection
+    listed = amx("connections", "list", cwd=runs["cwd"], columns=200)
+    assert listed.returncode == 0 and "no (the demo's" in listed.stdout, listed.stdout
+    verified = amx("verify", cwd=runs["cwd"], columns=200)
+    assert verified.returncode == 0 and verified.stdout.startswith("checked 0:"), verified.stdout + verified.stderr
+
+
 @pytest.mark.parametrize("columns", [80, 120])
 def test_unreadable_pages_are_shown_with_their_raw_copy_and_the_replay(runs, columns):
     step = section(runs[columns], 5)

@@ -701,3 +701,19 @@ def test_amx_connections_add_refuses_a_key_that_is_not_there_and_takes_it_disabl
     assert env["rt"].store.head("connections/cj1.json") is None
     assert CliRunner().invoke(amx, [*add, "--disabled"]).exit_code == 0
     assert load_connection(env["rt"].store, "cj1")[0].enabled is False
+
+
+def test_a_connections_disabled_reason_is_kept_only_while_it_is_disabled_and_shown_as_written(env):
+    """A disabled connection says why (the demo's: its recorded site is gone); enabled again, it has no reason. A
+    reason that would show other than it is written (a control character) is refused, naming the field."""
+    client = app()
+    etag = client.post("/connections", json=body(), headers=env["admin"]).headers["ETag"]
+    refused = client.patch("/connections/ap", json={"enabled": False, "disabled_reason": "gone\x1b[2J"},
+                           headers={**env["admin"], "If-Match": etag})
+    assert refused.status_code == 400 and "disabled_reason" in refused.get_json()["error"]["message"]
+    paused = client.patch("/connections/ap", json={"enabled": False, "disabled_reason": "its site is down"},
+                          headers={**env["admin"], "If-Match": etag})
+    assert paused.status_code == 200 and paused.get_json()["disabled_reason"] == "its site is down"
+    enabled = client.patch("/connections/ap", json={"enabled": True},
+                           headers={**env["admin"], "If-Match": paused.headers["ETag"]})
+    assert enabled.status_code == 200 and enabled.get_json()["disabled_reason"] is None

@@ -204,3 +204,25 @@ def test_campaigns_metrics_and_allocations(env):
         refused = client.post("/allocations", json={"day": day}, headers=env["admin"])
         assert refused.status_code == 400 and f"day: {day!r} is not a date (YYYY-MM-DD, e.g. 2026-01-05)" in \
             refused.get_data(as_text=True), (day, refused.get_data(as_text=True))
+
+
+def test_a_rules_disabled_reason_is_kept_only_while_it_is_disabled(env):
+    """A client could give an enabled rule a disabled_reason, and a disabled rule PUT back enabled (as read, its reason
+    in it) kept the reason: `amx rules show` said "disabled (…)" of a rule that ran. An enabled rule has none."""
+    client = app("triggers")
+    created = client.post("/rules", json={**RULE, "disabled_reason": "made up"}, headers=env["admin"])
+    assert created.status_code == 201 and created.json["disabled_reason"] is None
+    read = client.get("/rules/gaming-up", headers=env["read"])
+    assert (read.json["enabled"], read.json["disabled_reason"]) == (True, None)
+    hidden = {**read.json, "enabled": False, "disabled_reason": "paused\u202e"}  # would show other than it is written
+    refused = client.put("/rules/gaming-up", json=hidden, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert refused.status_code == 400 and "disabled_reason" in refused.json["error"]["message"]
+    paused = {**read.json, "enabled": False, "disabled_reason": "paused for the sale week"}
+    put = client.put("/rules/gaming-up", json=paused, headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200 and put.json["disabled_reason"] == "paused for the sale week"
+    read = client.get("/rules/gaming-up", headers=env["read"])
+    put = client.put("/rules/gaming-up", json={**read.json, "enabled": True},
+                     headers={**env["admin"], "If-Match": read.headers["ETag"]})
+    assert put.status_code == 200, put.json
+    read = client.get("/rules/gaming-up", headers=env["read"])
+    assert (read.json["enabled"], read.json["disabled_reason"]) == (True, None)

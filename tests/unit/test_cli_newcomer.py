@@ -343,6 +343,54 @@ def test_verify_names_why_each_check_was_inconclusive_and_fails(tmp_path, monkey
     assert result.exit_code == 1, (result.output, result.exception)
 
 
+def test_verify_says_its_changes_no_rule_saw_as_the_other_commands_do(tmp_path, monkeypatch):
+    """`amx verify` closing a program (a change, announced on the in-process bus) said "1 changes" and nothing of the
+    program.delta rules that never saw it, where scrape and import name them."""
+    from tests.support.fault_server import FaultServer
+
+    rule_always_added(tmp_path, monkeypatch)
+    monkeypatch.setenv("AMX_ALLOW_LOOPBACK_FETCH", "true")
+    server = FaultServer()
+    try:
+        Index(tmp_path).batch(record("affiliateprograms", "Gone", "https://gone.com", page=f"{server.url}/gone"))
+        result = CliRunner().invoke(app, ["verify", "--suspect-after", "1"])
+    finally:
+        server.close()
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "1 gone" in said and "; 1 change" in said and "1 changes" not in said, said
+    assert "rules waiting for program changes were not run on these: always" in said, said
+
+
+def test_verify_asks_no_page_of_a_disabled_connection_and_a_sync_of_it_says_why_it_is_disabled(tmp_path, monkeypatch):
+    """A disabled connection is read by no one until it is enabled again: verify asked its pages all the same (the
+    demo's, whose recorded sites had closed, each inconclusive). Its reason is said where the connection is refused."""
+    from affiliate_matrix.connections import update_connection
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AMX_ALLOW_LOOPBACK_FETCH", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")
+    index = Index(tmp_path)
+    index.batch(record("affiliateprograms", "Bluehost", "https://bluehost.com", page="http://127.0.0.1:9/p/bluehost/",
+                       connection="ap"))
+    update_connection(index.rt.store, "ap", lambda _: {"enabled": False, "disabled_reason": "its site is gone"},
+                      "disabled")
+    result = CliRunner().invoke(app, ["verify"])
+    assert result.exit_code == 0 and result.output.startswith("checked 0:"), (result.output, result.exception)
+    refused = CliRunner().invoke(app, ["scrape", "ap"])
+    said = " ".join((refused.output + str(refused.exception)).split())
+    assert refused.exit_code != 0 and "'ap' is disabled (its site is gone)" in said, said
+    again = CliRunner().invoke(app, ["connections", "edit", "ap", "--enabled"])
+    assert again.exit_code == 0, (again.output, again.exception)
+    listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
+    assert "its site is gone" not in listed, listed
+    alone = CliRunner().invoke(app, ["connections", "edit", "ap", "--reason", "moved"])
+    assert alone.exit_code == 2 and "--reason goes with --disabled" in alone.output, alone.output
+    paused = CliRunner().invoke(app, ["connections", "edit", "ap", "--disabled", "--reason", "paused for a week"])
+    assert paused.exit_code == 0, (paused.output, paused.exception)
+    listed = " ".join(CliRunner().invoke(app, ["connections", "list"]).output.split())
+    assert "no (paused for a week)" in listed, listed
+
+
 def test_a_rule_between_two_options_is_one_plain_line(tmp_path):
     """A model's own check (min above max) was printed as "invalid : Value error, min_budget 300 is above …"."""
     import os
@@ -495,6 +543,29 @@ def rule_always_added(tmp_path, monkeypatch):
                                 "action": {"type": "alert"}}))
     assert CliRunner().invoke(app, ["rules", "add", str(rule)]).exit_code == 0
     return tmp_path / "event.json"
+
+
+def test_a_rule_added_enabled_keeps_no_reason_and_one_added_disabled_without_one_says_so(tmp_path, monkeypatch):
+    """`amx rules add` of a rule enabled with a disabled_reason (a disabled rule's document, enabled again) stored the
+    reason, and one written disabled with none was listed as "disabled (None)"."""
+    import json
+
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.store import load_rule
+    from affiliate_matrix.runtime import Runtime
+
+    rule_always_added(tmp_path, monkeypatch)
+    runner, rule = CliRunner(), tmp_path / "rule.json"
+    assert runner.invoke(app, ["rules", "disable", "always", "--reason", "paused for the sale week"]).exit_code == 0
+    assert "rule always: disabled (paused for the sale week)" in runner.invoke(app, ["rules", "show", "always"]).output
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    rule.write_text(json.dumps({**load_rule(store, "always")[0].model_dump(mode="json"), "enabled": True}))
+    assert runner.invoke(app, ["rules", "add", "--replace", str(rule)]).exit_code == 0
+    assert (load_rule(store, "always")[0].enabled, load_rule(store, "always")[0].disabled_reason) == (True, None)
+    rule.write_text(json.dumps({**json.loads(rule.read_text()), "enabled": False, "disabled_reason": None}))
+    assert runner.invoke(app, ["rules", "add", "--replace", str(rule)]).exit_code == 0
+    shown = runner.invoke(app, ["rules", "show", "always"]).output
+    assert "rule always: disabled (no reason given)" in shown and "None" not in shown, shown
 
 
 def test_a_dry_run_says_when_the_event_is_not_the_rules_trigger(tmp_path, monkeypatch):

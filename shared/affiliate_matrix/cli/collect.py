@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 
 from affiliate_matrix.cli.common import (console, counted, fail_if_undelivered, index_here, open_runtime,
-                                         print_indexed, stored_at)
+                                         print_indexed, say_rules_not_run, stored_at)
 
 commands = typer.Typer()  # top-level commands
 discover_app = typer.Typer(help="Find new programs by search-engine dork queries.", no_args_is_help=True)
@@ -108,12 +108,14 @@ def verify(budget_per_host: Annotated[int, typer.Option(min=1, max=10_000, help=
     """Re-check the stalest programs on their source pages (conditional GET, per-host budget)."""
     from affiliate_matrix.verify import verify as run_verify
 
-    report = run_verify(open_runtime("verify"), budget_per_host=budget_per_host, suspect_after=suspect_after)
+    rt = open_runtime("verify")
+    report = run_verify(rt, budget_per_host=budget_per_host, suspect_after=suspect_after)
     console.print(f"checked {report.checked}: {report.verified} verified, {report.missed} gone, "
                   f"{report.inconclusive} inconclusive, {report.skipped_budget} left for the next run "
-                  f"(past the host budget or the time limit); {len(report.deltas)} changes")
+                  f"(past the host budget or the time limit); {counted(len(report.deltas), 'change')}")
     for url, reason in report.unsure:
         console.print(f"  [yellow]inconclusive[/] {escape(f'{url}: {reason}')}")
+    say_rules_not_run(rt)
     if report.unsure:  # a page not checked is not verified: a script or a cron job must notice
         raise typer.Exit(1)
 

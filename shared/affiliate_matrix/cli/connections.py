@@ -41,8 +41,9 @@ def connections_list():
                                           # its listing says why (an API's that listed nothing, say)
                                           sync.incomplete not in (None, DIRECTORY_CRAWL)
                                           and f"incomplete: {sync.incomplete}")))
+        why = f" ({connection.disabled_reason})" if connection.disabled_reason else ""
         rows.append([escape(cell) for cell in (
-            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else "no",
+            connection.id, connection.source, connection.schedule, "yes" if connection.enabled else f"no{why}",
             "yes" if connection.healthy else f"no ({connection.health_reason or '?'})", last)])
     console.print(fitted(console, f"{len(rows)} connection{'' if len(rows) == 1 else 's'}",
                          [("id", 0), ("source", 0), ("schedule", 2), ("enabled", 0), ("healthy", 1),
@@ -107,6 +108,7 @@ def connections_edit(
     credentials_path: Annotated[Optional[str], typer.Option(help="Its key in the secret store.")] = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight, 1 to 16.")] = None,
     enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Whether its schedule runs it.")] = None,
+    reason: Annotated[Optional[str], typer.Option(help="With --disabled: why, shown by connections list.")] = None,
 ):
     """Change a connection's fields, as PATCH /connections/{id} does: its claims, health and last sync stay (delete
     and add again would withdraw its claims, its programs closed_suspected until the next sync)."""
@@ -118,6 +120,11 @@ def connections_edit(
                                                ("rate_limit_per_s", rate_limit_per_s),
                                                ("credentials_path", credentials_path), ("concurrency", concurrency),
                                                ("enabled", enabled)) if value is not None}
+    if reason is not None:
+        if enabled is not False:  # an enabled connection has no reason (Connection.disabled_reason)
+            raise typer.BadParameter("--reason goes with --disabled: it says why the connection is not synced",
+                                     param_hint="--reason")
+        changes["disabled_reason"] = reason
     if not changes:
         raise typer.BadParameter("name a field to change (--base-url, --schedule, --rate-limit-per-s, "
                                  "--credentials-path, --concurrency, --enabled/--disabled)", param_hint="options")

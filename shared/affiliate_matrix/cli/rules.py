@@ -60,7 +60,7 @@ def rules_list():
 
     damaged: list[dict] = []
     rows = [list(map(escape, (rule.id, rule.trigger.key, rule.condition, rule.action.type, f"{rule.cooldown_s}s",
-                              "yes" if rule.enabled else f"no ({rule.disabled_reason})")))
+                              "yes" if rule.enabled else f"no ({why_disabled(rule.disabled_reason)})")))
             for rule in list_rules(open_runtime("triggers").store, damaged)]
     if not rows and not damaged:  # a table of headers alone said nothing
         console.print("no rules (amx rules add FILE adds one)")
@@ -83,7 +83,8 @@ def rules_show(rule_id: str,
     rt = open_runtime("triggers")
     rule = load_rule(rt.store, rule_id)[0].model_dump(mode="json")
     action = shown_to(rule, "read")["action"]  # on a screen as to a read token: the webhook's address is a credential
-    lines = [f"rule {rule['id']}: " + ("enabled" if rule["enabled"] else f"disabled ({rule['disabled_reason']})"),
+    state = "enabled" if rule["enabled"] else f"disabled ({why_disabled(rule['disabled_reason'])})"
+    lines = [f"rule {rule['id']}: {state}",
              *([f"description: {rule['description']}"] if rule["description"] else []),
              f"trigger: {rule['trigger']['event'] or 'schedule ' + rule['trigger']['schedule'] + ' (UTC)'}",
              f"condition: {rule['condition']}",
@@ -174,9 +175,14 @@ def print_verdict(rule, verdict: dict) -> None:
     console.print(f"{escape(rule.condition)} → [bold]{str(holds).lower()}[/]: " + escape(
         f"no action: {stopped} (the event's {RULE_CHAIN})" if stopped
         else f"would dispatch {dispatched['type']} {json.dumps(dispatched['params'], ensure_ascii=False)}" if dispatched
-        else f"no action: the rule is disabled ({rule.disabled_reason or 'no reason given'})" if holds else "no action"))
+        else f"no action: the rule is disabled ({why_disabled(rule.disabled_reason)})" if holds else "no action"))
     if verdict["message"] is not None:
         console.print(f"message: {escape(verdict['message'])}", highlight=False)
+
+
+def why_disabled(reason: str | None) -> str:
+    """A disabled rule's reason as said (one written disabled may have none: it said "None")."""
+    return reason or "no reason given"
 
 
 @rules_app.command("disable")

@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
-from affiliate_matrix.connections import Connection, created, load_connection, save_connection
+from affiliate_matrix.connections import Connection, created, load_connection, save_connection, update_connection
 from affiliate_matrix.crawl import Failure, Fetched
 from affiliate_matrix.demo import DIRECTORIES, NETWORKS, RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.errors import DamagedData, NotFoundError
@@ -27,6 +27,8 @@ CHANGE = ("affiliationlist", "program/notion/", "50% of the first payment", "60%
 RULE_ID = "demo-commission-raised"
 # The notify action's webhook is never called: the demo's in-process handler shows the message instead.
 SHOWN_NOT_POSTED = "https://hooks.slack.com/services/amx-demo"
+# Why each demo connection is left disabled: its base_url is a recorded site served only while the demo runs.
+SITES_GONE = "the demo's: its recorded site is served only while amx demo runs"
 
 
 def connection_id(source: str) -> str:
@@ -49,6 +51,7 @@ class Story:
         self.activations: list[dict] = []  # the rules' decisions over the whole run
         self.notifications: list[tuple[str, str]] = []  # (rule id, message)
         self._second_pass = False
+        self.connected: list[str] = []  # the connections this run pointed at its recorded sites
         rt.bus.subscribe(RAW_BATCH_STORED, lambda event: self.indexed.append(index_announced(rt, event.data)))
         rt.bus.subscribe(PROGRAM_DELTA, self._on_delta)
         rt.bus.subscribe(ACTION_PREFIX + "notify", self._notify)
@@ -60,9 +63,14 @@ class Story:
         with tempfile.TemporaryDirectory(prefix="amx-demo-") as scratch:
             self.site_copy = Path(scratch) / source
             shutil.copytree(get_source(source).recorded_dir(), self.site_copy)
-            with recorded_sites(*DIRECTORIES, *NETWORKS, directories={source: self.site_copy}) as urls:
-                self.urls = urls
-                yield
+            try:
+                with recorded_sites(*DIRECTORIES, *NETWORKS, directories={source: self.site_copy}) as urls:
+                    self.urls = urls
+                    yield
+            finally:  # left enabled, `amx up` synced them on their schedule, each sync failing on a closed port
+                for cid in self.connected:
+                    update_connection(self.rt.store, cid, lambda _: {"enabled": False, "disabled_reason": SITES_GONE},
+                                      "disabled")
 
     def connect(self, source: str) -> str:
         """The source's connection (and its recorded credentials in the secret store), overwritten each run."""
@@ -84,6 +92,7 @@ class Story:
         save_connection(self.rt.store, created(Connection(
             id=cid, source=source, base_url=self.urls[source], rate_limit_per_s=50, generation=generation,
             credentials_path=f"connections/{cid}" if credentials else None)))
+        self.connected.append(cid)
         return cid
 
     def scrape_all(self, console) -> None:

@@ -107,7 +107,16 @@ class Rule(Model):
     action: Action
     cooldown_s: int = Field(3600, ge=0, le=90 * 86400, description="After firing, the rule stays quiet this long.")
     enabled: bool = True
-    disabled_reason: str | None = None
+    disabled_reason: str | None = Field(None, description="Why the rule is disabled; an enabled rule has none.")
+
+    @model_validator(mode="after")
+    def _reason_only_when_disabled(self):
+        # A reason says why a rule is not run. Kept on a rule written enabled (a disabled one PUT back enabled with
+        # the reason it was read with, or one a client gave a reason), `amx rules show` said "disabled (…)" of a
+        # rule that ran.
+        if self.enabled:
+            self.disabled_reason = None
+        return self
 
 
 def checked(rule: Rule) -> Rule:
@@ -118,6 +127,7 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
+    check_name(rule.disabled_reason or "", "disabled_reason")
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime
