@@ -4,6 +4,7 @@ read (a cell over its field limit, a quote left open) is an InvalidInput naming 
 
 import codecs
 import csv
+import io
 from collections.abc import Iterator
 
 from affiliate_matrix.errors import InvalidInput
@@ -30,12 +31,14 @@ def not_utf8(number: int, line: bytes, at: int) -> InvalidInput:
                         "UTF-8")
 
 
-def utf8_text(data: bytes) -> str:
-    """A whole file's text, a byte order mark before it dropped (as Excel writes one); not UTF-8: not_utf8 for the
-    first line that is not."""
+def utf8_text(data: bytes) -> io.TextIOBase:
+    """A whole file's text, read as a csv reader reads it (newline=""), a byte order mark before it dropped (as Excel
+    writes one); not UTF-8: not_utf8 for the first line that is not. Decoded as it is read: a StringIO of a file's
+    text held it at 4 bytes a character, besides the text itself."""
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
-        return data.decode("utf-8")
+        codecs.utf_8_decode(data, "strict", True)  # checked whole first, for not_utf8 to name the line
     except UnicodeDecodeError as exc:
         start = data.rfind(b"\n", 0, exc.start) + 1
         raise not_utf8(data.count(b"\n", 0, start) + 1, data[start:exc.start + 1], exc.start - start) from None
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")

@@ -18,7 +18,6 @@ each other's days.
 """
 
 import csv
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -389,8 +388,13 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, eta
     Its currency is fixed as theirs first (claim_days: CurrencyChanged when it changed since `campaign` was read, with
     `etag` when given). NotFoundError when the campaign was deleted meanwhile (its days left behind, a campaign added
     again under its id inherited them)."""
+    return _record_days(rt, campaign, {d["date"].isoformat(): d for d in days}, attempts, etag)
+
+
+def _record_days(rt, campaign: Campaign, incoming: dict[str, dict], attempts: int = 5, etag: str | None = None) -> int:
+    """record_days of days by ISO date, the days themselves (an import's may be a million: no copy of them); their
+    dates ISO text or dates (json.dumps writes them)."""
     campaign = claim_days(rt.store, campaign, etag)
-    incoming = {d["date"].isoformat(): {**d, "date": d["date"].isoformat()} for d in days}
     for _ in range(attempts):
         current, etag = load_days(rt.store, campaign.id)
         dated(campaign.id, current)
@@ -398,7 +402,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, eta
         start = window_start(campaign.id, current, incoming)
         kept = sorted(k for k in merged if k >= start)
         body = json.dumps({"campaign_id": campaign.id, "currency": campaign.currency,
-                           "days": [merged[k] for k in kept]}).encode()
+                           "days": [merged[k] for k in kept]}, default=date.isoformat).encode()
         try:
             rt.store.put(metrics_key(campaign.id), body, content_type="application/json",
                          if_match=etag, if_none_match=etag is None)
@@ -412,7 +416,7 @@ def record_days(rt, campaign: Campaign, days: list[dict], attempts: int = 5, eta
         raise NotFoundError(f"campaign {campaign.id} was deleted while its days were written")
     from affiliate_matrix.budget.mirror import mirror_days  # the search port: loaded by a write, not a read
 
-    mirror_days(rt, campaign, list(incoming.values()))
+    mirror_days(rt, campaign, incoming)
     return len(incoming)
 
 
@@ -551,18 +555,19 @@ def import_csv(rt, data: bytes, finish: str = "import the same file again") -> d
         raise InvalidInput(f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
     key = import_key(data)
     journal, etag = _load_journal(rt.store, key)
-    if journal is None:
+    checked = journal is None
+    if checked:
         journal = {"campaigns": _checked(rt, data), "written": []}
         try:
             etag = rt.store.put(key, json.dumps(journal).encode(), content_type="application/json", if_none_match=True)
         except ConflictError:  # the same file being imported beside this: both write the same days, harmlessly
             etag = rt.store.head(key)
-    return _write_journal(rt, key, journal, etag, finish)
+    return _write_journal(rt, key, journal, etag, finish, checked)
 
 
 def _checked(rt, data: bytes) -> dict[str, dict]:
     """The file's days by campaign, {id: {"currency": …, "days": [a day, dates ISO]}}, once every line is checked."""
-    reader = csv.DictReader(io.StringIO(utf8_text(data), newline=""))
+    reader = csv.DictReader(utf8_text(data))
     header = [name.strip() for name in (reader.fieldnames or [])]
     for separator, named in ((";", "';'"), ("\t", "tabs")):  # a spreadsheet's export in a locale with decimal commas
         if len(header) == 1 and separator in header[0]:
@@ -578,7 +583,7 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
                            + (f"; {', '.join(twice)} twice" if twice else ""))
     reader.fieldnames = header
     campaigns: dict[str, Campaign | None] = {}
-    rows: dict[str, dict[date, tuple[int, dict]]] = {}
+    rows: dict[str, dict[str, tuple[int, dict]]] = {}  # by ISO date
     errors: list[str] = []
     for line, record in csv_rows(reader):
         try:
@@ -600,15 +605,14 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
                 errors.append(f"line {line}: {campaign_id} {day['date']} already given on line "
                               f"{rows[campaign_id][day['date']][0]}")
             else:
-                rows[campaign_id][day["date"]] = (line, day)
+                rows[campaign_id][day["date"]] = (line, day)  # the day itself goes to the journal: no copy
         if len(errors) >= MAX_ERRORS:
             errors.append("… stopping after 20 errors")
             break
     if not errors:  # every campaign's days against its stored ones, before any is written
         for campaign_id, by_date in rows.items():
-            incoming = {day.isoformat(): row for day, row in by_date.items()}
-            if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), incoming):
-                errors.append(f"line {incoming[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
+            if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), by_date):
+                errors.append(f"line {by_date[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
                 if len(errors) >= MAX_ERRORS:
                     errors.append("… stopping after 20 errors")
                     break
@@ -616,8 +620,7 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
         raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
     if not rows:
         raise InvalidInput("the file has no rows")
-    return {cid: {"currency": campaigns[cid].currency,
-                  "days": [{**day, "date": day["date"].isoformat()} for _, day in by_date.values()]}
+    return {cid: {"currency": campaigns[cid].currency, "days": [day for _, day in by_date.values()]}
             for cid, by_date in rows.items()}
 
 
@@ -633,16 +636,17 @@ def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
     return journal, etag
 
 
-def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str) -> dict[str, int]:
+def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, checked: bool) -> dict[str, int]:
     """Each campaign of the journal not yet written, one after another (a campaign's days written twice are the same
-    days: a later row for a date replaces it); then the journal deleted. Names what was and was not written."""
+    days: a later row for a date replaces it); then the journal deleted. Names what was and was not written.
+    `checked`: its days were checked by this import (_checked), not read back from the store."""
     campaigns, written = journal["campaigns"], dict.fromkeys(journal["written"])
     left_out: dict[str, str] = {}  # changed since the check: no import of this file writes their days as they are
     for campaign_id, part in campaigns.items():
         if campaign_id in written:
             continue
         try:
-            _write_campaign(rt, campaign_id, part)
+            _write_campaign(rt, campaign_id, part, checked)
         except (InvalidInput, NotFoundError, CurrencyChanged) as exc:
             left_out[campaign_id] = f"{exc}: its {_days(part)} were not written"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
@@ -676,9 +680,13 @@ def _named(items: list[str]) -> str:
     return (", ".join(items[:MAX_ERRORS]) or "none") + more
 
 
-def _write_campaign(rt, campaign_id: str, part: dict) -> None:
+CHECK_BATCH = 1_000  # days of a journal read back checked at a time
+
+
+def _write_campaign(rt, campaign_id: str, part: dict, checked: bool) -> None:
     """One campaign's days of an import, against the campaign as it is now: NotFoundError when it was deleted,
-    InvalidInput when its currency is no longer the file's or its days no longer fit its window."""
+    InvalidInput when its currency is no longer the file's or its days no longer fit its window. Its days are checked
+    once: by _checked, or here when the journal was read back from the store."""
     try:
         campaign, etag = load_campaign(rt.store, campaign_id)
     except NotFoundError:
@@ -686,7 +694,12 @@ def _write_campaign(rt, campaign_id: str, part: dict) -> None:
     if campaign.currency != part["currency"]:
         raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {part['currency']}, and the campaign "
                            f"is now in {campaign.currency}")
-    record_days(rt, campaign, days_adapter().validate_python(part["days"]), etag=etag)
+    days = part["days"]
+    if not checked:  # read back from the store: checked, the journal's days replaced a batch at a time (no 2nd copy)
+        for start in range(0, len(days), CHECK_BATCH):
+            days[start:start + CHECK_BATCH] = [{**day, "date": day["date"].isoformat()} for day in
+                                               days_adapter().validate_python(days[start:start + CHECK_BATCH])]
+    _record_days(rt, campaign, {day["date"]: day for day in days}, etag=etag)
 
 
 def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:
@@ -737,4 +750,5 @@ def _csv_row(record: dict) -> tuple[str, dict, str]:
         said = err["msg"].removeprefix("Value error, ")  # a check of ours names the value itself
         raise ValueError(f"{'.'.join(map(str, err['loc']))}: {said}"
                          + ("" if err["type"] == "value_error" else f" (got {err.get('input')!r})")) from None
+    parsed["date"] = parsed["date"].isoformat()  # as the journal keeps it
     return campaign_id, parsed, values["currency"].upper()
