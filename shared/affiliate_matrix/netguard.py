@@ -20,7 +20,8 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
 * Within `deadline(seconds)` every lookup, connect, read and write is bounded by what is left of it, so a
   server trickling its headers a byte at a time cannot hold a request past it (httpx's timeouts are
   per operation only). A lookup is part of connecting, as curl counts it: bounded by the connect timeout too,
-  where the resolver has no bound of its own (a silent name server holds it 5-30 s, retrying).
+  where the resolver has no bound of its own (a silent name server holds it 5-30 s, retrying). The cluster's own
+  services, at addresses the operator set, get that bound without the guard (`bounded_client`: the Broker).
 """
 
 import ipaddress
@@ -348,15 +349,23 @@ def _pool_options() -> dict:
             "max_keepalive_connections": limits.max_keepalive_connections, "keepalive_expiry": limits.keepalive_expiry}
 
 
-class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool on our backend: httpx takes no network backend, so the
-    pool it built is replaced (`_pool` is all its methods use; httpx is pinned). `guard=False` keeps the
-    deadline and drops the address check (an address the operator configured, which may be private)."""
+class BoundedTransport(httpx.HTTPTransport):
+    """httpx's transport with its connection pool on our backend, every lookup, connect, read and write within the
+    request's deadline: httpx takes no network backend, so the pool it built is replaced (`_pool` is all its methods
+    use; httpx is pinned)."""
+
+    def __init__(self, backend: _BoundedBackend | None = None):
+        super().__init__()
+        self._backend = backend or _BoundedBackend()
+        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options())
+
+
+class GuardedTransport(BoundedTransport):
+    """And every connection to a checked public address. `guard=False` keeps the deadline and drops the address check
+    (an address the operator configured, which may be private)."""
 
     def __init__(self, allow_loopback: LoopbackPolicy = never, guard: bool = True):
-        super().__init__()
-        self._backend = _GuardedBackend(allow_loopback) if guard else _BoundedBackend()
-        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options())
+        super().__init__(_GuardedBackend(allow_loopback) if guard else None)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """A kept-alive connection is taken without connecting, so without a check: one to a loopback address, made
@@ -375,6 +384,14 @@ def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, *
     deadline; it never follows redirects itself (callers check each hop's URL) and never uses a proxy from
     the environment (the proxy would resolve)."""
     return httpx.Client(transport=GuardedTransport(allow_loopback, guard), follow_redirects=False, **options)
+
+
+def bounded_client(**options) -> httpx.Client:
+    """An httpx client for the cluster's own services at addresses the operator set (the Broker): every lookup,
+    connect, read and write bounded by the request's deadline, no address check (they are private), no redirect
+    followed, no proxy from the environment. Not for the internet: that is guarded_client's, and the policy tests
+    (tests/support/function_reach.py) count only guarded_client's users as reaching it."""
+    return httpx.Client(transport=BoundedTransport(), follow_redirects=False, **options)
 
 
 def on_this_machine(url: str) -> bool:

@@ -1,12 +1,20 @@
 """The event bus: in-process delivery, and structured CloudEvents over HTTP to a local receiver."""
 
+import socket
+import threading
+from types import SimpleNamespace
+
+import httpx
 import pytest
 
+from affiliate_matrix import netguard
 from affiliate_matrix.errors import BackendUnavailable, ConfigError
 from affiliate_matrix.events import RAW_BATCH_STORED, Event
 from affiliate_matrix.events.http import HttpBus
 from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.runtime import open_event_bus
+from tests.support.clock import ManualClock
+from tests.support.loopback import Loopback
 from tests.support.receiver import Receiver
 
 
@@ -94,16 +102,75 @@ def test_http_retries_retriable_statuses_honouring_retry_after():
         receiver.close()
 
 
-def test_http_caps_a_long_retry_after_at_30_s():
-    receiver = Receiver(statuses=[503, 202], headers={"Retry-After": "3600"})
+@pytest.fixture
+def clock(monkeypatch):
+    """The deadlines' clock, moved only by the bus's waits (which it records instead of spending)."""
+    clock = ManualClock()
+    monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=clock))
+    return clock
+
+
+@pytest.mark.parametrize("retry_after, waited", [("4", [4.0, 4.0]), ("3600", [])])
+def test_http_gives_up_before_a_wait_that_would_pass_the_publish_s_time_limit(clock, retry_after, waited):
+    """Five attempts with waits of up to 30 s each held a function publishing an event for two minutes, past its own
+    Knative timeout (30 s for the shortest), and the event's fate went unrecorded. A publish now ends within its time
+    limit, as BackendUnavailable, which its caller records as it records any publish failing."""
+    receiver = Receiver(statuses=[503] * 10, headers={"Retry-After": retry_after})
     try:
-        bus = http_bus(receiver)
+        bus = HttpBus(receiver.url, total=10.0)
         waits: list[float] = []
-        bus.sleep = waits.append
-        bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
-        assert waits == [30.0] and len(receiver.requests) == 2
+        bus.sleep = lambda seconds: (waits.append(seconds), clock.advance(seconds))
+        with pytest.raises(BackendUnavailable, match=rf"HTTP 503, not tried again: waiting {retry_after} s more "
+                                                     r"would pass the publish's 10 s time limit$"):
+            bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert waits == waited and len(receiver.requests) == len(waited) + 1
     finally:
         receiver.close()
+
+
+def test_http_looks_the_broker_up_within_the_publish_s_time_limit(clock, monkeypatch):
+    """The broker's name was looked up by the socket itself, unbounded by anything: a silent name server held the
+    publish (and the function) for as long as the resolver kept trying."""
+    asked, release = threading.Event(), threading.Event()
+
+    def silent(host, *args, **kwargs):
+        asked.set()
+        release.wait(120)  # set when the test ends; the cap only keeps a lookup nothing bounds from hanging the run
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent)
+    try:
+        # the clock stands still: what is left is what was set
+        bus = HttpBus("http://broker.silent.test/ns/default", total=0.002)
+        with pytest.raises(BackendUnavailable, match=r"cannot resolve 'broker.silent.test': its name did not "
+                                                     r"resolve in time"):
+            bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+        assert asked.wait(120)
+    finally:
+        release.set()
+
+
+def test_http_gives_up_on_a_broker_that_never_answers_at_the_publish_s_time_limit():
+    """A broker that took the event and never answered held the publish for httpx's read timeout at each of five
+    attempts. With no per-operation timeout at all, the publish's time limit alone ends it, after that one attempt.
+    The broker holds its answer until the test ends, so a publish that outlived the limit would be answered 202."""
+    asked, release = threading.Event(), threading.Event()
+
+    def stall(request):
+        asked.set()
+        release.wait(120)  # set when the test ends; the cap only keeps a publish nothing bounds from hanging the run
+        return 202, {}, b""
+
+    with Loopback(stall) as broker:
+        try:
+            bus = HttpBus(f"{broker.url}/", total=1.0)
+            bus.client.timeout = httpx.Timeout(None)
+            with pytest.raises(BackendUnavailable, match=r"not tried again: waiting .* s more would pass the "
+                                                         r"publish's 1 s time limit$"):
+                bus.publish(Event.make(RAW_BATCH_STORED, "/t", {}))
+            assert asked.wait(120) and len(broker.requests) == 1
+        finally:
+            release.set()
 
 
 def test_http_gives_up_as_backend_unavailable():

@@ -15,7 +15,7 @@ import yaml
 
 from tests.support.manifests import OVERLAYS, render
 from tests.support.processes import ROOT, tool
-from tests.support.function_reach import function_names, needs, publishers
+from tests.support.function_reach import function_names, needs, publishers, reached_from, reaches_internet
 
 COMPONENT = "app.kubernetes.io/component"  # the label each function's pods carry: the function's name
 PUBLISHES = "affiliatematrix.dev/publishes-events"  # the label kustomization.yaml gives the Broker token by
@@ -272,6 +272,17 @@ def test_what_the_functions_use_is_read_from_the_code():
     fetch = {f for f in function_names() if "internet" in needs(f)}
     assert fetch >= {"scrape", "sync", "discover", "verify"} and not fetch & {"programs", "web", "index", "budget"}
     assert {f for f in function_names() if "broker" in needs(f)} == set(publishers())
+
+
+def test_the_broker_client_is_read_as_the_cluster_s_own_and_the_polite_client_as_the_internet():
+    """Both are bounded by netguard's deadline. When the Broker client was built on the guarded client, every function
+    that publishes read as reaching the internet, against its NetworkPolicy; were the polite client no longer read as
+    the internet, a function fetching pages could lose its egress and no test would say so."""
+    broker = reached_from([("affiliate_matrix.events.http", "HttpBus")])
+    assert not reaches_internet(broker)
+    assert ("affiliate_matrix.netguard", "bounded_client") in broker  # bounded, though not by the guarded client
+    assert reaches_internet(reached_from([("affiliate_matrix.fetch", "Fetcher")]))  # pages, through the polite client
+    assert reaches_internet(reached_from([("affiliate_matrix.netguard", "guarded_client")]))
 
 
 def test_a_new_dependency_without_its_policy_fails():

@@ -167,10 +167,14 @@ def commands_of(function: str) -> list[tuple[str, str]]:
 def reached(function: str) -> frozenset[tuple[str, str]]:
     """Every unit (module, top-level function or class, or the module's own statements) functions/<function>/main.py
     and the commands run as it may run."""
-    actions = routed_actions(function)
     main = f"functions.{function}.main"
-    todo = [(main, MODULE), *((main, unit) for unit in _modules()[main].units), *commands_of(function)]
-    seen = set()
+    return reached_from([(main, MODULE), *((main, unit) for unit in _modules()[main].units), *commands_of(function)],
+                        routed_actions(function))
+
+
+def reached_from(units: list[tuple[str, str]], actions: set[str] | None = None) -> frozenset[tuple[str, str]]:
+    """Every unit `units` may run (of the action table, with `actions`, only those actions' work)."""
+    todo, seen = list(units), set()
     while todo:
         unit = todo.pop()
         if unit in seen or unit in IN_PROCESS_ONLY:
@@ -199,14 +203,19 @@ def function_names() -> list[str]:
 # network; the feature flags are a document in the object store.
 PORTS = {"store": "store", "flags": "store", "index": "index", "secrets": "secrets", "bus": "broker"}
 # What a function fetches from the internet through: the one outbound client (polite.py) and its guarded transport.
+# Not netguard's bounded_client: the Broker client's, for the cluster's own services (the Broker port counts those).
 INTERNET = {("affiliate_matrix.polite", "PoliteClient"), ("affiliate_matrix.netguard", "guarded_client")}
+
+
+def reaches_internet(units: frozenset[tuple[str, str]]) -> bool:
+    return bool(units & INTERNET)
 
 
 def needs(function: str) -> set[str]:
     """What functions/<function>/main.py reaches over the network: each port it uses (store, index, secrets, broker)
     and the internet."""
     units = reached(function)
-    found = {"internet"} if units & INTERNET else set()
+    found = {"internet"} if reaches_internet(units) else set()
     for module, unit in units:
         for root in _body(module, unit):
             for node in ast.walk(root):

@@ -9,6 +9,10 @@ publish since the kubelet replaces it before it expires. So a 401 is retried too
 token the kubelet wrote meanwhile), and a 401 or 403 that stands is this deployment's fault, not the caller's:
 BackendUnavailable (503, which Knative retries and an API client may retry), not InvalidInput (400: a caller told
 its request was bad, an event parked at once).
+
+A publish ends within its time limit (`total`, its lookups, connects and waits included), well within the shortest
+timeout of a function that publishes (30 s): a broker that keeps refusing must not hold the function past its own
+request's end, where the event's fate would go unrecorded. Past it, BackendUnavailable as any other refusal.
 """
 
 import time
@@ -18,8 +22,9 @@ import httpx
 from cloudevents.conversion import to_structured
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from affiliate_matrix.errors import BackendUnavailable, ConfigError
+from affiliate_matrix.errors import BackendUnavailable, ConfigError, FetchError
 from affiliate_matrix.events import Event, EventBus
+from affiliate_matrix.netguard import bounded_client, deadline, time_left
 
 RETRIABLE = {401, 404, 409, 429, 500, 502, 503, 504}
 REFUSED_US = {401, 403}  # the Broker refused this function's identity (its token, or an EventPolicy)
@@ -35,10 +40,10 @@ _backoff = wait_exponential_jitter(multiplier=0.2, max=5)
 
 
 def _wait(state) -> float:
-    """Retry-After when the broker gave one (capped at 30 s), else exponential backoff with jitter."""
+    """Retry-After when the broker gave one, else exponential backoff with jitter."""
     exc = state.outcome.exception()
     if isinstance(exc, _Retriable) and exc.retry_after is not None:
-        return min(exc.retry_after, 30.0)
+        return exc.retry_after
     return _backoff(state)
 
 
@@ -53,13 +58,15 @@ class HttpBus(EventBus):
     """Not the polite client (polite.py), on purpose: the Broker's ingress is the cluster's own, at an
     in-cluster address the operator set, so the public-address guard does not apply, and every event of
     the process goes through it, so per-host pacing at an outside party's rate would throttle the event
-    path; Knative's own retry rules (404 and 409 too) are kept here."""
+    path; Knative's own retry rules (404 and 409 too) are kept here. Its requests are bounded by netguard's deadline
+    all the same, through the client netguard keeps for the cluster's own services (`bounded_client`)."""
 
     def __init__(self, broker_url: str, client: httpx.Client | None = None, attempts: int = 5,
-                 token_path: Path | None = None):
+                 token_path: Path | None = None, total: float = 10.0):
         self.broker_url = broker_url
-        self.client = client or httpx.Client(timeout=10)
+        self.client = client or bounded_client(timeout=httpx.Timeout(5.0))
         self.attempts = attempts
+        self.total = total
         self.token_path = token_path
         self.sleep = time.sleep  # between attempts; tests record the waits instead of spending them
 
@@ -73,11 +80,20 @@ class HttpBus(EventBus):
 
     def publish(self, event: Event) -> None:
         headers, body = to_structured(event.to_cloudevent())
+
+        def within_time_limit(state) -> None:
+            """Give up, unretried, when the wait before the next attempt would end past the publish's time limit."""
+            if state.upcoming_sleep >= time_left():
+                raise BackendUnavailable(f"broker did not accept event {event.id}: {state.outcome.exception()}, not "
+                                         f"tried again: waiting {state.upcoming_sleep:.4g} s more would pass the "
+                                         f"publish's {self.total:.4g} s time limit")
+
         send = retry(retry=retry_if_exception(lambda e: isinstance(e, _Retriable)),
                      stop=stop_after_attempt(self.attempts), wait=_wait, sleep=self.sleep,
-                     reraise=True)(self._send)
+                     before_sleep=within_time_limit, reraise=True)(self._send)
         try:
-            send(headers, body, event)
+            with deadline(self.total):
+                send(headers, body, event)
         except _Retriable as exc:
             raise BackendUnavailable(f"broker did not accept event {event.id}: {exc}") from None
 
@@ -88,6 +104,8 @@ class HttpBus(EventBus):
             response = self.client.post(self.broker_url, headers=headers, content=body)
         except httpx.TransportError as exc:
             raise _Retriable(type(exc).__name__) from None
+        except FetchError as exc:  # its name did not resolve (in time)
+            raise _Retriable(str(exc)) from None
         if response.status_code in RETRIABLE:
             raise _Retriable(f"HTTP {response.status_code}", _retry_after(response))
         if response.status_code in REFUSED_US:
