@@ -6,13 +6,14 @@ names the request with the account as ACCOUNT (sources.request_named); what v14 
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.cli import app as cli
 from affiliate_matrix.demo import RECORDED_CREDENTIALS
-from affiliate_matrix.sources import ACCOUNT, request_named
+from affiliate_matrix.sources import ACCOUNT, request_named, requests_named_in
 from tests.support.apps import function_client
 from tests.support.syncing import Synced
 
@@ -84,3 +85,33 @@ def test_a_parameter_naming_the_account_is_replaced_and_no_other():
     # a directory's page, or a source that names no account, is as it came
     assert request_named("affiliateprograms", "https://x.example/p/publishers/1/") == "https://x.example/p/publishers/1/"
     assert request_named("clickbank", url) == url
+
+
+def test_a_failed_request_is_recorded_without_the_account(tmp_path, monkeypatch):
+    """A sync's record (GET /syncs/{id}) and its connection's last_sync, read by every read token, quoted each failed
+    request whole: Impact's next page answering 404 named the account's SID."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import outcome, record_run
+    from tests.support.real_samples import api_site
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    recorded = get_source("impact").recorded_dir()
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "query": {"Page": "2"}, "status": 404},
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "file": recorded / "campaigns-1.json"}])
+    synced = Synced(tmp_path / "data")
+    (report,) = synced.sync("impact", directories={"impact": site}, failing=True)
+    assert [f.reason for f in report.failures if "IRtestSID" in f.reason]  # what the operator's amx scrape prints
+    errors = outcome(report)["errors"]
+    assert errors and all("IRtestSID" not in error for error in errors), errors
+    assert any("/Mediapartners/ACCOUNT/Campaigns?PageSize=100&Page=2: HTTP 404" in error for error in errors), errors
+    record_run(synced.rt, "impact", datetime.now(UTC), report)
+    assert "IRtestSID" not in load_connection(synced.rt.store, "impact")[0].last_sync.model_dump_json()
+
+
+def test_a_request_quoted_in_a_text_is_named_without_the_account():
+    reason = ("http://127.0.0.1:9/Mediapartners/IRabc/Campaigns?PageSize=100: its @nextpageuri "
+              "'/Mediapartners/IRabc/Campaigns?PageSize=100&Page=1' names a page already read")
+    assert requests_named_in("impact", reason) == reason.replace("IRabc", ACCOUNT)
+    assert requests_named_in("", reason) == reason

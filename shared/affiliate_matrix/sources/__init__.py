@@ -393,7 +393,13 @@ def request_named(source_name: str, url: str) -> str:
     pairs = parts.query.split("&") if parts.query else []
     query = "&".join(f"{name}={ACCOUNT}" if unquote_plus(name).lower() in params else pair
                      for pair in pairs for name in (pair.partition("=")[0],))
-    return urlunsplit(parts._replace(path=path, query=query))
+    return url if (path, query) == (parts.path, parts.query) else urlunsplit(parts._replace(path=path, query=query))
+
+
+def requests_named_in(source_name: str, text: str) -> str:
+    """A text (a failure's reason) with each request it quotes, whole or as a path, named as request_named names it."""
+    return re.sub(r"https?://[^\s'\"]+|(?<![\w.:/])/[^\s'\"]+", lambda url: request_named(source_name, url.group()),
+                  text)
 
 
 def priority_of(source_name: str) -> int:
