@@ -163,6 +163,17 @@ class RawRecord(Model):
             data = {k: _cleaned(v) if k in _TEXT_FIELDS else v for k, v in data.items()}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _account_named(cls, data):
+        """The request it was read from as kept and shown, its account left out (sources.request_named): a record is
+        stored, and its program's claims and records shown, to every reader."""
+        if isinstance(data, dict) and isinstance(data.get("source"), str) and data.get("url") is not None:
+            from affiliate_matrix.sources import request_named
+
+            data = {**data, "url": request_named(data["source"], str(data["url"]))}
+        return data
+
     source: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     connection_id: str
     generation: str | None = Field(None, description="The generation of its connection when the run began "

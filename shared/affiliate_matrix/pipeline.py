@@ -46,6 +46,7 @@ class ScrapeReport:
     incomplete: str | None = None
     # A crawl that stopped at its time budget or page limit, and how many pages it left queued for the next run
     budget_spent: BudgetSpent | None = None
+    source: str = ""  # the connection's source plugin (its failures' requests named as it names them: outcome)
 
 
 @dataclass
@@ -119,7 +120,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
              batch_key=batch_key)
     rt.bus.publish(event)
     return ScrapeReport(connection.id, batch_key, event.id, len(records), failures, len(pages),
-                        sum(p.not_modified for p in pages), incomplete, budget_spent)
+                        sum(p.not_modified for p in pages), incomplete, budget_spent, source.name)
 
 
 def incomplete_because(source, records: list, failures: list, budget_spent: BudgetSpent | None = None) -> str | None:

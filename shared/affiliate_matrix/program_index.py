@@ -63,8 +63,17 @@ item of a search's answer (the full Program rides beside it in the index, as `pr
 
 def _as_indexed_now(doc: dict) -> dict:
     """A document of an older version of the index as indexing its program today would write it: every
-    field is derived again from the stored program, so one a version added is filled, not missing."""
-    return to_document(from_document(doc))
+    field is derived again from the stored program, so one a version added is filled, not missing; each claim's and
+    record's request named without the account (v15)."""
+    from affiliate_matrix.sources import request_named
+
+    program = from_document(doc)
+    for kept in [claim for claims in program.provenance.values() for claim in claims] + program.records:
+        kept.url = request_named(kept.source, kept.url)
+    for claim in program.provenance.get("records", []):  # its value: the records it claims, each with its url
+        if isinstance(claim.value, list):  # None in a claim of v2, before claims kept their value
+            claim.value = [{**record, "url": request_named(record["source"], record["url"])} for record in claim.value]
+    return to_document(program)
 
 
 # v6: the fields of v5; on OpenSearch its text is split into words of letters and digits (search/opensearch.py), as
@@ -97,9 +106,12 @@ def _as_indexed_now(doc: dict) -> dict:
 # v14: the fields of v13; text is searched in Unicode's compatibility form (search.narrowed: NFKC) on both indexes, so
 # "hosting" finds "𝐇𝐨𝐬𝐭𝐢𝐧𝐠" and "ｶﾀｶﾅ" "カタカナ", and OpenSearch no longer splits "résumé" written with combining
 # accents: on OpenSearch the narrowed text and whole values are indexed beside the document (opensearch.FOLDED).
+# v15: the fields of v14; a claim's and a record's url, where it is a network API's request, names no account (its
+# account id as ACCOUNT, sources.request_named): v14 documents name the agency's Impact SID, CJ requestor id and Awin
+# publisher id to every reader until `amx index migrate programs` writes them again.
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 14, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 15, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none

@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from affiliate_matrix.errors import NotFoundError
+from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.search import IndexSpec
 
 QUERIES_INDEX = IndexSpec("queries", 1, {
@@ -31,9 +31,25 @@ def shape_of(args) -> str:
 
 
 def query_of(path: str, args) -> str:
-    """The query to replay: path and parameters in a stable order, without paging."""
-    items = sorted((k, v) for k, values in args.lists() for v in values if k not in PAGING)
+    """The query to replay: path and parameters in a stable order, without paging, each filter's values as the search
+    reads them (`network=CJ` and `network=ＣＪ` are `network=cj`): one search is one query in the log and one facet
+    snapshot (its key, analytics.filter_set), however it was typed."""
+    items = sorted((k, v) for k, values in args.lists() if k not in PAGING for v in _as_searched(k, values))
     return path + ("?" + urlencode(items) if items else "")
+
+
+def _as_searched(name: str, values: list[str]) -> list[str]:
+    """A filter's values as the search checks and reads them (program_shapes.checked_filter); as typed when it refuses
+    them (the search did too: the query is logged as asked) or the parameter is no filter."""
+    from affiliate_matrix.handlers.program_shapes import checked_filter
+    from affiliate_matrix.program_index import FILTERS
+
+    if name not in FILTERS:
+        return values
+    try:
+        return checked_filter(name, values)
+    except InvalidInput:
+        return values
 
 
 _recorders: list = []

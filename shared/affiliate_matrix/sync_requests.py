@@ -205,11 +205,14 @@ def update_sync(rt, sync_id: str, *, if_queued: bool = False, **changes) -> Sync
 
 
 def outcome(report) -> dict:
-    """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it:
+    """A finished run's word (a pipeline.ScrapeReport), as its sync's record and the connection's last_sync say it
+    (to every read token: each request its failures quote named without the account, sources.requests_named_in):
     failed when it read no record and something failed."""
+    from affiliate_matrix.sources import requests_named_in
+
     return {"status": "failed" if report.records == 0 and report.failures else "succeeded", "pages": report.pages,
-            "records": report.records, "errors": [f"{f.stage} {f.url}: {f.reason}" for f in report.failures],
-            "incomplete": report.incomplete}
+            "records": report.records, "incomplete": report.incomplete,
+            "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.reason}") for f in report.failures]}
 
 
 def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:

@@ -151,3 +151,17 @@ def test_a_snapshot_of_a_search_asking_the_three_month_epc_counts_its_currencies
     client = create_app("handle", str(ROOT / "functions" / "programs" / "main.py")).test_client()
     reply = client.get("/programs?epc_window=90d&epc_currency=GBP", headers=auth).json
     assert reply["total"] == 1 and reply["facets"]["epc_currency"] == [{"value": "GBP", "count": 1}]
+
+
+def test_one_network_typed_two_ways_is_one_query_and_one_snapshot(rt):
+    # network=CJ, network=ＣＪ (full-width) and network=cj are one search (the API reads each as cj), but were logged
+    # as three queries: each computed a snapshot of its own, and one typed otherwise than the analysis saw missed it
+    from affiliate_matrix.handlers import programs as handler
+
+    _record(rt, "network=CJ", "network=%EF%BC%A3%EF%BC%AA", "network=cj&category=travel",
+            "network=CJ.com&category=travel")
+    analyze(rt, since=SINCE)
+    keys = {key for key in json.loads(rt.store.get(SNAPSHOTS_KEY).data)["snapshots"] if "network" in key}
+    assert keys == {"network=cj", "category=travel&network=cj", "category=software&network=awin", "network=impact"}
+    for typed in ("CJ", "ｃｊ", "cj.com"):
+        assert handler.facet_snapshot(rt, MultiDict([("network", typed)])) is not None, typed

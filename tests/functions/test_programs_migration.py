@@ -140,3 +140,26 @@ def test_a_stored_program_that_cannot_be_read_aborts_the_migration_before_the_sw
         rt.index.migrate(PROGRAMS_INDEX)
     assert rt.index.status("programs").current == 3
     assert rt.index.get("programs", good["id"]) == good
+
+
+def test_a_migration_to_v15_names_no_account_in_a_claim_or_record_v14_kept(rt):
+    """v14 kept an API claim's and record's url as the request, naming the agency's account (Impact's SID in the
+    path): every reader was shown it. Migrated, each names the request with ACCOUNT in its place."""
+    from affiliate_matrix.normalize import normalize
+    from affiliate_matrix.sources import ACCOUNT
+    from tests.support.factories import make_record
+
+    request = "https://api.impact.com/Mediapartners/IRsecretSID123/Campaigns?PageSize=100&Page=2"
+    program = normalize(make_record("Impact Shop", "https://impactshop.com", commission_text="10% per sale")
+                        .model_copy(update={"source": "impact", "url": request}))  # as a v14 sync stored it
+    rt.index.ensure_index(spec_of(14))
+    assert rt.index.bulk_upsert("programs", [to_document(program)], refresh=True).errors == []
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    assert "IRsecretSID123" in app.get(f"/programs/{program.id}", headers=auth).text  # what v14 shows
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 1
+    shown = app.get(f"/programs/{program.id}", headers=auth)
+    assert shown.status_code == 200 and "IRsecretSID123" not in shown.text, shown.text
+    named = request.replace("IRsecretSID123", ACCOUNT)
+    assert {c["url"] for claims in shown.json["provenance"].values() for c in claims} == {named}
+    assert [r["url"] for r in shown.json["records"]] == [named]

@@ -19,7 +19,7 @@ from functools import cache, cached_property
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal, NamedTuple
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from affiliate_matrix.errors import InvalidInput
@@ -258,6 +258,10 @@ class ApiSource(Source):
     # uses for its rate limit besides 429, retried like a 429.
     refused_statuses: tuple[int, ...] = (401,)
     throttle_statuses: tuple[int, ...] = ()
+    # Where its requests name the account (request_named): the path segment after one of these segments (Impact's
+    # `/Mediapartners/<SID>/`), the value of a query parameter of these names (CJ's `requestor-cid`); lower-case.
+    account_after: tuple[str, ...] = ()
+    account_params: tuple[str, ...] = ()
 
     def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
         return {}
@@ -366,6 +370,36 @@ def get_source(name: str) -> type[Source]:
     if name not in sources:
         raise UnknownSource(f"unknown source {name!r}; known: {', '.join(sources)}")
     return sources[name]
+
+
+ACCOUNT = "ACCOUNT"  # what a kept request names in place of the account's id
+
+
+def request_named(source_name: str, url: str) -> str:
+    """A request's URL as a record and a claim keep it, and every reader shows it: the account it names (the source's
+    account_after and account_params) as ACCOUNT. The request named the agency's network account (Impact's SID, CJ's
+    requestor id, Awin's publisher id) to every holder of a read token; by the URL's shape, not the credentials, so
+    what was stored before reads the same way (`amx index migrate programs`). Any other URL is as it is. The raw
+    answer, kept as it came, is never served."""
+    _import_plugins()
+    source = _REGISTRY.get(source_name)
+    after, params = getattr(source, "account_after", ()), getattr(source, "account_params", ())
+    if not after and not params:
+        return url
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    path = "/".join(ACCOUNT if i and segments[i - 1].lower() in after else segment
+                    for i, segment in enumerate(segments))
+    pairs = parts.query.split("&") if parts.query else []
+    query = "&".join(f"{name}={ACCOUNT}" if unquote_plus(name).lower() in params else pair
+                     for pair in pairs for name in (pair.partition("=")[0],))
+    return url if (path, query) == (parts.path, parts.query) else urlunsplit(parts._replace(path=path, query=query))
+
+
+def requests_named_in(source_name: str, text: str) -> str:
+    """A text (a failure's reason) with each request it quotes, whole or as a path, named as request_named names it."""
+    return re.sub(r"https?://[^\s'\"]+|(?<![\w.:/])/[^\s'\"]+", lambda url: request_named(source_name, url.group()),
+                  text)
 
 
 def priority_of(source_name: str) -> int:

@@ -58,9 +58,9 @@ def search_page(rt, args: MultiDict) -> dict:
 
 
 def api_requests(claims) -> set[str]:
-    """The URLs of claims read from a network's API: each is the request it was read from, which carries the account's
-    id (Impact's account SID in its path, CJ's requestor id in its query) and is no page a person opens, so no page
-    links one (a record of such a source names the same URL, unless the source gave the program's own page)."""
+    """The URLs of claims read from a network's API: each is the request it was read from (its account kept as ACCOUNT:
+    sources.request_named), no page a person opens, so no page links one (a record of such a source names the same
+    URL, unless the source gave the program's own page)."""
     from affiliate_matrix.sources import ApiSource, all_sources
 
     apis = {name for name, source in all_sources().items() if issubclass(source, ApiSource)}

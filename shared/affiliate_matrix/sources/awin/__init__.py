@@ -14,6 +14,7 @@ class Awin(ApiSource):
     title = "Awin publisher API"
     base_url = "https://api.awin.com"
     credential_keys = ("api_token", "publisher_id")
+    account_after = ("publishers",)  # /publishers/<publisher id>/programmes
     max_rate_per_s = 20 / 60
     # Awin answers 401 to a wrong token; a 403 can be its per-minute rate limit being hit (a public
     # client written against the live API waits and retries on it), so it is retried, not a refusal.

@@ -30,6 +30,7 @@ class CJ(ApiSource):
     title = "CJ Advertiser Lookup API"
     base_url = "https://advertiser-lookup.api.cj.com"
     credential_keys = ("api_token", "requestor_cid")
+    account_params = ("requestor-cid",)  # the requestor (publisher) id, in every request
     max_rate_per_s = 25 / 60
     raw_suffix = ".xml"
 

@@ -25,6 +25,7 @@ class Impact(ApiSource):
     title = "Impact partner API"
     base_url = "https://api.impact.com"
     credential_keys = ("account_sid", "auth_token")
+    account_after = ("mediapartners",)  # /Mediapartners/<account SID>/Campaigns
     max_rate_per_s = 1.0
 
     def auth_headers(self, credentials):

@@ -1,0 +1,117 @@
+"""A network API's requests name the agency's account there (Impact's account SID in the path, CJ's requestor id in a
+parameter, Awin's publisher id in the path): a record and its program's claims kept the request as their url, and the
+program over HTTP, the merchant view, the export and `amx show` handed it to every holder of a read token. What is kept
+names the request with the account as ACCOUNT (sources.request_named); what v14 kept is written so by the migration
+(tests/functions/test_programs_migration.py)."""
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from affiliate_matrix.cli import app as cli
+from affiliate_matrix.demo import RECORDED_CREDENTIALS
+from affiliate_matrix.sources import ACCOUNT, request_named, requests_named_in
+from tests.support.apps import function_client
+from tests.support.syncing import Synced
+
+# Each source's credential that is its account's id (ClickBank's feed needs no account; Rakuten names its account only
+# in the token exchange, whose answer is never kept)
+ACCOUNTS = {"impact": "account_sid", "cj": "requestor_cid", "awin": "publisher_id", "rakuten": "sid"}
+EVERY = "status=active&status=discovered&status=closed_suspected&status=removed"
+
+
+def _shown(synced: Synced) -> tuple[list[dict], str]:
+    """The programs as the API shows them, and all a reader is shown of them: each program, its merchant view, the
+    export and `amx show`, and the explorer's program pages (signed in with a read token)."""
+    programs = [synced.get(f"/programs/{item['id']}") for item in synced.get(f"/programs?limit=100&{EVERY}")["items"]]
+    assert programs
+    shown = [json.dumps(programs)]
+    shown += [json.dumps(synced.get(f"/merchants/{p['merchant_key']}")) for p in programs]
+    export = synced.api.get("/programs/export?format=jsonl", headers=synced.auth)
+    assert export.status_code == 200
+    shown.append(export.get_data(as_text=True))
+    for program in programs:
+        result = CliRunner().invoke(cli, ["show", program["id"]])
+        assert result.exit_code == 0, (result.output, result.exception)
+        shown.append(result.output)
+    web = function_client("web")
+    token = synced.auth["Authorization"].split()[1]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/signin").text).group(1)
+    assert web.post("/signin", data={"token": token, "csrf": csrf, "next": "/programs"}).status_code == 303
+    shown += [web.get(f"/programs/{p['id']}").text for p in programs]
+    # A join URL is the account's own tracking link at the network (Awin's clickThroughUrl carries the publisher id):
+    # the program's link to join, kept as the network gives it, not a request of ours
+    joins = {n["join_url"] for p in programs for n in p["networks"] if n.get("join_url")}
+    text = "\n".join(shown)
+    for join in sorted(joins, key=len, reverse=True):
+        text = text.replace(join, "").replace(join.replace("&", "&amp;"), "")
+    return programs, text
+
+
+@pytest.mark.parametrize("source", sorted(ACCOUNTS))
+def test_no_reader_is_shown_the_account_a_network_api_was_asked_with(tmp_path, monkeypatch, source):
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path))  # the functions' and the CLI's
+    monkeypatch.setenv("COLUMNS", "400")
+    synced = Synced(tmp_path)
+    synced.sync(source)
+    account = RECORDED_CREDENTIALS[source][ACCOUNTS[source]]
+    programs, text = _shown(synced)
+    assert account not in text
+    requests = {c["url"] for p in programs for claims in p["provenance"].values() for c in claims
+                if c["source"] == source}
+    assert requests and all(url.startswith("http://") for url in requests)  # still naming the request, on its host
+    assert all(f'href="{url}"' not in text for url in requests)  # the explorer links no API request
+
+
+@pytest.mark.parametrize("url, named", [
+    ("https://api.impact.com/Mediapartners/IRabc/Campaigns?PageSize=100&Page=2",
+     f"https://api.impact.com/Mediapartners/{ACCOUNT}/Campaigns?PageSize=100&Page=2"),
+    ("http://127.0.0.1:9/mediaPartners/IRabc/Campaigns", f"http://127.0.0.1:9/mediaPartners/{ACCOUNT}/Campaigns"),
+    ("https://api.impact.com/Mediapartners", "https://api.impact.com/Mediapartners"),  # no account after it
+])
+def test_the_account_is_found_by_the_requests_shape(url, named):
+    assert request_named("impact", url) == named
+
+
+def test_a_parameter_naming_the_account_is_replaced_and_no_other():
+    url = "https://advertiser-lookup.api.cj.com/v2/advertiser-lookup?requestor-cid=7811141&advertiser-ids=joined" \
+          "&page-number=2&requestor-cid-not=1&Requestor-CID=7811141"
+    assert request_named("cj", url) == (
+        f"https://advertiser-lookup.api.cj.com/v2/advertiser-lookup?requestor-cid={ACCOUNT}&advertiser-ids=joined"
+        f"&page-number=2&requestor-cid-not=1&Requestor-CID={ACCOUNT}")
+    # a directory's page, or a source that names no account, is as it came
+    assert request_named("affiliateprograms", "https://x.example/p/publishers/1/") == "https://x.example/p/publishers/1/"
+    assert request_named("clickbank", url) == url
+
+
+def test_a_failed_request_is_recorded_without_the_account(tmp_path, monkeypatch):
+    """A sync's record (GET /syncs/{id}) and its connection's last_sync, read by every read token, quoted each failed
+    request whole: Impact's next page answering 404 named the account's SID."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import outcome, record_run
+    from tests.support.real_samples import api_site
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    recorded = get_source("impact").recorded_dir()
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "query": {"Page": "2"}, "status": 404},
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "file": recorded / "campaigns-1.json"}])
+    synced = Synced(tmp_path / "data")
+    (report,) = synced.sync("impact", directories={"impact": site}, failing=True)
+    assert [f.reason for f in report.failures if "IRtestSID" in f.reason]  # what the operator's amx scrape prints
+    errors = outcome(report)["errors"]
+    assert errors and all("IRtestSID" not in error for error in errors), errors
+    assert any("/Mediapartners/ACCOUNT/Campaigns?PageSize=100&Page=2: HTTP 404" in error for error in errors), errors
+    record_run(synced.rt, "impact", datetime.now(UTC), report)
+    assert "IRtestSID" not in load_connection(synced.rt.store, "impact")[0].last_sync.model_dump_json()
+
+
+def test_a_request_quoted_in_a_text_is_named_without_the_account():
+    reason = ("http://127.0.0.1:9/Mediapartners/IRabc/Campaigns?PageSize=100: its @nextpageuri "
+              "'/Mediapartners/IRabc/Campaigns?PageSize=100&Page=1' names a page already read")
+    assert requests_named_in("impact", reason) == reason.replace("IRabc", ACCOUNT)
+    assert requests_named_in("", reason) == reason
