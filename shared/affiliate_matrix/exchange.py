@@ -437,10 +437,11 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
 
 def _program(data: dict):
     """A record of the file as a Program, its text cleaned as a scraped record's is (NFC, no controls or bidi
-    overrides)."""
+    overrides), its requests naming no account (a file exported before v15 names them)."""
     from affiliate_matrix.models import Program, cleaned_import
+    from affiliate_matrix.program_index import accounts_unnamed
 
-    return Program.model_validate(cleaned_import(data))
+    return accounts_unnamed(Program.model_validate(cleaned_import(data)))
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:

@@ -65,15 +65,20 @@ def _as_indexed_now(doc: dict) -> dict:
     """A document of an older version of the index as indexing its program today would write it: every
     field is derived again from the stored program, so one a version added is filled, not missing; each claim's and
     record's request named without the account (v15)."""
+    return to_document(accounts_unnamed(from_document(doc)))
+
+
+def accounts_unnamed(program):
+    """The program with each claim's and record's request named without the account (sources.request_named): what a
+    migration to v15 does to a stored document and an import to a file exported before."""
     from affiliate_matrix.sources import request_named
 
-    program = from_document(doc)
     for kept in [claim for claims in program.provenance.values() for claim in claims] + program.records:
         kept.url = request_named(kept.source, kept.url)
     for claim in program.provenance.get("records", []):  # its value: the records it claims, each with its url
         if isinstance(claim.value, list):  # None in a claim of v2, before claims kept their value
             claim.value = [{**record, "url": request_named(record["source"], record["url"])} for record in claim.value]
-    return to_document(program)
+    return program
 
 
 # v6: the fields of v5; on OpenSearch its text is split into words of letters and digits (search/opensearch.py), as

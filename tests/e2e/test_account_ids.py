@@ -115,3 +115,24 @@ def test_a_request_quoted_in_a_text_is_named_without_the_account():
               "'/Mediapartners/IRabc/Campaigns?PageSize=100&Page=1' names a page already read")
     assert requests_named_in("impact", reason) == reason.replace("IRabc", ACCOUNT)
     assert requests_named_in("", reason) == reason
+
+
+def test_a_file_exported_before_v15_imports_without_the_account(tmp_path, monkeypatch):
+    """An export written before v15 kept each request with the account's id; `amx import programs` wrote it back as
+    it was, so a restore from an old backup put the SID in front of every reader again."""
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "synced"))
+    synced = Synced(tmp_path / "synced")
+    synced.sync("impact")
+    account = RECORDED_CREDENTIALS["impact"]["account_sid"]
+    export = synced.api.get("/programs/export?format=jsonl", headers=synced.auth).get_data(as_text=True)
+    assert f"/{ACCOUNT}/" in export
+    old = tmp_path / "old.jsonl"
+    old.write_text(export.replace(f"/{ACCOUNT}/", f"/{account}/"), encoding="utf-8")  # as v14 exported it
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "restored"))
+    result = CliRunner().invoke(cli, ["import", "programs", str(old)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    restored = Synced(tmp_path / "restored")
+    items = restored.get(f"/programs?limit=100&{EVERY}")["items"]
+    assert items
+    shown = json.dumps([restored.get(f"/programs/{item['id']}") for item in items])
+    assert account not in shown and f"/{ACCOUNT}/" in shown
