@@ -326,3 +326,25 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a payout platform said to be one is the service the means run through
+    ("Tipalti is a third-party app we use to distribute payments to affiliates. Transactions will be reflected in your "
+     "bank account within 5 days.", ["bank_transfer"]),
+    ("What is Tipalti? Payouts: ACH, PayPal or wire transfer.", ["ach", "paypal", "wire"]),
+    ("You will receive monthly commission payments via ACH through our partnering platform, Tipalti. You will get two "
+     "emails from Tipalti.", ["ach"]),
+    ("Wir zahlen über unseren Dienstleister Tipalti per Banküberweisung oder PayPal.", ["bank_transfer", "paypal"]),
+    ("Le paiement passe par la plateforme Tipalti, par virement bancaire ou PayPal.", ["bank_transfer", "paypal"]),
+    ("Los pagos se hacen con la plataforma Tipalti: transferencia bancaria o PayPal.", ["bank_transfer", "paypal"]),
+    # with no means beside it, or named as a means, it stays
+    ("Tipalti is a payout platform: affiliates are paid through Tipalti.", ["other"]),
+    ("Tipalti is the only payment option for partners.", ["other"]),
+    ("International resellers may choose to be paid via Check or Tipalti.", ["check", "other"]),
+    ("We pay commissions by PayPal or Venmo. Venmo is a mobile payment app.", ["other", "paypal"]),
+    ("Add your preferred payment provider\nStripe, Paypal, and Direct Deposit are the available payout providers.",
+     ["bank_transfer", "other", "paypal"]),
+])
+def test_a_payout_platform_said_to_be_one_gives_way_to_the_means(text, expected):
+    assert methods(text) == expected

@@ -183,6 +183,26 @@ def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
                 or _BRAND_AFTER.search(text[m.end():m.end() + 25]))
 
 
+# A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
+# platform, Tipalti", "What is Tipalti?") is the service the means run through, not a means: where the text names a
+# means, its name gives way. A wallet said to be an app ("Venmo is a mobile payment app") is none: the platform is a
+# third party's, or a platform or provider named before the name in its line (not a list: "Payment providers: Stripe,
+# PayPal").
+_PLATFORM = (r"(?i:platform|\w*plattform|plateforme|plataforma|piattaforma|\w*dienstleister|prestataire|proveedor|"
+             r"provedor|fornitore|provider|\w*anbieter|aanbieder)")
+_PLATFORM_SAID = Pattern(
+    rf"\b(?P<a>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?i:third[\s-]party|"
+    r"tiers|de terceros|di terze parti|externe[nr]?)\b|"
+    rf"\b(?P<b>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?:\S+\s+){{0,2}}?{_PLATFORM}\b|"
+    rf"\b{_PLATFORM}[ \t]*,?[ \t]+(?:called[ \t]+|named[ \t]+)?(?P<c>[A-Z]\w+)|"
+    r"(?i:what is|was ist|qu['’]est-ce que|qu[ée] es|wat is|o que [ée]|cos['’][èe])\s+(?P<d>[A-Z]\w+)\s*\?")
+
+
+def _platforms(text: str) -> set[str]:
+    """The names a text says are payout platforms, lower-cased."""
+    return {next(name for name in m.groups() if name).lower() for m in _PLATFORM_SAID.finditer(text)}
+
+
 # An account of ours is the merchant's, not where the affiliate is paid ("payment from our client to our bank
 # account").
 _OURS = Pattern(r"\b(?:our|unser\w*|notre|nos|nuestr[oa]s?|onze|nostr[oa]|nossa?s?)\s+$", re.I)
@@ -409,6 +429,7 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
     payout_lists = _list_items(doc, lambda t: _paying(t) and not _CUSTOMER_PAYS.search(t))
     brand_lists = _list_items(doc, lambda t: bool(_BRAND_LEAD.search(t)))
     referral = bool(_REFERRAL_PROGRAM.search(doc.text))
+    platforms, platform_named = _platforms(doc.text), None
     line_rails: set[str] = set()
     for i, unit in enumerate(doc.units):
         if unit.first_in_line:
@@ -429,6 +450,13 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
                 named[name] = [m for m in named[name] if not _named_as_brand(text, m, paid_here)]
                 if not named[name]:
                     del named[name]
+        if "other" in named and platforms:
+            kept = [m for m in named["other"] if m.group(0).lower() not in platforms]
+            platform_named = platform_named or (unit.raw if len(kept) < len(named["other"]) else None)
+            if kept:
+                named["other"] = kept
+            else:
+                del named["other"]
         # A rail said in a line ("Get paid by wire. It hits your bank account directly.") is where the line's bank
         # account lands. (A direct deposit beside ACH stays a bank transfer: the corpora label it both ways.)
         line_rails |= {"ach", "wire"} & set(named)
@@ -444,6 +472,8 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
         if new:
             found += new
             evidence.append(unit.raw)
+    if platform_named and not found:  # the platform is all the text says the affiliate is paid through
+        found, evidence = ["other"], [platform_named]
     return sorted(found), evidence
 
 
