@@ -348,3 +348,40 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
 ])
 def test_a_payout_platform_said_to_be_one_gives_way_to_the_means(text, expected):
     assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a list the customer's payment options open names how customers pay
+    ("Commissions are paid by bank transfer.\nCustomers purchasing tickets through your referrals have the following "
+     "payment options:\n1. Zelle: no processing fees apply.\n2. Credit Card or PayPal: fees apply.", ["bank_transfer"]),
+    ("Ihre Provision zahlen wir per PayPal aus.\nZahlungsarten für Kunden:\n- Überweisung\n- Skrill", ["paypal"]),
+    ("Les clients disposent des moyens de paiement suivants :\n- Virement bancaire\n- PayPal", []),
+    ("Los clientes tienen estas formas de pago:\n- Transferencia bancaria\n- Bizum", []),
+    # an order covered by a means is the customer's
+    ("Orders fully covered by store credit earn nothing. Payouts are sent by PayPal.", ["paypal"]),
+    # credit for a renewal or a payment is its attribution
+    ("Refer a friend: your link gives you credit for every renewal the referred customer makes.", []),
+    ("The affiliate receives credit for each payment a referred customer makes, paid out via PayPal.", ["paypal"]),
+])
+def test_a_customers_payment_options_an_order_covered_and_credit_as_attribution_are_no_payout_means(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Payment options:\n- PayPal\n- Bank transfer", ["bank_transfer", "paypal"]),
+    ("Our customers love us. We offer the following payment methods to affiliates:\n- PayPal\n- Skrill",
+     ["other", "paypal"]),
+    ("Payouts are sent monthly [PayPal / bank transfer available].", ["bank_transfer", "paypal"]),
+])
+def test_the_affiliates_payment_options_and_a_bracketed_note_stay(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Payments are processed [monthly/quarterly] via [direct deposit/electronic payment].",
+    "Provisionen werden [monatlich/quartalsweise] per [Überweisung/PayPal] ausgezahlt.",
+    "Les commissions sont versées [chaque mois/chaque trimestre] par [virement/PayPal].",
+])
+def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
+    found = terms.extract(text)
+    assert (found.payout_methods, found.payout_frequency) == ([], None)
