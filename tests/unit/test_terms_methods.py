@@ -318,6 +318,8 @@ def test_a_directory_column_names_store_credit_too():
     "trusted by PayPal and orders paid by PayPal Credit, Visa, Mastercard refunded via PayPal disputes",
     # a wallet and what is put into it, a contest's prize, a reward's scope
     "refer a friend and the top 5 winners get 5 % in the app wallet rewards apply only to orders",
+    # a payout platform said to be one, a customer's options, an order covered, an open choice
+    "Tipalti is a third-party platform [a/b/c] customers have payment options orders covered by PayPal",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""

@@ -395,3 +395,12 @@ def test_two_days_of_the_month_a_day_of_the_quarter_and_a_name_a_click_starts(te
 ])
 def test_days_between_which_sales_count_and_a_real_click_keep_their_reading(text, expected):
     assert frequency(text) == expected
+
+
+def test_two_days_and_a_quarters_day_said_thousands_of_times_are_read_in_linear_time(monkeypatch):
+    def sentence(times: int) -> str:
+        return "Payouts are made " + " then ".join("on the 1st and 15th of the month of each quarter, ClickBank"
+                                                  for _ in range(times)) + "."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small  # quadratic reading would be 16 times
