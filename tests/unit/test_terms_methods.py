@@ -334,7 +334,7 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
     # a payout platform said to be one is the service the means run through
     ("Tipalti is a third-party app we use to distribute payments to affiliates. Transactions will be reflected in your "
      "bank account within 5 days.", ["bank_transfer"]),
-    ("What is Tipalti? Payouts: ACH, PayPal or wire transfer.", ["ach", "paypal", "wire"]),
+    ("What is Tipalti? Tipalti is a third-party app. Payouts: ACH, PayPal or wire transfer.", ["ach", "paypal", "wire"]),
     ("You will receive monthly commission payments via ACH through our partnering platform, Tipalti. You will get two "
      "emails from Tipalti.", ["ach"]),
     ("Wir zahlen über unseren Dienstleister Tipalti per Banküberweisung oder PayPal.", ["bank_transfer", "paypal"]),
@@ -345,6 +345,7 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
     ("Tipalti is the only payment option for partners.", ["other"]),
     ("International resellers may choose to be paid via Check or Tipalti.", ["check", "other"]),
     ("We pay commissions by PayPal or Venmo. Venmo is a mobile payment app.", ["other", "paypal"]),
+    ("What is Skrill? An e-wallet. We pay commissions by PayPal or Skrill.", ["other", "paypal"]),
     ("Add your preferred payment provider\nStripe, Paypal, and Direct Deposit are the available payout providers.",
      ["bank_transfer", "other", "paypal"]),
 ])

@@ -193,18 +193,17 @@ def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
 
 
 # A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
-# platform, Tipalti", "What is Tipalti?") is the service the means run through, not a means: where the text names a
-# means, its name gives way. A wallet said to be an app ("Venmo is a mobile payment app") is none: the platform is a
-# third party's, or a platform or provider named before the name in its line (not a list: "Payment providers: Stripe,
-# PayPal").
+# platform, Tipalti") is the service the means run through, not a means: where the text names a means, its name gives
+# way. A wallet said to be an app ("Venmo is a mobile payment app") or asked about ("What is Skrill?") is none: the
+# platform is a third party's, or a platform or provider named before the name in its line (not a list: "Payment
+# providers: Stripe, PayPal").
 _PLATFORM = (r"(?i:platform|\w*plattform|plateforme|plataforma|piattaforma|\w*dienstleister|prestataire|proveedor|"
              r"provedor|fornitore|provider|\w*anbieter|aanbieder)")
 _PLATFORM_SAID = Pattern(
     rf"\b(?P<a>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?i:third[\s-]party|"
     r"tiers|de terceros|di terze parti|externe[nr]?)\b|"
     rf"\b(?P<b>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?:\S+\s+){{0,2}}?{_PLATFORM}\b|"
-    rf"\b{_PLATFORM}[ \t]*,?[ \t]+(?:called[ \t]+|named[ \t]+)?(?P<c>[A-Z]\w+)|"
-    r"(?i:what is|was ist|qu['’]est-ce que|qu[ée] es|wat is|o que [ée]|cos['’][èe])\s+(?P<d>[A-Z]\w+)\s*\?")
+    rf"\b{_PLATFORM}[ \t]*,?[ \t]+(?:called[ \t]+|named[ \t]+)?(?P<c>[A-Z]\w+)")
 
 
 def _platforms(text: str) -> set[str]:
