@@ -318,6 +318,8 @@ def test_a_directory_column_names_store_credit_too():
     "trusted by PayPal and orders paid by PayPal Credit, Visa, Mastercard refunded via PayPal disputes",
     # a wallet and what is put into it, a contest's prize, a reward's scope
     "refer a friend and the top 5 winners get 5 % in the app wallet rewards apply only to orders",
+    # a payout platform said to be one, a customer's options, an order covered, an open choice
+    "Tipalti is a third-party platform [a/b/c] customers have payment options orders covered by PayPal",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
@@ -326,3 +328,63 @@ def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, ph
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small  # quadratic reading would be 16 times
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a payout platform said to be one is the service the means run through
+    ("Tipalti is a third-party app we use to distribute payments to affiliates. Transactions will be reflected in your "
+     "bank account within 5 days.", ["bank_transfer"]),
+    ("What is Tipalti? Tipalti is a third-party app. Payouts: ACH, PayPal or wire transfer.", ["ach", "paypal", "wire"]),
+    ("You will receive monthly commission payments via ACH through our partnering platform, Tipalti. You will get two "
+     "emails from Tipalti.", ["ach"]),
+    ("Wir zahlen über unseren Dienstleister Tipalti per Banküberweisung oder PayPal.", ["bank_transfer", "paypal"]),
+    ("Le paiement passe par la plateforme Tipalti, par virement bancaire ou PayPal.", ["bank_transfer", "paypal"]),
+    ("Los pagos se hacen con la plataforma Tipalti: transferencia bancaria o PayPal.", ["bank_transfer", "paypal"]),
+    # with no means beside it, or named as a means, it stays
+    ("Tipalti is a payout platform: affiliates are paid through Tipalti.", ["other"]),
+    ("Tipalti is the only payment option for partners.", ["other"]),
+    ("International resellers may choose to be paid via Check or Tipalti.", ["check", "other"]),
+    ("We pay commissions by PayPal or Venmo. Venmo is a mobile payment app.", ["other", "paypal"]),
+    ("What is Skrill? An e-wallet. We pay commissions by PayPal or Skrill.", ["other", "paypal"]),
+    ("Add your preferred payment provider\nStripe, Paypal, and Direct Deposit are the available payout providers.",
+     ["bank_transfer", "other", "paypal"]),
+])
+def test_a_payout_platform_said_to_be_one_gives_way_to_the_means(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a list the customer's payment options open names how customers pay
+    ("Commissions are paid by bank transfer.\nCustomers purchasing tickets through your referrals have the following "
+     "payment options:\n1. Zelle: no processing fees apply.\n2. Credit Card or PayPal: fees apply.", ["bank_transfer"]),
+    ("Ihre Provision zahlen wir per PayPal aus.\nZahlungsarten für Kunden:\n- Überweisung\n- Skrill", ["paypal"]),
+    ("Les clients disposent des moyens de paiement suivants :\n- Virement bancaire\n- PayPal", []),
+    ("Los clientes tienen estas formas de pago:\n- Transferencia bancaria\n- Bizum", []),
+    # an order covered by a means is the customer's
+    ("Orders fully covered by store credit earn nothing. Payouts are sent by PayPal.", ["paypal"]),
+    # credit for a renewal or a payment is its attribution
+    ("Refer a friend: your link gives you credit for every renewal the referred customer makes.", []),
+    ("The affiliate receives credit for each payment a referred customer makes, paid out via PayPal.", ["paypal"]),
+])
+def test_a_customers_payment_options_an_order_covered_and_credit_as_attribution_are_no_payout_means(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Payment options:\n- PayPal\n- Bank transfer", ["bank_transfer", "paypal"]),
+    ("Our customers love us. We offer the following payment methods to affiliates:\n- PayPal\n- Skrill",
+     ["other", "paypal"]),
+    ("Payouts are sent monthly [PayPal / bank transfer available].", ["bank_transfer", "paypal"]),
+])
+def test_the_affiliates_payment_options_and_a_bracketed_note_stay(text, expected):
+    assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Payments are processed [monthly/quarterly] via [direct deposit/electronic payment].",
+    "Provisionen werden [monatlich/quartalsweise] per [Überweisung/PayPal] ausgezahlt.",
+    "Les commissions sont versées [chaque mois/chaque trimestre] par [virement/PayPal].",
+])
+def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
+    found = terms.extract(text)
+    assert (found.payout_methods, found.payout_frequency) == ([], None)

@@ -358,3 +358,49 @@ def test_a_payout_said_as_money_received_payable_or_transferred_is_read(text, ex
 ])
 def test_money_received_or_payable_that_is_no_payout_run_is_not_read(text):
     assert frequency(text) is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    # two days of each month are two runs a month
+    ("Die Provision wird jeweils am 15. und am 31. des Monats überwiesen.", "biweekly"),
+    ("Wir zahlen die Provisionen am 1. und 15. jedes Monats aus.", "biweekly"),
+    ("Nous payons les commissions le 1er et le 15 de chaque mois.", "biweekly"),
+    ("Pagamos las comisiones el 1 y el 15 de cada mes.", "biweekly"),
+    ("Pagamos as comissões nos dias 5 e 20 de cada mês.", "biweekly"),
+    ("Le commissioni vengono pagate il 1 e il 15 di ogni mese.", "biweekly"),
+    ("De uitbetaling gebeurt op de 1e en 15e van elke maand.", "biweekly"),
+    ("Payouts are made on the 1st and 15th.", "biweekly"),
+    ("Payouts are made on the 15th and the last day of each month.", "biweekly"),
+    # a day of a month said of each quarter is the quarter's run
+    ("Commissions are paid out on the first of the month of each quarter for the previous quarter.", "quarterly"),
+    ("Commissions are paid on the 15th of the month following the end of each quarter.", "quarterly"),
+    ("Provisionen werden am 10. des Monats nach jedem Quartal ausgezahlt.", "quarterly"),
+    ("Les commissions sont versées le 10 du premier mois de chaque trimestre.", "quarterly"),
+    # a name a click starts is no click of a withdraw button
+    ("ClickBank ensures that you receive your commissions every two weeks, on the button!", "biweekly"),
+    ("U kunt uw aantal kliks en uitbetalingsinformatie bekijken; de uitbetaling gebeurt elke maand.", "monthly"),
+])
+def test_two_days_of_the_month_a_day_of_the_quarter_and_a_name_a_click_starts(text, expected):
+    assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # days between which sales are counted are no two runs; a click of a withdraw button is still a request
+    ("Commissions earned between the 1st and 15th of the month are paid on the 30th of the month.", "monthly"),
+    ("Sales made from the 1st to the 15th of the month are paid on the 30th.", "monthly"),
+    ("Click on the Withdraw button to get your money.", "on_request"),
+    ("Klik op Uitbetalen om je geld te ontvangen.", "on_request"),
+    ("Haz clic en Retirar para recibir tu dinero.", "on_request"),
+    ("Commissions are paid monthly; the quarterly report is sent on the 1st of the month.", "monthly"),
+])
+def test_days_between_which_sales_count_and_a_real_click_keep_their_reading(text, expected):
+    assert frequency(text) == expected
+
+
+def test_two_days_and_a_quarters_day_said_thousands_of_times_are_read_in_linear_time(monkeypatch):
+    def sentence(times: int) -> str:
+        return "Payouts are made " + " then ".join("on the 1st and 15th of the month of each quarter, ClickBank"
+                                                  for _ in range(times)) + "."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small  # quadratic reading would be 16 times

@@ -120,6 +120,15 @@ _CUSTOMER_PAYS = Pattern(
 _PAYMENT_RECEIVED = Pattern(
     r"(?:receiv\w*|receipt|r[ée]ception|recebimento|recepci[óo]n|ricevimento|eingang|ontvangst)\s+(?:\w+\s+){0,2}?"
     r"(?:payments?|paiement|r[èe]glement|pagos?|pagamentos?|zahlung|betaling)", re.I)
+# The customer's payment options named, as a list's lead-in ("Customers purchasing tickets through your referrals have
+# the following payment options:", "Zahlungsarten für Kunden:"): the items are how customers pay.
+_OPTIONS = (r"(?:payment (?:options|methods)|ways to pay|zahlungs(?:arten|methoden|m[öo]glichkeiten|optionen)|"
+            r"(?:moyens|modes|options) de paiement|(?:formas|m[ée]todos|opciones) de pago|"
+            r"(?:formas|m[ée]todos|op[çc][õo]es) de pagamento|betaal(?:methoden|mogelijkheden|opties)|"
+            r"(?:metodi|modalit[àa]) di pagamento)")
+_CUSTOMER_OPTIONS = Pattern(rf"\b{_PAYER}\b[^.;:]{{0,80}}?\b{_OPTIONS}|\b{_OPTIONS}\s+(?:available\s+)?(?:for|to|f[üu]r|"
+                            rf"pour|para|voor|per)\s+(?:(?:our|your|the|unsere|nos|vos|nuestros|los|os|onze|i)\s+)?{_PAYER}",
+                            re.I)
 # Words of a means a customer pays by (after a verb of accepting or paying: not "paid by a referred member").
 _MEANS = (r"pay\s?pal|bank|wire|transfer|(?:credit |debit )?cards?|che(?:ck|que)s?|stripe|sepa|direct debit|crypto\w*|"
           r"bitcoin|apple pay|google pay|klarna|store credit|gift cards?|visa|mastercard|amex|paiements?|r[èe]glements?|"
@@ -147,9 +156,9 @@ _CUSTOMER_PAYS_TOO = Pattern(
     r"(?:visa|mastercard|amex|american express|maestro|discover|diners|jcb)\b(?!\W+(?:prepaid|debit|virtual|gift)\b)|"
     r"\bvorkasse\b|"
     # a customer's purchase paid by a means ("Orders can be paid by PayPal", "Payment for the course is made by bank
-    # transfer", "Your subscription is billed via PayPal"); not an invoice, which the affiliate may send, nor a fee
+    # transfer", "Your subscription is billed via PayPal", "orders fully covered by store credit"); not an invoice, which the affiliate may send, nor a fee
     r"\b(?:orders?|purchases?|subscriptions?|memberships?|(?:membership|course|registration|subscription|entry) fees?|"
-    r"bookings?|tickets?|courses?)\s+(?:\w+\s+){0,3}?(?:paid|payable|settled|billed|made|placed)\s+(?:\w+\s+)?"
+    r"bookings?|tickets?|courses?)\s+(?:\w+\s+){0,3}?(?:paid|payable|settled|billed|made|placed|covered|funded)\s+(?:\w+\s+)?"
     rf"(?:by|with|via|through|using)\s+(?:\w+\s+){{0,2}}?(?:{_MEANS})|"
     r"\bpay(?:ment)? (?:for|of) (?:the|your|a|an) (?:order|purchase|"
     r"subscription|membership|course|booking|ticket)\s+(?:\w+\s+){0,3}?(?:by|with|via|through|using)\s+(?:\w+\s+){0,2}?"
@@ -181,6 +190,25 @@ def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
     before = text[max(0, m.start() - 60):m.start()]
     return bool((not paid_here and _BRAND_BEFORE.search(before)) or _REFUNDED_BEFORE.search(before)
                 or _BRAND_AFTER.search(text[m.end():m.end() + 25]))
+
+
+# A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
+# platform, Tipalti") is the service the means run through, not a means: where the text names a means, its name gives
+# way. A wallet said to be an app ("Venmo is a mobile payment app") or asked about ("What is Skrill?") is none: the
+# platform is a third party's, or a platform or provider named before the name in its line (not a list: "Payment
+# providers: Stripe, PayPal").
+_PLATFORM = (r"(?i:platform|\w*plattform|plateforme|plataforma|piattaforma|\w*dienstleister|prestataire|proveedor|"
+             r"provedor|fornitore|provider|\w*anbieter|aanbieder)")
+_PLATFORM_SAID = Pattern(
+    rf"\b(?P<a>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?i:third[\s-]party|"
+    r"tiers|de terceros|di terze parti|externe[nr]?)\b|"
+    rf"\b(?P<b>[A-Z]\w+)\s+(?:is|ist|est|es|é|è)\s+(?:a|an|ein\w*|une?|una?|um|uma|een)\s+(?:\S+\s+){{0,2}}?{_PLATFORM}\b|"
+    rf"\b{_PLATFORM}[ \t]*,?[ \t]+(?:called[ \t]+|named[ \t]+)?(?P<c>[A-Z]\w+)")
+
+
+def _platforms(text: str) -> set[str]:
+    """The names a text says are payout platforms, lower-cased."""
+    return {next(name for name in m.groups() if name).lower() for m in _PLATFORM_SAID.finditer(text)}
 
 
 # An account of ours is the merchant's, not where the affiliate is paid ("payment from our client to our bank
@@ -220,7 +248,7 @@ _RECEIVED_IN_KIND = Pattern(rf"\b(?:{_GETS})\s+(?:\S+\s+){{0,5}}?(?:{_IN_KIND})|
                             rf"in de vorm|in form von|paid as|payable as)\s+(?:\S+\s+){{0,4}}?(?:{_IN_KIND})", re.I)
 # "receive credit for the sale": credit for a referral is its attribution, not a reward.
 _ATTRIBUTION = Pattern(r"\bcredit (?:for|with) (?:the |a |this |that |any |each |every )?(?:sale|referral|purchase|"
-                       r"order|conversion|lead|customer)", re.I)
+                       r"order|conversion|lead|customer|renewal|payment|subscription|sign-?up|transaction|booking)", re.I)
 # A referral program's words: a reward in kind is the referrer's only in one.
 _REFERRAL = Pattern(r"refer|parrain|filleul|werb|empfehl|referid|indic|invit|uitgenodig|doorverw|verwijz|verwezen|aanbevel|"
                     r"aanbreng|"
@@ -405,10 +433,12 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
     """Methods named anywhere but where the customer pays: in a text about an affiliate program, PayPal or a bank
     transfer is how the affiliate is paid. A bank account beside ACH or a wire is where that rail lands."""
     found, evidence = [], []
-    customers = _list_items(doc, lambda t: bool(_CUSTOMER_PAYS.search(t) or _PAYMENT_RECEIVED.search(t)))
+    customers = _list_items(doc, lambda t: bool(_CUSTOMER_PAYS.search(t) or _PAYMENT_RECEIVED.search(t)
+                                                 or _CUSTOMER_OPTIONS.search(t)))
     payout_lists = _list_items(doc, lambda t: _paying(t) and not _CUSTOMER_PAYS.search(t))
     brand_lists = _list_items(doc, lambda t: bool(_BRAND_LEAD.search(t)))
     referral = bool(_REFERRAL_PROGRAM.search(doc.text))
+    platforms, platform_named = _platforms(doc.text), None
     line_rails: set[str] = set()
     for i, unit in enumerate(doc.units):
         if unit.first_in_line:
@@ -429,6 +459,13 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
                 named[name] = [m for m in named[name] if not _named_as_brand(text, m, paid_here)]
                 if not named[name]:
                     del named[name]
+        if "other" in named and platforms:
+            kept = [m for m in named["other"] if m.group(0).lower() not in platforms]
+            platform_named = platform_named or (unit.raw if len(kept) < len(named["other"]) else None)
+            if kept:
+                named["other"] = kept
+            else:
+                del named["other"]
         # A rail said in a line ("Get paid by wire. It hits your bank account directly.") is where the line's bank
         # account lands. (A direct deposit beside ACH stays a bank transfer: the corpora label it both ways.)
         line_rails |= {"ach", "wire"} & set(named)
@@ -444,6 +481,8 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
         if new:
             found += new
             evidence.append(unit.raw)
+    if platform_named and not found:  # the platform is all the text says the affiliate is paid through
+        found, evidence = ["other"], [platform_named]
     return sorted(found), evidence
 
 

@@ -83,8 +83,10 @@ _SUBMIT = (r"(?:submit\w*|make|made|send|place[ds]?|file[ds]?|indien\w*|ingedien
 _OF = r"(?:for|f[üu]r|auf|de|d'|voor|tot|di|per|para|do|da)"
 # A payout the affiliate starts with a button: a click whose button or purpose withdraws, cashes out or receives the
 # affiliate's money ("click "Claim" to receive the earned referral income", "click on the "receive my money" button",
-# "klicken Sie auf Auszahlen"); not a click that only sets up a method or redeems a reward.
-_CLICKED = (r"(?:click\w*|klick\w*|cliqu\w*|clic|klik\w*|clicca\w*)\s+(?:\S+\s+){0,6}?\W?"
+# "klicken Sie auf Auszahlen"); not a click that only sets up a method or redeems a reward, nor a name a click starts
+# ("ClickBank ensures that you receive your commissions every two weeks").
+_CLICKED = (r"\b(?:click(?:s|ed|ing)?|klick(?:e|en|st|t)?|cliqu(?:e|es|ez|er|ant)|clic|klik(?:ken|t)?|"
+            r"clicc(?:a|are|ando|ate)|haga clic|clique)\s+(?:\S+\s+){0,6}?\W?"
             r"(?:withdraw\w*|cash[\s-]?out|auszahl\w*|retirer|retirar|sacar|uitbetal\w*|opnemen|preleva\w*|ritir\w*|"
             r"(?:receive|get|erhalten|recevoir|recibir|receber|ontvangen|ricevere)\s+(?:\S+\s+){0,3}?"
             r"(?:money|income|earnings|commissions?|pay[\s-]?outs?|funds|balance|geld|argent|dinero|"
@@ -95,6 +97,21 @@ _REQUEST_MADE = (rf"{_SUBMIT}\s+(?:\S+\s+){{0,2}}?(?:{_REQUEST}\s+{_OF}\s*(?:\w+
                  rf"(?:stell\w*|einreich\w*|indien\w*)")
 
 
+# Two days of each month are two runs a month ("on the 1st and 15th", "am 15. und am 31. des Monats", "le 1er et le 15 de
+# chaque mois", "el 1 y el 15 de cada mes"), not days between which something is counted.
+_DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th|er|e|ste|de|º|°|\.)?"
+_TWO_DAYS = (rf"(?<!\w)(?<!between )(?<!between the )(?<!zwischen dem )(?<!entre le )(?<!entre el )(?<!entre o )"
+             rf"(?<!tussen de )(?<!tra il )(?<!fra il )(?:(?:the|am|le|el|o|dia|os dias|los d[íi]as|il|op de|de)\s+)?"
+             rf"{_DAY_NUMBER}\s+(?:and|und|et|y|e|en)\s+(?:(?:the|am|le|el|o|dia|il|de)\s+)?(?:{_DAY_NUMBER}|{_LAST_DAY})"
+             rf"(?:\s+{_DAY})?\s+{_OF_EACH}{_MONTH}|\bon the \d{{1,2}}(?:st|nd|rd|th) and (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b")
+# A day of a month said of each quarter is the quarter's run ("on the first of the month of each quarter", "am ersten
+# Tag des ersten Monats jedes Quartals", "le 15 du mois suivant chaque trimestre").
+_QUARTER = r"(?:quarters?|quartals?|trimestres?|trimestri|kwartaal|kwartalen)\b"
+_OF_QUARTER = (rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:[^\W\d]+\s+)?{_MONTH}\s+(?:{_OF_EACH}|(?:after|following|"
+               rf"nach|apr[èe]s|suivant|despu[ée]s de|ap[óo]s|na|dopo)\s+(?:(?:the|each|every|jedem|chaque|cada|elk|"
+               rf"ogni|le|el|o|il|het|dem)\s+)?(?:end of (?:the |each )?)?){_QUARTER}")
+
+
 FREQUENCIES = [
     # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
     # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
@@ -102,8 +119,7 @@ FREQUENCIES = [
     ("net60", _net("60")),
     ("biweekly", r"bi-?weekly|quincena\w*|quinzena\w*|quinzaine|quindicinal\w*|due volte al mese|ogni due settimane|"
                  r"every (?:two|2) weeks|fortnight|twice (?:a|per|each) month|twice monthly|semi-?monthly|"
-                 r"(?<!between )(?<!between the )\b\d+(?:st|nd|rd|th)? and (?:the )?\d+(?:st|nd|rd|th)? (?:day )?of "
-                 r"(?:each|every|the) month|zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|"
+                 rf"{_TWO_DAYS}|zweimal (?:im|pro) monat|deux fois par mois|dos veces al mes|"
                  r"twee keer per maand|duas vezes por m[êe]s|alle (?:zwei|2) wochen|zweiw[öo]chentlich|14-?t[äa]gig|"
                  r"toutes les deux semaines|bimensuel|cada (?:dos|2) semanas|tweewekelijks|om de (?:twee|2) weken|"
                  r"a cada (?:duas|2) semanas|" + _every("(?:14|15)") +
@@ -118,7 +134,7 @@ FREQUENCIES = [
                rf"semanal|cada semana|wekelijks|elke week|toda semana|{_ONCE}\s+(?:{_PER}\s+)?(?:week|woche|semaine|"
                r"semana|settimana)\b|" + _every("7")),
     ("quarterly", r"quarterly|trimestral\w*|ogni trimestre|every (?:three|3) months|viertelj[äa]hrlich|quartalsweise|"
-                  r"trimestri|elk kwartaal|per kwartaal|(?:each|every|per|end of(?: the| each| every)?)\s+(?:[^\W\d]+\s+)?"
+                  rf"{_OF_QUARTER}|trimestri|elk kwartaal|per kwartaal|(?:each|every|per|end of(?: the| each| every)?)\s+(?:[^\W\d]+\s+)?"
                   r"quarter\b|chaque trimestre|cada trimestre|jedes quartal|pro quartal|" + _every("(?:90|91)")),
     ("monthly", r"\bmonthly\b|mensil(?!it)\w*|ogni mese|(?:the|in the|at the) (?:month after|following month|next month)\b|"
                 r"month following|monatserst|monatsanfang|monatsende|(?:anfang|ende) (?:des|jedes) (?:folge)?monats|"

@@ -154,11 +154,16 @@ OTHER_PROGRAMS = (
     r"netzwerke|r[ée]seaux|redes|merchants?|companies|brands|marken|marques|marcas|shops|stores|sites|affiliates)\b")
 
 
+# A template's choice left open ("Payments are processed [monthly/quarterly] via [direct deposit/electronic payment]"):
+# the agreement chooses nothing there. (A note with spaced slashes, "[PayPal / bank transfer available]", says both.)
+_OPEN_CHOICE = Pattern(r"\[(?:[^\]\n/]{0,60}\w/(?=\w)){1,4}[^\]\n/]{1,60}\]")
+
+
 def before_example(text: str, *markers: Pattern, example: Pattern = HYPOTHETICAL) -> str:
     """What a sentence says before an example or hypothetical starts ("30% on every sale (e.g. $30 on
-    a $100 order)" keeps the 30%)."""
+    a $100 order)" keeps the 30%), a template's open choices left out."""
     cut = min((m.start() for pattern in (example, *markers) if (m := pattern.search(text))), default=len(text))
-    return text[:cut]
+    return _OPEN_CHOICE.sub(" ", text[:cut])
 
 
 def clauses(sentence: str) -> list[str]:
