@@ -68,3 +68,14 @@ def test_any_other_value_is_left_to_the_model(values):
         assert model_gives is type(exc)
     else:
         assert model_gives == ({name: getattr(params, name) for name in DEFAULTS}, params.model_fields_set)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab -/*?^~{}[]\\;=<>|:&'\".()\x00\x1f\x7f"), max_size=8))
+def test_the_query_syntax_named_is_the_first_the_pattern_finds(text):
+    import re
+
+    from affiliate_matrix.handlers.program_shapes import query_syntax
+
+    found = re.search(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/", text)
+    assert query_syntax(text) == (found.group() if found else None)

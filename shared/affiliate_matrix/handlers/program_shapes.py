@@ -3,15 +3,16 @@ merchant key's form, and functions naming the models of its answers, each built 
 parameters are in program_params.py (a search's are checked by search_params.py's fast path first), the merchants'
 answers in merchant_shapes.py, the search's in program_page.py."""
 
-import re
-
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.routes import refuse
 from affiliate_matrix.search import searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
 # which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
-_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/")
+# The characters, then the pairs (a comment's "*/" begins with one of the characters); no regular expression, whose
+# compile every start would pay.
+SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
+SYNTAX_PAIRS = ("--", "/*")
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
 # at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every start
@@ -20,10 +21,22 @@ MERCHANT_KEY_MAX = 1000
 WORDS_MAX_LENGTH, CURSOR_MAX_LENGTH = 500, 2000  # the longest q and cursor a request may send
 
 
+def query_syntax(text: str) -> str | None:
+    """The first query syntax in `text` (a character, or a pair), None when it has none."""
+    if SYNTAX_CHARACTERS.isdisjoint(text) and not any(pair in text for pair in SYNTAX_PAIRS):
+        return None
+    for at, character in enumerate(text):
+        if character in SYNTAX_CHARACTERS:
+            return character
+        if text[at:at + 2] in SYNTAX_PAIRS:
+            return text[at:at + 2]
+    return None
+
+
 def plain_words(text: str | None) -> str | None:
-    syntax = _SYNTAX.search(text or "")
+    syntax = query_syntax(text or "")
     if syntax:
-        raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+        raise refuse(f"q contains query syntax ({syntax!r}); search for plain words")
     try:
         searched_words(text, "q")
     except InvalidInput as exc:

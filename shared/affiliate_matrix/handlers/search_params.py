@@ -5,18 +5,27 @@ search's parameters here; a query string with any other value is checked by the 
 parameters or refuses with its own message. So the answers and the 400s are the model's, and the model writes the
 OpenAPI document (tests/unit/test_search_params.py holds the fast path to it)."""
 
+from functools import cache
 from types import SimpleNamespace
 
-from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.handlers.program_shapes import CURSOR_MAX_LENGTH, WORDS_MAX_LENGTH, plain_words
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
                                             WORLDWIDE)
 
-# The filters whose values this takes when each is one of a closed list, as the model's CHOICES take them; the others
-# (network, source) are named by values the model normalises (ＣＪ is cj), so they are left to it.
-CLOSED = {"status": frozenset(STATUSES), "category": frozenset(CATEGORIES), "kind": frozenset(KINDS),
-          "commission_type": frozenset(COMMISSION_TYPES), "payout_method": frozenset(PAYOUT_METHODS),
-          "flat_currency": CURRENCIES, "epc_currency": CURRENCIES, "country": COUNTRIES | {WORLDWIDE}}
+
+
+@cache
+def closed() -> dict[str, frozenset]:
+    """The filters whose values this takes when each is one of a closed list, as the model's CHOICES take them; the
+    others (network, source) are named by values the model normalises (ＣＪ is cj), so they are left to it. Made by the
+    first search with a filter: the lists cost a start ~0.6 M instructions."""
+    from affiliate_matrix.codes import (CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS,
+                                        STATUSES)
+
+    return {"status": frozenset(STATUSES), "category": frozenset(CATEGORIES), "kind": frozenset(KINDS),
+            "commission_type": frozenset(COMMISSION_TYPES), "payout_method": frozenset(PAYOUT_METHODS),
+            "flat_currency": CURRENCIES, "epc_currency": CURRENCIES, "country": COUNTRIES | {WORLDWIDE}}
+
 DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(MINIMUMS),
             "limit": 20, "page": None, "cursor": None}  # SearchParams' fields, in its order, with its defaults
 
@@ -58,7 +67,8 @@ def fast(values: dict):
     checked = {}
     for name, value in values.items():
         if name in FILTERS:
-            if name not in CLOSED or not isinstance(value, list) or not CLOSED[name].issuperset(value):
+            allowed = closed().get(name)
+            if allowed is None or not isinstance(value, list) or not allowed.issuperset(value):
                 return None
             checked[name] = value
         elif name in DEFAULTS and isinstance(value, str) and (plain := _plain(name, value)) is not None:
