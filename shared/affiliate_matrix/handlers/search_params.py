@@ -85,8 +85,8 @@ class SearchParameters:
     """What the search route checks its query string with (routes.parameters): its fields (list-valued filters) as
     SearchParams', values checked by `fast` or else by the model; in the OpenAPI document, the model itself."""
 
-    model_fields = {name: SimpleNamespace(annotation=list[str] | None if name in FILTERS else str | None)
-                    for name in DEFAULTS}
+    model_fields = dict.fromkeys(DEFAULTS, SimpleNamespace(annotation=str | None)) | dict.fromkeys(
+        FILTERS, SimpleNamespace(annotation=list[str] | None))
 
     @staticmethod
     def model_validate(values: dict):
