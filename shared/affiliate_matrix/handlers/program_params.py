@@ -7,14 +7,14 @@ import re
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, create_model
 
 from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.deltas import TRACKED
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.handlers.program_shapes import (_MERCHANT_KEY, CURSOR_MAX_LENGTH, MERCHANT_KEY_MAX,
                                                      WORDS_MAX_LENGTH, plain_words)
-from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
+from affiliate_matrix.handlers.routes import Shape, decimal, refuse, whole
 from affiliate_matrix.handlers.shapes import IsoTime
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
                                             WORLDWIDE)
@@ -114,14 +114,6 @@ FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcW
                      **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
                                Field(None, description=SAID.get(name))) for name in FILTERS},
                      **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
-
-
-def checked_filter(name: str, values: list[str]) -> list[str]:
-    """A filter's values checked as the API's search checks them (the CLI's options are): InvalidInput naming it."""
-    try:
-        return getattr(SearchParams.model_validate({name: values}), name)
-    except ValidationError as exc:
-        raise problem(exc, query=True) from None
 
 
 class _Paging(Shape):

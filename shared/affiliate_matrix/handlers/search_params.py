@@ -8,7 +8,10 @@ OpenAPI document (tests/unit/test_search_params.py holds the fast path to it).""
 from functools import cache
 from types import SimpleNamespace
 
+from pydantic import ValidationError
+
 from affiliate_matrix.handlers.program_shapes import CURSOR_MAX_LENGTH, WORDS_MAX_LENGTH, plain_words
+from affiliate_matrix.handlers.routes import problem
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
                                             WORLDWIDE)
 
@@ -102,3 +105,15 @@ def model():
     from affiliate_matrix.handlers.program_params import SearchParams
 
     return SearchParams
+
+
+def checked_filter(name: str, values: list[str]) -> list[str]:
+    """A filter's values checked and read as the API's search checks and reads them (the CLI's options, the web
+    pages' ticked boxes and the query log's keys are): InvalidInput naming it."""
+    params = fast({name: values})
+    if params is None:
+        try:
+            params = model().model_validate({name: values})
+        except ValidationError as exc:
+            raise problem(exc, query=True) from None
+    return getattr(params, name)
