@@ -28,10 +28,10 @@ from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
     _MERCHANT_KEY, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
 )
-from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
+from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
                                             PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
@@ -60,8 +60,8 @@ def api() -> Api:
         # A search's answer is checked against its model by the tests (tests/support/indexing.py, the schema's), not
         # by each request: its items are the index's summary fields as only our code writes them (to_document, kept
         # so by the spec's versions), and building the model cost a cold start's first search ~6 M instructions.
-        Route("GET", "/programs", search_route, program_page, SearchParameters, summary="Search programs", checked=False,
-              **cached_ok),
+        Route("GET", "/programs", search_route, program_page, SearchParameters, summary="Search programs",
+              checked=False, **cached_ok),
         Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params, call.request.method == "HEAD"),
               params=export_params, headers=("Content-Disposition",),
               summary="The index, or a search's result, streamed as a file (a HEAD answers a GET's status and "

@@ -15,6 +15,8 @@ from affiliate_matrix.handlers.routes import problem
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
                                             WORLDWIDE)
 
+DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(MINIMUMS),
+            "limit": 20, "page": None, "cursor": None}  # SearchParams' fields, in its order, with its defaults
 
 
 @cache
@@ -28,9 +30,6 @@ def closed() -> dict[str, frozenset]:
     return {"status": frozenset(STATUSES), "category": frozenset(CATEGORIES), "kind": frozenset(KINDS),
             "commission_type": frozenset(COMMISSION_TYPES), "payout_method": frozenset(PAYOUT_METHODS),
             "flat_currency": CURRENCIES, "epc_currency": CURRENCIES, "country": COUNTRIES | {WORLDWIDE}}
-
-DEFAULTS = {"q": None, "sort": "relevance", "epc_window": "7d", **dict.fromkeys(FILTERS), **dict.fromkeys(MINIMUMS),
-            "limit": 20, "page": None, "cursor": None}  # SearchParams' fields, in its order, with its defaults
 
 
 def _whole(value: str, low: int, high: int) -> int | None:
