@@ -39,9 +39,9 @@ def query_of(path: str, args) -> str:
 
 
 def _as_searched(name: str, values: list[str]) -> list[str]:
-    """A filter's values as the search checks and reads them (program_shapes.checked_filter); as typed when it refuses
+    """A filter's values as the search checks and reads them (search_params.checked_filter); as typed when it refuses
     them (the search did too: the query is logged as asked) or the parameter is no filter."""
-    from affiliate_matrix.handlers.program_shapes import checked_filter
+    from affiliate_matrix.handlers.search_params import checked_filter
     from affiliate_matrix.program_index import FILTERS
 
     if name not in FILTERS:

@@ -538,7 +538,7 @@ def test_programs_by_commission_in_a_currency_rank_by_their_highest_flat_term_in
     """sort=commission&flat_currency=EUR ranked a program paying $10 or €80 by its first flat term's currency and
     amount, USD 10: after every program paying euros first, €20 among them. With flat currencies asked, a program's
     flat amount is its highest flat term in each of them (in code order), those with none in one ranked after."""
-    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.program_params import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
     from tests.support.factories import make_program
@@ -576,7 +576,7 @@ def test_a_program_paying_flat_amounts_in_several_currencies_is_found_by_each_an
     and min_commission_flat compared its 5000 with any currency's minimum. Its document lists every currency it pays
     flat amounts in (the filter and the facet), and a minimum (which needs flat_currency) compares every flat term in
     those currencies."""
-    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.program_params import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.program_index import FACETS, PROGRAMS_INDEX, to_document
     from tests.support.factories import make_program
@@ -614,7 +614,7 @@ def test_a_program_a_source_says_pays_in_a_currency_is_found_by_it_though_anothe
     vote's."""
     from datetime import timedelta
 
-    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.program_params import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.merge import merge
     from affiliate_matrix.normalize import normalize
@@ -675,7 +675,7 @@ def test_earnings_per_click_are_filtered_by_currency_and_bounded_within_it(index
     """"EPC at least 1.50 USD" could not be asked: there was no epc_currency filter nor any minimum of EPC. Now
     epc_currency filters, and min_epc asked with it compares only EPCs in a currency asked for (¥150 a click is
     never over a minimum meant in dollars); min_epc alone is refused, naming epc_currency."""
-    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.program_params import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.models import Money
     from affiliate_matrix.program_index import PROGRAMS_INDEX, to_document
@@ -710,7 +710,7 @@ def test_the_three_month_epc_is_filtered_bounded_sorted_and_counted_with_epc_win
     """epc_currency, min_epc and sort=epc read the 7-day EPC only: an Awin programme (only a 3-month EPC) was never
     found nor ranked by EPC, and a CJ user could not ask for the steadier 3-month figure. epc_window=90d reads the
     3-month EPC in its own currency (a program's two EPCs may come from two sources), its currencies the facet's."""
-    from affiliate_matrix.handlers.program_shapes import SearchParams
+    from affiliate_matrix.handlers.program_params import SearchParams
     from affiliate_matrix.handlers.programs import query_of
     from affiliate_matrix.models import Money
     from affiliate_matrix.program_index import PROGRAMS_INDEX, facets_asked, facets_of, to_document

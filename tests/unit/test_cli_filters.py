@@ -1,5 +1,5 @@
 """`amx search` and `amx export programs` check their filter options as the API checks its filters (one check,
-program_shapes.checked_filter): a misspelt value was no error and found nothing, which reads as "no such programs"."""
+search_params.checked_filter): a misspelt value was no error and found nothing, which reads as "no such programs"."""
 
 import pytest
 from typer.testing import CliRunner

@@ -44,7 +44,14 @@ create_app = functions_framework.create_app
 app = create_app(target="handle", source=sys.argv[1])
 at_start = loaded()
 answer = app.test_client().get(sys.argv[2], headers=json.loads(sys.argv[4]))
-print(json.dumps({"status": answer.status_code, "start": at_start, "first_request": loaded()}))
+
+
+def models(kind=pydantic.BaseModel):  # the names of every model class defined so far, ours and the libraries'
+    return {name for sub in kind.__subclasses__() for name in {sub.__name__, *models(sub)}}
+
+
+print(json.dumps({"status": answer.status_code, "start": at_start, "first_request": loaded(),
+                  "models": sorted(models())}))
 """
 
 
@@ -83,6 +90,9 @@ def test_a_function_starts_and_answers_its_first_request_without_heavy_libraries
     assert not unexpected_at_start, f"{function}'s start imports {sorted(unexpected_at_start)}"
     unexpected = set(loaded["first_request"]) - FIRST_REQUEST_NEEDS.get(function, set())
     assert not unexpected, f"{function}'s first request (GET {path}) imports {sorted(unexpected)}"
+    # a search's parameters are checked by search_params.fast: its model (~17 M instructions) waits for a value that
+    # needs it, or the document
+    assert "SearchParams" not in loaded["models"], f"{function}'s start or first request defines SearchParams"
 
 
 SERVE_PROBE = """

@@ -17,6 +17,19 @@ def test_a_bad_name_or_an_id_field_that_is_not_a_keyword_is_refused_when_declare
         IndexSpec("things", 1, FIELDS, id_field="name")
 
 
+@pytest.mark.parametrize("name", ["things\n", "", "9lives", "a" * 42, "thïngs", "things.raw", 5])
+def test_a_name_is_one_of_lower_case_letters_digits_and_underscores_and_nothing_after_it(name):
+    """A regular expression's `$` also matched before a final line feed: "things\n" was a name."""
+    with pytest.raises(ValueError, match="must match"):
+        IndexSpec(name, 1, FIELDS)
+    with pytest.raises(ValueError, match="must match"):
+        IndexSpec("things", 1, {**FIELDS, name: "keyword"})
+
+
+def test_the_longest_name_is_taken():
+    assert IndexSpec("a" * 41, 1, {**FIELDS, "b_2" * 13 + "c_": "keyword"}).name == "a" * 41
+
+
 def test_a_spec_is_immutable_and_equal_to_its_stored_form_whatever_its_upgrade():
     spec = IndexSpec("things", 2, FIELDS, upgrade=lambda doc: {**doc, "name": str(doc.get("name"))})
     with pytest.raises(AttributeError):

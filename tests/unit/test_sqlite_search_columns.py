@@ -2,9 +2,12 @@
 connection or another one on the same file, and its bm25 over postings is FTS5's own."""
 
 import random
+import re
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.search import IndexSpec, Range, SearchQuery, SortKey, encode_cursor
@@ -165,3 +168,17 @@ def test_a_range_bound_that_is_not_a_number_matches_nothing(index):
     for bounds in ({"gte": float("nan")}, {"lte": float("nan")}, {"gte": 1, "lte": float("nan")}):
         assert index.search("things", SearchQuery(ranges={"rank": Range(**bounds)})).total == 0
     assert [h.id for h in index.search("things", SearchQuery(ranges={"rank": Range(gte=2)})).hits] == ["b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("az09_AZ-é ."), max_size=6))
+def test_a_plain_word_is_one_fts5_keeps_unchanged_as_the_pattern_says(word):
+    from affiliate_matrix.search.fts import plain
+
+    assert plain(word) == bool(re.fullmatch(r"[a-z0-9]+", word))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=300)))
+def test_the_rows_of_a_set_are_its_bits_ascending(rows):
+    assert rows_of(sum(1 << row for row in rows)) == sorted(rows)

@@ -74,7 +74,7 @@ def checked(filters: dict[str, list[str] | None]) -> dict[str, list[str]]:
     import typer
 
     from affiliate_matrix.errors import InvalidInput
-    from affiliate_matrix.handlers.program_shapes import checked_filter
+    from affiliate_matrix.handlers.search_params import checked_filter
 
     given = {name: values for name, values in filters.items() if values}
     for name, values in given.items():

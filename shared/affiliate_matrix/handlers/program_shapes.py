@@ -1,161 +1,47 @@
-"""The programs API's parameters and answers, as pydantic models: its route table (handlers/programs.py)
-checks requests and answers against them and writes its OpenAPI document from them. The merchants'
-answers are in merchant_shapes.py, the search's in program_page.py, the parameters of every route but the search in
-program_params.py."""
+"""What the programs API's route table (handlers/programs.py) names at a start: the check of a search's words, the
+merchant key's form, and functions naming the models of its answers, each built on first use. The models of its
+parameters are in program_params.py (a search's are checked by search_params.py's fast path first), the merchants'
+answers in merchant_shapes.py, the search's in program_page.py."""
 
-import re
-import unicodedata
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator, Field, ValidationError, create_model
-
-from affiliate_matrix.codes import CATEGORIES, COMMISSION_TYPES, COUNTRIES, CURRENCIES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.errors import InvalidInput
-from affiliate_matrix.handlers.routes import Shape, decimal, problem, refuse, whole
-from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
-                                            WORLDWIDE)
-from affiliate_matrix.search import MAX_WORDS, searched_words
+from affiliate_matrix.handlers.routes import refuse
+from affiliate_matrix.search import searched_words
 
 # Query-language syntax has no place in a name search; brand punctuation (& + ' " . - ( )) does, and so does a colon,
 # which program names and titles carry ("Hosting: VPS plans"): only words reach an index, so `name:` filters nothing.
-_SYNTAX = re.compile(r"[\x00-\x1f*?^~{}\[\]\\;=<>|]|--|/\*|\*/")
+# The characters, then the pairs (a comment's "*/" begins with one of the characters); no regular expression, whose
+# compile every start would pay.
+SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>|")
+SYNTAX_PAIRS = ("--", "/*")
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
 # at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every start
 _MERCHANT_KEY = r"^[^\W_](?:[^\W_]|[.-])*$"
 MERCHANT_KEY_MAX = 1000
+WORDS_MAX_LENGTH, CURSOR_MAX_LENGTH = 500, 2000  # the longest q and cursor a request may send
+
+
+def query_syntax(text: str) -> str | None:
+    """The first query syntax in `text` (a character, or a pair), None when it has none."""
+    if SYNTAX_CHARACTERS.isdisjoint(text) and not any(pair in text for pair in SYNTAX_PAIRS):
+        return None
+    for at, character in enumerate(text):
+        if character in SYNTAX_CHARACTERS:
+            return character
+        if text[at:at + 2] in SYNTAX_PAIRS:
+            return text[at:at + 2]
+    return None
 
 
 def plain_words(text: str | None) -> str | None:
-    syntax = _SYNTAX.search(text or "")
+    syntax = query_syntax(text or "")
     if syntax:
-        raise refuse(f"q contains query syntax ({syntax.group()!r}); search for plain words")
+        raise refuse(f"q contains query syntax ({syntax!r}); search for plain words")
     try:
         searched_words(text, "q")
     except InvalidInput as exc:
         raise refuse(str(exc)) from None
     return text
-
-
-Words = Annotated[str | None, Field(max_length=500, description=(
-    f"Words to find, at most {MAX_WORDS} (every word must match; one or two typos allowed by word length). "
-    "Query syntax (*, ?, ~, =, --, <, >, ;) is refused with a 400; a colon is read as punctuation.")), AfterValidator(plain_words)]
-Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor from the previous page, passed back "
-                                                                  "unchanged.")]
-PageSize = whole(1, MAX_PAGE_SIZE)
-Minimum = decimal(0) | None
-# What a search and an export (program_params.py) are filtered by; each model is made from these fields
-# directly, so a start defines no model of the filters alone.
-Sort = Annotated[Literal[tuple(SORTS)], Field(description=(
-    "commission: the best percentage rate first, highest first; then the programs paying flat amounts only, "
-    "each currency apart (in currency-code order) and highest first within it: there are no exchange rates, "
-    "so $100 is never ranked against ¥5000, nor a rate against an amount (a tie between rates is broken the "
-    "same way). With flat_currency, the flat amounts are those in a currency asked for: a program ranks by its "
-    "highest flat term in it (one paying $10 or €80 ranks as €80 with flat_currency=EUR), each currency asked "
-    "apart (in code order). epc: earnings per click (over 7 days, or 3 months with epc_window=90d), an amount, "
-    "so likewise each currency apart (in currency-code order) and highest first within it; programs with no EPC "
-    "last."))]
-SAID = {"country": ("A country the program takes (ISO 3166 alpha-2, as DE): it names it, or it names no country "
-                    "at all (a source listing none restricts none, so the program is open to every country). The "
-                    "countries facet counts the same way: each country's count is what country= of it finds. After "
-                    "its (at most 20) countries, the facet's `worldwide` value counts the programs open to every "
-                    "country, which country=worldwide lists."),
-        "status": ("Without it a search lists open programs only (active, discovered), leaving closed_suspected "
-                   "and removed ones out, and its status facet counts every status; an export has every program. "
-                   "Ask for closed ones by name (status=closed_suspected), or for all (status=active&status="
-                   "discovered&status=closed_suspected&status=removed)."),
-        "flat_currency": "A currency the program pays flat amounts in (any of them: every one is listed).",
-        "min_commission_flat": (
-            "A program with a flat term of at least this much in a currency asked for by flat_currency, whichever "
-            "of its terms that is (never ¥5000 with a minimum meant in dollars). Needs flat_currency: without it "
-            "the request is refused with a 400, since there are no exchange rates to compare amounts in different "
-            "currencies."),
-        "epc_currency": "The currency of the program's earnings per click (epc_7d, or epc_90d with epc_window=90d).",
-        "min_epc": ("The program's earnings per click (over 7 days, or 3 months with epc_window=90d), in a currency "
-                    "asked for by epc_currency (epc_currency=USD&min_epc=1.5: at least $1.50 a click, never ¥150). "
-                    "Needs epc_currency: without it the request is refused with a 400, since there are no exchange "
-                    "rates to compare amounts in different currencies.")}
-EpcWindow = Annotated[Literal[tuple(EPC_WINDOWS)], Field(description=(
-    "Which earnings per click epc_currency, min_epc, sort=epc and the epc_currency facet read: 7d, over 7 days "
-    "(epc_7d), or 90d, over 3 months (epc_90d: the only one Awin reports; CJ reports both). Each is an amount in its "
-    "own currency."))]
-def _given(value: str, info) -> str:
-    """A filter's value that is not blank: `network=` (a form's empty field) was read by the index as the value "",
-    which no program has, so the search found nothing, as if no program were on that network."""
-    if not value.strip():
-        raise refuse(f"{info.field_name} has a blank value: give one, or leave {info.field_name} out")
-    return value
-
-
-def _code(codes: frozenset, form: str, *others: str):
-    """A filter's value that must be a code as the index holds it (its capitals): `flat_currency=usd` found no
-    program, silently, where a minimum beside it was a 400."""
-    def check(value: str, info) -> str:
-        if value not in codes and value not in others:
-            raise refuse(f"{info.field_name} {value[:20]!r} is not {form}")
-        return value
-    return Annotated[str, AfterValidator(check)]
-
-
-def _network(value: str, info) -> str:
-    """A network as the index names it (taxonomy.network_name, as indexing names it): `network=CJ`, `network=ＣＪ` or
-    `network=CJ.com` found nothing, silently, where the index holds cj."""
-    from affiliate_matrix.taxonomy import network_name
-
-    if not (named := network_name(value)):
-        raise refuse(f"{info.field_name} {value[:40]!r} names no network (as awin, cj, impact)")
-    return named
-
-
-def _source(value: str, info) -> str:
-    """A source as the index names it (a plugin's name, lower-case ASCII: `source=AWIN` or full-width `ａｗｉｎ` is
-    awin); a value that cannot be one is refused, naming the sources there are."""
-    from affiliate_matrix.sources import all_sources
-
-    named = unicodedata.normalize("NFKC", value).strip().lower()
-    if not re.fullmatch(r"[a-z0-9_]{1,40}", named):
-        raise refuse(f"{info.field_name} {value[:40]!r} is no source's name (as {', '.join(all_sources())})")
-    return named
-
-
-_CURRENCY = _code(CURRENCIES, "a currency code (ISO 4217, as EUR)")
-# the filters whose every value is known: another is a 400 naming them (it would find nothing)
-CHOICES = {"status": Literal[STATUSES], "category": Literal[CATEGORIES], "kind": Literal[KINDS],
-           "commission_type": Literal[COMMISSION_TYPES], "payout_method": Literal[PAYOUT_METHODS],
-           "flat_currency": _CURRENCY, "epc_currency": _CURRENCY,
-           "network": Annotated[str, AfterValidator(_given), AfterValidator(_network)],
-           "source": Annotated[str, AfterValidator(_given), AfterValidator(_source)],
-           "country": _code(COUNTRIES, f"a country code (ISO 3166 alpha-2, as DE) or {WORLDWIDE}", WORLDWIDE)}
-FILTER_FIELDS = dict(q=(Words, None), sort=(Sort, "relevance"), epc_window=(EpcWindow, "7d"),
-                     **{name: (list[CHOICES.get(name, Annotated[str, AfterValidator(_given)])] | None,
-                               Field(None, description=SAID.get(name))) for name in FILTERS},
-                     **{name: (Minimum, Field(None, description=SAID.get(name))) for name in MINIMUMS})
-
-
-def checked_filter(name: str, values: list[str]) -> list[str]:
-    """A filter's values checked as the API's search checks them (the CLI's options are): InvalidInput naming it."""
-    try:
-        return getattr(SearchParams.model_validate({name: values}), name)
-    except ValidationError as exc:
-        raise problem(exc, query=True) from None
-
-
-class _Paging(Shape):
-    """SearchParams' check of its paging (its fields are added below, after the filters')."""
-
-    def model_post_init(self, _):
-        if self.page is not None and self.cursor is not None:
-            raise InvalidInput("use either page or cursor, not both")
-        if self.page is not None and self.page * self.limit > RESULT_WINDOW:
-            raise InvalidInput(f"page must be a whole number from 1 to {RESULT_WINDOW // self.limit} at limit "
-                               f"{self.limit}: page x limit is at most {RESULT_WINDOW}; use the cursor beyond")
-
-
-SearchParams = create_model(  # other names are refused by `parameters`, by name, before a model sees them
-    "SearchParams", __base__=_Paging, **FILTER_FIELDS, limit=(PageSize, 20),
-    page=(whole(1, RESULT_WINDOW) | None, Field(None, description=f"page x limit is at most {RESULT_WINDOW}; "
-                                                                  "a cursor pages further")),
-    cursor=(Cursor, None))
 
 
 def program_page():  # a search's answer: its model is the document's and the tests', never built by a start
@@ -189,6 +75,8 @@ FEED = ("Newest first by when each change was recorded (recorded_at, then id); `
 
 
 def changes_answer():
+    from pydantic import Field, create_model
+
     from affiliate_matrix.models import DeltaChange, UtcDatetime
 
     item = create_model("ChangeItem", __base__=DeltaChange, __doc__=DeltaChange.__doc__, recorded_at=(

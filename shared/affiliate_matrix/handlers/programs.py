@@ -26,11 +26,12 @@ from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
 from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
-    _MERCHANT_KEY, SearchParams, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
+    _MERCHANT_KEY, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match
 from affiliate_matrix.handlers.routes import Api, Route, parameters
+from affiliate_matrix.handlers.search_params import SearchParameters
 from affiliate_matrix.runtime import after_answer
 from affiliate_matrix.program_index import (BESIDE, CURRENCY_OF, EXACT, FILTERS, LIFETIME_DAYS, MINIMUMS,
                                             PROGRAMS_INDEX, SORTS, commission_sort, epc_windowed, faceted,
@@ -59,8 +60,8 @@ def api() -> Api:
         # A search's answer is checked against its model by the tests (tests/support/indexing.py, the schema's), not
         # by each request: its items are the index's summary fields as only our code writes them (to_document, kept
         # so by the spec's versions), and building the model cost a cold start's first search ~6 M instructions.
-        Route("GET", "/programs", search_route, program_page, SearchParams, summary="Search programs", checked=False,
-              **cached_ok),
+        Route("GET", "/programs", search_route, program_page, SearchParameters, summary="Search programs",
+              checked=False, **cached_ok),
         Route("GET", "/programs/export", lambda call: export_with(call.rt, call.params, call.request.method == "HEAD"),
               params=export_params, headers=("Content-Disposition",),
               summary="The index, or a search's result, streamed as a file (a HEAD answers a GET's status and "
@@ -221,21 +222,21 @@ def not_indexed(program_id: str) -> NotFoundError:
     return NotFoundError(f"no program {program_id[:80]} in the index")
 
 
-SEARCH_PARAMETERS = set(SearchParams.model_fields)
+SEARCH_PARAMETERS = set(SearchParameters.model_fields)
 
 
 def search(rt, args, apart: bool = False) -> dict:
     """A search from a query string (the web pages and the cache warmer call this); apart, each facet is counted
     without its own filter (filtering), as the web explorer shows them."""
-    return search_with(rt, parameters(SearchParams, args, {}), args, apart)
+    return search_with(rt, parameters(SearchParameters, args, {}), args, apart)
 
 
-def quality_ranking_applies(params: SearchParams) -> bool:
+def quality_ranking_applies(params) -> bool:
     """Whether the quality_ranking flag orders the search: one without words or a sort of its own."""
     return not params.q and "sort" not in params.model_fields_set
 
 
-def search_with(rt, params: SearchParams, args, apart: bool = False) -> dict:
+def search_with(rt, params, args, apart: bool = False) -> dict:
     query = query_of(params, apart=apart).replaced(size=params.limit, offset=((params.page or 1) - 1) * params.limit,
                                                    cursor=params.cursor, **facets_asked(params.epc_window))
     if quality_ranking_applies(params) and flags.current().on("quality_ranking"):

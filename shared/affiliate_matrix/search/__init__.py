@@ -15,10 +15,11 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import namedtuple
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
 
@@ -27,17 +28,23 @@ from affiliate_matrix.errors import ConfigError, ConflictError, InvalidInput
 FieldType = Literal["text", "keyword", "number", "date", "bool", "stored"]
 FILTERABLE = ("keyword", "number", "date", "bool")
 MAX_PAGE = 1000
-_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+_FIELD = "^[a-z][a-z0-9_]{0,40}$"  # an index's or a field's name, as its refusal shows it (checked by _is_name)
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-class _IndexSpecFields(NamedTuple):  # immutable, at a fraction of a frozen dataclass's cost to define (every start)
-    name: str
-    version: int
-    fields: dict[str, FieldType]
-    id_field: str = "id"
-    # How a document of an older version becomes one of this version, as a fresh write would make it;
-    # None: documents are copied as they are. Code, not part of the stored spec.
-    upgrade: Callable[[dict], dict] | None = None
+def _is_name(name) -> bool:
+    """Whether `name` is a _FIELD, checked without a regular expression (one compiled at import is paid by every
+    start), and so without its `$` that also matched before a final line feed ("name\\n")."""
+    return (isinstance(name, str) and 0 < len(name) <= 41 and "a" <= name[0] <= "z"
+            and _NAME_CHARACTERS.issuperset(name))
+
+
+# The records of this port are collections.namedtuple's: immutable, at a fraction of a frozen dataclass's cost to define
+# (every start pays it), and of typing.NamedTuple's (which evaluates and checks each field's annotation): their types
+# are in comments. An IndexSpec: name (str), version (int), fields (dict[str, FieldType]), id_field (str), and upgrade
+# (Callable[[dict], dict] | None): how a document of an older version becomes one of this version, as a fresh write
+# would make it; None: documents are copied as they are. Code, not part of the stored spec.
+_IndexSpecFields = namedtuple("_IndexSpecFields", "name version fields id_field upgrade", defaults=("id", None))
 
 
 class IndexSpec(_IndexSpecFields):
@@ -46,8 +53,8 @@ class IndexSpec(_IndexSpecFields):
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls, *args, **kwargs)
         for name in [self.name, *self.fields]:
-            if not _FIELD.match(name):
-                raise ValueError(f"index or field name {name!r} must match {_FIELD.pattern}")
+            if not _is_name(name):
+                raise ValueError(f"index or field name {name!r} must match {_FIELD}")
         if self.fields.get(self.id_field) != "keyword":
             raise ValueError(f"id field {self.id_field!r} must be declared as keyword")
         return self
@@ -79,9 +86,7 @@ class IndexSpec(_IndexSpecFields):
 # first): pydantic models of them cost a cold start ~10 M instructions to define and build. What a caller's value may
 # still bring is checked as they are made (SearchQuery.__new__): the lengths and bounds, and numbers as floats, as JSON
 # reads them, so a query's fingerprint is the same whoever made it.
-class _RangeFields(NamedTuple):
-    gte: float | str | None
-    lte: float | str | None
+_RangeFields = namedtuple("_RangeFields", "gte lte")  # each float | str | None
 
 
 class Range(_RangeFields):
@@ -110,12 +115,10 @@ def ranges_of(value: Range | list[Range]) -> list[Range]:
     return value if isinstance(value, list) else [value]
 
 
-class _SortKeyFields(NamedTuple):
-    field: str
-    order: str  # asc or desc
-    # Of a number field: only its values in this range rank a hit (the largest, desc, or the smallest); a hit with none
-    # ranks last. A program's flat amount in one currency is such a range.
-    within: Range | None
+# field (str); order (str): asc or desc; within (Range | None): of a number field, only its values in this range rank a
+# hit (the largest, desc, or the smallest); a hit with none ranks last. A program's flat amount in one currency is such
+# a range.
+_SortKeyFields = namedtuple("_SortKeyFields", "field order within")
 
 
 class SortKey(_SortKeyFields):
@@ -134,30 +137,26 @@ class SortKey(_SortKeyFields):
                 self.within.as_json()}
 
 
-class _SearchQueryFields(NamedTuple):
-    text: str | None
-    # A keyword filter matches the value exactly as written, never folded as text is (narrowed): a keyword is an
-    # identifier or a code the code writes (an id, a status, a network, a merchant key resolution has folded already),
-    # where folding could make two values one, and a facet shows it as stored. Input from people is checked before
-    # (the API refuses a value outside a closed list, as country=ＤＥ) rather than folded into a silent match.
-    filters: dict[str, list[str | float | bool]]
-    # Filters of the hits (and the total) and of every facet but their own field's, whose facet counts its values under
-    # everything else the query asks: what each value would find, in the same search (OpenSearch's post_filter).
-    post_filters: dict[str, list[str | float | bool]]
-    ranges: dict[str, Range | list[Range]]  # a field's range, or ranges any of which it may fall in (an empty list
-                                            # matches nothing)
-    facets: list[str]
-    facet_size: int  # 1 to 200
-    sort: list[SortKey]  # empty: relevance when there is text, else the id
-    # Text fields whose whole value, equal to the text (case and runs of spaces in the text aside), ranks a hit above
-    # the others by relevance.
-    exact: list[str]
-    # The last word (of at least PREFIX_MIN characters) also matches the words it begins ("host" finds Hostinger); that
-    # match adds nothing to a hit's score, so hits that have the word whole rank above.
-    prefix: bool
-    size: int  # 0 to MAX_PAGE
-    offset: int  # 0 to 10,000
-    cursor: str | None  # at most 2,000 characters
+# text: str | None
+# filters: dict[str, list[str | float | bool]]. A keyword filter matches the value exactly as written, never folded as
+#   text is (narrowed): a keyword is an identifier or a code the code writes (an id, a status, a network, a merchant key
+#   resolution has folded already), where folding could make two values one, and a facet shows it as stored. Input
+#   from people is checked before (the API refuses a value outside a closed list, as country=ＤＥ) rather than folded
+#   into a silent match.
+# post_filters: dict[str, list[str | float | bool]]. Filters of the hits (and the total) and of every facet but their
+#   own field's, whose facet counts its values under everything else the query asks: what each value would find, in
+#   the same search (OpenSearch's post_filter).
+# ranges: dict[str, Range | list[Range]]: a field's range, or ranges any of which it may fall in (an empty list matches
+#   nothing)
+# facets: list[str]; facet_size: int, 1 to 200
+# sort: list[SortKey]: empty, relevance when there is text, else the id
+# exact: list[str]: text fields whose whole value, equal to the text (case and runs of spaces in the text aside), ranks
+#   a hit above the others by relevance.
+# prefix: bool: the last word (of at least PREFIX_MIN characters) also matches the words it begins ("host" finds
+#   Hostinger); that match adds nothing to a hit's score, so hits that have the word whole rank above.
+# size: int, 0 to MAX_PAGE; offset: int, 0 to 10,000; cursor: str | None, at most 2,000 characters
+_SearchQueryFields = namedtuple("_SearchQueryFields", "text filters post_filters ranges facets facet_size sort exact "
+                                                      "prefix size offset cursor")
 
 
 class SearchQuery(_SearchQueryFields):
@@ -208,24 +207,11 @@ def _filters(given: dict | None) -> dict[str, list[str | float | bool]]:
             for field, values in (given or {}).items()}
 
 
-# The read-only records are NamedTuples: immutable, and each costs a start a sixth of a dataclass to define.
-class Hit(NamedTuple):
-    id: str
-    score: float | None
-    doc: dict[str, Any]
-
-
-class SearchResult(NamedTuple):
-    total: int
-    hits: list[Hit]
-    facets: dict[str, list[tuple[Any, int]]]
-    next_cursor: str | None = None
-
-
-class IndexStatus(NamedTuple):
-    name: str
-    current: int
-    versions: list[int]
+# The read-only records (namedtuples, as IndexSpec's fields).
+Hit = namedtuple("Hit", "id score doc")  # str, float | None, dict[str, Any]
+# int, list[Hit], dict[str, list[tuple[Any, int]]], str | None
+SearchResult = namedtuple("SearchResult", "total hits facets next_cursor", defaults=(None,))
+IndexStatus = namedtuple("IndexStatus", "name current versions")  # str, int, list[int]
 
 
 class BulkResult:
@@ -243,10 +229,8 @@ class BulkResult:
         return f"BulkResult(indexed={self.indexed}, errors={self.errors!r}, conflicts={self.conflicts!r})"
 
 
-class Versioned(NamedTuple):
-    """A document as read for a conditional write, with its version: opaque, only for write_if_unchanged."""
-    doc: dict
-    version: Any
+# A document as read for a conditional write (dict), with its version: opaque (Any), only for write_if_unchanged.
+Versioned = namedtuple("Versioned", "doc version")
 
 
 # The Latin letters and ligatures OpenSearch's asciifolding spells in ASCII that have no compatibility form to be

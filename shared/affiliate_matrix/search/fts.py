@@ -1,12 +1,14 @@
 """Words in the SQLite search index: the typo expansion over FTS5's vocabulary, and FTS5's own
 matching for words the in-memory postings (postings.py) cannot match as they are."""
 
-import re
-
 from affiliate_matrix.search import typo_allowance, unaccented
 from affiliate_matrix.search.rowsets import bits_of, flags_of
 
-PLAIN = re.compile(r"[a-z0-9]+")  # a word FTS5's unicode61 tokenizer keeps as one unchanged token
+
+def plain(word: str) -> bool:
+    """Whether FTS5's unicode61 tokenizer keeps `word` as one unchanged token: lower-case ASCII letters and digits
+    (checked without a regular expression: one compiled at import is paid by every start)."""
+    return word.isascii() and word.isalnum() and word.lower() == word
 
 
 def near(word: str, vocabulary: dict[str, list[str]], most: int = 50) -> list[str]:

@@ -5,14 +5,22 @@ rows. Converting to and from them stays in C too (a byte per row, read or writte
 
 import re
 from collections import deque
+from functools import cache
 from itertools import repeat
 
 _AS_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 _AS_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
-_NONZERO = re.compile(rb"[^\x00]")
-_BITS_OF_BYTE = [[]]  # each byte's set bits, ascending: the bytes below 2**bit, then each of them with `bit` set
-for _bit in range(8):  # (255 steps at import, where a test of each bit of each byte took 2048: every start pays it)
-    _BITS_OF_BYTE += [bits + [_bit] for bits in _BITS_OF_BYTE]
+
+
+@cache
+def _bits_of_byte() -> list[list[int]]:
+    """Each byte's set bits, ascending: the bytes below 2**bit, then each of them with `bit` set (255 steps, where a
+    test of each bit of each byte took 2048). Made by the first rows_of, with its pattern: a search scored by its
+    words needs neither, and every start paid them at import."""
+    table: list[list[int]] = [[]]
+    for bit in range(8):
+        table += [bits + [bit] for bits in table]
+    return table
 
 
 def run_all(iterator) -> None:
@@ -37,7 +45,8 @@ def rows_of(bits: int) -> list[int]:
     set costs its rows, not its span)."""
     data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
     rows: list[int] = []
-    for found in _NONZERO.finditer(data):
+    table = _bits_of_byte()
+    for found in re.finditer(rb"[^\x00]", data):  # compiled by its first use, then from re's cache
         at = found.start()
-        rows += [at * 8 + bit for bit in _BITS_OF_BYTE[data[at]]]
+        rows += [at * 8 + bit for bit in table[data[at]]]
     return rows

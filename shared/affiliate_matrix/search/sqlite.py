@@ -21,7 +21,7 @@ from affiliate_matrix.search import (
     migration_holder, migration_running, narrowed, previous_version, ranges_of, searched_words, upgraded, utc_time,
     validate_query, whole_value,
 )
-from affiliate_matrix.search.fts import PLAIN, fts_match, near, read_vocabulary
+from affiliate_matrix.search.fts import fts_match, near, plain, read_vocabulary
 
 _CHUNK = 1000
 
@@ -445,12 +445,12 @@ class SqliteSearchIndex(SearchIndex):
             vocabulary = self._vocabulary(t)
             most = expansions(len(text_words), sum(kind == "text" for kind in spec.fields.values()))
             groups = [near(w, vocabulary, most) for w in text_words]
-            plain = all(PLAIN.fullmatch(w) for w in text_words)
+            plainly = all(map(plain, text_words))
             begun = begun_word(query, text_words)
             if begun is not None:  # FTS5 matches the start of a word; the scores are the whole words' alone
                 match &= fts_match(self.db, t, groups, columns.size, begun)[0]
-                scorer = columns.text() if plain else fts_match(self.db, t, [sum(groups, [])], columns.size)[1]
-            elif plain:
+                scorer = columns.text() if plainly else fts_match(self.db, t, [sum(groups, [])], columns.size)[1]
+            elif plainly:
                 scorer = columns.text()
                 match &= scorer.match(groups)
             else:  # a word FTS5's tokenizer would change (accents, joined words): let FTS5 match it
