@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from affiliate_matrix.errors import InvalidInput, NotFoundError
+from affiliate_matrix.errors import NotFoundError
 from affiliate_matrix.search import IndexSpec
 
 QUERIES_INDEX = IndexSpec("queries", 1, {
@@ -30,26 +30,17 @@ def shape_of(args) -> str:
     return " ".join(parts)
 
 
-def query_of(path: str, args) -> str:
+def as_typed(name: str, values: list[str]) -> list[str]:
+    return values
+
+
+def query_of(path: str, args, as_searched=as_typed) -> str:
     """The query to replay: path and parameters in a stable order, without paging, each filter's values as the search
-    reads them (`network=CJ` and `network=ＣＪ` are `network=cj`): one search is one query in the log and one facet
-    snapshot (its key, analytics.filter_set), however it was typed."""
-    items = sorted((k, v) for k, values in args.lists() if k not in PAGING for v in _as_searched(k, values))
+    reads them (`as_searched`, given by the HTTP layer that checks them: search_params.as_searched, so `network=CJ`
+    and `network=ＣＪ` are `network=cj`): one search is one query in the log and one facet snapshot (its key,
+    analytics.filter_set), however it was typed."""
+    items = sorted((k, v) for k, values in args.lists() if k not in PAGING for v in as_searched(k, values))
     return path + ("?" + urlencode(items) if items else "")
-
-
-def _as_searched(name: str, values: list[str]) -> list[str]:
-    """A filter's values as the search checks and reads them (search_params.checked_filter); as typed when it refuses
-    them (the search did too: the query is logged as asked) or the parameter is no filter."""
-    from affiliate_matrix.handlers.search_params import checked_filter
-    from affiliate_matrix.program_index import FILTERS
-
-    if name not in FILTERS:
-        return values
-    try:
-        return checked_filter(name, values)
-    except InvalidInput:
-        return values
 
 
 _recorders: list = []
@@ -66,15 +57,16 @@ class Recorder:
 
     FLUSH_S, FLUSH_N = 5.0, 200
 
-    def __init__(self, index):
+    def __init__(self, index, as_searched=as_typed):
         self.index, self.buffer, self.lock = index, [], threading.Lock()
+        self.as_searched = as_searched
         self.flushed_at = time.monotonic()
         atexit.register(self.flush)
         _recorders.append(self)
 
     def record(self, path: str, args, latency_ms: float, hits: int | None, status: int) -> None:
         at = datetime.now(UTC)
-        doc = {"path": path, "shape": shape_of(args), "query": query_of(path, args),
+        doc = {"path": path, "shape": shape_of(args), "query": query_of(path, args, self.as_searched),
                "filters": sorted(k for k in args if k not in PAGING | {"q", "sort"}), "sort": args.get("sort", "relevance"),
                "has_text": bool(args.get("q")), "latency_ms": round(latency_ms, 2), "hits": hits, "status": status,
                "at": at.isoformat()}

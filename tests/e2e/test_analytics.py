@@ -84,13 +84,14 @@ def _record(rt, *queries: str) -> None:
 
     from werkzeug.datastructures import MultiDict
 
+    from affiliate_matrix.handlers.search_params import as_searched
     from affiliate_matrix.query_log import query_of, shape_of
 
     docs = []
     for n, query in enumerate(queries):
         args = MultiDict(parse_qsl(query, keep_blank_values=True))
         docs.append({"id": f"hostile{n}", "at": "2026-11-21T12:00:00+00:00", "path": "/programs",
-                     "shape": shape_of(args), "query": query_of("/programs", args), "filters": sorted(args),
+                     "shape": shape_of(args), "query": query_of("/programs", args, as_searched), "filters": sorted(args),
                      "sort": "relevance", "has_text": False, "latency_ms": 1.0, "hits": 0, "status": 200})
     rt.index.bulk_upsert(QUERIES_INDEX.name, [{**d, "id": f"{d['id']}-{i}"} for i in range(60) for d in docs],
                          refresh=True)
@@ -165,3 +166,15 @@ def test_one_network_typed_two_ways_is_one_query_and_one_snapshot(rt):
     assert keys == {"network=cj", "category=travel&network=cj", "category=software&network=awin", "network=impact"}
     for typed in ("CJ", "ｃｊ", "cj.com"):
         assert handler.facet_snapshot(rt, MultiDict([("network", typed)])) is not None, typed
+
+
+def test_the_programs_api_logs_a_network_typed_full_width_as_the_search_read_it(tmp_path):
+    # The log's key is the HTTP layer's reading of each filter (search_params.as_searched), handed to the recorder
+    from affiliate_matrix.handlers.programs import recorder
+
+    runtime = Runtime("test", Settings(data_dir=tmp_path))
+    recorder(runtime).record("/programs", MultiDict([("network", "ＣＪ"), ("category", "nonsense")]), 1.0, 0, 200)
+    flush_all()
+    runtime.index.refresh(QUERIES_INDEX.name)
+    (logged,) = [hit.doc for hit in runtime.index.search(QUERIES_INDEX.name, SearchQuery(size=10)).hits]
+    assert logged["query"] == "/programs?category=nonsense&network=cj"  # a value the search refused stays as typed

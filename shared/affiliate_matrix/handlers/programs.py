@@ -205,9 +205,10 @@ def warm_after(rt, generation: str) -> None:
 
 @cache
 def recorder(rt):
+    from affiliate_matrix.handlers.search_params import as_searched
     from affiliate_matrix.query_log import Recorder
 
-    return Recorder(rt.index)
+    return Recorder(rt.index, as_searched)
 
 
 def program(rt, program_id: str) -> dict:
@@ -262,8 +263,9 @@ def search_with(rt, params, args, apart: bool = False) -> dict:
 
 def facet_snapshot(rt, args) -> dict | None:
     from affiliate_matrix import analytics, query_log
+    from affiliate_matrix.handlers.search_params import as_searched
 
-    key = analytics.filter_set(query_log.query_of("/programs", args))
+    key = analytics.filter_set(query_log.query_of("/programs", args, as_searched))
     if key is None:
         return None
     return analytics.facet_snapshot(rt.store, rt.index.generation(PROGRAMS_INDEX.name), key)

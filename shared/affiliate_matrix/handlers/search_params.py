@@ -10,6 +10,8 @@ from types import SimpleNamespace
 
 from pydantic import ValidationError
 
+from affiliate_matrix.errors import InvalidInput
+
 from affiliate_matrix.handlers.program_shapes import CURSOR_MAX_LENGTH, WORDS_MAX_LENGTH, plain_words
 from affiliate_matrix.handlers.routes import problem
 from affiliate_matrix.program_index import (EPC_WINDOWS, FILTERS, MAX_PAGE_SIZE, MINIMUMS, RESULT_WINDOW, SORTS,
@@ -116,3 +118,15 @@ def checked_filter(name: str, values: list[str]) -> list[str]:
         except ValidationError as exc:
             raise problem(exc, query=True) from None
     return getattr(params, name)
+
+
+def as_searched(name: str, values: list[str]) -> list[str]:
+    """A query parameter's values as the search reads them, for the query log's and the facet snapshots' key
+    (query_log.query_of): a filter's checked (checked_filter), as typed when the search refuses them (it did too: the
+    query is logged as asked) or the parameter is no filter."""
+    if name not in FILTERS:
+        return values
+    try:
+        return checked_filter(name, values)
+    except InvalidInput:
+        return values
