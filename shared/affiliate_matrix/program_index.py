@@ -97,9 +97,12 @@ def _as_indexed_now(doc: dict) -> dict:
 # v14: the fields of v13; text is searched in Unicode's compatibility form (search.narrowed: NFKC) on both indexes, so
 # "hosting" finds "𝐇𝐨𝐬𝐭𝐢𝐧𝐠" and "ｶﾀｶﾅ" "カタカナ", and OpenSearch no longer splits "résumé" written with combining
 # accents: on OpenSearch the narrowed text and whole values are indexed beside the document (opensearch.FOLDED).
+# v15: the fields of v14; a word is a run of letters, marks and digits on both indexes, so "हिन्दी" is one word, not
+# "ह", "न" and "द" (its vowel signs and virama cut it), and the joiners and other invisible characters written inside
+# a word (ZWNJ, ZWJ, the soft hyphen) are dropped from what is searched rather than splitting it (search.narrowed).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 14, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 15, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none
