@@ -16,12 +16,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (15, "7d7ba32b8e6dcc90"),
+    "programs": (15, "f231eb33644b48e4"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (6, "b57761e5f367e913"),
-    "alerts": (6, "cf14d59b13777a1a"),
+    "activations": (6, "2d72abc693421ac0"),
+    "alerts": (6, "5e5f6db8fc96aef5"),
     "queries": (1, "e4df579ee94e5c71"),
 }
 

@@ -253,13 +253,14 @@ class Versioned(NamedTuple):
 # (NFKC leaves "ø" and "æ" as they are); FTS5's unicode61 keeps them as they are (it takes off only accents: "é" is
 # "e", "ø" stays "ø"). And the combining accents FTS5 takes off wherever they stand (its remove_diacritics:
 # U+0300-U+0331 but a few), left after NFKC only where no letter composes with them ("x" and U+0302): asciifolding
-# folds whole letters only and kept them, so the two indexes held different words.
+# folds whole letters only and kept them, so the two indexes held different words. A Greek word's final sigma is σ, as
+# FTS5 folds it (OpenSearch's lowercase keeps "ς", so every Greek word ending in it was another word there).
 _DIACRITICS = [*range(0x300, 0x305), *range(0x306, 0x30D), 0x30F, 0x311, 0x31B, *range(0x323, 0x329), 0x32D, 0x32E,
                0x330, 0x331]
 _NARROWED = str.maketrans({
     "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ß": "ss",
     "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N",
-    **dict.fromkeys(_DIACRITICS)})
+    "ς": "σ", **dict.fromkeys(_DIACRITICS)})
 _ACCENTS = frozenset(map(chr, _DIACRITICS))
 # Invisible format characters written inside a word, dropped as Unicode's NFKC_Casefold drops them (default
 # ignorables): the joiners Indic and Arabic scripts write between letters (ZWNJ, ZWJ), the soft hyphen, the word
@@ -296,7 +297,7 @@ def words(text: str | None) -> list[str]:
     is (NFKC: full-width letters are ASCII ones, a mark typed apart, "e" and U+0300, is composed with its letter);
     everything else (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i"
     and U+0307 split "İstanbul" in two)."""
-    text = narrowed(text or "").replace("İ", "i").lower()
+    text = lowered(narrowed(text or "").replace("İ", "i"))
     if text.isascii():
         return re.findall(r"[a-z0-9]+", text)
     import unicodedata
@@ -337,10 +338,16 @@ def unaccented(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
+def lowered(text: str) -> str:
+    """Text in small letters as both indexes lower it: a capital sigma is σ wherever it stands (Python writes ς at a
+    word's end, where the indexes hold σ: narrowed)."""
+    return text.lower().replace("ς", "σ")
+
+
 def folded(text: str) -> str:
     """Text lowercased, its accents off and its full-width and Latin letters in ASCII as a query's words are: "Café",
     "cafe" and "ＣＡＦＥ" are one text, as OpenSearch's lowercase and asciifolding make them."""
-    return unaccented(narrowed(text).lower())
+    return unaccented(lowered(narrowed(text)))
 
 
 # The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch's ignore_above counted it
