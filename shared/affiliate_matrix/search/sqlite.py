@@ -29,7 +29,7 @@ _CHUNK = 1000
 # How FTS5 splits and folds an index's text into terms (with search.narrowed, what a document's text is written as):
 # part of what an index version's documents are written with (indices.rendered). A word is a run of letters, marks and
 # digits, as OpenSearch's pattern and search.words have it: by default unicode61 cut a word at its vowel signs and
-# viramas ("हिन्दी" was "ह", "न" and "द") and kept private-use characters (icons) as letters.
+# viramas ("हिन्दी" was "ह", "न" and "द").
 TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* M* N*'"
 
 
