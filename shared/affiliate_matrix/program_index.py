@@ -114,6 +114,9 @@ def accounts_unnamed(program):
 # v15: the fields of v14; a claim's and a record's url, where it is a network API's request, names no account (its
 # account id as ACCOUNT, sources.request_named): v14 documents name the agency's Impact SID, CJ requestor id and Awin
 # publisher id to every reader until `amx index migrate programs` writes them again.
+# v15 also: a word is a run of letters, marks and digits on both indexes, so "हिन्दी" is one word, not
+# "ह", "न" and "द" (its vowel signs and virama cut it), and the joiners and other invisible characters written inside
+# a word (ZWNJ, ZWJ, the soft hyphen) are dropped from what is searched rather than splitting it (search.narrowed).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
 PROGRAMS_INDEX = IndexSpec("programs", 15, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},

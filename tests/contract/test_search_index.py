@@ -1009,6 +1009,38 @@ def test_a_word_without_accents_to_take_off_is_found_as_written(index, q):
     index.bulk_upsert("things", [{"id": "x", "name": f"{q} partners"}, {"id": "y", "name": "other"}], refresh=True)
     assert [h.id for h in index.search("things", SearchQuery(text=q)).hits] == ["x"]
 
+
+# Names in scripts whose words carry vowel signs, viramas and joiners between letters: each is one word, found by
+# itself, by a typo where the word allows one, and by its start; a longer word beginning with its letters is another.
+SCRIPTS = {"hi": "हिन्दी समाचार", "hindustan": "हिन्दुस्तान टाइम्स", "ta": "தமிழ் புத்தகங்கள்",
+           "tn": "தமிழ்நாடு சுற்றுலா", "bn": "বাংলা খবর", "bd": "বাংলাদেশ ভ্রমণ", "th": "ภาษาไทย ออนไลน์",
+           "vi": "Tiếng Việt Online",
+           "fa": "کتاب\u200cفروشی آنلاین"}  # کتاب‌فروشی: "bookshop", its two parts joined by a ZWNJ
+
+
+@pytest.mark.parametrize("q,expected", [
+    ("हिन्दी", ["hi"]), ("हिन्दि", ["hi"]), ("हिन्दुस्तान", ["hindustan"]), ("தமிழ்", ["ta"]), ("தமிழ", ["ta"]),
+    ("தமிழ்நாடு", ["tn"]), ("বাংলা", ["bn"]), ("বংলা", ["bn"]), ("বাংলাদেশ", ["bd"]), ("ภาษาไทย", ["th"]),
+    ("ภาษาไท", ["th"]), ("tieng viet", ["vi"]), ("Tiếng Việt", ["vi"]), ("Tie\u0302\u0301ng Vie\u0323\u0302t", ["vi"]),
+    ("Tieng Viet onlin", ["vi"]), ("کتابفروشی", ["fa"]), ("کتاب\u200cفروشی", ["fa"])])
+def test_a_word_with_vowel_signs_viramas_or_joiners_is_one_word_on_both_indexes(index, q, expected):
+    """A word's combining marks (Indic vowel signs and viramas, Thai and Vietnamese marks) belong to it, and a
+    joiner written inside it (ZWNJ, ZWJ) neither splits it nor tells it from the word written without: both indexes
+    cut "हिन्दी" at its vowel signs into "ह", "न" and "द", so "हिन्दी" found "हिन्दुस्तान" too, "বাংলা" every name with
+    "ব" and "ল", and "کتابفروشی" nothing."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in SCRIPTS.items()], refresh=True)
+    assert sorted(h.id for h in index.search("things", SearchQuery(text=q, size=10)).hits) == sorted(expected)
+
+
+@pytest.mark.parametrize("q,expected", [("हिन्दुस्ता", ["hindustan"]), ("புத்தக", ["ta"]), ("ভ্রম", ["bd"])])
+def test_the_start_of_a_word_with_marks_is_matched_with_its_marks(index, q, expected):
+    """The start of a word keeps its marks as the indexed words do: a virama (ccc 9) was taken off as an accent, so
+    "हिन्दुस्ता" began no indexed word."""
+    index.bulk_upsert("things", [{"id": k, "name": name} for k, name in SCRIPTS.items()], refresh=True)
+    hits = index.search("things", SearchQuery(text=q, prefix=True, size=10)).hits
+    assert sorted(h.id for h in hits) == expected
+
+
 def test_twenty_words_each_near_many_terms_are_answered(index):
     # every word's typo neighbours are a clause per text field: 20 words with 50 each passed OpenSearch's
     # 1,024 clauses, and the search failed with a 500 (too many nested clauses) that SQLite answered

@@ -16,12 +16,12 @@ from affiliate_matrix.search import IndexSpec, SearchQuery
 # Every digest moved once, versions kept, when number_of_replicas left the settings (a cluster's operator sets it:
 # the copies kept of an index, not how its documents are written or searched).
 RENDERED = {
-    "programs": (15, "cd046f901f4124fb"),
+    "programs": (15, "f231eb33644b48e4"),
     "deltas": (2, "344487a06480e47d"),
     "metrics": (1, "3271035ead2bae95"),
     "budget": (2, "417ff0ea3727d21e"),
-    "activations": (5, "1a425f736a49085e"),
-    "alerts": (5, "469484316fb29bbd"),
+    "activations": (6, "2d72abc693421ac0"),
+    "alerts": (6, "5e5f6db8fc96aef5"),
     "queries": (1, "e4df579ee94e5c71"),
 }
 
@@ -80,6 +80,26 @@ def test_an_embedded_index_written_before_compatibility_folding_is_folded_by_its
     index.migrate(spec)
     assert [hit.id for hit in index.search(name, SearchQuery(text="hosting カタカナ")).hits] == ["a1"]
     assert index.get(name, "a1")[field] == doc[field]  # the document as written
+
+
+@pytest.mark.parametrize("name,field", [("alerts", "text"), ("activations", "detail")])
+def test_an_embedded_index_that_cut_words_at_their_marks_is_tokenized_again_by_its_migration(tmp_path, monkeypatch,
+                                                                                             name, field):
+    """Programs v15 (alerts and activations v6) keep a word's marks in it: a file written before cut "हिन्दी" at its
+    vowel signs and virama, so "हिन्दी" found "हिन्दुस्तान" too, until `amx index migrate` writes it again."""
+    import affiliate_matrix.search.sqlite as sqlite_index
+
+    spec = index_specs()[name]
+    old = IndexSpec(name, spec.version - 1, spec.fields, spec.id_field)
+    index = open_search_index(Settings(data_dir=tmp_path))
+    docs = [{"id": "hi", field: "हिन्दी समाचार"}, {"id": "hindustan", field: "हिन्दुस्तान टाइम्स"}]
+    with monkeypatch.context() as before:
+        before.setattr(sqlite_index, "TOKENIZE", "unicode61 remove_diacritics 2")  # the tokenizer before
+        index.ensure_index(old)
+        assert index.bulk_upsert(name, docs, refresh=True).errors == []
+    assert sorted(hit.id for hit in index.search(name, SearchQuery(text="हिन्दी")).hits) == ["hi", "hindustan"]
+    index.migrate(spec)
+    assert [hit.id for hit in index.search(name, SearchQuery(text="हिन्दी")).hits] == ["hi"]
 
 
 def test_an_embedded_index_written_before_whole_values_were_folded_is_folded_by_its_migration(tmp_path, monkeypatch):

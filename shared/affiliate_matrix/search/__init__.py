@@ -235,24 +235,39 @@ Versioned = namedtuple("Versioned", "doc version")
 
 # The Latin letters and ligatures OpenSearch's asciifolding spells in ASCII that have no compatibility form to be
 # (NFKC leaves "ø" and "æ" as they are); FTS5's unicode61 keeps them as they are (it takes off only accents: "é" is
-# "e", "ø" stays "ø").
-_LATIN = str.maketrans({"æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d",
-                        "Ð": "D", "ß": "ss", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H", "ı": "i",
-                        "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N"})
+# "e", "ø" stays "ø"). And the combining accents FTS5 takes off wherever they stand (its remove_diacritics:
+# U+0300-U+0331 but a few), left after NFKC only where no letter composes with them ("x" and U+0302): asciifolding
+# folds whole letters only and kept them, so the two indexes held different words. A Greek word's final sigma is σ, as
+# FTS5 folds it (OpenSearch's lowercase keeps "ς", so every Greek word ending in it was another word there).
+_DIACRITICS = [*range(0x300, 0x305), *range(0x306, 0x30D), 0x30F, 0x311, 0x31B, *range(0x323, 0x329), 0x32D, 0x32E,
+               0x330, 0x331]
+_NARROWED = str.maketrans({
+    "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ß": "ss",
+    "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ħ": "h", "Ħ": "H", "ı": "i", "ŧ": "t", "Ŧ": "T", "ŋ": "n", "Ŋ": "N",
+    "ς": "σ", **dict.fromkeys(_DIACRITICS)})
+_ACCENTS = frozenset(map(chr, _DIACRITICS))
+# Invisible format characters written inside a word, dropped as Unicode's NFKC_Casefold drops them (default
+# ignorables): the joiners Indic and Arabic scripts write between letters (ZWNJ, ZWJ), the soft hyphen, the word
+# joiner, the combining grapheme joiner, variation selectors, direction marks and a byte order mark. Either index split
+# the word there ("کتاب‌فروشی" was two words, and "کتابفروشی" found nothing). The zero-width space stays a break:
+# Thai and Khmer write it between words.
+_INVISIBLE = dict.fromkeys([0xAD, 0x34F, 0x61C, 0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                            *range(0x2060, 0x2070), *range(0xFE00, 0xFE10), 0xFEFF])
 
 
 def narrowed(text: str) -> str:
     """Text as both indexes search it, before their own case and accent folding: in Unicode's compatibility form
     (NFKC: full-width "Ｂｏｏｋｉｎｇ" is "Booking", the ligature in "ﬁnance" "fi", half-width "ｶﾀｶﾅ" "カタカナ",
     "𝐇𝐨𝐬𝐭" "Host", "m²" "m2", and "e" with a combining U+0301 the one letter "é", where OpenSearch split the word at
-    the mark), and the Latin letters asciifolding spells in ASCII so ("Øresund" is "Oresund"). The one folding of
-    indexed text and of a query's words: done here, before either index sees the text (OpenSearch has no ICU
-    plugin), so both hold the same words. A document keeps its text as written; only what is searched is folded."""
+    the mark), without the invisible characters written inside words (_INVISIBLE), and the Latin letters asciifolding
+    spells in ASCII so ("Øresund" is "Oresund"). The one folding of indexed text and of a query's words: done here,
+    before either index sees the text (OpenSearch has no ICU plugin), so both hold the same words. A document keeps its
+    text as written; only what is searched is folded."""
     if text.isascii():
         return text
     import unicodedata
 
-    return unicodedata.normalize("NFKC", text).translate(_LATIN)
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).translate(_NARROWED)
 
 
 # The words a search takes: each is a clause of its own, fuzzy on every text field (see expansions); more are refused
@@ -261,13 +276,17 @@ MAX_WORDS = 20
 
 
 def words(text: str | None) -> list[str]:
-    """The words of a free-text query, runs of letters and digits as both indexes split text into words (so
-    "foo_bar" is two, as "Booking.com" is), narrowed as indexed text is (NFKC: full-width letters are ASCII ones, a
-    mark typed apart, "e" and U+0300, is composed with its letter rather than splitting the word); everything else
-    (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i" and U+0307 split
-    "İstanbul" in two)."""
-    text = narrowed(text or "").replace("İ", "i")
-    return re.findall(r"[^\W_]+", text.lower())
+    """The words of a free-text query, runs of letters, marks and digits as both indexes split text into words (so
+    "foo_bar" is two, as "Booking.com" is, and "हिन्दी" one with its vowel signs and virama), narrowed as indexed text
+    is (NFKC: full-width letters are ASCII ones, a mark typed apart, "e" and U+0300, is composed with its letter);
+    everything else (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i"
+    and U+0307 split "İstanbul" in two)."""
+    text = lowered(narrowed(text or "").replace("İ", "i"))
+    if text.isascii():
+        return re.findall(r"[a-z0-9]+", text)
+    import unicodedata
+
+    return "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text).split()
 
 
 def searched_words(text: str | None, name: str = "the search text") -> list[str]:
@@ -288,19 +307,31 @@ EXACT_BOOST = 1000.0
 
 def unaccented(text: str) -> str:
     """Text with its accents taken off, as FTS5's remove_diacritics and OpenSearch's asciifolding take them off
-    ("café" is "cafe"), composed again: a Hangul syllable's NFD is letters (jamo) that are not marks."""
+    ("café" is "cafe", "Việt" "Viet"), composed again (a Hangul syllable's NFD is letters, jamo, that are not marks):
+    the accents of a Latin letter, one whose decomposed form is an ASCII letter and marks, which is all either index
+    takes off. Another script's marks are its letters' (a Devanagari virama, a Greek tonos): both indexes keep them,
+    and taking them off "हिन्दुस्ता" began no indexed word."""
     if text.isascii():
         return text
     import unicodedata
 
-    return unicodedata.normalize("NFC", "".join(
-        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)))
+    kept = []
+    for c in unicodedata.normalize("NFD", text):
+        if not (kept and kept[-1].isascii() and c in _ACCENTS):  # an accent is dropped after its ASCII letter
+            kept.append(c)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def lowered(text: str) -> str:
+    """Text in small letters as both indexes lower it: a capital sigma is σ wherever it stands (Python writes ς at a
+    word's end, where the indexes hold σ: narrowed)."""
+    return text.lower().replace("ς", "σ")
 
 
 def folded(text: str) -> str:
     """Text lowercased, its accents off and its full-width and Latin letters in ASCII as a query's words are: "Café",
     "cafe" and "ＣＡＦＥ" are one text, as OpenSearch's lowercase and asciifolding make them."""
-    return unaccented(narrowed(text).lower())
+    return unaccented(lowered(narrowed(text)))
 
 
 # The longest value a text field's whole value (`<field>.raw`) is kept for, as OpenSearch's ignore_above counted it

@@ -29,10 +29,11 @@ from affiliate_matrix.search import (
 log = get_logger()
 _SETTINGS = {
     "analysis": {
-        # Words are runs of letters and digits, as the SQLite index's FTS5 tokenizer (unicode61) and a query's
-        # words (search.words) have them. The standard tokenizer kept "booking.com", "macy's", "3.5" and "foo_bar"
-        # whole, so neither "booking" nor "Booking.com" found Booking.com.
-        "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+        # Words are runs of letters, marks and digits, as the SQLite index's FTS5 tokenizer (sqlite.TOKENIZE) and a
+        # query's words (search.words) have them. The standard tokenizer kept "booking.com", "macy's", "3.5" and
+        # "foo_bar" whole, so neither "booking" nor "Booking.com" found Booking.com; letters and digits alone cut
+        # "हिन्दी" at its vowel signs and virama into "ह", "न" and "द".
+        "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{M}\\p{N}]+"}},
         "analyzer": {"folding": {"type": "custom", "tokenizer": "words", "filter": ["lowercase", "asciifolding"]}},
     },
     "number_of_shards": 1,

@@ -27,8 +27,10 @@ _CHUNK = 1000
 
 
 # How FTS5 splits and folds an index's text into terms (with search.narrowed, what a document's text is written as):
-# part of what an index version's documents are written with (indices.rendered).
-TOKENIZE = "unicode61 remove_diacritics 2"
+# part of what an index version's documents are written with (indices.rendered). A word is a run of letters, marks and
+# digits, as OpenSearch's pattern and search.words have it: by default unicode61 cut a word at its vowel signs and
+# viramas ("हिन्दी" was "ह", "न" and "द").
+TOKENIZE = "unicode61 remove_diacritics 2 categories 'L* M* N*'"
 
 
 def _table(physical: str) -> str:
@@ -172,7 +174,7 @@ class SqliteSearchIndex(SearchIndex):
         if text_fields:
             columns = ", ".join(text_fields)
             self.db.execute(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}_fts" USING fts5({columns}, '
-                            f"tokenize='{TOKENIZE}')")
+                            f"tokenize=\"{TOKENIZE}\")")
         self.db.execute("INSERT OR IGNORE INTO amx_index VALUES (?, ?)", (physical, json.dumps(spec.to_json())))
 
     def _drop(self, spec: IndexSpec) -> None:

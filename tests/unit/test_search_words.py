@@ -1,0 +1,38 @@
+"""A query's words are the words the embedded index holds: search.words (then unaccented, as the typo expansion reads
+a word) against FTS5's own tokenizer as the index is made with it (sqlite.TOKENIZE), for every combining mark there is.
+OpenSearch's analyzer gives the same words on a real node (tests/contract/test_search_index.py, slow)."""
+
+import sqlite3
+import sys
+import unicodedata
+
+from affiliate_matrix.search import narrowed, unaccented, words
+from affiliate_matrix.search.sqlite import TOKENIZE
+
+
+def fts5_words(texts: list[str]) -> list[list[str]]:
+    """Each text's terms as an FTS5 table made with TOKENIZE holds them (its text narrowed, as the index writes it)."""
+    db = sqlite3.connect(":memory:")
+    db.execute(f'CREATE VIRTUAL TABLE t USING fts5(x, tokenize="{TOKENIZE}")')
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+    db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", [(i, narrowed(text)) for i, text in enumerate(texts)])
+    found: list[list[str]] = [[] for _ in texts]
+    for term, row in db.execute("SELECT term, doc FROM v ORDER BY doc, offset"):
+        found[row].append(term)
+    return found
+
+
+def test_every_combining_mark_is_in_its_word_as_the_embedded_index_holds_it():
+    # Before, FTS5 took a vowel sign or a virama for a break and kept an accent it drops inside the word, while a
+    # query split at every mark: "q" U+0301 "z" was one term there and two words here.
+    marks = [chr(c) for c in range(sys.maxunicode + 1)
+             if unicodedata.category(chr(c)).startswith("M") and c != 0x345]  # U+0345: FTS5 case-folds it to ι
+    texts = [f"q{mark}z {mark}" for mark in marks]
+    expected = [[unaccented(word) for word in words(text)] for text in texts]
+    assert [(text, terms) for text, terms, want in zip(texts, fts5_words(texts), expected) if terms != want] == []
+
+
+def test_an_indic_word_is_one_term_and_one_query_word():
+    texts = ["हिन्दी समाचार", "தமிழ்நாடு", "বাংলাদেশ", "ลาซาด้า", "کتاب\u200cفروشی", "Tie\u0302\u0301ng Vie\u0323\u0302t"]
+    assert fts5_words(texts) == [[unaccented(word) for word in words(text)] for text in texts] == [
+        ["हिन्दी", "समाचार"], ["தமிழ்நாடு"], ["বাংলাদেশ"], ["ลาซาด้า"], ["کتابفروشی"], ["tieng", "viet"]]
