@@ -201,7 +201,18 @@ def written_refusal(url: str, allow_loopback: bool) -> str | None:
 def resolve(host: str, port: int, within: float | None = None) -> list[str]:
     """The addresses `host` resolves to, looked up within `within` seconds (None: as long as the resolver takes).
     getaddrinfo takes no timeout, so it runs on a thread of its own, left to end by itself when the time is up: a name
-    server that never answers holds that thread until the resolver gives up, not the request."""
+    server that never answers holds that thread until the resolver gives up, not the request. An address literal
+    asks no name server, so it is read on the caller's thread (by getaddrinfo still: the same answer, in its form)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except OSError as exc:  # an IPv6 literal's zone naming no interface
+            raise FetchError(f"cannot resolve {host!r}: {exc.strerror or exc}") from None
+        return list(dict.fromkeys(info[4][0] for info in infos))
     answer: Future = Future()
 
     def look_up() -> None:
