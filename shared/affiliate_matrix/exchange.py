@@ -482,9 +482,9 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
 def _program(data: dict):
     """A record of the file as a Program, its text cleaned as a scraped record's is (NFC, no controls or bidi
     overrides)."""
-    from affiliate_matrix.models import Program, cleaned_import
+    from affiliate_matrix.models import WRITTEN, Program, cleaned_import
 
-    return Program.model_validate(cleaned_import(data))
+    return Program.model_validate(cleaned_import(data), context=WRITTEN)
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:

@@ -338,3 +338,28 @@ def test_a_csv_record_spread_over_lines_is_named_by_the_line_it_starts_on(tmp_pa
         writer.writerows(rows)
     first_lines = 1 + rows[0]["description"].count("\n")  # the first record's, after the header's line 1
     assert f"line {2 + first_lines}: cookie_days" in refused(target, path, "csv")
+
+
+def test_a_tier_threshold_past_its_limit_is_refused_on_import_and_one_stored_before_still_reads(tmp_path, target):
+    """A commission tier's threshold of any length (10 MB) was imported, stored and shown wherever the term is."""
+    from affiliate_matrix.models import MAX_THRESHOLD
+
+    record = json.loads(exported(tmp_path, "jsonl", synthetic_programs(1)).decode())
+    record["commission"] = [{"type": "percent", "value_min": "5", "value_max": "10",
+                             "tiers": [{"threshold": "50+ sales/month", "value": "10"},
+                                       {"threshold": "x" * (MAX_THRESHOLD + 1), "value": "5"}]}]
+    path = tmp_path / "long_threshold.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    assert refused(target, path, "jsonl").endswith(
+        "line 1: commission.0.tiers.1.threshold: Value error, 501 characters; at most 500 are kept")
+
+    record["commission"][0]["tiers"][1]["threshold"] = "x" * MAX_THRESHOLD
+    path.write_text(json.dumps(record) + "\n")
+    assert import_programs(target, path, "jsonl").written == 1
+
+    # stored before the limit (written to the index as it was): still read, searched and exported whole
+    record["commission"][0]["tiers"][1]["threshold"] = "y" * 10_000
+    document = {**to_document(next(programs(target.index))), "program": record}
+    target.index.bulk_upsert(PROGRAMS_INDEX.name, [document], refresh=True)
+    [stored] = list(programs(target.index))
+    assert stored.commission[0].tiers[1].threshold == "y" * 10_000
