@@ -343,7 +343,6 @@ def _parquet_batches(handle) -> Iterator:
     within PARQUET_READER_MEMORY (parquet_reader): a page's size once decompressed is what the file says it is, and a
     few kilobytes that say gigabytes were read whole before any batch could be measured. A file the reader refuses,
     or that needs more memory than it has, is refused naming the file."""
-    import os
     import subprocess
     import sys
     import tempfile
@@ -356,7 +355,7 @@ def _parquet_batches(handle) -> Iterator:
     with tempfile.TemporaryFile() as said:  # the reader's refusal; a file, so it can never fill a pipe and block
         reader = subprocess.Popen(
             [sys.executable, "-m", "affiliate_matrix.parquet_reader", str(PARQUET_READER_MEMORY), str(MAX_PARQUET_GROUP)],
-            stdin=handle, stdout=subprocess.PIPE, stderr=said, env={**os.environ, **parquet_reader.ENV})
+            stdin=handle, stdout=subprocess.PIPE, stderr=said)
         try:
             try:
                 with pa.ipc.open_stream(reader.stdout) as stream:
@@ -373,8 +372,8 @@ def _parquet_batches(handle) -> Iterator:
         said.seek(0)
         message = said.read(4096).decode("utf-8", errors="replace").strip()
     if status == parquet_reader.OUT_OF_MEMORY:
-        raise InvalidInput(f"{name}: decompresses past the {PARQUET_READER_MEMORY // 2**20:,} MiB an import reads a "
-                           "Parquet file within (its pages hold more than its row groups declare)")
+        raise InvalidInput(f"{name}: decompresses past the {PARQUET_READER_MEMORY // 2**20:,} MiB of memory an import "
+                           "reads a Parquet file within")
     if status == parquet_reader.REFUSED:
         raise InvalidInput(f"{name}: {message}")
     if status != 0:

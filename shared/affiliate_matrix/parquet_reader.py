@@ -18,7 +18,7 @@ from itertools import chain
 
 REFUSED, OUT_OF_MEMORY = 2, 3
 BATCH = 1000
-# Set before pyarrow loads: the system allocator (a MemoryError at the limit; jemalloc's reservations count against it
+# Set before pyarrow loads (main): the system allocator (a MemoryError at the limit; jemalloc's reservations count against it
 # too), and one thread in each of pyarrow's pools (each thread's stack counts against RLIMIT_DATA, and a pool sized by
 # the node's cores could take the whole limit before a page is read).
 ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OMP_NUM_THREADS": "1", "ARROW_IO_THREADS": "1"}
@@ -28,7 +28,7 @@ def main(memory: int, max_group: int) -> int:
     # RLIMIT_DATA, not RLIMIT_AS: address space reserved and never written (glibc's per-thread arenas, a thread's
     # guard pages) counts toward RLIMIT_AS, so a limit on it failed in thread setup rather than at a page too large.
     resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
-    os.environ.update(ENV)  # the import sets them too; here they hold whoever starts this
+    os.environ.update(ENV)  # read by pyarrow as it loads
     import pyarrow as pa
     import pyarrow.parquet as pq
 
