@@ -355,8 +355,8 @@ def _parquet_batches(handle) -> Iterator:
     name = Path(handle.name).name
     with tempfile.TemporaryFile() as said:  # the reader's refusal; a file, so it can never fill a pipe and block
         reader = subprocess.Popen(
-            [sys.executable, "-m", "affiliate_matrix.parquet_reader", str(PARQUET_READER_MEMORY), str(MAX_PARQUET_GROUP)],
-            stdin=handle, stdout=subprocess.PIPE, stderr=said)
+            [sys.executable, "-m", "affiliate_matrix.parquet_reader", str(PARQUET_READER_MEMORY),
+             str(MAX_PARQUET_GROUP)], stdin=handle, stdout=subprocess.PIPE, stderr=said)
         try:
             try:
                 with pa.ipc.open_stream(reader.stdout) as stream:

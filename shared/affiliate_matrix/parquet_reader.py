@@ -18,9 +18,9 @@ from itertools import chain
 
 REFUSED, OUT_OF_MEMORY = 2, 3
 BATCH = 1000
-# Set before pyarrow loads (main): the system allocator (a MemoryError at the limit; jemalloc's reservations count against it
-# too), and one thread in each of pyarrow's pools (each thread's stack counts against RLIMIT_DATA, and a pool sized by
-# the node's cores could take the whole limit before a page is read).
+# Set before pyarrow loads (main): the system allocator (a MemoryError at the limit; jemalloc's reservations count
+# against it too), and one thread in each of pyarrow's pools (each thread's stack counts against RLIMIT_DATA, and a pool
+# sized by the node's cores could take the whole limit before a page is read).
 ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system", "OMP_NUM_THREADS": "1", "ARROW_IO_THREADS": "1"}
 
 
