@@ -203,25 +203,23 @@ def resolve(host: str, port: int, within: float | None = None) -> list[str]:
     getaddrinfo takes no timeout, so it runs on a thread of its own, left to end by itself when the time is up: a name
     server that never answers holds that thread until the resolver gives up, not the request. An address literal
     asks no name server, so it is read on the caller's thread (by getaddrinfo still: the same answer, in its form)."""
+    answer: Future = Future()
     try:
         ipaddress.ip_address(host)
+        numeric = {"flags": socket.AI_NUMERICHOST}
     except ValueError:
-        pass
-    else:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        except OSError as exc:  # an IPv6 literal's zone naming no interface
-            raise FetchError(f"cannot resolve {host!r}: {exc.strerror or exc}") from None
-        return list(dict.fromkeys(info[4][0] for info in infos))
-    answer: Future = Future()
+        numeric = None
 
     def look_up() -> None:
         try:
-            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, **(numeric or {})))
         except BaseException as exc:  # noqa: BLE001 - handed to the request, which says what it was
             answer.set_exception(exc)
 
-    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    if numeric:
+        look_up()
+    else:
+        threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
     if not wait([answer], within).done:
         raise FetchError(f"cannot resolve {host!r}: its name did not resolve in time (no answer within "
                          f"{within:.3g} s)")
