@@ -4,9 +4,9 @@ and can the plugin read what the source answers? One cheap request, answered in 
 A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
 the test tells nobody which secret paths exist or what they hold (the reason is logged for operators).
 
-An answer asking to be asked later (429, a 503, a source's throttle status) says the host is reachable and judges
-nothing else: the credentials (or the reading) are "not judged" (`ok` null), and the answer says when to test again
-(its Retry-After, `retry_after_s`)."""
+An answer asking to be asked later (429, a 503, a source's throttle status), or a server error (another 5xx: the
+provider's own fault), says the host is reachable and judges nothing else: the credentials (or the reading) are "not
+judged" (`ok` null), and the answer says when to test again (its Retry-After, `retry_after_s`)."""
 
 import asyncio
 import math
@@ -79,14 +79,18 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
 def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[list[tuple], int | None]:
     """The checks for a request that got no usable answer, and the seconds to wait before testing again when the
     answer says (None: it did not). An answer asking to be asked later (LATER, or a status the source answers when its
-    rate limit is hit) says the host is reachable; what it would have said of the credentials, or of the page, is not
-    known. Anything else (no answer, a refused address, another error status) says it is not reachable."""
+    rate limit is hit) or a server error says the host is reachable; what it would have said of the credentials, or of
+    the page, is not known. Anything else (no answer, a refused address, another error status) says it is not
+    reachable."""
     response: Response | None = getattr(exc, "response", None)  # GaveUp's
     status = response.status if response is not None else None
+    why = "asked to be asked later"
     if status in LATER:
         said = f"HTTP {status} ({LATER[status]})"
     elif status in getattr(source, "throttle_statuses", ()):
         said = f"HTTP {status}, which {source.title} answers when its rate limit is hit"
+    elif status is not None and 500 <= status <= 599:
+        said, why = f"HTTP {status} (an error at the provider's end)", "answered with an error of its own"
     else:
         return [("reachable", False, str(exc))], None
     header = response.headers.get("retry-after")
@@ -105,9 +109,9 @@ def _failed(exc: FetchError, source, wall_clock: Callable[[], float]) -> tuple[l
         when = f"after {at:%Y-%m-%d %H:%M:%S} UTC (its Retry-After; in {wait} s by this machine's clock)"
     if getattr(source, "credential_keys", ()):  # ok None: not judged, as the CLI marks it
         not_judged = ("credentials accepted", None,
-                      f"the provider asked to be asked later, before judging them; test again {when}")
+                      f"the provider {why}, before judging them; test again {when}")
     else:
-        not_judged = ("read", None, f"the site asked to be asked later: nothing came to read; test again {when}")
+        not_judged = ("read", None, f"the site {why}: nothing came to read; test again {when}")
     return [("reachable", True, f"{response.url} answered {said}"), not_judged], wait
 
 

@@ -43,6 +43,10 @@ PAGE, BATCH, MAX_ERRORS = 500, 1000, 20
 # Import reads a line (a JSON Lines record, a CSV line or cell) no longer than this, and a Parquet row group
 # no larger once read: a program with all its provenance is some tens of kilobytes.
 MAX_LINE, MAX_PARQUET_GROUP = 16 * 1024 * 1024, 256 * 1024 * 1024
+# The memory of the process that reads a Parquet file (parquet_reader): pyarrow reads a row group of 240 MB of distinct
+# text (zstd) within 1.3 GiB (its compressed chunk, its pages, the dictionaries built from them, Python and pyarrow's
+# 110 MiB), and not within 1.1 GiB.
+PARQUET_READER_MEMORY = 6 * MAX_PARQUET_GROUP
 # The most characters Excel keeps in a cell: it cuts a longer one (a program's provenance from about eight sources)
 # with no word, and a file saved from it then holds broken JSON. Export names such programs.
 EXCEL_CELL = 32_767
@@ -321,33 +325,60 @@ def _json_object(line: str) -> dict:
 
 def _parquet_records(handle) -> Iterator[tuple[int, dict]]:
     """Rows of a Parquet file, typed (as export writes it) or every column text (as it wrote it before), read within
-    MAX_PARQUET_GROUP bytes of text at a time: a row group that declares more is refused before any of it is read,
-    and text is read as dictionaries, so a batch of rows repeating one huge value is measured before each row gets
-    its own copy (a few kilobytes of zstd can stand for gigabytes of text either way)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    MAX_PARQUET_GROUP bytes of text at a time: text comes as dictionaries, so a batch of rows repeating one huge value
+    is measured before each row gets its own copy (a few kilobytes of zstd can stand for gigabytes of text)."""
+    number = 0
+    for batch in _parquet_batches(handle):
+        if number == 0:
+            _check_parquet_columns(batch.schema)
+        if (size := sum(map(_read_out_size, batch.columns))) > MAX_PARQUET_GROUP:
+            raise InvalidInput(f"the Parquet file's rows {number + 1}-{number + batch.num_rows} hold {size:,} "
+                               f"bytes of text; at most {MAX_PARQUET_GROUP:,} are read at once")
+        for row in batch.to_pylist():
+            number += 1
+            yield number, unflat(row)
 
-    try:
-        parquet = pq.ParquetFile(handle)
-        _check_parquet_columns(parquet.schema_arrow)
-        text = [column.path for column in parquet.schema if column.physical_type == "BYTE_ARRAY"]  # a list's items too
-        handle.seek(0)
-        parquet = pq.ParquetFile(handle, read_dictionary=text)
-        for group in range(parquet.metadata.num_row_groups):
-            declared = parquet.metadata.row_group(group).total_byte_size
-            if declared > MAX_PARQUET_GROUP:
-                raise InvalidInput(f"the Parquet file's row group {group + 1} declares {declared:,} bytes; at most "
-                                   f"{MAX_PARQUET_GROUP:,} are read at once (write it with smaller row groups)")
-        number = 0
-        for batch in parquet.iter_batches(batch_size=BATCH):
-            if (size := sum(map(_read_out_size, batch.columns))) > MAX_PARQUET_GROUP:
-                raise InvalidInput(f"the Parquet file's rows {number + 1}-{number + batch.num_rows} hold {size:,} "
-                                   f"bytes of text; at most {MAX_PARQUET_GROUP:,} are read at once")
-            for row in batch.to_pylist():
-                number += 1
-                yield number, unflat(row)
-    except (pa.ArrowException, OSError) as exc:  # not Parquet, truncated, a damaged page
-        raise InvalidInput(f"{Path(handle.name).name}: not a readable Parquet file ({str(exc).strip()[:200]})") from None
+
+def _parquet_batches(handle) -> Iterator:
+    """The file's record batches (the first one empty: it carries the columns' types), read by a process of its own
+    within PARQUET_READER_MEMORY (parquet_reader): a page's size once decompressed is what the file says it is, and a
+    few kilobytes that say gigabytes were read whole before any batch could be measured. A file the reader refuses,
+    or that needs more memory than it has, is refused naming the file."""
+    import subprocess
+    import sys
+    import tempfile
+
+    import pyarrow as pa
+
+    from affiliate_matrix import parquet_reader
+
+    name = Path(handle.name).name
+    with tempfile.TemporaryFile() as said:  # the reader's refusal; a file, so it can never fill a pipe and block
+        reader = subprocess.Popen(
+            [sys.executable, "-m", "affiliate_matrix.parquet_reader", str(PARQUET_READER_MEMORY),
+             str(MAX_PARQUET_GROUP)], stdin=handle, stdout=subprocess.PIPE, stderr=said)
+        try:
+            try:
+                with pa.ipc.open_stream(reader.stdout) as stream:
+                    yield pa.RecordBatch.from_pylist([], schema=stream.schema)
+                    yield from stream
+            except pa.ArrowException:
+                pass  # the stream stopped short: the reader's exit says why
+            status = reader.wait()
+        finally:
+            if reader.poll() is None:  # the import stopped reading (a refusal, Ctrl-C)
+                reader.kill()
+            reader.wait()
+            reader.stdout.close()
+        said.seek(0)
+        message = said.read(4096).decode("utf-8", errors="replace").strip()
+    if status == parquet_reader.OUT_OF_MEMORY:
+        raise InvalidInput(f"{name}: decompresses past the {PARQUET_READER_MEMORY // 2**20:,} MiB of memory an import "
+                           "reads a Parquet file within")
+    if status == parquet_reader.REFUSED:
+        raise InvalidInput(f"{name}: {message}")
+    if status != 0:
+        raise InvalidInput(f"{name}: not a readable Parquet file (its reader stopped with status {status})")
 
 
 _KIND_WORDS = {"text": "text", "json": "JSON text", "integer": "an integer", "number": "a number", "bool": "a boolean",
@@ -368,7 +399,6 @@ def _check_parquet_columns(schema) -> None:
         raise InvalidInput(f"the Parquet file names the column {twice} twice")
 
     def text(t):
-        t = t.value_type if pa.types.is_dictionary(t) else t
         return pa.types.is_string(t) or pa.types.is_large_string(t)
 
     def number(t):  # an integer too: pandas writes an int column with nulls as doubles (validation takes 30.0)
@@ -382,10 +412,24 @@ def _check_parquet_columns(schema) -> None:
             "texts": lambda t: (pa.types.is_list(t) or pa.types.is_large_list(t)) and text(t.value_type),
             "money": money}
     for column in schema:
-        kind = kinds()[column.name]
-        if not text(column.type) and not fits.get(kind, text)(column.type):
-            raise InvalidInput(f"the Parquet file's column {column.name} is {column.type}: a Program's "
+        kind, type_ = kinds()[column.name], _decoded(column.type)
+        if not text(type_) and not fits.get(kind, text)(type_):
+            raise InvalidInput(f"the Parquet file's column {column.name} is {type_}: a Program's "
                                f"{column.name} is {_KIND_WORDS[kind]}")
+
+
+def _decoded(type_):
+    """The type the file holds, where the reader read text as dictionaries (also inside lists and structs)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(type_):
+        return type_.value_type
+    if pa.types.is_struct(type_):
+        return pa.struct([field.with_type(_decoded(field.type)) for field in type_])
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        make = pa.list_ if pa.types.is_list(type_) else pa.large_list
+        return make(type_.value_field.with_type(_decoded(type_.value_type)))
+    return type_
 
 
 def _read_out_size(column) -> int:
@@ -438,10 +482,10 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
 def _program(data: dict):
     """A record of the file as a Program, its text cleaned as a scraped record's is (NFC, no controls or bidi
     overrides), its requests naming no account (a file exported before v15 names them)."""
-    from affiliate_matrix.models import Program, cleaned_import
+    from affiliate_matrix.models import WRITTEN, Program, cleaned_import
     from affiliate_matrix.program_index import accounts_unnamed
 
-    return accounts_unnamed(Program.model_validate(cleaned_import(data)))
+    return accounts_unnamed(Program.model_validate(cleaned_import(data), context=WRITTEN))
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, HttpUrl, ValidationInfo, field_validator, model_validator
 
 from affiliate_matrix.codes import CATEGORIES, CHANGES, COMMISSION_TYPES, KINDS, PAYOUT_METHODS, STATUSES
 from affiliate_matrix.model_types import Country, Currency, Model, NonNegative, UtcDatetime
@@ -32,9 +32,23 @@ class Money(Model):
     currency: Currency
 
 
+# The most characters of a tier's threshold a file imported may give: it is shown wherever the term is. Held where a
+# program is written from outside (WRITTEN, amx import programs), not on the model: a program stored before with a
+# longer one still reads.
+MAX_THRESHOLD = 500
+WRITTEN = {"written": True}  # the validation context of a program written from outside
+
+
 class CommissionTier(Model):
     threshold: str = Field(description="What unlocks the tier, verbatim, e.g. '50+ sales/month'.")
     value: NonNegative
+
+    @field_validator("threshold")
+    @classmethod
+    def _bounded_when_written(cls, value: str, info: ValidationInfo) -> str:
+        if info.context == WRITTEN and len(value) > MAX_THRESHOLD:
+            raise ValueError(f"{len(value):,} characters; at most {MAX_THRESHOLD} are kept")
+        return value
 
 
 class CommissionTerm(Model):

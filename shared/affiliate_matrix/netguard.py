@@ -202,16 +202,25 @@ def written_refusal(url: str, allow_loopback: bool) -> str | None:
 def resolve(host: str, port: int, within: float | None = None) -> list[str]:
     """The addresses `host` resolves to, looked up within `within` seconds (None: as long as the resolver takes).
     getaddrinfo takes no timeout, so it runs on a thread of its own, left to end by itself when the time is up: a name
-    server that never answers holds that thread until the resolver gives up, not the request."""
+    server that never answers holds that thread until the resolver gives up, not the request. An address literal
+    asks no name server, so it is read on the caller's thread (by getaddrinfo still: the same answer, in its form)."""
     answer: Future = Future()
+    try:
+        ipaddress.ip_address(host)
+        numeric = {"flags": socket.AI_NUMERICHOST}
+    except ValueError:
+        numeric = None
 
     def look_up() -> None:
         try:
-            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+            answer.set_result(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, **(numeric or {})))
         except BaseException as exc:  # noqa: BLE001 - handed to the request, which says what it was
             answer.set_exception(exc)
 
-    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    if numeric:
+        look_up()
+    else:
+        threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
     if not wait([answer], within).done:
         raise FetchError(f"cannot resolve {host!r}: its name did not resolve in time (no answer within "
                          f"{within:.3g} s)")

@@ -68,7 +68,8 @@ def test_idn_and_ipv6_hosts_are_fetched_and_malformed_ones_are_failures_for_thei
     assert "not a valid URL" in failed["http://[::1/partners"]
     assert "not a valid URL" in failed["http://xn--zz.test/"] and "not a valid URL" in failed["http://ok.test:99999/"]
     assert rt.store.head(seen_key("::1")) and rt.store.head(seen_key("bücher.test"))  # keys: '_' for ':', punycode
-    assert seen_key("::1") == "discovery/seen/__1.json" and seen_key("bücher.test").endswith("xn--bcher-kva.test.json")
+    assert seen_key("::1").startswith("discovery/seen/__1=")  # ':' made '_', and a hash: "__1" is another host
+    assert seen_key("bücher.test").endswith("xn--bcher-kva.test.json")
 
 
 def test_a_domain_with_a_low_line_is_keyed_by_the_name_the_fetch_sends():
@@ -111,3 +112,32 @@ def test_a_domain_no_key_can_hold_is_refused_naming_it(domain):
 
     with pytest.raises(InvalidInput, match="is not a domain"):
         seen_key(domain)
+
+
+@pytest.mark.parametrize("one, other", [("::1", "__1"), ("a:b.test", "a;b.test"), ("a b.test", "a_b.test"),
+                                        ("x" * 200 + ".one", "x" * 200 + ".two")])
+def test_two_hosts_never_share_a_key(one, other):
+    """Each character a key cannot hold was '_' and a key was cut at 200 characters: "::1" and "__1", or two long
+    hosts alike in their first 200 characters, were one key, and the site judged first hid the other for good."""
+    from affiliate_matrix.storage import check_key
+
+    assert seen_key(one) != seen_key(other) and check_key(seen_key(one)) and check_key(seen_key(other))
+    assert len(seen_key("x" * 300 + ".test")) < 300  # a long host's key stays a key
+
+
+def test_a_host_kept_under_its_key_before_hashes_is_still_known_and_its_review_decided(tmp_path):
+    """An IPv6 literal (or a long host) was seen, or put on the review list, under its readable part alone: that
+    object still counts for its own host, never for another host that shares that part."""
+    from affiliate_matrix.discovery.run import decide, known_domains, review_key
+
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    item = {"url": "http://[::1]/partners", "domain": "::1", "name": "Loopback Partners", "confidence": 0.5,
+            "evidence": ["commission"], "query": "q", "provider": "p", "raw_key": "raw/discovery/x.html",
+            "at": "2026-12-01T00:00:00+00:00"}
+    rt.store.put("discovery/seen/__1.json", json.dumps({**item, "outcome": "rejected"}).encode())
+    assert known_domains(rt, ["::1", "__1"]) == {"::1"}  # "__1" shares the old key, not the host
+    rt.store.delete("discovery/seen/__1.json")
+    rt.store.put("discovery/review/__1.json", json.dumps(item).encode())
+    assert decide(rt, "::1", accept=False) is None
+    assert rt.store.head("discovery/review/__1.json") is None and rt.store.head(review_key("::1")) is None
+    assert known_domains(rt, ["::1"]) == {"::1"}  # decided: seen under its new key

@@ -163,6 +163,42 @@ def test_a_parquet_list_column_of_more_text_than_the_limit_is_refused_before_it_
     assert "rows 1-40 hold" in refused(target, path, "parquet")
 
 
+def _varint(n: int, width: int = 0) -> bytes:
+    """Thrift's compact integer (a ZigZag value in 7-bit groups), padded with empty groups to `width` bytes."""
+    out = bytearray()
+    while True:
+        group, n = n & 0x7F, n >> 7
+        if not n and len(out) + 1 >= width:
+            return bytes(out + bytes([group]))
+        out.append(group | 0x80)
+
+
+def test_a_parquet_file_whose_pages_hold_more_than_its_footer_declares_is_refused_within_the_readers_memory(
+        tmp_path, target, monkeypatch):
+    """A file's footer states its row groups' sizes and its page headers how large each page is once decompressed;
+    pyarrow trusts the pages. A few kilobytes of zstd whose footer declares a kilobyte and whose pages hold 64 MiB
+    each were read whole (2.7 GB for three columns of 300 MB) before the batch could be measured: the reader is a
+    process of its own, under RLIMIT_DATA, and the import refuses the file naming it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(exchange, "PARQUET_READER_MEMORY", 192 * 2**20)  # Python and pyarrow take about 110 MiB
+    path = tmp_path / "liar.parquet"
+    value = pa.array(["z" * 64 * 2**20], type=pa.string())
+    pq.write_table(pa.table({"id": ["p_0000000000000001"], "name": value, "description": value, "merchant": value}),
+                   path, compression="zstd", use_dictionary=False)
+    declared = pq.ParquetFile(path).metadata.row_group(0).total_byte_size
+    data = path.read_bytes()
+    footer = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    told = b"\x16" + _varint(declared << 1)  # RowGroup.total_byte_size: field 2 (after 1), an i64 (compact type 6)
+    assert data.count(told, footer) == 1
+    data = data.replace(told, b"\x16" + _varint(1000 << 1, width=len(told) - 1))  # the same length: a kilobyte
+    path.write_bytes(data)
+    assert pq.ParquetFile(path).metadata.row_group(0).total_byte_size == 1000 and len(data) < 2**20 // 10
+    assert refused(target, path, "parquet") == (
+        "liar.parquet: decompresses past the 192 MiB of memory an import reads a Parquet file within")
+
+
 @pytest.mark.parametrize("column, value, said", [
     ("cookie_days", {"days": 30}, "column cookie_days is struct<days: int64>: a Program's cookie_days is "
                                                "an integer"),
@@ -301,3 +337,28 @@ def test_a_csv_record_spread_over_lines_is_named_by_the_line_it_starts_on(tmp_pa
         writer.writerows(rows)
     first_lines = 1 + rows[0]["description"].count("\n")  # the first record's, after the header's line 1
     assert f"line {2 + first_lines}: cookie_days" in refused(target, path, "csv")
+
+
+def test_a_tier_threshold_past_its_limit_is_refused_on_import_and_one_stored_before_still_reads(tmp_path, target):
+    """A commission tier's threshold of any length (10 MB) was imported, stored and shown wherever the term is."""
+    from affiliate_matrix.models import MAX_THRESHOLD
+
+    record = json.loads(exported(tmp_path, "jsonl", synthetic_programs(1)).decode())
+    record["commission"] = [{"type": "percent", "value_min": "5", "value_max": "10",
+                             "tiers": [{"threshold": "50+ sales/month", "value": "10"},
+                                       {"threshold": "x" * (MAX_THRESHOLD + 1), "value": "5"}]}]
+    path = tmp_path / "long_threshold.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    assert refused(target, path, "jsonl").endswith(
+        "line 1: commission.0.tiers.1.threshold: Value error, 501 characters; at most 500 are kept")
+
+    record["commission"][0]["tiers"][1]["threshold"] = "x" * MAX_THRESHOLD
+    path.write_text(json.dumps(record) + "\n")
+    assert import_programs(target, path, "jsonl").written == 1
+
+    # stored before the limit (written to the index as it was): still read, searched and exported whole
+    record["commission"][0]["tiers"][1]["threshold"] = "y" * 10_000
+    document = {**to_document(next(programs(target.index))), "program": record}
+    target.index.bulk_upsert(PROGRAMS_INDEX.name, [document], refresh=True)
+    [stored] = list(programs(target.index))
+    assert stored.commission[0].tiers[1].threshold == "y" * 10_000

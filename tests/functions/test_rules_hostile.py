@@ -538,3 +538,32 @@ def test_an_action_naming_what_no_connection_or_key_can_be_is_refused_when_the_r
     written = triggers.post("/rules", json={**rule, "action": {"type": action["type"], "params": fine}},
                             headers=env["admin"])
     assert written.status_code == 201, written.json
+
+
+def test_a_rules_disabled_reason_past_its_limit_is_refused_and_a_stored_one_still_reads(env, tmp_path, monkeypatch):
+    """A reason of any length was stored and shown in every listing (a 10 MB one in every GET /rules)."""
+    from typer.testing import CliRunner
+
+    from affiliate_matrix.cli import app
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.rules.model import MAX_REASON, Rule
+    from affiliate_matrix.rules.store import save_rule
+    from affiliate_matrix.runtime import Runtime
+
+    rule = {"id": "r-why", "trigger": {"event": "program.delta"}, "condition": "true",
+            "action": {"type": "alert", "params": {"text": "x"}}, "enabled": False}
+    client = function_client("triggers")
+    answer = client.post("/rules", json={**rule, "disabled_reason": "w" * (MAX_REASON + 1)}, headers=env["admin"])
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"] == "disabled_reason: 501 characters; at most 500 are kept"
+    written = client.post("/rules", json={**rule, "disabled_reason": "w" * MAX_REASON}, headers=env["admin"])
+    assert written.status_code == 201, written.get_data(as_text=True)
+
+    refused = CliRunner().invoke(app, ["rules", "disable", "r-why", "--reason", "w" * (MAX_REASON + 1)])
+    assert str(refused.exception) == "disabled_reason: 501 characters; at most 500 are kept"  # amx's main says it
+
+    # stored before the limit: read and shown as it is
+    save_rule(Runtime("test", Settings(data_dir=tmp_path)).store,
+              Rule.model_validate({**rule, "id": "r-old", "disabled_reason": "o" * 10_000}))
+    listed = {r["id"]: r for r in client.get("/rules", headers=env["read"]).json["items"]}
+    assert listed["r-old"]["disabled_reason"] == "o" * 10_000 and listed["r-why"]["disabled_reason"] == "w" * MAX_REASON

@@ -109,11 +109,24 @@ def test_a_site_asking_to_be_asked_later_is_reachable_and_its_page_not_judged(rt
                                              "in 30 s (its Retry-After)")
 
 
-@pytest.mark.parametrize("status", [500, 502])
-def test_an_error_that_asks_no_wait_still_fails_reachable(rt, status):
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_provider_answering_a_server_error_is_reachable_and_its_credentials_not_judged(rt, status):
+    """A 500, 502 or 504 read as "reachable: failed", though the host had answered: the error is the provider's."""
     result, _ = answer_of(rt, "impact", status, credentials_path="connections/impact")
-    assert named(result) == [("reachable", False)] and result["retry_after_s"] is None
-    assert f"HTTP {status} after 1 attempt" in result["checks"][0]["detail"]
+    assert named(result) == [("reachable", True), ("credentials accepted", None)] and result["retry_after_s"] is None
+    assert result["checks"][0]["detail"].endswith(f"answered HTTP {status} (an error at the provider's end)")
+    assert result["checks"][1]["detail"] == ("the provider answered with an error of its own, before judging them; "
+                                             "test again later: it did not say when (no Retry-After)")
+
+
+@pytest.mark.parametrize("status", [500, 504])
+def test_a_site_answering_a_server_error_is_reachable_and_its_page_not_judged(rt, status):
+    result, _ = answer_of(rt, "affiliateprograms", status, {"Retry-After": "60"})
+    assert named(result) == [("reachable", True), ("read", None)] and result["retry_after_s"] == 60
+    assert result["checks"][0]["detail"].endswith(f"/categories/software/ answered HTTP {status} (an error at the "
+                                                  "provider's end)")
+    assert result["checks"][1]["detail"] == ("the site answered with an error of its own: nothing came to read; test "
+                                             "again in 60 s (its Retry-After)")
 
 
 @pytest.fixture

@@ -326,3 +326,25 @@ def test_a_deadline_within_one_that_ends_sooner_ends_with_it(silent_name_server,
     monkeypatch.setattr(netguard, "time", SimpleNamespace(monotonic=ManualClock()))
     with deadline(0.002), deadline(60), pytest.raises(FetchError, match=r"no answer within 0.002 s\)"):
         _GuardedBackend(never).connect_tcp("silent.test", 443, timeout=5.0)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "93.184.215.14", "::1", "2001:db8::1", "::ffff:10.0.0.1"])
+def test_an_address_literal_resolves_as_before_without_a_thread(host, monkeypatch):
+    """Every lookup started a thread, an address literal's too, though it needs no name server to wait for."""
+    started = []
+    monkeypatch.setattr(netguard, "threading", SimpleNamespace(Thread=lambda **kwargs: started.append(kwargs)))
+    expected = list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)))
+    assert netguard.resolve(host, 443, within=0) == expected and not started
+
+
+def test_a_name_is_still_looked_up_on_a_thread_of_its_own(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [(0, 0, 0, "", ("192.0.2.7", 443))])
+    threads = []
+
+    class Thread(threading.Thread):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            threads.append(self)
+
+    monkeypatch.setattr(netguard, "threading", SimpleNamespace(Thread=Thread))
+    assert netguard.resolve("example.test", 443) == ["192.0.2.7"] and len(threads) == 1

@@ -3,6 +3,7 @@ de-duplicated by URL and registrable domain → known domains skipped → each p
 and stored raw → judged → confident ones become a batch of `discovery` records for the index,
 doubtful ones go to the review list, the rest are remembered as rejected."""
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -242,21 +243,61 @@ def known_domains(rt, domains: list[str]) -> set[str]:
             if result.next_cursor is None:
                 break
             query = query.replaced(cursor=result.next_cursor)
-    return known | {d for d in domains if rt.store.head(seen_key(d)) is not None}
+    return known | {d for d in domains if _judged(rt, d)}
 
 
 def domain_key(domain: str) -> str:
-    """A domain as one object-key segment: keyed as a candidate's host is (host_key: an IDN as its punycode, as the
-    fetch sends it, no trailing dot), and anything else a key cannot hold (an IPv6 address's colons, a scope's %) as
-    '_'."""
+    """A domain as one object-key segment, one per host: keyed as a candidate's host is (host_key: an IDN as its
+    punycode, as the fetch sends it, no trailing dot). A host that is no such segment as it is (a character a key
+    cannot hold, as an IPv6 address's colons, or past 200 characters) is its readable part ('_' for each such
+    character, cut at 200) and '=' and a hash of the whole host: the readable part alone was shared by two hosts
+    ("a:b" and "a;b", two long names alike in their first 200 characters), and the site judged first hid the other.
+    '=' is in no readable part, so such a key is never a plain host's."""
+    host, readable = _readable(domain)
+    if readable == host and len(host) <= 200:
+        return readable
+    return f"{readable[:200]}={hashlib.sha256(host.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
+
+
+def _readable(domain: str) -> tuple[str, str]:
+    """The host as keyed (lower case), and its readable part ('_' for each character a key cannot hold)."""
     try:
         domain = host_key(domain.strip())
     except (UnicodeError, ValueError):
         pass  # not a name (an IP address, or junk): the substitution below makes it a safe segment
-    segment = re.sub(r"[^a-z0-9._-]", "_", domain.lower())[:200]
-    if not segment or segment.startswith("."):  # "", ".", "..", ".x": no host name, nor a key's part (check_key)
+    host = domain.lower()
+    readable = re.sub(r"[^a-z0-9._-]", "_", host)
+    if not readable or readable.startswith("."):  # "", ".", "..", ".x": no host name, nor a key's part (check_key)
         raise InvalidInput(f"{domain[:100]!r} is not a domain")
-    return segment
+    return host, readable
+
+
+def _keys(kind: str, domain: str) -> list[str]:
+    """Where a decision (kind: seen) or review item for `domain` may be: its key, then the one a host whose key now
+    carries a hash was kept under before (its readable part alone, cut at 200), which another host may share."""
+    host, readable = _readable(domain)
+    keys = [f"discovery/{kind}/{domain_key(domain)}.json"]
+    return keys if readable == host and len(host) <= 200 else [*keys, f"discovery/{kind}/{readable[:200]}.json"]
+
+
+def _for(found: dict, domain: str) -> bool:
+    """Whether a stored decision or review item is this host's (under a key before hashes, it may be another's)."""
+    try:
+        return domain_key(str(found.get("domain"))) == domain_key(domain)
+    except InvalidInput:
+        return False
+
+
+def _judged(rt, domain: str) -> bool:
+    """Whether a run has judged the host: a decision of its own under either of its keys (a damaged one counts, as
+    any object at its key did)."""
+    from affiliate_matrix.storage import read_json
+
+    for key in _keys("seen", domain):
+        found, etag, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "a JSON object")
+        if etag is not None and (found is None or _for(found, domain)):
+            return True
+    return False
 
 
 def seen_key(domain: str) -> str:
@@ -378,7 +419,9 @@ def decide(rt, domain: str, accept: bool) -> RawRecord | None:
     deleted, so a failure at any step leaves the item to decide again (deleted first, a failed batch write lost the
     acceptance for good). A retry after a partial run writes the same batch: the record is made from the item
     alone, so its content-addressed key is the same, and so is its event's id (the index takes it once)."""
-    found = read_review(rt, review_key(domain))
+    # its key, or the one it was put on the list under before keys carried hashes, if the item there is this host's
+    key, found = next(((key, item) for key in _keys("review", domain)
+                       if (item := read_review(rt, key)) is not None and _for(item, domain)), (None, None))
     if found is None:
         raise NotFoundError(f"{domain!r} is not on the review list (amx discover review)")
     accepted = None
@@ -395,5 +438,5 @@ def decide(rt, domain: str, accept: bool) -> RawRecord | None:
             raise BackendUnavailable(f"the accepted batch {batch_key} was not indexed; {domain} is left to accept again")
     rt.store.put(seen_key(domain), json.dumps({**found, "outcome": "accepted" if accept else "rejected"}).encode(),
                  content_type="application/json")
-    rt.store.delete(review_key(domain))
+    rt.store.delete(key)
     return accepted

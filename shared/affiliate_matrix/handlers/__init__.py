@@ -13,7 +13,7 @@ from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
     NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
 )
-from affiliate_matrix.json_input import check_json, json_document  # noqa: F401 (check_json: read from here too)
+from affiliate_matrix.json_input import json_document
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 from affiliate_matrix.runtime import AFTER_ANSWER
 

@@ -29,6 +29,9 @@ CAUSES = {"resync": {"raw.batch.stored", "sync.failed", "program.delta"},
           "discover": {"raw.batch.stored", "program.delta"},
           "rotate_key": {"key.rotated", "key.rotation.failed"}}
 LOOP_COOLDOWN_S = 600
+# The most characters of a reason a person gives for disabling a rule (as a connection's): it is shown in every
+# listing. A rule stored with a longer one still reads, and a failure's reason (the engine's) is not held to it.
+MAX_REASON = 500
 # A notify or alert text's {placeholder}: a name the activation's inputs hold (engine.event_values fills them), or the
 # rule's id. One they never hold would be sent as nothing on every firing, so it is refused when the rule is written.
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -119,6 +122,15 @@ class Rule(Model):
         return self
 
 
+def check_reason(reason: str) -> None:
+    """A disabled_reason as a person writes it (POST and PUT /rules, `amx rules add`, `amx rules disable --reason`)."""
+    from affiliate_matrix.model_types import check_name
+
+    check_name(reason, "disabled_reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"disabled_reason: {len(reason):,} characters; at most {MAX_REASON} are kept")
+
+
 def checked(rule: Rule) -> Rule:
     """The checks a rule passes once, when it is written (POST and PUT /rules, `amx rules add`): its
     condition, the context parts it reads against those its trigger fills, a cool-down on an action that can set
@@ -127,7 +139,7 @@ def checked(rule: Rule) -> Rule:
     from affiliate_matrix.rules.conditions import ConditionError, check, check_trigger
 
     check_name(rule.description, "description", lines=True)
-    check_name(rule.disabled_reason or "", "disabled_reason")
+    check_reason(rule.disabled_reason or "")
     schedule = rule.trigger.schedule
     if schedule is not None:
         from datetime import UTC, datetime
