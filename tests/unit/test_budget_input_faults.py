@@ -345,7 +345,8 @@ def test_campaigns_are_listed_and_shown_when_the_index_does_not_answer_their_pro
 
 def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool) -> tuple[int, int]:
     """The size of a file of `count` consecutive days of a new campaign, and the peak of memory its import took (after
-    an import stopped at the campaign's write, when `resumed`: the same file again reads its journal back)."""
+    an import stopped at the campaign's write, when `resumed`: the same file again finds its journal, and is read
+    again)."""
     import tracemalloc
     from datetime import date
 
@@ -378,7 +379,7 @@ def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool)
     return len(data), peak
 
 
-@pytest.mark.parametrize("resumed", [False, True], ids=["checked", "its-journal-read-back"])
+@pytest.mark.parametrize("resumed", [False, True], ids=["checked", "finished-from-its-journal"])
 def test_a_long_csv_import_holds_a_few_times_its_file_in_memory(rt, monkeypatch, resumed):
     """A file of one campaign's consecutive days took ~37x its size at its peak (2 GB of RSS for 30 MB; the 50 MiB
     limit let ~3 GB through): each row kept as a dict, copied into the journal, checked again, copied again to be
