@@ -445,3 +445,24 @@ def test_a_csv_is_checked_for_utf8_a_chunk_at_a_time_naming_the_line(rt):
     with pytest.raises(InvalidInput) as refused:
         import_csv(rt, data)
     assert str(refused.value) == "line 31: not UTF-8 (byte 4 of the line is 0xe9); save the file as UTF-8"
+
+
+def test_a_csv_changed_between_its_reads_is_refused_and_nothing_is_written(rt, tmp_path, monkeypatch):
+    """The file is read twice (its SHA-256 and UTF-8, then its rows): rows read from a file rewritten in between were
+    not the file the journal is named by, so a later import of either would finish the other's."""
+    from affiliate_matrix.budget import campaigns
+
+    path = tmp_path / "perf.csv"
+    path.write_bytes(f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n".encode())
+    hashed = campaigns.check_utf8
+
+    def then_rewritten(handle, digest, limit):
+        hashed(handle, digest, limit)
+        with path.open("r+b") as rewritten:  # in place: the handle open for the import reads it
+            rewritten.seek(len(HEADER) + 1 + len("search-us,2026-11-01,"))
+            rewritten.write(b"99")
+
+    monkeypatch.setattr(campaigns, "check_utf8", then_rewritten)
+    with path.open("rb") as handle, pytest.raises(InvalidInput, match="the file changed while it was read"):
+        import_csv(rt, handle)
+    assert history(rt.store, "search-us") == [] and list(rt.store.list("budget/imports/")) == []
