@@ -25,20 +25,54 @@ def rows(reader) -> Iterator[tuple[int, object]]:
 
 
 
-def not_utf8(number: int, line: bytes, at: int) -> InvalidInput:
-    """Line `number` of an imported file, not UTF-8 from its byte `at` (from 0) on, named as such."""
-    return InvalidInput(f"line {number}: not UTF-8 (byte {at + 1} of the line is {line[at]:#04x}); save the file as "
-                        "UTF-8")
+def not_utf8(number: int, at: int, byte: int) -> InvalidInput:
+    """Line `number` of an imported file, not UTF-8 from its byte `at` (from 0) on, that byte being `byte`, named as
+    such."""
+    return InvalidInput(f"line {number}: not UTF-8 (byte {at + 1} of the line is {byte:#04x}); save the file as UTF-8")
 
 
-def utf8_text(data: bytes) -> io.TextIOBase:
-    """A whole file's text, read as a csv reader reads it (newline=""), a byte order mark before it dropped (as Excel
-    writes one); not UTF-8: not_utf8 for the first line that is not. Decoded as it is read: a StringIO of a file's
-    text held it at 4 bytes a character, besides the text itself."""
-    data = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        codecs.utf_8_decode(data, "strict", True)  # checked whole first, for not_utf8 to name the line
-    except UnicodeDecodeError as exc:
-        start = data.rfind(b"\n", 0, exc.start) + 1
-        raise not_utf8(data.count(b"\n", 0, start) + 1, data[start:exc.start + 1], exc.start - start) from None
-    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+CHUNK = 64 * 1024  # bytes read at a time
+
+
+def check_utf8(handle, digest, limit: int) -> None:
+    """A binary file read from where it stands to its end, a chunk at a time, every byte into `digest` (a hashlib
+    hash); InvalidInput past `limit` bytes, not_utf8 for the first line that is not UTF-8 (a byte order mark before the
+    first dropped, as Excel writes one; lines counted as a csv reader counts them). The whole file is checked before
+    any row is read, and never held: a file's text took its size again, at once."""
+    carry, before, line, line_start, size, first = b"", 0, 1, 0, 0, True  # before: the bytes ahead of `carry`
+    while True:
+        chunk = handle.read(CHUNK)
+        size += len(chunk)
+        if size > limit:
+            raise InvalidInput(f"the file is larger than {limit // (1024 * 1024)} MiB")
+        digest.update(chunk)
+        data = carry + (chunk.removeprefix(codecs.BOM_UTF8) if first else chunk)
+        first = False
+        try:  # an incomplete last character waits for the next chunk; ASCII (most files) is UTF-8 undecoded
+            used, bad = len(data) if data.isascii() else codecs.utf_8_decode(data, "strict", not chunk)[1], False
+        except UnicodeDecodeError as exc:
+            used, bad = exc.start, True
+        line += data.count(b"\n", 0, used)
+        if (newline := data.rfind(b"\n", 0, used)) >= 0:
+            line_start = before + newline + 1
+        if bad:
+            raise not_utf8(line, before + used - line_start, data[used])
+        before, carry = before + used, data[used:]
+        if not chunk:
+            return
+
+
+class Digested(io.RawIOBase):
+    """A binary file read through `digest`: what was read is what was checked (check_utf8) only when both digests
+    agree."""
+
+    def __init__(self, handle, digest):
+        self.handle, self.digest = handle, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        read = self.handle.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:read])
+        return read

@@ -302,7 +302,7 @@ def _lines(handle) -> Iterator[str]:
         try:
             yield line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise not_utf8(number, line, exc.start) from None
+            raise not_utf8(number, exc.start, line[exc.start]) from None
 
 
 def _some(names: set[str], most: int = 10) -> str:

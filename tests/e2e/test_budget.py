@@ -3,6 +3,7 @@ budget function (CloudEvents over HTTP to a receiver standing in for the Broker)
 the PNG report, and the mirror in the budget index (SQLite here, the real OpenSearch node below)."""
 
 import hashlib
+import json
 from datetime import date, timedelta
 
 import numpy as np
@@ -883,6 +884,21 @@ def test_a_damaged_journal_is_named_with_what_to_do(rt):
     assert days_of(rt) == {cid: 0 for cid in CAMPAIGNS}
     rt.store.delete(import_key(data))
     assert import_csv(rt, data) == {cid: 2 for cid in CAMPAIGNS}
+
+
+def test_a_journal_stored_before_imports_read_their_file_again_is_finished_from_the_file(rt):
+    """A journal stored before 2026-12 held the file's days by campaign (read back whole, they took the file's memory
+    many times over); one stored since names the campaigns and their currency, and the same file again is read for
+    their days. An unfinished import of either kind is finished by the same file, the campaigns written not again."""
+    from affiliate_matrix.budget.campaigns import import_key
+
+    data = csv_for(4).encode()
+    old = {"campaigns": {cid: {"currency": "USD", "days": [{"date": "2000-01-01", "spend": 1.0, "revenue": 1.0}]}
+                         for cid in CAMPAIGNS}, "written": ["search-1"]}  # days unlike the file's: not the ones written
+    rt.store.put(import_key(data), json.dumps(old).encode(), content_type="application/json")
+    assert import_csv(rt, data) == {cid: 4 for cid in CAMPAIGNS}
+    assert days_of(rt) == {"search-1": 0, "social-1": 4, "email-1": 4} and journals(rt) == []
+    assert [day["date"] for day in history(rt.store, "email-1")] == [START + timedelta(days=i) for i in range(4)]
 
 
 def test_days_posted_for_a_campaign_deleted_meanwhile_are_not_left_behind(rt, monkeypatch):

@@ -345,7 +345,8 @@ def test_campaigns_are_listed_and_shown_when_the_index_does_not_answer_their_pro
 
 def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool) -> tuple[int, int]:
     """The size of a file of `count` consecutive days of a new campaign, and the peak of memory its import took (after
-    an import stopped at the campaign's write, when `resumed`: the same file again reads its journal back)."""
+    an import stopped at the campaign's write, when `resumed`: the same file again finds its journal, and is read
+    again)."""
     import tracemalloc
     from datetime import date
 
@@ -378,7 +379,7 @@ def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool)
     return len(data), peak
 
 
-@pytest.mark.parametrize("resumed", [False, True], ids=["checked", "its-journal-read-back"])
+@pytest.mark.parametrize("resumed", [False, True], ids=["checked", "finished-from-its-journal"])
 def test_a_long_csv_import_holds_a_few_times_its_file_in_memory(rt, monkeypatch, resumed):
     """A file of one campaign's consecutive days took ~37x its size at its peak (2 GB of RSS for 30 MB; the 50 MiB
     limit let ~3 GB through): each row kept as a dict, copied into the journal, checked again, copied again to be
@@ -390,3 +391,78 @@ def test_a_long_csv_import_holds_a_few_times_its_file_in_memory(rt, monkeypatch,
     large, large_peak = peak_of_import(rt, monkeypatch, "long", 12_000, resumed)
     per_byte = (large_peak - small_peak) / (large - small)
     assert per_byte < 16, f"{per_byte:.1f} bytes of memory a byte of the file"
+
+
+def peak_of_campaigns(rt, prefix: str, campaigns: int, days: int) -> tuple[int, int]:
+    """The size of a file of `days` days of `campaigns` new campaigns, dated day after day with every campaign's row of
+    a day together (as a report is exported: a campaign's rows are all over the file), and the peak of memory its
+    import took."""
+    import tracemalloc
+    from datetime import date, timedelta
+
+    ids = [f"{prefix}-{number}" for number in range(campaigns)]
+    for campaign_id in ids:
+        save_campaign(rt.store, Campaign(id=campaign_id, name="C", channel="search", currency="USD"), create=True)
+    data = "".join([f"{HEADER}\n", *(f"{campaign_id},{date(2024, 1, 1) + timedelta(days=day)},10.25,3,1,20.50,USD\n"
+                                      for day in range(days) for campaign_id in ids)]).encode()
+    tracemalloc.start()
+    try:
+        written = import_csv(rt, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert written == dict.fromkeys(ids, days)
+    assert [len(history(rt.store, campaign_id)) for campaign_id in ids] == [days] * campaigns
+    return len(data), peak
+
+
+def test_a_csv_import_of_many_campaigns_holds_one_campaigns_days_at_a_time(rt):
+    """A year of daily rows of a few thousand campaigns (hundreds of MB) took ~13x its size at once (every row a dict
+    of the journal until the last campaign was written): the budget pod was killed. Now each campaign's rows are read
+    back from disk when it is checked and written. What a larger file takes more is measured (what any import takes,
+    caches and buffers, cancels out): four times the campaigns, little; four times the days of each, more."""
+    save_campaign(rt.store, Campaign(id="warm-up", name="W", channel="search", currency="USD"), create=True)
+    import_csv(rt, f"{HEADER}\nwarm-up,2026-11-01,1,1,1,2,USD\n".encode())  # caches, the index: not the file's
+    size, peak = peak_of_campaigns(rt, "base", 10, 200)
+    wide_size, wide_peak = peak_of_campaigns(rt, "wide", 40, 200)
+    long_size, long_peak = peak_of_campaigns(rt, "long", 10, 800)
+    wide, long = (wide_peak - peak) / (wide_size - size), (long_peak - peak) / (long_size - size)
+    assert wide < 0.5 and wide < long / 3, f"{wide:.2f} and {long:.2f} bytes of memory a byte of the file"
+
+
+def test_a_csv_is_checked_for_utf8_a_chunk_at_a_time_naming_the_line(rt):
+    """The file is no longer held whole to be checked: a character cut by a chunk's end is whole with the next chunk,
+    and a byte that is not UTF-8 past the first chunk is named by its line and its byte in the line, as before."""
+    from affiliate_matrix.csv_rows import CHUNK
+
+    row = "search-us,{},10.25,3,1,20.50,USD\n"
+    head = f"{HEADER}\n" + "".join(row.format(f"2024-01-{day:02d}") for day in range(1, 29))
+    pad = "x" * (CHUNK - len(head.encode()) - 1)  # a quoted cell whose last character is cut by the first chunk
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, (head + f'"{pad}\u00e9",x,x,x,x,x,x\ncaf\u00e9-us,2026-11-02,1,1,1,2,USD\n').encode())
+    assert "not UTF-8" not in str(refused.value) and "line 31: campaign_id: 'caf\u00e9-us'" in str(refused.value)
+    data = (head + f'"{pad}",x,x,x,x,x,x\n').encode() + "caf\u00e9-us,2026-11-02,1,1,1,2,USD\n".encode("latin-1")
+    with pytest.raises(InvalidInput) as refused:
+        import_csv(rt, data)
+    assert str(refused.value) == "line 31: not UTF-8 (byte 4 of the line is 0xe9); save the file as UTF-8"
+
+
+def test_a_csv_changed_between_its_reads_is_refused_and_nothing_is_written(rt, tmp_path, monkeypatch):
+    """The file is read twice (its SHA-256 and UTF-8, then its rows): rows read from a file rewritten in between were
+    not the file the journal is named by, so a later import of either would finish the other's."""
+    from affiliate_matrix.budget import campaigns
+
+    path = tmp_path / "perf.csv"
+    path.write_bytes(f"{HEADER}\nsearch-us,2026-11-01,10.25,3,1,20.50,USD\n".encode())
+    hashed = campaigns.check_utf8
+
+    def then_rewritten(handle, digest, limit):
+        hashed(handle, digest, limit)
+        with path.open("r+b") as rewritten:  # in place: the handle open for the import reads it
+            rewritten.seek(len(HEADER) + 1 + len("search-us,2026-11-01,"))
+            rewritten.write(b"99")
+
+    monkeypatch.setattr(campaigns, "check_utf8", then_rewritten)
+    with path.open("rb") as handle, pytest.raises(InvalidInput, match="the file changed while it was read"):
+        import_csv(rt, handle)
+    assert history(rt.store, "search-us") == [] and list(rt.store.list("budget/imports/")) == []

@@ -18,6 +18,8 @@ each other's days.
 """
 
 import csv
+import heapq
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -32,7 +34,7 @@ from pydantic.json_schema import SkipJsonSchema
 from affiliate_matrix.budget import CAMPAIGN_ID
 from affiliate_matrix.budget.model_types import (NOT_A_DAY, CampaignId, Cents, Channel, Day, WrittenDay, iso_day,
                                                   not_a_campaign_id, whole_units)
-from affiliate_matrix.csv_rows import rows as csv_rows, utf8_text
+from affiliate_matrix.csv_rows import CHUNK, Digested, check_utf8, rows as csv_rows
 from affiliate_matrix.documents import load_document, readable_together, save_document
 from affiliate_matrix.errors import ConflictError, ImportIncomplete, InvalidInput, NotFoundError
 from affiliate_matrix.model_types import Currency, Model, UtcDatetime
@@ -41,7 +43,7 @@ from affiliate_matrix.observability import get_logger
 log = get_logger()
 
 CSV_COLUMNS = ("campaign_id", "date", "spend", "clicks", "conversions", "revenue", "currency")
-MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_CSV_BYTES = 512 * 1024 * 1024  # memory holds a campaign at a time (ImportRows); /tmp, the file once more
 MAX_ERRORS = 20
 CAMPAIGNS = "budget/campaigns/"
 IMPORTS = "budget/imports/"  # an import's journal while it is written: import_csv
@@ -484,11 +486,17 @@ def parse_days(body: list, currency: str, where: str = "days") -> list[dict]:
     return days
 
 
-def import_key(data: bytes) -> str:
-    """Where an import of `data` keeps its journal while it is written: one per file, so the same file again finds it."""
+def import_key(source) -> str:
+    """Where an import of `source` (bytes, or a binary file that can seek) keeps its journal while it is written: one
+    per file, named by its SHA-256, so the same file again finds it. InvalidInput when the file is larger than
+    MAX_CSV_BYTES or not UTF-8 (check_utf8: checked as it is read)."""
     import hashlib
 
-    return f"{IMPORTS}{hashlib.sha256(data).hexdigest()}.json"
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    digest = hashlib.sha256()
+    handle.seek(0)
+    check_utf8(handle, digest, MAX_CSV_BYTES)
+    return f"{IMPORTS}{digest.hexdigest()}.json"
 
 
 def pending_imports(store) -> list[str]:
@@ -541,33 +549,126 @@ def abandon_import(store, given: str) -> UnfinishedImport:
     return matching[0]
 
 
-def import_csv(rt, data: bytes, finish: str = "import the same file again") -> dict[str, int]:
-    """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty). The whole file is
-    checked first, each campaign's days against its stored ones too (the window a campaign keeps); any bad line fails
-    the import with every error named by line, before anything is written. Returns the days written per campaign.
+def import_csv(rt, source, finish: str = "import the same file again") -> dict[str, int]:
+    """Import a CSV of daily rows (columns CSV_COLUMNS; clicks and conversions may be empty) from `source`, its bytes or
+    a binary file that can seek. The whole file is checked first, each campaign's days against its stored ones too
+    (the window a campaign keeps); any bad line fails the import with every error named by line, before anything is
+    written. Returns the days written per campaign.
 
-    The object store has no transaction across campaigns, so the checked file is stored first as one journal (its
-    days by campaign), then each campaign's days are written, then the journal is deleted. A write failing or the
-    process stopping midway leaves the journal (listed by pending_imports: the daily run reports it): the same file
-    again finds it and writes the campaigns not yet written, which ImportIncomplete names. A campaign changed since
-    the check (deleted, its currency, a window its days no longer fit) is left out and named, the others written."""
-    if len(data) > MAX_CSV_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB")
-    key = import_key(data)
+    The file's rows are spilled to disk by campaign (ImportRows) and read back a campaign at a time: memory holds one
+    campaign's days, not the file's. The object store has no transaction across campaigns, so once the file is checked
+    a journal names its campaigns, then each campaign's days are written, then the journal is deleted. A write failing
+    or the process stopping midway leaves the journal (listed by pending_imports: the daily run reports it): the same
+    file again (its SHA-256 finds the journal) is read again and writes the campaigns not yet written, which
+    ImportIncomplete names. A campaign changed since the check (deleted, its currency, a window its days no longer
+    fit) is left out and named, the others written."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else source
+    key = import_key(handle)
     journal, etag = _load_journal(rt.store, key)
-    checked = journal is None
-    if checked:
-        journal = {"campaigns": _checked(rt, data), "written": []}
-        try:
-            etag = rt.store.put(key, json.dumps(journal).encode(), content_type="application/json", if_none_match=True)
-        except ConflictError:  # the same file being imported beside this: both write the same days, harmlessly
-            etag = rt.store.head(key)
-    return _write_journal(rt, key, journal, etag, finish, checked)
+    with ImportRows() as rows:
+        if journal is None:
+            journal = {"campaigns": {campaign_id: {"currency": currency} for campaign_id, currency in
+                                     _checked(rt, handle, key, rows).items()}, "written": []}
+            try:
+                etag = rt.store.put(key, json.dumps(journal).encode(), content_type="application/json",
+                                    if_none_match=True)
+            except ConflictError:  # the same file being imported beside this: both write the same days, harmlessly
+                etag = rt.store.head(key)
+        else:  # the file was checked by the import that stored it; the days a journal stored before 2026-12 holds are
+            # the file's too: read from it again, as a journal stored since (campaigns and currencies only) needs
+            journal["campaigns"] = {campaign_id: {"currency": part["currency"]}
+                                    for campaign_id, part in journal["campaigns"].items()}
+            _read(rt, handle, key, rows, check=False)
+        return _write_journal(rt, key, journal, etag, finish, rows)
 
 
-def _checked(rt, data: bytes) -> dict[str, dict]:
-    """The file's days by campaign, {id: {"currency": …, "days": [a day, dates ISO]}}, once every line is checked."""
-    reader = csv.DictReader(utf8_text(data))
+class ImportRows:
+    """An import's rows by campaign, in a temporary SQLite file until they are written, read back a campaign at a
+    time: a year of a few thousand campaigns' days is hundreds of MB of CSV, and held as dicts it took 13 times that
+    (the pod was killed). On disk they take about the file's size (SQLite's page cache, ~2 MB, is all it keeps)."""
+
+    BATCH = 1_000  # rows inserted at a time
+
+    def __enter__(self):
+        import sqlite3
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory(prefix="amx-budget-import-")
+        self._db = sqlite3.connect(f"{self._dir.name}/rows.db")
+        self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; CREATE TABLE rows (campaign "
+                               "INTEGER, line INTEGER, date TEXT, spend REAL, clicks REAL, conversions REAL, "
+                               "revenue REAL)")
+        self.days: dict[str, int] = {}  # how many rows each campaign has, in the order of their first
+        self._numbers: dict[str, int] = {}
+        self._batch: list[tuple] = []
+        self._indexed = False
+        return self
+
+    def __exit__(self, *_):
+        self._db.close()
+        self._dir.cleanup()
+
+    def add(self, campaign_id: str, line: int, day: dict) -> None:
+        number = self._numbers.setdefault(campaign_id, len(self._numbers))
+        self.days[campaign_id] = self.days.get(campaign_id, 0) + 1
+        self._batch.append((number, line, day["date"], day["spend"], day.get("clicks"), day.get("conversions"),
+                            day["revenue"]))
+        if len(self._batch) == self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)", self._batch)
+        self._batch.clear()
+
+    def of(self, campaign_id: str) -> list[tuple[int, dict]]:
+        """(its line, the day) for each row of the campaign, in the file's order; days as _csv_row gives them."""
+        if not self._indexed:  # built once every row is in: faster than kept up row by row
+            self._flush()
+            self._db.execute("CREATE INDEX by_campaign ON rows (campaign, line)")
+            self._indexed = True
+        if campaign_id not in self._numbers:
+            return []
+        return [(line, _day(*columns)) for line, *columns in self._db.execute(
+            "SELECT line, date, spend, clicks, conversions, revenue FROM rows WHERE campaign = ? ORDER BY line",
+            (self._numbers[campaign_id],))]
+
+
+def _day(day: str, spend: float, clicks: float | None, conversions: float | None, revenue: float) -> dict:
+    """A day as _csv_row gave it (its keys in its order, as stored), from its columns: an empty count has no key."""
+    found = {"date": day, "spend": spend, "clicks": clicks, "conversions": conversions, "revenue": revenue}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _checked(rt, handle, key: str, rows: ImportRows) -> dict[str, str]:
+    """The currency of each campaign of the file (in the order of its first row), its rows in `rows`, once every line
+    is checked: read, its campaign stored and in its currency (_read), each date once a campaign, then each campaign's
+    days against its stored ones (the window it keeps). InvalidInput naming the first MAX_ERRORS errors by line."""
+    currencies = _read(rt, handle, key, rows, check=True)
+    errors: list[str] = []
+    for campaign_id in rows.days:
+        by_date = {day["date"]: (line, day) for line, day in rows.of(campaign_id)}
+        if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), by_date):
+            errors.append(f"line {by_date[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
+            if len(errors) >= MAX_ERRORS:
+                errors.append("… stopping after 20 errors")
+                break
+    if errors:
+        raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
+    if not rows.days:
+        raise InvalidInput("the file has no rows")
+    return {campaign_id: currencies[campaign_id] for campaign_id in rows.days}
+
+
+def _read(rt, handle, key: str, rows: ImportRows, check: bool) -> dict[str, str | None]:
+    """Every row of the file read into `rows`; InvalidInput naming the first MAX_ERRORS errors by line. `check`: each
+    row's campaign looked up (its currency returned by id, None when not stored), and its rows refused unless stored,
+    in its currency, one a date; else (the file read again to finish its import) rows are only read."""
+    import hashlib
+
+    read_digest = hashlib.sha256()
+    handle.seek(0)
+    raw = io.BufferedReader(Digested(handle, read_digest), CHUNK)
+    reader = csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
     for separator, named in ((";", "';'"), ("\t", "tabs")):  # a spreadsheet's export in a locale with decimal commas
         if len(header) == 1 and separator in header[0]:
@@ -582,46 +683,64 @@ def _checked(rt, data: bytes) -> dict[str, dict]:
                            + (f"; unknown {', '.join(extra)}" if extra else "")
                            + (f"; {', '.join(twice)} twice" if twice else ""))
     reader.fieldnames = header
-    campaigns: dict[str, Campaign | None] = {}
-    rows: dict[str, dict[str, tuple[int, dict]]] = {}  # by ISO date
-    errors: list[str] = []
-    for line, record in csv_rows(reader):
+    currencies: dict[str, str | None] = {}
+    errors: list[tuple[int, str]] = []
+    unreadable = None  # a row the csv module cannot read: nothing after it is
+    records = csv_rows(reader)
+    while len(errors) < MAX_ERRORS:
+        try:
+            line, record = next(records)
+        except StopIteration:
+            break
+        except InvalidInput as exc:
+            unreadable = exc
+            break
         try:
             campaign_id, day, currency = _csv_row(record)
         except ValueError as exc:
-            errors.append(f"line {line}: {exc}")
-        else:
-            if campaign_id not in campaigns:
+            errors.append((line, f"line {line}: {exc}"))
+            continue
+        if check:
+            if campaign_id not in currencies:  # its currency only, not 20,000 campaigns held to the end
                 try:
-                    campaigns[campaign_id] = load_campaign(rt.store, campaign_id)[0]
+                    currencies[campaign_id] = load_campaign(rt.store, campaign_id)[0].currency
                 except NotFoundError:
-                    campaigns[campaign_id] = None
-            campaign = campaigns[campaign_id]
-            if campaign is None:
-                errors.append(f"line {line}: campaign_id: {campaign_id!r} does not exist (add it first)")
-            elif currency != campaign.currency:
-                errors.append(f"line {line}: currency: {currency!r} is not campaign {campaign_id}'s {campaign.currency}")
-            elif day["date"] in rows.setdefault(campaign_id, {}):
-                errors.append(f"line {line}: {campaign_id} {day['date']} already given on line "
-                              f"{rows[campaign_id][day['date']][0]}")
-            else:
-                rows[campaign_id][day["date"]] = (line, day)  # the day itself goes to the journal: no copy
-        if len(errors) >= MAX_ERRORS:
-            errors.append("… stopping after 20 errors")
-            break
-    if not errors:  # every campaign's days against its stored ones, before any is written
-        for campaign_id, by_date in rows.items():
-            if problem := window_problem(dated(campaign_id, load_days(rt.store, campaign_id)[0]), by_date):
-                errors.append(f"line {by_date[problem[0]][0]}: campaign {campaign_id}: days: {problem[1]}")
-                if len(errors) >= MAX_ERRORS:
-                    errors.append("… stopping after 20 errors")
-                    break
+                    currencies[campaign_id] = None
+            if currencies[campaign_id] is None:
+                errors.append((line, f"line {line}: campaign_id: {campaign_id!r} does not exist (add it first)"))
+                continue
+            if currency != currencies[campaign_id]:
+                errors.append((line, f"line {line}: currency: {currency!r} is not campaign {campaign_id}'s "
+                                     f"{currencies[campaign_id]}"))
+                continue
+        rows.add(campaign_id, line, day)
+    while raw.read(CHUNK):  # the rest, for the digest
+        pass
+    if f"{IMPORTS}{read_digest.hexdigest()}.json" != key:  # what was checked for UTF-8, and found the journal
+        raise InvalidInput("the file changed while it was read; import it again once it is written")
+    if check:
+        errors = heapq.nsmallest(MAX_ERRORS, errors + _twice(rows))  # the first errors by line, whatever their kind
+    if unreadable is not None and len(errors) < MAX_ERRORS:
+        raise unreadable
     if errors:
-        raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(errors))
-    if not rows:
-        raise InvalidInput("the file has no rows")
-    return {cid: {"currency": campaigns[cid].currency, "days": [day for _, day in by_date.values()]}
-            for cid, by_date in rows.items()}
+        raise InvalidInput("the import was refused, nothing was written:\n" + "\n".join(said for _, said in errors)
+                           + ("\n… stopping after 20 errors" if len(errors) >= MAX_ERRORS else ""))
+    return currencies
+
+
+def _twice(rows: ImportRows) -> list[tuple[int, str]]:
+    """The first MAX_ERRORS rows by line giving a campaign's date given before, named with the line before."""
+    found: list[tuple[int, str]] = []
+    for campaign_id in rows.days:
+        first: dict[str, int] = {}
+        for line, day in rows.of(campaign_id):
+            if day["date"] in first:
+                found.append((line, f"line {line}: {campaign_id} {day['date']} already given on line "
+                                    f"{first[day['date']]}"))
+            else:
+                first[day["date"]] = line
+        found = heapq.nsmallest(MAX_ERRORS, found)
+    return found
 
 
 def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
@@ -636,26 +755,26 @@ def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
     return journal, etag
 
 
-def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, checked: bool) -> dict[str, int]:
+def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, rows: ImportRows) -> dict[str, int]:
     """Each campaign of the journal not yet written, one after another (a campaign's days written twice are the same
-    days: a later row for a date replaces it); then the journal deleted. Names what was and was not written.
-    `checked`: its days were checked by this import (_checked), not read back from the store."""
+    days: a later row for a date replaces it), its days read from `rows`; then the journal deleted. Names what was
+    and was not written."""
     campaigns, written = journal["campaigns"], dict.fromkeys(journal["written"])
     left_out: dict[str, str] = {}  # changed since the check: no import of this file writes their days as they are
     for campaign_id, part in campaigns.items():
         if campaign_id in written:
             continue
         try:
-            _write_campaign(rt, campaign_id, part, checked)
+            _write_campaign(rt, campaign_id, part["currency"], {day["date"]: day for _, day in rows.of(campaign_id)})
         except (InvalidInput, NotFoundError, CurrencyChanged) as exc:
-            left_out[campaign_id] = f"{exc}: its {_days(part)} were not written"
+            left_out[campaign_id] = f"{exc}: its {_days(rows, campaign_id)} were not written"
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - whatever stopped it, the user learns how far
             _note_written(rt.store, key, journal, etag, list(written))
             cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
             not_written = [cid for cid in campaigns if cid not in written and cid not in left_out]
             raise ImportIncomplete(
                 f"the import stopped at campaign {campaign_id} ({cause}): written: "
-                + _named([f"{cid} ({_days(campaigns[cid])})" for cid in written]) + "; not written: "
+                + _named([f"{cid} ({_days(rows, cid)})" for cid in written]) + "; not written: "
                 + _named(not_written) + "".join(f"; {reason}" for reason in list(left_out.values())[:MAX_ERRORS])
                 + f"; to finish it, {finish} (the campaigns written are not written again; until then the daily "
                   f"run reports the import unfinished: {key})") from exc
@@ -667,11 +786,12 @@ def _write_journal(rt, key: str, journal: dict, etag: str | None, finish: str, c
                            + (f"; and {len(left_out) - MAX_ERRORS:,} more campaigns" if len(left_out) > MAX_ERRORS else "")
                            + " (changed since the file was checked); the other campaigns' days were written: "
                            + _named(list(written)))
-    return {campaign_id: len(part["days"]) for campaign_id, part in campaigns.items()}
+    return {campaign_id: rows.days.get(campaign_id, 0) for campaign_id in campaigns}
 
 
-def _days(part: dict) -> str:
-    return f"{len(part['days'])} day{'' if len(part['days']) == 1 else 's'}"
+def _days(rows: ImportRows, campaign_id: str) -> str:
+    count = rows.days.get(campaign_id, 0)
+    return f"{count} day{'' if count == 1 else 's'}"
 
 
 def _named(items: list[str]) -> str:
@@ -680,26 +800,18 @@ def _named(items: list[str]) -> str:
     return (", ".join(items[:MAX_ERRORS]) or "none") + more
 
 
-CHECK_BATCH = 1_000  # days of a journal read back checked at a time
-
-
-def _write_campaign(rt, campaign_id: str, part: dict, checked: bool) -> None:
-    """One campaign's days of an import, against the campaign as it is now: NotFoundError when it was deleted,
-    InvalidInput when its currency is no longer the file's or its days no longer fit its window. Its days are checked
-    once: by _checked, or here when the journal was read back from the store."""
+def _write_campaign(rt, campaign_id: str, currency: str, days: dict[str, dict]) -> None:
+    """One campaign's days of an import (by ISO date), against the campaign as it is now: NotFoundError when it was
+    deleted, InvalidInput when its currency is no longer the file's (`currency`) or its days no longer fit its
+    window."""
     try:
         campaign, etag = load_campaign(rt.store, campaign_id)
     except NotFoundError:
         raise NotFoundError(f"campaign {campaign_id} was deleted while the file was imported") from None
-    if campaign.currency != part["currency"]:
-        raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {part['currency']}, and the campaign "
+    if campaign.currency != currency:
+        raise InvalidInput(f"campaign {campaign_id}: currency: its days are in {currency}, and the campaign "
                            f"is now in {campaign.currency}")
-    days = part["days"]
-    if not checked:  # read back from the store: checked, the journal's days replaced a batch at a time (no 2nd copy)
-        for start in range(0, len(days), CHECK_BATCH):
-            days[start:start + CHECK_BATCH] = [{**day, "date": day["date"].isoformat()} for day in
-                                               days_adapter().validate_python(days[start:start + CHECK_BATCH])]
-    _record_days(rt, campaign, {day["date"]: day for day in days}, etag=etag)
+    _record_days(rt, campaign, days, etag=etag)
 
 
 def _note_written(store, key: str, journal: dict, etag: str | None, written: list[str]) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 import typer
 
 from affiliate_matrix.budget import CAMPAIGN_ID_WORDS
-from affiliate_matrix.cli.common import console, errors, open_runtime, read_limited
+from affiliate_matrix.cli.common import console, errors, open_limited, open_runtime
 
 budget_app = typer.Typer(help="Campaigns, budget allocation, forecasts and reports.", no_args_is_help=True)
 campaigns_app = typer.Typer(help="Campaigns the budget is shared across.", no_args_is_help=True)
@@ -135,11 +135,12 @@ def budget_import(path: Annotated[str, typer.Argument(help="CSV: campaign_id,dat
     from affiliate_matrix.budget.campaigns import MAX_CSV_BYTES, import_csv
 
     try:
-        data = read_limited(path, MAX_CSV_BYTES)
+        handle = open_limited(path, MAX_CSV_BYTES)
     except OSError as exc:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="FILE") from None
-    written = import_csv(open_runtime("budget"), data, finish=f"run `amx budget import {shlex.quote(path)}` again, "
-                                                             f"or give it up: {GIVE_UP}")
+    with handle:
+        written = import_csv(open_runtime("budget"), handle, finish=f"run `amx budget import {shlex.quote(path)}` "
+                                                                    f"again, or give it up: {GIVE_UP}")
     console.print(f"imported {sum(written.values())} day(s) for {len(written)} campaign(s)")
 
 

@@ -113,6 +113,38 @@ def read_limited(path: str, limit: int) -> bytes:
     return data
 
 
+def open_limited(path: str, limit: int):
+    """A file to read bytes from, able to seek (standard input's for -): a regular file as it is, anything else (a
+    pipe, a device) copied into a temporary file first, a chunk at a time, at most limit + 1 bytes; one longer is
+    refused naming it and the limit. The caller closes it; OSError is the caller's to name."""
+    import os
+    import stat
+    import sys
+    import tempfile
+
+    from affiliate_matrix.errors import InvalidInput
+
+    refused = InvalidInput(f"{'standard input' if path == '-' else path}: larger than {limit:,} bytes, the limit")
+    source = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - returned open, or closed below
+    if source is not sys.stdin.buffer and stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+        if os.fstat(source.fileno()).st_size > limit:
+            source.close()
+            raise refused
+        return source
+    copy = tempfile.TemporaryFile()
+    try:
+        while copy.tell() <= limit and (chunk := source.read(min(1024 * 1024, limit + 1 - copy.tell()))):
+            copy.write(chunk)
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    if copy.tell() > limit:
+        copy.close()
+        raise refused
+    copy.seek(0)
+    return copy
+
+
 def quiet_logs(overrides: dict) -> dict:
     """At a terminal, the command prints its own outcome: logs show warnings unless AMX_LOG_LEVEL says otherwise."""
     import os
