@@ -16,7 +16,7 @@ from affiliate_matrix.errors import AmxError, ConflictError, DamagedData, Invali
 from affiliate_matrix.model_types import Model, UtcDatetime
 from affiliate_matrix.storage import ObjectStore
 
-_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+_CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a connection is first read: not by a start
 # A connection's generation: which creation of it a run, a claim or its deletion's event is of (Connection.generation)
 GENERATION = r"^g_[0-9a-f]{32}$"
 CONNECTION_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -112,7 +112,7 @@ class Connection(Model):
     @field_validator("schedule")
     @classmethod
     def _five_field_cron(cls, value: str) -> str:
-        if not _CRON.match(value):
+        if not re.match(_CRON, value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
         return value
 
@@ -423,13 +423,13 @@ def credentials_replaced(rt, connection: Connection, credentials: dict[str, str]
 
 
 # How a refusal mark names the version of the key refused (a rotation's clear tells a refusal of a key it replaced)
-_REFUSED_VERSION = re.compile(r" \(key version ([0-9]+)\)$")
+_REFUSED_VERSION = r" \(key version ([0-9]+)\)$"  # compiled by re on first use: not by a start
 
 
 def refused_version(connection: Connection) -> int | None:
     """The version of its key the connection's refusal mark names (None: not that mark, or one that names none)."""
     reason = connection.health_reason or ""
-    found = _REFUSED_VERSION.search(reason) if reason.startswith(REFUSED) else None
+    found = re.search(_REFUSED_VERSION, reason) if reason.startswith(REFUSED) else None
     return int(found.group(1)) if found else None
 
 

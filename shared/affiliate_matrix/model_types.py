@@ -45,15 +45,16 @@ def in_utc(value: datetime) -> datetime:
 # What a name a person writes (a campaign's, a rule's description) is never written with, and what would show it other
 # than it is: controls (NUL, a line break that splits a table), the bidi embeddings, overrides and isolates (a name
 # shown reversed) and invisible characters (one name as two). Text sources give is cleaned of the like instead
-# (models.clean_text); a person's is refused, naming the character, so what is stored is what they see.
-_NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
-                            "\u2066-\u2069\ufeff]")
+# (models.clean_text); a person's is refused, naming the character, so what is stored is what they see. Compiled by re
+# when a name is first checked (a write), not by a start.
+_NOT_IN_A_NAME = ("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+                  "\u2066-\u2069\ufeff]")
 
 
 def check_name(text: str, field: str, *, lines: bool = False) -> None:
     """InvalidInput naming `field` and the first character of `text` that would show it other than it is written;
     with `lines`, text of several lines (a description), whose line feeds and tabs are its own."""
-    found = _NOT_IN_A_NAME.search(text.replace("\n", " ").replace("\t", " ") if lines else text)
+    found = re.search(_NOT_IN_A_NAME, text.replace("\n", " ").replace("\t", " ") if lines else text)
     if found:
         raise InvalidInput(f"{field}: holds U+{ord(found.group()):04X}, a control, bidi or invisible character, "
                            "which would show it other than it is written")

@@ -226,3 +226,27 @@ def test_a_rules_disabled_reason_is_kept_only_while_it_is_disabled(env):
     assert put.status_code == 200, put.json
     read = client.get("/rules/gaming-up", headers=env["read"])
     assert (read.json["enabled"], read.json["disabled_reason"]) == (True, None)
+
+
+def test_every_collections_listing_fits_its_documented_model(env, tmp_path):
+    """A GET of a whole collection sends its answer unchecked (handlers/documents.py: its items are dumps of documents
+    just read through their model): these reads are its guard, a document and a damaged one listed to each role."""
+    from affiliate_matrix.handlers import budget, connections, triggers
+
+    hook = {"type": "notify", "params": {"webhook_url": "https://hooks.example.com/services/T000/B000/hook"}}
+    written = {"connections": ("/connections", "connections/", {"id": "ap", "source": "affiliateprograms"},
+                               connections.api),
+               "triggers": ("/rules", "rules/", {**RULE, "action": hook}, triggers.api),
+               "budget": ("/campaigns", "budget/campaigns/", {"id": "search-1", "name": "Brand search",
+                                                             "channel": "search", "currency": "USD",
+                                                             "max_budget": "200.00"}, budget.api)}
+    store = Runtime("test", Settings(data_dir=tmp_path)).store
+    for function, (path, prefix, document, api) in written.items():
+        client = app(function)
+        assert client.post(path, json=document, headers=env["admin"]).status_code == 201
+        store.put(f"{prefix}damaged.json", b'{"id": "damaged"')
+        documented = next(route for route in api().routes if route.label == f"GET {path}").answers
+        for headers in (env["read"], env["admin"]):
+            listed = client.get(path, headers=headers)
+            assert listed.status_code == 200 and len(listed.json["items"]) == 1 and len(listed.json["errors"]) == 1
+            documented.validate_python(listed.json)

@@ -123,3 +123,37 @@ def test_amx_function_collects_no_garbage_while_importing_and_freezes_it_for_the
     assert seen["importing"] is False
     assert seen["enabled"] is True
     assert seen["frozen"] > 50_000  # the framework's and the function's objects, not a handful
+
+
+PATTERNS_PROBE = """
+import json, re, sys
+from functions_framework import create_app
+
+app = create_app(target="handle", source=sys.argv[1])
+answer = app.test_client().get("/connections", headers={"Authorization": "Bearer " + sys.argv[2]})
+print(json.dumps({"status": answer.status_code, "patterns": [str(key[1]) for key in re._cache]}))
+"""
+
+
+def test_the_connections_start_and_first_read_compile_no_pattern_only_a_write_or_a_header_uses(tmp_path):
+    """Each of these patterns cost a start ~0.3-1.5 M instructions to compile (the name check's character class the
+    most): a name's characters (checked when written), a cron schedule (when a stored connection is read), a key
+    version in a refusal mark, a caller's X-Request-Id and traceparent (when a request brings one). re compiles each on
+    its first use instead."""
+    from affiliate_matrix import connections, model_types, observability
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.observability import telemetry
+    from affiliate_matrix.runtime import open_secret_store
+
+    data = tmp_path / ".amx"
+    token = create_token(open_secret_store(Settings(data_dir=data)), "read")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AMX_")}, "AMX_DATA_DIR": str(data)}
+    shown = subprocess.run([sys.executable, "-c", PATTERNS_PROBE, str(ROOT / "functions/connections/main.py"), token],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env, check=True)
+    seen = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert seen["status"] == 200
+    lazy = {getattr(pattern, "pattern", pattern) for pattern in (
+        model_types._NOT_IN_A_NAME, connections._CRON, connections._REFUSED_VERSION, observability._REQUEST_ID,
+        telemetry._TRACEPARENT)}
+    assert lazy.isdisjoint(seen["patterns"])

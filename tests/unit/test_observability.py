@@ -93,3 +93,22 @@ def test_a_console_line_shows_terminal_controls_rather_than_acting_on_them(capsy
     assert "x1b[1A" in printed and "reason=\\x9b31mred" in printed  # shown, escaped
     assert "ValueError: page text \\x1b]0;title\\x07\\x0dover" in printed
     assert not any(line.startswith("2026-01-01") for line in printed.splitlines())
+
+
+def test_a_span_continues_a_valid_traceparent_and_a_request_without_one_compiles_no_pattern():
+    """The traceparent's pattern is compiled by the first request that brings one, not by every start: a cold start's
+    first request (Knative's probe, or a first read) has none. Run in a fresh interpreter, so re's cache is its own."""
+    import subprocess
+    import sys
+
+    probe = """
+import re
+from affiliate_matrix.observability import telemetry
+telemetry.start_span(None)
+print(any("[0-9a-f]{32}" in str(key) for key in re._cache))
+incoming = "00-" + "a" * 32 + "-" + "b" * 16 + "-00"
+print(telemetry.start_span(incoming.upper())[:36] == "00-" + "a" * 32 + "-", telemetry.start_span(incoming)[-3:],
+      telemetry.start_span("00-" + "0" * 32 + "-" + "b" * 16 + "-00")[3:35] != "0" * 32)
+"""
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["False", "True", "-00", "True"]

@@ -200,3 +200,34 @@ def test_the_cli_lists_no_more_than_an_api_page_and_sorts_as_the_api_does(tmp_pa
     assert too_many.exit_code == 2 and "more than a page" in too_many.output
     for sort in SORTS:  # every sort of the API (the CLI once lacked epc and last_changed)
         assert CliRunner().invoke(app, ["search", "--sort", sort, "--limit", str(MAX_PAGE_SIZE)]).exit_code == 0, sort
+
+
+def test_a_collections_listing_is_sent_as_made_and_its_models_are_built_only_when_documented_or_used(tmp_path,
+                                                                                                    monkeypatch):
+    """A GET of a whole collection (connections, rules, campaigns: the first request of their functions) sends its
+    items unchecked, each the dump of a document its model has just read, and builds neither the listing's model nor
+    the address of one document: building them cost that first request ~8 M instructions. The document still names
+    both; the functions' tests check the listings they read against it (test_documents_api)."""
+    import json
+
+    from affiliate_matrix.auth import create_token
+    from affiliate_matrix.config import Settings
+    from affiliate_matrix.handlers import documents
+    from affiliate_matrix.runtime import Runtime
+
+    made = []
+    create_model = documents.create_model
+    monkeypatch.setattr(documents, "create_model", lambda name, **fields: made.append(name) or create_model(name,
+                                                                                                          **fields))
+    things = documents.Collection("thing", "/things", "things/", Thing, id_pattern=r"t_[0-9]+")
+    api = Api("things", things.routes())
+    rt = Runtime("test", Settings(data_dir=tmp_path))
+    rt.store.put("things/t_1.json", b'{"id": "t_1", "size": 2}')
+    request = EnvironBuilder(path="/things", headers={"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"})
+    body, status, _ = serve(rt, request.get_request(), lambda r: api.route(rt, r), with_flags=False)
+    assert status == 200 and json.loads(body) == {"items": [{"id": "t_1", "size": 2}]} and made == []
+    document = api.openapi()
+    assert document["components"]["schemas"]["ThingList"]["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/Thing"}
+    assert document["paths"]["/things/{thing_id}"]["get"]["parameters"][0]["schema"]["pattern"] == "^(?:t_[0-9]+)$"
+    assert {"ThingAddress", "ThingList"} <= set(made)

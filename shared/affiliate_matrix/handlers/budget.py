@@ -131,10 +131,10 @@ def api() -> Api:
     return Api("Affiliate Matrix budget API", [
         *collection.routes(),
         Route("GET", "/campaigns/{campaign_id}/metrics", lambda call: metrics(call.rt, call.params.campaign_id),
-              lambda: metrics_models()[0], collection.address, summary="The campaign's days"),
+              lambda: metrics_models()[0], lambda: collection.address, summary="The campaign's days"),
         Route("POST", "/campaigns/{campaign_id}/metrics", lambda call: record(call.rt, call.params.campaign_id,
                                                                               call.body["days"]),
-              Recorded, collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
+              Recorded, lambda: collection.address, lambda: metrics_models()[1], role="admin", body_limit=MAX_BODY,
               summary="Record days; a date already recorded is replaced"),
         Route("GET", "/allocations", lambda call: runs(call.rt), RunLinks, summary="The days with a run"),
         Route("POST", "/allocations", lambda call: run_now(call.rt, date.fromisoformat(call.body["day"]),

@@ -96,10 +96,10 @@ def api() -> Api:
     return Api("Affiliate Matrix connections API", [
         *CONNECTIONS.routes(),
         Route("POST", "/connections/{connection_id}/test", lambda call: test(call.rt, call.params.connection_id),
-              lambda: shapes().Checks, CONNECTIONS.address, role="admin",
+              lambda: shapes().Checks, lambda: CONNECTIONS.address, role="admin",
               summary="Check the connection; what was checked, in words"),
         Route("POST", "/connections/{connection_id}/sync", lambda call: sync(call.rt, call.params.connection_id),
-              sync_model, CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
+              sync_model, lambda: CONNECTIONS.address, status=202, role="admin", statuses=(409,), headers=("Location",),
               summary="Queue a sync; follow Location"),
         Route("GET", "/syncs/{sync_id}", lambda call: load_sync(call.rt, call.params.sync_id), sync_model,
               lambda: shapes().SyncAddress, summary="A sync's state"),

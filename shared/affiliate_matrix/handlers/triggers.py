@@ -82,7 +82,7 @@ def api() -> Api:
         Route("POST", "/rules/{rule_id}/test", lambda call: dry_run(
                   call.rt, load(call.rt, RULES, call.params.rule_id)[0],
                   {k: v for k, v in call.body.items() if v is not None}, call.role),
-              lambda: shapes().Verdict, RULES.address, lambda: shapes().TrialEvent,
+              lambda: shapes().Verdict, lambda: RULES.address, lambda: shapes().TrialEvent,
               summary="Dry-run the rule against an event; nothing is dispatched"),
         Route("POST", "/rules/{rule_id}/test/programs/{program_id}", lambda call: dry_run(
                   call.rt, load(call.rt, RULES, call.params.rule_id)[0], program_event(call.rt, call.params.program_id),

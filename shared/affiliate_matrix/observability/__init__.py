@@ -21,7 +21,8 @@ import uuid
 import structlog
 
 _SECRET_KEYS = ("token", "password", "secret", "authorization", "api_key", "apikey", "jwt", "credential")
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # fullmatch: "$" would also take a final "\n"
+# fullmatch: "$" would also take a final "\n"; compiled by re when a request first brings one, not by a start
+_REQUEST_ID = r"[A-Za-z0-9._:-]{1,128}"
 _function = "unknown"
 
 
@@ -96,7 +97,7 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
 def bind_request(request_id: str | None = None, **context) -> str:
     """Start a request's or event's context: whatever an earlier one on this thread bound is dropped,
     and its id (the caller's when it is a sane token, else a new one) goes on every line after."""
-    if not (request_id and _REQUEST_ID.fullmatch(request_id)):
+    if not (request_id and re.fullmatch(_REQUEST_ID, request_id)):
         request_id = uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, **context)

@@ -105,13 +105,14 @@ def exposition() -> tuple[bytes, str]:
 
 # --- trace context -------------------------------------------------------------------------------
 
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+# compiled by re on the first request that brings one: not by every start (a cold start's first request has none)
+_TRACEPARENT = r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$"
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("traceparent", default=None)
 
 
 def start_span(incoming: str | None) -> str:
     """A new span under the incoming trace (or a new trace), made current; returns its traceparent."""
-    match = _TRACEPARENT.match((incoming or "").strip().lower())
+    match = re.match(_TRACEPARENT, incoming.strip().lower()) if incoming else None
     trace_id = match.group(1) if match and match.group(1) != "0" * 32 else secrets.token_hex(16)
     flags = match.group(3) if match else "01"
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-{flags}"

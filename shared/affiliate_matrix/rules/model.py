@@ -38,7 +38,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 EVENT_INPUTS = {"program.delta": ("delta_id", "program_id", "program_name", "categories", "commission_old",
                                   "commission_new"),
                 "key.": ("key_path",), "budget.pacing": ("campaign_id", "day"), "budget.allocated": ("day",)}
-_CRON = re.compile(r"^(\S+\s+){4}\S+$")
+_CRON = r"^(\S+\s+){4}\S+$"  # compiled by re when a rule is first read: not by a start
 
 
 def _rule_id(value):
@@ -61,7 +61,7 @@ class Trigger(Model):
     def _one(self):
         if (self.event is None) == (self.schedule is None):
             raise ValueError("give exactly one of event or schedule")
-        if self.schedule is not None and not _CRON.match(self.schedule.strip()):
+        if self.schedule is not None and not re.match(_CRON, self.schedule.strip()):
             raise ValueError(f"schedule {self.schedule!r} is not a five-field cron expression")
         return self  # what each field may hold is judged by `checked`, when the rule is written
 
