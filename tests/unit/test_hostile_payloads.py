@@ -426,3 +426,31 @@ def test_a_credential_past_ascii_fails_the_sync_in_words_not_with_an_encoding_er
     (failure,) = items
     assert failure.stage == "fetch" and "not a valid HTTP header value" in failure.reason, failure.reason
     assert "past ASCII" in failure.reason and "s3cr3t" not in failure.reason
+
+
+def test_a_rakuten_offer_named_at_length_gives_its_tiers_thresholds_within_their_limit(rt, tmp_path):
+    """A tier's threshold is its offer's name and span: an offer named in 800 characters made thresholds of that
+    length, shown wherever the term is, past the limit an import holds a threshold to (models.MAX_THRESHOLD). (A name
+    past ~2,000 characters fails its advertiser's record: its terms in words pass commission_text's limit.)"""
+    from affiliate_matrix.models import MAX_THRESHOLD
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document
+    from affiliate_matrix.search import SearchQuery
+
+    site = tmp_path / "rakuten"
+    shutil.copytree(get_source("rakuten").recorded_dir(), site)
+    page = json.loads((site / "offers-2.json").read_text())
+    offer = page["offers"][0]
+    offer["name"] = "Holiday " * 100  # 800 characters: its terms in words still fit commission_text
+    offer["offer_rules"][0]["commissions"][0]["tiers"] = [{"commission": 12, "threshold": 0, "upper_threshold": 100},
+                                                         {"commission": 15, "threshold": 100, "upper_threshold": None}]
+    (site / "offers-2.json").write_text(json.dumps(page))
+    report = synced_api(rt, "rakuten", site)
+    assert [f.reason for f in report.failures if "403" not in f.reason] == []  # the recording's one 403, retried
+    index_batch(rt, report.batch_key)
+    rt.index.refresh(PROGRAMS_INDEX.name)
+    programs = [from_document(hit.doc) for hit in rt.index.search(PROGRAMS_INDEX.name, SearchQuery(size=50)).hits]
+    tiers = [tier for program in programs for term in program.commission for tier in term.tiers]
+    long = [tier.threshold for tier in tiers if tier.threshold.startswith("Holiday Holiday")]
+    assert len(long) == 2 and all(len(threshold) <= MAX_THRESHOLD for threshold in long)
+    assert all(threshold.split(": ")[0].endswith("…") for threshold in long)  # said to be cut, its span kept whole

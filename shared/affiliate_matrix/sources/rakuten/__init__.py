@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass
 from decimal import Decimal
 
-from affiliate_matrix.models import CommissionTerm, CommissionTier
+from affiliate_matrix.models import MAX_THRESHOLD, CommissionTerm, CommissionTier
 from affiliate_matrix.sources import ApiSource, ItemFailed, Listing, PagedTotal, ParseError, attempt, plain, register
 
 PAGE_SIZE = 200  # the Offers API's maximum `limit`
@@ -229,6 +229,14 @@ def _decimal(value, where: str) -> Decimal:
     return plain(amount if amount.as_tuple().exponent >= -6 else amount.quantize(Decimal("1e-6")))
 
 
+def _threshold(offer_name: str, span: str) -> str:
+    """A tier's threshold: its offer's name and its span, the name cut to fit MAX_THRESHOLD (an offer's name is the
+    advertiser's words, of any length, and a threshold is shown wherever the term is)."""
+    room = MAX_THRESHOLD - len(span) - 2
+    name = offer_name if len(offer_name) <= room else offer_name[:max(room - 1, 0)] + "…"
+    return f"{name}: {span}"[:MAX_THRESHOLD]
+
+
 def _commission(offers: list[Offer]) -> tuple[list[CommissionTerm], str | None]:
     """Every tier of every offer's commissions as one range per kind of rate (percent, or an amount in
     the network's currency) with the tiers kept; and the offers' terms in words."""
@@ -241,7 +249,7 @@ def _commission(offers: list[Offer]) -> tuple[list[CommissionTerm], str | None]:
                 values.setdefault(rate.kind, []).append(rate.value)
                 if rate.span:
                     tiers.setdefault(rate.kind, []).append(
-                        CommissionTier(threshold=f"{offer.name}: {rate.span}", value=rate.value))
+                        CommissionTier(threshold=_threshold(offer.name, rate.span), value=rate.value))
             label = f"{rates[0].label}: " if rates[0].label else ""
             described.append(f"{offer.name}: {label}" + ", ".join(
                 _rate(rate.kind, rate.value) + (f" ({rate.span})" if rate.span else "") for rate in rates))
