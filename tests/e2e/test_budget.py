@@ -872,12 +872,14 @@ def test_the_command_names_the_campaigns_and_how_to_finish(rt, tmp_path, monkeyp
     assert days_of(rt) == {cid: 3 for cid in CAMPAIGNS} and journals(rt) == []
 
 
-def test_a_damaged_journal_is_named_with_what_to_do(rt):
+@pytest.mark.parametrize("journal", [b'{"campaigns": {"search-1"',  # cut short
+                                     b'{"campaigns": {"search-1": {}}, "written": []}'])  # a campaign without currency
+def test_a_damaged_journal_is_named_with_what_to_do(rt, journal):
     from affiliate_matrix.budget.campaigns import import_key
     from affiliate_matrix.errors import DamagedData
 
     data = csv_for(2).encode()
-    rt.store.put(import_key(data), b'{"campaigns": {"search-1"', content_type="application/json")
+    rt.store.put(import_key(data), journal, content_type="application/json")
     with pytest.raises(DamagedData, match=r"budget/imports/[0-9a-f]{64}\.json is damaged .*: delete it and import the "
                                           r"file again"):
         import_csv(rt, data)
@@ -961,7 +963,7 @@ def test_an_unfinished_import_is_listed_and_can_be_given_up(rt, tmp_path, monkey
 def test_giving_up_names_an_import_by_a_prefix_only_when_one_import_has_it(rt):
     from affiliate_matrix.budget.campaigns import IMPORTS, abandon_import, unfinished_imports
 
-    journal = b'{"campaigns": {"search-1": {}}, "written": []}'
+    journal = b'{"campaigns": {"search-1": {"currency": "USD"}}, "written": []}'
     for import_id in ("ab12cd34" + "0" * 56, "ab12cd34" + "1" * 56):
         rt.store.put(f"{IMPORTS}{import_id}.json", journal, content_type="application/json")
     rt.store.put(f"{IMPORTS}{'f' * 64}.json", b'{"campaigns": ', content_type="application/json")

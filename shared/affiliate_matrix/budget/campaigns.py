@@ -748,7 +748,9 @@ def _load_journal(store, key: str) -> tuple[dict | None, str | None]:
     from affiliate_matrix.storage import read_json
 
     journal, etag, problem = read_json(store, key, lambda doc: isinstance(doc, dict) and isinstance(
-        doc.get("campaigns"), dict) and isinstance(doc.get("written"), list), 'not {"campaigns": {…}, "written": […]}')
+        doc.get("campaigns"), dict) and isinstance(doc.get("written"), list) and all(
+        isinstance(part, dict) and isinstance(part.get("currency"), str) for part in doc["campaigns"].values()),
+        'not {"campaigns": {ID: {"currency": …}, …}, "written": […]}')
     if problem is not None:
         raise DamagedData(key, problem, "delete it and import the file again (its campaigns' days are written again, "
                                         "harmlessly)")
