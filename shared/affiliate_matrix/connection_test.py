@@ -4,7 +4,8 @@ and can the plugin read what the source answers? One cheap request, answered in 
 A secret that is missing, lacks a field or is refused by the source gets one and the same answer, so
 the test tells nobody which secret paths exist or what they hold (the reason is logged for operators).
 
-An answer asking to be asked later (429, a 503, a source's throttle status), or a server error (another 5xx: the
+A directory answering its start page with another status (404, 403, …) is reachable, and its page unread, saying
+why. An answer asking to be asked later (429, a 503, a source's throttle status), or a server error (another 5xx: the
 provider's own fault), says the host is reachable and judges nothing else: the credentials (or the reading) are "not
 judged" (`ok` null), and the answer says when to test again (its Retry-After, `retry_after_s`)."""
 
@@ -27,6 +28,11 @@ log = get_logger()
 # redirects, or the API's requests): the connections function answers within 30 s
 TIMEOUT_S = 15
 LATER = {429: "rate limited", 503: "unavailable for now"}  # answers asking to be asked later, in a word
+# A directory's start page answered, but not with the page: what the user can do about it
+PAGE_NOT_SERVED = {
+    404: "no page at this address: check the connection's base_url, or whether the directory moved its listings",
+    410: "no page at this address: check the connection's base_url, or whether the directory moved its listings",
+    401: "the site asks for a login the crawl does not have", 403: "the site refused the crawl (it may block robots)"}
 
 
 def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.time) -> dict:
@@ -62,10 +68,13 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
         try:
             with deadline(TIMEOUT_S):  # each request had 60 s, and a test up to 12 of them (redirects)
                 response = fetcher.get(request.url)
-            checks.append(("reachable", response.status == 200, f"GET {request.url}: HTTP {response.status}"))
+            checks.append(("reachable", True, f"GET {request.url}: HTTP {response.status}"))
             if response.status == 200:
                 checks.append(_read_page(source, connection, Page(response.url, 200, response.text, "unstored"),
                                          request.callback))
+            else:  # the host answered: what is wrong is the page, not the way to it
+                checks.append(("read", False, f"{response.url} answered HTTP {response.status}: "
+                               f"{PAGE_NOT_SERVED.get(response.status, 'no page to read')}"))
         except FetchError as exc:
             found, retry_after = _failed(exc, source, wall_clock)
             checks += found

@@ -188,3 +188,14 @@ def test_an_apis_requests_share_the_tests_time_in_all(rt, deadline_clock):
     assert len(provider.requests) == 2 and named(result) == [("reachable", False)]
     detail = result["checks"][0]["detail"]
     assert "Page=2: " in detail and detail.endswith("still sending after 15 s (the request's time limit)")
+
+
+@pytest.mark.parametrize("status, why", [
+    (404, "no page at this address: check the connection's base_url, or whether the directory moved its listings"),
+    (403, "the site refused the crawl (it may block robots)"), (418, "no page to read")])
+def test_a_site_answering_its_start_page_with_another_status_is_reachable_and_its_page_unread(rt, status, why):
+    """A directory's start page answering 404 (its listings moved) read "reachable: failed", sending the user after
+    their network, though the host had answered: it is the page that is wrong."""
+    result, _ = answer_of(rt, "affiliateprograms", status)
+    assert named(result) == [("reachable", True), ("read", False)] and result["ok"] is False
+    assert result["checks"][1]["detail"].endswith(f"/categories/software/ answered HTTP {status}: {why}")
