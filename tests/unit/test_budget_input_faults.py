@@ -342,12 +342,21 @@ def test_campaigns_are_listed_and_shown_when_the_index_does_not_answer_their_pro
         shown.output.split())
 
 
+def traced_import(rt, data: bytes) -> tuple[dict, int]:
+    """An import's result and the peak of memory it took (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        return import_csv(rt, data), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
 
 def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool) -> tuple[int, int]:
     """The size of a file of `count` consecutive days of a new campaign, and the peak of memory its import took (after
     an import stopped at the campaign's write, when `resumed`: the same file again finds its journal, and is read
     again)."""
-    import tracemalloc
     from datetime import date
 
     from affiliate_matrix.budget.campaigns import MAX_STORED_DAYS
@@ -365,12 +374,7 @@ def peak_of_import(rt, monkeypatch, campaign_id: str, count: int, resumed: bool)
                          if key.startswith("budget/metrics/") else put(key, *a, **kw))
             with pytest.raises(Exception, match=f"the import stopped at campaign {campaign_id}"):
                 import_csv(rt, data)
-    tracemalloc.start()
-    try:
-        written = import_csv(rt, data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    written, peak = traced_import(rt, data)
     assert written == {campaign_id: count}
     kept = history(rt.store, campaign_id)
     assert len(kept) == MAX_STORED_DAYS and kept[-1]["date"] == date.fromordinal(first + count - 1)
@@ -397,7 +401,6 @@ def peak_of_campaigns(rt, prefix: str, campaigns: int, days: int) -> tuple[int, 
     """The size of a file of `days` days of `campaigns` new campaigns, dated day after day with every campaign's row of
     a day together (as a report is exported: a campaign's rows are all over the file), and the peak of memory its
     import took."""
-    import tracemalloc
     from datetime import date, timedelta
 
     ids = [f"{prefix}-{number}" for number in range(campaigns)]
@@ -405,12 +408,7 @@ def peak_of_campaigns(rt, prefix: str, campaigns: int, days: int) -> tuple[int, 
         save_campaign(rt.store, Campaign(id=campaign_id, name="C", channel="search", currency="USD"), create=True)
     data = "".join([f"{HEADER}\n", *(f"{campaign_id},{date(2024, 1, 1) + timedelta(days=day)},10.25,3,1,20.50,USD\n"
                                       for day in range(days) for campaign_id in ids)]).encode()
-    tracemalloc.start()
-    try:
-        written = import_csv(rt, data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    written, peak = traced_import(rt, data)
     assert written == dict.fromkeys(ids, days)
     assert [len(history(rt.store, campaign_id)) for campaign_id in ids] == [days] * campaigns
     return len(data), peak
