@@ -481,11 +481,12 @@ def import_programs(rt, path: Path, fmt: str) -> ImportReport:
 
 def _program(data: dict):
     """A record of the file as a Program, its text cleaned as a scraped record's is (NFC, no controls or bidi
-    overrides), its requests naming no account (a file exported before v15 names them)."""
+    overrides), as today's code writes it (program_index.as_written_now: a file exported before names accounts in its
+    requests, or keys a name without its marks)."""
     from affiliate_matrix.models import WRITTEN, Program, cleaned_import
-    from affiliate_matrix.program_index import accounts_unnamed
+    from affiliate_matrix.program_index import as_written_now
 
-    return accounts_unnamed(Program.model_validate(cleaned_import(data), context=WRITTEN))
+    return as_written_now(Program.model_validate(cleaned_import(data), context=WRITTEN))
 
 
 def _import(rt, handle, fmt: str) -> ImportReport:

@@ -219,6 +219,26 @@ def _set_fields(program: Program) -> list[str]:
     return [f for f in _TRACKED if getattr(program, f) not in (None, [], Payout())]
 
 
+def keyed_with_marks(program: Program) -> Program:
+    """The program re-keyed by its shown name's words with their marks, where its name key was made before programs v16
+    from that name's words without them (a vowel sign, a virama, a haraka split them: कोमल was 'क-मल' or 'कमल'): what a
+    migration to v16 does to a stored program and an import to a file exported before. The shown name's, as the
+    listings that join the program later are those of its name, and they keep its key: under another name's key it
+    would take the listings of that name too (two merchants v15 merged, कोमल shown and keyed 'कमल', would stay one).
+    Any other key (a domain, another name's) stays. Old keys have no mark in them, so no program moves onto another."""
+    import unicodedata
+
+    from affiliate_matrix.resolve import compact_name, folded_name
+
+    key = program.merchant_key
+    if "." in key:
+        return program
+    # the name as keys before v16 read it: a mark broke its word
+    spaced = "".join(" " if unicodedata.category(c)[0] == "M" else c for c in folded_name(program.name))
+    now = next((keyed(program.name) for keyed in (compact_name, name_key) if keyed(spaced) == key), key)
+    return program if now == key else with_merchant_key(program, now)
+
+
 MAX_UNREAD = 20  # a source's country labels we cannot read, logged and kept on the program (a hostile list)
 KEY_CONFIDENCE = {"domain": 1.0, "alias": 0.8, "name": 0.6}
 

@@ -63,14 +63,21 @@ item of a search's answer (the full Program rides beside it in the index, as `pr
 
 def _as_indexed_now(doc: dict) -> dict:
     """A document of an older version of the index as indexing its program today would write it: every
-    field is derived again from the stored program, so one a version added is filled, not missing; each claim's and
-    record's request named without the account (v15)."""
-    return to_document(accounts_unnamed(from_document(doc)))
+    field is derived again from the stored program, so one a version added is filled, not missing (as_written_now)."""
+    return to_document(as_written_now(from_document(doc)))
+
+
+def as_written_now(program):
+    """A program stored by older code as today's writes it, what a migration does to a stored document and an import to
+    a file exported before: each claim's and record's request named without the account (v15), and keyed by its name's
+    words with their marks (v16: normalize.keyed_with_marks; its id follows its key)."""
+    from affiliate_matrix.normalize import keyed_with_marks
+
+    return keyed_with_marks(accounts_unnamed(program))
 
 
 def accounts_unnamed(program):
-    """The program with each claim's and record's request named without the account (sources.request_named): what a
-    migration to v15 does to a stored document and an import to a file exported before."""
+    """The program with each claim's and record's request named without the account (sources.request_named)."""
     from affiliate_matrix.sources import request_named
 
     for kept in [claim for claims in program.provenance.values() for claim in claims] + program.records:
@@ -117,9 +124,12 @@ def accounts_unnamed(program):
 # v15 also: a word is a run of letters, marks and digits on both indexes, so "हिन्दी" is one word, not
 # "ह", "न" and "द" (its vowel signs and virama cut it), and the joiners and other invisible characters written inside
 # a word (ZWNJ, ZWJ, the soft hyphen) are dropped from what is searched rather than splitting it (search.narrowed).
+# v16: the fields of v15; a program keyed by its name (none of its sites known) is keyed by the name's words with their
+# marks (search.word_runs), as its id is: a v15 document of a name in another script whose marks split its words (कोमल
+# as 'क-मल') is moved to its new key and id by `amx index migrate programs` (normalize.keyed_with_marks).
 BESIDE = {"program": "stored", "cookie_length_days": Number, "domain_words": Text, "category_words": Text,
           "open_countries": Keyword, "worldwide": "bool", "flat_amounts": Number, "match_keys": Keyword}
-PROGRAMS_INDEX = IndexSpec("programs", 15, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
+PROGRAMS_INDEX = IndexSpec("programs", 16, {**{name: kind for name, (kind, *_) in SUMMARY.items()}, **BESIDE},
                            upgrade=_as_indexed_now)
 
 WORLDWIDE = "worldwide"  # open_countries of a program that names no country: a source listing none restricts none

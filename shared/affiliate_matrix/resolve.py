@@ -77,10 +77,13 @@ def compact_name(name: str) -> str:
 
 
 def script_words(name: str) -> list[str]:
-    """The name's words of letters and digits in any script, folded (folded_name: 'ＡＣＭＥ' is 'acme'); a name of
-    signs only is its own one word."""
+    """The name's words in any script, folded (folded_name: 'ＡＣＭＥ' is 'acme'), a word being what the search indexes
+    take for one (search.word_runs: letters, marks and digits, so 'कोमल' keeps its vowel sign and is not 'कमल'); a
+    name of signs only is its own one word."""
+    from affiliate_matrix.search import word_runs
+
     name = folded_name(name)
-    return re.findall(r"[^\W_]+", name) or name.split() or [name]
+    return word_runs(name) or name.split() or [name]
 
 
 def other_script(name: str) -> bool:

@@ -3,6 +3,7 @@ since, is served by the programs API as if each program had just been indexed: e
 answer model requires is there, and the fields a version added are filled from the stored program."""
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -11,7 +12,7 @@ from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.models import Program
 from affiliate_matrix.program_index import BESIDE, PROGRAMS_INDEX, to_document
 from affiliate_matrix.runtime import Runtime
-from affiliate_matrix.search import IndexSpec
+from affiliate_matrix.search import IndexSpec, SearchQuery
 from tests.support.apps import function_client
 from tests.support.factories import NOW, make_program
 from tests.support.indexing import BACKENDS, on_backend
@@ -163,3 +164,85 @@ def test_a_migration_to_v15_names_no_account_in_a_claim_or_record_v14_kept(rt):
     named = request.replace("IRsecretSID123", ACCOUNT)
     assert {c["url"] for claims in shown.json["provenance"].values() for c in claims} == {named}
     assert [r["url"] for r in shown.json["records"]] == [named]
+
+
+def keyed_before_v16(program, key: str):
+    """`program` as v15's code stored it: keyed (and its id made) by its name's words without their marks."""
+    from affiliate_matrix.normalize import program_id
+
+    return program.model_copy(update={"merchant_key": key, "id": program_id(key, program.kind)})
+
+
+def test_a_migration_to_v16_moves_a_program_keyed_without_its_marks_to_its_key_and_id(rt):
+    """v15 keyed a name in another script by its letters alone, its marks a break: कोमल रसोई was 'क-मल-रस-ई' and
+    कमला (resolution's compact name) 'कमल', so कमल's, कमला's and कोमल's listings were one program. Migrated, each such
+    program is under the key and id its name has now; a Latin name's and a domain's stay where they were."""
+    from affiliate_matrix.normalize import name_key, program_id
+    from affiliate_matrix.resolve import compact_name
+
+    kitchen = make_program("कोमल रसोई", commission_text="10% per sale")
+    kamala = make_program("कमला", commission_text="5% per sale")
+    latin, domain = make_program("Alpha Hosting"), make_program("Bravo Books", "https://bravo.com")
+    before = [keyed_before_v16(kitchen, "क-मल-रस-ई"), keyed_before_v16(kamala, "कमल"), latin, domain]
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(p) for p in before], refresh=True).errors == []
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 4
+    app, auth = function_client("programs"), {"Authorization": f"Bearer {create_token(rt.secrets, 'read')}"}
+    moved = {"कोमल रसोई": name_key("कोमल रसोई"), "कमला": compact_name("कमला")}
+    for name, key in moved.items():
+        shown = app.get(f"/programs/{program_id(key, 'program')}", headers=auth)
+        assert shown.status_code == 200 and (shown.json["name"], shown.json["merchant_key"]) == (name, key)
+        assert shown.json["merchant_key_source"] == "name"
+    for old in before[:2]:  # nothing is left under the old id (no record of moved ids: see the README)
+        assert app.get(f"/programs/{old.id}", headers=auth).status_code == 404
+    for kept in (latin, domain):
+        assert app.get(f"/programs/{kept.id}", headers=auth).json["merchant_key"] == kept.merchant_key
+    assert sorted(item["id"] for item in app.get("/programs?limit=10", headers=auth).json["items"]) == sorted(
+        [program_id(key, "program") for key in moved.values()] + [latin.id, domain.id])
+    merchant = app.get(f"/merchants/{quote(moved['कोमल रसोई'])}", headers=auth)
+    assert merchant.status_code == 200 and merchant.json["merchant"] == "कोमल रसोई", merchant.text
+
+
+@pytest.mark.parametrize("shown", ["कमल", "कोमल"])
+def test_two_merchants_v15_merged_are_split_by_their_sources_next_run(rt, shown):
+    """कमल and कोमल were one key under v15 ('कमल'), so one API's listings of the two were one program, their claims
+    mixed. The migration cannot split the stored program (which claim is whose is not kept): it keys it by its shown
+    name (कोमल's moves it to 'कोमल'), whose listings join it later, and the connection's next complete run lists the
+    other name's apart, under its own key and id, taking its claims off the merged program."""
+    from datetime import timedelta
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.merge import combined
+    from affiliate_matrix.normalize import normalize, program_id
+    from affiliate_matrix.pipeline import index_batch
+    from affiliate_matrix.program_index import from_document
+    from tests.support.factories import make_record
+
+    save_connection(rt.store, Connection(id="c", source="offervault"), create=True)
+    terms = {"कमल": "10% per sale", "कोमल": "$40 per sale"}
+
+    def listed(days: int):  # the shown name is the record's of the first key (merge.combined)
+        return [make_record(name, commission_text=paid).model_copy(update={
+            "source": "offervault", "record_key": f"{int(name != shown)}-{name}",
+            "fetched_at": NOW + timedelta(days=days)}) for name, paid in terms.items()]
+
+    sightings = [normalize(record) for record in listed(0)]
+    merged = combined([keyed_before_v16(p, "कमल") for p in sightings])  # one program of the source's, as v15 had it
+    assert (merged.merchant_key, merged.name, merged.aliases) == ("कमल", shown, [n for n in terms if n != shown])
+    rt.index.ensure_index(spec_of(15))
+    assert rt.index.bulk_upsert("programs", [to_document(merged)], refresh=True).errors == []
+
+    assert rt.index.migrate(PROGRAMS_INDEX) == 1
+    ([hit],) = [rt.index.search("programs", SearchQuery()).hits]
+    assert (hit.id, from_document(hit.doc).records) == (program_id(shown, "program"), merged.records)  # kept whole
+
+    batch = "\n".join(r.model_dump_json() for r in listed(1)).encode()
+    report = index_batch(rt, rt.store.put_content_addressed("batches/offervault", batch, suffix=".jsonl"),
+                         complete_run_of="c")
+    assert (report.created, report.updated, report.errors) == (1, 1, [])
+    rt.index.refresh("programs")
+    apart = {p.name: p for p in (from_document(hit.doc) for hit in rt.index.search("programs", SearchQuery()).hits)}
+    assert {name: (p.id, [r.record_key.split("-", 1)[1] for r in p.records], p.commission_text)
+            for name, p in apart.items()} == {name: (program_id(name, "program"), [name], paid)
+                                              for name, paid in terms.items()}

@@ -436,6 +436,16 @@ def test_a_merchant_key_ending_in_a_newline_is_refused_as_the_api_refuses_it(rt)
     assert pages.merchant_page(rt, "hosting.com")["view"]["rows"]
 
 
+def test_merchant_page_of_a_name_key_with_marks_is_shown(app, rt):
+    """A merchant keyed by a name whose words keep their marks ('कोमल-रसोई': a vowel sign) was refused by the page
+    as no merchant key (it checked the key with Python's re, whose \\w takes no mark), where the API showed it."""
+    program = make_program("कोमल रसोई", commission_text="10% per sale")
+    rt.index.bulk_upsert("programs", [to_document(program)], refresh=True)
+    sign_in(app, rt)
+    page = app.get(f"/merchants/{quote(program.merchant_key)}")
+    assert page.status_code == 200 and "कोमल रसोई" in page.text
+
+
 def test_merchant_page_shows_each_networks_own_epcs_with_their_currency(app, rt):
     # The merchant page showed no EPC, though the merchant view carries each network's own: which of CJ and Awin
     # pays more per click could not be seen. A row shows its own source's EPC over 7 days and over 3 months, each

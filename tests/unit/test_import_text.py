@@ -38,3 +38,21 @@ def test_an_imported_programs_text_is_cleaned_as_a_scraped_records_is(tmp_path, 
     assert stored.description == f"{CLEAN}: earn 20%\nper sale\tmonthly"
     assert stored.commission_text == "20% per sale"
     assert stored.provenance["name"][0].value == CLEAN and stored.provenance["name"][0].evidence == [f"{CLEAN}!"]
+
+
+def test_a_program_exported_keyed_without_its_marks_is_imported_under_its_key_now(tmp_path, monkeypatch):
+    """A file exported before programs v16 keys a name in another script without its marks (कोमल रसोई as 'क-मल-रस-ई'):
+    imported as written, it stood under the old id, beside the program the next sync of its listing makes. It is
+    keyed as a migration keys a stored one (program_index.as_written_now)."""
+    from affiliate_matrix.normalize import program_id
+
+    monkeypatch.setenv("AMX_DATA_DIR", str(tmp_path / "data"))
+    program = make_program("कोमल रसोई", commission_text="10% per sale")
+    exported = program.model_copy(update={"merchant_key": "क-मल-रस-ई", "id": program_id("क-मल-रस-ई", "program")})
+    path = tmp_path / "programs.jsonl"
+    path.write_text("".join(jsonl_chunks([exported])))
+    result = CliRunner().invoke(app, ["import", "programs", str(path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    rt = Runtime("test", Settings(data_dir=tmp_path / "data"))
+    assert rt.index.get(PROGRAMS_INDEX.name, exported.id) is None
+    assert from_document(rt.index.get(PROGRAMS_INDEX.name, program.id)).merchant_key == program.merchant_key

@@ -15,7 +15,8 @@ SYNTAX_CHARACTERS = frozenset(map(chr, range(0x20))) | frozenset("*?^~{}[]\\;=<>
 SYNTAX_PAIRS = ("--", "/*")
 # A merchant's key (normalize): its domain, or its name's words joined by "-", in the name's own script when that is not
 # Latin ("магазин-книг", "日本語ショップ"; ASCII keys alone made such a merchant's view a 400).
-# at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every start
+# at most MERCHANT_KEY_MAX characters (a name's are); a pattern, compiled on first use (a merchant's view), not by every
+# start, by pydantic's engine (Rust's regex, whose \w takes a name's marks, "कोमल"'s vowel sign: Python's re does not)
 _MERCHANT_KEY = r"^[^\W_](?:[^\W_]|[.-])*$"
 MERCHANT_KEY_MAX = 1000
 WORDS_MAX_LENGTH, CURSOR_MAX_LENGTH = 500, 2000  # the longest q and cursor a request may send

@@ -25,8 +25,8 @@ from affiliate_matrix import flags
 from affiliate_matrix.deltas import DELTAS_INDEX, feed_item
 from affiliate_matrix.errors import InvalidInput, NotFoundError
 from affiliate_matrix.handlers import serve
-from affiliate_matrix.handlers.program_shapes import (  # noqa: F401 (_MERCHANT_KEY: the web pages check it)
-    _MERCHANT_KEY, changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
+from affiliate_matrix.handlers.program_shapes import (
+    changes_answer, merchant_answer, merchants_answer, program_answer, program_page,
 )
 from affiliate_matrix.handlers.answer_cache import AnswerCache
 from affiliate_matrix.handlers.preconditions import if_none_match

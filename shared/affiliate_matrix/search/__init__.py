@@ -282,8 +282,13 @@ def words(text: str | None) -> list[str]:
     everything else (operators, quotes, syntax) is dropped. İ is lowercased as both indexes do, to "i" (Python's "i"
     and U+0307 split "İstanbul" in two)."""
     text = lowered(narrowed(text or "").replace("İ", "i"))
-    if text.isascii():
-        return re.findall(r"[a-z0-9]+", text)
+    return re.findall(r"[a-z0-9]+", text) if text.isascii() else word_runs(text)
+
+
+def word_runs(text: str) -> list[str]:
+    """The runs of letters, marks and digits in text, as both indexes split it into words (a vowel sign or a virama is
+    its word's: "हिन्दी" is one word, not "ह", "न" and "द"), everything else a break. The one definition of a word,
+    for the indexes and for a merchant's name key (resolve.script_words)."""
     import unicodedata
 
     return "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text).split()

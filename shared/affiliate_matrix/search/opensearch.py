@@ -396,7 +396,9 @@ class OpenSearchIndex(SearchIndex):
         def actions():
             for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500):
                 for doc in upgraded(spec, [hit["_source"]], result):
-                    yield {"_op_type": "index", "_index": new, "_id": hit["_id"], "_source": as_indexed(spec, doc)}
+                    # under its id as upgraded (programs v16 moves a re-keyed program), as the embedded index writes it
+                    doc_id = doc.get(spec.id_field, hit["_id"])
+                    yield {"_op_type": "index", "_index": new, "_id": doc_id, "_source": as_indexed(spec, doc)}
 
         for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
                                                raise_on_exception=False, max_retries=4):

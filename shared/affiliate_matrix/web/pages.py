@@ -1,8 +1,6 @@
 """What each page of the index shows, gathered through the programs API's own functions (search,
 program, changes, merchant view, export); render.py renders it."""
 
-import re
-
 from werkzeug.datastructures import MultiDict
 
 from affiliate_matrix.deltas import TRACKED
@@ -83,12 +81,15 @@ def program_page(rt, program_id: str) -> dict:
 
 
 def merchant_page(rt, key: str) -> dict:
-    from affiliate_matrix.handlers.program_params import folded_key
+    from pydantic import ValidationError
+
+    from affiliate_matrix.handlers.program_params import MerchantKey, folded_key
     from affiliate_matrix.merchants import merchant_view
 
-    key = folded_key(key)
-    if not re.fullmatch(api._MERCHANT_KEY, key):  # not match: its "$" also matches before a final newline
-        raise InvalidInput(f"merchant key {key[:80]!r} is not a domain or a name key")
+    try:  # the API's own check: Python's re has no \w for a name's marks ("कोमल"), the API's pattern engine has
+        key = MerchantKey(merchant_key=key).merchant_key
+    except ValidationError:
+        raise InvalidInput(f"merchant key {folded_key(key)[:80]!r} is not a domain or a name key") from None
     view = merchant_view(rt.index, key)
     requests = api_requests(view["rows"])
     view["rows"] = [{**row, "page": None if row["url"] in requests else row["url"]} for row in view["rows"]]
