@@ -15,6 +15,7 @@ from affiliate_matrix.config import Settings
 from affiliate_matrix.errors import BackendUnavailable
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.search import opensearch
+from affiliate_matrix.secrets import vault
 from tests.support.clock import ManualClock
 from tests.support.loopback import Loopback
 
@@ -78,3 +79,24 @@ def test_a_search_on_a_node_trickling_its_answer_is_cut_at_the_call_s_bound(tmp_
         search_index(tmp_path, trickling).search("programs", SearchQuery(text="hosting"))
     assert len(trickling.requests) == 1
 
+
+def secret_store(tmp_path, server) -> vault.VaultSecretStore:
+    return vault.VaultSecretStore.from_settings(Settings(data_dir=tmp_path, vault_addr=server.url, vault_token="t"))
+
+
+def test_a_secret_read_from_a_vault_that_never_answers_ends_at_the_request_s_bound(tmp_path, monkeypatch, stalled):
+    """The request ends at its bound in all, tried once (hvac tries no request again), and the read fails closed."""
+    server, asked = stalled
+    monkeypatch.setattr(vault, "REQUEST_TIMEOUT_S", 1.0)
+    with pytest.raises(BackendUnavailable, match=r"^secret 'sources/awin': Vault is unavailable and no copy read"):
+        secret_store(tmp_path, server).read("sources/awin")
+    assert asked.is_set() and [r.path for r in server.requests] == ["/v1/auth/token/lookup-self"]
+
+
+def test_a_secret_read_from_a_vault_trickling_its_answer_is_cut_at_the_request_s_bound(tmp_path, trickling):
+    """A Vault answering a byte a second was never given up: each byte came within the read timeout."""
+    with pytest.raises(BackendUnavailable, match=r"^secret 'sources/awin': Vault is unavailable and no copy read") \
+            as caught:
+        secret_store(tmp_path, trickling).read("sources/awin")
+    assert caught.value.cause == "the secret store is unavailable"
+    assert [r.path for r in trickling.requests] == ["/v1/auth/token/lookup-self"]
