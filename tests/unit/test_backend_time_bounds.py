@@ -16,6 +16,7 @@ from affiliate_matrix.errors import BackendUnavailable
 from affiliate_matrix.search import SearchQuery
 from affiliate_matrix.search import opensearch
 from affiliate_matrix.secrets import vault
+from affiliate_matrix.storage import s3
 from tests.support.clock import ManualClock
 from tests.support.loopback import Loopback
 
@@ -100,3 +101,28 @@ def test_a_secret_read_from_a_vault_trickling_its_answer_is_cut_at_the_request_s
         secret_store(tmp_path, trickling).read("sources/awin")
     assert caught.value.cause == "the secret store is unavailable"
     assert [r.path for r in trickling.requests] == ["/v1/auth/token/lookup-self"]
+
+
+def object_store(tmp_path, server) -> s3.S3ObjectStore:
+    return s3.S3ObjectStore.from_settings(Settings(data_dir=tmp_path, s3_endpoint_url=server.url, s3_bucket="amx",
+                                                   s3_access_key_id="key", s3_secret_access_key="secret"))
+
+
+def test_an_object_read_from_an_s3_that_never_answers_ends_at_the_call_s_bound(tmp_path, monkeypatch, stalled):
+    """botocore gave each of its 4 attempts a 20 s read timeout: ~80 s for an object a person waited on. The read
+    ends at the call's bound, tried once: an attempt that ran out of the call's time is not tried again."""
+    server, asked = stalled
+    monkeypatch.setattr(s3, "CALL_TIMEOUT_S", 1.0)
+    with pytest.raises(BackendUnavailable, match=r"^S3 get_object 'connections/c1.json': no answer within the call's "
+                                                 r"1 s \(ReadTimeout\)$") as caught:
+        object_store(tmp_path, server).get("connections/c1.json")
+    assert caught.value.cause == "the object store did not answer in time"
+    assert asked.is_set() and [r.path for r in server.requests] == ["/amx/connections/c1.json"]
+
+
+def test_an_object_read_from_an_s3_trickling_its_body_is_cut_at_the_call_s_bound(tmp_path, trickling):
+    """An S3 sending an object's bytes one a second was never given up: each came within the read timeout."""
+    with pytest.raises(BackendUnavailable, match=r"^S3 get_object 'connections/c1.json': no answer within the call's "
+                                                 r"10 s \(ReadTimeout\)$"):
+        object_store(tmp_path, trickling).get("connections/c1.json")
+    assert [r.path for r in trickling.requests] == ["/amx/connections/c1.json"]
