@@ -34,7 +34,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError
 
 from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, FetchError, NotFoundError,
                                     tls_failed, tls_reason, without_credentials)
-from affiliate_matrix.netguard import bounded_client, deadline, past_deadline
+from affiliate_matrix.netguard import bounded_client, deadline, time_left
 from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
@@ -46,11 +46,7 @@ TOMBSTONE_SIZE = 46
 # well past what an object of ours needs (a raw page is at most 5 MB). Batch work (the retention job) makes calls of
 # the same size, a page of a listing or one delete each.
 CALL_TIMEOUT_S = 10
-
-
-class OutOfTime(BotoCoreError):
-    """A call's time bound passed: not an error botocore tries again (it would be out of time too)."""
-    fmt = "no answer within the call's {seconds:g} s ({error})"
+ATTEMPTS = 5  # botocore's first and its 4 retries (`max_attempts` 4, as set before)
 
 
 class _Answer(io.BytesIO):
@@ -72,8 +68,6 @@ class _BoundedSender:
                                      timeout=httpx.Timeout(20.0, connect=3.0))
 
     def __call__(self, request, **kwargs) -> AWSResponse:
-        if past_deadline():  # after a wait between attempts: no time is left for another
-            raise OutOfTime(seconds=CALL_TIMEOUT_S, error="not tried again")
         body = request.body.read() if hasattr(request.body, "read") else request.body
         headers = {"Accept-Encoding": "identity", **{k: v for k, v in request.headers.items() if k != "Expect"}}
         try:
@@ -84,8 +78,6 @@ class _BoundedSender:
             finally:
                 answer.close()
         except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
-            if past_deadline():
-                raise OutOfTime(seconds=CALL_TIMEOUT_S, error=type(exc).__name__) from None
             if tls_failed(exc):
                 raise SSLError(endpoint_url=request.url, error=exc) from exc
             if isinstance(exc, httpx.ConnectTimeout):
@@ -94,6 +86,21 @@ class _BoundedSender:
                 raise ReadTimeoutError(endpoint_url=request.url) from None
             raise EndpointConnectionError(endpoint_url=request.url) from None
         return AWSResponse(request.url, answer.status_code, dict(answer.headers), _Answer(raw))
+
+
+def _retry_within_deadline(client) -> None:
+    """botocore's standard retries (ATTEMPTS in all), but no wait that would end past the call's deadline: the call
+    ends then with what its last attempt met. botocore's own retry handler is given a single attempt (so it asks none)
+    and this one, registered beside it, asks the waits of a standard handler made here."""
+    from botocore.retries import standard
+
+    retries = standard.register_retry_handler(client, max_attempts=ATTEMPTS)  # its unique id is taken: not registered
+
+    def needs_retry(**kwargs) -> float | None:
+        wait, left = retries.needs_retry(**kwargs), time_left()
+        return None if wait is not None and left is not None and wait >= left else wait
+
+    client.meta.events.register("needs-retry.s3", needs_retry)
 
 
 def _tombstone() -> bytes:
@@ -120,9 +127,10 @@ class S3ObjectStore(ObjectStore):
             region_name=settings.s3_region,
             aws_access_key_id=key_id,
             aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 4, "mode": "standard"}, s3={"addressing_style": "path"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"}),
         )
         client.meta.events.register("before-send.s3", _BoundedSender())
+        _retry_within_deadline(client)
         return cls(client, settings.s3_bucket, settings.s3_endpoint_url)
 
     def check(self) -> None:
@@ -164,7 +172,7 @@ class S3ObjectStore(ObjectStore):
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 raise BackendUnavailable(f"S3 {operation} {key!r}: {code}") from None
             raise
-        except OutOfTime as exc:
+        except (ConnectTimeoutError, ReadTimeoutError) as exc:  # its time is spent (_retry_within_deadline)
             raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}", cause="the object store did not answer in time",
                                      retry_after=10) from None
         except BotoCoreError as exc:
