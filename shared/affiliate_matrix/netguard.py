@@ -21,7 +21,8 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   server trickling its headers a byte at a time cannot hold a request past it (httpx's timeouts are
   per operation only). A lookup is part of connecting, as curl counts it: bounded by the connect timeout too,
   where the resolver has no bound of its own (a silent name server holds it 5-30 s, retrying). The cluster's own
-  services, at addresses the operator set, get that bound without the guard (`bounded_client`: the Broker).
+  services, at addresses the operator set, get that bound without the guard (`bounded_client`: the Broker, OpenSearch,
+  S3 and Vault).
 """
 
 import ipaddress
