@@ -30,19 +30,32 @@ def without_credentials(text: str, url: str) -> str:
     return text.replace(f"{userinfo}@", "") if userinfo else text
 
 
+def _chain(exc: BaseException | None):
+    """`exc` and the errors down the chain a client wrapped the first one in (raised from, raised while handling, or
+    carried as an argument)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = next((e for e in (getattr(exc, "info", None), exc.__cause__, exc.__context__, *exc.args)
+                    if isinstance(e, BaseException) and id(e) not in seen), None)
+
+
 def tls_reason(exc: BaseException | None) -> str:
     """Why the TLS library refused a server's certificate, in its words ("unable to get local issuer certificate",
     "Hostname mismatch, …"), found down the chain of errors the client wrapped it in."""
     import ssl  # only on an error's way out
 
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return exc.verify_message
-        exc = next((e for e in (getattr(exc, "info", None), exc.__cause__, exc.__context__, *exc.args)
-                    if isinstance(e, BaseException) and id(e) not in seen), None)
-    return "the TLS handshake failed"
+    return next((e.verify_message for e in _chain(exc) if isinstance(e, ssl.SSLCertVerificationError)),
+                "the TLS handshake failed")
+
+
+def tls_failed(exc: BaseException) -> bool:
+    """Whether the TLS library failed the connection (a certificate refused, a handshake failing), anywhere down the
+    chain of errors a client wrapped it in."""
+    import ssl  # only on an error's way out
+
+    return any(isinstance(e, ssl.SSLError) for e in _chain(exc))
 
 
 class ConflictError(AmxError):

@@ -21,12 +21,14 @@ and rule webhooks through `polite.PoliteClient`, which is built on it).
   server trickling its headers a byte at a time cannot hold a request past it (httpx's timeouts are
   per operation only). A lookup is part of connecting, as curl counts it: bounded by the connect timeout too,
   where the resolver has no bound of its own (a silent name server holds it 5-30 s, retrying). The cluster's own
-  services, at addresses the operator set, get that bound without the guard (`bounded_client`: the Broker).
+  services, at addresses the operator set, get that bound without the guard (`bounded_client`: the Broker, OpenSearch,
+  S3 and Vault).
 """
 
 import ipaddress
 import re
 import socket
+import ssl
 import threading
 import time
 import unicodedata
@@ -352,21 +354,22 @@ class _GuardedBackend(_BoundedBackend):
             self.on_loopback.add((host, port))
 
 
-def _pool_options() -> dict:
+def _pool_options(ssl_context: ssl.SSLContext | None = None) -> dict:
     limits = httpx.Limits()  # httpx's defaults
-    return {"ssl_context": httpx.create_ssl_context(), "max_connections": limits.max_connections,
+    return {"ssl_context": ssl_context or httpx.create_ssl_context(), "max_connections": limits.max_connections,
             "max_keepalive_connections": limits.max_keepalive_connections, "keepalive_expiry": limits.keepalive_expiry}
 
 
 class BoundedTransport(httpx.HTTPTransport):
     """httpx's transport with its connection pool on our backend, every lookup, connect, read and write within the
     request's deadline: httpx takes no network backend, so the pool it built is replaced (`_pool` is all its methods
-    use; httpx is pinned)."""
+    use; httpx is pinned). `ssl_context`: whom an https:// server's certificate must be signed by (a cluster's own CA);
+    None: the public CAs."""
 
-    def __init__(self, backend: _BoundedBackend | None = None):
+    def __init__(self, backend: _BoundedBackend | None = None, ssl_context: ssl.SSLContext | None = None):
         super().__init__()
         self._backend = backend or _BoundedBackend()
-        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options())
+        self._pool = httpcore.ConnectionPool(network_backend=self._backend, **_pool_options(ssl_context))
 
 
 class GuardedTransport(BoundedTransport):
@@ -395,12 +398,13 @@ def guarded_client(allow_loopback: LoopbackPolicy = never, guard: bool = True, *
     return httpx.Client(transport=GuardedTransport(allow_loopback, guard), follow_redirects=False, **options)
 
 
-def bounded_client(**options) -> httpx.Client:
-    """An httpx client for the cluster's own services at addresses the operator set (the Broker): every lookup,
-    connect, read and write bounded by the request's deadline, no address check (they are private), no redirect
-    followed, no proxy from the environment. Not for the internet: that is guarded_client's, and the policy tests
-    (tests/support/function_reach.py) count only guarded_client's users as reaching it."""
-    return httpx.Client(transport=BoundedTransport(), follow_redirects=False, **options)
+def bounded_client(ssl_context: ssl.SSLContext | None = None, **options) -> httpx.Client:
+    """An httpx client for the cluster's own services at addresses the operator set (the Broker, OpenSearch, S3,
+    Vault): every lookup, connect, read and write bounded by the request's deadline, no address check (they are
+    private), no redirect followed, no proxy from the environment. `ssl_context`: BoundedTransport's. Not for the
+    internet: that is guarded_client's, and the policy tests (tests/support/function_reach.py) count only
+    guarded_client's users as reaching it."""
+    return httpx.Client(transport=BoundedTransport(ssl_context=ssl_context), follow_redirects=False, **options)
 
 
 def on_this_machine(url: str) -> bool:

@@ -7,17 +7,22 @@ is returned as a per-item error, never dropped.
 """
 
 import json
+import ssl
 from contextlib import contextmanager
+from urllib.parse import urlencode
 
+import httpx
 from opensearchpy import ConflictError as OSConflictError
+from opensearchpy import Connection
 from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import ConnectionTimeout
 from opensearchpy import NotFoundError as OSNotFoundError
-from opensearchpy import OpenSearch, RequestError, TransportError, helpers
+from opensearchpy import OpenSearch, RequestError, Transport, TransportError, helpers
 from opensearchpy import SSLError as OSSSLError
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, InvalidInput, NotFoundError, tls_reason,
-                                    without_credentials)
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, FetchError, InvalidInput, NotFoundError,
+                                    tls_failed, tls_reason, without_credentials)
+from affiliate_matrix.netguard import bounded_client, deadline
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.search import (
     EXACT_BOOST, MAX_PAGE, BulkResult, Hit, IndexBehind, IndexSpec, IndexStatus, SearchIndex, SearchQuery,
@@ -193,6 +198,58 @@ def _trusted(settings) -> dict:
     return {"use_ssl": True, "verify_certs": True, "ca_certs": str(ca_file)}
 
 
+# How long a call may take in all, its retries included (_CallsWithinTimeout): what a person waits for a search, and
+# well past what a healthy node takes for any call a request makes. Batch work asks more where it makes its calls:
+# BATCH_TIMEOUT_S for a bulk chunk (up to 10 MiB) and a migration's other calls (a refresh of a whole index, a scroll
+# page, an index created), 600 s for a migration's reindex.
+CALL_TIMEOUT_S = 10
+BATCH_TIMEOUT_S = 30
+
+
+class _BoundedConnection(Connection):
+    """opensearch-py's connection on netguard's bounded client: every lookup, connect, read and write of a request
+    within the deadline it runs in (_CallsWithinTimeout's), so a node that trickles its answer a byte at a time is cut
+    there. urllib3's timeouts, which opensearch-py's own connection passes on, bound each read only."""
+
+    def __init__(self, host="localhost", port=None, http_auth=None, ca_certs=None, **kwargs):
+        super().__init__(host=host, port=port, **kwargs)
+        trusted = ssl.create_default_context(cafile=ca_certs) if ca_certs else None
+        if isinstance(http_auth, str):  # "user:password", as opensearch-py reads it from an address
+            http_auth = http_auth.split(":", 1)
+        self.client = bounded_client(trusted, auth=tuple(http_auth) if http_auth else None)
+
+    def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
+        url = self.host + self.url_prefix + url + (f"?{urlencode(params)}" if params else "")
+        try:
+            response = self.client.request(method, url, content=body, headers={**self.headers, **(headers or {})},
+                                           timeout=timeout or self.timeout)
+        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
+            if tls_failed(exc):
+                raise OSSSLError("N/A", str(exc), exc) from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise ConnectionTimeout("TIMEOUT", str(exc), exc) from None
+            raise OSConnectionError("N/A", str(exc), exc) from None
+        raw = response.content.decode("utf-8", "surrogatepass")
+        self._raise_warnings(response.headers.get_list("warning"))
+        if not 200 <= response.status_code < 300 and response.status_code not in ignore:
+            self._raise_error(response.status_code, raw, response.headers.get("content-type"))
+        return response.status_code, response.headers, raw
+
+    def close(self):
+        self.client.close()
+
+
+class _CallsWithinTimeout(Transport):
+    """Each call ends within its timeout in all, its retries included: netguard's deadline over the call, which
+    _BoundedConnection's requests run in. The timeout is the client's (CALL_TIMEOUT_S), or the call's own
+    `request_timeout`, as opensearch-py reads it."""
+
+    def perform_request(self, method, url, params=None, body=None, timeout=None, ignore=(), headers=None):
+        seconds = timeout or (params or {}).get("request_timeout") or self.kwargs["timeout"]
+        with deadline(float(seconds)):
+            return super().perform_request(method, url, params, body, timeout, ignore, headers)
+
+
 class OpenSearchIndex(SearchIndex):
     def __init__(self, client: OpenSearch, prefix: str = "amx", url: str = ""):
         self.client = client
@@ -208,8 +265,10 @@ class OpenSearchIndex(SearchIndex):
         if settings.opensearch_username:
             password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else ""
             auth = (settings.opensearch_username, password)
-        client = OpenSearch(hosts=[settings.opensearch_url], http_auth=auth, timeout=30, max_retries=2,
-                            retry_on_timeout=True, http_compress=False, **_trusted(settings))
+        # A call that timed out is not tried again: its time is spent (_CallsWithinTimeout).
+        client = OpenSearch(hosts=[settings.opensearch_url], http_auth=auth, timeout=CALL_TIMEOUT_S, max_retries=2,
+                            retry_on_timeout=False, http_compress=False, connection_class=_BoundedConnection,
+                            transport_class=_CallsWithinTimeout, **_trusted(settings))
         return cls(client, settings.index_prefix, settings.opensearch_url)
 
     def check(self) -> None:
@@ -354,13 +413,14 @@ class OpenSearchIndex(SearchIndex):
         old, new, alias = self._current(spec.name), spec.physical(self.prefix), self._alias(spec.name)
         # A version a rollback left (kept for its 30 days) holds documents since deleted from `old`: built afresh.
         self.client.indices.delete(index=new, ignore_unavailable=True)
-        self.client.indices.create(index=new, body=index_body(spec))
+        self.client.indices.create(index=new, body=index_body(spec), request_timeout=BATCH_TIMEOUT_S)
         # Writers get a retriable block (their event is redelivered after the swap); readers go on.
-        self.client.indices.put_settings(index=old, body={"index.blocks.write": True})
+        self.client.indices.put_settings(index=old, body={"index.blocks.write": True},
+                                         request_timeout=BATCH_TIMEOUT_S)
         try:
             # The copy searches `old`, and a search sees only what a refresh made visible: a write acknowledged just
             # before the block would be left behind.
-            self.client.indices.refresh(index=old)
+            self.client.indices.refresh(index=old, request_timeout=BATCH_TIMEOUT_S)
             copied, failures = self._copy(old, new, spec)
             if failures:
                 raise InvalidInput(f"migration of {spec.name!r} to v{spec.version} aborted before the swap: "
@@ -372,7 +432,8 @@ class OpenSearchIndex(SearchIndex):
             self.client.indices.delete(index=new, ignore_unavailable=True)
             raise
         finally:
-            self.client.indices.put_settings(index=old, body={"index.blocks.write": None})
+            self.client.indices.put_settings(index=old, body={"index.blocks.write": None},
+                                             request_timeout=BATCH_TIMEOUT_S)
         self._specs.pop(spec.name, None)
         self._ism(old, retire=True)
         return copied
@@ -394,20 +455,22 @@ class OpenSearchIndex(SearchIndex):
         result = BulkResult()
 
         def actions():
-            for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500):
+            for hit in helpers.scan(self.client, index=old, query={"query": {"match_all": {}}}, size=500,
+                                   request_timeout=BATCH_TIMEOUT_S):
                 for doc in upgraded(spec, [hit["_source"]], result):
                     # under its id as upgraded (programs v16 moves a re-keyed program), as the embedded index writes it
                     doc_id = doc.get(spec.id_field, hit["_id"])
                     yield {"_op_type": "index", "_index": new, "_id": doc_id, "_source": as_indexed(spec, doc)}
 
         for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500, raise_on_error=False,
-                                               raise_on_exception=False, max_retries=4):
+                                               raise_on_exception=False, max_retries=4,
+                                               request_timeout=BATCH_TIMEOUT_S):
             if ok:
                 result.indexed += 1
             else:
                 info = item.get("index", {})
                 result.errors.append((str(info.get("_id")), _reason(info.get("error"))))
-        self.client.indices.refresh(index=new)
+        self.client.indices.refresh(index=new, request_timeout=BATCH_TIMEOUT_S)
         return result.indexed, result.errors
 
     def rollback(self, name):
@@ -503,7 +566,7 @@ class OpenSearchIndex(SearchIndex):
             for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=500,
                                                    max_chunk_bytes=10 * 1024 * 1024, raise_on_error=False,
                                                    raise_on_exception=False, max_retries=4, initial_backoff=0.5,
-                                                   max_backoff=8):
+                                                   max_backoff=8, request_timeout=BATCH_TIMEOUT_S):
                 if ok:
                     result.indexed += 1
                     continue

@@ -5,16 +5,22 @@ function); locally it uses a token. Tokens get short TTLs and are renewed once a
 TTL is left; when renewal fails the store logs in again (Kubernetes auth) or fails closed.
 """
 
+import io
+import os
+import ssl
 import threading
 import time
 
+import httpx
 import hvac
 import hvac.exceptions as hv
 import requests
 from cachetools import TTLCache
+from requests.adapters import BaseAdapter
 
-from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, NotFoundError,
-                                    tls_reason, without_credentials)
+from affiliate_matrix.errors import (AccessDenied, BackendUnavailable, ConfigError, ConflictError, FetchError,
+                                    NotFoundError, tls_failed, tls_reason, without_credentials)
+from affiliate_matrix.netguard import bounded_client, deadline
 from affiliate_matrix.observability import get_logger
 from affiliate_matrix.secrets import Secret, SecretMetadata, SecretStore, check_custom_metadata, check_path
 
@@ -23,6 +29,57 @@ log = get_logger()
 # Vault not reachable, or not answering in time (the client's timeout), or answering that it cannot serve.
 UNREACHABLE = (requests.ConnectionError, requests.Timeout)
 UNAVAILABLE = (*UNREACHABLE, hv.VaultDown, hv.InternalServerError, hv.BadGateway)
+
+
+# How long one request to Vault may take in all: a secret, a token's lookup or renewal, a login are small, and a
+# healthy Vault answers them in milliseconds. A store call makes one (and, once a third of the token's TTL is left, its
+# renewal one more).
+REQUEST_TIMEOUT_S = 5
+
+
+class _BoundedAdapter(BaseAdapter):
+    """requests' transport for hvac, on netguard's bounded client: a request ends within its timeout in all (its lookup,
+    connect and every read), where requests' own timeouts bound each read only, so a Vault trickling its answer held
+    the caller for good. hvac's TLS trust (VAULT_CACERT, VAULT_CAPATH) comes as `verify`; no proxy from the
+    environment (Vault is the cluster's own)."""
+
+    def __init__(self):
+        super().__init__()
+        self._clients: dict[tuple, httpx.Client] = {}  # by (verify, cert)
+
+    def _client(self, verify, cert) -> httpx.Client:
+        key = (verify, cert if not isinstance(cert, list) else tuple(cert))
+        if key not in self._clients:
+            trusted = None
+            if verify is False:
+                trusted = httpx.create_ssl_context(verify=False)
+            elif isinstance(verify, str):
+                trusted = ssl.create_default_context(**{"capath" if os.path.isdir(verify) else "cafile": verify})
+            if cert:
+                trusted = trusted or ssl.create_default_context()
+                trusted.load_cert_chain(*((cert,) if isinstance(cert, str) else cert))
+            self._clients[key] = bounded_client(trusted)
+        return self._clients[key]
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        try:
+            with deadline(timeout):
+                answer = self._client(verify, cert).request(request.method, request.url, headers=request.headers,
+                                                            content=request.body, timeout=timeout)
+        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
+            kind = (requests.exceptions.SSLError if tls_failed(exc) else
+                    requests.Timeout if isinstance(exc, httpx.TimeoutException) else requests.ConnectionError)
+            raise kind(f"{type(exc).__name__}: {exc}", request=request) from exc
+        response = requests.Response()
+        response.status_code, response.reason, response.url = answer.status_code, answer.reason_phrase, request.url
+        response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        response.raw, response.request = io.BytesIO(answer.content), request  # read whole, within the deadline
+        return response
+
+    def close(self):
+        for client in self._clients.values():
+            client.close()
 
 
 class Unreachable(BackendUnavailable):
@@ -61,7 +118,10 @@ class VaultSecretStore(SecretStore):
         token = settings.vault_token.get_secret_value() if settings.vault_token else None
         if token is None and settings.vault_role is None:
             raise ConfigError("AMX_VAULT_TOKEN", "set a token, or AMX_VAULT_ROLE for Kubernetes auth")
-        client = hvac.Client(url=settings.vault_addr, token=token, timeout=5)
+        client = hvac.Client(url=settings.vault_addr, token=token, timeout=REQUEST_TIMEOUT_S)
+        bounded = _BoundedAdapter()
+        for scheme in ("http://", "https://"):
+            client.adapter.session.mount(scheme, bounded)
         return cls(client, settings.vault_kv_mount, role=settings.vault_role, jwt_path=settings.vault_jwt_path,
                    token_ttl_s=settings.vault_token_ttl_s, cache_ttl_s=settings.secret_cache_ttl_s)
 

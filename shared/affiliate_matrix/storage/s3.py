@@ -18,21 +18,89 @@ ignores it, so there a document created at that key between the HEAD and the DEL
 on a key deleted weeks before) would be removed with it: the bucket's versioning keeps its bytes.
 """
 
+import io
+import os
 import secrets
+import ssl
 from collections.abc import Iterator
 from datetime import datetime
 
 import boto3
+import httpx
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, SSLError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                 ReadTimeoutError, SSLError)
 
-from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, NotFoundError, tls_reason,
-                                    without_credentials)
+from affiliate_matrix.errors import (BackendUnavailable, ConfigError, ConflictError, FetchError, NotFoundError,
+                                    tls_failed, tls_reason, without_credentials)
+from affiliate_matrix.netguard import bounded_client, deadline, time_left
 from affiliate_matrix.storage import TOMBSTONED, ObjectStore, StoredObject, check_conditional_delete, check_key
 
 _CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 TOMBSTONE = "amx-deleted"  # user metadata: x-amz-meta-amx-deleted
 TOMBSTONE_SIZE = 46
+
+
+# How long one call may take in all, its attempts and botocore's waits between them included: what a person waits, and
+# well past what an object of ours needs (a raw page is at most 5 MB). Batch work (the retention job) makes calls of
+# the same size, a page of a listing or one delete each.
+CALL_TIMEOUT_S = 10
+ATTEMPTS = 5  # botocore's first and its 4 retries (`max_attempts` 4, as set before)
+
+
+class _Answer(io.BytesIO):
+    """A response's body, read whole within the call's bound, as botocore reads a raw body: stream() or read()."""
+
+    def stream(self, **kwargs):
+        yield self.read()
+
+
+class _BoundedSender:
+    """Sends botocore's requests (its before-send event, which takes the answer given instead of sending) through
+    netguard's bounded client: every lookup, connect, read and write within the call's deadline, body included, where
+    botocore's own timeouts bound each read only, so an S3 trickling its answer held the caller for good. Trusts what
+    AWS_CA_BUNDLE names, as botocore does; no proxy from the environment (the store is the cluster's own)."""
+
+    def __init__(self):
+        ca_bundle = os.environ.get("AWS_CA_BUNDLE")
+        self.client = bounded_client(ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None,
+                                     timeout=httpx.Timeout(20.0, connect=3.0))
+
+    def __call__(self, request, **kwargs) -> AWSResponse:
+        body = request.body.read() if hasattr(request.body, "read") else request.body
+        headers = {"Accept-Encoding": "identity", **{k: v for k, v in request.headers.items() if k != "Expect"}}
+        try:
+            answer = self.client.send(self.client.build_request(request.method, request.url, headers=headers,
+                                                                content=body), stream=True)
+            try:  # the bytes as sent: botocore checks their checksum, and decodes nothing itself
+                raw = b"".join(answer.iter_raw())
+            finally:
+                answer.close()
+        except (httpx.TransportError, FetchError) as exc:  # FetchError: the name did not resolve (in time)
+            if tls_failed(exc):
+                raise SSLError(endpoint_url=request.url, error=exc) from exc
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise ConnectTimeoutError(endpoint_url=request.url) from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise ReadTimeoutError(endpoint_url=request.url) from None
+            raise EndpointConnectionError(endpoint_url=request.url) from None
+        return AWSResponse(request.url, answer.status_code, dict(answer.headers), _Answer(raw))
+
+
+def _retry_within_deadline(client) -> None:
+    """botocore's standard retries (ATTEMPTS in all), but no wait that would end past the call's deadline: the call
+    ends then with what its last attempt met. botocore's own retry handler is given a single attempt (so it asks none)
+    and this one, registered beside it, asks the waits of a standard handler made here."""
+    from botocore.retries import standard
+
+    retries = standard.register_retry_handler(client, max_attempts=ATTEMPTS)  # its unique id is taken: not registered
+
+    def needs_retry(**kwargs) -> float | None:
+        wait, left = retries.needs_retry(**kwargs), time_left()
+        return None if wait is not None and left is not None and wait >= left else wait
+
+    client.meta.events.register("needs-retry.s3", needs_retry)
 
 
 def _tombstone() -> bytes:
@@ -59,9 +127,10 @@ class S3ObjectStore(ObjectStore):
             region_name=settings.s3_region,
             aws_access_key_id=key_id,
             aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=20,
-                          s3={"addressing_style": "path"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, s3={"addressing_style": "path"}),
         )
+        client.meta.events.register("before-send.s3", _BoundedSender())
+        _retry_within_deadline(client)
         return cls(client, settings.s3_bucket, settings.s3_endpoint_url)
 
     def check(self) -> None:
@@ -70,7 +139,8 @@ class S3ObjectStore(ObjectStore):
         answers overloaded or not ready (a 5xx, SlowDown) is BackendUnavailable, as on any other call: the function
         starts, and answers 503 with Retry-After until it is back."""
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            with deadline(CALL_TIMEOUT_S):
+                self.client.head_bucket(Bucket=self.bucket)
         except SSLError as exc:  # before BotoCoreError, its base: only a setting helps, not waiting
             shown = without_credentials(f"S3 at {self.endpoint}", self.endpoint or "")
             raise ConfigError("AWS_CA_BUNDLE", f"{shown} has a certificate we do not trust ({tls_reason(exc)}): the "
@@ -89,8 +159,10 @@ class S3ObjectStore(ObjectStore):
             raise ConfigError("AMX_S3_BUCKET", f"bucket {self.bucket!r} {problem} at {self.endpoint}") from None
 
     def _call(self, operation: str, key: str, **kwargs):
+        """One call within CALL_TIMEOUT_S, its attempts included; S3's refusals as this package's errors."""
         try:
-            return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
+            with deadline(CALL_TIMEOUT_S):
+                return getattr(self.client, operation)(Bucket=self.bucket, **kwargs)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _CONFLICT_CODES:
@@ -100,8 +172,21 @@ class S3ObjectStore(ObjectStore):
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 raise BackendUnavailable(f"S3 {operation} {key!r}: {code}") from None
             raise
+        except (ConnectTimeoutError, ReadTimeoutError) as exc:  # its time is spent (_retry_within_deadline)
+            raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}", cause="the object store did not answer in time",
+                                     retry_after=10) from None
         except BotoCoreError as exc:
             raise BackendUnavailable(f"S3 {operation} {key!r}: {exc}") from None
+
+    def _pages(self, prefix: str) -> Iterator[dict]:
+        """list_objects_v2's pages under `prefix`, each a call of its own (_call)."""
+        more = {}
+        while True:
+            page = self._call("list_objects_v2", prefix, Prefix=prefix, **more)
+            yield page
+            if not page.get("IsTruncated"):
+                return
+            more = {"ContinuationToken": page["NextContinuationToken"]}
 
     def put(self, key, data, *, content_type="application/octet-stream", if_match=None, if_none_match=False):
         check_key(key)
@@ -153,8 +238,7 @@ class S3ObjectStore(ObjectStore):
         return (key for key, _ in self.listed(prefix))
 
     def listed(self, prefix=""):
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+        for page in self._pages(prefix):
             for item in page.get("Contents", []):
                 if item["Size"] == TOMBSTONE_SIZE and self.head(item["Key"]) is None:
                     continue  # a tombstone (only objects of its size are asked)
@@ -165,8 +249,7 @@ class S3ObjectStore(ObjectStore):
         deleted only while it is the object listed (If-Match on the listed ETag), so one written again meanwhile (a
         dead letter parked again) is kept. A store ignoring that If-Match (MinIO) deletes it all the same."""
         removed = 0
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+        for page in self._pages(prefix):
             for item in page.get("Contents", []):
                 if item["LastModified"] >= before:
                     continue
@@ -182,8 +265,7 @@ class S3ObjectStore(ObjectStore):
         still that tombstone (If-Match on its ETag), so a document created meanwhile at its key is kept. Only the
         prefixes a conditional delete may be made under are listed (TOMBSTONED), not the whole bucket."""
         removed = 0
-        paginator = self.client.get_paginator("list_objects_v2")
-        pages = (page for prefix in TOMBSTONED for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix))
+        pages = (page for prefix in TOMBSTONED for page in self._pages(prefix))
         for item in (item for page in pages for item in page.get("Contents", [])):
             if item["Size"] != TOMBSTONE_SIZE or item["LastModified"] >= before:
                 continue  # only objects of a tombstone's size and age are asked
