@@ -244,6 +244,35 @@ def test_binary_mode_data_that_is_not_json_is_refused_naming_its_content_type(ad
     assert not list(admin_env["rt"].store.list("events/done/"))
 
 
+@pytest.mark.parametrize("mode,content_type", [
+    ("binary", "text/plain"), ("binary", "application/xml; charset=utf-8"), ("structured", "text/plain"),
+    ("structured", "application/x-www-form-urlencoded"), ("structured", 5)])
+def test_event_data_declared_in_a_content_type_other_than_json_is_refused_naming_it(admin_env, mode, content_type):
+    """The CloudEvents SDK reads a binary event's body as JSON whatever its Content-Type says, and a structured event's
+    data whatever its datacontenttype says: JSON declared as text or XML was worked on as a JSON object, where a reader
+    going by what the event declares (a Broker's filter, a dead-letter viewer, a log) read other data. Every sender
+    here declares application/json (Event.to_cloudevent, the PingSources' contentType)."""
+    from tests.support.events import token_for
+
+    data = {"class": "api"}
+    if mode == "binary":
+        headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0",
+                   "ce-type": "dev.knative.sources.ping", "ce-time": "2026-11-22T06:00:00Z",
+                   "Content-Type": content_type, "Authorization": f"Bearer {token_for('sync')}"}
+        answer = client("sync").post("/", data=json.dumps(data), headers=headers)
+    else:
+        answer = deliver_event(client("sync"), "sync", "dev.knative.sources.ping", data, datacontenttype=content_type)
+    refused(answer, 400, f"event data must be JSON, declared as application/json, not {str(content_type)!r}")
+    assert not list(admin_env["rt"].store.list())  # nothing claimed, no sync requested
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON",
+                                          "application/vnd.example+json"])
+def test_event_data_declared_as_json_is_taken(admin_env, content_type):
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, datacontenttype=content_type)
+    assert answer.status_code == 204, answer.get_data(as_text=True)[:300]
+
+
 def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     """A PingSource without data sends no body: that is an empty object, not a refusal."""
     from tests.support.events import token_for

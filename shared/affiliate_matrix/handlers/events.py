@@ -46,13 +46,18 @@ def event_of(cloud_event) -> Event:
     from pydantic import ValidationError
 
     from affiliate_matrix.events import Event
-    from affiliate_matrix.json_input import check_json
+    from affiliate_matrix.json_input import check_json, json_media_type
 
-    data = cloud_event.data
+    data, declared = cloud_event.data, cloud_event.get("datacontenttype")
     if data not in (None, b"", "") and not isinstance(data, dict):  # no body (a PingSource without data) is no data
         kind = next((name for types, name in DATA_KINDS if isinstance(data, types)), type(data).__name__)
         raise InvalidInput(f"event data must be a JSON object, not {kind} "
-                           f"({str(cloud_event.get('datacontenttype') or 'no datacontenttype')[:100]})")
+                           f"({str(declared or 'no datacontenttype')[:100]})")
+    # The SDK reads JSON whatever the event declares (a binary event's Content-Type, a structured one's
+    # datacontenttype): data declared otherwise is refused, as a reader going by the declaration reads other data.
+    # None declared is JSON, as CloudEvents' JSON format says.
+    if data and declared is not None and not (isinstance(declared, str) and json_media_type(declared)):
+        raise InvalidInput(f"event data must be JSON, declared as application/json, not {str(declared)[:100]!r}")
     try:
         event = Event.from_cloudevent(cloud_event)
     except ValidationError as exc:
