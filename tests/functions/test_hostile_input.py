@@ -189,6 +189,26 @@ def test_keys_and_values_from_event_data_are_checked_before_the_store(admin_env,
     assert sorted(admin_env["rt"].store.list()) == before  # nothing written, nowhere
 
 
+def test_a_requested_sync_naming_another_connections_sync_is_refused_and_writes_nothing(admin_env):
+    """A scrape.requested event names its connection and the sync record that follows its run. One naming connection
+    a with connection b's sync ran a and wrote a's outcome into b's sync record, and into b's last_sync, which every
+    read token reads as b's run. The sync must be the connection's own."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.sync_requests import Sync, sync_key
+
+    rt = admin_env["rt"]
+    save_connection(rt.store, Connection(id="b", source="affiliateprograms"))
+    theirs = Sync(id=f"s_{'b' * 32}", connection_id="b", requested_at=datetime(2026, 11, 22, tzinfo=UTC))
+    rt.store.put(sync_key(theirs.id), theirs.model_dump_json().encode(), content_type="application/json")
+    before = {key: rt.store.get(key).data for key in rt.store.list()}
+    answer = deliver_event(client("scrape"), "scrape", "dev.affiliatematrix.scrape.requested",
+                           {"connection_id": "a", "sync_id": theirs.id})
+    refused(answer, 400, f"sync {theirs.id} follows connection 'b', not 'a'")
+    assert {key: rt.store.get(key).data for key in rt.store.list()} == before  # nothing written, nowhere
+
+
 def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
     """The action's outcome goes only to a key fire() writes; a traversal in the event is ignored."""
     target = "rules/activations/../../connections/x.json"
