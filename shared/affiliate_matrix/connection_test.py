@@ -19,7 +19,7 @@ from affiliate_matrix.connections import Connection, credentials_for, key_owner_
 from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
 from affiliate_matrix.fetch import Fetcher, FetchError
 from affiliate_matrix.netguard import deadline
-from affiliate_matrix.observability import bind_source, get_logger
+from affiliate_matrix.observability import get_logger
 from affiliate_matrix.polite import GaveUp, Response, retry_after_seconds
 from affiliate_matrix.sources import ApiSource, Page, get_source
 
@@ -39,7 +39,6 @@ def check(rt, connection: Connection, *, wall_clock: Callable[[], float] = time.
     """`wall_clock`: what a Retry-After given as an HTTP date is counted from, for the seconds it says (tests pass a
     fixed one); nothing is decided by it."""
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
-    bind_source(source.name)
     checks, retry_after = [], None
     if isinstance(source, ApiSource):
         credentials = None
@@ -162,7 +161,9 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         with deadline(TIMEOUT_S):  # every request's, on the threads it runs on too (to_thread copies the context)
             item = asyncio.run(first())
     except CredentialsRefused as exc:
-        log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
+        # its source: the request it quotes named as a reader is shown it (observability.name_requests)
+        log.warning("connection_test.credentials_refused", connection_id=connection.id, source=source.name,
+                    reason=str(exc))
         return [unusable(source, connection)]
     except GaveUp:
         raise  # an answer, maybe one asking to be asked later: check() says which

@@ -226,3 +226,26 @@ def test_a_run_ending_in_an_exception_records_no_account(tmp_path, monkeypatch):
                      "&token=[redacted] could not be kept: the object store is unreachable")
     assert load_connection(rt.store, "impact")[0].last_sync.errors == [error]
     assert [e.data["errors"] for e in failed] == [[error]]
+
+
+def test_a_connection_test_refused_logs_no_account(tmp_path, capsys):
+    """The connection test's line for refused credentials quoted the request whole: Impact's account SID."""
+    from affiliate_matrix.connection_test import check
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.observability import configure_logging
+    from tests.support.real_samples import api_site
+
+    site = api_site(tmp_path / "site", [{"path": "/Mediapartners/IRtestSID/Campaigns", "status": 401}])
+    rt = Synced(tmp_path / "data").rt
+    configure_logging("connections", fmt="json")  # after the programs function's own
+    rt.secrets.write("connections/impact", RECORDED_CREDENTIALS["impact"])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        connection = Connection(id="impact", source="impact", base_url=urls["impact"], rate_limit_per_s=50,
+                                credentials_path="connections/impact")
+        save_connection(rt.store, connection)
+        capsys.readouterr()
+        tested = check(rt, connection)
+    logged = capsys.readouterr()
+    logged = logged.out + logged.err
+    assert tested["ok"] is False and "connection_test.credentials_refused" in logged
+    assert "IRtestSID" not in logged and "/Mediapartners/ACCOUNT/Campaigns" in logged
