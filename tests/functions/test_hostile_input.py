@@ -218,6 +218,21 @@ def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
     assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
 
 
+def test_an_action_naming_another_rules_activation_leaves_it_as_it_was(admin_env):
+    """An action's event names its rule and the activation its outcome goes to. One naming rule r2 and r1's activation
+    ran and wrote its outcome over r1's ("done", another action's detail): r1's history then showed an outcome it never
+    had. Refused before the action runs, nothing written."""
+    rt = admin_env["rt"]
+    key = f"rules/activations/2026-11-22/a_{'1' * 24}.json"
+    theirs = {"id": f"a_{'1' * 24}", "rule_id": "r1", "action": "alert", "outcome": "dispatched"}
+    rt.store.put(key, json.dumps(theirs).encode(), content_type="application/json")
+    before = sorted(rt.store.list())
+    answer = deliver_event(client("triggers"), "triggers", "dev.affiliatematrix.action.alert",
+                           {"params": {"text": "hi"}, "activation_key": key, "rule_id": "r2"})
+    refused(answer, 400, f"activation {key} belongs to rule 'r1', not 'r2': the action is not run")
+    assert json.loads(rt.store.get(key).data) == theirs and sorted(rt.store.list()) == before
+
+
 def test_an_activation_key_with_a_line_break_after_it_is_ignored(admin_env):
     """The key's pattern must hold for all of it ("$" also matches before a final line break)."""
     rt = admin_env["rt"]
