@@ -301,6 +301,20 @@ def test_event_data_declared_in_a_content_type_other_than_json_is_refused_naming
     assert not list(admin_env["rt"].store.list())  # nothing claimed, no sync requested
 
 
+def test_a_binary_event_naming_its_datacontenttype_apart_from_its_content_type_is_refused(admin_env):
+    """In binary mode the data's content type is the Content-Type header; the SDK took a ce-datacontenttype header
+    over it, so JSON sent as text/plain was read as declared application/json, and a reader going by the Content-Type
+    (which CloudEvents' HTTP binding says it is) read other data."""
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "text/plain", "ce-datacontenttype": "application/json",
+               "Authorization": f"Bearer {token_for('sync')}"}
+    refused(client("sync").post("/", data=json.dumps({"class": "api"}), headers=headers), 400,
+            "a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype header")
+    assert not list(admin_env["rt"].store.list())
+
+
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON",
                                           "application/vnd.example+json"])
 def test_event_data_declared_as_json_is_taken(admin_env, content_type):

@@ -355,6 +355,10 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         not isinstance(document, dict) or document.get("time") is not None
     if unfit is None and not timed:
         unfit = InvalidInput("the event names no time (its time attribute, RFC 3339): its work is dated by it")
+    # The SDK takes such a header over the Content-Type, which CloudEvents' HTTP binding says declares the data
+    if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
+        unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
+                             "header: send the data's type as the Content-Type alone")
     return unfit
 
 
