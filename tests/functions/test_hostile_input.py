@@ -364,6 +364,29 @@ def test_an_event_attribute_given_twice_is_refused(admin_env):
     refused(answer, 400, "gives the key 'type' twice")
 
 
+@pytest.mark.parametrize("attributes,fragment", [
+    # the SDK lowercases a structured event's names: TYPE overrode type, so the work ran another type than a reader
+    # going by "type" (a Broker's filter) routed
+    ({"TYPE": "dev.affiliatematrix.program.delta"}, "event attribute 'TYPE': an attribute's name is lower-case"),
+    ({"Bad Name!": "v"}, "event attribute 'Bad Name!': an attribute's name is lower-case"),
+    ({"rule_chain": "x"}, "event attribute 'rule_chain': an attribute's name is lower-case"),
+    # both forms of data: the SDK took data_base64's over data's, another reader data's
+    ({"data_base64": "eyJjbGFzcyI6ICJhcGkifQ=="}, "the event gives both data and data_base64"),
+])
+def test_a_structured_event_whose_members_readers_would_read_apart_is_refused(admin_env, attributes, fragment):
+    refused(deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, **attributes), 400, fragment)
+    assert not list(admin_env["rt"].store.list("events/done/"))
+
+
+def test_a_binary_event_attribute_header_that_is_no_attribute_name_is_refused(admin_env):
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "ce-time": "2026-11-22T06:00:00Z", "ce-rule-chain": "x", "Authorization": f"Bearer {token_for('verify')}"}
+    refused(client("verify").post("/", data=b"", headers=headers), 400,
+            "event attribute 'rule-chain': an attribute's name is lower-case")
+
+
 def test_an_integer_of_ten_thousand_digits_in_an_event_is_refused_in_our_words(admin_env):
     """Python's refusal of it went out as the 400's message, with its advice to call sys.set_int_max_str_digits()."""
     answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", raw_data=f'{{"n": {"9" * 10_000}}}')
