@@ -308,8 +308,8 @@ def test_a_binary_event_naming_its_datacontenttype_apart_from_its_content_type_i
     from tests.support.events import token_for
 
     headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
-               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "text/plain", "ce-datacontenttype": "application/json",
-               "Authorization": f"Bearer {token_for('sync')}"}
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "text/plain",
+               "ce-datacontenttype": "application/json", "Authorization": f"Bearer {token_for('sync')}"}
     refused(client("sync").post("/", data=json.dumps({"class": "api"}), headers=headers), 400,
             "a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype header")
     assert not list(admin_env["rt"].store.list())
@@ -381,8 +381,9 @@ def test_a_structured_event_whose_members_readers_would_read_apart_is_refused(ad
 def test_a_binary_event_attribute_header_that_is_no_attribute_name_is_refused(admin_env):
     from tests.support.events import token_for
 
-    headers = {"ce-id": "b1", "ce-source": "/cron/verify", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
-               "ce-time": "2026-11-22T06:00:00Z", "ce-rule-chain": "x", "Authorization": f"Bearer {token_for('verify')}"}
+    headers = {"ce-id": "b1", "ce-source": "/cron/verify", "ce-specversion": "1.0",
+               "ce-type": "dev.knative.sources.ping", "ce-time": "2026-11-22T06:00:00Z", "ce-rule-chain": "x",
+               "Authorization": f"Bearer {token_for('verify')}"}
     refused(client("verify").post("/", data=b"", headers=headers), 400,
             "event attribute 'rule-chain': an attribute's name is lower-case")
 

@@ -40,7 +40,7 @@ def redact_secrets(_logger, _method, event_dict):
 # `X-Amz-Signature`), or one of the short names that is one whole (Google's `key`, `sig`, `auth`), not `sort_key`.
 _SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd")
 _SECRET_PARAMETERS = frozenset(("key", "sig", "auth", "pwd", "pass", "session", "sessionid", "sid", "code"))
-# A value ends before what ends a URL in a text: a space, a quote, or punctuation then one of those (`…&key=x: HTTP 500`)
+# A value ends where a URL in a text does: at a space, a quote, or punctuation before one (`…&key=x: HTTP 500`)
 _QUERY_PAIR = re.compile(r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))")
 _USER_PASSWORD = re.compile(r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@")
 
