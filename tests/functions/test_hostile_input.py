@@ -104,6 +104,11 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),
     ({"source": "/index\r\nX"}, "event source: holds U+000D"),
     ({"subject": "\u202egnp.exe"}, "event subject: holds U+202E"),
+    # a look-alike of an id or source (full-width letters, another normal form of an accent) is another event to the
+    # de-duplication, yet shows as the one done: every sender's ids and sources are ASCII (digests, UUIDs, paths)
+    ({"id": "\uff45-1"}, "event id: holds U+FF45, where an event's id is ASCII"),
+    ({"id": "e\u0301-1"}, "event id: holds U+0301, where an event's id is ASCII"),
+    ({"source": "/cron/\u0432erify"}, "event source: holds U+0432, where an event's source is ASCII"),
 ])
 def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):
