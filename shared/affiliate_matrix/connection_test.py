@@ -161,7 +161,9 @@ def _first_response(rt, source: ApiSource, connection: Connection, credentials: 
         with deadline(TIMEOUT_S):  # every request's, on the threads it runs on too (to_thread copies the context)
             item = asyncio.run(first())
     except CredentialsRefused as exc:
-        log.warning("connection_test.credentials_refused", connection_id=connection.id, reason=str(exc))
+        # its source: the request it quotes named as a reader is shown it (observability.name_requests)
+        log.warning("connection_test.credentials_refused", connection_id=connection.id, source=source.name,
+                    reason=str(exc))
         return [unusable(source, connection)]
     except GaveUp:
         raise  # an answer, maybe one asking to be asked later: check() says which

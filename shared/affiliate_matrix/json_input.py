@@ -12,6 +12,12 @@ MAX_DEPTH = 32  # nesting of JSON bodies and event data: no document of ours is 
 MAX_INT_DIGITS = 4_300  # Python's own limit on reading an integer (sys.get_int_max_str_digits()'s default)
 
 
+def json_media_type(media_type: str) -> bool:
+    """Whether a media type (a Content-Type, a CloudEvent's datacontenttype; its parameters aside) names JSON."""
+    media_type = media_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def json_document(raw: bytes | str, what: str = "the body") -> object:
     """JSON read as a body is (a request's, a file a command takes in its place): a key given twice, a number past
     MAX_INT_DIGITS, nesting past MAX_DEPTH or a lone surrogate refused in our words (check_json)."""

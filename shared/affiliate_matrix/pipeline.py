@@ -22,7 +22,7 @@ from affiliate_matrix.polite import WaitBudget
 from affiliate_matrix.models import DeltaChange, Program, RawRecord, SourceRecord
 from affiliate_matrix.merge import claimant, claims_of, combined, merge
 from affiliate_matrix.normalize import normalize, with_merchant_key
-from affiliate_matrix.observability import get_logger
+from affiliate_matrix.observability import bind_source, get_logger
 from affiliate_matrix.program_index import PROGRAMS_INDEX, from_document, match_keys, network_programs, to_document
 from affiliate_matrix.resolve import Candidate, name_words, resolve
 from affiliate_matrix.search import MAX_PAGE, MAX_WORDS, IndexBehind, SearchQuery, Versioned, words
@@ -69,6 +69,7 @@ def scrape(rt, connection_id: str, on_item: Callable[[RawRecord | Fetched | Fail
     stored pages again instead of fetching. Then store the batch and announce it."""
     connection, _ = load_connection(rt.store, connection_id)
     source = get_source(connection.source)(str(connection.base_url) if connection.base_url else None)
+    bind_source(source.name)
     if isinstance(source, ApiSource):
         if replay:  # a sync keeps the API's answers raw but parses none of them again: only a new sync reads it
             raise InvalidInput(f"{connection.id} is an API connection (source {source.name}): an API keeps no pages to "

@@ -215,6 +215,21 @@ def outcome(report) -> dict:
             "errors": [requests_named_in(report.source, f"{f.stage} {f.url}: {f.reason}") for f in report.failures]}
 
 
+def run_error(rt, connection_id: str, exc: Exception) -> str:
+    """What ended a run with no report (an error it raised) as its sync's record, the connection's last_sync and
+    sync.failed say it, to every read token: each request it quotes named without the account, by the connection's
+    source, as `outcome` names a report's. A connection that cannot be read was not run: no request was made."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.errors import AmxError
+    from affiliate_matrix.sources import requests_named_in
+
+    try:
+        source = load_connection(rt.store, connection_id)[0].source
+    except AmxError:
+        return str(exc)
+    return requests_named_in(source, str(exc))
+
+
 def record_run(rt, connection_id: str, started_at: datetime, report=None, error: str | None = None) -> None:
     """A run no sync record follows (amx scrape) in the connection's last_sync, as a requested sync's end is recorded:
     its report's outcome, or failed with the `error` that ended it. A connection deleted meanwhile has none to keep."""

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from affiliate_matrix.cli import app as cli
-from affiliate_matrix.demo import RECORDED_CREDENTIALS
+from affiliate_matrix.demo import RECORDED_CREDENTIALS, recorded_sites
 from affiliate_matrix.sources import ACCOUNT, request_named, requests_named_in
 from tests.support.apps import function_client
 from tests.support.syncing import Synced
@@ -136,3 +136,116 @@ def test_a_file_exported_before_v15_imports_without_the_account(tmp_path, monkey
     assert items
     shown = json.dumps([restored.get(f"/programs/{item['id']}") for item in items])
     assert account not in shown and f"/{ACCOUNT}/" in shown
+
+
+def _requested_sync(rt, connection_id: str):
+    """The sync a person asked for (its record queued), and the event that runs it."""
+    from affiliate_matrix.connections import load_connection
+    from affiliate_matrix.events import SYNC_REQUESTED
+    from affiliate_matrix.sync_requests import request_sync
+
+    requested = []
+    rt.bus.subscribe(SYNC_REQUESTED, requested.append)
+    sync = request_sync(rt, load_connection(rt.store, connection_id)[0], explicit=True)
+    return sync, requested[0]
+
+
+def test_a_failing_syncs_log_lines_and_errors_name_no_account_and_no_credential(tmp_path, monkeypatch, capsys):
+    """Operators' logs showed each request whole: `http.retry` (a 500 asked again), `sync.plugin_fault`, and
+    `scrape.page_failed` named Impact's account SID, and a next page's link carrying a signature showed it too; the
+    sync's record named the signature. Now every line and every error names the request as a reader is shown it."""
+    import affiliate_matrix.sources.impact as impact
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.observability import configure_logging
+    from affiliate_matrix.sources import get_source
+    from affiliate_matrix.sync_requests import load_sync
+    from tests.support.real_samples import api_site
+
+    first = json.loads((get_source("impact").recorded_dir() / "campaigns-1.json").read_text())
+    first["@nextpageuri"] += "&signature=s3cr3t-next-link"  # a next page's signed link
+    (tmp_path / "campaigns-1.json").write_text(json.dumps(first))
+    again = {"status": 500, "headers": {"Retry-After": "0"}}  # asked again at once: no wait in the test
+    site = api_site(tmp_path / "site", [
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "query": {"Page": "2"}, **again},
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "times": 1, **again},
+        {"path": "/Mediapartners/IRtestSID/Campaigns", "file": tmp_path / "campaigns-1.json"}])
+    original = impact.campaign_listing
+
+    def faulty(campaign):  # Stub: a bug reading one campaign; no shipped plugin has a known one left to trigger
+        if campaign.get("CampaignId") == "9871":
+            campaign["missing"]
+        return original(campaign)
+
+    monkeypatch.setattr(impact, "campaign_listing", faulty)
+    rt = Synced(tmp_path / "data").rt
+    configure_logging("sync", fmt="json")  # after the programs function's own
+    rt.secrets.write("connections/impact", RECORDED_CREDENTIALS["impact"])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        save_connection(rt.store, Connection(id="impact", source="impact", base_url=urls["impact"], rate_limit_per_s=50,
+                                             credentials_path="connections/impact"))
+        sync, event = _requested_sync(rt, "impact")
+        capsys.readouterr()
+        collect(rt, event)
+    logged = capsys.readouterr()
+    logged = logged.out + logged.err
+    events = [json.loads(line)["event"] for line in logged.splitlines() if line.startswith("{")]
+    assert {"http.retry", "sync.plugin_fault", "scrape.page_failed"} <= set(events), events
+    assert "/Mediapartners/ACCOUNT/Campaigns" in logged  # each line still names the request
+    stored = load_sync(rt, sync.id).model_dump_json() + load_connection(rt.store, "impact")[0].model_dump_json()
+    assert "HTTP 500" in stored and "plugin fault: KeyError" in stored
+    for secret in ("IRtestSID", "s3cr3t-next-link"):
+        assert secret not in logged and secret not in stored, secret
+
+
+def test_a_run_ending_in_an_exception_records_no_account(tmp_path, monkeypatch):
+    """A requested sync that ended in an error (an AmxError out of the run) kept the error's words as they came in its
+    record, the connection's last_sync and sync.failed: a request it quoted named the account."""
+    from affiliate_matrix import pipeline
+    from affiliate_matrix.connections import Connection, load_connection, save_connection
+    from affiliate_matrix.errors import BackendUnavailable
+    from affiliate_matrix.events import SYNC_FAILED
+    from affiliate_matrix.handlers.scrape import collect
+    from affiliate_matrix.sync_requests import load_sync
+
+    def ended(*args, **kwargs):  # Stub: the run ends in an error quoting the request it was at
+        raise BackendUnavailable("the answer to https://api.impact.com/Mediapartners/IRtestSID/Campaigns?PageSize=100"
+                                 "&Page=2&token=s3cr3t could not be kept: the object store is unreachable")
+
+    monkeypatch.setattr(pipeline, "sync", ended)
+    rt = Synced(tmp_path).rt
+    rt.secrets.write("connections/impact", RECORDED_CREDENTIALS["impact"])
+    save_connection(rt.store, Connection(id="impact", source="impact", credentials_path="connections/impact"))
+    failed = []
+    rt.bus.subscribe(SYNC_FAILED, failed.append)
+    sync, event = _requested_sync(rt, "impact")
+    with pytest.raises(BackendUnavailable):
+        collect(rt, event)
+    (error,) = load_sync(rt, sync.id).errors
+    assert error == ("the answer to https://api.impact.com/Mediapartners/ACCOUNT/Campaigns?PageSize=100&Page=2"
+                     "&token=[redacted] could not be kept: the object store is unreachable")
+    assert load_connection(rt.store, "impact")[0].last_sync.errors == [error]
+    assert [e.data["errors"] for e in failed] == [[error]]
+
+
+def test_a_connection_test_refused_logs_no_account(tmp_path, capsys):
+    """The connection test's line for refused credentials quoted the request whole: Impact's account SID."""
+    from affiliate_matrix.connection_test import check
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.observability import configure_logging
+    from tests.support.real_samples import api_site
+
+    site = api_site(tmp_path / "site", [{"path": "/Mediapartners/IRtestSID/Campaigns", "status": 401}])
+    rt = Synced(tmp_path / "data").rt
+    configure_logging("connections", fmt="json")  # after the programs function's own
+    rt.secrets.write("connections/impact", RECORDED_CREDENTIALS["impact"])
+    with recorded_sites("impact", directories={"impact": site}) as urls:
+        connection = Connection(id="impact", source="impact", base_url=urls["impact"], rate_limit_per_s=50,
+                                credentials_path="connections/impact")
+        save_connection(rt.store, connection)
+        capsys.readouterr()
+        tested = check(rt, connection)
+    logged = capsys.readouterr()
+    logged = logged.out + logged.err
+    assert tested["ok"] is False and "connection_test.credentials_refused" in logged
+    assert "IRtestSID" not in logged and "/Mediapartners/ACCOUNT/Campaigns" in logged

@@ -104,6 +104,11 @@ def test_a_lone_surrogate_in_a_body_is_refused(admin_env):
     ({"id": 'e-1\n{"forged": "line"}'}, "event id: holds U+000A"),
     ({"source": "/index\r\nX"}, "event source: holds U+000D"),
     ({"subject": "\u202egnp.exe"}, "event subject: holds U+202E"),
+    # a look-alike of an id or source (full-width letters, another normal form of an accent) is another event to the
+    # de-duplication, yet shows as the one done: every sender's ids and sources are ASCII (digests, UUIDs, paths)
+    ({"id": "\uff45-1"}, "event id: holds U+FF45, where an event's id is ASCII"),
+    ({"id": "e\u0301-1"}, "event id: holds U+0301, where an event's id is ASCII"),
+    ({"source": "/cron/\u0432erify"}, "event source: holds U+0432, where an event's source is ASCII"),
 ])
 def test_cloudevents_that_do_not_fit_are_refused_naming_the_attribute(admin_env, attributes, fragment):
     for function in ("triggers", "budget", "index"):
@@ -189,6 +194,26 @@ def test_keys_and_values_from_event_data_are_checked_before_the_store(admin_env,
     assert sorted(admin_env["rt"].store.list()) == before  # nothing written, nowhere
 
 
+def test_a_requested_sync_naming_another_connections_sync_is_refused_and_writes_nothing(admin_env):
+    """A scrape.requested event names its connection and the sync record that follows its run. One naming connection
+    a with connection b's sync ran a and wrote a's outcome into b's sync record, and into b's last_sync, which every
+    read token reads as b's run. The sync must be the connection's own."""
+    from datetime import UTC, datetime
+
+    from affiliate_matrix.connections import Connection, save_connection
+    from affiliate_matrix.sync_requests import Sync, sync_key
+
+    rt = admin_env["rt"]
+    save_connection(rt.store, Connection(id="b", source="affiliateprograms"))
+    theirs = Sync(id=f"s_{'b' * 32}", connection_id="b", requested_at=datetime(2026, 11, 22, tzinfo=UTC))
+    rt.store.put(sync_key(theirs.id), theirs.model_dump_json().encode(), content_type="application/json")
+    before = {key: rt.store.get(key).data for key in rt.store.list()}
+    answer = deliver_event(client("scrape"), "scrape", "dev.affiliatematrix.scrape.requested",
+                           {"connection_id": "a", "sync_id": theirs.id})
+    refused(answer, 400, f"sync {theirs.id} follows connection 'b', not 'a'")
+    assert {key: rt.store.get(key).data for key in rt.store.list()} == before  # nothing written, nowhere
+
+
 def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
     """The action's outcome goes only to a key fire() writes; a traversal in the event is ignored."""
     target = "rules/activations/../../connections/x.json"
@@ -196,6 +221,21 @@ def test_an_activation_key_from_event_data_cannot_point_elsewhere(admin_env):
                            {"params": {"text": "hi"}, "activation_key": target, "rule_id": "r"})
     assert answer.status_code == 204
     assert not [k for k in admin_env["rt"].store.list() if k.startswith("connections/")]
+
+
+def test_an_action_naming_another_rules_activation_leaves_it_as_it_was(admin_env):
+    """An action's event names its rule and the activation its outcome goes to. One naming rule r2 and r1's activation
+    ran and wrote its outcome over r1's ("done", another action's detail): r1's history then showed an outcome it never
+    had. Refused before the action runs, nothing written."""
+    rt = admin_env["rt"]
+    key = f"rules/activations/2026-11-22/a_{'1' * 24}.json"
+    theirs = {"id": f"a_{'1' * 24}", "rule_id": "r1", "action": "alert", "outcome": "dispatched"}
+    rt.store.put(key, json.dumps(theirs).encode(), content_type="application/json")
+    before = sorted(rt.store.list())
+    answer = deliver_event(client("triggers"), "triggers", "dev.affiliatematrix.action.alert",
+                           {"params": {"text": "hi"}, "activation_key": key, "rule_id": "r2"})
+    refused(answer, 400, f"activation {key} belongs to rule 'r1', not 'r2': the action is not run")
+    assert json.loads(rt.store.get(key).data) == theirs and sorted(rt.store.list()) == before
 
 
 def test_an_activation_key_with_a_line_break_after_it_is_ignored(admin_env):
@@ -244,6 +284,49 @@ def test_binary_mode_data_that_is_not_json_is_refused_naming_its_content_type(ad
     assert not list(admin_env["rt"].store.list("events/done/"))
 
 
+@pytest.mark.parametrize("mode,content_type", [
+    ("binary", "text/plain"), ("binary", "application/xml; charset=utf-8"), ("structured", "text/plain"),
+    ("structured", "application/x-www-form-urlencoded"), ("structured", 5)])
+def test_event_data_declared_in_a_content_type_other_than_json_is_refused_naming_it(admin_env, mode, content_type):
+    """The CloudEvents SDK reads a binary event's body as JSON whatever its Content-Type says, and a structured event's
+    data whatever its datacontenttype says: JSON declared as text or XML was worked on as a JSON object, where a reader
+    going by what the event declares (a Broker's filter, a dead-letter viewer, a log) read other data. Every sender
+    here declares application/json (Event.to_cloudevent, the PingSources' contentType)."""
+    from tests.support.events import token_for
+
+    data = {"class": "api"}
+    if mode == "binary":
+        headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0",
+                   "ce-type": "dev.knative.sources.ping", "ce-time": "2026-11-22T06:00:00Z",
+                   "Content-Type": content_type, "Authorization": f"Bearer {token_for('sync')}"}
+        answer = client("sync").post("/", data=json.dumps(data), headers=headers)
+    else:
+        answer = deliver_event(client("sync"), "sync", "dev.knative.sources.ping", data, datacontenttype=content_type)
+    refused(answer, 400, f"event data must be JSON, declared as application/json, not {str(content_type)!r}")
+    assert not list(admin_env["rt"].store.list())  # nothing claimed, no sync requested
+
+
+def test_a_binary_event_naming_its_datacontenttype_apart_from_its_content_type_is_refused(admin_env):
+    """In binary mode the data's content type is the Content-Type header; the SDK took a ce-datacontenttype header
+    over it, so JSON sent as text/plain was read as declared application/json, and a reader going by the Content-Type
+    (which CloudEvents' HTTP binding says it is) read other data."""
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b1", "ce-source": "/cron/sync", "ce-specversion": "1.0", "ce-type": "dev.knative.sources.ping",
+               "ce-time": "2026-11-22T06:00:00Z", "Content-Type": "text/plain",
+               "ce-datacontenttype": "application/json", "Authorization": f"Bearer {token_for('sync')}"}
+    refused(client("sync").post("/", data=json.dumps({"class": "api"}), headers=headers), 400,
+            "a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype header")
+    assert not list(admin_env["rt"].store.list())
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON",
+                                          "application/vnd.example+json"])
+def test_event_data_declared_as_json_is_taken(admin_env, content_type):
+    answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, datacontenttype=content_type)
+    assert answer.status_code == 204, answer.get_data(as_text=True)[:300]
+
+
 def test_a_binary_event_with_no_body_is_taken_as_no_data(admin_env):
     """A PingSource without data sends no body: that is an empty object, not a refusal."""
     from tests.support.events import token_for
@@ -284,6 +367,30 @@ def test_an_event_attribute_given_twice_is_refused(admin_env):
     answer = deliver_event(client("verify"), "verify", "dev.knative.sources.ping",
                            raw_data='{}, "type": "dev.affiliatematrix.program.delta"')
     refused(answer, 400, "gives the key 'type' twice")
+
+
+@pytest.mark.parametrize("attributes,fragment", [
+    # the SDK lowercases a structured event's names: TYPE overrode type, so the work ran another type than a reader
+    # going by "type" (a Broker's filter) routed
+    ({"TYPE": "dev.affiliatematrix.program.delta"}, "event attribute 'TYPE': an attribute's name is lower-case"),
+    ({"Bad Name!": "v"}, "event attribute 'Bad Name!': an attribute's name is lower-case"),
+    ({"rule_chain": "x"}, "event attribute 'rule_chain': an attribute's name is lower-case"),
+    # both forms of data: the SDK took data_base64's over data's, another reader data's
+    ({"data_base64": "eyJjbGFzcyI6ICJhcGkifQ=="}, "the event gives both data and data_base64"),
+])
+def test_a_structured_event_whose_members_readers_would_read_apart_is_refused(admin_env, attributes, fragment):
+    refused(deliver_event(client("verify"), "verify", "dev.knative.sources.ping", {}, **attributes), 400, fragment)
+    assert not list(admin_env["rt"].store.list("events/done/"))
+
+
+def test_a_binary_event_attribute_header_that_is_no_attribute_name_is_refused(admin_env):
+    from tests.support.events import token_for
+
+    headers = {"ce-id": "b1", "ce-source": "/cron/verify", "ce-specversion": "1.0",
+               "ce-type": "dev.knative.sources.ping", "ce-time": "2026-11-22T06:00:00Z", "ce-rule-chain": "x",
+               "Authorization": f"Bearer {token_for('verify')}"}
+    refused(client("verify").post("/", data=b"", headers=headers), 400,
+            "event attribute 'rule-chain': an attribute's name is lower-case")
 
 
 def test_an_integer_of_ten_thousand_digits_in_an_event_is_refused_in_our_words(admin_env):

@@ -19,6 +19,27 @@ def test_json_lines_carry_function_and_request_id_and_never_a_secret(capsys):
     assert "sk_live_secret" not in json.dumps(line)
 
 
+def test_a_url_quoted_in_any_value_or_traceback_is_logged_without_its_credentials(capsys):
+    """A secret-looking key was redacted, but a URL in a value (an error's words, a traceback) kept a query's key,
+    token or signature and a password before its host, whole."""
+    configure_logging("discover", fmt="json")
+    bind_request("req-1")
+    quoted = ("GET https://ops:hunter2@search.example/v1?q=shoes&key=AIzaSecret1&X-Amz-Signature=sig2&keyword=run"
+              "&access_token=tok3: HTTP 500")
+    try:
+        raise RuntimeError(f"no answer from {quoted}")
+    except RuntimeError:
+        get_logger().exception("provider.failed", reason=quoted, key="discovery/usage/2026-12-05.json")
+    logged = capsys.readouterr().err.strip().splitlines()[-1]
+    line = json.loads(logged)
+    for secret in ("hunter2", "AIzaSecret1", "sig2", "tok3"):
+        assert secret not in logged, secret
+    assert line["reason"] == ("GET https://ops:[redacted]@search.example/v1?q=shoes&key=[redacted]&X-Amz-Signature="
+                              "[redacted]&keyword=run&access_token=[redacted]: HTTP 500")
+    assert "RuntimeError: no answer from GET https://ops:[redacted]@" in line["exception"]
+    assert line["key"] == "discovery/usage/2026-12-05.json"  # a field named key is a storage key, not a credential
+
+
 def test_a_request_without_an_id_gets_one(capsys):
     configure_logging("scrape", fmt="json")
     request_id = bind_request(None)

@@ -29,7 +29,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
     from affiliate_matrix.errors import AmxError, InvalidInput, NotFoundError
     from affiliate_matrix.pipeline import scrape as run_scrape
     from affiliate_matrix.sources import all_sources
-    from affiliate_matrix.sync_requests import record_run
+    from affiliate_matrix.sync_requests import record_run, run_error
 
     rt = open_runtime("scrape")
     try:
@@ -58,7 +58,7 @@ def scrape(name: Annotated[str, typer.Argument(help="A connection id, or a sourc
         try:
             report = run_scrape(rt, name, on_item=seen)
         except AmxError as exc:  # recorded as a requested sync's failure is (handlers/scrape.py)
-            record_run(rt, name, started, error=str(exc))
+            record_run(rt, name, started, error=run_error(rt, name, exc))
             raise
     record_run(rt, name, started, report)  # its last_sync, as the API's sync records it: amx connections list shows it
     console.print(f"{counted(report.records, 'record')}, {counted(len(report.failures), 'failure')}, "

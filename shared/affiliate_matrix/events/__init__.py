@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from affiliate_matrix.errors import InvalidInput
 from affiliate_matrix.model_types import FIRST_YEAR, LAST_YEAR, UtcDatetime, check_name
 
 # The event types the functions exchange.
@@ -125,6 +126,12 @@ class Event(BaseModel):
         another line or show them other than they are. Ours are digests, paths and ids."""
         if value is not None:
             check_name(value, f"event {info.field_name}")
+        # An id and a source are what an event is de-duplicated by: a look-alike (full-width letters, an accent in
+        # another normal form) would be another event yet show as the one done. Every sender's are ASCII.
+        if value is not None and info.field_name in ("id", "source") and not value.isascii():
+            odd = next(c for c in value if not c.isascii())
+            raise InvalidInput(f"event {info.field_name}: holds U+{ord(odd):04X}, where an event's {info.field_name} "
+                               "is ASCII (a digest, a UUID, a path)")
         return value
 
     @classmethod

@@ -13,7 +13,7 @@ from affiliate_matrix.errors import (
     AccessDenied, BackendUnavailable, ConfigError, ConflictError, DamagedData, InvalidInput, MethodNotAllowed,
     NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
 )
-from affiliate_matrix.json_input import json_document
+from affiliate_matrix.json_input import json_document, json_media_type
 from affiliate_matrix.observability import bind_request, function_name, get_logger
 from affiliate_matrix.runtime import AFTER_ANSWER
 
@@ -30,7 +30,7 @@ def body_of(request, limit: int = 64 * 1024) -> dict:
     """The JSON object in a request body, read no further than `limit` bytes. A body without a Content-Type
     is read as JSON; one declared as something else (text/plain, a form: what a page of another site may
     send without a CORS preflight) is refused."""
-    if request.mimetype and not (request.mimetype == "application/json" or request.mimetype.endswith("+json")):
+    if request.mimetype and not json_media_type(request.mimetype):
         raise UnsupportedMediaType(f"the body is {request.mimetype[:80]}: send the body as Content-Type: "
                                    "application/json")
     if (request.content_length or 0) > limit:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # the event model (and the domain models under it) is importe
 
 log = get_logger()
 DEAD_LETTERS = "/dead-letters"
+ATTRIBUTE_NAME = re.compile(r"[a-z0-9]+")  # CloudEvents' attribute names, extensions' too
 # What the CloudEvents SDK makes of data that is not a JSON object: JSON of another shape, or (binary mode, a body
 # that is not JSON) the text or bytes as sent. The work would see none of it, so it is refused.
 DATA_KINDS = (((bytes, bytearray), "bytes"), (str, "a string"), (list, "a list"), (bool, "a boolean"),
@@ -46,13 +48,18 @@ def event_of(cloud_event) -> Event:
     from pydantic import ValidationError
 
     from affiliate_matrix.events import Event
-    from affiliate_matrix.json_input import check_json
+    from affiliate_matrix.json_input import check_json, json_media_type
 
-    data = cloud_event.data
+    data, declared = cloud_event.data, cloud_event.get("datacontenttype")
     if data not in (None, b"", "") and not isinstance(data, dict):  # no body (a PingSource without data) is no data
         kind = next((name for types, name in DATA_KINDS if isinstance(data, types)), type(data).__name__)
         raise InvalidInput(f"event data must be a JSON object, not {kind} "
-                           f"({str(cloud_event.get('datacontenttype') or 'no datacontenttype')[:100]})")
+                           f"({str(declared or 'no datacontenttype')[:100]})")
+    # The SDK reads JSON whatever the event declares (a binary event's Content-Type, a structured one's
+    # datacontenttype): data declared otherwise is refused, as a reader going by the declaration reads other data.
+    # None declared is JSON, as CloudEvents' JSON format says.
+    if data and declared is not None and not (isinstance(declared, str) and json_media_type(declared)):
+        raise InvalidInput(f"event data must be JSON, declared as application/json, not {str(declared)[:100]!r}")
     try:
         event = Event.from_cloudevent(cloud_event)
     except ValidationError as exc:
@@ -326,8 +333,9 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
     counted as the SDK will read them (binary: the ce- headers; structured: the members of the JSON object), and
     returned for JSON a request body is refused for (handlers.body_of: a key given twice, which parsers read
     differently, or an integer past Python's digits, whose error told the sender to call
-    sys.set_int_max_str_digits()). The SDK reads as JSON a binary event's body whatever its Content-Type says, and a
-    structured event's data_base64 once decoded, so those are checked too."""
+    sys.set_int_max_str_digits()), or for what two readers would read as two events (an attribute's name that is not
+    one, both data and data_base64, a binary event's ce-datacontenttype). The SDK reads as JSON a binary event's body
+    whatever its Content-Type says, and a structured event's data_base64 once decoded, so those are checked too."""
     from cloudevents.sdk.converters.binary import is_binary
 
     from affiliate_matrix.events import MAX_EVENT_ATTRIBUTES
@@ -350,6 +358,19 @@ def check_body(headers: dict, raw: bytes) -> InvalidInput | None:
         not isinstance(document, dict) or document.get("time") is not None
     if unfit is None and not timed:
         unfit = InvalidInput("the event names no time (its time attribute, RFC 3339): its work is dated by it")
+    # Names two readers read apart: the SDK lowercases a structured event's (a "TYPE" overrode its "type"), and takes
+    # its data_base64 over its data where both are given
+    names = [name[3:].lower() for name in headers if name.lower().startswith("ce-")] if binary else \
+        [name for name in document if name not in ("data", "data_base64")] if isinstance(document, dict) else []
+    if unfit is None and (odd := next((name for name in names if not ATTRIBUTE_NAME.fullmatch(name)), None)):
+        unfit = InvalidInput(f"event attribute {odd[:100]!r}: an attribute's name is lower-case letters and digits "
+                             "(CloudEvents)")
+    if unfit is None and not binary and isinstance(document, dict) and {"data", "data_base64"} <= document.keys():
+        unfit = InvalidInput("the event gives both data and data_base64: CloudEvents gives one")
+    # The SDK takes such a header over the Content-Type, which CloudEvents' HTTP binding says declares the data
+    if unfit is None and binary and any(name.lower() == "ce-datacontenttype" for name in headers):
+        unfit = InvalidInput("a binary event's datacontenttype is its Content-Type header, not a ce-datacontenttype "
+                             "header: send the data's type as the Content-Type alone")
     return unfit
 
 

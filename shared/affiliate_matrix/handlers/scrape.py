@@ -35,8 +35,11 @@ def collect(rt, event) -> None:
     if sync_id is not None and (not isinstance(sync_id, str) or not _SYNC_ID.fullmatch(sync_id)):
         raise InvalidInput("sync_id, when given, is a sync's id (s_ and 32 hex digits)")
     from affiliate_matrix.pipeline import scrape  # the crawler, resolution and the terms extractor: not for a tick
-    from affiliate_matrix.sync_requests import outcome, update_sync
+    from affiliate_matrix.sync_requests import load_sync, outcome, run_error, update_sync
 
+    if sync_id is not None and (followed := load_sync(rt, sync_id).connection_id) != connection_id:
+        # its run's outcome would be written as the other connection's (its record, its last_sync)
+        raise InvalidInput(f"sync {sync_id} follows connection {followed!r}, not {connection_id!r}")
     if sync_id is None:
         ended = outcome(scrape(rt, connection_id))
         if ended["status"] == "failed":
@@ -47,8 +50,9 @@ def collect(rt, event) -> None:
     try:
         report = scrape(rt, connection_id)
     except AmxError as exc:
-        update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[str(exc)])
-        announce_failure(rt, event, connection_id, sync_id, [str(exc)])
+        error = run_error(rt, connection_id, exc)
+        update_sync(rt, sync_id, status="failed", finished_at=datetime.now(UTC), errors=[error])
+        announce_failure(rt, event, connection_id, sync_id, [error])
         raise
     ended = outcome(report)
     update_sync(rt, sync_id, finished_at=datetime.now(UTC), **ended)

@@ -10,13 +10,16 @@ structlog's context variables, cleared as each one starts, so nothing of one lea
 on a reused worker thread.
 
 Secrets never reach a log line: values under secret-looking keys are redacted by a processor,
-so a careless `log.info(..., token=t)` is safe too.
+so a careless `log.info(..., token=t)` is safe too; so are a URL's credential-looking query values and password
+(`?api_key=…`, `user:pass@`) in any value, a traceback's included. A line of a source's work (its `source`, bound
+for a whole scrape or sync) names each request as a reader is shown it: without the account (sources.request_named).
 """
 
 import logging
 import re
 import sys
 import uuid
+from urllib.parse import unquote_plus
 
 import structlog
 
@@ -30,6 +33,52 @@ def redact_secrets(_logger, _method, event_dict):
     for key in event_dict:
         if any(part in key.lower() for part in _SECRET_KEYS) and not key.endswith(("_path", "_id")):
             event_dict[key] = "[redacted]"
+    return event_dict
+
+
+# Query parameters that carry a credential: a name holding one of _SECRET_KEYS or these (a signed URL's
+# `X-Amz-Signature`), or one of the short names that is one whole (Google's `key`, `sig`, `auth`), not `sort_key`.
+_SECRET_PARAMETER_PARTS = (*_SECRET_KEYS, "signature", "passwd")
+_SECRET_PARAMETERS = frozenset(("key", "sig", "auth", "pwd", "pass", "session", "sessionid", "sid", "code"))
+# A value ends where a URL in a text does: at a space, a quote, or punctuation before one (`…&key=x: HTTP 500`)
+_QUERY_PAIR = re.compile(r"([?&])([^=&#\s'\"?]+)=([^&#\s'\"]*?)(?=[.,;:)]*(?:[&#\s'\"]|$))")
+_USER_PASSWORD = re.compile(r"(//[^/\s:@'\"]*:)[^/\s@'\"]+@")
+
+
+def _secret_parameter(name: str) -> bool:
+    name = name.lower()
+    return name in _SECRET_PARAMETERS or any(part in name for part in _SECRET_PARAMETER_PARTS)
+
+
+def without_url_credentials(text: str) -> str:
+    """A text with each URL it quotes (a request in an error's words, a traceback's) without the credentials a URL can
+    carry: a query value under a secret-looking name, the password before the host."""
+    def pair(match: re.Match) -> str:
+        return f"{match[1]}{match[2]}=[redacted]" if _secret_parameter(unquote_plus(match[2])) else match[0]
+
+    if "=" not in text and "@" not in text:
+        return text
+    return _USER_PASSWORD.sub(r"\1[redacted]@", _QUERY_PAIR.sub(pair, text))
+
+
+def redact_url_credentials(_logger, _method, event_dict):
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = without_url_credentials(value)
+    return event_dict
+
+
+def name_requests(_logger, _method, event_dict):
+    """On a line of a source's work, each request a value quotes named without the agency's account there (Impact's
+    SID, CJ's requestor id, Awin's publisher id), as every reader of its records is shown it: its URL names the account
+    to every reader of the logs, which is not the account's holder."""
+    source = event_dict.get("source")
+    if isinstance(source, str) and source:
+        from affiliate_matrix.sources import requests_named_in  # a line naming one is of work that loaded the plugins
+
+        for key, value in event_dict.items():
+            if isinstance(value, str) and key != "source":
+                event_dict[key] = requests_named_in(source, value)
     return event_dict
 
 
@@ -85,6 +134,8 @@ def configure_logging(function: str, *, fmt: str = "console", level: str = "info
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
             structlog.processors.format_exc_info,
+            name_requests,  # after the traceback is text: its messages quote requests too
+            redact_url_credentials,
             *renderers,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper())),
@@ -102,6 +153,12 @@ def bind_request(request_id: str | None = None, **context) -> str:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id, **context)
     return request_id
+
+
+def bind_source(name: str) -> None:
+    """The source plugin whose work this request or event does, on every line after it until the next one starts (so
+    name_requests names the requests of each, its threads' lines and its failure's included)."""
+    structlog.contextvars.bind_contextvars(source=name)
 
 
 def get_logger(**context):

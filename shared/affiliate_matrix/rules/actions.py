@@ -36,6 +36,7 @@ def execute(rt, event: Event) -> None:
     params, data = event.data.get("params", {}), event.data
     if not isinstance(params, dict):
         raise InvalidInput("event data: params must be an object")
+    check_activation(rt, data.get("activation_key"), data.get("rule_id"))
     try:
         params = with_secrets(rt, kind, data.get("rule_id"), params)
         result = handler(rt, params, data)
@@ -233,6 +234,19 @@ def rotate_key(rt, params: dict, data: dict) -> str:
 
 HANDLERS = {"notify": notify, "alert": alert, "discover": discover, "resync": resync, "migrate_index": migrate_index,
             "rebuild_index": rebuild_index, "rotate_key": rotate_key}
+
+
+def check_activation(rt, key, rule_id) -> None:
+    """InvalidInput, before the action runs, when the activation its event names is another rule's: its outcome would
+    be written over that rule's history. One not kept (none named, gone) is no matter: no outcome is recorded."""
+    if not isinstance(key, str) or not _ACTIVATION_KEY.fullmatch(key):
+        return
+    from affiliate_matrix.storage import read_json
+
+    stored, _, _ = read_json(rt.store, key, lambda doc: isinstance(doc, dict), "not an activation (an object)")
+    if stored is not None and stored.get("rule_id") != rule_id:
+        raise InvalidInput(f"activation {key} belongs to rule {str(stored.get('rule_id'))[:100]!r}, not "
+                           f"{str(rule_id)[:100]!r}: the action is not run")
 
 
 def record_outcome(rt, key, status: str, outcome: str) -> None:

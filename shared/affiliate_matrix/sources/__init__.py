@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.sources.parse_cost import MAX_NESTING_COST, MAX_REBUILT, nesting_cost, rebuilt_cost
 
 _REGISTRY: dict[str, type["Source"]] = {}
@@ -397,9 +398,10 @@ def request_named(source_name: str, url: str) -> str:
 
 
 def requests_named_in(source_name: str, text: str) -> str:
-    """A text (a failure's reason) with each request it quotes, whole or as a path, named as request_named names it."""
-    return re.sub(r"https?://[^\s'\"]+|(?<![\w.:/])/[^\s'\"]+", lambda url: request_named(source_name, url.group()),
-                  text)
+    """A text (a failure's reason) with each request it quotes, whole or as a path, named as request_named names it,
+    and without the credentials a URL can carry (observability.without_url_credentials: a next page's signed link)."""
+    return without_url_credentials(re.sub(r"https?://[^\s'\"]+|(?<![\w.:/])/[^\s'\"]+",
+                                          lambda url: request_named(source_name, url.group()), text))
 
 
 def priority_of(source_name: str) -> int:
