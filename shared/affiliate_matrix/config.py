@@ -6,7 +6,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from affiliate_matrix.errors import ConfigError
@@ -24,7 +24,8 @@ def from_variables(settings: BaseSettings, values: dict) -> None:
 
 
 class Settings(BaseSettings):
-    """The settings every function reads; those of one concern are a class of their own (PARTS)."""
+    """The settings every function reads; those of one concern are a class of their own (PARTS), or one it holds
+    and reads through its attributes (HELD)."""
     model_config = VARIABLES
 
     data_dir: Path = Field(Path(".amx"), description="Where the embedded backends keep their files.")
@@ -32,46 +33,29 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     object_store: Literal["local", "s3"] = "local"
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "affiliate-matrix"
-    s3_region: str = "us-east-1"
-    s3_access_key_id: SecretStr | None = None
-    s3_secret_access_key: SecretStr | None = None
-
     search: Literal["sqlite", "opensearch"] = "sqlite"
-    opensearch_url: str = "http://127.0.0.1:9200"
-    opensearch_username: str | None = None
-    opensearch_password: SecretStr | None = None
-    opensearch_ca_file: Path | None = None
     index_prefix: str = Field("amx", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
-
     secrets: Literal["local", "vault"] = "local"
-    vault_addr: str = "http://127.0.0.1:8200"
-    vault_token: SecretStr | None = None
-    vault_kv_mount: str = "secret"
-    vault_role: str | None = Field(None, description="Kubernetes auth role; when set, log in with the service-account JWT.")
-    vault_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
-    vault_token_ttl_s: int = Field(3600, gt=0, description="TTL asked for on renewal.")
-    secret_cache_ttl_s: int = Field(300, ge=0, description="How long a secret read stays usable if Vault goes down.")
-
-    retention_days: str = Field("deltas=400,metrics=400,activations=90,queries=30",
-                                pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
-                                description="Days each time-stamped index keeps a document (the daily retention job).")
-    retention_dead_letters_days: int = Field(30, ge=1, le=3650,
-                                             description="Days a dead letter (dead-letters/ in the store, up to 4 MB "
-                                                         "each) is kept, from when it was parked (the daily retention job).")
     flags_file: Path | None = Field(None, description="The environment's flags (the mounted amx-flags ConfigMap); seeds the flags document.")
-
-    allow_loopback_fetch: bool = Field(False, description="Let the fetcher reach loopback addresses (recorded sites).")
-    crawl_time_limit_s: int = Field(900, ge=1, le=86400, description="The time limit of the functions that crawl "
-                                     "pages or sync APIs (scrape, sync, verify, discover: their Knative "
-                                     "timeoutSeconds): a crawl, an API sync, a discovery run and each verify worker "
-                                     "ask while the waits they are told to make (the host's spacing, retries' "
-                                     "Retry-After) fit in it, less a tenth for the rest of the run.")
-    user_agent: str = "AffiliateMatrixBot/0.1 (+https://affiliate-matrix.dev/bot)"
+    _held: dict[str, BaseSettings]  # the parts of it (HELD) built so far, by class name
 
     def __init__(self, **values):
-        from_variables(self, values)
+        """A part (HELD) is built now when one of its settings is given or its variable set, so that a bad value
+        stops the start naming it; else by the first read of one of its settings."""
+        from_variables(self, {name: value for name, value in values.items() if name not in _HOLDER})
+        given = {*values, *_variables()}
+        self._held = {}
+        for part in dict.fromkeys(_HOLDER[name] for name in given if name in _HOLDER):
+            self._held[part] = _part_class(part)(**{name: value for name, value in values.items()
+                                                    if _HOLDER.get(name) == part})
+
+    def __getattr__(self, name: str):
+        part = _HOLDER.get(name)
+        if part is None:
+            return super().__getattr__(name)
+        if part not in self._held:
+            self._held[part] = _part_class(part)()
+        return getattr(self._held[part], name)
 
 
 SECRET_ENV_PREFIX = "AMX_SECRET__"  # read-only secrets for the local secret store, see secrets/local.py
@@ -88,8 +72,13 @@ class _Variables(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, str]:
         fields = self.settings_cls.model_fields
-        return {name.lower()[4:]: value for name, value in os.environ.items()
-                if name.lower().startswith("amx_") and name.lower()[4:] in fields and value != ""}
+        return {name: value for name, value in _variables().items() if name in fields}
+
+
+def _variables() -> dict[str, str]:
+    """Every AMX_* variable set, by the name of the setting it would be (lower case, without the prefix)."""
+    return {name.lower()[4:]: value for name, value in os.environ.items()
+            if name.lower().startswith("amx_") and value != ""}
 
 
 # Settings there were, and why they are gone: set, they are refused with the reason, not ignored.
@@ -105,16 +94,44 @@ PARTS = ("affiliate_matrix.budget.settings.BudgetSettings", "affiliate_matrix.di
 
 Part = TypeVar("Part", bound=BaseSettings)
 
+# Settings' own settings of one backend or one kind of work, each a class of its own (defined where it is used) that
+# Settings holds and reads through its attributes (settings.s3_bucket): so the ~190 places reading them are unchanged,
+# and a start defines only the classes it reads or is given (Settings.__init__). Listed here by name, as every field
+# of each (a test holds the two together), so that a start need not define a class to know it is none of its own.
+HELD = {
+    "affiliate_matrix.storage.settings.S3Settings": (
+        "s3_endpoint_url", "s3_bucket", "s3_region", "s3_access_key_id", "s3_secret_access_key"),
+    "affiliate_matrix.search.settings.OpenSearchSettings": (
+        "opensearch_url", "opensearch_username", "opensearch_password", "opensearch_ca_file"),
+    "affiliate_matrix.secrets.settings.VaultSettings": (
+        "vault_addr", "vault_token", "vault_kv_mount", "vault_role", "vault_jwt_path", "vault_token_ttl_s",
+        "secret_cache_ttl_s"),
+    "affiliate_matrix.retention_settings.RetentionSettings": ("retention_days", "retention_dead_letters_days"),
+    "affiliate_matrix.fetch_settings.FetchSettings": ("allow_loopback_fetch", "crawl_time_limit_s", "user_agent"),
+}
+_HOLDER = {name: part for part, names in HELD.items() for name in names}  # each held setting's class
+
+
+def _part_class(part: str) -> type[BaseSettings]:
+    module, _, name = part.rpartition(".")
+    return getattr(import_module(module), name)
+
 
 def parts() -> Iterator[type[BaseSettings]]:
     """Each part's class, imported (so defined) as it is reached."""
-    for module, _, name in (part.rpartition(".") for part in PARTS):
-        yield getattr(import_module(module), name)
+    for part in PARTS:
+        yield _part_class(part)
+
+
+def held() -> Iterator[type[BaseSettings]]:
+    """Each class Settings holds (HELD), imported (so defined)."""
+    for part in HELD:
+        yield _part_class(part)
 
 
 def _reject_unknown_variables() -> list[type[BaseSettings]]:
     """The parts whose variables are set; ConfigError for a variable that names no setting."""
-    known = {f"AMX_{name.upper()}" for name in Settings.model_fields}
+    known = {f"AMX_{name.upper()}" for name in (*Settings.model_fields, *_HOLDER)}
     set_parts: list[type[BaseSettings]] = []
     for variable in os.environ:
         if variable.upper() in RETIRED:
@@ -151,7 +168,7 @@ def load_at_start(**overrides) -> tuple[Settings, list[BaseSettings]]:
     to the class that has it), as a start reads them; or one ConfigError naming the first bad setting."""
     read = _reject_unknown_variables()
     owners = {name: next((part for part in parts() if name in part.model_fields), Settings)
-              for name in overrides if name not in Settings.model_fields}  # an unknown name: Settings refuses it
+              for name in overrides if name not in Settings.model_fields and name not in _HOLDER}  # an unknown name: Settings refuses it
     read += [part for part in dict.fromkeys(owners.values()) if part is not Settings and part not in read]
     loaded = [load_part(part, **{name: value for name, value in overrides.items() if owners.get(name) is part})
               for part in read]

@@ -9,7 +9,7 @@ import pytest
 from pydantic_settings import EnvSettingsSource
 
 from affiliate_matrix.budget.settings import BudgetSettings
-from affiliate_matrix.config import Settings, _Variables, load_part, load_settings, parts
+from affiliate_matrix.config import HELD, Settings, _Variables, held, load_part, load_settings, parts
 from affiliate_matrix.discovery.settings import DiscoverySettings
 from affiliate_matrix.events.settings import EventSettings
 from affiliate_matrix.errors import ConfigError
@@ -26,7 +26,7 @@ def test_the_variables_read_as_pydantic_settings_reads_them(monkeypatch):
         monkeypatch.delenv(name)
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    for kind in (Settings, *parts()):  # the settings every function reads, and each concern's
+    for kind in (Settings, *parts(), *held()):  # the settings every function reads, and each concern's
         assert _Variables(kind)() == EnvSettingsSource(kind)()
         assert kind() == kind(**EnvSettingsSource(kind)())
     settings, budget = Settings(), BudgetSettings()
@@ -134,16 +134,48 @@ def test_the_discovery_languages_setting_takes_exactly_the_languages_dorks_are_w
     assert pattern == f"^({'|'.join(TEMPLATES)})(,({'|'.join(TEMPLATES)}))*$"
 
 
-def _start_defines(variables: dict[str, str]) -> list[str]:
-    """Which parts' classes a function's start (load_settings) defines, in a fresh process with `variables` set."""
+def _start_defines(variables: dict[str, str], classes: str = "PARTS") -> list[str]:
+    """Which of the classes named in config's `classes` (PARTS or HELD) a function's start (load_settings) defines, in
+    a fresh process with `variables` set."""
     import subprocess
     import sys
 
     env = {name: value for name, value in os.environ.items() if not name.lower().startswith("amx_")}
-    shown = subprocess.run([sys.executable, "-c", "import sys; from affiliate_matrix.config import PARTS, load_settings; "
-                            "load_settings(); print([p for p in PARTS if p.rpartition('.')[0] in sys.modules])"],
+    shown = subprocess.run([sys.executable, "-c", f"import sys; from affiliate_matrix.config import {classes}, load_settings; "
+                            f"load_settings(); print([p for p in {classes} if p.rpartition('.')[0] in sys.modules])"],
                            env={**env, **variables}, capture_output=True, text=True, check=True).stdout
-    return eval(shown)  # a list of the names in PARTS, printed by the line above
+    return eval(shown)  # a list of the names in PARTS or HELD, printed by the line above
+
+
+def test_a_start_defines_none_of_the_backends_or_fetchings_settings_unless_one_is_set():
+    """Every start defined the S3, OpenSearch, Vault, retention and fetching settings (21 of them, ~0.4 M
+    instructions each) though a start on the embedded backends reads none: Settings holds each group as a class
+    defined by the first read of one of its settings, or at start when one is set (so a bad one still stops it)."""
+    assert _start_defines({}, "HELD") == []
+    assert _start_defines({"AMX_S3_BUCKET": "ours"}, "HELD") == ["affiliate_matrix.storage.settings.S3Settings"]
+    assert _start_defines({"amx_vault_role": "fn"}, "HELD") == ["affiliate_matrix.secrets.settings.VaultSettings"]
+
+
+def test_the_held_settings_are_read_given_and_checked_as_settings_own(monkeypatch):
+    for kind in held():
+        assert tuple(kind.model_fields) == HELD[f"{kind.__module__}.{kind.__name__}"]
+    monkeypatch.setenv("AMX_S3_BUCKET", "from-the-variable")
+    settings = Settings(crawl_time_limit_s=60)
+    assert (settings.s3_bucket, settings.crawl_time_limit_s, settings.opensearch_url, settings.vault_token) == (
+        "from-the-variable", 60, "http://127.0.0.1:9200", None)
+    assert Settings(s3_bucket="given").s3_bucket == "given"  # an argument wins over a variable
+    assert load_settings(vault_token="t0ken").vault_token.get_secret_value() == "t0ken"
+    with pytest.raises(AttributeError, match="no_such"):
+        settings.no_such
+    monkeypatch.setenv("AMX_VAULT_TOKEN_TTL_S", "0")
+    with pytest.raises(ConfigError, match="AMX_VAULT_TOKEN_TTL_S: Input should be greater than 0"):
+        load_settings()
+    monkeypatch.delenv("AMX_VAULT_TOKEN_TTL_S")
+    with pytest.raises(ConfigError, match="AMX_RETENTION_DEAD_LETTERS_DAYS: Input should be greater than or equal to 1"):
+        load_settings(retention_dead_letters_days=0)
+    monkeypatch.setenv("AMX_USER_AGNET", "x")
+    with pytest.raises(ConfigError, match="did you mean AMX_USER_AGENT"):
+        load_settings()
 
 
 def test_a_start_defines_only_the_settings_every_function_reads_unless_a_parts_variable_is_set():

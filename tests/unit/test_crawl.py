@@ -259,13 +259,13 @@ def test_the_budgets_time_limit_is_the_scrape_functions_as_deployed():
     Knative timeout of the functions that crawl (scrape; sync, the same handler; verify)."""
     import yaml
 
-    from affiliate_matrix.config import Settings
+    from affiliate_matrix.fetch_settings import FetchSettings
     from tests.support.processes import ROOT
 
     services = {doc["metadata"]["name"]: doc for doc in
                 yaml.safe_load_all((ROOT / "manifests" / "base" / "services.yaml").read_text()) if doc}
     limits = {name: services[name]["spec"]["template"]["spec"]["timeoutSeconds"] for name in ("scrape", "sync", "verify")}
-    default = Settings.model_fields["crawl_time_limit_s"].default
+    default = FetchSettings.model_fields["crawl_time_limit_s"].default
     assert limits == {"scrape": default, "sync": default, "verify": default}
 
 

@@ -1,0 +1,21 @@
+"""The daily retention job's settings (AMX_RETENTION_*): a class Settings holds (config.HELD), defined by the job's
+first read of one of them or at start when one is set, so that no other function's start defines them."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings
+
+from affiliate_matrix.config import VARIABLES, from_variables
+
+
+class RetentionSettings(BaseSettings):
+    model_config = VARIABLES
+
+    retention_days: str = Field("deltas=400,metrics=400,activations=90,queries=30",
+                                pattern=r"^([a-z]+=\d+)(,[a-z]+=\d+)*$",
+                                description="Days each time-stamped index keeps a document (the daily retention job).")
+    retention_dead_letters_days: int = Field(30, ge=1, le=3650,
+                                             description="Days a dead letter (dead-letters/ in the store, up to 4 MB "
+                                                         "each) is kept, from when it was parked (the daily retention job).")
+
+    def __init__(self, **values):
+        from_variables(self, values)
