@@ -19,6 +19,7 @@ import logging
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 import structlog
@@ -68,17 +69,20 @@ def redact_url_credentials(_logger, _method, event_dict):
     return event_dict
 
 
+# How a source's requests are named to readers (sources.requests_named_in), set by the sources package as it is
+# imported: a line naming a source is of work that loaded the plugins, and the sources package logs through this one.
+request_namer: Callable[[str, str], str] | None = None
+
+
 def name_requests(_logger, _method, event_dict):
     """On a line of a source's work, each request a value quotes named without the agency's account there (Impact's
     SID, CJ's requestor id, Awin's publisher id), as every reader of its records is shown it: its URL names the account
     to every reader of the logs, which is not the account's holder."""
     source = event_dict.get("source")
-    if isinstance(source, str) and source:
-        from affiliate_matrix.sources import requests_named_in  # a line naming one is of work that loaded the plugins
-
+    if isinstance(source, str) and source and request_namer is not None:
         for key, value in event_dict.items():
             if isinstance(value, str) and key != "source":
-                event_dict[key] = requests_named_in(source, value)
+                event_dict[key] = request_namer(source, value)
     return event_dict
 
 

@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from affiliate_matrix.errors import InvalidInput
+from affiliate_matrix import observability
 from affiliate_matrix.observability import without_url_credentials
 from affiliate_matrix.sources.parse_cost import MAX_NESTING_COST, MAX_REBUILT, nesting_cost, rebuilt_cost
 
@@ -402,6 +403,9 @@ def requests_named_in(source_name: str, text: str) -> str:
     and without the credentials a URL can carry (observability.without_url_credentials: a next page's signed link)."""
     return without_url_credentials(re.sub(r"https?://[^\s'\"]+|(?<![\w.:/])/[^\s'\"]+",
                                           lambda url: request_named(source_name, url.group()), text))
+
+
+observability.request_namer = requests_named_in  # every log line of a source's work names its requests so
 
 
 def priority_of(source_name: str) -> int:
