@@ -14,7 +14,10 @@ from affiliate_matrix.errors import (
     NotFoundError, PreconditionFailed, PreconditionRequired, Unauthorized, UnsupportedMediaType,
 )
 from affiliate_matrix.json_input import json_document, json_media_type
-from affiliate_matrix.observability import bind_request, function_name, get_logger
+# telemetry (every request's span and counts) and auth (routes.py) are imported with the function, before gunicorn
+# forks its worker: what the first request imports costs the worker about three times as much (each page it writes is
+# first copied from the master's).
+from affiliate_matrix.observability import bind_request, function_name, get_logger, telemetry
 from affiliate_matrix.runtime import AFTER_ANSWER
 
 log = get_logger()
@@ -71,7 +74,6 @@ def _leave_the_rest(request) -> None:
 
 def _metrics(rt, request) -> tuple:
     from affiliate_matrix.auth import authorize
-    from affiliate_matrix.observability import telemetry
 
     authorize(rt, request.headers.get("Authorization"))
     body, content_type = telemetry.exposition()
@@ -79,8 +81,6 @@ def _metrics(rt, request) -> tuple:
 
 
 def _served(rt, request, route: Callable, flags) -> tuple:
-    from affiliate_matrix.observability import telemetry
-
     if request.path == "/metrics":
         route = lambda request: _metrics(rt, request)  # noqa: E731 - answered and shaped as any route
     request_id = bind_request(request.headers.get("X-Request-Id"), method=request.method, path=request.path)
@@ -168,8 +168,6 @@ def _run_each(pending: list[Callable[[], None]]) -> None:
 
 def _answered(answer: tuple, started: float, traceparent: str) -> tuple:
     """Log, count and stamp an answer with its trace context."""
-    from affiliate_matrix.observability import telemetry
-
     body, status, headers = answer
     elapsed = time.perf_counter() - started
     log.info("request.done", status=status, ms=round(elapsed * 1000, 1))

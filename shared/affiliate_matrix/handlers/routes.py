@@ -15,6 +15,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from affiliate_matrix.auth import authorize  # with the function, before the fork (handlers/__init__.py says why)
 from affiliate_matrix.errors import DamagedData, InvalidInput, MethodNotAllowed, NotFoundError
 from affiliate_matrix.handlers import body_of, json_response
 from affiliate_matrix.handlers.shapes import Shape, is_list  # noqa: F401 (Shape: the APIs' models import it from here)
@@ -191,8 +192,6 @@ class Api:
 
     def route(self, rt, request):
         """The one dispatcher: match, check the caller and the input, run the handler, check the answer."""
-        from affiliate_matrix.auth import authorize
-
         method = "GET" if request.method == "HEAD" else request.method
         found = [(r, m) for r in self._ordered if (m := r.match(request.path)) is not None]
         if not found:
