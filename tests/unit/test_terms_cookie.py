@@ -389,3 +389,24 @@ def test_a_sentence_of_many_articles_and_click_days_is_read_in_linear_time(monke
 
     small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
     assert large < 5 * small
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # the referral's period named in es, nl, pt, fr, and a referral said valid for a span
+    ("El periodo de referido es de 30 días.", 30),
+    ("De referentieperiode is 30 dagen.", 30),
+    ("O período de indicação é de 30 dias.", 30),
+    ("Le délai de parrainage est de 30 jours.", 30),
+    ("Een doorverwijzing is 60 dagen geldig.", 60),
+    ("Un parrainage est valable 60 jours.", 60),
+    ("Le délai de paiement est de 30 jours.", None),
+    ("Le délai de rétractation est de 14 jours.", None),
+    ("Les récompenses de parrainage sont valables 60 jours.", None),
+    # an order honoured within a span is credited in it
+    ("The order need not be placed in the same session; any order they make within a one year period will be honored.",
+     365),
+    ("Refund requests made within 30 days will be honored.", None),
+    ("Coupons will be honored for 30 days after they are issued.", None),
+])
+def test_the_referral_period_named_in_five_languages_and_an_order_honoured(text, days):
+    assert terms.extract(text).cookie_days == days

@@ -11,8 +11,9 @@ from affiliate_matrix.terms.text import EXAMPLE, OTHER_PROGRAMS, Doc, Pattern, b
 # "Attributionsfenster", "fenêtre d'attribution", "ventana de atribución", "periodo di tracciamento".
 _TRACK = (r"tracking|attribution|referral|(?:conversion|post[\s-]?click|look[\s-]?back|click[\s-]?through)"
           r"(?=[\s-]*(?:window|period))|verweil|suivi|seguimiento|atribuci[óo]n|rastreamento|"
-          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage")
-_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|fen[êe]tre|dur[ée]e|"
+          r"atribui[çc][ãa]o|tracciamento|attribuzione|attributie|r[ée]f[ée]rence|referencia|parrainage|"
+          r"referid[oa]|referentie|indica[çc][ãa]o")  # "periodo de referido", "período de indicação"
+_SPAN = (r"period|window|duration|time|days?|length|dauer|zeitraum|fenster|frist|p[ée]riode|d[ée]lai|fen[êe]tre|dur[ée]e|"
          r"ventana|periodo|per[íi]odo|duraci[óo]n|janela|dura[çc][ãa]o|finestra|durata|venster|periode|termijn|duur")
 # "Return Days: 30" labels a cookie (a network's column); a "return period" is for refunds.
 COOKIE = Pattern(
@@ -148,7 +149,7 @@ _TIME_TO_ACT = Pattern(
     r"(?:[^\W\d]+\s+){0,3}?(?:sign|buy|purchas|order|subscri|regist|convert|kauf|bestell|commande|achet|inscri|"
     r"souscri|compr|pedido|contrat|kopen|bestel|aanmeld|acquist|ordin|abbon|cadastr|assin)", re.I)
 # What the affiliate gets for a referral: a commission, credit, or a referrer's reward ("Prämie", "récompense").
-_CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
+_CREDIT = Pattern(r"commission|credit|attribut|tracked|valid|honou?red|g[üu]ltig|provision|comisi[óo]n|comiss[ãa]o|commissie|"
                      r"provvigion|earn|receive|collect|verdien|erh[äa]lt|ganar|recib|receb|ontvang|touch|reward|bonus|"
                      r"pr[äa]mie|belohnung|r[ée]compense|recompensa|premio|pr[êe]mio|beloning|premie|r[ée]mun[ée]r|"
                      r"remunera|verg[üu]t|vergoed", re.I)
@@ -184,7 +185,8 @@ _REFERRAL_NOUN = (r"\b(?:referrals?|tracking|suivi|seguimiento|rastreamento|trac
                   r"(?:referral|affiliate|tracking|partner|invite|invitation|empfehlungs|einladungs|verwijzings?|werbe|"
                   r"your|the|ihr|dein|der|votre|uw|je|de|seu|teu|su)[\s-]?links?|"
                   r"(?:referral|affiliate|tracking|partner|invite|invitation)[\s-]?urls?|"
-                  r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung(?:en)?|einladung(?:en)?|verwijzing|uitnodiging|"
+                  r"invit(?:e|es|ation|ations|aci[óo]n|o)|empfehlung(?:en)?|einladung(?:en)?|(?:door)?verwijzing|uitnodiging|"
+                  r"(?:le|un|votre|chaque)\s+parrainage|"
                   r"convites?|"
                   r"indica[çc][ãa]o|(?:liens?|enlaces?|links?)\s+(?:de|d'|di|do|da|del)\s*"
                   r"(?:parrainage|affili|referid|referencia|afiliad|indica|convite|referral|invit|recomenda)\w*)\b")
