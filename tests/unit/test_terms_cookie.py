@@ -375,6 +375,10 @@ def test_a_window_said_in_words_from_the_day_of_the_click(text, days):
     ("Orders returned within 30 days earn no commission.", None),
     ("If a visitor returns to the site within 30 days of the click and buys, you earn a commission.", 30),
     ("Gift cards are valid for one year.", None),
+    ("This offer is valid for 30 days.", None),
+    ("Das Angebot ist 30 Tage gültig.", None),
+    ("L'offre est valable 30 jours.", None),
+    ("Referral links are valid for 30 days.", 30),
     ("Geschenkkarten sind 3 Jahre gültig; das Cookie gilt 30 Tage.", 30),
 ])
 def test_a_span_said_of_attribution_a_click_or_a_link_and_units_in_short(text, days):

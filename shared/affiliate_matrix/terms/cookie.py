@@ -76,7 +76,10 @@ _OTHER_PERIOD = Pattern(
     # a credit or points the affiliate holds, said to stay valid or expire ("referral credits are valid for 3 months")
     r"(?:credits?|guthaben|cr[ée]dits?|avoirs?|saldo|tegoed|credito|points|punkte|puntos|pontos|punti|"
     r"gift[\s-]?cards?|geschenkkarten?|cartes?[\s-]cadeaux?|tarjetas?[\s-]regalo|cadeaukaarten?|cart[ãa]o[\s-]presente|"
-    r"cart[ae][\s-]regalo)\s+"
+    r"cart[ae][\s-]regalo|"
+    # an offer or a promotion said to stay valid ("This offer is valid for 30 days", "Das Angebot ist 30 Tage gültig")
+    r"offers?|promotions?|deals?|angebote?|aktion|offres?|ofertas?|promoci[óo]n|aanbieding|actie|promo[çc][ãa]o|"
+    r"promozione|offert[ae])\s+"
     r"(?:(?:are|is|will|sind|ist|sont|est|son|es|zijn|s[ãa]o|[ée]|sono|[èe])\s+)?(?:valid|expir|verf[äa]ll|g[üu]ltig|"
     r"valable|caduc|v[áa]lid|geldig|verlo|scad)|"
     # a commission that recurs for a span, and a network's statistics ("30 Day EPC", "7-day reversal rate")
