@@ -311,3 +311,106 @@ def test_an_example_said_in_passing_and_a_referral_url(text, days):
 ])
 def test_a_reward_given_within_a_span_and_a_session_booked(text, days):
     assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # a figure repeating the words before it, as contracts write it, is one duration ("within thirty (30) days")
+    ("Customers who sign up within thirty (30) days of clicking your link are credited to you.", 30),
+    ("Der Kunde muss die Anmeldung innerhalb von dreißig (30) Tagen nach dem Klick auf den Link abschließen.", 30),
+    ("Toute commande passée dans les trente (30) jours après le clic sur votre lien vous est attribuée.", 30),
+    ("Referred users who purchase within sixty (60) calendar days of the click earn you a commission.", 60),
+    ("Returns are accepted within thirty (30) days of delivery.", None),
+    # a span counted from the day the visitor clicked, however the day is said
+    ("You will receive commission for purchases made within 30 days from the date the customer clicked your link.", 30),
+    ("Commission is paid on orders placed for 1 year from the date your customer first clicked your affiliate link.",
+     365),
+    ("Las compras realizadas en los 30 días a partir de la fecha del clic generan comisión.", 30),
+    ("Aankopen binnen 30 dagen vanaf de datum van de klik leveren commissie op.", 30),
+    ("As compras feitas em até 30 dias a partir da data do clique geram comissão.", 30),
+    ("Gli acquisti entro 30 giorni dalla data del clic generano una provvigione.", 30),
+    ("Commissions are paid 30 days from the date of the sale.", None),
+    # a span of "a month", "eines Monats": an article is a figure of one
+    ("Sales are credited to you if they happen within a month of the click.", 30),
+    ("You earn commission on purchases made within a week of the click.", 7),
+    ("Der Kunde muss innerhalb eines Monats nach dem Klick kaufen, damit Sie die Provision erhalten.", 30),
+    ("Payments are processed within a week.", None),
+    ("Refunds are possible within a month of the purchase.", None),
+    # "up to", "bis zu", "tot", "fino a" a span, and Italian "per" a span, after the click
+    ("Sie erhalten Provision auf alle Bestellungen bis zu 30 Tage nach dem Klick.", 30),
+    ("Je ontvangt commissie op aankopen tot 30 dagen na de klik.", 30),
+    ("Ricevi una commissione sugli acquisti effettuati per 30 giorni dopo il clic.", 30),
+    ("Die Auszahlung erfolgt bis zu 30 Tage nach Monatsende.", None),
+])
+def test_a_window_said_in_words_from_the_day_of_the_click(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # attribution, a click or a link as what lasts, is valid or expires, and a label naming it
+    ("Attribution lasts 30 days.", 30),
+    ("Attribution lasts forty-five days.", 45),
+    ("Clicks are remembered for 60 days.", 60),
+    ("Clicks expire after 60 days.", 60),
+    ("Die Zuordnung gilt 30 Tage.", 30),
+    ("L'attribution dure 30 jours.", 30),
+    ("Link expiry: 30 days", 30),
+    ("Referral link expiry: 30 days", 30),
+    ("Post-click: 30 days", 30),
+    ("Lookback: 14 days", 14),
+    ("Clicks are counted daily.", None),
+    ("Attribution is last-click.", None),
+    # half a unit, and abbreviations a figure alone stands before
+    ("Cookie duration: half a year", 180),
+    ("Cookie-Laufzeit: ein halbes Jahr", 180),
+    ("Durée du cookie : un demi-mois", 15),
+    ("Cookie-Laufzeit: 30 Tg.", 30),
+    ("Durée du cookie : 30 j", 30),
+    ("Cookie: 3 mo.", 90),
+    ("Cookie length: 2 yrs", 730),
+    ("Cookie: 6 wks", 42),
+    ("Cookie: 12 mths", 365),
+    # a customer's return and a gift card's validity are other periods than the cookie's
+    ("If a product bought through your link is returned by the customer within 14 days, the commission is removed.",
+     None),
+    ("Orders returned within 30 days earn no commission.", None),
+    ("If a visitor returns to the site within 30 days of the click and buys, you earn a commission.", 30),
+    ("Gift cards are valid for one year.", None),
+    ("This offer is valid for 30 days.", None),
+    ("Das Angebot ist 30 Tage gültig.", None),
+    ("L'offre est valable 30 jours.", None),
+    ("Referral links are valid for 30 days.", 30),
+    ("Geschenkkarten sind 3 Jahre gültig; das Cookie gilt 30 Tage.", 30),
+])
+def test_a_span_said_of_attribution_a_click_or_a_link_and_units_in_short(text, days):
+    assert terms.extract(text).cookie_days == days
+
+
+def test_a_sentence_of_many_articles_and_click_days_is_read_in_linear_time(monkeypatch):
+    """"within a" looks ahead for a unit and "from the date" for a click, each a bounded step from where it stands."""
+    def sentence(times: int) -> str:
+        return " ".join("within a while from the date your friend first saw it up to a"
+                        for _ in range(times)) + " 30 days of the click."
+
+    small, large = (characters_read(sentence(n), monkeypatch) for n in (100, 400))
+    assert large < 5 * small
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    # the referral's period named in es, nl, pt, fr, and a referral said valid for a span
+    ("El periodo de referido es de 30 días.", 30),
+    ("De referentieperiode is 30 dagen.", 30),
+    ("O período de indicação é de 30 dias.", 30),
+    ("Le délai de parrainage est de 30 jours.", 30),
+    ("Een doorverwijzing is 60 dagen geldig.", 60),
+    ("Un parrainage est valable 60 jours.", 60),
+    ("Le délai de paiement est de 30 jours.", None),
+    ("Le délai de rétractation est de 14 jours.", None),
+    ("Les récompenses de parrainage sont valables 60 jours.", None),
+    # an order honoured within a span is credited in it
+    ("The order need not be placed in the same session; any order they make within a one year period will be honored.",
+     365),
+    ("Refund requests made within 30 days will be honored.", None),
+    ("Coupons will be honored for 30 days after they are issued.", None),
+])
+def test_the_referral_period_named_in_five_languages_and_an_order_honoured(text, days):
+    assert terms.extract(text).cookie_days == days
