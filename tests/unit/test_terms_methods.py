@@ -320,6 +320,8 @@ def test_a_directory_column_names_store_credit_too():
     "refer a friend and the top 5 winners get 5 % in the app wallet rewards apply only to orders",
     # a payout platform said to be one, a customer's options, an order covered, an open choice
     "Tipalti is a third-party platform [a/b/c] customers have payment options orders covered by PayPal",
+    # a means denied after its name, a bank transfer right after ACH
+    "PayPal is not available ACH bank transfer direct deposit is not an option",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
@@ -388,3 +390,25 @@ def test_the_affiliates_payment_options_and_a_bracketed_note_stay(text, expected
 def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
     found = terms.extract(text)
     assert (found.payout_methods, found.payout_frequency) == ([], None)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a means denied after its name, in the languages of the corpus
+    ("Payouts are made by PayPal.\nPayoneer is not an available payment option.", ["paypal"]),
+    ("Payouts are sent by PayPal, wire transfer is not available.", ["paypal"]),
+    ("Auszahlung per PayPal oder Überweisung. Payoneer ist derzeit nicht verfügbar.", ["bank_transfer", "paypal"]),
+    ("Les commissions sont versées par virement. PayPal n'est pas proposé comme mode de paiement.", ["bank_transfer"]),
+    ("Pagamos las comisiones por transferencia bancaria. PayPal no está disponible como método de pago.",
+     ["bank_transfer"]),
+    ("As comissões são pagas via PayPal. O Payoneer não está disponível.", ["paypal"]),
+    ("Le provvigioni vengono pagate tramite bonifico bancario. PayPal non è disponibile.", ["bank_transfer"]),
+    ("Uitbetaling van je commissie gaat via PayPal. Payoneer is niet beschikbaar.", ["paypal"]),
+    # offered somewhere or above a sum, or sent after a delay, it stays
+    ("Payouts are made by PayPal or bank transfer. Bank transfer is not available in all countries.",
+     ["bank_transfer", "paypal"]),
+    ("Payouts are sent by PayPal or wire. Wire transfers are not available for amounts under $500.", ["paypal", "wire"]),
+    ("We pay by check. Checks will not be sent until you earn $50.", ["check"]),
+])
+def test_a_means_denied_after_its_name_is_not_offered(text, expected):
+    assert methods(text) == expected
+

@@ -368,9 +368,26 @@ _UNTIL = Pattern(r"^[^.;:]{0,80}?\b(?:until|unless|before|till|bis|avant|tant qu
                  r"prima (?:di|che)|totdat|tot|voordat)\b", re.I)
 
 
+# A means denied after its name ("Payoneer is not an available payment option", "Schecks werden nicht angeboten", "PayPal
+# no está disponible"); not one offered somewhere or for some ("not available in all countries", "for amounts under
+# $50"), nor past a comma (another means' denial: "PayPal is our main method, wire is not available").
+_NEG = r"(?:not|no longer|nicht|nicht mehr|kein\w*|pas|plus|no|n[ãa]o|non|niet|geen|nog niet)"
+_BE = (r"(?:is|are|will be|ist|sind|wird|werden|n['’]est|ne sont|est|sont|est[áa]|est[áa]n|es|son|ser[áa]|é|s[ãa]o|"
+       r"ser[áa]|è|sono|zijn|wordt|worden)")
+_DENIED_AFTER = Pattern(
+    rf"^[^.;:,]{{0,30}}?\b(?:{_BE}\s+(?:\w+\s+)?{_NEG}|{_NEG}\s+{_BE})\s+(?:\w+\s+){{0,2}}?"
+    r"(?:available|offered|supported|accepted|possible|an option|verf[üu]gbar|angeboten|unterst[üu]tzt|m[öo]glich|"
+    r"disponibles?|propos[ée]e?s?|accept[ée]e?s?|pris en charge|ofrecid[oa]s?|admitid[oa]s?|aceptad[oa]s?|"
+    r"dispon[íi]ve(?:l|is)|oferecid[oa]s?|aceit[oa]s?|disponibil[ei]|offert[oi]|supportat[oi]|accettat[oi]|"
+    r"beschikbaar|aangeboden|ondersteund|mogelijk)\b(?!\s+(?:in|for|to|f[üu]r|pour|dans|en|para|voor|per|until|unless|"
+    r"below|under|outside|au-dessous|unter|bis|hasta|at[ée]|tot)\b)", re.I)
+
+
 def _offered(pattern: Pattern, text: str) -> list[re.Match]:
-    """The pattern's matches the text does not rule out ("We no longer pay by cheque")."""
-    return [m for m in pattern.finditer(text) if not _NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
+    """The pattern's matches the text does not rule out ("We no longer pay by cheque", "Payoneer is not available")."""
+    return [m for m in pattern.finditer(text)
+            if not (_NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
+                    or _DENIED_AFTER.search(text[m.end():m.end() + 120]))
             or _UNTIL.search(text[m.end():m.end() + 100])]
 
 
