@@ -422,3 +422,18 @@ def test_two_days_and_a_quarters_day_said_thousands_of_times_are_read_in_linear_
 def test_a_hedge_after_the_run_hedges_its_detail_not_the_run(text, expected):
     assert frequency(text) == expected
 
+
+@pytest.mark.parametrize("text,expected", [
+    # a weekday of each month is a monthly run
+    ("Commission will be paid to you on the first Monday of the month via PayPal.", "monthly"),
+    ("Die Provision wird am ersten Montag jedes Monats ausgezahlt.", "monthly"),
+    ("Les commissions sont versées le premier lundi du mois.", "monthly"),
+    ("As comissões são pagas na primeira segunda-feira do mês.", "monthly"),
+    ("Le provvigioni vengono pagate il primo lunedì del mese.", "monthly"),
+    ("De commissies worden uitbetaald op de eerste maandag van de maand.", "monthly"),
+    # not one said of something else, and a weekday of each week stays weekly
+    ("Our newsletter goes out on the first Monday of the month; commissions are paid by PayPal.", None),
+    ("We pay every Friday.", "weekly"),
+])
+def test_a_weekday_of_each_month_is_a_monthly_run(text, expected):
+    assert frequency(text) == expected

@@ -112,6 +112,18 @@ _OF_QUARTER = (rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:[^\W\d]+\s+)?{_MONTH}\
                rf"ogni|le|el|o|il|het|dem)\s+)?(?:end of (?:the |each )?)?){_QUARTER}")
 
 
+# A weekday of each month is a monthly run ("on the first Monday of the month", "am ersten Montag des Monats", "le
+# premier lundi de chaque mois", "el primer lunes de cada mes", "na primeira segunda-feira do mês").
+_NTH = (r"(?:first|second|third|fourth|last|1st|2nd|3rd|4th|erste[nr]?|zweite[nr]?|dritte[nr]?|vierte[nr]?|letzte[nr]?|"
+        r"premier|deuxi[èe]me|troisi[èe]me|quatri[èe]me|dernier|primer|segundo|tercer|cuarto|[úu]ltimo|primeira|segunda|"
+        r"terceira|quarta|[úu]ltima|primo|secondo|terzo|quarto|ultimo|eerste|tweede|derde|vierde|laatste)")
+_WEEKDAY = (r"(?:monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|"
+            r"mercredi|jeudi|vendredi|lunes|martes|mi[ée]rcoles|jueves|viernes|(?:segunda|ter[çc]a|quarta|quinta|sexta)"
+            r"(?:-feira)?|luned[ìi]|marted[ìi]|mercoled[ìi]|gioved[ìi]|venerd[ìi]|maandag|dinsdag|woensdag|donderdag|"
+            r"vrijdag)")
+_WEEKDAY_OF_MONTH = rf"\b{_NTH}\s+{_WEEKDAY}\s+{_OF_EACH}(?:(?:{_NEXT}|{_CURRENT})\s+)?{_MONTH}"
+
+
 FREQUENCIES = [
     # The end of the month after the one earned in is about 30 days after a month's end: "end of the following
     # month", "fin du mois suivant", "einde van de kalendermaand, volgend op de maand".
@@ -144,7 +156,7 @@ FREQUENCIES = [
                 r"(?:d[íi]a|le|am|op de) \d+\.?e? (?:de cada|de chaque|eines|jedes|van elke|van iedere) "
                 rf"(?:m[êe]s|mois|monats|maand)|{_EACH}\s+(?:[^\W\d]+\s+)?{_MONTH}|{_ONCE}\s+(?:{_PER}\s+)?{_MONTH}|"
                 rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:(?:{_NEXT}|{_CURRENT})\s+)?{_MONTH}|"
-                rf"{_END}\s+{_OF_EACH}{_MONTH}|"
+                rf"{_END}\s+{_OF_EACH}{_MONTH}|{_WEEKDAY_OF_MONTH}|"
                 rf"{_NEXT}\s+{_ONE_MONTH}|(?:le|du|au|del|el|do|o|de|il|het)\s+{_ONE_MONTH}\s+{_NEXT}|"
                 r"(?:paid|payouts?|uitbetaling\w*|auszahlung\w*|paiements?|pagos?|"
                 r"pagamentos?)\W+(?:\w+\W+){0,3}?(?:per|par|pro|por) (?:month|maand|mois|monat|mes|m[êe]s)\b|"
