@@ -437,3 +437,18 @@ def test_a_hedge_after_the_run_hedges_its_detail_not_the_run(text, expected):
 ])
 def test_a_weekday_of_each_month_is_a_monthly_run(text, expected):
     assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the affiliate's money paid in the singular passive of Spanish and Portuguese
+    ("La comisión se paga el día 15 de cada mes.", "monthly"),
+    ("La comisión se pagará el primer día hábil de cada mes.", "monthly"),
+    ("A comissão é paga no dia 15 de cada mês.", "monthly"),
+    ("A comissão será paga todo mês via PIX.", "monthly"),
+    # a subscription or a fee the customer pays is no payout
+    ("La suscripción se paga cada mes.", None),
+    ("A mensalidade é paga todo mês pelo cliente.", None),
+])
+def test_the_affiliates_money_paid_in_the_singular_passive_is_a_payout(text, expected):
+    assert frequency(text) == expected
+

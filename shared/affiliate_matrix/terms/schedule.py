@@ -232,8 +232,12 @@ _MONEY_OF_AFFILIATE = Pattern(rf"\b{_AFFILIATE_MONEY}\b", re.I)
 # The affiliate's money said payable, as agreements say it ("Commissions are payable monthly", "Provisionen sind
 # monatlich zahlbar"): a customer's fee is payable too, so only the affiliate's money is.
 _PAYABLE = r"(?:payable|zahlbar|f[äa]llig|exigibles?|pagader[oa]s?|pag[áa]ve(?:l|is)|pagabil[ei]|betaalbaar)"
+# The affiliate's money paid, said in the singular passive of Spanish and Portuguese ("La comisión se paga el día 15",
+# "A comissão é paga todo mês"; the plural "se pagan", "são pagas" is a payout word by itself): a subscription "se paga"
+# too, so only the affiliate's money is.
+_PAID_ONE = r"(?:se\s+pag(?:a|ar[áa])|(?:é|ser[áa])\s+pag[ao])"
 _SENT_MONEY = Pattern(rf"\b(?:{_SENDS})\s+(?:\S+\s+){{0,2}}?{_AFFILIATE_MONEY}\b|"
-                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS}|{_PAYABLE})\b", re.I)
+                      rf"\b{_AFFILIATE_MONEY}\s+(?:\S+\s+){{0,4}}?(?:{_SENDS}|{_PAYABLE}|{_PAID_ONE})\b", re.I)
 # The affiliate's own money, by a possessive ("you will receive your commission on the 15th", "affiliates get their
 # earnings monthly", "recibirás tu comisión", "erhalten Sie Ihre Provision", "riceverai le tue provvigioni"), is
 # money paid; "you receive a commission every month" is as often one that recurs, money "back" is a refund, and
