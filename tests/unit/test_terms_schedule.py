@@ -452,3 +452,17 @@ def test_a_weekday_of_each_month_is_a_monthly_run(text, expected):
 def test_the_affiliates_money_paid_in_the_singular_passive_is_a_payout(text, expected):
     assert frequency(text) == expected
 
+
+@pytest.mark.parametrize("text,expected", [
+    # a threshold or a cap per month is the amount's, not a run
+    ("Publishers are also required to clear a monthly threshold of $65 to be paid.", None),
+    ("Le seuil mensuel de paiement est de 50 €.", None),
+    ("Der monatliche Mindestbetrag für die Auszahlung beträgt 50 €.", None),
+    ("El umbral mensual de pago es de 50 €.", None),
+    # a run said beside it stays
+    ("Your commission is paid monthly in the first week of the following month, as long as you reach the monthly "
+     "threshold of 50 USD.", "monthly"),
+    ("Commissions are paid monthly, minimum $50.", "monthly"),
+])
+def test_a_threshold_per_month_is_no_run(text, expected):
+    assert frequency(text) == expected

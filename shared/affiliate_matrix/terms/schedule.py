@@ -313,6 +313,12 @@ _NOT_THE_SCHEDULE = Pattern(
     r"einkommen|inkomsten|revenus?|reddito|volumen?|umsatz|omzet)\s+(?:mensal|mensuel\w*|mensual|mensile|"
     r"maandelijks\w*|monatlich\w*)|(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|maandelijkse|mensais|mensuales|"
     r"mensili)\s+(?:amount|income|revenue|volume|turnover|einnahmen|einkommen|umsatz|revenus?|inkomsten|omzet)|"
+    # a threshold or a cap per month is the amount's ("clear a monthly threshold of $65 to be paid", "seuil mensuel")
+    r"(?:monthly|monatliche[nr]?|mensuel(?:le)?s?|mensual(?:es)?|mensais|mensal|mensil[ei]|maandelijkse)\s+"
+    r"(?:(?:payout|payment|earnings?|sales|commission|auszahlungs|zahlungs)[\s-]*)?(?:thresholds?|minimum|cap|limits?|"
+    r"targets?|quotas?|mindest\w*|schwelle|grenze|seuils?|plafonds?|minimo|m[íi]nimo|umbral|l[íi]mites?|drempel|"
+    r"soglia)\b|\b(?:thresholds?|seuils?|umbral|l[íi]mites?|soglia|plafonds?|minimo|m[íi]nimo|drempel)\s+(?:\w+\s+)?"
+    r"(?:mensuel\w*|mensual\w*|mensal|mensile|maandelijks\w*)|"
     r"(?:no need|not need|never need|n't need|without|ohne|sans|sin|sem|zonder|senza|hoeft)\s+(?:\S+\s+){0,4}?"
     r"(?:request|anfrage|demande|solicit|aanvra|verzoek|richiest|beantrag)\w*|"
     rf"{OTHER_PROGRAMS}[^,;.]*", re.I)
