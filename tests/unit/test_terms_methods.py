@@ -427,3 +427,20 @@ def test_a_means_denied_after_its_name_is_not_offered(text, expected):
 ])
 def test_a_bank_account_or_direct_deposit_in_a_text_naming_ach_is_where_ach_lands(text, expected):
     assert methods(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # a word a name starts, or the adjective "swift", names no method
+    ("Commissions are paid by PayPal. Our revolutionary dashboard shows your stats.", ["paypal"]),
+    ("Payouts are made with swift processing by bank transfer.", ["bank_transfer"]),
+    ("All payment data is protected with cryptographic encryption; we pay by PayPal.", ["paypal"]),
+    ("Die Auszahlung per PayPal ist durch Kryptografie geschützt.", ["paypal"]),
+    # the names themselves still do
+    ("We pay via Venmo, Zelle or Revolut.", ["other"]),
+    ("Payouts in cryptocurrency (USDT) or by SWIFT transfer.", ["crypto", "wire"]),
+    ("Auszahlung in Kryptowährung.", ["crypto"]),
+    ("Payouts via Stripe Connect.", ["other"]),
+])
+def test_a_word_a_name_starts_names_no_method(text, expected):
+    assert methods(text) == expected
+

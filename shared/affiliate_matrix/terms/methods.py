@@ -16,12 +16,15 @@ _ACCOUNT = (r"\bbank\s?accounts?|bankkonto|kontoverbindung|bankverbindung|auf (?
             r"compte bancaire|\brib\b|coordonn[ée]es bancaires|cuenta bancaria|datos bancarios|conto corrente|"
             r"conto bancario|coordinate bancarie|bankrekening|rekeningnummer|conta corrente|conta banc[áa]ria|"
             r"dados banc[áa]rios|\bbank(?:ing)? details|to your bank")
-_CRYPTO = r"crypto|cripto|krypto|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|tether"
+# (Not a word the names start: "cryptographic", "Kryptografie", "tethered".)
+_CRYPTO = (r"crypto(?!gra)|cripto(?!gra)|krypto(?!gra)|bitcoin|\bbtc\b|\busdt\b|\busdc\b|ethereum|\beth\b|stablecoin|"
+           r"\btether\b")
 NAMES = {
     "paypal": r"pay[\s-]?pal",
     "payoneer": r"payoneer",
     "ach": r"\bACH\b|automated clearing ?house",
-    "wire": r"\bwire\b|\bswift\b|telegraphic",
+    # SWIFT the network, not "swift" the adjective ("processed swiftly", "swift processing").
+    "wire": r"\bwire\b|(?-i:\bSWIFT\b)|\bswift (?:transfers?|wires?|payments? to)|telegraphic",
     # PIX is Brazil's instant bank transfer (the brief's label set).
     "bank_transfer": r"\bbank\s?(?:transfer|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|\bbac?cs\b|"
                      r"\bchaps\b|faster payments|(?-i:\bWise\b)|transferwise|(?<!pal[\s-])(?<!pal)\b[üu]berweisung\b|"
@@ -38,9 +41,11 @@ NAMES = {
              rf"\bcheques?\b{_NOT_A_GIFT}|\bscheck|ch[èe]ques?\b{_NOT_A_GIFT}|\bassegn[oi] (?:circolar|bancari)",
     "crypto": _CRYPTO,
     # A card the payout is loaded on is none of the named methods.
-    "other": r"venmo|zelle|skrill|stripe|tipalti|revolut|western union|moneygram|paxum|\bupi\b|paytm|gcash|m-?pesa|"
-             r"bizum|\binterac\b|\be-?transfer|webmoney|neteller|alipay|wechat pay|payeer|perfect money|mercado ?pago|"
-             r"amazon gift|mb ?way|twint|satispay|mobilepay|(?:debit|prepaid|virtual|bank) cards?|cart[ãa]o banc[áa]rio|"
+    # (Names as words: "revolutionary", "pinstripe" or "Gazelle" name none.)
+    "other": r"\b(?:venmo|zelle|skrill|stripe|tipalti|revolut|paxum|paytm|gcash|bizum|webmoney|neteller|alipay|payeer|"
+             r"twint|satispay|mobilepay)\b|western union|moneygram|\bupi\b|m-?pesa|"
+             r"\binterac\b|\be-?transfer|wechat pay|perfect money|mercado ?pago|"
+             r"amazon gift|mb ?way|(?:debit|prepaid|virtual|bank) cards?|cart[ãa]o banc[áa]rio|"
              r"cartes? (?:virtuelle|pr[ée]pay[ée]e|de d[ée]bit)|"
              r"tarjetas? (?:de d[ée]bito|prepago|virtual)|cart[ãa]o (?:de d[ée]bito|pr[ée]-?pago|virtual)|"
              r"prepaid-?karte|debitkarte|prepaidkaart|carta (?:prepagata|di debito|virtuale)",
@@ -88,7 +93,8 @@ _STRONG = {name: Pattern(pattern, re.I) for name, pattern in {
     "bank_transfer": r"\bbank\s?(?:transfer|account|deposit)|direct deposit|\bsepa\b|\biban\b|bank[üu]berweisung|"
                      r"virement bancaire|transferencia bancaria|cuenta bancaria|bankoverschrijving|bonifico bancario|"
                      r"transfer[êe]ncia banc[áa]ria|conta banc[áa]ria|(?-i:\bWise\b)",
-    "other": r"venmo|zelle|skrill|tipalti|revolut|western union|moneygram|paxum|paytm|gcash|m-?pesa|bizum|\binterac\b",
+    "other": r"\b(?:venmo|zelle|skrill|tipalti|revolut|paxum|paytm|gcash|bizum)\b|western union|moneygram|m-?pesa|"
+             r"\binterac\b",
 }.items()}
 # A unit that says money is moved to the affiliate ("wordt overgemaakt op je rekeningnummer"), or that the affiliate
 # receives the commission ("percevoir votre commission via une carte virtuelle"), talks of payouts too.
