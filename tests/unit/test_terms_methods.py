@@ -322,6 +322,8 @@ def test_a_directory_column_names_store_credit_too():
     "Tipalti is a third-party platform [a/b/c] customers have payment options orders covered by PayPal",
     # a means denied after its name, a bank transfer right after ACH
     "PayPal is not available ACH bank transfer direct deposit is not an option",
+    # a payment processor either side of the name
+    "the payment processor is PayPal or Stripe, our payment processor",
 ])
 def test_a_long_payout_text_is_read_in_time_linear_in_its_length(monkeypatch, phrase):
     """Rewards, uses and goods said thousands of times in one unit: every window the methods read is bounded."""
@@ -444,3 +446,21 @@ def test_a_bank_account_or_direct_deposit_in_a_text_naming_ach_is_where_ach_land
 def test_a_word_a_name_starts_names_no_method(text, expected):
     assert methods(text) == expected
 
+
+@pytest.mark.parametrize("text,expected", [
+    # a payment company said as the payment processor takes the customers' payments
+    ("We may withhold payments due to you for 90 days if the payment processor (PayPal or Stripe) applies a buyer "
+     "protection mode.", []),
+    ("Payment processing is handled by PayPal. Affiliates receive commissions via bank transfer.", ["bank_transfer"]),
+    ("Stripe, our payment processor, handles all customer payments. Commissions are paid by bank transfer.",
+     ["bank_transfer"]),
+    ("We use PayPal as our payment processor. Affiliates are paid by bank transfer.", ["bank_transfer"]),
+    ("Die Zahlungen laufen über unseren Zahlungsabwickler PayPal. Provisionen zahlen wir per Überweisung.",
+     ["bank_transfer"]),
+    # a payout processor, or payouts processed by one, is the affiliate's
+    ("Our payout processor is PayPal.", ["paypal"]),
+    ("Affiliate payouts are processed by PayPal.", ["paypal"]),
+    ("We pay commissions via PayPal; processing takes 3 days.", ["paypal"]),
+])
+def test_a_payment_company_said_as_the_payment_processor_is_no_payout_method(text, expected):
+    assert methods(text) == expected

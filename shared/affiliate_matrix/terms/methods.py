@@ -191,11 +191,26 @@ _BRAND_AFTER = Pattern(r"^\W{0,2}(?:inc\b|holdings?|ltd\b|llc\b|plc\b|s\.?a\.?r?
 _BRAND_NAMES = ("paypal", "payoneer", "other")
 
 
+# A payment company said as the payment processor, the one that takes the customers' payments ("if the payment processor
+# (PayPal or Stripe) applies a buyer protection", "Payment processing is handled by PayPal", "Stripe, our payment
+# processor"), wherever it is said; a payout processor is the affiliate's.
+_PROCESSOR = (r"(?<!payout )(?<!affiliate )(?<!commission )\b(?:payment\s+)?(?:processors?|processing(?: partner| provider| "
+              r"company| service)?)\b|zahlungsabwickler\w*|(?:processeur|prestataire) de paiement|"
+              r"procesador(?:es)? de pagos?|processador(?:es)? de pagamentos?|processore di pagamento|betaalverwerker")
+_PROCESSOR_BEFORE = Pattern(rf"(?:{_PROCESSOR})(?:[\s,(]{{1,3}}|\s+(?:is|are|ist|est|es|é|è|wordt)\s+(?:\w+\s+){{0,2}}?)"
+                            rf"(?:\w+\W+(?:or|and|oder|ou|o|y|e|of|en)\W+)?$", re.I)
+_PROCESSOR_AFTER = Pattern(rf"^[\s,)]{{0,3}}(?:(?:is|as|acts as|serves as|ist|als|est|comme|es|como|é|è|come|is|als)\s+)?"
+                           rf"(?:(?:our|the|a|an|unser\w*|der|notre|le|nuestro|el|nosso|o|il|nostro|onze|de)\s+)?"
+                           rf"(?:{_PROCESSOR})", re.I)
+
+
 def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
-    """Whether a payment company's name is said as the company, a brand or a product around it."""
+    """Whether a payment company's name is said as the company, a brand, a product or the payment processor around
+    it."""
     before = text[max(0, m.start() - 60):m.start()]
+    after = text[m.end():m.end() + 40]
     return bool((not paid_here and _BRAND_BEFORE.search(before)) or _REFUNDED_BEFORE.search(before)
-                or _BRAND_AFTER.search(text[m.end():m.end() + 25]))
+                or _BRAND_AFTER.search(after[:25]) or _PROCESSOR_BEFORE.search(before) or _PROCESSOR_AFTER.search(after))
 
 
 # A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
