@@ -232,17 +232,6 @@ def _platforms(text: str) -> set[str]:
     return {next(name for name in m.groups() if name).lower() for m in _PLATFORM_SAID.finditer(text)}
 
 
-# Where a payment lands, not a rail of its own: a bank account, a direct deposit, or a bank transfer said right after
-# ACH ("direct deposit electronic ACH bank transfer payments"). In a text that names ACH these are ACH's, wherever they
-# stand ("paid via ACH" … "now available in your bank account"; the corpus labels ACH alone there every time).
-_LANDING = Pattern(rf"^(?:{_ACCOUNT}|direct deposits?|bank\s?deposits?)$", re.I)
-_AFTER_ACH = Pattern(r"\bACH\W{1,3}$", re.I)
-
-
-def _lands(text: str, m: re.Match) -> bool:
-    return bool(_LANDING.match(m.group(0)) or _AFTER_ACH.search(text[max(0, m.start() - 6):m.start()]))
-
-
 # An account of ours is the merchant's, not where the affiliate is paid ("payment from our client to our bank
 # account").
 _OURS = Pattern(r"\b(?:our|unser\w*|notre|nos|nuestr[oa]s?|onze|nostr[oa]|nossa?s?)\s+$", re.I)
@@ -489,7 +478,6 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
     referral = bool(_REFERRAL_PROGRAM.search(doc.text))
     platforms, platform_named = _platforms(doc.text), None
     line_rails: set[str] = set()
-    own_transfer = False  # a bank transfer named as a means of its own, not only where ACH lands
     for i, unit in enumerate(doc.units):
         if unit.first_in_line:
             line_rails = set()
@@ -527,17 +515,13 @@ def payout_methods_in(doc: Doc, topics: list[str | None]) -> tuple[list[str], li
                 del named["bank_transfer"]
         if _store_credit(text, paid_here or referral or bool(_REFERRAL.search(text)), i in payout_lists):
             named["store_credit"] = True
-        own_transfer = own_transfer or any(not _lands(text, m) for m in named.get("bank_transfer", ()))
         new = [name for name in named if name not in found]
         if new:
             found += new
-            evidence.append((unit.raw, new))
-    if "ach" in found and "bank_transfer" in found and not own_transfer:
-        found.remove("bank_transfer")  # where ACH lands
-        evidence = [(raw, new) for raw, new in evidence if new != ["bank_transfer"]]
+            evidence.append(unit.raw)
     if platform_named and not found:  # the platform is all the text says the affiliate is paid through
-        return ["other"], [platform_named]
-    return sorted(found), [raw for raw, _ in evidence]
+        found, evidence = ["other"], [platform_named]
+    return sorted(found), evidence
 
 
 def payout_methods(text: str | None) -> list[str]:
