@@ -406,22 +406,6 @@ def test_two_days_and_a_quarters_day_said_thousands_of_times_are_read_in_linear_
     assert large < 5 * small  # quadratic reading would be 16 times
 
 
-@pytest.mark.parametrize("text,expected", [
-    # a hedge after a stated run is about a detail of it
-    ("Commissions are paid out monthly (typically the second week of each month) for commissions over $25.", "monthly"),
-    ("We pay commissions monthly, usually around the 15th.", "monthly"),
-    ("Les commissions sont payées chaque mois, généralement le 10.", "monthly"),
-    ("Die Provision wird monatlich ausgezahlt, in der Regel am 15.", "monthly"),
-    ("Las comisiones se pagan cada mes, normalmente el día 5.", "monthly"),
-    # a run said after the hedge is hedged
-    ("Payments typically occur monthly.", None),
-    ("Typically, we pay commissions every month.", None),
-    ("Die Auszahlung erfolgt in der Regel monatlich.", None),
-    ("Les paiements sont généralement mensuels.", None),
-])
-def test_a_hedge_after_the_run_hedges_its_detail_not_the_run(text, expected):
-    assert frequency(text) == expected
-
 
 @pytest.mark.parametrize("text,expected", [
     # a weekday of each month is a monthly run

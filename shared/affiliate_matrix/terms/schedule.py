@@ -387,14 +387,9 @@ def payout_frequency_in(doc: Doc, topics: list[str | None]) -> tuple[str | None,
         # next) says when without a payout word of its own, unless it speaks of the customer.
         says_when = about and asked.endswith("?") and bool(_WHEN.search(asked)) and not _CUSTOMER.search(text)
         section = topics[i] == "payout" or answers or says_when
-        short = says_when or section and len(text.split()) <= 8
-        if hedge := _HEDGE.search(text):
-            # A run stated before the hedge is stated; the hedge is about a detail after it ("paid out monthly
-            # (typically the second week of each month)"). One said after it is hedged ("Payments usually occur monthly").
-            text = text[:hedge.start()]
-        if not text.strip() or not (section or _about_paying(text)):
+        if not text.strip() or not (section or _about_paying(text)) or _HEDGE.search(text):
             continue
-        frequency = _frequency_of(text, short=short, answer=says_when)
+        frequency = _frequency_of(text, short=says_when or section and len(text.split()) <= 8, answer=says_when)
         if frequency == "on_request":
             requested = requested or (None if unit.heading else (frequency, unit.raw))
         elif frequency and names_commission and _BONUS.search(text) and not _COMMISSION.search(text):
