@@ -408,7 +408,8 @@ def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
     # offered somewhere or above a sum, or sent after a delay, it stays
     ("Payouts are made by PayPal or bank transfer. Bank transfer is not available in all countries.",
      ["bank_transfer", "paypal"]),
-    ("Payouts are sent by PayPal or wire. Wire transfers are not available for amounts under $500.", ["paypal", "wire"]),
+    ("Payouts are sent by PayPal or wire. Wire transfers are not available for amounts under $500.",
+     ["paypal", "wire"]),
     ("We pay by check. Checks will not be sent until you earn $50.", ["check"]),
 ])
 def test_a_means_denied_after_its_name_is_not_offered(text, expected):

@@ -194,12 +194,13 @@ _BRAND_NAMES = ("paypal", "payoneer", "other")
 # A payment company said as the payment processor, the one that takes the customers' payments ("if the payment processor
 # (PayPal or Stripe) applies a buyer protection", "Payment processing is handled by PayPal", "Stripe, our payment
 # processor"), wherever it is said; a payout processor is the affiliate's.
-_PROCESSOR = (r"(?<!payout )(?<!affiliate )(?<!commission )\b(?:payment\s+)?(?:processors?|processing(?: partner| provider| "
-              r"company| service)?)\b|zahlungsabwickler\w*|(?:processeur|prestataire) de paiement|"
+_PROCESSOR = (r"(?<!payout )(?<!affiliate )(?<!commission )\b(?:payment\s+)?"
+              r"(?:processors?|processing(?: partner| provider| company| service)?)\b|"
+              r"zahlungsabwickler\w*|(?:processeur|prestataire) de paiement|"
               r"procesador(?:es)? de pagos?|processador(?:es)? de pagamentos?|processore di pagamento|betaalverwerker")
-_PROCESSOR_BEFORE = Pattern(rf"(?:{_PROCESSOR})(?:[\s,(]{{1,3}}|\s+(?:is|are|ist|est|es|é|è|wordt)\s+(?:\w+\s+){{0,2}}?)"
-                            rf"(?:\w+\W+(?:or|and|oder|ou|o|y|e|of|en)\W+)?$", re.I)
-_PROCESSOR_AFTER = Pattern(rf"^[\s,)]{{0,3}}(?:(?:is|as|acts as|serves as|ist|als|est|comme|es|como|é|è|come|is|als)\s+)?"
+_PROCESSOR_BEFORE = Pattern(rf"(?:{_PROCESSOR})(?:[\s,(]{{1,3}}|\s+(?:is|are|ist|est|es|é|è|wordt)\s+"
+                            rf"(?:\w+\s+){{0,2}}?)(?:\w+\W+(?:or|and|oder|ou|o|y|e|of|en)\W+)?$", re.I)
+_PROCESSOR_AFTER = Pattern(rf"^[\s,)]{{0,3}}(?:(?:is|as|acts as|serves as|ist|als|est|comme|es|como|é|è|come)\s+)?"
                            rf"(?:(?:our|the|a|an|unser\w*|der|notre|le|nuestro|el|nosso|o|il|nostro|onze|de)\s+)?"
                            rf"(?:{_PROCESSOR})", re.I)
 
@@ -210,7 +211,8 @@ def _named_as_brand(text: str, m: re.Match, paid_here: bool) -> bool:
     before = text[max(0, m.start() - 60):m.start()]
     after = text[m.end():m.end() + 40]
     return bool((not paid_here and _BRAND_BEFORE.search(before)) or _REFUNDED_BEFORE.search(before)
-                or _BRAND_AFTER.search(after[:25]) or _PROCESSOR_BEFORE.search(before) or _PROCESSOR_AFTER.search(after))
+                or _BRAND_AFTER.search(after[:25]) or _PROCESSOR_BEFORE.search(before)
+                or _PROCESSOR_AFTER.search(after))
 
 
 # A payout platform said to be one ("Tipalti is a third-party app that … distributes payments", "through our partnering
@@ -389,9 +391,9 @@ _UNTIL = Pattern(r"^[^.;:]{0,80}?\b(?:until|unless|before|till|bis|avant|tant qu
                  r"prima (?:di|che)|totdat|tot|voordat)\b", re.I)
 
 
-# A means denied after its name ("Payoneer is not an available payment option", "Schecks werden nicht angeboten", "PayPal
-# no está disponible"); not one offered somewhere or for some ("not available in all countries", "for amounts under
-# $50"), nor past a comma (another means' denial: "PayPal is our main method, wire is not available").
+# A means denied after its name ("Payoneer is not an available payment option", "Schecks werden nicht angeboten",
+# "PayPal no está disponible"); not one offered somewhere or for some ("not available in all countries", "for amounts
+# under $50"), nor past a comma (another means' denial: "PayPal is our main method, wire is not available").
 _NEG = r"(?:not|no longer|nicht|nicht mehr|kein\w*|pas|plus|no|n[ãa]o|non|niet|geen|nog niet)"
 _BE = (r"(?:is|are|will be|ist|sind|wird|werden|n['’]est|ne sont|est|sont|est[áa]|est[áa]n|es|son|ser[áa]|é|s[ãa]o|"
        r"ser[áa]|è|sono|zijn|wordt|worden)")

@@ -115,8 +115,8 @@ _OF_QUARTER = (rf"{_ORDINAL}\s+(?:{_DAY}\s+)?{_OF_EACH}(?:[^\W\d]+\s+)?{_MONTH}\
 # A weekday of each month is a monthly run ("on the first Monday of the month", "am ersten Montag des Monats", "le
 # premier lundi de chaque mois", "el primer lunes de cada mes", "na primeira segunda-feira do mês").
 _NTH = (r"(?:first|second|third|fourth|last|1st|2nd|3rd|4th|erste[nr]?|zweite[nr]?|dritte[nr]?|vierte[nr]?|letzte[nr]?|"
-        r"premier|deuxi[èe]me|troisi[èe]me|quatri[èe]me|dernier|primer|segundo|tercer|cuarto|[úu]ltimo|primeira|segunda|"
-        r"terceira|quarta|[úu]ltima|primo|secondo|terzo|quarto|ultimo|eerste|tweede|derde|vierde|laatste)")
+        r"premier|deuxi[èe]me|troisi[èe]me|quatri[èe]me|dernier|primer|segundo|tercer|cuarto|[úu]ltimo|primeira|"
+        r"segunda|terceira|quarta|[úu]ltima|primo|secondo|terzo|quarto|ultimo|eerste|tweede|derde|vierde|laatste)")
 _WEEKDAY = (r"(?:monday|tuesday|wednesday|thursday|friday|montag|dienstag|mittwoch|donnerstag|freitag|lundi|mardi|"
             r"mercredi|jeudi|vendredi|lunes|martes|mi[ée]rcoles|jueves|viernes|(?:segunda|ter[çc]a|quarta|quinta|sexta)"
             r"(?:-feira)?|luned[ìi]|marted[ìi]|mercoled[ìi]|gioved[ìi]|venerd[ìi]|maandag|dinsdag|woensdag|donderdag|"
