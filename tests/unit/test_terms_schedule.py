@@ -450,3 +450,16 @@ def test_the_affiliates_money_paid_in_the_singular_passive_is_a_payout(text, exp
 ])
 def test_a_threshold_per_month_is_no_run(text, expected):
     assert frequency(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # an affiliate said to be approved is who is paid, not an approval the schedule is of
+    ("Approved partners can request withdrawals from their dashboard.", "on_request"),
+    ("Les affiliés approuvés peuvent demander un paiement à tout moment.", "on_request"),
+    ("Freigegebene Partner können ihre Auszahlung jederzeit beantragen.", "on_request"),
+    # commissions approved on a run are still the approval's
+    ("Commissions are approved monthly and paid via PayPal.", None),
+    ("Approved commissions are paid on the 15th of each month.", "monthly"),
+])
+def test_an_affiliate_said_to_be_approved_is_no_approval_notion(text, expected):
+    assert frequency(text) == expected

@@ -299,6 +299,13 @@ _OTHER_NOTION = Pattern(
     r"(?:commission|sales|tracking|earnings?|referral)\s+(?:period|cycle|window)s?|provisionszeitr[äa]ume?|"
     r"provisionsperiode\w*|commissieperiode\w*|p[ée]riodes? de commissions?|per[íi]odos? de comisi[óo]n\w*|"
     r"per[íi]odos? de comiss[ãa]o|periodo di provvigion\w*)\b", re.I)
+# An affiliate said to be approved is who is paid, not an approval the schedule is of ("Approved partners can request
+# withdrawals", "Les affiliés approuvés peuvent demander un paiement").
+_PEOPLE = (r"(?:partners?|affiliates?|publishers?|members?|users?|accounts?|creators?|influencers?|ambassadors?|"
+           r"referrers?|partner\w*|affili[ée]s?|partenaires?|afiliad[oa]s?|socios?|parceir[oa]s?|affiliati)")
+_APPROVED_PERSON = Pattern(rf"\b(?:approved|validated|freigegebene[n]?|genehmigte[n]?|best[äa]tigte[n]?|"
+                           rf"goedgekeurde)\s+{_PEOPLE}\b|\b{_PEOPLE}\s+(?:approuv[ée]e?s?|valid[ée]e?s?|aprobad[oa]s|"
+                           rf"aprovad[oa]s|approvati|validati)\b", re.I)
 # What is not the payout's schedule: "rather than weekly", "the first monthly payment", "monthly plans", a monthly
 # amount ("o valor mensal pago em comissão"), a request one need not make.
 _NOT_THE_SCHEDULE = Pattern(
@@ -465,7 +472,7 @@ def _schedules_something_else(text: str, match: re.Match) -> bool:
     if _OTHER_NOTION.match(after) or _OTHER_NOTION.match(re.sub(_ONE_WORD, "", after)):
         return True  # the noun the schedule qualifies: "Maandelijkse facturatie", "our monthly affiliate newsletter"
     at = match.start() - start
-    other = _nearest_before(_OTHER_NOTION, clause, at)
+    other = _nearest_before(_OTHER_NOTION, _APPROVED_PERSON.sub(lambda m: " " * len(m.group(0)), clause), at)
     if other is None:
         return False
     paying = [d for d in (_nearest_before(word, clause, at) for word in (CUE, _SENT, _SENT_MONEY, _MOVING))
