@@ -411,6 +411,10 @@ def test_a_templates_open_choice_names_no_method_and_no_schedule(text):
     ("Payouts are sent by PayPal or wire. Wire transfers are not available for amounts under $500.",
      ["paypal", "wire"]),
     ("We pay by check. Checks will not be sent until you earn $50.", ["check"]),
+    # a denial said as a condition is a fallback, and another means' denial is not this one's
+    ("Where PayPal is not supported, payouts are sent by wire.", ["paypal", "wire"]),
+    ("Payouts are sent by wire if PayPal is not available.", ["paypal", "wire"]),
+    ("Wo PayPal nicht verfügbar ist, zahlen wir per Überweisung.", ["bank_transfer", "paypal"]),
 ])
 def test_a_means_denied_after_its_name_is_not_offered(text, expected):
     assert methods(text) == expected

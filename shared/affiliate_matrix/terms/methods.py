@@ -393,12 +393,14 @@ _UNTIL = Pattern(r"^[^.;:]{0,80}?\b(?:until|unless|before|till|bis|avant|tant qu
 
 # A means denied after its name ("Payoneer is not an available payment option", "Schecks werden nicht angeboten",
 # "PayPal no está disponible"); not one offered somewhere or for some ("not available in all countries", "for amounts
-# under $50"), nor past a comma (another means' denial: "PayPal is our main method, wire is not available").
+# under $50"), nor past a comma or a condition (another means' denial: "PayPal is our main method, wire is not
+# available", "by wire if PayPal is not available").
 _NEG = r"(?:not|no longer|nicht|nicht mehr|kein\w*|pas|plus|no|n[ãa]o|non|niet|geen|nog niet)"
 _BE = (r"(?:is|are|will be|ist|sind|wird|werden|n['’]est|ne sont|est|sont|est[áa]|est[áa]n|es|son|ser[áa]|é|s[ãa]o|"
        r"ser[áa]|è|sono|zijn|wordt|worden)")
 _DENIED_AFTER = Pattern(
-    rf"^[^.;:,]{{0,30}}?\b(?:{_BE}\s+(?:\w+\s+)?{_NEG}|{_NEG}\s+{_BE})\s+(?:\w+\s+){{0,2}}?"
+    rf"^(?:(?!\b(?:if|when|where|unless|but|wenn|falls|aber|si|mais|cuando|pero|se|quando|mas|als|maar|ma)\b)"
+    rf"[^.;:,]){{0,30}}?\b(?:{_BE}\s+(?:\w+\s+)?{_NEG}|{_NEG}\s+{_BE})\s+(?:\w+\s+){{0,2}}?"
     r"(?:available|offered|supported|accepted|possible|an option|verf[üu]gbar|angeboten|unterst[üu]tzt|m[öo]glich|"
     r"disponibles?|propos[ée]e?s?|accept[ée]e?s?|pris en charge|ofrecid[oa]s?|admitid[oa]s?|aceptad[oa]s?|"
     r"dispon[íi]ve(?:l|is)|oferecid[oa]s?|aceit[oa]s?|disponibil[ei]|offert[oi]|supportat[oi]|accettat[oi]|"
@@ -406,11 +408,17 @@ _DENIED_AFTER = Pattern(
     r"below|under|outside|au-dessous|unter|bis|hasta|at[ée]|tot)\b)", re.I)
 
 
+# A denial said as a condition is a fallback beside the means ("Where PayPal is not supported, payouts are sent by wire").
+_IF = Pattern(r"\b(?:if|when|where|wherever|in case|falls|wenn|wo|si|lorsque|o[uù]|cuando|donde|se|quando|onde|als|waar|"
+              r"indien)\s+(?:\S+\s+){0,2}$", re.I)
+
+
 def _offered(pattern: Pattern, text: str) -> list[re.Match]:
     """The pattern's matches the text does not rule out ("We no longer pay by cheque", "Payoneer is not available")."""
     return [m for m in pattern.finditer(text)
             if not (_NOT_OFFERED.search(text[max(0, m.start() - 30):m.start()])
-                    or _DENIED_AFTER.search(text[m.end():m.end() + 120]))
+                    or (_DENIED_AFTER.search(text[m.end():m.end() + 120])
+                        and not _IF.search(text[max(0, m.start() - 30):m.start()])))
             or _UNTIL.search(text[m.end():m.end() + 100])]
 
 
